@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what MasOrleans needs on a fresh Debian 12 machine (run as root).
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+
+need_update=1
+apt_update() { if [ "$need_update" = 1 ]; then apt-get update -qq; need_update=0; fi; }
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  apt_update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  # Debian's package starts a system Redis on 6379; we manage our own instances.
+  (service redis-server stop >/dev/null 2>&1 || true)
+fi
+
+# TorchSharp 0.107's native library needs GLIBCXX_3.4.32 (GCC 13+); Debian 12 has
+# 3.4.30. Debian 13's libstdc++6 provides it (and pulls libc6 2.41 along).
+LIBSTDCXX=/usr/lib/x86_64-linux-gnu/libstdc++.so.6
+if ! grep -qa GLIBCXX_3.4.32 "$LIBSTDCXX"; then
+  cat > /etc/apt/sources.list.d/trixie.sources <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  cat > /etc/apt/preferences.d/trixie-low <<'PIN'
+Package: *
+Pin: release n=trixie
+Pin-Priority: 100
+PIN
+  need_update=1
+  apt_update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie libstdc++6 >/dev/null
+fi

@@ -1,0 +1,1 @@
+namespace MasOrleans.Abstractions;
