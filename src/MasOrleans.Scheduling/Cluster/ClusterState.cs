@@ -1,0 +1,268 @@
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Cluster;
+
+/// <summary>A pod bound to a node, with the GPU devices it holds.</summary>
+public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus);
+
+/// <summary>
+/// The cluster as the policies see it, laid out as structure-of-arrays so score loops run over flat
+/// memory: Capacity[dimension][node], Allocated[dimension][node], and one flat array of free milli
+/// per GPU device (a node's devices are GpuFree[GpuStart[n] .. GpuStart[n] + GpuCount[n])).
+/// Not thread-safe: each scheduler worker owns its own copy or locks around it.
+/// </summary>
+public sealed class ClusterState
+{
+    public const int MilliPerGpu = 1000;
+
+    private NodeSpec[] _specs = new NodeSpec[16];
+    private readonly Dictionary<string, int> _indexByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (int Node, GpuAllocation Gpus)> _podLocations = new(StringComparer.Ordinal);
+
+    public ClusterState()
+    {
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            Capacity[d] = new long[16];
+            Allocated[d] = new long[16];
+            Utilization[d] = new float[16];
+        }
+    }
+
+    public int NodeCount { get; private set; }
+
+    /// <summary>Changes with every bind, unbind or node change; lets callers cache per-state work.</summary>
+    public long Version { get; private set; }
+
+    public long[][] Capacity { get; } = new long[ResourceNames.Count][];
+    public long[][] Allocated { get; } = new long[ResourceNames.Count][];
+
+    /// <summary>Measured utilization 0..1 per dimension from telemetry; NaN where none was reported.</summary>
+    public float[][] Utilization { get; } = new float[ResourceNames.Count][];
+
+    public int[] GpuStart { get; private set; } = new int[16];
+    public int[] GpuCount { get; private set; } = new int[16];
+    public int[] GpuFree { get; private set; } = new int[64];
+    private int _gpuTotal;
+
+    /// <summary>
+    /// Requested cpu milli and memory bytes with kube-scheduler's non-zero defaults (100m, 200Mi) for pods
+    /// that request none; NodeResourcesFit's scoring reads these, not <see cref="Allocated"/>.
+    /// </summary>
+    public long[] NonZeroCpu { get; private set; } = new long[16];
+    public long[] NonZeroMemory { get; private set; } = new long[16];
+
+    public const long DefaultMilliCpuRequest = 100;
+    public const long DefaultMemoryRequest = 200L * 1024 * 1024;
+
+    public static long NonZeroCpuOf(PodSpec pod) => pod.Requests.CpuMilli == 0 ? DefaultMilliCpuRequest : pod.Requests.CpuMilli;
+    public static long NonZeroMemoryOf(PodSpec pod) => pod.Requests.MemoryBytes == 0 ? DefaultMemoryRequest : pod.Requests.MemoryBytes;
+
+    public bool[] Ready { get; private set; } = new bool[16];
+    public bool[] Unschedulable { get; private set; } = new bool[16];
+    public List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
+    public HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
+
+    /// <summary>Total number of GPU devices across all nodes.</summary>
+    public int GpuDeviceTotal => _gpuTotal;
+
+    public NodeSpec Spec(int node) => _specs[node];
+    public string NameOf(int node) => _specs[node].Name;
+    public int IndexOf(string name) => _indexByName.TryGetValue(name, out var i) ? i : -1;
+    public IEnumerable<NodeSpec> Nodes => _specs.Take(NodeCount);
+    public int PodCount => _podLocations.Count;
+
+    public long Free(ResourceKind kind, int node) => Capacity[(int)kind][node] - Allocated[(int)kind][node];
+
+    public ResourceVector CapacityOf(int node) => Gather(Capacity, node);
+    public ResourceVector AllocatedOf(int node) => Gather(Allocated, node);
+
+    public ReadOnlySpan<int> GpuFreeOf(int node) => GpuFree.AsSpan(GpuStart[node], GpuCount[node]);
+
+    public int AddNode(NodeSpec spec, bool ready = true)
+    {
+        if (_indexByName.ContainsKey(spec.Name)) throw new InvalidOperationException($"node '{spec.Name}' already exists");
+        EnsureNodeCapacity(NodeCount + 1);
+        var n = NodeCount++;
+        _specs[n] = spec;
+        _indexByName[spec.Name] = n;
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            Capacity[d][n] = spec.Capacity[d];
+            Allocated[d][n] = 0;
+            Utilization[d][n] = float.NaN;
+        }
+        var devices = spec.GpuDeviceCount;
+        if (_gpuTotal + devices > GpuFree.Length)
+        {
+            var grown = GpuFree;
+            Array.Resize(ref grown, Math.Max(GpuFree.Length * 2, _gpuTotal + devices));
+            GpuFree = grown;
+        }
+        GpuStart[n] = _gpuTotal;
+        GpuCount[n] = devices;
+        for (var g = 0; g < devices; g++) GpuFree[_gpuTotal + g] = MilliPerGpu;
+        _gpuTotal += devices;
+        NonZeroCpu[n] = 0;
+        NonZeroMemory[n] = 0;
+        Ready[n] = ready;
+        Unschedulable[n] = spec.Unschedulable;
+        Pods[n] = [];
+        Images[n] = new HashSet<string>(StringComparer.Ordinal);
+        Version++;
+        return n;
+    }
+
+    /// <summary>Replaces labels, taints and the unschedulable flag; capacity and GPUs stay as they are.</summary>
+    public void UpdateNode(NodeSpec spec)
+    {
+        var n = IndexOf(spec.Name);
+        if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
+        _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
+        Unschedulable[n] = spec.Unschedulable;
+        Version++;
+    }
+
+    public void SetReady(int node, bool ready)
+    {
+        Ready[node] = ready;
+        Version++;
+    }
+
+    public void SetUtilization(int node, ResourceKind kind, float value) => Utilization[(int)kind][node] = value;
+
+    public bool TryGetPodLocation(string podName, out int node, out GpuAllocation gpus)
+    {
+        if (_podLocations.TryGetValue(podName, out var loc))
+        {
+            (node, gpus) = loc;
+            return true;
+        }
+        node = -1;
+        gpus = GpuAllocation.None;
+        return false;
+    }
+
+    /// <summary>True when the node's free resources and devices can take the pod (ignores labels and taints).</summary>
+    public bool FitsResources(int node, PodSpec pod) => FitsResources(node, pod.Requests, pod.Gpu);
+
+    public bool FitsResources(int node, ResourceVector requests, GpuRequest gpu)
+    {
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            if (d == (int)ResourceKind.Gpu) continue;
+            if (requests[d] > Capacity[d][node] - Allocated[d][node]) return false;
+        }
+        return FitsGpus(node, gpu);
+    }
+
+    /// <summary>A share needs ONE device with that much free; whole GPUs need that many fully free devices.</summary>
+    public bool FitsGpus(int node, GpuRequest gpu)
+    {
+        if (gpu.IsNone) return true;
+        var free = GpuFreeOf(node);
+        var found = 0;
+        foreach (var f in free)
+        {
+            if (f >= gpu.MilliPerGpu && ++found >= gpu.Count) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Binds the pod, failing (false) without any change if it no longer fits.</summary>
+    public bool TryBind(int node, PodSpec pod, GpuAllocation gpus)
+    {
+        if (_podLocations.ContainsKey(pod.Name)) throw new InvalidOperationException($"pod '{pod.Name}' is already bound");
+        if (!FitsResources(node, pod)) return false;
+        var gpu = pod.Gpu;
+        if (gpu.Count != gpus.Devices.Count || (!gpu.IsNone && gpus.MilliPerDevice != gpu.MilliPerGpu)) return false;
+        var start = GpuStart[node];
+        foreach (var dev in gpus.Devices)
+        {
+            if (dev < 0 || dev >= GpuCount[node] || GpuFree[start + dev] < gpus.MilliPerDevice) return false;
+        }
+        if (gpus.Devices.Distinct().Count() != gpus.Devices.Count) return false;
+        foreach (var dev in gpus.Devices) GpuFree[start + dev] -= gpus.MilliPerDevice;
+        for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] += pod.Requests[d];
+        NonZeroCpu[node] += NonZeroCpuOf(pod);
+        NonZeroMemory[node] += NonZeroMemoryOf(pod);
+        Pods[node].Add(new BoundPod(pod, gpus));
+        if (pod.Image is { } image) Images[node].Add(image);
+        _podLocations[pod.Name] = (node, gpus);
+        Version++;
+        return true;
+    }
+
+    /// <summary>Releases a bound pod's resources; false when the pod is not bound here.</summary>
+    public bool Unbind(string podName)
+    {
+        if (!_podLocations.Remove(podName, out var loc)) return false;
+        var (node, gpus) = loc;
+        var pods = Pods[node];
+        var i = pods.FindIndex(p => p.Pod.Name == podName);
+        var pod = pods[i].Pod;
+        pods.RemoveAt(i);
+        var start = GpuStart[node];
+        foreach (var dev in gpus.Devices) GpuFree[start + dev] += gpus.MilliPerDevice;
+        for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] -= pod.Requests[d];
+        NonZeroCpu[node] -= NonZeroCpuOf(pod);
+        NonZeroMemory[node] -= NonZeroMemoryOf(pod);
+        Version++;
+        return true;
+    }
+
+    /// <summary>A deep copy: parallel workers and what-if evaluations (explain, preemption) use copies.</summary>
+    public ClusterState Clone()
+    {
+        var copy = new ClusterState();
+        for (var n = 0; n < NodeCount; n++)
+        {
+            copy.AddNode(_specs[n], Ready[n]);
+            for (var d = 0; d < ResourceNames.Count; d++) copy.Utilization[d][n] = Utilization[d][n];
+            foreach (var image in Images[n]) copy.Images[n].Add(image);
+        }
+        for (var n = 0; n < NodeCount; n++)
+        {
+            foreach (var bound in Pods[n])
+            {
+                if (!copy.TryBind(n, bound.Pod, bound.Gpus)) throw new InvalidOperationException("clone diverged");
+            }
+        }
+        return copy;
+    }
+
+    private static ResourceVector Gather(long[][] columns, int node)
+    {
+        Span<long> v = stackalloc long[ResourceNames.Count];
+        for (var d = 0; d < ResourceNames.Count; d++) v[d] = columns[d][node];
+        return new ResourceVector(v);
+    }
+
+    private void EnsureNodeCapacity(int needed)
+    {
+        if (needed <= _specs.Length) return;
+        var size = Math.Max(needed, _specs.Length * 2);
+        Array.Resize(ref _specs, size);
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            Array.Resize(ref Capacity[d], size);
+            Array.Resize(ref Allocated[d], size);
+            Array.Resize(ref Utilization[d], size);
+        }
+        GpuStart = Grow(GpuStart, size);
+        GpuCount = Grow(GpuCount, size);
+        Ready = Grow(Ready, size);
+        NonZeroCpu = Grow(NonZeroCpu, size);
+        NonZeroMemory = Grow(NonZeroMemory, size);
+        Unschedulable = Grow(Unschedulable, size);
+        Pods = Grow(Pods, size);
+        Images = Grow(Images, size);
+    }
+
+    private static T[] Grow<T>(T[] array, int size)
+    {
+        Array.Resize(ref array, size);
+        return array;
+    }
+}

@@ -1,0 +1,50 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Scheduling.Framework;
+
+/// <summary>
+/// Feasibility check for one node (kube-scheduler's Filter extension point).
+/// Returns null when the node passes, else a short reason such as "Insufficient cpu".
+/// Reasons should be constant strings: the hot path must not allocate per node.
+/// </summary>
+public interface IFilterPlugin
+{
+    string Name { get; }
+
+    /// <summary>Once per pod, before any node is filtered (kube-scheduler's PreFilter).</summary>
+    void PreFilter(SchedulingContext context) { }
+
+    string? Filter(SchedulingContext context, int node);
+}
+
+/// <summary>
+/// Scores feasible nodes 0..100 (MaxNodeScore) after an optional normalization over all of them
+/// (kube-scheduler's Score and NormalizeScore).
+/// </summary>
+public interface IScorePlugin
+{
+    string Name { get; }
+
+    /// <summary>Once per pod with the nodes that passed filtering (kube-scheduler's PreScore).</summary>
+    void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes) { }
+
+    long Score(SchedulingContext context, int node);
+
+    /// <summary>Rescales raw scores in place to 0..100; the default leaves them as they are.</summary>
+    void Normalize(SchedulingContext context, ReadOnlySpan<int> feasibleNodes, Span<long> scores) { }
+}
+
+/// <summary>Chooses the GPU devices a pod takes on its chosen node.</summary>
+public interface IGpuDeviceSelector
+{
+    string Name { get; }
+    GpuAllocation Select(ClusterState cluster, int node, PodSpec pod);
+}
+
+public sealed record WeightedScorePlugin(IScorePlugin Plugin, int Weight);
+
+public static class NodeScore
+{
+    public const long MaxNodeScore = 100;
+}

@@ -1,0 +1,223 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Scheduling.Framework;
+
+/// <summary>
+/// Runs one profile's filter and score plugins over a cluster, as kube-scheduler's scheduling cycle
+/// does. Buffers are reused between calls, so one instance serves one thread at a time.
+/// </summary>
+public sealed class ProfileScheduler(SchedulingProfile profile)
+{
+    /// <summary>kube-scheduler's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind.</summary>
+    public const int MinFeasibleNodesToFind = 100;
+    public const int MinFeasibleNodesPercentageToFind = 5;
+
+    private int[] _feasible = [];
+    private long[] _totals = [];
+    private long[][] _perPlugin = [];
+    private int _nextStartNodeIndex;
+    private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
+
+    public SchedulingProfile Profile { get; } = profile;
+
+    /// <summary>How many feasible nodes to find before scoring, per kube-scheduler's numFeasibleNodesToFind.</summary>
+    public static int NumFeasibleNodesToFind(int percentageOfNodesToScore, int numAllNodes)
+    {
+        if (numAllNodes < MinFeasibleNodesToFind || percentageOfNodesToScore >= 100) return numAllNodes;
+        var percentage = percentageOfNodesToScore;
+        if (percentage <= 0)
+        {
+            percentage = 50 - numAllNodes / 125;
+            if (percentage < MinFeasibleNodesPercentageToFind) percentage = MinFeasibleNodesPercentageToFind;
+        }
+        var numNodes = numAllNodes * percentage / 100;
+        return numNodes < MinFeasibleNodesToFind ? MinFeasibleNodesToFind : numNodes;
+    }
+
+    public ScheduleResult Schedule(ClusterState cluster, PodSpec pod, Random random)
+    {
+        var context = new SchedulingContext(cluster, pod, random);
+        var feasibleCount = FindFeasible(context, out var evaluated);
+        if (feasibleCount == 0) return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+        var feasible = _feasible.AsSpan(0, feasibleCount);
+
+        int chosen;
+        long chosenTotal = 0;
+        var pluginScores = new Dictionary<string, long>();
+        if (feasibleCount == 1)
+        {
+            // kube-scheduler skips scoring when only one node is feasible.
+            chosen = feasible[0];
+        }
+        else
+        {
+            var totals = ScoreAll(context, feasible);
+            var best = SelectHost(feasible, totals, random);
+            chosen = feasible[best];
+            chosenTotal = totals[best];
+            for (var p = 0; p < Profile.Scores.Count; p++) pluginScores[Profile.Scores[p].Plugin.Name] = _perPlugin[p][best];
+        }
+        return new ScheduleResult
+        {
+            Node = chosen,
+            NodeName = cluster.NameOf(chosen),
+            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod),
+            TotalScore = chosenTotal,
+            PluginScores = pluginScores,
+            FeasibleNodes = feasibleCount,
+            EvaluatedNodes = evaluated,
+        };
+    }
+
+    /// <summary>Evaluates every node with every filter and score plugin, reserving nothing.</summary>
+    public Explanation Explain(ClusterState cluster, PodSpec pod, Random random)
+    {
+        var context = new SchedulingContext(cluster, pod, random);
+        foreach (var f in Profile.Filters) f.PreFilter(context);
+        var nodes = new List<NodeExplanation>(cluster.NodeCount);
+        var feasibleList = new List<int>();
+        var verdicts = new List<FilterVerdict>[cluster.NodeCount];
+        for (var n = 0; n < cluster.NodeCount; n++)
+        {
+            verdicts[n] = [];
+            var ok = true;
+            foreach (var filter in Profile.Filters)
+            {
+                var reason = filter.Filter(context, n);
+                verdicts[n].Add(new FilterVerdict(filter.Name, reason is null, reason));
+                ok &= reason is null;
+            }
+            if (ok) feasibleList.Add(n);
+        }
+        var feasible = feasibleList.ToArray();
+        var raw = new long[Profile.Scores.Count][];
+        var normalized = new long[Profile.Scores.Count][];
+        for (var p = 0; p < Profile.Scores.Count; p++)
+        {
+            var plugin = Profile.Scores[p].Plugin;
+            plugin.PreScore(context, feasible);
+            raw[p] = new long[feasible.Length];
+            for (var i = 0; i < feasible.Length; i++) raw[p][i] = plugin.Score(context, feasible[i]);
+            normalized[p] = (long[])raw[p].Clone();
+            plugin.Normalize(context, feasible, normalized[p]);
+        }
+        var totals = new long[feasible.Length];
+        var position = new Dictionary<int, int>();
+        for (var i = 0; i < feasible.Length; i++)
+        {
+            position[feasible[i]] = i;
+            for (var p = 0; p < Profile.Scores.Count; p++) totals[i] += normalized[p][i] * Profile.Scores[p].Weight;
+        }
+        for (var n = 0; n < cluster.NodeCount; n++)
+        {
+            if (!position.TryGetValue(n, out var i))
+            {
+                nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = false, Filters = verdicts[n] });
+                continue;
+            }
+            var scores = new List<PluginScore>();
+            for (var p = 0; p < Profile.Scores.Count; p++)
+            {
+                var w = Profile.Scores[p].Weight;
+                scores.Add(new PluginScore(Profile.Scores[p].Plugin.Name, w, raw[p][i], normalized[p][i], normalized[p][i] * w));
+            }
+            nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = true, Filters = verdicts[n], Scores = scores, TotalScore = totals[i] });
+        }
+        if (feasible.Length == 0)
+        {
+            _failureCounts.Clear();
+            foreach (var v in verdicts.SelectMany(v => v).Where(v => !v.Passed).GroupBy(v => v.Reason!))
+                _failureCounts[v.Key] = v.Count();
+            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(cluster.NodeCount) };
+        }
+        var best = SelectHost(feasible, totals, random);
+        return new Explanation
+        {
+            Policy = Profile.Name,
+            Pod = pod.Name,
+            Nodes = nodes,
+            ChosenNode = cluster.NameOf(feasible[best]),
+            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod),
+        };
+    }
+
+    private int FindFeasible(SchedulingContext context, out int evaluated)
+    {
+        var cluster = context.Cluster;
+        var all = cluster.NodeCount;
+        if (_feasible.Length < all)
+        {
+            _feasible = new int[all];
+            _totals = new long[all];
+        }
+        _failureCounts.Clear();
+        foreach (var f in Profile.Filters) f.PreFilter(context);
+        var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
+        var start = all == 0 ? 0 : _nextStartNodeIndex % all;
+        var found = 0;
+        evaluated = 0;
+        for (var k = 0; k < all && found < toFind; k++)
+        {
+            var n = start + k;
+            if (n >= all) n -= all;
+            evaluated++;
+            string? reason = null;
+            foreach (var filter in Profile.Filters)
+            {
+                reason = filter.Filter(context, n);
+                if (reason is not null) break;
+            }
+            if (reason is null) _feasible[found++] = n;
+            else _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + 1;
+        }
+        // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
+        if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
+        return found;
+    }
+
+    private Span<long> ScoreAll(SchedulingContext context, ReadOnlySpan<int> feasible)
+    {
+        var totals = _totals.AsSpan(0, feasible.Length);
+        totals.Clear();
+        if (_perPlugin.Length != Profile.Scores.Count) _perPlugin = new long[Profile.Scores.Count][];
+        for (var p = 0; p < Profile.Scores.Count; p++)
+        {
+            var (plugin, weight) = Profile.Scores[p];
+            if (_perPlugin[p] is null || _perPlugin[p].Length < feasible.Length) _perPlugin[p] = new long[_totals.Length];
+            var scores = _perPlugin[p].AsSpan(0, feasible.Length);
+            plugin.PreScore(context, feasible);
+            for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
+            plugin.Normalize(context, feasible, scores);
+            for (var i = 0; i < feasible.Length; i++) totals[i] += scores[i] * weight;
+        }
+        return totals;
+    }
+
+    /// <summary>Highest total wins; ties are broken uniformly at random (kube-scheduler's selectHost).</summary>
+    private static int SelectHost(ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals, Random random)
+    {
+        var best = 0;
+        var ties = 1;
+        for (var i = 1; i < feasible.Length; i++)
+        {
+            if (totals[i] > totals[best])
+            {
+                best = i;
+                ties = 1;
+            }
+            else if (totals[i] == totals[best] && random.Next(++ties) == 0)
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private string FailureMessage(int nodeCount)
+    {
+        var parts = _failureCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => $"{kv.Value} {kv.Key}");
+        return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : $"0/{nodeCount} nodes are available: {string.Join(", ", parts)}.";
+    }
+}

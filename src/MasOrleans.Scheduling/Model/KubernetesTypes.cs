@@ -1,0 +1,127 @@
+namespace MasOrleans.Scheduling.Model;
+
+// Kubernetes' own shapes (core/v1), so users can paste what they already write.
+
+public sealed record Taint(string Key, string? Value = null, string Effect = TaintEffects.NoSchedule);
+
+public static class TaintEffects
+{
+    public const string NoSchedule = "NoSchedule";
+    public const string PreferNoSchedule = "PreferNoSchedule";
+    public const string NoExecute = "NoExecute";
+    public static bool IsValid(string? effect) => effect is NoSchedule or PreferNoSchedule or NoExecute;
+}
+
+public sealed record Toleration(string? Key = null, string? Operator = null, string? Value = null, string? Effect = null)
+{
+    /// <summary>Kubernetes' ToleratesTaint: empty effect matches all effects, Exists with no key matches all taints.</summary>
+    public bool Tolerates(Taint taint)
+    {
+        if (!string.IsNullOrEmpty(Effect) && Effect != taint.Effect) return false;
+        if (!string.IsNullOrEmpty(Key) && Key != taint.Key) return false;
+        return (Operator ?? "Equal") switch
+        {
+            "Exists" => true,
+            "Equal" => string.IsNullOrEmpty(Key) ? false : (Value ?? "") == (taint.Value ?? ""),
+            _ => false,
+        };
+    }
+}
+
+public static class SelectorOperators
+{
+    public const string In = "In";
+    public const string NotIn = "NotIn";
+    public const string Exists = "Exists";
+    public const string DoesNotExist = "DoesNotExist";
+    public const string Gt = "Gt";
+    public const string Lt = "Lt";
+}
+
+public sealed record NodeSelectorRequirement(string Key, string Operator, IReadOnlyList<string>? Values = null)
+{
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        var has = labels.TryGetValue(Key, out var value);
+        switch (Operator)
+        {
+            case SelectorOperators.In: return has && Values is not null && Values.Contains(value!);
+            case SelectorOperators.NotIn: return !has || Values is null || !Values.Contains(value!);
+            case SelectorOperators.Exists: return has;
+            case SelectorOperators.DoesNotExist: return !has;
+            case SelectorOperators.Gt:
+            case SelectorOperators.Lt:
+                // Kubernetes parses both the label and the single value as integers; anything else does not match.
+                if (!has || Values is not { Count: 1 } || !long.TryParse(value, out var actual) || !long.TryParse(Values[0], out var bound)) return false;
+                return Operator == SelectorOperators.Gt ? actual > bound : actual < bound;
+            default: return false;
+        }
+    }
+}
+
+public sealed record NodeSelectorTerm(IReadOnlyList<NodeSelectorRequirement>? MatchExpressions = null)
+{
+    /// <summary>All requirements of a term must hold; an empty term matches nothing (as in Kubernetes).</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> labels) =>
+        MatchExpressions is { Count: > 0 } && MatchExpressions.All(r => r.Matches(labels));
+}
+
+public sealed record NodeSelector(IReadOnlyList<NodeSelectorTerm> NodeSelectorTerms)
+{
+    /// <summary>Terms are ORed.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => NodeSelectorTerms.Any(t => t.Matches(labels));
+}
+
+public sealed record PreferredSchedulingTerm(int Weight, NodeSelectorTerm Preference);
+
+public sealed record NodeAffinity(
+    NodeSelector? RequiredDuringSchedulingIgnoredDuringExecution = null,
+    IReadOnlyList<PreferredSchedulingTerm>? PreferredDuringSchedulingIgnoredDuringExecution = null);
+
+public sealed record LabelSelectorRequirement(string Key, string Operator, IReadOnlyList<string>? Values = null)
+{
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        var has = labels.TryGetValue(Key, out var value);
+        return Operator switch
+        {
+            SelectorOperators.In => has && Values is not null && Values.Contains(value!),
+            SelectorOperators.NotIn => !has || Values is null || !Values.Contains(value!),
+            SelectorOperators.Exists => has,
+            SelectorOperators.DoesNotExist => !has,
+            _ => false,
+        };
+    }
+}
+
+public sealed record LabelSelector(
+    IReadOnlyDictionary<string, string>? MatchLabels = null,
+    IReadOnlyList<LabelSelectorRequirement>? MatchExpressions = null)
+{
+    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    {
+        if (MatchLabels is not null)
+        {
+            foreach (var (k, v) in MatchLabels)
+                if (!labels.TryGetValue(k, out var actual) || actual != v) return false;
+        }
+        return MatchExpressions is null || MatchExpressions.All(r => r.Matches(labels));
+    }
+}
+
+public sealed record PodAffinityTerm(LabelSelector? LabelSelector, string TopologyKey, IReadOnlyList<string>? Namespaces = null);
+
+public sealed record WeightedPodAffinityTerm(int Weight, PodAffinityTerm PodAffinityTerm);
+
+public sealed record PodAffinity(
+    IReadOnlyList<PodAffinityTerm>? RequiredDuringSchedulingIgnoredDuringExecution = null,
+    IReadOnlyList<WeightedPodAffinityTerm>? PreferredDuringSchedulingIgnoredDuringExecution = null);
+
+public sealed record Affinity(NodeAffinity? NodeAffinity = null, PodAffinity? PodAffinity = null, PodAffinity? PodAntiAffinity = null);
+
+public sealed record TopologySpreadConstraint(
+    int MaxSkew,
+    string TopologyKey,
+    string WhenUnsatisfiable = "DoNotSchedule",
+    LabelSelector? LabelSelector = null,
+    int? MinDomains = null);

@@ -1,0 +1,50 @@
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Model;
+
+/// <summary>What the scheduler needs to know about a pod. Immutable; field names follow Kubernetes.</summary>
+public sealed record PodSpec
+{
+    public required string Name { get; init; }
+    public string Namespace { get; init; } = "default";
+    public ResourceVector Requests { get; init; }
+    public int Priority { get; init; }
+    /// <summary>A policy name this pod asks for; null means the cluster default.</summary>
+    public string? Policy { get; init; }
+    public string? Image { get; init; }
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = Empty;
+    public IReadOnlyDictionary<string, string>? NodeSelector { get; init; }
+    public Affinity? Affinity { get; init; }
+    public IReadOnlyList<Toleration>? Tolerations { get; init; }
+    public IReadOnlyList<TopologySpreadConstraint>? TopologySpreadConstraints { get; init; }
+    /// <summary>Seed 003's shortest-job-first hint.</summary>
+    public double? ExpectedDurationSeconds { get; init; }
+    /// <summary>Kubernetes' spec.nodeName: when set, only that node passes the NodeName filter.</summary>
+    public string? NodeName { get; init; }
+
+    public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
+
+    /// <summary>The GPU shape of the request: a share of one device, or whole devices.</summary>
+    public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
+}
+
+/// <summary>
+/// A GPU request below 1000 milli is a share of ONE device; 1000 or more takes whole devices.
+/// </summary>
+public readonly record struct GpuRequest(int Count, int MilliPerGpu)
+{
+    public static GpuRequest None => default;
+    public bool IsNone => Count == 0;
+    public bool IsShared => Count == 1 && MilliPerGpu < 1000;
+    public long TotalMilli => (long)Count * MilliPerGpu;
+
+    public static GpuRequest FromMilli(long milli)
+    {
+        if (milli <= 0) return None;
+        if (milli < 1000) return new GpuRequest(1, (int)milli);
+        return new GpuRequest((int)(milli / 1000), 1000);
+    }
+
+    /// <summary>Whole GPUs must be whole: 1500m is neither a share of one device nor whole devices.</summary>
+    public static bool IsValidMilli(long milli) => milli < 1000 || milli % 1000 == 0;
+}

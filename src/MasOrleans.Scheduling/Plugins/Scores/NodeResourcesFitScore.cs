@@ -1,0 +1,90 @@
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Plugins.Scores;
+
+public enum ScoringStrategy
+{
+    LeastAllocated,
+    MostAllocated,
+    RequestedToCapacityRatio,
+}
+
+/// <summary>A RequestedToCapacityRatio shape point: utilization 0..100 maps to score 0..10.</summary>
+public sealed record UtilizationShapePoint(int Utilization, int Score);
+
+/// <summary>
+/// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic and
+/// truncating division as in v1.35 (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
+/// </summary>
+public sealed class NodeResourcesFitScore : IScorePlugin
+{
+    private readonly IReadOnlyList<ResourceWeight> _resources;
+    private readonly ScoringStrategy _strategy;
+    private readonly Func<long, long>? _shape;
+
+    public NodeResourcesFitScore(ScoringStrategy strategy = ScoringStrategy.LeastAllocated,
+        IReadOnlyList<ResourceWeight>? resources = null, IReadOnlyList<UtilizationShapePoint>? shape = null)
+    {
+        _strategy = strategy;
+        _resources = resources ?? DefaultResources;
+        if (strategy == ScoringStrategy.RequestedToCapacityRatio)
+        {
+            var points = shape ?? [new(0, 10), new(100, 0)];
+            // The shape's scores run 0..10; kube-scheduler scales them by MaxNodeScore / MaxCustomPriorityScore.
+            _shape = BuildBrokenLinear(points.Select(p => (p.Utilization, p.Score * (NodeScore.MaxNodeScore / 10))).ToArray());
+        }
+    }
+
+    public static IReadOnlyList<ResourceWeight> DefaultResources { get; } = [new(ResourceKind.Cpu, 1), new(ResourceKind.Memory, 1)];
+
+    public string Name => "NodeResourcesFit";
+
+    public long Score(SchedulingContext context, int node)
+    {
+        Span<long> requested = stackalloc long[_resources.Count];
+        Span<long> allocatable = stackalloc long[_resources.Count];
+        ResourceAllocation.Gather(context, node, _resources, nonZeroDefaults: true, requested, allocatable);
+        long nodeScore = 0, weightSum = 0;
+        for (var i = 0; i < _resources.Count; i++)
+        {
+            if (allocatable[i] == 0) continue;
+            var weight = _resources[i].Weight;
+            nodeScore += ResourceScore(requested[i], allocatable[i]) * weight;
+            weightSum += weight;
+        }
+        return weightSum == 0 ? 0 : nodeScore / weightSum;
+    }
+
+    private long ResourceScore(long requested, long capacity)
+    {
+        switch (_strategy)
+        {
+            case ScoringStrategy.LeastAllocated:
+                if (capacity == 0 || requested > capacity) return 0;
+                return (capacity - requested) * NodeScore.MaxNodeScore / capacity;
+            case ScoringStrategy.MostAllocated:
+                if (capacity == 0) return 0;
+                // Requests above capacity score as full (most_allocated.go caps them).
+                if (requested > capacity) requested = capacity;
+                return requested * NodeScore.MaxNodeScore / capacity;
+            default:
+                if (capacity == 0 || requested > capacity) return _shape!(100);
+                return _shape!(requested * 100 / capacity);
+        }
+    }
+
+    /// <summary>kube-scheduler's helper.BuildBrokenLinearFunction: piecewise linear with integer division.</summary>
+    internal static Func<long, long> BuildBrokenLinear((int X, long Y)[] points) => p =>
+    {
+        for (var i = 0; i < points.Length; i++)
+        {
+            if (p <= points[i].X)
+            {
+                if (i == 0) return points[0].Y;
+                return points[i - 1].Y + (points[i].Y - points[i - 1].Y) * (p - points[i - 1].X) / (points[i].X - points[i - 1].X);
+            }
+        }
+        return points[^1].Y;
+    };
+}

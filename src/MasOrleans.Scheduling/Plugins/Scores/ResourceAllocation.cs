@@ -1,0 +1,49 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Plugins.Scores;
+
+public sealed record ResourceWeight(ResourceKind Resource, long Weight);
+
+/// <summary>
+/// kube-scheduler's resourceAllocationScorer input: per resource, what the node would have requested with
+/// the pod on it and its allocatable. Resources with zero allocatable are skipped; an extended (scalar)
+/// resource the pod does not request is skipped too, as in v1.35.
+/// </summary>
+internal static class ResourceAllocation
+{
+    /// <param name="nonZeroDefaults">NodeResourcesFit scores cpu and memory with the non-zero defaults; BalancedAllocation does not.</param>
+    public static void Gather(SchedulingContext context, int node, IReadOnlyList<ResourceWeight> resources, bool nonZeroDefaults,
+        Span<long> requested, Span<long> allocatable)
+    {
+        var cluster = context.Cluster;
+        var pod = context.Pod;
+        for (var i = 0; i < resources.Count; i++)
+        {
+            var kind = resources[i].Resource;
+            var d = (int)kind;
+            var podRequest = context.Requests[d];
+            requested[i] = 0;
+            allocatable[i] = 0;
+            var alloc = cluster.Capacity[d][node];
+            if (alloc == 0) continue;
+            long req;
+            switch (kind)
+            {
+                case ResourceKind.Cpu:
+                    req = nonZeroDefaults ? cluster.NonZeroCpu[node] + ClusterState.NonZeroCpuOf(pod) : cluster.Allocated[d][node] + podRequest;
+                    break;
+                case ResourceKind.Memory:
+                    req = nonZeroDefaults ? cluster.NonZeroMemory[node] + ClusterState.NonZeroMemoryOf(pod) : cluster.Allocated[d][node] + podRequest;
+                    break;
+                default:
+                    if (podRequest == 0) continue;
+                    req = cluster.Allocated[d][node] + podRequest;
+                    break;
+            }
+            allocatable[i] = alloc;
+            requested[i] = req;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Plugins.Filters;
+
+namespace MasOrleans.Scheduling.Policies;
+
+/// <summary>What a policy may need beyond the cluster itself (typical pod shapes, models...).</summary>
+public sealed record PolicyOptions
+{
+    public static readonly PolicyOptions Default = new();
+
+    /// <summary>Overrides the profile's percentageOfNodesToScore (0 adaptive, 100 every node).</summary>
+    public int? PercentageOfNodesToScore { get; init; }
+
+    /// <summary>Extra settings by key, for plugins that take them (e.g. "balancedAllocation" = "change").</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record PolicyInfo(string Name, string Description);
+
+/// <summary>Maps the policy names users type to profiles. Every consumer (silo, replay, trainers) builds policies here.</summary>
+public sealed class PolicyCatalog
+{
+    private readonly Dictionary<string, (string Description, Func<PolicyOptions, SchedulingProfile> Factory)> _factories =
+        new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Every built-in policy. Each family registers itself from its own file.</summary>
+    public static PolicyCatalog CreateDefault()
+    {
+        var catalog = new PolicyCatalog();
+        KubePolicies.Register(catalog);
+        PaperPolicies.Register(catalog);
+        return catalog;
+    }
+
+    /// <summary>The filters every policy applies: a policy may choose among feasible nodes, never beyond them.</summary>
+    public static IReadOnlyList<IFilterPlugin> StandardFilters() =>
+    [
+        new NodeUnschedulableFilter(),
+        new NodeReadyFilter(),
+        new NodeNameFilter(),
+        new TaintTolerationFilter(),
+        new NodeAffinityFilter(),
+        new NodeResourcesFitFilter(),
+    ];
+
+    public void Register(string name, string description, Func<PolicyOptions, SchedulingProfile> factory) =>
+        _factories[name] = (description, factory);
+
+    public bool Contains(string name) => _factories.ContainsKey(name);
+
+    public IReadOnlyList<PolicyInfo> Policies =>
+        _factories.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new PolicyInfo(kv.Key, kv.Value.Description)).ToList();
+
+    public SchedulingProfile Create(string name, PolicyOptions? options = null) =>
+        _factories.TryGetValue(name, out var entry)
+            ? entry.Factory(options ?? PolicyOptions.Default)
+            : throw new UnknownPolicyException(name, _factories.Keys);
+}
+
+public sealed class UnknownPolicyException(string name, IEnumerable<string> known)
+    : Exception($"unknown policy '{name}' (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})")
+{
+    public string PolicyName { get; } = name;
+}

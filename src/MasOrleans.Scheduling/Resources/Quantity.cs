@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace MasOrleans.Scheduling.Resources;
+
+/// <summary>Parses and formats Kubernetes quantities ("500m", "2", "512Mi", "1Gi", "1e3").</summary>
+public static class Quantity
+{
+    private static readonly (string Suffix, decimal Factor)[] Suffixes =
+    [
+        ("Ki", 1024m), ("Mi", 1024m * 1024), ("Gi", 1024m * 1024 * 1024), ("Ti", 1024m * 1024 * 1024 * 1024),
+        ("Pi", 1024m * 1024 * 1024 * 1024 * 1024), ("Ei", 1024m * 1024 * 1024 * 1024 * 1024 * 1024),
+        ("n", 0.000000001m), ("u", 0.000001m), ("m", 0.001m), ("k", 1000m), ("M", 1_000_000m),
+        ("G", 1_000_000_000m), ("T", 1_000_000_000_000m), ("P", 1_000_000_000_000_000m), ("E", 1_000_000_000_000_000_000m),
+    ];
+
+    /// <summary>Parses a quantity into its value in base units (cores, bytes, GPUs...).</summary>
+    public static bool TryParse(string? text, out decimal value)
+    {
+        value = 0;
+        if (string.IsNullOrWhiteSpace(text) || text.Length > 64) return false;
+        var s = text.Trim();
+        decimal factor = 1;
+        foreach (var (suffix, f) in Suffixes)
+        {
+            if (s.EndsWith(suffix, StringComparison.Ordinal) && s.Length > suffix.Length && char.IsDigit(s[^(suffix.Length + 1)]) )
+            {
+                factor = f;
+                s = s[..^suffix.Length];
+                break;
+            }
+        }
+        // Only plain decimal digits with an optional exponent: no signs, no spaces, no hex.
+        foreach (var c in s)
+        {
+            if (!(char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '+' or '-')) return false;
+        }
+        if (s.StartsWith('-') || s.StartsWith('+')) return false;
+        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number))
+            return false;
+        try
+        {
+            value = number * factor;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+        return value >= 0;
+    }
+
+    /// <summary>Parses a quantity for a dimension into the dimension's stored unit (milli or bytes), rounding up like Kubernetes.</summary>
+    public static bool TryParse(ResourceKind kind, string? text, out long stored)
+    {
+        stored = 0;
+        if (!TryParse(text, out var value)) return false;
+        var scaled = ResourceNames.IsStoredInMilli(kind) ? value * 1000m : value;
+        scaled = decimal.Ceiling(scaled);
+        if (scaled > long.MaxValue / 4) return false;
+        stored = (long)scaled;
+        return true;
+    }
+
+    public static long Parse(ResourceKind kind, string text) =>
+        TryParse(kind, text, out var v) ? v : throw new FormatException($"'{text}' is not a valid quantity for {ResourceNames.NameOf(kind)}");
+
+    /// <summary>Formats a stored value back to the shortest exact Kubernetes quantity.</summary>
+    public static string Format(ResourceKind kind, long stored)
+    {
+        if (ResourceNames.IsStoredInMilli(kind))
+        {
+            return stored % 1000 == 0
+                ? (stored / 1000).ToString(CultureInfo.InvariantCulture)
+                : stored.ToString(CultureInfo.InvariantCulture) + "m";
+        }
+        if (stored == 0) return "0";
+        string[] binary = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
+        var unit = 0;
+        var v = stored;
+        while (unit < binary.Length - 1 && v % 1024 == 0)
+        {
+            v /= 1024;
+            unit++;
+        }
+        return v.ToString(CultureInfo.InvariantCulture) + binary[unit];
+    }
+}

@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MasOrleans.Scheduling.Resources;
+
+/// <summary>Writes a vector as a Kubernetes quantity map ({"cpu": "500m"}) so stored and served JSON read like Kubernetes.</summary>
+public sealed class ResourceVectorJsonConverter : JsonConverter<ResourceVector>
+{
+    public override ResourceVector Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var map = JsonSerializer.Deserialize<Dictionary<string, string>>(ref reader, options);
+        return ResourceVector.TryParse(map, out var v, out var error) ? v : throw new JsonException(error);
+    }
+
+    public override void Write(Utf8JsonWriter writer, ResourceVector value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        foreach (var (k, v) in value.ToQuantities()) writer.WriteString(k, v);
+        writer.WriteEndObject();
+    }
+}
