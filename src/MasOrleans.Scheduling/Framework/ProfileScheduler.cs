@@ -16,6 +16,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     private int[] _feasible = [];
     private long[] _totals = [];
     private long[][] _perPlugin = [];
+    private IFilterPlugin[] _activeFilters = [];
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
@@ -152,7 +153,15 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             _totals = new long[all];
         }
         _failureCounts.Clear();
-        foreach (var f in Profile.Filters) f.PreFilter(context);
+        // Filters that skipped in PreFilter pass every node, so the node loop leaves them out.
+        if (_activeFilters.Length < Profile.Filters.Count) _activeFilters = new IFilterPlugin[Profile.Filters.Count];
+        var activeCount = 0;
+        foreach (var f in Profile.Filters)
+        {
+            f.PreFilter(context);
+            if (!context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
+        }
+        var active = _activeFilters.AsSpan(0, activeCount);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
         var found = 0;
@@ -163,7 +172,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             if (n >= all) n -= all;
             evaluated++;
             string? reason = null;
-            foreach (var filter in Profile.Filters)
+            foreach (var filter in active)
             {
                 reason = filter.Filter(context, n);
                 if (reason is not null) break;
@@ -187,6 +196,13 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             if (_perPlugin[p] is null || _perPlugin[p].Length < feasible.Length) _perPlugin[p] = new long[_totals.Length];
             var scores = _perPlugin[p].AsSpan(0, feasible.Length);
             plugin.PreScore(context, feasible);
+            if (context.IsSkipped(plugin, out var constant))
+            {
+                // A skipped plugin gives every node the same score: it cannot change the choice.
+                scores.Fill(constant);
+                if (constant != 0) foreach (ref var t in totals) t += constant * weight;
+                continue;
+            }
             for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
             plugin.Normalize(context, feasible, scores);
             for (var i = 0; i < feasible.Length; i++) totals[i] += scores[i] * weight;

@@ -14,8 +14,8 @@ public enum ScoringStrategy
 public sealed record UtilizationShapePoint(int Utilization, int Score);
 
 /// <summary>
-/// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic and
-/// truncating division as in v1.35 (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
+/// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic as in
+/// v1.35: truncating division, except RequestedToCapacityRatio which skips zero-scoring resources and rounds (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
 /// </summary>
 public sealed class NodeResourcesFitScore : IScorePlugin
 {
@@ -50,10 +50,17 @@ public sealed class NodeResourcesFitScore : IScorePlugin
         {
             if (allocatable[i] == 0) continue;
             var weight = _resources[i].Weight;
-            nodeScore += ResourceScore(requested[i], allocatable[i]) * weight;
+            var resourceScore = ResourceScore(requested[i], allocatable[i]);
+            // requested_to_capacity_ratio.go leaves resources scoring 0 out of the weighted mean.
+            if (_strategy == ScoringStrategy.RequestedToCapacityRatio && resourceScore <= 0) continue;
+            nodeScore += resourceScore * weight;
             weightSum += weight;
         }
-        return weightSum == 0 ? 0 : nodeScore / weightSum;
+        if (weightSum == 0) return 0;
+        // RequestedToCapacityRatio rounds (math.Round: half away from zero); the other two truncate.
+        return _strategy == ScoringStrategy.RequestedToCapacityRatio
+            ? (long)Math.Round((double)nodeScore / weightSum, MidpointRounding.AwayFromZero)
+            : nodeScore / weightSum;
     }
 
     private long ResourceScore(long requested, long capacity)
@@ -70,8 +77,16 @@ public sealed class NodeResourcesFitScore : IScorePlugin
                 return requested * NodeScore.MaxNodeScore / capacity;
             default:
                 if (capacity == 0 || requested > capacity) return _shape!(100);
-                return _shape!(requested * 100 / capacity);
+                return _shape!(ScaledUtilization(requested, capacity));
         }
+    }
+
+    /// <summary>requested * 100 / capacity clamped to [0, 100] (scaledUtilization); 128-bit safe via Int128.</summary>
+    internal static long ScaledUtilization(long requested, long capacity)
+    {
+        if (capacity <= 0 || requested <= 0) return 0;
+        if (requested >= capacity) return 100;
+        return (long)((Int128)requested * 100 / capacity);
     }
 
     /// <summary>kube-scheduler's helper.BuildBrokenLinearFunction: piecewise linear with integer division.</summary>

@@ -9,7 +9,7 @@ public sealed record ResourceWeight(ResourceKind Resource, long Weight);
 /// <summary>
 /// kube-scheduler's resourceAllocationScorer input: per resource, what the node would have requested with
 /// the pod on it and its allocatable. Resources with zero allocatable are skipped; an extended (scalar)
-/// resource the pod does not request is skipped too, as in v1.35.
+/// resource the pod does not request (GPU, disk I/O, network) is skipped too, as in v1.35.
 /// </summary>
 internal static class ResourceAllocation
 {
@@ -36,6 +36,10 @@ internal static class ResourceAllocation
                     break;
                 case ResourceKind.Memory:
                     req = nonZeroDefaults ? cluster.NonZeroMemory[node] + ClusterState.NonZeroMemoryOf(pod) : cluster.Allocated[d][node] + podRequest;
+                    break;
+                case ResourceKind.EphemeralStorage:
+                    // A native resource: scored even when the pod does not request it.
+                    req = cluster.Allocated[d][node] + podRequest;
                     break;
                 default:
                     if (podRequest == 0) continue;
