@@ -17,6 +17,19 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     private long[] _totals = [];
     private long[][] _perPlugin = [];
     private IFilterPlugin[] _activeFilters = [];
+    private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
+    private int _failureReasonCount;
+
+    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
+    private void CountFailure(string reason)
+    {
+        for (var i = 0; i < _failureReasonCount; i++)
+        {
+            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
+        }
+        if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
+        _failureReasons[_failureReasonCount++] = (reason, 1);
+    }
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
@@ -153,6 +166,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             _totals = new long[all];
         }
         _failureCounts.Clear();
+        _failureReasonCount = 0;
         // Filters that skipped in PreFilter pass every node, so the node loop leaves them out.
         if (_activeFilters.Length < Profile.Filters.Count) _activeFilters = new IFilterPlugin[Profile.Filters.Count];
         var activeCount = 0;
@@ -178,8 +192,10 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
                 if (reason is not null) break;
             }
             if (reason is null) _feasible[found++] = n;
-            else _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + 1;
+            else CountFailure(reason);
         }
+        foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
+            _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
         if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
         return found;

@@ -32,21 +32,18 @@ public sealed class InterPodAffinityFilter : IFilterPlugin
     {
         var cluster = context.Cluster;
         var pod = context.Pod;
-        var state = new State
-        {
-            AffinityTerms = pod.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [],
-            AntiAffinityTerms = pod.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [],
-        };
-        if (cluster.PodsWithAffinityTotal == 0 && state.AffinityTerms.Count == 0 && state.AntiAffinityTerms.Count == 0)
+        var affinityTerms = pod.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        var antiAffinityTerms = pod.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        if (cluster.PodsWithAffinityTotal == 0 && affinityTerms.Count == 0 && antiAffinityTerms.Count == 0)
         {
             context.Skip(this);
             return;
         }
-        state = new State
+        var state = new State
         {
-            AffinityTerms = state.AffinityTerms,
-            AntiAffinityTerms = state.AntiAffinityTerms,
-            PodMatchesOwnAffinity = MatchesAll(state.AffinityTerms, pod.Namespace, pod),
+            AffinityTerms = affinityTerms,
+            AntiAffinityTerms = antiAffinityTerms,
+            PodMatchesOwnAffinity = MatchesAll(affinityTerms, pod.Namespace, pod),
         };
         var hasOwnTerms = state.AffinityTerms.Count > 0 || state.AntiAffinityTerms.Count > 0;
         for (var n = 0; n < cluster.NodeCount; n++)

@@ -19,7 +19,8 @@ public sealed record UtilizationShapePoint(int Utilization, int Score);
 /// </summary>
 public sealed class NodeResourcesFitScore : IScorePlugin
 {
-    private readonly IReadOnlyList<ResourceWeight> _resources;
+    private readonly ResourceKind[] _kinds;
+    private readonly long[] _weights;
     private readonly ScoringStrategy _strategy;
     private readonly Func<long, long>? _shape;
 
@@ -27,7 +28,9 @@ public sealed class NodeResourcesFitScore : IScorePlugin
         IReadOnlyList<ResourceWeight>? resources = null, IReadOnlyList<UtilizationShapePoint>? shape = null)
     {
         _strategy = strategy;
-        _resources = resources ?? DefaultResources;
+        var list = resources ?? DefaultResources;
+        _kinds = ResourceAllocation.Kinds(list);
+        _weights = ResourceAllocation.Weights(list);
         if (strategy == ScoringStrategy.RequestedToCapacityRatio)
         {
             var points = shape ?? [new(0, 10), new(100, 0)];
@@ -42,14 +45,14 @@ public sealed class NodeResourcesFitScore : IScorePlugin
 
     public long Score(SchedulingContext context, int node)
     {
-        Span<long> requested = stackalloc long[_resources.Count];
-        Span<long> allocatable = stackalloc long[_resources.Count];
-        ResourceAllocation.Gather(context, node, _resources, nonZeroDefaults: true, requested, allocatable);
+        Span<long> requested = stackalloc long[_kinds.Length];
+        Span<long> allocatable = stackalloc long[_kinds.Length];
+        ResourceAllocation.Gather(context, node, _kinds, nonZeroDefaults: true, requested, allocatable);
         long nodeScore = 0, weightSum = 0;
-        for (var i = 0; i < _resources.Count; i++)
+        for (var i = 0; i < _kinds.Length; i++)
         {
             if (allocatable[i] == 0) continue;
-            var weight = _resources[i].Weight;
+            var weight = _weights[i];
             var resourceScore = ResourceScore(requested[i], allocatable[i]);
             // requested_to_capacity_ratio.go leaves resources scoring 0 out of the weighted mean.
             if (_strategy == ScoringStrategy.RequestedToCapacityRatio && resourceScore <= 0) continue;
