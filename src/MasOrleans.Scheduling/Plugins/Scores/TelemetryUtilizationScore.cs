@@ -31,7 +31,8 @@ public sealed class TelemetryUtilizationScore(ScoringStrategy strategy = Scoring
             var measured = cluster.Utilization[d][node];
             var used = float.IsNaN(measured) ? (double)cluster.Allocated[d][node] / capacity : Math.Clamp(measured, 0f, 1f);
             var after = Math.Min(1.0, used + (double)podRequest / capacity);
-            var score = (long)((strategy == ScoringStrategy.MostAllocated ? after : 1 - after) * NodeScore.MaxNodeScore);
+            // Rounded: telemetry arrives as float, so 0.1f + 0.1 must not truncate 80 down to 79.
+            var score = (long)Math.Round((strategy == ScoringStrategy.MostAllocated ? after : 1 - after) * NodeScore.MaxNodeScore, MidpointRounding.AwayFromZero);
             nodeScore += score * _resources[i].Weight;
             weightSum += _resources[i].Weight;
         }
