@@ -112,6 +112,13 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             var plugin = Profile.Scores[p].Plugin;
             plugin.PreScore(context, feasible);
             raw[p] = new long[feasible.Length];
+            if (context.IsSkipped(plugin, out var constant))
+            {
+                // Same as Schedule: a skipped plugin scores every node alike.
+                Array.Fill(raw[p], constant);
+                normalized[p] = (long[])raw[p].Clone();
+                continue;
+            }
             for (var i = 0; i < feasible.Length; i++) raw[p][i] = plugin.Score(context, feasible[i]);
             normalized[p] = (long[])raw[p].Clone();
             plugin.Normalize(context, feasible, normalized[p]);

@@ -44,7 +44,8 @@ public sealed class PodTopologySpreadScore : IScorePlugin
     public long Score(SchedulingContext context, int node)
     {
         var state = context.StateOf<State>(this);
-        if (state is null || !state.Counts.HasAllKeys(context.Cluster, node)) return IgnoredNode;
+        if (state is null) return 0;
+        if (!state.Counts.HasAllKeys(context.Cluster, node)) return IgnoredNode;
         var constraints = state.Counts.Constraints;
         var score = 0.0;
         for (var i = 0; i < constraints.Count; i++)
