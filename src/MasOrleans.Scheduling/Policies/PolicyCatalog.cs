@@ -29,6 +29,7 @@ public sealed class PolicyCatalog
         var catalog = new PolicyCatalog();
         KubePolicies.Register(catalog);
         PaperPolicies.Register(catalog);
+        Seed001Policies.Register(catalog);
         return catalog;
     }
 
