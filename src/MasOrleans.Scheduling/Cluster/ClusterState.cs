@@ -35,6 +35,15 @@ public sealed class ClusterState
     /// <summary>Changes with every bind, unbind or node change; lets callers cache per-state work.</summary>
     public long Version { get; private set; }
 
+    /// <summary>
+    /// Per node, the value of <see cref="Version"/> when that node last changed (bind, unbind, spec or
+    /// readiness), so per-node caches (e.g. fragmentation) can be invalidated one node at a time.
+    /// </summary>
+    public long NodeVersion(int node) => _nodeVersion[node];
+    private long[] _nodeVersion = new long[16];
+
+    private void Touch(int node) => _nodeVersion[node] = ++Version;
+
     public long[][] Capacity { get; } = new long[ResourceNames.Count][];
     public long[][] Allocated { get; } = new long[ResourceNames.Count][];
 
@@ -110,7 +119,7 @@ public sealed class ClusterState
         Unschedulable[n] = spec.Unschedulable;
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
-        Version++;
+        Touch(n);
         return n;
     }
 
@@ -121,13 +130,13 @@ public sealed class ClusterState
         if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
         _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
         Unschedulable[n] = spec.Unschedulable;
-        Version++;
+        Touch(n);
     }
 
     public void SetReady(int node, bool ready)
     {
         Ready[node] = ready;
-        Version++;
+        Touch(node);
     }
 
     public void SetUtilization(int node, ResourceKind kind, float value) => Utilization[(int)kind][node] = value;
@@ -190,7 +199,7 @@ public sealed class ClusterState
         Pods[node].Add(new BoundPod(pod, gpus));
         if (pod.Image is { } image) Images[node].Add(image);
         _podLocations[pod.Name] = (node, gpus);
-        Version++;
+        Touch(node);
         return true;
     }
 
@@ -208,7 +217,7 @@ public sealed class ClusterState
         for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] -= pod.Requests[d];
         NonZeroCpu[node] -= NonZeroCpuOf(pod);
         NonZeroMemory[node] -= NonZeroMemoryOf(pod);
-        Version++;
+        Touch(node);
         return true;
     }
 
@@ -258,6 +267,7 @@ public sealed class ClusterState
         Unschedulable = Grow(Unschedulable, size);
         Pods = Grow(Pods, size);
         Images = Grow(Images, size);
+        _nodeVersion = Grow(_nodeVersion, size);
     }
 
     private static T[] Grow<T>(T[] array, int size)
