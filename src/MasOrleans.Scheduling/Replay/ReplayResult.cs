@@ -38,6 +38,8 @@ public sealed record ReplayResult
     public required double DecisionsPerSecond { get; init; }
     public required double WallSeconds { get; init; }
     public int TypicalPodShapes { get; init; }
+    /// <summary>Failed placements by pod kind: cpu-only, shared-gpu, 1-gpu, 2-gpu...</summary>
+    public IReadOnlyDictionary<string, int> FailuresByKind { get; init; } = new Dictionary<string, int>();
 
     // Timed mode only.
     public double? MeanWaitSeconds { get; init; }

@@ -37,7 +37,7 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
         var result = settings.Mode == ReplayMode.Paper
             ? PaperReplay.Run(context, trace.Select(t => t.Pod).ToList(), settings)
             : TimedReplay.Run(context, trace);
-        return result with { TypicalPodShapes = typical.Count };
+        return result with { TypicalPodShapes = typical.Count, FailuresByKind = new SortedDictionary<string, int>(context.FailuresByKind, StringComparer.Ordinal) };
     }
 
     public static ClusterState BuildCluster(IEnumerable<NodeSpec> nodes)
@@ -54,11 +54,20 @@ internal sealed record ReplayContext(ClusterState Cluster, ProfileScheduler Sche
     /// <summary>Scheduling randomness (tie-breaks, Random policy) is its own stream so arrivals do not shift it.</summary>
     public Random SchedulingRandom { get; } = new(unchecked(Seed * 7919 + 17));
 
+    /// <summary>Failed placements per pod kind (cpu-only, shared-gpu, N-gpu), to show what the cluster ran out of.</summary>
+    public Dictionary<string, int> FailuresByKind { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Schedules and binds; false when no node fits (nothing is reserved then).</summary>
     public bool TryPlace(PodSpec pod)
     {
         var result = Scheduler.Schedule(Cluster, pod, SchedulingRandom);
-        if (!result.Success) return false;
+        if (!result.Success)
+        {
+            var gpu = pod.Gpu;
+            var kind = gpu.IsNone ? "cpu-only" : gpu.IsShared ? "shared-gpu" : $"{gpu.Count}-gpu";
+            FailuresByKind[kind] = FailuresByKind.GetValueOrDefault(kind) + 1;
+            return false;
+        }
         return Cluster.TryBind(result.Node, pod, result.Gpus)
             ? true
             : throw new InvalidOperationException($"policy '{Policy}' chose node {result.NodeName} for {pod.Name} but binding failed: a filter or device selector is inconsistent");
