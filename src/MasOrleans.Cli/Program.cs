@@ -1,1 +1,9 @@
-Console.WriteLine("mas");
+using System.CommandLine;
+using MasOrleans.Cli.Replay;
+
+// Each verb lives in its own folder and exposes Create(); adding a verb is one line here.
+var root = new RootCommand("mas: multi-agent scheduling engine tools (trace replay, policy comparison).")
+{
+    ReplayCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

@@ -35,6 +35,15 @@ public sealed class ClusterState
     /// <summary>Changes with every bind, unbind or node change; lets callers cache per-state work.</summary>
     public long Version { get; private set; }
 
+    /// <summary>
+    /// Per node, the value of <see cref="Version"/> when that node last changed (bind, unbind, spec or
+    /// readiness), so per-node caches (e.g. fragmentation) can be invalidated one node at a time.
+    /// </summary>
+    public long NodeVersion(int node) => _nodeVersion[node];
+    private long[] _nodeVersion = new long[16];
+
+    private void Touch(int node) => _nodeVersion[node] = ++Version;
+
     public long[][] Capacity { get; } = new long[ResourceNames.Count][];
     public long[][] Allocated { get; } = new long[ResourceNames.Count][];
 
@@ -145,7 +154,7 @@ public sealed class ClusterState
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
         PodsWithAffinity[n] = 0;
-        Version++;
+        Touch(n);
         return n;
     }
 
@@ -156,13 +165,13 @@ public sealed class ClusterState
         if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
         _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
         Unschedulable[n] = spec.Unschedulable;
-        Version++;
+        Touch(n);
     }
 
     public void SetReady(int node, bool ready)
     {
         Ready[node] = ready;
-        Version++;
+        Touch(node);
     }
 
     public void SetUtilization(int node, ResourceKind kind, float value) => Utilization[(int)kind][node] = value;
@@ -230,7 +239,7 @@ public sealed class ClusterState
             PodsWithAffinityTotal++;
         }
         _podLocations[pod.Name] = (node, gpus);
-        Version++;
+        Touch(node);
         return true;
     }
 
@@ -253,7 +262,7 @@ public sealed class ClusterState
             PodsWithAffinity[node]--;
             PodsWithAffinityTotal--;
         }
-        Version++;
+        Touch(node);
         return true;
     }
 
@@ -305,6 +314,7 @@ public sealed class ClusterState
         Pods = Grow(Pods, size);
         Images = Grow(Images, size);
         PodsWithAffinity = Grow(PodsWithAffinity, size);
+        _nodeVersion = Grow(_nodeVersion, size);
     }
 
     private static T[] Grow<T>(T[] array, int size)
