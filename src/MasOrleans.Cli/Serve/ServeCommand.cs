@@ -28,8 +28,6 @@ public static class ServeCommand
         {
             if (result.GetValue(stateDim) < 1 || result.GetValue(actionDim) < 1)
                 result.AddError("--state_dim and --action_dim must be positive.");
-            if (result.GetValue(grpcPort) == result.GetValue(httpPort))
-                result.AddError("--grpc-port and --http-port must differ.");
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +50,12 @@ public static class ServeCommand
 
     private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
     {
+        if (options.GrpcPort == options.HttpPort)
+        {
+            // gRPC needs an HTTP/2-only endpoint and REST an HTTP/1.1 one: they cannot share a cleartext port.
+            await Console.Error.WriteLineAsync("mas serve: --grpc-port and --http-port must differ.");
+            return 2;
+        }
         SchedulerServer server;
         try
         {

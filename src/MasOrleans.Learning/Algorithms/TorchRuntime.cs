@@ -11,8 +11,11 @@ internal static class TorchRuntime
     // tests, two services) would interleave draws. Building under this lock keeps "same seed → same weights".
     private static readonly Lock SeedLock = new();
 
+    private static readonly Lock ThreadsLock = new();
+
     public static T BuildSeeded<T>(int seed, Func<T> build)
     {
+        UseSingleThread();
         lock (SeedLock)
         {
             manual_seed(seed);
@@ -22,9 +25,12 @@ internal static class TorchRuntime
 
     /// <summary>One intra-op thread: per-decision forwards are tiny and threading overhead dominates
     /// (measured 1.26 ms with 2 threads vs 40 µs with 1 on this machine).</summary>
+    /// <remarks>The OpenMP thread count is per OS thread, so this is checked on every decision path; setting it
+    /// is serialised because libtorch rebuilds its thread pools there.</remarks>
     public static void UseSingleThread()
     {
-        if (get_num_threads() != 1) set_num_threads(1);
+        if (get_num_threads() == 1) return;
+        lock (ThreadsLock) set_num_threads(1);
     }
 }
 

@@ -37,9 +37,9 @@ public class PersistenceAndSeedingTests
         var dir = TestAgents.TempDirectory();
         using (var agent = TestAgents.Create(algorithm, PackingEnvironment.Layout)) agent.Save(dir);
 
-        var other = new FeatureLayout(["usedCpu", "usedMem", "freeCpu", "freeMem", "gpuFree"], ["podCpu", "podMem"]);
+        var other = new FeatureLayout(["usedCpu", "usedMem", "freeCpu", "freeMem", "gpuFree", "noise1", "noise2"], ["podCpu", "podMem"]);
         var e = Assert.Throws<ModelLayoutMismatchException>(() => TestAgents.Load(algorithm, dir, other));
-        Assert.Contains("noise", e.Message);
+        Assert.Contains("noise0", e.Message);
         Assert.Contains("gpuFree", e.Message);
         Assert.Equal(PackingEnvironment.Layout, e.SavedLayout);
         Assert.Equal(other, e.ExpectedLayout);

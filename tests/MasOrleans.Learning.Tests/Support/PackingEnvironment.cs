@@ -3,13 +3,14 @@ using MasOrleans.Learning;
 namespace MasOrleans.Learning.Tests.Support;
 
 /// <summary>
-/// Tiny bin-packing environment: 8 unit-capacity nodes, a seeded stream of pods. Opening an empty node
-/// costs −1, so an episode's reward is −(nodes used) and packing wins. A per-node noise feature is
-/// redrawn every step so an untrained network's argmax is effectively random, not accidentally packing.
+/// Tiny bin-packing environment: 8 unit-capacity nodes, a seeded stream of 16 small pods. Opening an empty
+/// node costs −1, so an episode's reward is −(nodes used) and packing wins. Three large per-node noise
+/// features are redrawn every step so an untrained network's argmax is effectively random (not
+/// accidentally packing); a trained one must learn to ignore them.
 /// </summary>
-internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 12) : IPlacementEnvironment
+internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 16) : IPlacementEnvironment
 {
-    public static readonly FeatureLayout Layout = new(["usedCpu", "usedMem", "freeCpu", "freeMem", "noise"], ["podCpu", "podMem"]);
+    public static readonly FeatureLayout Layout = new(["usedCpu", "usedMem", "freeCpu", "freeMem", "noise0", "noise1", "noise2"], ["podCpu", "podMem"]);
 
     private readonly float[] usedCpu = new float[nodes];
     private readonly float[] usedMem = new float[nodes];
@@ -18,7 +19,8 @@ internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 12)
     private Random rng = new(0);
     private PlacementObservation? current;
 
-    public int NodeFeatureCount => 5;
+    public int NodeFeatureCount => Stride;
+    private const int Stride = 7;
     public int PodFeatureCount => 2;
 
     public PlacementObservation Reset(int seed)
@@ -27,7 +29,7 @@ internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 12)
         Array.Clear(usedCpu);
         Array.Clear(usedMem);
         pods = Enumerable.Range(0, podsPerEpisode)
-            .Select(_ => (0.1f + 0.3f * rng.NextSingle(), 0.1f + 0.3f * rng.NextSingle())).ToArray();
+            .Select(_ => (0.05f + 0.2f * rng.NextSingle(), 0.05f + 0.2f * rng.NextSingle())).ToArray();
         index = 0;
         current = Observe() ?? throw new InvalidOperationException("First pod cannot be placed.");
         return current;
@@ -59,11 +61,11 @@ internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 12)
             var features = new float[nodes * NodeFeatureCount];
             for (int i = 0; i < nodes; i++)
             {
-                features[i * 5 + 0] = usedCpu[i];
-                features[i * 5 + 1] = usedMem[i];
-                features[i * 5 + 2] = 1 - usedCpu[i];
-                features[i * 5 + 3] = 1 - usedMem[i];
-                features[i * 5 + 4] = rng.NextSingle();
+                features[i * Stride + 0] = usedCpu[i];
+                features[i * Stride + 1] = usedMem[i];
+                features[i * Stride + 2] = 1 - usedCpu[i];
+                features[i * Stride + 3] = 1 - usedMem[i];
+                for (int k = 4; k < Stride; k++) features[i * Stride + k] = 4 * rng.NextSingle() - 2;
             }
             return new PlacementObservation(nodes, features, [cpu, mem], feasible);
         }
@@ -72,7 +74,7 @@ internal sealed class PackingEnvironment(int nodes = 8, int podsPerEpisode = 12)
 
     /// <summary>Expert for behaviour cloning: the most loaded feasible node (a packing heuristic).</summary>
     public static double ExpertScore(PlacementObservation obs, int node) =>
-        obs.NodeFeatures[node * 5] + obs.NodeFeatures[node * 5 + 1];
+        obs.NodeFeatures[node * Stride] + obs.NodeFeatures[node * Stride + 1];
 
     public static int Expert(PlacementObservation obs)
     {
