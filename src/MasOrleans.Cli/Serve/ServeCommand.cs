@@ -19,10 +19,11 @@ public static class ServeCommand
         var model = new Option<DirectoryInfo?>("--model") { Description = "Saved fixed-vector model directory" };
         var seed = new Option<int>("--seed") { Description = "Seed for fresh weights and sampling", DefaultValueFactory = _ => 42 };
         var stochastic = new Option<bool>("--grpc-stochastic") { Description = "Sample gRPC actions instead of argmax" };
+        var saveOnExit = new Option<DirectoryInfo?>("--save-on-exit") { Description = "Save the model (with /update training) here on shutdown" };
 
         var command = new Command("serve", "Serve a fixed-size PPO/DDQN scheduler over gRPC (/Scheduler/Predict) and REST (/predict, /update, /health)")
         {
-            algo, host, grpcPort, httpPort, stateDim, actionDim, model, seed, stochastic,
+            algo, host, grpcPort, httpPort, stateDim, actionDim, model, seed, stochastic, saveOnExit,
         };
         command.Validators.Add(result =>
         {
@@ -42,6 +43,7 @@ public static class ServeCommand
                 ModelDirectory = parse.GetValue(model)?.FullName,
                 Seed = parse.GetValue(seed),
                 GrpcDeterministic = !parse.GetValue(stochastic),
+                SaveDirectory = parse.GetValue(saveOnExit)?.FullName,
             };
             return await RunAsync(options, cancellationToken);
         });
@@ -74,6 +76,11 @@ public static class ServeCommand
                 $"gRPC h2c {options.Host}:{options.GrpcPort}, REST http://{options.Host}:{options.HttpPort}. Ctrl+C to stop.");
             try { await server.WaitForShutdownAsync(cancellationToken); }
             catch (OperationCanceledException) { }
+            if (options.SaveDirectory is { } dir)
+            {
+                server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
+                Console.WriteLine($"Saved model to {dir}.");
+            }
         }
         return 0;
     }

@@ -12,6 +12,8 @@ public sealed record ServeOptions
     /// <summary>Directory of a saved fixed-vector model; null starts from fresh seeded weights.</summary>
     public string? ModelDirectory { get; init; }
     public int Seed { get; init; } = 42;
+    /// <summary>If set, the (possibly /update-trained) model is saved here when the service stops.</summary>
+    public string? SaveDirectory { get; init; }
     /// <summary>gRPC has no "deterministic" field, so the service decides once for all gRPC calls.</summary>
     public bool GrpcDeterministic { get; init; } = true;
 }
