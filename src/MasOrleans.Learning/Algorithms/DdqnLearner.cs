@@ -14,6 +14,8 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
     private readonly IStateEncoder<TState> encoder;
     private readonly optim.Optimizer optimizer;
     private readonly Random rng;
+    // Scalars handed to torch must outlive the native call (see Scalars).
+    private readonly Scalar gamma, tau, oneMinusTau;
 
     public DdqnLearner(ScoreNetwork online, ScoreNetwork target, IStateEncoder<TState> encoder, DdqnOptions options)
     {
@@ -24,6 +26,9 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         rng = new Random(options.Seed);
         Replay = new ReplayBuffer<TState>(options.ReplayCapacity);
         optimizer = optim.Adam(online.parameters(), options.LearningRate);
+        gamma = options.Gamma.ToScalar();
+        tau = options.TargetTau.ToScalar();
+        oneMinusTau = (1 - options.TargetTau).ToScalar();
         SyncTarget();
         Target.eval();
     }
@@ -83,7 +88,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
             var next = encoder.Encode(sample.Select(t => t.Next ?? t.State).ToArray());
             var bestNext = ActionMasking.MaskQ(Online.forward(next), next.Feasible).argmax(1, keepdim: true);
             var nextQ = Target.forward(next).gather(1, bestNext).squeeze(1);
-            targetQ = rewards + (float)Options.Gamma * notDone * nextQ;
+            targetQ = rewards + notDone * nextQ * gamma;
         }
         var loss = nn.functional.huber_loss(q, targetQ, delta: Options.HuberDelta);
         optimizer.zero_grad();
@@ -93,7 +98,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         Online.eval();
 
         GradientSteps++;
-        if (Options.TargetTau > 0) SoftUpdateTarget(Options.TargetTau);
+        if (Options.TargetTau > 0) SoftUpdateTarget();
         else if (GradientSteps % Options.TargetUpdateInterval == 0) SyncTarget();
         return loss.item<float>();
     }
@@ -111,11 +116,11 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         Target.load_state_dict(Online.state_dict());
     }
 
-    private void SoftUpdateTarget(double tau)
+    private void SoftUpdateTarget()
     {
         using var _ = no_grad();
         foreach (var (t, o) in Target.parameters().Zip(Online.parameters()))
-            t.mul_(1 - tau).add_(o, alpha: tau);
+            t.mul_(oneMinusTau).add_(o, alpha: tau);
     }
 
     public void Dispose()
@@ -123,5 +128,6 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         optimizer.Dispose();
         Online.Dispose();
         Target.Dispose();
+        foreach (var s in new[] { gamma, tau, oneMinusTau }) s.Dispose();
     }
 }

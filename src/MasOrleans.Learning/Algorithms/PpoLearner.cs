@@ -17,6 +17,8 @@ internal sealed class PpoLearner<TState> : IDisposable
     private readonly IStateEncoder<TState> encoder;
     private readonly optim.Optimizer optimizer;
     private readonly Random rng;
+    // Scalars handed to torch must outlive the native call (see Scalars), so they live as long as the learner.
+    private readonly Scalar clipLow, clipHigh, valueCoefficient, entropyCoefficient;
 
     public PpoLearner(ActorCritic model, IStateEncoder<TState> encoder, PpoOptions options)
     {
@@ -25,6 +27,10 @@ internal sealed class PpoLearner<TState> : IDisposable
         Options = options;
         rng = new Random(options.Seed);
         optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        clipLow = (1 - options.ClipEpsilon).ToScalar();
+        clipHigh = (1 + options.ClipEpsilon).ToScalar();
+        valueCoefficient = options.ValueCoefficient.ToScalar();
+        entropyCoefficient = options.EntropyCoefficient.ToScalar();
     }
 
     public ActorCritic Model { get; }
@@ -101,11 +107,11 @@ internal sealed class PpoLearner<TState> : IDisposable
                 var logpAll = ActionMasking.SafeLogProbs(Model.actor.forward(batch), batch.Feasible);
                 var logp = logpAll.gather(1, actions).squeeze(1);
                 var ratio = (logp - oldLogp).exp();
-                var clipped = ratio.clamp(1 - Options.ClipEpsilon, 1 + Options.ClipEpsilon);
+                var clipped = ratio.clamp(clipLow, clipHigh);
                 var pLoss = -minimum(ratio * adv, clipped * adv).mean();
-                var vLoss = (Model.critic.forward(batch) - ret).pow(2).mean();
+                var vLoss = (Model.critic.forward(batch) - ret).square().mean();
                 var ent = ActionMasking.Entropy(logpAll).mean();
-                var total = pLoss + Options.ValueCoefficient * vLoss - Options.EntropyCoefficient * ent;
+                var total = pLoss + vLoss * valueCoefficient - ent * entropyCoefficient;
 
                 optimizer.zero_grad();
                 total.backward();
@@ -139,5 +145,6 @@ internal sealed class PpoLearner<TState> : IDisposable
     {
         optimizer.Dispose();
         Model.Dispose();
+        foreach (var s in new[] { clipLow, clipHigh, valueCoefficient, entropyCoefficient }) s.Dispose();
     }
 }

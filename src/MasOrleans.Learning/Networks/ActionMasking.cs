@@ -11,16 +11,16 @@ internal static class ActionMasking
     public const float MaskedQ = -1e9f;
 
     public static Tensor MaskLogits(Tensor logits, Tensor feasible) =>
-        logits.masked_fill(feasible.logical_not(), float.NegativeInfinity);
+        logits.masked_fill(feasible.logical_not(), Scalars.NegativeInfinity);
 
-    public static Tensor MaskQ(Tensor q, Tensor feasible) => q.masked_fill(feasible.logical_not(), MaskedQ);
+    public static Tensor MaskQ(Tensor q, Tensor feasible) => q.masked_fill(feasible.logical_not(), Scalars.MaskedQ);
 
     /// <summary>
     /// log-softmax over feasible actions, with infeasible entries set to 0 (not -inf) so that
     /// p*log p and its gradient stay finite (0 * -inf would be NaN).
     /// </summary>
     public static Tensor SafeLogProbs(Tensor logits, Tensor feasible) =>
-        nn.functional.log_softmax(MaskLogits(logits, feasible), -1).masked_fill(feasible.logical_not(), 0f);
+        nn.functional.log_softmax(MaskLogits(logits, feasible), -1).masked_fill(feasible.logical_not(), Scalars.Zero);
 
     /// <summary>Entropy of the masked categorical per row.</summary>
     public static Tensor Entropy(Tensor safeLogProbs) => -(safeLogProbs.exp() * safeLogProbs).sum(-1);

@@ -22,7 +22,8 @@ internal static class MlpBuilder
         if (outputGain != 1.0)
         {
             using var _ = no_grad();
-            head.weight!.mul_(outputGain);
+            using var gain = outputGain.ToScalar(); // kept alive across the native call (see Scalars)
+            head.weight!.mul_(gain);
             head.bias!.zero_();
         }
         layers.Add(("head", head));

@@ -26,8 +26,8 @@ internal sealed class PooledCriticNetwork : ValueNetwork
         var emb = encoder.forward(NodePodPairs.Concat(b));            // [B, N, H]
         var present = b.Present.unsqueeze(-1);                         // [B, N, 1]
         var presentF = present.to_type(ScalarType.Float32);
-        var mean = (emb * presentF).sum(1) / presentF.sum(1).clamp_min(1f);
-        var max = emb.masked_fill(present.logical_not(), -1e9f).max(1).values;
+        var mean = (emb * presentF).sum(1) / presentF.sum(1).clamp_min(Scalars.One);
+        var max = emb.masked_fill(present.logical_not(), Scalars.MaskedQ).max(1).values;
         return head.forward(cat([mean, max, b.Pods], dim: -1)).squeeze(-1); // [B]
     }
 }
