@@ -13,14 +13,13 @@ internal static class BehaviourCloning
 {
     public static UpdateStats Run<TState>(
         IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs, int minibatchSize,
-        IStateEncoder<TState> encoder, ScoreNetwork scorer, optim.Optimizer optimizer, IEnumerable<Parameter> parameters, Random rng)
+        IStateEncoder<TState> encoder, ScoreNetwork scorer, AdamOptimizer optimizer, Random rng)
     {
         var demos = demonstrations.ToArray();
         if (demos.Length == 0) throw new ArgumentException("No demonstrations.", nameof(demonstrations));
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
         foreach (var (state, expert) in demos)
             ActionMasking.AssertFeasible(expert, encoder.FeasibleActions(state)); // an infeasible label would teach masked actions
-        var paramList = parameters.ToList();
 
         TorchRuntime.UseSingleThread();
         double lastEpochLoss = double.NaN;
@@ -39,10 +38,10 @@ internal static class BehaviourCloning
                 var labels = tensor(idx.Select(i => (long)demos[i].ExpertAction).ToArray()).unsqueeze(1);
                 var logp = ActionMasking.SafeLogProbs(scorer.forward(batch), batch.Feasible);
                 var loss = -logp.gather(1, labels).mean();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 loss.backward();
-                nn.utils.clip_grad_norm_(paramList, 1.0);
-                optimizer.step();
+                nn.utils.clip_grad_norm_(optimizer.Parameters, 1.0);
+                optimizer.Step();
                 sum += loss.item<float>();
                 batches++;
             }

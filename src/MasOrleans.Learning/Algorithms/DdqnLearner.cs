@@ -12,7 +12,7 @@ namespace MasOrleans.Learning.Algorithms;
 internal sealed class DdqnLearner<TState> : IDisposable where TState : class
 {
     private readonly IStateEncoder<TState> encoder;
-    private readonly optim.Optimizer optimizer;
+    private readonly AdamOptimizer optimizer;
     private readonly Random rng;
     // Scalars handed to torch must outlive the native call (see Scalars).
     private readonly Scalar gamma, tau, oneMinusTau;
@@ -25,7 +25,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         Options = options;
         rng = new Random(options.Seed);
         Replay = new ReplayBuffer<TState>(options.ReplayCapacity);
-        optimizer = optim.Adam(online.parameters(), options.LearningRate);
+        optimizer = new AdamOptimizer(online.parameters(), options.LearningRate);
         gamma = options.Gamma.ToScalar();
         tau = options.TargetTau.ToScalar();
         oneMinusTau = (1 - options.TargetTau).ToScalar();
@@ -88,13 +88,13 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
             var next = encoder.Encode(sample.Select(t => t.Next ?? t.State).ToArray());
             var bestNext = ActionMasking.MaskQ(Online.forward(next), next.Feasible).argmax(1, keepdim: true);
             var nextQ = Target.forward(next).gather(1, bestNext).squeeze(1);
-            targetQ = rewards + notDone * nextQ * gamma;
+            targetQ = Scalars.Plus(rewards, notDone * nextQ * gamma);
         }
         var loss = nn.functional.huber_loss(q, targetQ, delta: Options.HuberDelta);
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         loss.backward();
-        nn.utils.clip_grad_norm_(Online.parameters(), Options.MaxGradNorm);
-        optimizer.step();
+        nn.utils.clip_grad_norm_(optimizer.Parameters, Options.MaxGradNorm);
+        optimizer.Step();
         Online.eval();
 
         GradientSteps++;
@@ -105,7 +105,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
 
     public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs)
     {
-        var stats = BehaviourCloning.Run(demonstrations, epochs, Options.BatchSize, encoder, Online, optimizer, Online.parameters(), rng);
+        var stats = BehaviourCloning.Run(demonstrations, epochs, Options.BatchSize, encoder, Online, optimizer, rng);
         SyncTarget(); // bootstrap targets from the warm-started network, not the random one
         return stats;
     }

@@ -15,7 +15,7 @@ internal sealed record PpoTransition<TState>(TState State, int Action, float Log
 internal sealed class PpoLearner<TState> : IDisposable
 {
     private readonly IStateEncoder<TState> encoder;
-    private readonly optim.Optimizer optimizer;
+    private readonly AdamOptimizer optimizer;
     private readonly Random rng;
     // Scalars handed to torch must outlive the native call (see Scalars), so they live as long as the learner.
     private readonly Scalar clipLow, clipHigh, valueCoefficient, entropyCoefficient;
@@ -26,7 +26,7 @@ internal sealed class PpoLearner<TState> : IDisposable
         this.encoder = encoder;
         Options = options;
         rng = new Random(options.Seed);
-        optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        optimizer = new AdamOptimizer(model.parameters(), options.LearningRate);
         clipLow = (1 - options.ClipEpsilon).ToScalar();
         clipHigh = (1 + options.ClipEpsilon).ToScalar();
         valueCoefficient = options.ValueCoefficient.ToScalar();
@@ -106,17 +106,18 @@ internal sealed class PpoLearner<TState> : IDisposable
 
                 var logpAll = ActionMasking.SafeLogProbs(Model.actor.forward(batch), batch.Feasible);
                 var logp = logpAll.gather(1, actions).squeeze(1);
-                var ratio = (logp - oldLogp).exp();
+                var ratio = Scalars.Minus(logp, oldLogp).exp();
                 var clipped = ratio.clamp(clipLow, clipHigh);
                 var pLoss = -minimum(ratio * adv, clipped * adv).mean();
-                var vLoss = (Model.critic.forward(batch) - ret).square().mean();
+                var valueError = Scalars.Minus(Model.critic.forward(batch), ret);
+                var vLoss = (valueError * valueError).mean();
                 var ent = ActionMasking.Entropy(logpAll).mean();
-                var total = pLoss + vLoss * valueCoefficient - ent * entropyCoefficient;
+                var total = Scalars.Minus(Scalars.Plus(pLoss, vLoss * valueCoefficient), ent * entropyCoefficient);
 
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 total.backward();
-                nn.utils.clip_grad_norm_(Model.parameters(), Options.MaxGradNorm);
-                optimizer.step();
+                nn.utils.clip_grad_norm_(optimizer.Parameters, Options.MaxGradNorm);
+                optimizer.Step();
 
                 loss += total.item<float>();
                 policyLoss += pLoss.item<float>();
@@ -131,7 +132,7 @@ internal sealed class PpoLearner<TState> : IDisposable
 
     /// <summary>Behaviour cloning: cross-entropy of the expert's action under the masked policy.</summary>
     public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs) =>
-        BehaviourCloning.Run(demonstrations, epochs, Options.MinibatchSize, encoder, Model.actor, optimizer, Model.parameters(), rng);
+        BehaviourCloning.Run(demonstrations, epochs, Options.MinibatchSize, encoder, Model.actor, optimizer, rng);
 
     private static double EntropyOf(float[] logProbs, bool[] feasible)
     {

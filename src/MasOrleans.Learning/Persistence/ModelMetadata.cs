@@ -30,7 +30,7 @@ public sealed record ModelMetadata
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never, // a stable schema: absent trace/command are explicit nulls
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // NaN losses must not break saving
     };
 }
