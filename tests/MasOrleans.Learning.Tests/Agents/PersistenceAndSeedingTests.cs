@@ -15,7 +15,7 @@ public class PersistenceAndSeedingTests
     [Theory, MemberData(nameof(Algorithms))]
     public void Save_then_load_gives_identical_decisions_and_metadata(string algorithm)
     {
-        var dir = TestAgents.TempDirectory();
+        using var dir = new TempDirectory();
         using var trained = TestAgents.Create(algorithm, PackingEnvironment.Layout, seed: 21);
         TrainBriefly(trained);
         trained.Save(dir, new ModelProvenance(Trace: "synthetic", Command: "test", TrainingMetrics: new Dictionary<string, double> { ["reward"] = -3 }));
@@ -34,7 +34,7 @@ public class PersistenceAndSeedingTests
     [Theory, MemberData(nameof(Algorithms))]
     public void Loading_with_a_different_feature_layout_throws_naming_both(string algorithm)
     {
-        var dir = TestAgents.TempDirectory();
+        using var dir = new TempDirectory();
         using (var agent = TestAgents.Create(algorithm, PackingEnvironment.Layout)) agent.Save(dir);
 
         var other = new FeatureLayout(["usedCpu", "usedMem", "freeCpu", "freeMem", "gpuFree", "noise1", "noise2"], ["podCpu", "podMem"]);
@@ -48,7 +48,7 @@ public class PersistenceAndSeedingTests
     [Fact]
     public void Loading_a_model_of_the_other_algorithm_fails_clearly()
     {
-        var dir = TestAgents.TempDirectory();
+        using var dir = new TempDirectory();
         using (var agent = TestAgents.Create("ppo", PackingEnvironment.Layout)) agent.Save(dir);
         var e = Assert.Throws<InvalidDataException>(() => DdqnPlacementAgent.Load(dir, PackingEnvironment.Layout));
         Assert.Contains("ppo", e.Message);

@@ -118,7 +118,7 @@ public class SchedulerServiceTests
     [Theory, MemberData(nameof(Algorithms))]
     public async Task Serving_a_saved_model_reproduces_its_decisions_and_checks_dimensions(string algorithm)
     {
-        var dir = TestAgents.TempDirectory();
+        using var dir = new TempDirectory();
         int[] expected;
         using (var policy = VectorPolicy.Create(algorithm, 14, 16, seed: 9))
         {

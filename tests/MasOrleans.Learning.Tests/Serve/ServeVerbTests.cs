@@ -13,7 +13,8 @@ public class ServeVerbTests
     public async Task Serve_verb_answers_grpc_and_rest_then_saves_on_exit()
     {
         var ports = FreePorts.Take(2);
-        var saveDir = Path.Combine(TestAgents.TempDirectory(), "served-model");
+        using var temp = new TempDirectory();
+        var saveDir = Path.Combine(temp, "served-model");
         using var stop = new CancellationTokenSource();
         var parse = ServeCommand.Create().Parse([
             "--algo", "ddqn", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
@@ -46,7 +47,7 @@ public class ServeVerbTests
     [Fact]
     public async Task Serve_verb_fails_cleanly_on_a_model_with_other_dimensions()
     {
-        var dir = TestAgents.TempDirectory();
+        using var dir = new TempDirectory();
         using (var policy = Learning.VectorPolicy.Create("ppo", 14, 16, seed: 1)) policy.Save(dir);
         var ports = FreePorts.Take(2);
         var parse = ServeCommand.Create().Parse([

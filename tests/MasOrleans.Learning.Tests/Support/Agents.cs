@@ -20,10 +20,23 @@ internal static class TestAgents
         _ => throw new ArgumentException(algorithm),
     };
 
-    public static string TempDirectory()
+}
+
+/// <summary>A fresh directory under the temp path, deleted on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "mas-learning-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mas-learning-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public static implicit operator string(TempDirectory directory) => directory.Path;
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
     }
 }
