@@ -3,6 +3,8 @@ namespace MasOrleans.Learning;
 /// <summary>
 /// A sequential placement problem: one pod at a time is placed on one of NodeCount nodes.
 /// The agents know nothing else about the cluster; reward shaping belongs to the environment.
+/// Observations are kept by reference (DDQN replay, PPO rollouts): return fresh arrays each step and
+/// never mutate an observation after handing it out.
 /// </summary>
 public interface IPlacementEnvironment
 {
