@@ -11,6 +11,8 @@ namespace MasOrleans.Scheduling.Policies;
 /// plugin (kube-scheduler's default scores disabled), every feasible node scored (percentageOfNodesToScore
 /// 100) and best-fit GPU device choice for shared pods unless the policy chooses its own (FGD).
 /// Setting "gpusel" = "worst" switches the baselines to worst-fit device choice (the simulator's -gpusel).
+/// Ties among the best-scoring nodes go to the lowest node name, as the simulator's patched selectHost does
+/// (setting "tiebreak" = "random" restores kube-scheduler's random choice).
 /// </summary>
 public static class PaperPolicies
 {
@@ -32,6 +34,7 @@ public static class PaperPolicies
                 Scores = [new(new FgdScore(evaluator), 1)],
                 DeviceSelector = new FgdDeviceSelector(evaluator),
                 PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
+                TieBreak = TieBreakFor(o),
                 Description = "Fragmentation Gradient Descent (ATC'23).",
             };
         });
@@ -45,8 +48,17 @@ public static class PaperPolicies
             Scores = [new(score(o), 1)],
             DeviceSelector = DeviceSelectorFor(o),
             PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
+            TieBreak = TieBreakFor(o),
             Description = description,
         });
+
+    public static HostTieBreak TieBreakFor(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("tiebreak") switch
+        {
+            null or "lowest-name" => HostTieBreak.LowestName,
+            "random" => HostTieBreak.Random,
+            var other => throw new ArgumentException($"unknown tiebreak '{other}' (known: lowest-name, random)"),
+        };
 
     private static IGpuDeviceSelector DeviceSelectorFor(PolicyOptions o) =>
         o.Settings.GetValueOrDefault("gpusel") switch
