@@ -76,7 +76,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         {
             Node = chosen,
             NodeName = cluster.NameOf(chosen),
-            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod),
+            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod, random),
             TotalScore = chosenTotal,
             PluginScores = pluginScores,
             FeasibleNodes = feasibleCount,
@@ -159,7 +159,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             Pod = pod.Name,
             Nodes = nodes,
             ChosenNode = cluster.NameOf(feasible[best]),
-            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod),
+            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod, random),
         };
     }
 

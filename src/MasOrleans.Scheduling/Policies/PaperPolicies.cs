@@ -9,8 +9,8 @@ namespace MasOrleans.Scheduling.Policies;
 /// <summary>
 /// The ATC'23 FGD paper's baselines and method, as its simulator runs them: the standard filters, ONE score
 /// plugin (kube-scheduler's default scores disabled), every feasible node scored (percentageOfNodesToScore
-/// 100) and best-fit GPU device choice for shared pods unless the policy chooses its own (FGD).
-/// Setting "gpusel" = "worst" switches the baselines to worst-fit device choice (the simulator's -gpusel).
+/// 100) and best-fit GPU device choice for shared pods unless the policy chooses its own (FGD; Random draws at random).
+/// Setting "gpusel" (best, worst, random: the simulator's -gpusel) overrides the baselines' device choice for shared pods.
 /// Ties among the best-scoring nodes go to the lowest node name, as the simulator's patched selectHost does
 /// (setting "tiebreak" = "random" restores kube-scheduler's random choice).
 /// </summary>
@@ -18,7 +18,7 @@ public static class PaperPolicies
 {
     public static void Register(PolicyCatalog catalog)
     {
-        Baseline(catalog, "random", "Uniformly random feasible node (FGD paper baseline).", _ => new RandomScore());
+        Baseline(catalog, "random", "Uniformly random feasible node and shared GPU device (FGD paper baseline, -gpusel random).", _ => new RandomScore(), "random");
         Baseline(catalog, "dotprod", "Tetris dot product of free and requested (cpu, GPU), -dimext merge -norm max (FGD paper baseline).", _ => new DotProductScore());
         Baseline(catalog, "gpu-clustering", "Keep pods of one GPU shape together (FGD paper baseline).", _ => new GpuClusteringScore());
         Baseline(catalog, "gpu-packing", "Prefer partly used GPUs, then partly used nodes (FGD paper baseline).", _ => new GpuPackingScore());
@@ -40,13 +40,13 @@ public static class PaperPolicies
         });
     }
 
-    private static void Baseline(PolicyCatalog catalog, string name, string description, Func<PolicyOptions, IScorePlugin> score) =>
+    private static void Baseline(PolicyCatalog catalog, string name, string description, Func<PolicyOptions, IScorePlugin> score, string gpusel = "best") =>
         catalog.Register(name, description, o => new SchedulingProfile
         {
             Name = name,
             Filters = PolicyCatalog.StandardFilters(),
             Scores = [new(score(o), 1)],
-            DeviceSelector = DeviceSelectorFor(o),
+            DeviceSelector = DeviceSelectorFor(o, gpusel),
             PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
             TieBreak = TieBreakFor(o),
             Description = description,
@@ -60,11 +60,13 @@ public static class PaperPolicies
             var other => throw new ArgumentException($"unknown tiebreak '{other}' (known: lowest-name, random)"),
         };
 
-    private static IGpuDeviceSelector DeviceSelectorFor(PolicyOptions o) =>
-        o.Settings.GetValueOrDefault("gpusel") switch
+    /// <summary>The simulator's -gpusel; its experiment scripts pass `random` for Random and leave the rest at `best`.</summary>
+    private static IGpuDeviceSelector DeviceSelectorFor(PolicyOptions o, string policyDefault) =>
+        (o.Settings.GetValueOrDefault("gpusel") ?? policyDefault) switch
         {
-            null or "best" => BestFitDeviceSelector.Instance,
+            "best" => BestFitDeviceSelector.Instance,
             "worst" => WorstFitDeviceSelector.Instance,
-            var other => throw new ArgumentException($"unknown gpusel '{other}' (known: best, worst)"),
+            "random" => RandomDeviceSelector.Instance,
+            var other => throw new ArgumentException($"unknown gpusel '{other}' (known: best, worst, random)"),
         };
 }
