@@ -56,4 +56,20 @@ public class PaperSelectionTests
         Assert.Equal([0, 2], RandomDeviceSelector.Instance.Select(cluster, 0, Fixtures.Pod("w", 1000, 2000), new Random(1)).Devices.Order());
         Assert.IsType<BestFitDeviceSelector>(Catalog.Create("gpu-packing").DeviceSelector);
     }
+
+    [Fact]
+    public void Best_fit_takes_seed_001_weighting_as_an_option()
+    {
+        // Same cpu and GPU free, different memory: the paper's BestFit ignores memory (tie -> lowest name "a-big"),
+        // seed 001's weighting counts it (lowest weighted free capacity -> "b-small").
+        var cluster = Fixtures.Cluster(
+            Fixtures.Node("a-big", 32_000, 2) with { Capacity = Scheduling.Resources.ResourceVector.Of(cpuMilli: 32_000, memoryBytes: 512 * Fixtures.Gi, gpuMilli: 2000) },
+            Fixtures.Node("b-small", 32_000, 2) with { Capacity = Scheduling.Resources.ResourceVector.Of(cpuMilli: 32_000, memoryBytes: 64 * Fixtures.Gi, gpuMilli: 2000) });
+        var pod = Fixtures.Pod("p", 4000, 1000);
+        var seed001 = new PolicyOptions { Settings = new Dictionary<string, string> { ["bestFitWeighting"] = "seed001" } };
+        Assert.IsType<Scheduling.Plugins.Seed.WeightedFreeCapacityScore>(Catalog.Create("best-fit", seed001).Scores.Single().Plugin);
+        Assert.Equal("a-big", new ProfileScheduler(Catalog.Create("best-fit")).Schedule(cluster, pod, new Random(1)).NodeName);
+        Assert.Equal("b-small", new ProfileScheduler(Catalog.Create("best-fit", seed001)).Schedule(cluster, pod, new Random(1)).NodeName);
+        Assert.Throws<ArgumentException>(() => Catalog.Create("best-fit", new PolicyOptions { Settings = new Dictionary<string, string> { ["bestFitWeighting"] = "other" } }));
+    }
 }

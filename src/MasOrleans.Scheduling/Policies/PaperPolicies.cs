@@ -3,6 +3,7 @@ using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
 using MasOrleans.Scheduling.Plugins.Paper;
 using MasOrleans.Scheduling.Plugins.Scores;
+using MasOrleans.Scheduling.Plugins.Seed;
 
 namespace MasOrleans.Scheduling.Policies;
 
@@ -22,7 +23,7 @@ public static class PaperPolicies
         Baseline(catalog, "dotprod", "Tetris dot product of free and requested (cpu, GPU), -dimext merge -norm max (FGD paper baseline).", _ => new DotProductScore());
         Baseline(catalog, "gpu-clustering", "Keep pods of one GPU shape together (FGD paper baseline).", _ => new GpuClusteringScore());
         Baseline(catalog, "gpu-packing", "Prefer partly used GPUs, then partly used nodes (FGD paper baseline).", _ => new GpuPackingScore());
-        Baseline(catalog, "best-fit", "Least (cpu, GPU) left after placement, min-max normalized (FGD paper baseline).", _ => new BestFitScore());
+        Baseline(catalog, "best-fit", "Least (cpu, GPU) left after placement, min-max normalized (FGD paper baseline); bestFitWeighting=seed001 for seed 001's weighting.", BestFitFor);
 
         catalog.Register("fgd", "Fragmentation Gradient Descent (Weng et al., ATC'23), -dimext share -norm max; needs typical pods.", o =>
         {
@@ -51,6 +52,18 @@ public static class PaperPolicies
             TieBreak = TieBreakFor(o),
             Description = description,
         });
+
+    /// <summary>
+    /// Setting "bestFitWeighting": "paper" (default) is the simulator's (cpu, GPU) leftover; "seed001" is design seed
+    /// 001's weighting (cpu milli + memory GiB x 500 + GPU milli x 4, lowest free wins), from the seed-001 family.
+    /// </summary>
+    public static IScorePlugin BestFitFor(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("bestFitWeighting") switch
+        {
+            null or "paper" => new BestFitScore(),
+            "seed001" => new WeightedFreeCapacityScore(Preference.Lowest),
+            var other => throw new ArgumentException($"unknown bestFitWeighting '{other}' (known: paper, seed001)"),
+        };
 
     public static HostTieBreak TieBreakFor(PolicyOptions o) =>
         o.Settings.GetValueOrDefault("tiebreak") switch
