@@ -40,6 +40,9 @@ public interface IGpuDeviceSelector
 {
     string Name { get; }
     GpuAllocation Select(ClusterState cluster, int node, PodSpec pod);
+
+    /// <summary>The scheduler calls this overload; selectors that choose at random use the cycle's seeded Random.</summary>
+    GpuAllocation Select(ClusterState cluster, int node, PodSpec pod, Random random) => Select(cluster, node, pod);
 }
 
 public sealed record WeightedScorePlugin(IScorePlugin Plugin, int Weight);

@@ -67,7 +67,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         else
         {
             var totals = ScoreAll(context, feasible);
-            var best = SelectHost(feasible, totals, random);
+            var best = SelectHost(cluster, feasible, totals, random);
             chosen = feasible[best];
             chosenTotal = totals[best];
             for (var p = 0; p < Profile.Scores.Count; p++) pluginScores[Profile.Scores[p].Plugin.Name] = _perPlugin[p][best];
@@ -76,7 +76,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         {
             Node = chosen,
             NodeName = cluster.NameOf(chosen),
-            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod),
+            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod, random),
             TotalScore = chosenTotal,
             PluginScores = pluginScores,
             FeasibleNodes = feasibleCount,
@@ -152,14 +152,14 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
                 _failureCounts[v.Key] = v.Count();
             return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(cluster.NodeCount) };
         }
-        var best = SelectHost(feasible, totals, random);
+        var best = SelectHost(cluster, feasible, totals, random);
         return new Explanation
         {
             Policy = Profile.Name,
             Pod = pod.Name,
             Nodes = nodes,
             ChosenNode = cluster.NameOf(feasible[best]),
-            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod),
+            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod, random),
         };
     }
 
@@ -233,9 +233,10 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         return totals;
     }
 
-    /// <summary>Highest total wins; ties are broken uniformly at random (kube-scheduler's selectHost).</summary>
-    private static int SelectHost(ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals, Random random)
+    /// <summary>Highest total wins; ties per the profile's <see cref="HostTieBreak"/> (kube-scheduler's selectHost: random).</summary>
+    private int SelectHost(ClusterState cluster, ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals, Random random)
     {
+        if (Profile.TieBreak == HostTieBreak.LowestName) return SelectLowestNamedHost(cluster, feasible, totals);
         var best = 0;
         var ties = 1;
         for (var i = 1; i < feasible.Length; i++)
@@ -249,6 +250,18 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             {
                 best = i;
             }
+        }
+        return best;
+    }
+
+    private static int SelectLowestNamedHost(ClusterState cluster, ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals)
+    {
+        var best = 0;
+        for (var i = 1; i < feasible.Length; i++)
+        {
+            if (totals[i] > totals[best]
+                || (totals[i] == totals[best] && string.CompareOrdinal(cluster.NameOf(feasible[i]), cluster.NameOf(feasible[best])) < 0))
+                best = i;
         }
         return best;
     }

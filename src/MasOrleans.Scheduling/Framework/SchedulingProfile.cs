@@ -17,5 +17,21 @@ public sealed record SchedulingProfile
     /// </summary>
     public int PercentageOfNodesToScore { get; init; }
 
+    /// <summary>How the host is chosen among nodes sharing the highest total score (default: uniformly at random).</summary>
+    public HostTieBreak TieBreak { get; init; } = HostTieBreak.Random;
+
     public string Description { get; init; } = "";
+}
+
+/// <summary>Tie-break among the best-scoring nodes.</summary>
+public enum HostTieBreak
+{
+    /// <summary>kube-scheduler's selectHost: reservoir sampling, each tied node equally likely.</summary>
+    Random,
+
+    /// <summary>
+    /// The FGD simulator's patched selectHost ("for reproducibility"): the tied node whose name is
+    /// smallest in byte order wins, so equal scores pack onto the same low-named nodes.
+    /// </summary>
+    LowestName,
 }

@@ -49,6 +49,7 @@ public sealed class PolicyCatalog
         new TaintTolerationFilter(),
         new NodeAffinityFilter(),
         new NodeResourcesFitFilter(),
+        new MaxInstancesPerNodeFilter(),
     ];
 
     public void Register(string name, string description, Func<PolicyOptions, SchedulingProfile> factory) =>

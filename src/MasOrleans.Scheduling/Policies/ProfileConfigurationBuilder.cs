@@ -81,6 +81,7 @@ public static class ProfileConfiguration
         new NodeResourcesFitFilter(),
         new PodTopologySpreadFilter(),
         new InterPodAffinityFilter(),
+        new MaxInstancesPerNodeFilter(),
     ];
 
     private static IReadOnlyList<IFilterPlugin> FiltersFor(string set) => set == FilterSets.Standard ? PolicyCatalog.StandardFilters() : KubeFilters();

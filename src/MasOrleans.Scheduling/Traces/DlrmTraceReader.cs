@@ -13,8 +13,8 @@ public sealed record DlrmOptions
 /// <summary>
 /// Alibaba's disaggregated DLRM serving trace (cluster-trace-gpu-v2025). cpu in vCPU, memory and disk in GiB
 /// (disk becomes ephemeral-storage), gpu 0/1 whole devices, rdma % of a NIC becomes mas.io/network Mbps
-/// against <see cref="DlrmOptions.NicMbps"/>. max_instance_per_node (-1 = unlimited) is kept as pod labels
-/// (mas.io/app, mas.io/max-per-node) because kube's topology spread expresses skew, not a per-node cap.
+/// against <see cref="DlrmOptions.NicMbps"/>. max_instance_per_node (-1 = unlimited) becomes pod labels
+/// (mas.io/app, mas.io/max-per-node) that <see cref="Plugins.Filters.MaxInstancesPerNodeFilter"/> enforces.
 /// Empty creation time: already running when the trace starts (0); empty deletion: still running at the end.
 /// </summary>
 public static class DlrmTraceReader
@@ -22,9 +22,9 @@ public static class DlrmTraceReader
     public static readonly string[] Columns =
         ["instance_sn", "role", "app_name", "cpu_request", "gpu_request", "rdma_request", "memory_request", "disk_request", "max_instance_per_node", "creation_time", "deletion_time"];
     private const double GiB = 1024.0 * 1024 * 1024;
-    public const string AppLabel = "mas.io/app";
+    public const string AppLabel = Plugins.Filters.MaxInstancesPerNodeFilter.AppLabel;
     public const string RoleLabel = "mas.io/role";
-    public const string MaxPerNodeLabel = "mas.io/max-per-node";
+    public const string MaxPerNodeLabel = Plugins.Filters.MaxInstancesPerNodeFilter.LimitLabel;
 
     public static bool IsDlrmTable(CsvTable table) => Columns.All(table.HasColumn);
 
@@ -54,7 +54,7 @@ public static class DlrmTraceReader
         string[] notes =
         [
             $"rdma_request (% of one NIC) mapped to mas.io/network against a {options.NicMbps:N0} Mbps NIC.",
-            "max_instance_per_node is carried as the pod label mas.io/max-per-node; the standard filters do not enforce it.",
+            "max_instance_per_node becomes the pod labels mas.io/app + mas.io/max-per-node, enforced by the MaxInstancesPerNode filter.",
             "Empty creation_time = running at trace start (t=0); empty deletion_time = never leaves.",
         ];
         return new PodTrace(table.File, "alibaba-dlrm", pods, notes);

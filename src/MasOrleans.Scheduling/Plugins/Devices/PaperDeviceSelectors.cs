@@ -30,6 +30,38 @@ public sealed class WorstFitDeviceSelector : IGpuDeviceSelector
 }
 
 /// <summary>
+/// The simulator's allocateGpuIdBasedOnRandomFit (`-gpusel random`, which its experiments give the Random
+/// baseline): a shared pod goes to a uniformly random device that fits; whole-GPU pods take the
+/// lowest-numbered free devices.
+/// </summary>
+public sealed class RandomDeviceSelector : IGpuDeviceSelector
+{
+    public static readonly RandomDeviceSelector Instance = new();
+    public string Name => "random";
+
+    /// <summary>Without the cycle's Random there is nothing to draw from: the first fitting device.</summary>
+    public GpuAllocation Select(ClusterState cluster, int node, PodSpec pod) => Select(cluster, node, pod, null);
+
+    public GpuAllocation Select(ClusterState cluster, int node, PodSpec pod, Random? random)
+    {
+        var gpu = pod.Gpu;
+        if (gpu.IsNone) return GpuAllocation.None;
+        var free = cluster.GpuFreeOf(node);
+        if (!gpu.IsShared) return BestFitDeviceSelector.WholeDevices(free, gpu);
+        // Reservoir sampling over the fitting devices, as the simulator draws.
+        var chosen = -1;
+        var fitting = 0;
+        for (var g = 0; g < free.Length; g++)
+        {
+            if (free[g] < gpu.MilliPerGpu) continue;
+            fitting++;
+            if (chosen < 0 || (random is not null && random.Next(fitting) == 0)) chosen = g;
+        }
+        return chosen < 0 ? GpuAllocation.None : new GpuAllocation([chosen], gpu.MilliPerGpu);
+    }
+}
+
+/// <summary>
 /// FGD's device choice (allocateGpuIdBasedOnFGDScore): a shared pod takes the device whose use lowers the
 /// node's fragmentation most; whole-GPU pods take the lowest-numbered free devices.
 /// </summary>

@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Attributes;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Benchmarks;
+
+/// <summary>
+/// One whole FGD-paper experiment per invocation: openb default trace on its 1,213 GPU nodes, seed 42, tune 1.3
+/// (about 10,800 arrivals; cluster build, typical pods, scheduling, binding and the fragmentation curve included),
+/// exactly what `mas replay --mode paper` runs per policy and seed. "random" is the baseline in the same run.
+/// </summary>
+[MemoryDiagnoser]
+public class PaperExperimentBenchmarks
+{
+    [Params("random", "best-fit", "fgd")]
+    public string Policy { get; set; } = "";
+
+    private IReadOnlyList<NodeSpec> _nodes = [];
+    private IReadOnlyList<TracePod> _pods = [];
+    private readonly ReplayRunner _runner = new(PolicyCatalog.CreateDefault());
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var traces = Path.Combine(RepoRoot(), "data", "traces", "openb");
+        _nodes = TraceLoader.LoadNodes(Path.Combine(traces, "openb_node_list_gpu_node.csv"));
+        _pods = TraceLoader.LoadPods(Path.Combine(traces, "openb_pod_list_default.csv")).Pods;
+    }
+
+    [Benchmark]
+    public double? Experiment() => _runner.Run(_nodes, _pods, Policy, seed: 42, new ReplaySettings()).AllocAt130;
+
+    /// <summary>BenchmarkDotNet runs from a generated folder under bin/, so walk up to the repository root.</summary>
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MasOrleans.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root (MasOrleans.sln) not found above " + AppContext.BaseDirectory);
+    }
+}
