@@ -58,11 +58,17 @@ public static class OrleansSetup
                 o.DeleteStateOnClear = true;
             });
         }
-        silo.AddMemoryStreams(TelemetryStreams.Provider);
+        AddApplication(silo, config);
         silo.AddDashboard();
+        silo.Services.AddHostedService<IndexWarmup>();
+    }
+
+    /// <summary>What every silo hosting these grains needs, whatever its clustering and storage (tests reuse it).</summary>
+    public static void AddApplication(ISiloBuilder silo, IConfiguration config)
+    {
+        silo.AddMemoryStreams(TelemetryStreams.Provider);
         silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
         silo.Services.AddMasOrleansGrainServices(config);
-        silo.Services.AddHostedService<IndexWarmup>();
     }
 }
 
