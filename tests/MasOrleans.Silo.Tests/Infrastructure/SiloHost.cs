@@ -47,7 +47,7 @@ public sealed class SiloHost : IAsyncDisposable
 }
 
 /// <summary>JSON helpers shared by the HTTP tests.</summary>
-public static class Api
+public static class Requests
 {
     public static async Task<HttpResponseMessage> Post(this HttpClient http, string path, object body) => await http.PostAsJsonAsync(path, body);
 
