@@ -19,7 +19,7 @@ public sealed class SiloHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
-    public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null)
     {
         var port = FreePorts.Next();
         var args = new List<string>
@@ -28,7 +28,7 @@ public sealed class SiloHost : IAsyncDisposable
             "--Storage:Provider", redis is null ? "memory" : "redis",
             "--Orleans:SiloPort", $"{FreePorts.Next()}",
             "--Orleans:GatewayPort", $"{FreePorts.Next()}",
-            "--Orleans:ClusterId", $"test-{port}",
+            "--Orleans:ClusterId", clusterId ?? $"test-{port}",
             "--Logging:LogLevel:Default", "Warning",
         };
         if (redis is not null) args.AddRange(["--Redis:ConnectionString", redis]);
