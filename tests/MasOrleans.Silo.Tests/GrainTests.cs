@@ -147,6 +147,24 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_silent_node_gets_no_new_pods_until_it_reports_again()
+    {
+        const string name = "g-silent";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name) with { Labels = new Dictionary<string, string> { ["pool"] = "silent" } });
+        var stream = fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
+            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        await WaitForNode(name, v => !v.Ready);
+        var pinned = PodOf("to-silent", cpuMilli: 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "silent" } };
+        await Grains.GetGrain<IPodGrain>("to-silent").Create(pinned, null);
+        var waiting = await WaitForPod("to-silent", p => p.Phase == PodPhase.Unschedulable);
+        Assert.Contains(waiting.Events, e => e.Message.Contains("not ready"));
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        var placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
+        Assert.Equal(name, placed.NodeName);
+    }
+
+    [Fact]
     public async Task A_node_that_never_reports_stays_ready()
     {
         var node = Grains.GetGrain<INodeGrain>("g-quiet");

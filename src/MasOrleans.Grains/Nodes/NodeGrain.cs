@@ -71,7 +71,7 @@ public sealed class NodeGrain(
     {
         if (state.State.Spec is null) return NotFound();
         if (state.State.Pods.Count > 0)
-            return Outcome.Conflict($"node '{this.GetPrimaryKeyString()}' still holds {state.State.Pods.Count} pod(s); delete them or cordon the node first");
+            return Outcome.Conflict($"node '{this.GetPrimaryKeyString()}' still holds {state.State.Pods.Count} pod(s); delete them first (cordon the node to stop new ones)");
         await state.ClearStateAsync();
         state.State = new NodeState();
         _heartbeat?.Dispose();
