@@ -103,6 +103,21 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_waiting_pod_is_placed_when_a_pod_on_its_node_is_deleted()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "freed" };
+        await Grains.GetGrain<INodeGrain>("g-freed").Register(NodeSpecOf("g-freed", cpuMilli: 2000) with { Labels = pool });
+        await Grains.GetGrain<IPodGrain>("holder").Create(PodOf("holder", cpuMilli: 1500) with { NodeSelector = pool }, null);
+        await WaitForPod("holder", p => p.Phase == PodPhase.Running);
+        await Grains.GetGrain<IPodGrain>("waiter").Create(PodOf("waiter", cpuMilli: 1500) with { NodeSelector = pool }, null);
+        var waiting = await WaitForPod("waiter", p => p.Phase == PodPhase.Unschedulable);
+        Assert.Contains(waiting.Events, e => e.Message.Contains("Insufficient cpu"));
+        Assert.True((await Grains.GetGrain<IPodGrain>("holder").Delete()).IsOk);
+        var placed = await WaitForPod("waiter", p => p.Phase == PodPhase.Running);
+        Assert.Equal("g-freed", placed.NodeName);
+    }
+
+    [Fact]
     public async Task A_pod_with_a_run_time_succeeds_and_frees_its_node()
     {
         await Grains.GetGrain<INodeGrain>("g-batch").Register(NodeSpecOf("g-batch") with { Labels = new Dictionary<string, string> { ["pool"] = "batch" } });

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -24,6 +25,9 @@ public static class SiloApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);
+        var defaultPolicy = config["Scheduler:DefaultPolicy"];
+        if (defaultPolicy is not null && !PolicyCatalog.CreateDefault().Contains(defaultPolicy))
+            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", PolicyCatalog.CreateDefault().Policies.Select(p => p.Name))})");
         var redisConnection = config["Redis:ConnectionString"];
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
