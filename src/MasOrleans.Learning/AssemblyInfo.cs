@@ -1,1 +1,4 @@
-namespace MasOrleans.Learning;
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("MasOrleans.Learning.Tests")]
+[assembly: InternalsVisibleTo("mas")]

@@ -35,6 +35,15 @@ public sealed class ClusterState
     /// <summary>Changes with every bind, unbind or node change; lets callers cache per-state work.</summary>
     public long Version { get; private set; }
 
+    /// <summary>
+    /// Per node, the value of <see cref="Version"/> when that node last changed (bind, unbind, spec or
+    /// readiness), so per-node caches (e.g. fragmentation) can be invalidated one node at a time.
+    /// </summary>
+    public long NodeVersion(int node) => _nodeVersion[node];
+    private long[] _nodeVersion = new long[16];
+
+    private void Touch(int node) => _nodeVersion[node] = ++Version;
+
     public long[][] Capacity { get; } = new long[ResourceNames.Count][];
     public long[][] Allocated { get; } = new long[ResourceNames.Count][];
 
@@ -63,6 +72,40 @@ public sealed class ClusterState
     public bool[] Unschedulable { get; private set; } = new bool[16];
     public List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
     public HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
+
+    private readonly Dictionary<string, int> _imageNodeCounts = new(StringComparer.Ordinal);
+
+    /// <summary>Image sizes in bytes for ImageLocality (pods carry only an image name); unknown images use <see cref="DefaultImageSizeBytes"/>.</summary>
+    public Dictionary<string, long> ImageSizes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>500 MiB: a typical ML serving image, inside ImageLocality's 23Mi..1000Mi scoring range.</summary>
+    public long DefaultImageSizeBytes { get; set; } = 500L * 1024 * 1024;
+
+    public long ImageSizeOf(string image) =>
+        ImageSizes.TryGetValue(image, out var size) || ImageSizes.TryGetValue(NormalizeImage(image), out size) ? size : DefaultImageSizeBytes;
+
+    /// <summary>How many nodes hold the image (kube-scheduler's ImageStateSummary.NumNodes).</summary>
+    public int NodesWithImage(string image) => _imageNodeCounts.GetValueOrDefault(NormalizeImage(image));
+
+    /// <summary>kube-scheduler's normalizedImageName: an image without a tag means ":latest".</summary>
+    public static string NormalizeImage(string image) =>
+        image.LastIndexOf(':') <= image.LastIndexOf('/') ? image + ":latest" : image;
+
+    /// <summary>Records that a node holds an image (pulled by a pod, or pre-loaded); names are stored normalized.</summary>
+    public void AddImage(int node, string image)
+    {
+        image = NormalizeImage(image);
+        if (Images[node].Add(image)) _imageNodeCounts[image] = _imageNodeCounts.GetValueOrDefault(image) + 1;
+    }
+
+    /// <summary>
+    /// Bound pods per node that carry pod affinity or anti-affinity (kube-scheduler's PodsWithAffinity):
+    /// InterPodAffinity skips the cluster scan when the total is zero.
+    /// </summary>
+    public int[] PodsWithAffinity { get; private set; } = new int[16];
+    public int PodsWithAffinityTotal { get; private set; }
+
+    public static bool HasPodAffinity(PodSpec pod) => pod.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);
 
     /// <summary>Total number of GPU devices across all nodes.</summary>
     public int GpuDeviceTotal => _gpuTotal;
@@ -110,7 +153,8 @@ public sealed class ClusterState
         Unschedulable[n] = spec.Unschedulable;
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
-        Version++;
+        PodsWithAffinity[n] = 0;
+        Touch(n);
         return n;
     }
 
@@ -121,13 +165,13 @@ public sealed class ClusterState
         if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
         _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
         Unschedulable[n] = spec.Unschedulable;
-        Version++;
+        Touch(n);
     }
 
     public void SetReady(int node, bool ready)
     {
         Ready[node] = ready;
-        Version++;
+        Touch(node);
     }
 
     public void SetUtilization(int node, ResourceKind kind, float value) => Utilization[(int)kind][node] = value;
@@ -188,9 +232,14 @@ public sealed class ClusterState
         NonZeroCpu[node] += NonZeroCpuOf(pod);
         NonZeroMemory[node] += NonZeroMemoryOf(pod);
         Pods[node].Add(new BoundPod(pod, gpus));
-        if (pod.Image is { } image) Images[node].Add(image);
+        if (pod.Image is { } image) AddImage(node, image);
+        if (HasPodAffinity(pod))
+        {
+            PodsWithAffinity[node]++;
+            PodsWithAffinityTotal++;
+        }
         _podLocations[pod.Name] = (node, gpus);
-        Version++;
+        Touch(node);
         return true;
     }
 
@@ -208,19 +257,25 @@ public sealed class ClusterState
         for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] -= pod.Requests[d];
         NonZeroCpu[node] -= NonZeroCpuOf(pod);
         NonZeroMemory[node] -= NonZeroMemoryOf(pod);
-        Version++;
+        if (HasPodAffinity(pod))
+        {
+            PodsWithAffinity[node]--;
+            PodsWithAffinityTotal--;
+        }
+        Touch(node);
         return true;
     }
 
     /// <summary>A deep copy: parallel workers and what-if evaluations (explain, preemption) use copies.</summary>
     public ClusterState Clone()
     {
-        var copy = new ClusterState();
+        var copy = new ClusterState { DefaultImageSizeBytes = DefaultImageSizeBytes };
+        foreach (var (image, size) in ImageSizes) copy.ImageSizes[image] = size;
         for (var n = 0; n < NodeCount; n++)
         {
             copy.AddNode(_specs[n], Ready[n]);
             for (var d = 0; d < ResourceNames.Count; d++) copy.Utilization[d][n] = Utilization[d][n];
-            foreach (var image in Images[n]) copy.Images[n].Add(image);
+            foreach (var image in Images[n]) copy.AddImage(n, image);
         }
         for (var n = 0; n < NodeCount; n++)
         {
@@ -258,6 +313,8 @@ public sealed class ClusterState
         Unschedulable = Grow(Unschedulable, size);
         Pods = Grow(Pods, size);
         Images = Grow(Images, size);
+        PodsWithAffinity = Grow(PodsWithAffinity, size);
+        _nodeVersion = Grow(_nodeVersion, size);
     }
 
     private static T[] Grow<T>(T[] array, int size)

@@ -16,6 +16,20 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     private int[] _feasible = [];
     private long[] _totals = [];
     private long[][] _perPlugin = [];
+    private IFilterPlugin[] _activeFilters = [];
+    private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
+    private int _failureReasonCount;
+
+    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
+    private void CountFailure(string reason)
+    {
+        for (var i = 0; i < _failureReasonCount; i++)
+        {
+            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
+        }
+        if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
+        _failureReasons[_failureReasonCount++] = (reason, 1);
+    }
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
@@ -98,6 +112,13 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             var plugin = Profile.Scores[p].Plugin;
             plugin.PreScore(context, feasible);
             raw[p] = new long[feasible.Length];
+            if (context.IsSkipped(plugin, out var constant))
+            {
+                // Same as Schedule: a skipped plugin scores every node alike.
+                Array.Fill(raw[p], constant);
+                normalized[p] = (long[])raw[p].Clone();
+                continue;
+            }
             for (var i = 0; i < feasible.Length; i++) raw[p][i] = plugin.Score(context, feasible[i]);
             normalized[p] = (long[])raw[p].Clone();
             plugin.Normalize(context, feasible, normalized[p]);
@@ -152,7 +173,16 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             _totals = new long[all];
         }
         _failureCounts.Clear();
-        foreach (var f in Profile.Filters) f.PreFilter(context);
+        _failureReasonCount = 0;
+        // Filters that skipped in PreFilter pass every node, so the node loop leaves them out.
+        if (_activeFilters.Length < Profile.Filters.Count) _activeFilters = new IFilterPlugin[Profile.Filters.Count];
+        var activeCount = 0;
+        foreach (var f in Profile.Filters)
+        {
+            f.PreFilter(context);
+            if (!context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
+        }
+        var active = _activeFilters.AsSpan(0, activeCount);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
         var found = 0;
@@ -163,14 +193,16 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             if (n >= all) n -= all;
             evaluated++;
             string? reason = null;
-            foreach (var filter in Profile.Filters)
+            foreach (var filter in active)
             {
                 reason = filter.Filter(context, n);
                 if (reason is not null) break;
             }
             if (reason is null) _feasible[found++] = n;
-            else _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + 1;
+            else CountFailure(reason);
         }
+        foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
+            _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
         if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
         return found;
@@ -187,6 +219,13 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             if (_perPlugin[p] is null || _perPlugin[p].Length < feasible.Length) _perPlugin[p] = new long[_totals.Length];
             var scores = _perPlugin[p].AsSpan(0, feasible.Length);
             plugin.PreScore(context, feasible);
+            if (context.IsSkipped(plugin, out var constant))
+            {
+                // A skipped plugin gives every node the same score: it cannot change the choice.
+                scores.Fill(constant);
+                if (constant != 0) foreach (ref var t in totals) t += constant * weight;
+                continue;
+            }
             for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
             plugin.Normalize(context, feasible, scores);
             for (var i = 0; i < feasible.Length; i++) totals[i] += scores[i] * weight;

@@ -34,6 +34,51 @@ public sealed class SchedulingContext
     }
 
     public void Set(string key, object value) => _state[key] = value;
+
+    private List<(object Plugin, object State)>? _pluginStates;
+
+    /// <summary>Per-cycle state keyed by the plugin instance: a short reference scan, cheap enough to call per node.</summary>
+    public void SetState(object plugin, object state)
+    {
+        _pluginStates ??= [];
+        for (var i = 0; i < _pluginStates.Count; i++)
+        {
+            if (ReferenceEquals(_pluginStates[i].Plugin, plugin)) { _pluginStates[i] = (plugin, state); return; }
+        }
+        _pluginStates.Add((plugin, state));
+    }
+
+    public T? StateOf<T>(object plugin) where T : class
+    {
+        if (_pluginStates is null) return null;
+        for (var i = 0; i < _pluginStates.Count; i++)
+        {
+            if (ReferenceEquals(_pluginStates[i].Plugin, plugin)) return (T)_pluginStates[i].State;
+        }
+        return null;
+    }
+
+    private List<(object Plugin, long Score)>? _skipped;
+
+    /// <summary>
+    /// kube-scheduler's Skip status: a plugin with nothing to do for this pod says so in PreFilter/PreScore,
+    /// and the framework neither calls its Filter (the node passes) nor its Score (every node gets
+    /// <paramref name="constantScore"/>). Plugins must still answer correctly if called anyway (Explain does).
+    /// </summary>
+    public void Skip(object plugin, long constantScore = 0) => (_skipped ??= []).Add((plugin, constantScore));
+
+    public bool IsSkipped(object plugin, out long constantScore)
+    {
+        if (_skipped is not null)
+        {
+            foreach (var (p, score) in _skipped)
+            {
+                if (ReferenceEquals(p, plugin)) { constantScore = score; return true; }
+            }
+        }
+        constantScore = 0;
+        return false;
+    }
     public bool TryGet<T>(string key, out T? value) where T : class
     {
         if (_state.TryGetValue(key, out var v)) { value = (T)v; return true; }

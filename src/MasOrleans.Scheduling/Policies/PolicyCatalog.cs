@@ -13,6 +13,13 @@ public sealed record PolicyOptions
 
     /// <summary>Extra settings by key, for plugins that take them (e.g. "balancedAllocation" = "change").</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// FGD's typical pod shapes with their frequencies (see Fragmentation.TypicalPods.From). Null or empty:
+    /// FGD sees no fragmentation and degenerates to a random feasible node, so callers should pass them
+    /// (the replay tool derives them from the trace; the silo from pods seen so far or configuration).
+    /// </summary>
+    public IReadOnlyList<Fragmentation.TypicalPod>? TypicalPods { get; init; }
 }
 
 public sealed record PolicyInfo(string Name, string Description);
@@ -29,6 +36,7 @@ public sealed class PolicyCatalog
         var catalog = new PolicyCatalog();
         KubePolicies.Register(catalog);
         PaperPolicies.Register(catalog);
+        Seed001Policies.Register(catalog);
         return catalog;
     }
 

@@ -1,5 +1,6 @@
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Kube;
 
 namespace MasOrleans.Scheduling.Plugins.Filters;
 
@@ -14,8 +15,7 @@ public sealed class NodeUnschedulableFilter : IFilterPlugin
     public string? Filter(SchedulingContext context, int node)
     {
         if (!context.Cluster.Unschedulable[node]) return null;
-        var tolerations = context.Pod.Tolerations;
-        return tolerations is not null && tolerations.Any(t => t.Tolerates(UnschedulableTaint)) ? null : Reason;
+        return Taints.Tolerated(context.Pod.Tolerations, UnschedulableTaint) ? null : Reason;
     }
 }
 
@@ -48,10 +48,11 @@ public sealed class TaintTolerationFilter : IFilterPlugin
         var taints = context.Cluster.Spec(node).Taints;
         if (taints.Count == 0) return null;
         var tolerations = context.Pod.Tolerations;
-        foreach (var taint in taints)
+        for (var i = 0; i < taints.Count; i++)
         {
+            var taint = taints[i];
             if (taint.Effect == TaintEffects.PreferNoSchedule) continue;
-            if (tolerations is null || !tolerations.Any(t => t.Tolerates(taint))) return Reason;
+            if (!Taints.Tolerated(tolerations, taint)) return Reason;
         }
         return null;
     }
@@ -63,17 +64,16 @@ public sealed class NodeAffinityFilter : IFilterPlugin
     public const string Reason = "node(s) didn't match Pod's node affinity/selector";
     public string Name => "NodeAffinity";
 
+    public void PreFilter(SchedulingContext context)
+    {
+        var pod = context.Pod;
+        if (pod.NodeSelector is null && pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is null) context.Skip(this);
+    }
+
     public string? Filter(SchedulingContext context, int node)
     {
         var pod = context.Pod;
-        var required = pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution;
-        if (pod.NodeSelector is null && required is null) return null;
-        var labels = context.Cluster.Spec(node).Labels;
-        if (pod.NodeSelector is not null)
-        {
-            foreach (var (k, v) in pod.NodeSelector)
-                if (!labels.TryGetValue(k, out var actual) || actual != v) return Reason;
-        }
-        return required is null || required.Matches(labels) ? null : Reason;
+        if (pod.NodeSelector is null && pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is null) return null;
+        return Matching.MatchesRequiredNodeAffinity(pod, context.Cluster.Spec(node).Labels) ? null : Reason;
     }
 }

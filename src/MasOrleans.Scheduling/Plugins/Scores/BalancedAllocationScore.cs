@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Plugins.Scores;
 
@@ -9,7 +10,7 @@ namespace MasOrleans.Scheduling.Plugins.Scores;
 /// </summary>
 public sealed class BalancedAllocationScore(IReadOnlyList<ResourceWeight>? resources = null, bool scoreChange = false) : IScorePlugin
 {
-    private readonly IReadOnlyList<ResourceWeight> _resources = resources ?? NodeResourcesFitScore.DefaultResources;
+    private readonly ResourceKind[] _kinds = ResourceAllocation.Kinds(resources ?? NodeResourcesFitScore.DefaultResources);
 
     public string Name => "NodeResourcesBalancedAllocation";
 
@@ -17,14 +18,15 @@ public sealed class BalancedAllocationScore(IReadOnlyList<ResourceWeight>? resou
     {
         // Best-effort pods (no requests at all) skip this plugin.
         if (context.Requests.IsZero) return 0;
-        Span<long> requested = stackalloc long[_resources.Count];
-        Span<long> allocatable = stackalloc long[_resources.Count];
-        ResourceAllocation.Gather(context, node, _resources, nonZeroDefaults: false, requested, allocatable);
+        Span<long> requested = stackalloc long[_kinds.Length];
+        Span<long> allocatable = stackalloc long[_kinds.Length];
+        ResourceAllocation.Gather(context, node, _kinds, nonZeroDefaults: false, requested, allocatable);
         var withPod = BalanceScore(requested, allocatable);
         if (!scoreChange) return withPod;
-        for (var i = 0; i < _resources.Count; i++)
+        var requests = context.Requests;
+        for (var i = 0; i < _kinds.Length; i++)
         {
-            if (allocatable[i] != 0) requested[i] -= context.Requests[(int)_resources[i].Resource];
+            if (allocatable[i] != 0) requested[i] -= requests[(int)_kinds[i]];
         }
         var withoutPod = BalanceScore(requested, allocatable);
         return 50 + (50 + withPod - withoutPod) / 2;

@@ -14,12 +14,13 @@ public enum ScoringStrategy
 public sealed record UtilizationShapePoint(int Utilization, int Score);
 
 /// <summary>
-/// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic and
-/// truncating division as in v1.35 (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
+/// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic as in
+/// v1.35: truncating division, except RequestedToCapacityRatio which skips zero-scoring resources and rounds (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
 /// </summary>
 public sealed class NodeResourcesFitScore : IScorePlugin
 {
-    private readonly IReadOnlyList<ResourceWeight> _resources;
+    private readonly ResourceKind[] _kinds;
+    private readonly long[] _weights;
     private readonly ScoringStrategy _strategy;
     private readonly Func<long, long>? _shape;
 
@@ -27,7 +28,9 @@ public sealed class NodeResourcesFitScore : IScorePlugin
         IReadOnlyList<ResourceWeight>? resources = null, IReadOnlyList<UtilizationShapePoint>? shape = null)
     {
         _strategy = strategy;
-        _resources = resources ?? DefaultResources;
+        var list = resources ?? DefaultResources;
+        _kinds = ResourceAllocation.Kinds(list);
+        _weights = ResourceAllocation.Weights(list);
         if (strategy == ScoringStrategy.RequestedToCapacityRatio)
         {
             var points = shape ?? [new(0, 10), new(100, 0)];
@@ -42,18 +45,25 @@ public sealed class NodeResourcesFitScore : IScorePlugin
 
     public long Score(SchedulingContext context, int node)
     {
-        Span<long> requested = stackalloc long[_resources.Count];
-        Span<long> allocatable = stackalloc long[_resources.Count];
-        ResourceAllocation.Gather(context, node, _resources, nonZeroDefaults: true, requested, allocatable);
+        Span<long> requested = stackalloc long[_kinds.Length];
+        Span<long> allocatable = stackalloc long[_kinds.Length];
+        ResourceAllocation.Gather(context, node, _kinds, nonZeroDefaults: true, requested, allocatable);
         long nodeScore = 0, weightSum = 0;
-        for (var i = 0; i < _resources.Count; i++)
+        for (var i = 0; i < _kinds.Length; i++)
         {
             if (allocatable[i] == 0) continue;
-            var weight = _resources[i].Weight;
-            nodeScore += ResourceScore(requested[i], allocatable[i]) * weight;
+            var weight = _weights[i];
+            var resourceScore = ResourceScore(requested[i], allocatable[i]);
+            // requested_to_capacity_ratio.go leaves resources scoring 0 out of the weighted mean.
+            if (_strategy == ScoringStrategy.RequestedToCapacityRatio && resourceScore <= 0) continue;
+            nodeScore += resourceScore * weight;
             weightSum += weight;
         }
-        return weightSum == 0 ? 0 : nodeScore / weightSum;
+        if (weightSum == 0) return 0;
+        // RequestedToCapacityRatio rounds (math.Round: half away from zero); the other two truncate.
+        return _strategy == ScoringStrategy.RequestedToCapacityRatio
+            ? (long)Math.Round((double)nodeScore / weightSum, MidpointRounding.AwayFromZero)
+            : nodeScore / weightSum;
     }
 
     private long ResourceScore(long requested, long capacity)
@@ -70,8 +80,16 @@ public sealed class NodeResourcesFitScore : IScorePlugin
                 return requested * NodeScore.MaxNodeScore / capacity;
             default:
                 if (capacity == 0 || requested > capacity) return _shape!(100);
-                return _shape!(requested * 100 / capacity);
+                return _shape!(ScaledUtilization(requested, capacity));
         }
+    }
+
+    /// <summary>requested * 100 / capacity clamped to [0, 100] (scaledUtilization); 128-bit safe via Int128.</summary>
+    internal static long ScaledUtilization(long requested, long capacity)
+    {
+        if (capacity <= 0 || requested <= 0) return 0;
+        if (requested >= capacity) return 100;
+        return (long)((Int128)requested * 100 / capacity);
     }
 
     /// <summary>kube-scheduler's helper.BuildBrokenLinearFunction: piecewise linear with integer division.</summary>

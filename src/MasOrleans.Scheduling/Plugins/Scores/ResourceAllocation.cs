@@ -9,21 +9,22 @@ public sealed record ResourceWeight(ResourceKind Resource, long Weight);
 /// <summary>
 /// kube-scheduler's resourceAllocationScorer input: per resource, what the node would have requested with
 /// the pod on it and its allocatable. Resources with zero allocatable are skipped; an extended (scalar)
-/// resource the pod does not request is skipped too, as in v1.35.
+/// resource the pod does not request (GPU, disk I/O, network) is skipped too, as in v1.35.
 /// </summary>
 internal static class ResourceAllocation
 {
     /// <param name="nonZeroDefaults">NodeResourcesFit scores cpu and memory with the non-zero defaults; BalancedAllocation does not.</param>
-    public static void Gather(SchedulingContext context, int node, IReadOnlyList<ResourceWeight> resources, bool nonZeroDefaults,
+    public static void Gather(SchedulingContext context, int node, ReadOnlySpan<ResourceKind> resources, bool nonZeroDefaults,
         Span<long> requested, Span<long> allocatable)
     {
         var cluster = context.Cluster;
-        var pod = context.Pod;
-        for (var i = 0; i < resources.Count; i++)
+        // Read the pod's request vector once: it is a 48-byte struct.
+        var requests = context.Requests;
+        for (var i = 0; i < resources.Length; i++)
         {
-            var kind = resources[i].Resource;
+            var kind = resources[i];
             var d = (int)kind;
-            var podRequest = context.Requests[d];
+            var podRequest = requests[d];
             requested[i] = 0;
             allocatable[i] = 0;
             var alloc = cluster.Capacity[d][node];
@@ -32,10 +33,14 @@ internal static class ResourceAllocation
             switch (kind)
             {
                 case ResourceKind.Cpu:
-                    req = nonZeroDefaults ? cluster.NonZeroCpu[node] + ClusterState.NonZeroCpuOf(pod) : cluster.Allocated[d][node] + podRequest;
+                    req = nonZeroDefaults ? cluster.NonZeroCpu[node] + (podRequest == 0 ? ClusterState.DefaultMilliCpuRequest : podRequest) : cluster.Allocated[d][node] + podRequest;
                     break;
                 case ResourceKind.Memory:
-                    req = nonZeroDefaults ? cluster.NonZeroMemory[node] + ClusterState.NonZeroMemoryOf(pod) : cluster.Allocated[d][node] + podRequest;
+                    req = nonZeroDefaults ? cluster.NonZeroMemory[node] + (podRequest == 0 ? ClusterState.DefaultMemoryRequest : podRequest) : cluster.Allocated[d][node] + podRequest;
+                    break;
+                case ResourceKind.EphemeralStorage:
+                    // A native resource: scored even when the pod does not request it.
+                    req = cluster.Allocated[d][node] + podRequest;
                     break;
                 default:
                     if (podRequest == 0) continue;
@@ -46,4 +51,7 @@ internal static class ResourceAllocation
             requested[i] = req;
         }
     }
+
+    public static ResourceKind[] Kinds(IReadOnlyList<ResourceWeight> resources) => resources.Select(r => r.Resource).ToArray();
+    public static long[] Weights(IReadOnlyList<ResourceWeight> resources) => resources.Select(r => r.Weight).ToArray();
 }

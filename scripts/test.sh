@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what is missing (Redis, the libstdc++ TorchSharp needs), builds with warnings as errors,
+# and runs every test project. Prints one closing line: "tests: N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build MasOrleans.sln -c Release -warnaserror 2>&1 | tail -3
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "build failed"; exit 1; }
+log=$(mktemp)
+dotnet test MasOrleans.sln -c Release --no-build 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# Sum dotnet test's per-assembly summaries into one line that CI can read.
+awk '/(Passed|Failed)! +- +Failed: / {
+       for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"

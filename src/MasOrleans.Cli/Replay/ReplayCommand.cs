@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Globalization;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+using Spectre.Console;
+
+namespace MasOrleans.Cli.Replay;
+
+/// <summary>`mas replay`: runs a trace through policies and seeds, writes summary.json, curves.json, report.md and plots.</summary>
+public static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10", Required = true };
+        var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025)", Required = true };
+        var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<string[]>("--seed") { Description = "Seed, repeatable; a range like 42..51 is expanded", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
+        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
+        mode.AcceptOnlyFromAmong("paper", "timed");
+        var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots", Required = true };
+        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 };
+        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
+        var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
+        var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
+
+        var command = new Command("replay", "Replay a cluster trace through scheduling policies and compare them.")
+        {
+            nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list,
+        };
+        command.SetAction(parse =>
+        {
+            var catalog = PolicyCatalog.CreateDefault();
+            if (parse.GetValue(list))
+            {
+                foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
+                return 0;
+            }
+            try
+            {
+                var request = new ReplayRequest
+                {
+                    Nodes = parse.GetValue(nodes)!,
+                    Pods = parse.GetValue(pods)!,
+                    Policies = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                    Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
+                    Tune = parse.GetValue(tune),
+                    Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,
+                    Output = parse.GetValue(output)!,
+                    NicMbps = parse.GetValue(nic),
+                    Settings = ParseSettings(parse.GetValue(settings) ?? []),
+                    NotesFile = parse.GetValue(notes),
+                };
+                ReplayJob.Run(request, catalog);
+                return 0;
+            }
+            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>"42", "42..51" or "42,43" (repeatable).</summary>
+    public static IReadOnlyList<int> ParseSeeds(IEnumerable<string> values)
+    {
+        var seeds = new List<int>();
+        foreach (var part in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            var range = part.Split("..");
+            if (range.Length == 2 && int.TryParse(range[0], CultureInfo.InvariantCulture, out var from) && int.TryParse(range[1], CultureInfo.InvariantCulture, out var to) && from <= to)
+                seeds.AddRange(Enumerable.Range(from, to - from + 1));
+            else if (int.TryParse(part, CultureInfo.InvariantCulture, out var seed)) seeds.Add(seed);
+            else throw new FormatException($"--seed '{part}' is not an integer or a range like 42..51");
+        }
+        return seeds.Distinct().ToList();
+    }
+
+    private static Dictionary<string, string> ParseSettings(IEnumerable<string> values) =>
+        values.Select(v => v.Split('=', 2)).ToDictionary(
+            kv => kv.Length == 2 && kv[0].Length > 0 ? kv[0] : throw new FormatException($"--set '{string.Join('=', kv)}' is not key=value"),
+            kv => kv[1], StringComparer.Ordinal);
+}

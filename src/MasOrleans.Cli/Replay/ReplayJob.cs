@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+using Spectre.Console;
+
+namespace MasOrleans.Cli.Replay;
+
+public sealed record ReplayRequest
+{
+    public required string Nodes { get; init; }
+    public required string Pods { get; init; }
+    public required IReadOnlyList<string> Policies { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public double Tune { get; init; } = 1.3;
+    public ReplayMode Mode { get; init; } = ReplayMode.Paper;
+    public required string Output { get; init; }
+    public long NicMbps { get; init; } = 100_000;
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    public string? NotesFile { get; init; }
+
+    /// <summary>The canonical command line that reproduces this run.</summary>
+    public string CommandLine()
+    {
+        var parts = new List<string> { "mas replay", $"--nodes {Nodes}", $"--pods {Pods}" };
+        parts.AddRange(Policies.Select(p => $"--policy {p}"));
+        parts.Add("--seed " + SeedText());
+        if (Mode == ReplayMode.Paper) parts.Add($"--tune {Tune.ToString(CultureInfo.InvariantCulture)}");
+        parts.Add($"--mode {Mode.ToString().ToLowerInvariant()}");
+        if (NicMbps != 100_000) parts.Add($"--nic-mbps {NicMbps}");
+        parts.AddRange(Settings.Select(kv => $"--set {kv.Key}={kv.Value}"));
+        if (NotesFile is not null) parts.Add($"--notes {NotesFile}");
+        parts.Add($"--output {Output}");
+        return string.Join(' ', parts);
+    }
+
+    private string SeedText()
+    {
+        var contiguous = Seeds.Count > 1 && Seeds.Zip(Seeds.Skip(1)).All(p => p.Second == p.First + 1);
+        return contiguous ? $"{Seeds[0]}..{Seeds[^1]}" : string.Join(' ', Seeds);
+    }
+}
+
+/// <summary>Loads the inputs, runs every (policy, seed) with a progress bar, and writes the outputs.</summary>
+public static class ReplayJob
+{
+    public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog)
+    {
+        foreach (var p in request.Policies)
+        {
+            if (!catalog.Contains(p)) throw new UnknownPolicyException(p, catalog.Policies.Select(i => i.Name));
+        }
+        if (request.Seeds.Count == 0) throw new ArgumentException("give at least one --seed");
+        var nodes = TraceLoader.LoadNodes(request.Nodes);
+        var trace = TraceLoader.LoadPods(request.Pods, new DlrmOptions { NicMbps = request.NicMbps });
+        var notes = request.NotesFile is null ? null : File.ReadAllText(request.NotesFile);
+        var runner = new ReplayRunner(catalog);
+        var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
+        var results = new List<ReplayResult>();
+
+        AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(progress =>
+            {
+                foreach (var policy in request.Policies)
+                {
+                    foreach (var seed in request.Seeds)
+                    {
+                        var task = progress.AddTask($"{policy} seed {seed}", maxValue: 1.0);
+                        results.Add(runner.Run(nodes, trace.Pods, policy, seed, settings, f => task.Value = f));
+                        task.Value = 1.0;
+                    }
+                }
+            });
+
+        var published = PublishedResults.TraceKey(request.Pods);
+        var summary = new ReplaySummary
+        {
+            Command = request.CommandLine(),
+            Nodes = request.Nodes,
+            Pods = request.Pods,
+            TraceFormat = trace.Format,
+            TraceNotes = trace.Notes,
+            Mode = request.Mode,
+            Tune = request.Tune,
+            Seeds = request.Seeds,
+            Runs = results,
+            Means = ReplaySummary.MeansOf(results, request.Policies, published),
+        };
+        Directory.CreateDirectory(request.Output);
+        File.WriteAllText(Path.Combine(request.Output, "summary.json"), summary.ToJson());
+        File.WriteAllText(Path.Combine(request.Output, "curves.json"), JsonSerializer.Serialize(
+            results.Select(r => new { r.Policy, r.Seed, r.Curve, r.Timeline }), ReplaySummary.Json));
+        var plots = PlotWriter.Write(request.Output, results, request.Policies, request.Mode);
+        File.WriteAllText(Path.Combine(request.Output, "report.md"), ReportWriter.Render(summary, plots, published, notes));
+        AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(request.Output, "report.md"))}");
+        return summary;
+    }
+}

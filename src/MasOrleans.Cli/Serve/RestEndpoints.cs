@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using System.Text.Json;
+using MasOrleans.Learning;
+
+namespace MasOrleans.Cli.Serve;
+
+public sealed record PredictRequest(float[]? State, bool Deterministic = true);
+public sealed record PredictResponse(int Action);
+public sealed record UpdateRequest(float[][]? States, int[]? Actions, float[]? Rewards, bool[]? Dones);
+public sealed record UpdateResponse(bool Updated, int Samples, double? Loss);
+public sealed record HealthResponse(string Status, string Algo, int StateDim, int ActionDim, int Updates);
+
+/// <summary>The seed-002 REST surface: /predict, /update, /health. Bad input is a 400 with RFC 7807 problem details.</summary>
+internal static class RestEndpoints
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/predict", async (HttpRequest http, IVectorPolicy policy) =>
+        {
+            var (request, problem) = await ReadBody<PredictRequest>(http);
+            if (problem is not null) return problem;
+            if (request!.State is null || request.State.Length != policy.StateDim)
+                return BadRequest("Wrong state size", $"state has {request.State?.Length ?? 0} values; expected state_dim = {policy.StateDim}.");
+            return Results.Ok(new PredictResponse(policy.Predict(request.State, request.Deterministic)));
+        });
+
+        app.MapPost("/update", async (HttpRequest http, IVectorPolicy policy) =>
+        {
+            var (request, problem) = await ReadBody<UpdateRequest>(http);
+            if (problem is not null) return problem;
+            if (request!.States is null || request.Actions is null || request.Rewards is null || request.Dones is null)
+                return BadRequest("Missing fields", "states, actions, rewards and dones are all required.");
+            try
+            {
+                var stats = policy.Update(request.States, request.Actions, request.Rewards, request.Dones);
+                return Results.Ok(new UpdateResponse(stats.Samples > 0, stats.Samples, double.IsFinite(stats.Loss) ? stats.Loss : null));
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest("Invalid transitions", e.Message);
+            }
+        });
+
+        app.MapGet("/health", (IVectorPolicy policy) =>
+            Results.Ok(new HealthResponse("healthy", policy.Algorithm, policy.StateDim, policy.ActionDim, policy.Updates)));
+    }
+
+    private static IResult BadRequest(string title, string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
+
+    // Reading the body ourselves turns malformed JSON into the same problem-details 400 as other bad input.
+    private static async Task<(T? Body, IResult? Problem)> ReadBody<T>(HttpRequest http) where T : class
+    {
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<T>(http.Body, Json, http.HttpContext.RequestAborted);
+            return body is null ? (null, BadRequest("Empty body", "A JSON object is required.")) : (body, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, BadRequest("Malformed JSON", e.Message));
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Grpc.Core;
+using MasOrleans.Cli.Serve.Grpc;
+using MasOrleans.Learning;
+
+namespace MasOrleans.Cli.Serve;
+
+/// <summary>/Scheduler/Predict for the k8s simulator's PPO plugin.</summary>
+internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions options) : Scheduler.SchedulerBase
+{
+    public override Task<ActionResponse> Predict(StateRequest request, ServerCallContext context)
+    {
+        if (request.State.Count != policy.StateDim)
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"state has {request.State.Count} values; expected state_dim = {policy.StateDim}."));
+        int action = policy.Predict([.. request.State], options.GrpcDeterministic);
+        return Task.FromResult(new ActionResponse { Action = action });
+    }
+}

@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using System.Net;
+using MasOrleans.Learning;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace MasOrleans.Cli.Serve;
+
+/// <summary>
+/// Kestrel host for the seed-002 scheduler: gRPC over cleartext HTTP/2 on one port, REST over HTTP/1.1 on another,
+/// both backed by one <see cref="IVectorPolicy"/>.
+/// </summary>
+public sealed class SchedulerServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private SchedulerServer(WebApplication app, IVectorPolicy policy, ServeOptions options)
+    {
+        this.app = app;
+        Policy = policy;
+        Options = options;
+    }
+
+    public IVectorPolicy Policy { get; }
+    public ServeOptions Options { get; }
+
+    /// <summary>Loads or creates the policy, then starts listening. Throws on a bad model or options.</summary>
+    public static async Task<SchedulerServer> StartAsync(ServeOptions options, CancellationToken cancellationToken = default)
+    {
+        var policy = options.ModelDirectory is { } dir
+            ? VectorPolicy.Load(dir, options.Algorithm, options.StateDim, options.ActionDim)
+            : VectorPolicy.Create(options.Algorithm, options.StateDim, options.ActionDim, options.Seed);
+        try
+        {
+            var app = Build(options, policy);
+            await app.StartAsync(cancellationToken);
+            return new SchedulerServer(app, policy, options);
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(ServeOptions options, IVectorPolicy policy)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            Listen(kestrel, options.Host, options.GrpcPort, HttpProtocols.Http2); // h2c: no TLS, so HTTP/2 only
+            Listen(kestrel, options.Host, options.HttpPort, HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton(policy);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddGrpc();
+
+        var app = builder.Build();
+        app.MapGrpcService<SchedulerGrpcService>();
+        RestEndpoints.Map(app);
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
+    {
+        if (host == "localhost")
+        {
+            kestrel.ListenLocalhost(port, l => l.Protocols = protocols);
+            return;
+        }
+        if (!IPAddress.TryParse(host.Trim('[', ']'), out var address))
+            throw new ArgumentException($"--host must be an IP address or 'localhost', was '{host}'.");
+        kestrel.Listen(address, port, l => l.Protocols = protocols);
+    }
+
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        Policy.Dispose();
+    }
+}

@@ -1,0 +1,47 @@
+using k8s.Models;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Kubernetes;
+
+/// <summary>core/v1 affinity and selector objects onto the core's records of the same shape.</summary>
+internal static class KubernetesAffinityMapping
+{
+    public static Affinity? ToAffinity(V1Affinity? affinity)
+    {
+        if (affinity is null) return null;
+        return new Affinity(ToNodeAffinity(affinity.NodeAffinity), ToPodAffinity(affinity.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution,
+            affinity.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution), ToPodAffinity(
+            affinity.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution, affinity.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution));
+    }
+
+    public static LabelSelector? ToLabelSelector(V1LabelSelector? selector) => selector is null
+        ? null
+        : new LabelSelector(
+            selector.MatchLabels is null ? null : new Dictionary<string, string>(selector.MatchLabels),
+            selector.MatchExpressions?.Select(e => new LabelSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
+
+    private static NodeAffinity? ToNodeAffinity(V1NodeAffinity? affinity)
+    {
+        if (affinity is null) return null;
+        var required = affinity.RequiredDuringSchedulingIgnoredDuringExecution is { } r
+            ? new NodeSelector(r.NodeSelectorTerms.Select(ToTerm).ToList())
+            : null;
+        var preferred = affinity.PreferredDuringSchedulingIgnoredDuringExecution?
+            .Select(p => new PreferredSchedulingTerm(p.Weight, ToTerm(p.Preference))).ToList();
+        return new NodeAffinity(required, preferred);
+    }
+
+    private static NodeSelectorTerm ToTerm(V1NodeSelectorTerm term) =>
+        new(term.MatchExpressions?.Select(e => new NodeSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
+
+    private static PodAffinity? ToPodAffinity(IList<V1PodAffinityTerm>? required, IList<V1WeightedPodAffinityTerm>? preferred)
+    {
+        if (required is null && preferred is null) return null;
+        return new PodAffinity(
+            required?.Select(ToPodAffinityTerm).ToList(),
+            preferred?.Select(p => new WeightedPodAffinityTerm(p.Weight, ToPodAffinityTerm(p.PodAffinityTerm))).ToList());
+    }
+
+    private static PodAffinityTerm ToPodAffinityTerm(V1PodAffinityTerm term) =>
+        new(ToLabelSelector(term.LabelSelector), term.TopologyKey, term.Namespaces?.ToList());
+}

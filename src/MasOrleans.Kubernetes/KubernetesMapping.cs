@@ -1,0 +1,108 @@
+using k8s.Models;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Kubernetes;
+
+/// <summary>A Kubernetes object that cannot be expressed in the core's model (bad quantity, missing name).</summary>
+public sealed class KubernetesMappingException(string message) : Exception(message);
+
+/// <summary>Maps core/v1 Pods and Nodes onto the scheduling core's PodSpec and NodeSpec.</summary>
+public static class KubernetesMapping
+{
+    /// <summary>
+    /// MasOrleans' name for a Kubernetes pod. Namespaces are DNS labels (no dots), so the first dot
+    /// separates namespace from name and two different pods never share a key.
+    /// </summary>
+    public static string PodKey(string? ns, string name)
+    {
+        ns = string.IsNullOrEmpty(ns) ? "default" : ns;
+        if (ns.Contains('.')) throw new KubernetesMappingException($"namespace '{ns}' is not a DNS label");
+        return $"{ns}.{name}";
+    }
+
+    public static PodSpec ToPodSpec(V1Pod pod)
+    {
+        var name = pod.Metadata?.Name;
+        if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("Pod.metadata.name is required");
+        var ns = pod.Metadata?.NamespaceProperty ?? "default";
+        var spec = pod.Spec ?? throw new KubernetesMappingException($"pod {ns}/{name} has no spec");
+        return new PodSpec
+        {
+            Name = PodKey(ns, name),
+            Namespace = ns,
+            Requests = EffectiveRequests(spec, $"pod {ns}/{name}"),
+            Priority = spec.Priority ?? 0,
+            Image = spec.Containers?.FirstOrDefault()?.Image,
+            Labels = Copy(pod.Metadata?.Labels),
+            NodeSelector = spec.NodeSelector is { Count: > 0 } ? Copy(spec.NodeSelector) : null,
+            NodeName = string.IsNullOrEmpty(spec.NodeName) ? null : spec.NodeName,
+            Tolerations = spec.Tolerations?.Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect)).ToList(),
+            Affinity = KubernetesAffinityMapping.ToAffinity(spec.Affinity),
+            TopologySpreadConstraints = spec.TopologySpreadConstraints?.Select(c => new TopologySpreadConstraint(
+                c.MaxSkew, c.TopologyKey, c.WhenUnsatisfiable ?? "DoNotSchedule", KubernetesAffinityMapping.ToLabelSelector(c.LabelSelector), c.MinDomains)).ToList(),
+        };
+    }
+
+    public static NodeSpec ToNodeSpec(V1Node node)
+    {
+        var name = node.Metadata?.Name;
+        if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("Node.metadata.name is required");
+        // Allocatable is what pods may use; fall back to capacity as the kubelet would report it.
+        var resources = node.Status?.Allocatable ?? node.Status?.Capacity;
+        return new NodeSpec
+        {
+            Name = name,
+            Capacity = ToVector(resources, $"node {name}", ignoreUnknown: true),
+            Labels = Copy(node.Metadata?.Labels),
+            Taints = node.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect)).ToList() ?? [],
+            Unschedulable = node.Spec?.Unschedulable ?? false,
+        };
+    }
+
+    /// <summary>
+    /// Kubernetes' effective request: the larger of the containers' sum and any single init container,
+    /// per resource, plus the pod overhead.
+    /// </summary>
+    internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
+    {
+        var sum = ResourceVector.Zero;
+        foreach (var c in spec.Containers ?? []) sum += ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
+        Span<long> effective = stackalloc long[ResourceNames.Count];
+        for (var d = 0; d < ResourceNames.Count; d++) effective[d] = sum[d];
+        foreach (var c in spec.InitContainers ?? [])
+        {
+            var init = ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
+            for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(effective[d], init[d]);
+        }
+        var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
+        for (var d = 0; d < ResourceNames.Count; d++) effective[d] += overhead[d];
+        return new ResourceVector(effective);
+    }
+
+    /// <summary>
+    /// Kubernetes nodes and pods carry resources MasOrleans does not model (pods, hugepages-2Mi, other
+    /// vendors' devices); those are left out rather than rejected.
+    /// </summary>
+    private static ResourceVector ToVector(IDictionary<string, ResourceQuantity>? quantities, string what, bool ignoreUnknown)
+    {
+        if (quantities is null) return ResourceVector.Zero;
+        Span<long> v = stackalloc long[ResourceNames.Count];
+        foreach (var (resource, quantity) in quantities)
+        {
+            if (!ResourceNames.TryParse(resource, out var kind))
+            {
+                if (ignoreUnknown) continue;
+                throw new KubernetesMappingException($"{what}: unknown resource '{resource}'");
+            }
+            var text = quantity?.ToString();
+            if (!Quantity.TryParse(kind, text, out var stored))
+                throw new KubernetesMappingException($"{what}: '{text}' is not a valid quantity for {resource}");
+            v[(int)kind] = stored;
+        }
+        return new ResourceVector(v);
+    }
+
+    private static IReadOnlyDictionary<string, string> Copy(IDictionary<string, string>? map) =>
+        map is null ? PodSpec.Empty : new Dictionary<string, string>(map);
+}

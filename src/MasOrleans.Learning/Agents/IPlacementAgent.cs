@@ -1,0 +1,33 @@
+namespace MasOrleans.Learning;
+
+/// <summary>A learning placement policy: decides, learns from transitions, warm-starts from an expert, saves itself.</summary>
+public interface IPlacementAgent : IDisposable
+{
+    /// <summary>"ppo" or "ddqn".</summary>
+    string Algorithm { get; }
+    FeatureLayout Layout { get; }
+    int Seed { get; }
+
+    /// <summary>Chooses a feasible node. Deterministic: greedy/argmax; otherwise PPO samples, DDQN is still greedy.</summary>
+    int Act(PlacementObservation observation, bool deterministic = true);
+
+    /// <summary>Greedy decisions for many observations in one batched forward (the inference fast path).</summary>
+    int[] ActBatch(IReadOnlyList<PlacementObservation> observations);
+
+    /// <summary>Exploring decision during training (ε-greedy / policy sampling). Follow with <see cref="Record"/>.</summary>
+    int ActForTraining(PlacementObservation observation);
+
+    /// <summary>Feeds back the outcome of <see cref="ActForTraining"/>; returns stats when it triggered an update.</summary>
+    UpdateStats? Record(PlacementObservation observation, int action, StepResult result);
+
+    /// <summary>Uses anything still buffered (PPO's partial rollout). Call once when training ends.</summary>
+    UpdateStats? FinishTraining();
+
+    /// <summary>Current exploration indicator: ("epsilon", ε) for DDQN, ("entropy", H) for PPO.</summary>
+    (string Name, double Value) Exploration { get; }
+
+    /// <summary>Behaviour cloning from expert (e.g. FGD/BestFit) decisions; cross-entropy over masked scores.</summary>
+    UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs);
+
+    void Save(string directory, ModelProvenance? provenance = null);
+}

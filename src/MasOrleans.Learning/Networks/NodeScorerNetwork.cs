@@ -1,0 +1,36 @@
+using static TorchSharp.torch;
+
+namespace MasOrleans.Learning.Networks;
+
+/// <summary>
+/// Size-independent scorer: one shared MLP over [node_i ++ pod] for every node in one batched
+/// forward, giving one logit (PPO) or Q value (DDQN) per node. The same weights serve any cluster size.
+/// </summary>
+internal sealed class NodeScorerNetwork : ScoreNetwork
+{
+    private readonly nn.Module<Tensor, Tensor> mlp;
+
+    public NodeScorerNetwork(int nodeFeatures, int podFeatures, IReadOnlyList<int> hidden, double outputGain = 1.0)
+        : base(nameof(NodeScorerNetwork))
+    {
+        mlp = MlpBuilder.Build(nodeFeatures + podFeatures, hidden, 1, outputGain);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(StateBatch batch)
+    {
+        var b = (NodeStateBatch)batch;
+        return mlp.forward(NodePodPairs.Concat(b)).squeeze(-1); // [B, N]
+    }
+}
+
+internal static class NodePodPairs
+{
+    /// <summary>[B, N, F+P]: the pod's features appended to every node's row.</summary>
+    public static Tensor Concat(NodeStateBatch b)
+    {
+        var n = b.Nodes.shape[1];
+        var pods = b.Pods.unsqueeze(1).expand(-1, n, -1);
+        return cat([b.Nodes, pods], dim: -1);
+    }
+}

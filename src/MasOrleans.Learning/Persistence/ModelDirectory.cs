@@ -1,0 +1,42 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace MasOrleans.Learning;
+
+/// <summary>A model on disk: metadata.json plus one TorchSharp weights file per network.</summary>
+internal static class ModelDirectory
+{
+    public static void Save(string directory, ModelMetadata metadata, IReadOnlyDictionary<string, nn.Module> networks)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (name, module) in networks)
+            module.save(Path.Combine(directory, name + ".weights"));
+        File.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), JsonSerializer.Serialize(metadata, ModelMetadata.Json));
+    }
+
+    public static ModelMetadata ReadMetadata(string directory)
+    {
+        var path = Path.Combine(directory, ModelMetadata.FileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.", path);
+        var metadata = JsonSerializer.Deserialize<ModelMetadata>(File.ReadAllText(path), ModelMetadata.Json)
+            ?? throw new InvalidDataException($"'{path}' is empty.");
+        if (metadata.Version != ModelMetadata.CurrentVersion)
+            throw new InvalidDataException($"'{path}' has format version {metadata.Version}; this build reads version {ModelMetadata.CurrentVersion}.");
+        return metadata;
+    }
+
+    public static void LoadWeights(string directory, string name, nn.Module module)
+    {
+        var path = Path.Combine(directory, name + ".weights");
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model directory '{directory}' has no {name}.weights.", path);
+        module.load(path);
+    }
+
+    public static void ExpectAlgorithm(string directory, ModelMetadata metadata, string algorithm, string kind)
+    {
+        if (!string.Equals(metadata.Algorithm, algorithm, StringComparison.OrdinalIgnoreCase) || metadata.Kind != kind)
+            throw new InvalidDataException(
+                $"Model at '{directory}' is a {metadata.Kind} {metadata.Algorithm} model; expected a {kind} {algorithm} model.");
+    }
+}

@@ -1,0 +1,16 @@
+using MasOrleans.Scheduling.Framework;
+
+namespace MasOrleans.Scheduling.Plugins.Paper;
+
+/// <summary>
+/// Fragmentation Gradient Descent (Weng et al., ATC'23): prefer the node whose fragmentation, measured
+/// against the typical pods, grows least (or shrinks most) by placing the pod. No normalization, as in
+/// the simulator.
+/// </summary>
+public sealed class FgdScore(FgdEvaluator evaluator) : IScorePlugin
+{
+    public string Name => "FGD";
+    public FgdEvaluator Evaluator { get; } = evaluator;
+
+    public long Score(SchedulingContext context, int node) => Evaluator.Evaluate(context.Cluster, node, context.Pod).Score;
+}

@@ -1,0 +1,37 @@
+using MasOrleans.Scheduling.Framework;
+
+namespace MasOrleans.Scheduling.Plugins.Scores;
+
+/// <summary>
+/// Packs GPU requests tightly: a share prefers the node whose best-fitting device is left with the least free
+/// milli (100 when the share fills the device exactly); whole-GPU pods prefer nodes left with the fewest fully
+/// free devices, keeping whole devices available for later whole-GPU pods. Pods without GPUs skip it.
+/// </summary>
+public sealed class GpuSharePackingScore : IScorePlugin
+{
+    public string Name => "GpuSharePacking";
+
+    public void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes)
+    {
+        if (context.Gpu.IsNone) context.Skip(this);
+    }
+
+    public long Score(SchedulingContext context, int node)
+    {
+        var gpu = context.Gpu;
+        if (gpu.IsNone) return 0;
+        var free = context.Cluster.GpuFreeOf(node);
+        if (free.Length == 0) return 0;
+        if (gpu.IsShared)
+        {
+            var leftover = int.MaxValue;
+            foreach (var f in free)
+                if (f >= gpu.MilliPerGpu && f - gpu.MilliPerGpu < leftover) leftover = f - gpu.MilliPerGpu;
+            return leftover == int.MaxValue ? 0 : NodeScore.MaxNodeScore * (1000 - leftover) / 1000;
+        }
+        var fullyFree = 0;
+        foreach (var f in free) if (f >= 1000) fullyFree++;
+        var remaining = Math.Max(0, fullyFree - gpu.Count);
+        return NodeScore.MaxNodeScore * (free.Length - remaining) / free.Length;
+    }
+}

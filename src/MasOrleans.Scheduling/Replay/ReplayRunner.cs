@@ -1,0 +1,75 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Scheduling.Replay;
+
+public sealed record ReplaySettings
+{
+    public ReplayMode Mode { get; init; } = ReplayMode.Paper;
+    /// <summary>Paper mode: arrivals stop when summed GPU requests would pass Tune x cluster GPU capacity.</summary>
+    public double Tune { get; init; } = 1.3;
+    /// <summary>Paper mode: a curve point every this many % of arrived GPU demand.</summary>
+    public double SampleStepPercent { get; init; } = 1.0;
+    /// <summary>Typical pods' coverage (the paper: 95, CPU-only pods included).</summary>
+    public double TypicalCoveragePercent { get; init; } = TypicalPods.PaperCoveragePercent;
+    /// <summary>Extra policy settings passed to every policy (PolicyOptions.Settings).</summary>
+    public IReadOnlyDictionary<string, string> PolicySettings { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// Replays a trace through one policy: builds the cluster from the node specs, derives the typical pods from
+/// the trace (FGD and the fragmentation metric use them), creates the policy from the catalog and runs the
+/// chosen mode. Every catalog policy runs through here unchanged.
+/// </summary>
+public sealed class ReplayRunner(PolicyCatalog catalog)
+{
+    public ReplayResult Run(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<TracePod> trace, string policy, int seed, ReplaySettings settings, Action<double>? progress = null)
+    {
+        if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
+        if (settings.Tune <= 0) throw new ArgumentOutOfRangeException(nameof(settings), "tune must be positive");
+        var typical = TypicalPods.From(trace.Select(t => t.Pod), settings.TypicalCoveragePercent);
+        var profile = catalog.Create(policy, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });
+        var context = new ReplayContext(BuildCluster(nodes), new ProfileScheduler(profile), new FragmentationModel(typical), policy, seed, progress);
+        var result = settings.Mode == ReplayMode.Paper
+            ? PaperReplay.Run(context, trace.Select(t => t.Pod).ToList(), settings)
+            : TimedReplay.Run(context, trace);
+        return result with { TypicalPodShapes = typical.Count, FailuresByKind = new SortedDictionary<string, int>(context.FailuresByKind, StringComparer.Ordinal) };
+    }
+
+    public static ClusterState BuildCluster(IEnumerable<NodeSpec> nodes)
+    {
+        var cluster = new ClusterState();
+        foreach (var node in nodes) cluster.AddNode(node);
+        return cluster;
+    }
+}
+
+/// <summary>What both replay modes share for one run.</summary>
+internal sealed record ReplayContext(ClusterState Cluster, ProfileScheduler Scheduler, FragmentationModel Fragmentation, string Policy, int Seed, Action<double>? Progress)
+{
+    /// <summary>Scheduling randomness (tie-breaks, Random policy) is its own stream so arrivals do not shift it.</summary>
+    public Random SchedulingRandom { get; } = new(unchecked(Seed * 7919 + 17));
+
+    /// <summary>Failed placements per pod kind (cpu-only, shared-gpu, N-gpu), to show what the cluster ran out of.</summary>
+    public Dictionary<string, int> FailuresByKind { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Schedules and binds; false when no node fits (nothing is reserved then).</summary>
+    public bool TryPlace(PodSpec pod)
+    {
+        var result = Scheduler.Schedule(Cluster, pod, SchedulingRandom);
+        if (!result.Success)
+        {
+            var gpu = pod.Gpu;
+            var kind = gpu.IsNone ? "cpu-only" : gpu.IsShared ? "shared-gpu" : $"{gpu.Count}-gpu";
+            FailuresByKind[kind] = FailuresByKind.GetValueOrDefault(kind) + 1;
+            return false;
+        }
+        return Cluster.TryBind(result.Node, pod, result.Gpus)
+            ? true
+            : throw new InvalidOperationException($"policy '{Policy}' chose node {result.NodeName} for {pod.Name} but binding failed: a filter or device selector is inconsistent");
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+
+namespace MasOrleans.Scheduling.Traces;
+
+/// <summary>A malformed trace: names the file, the 1-based line and the column so users can fix the data.</summary>
+public sealed class TraceFormatException(string file, int line, string? column, string problem)
+    : Exception(column is null ? $"{file}:{line}: {problem}" : $"{file}:{line}: column '{column}': {problem}")
+{
+    public string File { get; } = file;
+    public int Line { get; } = line;
+    public string? Column { get; } = column;
+}
+
+/// <summary>
+/// A comma-separated file with a header row. The traces have no quoted fields; a row with the wrong number
+/// of fields is an error rather than a guess. Typed getters report the file, line and column of bad values.
+/// </summary>
+public sealed class CsvTable
+{
+    private readonly Dictionary<string, int> _columns;
+
+    private CsvTable(string file, string[] header, List<(int Line, string[] Fields)> rows)
+    {
+        File = file;
+        Header = header;
+        Rows = rows;
+        _columns = header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => x.i, StringComparer.Ordinal);
+    }
+
+    public string File { get; }
+    public IReadOnlyList<string> Header { get; }
+    public IReadOnlyList<(int Line, string[] Fields)> Rows { get; }
+
+    public bool HasColumn(string name) => _columns.ContainsKey(name);
+
+    public static CsvTable Read(string path)
+    {
+        if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"trace file not found: {path}", path);
+        using var reader = new StreamReader(path);
+        return Parse(reader, path);
+    }
+
+    public static CsvTable Parse(TextReader reader, string file)
+    {
+        var headerLine = reader.ReadLine() ?? throw new TraceFormatException(file, 1, null, "empty file: expected a header row");
+        var header = headerLine.Trim().Split(',').Select(h => h.Trim()).ToArray();
+        var rows = new List<(int, string[])>();
+        var lineNumber = 1;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (line.Length == 0 || line.All(char.IsWhiteSpace)) continue;
+            var fields = line.TrimEnd('\r').Split(',');
+            if (fields.Length != header.Length)
+                throw new TraceFormatException(file, lineNumber, null, $"expected {header.Length} fields ({string.Join(",", header)}) but found {fields.Length}");
+            rows.Add((lineNumber, fields));
+        }
+        return new CsvTable(file, header, rows);
+    }
+
+    public void RequireColumns(params string[] names)
+    {
+        var missing = names.Where(n => !_columns.ContainsKey(n)).ToList();
+        if (missing.Count > 0)
+            throw new TraceFormatException(File, 1, null, $"missing column(s) {string.Join(", ", missing)}; header is {string.Join(",", Header)}");
+    }
+
+    public Row RowAt(int index) => new(this, Rows[index].Line, Rows[index].Fields);
+
+    public IEnumerable<Row> All() => Rows.Select(r => new Row(this, r.Line, r.Fields));
+
+    public readonly struct Row(CsvTable table, int line, string[] fields)
+    {
+        public int Line => line;
+
+        public string Text(string column) => fields[table._columns[column]].Trim();
+
+        public string? OptionalText(string column) =>
+            table._columns.TryGetValue(column, out var i) && fields[i].Trim() is { Length: > 0 } s ? s : null;
+
+        public long Long(string column, long min = long.MinValue, long max = long.MaxValue)
+        {
+            var text = Text(column);
+            if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)) throw Error(column, $"'{text}' is not an integer");
+            if (v < min || v > max) throw Error(column, $"{v} is out of range [{min}, {max}]");
+            return v;
+        }
+
+        public double Double(string column, double min = double.MinValue, double max = double.MaxValue)
+        {
+            var text = Text(column);
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                throw Error(column, $"'{text}' is not a number");
+            if (v < min || v > max) throw Error(column, $"{v} is out of range [{min}, {max}]");
+            return v;
+        }
+
+        /// <summary>Empty means unknown (e.g. a time outside the trace window).</summary>
+        public double? OptionalDouble(string column, double min = double.MinValue) =>
+            OptionalText(column) is null ? null : Double(column, min);
+
+        public TraceFormatException Error(string? column, string problem) => new(table.File, line, column, problem);
+    }
+}

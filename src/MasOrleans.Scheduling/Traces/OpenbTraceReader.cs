@@ -1,0 +1,92 @@
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Traces;
+
+/// <summary>
+/// The FGD paper's openb CSVs (Alibaba GPU cluster 2023). Nodes: sn,cpu_milli,memory_mib,gpu,model; the model
+/// becomes the nvidia.com/gpu.product label. Pods: 11 columns, or 5 (name,cpu_milli,memory_mib,num_gpu,gpu_milli).
+/// num_gpu x gpu_milli is the GPU request (1 x 300 = a 300m share of one device; 2 x 1000 = two whole devices);
+/// gpu_spec "A|B" becomes a required node affinity nvidia.com/gpu.product In [A, B].
+/// </summary>
+public static class OpenbTraceReader
+{
+    public static readonly string[] NodeColumns = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
+    public static readonly string[] PodColumns = ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"];
+    private const long MiB = 1024L * 1024;
+
+    public static bool IsNodeTable(CsvTable table) => NodeColumns.All(table.HasColumn);
+    public static bool IsPodTable(CsvTable table) => PodColumns.All(table.HasColumn);
+
+    public static IReadOnlyList<NodeSpec> ReadNodes(string path) => ReadNodes(CsvTable.Read(path));
+
+    public static IReadOnlyList<NodeSpec> ReadNodes(CsvTable table)
+    {
+        table.RequireColumns(NodeColumns);
+        var nodes = new List<NodeSpec>(table.Rows.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in table.All())
+        {
+            var name = row.Text("sn");
+            if (name.Length == 0) throw row.Error("sn", "empty node name");
+            if (!names.Add(name)) throw row.Error("sn", $"duplicate node name '{name}'");
+            var gpus = row.Long("gpu", 0, 64);
+            var model = row.OptionalText("model");
+            var labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name };
+            if (model is not null) labels[ResourceNames.GpuProductLabel] = model;
+            nodes.Add(new NodeSpec
+            {
+                Name = name,
+                Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * 1000),
+                Labels = labels,
+            });
+        }
+        return nodes;
+    }
+
+    public static PodTrace ReadPods(string path) => ReadPods(CsvTable.Read(path));
+
+    public static PodTrace ReadPods(CsvTable table)
+    {
+        table.RequireColumns(PodColumns);
+        var timed = table.HasColumn("creation_time") && table.HasColumn("deletion_time");
+        var pods = new List<TracePod>(table.Rows.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in table.All())
+        {
+            var name = row.Text("name");
+            if (name.Length == 0) throw row.Error("name", "empty pod name");
+            if (!names.Add(name)) throw row.Error("name", $"duplicate pod name '{name}'");
+            var pod = new PodSpec
+            {
+                Name = name,
+                Requests = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: GpuMilli(row)),
+                Affinity = GpuModelAffinity(row.OptionalText("gpu_spec")),
+            };
+            pods.Add(timed
+                ? new TracePod(pod, row.OptionalDouble("creation_time", 0), row.OptionalDouble("deletion_time", 0))
+                : new TracePod(pod));
+        }
+        var notes = timed ? new List<string>() : ["5-column openb pod list: no creation/deletion times (paper mode only)."];
+        return new PodTrace(table.File, timed ? "openb-pods" : "openb-pods-5col", pods, notes);
+    }
+
+    private static long GpuMilli(CsvTable.Row row)
+    {
+        var count = row.Long("num_gpu", 0, 64);
+        var milli = row.Long("gpu_milli", 0, 1000);
+        if (count == 0 && milli != 0) throw row.Error("gpu_milli", $"{milli} with num_gpu=0");
+        if (count > 0 && milli == 0) throw row.Error("gpu_milli", $"0 with num_gpu={count}");
+        if (count > 1 && milli != 1000) throw row.Error("gpu_milli", $"{milli} with num_gpu={count}: multi-GPU pods use whole GPUs (1000)");
+        return count * milli;
+    }
+
+    /// <summary>Required node affinity on the GPU model label, or null when any model will do.</summary>
+    public static Affinity? GpuModelAffinity(string? gpuSpec)
+    {
+        var models = gpuSpec?.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (models is not { Length: > 0 }) return null;
+        var requirement = new NodeSelectorRequirement(ResourceNames.GpuProductLabel, SelectorOperators.In, models);
+        return new Affinity(new NodeAffinity(new NodeSelector([new NodeSelectorTerm([requirement])])));
+    }
+}

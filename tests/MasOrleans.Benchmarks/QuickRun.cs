@@ -1,0 +1,18 @@
+using System.Diagnostics;
+
+namespace MasOrleans.Benchmarks;
+
+internal static class QuickRun
+{
+    public static void Run(string policy, int nodes, bool fullScan)
+    {
+        var bench = new KubeSchedulerBenchmarks { Nodes = nodes, Policy = policy, FullScan = fullScan };
+        bench.Setup();
+        for (var i = 0; i < 3; i++) bench.Decide(); // warm up the JIT
+        var watch = Stopwatch.StartNew();
+        var rounds = 0;
+        while (watch.Elapsed < TimeSpan.FromSeconds(3)) { bench.Decide(); rounds++; }
+        Console.WriteLine(bench.Describe());
+        Console.WriteLine($"{policy} nodes={nodes} fullScan={fullScan}: {rounds * 1000 / watch.Elapsed.TotalSeconds:N0} decisions/s");
+    }
+}

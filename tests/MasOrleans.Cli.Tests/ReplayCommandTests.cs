@@ -1,0 +1,85 @@
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+
+namespace MasOrleans.Cli.Tests;
+
+public class ReplayCommandTests
+{
+    /// <summary>A slice of the paper's data: 30 nodes and the first 300 pods of the default trace.</summary>
+    private static (string Nodes, string Pods) Slice()
+    {
+        var root = Path.Combine(Fixtures.RepoRoot(), "data", "traces", "openb");
+        var nodes = Fixtures.TempFile("nodes.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_node_list_gpu_node.csv")).Take(31)) + "\n");
+        var pods = Fixtures.TempFile("pods.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_pod_list_default.csv")).Take(301)) + "\n");
+        return (nodes, pods);
+    }
+
+    [Fact]
+    public async Task Replay_writes_summary_report_and_plots()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "out");
+        var exit = await ReplayCommand.Create().Parse(
+            ["--nodes", nodes, "--pods", pods, "--policy", "random", "--policy", "fgd", "--policy", "best-fit", "--seed", "1..2", "--output", output]).InvokeAsync();
+        Assert.Equal(0, exit);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var runs = summary.RootElement.GetProperty("runs");
+        Assert.Equal(6, runs.GetArrayLength());
+        Assert.Equal(["random", "random", "fgd", "fgd", "best-fit", "best-fit"], runs.EnumerateArray().Select(r => r.GetProperty("policy").GetString()));
+        var means = summary.RootElement.GetProperty("means");
+        Assert.Equal(3, means.GetArrayLength());
+        Assert.All(means.EnumerateArray(), m => Assert.InRange(m.GetProperty("allocAt130").GetDouble(), 1, 100));
+
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.Contains("mas replay --nodes", report);
+        Assert.Contains("| fgd |", report);
+        foreach (var png in new[] { "gpu-allocation.png", "fragmentation.png" })
+        {
+            Assert.Contains($"]({png})", report);
+            var bytes = File.ReadAllBytes(Path.Combine(output, png));
+            Assert.True(bytes.Length > 1000);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+    }
+
+    [Fact]
+    public async Task Timed_mode_writes_utilization_and_queue_plots()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "timed");
+        var exit = await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--output", output]).InvokeAsync();
+        Assert.Equal(0, exit);
+        Assert.True(File.Exists(Path.Combine(output, "utilization.png")));
+        Assert.True(File.Exists(Path.Combine(output, "queue-length.png")));
+        Assert.Contains("mean wait (s)", File.ReadAllText(Path.Combine(output, "report.md")));
+    }
+
+    [Fact]
+    public async Task Unknown_policy_and_bad_rows_fail_with_a_clear_message()
+    {
+        var (nodes, pods) = Slice();
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "nope", "--output", "unused"]).InvokeAsync());
+            var bad = Fixtures.TempFile("bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,1,1,x,0\n");
+            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", bad, "--policy", "fgd", "--output", "unused"]).InvokeAsync());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Contains("unknown policy 'nope'", error.ToString());
+        Assert.Contains("bad.csv:2: column 'num_gpu'", error.ToString());
+    }
+
+    [Fact]
+    public void Seed_ranges_expand()
+    {
+        Assert.Equal([42, 43, 44, 7], ReplayCommand.ParseSeeds(["42..44", "7"]));
+        Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds(["x"]));
+    }
+}

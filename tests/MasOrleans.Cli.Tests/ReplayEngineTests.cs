@@ -1,0 +1,87 @@
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Cli.Tests;
+
+public class ReplayEngineTests
+{
+    private static readonly IReadOnlyList<NodeSpec> SmallCluster = NodeGenerator.Generate("gen:count=4,cpu=32,memory=256Gi,gpu=4");
+
+    private static IReadOnlyList<TracePod> SmallTrace() =>
+        Enumerable.Range(0, 12).Select(i => new TracePod(Fixtures.Pod($"p{i:00}", 2000 + 500 * (i % 3), i % 4 == 0 ? 0 : (i % 2 == 0 ? 1000 : 300 + 100 * (i % 5))))).ToList();
+
+    [Fact]
+    public void Paper_arrivals_reach_tune_times_capacity_without_passing_it()
+    {
+        var pods = SmallTrace().Select(t => t.Pod).ToList();
+        const long capacity = 16_000;
+        var arrivals = PaperArrivals.Build(pods, capacity, 1.3, new Random(7));
+        var demand = arrivals.Sum(p => p.Requests.GpuMilli);
+        Assert.True(demand <= 1.3 * capacity);
+        Assert.True(demand > 1.3 * capacity - pods.Max(p => p.Requests.GpuMilli), $"stopped early at {demand}");
+        // The trace's own pods all arrive once, shuffled; copies come after them with unique names.
+        Assert.Equal(pods.Select(p => p.Name).Order(), arrivals.Take(pods.Count).Select(p => p.Name).Order());
+        Assert.NotEqual(pods.Select(p => p.Name), arrivals.Take(pods.Count).Select(p => p.Name));
+        Assert.Equal(arrivals.Count, arrivals.Select(p => p.Name).Distinct().Count());
+        Assert.All(arrivals.Skip(pods.Count), p => Assert.Contains("-tuned-", p.Name));
+    }
+
+    [Theory]
+    [InlineData("fgd")]
+    [InlineData("best-fit")]
+    [InlineData("random")]
+    public void Paper_mode_never_frees_capacity_and_accounts_for_every_arrival(string policy)
+    {
+        var result = new ReplayRunner(PolicyCatalog.CreateDefault()).Run(SmallCluster, SmallTrace(), policy, 3, new ReplaySettings { Tune = 1.3 });
+        Assert.Equal(result.ArrivedPods, result.PlacedPods + result.FailedPods);
+        Assert.True(result.Curve[^1].ArrivedPercent > 110, $"arrived only {result.Curve[^1].ArrivedPercent}%");
+        // No departures: allocation never drops as demand arrives, and never exceeds arrived demand.
+        for (var i = 1; i < result.Curve.Count; i++)
+        {
+            Assert.True(result.Curve[i].GpuAllocPercent >= result.Curve[i - 1].GpuAllocPercent);
+            Assert.True(result.Curve[i].GpuAllocPercent <= result.Curve[i].ArrivedPercent + 1e-9);
+        }
+        Assert.NotNull(result.AllocAt130);
+        Assert.NotNull(result.AllocAt100);
+        Assert.NotNull(result.FragmentationAt80);
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_summary_and_another_seed_may_differ()
+    {
+        var runner = new ReplayRunner(PolicyCatalog.CreateDefault());
+        string Run(int seed) => Deterministic(runner.Run(SmallCluster, SmallTrace(), "random", seed, new ReplaySettings()));
+        Assert.Equal(Run(5), Run(5));
+        Assert.Contains(Enumerable.Range(6, 5), s => Run(s) != Run(5));
+    }
+
+    [Fact]
+    public void Timed_mode_makes_a_pod_wait_until_a_departure_frees_its_gpu()
+    {
+        // One node, one GPU. A holds it from t=0 to t=100; B arrives at t=10 asking for 40 s and waits 90 s.
+        var nodes = NodeGenerator.Generate("gen:count=1,cpu=8,memory=64Gi,gpu=1");
+        TracePod[] trace =
+        [
+            new(Fixtures.Pod("a", 1000, 1000), 0, 100),
+            new(Fixtures.Pod("b", 1000, 1000), 10, 50),
+            new(Fixtures.Pod("c", 1000), 20, 30),
+        ];
+        var result = new ReplayRunner(PolicyCatalog.CreateDefault()).Run(nodes, trace, "best-fit", 1, new ReplaySettings { Mode = ReplayMode.Timed });
+        Assert.Equal(3, result.PlacedPods);
+        Assert.Equal(0, result.FailedPods);
+        Assert.Equal(30, result.MeanWaitSeconds!.Value, 6); // (0 + 90 + 0) / 3
+        Assert.Equal(90, result.P95WaitSeconds!.Value, 6);
+        Assert.Equal(140, result.MakespanSeconds!.Value, 6); // B leaves at 100 + 40
+        Assert.Equal(1, result.MaxQueueLength);
+        Assert.Contains(result.Timeline, p => p.QueueLength == 1 && p.GpuAllocPercent == 100);
+        Assert.Equal(0, result.Timeline[^1].GpuAllocPercent);
+    }
+
+    /// <summary>The result as JSON without wall-clock fields, which legitimately vary between runs.</summary>
+    internal static string Deterministic(ReplayResult r) =>
+        JsonSerializer.Serialize(r with { WallSeconds = 0, DecisionsPerSecond = 0 }, ReplaySummary.Json);
+}

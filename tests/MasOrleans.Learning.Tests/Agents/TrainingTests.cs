@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using MasOrleans.Learning.Tests.Support;
+using Xunit.Abstractions;
+
+namespace MasOrleans.Learning.Tests.Agents;
+
+public class TrainingTests(ITestOutputHelper output)
+{
+    private const int EvalEpisodes = 30;
+    private const int EvalSeed = 1_000; // disjoint from training seeds
+
+    [Fact]
+    public void Ddqn_learns_to_pack()
+    {
+        using var agent = new DdqnPlacementAgent(PackingEnvironment.Layout, new DdqnOptions
+        {
+            Seed = 1,
+            HiddenSizes = [32, 32],
+            BatchSize = 32,
+            WarmupSteps = 100,
+            Gamma = 0.9,
+            Epsilon = new EpsilonSchedule { Start = 1.0, End = 0.05, DecaySteps = 1_200 },
+            TargetTau = 0.01,
+        });
+        AssertImproves(agent, episodes: 150);
+    }
+
+    [Fact]
+    public void Ppo_learns_to_pack()
+    {
+        using var agent = new PpoPlacementAgent(PackingEnvironment.Layout, new PpoOptions
+        {
+            Seed = 1,
+            HiddenSizes = [32, 32],
+            LearningRate = 3e-3,
+            RolloutSteps = 240,
+            MinibatchSize = 60,
+            Gamma = 0.9,
+        });
+        AssertImproves(agent, episodes: 200);
+    }
+
+    private void AssertImproves(IPlacementAgent agent, int episodes)
+    {
+        var env = new PackingEnvironment();
+        double untrained = Trainer.Evaluate(env, agent, EvalEpisodes, EvalSeed);
+
+        var reports = new List<EpisodeReport>();
+        var watch = Stopwatch.StartNew();
+        var summary = new Trainer(env, agent).Run(new TrainingRunOptions { Episodes = episodes, Seed = 0 }, reports.Add);
+        watch.Stop();
+        double trained = Trainer.Evaluate(env, agent, EvalEpisodes, EvalSeed);
+
+        output.WriteLine($"{agent.Algorithm}: untrained {untrained:F2} → trained {trained:F2} (nodes opened per episode, negated); " +
+                         $"{summary.TotalSteps} steps in {watch.Elapsed.TotalSeconds:F1}s = {watch.Elapsed.TotalMilliseconds / summary.TotalSteps:F2} ms/step; " +
+                         $"last {reports[^1].ExplorationName} {reports[^1].ExplorationValue:F3}");
+
+        Assert.Equal(episodes, reports.Count);
+        Assert.All(reports, r => Assert.True(r.Info.ContainsKey("nodesUsed"), "environment Info reaches the callback"));
+        Assert.Contains(reports, r => r.LastUpdate is not null);
+        // Random placement opens ~6-7 of 8 nodes for 12 pods; packing needs ~3-4.
+        Assert.True(trained >= untrained + 1.5, $"{agent.Algorithm} did not improve enough: untrained {untrained:F2}, trained {trained:F2}");
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Core;
+using MasOrleans.Cli.Serve;
+using MasOrleans.Cli.Serve.Grpc;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Learning.Tests.Serve;
+
+public class SchedulerServiceTests
+{
+    public static TheoryData<string> Algorithms => new(TestAgents.Algorithms);
+
+    private static float[] State(int seed, int dim = 14)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, dim).Select(_ => rng.NextSingle()).ToArray();
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Grpc_predict_returns_a_repeatable_action_in_range(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        for (int s = 0; s < 20; s++)
+        {
+            var request = new StateRequest { State = { State(s) } };
+            var first = (await host.Grpc.PredictAsync(request)).Action;
+            Assert.InRange(first, 0, 15);
+            Assert.Equal(first, (await host.Grpc.PredictAsync(request)).Action);
+
+            // REST deterministic decisions agree with gRPC: one policy behind both.
+            var rest = await host.Http.PostAsJsonAsync("/predict", new { state = State(s), deterministic = true });
+            rest.EnsureSuccessStatusCode();
+            Assert.Equal(first, (await rest.Content.ReadFromJsonAsync<PredictResponse>())!.Action);
+        }
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Grpc_wrong_state_size_is_invalid_argument(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { State(1, 13) } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("14", e.Status.Detail);
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Rest_predict_in_range_and_stochastic_stays_in_range(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        for (int s = 0; s < 30; s++)
+        {
+            var response = await host.Http.PostAsJsonAsync("/predict", new { state = State(s), deterministic = false });
+            response.EnsureSuccessStatusCode();
+            Assert.InRange((await response.Content.ReadFromJsonAsync<PredictResponse>())!.Action, 0, 15);
+        }
+    }
+
+    [Theory]
+    [InlineData("/predict", """{"state":[1,2,3]}""", "state_dim")]
+    [InlineData("/predict", """{"state":""", "Malformed")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1,2],"rewards":[1],"dones":[false]}""", "equal lengths")]
+    [InlineData("/update", """{"states":[[0,0]],"actions":[1],"rewards":[1],"dones":[false]}""", "state_dim")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[99],"rewards":[1],"dones":[true]}""", "outside")]
+    public async Task Bad_rest_input_is_a_400_problem_details(string path, string body, string detailFragment)
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var response = await host.Http.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
+        Assert.Contains(detailFragment, problem.RootElement.GetProperty("title").GetString() + " " + problem.RootElement.GetProperty("detail").GetString());
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Update_trains_the_served_weights(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+
+        var states = Enumerable.Range(0, 80).Select(s => State(s)).ToArray();
+        var body = new
+        {
+            states,
+            actions = Enumerable.Range(0, 80).Select(i => i % 16).ToArray(),
+            rewards = Enumerable.Range(0, 80).Select(i => i % 3 == 0 ? 1f : -0.5f).ToArray(),
+            dones = Enumerable.Range(0, 80).Select(i => i % 20 == 19).ToArray(),
+        };
+        var response = await host.Http.PostAsJsonAsync("/update", body);
+        response.EnsureSuccessStatusCode();
+        var result = (await response.Content.ReadFromJsonAsync<UpdateResponse>())!;
+        Assert.True(result.Updated);
+        Assert.Equal(80, result.Samples); // the last transition is terminal, so DDQN keeps all 80 too
+        Assert.True(result.Loss is { } loss && double.IsFinite(loss));
+
+        var after = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        Assert.Equal(before.Length, after.Length);
+        Assert.NotEqual(before, after);
+
+        var health = await host.Http.GetFromJsonAsync<HealthResponse>("/health");
+        Assert.Equal(1, health!.Updates);
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Health_reports_algorithm_and_dimensions(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm, stateDim: 6, actionDim: 9);
+        using var doc = JsonDocument.Parse(await host.Http.GetStringAsync("/health"));
+        Assert.Equal("healthy", doc.RootElement.GetProperty("status").GetString());
+        Assert.Equal(algorithm, doc.RootElement.GetProperty("algo").GetString());
+        Assert.Equal(6, doc.RootElement.GetProperty("stateDim").GetInt32());
+        Assert.Equal(9, doc.RootElement.GetProperty("actionDim").GetInt32());
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Serving_a_saved_model_reproduces_its_decisions_and_checks_dimensions(string algorithm)
+    {
+        using var dir = new TempDirectory();
+        int[] expected;
+        using (var policy = VectorPolicy.Create(algorithm, 14, 16, seed: 9))
+        {
+            policy.Update(
+                Enumerable.Range(0, 64).Select(s => State(s + 100)).ToArray(),
+                Enumerable.Range(0, 64).Select(i => i % 16).ToArray(),
+                Enumerable.Range(0, 64).Select(i => (float)(i % 5)).ToArray(),
+                Enumerable.Range(0, 64).Select(i => i == 63).ToArray());
+            policy.Save(dir);
+            expected = Enumerable.Range(0, 20).Select(s => policy.Predict(State(s), deterministic: true)).ToArray();
+        }
+
+        await using (var host = await ServeTestHost.StartAsync(algorithm, model: dir))
+        {
+            var served = new int[20];
+            for (int s = 0; s < 20; s++) served[s] = (await host.Grpc.PredictAsync(new StateRequest { State = { State(s) } })).Action;
+            Assert.Equal(expected, served);
+        }
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => ServeTestHost.StartAsync(algorithm, stateDim: 12, actionDim: 16, model: dir));
+        Assert.Contains("state_dim=14", e.Message);
+        Assert.Contains("state_dim=12", e.Message);
+    }
+
+    [Fact]
+    public void Command_line_accepts_underscore_and_dash_spellings()
+    {
+        var command = ServeCommand.Create();
+        var underscore = command.Parse(["--algo", "ddqn", "--state_dim", "10", "--action_dim", "12"]);
+        var dash = command.Parse(["--state-dim", "10", "--action-dim", "12", "--grpc-port", "6000", "--http-port", "6001"]);
+        Assert.Empty(underscore.Errors);
+        Assert.Empty(dash.Errors);
+        Assert.Equal(10, underscore.GetValue<int>("--state_dim"));
+        Assert.Equal(12, dash.GetValue<int>("--action_dim"));
+        Assert.NotEmpty(command.Parse(["--algo", "a3c"]).Errors);
+    }
+}

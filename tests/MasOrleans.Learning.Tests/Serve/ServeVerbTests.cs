@@ -1,0 +1,58 @@
+using System.Net.Http.Json;
+using Grpc.Net.Client;
+using MasOrleans.Cli.Serve;
+using MasOrleans.Cli.Serve.Grpc;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Learning.Tests.Serve;
+
+/// <summary>The real `mas serve` verb (command-line parsing included), run in-process until cancelled.</summary>
+public class ServeVerbTests
+{
+    [Fact]
+    public async Task Serve_verb_answers_grpc_and_rest_then_saves_on_exit()
+    {
+        var ports = FreePorts.Take(2);
+        using var temp = new TempDirectory();
+        var saveDir = Path.Combine(temp, "served-model");
+        using var stop = new CancellationTokenSource();
+        var parse = ServeCommand.Create().Parse([
+            "--algo", "ddqn", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
+            "--state_dim", "4", "--action-dim", "6", "--seed", "3", "--save-on-exit", saveDir]);
+        Assert.Empty(parse.Errors);
+        var run = parse.InvokeAsync(cancellationToken: stop.Token);
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}") };
+        HealthResponse? health = null;
+        for (int attempt = 0; attempt < 100 && health is null && !run.IsCompleted; attempt++)
+        {
+            try { health = await http.GetFromJsonAsync<HealthResponse>("/health"); }
+            catch (HttpRequestException) { await Task.Delay(100); }
+        }
+        Assert.False(run.IsCompleted, "serve exited early");
+        Assert.Equal("ddqn", health!.Algo);
+        Assert.Equal(4, health.StateDim);
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}");
+        var action = (await new Scheduler.SchedulerClient(channel).PredictAsync(new StateRequest { State = { 0.1f, 0.2f, 0.3f, 0.4f } })).Action;
+        Assert.InRange(action, 0, 5);
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(File.Exists(Path.Combine(saveDir, "metadata.json")));
+        using var reloaded = Learning.VectorPolicy.Load(saveDir, "ddqn", 4, 6);
+        Assert.Equal(action, reloaded.Predict([0.1f, 0.2f, 0.3f, 0.4f], deterministic: true));
+    }
+
+    [Fact]
+    public async Task Serve_verb_fails_cleanly_on_a_model_with_other_dimensions()
+    {
+        using var dir = new TempDirectory();
+        using (var policy = Learning.VectorPolicy.Create("ppo", 14, 16, seed: 1)) policy.Save(dir);
+        var ports = FreePorts.Take(2);
+        var parse = ServeCommand.Create().Parse([
+            "--algo", "ppo", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
+            "--state_dim", "10", "--action_dim", "12", "--model", dir]);
+        Assert.Equal(2, await parse.InvokeAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+}

@@ -1,0 +1,42 @@
+using MasOrleans.Learning;
+
+namespace MasOrleans.Learning.Tests.Support;
+
+internal static class TestAgents
+{
+    public static readonly string[] Algorithms = ["ppo", "ddqn"];
+
+    public static IPlacementAgent Create(string algorithm, FeatureLayout layout, int seed = 7) => algorithm switch
+    {
+        "ppo" => new PpoPlacementAgent(layout, new PpoOptions { Seed = seed, HiddenSizes = [32, 32] }),
+        "ddqn" => new DdqnPlacementAgent(layout, new DdqnOptions { Seed = seed, HiddenSizes = [32, 32] }),
+        _ => throw new ArgumentException(algorithm),
+    };
+
+    public static IPlacementAgent Load(string algorithm, string directory, FeatureLayout layout) => algorithm switch
+    {
+        "ppo" => PpoPlacementAgent.Load(directory, layout),
+        "ddqn" => DdqnPlacementAgent.Load(directory, layout),
+        _ => throw new ArgumentException(algorithm),
+    };
+
+}
+
+/// <summary>A fresh directory under the temp path, deleted on dispose.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mas-learning-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public static implicit operator string(TempDirectory directory) => directory.Path;
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
