@@ -223,6 +223,33 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
     }
 
     [Fact]
+    public async Task Every_catalog_policy_places_a_pod_when_the_pod_names_it()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "every-policy" };
+        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-1", cpu: "64", memory: "256Gi", gpus: "4", labels: pool));
+        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-2", cpu: "64", memory: "256Gi", gpus: "4", labels: pool));
+        var policies = (await Http.GetJson("/api/v1/scheduler/policies")).GetProperty("policies").EnumerateArray()
+            .Select(p => p.GetProperty("name").GetString()!).ToList();
+        foreach (var policy in policies)
+        {
+            var accepted = await Http.Post("/api/v1/pods", new
+            {
+                name = $"api-by-{policy}",
+                policy,
+                requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi", ["nvidia.com/gpu"] = "500m" },
+                nodeSelector = pool,
+            });
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+        foreach (var policy in policies)
+        {
+            var pod = await Http.WaitFor($"/api/v1/pods/api-by-{policy}", p => p.Phase() is "running" or "unschedulable");
+            Assert.True(pod.Phase() == "running", $"policy {policy}: {pod}");
+            Assert.Equal(policy, pod.GetProperty("scheduledBy").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Cluster_summary_health_swagger_and_dashboard_are_served()
     {
         await Http.Post("/api/v1/nodes", Requests.Node("api-sum", cpu: "10"));

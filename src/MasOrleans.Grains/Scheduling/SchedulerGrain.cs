@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -24,8 +25,13 @@ public sealed class SchedulerGrain(
 {
     private readonly Dictionary<string, ProfileScheduler> _schedulers = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random = new(options.Value.Seed);
+    /// <summary>Typical pod shapes (FGD's workload model) are re-derived from bound pods after this many index versions.</summary>
+    private const int TypicalPodsRefreshVersions = 64;
+
     private ClusterState _cluster = new();
     private long _version = -1;
+    private long _typicalPodsVersion;
+    private PolicyOptions _policyOptions = PolicyOptions.Default;
     private string _defaultPolicy = options.Value.DefaultPolicy;
 
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
@@ -38,6 +44,7 @@ public sealed class SchedulerGrain(
         {
             await Refresh();
             var policy = pod.Policy ?? _defaultPolicy;
+            RefreshTypicalPods(pod);
             if (!TryGetScheduler(policy, out var scheduler))
             {
                 await podGrain.MarkUnschedulable($"unknown policy '{policy}'");
@@ -87,8 +94,22 @@ public sealed class SchedulerGrain(
     {
         if (_schedulers.TryGetValue(policy, out scheduler!)) return true;
         if (!catalog.Contains(policy)) return false;
-        scheduler = new ProfileScheduler(catalog.Create(policy));
+        scheduler = new ProfileScheduler(catalog.Create(policy, _policyOptions));
         _schedulers[policy] = scheduler;
         return true;
+    }
+
+    /// <summary>
+    /// FGD-style policies need the workload's typical pod shapes; the silo derives them from the pods bound
+    /// so far (or, on an empty cluster, from the pod at hand). Profiles are rebuilt only when they change.
+    /// </summary>
+    private void RefreshTypicalPods(PodSpec pod)
+    {
+        if (_version - _typicalPodsVersion < TypicalPodsRefreshVersions && _policyOptions.TypicalPods is { Count: > 0 }) return;
+        var bound = _cluster.Pods.Take(_cluster.NodeCount).SelectMany(p => p).Select(b => b.Pod).ToList();
+        var typical = TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+        _typicalPodsVersion = _version;
+        _policyOptions = PolicyOptions.Default with { TypicalPods = typical };
+        _schedulers.Clear();
     }
 }
