@@ -1,0 +1,70 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Abstractions.Contracts;
+
+/// <summary>
+/// What a node grain knows, as one immutable value: the index caches these and the scheduler rebuilds
+/// its ClusterState from them, so the node grain stays the single authority.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.node-view")]
+public sealed record NodeView(
+    [property: Id(0)] NodeSpec Spec,
+    [property: Id(1)] bool Ready,
+    [property: Id(2)] IReadOnlyList<BoundPod> Pods,
+    [property: Id(3)] IReadOnlyDictionary<string, double> Utilization,
+    [property: Id(4)] DateTimeOffset? LastTelemetry)
+{
+    public string Name => Spec.Name;
+
+    public ResourceVector Allocated => Pods.Aggregate(ResourceVector.Zero, (sum, p) => sum + p.Pod.Requests);
+
+    /// <summary>Per GPU device: which pods hold how much of it.</summary>
+    public IReadOnlyList<GpuDeviceView> GpuDevices()
+    {
+        var devices = new GpuDeviceView[Spec.GpuDeviceCount];
+        for (var g = 0; g < devices.Length; g++)
+        {
+            var holders = Pods.Where(p => p.Gpus.Devices.Contains(g))
+                .Select(p => new GpuHolder(p.Pod.Name, p.Gpus.MilliPerDevice)).ToList();
+            var used = holders.Sum(h => h.Milli);
+            devices[g] = new GpuDeviceView(g, ClusterState.MilliPerGpu - used, used, holders);
+        }
+        return devices;
+    }
+}
+
+[GenerateSerializer, Immutable, Alias("mas.gpu-device")]
+public sealed record GpuDeviceView(
+    [property: Id(0)] int Index,
+    [property: Id(1)] int FreeMilli,
+    [property: Id(2)] int AllocatedMilli,
+    [property: Id(3)] IReadOnlyList<GpuHolder> Pods);
+
+[GenerateSerializer, Immutable, Alias("mas.gpu-holder")]
+public sealed record GpuHolder([property: Id(0)] string Pod, [property: Id(1)] int Milli);
+
+/// <summary>Changes to a node's scheduling attributes; null leaves a field as it is.</summary>
+[GenerateSerializer, Immutable, Alias("mas.node-patch")]
+public sealed record NodePatch(
+    [property: Id(0)] IReadOnlyDictionary<string, string>? Labels = null,
+    [property: Id(1)] IReadOnlyList<Taint>? Taints = null,
+    [property: Id(2)] bool? Unschedulable = null);
+
+/// <summary>The outcome of Reserve: the devices actually held, or why the pod no longer fits.</summary>
+[GenerateSerializer, Immutable, Alias("mas.reservation")]
+public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason);
+
+/// <summary>One telemetry report: measured utilization 0..1 per resource name.</summary>
+[GenerateSerializer, Immutable, Alias("mas.telemetry")]
+public sealed record TelemetryReading(
+    [property: Id(0)] string Node,
+    [property: Id(1)] IReadOnlyDictionary<string, double> Utilization,
+    [property: Id(2)] DateTimeOffset At);
+
+public static class TelemetryStreams
+{
+    public const string Provider = "telemetry";
+    public const string Namespace = "node-telemetry";
+}

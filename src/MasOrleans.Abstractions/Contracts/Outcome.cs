@@ -1,0 +1,27 @@
+namespace MasOrleans.Abstractions.Contracts;
+
+/// <summary>How a grain command ended; the REST layer maps each code to an HTTP status.</summary>
+public enum OutcomeCode
+{
+    Ok = 0,
+    NotFound = 1,
+    Conflict = 2,
+    Invalid = 3,
+}
+
+[GenerateSerializer, Immutable, Alias("mas.outcome")]
+public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Error = null)
+{
+    public static readonly Outcome Success = new(OutcomeCode.Ok);
+    public bool IsOk => Code == OutcomeCode.Ok;
+    public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);
+    public static Outcome Conflict(string error) => new(OutcomeCode.Conflict, error);
+    public static Outcome Invalid(string error) => new(OutcomeCode.Invalid, error);
+}
+
+/// <summary>A page of a listing; <see cref="Continue"/> is the token for the next page (null on the last).</summary>
+[GenerateSerializer, Immutable, Alias("mas.page")]
+public sealed record Page<T>(
+    [property: Id(0)] IReadOnlyList<T> Items,
+    [property: Id(1)] int Total,
+    [property: Id(2)] string? Continue);

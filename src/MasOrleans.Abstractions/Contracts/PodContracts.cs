@@ -1,0 +1,65 @@
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Abstractions.Contracts;
+
+public enum PodPhase
+{
+    Pending = 0,
+    Scheduled = 1,
+    Running = 2,
+    Succeeded = 3,
+    Failed = 4,
+    Unschedulable = 5,
+}
+
+public static class PodPhases
+{
+    /// <summary>Phases in which a pod holds resources on a node.</summary>
+    public static bool HoldsNode(this PodPhase phase) => phase is PodPhase.Scheduled or PodPhase.Running;
+
+    /// <summary>Phases in which a pod still waits for a node.</summary>
+    public static bool IsWaiting(this PodPhase phase) => phase is PodPhase.Pending or PodPhase.Unschedulable;
+}
+
+/// <summary>A Kubernetes-style event: repeated identical events are folded into one with a count.</summary>
+[GenerateSerializer, Immutable, Alias("mas.pod-event")]
+public sealed record PodEvent(
+    [property: Id(0)] DateTimeOffset LastSeen,
+    [property: Id(1)] string Type,
+    [property: Id(2)] string Reason,
+    [property: Id(3)] string Message,
+    [property: Id(4)] int Count = 1);
+
+[GenerateSerializer, Immutable, Alias("mas.pod-view")]
+public sealed record PodView(
+    [property: Id(0)] PodSpec Spec,
+    [property: Id(1)] PodPhase Phase,
+    [property: Id(2)] string? NodeName,
+    [property: Id(3)] GpuAllocation Gpus,
+    [property: Id(4)] IReadOnlyList<PodEvent> Events,
+    [property: Id(5)] IReadOnlyDictionary<string, long> Scores,
+    [property: Id(6)] string? ScheduledBy,
+    [property: Id(7)] string? Workload,
+    [property: Id(8)] DateTimeOffset CreatedAt);
+
+/// <summary>A pod as the cluster index lists it.</summary>
+[GenerateSerializer, Immutable, Alias("mas.pod-entry")]
+public sealed record PodEntry([property: Id(0)] string Name, [property: Id(1)] PodPhase Phase, [property: Id(2)] string? NodeName);
+
+public enum ContainerPhase
+{
+    Created = 0,
+    Running = 1,
+    Exited = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("mas.container-view")]
+public sealed record ContainerView(
+    [property: Id(0)] string Id,
+    [property: Id(1)] ContainerPhase Phase,
+    [property: Id(2)] string Node,
+    [property: Id(3)] string? Image,
+    [property: Id(4)] bool ImageWasCached,
+    [property: Id(5)] DateTimeOffset? StartedAt,
+    [property: Id(6)] DateTimeOffset? FinishedAt,
+    [property: Id(7)] int? ExitCode);

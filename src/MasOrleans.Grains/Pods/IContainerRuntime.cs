@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Grains.Pods;
+
+/// <summary>What actually runs containers on nodes. The shipped one simulates; a real one would talk to a CRI.</summary>
+public interface IContainerRuntime
+{
+    /// <summary>Pulls the image if the node lacks it, then starts the container; says whether the image was cached.</summary>
+    Task<ContainerStart> StartAsync(string node, string containerId, string? image, CancellationToken cancellation = default);
+
+    Task StopAsync(string node, string containerId, CancellationToken cancellation = default);
+}
+
+public sealed record ContainerStart(bool ImageWasCached);
+
+/// <summary>Simulates pulls (cached per node, as a kubelet's image store) and starts with configurable delays.</summary>
+public sealed class SimulatedContainerRuntime(IOptions<ContainerRuntimeOptions> options) : IContainerRuntime
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _imagesByNode = new(StringComparer.Ordinal);
+
+    public async Task<ContainerStart> StartAsync(string node, string containerId, string? image, CancellationToken cancellation = default)
+    {
+        var cached = true;
+        if (image is not null)
+        {
+            var images = _imagesByNode.GetOrAdd(node, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
+            cached = !images.TryAdd(image, true);
+            if (!cached) await Task.Delay(options.Value.PullMilliseconds, cancellation);
+        }
+        await Task.Delay(options.Value.StartMilliseconds, cancellation);
+        return new ContainerStart(cached);
+    }
+
+    public Task StopAsync(string node, string containerId, CancellationToken cancellation = default) => Task.CompletedTask;
+
+    public bool HasImage(string node, string image) => _imagesByNode.TryGetValue(node, out var images) && images.ContainsKey(image);
+}

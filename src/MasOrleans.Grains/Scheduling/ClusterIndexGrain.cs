@@ -1,0 +1,166 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// The cluster's directory: sorted node and pod names for paged listing, the latest view of every node,
+/// and a version that changes with every node change so schedulers refresh only when needed. It also
+/// re-queues waiting pods when capacity appears (a node joins, frees resources, becomes ready or is uncordoned).
+/// </summary>
+[GrainType("mas-cluster-index")]
+public sealed class ClusterIndexGrain(
+    [PersistentState("index")] IPersistentState<ClusterIndexState> state,
+    IOptions<SchedulerOptions> schedulerOptions) : Grain, IClusterIndexGrain
+{
+    private readonly SortedDictionary<string, NodeView> _nodes = new(StringComparer.Ordinal);
+    private SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
+    private long _version;
+    private ClusterSnapshot? _snapshot;
+    private IGrainTimer? _retryTimer;
+
+    private string DefaultPolicy => state.State.DefaultPolicy ?? schedulerOptions.Value.DefaultPolicy;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _pods = new SortedDictionary<string, PodEntry>(state.State.Pods.ToDictionary(), StringComparer.Ordinal);
+        var views = await Task.WhenAll(state.State.Nodes.Select(n => GrainFactory.GetGrain<INodeGrain>(n).GetView()));
+        foreach (var view in views)
+        {
+            if (view is not null) _nodes[view.Name] = view;
+        }
+        _version = 1;
+        // Pods left waiting by a previous silo (or cut off mid-placement) are scheduled again.
+        ScheduleRetry();
+    }
+
+    public Task Warm() => Task.CompletedTask;
+
+    public async Task NodeChanged(NodeView view)
+    {
+        var isNew = !_nodes.TryGetValue(view.Name, out var before);
+        _nodes[view.Name] = view;
+        Bump();
+        if (isNew)
+        {
+            state.State = state.State with { Nodes = [.. _nodes.Keys] };
+            await state.WriteStateAsync();
+        }
+        if (isNew || GainedCapacity(before!, view)) ScheduleRetry();
+    }
+
+    public async Task NodeRemoved(string name)
+    {
+        if (!_nodes.Remove(name)) return;
+        Bump();
+        state.State = state.State with { Nodes = [.. _nodes.Keys] };
+        await state.WriteStateAsync();
+    }
+
+    public Task<ClusterSnapshot?> GetSnapshot(long knownVersion)
+    {
+        if (knownVersion == _version) return Task.FromResult<ClusterSnapshot?>(null);
+        _snapshot ??= new ClusterSnapshot(_version, DefaultPolicy, [.. _nodes.Values]);
+        return Task.FromResult<ClusterSnapshot?>(_snapshot);
+    }
+
+    public Task<Page<NodeView>> ListNodes(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_nodes, offset, limit, after));
+
+    public async Task PodChanged(PodEntry entry)
+    {
+        _pods[entry.Name] = entry;
+        await SavePods();
+    }
+
+    public async Task PodRemoved(string name)
+    {
+        if (_pods.Remove(name)) await SavePods();
+    }
+
+    public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_pods, offset, limit, after));
+
+    public Task<ClusterSummary> GetSummary()
+    {
+        var capacity = ResourceVector.Zero;
+        var allocated = ResourceVector.Zero;
+        foreach (var view in _nodes.Values)
+        {
+            capacity += view.Spec.Capacity;
+            allocated += view.Allocated;
+        }
+        var ratio = new Dictionary<string, double>();
+        foreach (var kind in ResourceNames.All)
+        {
+            if (capacity[kind] > 0) ratio[ResourceNames.NameOf(kind)] = Math.Round((double)allocated[kind] / capacity[kind], 4);
+        }
+        var byPhase = _pods.Values.GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Count());
+        var pending = _pods.Values.Count(p => p.Phase.IsWaiting());
+        return Task.FromResult(new ClusterSummary(_nodes.Count, _nodes.Values.Count(v => v.Ready),
+            capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy));
+    }
+
+    public Task<string> GetDefaultPolicy() => Task.FromResult(DefaultPolicy);
+
+    public async Task SetDefaultPolicy(string policy)
+    {
+        state.State = state.State with { DefaultPolicy = policy };
+        await state.WriteStateAsync();
+        Bump();
+        ScheduleRetry();
+    }
+
+    private async Task SavePods()
+    {
+        state.State = state.State with { Pods = _pods };
+        await state.WriteStateAsync();
+    }
+
+    private void Bump()
+    {
+        _version++;
+        _snapshot = null;
+    }
+
+    /// <summary>True when the node can now take something it could not before.</summary>
+    private static bool GainedCapacity(NodeView before, NodeView after) =>
+        (after.Ready && !before.Ready)
+        || (before.Spec.Unschedulable && !after.Spec.Unschedulable)
+        || after.Pods.Count < before.Pods.Count
+        || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
+        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
+
+    /// <summary>One retry sweep per coalescing window, however many frees happen in it: no polling, no storms.</summary>
+    private void ScheduleRetry()
+    {
+        if (_retryTimer is not null) return;
+        var delay = TimeSpan.FromMilliseconds(schedulerOptions.Value.RetryCoalesceMilliseconds);
+        _retryTimer = this.RegisterGrainTimer(RetryWaiting, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
+    }
+
+    private Task RetryWaiting(CancellationToken cancellation)
+    {
+        _retryTimer?.Dispose();
+        _retryTimer = null;
+        foreach (var pod in _pods.Values.Where(p => p.Phase.IsWaiting()))
+            _ = GrainFactory.GetGrain<IPodGrain>(pod.Name).Retry();
+        return Task.CompletedTask;
+    }
+}
+
+internal static class Paging
+{
+    /// <summary>Pages over names in order: either from an offset, or after the last name of the previous page.</summary>
+    public static Page<T> Take<T>(SortedDictionary<string, T> items, int offset, int limit, string? after)
+    {
+        IEnumerable<KeyValuePair<string, T>> source = items;
+        if (after is not null) source = source.SkipWhile(kv => string.CompareOrdinal(kv.Key, after) <= 0);
+        else source = source.Skip(offset);
+        var page = source.Take(limit + 1).ToList();
+        var more = page.Count > limit;
+        if (more) page.RemoveAt(limit);
+        return new Page<T>(page.Select(kv => kv.Value).ToList(), items.Count, more ? page[^1].Key : null);
+    }
+}

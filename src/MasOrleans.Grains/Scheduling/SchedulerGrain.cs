@@ -1,0 +1,115 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// The scheduling agent. Each worker keeps its own ClusterState rebuilt from the index's snapshot when the
+/// version moved, runs the pod's policy from the scheduling core, and reserves on the chosen node grain.
+/// Optimistic: when the node refuses (another worker got there first), it refreshes and tries again.
+/// </summary>
+[GrainType("mas-scheduler")]
+[StatelessWorker]
+public sealed class SchedulerGrain(
+    PolicyCatalog catalog,
+    IOptions<SchedulerOptions> options,
+    ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
+{
+    private readonly Dictionary<string, ProfileScheduler> _schedulers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Random _random = new(options.Value.Seed);
+    /// <summary>Typical pod shapes (FGD's workload model) are re-derived from bound pods after this many index versions.</summary>
+    private const int TypicalPodsRefreshVersions = 64;
+
+    private ClusterState _cluster = new();
+    private long _version = -1;
+    private long _typicalPodsVersion;
+    private PolicyOptions _policyOptions = PolicyOptions.Default;
+    private string _defaultPolicy = options.Value.DefaultPolicy;
+
+    private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+
+    public async Task Schedule(PodSpec pod)
+    {
+        var podGrain = GrainFactory.GetGrain<IPodGrain>(pod.Name);
+        string? lastRefusal = null;
+        for (var attempt = 0; attempt < options.Value.MaxAttempts; attempt++)
+        {
+            await Refresh();
+            var policy = pod.Policy ?? _defaultPolicy;
+            RefreshTypicalPods(pod);
+            if (!TryGetScheduler(policy, out var scheduler))
+            {
+                await podGrain.MarkUnschedulable($"unknown policy '{policy}'");
+                return;
+            }
+            if (_cluster.TryGetPodLocation(pod.Name, out var heldNode, out var held))
+            {
+                // Reserved before (a crash between reserve and MarkScheduled, or a duplicate request): finish the job.
+                await Confirm(podGrain, pod, _cluster.NameOf(heldNode), held, new Dictionary<string, long>(), policy);
+                return;
+            }
+            var result = scheduler.Schedule(_cluster, pod, _random);
+            if (!result.Success)
+            {
+                await podGrain.MarkUnschedulable(result.FailureMessage ?? "no node fits");
+                return;
+            }
+            var reservation = await GrainFactory.GetGrain<INodeGrain>(result.NodeName!).Reserve(pod, result.Gpus);
+            if (reservation.Reserved)
+            {
+                await Confirm(podGrain, pod, result.NodeName!, reservation.Gpus, result.PluginScores, policy);
+                return;
+            }
+            lastRefusal = $"{result.NodeName}: {reservation.Reason}";
+            logger.LogDebug("Node {Node} refused pod {Pod} ({Reason}); retrying on a fresh view", result.NodeName, pod.Name, reservation.Reason);
+        }
+        // Capacity is moving under us; the index retries waiting pods on the next change.
+        await podGrain.MarkUnschedulable($"placement conflicted {options.Value.MaxAttempts} times; last refusal {lastRefusal}");
+    }
+
+    private async Task Confirm(IPodGrain podGrain, PodSpec pod, string node, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy)
+    {
+        if (!await podGrain.MarkScheduled(node, gpus, scores, policy))
+            await GrainFactory.GetGrain<INodeGrain>(node).Release(pod.Name);
+    }
+
+    private async Task Refresh()
+    {
+        var snapshot = await Index.GetSnapshot(_version);
+        if (snapshot is null) return;
+        _cluster = snapshot.ToClusterState();
+        _version = snapshot.Version;
+        _defaultPolicy = snapshot.DefaultPolicy;
+    }
+
+    private bool TryGetScheduler(string policy, out ProfileScheduler scheduler)
+    {
+        if (_schedulers.TryGetValue(policy, out scheduler!)) return true;
+        if (!catalog.Contains(policy)) return false;
+        scheduler = new ProfileScheduler(catalog.Create(policy, _policyOptions));
+        _schedulers[policy] = scheduler;
+        return true;
+    }
+
+    /// <summary>
+    /// FGD-style policies need the workload's typical pod shapes; the silo derives them from the pods bound
+    /// so far (or, on an empty cluster, from the pod at hand). Profiles are rebuilt only when they change.
+    /// </summary>
+    private void RefreshTypicalPods(PodSpec pod)
+    {
+        if (_version - _typicalPodsVersion < TypicalPodsRefreshVersions && _policyOptions.TypicalPods is { Count: > 0 }) return;
+        var bound = _cluster.Pods.Take(_cluster.NodeCount).SelectMany(p => p).Select(b => b.Pod).ToList();
+        var typical = TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+        _typicalPodsVersion = _version;
+        _policyOptions = PolicyOptions.Default with { TypicalPods = typical };
+        _schedulers.Clear();
+    }
+}

@@ -1,0 +1,105 @@
+namespace MasOrleans.Silo.Api;
+
+/// <summary>One example request and response per route, shown in Swagger UI. Keys are "METHOD route-template".</summary>
+public static class ApiExamples
+{
+    public sealed record Example(object? Request, string Status, object? Response);
+
+    private static readonly object NodeBody = new
+    {
+        name = "gpu-node-1",
+        capacity = new Dictionary<string, string> { ["cpu"] = "32", ["memory"] = "128Gi", ["nvidia.com/gpu"] = "2", ["mas.io/disk-io"] = "500", ["mas.io/network"] = "10000" },
+        labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A100", ["topology.kubernetes.io/zone"] = "zone-a" },
+        taints = new[] { new { key = "dedicated", value = "ml", effect = "NoSchedule" } },
+        unschedulable = false,
+    };
+
+    private static readonly object NodeView = new
+    {
+        name = "gpu-node-1",
+        capacity = new Dictionary<string, string> { ["cpu"] = "32", ["memory"] = "128Gi", ["nvidia.com/gpu"] = "2" },
+        allocated = new Dictionary<string, string> { ["cpu"] = "4", ["memory"] = "16Gi", ["nvidia.com/gpu"] = "500m" },
+        labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A100" },
+        taints = Array.Empty<object>(),
+        unschedulable = false,
+        ready = true,
+        pods = new[] { "train-1" },
+        gpus = new object[]
+        {
+            new { index = 0, freeMilli = 500, allocatedMilli = 500, pods = new[] { new { pod = "train-1", milli = 500 } } },
+            new { index = 1, freeMilli = 1000, allocatedMilli = 0, pods = Array.Empty<object>() },
+        },
+        utilization = new Dictionary<string, double> { ["cpu"] = 0.42 },
+    };
+
+    private static readonly object PodBody = new
+    {
+        name = "train-1",
+        requests = new Dictionary<string, string> { ["cpu"] = "4", ["memory"] = "16Gi", ["nvidia.com/gpu"] = "500m" },
+        priority = 10,
+        policy = "kube",
+        image = "pytorch/pytorch:2.4",
+        labels = new Dictionary<string, string> { ["app"] = "train" },
+        nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A100" },
+        tolerations = new[] { new { key = "dedicated", @operator = "Equal", value = "ml", effect = "NoSchedule" } },
+        expectedDurationSeconds = 3600,
+    };
+
+    private static readonly object PodView = new
+    {
+        name = "train-1",
+        phase = "running",
+        nodeName = "gpu-node-1",
+        gpuDevices = new[] { 0 },
+        gpuMilliPerDevice = 500,
+        requests = new Dictionary<string, string> { ["cpu"] = "4", ["memory"] = "16Gi", ["nvidia.com/gpu"] = "500m" },
+        scheduledBy = "kube",
+        scores = new Dictionary<string, long> { ["NodeResourcesFit"] = 87, ["NodeResourcesBalancedAllocation"] = 95 },
+        events = new[]
+        {
+            new { lastSeen = "2026-01-01T00:00:00Z", type = "Normal", reason = "Scheduled", message = "Successfully assigned train-1 to gpu-node-1 by policy 'kube'", count = 1 },
+        },
+    };
+
+    private static readonly object WorkloadView = new
+    {
+        name = "web",
+        replicas = 2,
+        readyReplicas = 2,
+        pods = new[] { new { name = "web-x7k2p", phase = "running", nodeName = "node-1" }, new { name = "web-q4m9z", phase = "running", nodeName = "node-2" } },
+    };
+
+    private static readonly object PodList = new { items = new[] { new { name = "train-1", phase = "running", nodeName = "gpu-node-1" } }, total = 1, @continue = (string?)null };
+
+    public static readonly IReadOnlyDictionary<string, Example> ByRoute = new Dictionary<string, Example>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["POST api/v1/nodes"] = new(NodeBody, "201", NodeView),
+        ["GET api/v1/nodes"] = new(null, "200", new { items = new[] { NodeView }, total = 1, @continue = (string?)null }),
+        ["GET api/v1/nodes/{name}"] = new(null, "200", NodeView),
+        ["PATCH api/v1/nodes/{name}"] = new(new { labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "H100" }, unschedulable = false }, "200", NodeView),
+        ["DELETE api/v1/nodes/{name}"] = new(null, "204", null),
+        ["POST api/v1/nodes/{name}/cordon"] = new(null, "200", NodeView),
+        ["POST api/v1/nodes/{name}/uncordon"] = new(null, "200", NodeView),
+        ["POST api/v1/nodes/{name}/telemetry"] = new(new { utilization = new Dictionary<string, double> { ["cpu"] = 0.42, ["memory"] = 0.6 } }, "202",
+            new { node = "gpu-node-1", utilization = new Dictionary<string, double> { ["cpu"] = 0.42, ["memory"] = 0.6 }, at = "2026-01-01T00:00:00Z" }),
+        ["POST api/v1/pods"] = new(PodBody, "202", new { name = "train-1", phase = "pending", requests = new Dictionary<string, string> { ["cpu"] = "4" } }),
+        ["GET api/v1/pods"] = new(null, "200", PodList),
+        ["GET api/v1/pods/{name}"] = new(null, "200", PodView),
+        ["DELETE api/v1/pods/{name}"] = new(null, "204", null),
+        ["POST api/v1/workloads"] = new(new { name = "web", replicas = 2, template = new { requests = new Dictionary<string, string> { ["cpu"] = "500m", ["memory"] = "256Mi" }, image = "nginx:1.27" } }, "201", WorkloadView),
+        ["GET api/v1/workloads/{name}"] = new(null, "200", WorkloadView),
+        ["DELETE api/v1/workloads/{name}"] = new(null, "204", null),
+        ["PUT api/v1/workloads/{name}/scale"] = new(new { replicas = 3 }, "200", WorkloadView),
+        ["GET api/v1/scheduler/policies"] = new(null, "200", new { defaultPolicy = "kube", policies = new[] { new { name = "kube", description = "kube-scheduler's default profile (v1.35 formulas)." } } }),
+        ["PUT api/v1/scheduler/policy"] = new(new { policy = "random" }, "200", new { policy = "random" }),
+        ["GET api/v1/cluster"] = new(null, "200", new
+        {
+            nodes = 2, readyNodes = 2,
+            capacity = new Dictionary<string, string> { ["cpu"] = "64", ["memory"] = "256Gi", ["nvidia.com/gpu"] = "4" },
+            allocated = new Dictionary<string, string> { ["cpu"] = "8", ["memory"] = "32Gi", ["nvidia.com/gpu"] = "1500m" },
+            allocationRatio = new Dictionary<string, double> { ["cpu"] = 0.125, ["memory"] = 0.125, ["nvidia.com/gpu"] = 0.375 },
+            podsByPhase = new Dictionary<string, int> { ["running"] = 3, ["unschedulable"] = 1 },
+            pending = 1, defaultPolicy = "kube",
+        }),
+    };
+}

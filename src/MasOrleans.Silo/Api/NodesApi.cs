@@ -1,0 +1,88 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Orleans.Runtime;
+
+namespace MasOrleans.Silo.Api;
+
+public static class NodesApi
+{
+    public static IEndpointRouteBuilder MapNodesApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1/nodes").WithTags("Nodes");
+        api.MapPost("", Create).WithSummary("Register a node");
+        api.MapGet("", List).WithSummary("List nodes (paged)");
+        api.MapGet("/{name}", Get).WithSummary("Get a node with its allocation per dimension and per GPU device");
+        api.MapPatch("/{name}", Patch).WithSummary("Change a node's labels, taints or unschedulable flag");
+        api.MapDelete("/{name}", Delete).WithSummary("Remove a node that holds no pods");
+        api.MapPost("/{name}/cordon", (string name, IGrainFactory grains) => SetUnschedulable(name, true, grains)).WithSummary("Mark a node unschedulable");
+        api.MapPost("/{name}/uncordon", (string name, IGrainFactory grains) => SetUnschedulable(name, false, grains)).WithSummary("Mark a node schedulable again");
+        api.MapPost("/{name}/telemetry", PostTelemetry).WithSummary("Publish a utilization reading onto the telemetry stream");
+        return routes;
+    }
+
+    private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains)
+    {
+        if (Validation.TryNode(body, out var spec) is { } error) return Problems.BadRequest(error);
+        var node = grains.GetGrain<INodeGrain>(spec.Name);
+        var outcome = await node.Register(spec);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await node.GetView())!));
+    }
+
+    private static async Task<Results<Ok<ListResponse<NodeResponse>>, BadRequest<ProblemDetails>>> List(
+        IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
+    {
+        if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
+        var page = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).ListNodes(offset ?? 0, limit ?? 100, continueToken);
+        return TypedResults.Ok(new ListResponse<NodeResponse>(page.Items.Select(NodeResponse.From).ToList(), page.Total, page.Continue));
+    }
+
+    private static async Task<Results<Ok<NodeResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
+        await grains.GetGrain<INodeGrain>(name).GetView() is { } view ? TypedResults.Ok(NodeResponse.From(view)) : NodeNotFound(name);
+
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Patch(
+        string name, NodePatchRequest body, IGrainFactory grains)
+    {
+        if (Validation.CheckTaints(body.Taints) is { } error) return Problems.BadRequest(error);
+        return await Apply(name, new NodePatch(body.Labels, body.Taints, body.Unschedulable), grains);
+    }
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Delete(string name, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<INodeGrain>(name).Delete();
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.NoContent(),
+            OutcomeCode.NotFound => Problems.NotFound(outcome.Error!),
+            _ => Problems.Conflict(outcome.Error!),
+        };
+    }
+
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> SetUnschedulable(
+        string name, bool unschedulable, IGrainFactory grains) =>
+        await Apply(name, new NodePatch(Unschedulable: unschedulable), grains);
+
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Apply(string name, NodePatch patch, IGrainFactory grains)
+    {
+        var node = grains.GetGrain<INodeGrain>(name);
+        var outcome = await node.Patch(patch);
+        if (!outcome.IsOk) return Problems.NotFound(outcome.Error!);
+        return TypedResults.Ok(NodeResponse.From((await node.GetView())!));
+    }
+
+    private static async Task<Results<Accepted<TelemetryAccepted>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> PostTelemetry(
+        string name, TelemetryRequest body, IClusterClient client, TimeProvider clock)
+    {
+        if (Validation.CheckUtilization(body.Utilization) is { } error) return Problems.BadRequest(error);
+        if (await client.GetGrain<INodeGrain>(name).GetView() is null) return NodeNotFound(name);
+        var reading = new TelemetryReading(name, body.Utilization!, clock.GetUtcNow());
+        var stream = client.GetStreamProvider(TelemetryStreams.Provider)
+            .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, name));
+        await stream.OnNextAsync(reading);
+        return TypedResults.Accepted($"/api/v1/nodes/{name}", new TelemetryAccepted(name, reading.Utilization, reading.At));
+    }
+
+    private static NotFound<ProblemDetails> NodeNotFound(string name) => Problems.NotFound($"node '{name}' not found");
+}

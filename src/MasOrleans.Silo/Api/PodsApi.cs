@@ -1,0 +1,46 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Policies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace MasOrleans.Silo.Api;
+
+public static class PodsApi
+{
+    public static IEndpointRouteBuilder MapPodsApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1/pods").WithTags("Pods");
+        api.MapPost("", Create).WithSummary("Submit a pod; it is scheduled asynchronously (poll GET for its phase)");
+        api.MapGet("", List).WithSummary("List pods with their phase and node (paged)");
+        api.MapGet("/{name}", Get).WithSummary("Get a pod: phase, node, GPU devices, scores and events");
+        api.MapDelete("/{name}", Delete).WithSummary("Delete a pod and free its resources");
+        return routes;
+    }
+
+    private static async Task<Results<Accepted<PodResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
+        PodRequest body, IGrainFactory grains, PolicyCatalog catalog)
+    {
+        if (Validation.TryPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
+        var pod = grains.GetGrain<IPodGrain>(spec.Name);
+        var outcome = await pod.Create(spec, workload: null);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From((await pod.Get())!));
+    }
+
+    private static async Task<Results<Ok<ListResponse<MasOrleans.Abstractions.Contracts.PodEntry>>, BadRequest<ProblemDetails>>> List(
+        IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
+    {
+        if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
+        var page = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).ListPods(offset ?? 0, limit ?? 100, continueToken);
+        return TypedResults.Ok(new ListResponse<MasOrleans.Abstractions.Contracts.PodEntry>(page.Items, page.Total, page.Continue));
+    }
+
+    private static async Task<Results<Ok<PodResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
+        await grains.GetGrain<IPodGrain>(name).Get() is { } view ? TypedResults.Ok(PodResponse.From(view)) : Problems.NotFound($"pod '{name}' not found");
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains)
+    {
+        var outcome = await grains.GetGrain<IPodGrain>(name).Delete();
+        return outcome.IsOk ? TypedResults.NoContent() : Problems.NotFound(outcome.Error!);
+    }
+}

@@ -1,0 +1,67 @@
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Silo.Api;
+
+// Request bodies. Field names and shapes follow Kubernetes; quantities are Kubernetes strings ("500m", "1Gi").
+
+public sealed class NodeRequest
+{
+    public string? Name { get; init; }
+    /// <summary>Quantity per resource name: cpu, memory, nvidia.com/gpu (whole devices), mas.io/disk-io, mas.io/network, ephemeral-storage.</summary>
+    public Dictionary<string, string>? Capacity { get; init; }
+    public Dictionary<string, string>? Labels { get; init; }
+    public List<Taint>? Taints { get; init; }
+    public bool Unschedulable { get; init; }
+}
+
+public sealed class NodePatchRequest
+{
+    public Dictionary<string, string>? Labels { get; init; }
+    public List<Taint>? Taints { get; init; }
+    public bool? Unschedulable { get; init; }
+}
+
+public sealed class TelemetryRequest
+{
+    /// <summary>Measured utilization 0..1 per resource name.</summary>
+    public Dictionary<string, double>? Utilization { get; init; }
+}
+
+/// <summary>A pod without its name: the body of POST /pods (plus name) and a workload's template.</summary>
+public class PodTemplateRequest
+{
+    public Dictionary<string, string>? Requests { get; init; }
+    public int? Priority { get; init; }
+    /// <summary>A policy from GET /api/v1/scheduler/policies; the cluster default when absent.</summary>
+    public string? Policy { get; init; }
+    public string? Image { get; init; }
+    public Dictionary<string, string>? Labels { get; init; }
+    public Dictionary<string, string>? NodeSelector { get; init; }
+    public Affinity? Affinity { get; init; }
+    public List<Toleration>? Tolerations { get; init; }
+    public List<TopologySpreadConstraint>? TopologySpreadConstraints { get; init; }
+    /// <summary>How long the simulated container runs before the pod succeeds; absent means until deleted.</summary>
+    public double? ExpectedDurationSeconds { get; init; }
+}
+
+public sealed class PodRequest : PodTemplateRequest
+{
+    public string? Name { get; init; }
+}
+
+public sealed class WorkloadRequest
+{
+    public string? Name { get; init; }
+    public int? Replicas { get; init; }
+    public PodTemplateRequest? Template { get; init; }
+}
+
+public sealed class ScaleRequest
+{
+    public int? Replicas { get; init; }
+}
+
+public sealed class PolicyRequest
+{
+    public string? Policy { get; init; }
+}

@@ -1,0 +1,65 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+
+namespace MasOrleans.Silo.Api;
+
+public sealed record NodeResponse(
+    string Name,
+    IReadOnlyDictionary<string, string> Capacity,
+    IReadOnlyDictionary<string, string> Allocated,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyList<Taint> Taints,
+    bool Unschedulable,
+    bool Ready,
+    IReadOnlyList<string> Pods,
+    IReadOnlyList<GpuDeviceView> Gpus,
+    IReadOnlyDictionary<string, double> Utilization,
+    DateTimeOffset? LastTelemetry)
+{
+    public static NodeResponse From(NodeView v) => new(
+        v.Name, v.Spec.Capacity.ToQuantities(), v.Allocated.ToQuantities(), v.Spec.Labels, v.Spec.Taints,
+        v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), v.GpuDevices(), v.Utilization, v.LastTelemetry);
+}
+
+public sealed record PodResponse(
+    string Name,
+    PodPhase Phase,
+    string? NodeName,
+    IReadOnlyList<int> GpuDevices,
+    int GpuMilliPerDevice,
+    IReadOnlyDictionary<string, string> Requests,
+    int Priority,
+    string? Policy,
+    string? ScheduledBy,
+    string? Image,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string>? NodeSelector,
+    IReadOnlyList<Toleration>? Tolerations,
+    Affinity? Affinity,
+    IReadOnlyList<TopologySpreadConstraint>? TopologySpreadConstraints,
+    double? ExpectedDurationSeconds,
+    IReadOnlyDictionary<string, long> Scores,
+    IReadOnlyList<PodEvent> Events,
+    string? Workload,
+    DateTimeOffset CreatedAt)
+{
+    public static PodResponse From(PodView v) => new(
+        v.Spec.Name, v.Phase, v.NodeName, v.Gpus.Devices, v.Gpus.MilliPerDevice, v.Spec.Requests.ToQuantities(), v.Spec.Priority,
+        v.Spec.Policy, v.ScheduledBy, v.Spec.Image, v.Spec.Labels, v.Spec.NodeSelector, v.Spec.Tolerations, v.Spec.Affinity,
+        v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt);
+}
+
+/// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>
+public sealed record ListResponse<T>(IReadOnlyList<T> Items, int Total, string? Continue);
+
+public sealed record WorkloadResponse(string Name, int Replicas, int ReadyReplicas, IReadOnlyList<PodEntry> Pods)
+{
+    public static WorkloadResponse From(WorkloadView v) => new(v.Name, v.Replicas, v.ReadyReplicas, v.Pods);
+}
+
+public sealed record PoliciesResponse(string DefaultPolicy, IReadOnlyList<PolicyInfo> Policies);
+
+public sealed record PolicyResponse(string Policy);
+
+public sealed record TelemetryAccepted(string Node, IReadOnlyDictionary<string, double> Utilization, DateTimeOffset At);

@@ -1,0 +1,50 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Policies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace MasOrleans.Silo.Api;
+
+public static class WorkloadsApi
+{
+    public static IEndpointRouteBuilder MapWorkloadsApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1/workloads").WithTags("Workloads");
+        api.MapPost("", Create).WithSummary("Create a workload: replicas of a pod template, named {workload}-{suffix}");
+        api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
+        api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
+        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas");
+        return routes;
+    }
+
+    private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
+        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog)
+    {
+        if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
+        if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
+        if (body.Template is null) return Problems.BadRequest("template is required");
+        // The template is validated under the longest name a replica can get.
+        if (Validation.TryPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
+        var workload = grains.GetGrain<IWorkloadGrain>(body.Name!);
+        var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
+    }
+
+    private static async Task<Results<Ok<WorkloadResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
+        await grains.GetGrain<IWorkloadGrain>(name).Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);
+
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains) =>
+        (await grains.GetGrain<IWorkloadGrain>(name).Delete()).IsOk ? TypedResults.NoContent() : NotFound(name);
+
+    private static async Task<Results<Ok<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Scale(
+        string name, ScaleRequest body, IGrainFactory grains)
+    {
+        if (Validation.CheckReplicas(body.Replicas) is { } error) return Problems.BadRequest(error);
+        var workload = grains.GetGrain<IWorkloadGrain>(name);
+        if (!(await workload.Scale(body.Replicas!.Value)).IsOk) return NotFound(name);
+        return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
+    }
+
+    private static NotFound<ProblemDetails> NotFound(string name) => Problems.NotFound($"workload '{name}' not found");
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains;
+using MasOrleans.Grains.Storage;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>Storage__Provider: redis (default; clustering, grain state and stream pub-sub in Redis) or memory.</summary>
+public enum StorageProvider
+{
+    Redis,
+    Memory,
+}
+
+public static class OrleansSetup
+{
+    public const string PubSubStore = "PubSubStore";
+
+    public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
+    {
+        var siloPort = config.GetValue("Orleans:SiloPort", 11111);
+        var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
+        var clusterId = config["Orleans:ClusterId"] ?? "mas-orleans";
+        var serviceId = config["Orleans:ServiceId"] ?? "mas-orleans";
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = clusterId;
+            o.ServiceId = serviceId;
+        });
+        var storageSerializer = new SystemTextJsonGrainStorageSerializer();
+        if (provider == StorageProvider.Memory)
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
+            silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
+            silo.AddMemoryGrainStorage(PubSubStore, o => o.GrainStorageSerializer = storageSerializer);
+        }
+        else
+        {
+            var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
+            var advertised = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+            silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+            silo.AddRedisGrainStorageAsDefault(o =>
+            {
+                o.ConfigurationOptions = redis.Clone();
+                o.GrainStorageSerializer = storageSerializer;
+                o.DeleteStateOnClear = true;
+            });
+            silo.AddRedisGrainStorage(PubSubStore, o =>
+            {
+                o.ConfigurationOptions = redis.Clone();
+                o.GrainStorageSerializer = storageSerializer;
+                o.DeleteStateOnClear = true;
+            });
+        }
+        AddApplication(silo, config);
+        silo.AddDashboard();
+        silo.Services.AddHostedService<IndexWarmup>();
+    }
+
+    /// <summary>What every silo hosting these grains needs, whatever its clustering and storage (tests reuse it).</summary>
+    public static void AddApplication(ISiloBuilder silo, IConfiguration config)
+    {
+        silo.AddMemoryStreams(TelemetryStreams.Provider);
+        silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
+        silo.Services.AddMasOrleansGrainServices(config);
+    }
+}
+
+/// <summary>
+/// Activates the cluster index once the silo runs: it re-reads every node (starting their heartbeat clocks
+/// afresh) and re-queues pods that were still waiting when the previous silo stopped.
+/// </summary>
+internal sealed class IndexWarmup(IGrainFactory grains, IHostApplicationLifetime lifetime, ILogger<IndexWarmup> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() => _ = WarmAsync());
+        return Task.CompletedTask;
+    }
+
+    private async Task WarmAsync()
+    {
+        try
+        {
+            await grains.GetGrain<MasOrleans.Abstractions.Grains.IClusterIndexGrain>(MasOrleans.Abstractions.Grains.ClusterIndex.Key).Warm();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Cluster index warm-up failed; it will activate on first use");
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

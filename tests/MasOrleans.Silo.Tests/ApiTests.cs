@@ -1,0 +1,277 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>Every route over real HTTP (Kestrel on 127.0.0.1), including the error cases.</summary>
+public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string detailPart)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.Contains(detailPart, problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Nodes_can_be_created_read_listed_patched_cordoned_and_deleted()
+    {
+        var created = await Http.Post("/api/v1/nodes", new
+        {
+            name = "api-n1",
+            capacity = new Dictionary<string, string> { ["cpu"] = "16", ["memory"] = "64Gi", ["nvidia.com/gpu"] = "2", ["mas.io/disk-io"] = "500" },
+            labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A100" },
+            taints = new[] { new { key = "dedicated", value = "ml", effect = "NoSchedule" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var node = await created.Json();
+        Assert.Equal("16", node.GetProperty("capacity").GetProperty("cpu").GetString());
+        Assert.Equal("500", node.GetProperty("capacity").GetProperty("mas.io/disk-io").GetString());
+        Assert.Equal(2, node.GetProperty("gpus").GetArrayLength());
+        Assert.True(node.GetProperty("ready").GetBoolean());
+
+        var got = await Http.GetJson("/api/v1/nodes/api-n1");
+        Assert.Equal("NoSchedule", got.GetProperty("taints")[0].GetProperty("effect").GetString());
+
+        var list = await Http.GetJson("/api/v1/nodes?limit=1000");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), n => n.GetProperty("name").GetString() == "api-n1");
+
+        var patched = await Http.PatchAsJsonAsync("/api/v1/nodes/api-n1", new { labels = new Dictionary<string, string> { ["zone"] = "b" }, taints = Array.Empty<object>() });
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        var patchedNode = await patched.Json();
+        Assert.Equal("b", patchedNode.GetProperty("labels").GetProperty("zone").GetString());
+        Assert.Equal(0, patchedNode.GetProperty("taints").GetArrayLength());
+
+        var cordoned = await (await Http.PostAsync("/api/v1/nodes/api-n1/cordon", null)).Json();
+        Assert.True(cordoned.GetProperty("unschedulable").GetBoolean());
+        var uncordoned = await (await Http.PostAsync("/api/v1/nodes/api-n1/uncordon", null)).Json();
+        Assert.False(uncordoned.GetProperty("unschedulable").GetBoolean());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/nodes/api-n1")).StatusCode);
+        await AssertProblem(await Http.GetAsync("/api/v1/nodes/api-n1"), HttpStatusCode.NotFound, "api-n1");
+    }
+
+    [Theory]
+    [InlineData("cpu", "abc", "not a valid quantity")]
+    [InlineData("cpu", "-1", "not a valid quantity")]
+    [InlineData("memory", "12Qi", "not a valid quantity")]
+    [InlineData("example.com/fpga", "1", "unknown resource")]
+    [InlineData("nvidia.com/gpu", "1500m", "whole number of devices")]
+    public async Task Malformed_node_capacity_is_a_400(string resource, string quantity, string detail)
+    {
+        var response = await Http.Post("/api/v1/nodes", new { name = "bad-node", capacity = new Dictionary<string, string> { [resource] = quantity } });
+        await AssertProblem(response, HttpStatusCode.BadRequest, detail);
+        await AssertProblem(await Http.GetAsync("/api/v1/nodes/bad-node"), HttpStatusCode.NotFound, "bad-node");
+    }
+
+    [Fact]
+    public async Task Node_errors_are_problem_details()
+    {
+        await Http.Post("/api/v1/nodes", Requests.Node("api-dup"));
+        await AssertProblem(await Http.Post("/api/v1/nodes", Requests.Node("api-dup")), HttpStatusCode.Conflict, "already exists");
+        await AssertProblem(await Http.Post("/api/v1/nodes", Requests.Node("Not_A_Name")), HttpStatusCode.BadRequest, "DNS-1123");
+        await AssertProblem(await Http.Post("/api/v1/nodes", new { name = "api-t", capacity = new Dictionary<string, string> { ["cpu"] = "1" }, taints = new[] { new { key = "k", effect = "Sometimes" } } }),
+            HttpStatusCode.BadRequest, "taint effect");
+        await AssertProblem(await Http.PatchAsJsonAsync("/api/v1/nodes/missing", new { unschedulable = true }), HttpStatusCode.NotFound, "missing");
+        await AssertProblem(await Http.PostAsync("/api/v1/nodes/missing/cordon", null), HttpStatusCode.NotFound, "missing");
+        await AssertProblem(await Http.DeleteAsync("/api/v1/nodes/missing"), HttpStatusCode.NotFound, "missing");
+        await AssertProblem(await Http.GetAsync("/api/v1/nodes?limit=0"), HttpStatusCode.BadRequest, "limit");
+        var broken = new StringContent("{\"name\": \"x\", \"capacity\": ", System.Text.Encoding.UTF8, "application/json");
+        await AssertProblem(await Http.PostAsync("/api/v1/nodes", broken), HttpStatusCode.BadRequest, "JSON");
+    }
+
+    [Fact]
+    public async Task Telemetry_is_accepted_for_known_nodes_and_reaches_the_node_view()
+    {
+        await Http.Post("/api/v1/nodes", Requests.Node("api-tele"));
+        var accepted = await Http.Post("/api/v1/nodes/api-tele/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.75 } });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        await Http.WaitFor("/api/v1/nodes/api-tele", n => n.GetProperty("utilization").TryGetProperty("cpu", out var u) && u.GetDouble() == 0.75);
+        await AssertProblem(await Http.Post("/api/v1/nodes/nowhere/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.1 } }), HttpStatusCode.NotFound, "nowhere");
+        await AssertProblem(await Http.Post("/api/v1/nodes/api-tele/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 1.5 } }), HttpStatusCode.BadRequest, "between 0 and 1");
+        await AssertProblem(await Http.Post("/api/v1/nodes/api-tele/telemetry", new { utilization = new Dictionary<string, double> { ["gpu"] = 0.5 } }), HttpStatusCode.BadRequest, "unknown resource");
+    }
+
+    [Fact]
+    public async Task A_pod_is_accepted_then_scheduled_with_gpu_devices_scores_and_events_and_delete_frees_it()
+    {
+        await Http.Post("/api/v1/nodes", Requests.Node("api-gpu", gpus: "2", labels: new Dictionary<string, string> { ["pool"] = "api-gpu" }));
+        var accepted = await Http.Post("/api/v1/pods", new
+        {
+            name = "api-p1",
+            requests = new Dictionary<string, string> { ["cpu"] = "500m", ["memory"] = "512Mi", ["nvidia.com/gpu"] = "1" },
+            nodeSelector = new Dictionary<string, string> { ["pool"] = "api-gpu" },
+            priority = 5,
+            image = "pytorch:2",
+        });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal("/api/v1/pods/api-p1", accepted.Headers.Location?.OriginalString);
+        var pod = await Http.WaitFor("/api/v1/pods/api-p1", p => p.Phase() == "running");
+        Assert.Equal("api-gpu", pod.GetProperty("nodeName").GetString());
+        Assert.Equal(1, pod.GetProperty("gpuDevices").GetArrayLength());
+        Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("reason").GetString() == "Scheduled");
+
+        var node = await Http.GetJson("/api/v1/nodes/api-gpu");
+        Assert.Equal("1", node.GetProperty("allocated").GetProperty("nvidia.com/gpu").GetString());
+        var list = await Http.GetJson("/api/v1/pods?limit=1000");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), p => p.GetProperty("name").GetString() == "api-p1");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/pods/api-p1")).StatusCode);
+        var freed = await Http.GetJson("/api/v1/nodes/api-gpu");
+        Assert.False(freed.GetProperty("allocated").TryGetProperty("nvidia.com/gpu", out _));
+        await AssertProblem(await Http.GetAsync("/api/v1/pods/api-p1"), HttpStatusCode.NotFound, "api-p1");
+        await AssertProblem(await Http.DeleteAsync("/api/v1/pods/api-p1"), HttpStatusCode.NotFound, "api-p1");
+    }
+
+    [Theory]
+    [InlineData("cpu", "1x", "not a valid quantity")]
+    [InlineData("memory", "", "not a valid quantity")]
+    [InlineData("nvidia.com/gpus", "1", "unknown resource")]
+    [InlineData("nvidia.com/gpu", "1.5", "whole number of GPUs")]
+    public async Task Malformed_pod_requests_are_a_400_and_create_nothing(string resource, string quantity, string detail)
+    {
+        var response = await Http.Post("/api/v1/pods", new { name = "bad-pod", requests = new Dictionary<string, string> { [resource] = quantity } });
+        await AssertProblem(response, HttpStatusCode.BadRequest, detail);
+        await AssertProblem(await Http.GetAsync("/api/v1/pods/bad-pod"), HttpStatusCode.NotFound, "bad-pod");
+    }
+
+    [Fact]
+    public async Task Pod_errors_are_problem_details()
+    {
+        await Http.Post("/api/v1/pods", Requests.Pod("api-dup-pod", cpu: "100"));
+        await AssertProblem(await Http.Post("/api/v1/pods", Requests.Pod("api-dup-pod")), HttpStatusCode.Conflict, "already exists");
+        await AssertProblem(await Http.Post("/api/v1/pods", Requests.Pod("api-pol", policy: "no-such-policy")), HttpStatusCode.BadRequest, "unknown policy");
+        await AssertProblem(await Http.Post("/api/v1/pods", new { name = "api-tol", tolerations = new[] { new { key = "a", @operator = "Maybe" } } }), HttpStatusCode.BadRequest, "toleration operator");
+        await AssertProblem(await Http.GetAsync("/api/v1/pods?offset=-1"), HttpStatusCode.BadRequest, "offset");
+    }
+
+    [Fact]
+    public async Task A_pod_that_fits_nowhere_is_unschedulable_with_the_reason()
+    {
+        await Http.Post("/api/v1/pods", Requests.Pod("api-huge", cpu: "4000"));
+        var pod = await Http.WaitFor("/api/v1/pods/api-huge", p => p.Phase() == "unschedulable");
+        var failed = pod.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("reason").GetString() == "FailedScheduling");
+        Assert.Contains("nodes are available", failed.GetProperty("message").GetString());
+        var cluster = await Http.GetJson("/api/v1/cluster");
+        Assert.True(cluster.GetProperty("pending").GetInt32() >= 1);
+    }
+
+    [Fact]
+    public async Task Pod_listing_pages_with_offset_and_continue_token()
+    {
+        for (var i = 0; i < 5; i++) await Http.Post("/api/v1/pods", Requests.Pod($"page-{i}", cpu: "9999"));
+        var first = await Http.GetJson("/api/v1/pods?limit=2");
+        Assert.Equal(2, first.GetProperty("items").GetArrayLength());
+        var token = first.GetProperty("continue").GetString()!;
+        var second = await Http.GetJson($"/api/v1/pods?limit=2&continue={token}");
+        var firstNames = first.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        var secondNames = second.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Empty(firstNames.Intersect(secondNames));
+        Assert.True(string.CompareOrdinal(firstNames[^1], secondNames[0]) < 0);
+        var byOffset = await Http.GetJson("/api/v1/pods?offset=2&limit=2");
+        Assert.Equal(secondNames, byOffset.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList());
+    }
+
+    [Fact]
+    public async Task Workloads_create_scale_read_and_delete_their_pods()
+    {
+        await Http.Post("/api/v1/nodes", Requests.Node("api-wl", cpu: "64", memory: "256Gi"));
+        var created = await Http.Post("/api/v1/workloads", new
+        {
+            name = "api-web",
+            replicas = 3,
+            template = new { requests = new Dictionary<string, string> { ["cpu"] = "100m", ["memory"] = "64Mi" }, image = "nginx" },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var ready = await Http.WaitFor("/api/v1/workloads/api-web", w => w.GetProperty("readyReplicas").GetInt32() == 3);
+        Assert.All(ready.GetProperty("pods").EnumerateArray(), p => Assert.StartsWith("api-web-", p.GetProperty("name").GetString()));
+
+        var scaled = await Http.PutAsJsonAsync("/api/v1/workloads/api-web/scale", new { replicas = 1 });
+        Assert.Equal(HttpStatusCode.OK, scaled.StatusCode);
+        Assert.Equal(1, (await scaled.Json()).GetProperty("pods").GetArrayLength());
+
+        await AssertProblem(await Http.Post("/api/v1/workloads", new { name = "api-web", replicas = 1, template = new { } }), HttpStatusCode.Conflict, "already exists");
+        await AssertProblem(await Http.Post("/api/v1/workloads", new { name = "api-bad", replicas = -1, template = new { } }), HttpStatusCode.BadRequest, "replicas");
+        await AssertProblem(await Http.Post("/api/v1/workloads", new { name = "api-bad", replicas = 1, template = new { requests = new Dictionary<string, string> { ["cpu"] = "lots" } } }),
+            HttpStatusCode.BadRequest, "not a valid quantity");
+        await AssertProblem(await Http.PutAsJsonAsync("/api/v1/workloads/missing/scale", new { replicas = 1 }), HttpStatusCode.NotFound, "missing");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/workloads/api-web")).StatusCode);
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads/api-web"), HttpStatusCode.NotFound, "api-web");
+        await AssertProblem(await Http.DeleteAsync("/api/v1/workloads/api-web"), HttpStatusCode.NotFound, "api-web");
+    }
+
+    [Fact]
+    public async Task Scheduler_policies_are_listed_and_the_default_can_be_switched()
+    {
+        var policies = await Http.GetJson("/api/v1/scheduler/policies");
+        var names = policies.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Contains("kube", names);
+        Assert.Contains("random", names);
+        await AssertProblem(await Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "nope" }), HttpStatusCode.BadRequest, "unknown policy");
+        var switched = await Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "random" });
+        Assert.Equal("random", (await switched.Json()).GetProperty("policy").GetString());
+        Assert.Equal("random", (await Http.GetJson("/api/v1/scheduler/policies")).GetProperty("defaultPolicy").GetString());
+        await Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "kube" });
+    }
+
+    [Fact]
+    public async Task Every_catalog_policy_places_a_pod_when_the_pod_names_it()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "every-policy" };
+        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-1", cpu: "64", memory: "256Gi", gpus: "4", labels: pool));
+        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-2", cpu: "64", memory: "256Gi", gpus: "4", labels: pool));
+        var policies = (await Http.GetJson("/api/v1/scheduler/policies")).GetProperty("policies").EnumerateArray()
+            .Select(p => p.GetProperty("name").GetString()!).ToList();
+        foreach (var policy in policies)
+        {
+            var accepted = await Http.Post("/api/v1/pods", new
+            {
+                name = $"api-by-{policy}",
+                policy,
+                requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi", ["nvidia.com/gpu"] = "500m" },
+                nodeSelector = pool,
+            });
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+        foreach (var policy in policies)
+        {
+            var pod = await Http.WaitFor($"/api/v1/pods/api-by-{policy}", p => p.Phase() is "running" or "unschedulable");
+            Assert.True(pod.Phase() == "running", $"policy {policy}: {pod}");
+            Assert.Equal(policy, pod.GetProperty("scheduledBy").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Cluster_summary_health_swagger_and_dashboard_are_served()
+    {
+        await Http.Post("/api/v1/nodes", Requests.Node("api-sum", cpu: "10"));
+        var cluster = await Http.GetJson("/api/v1/cluster");
+        Assert.True(cluster.GetProperty("nodes").GetInt32() >= 1);
+        Assert.True(cluster.GetProperty("allocationRatio").TryGetProperty("cpu", out _));
+        Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/health")).StatusCode);
+
+        var swagger = await Http.GetJson("/swagger/v1/swagger.json");
+        var paths = swagger.GetProperty("paths").EnumerateObject().ToList();
+        Assert.DoesNotContain(paths, p => p.Name.StartsWith("/dashboard"));
+        // Every operation carries an example request (when it has a body) and an example response.
+        foreach (var path in paths)
+        {
+            foreach (var op in path.Value.EnumerateObject())
+            {
+                var text = op.Value.GetRawText();
+                if (op.Value.TryGetProperty("requestBody", out _)) Assert.True(text.Contains("\"example\""), $"{op.Name} {path.Name} has no example");
+                if (op.Name != "delete") Assert.True(op.Value.GetProperty("responses").GetRawText().Contains("\"example\""), $"{op.Name} {path.Name} has no response example");
+            }
+        }
+        var dashboard = await Http.GetAsync("/dashboard/");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+    }
+}

@@ -1,0 +1,202 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
+{
+    private IGrainFactory Grains => fixture.Client;
+
+    private static NodeSpec NodeSpecOf(string name, long cpuMilli = 4000, long gpus = 2) =>
+        new() { Name = name, Capacity = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 16L << 30, gpuMilli: gpus * 1000) };
+
+    private static PodSpec PodOf(string name, long cpuMilli = 1000, long gpuMilli = 0, string? image = null) =>
+        new() { Name = name, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30, gpuMilli: gpuMilli), Image = image };
+
+    private async Task<PodView> WaitForPod(string name, Func<PodView, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var view = await Grains.GetGrain<IPodGrain>(name).Get();
+            if (view is not null && condition(view)) return view;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"pod {name} never satisfied the condition; last phase {view?.Phase}");
+            await Task.Delay(25);
+        }
+    }
+
+    [Fact]
+    public async Task Reserve_refuses_a_pod_that_no_longer_fits_and_leaves_the_node_unchanged()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-reserve");
+        Assert.True((await node.Register(NodeSpecOf("g-reserve", cpuMilli: 2000))).IsOk);
+        Assert.True((await node.Reserve(PodOf("r1", 1500), GpuAllocation.None)).Reserved);
+        var refused = await node.Reserve(PodOf("r2", 1000), GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        var view = (await node.GetView())!;
+        Assert.Equal(1500, view.Allocated.CpuMilli);
+        Assert.Equal(["r1"], view.Pods.Select(p => p.Pod.Name));
+    }
+
+    [Fact]
+    public async Task Reserve_tracks_each_gpu_device_and_refuses_an_overfull_device()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-gpu");
+        await node.Register(NodeSpecOf("g-gpu", gpus: 2));
+        Assert.True((await node.Reserve(PodOf("share-a", gpuMilli: 600), new GpuAllocation([1], 600))).Reserved);
+        Assert.False((await node.Reserve(PodOf("share-b", gpuMilli: 600), new GpuAllocation([1], 600))).Reserved);
+        Assert.True((await node.Reserve(PodOf("share-c", gpuMilli: 400), new GpuAllocation([1], 400))).Reserved);
+        var devices = (await node.GetView())!.GpuDevices();
+        Assert.Equal(1000, devices[0].FreeMilli);
+        Assert.Equal(0, devices[1].FreeMilli);
+        Assert.Equal(["share-a", "share-c"], devices[1].Pods.Select(h => h.Pod));
+        Assert.True(await node.Release("share-a"));
+        Assert.Equal(600, (await node.GetView())!.GpuDevices()[1].FreeMilli);
+    }
+
+    [Fact]
+    public async Task Registering_a_node_twice_is_a_conflict()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-dup");
+        Assert.Equal(OutcomeCode.Ok, (await node.Register(NodeSpecOf("g-dup"))).Code);
+        Assert.Equal(OutcomeCode.Conflict, (await node.Register(NodeSpecOf("g-dup"))).Code);
+    }
+
+    [Fact]
+    public async Task A_pod_is_scheduled_onto_a_node_and_its_container_runs_with_a_per_node_image_cache()
+    {
+        await Grains.GetGrain<INodeGrain>("g-run").Register(NodeSpecOf("g-run", cpuMilli: 64000) with
+        {
+            Labels = new Dictionary<string, string> { ["pool"] = "run" },
+        });
+        // Pin both pods to this node so the image cache is exercised on one machine.
+        var first = PodOf("img-1", image: "nginx:1.27") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "run" } };
+        var second = first with { Name = "img-2" };
+        await Grains.GetGrain<IPodGrain>("img-1").Create(first, null);
+        var one = await WaitForPod("img-1", p => p.Phase == PodPhase.Running);
+        await Grains.GetGrain<IPodGrain>("img-2").Create(second, null);
+        var two = await WaitForPod("img-2", p => p.Phase == PodPhase.Running);
+        Assert.Equal("g-run", one.NodeName);
+        Assert.Contains(one.Events, e => e.Reason == "Started" && e.Message.Contains("pulled"));
+        Assert.Contains(two.Events, e => e.Reason == "Started" && e.Message.Contains("already present"));
+        var container = await Grains.GetGrain<IContainerGrain>("img-2/main").Get();
+        Assert.Equal(ContainerPhase.Running, container!.Phase);
+        Assert.True(container.ImageWasCached);
+    }
+
+    [Fact]
+    public async Task An_unschedulable_pod_is_placed_when_a_fitting_node_joins()
+    {
+        var big = PodOf("needs-big", cpuMilli: 100_000) with { NodeSelector = new Dictionary<string, string> { ["size"] = "huge" } };
+        await Grains.GetGrain<IPodGrain>("needs-big").Create(big, null);
+        var waiting = await WaitForPod("needs-big", p => p.Phase == PodPhase.Unschedulable);
+        Assert.Contains(waiting.Events, e => e.Reason == "FailedScheduling" && e.Message.Contains("nodes are available"));
+        await Grains.GetGrain<INodeGrain>("g-huge").Register(NodeSpecOf("g-huge", cpuMilli: 128_000) with
+        {
+            Labels = new Dictionary<string, string> { ["size"] = "huge" },
+        });
+        var placed = await WaitForPod("needs-big", p => p.Phase == PodPhase.Running);
+        Assert.Equal("g-huge", placed.NodeName);
+    }
+
+    [Fact]
+    public async Task A_waiting_pod_is_placed_when_a_pod_on_its_node_is_deleted()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "freed" };
+        await Grains.GetGrain<INodeGrain>("g-freed").Register(NodeSpecOf("g-freed", cpuMilli: 2000) with { Labels = pool });
+        await Grains.GetGrain<IPodGrain>("holder").Create(PodOf("holder", cpuMilli: 1500) with { NodeSelector = pool }, null);
+        await WaitForPod("holder", p => p.Phase == PodPhase.Running);
+        await Grains.GetGrain<IPodGrain>("waiter").Create(PodOf("waiter", cpuMilli: 1500) with { NodeSelector = pool }, null);
+        var waiting = await WaitForPod("waiter", p => p.Phase == PodPhase.Unschedulable);
+        Assert.Contains(waiting.Events, e => e.Message.Contains("Insufficient cpu"));
+        Assert.True((await Grains.GetGrain<IPodGrain>("holder").Delete()).IsOk);
+        var placed = await WaitForPod("waiter", p => p.Phase == PodPhase.Running);
+        Assert.Equal("g-freed", placed.NodeName);
+    }
+
+    [Fact]
+    public async Task A_pod_with_a_run_time_succeeds_and_frees_its_node()
+    {
+        await Grains.GetGrain<INodeGrain>("g-batch").Register(NodeSpecOf("g-batch") with { Labels = new Dictionary<string, string> { ["pool"] = "batch" } });
+        var job = PodOf("batch-1", cpuMilli: 500) with { ExpectedDurationSeconds = 0.3, NodeSelector = new Dictionary<string, string> { ["pool"] = "batch" } };
+        await Grains.GetGrain<IPodGrain>("batch-1").Create(job, null);
+        var done = await WaitForPod("batch-1", p => p.Phase == PodPhase.Succeeded);
+        Assert.Contains(done.Events, e => e.Reason == "Completed");
+        Assert.Empty((await Grains.GetGrain<INodeGrain>("g-batch").GetView())!.Pods);
+    }
+
+    [Fact]
+    public async Task A_workload_creates_and_deletes_pods_to_match_its_replicas()
+    {
+        await Grains.GetGrain<INodeGrain>("g-wl").Register(NodeSpecOf("g-wl", cpuMilli: 32000));
+        var workload = Grains.GetGrain<IWorkloadGrain>("web");
+        Assert.True((await workload.Create(PodOf("web", cpuMilli: 100), 3)).IsOk);
+        var view = (await workload.Get())!;
+        Assert.Equal(3, view.Pods.Count);
+        Assert.All(view.Pods, p => Assert.Matches("^web-[a-z0-9]{5}$", p.Name));
+        Assert.True((await workload.Scale(1)).IsOk);
+        Assert.Single((await workload.Get())!.Pods);
+        var survivors = (await workload.Get())!.Pods.Select(p => p.Name).ToList();
+        Assert.True((await workload.Delete()).IsOk);
+        Assert.Null(await workload.Get());
+        Assert.Null(await Grains.GetGrain<IPodGrain>(survivors[0]).Get());
+    }
+
+    [Fact]
+    public async Task Telemetry_silence_makes_a_node_not_ready_and_a_new_report_makes_it_ready_again()
+    {
+        const string name = "g-tele";
+        var node = Grains.GetGrain<INodeGrain>(name);
+        await node.Register(NodeSpecOf(name));
+        var stream = fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
+            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, DateTimeOffset.UtcNow));
+        await WaitForNode(name, v => v.Utilization.GetValueOrDefault("cpu") == 0.5 && v.Ready);
+        // Silent for longer than the grace period.
+        await WaitForNode(name, v => !v.Ready);
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.2 }, DateTimeOffset.UtcNow));
+        await WaitForNode(name, v => v.Ready && v.Utilization["cpu"] == 0.2);
+    }
+
+    [Fact]
+    public async Task A_silent_node_gets_no_new_pods_until_it_reports_again()
+    {
+        const string name = "g-silent";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name) with { Labels = new Dictionary<string, string> { ["pool"] = "silent" } });
+        var stream = fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
+            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        await WaitForNode(name, v => !v.Ready);
+        var pinned = PodOf("to-silent", cpuMilli: 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "silent" } };
+        await Grains.GetGrain<IPodGrain>("to-silent").Create(pinned, null);
+        var waiting = await WaitForPod("to-silent", p => p.Phase == PodPhase.Unschedulable);
+        Assert.Contains(waiting.Events, e => e.Message.Contains("not ready"));
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        var placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
+        Assert.Equal(name, placed.NodeName);
+    }
+
+    [Fact]
+    public async Task A_node_that_never_reports_stays_ready()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-quiet");
+        await node.Register(NodeSpecOf("g-quiet"));
+        await Task.Delay(TimeSpan.FromSeconds(GrainClusterFixture.HeartbeatGraceSeconds * 2));
+        Assert.True((await node.GetView())!.Ready);
+    }
+
+    private async Task WaitForNode(string name, Func<NodeView, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var view = await Grains.GetGrain<INodeGrain>(name).GetView();
+            if (view is not null && condition(view)) return;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"node {name} never satisfied the condition; ready={view?.Ready}");
+            await Task.Delay(25);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using MasOrleans.Abstractions;
+using MasOrleans.Grains;
+using MasOrleans.Grains.Storage;
+using MasOrleans.Silo.Hosting;
+using Microsoft.Extensions.Configuration;
+using Orleans.Serialization;
+using Orleans.TestingHost;
+
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>An in-process Orleans cluster (one silo, memory storage with the production serializer) for grain tests.</summary>
+public sealed class GrainClusterFixture : IAsyncLifetime
+{
+    public const double HeartbeatGraceSeconds = 1;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Telemetry:HeartbeatGraceSeconds"] = $"{HeartbeatGraceSeconds}",
+                ["Scheduler:RetryCoalesceMilliseconds"] = "50",
+            }).Build();
+            var serializer = new SystemTextJsonGrainStorageSerializer();
+            silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
+            silo.AddMemoryGrainStorage(OrleansSetup.PubSubStore, o => o.GrainStorageSerializer = serializer);
+            OrleansSetup.AddApplication(silo, config);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
+            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>A real redis-server on its own free port and temp directory, stopped by its pid.</summary>
+public sealed class RedisServer : IDisposable
+{
+    private RedisServer(int port, string directory, int pid)
+    {
+        Port = port;
+        Directory = directory;
+        Pid = pid;
+    }
+
+    public int Port { get; }
+    public string Directory { get; }
+    public int Pid { get; }
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public static RedisServer Start()
+    {
+        var port = FreePorts.Next();
+        var dir = Path.Combine(Path.GetTempPath(), $"mas-redis-{port}-{Guid.NewGuid():N}");
+        System.IO.Directory.CreateDirectory(dir);
+        var pidFile = Path.Combine(dir, "redis.pid");
+        Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+            "--dir", dir, "--daemonize", "yes", "--pidfile", pidFile);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!File.Exists(pidFile) || !Hosting.ManagedRedis.Answers(port))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {port} did not start");
+            Thread.Sleep(50);
+        }
+        return new RedisServer(port, dir, int.Parse(File.ReadAllText(pidFile).Trim()));
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            using var process = Process.GetProcessById(Pid);
+            process.Kill();
+            process.WaitForExit(5000);
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still being closed; the temp directory is cleaned by the OS eventually.
+        }
+    }
+
+    private static void Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} failed: {p.StandardError.ReadToEnd()}{p.StandardOutput.ReadToEnd()}");
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using MasOrleans.Silo.Hosting;
+
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>The real application in this process, served by Kestrel on 127.0.0.1 and a free port (real HTTP, no TestServer).</summary>
+public sealed class SiloHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SiloHost(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public HttpClient Http { get; }
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
+    public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null)
+    {
+        var port = FreePorts.Next();
+        var args = new List<string>
+        {
+            "--urls", $"http://127.0.0.1:{port}",
+            "--Storage:Provider", redis is null ? "memory" : "redis",
+            "--Orleans:SiloPort", $"{FreePorts.Next()}",
+            "--Orleans:GatewayPort", $"{FreePorts.Next()}",
+            "--Orleans:ClusterId", clusterId ?? $"test-{port}",
+            "--Logging:LogLevel:Default", "Warning",
+        };
+        if (redis is not null) args.AddRange(["--Redis:ConnectionString", redis]);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange([$"--{key}", value]);
+        var app = SiloApp.Build([.. args]);
+        await app.StartAsync();
+        return new SiloHost(app, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>JSON helpers shared by the HTTP tests.</summary>
+public static class Requests
+{
+    public static async Task<HttpResponseMessage> Post(this HttpClient http, string path, object body) => await http.PostAsJsonAsync(path, body);
+
+    public static async Task<JsonElement> Json(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static async Task<JsonElement> GetJson(this HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.Json();
+    }
+
+    public static object Node(string name, string cpu = "8", string memory = "32Gi", string gpus = "0", Dictionary<string, string>? labels = null) => new
+    {
+        name,
+        capacity = new Dictionary<string, string> { ["cpu"] = cpu, ["memory"] = memory, ["nvidia.com/gpu"] = gpus },
+        labels = labels ?? new Dictionary<string, string>(),
+    };
+
+    public static object Pod(string name, string cpu = "1", string memory = "1Gi", string? gpu = null, string? policy = null, string? image = null)
+    {
+        var requests = new Dictionary<string, string> { ["cpu"] = cpu, ["memory"] = memory };
+        if (gpu is not null) requests["nvidia.com/gpu"] = gpu;
+        return new { name, requests, policy, image };
+    }
+
+    /// <summary>Polls until the condition holds (scheduling is asynchronous), failing with the last value seen.</summary>
+    public static async Task<JsonElement> WaitFor(this HttpClient http, string path, Func<JsonElement, bool> condition, int timeoutSeconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (true)
+        {
+            var value = await http.GetJson(path);
+            if (condition(value)) return value;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting on {path}; last: {value}");
+            await Task.Delay(50);
+        }
+    }
+
+    public static string Phase(this JsonElement pod) => pod.GetProperty("phase").GetString()!;
+}
