@@ -18,6 +18,7 @@ public sealed record ClusterSnapshot(
         foreach (var view in Nodes)
         {
             var n = state.AddNode(view.Spec, view.Ready);
+            foreach (var image in view.Images ?? []) state.AddImage(n, image);
             foreach (var bound in view.Pods)
             {
                 if (!state.TryBind(n, bound.Pod, bound.Gpus))
@@ -49,4 +50,15 @@ public sealed record WorkloadView(
     [property: Id(1)] int Replicas,
     [property: Id(2)] int ReadyReplicas,
     [property: Id(3)] PodSpec Template,
-    [property: Id(4)] IReadOnlyList<PodEntry> Pods);
+    [property: Id(4)] IReadOnlyList<PodEntry> Pods,
+    [property: Id(5)] int Unschedulable = 0,
+    [property: Id(6)] AutoscaleSpec? Autoscale = null);
+
+/// <summary>Seed 001's autoscaler settings for one workload; utilization is in percent of requested CPU capacity.</summary>
+[GenerateSerializer, Immutable, Alias("mas.autoscale-spec")]
+public sealed record AutoscaleSpec(
+    [property: Id(0)] int MinReplicas,
+    [property: Id(1)] int MaxReplicas,
+    [property: Id(2)] double TargetCpuUtilization = 70,
+    [property: Id(3)] double ScaleUpCooldownSeconds = 60,
+    [property: Id(4)] double ScaleDownCooldownSeconds = 300);

@@ -5,6 +5,7 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Preemption;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -35,11 +36,28 @@ public sealed class SchedulerGrain(
     private string _defaultPolicy = options.Value.DefaultPolicy;
 
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private ISchedulingQueueGrain Queue => GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key);
 
     public async Task Schedule(PodSpec pod)
     {
+        var verdict = ScheduleVerdict.Retry;
+        try
+        {
+            verdict = await Place(pod);
+        }
+        catch (Exception e)
+        {
+            // The queue retries after backoff; a failed attempt must never strand the pod.
+            logger.LogWarning(e, "Scheduling attempt for pod {Pod} failed", pod.Name);
+        }
+        _ = Queue.Completed(pod.Name, verdict);
+    }
+
+    private async Task<ScheduleVerdict> Place(PodSpec pod)
+    {
         var podGrain = GrainFactory.GetGrain<IPodGrain>(pod.Name);
         string? lastRefusal = null;
+        var preempted = false;
         for (var attempt = 0; attempt < options.Value.MaxAttempts; attempt++)
         {
             await Refresh();
@@ -48,31 +66,57 @@ public sealed class SchedulerGrain(
             if (!TryGetScheduler(policy, out var scheduler))
             {
                 await podGrain.MarkUnschedulable($"unknown policy '{policy}'");
-                return;
+                return ScheduleVerdict.Unschedulable;
             }
             if (_cluster.TryGetPodLocation(pod.Name, out var heldNode, out var held))
             {
                 // Reserved before (a crash between reserve and MarkScheduled, or a duplicate request): finish the job.
                 await Confirm(podGrain, pod, _cluster.NameOf(heldNode), held, new Dictionary<string, long>(), policy);
-                return;
+                return ScheduleVerdict.Done;
             }
             var result = scheduler.Schedule(_cluster, pod, _random);
             if (!result.Success)
             {
+                // One preemption round per attempt; the freed node is then offered to the normal cycle again.
+                if (!preempted && options.Value.Preemption && await TryPreempt(pod, scheduler))
+                {
+                    preempted = true;
+                    continue;
+                }
                 await podGrain.MarkUnschedulable(result.FailureMessage ?? "no node fits");
-                return;
+                return ScheduleVerdict.Unschedulable;
             }
             var reservation = await GrainFactory.GetGrain<INodeGrain>(result.NodeName!).Reserve(pod, result.Gpus);
             if (reservation.Reserved)
             {
                 await Confirm(podGrain, pod, result.NodeName!, reservation.Gpus, result.PluginScores, policy);
-                return;
+                return ScheduleVerdict.Done;
             }
             lastRefusal = $"{result.NodeName}: {reservation.Reason}";
             logger.LogDebug("Node {Node} refused pod {Pod} ({Reason}); retrying on a fresh view", result.NodeName, pod.Name, reservation.Reason);
         }
-        // Capacity is moving under us; the index retries waiting pods on the next change.
+        // Capacity is moving under us; the queue retries after the pod's backoff.
         await podGrain.MarkUnschedulable($"placement conflicted {options.Value.MaxAttempts} times; last refusal {lastRefusal}");
+        return ScheduleVerdict.Retry;
+    }
+
+    /// <summary>
+    /// kube's DefaultPreemption PostFilter: evict the minimal set of lower-priority pods on the best candidate node.
+    /// The victims' pods free their node themselves (Evict) before this returns, so the next attempt sees the room.
+    /// </summary>
+    private async Task<bool> TryPreempt(PodSpec pod, ProfileScheduler scheduler)
+    {
+        // Cheap exit for the common case: nobody with a lower priority is bound anywhere.
+        if (!_cluster.Pods.Take(_cluster.NodeCount).Any(list => list.Exists(b => b.Pod.Priority < pod.Priority))) return false;
+        var candidate = new DefaultPreemption(scheduler.Profile).Preempt(_cluster, pod, _random);
+        if (candidate is null || candidate.Victims.Count == 0) return false;
+        logger.LogInformation("Pod {Pod} (priority {Priority}) preempts {Victims} on {Node}", pod.Name, pod.Priority,
+            string.Join(",", candidate.Victims.Select(v => v.Pod.Name)), candidate.NodeName);
+        var evictions = candidate.Victims.Select(v => GrainFactory.GetGrain<IPodGrain>(v.Pod.Name).Evict(candidate.NodeName, PodReasons.Preempted,
+            $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})"));
+        var evicted = await Task.WhenAll(evictions);
+        // A victim that no longer held the node was freed by someone else; either way the next attempt looks again.
+        return evicted.Length > 0;
     }
 
     private async Task Confirm(IPodGrain podGrain, PodSpec pod, string node, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy)

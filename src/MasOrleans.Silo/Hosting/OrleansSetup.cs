@@ -38,6 +38,7 @@ public static class OrleansSetup
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
             silo.AddMemoryGrainStorage(PubSubStore, o => o.GrainStorageSerializer = storageSerializer);
+            silo.UseInMemoryReminderService();
         }
         else
         {
@@ -51,6 +52,8 @@ public static class OrleansSetup
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
+            // Reminders re-activate the scheduling queue and every workload's control loop after a silo dies.
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(PubSubStore, o =>
             {
                 o.ConfigurationOptions = redis.Clone();
