@@ -31,7 +31,7 @@ public sealed class SchedulerOptions
     public int MaxBackoffMilliseconds { get; set; } = 10_000;
 
     /// <summary>How many pods the queue hands to scheduler workers at once (priority order holds across this window).</summary>
-    public int MaxInFlight { get; set; } = 16;
+    public int MaxInFlight { get; set; } = 64;
 
     /// <summary>A pod handed to a worker that has not reported back after this long is queued again (its worker's silo died).</summary>
     public int InFlightTimeoutSeconds { get; set; } = 30;

@@ -29,7 +29,14 @@ public sealed class PodGrain(
 
     public async Task<Outcome> Create(PodSpec spec, string? workload)
     {
-        if (state.State.Spec is not null) return Outcome.Conflict($"pod '{spec.Name}' already exists");
+        if (state.State.Spec is not null)
+        {
+            // A silo that died between storing the pod and indexing/queueing it left the client without an answer;
+            // its retry lands here, so repair the pod's registration before refusing the duplicate.
+            await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+            if (state.State.Phase.IsWaiting()) RequestScheduling();
+            return Outcome.Conflict($"pod '{spec.Name}' already exists");
+        }
         var now = clock.GetUtcNow();
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");

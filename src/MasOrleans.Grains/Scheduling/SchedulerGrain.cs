@@ -17,8 +17,14 @@ namespace MasOrleans.Grains.Scheduling;
 /// version moved, runs the pod's policy from the scheduling core, and reserves on the chosen node grain.
 /// Optimistic: when the node refuses (another worker got there first), it refreshes and tries again.
 /// </summary>
+/// <remarks>
+/// Reentrant: an attempt spends most of its time awaiting node, pod and index grains, so one worker interleaves
+/// many attempts. Safe because the ClusterState is only read or changed between awaits (each placement decision is
+/// synchronous), and Refresh applies snapshot diffs against whatever snapshot was applied last.
+/// </remarks>
 [GrainType("mas-scheduler")]
 [StatelessWorker]
+[Reentrant]
 public sealed class SchedulerGrain(
     PolicyCatalog catalog,
     IOptions<SchedulerOptions> options,
@@ -30,6 +36,7 @@ public sealed class SchedulerGrain(
     private const int TypicalPodsRefreshVersions = 64;
 
     private ClusterState _cluster = new();
+    private ClusterSnapshot? _snapshot;
     private long _version = -1;
     private long _typicalPodsVersion;
     private PolicyOptions _policyOptions = PolicyOptions.Default;
@@ -129,7 +136,8 @@ public sealed class SchedulerGrain(
     {
         var snapshot = await Index.GetSnapshot(_version);
         if (snapshot is null) return;
-        _cluster = snapshot.ToClusterState();
+        if (_snapshot is null || !snapshot.TryApply(_cluster, _snapshot)) _cluster = snapshot.ToClusterState();
+        _snapshot = snapshot;
         _version = snapshot.Version;
         _defaultPolicy = snapshot.DefaultPolicy;
     }

@@ -32,6 +32,8 @@ public static class OrleansSetup
             o.ClusterId = clusterId;
             o.ServiceId = serviceId;
         });
+        // Orleans__Membership__ProbeTimeout etc.: how fast a dead silo is declared dead (tests shorten it).
+        silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
         var storageSerializer = new SystemTextJsonGrainStorageSerializer();
         if (provider == StorageProvider.Memory)
         {

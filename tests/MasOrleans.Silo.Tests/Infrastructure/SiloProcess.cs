@@ -12,7 +12,7 @@ public sealed class SiloProcess : IDisposable
     private SiloProcess(Process process, Uri baseAddress)
     {
         _process = process;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 128 }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -21,9 +21,15 @@ public sealed class SiloProcess : IDisposable
 
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
+    public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.</summary>
-    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory)
+    /// <summary>
+    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them. Silos
+    /// given the same <paramref name="clusterId"/> form one cluster; <paramref name="settings"/> are extra
+    /// environment variables ("Section__Key").
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
+        IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "MasOrleans.Silo.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -38,8 +44,9 @@ public sealed class SiloProcess : IDisposable
         info.Environment["Redis__ConnectionString"] = redis;
         info.Environment["Orleans__SiloPort"] = $"{siloPort}";
         info.Environment["Orleans__GatewayPort"] = $"{gatewayPort}";
-        info.Environment["Orleans__ClusterId"] = $"restart-{siloPort}";
+        info.Environment["Orleans__ClusterId"] = clusterId ?? $"restart-{siloPort}";
         info.Environment["Scheduler__RetryCoalesceMilliseconds"] = "50";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) info.Environment[key] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
