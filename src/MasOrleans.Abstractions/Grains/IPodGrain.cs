@@ -27,7 +27,7 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<bool> Evict(string node, string reason, string message);
 
-    /// <summary>Asks for scheduling again if the pod still waits; sent by the index when capacity appears.</summary>
+    /// <summary>Re-reports the pod to the index and asks for scheduling again if it still waits (queue rebuild, reconciliation).</summary>
     [OneWay]
     Task Retry();
 

@@ -94,10 +94,12 @@ public sealed class PodGrain(
         else await Persist();
     }
 
-    public Task Retry()
+    public async Task Retry()
     {
-        if (state.State.Spec is not null && state.State.Phase.IsWaiting()) RequestScheduling();
-        return Task.CompletedTask;
+        if (state.State.Spec is null) return;
+        // Re-report first: a silo that died between this pod's state write and its index update left the index stale.
+        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+        if (state.State.Phase.IsWaiting()) RequestScheduling();
     }
 
     public async Task<bool> Evict(string node, string reason, string message)

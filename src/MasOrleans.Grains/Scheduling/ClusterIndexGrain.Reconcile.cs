@@ -6,6 +6,8 @@ namespace MasOrleans.Grains.Scheduling;
 
 public sealed partial class ClusterIndexGrain
 {
+    private bool _resynced;
+
     /// <summary>
     /// Node allocations must equal the pods that really hold them. A node can hold a reservation nobody owns when a
     /// silo died between NodeGrain.Reserve and PodGrain.MarkScheduled and the retry bound the pod elsewhere, or
@@ -34,8 +36,11 @@ public sealed partial class ClusterIndexGrain
                 logger.LogWarning("Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released", node, podName,
                     pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
         }
-        // Pods bound but never started (their silo died right after binding) start when their grain activates.
-        foreach (var entry in _pods.Values.Where(p => p.Phase == PodPhase.Scheduled).ToList())
-            _ = GrainFactory.GetGrain<IPodGrain>(entry.Name).Retry();
+        // The first pass after activation (a silo start or this index moving to a surviving silo) re-syncs every pod:
+        // a crash between a pod's write and its index update leaves a stale entry. Later passes touch only pods in
+        // passing phases; a Scheduled pod whose silo died before its container started starts when it activates.
+        var resync = _pods.Values.Where(p => !_resynced || p.Phase is PodPhase.Scheduled or PodPhase.Pending).Select(p => p.Name).ToList();
+        _resynced = true;
+        foreach (var name in resync) _ = GrainFactory.GetGrain<IPodGrain>(name).Retry();
     }
 }
