@@ -22,12 +22,9 @@ public sealed class LoadTests
         await PodLoad.RegisterNodes(silo.Http, "l-");
         var load = new PodLoad("l-pod-", PodCount, Clients);
 
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         await load.RunAsync((_, _) => silo.Http);
         Assert.Equal(PodCount, load.AcceptedCount);
-        File.AppendAllText("/tmp/load-timing.txt", $"submitted {sw.Elapsed}\n");
         await PodLoad.Settled(silo.Http, timeoutSeconds: 120);
-        File.AppendAllText("/tmp/load-timing.txt", $"settled {sw.Elapsed}\n");
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);
         Assert.Equal(PodCount, result.Pods.Count);
