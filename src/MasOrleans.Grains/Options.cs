@@ -53,6 +53,9 @@ public sealed class WorkloadOptions
     public double FailureBackoffSeconds { get; set; } = 1;
 
     public double MaxFailureBackoffSeconds { get; set; } = 60;
+
+    /// <summary>Consecutive failures are forgotten once every replica has been Running this long (kubelet: 10 minutes).</summary>
+    public double BackoffResetSeconds { get; set; } = 600;
 }
 
 /// <summary>Bound from the "ContainerRuntime" configuration section (the simulated runtime).</summary>

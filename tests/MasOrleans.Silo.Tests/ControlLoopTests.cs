@@ -23,6 +23,7 @@ public sealed class ControlLoopFixture : IAsyncLifetime
         ["Workloads:ResyncSeconds"] = "0.3",
         ["Workloads:FailureBackoffSeconds"] = "0.3",
         ["Workloads:MaxFailureBackoffSeconds"] = "5",
+        ["Workloads:BackoffResetSeconds"] = "10",
     });
 
     public async Task DisposeAsync() => await Host.DisposeAsync();

@@ -102,11 +102,7 @@ public sealed class WorkloadGrain(
         var views = await Task.WhenAll(state.State.Pods.Select(async p => (Name: p, View: await GrainFactory.GetGrain<IPodGrain>(p).Get())));
         var changed = await RemoveFinished(views, now);
         var live = views.Where(v => v.View is { Phase: not (PodPhase.Failed or PodPhase.Succeeded) }).Select(v => v.View!).ToList();
-        if (live.Count > 0 && live.Count == state.State.Replicas && live.All(v => v.Phase == PodPhase.Running) && state.State.ConsecutiveFailures > 0)
-        {
-            state.State = state.State with { ConsecutiveFailures = 0 };
-            changed = true;
-        }
+        changed |= TrackHealth(live, now);
         if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live, now);
         if (changed) await state.WriteStateAsync();
         await CreateMissing(template, now);
@@ -137,6 +133,28 @@ public sealed class WorkloadGrain(
         return changed;
     }
 
+    /// <summary>
+    /// Forgets past failures only after every replica has run for <see cref="WorkloadOptions.BackoffResetSeconds"/>
+    /// (kubelet resets its crash-loop backoff after 10 minutes of running), so a pod that starts and then dies does
+    /// not reset the backoff each time.
+    /// </summary>
+    private bool TrackHealth(List<PodView> live, DateTimeOffset now)
+    {
+        var healthy = live.Count > 0 && live.Count == state.State.Replicas && live.All(v => v.Phase == PodPhase.Running);
+        if (!healthy) return SetHealthySince(null);
+        if (state.State.HealthySince is not { } since) return SetHealthySince(now);
+        if (state.State.ConsecutiveFailures == 0 || now - since < TimeSpan.FromSeconds(options.Value.BackoffResetSeconds)) return false;
+        state.State = state.State with { ConsecutiveFailures = 0 };
+        return true;
+    }
+
+    private bool SetHealthySince(DateTimeOffset? since)
+    {
+        if (state.State.HealthySince == since) return false;
+        state.State = state.State with { HealthySince = since };
+        return true;
+    }
+
     /// <summary>Perceive (utilization of the nodes its running pods use, fed by the telemetry stream), decide (seed 001), act.</summary>
     private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live, DateTimeOffset now)
     {
@@ -146,11 +164,13 @@ public sealed class WorkloadGrain(
         var readings = views.Where(v => v.LastTelemetry is not null && v.Utilization.ContainsKey("cpu")).Select(v => v.Utilization["cpu"]).ToList();
         if (readings.Count == 0) return false;
         var utilization = readings.Average() * 100;
-        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, now, state.State.LastScaleAt);
+        // Decided and recorded at one instant, so event times show exactly the cooldowns that were applied.
+        var decidedAt = clock.GetUtcNow();
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt);
         if (decision.Reason == "ScaleUnchanged") return false;
-        AddEvent("Normal", decision.Reason, decision.Message);
+        AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
         if (decision.Changes(state.State.Replicas))
-            state.State = state.State with { Replicas = decision.Desired, LastScaleAt = now };
+            state.State = state.State with { Replicas = decision.Desired, LastScaleAt = decidedAt };
         return true;
     }
 
@@ -199,9 +219,9 @@ public sealed class WorkloadGrain(
         _backoffTimer = this.RegisterGrainTimer(_ => Reconcile(autoscale: false), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
-    private void AddEvent(string type, string reason, string message)
+    private void AddEvent(string type, string reason, string message, DateTimeOffset? at = null)
     {
-        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], clock.GetUtcNow(), type, reason, message) };
+        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], at ?? clock.GetUtcNow(), type, reason, message) };
         using (logger.BeginScope(new Dictionary<string, object?> { ["Workload"] = Name }))
             logger.LogInformation("Workload {Workload} {Reason}: {Message}", Name, reason, message);
     }

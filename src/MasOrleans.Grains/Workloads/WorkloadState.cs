@@ -16,7 +16,8 @@ public sealed record WorkloadState(
     [property: Id(4)] AutoscaleSpec? Autoscale = null,
     [property: Id(5)] int ConsecutiveFailures = 0,
     [property: Id(6)] DateTimeOffset? NextCreateAt = null,
-    [property: Id(7)] DateTimeOffset? LastScaleAt = null)
+    [property: Id(7)] DateTimeOffset? LastScaleAt = null,
+    [property: Id(8)] DateTimeOffset? HealthySince = null)
 {
     public WorkloadState() : this(null, 0, []) { }
 }
