@@ -7,8 +7,39 @@ namespace MasOrleans.Scheduling.Framework;
 /// Runs one profile's filter and score plugins over a cluster, as kube-scheduler's scheduling cycle
 /// does. Buffers are reused between calls, so one instance serves one thread at a time.
 /// </summary>
-public sealed class ProfileScheduler(SchedulingProfile profile)
+public sealed class ProfileScheduler
 {
+    /// <param name="fastPaths">
+    /// True (the default) takes the fast paths: filters that skip in PreFilter leave the node loop and batch
+    /// score plugins score all feasible nodes in one call. False is the reference mode: every filter on every
+    /// node and one Score call per node; it picks exactly the same nodes, and the tests hold the two together.
+    /// </param>
+    public ProfileScheduler(SchedulingProfile profile, bool fastPaths)
+    {
+        Profile = profile;
+        FastPaths = fastPaths;
+        var scores = profile.Scores;
+        _batchScores = scores.Select(s => fastPaths ? s.Plugin as IBatchScorePlugin : null).ToArray();
+        // One entry per distinct plugin name, holding the last plugin of that name (a dictionary filled in order would).
+        var names = new List<string>();
+        var lastByName = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var p = 0; p < scores.Count; p++)
+        {
+            if (!lastByName.ContainsKey(scores[p].Plugin.Name)) names.Add(scores[p].Plugin.Name);
+            lastByName[scores[p].Plugin.Name] = p;
+        }
+        _scoreNames = names.ToArray();
+        _scoreNameSources = names.Select(n => lastByName[n]).ToArray();
+    }
+
+    public ProfileScheduler(SchedulingProfile profile) : this(profile, fastPaths: true) { }
+
+    public bool FastPaths { get; }
+
+    private readonly IBatchScorePlugin?[] _batchScores;
+    private readonly string[] _scoreNames;
+    private readonly int[] _scoreNameSources;
+
     /// <summary>kube-scheduler's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind.</summary>
     public const int MinFeasibleNodesToFind = 100;
     public const int MinFeasibleNodesPercentageToFind = 5;
@@ -33,7 +64,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
-    public SchedulingProfile Profile { get; } = profile;
+    public SchedulingProfile Profile { get; }
 
     /// <summary>How many feasible nodes to find before scoring, per kube-scheduler's numFeasibleNodesToFind.</summary>
     public static int NumFeasibleNodesToFind(int percentageOfNodesToScore, int numAllNodes)
@@ -58,7 +89,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
 
         int chosen;
         long chosenTotal = 0;
-        var pluginScores = new Dictionary<string, long>();
+        var pluginScores = PluginScoreMap.Empty;
         if (feasibleCount == 1)
         {
             // kube-scheduler skips scoring when only one node is feasible.
@@ -70,7 +101,9 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             var best = SelectHost(feasible, totals, random);
             chosen = feasible[best];
             chosenTotal = totals[best];
-            for (var p = 0; p < Profile.Scores.Count; p++) pluginScores[Profile.Scores[p].Plugin.Name] = _perPlugin[p][best];
+            var chosenScores = new long[_scoreNames.Length];
+            for (var i = 0; i < chosenScores.Length; i++) chosenScores[i] = _perPlugin[_scoreNameSources[i]][best];
+            pluginScores = new PluginScoreMap(_scoreNames, chosenScores);
         }
         return new ScheduleResult
         {
@@ -180,7 +213,7 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         foreach (var f in Profile.Filters)
         {
             f.PreFilter(context);
-            if (!context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
+            if (!FastPaths || !context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
         }
         var active = _activeFilters.AsSpan(0, activeCount);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
@@ -226,7 +259,8 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
                 if (constant != 0) foreach (ref var t in totals) t += constant * weight;
                 continue;
             }
-            for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
+            if (_batchScores[p] is { } batch) batch.ScoreBatch(context, feasible, scores);
+            else for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
             plugin.Normalize(context, feasible, scores);
             for (var i = 0; i < feasible.Length; i++) totals[i] += scores[i] * weight;
         }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Resources;
 
@@ -19,12 +20,13 @@ public sealed class NodeResourcesFitFilter : IFilterPlugin
     public string? Filter(SchedulingContext context, int node)
     {
         var cluster = context.Cluster;
-        var requests = context.Requests;
-        for (var d = 0; d < ResourceNames.Count; d++)
+        var capacity = cluster.Capacity;
+        var allocated = cluster.Allocated;
+        // Only the dimensions the pod requests, in ascending order, so the first failure reported is unchanged.
+        for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
         {
-            var want = requests[d];
-            if (want == 0) continue;
-            if (want > cluster.Capacity[d][node] - cluster.Allocated[d][node]) return InsufficientReasons[d];
+            var d = BitOperations.TrailingZeroCount(mask);
+            if (context.RequestOf(d) > capacity[d][node] - allocated[d][node]) return InsufficientReasons[d];
         }
         return cluster.FitsGpus(node, context.Gpu) ? null : GpuDeviceReason;
     }
