@@ -7,7 +7,7 @@ namespace MasOrleans.Scheduling.Framework;
 /// Runs one profile's filter and score plugins over a cluster, as kube-scheduler's scheduling cycle
 /// does. Buffers are reused between calls, so one instance serves one thread at a time.
 /// </summary>
-public sealed class ProfileScheduler
+public sealed partial class ProfileScheduler
 {
     /// <param name="fastPaths">
     /// True (the default) takes the fast paths: filters that skip in PreFilter leave the node loop and batch
@@ -47,20 +47,6 @@ public sealed class ProfileScheduler
     private int[] _feasible = [];
     private long[] _totals = [];
     private long[][] _perPlugin = [];
-    private IFilterPlugin[] _activeFilters = [];
-    private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
-    private int _failureReasonCount;
-
-    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
-    private void CountFailure(string reason)
-    {
-        for (var i = 0; i < _failureReasonCount; i++)
-        {
-            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
-        }
-        if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
-        _failureReasons[_failureReasonCount++] = (reason, 1);
-    }
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
@@ -84,7 +70,13 @@ public sealed class ProfileScheduler
     {
         var context = new SchedulingContext(cluster, pod, random);
         var feasibleCount = FindFeasible(context, out var evaluated);
-        if (feasibleCount == 0) return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+        if (feasibleCount == 0)
+        {
+            _failureCounts.Clear();
+            foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
+                _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
+            return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+        }
         var feasible = _feasible.AsSpan(0, feasibleCount);
 
         int chosen;
@@ -194,51 +186,6 @@ public sealed class ProfileScheduler
             ChosenNode = cluster.NameOf(feasible[best]),
             Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod),
         };
-    }
-
-    private int FindFeasible(SchedulingContext context, out int evaluated)
-    {
-        var cluster = context.Cluster;
-        var all = cluster.NodeCount;
-        if (_feasible.Length < all)
-        {
-            _feasible = new int[all];
-            _totals = new long[all];
-        }
-        _failureCounts.Clear();
-        _failureReasonCount = 0;
-        // Filters that skipped in PreFilter pass every node, so the node loop leaves them out.
-        if (_activeFilters.Length < Profile.Filters.Count) _activeFilters = new IFilterPlugin[Profile.Filters.Count];
-        var activeCount = 0;
-        foreach (var f in Profile.Filters)
-        {
-            f.PreFilter(context);
-            if (!FastPaths || !context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
-        }
-        var active = _activeFilters.AsSpan(0, activeCount);
-        var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
-        var start = all == 0 ? 0 : _nextStartNodeIndex % all;
-        var found = 0;
-        evaluated = 0;
-        for (var k = 0; k < all && found < toFind; k++)
-        {
-            var n = start + k;
-            if (n >= all) n -= all;
-            evaluated++;
-            string? reason = null;
-            foreach (var filter in active)
-            {
-                reason = filter.Filter(context, n);
-                if (reason is not null) break;
-            }
-            if (reason is null) _feasible[found++] = n;
-            else CountFailure(reason);
-        }
-        foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
-            _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
-        // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
-        if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
-        return found;
     }
 
     private Span<long> ScoreAll(SchedulingContext context, ReadOnlySpan<int> feasible)
