@@ -76,7 +76,7 @@ public sealed class SchedulingContext
     /// and the framework neither calls its Filter (the node passes) nor its Score (every node gets
     /// <paramref name="constantScore"/>). Plugins must still answer correctly if called anyway (Explain does).
     /// </summary>
-    public void Skip(object plugin, long constantScore = 0) => (_skipped ??= []).Add((plugin, constantScore));
+    public void Skip(object plugin, long constantScore = 0) => (_skipped ??= new(8)).Add((plugin, constantScore)); // most plugins skip for plain pods
 
     public bool IsSkipped(object plugin, out long constantScore)
     {
