@@ -11,7 +11,7 @@ public sealed partial class ProfileScheduler
 {
     /// <param name="fastPaths">
     /// True (the default) takes the fast paths: filters that skip in PreFilter leave the node loop and batch
-    /// score plugins score all feasible nodes in one call. False is the reference mode: every filter on every
+    /// score plugins score all feasible nodes in one call. False is the reference mode: every filter on each evaluated
     /// node and one Score call per node; it picks exactly the same nodes, and the tests hold the two together.
     /// </param>
     public ProfileScheduler(SchedulingProfile profile, bool fastPaths)
