@@ -57,6 +57,7 @@ public static class OrleansSetup
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
+            KubernetesHosting.ConfigureIfEnabled(silo, config);
         }
         AddApplication(silo, config);
         silo.AddDashboard();
