@@ -72,6 +72,7 @@ public static class SiloApp
         app.MapPodsApi();
         app.MapWorkloadsApi();
         app.MapSchedulerApi();
+        app.MapExplainApi();
         app.MapClusterApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
