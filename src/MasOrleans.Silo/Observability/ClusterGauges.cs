@@ -85,10 +85,10 @@ internal sealed class ClusterGauges : BackgroundService
         {
             _sample = await SampleAsync();
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The index may be moving between silos; keep the last sample and try again next period.
-            _logger.LogDebug(e, "Cluster gauge sample failed");
+            // Metrics must never stop the silo (a BackgroundService that throws does): keep the last sample, retry next period.
+            _logger.LogWarning(e, "Cluster gauge sample failed; /metrics keeps the previous values");
         }
     }
 
