@@ -28,9 +28,13 @@ public static class ObservabilitySetup
             services.ConfigureAll<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
             services.ConfigureAll<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
         }
-        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddMasProblemHandling();
         return builder;
     }
+
+    /// <summary>Every exception that reaches UseExceptionHandler becomes RFC 7807 problem details (see ProblemExceptionHandler).</summary>
+    public static IServiceCollection AddMasProblemHandling(this IServiceCollection services) =>
+        services.AddExceptionHandler<ProblemExceptionHandler>();
 
     public static WebApplication MapMasObservability(this WebApplication app)
     {
