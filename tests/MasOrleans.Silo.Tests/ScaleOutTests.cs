@@ -44,11 +44,12 @@ public sealed class ScaleOutTests(ComposeClusterFixture cluster)
             }
             Assert.Equal(placements.OrderBy(p => p.Key), held.OrderBy(p => p.Key));
         }
-        // Both silos did scheduling work: each exported placement decisions.
+        // Every placement was counted by the silo that made it. Not exactly once: retry sweeps also re-request pods
+        // whose first request is still in flight, and the duplicate confirms the held reservation (counted again).
+        // (Which silo hosts a pod's grain, and so schedules it, is Orleans' placement choice; it is not asserted.)
+        var scheduled = 0.0;
         foreach (var silo in cluster.Silos)
-        {
-            var scheduled = PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "mas_scheduling_decisions_total", "result=\"scheduled\"");
-            Assert.True(scheduled > 0, $"a silo made no placement:\n{JsonSerializer.Serialize(placements)}");
-        }
+            scheduled += PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "mas_scheduling_decisions_total", "result=\"scheduled\"") ?? 0;
+        Assert.True(scheduled >= Pods, $"{scheduled} scheduled decisions for {Pods} pods: {JsonSerializer.Serialize(placements)}");
     }
 }
