@@ -1,10 +1,12 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Metrics;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -39,6 +41,7 @@ public sealed class SchedulerGrain(
     public async Task Schedule(PodSpec pod)
     {
         var podGrain = GrainFactory.GetGrain<IPodGrain>(pod.Name);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string? lastRefusal = null;
         for (var attempt = 0; attempt < options.Value.MaxAttempts; attempt++)
         {
@@ -48,24 +51,28 @@ public sealed class SchedulerGrain(
             if (!TryGetScheduler(policy, out var scheduler))
             {
                 await podGrain.MarkUnschedulable($"unknown policy '{policy}'");
+                SchedulingTelemetry.Failed(logger, pod.Name, policy, SchedulingFailureReasons.UnknownPolicy, "unknown policy", started);
                 return;
             }
             if (_cluster.TryGetPodLocation(pod.Name, out var heldNode, out var held))
             {
                 // Reserved before (a crash between reserve and MarkScheduled, or a duplicate request): finish the job.
                 await Confirm(podGrain, pod, _cluster.NameOf(heldNode), held, new Dictionary<string, long>(), policy);
+                SchedulingTelemetry.Scheduled(logger, pod.Name, policy, _cluster.NameOf(heldNode), started);
                 return;
             }
             var result = scheduler.Schedule(_cluster, pod, _random);
             if (!result.Success)
             {
                 await podGrain.MarkUnschedulable(result.FailureMessage ?? "no node fits");
+                SchedulingTelemetry.Failed(logger, pod.Name, policy, SchedulingFailureReasons.Unschedulable, result.FailureMessage ?? "no node fits", started);
                 return;
             }
             var reservation = await GrainFactory.GetGrain<INodeGrain>(result.NodeName!).Reserve(pod, result.Gpus);
             if (reservation.Reserved)
             {
                 await Confirm(podGrain, pod, result.NodeName!, reservation.Gpus, result.PluginScores, policy);
+                SchedulingTelemetry.Scheduled(logger, pod.Name, policy, result.NodeName!, started);
                 return;
             }
             lastRefusal = $"{result.NodeName}: {reservation.Reason}";
@@ -73,6 +80,7 @@ public sealed class SchedulerGrain(
         }
         // Capacity is moving under us; the index retries waiting pods on the next change.
         await podGrain.MarkUnschedulable($"placement conflicted {options.Value.MaxAttempts} times; last refusal {lastRefusal}");
+        SchedulingTelemetry.Failed(logger, pod.Name, pod.Policy ?? _defaultPolicy, SchedulingFailureReasons.Conflict, $"last refusal {lastRefusal}", started);
     }
 
     private async Task Confirm(IPodGrain podGrain, PodSpec pod, string node, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy)

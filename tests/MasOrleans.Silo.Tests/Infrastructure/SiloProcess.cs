@@ -22,8 +22,12 @@ public sealed class SiloProcess : IDisposable
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    /// <summary>Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.</summary>
-    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory)
+    /// <summary>
+    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
+    /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "MasOrleans.Silo.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -40,6 +44,7 @@ public sealed class SiloProcess : IDisposable
         info.Environment["Orleans__GatewayPort"] = $"{gatewayPort}";
         info.Environment["Orleans__ClusterId"] = $"restart-{siloPort}";
         info.Environment["Scheduler__RetryCoalesceMilliseconds"] = "50";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
