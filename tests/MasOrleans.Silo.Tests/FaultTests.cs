@@ -45,9 +45,9 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public async Task Two_silos_on_one_redis_one_killed_under_load_the_other_carries_on()
     {
-        const string cluster = "two-silos";
-        var a = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, FaultScenarios.Settings, cluster);
-        var b = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, FaultScenarios.Settings, cluster);
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "two-silos" };
+        var a = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        var b = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
         try
         {
             await PodLoad.RegisterNodes(a.Http, "t-");

@@ -23,7 +23,8 @@ public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1
 }
 
 /// <summary>A page of a listing; <see cref="Continue"/> is the token for the next page (null on the last).</summary>
-[GenerateSerializer, Immutable, Alias("mas.page")]
+// A generic type's alias carries its arity ("`1"), or silos cannot parse "mas.page[[...]]" when the call crosses silos.
+[GenerateSerializer, Immutable, Alias("mas.page`1")]
 public sealed record Page<T>(
     [property: Id(0)] IReadOnlyList<T> Items,
     [property: Id(1)] int Total,

@@ -1,11 +1,13 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Metrics;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Preemption;
+using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -63,6 +65,7 @@ public sealed class SchedulerGrain(
     private async Task<ScheduleVerdict> Place(PodSpec pod)
     {
         var podGrain = GrainFactory.GetGrain<IPodGrain>(pod.Name);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         string? lastRefusal = null;
         var preempted = false;
         for (var attempt = 0; attempt < options.Value.MaxAttempts; attempt++)
@@ -73,12 +76,14 @@ public sealed class SchedulerGrain(
             if (!TryGetScheduler(policy, out var scheduler))
             {
                 await podGrain.MarkUnschedulable($"unknown policy '{policy}'");
+                SchedulingTelemetry.Failed(logger, pod.Name, policy, SchedulingFailureReasons.UnknownPolicy, "unknown policy", started);
                 return ScheduleVerdict.Unschedulable;
             }
             if (_cluster.TryGetPodLocation(pod.Name, out var heldNode, out var held))
             {
                 // Reserved before (a crash between reserve and MarkScheduled, or a duplicate request): finish the job.
                 await Confirm(podGrain, pod, _cluster.NameOf(heldNode), held, new Dictionary<string, long>(), policy);
+                SchedulingTelemetry.Scheduled(logger, pod.Name, policy, _cluster.NameOf(heldNode), started);
                 return ScheduleVerdict.Done;
             }
             var result = scheduler.Schedule(_cluster, pod, _random);
@@ -91,12 +96,14 @@ public sealed class SchedulerGrain(
                     continue;
                 }
                 await podGrain.MarkUnschedulable(result.FailureMessage ?? "no node fits");
+                SchedulingTelemetry.Failed(logger, pod.Name, policy, SchedulingFailureReasons.Unschedulable, result.FailureMessage ?? "no node fits", started);
                 return ScheduleVerdict.Unschedulable;
             }
             var reservation = await GrainFactory.GetGrain<INodeGrain>(result.NodeName!).Reserve(pod, result.Gpus);
             if (reservation.Reserved)
             {
                 await Confirm(podGrain, pod, result.NodeName!, reservation.Gpus, result.PluginScores, policy);
+                SchedulingTelemetry.Scheduled(logger, pod.Name, policy, result.NodeName!, started);
                 return ScheduleVerdict.Done;
             }
             lastRefusal = $"{result.NodeName}: {reservation.Reason}";
@@ -104,6 +111,7 @@ public sealed class SchedulerGrain(
         }
         // Capacity is moving under us; the queue retries after the pod's backoff.
         await podGrain.MarkUnschedulable($"placement conflicted {options.Value.MaxAttempts} times; last refusal {lastRefusal}");
+        SchedulingTelemetry.Failed(logger, pod.Name, pod.Policy ?? _defaultPolicy, SchedulingFailureReasons.Conflict, $"last refusal {lastRefusal}", started);
         return ScheduleVerdict.Retry;
     }
 

@@ -45,7 +45,7 @@ public static class OrleansSetup
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
-            var advertised = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+            var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
@@ -62,6 +62,7 @@ public static class OrleansSetup
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
+            KubernetesHosting.ConfigureIfEnabled(silo, config);
         }
         AddApplication(silo, config);
         silo.AddDashboard();

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Observability;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -54,6 +55,7 @@ public static class SiloApp
             c.OperationFilter<ApiExamplesOperationFilter>();
         });
         builder.Services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
+        builder.AddMasObservability();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -73,6 +75,7 @@ public static class SiloApp
         app.MapExplainApi();
         app.MapClusterApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
+        app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));

@@ -24,12 +24,11 @@ public sealed class SiloProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them. Silos
-    /// given the same <paramref name="clusterId"/> form one cluster; <paramref name="settings"/> are extra
-    /// environment variables ("Section__Key").
+    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
+    /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
     /// </summary>
     public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
-        IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null)
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "MasOrleans.Silo.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -44,9 +43,9 @@ public sealed class SiloProcess : IDisposable
         info.Environment["Redis__ConnectionString"] = redis;
         info.Environment["Orleans__SiloPort"] = $"{siloPort}";
         info.Environment["Orleans__GatewayPort"] = $"{gatewayPort}";
-        info.Environment["Orleans__ClusterId"] = clusterId ?? $"restart-{siloPort}";
+        info.Environment["Orleans__ClusterId"] = $"restart-{siloPort}";
         info.Environment["Scheduler__RetryCoalesceMilliseconds"] = "50";
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) info.Environment[key] = value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
