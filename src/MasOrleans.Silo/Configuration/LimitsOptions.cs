@@ -21,7 +21,7 @@ public sealed class LimitsOptions
 
     private static readonly Dictionary<ResourceKind, string> Defaults = new()
     {
-        [ResourceKind.Cpu] = "4096",
+        [ResourceKind.Cpu] = "16384",
         [ResourceKind.Memory] = "64Ti",
         [ResourceKind.Gpu] = "64",
         [ResourceKind.DiskIo] = "1000000",

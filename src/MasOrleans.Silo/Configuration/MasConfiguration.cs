@@ -35,6 +35,17 @@ public static class MasConfiguration
 
         var limits = config.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
+        // Kestrel's 413 carries no explanation; say which limit was hit.
+        services.PostConfigure<ProblemDetailsOptions>(o =>
+        {
+            var previous = o.CustomizeProblemDetails;
+            o.CustomizeProblemDetails = context =>
+            {
+                previous?.Invoke(context);
+                if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge && string.IsNullOrEmpty(context.ProblemDetails.Detail))
+                    context.ProblemDetails.Detail = $"the request body is larger than {limits.MaxRequestBodyBytes} bytes (Limits__MaxRequestBodyBytes)";
+            };
+        });
         services.AddMasRateLimiting(config.GetSection(RateLimitingOptions.Section).Get<RateLimitingOptions>() ?? new RateLimitingOptions());
         services.AddMasExtender();
         ExtenderSetup.ConfigureListeners(builder, config.GetSection(ExtenderOptions.Section).Get<ExtenderOptions>() ?? new ExtenderOptions());

@@ -3,6 +3,7 @@ using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Extender;
@@ -13,13 +14,14 @@ namespace MasOrleans.Silo.Extender;
 /// </summary>
 public static class ExtenderApi
 {
+    // [FromServices]: SchedulerExtender has a BindAsync method, which minimal APIs would otherwise take for a binder.
     public static IEndpointRouteBuilder MapExtenderApi(this IEndpointRouteBuilder routes)
     {
         if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
-        api.MapPost("/filter", async (HttpContext context, SchedulerExtender extender) =>
+        api.MapPost("/filter", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
             await Read<ExtenderArgs>(context) is { } args ? Write(await extender.FilterAsync(args, context.RequestAborted)) : BadBody());
-        api.MapPost("/prioritize", async (HttpContext context, SchedulerExtender extender) =>
+        api.MapPost("/prioritize", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
         {
             if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
             try
@@ -32,7 +34,7 @@ public static class ExtenderApi
                 return Problem(e.Message);
             }
         });
-        api.MapPost("/bind", async (HttpContext context, SchedulerExtender extender) =>
+        api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
             await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());
         return routes;
     }
