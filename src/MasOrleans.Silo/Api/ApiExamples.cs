@@ -71,6 +71,36 @@ public static class ApiExamples
 
     private static readonly object PodList = new { items = new[] { new { name = "train-1", phase = "running", nodeName = "gpu-node-1" } }, total = 1, @continue = (string?)null };
 
+    private static readonly object ExplainView = new
+    {
+        policy = "kube",
+        pod = "train-1",
+        chosenNode = "gpu-node-1",
+        gpus = new { devices = new[] { 0 }, milliPerDevice = 500 },
+        failureMessage = (string?)null,
+        nodes = new object[]
+        {
+            new
+            {
+                node = "gpu-node-1", feasible = true,
+                filters = new[] { new { plugin = "NodeResourcesFit", passed = true, reason = (string?)null } },
+                scores = new[]
+                {
+                    new { plugin = "NodeResourcesFit", weight = 1, rawScore = 81L, normalizedScore = 81L, weightedScore = 81L },
+                    new { plugin = "NodeResourcesBalancedAllocation", weight = 1, rawScore = 96L, normalizedScore = 96L, weightedScore = 96L },
+                },
+                totalScore = 177L,
+            },
+            new
+            {
+                node = "cpu-node-1", feasible = false,
+                filters = new[] { new { plugin = "NodeResourcesFit", passed = false, reason = "Insufficient nvidia.com/gpu" } },
+                scores = Array.Empty<object>(),
+                totalScore = 0L,
+            },
+        },
+    };
+
     public static readonly IReadOnlyDictionary<string, Example> ByRoute = new Dictionary<string, Example>(StringComparer.OrdinalIgnoreCase)
     {
         ["POST api/v1/nodes"] = new(NodeBody, "201", NodeView),
@@ -92,6 +122,7 @@ public static class ApiExamples
         ["PUT api/v1/workloads/{name}/scale"] = new(new { replicas = 3 }, "200", WorkloadView),
         ["GET api/v1/scheduler/policies"] = new(null, "200", new { defaultPolicy = "kube", policies = new[] { new { name = "kube", description = "kube-scheduler's default profile (v1.35 formulas)." } } }),
         ["PUT api/v1/scheduler/policy"] = new(new { policy = "random" }, "200", new { policy = "random" }),
+        ["POST api/v1/scheduler/explain"] = new(new { pod = PodBody, policy = "kube" }, "200", ExplainView),
         ["GET api/v1/cluster"] = new(null, "200", new
         {
             nodes = 2, readyNodes = 2,

@@ -77,6 +77,7 @@ public static class SiloApp
         api.MapPodsApi();
         api.MapWorkloadsApi();
         api.MapSchedulerApi();
+        api.MapExplainApi();
         api.MapClusterApi();
         app.MapExtenderApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();

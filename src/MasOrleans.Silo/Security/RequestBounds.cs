@@ -37,6 +37,7 @@ public sealed class RequestBounds : IEndpointFilter
         NodePatchRequest p => Count(p.Labels, "labels") ?? Count(p.Taints, "taints"),
         TelemetryRequest t => Count(t.Utilization, "utilization"),
         WorkloadRequest w => w.Template is null ? null : Template(w.Template),
+        ExplainRequest e => e.Pod is null ? null : Template(e.Pod),
         PodTemplateRequest t => Template(t),
         _ => null,
     };
