@@ -32,6 +32,19 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void Quantities_map_exactly_and_out_of_range_ones_are_a_mapping_error()
+    {
+        var node = LoadArgs().Nodes!.Items[0];
+        node.Status.Allocatable["memory"] = new k8s.Models.ResourceQuantity("1.5Gi");
+        node.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("31500m");
+        var spec = KubernetesMapping.ToNodeSpec(node);
+        Assert.Equal(1610612736L, spec.Capacity.MemoryBytes);
+        Assert.Equal(31_500, spec.Capacity.CpuMilli);
+        node.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("1e40");
+        Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToNodeSpec(node));
+    }
+
+    [Fact]
     public void Pods_of_different_namespaces_never_share_a_key()
     {
         // The namespace is a DNS label, so the first dot always ends it.

@@ -81,6 +81,15 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
     }
 
     [Fact]
+    public async Task Names_in_paths_that_could_never_exist_are_a_400()
+    {
+        using var response = await fixture.Http.GetAsync($"/api/v1/pods/{new string('x', 300)}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("DNS-1123 subdomain", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/v1/pods/ml.never-created")).StatusCode);
+    }
+
+    [Fact]
     public async Task Patched_labels_follow_the_same_rules()
     {
         await fixture.Http.PostAsync("/api/v1/nodes", new StringContent(Node(name: "rules-patch"), Encoding.UTF8, "application/json"));

@@ -24,6 +24,10 @@ public sealed class RequestBounds : IEndpointFilter
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        // Every object's name in a path is at least a DNS subdomain (pods mirrored from Kubernetes are namespace.name):
+        // anything else could never exist, and would only activate a grain for nothing.
+        if (context.HttpContext.GetRouteValue("name") is string name && KubernetesSyntax.CheckSubdomainName(name, "the") is { } nameError)
+            return Problems.BadRequest(nameError);
         foreach (var argument in context.Arguments)
         {
             if (Check(argument) is { } error) return Problems.BadRequest(error);
