@@ -6,6 +6,7 @@ using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.Extender;
 using MasOrleans.Silo.Security;
+using MasOrleans.Silo.Observability;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -58,6 +59,7 @@ public static class SiloApp
             c.OperationFilter<ApiExamplesOperationFilter>();
         });
         builder.Services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
+        builder.AddMasObservability();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -81,6 +83,7 @@ public static class SiloApp
         api.MapClusterApi();
         app.MapExtenderApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
+        app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));

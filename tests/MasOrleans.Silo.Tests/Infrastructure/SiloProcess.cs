@@ -12,7 +12,7 @@ public sealed class SiloProcess : IDisposable
     private SiloProcess(Process process, Uri baseAddress)
     {
         _process = process;
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        Http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 128 }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
@@ -21,9 +21,14 @@ public sealed class SiloProcess : IDisposable
 
     public HttpClient Http { get; }
     public string Output { get { lock (_output) return _output.ToString(); } }
+    public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.</summary>
-    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory)
+    /// <summary>
+    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
+    /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
+    /// </summary>
+    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = StartInfo(workingDirectory, ["--urls", $"http://127.0.0.1:{httpPort}"], new Dictionary<string, string>
         {
@@ -34,6 +39,7 @@ public sealed class SiloProcess : IDisposable
             ["Orleans__ClusterId"] = $"restart-{siloPort}",
             ["Scheduler__RetryCoalesceMilliseconds"] = "50",
         });
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
