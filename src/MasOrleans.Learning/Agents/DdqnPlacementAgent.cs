@@ -26,6 +26,7 @@ public sealed class DdqnPlacementAgent : IPlacementAgent
     }
 
     internal DdqnLearner<PlacementObservation> Learner { get; }
+    internal PlacementObservationEncoder Encoder => encoder;
     public string Algorithm => "ddqn";
     public FeatureLayout Layout { get; }
     public int Seed => Learner.Options.Seed;

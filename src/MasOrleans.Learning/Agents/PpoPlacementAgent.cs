@@ -30,6 +30,7 @@ public sealed class PpoPlacementAgent : IPlacementAgent
     }
 
     internal PpoLearner<PlacementObservation> Learner { get; }
+    internal PlacementObservationEncoder Encoder => encoder;
     public string Algorithm => "ppo";
     public FeatureLayout Layout { get; }
     public int Seed => Learner.Options.Seed;
