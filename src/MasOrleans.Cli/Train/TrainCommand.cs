@@ -29,13 +29,14 @@ public static class TrainCommand
         var shortlist = new Option<int>("--shortlist") { Description = "Candidates per decision (half FGD's best, half BestFit's); 0 = every node", DefaultValueFactory = _ => 32 };
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated", DefaultValueFactory = _ => "32,32" };
         var rate = new Option<double?>("--lr") { Description = "Learning rate (default 3e-4 DDQN, 1e-4 PPO)" };
+        var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" };
         var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 };
         var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 };
         var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
 
         var command = new Command("train", "Train a DDQN or PPO placement policy (behaviour cloning + RL) on the FGD paper's protocol.")
         {
-            algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, fragWeight, validateEvery, tune,
+            algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, gamma, fragWeight, validateEvery, tune,
         };
         command.SetAction(parse =>
         {
@@ -52,6 +53,7 @@ public static class TrainCommand
                     SampleNodes = Positive(parse.GetValue(sample), "--sample-nodes", allowZero: true),
                     HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
                     LearningRate = parse.GetValue(rate),
+                    Gamma = parse.GetValue(gamma) is { } g && (g <= 0 || g > 1) ? throw new ArgumentException("--gamma must be in (0, 1]") : parse.GetValue(gamma),
                     ValidateEvery = Positive(parse.GetValue(validateEvery), "--validate-every"),
                     Environment = new PaperEnvironmentOptions
                     {

@@ -21,6 +21,9 @@ public sealed record PlacementTrainingOptions
     public IReadOnlyList<int> HiddenSizes { get; init; } = [32, 32];
     /// <summary>Null: 3e-4 (DDQN) / 1e-4 (PPO), fine-tuning rates after a warm start.</summary>
     public double? LearningRate { get; init; }
+    /// <summary>Discount; null: 0.9 (DDQN) / 0.99 (PPO).</summary>
+    public double? Gamma { get; init; }
+    public double EffectiveGamma => Gamma ?? (Algorithm == "ddqn" ? 0.9 : 0.99);
     /// <summary>Greedy validation on a held-out training seed every this many episodes; the best checkpoint is kept.</summary>
     public int ValidateEvery { get; init; } = 2;
     public PaperEnvironmentOptions Environment { get; init; } = new();
@@ -115,7 +118,7 @@ public static class PlacementTraining
             Seed = options.Seed,
             HiddenSizes = options.HiddenSizes,
             LearningRate = options.LearningRate ?? 3e-4,
-            Gamma = 0.9,
+            Gamma = options.EffectiveGamma,
             BatchSize = 64,
             ReplayCapacity = 20_000,
             WarmupSteps = 1_000,
@@ -131,6 +134,7 @@ public static class PlacementTraining
             Seed = options.Seed,
             HiddenSizes = options.HiddenSizes,
             LearningRate = options.LearningRate ?? 1e-4,
+            Gamma = options.EffectiveGamma,
             RolloutSteps = 2048,
             MinibatchSize = 256,
             Epochs = 4,
@@ -186,5 +190,6 @@ public static class PlacementTraining
             ["sample_nodes"] = options.SampleNodes,
             ["fragmentation_weight"] = options.Environment.FragmentationWeight,
             ["tune"] = options.Environment.Tune,
+            ["gamma"] = options.EffectiveGamma,
         };
 }
