@@ -28,7 +28,8 @@ public static class TrainCommand
         var sample = new Option<int>("--sample-nodes") { Description = "Train on this many sampled nodes (trace scaled to match); 0 = whole cluster", DefaultValueFactory = _ => 0 };
         var shortlist = new Option<int>("--shortlist") { Description = "Candidates per decision (half FGD's best, half BestFit's); 0 = every node", DefaultValueFactory = _ => 32 };
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated", DefaultValueFactory = _ => "32,32" };
-        var rate = new Option<double?>("--lr") { Description = "Learning rate (default 3e-4 DDQN, 1e-4 PPO)" };
+        var rate = new Option<double?>("--lr") { Description = "RL fine-tuning learning rate (default 5e-5 DDQN, 3e-5 PPO)" };
+        var pretrainRate = new Option<double>("--pretrain-lr") { Description = "Behaviour-cloning learning rate", DefaultValueFactory = _ => 1e-3 };
         var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" };
         var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 };
         var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 };
@@ -36,7 +37,7 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a DDQN or PPO placement policy (behaviour cloning + RL) on the FGD paper's protocol.")
         {
-            algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, gamma, fragWeight, validateEvery, tune,
+            algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, pretrainRate, gamma, fragWeight, validateEvery, tune,
         };
         command.SetAction(parse =>
         {
@@ -53,6 +54,7 @@ public static class TrainCommand
                     SampleNodes = Positive(parse.GetValue(sample), "--sample-nodes", allowZero: true),
                     HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
                     LearningRate = parse.GetValue(rate),
+                    PretrainLearningRate = parse.GetValue(pretrainRate) > 0 ? parse.GetValue(pretrainRate) : throw new ArgumentException("--pretrain-lr must be positive"),
                     Gamma = parse.GetValue(gamma) is { } g && (g <= 0 || g > 1) ? throw new ArgumentException("--gamma must be in (0, 1]") : parse.GetValue(gamma),
                     ValidateEvery = Positive(parse.GetValue(validateEvery), "--validate-every"),
                     Environment = new PaperEnvironmentOptions

@@ -103,9 +103,9 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         return loss.item<float>();
     }
 
-    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs)
+    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs, double? learningRate = null)
     {
-        var stats = BehaviourCloning.Run(demonstrations, epochs, Options.BatchSize, encoder, Online, optimizer, rng);
+        var stats = BehaviourCloning.Run(demonstrations, epochs, Options.BatchSize, encoder, Online, optimizer, rng, learningRate);
         SyncTarget(); // bootstrap targets from the warm-started network, not the random one
         return stats;
     }

@@ -12,7 +12,7 @@ public class PlacementTrainingTests
         Seed = 1000,
         PretrainExpert = "fgd",
         PretrainEpisodes = 2,
-        PretrainEpochs = 3,
+        PretrainEpochs = 20,
         ValidateEvery = 1,
         // Every node is a candidate, so an untrained network really chooses among good and bad nodes.
         Environment = new PaperEnvironmentOptions { Shortlist = 0 },
