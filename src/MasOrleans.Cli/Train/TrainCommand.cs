@@ -79,7 +79,9 @@ public static class TrainCommand
         return command;
     }
 
-    private static string CommandLine(IEnumerable<string> tokens) => "mas train " + string.Join(' ', tokens);
+    /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>
+    private static string CommandLine(IEnumerable<string> tokens) =>
+        "mas train " + string.Join(' ', tokens.SkipWhile((t, i) => i == 0 && t == "train"));
 
     private static int Positive(int value, string name, bool allowZero = false) =>
         value > 0 || (allowZero && value == 0) ? value : throw new ArgumentException($"{name} must be {(allowZero ? "0 or more" : "positive")}, was {value}");

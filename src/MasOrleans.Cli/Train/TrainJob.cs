@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Scheduling.Traces;
@@ -29,10 +31,18 @@ public static class TrainJob
             });
 
         var curveFile = TrainingPlot.Write(output, result!.Curve, options.Algorithm);
+        File.WriteAllText(Path.Combine(output, "training-curve.json"), JsonSerializer.Serialize(result.Curve, CurveJson));
         AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
                                $"{result.Elapsed.TotalSeconds:F0} s; curve {Markup.Escape(curveFile)})");
         return result;
     }
+
+    private static readonly JsonSerializerOptions CurveJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // the warm start has no training reward (NaN)
+    };
 
     private static string Describe(PlacementTrainingOptions o, TrainingPoint p) =>
         $"{o.Algorithm} ep {p.Episode}/{o.Episodes} reward {Fmt(p.Reward, "F1")} alloc {Fmt(p.GpuAllocPercent, "F2")}% " +

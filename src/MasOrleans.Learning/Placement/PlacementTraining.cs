@@ -126,6 +126,7 @@ public static class PlacementTraining
             WarmupSteps = 1_000,
             TrainEvery = 4,
             TargetTau = 0.01,
+            DemonstrationMargin = options.PretrainExpert is null ? 0 : 0.5,
             // A warm-started policy explores a little, then mostly exploits.
             Epsilon = options.PretrainExpert is null
                 ? new EpsilonSchedule { Start = 1.0, End = 0.05, DecaySteps = 20_000 }
