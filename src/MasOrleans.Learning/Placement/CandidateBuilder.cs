@@ -28,17 +28,11 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
     public FgdEvaluator Fgd => _fgd;
 
-    /// <param name="feasible">Nodes that pass the filters and fit the pod; must not be empty. Any order
-    /// (the scheduler's round-robin start rotates it); ties are broken by node index either way.</param>
+    /// <param name="feasible">Nodes that pass the filters and fit the pod; must not be empty. Any order (the scheduler's
+    /// round-robin start rotates it): ties are broken by node index, and with shortlist 0 the mask is indexed by node.</param>
     public PlacementCandidates Build(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> feasible)
     {
         if (feasible.IsEmpty) throw new ArgumentException("no feasible node", nameof(feasible));
-        if (!IsAscending(feasible))
-        {
-            var sorted = feasible.ToArray();
-            Array.Sort(sorted);
-            feasible = sorted;
-        }
         Bind(cluster);
         if (_fgdScores.Length < cluster.NodeCount)
         {
@@ -91,10 +85,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         return chosen.ToArray();
     }
 
-    /// <summary>
-    /// Appends the best <paramref name="count"/> not-yet-taken nodes by key (higher first; on equal keys the lower
-    /// index, since feasible is ascending and only a strictly higher key displaces). O(N*count), no sort.
-    /// </summary>
+    /// <summary>Appends the best <paramref name="count"/> not-yet-taken nodes by key (higher first, then the lower index). O(N*count), no sort.</summary>
     private static void AddTop(ReadOnlySpan<int> feasible, int count, double[] key, List<int> chosen, HashSet<int> taken)
     {
         if (count <= 0) return;
@@ -104,9 +95,9 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         {
             if (taken.Contains(n)) continue;
             var k = key[n];
-            if (size == count && !(k > key[best[size - 1]])) continue;
+            if (size == count && !Better(n, best[size - 1], key)) continue;
             var pos = size == count ? size - 1 : size++;
-            while (pos > 0 && k > key[best[pos - 1]])
+            while (pos > 0 && Better(n, best[pos - 1], key))
             {
                 best[pos] = best[pos - 1];
                 pos--;
@@ -120,12 +111,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         }
     }
 
-    private static bool IsAscending(ReadOnlySpan<int> nodes)
-    {
-        for (var i = 1; i < nodes.Length; i++)
-            if (nodes[i] <= nodes[i - 1]) return false;
-        return true;
-    }
+    private static bool Better(int a, int b, double[] key) => key[a] > key[b] || (key[a] == key[b] && a < b);
 
     private void Bind(ClusterState cluster)
     {

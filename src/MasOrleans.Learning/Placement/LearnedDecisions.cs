@@ -1,6 +1,5 @@
 using MasOrleans.Learning.Algorithms;
 using MasOrleans.Learning.Networks;
-using static TorchSharp.torch;
 
 namespace MasOrleans.Learning.Placement;
 
@@ -31,17 +30,25 @@ public static class LearnedDecisions
     /// <summary>Masked scores per candidate: Q values (DDQN) or logits (PPO).</summary>
     internal static float[] Scores(IPlacementAgent agent, PlacementObservation observation)
     {
-        var (encoder, network) = agent switch
+        var network = agent switch
         {
-            DdqnPlacementAgent d => (d.Encoder, (ScoreNetwork)d.Learner.Online),
-            PpoPlacementAgent p => (p.Encoder, p.Learner.Model.actor),
-            _ => throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent)),
-        };
+            DdqnPlacementAgent ddqn => ddqn.Learner.Online,
+            PpoPlacementAgent ppo => ppo.Learner.Model.actor,
+            _ => null,
+        } as NodeScorerNetwork ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
+        ObservationValidation.Validate(observation, agent.Layout.NodeFeatureCount, agent.Layout.PodFeatureCount);
+        int f = agent.Layout.NodeFeatureCount, p = agent.Layout.PodFeatureCount, n = observation.NodeCount;
+        var rows = new float[n * (f + p)];
+        for (var i = 0; i < n; i++)
+        {
+            Array.Copy(observation.NodeFeatures, i * f, rows, i * (f + p), f);
+            Array.Copy(observation.PodFeatures, 0, rows, i * (f + p) + f, p);
+        }
         TorchRuntime.UseSingleThread();
-        using var _ = NewDisposeScope();
-        using var __ = no_grad();
-        var batch = encoder.Encode([observation]);
-        return ActionMasking.MaskQ(network.forward(batch), batch.Feasible).data<float>().ToArray();
+        var scores = network.ScoreRows(rows, n);
+        for (var i = 0; i < n; i++)
+            if (!observation.Feasible[i]) scores[i] = ActionMasking.MaskedQ;
+        return scores;
     }
 
     /// <summary>Loads a node-scorer model of either algorithm (from metadata.json) with the placement feature layout.</summary>
