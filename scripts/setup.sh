@@ -13,6 +13,17 @@ if ! command -v redis-server >/dev/null 2>&1; then
   (service redis-server stop >/dev/null 2>&1 || true)
 fi
 
+# promtool checks the alerting rules; chromium drives the browser tests (Swagger UI, dashboard).
+missing=""
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+if [ -n "$missing" ]; then
+  apt_update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # Debian starts a Prometheus server on install; tests run their own tools, not the daemon.
+  (service prometheus stop >/dev/null 2>&1 || true)
+fi
+
 # TorchSharp 0.107's native library needs GLIBCXX_3.4.32 (GCC 13+); Debian 12 has
 # 3.4.30. Debian 13's libstdc++6 provides it (and pulls libc6 2.41 along).
 LIBSTDCXX=/usr/lib/x86_64-linux-gnu/libstdc++.so.6

@@ -1,4 +1,5 @@
 using MasOrleans.Grains.Pods;
+using Queue = MasOrleans.Scheduling.Queue;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +13,10 @@ public static class GrainServices
     public static IServiceCollection AddMasOrleansGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<TelemetryOptions>(configuration.GetSection("Telemetry"));
-        services.Configure<SchedulerOptions>(configuration.GetSection("Scheduler"));
+        services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection("Scheduler"))
+            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'")
+            .ValidateOnStart();
+        services.Configure<WorkloadOptions>(configuration.GetSection("Workloads"));
         services.Configure<ContainerRuntimeOptions>(configuration.GetSection("ContainerRuntime"));
         services.TryAddSingleton(_ => PolicyCatalog.CreateDefault());
         services.TryAddSingleton<IContainerRuntime, SimulatedContainerRuntime>();

@@ -21,6 +21,41 @@ public sealed class SchedulerOptions
 
     /// <summary>Waiting pods are retried this long after capacity appears, so bursts of frees coalesce into one retry.</summary>
     public int RetryCoalesceMilliseconds { get; set; } = 200;
+
+    /// <summary>Order of the active queue: "priority" (priority, then arrival) or "sjf" (seed 003: shortest expected duration within a priority).</summary>
+    public string QueueOrder { get; set; } = "priority";
+
+    /// <summary>First backoff of an unschedulable pod; it doubles per failed attempt up to <see cref="MaxBackoffMilliseconds"/>.</summary>
+    public int InitialBackoffMilliseconds { get; set; } = 1000;
+
+    public int MaxBackoffMilliseconds { get; set; } = 10_000;
+
+    /// <summary>How many pods the queue hands to scheduler workers at once (priority order holds across this window).</summary>
+    public int MaxInFlight { get; set; } = 64;
+
+    /// <summary>A pod handed to a worker that has not reported back after this long is queued again (its worker's silo died).</summary>
+    public int InFlightTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Whether a pending pod may evict lower-priority pods (kube's DefaultPreemption).</summary>
+    public bool Preemption { get; set; } = true;
+
+    /// <summary>Period of the reconciliation that frees reservations no pod holds (a crash between reserve and bind).</summary>
+    public double ReconcileSeconds { get; set; } = 10;
+}
+
+/// <summary>Bound from the "Workloads" configuration section.</summary>
+public sealed class WorkloadOptions
+{
+    /// <summary>Period of each workload's control loop (level-triggered resync: replace, create, remove, autoscale).</summary>
+    public double ResyncSeconds { get; set; } = 5;
+
+    /// <summary>First delay before replacing a pod whose container failed; doubles per consecutive failure.</summary>
+    public double FailureBackoffSeconds { get; set; } = 1;
+
+    public double MaxFailureBackoffSeconds { get; set; } = 60;
+
+    /// <summary>Consecutive failures are forgotten once every replica has been Running this long (kubelet: 10 minutes).</summary>
+    public double BackoffResetSeconds { get; set; } = 600;
 }
 
 /// <summary>Bound from the "ContainerRuntime" configuration section (the simulated runtime).</summary>
@@ -31,4 +66,7 @@ public sealed class ContainerRuntimeOptions
 
     /// <summary>Simulated time to start a container.</summary>
     public int StartMilliseconds { get; set; } = 5;
+
+    /// <summary>A container whose image tag is "exit-N" (e.g. "app:exit-1") exits with code N after this long.</summary>
+    public int FailAfterMilliseconds { get; set; } = 100;
 }

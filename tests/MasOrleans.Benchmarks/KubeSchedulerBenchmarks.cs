@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -9,7 +10,9 @@ namespace MasOrleans.Benchmarks;
 /// <summary>
 /// Scheduling decisions per second (one filter + score cycle, nothing bound, so every decision sees the same
 /// cluster). "random" is the baseline measured in the same run; FullScan scores every feasible node
-/// (percentageOfNodesToScore 100) instead of kube-scheduler's adaptive sample.
+/// (percentageOfNodesToScore 100) instead of kube-scheduler's adaptive sample. "kube/reference" is kube through
+/// ProfileScheduler's reference mode (every filter on every node, one Score call per node): the straightforward
+/// path the fast paths must match, as a same-run baseline for them.
 /// </summary>
 [MemoryDiagnoser]
 public class KubeSchedulerBenchmarks
@@ -19,7 +22,9 @@ public class KubeSchedulerBenchmarks
     [Params(1213, 5000, 10000)]
     public int Nodes { get; set; }
 
-    [Params("kube", "kube-plus", "random")]
+    public const string ReferenceSuffix = "/reference";
+
+    [Params("kube", "kube/reference", "kube-plus", "random", "fgd", "best-fit")]
     public string Policy { get; set; } = "";
 
     [Params(false, true)]
@@ -35,8 +40,11 @@ public class KubeSchedulerBenchmarks
     {
         _cluster = SyntheticCluster.Create(Nodes, seed: 1);
         _pods = SyntheticCluster.Pods(Decisions, seed: 2);
-        var options = new PolicyOptions { PercentageOfNodesToScore = FullScan ? 100 : 0 };
-        _scheduler = new ProfileScheduler(PolicyCatalog.CreateDefault().Create(Policy, options));
+        // FGD needs the workload's typical pod shapes; without them it degenerates to a random feasible node.
+        var options = new PolicyOptions { PercentageOfNodesToScore = FullScan ? 100 : 0, TypicalPods = TypicalPods.From(_pods) };
+        var reference = Policy.EndsWith(ReferenceSuffix, StringComparison.Ordinal);
+        var profile = PolicyCatalog.CreateDefault().Create(reference ? Policy[..^ReferenceSuffix.Length] : Policy, options);
+        _scheduler = new ProfileScheduler(profile, fastPaths: !reference);
         _random = new Random(3);
     }
 

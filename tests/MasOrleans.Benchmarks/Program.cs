@@ -8,6 +8,12 @@ if (args is ["quick", var policy, var nodes, ..])
     QuickRun.Run(policy, int.Parse(nodes), fullScan: args.Length > 3 && args[3] == "full");
     return;
 }
+// "count <policy> <nodes> <rounds> [full]" runs rounds x 1,000 decisions untimed, for valgrind instruction counts.
+if (args is ["count", var countPolicy, var countNodes, var rounds, ..])
+{
+    InstructionCountRun.Run(countPolicy, int.Parse(countNodes), int.Parse(rounds), fullScan: args.Length > 4 && args[4] == "full");
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 public partial class Program;

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
@@ -48,62 +46,9 @@ internal static class ConcurrencyScenario
         await http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("pending", out _)
             && !c.GetProperty("podsByPhase").TryGetProperty("scheduled", out _), timeoutSeconds: 60);
 
-        var pods = await ListAll(http, "/api/v1/pods");
-        Assert.Equal(PodCount, pods.Count);
-        var placed = pods.Where(p => p.Phase() == "running").ToList();
-        Assert.NotEmpty(placed);
-        Assert.Contains(pods, p => p.Phase() == "unschedulable"); // the cluster really was contended
-
-        var requestedSum = new long[ResourceNames.Count];
-        foreach (var p in placed)
-        {
-            var pod = await http.GetJson($"/api/v1/pods/{p.GetProperty("name").GetString()}");
-            Add(requestedSum, pod.GetProperty("requests"));
-        }
-        var allocatedSum = new long[ResourceNames.Count];
-        var podsOnNodes = 0;
-        foreach (var node in await ListAll(http, "/api/v1/nodes"))
-        {
-            var capacity = Vector(node.GetProperty("capacity"));
-            var allocated = Vector(node.GetProperty("allocated"));
-            for (var d = 0; d < ResourceNames.Count; d++)
-                Assert.True(allocated[d] <= capacity[d], $"{node.GetProperty("name")} over capacity in {ResourceNames.NameOf((ResourceKind)d)}");
-            foreach (var gpu in node.GetProperty("gpus").EnumerateArray())
-            {
-                var held = gpu.GetProperty("pods").EnumerateArray().Sum(h => h.GetProperty("milli").GetInt32());
-                Assert.True(held <= 1000, $"{node.GetProperty("name")} GPU {gpu.GetProperty("index")} holds {held}m");
-                Assert.Equal(1000 - held, gpu.GetProperty("freeMilli").GetInt32());
-            }
-            Add(allocatedSum, node.GetProperty("allocated"));
-            podsOnNodes += node.GetProperty("pods").GetArrayLength();
-        }
-        Assert.Equal(requestedSum, allocatedSum);
-        Assert.Equal(placed.Count, podsOnNodes);
-    }
-
-    private static async Task<List<JsonElement>> ListAll(HttpClient http, string path)
-    {
-        var items = new List<JsonElement>();
-        string? token = null;
-        do
-        {
-            var page = await http.GetJson(token is null ? $"{path}?limit=100" : $"{path}?limit=100&continue={token}");
-            items.AddRange(page.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("name").GetString()!.StartsWith("c-")));
-            token = page.TryGetProperty("continue", out var c) ? c.GetString() : null;
-        } while (token is not null);
-        return items;
-    }
-
-    private static long[] Vector(JsonElement quantities)
-    {
-        var map = quantities.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
-        Assert.True(ResourceVector.TryParse(map, out var v, out var error), error);
-        return v.ToArray();
-    }
-
-    private static void Add(long[] sum, JsonElement quantities)
-    {
-        var v = Vector(quantities);
-        for (var d = 0; d < sum.Length; d++) sum[d] += v[d];
+        var result = await ClusterInvariants.CheckAsync(http, "c-");
+        Assert.Equal(PodCount, result.Pods.Count);
+        Assert.NotEqual(0, result.Count("running"));
+        Assert.NotEqual(0, result.Count("unschedulable")); // the cluster really was contended
     }
 }

@@ -14,7 +14,9 @@ public sealed record NodeView(
     [property: Id(1)] bool Ready,
     [property: Id(2)] IReadOnlyList<BoundPod> Pods,
     [property: Id(3)] IReadOnlyDictionary<string, double> Utilization,
-    [property: Id(4)] DateTimeOffset? LastTelemetry)
+    [property: Id(4)] DateTimeOffset? LastTelemetry,
+    [property: Id(5)] IReadOnlyList<string>? Images = null,
+    [property: Id(6)] bool Draining = false)
 {
     public string Name => Spec.Name;
 

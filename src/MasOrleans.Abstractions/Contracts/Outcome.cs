@@ -7,6 +7,8 @@ public enum OutcomeCode
     NotFound = 1,
     Conflict = 2,
     Invalid = 3,
+    /// <summary>Work started and finishes asynchronously (a node drain).</summary>
+    Accepted = 4,
 }
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
@@ -17,10 +19,12 @@ public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1
     public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);
     public static Outcome Conflict(string error) => new(OutcomeCode.Conflict, error);
     public static Outcome Invalid(string error) => new(OutcomeCode.Invalid, error);
+    public static Outcome Started(string message) => new(OutcomeCode.Accepted, message);
 }
 
 /// <summary>A page of a listing; <see cref="Continue"/> is the token for the next page (null on the last).</summary>
-[GenerateSerializer, Immutable, Alias("mas.page")]
+// A generic type's alias carries its arity ("`1"), or silos cannot parse "mas.page[[...]]" when the call crosses silos.
+[GenerateSerializer, Immutable, Alias("mas.page`1")]
 public sealed record Page<T>(
     [property: Id(0)] IReadOnlyList<T> Items,
     [property: Id(1)] int Total,

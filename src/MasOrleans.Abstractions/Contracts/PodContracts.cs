@@ -40,7 +40,19 @@ public sealed record PodView(
     [property: Id(5)] IReadOnlyDictionary<string, long> Scores,
     [property: Id(6)] string? ScheduledBy,
     [property: Id(7)] string? Workload,
-    [property: Id(8)] DateTimeOffset CreatedAt);
+    [property: Id(8)] DateTimeOffset CreatedAt,
+    [property: Id(9)] string? Reason = null);
+
+/// <summary>Why a pod failed; Evicted reasons are not the pod's fault, so workloads replace them without backoff.</summary>
+public static class PodReasons
+{
+    public const string NodeLost = "NodeLost";
+    public const string Preempted = "Preempted";
+    public const string Drained = "Drained";
+    public const string Error = "Error";
+
+    public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained;
+}
 
 /// <summary>A pod as the cluster index lists it.</summary>
 [GenerateSerializer, Immutable, Alias("mas.pod-entry")]

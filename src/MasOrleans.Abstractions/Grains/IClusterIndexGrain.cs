@@ -28,6 +28,12 @@ public interface IClusterIndexGrain : IGrainWithStringKey
 
     Task<ClusterSummary> GetSummary();
 
+    /// <summary>Names of pods still waiting for a node (the scheduling queue rebuilds itself from them).</summary>
+    Task<IReadOnlyList<string>> WaitingPods();
+
+    /// <summary>The cached views of the named nodes that exist (the autoscaler reads their utilization).</summary>
+    Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names);
+
     Task<string> GetDefaultPolicy();
 
     Task SetDefaultPolicy(string policy);
@@ -37,6 +43,48 @@ public static class ClusterIndex
 {
     public const string Key = "default";
 }
+
+/// <summary>
+/// The cluster's scheduling queue (one, keyed <see cref="ClusterIndex.Key"/>): pending pods in priority (or
+/// shortest-job-first) order, handed to scheduler workers a few at a time; unschedulable pods back off and wait
+/// for a cluster change.
+/// </summary>
+public interface ISchedulingQueueGrain : IGrainWithStringKey
+{
+    [Orleans.Concurrency.OneWay]
+    Task Enqueue(Scheduling.Model.PodSpec pod);
+
+    [Orleans.Concurrency.OneWay]
+    Task Remove(string pod);
+
+    /// <summary>Capacity may have appeared: unschedulable pods become eligible again (after their backoff).</summary>
+    [Orleans.Concurrency.OneWay]
+    Task ClusterChanged();
+
+    /// <summary>A worker's verdict on one attempt.</summary>
+    [Orleans.Concurrency.OneWay]
+    Task Completed(string pod, ScheduleVerdict verdict);
+
+    Task<QueueStatus> GetStatus();
+}
+
+public enum ScheduleVerdict
+{
+    /// <summary>Placed, or the pod no longer waits: forget it.</summary>
+    Done = 0,
+    /// <summary>No node fits: wait for a cluster change.</summary>
+    Unschedulable = 1,
+    /// <summary>Reservations kept conflicting or an error occurred: retry after backoff.</summary>
+    Retry = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("mas.queue-status")]
+public sealed record QueueStatus(
+    [property: Id(0)] string Order,
+    [property: Id(1)] int Active,
+    [property: Id(2)] int Backoff,
+    [property: Id(3)] int Unschedulable,
+    [property: Id(4)] int InFlight);
 
 /// <summary>The scheduling agent: stateless workers, any number per silo.</summary>
 public interface ISchedulerGrain : IGrainWithIntegerKey

@@ -15,7 +15,19 @@ public interface INodeGrain : IGrainWithStringKey
 
     Task<Outcome> Patch(NodePatch patch);
 
-    Task<Outcome> Delete();
+    /// <summary>
+    /// Removes an empty node at once; otherwise cordons it, evicts its pods (their workloads recreate them
+    /// elsewhere) and removes it when the last one is gone (Accepted). Pods that belong to no workload would be
+    /// lost, so they make it a Conflict unless <paramref name="force"/> (kubectl drain's rule).
+    /// </summary>
+    Task<Outcome> Delete(bool force = false);
+
+    [AlwaysInterleave]
+    Task<IReadOnlyList<PodEvent>> GetEvents();
+
+    /// <summary>The container runtime pulled an image onto this node: it feeds the image-locality score.</summary>
+    [OneWay]
+    Task ImagePulled(string image);
 
     /// <summary>Atomically takes the pod's resources and devices, or fails without change if they are no longer free.</summary>
     Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus);

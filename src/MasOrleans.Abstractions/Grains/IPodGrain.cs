@@ -10,6 +10,8 @@ public interface IPodGrain : IGrainWithStringKey
     /// <summary>Stores the pod as Pending and asks a scheduler for a node without waiting for it.</summary>
     Task<Outcome> Create(PodSpec spec, string? workload);
 
+    /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
+    [AlwaysInterleave]
     Task<PodView?> Get();
 
     Task<Outcome> Delete();
@@ -19,7 +21,13 @@ public interface IPodGrain : IGrainWithStringKey
 
     Task MarkUnschedulable(string message);
 
-    /// <summary>Asks for scheduling again if the pod still waits; sent by the index when capacity appears.</summary>
+    /// <summary>
+    /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still
+    /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it.
+    /// </summary>
+    Task<bool> Evict(string node, string reason, string message);
+
+    /// <summary>Re-reports the pod to the index and asks for scheduling again if it still waits (queue rebuild, reconciliation).</summary>
     [OneWay]
     Task Retry();
 
@@ -41,11 +49,17 @@ public interface IContainerGrain : IGrainWithStringKey
 /// <summary>A task agent over many pods: keeps a number of replicas of a template.</summary>
 public interface IWorkloadGrain : IGrainWithStringKey
 {
-    Task<Outcome> Create(PodSpec template, int replicas);
+    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null);
 
     Task<WorkloadView?> Get();
 
     Task<Outcome> Scale(int replicas);
+
+    Task<IReadOnlyList<PodEvent>> GetEvents();
+
+    /// <summary>One of this workload's pods reached Failed or Succeeded (one-way: a pod never waits on its workload).</summary>
+    [OneWay]
+    Task PodFinished(string pod, PodPhase phase, string? reason);
 
     Task<Outcome> Delete();
 }

@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -17,7 +18,8 @@ namespace MasOrleans.Grains.Nodes;
 public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     IOptions<TelemetryOptions> telemetryOptions,
-    TimeProvider clock) : Grain, INodeGrain
+    TimeProvider clock,
+    ILogger<NodeGrain> logger) : Grain, INodeGrain
 {
     private ClusterState _local = new();
     private bool _ready = true;
@@ -43,6 +45,7 @@ public sealed class NodeGrain(
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");
         state.State = new NodeState(spec, [], false);
+        AddEvent("Normal", "Registered", $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
         await state.WriteStateAsync();
         RebuildLocal();
         await Index.NodeChanged(View());
@@ -61,25 +64,73 @@ public sealed class NodeGrain(
             Unschedulable = patch.Unschedulable ?? spec.Unschedulable,
         };
         state.State = state.State with { Spec = updated };
+        if (updated.Unschedulable != spec.Unschedulable)
+            AddEvent("Normal", updated.Unschedulable ? "Cordoned" : "Uncordoned", updated.Unschedulable ? "node marked unschedulable" : "node schedulable again");
+        if (!ReferenceEquals(updated.Labels, spec.Labels) || !ReferenceEquals(updated.Taints, spec.Taints))
+            AddEvent("Normal", "Updated", "labels or taints changed");
         await state.WriteStateAsync();
         _local.UpdateNode(updated);
         await Index.NodeChanged(View());
         return Outcome.Success;
     }
 
-    public async Task<Outcome> Delete()
+    public async Task<Outcome> Delete(bool force = false)
     {
-        if (state.State.Spec is null) return NotFound();
-        if (state.State.Pods.Count > 0)
-            return Outcome.Conflict($"node '{this.GetPrimaryKeyString()}' still holds {state.State.Pods.Count} pod(s); delete them first (cordon the node to stop new ones)");
+        if (state.State.Spec is not { } spec) return NotFound();
+        if (state.State.Pods.Count == 0)
+        {
+            await Remove();
+            return Outcome.Success;
+        }
+        var pods = state.State.Pods.Select(p => p.Pod.Name).ToList();
+        if (!force)
+        {
+            // kubectl drain's rule: a pod no workload recreates would simply be lost.
+            var views = await Task.WhenAll(pods.Select(p => GrainFactory.GetGrain<IPodGrain>(p).Get()));
+            var bare = views.Where(v => v is { Workload: null }).Select(v => v!.Spec.Name).ToList();
+            if (bare.Count > 0)
+                return Outcome.Conflict($"node '{spec.Name}' holds {bare.Count} pod(s) no workload manages ({string.Join(", ", bare.Take(5))}); delete them first or pass force=true to evict them anyway");
+        }
+        if (!state.State.Draining)
+        {
+            state.State = state.State with { Draining = true, Spec = spec with { Unschedulable = true } };
+            AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {pods.Count} pod(s)");
+            await state.WriteStateAsync();
+            _local.UpdateNode(state.State.Spec!);
+            await Index.NodeChanged(View());
+        }
+        EvictAll(PodReasons.Drained, $"node {spec.Name} is being deleted");
+        return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
+    }
+
+    public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
+
+    public async Task ImagePulled(string image)
+    {
+        if (state.State.Spec is null || state.State.Images?.Contains(image) == true) return;
+        state.State = state.State with { Images = [.. state.State.Images ?? [], image] };
+        AddEvent("Normal", "ImagePulled", $"image {image} pulled and cached");
+        await state.WriteStateAsync();
+        await Index.NodeChanged(View());
+    }
+
+    /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
+    private void EvictAll(string reason, string message)
+    {
+        foreach (var bound in state.State.Pods)
+            _ = GrainFactory.GetGrain<IPodGrain>(bound.Pod.Name).Evict(this.GetPrimaryKeyString(), reason, message);
+    }
+
+    private async Task Remove()
+    {
         await state.ClearStateAsync();
         state.State = new NodeState();
         _heartbeat?.Dispose();
         _heartbeat = null;
         RebuildLocal();
         await Index.NodeRemoved(this.GetPrimaryKeyString());
+        logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
         DeactivateOnIdle();
-        return Outcome.Success;
     }
 
     public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus)
@@ -109,6 +160,11 @@ public sealed class NodeGrain(
     {
         if (!_local.Unbind(podName)) return false;
         state.State = state.State with { Pods = state.State.Pods.Where(p => p.Pod.Name != podName).ToList() };
+        if (state.State is { Draining: true, Pods.Count: 0 })
+        {
+            await Remove();
+            return true;
+        }
         await state.WriteStateAsync();
         await Index.NodeChanged(View());
         return true;
@@ -143,7 +199,16 @@ public sealed class NodeGrain(
     {
         var changed = ready != _ready;
         _ready = ready;
-        if (changed) _local.SetReady(0, ready);
+        if (changed)
+        {
+            _local.SetReady(0, ready);
+            var name = this.GetPrimaryKeyString();
+            if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
+            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {state.State.Pods.Count} pod(s)");
+            await state.WriteStateAsync();
+            // Its pods cannot be trusted to run any more: fail them so their workloads recreate them elsewhere.
+            if (!ready) EvictAll(PodReasons.NodeLost, $"node {name} stopped reporting telemetry");
+        }
         // Telemetry-aware policies read utilization too, so every reading refreshes the index's view.
         await Index.NodeChanged(View());
     }
@@ -160,7 +225,14 @@ public sealed class NodeGrain(
         }
     }
 
-    private NodeView View() => new(state.State.Spec!, _ready, state.State.Pods, _utilization, _lastTelemetry);
+    private NodeView View() => new(state.State.Spec!, _ready, state.State.Pods, _utilization, _lastTelemetry, state.State.Images, state.State.Draining);
+
+    private void AddEvent(string type, string reason, string message)
+    {
+        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], clock.GetUtcNow(), type, reason, message) };
+        using (logger.BeginScope(new Dictionary<string, object?> { ["Node"] = this.GetPrimaryKeyString() }))
+            logger.LogInformation("Node {Node} {Reason}: {Message}", this.GetPrimaryKeyString(), reason, message);
+    }
 
     private Outcome NotFound() => Outcome.NotFound($"node '{this.GetPrimaryKeyString()}' not found");
 }

@@ -29,9 +29,13 @@ public sealed class ContainerGrain(
         state.State = new ContainerState() with { Node = node, Image = image };
         await state.WriteStateAsync();
         var started = await runtime.StartAsync(node, Id, image);
+        if (!started.ImageWasCached && image is not null) _ = GrainFactory.GetGrain<INodeGrain>(node).ImagePulled(image);
         var now = clock.GetUtcNow();
-        DateTimeOffset? until = runSeconds is > 0 ? now.AddSeconds(runSeconds.Value) : null;
-        state.State = state.State with { Phase = ContainerPhase.Running, ImageWasCached = started.ImageWasCached, StartedAt = now, RunUntil = until };
+        DateTimeOffset? until = started.ExitAfter is { } exitAfter ? now + exitAfter : runSeconds is > 0 ? now.AddSeconds(runSeconds.Value) : null;
+        state.State = state.State with
+        {
+            Phase = ContainerPhase.Running, ImageWasCached = started.ImageWasCached, StartedAt = now, RunUntil = until, PlannedExitCode = started.ExitCode ?? 0,
+        };
         await state.WriteStateAsync();
         if (until is { } u) ScheduleExit(u);
         return View();
@@ -58,7 +62,7 @@ public sealed class ContainerGrain(
     {
         if (state.State.Phase != ContainerPhase.Running) return;
         await runtime.StopAsync(state.State.Node!, Id, cancellation);
-        state.State = state.State with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = 0 };
+        state.State = state.State with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = state.State.PlannedExitCode };
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IPodGrain>(PodName).ContainerChanged(View());
     }

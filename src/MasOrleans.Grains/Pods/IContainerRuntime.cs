@@ -12,7 +12,11 @@ public interface IContainerRuntime
     Task StopAsync(string node, string containerId, CancellationToken cancellation = default);
 }
 
-public sealed record ContainerStart(bool ImageWasCached);
+/// <summary>
+/// How a start went: whether the image was cached, and, when the runtime already knows the container will exit
+/// (a simulated failure), its exit code and after how long.
+/// </summary>
+public sealed record ContainerStart(bool ImageWasCached, int? ExitCode = null, TimeSpan? ExitAfter = null);
 
 /// <summary>Simulates pulls (cached per node, as a kubelet's image store) and starts with configurable delays.</summary>
 public sealed class SimulatedContainerRuntime(IOptions<ContainerRuntimeOptions> options) : IContainerRuntime
@@ -29,7 +33,18 @@ public sealed class SimulatedContainerRuntime(IOptions<ContainerRuntimeOptions> 
             if (!cached) await Task.Delay(options.Value.PullMilliseconds, cancellation);
         }
         await Task.Delay(options.Value.StartMilliseconds, cancellation);
-        return new ContainerStart(cached);
+        return FailingExitCode(image) is { } code
+            ? new ContainerStart(cached, code, TimeSpan.FromMilliseconds(options.Value.FailAfterMilliseconds))
+            : new ContainerStart(cached);
+    }
+
+    /// <summary>The test convention: an image tagged "exit-N" (e.g. "busybox:exit-1") makes the container exit with code N.</summary>
+    public static int? FailingExitCode(string? image)
+    {
+        var colon = image?.LastIndexOf(':') ?? -1;
+        if (colon < 0) return null;
+        var tag = image![(colon + 1)..];
+        return tag.StartsWith("exit-", StringComparison.Ordinal) && int.TryParse(tag[5..], out var code) ? code : null;
     }
 
     public Task StopAsync(string node, string containerId, CancellationToken cancellation = default) => Task.CompletedTask;

@@ -1,26 +1,42 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Pods;
 
 /// <summary>A task agent: owns one pod's lifecycle; placement comes from a scheduler worker, resources from a node grain.</summary>
 [GrainType("mas-pod")]
-public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState> state, TimeProvider clock) : Grain, IPodGrain
+public sealed class PodGrain(
+    [PersistentState("pod")] IPersistentState<PodState> state,
+    TimeProvider clock,
+    ILogger<PodGrain> logger) : Grain, IPodGrain
 {
-    /// <summary>Events beyond this are dropped oldest first; repeats are folded, so this is rarely reached.</summary>
-    private const int MaxEvents = 32;
-
     public const string MainContainer = "main";
 
     private string Name => this.GetPrimaryKeyString();
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private ISchedulingQueueGrain Queue => GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key);
     private IContainerGrain Container => GrainFactory.GetGrain<IContainerGrain>($"{Name}/{MainContainer}");
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Bound but never started (the silo died right after MarkScheduled): start the container now.
+        if (state.State is { Spec: not null, Phase: PodPhase.Scheduled }) StartContainerSoon();
+        return Task.CompletedTask;
+    }
 
     public async Task<Outcome> Create(PodSpec spec, string? workload)
     {
-        if (state.State.Spec is not null) return Outcome.Conflict($"pod '{spec.Name}' already exists");
+        if (state.State.Spec is not null)
+        {
+            // A silo that died between storing the pod and indexing/queueing it left the client without an answer;
+            // its retry lands here, so repair the pod's registration before refusing the duplicate.
+            await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+            if (state.State.Phase.IsWaiting()) RequestScheduling();
+            return Outcome.Conflict($"pod '{spec.Name}' already exists");
+        }
         var now = clock.GetUtcNow();
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
@@ -33,7 +49,7 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
     {
         var s = state.State;
         return Task.FromResult(s.Spec is null ? null
-            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt));
+            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason));
     }
 
     public async Task<Outcome> Delete()
@@ -43,12 +59,14 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
         // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
         await state.ClearStateAsync();
         state.State = new PodState();
+        _ = Queue.Remove(Name);
         if (s.NodeName is { } node)
         {
             await Container.Stop();
             await GrainFactory.GetGrain<INodeGrain>(node).Release(Name);
         }
         await Index.PodRemoved(Name);
+        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
         DeactivateOnIdle();
         return Outcome.Success;
     }
@@ -57,12 +75,11 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
     {
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting()) return s.NodeName == nodeName && s.Phase.HoldsNode();
-        state.State = s with { Phase = PodPhase.Scheduled, NodeName = nodeName, Gpus = gpus, Scores = scores, ScheduledBy = policy };
+        state.State = s with { Phase = PodPhase.Scheduled, NodeName = nodeName, Gpus = gpus, Scores = scores, ScheduledBy = policy, Reason = null };
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {nodeName}{devices} by policy '{policy}'");
         await Persist();
-        // Start the container off this call so the scheduler worker is not held by image pulls.
-        this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        StartContainerSoon();
         return true;
     }
 
@@ -77,10 +94,20 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
         else await Persist();
     }
 
-    public Task Retry()
+    public async Task Retry()
     {
-        if (state.State.Spec is not null && state.State.Phase.IsWaiting()) RequestScheduling();
-        return Task.CompletedTask;
+        if (state.State.Spec is null) return;
+        // Re-report first: a silo that died between this pod's state write and its index update left the index stale.
+        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+        if (state.State.Phase.IsWaiting()) RequestScheduling();
+    }
+
+    public async Task<bool> Evict(string node, string reason, string message)
+    {
+        var s = state.State;
+        if (s.Spec is null || !s.Phase.HoldsNode() || s.NodeName != node) return false;
+        await Finish(PodPhase.Failed, reason, message);
+        return true;
     }
 
     public async Task ContainerChanged(ContainerView container)
@@ -95,15 +122,30 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
                 AddEvent("Normal", "Started", container.Image is null ? "container started" : $"image {container.Image} {pulled}; container started");
                 await Persist();
                 break;
+            case ContainerPhase.Exited when container.ExitCode == 0:
+                await Finish(PodPhase.Succeeded, "Completed", "container exited with code 0");
+                break;
             case ContainerPhase.Exited:
-                var ok = container.ExitCode == 0;
-                state.State = s with { Phase = ok ? PodPhase.Succeeded : PodPhase.Failed };
-                AddEvent(ok ? "Normal" : "Warning", ok ? "Completed" : "Failed", $"container exited with code {container.ExitCode}");
-                await Persist();
-                await GrainFactory.GetGrain<INodeGrain>(s.NodeName!).Release(Name);
+                await Finish(PodPhase.Failed, PodReasons.Error, $"container exited with code {container.ExitCode}");
                 break;
         }
     }
+
+    /// <summary>Terminal phase first (persisted), then the node is freed: a crash in between leaves a reservation the reconciler frees.</summary>
+    private async Task Finish(PodPhase phase, string reason, string message)
+    {
+        var s = state.State;
+        state.State = s with { Phase = phase, Reason = reason };
+        AddEvent(phase == PodPhase.Succeeded ? "Normal" : "Warning", reason, message);
+        await Persist();
+        if (phase == PodPhase.Failed) await Container.Stop();
+        await GrainFactory.GetGrain<INodeGrain>(s.NodeName!).Release(Name);
+        if (s.Workload is { } workload) _ = GrainFactory.GetGrain<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
+    }
+
+    /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>
+    private void StartContainerSoon() =>
+        this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
 
     private async Task StartContainer(CancellationToken cancellation)
     {
@@ -114,8 +156,8 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
     }
 
     private void RequestScheduling() =>
-        // One-way: the API answers 202 without waiting; the worker reports back through MarkScheduled/MarkUnschedulable.
-        _ = GrainFactory.GetGrain<ISchedulerGrain>(0).Schedule(state.State.Spec!);
+        // One-way: the API answers 202 without waiting; the queue hands the pod to a worker in priority order.
+        _ = Queue.Enqueue(state.State.Spec!);
 
     private async Task Persist()
     {
@@ -125,13 +167,8 @@ public sealed class PodGrain([PersistentState("pod")] IPersistentState<PodState>
 
     private void AddEvent(string type, string reason, string message)
     {
-        var now = clock.GetUtcNow();
-        var events = state.State.Events.ToList();
-        if (events.Count > 0 && events[^1].Reason == reason && events[^1].Message == message)
-            events[^1] = events[^1] with { LastSeen = now, Count = events[^1].Count + 1 };
-        else
-            events.Add(new PodEvent(now, type, reason, message));
-        if (events.Count > MaxEvents) events.RemoveRange(0, events.Count - MaxEvents);
-        state.State = state.State with { Events = events };
+        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events, clock.GetUtcNow(), type, reason, message) };
+        using (logger.BeginScope(new Dictionary<string, object?> { ["Pod"] = Name, ["Node"] = state.State.NodeName }))
+            logger.LogInformation("Pod {Pod} {Reason}: {Message}", Name, reason, message);
     }
 }

@@ -13,7 +13,8 @@ public sealed record PodState(
     [property: Id(5)] IReadOnlyDictionary<string, long> Scores,
     [property: Id(6)] string? ScheduledBy,
     [property: Id(7)] string? Workload,
-    [property: Id(8)] DateTimeOffset CreatedAt)
+    [property: Id(8)] DateTimeOffset CreatedAt,
+    [property: Id(9)] string? Reason = null)
 {
     public PodState() : this(null, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, default) { }
 }
@@ -27,7 +28,8 @@ public sealed record ContainerState(
     [property: Id(4)] DateTimeOffset? StartedAt,
     [property: Id(5)] DateTimeOffset? FinishedAt,
     [property: Id(6)] int? ExitCode,
-    [property: Id(7)] DateTimeOffset? RunUntil)
+    [property: Id(7)] DateTimeOffset? RunUntil,
+    [property: Id(8)] int PlannedExitCode = 0)
 {
     public ContainerState() : this(ContainerPhase.Created, null, null, false, null, null, null, null) { }
 }

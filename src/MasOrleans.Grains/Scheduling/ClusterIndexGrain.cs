@@ -2,6 +2,8 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
@@ -11,11 +13,23 @@ namespace MasOrleans.Grains.Scheduling;
 /// and a version that changes with every node change so schedulers refresh only when needed. It also
 /// re-queues waiting pods when capacity appears (a node joins, frees resources, becomes ready or is uncordoned).
 /// </summary>
+/// <remarks>
+/// Reentrant so that many pods' changes share one storage write (group commit, see <see cref="GroupCommit"/>)
+/// instead of queueing one full write each; every handler mutates memory synchronously before its first await.
+/// </remarks>
 [GrainType("mas-cluster-index")]
-public sealed class ClusterIndexGrain(
+[Reentrant]
+public sealed partial class ClusterIndexGrain(
     [PersistentState("index")] IPersistentState<ClusterIndexState> state,
-    IOptions<SchedulerOptions> schedulerOptions) : Grain, IClusterIndexGrain
+    IOptions<SchedulerOptions> schedulerOptions,
+    ILogger<ClusterIndexGrain> logger) : Grain, IClusterIndexGrain
 {
+    private GroupCommit? _commit;
+    private GroupCommit Commit => _commit ??= new GroupCommit(() =>
+    {
+        state.State = state.State with { Nodes = [.. _nodes.Keys], Pods = new Dictionary<string, PodEntry>(_pods) };
+        return state.WriteStateAsync();
+    });
     private readonly SortedDictionary<string, NodeView> _nodes = new(StringComparer.Ordinal);
     private SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
     private long _version;
@@ -33,8 +47,11 @@ public sealed class ClusterIndexGrain(
             if (view is not null) _nodes[view.Name] = view;
         }
         _version = 1;
-        // Pods left waiting by a previous silo (or cut off mid-placement) are scheduled again.
-        ScheduleRetry();
+        // Pods left waiting by a previous silo (or cut off mid-placement) are scheduled again: waking the queue
+        // makes it ask every waiting pod to enqueue itself.
+        _ = GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key).ClusterChanged();
+        var period = TimeSpan.FromSeconds(schedulerOptions.Value.ReconcileSeconds);
+        this.RegisterGrainTimer(ReconcileReservations, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
     }
 
     public Task Warm() => Task.CompletedTask;
@@ -44,20 +61,15 @@ public sealed class ClusterIndexGrain(
         var isNew = !_nodes.TryGetValue(view.Name, out var before);
         _nodes[view.Name] = view;
         Bump();
-        if (isNew)
-        {
-            state.State = state.State with { Nodes = [.. _nodes.Keys] };
-            await state.WriteStateAsync();
-        }
         if (isNew || GainedCapacity(before!, view)) ScheduleRetry();
+        if (isNew) await Commit.Run();
     }
 
     public async Task NodeRemoved(string name)
     {
         if (!_nodes.Remove(name)) return;
         Bump();
-        state.State = state.State with { Nodes = [.. _nodes.Keys] };
-        await state.WriteStateAsync();
+        await Commit.Run();
     }
 
     public Task<ClusterSnapshot?> GetSnapshot(long knownVersion)
@@ -72,13 +84,19 @@ public sealed class ClusterIndexGrain(
     public async Task PodChanged(PodEntry entry)
     {
         _pods[entry.Name] = entry;
-        await SavePods();
+        await Commit.Run();
     }
 
     public async Task PodRemoved(string name)
     {
-        if (_pods.Remove(name)) await SavePods();
+        if (_pods.Remove(name)) await Commit.Run();
     }
+
+    public Task<IReadOnlyList<string>> WaitingPods() =>
+        Task.FromResult<IReadOnlyList<string>>(_pods.Values.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList());
+
+    public Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names) =>
+        Task.FromResult<IReadOnlyList<NodeView>>(names.Select(n => _nodes.GetValueOrDefault(n)).OfType<NodeView>().ToList());
 
     public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_pods, offset, limit, after));
 
@@ -107,15 +125,9 @@ public sealed class ClusterIndexGrain(
     public async Task SetDefaultPolicy(string policy)
     {
         state.State = state.State with { DefaultPolicy = policy };
-        await state.WriteStateAsync();
         Bump();
+        await Commit.Run();
         ScheduleRetry();
-    }
-
-    private async Task SavePods()
-    {
-        state.State = state.State with { Pods = _pods };
-        await state.WriteStateAsync();
     }
 
     private void Bump()
@@ -144,9 +156,8 @@ public sealed class ClusterIndexGrain(
     {
         _retryTimer?.Dispose();
         _retryTimer = null;
-        foreach (var pod in _pods.Values.Where(p => p.Phase.IsWaiting()))
-            _ = GrainFactory.GetGrain<IPodGrain>(pod.Name).Retry();
-        return Task.CompletedTask;
+        // The queue moves its unschedulable pods back to active (or backoff) in priority order.
+        return GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key).ClusterChanged();
     }
 }
 

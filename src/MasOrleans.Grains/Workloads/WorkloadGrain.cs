@@ -1,32 +1,47 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Workloads;
 
-[GenerateSerializer, Alias("mas.workload-state")]
-public sealed record WorkloadState(
-    [property: Id(0)] PodSpec? Template,
-    [property: Id(1)] int Replicas,
-    [property: Id(2)] IReadOnlyList<string> Pods)
-{
-    public WorkloadState() : this(null, 0, []) { }
-}
-
-/// <summary>A task agent over replicas: creates pods named "{workload}-{suffix}" or deletes the newest to match.</summary>
+/// <summary>
+/// The workload controller (seed 000's workload_controller, seed 004's perceive-decide-act loop): on every pod
+/// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
+/// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
+/// ones newest first, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
+/// </summary>
 [GrainType("mas-workload")]
-public sealed class WorkloadGrain([PersistentState("workload")] IPersistentState<WorkloadState> state) : Grain, IWorkloadGrain
+public sealed class WorkloadGrain(
+    [PersistentState("workload")] IPersistentState<WorkloadState> state,
+    IOptions<WorkloadOptions> options,
+    TimeProvider clock,
+    ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain, IRemindable
 {
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private const string ResyncReminder = "resync";
     private string Name => this.GetPrimaryKeyString();
+    private IGrainTimer? _resync;
+    private IGrainTimer? _backoffTimer;
 
-    public async Task<Outcome> Create(PodSpec template, int replicas)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Template is not null) StartLoop();
+        return Task.CompletedTask;
+    }
+
+    public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
-        state.State = new WorkloadState(template, replicas, []);
+        if (autoscale is not null) replicas = Math.Clamp(replicas, autoscale.MinReplicas, autoscale.MaxReplicas);
+        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale);
+        AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
         await state.WriteStateAsync();
-        await Reconcile();
+        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        StartLoop();
+        await Reconcile(autoscale: false);
         return Outcome.Success;
     }
 
@@ -35,47 +50,180 @@ public sealed class WorkloadGrain([PersistentState("workload")] IPersistentState
         if (state.State.Template is not { } template) return null;
         var views = await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.GetGrain<IPodGrain>(p).Get()));
         var pods = views.Where(v => v is not null).Select(v => new PodEntry(v!.Spec.Name, v.Phase, v.NodeName)).ToList();
-        return new WorkloadView(Name, state.State.Replicas, pods.Count(p => p.Phase == PodPhase.Running), template, pods);
+        return new WorkloadView(Name, state.State.Replicas, pods.Count(p => p.Phase == PodPhase.Running), template, pods,
+            pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale);
     }
+
+    public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
 
     public async Task<Outcome> Scale(int replicas)
     {
         if (state.State.Template is null) return NotFound();
+        if (state.State.Autoscale is { } a) replicas = Math.Clamp(replicas, a.MinReplicas, a.MaxReplicas);
+        if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
         await state.WriteStateAsync();
-        await Reconcile();
+        await Reconcile(autoscale: false);
         return Outcome.Success;
     }
 
     public async Task<Outcome> Delete()
     {
         if (state.State.Template is null) return NotFound();
-        await Scale(0);
+        state.State = state.State with { Replicas = 0, Autoscale = null, NextCreateAt = null };
+        await Reconcile(autoscale: false);
         await state.ClearStateAsync();
         state.State = new WorkloadState();
+        if (await this.GetReminder(ResyncReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        _resync?.Dispose();
+        _backoffTimer?.Dispose();
         DeactivateOnIdle();
         return Outcome.Success;
     }
 
-    /// <summary>Each pod change is persisted as it happens, so a crash mid-way resumes without orphans.</summary>
-    private async Task Reconcile()
+    public Task PodFinished(string pod, PodPhase phase, string? reason) =>
+        state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
+
+    private void StartLoop()
     {
-        var template = state.State.Template!;
+        if (_resync is not null) return;
+        var period = TimeSpan.FromSeconds(options.Value.ResyncSeconds);
+        _resync = this.RegisterGrainTimer(_ => Reconcile(autoscale: true), new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    /// <summary>One level-triggered pass: perceive the pods, decide, act; everything is persisted as it happens.</summary>
+    private async Task Reconcile(bool autoscale)
+    {
+        if (state.State.Template is not { } template) return;
+        var now = clock.GetUtcNow();
+        var views = await Task.WhenAll(state.State.Pods.Select(async p => (Name: p, View: await GrainFactory.GetGrain<IPodGrain>(p).Get())));
+        var changed = await RemoveFinished(views, now);
+        var live = views.Where(v => v.View is { Phase: not (PodPhase.Failed or PodPhase.Succeeded) }).Select(v => v.View!).ToList();
+        changed |= TrackHealth(live, now);
+        if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live, now);
+        if (changed) await state.WriteStateAsync();
+        await CreateMissing(template, now);
+        await RemoveExtra();
+    }
+
+    private async Task<bool> RemoveFinished((string Name, PodView? View)[] views, DateTimeOffset now)
+    {
+        var changed = false;
+        foreach (var (pod, view) in views)
+        {
+            if (view is { Phase: not (PodPhase.Failed or PodPhase.Succeeded) }) continue;
+            if (view is null) AddEvent("Warning", "PodMissing", $"pod {pod} no longer exists; replacing it");
+            else if (view.Phase == PodPhase.Succeeded) AddEvent("Normal", "PodCompleted", $"pod {pod} completed; replacing it");
+            else if (PodReasons.IsEviction(view.Reason)) AddEvent("Normal", "PodEvicted", $"pod {pod} was evicted ({view.Reason}) from {view.NodeName}; replacing it now");
+            else
+            {
+                // The pod itself failed: back off exponentially before the next one, as kubelet's CrashLoopBackOff.
+                var failures = state.State.ConsecutiveFailures + 1;
+                var delay = Math.Min(options.Value.FailureBackoffSeconds * Math.Pow(2, failures - 1), options.Value.MaxFailureBackoffSeconds);
+                state.State = state.State with { ConsecutiveFailures = failures, NextCreateAt = now.AddSeconds(delay) };
+                AddEvent("Warning", "BackOff", $"pod {pod} failed ({view.Reason}: {view.Events.LastOrDefault()?.Message}); failure {failures} in a row, replacing it in {delay:0.#} s");
+            }
+            if (view is not null) await GrainFactory.GetGrain<IPodGrain>(pod).Delete();
+            state.State = state.State with { Pods = state.State.Pods.Where(p => p != pod).ToList() };
+            changed = true;
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// Forgets past failures only after every replica has run for <see cref="WorkloadOptions.BackoffResetSeconds"/>
+    /// (kubelet resets its crash-loop backoff after 10 minutes of running), so a pod that starts and then dies does
+    /// not reset the backoff each time.
+    /// </summary>
+    private bool TrackHealth(List<PodView> live, DateTimeOffset now)
+    {
+        var healthy = live.Count > 0 && live.Count == state.State.Replicas && live.All(v => v.Phase == PodPhase.Running);
+        if (!healthy) return SetHealthySince(null);
+        if (state.State.HealthySince is not { } since) return SetHealthySince(now);
+        if (state.State.ConsecutiveFailures == 0 || now - since < TimeSpan.FromSeconds(options.Value.BackoffResetSeconds)) return false;
+        state.State = state.State with { ConsecutiveFailures = 0 };
+        return true;
+    }
+
+    private bool SetHealthySince(DateTimeOffset? since)
+    {
+        if (state.State.HealthySince == since) return false;
+        state.State = state.State with { HealthySince = since };
+        return true;
+    }
+
+    /// <summary>Perceive (utilization of the nodes its running pods use, fed by the telemetry stream), decide (seed 001), act.</summary>
+    private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live, DateTimeOffset now)
+    {
+        var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).Distinct().ToList();
+        if (nodes.Count == 0) return false;
+        var views = await GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetNodes(nodes);
+        var readings = views.Where(v => v.LastTelemetry is not null && v.Utilization.ContainsKey("cpu")).Select(v => v.Utilization["cpu"]).ToList();
+        if (readings.Count == 0) return false;
+        var utilization = readings.Average() * 100;
+        // Decided and recorded at one instant, so event times show exactly the cooldowns that were applied.
+        var decidedAt = clock.GetUtcNow();
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt);
+        if (decision.Reason == "ScaleUnchanged") return false;
+        AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
+        if (decision.Changes(state.State.Replicas))
+            state.State = state.State with { Replicas = decision.Desired, LastScaleAt = decidedAt };
+        return true;
+    }
+
+    private async Task CreateMissing(PodSpec template, DateTimeOffset now)
+    {
+        if (state.State.Pods.Count >= state.State.Replicas) return;
+        if (state.State.NextCreateAt is { } next && next > now)
+        {
+            ArmBackoff(next - now);
+            return;
+        }
+        var created = new List<string>();
         while (state.State.Pods.Count < state.State.Replicas)
         {
             var name = $"{Name}-{Suffix()}";
-            var created = await GrainFactory.GetGrain<IPodGrain>(name).Create(template with { Name = name }, Name);
-            if (!created.IsOk) continue; // name taken: draw another suffix
+            var outcome = await GrainFactory.GetGrain<IPodGrain>(name).Create(template with { Name = name }, Name);
+            if (!outcome.IsOk) continue; // name taken: draw another suffix
+            // Persisted per pod, so a crash mid-way resumes without orphans.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };
             await state.WriteStateAsync();
+            created.Add(name);
         }
+        AddEvent("Normal", "SuccessfulCreate", $"created {created.Count} pod(s): {string.Join(", ", created.Take(10))}{(created.Count > 10 ? ", ..." : "")}");
+        await state.WriteStateAsync();
+    }
+
+    private async Task RemoveExtra()
+    {
+        var removed = new List<string>();
         while (state.State.Pods.Count > state.State.Replicas)
         {
             var victim = state.State.Pods[^1];
             await GrainFactory.GetGrain<IPodGrain>(victim).Delete();
             state.State = state.State with { Pods = state.State.Pods.Take(state.State.Pods.Count - 1).ToList() };
             await state.WriteStateAsync();
+            removed.Add(victim);
         }
+        if (removed.Count == 0) return;
+        AddEvent("Normal", "SuccessfulDelete", $"deleted {removed.Count} pod(s), newest first: {string.Join(", ", removed.Take(10))}");
+        await state.WriteStateAsync();
+    }
+
+    private void ArmBackoff(TimeSpan due)
+    {
+        _backoffTimer?.Dispose();
+        _backoffTimer = this.RegisterGrainTimer(_ => Reconcile(autoscale: false), new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private void AddEvent(string type, string reason, string message, DateTimeOffset? at = null)
+    {
+        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], at ?? clock.GetUtcNow(), type, reason, message) };
+        using (logger.BeginScope(new Dictionary<string, object?> { ["Workload"] = Name }))
+            logger.LogInformation("Workload {Workload} {Reason}: {Message}", Name, reason, message);
     }
 
     private static string Suffix() => string.Create(5, 0, (span, _) =>

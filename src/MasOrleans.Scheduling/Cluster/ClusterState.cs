@@ -69,6 +69,40 @@ public sealed class ClusterState
     public static long NonZeroMemoryOf(PodSpec pod) => pod.Requests.MemoryBytes == 0 ? DefaultMemoryRequest : pod.Requests.MemoryBytes;
 
     public bool[] Ready { get; private set; } = new bool[16];
+
+    /// <summary>True when no node is NotReady: NodeReady's filter then has nothing to reject (a vectorized scan, no counter to go stale).</summary>
+    public bool AllReady => !Ready.AsSpan(0, NodeCount).Contains(false);
+
+    /// <summary>True when some node is cordoned: NodeUnschedulable's filter skips otherwise.</summary>
+    public bool AnyUnschedulable => Unschedulable.AsSpan(0, NodeCount).Contains(true);
+
+    // Taint summaries kept with the specs (which change only through AddNode/UpdateNode), so taint plugins skip
+    // untainted clusters and nodes without walking each node's taint list.
+    private bool[] _hasHardTaints = new bool[16];
+    private bool[] _hasPreferNoScheduleTaints = new bool[16];
+
+    /// <summary>Nodes with a NoSchedule or NoExecute taint (what TaintToleration's filter checks).</summary>
+    public int NodesWithHardTaints { get; private set; }
+
+    /// <summary>Nodes with a PreferNoSchedule taint (what TaintToleration's score counts).</summary>
+    public int NodesWithPreferNoScheduleTaints { get; private set; }
+
+    public bool HasHardTaints(int node) => _hasHardTaints[node];
+    public bool HasPreferNoScheduleTaints(int node) => _hasPreferNoScheduleTaints[node];
+
+    private void SetTaintFlags(int node, IReadOnlyList<Taint> taints)
+    {
+        bool hard = false, prefer = false;
+        for (var i = 0; i < taints.Count; i++)
+        {
+            if (taints[i].Effect == TaintEffects.PreferNoSchedule) prefer = true;
+            else hard = true;
+        }
+        NodesWithHardTaints += (hard ? 1 : 0) - (_hasHardTaints[node] ? 1 : 0);
+        NodesWithPreferNoScheduleTaints += (prefer ? 1 : 0) - (_hasPreferNoScheduleTaints[node] ? 1 : 0);
+        _hasHardTaints[node] = hard;
+        _hasPreferNoScheduleTaints[node] = prefer;
+    }
     public bool[] Unschedulable { get; private set; } = new bool[16];
     public List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
     public HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
@@ -151,6 +185,8 @@ public sealed class ClusterState
         NonZeroMemory[n] = 0;
         Ready[n] = ready;
         Unschedulable[n] = spec.Unschedulable;
+        _hasHardTaints[n] = _hasPreferNoScheduleTaints[n] = false;
+        SetTaintFlags(n, spec.Taints);
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
         PodsWithAffinity[n] = 0;
@@ -165,6 +201,7 @@ public sealed class ClusterState
         if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
         _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
         Unschedulable[n] = spec.Unschedulable;
+        SetTaintFlags(n, spec.Taints);
         Touch(n);
     }
 
@@ -311,6 +348,8 @@ public sealed class ClusterState
         NonZeroCpu = Grow(NonZeroCpu, size);
         NonZeroMemory = Grow(NonZeroMemory, size);
         Unschedulable = Grow(Unschedulable, size);
+        _hasHardTaints = Grow(_hasHardTaints, size);
+        _hasPreferNoScheduleTaints = Grow(_hasPreferNoScheduleTaints, size);
         Pods = Grow(Pods, size);
         Images = Grow(Images, size);
         PodsWithAffinity = Grow(PodsWithAffinity, size);

@@ -35,6 +35,26 @@ public interface IScorePlugin
     void Normalize(SchedulingContext context, ReadOnlySpan<int> feasibleNodes, Span<long> scores) { }
 }
 
+/// <summary>
+/// Optional fast path for a filter: verdicts for many nodes in one call. For every i whose
+/// <paramref name="reasons"/>[i] is still null (earlier filters passed the node), set it to what
+/// <see cref="IFilterPlugin.Filter"/> would return for nodes[i]; leave the others alone.
+/// </summary>
+public interface IBatchFilterPlugin : IFilterPlugin
+{
+    void FilterBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<string?> reasons);
+}
+
+/// <summary>
+/// Optional fast path for a score plugin: raw scores for many nodes in one call, so the per-node interface
+/// call and set-up are paid once per pod. Must give exactly what <see cref="IScorePlugin.Score"/> gives per node
+/// (ProfileScheduler's reference mode and the equivalence tests check this).
+/// </summary>
+public interface IBatchScorePlugin : IScorePlugin
+{
+    void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores);
+}
+
 /// <summary>Chooses the GPU devices a pod takes on its chosen node.</summary>
 public interface IGpuDeviceSelector
 {

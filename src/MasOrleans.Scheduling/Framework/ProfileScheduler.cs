@@ -7,8 +7,39 @@ namespace MasOrleans.Scheduling.Framework;
 /// Runs one profile's filter and score plugins over a cluster, as kube-scheduler's scheduling cycle
 /// does. Buffers are reused between calls, so one instance serves one thread at a time.
 /// </summary>
-public sealed class ProfileScheduler(SchedulingProfile profile)
+public sealed partial class ProfileScheduler
 {
+    /// <param name="fastPaths">
+    /// True (the default) takes the fast paths: filters that skip in PreFilter leave the node loop and batch
+    /// score plugins score all feasible nodes in one call. False is the reference mode: every filter on each evaluated
+    /// node and one Score call per node; it picks exactly the same nodes, and the tests hold the two together.
+    /// </param>
+    public ProfileScheduler(SchedulingProfile profile, bool fastPaths)
+    {
+        Profile = profile;
+        FastPaths = fastPaths;
+        var scores = profile.Scores;
+        _batchScores = scores.Select(s => fastPaths ? s.Plugin as IBatchScorePlugin : null).ToArray();
+        // One entry per distinct plugin name, holding the last plugin of that name (a dictionary filled in order would).
+        var names = new List<string>();
+        var lastByName = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var p = 0; p < scores.Count; p++)
+        {
+            if (!lastByName.ContainsKey(scores[p].Plugin.Name)) names.Add(scores[p].Plugin.Name);
+            lastByName[scores[p].Plugin.Name] = p;
+        }
+        _scoreNames = names.ToArray();
+        _scoreNameSources = names.Select(n => lastByName[n]).ToArray();
+    }
+
+    public ProfileScheduler(SchedulingProfile profile) : this(profile, fastPaths: true) { }
+
+    public bool FastPaths { get; }
+
+    private readonly IBatchScorePlugin?[] _batchScores;
+    private readonly string[] _scoreNames;
+    private readonly int[] _scoreNameSources;
+
     /// <summary>kube-scheduler's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind.</summary>
     public const int MinFeasibleNodesToFind = 100;
     public const int MinFeasibleNodesPercentageToFind = 5;
@@ -16,24 +47,10 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     private int[] _feasible = [];
     private long[] _totals = [];
     private long[][] _perPlugin = [];
-    private IFilterPlugin[] _activeFilters = [];
-    private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
-    private int _failureReasonCount;
-
-    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
-    private void CountFailure(string reason)
-    {
-        for (var i = 0; i < _failureReasonCount; i++)
-        {
-            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
-        }
-        if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
-        _failureReasons[_failureReasonCount++] = (reason, 1);
-    }
     private int _nextStartNodeIndex;
     private readonly Dictionary<string, int> _failureCounts = new(StringComparer.Ordinal);
 
-    public SchedulingProfile Profile { get; } = profile;
+    public SchedulingProfile Profile { get; }
 
     /// <summary>How many feasible nodes to find before scoring, per kube-scheduler's numFeasibleNodesToFind.</summary>
     public static int NumFeasibleNodesToFind(int percentageOfNodesToScore, int numAllNodes)
@@ -53,12 +70,18 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
     {
         var context = new SchedulingContext(cluster, pod, random);
         var feasibleCount = FindFeasible(context, out var evaluated);
-        if (feasibleCount == 0) return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+        if (feasibleCount == 0)
+        {
+            _failureCounts.Clear();
+            foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
+                _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
+            return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+        }
         var feasible = _feasible.AsSpan(0, feasibleCount);
 
         int chosen;
         long chosenTotal = 0;
-        var pluginScores = new Dictionary<string, long>();
+        var pluginScores = PluginScoreMap.Empty;
         if (feasibleCount == 1)
         {
             // kube-scheduler skips scoring when only one node is feasible.
@@ -70,7 +93,9 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
             var best = SelectHost(cluster, feasible, totals, random);
             chosen = feasible[best];
             chosenTotal = totals[best];
-            for (var p = 0; p < Profile.Scores.Count; p++) pluginScores[Profile.Scores[p].Plugin.Name] = _perPlugin[p][best];
+            var chosenScores = new long[_scoreNames.Length];
+            for (var i = 0; i < chosenScores.Length; i++) chosenScores[i] = _perPlugin[_scoreNameSources[i]][best];
+            pluginScores = new PluginScoreMap(_scoreNames, chosenScores);
         }
         return new ScheduleResult
         {
@@ -163,51 +188,6 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
         };
     }
 
-    private int FindFeasible(SchedulingContext context, out int evaluated)
-    {
-        var cluster = context.Cluster;
-        var all = cluster.NodeCount;
-        if (_feasible.Length < all)
-        {
-            _feasible = new int[all];
-            _totals = new long[all];
-        }
-        _failureCounts.Clear();
-        _failureReasonCount = 0;
-        // Filters that skipped in PreFilter pass every node, so the node loop leaves them out.
-        if (_activeFilters.Length < Profile.Filters.Count) _activeFilters = new IFilterPlugin[Profile.Filters.Count];
-        var activeCount = 0;
-        foreach (var f in Profile.Filters)
-        {
-            f.PreFilter(context);
-            if (!context.IsSkipped(f, out _)) _activeFilters[activeCount++] = f;
-        }
-        var active = _activeFilters.AsSpan(0, activeCount);
-        var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
-        var start = all == 0 ? 0 : _nextStartNodeIndex % all;
-        var found = 0;
-        evaluated = 0;
-        for (var k = 0; k < all && found < toFind; k++)
-        {
-            var n = start + k;
-            if (n >= all) n -= all;
-            evaluated++;
-            string? reason = null;
-            foreach (var filter in active)
-            {
-                reason = filter.Filter(context, n);
-                if (reason is not null) break;
-            }
-            if (reason is null) _feasible[found++] = n;
-            else CountFailure(reason);
-        }
-        foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
-            _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
-        // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
-        if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
-        return found;
-    }
-
     private Span<long> ScoreAll(SchedulingContext context, ReadOnlySpan<int> feasible)
     {
         var totals = _totals.AsSpan(0, feasible.Length);
@@ -226,7 +206,8 @@ public sealed class ProfileScheduler(SchedulingProfile profile)
                 if (constant != 0) foreach (ref var t in totals) t += constant * weight;
                 continue;
             }
-            for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
+            if (_batchScores[p] is { } batch) batch.ScoreBatch(context, feasible, scores);
+            else for (var i = 0; i < feasible.Length; i++) scores[i] = plugin.Score(context, feasible[i]);
             plugin.Normalize(context, feasible, scores);
             for (var i = 0; i < feasible.Length; i++) totals[i] += scores[i] * weight;
         }

@@ -11,7 +11,7 @@ public sealed record ScheduleResult
     public GpuAllocation Gpus { get; init; } = GpuAllocation.None;
     public long TotalScore { get; init; }
     /// <summary>Per plugin, the chosen node's normalized score (empty when only one node was feasible).</summary>
-    public IReadOnlyDictionary<string, long> PluginScores { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<string, long> PluginScores { get; init; } = PluginScoreMap.Empty;
     public int FeasibleNodes { get; init; }
     public int EvaluatedNodes { get; init; }
     /// <summary>kube-scheduler style: "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) were unschedulable."</summary>

@@ -7,7 +7,9 @@ namespace MasOrleans.Scheduling.Framework;
 /// <summary>One pod's scheduling cycle: the cluster, the pod, and scratch state plugins keep between phases.</summary>
 public sealed class SchedulingContext
 {
-    private readonly Dictionary<string, object> _state = new(StringComparer.Ordinal);
+    // Created on first use: most pods' cycles keep no keyed state, and the hot path should not pay for it.
+    private Dictionary<string, object>? _state;
+    private readonly ResourceVector _requests;
 
     public SchedulingContext(ClusterState cluster, PodSpec pod, Random random)
     {
@@ -15,25 +17,34 @@ public sealed class SchedulingContext
         Pod = pod;
         Random = random;
         Gpu = pod.Gpu;
-        Requests = pod.Requests;
+        _requests = pod.Requests;
+        for (var d = 0; d < ResourceNames.Count; d++)
+            if (_requests[d] != 0) RequestedDimensionMask |= 1 << d;
     }
 
     public ClusterState Cluster { get; }
     public PodSpec Pod { get; }
     public Random Random { get; }
     public GpuRequest Gpu { get; }
-    public ResourceVector Requests { get; }
+    public ResourceVector Requests => _requests;
+
+    /// <summary>The pod's request in one dimension, read in place (no copy of the whole vector).</summary>
+    public long RequestOf(int dimension) => _requests[dimension];
+
+    /// <summary>Bit d set when the pod requests dimension d: fit checks visit only those, lowest first.</summary>
+    public int RequestedDimensionMask { get; }
 
     /// <summary>Per-cycle plugin data (kube-scheduler's CycleState), keyed by plugin name.</summary>
     public T GetOrAdd<T>(string key, Func<T> create) where T : class
     {
+        _state ??= new Dictionary<string, object>(StringComparer.Ordinal);
         if (_state.TryGetValue(key, out var existing)) return (T)existing;
         var created = create();
         _state[key] = created;
         return created;
     }
 
-    public void Set(string key, object value) => _state[key] = value;
+    public void Set(string key, object value) => (_state ??= new Dictionary<string, object>(StringComparer.Ordinal))[key] = value;
 
     private List<(object Plugin, object State)>? _pluginStates;
 
@@ -65,7 +76,7 @@ public sealed class SchedulingContext
     /// and the framework neither calls its Filter (the node passes) nor its Score (every node gets
     /// <paramref name="constantScore"/>). Plugins must still answer correctly if called anyway (Explain does).
     /// </summary>
-    public void Skip(object plugin, long constantScore = 0) => (_skipped ??= []).Add((plugin, constantScore));
+    public void Skip(object plugin, long constantScore = 0) => (_skipped ??= new(8)).Add((plugin, constantScore)); // most plugins skip for plain pods
 
     public bool IsSkipped(object plugin, out long constantScore)
     {
@@ -81,7 +92,7 @@ public sealed class SchedulingContext
     }
     public bool TryGet<T>(string key, out T? value) where T : class
     {
-        if (_state.TryGetValue(key, out var v)) { value = (T)v; return true; }
+        if (_state is not null && _state.TryGetValue(key, out var v)) { value = (T)v; return true; }
         value = null;
         return false;
     }

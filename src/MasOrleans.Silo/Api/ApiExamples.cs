@@ -69,7 +69,43 @@ public static class ApiExamples
         pods = new[] { new { name = "web-x7k2p", phase = "running", nodeName = "node-1" }, new { name = "web-q4m9z", phase = "running", nodeName = "node-2" } },
     };
 
+    private static object Events(string kind, string name, string reason, string message) => new
+    {
+        kind, name,
+        items = new[] { new { lastSeen = "2026-01-01T00:00:00Z", type = "Normal", reason, message, count = 1 } },
+    };
+
     private static readonly object PodList = new { items = new[] { new { name = "train-1", phase = "running", nodeName = "gpu-node-1" } }, total = 1, @continue = (string?)null };
+
+    private static readonly object ExplainView = new
+    {
+        policy = "kube",
+        pod = "train-1",
+        chosenNode = "gpu-node-1",
+        gpus = new { devices = new[] { 0 }, milliPerDevice = 500 },
+        failureMessage = (string?)null,
+        nodes = new object[]
+        {
+            new
+            {
+                node = "gpu-node-1", feasible = true,
+                filters = new[] { new { plugin = "NodeResourcesFit", passed = true, reason = (string?)null } },
+                scores = new[]
+                {
+                    new { plugin = "NodeResourcesFit", weight = 1, rawScore = 81L, normalizedScore = 81L, weightedScore = 81L },
+                    new { plugin = "NodeResourcesBalancedAllocation", weight = 1, rawScore = 96L, normalizedScore = 96L, weightedScore = 96L },
+                },
+                totalScore = 177L,
+            },
+            new
+            {
+                node = "cpu-node-1", feasible = false,
+                filters = new[] { new { plugin = "NodeResourcesFit", passed = false, reason = "Insufficient nvidia.com/gpu" } },
+                scores = Array.Empty<object>(),
+                totalScore = 0L,
+            },
+        },
+    };
 
     public static readonly IReadOnlyDictionary<string, Example> ByRoute = new Dictionary<string, Example>(StringComparer.OrdinalIgnoreCase)
     {
@@ -78,6 +114,9 @@ public static class ApiExamples
         ["GET api/v1/nodes/{name}"] = new(null, "200", NodeView),
         ["PATCH api/v1/nodes/{name}"] = new(new { labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "H100" }, unschedulable = false }, "200", NodeView),
         ["DELETE api/v1/nodes/{name}"] = new(null, "204", null),
+        ["GET api/v1/nodes/{name}/events"] = new(null, "200", Events("Node", "gpu-node-1", "NodeNotReady", "no telemetry for 30 s; node is NotReady, evicting 2 pod(s)")),
+        ["GET api/v1/pods/{name}/events"] = new(null, "200", Events("Pod", "train-1", "Scheduled", "Successfully assigned train-1 to gpu-node-1 by policy 'kube'")),
+        ["GET api/v1/workloads/{name}/events"] = new(null, "200", Events("Workload", "web", "ScaledUp", "cpu 91% vs target 70%: 2 -> 3 replica(s)")),
         ["POST api/v1/nodes/{name}/cordon"] = new(null, "200", NodeView),
         ["POST api/v1/nodes/{name}/uncordon"] = new(null, "200", NodeView),
         ["POST api/v1/nodes/{name}/telemetry"] = new(new { utilization = new Dictionary<string, double> { ["cpu"] = 0.42, ["memory"] = 0.6 } }, "202",
@@ -86,12 +125,18 @@ public static class ApiExamples
         ["GET api/v1/pods"] = new(null, "200", PodList),
         ["GET api/v1/pods/{name}"] = new(null, "200", PodView),
         ["DELETE api/v1/pods/{name}"] = new(null, "204", null),
-        ["POST api/v1/workloads"] = new(new { name = "web", replicas = 2, template = new { requests = new Dictionary<string, string> { ["cpu"] = "500m", ["memory"] = "256Mi" }, image = "nginx:1.27" } }, "201", WorkloadView),
+        ["POST api/v1/workloads"] = new(new
+        {
+            name = "web", replicas = 2,
+            template = new { requests = new Dictionary<string, string> { ["cpu"] = "500m", ["memory"] = "256Mi" }, image = "nginx:1.27" },
+            autoscale = new { minReplicas = 2, maxReplicas = 10, targetCpuUtilization = 70, scaleUpCooldownSeconds = 60, scaleDownCooldownSeconds = 300 },
+        }, "201", WorkloadView),
         ["GET api/v1/workloads/{name}"] = new(null, "200", WorkloadView),
         ["DELETE api/v1/workloads/{name}"] = new(null, "204", null),
         ["PUT api/v1/workloads/{name}/scale"] = new(new { replicas = 3 }, "200", WorkloadView),
         ["GET api/v1/scheduler/policies"] = new(null, "200", new { defaultPolicy = "kube", policies = new[] { new { name = "kube", description = "kube-scheduler's default profile (v1.35 formulas)." } } }),
         ["PUT api/v1/scheduler/policy"] = new(new { policy = "random" }, "200", new { policy = "random" }),
+        ["POST api/v1/scheduler/explain"] = new(new { pod = PodBody, policy = "kube" }, "200", ExplainView),
         ["GET api/v1/cluster"] = new(null, "200", new
         {
             nodes = 2, readyNodes = 2,

@@ -15,7 +15,8 @@ public static class NodesApi
         api.MapGet("", List).WithSummary("List nodes (paged)");
         api.MapGet("/{name}", Get).WithSummary("Get a node with its allocation per dimension and per GPU device");
         api.MapPatch("/{name}", Patch).WithSummary("Change a node's labels, taints or unschedulable flag");
-        api.MapDelete("/{name}", Delete).WithSummary("Remove a node that holds no pods");
+        api.MapDelete("/{name}", Delete).WithSummary("Remove a node: an empty one at once (204); otherwise cordon, evict its pods so their workloads recreate them elsewhere, and remove it when empty (202). 409 when it holds pods no workload manages, unless force=true");
+        api.MapGet("/{name}/events", Events).WithSummary("A node's events (registered, cordoned, not ready, draining, images pulled...)");
         api.MapPost("/{name}/cordon", (string name, IGrainFactory grains) => SetUnschedulable(name, true, grains)).WithSummary("Mark a node unschedulable");
         api.MapPost("/{name}/uncordon", (string name, IGrainFactory grains) => SetUnschedulable(name, false, grains)).WithSummary("Mark a node schedulable again");
         api.MapPost("/{name}/telemetry", PostTelemetry).WithSummary("Publish a utilization reading onto the telemetry stream");
@@ -45,16 +46,18 @@ public static class NodesApi
     private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Patch(
         string name, NodePatchRequest body, IGrainFactory grains)
     {
-        if (Validation.CheckTaints(body.Taints) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckNodePatch(body) is { } error) return Problems.BadRequest(error);
         return await Apply(name, new NodePatch(body.Labels, body.Taints, body.Unschedulable), grains);
     }
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Delete(string name, IGrainFactory grains)
+    private static async Task<Results<NoContent, Accepted<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Delete(
+        string name, IGrainFactory grains, bool? force)
     {
-        var outcome = await grains.GetGrain<INodeGrain>(name).Delete();
+        var outcome = await grains.GetGrain<INodeGrain>(name).Delete(force ?? false);
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.NoContent(),
+            OutcomeCode.Accepted => TypedResults.Accepted($"/api/v1/nodes/{name}", new ProblemDetails { Status = 202, Title = "Draining", Detail = outcome.Error }),
             OutcomeCode.NotFound => Problems.NotFound(outcome.Error!),
             _ => Problems.Conflict(outcome.Error!),
         };
@@ -82,6 +85,13 @@ public static class NodesApi
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, name));
         await stream.OnNextAsync(reading);
         return TypedResults.Accepted($"/api/v1/nodes/{name}", new TelemetryAccepted(name, reading.Utilization, reading.At));
+    }
+
+    private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)
+    {
+        var node = grains.GetGrain<INodeGrain>(name);
+        if (await node.GetView() is null) return NodeNotFound(name);
+        return TypedResults.Ok(new EventsResponse("Node", name, await node.GetEvents()));
     }
 
     private static NotFound<ProblemDetails> NodeNotFound(string name) => Problems.NotFound($"node '{name}' not found");

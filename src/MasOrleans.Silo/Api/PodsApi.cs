@@ -13,6 +13,7 @@ public static class PodsApi
         api.MapPost("", Create).WithSummary("Submit a pod; it is scheduled asynchronously (poll GET for its phase)");
         api.MapGet("", List).WithSummary("List pods with their phase and node (paged)");
         api.MapGet("/{name}", Get).WithSummary("Get a pod: phase, node, GPU devices, scores and events");
+        api.MapGet("/{name}/events", Events).WithSummary("A pod's events (created, scheduled, started, failed, evicted, preempted...)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a pod and free its resources");
         return routes;
     }
@@ -37,6 +38,11 @@ public static class PodsApi
 
     private static async Task<Results<Ok<PodResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
         await grains.GetGrain<IPodGrain>(name).Get() is { } view ? TypedResults.Ok(PodResponse.From(view)) : Problems.NotFound($"pod '{name}' not found");
+
+    private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains) =>
+        await grains.GetGrain<IPodGrain>(name).Get() is { } view
+            ? TypedResults.Ok(new EventsResponse("Pod", name, view.Events))
+            : Problems.NotFound($"pod '{name}' not found");
 
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains)
     {

@@ -54,6 +54,18 @@ public sealed class WorkloadRequest
     public string? Name { get; init; }
     public int? Replicas { get; init; }
     public PodTemplateRequest? Template { get; init; }
+    /// <summary>Optional autoscaling (seed 001): replicas follow the CPU utilization of the nodes the pods run on.</summary>
+    public AutoscaleRequest? Autoscale { get; init; }
+}
+
+public sealed class AutoscaleRequest
+{
+    public int? MinReplicas { get; init; }
+    public int? MaxReplicas { get; init; }
+    /// <summary>Target CPU utilization in percent (1..100); default 70 as in seed 001.</summary>
+    public double? TargetCpuUtilization { get; init; }
+    public double? ScaleUpCooldownSeconds { get; init; }
+    public double? ScaleDownCooldownSeconds { get; init; }
 }
 
 public sealed class ScaleRequest

@@ -15,11 +15,13 @@ public sealed record NodeResponse(
     IReadOnlyList<string> Pods,
     IReadOnlyList<GpuDeviceView> Gpus,
     IReadOnlyDictionary<string, double> Utilization,
-    DateTimeOffset? LastTelemetry)
+    DateTimeOffset? LastTelemetry,
+    IReadOnlyList<string>? Images = null,
+    bool Draining = false)
 {
     public static NodeResponse From(NodeView v) => new(
         v.Name, v.Spec.Capacity.ToQuantities(), v.Allocated.ToQuantities(), v.Spec.Labels, v.Spec.Taints,
-        v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), v.GpuDevices(), v.Utilization, v.LastTelemetry);
+        v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), v.GpuDevices(), v.Utilization, v.LastTelemetry, v.Images, v.Draining);
 }
 
 public sealed record PodResponse(
@@ -42,21 +44,25 @@ public sealed record PodResponse(
     IReadOnlyDictionary<string, long> Scores,
     IReadOnlyList<PodEvent> Events,
     string? Workload,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    string? Reason = null)
 {
     public static PodResponse From(PodView v) => new(
         v.Spec.Name, v.Phase, v.NodeName, v.Gpus.Devices, v.Gpus.MilliPerDevice, v.Spec.Requests.ToQuantities(), v.Spec.Priority,
         v.Spec.Policy, v.ScheduledBy, v.Spec.Image, v.Spec.Labels, v.Spec.NodeSelector, v.Spec.Tolerations, v.Spec.Affinity,
-        v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt);
+        v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt, v.Reason);
 }
 
 /// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>
 public sealed record ListResponse<T>(IReadOnlyList<T> Items, int Total, string? Continue);
 
-public sealed record WorkloadResponse(string Name, int Replicas, int ReadyReplicas, IReadOnlyList<PodEntry> Pods)
+public sealed record WorkloadResponse(string Name, int Replicas, int ReadyReplicas, IReadOnlyList<PodEntry> Pods, int Unschedulable = 0, AutoscaleSpec? Autoscale = null)
 {
-    public static WorkloadResponse From(WorkloadView v) => new(v.Name, v.Replicas, v.ReadyReplicas, v.Pods);
+    public static WorkloadResponse From(WorkloadView v) => new(v.Name, v.Replicas, v.ReadyReplicas, v.Pods, v.Unschedulable, v.Autoscale);
 }
+
+/// <summary>An object's events, oldest first (repeats folded with a count).</summary>
+public sealed record EventsResponse(string Kind, string Name, IReadOnlyList<PodEvent> Items);
 
 public sealed record PoliciesResponse(string DefaultPolicy, IReadOnlyList<PolicyInfo> Policies);
 

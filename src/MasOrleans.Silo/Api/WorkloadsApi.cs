@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,6 +13,7 @@ public static class WorkloadsApi
         var api = routes.MapGroup("/api/v1/workloads").WithTags("Workloads");
         api.MapPost("", Create).WithSummary("Create a workload: replicas of a pod template, named {workload}-{suffix}");
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
+        api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
         api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas");
         return routes;
@@ -23,10 +25,11 @@ public static class WorkloadsApi
         if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
         if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
         if (body.Template is null) return Problems.BadRequest("template is required");
+        if (TryAutoscale(body.Autoscale, out var autoscale) is { } autoscaleError) return Problems.BadRequest(autoscaleError);
         // The template is validated under the longest name a replica can get.
         if (Validation.TryPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
         var workload = grains.GetGrain<IWorkloadGrain>(body.Name!);
-        var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value);
+        var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
         return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
     }
@@ -44,6 +47,26 @@ public static class WorkloadsApi
         var workload = grains.GetGrain<IWorkloadGrain>(name);
         if (!(await workload.Scale(body.Replicas!.Value)).IsOk) return NotFound(name);
         return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
+    }
+
+    private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)
+    {
+        var workload = grains.GetGrain<IWorkloadGrain>(name);
+        if (await workload.Get() is null) return NotFound(name);
+        return TypedResults.Ok(new EventsResponse("Workload", name, await workload.GetEvents()));
+    }
+
+    private static string? TryAutoscale(AutoscaleRequest? body, out AutoscaleSpec? spec)
+    {
+        spec = null;
+        if (body is null) return null;
+        if (body.MinReplicas is not { } min || body.MaxReplicas is not { } max) return "autoscale.minReplicas and autoscale.maxReplicas are required";
+        if (min < 1 || max < min || max > Validation.MaxReplicas) return $"autoscale needs 1 <= minReplicas <= maxReplicas <= {Validation.MaxReplicas}";
+        var target = body.TargetCpuUtilization ?? 70;
+        if (target is <= 0 or > 100) return "autoscale.targetCpuUtilization is a percentage in (0, 100]";
+        if (body.ScaleUpCooldownSeconds is < 0 || body.ScaleDownCooldownSeconds is < 0) return "autoscale cooldowns must be zero or more seconds";
+        spec = new AutoscaleSpec(min, max, target, body.ScaleUpCooldownSeconds ?? 60, body.ScaleDownCooldownSeconds ?? 300);
+        return null;
     }
 
     private static NotFound<ProblemDetails> NotFound(string name) => Problems.NotFound($"workload '{name}' not found");

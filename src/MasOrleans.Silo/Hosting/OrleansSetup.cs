@@ -32,17 +32,20 @@ public static class OrleansSetup
             o.ClusterId = clusterId;
             o.ServiceId = serviceId;
         });
+        // Orleans__Membership__ProbeTimeout etc.: how fast a dead silo is declared dead (tests shorten it).
+        silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
         var storageSerializer = new SystemTextJsonGrainStorageSerializer();
         if (provider == StorageProvider.Memory)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
             silo.AddMemoryGrainStorage(PubSubStore, o => o.GrainStorageSerializer = storageSerializer);
+            silo.UseInMemoryReminderService();
         }
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
-            var advertised = IPAddress.Parse(config["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+            var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
@@ -51,12 +54,15 @@ public static class OrleansSetup
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
+            // Reminders re-activate the scheduling queue and every workload's control loop after a silo dies.
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorage(PubSubStore, o =>
             {
                 o.ConfigurationOptions = redis.Clone();
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
+            KubernetesHosting.ConfigureIfEnabled(silo, config);
         }
         AddApplication(silo, config);
         silo.AddDashboard();

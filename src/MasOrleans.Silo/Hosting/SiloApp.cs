@@ -3,6 +3,10 @@ using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Observability;
+using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.Extender;
+using MasOrleans.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,6 +24,7 @@ public static class SiloApp
     {
         // appsettings.json ships next to the binary; the working directory is only for data (.data/redis).
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddMasConfiguration();
         var config = builder.Configuration;
         if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
@@ -54,6 +59,7 @@ public static class SiloApp
             c.OperationFilter<ApiExamplesOperationFilter>();
         });
         builder.Services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
+        builder.AddMasObservability();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -64,14 +70,20 @@ public static class SiloApp
         });
         app.UseStatusCodePages();
         app.Use(MarkProblemResponses);
+        app.UseMasSecurity();
         app.UseSwagger();
         app.UseSwaggerUI();
-        app.MapNodesApi();
-        app.MapPodsApi();
-        app.MapWorkloadsApi();
-        app.MapSchedulerApi();
-        app.MapClusterApi();
+        // One group so every REST route gets the configured request bounds.
+        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>();
+        api.MapNodesApi();
+        api.MapPodsApi();
+        api.MapWorkloadsApi();
+        api.MapSchedulerApi();
+        api.MapExplainApi();
+        api.MapClusterApi();
+        app.MapExtenderApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
+        app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
 
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));

@@ -29,6 +29,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             var serializer = new SystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
             silo.AddMemoryGrainStorage(OrleansSetup.PubSubStore, o => o.GrainStorageSerializer = serializer);
+            silo.UseInMemoryReminderService();
             OrleansSetup.AddApplication(silo, config);
         });
         builder.ConfigureClient(client =>

@@ -12,6 +12,11 @@ public sealed class NodeUnschedulableFilter : IFilterPlugin
 
     public string Name => "NodeUnschedulable";
 
+    public void PreFilter(SchedulingContext context)
+    {
+        if (!context.Cluster.AnyUnschedulable) context.Skip(this);
+    }
+
     public string? Filter(SchedulingContext context, int node)
     {
         if (!context.Cluster.Unschedulable[node]) return null;
@@ -24,6 +29,12 @@ public sealed class NodeReadyFilter : IFilterPlugin
 {
     public const string Reason = "node(s) were not ready";
     public string Name => "NodeReady";
+
+    public void PreFilter(SchedulingContext context)
+    {
+        if (context.Cluster.AllReady) context.Skip(this);
+    }
+
     public string? Filter(SchedulingContext context, int node) => context.Cluster.Ready[node] ? null : Reason;
 }
 
@@ -32,6 +43,11 @@ public sealed class NodeNameFilter : IFilterPlugin
 {
     public const string Reason = "node(s) didn't match the requested node name";
     public string Name => "NodeName";
+
+    public void PreFilter(SchedulingContext context)
+    {
+        if (context.Pod.NodeName is not { Length: > 0 }) context.Skip(this);
+    }
 
     public string? Filter(SchedulingContext context, int node) =>
         context.Pod.NodeName is { Length: > 0 } wanted && wanted != context.Cluster.NameOf(node) ? Reason : null;
@@ -43,8 +59,15 @@ public sealed class TaintTolerationFilter : IFilterPlugin
     public const string Reason = "node(s) had untolerated taint";
     public string Name => "TaintToleration";
 
+    public void PreFilter(SchedulingContext context)
+    {
+        if (context.Cluster.NodesWithHardTaints == 0) context.Skip(this);
+    }
+
     public string? Filter(SchedulingContext context, int node)
     {
+        // PreferNoSchedule-only and untainted nodes pass without walking their taints.
+        if (!context.Cluster.HasHardTaints(node)) return null;
         var taints = context.Cluster.Spec(node).Taints;
         if (taints.Count == 0) return null;
         var tolerations = context.Pod.Tolerations;

@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
 
 namespace MasOrleans.Scheduling.Plugins.Scores;
 
@@ -7,7 +8,7 @@ namespace MasOrleans.Scheduling.Plugins.Scores;
 /// milli (100 when the share fills the device exactly); whole-GPU pods prefer nodes left with the fewest fully
 /// free devices, keeping whole devices available for later whole-GPU pods. Pods without GPUs skip it.
 /// </summary>
-public sealed class GpuSharePackingScore : IScorePlugin
+public sealed class GpuSharePackingScore : IBatchScorePlugin
 {
     public string Name => "GpuSharePacking";
 
@@ -16,12 +17,18 @@ public sealed class GpuSharePackingScore : IScorePlugin
         if (context.Gpu.IsNone) context.Skip(this);
     }
 
-    public long Score(SchedulingContext context, int node)
+    public long Score(SchedulingContext context, int node) => Score(context.Gpu, context.Cluster.GpuFreeOf(node));
+
+    public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
     {
         var gpu = context.Gpu;
-        if (gpu.IsNone) return 0;
-        var free = context.Cluster.GpuFreeOf(node);
-        if (free.Length == 0) return 0;
+        var cluster = context.Cluster;
+        for (var j = 0; j < nodes.Length; j++) scores[j] = Score(gpu, cluster.GpuFreeOf(nodes[j]));
+    }
+
+    private static long Score(GpuRequest gpu, ReadOnlySpan<int> free)
+    {
+        if (gpu.IsNone || free.Length == 0) return 0;
         if (gpu.IsShared)
         {
             var leftover = int.MaxValue;

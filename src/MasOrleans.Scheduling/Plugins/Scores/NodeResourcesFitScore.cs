@@ -17,7 +17,7 @@ public sealed record UtilizationShapePoint(int Utilization, int Score);
 /// kube-scheduler's NodeResourcesFit score plugin with its three strategies, integer arithmetic as in
 /// v1.35: truncating division, except RequestedToCapacityRatio which skips zero-scoring resources and rounds (least_allocated.go, most_allocated.go, requested_to_capacity_ratio.go).
 /// </summary>
-public sealed class NodeResourcesFitScore : IScorePlugin
+public sealed class NodeResourcesFitScore : IBatchScorePlugin
 {
     private readonly ResourceKind[] _kinds;
     private readonly long[] _weights;
@@ -51,14 +51,70 @@ public sealed class NodeResourcesFitScore : IScorePlugin
         long nodeScore = 0, weightSum = 0;
         for (var i = 0; i < _kinds.Length; i++)
         {
-            if (allocatable[i] == 0) continue;
-            var weight = _weights[i];
-            var resourceScore = ResourceScore(requested[i], allocatable[i]);
-            // requested_to_capacity_ratio.go leaves resources scoring 0 out of the weighted mean.
-            if (_strategy == ScoringStrategy.RequestedToCapacityRatio && resourceScore <= 0) continue;
-            nodeScore += resourceScore * weight;
-            weightSum += weight;
+            if (allocatable[i] != 0) Accumulate(requested[i], allocatable[i], _weights[i], ref nodeScore, ref weightSum);
         }
+        return Finish(nodeScore, weightSum);
+    }
+
+    public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
+    {
+        var buffer = new ResourceColumnBuffer();
+        Span<ResourceColumn> columns = _kinds.Length <= ResourceNames.Count ? buffer : new ResourceColumn[_kinds.Length];
+        columns = columns[..ResourceAllocation.Columns(context, _kinds, _weights, nonZeroDefaults: true, columns)];
+        if (_strategy == ScoringStrategy.LeastAllocated && columns.Length == 2)
+        {
+            // kube's default (cpu and memory): a loop with no per-resource branching.
+            LeastAllocatedTwo(columns[0], columns[1], nodes, scores);
+            return;
+        }
+        for (var j = 0; j < nodes.Length; j++)
+        {
+            var node = nodes[j];
+            long nodeScore = 0, weightSum = 0;
+            foreach (ref readonly var column in columns)
+            {
+                var allocatable = column.Capacity[node];
+                if (allocatable != 0) Accumulate(column.Used[node] + column.PodRequest, allocatable, column.Weight, ref nodeScore, ref weightSum);
+            }
+            scores[j] = Finish(nodeScore, weightSum);
+        }
+    }
+
+    private static void LeastAllocatedTwo(in ResourceColumn a, in ResourceColumn b, ReadOnlySpan<int> nodes, Span<long> scores)
+    {
+        var (capA, usedA, reqA, weightA) = a;
+        var (capB, usedB, reqB, weightB) = b;
+        for (var j = 0; j < nodes.Length; j++)
+        {
+            var node = nodes[j];
+            long nodeScore = 0, weightSum = 0;
+            var allocA = capA[node];
+            if (allocA != 0)
+            {
+                nodeScore += LeastAllocated(usedA[node] + reqA, allocA) * weightA;
+                weightSum += weightA;
+            }
+            var allocB = capB[node];
+            if (allocB != 0)
+            {
+                nodeScore += LeastAllocated(usedB[node] + reqB, allocB) * weightB;
+                weightSum += weightB;
+            }
+            scores[j] = weightSum == 0 ? 0 : nodeScore / weightSum;
+        }
+    }
+
+    private void Accumulate(long requested, long allocatable, long weight, ref long nodeScore, ref long weightSum)
+    {
+        var resourceScore = ResourceScore(requested, allocatable);
+        // requested_to_capacity_ratio.go leaves resources scoring 0 out of the weighted mean.
+        if (_strategy == ScoringStrategy.RequestedToCapacityRatio && resourceScore <= 0) return;
+        nodeScore += resourceScore * weight;
+        weightSum += weight;
+    }
+
+    private long Finish(long nodeScore, long weightSum)
+    {
         if (weightSum == 0) return 0;
         // RequestedToCapacityRatio rounds (math.Round: half away from zero); the other two truncate.
         return _strategy == ScoringStrategy.RequestedToCapacityRatio
@@ -66,13 +122,16 @@ public sealed class NodeResourcesFitScore : IScorePlugin
             : nodeScore / weightSum;
     }
 
+    /// <summary>least_allocated.go's leastRequestedScore: truncating integer division.</summary>
+    private static long LeastAllocated(long requested, long capacity) =>
+        capacity == 0 || requested > capacity ? 0 : (capacity - requested) * NodeScore.MaxNodeScore / capacity;
+
     private long ResourceScore(long requested, long capacity)
     {
         switch (_strategy)
         {
             case ScoringStrategy.LeastAllocated:
-                if (capacity == 0 || requested > capacity) return 0;
-                return (capacity - requested) * NodeScore.MaxNodeScore / capacity;
+                return LeastAllocated(requested, capacity);
             case ScoringStrategy.MostAllocated:
                 if (capacity == 0) return 0;
                 // Requests above capacity score as full (most_allocated.go caps them).

@@ -15,18 +15,19 @@ public sealed class TaintTolerationScore : IScorePlugin
 
     public void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes)
     {
-        foreach (var node in feasibleNodes)
+        var cluster = context.Cluster;
+        if (cluster.NodesWithPreferNoScheduleTaints > 0)
         {
-            var taints = context.Cluster.Spec(node).Taints;
-            for (var i = 0; i < taints.Count; i++)
-                if (taints[i].Effect == TaintEffects.PreferNoSchedule) return;
+            foreach (var node in feasibleNodes)
+                if (cluster.HasPreferNoScheduleTaints(node)) return;
         }
-        // No PreferNoSchedule taint anywhere: reversed normalization gives every node 100.
+        // No PreferNoSchedule taint on any feasible node: reversed normalization gives every node 100.
         context.Skip(this, NodeScore.MaxNodeScore);
     }
 
     public long Score(SchedulingContext context, int node)
     {
+        if (!context.Cluster.HasPreferNoScheduleTaints(node)) return 0;
         var taints = context.Cluster.Spec(node).Taints;
         var tolerations = context.Pod.Tolerations;
         long intolerable = 0;

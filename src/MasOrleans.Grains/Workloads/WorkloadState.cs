@@ -1,0 +1,23 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Grains.Workloads;
+
+/// <summary>
+/// A workload's persisted state: template, desired replicas, its pods in creation order, events, autoscaling
+/// settings and the controller's memory (consecutive container failures, when it may create again, last scaling).
+/// </summary>
+[GenerateSerializer, Alias("mas.workload-state")]
+public sealed record WorkloadState(
+    [property: Id(0)] PodSpec? Template,
+    [property: Id(1)] int Replicas,
+    [property: Id(2)] IReadOnlyList<string> Pods,
+    [property: Id(3)] IReadOnlyList<PodEvent>? Events = null,
+    [property: Id(4)] AutoscaleSpec? Autoscale = null,
+    [property: Id(5)] int ConsecutiveFailures = 0,
+    [property: Id(6)] DateTimeOffset? NextCreateAt = null,
+    [property: Id(7)] DateTimeOffset? LastScaleAt = null,
+    [property: Id(8)] DateTimeOffset? HealthySince = null)
+{
+    public WorkloadState() : this(null, 0, []) { }
+}

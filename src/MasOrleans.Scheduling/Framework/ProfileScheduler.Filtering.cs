@@ -1,0 +1,129 @@
+namespace MasOrleans.Scheduling.Framework;
+
+/// <summary>Filtering: kube-scheduler's findNodesThatPassFilters with its round-robin start and early stop.</summary>
+public sealed partial class ProfileScheduler
+{
+    /// <summary>The fast path filters nodes in chunks: at most one chunk of extra filter work per pod, no interface call per node.</summary>
+    private const int MinChunk = 32;
+    private const int MaxChunk = 1024;
+
+    private IFilterPlugin[] _activeFilters = [];
+    private IBatchFilterPlugin?[] _activeBatchFilters = [];
+    private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
+    private int _failureReasonCount;
+    private readonly int[] _chunkNodes = new int[MaxChunk];
+    private readonly string?[] _chunkReasons = new string?[MaxChunk];
+
+    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
+    private void CountFailure(string reason)
+    {
+        for (var i = 0; i < _failureReasonCount; i++)
+        {
+            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
+        }
+        if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
+        _failureReasons[_failureReasonCount++] = (reason, 1);
+    }
+
+    private int FindFeasible(SchedulingContext context, out int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        if (_feasible.Length < all)
+        {
+            _feasible = new int[all];
+            _totals = new long[all];
+        }
+        _failureReasonCount = 0;
+        var filters = Profile.Filters;
+        if (_activeFilters.Length < filters.Count)
+        {
+            _activeFilters = new IFilterPlugin[filters.Count];
+            _activeBatchFilters = new IBatchFilterPlugin?[filters.Count];
+        }
+        var activeCount = 0;
+        foreach (var f in filters)
+        {
+            f.PreFilter(context);
+            // Filters that skipped in PreFilter pass every node, so the fast path leaves them out.
+            if (FastPaths && context.IsSkipped(f, out _)) continue;
+            _activeBatchFilters[activeCount] = FastPaths ? f as IBatchFilterPlugin : null;
+            _activeFilters[activeCount++] = f;
+        }
+        var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
+        var start = all == 0 ? 0 : _nextStartNodeIndex % all;
+        var found = FastPaths
+            ? FilterInChunks(context, activeCount, start, toFind, out evaluated)
+            : FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, out evaluated);
+        // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
+        if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
+        return found;
+    }
+
+    /// <summary>The reference: every active filter on one node after another, stopping once enough nodes passed.</summary>
+    private int FilterNodeByNode(SchedulingContext context, ReadOnlySpan<IFilterPlugin> active, int start, int toFind, out int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        var found = 0;
+        evaluated = 0;
+        for (var k = 0; k < all && found < toFind; k++)
+        {
+            var n = start + k;
+            if (n >= all) n -= all;
+            evaluated++;
+            string? reason = null;
+            foreach (var filter in active)
+            {
+                reason = filter.Filter(context, n);
+                if (reason is not null) break;
+            }
+            if (reason is null) _feasible[found++] = n;
+            else CountFailure(reason);
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// Same verdicts as <see cref="FilterNodeByNode"/>: each filter runs over a chunk of nodes (batch filters in one
+    /// call), then the chunk is consumed in order up to the node that completes the quota. Verdicts past that node
+    /// are dropped, so evaluated counts, failure counts and the next start index are unchanged.
+    /// </summary>
+    private int FilterInChunks(SchedulingContext context, int activeCount, int start, int toFind, out int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        var found = 0;
+        evaluated = 0;
+        for (var k = 0; k < all && found < toFind;)
+        {
+            // About as many nodes as are still needed: little wasted work when most nodes pass.
+            var length = Math.Min(all - k, Math.Clamp(toFind - found, MinChunk, MaxChunk));
+            var nodes = _chunkNodes.AsSpan(0, length);
+            var reasons = _chunkReasons.AsSpan(0, length);
+            var n = start + k;
+            if (n >= all) n -= all;
+            for (var i = 0; i < length; i++)
+            {
+                nodes[i] = n;
+                if (++n == all) n = 0;
+            }
+            reasons.Clear();
+            for (var f = 0; f < activeCount; f++)
+            {
+                if (_activeBatchFilters[f] is { } batch)
+                {
+                    batch.FilterBatch(context, nodes, reasons);
+                    continue;
+                }
+                var filter = _activeFilters[f];
+                for (var i = 0; i < length; i++) reasons[i] ??= filter.Filter(context, nodes[i]);
+            }
+            for (var i = 0; i < length && found < toFind; i++)
+            {
+                evaluated++;
+                if (reasons[i] is { } reason) CountFailure(reason);
+                else _feasible[found++] = nodes[i];
+            }
+            k += length;
+        }
+        return found;
+    }
+}

@@ -1,0 +1,47 @@
+namespace MasOrleans.Scheduling.Queue;
+
+/// <summary>How the active queue orders pending pods (configuration <c>Scheduler__QueueOrder</c>).</summary>
+public enum QueueOrder
+{
+    /// <summary>kube-scheduler's PrioritySort: higher priority first, then earlier arrival.</summary>
+    Priority,
+
+    /// <summary>
+    /// Seed 003's shortest-job-first within a priority: among the highest-priority pods the one with the
+    /// smallest expectedDurationSeconds goes first; pods without a duration come after those with one.
+    /// </summary>
+    Sjf,
+}
+
+public static class QueueOrders
+{
+    public static bool TryParse(string? value, out QueueOrder order)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "priority":
+                order = QueueOrder.Priority;
+                return true;
+            case "sjf":
+                order = QueueOrder.Sjf;
+                return true;
+            default:
+                order = QueueOrder.Priority;
+                return false;
+        }
+    }
+}
+
+/// <summary>kube-scheduler's pod backoff: initial * 2^(attempts-1), capped (defaults 1 s and 10 s).</summary>
+public sealed record BackoffPolicy(TimeSpan Initial, TimeSpan Max)
+{
+    public static readonly BackoffPolicy Default = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+
+    public TimeSpan For(int attempts)
+    {
+        if (attempts <= 0) return TimeSpan.Zero;
+        var delay = Initial;
+        for (var i = 1; i < attempts && delay < Max; i++) delay += delay;
+        return delay < Max ? delay : Max;
+    }
+}

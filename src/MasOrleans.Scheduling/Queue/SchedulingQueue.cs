@@ -1,0 +1,192 @@
+namespace MasOrleans.Scheduling.Queue;
+
+/// <summary>
+/// kube-scheduler's three-part scheduling queue, without threads or clocks of its own (the caller passes
+/// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, a <b>backoff</b> queue ordered by
+/// expiry, and an <b>unschedulable</b> pool that only a cluster event (<see cref="MoveAllToActive"/>) drains.
+/// A pod handed out by <see cref="TryPop"/> is in flight until the caller reports <see cref="Done"/>,
+/// <see cref="MarkUnschedulable"/> or <see cref="Requeue"/>. Not thread-safe: one owner (a grain) drives it.
+/// </summary>
+public sealed class SchedulingQueue<T>
+{
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly SortedSet<Entry> _active;
+    private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
+    private readonly HashSet<Entry> _unschedulable = [];
+    private long _arrivals;
+    private long _moveRequests;
+
+    public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null)
+    {
+        Order = order;
+        Backoff = backoff ?? BackoffPolicy.Default;
+        _active = new SortedSet<Entry>(Comparer<Entry>.Create(order == QueueOrder.Sjf ? CompareSjf : ComparePriority));
+    }
+
+    public QueueOrder Order { get; }
+    public BackoffPolicy Backoff { get; }
+    public int ActiveCount => _active.Count;
+    public int BackoffCount => _backoff.Count;
+    public int UnschedulableCount => _unschedulable.Count;
+    public int InFlightCount => _entries.Values.Count(e => e.Where == Place.InFlight);
+    public int Count => _entries.Count;
+
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
+    /// <summary>Earliest time a backing-off pod becomes active again, so the owner can arm one timer (no polling).</summary>
+    public DateTimeOffset? NextBackoffExpiry => _backoff.Count == 0 ? null : _backoff.Min!.BackoffUntil;
+
+    /// <summary>
+    /// Adds a pod to the active queue. A pod already known keeps its place (and arrival) but gets the new item;
+    /// adding an in-flight pod again is ignored, since its worker will report back.
+    /// </summary>
+    public void Add(string name, int priority, double? expectedDurationSeconds, T item)
+    {
+        if (_entries.TryGetValue(name, out var known))
+        {
+            known.Item = item;
+            return;
+        }
+        var entry = new Entry(name, priority, expectedDurationSeconds, _arrivals++, item);
+        _entries[name] = entry;
+        Put(entry, Place.Active);
+    }
+
+    /// <summary>Moves expired backoffs to active, then hands out the best active pod (now in flight).</summary>
+    public bool TryPop(DateTimeOffset now, out QueuedPod<T> pod)
+    {
+        FlushBackoff(now);
+        if (_active.Count == 0)
+        {
+            pod = default;
+            return false;
+        }
+        var entry = _active.Min!;
+        _active.Remove(entry);
+        entry.Where = Place.InFlight;
+        entry.MoveRequestAtPop = _moveRequests;
+        pod = new QueuedPod<T>(entry.Name, entry.Item, entry.Attempts);
+        return true;
+    }
+
+    /// <summary>The pod was placed (or no longer exists): forget it.</summary>
+    public void Done(string name) => Remove(name);
+
+    public void Remove(string name)
+    {
+        if (!_entries.Remove(name, out var entry)) return;
+        Take(entry);
+    }
+
+    /// <summary>
+    /// No node fits. The pod waits in the unschedulable pool for a cluster event; if an event arrived while it
+    /// was in flight it goes to backoff instead, so the event is not lost (kube's moveRequestCycle).
+    /// </summary>
+    public void MarkUnschedulable(string name, DateTimeOffset now)
+    {
+        if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
+        entry.Attempts++;
+        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        Put(entry, _moveRequests > entry.MoveRequestAtPop ? Place.Backoff : Place.Unschedulable);
+    }
+
+    /// <summary>A transient failure (conflict, error): retry after the pod's backoff without waiting for an event.</summary>
+    public void Requeue(string name, DateTimeOffset now)
+    {
+        if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
+        entry.Attempts++;
+        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        Put(entry, Place.Backoff);
+    }
+
+    /// <summary>
+    /// The cluster changed (node added, capacity freed, node ready or uncordoned): every unschedulable pod goes
+    /// to active, or to backoff while its backoff has not expired. Returns how many pods moved.
+    /// </summary>
+    public int MoveAllToActive(DateTimeOffset now)
+    {
+        _moveRequests++;
+        var moved = _unschedulable.ToList();
+        foreach (var entry in moved)
+        {
+            _unschedulable.Remove(entry);
+            Put(entry, entry.BackoffUntil > now ? Place.Backoff : Place.Active);
+        }
+        return moved.Count;
+    }
+
+    /// <summary>Names in the order they would be popped now (active only); for tests and diagnostics.</summary>
+    public IReadOnlyList<string> ActiveOrder() => _active.Select(e => e.Name).ToList();
+
+    private void FlushBackoff(DateTimeOffset now)
+    {
+        while (_backoff.Count > 0 && _backoff.Min!.BackoffUntil <= now)
+        {
+            var entry = _backoff.Min!;
+            _backoff.Remove(entry);
+            Put(entry, Place.Active);
+        }
+    }
+
+    private void Put(Entry entry, Place where)
+    {
+        entry.Where = where;
+        switch (where)
+        {
+            case Place.Active: _active.Add(entry); break;
+            case Place.Backoff: _backoff.Add(entry); break;
+            case Place.Unschedulable: _unschedulable.Add(entry); break;
+        }
+    }
+
+    private void Take(Entry entry)
+    {
+        switch (entry.Where)
+        {
+            case Place.Active: _active.Remove(entry); break;
+            case Place.Backoff: _backoff.Remove(entry); break;
+            case Place.Unschedulable: _unschedulable.Remove(entry); break;
+        }
+    }
+
+    private static int ComparePriority(Entry a, Entry b)
+    {
+        var c = b.Priority.CompareTo(a.Priority);
+        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+    }
+
+    private static int CompareSjf(Entry a, Entry b)
+    {
+        var c = b.Priority.CompareTo(a.Priority);
+        if (c != 0) return c;
+        // Pods that state a duration come first, shortest first; the rest keep arrival order.
+        var da = a.ExpectedDurationSeconds ?? double.PositiveInfinity;
+        var db = b.ExpectedDurationSeconds ?? double.PositiveInfinity;
+        c = da.CompareTo(db);
+        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+    }
+
+    private static int CompareBackoff(Entry a, Entry b)
+    {
+        var c = a.BackoffUntil.CompareTo(b.BackoffUntil);
+        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+    }
+
+    private enum Place { Active, Backoff, Unschedulable, InFlight }
+
+    private sealed class Entry(string name, int priority, double? expectedDurationSeconds, long arrival, T item)
+    {
+        public string Name { get; } = name;
+        public int Priority { get; } = priority;
+        public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
+        public long Arrival { get; } = arrival;
+        public T Item { get; set; } = item;
+        public int Attempts { get; set; }
+        public DateTimeOffset BackoffUntil { get; set; }
+        public long MoveRequestAtPop { get; set; }
+        public Place Where { get; set; }
+    }
+}
+
+/// <summary>A pod handed out for one scheduling attempt; <see cref="Attempts"/> counts earlier failed ones.</summary>
+public readonly record struct QueuedPod<T>(string Name, T Item, int Attempts);

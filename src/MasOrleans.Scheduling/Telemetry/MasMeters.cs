@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace MasOrleans.Scheduling.Telemetry;
+
+/// <summary>
+/// The "MasOrleans" meter and the instruments every component records into. Plain BCL metrics (no Orleans,
+/// no OpenTelemetry) so the scheduling core, the grains and the learners can record without referencing the
+/// silo; the silo's OpenTelemetry exporter publishes them as Prometheus metrics (names in docs/observability.md).
+/// Instrument names are the Prometheus names without the unit and "_total" suffixes the exporter appends.
+/// </summary>
+public static class MasMeters
+{
+    public const string MeterName = "MasOrleans";
+
+    /// <summary>Seconds, from 0.5 ms (a warm in-silo decision) to 10 s (a decision stuck behind storage).</summary>
+    public static readonly IReadOnlyList<double> LatencyBuckets =
+        [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    public static readonly Meter Meter = new(MeterName);
+
+    /// <summary>mas_scheduling_latency_seconds{policy}: one placement, from the worker taking the pod to its outcome.</summary>
+    public static readonly Histogram<double> SchedulingLatency = Meter.CreateHistogram(
+        "mas_scheduling_latency", "s", "Time a scheduler worker spent placing one pod, by policy",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+
+    /// <summary>mas_scheduling_decisions_total{policy,result}: every placement outcome, successful or not.</summary>
+    public static readonly Counter<long> SchedulingDecisions = Meter.CreateCounter<long>(
+        "mas_scheduling_decisions", null, "Placement outcomes by policy and result (scheduled or failed)");
+
+    /// <summary>mas_scheduling_failures_total{policy,reason}: the failed decisions, by why.</summary>
+    public static readonly Counter<long> SchedulingFailures = Meter.CreateCounter<long>(
+        "mas_scheduling_failures", null, "Failed placements by policy and reason");
+
+    /// <summary>mas_model_inference_latency_seconds{algo}: one forward pass of a learned policy (DDQN, PPO).</summary>
+    public static readonly Histogram<double> ModelInferenceLatency = Meter.CreateHistogram(
+        "mas_model_inference_latency", "s", "Time of one learned-policy inference, by algorithm",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+
+    /// <summary>Records one placement outcome: latency, the decision and, when it failed, the reason.</summary>
+    public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
+    {
+        var policyTag = new KeyValuePair<string, object?>("policy", policy);
+        SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag);
+        SchedulingDecisions.Add(1, policyTag, new KeyValuePair<string, object?>("result", failureReason is null ? SchedulingResults.Scheduled : SchedulingResults.Failed));
+        if (failureReason is not null) SchedulingFailures.Add(1, policyTag, new KeyValuePair<string, object?>("reason", failureReason));
+    }
+
+    /// <summary>Records one learned-policy inference started at <paramref name="startedTimestamp"/> (Stopwatch.GetTimestamp()).</summary>
+    public static void RecordInference(string algorithm, long startedTimestamp) =>
+        ModelInferenceLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, new KeyValuePair<string, object?>("algo", algorithm));
+}
+
+/// <summary>Values of the result label of mas_scheduling_decisions_total.</summary>
+public static class SchedulingResults
+{
+    public const string Scheduled = "scheduled";
+    public const string Failed = "failed";
+}
+
+/// <summary>Values of the reason label of mas_scheduling_failures_total: few and fixed, so series stay bounded.</summary>
+public static class SchedulingFailureReasons
+{
+    /// <summary>No node passes the policy's filters.</summary>
+    public const string Unschedulable = "unschedulable";
+    /// <summary>Node grains refused every reservation (other workers took the capacity first).</summary>
+    public const string Conflict = "conflict";
+    /// <summary>The pod names a policy the catalog does not know.</summary>
+    public const string UnknownPolicy = "unknown_policy";
+}

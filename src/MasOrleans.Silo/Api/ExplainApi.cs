@@ -1,0 +1,50 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Policies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace MasOrleans.Silo.Api;
+
+public sealed class ExplainRequest
+{
+    public PodRequest? Pod { get; init; }
+    /// <summary>The policy to explain; defaults to the pod's own, then the cluster default.</summary>
+    public string? Policy { get; init; }
+}
+
+/// <summary>
+/// "Why did my pod land there?": runs a policy's filters and scores over the live cluster for a pod
+/// without reserving anything, and reports every node's verdicts and scores.
+/// </summary>
+public static class ExplainApi
+{
+    public static IEndpointRouteBuilder MapExplainApi(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGroup("/api/v1/scheduler").WithTags("Scheduler")
+            .MapPost("/explain", Explain)
+            .WithSummary("Explain a placement: every node's filter verdicts, raw and normalized plugin scores, totals and the chosen node; nothing is reserved");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog)
+    {
+        if (body.Pod is null) return Problems.BadRequest("pod is required");
+        var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
+        if (Validation.TryPod(name, body.Pod, catalog, out var pod) is { } error) return Problems.BadRequest(error);
+        if (body.Policy is { } p && !catalog.Contains(p))
+            return Problems.BadRequest($"unknown policy '{p}' (known: {string.Join(", ", catalog.Policies.Select(x => x.Name))})");
+
+        var snapshot = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSnapshot(-1);
+        var cluster = snapshot!.ToClusterState();
+        var policy = body.Policy ?? pod.Policy ?? snapshot.DefaultPolicy;
+        // FGD needs the workload's typical shapes: the pods already bound, as the scheduler worker derives them.
+        var bound = cluster.Pods.Take(cluster.NodeCount).SelectMany(x => x).Select(b => b.Pod).ToList();
+        var options = PolicyOptions.Default with { TypicalPods = TypicalPods.From(bound.Count > 0 ? bound : [pod]) };
+        var scheduler = new ProfileScheduler(catalog.Create(policy, options));
+        // A fixed seed: explaining the same pod on the same cluster gives the same answer.
+        return TypedResults.Ok(scheduler.Explain(cluster, pod, new Random(0)));
+    }
+}

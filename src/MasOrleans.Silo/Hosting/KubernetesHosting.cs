@@ -1,0 +1,24 @@
+using Orleans.Hosting;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// Orleans' Kubernetes integration (Microsoft.Orleans.Hosting.Kubernetes): silo name, advertised IP, service and
+/// cluster id from the pod (POD_NAME, POD_IP, ORLEANS_SERVICE_ID, ORLEANS_CLUSTER_ID, POD_NAMESPACE), and pods of
+/// silos declared dead are deleted. Clustering and storage stay in Redis.
+/// </summary>
+public static class KubernetesHosting
+{
+    public const string ServiceHostVariable = "KUBERNETES_SERVICE_HOST";
+
+    /// <summary>Orleans__Kubernetes (true/false) decides; unset, it is on whenever the process runs in a Kubernetes pod.</summary>
+    public static bool IsEnabled(IConfiguration config, Func<string, string?> environment) =>
+        config["Orleans:Kubernetes"] is { Length: > 0 } explicitValue
+            ? bool.Parse(explicitValue)
+            : !string.IsNullOrEmpty(environment(ServiceHostVariable));
+
+    public static void ConfigureIfEnabled(ISiloBuilder silo, IConfiguration config)
+    {
+        if (IsEnabled(config, Environment.GetEnvironmentVariable)) silo.UseKubernetesHosting();
+    }
+}

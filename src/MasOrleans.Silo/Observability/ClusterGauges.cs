@@ -1,0 +1,142 @@
+using System.Diagnostics.Metrics;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Observability;
+
+/// <summary>Bound from the "Metrics" configuration section.</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>How often every silo reads the cluster gauges (pending pods, node states, per-node ratios) from the index.</summary>
+    public double SampleSeconds { get; set; } = 5;
+}
+
+/// <summary>One reading of the cluster-wide gauges; immutable so scrapes read it without locks.</summary>
+internal sealed record ClusterSample(
+    int Pending,
+    int ReadyNodes,
+    int NotReadyNodes,
+    IReadOnlyList<Measurement<double>> Allocation,
+    IReadOnlyList<Measurement<double>> Utilization)
+{
+    public static readonly ClusterSample Empty = new(0, 0, 0, [], []);
+}
+
+/// <summary>
+/// The cluster gauges. Gauge callbacks run synchronously on scrape and may not call grains, so a loop samples
+/// the cluster index every Metrics__SampleSeconds and the gauges report the latest sample. Every silo reports
+/// the same cluster-wide values (aggregate across silos with max, not sum).
+/// </summary>
+internal sealed class ClusterGauges : BackgroundService
+{
+    private const int PageSize = 500;
+    private readonly IGrainFactory _grains;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<ClusterGauges> _logger;
+    private readonly TimeSpan _period;
+    private volatile ClusterSample _sample = ClusterSample.Empty;
+
+    public ClusterGauges(IGrainFactory grains, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
+    {
+        _grains = grains;
+        _lifetime = lifetime;
+        _logger = logger;
+        _period = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.SampleSeconds));
+        // A meter per host (same name as the shared one) so gauges go away with the host that registered them.
+        var meter = meters.Create(MasMeters.MeterName);
+        meter.CreateObservableGauge("mas_pending_pods", () => _sample.Pending, null, "Pods waiting for a node (Pending or Unschedulable)");
+        meter.CreateObservableGauge("mas_nodes", ObserveNodes, null, "Nodes by state (ready, not_ready)");
+        meter.CreateObservableGauge("mas_node_allocation_ratio", () => _sample.Allocation, null, "Requested / capacity per node and resource");
+        meter.CreateObservableGauge("mas_node_utilization_ratio", () => _sample.Utilization, null, "Measured utilization (telemetry) per node and resource");
+    }
+
+    private IEnumerable<Measurement<int>> ObserveNodes()
+    {
+        var sample = _sample;
+        yield return new Measurement<int>(sample.ReadyNodes, new KeyValuePair<string, object?>("state", "ready"));
+        yield return new Measurement<int>(sample.NotReadyNodes, new KeyValuePair<string, object?>("state", "not_ready"));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_period);
+        try
+        {
+            // Grains answer only once the silo runs.
+            await WhenStarted(stoppingToken);
+            do
+            {
+                await SampleOnce();
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host stopping.
+        }
+    }
+
+    private async Task SampleOnce()
+    {
+        try
+        {
+            _sample = await SampleAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Metrics must never stop the silo (a BackgroundService that throws does): keep the last sample, retry next period.
+            _logger.LogWarning(e, "Cluster gauge sample failed; /metrics keeps the previous values");
+        }
+    }
+
+    private Task WhenStarted(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        stoppingToken.Register(() => started.TrySetCanceled(stoppingToken));
+        return started.Task;
+    }
+
+    internal async Task<ClusterSample> SampleAsync()
+    {
+        var index = _grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var summary = await index.GetSummary();
+        var allocation = new List<Measurement<double>>();
+        var utilization = new List<Measurement<double>>();
+        var ready = 0;
+        var total = 0;
+        string? after = null;
+        do
+        {
+            var page = await index.ListNodes(0, PageSize, after);
+            foreach (var node in page.Items)
+            {
+                total++;
+                if (node.Ready) ready++;
+                AddNode(node, allocation, utilization);
+            }
+            after = page.Continue;
+        }
+        while (after is not null);
+        return new ClusterSample(summary.Pending, ready, total - ready, allocation, utilization);
+    }
+
+    private static void AddNode(NodeView node, List<Measurement<double>> allocation, List<Measurement<double>> utilization)
+    {
+        var allocated = node.Allocated;
+        foreach (var kind in ResourceNames.All)
+        {
+            var capacity = node.Spec.Capacity[kind];
+            if (capacity <= 0) continue;
+            allocation.Add(NodeMeasurement((double)allocated[kind] / capacity, node.Name, ResourceNames.NameOf(kind)));
+        }
+        foreach (var (resource, value) in node.Utilization)
+            utilization.Add(NodeMeasurement(value, node.Name, resource));
+    }
+
+    private static Measurement<double> NodeMeasurement(double value, string node, string resource) =>
+        new(value, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("resource", resource));
+}

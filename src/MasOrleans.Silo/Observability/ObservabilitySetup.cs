@@ -1,0 +1,44 @@
+using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace MasOrleans.Silo.Observability;
+
+/// <summary>Metrics (Prometheus at /metrics), log scopes and the unified exception handler, in two calls from SiloApp.</summary>
+public static class ObservabilitySetup
+{
+    public const string MetricsPath = "/metrics";
+    public const string OrleansMeter = "Microsoft.Orleans";
+
+    public static WebApplicationBuilder AddMasObservability(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<MetricsOptions>(builder.Configuration.GetSection("Metrics"));
+        services.AddHostedService<ClusterGauges>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("masorleans"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(MasMeters.MeterName, OrleansMeter)
+                .AddPrometheusExporter());
+        services.AddSingleton<IIncomingGrainCallFilter, GrainLogScopeFilter>();
+        // Scopes carry the pod and node; show them unless the configuration says otherwise.
+        if (builder.Configuration["Logging:Console:FormatterOptions:IncludeScopes"] is null)
+        {
+            services.ConfigureAll<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+            services.ConfigureAll<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        }
+        services.AddMasProblemHandling();
+        return builder;
+    }
+
+    /// <summary>Every exception that reaches UseExceptionHandler becomes RFC 7807 problem details (see ProblemExceptionHandler).</summary>
+    public static IServiceCollection AddMasProblemHandling(this IServiceCollection services) =>
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+    public static WebApplication MapMasObservability(this WebApplication app)
+    {
+        app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
+        return app;
+    }
+}

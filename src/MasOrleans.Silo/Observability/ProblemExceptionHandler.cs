@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using MasOrleans.Silo.Api;
+
+namespace MasOrleans.Silo.Observability;
+
+/// <summary>
+/// The one place exceptions become HTTP answers. Domain errors (malformed input, an invalid quantity) become the
+/// matching 4xx problem with their message; an unavailable cluster a 503; anything else a 500 whose body says
+/// only that something failed and the trace id to find it in the log: never the exception's message or stack.
+/// </summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = Classify(exception);
+        var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
+        problem.Extensions["traceId"] = traceId;
+        if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    internal static ProblemDetails Classify(Exception exception) => exception switch
+    {
+        // Malformed JSON or a missing body: the framework's message says what is wrong with the request.
+        BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad Request", bad.InnerException?.Message ?? bad.Message),
+        // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
+        FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
+        TimeoutException or OrleansException => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+            "The cluster did not answer in time; retry shortly."),
+        _ => Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error",
+            "An unexpected error occurred; the server log has the details under this trace id."),
+    };
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (trace {TraceId})")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string traceId);
+}

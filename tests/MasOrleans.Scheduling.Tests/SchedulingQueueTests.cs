@@ -1,0 +1,107 @@
+using MasOrleans.Scheduling.Queue;
+
+namespace MasOrleans.Scheduling.Tests;
+
+public sealed class SchedulingQueueTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static List<string> Drain<T>(SchedulingQueue<T> queue, DateTimeOffset now)
+    {
+        var order = new List<string>();
+        while (queue.TryPop(now, out var pod)) order.Add(pod.Name);
+        return order;
+    }
+
+    [Theory]
+    // name:priority:duration, in arrival order → expected pop order
+    [InlineData("priority", "a:0:-,b:10:-,c:0:-,d:10:-", "b,d,a,c")]
+    [InlineData("priority", "a:0:5,b:0:1,c:0:3", "a,b,c")]
+    [InlineData("sjf", "a:0:5,b:0:1,c:0:3", "b,c,a")]
+    [InlineData("sjf", "a:0:-,b:0:9,c:5:100,d:0:2", "c,d,b,a")]
+    [InlineData("sjf", "a:1:50,b:0:1", "a,b")]
+    public void Pops_by_priority_then_arrival_or_shortest_job(string order, string pods, string expected)
+    {
+        Assert.True(QueueOrders.TryParse(order, out var queueOrder));
+        var queue = new SchedulingQueue<int>(queueOrder);
+        foreach (var spec in pods.Split(','))
+        {
+            var f = spec.Split(':');
+            queue.Add(f[0], int.Parse(f[1]), f[2] == "-" ? null : double.Parse(f[2]), 0);
+        }
+        Assert.Equal(expected.Split(','), Drain(queue, T0));
+    }
+
+    [Fact]
+    public void Unknown_order_is_rejected()
+    {
+        Assert.False(QueueOrders.TryParse("fifo", out _));
+    }
+
+    [Theory]
+    [InlineData(1, 1000)]
+    [InlineData(2, 2000)]
+    [InlineData(3, 4000)]
+    [InlineData(4, 8000)]
+    [InlineData(5, 10000)]
+    [InlineData(30, 10000)]
+    public void Backoff_doubles_and_is_capped(int attempts, int expectedMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), BackoffPolicy.Default.For(attempts));
+
+    [Fact]
+    public void Unschedulable_pods_wait_for_a_cluster_event_then_their_backoff()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("p", 0, null, 0);
+        Assert.True(queue.TryPop(T0, out _));
+        queue.MarkUnschedulable("p", T0);
+        // No event: never handed out again, however much time passes (no busy retry loop).
+        Assert.Empty(Drain(queue, T0.AddHours(1)));
+        Assert.Equal(1, queue.UnschedulableCount);
+        Assert.Null(queue.NextBackoffExpiry);
+
+        // Event before the 1 s backoff ran out: it waits in backoff until then.
+        Assert.Equal(1, queue.MoveAllToActive(T0.AddMilliseconds(300)));
+        Assert.Equal(T0.AddSeconds(1), queue.NextBackoffExpiry);
+        Assert.Empty(Drain(queue, T0.AddMilliseconds(999)));
+        Assert.Equal(["p"], Drain(queue, T0.AddSeconds(1)));
+
+        // Second failure: backoff 2 s; an event after it expired makes it active at once.
+        queue.MarkUnschedulable("p", T0.AddSeconds(1));
+        queue.MoveAllToActive(T0.AddSeconds(5));
+        Assert.Equal(1, queue.ActiveCount);
+    }
+
+    [Fact]
+    public void An_event_during_an_attempt_is_not_lost()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("p", 0, null, 0);
+        Assert.True(queue.TryPop(T0, out _));
+        queue.MoveAllToActive(T0); // capacity freed while the pod was being scheduled
+        queue.MarkUnschedulable("p", T0);
+        Assert.Equal(0, queue.UnschedulableCount);
+        Assert.Equal(1, queue.BackoffCount);
+        Assert.Equal(["p"], Drain(queue, T0.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void Requeue_backs_off_without_an_event_and_done_forgets()
+    {
+        var queue = new SchedulingQueue<string>();
+        queue.Add("p", 0, null, "v1");
+        queue.Add("p", 0, null, "v2"); // duplicate add keeps one entry with the newer item
+        Assert.Equal(1, queue.Count);
+        Assert.True(queue.TryPop(T0, out var first));
+        Assert.Equal("v2", first.Item);
+        queue.Add("p", 0, null, "v3"); // in flight: ignored except for the item
+        Assert.Equal(0, queue.ActiveCount);
+        queue.Requeue("p", T0);
+        Assert.Empty(Drain(queue, T0.AddMilliseconds(500)));
+        Assert.True(queue.TryPop(T0.AddSeconds(1), out var second));
+        Assert.Equal(1, second.Attempts);
+        queue.Done("p");
+        Assert.Equal(0, queue.Count);
+        Assert.False(queue.TryPop(T0.AddHours(1), out _));
+    }
+}

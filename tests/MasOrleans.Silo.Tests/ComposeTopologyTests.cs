@@ -1,0 +1,35 @@
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>The two silos of the compose file, run as processes on one Redis, form one Orleans cluster.</summary>
+[Collection(ComposeClusterCollection.Name)]
+public sealed class ComposeTopologyTests(ComposeClusterFixture cluster)
+{
+    [Fact]
+    public async Task Both_silos_join_one_ring()
+    {
+        foreach (var silo in cluster.Silos)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "orleans_consistent_ring_size") != 2)
+            {
+                if (DateTime.UtcNow > deadline) Assert.Fail($"ring never reached 2 silos:\n{silo.Output}");
+                await Task.Delay(250);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task State_written_through_one_silo_is_seen_through_the_other()
+    {
+        var (first, second) = (cluster.Silos[0].Http, cluster.Silos[1].Http);
+        Assert.True((await first.Post("/api/v1/nodes", Requests.Node("compose-node", cpu: "4"))).IsSuccessStatusCode);
+        Assert.True((await second.Post("/api/v1/pods", Requests.Pod("compose-pod", cpu: "1"))).IsSuccessStatusCode);
+        var seenByFirst = await first.WaitFor("/api/v1/pods/compose-pod", p => p.Phase() is "running" or "scheduled");
+        var seenBySecond = await second.GetJson("/api/v1/pods/compose-pod");
+        Assert.Equal(seenByFirst.GetProperty("nodeName").GetString(), seenBySecond.GetProperty("nodeName").GetString());
+        var nodeFromSecond = await second.GetJson("/api/v1/nodes/compose-node");
+        Assert.Contains("compose-pod", nodeFromSecond.GetProperty("pods").EnumerateArray().Select(p => p.GetString()));
+    }
+}

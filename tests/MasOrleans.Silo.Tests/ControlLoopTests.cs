@@ -1,0 +1,246 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>One silo with short control-loop periods (heartbeat grace 2 s, workload resync 0.3 s, backoffs in tenths).</summary>
+public sealed class ControlLoopFixture : IAsyncLifetime
+{
+    public const double GraceSeconds = 2;
+
+    public SiloHost Host { get; private set; } = null!;
+    public HttpClient Http => Host.Http;
+
+    public async Task InitializeAsync() => Host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+    {
+        ["Telemetry:HeartbeatGraceSeconds"] = $"{GraceSeconds}",
+        ["Scheduler:RetryCoalesceMilliseconds"] = "50",
+        ["Scheduler:InitialBackoffMilliseconds"] = "200",
+        ["Scheduler:MaxBackoffMilliseconds"] = "1000",
+        ["Scheduler:ReconcileSeconds"] = "1",
+        ["Workloads:ResyncSeconds"] = "0.3",
+        ["Workloads:FailureBackoffSeconds"] = "0.3",
+        ["Workloads:MaxFailureBackoffSeconds"] = "5",
+        ["Workloads:BackoffResetSeconds"] = "10",
+    });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture<ControlLoopFixture>
+{
+    private HttpClient Http => fixture.Http;
+
+    [Fact]
+    public async Task A_node_that_stops_reporting_loses_its_pods_to_another_node_within_the_grace_period_and_gets_new_ones_when_back()
+    {
+        await Nodes("nf", "nf-a", "nf-b");
+        using var telemetry = new TelemetryPump(Http, "nf-a", "nf-b");
+        await CreateWorkload("nf", replicas: 4, pool: "nf");
+        var placed = await WaitForWorkload("nf", w => Ready(w) == 4);
+        Assert.Contains(PodsOf(placed), p => p.Node == "nf-a"); // spread over both nodes (LeastAllocated)
+
+        var stopped = DateTime.UtcNow;
+        telemetry.Silence("nf-a");
+        await WaitForWorkload("nf", w => Ready(w) == 4 && PodsOf(w).All(p => p.Node == "nf-b"), timeoutSeconds: 20);
+        var elapsed = DateTime.UtcNow - stopped;
+        Assert.True(elapsed < TimeSpan.FromSeconds(ControlLoopFixture.GraceSeconds + 5), $"pods moved after {elapsed}");
+        Assert.Contains(await Events("nodes", "nf-a"), e => e.Reason == "NodeNotReady");
+        Assert.Contains(await Events("workloads", "nf"), e => e.Reason == "PodEvicted" && e.Message.Contains("NodeLost"));
+
+        telemetry.Resume("nf-a");
+        await Http.WaitFor("/api/v1/nodes/nf-a", n => n.GetProperty("ready").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/nf/scale", new { replicas = 8 })).StatusCode);
+        var grown = await WaitForWorkload("nf", w => Ready(w) == 8);
+        Assert.Contains(PodsOf(grown), p => p.Node == "nf-a");
+    }
+
+    [Fact]
+    public async Task Deleting_a_node_drains_it_and_workloads_recreate_its_pods_elsewhere()
+    {
+        await Nodes("dr", "dr-a", "dr-b");
+        await Http.PostAsync("/api/v1/nodes/dr-b/cordon", null);
+        await CreateWorkload("dr", replicas: 2, pool: "dr");
+        await WaitForWorkload("dr", w => Ready(w) == 2 && PodsOf(w).All(p => p.Node == "dr-a"));
+        using (var bare = await Http.Post("/api/v1/pods", new { name = "dr-bare", requests = Cpu("1"), nodeSelector = new Dictionary<string, string> { ["pool"] = "dr" } }))
+            Assert.Equal(HttpStatusCode.Accepted, bare.StatusCode);
+        await Http.WaitFor("/api/v1/pods/dr-bare", p => p.Phase() == "running");
+        await Http.PostAsync("/api/v1/nodes/dr-b/uncordon", null);
+
+        // A pod no workload recreates would be lost: refused unless forced (kubectl drain's rule).
+        using (var refused = await Http.DeleteAsync("/api/v1/nodes/dr-a"))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Contains("dr-bare", await refused.Content.ReadAsStringAsync());
+        }
+        using (var draining = await Http.DeleteAsync("/api/v1/nodes/dr-a?force=true"))
+            Assert.Equal(HttpStatusCode.Accepted, draining.StatusCode);
+
+        await WaitForWorkload("dr", w => Ready(w) == 2 && PodsOf(w).All(p => p.Node == "dr-b"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Http.GetAsync("/api/v1/nodes/dr-a")).StatusCode != HttpStatusCode.NotFound)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "drained node was never removed");
+            await Task.Delay(50);
+        }
+        var bareAfter = await Http.GetJson("/api/v1/pods/dr-bare");
+        Assert.Equal("failed", bareAfter.Phase());
+        Assert.Equal("Drained", bareAfter.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_respects_cooldowns()
+    {
+        await Nodes("as", "as-a");
+        using var telemetry = new TelemetryPump(Http, "as-a") { Cpu = 0.9 };
+        await CreateWorkload("as", replicas: 2, pool: "as", autoscale: new
+        {
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 1, scaleDownCooldownSeconds = 1.5,
+        });
+        // 90% against a 50% target: ratio 1.8, so 2 -> 3 -> 5 -> 6 (capped), one step per cooldown.
+        await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 6, timeoutSeconds: 20);
+        telemetry.Cpu = 0.1; // under half the target: steps of 2 down to the minimum
+        await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 1, timeoutSeconds: 20);
+
+        var events = await Events("workloads", "as");
+        var ups = events.Where(e => e.Reason == "ScaledUp").ToList();
+        var downs = events.Where(e => e.Reason == "ScaledDown").ToList();
+        Assert.Equal(["2 -> 3", "3 -> 5", "5 -> 6"], ups.Select(e => Step(e.Message)));
+        Assert.Equal(["6 -> 4", "4 -> 2", "2 -> 1"], downs.Select(e => Step(e.Message)));
+        Assert.Contains(events, e => e.Reason == "ScaleCooldown");
+        AssertSpaced(ups, TimeSpan.FromSeconds(1));
+        AssertSpaced([ups[^1], .. downs], TimeSpan.FromSeconds(1.5));
+    }
+
+    [Fact]
+    public async Task A_failing_container_fails_its_pod_and_the_workload_replaces_it_with_growing_backoff()
+    {
+        await Nodes("cf", "cf-a");
+        await CreateWorkload("cf", replicas: 1, pool: "cf", image: "busybox:exit-3");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        List<Event> backoffs;
+        while ((backoffs = (await Events("workloads", "cf")).Where(e => e.Reason == "BackOff").ToList()).Count < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the workload did not keep replacing its failing pod");
+            await Task.Delay(100);
+        }
+        Assert.All(backoffs, e => Assert.Contains("container exited with code 3", e.Message));
+        Assert.Contains("in 0.3 s", backoffs[0].Message);
+        Assert.Contains("in 0.6 s", backoffs[1].Message);
+        Assert.Contains("in 1.2 s", backoffs[2].Message);
+    }
+
+    [Fact]
+    public async Task Pulled_images_are_cached_per_node_and_reported_on_the_node()
+    {
+        await Nodes("img", "img-a");
+        foreach (var name in new[] { "img-1", "img-2" })
+        {
+            using var r = await Http.Post("/api/v1/pods", new { name, requests = Cpu("1"), image = "nginx:1.27", nodeSelector = new Dictionary<string, string> { ["pool"] = "img" } });
+            await Http.WaitFor($"/api/v1/pods/{name}", p => p.Phase() == "running");
+        }
+        var node = await Http.GetJson("/api/v1/nodes/img-a");
+        Assert.Contains("nginx:1.27", node.GetProperty("images").EnumerateArray().Select(i => i.GetString()));
+        Assert.Contains(await Events("pods", "img-1"), e => e.Reason == "Started" && e.Message.Contains("pulled"));
+        Assert.Contains(await Events("pods", "img-2"), e => e.Reason == "Started" && e.Message.Contains("already present"));
+        Assert.Contains(await Events("nodes", "img-a"), e => e.Reason == "ImagePulled");
+    }
+
+    [Fact]
+    public async Task A_high_priority_pod_preempts_the_fewest_lower_priority_pods_and_their_workload_recreates_them()
+    {
+        await Nodes("pr", "pr-a");
+        await CreateWorkload("pr-low", replicas: 4, pool: "pr");
+        await WaitForWorkload("pr-low", w => Ready(w) == 4);
+        using (var r = await Http.Post("/api/v1/pods", new { name = "pr-high", requests = Cpu("2"), priority = 100, nodeSelector = new Dictionary<string, string> { ["pool"] = "pr" } }))
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var high = await Http.WaitFor("/api/v1/pods/pr-high", p => p.Phase() == "running");
+        Assert.Equal("pr-a", high.GetProperty("nodeName").GetString());
+        // Exactly two one-CPU victims make room for two CPUs; their replacements wait (lower priority never preempts).
+        var low = await WaitForWorkload("pr-low", w => Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);
+        Assert.Equal(4, PodsOf(low).Count);
+        Assert.Equal(2, (await Events("workloads", "pr-low")).Where(e => e.Reason == "PodEvicted" && e.Message.Contains("Preempted")).Sum(e => e.Count));
+    }
+
+    private sealed record Event(string Reason, string Message, DateTimeOffset LastSeen, int Count);
+
+    private async Task<List<Event>> Events(string kind, string name) =>
+        (await Http.GetJson($"/api/v1/{kind}/{name}/events")).GetProperty("items").EnumerateArray()
+            .Select(e => new Event(e.GetProperty("reason").GetString()!, e.GetProperty("message").GetString()!,
+                e.GetProperty("lastSeen").GetDateTimeOffset(), e.GetProperty("count").GetInt32())).ToList();
+
+    private static string Step(string message) => message[(message.IndexOf(": ", StringComparison.Ordinal) + 2)..message.IndexOf(" replica", StringComparison.Ordinal)];
+
+    private static void AssertSpaced(IReadOnlyList<Event> events, TimeSpan cooldown)
+    {
+        for (var i = 1; i < events.Count; i++)
+            Assert.True(events[i].LastSeen - events[i - 1].LastSeen >= cooldown, $"{events[i].Message} came {events[i].LastSeen - events[i - 1].LastSeen} after the previous step");
+    }
+
+    private async Task Nodes(string pool, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            using var r = await Http.Post("/api/v1/nodes", Requests.Node(name, cpu: "4", labels: new Dictionary<string, string> { ["pool"] = pool }));
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+    }
+
+    private async Task CreateWorkload(string name, int replicas, string pool, string? image = null, object? autoscale = null)
+    {
+        using var r = await Http.Post("/api/v1/workloads", new
+        {
+            name, replicas, autoscale,
+            template = new { requests = Cpu("1"), image, nodeSelector = new Dictionary<string, string> { ["pool"] = pool } },
+        });
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+    }
+
+    private static Dictionary<string, string> Cpu(string cpu) => new() { ["cpu"] = cpu, ["memory"] = "256Mi" };
+
+    private Task<JsonElement> WaitForWorkload(string name, Func<JsonElement, bool> condition, int timeoutSeconds = 20) =>
+        Http.WaitFor($"/api/v1/workloads/{name}", condition, timeoutSeconds);
+
+    private static int Ready(JsonElement workload) => workload.GetProperty("readyReplicas").GetInt32();
+
+    private static List<(string Name, string Phase, string? Node)> PodsOf(JsonElement workload) =>
+        workload.GetProperty("pods").EnumerateArray().Select(p => (p.GetProperty("name").GetString()!, p.Phase(),
+            p.TryGetProperty("nodeName", out var n) ? n.GetString() : null)).ToList();
+}
+
+/// <summary>Posts a CPU reading for each node every 200 ms, like node agents, until silenced or disposed.</summary>
+internal sealed class TelemetryPump : IDisposable
+{
+    private readonly HashSet<string> _silenced = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public TelemetryPump(HttpClient http, params string[] nodes) => _loop = Task.Run(async () =>
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            foreach (var node in nodes)
+            {
+                bool silent;
+                lock (_silenced) silent = _silenced.Contains(node);
+                if (!silent) using (await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = Cpu } })) { }
+            }
+            await Task.Delay(200);
+        }
+    });
+
+    public double Cpu { get; set; } = 0.3;
+
+    public void Silence(string node) { lock (_silenced) _silenced.Add(node); }
+
+    public void Resume(string node) { lock (_silenced) _silenced.Remove(node); }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MasOrleans.Silo.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// deploy/ and dashboards/ agree with each other and with the service: they parse, ports line up (Dockerfile,
+/// compose, Kubernetes, Prometheus), every environment variable is documented, every panel uses the provisioned datasource.
+/// </summary>
+public sealed partial class DeployFilesTests
+{
+    private const int HttpPort = 8080;
+    private const int SiloPort = 11111;
+    private const int GatewayPort = 30000;
+
+    [Fact]
+    public void Dockerfile_exposes_the_http_silo_and_gateway_ports_it_configures()
+    {
+        var dockerfile = RepoFiles.Read("deploy/Dockerfile");
+        var exposed = ExposeLine().Match(dockerfile).Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
+        Assert.Equal([HttpPort, SiloPort, GatewayPort], exposed.Order());
+        var env = DockerfileEnv(dockerfile);
+        Assert.Equal($"http://+:{HttpPort}", env["ASPNETCORE_URLS"]);
+        Assert.Equal($"{SiloPort}", env["Orleans__SiloPort"]);
+        Assert.Equal($"{GatewayPort}", env["Orleans__GatewayPort"]);
+        // TorchSharp needs glibc >= 2.38: Debian 13 based images in both stages.
+        Assert.All(Regex.Matches(dockerfile, @"^FROM (\S+)", RegexOptions.Multiline), m => Assert.EndsWith("-trixie", m.Groups[1].Value.Split(' ')[0]));
+        Assert.Contains("dotnet publish src/MasOrleans.Silo/MasOrleans.Silo.csproj", dockerfile);
+        Assert.True(File.Exists(RepoFiles.Path("src/MasOrleans.Silo/MasOrleans.Silo.csproj")));
+    }
+
+    [Fact]
+    public void Compose_runs_redis_with_persistence_two_silos_prometheus_and_grafana_on_consistent_ports()
+    {
+        var services = Compose();
+        Assert.Equal(["grafana", "prometheus", "redis", "silo1", "silo2"], services.Keys.Order());
+        Assert.Contains("--appendonly", Strings(services["redis"]["command"]));
+        Assert.Contains("/data", Strings(services["redis"]["volumes"]).Single());
+        foreach (var silo in new[] { "silo1", "silo2" })
+        {
+            var env = ComposeEnvironment(silo);
+            Assert.Equal("redis", env["Storage__Provider"]);
+            Assert.Equal("redis:6379", env["Redis__ConnectionString"]);
+            Assert.Equal($"{SiloPort}", env["Orleans__SiloPort"]);
+            Assert.Equal($"{GatewayPort}", env["Orleans__GatewayPort"]);
+            Assert.Equal(silo, env["Orleans__AdvertisedIP"]);
+            Assert.Equal($"http://+:{HttpPort}", env["ASPNETCORE_URLS"]);
+            Assert.EndsWith($":{HttpPort}", Strings(services[silo]["ports"]).Single());
+            Assert.Equal("masorleans/silo:latest", services[silo]["image"].ToString());
+        }
+        Assert.Equal(ComposeEnvironment("silo1")["Orleans__ClusterId"], ComposeEnvironment("silo2")["Orleans__ClusterId"]);
+        // Prometheus scrapes both silos on the HTTP port; Grafana mounts the provisioning and dashboards folders that exist.
+        var scrape = (YamlMappingNode)((YamlSequenceNode)RepoFiles.Yaml("dashboards/prometheus/prometheus.yml")[0]["scrape_configs"])[0];
+        Assert.Equal("/metrics", scrape["metrics_path"].ToString());
+        var targets = Strings(((YamlSequenceNode)scrape["static_configs"])[0]["targets"]);
+        Assert.Equal(["silo1:8080", "silo2:8080"], targets.Order());
+        foreach (var volume in Strings(services["grafana"]["volumes"]).Concat(Strings(services["prometheus"]["volumes"])))
+        {
+            var source = volume.Split(':')[0];
+            Assert.True(Path.Exists(Path.GetFullPath(Path.Combine(RepoFiles.Path("deploy"), source))), $"compose mounts {source}, which does not exist");
+        }
+    }
+
+    [Fact]
+    public void Kubernetes_silo_deployment_matches_the_image_ports_probes_and_hosting()
+    {
+        var docs = RepoFiles.Yaml("deploy/kubernetes/silo.yaml");
+        var deployment = Kind(docs, "Deployment");
+        var container = (YamlMappingNode)((YamlSequenceNode)deployment["spec"]["template"]["spec"]["containers"])[0];
+        Assert.Equal("masorleans/silo:latest", container["image"].ToString());
+        var ports = ((YamlSequenceNode)container["ports"]).Cast<YamlMappingNode>().ToDictionary(p => p["name"].ToString(), p => int.Parse(p["containerPort"].ToString()));
+        Assert.Equal(new Dictionary<string, int> { ["http"] = HttpPort, ["silo"] = SiloPort, ["gateway"] = GatewayPort }, ports);
+        foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+        {
+            Assert.Equal("/health", container[probe]["httpGet"]["path"].ToString());
+            Assert.Contains(container[probe]["httpGet"]["port"].ToString(), ports.Keys);
+        }
+        Assert.True(((YamlMappingNode)container["resources"]["requests"]).Children.ContainsKey("cpu"));
+        var env = KubernetesEnvironment(container);
+        Assert.Equal("true", env["Orleans__Kubernetes"]);
+        Assert.Equal("masorleans-redis:6379", env["Redis__ConnectionString"]);
+        Assert.Equal("masorleans-redis", Kind(RepoFiles.Yaml("deploy/kubernetes/redis.yaml"), "Service")["metadata"]["name"].ToString());
+        // The Orleans hosting package watches and deletes silo pods: the service account needs that.
+        var verbs = Strings(((YamlSequenceNode)Kind(docs, "Role")["rules"])[0]["verbs"]);
+        Assert.Superset(new HashSet<string> { "get", "list", "watch", "delete", "patch" }, verbs.ToHashSet());
+        Assert.Equal(Kind(docs, "ServiceAccount")["metadata"]["name"].ToString(), deployment["spec"]["template"]["spec"]["serviceAccountName"].ToString());
+        // Service and PodDisruptionBudget select the deployment's pods.
+        var podLabels = (YamlMappingNode)deployment["spec"]["template"]["metadata"]["labels"];
+        foreach (var selector in new[] { (YamlMappingNode)Kind(docs, "Service")["spec"]["selector"], (YamlMappingNode)Kind(docs, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] })
+            Assert.All(selector.Children, kv => Assert.Equal(kv.Value.ToString(), podLabels[kv.Key].ToString()));
+        Assert.Contains(Kind(docs, "Service")["spec"]["ports"].AllNodes.OfType<YamlMappingNode>(), p => p.Children.ContainsKey("targetPort") && p["targetPort"].ToString() == "http");
+    }
+
+    [Fact]
+    public void Scheduler_extender_configuration_points_at_the_silo_service()
+    {
+        var config = RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0];
+        Assert.Equal("KubeSchedulerConfiguration", config["kind"].ToString());
+        var extender = (YamlMappingNode)((YamlSequenceNode)config["extenders"])[0];
+        var url = new Uri(extender["urlPrefix"].ToString());
+        var service = Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Service");
+        Assert.StartsWith($"{service["metadata"]["name"]}.", url.Host);
+        var servicePort = ((YamlMappingNode)((YamlSequenceNode)service["spec"]["ports"])[0])["port"].ToString();
+        Assert.Equal(servicePort, $"{url.Port}");
+        Assert.Equal("filter", extender["filterVerb"].ToString());
+        Assert.Equal("prioritize", extender["prioritizeVerb"].ToString());
+    }
+
+    [Fact]
+    public void Every_environment_variable_in_deploy_files_is_documented()
+    {
+        var documented = RepoFiles.Read("docs/configuration.md");
+        var names = DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys
+            .Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys))
+            .Concat(KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys)
+            .Distinct().ToList();
+        Assert.True(names.Count >= 8, $"expected the deploy files to set at least 8 variables, found {names.Count}");
+        var undocumented = names.Where(n => !documented.Contains($"`{n}`", StringComparison.Ordinal)).ToList();
+        Assert.True(undocumented.Count == 0, "not in docs/configuration.md: " + string.Join(", ", undocumented));
+    }
+
+    [Fact]
+    public void Grafana_provisioning_serves_every_dashboard_from_the_provisioned_datasource()
+    {
+        var datasource = (YamlMappingNode)((YamlSequenceNode)RepoFiles.Yaml("dashboards/grafana/provisioning/datasources/prometheus.yml")[0]["datasources"])[0];
+        var uid = datasource["uid"].ToString();
+        Assert.Equal("http://prometheus:9090", datasource["url"].ToString());
+        Assert.Contains("prometheus", Compose().Keys);
+        var provider = (YamlMappingNode)((YamlSequenceNode)RepoFiles.Yaml("dashboards/grafana/provisioning/dashboards/masorleans.yml")[0]["providers"])[0];
+        Assert.Equal("/var/lib/grafana/dashboards", provider["options"]["path"].ToString());
+        Assert.Contains(Strings(Compose()["grafana"]["volumes"]), v => v.EndsWith(":/var/lib/grafana/dashboards:ro"));
+        var files = Directory.GetFiles(RepoFiles.Path("dashboards/grafana/dashboards"), "*.json");
+        Assert.Equal(4, files.Length);
+        var uids = new HashSet<string>();
+        foreach (var file in files)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            Assert.True(uids.Add(doc.RootElement.GetProperty("uid").GetString()!), $"duplicate dashboard uid in {file}");
+            foreach (var panel in doc.RootElement.GetProperty("panels").EnumerateArray())
+            {
+                Assert.Equal(uid, panel.GetProperty("datasource").GetProperty("uid").GetString());
+                Assert.NotEqual(0, panel.GetProperty("targets").GetArrayLength());
+            }
+        }
+    }
+
+    internal static Dictionary<string, YamlMappingNode> Compose() =>
+        ((YamlMappingNode)RepoFiles.Yaml("deploy/docker-compose.yml")[0]["services"]).Children
+            .ToDictionary(kv => kv.Key.ToString(), kv => (YamlMappingNode)kv.Value);
+
+    internal static Dictionary<string, string> ComposeEnvironment(string service) =>
+        ((YamlMappingNode)Compose()[service]["environment"]).Children.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString());
+
+    private static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
+        ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>()
+            .ToDictionary(e => e["name"].ToString(), e => e.Children.TryGetValue("value", out var v) ? v.ToString() : "(from field)");
+
+    private static Dictionary<string, string> DockerfileEnv(string dockerfile)
+    {
+        // ENV a=1 \ b=2 across continuation lines, in the runtime stage.
+        var block = Regex.Match(dockerfile, @"^ENV (.+?)(?<!\\)$", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value;
+        return Regex.Matches(block, @"(\w+)=(\S+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+    }
+
+    private static YamlMappingNode Kind(IEnumerable<YamlMappingNode> docs, string kind) => docs.Single(d => d["kind"].ToString() == kind);
+
+    private static List<string> Strings(YamlNode node) => ((YamlSequenceNode)node).Select(n => n.ToString()).ToList();
+
+    [GeneratedRegex(@"^EXPOSE (.+)$", RegexOptions.Multiline)]
+    private static partial Regex ExposeLine();
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>Silo crashes under load: real silo processes on a real redis-server, killed with SIGKILL.</summary>
+[Collection(HeavyTests.Name)]
+public sealed class FaultTests : IDisposable
+{
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-fault-").FullName;
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Sigkill_under_load_loses_no_accepted_pod_binds_none_twice_and_schedules_the_rest_after_restart()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        var first = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+        SiloProcess? restarted = null;
+        try
+        {
+            await PodLoad.RegisterNodes(first.Http, "k-");
+            var load = new PodLoad("k-pod-", LoadTests.PodCount, LoadTests.Clients);
+            var current = first;
+            var run = load.RunAsync((_, _) => Volatile.Read(ref current).Http);
+            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= LoadTests.PodCount / 3, 120);
+            first.Kill();
+            restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+            Volatile.Write(ref current, restarted);
+            await run;
+            await FaultScenarios.AssertConsistentAfterFault(restarted.Http, load);
+        }
+        finally
+        {
+            first.Dispose();
+            restarted?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Two_silos_on_one_redis_one_killed_under_load_the_other_carries_on()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "two-silos" };
+        var a = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        var b = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        try
+        {
+            await PodLoad.RegisterNodes(a.Http, "t-");
+            var load = new PodLoad("t-pod-", LoadTests.PodCount, LoadTests.Clients);
+            var killed = 0;
+            // Half the clients use each silo; once B is dead, or after a failed attempt, everyone uses A.
+            var run = load.RunAsync((client, attempt) => client % 2 == 1 && attempt == 0 && Volatile.Read(ref killed) == 0 ? b.Http : a.Http);
+            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= LoadTests.PodCount / 3, 120);
+            b.Kill();
+            Volatile.Write(ref killed, 1);
+            await run;
+            Assert.False(a.HasExited);
+            await FaultScenarios.AssertConsistentAfterFault(a.Http, load);
+        }
+        finally
+        {
+            a.Dispose();
+            b.Dispose();
+        }
+    }
+}
+
+internal static class FaultScenarios
+{
+    /// <summary>Fast failure detection and short timeouts, so a dead silo or a lost worker is noticed within seconds.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
+    {
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["Scheduler__ReconcileSeconds"] = "2",
+        ["Scheduler__InFlightTimeoutSeconds"] = "5",
+        ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
+        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+        ["Orleans__Membership__NumVotesForDeathDeclaration"] = "1",
+        ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
+    };
+
+    public static async Task WaitUntil(Func<bool> condition, int timeoutSeconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task AssertConsistentAfterFault(HttpClient http, PodLoad load)
+    {
+        await PodLoad.Settled(http, timeoutSeconds: 120);
+        var result = await ClusterInvariants.CheckAsync(http, load.Requests.Keys.First()[..6], load.Requests);
+        var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
+        // Every 202 has its pod, and so does every submission whose answer was lost but whose retry found it.
+        Assert.All(load.Accepted, n => Assert.Contains(n, names));
+        Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
+        Assert.Equal(LoadTests.PodCount, result.Pods.Count);
+        Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("unschedulable"));
+        AssertNothingLeftThatFits(result, load);
+    }
+
+    /// <summary>Pending pods really were scheduled: no CPU-only pod waits while some node has a CPU free for it.</summary>
+    public static void AssertNothingLeftThatFits(ClusterInvariants.Result result, PodLoad load)
+    {
+        var cpuOnlyWaiting = result.Pods.Count(p => p.Phase() == "unschedulable"
+            && !load.Requests[p.GetProperty("name").GetString()!].ContainsKey("nvidia.com/gpu"));
+        if (cpuOnlyWaiting == 0) return;
+        foreach (var node in result.Nodes)
+        {
+            var free = FreeCpuMilli(node);
+            Assert.True(free < 1000, $"{node.GetProperty("name")} still has {free}m CPU free while pods wait");
+        }
+    }
+
+    private static long FreeCpuMilli(JsonElement node) =>
+        ClusterInvariants.Vector(node.GetProperty("capacity"))[0] - ClusterInvariants.Vector(node.GetProperty("allocated"))[0];
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>
+/// What must hold however pods raced, silos crashed or nodes failed: no node or GPU device over capacity, no pod
+/// held by two nodes, every node's pods exactly the pods bound to it, and allocations equal to those pods' requests.
+/// </summary>
+public static class ClusterInvariants
+{
+    public sealed record Result(IReadOnlyList<JsonElement> Pods, IReadOnlyList<JsonElement> Nodes)
+    {
+        public int Count(string phase) => Pods.Count(p => p.Phase() == phase);
+        public int Bound => Pods.Count(IsBound);
+    }
+
+    public static bool IsBound(JsonElement pod) => pod.Phase() is "scheduled" or "running";
+
+    /// <summary>Checks every invariant; <paramref name="requests"/> maps pod name to its requests (read from the pod when absent).</summary>
+    public static async Task<Result> CheckAsync(HttpClient http, string podPrefix, IReadOnlyDictionary<string, Dictionary<string, string>>? requests = null)
+    {
+        var pods = await ListAll(http, "/api/v1/pods", podPrefix);
+        var nodes = await ListAll(http, "/api/v1/nodes", "");
+        var heldBy = new Dictionary<string, string>();
+        var allocatedSum = new long[ResourceNames.Count];
+        foreach (var node in nodes)
+        {
+            var name = node.GetProperty("name").GetString()!;
+            var capacity = Vector(node.GetProperty("capacity"));
+            var allocated = Vector(node.GetProperty("allocated"));
+            for (var d = 0; d < ResourceNames.Count; d++)
+                Assert.True(allocated[d] <= capacity[d], $"{name} over capacity in {ResourceNames.NameOf((ResourceKind)d)}");
+            foreach (var gpu in node.GetProperty("gpus").EnumerateArray())
+            {
+                var held = gpu.GetProperty("pods").EnumerateArray().Sum(h => h.GetProperty("milli").GetInt32());
+                Assert.True(held <= 1000, $"{name} GPU {gpu.GetProperty("index")} holds {held}m");
+                Assert.Equal(1000 - held, gpu.GetProperty("freeMilli").GetInt32());
+            }
+            foreach (var pod in node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!))
+                Assert.True(heldBy.TryAdd(pod, name), $"pod {pod} is held by both {heldBy.GetValueOrDefault(pod)} and {name}");
+            Add(allocatedSum, allocated);
+        }
+        var requestedSum = new long[ResourceNames.Count];
+        var byName = pods.ToDictionary(p => p.GetProperty("name").GetString()!);
+        foreach (var (podName, node) in heldBy.Where(kv => kv.Key.StartsWith(podPrefix, StringComparison.Ordinal)))
+        {
+            Assert.True(byName.TryGetValue(podName, out var pod), $"{node} holds pod {podName}, which does not exist");
+            Assert.True(IsBound(pod) && pod.GetProperty("nodeName").GetString() == node,
+                $"{node} holds pod {podName}, which is {pod.Phase()} on {(pod.TryGetProperty("nodeName", out var n) ? n.GetString() : "no node")}");
+        }
+        foreach (var pod in pods.Where(IsBound))
+        {
+            var name = pod.GetProperty("name").GetString()!;
+            Assert.True(heldBy.TryGetValue(name, out var node) && node == pod.GetProperty("nodeName").GetString(), $"pod {name} is bound but its node does not hold it");
+            Add(requestedSum, requests?.GetValueOrDefault(name) is { } known ? Vector(known) : Vector((await http.GetJson($"/api/v1/pods/{name}")).GetProperty("requests")));
+        }
+        if (heldBy.Keys.All(k => k.StartsWith(podPrefix, StringComparison.Ordinal)))
+            Assert.Equal(requestedSum, allocatedSum);
+        return new Result(pods, nodes);
+    }
+
+    public static async Task<List<JsonElement>> ListAll(HttpClient http, string path, string prefix)
+    {
+        var items = new List<JsonElement>();
+        string? token = null;
+        do
+        {
+            var page = await http.GetJson(token is null ? $"{path}?limit=1000" : $"{path}?limit=1000&continue={token}");
+            items.AddRange(page.GetProperty("items").EnumerateArray().Where(e => e.GetProperty("name").GetString()!.StartsWith(prefix, StringComparison.Ordinal)));
+            token = page.TryGetProperty("continue", out var c) ? c.GetString() : null;
+        } while (token is not null);
+        return items;
+    }
+
+    public static long[] Vector(JsonElement quantities) =>
+        Vector(quantities.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!));
+
+    public static long[] Vector(Dictionary<string, string> quantities)
+    {
+        Assert.True(ResourceVector.TryParse(quantities, out var v, out var error), error);
+        return v.ToArray();
+    }
+
+    private static void Add(long[] sum, long[] v)
+    {
+        for (var d = 0; d < sum.Length; d++) sum[d] += v[d];
+    }
+}

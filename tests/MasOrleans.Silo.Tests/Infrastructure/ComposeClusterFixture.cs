@@ -1,0 +1,47 @@
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>
+/// deploy/docker-compose.yml's topology without Docker: a real redis-server and the two silo processes with the
+/// compose file's own environment, only addresses remapped to loopback (Redis, HTTP, silo and gateway ports;
+/// the advertised host "siloN" becomes "localhost", which exercises the same host-name resolution).
+/// </summary>
+public sealed class ComposeClusterFixture : IAsyncLifetime
+{
+    private readonly List<SiloProcess> _silos = [];
+    private RedisServer _redis = null!;
+    private string _workDir = null!;
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    public async Task InitializeAsync()
+    {
+        _redis = RedisServer.Start();
+        _workDir = Directory.CreateTempSubdirectory("mas-compose-").FullName;
+        foreach (var service in new[] { "silo1", "silo2" })
+        {
+            var env = DeployFilesTests.ComposeEnvironment(service);
+            var (http, silo, gateway) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
+            env["Redis__ConnectionString"] = _redis.ConnectionString;
+            env["Orleans__SiloPort"] = $"{silo}";
+            env["Orleans__GatewayPort"] = $"{gateway}";
+            env["Orleans__AdvertisedIP"] = "localhost";
+            env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}";
+            env["Metrics__SampleSeconds"] = "0.5";
+            _silos.Add(await SiloProcess.StartAsync(_redis.ConnectionString, http, silo, gateway, _workDir, env));
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var silo in _silos) silo.Dispose();
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ComposeClusterCollection : ICollectionFixture<ComposeClusterFixture>
+{
+    public const string Name = "compose cluster";
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// A real silo process on a real redis-server gets traffic (nodes, telemetry, pods that fit and one that cannot);
+/// its live /metrics must then hold every metric the Grafana panels and the alerting rules query.
+/// </summary>
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private SiloProcess _silo = null!;
+    private string _workDir = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = RedisServer.Start();
+        _workDir = Directory.CreateTempSubdirectory("mas-metrics-").FullName;
+        _silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir,
+            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "1" });
+    }
+
+    public Task DisposeAsync()
+    {
+        _silo.Dispose();
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Live_metrics_hold_every_metric_that_dashboards_and_alerts_query()
+    {
+        var exposition = await DriveTraffic();
+        var present = PrometheusText.Names(exposition);
+        var queries = RepoFiles.DashboardQueries().Concat(RepoFiles.AlertExpressions()).ToList();
+        Assert.True(queries.Count >= 20, $"expected the dashboards and rules to hold at least 20 queries, found {queries.Count}");
+        var missing = new List<string>();
+        foreach (var (where, expr) in queries)
+        {
+            var names = RepoFiles.MetricNames(expr);
+            if (names.Count == 0) missing.Add($"{where}: no MasOrleans metric in '{expr}'");
+            // `up` is written by Prometheus itself for every scrape target, never by the service.
+            missing.AddRange(names.Where(n => n != "up" && !present.Contains(n)).Select(n => $"{where}: {n}"));
+        }
+        Assert.True(missing.Count == 0, "not on /metrics:\n" + string.Join('\n', missing) + "\n--- exposition ---\n" + exposition);
+    }
+
+    [Fact]
+    public async Task Cluster_gauges_and_decision_counters_report_what_happened()
+    {
+        var exposition = await DriveTraffic();
+        Assert.Equal(1, PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\""));
+        Assert.Equal(1, PrometheusText.Value(exposition, "mas_nodes", "state=\"ready\""));
+        Assert.Equal(1, PrometheusText.Value(exposition, "mas_pending_pods"));
+        Assert.Equal(3, PrometheusText.Value(exposition, "mas_scheduling_decisions_total", "policy=\"kube\"", "result=\"scheduled\""));
+        Assert.True(PrometheusText.Value(exposition, "mas_scheduling_failures_total", "policy=\"kube\"", "reason=\"unschedulable\"") >= 1);
+        // One latency observation per decision, whatever its result.
+        var decisions = PrometheusText.Samples(exposition).Where(s => s.Name == "mas_scheduling_decisions_total").Sum(s => s.Value);
+        Assert.Equal(decisions, PrometheusText.Value(exposition, "mas_scheduling_latency_seconds_count", "policy=\"kube\""));
+        // 3 pods of 1 cpu on the 8-cpu node "busy": 0.375; the telemetry said 0.6.
+        Assert.Equal(0.375, PrometheusText.Value(exposition, "mas_node_allocation_ratio", "node=\"busy\"", "resource=\"cpu\""));
+        Assert.Equal(0.6, PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"", "resource=\"cpu\""));
+    }
+
+    [Fact]
+    public void Alerting_rules_pass_promtool()
+    {
+        var (code, output) = Promtool("check", "rules", RepoFiles.Path("dashboards/prometheus/alerts.yml"));
+        Assert.True(code == 0, output);
+        Assert.Contains("SUCCESS: 5 rules found", output);
+    }
+
+    [Fact]
+    public void Prometheus_configuration_passes_promtool()
+    {
+        // The config names the rules by their path inside the Prometheus container; point it at the repository's copy.
+        var dir = Directory.CreateTempSubdirectory("mas-prom-").FullName;
+        try
+        {
+            var config = RepoFiles.Read("dashboards/prometheus/prometheus.yml")
+                .Replace("/etc/prometheus/alerts.yml", RepoFiles.Path("dashboards/prometheus/alerts.yml"), StringComparison.Ordinal);
+            Assert.Contains(RepoFiles.Path("dashboards/prometheus/alerts.yml"), config);
+            File.WriteAllText(Path.Combine(dir, "prometheus.yml"), config);
+            var (code, output) = Promtool("check", "config", Path.Combine(dir, "prometheus.yml"));
+            Assert.True(code == 0, output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Two nodes (one reports telemetry and is then silent past its grace), three pods that fit, one that cannot.</summary>
+    private async Task<string> DriveTraffic()
+    {
+        var http = _silo.Http;
+        Assert.True((await http.Post("/api/v1/nodes", Requests.Node("busy", cpu: "8"))).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/nodes", Requests.Node("silent", cpu: "500m", memory: "1Gi"))).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/nodes/silent/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.1 } })).IsSuccessStatusCode);
+        for (var i = 0; i < 3; i++) Assert.True((await http.Post("/api/v1/pods", Requests.Pod($"fits-{i}", cpu: "1", memory: "1Gi"))).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/pods", Requests.Pod("too-big", cpu: "64"))).IsSuccessStatusCode);
+        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/fits-{i}", p => p.Phase() is "running" or "scheduled");
+        await http.WaitFor("/api/v1/nodes/busy", n => n.GetProperty("ready").GetBoolean());
+        // Telemetry for "busy" keeps it Ready while "silent" expires.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            Assert.True((await http.Post("/api/v1/nodes/busy/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.6 } })).IsSuccessStatusCode);
+            var exposition = await PrometheusText.Scrape(http);
+            if (PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\"") == 1 && PrometheusText.Value(exposition, "mas_pending_pods") == 1
+                && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"") is not null)
+                return exposition;
+            if (DateTime.UtcNow > deadline) Assert.Fail("gauges never showed one NotReady node and one pending pod:\n" + exposition);
+            await Task.Delay(200);
+        }
+    }
+
+    private static (int Code, string Output) Promtool(params string[] args)
+    {
+        const string promtool = "/usr/bin/promtool";
+        if (!File.Exists(promtool))
+            Assert.Fail($"{promtool} is missing: install Debian's prometheus package (scripts/setup.sh does) to check the rules");
+        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
