@@ -1,3 +1,4 @@
+using MasOrleans.Silo.Hosting;
 using System.Globalization;
 using System.Security.Cryptography;
 using MasOrleans.Scheduling.Policies;
@@ -67,7 +68,16 @@ public sealed class StartupValidation(IConfiguration config) : IValidateOptions<
         var siloPort = Port(config, "Orleans:SiloPort", 11111, problems);
         var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
         if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
-        var catalog = PolicyCatalog.CreateDefault();
+        PolicyCatalog catalog;
+        try
+        {
+            catalog = SiloPolicyCatalog.Build(config);
+        }
+        catch (ProfileValidationException e)
+        {
+            problems.Add($"Scheduler__Profiles: {e.Message}");
+            catalog = PolicyCatalog.CreateDefault();
+        }
         if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
             problems.Add($"Scheduler__DefaultPolicy '{policy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
         if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))

@@ -30,15 +30,18 @@ public static class SiloApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);
+        var catalog = SiloPolicyCatalog.Build(config);
         var defaultPolicy = config["Scheduler:DefaultPolicy"];
-        if (defaultPolicy is not null && !PolicyCatalog.CreateDefault().Contains(defaultPolicy))
-            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", PolicyCatalog.CreateDefault().Policies.Select(p => p.Name))})");
+        if (defaultPolicy is not null && !catalog.Contains(defaultPolicy))
+            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
         var redisConnection = config["Redis:ConnectionString"];
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
             managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory());
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
+        // Registered after the grains' default so every consumer gets the silo's full catalog.
+        builder.Services.AddSingleton(catalog);
 
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
