@@ -90,9 +90,19 @@ public sealed class SchedulerGrain(
             if (!result.Success)
             {
                 // One preemption round per attempt; the freed node is then offered to the normal cycle again.
-                if (!preempted && options.Value.Preemption && await TryPreempt(pod, scheduler))
+                if (!preempted && options.Value.Preemption && await TryPreempt(pod, scheduler) is { } nominated)
                 {
                     preempted = true;
+                    // Take the room at once, like kube's nominated node: otherwise the victims' own replacements
+                    // (recreated by their workloads) can take it first and the preemptor evicts again.
+                    var gpus = scheduler.Profile.DeviceSelector.Select(_cluster, _cluster.IndexOf(nominated), pod);
+                    var claim = await GrainFactory.GetGrain<INodeGrain>(nominated).Reserve(pod, gpus);
+                    if (claim.Reserved)
+                    {
+                        await Confirm(podGrain, pod, nominated, claim.Gpus, new Dictionary<string, long>(), policy);
+                        SchedulingTelemetry.Scheduled(logger, pod.Name, policy, nominated, started);
+                        return ScheduleVerdict.Done;
+                    }
                     continue;
                 }
                 await podGrain.MarkUnschedulable(result.FailureMessage ?? "no node fits");
@@ -119,19 +129,21 @@ public sealed class SchedulerGrain(
     /// kube's DefaultPreemption PostFilter: evict the minimal set of lower-priority pods on the best candidate node.
     /// The victims' pods free their node themselves (Evict) before this returns, so the next attempt sees the room.
     /// </summary>
-    private async Task<bool> TryPreempt(PodSpec pod, ProfileScheduler scheduler)
+    /// <returns>The node that was freed for the pod, or null when preemption cannot help.</returns>
+    private async Task<string?> TryPreempt(PodSpec pod, ProfileScheduler scheduler)
     {
         // Cheap exit for the common case: nobody with a lower priority is bound anywhere.
-        if (!_cluster.Pods.Take(_cluster.NodeCount).Any(list => list.Exists(b => b.Pod.Priority < pod.Priority))) return false;
+        if (!_cluster.Pods.Take(_cluster.NodeCount).Any(list => list.Exists(b => b.Pod.Priority < pod.Priority))) return null;
         var candidate = new DefaultPreemption(scheduler.Profile).Preempt(_cluster, pod, _random);
-        if (candidate is null || candidate.Victims.Count == 0) return false;
+        if (candidate is null || candidate.Victims.Count == 0) return null;
         logger.LogInformation("Pod {Pod} (priority {Priority}) preempts {Victims} on {Node}", pod.Name, pod.Priority,
             string.Join(",", candidate.Victims.Select(v => v.Pod.Name)), candidate.NodeName);
         var evictions = candidate.Victims.Select(v => GrainFactory.GetGrain<IPodGrain>(v.Pod.Name).Evict(candidate.NodeName, PodReasons.Preempted,
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})"));
-        var evicted = await Task.WhenAll(evictions);
-        // A victim that no longer held the node was freed by someone else; either way the next attempt looks again.
-        return evicted.Length > 0;
+        await Task.WhenAll(evictions);
+        // The victims freed the node before Evict returned; mirror that in this worker's view for the device choice.
+        foreach (var victim in candidate.Victims) _cluster.Unbind(victim.Pod.Name);
+        return candidate.NodeName;
     }
 
     private async Task Confirm(IPodGrain podGrain, PodSpec pod, string node, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy)
