@@ -14,6 +14,12 @@ if (args is ["count", var countPolicy, var countNodes, var rounds, ..])
     InstructionCountRun.Run(countPolicy, int.Parse(countNodes), int.Parse(rounds), fullScan: args.Length > 4 && args[4] == "full");
     return;
 }
+// "scaleout [--pods N] [--clients C] [--trials T]": end-to-end HTTP -> scheduled pods/s with one silo and with two.
+if (args is ["scaleout", ..])
+{
+    Environment.ExitCode = await MasOrleans.Benchmarks.ScaleOut.ScaleOutRun.RunAsync(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 public partial class Program;
