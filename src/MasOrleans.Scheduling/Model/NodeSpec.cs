@@ -11,9 +11,11 @@ public sealed record NodeSpec
     public IReadOnlyList<Taint> Taints { get; init; } = [];
     public bool Unschedulable { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public int GpuDeviceCount => (int)(Capacity.GpuMilli / 1000);
 
     /// <summary>The GPU model, from the label NVIDIA's GPU feature discovery sets.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string? GpuModel => Labels.TryGetValue(ResourceNames.GpuProductLabel, out var m) ? m : null;
 }
 
@@ -21,5 +23,6 @@ public sealed record NodeSpec
 public sealed record GpuAllocation(IReadOnlyList<int> Devices, int MilliPerDevice)
 {
     public static readonly GpuAllocation None = new([], 0);
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsNone => Devices.Count == 0;
 }
