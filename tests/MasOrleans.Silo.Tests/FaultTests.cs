@@ -62,7 +62,7 @@ public sealed class FaultTests : IDisposable
             Assert.False(a.HasExited);
             await FaultScenarios.AssertConsistentAfterFault(a.Http, load);
         }
-        catch (Exception e) when (e is not Xunit.Sdk.XunitException { Message: var m } || !m.Contains("silo A output"))
+        catch (Exception e)
         {
             // The surviving silo's log says why it stalled; keep its tail with the failure.
             var output = a.Output;
