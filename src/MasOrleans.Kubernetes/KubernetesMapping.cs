@@ -95,7 +95,10 @@ public static class KubernetesMapping
                 if (ignoreUnknown) continue;
                 throw new KubernetesMappingException($"{what}: unknown resource '{resource}'");
             }
-            var text = quantity?.ToString();
+            // ToDecimal is exact for every quantity Kubernetes accepts and far cheaper than ToString's canonical form.
+            string? text;
+            try { text = quantity?.ToDecimal().ToString(System.Globalization.CultureInfo.InvariantCulture); }
+            catch (OverflowException) { throw new KubernetesMappingException($"{what}: {resource} quantity '{quantity}' is out of range"); }
             if (!Quantity.TryParse(kind, text, out var stored))
                 throw new KubernetesMappingException($"{what}: '{text}' is not a valid quantity for {resource}");
             v[(int)kind] = stored;

@@ -9,15 +9,27 @@ namespace MasOrleans.Kubernetes;
 
 /// <summary>
 /// A kube-scheduler extender backed by MasOrleans policies: filter and prioritize run the policy's
-/// filter and score plugins over the nodes kube-scheduler proposes; bind posts the Binding.
-/// A pod picks its policy with the annotation <see cref="PolicyAnnotation"/>; otherwise the default.
+/// filter and score plugins over the nodes kube-scheduler proposes; bind reserves the pod's resources
+/// in the cluster source, posts the Binding, and commits (or releases) the reservation.
+/// A pod picks its policy with the annotation <see cref="PolicyAnnotation"/>; otherwise the source's
+/// default (the silo's runtime default policy) or <paramref name="defaultPolicy"/>.
 /// </summary>
 public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSource source, IPodBinder? binder, string defaultPolicy, int seed = 0)
 {
     public const string PolicyAnnotation = "masorleans.io/policy";
+    private const int MaxRememberedPods = 10_000;
 
     private readonly Random _random = new(seed);
-    private readonly ConcurrentDictionary<string, PodSpec> _recentPods = new(StringComparer.Ordinal);
+    /// <summary>Pods seen by filter/prioritize with their policy: bind carries only names.</summary>
+    private readonly ConcurrentDictionary<string, (PodSpec Pod, string Policy)> _recentPods = new(StringComparer.Ordinal);
+
+    /// <summary>Refreshes the cluster source with the request's nodes, then filters.</summary>
+    public async Task<ExtenderFilterResult> FilterAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
+        await RefreshAsync(args, cancellationToken) is { } error ? new ExtenderFilterResult { Error = error } : Filter(args);
+
+    /// <summary>Refreshes the cluster source, then scores; throws <see cref="KubernetesMappingException"/> on malformed args.</summary>
+    public async Task<IReadOnlyList<HostPriority>> PrioritizeAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
+        await RefreshAsync(args, cancellationToken) is { } error ? throw new KubernetesMappingException(error) : Prioritize(args);
 
     public ExtenderFilterResult Filter(ExtenderArgs args)
     {
@@ -55,22 +67,64 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         }).ToList();
     }
 
+    /// <summary>
+    /// Reserve in MasOrleans first (the capacity authority refuses if the node filled up since filter),
+    /// then post the Binding; a refused Binding gives the reservation back.
+    /// </summary>
     public async Task<ExtenderBindingResult> BindAsync(ExtenderBindingArgs args, CancellationToken cancellationToken)
     {
-        if (binder is null) return new ExtenderBindingResult { Error = "binding is not enabled on this extender" };
-        if (string.IsNullOrEmpty(args.PodName) || string.IsNullOrEmpty(args.Node))
-            return new ExtenderBindingResult { Error = "PodName and Node are required" };
+        if (binder is null) return Failed("binding is not enabled on this extender (configure Extender__Kubernetes)");
+        if (string.IsNullOrEmpty(args.PodName) || string.IsNullOrEmpty(args.Node)) return Failed("PodName and Node are required");
+        var ns = string.IsNullOrEmpty(args.PodNamespace) ? "default" : args.PodNamespace;
+        string key;
+        try { key = KubernetesMapping.PodKey(ns, args.PodName); }
+        catch (KubernetesMappingException e) { return Failed(e.Message); }
+        // Without the pod's spec its resources could not be counted; kube-scheduler retries the pod through filter.
+        if (!_recentPods.TryGetValue(key, out var seen)) return Failed($"pod {ns}/{args.PodName} was not filtered by this extender");
+        await source.RefreshAsync([], cancellationToken);
+        var pod = seen.Pod with { NodeName = args.Node, Policy = seen.Policy };
+        if (PlaceOn(pod, seen.Policy, args.Node) is not { } gpus) return Failed($"pod {ns}/{args.PodName} no longer fits on {args.Node}");
+        if (await source.ReserveAsync(pod, args.Node, gpus, cancellationToken) is { } refused)
+            return Failed($"{args.Node} refused pod {ns}/{args.PodName}: {refused}");
         try
         {
-            await binder.BindAsync(string.IsNullOrEmpty(args.PodNamespace) ? "default" : args.PodNamespace, args.PodName, args.PodUID, args.Node, cancellationToken);
+            await binder.BindAsync(ns, args.PodName, args.PodUID, args.Node, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
         {
-            return new ExtenderBindingResult { Error = $"binding {args.PodNamespace}/{args.PodName} to {args.Node} failed: {e.Message}" };
+            await source.ReleaseAsync(pod, args.Node, CancellationToken.None);
+            return Failed($"binding {ns}/{args.PodName} to {args.Node} failed: {e.Message}");
         }
-        var key = KubernetesMapping.PodKey(args.PodNamespace, args.PodName);
-        if (_recentPods.TryRemove(key, out var pod)) source.RecordBinding(pod, args.Node, GpuAllocation.None);
+        _recentPods.TryRemove(key, out _);
+        await source.CommitAsync(pod, args.Node, gpus, cancellationToken);
         return new ExtenderBindingResult();
+    }
+
+    private static ExtenderBindingResult Failed(string error) => new() { Error = error };
+
+    /// <summary>The policy's own placement (GPU devices included) restricted to the chosen node, or null when it does not fit.</summary>
+    private GpuAllocation? PlaceOn(PodSpec pod, string policy, string nodeName)
+    {
+        if (source.FindNode(nodeName) is not { } node) return null;
+        var cluster = new ClusterState();
+        var n = cluster.AddNode(node);
+        foreach (var bound in source.BoundPods(nodeName))
+        {
+            if (bound.Pod.Name != pod.Name) cluster.TryBind(n, bound.Pod, bound.Gpus);
+        }
+        var scheduler = new ProfileScheduler(catalog.Create(policy));
+        ScheduleResult result;
+        lock (_random) result = scheduler.Schedule(cluster, pod, _random);
+        return result.Success ? result.Gpus : null;
+    }
+
+    private async Task<string?> RefreshAsync(ExtenderArgs args, CancellationToken cancellationToken)
+    {
+        List<NodeSpec> nodes;
+        try { nodes = args.Nodes?.Items?.Select(KubernetesMapping.ToNodeSpec).ToList() ?? []; }
+        catch (KubernetesMappingException e) { return e.Message; }
+        await source.RefreshAsync(nodes, cancellationToken);
+        return null;
     }
 
     private Explanation Explain(string policy, ClusterState cluster, PodSpec pod)
@@ -83,14 +137,14 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         pod = null!;
         cluster = null!;
-        policy = defaultPolicy;
+        policy = source.DefaultPolicy ?? defaultPolicy;
         error = null;
         if (args.Pod is null) { error = "ExtenderArgs.Pod is required"; return false; }
         if (args.Nodes?.Items is null && args.NodeNames is null) { error = "ExtenderArgs needs Nodes or NodeNames"; return false; }
         try
         {
             pod = KubernetesMapping.ToPodSpec(args.Pod);
-            policy = args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true ? p : defaultPolicy;
+            if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true) policy = p;
             if (!catalog.Contains(policy)) { error = $"unknown policy '{policy}'"; return false; }
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args))
@@ -110,8 +164,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         // Remember the spec only when we may be asked to bind it, and keep the memory bounded.
         if (binder is not null)
         {
-            if (_recentPods.Count > 10_000) _recentPods.Clear();
-            _recentPods[pod.Name] = pod;
+            if (_recentPods.Count > MaxRememberedPods) _recentPods.Clear();
+            _recentPods[pod.Name] = (pod, policy);
         }
         return true;
     }

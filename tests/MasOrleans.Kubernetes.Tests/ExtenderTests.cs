@@ -5,6 +5,7 @@ using k8s;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
+using MasOrleans.Tests.Shared;
 
 namespace MasOrleans.Kubernetes.Tests;
 
@@ -28,6 +29,19 @@ public class ExtenderTests
         Assert.Equal(100, pod.Priority);
         Assert.Equal("registry.example/trainer:1.4", pod.Image);
         Assert.Equal(["A10", "V100M32"], pod.Affinity!.NodeAffinity!.RequiredDuringSchedulingIgnoredDuringExecution!.NodeSelectorTerms[0].MatchExpressions![0].Values!);
+    }
+
+    [Fact]
+    public void Quantities_map_exactly_and_out_of_range_ones_are_a_mapping_error()
+    {
+        var node = LoadArgs().Nodes!.Items[0];
+        node.Status.Allocatable["memory"] = new k8s.Models.ResourceQuantity("1.5Gi");
+        node.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("31500m");
+        var spec = KubernetesMapping.ToNodeSpec(node);
+        Assert.Equal(1610612736L, spec.Capacity.MemoryBytes);
+        Assert.Equal(31_500, spec.Capacity.CpuMilli);
+        node.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("1e40");
+        Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToNodeSpec(node));
     }
 
     [Fact]
@@ -130,62 +144,36 @@ public class ExtenderTests
     }
 
     [Fact]
-    public async Task Bind_failure_from_the_api_is_reported_not_thrown()
+    public async Task Bind_failure_from_the_api_is_reported_and_gives_the_reservation_back()
     {
         using var api = new RecordingApiServer(HttpStatusCode.Conflict);
-        var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url });
-        var result = await NewExtender(binder: new KubernetesPodBinder(client))
-            .BindAsync(new ExtenderBindingArgs { PodName = "p", PodNamespace = "ml", Node = "n" }, CancellationToken.None);
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        extender.Filter(LoadArgs());
+        var result = await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" }, CancellationToken.None);
         Assert.Contains("failed", result.Error);
+        Assert.Single(api.Requests);
+        Assert.Empty(source.BoundPods("gpu-a10-1"));
     }
 
-    /// <summary>A local HTTP endpoint standing in for the Kubernetes API server; it records every request.</summary>
-    private sealed class RecordingApiServer : IDisposable
+    [Fact]
+    public async Task Bind_counts_the_pod_with_its_gpu_devices_and_refuses_unfiltered_pods()
     {
-        private readonly HttpListener _listener = new();
-        private readonly HttpStatusCode _status;
+        using var api = new RecordingApiServer();
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        Assert.Contains("not filtered", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "stranger", PodNamespace = "ml", Node = "gpu-a10-1" }, CancellationToken.None)).Error);
+        Assert.Empty(api.Requests);
 
-        public RecordingApiServer(HttpStatusCode status = HttpStatusCode.Created)
-        {
-            _status = status;
-            var port = FreePort();
-            Url = $"http://127.0.0.1:{port}/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _ = Task.Run(ServeAsync);
-        }
-
-        public string Url { get; }
-        public List<(string Method, string Path, string Body)> Requests { get; } = [];
-
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (HttpListenerException) { return; }
-                catch (ObjectDisposedException) { return; }
-                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                var body = await reader.ReadToEndAsync();
-                lock (Requests) Requests.Add((context.Request.HttpMethod, context.Request.Url!.AbsolutePath, body));
-                context.Response.StatusCode = (int)_status;
-                context.Response.ContentType = "application/json";
-                var reply = Encoding.UTF8.GetBytes(_status == HttpStatusCode.Created ? body : "{\"kind\":\"Status\",\"status\":\"Failure\",\"code\":409}");
-                await context.Response.OutputStream.WriteAsync(reply);
-                context.Response.Close();
-            }
-        }
-
-        private static int FreePort()
-        {
-            var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
-
-        public void Dispose() => _listener.Close();
+        extender.Filter(LoadArgs());
+        Assert.Equal("", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" }, CancellationToken.None)).Error);
+        var bound = Assert.Single(source.BoundPods("gpu-a10-1"));
+        Assert.Equal("ml.trainer-0", bound.Pod.Name);
+        Assert.Single(bound.Gpus.Devices);
+        // A second pod wanting all four GPUs no longer fits on the A10 node: the bound GPU counts.
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "trainer-1";
+        args.Pod.Spec.Containers[0].Resources.Requests["nvidia.com/gpu"] = new k8s.Models.ResourceQuantity("4");
+        Assert.Contains("nvidia.com/gpu", extender.Filter(args).FailedNodes["gpu-a10-1"]);
     }
 }

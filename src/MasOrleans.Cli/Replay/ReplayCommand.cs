@@ -24,14 +24,22 @@ public static class ReplayCommand
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
+        var models = new Option<string[]>("--model") { Description = "Model directory for a learned policy (ddqn/ppo, read from its metadata.json); repeatable. Default: the shipped models/ddqn, models/ppo", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("replay", "Replay a cluster trace through scheduling policies and compare them.")
         {
-            nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list,
+            nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list, models,
         };
         command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();
+            var modelDirectories = parse.GetValue(models) ?? [];
+            try { LearnedModelOption.Register(catalog, modelDirectories); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
             if (parse.GetValue(list))
             {
                 foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
@@ -51,11 +59,12 @@ public static class ReplayCommand
                     NicMbps = parse.GetValue(nic),
                     Settings = ParseSettings(parse.GetValue(settings) ?? []),
                     NotesFile = parse.GetValue(notes),
+                    Models = modelDirectories,
                 };
                 ReplayJob.Run(request, catalog);
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

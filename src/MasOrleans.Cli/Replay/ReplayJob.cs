@@ -19,6 +19,8 @@ public sealed record ReplayRequest
     public long NicMbps { get; init; } = 100_000;
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public string? NotesFile { get; init; }
+    /// <summary>--model directories for learned policies (empty: the shipped models).</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
 
     /// <summary>The canonical command line that reproduces this run.</summary>
     public string CommandLine()
@@ -31,6 +33,7 @@ public sealed record ReplayRequest
         if (NicMbps != 100_000) parts.Add($"--nic-mbps {NicMbps}");
         parts.AddRange(Settings.Select(kv => $"--set {kv.Key}={kv.Value}"));
         if (NotesFile is not null) parts.Add($"--notes {NotesFile}");
+        parts.AddRange(Models.Select(m => $"--model {m}"));
         parts.Add($"--output {Output}");
         return string.Join(' ', parts);
     }

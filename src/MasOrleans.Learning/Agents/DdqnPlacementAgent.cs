@@ -26,6 +26,7 @@ public sealed class DdqnPlacementAgent : IPlacementAgent
     }
 
     internal DdqnLearner<PlacementObservation> Learner { get; }
+    internal PlacementObservationEncoder Encoder => encoder;
     public string Algorithm => "ddqn";
     public FeatureLayout Layout { get; }
     public int Seed => Learner.Options.Seed;
@@ -49,8 +50,8 @@ public sealed class DdqnPlacementAgent : IPlacementAgent
 
     public UpdateStats? FinishTraining() => null; // every transition is already in the replay buffer
 
-    public UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs) =>
-        Learner.Pretrain(demonstrations, epochs);
+    public UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs, double? learningRate = null) =>
+        Learner.Pretrain(demonstrations, epochs, learningRate);
 
     public void Save(string directory, ModelProvenance? provenance = null) =>
         ModelDirectory.Save(directory, new ModelMetadata

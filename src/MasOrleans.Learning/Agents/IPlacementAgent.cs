@@ -27,7 +27,8 @@ public interface IPlacementAgent : IDisposable
     (string Name, double Value) Exploration { get; }
 
     /// <summary>Behaviour cloning from expert (e.g. FGD/BestFit) decisions; cross-entropy over masked scores.</summary>
-    UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs);
+    /// <param name="learningRate">Step size for the warm start only (null: the agent's RL rate); the RL rate is restored after.</param>
+    UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs, double? learningRate = null);
 
     void Save(string directory, ModelProvenance? provenance = null);
 }

@@ -30,6 +30,7 @@ public sealed class PpoPlacementAgent : IPlacementAgent
     }
 
     internal PpoLearner<PlacementObservation> Learner { get; }
+    internal PlacementObservationEncoder Encoder => encoder;
     public string Algorithm => "ppo";
     public FeatureLayout Layout { get; }
     public int Seed => Learner.Options.Seed;
@@ -71,8 +72,8 @@ public sealed class PpoPlacementAgent : IPlacementAgent
         return stats;
     }
 
-    public UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs) =>
-        Learner.Pretrain(demonstrations, epochs);
+    public UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs, double? learningRate = null) =>
+        Learner.Pretrain(demonstrations, epochs, learningRate);
 
     public void Save(string directory, ModelProvenance? provenance = null) =>
         ModelDirectory.Save(directory, new ModelMetadata

@@ -17,13 +17,13 @@ internal sealed class AdamOptimizer : IDisposable
     private readonly Parameter[] parameters;
     private readonly Tensor[] firstMoments;
     private readonly Tensor[] secondMoments;
-    private readonly double learningRate, beta1, beta2, epsilon;
+    private readonly double beta1, beta2, epsilon;
     private long steps;
 
     public AdamOptimizer(IEnumerable<Parameter> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
     {
         this.parameters = parameters.ToArray();
-        this.learningRate = learningRate;
+        LearningRate = learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
@@ -33,6 +33,9 @@ internal sealed class AdamOptimizer : IDisposable
     }
 
     public IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>Step size; behaviour cloning raises it for the warm start and restores it for RL.</summary>
+    public double LearningRate { get; set; }
 
     public void ZeroGrad()
     {
@@ -54,7 +57,7 @@ internal sealed class AdamOptimizer : IDisposable
         using var oneMinusB2 = (1 - beta2).ToScalar();
         using var sqrtBc2 = Math.Sqrt(biasCorrection2).ToScalar();
         using var eps = epsilon.ToScalar();
-        using var negStep = (-learningRate / biasCorrection1).ToScalar();
+        using var negStep = (-LearningRate / biasCorrection1).ToScalar();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         for (int i = 0; i < parameters.Length; i++)

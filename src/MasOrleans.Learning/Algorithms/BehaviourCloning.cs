@@ -13,7 +13,7 @@ internal static class BehaviourCloning
 {
     public static UpdateStats Run<TState>(
         IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs, int minibatchSize,
-        IStateEncoder<TState> encoder, ScoreNetwork scorer, AdamOptimizer optimizer, Random rng)
+        IStateEncoder<TState> encoder, ScoreNetwork scorer, AdamOptimizer optimizer, Random rng, double? learningRate = null)
     {
         var demos = demonstrations.ToArray();
         if (demos.Length == 0) throw new ArgumentException("No demonstrations.", nameof(demonstrations));
@@ -22,6 +22,23 @@ internal static class BehaviourCloning
             ActionMasking.AssertFeasible(expert, encoder.FeasibleActions(state)); // an infeasible label would teach masked actions
 
         TorchRuntime.UseSingleThread();
+        var rlRate = optimizer.LearningRate;
+        optimizer.LearningRate = learningRate ?? rlRate;
+        try
+        {
+            var loss = Epochs(demos, epochs, minibatchSize, encoder, scorer, optimizer, rng);
+            return new UpdateStats(demos.Length, loss, PolicyLoss: loss);
+        }
+        finally
+        {
+            optimizer.LearningRate = rlRate;
+        }
+    }
+
+    /// <summary>Minibatch cross-entropy epochs; returns the last epoch's mean loss.</summary>
+    private static double Epochs<TState>((TState State, int ExpertAction)[] demos, int epochs, int minibatchSize,
+        IStateEncoder<TState> encoder, ScoreNetwork scorer, AdamOptimizer optimizer, Random rng)
+    {
         double lastEpochLoss = double.NaN;
         scorer.train();
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -48,6 +65,6 @@ internal static class BehaviourCloning
             lastEpochLoss = sum / batches;
         }
         scorer.eval();
-        return new UpdateStats(demos.Length, lastEpochLoss, PolicyLoss: lastEpochLoss);
+        return lastEpochLoss;
     }
 }

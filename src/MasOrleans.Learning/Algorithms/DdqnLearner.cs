@@ -15,7 +15,8 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
     private readonly AdamOptimizer optimizer;
     private readonly Random rng;
     // Scalars handed to torch must outlive the native call (see Scalars).
-    private readonly Scalar gamma, tau, oneMinusTau;
+    private readonly Scalar gamma, tau, oneMinusTau, margin, demoWeight;
+    private (TState State, int ExpertAction)[] demonstrations = [];
 
     public DdqnLearner(ScoreNetwork online, ScoreNetwork target, IStateEncoder<TState> encoder, DdqnOptions options)
     {
@@ -29,6 +30,8 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         gamma = options.Gamma.ToScalar();
         tau = options.TargetTau.ToScalar();
         oneMinusTau = (1 - options.TargetTau).ToScalar();
+        margin = options.DemonstrationMargin.ToScalar();
+        demoWeight = options.DemonstrationWeight.ToScalar();
         SyncTarget();
         Target.eval();
     }
@@ -91,6 +94,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
             targetQ = Scalars.Plus(rewards, notDone * nextQ * gamma);
         }
         var loss = nn.functional.huber_loss(q, targetQ, delta: Options.HuberDelta);
+        if (demonstrations.Length > 0) loss = Scalars.Plus(loss, MarginLoss() * demoWeight);
         optimizer.ZeroGrad();
         loss.backward();
         nn.utils.clip_grad_norm_(optimizer.Parameters, Options.MaxGradNorm);
@@ -103,11 +107,26 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         return loss.item<float>();
     }
 
-    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs)
+    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs, double? learningRate = null)
     {
-        var stats = BehaviourCloning.Run(demonstrations, epochs, Options.BatchSize, encoder, Online, optimizer, rng);
+        var demos = demonstrations.ToArray();
+        var stats = BehaviourCloning.Run(demos, epochs, Options.BatchSize, encoder, Online, optimizer, rng, learningRate);
+        if (Options.DemonstrationMargin > 0) this.demonstrations = demos; // kept for the large-margin term
         SyncTarget(); // bootstrap targets from the warm-started network, not the random one
         return stats;
+    }
+
+    /// <summary>DQfD's supervised term on a demo minibatch (inside the caller's dispose scope).</summary>
+    private Tensor MarginLoss()
+    {
+        var idx = new int[Options.BatchSize];
+        for (var i = 0; i < idx.Length; i++) idx[i] = rng.Next(demonstrations.Length);
+        var batch = encoder.Encode(idx.Select(i => demonstrations[i].State).ToArray());
+        var labels = tensor(idx.Select(i => (long)demonstrations[i].ExpertAction).ToArray()).unsqueeze(1);
+        var q = ActionMasking.MaskQ(Online.forward(batch), batch.Feasible);
+        var margins = ones_like(q).scatter(1, labels, zeros_like(labels, ScalarType.Float32)) * margin;
+        var best = Scalars.Plus(q, margins).max(1).values;
+        return Scalars.Minus(best, q.gather(1, labels).squeeze(1)).mean();
     }
 
     public void SyncTarget()
@@ -128,6 +147,6 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         optimizer.Dispose();
         Online.Dispose();
         Target.Dispose();
-        foreach (var s in new[] { gamma, tau, oneMinusTau }) s.Dispose();
+        foreach (var s in new[] { gamma, tau, oneMinusTau, margin, demoWeight }) s.Dispose();
     }
 }

@@ -131,8 +131,8 @@ internal sealed class PpoLearner<TState> : IDisposable
     }
 
     /// <summary>Behaviour cloning: cross-entropy of the expert's action under the masked policy.</summary>
-    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs) =>
-        BehaviourCloning.Run(demonstrations, epochs, Options.MinibatchSize, encoder, Model.actor, optimizer, rng);
+    public UpdateStats Pretrain(IEnumerable<(TState State, int ExpertAction)> demonstrations, int epochs, double? learningRate = null) =>
+        BehaviourCloning.Run(demonstrations, epochs, Options.MinibatchSize, encoder, Model.actor, optimizer, rng, learningRate);
 
     private static double EntropyOf(float[] logProbs, bool[] feasible)
     {

@@ -39,6 +39,13 @@ public sealed record DdqnOptions
     public double TargetTau { get; init; } = 0.0;
     /// <summary>Gradient steps between hard target copies (used when TargetTau is 0).</summary>
     public int TargetUpdateInterval { get; init; } = 250;
+    /// <summary>
+    /// DQfD's large-margin loss (Hester et al., 2018): with demonstrations from <c>Pretrain</c> kept, every gradient step
+    /// adds weight·mean(max_a[Q(s,a) + margin·(a≠a_E)] − Q(s,a_E)) over a demo minibatch, so TD refines the Q scale
+    /// without un-learning the expert's ranking. 0 disables it (plain DDQN).
+    /// </summary>
+    public double DemonstrationMargin { get; init; }
+    public double DemonstrationWeight { get; init; } = 1.0;
 }
 
 public enum EpsilonDecay { Linear, Exponential }

@@ -14,7 +14,23 @@ internal sealed class NodeScorerNetwork : ScoreNetwork
         : base(nameof(NodeScorerNetwork))
     {
         mlp = MlpBuilder.Build(nodeFeatures + podFeatures, hidden, 1, outputGain);
+        InputWidth = nodeFeatures + podFeatures;
         RegisterComponents();
+    }
+
+    /// <summary>F + P: the width of one [node ++ pod] row.</summary>
+    public int InputWidth { get; }
+
+    /// <summary>
+    /// Inference fast path: one forward over rows the caller already laid out as [node_i ++ pod] (count x InputWidth),
+    /// without the padded batch, mask tensors and concatenation of <see cref="forward"/> (each torch call costs
+    /// microseconds of overhead; the decision path measured 184 us that way vs the MLP alone). Same weights, same scores.
+    /// </summary>
+    public float[] ScoreRows(float[] rows, int count)
+    {
+        using var _ = NewDisposeScope();
+        using var __ = no_grad();
+        return mlp.forward(tensor(rows, [count, InputWidth])).data<float>().ToArray();
     }
 
     public override Tensor forward(StateBatch batch)

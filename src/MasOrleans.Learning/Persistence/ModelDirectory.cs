@@ -11,8 +11,11 @@ internal static class ModelDirectory
         Directory.CreateDirectory(directory);
         foreach (var (name, module) in networks)
             module.save(Path.Combine(directory, name + ".weights"));
-        File.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), JsonSerializer.Serialize(metadata, ModelMetadata.Json));
+        WriteMetadata(directory, metadata);
     }
+
+    public static void WriteMetadata(string directory, ModelMetadata metadata) =>
+        File.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), JsonSerializer.Serialize(metadata, ModelMetadata.Json));
 
     public static ModelMetadata ReadMetadata(string directory)
     {

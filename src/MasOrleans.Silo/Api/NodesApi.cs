@@ -46,7 +46,7 @@ public static class NodesApi
     private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Patch(
         string name, NodePatchRequest body, IGrainFactory grains)
     {
-        if (Validation.CheckTaints(body.Taints) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckNodePatch(body) is { } error) return Problems.BadRequest(error);
         return await Apply(name, new NodePatch(body.Labels, body.Taints, body.Unschedulable), grains);
     }
 

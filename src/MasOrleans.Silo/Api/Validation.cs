@@ -1,7 +1,7 @@
-using System.Text.RegularExpressions;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
+using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.Api;
 
@@ -12,20 +12,21 @@ namespace MasOrleans.Silo.Api;
 public static partial class Validation
 {
     public const int MaxReplicas = 10_000;
+    /// <summary>Kubernetes' limit for user-defined priorities (higher values are reserved for system classes).</summary>
+    public const int MaxPriority = 1_000_000_000;
 
-    /// <summary>Kubernetes' DNS-1123 subdomain: lowercase alphanumerics, '-' and '.', at most 253 characters.</summary>
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
-    private static partial Regex NamePattern();
+    /// <summary>Pod and workload names: DNS-1123 labels (a workload's pods are named {workload}-{5 chars}).</summary>
+    public static string? CheckName(string? name, string what) => KubernetesSyntax.CheckLabelName(name, what);
 
-    public static string? CheckName(string? name, string what) =>
-        string.IsNullOrEmpty(name) ? $"{what} name is required"
-        : name.Length > 253 || !NamePattern().IsMatch(name) ? $"{what} name '{name}' must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.')"
-        : null;
+    /// <summary>Node names: DNS-1123 subdomains, as Kubernetes' node names.</summary>
+    public static string? CheckNodeName(string? name) => KubernetesSyntax.CheckSubdomainName(name, "node");
+
+    public static string? CheckNodePatch(NodePatchRequest body) => KubernetesSyntax.CheckLabels(body.Labels, "label") ?? CheckTaints(body.Taints);
 
     public static string? TryNode(NodeRequest body, out NodeSpec spec)
     {
         spec = null!;
-        if (CheckName(body.Name, "node") is { } nameError) return nameError;
+        if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label")) is { } nameError) return nameError;
         if (body.Capacity is null || body.Capacity.Count == 0) return "capacity is required (e.g. {\"cpu\": \"8\", \"memory\": \"32Gi\"})";
         if (!ResourceVector.TryParse(body.Capacity, out var capacity, out var error)) return error;
         if (capacity.GpuMilli % 1000 != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";
@@ -45,7 +46,9 @@ public static partial class Validation
     {
         foreach (var t in taints ?? [])
         {
+            if (t is null) return "taints must not be null";
             if (string.IsNullOrEmpty(t.Key)) return "every taint needs a key";
+            if ((KubernetesSyntax.CheckQualifiedName(t.Key, "taint key") ?? KubernetesSyntax.CheckLabelValue(t.Value, "taint value")) is { } error) return error;
             if (!TaintEffects.IsValid(t.Effect)) return $"taint effect '{t.Effect}' must be NoSchedule, PreferNoSchedule or NoExecute";
         }
         return null;
@@ -60,7 +63,9 @@ public static partial class Validation
             return $"{ResourceNames.Gpu} request '{body.Requests![ResourceNames.Gpu]}' must be below 1 (a share of one GPU) or a whole number of GPUs";
         if (body.Policy is { } policy && !catalog.Contains(policy))
             return $"unknown policy '{policy}' (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})";
-        if (body.ExpectedDurationSeconds is < 0 or double.NaN) return "expectedDurationSeconds must be zero or more";
+        if (body.ExpectedDurationSeconds is { } duration && !(double.IsFinite(duration) && duration >= 0)) return "expectedDurationSeconds must be a finite number, zero or more";
+        if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
+        if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
         if ((CheckTolerations(body.Tolerations) ?? CheckAffinity(body.Affinity) ?? CheckSpread(body.TopologySpreadConstraints)) is { } shapeError) return shapeError;
         spec = new PodSpec
         {
@@ -83,8 +88,14 @@ public static partial class Validation
     {
         foreach (var t in tolerations ?? [])
         {
-            if (t.Operator is not (null or "Equal" or "Exists")) return $"toleration operator '{t.Operator}' must be Equal or Exists";
+            if (t is null) return "tolerations must not be null";
+            if (t.Operator is not (null or "" or "Equal" or "Exists")) return $"toleration operator '{t.Operator}' must be Equal or Exists";
             if (!string.IsNullOrEmpty(t.Effect) && !TaintEffects.IsValid(t.Effect)) return $"toleration effect '{t.Effect}' is not a taint effect";
+            // As Kubernetes: an empty key matches every taint, which only makes sense with Exists; Exists compares no value.
+            if (string.IsNullOrEmpty(t.Key) && t.Operator != "Exists") return "a toleration without a key must use the Exists operator";
+            if (t.Operator == "Exists" && !string.IsNullOrEmpty(t.Value)) return $"toleration of '{t.Key}' with operator Exists must not have a value";
+            if (!string.IsNullOrEmpty(t.Key) && KubernetesSyntax.CheckQualifiedName(t.Key, "toleration key") is { } keyError) return keyError;
+            if (KubernetesSyntax.CheckLabelValue(t.Value, "toleration value") is { } valueError) return valueError;
         }
         return null;
     }
@@ -101,13 +112,18 @@ public static partial class Validation
         {
             if (term is null) return "node affinity terms must not be null";
             foreach (var r in term.MatchExpressions ?? [])
+            {
+                if (r is null) return "node selector requirements must not be null";
                 if (!NodeOperators.Contains(r.Operator ?? "")) return $"node selector operator '{r.Operator}' is not one of {string.Join(", ", NodeOperators)}";
+                if (CheckRequirement(r.Key, r.Operator!, r.Values, "node selector") is { } e) return e;
+            }
         }
         var podTerms = new[] { affinity.PodAffinity, affinity.PodAntiAffinity }
             .SelectMany(a => (a?.RequiredDuringSchedulingIgnoredDuringExecution ?? []).Concat(a?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(w => w.PodAffinityTerm) ?? []));
         foreach (var term in podTerms)
         {
             if (term is null || string.IsNullOrEmpty(term.TopologyKey)) return "pod affinity terms need a topologyKey";
+            if (KubernetesSyntax.CheckQualifiedName(term.TopologyKey, "topologyKey") is { } keyError) return keyError;
             if (CheckSelector(term.LabelSelector) is { } e) return e;
         }
         return null;
@@ -118,7 +134,9 @@ public static partial class Validation
         foreach (var c in constraints ?? [])
         {
             if (c.MaxSkew < 1) return "topologySpreadConstraints maxSkew must be at least 1";
+            if (c is null) return "topologySpreadConstraints must not be null";
             if (string.IsNullOrEmpty(c.TopologyKey)) return "topologySpreadConstraints need a topologyKey";
+            if (KubernetesSyntax.CheckQualifiedName(c.TopologyKey, "topologyKey") is { } keyError) return keyError;
             if (c.WhenUnsatisfiable is not ("DoNotSchedule" or "ScheduleAnyway")) return "whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway";
             if (CheckSelector(c.LabelSelector) is { } e) return e;
         }
@@ -127,8 +145,33 @@ public static partial class Validation
 
     private static string? CheckSelector(LabelSelector? selector)
     {
+        if (KubernetesSyntax.CheckLabels(selector?.MatchLabels, "matchLabels") is { } labelError) return labelError;
         foreach (var r in selector?.MatchExpressions ?? [])
+        {
+            if (r is null) return "label selector requirements must not be null";
             if (!LabelOperators.Contains(r.Operator ?? "")) return $"label selector operator '{r.Operator}' is not one of {string.Join(", ", LabelOperators)}";
+            if (CheckRequirement(r.Key, r.Operator!, r.Values, "label selector") is { } e) return e;
+        }
+        return null;
+    }
+
+    /// <summary>Kubernetes' rules for a requirement's values: In/NotIn need some, Exists/DoesNotExist none, Gt/Lt one integer.</summary>
+    private static string? CheckRequirement(string? key, string op, IReadOnlyList<string>? values, string what)
+    {
+        if (KubernetesSyntax.CheckQualifiedName(key, $"{what} key") is { } keyError) return keyError;
+        var count = values?.Count ?? 0;
+        var problem = op switch
+        {
+            "In" or "NotIn" when count == 0 => "needs at least one value",
+            "Exists" or "DoesNotExist" when count > 0 => "must not have values",
+            "Gt" or "Lt" when count != 1 || !long.TryParse(values![0], out _) => "needs exactly one integer value",
+            _ => null,
+        };
+        if (problem is not null) return $"{what} '{key}' {op} {problem}";
+        foreach (var v in values ?? [])
+        {
+            if (KubernetesSyntax.CheckLabelValue(v, $"{what} value of '{key}'") is { } valueError) return valueError;
+        }
         return null;
     }
 

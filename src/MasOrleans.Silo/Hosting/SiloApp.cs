@@ -4,6 +4,9 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
+using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.Extender;
+using MasOrleans.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -21,20 +24,24 @@ public static class SiloApp
     {
         // appsettings.json ships next to the binary; the working directory is only for data (.data/redis).
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddMasConfiguration();
         var config = builder.Configuration;
         if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);
+        var catalog = SiloPolicyCatalog.Build(config);
         var defaultPolicy = config["Scheduler:DefaultPolicy"];
-        if (defaultPolicy is not null && !PolicyCatalog.CreateDefault().Contains(defaultPolicy))
-            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", PolicyCatalog.CreateDefault().Policies.Select(p => p.Name))})");
+        if (defaultPolicy is not null && !catalog.Contains(defaultPolicy))
+            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
         var redisConnection = config["Redis:ConnectionString"];
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
             managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory());
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
+        // Registered after the grains' default so every consumer gets the silo's full catalog.
+        builder.Services.AddSingleton(catalog);
 
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -66,14 +73,18 @@ public static class SiloApp
         });
         app.UseStatusCodePages();
         app.Use(MarkProblemResponses);
+        app.UseMasSecurity();
         app.UseSwagger();
         app.UseSwaggerUI();
-        app.MapNodesApi();
-        app.MapPodsApi();
-        app.MapWorkloadsApi();
-        app.MapSchedulerApi();
-        app.MapExplainApi();
-        app.MapClusterApi();
+        // One group so every REST route gets the configured request bounds.
+        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>();
+        api.MapNodesApi();
+        api.MapPodsApi();
+        api.MapWorkloadsApi();
+        api.MapSchedulerApi();
+        api.MapExplainApi();
+        api.MapClusterApi();
+        app.MapExtenderApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();

@@ -48,6 +48,12 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
                     using var response = await clientFor(client, attempt).Post("/api/v1/pods", new { name, requests });
                     if (response.StatusCode == HttpStatusCode.Accepted) { Accepted.Add(name); break; }
                     if (response.StatusCode == HttpStatusCode.Conflict && attempt > 0) { ExistedAfterRetry.Add(name); break; }
+                    // The service rate-limits like any public API; a well-behaved client waits as told and retries.
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < 200)
+                    {
+                        await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                        continue;
+                    }
                     Assert.True(attempt < 200 && (int)response.StatusCode >= 500, $"POST {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -30,21 +30,15 @@ public sealed class SiloProcess : IDisposable
     public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "MasOrleans.Silo.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var info = StartInfo(workingDirectory, ["--urls", $"http://127.0.0.1:{httpPort}"], new Dictionary<string, string>
         {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var a in new[] { dll, "--urls", $"http://127.0.0.1:{httpPort}" }) info.ArgumentList.Add(a);
-        info.Environment["Storage__Provider"] = "redis";
-        info.Environment["Redis__ConnectionString"] = redis;
-        info.Environment["Orleans__SiloPort"] = $"{siloPort}";
-        info.Environment["Orleans__GatewayPort"] = $"{gatewayPort}";
-        info.Environment["Orleans__ClusterId"] = $"restart-{siloPort}";
-        info.Environment["Scheduler__RetryCoalesceMilliseconds"] = "50";
+            ["Storage__Provider"] = "redis",
+            ["Redis__ConnectionString"] = redis,
+            ["Orleans__SiloPort"] = $"{siloPort}",
+            ["Orleans__GatewayPort"] = $"{gatewayPort}",
+            ["Orleans__ClusterId"] = $"restart-{siloPort}",
+            ["Scheduler__RetryCoalesceMilliseconds"] = "50",
+        });
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -66,6 +60,40 @@ public sealed class SiloProcess : IDisposable
             }
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>Runs the silo expecting it to stop by itself (e.g. on bad configuration): its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, int timeoutSeconds = 60)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args, environment))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: false);
+            throw new TimeoutException($"silo did not exit within {timeoutSeconds} s:\n{await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MasOrleans.Silo.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        return info;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushes, exactly like a crash.</summary>

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MasOrleans.Learning;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Traces;
+using Spectre.Console;
+
+namespace MasOrleans.Cli.Train;
+
+/// <summary>Loads the trace, runs <see cref="PlacementTraining"/> under a progress bar, and writes the curve PNG.</summary>
+public static class TrainJob
+{
+    public static PlacementTrainingResult Run(PlacementTrainingOptions options, string nodesSource, string podsSource, string output, string command)
+    {
+        var nodes = TraceLoader.LoadNodes(nodesSource);
+        var pods = TraceLoader.LoadPods(podsSource).Pods.Select(p => p.Pod).ToList();
+        Directory.CreateDirectory(output);
+        var provenance = new ModelProvenance(Trace: $"{nodesSource} + {podsSource} (paper protocol, tune {options.Environment.Tune})", Command: command);
+        PlacementTrainingResult? result = null;
+
+        AnsiConsole.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
+                result = PlacementTraining.Run(nodes, pods, options, output, provenance, point =>
+                {
+                    task.Value = point.Episode + 1;
+                    task.Description = Markup.Escape(Describe(options, point));
+                });
+            });
+
+        var curveFile = TrainingPlot.Write(output, result!.Curve, options.Algorithm);
+        File.WriteAllText(Path.Combine(output, "training-curve.json"), JsonSerializer.Serialize(result.Curve, CurveJson));
+        AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
+                               $"{result.Elapsed.TotalSeconds:F0} s; curve {Markup.Escape(curveFile)})");
+        return result;
+    }
+
+    private static readonly JsonSerializerOptions CurveJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // the warm start has no training reward (NaN)
+    };
+
+    private static string Describe(PlacementTrainingOptions o, TrainingPoint p) =>
+        $"{o.Algorithm} ep {p.Episode}/{o.Episodes} reward {Fmt(p.Reward, "F1")} alloc {Fmt(p.GpuAllocPercent, "F2")}% " +
+        $"val {Fmt(p.ValidationAllocPercent ?? double.NaN, "F2")}% {p.ExplorationName} {Fmt(p.ExplorationValue, "F3")}";
+
+    private static string Fmt(double value, string format) => double.IsNaN(value) ? "-" : value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+}

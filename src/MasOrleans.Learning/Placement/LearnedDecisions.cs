@@ -1,0 +1,71 @@
+using MasOrleans.Learning.Algorithms;
+using MasOrleans.Learning.Networks;
+
+namespace MasOrleans.Learning.Placement;
+
+/// <summary>Greedy decisions of a node-scorer agent with the candidate order as tie-break, and model loading by algorithm.</summary>
+public static class LearnedDecisions
+{
+    /// <summary>
+    /// Scores within this much of the best count as ties and go to the earliest candidate (the heuristics' order:
+    /// FGD's preference, then the lower node name). Candidates with identical features get identical scores, and
+    /// this keeps the simulator's lowest-name tie-break instead of letting float noise decide.
+    /// </summary>
+    public const float TieTolerance = 1e-5f;
+
+    /// <summary>One batched forward over the candidates (single torch thread); returns the chosen candidate index.</summary>
+    public static int Choose(IPlacementAgent agent, PlacementObservation observation)
+    {
+        var scores = Scores(agent, observation);
+        var feasible = observation.Feasible;
+        float best = float.NegativeInfinity;
+        for (var i = 0; i < feasible.Length; i++)
+            if (feasible[i] && scores[i] > best) best = scores[i];
+        var tolerance = TieTolerance * Math.Max(1f, Math.Abs(best));
+        for (var i = 0; i < feasible.Length; i++)
+            if (feasible[i] && scores[i] >= best - tolerance) return ActionMasking.AssertFeasible(i, feasible);
+        throw new InvalidOperationException("no feasible candidate");
+    }
+
+    /// <summary>Masked scores per candidate: Q values (DDQN) or logits (PPO).</summary>
+    internal static float[] Scores(IPlacementAgent agent, PlacementObservation observation)
+    {
+        var network = agent switch
+        {
+            DdqnPlacementAgent ddqn => ddqn.Learner.Online,
+            PpoPlacementAgent ppo => ppo.Learner.Model.actor,
+            _ => null,
+        } as NodeScorerNetwork ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
+        ObservationValidation.Validate(observation, agent.Layout.NodeFeatureCount, agent.Layout.PodFeatureCount);
+        int f = agent.Layout.NodeFeatureCount, p = agent.Layout.PodFeatureCount, n = observation.NodeCount;
+        var rows = new float[n * (f + p)];
+        for (var i = 0; i < n; i++)
+        {
+            Array.Copy(observation.NodeFeatures, i * f, rows, i * (f + p), f);
+            Array.Copy(observation.PodFeatures, 0, rows, i * (f + p) + f, p);
+        }
+        TorchRuntime.UseSingleThread();
+        var scores = network.ScoreRows(rows, n);
+        for (var i = 0; i < n; i++)
+            if (!observation.Feasible[i]) scores[i] = ActionMasking.MaskedQ;
+        return scores;
+    }
+
+    /// <summary>Loads a node-scorer model of either algorithm (from metadata.json) with the placement feature layout.</summary>
+    public static IPlacementAgent Load(string directory, string? expectedAlgorithm = null)
+    {
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        var metadata = ModelDirectory.ReadMetadata(directory);
+        if (expectedAlgorithm is not null && !string.Equals(metadata.Algorithm, expectedAlgorithm, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"model at '{directory}' is a {metadata.Algorithm} model; policy '{expectedAlgorithm}' needs a {expectedAlgorithm} model");
+        return metadata.Algorithm.ToLowerInvariant() switch
+        {
+            "ddqn" => DdqnPlacementAgent.Load(directory, PlacementFeatures.Layout),
+            "ppo" => PpoPlacementAgent.Load(directory, PlacementFeatures.Layout),
+            var other => throw new InvalidDataException($"model at '{directory}' has unknown algorithm '{other}'"),
+        };
+    }
+
+    /// <summary>The algorithm a model directory holds (metadata.json), without loading weights.</summary>
+    public static string AlgorithmOf(string directory) => ModelDirectory.ReadMetadata(directory).Algorithm.ToLowerInvariant();
+}

@@ -1,0 +1,88 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Learning.Placement;
+
+/// <summary>
+/// The features the learned placement policies see, for one pod and one candidate node. The environment
+/// (training) and the catalog's score plugin (inference) both fill them here, so they cannot drift apart.
+/// Scales follow the FGD simulator's max specs (128 cores, 8 GPUs) so values stay within about [0, 1].
+/// </summary>
+public static class PlacementFeatures
+{
+    public const int DeviceSlots = 8;
+    private const double MaxCpuMilli = 128_000, MaxGpuMilli = 8_000, MilliPerGpu = ClusterState.MilliPerGpu;
+    private const double MaxMemoryBytes = 1024.0 * 1024 * 1024 * 1024; // 1 TiB
+
+    public static readonly FeatureLayout Layout = new(
+        [
+            "cpu_free_frac", "mem_free_frac", "gpu_free_frac", "cpu_capacity", "gpu_devices",
+            .. Enumerable.Range(0, DeviceSlots).Select(i => $"device_free_sorted_{i}"),
+            "fgd_score", "bestfit_score", "cpu_left_after", "gpu_left_after", "node_in_use", "fragmentation_before",
+        ],
+        ["pod_cpu", "pod_mem", "pod_gpu_count", "pod_gpu_milli_per_device", "pod_shared_gpu", "pod_cpu_only", "pod_gpu_model_constrained"]);
+
+    public static int NodeFeatureCount => Layout.NodeFeatureCount;
+    public static int PodFeatureCount => Layout.PodFeatureCount;
+
+    public static float[] Pod(PodSpec pod)
+    {
+        var gpu = pod.Gpu;
+        return
+        [
+            (float)(ClusterState.NonZeroCpuOf(pod) / MaxCpuMilli),
+            (float)(pod.Requests.MemoryBytes / MaxMemoryBytes),
+            gpu.Count / (float)DeviceSlots,
+            (float)(gpu.MilliPerGpu / MilliPerGpu),
+            gpu.IsShared ? 1f : 0f,
+            gpu.IsNone ? 1f : 0f,
+            PodShape.GpuModelsOf(pod).Length > 0 ? 1f : 0f,
+        ];
+    }
+
+    /// <summary>BestFit's raw (un-normalized) preference 1 - s, s = mean of (cpu, GPU) left after placement over max specs.</summary>
+    public static double BestFit(ClusterState cluster, int node, PodSpec pod)
+    {
+        double cpuLeft = cluster.Free(ResourceKind.Cpu, node) - ClusterState.NonZeroCpuOf(pod);
+        double gpuLeft = cluster.Free(ResourceKind.Gpu, node) - pod.Gpu.TotalMilli;
+        if (cpuLeft < 0 || gpuLeft < 0) return 0;
+        return 1.0 - (cpuLeft / MaxCpuMilli * 0.5 + gpuLeft / MaxGpuMilli * 0.5);
+    }
+
+    /// <summary>Writes one node's features at <paramref name="target"/>.</summary>
+    /// <param name="fgdScore">FGD's score for this pod on this node (0..100; 0 when infeasible).</param>
+    /// <param name="fragmentation">FGD's fragmentation F of the node before placement, GPU milli.</param>
+    public static void Node(ClusterState cluster, int node, PodSpec pod, long fgdScore, double fragmentation, Span<float> target)
+    {
+        var cpuCap = cluster.Capacity[(int)ResourceKind.Cpu][node];
+        var memCap = cluster.Capacity[(int)ResourceKind.Memory][node];
+        var gpuCap = cluster.Capacity[(int)ResourceKind.Gpu][node];
+        var cpuFree = cluster.Free(ResourceKind.Cpu, node);
+        var gpuFree = cluster.Free(ResourceKind.Gpu, node);
+        target[0] = Fraction(cpuFree, cpuCap);
+        target[1] = Fraction(cluster.Free(ResourceKind.Memory, node), memCap);
+        target[2] = Fraction(gpuFree, gpuCap);
+        target[3] = (float)(cpuCap / MaxCpuMilli);
+        target[4] = cluster.GpuCount[node] / (float)DeviceSlots;
+
+        // Per-device free shares, largest first, padded with 0: what a GPU-sharing pod can still use.
+        Span<int> devices = stackalloc int[DeviceSlots];
+        devices.Clear();
+        var free = cluster.GpuFreeOf(node);
+        free[..Math.Min(free.Length, DeviceSlots)].CopyTo(devices);
+        devices.Sort();
+        for (var i = 0; i < DeviceSlots; i++) target[5 + i] = (float)(devices[DeviceSlots - 1 - i] / MilliPerGpu);
+
+        const int next = 5 + DeviceSlots;
+        target[next] = fgdScore / 100f;
+        target[next + 1] = (float)BestFit(cluster, node, pod);
+        target[next + 2] = (float)(Math.Max(0, cpuFree - ClusterState.NonZeroCpuOf(pod)) / MaxCpuMilli);
+        target[next + 3] = (float)(Math.Max(0, gpuFree - pod.Gpu.TotalMilli) / MaxGpuMilli);
+        target[next + 4] = cluster.Pods[node].Count > 0 ? 1f : 0f;
+        target[next + 5] = (float)(fragmentation / MaxGpuMilli);
+    }
+
+    private static float Fraction(long free, long capacity) => capacity <= 0 ? 0f : (float)free / capacity;
+}

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+
+namespace MasOrleans.Learning.Placement;
+
+public sealed record PlacementTrainingOptions
+{
+    /// <summary>"ddqn" or "ppo".</summary>
+    public required string Algorithm { get; init; }
+    /// <summary>RL episodes; episode e replays the paper arrivals with seed Seed + e.</summary>
+    public int Episodes { get; init; } = 20;
+    public int Seed { get; init; } = 1000;
+    /// <summary>Behaviour-cloning expert (a catalog policy, e.g. fgd or best-fit); null skips the warm start.</summary>
+    public string? PretrainExpert { get; init; }
+    public int PretrainEpisodes { get; init; } = 2;
+    public int PretrainEpochs { get; init; } = 4;
+    /// <summary>Behaviour cloning's step size (larger than the fine-tuning rate: the warm start learns from scratch).</summary>
+    public double PretrainLearningRate { get; init; } = 1e-3;
+    /// <summary>0 = the whole cluster; otherwise this many nodes drawn with <see cref="ClusterSampler"/>.</summary>
+    public int SampleNodes { get; init; }
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [32, 32];
+    /// <summary>RL fine-tuning rate; null: 5e-5 (DDQN) / 3e-5 (PPO), small so RL refines rather than erases the warm start.</summary>
+    public double? LearningRate { get; init; }
+    /// <summary>Discount; null: 0.9 (DDQN) / 0.99 (PPO).</summary>
+    public double? Gamma { get; init; }
+    public double EffectiveGamma => Gamma ?? (Algorithm == "ddqn" ? 0.9 : 0.99);
+    /// <summary>Greedy validation on a held-out training seed every this many episodes; the best checkpoint is kept.</summary>
+    public int ValidateEvery { get; init; } = 2;
+    public PaperEnvironmentOptions Environment { get; init; } = new();
+
+    /// <summary>Every arrival seed the run uses (RL episodes, demonstrations, validation), to check against evaluation seeds.</summary>
+    public IEnumerable<int> SeedsUsed()
+    {
+        for (var e = 0; e < Episodes; e++) yield return Seed + e;
+        for (var e = 0; e < (PretrainExpert is null ? 0 : PretrainEpisodes); e++) yield return DemoSeed(e);
+        yield return ValidationSeed;
+    }
+
+    public int DemoSeed(int episode) => Seed + 10_000 + episode;
+    public int ValidationSeed => Seed + 20_000;
+}
+
+/// <summary>One point of the training curve. Episode 0 is the warm start (after behaviour cloning, if any).</summary>
+public sealed record TrainingPoint(string Phase, int Episode, double Reward, double GpuAllocPercent, double? ValidationAllocPercent,
+    string ExplorationName, double ExplorationValue, TimeSpan Elapsed);
+
+public sealed record PlacementTrainingResult(
+    IReadOnlyList<TrainingPoint> Curve, double BestValidationAlloc, int BestEpisode, TimeSpan Elapsed, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// The training recipe behind `mas train`: expert demonstrations on the real environment → behaviour cloning →
+/// RL fine-tuning (DDQN or PPO) with greedy validation on a held-out training seed; the best validated checkpoint
+/// is what is saved. Never touches the evaluation seeds unless the caller passes them.
+/// </summary>
+public static class PlacementTraining
+{
+    public static PlacementTrainingResult Run(
+        IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, string outputDirectory,
+        ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        if (options.SampleNodes > 0) (nodes, pods) = ClusterSampler.Sample(nodes, pods, options.SampleNodes, options.Seed);
+        var env = new PaperPlacementEnvironment(nodes, pods, options.Environment);
+        var validationEnv = new PaperPlacementEnvironment(nodes, pods, options.Environment);
+        using var agent = CreateAgent(options);
+        var curve = new List<TrainingPoint>();
+        double best = double.NegativeInfinity;
+        int bestEpisode = -1;
+        double bcLoss = double.NaN;
+
+        void Validate(string phase, int episode, double reward, double trainAlloc)
+        {
+            var alloc = Evaluate(validationEnv, agent, options.ValidationSeed);
+            if (alloc > best)
+            {
+                best = alloc;
+                bestEpisode = episode;
+                agent.Save(outputDirectory, provenance with { TrainingMetrics = Metrics(options, best, bestEpisode, bcLoss, clock.Elapsed) });
+            }
+            var (name, value) = agent.Exploration;
+            Report(new TrainingPoint(phase, episode, reward, trainAlloc, alloc, name, value, clock.Elapsed));
+        }
+
+        void Report(TrainingPoint point)
+        {
+            curve.Add(point);
+            onPoint?.Invoke(point);
+        }
+
+        if (options.PretrainExpert is { } expertName)
+        {
+            var demos = CollectDemonstrations(env, expertName, options);
+            bcLoss = agent.Pretrain(demos, options.PretrainEpochs, options.PretrainLearningRate).Loss;
+        }
+        Validate("warm start", 0, double.NaN, double.NaN);
+
+        new Trainer(env, agent).Run(new TrainingRunOptions { Episodes = options.Episodes, Seed = options.Seed }, report =>
+        {
+            var episode = report.Episode + 1;
+            var alloc = report.Info.GetValueOrDefault("gpu_alloc_percent", double.NaN);
+            if (episode % Math.Max(1, options.ValidateEvery) == 0 || episode == options.Episodes)
+                Validate("rl", episode, report.TotalReward, alloc);
+            else
+                Report(new TrainingPoint("rl", episode, report.TotalReward, alloc, null, report.ExplorationName, report.ExplorationValue, clock.Elapsed));
+        }, cancellationToken);
+
+        // The weights on disk are the best checkpoint; its metadata gets the whole run's figures.
+        var metrics = Metrics(options, best, bestEpisode, bcLoss, clock.Elapsed);
+        var metadata = ModelDirectory.ReadMetadata(outputDirectory) with { TrainingMetrics = metrics };
+        ModelDirectory.WriteMetadata(outputDirectory, metadata);
+        return new PlacementTrainingResult(curve, best, bestEpisode, clock.Elapsed, metrics);
+    }
+
+    public static IPlacementAgent CreateAgent(PlacementTrainingOptions options) => options.Algorithm switch
+    {
+        "ddqn" => new DdqnPlacementAgent(PlacementFeatures.Layout, new DdqnOptions
+        {
+            Seed = options.Seed,
+            HiddenSizes = options.HiddenSizes,
+            LearningRate = options.LearningRate ?? 5e-5,
+            Gamma = options.EffectiveGamma,
+            BatchSize = 64,
+            ReplayCapacity = 20_000,
+            WarmupSteps = 1_000,
+            TrainEvery = 4,
+            TargetTau = 0.01,
+            DemonstrationMargin = options.PretrainExpert is null ? 0 : 0.5,
+            // A warm-started policy explores a little, then mostly exploits.
+            Epsilon = options.PretrainExpert is null
+                ? new EpsilonSchedule { Start = 1.0, End = 0.05, DecaySteps = 20_000 }
+                : new EpsilonSchedule { Start = 0.1, End = 0.02, DecaySteps = 10_000 },
+        }),
+        "ppo" => new PpoPlacementAgent(PlacementFeatures.Layout, new PpoOptions
+        {
+            Seed = options.Seed,
+            HiddenSizes = options.HiddenSizes,
+            LearningRate = options.LearningRate ?? 3e-5,
+            Gamma = options.EffectiveGamma,
+            RolloutSteps = 2048,
+            MinibatchSize = 256,
+            Epochs = 4,
+            EntropyCoefficient = 0.001,
+        }),
+        var other => throw new ArgumentException($"unknown algorithm '{other}' (known: ddqn, ppo)"),
+    };
+
+    /// <summary>Greedy replay of one seed's arrivals; returns the final GPU allocation %.</summary>
+    public static double Evaluate(PaperPlacementEnvironment env, IPlacementAgent agent, int seed)
+    {
+        var observation = env.Reset(seed);
+        while (true)
+        {
+            var result = env.Step(LearnedDecisions.Choose(agent, observation));
+            if (result.Next is null) return env.GpuAllocationPercent;
+            observation = result.Next;
+        }
+    }
+
+    /// <summary>The expert (a real catalog policy on the environment's cluster) drives whole episodes; its choices are the labels.</summary>
+    public static List<(PlacementObservation, int)> CollectDemonstrations(PaperPlacementEnvironment env, string expertName, PlacementTrainingOptions options)
+    {
+        var catalog = PolicyCatalog.CreateDefault();
+        var demos = new List<(PlacementObservation, int)>();
+        for (var e = 0; e < options.PretrainEpisodes; e++)
+        {
+            // A fresh scheduler per episode: its FGD cache follows one cluster instance.
+            var expert = new ProfileScheduler(catalog.Create(expertName, new PolicyOptions { TypicalPods = env.TypicalPods }));
+            var random = new Random(options.DemoSeed(e));
+            var observation = env.Reset(options.DemoSeed(e));
+            while (true)
+            {
+                var action = env.ExpertAction(expert, random);
+                if (action >= 0) demos.Add((observation, action));
+                var result = env.Step(action >= 0 ? action : 0); // not a candidate (other experts): follow the shortlist's first
+                if (result.Next is null) break;
+                observation = result.Next;
+            }
+        }
+        return demos;
+    }
+
+    private static IReadOnlyDictionary<string, double> Metrics(PlacementTrainingOptions options, double best, int bestEpisode, double bcLoss, TimeSpan elapsed) =>
+        new Dictionary<string, double>
+        {
+            ["validation_gpu_alloc_percent"] = best,
+            ["best_episode"] = bestEpisode,
+            ["behaviour_cloning_loss"] = bcLoss,
+            ["wall_seconds"] = Math.Round(elapsed.TotalSeconds, 1),
+            ["episodes"] = options.Episodes,
+            [LearnedPolicies.ShortlistMetric] = options.Environment.Shortlist,
+            ["sample_nodes"] = options.SampleNodes,
+            ["fragmentation_weight"] = options.Environment.FragmentationWeight,
+            ["tune"] = options.Environment.Tune,
+            ["gamma"] = options.EffectiveGamma,
+            ["pretrain_learning_rate"] = options.PretrainLearningRate,
+        };
+}

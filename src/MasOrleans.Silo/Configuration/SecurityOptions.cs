@@ -1,0 +1,51 @@
+namespace MasOrleans.Silo.Configuration;
+
+/// <summary>Bound from "Security". With no key configured every route stays open (the development default).</summary>
+public sealed class SecurityOptions
+{
+    public const string Section = "Security";
+    /// <summary>Keys shorter than this are refused at start-up: short keys are guessable.</summary>
+    public const int MinKeyLength = 16;
+
+    /// <summary>One key with the <see cref="Scopes.Admin"/> scope.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Named keys with scopes, e.g. Security__ApiKeys__0__Key and Security__ApiKeys__0__Scopes__0=nodes:write.</summary>
+    public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>GET/HEAD on /api need a (any) valid key too.</summary>
+    public bool RequireKeyForReads { get; set; }
+
+    /// <summary>/dashboard needs a key with the "dashboard" scope (browsers: HTTP Basic with the key as password).</summary>
+    public bool ProtectDashboard { get; set; }
+
+    /// <summary>/metrics needs a key with the "metrics" scope.</summary>
+    public bool ProtectMetrics { get; set; }
+
+    public bool Enabled => !string.IsNullOrEmpty(ApiKey) || ApiKeys.Count > 0;
+}
+
+public sealed class ApiKeyOptions
+{
+    /// <summary>Shown in logs and 403 messages instead of the key.</summary>
+    public string? Name { get; set; }
+    public string? Key { get; set; }
+    public List<string> Scopes { get; set; } = [];
+}
+
+public static class Scopes
+{
+    public const string Admin = "admin";
+    public const string Dashboard = "dashboard";
+    public const string Metrics = "metrics";
+    public const string Extender = "extender";
+
+    /// <summary>Write scopes follow the first path segment under /api/v1 ("nodes:write" for /api/v1/nodes/...).</summary>
+    public static string WriteOf(string area) => $"{area}:write";
+
+    /// <summary>Scopes a key may carry: fixed ones plus "{area}:write" and "{area}:read" for any lowercase area.</summary>
+    public static bool IsWellFormed(string scope) =>
+        scope is Admin or Dashboard or Metrics or Extender
+        || (scope.EndsWith(":write", StringComparison.Ordinal) || scope.EndsWith(":read", StringComparison.Ordinal))
+           && scope.Split(':')[0] is { Length: > 0 } area && area.All(c => c is (>= 'a' and <= 'z') or '-');
+}

@@ -1,0 +1,161 @@
+using MasOrleans.Silo.Hosting;
+using System.Globalization;
+using System.Security.Cryptography;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Extender;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Configuration;
+
+/// <summary>Marker options: validating it at start validates the whole configuration.</summary>
+public sealed class StartupCheck;
+
+/// <summary>
+/// Every setting the silo depends on, checked before anything starts: the silo prints all problems at once
+/// and exits with <see cref="InvalidConfigurationException.ExitCode"/> instead of failing half-way.
+/// </summary>
+public sealed class StartupValidation(IConfiguration config) : IValidateOptions<StartupCheck>
+{
+    public ValidateOptionsResult Validate(string? name, StartupCheck options)
+    {
+        var problems = Problems(config);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    public static List<string> Problems(IConfiguration config)
+    {
+        var problems = new List<string>();
+        CheckHosting(config, problems);
+        var security = Bind<SecurityOptions>(config, SecurityOptions.Section, problems);
+        if (security is not null) CheckSecurity(security, problems);
+        var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
+        if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
+            problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");
+        var limits = Bind<LimitsOptions>(config, LimitsOptions.Section, problems);
+        if (limits is not null)
+        {
+            if (limits.MaxRequestBodyBytes < 1024) problems.Add("Limits__MaxRequestBodyBytes must be at least 1024");
+            if (limits.MaxListItems < 1) problems.Add("Limits__MaxListItems must be at least 1");
+            if (!limits.TryResolveMaxima(out _, out var error)) problems.Add(error!);
+        }
+        var extender = Bind<ExtenderOptions>(config, ExtenderOptions.Section, problems);
+        if (extender is not null) CheckExtender(extender, PublicUrls(config), problems);
+        return problems;
+    }
+
+    /// <summary>The public listener's URLs: --urls / ASPNETCORE_URLS, or the default.</summary>
+    public static IReadOnlyList<string> PublicUrls(IConfiguration config) =>
+        (config[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : Hosting.SiloApp.DefaultUrl)
+        .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static T? Bind<T>(IConfiguration config, string section, List<string> problems) where T : class, new()
+    {
+        try
+        {
+            return config.GetSection(section).Get<T>() ?? new T();
+        }
+        catch (InvalidOperationException e)
+        {
+            problems.Add($"{section}: {e.InnerException?.Message ?? e.Message}");
+            return null;
+        }
+    }
+
+    private static void CheckHosting(IConfiguration config, List<string> problems)
+    {
+        if (config["Storage:Provider"] is { Length: > 0 } provider && provider.ToLowerInvariant() is not ("redis" or "memory"))
+            problems.Add($"Storage__Provider must be 'redis' or 'memory', not '{provider}'");
+        var siloPort = Port(config, "Orleans:SiloPort", 11111, problems);
+        var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
+        if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
+        PolicyCatalog catalog;
+        try
+        {
+            catalog = SiloPolicyCatalog.Build(config);
+        }
+        catch (ProfileValidationException e)
+        {
+            problems.Add($"Scheduler__Profiles: {e.Message}");
+            catalog = PolicyCatalog.CreateDefault();
+        }
+        if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
+            problems.Add($"Scheduler__DefaultPolicy '{policy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
+        if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
+            problems.Add($"Extender__DefaultPolicy '{extenderPolicy}' is not a known policy");
+        PositiveNumber(config, "Telemetry:HeartbeatGraceSeconds", problems);
+        PositiveNumber(config, "Scheduler:MaxAttempts", problems);
+        foreach (var url in PublicUrls(config))
+        {
+            if (ListenAddresses.TryParse(url, out _, out var error)) continue;
+            problems.Add($"urls: {error}");
+        }
+    }
+
+    private static int Port(IConfiguration config, string key, int fallback, List<string> problems)
+    {
+        var text = config[key];
+        if (text is null) return fallback;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535) return port;
+        problems.Add($"{key.Replace(":", "__")} '{text}' is not a port (1-65535)");
+        return -1;
+    }
+
+    private static void PositiveNumber(IConfiguration config, string key, List<string> problems)
+    {
+        if (config[key] is { } text && !(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0))
+            problems.Add($"{key.Replace(":", "__")} '{text}' must be a positive number");
+    }
+
+    private static void CheckSecurity(SecurityOptions security, List<string> problems)
+    {
+        var keys = security.ApiKeys.Select((k, i) => (k.Key, Label: k.Name ?? $"Security__ApiKeys__{i}", k.Scopes)).ToList();
+        if (!string.IsNullOrEmpty(security.ApiKey)) keys.Add((security.ApiKey, "Security__ApiKey", [Scopes.Admin]));
+        foreach (var (key, label, scopes) in keys)
+        {
+            if (string.IsNullOrEmpty(key) || key.Length < SecurityOptions.MinKeyLength)
+                problems.Add($"{label}: an API key needs at least {SecurityOptions.MinKeyLength} characters");
+            if (scopes.Count == 0) problems.Add($"{label}: an API key needs at least one scope");
+            foreach (var scope in scopes.Where(s => !Scopes.IsWellFormed(s)))
+                problems.Add($"{label}: scope '{scope}' is not admin, dashboard, metrics, extender or '<area>:write' / '<area>:read'");
+        }
+        if (keys.Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key).Any(g => g.Count() > 1)) problems.Add("Security: two API keys are identical");
+        if (!security.Enabled && (security.RequireKeyForReads || security.ProtectDashboard || security.ProtectMetrics))
+            problems.Add("Security__RequireKeyForReads, ProtectDashboard and ProtectMetrics need at least one API key (Security__ApiKey or Security__ApiKeys)");
+    }
+
+    private static void CheckExtender(ExtenderOptions extender, IReadOnlyList<string> publicUrls, List<string> problems)
+    {
+        var publicPorts = publicUrls.Select(u => ListenAddresses.TryParse(u, out var a, out _) ? a!.Port : -1).ToHashSet();
+        var anyHttps = false;
+        foreach (var url in extender.UrlList)
+        {
+            if (!ListenAddresses.TryParse(url, out var address, out var error)) { problems.Add($"Extender__Urls: {error}"); continue; }
+            if (publicPorts.Contains(address!.Port)) problems.Add($"Extender__Urls port {address.Port} is also a public port; give the extender its own");
+            anyHttps |= address.IsHttps;
+        }
+        var tls = extender.Tls;
+        if (anyHttps && string.IsNullOrEmpty(tls.CertificatePath)) problems.Add("Extender__Urls uses https: set Extender__Tls__CertificatePath");
+        if (tls.RequireClientCertificate && !anyHttps) problems.Add("Extender__Tls client certificates need an https Extender__Urls");
+        if (!string.IsNullOrEmpty(tls.CertificatePath))
+        {
+            try { ExtenderTls.LoadServerCertificate(tls).Dispose(); }
+            catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                problems.Add($"Extender__Tls__CertificatePath '{tls.CertificatePath}' cannot be loaded: {e.Message}");
+            }
+        }
+        if (!string.IsNullOrEmpty(tls.ClientCaPath))
+        {
+            try { ExtenderTls.LoadCa(tls.ClientCaPath).Dispose(); }
+            catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                problems.Add($"Extender__Tls__ClientCaPath '{tls.ClientCaPath}' cannot be loaded: {e.Message}");
+            }
+        }
+        foreach (var t in tls.AllowedThumbprints.Where(t => !ExtenderTls.IsThumbprint(t)))
+            problems.Add($"Extender__Tls__AllowedThumbprints: '{t}' is not a SHA-1 (40) or SHA-256 (64) hex thumbprint");
+        if (extender.Kubernetes.KubeconfigPath is { Length: > 0 } kubeconfig && !File.Exists(kubeconfig))
+            problems.Add($"Extender__Kubernetes__KubeconfigPath '{kubeconfig}' does not exist");
+        if (extender.MaxRequestBodyBytes < 1024) problems.Add("Extender__MaxRequestBodyBytes must be at least 1024");
+    }
+}

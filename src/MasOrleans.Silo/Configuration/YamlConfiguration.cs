@@ -1,0 +1,72 @@
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace MasOrleans.Silo.Configuration;
+
+/// <summary>
+/// A YAML file as configuration: nested mappings become "Section:Key", sequences get indices
+/// ("ApiKeys:0:Key"), like appsettings.json. snake_case keys (seed 000's config.yaml style, e.g.
+/// default_policy) are read as PascalCase, so both spellings work.
+/// </summary>
+public sealed class YamlConfigurationSource(string path) : IConfigurationSource
+{
+    public string Path { get; } = path;
+
+    public IConfigurationProvider Build(IConfigurationBuilder builder) => new YamlConfigurationProvider(Path);
+}
+
+public sealed class YamlConfigurationProvider(string path) : ConfigurationProvider
+{
+    public override void Load()
+    {
+        if (!File.Exists(path)) throw new InvalidConfigurationException([$"configuration file '{path}' does not exist"]);
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path, Encoding.UTF8);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new InvalidConfigurationException([$"configuration file '{path}' is not valid YAML: {e.Message}"]);
+        }
+        var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (stream.Documents.Count > 0) Flatten(stream.Documents[0].RootNode, null, data);
+        Data = data;
+    }
+
+    private static void Flatten(YamlNode node, string? prefix, Dictionary<string, string?> data)
+    {
+        switch (node)
+        {
+            case YamlMappingNode map:
+                foreach (var (key, value) in map.Children)
+                    Flatten(value, Join(prefix, ToPascal(((YamlScalarNode)key).Value ?? "")), data);
+                break;
+            case YamlSequenceNode list:
+                for (var i = 0; i < list.Children.Count; i++) Flatten(list.Children[i], Join(prefix, $"{i}"), data);
+                break;
+            case YamlScalarNode scalar when prefix is not null:
+                // "~" and an empty plain scalar are YAML nulls.
+                data[prefix] = scalar.Style == ScalarStyle.Plain && scalar.Value is "~" or "null" ? null : scalar.Value;
+                break;
+        }
+    }
+
+    private static string Join(string? prefix, string key) => prefix is null ? key : $"{prefix}{ConfigurationPath.KeyDelimiter}{key}";
+
+    /// <summary>default_policy → DefaultPolicy; keys without '_' are left alone (resource names like nvidia.com/gpu).</summary>
+    internal static string ToPascal(string key) =>
+        !key.Contains('_') ? key : string.Concat(key.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+}
+
+/// <summary>Bad configuration: the silo prints every problem and exits with <see cref="ExitCode"/>.</summary>
+public sealed class InvalidConfigurationException(IReadOnlyList<string> problems)
+    : Exception("invalid configuration:" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}")))
+{
+    /// <summary>EX_CONFIG from sysexits.h.</summary>
+    public const int ExitCode = 78;
+
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

@@ -1,0 +1,63 @@
+using k8s;
+using MasOrleans.Kubernetes;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Configuration;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Extender;
+
+/// <summary>
+/// POST /extender/filter, /prioritize and /bind in k8s.io/kube-scheduler/extender/v1's JSON (Go field names
+/// outside, core/v1 objects inside), read and written with KubernetesClient's serializer.
+/// </summary>
+public static class ExtenderApi
+{
+    // [FromServices]: SchedulerExtender has a BindAsync method, which minimal APIs would otherwise take for a binder.
+    public static IEndpointRouteBuilder MapExtenderApi(this IEndpointRouteBuilder routes)
+    {
+        if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
+        var api = routes.MapGroup("/extender").ExcludeFromDescription();
+        api.MapPost("/filter", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
+            await Read<ExtenderArgs>(context) is { } args ? Write(await extender.FilterAsync(args, context.RequestAborted)) : BadBody());
+        api.MapPost("/prioritize", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
+        {
+            if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
+            try
+            {
+                return Write(await extender.PrioritizeAsync(args, context.RequestAborted));
+            }
+            catch (KubernetesMappingException e)
+            {
+                // HostPriorityList has no error field: kube-scheduler treats a non-200 answer as the extender's error.
+                return Problem(e.Message);
+            }
+        });
+        api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
+            await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());
+        return routes;
+    }
+
+    private static IResult BadBody() => Problem("the body must be kube-scheduler extender JSON");
+
+    private static IResult Problem(string detail) => Problems.BadRequest(detail);
+
+    private static async Task<T?> Read<T>(HttpContext context) where T : class
+    {
+        var limit = context.RequestServices.GetRequiredService<IOptions<ExtenderOptions>>().Value.MaxRequestBodyBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit;
+        using var reader = new StreamReader(context.Request.Body);
+        var text = await reader.ReadToEndAsync(context.RequestAborted);
+        try
+        {
+            return KubernetesJson.Deserialize<T>(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static IResult Write(object value) => Results.Text(KubernetesJson.Serialize(value), "application/json");
+}

@@ -1,0 +1,74 @@
+using k8s;
+using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Extender;
+
+public static class ExtenderSetup
+{
+    public static void AddMasExtender(this IServiceCollection services)
+    {
+        services.AddSingleton<IExtenderClusterSource, GrainExtenderClusterSource>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ExtenderOptions>>().Value;
+            var config = sp.GetRequiredService<IConfiguration>();
+            var defaultPolicy = config["Extender:DefaultPolicy"] ?? config["Scheduler:DefaultPolicy"] ?? "kube";
+            return new SchedulerExtender(sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<IExtenderClusterSource>(),
+                CreateBinder(options.Kubernetes), defaultPolicy, config.GetValue("Scheduler:Seed", 0));
+        });
+    }
+
+    private static IPodBinder? CreateBinder(KubernetesApiOptions options)
+    {
+        if (!options.Configured) return null;
+        var config = options.InCluster
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, currentContext: options.Context);
+        return new KubernetesPodBinder(new k8s.Kubernetes(config));
+    }
+
+    /// <summary>
+    /// With Extender__Urls, Kestrel listens on the public URLs and on the extender's own (HTTPS with client
+    /// certificates when configured); explicit listeners replace --urls, so the public ones are re-declared here.
+    /// </summary>
+    public static void ConfigureListeners(WebApplicationBuilder builder, ExtenderOptions extender)
+    {
+        if (extender.UrlList.Count == 0) return;
+        var publicUrls = StartupValidation.PublicUrls(builder.Configuration);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            foreach (var url in publicUrls)
+            {
+                ListenAddresses.TryParse(url, out var address, out _);
+                address!.ApplyTo(kestrel, listen =>
+                {
+                    if (address.IsHttps) listen.UseHttps();
+                });
+            }
+            foreach (var url in extender.UrlList)
+            {
+                ListenAddresses.TryParse(url, out var address, out _);
+                address!.ApplyTo(kestrel, listen =>
+                {
+                    if (address.IsHttps) listen.UseHttps(HttpsOptions(extender.Tls));
+                });
+            }
+        });
+    }
+
+    private static HttpsConnectionAdapterOptions HttpsOptions(ExtenderTlsOptions tls)
+    {
+        var https = new HttpsConnectionAdapterOptions { ServerCertificate = ExtenderTls.LoadServerCertificate(tls) };
+        if (tls.RequireClientCertificate)
+        {
+            var validator = new ExtenderTls(tls);
+            https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+            https.ClientCertificateValidation = validator.Validate;
+        }
+        return https;
+    }
+}

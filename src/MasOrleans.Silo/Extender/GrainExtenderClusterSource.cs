@@ -1,0 +1,73 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Silo.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Extender;
+
+/// <summary>
+/// The extender's view of the cluster from the grains: the nodes MasOrleans knows with the pods bound on
+/// them (so allocations made through the REST API and through /extender/bind both count), refreshed from
+/// the cluster index's versioned snapshot before every request. Binding reserves on the node grain (the
+/// capacity authority) and then records the pod, so it shows up in /api/v1/pods as namespace.name.
+/// </summary>
+public sealed class GrainExtenderClusterSource(IGrainFactory grains, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
+{
+    private sealed record View(long Version, string? DefaultPolicy, IReadOnlyDictionary<string, NodeView> Nodes);
+
+    private volatile View _view = new(-1, null, new Dictionary<string, NodeView>());
+
+    public string? DefaultPolicy => _view.DefaultPolicy;
+
+    public async ValueTask RefreshAsync(IReadOnlyList<NodeSpec> requestNodes, CancellationToken cancellationToken)
+    {
+        if (options.Value.RegisterNodes)
+        {
+            foreach (var node in requestNodes.Where(n => !_view.Nodes.ContainsKey(n.Name)))
+            {
+                var outcome = await grains.GetGrain<INodeGrain>(node.Name).Register(node);
+                if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
+            }
+        }
+        var snapshot = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSnapshot(_view.Version);
+        if (snapshot is null) return;
+        var fresh = new View(snapshot.Version, snapshot.DefaultPolicy, snapshot.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal));
+        // Concurrent requests may refresh at once: never go back to an older version.
+        while (true)
+        {
+            var current = _view;
+            if (current.Version >= fresh.Version || Interlocked.CompareExchange(ref _view, fresh, current) == current) return;
+        }
+    }
+
+    public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
+
+    public NodeSpec? FindNode(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Spec : null;
+
+    /// <summary>Nodes are registered in <see cref="RefreshAsync"/>, where awaiting is possible.</summary>
+    public void ObserveNode(NodeSpec node)
+    {
+    }
+
+    public async Task<string?> ReserveAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
+    {
+        var reservation = await grains.GetGrain<INodeGrain>(nodeName).Reserve(pod, gpus);
+        return reservation.Reserved ? null : reservation.Reason ?? "reservation refused";
+    }
+
+    public async Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) =>
+        await grains.GetGrain<INodeGrain>(nodeName).Release(pod.Name);
+
+    /// <summary>
+    /// The pod grain then asks a scheduler worker as usual, which finds the pod already reserved on the node
+    /// and only confirms it (Scheduled, then Running) instead of placing it again.
+    /// </summary>
+    public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
+    {
+        var outcome = await grains.GetGrain<IPodGrain>(pod.Name).Create(pod, workload: null);
+        if (!outcome.IsOk) logger.LogWarning("Pod {Pod} bound to {Node} through the extender was already known: {Error}", pod.Name, nodeName, outcome.Error);
+    }
+}

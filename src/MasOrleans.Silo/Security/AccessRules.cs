@@ -1,0 +1,41 @@
+using MasOrleans.Silo.Configuration;
+
+namespace MasOrleans.Silo.Security;
+
+/// <summary>What a request needs: nothing, any valid key, or a key with a scope.</summary>
+public readonly record struct Requirement(bool NeedsKey, string? Scope)
+{
+    public static readonly Requirement Open = new(false, null);
+    public static readonly Requirement AnyKey = new(true, null);
+    public static Requirement ScopeOf(string scope) => new(true, scope);
+}
+
+/// <summary>
+/// Path-based rules, so routes added later (by other areas, /metrics) are covered without touching them:
+/// a mutating /api/v1/{area}/... call needs "{area}:write"; reads are open unless RequireKeyForReads.
+/// </summary>
+public static class AccessRules
+{
+    public static Requirement For(HttpRequest request, SecurityOptions options, bool extenderOnPublicPort)
+    {
+        var path = request.Path;
+        if (path.StartsWithSegments("/api", out var rest))
+        {
+            if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+                return options.RequireKeyForReads ? Requirement.AnyKey : Requirement.Open;
+            return Requirement.ScopeOf(AreaOf(rest) is { } area ? Scopes.WriteOf(area) : Scopes.Admin);
+        }
+        if (path.StartsWithSegments("/dashboard")) return options.ProtectDashboard ? Requirement.ScopeOf(Scopes.Dashboard) : Requirement.Open;
+        if (path.StartsWithSegments("/metrics")) return options.ProtectMetrics ? Requirement.ScopeOf(Scopes.Metrics) : Requirement.Open;
+        // kube-scheduler sends no key: on the public port the extender needs a key-adding proxy or its own listener.
+        if (path.StartsWithSegments("/extender") && extenderOnPublicPort) return Requirement.ScopeOf(Scopes.Extender);
+        return Requirement.Open;
+    }
+
+    /// <summary>"/v1/nodes/n1/cordon" → "nodes".</summary>
+    private static string? AreaOf(PathString rest)
+    {
+        var segments = (rest.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments is [_, var area, ..] && area.All(c => c is (>= 'a' and <= 'z') or '-') ? area : null;
+    }
+}

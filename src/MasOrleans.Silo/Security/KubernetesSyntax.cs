@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+
+namespace MasOrleans.Silo.Security;
+
+/// <summary>
+/// Kubernetes' own syntax rules (apimachinery/pkg/util/validation): DNS-1123 labels and subdomains,
+/// qualified names (label keys, taint keys, topology keys) and label values. Each returns null or the problem.
+/// </summary>
+public static partial class KubernetesSyntax
+{
+    public const int LabelMaxLength = 63;
+    public const int SubdomainMaxLength = 253;
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex Dns1123Label();
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex Dns1123Subdomain();
+
+    [GeneratedRegex("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")]
+    private static partial Regex QualifiedNamePart();
+
+    public static string? CheckLabelName(string? name, string what) =>
+        string.IsNullOrEmpty(name) ? $"{what} name is required"
+        : name.Length > LabelMaxLength || !Dns1123Label().IsMatch(name)
+            ? $"{what} name '{Shorten(name)}' must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+        : null;
+
+    public static string? CheckSubdomainName(string? name, string what) =>
+        string.IsNullOrEmpty(name) ? $"{what} name is required"
+        : name.Length > SubdomainMaxLength || !Dns1123Subdomain().IsMatch(name)
+            ? $"{what} name '{Shorten(name)}' must be a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and '-')"
+        : null;
+
+    /// <summary>"[prefix/]name": an optional DNS subdomain prefix and a name of at most 63 characters.</summary>
+    public static string? CheckQualifiedName(string? key, string what)
+    {
+        if (string.IsNullOrEmpty(key)) return $"{what} must not be empty";
+        var slash = key.IndexOf('/');
+        var name = slash < 0 ? key : key[(slash + 1)..];
+        if (slash >= 0)
+        {
+            var prefix = key[..slash];
+            if (prefix.Length == 0 || prefix.Length > SubdomainMaxLength || !Dns1123Subdomain().IsMatch(prefix))
+                return $"{what} '{Shorten(key)}' has a prefix that is not a DNS-1123 subdomain";
+        }
+        if (name.Length == 0 || name.Length > LabelMaxLength || !QualifiedNamePart().IsMatch(name))
+            return $"{what} '{Shorten(key)}' must be a qualified name (optional DNS prefix and '/', then at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)";
+        return null;
+    }
+
+    public static string? CheckLabelValue(string? value, string what) =>
+        string.IsNullOrEmpty(value) ? null
+        : value.Length > LabelMaxLength || !QualifiedNamePart().IsMatch(value)
+            ? $"{what} '{Shorten(value)}' must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
+        : null;
+
+    public static string? CheckLabels(IReadOnlyDictionary<string, string>? labels, string what)
+    {
+        foreach (var (key, value) in labels ?? new Dictionary<string, string>())
+        {
+            if ((CheckQualifiedName(key, $"{what} key") ?? CheckLabelValue(value, $"{what} value of '{key}'")) is { } error) return error;
+        }
+        return null;
+    }
+
+    /// <summary>Error messages echo input; a megabyte-long name must not come back whole.</summary>
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
+}

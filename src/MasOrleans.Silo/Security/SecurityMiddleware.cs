@@ -1,0 +1,66 @@
+using MasOrleans.Silo.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Security;
+
+/// <summary>
+/// Runs before the endpoints: keeps /extender and the public routes on their own listeners (when the
+/// extender has one) and enforces API keys. Failures are RFC 7807 problem details.
+/// </summary>
+public sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var isExtenderPath = request.Path.StartsWithSegments("/extender");
+        if (listeners.Separate)
+        {
+            var onExtenderPort = listeners.IsExtenderPort(context.Connection.LocalPort);
+            // Each listener serves only its own routes (health on both, for probes).
+            if (onExtenderPort != isExtenderPath && !request.Path.StartsWithSegments("/health"))
+            {
+                await Problem(context, StatusCodes.Status404NotFound, "Not Found", $"{request.Path} is not served on this port");
+                return;
+            }
+            if (onExtenderPort)
+            {
+                await next(context);
+                return;
+            }
+        }
+        if (keys.Enabled && AccessRules.For(request, security.Value, extenderOnPublicPort: !listeners.Separate) is { NeedsKey: true } need)
+        {
+            var caller = keys.Identify(context);
+            if (caller is null)
+            {
+                var dashboard = request.Path.StartsWithSegments("/dashboard");
+                // Browsers prompt for Basic credentials; API clients learn which header to send.
+                context.Response.Headers.WWWAuthenticate = dashboard ? "Basic realm=\"MasOrleans\", charset=\"UTF-8\"" : $"ApiKey header=\"{ApiKeyStore.Header}\"";
+                var detail = ApiKeyStore.PresentsKey(request) ? "the API key is not valid" : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
+                return;
+            }
+            if (need.Scope is { } scope && !caller.Has(scope))
+            {
+                logger.LogInformation("API key {Key} refused {Method} {Path}: lacks scope {Scope}", caller.Name, request.Method, request.Path, scope);
+                await Problem(context, StatusCodes.Status403Forbidden, "Forbidden", $"API key '{caller.Name}' lacks the scope '{scope}'");
+                return;
+            }
+        }
+        await next(context);
+    }
+
+    public static Task Problem(HttpContext context, int status, string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
+}
+
+/// <summary>The ports of the extender's own listener (none: /extender is served on the public port).</summary>
+public sealed class ExtenderListeners(IOptions<ExtenderOptions> options)
+{
+    private readonly HashSet<int> _ports = options.Value.UrlList
+        .Select(u => ListenAddresses.TryParse(u, out var a, out _) ? a!.Port : -1).Where(p => p > 0).ToHashSet();
+
+    public bool Separate => _ports.Count > 0;
+
+    public bool IsExtenderPort(int port) => _ports.Contains(port);
+}

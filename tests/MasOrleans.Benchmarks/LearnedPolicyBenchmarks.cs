@@ -1,0 +1,111 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Benchmarks;
+
+/// <summary>
+/// Per-decision latency of the learned policies (shipped models/ddqn, models/ppo) against best-fit (baseline) and
+/// fgd in the same run, on the openb 1,213-node cluster filled by FGD to 80% of its GPU capacity (paper arrivals,
+/// seed 1). Each invocation is ONE scheduling decision (filters, candidates, one batched forward, device choice)
+/// for the next of 512 later arrivals, nothing bound, so iterations are single decisions and P99 is per decision.
+/// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
+/// </summary>
+[Config(typeof(PerDecisionConfig))]
+public class LearnedPolicyBenchmarks
+{
+    [Params("best-fit", "fgd", "ddqn", "ppo")]
+    public string Policy { get; set; } = "";
+
+    private ClusterState _cluster = new();
+    private ProfileScheduler _scheduler = null!;
+    private PodSpec[] _pods = [];
+    private readonly Random _random = new(7);
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // The shipped models live at <repo>/models, next to data/traces.
+        var repository = Path.GetDirectoryName(Path.GetDirectoryName(LearnedPolicies.LocateShipped("ddqn")))!;
+        var traces = Path.Combine(repository, "data", "traces", "openb");
+        var nodes = TraceLoader.LoadNodes(Path.Combine(traces, "openb_node_list_gpu_node.csv"));
+        var trace = TraceLoader.LoadPods(Path.Combine(traces, "openb_pod_list_default.csv")).Pods.Select(p => p.Pod).ToList();
+        var typical = TypicalPods.From(trace);
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog);
+        var options = new PolicyOptions { TypicalPods = typical };
+
+        _cluster = ReplayRunner.BuildCluster(nodes);
+        var arrivals = PaperArrivals.Build(trace, _cluster.GpuDeviceTotal * 1000L, 1.3, new Random(1));
+        var fill = new ProfileScheduler(catalog.Create("fgd", options));
+        var target = 0.8 * _cluster.GpuDeviceTotal * 1000L;
+        long arrived = 0;
+        var i = 0;
+        for (; i < arrivals.Count && arrived < target; i++)
+        {
+            arrived += arrivals[i].Requests.GpuMilli;
+            var r = fill.Schedule(_cluster, arrivals[i], _random);
+            if (r.Success) _cluster.TryBind(r.Node, arrivals[i], r.Gpus);
+        }
+        _pods = arrivals.Skip(i).Take(512).ToArray();
+        _scheduler = new ProfileScheduler(catalog.Create(Policy, options));
+    }
+
+    [Benchmark]
+    public int Decision()
+    {
+        var pod = _pods[_next++ % _pods.Length];
+        return _scheduler.Schedule(_cluster, pod, _random).Node;
+    }
+
+    /// <summary>One decision per iteration (so percentiles are per decision), 1,000 of them, best-fit as the ratio baseline.</summary>
+    private sealed class PerDecisionConfig : ManualConfig
+    {
+        public PerDecisionConfig()
+        {
+            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithInvocationCount(1).WithUnrollFactor(1)
+                .WithWarmupCount(50).WithIterationCount(1000).WithLaunchCount(1));
+            AddColumn(StatisticColumn.P50, StatisticColumn.P95, new P99Column(), StatisticColumn.Max);
+            AddColumnProvider(DefaultColumnProviders.Instance);
+            AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByParams);
+        }
+    }
+
+    /// <summary>BenchmarkDotNet has P0..P100 in steps; the brief asks for P99.</summary>
+    private sealed class P99Column : IColumn
+    {
+        public string Id => "P99";
+        public string ColumnName => "P99";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Statistics;
+        public int PriorityInCategory => 10;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Time;
+        public string Legend => "99th percentile of per-decision time";
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public bool IsAvailable(Summary summary) => true;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var statistics = summary[benchmarkCase]?.ResultStatistics;
+            if (statistics is null) return "NA";
+            var sorted = statistics.OriginalValues.Order().ToArray();
+            var p99 = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)];
+            return $"{p99 / 1000.0:F1} us";
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Cli.Train;
+using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Policies;
+
+namespace MasOrleans.Learning.Tests.Cli;
+
+/// <summary>The real `mas train` verb (parsing included) on a tiny generated cluster, and `mas replay --model` on its output.</summary>
+public class TrainVerbTests
+{
+    private const string Nodes = "gen:count=6,cpu=64,memory=256Gi,gpu=4,model=A10";
+
+    private static string WritePods(string dir)
+    {
+        var path = Path.Combine(dir, "pods.csv");
+        var random = new Random(2);
+        var lines = new List<string> { "name,cpu_milli,memory_mib,num_gpu,gpu_milli" };
+        for (var i = 0; i < 40; i++)
+        {
+            var (count, milli) = random.Next(3) switch { 0 => (1, 250 * (1 + random.Next(3))), 1 => (1, 1000), _ => (2, 1000) };
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"p{i:D3},{4000 + 1000 * random.Next(8)},8192,{count},{milli}"));
+        }
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public async Task Train_writes_a_model_directory_that_replay_loads_with_model()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var model = Path.Combine(temp, "model");
+        var code = await TrainCommand.Create().Parse([
+            "--algo", "ppo", "--nodes", Nodes, "--pods", pods, "--episodes", "2", "--seed", "1000",
+            "--pretrain", "fgd", "--pretrain-episodes", "1", "--validate-every", "1", "--output", model]).InvokeAsync();
+        Assert.Equal(0, code);
+        Assert.True(File.Exists(Path.Combine(model, "training-curve.png")));
+        Assert.True(File.Exists(Path.Combine(model, "training-curve.json")));
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metadata.json")));
+        Assert.StartsWith("mas train --algo ppo", metadata.RootElement.GetProperty("command").GetString());
+        Assert.Equal(1000, metadata.RootElement.GetProperty("seed").GetInt32());
+
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedModelOption.Register(catalog, [model]);
+        var replay = ReplayJob.Run(new ReplayRequest
+        {
+            Nodes = Nodes, Pods = pods, Policies = ["ppo"], Seeds = [42], Output = Path.Combine(temp, "replay"), Models = [model],
+        }, catalog);
+        Assert.Contains("--model " + model, replay.Command);
+        Assert.True(replay.Runs.Single().PlacedPods > 0);
+    }
+
+    [Fact]
+    public async Task Train_refuses_seeds_that_overlap_the_evaluation_seeds()
+    {
+        using var temp = new TempDirectory();
+        var output = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(output);
+        try
+        {
+            var code = await TrainCommand.Create().Parse([
+                "--algo", "ddqn", "--nodes", Nodes, "--pods", WritePods(temp), "--episodes", "5", "--seed", "40", "--output", Path.Combine(temp, "m")]).InvokeAsync();
+            Assert.Equal(1, code);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+        Assert.Contains("evaluation seed(s) 42, 43, 44", output.ToString());
+        Assert.False(Directory.Exists(Path.Combine(temp, "m")));
+    }
+}

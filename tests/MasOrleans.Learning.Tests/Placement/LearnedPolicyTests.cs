@@ -1,0 +1,92 @@
+using MasOrleans.Learning.Placement;
+using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+
+namespace MasOrleans.Learning.Tests.Placement;
+
+public class LearnedPolicyTests
+{
+    /// <summary>Real observations from a paper-protocol episode driven by the first feasible node.</summary>
+    private static List<PlacementObservation> RealObservations(int count)
+    {
+        var env = new PaperPlacementEnvironment(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(), new PaperEnvironmentOptions { Shortlist = 0 });
+        var observations = new List<PlacementObservation> { env.Reset(4) };
+        while (observations.Count < count && env.Step(Array.IndexOf(observations[^1].Feasible, true)).Next is { } next) observations.Add(next);
+        return observations;
+    }
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Saved_and_loaded_models_choose_identically_on_real_observations(string algorithm)
+    {
+        using var dir = new TempDirectory();
+        using var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout, seed: 13);
+        agent.Save(dir);
+        using var loaded = LearnedDecisions.Load(dir, algorithm);
+        var observations = RealObservations(60);
+        var choices = observations.Select(o => LearnedDecisions.Choose(agent, o)).ToList();
+        Assert.Equal(choices, observations.Select(o => LearnedDecisions.Choose(loaded, o)));
+        Assert.Equal(LearnedDecisions.Scores(agent, observations[7]), LearnedDecisions.Scores(loaded, observations[7]));
+        Assert.True(choices.Distinct().Count() > 1, "an untrained network should not always pick the same candidate");
+    }
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Catalog_policy_places_only_on_feasible_nodes(string algorithm)
+    {
+        using var dir = new TempDirectory();
+        using (var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout, seed: 3)) agent.Save(dir);
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog, new Dictionary<string, string> { [algorithm] = dir });
+        var trace = SyntheticPaperCluster.Pods();
+        var profile = catalog.Create(algorithm, new PolicyOptions { TypicalPods = TypicalPods.From(trace) });
+        var scheduler = new ProfileScheduler(profile);
+        var cluster = ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes());
+        var feasible = new List<int>();
+        var random = new Random(1);
+        int placed = 0, failed = 0;
+        foreach (var pod in PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, new Random(9)))
+        {
+            PaperPlacementEnvironment.FeasibleNodes(cluster, pod, PolicyCatalog.StandardFilters(), random, feasible);
+            var result = scheduler.Schedule(cluster, pod, random);
+            if (!result.Success)
+            {
+                Assert.Empty(feasible);
+                failed++;
+                continue;
+            }
+            Assert.Contains(result.Node, feasible);
+            Assert.True(cluster.TryBind(result.Node, pod, result.Gpus));
+            placed++;
+        }
+        Assert.True(placed > 50 && failed > 0, $"placed {placed}, failed {failed}");
+    }
+
+    [Fact]
+    public void Loading_a_model_with_another_feature_layout_is_a_clear_error()
+    {
+        using var dir = new TempDirectory();
+        var other = FeatureLayout.Anonymous(PlacementFeatures.NodeFeatureCount, PlacementFeatures.PodFeatureCount);
+        using (var agent = TestAgents.Create("ppo", other)) agent.Save(dir);
+        var error = Assert.Throws<ModelLayoutMismatchException>(() => LearnedDecisions.Load(dir));
+        Assert.Contains("fgd_score", error.Message);
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog, new Dictionary<string, string> { ["ppo"] = dir });
+        Assert.Throws<ModelLayoutMismatchException>(() => catalog.Create("ppo"));
+    }
+
+    [Fact]
+    public void A_model_of_the_other_algorithm_or_a_missing_model_is_a_clear_error()
+    {
+        using var dir = new TempDirectory();
+        using (var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout)) agent.Save(dir);
+        Assert.Contains("needs a ppo model", Assert.Throws<InvalidDataException>(() => LearnedDecisions.Load(dir, "ppo")).Message);
+        var missing = Assert.Throws<FileNotFoundException>(() => LearnedPolicies.LocateShipped("no-such-algorithm"));
+        Assert.Contains("--model", missing.Message);
+    }
+}

@@ -1,0 +1,62 @@
+using MasOrleans.Learning.Placement;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Learning.Tests.Placement;
+
+public class PlacementTrainingTests
+{
+    private static PlacementTrainingOptions Tiny(string algorithm) => new()
+    {
+        Algorithm = algorithm,
+        Episodes = 2,
+        Seed = 1000,
+        PretrainExpert = "fgd",
+        PretrainEpisodes = 2,
+        PretrainEpochs = 20,
+        ValidateEvery = 1,
+        // Every node is a candidate, so an untrained network really chooses among good and bad nodes.
+        Environment = new PaperEnvironmentOptions { Shortlist = 0 },
+    };
+
+    private static PlacementTrainingResult Train(PlacementTrainingOptions options, string dir) =>
+        PlacementTraining.Run(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(), options, dir, new ModelProvenance(Command: "test"));
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Same_seed_gives_the_same_training_curve_and_model(string algorithm)
+    {
+        using var a = new TempDirectory();
+        using var b = new TempDirectory();
+        var first = Train(Tiny(algorithm), a);
+        var second = Train(Tiny(algorithm), b);
+        static object Key(TrainingPoint p) => (p.Phase, p.Episode, p.Reward, p.GpuAllocPercent, p.ValidationAllocPercent);
+        Assert.Equal(first.Curve.Select(Key), second.Curve.Select(Key));
+        Assert.Equal(File.ReadAllBytes(Weights(a)), File.ReadAllBytes(Weights(b)));
+    }
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Tiny_training_run_beats_its_untrained_start_on_a_held_out_seed(string algorithm)
+    {
+        // 32 nodes sampled from openb (trace scaled to match). On clusters this small every sensible policy lands
+        // within a point or two of GPU allocation, so the sharper measure is how often the agent makes the
+        // decision the training aimed at (FGD's) on arrivals from a seed the run never saw.
+        var (nodes, pods) = SampledOpenb.Load(32);
+        using var dir = new TempDirectory();
+        var options = Tiny(algorithm);
+        var env = new PaperPlacementEnvironment(nodes, pods, options.Environment);
+        var heldOut = PlacementTraining.CollectDemonstrations(env, "fgd", options with { Seed = 5_000, PretrainEpisodes = 1 });
+        double Agreement(IPlacementAgent agent) => heldOut.Count(d => LearnedDecisions.Choose(agent, d.Item1) == d.Item2) / (double)heldOut.Count;
+
+        double untrained;
+        using (var start = PlacementTraining.CreateAgent(options)) untrained = Agreement(start);
+        PlacementTraining.Run(nodes, pods, options, dir, new ModelProvenance(Command: "test"));
+        using var trained = LearnedDecisions.Load(dir, algorithm);
+        var after = Agreement(trained);
+        Assert.True(after > untrained + 0.2, $"agreement with FGD on a held-out seed: untrained {untrained:P0} -> trained {after:P0}");
+    }
+
+    private static string Weights(string dir) => Directory.GetFiles(dir, "*.weights").Single();
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>The optional YAML file and start-up validation: bad configuration stops the built silo with a clear message.</summary>
+public sealed class ConfigurationTests : IDisposable
+{
+    private const int ExConfig = 78;
+    private readonly string _dir = Directory.CreateTempSubdirectory("mas-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>Seed 000 keeps its settings in config/config.yaml; snake_case and PascalCase keys both work.</summary>
+    private const string SeedStyleYaml = """
+        # MasOrleans configuration
+        scheduler:
+          default_policy: random
+          seed: 7
+        security:
+          api_keys:
+            - name: yaml-operator
+              key: yaml-key-0123456789abcdef
+              scopes: [nodes:write]
+        Limits:
+          MaxQuantity:
+            cpu: "128"
+        """;
+
+    [Fact]
+    public async Task A_yaml_file_configures_the_silo_and_arguments_still_override_it()
+    {
+        var path = Write("config.yaml", SeedStyleYaml);
+        await using (var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["config"] = path }))
+        {
+            Assert.Equal("random", (await host.Http.GetJson("/api/v1/scheduler/policies")).GetProperty("defaultPolicy").GetString());
+            Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.Post("/api/v1/nodes", Requests.Node("yaml-n1"))).StatusCode);
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/nodes") { Content = System.Net.Http.Json.JsonContent.Create(Requests.Node("yaml-n1", cpu: "129")) };
+            request.Headers.Add("X-Api-Key", "yaml-key-0123456789abcdef");
+            var tooBig = await host.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
+            Assert.Contains("maximum 128", await tooBig.Content.ReadAsStringAsync());
+        }
+        // Command-line arguments (and environment variables) come after the file.
+        await using var overridden = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["config"] = path, ["Scheduler:DefaultPolicy"] = "fgd" });
+        Assert.Equal("fgd", (await overridden.Http.GetJson("/api/v1/scheduler/policies")).GetProperty("defaultPolicy").GetString());
+    }
+
+    public static TheoryData<string, string, string> BadSettings => new()
+    {
+        // environment variable, value, part of the message
+        { "Storage__Provider", "cassandra", "Storage__Provider must be 'redis' or 'memory'" },
+        { "Orleans__SiloPort", "99999", "Orleans__SiloPort '99999' is not a port" },
+        { "Scheduler__DefaultPolicy", "astrology", "Scheduler__DefaultPolicy 'astrology' is not a known policy" },
+        { "Security__ApiKey", "short", "at least 16 characters" },
+        { "Security__ProtectMetrics", "true", "need at least one API key" },
+        { "RateLimiting__PermitLimit", "0", "RateLimiting__PermitLimit must be at least 1" },
+        { "RateLimiting__WindowSeconds", "soon", "RateLimiting" },
+        { "Limits__MaxQuantity__cpu", "lots", "Limits:MaxQuantity:cpu 'lots' is not a positive quantity" },
+        { "Extender__Tls__CertificatePath", "/nonexistent/server.pfx", "cannot be loaded" },
+        { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
+        { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
+        { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task Bad_configuration_stops_the_built_silo_with_a_clear_message(string variable, string value, string message)
+    {
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], Environment(variable, value));
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("MasOrleans: invalid configuration:", output);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Every_problem_is_reported_at_once_including_broken_yaml()
+    {
+        var broken = Write("broken.yaml", "scheduler:\n  default_policy: [unclosed\n");
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--config", broken], Environment("Storage__Provider", "memory"));
+        Assert.Equal(ExConfig, exitCode);
+        Assert.Contains("is not valid YAML", output);
+
+        var env = Environment("Storage__Provider", "floppy");
+        env["Orleans__GatewayPort"] = "0";
+        (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", "ftp://127.0.0.1:21"], env);
+        Assert.Equal(ExConfig, exitCode);
+        Assert.Contains("Storage__Provider", output);
+        Assert.Contains("Orleans__GatewayPort", output);
+        Assert.Contains("must be http:// or https://", output);
+    }
+
+    private static Dictionary<string, string> Environment(string variable, string value)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "memory",
+            ["Orleans__SiloPort"] = $"{FreePorts.Next()}",
+            ["Orleans__GatewayPort"] = $"{FreePorts.Next()}",
+        };
+        env[variable] = value;
+        return env;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using k8s;
+using MasOrleans.Kubernetes;
+using MasOrleans.Silo.Tests.Infrastructure;
+using MasOrleans.Tests.Shared;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// The extender routes over real HTTP with kube-scheduler's own JSON, backed by the grains; bind posts the
+/// Binding to a recording stand-in for the Kubernetes API (configured through a kubeconfig file).
+/// </summary>
+public sealed class ExtenderApiTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mas-extender-").FullName;
+    private readonly RecordingApiServer _kubernetes = new();
+    private SiloHost _host = null!;
+
+    private HttpClient Http => _host.Http;
+
+    public async Task InitializeAsync() => _host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+    {
+        ["Extender:Kubernetes:KubeconfigPath"] = _kubernetes.WriteKubeconfig(_dir),
+        ["Scheduler:RetryCoalesceMilliseconds"] = "50",
+    });
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _kubernetes.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static ExtenderArgs LoadArgs() =>
+        KubernetesJson.Deserialize<ExtenderArgs>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json")));
+
+    private async Task<T> Post<T>(string verb, object args)
+    {
+        using var response = await Http.PostAsync($"/extender/{verb}", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{verb}: {(int)response.StatusCode} {text}");
+        return KubernetesJson.Deserialize<T>(text);
+    }
+
+    [Fact]
+    public async Task Filter_prioritize_and_bind_as_kube_scheduler_calls_them()
+    {
+        var filtered = await Post<ExtenderFilterResult>("filter", LoadArgs());
+        Assert.Equal("", filtered.Error);
+        Assert.Equal(["gpu-a10-1", "gpu-v100-2"], filtered.Nodes!.Items.Select(n => n.Metadata.Name).Order().ToArray());
+        Assert.Equal("Insufficient cpu", filtered.FailedNodes["gpu-v100-1"]);
+        // Nodes kube-scheduler sent are now known to MasOrleans.
+        var node = await Http.GetJson("/api/v1/nodes/gpu-a10-1");
+        Assert.Equal("31500m", node.GetProperty("capacity").GetProperty("cpu").GetString());
+
+        var priorities = await Post<List<HostPriority>>("prioritize", LoadArgs());
+        Assert.Equal(4, priorities.Count);
+        Assert.All(priorities, p => Assert.InRange(p.Score, 0, ExtenderLimits.MaxExtenderPriority));
+        Assert.Equal(0, priorities.Single(p => p.Host == "gpu-t4-1").Score);
+
+        var bound = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs
+        {
+            PodName = "trainer-0", PodNamespace = "ml", PodUID = "9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f", Node = "gpu-a10-1",
+        });
+        Assert.Equal("", bound.Error);
+        var (method, path, body) = Assert.Single(_kubernetes.Requests);
+        Assert.Equal(("POST", "/api/v1/namespaces/ml/pods/trainer-0/binding"), (method, path));
+        Assert.Equal("gpu-a10-1", JsonDocument.Parse(body).RootElement.GetProperty("target").GetProperty("name").GetString());
+
+        // MasOrleans records the pod under namespace.name, on that node, with its GPU.
+        var pod = await Http.WaitFor("/api/v1/pods/ml.trainer-0", p => p.Phase() == "running");
+        Assert.Equal("gpu-a10-1", pod.GetProperty("nodeName").GetString());
+        Assert.Equal(1, pod.GetProperty("gpuDevices").GetArrayLength());
+        var allocated = (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("allocated");
+        Assert.Equal("6", allocated.GetProperty("cpu").GetString());
+    }
+
+    [Fact]
+    public async Task Pods_placed_through_the_rest_api_count_against_kubernetes_nodes()
+    {
+        await Post<ExtenderFilterResult>("filter", LoadArgs());
+        using var filler = await Http.Post("/api/v1/pods", new
+        {
+            name = "filler",
+            requests = new Dictionary<string, string> { ["cpu"] = "60" },
+            nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "V100M32" },
+            tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
+        });
+        Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
+        await Http.WaitFor("/api/v1/pods/filler", p => p.Phase() == "running");
+
+        var again = await Post<ExtenderFilterResult>("filter", LoadArgs());
+        Assert.Equal(["gpu-a10-1"], again.Nodes!.Items.Select(n => n.Metadata.Name).ToArray());
+        Assert.Equal("Insufficient cpu", again.FailedNodes["gpu-v100-2"]);
+
+        // nodeCacheCapable: names only, resolved from the nodes MasOrleans knows.
+        var byName = LoadArgs();
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2", "not-a-node"];
+        var named = await Post<ExtenderFilterResult>("filter", byName);
+        Assert.Equal(["gpu-a10-1"], named.NodeNames!.ToArray());
+        Assert.Equal("node unknown to MasOrleans", named.FailedNodes["not-a-node"]);
+    }
+
+    [Fact]
+    public async Task Bad_requests_and_unknown_policies_are_reported_in_kube_schedulers_terms()
+    {
+        using var garbage = await Http.PostAsync("/extender/filter", new StringContent("{not json", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+        Assert.Equal("application/problem+json", garbage.Content.Headers.ContentType?.MediaType);
+
+        var args = LoadArgs();
+        args.Pod!.Metadata.Annotations[SchedulerExtender.PolicyAnnotation] = "no-such-policy";
+        Assert.Contains("unknown policy", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        using var prioritize = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, prioritize.StatusCode);
+
+        var stranger = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "never-filtered", PodNamespace = "ml", Node = "gpu-a10-1" });
+        Assert.Contains("not filtered", stranger.Error);
+        Assert.Empty(_kubernetes.Requests);
+    }
+
+    [Fact]
+    public async Task Bind_answers_an_error_when_no_kubernetes_api_is_configured()
+    {
+        await using var host = await SiloHost.StartAsync();
+        using var response = await host.Http.PostAsync("/extender/bind", new StringContent(
+            KubernetesJson.Serialize(new ExtenderBindingArgs { PodName = "p", PodNamespace = "ml", Node = "n" }), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("not enabled", KubernetesJson.Deserialize<ExtenderBindingResult>(await response.Content.ReadAsStringAsync()).Error);
+    }
+}

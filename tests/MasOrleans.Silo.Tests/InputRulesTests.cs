@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>Every input rule over real HTTP: the bad body gets 400 problem details naming the rule; the good twin passes.</summary>
+public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+{
+    private static readonly string Long64 = new('a', 64);
+
+    private static string Node(string name = "rules-node", string labels = "{}", string taints = "[]", string cpu = "8") =>
+        $$"""{"name":"{{name}}","capacity":{"cpu":"{{cpu}}","memory":"8Gi"},"labels":{{labels}},"taints":{{taints}}}""";
+
+    private static string Pod(string name = "rules-pod", string extra = "", string cpu = "1") =>
+        $$"""{"name":"{{name}}","requests":{"cpu":"{{cpu}}","memory":"1Gi"}{{extra}}}""";
+
+    private static string Affinity(string op, string values) =>
+        ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"zone","operator":""" + $"\"{op}\",\"values\":{values}" + "}]}]}}}";
+
+    public static TheoryData<string, string, string> BadInputs => new()
+    {
+        // path, body, part of the problem detail
+        { "/api/v1/pods", Pod(name: "Web"), "DNS-1123 label" },
+        { "/api/v1/pods", Pod(name: "a.b"), "DNS-1123 label" },
+        { "/api/v1/pods", Pod(name: Long64), "DNS-1123 label" },
+        { "/api/v1/workloads", $"{{\"name\":\"{new string('w', 60)}\",\"replicas\":1,\"template\":{{\"requests\":{{\"cpu\":\"1\"}}}}}}", "DNS-1123 label" },
+        { "/api/v1/nodes", Node(name: "node..a"), "DNS-1123 subdomain" },
+        { "/api/v1/nodes", Node(name: "-node"), "DNS-1123 subdomain" },
+        { "/api/v1/nodes", Node(labels: """{"bad key":"x"}"""), "qualified name" },
+        { "/api/v1/nodes", Node(labels: """{"Example.com/zone":"x"}"""), "prefix" },
+        { "/api/v1/nodes", Node(labels: $$"""{"zone":"{{Long64}}"}"""), "at most 63" },
+        { "/api/v1/nodes", Node(labels: """{"zone":"a b"}"""), "at most 63" },
+        { "/api/v1/nodes", Node(taints: """[{"key":"bad key","effect":"NoSchedule"}]"""), "taint key" },
+        { "/api/v1/nodes", Node(taints: """[{"key":"k","value":"a/b","effect":"NoSchedule"}]"""), "taint value" },
+        { "/api/v1/nodes", Node(taints: """[{"key":"k","effect":"Sometimes"}]"""), "taint effect" },
+        { "/api/v1/pods", Pod(extra: ""","labels":{"app/":"x"}"""), "qualified name" },
+        { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":"a b"}"""), "nodeSelector value" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Maybe"}]"""), "Equal or Exists" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[{"operator":"Equal","value":"v"}]"""), "without a key" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Exists","value":"v"}]"""), "must not have a value" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Exists","effect":"Later"}]"""), "not a taint effect" },
+        { "/api/v1/pods", Pod(extra: Affinity("In", "[]")), "at least one value" },
+        { "/api/v1/pods", Pod(extra: Affinity("Gt", """["ten"]""")), "one integer value" },
+        { "/api/v1/pods", Pod(extra: Affinity("Exists", """["x"]""")), "must not have values" },
+        { "/api/v1/pods", Pod(extra: Affinity("Near", """["x"]""")), "is not one of" },
+        { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"bad key","whenUnsatisfiable":"DoNotSchedule"}]"""), "topologyKey" },
+        { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
+        { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
+        { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },
+        { "/api/v1/nodes", Node(cpu: "100000"), "exceeds the maximum" },
+        { "/api/v1/nodes", Node(labels: "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"k{i}\":\"v\"")) + "}"), "at most 64 entries" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[""" + string.Join(",", Enumerable.Repeat("""{"operator":"Exists"}""", 65)) + "]"), "at most 64 entries" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Each_rule_rejects_with_a_clear_problem(string path, string body, string detailPart)
+    {
+        using var response = await fixture.Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(detailPart, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
+    public static TheoryData<string, string> GoodInputs => new()
+    {
+        { "/api/v1/nodes", Node(name: "rack-1.node-a", labels: """{"example.com/zone":"eu_west-1.a","kubernetes.io/hostname":"node-a","empty":""}""",
+            taints: """[{"key":"example.com/dedicated","value":"ml","effect":"PreferNoSchedule"}]""") },
+        { "/api/v1/pods", Pod(name: "good-pod-1", extra: ""","tolerations":[{"operator":"Exists"},{"key":"k","operator":"Equal","value":"v","effect":"NoExecute"}],"priority":1000000000""" + Affinity("Gt", """["10"]""")) },
+    };
+
+    [Theory]
+    [MemberData(nameof(GoodInputs))]
+    public async Task Valid_kubernetes_shapes_pass(string path, string body)
+    {
+        using var response = await fixture.Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
+    public async Task Names_in_paths_that_could_never_exist_are_a_400()
+    {
+        using var response = await fixture.Http.GetAsync($"/api/v1/pods/{new string('x', 300)}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("DNS-1123 subdomain", await response.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync("/api/v1/pods/ml.never-created")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Patched_labels_follow_the_same_rules()
+    {
+        await fixture.Http.PostAsync("/api/v1/nodes", new StringContent(Node(name: "rules-patch"), Encoding.UTF8, "application/json"));
+        using var response = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"bad key":"x"}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>The silo's catalog: learned policies from the shipped models and user profiles from configuration.</summary>
+public sealed class PolicyCatalogTests
+{
+    [Fact]
+    public async Task A_profile_defined_in_configuration_is_listed_and_places_pods()
+    {
+        await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Scheduler:Profiles:0:Name"] = "pack-gpus",
+            ["Scheduler:Profiles:0:Description"] = "MostAllocated over cpu and GPUs",
+            ["Scheduler:Profiles:0:Scores:0:Name"] = "NodeResourcesFit",
+            ["Scheduler:Profiles:0:Scores:0:Strategy"] = "MostAllocated",
+            ["Scheduler:Profiles:0:Scores:0:Resources:0:Name"] = "cpu",
+            ["Scheduler:Profiles:0:Scores:0:Resources:1:Name"] = "nvidia.com/gpu",
+            ["Scheduler:Profiles:0:Scores:0:Resources:1:Weight"] = "3",
+        });
+        var http = host.Http;
+        var policies = await http.GetJson("/api/v1/scheduler/policies");
+        var names = policies.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
+        Assert.Contains("pack-gpus", names);
+        Assert.Contains("ddqn", names);
+        Assert.Contains("ppo", names);
+
+        await http.Post("/api/v1/nodes", Requests.Node("cat-busy", cpu: "16", memory: "64Gi", gpus: "4"));
+        await http.Post("/api/v1/nodes", Requests.Node("cat-idle", cpu: "16", memory: "64Gi", gpus: "4"));
+        Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("cat-first", cpu: "8", gpu: "2", policy: "pack-gpus"))).StatusCode);
+        var first = await Requests.WaitFor(http, "/api/v1/pods/cat-first", p => p.TryGetProperty("nodeName", out _), 30);
+        // MostAllocated packs: the second pod joins the first one's node.
+        Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("cat-second", cpu: "4", gpu: "1", policy: "pack-gpus"))).StatusCode);
+        var second = await Requests.WaitFor(http, "/api/v1/pods/cat-second", p => p.TryGetProperty("nodeName", out _), 30);
+        Assert.Equal(first.GetProperty("nodeName").GetString(), second.GetProperty("nodeName").GetString());
+    }
+
+    [Theory]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public async Task Learned_policies_place_pods_in_the_silo(string policy)
+    {
+        await using var host = await SiloHost.StartAsync();
+        var http = host.Http;
+        await http.Post("/api/v1/nodes", Requests.Node("rl-a", cpu: "16", memory: "64Gi", gpus: "2"));
+        await http.Post("/api/v1/nodes", Requests.Node("rl-b", cpu: "16", memory: "64Gi", gpus: "2"));
+        Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod($"rl-{policy}", cpu: "2", gpu: "500m", policy: policy))).StatusCode);
+        var pod = await Requests.WaitFor(http, $"/api/v1/pods/rl-{policy}", p => p.TryGetProperty("nodeName", out _), 60);
+        Assert.Equal(policy, pod.GetProperty("scheduledBy").GetString());
+        Assert.StartsWith("rl-", pod.GetProperty("nodeName").GetString());
+    }
+}

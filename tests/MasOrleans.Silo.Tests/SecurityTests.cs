@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>A silo with an admin key and two scoped keys; dashboard and /metrics restricted.</summary>
+public sealed class SecuredSiloFixture : IAsyncLifetime
+{
+    public const string AdminKey = "admin-key-0123456789abcdef";
+    public const string NodesKey = "nodes-key-0123456789abcdef";
+    public const string PodsKey = "pods-key-0123456789abcdefgh";
+
+    public SiloHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+    {
+        ["Security:ApiKey"] = AdminKey,
+        ["Security:ApiKeys:0:Name"] = "nodes-writer",
+        ["Security:ApiKeys:0:Key"] = NodesKey,
+        ["Security:ApiKeys:0:Scopes:0"] = "nodes:write",
+        ["Security:ApiKeys:1:Name"] = "pods-writer",
+        ["Security:ApiKeys:1:Key"] = PodsKey,
+        ["Security:ApiKeys:1:Scopes:0"] = "pods:write",
+        ["Security:ApiKeys:1:Scopes:1"] = "dashboard",
+        ["Security:ProtectDashboard"] = "true",
+        ["Security:ProtectMetrics"] = "true",
+    });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<SecuredSiloFixture>
+{
+    private HttpClient Http => fixture.Host.Http;
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? key, object? body = null, bool basic = false)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body);
+        if (key is not null && basic) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"browser:{key}")));
+        else if (key is not null) request.Headers.Add("X-Api-Key", key);
+        return await Http.SendAsync(request);
+    }
+
+    public static TheoryData<string, string, string?, HttpStatusCode> WriteMatrix => new()
+    {
+        // method, path, key, expected
+        { "POST", "/api/v1/nodes", null, HttpStatusCode.Unauthorized },
+        { "POST", "/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
+        { "POST", "/api/v1/nodes", SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden },
+        { "POST", "/api/v1/nodes", SecuredSiloFixture.NodesKey, HttpStatusCode.Created },
+        { "POST", "/api/v1/nodes", SecuredSiloFixture.AdminKey, HttpStatusCode.Created },
+        { "POST", "/api/v1/pods", SecuredSiloFixture.NodesKey, HttpStatusCode.Forbidden },
+        { "POST", "/api/v1/pods", SecuredSiloFixture.PodsKey, HttpStatusCode.Accepted },
+        { "PUT", "/api/v1/scheduler/policy", SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden },
+        { "PUT", "/api/v1/scheduler/policy", SecuredSiloFixture.AdminKey, HttpStatusCode.OK },
+        { "DELETE", "/api/v1/workloads/none", null, HttpStatusCode.Unauthorized },
+        { "DELETE", "/api/v1/workloads/none", SecuredSiloFixture.NodesKey, HttpStatusCode.Forbidden },
+        { "DELETE", "/api/v1/workloads/none", SecuredSiloFixture.AdminKey, HttpStatusCode.NotFound },
+        { "GET", "/api/v1/nodes", null, HttpStatusCode.OK },
+        { "GET", "/health", null, HttpStatusCode.OK },
+    };
+
+    [Theory]
+    [MemberData(nameof(WriteMatrix))]
+    public async Task Mutating_routes_need_a_key_with_the_routes_scope(string method, string path, string? key, HttpStatusCode expected)
+    {
+        object? body = path switch
+        {
+            "/api/v1/nodes" => Requests.Node($"sec-{Guid.NewGuid():N}"[..20]),
+            "/api/v1/pods" => Requests.Pod($"sec-{Guid.NewGuid():N}"[..20]),
+            "/api/v1/scheduler/policy" => new { policy = "kube" },
+            _ => null,
+        };
+        using var response = await Send(new HttpMethod(method), path, key, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        if (expected is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains(expected == HttpStatusCode.Forbidden ? "lacks the scope" : "key", text);
+        }
+        if (expected == HttpStatusCode.Unauthorized)
+            Assert.Contains("X-Api-Key", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task Dashboard_asks_browsers_for_basic_credentials_and_takes_the_key_as_password()
+    {
+        using var anonymous = await Send(HttpMethod.Get, "/dashboard", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Basic", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+        using var wrongScope = await Send(HttpMethod.Get, "/dashboard", SecuredSiloFixture.NodesKey, basic: true);
+        Assert.Equal(HttpStatusCode.Forbidden, wrongScope.StatusCode);
+        // The dashboard redirects /dashboard to /dashboard/; browsers resend the credentials there, HttpClient does not.
+        using var allowed = await Send(HttpMethod.Get, "/dashboard/", SecuredSiloFixture.PodsKey, basic: true);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_path_is_restricted_whether_or_not_the_route_exists_yet()
+    {
+        using var anonymous = await Send(HttpMethod.Get, "/metrics", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var wrongScope = await Send(HttpMethod.Get, "/metrics", SecuredSiloFixture.PodsKey);
+        Assert.Equal(HttpStatusCode.Forbidden, wrongScope.StatusCode);
+        using var admin = await Send(HttpMethod.Get, "/metrics", SecuredSiloFixture.AdminKey);
+        Assert.NotEqual(HttpStatusCode.Unauthorized, admin.StatusCode);
+        Assert.NotEqual(HttpStatusCode.Forbidden, admin.StatusCode);
+    }
+
+    [Fact]
+    public async Task Extender_on_the_public_port_needs_the_extender_scope()
+    {
+        using var response = await Send(HttpMethod.Post, "/extender/filter", SecuredSiloFixture.NodesKey, new { });
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("extender", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Reads_need_a_key_when_switched_on()
+    {
+        await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Security:ApiKeys:0:Key"] = SecuredSiloFixture.NodesKey,
+            ["Security:ApiKeys:0:Scopes:0"] = "nodes:write",
+            ["Security:RequireKeyForReads"] = "true",
+        });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nodes");
+        request.Headers.Add("X-Api-Key", SecuredSiloFixture.NodesKey);
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(request)).StatusCode);
+        // Probes stay open.
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/health")).StatusCode);
+    }
+}
