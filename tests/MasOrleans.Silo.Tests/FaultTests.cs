@@ -62,6 +62,12 @@ public sealed class FaultTests : IDisposable
             Assert.False(a.HasExited);
             await FaultScenarios.AssertConsistentAfterFault(a.Http, load);
         }
+        catch (Exception e)
+        {
+            // The surviving silo's log says why it stalled; keep its tail with the failure.
+            var output = a.Output;
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nsilo A output (tail):\n{output[Math.Max(0, output.Length - 4000)..]}");
+        }
         finally
         {
             a.Dispose();

@@ -15,6 +15,9 @@ public sealed class PodGrain(
 {
     public const string MainContainer = "main";
 
+    /// <summary>A container start is under way (in memory only: after a crash the grain starts afresh).</summary>
+    private bool _starting;
+
     private string Name => this.GetPrimaryKeyString();
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
     private ISchedulingQueueGrain Queue => GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key);
@@ -33,8 +36,8 @@ public sealed class PodGrain(
         {
             // A silo that died between storing the pod and indexing/queueing it left the client without an answer;
             // its retry lands here, so repair the pod's registration before refusing the duplicate.
-            await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
             if (state.State.Phase.IsWaiting()) RequestScheduling();
+            await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
             return Outcome.Conflict($"pod '{spec.Name}' already exists");
         }
         var now = clock.GetUtcNow();
@@ -97,9 +100,11 @@ public sealed class PodGrain(
     public async Task Retry()
     {
         if (state.State.Spec is null) return;
-        // Re-report first: a silo that died between this pod's state write and its index update left the index stale.
-        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
         if (state.State.Phase.IsWaiting()) RequestScheduling();
+        // Bound but not started, and no start under way: the last start failed (its container grain's silo died).
+        else if (state.State.Phase == PodPhase.Scheduled && !_starting) StartContainerSoon();
+        // Re-report: a silo that died between this pod's state write and its index update left the index stale.
+        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
     }
 
     public async Task<bool> Evict(string node, string reason, string message)
@@ -144,15 +149,25 @@ public sealed class PodGrain(
     }
 
     /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>
-    private void StartContainerSoon() =>
+    private void StartContainerSoon()
+    {
+        _starting = true;
         this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+    }
 
     private async Task StartContainer(CancellationToken cancellation)
     {
-        var s = state.State;
-        if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
-        var view = await Container.Start(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
-        await ContainerChanged(view);
+        try
+        {
+            var s = state.State;
+            if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
+            var view = await Container.Start(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
+            await ContainerChanged(view);
+        }
+        finally
+        {
+            _starting = false;
+        }
     }
 
     private void RequestScheduling() =>

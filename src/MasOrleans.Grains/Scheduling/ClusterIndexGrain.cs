@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -25,11 +26,34 @@ public sealed partial class ClusterIndexGrain(
     ILogger<ClusterIndexGrain> logger) : Grain, IClusterIndexGrain
 {
     private GroupCommit? _commit;
-    private GroupCommit Commit => _commit ??= new GroupCommit(() =>
+    private GroupCommit Commit => _commit ??= new GroupCommit(WriteAsync);
+
+    /// <summary>
+    /// Memory is the truth here, storage its copy. A write that timed out may still have landed and moved the
+    /// stored ETag, after which every later write would be refused; on such a conflict re-read the ETag and write
+    /// the current memory again rather than staying stuck.
+    /// </summary>
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await WriteMemory();
+        }
+        catch (Exception e) when (e is InconsistentStateException || e.InnerException is InconsistentStateException)
+        {
+            logger.LogWarning("Index write conflicted ({Message}); re-reading the ETag and writing again", e.Message);
+            var policy = state.State.DefaultPolicy;
+            await state.ReadStateAsync();
+            state.State = state.State with { DefaultPolicy = policy };
+            await WriteMemory();
+        }
+    }
+
+    private Task WriteMemory()
     {
         state.State = state.State with { Nodes = [.. _nodes.Keys], Pods = new Dictionary<string, PodEntry>(_pods) };
         return state.WriteStateAsync();
-    });
+    }
     private readonly SortedDictionary<string, NodeView> _nodes = new(StringComparer.Ordinal);
     private SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
     private long _version;
