@@ -54,25 +54,12 @@ public sealed class DdqnPlacementAgent : IPlacementAgent
         Learner.Pretrain(demonstrations, epochs, learningRate);
 
     public void Save(string directory, ModelProvenance? provenance = null) =>
-        ModelDirectory.Save(directory, new ModelMetadata
-        {
-            Algorithm = Algorithm,
-            Kind = Kind,
-            FeatureLayout = Layout,
-            HiddenSizes = Learner.Options.HiddenSizes,
-            Seed = Seed,
-            Trace = provenance?.Trace,
-            Command = provenance?.Command,
-            TrainingMetrics = provenance?.TrainingMetrics ?? new Dictionary<string, double>(),
-        }, new Dictionary<string, nn.Module> { [WeightsName] = Learner.Online });
+        ModelDirectory.SaveAgent(directory, this, Kind, Layout, Learner.Options.HiddenSizes, Seed, provenance, WeightsName, Learner.Online);
 
     /// <summary>Loads a saved DDQN node-scorer model; throws <see cref="ModelLayoutMismatchException"/> if its features differ.</summary>
     public static DdqnPlacementAgent Load(string directory, FeatureLayout expectedLayout, DdqnOptions? options = null)
     {
-        var metadata = ModelDirectory.ReadMetadata(directory);
-        ModelDirectory.ExpectAlgorithm(directory, metadata, "ddqn", Kind);
-        if (!metadata.FeatureLayout.Equals(expectedLayout))
-            throw new ModelLayoutMismatchException(directory, metadata.FeatureLayout, expectedLayout);
+        var metadata = ModelDirectory.ReadAgent(directory, "ddqn", Kind, expectedLayout);
         var o = (options ?? new DdqnOptions { Seed = metadata.Seed }) with { HiddenSizes = metadata.HiddenSizes };
         var agent = new DdqnPlacementAgent(expectedLayout, o);
         ModelDirectory.LoadWeights(directory, WeightsName, agent.Learner.Online);

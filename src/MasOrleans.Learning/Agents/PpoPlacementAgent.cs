@@ -76,26 +76,13 @@ public sealed class PpoPlacementAgent : IPlacementAgent
         Learner.Pretrain(demonstrations, epochs, learningRate);
 
     public void Save(string directory, ModelProvenance? provenance = null) =>
-        ModelDirectory.Save(directory, new ModelMetadata
-        {
-            Algorithm = Algorithm,
-            Kind = Kind,
-            FeatureLayout = Layout,
-            HiddenSizes = Learner.Options.HiddenSizes,
-            Seed = Seed,
-            Trace = provenance?.Trace,
-            Command = provenance?.Command,
-            TrainingMetrics = provenance?.TrainingMetrics ?? new Dictionary<string, double>(),
-        }, new Dictionary<string, nn.Module> { [WeightsName] = Learner.Model });
+        ModelDirectory.SaveAgent(directory, this, Kind, Layout, Learner.Options.HiddenSizes, Seed, provenance, WeightsName, Learner.Model);
 
     /// <summary>Loads a saved PPO node-scorer model; throws <see cref="ModelLayoutMismatchException"/> if its features differ.</summary>
     /// <param name="options">Hyper-parameters for further training; hidden sizes always come from the model.</param>
     public static PpoPlacementAgent Load(string directory, FeatureLayout expectedLayout, PpoOptions? options = null)
     {
-        var metadata = ModelDirectory.ReadMetadata(directory);
-        ModelDirectory.ExpectAlgorithm(directory, metadata, "ppo", Kind);
-        if (!metadata.FeatureLayout.Equals(expectedLayout))
-            throw new ModelLayoutMismatchException(directory, metadata.FeatureLayout, expectedLayout);
+        var metadata = ModelDirectory.ReadAgent(directory, "ppo", Kind, expectedLayout);
         var o = (options ?? new PpoOptions { Seed = metadata.Seed }) with { HiddenSizes = metadata.HiddenSizes };
         var agent = new PpoPlacementAgent(expectedLayout, o);
         ModelDirectory.LoadWeights(directory, WeightsName, agent.Learner.Model);

@@ -42,4 +42,29 @@ internal static class ModelDirectory
             throw new InvalidDataException(
                 $"Model at '{directory}' is a {metadata.Kind} {metadata.Algorithm} model; expected a {kind} {algorithm} model.");
     }
+
+    /// <summary>Saves a node-scorer agent's one network with the metadata every placement agent writes.</summary>
+    public static void SaveAgent(string directory, IPlacementAgent agent, string kind, FeatureLayout layout, IReadOnlyList<int> hiddenSizes,
+        int seed, ModelProvenance? provenance, string weightsName, nn.Module network) =>
+        Save(directory, new ModelMetadata
+        {
+            Algorithm = agent.Algorithm,
+            Kind = kind,
+            FeatureLayout = layout,
+            HiddenSizes = hiddenSizes.ToArray(),
+            Seed = seed,
+            Trace = provenance?.Trace,
+            Command = provenance?.Command,
+            TrainingMetrics = provenance?.TrainingMetrics ?? new Dictionary<string, double>(),
+        }, new Dictionary<string, nn.Module> { [weightsName] = network });
+
+    /// <summary>Reads a placement agent's metadata, checking its algorithm, kind and feature layout.</summary>
+    public static ModelMetadata ReadAgent(string directory, string algorithm, string kind, FeatureLayout expectedLayout)
+    {
+        var metadata = ReadMetadata(directory);
+        ExpectAlgorithm(directory, metadata, algorithm, kind);
+        if (!metadata.FeatureLayout.Equals(expectedLayout))
+            throw new ModelLayoutMismatchException(directory, metadata.FeatureLayout, expectedLayout);
+        return metadata;
+    }
 }
