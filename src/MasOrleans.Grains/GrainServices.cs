@@ -9,6 +9,19 @@ namespace MasOrleans.Grains;
 
 public static class GrainServices
 {
+    /// <summary>
+    /// Online learning's silo side: the decision queue (also the catalog's experience sink) and the two services
+    /// that send decisions to the trainer and keep this silo on the active model version.
+    /// </summary>
+    public static IServiceCollection AddMasOrleansOnlineLearning(this IServiceCollection services, Learning.LearnedModels models, Learning.ExperienceQueue queue)
+    {
+        services.AddSingleton(models);
+        services.AddSingleton(queue);
+        services.AddHostedService<Learning.ModelSyncService>();
+        services.AddHostedService<Learning.ExperienceFlushService>();
+        return services;
+    }
+
     /// <summary>Everything the grains resolve: options, the policy catalog, the container runtime and a clock.</summary>
     public static IServiceCollection AddMasOrleansGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
@@ -18,6 +31,11 @@ public static class GrainServices
             .ValidateOnStart();
         services.Configure<WorkloadOptions>(configuration.GetSection("Workloads"));
         services.Configure<ContainerRuntimeOptions>(configuration.GetSection("ContainerRuntime"));
+        services.AddOptions<Learning.OnlineLearningOptions>().Bind(configuration.GetSection("Learning:Online"))
+            .Validate(o => !o.Problems().Any(), "Learning__Online has invalid values (see start-up validation)")
+            .ValidateOnStart();
+        services.TryAddSingleton(_ => new Learning.LearnedModels(configuration["Models:Directory"] is { Length: > 0 } dir ? dir : null,
+            configuration.GetValue("Learning:Online:Enabled", true)));
         services.TryAddSingleton(_ => PolicyCatalog.CreateDefault());
         services.TryAddSingleton<IContainerRuntime, SimulatedContainerRuntime>();
         services.TryAddSingleton(TimeProvider.System);

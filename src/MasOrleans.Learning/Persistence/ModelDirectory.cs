@@ -22,10 +22,16 @@ internal static class ModelDirectory
         var path = Path.Combine(directory, ModelMetadata.FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.", path);
-        var metadata = JsonSerializer.Deserialize<ModelMetadata>(File.ReadAllText(path), ModelMetadata.Json)
-            ?? throw new InvalidDataException($"'{path}' is empty.");
+        return ParseMetadata(File.ReadAllText(path), path);
+    }
+
+    /// <param name="source">Where the JSON came from, for error messages.</param>
+    public static ModelMetadata ParseMetadata(string json, string source)
+    {
+        var metadata = JsonSerializer.Deserialize<ModelMetadata>(json, ModelMetadata.Json)
+            ?? throw new InvalidDataException($"'{source}' is empty.");
         if (metadata.Version != ModelMetadata.CurrentVersion)
-            throw new InvalidDataException($"'{path}' has format version {metadata.Version}; this build reads version {ModelMetadata.CurrentVersion}.");
+            throw new InvalidDataException($"'{source}' has format version {metadata.Version}; this build reads version {ModelMetadata.CurrentVersion}.");
         return metadata;
     }
 

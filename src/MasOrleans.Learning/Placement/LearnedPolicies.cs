@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using MasOrleans.Learning.Online;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Telemetry;
 
 namespace MasOrleans.Learning.Placement;
 
@@ -11,15 +14,17 @@ namespace MasOrleans.Learning.Placement;
 /// with the standard filters, every node scored (percentageOfNodesToScore 100), and one score plugin that builds
 /// the candidates in PreScore and runs ONE batched forward over them; shared GPUs take FGD's device choice.
 /// Model directories resolve when a profile is created: an explicit directory, else the shipped models/&lt;algo&gt;
-/// found above the working directory or the binaries.
+/// found above the working directory or the binaries. The silo instead passes <see cref="LiveModelSlot"/>s, whose
+/// model is replaced while it runs (online learning), and an <see cref="IExperienceSink"/> that receives every decision.
 /// </summary>
 public static class LearnedPolicies
 {
     public static readonly IReadOnlyList<string> Algorithms = ["ddqn", "ppo"];
     public const string ShortlistMetric = "shortlist";
+    public const string FragmentationWeightMetric = "fragmentation_weight";
 
-    // Loaded models by full path; a model is read once per process and shared by every profile (forwards are locked).
-    private static readonly ConcurrentDictionary<string, Lazy<IPlacementAgent>> Loaded = new(StringComparer.Ordinal);
+    // Models read from directories, by full path: read once per process and shared by every profile.
+    private static readonly ConcurrentDictionary<string, Lazy<LiveModelSlot>> Loaded = new(StringComparer.Ordinal);
 
     /// <param name="modelDirectories">Per algorithm ("ddqn", "ppo"), a model directory overriding the shipped one.</param>
     public static void Register(PolicyCatalog catalog, IReadOnlyDictionary<string, string>? modelDirectories = null)
@@ -33,24 +38,46 @@ public static class LearnedPolicies
         }
     }
 
+    /// <summary>Registers `ddqn` and `ppo` over live slots (the silo): each decision uses the slot's current version.</summary>
+    /// <param name="slots">The slot of an algorithm; called when a profile is created.</param>
+    /// <param name="sink">Receives every decision with its reward, for online learning; null records nothing.</param>
+    public static void Register(PolicyCatalog catalog, Func<string, LiveModelSlot> slots, IExperienceSink? sink, string modelDescription)
+    {
+        foreach (var algorithm in Algorithms)
+            catalog.Register(algorithm,
+                $"Learned {algorithm.ToUpperInvariant()} node scorer over FGD/BestFit shortlists (mas train); model: {modelDescription}.",
+                o => CreateProfile(slots(algorithm), o, sink));
+    }
+
     public static SchedulingProfile CreateProfile(string algorithm, string modelDirectory, PolicyOptions options)
     {
         var path = Path.GetFullPath(modelDirectory);
-        var agent = Loaded.GetOrAdd(path, p => new Lazy<IPlacementAgent>(() => LearnedDecisions.Load(p))).Value;
-        if (agent.Algorithm != algorithm)
-            throw new InvalidDataException($"model at '{path}' is a {agent.Algorithm} model; policy '{algorithm}' needs a {algorithm} model");
-        var metadata = ModelDirectory.ReadMetadata(path);
-        var shortlist = (int)metadata.TrainingMetrics.GetValueOrDefault(ShortlistMetric, new PaperEnvironmentOptions().Shortlist);
+        var slot = Loaded.GetOrAdd(path, p => new Lazy<LiveModelSlot>(() =>
+        {
+            var agent = LearnedDecisions.Load(p); // reads from the directory itself, so errors name it
+            return new LiveModelSlot(agent.Algorithm, 0, ModelPackage.FromDirectory(p), agent);
+        })).Value;
+        if (slot.Algorithm != algorithm)
+            throw new InvalidDataException($"model at '{path}' is a {slot.Algorithm} model; policy '{algorithm}' needs a {algorithm} model");
+        return CreateProfile(slot, options, sink: null, source: path);
+    }
+
+    public static SchedulingProfile CreateProfile(LiveModelSlot slot, PolicyOptions options, IExperienceSink? sink, string? source = null)
+    {
+        slot.EnsureLoaded();
+        var metrics = slot.Metadata.TrainingMetrics;
+        var shortlist = (int)metrics.GetValueOrDefault(ShortlistMetric, new PaperEnvironmentOptions().Shortlist);
+        var weight = metrics.GetValueOrDefault(FragmentationWeightMetric, new PaperEnvironmentOptions().FragmentationWeight);
         var builder = new CandidateBuilder(new FragmentationModel(options.TypicalPods ?? []), shortlist);
         return new SchedulingProfile
         {
-            Name = algorithm,
+            Name = slot.Algorithm,
             Filters = PolicyCatalog.StandardFilters(),
-            Scores = [new(new LearnedScore(agent, builder), 1)],
+            Scores = [new(new LearnedScore(slot, builder, sink, weight), 1)],
             DeviceSelector = new FgdDeviceSelector(builder.Fgd),
             PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? 100,
             TieBreak = HostTieBreak.LowestName,
-            Description = $"Learned {algorithm} policy from {path}.",
+            Description = $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.",
         };
     }
 
@@ -72,19 +99,25 @@ public static class LearnedPolicies
             $"Looked in: {string.Join(", ", searched.Distinct().Take(6))}{(searched.Count > 6 ? ", ..." : "")}");
     }
 
-    /// <summary>Picks the learned node in PreScore and gives it the only non-zero score.</summary>
-    private sealed class LearnedScore(IPlacementAgent agent, CandidateBuilder builder) : IScorePlugin
+    /// <summary>Picks the learned node in PreScore and gives it the only non-zero score; reports the decision to the sink.</summary>
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight) : IScorePlugin
     {
         private sealed record Choice(int Node);
 
-        public string Name => $"Learned-{agent.Algorithm}";
+        public string Name => $"Learned-{slot.Algorithm}";
 
         public void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes)
         {
             var candidates = builder.Build(context.Cluster, context.Pod, feasibleNodes);
-            int chosen;
-            lock (agent) chosen = LearnedDecisions.Choose(agent, candidates.Observation);
-            context.SetState(this, new Choice(candidates.Nodes[chosen]));
+            var started = Stopwatch.GetTimestamp();
+            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation), v));
+            MasMeters.RecordInference(slot.Algorithm, started);
+            var node = candidates.Nodes[chosen];
+            context.SetState(this, new Choice(node));
+            if (sink is null) return;
+            var delta = builder.Fgd.Evaluate(context.Cluster, node, context.Pod).FragmentationDelta;
+            var reward = PlacementReward.Of(context.Pod.Requests.GpuMilli, delta, fragmentationWeight);
+            sink.Record(slot.Algorithm, version, new PlacementDecision(candidates.Observation, chosen, reward));
         }
 
         public long Score(SchedulingContext context, int node) =>

@@ -95,7 +95,7 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
             throw new InvalidOperationException($"node {Cluster.NameOf(node)} was offered as feasible for {pod.Name} but binding failed");
         PlacedPods++;
         var delta = _fragmentation.NodeFragment(node) - before;
-        var reward = (float)((pod.Requests.GpuMilli - Options.FragmentationWeight * delta) / ClusterState.MilliPerGpu);
+        var reward = Online.PlacementReward.Of(pod.Requests.GpuMilli, delta, Options.FragmentationWeight);
         var next = Advance();
         return new StepResult(next, reward, next is null, next is null ? Summary() : null);
     }

@@ -191,7 +191,7 @@ public static class PlacementTraining
             ["episodes"] = options.Episodes,
             [LearnedPolicies.ShortlistMetric] = options.Environment.Shortlist,
             ["sample_nodes"] = options.SampleNodes,
-            ["fragmentation_weight"] = options.Environment.FragmentationWeight,
+            [LearnedPolicies.FragmentationWeightMetric] = options.Environment.FragmentationWeight,
             ["tune"] = options.Environment.Tune,
             ["gamma"] = options.EffectiveGamma,
             ["pretrain_learning_rate"] = options.PretrainLearningRate,

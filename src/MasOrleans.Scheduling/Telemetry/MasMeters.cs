@@ -37,6 +37,20 @@ public static class MasMeters
         "mas_model_inference_latency", "s", "Time of one learned-policy inference, by algorithm",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
+    /// <summary>mas_learning_model_version{algo}: the model version this process decides with (0: local files, not yet synced).</summary>
+    public static readonly Gauge<long> LearningModelVersion = Meter.CreateGauge<long>(
+        "mas_learning_model_version", null, "Model version a learned policy decides with on this silo, by algorithm");
+
+    /// <summary>mas_learning_experience_total{algo,outcome}: live decisions kept for online learning (sent) or not (dropped).</summary>
+    public static readonly Counter<long> LearningExperience = Meter.CreateCounter<long>(
+        "mas_learning_experience", null, "Live learned-policy decisions by what became of them (sent to the trainer, dropped)");
+
+    /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (trained, rejected, discarded).</summary>
+    public static readonly Counter<long> LearningRounds = Meter.CreateCounter<long>(
+        "mas_learning_rounds", null, "Online training rounds by algorithm and result");
+
+    public static KeyValuePair<string, object?> AlgoTag(string algorithm) => new("algo", algorithm);
+
     /// <summary>Records one placement outcome: latency, the decision and, when it failed, the reason.</summary>
     public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
     {

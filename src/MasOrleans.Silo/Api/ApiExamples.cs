@@ -146,5 +146,28 @@ public static class ApiExamples
             podsByPhase = new Dictionary<string, int> { ["running"] = 3, ["unschedulable"] = 1 },
             pending = 1, defaultPolicy = "kube",
         }),
+        ["GET api/v1/learning"] = new(null, "200", new[] { LearningView }),
+        ["GET api/v1/learning/{algorithm}"] = new(null, "200", LearningView),
+        ["PUT api/v1/learning/{algorithm}/online"] = new(new { enabled = false }, "200", LearningView),
+        ["POST api/v1/learning/{algorithm}/train"] = new(null, "200", LearningView),
+        ["POST api/v1/learning/{algorithm}/rollback"] = new(new { version = 1 }, "200", LearningView),
+    };
+
+    private static readonly object LearningView = new
+    {
+        algorithm = "ddqn",
+        onlineEnabled = true,
+        activeVersion = 2,
+        loadedVersion = 2,
+        experienceReceived = 512,
+        pendingTransitions = 40,
+        experienceRejected = 0,
+        training = false,
+        lastRound = new { finishedUtc = "2026-01-01T00:00:30Z", fromVersion = 1, newVersion = 2, transitions = 472, loss = 0.0183, seconds = 0.41, result = "trained" },
+        versions = new[]
+        {
+            new { version = 1, parentVersion = (int?)null, createdUtc = "2026-01-01T00:00:00Z", source = "base", transitions = 0, loss = (double?)null, digest = "9f2c61d0a4e3..." },
+            new { version = 2, parentVersion = (int?)1, createdUtc = "2026-01-01T00:00:30Z", source = "online", transitions = 472, loss = (double?)0.0183, digest = "41be07c35d9a..." },
+        },
     };
 }

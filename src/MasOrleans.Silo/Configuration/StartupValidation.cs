@@ -28,6 +28,7 @@ public sealed class StartupValidation(IConfiguration config) : IValidateOptions<
         CheckHosting(config, problems);
         var security = Bind<SecurityOptions>(config, SecurityOptions.Section, problems);
         if (security is not null) CheckSecurity(security, problems);
+        if (Bind<Grains.Learning.OnlineLearningOptions>(config, "Learning:Online", problems) is { } learning) problems.AddRange(learning.Problems());
         var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
         if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
             problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");

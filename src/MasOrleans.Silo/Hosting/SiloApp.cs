@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains;
+using MasOrleans.Grains.Learning;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
@@ -30,7 +32,10 @@ public static class SiloApp
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);
-        var catalog = SiloPolicyCatalog.Build(config);
+        var learnedModels = SiloPolicyCatalog.CreateModels(config);
+        var onlineLearning = config.GetSection("Learning:Online").Get<OnlineLearningOptions>() ?? new OnlineLearningOptions();
+        var experience = new ExperienceQueue(learnedModels, onlineLearning.MaxQueuedDecisions);
+        var catalog = SiloPolicyCatalog.Build(config, learnedModels, experience);
         var defaultPolicy = config["Scheduler:DefaultPolicy"];
         if (defaultPolicy is not null && !catalog.Contains(defaultPolicy))
             throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
@@ -42,6 +47,7 @@ public static class SiloApp
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         // Registered after the grains' default so every consumer gets the silo's full catalog.
         builder.Services.AddSingleton(catalog);
+        builder.Services.AddMasOrleansOnlineLearning(learnedModels, experience);
 
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -84,6 +90,7 @@ public static class SiloApp
         api.MapSchedulerApi();
         api.MapExplainApi();
         api.MapClusterApi();
+        api.MapLearningApi();
         app.MapExtenderApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();

@@ -19,7 +19,8 @@ public sealed class FgdEvaluator(FragmentationModel model)
 
     public FragmentationModel Model { get; } = model;
 
-    public readonly record struct Choice(long Score, int Device);
+    /// <param name="FragmentationDelta">F(after) − F(before) of the node for this choice, GPU milli (the learners' reward uses it).</param>
+    public readonly record struct Choice(long Score, int Device, double FragmentationDelta);
 
     private sealed class NodeCache
     {
@@ -56,14 +57,15 @@ public sealed class FgdEvaluator(FragmentationModel model)
 
         if (shape.IsShared)
         {
-            var best = new Choice(0, -1);
+            var best = new Choice(0, -1, 0);
             for (var g = 0; g < free.Length; g++)
             {
                 if (free[g] < shape.MilliPerGpu || IsRepeat(free, g)) continue;
                 after[g] -= shape.MilliPerGpu;
-                var score = ScoreOf(before, Model.NodeFragment(cpuAfter, after, access));
+                var fragment = Model.NodeFragment(cpuAfter, after, access);
+                var score = ScoreOf(before, fragment);
                 after[g] += shape.MilliPerGpu;
-                if (best.Device < 0 || score > best.Score) best = new Choice(score, g);
+                if (best.Device < 0 || score > best.Score) best = new Choice(score, g, fragment - before);
             }
             return best;
         }
@@ -75,7 +77,8 @@ public sealed class FgdEvaluator(FragmentationModel model)
             after[g] = 0;
             needed--;
         }
-        return new Choice(ScoreOf(before, Model.NodeFragment(cpuAfter, after, access)), -1);
+        var fragmentAfter = Model.NodeFragment(cpuAfter, after, access);
+        return new Choice(ScoreOf(before, fragmentAfter), -1, fragmentAfter - before);
     }
 
     /// <summary>A device with the same free milli as an earlier one gives the same F; the earlier one wins ties anyway.</summary>

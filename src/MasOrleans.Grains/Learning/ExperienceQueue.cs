@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Learning.Online;
+using MasOrleans.Scheduling.Telemetry;
+
+namespace MasOrleans.Grains.Learning;
+
+/// <summary>
+/// This silo's live learned-policy decisions, in decision order, waiting to be sent to the trainer. Decisions are
+/// recorded on the scheduling path, so this only enqueues; <see cref="ExperienceFlushService"/> sends them.
+/// </summary>
+public sealed class ExperienceQueue(LearnedModels models, int capacity) : IExperienceSink
+{
+    private sealed record Entry(int Version, PlacementDecision Decision);
+
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<Entry>> _queues = new(StringComparer.Ordinal);
+    // The last decision sent per algorithm starts the next batch, so the transition it begins is not lost at the cut.
+    private readonly ConcurrentDictionary<string, Entry> _carry = new(StringComparer.Ordinal);
+
+    public void Record(string algorithm, int modelVersion, PlacementDecision decision)
+    {
+        if (!models.OnlineEnabled(algorithm))
+        {
+            MasMeters.LearningExperience.Add(1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", "off"));
+            return;
+        }
+        var queue = _queues.GetOrAdd(algorithm, _ => new ConcurrentQueue<Entry>());
+        queue.Enqueue(new Entry(modelVersion, decision));
+        while (queue.Count > capacity && queue.TryDequeue(out _))
+            MasMeters.LearningExperience.Add(1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", "dropped"));
+    }
+
+    public IEnumerable<string> Algorithms => _queues.Keys;
+
+    /// <summary>Takes what is queued for an algorithm as batches, one per model version, each in decision order.</summary>
+    public List<ExperienceBatch> Drain(string algorithm)
+    {
+        var batches = new List<ExperienceBatch>();
+        if (!_queues.TryGetValue(algorithm, out var queue)) return batches;
+        var steps = new List<ExperienceStep>();
+        var version = -1;
+        if (_carry.TryRemove(algorithm, out var carried))
+        {
+            version = carried.Version;
+            steps.Add(ToStep(carried.Decision));
+        }
+        Entry? last = carried;
+        while (queue.TryDequeue(out var entry))
+        {
+            if (entry.Version != version)
+            {
+                if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
+                steps = [];
+                version = entry.Version;
+            }
+            steps.Add(ToStep(entry.Decision));
+            last = entry;
+        }
+        if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
+        if (last is not null) _carry[algorithm] = last;
+        return batches;
+    }
+
+    private static ExperienceStep ToStep(PlacementDecision d) =>
+        new(d.Observation.NodeCount, d.Observation.NodeFeatures, d.Observation.PodFeatures, d.Observation.Feasible, d.Action, d.Reward);
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Learning.Online;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Telemetry;
+
+namespace MasOrleans.Grains.Learning;
+
+/// <summary>
+/// This silo's learned models: where the base model of each algorithm lives (Models__Directory, else the shipped
+/// models/), and the live slot the ddqn/ppo profiles decide with. The sync service publishes the cluster's active
+/// version into the slots; until the first sync a slot holds the base model as version 0.
+/// </summary>
+public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByDefault = true)
+{
+    private readonly ConcurrentDictionary<string, Lazy<LiveModelSlot>> _slots = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, bool> _online = new(StringComparer.OrdinalIgnoreCase);
+
+    public static IReadOnlyList<string> KnownAlgorithms => LearnedPolicies.Algorithms;
+
+    public static bool IsKnown(string algorithm) => LearnedPolicies.Algorithms.Contains(algorithm, StringComparer.Ordinal);
+
+    public string Describe() => modelsDirectory is null ? "models/<algo> as shipped, updated online" : $"{modelsDirectory}/<algo>, updated online";
+
+    public string BaseDirectory(string algorithm) =>
+        modelsDirectory is null ? LearnedPolicies.LocateShipped(algorithm) : Path.Combine(modelsDirectory, algorithm);
+
+    public bool HasBase(string algorithm)
+    {
+        try
+        {
+            return File.Exists(Path.Combine(BaseDirectory(algorithm), global::MasOrleans.Learning.ModelMetadata.FileName));
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    public ModelPackage BasePackage(string algorithm) => ModelPackage.FromDirectory(BaseDirectory(algorithm));
+
+    /// <summary>The slot of an algorithm, created from the base model on first use.</summary>
+    public LiveModelSlot Slot(string algorithm) =>
+        _slots.GetOrAdd(algorithm, a => new Lazy<LiveModelSlot>(() =>
+        {
+            var slot = new LiveModelSlot(a, 0, BasePackage(a));
+            MasMeters.LearningModelVersion.Record(0, MasMeters.AlgoTag(a));
+            return slot;
+        })).Value;
+
+    /// <summary>The version this silo decides with, and its digest; (0, null) before anything was loaded or synced.</summary>
+    public (int Version, string? Digest) Current(string algorithm) =>
+        _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated ? (slot.Value.Version, slot.Value.Digest) : (0, null);
+
+    public bool OnlineEnabled(string algorithm) => _online.GetValueOrDefault(algorithm, onlineEnabledByDefault);
+
+    /// <summary>Applies the registry's answer: the switch, and the active model when its files came along.</summary>
+    public void Apply(string algorithm, ModelSync sync)
+    {
+        _online[algorithm] = sync.OnlineEnabled;
+        if (sync.Files is null) return;
+        var package = new ModelPackage(sync.Files);
+        var created = false;
+        var slot = _slots.GetOrAdd(algorithm, a => new Lazy<LiveModelSlot>(() =>
+        {
+            created = true;
+            return new LiveModelSlot(a, sync.Version, package);
+        })).Value;
+        if (!created) slot.Publish(sync.Version, package);
+        MasMeters.LearningModelVersion.Record(sync.Version, MasMeters.AlgoTag(algorithm));
+    }
+}

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Learning.Online;
+using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace MasOrleans.Grains.Learning;
+
+/// <summary>
+/// The learning agent of one algorithm. Model versions live in storage (Redis) with their files; experience lives in
+/// memory until a round consumes it (a crash loses at most one round's worth). A round trains off the grain's thread
+/// and commits only if the active version is still the one it started from, so a rollback during training wins.
+/// </summary>
+/// <remarks>Reentrant so experience keeps arriving while a round trains; state changes only between awaits.</remarks>
+[GrainType("mas-learning")]
+[Reentrant]
+public sealed class LearningGrain(
+    [PersistentState("learning")] IPersistentState<LearningState> state,
+    LearnedModels models,
+    IOptions<OnlineLearningOptions> options,
+    ILogger<LearningGrain> logger) : Grain, ILearningGrain
+{
+    public const string SourceBase = "base";
+    public const string SourceOnline = "online";
+
+    private readonly Queue<ExperienceSegment> _pending = new();
+    private int _pendingTransitions;
+    private long _received, _rejected;
+    private bool _training;
+    private LearningRound? _lastRound;
+    private OnlineTrainer? _trainer;
+    private int _trainerVersion = -1;
+
+    private string Algorithm => this.GetPrimaryKeyString();
+    private OnlineLearningOptions Options => options.Value;
+    private bool Enabled => state.State.OnlineEnabled ?? Options.Enabled;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!LearnedModels.IsKnown(Algorithm)) throw new ArgumentException($"'{Algorithm}' is not a learned policy");
+        await AdoptBaseModel();
+        var period = TimeSpan.FromSeconds(Options.TrainIntervalSeconds);
+        this.RegisterGrainTimer(TrainIfDue, new GrainTimerCreationOptions(period, period) { Interleave = true });
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _trainer?.Dispose();
+        _trainer = null;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The silo's base model becomes version 1 of an empty registry. A silo shipping a different base (a new image)
+    /// adds it as a new active version, so an upgrade takes effect; an operator can still roll back to the old line.
+    /// </summary>
+    private async Task AdoptBaseModel()
+    {
+        var package = models.BasePackage(Algorithm);
+        var digest = package.Digest;
+        if (state.State.BaseDigest == digest && state.State.Versions.Count > 0) return;
+        var version = state.State.LatestVersion + 1;
+        var stored = new StoredModelVersion(version, null, DateTime.UtcNow, SourceBase, 0, null, digest, package.Files);
+        await Commit(state.State with
+        {
+            ActiveVersion = version,
+            LatestVersion = version,
+            BaseDigest = digest,
+            Versions = Prune([.. state.State.Versions, stored], version),
+        });
+        logger.LogInformation("{Algorithm}: base model {Digest} from {Directory} is version {Version}",
+            Algorithm, digest[..12], models.BaseDirectory(Algorithm), version);
+    }
+
+    public Task Record(ExperienceBatch batch)
+    {
+        if (!Enabled) return Task.CompletedTask;
+        var segment = ToSegment(batch);
+        if (OnlineTrainer.Validate(segment) is { } error)
+        {
+            _rejected++;
+            logger.LogWarning("{Algorithm}: experience batch of {Steps} steps rejected: {Error}", Algorithm, batch.Steps.Count, error);
+            return Task.CompletedTask;
+        }
+        _received += segment.Transitions;
+        _pending.Enqueue(segment);
+        _pendingTransitions += segment.Transitions;
+        while (_pendingTransitions > Options.MaxPendingTransitions && _pending.Count > 1)
+            _pendingTransitions -= _pending.Dequeue().Transitions;
+        return Task.CompletedTask;
+    }
+
+    public Task<ModelSync> Sync(int knownVersion, string? knownDigest)
+    {
+        var active = ActiveRecord();
+        var files = active.Version == knownVersion && active.Digest == knownDigest ? null : active.Files;
+        return Task.FromResult(new ModelSync(active.Version, active.Digest, Enabled, files));
+    }
+
+    public Task<LearningStatus> GetStatus() => Task.FromResult(Status());
+
+    public async Task<LearningStatus> SetOnline(bool enabled)
+    {
+        if (state.State.OnlineEnabled != enabled) await Commit(state.State with { OnlineEnabled = enabled });
+        if (!enabled)
+        {
+            // Experience gathered before the switch is not trained on later.
+            _pending.Clear();
+            _pendingTransitions = 0;
+        }
+        logger.LogInformation("{Algorithm}: online learning switched {State}", Algorithm, enabled ? "on" : "off");
+        return Status();
+    }
+
+    public Task<Outcome> Train() => TrainRound();
+
+    public async Task<Outcome> Rollback(int? version)
+    {
+        var active = ActiveRecord();
+        var target = version ?? active.ParentVersion
+            ?? state.State.Versions.Where(v => v.Version < active.Version).Select(v => (int?)v.Version).LastOrDefault();
+        if (target is null) return Outcome.Conflict($"version {active.Version} is the oldest kept version; there is nothing to roll back to");
+        if (state.State.Find(target.Value) is null)
+            return Outcome.NotFound($"version {target} is not kept (kept: {string.Join(", ", state.State.Versions.Select(v => v.Version))})");
+        if (target == active.Version) return Outcome.Conflict($"version {target} is already active");
+        await Commit(state.State with { ActiveVersion = target.Value });
+        logger.LogWarning("{Algorithm}: rolled back from version {From} to {To}", Algorithm, active.Version, target);
+        return Outcome.Success;
+    }
+
+    private async Task TrainIfDue(CancellationToken cancellationToken)
+    {
+        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound();
+    }
+
+    private async Task<Outcome> TrainRound()
+    {
+        if (!Enabled) return Outcome.Conflict("online learning is switched off");
+        if (_training) return Outcome.Conflict("a training round is already running");
+        if (_pendingTransitions == 0) return Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made");
+        _training = true;
+        var started = Stopwatch.GetTimestamp();
+        var from = ActiveRecord();
+        var segments = _pending.ToArray();
+        _pending.Clear();
+        _pendingTransitions = 0;
+        try
+        {
+            var trainingOptions = Options.Training;
+            var (round, package) = await Task.Run(() =>
+            {
+                if (_trainer is null || _trainerVersion != from.Version)
+                {
+                    _trainer?.Dispose();
+                    _trainer = null;
+                    _trainer = new OnlineTrainer(new ModelPackage(from.Files), trainingOptions);
+                    _trainerVersion = from.Version;
+                }
+                var r = _trainer.Train(segments);
+                return (r, _trainer.Export(new Dictionary<string, double>
+                {
+                    ["online_parent_version"] = from.Version,
+                    ["online_transitions"] = r.Transitions,
+                    ["online_loss"] = double.IsFinite(r.Loss) ? r.Loss : -1,
+                }));
+            });
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (!double.IsFinite(round.Loss))
+            {
+                _trainerVersion = -1; // start the next round from the active weights again
+                return Finish(from.Version, null, round, seconds, "rejected", Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
+            }
+            if (state.State.ActiveVersion != from.Version)
+            {
+                _trainerVersion = -1;
+                return Finish(from.Version, null, round, seconds, "discarded",
+                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
+            }
+            var version = state.State.LatestVersion + 1;
+            var stored = new StoredModelVersion(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest, package.Files);
+            await Commit(state.State with
+            {
+                ActiveVersion = version,
+                LatestVersion = version,
+                Versions = Prune([.. state.State.Versions, stored], version),
+            });
+            _trainerVersion = version;
+            logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
+                Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
+            return Finish(from.Version, version, round, seconds, "trained", Outcome.Success);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _trainerVersion = -1;
+            logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            throw;
+        }
+        finally
+        {
+            _training = false;
+        }
+    }
+
+    private Outcome Finish(int from, int? version, OnlineRound round, double seconds, string result, Outcome outcome)
+    {
+        _lastRound = new LearningRound(DateTime.UtcNow, from, version, round.Transitions, double.IsFinite(round.Loss) ? round.Loss : null, seconds, result);
+        MasMeters.LearningRounds.Add(1, MasMeters.AlgoTag(Algorithm), new KeyValuePair<string, object?>("result", result));
+        if (!outcome.IsOk) logger.LogWarning("{Algorithm}: {Error}", Algorithm, outcome.Error);
+        return outcome;
+    }
+
+    /// <summary>Writes the new state; on failure the old one stays in memory, so nothing is half-applied.</summary>
+    private async Task Commit(LearningState next)
+    {
+        var previous = state.State;
+        state.State = next;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State = previous;
+            throw;
+        }
+    }
+
+    /// <summary>Keeps the newest versions up to the limit, always with the active one and its parent.</summary>
+    private List<StoredModelVersion> Prune(List<StoredModelVersion> versions, int active)
+    {
+        var parent = versions.FirstOrDefault(v => v.Version == active)?.ParentVersion;
+        var keep = versions.OrderByDescending(v => v.Version).Take(Options.KeepVersions).Select(v => v.Version).ToHashSet();
+        keep.Add(active);
+        if (parent is { } p) keep.Add(p);
+        return versions.Where(v => keep.Contains(v.Version)).OrderBy(v => v.Version).ToList();
+    }
+
+    private StoredModelVersion ActiveRecord() =>
+        state.State.Find(state.State.ActiveVersion) ?? throw new InvalidOperationException($"{Algorithm}: active version {state.State.ActiveVersion} is not stored");
+
+    private LearningStatus Status() => new(Algorithm, Enabled, state.State.ActiveVersion, _received, _pendingTransitions, _rejected, _training,
+        _lastRound, state.State.Versions.Select(v => v.Info).ToList());
+
+    private static ExperienceSegment ToSegment(ExperienceBatch batch) => new(batch.ModelVersion, batch.Steps
+        .Select(s => new PlacementDecision(new MasOrleans.Learning.PlacementObservation(s.NodeCount, s.NodeFeatures, s.PodFeatures, s.Feasible), s.Action, s.Reward))
+        .ToList());
+}

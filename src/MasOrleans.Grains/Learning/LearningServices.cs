@@ -1,0 +1,101 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Grains.Learning;
+
+/// <summary>
+/// Keeps this silo on the cluster's active model: asks each learning grain for its active version every
+/// SyncIntervalSeconds and swaps the new files into the live slot. Every silo runs this, so all decide with the
+/// same version within one interval of a change (training or rollback).
+/// </summary>
+public sealed class ModelSyncService(
+    IGrainFactory grains,
+    LearnedModels models,
+    IOptions<OnlineLearningOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<ModelSyncService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!await SiloStarted(lifetime, stoppingToken)) return;
+        var algorithms = LearnedPolicies.Algorithms.Where(models.HasBase).ToList();
+        foreach (var missing in LearnedPolicies.Algorithms.Except(algorithms))
+            logger.LogInformation("No base model for {Algorithm}; its policy and online learning are unavailable on this silo", missing);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SyncIntervalSeconds));
+        do
+        {
+            foreach (var algorithm in algorithms)
+            {
+                try
+                {
+                    var (version, digest) = models.Current(algorithm);
+                    var sync = await grains.GetGrain<ILearningGrain>(algorithm).Sync(version, digest).WaitAsync(stoppingToken);
+                    if (sync.Files is not null && sync.Version != version)
+                        logger.LogInformation("{Algorithm}: deciding with model version {Version} (was {Previous})", algorithm, sync.Version, version);
+                    models.Apply(algorithm, sync);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The learning grain's silo may be moving; the next tick tries again.
+                    logger.LogWarning(e, "{Algorithm}: model sync failed", algorithm);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    internal static async Task<bool> SiloStarted(IHostApplicationLifetime lifetime, CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using var registration = lifetime.ApplicationStarted.Register(started.SetResult);
+        try
+        {
+            await started.Task.WaitAsync(stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Sends this silo's queued decisions to the learning grains every FlushIntervalMilliseconds.</summary>
+public sealed class ExperienceFlushService(
+    IGrainFactory grains,
+    ExperienceQueue queue,
+    IOptions<OnlineLearningOptions> options,
+    IHostApplicationLifetime lifetime,
+    ILogger<ExperienceFlushService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!await ModelSyncService.SiloStarted(lifetime, stoppingToken)) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.FlushIntervalMilliseconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var algorithm in queue.Algorithms)
+            {
+                foreach (var batch in queue.Drain(algorithm))
+                {
+                    var outcome = "sent";
+                    try
+                    {
+                        await grains.GetGrain<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Experience is best effort: a lost batch costs one round some data, never a decision.
+                        outcome = "dropped";
+                        logger.LogWarning(e, "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped", algorithm, batch.Steps.Count);
+                    }
+                    MasMeters.LearningExperience.Add(batch.Steps.Count - 1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", outcome));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+
+namespace MasOrleans.Learning.Online;
+
+/// <summary>
+/// A model directory held in memory (metadata.json and the weights files, not the plots), so a model version can be
+/// stored in Redis and shipped between silos. Loading writes it to a scratch directory and uses the directory loader,
+/// so a package and a directory can never be read differently.
+/// </summary>
+public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
+{
+    private const string WeightsExtension = ".weights";
+
+    /// <summary>Hex SHA-256 over the files in name order: equal digests mean identical models.</summary>
+    public string Digest
+    {
+        get
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var (name, bytes) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+                hash.AppendData(bytes);
+            }
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+    }
+
+    public ModelMetadata Metadata => Files.TryGetValue(ModelMetadata.FileName, out var json)
+        ? ModelDirectory.ParseMetadata(System.Text.Encoding.UTF8.GetString(json), $"model package {ModelMetadata.FileName}")
+        : throw new InvalidDataException($"the model package has no {ModelMetadata.FileName}");
+
+    public static ModelPackage FromDirectory(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(directory))
+        {
+            var name = Path.GetFileName(path);
+            if (name == ModelMetadata.FileName || name.EndsWith(WeightsExtension, StringComparison.Ordinal))
+                files[name] = File.ReadAllBytes(path);
+        }
+        if (!files.ContainsKey(ModelMetadata.FileName))
+            throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.");
+        return new ModelPackage(files);
+    }
+
+    public static ModelPackage FromAgent(IPlacementAgent agent, ModelProvenance? provenance = null)
+    {
+        var scratch = Directory.CreateTempSubdirectory("mas-model-");
+        try
+        {
+            agent.Save(scratch.FullName, provenance);
+            return FromDirectory(scratch.FullName);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    public void WriteTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (name, bytes) in Files)
+        {
+            // Names come from storage; never let one escape the target directory.
+            if (Path.GetFileName(name) != name) throw new InvalidDataException($"model file name '{name}' is not a plain file name");
+            File.WriteAllBytes(Path.Combine(directory, name), bytes);
+        }
+    }
+
+    /// <summary>Loads the node-scorer agent this package holds (checks algorithm and feature layout like a directory load).</summary>
+    public IPlacementAgent LoadAgent(string? expectedAlgorithm = null) =>
+        WithScratchDirectory(dir => Placement.LearnedDecisions.Load(dir, expectedAlgorithm));
+
+    internal T WithScratchDirectory<T>(Func<string, T> read)
+    {
+        var scratch = Directory.CreateTempSubdirectory("mas-model-");
+        try
+        {
+            WriteTo(scratch.FullName);
+            return read(scratch.FullName);
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Learning;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace MasOrleans.Silo.Api;
+
+/// <summary>
+/// Online learning of the ddqn and ppo policies: the model registry (versions, active, the one this silo decides
+/// with), the on/off switch, an immediate training round and rollback.
+/// </summary>
+public static class LearningApi
+{
+    public static IEndpointRouteBuilder MapLearningApi(this IEndpointRouteBuilder routes)
+    {
+        var api = routes.MapGroup("/api/v1/learning").WithTags("Learning");
+        api.MapGet("", List).WithSummary("Model registry of every learned policy");
+        api.MapGet("/{algorithm}", Get).WithSummary("Model versions, the active one, the one this silo decides with, and pending experience");
+        api.MapPut("/{algorithm}/online", SetOnline).WithSummary("Switch online learning on or off (stored; applies to every silo)");
+        api.MapPost("/{algorithm}/train", Train).WithSummary("Train one round on the pending experience now and activate the result");
+        api.MapPost("/{algorithm}/rollback", Rollback).WithSummary("Activate an earlier model version (default: the active version's parent)");
+        return routes;
+    }
+
+    private static async Task<Ok<IReadOnlyList<LearningResponse>>> List(IGrainFactory grains, LearnedModels models)
+    {
+        var statuses = new List<LearningResponse>();
+        foreach (var algorithm in Algorithms(models)) statuses.Add(Respond(await Grain(grains, algorithm).GetStatus(), models));
+        return TypedResults.Ok<IReadOnlyList<LearningResponse>>(statuses);
+    }
+
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>>> Get(string algorithm, IGrainFactory grains, LearnedModels models) =>
+        Unknown(algorithm, models) is { } missing ? missing : TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
+
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>>> SetOnline(
+        string algorithm, OnlineSwitchRequest body, IGrainFactory grains, LearnedModels models)
+    {
+        if (Unknown(algorithm, models) is { } missing) return missing;
+        if (body.Enabled is not { } enabled) return Problems.BadRequest("enabled (true or false) is required");
+        return TypedResults.Ok(Respond(await Grain(grains, algorithm).SetOnline(enabled), models));
+    }
+
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Train(
+        string algorithm, IGrainFactory grains, LearnedModels models)
+    {
+        if (Unknown(algorithm, models) is { } missing) return missing;
+        var outcome = await Grain(grains, algorithm).Train();
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        return TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
+    }
+
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>>> Rollback(
+        string algorithm, [FromBody] RollbackRequest? body, IGrainFactory grains, LearnedModels models)
+    {
+        if (Unknown(algorithm, models) is { } missing) return missing;
+        if (body?.Version is < 1) return Problems.BadRequest("version must be a positive model version");
+        var outcome = await Grain(grains, algorithm).Rollback(body?.Version);
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models)),
+            OutcomeCode.NotFound => Problems.NotFound(outcome.Error!),
+            _ => Problems.Conflict(outcome.Error!),
+        };
+    }
+
+    private static IEnumerable<string> Algorithms(LearnedModels models) => LearnedModels.KnownAlgorithms.Where(models.HasBase);
+
+    private static NotFound<ProblemDetails>? Unknown(string algorithm, LearnedModels models)
+    {
+        if (!LearnedModels.IsKnown(algorithm))
+            return Problems.NotFound($"'{algorithm}' is not a learned policy (learned policies: {string.Join(", ", LearnedModels.KnownAlgorithms)})");
+        return models.HasBase(algorithm) ? null : Problems.NotFound($"no {algorithm} model is installed on this silo (Models__Directory or the shipped models/)");
+    }
+
+    private static ILearningGrain Grain(IGrainFactory grains, string algorithm) => grains.GetGrain<ILearningGrain>(algorithm);
+
+    private static LearningResponse Respond(LearningStatus status, LearnedModels models) => new(
+        status.Algorithm, status.OnlineEnabled, status.ActiveVersion, models.Current(status.Algorithm).Version, status.ExperienceReceived,
+        status.PendingTransitions, status.ExperienceRejected, status.Training, status.LastRound, status.Versions);
+}
+
+/// <param name="Enabled">Whether live decisions are kept and trained on.</param>
+public sealed record OnlineSwitchRequest(bool? Enabled);
+
+/// <param name="Version">The version to activate; omitted: the active version's parent.</param>
+public sealed record RollbackRequest(int? Version);
+
+/// <param name="LoadedVersion">The version the silo that answered decides with (0: its local base model, not yet synced).</param>
+public sealed record LearningResponse(
+    string Algorithm,
+    bool OnlineEnabled,
+    int ActiveVersion,
+    int LoadedVersion,
+    long ExperienceReceived,
+    int PendingTransitions,
+    long ExperienceRejected,
+    bool Training,
+    LearningRound? LastRound,
+    IReadOnlyList<ModelVersionInfo> Versions);
