@@ -67,6 +67,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Tls__CertificatePath", "/nonexistent/server.pfx", "cannot be loaded" },
         { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
+        { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
+        { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };
 

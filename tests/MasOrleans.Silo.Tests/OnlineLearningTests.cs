@@ -1,0 +1,169 @@
+using System.Net;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Online learning end to end on a real redis-server: live ddqn/ppo decisions reach the trainer, a round makes a new
+/// version that every silo switches to, an operator rolls back or switches learning off, and all of it survives a restart.
+/// </summary>
+public sealed class OnlineLearningTests : IDisposable
+{
+    private readonly RedisServer _redis = RedisServer.Start();
+
+    public void Dispose() => _redis.Dispose();
+
+    /// <summary>Quick sync and flush; the background trainer only runs when a test asks for it.</summary>
+    private static Dictionary<string, string> Settings(params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Learning:Online:SyncIntervalSeconds"] = "0.2",
+            ["Learning:Online:FlushIntervalMilliseconds"] = "100",
+            ["Learning:Online:TrainIntervalSeconds"] = "3600",
+        };
+        foreach (var (key, value) in extra) settings[key] = value;
+        return settings;
+    }
+
+    private static async Task PlacePods(HttpClient http, string prefix, string policy, int count, bool addNodes = true)
+    {
+        if (addNodes)
+            for (var n = 0; n < 4; n++)
+                Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node($"{prefix}-node-{n}", cpu: "32", memory: "128Gi", gpus: "4"))).StatusCode);
+        for (var i = 0; i < count; i++)
+        {
+            var response = await http.Post("/api/v1/pods", Requests.Pod($"{prefix}-{policy}-{i}", cpu: "2", gpu: i % 3 == 0 ? "500m" : "1", policy: policy));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+        for (var i = 0; i < count; i++)
+            await http.WaitFor($"/api/v1/pods/{prefix}-{policy}-{i}", p => p.TryGetProperty("nodeName", out _), 60);
+    }
+
+    private static Task<JsonElement> WaitForLoaded(HttpClient http, string algorithm, int version) =>
+        http.WaitFor($"/api/v1/learning/{algorithm}", s => s.GetProperty("loadedVersion").GetInt32() == version, 30);
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> Send(HttpClient http, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = System.Net.Http.Json.JsonContent.Create(body);
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, await response.Json());
+    }
+
+    /// <summary>Scrapes until the condition holds (the exporter caches scrapes briefly), failing with the learning lines seen.</summary>
+    private static async Task WaitForMetrics(HttpClient http, Func<string, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var metrics = await PrometheusText.Scrape(http);
+            if (condition(metrics)) return;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("metrics never matched:\n" + string.Join("\n", metrics.Split('\n').Where(l => l.Contains("ddqn") && !l.Contains("_bucket"))));
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task Live_decisions_train_a_version_every_silo_decides_with_and_rollback_brings_the_previous_one_back()
+    {
+        var clusterId = $"learn-{Guid.NewGuid():N}";
+        await using var first = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+        await using var second = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+        await WaitForLoaded(first.Http, "ddqn", 1);
+        await WaitForLoaded(second.Http, "ddqn", 1);
+
+        await PlacePods(first.Http, "learn", "ddqn", 16);
+        await first.Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 12, 30);
+
+        var (status, trained) = await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/train");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, trained.GetProperty("activeVersion").GetInt32());
+        var versions = trained.GetProperty("versions").EnumerateArray().ToList();
+        Assert.Equal(["base", "online"], versions.Select(v => v.GetProperty("source").GetString()));
+        Assert.Equal(1, versions[1].GetProperty("parentVersion").GetInt32());
+        Assert.True(versions[1].GetProperty("transitions").GetInt32() >= 12, trained.ToString());
+        Assert.NotEqual(versions[0].GetProperty("digest").GetString(), versions[1].GetProperty("digest").GetString());
+        Assert.Equal("trained", trained.GetProperty("lastRound").GetProperty("result").GetString());
+        Assert.Equal(0, trained.GetProperty("pendingTransitions").GetInt32());
+
+        // Both silos converge on the new version; the decisions were measured on the way.
+        await WaitForLoaded(first.Http, "ddqn", 2);
+        await WaitForLoaded(second.Http, "ddqn", 2);
+        await WaitForMetrics(first.Http, metrics =>
+            PrometheusText.Value(metrics, "mas_model_inference_latency_seconds_count", "algo=\"ddqn\"") >= 12 // one per inference (a re-delivered pod that already holds its node needs none)
+            && PrometheusText.Value(metrics, "mas_learning_experience_total", "algo=\"ddqn\"", "outcome=\"sent\"") >= 12
+            && PrometheusText.Value(metrics, "mas_learning_model_version", "algo=\"ddqn\"") == 2);
+
+        // New decisions run on version 2 and still place pods.
+        await PlacePods(second.Http, "after", "ddqn", 4);
+
+        // An operator rolls back through the other silo; every silo follows.
+        var (rolledStatus, rolled) = await Send(second.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback");
+        Assert.Equal(HttpStatusCode.OK, rolledStatus);
+        Assert.Equal(1, rolled.GetProperty("activeVersion").GetInt32());
+        await WaitForLoaded(first.Http, "ddqn", 1);
+        await WaitForLoaded(second.Http, "ddqn", 1);
+
+        var (olderStatus, older) = await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback");
+        Assert.Equal(HttpStatusCode.Conflict, olderStatus);
+        Assert.Contains("nothing to roll back to", older.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback", new { version = 42 })).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback", new { version = 0 })).Status);
+
+        // Rolling forward is a rollback to a named version.
+        var (forwardStatus, forward) = await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback", new { version = 2 });
+        Assert.Equal(HttpStatusCode.OK, forwardStatus);
+        Assert.Equal(2, forward.GetProperty("activeVersion").GetInt32());
+        await WaitForLoaded(second.Http, "ddqn", 2);
+    }
+
+    [Fact]
+    public async Task The_background_trainer_learns_on_its_own_and_the_switch_and_versions_survive_a_restart()
+    {
+        int active;
+        string[] digests;
+        await using (var silo = await SiloHost.StartAsync(_redis.ConnectionString,
+            Settings(("Learning:Online:MinExperiences", "6"), ("Learning:Online:TrainIntervalSeconds", "0.5"))))
+        {
+            var http = silo.Http;
+            await PlacePods(http, "auto", "ppo", 10);
+            var trained = await http.WaitFor("/api/v1/learning/ppo", s => s.GetProperty("activeVersion").GetInt32() >= 2, 60);
+            Assert.Equal("online", trained.GetProperty("versions").EnumerateArray().Last().GetProperty("source").GetString());
+
+            var (offStatus, off) = await Send(http, HttpMethod.Put, "/api/v1/learning/ppo/online", new { enabled = false });
+            Assert.Equal(HttpStatusCode.OK, offStatus);
+            Assert.False(off.GetProperty("onlineEnabled").GetBoolean());
+            active = off.GetProperty("activeVersion").GetInt32();
+            await http.WaitFor("/api/v1/learning/ppo", s => !s.GetProperty("onlineEnabled").GetBoolean() && s.GetProperty("pendingTransitions").GetInt32() == 0);
+
+            // Switched off: decisions go on, nothing is kept, nothing is trained.
+            await PlacePods(http, "quiet", "ppo", 8);
+            await Task.Delay(1500); // several flush and trainer periods
+            var quiet = await http.GetJson("/api/v1/learning/ppo");
+            Assert.Equal(0, quiet.GetProperty("pendingTransitions").GetInt32());
+            Assert.Equal(active, quiet.GetProperty("activeVersion").GetInt32());
+            var (trainStatus, refused) = await Send(http, HttpMethod.Post, "/api/v1/learning/ppo/train");
+            Assert.Equal(HttpStatusCode.Conflict, trainStatus);
+            Assert.Contains("switched off", refused.GetProperty("detail").GetString());
+
+            // Bad input is a problem response, not a 500.
+            var (badStatus, bad) = await Send(http, HttpMethod.Put, "/api/v1/learning/ppo/online", new { });
+            Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+            Assert.Contains("enabled", bad.GetProperty("detail").GetString());
+            Assert.Equal(HttpStatusCode.NotFound, (await Send(http, HttpMethod.Get, "/api/v1/learning/astrology")).Status);
+            Assert.Equal(HttpStatusCode.NotFound, (await Send(http, HttpMethod.Post, "/api/v1/learning/kube/train")).Status);
+            digests = quiet.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("digest").GetString()!).ToArray();
+        }
+
+        await using var again = await SiloHost.StartAsync(_redis.ConnectionString, Settings());
+        var restored = await WaitForLoaded(again.Http, "ppo", active);
+        Assert.Equal(active, restored.GetProperty("activeVersion").GetInt32());
+        Assert.False(restored.GetProperty("onlineEnabled").GetBoolean());
+        Assert.Equal(digests, restored.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("digest").GetString()!));
+        var list = await again.Http.GetJson("/api/v1/learning");
+        Assert.Equal(["ddqn", "ppo"], list.EnumerateArray().Select(s => s.GetProperty("algorithm").GetString()));
+    }
+}
