@@ -107,6 +107,25 @@ public static class ApiExamples
         },
     };
 
+    // Declared before ByRoute: static fields initialize in order.
+    private static readonly object LearningView = new
+    {
+        algorithm = "ddqn",
+        onlineEnabled = true,
+        activeVersion = 2,
+        loadedVersion = 2,
+        experienceReceived = 512,
+        pendingTransitions = 40,
+        experienceRejected = 0,
+        training = false,
+        lastRound = new { finishedUtc = "2026-01-01T00:00:30Z", fromVersion = 1, newVersion = 2, transitions = 472, loss = 0.0183, seconds = 0.41, result = "trained" },
+        versions = new[]
+        {
+            new { version = 1, parentVersion = (int?)null, createdUtc = "2026-01-01T00:00:00Z", source = "base", transitions = 0, loss = (double?)null, digest = "9f2c61d0a4e3..." },
+            new { version = 2, parentVersion = (int?)1, createdUtc = "2026-01-01T00:00:30Z", source = "online", transitions = 472, loss = (double?)0.0183, digest = "41be07c35d9a..." },
+        },
+    };
+
     public static readonly IReadOnlyDictionary<string, Example> ByRoute = new Dictionary<string, Example>(StringComparer.OrdinalIgnoreCase)
     {
         ["POST api/v1/nodes"] = new(NodeBody, "201", NodeView),
@@ -151,23 +170,5 @@ public static class ApiExamples
         ["PUT api/v1/learning/{algorithm}/online"] = new(new { enabled = false }, "200", LearningView),
         ["POST api/v1/learning/{algorithm}/train"] = new(null, "200", LearningView),
         ["POST api/v1/learning/{algorithm}/rollback"] = new(new { version = 1 }, "200", LearningView),
-    };
-
-    private static readonly object LearningView = new
-    {
-        algorithm = "ddqn",
-        onlineEnabled = true,
-        activeVersion = 2,
-        loadedVersion = 2,
-        experienceReceived = 512,
-        pendingTransitions = 40,
-        experienceRejected = 0,
-        training = false,
-        lastRound = new { finishedUtc = "2026-01-01T00:00:30Z", fromVersion = 1, newVersion = 2, transitions = 472, loss = 0.0183, seconds = 0.41, result = "trained" },
-        versions = new[]
-        {
-            new { version = 1, parentVersion = (int?)null, createdUtc = "2026-01-01T00:00:00Z", source = "base", transitions = 0, loss = (double?)null, digest = "9f2c61d0a4e3..." },
-            new { version = 2, parentVersion = (int?)1, createdUtc = "2026-01-01T00:00:30Z", source = "online", transitions = 472, loss = (double?)0.0183, digest = "41be07c35d9a..." },
-        },
     };
 }
