@@ -52,16 +52,19 @@ public sealed class MetricsTests : IAsyncLifetime
     {
         var exposition = await DriveTraffic();
         Assert.Equal(1, PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\""));
-        Assert.Equal(1, PrometheusText.Value(exposition, "mas_nodes", "state=\"ready\""));
+        Assert.Equal(1 + Learners.Length, PrometheusText.Value(exposition, "mas_nodes", "state=\"ready\""));
         Assert.Equal(1, PrometheusText.Value(exposition, "mas_pending_pods"));
         Assert.Equal(3, PrometheusText.Value(exposition, "mas_scheduling_decisions_total", "policy=\"kube\"", "result=\"scheduled\""));
         Assert.True(PrometheusText.Value(exposition, "mas_scheduling_failures_total", "policy=\"kube\"", "reason=\"unschedulable\"") >= 1);
         // One latency observation per decision, whatever its result.
-        var decisions = PrometheusText.Samples(exposition).Where(s => s.Name == "mas_scheduling_decisions_total").Sum(s => s.Value);
+        var decisions = PrometheusText.Samples(exposition).Where(s => s.Name == "mas_scheduling_decisions_total" && s.Labels.Contains("policy=\"kube\"")).Sum(s => s.Value);
         Assert.Equal(decisions, PrometheusText.Value(exposition, "mas_scheduling_latency_seconds_count", "policy=\"kube\""));
         // 3 pods of 1 cpu on the 8-cpu node "busy": 0.375; the telemetry said 0.6.
         Assert.Equal(0.375, PrometheusText.Value(exposition, "mas_node_allocation_ratio", "node=\"busy\"", "resource=\"cpu\""));
         Assert.Equal(0.6, PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"", "resource=\"cpu\""));
+        // The learned pods: one inference each, the round, and the version it made (1 is the shipped base model).
+        Assert.True(PrometheusText.Value(exposition, "mas_model_inference_latency_seconds_count", "algo=\"ddqn\"") >= 2);
+        Assert.Equal(1, PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\""));
     }
 
     [Fact]
@@ -93,6 +96,8 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>Two nodes (one reports telemetry and is then silent past its grace), three pods that fit, one that cannot.</summary>
+    private static readonly string[] Learners = ["learner-a", "learner-b"];
+
     private async Task<string> DriveTraffic()
     {
         var http = _silo.Http;
@@ -103,14 +108,25 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True((await http.Post("/api/v1/pods", Requests.Pod("too-big", cpu: "64"))).IsSuccessStatusCode);
         for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/fits-{i}", p => p.Phase() is "running" or "scheduled");
         await http.WaitFor("/api/v1/nodes/busy", n => n.GetProperty("ready").GetBoolean());
+        // A learned policy on two GPU nodes (one feasible node would skip scoring) and one online training round.
+        foreach (var node in Learners)
+            Assert.True((await http.Post("/api/v1/nodes", Requests.Node(node, cpu: "16", memory: "64Gi", gpus: "4"))).IsSuccessStatusCode);
+        for (var i = 0; i < 3; i++) Assert.True((await http.Post("/api/v1/pods", Requests.Pod($"learned-{i}", cpu: "1", gpu: "1", policy: "ddqn"))).IsSuccessStatusCode);
+        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() is "running" or "scheduled", 60);
+        await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 1, 30);
+        using (var trained = await http.PostAsync("/api/v1/learning/ddqn/train", null))
+            Assert.True(trained.IsSuccessStatusCode, await trained.Content.ReadAsStringAsync());
         // Telemetry for "busy" keeps it Ready while "silent" expires.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             Assert.True((await http.Post("/api/v1/nodes/busy/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.6 } })).IsSuccessStatusCode);
+            foreach (var node in Learners)
+                Assert.True((await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } })).IsSuccessStatusCode);
             var exposition = await PrometheusText.Scrape(http);
             if (PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\"") == 1 && PrometheusText.Value(exposition, "mas_pending_pods") == 1
-                && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"") is not null)
+                && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"") is not null
+                && PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\"") == 1)
                 return exposition;
             if (DateTime.UtcNow > deadline) Assert.Fail("gauges never showed one NotReady node and one pending pod:\n" + exposition);
             await Task.Delay(200);
