@@ -20,6 +20,12 @@ if (args is ["scaleout", ..])
     Environment.ExitCode = await MasOrleans.Benchmarks.ScaleOut.ScaleOutRun.RunAsync(args[1..]);
     return;
 }
+// "online [--algo ddqn|ppo] [--episodes E] [--round R]": the silo's online learning replayed on the paper protocol.
+if (args is ["online", ..])
+{
+    Environment.ExitCode = OnlineLearningRun.Run(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 public partial class Program;

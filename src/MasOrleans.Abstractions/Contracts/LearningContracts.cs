@@ -25,6 +25,7 @@ public sealed record ModelSync(
     [property: Id(3)] IReadOnlyDictionary<string, byte[]>? Files);
 
 /// <summary>One stored model version (without its weights).</summary>
+/// <param name="Source">"base" (the model directory the silo ships) or "online" (trained from live decisions).</param>
 [GenerateSerializer, Immutable, Alias("mas.model-version-info")]
 public sealed record ModelVersionInfo(
     [property: Id(0)] int Version,

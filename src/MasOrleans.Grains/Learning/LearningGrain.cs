@@ -63,7 +63,7 @@ public sealed class LearningGrain(
         var digest = package.Digest;
         if (state.State.BaseDigest == digest && state.State.Versions.Count > 0) return;
         var version = state.State.LatestVersion + 1;
-        var stored = new StoredModelVersion(version, null, DateTime.UtcNow, SourceBase, 0, null, digest, package.Files);
+        var stored = new StoredModelVersion(new ModelVersionInfo(version, null, DateTime.UtcNow, SourceBase, 0, null, digest), package.Files);
         await Commit(state.State with
         {
             ActiveVersion = version,
@@ -180,7 +180,7 @@ public sealed class LearningGrain(
                     Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
             }
             var version = state.State.LatestVersion + 1;
-            var stored = new StoredModelVersion(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest, package.Files);
+            var stored = new StoredModelVersion(new ModelVersionInfo(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest), package.Files);
             await Commit(state.State with
             {
                 ActiveVersion = version,

@@ -16,17 +16,14 @@ public sealed record LearningState(
     public StoredModelVersion? Find(int version) => Versions.FirstOrDefault(v => v.Version == version);
 }
 
-/// <param name="Source">"base" (the model directory the silo ships) or "online" (trained from live decisions).</param>
+/// <summary>A kept model version: what the API shows of it, and its files (metadata.json and weights).</summary>
 [GenerateSerializer, Alias("mas.stored-model-version")]
 public sealed record StoredModelVersion(
-    [property: Id(0)] int Version,
-    [property: Id(1)] int? ParentVersion,
-    [property: Id(2)] DateTime CreatedUtc,
-    [property: Id(3)] string Source,
-    [property: Id(4)] int Transitions,
-    [property: Id(5)] double? Loss,
-    [property: Id(6)] string Digest,
-    [property: Id(7)] IReadOnlyDictionary<string, byte[]> Files)
+    [property: Id(0)] ModelVersionInfo Info,
+    [property: Id(1)] IReadOnlyDictionary<string, byte[]> Files)
 {
-    public ModelVersionInfo Info => new(Version, ParentVersion, CreatedUtc, Source, Transitions, Loss, Digest);
+    // Shorthands, not stored.
+    [System.Text.Json.Serialization.JsonIgnore] public int Version => Info.Version;
+    [System.Text.Json.Serialization.JsonIgnore] public int? ParentVersion => Info.ParentVersion;
+    [System.Text.Json.Serialization.JsonIgnore] public string Digest => Info.Digest;
 }

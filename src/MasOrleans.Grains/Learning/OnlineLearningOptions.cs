@@ -30,10 +30,14 @@ public sealed class OnlineLearningOptions
     public int KeepVersions { get; set; } = 10;
 
     public int Seed { get; set; } = 42;
-    public double LearningRate { get; set; } = 1e-4;
+    /// <summary>Unset: the offline RL phase's rate (DDQN 5e-5, PPO 3e-5).</summary>
+    public double? LearningRate { get; set; }
     public int BatchSize { get; set; } = 64;
     public int GradientSteps { get; set; } = 32;
     public int PpoEpochs { get; set; } = 4;
+    public double PpoEntropyCoefficient { get; set; } = 0.001;
+    /// <summary>DDQN's large margin towards FGD's choice on live states; 0 lets the Q ranking move freely.</summary>
+    public double ExpertMargin { get; set; } = 0.5;
     public int ReplayCapacity { get; set; } = 20_000;
 
     public OnlineTrainingOptions Training => new()
@@ -43,6 +47,8 @@ public sealed class OnlineLearningOptions
         BatchSize = BatchSize,
         GradientSteps = GradientSteps,
         PpoEpochs = PpoEpochs,
+        EntropyCoefficient = PpoEntropyCoefficient,
+        ExpertMargin = ExpertMargin,
         ReplayCapacity = ReplayCapacity,
     };
 
@@ -56,10 +62,12 @@ public sealed class OnlineLearningOptions
         if (MaxQueuedDecisions < 2) yield return "Learning__Online__MaxQueuedDecisions must be at least 2";
         if (MaxPendingTransitions < 1) yield return "Learning__Online__MaxPendingTransitions must be at least 1";
         if (KeepVersions < 2) yield return "Learning__Online__KeepVersions must be at least 2 (the active version and one to roll back to)";
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) yield return "Learning__Online__LearningRate must be a positive number";
+        if (LearningRate is { } rate && !(rate > 0 && double.IsFinite(rate))) yield return "Learning__Online__LearningRate must be a positive number";
         if (BatchSize < 1) yield return "Learning__Online__BatchSize must be at least 1";
         if (GradientSteps < 1) yield return "Learning__Online__GradientSteps must be at least 1";
         if (PpoEpochs < 1) yield return "Learning__Online__PpoEpochs must be at least 1";
+        if (!(PpoEntropyCoefficient >= 0)) yield return "Learning__Online__PpoEntropyCoefficient must not be negative";
+        if (!(ExpertMargin >= 0)) yield return "Learning__Online__ExpertMargin must not be negative";
         if (ReplayCapacity < 1) yield return "Learning__Online__ReplayCapacity must be at least 1";
     }
 }

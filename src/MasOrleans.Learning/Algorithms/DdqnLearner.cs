@@ -116,6 +116,13 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         return stats;
     }
 
+    /// <summary>Replaces the demonstrations the large-margin term samples from (online: live states with the expert's choice).</summary>
+    public void UseDemonstrations(IReadOnlyList<(TState State, int ExpertAction)> demonstrations)
+    {
+        if (Options.DemonstrationMargin <= 0) throw new InvalidOperationException("the large-margin term is off (DemonstrationMargin is 0)");
+        this.demonstrations = demonstrations.ToArray();
+    }
+
     /// <summary>DQfD's supervised term on a demo minibatch (inside the caller's dispose scope).</summary>
     private Tensor MarginLoss()
     {

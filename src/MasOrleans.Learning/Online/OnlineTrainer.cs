@@ -8,14 +8,22 @@ namespace MasOrleans.Learning.Online;
 public sealed record OnlineTrainingOptions
 {
     public int Seed { get; init; } = 42;
-    public double LearningRate { get; init; } = 1e-4;
+    /// <summary>Null: the offline RL phase's rate (DDQN 5e-5, PPO 3e-5), so online rounds continue that phase.</summary>
+    public double? LearningRate { get; init; }
     public int BatchSize { get; init; } = 64;
     /// <summary>DDQN: gradient steps per round (the target network is synced at the end of each round).</summary>
     public int GradientSteps { get; init; } = 32;
     /// <summary>DDQN: transitions kept across rounds (oldest dropped first).</summary>
     public int ReplayCapacity { get; init; } = 20_000;
+    /// <summary>
+    /// DDQN: DQfD's large margin towards FGD's choice on the live states (candidate 0 of an FGD/BestFit shortlist), as
+    /// in the offline RL phase; 0 turns it off. Without it, greedy live data lets the Q ranking drift (docs/learning.md).
+    /// </summary>
+    public double ExpertMargin { get; init; } = 0.5;
     /// <summary>PPO: passes over each round's experience.</summary>
     public int PpoEpochs { get; init; } = 4;
+    /// <summary>PPO: entropy bonus (the offline RL phase's 0.001).</summary>
+    public double EntropyCoefficient { get; init; } = 0.001;
 }
 
 /// <summary>What one online round did.</summary>
@@ -32,6 +40,7 @@ public sealed class OnlineTrainer : IDisposable
 {
     private readonly IPlacementAgent _agent;
     private readonly double _gamma;
+    private readonly List<(PlacementObservation, int)> _anchors = [];
 
     public OnlineTrainer(ModelPackage start, OnlineTrainingOptions options)
     {
@@ -44,19 +53,21 @@ public sealed class OnlineTrainer : IDisposable
             "ddqn" => DdqnPlacementAgent.Load(dir, PlacementFeatures.Layout, new DdqnOptions
             {
                 Seed = options.Seed,
-                LearningRate = options.LearningRate,
+                LearningRate = options.LearningRate ?? 5e-5,
                 BatchSize = options.BatchSize,
                 Gamma = _gamma,
                 ReplayCapacity = options.ReplayCapacity,
                 TargetUpdateInterval = Math.Max(1, options.GradientSteps),
+                DemonstrationMargin = AnchorsToFgd ? options.ExpertMargin : 0,
             }),
             "ppo" => PpoPlacementAgent.Load(dir, PlacementFeatures.Layout, new PpoOptions
             {
                 Seed = options.Seed,
-                LearningRate = options.LearningRate,
+                LearningRate = options.LearningRate ?? 3e-5,
                 MinibatchSize = options.BatchSize,
                 Gamma = _gamma,
                 Epochs = options.PpoEpochs,
+                EntropyCoefficient = options.EntropyCoefficient,
             }),
             var other => throw new InvalidDataException($"online training supports ddqn and ppo models, not '{other}'"),
         });
@@ -64,6 +75,10 @@ public sealed class OnlineTrainer : IDisposable
 
     public OnlineTrainingOptions Options { get; }
     public ModelMetadata StartMetadata { get; }
+
+    /// <summary>With a shortlist, candidate 0 is FGD's choice, so the DDQN margin can anchor to it.</summary>
+    private bool AnchorsToFgd => Options.ExpertMargin > 0
+        && StartMetadata.TrainingMetrics.GetValueOrDefault(LearnedPolicies.ShortlistMetric, new PaperEnvironmentOptions().Shortlist) > 0;
     public string Algorithm => _agent.Algorithm;
     public int Rounds { get; private set; }
 
@@ -126,6 +141,12 @@ public sealed class OnlineTrainer : IDisposable
             }
         }
         if (learner.Replay.Count == 0) return new OnlineRound(0, double.NaN, 0);
+        if (AnchorsToFgd)
+        {
+            _anchors.AddRange(segments.SelectMany(s => s.Steps.Take(s.Steps.Count - 1)).Select(s => (s.Observation, 0)));
+            if (_anchors.Count > Options.ReplayCapacity) _anchors.RemoveRange(0, _anchors.Count - Options.ReplayCapacity);
+            learner.UseDemonstrations(_anchors);
+        }
         double loss = 0;
         for (var k = 0; k < Options.GradientSteps; k++) loss += learner.TrainStep();
         return new OnlineRound(added, loss / Math.Max(1, Options.GradientSteps), learner.Replay.Count);

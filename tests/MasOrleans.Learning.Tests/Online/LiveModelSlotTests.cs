@@ -21,7 +21,7 @@ public class LiveModelSlotTests
         int firstChoice;
         using (var a = first.LoadAgent()) firstChoice = LearnedDecisions.Choose(a, observation);
         // Version 2 is trained to prefer the other candidate, so the two versions are told apart by their choice.
-        using var trainer = new OnlineTrainer(first, new OnlineTrainingOptions { LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32 });
+        using var trainer = new OnlineTrainer(first, new OnlineTrainingOptions { LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0 });
         ModelPackage second = first;
         for (var r = 0; r < 20; r++)
         {

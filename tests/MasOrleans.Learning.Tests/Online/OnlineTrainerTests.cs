@@ -48,7 +48,8 @@ public class OnlineTrainerTests
         var start = Package(algorithm, seed: 5);
         var before = Greedy(start);
         var rewarded = 1 - before; // reward what the model does NOT pick, so the test can only pass by learning
-        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32 });
+        // No FGD anchor: this checks that the RL signal alone moves the choice.
+        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0 });
         var rounds = 0;
         ModelPackage current = start;
         while (rounds < 20 && Greedy(current) != rewarded)
@@ -63,6 +64,24 @@ public class OnlineTrainerTests
         Assert.True(rounds > 0);
         Assert.NotEqual(start.Digest, current.Digest);
         Assert.Equal(algorithm, current.Metadata.Algorithm);
+    }
+
+    [Fact]
+    public void The_ddqn_margin_anchors_live_learning_to_fgds_choice()
+    {
+        // A start model that prefers candidate 1; candidate 0 is FGD's choice on a shortlist.
+        var start = Enumerable.Range(1, 40).Select(seed => Package("ddqn", seed)).First(p => Greedy(p) == 1);
+        var observation = TwoCandidates();
+        // Rewards that slightly favour the model's own choice: without the margin the ranking would stay.
+        var leaning = new ExperienceSegment(1, Enumerable.Range(0, 32).Select(i => new PlacementDecision(observation, i % 2, i % 2 == 1 ? 0.05f : 0f)).ToList());
+        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0.5 });
+        var current = start;
+        for (var round = 0; round < 20 && Greedy(current) != 0; round++)
+        {
+            trainer.Train([leaning]);
+            current = trainer.Export();
+        }
+        Assert.Equal(0, Greedy(current));
     }
 
     [Theory]
