@@ -12,7 +12,7 @@ namespace MasOrleans.Benchmarks;
 /// them, rounds of <see cref="OnlineTrainer"/> with the silo's default options every 256 transitions, each result
 /// published to the slot. Arrival seeds 2000+ (neither training's 1000+ nor the held-out 42..51); then the base model
 /// and the tuned one are evaluated on 42..51. Also times a round against the decisions it learns from.
-/// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- online [--algo ddqn|ppo] [--episodes 2] [--round 256] [--lr x] [--margin m]
+/// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- online [--algo ddqn|ppo] [--episodes 2] [--round 256] [--lr x] [--margin m] [--expert-weight w]
 /// </summary>
 internal static class OnlineLearningRun
 {
@@ -24,6 +24,7 @@ internal static class OnlineLearningRun
         var options = new OnlineTrainingOptions();
         if (Option(args, "--lr") is { } lr) options = options with { LearningRate = double.Parse(lr, System.Globalization.CultureInfo.InvariantCulture) };
         if (Option(args, "--margin") is { } margin) options = options with { ExpertMargin = double.Parse(margin, System.Globalization.CultureInfo.InvariantCulture) };
+        if (Option(args, "--expert-weight") is { } weight) options = options with { ExpertWeight = double.Parse(weight, System.Globalization.CultureInfo.InvariantCulture) };
         Console.WriteLine($"online options: {options}");
         var repository = Path.GetDirectoryName(Path.GetDirectoryName(LearnedPolicies.LocateShipped("ddqn")))!;
         var traces = Path.Combine(repository, "data", "traces", "openb");

@@ -38,6 +38,8 @@ public sealed class OnlineLearningOptions
     public double PpoEntropyCoefficient { get; set; } = 0.001;
     /// <summary>DDQN's large margin towards FGD's choice on live states; 0 lets the Q ranking move freely.</summary>
     public double ExpertMargin { get; set; } = 0.5;
+    /// <summary>PPO's weight of −log π(FGD's choice) on live states; 0 lets the policy move freely.</summary>
+    public double PpoExpertWeight { get; set; } = 0.1;
     public int ReplayCapacity { get; set; } = 20_000;
 
     public OnlineTrainingOptions Training => new()
@@ -49,6 +51,7 @@ public sealed class OnlineLearningOptions
         PpoEpochs = PpoEpochs,
         EntropyCoefficient = PpoEntropyCoefficient,
         ExpertMargin = ExpertMargin,
+        ExpertWeight = PpoExpertWeight,
         ReplayCapacity = ReplayCapacity,
     };
 
@@ -68,6 +71,7 @@ public sealed class OnlineLearningOptions
         if (PpoEpochs < 1) yield return "Learning__Online__PpoEpochs must be at least 1";
         if (!(PpoEntropyCoefficient >= 0)) yield return "Learning__Online__PpoEntropyCoefficient must not be negative";
         if (!(ExpertMargin >= 0)) yield return "Learning__Online__ExpertMargin must not be negative";
+        if (!(PpoExpertWeight >= 0)) yield return "Learning__Online__PpoExpertWeight must not be negative";
         if (ReplayCapacity < 1) yield return "Learning__Online__ReplayCapacity must be at least 1";
     }
 }

@@ -6,7 +6,8 @@ namespace MasOrleans.Learning.Algorithms;
 
 internal readonly record struct PpoDecision(int Action, float LogProb, float Value);
 
-internal sealed record PpoTransition<TState>(TState State, int Action, float LogProb, float Value, float Reward, bool Done);
+/// <param name="ExpertAction">The expert's choice in this state for the anchor term (<see cref="PpoOptions.ExpertWeight"/>), or -1.</param>
+internal sealed record PpoTransition<TState>(TState State, int Action, float LogProb, float Value, float Reward, bool Done, int ExpertAction = -1);
 
 /// <summary>
 /// PPO update math over any state type: clipped surrogate + value loss − entropy bonus, GAE(λ) advantages,
@@ -18,7 +19,7 @@ internal sealed class PpoLearner<TState> : IDisposable
     private readonly AdamOptimizer optimizer;
     private readonly Random rng;
     // Scalars handed to torch must outlive the native call (see Scalars), so they live as long as the learner.
-    private readonly Scalar clipLow, clipHigh, valueCoefficient, entropyCoefficient;
+    private readonly Scalar clipLow, clipHigh, valueCoefficient, entropyCoefficient, expertWeight;
 
     public PpoLearner(ActorCritic model, IStateEncoder<TState> encoder, PpoOptions options)
     {
@@ -31,6 +32,7 @@ internal sealed class PpoLearner<TState> : IDisposable
         clipHigh = (1 + options.ClipEpsilon).ToScalar();
         valueCoefficient = options.ValueCoefficient.ToScalar();
         entropyCoefficient = options.EntropyCoefficient.ToScalar();
+        expertWeight = options.ExpertWeight.ToScalar();
     }
 
     public ActorCritic Model { get; }
@@ -113,6 +115,12 @@ internal sealed class PpoLearner<TState> : IDisposable
                 var vLoss = (valueError * valueError).mean();
                 var ent = ActionMasking.Entropy(logpAll).mean();
                 var total = Scalars.Minus(Scalars.Plus(pLoss, vLoss * valueCoefficient), ent * entropyCoefficient);
+                if (Options.ExpertWeight > 0 && idx.All(i => rollout[i].ExpertAction >= 0))
+                {
+                    // Anchor: −log π(expert | s), so greedy live data cannot walk the policy away from the expert unnoticed.
+                    var expert = tensor(idx.Select(i => (long)rollout[i].ExpertAction).ToArray()).unsqueeze(1);
+                    total = Scalars.Plus(total, -logpAll.gather(1, expert).mean() * expertWeight);
+                }
 
                 optimizer.ZeroGrad();
                 total.backward();
@@ -146,6 +154,6 @@ internal sealed class PpoLearner<TState> : IDisposable
     {
         optimizer.Dispose();
         Model.Dispose();
-        foreach (var s in new[] { clipLow, clipHigh, valueCoefficient, entropyCoefficient }) s.Dispose();
+        foreach (var s in new[] { clipLow, clipHigh, valueCoefficient, entropyCoefficient, expertWeight }) s.Dispose();
     }
 }

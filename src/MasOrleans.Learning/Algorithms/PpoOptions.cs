@@ -17,6 +17,8 @@ public sealed record PpoOptions
     public int RolloutSteps { get; init; } = 512;
     public double MaxGradNorm { get; init; } = 0.5;
     public bool NormalizeAdvantages { get; init; } = true;
+    /// <summary>Weight of −log π(expert action) for transitions that carry one (online rounds: FGD's choice); 0 disables it.</summary>
+    public double ExpertWeight { get; init; }
 }
 
 /// <summary>DDQN hyper-parameters.</summary>

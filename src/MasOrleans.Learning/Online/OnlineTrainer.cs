@@ -20,6 +20,8 @@ public sealed record OnlineTrainingOptions
     /// in the offline RL phase; 0 turns it off. Without it, greedy live data lets the Q ranking drift (docs/learning.md).
     /// </summary>
     public double ExpertMargin { get; init; } = 0.5;
+    /// <summary>PPO: weight of −log π(FGD's choice) on the live states, the policy-gradient counterpart of <see cref="ExpertMargin"/>; 0 turns it off.</summary>
+    public double ExpertWeight { get; init; } = 0.1;
     /// <summary>PPO: passes over each round's experience.</summary>
     public int PpoEpochs { get; init; } = 4;
     /// <summary>PPO: entropy bonus (the offline RL phase's 0.001).</summary>
@@ -68,6 +70,7 @@ public sealed class OnlineTrainer : IDisposable
                 Gamma = _gamma,
                 Epochs = options.PpoEpochs,
                 EntropyCoefficient = options.EntropyCoefficient,
+                ExpertWeight = AnchorsToFgd ? options.ExpertWeight : 0,
             }),
             var other => throw new InvalidDataException($"online training supports ddqn and ppo models, not '{other}'"),
         });
@@ -76,8 +79,8 @@ public sealed class OnlineTrainer : IDisposable
     public OnlineTrainingOptions Options { get; }
     public ModelMetadata StartMetadata { get; }
 
-    /// <summary>With a shortlist, candidate 0 is FGD's choice, so the DDQN margin can anchor to it.</summary>
-    private bool AnchorsToFgd => Options.ExpertMargin > 0
+    /// <summary>With a shortlist, candidate 0 is FGD's choice, so the DDQN margin or the PPO expert term can anchor to it.</summary>
+    private bool AnchorsToFgd => (string.Equals(StartMetadata.Algorithm, "ddqn", StringComparison.OrdinalIgnoreCase) ? Options.ExpertMargin : Options.ExpertWeight) > 0
         && StartMetadata.TrainingMetrics.GetValueOrDefault(LearnedPolicies.ShortlistMetric, new PaperEnvironmentOptions().Shortlist) > 0;
     public string Algorithm => _agent.Algorithm;
     public int Rounds { get; private set; }
@@ -166,7 +169,8 @@ public sealed class OnlineTrainer : IDisposable
                 var step = segment.Steps[i];
                 // The segment's last step only gives the state its predecessor led to: bootstrap from its value and end there.
                 var reward = i == last ? step.Reward + (float)(_gamma * values[i + 1]) : step.Reward;
-                rollout.Add(new PpoTransition<PlacementObservation>(step.Observation, step.Action, logProbs[i], values[i], reward, i == last));
+                rollout.Add(new PpoTransition<PlacementObservation>(step.Observation, step.Action, logProbs[i], values[i], reward, i == last,
+                    AnchorsToFgd ? 0 : -1));
             }
         }
         if (rollout.Count == 0) return new OnlineRound(0, double.NaN, 0);

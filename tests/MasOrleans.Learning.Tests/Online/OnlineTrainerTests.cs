@@ -49,7 +49,7 @@ public class OnlineTrainerTests
         var before = Greedy(start);
         var rewarded = 1 - before; // reward what the model does NOT pick, so the test can only pass by learning
         // No FGD anchor: this checks that the RL signal alone moves the choice.
-        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0 });
+        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0, ExpertWeight = 0 });
         var rounds = 0;
         ModelPackage current = start;
         while (rounds < 20 && Greedy(current) != rewarded)
@@ -66,22 +66,30 @@ public class OnlineTrainerTests
         Assert.Equal(algorithm, current.Metadata.Algorithm);
     }
 
-    [Fact]
-    public void The_ddqn_margin_anchors_live_learning_to_fgds_choice()
+    [Theory]
+    [InlineData("ddqn", true)]
+    [InlineData("ppo", true)]
+    [InlineData("ddqn", false)]
+    [InlineData("ppo", false)]
+    public void The_expert_anchor_holds_live_learning_to_fgds_choice(string algorithm, bool anchored)
     {
         // A start model that prefers candidate 1; candidate 0 is FGD's choice on a shortlist.
-        var start = Enumerable.Range(1, 40).Select(seed => Package("ddqn", seed)).First(p => Greedy(p) == 1);
+        var start = Enumerable.Range(1, 40).Select(seed => Package(algorithm, seed)).First(p => Greedy(p) == 1);
         var observation = TwoCandidates();
-        // Rewards that slightly favour the model's own choice: without the margin the ranking would stay.
+        // Rewards that slightly favour the model's own choice: without the anchor the ranking stays.
         var leaning = new ExperienceSegment(1, Enumerable.Range(0, 32).Select(i => new PlacementDecision(observation, i % 2, i % 2 == 1 ? 0.05f : 0f)).ToList());
-        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0.5 });
+        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions
+        {
+            LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32,
+            ExpertMargin = anchored ? 0.5 : 0, ExpertWeight = anchored ? 1.0 : 0,
+        });
         var current = start;
         for (var round = 0; round < 20 && Greedy(current) != 0; round++)
         {
             trainer.Train([leaning]);
             current = trainer.Export();
         }
-        Assert.Equal(0, Greedy(current));
+        Assert.Equal(anchored ? 0 : 1, Greedy(current));
     }
 
     [Theory]
