@@ -38,8 +38,8 @@ public sealed class OnlineLearningOptions
     public double PpoEntropyCoefficient { get; set; } = 0.001;
     /// <summary>DDQN's large margin towards FGD's choice on live states; 0 lets the Q ranking move freely.</summary>
     public double ExpertMargin { get; set; } = 0.5;
-    /// <summary>PPO's weight of −log π(FGD's choice) on live states; 0 lets the policy move freely.</summary>
-    public double PpoExpertWeight { get; set; } = 0.1;
+    /// <summary>PPO's weight of −log π(FGD's choice) on live states; 0 (default) lets the policy move freely.</summary>
+    public double PpoExpertWeight { get; set; }
     public int ReplayCapacity { get; set; } = 20_000;
 
     public OnlineTrainingOptions Training => new()

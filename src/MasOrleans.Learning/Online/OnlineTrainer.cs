@@ -20,8 +20,11 @@ public sealed record OnlineTrainingOptions
     /// in the offline RL phase; 0 turns it off. Without it, greedy live data lets the Q ranking drift (docs/learning.md).
     /// </summary>
     public double ExpertMargin { get; init; } = 0.5;
-    /// <summary>PPO: weight of −log π(FGD's choice) on the live states, the policy-gradient counterpart of <see cref="ExpertMargin"/>; 0 turns it off.</summary>
-    public double ExpertWeight { get; init; } = 0.1;
+    /// <summary>
+    /// PPO: weight of −log π(FGD's choice) on the live states, the policy-gradient counterpart of <see cref="ExpertMargin"/>.
+    /// Off by default: at 0.1 it pulled PPO towards FGD's own, lower, allocation (docs/learning.md).
+    /// </summary>
+    public double ExpertWeight { get; init; }
     /// <summary>PPO: passes over each round's experience.</summary>
     public int PpoEpochs { get; init; } = 4;
     /// <summary>PPO: entropy bonus (the offline RL phase's 0.001).</summary>
