@@ -70,8 +70,9 @@ public sealed class OnlineLearningTests : IDisposable
     public async Task Live_decisions_train_a_version_every_silo_decides_with_and_rollback_brings_the_previous_one_back()
     {
         var clusterId = $"learn-{Guid.NewGuid():N}";
-        await using var first = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
-        await using var second = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+        var settings = Settings(("Learning:Online:KeepVersions", "2"));
+        await using var first = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
+        await using var second = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
         await WaitForLoaded(first.Http, "ddqn", 1);
         await WaitForLoaded(second.Http, "ddqn", 1);
 
@@ -118,6 +119,18 @@ public sealed class OnlineLearningTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, forwardStatus);
         Assert.Equal(2, forward.GetProperty("activeVersion").GetInt32());
         await WaitForLoaded(second.Http, "ddqn", 2);
+
+        // The next round trains from version 2; with KeepVersions 2 the base version is then pruned.
+        await PlacePods(first.Http, "more", "ddqn", 6);
+        await first.Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 4, 30);
+        var (thirdStatus, third) = await Send(second.Http, HttpMethod.Post, "/api/v1/learning/ddqn/train");
+        Assert.Equal(HttpStatusCode.OK, thirdStatus);
+        Assert.Equal(3, third.GetProperty("activeVersion").GetInt32());
+        Assert.Equal([2, 3], third.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal(2, third.GetProperty("versions")[1].GetProperty("parentVersion").GetInt32());
+        var (prunedStatus, pruned) = await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/rollback", new { version = 1 });
+        Assert.Equal(HttpStatusCode.NotFound, prunedStatus);
+        Assert.Contains("not kept", pruned.GetProperty("detail").GetString());
     }
 
     [Fact]
