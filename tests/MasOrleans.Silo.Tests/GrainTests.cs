@@ -42,6 +42,24 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_nominated_preemptor_keeps_its_room_from_lower_priority_pods_only()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-nominate");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate", cpuMilli: 3000))).IsOk);
+        var preemptor = PodOf("nominee", 2000) with { Priority = 100 };
+        await node.Nominate(preemptor);
+        // 3 cpus free, 2 held: a low-priority 2-cpu pod would eat into the hold, a 1-cpu pod fits beside it.
+        var refused = await node.Reserve(PodOf("low-2", 2000) with { Priority = 1 }, GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        Assert.Contains("held for higher-priority pod nominee", refused.Reason);
+        Assert.True((await node.Reserve(PodOf("low-1", 1000) with { Priority = 1 }, GpuAllocation.None)).Reserved);
+        Assert.True((await node.Reserve(preemptor, GpuAllocation.None)).Reserved);
+        // Once the preemptor holds its room the hold is gone: what frees up is open to anyone again.
+        Assert.True(await node.Release("low-1"));
+        Assert.True((await node.Reserve(PodOf("low-again", 1000) with { Priority = 1 }, GpuAllocation.None)).Reserved);
+    }
+
+    [Fact]
     public async Task Reserve_tracks_each_gpu_device_and_refuses_an_overfull_device()
     {
         var node = Grains.GetGrain<INodeGrain>("g-gpu");

@@ -32,5 +32,11 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>Atomically takes the pod's resources and devices, or fails without change if they are no longer free.</summary>
     Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus);
 
+    /// <summary>
+    /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s, pods of lower
+    /// priority may only take what is left beside it, so the victims' own replacements cannot take it first.
+    /// </summary>
+    Task Nominate(PodSpec pod);
+
     Task<bool> Release(string podName);
 }

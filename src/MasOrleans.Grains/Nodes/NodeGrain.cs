@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -27,6 +28,8 @@ public sealed class NodeGrain(
     private DateTimeOffset? _lastTelemetry;
     private DateTimeOffset _heartbeatClock;
     private IGrainTimer? _heartbeat;
+    private (PodSpec Pod, DateTimeOffset Until)? _nomination;
+    private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
 
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
     private TimeSpan Grace => TimeSpan.FromSeconds(telemetryOptions.Value.HeartbeatGraceSeconds);
@@ -139,7 +142,9 @@ public sealed class NodeGrain(
         // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
         if (_local.TryGetPodLocation(pod.Name, out _, out var held)) return new Reservation(true, held, null);
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
+        if (NominatedFor(pod) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
+        if (_nomination?.Pod.Name == pod.Name) _nomination = null;
         state.State = state.State with { Pods = [.. state.State.Pods, new BoundPod(pod, gpus)] };
         try
         {
@@ -154,6 +159,26 @@ public sealed class NodeGrain(
         }
         await Index.NodeChanged(View());
         return new Reservation(true, gpus, null);
+    }
+
+    public Task Nominate(PodSpec pod)
+    {
+        _nomination = (pod, clock.GetUtcNow() + NominationHold);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The nominated pod's name when <paramref name="pod"/> (of lower priority) would take room it needs.</summary>
+    private string? NominatedFor(PodSpec pod)
+    {
+        if (_nomination is not { } n || n.Pod.Name == pod.Name || pod.Priority >= n.Pod.Priority) return null;
+        if (clock.GetUtcNow() > n.Until)
+        {
+            _nomination = null;
+            return null;
+        }
+        for (var k = 0; k < ResourceNames.Count; k++)
+            if (_local.Free((ResourceKind)k, 0) < n.Pod.Requests[k] + pod.Requests[k]) return n.Pod.Name;
+        return null;
     }
 
     public async Task<bool> Release(string podName)

@@ -138,6 +138,8 @@ public sealed class SchedulerGrain(
         if (candidate is null || candidate.Victims.Count == 0) return null;
         logger.LogInformation("Pod {Pod} (priority {Priority}) preempts {Victims} on {Node}", pod.Name, pod.Priority,
             string.Join(",", candidate.Victims.Select(v => v.Pod.Name)), candidate.NodeName);
+        // Hold the room first, so the victims' replacements (recreated at once by their workloads) cannot take it.
+        await GrainFactory.GetGrain<INodeGrain>(candidate.NodeName).Nominate(pod);
         var evictions = candidate.Victims.Select(v => GrainFactory.GetGrain<IPodGrain>(v.Pod.Name).Evict(candidate.NodeName, PodReasons.Preempted,
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})"));
         await Task.WhenAll(evictions);
