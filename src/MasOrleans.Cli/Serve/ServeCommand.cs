@@ -75,7 +75,10 @@ public static class ServeCommand
                 $"{(options.ModelDirectory is null ? $", fresh weights seed {options.Seed}" : $", model {options.ModelDirectory}")}): " +
                 $"gRPC h2c {options.Host}:{options.GrpcPort}, REST http://{options.Host}:{options.HttpPort}. Ctrl+C to stop.");
             try { await server.WaitForShutdownAsync(cancellationToken); }
-            catch (OperationCanceledException) { }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C is how the service is meant to stop: go on to save the model.
+            }
             if (options.SaveDirectory is { } dir)
             {
                 server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
