@@ -99,10 +99,14 @@ public static class LearnedPolicies
             $"Looked in: {string.Join(", ", searched.Distinct().Take(6))}{(searched.Count > 6 ? ", ..." : "")}");
     }
 
-    /// <summary>Picks the learned node in PreScore and gives it the only non-zero score; reports the decision to the sink.</summary>
-    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight) : IScorePlugin
+    /// <summary>
+    /// Picks the learned node in PreScore and gives it the only non-zero score. The decision (observation, choice,
+    /// reward measured before binding) reaches the sink in PostBind: only decisions that were bound become experience.
+    /// </summary>
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight)
+        : IScorePlugin, IPostBindPlugin
     {
-        private sealed record Choice(int Node);
+        private sealed record Choice(int Node, int Version, PlacementDecision? Decision);
 
         public string Name => $"Learned-{slot.Algorithm}";
 
@@ -113,14 +117,22 @@ public static class LearnedPolicies
             var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation), v));
             MasMeters.RecordInference(slot.Algorithm, started);
             var node = candidates.Nodes[chosen];
-            context.SetState(this, new Choice(node));
-            if (sink is null) return;
-            var delta = builder.Fgd.Evaluate(context.Cluster, node, context.Pod).FragmentationDelta;
-            var reward = PlacementReward.Of(context.Pod.Requests.GpuMilli, delta, fragmentationWeight);
-            sink.Record(slot.Algorithm, version, new PlacementDecision(candidates.Observation, chosen, reward));
+            PlacementDecision? decision = null;
+            if (sink is not null)
+            {
+                var delta = builder.Fgd.Evaluate(context.Cluster, node, context.Pod).FragmentationDelta;
+                decision = new PlacementDecision(candidates.Observation, chosen, PlacementReward.Of(context.Pod.Requests.GpuMilli, delta, fragmentationWeight));
+            }
+            context.SetState(this, new Choice(node, version, decision));
         }
 
         public long Score(SchedulingContext context, int node) =>
             context.StateOf<Choice>(this)?.Node == node ? NodeScore.MaxNodeScore : 0;
+
+        public void PostBind(SchedulingContext context, int node)
+        {
+            if (sink is null || context.StateOf<Choice>(this) is not { Decision: { } decision } choice || choice.Node != node) return;
+            sink.Record(slot.Algorithm, choice.Version, decision);
+        }
     }
 }

@@ -55,6 +55,15 @@ public interface IBatchScorePlugin : IScorePlugin
     void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores);
 }
 
+/// <summary>
+/// Called once the decision a cycle made is bound (kube-scheduler's PostBind), never for explain calls, extender
+/// queries or attempts the node refused: a learned policy records its experience here, so only real placements teach it.
+/// </summary>
+public interface IPostBindPlugin
+{
+    void PostBind(SchedulingContext context, int node);
+}
+
 /// <summary>Chooses the GPU devices a pod takes on its chosen node.</summary>
 public interface IGpuDeviceSelector
 {

@@ -30,7 +30,10 @@ public sealed partial class ProfileScheduler
         }
         _scoreNames = names.ToArray();
         _scoreNameSources = names.Select(n => lastByName[n]).ToArray();
+        _hasPostBind = scores.Any(s => s.Plugin is IPostBindPlugin);
     }
+
+    private readonly bool _hasPostBind;
 
     public ProfileScheduler(SchedulingProfile profile) : this(profile, fastPaths: true) { }
 
@@ -106,7 +109,16 @@ public sealed partial class ProfileScheduler
             PluginScores = pluginScores,
             FeasibleNodes = feasibleCount,
             EvaluatedNodes = evaluated,
+            Context = _hasPostBind ? context : null,
         };
+    }
+
+    /// <summary>Tells the profile's PostBind plugins that <paramref name="result"/> was bound.</summary>
+    public void PostBind(ScheduleResult result)
+    {
+        if (result.Context is not { } context || !result.Success) return;
+        foreach (var score in Profile.Scores)
+            if (score.Plugin is IPostBindPlugin plugin) plugin.PostBind(context, result.Node);
     }
 
     /// <summary>Evaluates every node with every filter and score plugin, reserving nothing.</summary>

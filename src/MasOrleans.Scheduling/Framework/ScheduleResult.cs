@@ -16,6 +16,8 @@ public sealed record ScheduleResult
     public int EvaluatedNodes { get; init; }
     /// <summary>kube-scheduler style: "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) were unschedulable."</summary>
     public string? FailureMessage { get; init; }
+    /// <summary>The cycle's plugin state, kept for PostBind.</summary>
+    internal SchedulingContext? Context { get; init; }
 
     public static ScheduleResult Failed(string message, int evaluated) => new() { FailureMessage = message, EvaluatedNodes = evaluated };
 }

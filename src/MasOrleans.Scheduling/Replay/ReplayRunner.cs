@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
@@ -32,8 +33,9 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
         if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
         if (settings.Tune <= 0) throw new ArgumentOutOfRangeException(nameof(settings), "tune must be positive");
         var typical = TypicalPods.From(trace.Select(t => t.Pod), settings.TypicalCoveragePercent);
-        var profile = catalog.Create(policy, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });
-        var context = new ReplayContext(BuildCluster(nodes), new ProfileScheduler(profile), new FragmentationModel(typical), policy, seed, progress);
+        if (!catalog.Contains(policy)) catalog.Create(policy); // the catalog's own error names the known policies
+        var schedulers = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });
+        var context = new ReplayContext(BuildCluster(nodes), schedulers, new FragmentationModel(typical), policy, seed, progress);
         var result = settings.Mode == ReplayMode.Paper
             ? PaperReplay.Run(context, trace.Select(t => t.Pod).ToList(), settings)
             : TimedReplay.Run(context, trace);
@@ -48,28 +50,41 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
     }
 }
 
-/// <summary>What both replay modes share for one run.</summary>
-internal sealed record ReplayContext(ClusterState Cluster, ProfileScheduler Scheduler, FragmentationModel Fragmentation, string Policy, int Seed, Action<double>? Progress)
+/// <summary>What both replay modes share for one run: the cluster and the one scheduling cycle that places on it.</summary>
+internal sealed class ReplayContext
 {
-    /// <summary>Scheduling randomness (tie-breaks, Random policy) is its own stream so arrivals do not shift it.</summary>
-    public Random SchedulingRandom { get; } = new(unchecked(Seed * 7919 + 17));
+    private readonly SchedulingCycle _cycle;
+
+    public ReplayContext(ClusterState cluster, PolicySchedulers schedulers, FragmentationModel fragmentation, string policy, int seed, Action<double>? progress)
+    {
+        (Cluster, Fragmentation, Policy, Seed, Progress) = (cluster, fragmentation, policy, seed, progress);
+        // Scheduling randomness (tie-breaks, Random policy) is its own stream so arrivals do not shift it.
+        var ports = new InMemoryCluster(cluster, policy) { OnUnschedulable = (pod, _) => CountFailure(pod) };
+        _cycle = ports.CreateCycle(schedulers, new Random(unchecked(seed * 7919 + 17)));
+    }
+
+    public ClusterState Cluster { get; }
+    public FragmentationModel Fragmentation { get; }
+    public string Policy { get; }
+    public int Seed { get; }
+    public Action<double>? Progress { get; }
 
     /// <summary>Failed placements per pod kind (cpu-only, shared-gpu, N-gpu), to show what the cluster ran out of.</summary>
     public Dictionary<string, int> FailuresByKind { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Schedules and binds; false when no node fits (nothing is reserved then).</summary>
+    /// <summary>Schedules and binds through the shared cycle; false when no node fits (nothing is reserved then).</summary>
     public bool TryPlace(PodSpec pod)
     {
-        var result = Scheduler.Schedule(Cluster, pod, SchedulingRandom);
-        if (!result.Success)
-        {
-            var gpu = pod.Gpu;
-            var kind = gpu.IsNone ? "cpu-only" : gpu.IsShared ? "shared-gpu" : $"{gpu.Count}-gpu";
-            FailuresByKind[kind] = FailuresByKind.GetValueOrDefault(kind) + 1;
-            return false;
-        }
-        return Cluster.TryBind(result.Node, pod, result.Gpus)
-            ? true
-            : throw new InvalidOperationException($"policy '{Policy}' chose node {result.NodeName} for {pod.Name} but binding failed: a filter or device selector is inconsistent");
+        // The in-memory ports complete synchronously, so the cycle's ValueTask is already done here.
+        var run = _cycle.Run(pod.Policy is null ? pod : pod with { Policy = null });
+        if (!run.IsCompleted) throw new InvalidOperationException("the in-memory cycle must complete synchronously");
+        return run.Result.Verdict == CycleVerdict.Bound;
+    }
+
+    private void CountFailure(PodSpec pod)
+    {
+        var gpu = pod.Gpu;
+        var kind = gpu.IsNone ? "cpu-only" : gpu.IsShared ? "shared-gpu" : $"{gpu.Count}-gpu";
+        FailuresByKind[kind] = FailuresByKind.GetValueOrDefault(kind) + 1;
     }
 }

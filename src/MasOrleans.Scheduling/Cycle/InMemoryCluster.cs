@@ -1,0 +1,56 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Scheduling.Cycle;
+
+/// <summary>
+/// Every port of the cycle over one in-process <see cref="ClusterState"/>, which is both the snapshot and the nodes'
+/// authority: replay and the trainers place pods through the same cycle as the silo without a service around it.
+/// Not thread-safe, like the state it wraps.
+/// </summary>
+public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
+    : IClusterSnapshotSource, INodeReservations, IPodEvictions, IBindingRecorder
+{
+    public ClusterState Cluster { get; } = cluster;
+
+    /// <summary>Called for every pod the cycle could not place, with the reason.</summary>
+    public Action<PodSpec, string>? OnUnschedulable { get; init; }
+
+    public ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step) => ValueTask.FromResult(step(new CycleSnapshot(Cluster, defaultPolicy)));
+
+    /// <summary>The snapshot is the authority here, so the cycle's assumption already holds the room.</summary>
+    public ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        var index = Cluster.IndexOf(node);
+        if (index < 0) return ValueTask.FromResult(ReserveResult.Refused("node no longer exists"));
+        if (Cluster.TryGetPodLocation(pod.Name, out var held, out var heldGpus))
+            return ValueTask.FromResult(held == index ? ReserveResult.Held(heldGpus) : ReserveResult.Refused($"pod is bound to {Cluster.NameOf(held)}"));
+        return ValueTask.FromResult(Cluster.TryBind(index, pod, gpus) ? ReserveResult.Held(gpus) : ReserveResult.Refused("resources or devices no longer free"));
+    }
+
+    public ValueTask Release(string node, string pod)
+    {
+        Cluster.Unbind(pod);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask Nominate(string node, PodSpec preemptor) => ValueTask.CompletedTask;
+
+    public ValueTask Evict(string node, PodSpec victim, string message)
+    {
+        Cluster.Unbind(victim.Name);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<bool> Bound(PodSpec pod, PodBinding binding) => ValueTask.FromResult(true);
+
+    public ValueTask Unschedulable(PodSpec pod, string message)
+    {
+        OnUnschedulable?.Invoke(pod, message);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A cycle over this cluster: replay's settings (one attempt, no preemption) unless given.</summary>
+    public SchedulingCycle CreateCycle(PolicySchedulers schedulers, Random random, CycleOptions? options = null) =>
+        new(schedulers, this, this, this, this, options ?? new CycleOptions { MaxAttempts = 1, Preemption = false }, random);
+}

@@ -1,0 +1,51 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+
+namespace MasOrleans.Scheduling.Cycle;
+
+/// <summary>
+/// One <see cref="ProfileScheduler"/> per policy name, created from the catalog on first use. Policies that model the
+/// workload (FGD and its relatives) need typical pod shapes; a live cluster has no trace, so they are derived from
+/// the pods bound so far (or, on an empty cluster, from the pod at hand) and re-derived after
+/// <see cref="TypicalPodsRefreshChanges"/> cluster changes. Not thread-safe: use under the snapshot's exclusivity.
+/// </summary>
+/// <param name="options">Options every profile is built with; when they carry typical pods (a trace's), those are kept.</param>
+public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? options = null)
+{
+    public const int TypicalPodsRefreshChanges = 64;
+
+    private readonly Dictionary<string, ProfileScheduler> _schedulers = new(StringComparer.OrdinalIgnoreCase);
+    private readonly PolicyOptions _options = options ?? PolicyOptions.Default;
+    private readonly bool _fixed = options?.TypicalPods is not null;
+    private IReadOnlyList<TypicalPod>? _typical = options?.TypicalPods;
+    private long _typicalVersion = long.MinValue;
+
+    public bool Contains(string policy) => catalog.Contains(policy);
+
+    /// <summary>The scheduler of <paramref name="policy"/>, or null when the catalog does not know it.</summary>
+    public ProfileScheduler? Get(string policy, ClusterState cluster, PodSpec pod)
+    {
+        if (!catalog.Contains(policy)) return null;
+        if (!_fixed) RefreshTypicalPods(cluster, pod);
+        if (_schedulers.TryGetValue(policy, out var scheduler)) return scheduler;
+        scheduler = new ProfileScheduler(catalog.Create(policy, _options with { TypicalPods = _typical }));
+        _schedulers[policy] = scheduler;
+        return scheduler;
+    }
+
+    private void RefreshTypicalPods(ClusterState cluster, PodSpec pod)
+    {
+        var version = cluster.Version;
+        if (_typical is { Count: > 0 } && version >= _typicalVersion && version - _typicalVersion < TypicalPodsRefreshChanges) return;
+        var bound = new List<PodSpec>(cluster.PodCount);
+        for (var n = 0; n < cluster.NodeCount; n++)
+            foreach (var b in cluster.Pods[n]) bound.Add(b.Pod);
+        _typical = TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+        _typicalVersion = version;
+        // Profiles hold the typical pods they were built with: rebuild them.
+        _schedulers.Clear();
+    }
+}

@@ -1,0 +1,171 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Preemption;
+
+namespace MasOrleans.Scheduling.Cycle;
+
+/// <summary>
+/// The one scheduling cycle every caller shares, the counterpart of kube-scheduler's scheduleOne: read the
+/// snapshot, filter and score (<see cref="ProfileScheduler"/>), select a host, assume it in the snapshot, reserve on
+/// the node, preempt and nominate when nothing fits, bind, and only then run PostBind plugins (a learned policy's
+/// experience is recorded for bound decisions alone). The service supplies the ports; the core has no Orleans.
+/// </summary>
+/// <remarks>
+/// Safe to run many cycles concurrently over one source: every read or change of the cluster and of the schedulers
+/// happens inside <see cref="IClusterSnapshotSource.WithCluster{T}"/>, which the source serializes.
+/// </remarks>
+public sealed class SchedulingCycle(
+    PolicySchedulers schedulers,
+    IClusterSnapshotSource snapshots,
+    INodeReservations nodes,
+    IPodEvictions evictions,
+    IBindingRecorder recorder,
+    CycleOptions options,
+    Random random)
+{
+    private static readonly IReadOnlyDictionary<string, long> NoScores = new Dictionary<string, long>();
+
+    public async ValueTask<CycleResult> Run(PodSpec pod)
+    {
+        string? lastRefusal = null;
+        var preempted = false;
+        var policy = pod.Policy ?? "";
+        for (var attempt = 0; attempt < options.MaxAttempts; attempt++)
+        {
+            var decision = await snapshots.WithCluster(s => Decide(s, pod, allowPreemption: options.Preemption && !preempted));
+            policy = decision.Policy;
+            switch (decision.Kind)
+            {
+                case DecisionKind.UnknownPolicy:
+                    var unknown = $"unknown policy '{policy}'";
+                    await recorder.Unschedulable(pod, unknown);
+                    return new CycleResult(CycleVerdict.Unschedulable, policy, Message: unknown, Reason: CycleResult.UnknownPolicy);
+                case DecisionKind.NoFit:
+                    await recorder.Unschedulable(pod, decision.Message!);
+                    return new CycleResult(CycleVerdict.Unschedulable, policy, Message: decision.Message, Reason: CycleResult.NoFit);
+                case DecisionKind.AlreadyHeld:
+                    // Reserved by an earlier attempt (a crash between reserve and bind, or a duplicate request). The view
+                    // may be stale or merely assumed, so the node confirms: Reserve is idempotent for a pod it holds.
+                    var held = await nodes.Reserve(decision.Node!, pod, decision.Gpus!);
+                    if (held.Reserved) return await Bind(pod, new PodBinding(decision.Node!, held.Gpus, NoScores, policy), null);
+                    await Forget(pod);
+                    lastRefusal = $"{decision.Node}: {held.Reason}";
+                    continue;
+                case DecisionKind.Preempt:
+                    preempted = true;
+                    if (await Preempt(pod, decision) is { } bound) return bound;
+                    continue;
+            }
+            var reservation = await ReserveAssumed(pod, decision.Node!, decision.Gpus!);
+            if (reservation.Reserved)
+                return await Bind(pod, new PodBinding(decision.Node!, reservation.Gpus, decision.Result!.PluginScores, policy), decision);
+            lastRefusal = $"{decision.Node}: {reservation.Reason}";
+        }
+        var message = $"placement conflicted {options.MaxAttempts} times; last refusal {lastRefusal}";
+        await recorder.Unschedulable(pod, message);
+        return new CycleResult(CycleVerdict.Conflict, policy, Message: message, Reason: CycleResult.Conflicted);
+    }
+
+    /// <summary>Filter and score on the snapshot; a feasible choice is assumed (bound in the snapshot) at once.</summary>
+    private Decision Decide(CycleSnapshot snapshot, PodSpec pod, bool allowPreemption)
+    {
+        var cluster = snapshot.Cluster;
+        var policy = pod.Policy ?? snapshot.DefaultPolicy;
+        if (cluster.TryGetPodLocation(pod.Name, out var heldNode, out var heldGpus))
+            return new Decision(DecisionKind.AlreadyHeld, policy, cluster.NameOf(heldNode), heldGpus);
+        var scheduler = schedulers.Get(policy, cluster, pod);
+        if (scheduler is null) return new Decision(DecisionKind.UnknownPolicy, policy);
+        var result = scheduler.Schedule(cluster, pod, random);
+        if (result.Success)
+        {
+            if (!cluster.TryBind(result.Node, pod, result.Gpus))
+                throw new InvalidOperationException($"policy '{policy}' chose node {result.NodeName} for {pod.Name} but it does not fit: a filter or device selector is inconsistent");
+            return new Decision(DecisionKind.Fit, policy, result.NodeName, result.Gpus, result, scheduler);
+        }
+        if (allowPreemption && AnyLowerPriority(cluster, pod)
+            && new DefaultPreemption(scheduler.Profile).Preempt(cluster, pod, random) is { Victims.Count: > 0 } candidate)
+            return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
+        return new Decision(DecisionKind.NoFit, policy, Message: result.FailureMessage ?? "no node fits");
+    }
+
+    /// <summary>kube's DefaultPreemption PostFilter: nominate the node, evict the victims, then take the room at once.</summary>
+    private async ValueTask<CycleResult?> Preempt(PodSpec pod, Decision decision)
+    {
+        var candidate = decision.Candidate!;
+        // Hold the room first, so the victims' replacements (recreated at once by their workloads) cannot take it.
+        await nodes.Nominate(candidate.NodeName, pod);
+        await Task.WhenAll(candidate.Victims.Select(v => evictions.Evict(candidate.NodeName, v.Pod,
+            $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
+        // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
+        var gpus = await snapshots.WithCluster(s =>
+        {
+            foreach (var victim in candidate.Victims) s.Cluster.Unbind(victim.Pod.Name);
+            var node = s.Cluster.IndexOf(candidate.NodeName);
+            if (node < 0) return (GpuAllocation?)null;
+            var selected = decision.Scheduler!.Profile.DeviceSelector.Select(s.Cluster, node, pod, random);
+            return s.Cluster.TryBind(node, pod, selected) ? selected : null;
+        });
+        if (gpus is null) return null;
+        var reservation = await ReserveAssumed(pod, candidate.NodeName, gpus);
+        return reservation.Reserved
+            ? await Bind(pod, new PodBinding(candidate.NodeName, reservation.Gpus, NoScores, decision.Policy), null)
+            : null;
+    }
+
+    /// <summary>Reserves what the snapshot assumed; a refusal (or a failure) forgets the assumption.</summary>
+    private async ValueTask<ReserveResult> ReserveAssumed(PodSpec pod, string node, GpuAllocation gpus)
+    {
+        ReserveResult reservation;
+        try
+        {
+            reservation = await nodes.Reserve(node, pod, gpus);
+        }
+        catch
+        {
+            await Forget(pod);
+            throw;
+        }
+        if (!reservation.Reserved) await Forget(pod);
+        return reservation;
+    }
+
+    private async ValueTask<CycleResult> Bind(PodSpec pod, PodBinding binding, Decision? decision)
+    {
+        if (!await recorder.Bound(pod, binding))
+        {
+            await nodes.Release(binding.Node, pod.Name);
+            await Forget(pod);
+            return new CycleResult(CycleVerdict.Gone, binding.Policy, binding.Node);
+        }
+        if (decision?.Result is { } result) decision.Scheduler!.PostBind(result);
+        return new CycleResult(CycleVerdict.Bound, binding.Policy, binding.Node);
+    }
+
+    private ValueTask<bool> Forget(PodSpec pod) => snapshots.WithCluster(s => s.Cluster.Unbind(pod.Name));
+
+    /// <summary>Cheap exit for the common case: nobody with a lower priority is bound anywhere.</summary>
+    private static bool AnyLowerPriority(ClusterState cluster, PodSpec pod)
+    {
+        for (var n = 0; n < cluster.NodeCount; n++)
+            foreach (var bound in cluster.Pods[n])
+                if (bound.Pod.Priority < pod.Priority) return true;
+        return false;
+    }
+
+    /// <summary>Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?").</summary>
+    public ValueTask<Explanation?> Explain(PodSpec pod) => snapshots.WithCluster(s =>
+        schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod)?.Explain(s.Cluster, pod, random));
+
+    private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
+
+    private sealed record Decision(
+        DecisionKind Kind,
+        string Policy,
+        string? Node = null,
+        GpuAllocation? Gpus = null,
+        ScheduleResult? Result = null,
+        ProfileScheduler? Scheduler = null,
+        PreemptionCandidate? Candidate = null,
+        string? Message = null);
+}

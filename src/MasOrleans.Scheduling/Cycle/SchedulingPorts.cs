@@ -1,0 +1,53 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Scheduling.Cycle;
+
+/// <summary>The cluster the cycle decides on, and the policy for pods that name none.</summary>
+public readonly record struct CycleSnapshot(ClusterState Cluster, string DefaultPolicy);
+
+/// <summary>
+/// Where the cycle reads the cluster (kube-scheduler's snapshot and cache). <see cref="WithCluster{T}"/> runs a
+/// synchronous step with exclusive use of the state: the cycle decides there and "assumes" its choice (binds it
+/// in the state before the node confirms), so concurrent cycles over the same source see each other's choices.
+/// </summary>
+public interface IClusterSnapshotSource
+{
+    ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step);
+}
+
+/// <summary>The node's own word on capacity: the authority that settles races between schedulers.</summary>
+public interface INodeReservations
+{
+    /// <summary>Atomically takes the pod's resources and devices; idempotent for a pod the node already holds.</summary>
+    ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus);
+
+    ValueTask Release(string node, string pod);
+
+    /// <summary>Holds the room a preemptor is freeing, so lower-priority pods cannot take it first.</summary>
+    ValueTask Nominate(string node, PodSpec preemptor);
+}
+
+public readonly record struct ReserveResult(bool Reserved, GpuAllocation Gpus, string? Reason)
+{
+    public static ReserveResult Held(GpuAllocation gpus) => new(true, gpus, null);
+    public static ReserveResult Refused(string reason) => new(false, GpuAllocation.None, reason);
+}
+
+/// <summary>Evicts a victim of preemption; returns once the victim no longer holds the node.</summary>
+public interface IPodEvictions
+{
+    ValueTask Evict(string node, PodSpec victim, string message);
+}
+
+/// <summary>Records the outcome on the pod (kube's bind and its FailedScheduling status).</summary>
+public interface IBindingRecorder
+{
+    /// <summary>The pod is bound to the reserved node; false when the pod no longer wants a node (deleted meanwhile).</summary>
+    ValueTask<bool> Bound(PodSpec pod, PodBinding binding);
+
+    ValueTask Unschedulable(PodSpec pod, string message);
+}
+
+/// <summary>A bound decision: the node, the devices it holds, the chosen node's plugin scores, and the policy.</summary>
+public sealed record PodBinding(string Node, GpuAllocation Gpus, IReadOnlyDictionary<string, long> Scores, string Policy);
