@@ -4,6 +4,7 @@ using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Hosting;
 
 namespace MasOrleans.Grains;
 
@@ -38,6 +39,14 @@ public static class GrainServices
             configuration.GetValue("Learning:Online:Enabled", true)));
         services.TryAddSingleton(_ => PolicyCatalog.CreateDefault());
         services.TryAddSingleton<IContainerRuntime, SimulatedContainerRuntime>();
+        services.AddSingleton<Scheduling.SiloClusterView>();
+        services.AddSingleton<Scheduling.ClusterFeed>();
+        services.AddSingleton<Scheduling.LocalShards>();
+        services.AddSingleton<Scheduling.SchedulingSiloService>();
+        services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<Scheduling.SchedulingSiloService>());
+        services.AddPlacementDirector<Scheduling.ShardPlacementStrategy, Scheduling.ShardPlacementDirector>();
+        services.TryAddSingleton<Storage.INodeBindingStore, Storage.MemoryNodeBindingStore>();
+        services.TryAddSingleton<Storage.IPodDirectory, Storage.UnlistedPodDirectory>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -30,10 +30,16 @@ public sealed class SchedulerOptions
 
     public int MaxBackoffMilliseconds { get; set; } = 10_000;
 
-    /// <summary>How many pods the queue hands to scheduler workers at once (priority order holds across this window).</summary>
-    public int MaxInFlight { get; set; } = 64;
+    /// <summary>How many scheduling cycles one queue shard runs at once (priority order holds across this window).</summary>
+    public int MaxInFlight { get; set; } = 32;
 
-    /// <summary>A pod handed to a worker that has not reported back after this long is queued again (its worker's silo died).</summary>
+    /// <summary>
+    /// Shards of the scheduling queue (pods hash to one by name); the shards are spread over the silos, so this bounds
+    /// how many silos place pods in parallel. Every silo of a cluster must use the same count.
+    /// </summary>
+    public int QueueShards { get; set; } = 8;
+
+    /// <summary>A cycle that has not finished after this long is abandoned and its pod queued again.</summary>
     public int InFlightTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Whether a pending pod may evict lower-priority pods (kube's DefaultPreemption).</summary>

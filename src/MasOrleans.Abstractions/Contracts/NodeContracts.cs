@@ -16,7 +16,9 @@ public sealed record NodeView(
     [property: Id(3)] IReadOnlyDictionary<string, double> Utilization,
     [property: Id(4)] DateTimeOffset? LastTelemetry,
     [property: Id(5)] IReadOnlyList<string>? Images = null,
-    [property: Id(6)] bool Draining = false)
+    [property: Id(6)] bool Draining = false,
+    [property: Id(7)] Guid Incarnation = default,
+    [property: Id(8)] long Seq = 0)
 {
     public string Name => Spec.Name;
 
@@ -57,6 +59,17 @@ public sealed record NodePatch(
 /// <summary>The outcome of Reserve: the devices actually held, or why the pod no longer fits.</summary>
 [GenerateSerializer, Immutable, Alias("mas.reservation")]
 public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason);
+
+/// <summary>
+/// A bound placement as the pod records it. The scores are a plain dictionary: what crosses a grain call must be a
+/// type the serializer knows, whatever collection the scheduling core used to build it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.placement")]
+public sealed record Placement(
+    [property: Id(0)] string Node,
+    [property: Id(1)] GpuAllocation Gpus,
+    [property: Id(2)] Dictionary<string, long> Scores,
+    [property: Id(3)] string Policy);
 
 /// <summary>One telemetry report: measured utilization 0..1 per resource name.</summary>
 [GenerateSerializer, Immutable, Alias("mas.telemetry")]

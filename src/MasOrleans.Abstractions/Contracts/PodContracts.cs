@@ -74,4 +74,6 @@ public sealed record ContainerView(
     [property: Id(4)] bool ImageWasCached,
     [property: Id(5)] DateTimeOffset? StartedAt,
     [property: Id(6)] DateTimeOffset? FinishedAt,
-    [property: Id(7)] int? ExitCode);
+    [property: Id(7)] int? ExitCode,
+    [property: Id(8)] DateTimeOffset? RunUntil = null,
+    [property: Id(9)] int PlannedExitCode = 0);

@@ -9,7 +9,7 @@ public interface INodeGrain : IGrainWithStringKey
 {
     Task<Outcome> Register(NodeSpec spec);
 
-    /// <summary>Read-only and interleaved, so the index can rebuild itself while this node awaits the index.</summary>
+    /// <summary>The full view with its incarnation and change count; read-only and interleaved, so a silo view can re-read it any time.</summary>
     [AlwaysInterleave]
     Task<NodeView?> GetView();
 
@@ -39,4 +39,5 @@ public interface INodeGrain : IGrainWithStringKey
     Task Nominate(PodSpec pod);
 
     Task<bool> Release(string podName);
+
 }

@@ -16,8 +16,8 @@ public interface IPodGrain : IGrainWithStringKey
 
     Task<Outcome> Delete();
 
-    /// <summary>Called by the scheduler after the node reserved; false when the pod no longer wants a node (deleted).</summary>
-    Task<bool> MarkScheduled(string nodeName, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy);
+    /// <summary>Called by the scheduling cycle after the node reserved; false when the pod no longer wants a node (deleted).</summary>
+    Task<bool> MarkScheduled(Placement placement);
 
     Task MarkUnschedulable(string message);
 
@@ -40,6 +40,9 @@ public interface IPodGrain : IGrainWithStringKey
 public interface IContainerGrain : IGrainWithStringKey
 {
     Task<ContainerView> Start(string node, string? image, double? runSeconds);
+
+    /// <summary>After a restart: the container the pod recorded as Running runs on (and exits when planned).</summary>
+    Task Restore(ContainerView running);
 
     Task Stop();
 

@@ -1,5 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
@@ -12,13 +14,16 @@ namespace MasOrleans.Grains.Nodes;
 
 /// <summary>
 /// The resource agent. Keeps a one-node ClusterState so fit checks and per-device GPU accounting are the
-/// scheduling core's own; every change is persisted before it is reported to the index.
+/// scheduling core's own; every change is persisted (pods one entry each) before it is sent, as a numbered
+/// <see cref="NodeChange"/>, to every silo's cluster view.
 /// </summary>
 [GrainType("mas-node")]
 [ImplicitStreamSubscription(TelemetryStreams.Namespace)]
 public sealed class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     IOptions<TelemetryOptions> telemetryOptions,
+    INodeBindingStore bindings,
+    ClusterFeed feed,
     TimeProvider clock,
     ILogger<NodeGrain> logger) : Grain, INodeGrain
 {
@@ -30,13 +35,16 @@ public sealed class NodeGrain(
     private IGrainTimer? _heartbeat;
     private (PodSpec Pod, DateTimeOffset Until)? _nomination;
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
+    private readonly Guid _incarnation = Guid.NewGuid();
+    private long _seq;
 
     private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private string Name => this.GetPrimaryKeyString();
     private TimeSpan Grace => TimeSpan.FromSeconds(telemetryOptions.Value.HeartbeatGraceSeconds);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        RebuildLocal();
+        RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
         // A restart starts every reporting node's silence clock afresh instead of expiring it.
         if (state.State.HasReported) StartHeartbeat();
         var stream = this.GetStreamProvider(TelemetryStreams.Provider)
@@ -47,11 +55,12 @@ public sealed class NodeGrain(
     public async Task<Outcome> Register(NodeSpec spec)
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");
-        state.State = new NodeState(spec, [], false);
+        state.State = new NodeState(spec, false);
         AddEvent("Normal", "Registered", $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
         await state.WriteStateAsync();
-        RebuildLocal();
-        await Index.NodeChanged(View());
+        RebuildLocal([]);
+        await Index.NodeAdded(Name);
+        await PublishInfo();
         return Outcome.Success;
     }
 
@@ -73,19 +82,19 @@ public sealed class NodeGrain(
             AddEvent("Normal", "Updated", "labels or taints changed");
         await state.WriteStateAsync();
         _local.UpdateNode(updated);
-        await Index.NodeChanged(View());
+        await PublishInfo();
         return Outcome.Success;
     }
 
     public async Task<Outcome> Delete(bool force = false)
     {
         if (state.State.Spec is not { } spec) return NotFound();
-        if (state.State.Pods.Count == 0)
+        if (BoundPods.Count == 0)
         {
             await Remove();
             return Outcome.Success;
         }
-        var pods = state.State.Pods.Select(p => p.Pod.Name).ToList();
+        var pods = BoundPods.Select(p => p.Pod.Name).ToList();
         if (!force)
         {
             // kubectl drain's rule: a pod no workload recreates would simply be lost.
@@ -100,7 +109,7 @@ public sealed class NodeGrain(
             AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {pods.Count} pod(s)");
             await state.WriteStateAsync();
             _local.UpdateNode(state.State.Spec!);
-            await Index.NodeChanged(View());
+            await PublishInfo();
         }
         EvictAll(PodReasons.Drained, $"node {spec.Name} is being deleted");
         return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
@@ -114,24 +123,27 @@ public sealed class NodeGrain(
         state.State = state.State with { Images = [.. state.State.Images ?? [], image] };
         AddEvent("Normal", "ImagePulled", $"image {image} pulled and cached");
         await state.WriteStateAsync();
-        await Index.NodeChanged(View());
+        _local.AddImage(0, image);
+        await PublishInfo();
     }
 
     /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
     private void EvictAll(string reason, string message)
     {
-        foreach (var bound in state.State.Pods)
-            _ = GrainFactory.GetGrain<IPodGrain>(bound.Pod.Name).Evict(this.GetPrimaryKeyString(), reason, message);
+        foreach (var bound in BoundPods.ToList())
+            _ = GrainFactory.GetGrain<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
     }
 
     private async Task Remove()
     {
+        await bindings.Clear(Name);
         await state.ClearStateAsync();
         state.State = new NodeState();
         _heartbeat?.Dispose();
         _heartbeat = null;
-        RebuildLocal();
-        await Index.NodeRemoved(this.GetPrimaryKeyString());
+        RebuildLocal([]);
+        await Publish(NodeChangeKind.Removed);
+        await Index.NodeRemoved(Name);
         logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
         DeactivateOnIdle();
     }
@@ -145,19 +157,18 @@ public sealed class NodeGrain(
         if (NominatedFor(pod) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nomination?.Pod.Name == pod.Name) _nomination = null;
-        state.State = state.State with { Pods = [.. state.State.Pods, new BoundPod(pod, gpus)] };
+        var bound = new BoundPod(pod, gpus);
         try
         {
-            await state.WriteStateAsync();
+            await bindings.Add(Name, bound);
         }
         catch
         {
             // Keep memory and storage in step: a failed write must not leave a phantom reservation.
             _local.Unbind(pod.Name);
-            state.State = state.State with { Pods = state.State.Pods.Where(p => p.Pod.Name != pod.Name).ToList() };
             throw;
         }
-        await Index.NodeChanged(View());
+        await Publish(NodeChangeKind.PodBound, bound: bound);
         return new Reservation(true, gpus, null);
     }
 
@@ -184,14 +195,13 @@ public sealed class NodeGrain(
     public async Task<bool> Release(string podName)
     {
         if (!_local.Unbind(podName)) return false;
-        state.State = state.State with { Pods = state.State.Pods.Where(p => p.Pod.Name != podName).ToList() };
-        if (state.State is { Draining: true, Pods.Count: 0 })
+        if (state.State is { Draining: true } && BoundPods.Count == 0)
         {
             await Remove();
             return true;
         }
-        await state.WriteStateAsync();
-        await Index.NodeChanged(View());
+        await bindings.Remove(Name, podName);
+        await Publish(NodeChangeKind.PodReleased, released: podName);
         return true;
     }
 
@@ -229,28 +239,42 @@ public sealed class NodeGrain(
             _local.SetReady(0, ready);
             var name = this.GetPrimaryKeyString();
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
-            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {state.State.Pods.Count} pod(s)");
+            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {BoundPods.Count} pod(s)");
             await state.WriteStateAsync();
             // Its pods cannot be trusted to run any more: fail them so their workloads recreate them elsewhere.
             if (!ready) EvictAll(PodReasons.NodeLost, $"node {name} stopped reporting telemetry");
         }
-        // Telemetry-aware policies read utilization too, so every reading refreshes the index's view.
-        await Index.NodeChanged(View());
+        // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
+        await PublishInfo();
     }
 
-    private void RebuildLocal()
+    private void RebuildLocal(IReadOnlyList<BoundPod> pods)
     {
         _local = new ClusterState();
         if (state.State.Spec is not { } spec) return;
         _local.AddNode(spec, _ready);
-        foreach (var bound in state.State.Pods)
+        foreach (var image in state.State.Images ?? []) _local.AddImage(0, image);
+        foreach (var bound in pods)
         {
             if (!_local.TryBind(0, bound.Pod, bound.Gpus))
                 throw new InvalidOperationException($"stored pod '{bound.Pod.Name}' does not fit node '{spec.Name}'");
         }
     }
 
-    private NodeView View() => new(state.State.Spec!, _ready, state.State.Pods, _utilization, _lastTelemetry, state.State.Images, state.State.Draining);
+    private List<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.Pods[0];
+
+    private Task PublishInfo() => Publish(NodeChangeKind.Info,
+        new NodeInfo(state.State.Spec!, _ready, _utilization, _lastTelemetry, state.State.Images ?? [], state.State.Draining));
+
+    /// <summary>Numbers the change and sends it to every silo's view (one-way): no silo waits on another.</summary>
+    private async Task Publish(NodeChangeKind kind, NodeInfo? info = null, BoundPod? bound = null, string? released = null)
+    {
+        var change = new NodeChange(Name, _incarnation, ++_seq, kind, info, bound, released);
+        await feed.EnsureFresh();
+        feed.Publish(change);
+    }
+
+    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods], _utilization, _lastTelemetry, state.State.Images, state.State.Draining, _incarnation, _seq);
 
     private void AddEvent(string type, string reason, string message)
     {

@@ -1,15 +1,24 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Pods;
 
-/// <summary>A task agent: owns one pod's lifecycle; placement comes from a scheduler worker, resources from a node grain.</summary>
+/// <summary>
+/// A task agent: owns one pod's lifecycle; placement comes from its queue shard's scheduling cycle, resources from a
+/// node grain. It lives on its shard's silo and is the truth for its own phase. It writes its state twice on the way
+/// to Running (accepted as Pending, then Running with its container); Scheduled is held in memory only, because a
+/// crash in between leaves the node's reservation, which the next cycle finds and completes.
+/// </summary>
 [GrainType("mas-pod")]
+[ShardPlacement]
 public sealed class PodGrain(
     [PersistentState("pod")] IPersistentState<PodState> state,
+    IOptions<SchedulerOptions> schedulerOptions,
     TimeProvider clock,
     ILogger<PodGrain> logger) : Grain, IPodGrain
 {
@@ -19,14 +28,15 @@ public sealed class PodGrain(
     private bool _starting;
 
     private string Name => this.GetPrimaryKeyString();
-    private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
-    private ISchedulingQueueGrain Queue => GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key);
+    private ISchedulingQueueGrain Shard => GrainFactory.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of(Name, schedulerOptions.Value.QueueShards)));
     private IContainerGrain Container => GrainFactory.GetGrain<IContainerGrain>($"{Name}/{MainContainer}");
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // Bound but never started (the silo died right after MarkScheduled): start the container now.
+        // Bound but never started (stored by an older version): start the container now.
         if (state.State is { Spec: not null, Phase: PodPhase.Scheduled }) StartContainerSoon();
+        // Running before a restart: its container runs on (and exits when it planned to).
+        if (state.State is { Spec: not null, Phase: PodPhase.Running, Container: { } container }) _ = Container.Restore(container);
         return Task.CompletedTask;
     }
 
@@ -37,7 +47,7 @@ public sealed class PodGrain(
             // A silo that died between storing the pod and indexing/queueing it left the client without an answer;
             // its retry lands here, so repair the pod's registration before refusing the duplicate.
             if (state.State.Phase.IsWaiting()) RequestScheduling();
-            await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+            Report();
             return Outcome.Conflict($"pod '{spec.Name}' already exists");
         }
         var now = clock.GetUtcNow();
@@ -62,28 +72,32 @@ public sealed class PodGrain(
         // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
         await state.ClearStateAsync();
         state.State = new PodState();
-        _ = Queue.Remove(Name);
+        _ = Shard.Remove(Name);
         if (s.NodeName is { } node)
         {
             await Container.Stop();
             await GrainFactory.GetGrain<INodeGrain>(node).Release(Name);
         }
-        await Index.PodRemoved(Name);
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
         DeactivateOnIdle();
         return Outcome.Success;
     }
 
-    public async Task<bool> MarkScheduled(string nodeName, GpuAllocation gpus, IReadOnlyDictionary<string, long> scores, string policy)
+    public Task<bool> MarkScheduled(Placement placement)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting()) return s.NodeName == nodeName && s.Phase.HoldsNode();
-        state.State = s with { Phase = PodPhase.Scheduled, NodeName = nodeName, Gpus = gpus, Scores = scores, ScheduledBy = policy, Reason = null };
+        if (s.Spec is null || !s.Phase.IsWaiting()) return Task.FromResult(s.NodeName == placement.Node && s.Phase.HoldsNode());
+        state.State = s with
+        {
+            Phase = PodPhase.Scheduled, NodeName = placement.Node, Gpus = placement.Gpus, Scores = placement.Scores, ScheduledBy = placement.Policy, Reason = null,
+        };
+        var gpus = placement.Gpus;
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
-        AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {nodeName}{devices} by policy '{policy}'");
-        await Persist();
+        AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
+        // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
+        Report();
         StartContainerSoon();
-        return true;
+        return Task.FromResult(true);
     }
 
     public async Task MarkUnschedulable(string message)
@@ -92,19 +106,19 @@ public sealed class PodGrain(
         var repeated = state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
         state.State = state.State with { Phase = PodPhase.Unschedulable };
         AddEvent("Warning", "FailedScheduling", message);
-        // A repeat of the same failure only bumps a counter; it need not reach the index again.
-        if (repeated) await state.WriteStateAsync();
-        else await Persist();
+        // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing.
+        if (!repeated) await Persist();
     }
 
-    public async Task Retry()
+    public Task Retry()
     {
-        if (state.State.Spec is null) return;
+        if (state.State.Spec is null) return Task.CompletedTask;
         if (state.State.Phase.IsWaiting()) RequestScheduling();
         // Bound but not started, and no start under way: the last start failed (its container grain's silo died).
         else if (state.State.Phase == PodPhase.Scheduled && !_starting) StartContainerSoon();
-        // Re-report: a silo that died between this pod's state write and its index update left the index stale.
-        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+        // Re-report: a silo that died between this pod's state write and its shard's batch left the index stale.
+        Report();
+        return Task.CompletedTask;
     }
 
     public async Task<bool> Evict(string node, string reason, string message)
@@ -122,7 +136,7 @@ public sealed class PodGrain(
         switch (container.Phase)
         {
             case ContainerPhase.Running when s.Phase == PodPhase.Scheduled:
-                state.State = s with { Phase = PodPhase.Running };
+                state.State = s with { Phase = PodPhase.Running, Container = container };
                 var pulled = container.ImageWasCached ? "already present on machine" : "pulled";
                 AddEvent("Normal", "Started", container.Image is null ? "container started" : $"image {container.Image} {pulled}; container started");
                 await Persist();
@@ -171,14 +185,17 @@ public sealed class PodGrain(
     }
 
     private void RequestScheduling() =>
-        // One-way: the API answers 202 without waiting; the queue hands the pod to a worker in priority order.
-        _ = Queue.Enqueue(state.State.Spec!);
+        // One-way: the API answers 202 without waiting; the shard places pods in priority order.
+        _ = Shard.Enqueue(state.State.Spec!);
 
     private async Task Persist()
     {
         await state.WriteStateAsync();
-        await Index.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+        Report();
     }
+
+    /// <summary>One-way to the shard on this silo, which forwards phases to the index in batches for listing.</summary>
+    private void Report() => _ = Shard.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
 
     private void AddEvent(string type, string reason, string message)
     {

@@ -14,11 +14,13 @@ public sealed record PodState(
     [property: Id(6)] string? ScheduledBy,
     [property: Id(7)] string? Workload,
     [property: Id(8)] DateTimeOffset CreatedAt,
-    [property: Id(9)] string? Reason = null)
+    [property: Id(9)] string? Reason = null,
+    [property: Id(10)] ContainerView? Container = null)
 {
     public PodState() : this(null, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, default) { }
 }
 
+/// <summary>A container's state, in its grain's memory: the pod persists what survives a restart (its Running record).</summary>
 [GenerateSerializer, Alias("mas.container-state")]
 public sealed record ContainerState(
     [property: Id(0)] ContainerPhase Phase,

@@ -6,8 +6,6 @@ namespace MasOrleans.Grains.Scheduling;
 
 public sealed partial class ClusterIndexGrain
 {
-    private bool _resynced;
-
     /// <summary>
     /// Node allocations must equal the pods that really hold them. A node can hold a reservation nobody owns when a
     /// silo died between NodeGrain.Reserve and PodGrain.MarkScheduled and the retry bound the pod elsewhere, or
@@ -19,13 +17,14 @@ public sealed partial class ClusterIndexGrain
     private async Task ReconcileReservations(CancellationToken cancellation)
     {
         var suspects = new List<(string Node, string Pod)>();
-        foreach (var view in _nodes.Values.ToList())
+        if (!view.Ready.IsCompleted) return;
+        foreach (var node in view.Nodes())
         {
-            foreach (var bound in view.Pods)
+            foreach (var bound in node.Pods)
             {
                 if (_pods.TryGetValue(bound.Pod.Name, out var entry)
-                    && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == view.Name))) continue;
-                suspects.Add((view.Name, bound.Pod.Name));
+                    && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node.Name))) continue;
+                suspects.Add((node.Name, bound.Pod.Name));
             }
         }
         foreach (var (node, podName) in suspects)
@@ -36,11 +35,9 @@ public sealed partial class ClusterIndexGrain
                 logger.LogWarning("Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released", node, podName,
                     pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
         }
-        // The first pass after activation (a silo start or this index moving to a surviving silo) re-syncs every pod:
-        // a crash between a pod's write and its index update leaves a stale entry. Later passes touch only pods in
-        // passing phases; a Scheduled pod whose silo died before its container started starts when it activates.
-        var resync = _pods.Values.Where(p => !_resynced || p.Phase is PodPhase.Scheduled or PodPhase.Pending).Select(p => p.Name).ToList();
-        _resynced = true;
+        // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
+        // a crash between a pod's change and its shard's batch leaves a stale entry here.
+        var resync = _pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending).Select(p => p.Name).ToList();
         foreach (var name in resync) _ = GrainFactory.GetGrain<IPodGrain>(name).Retry();
     }
 }

@@ -1,137 +1,107 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
-using Orleans.Storage;
 
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
-/// The cluster's directory: sorted node and pod names for paged listing, the latest view of every node,
-/// and a version that changes with every node change so schedulers refresh only when needed. It also
-/// re-queues waiting pods when capacity appears (a node joins, frees resources, becomes ready or is uncordoned).
+/// The cluster's directory: the node names (persisted), every pod's phase for paged listing (in memory, fed in batches
+/// by the queue shards, rebuilt from the pods' own records on activation), the runtime default policy, and the
+/// registry of silo views that node grains publish to. Node views come from this silo's <see cref="SiloClusterView"/>.
+/// No placement waits on it.
 /// </summary>
-/// <remarks>
-/// Reentrant so that many pods' changes share one storage write (group commit, see <see cref="GroupCommit"/>)
-/// instead of queueing one full write each; every handler mutates memory synchronously before its first await.
-/// </remarks>
+/// <remarks>Reentrant: every handler changes memory synchronously before its first await.</remarks>
 [GrainType("mas-cluster-index")]
 [Reentrant]
 public sealed partial class ClusterIndexGrain(
     [PersistentState("index")] IPersistentState<ClusterIndexState> state,
     IOptions<SchedulerOptions> schedulerOptions,
+    SiloClusterView view,
+    IPodDirectory directory,
+    TimeProvider clock,
     ILogger<ClusterIndexGrain> logger) : Grain, IClusterIndexGrain
 {
-    private GroupCommit? _commit;
-    private GroupCommit Commit => _commit ??= new GroupCommit(WriteAsync);
+    /// <summary>A view that has not renewed its subscription for this long is dropped.</summary>
+    public static readonly TimeSpan ObserverExpiry = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// Memory is the truth here, storage its copy. A write that timed out may still have landed and moved the
-    /// stored ETag, after which every later write would be refused; on such a conflict re-read the ETag and write
-    /// the current memory again rather than staying stuck.
-    /// </summary>
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await WriteMemory();
-        }
-        catch (Exception e) when (e is InconsistentStateException || e.InnerException is InconsistentStateException)
-        {
-            logger.LogWarning("Index write conflicted ({Message}); re-reading the ETag and writing again", e.Message);
-            var policy = state.State.DefaultPolicy;
-            await state.ReadStateAsync();
-            state.State = state.State with { DefaultPolicy = policy };
-            await WriteMemory();
-        }
-    }
-
-    private Task WriteMemory()
-    {
-        state.State = state.State with { Nodes = [.. _nodes.Keys], Pods = new Dictionary<string, PodEntry>(_pods) };
-        return state.WriteStateAsync();
-    }
-    private readonly SortedDictionary<string, NodeView> _nodes = new(StringComparer.Ordinal);
-    private SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
-    private long _version;
-    private ClusterSnapshot? _snapshot;
-    private IGrainTimer? _retryTimer;
+    private readonly SortedSet<string> _nodes = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<IClusterObserver, DateTimeOffset> _observers = [];
 
     private string DefaultPolicy => state.State.DefaultPolicy ?? schedulerOptions.Value.DefaultPolicy;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _pods = new SortedDictionary<string, PodEntry>(state.State.Pods.ToDictionary(), StringComparer.Ordinal);
-        var views = await Task.WhenAll(state.State.Nodes.Select(n => GrainFactory.GetGrain<INodeGrain>(n).GetView()));
-        foreach (var view in views)
-        {
-            if (view is not null) _nodes[view.Name] = view;
-        }
-        _version = 1;
-        // Pods left waiting by a previous silo (or cut off mid-placement) are scheduled again: waking the queue
-        // makes it ask every waiting pod to enqueue itself.
-        _ = GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key).ClusterChanged();
+        foreach (var node in state.State.Nodes) _nodes.Add(node);
+        foreach (var pod in await directory.ReadAll() ?? []) _pods[pod.Name] = pod;
         var period = TimeSpan.FromSeconds(schedulerOptions.Value.ReconcileSeconds);
         this.RegisterGrainTimer(ReconcileReservations, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
     }
 
     public Task Warm() => Task.CompletedTask;
 
-    public async Task NodeChanged(NodeView view)
+    public async Task NodeAdded(string name)
     {
-        var isNew = !_nodes.TryGetValue(view.Name, out var before);
-        _nodes[view.Name] = view;
-        Bump();
-        if (isNew || GainedCapacity(before!, view)) ScheduleRetry();
-        if (isNew) await Commit.Run();
+        if (!_nodes.Add(name)) return;
+        await WriteNodes();
     }
 
     public async Task NodeRemoved(string name)
     {
         if (!_nodes.Remove(name)) return;
-        Bump();
-        await Commit.Run();
+        await WriteNodes();
     }
 
-    public Task<ClusterSnapshot?> GetSnapshot(long knownVersion)
+    private Task WriteNodes()
     {
-        if (knownVersion == _version) return Task.FromResult<ClusterSnapshot?>(null);
-        _snapshot ??= new ClusterSnapshot(_version, DefaultPolicy, [.. _nodes.Values]);
-        return Task.FromResult<ClusterSnapshot?>(_snapshot);
+        state.State = state.State with { Nodes = [.. _nodes] };
+        return state.WriteStateAsync();
     }
 
-    public Task<Page<NodeView>> ListNodes(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_nodes, offset, limit, after));
-
-    public async Task PodChanged(PodEntry entry)
+    public Task<ClusterMembership> Subscribe(IClusterObserver observer)
     {
-        _pods[entry.Name] = entry;
-        await Commit.Run();
+        _observers[observer] = clock.GetUtcNow();
+        return Task.FromResult(new ClusterMembership([.. _nodes], DefaultPolicy));
     }
 
-    public async Task PodRemoved(string name)
+    public Task<IReadOnlyList<IClusterObserver>> Observers()
     {
-        if (_pods.Remove(name)) await Commit.Run();
+        var now = clock.GetUtcNow();
+        foreach (var expired in _observers.Where(kv => now - kv.Value > ObserverExpiry).Select(kv => kv.Key).ToList()) _observers.Remove(expired);
+        return Task.FromResult<IReadOnlyList<IClusterObserver>>([.. _observers.Keys]);
     }
 
-    public Task<IReadOnlyList<string>> WaitingPods() =>
-        Task.FromResult<IReadOnlyList<string>>(_pods.Values.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList());
+    public async Task<Page<NodeView>> ListNodes(int offset, int limit, string? after)
+    {
+        await view.Ready;
+        var nodes = new SortedDictionary<string, NodeView>(view.Nodes().ToDictionary(n => n.Name), StringComparer.Ordinal);
+        return Paging.Take(nodes, offset, limit, after);
+    }
 
-    public Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names) =>
-        Task.FromResult<IReadOnlyList<NodeView>>(names.Select(n => _nodes.GetValueOrDefault(n)).OfType<NodeView>().ToList());
+    public Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<string> removed)
+    {
+        foreach (var entry in changed) _pods[entry.Name] = entry;
+        foreach (var name in removed) _pods.Remove(name);
+        return Task.CompletedTask;
+    }
 
     public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_pods, offset, limit, after));
 
-    public Task<ClusterSummary> GetSummary()
+    public async Task<ClusterSummary> GetSummary()
     {
+        await view.Ready;
+        var nodes = view.Nodes();
         var capacity = ResourceVector.Zero;
         var allocated = ResourceVector.Zero;
-        foreach (var view in _nodes.Values)
+        foreach (var node in nodes)
         {
-            capacity += view.Spec.Capacity;
-            allocated += view.Allocated;
+            capacity += node.Spec.Capacity;
+            allocated += node.Allocated;
         }
         var ratio = new Dictionary<string, double>();
         foreach (var kind in ResourceNames.All)
@@ -140,8 +110,14 @@ public sealed partial class ClusterIndexGrain(
         }
         var byPhase = _pods.Values.GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Count());
         var pending = _pods.Values.Count(p => p.Phase.IsWaiting());
-        return Task.FromResult(new ClusterSummary(_nodes.Count, _nodes.Values.Count(v => v.Ready),
-            capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy));
+        return new ClusterSummary(nodes.Count, nodes.Count(v => v.Ready),
+            capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy);
+    }
+
+    public async Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names)
+    {
+        await view.Ready;
+        return names.Select(view.Node).OfType<NodeView>().ToList();
     }
 
     public Task<string> GetDefaultPolicy() => Task.FromResult(DefaultPolicy);
@@ -149,39 +125,8 @@ public sealed partial class ClusterIndexGrain(
     public async Task SetDefaultPolicy(string policy)
     {
         state.State = state.State with { DefaultPolicy = policy };
-        Bump();
-        await Commit.Run();
-        ScheduleRetry();
-    }
-
-    private void Bump()
-    {
-        _version++;
-        _snapshot = null;
-    }
-
-    /// <summary>True when the node can now take something it could not before.</summary>
-    private static bool GainedCapacity(NodeView before, NodeView after) =>
-        (after.Ready && !before.Ready)
-        || (before.Spec.Unschedulable && !after.Spec.Unschedulable)
-        || after.Pods.Count < before.Pods.Count
-        || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
-        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
-
-    /// <summary>One retry sweep per coalescing window, however many frees happen in it: no polling, no storms.</summary>
-    private void ScheduleRetry()
-    {
-        if (_retryTimer is not null) return;
-        var delay = TimeSpan.FromMilliseconds(schedulerOptions.Value.RetryCoalesceMilliseconds);
-        _retryTimer = this.RegisterGrainTimer(RetryWaiting, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
-    }
-
-    private Task RetryWaiting(CancellationToken cancellation)
-    {
-        _retryTimer?.Dispose();
-        _retryTimer = null;
-        // The queue moves its unschedulable pods back to active (or backoff) in priority order.
-        return GrainFactory.GetGrain<ISchedulingQueueGrain>(ClusterIndex.Key).ClusterChanged();
+        await state.WriteStateAsync();
+        foreach (var observer in _observers.Keys) _ = observer.DefaultPolicyChanged(policy);
     }
 }
 
@@ -193,8 +138,8 @@ internal static class Paging
         IEnumerable<KeyValuePair<string, T>> source = items;
         if (after is not null) source = source.SkipWhile(kv => string.CompareOrdinal(kv.Key, after) <= 0);
         else source = source.Skip(offset);
-        var page = source.Take(limit + 1).ToList();
-        var more = page.Count > limit;
+        var page = source.Take(limit == int.MaxValue ? limit : limit + 1).ToList();
+        var more = limit != int.MaxValue && page.Count > limit;
         if (more) page.RemoveAt(limit);
         return new Page<T>(page.Select(kv => kv.Value).ToList(), items.Count, more ? page[^1].Key : null);
     }

@@ -1,43 +1,93 @@
+using System.Diagnostics;
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Metrics;
+using MasOrleans.Grains.Storage;
+using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Queue;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
-/// The cluster's scheduling queue: the core's <see cref="SchedulingQueue{T}"/> plus dispatch to scheduler workers,
-/// at most <see cref="SchedulerOptions.MaxInFlight"/> at a time so priority order holds. Nothing is persisted: the
-/// pods are (Pending/Unschedulable in their own grains), and on activation the queue asks every waiting pod to
-/// enqueue itself again. A reminder re-activates it after its silo died.
+/// One shard of the scheduling queue and the scheduling agent for its pods: the core's <see cref="SchedulingQueue{T}"/>
+/// in priority (or SJF) order with backoff, and up to <see cref="SchedulerOptions.MaxInFlight"/> scheduling cycles
+/// (<see cref="SchedulingCycle"/>) at a time over this silo's <see cref="SiloClusterView"/>. Nothing is persisted: the
+/// pods are, and on activation the shard asks its waiting pods to enqueue again. It also batches its pods' phases to
+/// the index, which lists them.
 /// </summary>
+/// <remarks>
+/// Reentrant: a cycle spends most of its time awaiting node and pod grains, so cycles interleave. Safe because every
+/// queue change happens between awaits and every cluster read or change inside the view's exclusive step.
+/// </remarks>
 [GrainType("mas-scheduling-queue")]
-public sealed class SchedulingQueueGrain(
+[ShardPlacement]
+[Reentrant]
+public sealed partial class SchedulingQueueGrain(
     IOptions<SchedulerOptions> options,
+    PolicyCatalog catalog,
+    SiloClusterView view,
+    LocalShards localShards,
+    IPodDirectory directory,
+    ILocalSiloDetails silo,
+    IClusterMembershipService membership,
     TimeProvider clock,
-    ILogger<SchedulingQueueGrain> logger) : Grain, ISchedulingQueueGrain, IRemindable
+    ILogger<SchedulingQueueGrain> logger) : Grain, ISchedulingQueueGrain
 {
     private readonly SchedulingQueue<PodSpec> _queue = new(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodEntry> _changed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private GroupCommit? _report;
+    private SchedulingCycle _cycle = null!;
     private IGrainTimer? _backoffTimer;
     private DateTimeOffset? _backoffTimerDue;
 
+    private int Shard => int.Parse(this.GetPrimaryKeyString(), System.Globalization.CultureInfo.InvariantCulture);
+    private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        await this.RegisterOrUpdateReminder("keep-alive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-        // Stuck in-flight pods (their worker's silo died) are re-queued; checked a few times per timeout.
+        var ports = new GrainCyclePorts(GrainFactory);
+        _cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports,
+            new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
+            new Random(unchecked(options.Value.Seed * 31 + Shard)));
+        _report = new GroupCommit(SendReport);
+        localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
+        // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout. The same timer
+        // moves the shard to its own silo when membership changed while the shard was idle.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
-        this.RegisterGrainTimer(SweepInFlight, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
-        var waiting = await GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).WaitingPods();
+        this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
+        var waiting = await WaitingPods();
         foreach (var pod in waiting) _ = GrainFactory.GetGrain<IPodGrain>(pod).Retry();
-        logger.LogInformation("Scheduling queue activated ({Order} order); {Count} waiting pod(s) asked to enqueue again", _queue.Order, waiting.Count);
+        LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        localShards.Remove(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    /// <summary>This shard's waiting pods, from the pods' own storage when it can be listed, else from the index.</summary>
+    private async Task<IReadOnlyList<string>> WaitingPods()
+    {
+        var shards = options.Value.QueueShards;
+        var stored = await directory.ReadAll();
+        if (stored is not null)
+            return stored.Where(p => p.Phase.IsWaiting() && QueueShards.Of(p.Name, shards) == Shard).Select(p => p.Name).ToList();
+        var page = await Index.ListPods(0, int.MaxValue, null);
+        return page.Items.Where(p => p.Phase.IsWaiting() && QueueShards.Of(p.Name, shards) == Shard).Select(p => p.Name).ToList();
+    }
+
+    public Task Ping() => Task.CompletedTask;
 
     public Task Enqueue(PodSpec pod)
     {
@@ -50,6 +100,9 @@ public sealed class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
+        _changed.Remove(pod);
+        _removed.Add(pod);
+        _ = Report();
         Pump();
         return Task.CompletedTask;
     }
@@ -57,39 +110,60 @@ public sealed class SchedulingQueueGrain(
     public Task ClusterChanged()
     {
         var moved = _queue.MoveAllToActive(clock.GetUtcNow());
-        if (moved > 0) logger.LogDebug("Cluster changed: {Moved} unschedulable pod(s) eligible again", moved);
+        if (moved > 0) LogEligible(logger, Shard, moved);
         Pump();
         return Task.CompletedTask;
     }
 
-    public Task Completed(string pod, ScheduleVerdict verdict)
+    public Task PodChanged(PodEntry entry)
     {
-        if (!_inFlight.Remove(pod)) return Task.CompletedTask; // timed out earlier and re-queued; a newer attempt owns it
-        var now = clock.GetUtcNow();
-        switch (verdict)
-        {
-            case ScheduleVerdict.Done: _queue.Done(pod); break;
-            case ScheduleVerdict.Unschedulable: _queue.MarkUnschedulable(pod, now); break;
-            default: _queue.Requeue(pod, now); break;
-        }
-        Pump();
+        _removed.Remove(entry.Name);
+        _changed[entry.Name] = entry;
+        _ = Report();
         return Task.CompletedTask;
     }
 
     public Task<QueueStatus> GetStatus() => Task.FromResult(new QueueStatus(
         _queue.Order.ToString().ToLowerInvariant(), _queue.ActiveCount, _queue.BackoffCount, _queue.UnschedulableCount, _inFlight.Count));
 
-    /// <summary>Hands out pods in queue order while the in-flight window has room; arms one timer for the next backoff expiry.</summary>
+    /// <summary>Starts cycles in queue order while the in-flight window has room; arms one timer for the next backoff expiry.</summary>
     private void Pump()
     {
         var now = clock.GetUtcNow();
-        var worker = GrainFactory.GetGrain<ISchedulerGrain>(0);
         while (_inFlight.Count < options.Value.MaxInFlight && _queue.TryPop(now, out var next))
         {
             _inFlight[next.Name] = now;
-            _ = worker.Schedule(next.Item);
+            _ = Schedule(next.Item, now);
         }
         ArmBackoffTimer();
+    }
+
+    private async Task Schedule(PodSpec pod, DateTimeOffset startedAt)
+    {
+        var started = Stopwatch.GetTimestamp();
+        CycleResult? result = null;
+        try
+        {
+            result = await _cycle.Run(pod);
+            if (result.Verdict == CycleVerdict.Bound) SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, started);
+            else if (result.Verdict != CycleVerdict.Gone) SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, started);
+        }
+        catch (Exception e)
+        {
+            // Loud: a failing cycle is a defect or an outage. The pod is queued again after its backoff, never stranded.
+            LogCycleFailed(logger, e, pod.Name);
+        }
+        // A cycle abandoned by the sweep has been queued again; a newer cycle owns the pod now.
+        if (!_inFlight.TryGetValue(pod.Name, out var since) || since != startedAt) return;
+        _inFlight.Remove(pod.Name);
+        var now = clock.GetUtcNow();
+        switch (result?.Verdict)
+        {
+            case CycleVerdict.Bound or CycleVerdict.Gone: _queue.Done(pod.Name); break;
+            case CycleVerdict.Unschedulable: _queue.MarkUnschedulable(pod.Name, now); break;
+            default: _queue.Requeue(pod.Name, now); break;
+        }
+        Pump();
     }
 
     private void ArmBackoffTimer()
@@ -108,17 +182,68 @@ public sealed class SchedulingQueueGrain(
         }, new GrainTimerCreationOptions(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
-    private Task SweepInFlight(CancellationToken cancellation)
+    private Task Sweep(CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.Value.InFlightTimeoutSeconds);
         foreach (var (pod, since) in _inFlight.Where(kv => now - kv.Value > timeout).ToList())
         {
-            logger.LogWarning("Pod {Pod} got no verdict from its scheduler worker in {Timeout}; queued again", pod, timeout);
+            LogAbandoned(logger, pod, timeout);
             _inFlight.Remove(pod);
             _queue.Requeue(pod, now);
         }
         Pump();
+        MoveHomeWhenIdle();
         return Task.CompletedTask;
     }
+
+    /// <summary>A silo joined since this shard activated: move to the silo the placement now names, once nothing is in flight.</summary>
+    private void MoveHomeWhenIdle()
+    {
+        if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0) return;
+        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
+        if (active.Count == 0 || ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
+        this.MigrateOnIdle();
+    }
+
+    /// <summary>Sends the phases changed since the last batch; callers arriving meanwhile share the next batch.</summary>
+    private Task Report() => _report!.Run().ContinueWith(t =>
+    {
+        if (t.Exception is { } e) LogReportFailed(logger, e.GetBaseException(), Shard);
+    }, TaskScheduler.Current);
+
+    private async Task SendReport()
+    {
+        if (_changed.Count == 0 && _removed.Count == 0) return;
+        var changed = _changed.Values.ToList();
+        var removed = _removed.ToList();
+        _changed.Clear();
+        _removed.Clear();
+        try
+        {
+            await Index.PodsChanged(changed, removed);
+        }
+        catch
+        {
+            // Not lost: merged back (newer changes win) for the next batch.
+            foreach (var entry in changed) _changed.TryAdd(entry.Name, entry);
+            foreach (var name in removed) if (!_changed.ContainsKey(name)) _removed.Add(name);
+            throw;
+        }
+    }
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Queue shard {Shard} activated ({Order} order); {Count} waiting pod(s) asked to enqueue again")]
+    private static partial void LogActivated(ILogger logger, int shard, QueueOrder order, int count);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Shard {Shard}: cluster changed, {Moved} unschedulable pod(s) eligible again")]
+    private static partial void LogEligible(ILogger logger, int shard, int moved);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Error, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff")]
+    private static partial void LogCycleFailed(ILogger logger, Exception error, string pod);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
+    private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Shard {Shard} could not send pod phases to the index; they go with the next batch")]
+    private static partial void LogReportFailed(ILogger logger, Exception error, int shard);
 }

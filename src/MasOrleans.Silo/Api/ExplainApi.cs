@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -29,7 +30,7 @@ public static class ExplainApi
         return routes;
     }
 
-    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog)
+    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view)
     {
         if (body.Pod is null) return Problems.BadRequest("pod is required");
         var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
@@ -37,14 +38,11 @@ public static class ExplainApi
         if (body.Policy is { } p && !catalog.Contains(p))
             return Problems.BadRequest($"unknown policy '{p}' (known: {string.Join(", ", catalog.Policies.Select(x => x.Name))})");
 
-        var snapshot = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSnapshot(-1);
-        var cluster = snapshot!.ToClusterState();
-        var policy = body.Policy ?? pod.Policy ?? snapshot.DefaultPolicy;
-        // FGD needs the workload's typical shapes: the pods already bound, as the scheduler worker derives them.
-        var bound = cluster.Pods.Take(cluster.NodeCount).SelectMany(x => x).Select(b => b.Pod).ToList();
-        var options = PolicyOptions.Default with { TypicalPods = TypicalPods.From(bound.Count > 0 ? bound : [pod]) };
-        var scheduler = new ProfileScheduler(catalog.Create(policy, options));
-        // A fixed seed: explaining the same pod on the same cluster gives the same answer.
-        return TypedResults.Ok(scheduler.Explain(cluster, pod, new Random(0)));
+        // The same cycle the queue shards run, over this silo's view, with a fixed seed: explaining the same pod on the
+        // same cluster gives the same answer. Explaining binds nothing, so a learned policy records no experience.
+        var ports = new GrainCyclePorts(grains);
+        var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports, new CycleOptions(), new Random(0));
+        var explanation = await cycle.Explain(body.Policy is { } policy ? pod with { Policy = policy } : pod);
+        return TypedResults.Ok(explanation!);
     }
 }

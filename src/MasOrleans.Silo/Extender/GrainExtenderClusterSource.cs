@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
@@ -10,11 +11,11 @@ namespace MasOrleans.Silo.Extender;
 
 /// <summary>
 /// The extender's view of the cluster from the grains: the nodes MasOrleans knows with the pods bound on
-/// them (so allocations made through the REST API and through /extender/bind both count), refreshed from
-/// the cluster index's versioned snapshot before every request. Binding reserves on the node grain (the
+/// them (so allocations made through the REST API and through /extender/bind both count), read from this
+/// silo's cluster view before every request. Binding reserves on the node grain (the
 /// capacity authority) and then records the pod, so it shows up in /api/v1/pods as namespace.name.
 /// </summary>
-public sealed class GrainExtenderClusterSource(IGrainFactory grains, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
+public sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
 {
     private sealed record View(long Version, string? DefaultPolicy, IReadOnlyDictionary<string, NodeView> Nodes);
 
@@ -30,17 +31,12 @@ public sealed class GrainExtenderClusterSource(IGrainFactory grains, IOptions<Ex
             {
                 var outcome = await grains.GetGrain<INodeGrain>(node.Name).Register(node);
                 if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
+                // Read it into this silo's view now rather than when its registration arrives, so this request sees it.
+                await clusterView.Resync(node.Name);
             }
         }
-        var snapshot = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSnapshot(_view.Version);
-        if (snapshot is null) return;
-        var fresh = new View(snapshot.Version, snapshot.DefaultPolicy, snapshot.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal));
-        // Concurrent requests may refresh at once: never go back to an older version.
-        while (true)
-        {
-            var current = _view;
-            if (current.Version >= fresh.Version || Interlocked.CompareExchange(ref _view, fresh, current) == current) return;
-        }
+        await clusterView.Ready;
+        _view = new View(0, clusterView.DefaultPolicy, clusterView.Nodes().ToDictionary(n => n.Name, StringComparer.Ordinal));
     }
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];

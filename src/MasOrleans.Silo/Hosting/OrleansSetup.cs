@@ -63,6 +63,11 @@ public static class OrleansSetup
                 o.DeleteStateOnClear = true;
             });
             KubernetesHosting.ConfigureIfEnabled(silo, config);
+            // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
+            // records listed when the index or a queue shard rebuilds its memory.
+            silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
+            silo.Services.AddSingleton<INodeBindingStore, RedisNodeBindingStore>();
+            silo.Services.AddSingleton<IPodDirectory, RedisPodDirectory>();
         }
         AddApplication(silo, config);
         silo.AddDashboard();

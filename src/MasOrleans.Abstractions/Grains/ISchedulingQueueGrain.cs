@@ -1,0 +1,56 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
+using Orleans.Concurrency;
+
+namespace MasOrleans.Abstractions.Grains;
+
+/// <summary>
+/// One shard of the scheduling queue, keyed by its number ("0".."N-1", <see cref="QueueShards"/>): the pending pods
+/// whose names hash to it, in priority (or shortest-job-first) order, placed by scheduling cycles that run on the
+/// shard's own silo. Shards are spread over the silos, so every silo places pods.
+/// </summary>
+public interface ISchedulingQueueGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the shard (on a surviving silo after its silo died); a no-op when it runs.</summary>
+    Task Ping();
+
+    [OneWay]
+    Task Enqueue(PodSpec pod);
+
+    [OneWay]
+    Task Remove(string pod);
+
+    /// <summary>Capacity may have appeared: unschedulable pods become eligible again (after their backoff).</summary>
+    [OneWay]
+    Task ClusterChanged();
+
+    /// <summary>A pod of this shard changed phase; the shard forwards such changes to the index in batches.</summary>
+    [OneWay]
+    Task PodChanged(PodEntry entry);
+
+    Task<QueueStatus> GetStatus();
+}
+
+/// <summary>Which shard a pod belongs to: a stable hash of its name (FNV-1a), the same in every process.</summary>
+public static class QueueShards
+{
+    public static int Of(string podName, int shardCount)
+    {
+        var hash = 2166136261u;
+        foreach (var c in podName)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return (int)(hash % (uint)shardCount);
+    }
+
+    public static string Key(int shard) => shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+[GenerateSerializer, Immutable, Alias("mas.queue-status")]
+public sealed record QueueStatus(
+    [property: Id(0)] string Order,
+    [property: Id(1)] int Active,
+    [property: Id(2)] int Backoff,
+    [property: Id(3)] int Unschedulable,
+    [property: Id(4)] int InFlight);

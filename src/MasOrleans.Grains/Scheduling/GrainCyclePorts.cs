@@ -1,0 +1,29 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>The scheduling cycle's ports as grain calls: node grains reserve and release, pod grains record the outcome.</summary>
+public sealed class GrainCyclePorts(IGrainFactory grains) : INodeReservations, IPodEvictions, IBindingRecorder
+{
+    public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        var reservation = await grains.GetGrain<INodeGrain>(node).Reserve(pod, gpus);
+        return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
+    }
+
+    public async ValueTask Release(string node, string pod) => await grains.GetGrain<INodeGrain>(node).Release(pod);
+
+    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.GetGrain<INodeGrain>(node).Nominate(preemptor);
+
+    public async ValueTask Evict(string node, PodSpec victim, string message) =>
+        await grains.GetGrain<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
+
+    public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding) =>
+        await grains.GetGrain<IPodGrain>(pod.Name).MarkScheduled(
+            new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy));
+
+    public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.GetGrain<IPodGrain>(pod.Name).MarkUnschedulable(message);
+}

@@ -1,0 +1,94 @@
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// What every silo runs for scheduling once it is active: it subscribes the silo's <see cref="SiloClusterView"/> with
+/// the index and renews it (reading nodes the view missed), pings every queue shard so that shards of a dead silo come
+/// back on the survivors within one period, and wakes the shards on this silo when its view sees capacity appear.
+/// </summary>
+public sealed partial class SchedulingSiloService(
+    IGrainFactory grains,
+    SiloClusterView view,
+    LocalShards shards,
+    IOptions<SchedulerOptions> options,
+    ILogger<SchedulingSiloService> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
+    /// <summary>Every this many renewals the view re-reads every node, repairing changes lost with a dead silo.</summary>
+    private const int FullRereadEvery = 15;
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private int _wakePending;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SchedulingSiloService), ServiceLifecycleStage.Active, Start, Stop);
+
+    private Task Start(CancellationToken cancellation)
+    {
+        view.CapacityAppeared += WakeLocalShards;
+        _loop = Task.Run(Loop);
+        return Task.CompletedTask;
+    }
+
+    private async Task Stop(CancellationToken cancellation)
+    {
+        view.CapacityAppeared -= WakeLocalShards;
+        await _stopping.CancelAsync();
+        if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task Loop()
+    {
+        var reference = grains.CreateObjectReference<IClusterObserver>(view);
+        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var renewals = 0;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var membership = await index.Subscribe(reference);
+                if (!view.Ready.IsCompleted) await view.Start(membership);
+                // The second renewal re-reads everything: node grains learn of a new view within one feed refresh,
+                // and changes they made before that never reached it.
+                else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0);
+                renewals++;
+                await PingShards();
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                LogRenewFailed(logger, e);
+            }
+            try
+            {
+                await Task.Delay(view.Ready.IsCompleted ? Period : TimeSpan.FromMilliseconds(200), _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private Task PingShards() => Task.WhenAll(Enumerable.Range(0, options.Value.QueueShards)
+        .Select(i => grains.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
+
+    /// <summary>One wake-up per coalescing window, however many nodes freed room in it.</summary>
+    private void WakeLocalShards()
+    {
+        if (Interlocked.Exchange(ref _wakePending, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(options.Value.RetryCoalesceMilliseconds);
+            Volatile.Write(ref _wakePending, 0);
+            foreach (var shard in shards.All) _ = shard.ClusterChanged();
+        });
+    }
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Could not renew this silo's cluster view with the index; trying again")]
+    private static partial void LogRenewFailed(ILogger logger, Exception error);
+}

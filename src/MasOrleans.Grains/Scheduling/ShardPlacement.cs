@@ -1,0 +1,44 @@
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Orleans.Runtime;
+using Orleans.Runtime.Placement;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// Places a queue shard, and the pods (and containers) that hash to it, on one silo: shard i goes to the i-th active
+/// silo (in address order, modulo their count). Shards are spread over the silos so every silo runs scheduling
+/// cycles, and a pod's grain calls to its shard stay on one silo.
+/// </summary>
+[Serializable, GenerateSerializer, Immutable, SuppressReferenceTracking]
+public sealed class ShardPlacementStrategy : PlacementStrategy;
+
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class ShardPlacementAttribute() : PlacementAttribute(new ShardPlacementStrategy());
+
+public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) : IPlacementDirector
+{
+    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var silos = context.GetCompatibleSilos(target);
+        return Task.FromResult(SiloFor(ShardOf(target.GrainIdentity, options.Value.QueueShards), silos));
+    }
+
+    /// <summary>The silo a shard belongs on among <paramref name="silos"/>.</summary>
+    public static SiloAddress SiloFor(int shard, IReadOnlyCollection<SiloAddress> silos)
+    {
+        var ordered = silos.OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToArray();
+        return ordered[shard % ordered.Length];
+    }
+
+    /// <summary>A shard's own number; for a pod or a container ("{pod}/main"), the shard its pod hashes to.</summary>
+    public static int ShardOf(GrainId grain, int shardCount)
+    {
+        var key = grain.Key.ToString()!;
+        var type = grain.Type.ToString();
+        if (type == "mas-scheduling-queue" && int.TryParse(key, out var shard)) return shard % shardCount;
+        if (type == "mas-container" && key.LastIndexOf('/') is > 0 and var slash) key = key[..slash];
+        return QueueShards.Of(key, shardCount);
+    }
+}

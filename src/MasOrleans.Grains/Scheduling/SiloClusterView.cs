@@ -1,0 +1,347 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// This silo's picture of the cluster (kube-scheduler's scheduler cache): one <see cref="ClusterState"/> shared by
+/// every scheduling cycle on the silo, kept current by the node grains' changes (<see cref="NodeChange"/>), which
+/// arrive one-way and are applied in each node's order. A gap, a new node activation or a refused reservation makes
+/// the view re-read that node from its grain; the node grain stays the authority, the view is its cache.
+/// </summary>
+/// <remarks>
+/// Per node the view keeps the node's own word (<see cref="NodeRecord"/>) apart from the ClusterState, which also
+/// holds the cycles' assumed placements: when a real placement no longer fits beside an assumed one, the node is
+/// rebuilt from the record and the assumptions that still fit are put back.
+/// </remarks>
+public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloClusterView> logger) : IClusterObserver, IClusterSnapshotSource
+{
+    private sealed class NodeRecord(NodeInfo info, Guid incarnation, long seq)
+    {
+        public NodeInfo Info { get; set; } = info;
+        public Guid Incarnation { get; set; } = incarnation;
+        public long Seq { get; set; } = seq;
+        /// <summary>Bound pods in the order the node took them.</summary>
+        public Dictionary<string, BoundPod> Pods { get; } = new(StringComparer.Ordinal);
+        public SortedDictionary<long, NodeChange> Pending { get; } = [];
+    }
+
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _resyncing = new(StringComparer.Ordinal);
+    private ClusterState _state = new();
+    private bool _rebuild;
+    private string _defaultPolicy = "kube";
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Raised (outside the lock) when a node can take something it could not before.</summary>
+    public event Action? CapacityAppeared;
+
+    public Task Ready => _ready.Task;
+
+    public string DefaultPolicy { get { lock (_lock) return _defaultPolicy; } }
+
+    public async ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step)
+    {
+        if (!_ready.Task.IsCompleted) await _ready.Task;
+        lock (_lock)
+        {
+            if (_rebuild) RebuildAll();
+            return step(new CycleSnapshot(_state, _defaultPolicy));
+        }
+    }
+
+    /// <summary>Starts the view from the index's membership: every node is read from its grain.</summary>
+    public async Task Start(ClusterMembership membership)
+    {
+        lock (_lock) _defaultPolicy = membership.DefaultPolicy;
+        await Task.WhenAll(membership.Nodes.Select(Resync));
+        _ready.TrySetResult();
+    }
+
+    /// <summary>A renewed membership: nodes the view does not know are read, nodes the index no longer lists are dropped.</summary>
+    public async Task Reconcile(ClusterMembership membership, bool rereadAll = false)
+    {
+        var listed = membership.Nodes.ToHashSet(StringComparer.Ordinal);
+        List<string> unknown;
+        lock (_lock)
+        {
+            _defaultPolicy = membership.DefaultPolicy;
+            foreach (var gone in _nodes.Keys.Where(n => !listed.Contains(n)).ToList()) RemoveNode(gone);
+            unknown = rereadAll ? [.. listed] : listed.Where(n => !_nodes.ContainsKey(n)).ToList();
+        }
+        await Task.WhenAll(unknown.Select(Resync));
+    }
+
+    public Task DefaultPolicyChanged(string policy)
+    {
+        lock (_lock) _defaultPolicy = policy;
+        CapacityAppeared?.Invoke();
+        return Task.CompletedTask;
+    }
+
+    public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+    {
+        var gained = false;
+        List<string>? resync = null;
+        lock (_lock)
+        {
+            foreach (var change in changes)
+            {
+                switch (Offer(change))
+                {
+                    case Applied.Gained: gained = true; break;
+                    case Applied.NeedsResync: (resync ??= []).Add(change.Node); break;
+                }
+            }
+        }
+        foreach (var node in resync ?? []) _ = Resync(node);
+        if (gained) CapacityAppeared?.Invoke();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A node refused a reservation this view expected to fit: it may have missed changes, so read it again.</summary>
+    public void Suspect(string node) => _ = Resync(node);
+
+    private enum Applied { Nothing, Changed, Gained, NeedsResync }
+
+    private Applied Offer(NodeChange change)
+    {
+        if (!_nodes.TryGetValue(change.Node, out var record))
+        {
+            if (change is { Kind: NodeChangeKind.Info, Seq: 1, Info: { } info })
+            {
+                AddNode(change.Node, new NodeRecord(info, change.Incarnation, 1), []);
+                return Applied.Gained;
+            }
+            return change.Kind == NodeChangeKind.Removed ? Applied.Nothing : Applied.NeedsResync;
+        }
+        if (change.Incarnation != record.Incarnation)
+        {
+            // A new activation of the node grain (its silo died) or a node registered again under the same name.
+            return change.Kind == NodeChangeKind.Removed ? Remove(change.Node) : Applied.NeedsResync;
+        }
+        if (change.Seq <= record.Seq) return Applied.Nothing;
+        if (change.Seq > record.Seq + 1)
+        {
+            record.Pending[change.Seq] = change;
+            return Applied.NeedsResync;
+        }
+        var result = Apply(record, change);
+        while (record.Pending.Count > 0 && record.Pending.First().Key <= record.Seq + 1)
+        {
+            var next = record.Pending.First();
+            record.Pending.Remove(next.Key);
+            if (next.Key == record.Seq + 1 && Apply(record, next.Value) == Applied.Gained) result = Applied.Gained;
+        }
+        return result;
+    }
+
+    private Applied Remove(string node)
+    {
+        RemoveNode(node);
+        return Applied.Nothing;
+    }
+
+    private Applied Apply(NodeRecord record, NodeChange change)
+    {
+        record.Seq = change.Seq;
+        var node = _state.IndexOf(change.Node);
+        switch (change.Kind)
+        {
+            case NodeChangeKind.PodBound when change.Bound is { } bound:
+                record.Pods[bound.Pod.Name] = bound;
+                if (_rebuild || node < 0) return Applied.Changed;
+                if (_state.TryGetPodLocation(bound.Pod.Name, out var at, out _))
+                {
+                    if (at == node) return Applied.Changed; // assumed by a cycle on this silo, now confirmed
+                    _state.Unbind(bound.Pod.Name);
+                }
+                if (!_state.TryBind(node, bound.Pod, bound.Gpus)) RebuildNode(change.Node, record);
+                return Applied.Changed;
+            case NodeChangeKind.PodReleased when change.Released is { } pod:
+                record.Pods.Remove(pod);
+                if (!_rebuild && node >= 0 && _state.TryGetPodLocation(pod, out var where, out _) && where == node) _state.Unbind(pod);
+                return Applied.Gained;
+            case NodeChangeKind.Info when change.Info is { } info:
+                var before = record.Info;
+                record.Info = info;
+                if (!_rebuild && node >= 0) ApplyInfo(node, before, info);
+                return GainedCapacity(before, info) ? Applied.Gained : Applied.Changed;
+            case NodeChangeKind.Removed:
+                RemoveNode(change.Node);
+                return Applied.Nothing;
+            default:
+                throw new InvalidOperationException($"malformed change {change.Kind} of node {change.Node}");
+        }
+    }
+
+    private void ApplyInfo(int node, NodeInfo before, NodeInfo info)
+    {
+        if (before.Spec.Capacity != info.Spec.Capacity)
+        {
+            _rebuild = true;
+            return;
+        }
+        if (!ReferenceEquals(before.Spec, info.Spec)) _state.UpdateNode(info.Spec);
+        if (before.Ready != info.Ready) _state.SetReady(node, info.Ready);
+        SetUtilization(node, info);
+        foreach (var image in info.Images) _state.AddImage(node, image);
+    }
+
+    private static bool GainedCapacity(NodeInfo before, NodeInfo after) =>
+        (after.Ready && !before.Ready)
+        || (before.Spec.Unschedulable && !after.Spec.Unschedulable)
+        || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
+        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
+
+    /// <summary>Reads the node from its grain and replaces what the view had; changes newer than the read are kept.</summary>
+    public async Task Resync(string name)
+    {
+        lock (_lock)
+        {
+            if (!_resyncing.Add(name)) return;
+        }
+        try
+        {
+            var view = await grains.GetGrain<INodeGrain>(name).GetView();
+            var gained = false;
+            lock (_lock)
+            {
+                if (view is null)
+                {
+                    RemoveNode(name);
+                    return;
+                }
+                _nodes.TryGetValue(name, out var old);
+                var pending = old?.Incarnation == view.Incarnation ? old.Pending.Where(p => p.Key > view.Seq).ToList() : [];
+                var record = new NodeRecord(new NodeInfo(view.Spec, view.Ready, view.Utilization, view.LastTelemetry, view.Images ?? [], view.Draining), view.Incarnation, view.Seq);
+                foreach (var bound in view.Pods) record.Pods[bound.Pod.Name] = bound;
+                foreach (var (seq, change) in pending) record.Pending[seq] = change;
+                if (old is null || old.Info.Spec.Capacity != record.Info.Spec.Capacity)
+                {
+                    if (old is not null) _rebuild = true;
+                    if (old is not null) _nodes[name] = record;
+                    else AddNode(name, record, view.Pods);
+                }
+                else
+                {
+                    _nodes[name] = record;
+                    var node = _state.IndexOf(name);
+                    if (!_rebuild && node >= 0)
+                    {
+                        ApplyInfo(node, old.Info, record.Info);
+                        RebuildNode(name, record);
+                    }
+                }
+                gained = true;
+                while (record.Pending.Count > 0 && record.Pending.First().Key == record.Seq + 1)
+                {
+                    var next = record.Pending.First();
+                    record.Pending.Remove(next.Key);
+                    Apply(record, next.Value);
+                }
+                record.Pending.Clear();
+            }
+            if (gained) CapacityAppeared?.Invoke();
+        }
+        catch (Exception e)
+        {
+            // The next change of the node (or the periodic reconcile) reads it again; say so loudly meanwhile.
+            LogResyncFailed(logger, e, name);
+        }
+        finally
+        {
+            lock (_lock) _resyncing.Remove(name);
+        }
+    }
+
+    private void AddNode(string name, NodeRecord record, IReadOnlyList<BoundPod> pods)
+    {
+        _nodes[name] = record;
+        if (_rebuild) return;
+        var node = _state.AddNode(record.Info.Spec, record.Info.Ready);
+        SetUtilization(node, record.Info);
+        foreach (var image in record.Info.Images) _state.AddImage(node, image);
+        foreach (var bound in pods)
+        {
+            if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
+            if (!_state.TryBind(node, bound.Pod, bound.Gpus)) _rebuild = true;
+        }
+    }
+
+    private void RemoveNode(string name)
+    {
+        if (_nodes.Remove(name)) _rebuild = true;
+    }
+
+    /// <summary>The node's pods as the node says, plus the assumptions of in-flight cycles that still fit beside them.</summary>
+    private void RebuildNode(string name, NodeRecord record)
+    {
+        var node = _state.IndexOf(name);
+        var assumed = _state.Pods[node].Where(b => !record.Pods.ContainsKey(b.Pod.Name)).ToList();
+        foreach (var bound in _state.Pods[node].ToList()) _state.Unbind(bound.Pod.Name);
+        foreach (var bound in record.Pods.Values)
+        {
+            if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
+            if (!_state.TryBind(node, bound.Pod, bound.Gpus))
+            {
+                _rebuild = true;
+                return;
+            }
+        }
+        foreach (var bound in assumed) _state.TryBind(node, bound.Pod, bound.Gpus);
+    }
+
+    /// <summary>A fresh ClusterState from the records (after a node left or changed capacity); assumptions are dropped.</summary>
+    private void RebuildAll()
+    {
+        _rebuild = false;
+        _state = new ClusterState();
+        foreach (var (name, record) in _nodes)
+        {
+            var node = _state.AddNode(record.Info.Spec, record.Info.Ready);
+            SetUtilization(node, record.Info);
+            foreach (var image in record.Info.Images) _state.AddImage(node, image);
+            foreach (var bound in record.Pods.Values)
+            {
+                if (!_state.TryBind(node, bound.Pod, bound.Gpus))
+                    LogInconsistent(logger, name, bound.Pod.Name);
+            }
+        }
+    }
+
+    private void SetUtilization(int node, NodeInfo info)
+    {
+        foreach (var kind in ResourceNames.All) _state.SetUtilization(node, kind, float.NaN);
+        foreach (var (name, value) in info.Utilization)
+        {
+            if (ResourceNames.TryParse(name, out var kind)) _state.SetUtilization(node, kind, (float)value);
+        }
+    }
+
+    /// <summary>The view of one node as the API shows it, or null when the view does not know it.</summary>
+    public NodeView? Node(string name)
+    {
+        lock (_lock) return _nodes.TryGetValue(name, out var record) ? ToView(name, record) : null;
+    }
+
+    /// <summary>Every node in name order.</summary>
+    public IReadOnlyList<NodeView> Nodes()
+    {
+        lock (_lock) return _nodes.Select(kv => ToView(kv.Key, kv.Value)).ToList();
+    }
+
+    private static NodeView ToView(string name, NodeRecord r) =>
+        new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; it is read again on its next change")]
+    private static partial void LogResyncFailed(ILogger logger, Exception error, string node);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Node {Node} reports pod {Pod} that does not fit it; the view leaves it out")]
+    private static partial void LogInconsistent(ILogger logger, string node, string pod);
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains.Storage;
+using MasOrleans.Scheduling.Cluster;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>A Redis hash per node ("{ServiceId}/node-pods/{node}"), one field per pod holding its BoundPod as JSON.</summary>
+public sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : INodeBindingStore
+{
+    private IDatabase Db => redis.GetDatabase();
+    private RedisKey Key(string node) => $"{cluster.Value.ServiceId}/node-pods/{node}";
+
+    public async Task<IReadOnlyList<BoundPod>> Read(string node)
+    {
+        var entries = await Db.HashGetAllAsync(Key(node));
+        return entries.Select(e => JsonSerializer.Deserialize<BoundPod>((string)e.Value!, MasJson.Options)!)
+            .OrderBy(b => b.Pod.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public Task Add(string node, BoundPod bound) =>
+        Db.HashSetAsync(Key(node), bound.Pod.Name, JsonSerializer.Serialize(bound, MasJson.Options));
+
+    public Task Remove(string node, string pod) => Db.HashDeleteAsync(Key(node), pod);
+
+    public Task Clear(string node) => Db.KeyDeleteAsync(Key(node));
+}
+
+/// <summary>Scans the pod grains' Redis keys ("{ServiceId}/state/mas-pod/{name}/pod") and reads each one's JSON.</summary>
+public sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : IPodDirectory
+{
+    public async Task<IReadOnlyList<PodEntry>?> ReadAll()
+    {
+        var db = redis.GetDatabase();
+        var entries = new List<PodEntry>();
+        foreach (var endpoint in redis.GetEndPoints())
+        {
+            var server = redis.GetServer(endpoint);
+            if (server.IsReplica) continue;
+            var keys = new List<RedisKey>();
+            await foreach (var key in server.KeysAsync(db.Database, $"{cluster.Value.ServiceId}/state/mas-pod/*", pageSize: 1000)) keys.Add(key);
+            foreach (var chunk in keys.Chunk(500))
+            {
+                var values = await Task.WhenAll(chunk.Select(k => db.HashGetAsync(k, "data")));
+                foreach (var value in values)
+                {
+                    if (value.IsNullOrEmpty) continue;
+                    if (Parse((byte[])value!) is { } entry) entries.Add(entry);
+                }
+            }
+        }
+        return entries;
+    }
+
+    /// <summary>The name, phase and node of a stored pod state; null for a cleared (deleted) pod.</summary>
+    public static PodEntry? Parse(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        if (!root.TryGetProperty("spec", out var spec) || spec.ValueKind != JsonValueKind.Object) return null;
+        var name = spec.GetProperty("name").GetString()!;
+        var phase = root.TryGetProperty("phase", out var p) ? JsonSerializer.Deserialize<PodPhase>(p.GetRawText(), MasJson.Options) : PodPhase.Pending;
+        var node = root.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        return new PodEntry(name, phase, node);
+    }
+}
+
