@@ -6,8 +6,11 @@ using MasOrleans.Silo.Tests.Infrastructure;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>Every route over real HTTP (Kestrel on 127.0.0.1), including the error cases.</summary>
-public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     private HttpClient Http => fixture.Http;
 
     private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string detailPart)

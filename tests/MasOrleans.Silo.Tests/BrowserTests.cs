@@ -41,6 +41,7 @@ public sealed class BrowserTests : IClassFixture<MemorySiloFixture>, IAsyncLifet
         await _browser.DisposeAsync();
         _playwright.Dispose();
         Directory.Delete(_profile, recursive: true);
+        _silo.Host.Log.AssertClean();
     }
 
     [Fact]

@@ -3,8 +3,11 @@ using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
 
-public sealed class ConcurrencyTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+public sealed class ConcurrencyTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     [Fact]
     public Task Hundreds_of_pods_at_once_never_overcommit_and_allocations_equal_scheduled_requests() =>
         ConcurrencyScenario.RunAsync(fixture.Http);

@@ -29,8 +29,11 @@ public sealed class ControlLoopFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
-public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture<ControlLoopFixture>
+public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture<ControlLoopFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     private HttpClient Http => fixture.Http;
 
     [Fact]

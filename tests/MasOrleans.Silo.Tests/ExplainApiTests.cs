@@ -5,8 +5,11 @@ using MasOrleans.Silo.Tests.Infrastructure;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>POST /api/v1/scheduler/explain over real HTTP: verdicts, scores and the choice, with nothing reserved.</summary>
-public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     private HttpClient Http => fixture.Http;
 
     [Fact]

@@ -6,8 +6,11 @@ using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
 
-public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
+public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Log.AssertClean();
+
     private IGrainFactory Grains => fixture.Client;
 
     private static NodeSpec NodeSpecOf(string name, long cpuMilli = 4000, long gpus = 2) =>

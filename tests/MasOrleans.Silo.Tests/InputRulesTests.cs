@@ -6,8 +6,11 @@ using MasOrleans.Silo.Tests.Infrastructure;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>Every input rule over real HTTP: the bad body gets 400 problem details naming the rule; the good twin passes.</summary>
-public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>
+public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     private static readonly string Long64 = new('a', 64);
 
     private static string Node(string name = "rules-node", string labels = "{}", string taints = "[]", string cpu = "8") =>

@@ -23,9 +23,12 @@ public sealed class MetricsTests : IAsyncLifetime
 
     public Task DisposeAsync()
     {
+        // The heartbeat test silences a node on purpose: its NotReady warning is expected.
+        var unexpected = _silo.UnexpectedLogRecords("NodeNotReady");
         _silo.Dispose();
         _redis.Dispose();
         Directory.Delete(_workDir, recursive: true);
+        Assert.True(unexpected.Count == 0, $"the silo logged unexpected warnings/errors:\n{string.Join("\n", unexpected.Take(10))}");
         return Task.CompletedTask;
     }
 

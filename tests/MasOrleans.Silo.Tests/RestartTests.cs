@@ -33,12 +33,14 @@ public sealed class RestartTests : IDisposable
             nodesBefore = await NodeAllocations(http);
             Assert.Contains(podsBefore.Values, p => p.StartsWith("running"));
             Assert.Contains(podsBefore.Values, p => p.StartsWith("unschedulable"));
+            silo.AssertCleanLog();
             silo.Kill();
         }
         using (var restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir))
         {
             Assert.Equal(podsBefore, await Placements(restarted.Http));
             Assert.Equal(nodesBefore, await NodeAllocations(restarted.Http));
+            restarted.AssertCleanLog();
         }
     }
 

@@ -31,8 +31,11 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
-public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<SecuredSiloFixture>
+public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<SecuredSiloFixture>, IDisposable
 {
+    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
     private HttpClient Http => fixture.Host.Http;
 
     private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? key, object? body = null, bool basic = false)

@@ -274,7 +274,7 @@ public sealed class NodeGrain(
         feed.Publish(change);
     }
 
-    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods], _utilization, _lastTelemetry, state.State.Images, state.State.Draining, _incarnation, _seq);
+    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry, state.State.Images, state.State.Draining, _incarnation, _seq);
 
     private void AddEvent(string type, string reason, string message)
     {

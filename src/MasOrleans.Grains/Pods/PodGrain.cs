@@ -195,7 +195,15 @@ public sealed class PodGrain(
     }
 
     /// <summary>One-way to the shard on this silo, which forwards phases to the index in batches for listing.</summary>
-    private void Report() => _ = Shard.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName));
+    private void Report()
+    {
+        // Reports travel one-way and may overtake each other: a version (time-based, so it keeps growing across
+        // reactivations) lets the shard and the index keep the newest.
+        _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
+        _ = Shard.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName, _reportVersion));
+    }
+
+    private long _reportVersion;
 
     private void AddEvent(string type, string reason, string message)
     {

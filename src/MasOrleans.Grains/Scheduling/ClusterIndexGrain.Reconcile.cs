@@ -6,38 +6,60 @@ namespace MasOrleans.Grains.Scheduling;
 
 public sealed partial class ClusterIndexGrain
 {
+    /// <summary>Reservations that looked orphaned on the previous pass: only a second sighting is acted on.</summary>
+    private HashSet<(string Node, string Pod)> _suspects = [];
+
+    private static readonly TimeSpan PodAnswerTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>
     /// Node allocations must equal the pods that really hold them. A node can hold a reservation nobody owns when a
     /// silo died between NodeGrain.Reserve and PodGrain.MarkScheduled and the retry bound the pod elsewhere, or
     /// between a pod failing and its node release. Every <see cref="SchedulerOptions.ReconcileSeconds"/> each
-    /// reservation is checked against the index and, if suspicious, against the pod grain itself; it is freed only
-    /// when the pod is gone, finished, or bound to another node. A pod still waiting is left alone: the scheduler
-    /// completes a reservation it finds (that is the in-flight window, not an orphan).
+    /// reservation is checked against the listing; one that looks orphaned on two passes in a row (so a delete or a
+    /// placement in progress is not mistaken for one) is checked against the pod grain itself, and freed only when
+    /// the pod is gone, finished, or bound to another node. A pod still waiting is left alone: the scheduler completes
+    /// a reservation it finds.
     /// </summary>
     private async Task ReconcileReservations(CancellationToken cancellation)
     {
-        var suspects = new List<(string Node, string Pod)>();
         if (!view.Ready.IsCompleted) return;
+        // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
+        // a crash between a pod's change and its shard's batch leaves a stale entry here. First, so that a slow pod
+        // answer below cannot hold it up.
+        foreach (var pod in _pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
+            _ = GrainFactory.GetGrain<IPodGrain>(pod.Name).Retry();
+
+        var seen = new HashSet<(string Node, string Pod)>();
         foreach (var node in view.Nodes())
         {
             foreach (var bound in node.Pods)
             {
                 if (_pods.TryGetValue(bound.Pod.Name, out var entry)
                     && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node.Name))) continue;
-                suspects.Add((node.Name, bound.Pod.Name));
+                seen.Add((node.Name, bound.Pod.Name));
             }
         }
-        foreach (var (node, podName) in suspects)
-        {
-            var pod = await GrainFactory.GetGrain<IPodGrain>(podName).Get();
-            if (pod is not null && (pod.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) continue;
-            if (await GrainFactory.GetGrain<INodeGrain>(node).Release(podName))
-                logger.LogWarning("Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released", node, podName,
-                    pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
-        }
-        // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
-        // a crash between a pod's change and its shard's batch leaves a stale entry here.
-        var resync = _pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending).Select(p => p.Name).ToList();
-        foreach (var name in resync) _ = GrainFactory.GetGrain<IPodGrain>(name).Retry();
+        var again = seen.Where(_suspects.Contains).ToList();
+        _suspects = seen;
+        await Task.WhenAll(again.Select(s => Reconcile(s.Node, s.Pod)));
     }
+
+    private async Task Reconcile(string node, string podName)
+    {
+        PodView? pod;
+        try
+        {
+            pod = await GrainFactory.GetGrain<IPodGrain>(podName).Get().WaitAsync(PodAnswerTimeout);
+        }
+        catch (TimeoutException)
+        {
+            return; // its silo may be dying: asked again on the next pass
+        }
+        if (pod is not null && (pod.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
+        if (await GrainFactory.GetGrain<INodeGrain>(node).Release(podName))
+            LogReleased(logger, node, podName, pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
+    }
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]
+    private static partial void LogReleased(ILogger logger, string node, string pod, string state);
 }

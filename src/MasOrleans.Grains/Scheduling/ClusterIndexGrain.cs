@@ -85,7 +85,7 @@ public sealed partial class ClusterIndexGrain(
 
     public Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<string> removed)
     {
-        foreach (var entry in changed) _pods[entry.Name] = entry;
+        foreach (var entry in changed) if (PodEntry.IsNewer(_pods, entry)) _pods[entry.Name] = entry;
         foreach (var name in removed) _pods.Remove(name);
         return Task.CompletedTask;
     }

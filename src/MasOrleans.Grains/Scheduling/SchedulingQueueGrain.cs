@@ -117,6 +117,7 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task PodChanged(PodEntry entry)
     {
+        if (!PodEntry.IsNewer(_changed, entry)) return Task.CompletedTask;
         _removed.Remove(entry.Name);
         _changed[entry.Name] = entry;
         _ = Report();
@@ -226,7 +227,7 @@ public sealed partial class SchedulingQueueGrain(
         catch
         {
             // Not lost: merged back (newer changes win) for the next batch.
-            foreach (var entry in changed) _changed.TryAdd(entry.Name, entry);
+            foreach (var entry in changed) if (PodEntry.IsNewer(_changed, entry)) _changed[entry.Name] = entry;
             foreach (var name in removed) if (!_changed.ContainsKey(name)) _removed.Add(name);
             throw;
         }

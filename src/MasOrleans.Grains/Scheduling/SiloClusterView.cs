@@ -337,7 +337,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloCl
     }
 
     private static NodeView ToView(string name, NodeRecord r) =>
-        new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
+        new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; it is read again on its next change")]
     private static partial void LogResyncFailed(ILogger logger, Exception error, string node);

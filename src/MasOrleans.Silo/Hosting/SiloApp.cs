@@ -22,13 +22,16 @@ public static class SiloApp
 {
     public const string DefaultUrl = "http://localhost:8080";
 
-    public static WebApplication Build(string[] args)
+    /// <param name="configure">Last changes to the builder before it builds (tests add a log collector here).</param>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // appsettings.json ships next to the binary; the working directory is only for data (.data/redis).
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddMasConfiguration();
         var config = builder.Configuration;
-        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
+        // With an extender listener, ExtenderSetup has already told Kestrel every address (and cleared the urls setting).
+        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists()
+            && string.IsNullOrEmpty(config[$"{ExtenderOptions.Section}:Urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);
@@ -69,6 +72,7 @@ public static class SiloApp
         });
         builder.Services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
         builder.AddMasObservability();
+        configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions

@@ -3,6 +3,8 @@ using MasOrleans.Grains;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using Orleans.TestingHost;
 
@@ -15,6 +17,9 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
+
+    /// <summary>The silos' warnings and errors; disposing fails on any a test did not <see cref="SiloLog.Expect"/>.</summary>
+    public SiloLog Log { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -30,6 +35,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
             silo.AddMemoryGrainStorage(OrleansSetup.PubSubStore, o => o.GrainStorageSerializer = serializer);
             silo.UseInMemoryReminderService();
+            silo.Services.AddLogging(logging => logging.AddProvider(Log));
             OrleansSetup.AddApplication(silo, config);
         });
         builder.ConfigureClient(client =>
@@ -41,5 +47,11 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        var unexpected = Log.Unexpected();
+        await Cluster.DisposeAsync();
+        Assert.True(unexpected.Count == 0,
+            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+    }
 }

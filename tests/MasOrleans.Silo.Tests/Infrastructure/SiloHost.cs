@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using MasOrleans.Silo.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Silo.Tests.Infrastructure;
 
@@ -9,13 +10,17 @@ public sealed class SiloHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private SiloHost(WebApplication app, Uri baseAddress)
+    private SiloHost(WebApplication app, Uri baseAddress, SiloLog log)
     {
         _app = app;
+        Log = log;
         Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>The silo's warnings and errors; disposing fails on any the test did not <see cref="SiloLog.Expect"/>.</summary>
+    public SiloLog Log { get; }
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
@@ -33,16 +38,21 @@ public sealed class SiloHost : IAsyncDisposable
         };
         if (redis is not null) args.AddRange(["--Redis:ConnectionString", redis]);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange([$"--{key}", value]);
-        var app = SiloApp.Build([.. args]);
+        var log = new SiloLog();
+        var app = SiloApp.Build([.. args], builder => builder.Logging.AddProvider(log));
         await app.StartAsync();
-        return new SiloHost(app, new Uri($"http://127.0.0.1:{port}"));
+        return new SiloHost(app, new Uri($"http://127.0.0.1:{port}"), log);
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Judged before stopping: what a silo logs while it shuts down is not the test's business.
+        var unexpected = Log.Unexpected();
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Assert.True(unexpected.Count == 0,
+            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
     }
 }
 

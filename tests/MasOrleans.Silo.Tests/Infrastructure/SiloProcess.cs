@@ -20,6 +20,31 @@ public sealed class SiloProcess : IDisposable
     }
 
     public HttpClient Http { get; }
+
+    /// <summary>
+    /// Warnings and errors in the silo's console log ("warn:"/"fail:" records of the simple formatter) that match none
+    /// of <paramref name="expected"/> (regexes over the category and message line).
+    /// </summary>
+    public IReadOnlyList<string> UnexpectedLogRecords(params string[] expected)
+    {
+        var lines = Output.Split('\n');
+        var records = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("warn: ", StringComparison.Ordinal) && !lines[i].StartsWith("fail: ", StringComparison.Ordinal)) continue;
+            var record = i + 1 < lines.Length ? $"{lines[i].Trim()} {lines[i + 1].Trim()}" : lines[i].Trim();
+            if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record))) records.Add(record);
+        }
+        return records;
+    }
+
+    /// <summary>Fails the test on any warning or error the silo logged that the test did not expect.</summary>
+    public void AssertCleanLog(params string[] expected)
+    {
+        var unexpected = UnexpectedLogRecords(expected);
+        Assert.True(unexpected.Count == 0, $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+    }
+
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
 

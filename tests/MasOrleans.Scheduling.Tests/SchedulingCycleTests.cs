@@ -1,0 +1,242 @@
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using static MasOrleans.Scheduling.Tests.TestCluster;
+
+namespace MasOrleans.Scheduling.Tests;
+
+/// <summary>
+/// The one scheduling cycle, with fakes of its ports: a snapshot, the nodes' own authority (a second ClusterState),
+/// and a recorder. Expected nodes are worked out by hand from the FGD paper's BestFit (fgd-policies.md: score =
+/// 0.5 (free cpu - req)/128000 + 0.5 (free GPU - req)/8000, node score (1 - score) x 100, min-max normalized).
+/// </summary>
+public sealed class SchedulingCycleTests
+{
+    private const long Cpu = 1000;
+
+    /// <summary>
+    /// n0 has 4 cores, n1 8. For a 1-core pod: n0 (1 - 0.5 x 3000/128000) x 100 = 98.83, n1 (1 - 0.5 x 7000/128000) x 100
+    /// = 97.27; min-max normalized n0 = 100, n1 = 0.
+    /// </summary>
+    private readonly ClusterState _snapshot = Of(Node("n0", 4 * Cpu, 32 * Gi), Node("n1", 8 * Cpu, 32 * Gi));
+    private readonly ClusterState _authority = Of(Node("n0", 4 * Cpu, 32 * Gi), Node("n1", 8 * Cpu, 32 * Gi));
+    private readonly PostBindCounter _counter = new();
+    private readonly FakeNodes _nodes;
+    private readonly FakeRecorder _recorder;
+    private readonly PolicyCatalog _catalog = PolicyCatalog.CreateDefault();
+
+    public SchedulingCycleTests()
+    {
+        _nodes = new FakeNodes(_authority);
+        _recorder = new FakeRecorder(_authority);
+        // best-fit plus a plugin that scores 0 everywhere and counts PostBind calls, as a learned policy records experience.
+        _catalog.Register("counting", "best-fit with a PostBind counter", o =>
+        {
+            var bestFit = _catalog.Create("best-fit", o);
+            return bestFit with { Name = "counting", Scores = [.. bestFit.Scores, new WeightedScorePlugin(_counter, 1)] };
+        });
+    }
+
+    private SchedulingCycle Cycle(int maxAttempts = 4) => new(new PolicySchedulers(_catalog), new FakeSnapshot(_snapshot, "kube"),
+        _nodes, _recorder, _recorder, new CycleOptions { MaxAttempts = maxAttempts }, new Random(1));
+
+    private static PodSpec Counting(string name, long cpu = Cpu) => Pod(name, cpuMilli: cpu, memoryBytes: Gi) with { Policy = "counting" };
+
+    [Fact]
+    public async Task A_bound_decision_carries_its_scores_and_runs_PostBind_once()
+    {
+        var result = await Cycle().Run(Counting("p"));
+
+        Assert.Equal(CycleVerdict.Bound, result.Verdict);
+        var (pod, binding) = Assert.Single(_recorder.Bound);
+        Assert.Equal(("p", "n0"), (pod.Name, binding.Node));
+        Assert.Equal(100, binding.Scores["BestFit"]);
+        Assert.Equal([("p", "n0")], _counter.Calls);
+        Assert.True(_authority.TryGetPodLocation("p", out var held, out _) && held == 0);
+        Assert.True(_snapshot.TryGetPodLocation("p", out var assumed, out _) && assumed == 0);
+    }
+
+    [Fact]
+    public async Task A_refused_reservation_is_forgotten_retried_and_teaches_nothing()
+    {
+        _nodes.Refusals.Enqueue("taken meanwhile");
+
+        var result = await Cycle().Run(Counting("p"));
+
+        Assert.Equal(CycleVerdict.Bound, result.Verdict);
+        Assert.Equal(2, _nodes.Reserves);
+        Assert.Equal([("p", "n0")], _counter.Calls);
+    }
+
+    [Fact]
+    public async Task Refusals_on_every_attempt_end_in_a_conflict_with_nothing_assumed()
+    {
+        for (var i = 0; i < 3; i++) _nodes.Refusals.Enqueue("taken meanwhile");
+
+        var result = await Cycle(maxAttempts: 3).Run(Counting("p"));
+
+        Assert.Equal(CycleVerdict.Conflict, result.Verdict);
+        Assert.Contains("conflicted 3 times; last refusal n0: taken meanwhile", Assert.Single(_recorder.Unschedulable).Message);
+        Assert.False(_snapshot.TryGetPodLocation("p", out _, out _));
+        Assert.Empty(_counter.Calls);
+    }
+
+    [Fact]
+    public async Task Explaining_assumes_nothing_and_teaches_nothing()
+    {
+        var explanation = await Cycle().Explain(Counting("p"));
+
+        Assert.Equal("n0", explanation!.ChosenNode);
+        Assert.False(_snapshot.TryGetPodLocation("p", out _, out _));
+        Assert.Equal(0, _nodes.Reserves);
+        Assert.Empty(_counter.Calls);
+    }
+
+    [Fact]
+    public async Task A_pod_deleted_while_it_was_scheduled_releases_its_node()
+    {
+        _recorder.Accept = false;
+
+        var result = await Cycle().Run(Counting("p"));
+
+        Assert.Equal(CycleVerdict.Gone, result.Verdict);
+        Assert.Equal(["n0/p"], _nodes.Released);
+        Assert.False(_authority.TryGetPodLocation("p", out _, out _));
+        Assert.False(_snapshot.TryGetPodLocation("p", out _, out _));
+        Assert.Empty(_counter.Calls);
+    }
+
+    [Fact]
+    public async Task A_pod_the_snapshot_shows_bound_is_confirmed_by_its_node_not_placed_again()
+    {
+        var pod = Counting("p");
+        Assert.True(_snapshot.TryBind(1, pod, GpuAllocation.None));
+        Assert.True(_authority.TryBind(1, pod, GpuAllocation.None));
+
+        var result = await Cycle().Run(pod);
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (result.Node, result.Verdict));
+        Assert.Equal(1, _nodes.Reserves);
+        Assert.Empty(Assert.Single(_recorder.Bound).Binding.Scores);
+    }
+
+    [Fact]
+    public async Task A_merely_assumed_pod_that_its_node_does_not_hold_is_placed_afresh()
+    {
+        var pod = Counting("p");
+        Assert.True(_snapshot.TryBind(1, pod, GpuAllocation.None)); // an assumption a crash left behind
+        _nodes.RefuseUnknownHeld = true;
+
+        var result = await Cycle().Run(pod);
+
+        Assert.Equal(("n0", CycleVerdict.Bound), (result.Node, result.Verdict));
+        Assert.True(_authority.TryGetPodLocation("p", out var held, out _) && held == 0);
+    }
+
+    [Fact]
+    public async Task Unknown_policies_and_pods_that_fit_nowhere_are_unschedulable_with_the_reason()
+    {
+        var unknown = await Cycle().Run(Counting("u") with { Policy = "nope" });
+        var tooBig = await Cycle().Run(Pod("big", cpuMilli: 16 * Cpu));
+
+        Assert.Equal((CycleVerdict.Unschedulable, CycleResult.UnknownPolicy), (unknown.Verdict, unknown.Reason));
+        Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (tooBig.Verdict, tooBig.Reason));
+        Assert.Equal(["unknown policy 'nope'", "0/2 nodes are available: 2 Insufficient cpu."], _recorder.Unschedulable.Select(u => u.Message));
+    }
+
+    [Fact]
+    public async Task Preemption_nominates_the_node_evicts_the_lower_priority_pod_and_binds_there()
+    {
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+
+        var result = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (result.Node, result.Verdict));
+        Assert.Equal(["n1/high"], _nodes.Nominated);
+        Assert.Equal(["low"], _recorder.Evicted);
+        Assert.True(_authority.TryGetPodLocation("high", out var held, out _) && held == 1);
+        Assert.False(_authority.TryGetPodLocation("low", out _, out _));
+    }
+
+    private sealed class PostBindCounter : IScorePlugin, IPostBindPlugin
+    {
+        public List<(string Pod, string Node)> Calls { get; } = [];
+        public string Name => "PostBindCounter";
+        public long Score(SchedulingContext context, int node) => 0;
+        public void PostBind(SchedulingContext context, int node) => Calls.Add((context.Pod.Name, context.Cluster.NameOf(node)));
+    }
+
+    private sealed class FakeSnapshot(ClusterState cluster, string defaultPolicy) : IClusterSnapshotSource
+    {
+        public ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step) => ValueTask.FromResult(step(new CycleSnapshot(cluster, defaultPolicy)));
+    }
+
+    /// <summary>The nodes' authority: idempotent for a pod it holds, refusing when told to.</summary>
+    private sealed class FakeNodes(ClusterState authority) : INodeReservations
+    {
+        public Queue<string> Refusals { get; } = new();
+        public bool RefuseUnknownHeld { get; set; }
+        public int Reserves { get; private set; }
+        public List<string> Released { get; } = [];
+        public List<string> Nominated { get; } = [];
+
+        public ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+        {
+            Reserves++;
+            if (Refusals.TryDequeue(out var reason)) return ValueTask.FromResult(ReserveResult.Refused(reason));
+            var index = authority.IndexOf(node);
+            if (authority.TryGetPodLocation(pod.Name, out var held, out var heldGpus))
+                return ValueTask.FromResult(held == index ? ReserveResult.Held(heldGpus) : ReserveResult.Refused("bound elsewhere"));
+            if (RefuseUnknownHeld && Reserves == 1) return ValueTask.FromResult(ReserveResult.Refused("not held here"));
+            return ValueTask.FromResult(authority.TryBind(index, pod, gpus) ? ReserveResult.Held(gpus) : ReserveResult.Refused("full"));
+        }
+
+        public ValueTask Release(string node, string pod)
+        {
+            Released.Add($"{node}/{pod}");
+            authority.Unbind(pod);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask Nominate(string node, PodSpec preemptor)
+        {
+            Nominated.Add($"{node}/{preemptor.Name}");
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class FakeRecorder(ClusterState authority) : IBindingRecorder, IPodEvictions
+    {
+        public bool Accept { get; set; } = true;
+        public List<(PodSpec Pod, PodBinding Binding)> Bound { get; } = [];
+        public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
+        public List<string> Evicted { get; } = [];
+
+        ValueTask<bool> IBindingRecorder.Bound(PodSpec pod, PodBinding binding)
+        {
+            if (Accept) Bound.Add((pod, binding));
+            return ValueTask.FromResult(Accept);
+        }
+
+        ValueTask IBindingRecorder.Unschedulable(PodSpec pod, string message)
+        {
+            Unschedulable.Add((pod, message));
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask Evict(string node, PodSpec victim, string message)
+        {
+            Evicted.Add(victim.Name);
+            authority.Unbind(victim.Name);
+            return ValueTask.CompletedTask;
+        }
+    }
+}

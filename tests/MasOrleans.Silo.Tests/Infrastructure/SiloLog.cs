@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Silo.Tests.Infrastructure;
+
+/// <summary>
+/// Collects every Warning and Error a silo logs, so a test fails on a defect the product merely logged and retried
+/// (how every placement once failed on its first attempt unnoticed). A test declares what it expects with
+/// <see cref="Expect"/>; <see cref="AssertClean"/> fails on anything else.
+/// </summary>
+public sealed class SiloLog : ILoggerProvider
+{
+    /// <summary>
+    /// The short list of records any test may see, all about the machine rather than the product: Orleans' start-up
+    /// notes on server GC (this machine has two cores), and its watchdog and scheduler noticing a starved process
+    /// (two cores shared by concurrent test classes, each with its own silos; the clock has been seen to jump).
+    /// </summary>
+    public static readonly Regex[] AlwaysAllowed =
+    [
+        new("Note: (Silo not running with ServerGC|ServerGC only kicks in)", RegexOptions.Compiled),
+        new("Participant check thread has not completed for|\\.NET Runtime Platform stalled for", RegexOptions.Compiled),
+        new("took elapsed time [0-9:.]+ for execution, which is longer than|was queued for [0-9:.]+, which is longer than", RegexOptions.Compiled),
+        new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
+    ];
+
+    private readonly ConcurrentQueue<LogRecord> _records = new();
+    private readonly ConcurrentBag<Regex> _expected = [];
+    private int _checked;
+
+    public sealed record LogRecord(LogLevel Level, string Category, string Message, Exception? Exception)
+    {
+        public override string ToString() => $"{Level} {Category}: {Message}{(Exception is null ? "" : $" ({Exception.GetType().Name}: {Exception.Message})")}";
+    }
+
+    public IReadOnlyList<LogRecord> Records => [.. _records];
+
+    /// <summary>A Warning or Error whose category or message matches <paramref name="pattern"/> is part of this test.</summary>
+    public void Expect(string pattern) => _expected.Add(new Regex(pattern, RegexOptions.Compiled));
+
+    public IReadOnlyList<LogRecord> Unexpected() =>
+        _records.Where(r => !AlwaysAllowed.Any(a => a.IsMatch(r.Message)) && !_expected.Any(e => e.IsMatch(r.Category) || e.IsMatch(r.Message))).ToList();
+
+    /// <summary>Fails on unexpected records logged since the last check (each test answers for its own).</summary>
+    public void AssertClean()
+    {
+        var all = Unexpected();
+        var unexpected = all.Skip(_checked).ToList();
+        _checked = all.Count;
+        Assert.True(unexpected.Count == 0,
+            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Collector(SiloLog log, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) log._records.Enqueue(new LogRecord(logLevel, category, formatter(state, exception), exception));
+        }
+    }
+}
