@@ -51,7 +51,6 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     {
         var unexpected = Log.Unexpected();
         await Cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0,
-            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected));
     }
 }

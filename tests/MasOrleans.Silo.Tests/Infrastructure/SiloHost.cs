@@ -51,8 +51,7 @@ public sealed class SiloHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        Assert.True(unexpected.Count == 0,
-            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected));
     }
 }
 

@@ -47,9 +47,14 @@ public sealed class SiloLog : ILoggerProvider
         var all = Unexpected();
         var unexpected = all.Skip(_checked).ToList();
         _checked = all.Count;
-        Assert.True(unexpected.Count == 0,
-            $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
+        Assert.True(unexpected.Count == 0, Describe(unexpected));
     }
+
+    /// <summary>The first records, then how many of each kind (category and the start of the message) there were.</summary>
+    public static string Describe(IReadOnlyList<LogRecord> unexpected) =>
+        $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(5))}\nby kind:\n" +
+        string.Join("\n", unexpected.GroupBy(r => $"{r.Level} {r.Category}: {r.Message[..Math.Min(70, r.Message.Length)]}")
+            .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"));
 
     public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
 
