@@ -20,6 +20,8 @@ public sealed class ChildProcesses : IDisposable
     private const int SigInt = 2;
     private const int SigTerm = 15;
     private readonly List<Process> _children = [];
+    /// <summary>Children whose descendants are ours too (the build's compiler processes), killed as a tree.</summary>
+    private readonly HashSet<Process> _trees = [];
     private readonly List<PosixSignalRegistration> _signals = [];
 
     public ChildProcesses(string workDirectory)
@@ -101,7 +103,9 @@ public sealed class ChildProcesses : IDisposable
     {
         try
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: false);
+            bool tree;
+            lock (_children) tree = _trees.Contains(process);
+            if (!process.HasExited) process.Kill(entireProcessTree: tree);
             process.WaitForExit(10_000);
         }
         catch (InvalidOperationException)
@@ -143,17 +147,20 @@ public sealed class ChildProcesses : IDisposable
         StopAll();
     }
 
-    /// <summary>Builds the silo (incremental: quick when up to date) and returns its dll, so a run never measures a stale silo.</summary>
-    public static string BuildSilo()
+    /// <summary>
+    /// Builds the silo (incremental: quick when up to date) and returns its dll, so a run never measures a stale silo.
+    /// No MSBuild node reuse, so the build's process tree is this run's alone and can be killed with it.
+    /// </summary>
+    public string BuildSilo(TimeSpan limit)
     {
         var project = Path.Combine(RepositoryRoot(), "src", "MasOrleans.Silo");
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false };
-        foreach (var a in new[] { "build", "-c", "Release", "--nologo", "-v", "q", project }) info.ArgumentList.Add(a);
-        using (var build = Process.Start(info)!)
-        {
-            build.WaitForExit();
-            if (build.ExitCode != 0) throw new InvalidOperationException($"building {project} failed");
-        }
+        foreach (var a in new[] { "build", "-c", "Release", "--nologo", "-v", "q", "-nodeReuse:false", project }) info.ArgumentList.Add(a);
+        var build = Track(Process.Start(info) ?? throw new InvalidOperationException("dotnet build did not start"));
+        lock (_children) _trees.Add(build);
+        if (!build.WaitForExit(limit)) throw new TimeoutException($"building {project} took more than {limit}");
+        lock (_children) _children.Remove(build);
+        if (build.ExitCode != 0) throw new InvalidOperationException($"building {project} failed");
         return Path.Combine(project, "bin", "Release", "net10.0", "MasOrleans.Silo.dll");
     }
 

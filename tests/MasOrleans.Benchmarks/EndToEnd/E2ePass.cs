@@ -99,8 +99,9 @@ public static class E2ePass
         var scripts = new[] { "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro" }
             .Sum(c => commandsAfter.GetValueOrDefault(c) - commandsBefore.GetValueOrDefault(c));
 
+        var logLengths = SiloLogCount.Lengths(cluster.Silos);
         await cluster.DisposeAsync();
-        var logs = cluster.Silos.Select(SiloLogCount.Read).ToList();
+        var logs = cluster.Silos.Select((silo, i) => SiloLogCount.Read(silo, logLengths[i])).ToList();
         return Summarize(siloCount, pass, pods, loadResult, firstPost, timings, siloCpu, idleCpu, redisCpu, writes, scripts, placements, logs);
     }
 

@@ -33,15 +33,15 @@ public static class E2eReport
                 $"| {Format(r.Load.CpuPercentOfCore)}%; {Format(r.Load.CpuMs / r.Pods, "F3")} |");
         }
         text.AppendLine();
-        text.AppendLine("| Silos | Pass | Redis write commands per pod | Warning / error lines per silo (whole silo life) | Most frequent |");
+        text.AppendLine("| Silos | Pass | Redis write commands per pod | Warning / error lines per silo (start to end of measurement) | Most frequent (words with digits masked) |");
         text.AppendLine("|------:|------|------------------------------|---------------------------------------------------|---------------|");
         foreach (var r in results)
         {
             var writes = string.Join(", ", r.WritesByCommand.Select(w => $"{w.Command} {Format((double)w.Calls / r.Pods, "F2")}"));
             var logs = string.Join(", ", r.Logs.Select(l => $"{l.Warnings} / {l.Errors}"));
             var top = r.Logs.SelectMany(l => l.Top).GroupBy(t => t.Message).Select(g => (Message: g.Key, Count: g.Sum(t => t.Count)))
-                .OrderByDescending(t => t.Count).FirstOrDefault();
-            var topText = top.Message is null ? "-" : $"{top.Count}x `{top.Message.Replace("|", "\\|", StringComparison.Ordinal)}`";
+                .OrderByDescending(t => t.Count).Take(3).Select(t => $"{t.Count}x `{t.Message.Replace("|", "\\|", StringComparison.Ordinal)}`").ToList();
+            var topText = top.Count == 0 ? "-" : string.Join("; ", top);
             text.AppendLine($"| {r.Silos} | {r.Pass} | {writes} | {logs} | {topText} |");
         }
         return text.ToString();

@@ -22,11 +22,11 @@ public static class E2eRun
             return 2;
         }
         var started = DateTime.UtcNow;
-        var siloDll = ChildProcesses.BuildSilo();
         var work = Path.Combine(Path.GetTempPath(), $"mas-e2e-{started:yyyyMMdd-HHmmss}");
         var output = options.Output ?? Path.Combine(ChildProcesses.RepositoryRoot(), "BenchmarkDotNet.Artifacts", "e2e", $"e2e-{started:yyyyMMdd-HHmmss}.md");
         using var timeout = new CancellationTokenSource(options.Timeout);
         using var processes = new ChildProcesses(work);
+        var siloDll = processes.BuildSilo(options.Timeout);
         ProcCpu.ReapedChildrenMilliseconds(); // reads CLK_TCK now, so its getconf is not reaped inside a measured window
 
         var header = Header(options, args, siloDll, work);

@@ -40,15 +40,24 @@ public static class PodTimings
     }
 }
 
-/// <summary>Warning and error lines in one silo's console log (the simple formatter's "warn:"/"fail:"/"crit:" headers).</summary>
+/// <summary>
+/// Warning and error lines in one silo's console log (the simple formatter's "warn:"/"fail:"/"crit:" headers), from
+/// its start to the end of the measurement: what the silos log while being killed one after another is left out.
+/// </summary>
 public sealed record SiloLogCount(int Silo, int Warnings, int Errors, IReadOnlyList<(string Message, int Count)> Top)
 {
-    public static SiloLogCount Read(SiloProcess silo)
+    /// <summary>How long each silo's log is now; read before the silos are stopped.</summary>
+    public static long[] Lengths(IEnumerable<SiloProcess> silos) => silos.Select(s => new FileInfo(s.LogPath).Length).ToArray();
+
+    public static SiloLogCount Read(SiloProcess silo, long length)
     {
         int warnings = 0, errors = 0;
         var messages = new Dictionary<string, int>(StringComparer.Ordinal);
         string? pending = null;
-        foreach (var line in File.ReadLines(silo.LogPath))
+        using var file = File.OpenRead(silo.LogPath);
+        var text = new byte[Math.Min(length, file.Length)];
+        file.ReadExactly(text);
+        foreach (var line in System.Text.Encoding.UTF8.GetString(text).Split('\n'))
         {
             if (pending is not null)
             {
