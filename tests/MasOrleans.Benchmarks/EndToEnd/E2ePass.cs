@@ -66,8 +66,9 @@ public static class E2ePass
         var siloCpuBefore = cluster.CpuMilliseconds();
         var firstPost = DateTimeOffset.UtcNow;
 
+        using var stopLoad = new CancellationTokenSource();
         var load = rate is null
-            ? LoadGenerators.RunWrkAsync(processes, cluster.Silos, tag, pods, options.Connections, limit, cancellation)
+            ? LoadGenerators.RunWrkAsync(processes, cluster.Silos, tag, pods, options.Connections, limit, stopLoad.Token, cancellation)
             : LoadGenerators.RunFixedRateAsync(cluster.Clients, $"{tag}-", pods, rate.Value, 256, cancellation);
         using (var polling = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
         {
@@ -86,6 +87,8 @@ public static class E2ePass
         var redisCpu = ProcCpu.Milliseconds(redis.Pid) - redisCpuBefore;
         var commandsAfter = redisStats.CommandCalls();
         var placements = (await cluster.ScheduledDecisionsAsync(cancellation)).Zip(placementsBefore, (after, before) => after - before).ToArray();
+        // Every accepted pod is Running, so every answer is in; a wrk still waiting for one lost to a socket error is stopped.
+        stopLoad.CancelAfter(TimeSpan.FromSeconds(30));
         var loadResult = await load;
         if (loadResult.Accepted != pods)
             Console.WriteLine($"  warning: {loadResult.Accepted} of {pods} POSTs accepted ({loadResult.Failed} answered otherwise)");
@@ -100,6 +103,7 @@ public static class E2ePass
             .Sum(c => commandsAfter.GetValueOrDefault(c) - commandsBefore.GetValueOrDefault(c));
 
         var logLengths = SiloLogCount.Lengths(cluster.Silos);
+        // Stopped here rather than at the end of the using, so the logs are complete; disposing again is a no-op.
         await cluster.DisposeAsync();
         var logs = cluster.Silos.Select((silo, i) => SiloLogCount.Read(silo, logLengths[i])).ToList();
         return Summarize(siloCount, pass, pods, loadResult, firstPost, timings, siloCpu, idleCpu, redisCpu, writes, scripts, placements, logs);

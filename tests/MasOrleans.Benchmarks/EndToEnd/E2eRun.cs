@@ -62,8 +62,9 @@ public static class E2eRun
         }
         finally
         {
-            processes.StopAll();
+            // Redis first and by SIGTERM (it writes its append-only file); StopAll would SIGKILL it with the rest.
             processes.Terminate(redisProcess);
+            processes.StopAll();
         }
     }
 

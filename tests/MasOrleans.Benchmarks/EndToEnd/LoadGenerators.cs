@@ -29,9 +29,13 @@ public static class LoadGenerators
     /// <summary>How many of <paramref name="pods"/> silo <paramref name="silo"/> of <paramref name="silos"/> gets.</summary>
     public static int Quota(int pods, int silos, int silo) => pods / silos + (silo < pods % silos ? 1 : 0);
 
-    /// <summary>One wrk per silo with its share of the pods and of the connections; returns when all have exited.</summary>
+    /// <summary>
+    /// One wrk per silo with its share of the pods and of the connections; returns when all have exited. Cancelling
+    /// <paramref name="stop"/> sends the ones still running SIGINT (a POST lost to a socket error is never answered, so
+    /// the script's count would never complete).
+    /// </summary>
     public static async Task<LoadResult> RunWrkAsync(ChildProcesses processes, IReadOnlyList<SiloProcess> silos, string pass, int pods,
-        int connections, TimeSpan limit, CancellationToken cancellation)
+        int connections, TimeSpan limit, CancellationToken stop, CancellationToken cancellation)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "EndToEnd", "wrk-pods.lua");
         var perSilo = Math.Max(1, connections / silos.Count);
@@ -42,6 +46,7 @@ public static class LoadGenerators
             var quota = Quota(pods, silos.Count, silo.Index);
             var wrk = processes.StartTool("wrk", ["-t1", $"-c{Math.Min(perSilo, quota)}", $"-d{(int)limit.TotalSeconds}s", "--timeout", "30s",
                 "-s", script, silo.BaseAddress.ToString(), "--", WrkPrefix(pass, silo.Index), $"{quota}", E2eOptions.PodCpu, E2eOptions.PodMemory]);
+            using var stopping = stop.Register(() => ChildProcesses.Interrupt(wrk));
             var errors = wrk.StandardError.ReadToEndAsync(cancellation);
             var text = new StringBuilder();
             while (await wrk.StandardOutput.ReadLineAsync(cancellation) is { } line)
@@ -60,6 +65,8 @@ public static class LoadGenerators
         var cpu = ProcCpu.ReapedChildrenMilliseconds() - reapedBefore;
         var socketErrors = summaries.Sum(s => s.SocketErrors);
         if (socketErrors > 0) Console.WriteLine($"  wrk: {socketErrors} socket errors (connect/read/write/timeout)");
+        if (summaries.Any(s => s.Failed > 0))
+            Console.WriteLine($"  wrk: POSTs answered other than 202, first statuses: {string.Join(' ', summaries.Select(s => s.FailedStatuses.Trim()))}");
         // Per-silo percentiles cannot be merged exactly; the worst silo's is reported.
         return new LoadResult("wrk", summaries.Sum(s => s.Accepted), summaries.Sum(s => s.Failed),
             summaries.Max(s => s.LatencyP50Us) / 1000.0, summaries.Max(s => s.LatencyP99Us) / 1000.0, cpu, seconds);
@@ -123,5 +130,5 @@ public static class LoadGenerators
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
-    private sealed record WrkSummary(int Accepted, int Failed, long Requests, long DurationUs, long SocketErrors, long LatencyP50Us, long LatencyP99Us);
+    private sealed record WrkSummary(int Accepted, int Failed, string FailedStatuses, long Requests, long DurationUs, long SocketErrors, long LatencyP50Us, long LatencyP99Us);
 }
