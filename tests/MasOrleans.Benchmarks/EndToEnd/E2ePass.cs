@@ -87,7 +87,7 @@ public static class E2ePass
         var redisCpu = ProcCpu.Milliseconds(redis.Pid) - redisCpuBefore;
         var commandsAfter = redisStats.CommandCalls();
         var placements = (await cluster.ScheduledDecisionsAsync(cancellation)).Zip(placementsBefore, (after, before) => after - before).ToArray();
-        // Every accepted pod is Running, so every answer is in; a wrk still waiting for one lost to a socket error is stopped.
+        // Every accepted pod runs (or the wait gave up), so every answer is in; a wrk still waiting for one lost to a socket error is stopped.
         stopLoad.CancelAfter(TimeSpan.FromSeconds(30));
         var loadResult = await load;
         if (loadResult.Accepted != pods)
