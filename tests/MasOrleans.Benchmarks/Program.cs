@@ -14,10 +14,11 @@ if (args is ["count", var countPolicy, var countNodes, var rounds, ..])
     InstructionCountRun.Run(countPolicy, int.Parse(countNodes), int.Parse(rounds), fullScan: args.Length > 4 && args[4] == "full");
     return;
 }
-// "scaleout [--pods N] [--clients C] [--trials T]": end-to-end HTTP -> scheduled pods/s with one silo and with two.
-if (args is ["scaleout", ..])
+// "e2e [--silos 1,2,3] [--pods N] [--nodes K] ...": real silos and redis-server, wrk POSTs, pods/s, latency, CPU and
+// Redis writes per pod (docs/benchmarks.md).
+if (args is ["e2e", ..])
 {
-    Environment.ExitCode = await MasOrleans.Benchmarks.ScaleOut.ScaleOutRun.RunAsync(args[1..]);
+    Environment.ExitCode = await MasOrleans.Benchmarks.EndToEnd.E2eRun.RunAsync(args[1..]);
     return;
 }
 // "online [--algo ddqn|ppo] [--episodes E] [--round R]": the silo's online learning replayed on the paper protocol.

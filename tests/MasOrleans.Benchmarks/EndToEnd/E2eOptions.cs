@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace MasOrleans.Benchmarks.EndToEnd;
+
+/// <summary>
+/// Sizes of an end-to-end run, from
+/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M]</c>.
+/// </summary>
+public sealed record E2eOptions(
+    IReadOnlyList<int> Silos,
+    int Pods,
+    int Nodes,
+    int Connections,
+    int Warmup,
+    bool HalfRate,
+    int HalfPods,
+    int Runs,
+    string? Output,
+    TimeSpan Timeout)
+{
+    public const string Usage =
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 200] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40]";
+
+    /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
+    public const string PodCpu = "100m";
+    public const string PodMemory = "128Mi";
+
+    /// <summary>Node capacity in whole cpus: all pods (and the warm-up) at 100m each, plus a third, spread over the nodes.</summary>
+    public int NodeCpus => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + Warmup) * 0.1 * 4 / 3 / Nodes) + 1;
+
+    /// <summary>Node memory in Mi, by the same rule.</summary>
+    public long NodeMemoryMi => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + Warmup) * 128.0 * 4 / 3 / Nodes) + 1024;
+
+    public static E2eOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new E2eOptions([1, 2, 3], 4000, 10, 32, 200, true, 0, 1, null, TimeSpan.FromMinutes(40));
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            if (i + 1 >= args.Count) throw new ArgumentException($"{Usage}\nmissing value after '{args[i]}'");
+            var value = args[i + 1];
+            options = args[i] switch
+            {
+                "--silos" => options with { Silos = value.Split(',').Select(s => Positive(args[i], s)).ToList() },
+                "--pods" => options with { Pods = Positive(args[i], value) },
+                "--nodes" => options with { Nodes = Positive(args[i], value) },
+                "--connections" => options with { Connections = Positive(args[i], value) },
+                "--warmup" => options with { Warmup = NonNegative(args[i], value) },
+                "--half-rate" => options with { HalfRate = value switch { "on" => true, "off" => false, _ => throw Bad(args[i], value) } },
+                "--half-pods" => options with { HalfPods = Positive(args[i], value) },
+                "--runs" => options with { Runs = Positive(args[i], value) },
+                "--out" => options with { Output = value },
+                "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
+                _ => throw new ArgumentException($"{Usage}\nunknown option '{args[i]}'"),
+            };
+        }
+        if (options.Silos.Any(n => n > 8)) throw new ArgumentException("at most 8 silos on one machine");
+        // Half the pods at half the rate: the half-rate pass takes as long as the maximum-rate one.
+        return options.HalfPods > 0 ? options : options with { HalfPods = Math.Max(1, options.Pods / 2) };
+    }
+
+    private static int Positive(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw Bad(name, value);
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw Bad(name, value);
+
+    private static ArgumentException Bad(string name, string value) => new($"{Usage}\nbad value '{value}' for {name}");
+}

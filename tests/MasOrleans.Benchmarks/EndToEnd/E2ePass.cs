@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace MasOrleans.Benchmarks.EndToEnd;
+
+/// <summary>Everything one pass measured, per placed pod where it says so.</summary>
+public sealed record PassResult(
+    int Silos,
+    string Pass,
+    int Pods,
+    LoadResult Load,
+    double PodsPerSecond,
+    double BoundP50Ms,
+    double BoundP99Ms,
+    double RunningP50Ms,
+    double RunningP99Ms,
+    int NotRunning,
+    double[] SiloCpuMs,
+    double[] IdleCpuMsPerSecond,
+    double RedisCpuMs,
+    long RedisWrites,
+    long RedisScripts,
+    IReadOnlyList<(string Command, long Calls)> WritesByCommand,
+    long[] PlacementsPerSilo,
+    IReadOnlyList<SiloLogCount> Logs)
+{
+    public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
+}
+
+/// <summary>
+/// One pass on a fresh cluster: FLUSHALL, N silos, nodes, a warm-up (JIT, first activations), then the measured load
+/// from the first POST until the index counts every pod Running; CPU, Redis and metrics are sampled at both ends.
+/// </summary>
+public static class E2ePass
+{
+    /// <summary>Offered rate of the warm-up (own generator): enough to activate every path, not enough to queue deeply.</summary>
+    private const double WarmupRate = 200;
+
+    /// <summary>How long the silos' CPU is sampled with no load, so the per-pod figures can be read against it.</summary>
+    private static readonly TimeSpan IdleSample = TimeSpan.FromSeconds(2);
+
+    /// <param name="rate">Null: maximum rate with wrk; otherwise pods per second with the own open-loop generator.</param>
+    public static async Task<PassResult> RunAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int Pid, int Port) redis,
+        int siloCount, string pass, double? rate, CancellationToken cancellation)
+    {
+        using (var connection = new RedisConnection(redis.Port)) connection.Execute("FLUSHALL");
+        var tag = $"e2e-{pass}-{siloCount}";
+        await using var cluster = await SiloCluster.StartAsync(processes, siloDll, redis.Port, siloCount, $"bench-{Guid.NewGuid():N}"[..20], tag, cancellation);
+        await cluster.RegisterNodesAsync(options.Nodes, options.NodeCpus, options.NodeMemoryMi, cancellation);
+        var limit = options.Timeout / 4;
+        if (options.Warmup > 0)
+        {
+            var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", options.Warmup, WarmupRate, 64, cancellation);
+            if (warm.Failed > 0) throw new InvalidOperationException($"{warm.Failed} warm-up POSTs were not accepted");
+            await cluster.WaitUntilRunningAsync(options.Warmup, limit, cancellation);
+        }
+
+        var pods = rate is null ? options.Pods : options.HalfPods;
+        var idleBefore = cluster.CpuMilliseconds();
+        await Task.Delay(IdleSample, cancellation);
+        var idleCpu = cluster.CpuMilliseconds().Zip(idleBefore, (after, before) => (after - before) / IdleSample.TotalSeconds).ToArray();
+
+        using var redisStats = new RedisConnection(redis.Port);
+        var placementsBefore = await cluster.ScheduledDecisionsAsync(cancellation);
+        var commandsBefore = redisStats.CommandCalls();
+        var redisCpuBefore = ProcCpu.Milliseconds(redis.Pid);
+        var siloCpuBefore = cluster.CpuMilliseconds();
+        var firstPost = DateTimeOffset.UtcNow;
+
+        using var stopLoad = new CancellationTokenSource();
+        var load = rate is null
+            ? LoadGenerators.RunWrkAsync(processes, cluster.Silos, tag, pods, options.Connections, limit, stopLoad.Token, cancellation)
+            : LoadGenerators.RunFixedRateAsync(cluster.Clients, $"{tag}-", pods, rate.Value, 256, cancellation);
+        using (var polling = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
+        {
+            var running = cluster.WaitUntilRunningAsync(options.Warmup + pods, limit, polling.Token);
+            if (await Task.WhenAny(load, running) == load && (await load).Accepted < pods)
+            {
+                // POSTs that were refused never run: wait for the accepted ones instead of timing out.
+                await polling.CancelAsync();
+                await Task.WhenAny(running);
+                running = cluster.WaitUntilRunningAsync(options.Warmup + (await load).Accepted, limit, cancellation);
+            }
+            await running;
+        }
+
+        var siloCpu = cluster.CpuMilliseconds().Zip(siloCpuBefore, (after, before) => after - before).ToArray();
+        var redisCpu = ProcCpu.Milliseconds(redis.Pid) - redisCpuBefore;
+        var commandsAfter = redisStats.CommandCalls();
+        var placements = (await cluster.ScheduledDecisionsAsync(cancellation)).Zip(placementsBefore, (after, before) => after - before).ToArray();
+        // Every accepted pod runs (or the wait gave up), so every answer is in; a wrk still waiting for one lost to a socket error is stopped.
+        stopLoad.CancelAfter(TimeSpan.FromSeconds(30));
+        var loadResult = await load;
+        if (loadResult.Accepted != pods)
+            Console.WriteLine($"  warning: {loadResult.Accepted} of {pods} POSTs accepted ({loadResult.Failed} answered otherwise)");
+
+        var names = rate is null
+            ? cluster.Silos.SelectMany(s => Enumerable.Range(1, LoadGenerators.Quota(pods, siloCount, s.Index))
+                .Select(n => $"{LoadGenerators.WrkPrefix(tag, s.Index)}{n}")).ToList()
+            : Enumerable.Range(0, pods).Select(i => $"{tag}-{i}").ToList();
+        var timings = await PodTimings.ReadAsync(cluster.Clients, names, 16, cancellation);
+        var writes = WriteCommands(redisStats, commandsBefore, commandsAfter);
+        var scripts = new[] { "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro" }
+            .Sum(c => commandsAfter.GetValueOrDefault(c) - commandsBefore.GetValueOrDefault(c));
+
+        var logLengths = SiloLogCount.Lengths(cluster.Silos);
+        // Stopped here rather than at the end of the using, so the logs are complete; disposing again is a no-op.
+        await cluster.DisposeAsync();
+        var logs = cluster.Silos.Select((silo, i) => SiloLogCount.Read(silo, logLengths[i])).ToList();
+        return Summarize(siloCount, pass, pods, loadResult, firstPost, timings, siloCpu, idleCpu, redisCpu, writes, scripts, placements, logs);
+    }
+
+    private static PassResult Summarize(int silos, string pass, int pods, LoadResult load, DateTimeOffset firstPost, List<PodTiming> timings,
+        double[] siloCpu, double[] idleCpu, double redisCpu, List<(string, long)> writes, long scripts, long[] placements, List<SiloLogCount> logs)
+    {
+        var bound = timings.Where(t => t.Bound is not null).Select(t => (t.Bound!.Value - t.Created).TotalMilliseconds).Order().ToList();
+        var running = timings.Where(t => t.Running is not null).Select(t => (t.Running!.Value - t.Created).TotalMilliseconds).Order().ToList();
+        var lastRunning = timings.Where(t => t.Running is not null).Select(t => t.Running!.Value).DefaultIfEmpty(firstPost).Max();
+        var seconds = (lastRunning - firstPost).TotalSeconds;
+        return new PassResult(silos, pass, pods, load, running.Count / Math.Max(seconds, 1e-3),
+            LoadGenerators.Percentile(bound, 50), LoadGenerators.Percentile(bound, 99),
+            LoadGenerators.Percentile(running, 50), LoadGenerators.Percentile(running, 99),
+            pods - running.Count, siloCpu, idleCpu, redisCpu, writes.Sum(w => w.Item2), scripts, writes, placements, logs);
+    }
+
+    /// <summary>
+    /// Calls of commands Redis flags "write", after minus before. Redis counts a command run inside a Lua script
+    /// (EVALSHA) in its own commandstats line as well, so scripts are left out here (counted separately) and nothing is
+    /// counted twice: one etag-checked grain-state write is one HMSET, whether or not a script carried it.
+    /// </summary>
+    private static List<(string, long)> WriteCommands(RedisConnection redis, Dictionary<string, long> before, Dictionary<string, long> after) =>
+        after.Select(c => (Command: c.Key, Calls: c.Value - before.GetValueOrDefault(c.Key)))
+            .Where(c => c.Calls > 0 && redis.IsWriteCommand(c.Command))
+            .OrderByDescending(c => c.Calls)
+            .ToList();
+
+    public static string Format(double value, string format = "F1") =>
+        double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,56 @@
+using System.Text;
+using static MasOrleans.Benchmarks.EndToEnd.E2ePass;
+
+namespace MasOrleans.Benchmarks.EndToEnd;
+
+/// <summary>The markdown tables of a run: throughput and latency, cost per pod, Redis writes by command, silo logs.</summary>
+public static class E2eReport
+{
+    public static string Tables(IReadOnlyList<PassResult> results)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| Silos | Pass | Pods | Generator | Pods/s, first POST to last Running | vs 1 silo | Submit to bound p50 / p99 (ms) | Submit to Running p50 / p99 (ms) | POST answered p50 / p99 (ms) | Not Running |");
+        text.AppendLine("|------:|------|-----:|-----------|-----------------------------------:|----------:|-------------------------------:|---------------------------------:|-----------------------------:|------------:|");
+        foreach (var r in results)
+        {
+            var one = Baseline(results, r);
+            text.AppendLine($"| {r.Silos} | {r.Pass} | {r.Pods} | {r.Load.Generator} | {Format(r.PodsPerSecond, "F0")} | {Ratio(r.PodsPerSecond, one?.PodsPerSecond)} " +
+                $"| {Format(r.BoundP50Ms)} / {Format(r.BoundP99Ms)} | {Format(r.RunningP50Ms)} / {Format(r.RunningP99Ms)} " +
+                $"| {Format(r.Load.PostP50Ms)} / {Format(r.Load.PostP99Ms)} | {r.NotRunning} |");
+        }
+        text.AppendLine();
+        text.AppendLine("| Silos | Pass | Silo CPU ms per pod (all silos) | vs 1 silo | CPU ms per silo | Idle CPU ms/s per silo | Placements per silo (share) | Redis writes per pod | Redis scripts per pod | Redis CPU ms per pod | Generator CPU (% of a core; ms per pod) |");
+        text.AppendLine("|------:|------|-------------------------------:|----------:|-----------------|------------------------|-----------------------------|---------------------:|----------------------:|---------------------:|------------------------------------------|");
+        foreach (var r in results)
+        {
+            var one = Baseline(results, r);
+            var perSilo = string.Join(", ", r.SiloCpuMs.Select(ms => Format(ms, "F0")));
+            var idle = string.Join(", ", r.IdleCpuMsPerSecond.Select(ms => Format(ms, "F0")));
+            var total = Math.Max(1, r.PlacementsPerSilo.Sum());
+            var shares = string.Join(", ", r.PlacementsPerSilo.Select(p => $"{p} ({Format(100.0 * p / total, "F0")}%)"));
+            text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {perSilo} | {idle} | {shares} " +
+                $"| {Format((double)r.RedisWrites / r.Pods, "F2")} | {Format((double)r.RedisScripts / r.Pods, "F2")} | {Format(r.RedisCpuMs / r.Pods, "F3")} " +
+                $"| {Format(r.Load.CpuPercentOfCore)}%; {Format(r.Load.CpuMs / r.Pods, "F3")} |");
+        }
+        text.AppendLine();
+        text.AppendLine("| Silos | Pass | Redis write commands per pod | Warning / error lines per silo (start to end of measurement) | Most frequent (words with digits masked) |");
+        text.AppendLine("|------:|------|------------------------------|---------------------------------------------------|---------------|");
+        foreach (var r in results)
+        {
+            var writes = string.Join(", ", r.WritesByCommand.Select(w => $"{w.Command} {Format((double)w.Calls / r.Pods, "F2")}"));
+            var logs = string.Join(", ", r.Logs.Select(l => $"{l.Warnings} / {l.Errors}"));
+            var top = r.Logs.SelectMany(l => l.Top).GroupBy(t => t.Message).Select(g => (Message: g.Key, Count: g.Sum(t => t.Count)))
+                .OrderByDescending(t => t.Count).Take(3).Select(t => $"{t.Count}x `{t.Message.Replace("|", "\\|", StringComparison.Ordinal)}`").ToList();
+            var topText = top.Count == 0 ? "-" : string.Join("; ", top);
+            text.AppendLine($"| {r.Silos} | {r.Pass} | {writes} | {logs} | {topText} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The same pass with one silo in the same run: the baseline of every ratio.</summary>
+    private static PassResult? Baseline(IReadOnlyList<PassResult> results, PassResult r) =>
+        results.FirstOrDefault(b => b.Silos == 1 && b.Pass == r.Pass);
+
+    private static string Ratio(double value, double? baseline) =>
+        baseline is { } b && b > 0 && !double.IsNaN(value) ? $"{Format(value / b, "F2")}x" : "-";
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MasOrleans.Benchmarks.EndToEnd;
+
+/// <summary>
+/// N silo processes of one fresh cluster on the benchmark's Redis: started, waited for until every one is Active in
+/// the Redis membership table and healthy, given the nodes, and killed at the end.
+/// </summary>
+public sealed class SiloCluster : IAsyncDisposable
+{
+    /// <summary>The simulated runtime's delays, zeroed so the benchmark measures scheduling, not pretend image pulls.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ZeroDelays = new Dictionary<string, string>
+    {
+        ["ContainerRuntime__PullMilliseconds"] = "0",
+        ["ContainerRuntime__StartMilliseconds"] = "0",
+    };
+
+    private readonly ChildProcesses _processes;
+
+    private SiloCluster(ChildProcesses processes, List<SiloProcess> silos, List<HttpClient> clients)
+    {
+        _processes = processes;
+        Silos = silos;
+        Clients = clients;
+    }
+
+    public IReadOnlyList<SiloProcess> Silos { get; }
+    public IReadOnlyList<HttpClient> Clients { get; }
+
+    public static async Task<SiloCluster> StartAsync(ChildProcesses processes, string siloDll, int redisPort, int count, string clusterId,
+        string logPrefix, CancellationToken cancellation)
+    {
+        var environment = new Dictionary<string, string>(ZeroDelays)
+        {
+            ["Storage__Provider"] = "redis",
+            ["Redis__ConnectionString"] = $"127.0.0.1:{redisPort}",
+            ["Orleans__ClusterId"] = clusterId,
+            ["Orleans__AdvertisedIP"] = "127.0.0.1",
+            // The benchmark is the only client: the per-key limit would measure the limiter, not the cluster.
+            ["RateLimiting__Enabled"] = "false",
+            // Warnings and errors only: they are what the benchmark counts, and per-request lines would cost silo CPU.
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        var silos = new List<SiloProcess>();
+        var clients = new List<HttpClient>();
+        var cluster = new SiloCluster(processes, silos, clients);
+        try
+        {
+            // One after the other, so each joins the membership the first one created instead of racing it.
+            for (var i = 0; i < count; i++)
+            {
+                var silo = processes.StartSilo(siloDll, i, environment, $"{logPrefix}-silo{i}.log");
+                silos.Add(silo);
+                clients.Add(new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 })
+                {
+                    BaseAddress = silo.BaseAddress,
+                    Timeout = TimeSpan.FromSeconds(60),
+                });
+                await WaitHealthyAsync(silo, clients[i], cancellation);
+            }
+            await WaitForMembershipAsync(redisPort, clusterId, count, cancellation);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Registers the nodes round-robin through the silos.</summary>
+    public async Task RegisterNodesAsync(int nodes, int cpus, long memoryMi, CancellationToken cancellation)
+    {
+        for (var n = 0; n < nodes; n++)
+        {
+            var node = new { name = $"bench-node-{n:D3}", capacity = new Dictionary<string, string> { ["cpu"] = $"{cpus}", ["memory"] = $"{memoryMi}Mi" } };
+            using var response = await Clients[n % Clients.Count].PostAsJsonAsync("/api/v1/nodes", node, cancellation);
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"POST /api/v1/nodes: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}");
+        }
+    }
+
+    /// <summary>Pods the cluster index counts Running (GET /api/v1/cluster on the first silo).</summary>
+    public async Task<int> RunningPodsAsync(CancellationToken cancellation)
+    {
+        using var summary = JsonDocument.Parse(await Clients[0].GetStringAsync("/api/v1/cluster", cancellation));
+        return summary.RootElement.GetProperty("podsByPhase").TryGetProperty("running", out var running) ? running.GetInt32() : 0;
+    }
+
+    /// <summary>
+    /// Polls until at least <paramref name="pods"/> pods are Running, or the count has not moved for
+    /// <see cref="StallLimit"/>, or <paramref name="limit"/> has passed; returns the last count (the caller reports a
+    /// shortfall: a pod that never runs is a finding, not a reason to lose the run's other figures).
+    /// </summary>
+    public async Task<int> WaitUntilRunningAsync(int pods, TimeSpan limit, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        var lastProgress = DateTime.UtcNow;
+        var running = 0;
+        while (true)
+        {
+            var now = await RunningPodsAsync(cancellation);
+            if (now >= pods) return now;
+            if (now != running) (running, lastProgress) = (now, DateTime.UtcNow);
+            if (DateTime.UtcNow - lastProgress > StallLimit || DateTime.UtcNow > deadline)
+            {
+                Console.WriteLine($"  warning: only {running} of {pods} pods Running; stopped waiting (no progress for {StallLimit.TotalSeconds:F0} s or {limit} passed)");
+                return running;
+            }
+            await Task.Delay(100, cancellation);
+        }
+    }
+
+    /// <summary>How long the Running count may stand still before the wait gives up.</summary>
+    public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>mas_scheduling_decisions_total{result="scheduled"} of each silo's /metrics (summed over policies).</summary>
+    public async Task<long[]> ScheduledDecisionsAsync(CancellationToken cancellation)
+    {
+        var counts = new long[Clients.Count];
+        for (var i = 0; i < Clients.Count; i++)
+        {
+            var metrics = await Clients[i].GetStringAsync("/metrics", cancellation);
+            foreach (var line in metrics.Split('\n'))
+            {
+                if (!line.StartsWith("mas_scheduling_decisions_total{", StringComparison.Ordinal) || !line.Contains("result=\"scheduled\"", StringComparison.Ordinal)) continue;
+                counts[i] += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+        return counts;
+    }
+
+    public double[] CpuMilliseconds() => Silos.Select(s => ProcCpu.Milliseconds(s.Pid)).ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in Clients) client.Dispose();
+        foreach (var silo in Silos) _processes.Kill(silo.Process);
+        await Task.CompletedTask;
+    }
+
+    private static async Task WaitHealthyAsync(SiloProcess silo, HttpClient client, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            if (silo.Process.HasExited) throw new InvalidOperationException($"silo {silo.Index} exited early; log: {silo.LogPath}");
+            try
+            {
+                using var response = await client.GetAsync("/health", cancellation);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"silo {silo.Index} not healthy after 120 s; log: {silo.LogPath}");
+            await Task.Delay(200, cancellation);
+        }
+    }
+
+    /// <summary>Waits until the Redis membership table (mas-orleans/members/{clusterId}) lists <paramref name="count"/> Active silos.</summary>
+    private static async Task WaitForMembershipAsync(int redisPort, string clusterId, int count, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        using var redis = new RedisConnection(redisPort);
+        int active;
+        while ((active = ActiveSilos(redis, clusterId)) != count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{active} of {count} silos Active in the membership table after 60 s");
+            await Task.Delay(200, cancellation);
+        }
+    }
+
+    private static int ActiveSilos(RedisConnection redis, string clusterId)
+    {
+        if (redis.Execute("HGETALL", $"mas-orleans/members/{clusterId}") is not object?[] fields) return 0;
+        var active = 0;
+        // Field/value pairs: "Version" -> n, then one entry per silo whose JSON carries "Status":3 (Active).
+        for (var i = 1; i < fields.Length; i += 2)
+            if (fields[i] is string entry && entry.Contains("\"Status\":3", StringComparison.Ordinal)) active++;
+        return active;
+    }
+}
