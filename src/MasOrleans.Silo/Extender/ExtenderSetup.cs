@@ -39,8 +39,6 @@ public static class ExtenderSetup
     {
         if (extender.UrlList.Count == 0) return;
         var publicUrls = StartupValidation.PublicUrls(builder.Configuration);
-        // Kestrel listens on every URL explicitly below; the urls setting would only make it warn that it is overridden.
-        builder.Configuration[WebHostDefaults.ServerUrlsKey] = "";
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var url in publicUrls)

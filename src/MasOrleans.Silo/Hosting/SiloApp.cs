@@ -29,9 +29,7 @@ public static class SiloApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddMasConfiguration();
         var config = builder.Configuration;
-        // With an extender listener, ExtenderSetup has already told Kestrel every address (and cleared the urls setting).
-        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists()
-            && string.IsNullOrEmpty(config[$"{ExtenderOptions.Section}:Urls"]))
+        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
 
         var provider = ParseProvider(config["Storage:Provider"]);

@@ -24,7 +24,9 @@ public sealed class SiloHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
-    public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null)
+    /// <param name="expectedLog">Patterns of warnings the test expects, including those logged while the silo starts.</param>
+    public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null,
+        IReadOnlyList<string>? expectedLog = null)
     {
         var port = FreePorts.Next();
         var args = new List<string>
@@ -39,6 +41,7 @@ public sealed class SiloHost : IAsyncDisposable
         if (redis is not null) args.AddRange(["--Redis:ConnectionString", redis]);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange([$"--{key}", value]);
         var log = new SiloLog();
+        foreach (var pattern in expectedLog ?? []) log.Expect(pattern);
         var app = SiloApp.Build([.. args], builder => builder.Logging.AddProvider(log));
         await app.StartAsync();
         return new SiloHost(app, new Uri($"http://127.0.0.1:{port}"), log);
