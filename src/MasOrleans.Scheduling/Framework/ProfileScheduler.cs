@@ -235,13 +235,21 @@ public sealed partial class ProfileScheduler
         return best;
     }
 
+    /// <summary>
+    /// The FGD simulator's patched selectHost (vendor/k8s.io/kubernetes/pkg/scheduler/core/generic_scheduler.go in
+    /// hkust-adsl/kubernetes-scheduler-simulator): the tied node with the smallest name wins. The names it compares are
+    /// the renamed ones when the cluster carries a <see cref="ClusterState.TieBreakRank"/>.
+    /// </summary>
     private static int SelectLowestNamedHost(ClusterState cluster, ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals)
     {
         var best = 0;
+        var rank = cluster.TieBreakRank;
         for (var i = 1; i < feasible.Length; i++)
         {
             if (totals[i] > totals[best]
-                || (totals[i] == totals[best] && string.CompareOrdinal(cluster.NameOf(feasible[i]), cluster.NameOf(feasible[best])) < 0))
+                || (totals[i] == totals[best] && (rank is null
+                    ? string.CompareOrdinal(cluster.NameOf(feasible[i]), cluster.NameOf(feasible[best])) < 0
+                    : rank[feasible[i]] < rank[feasible[best]])))
                 best = i;
         }
         return best;
