@@ -239,8 +239,11 @@ public sealed class ClusterState
         return false;
     }
 
-    /// <summary>True when the node's free resources and devices can take the pod (ignores labels and taints).</summary>
-    public bool FitsResources(int node, PodSpec pod) => FitsResources(node, pod.Requests, pod.Gpu);
+    /// <summary>True when the node's pod count, free resources and devices can take the pod (ignores labels and taints).</summary>
+    public bool FitsResources(int node, PodSpec pod) => HasPodRoom(node) && FitsResources(node, pod.Requests, pod.Gpu);
+
+    /// <summary>NodeResourcesFit's pod-count check (fit.go fitsRequest): one more pod must stay within the node's `pods`.</summary>
+    public bool HasPodRoom(int node) => Pods[node].Count < _specs[node].MaxPods;
 
     public bool FitsResources(int node, ResourceVector requests, GpuRequest gpu)
     {

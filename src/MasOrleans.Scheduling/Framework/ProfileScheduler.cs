@@ -75,7 +75,11 @@ public sealed partial class ProfileScheduler
             _failureCounts.Clear();
             foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
                 _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
-            return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+            // A PreFilter rejection is the whole message, as FitError.Error's PreFilterMsg.
+            var message = context.PreFilterRejection is { } rejection
+                ? $"0/{cluster.NodeCount} nodes are available: {rejection}."
+                : FailureMessage(cluster.NodeCount);
+            return ScheduleResult.Failed(message, evaluated);
         }
         var feasible = _feasible.AsSpan(0, feasibleCount);
 
@@ -255,10 +259,10 @@ public sealed partial class ProfileScheduler
         return best;
     }
 
+    /// <summary>FitError.Error (pkg/scheduler/framework/types.go): "count reason" strings in byte order (sort.Strings).</summary>
     private string FailureMessage(int nodeCount)
     {
-        var parts = _failureCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => $"{kv.Value} {kv.Key}");
+        var parts = _failureCounts.Select(kv => $"{kv.Value} {kv.Key}").Order(StringComparer.Ordinal);
         return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : $"0/{nodeCount} nodes are available: {string.Join(", ", parts)}.";
     }
 }

@@ -28,13 +28,14 @@ public static partial class Validation
         spec = null!;
         if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label")) is { } nameError) return nameError;
         if (body.Capacity is null || body.Capacity.Count == 0) return "capacity is required (e.g. {\"cpu\": \"8\", \"memory\": \"32Gi\"})";
-        if (!ResourceVector.TryParse(body.Capacity, out var capacity, out var error)) return error;
+        if (!NodeSpec.TryParseCapacity(body.Capacity, out var capacity, out var maxPods, out var error)) return error;
         if (capacity.GpuMilli % 1000 != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";
         if (CheckTaints(body.Taints) is { } taintError) return taintError;
         spec = new NodeSpec
         {
             Name = body.Name!,
             Capacity = capacity,
+            MaxPods = maxPods,
             Labels = body.Labels ?? new Dictionary<string, string>(),
             Taints = body.Taints ?? [],
             Unschedulable = body.Unschedulable,
