@@ -118,6 +118,14 @@ public static partial class Validation
                 if (!NodeOperators.Contains(r.Operator ?? "")) return $"node selector operator '{r.Operator}' is not one of {string.Join(", ", NodeOperators)}";
                 if (CheckRequirement(r.Key, r.Operator!, r.Values, "node selector") is { } e) return e;
             }
+            // Kubernetes' validateNodeFieldSelectorRequirement: metadata.name, In or NotIn, exactly one value.
+            foreach (var r in term.MatchFields ?? [])
+            {
+                if (r is null) return "node selector requirements must not be null";
+                if (r.Key != NodeSelectorTerm.NodeNameField) return $"matchFields key '{r.Key}' must be {NodeSelectorTerm.NodeNameField}";
+                if (r.Operator is not ("In" or "NotIn")) return $"matchFields operator '{r.Operator}' must be In or NotIn";
+                if (r.Values is not { Count: 1 } || string.IsNullOrEmpty(r.Values[0])) return "matchFields In and NotIn take exactly one node name";
+            }
         }
         var podTerms = new[] { affinity.PodAffinity, affinity.PodAntiAffinity }
             .SelectMany(a => (a?.RequiredDuringSchedulingIgnoredDuringExecution ?? []).Concat(a?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(w => w.PodAffinityTerm) ?? []));
