@@ -138,9 +138,11 @@ public class KubeV135Tests
     {
         var scheduler = new ProfileScheduler(Catalog.Create("kube"));
         // Every term's names intersect to nothing: errReasonConflict, UnschedulableAndUnresolvable in PreFilter.
-        var conflict = scheduler.Schedule(FiveNodes(), NamedNodes(new NodeSelectorTerm(MatchFields: [NameIn("n1"), NameIn("n2")])), new Random(1));
+        var conflicting = NamedNodes(new NodeSelectorTerm(MatchFields: [NameIn("n1"), NameIn("n2")]));
+        var conflict = scheduler.Schedule(FiveNodes(), conflicting, new Random(1));
         Assert.Equal("0/5 nodes are available: pod affinity terms conflict.", conflict.FailureMessage);
         Assert.Equal(0, conflict.EvaluatedNodes);
+        Assert.Equal(conflict.FailureMessage, scheduler.Explain(FiveNodes(), conflicting, new Random(1)).FailureMessage);
         // A name no node has: nothing to filter, all 5 nodes absent from the PreFilterResult.
         var ghost = scheduler.Schedule(FiveNodes(), NamedNodes(new NodeSelectorTerm(MatchFields: [NameIn("ghost")])), new Random(1));
         Assert.Equal("0/5 nodes are available: 5 node(s) didn't satisfy plugin(s) [NodeAffinity].", ghost.FailureMessage);

@@ -75,11 +75,7 @@ public sealed partial class ProfileScheduler
             _failureCounts.Clear();
             foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
                 _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
-            // A PreFilter rejection is the whole message, as FitError.Error's PreFilterMsg.
-            var message = context.PreFilterRejection is { } rejection
-                ? $"0/{cluster.NodeCount} nodes are available: {rejection}."
-                : FailureMessage(cluster.NodeCount);
-            return ScheduleResult.Failed(message, evaluated);
+            return ScheduleResult.Failed(FailureMessage(context, cluster.NodeCount), evaluated);
         }
         var feasible = _feasible.AsSpan(0, feasibleCount);
 
@@ -179,7 +175,7 @@ public sealed partial class ProfileScheduler
             _failureCounts.Clear();
             foreach (var v in verdicts.SelectMany(v => v).Where(v => !v.Passed).GroupBy(v => v.Reason!))
                 _failureCounts[v.Key] = v.Count();
-            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(cluster.NodeCount) };
+            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, cluster.NodeCount) };
         }
         var best = SelectHost(cluster, feasible, totals, random);
         return new Explanation
@@ -259,9 +255,13 @@ public sealed partial class ProfileScheduler
         return best;
     }
 
-    /// <summary>FitError.Error (pkg/scheduler/framework/types.go): "count reason" strings in byte order (sort.Strings).</summary>
-    private string FailureMessage(int nodeCount)
+    /// <summary>
+    /// FitError.Error (pkg/scheduler/framework/types.go): a PreFilter rejection's message alone, else the
+    /// "count reason" strings in byte order (sort.Strings).
+    /// </summary>
+    private string FailureMessage(SchedulingContext context, int nodeCount)
     {
+        if (context.PreFilterRejection is { } rejection) return $"0/{nodeCount} nodes are available: {rejection}.";
         var parts = _failureCounts.Select(kv => $"{kv.Value} {kv.Key}").Order(StringComparer.Ordinal);
         return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : $"0/{nodeCount} nodes are available: {string.Join(", ", parts)}.";
     }
