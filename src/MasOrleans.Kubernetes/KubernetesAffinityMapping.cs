@@ -32,7 +32,9 @@ internal static class KubernetesAffinityMapping
     }
 
     private static NodeSelectorTerm ToTerm(V1NodeSelectorTerm term) =>
-        new(term.MatchExpressions?.Select(e => new NodeSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
+        new(term.MatchExpressions?.Select(ToRequirement).ToList(), term.MatchFields?.Select(ToRequirement).ToList());
+
+    private static NodeSelectorRequirement ToRequirement(V1NodeSelectorRequirement e) => new(e.Key, e.OperatorProperty, e.Values?.ToList());
 
     private static PodAffinity? ToPodAffinity(IList<V1PodAffinityTerm>? required, IList<V1WeightedPodAffinityTerm>? preferred)
     {

@@ -54,6 +54,7 @@ public static class KubernetesMapping
         {
             Name = name,
             Capacity = ToVector(resources, $"node {name}", ignoreUnknown: true),
+            MaxPods = PodsOf(resources, name),
             Labels = Copy(node.Metadata?.Labels),
             Taints = node.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect)).ToList() ?? [],
             Unschedulable = node.Spec?.Unschedulable ?? false,
@@ -84,6 +85,14 @@ public static class KubernetesMapping
     /// Kubernetes nodes and pods carry resources MasOrleans does not model (pods, hugepages-2Mi, other
     /// vendors' devices); those are left out rather than rejected.
     /// </summary>
+    /// <summary>The node's `pods` allocatable (the kubelet's maxPods); the kubelet default when absent.</summary>
+    private static int PodsOf(IDictionary<string, ResourceQuantity>? resources, string name)
+    {
+        if (resources is null || !resources.TryGetValue(NodeSpec.PodsResource, out var pods)) return NodeSpec.DefaultMaxPods;
+        var map = new Dictionary<string, string> { [NodeSpec.PodsResource] = pods.ToString() };
+        return NodeSpec.TryParseCapacity(map, out _, out var maxPods, out var error) ? maxPods : throw new KubernetesMappingException($"node {name}: {error}");
+    }
+
     private static ResourceVector ToVector(IDictionary<string, ResourceQuantity>? quantities, string what, bool ignoreUnknown)
     {
         if (quantities is null) return ResourceVector.Zero;

@@ -32,6 +32,24 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void Node_name_match_fields_are_mapped()
+    {
+        // A DaemonSet pod's affinity: matchFields metadata.name In [node] (the NodeAffinity PreFilter narrows to it).
+        var pod = LoadArgs().Pod!;
+        var requirement = new k8s.Models.V1NodeSelectorRequirement { Key = "metadata.name", OperatorProperty = "In", Values = ["node-a"] };
+        pod.Spec.Affinity = new k8s.Models.V1Affinity
+        {
+            NodeAffinity = new k8s.Models.V1NodeAffinity
+            {
+                RequiredDuringSchedulingIgnoredDuringExecution = new k8s.Models.V1NodeSelector { NodeSelectorTerms = [new k8s.Models.V1NodeSelectorTerm { MatchFields = [requirement] }] },
+            },
+        };
+        var term = KubernetesMapping.ToPodSpec(pod).Affinity!.NodeAffinity!.RequiredDuringSchedulingIgnoredDuringExecution!.NodeSelectorTerms.Single();
+        var field = term.MatchFields!.Single();
+        Assert.Equal(("metadata.name", "In", "node-a"), (field.Key, field.Operator, field.Values!.Single()));
+    }
+
+    [Fact]
     public void Quantities_map_exactly_and_out_of_range_ones_are_a_mapping_error()
     {
         var node = LoadArgs().Nodes!.Items[0];
@@ -40,6 +58,10 @@ public class ExtenderTests
         var spec = KubernetesMapping.ToNodeSpec(node);
         Assert.Equal(1610612736L, spec.Capacity.MemoryBytes);
         Assert.Equal(31_500, spec.Capacity.CpuMilli);
+        node.Status.Allocatable["pods"] = new k8s.Models.ResourceQuantity("250");
+        Assert.Equal(250, KubernetesMapping.ToNodeSpec(node).MaxPods);
+        node.Status.Allocatable.Remove("pods");
+        Assert.Equal(110, KubernetesMapping.ToNodeSpec(node).MaxPods);
         node.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("1e40");
         Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToNodeSpec(node));
     }

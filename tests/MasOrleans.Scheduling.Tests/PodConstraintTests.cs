@@ -126,6 +126,39 @@ public class PodConstraintTests
     }
 
     [Fact]
+    public void Inter_pod_normalization_starts_min_and_max_at_the_int64_extremes()
+    {
+        // kubernetes pkg/scheduler/framework/plugins/interpodaffinity/scoring.go NormalizeScore (since PR #98096):
+        // minCount = MaxInt64, maxCount = MinInt64, then 100 * (s - min) / (max - min) over the scored nodes.
+        var cluster = ThreeZones();
+        PodSpec With(int weight, bool anti)
+        {
+            var term = new WeightedPodAffinityTerm(weight, new PodAffinityTerm(AppWeb, "zone"));
+            return Pod("p", 100) with
+            {
+                Affinity = anti
+                    ? new Affinity(PodAntiAffinity: new PodAffinity(PreferredDuringSchedulingIgnoredDuringExecution: [term]))
+                    : new Affinity(PodAffinity: new PodAffinity(PreferredDuringSchedulingIgnoredDuringExecution: [term])),
+            };
+        }
+        long[] Normalized(PodSpec pod)
+        {
+            // Only a1 and b1 are feasible: raw scores are both nonzero.
+            int[] nodes = [0, 1];
+            var ctx = new SchedulingContext(cluster, pod, new Random(1));
+            var plugin = new InterPodAffinityScore();
+            plugin.PreScore(ctx, nodes);
+            var scores = nodes.Select(n => plugin.Score(ctx, n)).ToArray();
+            plugin.Normalize(ctx, nodes, scores);
+            return scores;
+        }
+        // Affinity: a1 = 2 x 10 = 20, b1 = 10. min 10, max 20 -> [100, 0] (min starting at 0 would give [100, 50]).
+        Assert.Equal([100L, 0L], Normalized(With(10, anti: false)));
+        // Anti-affinity: a1 = -20, b1 = -10. min -20, max -10 -> [0, 100] (max starting at 0 would give [0, 50]).
+        Assert.Equal([0L, 100L], Normalized(With(10, anti: true)));
+    }
+
+    [Fact]
     public void Kube_profile_spreads_web_pods_across_zones_end_to_end()
     {
         var cluster = ThreeZones();

@@ -17,7 +17,8 @@ public class SchedulerTests
 
         var tooBig = scheduler.Schedule(cluster, Pod("huge", 16000, 1 * Gi), new Random(7));
         Assert.False(tooBig.Success);
-        Assert.Equal("0/3 nodes are available: 2 Insufficient cpu, 1 node(s) were unschedulable.", tooBig.FailureMessage);
+        // FitError.Error sorts the "count reason" strings (sort.Strings): "1 node(s)..." before "2 Insufficient cpu".
+        Assert.Equal("0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu.", tooBig.FailureMessage);
     }
 
     [Fact]

@@ -67,6 +67,7 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
     [InlineData("memory", "12Qi", "not a valid quantity")]
     [InlineData("example.com/fpga", "1", "unknown resource")]
     [InlineData("nvidia.com/gpu", "1500m", "whole number of devices")]
+    [InlineData("pods", "1.5", "not a valid pod count")]
     public async Task Malformed_node_capacity_is_a_400(string resource, string quantity, string detail)
     {
         var response = await Http.Post("/api/v1/nodes", new { name = "bad-node", capacity = new Dictionary<string, string> { [resource] = quantity } });

@@ -154,10 +154,15 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     {
         await Grains.GetGrain<INodeGrain>("g-wl").Register(NodeSpecOf("g-wl", cpuMilli: 32000));
         var workload = Grains.GetGrain<IWorkloadGrain>("web");
-        Assert.True((await workload.Create(PodOf("web", cpuMilli: 100), 3)).IsOk);
+        var template = PodOf("web", cpuMilli: 100) with { Labels = new Dictionary<string, string> { ["app"] = "web" } };
+        Assert.True((await workload.Create(template, 3)).IsOk);
         var view = (await workload.Get())!;
         Assert.Equal(3, view.Pods.Count);
         Assert.All(view.Pods, p => Assert.Matches("^web-[a-z0-9]{5}$", p.Name));
+        // The workload owns its pods like a ReplicaSet selecting the template's labels (kube's default spreading reads it).
+        var owner = (await Grains.GetGrain<IPodGrain>(view.Pods[0].Name).Get())!.Spec.Owner!;
+        Assert.Equal((PodOwner.ReplicaSet, "web"), (owner.Kind, owner.Name));
+        Assert.Equal(template.Labels, owner.Selector.MatchLabels);
         Assert.True((await workload.Scale(1)).IsOk);
         Assert.Single((await workload.Get())!.Pods);
         var survivors = (await workload.Get())!.Pods.Select(p => p.Name).ToList();

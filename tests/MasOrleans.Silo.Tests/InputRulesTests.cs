@@ -22,6 +22,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
     private static string Affinity(string op, string values) =>
         ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"zone","operator":""" + $"\"{op}\",\"values\":{values}" + "}]}]}}}";
 
+    private static string NameFields(string key, string op, string values) =>
+        ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchFields":[{"key":""" + $"\"{key}\",\"operator\":\"{op}\",\"values\":{values}" + "}]}]}}}";
+
     public static TheoryData<string, string, string> BadInputs => new()
     {
         // path, body, part of the problem detail
@@ -48,6 +51,10 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: Affinity("Gt", """["ten"]""")), "one integer value" },
         { "/api/v1/pods", Pod(extra: Affinity("Exists", """["x"]""")), "must not have values" },
         { "/api/v1/pods", Pod(extra: Affinity("Near", """["x"]""")), "is not one of" },
+        { "/api/v1/pods", Pod(extra: NameFields("metadata.uid", "In", """["x"]""")), "must be metadata.name" },
+        { "/api/v1/pods", Pod(extra: NameFields("metadata.name", "Exists", "[]")), "must be In or NotIn" },
+        { "/api/v1/pods", Pod(extra: NameFields("metadata.name", "In", """["a","b"]""")), "exactly one node name" },
+        { "/api/v1/nodes", """{"name":"rules-pods","capacity":{"cpu":"8","pods":"0"}}""", "not a valid pod count" },
         { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"bad key","whenUnsatisfiable":"DoNotSchedule"}]"""), "topologyKey" },
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
@@ -72,6 +79,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
     {
         { "/api/v1/nodes", Node(name: "rack-1.node-a", labels: """{"example.com/zone":"eu_west-1.a","kubernetes.io/hostname":"node-a","empty":""}""",
             taints: """[{"key":"example.com/dedicated","value":"ml","effect":"PreferNoSchedule"}]""") },
+        { "/api/v1/nodes", """{"name":"rules-node-pods","capacity":{"cpu":"8","memory":"8Gi","pods":"250"}}""" },
+        { "/api/v1/pods", Pod(name: "good-pod-2", extra: NameFields("metadata.name", "In", """["rules-node-pods"]""")) },
         { "/api/v1/pods", Pod(name: "good-pod-1", extra: ""","tolerations":[{"operator":"Exists"},{"key":"k","operator":"Equal","value":"v","effect":"NoExecute"}],"priority":1000000000""" + Affinity("Gt", """["10"]""")) },
     };
 

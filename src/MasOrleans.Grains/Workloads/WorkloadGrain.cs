@@ -186,7 +186,9 @@ public sealed class WorkloadGrain(
         while (state.State.Pods.Count < state.State.Replicas)
         {
             var name = $"{Name}-{Suffix()}";
-            var outcome = await GrainFactory.GetGrain<IPodGrain>(name).Create(template with { Name = name }, Name);
+            // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
+            var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
+            var outcome = await GrainFactory.GetGrain<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
             if (!outcome.IsOk) continue; // name taken: draw another suffix
             // Persisted per pod, so a crash mid-way resumes without orphans.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };

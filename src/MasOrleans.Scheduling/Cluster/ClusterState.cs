@@ -147,6 +147,19 @@ public sealed class ClusterState
     public NodeSpec Spec(int node) => _specs[node];
     public string NameOf(int node) => _specs[node].Name;
     public int IndexOf(string name) => _indexByName.TryGetValue(name, out var i) ? i : -1;
+
+    /// <summary>
+    /// Per node, its place in the name order that the lowest-name tie-break compares (0 = wins every tie); null
+    /// compares the node names themselves. The FGD simulator renames its nodes before scheduling, so a paper replay
+    /// sets the order of those names here (<see cref="Replay.SimulatorNodeNames"/>). Adding a node clears it.
+    /// </summary>
+    public int[]? TieBreakRank { get; private set; }
+
+    public void SetTieBreakRank(int[] rank)
+    {
+        if (rank.Length != NodeCount) throw new ArgumentException($"need one rank per node ({NodeCount}), got {rank.Length}", nameof(rank));
+        TieBreakRank = rank;
+    }
     public IEnumerable<NodeSpec> Nodes => _specs.Take(NodeCount);
     public int PodCount => _podLocations.Count;
 
@@ -160,6 +173,7 @@ public sealed class ClusterState
     public int AddNode(NodeSpec spec, bool ready = true)
     {
         if (_indexByName.ContainsKey(spec.Name)) throw new InvalidOperationException($"node '{spec.Name}' already exists");
+        TieBreakRank = null;
         EnsureNodeCapacity(NodeCount + 1);
         var n = NodeCount++;
         _specs[n] = spec;
@@ -225,8 +239,11 @@ public sealed class ClusterState
         return false;
     }
 
-    /// <summary>True when the node's free resources and devices can take the pod (ignores labels and taints).</summary>
-    public bool FitsResources(int node, PodSpec pod) => FitsResources(node, pod.Requests, pod.Gpu);
+    /// <summary>True when the node's pod count, free resources and devices can take the pod (ignores labels and taints).</summary>
+    public bool FitsResources(int node, PodSpec pod) => HasPodRoom(node) && FitsResources(node, pod.Requests, pod.Gpu);
+
+    /// <summary>NodeResourcesFit's pod-count check (fit.go fitsRequest): one more pod must stay within the node's `pods`.</summary>
+    public bool HasPodRoom(int node) => Pods[node].Count < _specs[node].MaxPods;
 
     public bool FitsResources(int node, ResourceVector requests, GpuRequest gpu)
     {

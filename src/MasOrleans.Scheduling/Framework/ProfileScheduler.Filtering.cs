@@ -44,11 +44,14 @@ public sealed partial class ProfileScheduler
         foreach (var f in filters)
         {
             f.PreFilter(context);
+            // UnschedulableAndUnresolvable in PreFilter ends the cycle before any node is filtered.
+            if (context.PreFilterRejection is not null) { evaluated = 0; return 0; }
             // Filters that skipped in PreFilter pass every node, so the fast path leaves them out.
             if (FastPaths && context.IsSkipped(f, out _)) continue;
             _activeBatchFilters[activeCount] = FastPaths ? f as IBatchFilterPlugin : null;
             _activeFilters[activeCount++] = f;
         }
+        if (context.CandidateNodes is { } candidates) return FilterCandidates(context, candidates, activeCount, out evaluated);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
         var found = FastPaths
@@ -56,6 +59,36 @@ public sealed partial class ProfileScheduler
             : FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, out evaluated);
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
         if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
+        return found;
+    }
+
+    /// <summary>
+    /// schedule_one.go with a PreFilterResult: only the candidates are filtered (the feasible quota and the start offset
+    /// taken over them), the round-robin index still advances over all nodes, and the nodes left out are counted as
+    /// failing the plugins that left them out. kube-scheduler walks the candidates in Go map order (random); ascending here.
+    /// </summary>
+    private int FilterCandidates(SchedulingContext context, int[] candidates, int activeCount, out int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, candidates.Length);
+        var start = candidates.Length == 0 ? 0 : _nextStartNodeIndex % candidates.Length;
+        var found = 0;
+        evaluated = 0;
+        for (var k = 0; k < candidates.Length && found < toFind; k++)
+        {
+            var n = candidates[(start + k) % candidates.Length];
+            evaluated++;
+            string? reason = null;
+            for (var f = 0; f < activeCount && reason is null; f++) reason = _activeFilters[f].Filter(context, n);
+            if (reason is null) _feasible[found++] = n;
+            else CountFailure(reason);
+        }
+        if (all > 0) _nextStartNodeIndex = (_nextStartNodeIndex + evaluated) % all;
+        if (found == 0 && all > candidates.Length)
+        {
+            var reason = $"node(s) didn't satisfy plugin(s) [{string.Join(" ", context.CandidatePlugins!)}]";
+            for (var i = candidates.Length; i < all; i++) CountFailure(reason);
+        }
         return found;
     }
 

@@ -78,7 +78,7 @@ public sealed partial class ProfileScheduler
             _failureCounts.Clear();
             foreach (var (reason, count) in _failureReasons.AsSpan(0, _failureReasonCount))
                 _failureCounts[reason] = _failureCounts.GetValueOrDefault(reason) + count;
-            return ScheduleResult.Failed(FailureMessage(cluster.NodeCount), evaluated);
+            return ScheduleResult.Failed(FailureMessage(context, cluster.NodeCount), evaluated);
         }
         var feasible = _feasible.AsSpan(0, feasibleCount);
 
@@ -187,7 +187,7 @@ public sealed partial class ProfileScheduler
             _failureCounts.Clear();
             foreach (var v in verdicts.SelectMany(v => v).Where(v => !v.Passed).GroupBy(v => v.Reason!))
                 _failureCounts[v.Key] = v.Count();
-            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(cluster.NodeCount) };
+            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, cluster.NodeCount) };
         }
         var best = SelectHost(cluster, feasible, totals, random);
         return new Explanation
@@ -247,22 +247,34 @@ public sealed partial class ProfileScheduler
         return best;
     }
 
+    /// <summary>
+    /// The FGD simulator's patched selectHost (vendor/k8s.io/kubernetes/pkg/scheduler/core/generic_scheduler.go in
+    /// hkust-adsl/kubernetes-scheduler-simulator): the tied node with the smallest name wins. The names it compares are
+    /// the renamed ones when the cluster carries a <see cref="ClusterState.TieBreakRank"/>.
+    /// </summary>
     private static int SelectLowestNamedHost(ClusterState cluster, ReadOnlySpan<int> feasible, ReadOnlySpan<long> totals)
     {
         var best = 0;
+        var rank = cluster.TieBreakRank;
         for (var i = 1; i < feasible.Length; i++)
         {
             if (totals[i] > totals[best]
-                || (totals[i] == totals[best] && string.CompareOrdinal(cluster.NameOf(feasible[i]), cluster.NameOf(feasible[best])) < 0))
+                || (totals[i] == totals[best] && (rank is null
+                    ? string.CompareOrdinal(cluster.NameOf(feasible[i]), cluster.NameOf(feasible[best])) < 0
+                    : rank[feasible[i]] < rank[feasible[best]])))
                 best = i;
         }
         return best;
     }
 
-    private string FailureMessage(int nodeCount)
+    /// <summary>
+    /// FitError.Error (pkg/scheduler/framework/types.go): a PreFilter rejection's message alone, else the
+    /// "count reason" strings in byte order (sort.Strings).
+    /// </summary>
+    private string FailureMessage(SchedulingContext context, int nodeCount)
     {
-        var parts = _failureCounts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Select(kv => $"{kv.Value} {kv.Key}");
+        if (context.PreFilterRejection is { } rejection) return $"0/{nodeCount} nodes are available: {rejection}.";
+        var parts = _failureCounts.Select(kv => $"{kv.Value} {kv.Key}").Order(StringComparer.Ordinal);
         return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : $"0/{nodeCount} nodes are available: {string.Join(", ", parts)}.";
     }
 }

@@ -14,7 +14,7 @@ public sealed record ScheduleResult
     public IReadOnlyDictionary<string, long> PluginScores { get; init; } = PluginScoreMap.Empty;
     public int FeasibleNodes { get; init; }
     public int EvaluatedNodes { get; init; }
-    /// <summary>kube-scheduler style: "0/3 nodes are available: 2 Insufficient cpu, 1 node(s) were unschedulable."</summary>
+    /// <summary>kube-scheduler style: "0/3 nodes are available: 1 node(s) were unschedulable, 2 Insufficient cpu."</summary>
     public string? FailureMessage { get; init; }
     /// <summary>The cycle's plugin state, kept for PostBind.</summary>
     internal SchedulingContext? Context { get; init; }

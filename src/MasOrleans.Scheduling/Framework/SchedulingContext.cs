@@ -69,6 +69,39 @@ public sealed class SchedulingContext
         return null;
     }
 
+    /// <summary>
+    /// kube-scheduler's merged PreFilterResult: the only nodes worth filtering, ascending (null = every node). Nodes
+    /// left out count as "node(s) didn't satisfy plugin(s) [names]" when the pod fits nowhere (schedule_one.go).
+    /// </summary>
+    public int[]? CandidateNodes { get; private set; }
+
+    /// <summary>The plugins that narrowed <see cref="CandidateNodes"/>, sorted as sets.List sorts them.</summary>
+    public SortedSet<string>? CandidatePlugins { get; private set; }
+
+    /// <summary>A PreFilter's UnschedulableAndUnresolvable status: the pod fits nowhere, for this reason, without filtering.</summary>
+    public string? PreFilterRejection { get; private set; }
+
+    private HashSet<string>? _candidateNames;
+
+    /// <summary>
+    /// PreFilterResult.Merge: the candidates are the intersection of every plugin's node names; names of nodes that
+    /// do not exist are dropped afterwards, as findNodesThatFitPod drops them.
+    /// </summary>
+    public void RestrictNodes(string plugin, IEnumerable<string> nodeNames)
+    {
+        if (_candidateNames is null) _candidateNames = new HashSet<string>(nodeNames, StringComparer.Ordinal);
+        else _candidateNames.IntersectWith(nodeNames);
+        (CandidatePlugins ??= new SortedSet<string>(StringComparer.Ordinal)).Add(plugin);
+        // framework.go RunPreFilterPlugins: an empty merge rejects the pod.
+        if (_candidateNames.Count == 0)
+            PreFilterRejection ??= CandidatePlugins.Count == 1
+                ? $"node(s) didn't satisfy plugin {plugin}"
+                : $"node(s) didn't satisfy plugin(s) [{string.Join(" ", CandidatePlugins)}] simultaneously";
+        CandidateNodes = _candidateNames.Select(Cluster.IndexOf).Where(n => n >= 0).Order().ToArray();
+    }
+
+    public void Reject(string reason) => PreFilterRejection ??= reason;
+
     private List<(object Plugin, long Score)>? _skipped;
 
     /// <summary>

@@ -59,18 +59,18 @@ public sealed record NodeSelectorRequirement(string Key, string Operator, IReadO
     }
 }
 
-public sealed record NodeSelectorTerm(IReadOnlyList<NodeSelectorRequirement>? MatchExpressions = null)
+/// <summary>
+/// Requirements on node labels (matchExpressions) and node fields (matchFields: only metadata.name, In or NotIn with
+/// one value); all must hold, an empty term matches nothing. Matching.Selects applies it.
+/// </summary>
+public sealed record NodeSelectorTerm(IReadOnlyList<NodeSelectorRequirement>? MatchExpressions = null, IReadOnlyList<NodeSelectorRequirement>? MatchFields = null)
 {
-    /// <summary>All requirements of a term must hold; an empty term matches nothing (as in Kubernetes).</summary>
-    public bool Matches(IReadOnlyDictionary<string, string> labels) =>
-        MatchExpressions is { Count: > 0 } && MatchExpressions.All(r => r.Matches(labels));
+    /// <summary>The one node field Kubernetes supports in matchFields.</summary>
+    public const string NodeNameField = "metadata.name";
 }
 
-public sealed record NodeSelector(IReadOnlyList<NodeSelectorTerm> NodeSelectorTerms)
-{
-    /// <summary>Terms are ORed.</summary>
-    public bool Matches(IReadOnlyDictionary<string, string> labels) => NodeSelectorTerms.Any(t => t.Matches(labels));
-}
+/// <summary>Terms are ORed.</summary>
+public sealed record NodeSelector(IReadOnlyList<NodeSelectorTerm> NodeSelectorTerms);
 
 public sealed record PreferredSchedulingTerm(int Weight, NodeSelectorTerm Preference);
 

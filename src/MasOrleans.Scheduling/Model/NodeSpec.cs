@@ -11,6 +11,38 @@ public sealed record NodeSpec
     public IReadOnlyList<Taint> Taints { get; init; } = [];
     public bool Unschedulable { get; init; }
 
+    /// <summary>
+    /// The node's `pods` allocatable: NodeResourcesFit rejects a pod when the node already runs this many
+    /// ("Too many pods"). Kubernetes' kubelet default (maxPods) is 110.
+    /// </summary>
+    public int MaxPods { get; init; } = DefaultMaxPods;
+
+    public const int DefaultMaxPods = 110;
+
+    /// <summary>Kubernetes' resource name for a node's pod capacity.</summary>
+    public const string PodsResource = "pods";
+
+    /// <summary>
+    /// A Kubernetes capacity map ({"cpu": "8", "pods": "250"}): the resources, and the `pods` entry (a whole,
+    /// positive number; absent = <see cref="DefaultMaxPods"/>) which is a count, not a resource dimension.
+    /// </summary>
+    public static bool TryParseCapacity(IReadOnlyDictionary<string, string>? quantities, out ResourceVector capacity, out int maxPods, out string? error)
+    {
+        maxPods = DefaultMaxPods;
+        capacity = default;
+        if (quantities is not null && quantities.TryGetValue(PodsResource, out var pods))
+        {
+            if (!Quantity.TryParse(pods, out var value) || value != decimal.Truncate(value) || value < 1 || value > int.MaxValue)
+            {
+                error = $"'{pods}' is not a valid pod count for resource '{PodsResource}' (a whole number of at least 1)";
+                return false;
+            }
+            maxPods = (int)value;
+            quantities = quantities.Where(kv => kv.Key != PodsResource).ToDictionary(kv => kv.Key, kv => kv.Value);
+        }
+        return ResourceVector.TryParse(quantities, out capacity, out error);
+    }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public int GpuDeviceCount => (int)(Capacity.GpuMilli / 1000);
 

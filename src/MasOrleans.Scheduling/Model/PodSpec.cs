@@ -21,11 +21,31 @@ public sealed record PodSpec
     public double? ExpectedDurationSeconds { get; init; }
     /// <summary>Kubernetes' spec.nodeName: when set, only that node passes the NodeName filter.</summary>
     public string? NodeName { get; init; }
+    /// <summary>The controller that owns the pod (metadata.ownerReferences with controller=true); null = none.</summary>
+    public PodOwner? Owner { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 
     /// <summary>The GPU shape of the request: a share of one device, or whole devices.</summary>
     public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
+}
+
+/// <summary>
+/// A pod's controlling owner and that owner's pod selector (which Kubernetes reads from the owner object: a ReplicaSet's,
+/// StatefulSet's or ReplicationController's spec.selector). kube-scheduler spreads such pods by default
+/// (PodTopologySpread's system default constraints, selected by this selector).
+/// </summary>
+public sealed record PodOwner(string Kind, string Name, LabelSelector Selector)
+{
+    public const string ReplicaSet = "ReplicaSet";
+    public const string StatefulSet = "StatefulSet";
+    public const string ReplicationController = "ReplicationController";
+
+    /// <summary>
+    /// The kinds whose selector helper.DefaultSelector (pkg/scheduler/framework/plugins/helper/spread.go) reads; pods
+    /// of other owners (Jobs, DaemonSets) get no default spreading.
+    /// </summary>
+    public bool SelectorCounts => Kind is ReplicaSet or StatefulSet or ReplicationController;
 }
 
 /// <summary>

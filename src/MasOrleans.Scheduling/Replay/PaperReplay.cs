@@ -8,7 +8,8 @@ namespace MasOrleans.Scheduling.Replay;
 /// <summary>
 /// The FGD paper's experiment: arrivals per <see cref="PaperArrivals"/>, each pod placed once when it
 /// arrives (a pod that fits nowhere fails for good), no departures. The curve records GPU allocation and
-/// fragmentation every <see cref="ReplaySettings.SampleStepPercent"/> of arrived GPU demand.
+/// fragmentation every <see cref="ReplaySettings.SampleStepPercent"/> of arrived GPU demand. Nodes are ordered for the
+/// lowest-name tie-break as the simulator renames them (<see cref="SimulatorNodeNames"/>).
 /// </summary>
 internal static class PaperReplay
 {
@@ -18,7 +19,11 @@ internal static class PaperReplay
         var meter = new ClusterMeter(cluster);
         var capacity = meter.CapacityOf(ResourceKind.Gpu);
         if (capacity == 0) throw new InvalidOperationException("paper mode needs GPUs: the cluster has none");
-        var arrivals = PaperArrivals.Build(tracePods, capacity, settings.Tune, new Random(context.Seed));
+        var random = new Random(context.Seed);
+        var arrivals = PaperArrivals.Build(tracePods, capacity, settings.Tune, random);
+        // As in the simulator (pkg/simulator/core.go: arrivals tuned, then RunCluster renames the nodes), the node
+        // renaming draws from the same seeded stream after the arrivals, so arrivals are as they were without it.
+        cluster.SetTieBreakRank(SimulatorNodeNames.TieBreakRank(cluster.Nodes.Select(n => n.Name).ToList(), random));
         var fragmentation = new ClusterFragmentation(context.Fragmentation, cluster);
         var curve = new List<DemandPoint> { Sample(0, meter, fragmentation) };
 

@@ -14,6 +14,7 @@ public static class OpenbTraceReader
     public static readonly string[] NodeColumns = ["sn", "cpu_milli", "memory_mib", "gpu", "model"];
     public static readonly string[] PodColumns = ["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"];
     private const long MiB = 1024L * 1024;
+    public const int SimulatorMaxPods = 1001;
 
     public static bool IsNodeTable(CsvTable table) => NodeColumns.All(table.HasColumn);
     public static bool IsPodTable(CsvTable table) => PodColumns.All(table.HasColumn);
@@ -39,6 +40,8 @@ public static class OpenbTraceReader
                 Name = name,
                 Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * 1000),
                 Labels = labels,
+                // The simulator's openb nodes allow 1001 pods (data/node_yaml/openb_node_list_gpu_node.yaml, pods: '1001').
+                MaxPods = SimulatorMaxPods,
             });
         }
         return nodes;

@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.Api;
 public sealed class NodeRequest
 {
     public string? Name { get; init; }
-    /// <summary>Quantity per resource name: cpu, memory, nvidia.com/gpu (whole devices), mas.io/disk-io, mas.io/network, ephemeral-storage.</summary>
+    /// <summary>Quantity per resource name: cpu, memory, nvidia.com/gpu (whole devices), mas.io/disk-io, mas.io/network, ephemeral-storage; pods (count, default 110).</summary>
     public Dictionary<string, string>? Capacity { get; init; }
     public Dictionary<string, string>? Labels { get; init; }
     public List<Taint>? Taints { get; init; }

@@ -28,13 +28,14 @@ public static partial class Validation
         spec = null!;
         if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label")) is { } nameError) return nameError;
         if (body.Capacity is null || body.Capacity.Count == 0) return "capacity is required (e.g. {\"cpu\": \"8\", \"memory\": \"32Gi\"})";
-        if (!ResourceVector.TryParse(body.Capacity, out var capacity, out var error)) return error;
+        if (!NodeSpec.TryParseCapacity(body.Capacity, out var capacity, out var maxPods, out var error)) return error;
         if (capacity.GpuMilli % 1000 != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";
         if (CheckTaints(body.Taints) is { } taintError) return taintError;
         spec = new NodeSpec
         {
             Name = body.Name!,
             Capacity = capacity,
+            MaxPods = maxPods,
             Labels = body.Labels ?? new Dictionary<string, string>(),
             Taints = body.Taints ?? [],
             Unschedulable = body.Unschedulable,
@@ -116,6 +117,14 @@ public static partial class Validation
                 if (r is null) return "node selector requirements must not be null";
                 if (!NodeOperators.Contains(r.Operator ?? "")) return $"node selector operator '{r.Operator}' is not one of {string.Join(", ", NodeOperators)}";
                 if (CheckRequirement(r.Key, r.Operator!, r.Values, "node selector") is { } e) return e;
+            }
+            // Kubernetes' validateNodeFieldSelectorRequirement: metadata.name, In or NotIn, exactly one value.
+            foreach (var r in term.MatchFields ?? [])
+            {
+                if (r is null) return "node selector requirements must not be null";
+                if (r.Key != NodeSelectorTerm.NodeNameField) return $"matchFields key '{r.Key}' must be {NodeSelectorTerm.NodeNameField}";
+                if (r.Operator is not ("In" or "NotIn")) return $"matchFields operator '{r.Operator}' must be In or NotIn";
+                if (r.Values is not { Count: 1 } || string.IsNullOrEmpty(r.Values[0])) return "matchFields In and NotIn take exactly one node name";
             }
         }
         var podTerms = new[] { affinity.PodAffinity, affinity.PodAntiAffinity }

@@ -65,7 +65,7 @@ public sealed class RequestBounds : IEndpointFilter
         var terms = (required ?? []).Concat((preferred ?? []).Select(p => p?.Preference));
         foreach (var term in terms)
         {
-            error ??= Count(term?.MatchExpressions, "matchExpressions");
+            error ??= Count(term?.MatchExpressions, "matchExpressions") ?? Count(term?.MatchFields, "matchFields");
             foreach (var r in term?.MatchExpressions ?? []) error ??= Count(r?.Values, "values");
         }
         foreach (var pod in new[] { affinity.PodAffinity, affinity.PodAntiAffinity })

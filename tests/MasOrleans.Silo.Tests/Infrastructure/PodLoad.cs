@@ -18,12 +18,20 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     public ConcurrentBag<string> ExistedAfterRetry { get; } = [];
     public int AcceptedCount => Accepted.Count;
 
-    /// <summary>Ten nodes, 2,500 one-CPU pods' worth of CPU and 80 GPUs in all.</summary>
+    /// <summary>
+    /// Ten nodes, 2,500 one-CPU pods' worth of CPU and 80 GPUs in all. Their `pods` capacity is twice their CPUs, so CPU
+    /// and GPUs stay the limits (the default 110 pods per node would cap the cluster at 1,100 pods).
+    /// </summary>
     public static async Task RegisterNodes(HttpClient http, string prefix, int count = 10, int cpuPerNode = 250)
     {
         for (var n = 0; n < count; n++)
         {
-            using var response = await http.Post("/api/v1/nodes", Infrastructure.Requests.Node($"{prefix}node-{n}", cpu: $"{cpuPerNode}", memory: "1000Gi", gpus: "8"));
+            var node = new
+            {
+                name = $"{prefix}node-{n}",
+                capacity = new Dictionary<string, string> { ["cpu"] = $"{cpuPerNode}", ["memory"] = "1000Gi", ["nvidia.com/gpu"] = "8", ["pods"] = $"{2 * cpuPerNode}" },
+            };
+            using var response = await http.Post("/api/v1/nodes", node);
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         }
     }

@@ -81,22 +81,47 @@ public sealed class TaintTolerationFilter : IFilterPlugin
     }
 }
 
-/// <summary>kube-scheduler's NodeAffinity filter: spec.nodeSelector AND required node affinity.</summary>
+/// <summary>
+/// kube-scheduler's NodeAffinity filter: spec.nodeSelector AND required node affinity. Its PreFilter
+/// (pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go) narrows the search to the nodes that every
+/// term names through matchFields metadata.name In, when each term names some.
+/// </summary>
 public sealed class NodeAffinityFilter : IFilterPlugin
 {
     public const string Reason = "node(s) didn't match Pod's node affinity/selector";
+    public const string ConflictReason = "pod affinity terms conflict";
     public string Name => "NodeAffinity";
 
     public void PreFilter(SchedulingContext context)
     {
         var pod = context.Pod;
-        if (pod.NodeSelector is null && pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is null) context.Skip(this);
+        var terms = pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms;
+        if (pod.NodeSelector is null && terms is null) { context.Skip(this); return; }
+        if (terms is not { Count: > 0 }) return;
+        // Terms are ORed (union of their names); a term's name requirements are ANDed (intersection).
+        // A term that names no node leaves every node eligible.
+        HashSet<string>? names = null;
+        foreach (var term in terms)
+        {
+            HashSet<string>? termNames = null;
+            foreach (var r in term.MatchFields ?? [])
+            {
+                if (r.Key != NodeSelectorTerm.NodeNameField || r.Operator != SelectorOperators.In) continue;
+                var values = new HashSet<string>(r.Values ?? [], StringComparer.Ordinal);
+                if (termNames is null) termNames = values;
+                else termNames.IntersectWith(values);
+            }
+            if (termNames is null) return;
+            (names ??= new HashSet<string>(StringComparer.Ordinal)).UnionWith(termNames);
+        }
+        if (names!.Count == 0) context.Reject(ConflictReason);
+        else context.RestrictNodes(Name, names);
     }
 
     public string? Filter(SchedulingContext context, int node)
     {
         var pod = context.Pod;
         if (pod.NodeSelector is null && pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is null) return null;
-        return Matching.MatchesRequiredNodeAffinity(pod, context.Cluster.Spec(node).Labels) ? null : Reason;
+        return Matching.MatchesRequiredNodeAffinity(pod, context.Cluster.Spec(node)) ? null : Reason;
     }
 }

@@ -6,7 +6,8 @@ namespace MasOrleans.Scheduling.Plugins.Filters;
 
 /// <summary>
 /// kube-scheduler's NodeResourcesFit filter over every dimension, plus per-device GPU fit:
-/// a 300m GPU request needs ONE device with 300 milli free, not 300 milli spread over several.
+/// a 300m GPU request needs ONE device with 300 milli free, not 300 milli spread over several. As fit.go's
+/// fitsRequest, the pod count comes first and applies to every pod, even one that requests nothing.
 /// </summary>
 public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
 {
@@ -14,12 +15,14 @@ public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
         ResourceNames.All.Select(k => $"Insufficient {ResourceNames.NameOf(k)}").ToArray();
 
     public const string GpuDeviceReason = "node(s) had no GPU device with enough free share";
+    public const string TooManyPodsReason = "Too many pods";
 
     public string Name => "NodeResourcesFit";
 
     public string? Filter(SchedulingContext context, int node)
     {
         var cluster = context.Cluster;
+        if (!cluster.HasPodRoom(node)) return TooManyPodsReason;
         var capacity = cluster.Capacity;
         var allocated = cluster.Allocated;
         // Only the dimensions the pod requests, in ascending order, so the first failure reported is unchanged.
@@ -34,6 +37,10 @@ public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
     public void FilterBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<string?> reasons)
     {
         var cluster = context.Cluster;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (reasons[i] is null && !cluster.HasPodRoom(nodes[i])) reasons[i] = TooManyPodsReason;
+        }
         // Dimension by dimension in ascending order: a node keeps the first dimension it fails, as in Filter.
         for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
         {

@@ -29,32 +29,53 @@ public static class Matching
     }
 
     /// <summary>Terms are ORed, requirements within a term ANDed; an empty term matches nothing.</summary>
-    public static bool Selects(NodeSelector selector, IReadOnlyDictionary<string, string> labels)
+    public static bool Selects(NodeSelector selector, NodeSpec node)
     {
         var terms = selector.NodeSelectorTerms;
         for (var t = 0; t < terms.Count; t++)
-            if (Selects(terms[t], labels)) return true;
+            if (Selects(terms[t], node)) return true;
         return false;
     }
 
-    public static bool Selects(NodeSelectorTerm term, IReadOnlyDictionary<string, string> labels)
+    /// <summary>
+    /// component-helpers/scheduling/corev1/nodeaffinity/nodeaffinity.go (nodeSelectorTerm.match): labels against
+    /// matchExpressions, the node's fields ({metadata.name}) against matchFields. A field requirement takes In or
+    /// NotIn with exactly one value (nodeSelectorRequirementsAsFieldSelector); anything else makes the term a parse
+    /// error, which matches nothing. A field other than metadata.name reads as "".
+    /// </summary>
+    public static bool Selects(NodeSelectorTerm term, NodeSpec node)
     {
-        if (term.MatchExpressions is not { Count: > 0 } requirements) return false;
-        for (var i = 0; i < requirements.Count; i++)
-            if (!requirements[i].Matches(labels)) return false;
+        var expressions = term.MatchExpressions;
+        var fields = term.MatchFields;
+        if (expressions is not { Count: > 0 } && fields is not { Count: > 0 }) return false;
+        if (fields is not null)
+        {
+            for (var i = 0; i < fields.Count; i++)
+            {
+                var r = fields[i];
+                if (r.Values is not { Count: 1 } || r.Operator is not (SelectorOperators.In or SelectorOperators.NotIn)) return false;
+                var value = r.Key == NodeSelectorTerm.NodeNameField ? node.Name : "";
+                if ((value == r.Values[0]) != (r.Operator == SelectorOperators.In)) return false;
+            }
+        }
+        if (expressions is not null)
+        {
+            for (var i = 0; i < expressions.Count; i++)
+                if (!expressions[i].Matches(node.Labels)) return false;
+        }
         return true;
     }
 
     /// <summary>spec.nodeSelector AND required node affinity (nodeaffinity.GetRequiredNodeAffinity(pod).Match).</summary>
-    public static bool MatchesRequiredNodeAffinity(PodSpec pod, IReadOnlyDictionary<string, string> labels)
+    public static bool MatchesRequiredNodeAffinity(PodSpec pod, NodeSpec node)
     {
         if (pod.NodeSelector is { } nodeSelector)
         {
             foreach (var (k, v) in nodeSelector)
-                if (!labels.TryGetValue(k, out var actual) || actual != v) return false;
+                if (!node.Labels.TryGetValue(k, out var actual) || actual != v) return false;
         }
         var required = pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution;
-        return required is null || Selects(required, labels);
+        return required is null || Selects(required, node);
     }
 
     /// <summary>A pod affinity term's namespaces default to its owner's (GetNamespacesFromPodAffinityTerm).</summary>

@@ -12,9 +12,25 @@ public sealed class BalancedAllocationScore(IReadOnlyList<ResourceWeight>? resou
 {
     private readonly ResourceKind[] _kinds = ResourceAllocation.Kinds(resources ?? NodeResourcesFitScore.DefaultResources);
 
+    /// <summary>
+    /// balanced_allocation.go PreScore: a pod requesting none of the scored resources (cpu and memory by default)
+    /// skips the plugin (kubernetes issue 129138), so best-effort pods do not all pile onto one node.
+    /// </summary>
+    public void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes)
+    {
+        if (RequestsNone(context)) context.Skip(this);
+    }
+
+    private bool RequestsNone(SchedulingContext context)
+    {
+        foreach (var kind in _kinds)
+            if (context.RequestOf((int)kind) != 0) return false;
+        return true;
+    }
+
     public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
     {
-        if (context.Requests.IsZero) { scores.Clear(); return; }
+        if (RequestsNone(context)) { scores.Clear(); return; }
         var buffer = new ResourceColumnBuffer();
         Span<ResourceColumn> columns = _kinds.Length <= ResourceNames.Count ? buffer : new ResourceColumn[_kinds.Length];
         columns = columns[..ResourceAllocation.Columns(context, _kinds, default, nonZeroDefaults: false, columns)];
@@ -58,8 +74,8 @@ public sealed class BalancedAllocationScore(IReadOnlyList<ResourceWeight>? resou
 
     public long Score(SchedulingContext context, int node)
     {
-        // Best-effort pods (no requests at all) skip this plugin.
-        if (context.Requests.IsZero) return 0;
+        // Score without PreScore (as Score's fallback in balanced_allocation.go): 0 for a pod requesting none of them.
+        if (RequestsNone(context)) return 0;
         Span<long> requested = stackalloc long[_kinds.Length];
         Span<long> allocatable = stackalloc long[_kinds.Length];
         ResourceAllocation.Gather(context, node, _kinds, nonZeroDefaults: false, requested, allocatable);

@@ -9,7 +9,7 @@ namespace MasOrleans.Scheduling.Plugins.Scores;
 /// kube-scheduler's InterPodAffinity score (scoring.go): per topology domain, + weight for each existing pod
 /// matching the pod's preferred affinity, - weight for its preferred anti-affinity, + hardPodAffinityWeight
 /// (default 1) for existing pods whose required affinity selects the pod, +/- their preferred terms' weights.
-/// A node sums its domains; normalized as 100 * (s - min) / (max - min) with min &lt;= 0 &lt;= max.
+/// A node sums its domains; normalized as 100 * (s - min) / (max - min) over the feasible nodes' scores (v1.21+).
 /// </summary>
 public sealed class InterPodAffinityScore(int hardPodAffinityWeight = 1) : IScorePlugin
 {
@@ -71,7 +71,9 @@ public sealed class InterPodAffinityScore(int hardPodAffinityWeight = 1) : IScor
     public void Normalize(SchedulingContext context, ReadOnlySpan<int> feasibleNodes, Span<long> scores)
     {
         if (context.StateOf<State>(this) is null) return;
-        long max = 0, min = 0;
+        // v1.21+ (PR #98096, scoring.go): min and max start at MaxInt64 and MinInt64, so the lowest node scores 0
+        // even when every raw score is positive (or the highest 100 when every one is negative).
+        long max = long.MinValue, min = long.MaxValue;
         foreach (var s in scores)
         {
             if (s > max) max = s;

@@ -20,12 +20,12 @@ public sealed class NodeAffinityScore : IScorePlugin
     {
         var preferred = context.Pod.Affinity?.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution;
         if (preferred is null) return 0;
-        var labels = context.Cluster.Spec(node).Labels;
+        var spec = context.Cluster.Spec(node);
         long sum = 0;
         for (var i = 0; i < preferred.Count; i++)
         {
             // Weight-0 terms are ignored, as in nodeaffinity.NewPreferredSchedulingTerms.
-            if (preferred[i].Weight != 0 && Matching.Selects(preferred[i].Preference, labels)) sum += preferred[i].Weight;
+            if (preferred[i].Weight != 0 && Matching.Selects(preferred[i].Preference, spec)) sum += preferred[i].Weight;
         }
         return sum;
     }
