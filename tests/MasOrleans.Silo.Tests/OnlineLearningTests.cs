@@ -73,6 +73,7 @@ public sealed class OnlineLearningTests : IDisposable
         var settings = Settings(("Learning:Online:KeepVersions", "2"));
         await using var first = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
         await using var second = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
+        first.Log.Expect(SiloLog.SiblingStopped);
         await WaitForLoaded(first.Http, "ddqn", 1);
         await WaitForLoaded(second.Http, "ddqn", 1);
 

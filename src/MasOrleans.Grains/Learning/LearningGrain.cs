@@ -127,7 +127,7 @@ public sealed class LearningGrain(
             return Outcome.NotFound($"version {target} is not kept (kept: {string.Join(", ", state.State.Versions.Select(v => v.Version))})");
         if (target == active.Version) return Outcome.Conflict($"version {target} is already active");
         await Commit(state.State with { ActiveVersion = target.Value });
-        logger.LogWarning("{Algorithm}: rolled back from version {From} to {To}", Algorithm, active.Version, target);
+        logger.LogInformation("{Algorithm}: rolled back from version {From} to {To}", Algorithm, active.Version, target);
         return Outcome.Success;
     }
 

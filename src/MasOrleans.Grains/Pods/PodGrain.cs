@@ -106,8 +106,10 @@ public sealed class PodGrain(
         var repeated = state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
         state.State = state.State with { Phase = PodPhase.Unschedulable };
         AddEvent("Warning", "FailedScheduling", message);
-        // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing.
-        if (!repeated) await Persist();
+        // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing (the
+        // one-way report keeps the listing right if an earlier one was lost with a silo).
+        if (repeated) Report();
+        else await Persist();
     }
 
     public Task Retry()

@@ -76,13 +76,22 @@ public sealed partial class SchedulingQueueGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>This shard's waiting pods, from the pods' own storage when it can be listed, else from the index.</summary>
+    /// <summary>
+    /// This shard's waiting pods, from the pods' own storage when it can be listed (else from the index). Every stored pod
+    /// of the shard is also reported to the index (as the oldest version, so newer reports win): a shard that died took
+    /// its unsent batch with it.
+    /// </summary>
     private async Task<IReadOnlyList<string>> WaitingPods()
     {
         var shards = options.Value.QueueShards;
         var stored = await directory.ReadAll();
         if (stored is not null)
-            return stored.Where(p => p.Phase.IsWaiting() && QueueShards.Of(p.Name, shards) == Shard).Select(p => p.Name).ToList();
+        {
+            var mine = stored.Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
+            foreach (var entry in mine) _changed.TryAdd(entry.Name, entry);
+            _ = Report();
+            return mine.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
+        }
         var page = await Index.ListPods(0, int.MaxValue, null);
         return page.Items.Where(p => p.Phase.IsWaiting() && QueueShards.Of(p.Name, shards) == Shard).Select(p => p.Name).ToList();
     }

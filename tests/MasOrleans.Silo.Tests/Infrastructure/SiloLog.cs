@@ -24,6 +24,12 @@ public sealed class SiloLog : ILoggerProvider
         new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
     ];
 
+    /// <summary>
+    /// What a silo logs when a sibling silo in the same cluster stops first: its stream pulling agents lose the queues
+    /// the sibling hosted. Tests with two silos expect it of the one disposed last.
+    /// </summary>
+    public const string SiblingStopped = "MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry";
+
     private readonly ConcurrentQueue<LogRecord> _records = new();
     private readonly ConcurrentBag<Regex> _expected = [];
     private int _checked;

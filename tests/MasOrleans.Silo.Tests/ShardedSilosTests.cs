@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Three silos (child processes) on one real redis-server, placing concurrently onto a small cluster where every pod
+/// competes for the same few nodes: the queue shards are spread over the silos, so each silo makes placements, node
+/// grains settle every race, and when one silo is killed with SIGKILL its shards come back on the survivors.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class ShardedSilosTests : IDisposable
+{
+    private const int Shards = 6;
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-shards-").FullName;
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Three_silos_share_the_placements_and_survive_one_killed_mid_load()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
+        {
+            ["Orleans__ClusterId"] = "three-silos",
+            ["Scheduler__QueueShards"] = $"{Shards}",
+            ["ContainerRuntime__PullMilliseconds"] = "0",
+            ["ContainerRuntime__StartMilliseconds"] = "0",
+        };
+        var silos = new List<SiloProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+                silos.Add(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings));
+            // Four small nodes: 32 CPUs and 8 GPUs in all, for far more pods than that.
+            await PodLoad.RegisterNodes(silos[0].Http, "s-", count: 4, cpuPerNode: 8);
+            // Shards activated before every silo joined move to their own silo once idle; wait until each silo places.
+            await WarmUntilEverySiloPlaces(silos);
+
+            var placedBefore = await Task.WhenAll(silos.Select(Placements));
+            var load = new PodLoad("s-pod-", 240, 12);
+            var killed = 0;
+            var run = load.RunAsync((client, attempt) => Volatile.Read(ref killed) == 1 && client % 3 == 2 || attempt > 0
+                ? silos[client % 2].Http
+                : silos[client % 3].Http);
+            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= 80, 120);
+            var shares = (await Task.WhenAll(silos.Select(Placements))).Select((p, i) => p - placedBefore[i]).ToArray();
+            silos[2].Kill();
+            Volatile.Write(ref killed, 1);
+            var sinceKill = Stopwatch.StartNew();
+            await run;
+
+            await PodLoad.Settled(silos[0].Http, timeoutSeconds: 60);
+            var result = await ClusterInvariants.CheckAsync(silos[0].Http, "s-pod-", load.Requests);
+            var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
+            Assert.All(load.Accepted, n => Assert.Contains(n, names));
+            Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
+            Assert.Equal(240, result.Bound + result.Count("unschedulable"));
+            Assert.True(result.Bound > 0 && result.Count("unschedulable") > 0, "the cluster should fill up");
+            // Before the kill every silo made placements (each hosts two of the six shards).
+            Assert.All(shares, s => Assert.True(s > 0, $"placements per silo before the kill: {string.Join(", ", shares)}"));
+            // The membership timeout (fast settings: about 3 s) plus 10 s, and the load had to finish too.
+            Assert.True(sinceKill.Elapsed < TimeSpan.FromSeconds(60), $"settled {sinceKill.Elapsed} after the kill");
+            foreach (var survivor in silos.Take(2))
+                survivor.AssertCleanLog(AfterSiblingKilled);
+        }
+        finally
+        {
+            foreach (var silo in silos) silo.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// What survivors may log because a sibling died: Orleans' own messaging and membership notices, and this
+    /// service's loud notes about calls that hit the dead silo before membership declared it dead (each retried).
+    /// </summary>
+    private static readonly string[] AfterSiblingKilled =
+    [
+        "^(warn|fail): Orleans\\.",
+        "scheduling cycle did not finish in",
+        "Scheduling cycle for pod .* failed; queued again",
+        "Could not renew this silo's cluster view",
+        "Cluster view could not re-read node",
+        "could not send pod phases to the index",
+        "Could not read the silo views from the cluster index",
+    ];
+
+    private static async Task WarmUntilEverySiloPlaces(IReadOnlyList<SiloProcess> silos)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        for (var round = 0; ; round++)
+        {
+            var before = await Task.WhenAll(silos.Select(Placements));
+            for (var i = 0; i < 12; i++)
+                await silos[i % silos.Count].Http.Post("/api/v1/pods", Requests.Pod($"s-warm-{round}-{i}", cpu: "100m", memory: "64Mi"));
+            await Task.Delay(1000);
+            var after = await Task.WhenAll(silos.Select(Placements));
+            if (after.Zip(before).All(p => p.First > p.Second)) return;
+            Assert.True(DateTime.UtcNow < deadline, $"not every silo places pods: {string.Join(", ", after.Zip(before).Select(p => p.First - p.Second))}");
+        }
+    }
+
+    /// <summary>Pods this silo placed, from its own /metrics.</summary>
+    private static async Task<double> Placements(SiloProcess silo)
+    {
+        var metrics = await silo.Http.GetStringAsync("/metrics");
+        return PrometheusText.Samples(metrics)
+            .Where(s => s.Name == "mas_scheduling_decisions_total" && s.Labels.Contains("result=\"scheduled\"")).Sum(s => s.Value);
+    }
+}
