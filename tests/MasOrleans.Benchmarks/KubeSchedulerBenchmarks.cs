@@ -12,13 +12,13 @@ namespace MasOrleans.Benchmarks;
 /// cluster). "random" is the baseline measured in the same run; FullScan scores every feasible node
 /// (percentageOfNodesToScore 100) instead of kube-scheduler's adaptive sample. "kube/reference" is kube through
 /// ProfileScheduler's reference mode (every filter on every node, one Score call per node): the straightforward
-/// path the fast paths must match, as a same-run baseline for them. "fgd/uncached" is fgd with its per-shape result
-/// cache off (setting fgdCache=off: every scored node's fragmentation computed afresh), the same-run baseline for the cache.
+/// path the fast paths must match, as a same-run baseline for them. A "/uncached" suffix turns fgd's per-shape result
+/// cache off (setting fgdCache=off: every scored node's fragmentation computed afresh); <see cref="FgdCacheBenchmarks"/> runs it.
 /// </summary>
 [MemoryDiagnoser]
 public class KubeSchedulerBenchmarks
 {
-    private const int Decisions = 1000;
+    public const int Decisions = 1000;
 
     [Params(1213, 5000, 10000)]
     public int Nodes { get; set; }
@@ -26,7 +26,7 @@ public class KubeSchedulerBenchmarks
     public const string ReferenceSuffix = "/reference";
     public const string UncachedSuffix = "/uncached";
 
-    [Params("kube", "kube/reference", "kube-plus", "random", "fgd", "fgd/uncached", "best-fit")]
+    [Params("kube", "kube/reference", "kube-plus", "random", "fgd", "best-fit")]
     public string Policy { get; set; } = "";
 
     [Params(false, true)]
