@@ -24,6 +24,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     private long[] _fgdScores = [];
     private double[] _bestFit = [];
     private double[] _fgdKey = [];
+    private long[] _batch = [];
 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
     public FgdEvaluator Fgd => _fgd;
@@ -40,11 +41,15 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
             _bestFit = new double[cluster.NodeCount];
             _fgdKey = new double[cluster.NodeCount];
         }
-        var shape = PodShape.Of(pod);
-        foreach (var n in feasible)
+        // FGD's scores in one batch (its per-shape cache is looked up once, not per node), then indexed by node.
+        if (_batch.Length < feasible.Length) _batch = new long[feasible.Length];
+        var batch = _batch.AsSpan(0, feasible.Length);
+        _fgd.ScoreBatch(cluster, pod, feasible, batch);
+        for (var i = 0; i < feasible.Length; i++)
         {
-            _fgdScores[n] = _fgd.Evaluate(cluster, n, shape).Score;
-            _fgdKey[n] = _fgdScores[n];
+            var n = feasible[i];
+            _fgdScores[n] = batch[i];
+            _fgdKey[n] = batch[i];
             _bestFit[n] = PlacementFeatures.BestFit(cluster, n, pod);
         }
 
