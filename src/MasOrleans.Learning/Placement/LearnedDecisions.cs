@@ -14,9 +14,10 @@ public static class LearnedDecisions
     public const float TieTolerance = 1e-5f;
 
     /// <summary>One forward over the candidates (plain C# over the exported weights); returns the chosen candidate index.</summary>
-    public static int Choose(IPlacementAgent agent, PlacementObservation observation)
+    /// <param name="torch">Score with TorchSharp's forward instead (the pre-C# path, kept as a benchmark baseline).</param>
+    public static int Choose(IPlacementAgent agent, PlacementObservation observation, bool torch = false)
     {
-        var scores = Scores(agent, observation);
+        var scores = torch ? TorchScores(agent, observation) : Scores(agent, observation);
         var feasible = observation.Feasible;
         float best = float.NegativeInfinity;
         for (var i = 0; i < feasible.Length; i++)

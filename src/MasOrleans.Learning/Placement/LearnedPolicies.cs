@@ -73,13 +73,22 @@ public static class LearnedPolicies
         {
             Name = slot.Algorithm,
             Filters = PolicyCatalog.StandardFilters(),
-            Scores = [new(new LearnedScore(slot, builder, sink, weight), 1)],
+            Scores = [new(new LearnedScore(slot, builder, sink, weight, TorchInference(options)), 1)],
             DeviceSelector = new FgdDeviceSelector(builder.Fgd),
             PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? 100,
             TieBreak = HostTieBreak.LowestName,
             Description = $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.",
         };
     }
+
+    /// <summary>Setting "inference": "plain" (default) scores candidates in C# over the exported weights; "torch" with TorchSharp's forward.</summary>
+    private static bool TorchInference(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("inference") switch
+        {
+            null or "plain" => false,
+            "torch" => true,
+            var other => throw new ArgumentException($"unknown inference '{other}' (known: plain, torch)"),
+        };
 
     /// <summary>models/&lt;algorithm&gt; with a metadata.json, searched upwards from the working directory, then from the binaries.</summary>
     public static string LocateShipped(string algorithm)
@@ -100,7 +109,7 @@ public static class LearnedPolicies
     }
 
     /// <summary>Picks the learned node in PreScore and gives it the only non-zero score; reports the decision to the sink.</summary>
-    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight) : IScorePlugin
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch) : IScorePlugin
     {
         private sealed record Choice(int Node);
 
@@ -110,7 +119,7 @@ public static class LearnedPolicies
         {
             var candidates = builder.Build(context.Cluster, context.Pod, feasibleNodes);
             var started = Stopwatch.GetTimestamp();
-            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation), v));
+            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation, torch), v));
             MasMeters.RecordInference(slot.Algorithm, started);
             var node = candidates.Nodes[chosen];
             context.SetState(this, new Choice(node));
