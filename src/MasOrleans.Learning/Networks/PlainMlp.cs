@@ -12,6 +12,9 @@ internal sealed class PlainMlp
 {
     // Per layer: weights row-major [output x input] as torch's Linear stores them, and the bias [output].
     private readonly float[][] _weights;
+    // The same weights transposed, [input x output]: a layer is then one multiply-add of a contiguous weight row per
+    // input value, vectorized over the outputs, instead of one horizontal dot-product reduction per output.
+    private readonly float[][] _transposed;
     private readonly float[][] _biases;
     private readonly int[] _widths;
 
@@ -19,6 +22,7 @@ internal sealed class PlainMlp
     {
         if (layers.Count == 0) throw new ArgumentException("an MLP needs at least its head layer", nameof(layers));
         _weights = new float[layers.Count][];
+        _transposed = new float[layers.Count][];
         _biases = new float[layers.Count][];
         _widths = new int[layers.Count + 1];
         _widths[0] = inputWidth;
@@ -30,6 +34,10 @@ internal sealed class PlainMlp
             _weights[l] = weight;
             _biases[l] = bias;
             _widths[l + 1] = bias.Length;
+            var transposed = new float[weight.Length];
+            for (var o = 0; o < bias.Length; o++)
+                for (var i = 0; i < _widths[l]; i++) transposed[i * bias.Length + o] = weight[o * _widths[l] + i];
+            _transposed[l] = transposed;
         }
     }
 
@@ -72,10 +80,22 @@ internal sealed class PlainMlp
             {
                 int inputs = _widths[l], outputs = _widths[l + 1];
                 var y = l == last ? output.Slice(r * OutputWidth, OutputWidth) : (l % 2 == 0 ? a : b)[..outputs];
-                var weight = _weights[l];
                 var bias = _biases[l];
-                for (var o = 0; o < outputs; o++)
-                    y[o] = TensorPrimitives.Dot(weight.AsSpan(o * inputs, inputs), x) + bias[o];
+                if (outputs == 1)
+                {
+                    // A single output (the scorer's head): one dot product.
+                    y[0] = TensorPrimitives.Dot(_weights[l].AsSpan(0, inputs), x) + bias[0];
+                }
+                else
+                {
+                    var transposed = _transposed[l];
+                    bias.CopyTo(y);
+                    for (var i = 0; i < inputs; i++)
+                    {
+                        if (x[i] == 0f) continue; // ReLU zeros and zero features add nothing
+                        TensorPrimitives.MultiplyAdd(transposed.AsSpan(i * outputs, outputs), x[i], y, y);
+                    }
+                }
                 if (l != last) TensorPrimitives.Max(y, 0f, y); // ReLU
                 x = y;
             }
