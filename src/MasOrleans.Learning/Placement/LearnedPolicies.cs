@@ -109,7 +109,7 @@ public static class LearnedPolicies
     }
 
     /// <summary>Picks the learned node in PreScore and gives it the only non-zero score; reports the decision to the sink.</summary>
-    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch) : IScorePlugin
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch) : IBatchScorePlugin
     {
         private sealed record Choice(int Node);
 
@@ -131,5 +131,12 @@ public static class LearnedPolicies
 
         public long Score(SchedulingContext context, int node) =>
             context.StateOf<Choice>(this)?.Node == node ? NodeScore.MaxNodeScore : 0;
+
+        /// <summary>The same scores with the decision looked up once, not once per node.</summary>
+        public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
+        {
+            var chosen = context.StateOf<Choice>(this)?.Node ?? -1;
+            for (var i = 0; i < nodes.Length; i++) scores[i] = nodes[i] == chosen ? NodeScore.MaxNodeScore : 0;
+        }
     }
 }

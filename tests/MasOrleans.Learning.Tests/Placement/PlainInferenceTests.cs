@@ -3,6 +3,10 @@ using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Tests.Online;
 using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 
 namespace MasOrleans.Learning.Tests.Placement;
@@ -109,5 +113,32 @@ public class PlainInferenceTests
         AssertSameScores(one, slot.Use((agent, _) => LearnedDecisions.Scores(agent, observation)), "version 1");
         Assert.True(slot.Publish(2, second));
         AssertSameScores(two, slot.Use((agent, _) => LearnedDecisions.Scores(agent, observation)), "version 2");
+    }
+
+    [Theory]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public void Batch_scoring_of_the_learned_plugin_chooses_what_per_node_scoring_chooses(string algorithm)
+    {
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog);
+        var trace = SyntheticPaperCluster.Pods();
+        var options = new PolicyOptions { TypicalPods = TypicalPods.From(trace) };
+        var fast = new ProfileScheduler(catalog.Create(algorithm, options));
+        var reference = new ProfileScheduler(catalog.Create(algorithm, options), fastPaths: false);
+        var (a, b) = (ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()), ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()));
+        var (randomA, randomB) = (new Random(2), new Random(2));
+        var placed = 0;
+        foreach (var pod in PaperArrivals.Build(trace, a.GpuDeviceTotal * 1000L, 1.3, new Random(5)))
+        {
+            var x = fast.Schedule(a, pod, randomA);
+            var y = reference.Schedule(b, pod, randomB);
+            Assert.Equal((y.Node, y.TotalScore), (x.Node, x.TotalScore));
+            Assert.Equal(y.Gpus.Devices, x.Gpus.Devices);
+            if (!x.Success) continue;
+            Assert.True(a.TryBind(x.Node, pod, x.Gpus) && b.TryBind(y.Node, pod, y.Gpus));
+            placed++;
+        }
+        Assert.True(placed > 50, $"placed {placed}");
     }
 }
