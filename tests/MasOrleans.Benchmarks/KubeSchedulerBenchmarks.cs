@@ -12,17 +12,19 @@ namespace MasOrleans.Benchmarks;
 /// cluster). "random" is the baseline measured in the same run; FullScan scores every feasible node
 /// (percentageOfNodesToScore 100) instead of kube-scheduler's adaptive sample. "kube/reference" is kube through
 /// ProfileScheduler's reference mode (every filter on every node, one Score call per node): the straightforward
-/// path the fast paths must match, as a same-run baseline for them.
+/// path the fast paths must match, as a same-run baseline for them. A "/uncached" suffix turns fgd's per-shape result
+/// cache off (setting fgdCache=off: every scored node's fragmentation computed afresh); <see cref="FgdCacheBenchmarks"/> runs it.
 /// </summary>
 [MemoryDiagnoser]
 public class KubeSchedulerBenchmarks
 {
-    private const int Decisions = 1000;
+    public const int Decisions = 1000;
 
     [Params(1213, 5000, 10000)]
     public int Nodes { get; set; }
 
     public const string ReferenceSuffix = "/reference";
+    public const string UncachedSuffix = "/uncached";
 
     [Params("kube", "kube/reference", "kube-plus", "random", "fgd", "best-fit")]
     public string Policy { get; set; } = "";
@@ -41,9 +43,16 @@ public class KubeSchedulerBenchmarks
         _cluster = SyntheticCluster.Create(Nodes, seed: 1);
         _pods = SyntheticCluster.Pods(Decisions, seed: 2);
         // FGD needs the workload's typical pod shapes; without them it degenerates to a random feasible node.
-        var options = new PolicyOptions { PercentageOfNodesToScore = FullScan ? 100 : 0, TypicalPods = TypicalPods.From(_pods) };
         var reference = Policy.EndsWith(ReferenceSuffix, StringComparison.Ordinal);
-        var profile = PolicyCatalog.CreateDefault().Create(reference ? Policy[..^ReferenceSuffix.Length] : Policy, options);
+        var uncached = Policy.EndsWith(UncachedSuffix, StringComparison.Ordinal);
+        var options = new PolicyOptions
+        {
+            PercentageOfNodesToScore = FullScan ? 100 : 0,
+            TypicalPods = TypicalPods.From(_pods),
+            Settings = uncached ? new Dictionary<string, string> { ["fgdCache"] = "off" } : new Dictionary<string, string>(),
+        };
+        var policy = reference ? Policy[..^ReferenceSuffix.Length] : uncached ? Policy[..^UncachedSuffix.Length] : Policy;
+        var profile = PolicyCatalog.CreateDefault().Create(policy, options);
         _scheduler = new ProfileScheduler(profile, fastPaths: !reference);
         _random = new Random(3);
     }

@@ -21,12 +21,14 @@ namespace MasOrleans.Benchmarks;
 /// fgd in the same run, on the openb 1,213-node cluster filled by FGD to 80% of its GPU capacity (paper arrivals,
 /// seed 1). Each invocation is ONE scheduling decision (filters, candidates, one batched forward, device choice)
 /// for the next of 512 later arrivals, nothing bound, so iterations are single decisions and P99 is per decision.
+/// "ddqn/torch" and "ppo/torch" score the candidates with TorchSharp's forward (setting inference=torch) instead of
+/// the plain C# path the policies use: the same-run baseline for that change.
 /// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
 /// </summary>
 [Config(typeof(PerDecisionConfig))]
 public class LearnedPolicyBenchmarks
 {
-    [Params("best-fit", "fgd", "ddqn", "ppo")]
+    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/torch", "ppo/torch")]
     public string Policy { get; set; } = "";
 
     private ClusterState _cluster = new();
@@ -47,6 +49,8 @@ public class LearnedPolicyBenchmarks
         var catalog = PolicyCatalog.CreateDefault();
         LearnedPolicies.Register(catalog);
         var options = new PolicyOptions { TypicalPods = typical };
+        var torch = Policy.EndsWith("/torch", StringComparison.Ordinal);
+        var policyOptions = torch ? options with { Settings = new Dictionary<string, string> { ["inference"] = "torch" } } : options;
 
         _cluster = ReplayRunner.BuildCluster(nodes);
         var arrivals = PaperArrivals.Build(trace, _cluster.GpuDeviceTotal * 1000L, 1.3, new Random(1));
@@ -61,7 +65,7 @@ public class LearnedPolicyBenchmarks
             if (r.Success) _cluster.TryBind(r.Node, arrivals[i], r.Gpus);
         }
         _pods = arrivals.Skip(i).Take(512).ToArray();
-        _scheduler = new ProfileScheduler(catalog.Create(Policy, options));
+        _scheduler = new ProfileScheduler(catalog.Create(Policy.Split('/')[0], policyOptions));
     }
 
     [Benchmark]

@@ -9,12 +9,13 @@ namespace MasOrleans.Benchmarks;
 /// <summary>
 /// One whole FGD-paper experiment per invocation: openb default trace on its 1,213 GPU nodes, seed 42, tune 1.3
 /// (about 10,800 arrivals; cluster build, typical pods, scheduling, binding and the fragmentation curve included),
-/// exactly what `mas replay --mode paper` runs per policy and seed. "random" is the baseline in the same run.
+/// exactly what `mas replay --mode paper` runs per policy and seed. "random" is the baseline in the same run;
+/// "fgd/uncached" is fgd with its per-shape result cache off (setting fgdCache=off), the same-run baseline for the cache.
 /// </summary>
 [MemoryDiagnoser]
 public class PaperExperimentBenchmarks
 {
-    [Params("random", "best-fit", "fgd")]
+    [Params("random", "best-fit", "fgd", "fgd/uncached")]
     public string Policy { get; set; } = "";
 
     private IReadOnlyList<NodeSpec> _nodes = [];
@@ -30,7 +31,13 @@ public class PaperExperimentBenchmarks
     }
 
     [Benchmark]
-    public double? Experiment() => _runner.Run(_nodes, _pods, Policy, seed: 42, new ReplaySettings()).AllocAt130;
+    public double? Experiment() => _runner.Run(_nodes, _pods, PolicyName, seed: 42, Settings).AllocAt130;
+
+    private string PolicyName => Policy.Split('/')[0];
+
+    private ReplaySettings Settings => Policy.EndsWith(KubeSchedulerBenchmarks.UncachedSuffix, StringComparison.Ordinal)
+        ? new ReplaySettings { PolicySettings = new Dictionary<string, string> { ["fgdCache"] = "off" } }
+        : new ReplaySettings();
 
     /// <summary>BenchmarkDotNet runs from a generated folder under bin/, so walk up to the repository root.</summary>
     private static string RepoRoot()

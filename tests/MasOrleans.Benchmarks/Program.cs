@@ -3,6 +3,11 @@ using MasOrleans.Benchmarks;
 
 // dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*Kube*' --job short
 // "quick <policy> <nodes> [full]" prints a rough single figure without BenchmarkDotNet, for iterating.
+if (args is ["quick", "paper", var paperPolicy])
+{
+    QuickRun.Paper(paperPolicy);
+    return;
+}
 if (args is ["quick", var policy, var nodes, ..])
 {
     QuickRun.Run(policy, int.Parse(nodes), fullScan: args.Length > 3 && args[3] == "full");

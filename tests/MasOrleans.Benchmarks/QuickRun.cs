@@ -15,4 +15,18 @@ internal static class QuickRun
         Console.WriteLine(bench.Describe());
         Console.WriteLine($"{policy} nodes={nodes} fullScan={fullScan}: {rounds * 1000 / watch.Elapsed.TotalSeconds:N0} decisions/s");
     }
+
+    /// <summary>"quick paper &lt;policy&gt;": paper experiments after two warm-ups (the JIT's tiers), for iterating.</summary>
+    public static void Paper(string policy)
+    {
+        var bench = new PaperExperimentBenchmarks { Policy = policy };
+        bench.Setup();
+        for (var i = 0; i < 2; i++) bench.Experiment();
+        for (var i = 0; i < 3; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var alloc = bench.Experiment();
+            Console.WriteLine($"{policy} paper experiment: {watch.Elapsed.TotalMilliseconds:N0} ms, GPU allocation at 130% {alloc:F2}");
+        }
+    }
 }

@@ -37,4 +37,29 @@ public class ClusterStateTests
         Assert.False(cluster.TryBind(0, Pod("b", gpuMilli: 300), new GpuAllocation([0], 300)));
         Assert.Equal(200, cluster.GpuFreeOf(0)[0]);
     }
+
+    [Fact]
+    public void Node_version_moves_with_every_change_to_that_node_and_no_other()
+    {
+        var cluster = Of(Node("a", 8000, 8 * Gi, gpus: 1), Node("b", 8000, 8 * Gi));
+        var b = cluster.NodeVersion(1);
+        long Step(Action change)
+        {
+            var before = cluster.NodeVersion(0);
+            change();
+            Assert.NotEqual(before, cluster.NodeVersion(0));
+            Assert.Equal(b, cluster.NodeVersion(1));
+            return cluster.NodeVersion(0);
+        }
+        var seen = new HashSet<long> { cluster.NodeVersion(0), b };
+        Assert.True(seen.Add(Step(() => Assert.True(cluster.TryBind(0, Pod("p", 1000, Gi, 500), new GpuAllocation([0], 500))))));
+        Assert.True(seen.Add(Step(() => Assert.True(cluster.Unbind("p")))));
+        Assert.True(seen.Add(Step(() => cluster.UpdateNode(cluster.Spec(0) with { Unschedulable = true }))));
+        Assert.True(seen.Add(Step(() => cluster.SetReady(0, false))));
+        // A refused bind changes nothing, so the version stays (caches keyed by it stay valid).
+        var version = cluster.NodeVersion(0);
+        Assert.False(cluster.TryBind(0, Pod("big", 9000), GpuAllocation.None));
+        Assert.False(cluster.Unbind("missing"));
+        Assert.Equal(version, cluster.NodeVersion(0));
+    }
 }

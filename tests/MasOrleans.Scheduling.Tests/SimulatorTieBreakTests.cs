@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
@@ -79,7 +80,7 @@ public class SimulatorTieBreakTests
         var nodes = Enumerable.Range(0, 6).Select(i => TestCluster.Node($"node-{i}", 256_000, 512 * TestCluster.Gi, 1)).ToArray();
         var trace = new[] { TestCluster.Pod("gpu", 1000, TestCluster.Gi, 1000), TestCluster.Pod("cpu-0", 1000, TestCluster.Gi), TestCluster.Pod("cpu-1", 1000, TestCluster.Gi) };
         var cluster = ReplayRunner.BuildCluster(nodes);
-        var context = new ReplayContext(cluster, new ProfileScheduler(Catalog.Create("gpu-packing")), new FragmentationModel([]), "gpu-packing", seed, null);
+        var context = new ReplayContext(cluster, new PolicySchedulers(Catalog, new PolicyOptions { TypicalPods = [] }), new FragmentationModel([]), "gpu-packing", seed, null);
         PaperReplay.Run(context, trace, new ReplaySettings { Tune = 1.0 });
 
         // Same stream as the replay: arrivals first, then the renaming (as pkg/simulator/core.go orders them).

@@ -69,6 +69,7 @@ internal sealed class AdamOptimizer : IDisposable
             var denominator = secondMoments[i].sqrt().div_(sqrtBc2).add_(eps, Scalars.One);
             parameters[i].addcdiv_(firstMoments[i], denominator, value: negStep);
         }
+        WeightGeneration.Bump();
     }
 
     public void Dispose()

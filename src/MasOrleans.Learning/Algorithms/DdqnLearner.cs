@@ -140,6 +140,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
     {
         using var _ = no_grad();
         Target.load_state_dict(Online.state_dict());
+        WeightGeneration.Bump();
     }
 
     private void SoftUpdateTarget()
@@ -147,6 +148,7 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
         using var _ = no_grad();
         foreach (var (t, o) in Target.parameters().Zip(Online.parameters()))
             t.mul_(oneMinusTau).add_(o, alpha: tau);
+        WeightGeneration.Bump();
     }
 
     public void Dispose()

@@ -33,6 +33,26 @@ internal sealed class NodeScorerNetwork : ScoreNetwork
         return mlp.forward(tensor(rows, [count, InputWidth])).data<float>().ToArray();
     }
 
+    // The copy and the generation it was taken at, swapped as one reference so readers never pair a copy with a later stamp.
+    private sealed record PlainCopy(PlainMlp Mlp, long Generation);
+    private volatile PlainCopy? _plain;
+
+    /// <summary>
+    /// The MLP's weights as a <see cref="PlainMlp"/> for inference without torch, copied again whenever any weights in
+    /// the process changed since (<see cref="Algorithms.WeightGeneration"/>): training between decisions is seen at once.
+    /// </summary>
+    public PlainMlp Plain
+    {
+        get
+        {
+            var generation = Algorithms.WeightGeneration.Current;
+            if (_plain is { } copy && copy.Generation == generation) return copy.Mlp;
+            var mlpCopy = PlainMlp.From(mlp);
+            _plain = new PlainCopy(mlpCopy, generation);
+            return mlpCopy;
+        }
+    }
+
     public override Tensor forward(StateBatch batch)
     {
         var b = (NodeStateBatch)batch;

@@ -40,6 +40,7 @@ internal static class ModelDirectory
         var path = Path.Combine(directory, name + ".weights");
         if (!File.Exists(path)) throw new FileNotFoundException($"Model directory '{directory}' has no {name}.weights.", path);
         module.load(path);
+        Algorithms.WeightGeneration.Bump();
     }
 
     public static void ExpectAlgorithm(string directory, ModelMetadata metadata, string algorithm, string kind)

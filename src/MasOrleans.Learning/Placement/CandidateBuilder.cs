@@ -24,6 +24,8 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     private long[] _fgdScores = [];
     private double[] _bestFit = [];
     private double[] _fgdKey = [];
+    private long[] _batch = [];
+    private bool[] _taken = [];
 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
     public FgdEvaluator Fgd => _fgd;
@@ -39,12 +41,17 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
             _fgdScores = new long[cluster.NodeCount];
             _bestFit = new double[cluster.NodeCount];
             _fgdKey = new double[cluster.NodeCount];
+            _taken = new bool[cluster.NodeCount];
         }
-        var shape = PodShape.Of(pod);
-        foreach (var n in feasible)
+        // FGD's scores in one batch (its per-shape cache is looked up once, not per node), then indexed by node.
+        if (_batch.Length < feasible.Length) _batch = new long[feasible.Length];
+        var batch = _batch.AsSpan(0, feasible.Length);
+        _fgd.ScoreBatch(cluster, pod, feasible, batch);
+        for (var i = 0; i < feasible.Length; i++)
         {
-            _fgdScores[n] = _fgd.Evaluate(cluster, n, shape).Score;
-            _fgdKey[n] = _fgdScores[n];
+            var n = feasible[i];
+            _fgdScores[n] = batch[i];
+            _fgdKey[n] = batch[i];
             _bestFit[n] = PlacementFeatures.BestFit(cluster, n, pod);
         }
 
@@ -79,21 +86,23 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         if (feasible.Length <= Shortlist) return feasible.ToArray();
         var perExpert = Math.Max(1, Shortlist / 2);
         var chosen = new List<int>(Shortlist);
-        var taken = new HashSet<int>();
+        // Node-indexed flags instead of a set: the scan over every feasible node checks each once per expert.
+        var taken = _taken;
         AddTop(feasible, perExpert, _fgdKey, chosen, taken);
         AddTop(feasible, Shortlist - chosen.Count, _bestFit, chosen, taken);
+        foreach (var n in chosen) taken[n] = false;
         return chosen.ToArray();
     }
 
     /// <summary>Appends the best <paramref name="count"/> not-yet-taken nodes by key (higher first, then the lower index). O(N*count), no sort.</summary>
-    private static void AddTop(ReadOnlySpan<int> feasible, int count, double[] key, List<int> chosen, HashSet<int> taken)
+    private static void AddTop(ReadOnlySpan<int> feasible, int count, double[] key, List<int> chosen, bool[] taken)
     {
         if (count <= 0) return;
         Span<int> best = count <= 256 ? stackalloc int[count] : new int[count];
         var size = 0;
         foreach (var n in feasible)
         {
-            if (taken.Contains(n)) continue;
+            if (taken[n]) continue;
             var k = key[n];
             if (size == count && !Better(n, best[size - 1], key)) continue;
             var pos = size == count ? size - 1 : size++;
@@ -106,7 +115,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         }
         foreach (var n in best[..size])
         {
-            taken.Add(n);
+            taken[n] = true;
             chosen.Add(n);
         }
     }

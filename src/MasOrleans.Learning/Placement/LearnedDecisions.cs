@@ -13,10 +13,11 @@ public static class LearnedDecisions
     /// </summary>
     public const float TieTolerance = 1e-5f;
 
-    /// <summary>One batched forward over the candidates (single torch thread); returns the chosen candidate index.</summary>
-    public static int Choose(IPlacementAgent agent, PlacementObservation observation)
+    /// <summary>One forward over the candidates (plain C# over the exported weights); returns the chosen candidate index.</summary>
+    /// <param name="torch">Score with TorchSharp's forward instead (the pre-C# path, kept as a benchmark baseline).</param>
+    public static int Choose(IPlacementAgent agent, PlacementObservation observation, bool torch = false)
     {
-        var scores = Scores(agent, observation);
+        var scores = torch ? TorchScores(agent, observation) : Scores(agent, observation);
         var feasible = observation.Feasible;
         float best = float.NegativeInfinity;
         for (var i = 0; i < feasible.Length; i++)
@@ -27,15 +28,35 @@ public static class LearnedDecisions
         throw new InvalidOperationException("no feasible candidate");
     }
 
-    /// <summary>Masked scores per candidate: Q values (DDQN) or logits (PPO).</summary>
+    /// <summary>Masked scores per candidate: Q values (DDQN) or logits (PPO), computed by <see cref="PlainMlp"/> without torch.</summary>
     internal static float[] Scores(IPlacementAgent agent, PlacementObservation observation)
     {
-        var network = agent switch
-        {
-            DdqnPlacementAgent ddqn => ddqn.Learner.Online,
-            PpoPlacementAgent ppo => ppo.Learner.Model.actor,
-            _ => null,
-        } as NodeScorerNetwork ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
+        var network = ScorerOf(agent);
+        var rows = Rows(agent, observation);
+        var scores = new float[observation.NodeCount];
+        network.Plain.Forward(rows, observation.NodeCount, scores);
+        return Masked(scores, observation);
+    }
+
+    /// <summary>The same scores from TorchSharp's forward (what training computes); the plain path is tested against it.</summary>
+    internal static float[] TorchScores(IPlacementAgent agent, PlacementObservation observation)
+    {
+        var network = ScorerOf(agent);
+        var rows = Rows(agent, observation);
+        TorchRuntime.UseSingleThread();
+        return Masked(network.ScoreRows(rows, observation.NodeCount), observation);
+    }
+
+    private static NodeScorerNetwork ScorerOf(IPlacementAgent agent) => agent switch
+    {
+        DdqnPlacementAgent ddqn => ddqn.Learner.Online,
+        PpoPlacementAgent ppo => ppo.Learner.Model.actor,
+        _ => null,
+    } as NodeScorerNetwork ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
+
+    /// <summary>One [node_i ++ pod] row per candidate, row-major.</summary>
+    private static float[] Rows(IPlacementAgent agent, PlacementObservation observation)
+    {
         ObservationValidation.Validate(observation, agent.Layout.NodeFeatureCount, agent.Layout.PodFeatureCount);
         int f = agent.Layout.NodeFeatureCount, p = agent.Layout.PodFeatureCount, n = observation.NodeCount;
         var rows = new float[n * (f + p)];
@@ -44,9 +65,12 @@ public static class LearnedDecisions
             Array.Copy(observation.NodeFeatures, i * f, rows, i * (f + p), f);
             Array.Copy(observation.PodFeatures, 0, rows, i * (f + p) + f, p);
         }
-        TorchRuntime.UseSingleThread();
-        var scores = network.ScoreRows(rows, n);
-        for (var i = 0; i < n; i++)
+        return rows;
+    }
+
+    private static float[] Masked(float[] scores, PlacementObservation observation)
+    {
+        for (var i = 0; i < observation.NodeCount; i++)
             if (!observation.Feasible[i]) scores[i] = ActionMasking.MaskedQ;
         return scores;
     }

@@ -73,13 +73,22 @@ public static class LearnedPolicies
         {
             Name = slot.Algorithm,
             Filters = PolicyCatalog.StandardFilters(),
-            Scores = [new(new LearnedScore(slot, builder, sink, weight), 1)],
+            Scores = [new(new LearnedScore(slot, builder, sink, weight, TorchInference(options)), 1)],
             DeviceSelector = new FgdDeviceSelector(builder.Fgd),
             PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? 100,
             TieBreak = HostTieBreak.LowestName,
             Description = $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.",
         };
     }
+
+    /// <summary>Setting "inference": "plain" (default) scores candidates in C# over the exported weights; "torch" with TorchSharp's forward.</summary>
+    private static bool TorchInference(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("inference") switch
+        {
+            null or "plain" => false,
+            "torch" => true,
+            var other => throw new ArgumentException($"unknown inference '{other}' (known: plain, torch)"),
+        };
 
     /// <summary>models/&lt;algorithm&gt; with a metadata.json, searched upwards from the working directory, then from the binaries.</summary>
     public static string LocateShipped(string algorithm)
@@ -103,8 +112,8 @@ public static class LearnedPolicies
     /// Picks the learned node in PreScore and gives it the only non-zero score. The decision (observation, choice,
     /// reward measured before binding) reaches the sink in PostBind: only decisions that were bound become experience.
     /// </summary>
-    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight)
-        : IScorePlugin, IPostBindPlugin
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch)
+        : IBatchScorePlugin, IPostBindPlugin
     {
         private sealed record Choice(int Node, int Version, PlacementDecision? Decision);
 
@@ -114,7 +123,7 @@ public static class LearnedPolicies
         {
             var candidates = builder.Build(context.Cluster, context.Pod, feasibleNodes);
             var started = Stopwatch.GetTimestamp();
-            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation), v));
+            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation, torch), v));
             MasMeters.RecordInference(slot.Algorithm, started);
             var node = candidates.Nodes[chosen];
             PlacementDecision? decision = null;
@@ -128,6 +137,13 @@ public static class LearnedPolicies
 
         public long Score(SchedulingContext context, int node) =>
             context.StateOf<Choice>(this)?.Node == node ? NodeScore.MaxNodeScore : 0;
+
+        /// <summary>The same scores with the decision looked up once, not once per node.</summary>
+        public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
+        {
+            var chosen = context.StateOf<Choice>(this)?.Node ?? -1;
+            for (var i = 0; i < nodes.Length; i++) scores[i] = nodes[i] == chosen ? NodeScore.MaxNodeScore : 0;
+        }
 
         public void PostBind(SchedulingContext context, int node)
         {

@@ -17,6 +17,10 @@ public sealed class FragmentationModel
     private readonly int[] _count;
     private readonly double[] _probability;
     private readonly PodShape[] _shapes;
+    // The distinct per-GPU milli the typical pods need, and each pod's index into them: a node's devices are
+    // counted once per distinct need instead of once per typical pod (typical pods share few distinct needs).
+    private readonly int[] _needs;
+    private readonly int[] _needIndex;
     // CPU-only typical pods always count every idle milli (categories xl/xr), so they fold into one factor.
     private readonly double _cpuOnlyProbability;
     private readonly Dictionary<string, bool[]> _accessByModel = new(StringComparer.Ordinal);
@@ -32,6 +36,8 @@ public sealed class FragmentationModel
         _count = gpu.Select(t => t.Shape.GpuCount).ToArray();
         _probability = gpu.Select(t => t.Probability).ToArray();
         _shapes = gpu.Select(t => t.Shape).ToArray();
+        _needs = _milli.Distinct().ToArray();
+        _needIndex = _milli.Select(m => Array.IndexOf(_needs, m)).ToArray();
     }
 
     public IReadOnlyList<TypicalPod> TypicalPods { get; }
@@ -55,22 +61,28 @@ public sealed class FragmentationModel
         long idle = 0;
         foreach (var g in gpuFree) idle += g;
         if (idle == 0) return 0;
+        // Per distinct need: devices with at least that much left, and the milli on the devices with less.
+        Span<int> fitting = _needs.Length <= 32 ? stackalloc int[_needs.Length] : new int[_needs.Length];
+        Span<long> small = _needs.Length <= 32 ? stackalloc long[_needs.Length] : new long[_needs.Length];
+        for (var k = 0; k < _needs.Length; k++)
+        {
+            var need = _needs[k];
+            var fit = 0;
+            long rest = 0;
+            foreach (var g in gpuFree)
+            {
+                if (g >= need) fit++;
+                else rest += g;
+            }
+            fitting[k] = fit;
+            small[k] = rest;
+        }
+        // Summed in typical-pod order, one term per pod, so F is the same double however the counts were found.
         var f = _cpuOnlyProbability * idle;
         for (var t = 0; t < _milli.Length; t++)
         {
-            var fragment = idle;
-            if (access[t] && cpuLeft >= _cpu[t])
-            {
-                var need = _milli[t];
-                var fitting = 0;
-                long small = 0;
-                foreach (var g in gpuFree)
-                {
-                    if (g >= need) fitting++;
-                    else small += g;
-                }
-                if (fitting >= _count[t]) fragment = small;
-            }
+            var k = _needIndex[t];
+            var fragment = access[t] && cpuLeft >= _cpu[t] && fitting[k] >= _count[t] ? small[k] : idle;
             f += _probability[t] * fragment;
         }
         return f;

@@ -27,7 +27,7 @@ public static class PaperPolicies
 
         catalog.Register("fgd", "Fragmentation Gradient Descent (Weng et al., ATC'23), -dimext share -norm max; needs typical pods.", o =>
         {
-            var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
+            var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []), FgdCacheFor(o));
             return new SchedulingProfile
             {
                 Name = "fgd",
@@ -63,6 +63,15 @@ public static class PaperPolicies
             null or "paper" => new BestFitScore(),
             "seed001" => new WeightedFreeCapacityScore(Preference.Lowest),
             var other => throw new ArgumentException($"unknown bestFitWeighting '{other}' (known: paper, seed001)"),
+        };
+
+    /// <summary>Setting "fgdCache": "on" (default) keeps per-node results per pod shape across decisions; "off" recomputes every node (the reference).</summary>
+    public static bool FgdCacheFor(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("fgdCache") switch
+        {
+            null or "on" => true,
+            "off" => false,
+            var other => throw new ArgumentException($"unknown fgdCache '{other}' (known: on, off)"),
         };
 
     public static HostTieBreak TieBreakFor(PolicyOptions o) =>

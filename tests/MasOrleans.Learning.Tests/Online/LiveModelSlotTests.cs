@@ -83,11 +83,16 @@ public class LiveModelSlotTests
         var random = new Random(2);
         foreach (var pod in PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 0.5, new Random(4)).Take(25))
         {
+            var recorded = sink.Decisions.Count;
             var result = scheduler.Schedule(cluster, pod, random);
             if (!result.Success) continue;
-            var decision = sink.Decisions[^1];
+            // A decision is experience only once it is bound (PostBind), never when merely made.
+            Assert.Equal(recorded, sink.Decisions.Count);
             var before = fragmentation.NodeFragment(result.Node);
             Assert.True(cluster.TryBind(result.Node, pod, result.Gpus));
+            scheduler.PostBind(result);
+            Assert.Equal(recorded + 1, sink.Decisions.Count);
+            var decision = sink.Decisions[^1];
             var delta = fragmentation.NodeFragment(result.Node) - before;
             Assert.Equal((algorithm, 7), (decision.Algorithm, decision.Version));
             Assert.True(decision.Decision.Observation.Feasible[decision.Decision.Action]);

@@ -7,49 +7,141 @@ namespace MasOrleans.Scheduling.Plugins.Paper;
 
 /// <summary>
 /// FGD's per-node evaluation: score = sigmoid((F(before) - F(after placing the pod)) / 1000) * 100, and for
-/// a GPU-sharing pod the device whose use lowers F most (first such device on ties). Results are cached per
-/// node and pod shape until the node changes, since the same shapes arrive again and again.
-/// Shared by <see cref="FgdScore"/> and <see cref="Devices.FgdDeviceSelector"/>; not thread-safe.
+/// a GPU-sharing pod the device whose use lowers F most (first such device on ties).
+/// A node's result depends only on that node and the pod's shape, and one placement changes one node, so the
+/// cached mode (the default) keeps, per pod shape, one result per node stamped with the node's
+/// <see cref="ClusterState.NodeVersion"/>: a decision recomputes only the nodes that changed since that shape
+/// was last scored. The uncached mode computes every result from the cluster as it is (the reference the
+/// equivalence tests hold the cache to). Shared by <see cref="FgdScore"/> and <see cref="Devices.FgdDeviceSelector"/>; not thread-safe.
 /// </summary>
-public sealed class FgdEvaluator(FragmentationModel model)
+public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
 {
-    private ClusterState? _cluster;
-    private ClusterFragmentation? _before;
-    private NodeCache[] _cache = [];
+    /// <summary>Shapes kept at once; past this the least recently used shape's results are dropped (bounded memory for arbitrary pods).</summary>
+    public const int MaxCachedShapes = 256;
 
     public FragmentationModel Model { get; } = model;
+    public bool Cached { get; } = cached;
 
     /// <param name="FragmentationDelta">F(after) − F(before) of the node for this choice, GPU milli (the learners' reward uses it).</param>
     public readonly record struct Choice(long Score, int Device, double FragmentationDelta);
 
-    private sealed class NodeCache
+    /// <summary>One shape's results, node-indexed; a result is valid while its stamp equals the node's version.</summary>
+    private sealed class ShapeResults(int nodes)
     {
-        public long Version = -1;
-        public readonly Dictionary<PodShape, Choice> ByShape = new();
+        public long[] Stamp = NewStamps(nodes);
+        public Choice[] Result = new Choice[nodes];
+        public long LastUsed;
     }
 
-    public Choice Evaluate(ClusterState cluster, int node, PodSpec pod) => Evaluate(cluster, node, PodShape.Of(pod));
+    private ClusterState? _cluster;
+    private readonly Dictionary<PodShape, ShapeResults> _byShape = new();
+    private long _useClock;
+    // F(before) and the typical pods a node's GPU model can host, per node, stamped with the node's version.
+    private long[] _nodeStamp = [];
+    private double[] _nodeBefore = [];
+    private bool[][] _nodeAccess = [];
+    // The last pod's shape: Score is called per node with the same pod, and PodShape.Of may allocate.
+    private PodSpec? _lastPod;
+    private PodShape _lastShape;
+
+    public Choice Evaluate(ClusterState cluster, int node, PodSpec pod) => Evaluate(cluster, node, ShapeOf(pod));
 
     public Choice Evaluate(ClusterState cluster, int node, PodShape shape)
     {
-        Bind(cluster);
-        var entry = _cache[node] ??= new NodeCache();
-        var version = cluster.NodeVersion(node);
-        if (entry.Version != version)
+        if (!Cached) return Compute(cluster, node, shape, Model.NodeFragment(cluster, node), Model.AccessFor(cluster.Spec(node).GpuModel));
+        var results = ResultsFor(cluster, shape);
+        return Lookup(cluster, node, shape, results);
+    }
+
+    /// <summary>Scores for many nodes at once: the shape's results are found once, then each node costs a version check.</summary>
+    public void ScoreBatch(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> nodes, Span<long> scores)
+    {
+        var shape = ShapeOf(pod);
+        if (!Cached)
         {
-            entry.ByShape.Clear();
-            entry.Version = version;
+            for (var i = 0; i < nodes.Length; i++) scores[i] = Evaluate(cluster, nodes[i], shape).Score;
+            return;
         }
-        if (entry.ByShape.TryGetValue(shape, out var cached)) return cached;
-        var choice = Compute(cluster, node, shape);
-        entry.ByShape[shape] = choice;
+        var results = ResultsFor(cluster, shape);
+        var stamps = results.Stamp;
+        var choices = results.Result;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var n = nodes[i];
+            scores[i] = stamps[n] == cluster.NodeVersion(n) ? choices[n].Score : Lookup(cluster, n, shape, results).Score;
+        }
+    }
+
+    private PodShape ShapeOf(PodSpec pod)
+    {
+        if (!ReferenceEquals(pod, _lastPod))
+        {
+            _lastShape = PodShape.Of(pod);
+            _lastPod = pod;
+        }
+        return _lastShape;
+    }
+
+    private Choice Lookup(ClusterState cluster, int node, PodShape shape, ShapeResults results)
+    {
+        var version = cluster.NodeVersion(node);
+        if (results.Stamp[node] == version) return results.Result[node];
+        if (_nodeStamp[node] != version)
+        {
+            _nodeBefore[node] = Model.NodeFragment(cluster, node);
+            _nodeAccess[node] = Model.AccessFor(cluster.Spec(node).GpuModel);
+            _nodeStamp[node] = version;
+        }
+        var choice = Compute(cluster, node, shape, _nodeBefore[node], _nodeAccess[node]);
+        results.Result[node] = choice;
+        results.Stamp[node] = version;
         return choice;
     }
 
-    private Choice Compute(ClusterState cluster, int node, PodShape shape)
+    private ShapeResults ResultsFor(ClusterState cluster, PodShape shape)
     {
-        var before = _before!.NodeFragment(node);
-        var access = Model.AccessFor(cluster.Spec(node).GpuModel);
+        if (!ReferenceEquals(cluster, _cluster))
+        {
+            // Versions are per cluster instance: another cluster (a clone for a what-if) starts from nothing.
+            _cluster = cluster;
+            _byShape.Clear();
+            _nodeStamp = [];
+        }
+        var nodes = cluster.NodeCount;
+        if (_nodeStamp.Length < nodes)
+        {
+            var old = _nodeStamp.Length;
+            Array.Resize(ref _nodeStamp, nodes);
+            Array.Resize(ref _nodeBefore, nodes);
+            Array.Resize(ref _nodeAccess, nodes);
+            _nodeStamp.AsSpan(old).Fill(-1);
+        }
+        if (!_byShape.TryGetValue(shape, out var results))
+        {
+            if (_byShape.Count >= MaxCachedShapes) _byShape.Remove(_byShape.MinBy(kv => kv.Value.LastUsed).Key);
+            results = new ShapeResults(nodes);
+            _byShape[shape] = results;
+        }
+        else if (results.Stamp.Length < nodes)
+        {
+            var old = results.Stamp.Length;
+            Array.Resize(ref results.Stamp, nodes);
+            Array.Resize(ref results.Result, nodes);
+            results.Stamp.AsSpan(old).Fill(-1);
+        }
+        results.LastUsed = ++_useClock;
+        return results;
+    }
+
+    private static long[] NewStamps(int nodes)
+    {
+        var stamps = new long[nodes];
+        Array.Fill(stamps, -1);
+        return stamps;
+    }
+
+    private Choice Compute(ClusterState cluster, int node, PodShape shape, double before, bool[] access)
+    {
         var cpuAfter = cluster.Free(ResourceKind.Cpu, node) - shape.CpuMilli;
         var free = cluster.GpuFreeOf(node);
         Span<int> after = free.Length <= 64 ? stackalloc int[free.Length] : new int[free.Length];
@@ -90,15 +182,4 @@ public sealed class FgdEvaluator(FragmentationModel model)
 
     public static long ScoreOf(double before, double after) =>
         (long)(1.0 / (1.0 + Math.Exp(-(before - after) / 1000.0)) * 100);
-
-    private void Bind(ClusterState cluster)
-    {
-        if (!ReferenceEquals(cluster, _cluster))
-        {
-            _cluster = cluster;
-            _before = new ClusterFragmentation(Model, cluster);
-            _cache = [];
-        }
-        if (_cache.Length < cluster.NodeCount) Array.Resize(ref _cache, cluster.NodeCount);
-    }
 }

@@ -1,0 +1,144 @@
+using MasOrleans.Learning.Networks;
+using MasOrleans.Learning.Online;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Learning.Tests.Online;
+using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Learning.Tests.Placement;
+
+/// <summary>
+/// Decisions score candidates with <see cref="PlainMlp"/> (plain C# over the exported weights); training and the
+/// checks here use TorchSharp's forward. The two must give the same scores and choices, follow training at once,
+/// and follow a model swap.
+/// </summary>
+public class PlainInferenceTests
+{
+    /// <summary>Relative tolerance: float sums in another order (torch's GEMM vs dot products) differ in the last bits only.</summary>
+    private const float Tolerance = 1e-5f;
+
+    private static void AssertSameScores(float[] expected, float[] actual, string where)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var bound = Tolerance * Math.Max(1f, Math.Abs(expected[i]));
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= bound, $"{where} candidate {i}: torch {expected[i]:R}, plain {actual[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void Plain_forward_matches_a_hand_computed_network()
+    {
+        // 2 inputs -> 2 hidden (ReLU) -> 1 output.
+        // hidden = relu([[1, -2], [0.5, 0.25]] x + [0.5, -1]); out = [2, -1] . hidden + 0.25
+        var mlp = new PlainMlp([([1f, -2f, 0.5f, 0.25f], [0.5f, -1f]), ([2f, -1f], [0.25f])], inputWidth: 2);
+        var scores = new float[2];
+        mlp.Forward([3f, 1f, -1f, 4f], 2, scores);
+        // Row (3, 1): hidden = relu(3 - 2 + 0.5, 1.5 + 0.25 - 1) = (1.5, 0.75); out = 3 - 0.75 + 0.25 = 2.5.
+        // Row (-1, 4): hidden = relu(-1 - 8 + 0.5, -0.5 + 1 - 1) = (0, 0); out = 0.25.
+        Assert.Equal([2.5f, 0.25f], scores);
+        Assert.Throws<ArgumentException>(() => new PlainMlp([([1f, 2f, 3f], [0f, 0f])], inputWidth: 2));
+    }
+
+    [Theory]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public void Shipped_models_score_real_openb_observations_as_torch_does(string algorithm)
+    {
+        var directory = LearnedPolicies.LocateShipped(algorithm);
+        var traces = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(directory))!, "data", "traces", "openb");
+        var nodes = TraceLoader.LoadNodes(Path.Combine(traces, "openb_node_list_gpu_node.csv"));
+        var pods = TraceLoader.LoadPods(Path.Combine(traces, "openb_pod_list_default.csv")).Pods.Select(p => p.Pod).ToList();
+        using var agent = LearnedDecisions.Load(directory, algorithm);
+        var env = new PaperPlacementEnvironment(nodes, pods);
+        var observation = env.Reset(3);
+        var steps = 0;
+        var distinct = new HashSet<int>();
+        // An episode driven by the model itself (plain path) until the cluster is well filled: every kind of pod and node state.
+        for (; steps < 2000 && observation is not null; steps++)
+        {
+            var torch = LearnedDecisions.TorchScores(agent, observation);
+            var plain = LearnedDecisions.Scores(agent, observation);
+            AssertSameScores(torch, plain, $"step {steps}");
+            var chosen = LearnedDecisions.Choose(agent, observation);
+            Assert.Equal(TorchChoice(torch, observation.Feasible), chosen);
+            distinct.Add(chosen);
+            observation = env.Step(chosen).Next;
+        }
+        Assert.Equal(2000, steps);
+        Assert.True(distinct.Count > 3, "the episode should exercise more than a few candidate positions");
+    }
+
+    /// <summary>LearnedDecisions.Choose's rule applied to torch's scores: best within the tie tolerance, earliest first.</summary>
+    private static int TorchChoice(float[] scores, bool[] feasible)
+    {
+        var best = scores.Where((_, i) => feasible[i]).Max();
+        var tolerance = LearnedDecisions.TieTolerance * Math.Max(1f, Math.Abs(best));
+        return Enumerable.Range(0, scores.Length).First(i => feasible[i] && scores[i] >= best - tolerance);
+    }
+
+    [Theory]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public void Training_between_decisions_is_seen_by_the_next_decision(string algorithm)
+    {
+        using var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout, seed: 21);
+        var observations = RandomObservations.Create(12, seed: 4, PlacementFeatures.NodeFeatureCount, PlacementFeatures.PodFeatureCount, minNodes: 2);
+        var before = LearnedDecisions.Scores(agent, observations[0]);
+        agent.Pretrain(observations.Select(o => (o, Array.IndexOf(o.Feasible, true))), epochs: 3, learningRate: 1e-2);
+        var torch = LearnedDecisions.TorchScores(agent, observations[0]);
+        Assert.NotEqual(before, torch);
+        AssertSameScores(torch, LearnedDecisions.Scores(agent, observations[0]), "after pretraining");
+    }
+
+    [Fact]
+    public void A_published_version_is_scored_with_its_own_weights()
+    {
+        var observation = OnlineTrainerTests.TwoCandidates();
+        var first = OnlineTrainerTests.Package("ddqn", seed: 5);
+        var second = OnlineTrainerTests.Package("ddqn", seed: 6);
+        var slot = new LiveModelSlot("ddqn", 1, first);
+        float[] Expected(ModelPackage package)
+        {
+            using var agent = package.LoadAgent();
+            return LearnedDecisions.TorchScores(agent, observation);
+        }
+        var (one, two) = (Expected(first), Expected(second));
+        Assert.NotEqual(one, two);
+        AssertSameScores(one, slot.Use((agent, _) => LearnedDecisions.Scores(agent, observation)), "version 1");
+        Assert.True(slot.Publish(2, second));
+        AssertSameScores(two, slot.Use((agent, _) => LearnedDecisions.Scores(agent, observation)), "version 2");
+    }
+
+    [Theory]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public void Batch_scoring_of_the_learned_plugin_chooses_what_per_node_scoring_chooses(string algorithm)
+    {
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog);
+        var trace = SyntheticPaperCluster.Pods();
+        var options = new PolicyOptions { TypicalPods = TypicalPods.From(trace) };
+        var fast = new ProfileScheduler(catalog.Create(algorithm, options));
+        var reference = new ProfileScheduler(catalog.Create(algorithm, options), fastPaths: false);
+        var (a, b) = (ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()), ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()));
+        var (randomA, randomB) = (new Random(2), new Random(2));
+        var placed = 0;
+        foreach (var pod in PaperArrivals.Build(trace, a.GpuDeviceTotal * 1000L, 1.3, new Random(5)))
+        {
+            var x = fast.Schedule(a, pod, randomA);
+            var y = reference.Schedule(b, pod, randomB);
+            Assert.Equal((y.Node, y.TotalScore), (x.Node, x.TotalScore));
+            Assert.Equal(y.Gpus.Devices, x.Gpus.Devices);
+            if (!x.Success) continue;
+            Assert.True(a.TryBind(x.Node, pod, x.Gpus) && b.TryBind(y.Node, pod, y.Gpus));
+            placed++;
+        }
+        Assert.True(placed > 50, $"placed {placed}");
+    }
+}
