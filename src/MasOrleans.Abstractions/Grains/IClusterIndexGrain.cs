@@ -26,7 +26,7 @@ public interface IClusterIndexGrain : IGrainWithStringKey
     Task<Page<NodeView>> ListNodes(int offset, int limit, string? after);
 
     /// <summary>Phases reported by a queue shard since its last batch.</summary>
-    Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<string> removed);
+    Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<PodEntry> removed);
 
     Task<Page<PodEntry>> ListPods(int offset, int limit, string? after);
 

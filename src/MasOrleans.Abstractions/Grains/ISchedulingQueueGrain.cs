@@ -28,6 +28,12 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     [OneWay]
     Task PodChanged(PodEntry entry);
 
+    /// <summary>
+    /// A pod was created (or deleted, <paramref name="removed"/>): completes once the index lists it (or no longer
+    /// does), so a client that got its 202 finds the pod in the listing. Batched with the shard's other changes.
+    /// </summary>
+    Task Track(PodEntry entry, bool removed = false);
+
     Task<QueueStatus> GetStatus();
 }
 

@@ -53,7 +53,9 @@ public sealed class PodGrain(
         var now = clock.GetUtcNow();
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
-        await Persist();
+        await state.WriteStateAsync();
+        // Listed before the client hears 202 (batched with the shard's other changes), then queued.
+        await Shard.Track(Entry());
         RequestScheduling();
         return Outcome.Success;
     }
@@ -73,6 +75,7 @@ public sealed class PodGrain(
         await state.ClearStateAsync();
         state.State = new PodState();
         _ = Shard.Remove(Name);
+        await Shard.Track(new PodEntry(Name, s.Phase, s.NodeName, NextVersion()), removed: true);
         if (s.NodeName is { } node)
         {
             await Container.Stop();
@@ -197,13 +200,13 @@ public sealed class PodGrain(
     }
 
     /// <summary>One-way to the shard on this silo, which forwards phases to the index in batches for listing.</summary>
-    private void Report()
-    {
-        // Reports travel one-way and may overtake each other: a version (time-based, so it keeps growing across
-        // reactivations) lets the shard and the index keep the newest.
-        _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
-        _ = Shard.PodChanged(new PodEntry(Name, state.State.Phase, state.State.NodeName, _reportVersion));
-    }
+    private void Report() => _ = Shard.PodChanged(Entry());
+
+    private PodEntry Entry() => new(Name, state.State.Phase, state.State.NodeName, NextVersion());
+
+    /// <summary>Reports travel one-way and may overtake each other: a version (time-based, so it keeps growing across
+    /// reactivations) lets the shard and the index keep the newest.</summary>
+    private long NextVersion() => _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
 
     private long _reportVersion;
 

@@ -32,6 +32,8 @@ public sealed partial class ClusterIndexGrain(
     private readonly SortedSet<string> _nodes = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<IClusterObserver, DateTimeOffset> _observers = [];
+    /// <summary>Version of each deletion, so that late reports of a deleted pod are ignored.</summary>
+    private readonly Dictionary<string, long> _removedAt = new(StringComparer.Ordinal);
 
     private string DefaultPolicy => state.State.DefaultPolicy ?? schedulerOptions.Value.DefaultPolicy;
 
@@ -83,10 +85,20 @@ public sealed partial class ClusterIndexGrain(
         return Paging.Take(nodes, offset, limit, after);
     }
 
-    public Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<string> removed)
+    public Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<PodEntry> removed)
     {
-        foreach (var entry in changed) if (PodEntry.IsNewer(_pods, entry)) _pods[entry.Name] = entry;
-        foreach (var name in removed) _pods.Remove(name);
+        foreach (var entry in removed)
+        {
+            if (!PodEntry.IsNewer(_pods, entry)) continue;
+            _pods.Remove(entry.Name);
+            _removedAt[entry.Name] = entry.Version;
+        }
+        foreach (var entry in changed)
+        {
+            // A report that left the pod before its deletion must not bring it back; a pod created again is newer.
+            if (_removedAt.TryGetValue(entry.Name, out var gone) && entry.Version <= gone) continue;
+            if (PodEntry.IsNewer(_pods, entry)) _pods[entry.Name] = entry;
+        }
         return Task.CompletedTask;
     }
 

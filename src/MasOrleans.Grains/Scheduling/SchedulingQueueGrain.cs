@@ -44,7 +44,7 @@ public sealed partial class SchedulingQueueGrain(
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PodEntry> _changed = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _removed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodEntry> _removed = new(StringComparer.Ordinal);
     private GroupCommit? _report;
     private SchedulingCycle _cycle = null!;
     private IGrainTimer? _backoffTimer;
@@ -109,9 +109,6 @@ public sealed partial class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
-        _changed.Remove(pod);
-        _removed.Add(pod);
-        _ = Report();
         Pump();
         return Task.CompletedTask;
     }
@@ -131,6 +128,21 @@ public sealed partial class SchedulingQueueGrain(
         _changed[entry.Name] = entry;
         _ = Report();
         return Task.CompletedTask;
+    }
+
+    public Task Track(PodEntry entry, bool removed = false)
+    {
+        if (removed)
+        {
+            _changed.Remove(entry.Name);
+            _removed[entry.Name] = entry;
+        }
+        else if (PodEntry.IsNewer(_changed, entry))
+        {
+            _removed.Remove(entry.Name);
+            _changed[entry.Name] = entry;
+        }
+        return _report!.Run();
     }
 
     public Task<QueueStatus> GetStatus() => Task.FromResult(new QueueStatus(
@@ -226,7 +238,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         if (_changed.Count == 0 && _removed.Count == 0) return;
         var changed = _changed.Values.ToList();
-        var removed = _removed.ToList();
+        var removed = _removed.Values.ToList();
         _changed.Clear();
         _removed.Clear();
         try
@@ -237,7 +249,7 @@ public sealed partial class SchedulingQueueGrain(
         {
             // Not lost: merged back (newer changes win) for the next batch.
             foreach (var entry in changed) if (PodEntry.IsNewer(_changed, entry)) _changed[entry.Name] = entry;
-            foreach (var name in removed) if (!_changed.ContainsKey(name)) _removed.Add(name);
+            foreach (var entry in removed) if (!_changed.ContainsKey(entry.Name)) _removed.TryAdd(entry.Name, entry);
             throw;
         }
     }
