@@ -82,7 +82,7 @@ public class Seed001PolicyTests
         var cluster = SevenWays();
         var scheduler = new ProfileScheduler(Catalog.Create("round-robin"));
         var random = new Random(5);
-        Assert.Equal(["n0", "n1"], new[] { scheduler.Schedule(cluster, Pod("p", 1000, 1 * Gi), random).NodeName, scheduler.Schedule(cluster, Pod("q", 1000, 1 * Gi), random).NodeName });
+        Assert.Equal(new string?[] { "n0", "n1" }, new[] { scheduler.Schedule(cluster, Pod("p", 1000, 1 * Gi), random).NodeName, scheduler.Schedule(cluster, Pod("q", 1000, 1 * Gi), random).NodeName });
     }
 
     [Fact]

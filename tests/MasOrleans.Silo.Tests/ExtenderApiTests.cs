@@ -56,9 +56,10 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("31500m", node.GetProperty("capacity").GetProperty("cpu").GetString());
 
         var priorities = await Post<List<HostPriority>>("prioritize", LoadArgs());
-        Assert.Equal(4, priorities.Count);
-        Assert.All(priorities, p => Assert.InRange(p.Score, 0, ExtenderLimits.MaxExtenderPriority));
-        Assert.Equal(0, priorities.Single(p => p.Host == "gpu-t4-1").Score);
+        // Scores derived by hand in MasOrleans.Kubernetes.Tests' ExtenderTests (kube's default profile, 0..10 per node):
+        // the silo's runtime default policy is kube, and no pod is bound yet.
+        Assert.Equal(new Dictionary<string, long> { ["gpu-a10-1"] = 3, ["gpu-t4-1"] = 0, ["gpu-v100-1"] = 0, ["gpu-v100-2"] = 4 },
+            priorities.ToDictionary(p => p.Host, p => p.Score));
 
         var bound = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs
         {
