@@ -9,6 +9,7 @@ namespace MasOrleans.Cli.Tests;
 /// default openb trace (the paper's protocol: 130% arrived GPU demand) must stay within 1.5 points of the
 /// published mean GPU allocation. Three of the paper's ten seeds keep the run well under a minute.
 /// </summary>
+[Collection(ReplayCommandRuns.Name)]
 public class PaperReproductionTests(ITestOutputHelper output)
 {
     /// <summary>Published GPU allocation at 130% arrived demand on openb `default`, mean of seeds 42..51

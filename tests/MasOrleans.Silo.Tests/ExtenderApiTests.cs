@@ -118,6 +118,19 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         using var prioritize = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, prioritize.StatusCode);
 
+        // Found by RouteFuzzTests: the Kubernetes client turns -1E+300 into an exact fraction for minutes; it is refused up front.
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
+        foreach (var huge in new[] { payload.Replace("\"125Gi\"", "-1E+300"), payload.Replace("\"125Gi\"", "\"1e300\"") })
+        {
+            using var refused = await Http.PostAsync("/extender/prioritize", new StringContent(huge, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+        // A null policy annotation is the pod's mistake, reported in Error like any other.
+        var nullPolicy = payload.Replace("\"masorleans.io/policy\": \"kube\"", "\"masorleans.io/policy\": null");
+        Assert.NotEqual(payload, nullPolicy);
+        using (var filtered = await Http.PostAsync("/extender/filter", new StringContent(nullPolicy, Encoding.UTF8, "application/json")))
+            Assert.Contains("must name a policy", await filtered.Content.ReadAsStringAsync());
+
         var stranger = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "never-filtered", PodNamespace = "ml", Node = "gpu-a10-1" });
         Assert.Contains("not filtered", stranger.Error);
         Assert.Empty(_kubernetes.Requests);
