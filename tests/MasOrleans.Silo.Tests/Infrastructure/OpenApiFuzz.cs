@@ -171,6 +171,13 @@ public sealed class OpenApiFuzz(JsonElement document, IReadOnlyList<string> name
     {
         "name" or "node" or "nodeName" or "pod" or "workload" => Pick(names),
         "quantity" => Pick(Quantities),
+        // Plausible values for the Kubernetes fields, so generated bodies get past the early rules to the later ones.
+        "policy" => Pick(["kube", "fgd", "best-fit"]),
+        "operator" => Pick(["In", "Exists", "Equal"]),
+        "effect" => Pick(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+        "whenUnsatisfiable" => Pick(["DoNotSchedule", "ScheduleAnyway"]),
+        "topologyKey" or "key" => Pick(["zone", "kubernetes.io/hostname", "app"]),
+        "image" => Pick(["nginx:1.27", "busybox"]),
         _ => Gen.Int[0, 3].SelectMany(i => i == 0 ? Gen.Int[0, 99999].Select(x => $"fz-{x}") : Pick(Words)),
     }).Select(s => (JsonNode?)JsonValue.Create(s));
 
