@@ -18,21 +18,23 @@ internal static class KubernetesAffinityMapping
         ? null
         : new LabelSelector(
             selector.MatchLabels is null ? null : new Dictionary<string, string>(selector.MatchLabels),
-            selector.MatchExpressions?.Select(e => new LabelSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
+            selector.MatchExpressions is null ? null : KubernetesMapping.Each(selector.MatchExpressions, "matchExpressions").Select(e => new LabelSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
 
     private static NodeAffinity? ToNodeAffinity(V1NodeAffinity? affinity)
     {
         if (affinity is null) return null;
         var required = affinity.RequiredDuringSchedulingIgnoredDuringExecution is { } r
-            ? new NodeSelector(r.NodeSelectorTerms.Select(ToTerm).ToList())
+            ? new NodeSelector(KubernetesMapping.Each(r.NodeSelectorTerms, "nodeSelectorTerms").Select(ToTerm).ToList())
             : null;
-        var preferred = affinity.PreferredDuringSchedulingIgnoredDuringExecution?
-            .Select(p => new PreferredSchedulingTerm(p.Weight, ToTerm(p.Preference))).ToList();
+        var preferred = affinity.PreferredDuringSchedulingIgnoredDuringExecution is null ? null
+            : KubernetesMapping.Each(affinity.PreferredDuringSchedulingIgnoredDuringExecution, "preferred node affinity terms")
+                .Select(p => new PreferredSchedulingTerm(p.Weight, ToTerm(p.Preference ?? throw new KubernetesMappingException("preference is required")))).ToList();
         return new NodeAffinity(required, preferred);
     }
 
     private static NodeSelectorTerm ToTerm(V1NodeSelectorTerm term) =>
-        new(term.MatchExpressions?.Select(ToRequirement).ToList(), term.MatchFields?.Select(ToRequirement).ToList());
+        new(term.MatchExpressions is null ? null : KubernetesMapping.Each(term.MatchExpressions, "matchExpressions").Select(ToRequirement).ToList(),
+            term.MatchFields is null ? null : KubernetesMapping.Each(term.MatchFields, "matchFields").Select(ToRequirement).ToList());
 
     private static NodeSelectorRequirement ToRequirement(V1NodeSelectorRequirement e) => new(e.Key, e.OperatorProperty, e.Values?.ToList());
 
@@ -40,8 +42,9 @@ internal static class KubernetesAffinityMapping
     {
         if (required is null && preferred is null) return null;
         return new PodAffinity(
-            required?.Select(ToPodAffinityTerm).ToList(),
-            preferred?.Select(p => new WeightedPodAffinityTerm(p.Weight, ToPodAffinityTerm(p.PodAffinityTerm))).ToList());
+            required is null ? null : KubernetesMapping.Each(required, "pod affinity terms").Select(ToPodAffinityTerm).ToList(),
+            preferred is null ? null : KubernetesMapping.Each(preferred, "preferred pod affinity terms")
+                .Select(p => new WeightedPodAffinityTerm(p.Weight, ToPodAffinityTerm(p.PodAffinityTerm ?? throw new KubernetesMappingException("podAffinityTerm is required")))).ToList());
     }
 
     private static PodAffinityTerm ToPodAffinityTerm(V1PodAffinityTerm term) =>

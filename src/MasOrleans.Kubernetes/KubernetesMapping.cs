@@ -37,26 +37,26 @@ public static class KubernetesMapping
             Labels = Copy(pod.Metadata?.Labels),
             NodeSelector = spec.NodeSelector is { Count: > 0 } ? Copy(spec.NodeSelector) : null,
             NodeName = string.IsNullOrEmpty(spec.NodeName) ? null : spec.NodeName,
-            Tolerations = spec.Tolerations?.Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect)).ToList(),
+            Tolerations = spec.Tolerations is null ? null : Each(spec.Tolerations, "tolerations").Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect)).ToList(),
             Affinity = KubernetesAffinityMapping.ToAffinity(spec.Affinity),
-            TopologySpreadConstraints = spec.TopologySpreadConstraints?.Select(c => new TopologySpreadConstraint(
+            TopologySpreadConstraints = spec.TopologySpreadConstraints is null ? null : Each(spec.TopologySpreadConstraints, "topologySpreadConstraints").Select(c => new TopologySpreadConstraint(
                 c.MaxSkew, c.TopologyKey, c.WhenUnsatisfiable ?? "DoNotSchedule", KubernetesAffinityMapping.ToLabelSelector(c.LabelSelector), c.MinDomains)).ToList(),
         };
     }
 
-    public static NodeSpec ToNodeSpec(V1Node node)
+    public static NodeSpec ToNodeSpec(V1Node? node)
     {
-        var name = node.Metadata?.Name;
+        var name = node?.Metadata?.Name;
         if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("Node.metadata.name is required");
         // Allocatable is what pods may use; fall back to capacity as the kubelet would report it.
-        var resources = node.Status?.Allocatable ?? node.Status?.Capacity;
+        var resources = node!.Status?.Allocatable ?? node.Status?.Capacity;
         return new NodeSpec
         {
             Name = name,
             Capacity = ToVector(resources, $"node {name}", ignoreUnknown: true),
             MaxPods = PodsOf(resources, name),
             Labels = Copy(node.Metadata?.Labels),
-            Taints = node.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect)).ToList() ?? [],
+            Taints = Each(node.Spec?.Taints, "taints").Select(t => new Taint(t.Key, t.Value, t.Effect)).ToList(),
             Unschedulable = node.Spec?.Unschedulable ?? false,
         };
     }
@@ -68,10 +68,10 @@ public static class KubernetesMapping
     internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
     {
         var sum = ResourceVector.Zero;
-        foreach (var c in spec.Containers ?? []) sum += ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
+        foreach (var c in Each(spec.Containers, "containers")) sum += ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
         Span<long> effective = stackalloc long[ResourceNames.Count];
         for (var d = 0; d < ResourceNames.Count; d++) effective[d] = sum[d];
-        foreach (var c in spec.InitContainers ?? [])
+        foreach (var c in Each(spec.InitContainers, "initContainers"))
         {
             var init = ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
             for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(effective[d], init[d]);
@@ -113,6 +113,12 @@ public static class KubernetesMapping
             v[(int)kind] = stored;
         }
         return new ResourceVector(v);
+    }
+
+    /// <summary>The list's items, refusing a null item (kube-scheduler never sends one; a malformed request might).</summary>
+    internal static IEnumerable<T> Each<T>(IEnumerable<T?>? items, string what) where T : class
+    {
+        foreach (var item in items ?? []) yield return item ?? throw new KubernetesMappingException($"{what} must not contain null");
     }
 
     private static IReadOnlyDictionary<string, string> Copy(IDictionary<string, string>? map) =>

@@ -141,10 +141,12 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         error = null;
         if (args.Pod is null) { error = "ExtenderArgs.Pod is required"; return false; }
         if (args.Nodes?.Items is null && args.NodeNames is null) { error = "ExtenderArgs needs Nodes or NodeNames"; return false; }
+        if (args.Nodes?.Items is null && args.NodeNames!.Any(string.IsNullOrEmpty)) { error = "ExtenderArgs.NodeNames must not contain null or empty names"; return false; }
         try
         {
             pod = KubernetesMapping.ToPodSpec(args.Pod);
-            if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true) policy = p;
+            if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true)
+                policy = string.IsNullOrEmpty(p) ? throw new KubernetesMappingException($"annotation {PolicyAnnotation} must name a policy") : p;
             if (!catalog.Contains(policy)) { error = $"unknown policy '{policy}'"; return false; }
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args))

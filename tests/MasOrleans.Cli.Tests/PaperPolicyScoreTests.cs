@@ -21,29 +21,59 @@ public class PaperPolicyScoreTests
         Assert.Equal(90, Score(new DotProductScore(), cluster, Fixtures.Pod("p", 32_000, 1000), 0));
     }
 
+    // Expected values below are worked out by hand from the FGD authors' simulator, hkust-adsl/kubernetes-scheduler-simulator
+    // at 8f3d641 (Go int64 arithmetic, left to right): MaxNodeScore = 100, MaxSpecGpu = 8000 for EVERY node
+    // (pkg/type/open-gpu-share/utils/const.go:17), GPU affinity tags "share-gpu" for < 1 GPU and "k-gpu" for k whole
+    // GPUs, counted over the node's GPU pods (pkg/type/open-gpu-share/utils/pod.go:92-104, pkg/utils/utils.go:1040-1050).
+
     [Fact]
-    public void Gpu_clustering_rewards_nodes_hosting_only_the_same_gpu_shape()
+    public void Gpu_clustering_scores_match_the_simulator()
     {
-        var cluster = Fixtures.Cluster(Fixtures.Node("same", 96_000, 8), Fixtures.Node("idle", 96_000, 8), Fixtures.Node("other", 96_000, 8));
+        var cluster = Fixtures.Cluster(Fixtures.Node("same", 96_000, 8), Fixtures.Node("idle", 96_000, 8), Fixtures.Node("other", 96_000, 8),
+            Fixtures.Node("mixed", 96_000, 8), Fixtures.Node("small-idle", 96_000, 2));
         Fixtures.Bind(cluster, 0, Fixtures.Pod("s", 1000, 500), 0);
         Fixtures.Bind(cluster, 2, Fixtures.Pod("w", 1000, 1000), 0);
+        Fixtures.Bind(cluster, 3, Fixtures.Pod("m1", 1000, 500), 0);
+        Fixtures.Bind(cluster, 3, Fixtures.Pod("m2", 1000, 2000), 1, 2);
         var shared = Fixtures.Pod("p", 1000, 300);
         var plugin = new GpuClusteringScore();
-        Assert.Equal(25 * 500 / 8000 + 75, Score(plugin, cluster, shared, 0)); // 1 + 75
+        // gpu_clustering_score.go:41-42, only the pod's own tag (share-gpu) on the node: 100/4*(8000-7500)/8000 + 100*3/4
+        // = 25*500/8000 + 75 = 12500/8000 + 75 = 1 + 75.
+        Assert.Equal(76, Score(plugin, cluster, shared, 0));
+        // :47-48, no GPU pod on the node: 25*(8000-8000)/8000 + 100/4 = 0 + 25.
         Assert.Equal(25, Score(plugin, cluster, shared, 1));
-        Assert.Equal(25 * 1000 / 8000, Score(plugin, cluster, shared, 2)); // 3
+        // :49-50, only another tag (1-gpu): 25*(8000-7000)/8000 = 25000/8000 = 3.
+        Assert.Equal(3, Score(plugin, cluster, shared, 2));
+        // :43-44, share-gpu and 2-gpu: left 8000-500-2000 = 5500; 25*2500/8000 + 100*2/4 = 62500/8000 + 50 = 7 + 50.
+        Assert.Equal(57, Score(plugin, cluster, shared, 3));
+        // :47-48 on a 2-GPU node: MaxSpecGpu stays 8000, so an idle small node is already "used": 25*(8000-2000)/8000 + 25 = 18 + 25.
+        Assert.Equal(43, Score(plugin, cluster, shared, 4));
+        // :53-54, a pod without GPUs: MinNodeScore.
         Assert.Equal(0, Score(plugin, cluster, Fixtures.Pod("cpu", 1000), 0));
     }
 
     [Fact]
-    public void Gpu_packing_prefers_partly_used_gpus_then_partly_used_nodes()
+    public void Gpu_packing_scores_match_the_simulator()
     {
-        var cluster = Fixtures.Cluster(Fixtures.Node("used", 96_000, 8), Fixtures.Node("idle", 96_000, 8));
+        var cluster = Fixtures.Cluster(Fixtures.Node("used", 96_000, 8), Fixtures.Node("idle", 96_000, 8), Fixtures.Node("two-shares", 96_000, 4),
+            Fixtures.Node("small-idle", 96_000, 2));
         Fixtures.Bind(cluster, 0, Fixtures.Pod("half", 1000, 500), 0);
+        Fixtures.Bind(cluster, 2, Fixtures.Pod("big-share", 1000, 800), 0);
+        Fixtures.Bind(cluster, 2, Fixtures.Pod("small-share", 1000, 300), 1);
         var plugin = new GpuPackingScore();
-        Assert.Equal(100 - 50 / 10, Score(plugin, cluster, Fixtures.Pod("share", 1000, 300), 0)); // 95
-        Assert.Equal(50 - 1, Score(plugin, cluster, Fixtures.Pod("whole", 1000, 1000), 0)); // 49
-        Assert.Equal(33 - 8, Score(plugin, cluster, Fixtures.Pod("share2", 1000, 300), 1)); // 25
+        // gpu_packing_score.go:109-115 (case 1), GPUs left [500, 1000 x7], least-left-first (resource.go:150-154) takes GPU0:
+        // 500*100/1000 = 50; 100 - 50/10 = 95.
+        Assert.Equal(95, Score(plugin, cluster, Fixtures.Pod("share", 1000, 300), 0));
+        // Same walk on [200, 700, 1000, 1000]: 200 < 300 is skipped (:90), GPU1 fits: 700*100/1000 = 70; 100 - 7 = 93.
+        Assert.Equal(93, Score(plugin, cluster, Fixtures.Pod("share", 1000, 300), 2));
+        // :102-106 (case 2), a whole GPU on a used node skips GPU0 (500 < 1000) and takes one free GPU: 100/2 - 1 = 49; two: 48.
+        Assert.Equal(49, Score(plugin, cluster, Fixtures.Pod("whole", 1000, 1000), 0));
+        Assert.Equal(48, Score(plugin, cluster, Fixtures.Pod("two", 1000, 2000), 0));
+        // :74-78 (case 3), every GPU free: 100/3 - 8 = 33 - 8 = 25 (capped below by the free count, 8); a 2-GPU node: 33 - 2 = 31.
+        Assert.Equal(25, Score(plugin, cluster, Fixtures.Pod("share2", 1000, 300), 1));
+        Assert.Equal(31, Score(plugin, cluster, Fixtures.Pod("share3", 1000, 300), 3));
+        // :36-38, a pod without GPUs: MinNodeScore.
+        Assert.Equal(0, Score(plugin, cluster, Fixtures.Pod("cpu", 1000), 0));
     }
 
     [Fact]

@@ -3,6 +3,14 @@ using MasOrleans.Cli.Replay;
 
 namespace MasOrleans.Cli.Tests;
 
+/// <summary>The replay command draws one live progress display per process (Spectre.Console), so its runs take turns.</summary>
+[CollectionDefinition(Name)]
+public sealed class ReplayCommandRuns
+{
+    public const string Name = "replay-command";
+}
+
+[Collection(ReplayCommandRuns.Name)]
 public class ReplayCommandTests
 {
     /// <summary>A slice of the paper's data: 30 nodes and the first 300 pods of the default trace.</summary>

@@ -50,6 +50,25 @@ public class ReplayEngineTests
         Assert.NotNull(result.FragmentationAt80);
     }
 
+    [Theory]
+    [InlineData("best-fit")]
+    [InlineData("random")]
+    public void Alloc_at_130_is_read_where_arrivals_stop_and_alloc_at_100_where_they_pass_capacity(string policy)
+    {
+        // The paper reads allocation twice on one run: when arrived GPU demand first reaches the cluster's capacity, and
+        // when arrivals stop at 130%. On this trace a cluster that failed some pods before 100% still takes smaller ones
+        // after, so the two readings differ and a replay that wrote one into the other is caught.
+        var result = new ReplayRunner(PolicyCatalog.CreateDefault()).Run(SmallCluster, SmallTrace(), policy, 3, new ReplaySettings { Tune = 1.3 });
+        var last = result.Curve[^1];
+        // Arrivals stop within one pod (at most one GPU, 1,000 of 16,000 milli = 6.25 points) short of 130%.
+        Assert.InRange(last.ArrivedPercent, 130 - 6.25, 130 + 1e-9);
+        var at100 = result.Curve.First(p => p.ArrivedPercent >= 100 - 1e-9);
+        Assert.True(at100.GpuAllocPercent < last.GpuAllocPercent, $"the trace no longer tells the readings apart: {at100} vs {last}");
+        Assert.Equal(last.GpuAllocPercent, result.AllocAt130);
+        Assert.Equal(at100.GpuAllocPercent, result.AllocAt100);
+        Assert.Equal(last.CpuAllocPercent, result.CpuAllocAt130);
+    }
+
     [Fact]
     public void Same_seed_gives_the_same_summary_and_another_seed_may_differ()
     {

@@ -99,15 +99,38 @@ public class ExtenderTests
         Assert.True(doc.RootElement.GetProperty("Nodes").GetProperty("items").GetArrayLength() == 2);
     }
 
+    /// <summary>
+    /// kube-scheduler's extender API: one HostPriority {Host, Score int64} per node, Score in
+    /// MinExtenderPriority..MaxExtenderPriority = 0..10 (k8s.io/kube-scheduler/extender/v1/types.go:26-29, HostPriority at
+    /// the end of the file). Our mapping (SchedulerExtender.Prioritize): infeasible nodes 0; feasible ones
+    /// total / sum of the profile's weights (12) * 10 / 100, in integers.
+    /// Hand-derived totals for the payload's pod (effective requests 6 cpu, 16.25Gi, 1 GPU; tolerates the GPU taint;
+    /// required node affinity only) under kube-scheduler v1.35's default profile:
+    ///   TaintToleration (w3): no PreferNoSchedule taint anywhere, reversed normalization of all-zero counts = 100 -> 300.
+    ///   NodeAffinity, PodTopologySpread, InterPodAffinity (w2 each): nothing preferred, no constraints, no affinity -> skipped, 0.
+    ///   ImageLocality (w1): nodes report no images -> 0.
+    ///   NodeResourcesFit LeastAllocated (w1), (cpu + memory) / 2 of (free * 100 / allocatable):
+    ///     gpu-a10-1: cpu 25500*100/31500 = 80, memory 108.75Gi*100/125Gi = 87 -> 167/2 = 83;
+    ///     gpu-v100-2: cpu 58000*100/64000 = 90, memory 239.75Gi*100/256Gi = 93 -> 183/2 = 91.
+    ///   NodeResourcesBalancedAllocation (w1), (1 - |cpu fraction - memory fraction| / 2) * 100:
+    ///     gpu-a10-1: 6/31.5 = .19048, 16.25/125 = .13 -> (1 - .03024) * 100 = 96;
+    ///     gpu-v100-2: 6/64 = .09375, 16.25/256 = .06348 -> (1 - .01514) * 100 = 98.
+    ///   gpu-a10-1: 300 + 83 + 96 = 479 -> 479/12 = 39 -> 39*10/100 = 3; gpu-v100-2: 300 + 91 + 98 = 489 -> 40 -> 4.
+    ///   gpu-t4-1 (wrong GPU model) and gpu-v100-1 (4 cpu) fail the filters -> 0.
+    /// </summary>
+    public static readonly Dictionary<string, long> ExpectedKubePriorities = new()
+    {
+        ["gpu-a10-1"] = 3,
+        ["gpu-t4-1"] = 0,
+        ["gpu-v100-1"] = 0,
+        ["gpu-v100-2"] = 4,
+    };
+
     [Fact]
-    public void Prioritize_scores_run_zero_to_ten_and_favour_the_emptier_node()
+    public void Prioritize_scores_are_kube_schedulers_totals_mapped_to_zero_to_ten()
     {
         var priorities = NewExtender().Prioritize(LoadArgs());
-        Assert.All(priorities, p => Assert.InRange(p.Score, 0, ExtenderLimits.MaxExtenderPriority));
-        var byHost = priorities.ToDictionary(p => p.Host, p => p.Score);
-        Assert.Equal(0, byHost["gpu-t4-1"]);
-        // kube's LeastAllocated: the 64-cpu node stays emptier than the 31.5-cpu node after placement.
-        Assert.True(byHost["gpu-v100-2"] >= byHost["gpu-a10-1"], $"scores: {string.Join(", ", byHost)}");
+        Assert.Equal(ExpectedKubePriorities, priorities.ToDictionary(p => p.Host, p => p.Score));
         var json = KubernetesJson.Serialize(priorities);
         Assert.Contains("\"Host\":", json);
         Assert.Contains("\"Score\":", json);

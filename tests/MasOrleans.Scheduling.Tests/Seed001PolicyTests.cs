@@ -35,6 +35,56 @@ public class Seed001PolicyTests
     [InlineData("priority", "n2")]
     public void Seed_strategies_match_the_seed_formulas(string policy, string expected) => Assert.Equal(expected, Choose(policy, Loaded()));
 
+    /// <summary>
+    /// Seven nodes of 10 cores / 10 GiB, loaded (cores used, GiB used) so that each strategy's formula has a
+    /// different unique winner for a 1-core / 1-GiB pod (every node has room for it). Per node, by hand:
+    /// <code>
+    /// node load   c+.5m  c+m  |c-.7|+.5|m-.7|
+    /// n0   4,4    6      8    .30+.15=.45
+    /// n1   5,5    7.5    10   .20+.10=.30
+    /// n2   0,5    2.5    5    .70+.10=.80   worst-fit: most weighted free = least c+.5m
+    /// n3   2,2    3      4    .50+.25=.75   load-balanced: lowest mean utilization (c+m)/2
+    /// n4   9,5    11.5   14   .20+.10=.30   best-fit (seed weighting): least weighted free = most c+.5m
+    /// n5   6,9    10.5   15   .10+.10=.20   energy-aware: highest mean utilization
+    /// n6   7,7    10.5   14   0             priority: closest to 70%
+    /// </code>
+    /// Weighted free = free cores + 0.5 x free GiB = 15 - (c + .5m), so its order is c+.5m reversed.
+    /// first-fit takes n0 (first in node order); round-robin's first pick is n0 too, its second the next node, n1.
+    /// </summary>
+    private static Cluster.ClusterState SevenWays()
+    {
+        (int Cores, int GiB)[] loads = [(4, 4), (5, 5), (0, 5), (2, 2), (9, 5), (6, 9), (7, 7)];
+        var cluster = Of(loads.Select((_, i) => Node($"n{i}", 10000, 10 * Gi)).ToArray());
+        for (var i = 0; i < loads.Length; i++)
+            Assert.True(cluster.TryBind(i, Pod($"load{i}", loads[i].Cores * 1000L, loads[i].GiB * Gi), GpuAllocation.None));
+        return cluster;
+    }
+
+    [Theory]
+    [InlineData("first-fit", "n0")]
+    [InlineData("worst-fit", "n2")]
+    [InlineData("load-balanced", "n3")]
+    [InlineData("energy-aware", "n5")]
+    [InlineData("priority", "n6")]
+    public void Each_seed_strategy_picks_its_own_node(string policy, string expected) => Assert.Equal(expected, Choose(policy, SevenWays()));
+
+    [Fact]
+    public void Seed_best_fit_weighting_picks_its_own_node()
+    {
+        var options = new PolicyOptions { Settings = new Dictionary<string, string> { ["bestFitWeighting"] = "seed001" } };
+        var chosen = new ProfileScheduler(Catalog.Create("best-fit", options)).Schedule(SevenWays(), Pod("p", 1000, 1 * Gi), new Random(5)).NodeName;
+        Assert.Equal("n4", chosen);
+    }
+
+    [Fact]
+    public void Round_robin_moves_on_from_the_node_first_fit_keeps()
+    {
+        var cluster = SevenWays();
+        var scheduler = new ProfileScheduler(Catalog.Create("round-robin"));
+        var random = new Random(5);
+        Assert.Equal(new string?[] { "n0", "n1" }, new[] { scheduler.Schedule(cluster, Pod("p", 1000, 1 * Gi), random).NodeName, scheduler.Schedule(cluster, Pod("q", 1000, 1 * Gi), random).NodeName });
+    }
+
     [Fact]
     public void Energy_aware_consolidates_onto_the_busiest_node()
     {

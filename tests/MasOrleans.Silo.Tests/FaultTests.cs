@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
@@ -110,22 +109,6 @@ internal static class FaultScenarios
         Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
         Assert.Equal(LoadTests.PodCount, result.Pods.Count);
         Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("unschedulable"));
-        AssertNothingLeftThatFits(result, load);
+        PodLoad.AssertNothingLeftThatFits(result, load);
     }
-
-    /// <summary>Pending pods really were scheduled: no CPU-only pod waits while some node has a CPU free for it.</summary>
-    public static void AssertNothingLeftThatFits(ClusterInvariants.Result result, PodLoad load)
-    {
-        var cpuOnlyWaiting = result.Pods.Count(p => p.Phase() == "unschedulable"
-            && !load.Requests[p.GetProperty("name").GetString()!].ContainsKey("nvidia.com/gpu"));
-        if (cpuOnlyWaiting == 0) return;
-        foreach (var node in result.Nodes)
-        {
-            var free = FreeCpuMilli(node);
-            Assert.True(free < 1000, $"{node.GetProperty("name")} still has {free}m CPU free while pods wait");
-        }
-    }
-
-    private static long FreeCpuMilli(JsonElement node) =>
-        ClusterInvariants.Vector(node.GetProperty("capacity"))[0] - ClusterInvariants.Vector(node.GetProperty("allocated"))[0];
 }

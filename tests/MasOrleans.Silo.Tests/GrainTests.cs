@@ -79,6 +79,51 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task Reserving_the_same_pod_twice_on_one_node_is_idempotent()
+    {
+        // 2 cpus: a second, counted reservation of the 1.5-cpu pod would not fit, so only idempotence answers "reserved".
+        var node = Grains.GetGrain<INodeGrain>("g-twice");
+        Assert.True((await node.Register(NodeSpecOf("g-twice", cpuMilli: 2000, gpus: 2))).IsOk);
+        var pod = PodOf("twice", 1500, gpuMilli: 500);
+        var first = await node.Reserve(pod, new GpuAllocation([0], 500));
+        // A retry naming other devices still gets the placement it holds: one pod, counted once, on device 0.
+        var again = await node.Reserve(pod, new GpuAllocation([1], 500));
+        Assert.True(first.Reserved);
+        Assert.True(again.Reserved, again.Reason);
+        Assert.Equal([0], again.Gpus.Devices);
+        var view = (await node.GetView())!;
+        Assert.Equal(1500, view.Allocated.CpuMilli);
+        Assert.Equal(500, view.Allocated.GpuMilli);
+        Assert.Equal(["twice"], view.Pods.Select(p => p.Pod.Name));
+        Assert.Equal([500, 1000], view.GpuDevices().Select(d => d.FreeMilli));
+        // Released once, it is gone: nothing of a second copy stays behind.
+        Assert.True(await node.Release("twice"));
+        Assert.Equal(0, (await node.GetView())!.Allocated.CpuMilli);
+    }
+
+    [Fact]
+    public async Task Pods_deleted_while_being_scheduled_leave_nothing_reserved()
+    {
+        // Ten 1-cpu pods deleted right after Create, while their scheduling request is in flight: wherever each delete
+        // lands (before the reserve, between reserve and MarkScheduled, after), the node must end with nothing held.
+        var pool = new Dictionary<string, string> { ["pool"] = "vanish" };
+        await Grains.GetGrain<INodeGrain>("g-vanish").Register(NodeSpecOf("g-vanish", cpuMilli: 10_000) with { Labels = pool });
+        for (var i = 0; i < 10; i++)
+        {
+            var pod = Grains.GetGrain<IPodGrain>($"vanish-{i}");
+            Assert.True((await pod.Create(PodOf($"vanish-{i}", 1000) with { NodeSelector = pool }, null)).IsOk);
+            Assert.True((await pod.Delete()).IsOk);
+        }
+        // Event-driven proof that every reservation was given back: a pod wanting the whole node gets it.
+        await Grains.GetGrain<IPodGrain>("vanish-all").Create(PodOf("vanish-all", 10_000) with { NodeSelector = pool }, null);
+        var placed = await WaitForPod("vanish-all", p => p.Phase == PodPhase.Running);
+        Assert.Equal("g-vanish", placed.NodeName);
+        var view = (await Grains.GetGrain<INodeGrain>("g-vanish").GetView())!;
+        Assert.Equal(["vanish-all"], view.Pods.Select(p => p.Pod.Name));
+        for (var i = 0; i < 10; i++) Assert.Null(await Grains.GetGrain<IPodGrain>($"vanish-{i}").Get());
+    }
+
+    [Fact]
     public async Task Registering_a_node_twice_is_a_conflict()
     {
         var node = Grains.GetGrain<INodeGrain>("g-dup");

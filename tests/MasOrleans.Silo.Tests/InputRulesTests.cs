@@ -56,6 +56,11 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: NameFields("metadata.name", "In", """["a","b"]""")), "exactly one node name" },
         { "/api/v1/nodes", """{"name":"rules-pods","capacity":{"cpu":"8","pods":"0"}}""", "not a valid pod count" },
         { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"bad key","whenUnsatisfiable":"DoNotSchedule"}]"""), "topologyKey" },
+        // Nulls inside lists: rejected before any member of the missing element is read.
+        { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[null]"""), "topologySpreadConstraints must not be null" },
+        { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[null]}}"""), "must not be null" },
+        { "/api/v1/pods", Pod(extra: ""","affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[null]}}"""), "must not be null" },
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[null]"""), "must not be null" },
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },

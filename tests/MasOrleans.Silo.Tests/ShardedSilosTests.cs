@@ -37,7 +37,7 @@ public sealed class ShardedSilosTests : IDisposable
             for (var i = 0; i < 3; i++)
                 silos.Add(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings));
             // Four small nodes: 32 CPUs and 8 GPUs in all, for far more pods than that.
-            await PodLoad.RegisterNodes(silos[0].Http, "s-", count: 4, cpuPerNode: 8);
+            await PodLoad.RegisterNodes(silos[0].Http, "s-", count: 4, cpu: "16", memory: "64Gi");
             // Shards activated before every silo joined move to their own silo once idle; wait until each silo places.
             await WarmUntilEverySiloPlaces(silos);
 

@@ -107,6 +107,7 @@ public static partial class Validation
     private static string? CheckAffinity(Affinity? affinity)
     {
         if (affinity is null) return null;
+        if (affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.Any(p => p is null) == true) return "preferred node affinity terms must not be null";
         var nodeTerms = (affinity.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms ?? [])
             .Concat(affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(p => p.Preference) ?? []);
         foreach (var term in nodeTerms)
@@ -127,6 +128,8 @@ public static partial class Validation
                 if (r.Values is not { Count: 1 } || string.IsNullOrEmpty(r.Values[0])) return "matchFields In and NotIn take exactly one node name";
             }
         }
+        if (new[] { affinity.PodAffinity, affinity.PodAntiAffinity }.Any(a => a?.PreferredDuringSchedulingIgnoredDuringExecution?.Any(w => w is null) == true))
+            return "preferred pod affinity terms must not be null";
         var podTerms = new[] { affinity.PodAffinity, affinity.PodAntiAffinity }
             .SelectMany(a => (a?.RequiredDuringSchedulingIgnoredDuringExecution ?? []).Concat(a?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(w => w.PodAffinityTerm) ?? []));
         foreach (var term in podTerms)
@@ -142,8 +145,8 @@ public static partial class Validation
     {
         foreach (var c in constraints ?? [])
         {
-            if (c.MaxSkew < 1) return "topologySpreadConstraints maxSkew must be at least 1";
             if (c is null) return "topologySpreadConstraints must not be null";
+            if (c.MaxSkew < 1) return "topologySpreadConstraints maxSkew must be at least 1";
             if (string.IsNullOrEmpty(c.TopologyKey)) return "topologySpreadConstraints need a topologyKey";
             if (KubernetesSyntax.CheckQualifiedName(c.TopologyKey, "topologyKey") is { } keyError) return keyError;
             if (c.WhenUnsatisfiable is not ("DoNotSchedule" or "ScheduleAnyway")) return "whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway";

@@ -51,10 +51,12 @@ public static class ExtenderApi
         var text = await reader.ReadToEndAsync(context.RequestAborted);
         try
         {
-            return KubernetesJson.Deserialize<T>(text);
+            // The Kubernetes client parses quantities as exact fractions: "1e300" or -1E+300 takes minutes. Refuse them first.
+            return QuantityGuard.HasOversized(System.Text.Json.Nodes.JsonNode.Parse(text)) ? null : KubernetesJson.Deserialize<T>(text);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or OverflowException)
         {
+            // Malformed JSON, or a quantity the Kubernetes client cannot parse ("", "1e400"): the body is not extender JSON.
             return null;
         }
     }

@@ -19,6 +19,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         problem.Extensions["traceId"] = traceId;
         if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
         context.Response.StatusCode = problem.Status!.Value;
+        // An unavailable cluster is transient (a silo restarting or failing over): tell clients when to try again.
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 

@@ -1,37 +1,64 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Silo.Tests.Infrastructure;
 
 /// <summary>
-/// Many concurrent HTTP clients submitting pods to a cluster that fits about half of them. A submission that gets
-/// no answer (the silo was killed) is retried with the same name until it gets one, so every pod ends up either
-/// accepted (202) or known to exist (409 after an unanswered attempt).
+/// Many concurrent HTTP clients submitting pods of six shapes to a cluster they over-ask in cpu, memory and GPUs.
+/// A submission that gets no answer (the silo was killed) is retried with the same name until it gets one, so every
+/// pod ends up either accepted (202) or known to exist (409 after an unanswered attempt). A server error fails the
+/// run: only 429 and 503 that carry Retry-After are retried (as told), and they are counted.
 /// </summary>
 public sealed class PodLoad(string prefix, int podCount, int clients)
 {
-    private static readonly string?[] GpuShapes = [null, null, null, "250m", "500m", "1"];
+    public const int MaxAttempts = 200;
+
+    /// <summary>
+    /// Pod shapes by index modulo 8: (cpu, memory, GPU). For 5,000 pods: 1,875 small CPU-only (1 cpu, 1Gi), 625
+    /// memory-heavy (1 cpu, 16Gi) and 625 of each GPU shape.
+    /// </summary>
+    private static readonly (string Cpu, string Memory, string? Gpu)[] Shapes =
+    [
+        ("1", "1Gi", null), ("1", "1Gi", null), ("1", "1Gi", null), ("1", "16Gi", null),
+        ("2", "4Gi", "250m"), ("2", "4Gi", "500m"), ("4", "16Gi", "1"), ("16", "64Gi", "2"),
+    ];
+
     private int _next = -1;
+    private int _retriedAsTold;
+    private readonly ConcurrentDictionary<string, int> _retriedByStatus = new();
 
     public ConcurrentDictionary<string, Dictionary<string, string>> Requests { get; } = new();
     public ConcurrentBag<string> Accepted { get; } = [];
     public ConcurrentBag<string> ExistedAfterRetry { get; } = [];
     public int AcceptedCount => Accepted.Count;
 
+    /// <summary>429/503 answers with Retry-After that were retried, by status; for the test's report.</summary>
+    public IReadOnlyDictionary<string, int> RetriedAsTold => _retriedByStatus;
+    public int RetriedAsToldCount => Volatile.Read(ref _retriedAsTold);
+
     /// <summary>
-    /// Ten nodes, 2,500 one-CPU pods' worth of CPU and 80 GPUs in all. Their `pods` capacity is twice their CPUs, so CPU
-    /// and GPUs stay the limits (the default 110 pods per node would cap the cluster at 1,100 pods).
+    /// Ten nodes of 300 cpu, 1,350Gi and 8 GPUs (3,000 cpu, 13,500Gi, 80 GPUs). Sized by hand against the shapes
+    /// (5,000 pods):
+    /// - the CPU-only pods alone ask 2,500 cpu and 11,875Gi, leaving at least 500 cpu and 1,625Gi: a scheduler that
+    ///   never placed a GPU pod would leave GPU pods waiting that fit (caught by <see cref="AssertNothingLeftThatFits"/>);
+    /// - the GPU pods ask 625 x (0.25 + 0.5 + 1 + 2) = 2,343 GPUs for 80: GPU devices run out;
+    /// - what binds before the GPUs are gone (about 21 of each GPU shape: 512 cpu, 1,850Gi) plus the CPU-only pods
+    ///   over-asks cpu (3,012) and memory (13,725Gi), so cpu and memory run out too.
     /// </summary>
-    public static async Task RegisterNodes(HttpClient http, string prefix, int count = 10, int cpuPerNode = 250)
+    /// Their `pods` capacity (1,000) keeps CPU, memory and GPUs the limits, not kube's default 110 pods per node.
+    public static async Task RegisterNodes(HttpClient http, string prefix, int count = 10, string cpu = "300", string memory = "1350Gi")
     {
         for (var n = 0; n < count; n++)
         {
             var node = new
             {
                 name = $"{prefix}node-{n}",
-                capacity = new Dictionary<string, string> { ["cpu"] = $"{cpuPerNode}", ["memory"] = "1000Gi", ["nvidia.com/gpu"] = "8", ["pods"] = $"{2 * cpuPerNode}" },
+                capacity = new Dictionary<string, string> { ["cpu"] = cpu, ["memory"] = memory, ["nvidia.com/gpu"] = "8", ["pods"] = "1000" },
             };
             using var response = await http.Post("/api/v1/nodes", node);
+
             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         }
     }
@@ -46,29 +73,32 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
         while ((i = Interlocked.Increment(ref _next)) < podCount)
         {
             var name = $"{prefix}{i:0000}";
-            var requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" };
-            if (GpuShapes[i % GpuShapes.Length] is { } gpu) requests["nvidia.com/gpu"] = gpu;
+            var (cpu, memory, gpu) = Shapes[i % Shapes.Length];
+            var requests = new Dictionary<string, string> { ["cpu"] = cpu, ["memory"] = memory };
+            if (gpu is not null) requests["nvidia.com/gpu"] = gpu;
             Requests[name] = requests;
             for (var attempt = 0; ; attempt++)
             {
+                Assert.True(attempt < MaxAttempts, $"POST {name}: no final answer after {MaxAttempts} attempts");
+                TimeSpan wait;
                 try
                 {
                     using var response = await clientFor(client, attempt).Post("/api/v1/pods", new { name, requests });
                     if (response.StatusCode == HttpStatusCode.Accepted) { Accepted.Add(name); break; }
                     if (response.StatusCode == HttpStatusCode.Conflict && attempt > 0) { ExistedAfterRetry.Add(name); break; }
-                    // The service rate-limits like any public API; a well-behaved client waits as told and retries.
-                    if (response.StatusCode == HttpStatusCode.TooManyRequests && attempt < 200)
-                    {
-                        await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
-                        continue;
-                    }
-                    Assert.True(attempt < 200 && (int)response.StatusCode >= 500, $"POST {name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    // A well-behaved client retries only what the server says is worth retrying, after the time it names.
+                    if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter?.Delta is not { } after)
+                        throw new Xunit.Sdk.XunitException($"POST {name} (attempt {attempt}): {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    Interlocked.Increment(ref _retriedAsTold);
+                    _retriedByStatus.AddOrUpdate($"{(int)response.StatusCode}", 1, (_, n) => n + 1);
+                    wait = after;
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
-                    Assert.True(attempt < 200, $"POST {name} never answered: {e.Message}");
+                    // No answer at all: the silo died or is restarting. The same name is safe to send again.
+                    wait = TimeSpan.FromMilliseconds(250);
                 }
-                await Task.Delay(250);
+                await Task.Delay(wait);
             }
         }
     }
@@ -77,4 +107,44 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     public static Task Settled(HttpClient http, int timeoutSeconds) =>
         http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("pending", out _)
             && !c.GetProperty("podsByPhase").TryGetProperty("scheduled", out _), timeoutSeconds);
+
+    /// <summary>
+    /// Pending pods really were scheduled: no waiting pod, of any shape, fits on any node as the nodes stand now
+    /// (cpu and memory free, and a device with the share free or enough whole free devices).
+    /// </summary>
+    public static void AssertNothingLeftThatFits(ClusterInvariants.Result result, PodLoad load)
+    {
+        var nodes = result.Nodes.Select(FreeOf).ToList();
+        foreach (var pod in result.Pods.Where(p => p.Phase() == "unschedulable"))
+        {
+            var name = pod.GetProperty("name").GetString()!;
+            var want = ClusterInvariants.Vector(load.Requests[name]);
+            foreach (var node in nodes)
+            {
+                Assert.False(Fits(want, node), $"{name} ({string.Join(", ", load.Requests[name].Select(kv => $"{kv.Key}={kv.Value}"))}) waits, yet fits on {node.Name}: "
+                    + $"{node.Cpu}m cpu, {node.Memory / (1024 * 1024)}Mi, GPU free [{string.Join(", ", node.GpuFree)}]");
+            }
+        }
+    }
+
+    private sealed record NodeFree(string Name, long Cpu, long Memory, int[] GpuFree);
+
+    private static NodeFree FreeOf(JsonElement node)
+    {
+        var capacity = ClusterInvariants.Vector(node.GetProperty("capacity"));
+        var allocated = ClusterInvariants.Vector(node.GetProperty("allocated"));
+        return new NodeFree(node.GetProperty("name").GetString()!,
+            capacity[(int)ResourceKind.Cpu] - allocated[(int)ResourceKind.Cpu],
+            capacity[(int)ResourceKind.Memory] - allocated[(int)ResourceKind.Memory],
+            node.GetProperty("gpus").EnumerateArray().Select(g => g.GetProperty("freeMilli").GetInt32()).ToArray());
+    }
+
+    /// <summary>A GPU request below 1000m shares one device; 1000m or more takes that many whole, fully free devices.</summary>
+    private static bool Fits(long[] want, NodeFree node)
+    {
+        if (want[(int)ResourceKind.Cpu] > node.Cpu || want[(int)ResourceKind.Memory] > node.Memory) return false;
+        var gpu = want[(int)ResourceKind.Gpu];
+        if (gpu == 0) return true;
+        return gpu < 1000 ? node.GpuFree.Any(f => f >= gpu) : node.GpuFree.Count(f => f == 1000) >= gpu / 1000;
+    }
 }
