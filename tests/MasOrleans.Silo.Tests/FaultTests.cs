@@ -109,14 +109,14 @@ internal static class FaultScenarios
         Assert.All(load.Accepted, n => Assert.Contains(n, names));
         Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
         Assert.Equal(LoadTests.PodCount, result.Pods.Count);
-        Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("unschedulable"));
+        Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("Unschedulable"));
         AssertNothingLeftThatFits(result, load);
     }
 
     /// <summary>Pending pods really were scheduled: no CPU-only pod waits while some node has a CPU free for it.</summary>
     public static void AssertNothingLeftThatFits(ClusterInvariants.Result result, PodLoad load)
     {
-        var cpuOnlyWaiting = result.Pods.Count(p => p.Phase() == "unschedulable"
+        var cpuOnlyWaiting = result.Pods.Count(p => p.Phase() == "Unschedulable"
             && !load.Requests[p.GetProperty("name").GetString()!].ContainsKey("nvidia.com/gpu"));
         if (cpuOnlyWaiting == 0) return;
         foreach (var node in result.Nodes)

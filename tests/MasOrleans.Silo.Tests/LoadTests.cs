@@ -28,7 +28,7 @@ public sealed class LoadTests
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);
         Assert.Equal(PodCount, result.Pods.Count);
-        Assert.Equal(PodCount, result.Bound + result.Count("unschedulable"));
+        Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
         // About half fits: 2,500 CPUs for 5,000 one-CPU pods, fewer because GPU pods run out of devices first.
         Assert.InRange(result.Bound, PodCount * 2 / 5, PodCount / 2);
         FaultScenarios.AssertNothingLeftThatFits(result, load);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Learning;
@@ -108,7 +109,7 @@ public static class SiloApp
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        MasJson.AddEnumConverters(options.Converters);
     }
 
     /// <summary>Every JSON error body this API writes is a ProblemDetails; label it as RFC 7807 says (the Kubernetes surface writes Status objects).</summary>

@@ -103,7 +103,7 @@ public static class ScaleOutTrial
             using var summary = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
             placed = 0;
             foreach (var phase in summary.RootElement.GetProperty("podsByPhase").EnumerateObject())
-                if (phase.Name is "scheduled" or "running") placed += phase.Value.GetInt32();
+                if (phase.Name is "Scheduled" or "Running") placed += phase.Value.GetInt32();
         }
     }
 }

@@ -67,6 +67,6 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
 
     /// <summary>Waits until no pod is Pending or Scheduled (every pod bound and running, or unschedulable).</summary>
     public static Task Settled(HttpClient http, int timeoutSeconds) =>
-        http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("pending", out _)
-            && !c.GetProperty("podsByPhase").TryGetProperty("scheduled", out _), timeoutSeconds);
+        http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("Pending", out _)
+            && !c.GetProperty("podsByPhase").TryGetProperty("Scheduled", out _), timeoutSeconds);
 }
