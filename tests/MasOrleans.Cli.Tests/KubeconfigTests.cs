@@ -19,8 +19,8 @@ public class KubeconfigTests
         var lines = yaml.Split('\n');
         Assert.Contains("    server: \"https://127.0.0.1:8443/k8s\"", lines);
         Assert.Contains($"    certificate-authority-data: \"{Convert.ToBase64String(Encoding.ASCII.GetBytes(pem))}\"", lines);
-        // JSON escaping is YAML's double-quoted syntax: a quote in the key cannot end the scalar early.
-        Assert.Contains("    token: \"key-with-\\\"quote\"", lines);
+        // JSON escapes (\u0022) are YAML double-quoted escapes too: a quote in the key cannot end the scalar early.
+        Assert.Contains("    token: \"key-with-\\u0022quote\"", lines);
         Assert.Contains("    namespace: \"ml\"", lines);
         Assert.Contains("current-context: \"lab\"", lines);
     }
