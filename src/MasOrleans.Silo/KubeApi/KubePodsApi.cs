@@ -23,6 +23,7 @@ public static class KubePodsApi
         k8s.MapGet("/api/v1/namespaces/{ns}/pods/{name}", Get);
         k8s.MapPatch("/api/v1/namespaces/{ns}/pods/{name}", Patch);
         k8s.MapDelete("/api/v1/namespaces/{ns}/pods/{name}", Delete);
+        k8s.MapPost("/api/v1/namespaces/{ns}/pods/{name}/eviction", Evict);
     }
 
     private static string? FieldOf(IKubernetesObject<V1ObjectMeta> o, string field)
@@ -113,5 +114,27 @@ public static class KubePodsApi
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Error ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
+    }
+
+    /// <summary>
+    /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
+    /// freed, its workload replacing it elsewhere), then the pod is deleted, as the API server deletes an evicted
+    /// pod. There are no PodDisruptionBudgets here, so an eviction is never refused for one.
+    /// </summary>
+    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Eviction>(context);
+        if (body.Error is not null) return body.Error;
+        var grain = grains.GetGrain<IPodGrain>(KubeNames.Key(ns, name));
+        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (view.NodeName is { } node && view.Phase.HoldsNode())
+            await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
+        var outcome = await grain.Delete();
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        return KubeJson.Node(new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = "Success", ["code"] = 201,
+        }, 201);
     }
 }

@@ -159,6 +159,44 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
     }
 
     [Fact]
+    public async Task Drain_evicts_a_deployments_pods_onto_another_node()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("drain-a", Node("kc-drain-a", "8", "0", "drain")))).Succeeded();
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kc-drained
+            spec:
+              replicas: 2
+              selector:
+                matchLabels: {app: kc-drained}
+              template:
+                metadata:
+                  labels: {app: kc-drained}
+                spec:
+                  nodeSelector: {test: drain}
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+                    resources:
+                      requests: {cpu: "1", memory: 1Gi}
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("drained", deployment))).Succeeded();
+        await kube.WaitFor("deployment/kc-drained", "{.status.readyReplicas}", r => r == "2");
+        (await kube.Run("apply", "-f", kube.Manifest("drain-b", Node("kc-drain-b", "8", "0", "drain")))).Succeeded();
+
+        var drained = (await kube.Run("drain", "kc-drain-a", "--timeout=60s")).Succeeded();
+        Assert.Contains("node/kc-drain-a drained", drained.Output);
+        Assert.Contains("evicting pod default/kc-drained-", drained.Error + drained.Output);
+        await kube.WaitFor("deployment/kc-drained", "{.status.readyReplicas}", r => r == "2");
+        var nodes = (await kube.Run("get", "pods", "-l", "app=kc-drained", "-o", "jsonpath={.items[*].spec.nodeName}")).Succeeded().Output;
+        Assert.Equal("kc-drain-b kc-drain-b", nodes);
+        Assert.Equal("true", (await kube.Run("get", "node", "kc-drain-a", "-o", "jsonpath={.spec.unschedulable}")).Succeeded().Output);
+    }
+
+    [Fact]
     public async Task Watch_shows_a_pod_move_from_pending_to_running_and_delete_removes_it()
     {
         (await kube.Run("apply", "-f", kube.Manifest("watch-node", Node("kc-watch", "8", "1", "watch")))).Succeeded();
