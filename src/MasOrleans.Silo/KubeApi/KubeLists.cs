@@ -8,7 +8,7 @@ namespace MasOrleans.Silo.KubeApi;
 public static class KubeLists
 {
     public static IResult List<T>(HttpContext context, IReadOnlyList<T> items, string listKind, string apiVersion, long version)
-        where T : IKubernetesObject<V1ObjectMeta>, new()
+        where T : IKubernetesObject<V1ObjectMeta>
     {
         if (KubeTables.Wanted(context.Request)) return KubeJson.Node(KubeTables.Table(items, version.ToString(), context.Request, DateTimeOffset.UtcNow));
         return KubeJson.Node(new JsonObject
@@ -23,7 +23,7 @@ public static class KubeLists
     public static IResult One<T>(HttpContext context, T item, int status = 200) where T : IKubernetesObject<V1ObjectMeta>
     {
         if (KubeTables.Wanted(context.Request))
-            return KubeJson.Node(KubeTables.Table([item], item.Metadata.ResourceVersion ?? "", context.Request, DateTimeOffset.UtcNow), status);
+            return KubeJson.Node(KubeTables.Table<T>([item], item.Metadata.ResourceVersion ?? "", context.Request, DateTimeOffset.UtcNow), status);
         return KubeJson.Object(item, status);
     }
 

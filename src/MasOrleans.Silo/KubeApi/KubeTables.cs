@@ -28,19 +28,16 @@ public static class KubeTables
         [("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0), ("Subobject", "string", 1),
          ("Source", "string", 1), ("Message", "string", 0), ("First Seen", "string", 1), ("Count", "string", 1), ("Name", "string", 1)];
 
-    public static JsonObject Table(IEnumerable<IKubernetesObject<V1ObjectMeta>> items, string resourceVersion, HttpRequest request, DateTimeOffset now)
+    public static JsonObject Table<T>(IReadOnlyList<T> items, string resourceVersion, HttpRequest request, DateTimeOffset now) where T : IKubernetesObject<V1ObjectMeta>
     {
-        var list = items.ToList();
-        var columns = list.FirstOrDefault() switch
-        {
-            V1Node => NodeColumns,
-            V1Deployment => DeploymentColumns,
-            Corev1Event => EventColumns,
-            _ => PodColumns,
-        };
+        // Columns follow the list's type, not its first item, so an empty list still has them.
+        var columns = typeof(T) == typeof(V1Node) ? NodeColumns
+            : typeof(T) == typeof(V1Deployment) ? DeploymentColumns
+            : typeof(T) == typeof(Corev1Event) ? EventColumns
+            : items.FirstOrDefault() switch { V1Node => NodeColumns, V1Deployment => DeploymentColumns, Corev1Event => EventColumns, _ => PodColumns };
         var includeObject = request.Query["includeObject"].ToString();
         var rows = new JsonArray();
-        foreach (var item in list) rows.Add(Row(item, includeObject, now));
+        foreach (var item in items) rows.Add(Row(item, includeObject, now));
         return new JsonObject
         {
             ["kind"] = "Table",
@@ -52,15 +49,6 @@ public static class KubeTables
             }).ToArray()),
             ["rows"] = rows,
         };
-    }
-
-    /// <summary>An empty table still needs its columns, so callers that may have no items name the kind.</summary>
-    public static JsonObject Table<T>(IReadOnlyList<T> items, string resourceVersion, HttpRequest request, DateTimeOffset now) where T : IKubernetesObject<V1ObjectMeta>, new()
-    {
-        if (items.Count > 0) return Table(items.Cast<IKubernetesObject<V1ObjectMeta>>(), resourceVersion, request, now);
-        var table = Table([new T { Metadata = new V1ObjectMeta() }], resourceVersion, request, now);
-        table["rows"] = new JsonArray();
-        return table;
     }
 
     private static JsonObject Row(IKubernetesObject<V1ObjectMeta> item, string includeObject, DateTimeOffset now)

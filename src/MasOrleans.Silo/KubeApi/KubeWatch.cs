@@ -75,7 +75,7 @@ public static class KubeWatch
     {
         if (!selects(change.Object)) return;
         JsonNode body = table
-            ? KubeTables.Table([change.Object], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
+            ? KubeTables.Table<IKubernetesObject<V1ObjectMeta>>([change.Object], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
             : KubeJson.ToNode(change.Object);
         var line = new JsonObject { ["type"] = change.Type, ["object"] = body }.ToJsonString() + "\n";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
