@@ -190,12 +190,13 @@ public sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
             map.Remove(key);
             var version = Interlocked.Increment(ref _version);
             // A DELETED event carries the object's last state; its copy gets the deletion's version.
-            var last = KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(entry.Object)) as IKubernetesObject<V1ObjectMeta>;
-            if (resource == "nodes") last = KubernetesJson.Deserialize<V1Node>(KubernetesJson.Serialize(entry.Object));
+            IKubernetesObject<V1ObjectMeta> last = resource == "nodes" ? Copy<V1Node>(entry.Object) : Copy<V1Pod>(entry.Object);
             last.Metadata.ResourceVersion = version.ToString();
             Publish(new Change(version, "DELETED", resource, last));
         }
     }
+
+    private static T Copy<T>(object value) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(value));
 
     private void Publish(Change change)
     {
