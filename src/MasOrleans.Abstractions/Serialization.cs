@@ -18,9 +18,19 @@ public static class MasJson
         {
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        AddEnumConverters(options.Converters);
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
+    }
+
+    /// <summary>
+    /// Enums as camelCase strings, except pod phases, which are spelled as Kubernetes spells them ("Running").
+    /// Reading ignores case, so state stored as "running" still loads.
+    /// </summary>
+    public static void AddEnumConverters(IList<JsonConverter> converters)
+    {
+        converters.Add(new JsonStringEnumConverter<Contracts.PodPhase>());
+        converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
     }
 
     /// <summary>

@@ -117,7 +117,7 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal("/api/v1/pods/api-p1", accepted.Headers.Location?.OriginalString);
-        var pod = await Http.WaitFor("/api/v1/pods/api-p1", p => p.Phase() == "running");
+        var pod = await Http.WaitFor("/api/v1/pods/api-p1", p => p.Phase() == "Running");
         Assert.Equal("api-gpu", pod.GetProperty("nodeName").GetString());
         Assert.Equal(1, pod.GetProperty("gpuDevices").GetArrayLength());
         Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("reason").GetString() == "Scheduled");
@@ -160,7 +160,7 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
     public async Task A_pod_that_fits_nowhere_is_unschedulable_with_the_reason()
     {
         await Http.Post("/api/v1/pods", Requests.Pod("api-huge", cpu: "4000"));
-        var pod = await Http.WaitFor("/api/v1/pods/api-huge", p => p.Phase() == "unschedulable");
+        var pod = await Http.WaitFor("/api/v1/pods/api-huge", p => p.Phase() == "Unschedulable");
         var failed = pod.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("reason").GetString() == "FailedScheduling");
         Assert.Contains("nodes are available", failed.GetProperty("message").GetString());
         var cluster = await Http.GetJson("/api/v1/cluster");
@@ -247,8 +247,8 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         }
         foreach (var policy in policies)
         {
-            var pod = await Http.WaitFor($"/api/v1/pods/api-by-{policy}", p => p.Phase() is "running" or "unschedulable");
-            Assert.True(pod.Phase() == "running", $"policy {policy}: {pod}");
+            var pod = await Http.WaitFor($"/api/v1/pods/api-by-{policy}", p => p.Phase() is "Running" or "Unschedulable");
+            Assert.True(pod.Phase() == "Running", $"policy {policy}: {pod}");
             Assert.Equal(policy, pod.GetProperty("scheduledBy").GetString());
         }
     }

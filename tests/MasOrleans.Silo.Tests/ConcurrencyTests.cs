@@ -46,12 +46,12 @@ internal static class ConcurrencyScenario
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         });
         await Task.WhenAll(submissions);
-        await http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("pending", out _)
-            && !c.GetProperty("podsByPhase").TryGetProperty("scheduled", out _), timeoutSeconds: 60);
+        await http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("Pending", out _)
+            && !c.GetProperty("podsByPhase").TryGetProperty("Scheduled", out _), timeoutSeconds: 60);
 
         var result = await ClusterInvariants.CheckAsync(http, "c-");
         Assert.Equal(PodCount, result.Pods.Count);
-        Assert.NotEqual(0, result.Count("running"));
-        Assert.NotEqual(0, result.Count("unschedulable")); // the cluster really was contended
+        Assert.NotEqual(0, result.Count("Running"));
+        Assert.NotEqual(0, result.Count("Unschedulable")); // the cluster really was contended
     }
 }

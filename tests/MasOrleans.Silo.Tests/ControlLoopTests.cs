@@ -70,7 +70,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         await WaitForWorkload("dr", w => Ready(w) == 2 && PodsOf(w).All(p => p.Node == "dr-a"));
         using (var bare = await Http.Post("/api/v1/pods", new { name = "dr-bare", requests = Cpu("1"), nodeSelector = new Dictionary<string, string> { ["pool"] = "dr" } }))
             Assert.Equal(HttpStatusCode.Accepted, bare.StatusCode);
-        await Http.WaitFor("/api/v1/pods/dr-bare", p => p.Phase() == "running");
+        await Http.WaitFor("/api/v1/pods/dr-bare", p => p.Phase() == "Running");
         await Http.PostAsync("/api/v1/nodes/dr-b/uncordon", null);
 
         // A pod no workload recreates would be lost: refused unless forced (kubectl drain's rule).
@@ -90,7 +90,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
             await Task.Delay(50);
         }
         var bareAfter = await Http.GetJson("/api/v1/pods/dr-bare");
-        Assert.Equal("failed", bareAfter.Phase());
+        Assert.Equal("Failed", bareAfter.Phase());
         Assert.Equal("Drained", bareAfter.GetProperty("reason").GetString());
     }
 
@@ -143,7 +143,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         foreach (var name in new[] { "img-1", "img-2" })
         {
             using var r = await Http.Post("/api/v1/pods", new { name, requests = Cpu("1"), image = "nginx:1.27", nodeSelector = new Dictionary<string, string> { ["pool"] = "img" } });
-            await Http.WaitFor($"/api/v1/pods/{name}", p => p.Phase() == "running");
+            await Http.WaitFor($"/api/v1/pods/{name}", p => p.Phase() == "Running");
         }
         var node = await Http.GetJson("/api/v1/nodes/img-a");
         Assert.Contains("nginx:1.27", node.GetProperty("images").EnumerateArray().Select(i => i.GetString()));
@@ -160,7 +160,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         await WaitForWorkload("pr-low", w => Ready(w) == 4);
         using (var r = await Http.Post("/api/v1/pods", new { name = "pr-high", requests = Cpu("2"), priority = 100, nodeSelector = new Dictionary<string, string> { ["pool"] = "pr" } }))
             Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
-        var high = await Http.WaitFor("/api/v1/pods/pr-high", p => p.Phase() == "running");
+        var high = await Http.WaitFor("/api/v1/pods/pr-high", p => p.Phase() == "Running");
         Assert.Equal("pr-a", high.GetProperty("nodeName").GetString());
         // Exactly two one-CPU victims make room for two CPUs; their replacements wait (lower priority never preempts).
         var low = await WaitForWorkload("pr-low", w => Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);

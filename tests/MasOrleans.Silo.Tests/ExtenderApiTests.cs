@@ -71,7 +71,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("gpu-a10-1", JsonDocument.Parse(body).RootElement.GetProperty("target").GetProperty("name").GetString());
 
         // MasOrleans records the pod under namespace.name, on that node, with its GPU.
-        var pod = await Http.WaitFor("/api/v1/pods/ml.trainer-0", p => p.Phase() == "running");
+        var pod = await Http.WaitFor("/api/v1/pods/ml.trainer-0", p => p.Phase() == "Running");
         Assert.Equal("gpu-a10-1", pod.GetProperty("nodeName").GetString());
         Assert.Equal(1, pod.GetProperty("gpuDevices").GetArrayLength());
         var allocated = (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("allocated");
@@ -90,7 +90,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
             tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
         });
         Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
-        await Http.WaitFor("/api/v1/pods/filler", p => p.Phase() == "running");
+        await Http.WaitFor("/api/v1/pods/filler", p => p.Phase() == "Running");
 
         var again = await Post<ExtenderFilterResult>("filter", LoadArgs());
         Assert.Equal(["gpu-a10-1"], again.Nodes!.Items.Select(n => n.Metadata.Name).ToArray());

@@ -108,7 +108,7 @@ internal static class FaultScenarios
         Assert.All(load.Accepted, n => Assert.Contains(n, names));
         Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
         Assert.Equal(LoadTests.PodCount, result.Pods.Count);
-        Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("unschedulable"));
+        Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("Unschedulable"));
         PodLoad.AssertNothingLeftThatFits(result, load);
     }
 }

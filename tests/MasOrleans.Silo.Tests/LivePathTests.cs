@@ -36,7 +36,7 @@ public sealed class LivePathTests : IAsyncLifetime
         Assert.Equal("score-small", chosen); // best-fit: least cpu and GPU left after placement (fgd-policies.md)
 
         await Http.Post("/api/v1/pods", pod);
-        var placed = await Http.WaitFor("/api/v1/pods/scored", p => p.Phase() == "running");
+        var placed = await Http.WaitFor("/api/v1/pods/scored", p => p.Phase() == "Running");
 
         Assert.Equal(chosen, placed.GetProperty("nodeName").GetString());
         var scores = placed.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
@@ -56,7 +56,7 @@ public sealed class LivePathTests : IAsyncLifetime
         for (var i = 0; i < placements; i++)
         {
             await Http.Post("/api/v1/pods", Requests.Pod($"learned-{i}", cpu: "2", memory: "4Gi", gpu: "500m", policy: "ddqn"));
-            await Http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() == "running");
+            await Http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() == "Running");
             // Explaining runs the same learned scorer but binds nothing: it must not become experience.
             using var explained = await Http.Post("/api/v1/scheduler/explain", new { pod = Requests.Pod($"why-{i}", cpu: "1", gpu: "300m"), policy = "ddqn" });
             Assert.True(explained.IsSuccessStatusCode);

@@ -29,10 +29,10 @@ public sealed class LoadTests(ITestOutputHelper output)
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);
         Assert.Equal(PodCount, result.Pods.Count);
-        Assert.Equal(PodCount, result.Bound + result.Count("unschedulable"));
+        Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
         PodLoad.AssertNothingLeftThatFits(result, load);
         var gpuBound = result.Pods.Count(p => ClusterInvariants.IsBound(p) && load.Requests[p.GetProperty("name").GetString()!].ContainsKey("nvidia.com/gpu"));
-        output.WriteLine($"{PodCount} pods: {result.Bound} bound ({gpuBound} with GPUs), {result.Count("unschedulable")} unschedulable; "
+        output.WriteLine($"{PodCount} pods: {result.Bound} bound ({gpuBound} with GPUs), {result.Count("Unschedulable")} unschedulable; "
             + $"retried as told (429/503 with Retry-After): {load.RetriedAsToldCount} {string.Join(", ", load.RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}; "
             + ClusterInvariants.UsageSummary(result));
     }

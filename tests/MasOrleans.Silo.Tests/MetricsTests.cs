@@ -109,13 +109,13 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True((await http.Post("/api/v1/nodes/silent/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.1 } })).IsSuccessStatusCode);
         for (var i = 0; i < 3; i++) Assert.True((await http.Post("/api/v1/pods", Requests.Pod($"fits-{i}", cpu: "1", memory: "1Gi"))).IsSuccessStatusCode);
         Assert.True((await http.Post("/api/v1/pods", Requests.Pod("too-big", cpu: "64"))).IsSuccessStatusCode);
-        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/fits-{i}", p => p.Phase() is "running" or "scheduled");
+        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/fits-{i}", p => p.Phase() is "Running" or "Scheduled");
         await http.WaitFor("/api/v1/nodes/busy", n => n.GetProperty("ready").GetBoolean());
         // A learned policy on two GPU nodes (one feasible node would skip scoring) and one online training round.
         foreach (var node in Learners)
             Assert.True((await http.Post("/api/v1/nodes", Requests.Node(node, cpu: "16", memory: "64Gi", gpus: "4"))).IsSuccessStatusCode);
         for (var i = 0; i < 3; i++) Assert.True((await http.Post("/api/v1/pods", Requests.Pod($"learned-{i}", cpu: "1", gpu: "1", policy: "ddqn"))).IsSuccessStatusCode);
-        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() is "running" or "scheduled", 60);
+        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() is "Running" or "Scheduled", 60);
         await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 1, 30);
         using (var trained = await http.PostAsync("/api/v1/learning/ddqn/train", null))
             Assert.True(trained.IsSuccessStatusCode, await trained.Content.ReadAsStringAsync());

@@ -18,7 +18,7 @@ public sealed class RedisStorageTests : IDisposable
         {
             await silo.Http.Post("/api/v1/nodes", Requests.Node("s-node", gpus: "1"));
             await silo.Http.Post("/api/v1/pods", Requests.Pod("s-pod", gpu: "500m"));
-            await silo.Http.WaitFor("/api/v1/pods/s-pod", p => p.Phase() == "running");
+            await silo.Http.WaitFor("/api/v1/pods/s-pod", p => p.Phase() == "Running");
         }
 
         using (var connection = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString))
@@ -35,7 +35,7 @@ public sealed class RedisStorageTests : IDisposable
         await using (var again = await SiloHost.StartAsync(_redis.ConnectionString))
         {
             var pod = await again.Http.GetJson("/api/v1/pods/s-pod");
-            Assert.Equal("running", pod.Phase());
+            Assert.Equal("Running", pod.Phase());
             Assert.Equal("s-node", pod.GetProperty("nodeName").GetString());
             var node = await again.Http.GetJson("/api/v1/nodes/s-node");
             Assert.Equal(500, node.GetProperty("gpus")[0].GetProperty("allocatedMilli").GetInt32());
@@ -53,8 +53,8 @@ public sealed class RedisStorageTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, (await first.Http.Post("/api/v1/nodes", Requests.Node("pair-node", cpu: "4"))).StatusCode);
         // Submitted through the other silo: the same grains answer wherever they are activated.
         for (var i = 0; i < 6; i++) await second.Http.Post("/api/v1/pods", Requests.Pod($"pair-pod-{i}", cpu: "1"));
-        await first.Http.WaitFor("/api/v1/cluster", c => c.GetProperty("podsByPhase").TryGetProperty("running", out var r) && r.GetInt32() == 4
-            && c.GetProperty("podsByPhase").TryGetProperty("unschedulable", out var u) && u.GetInt32() == 2);
+        await first.Http.WaitFor("/api/v1/cluster", c => c.GetProperty("podsByPhase").TryGetProperty("Running", out var r) && r.GetInt32() == 4
+            && c.GetProperty("podsByPhase").TryGetProperty("Unschedulable", out var u) && u.GetInt32() == 2);
         var node = await second.Http.GetJson("/api/v1/nodes/pair-node");
         Assert.Equal("4", node.GetProperty("allocated").GetProperty("cpu").GetString());
         Assert.Equal(HttpStatusCode.Conflict, (await second.Http.Post("/api/v1/nodes", Requests.Node("pair-node"))).StatusCode);

@@ -28,11 +28,11 @@ public sealed class RestartTests : IDisposable
             string?[] gpuShapes = [null, "300m", "500m", "1", "700m", "2"];
             for (var i = 0; i < 12; i++)
                 await http.Post("/api/v1/pods", Requests.Pod($"r-pod-{i:00}", cpu: "500m", memory: "1Gi", gpu: gpuShapes[i % gpuShapes.Length]));
-            await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("pending") == 0 && Phases(c).GetValueOrDefault("scheduled") == 0);
+            await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Pending") == 0 && Phases(c).GetValueOrDefault("Scheduled") == 0);
             podsBefore = await Placements(http);
             nodesBefore = await NodeAllocations(http);
-            Assert.Contains(podsBefore.Values, p => p.StartsWith("running"));
-            Assert.Contains(podsBefore.Values, p => p.StartsWith("unschedulable"));
+            Assert.Contains(podsBefore.Values, p => p.StartsWith("Running"));
+            Assert.Contains(podsBefore.Values, p => p.StartsWith("Unschedulable"));
             silo.AssertCleanLog();
             silo.Kill();
         }

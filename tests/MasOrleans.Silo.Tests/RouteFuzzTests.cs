@@ -75,7 +75,7 @@ public sealed partial class RouteFuzzTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("fz-p1", cpu: "1", gpu: "500m"))).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("fz-p2", cpu: "100"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/workloads", new { name = "fz-w", replicas = 1, template = new { requests = new Dictionary<string, string> { ["cpu"] = "1" } } })).StatusCode);
-        await http.WaitFor("/api/v1/pods/fz-p1", p => p.Phase() == "running");
+        await http.WaitFor("/api/v1/pods/fz-p1", p => p.Phase() == "Running");
     }
 
     /// <summary>Sends requests one at a time and checks each answer; remembers the cluster state between them.</summary>

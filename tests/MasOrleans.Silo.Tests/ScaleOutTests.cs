@@ -27,7 +27,7 @@ public sealed class ScaleOutTests(ComposeClusterFixture cluster)
         var placements = new Dictionary<string, string>();
         for (var i = 0; i < Pods; i++)
         {
-            var pod = await silos[(i + 1) % 2].WaitFor($"/api/v1/pods/scale-pod-{i:D3}", p => p.Phase() is "running" or "scheduled", timeoutSeconds: 60);
+            var pod = await silos[(i + 1) % 2].WaitFor($"/api/v1/pods/scale-pod-{i:D3}", p => p.Phase() is "Running" or "Scheduled", timeoutSeconds: 60);
             placements[pod.GetProperty("name").GetString()!] = pod.GetProperty("nodeName").GetString()!;
         }
 

@@ -59,8 +59,8 @@ public sealed class ShardedSilosTests : IDisposable
             var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
             Assert.All(load.Accepted, n => Assert.Contains(n, names));
             Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
-            Assert.Equal(240, result.Bound + result.Count("unschedulable"));
-            Assert.True(result.Bound > 0 && result.Count("unschedulable") > 0, "the cluster should fill up");
+            Assert.Equal(240, result.Bound + result.Count("Unschedulable"));
+            Assert.True(result.Bound > 0 && result.Count("Unschedulable") > 0, "the cluster should fill up");
             // Before the kill every silo made placements (each hosts two of the six shards).
             Assert.All(shares, s => Assert.True(s > 0, $"placements per silo before the kill: {string.Join(", ", shares)}"));
             // The membership timeout (fast settings: about 3 s) plus 10 s, and the load had to finish too.

@@ -4,7 +4,7 @@ using MasOrleans.Scheduling.Replay;
 
 namespace MasOrleans.Cli.Replay;
 
-/// <summary>report.md: the command, a comparison table (with the paper's numbers on openb traces), timings and plots.</summary>
+/// <summary>report.md: the command, the best policy per metric, a comparison table (with the paper's numbers on openb traces), timings and plots.</summary>
 public static class ReportWriter
 {
     public static string Render(ReplaySummary summary, IReadOnlyList<string> plots, string? publishedTrace, string? notes = null)
@@ -17,6 +17,7 @@ public static class ReportWriter
         md.AppendLine($"- Mode: {summary.Mode.ToString().ToLowerInvariant()}{(summary.Mode == ReplayMode.Paper ? $", tune {F(summary.Tune)}" : "")}; seeds {string.Join(", ", summary.Seeds)}");
         foreach (var note in summary.TraceNotes) md.AppendLine($"- {note}");
         md.AppendLine();
+        BestTable(md, summary);
         if (summary.Mode == ReplayMode.Paper) PaperTable(md, summary, publishedTrace);
         else TimedTable(md, summary);
         SpeedTable(md, summary);
@@ -24,6 +25,21 @@ public static class ReportWriter
         md.AppendLine("## Plots").AppendLine();
         foreach (var plot in plots) md.AppendLine($"![{plot}]({plot})").AppendLine();
         return md.ToString();
+    }
+
+    /// <summary>The first table: which policy is best at each metric, by how much over the next one.</summary>
+    private static void BestTable(StringBuilder md, ReplaySummary summary)
+    {
+        var best = BestPolicies.Of(summary.Means, summary.Mode == ReplayMode.Paper ? BestPolicies.Paper : BestPolicies.Timed);
+        md.AppendLine($"## Best policy per metric (mean of {summary.Seeds.Count} seed(s))").AppendLine();
+        md.AppendLine("| metric | better | best | value | runner-up | value |");
+        md.AppendLine("|---|---|---|---|---|---|");
+        foreach (var b in best)
+        {
+            md.AppendLine($"| {b.Metric.Name} | {(b.Metric.HigherIsBetter ? "higher" : "lower")} | **{string.Join(", ", b.Policies)}** | {F(b.Value, b.Metric.Digits)} | "
+                + $"{b.RunnerUp ?? "-"} | {F(b.RunnerUpValue, b.Metric.Digits)} |");
+        }
+        md.AppendLine();
     }
 
     private static void PaperTable(StringBuilder md, ReplaySummary summary, string? published)

@@ -48,7 +48,7 @@ public static class ApiExamples
     private static readonly object PodView = new
     {
         name = "train-1",
-        phase = "running",
+        phase = "Running",
         nodeName = "gpu-node-1",
         gpuDevices = new[] { 0 },
         gpuMilliPerDevice = 500,
@@ -66,7 +66,7 @@ public static class ApiExamples
         name = "web",
         replicas = 2,
         readyReplicas = 2,
-        pods = new[] { new { name = "web-x7k2p", phase = "running", nodeName = "node-1" }, new { name = "web-q4m9z", phase = "running", nodeName = "node-2" } },
+        pods = new[] { new { name = "web-x7k2p", phase = "Running", nodeName = "node-1" }, new { name = "web-q4m9z", phase = "Running", nodeName = "node-2" } },
     };
 
     private static object Events(string kind, string name, string reason, string message) => new
@@ -75,7 +75,7 @@ public static class ApiExamples
         items = new[] { new { lastSeen = "2026-01-01T00:00:00Z", type = "Normal", reason, message, count = 1 } },
     };
 
-    private static readonly object PodList = new { items = new[] { new { name = "train-1", phase = "running", nodeName = "gpu-node-1" } }, total = 1, @continue = (string?)null };
+    private static readonly object PodList = new { items = new[] { new { name = "train-1", phase = "Running", nodeName = "gpu-node-1" } }, total = 1, @continue = (string?)null };
 
     private static readonly object ExplainView = new
     {
@@ -140,7 +140,7 @@ public static class ApiExamples
         ["POST api/v1/nodes/{name}/uncordon"] = new(null, "200", NodeView),
         ["POST api/v1/nodes/{name}/telemetry"] = new(new { utilization = new Dictionary<string, double> { ["cpu"] = 0.42, ["memory"] = 0.6 } }, "202",
             new { node = "gpu-node-1", utilization = new Dictionary<string, double> { ["cpu"] = 0.42, ["memory"] = 0.6 }, at = "2026-01-01T00:00:00Z" }),
-        ["POST api/v1/pods"] = new(PodBody, "202", new { name = "train-1", phase = "pending", requests = new Dictionary<string, string> { ["cpu"] = "4" } }),
+        ["POST api/v1/pods"] = new(PodBody, "202", new { name = "train-1", phase = "Pending", requests = new Dictionary<string, string> { ["cpu"] = "4" } }),
         ["GET api/v1/pods"] = new(null, "200", PodList),
         ["GET api/v1/pods/{name}"] = new(null, "200", PodView),
         ["DELETE api/v1/pods/{name}"] = new(null, "204", null),
@@ -162,7 +162,7 @@ public static class ApiExamples
             capacity = new Dictionary<string, string> { ["cpu"] = "64", ["memory"] = "256Gi", ["nvidia.com/gpu"] = "4" },
             allocated = new Dictionary<string, string> { ["cpu"] = "8", ["memory"] = "32Gi", ["nvidia.com/gpu"] = "1500m" },
             allocationRatio = new Dictionary<string, double> { ["cpu"] = 0.125, ["memory"] = 0.125, ["nvidia.com/gpu"] = 0.375 },
-            podsByPhase = new Dictionary<string, int> { ["running"] = 3, ["unschedulable"] = 1 },
+            podsByPhase = new Dictionary<string, int> { ["Running"] = 3, ["Unschedulable"] = 1 },
             pending = 1, defaultPolicy = "kube",
         }),
         ["GET api/v1/learning"] = new(null, "200", new[] { LearningView }),

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Learning;
@@ -8,6 +9,7 @@ using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
 using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.Extender;
+using MasOrleans.Silo.KubeApi;
 using MasOrleans.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -49,6 +51,7 @@ public static class SiloApp
         // Registered after the grains' default so every consumer gets the silo's full catalog.
         builder.Services.AddSingleton(catalog);
         builder.Services.AddMasOrleansOnlineLearning(learnedModels, experience);
+        builder.Services.AddMasKubeApi();
 
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -94,6 +97,7 @@ public static class SiloApp
         api.MapClusterApi();
         api.MapLearningApi();
         app.MapExtenderApi();
+        app.MapKubeApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
@@ -107,12 +111,13 @@ public static class SiloApp
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        MasJson.AddEnumConverters(options.Converters);
     }
 
-    /// <summary>Every JSON error body this API writes is a ProblemDetails; label it as RFC 7807 says.</summary>
+    /// <summary>Every JSON error body this API writes is a ProblemDetails; label it as RFC 7807 says (the Kubernetes surface writes Status objects).</summary>
     private static Task MarkProblemResponses(HttpContext context, Func<Task> next)
     {
+        if (context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix)) return next();
         context.Response.OnStarting(() =>
         {
             var response = context.Response;

@@ -1,4 +1,5 @@
 using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.KubeApi;
 
 namespace MasOrleans.Silo.Security;
 
@@ -12,7 +13,8 @@ public readonly record struct Requirement(bool NeedsKey, string? Scope)
 
 /// <summary>
 /// Path-based rules, so routes added later (by other areas, /metrics) are covered without touching them:
-/// a mutating /api/v1/{area}/... call needs "{area}:write"; reads are open unless RequireKeyForReads.
+/// a mutating /api/v1/{area}/... call needs "{area}:write" (the same scope for the Kubernetes surface's pods, nodes
+/// and deployments, which are workloads); reads are open unless RequireKeyForReads.
 /// </summary>
 public static class AccessRules
 {
@@ -24,6 +26,12 @@ public static class AccessRules
             if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
                 return options.RequireKeyForReads ? Requirement.AnyKey : Requirement.Open;
             return Requirement.ScopeOf(AreaOf(rest) is { } area ? Scopes.WriteOf(area) : Scopes.Admin);
+        }
+        if (path.StartsWithSegments(KubeApiSetup.Prefix, out var kubeRest))
+        {
+            if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
+                return options.RequireKeyForReads ? Requirement.AnyKey : Requirement.Open;
+            return Requirement.ScopeOf(KubeApiSetup.AreaOf(kubeRest) is { } kubeArea ? Scopes.WriteOf(kubeArea) : Scopes.Admin);
         }
         if (path.StartsWithSegments("/dashboard")) return options.ProtectDashboard ? Requirement.ScopeOf(Scopes.Dashboard) : Requirement.Open;
         if (path.StartsWithSegments("/metrics")) return options.ProtectMetrics ? Requirement.ScopeOf(Scopes.Metrics) : Requirement.Open;

@@ -12,8 +12,8 @@ public sealed record ApiCaller(string Name, IReadOnlySet<string> Granted)
 }
 
 /// <summary>
-/// Identifies the caller of a request from X-Api-Key (or the password of HTTP Basic, which browsers can send
-/// to the dashboard). Keys are kept as SHA-256 digests and every candidate is compared in constant time,
+/// Identifies the caller of a request from X-Api-Key, a bearer token (kubectl), or the password of HTTP Basic, which
+/// browsers can send to the dashboard. Keys are kept as SHA-256 digests and every candidate is compared in constant time,
 /// so neither a key's length nor its matching prefix shows in the response time.
 /// </summary>
 public sealed class ApiKeyStore
@@ -63,6 +63,8 @@ public sealed class ApiKeyStore
     {
         if (request.Headers[Header] is [{ Length: > 0 } header]) return header;
         var authorization = request.Headers.Authorization.ToString();
+        // kubectl sends a kubeconfig's token as a bearer token.
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return authorization[7..].Trim() is { Length: > 0 } token ? token : null;
         if (!authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.RateLimiting;
 namespace MasOrleans.Silo.Security;
 
 /// <summary>
-/// A fixed window per caller on the public routes (/api, /dashboard): per API key when a valid one is sent,
+/// A fixed window per caller on the public routes (/api, /k8s, /dashboard): per API key when a valid one is sent,
 /// otherwise per client IP. Probes, /metrics scrapes and kube-scheduler's /extender calls are not limited.
 /// </summary>
 public static class RateLimitingSetup
@@ -40,7 +40,8 @@ public static class RateLimitingSetup
         });
     }
 
-    private static bool IsPublic(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/dashboard");
+    private static bool IsPublic(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments(KubeApi.KubeApiSetup.Prefix) || path.StartsWithSegments("/dashboard");
 
     private static string PartitionKey(HttpContext context)
     {

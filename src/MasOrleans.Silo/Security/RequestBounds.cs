@@ -35,7 +35,8 @@ public sealed class RequestBounds : IEndpointFilter
         return await next(context);
     }
 
-    private string? Check(object? argument) => argument switch
+    /// <summary>The first bound <paramref name="argument"/> exceeds (the Kubernetes surface checks its converted requests here too).</summary>
+    internal string? Check(object? argument) => argument switch
     {
         NodeRequest n => Quantities(n.Capacity, "capacity") ?? Count(n.Labels, "labels") ?? Count(n.Taints, "taints"),
         NodePatchRequest p => Count(p.Labels, "labels") ?? Count(p.Taints, "taints"),

@@ -1,4 +1,5 @@
 using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.KubeApi;
 using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Security;
@@ -51,7 +52,9 @@ public sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, I
     }
 
     public static Task Problem(HttpContext context, int status, string title, string detail) =>
-        TypedResults.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
+        context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix)
+            ? KubeJson.Node(KubeStatus.Body(status, title.Replace(" ", ""), detail, null), status).ExecuteAsync(context)
+            : TypedResults.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
 }
 
 /// <summary>The ports of the extender's own listener (none: /extender is served on the public port).</summary>

@@ -15,7 +15,7 @@ public static class ClusterInvariants
         public int Bound => Pods.Count(IsBound);
     }
 
-    public static bool IsBound(JsonElement pod) => pod.Phase() is "scheduled" or "running";
+    public static bool IsBound(JsonElement pod) => pod.Phase() is "Scheduled" or "Running";
 
     /// <summary>Checks every invariant; <paramref name="requests"/> maps pod name to its requests (read from the pod when absent).</summary>
     public static async Task<Result> CheckAsync(HttpClient http, string podPrefix, IReadOnlyDictionary<string, Dictionary<string, string>>? requests = null)

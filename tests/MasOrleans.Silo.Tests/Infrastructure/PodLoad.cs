@@ -105,8 +105,8 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
 
     /// <summary>Waits until no pod is Pending or Scheduled (every pod bound and running, or unschedulable).</summary>
     public static Task Settled(HttpClient http, int timeoutSeconds) =>
-        http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("pending", out _)
-            && !c.GetProperty("podsByPhase").TryGetProperty("scheduled", out _), timeoutSeconds);
+        http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("Pending", out _)
+            && !c.GetProperty("podsByPhase").TryGetProperty("Scheduled", out _), timeoutSeconds);
 
     /// <summary>
     /// Pending pods really were scheduled: no waiting pod, of any shape, fits on any node as the nodes stand now
@@ -115,7 +115,7 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     public static void AssertNothingLeftThatFits(ClusterInvariants.Result result, PodLoad load)
     {
         var nodes = result.Nodes.Select(FreeOf).ToList();
-        foreach (var pod in result.Pods.Where(p => p.Phase() == "unschedulable"))
+        foreach (var pod in result.Pods.Where(p => p.Phase() == "Unschedulable"))
         {
             var name = pod.GetProperty("name").GetString()!;
             var want = ClusterInvariants.Vector(load.Requests[name]);

@@ -1,0 +1,41 @@
+using System.CommandLine;
+
+namespace MasOrleans.Cli.Kubeconfig;
+
+/// <summary>`mas kubeconfig`: prints a kubeconfig that points kubectl at a running silo.</summary>
+public static class KubeconfigCommand
+{
+    public const string TokenVariable = "MAS_API_KEY";
+
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "The silo's public URL", DefaultValueFactory = _ => "http://localhost:8080" };
+        var token = new Option<string?>("--token") { Description = $"API key sent as the bearer token (default: ${TokenVariable}); kubectl sends it only over https" };
+        var name = new Option<string>("--name") { Description = "Name of the cluster, user and context", DefaultValueFactory = _ => "masorleans" };
+        var ns = new Option<string>("--namespace") { Description = "The context's default namespace", DefaultValueFactory = _ => "default" };
+        var ca = new Option<FileInfo?>("--certificate-authority") { Description = "PEM certificate kubectl trusts for the silo's HTTPS certificate (embedded)" };
+        var insecure = new Option<bool>("--insecure-skip-tls-verify") { Description = "Do not verify the silo's HTTPS certificate" };
+        var command = new Command("kubeconfig", "Print a kubeconfig for kubectl against a silo's Kubernetes API (served under /k8s)")
+        {
+            server, token, name, ns, ca, insecure,
+        };
+        command.Validators.Add(result =>
+        {
+            var url = result.GetValue(server);
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                result.AddError($"--server must be an http:// or https:// URL, not '{url}'.");
+            if (result.GetValue(ca) is { Exists: false } file) result.AddError($"--certificate-authority {file.FullName} does not exist.");
+        });
+        command.SetAction(parse =>
+        {
+            var url = parse.GetValue(server)!;
+            var key = parse.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable);
+            if (!string.IsNullOrEmpty(key) && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+                Console.Error.WriteLine("mas kubeconfig: kubectl sends a token only over https; with http:// it will not reach the silo (serve the silo over https).");
+            var pem = parse.GetValue(ca) is { } file ? File.ReadAllText(file.FullName) : null;
+            Console.Out.Write(Kubeconfig.Render(url, key, parse.GetValue(name)!, parse.GetValue(ns)!, pem, parse.GetValue(insecure)));
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,213 @@
+using System.Threading.Channels;
+using k8s;
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// The silo's view of pods and nodes for the Kubernetes surface, with resourceVersions and a change history for
+/// watches. Grains keep no resourceVersion and publish no changes, so this compares the cluster index's listings:
+/// on every list request, and every 250 ms while a watch is open. A change is whatever differs between two looks;
+/// each gets the next version of this silo's counter, which starts from the clock so versions from before a
+/// restart are older than every new one (a watch from one gets 410 Gone and kubectl lists again).
+/// </summary>
+public sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private const int HistoryLimit = 10_000;
+    private const int PageSize = 1000;
+
+    public sealed record Change(long Version, string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object);
+
+    public sealed record Snapshot(long Version, IReadOnlyList<V1Pod> Pods, IReadOnlyList<V1Node> Nodes);
+
+    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, string Fingerprint, PodEntry? Listed, string? Workload);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, Entry> _pods = [];
+    private readonly Dictionary<string, Entry> _nodes = [];
+    private readonly Queue<Change> _history = new();
+    private readonly HashSet<string> _workloads = [];
+    private readonly List<Channel<Change>> _watchers = [];
+    private readonly object _lock = new();
+    private long _version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    private long _floor = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+    private Task? _poller;
+
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>Workloads seen as pods' owners or created through this surface (the index lists no workloads).</summary>
+    public IReadOnlyList<string> Workloads { get { lock (_lock) return [.. _workloads]; } }
+
+    public void RememberWorkload(string key) { lock (_lock) _workloads.Add(key); }
+
+    /// <summary>Looks at the cluster now, records what changed, and returns everything as of the new version.</summary>
+    public async Task<Snapshot> Refresh(CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation);
+        try
+        {
+            await RefreshNodes();
+            await RefreshPods();
+            return new Snapshot(Version, _pods.Values.Select(e => (V1Pod)e.Object).ToList(), _nodes.Values.Select(e => (V1Node)e.Object).ToList());
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The resourceVersion this silo last gave the object, or the current version when it has not seen it.</summary>
+    public string VersionOf(string resource, string key)
+    {
+        lock (_lock)
+        {
+            var map = resource == "nodes" ? _nodes : _pods;
+            return map.TryGetValue(key, out var e) ? e.Object.Metadata.ResourceVersion : Version.ToString();
+        }
+    }
+
+    /// <summary>Changes after <paramref name="version"/>, or null when the history no longer reaches back that far.</summary>
+    public IReadOnlyList<Change>? Since(long version)
+    {
+        lock (_lock)
+        {
+            if (version < _floor) return null;
+            return _history.Where(c => c.Version > version).ToList();
+        }
+    }
+
+    /// <summary>Every change from now on, until the returned registration is disposed; polling runs while anyone listens.</summary>
+    public (ChannelReader<Change> Reader, IDisposable Registration) Subscribe()
+    {
+        var channel = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_lock)
+        {
+            _watchers.Add(channel);
+            if (_poller is null || _poller.IsCompleted) _poller = Task.Run(Poll);
+        }
+        return (channel.Reader, new Registration(() =>
+        {
+            lock (_lock) _watchers.Remove(channel);
+            channel.Writer.TryComplete();
+        }));
+    }
+
+    private async Task Poll()
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_watchers.Count == 0) return;
+            }
+            try
+            {
+                await Refresh(CancellationToken.None);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                // The next look tries again; watchers stay open as they would across an API server hiccup.
+                logger.LogWarning(e, "Kubernetes watch could not list the cluster; retrying");
+            }
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    private async Task RefreshNodes()
+    {
+        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var seen = new HashSet<string>();
+        string? after = null;
+        do
+        {
+            var page = await index.ListNodes(0, PageSize, after);
+            foreach (var view in page.Items)
+            {
+                seen.Add(view.Name);
+                var node = KubeNodeObjects.ToNode(view, "");
+                var fingerprint = KubernetesJson.Serialize(node);
+                if (_nodes.TryGetValue(view.Name, out var known) && known.Fingerprint == fingerprint) continue;
+                Record(_nodes, view.Name, new Entry(node, fingerprint, null, null), known is null ? "ADDED" : "MODIFIED", "nodes");
+            }
+            after = page.Continue;
+        } while (after is not null);
+        foreach (var gone in _nodes.Keys.Where(k => !seen.Contains(k)).ToList()) Remove(_nodes, gone, "nodes");
+    }
+
+    private async Task RefreshPods()
+    {
+        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var listed = new Dictionary<string, PodEntry>();
+        string? after = null;
+        do
+        {
+            var page = await index.ListPods(0, PageSize, after);
+            foreach (var entry in page.Items) listed[entry.Name] = entry;
+            after = page.Continue;
+        } while (after is not null);
+        // Only pods whose listing changed are read in full: their phase or node moved, or they are new.
+        var changed = listed.Values.Where(e => !_pods.TryGetValue(e.Name, out var known) || known.Listed != e).ToList();
+        foreach (var batch in changed.Chunk(64))
+        {
+            var views = await Task.WhenAll(batch.Select(e => grains.GetGrain<IPodGrain>(e.Name).Get()));
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (views[i] is not { } view) { listed.Remove(batch[i].Name); continue; }
+                var pod = KubePodObjects.ToPod(view, "");
+                var fingerprint = KubernetesJson.Serialize(pod);
+                _pods.TryGetValue(view.Spec.Name, out var known);
+                if (view.Workload is { } workload) RememberWorkload(workload);
+                if (known?.Fingerprint == fingerprint)
+                {
+                    lock (_lock) _pods[view.Spec.Name] = known with { Listed = batch[i] };
+                    continue;
+                }
+                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload), known is null ? "ADDED" : "MODIFIED", "pods");
+            }
+        }
+        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList()) Remove(_pods, gone, "pods");
+    }
+
+    private void Record(Dictionary<string, Entry> map, string key, Entry entry, string type, string resource)
+    {
+        lock (_lock)
+        {
+            var version = Interlocked.Increment(ref _version);
+            entry.Object.Metadata.ResourceVersion = version.ToString();
+            map[key] = entry;
+            Publish(new Change(version, type, resource, entry.Object));
+        }
+    }
+
+    private void Remove(Dictionary<string, Entry> map, string key, string resource)
+    {
+        lock (_lock)
+        {
+            var entry = map[key];
+            map.Remove(key);
+            var version = Interlocked.Increment(ref _version);
+            // A DELETED event carries the object's last state; its copy gets the deletion's version.
+            IKubernetesObject<V1ObjectMeta> last = resource == "nodes" ? Copy<V1Node>(entry.Object) : Copy<V1Pod>(entry.Object);
+            last.Metadata.ResourceVersion = version.ToString();
+            Publish(new Change(version, "DELETED", resource, last));
+        }
+    }
+
+    private static T Copy<T>(object value) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(value));
+
+    private void Publish(Change change)
+    {
+        _history.Enqueue(change);
+        while (_history.Count > HistoryLimit) _floor = _history.Dequeue().Version;
+        foreach (var watcher in _watchers) watcher.Writer.TryWrite(change);
+    }
+
+    private sealed class Registration(Action dispose) : IDisposable
+    {
+        private int _disposed;
+        public void Dispose() { if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose(); }
+    }
+}

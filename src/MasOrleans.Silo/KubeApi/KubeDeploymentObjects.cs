@@ -1,0 +1,111 @@
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>apps/v1 Deployments onto workloads: replicas of one pod template, scaled through the workload grain.</summary>
+public static class KubeDeploymentObjects
+{
+    public static V1OwnerReference OwnerOf(string workloadKey) => new()
+    {
+        ApiVersion = "apps/v1",
+        Kind = "Deployment",
+        Name = KubeNames.Split(workloadKey).Name,
+        Uid = KubeNames.Uid("Deployment", workloadKey, null),
+        Controller = true,
+    };
+
+    public static V1Deployment ToDeployment(WorkloadView view, DateTimeOffset? created, string resourceVersion)
+    {
+        var (ns, name) = KubeNames.Split(view.Name);
+        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default), resourceVersion);
+        var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
+        var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
+        return new V1Deployment
+        {
+            ApiVersion = "apps/v1",
+            Kind = "Deployment",
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = ns,
+                Uid = KubeNames.Uid("Deployment", view.Name, null),
+                ResourceVersion = resourceVersion,
+                CreationTimestamp = created?.UtcDateTime,
+                Generation = 1,
+                Labels = labels,
+            },
+            Spec = new V1DeploymentSpec
+            {
+                Replicas = view.Replicas,
+                Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
+                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels }, Spec = template.Spec },
+            },
+            Status = new V1DeploymentStatus
+            {
+                ObservedGeneration = 1,
+                Replicas = live,
+                UpdatedReplicas = live,
+                ReadyReplicas = view.ReadyReplicas,
+                AvailableReplicas = view.ReadyReplicas,
+                UnavailableReplicas = Math.Max(0, view.Replicas - view.ReadyReplicas),
+                Conditions =
+                [
+                    new V1DeploymentCondition
+                    {
+                        Type = "Available",
+                        Status = view.ReadyReplicas >= view.Replicas ? "True" : "False",
+                        Reason = view.ReadyReplicas >= view.Replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                        Message = view.Unschedulable > 0 ? $"{view.Unschedulable} replica(s) unschedulable" : $"{view.ReadyReplicas} of {view.Replicas} replicas running",
+                    },
+                ],
+            },
+        };
+    }
+
+    /// <summary>
+    /// The workload a Deployment asks for: its template is validated as a pod under the longest name a replica gets
+    /// (as the REST API does), and its selector must select the template's labels, as apps/v1 requires.
+    /// </summary>
+    public static IResult? TrySpec(V1Deployment deployment, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec template, out int replicas)
+    {
+        template = null!;
+        var name = deployment.Metadata?.Name ?? "";
+        replicas = deployment.Spec?.Replicas ?? 1;
+        if (Validation.CheckName(name, "deployment") is { } nameError) return KubeStatus.Invalid("Deployment", name, "metadata.name", nameError);
+        if (Validation.CheckReplicas(replicas) is { } replicaError) return KubeStatus.Invalid("Deployment", name, "spec.replicas", replicaError);
+        var podTemplate = deployment.Spec?.Template;
+        if (podTemplate?.Spec is null) return KubeStatus.Invalid("Deployment", name, "spec.template", "a pod template is required");
+        var labels = podTemplate.Metadata?.Labels ?? new Dictionary<string, string>();
+        var selector = deployment.Spec!.Selector?.MatchLabels;
+        if (selector is null || selector.Count == 0 || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
+            return KubeStatus.Invalid("Deployment", name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
+        if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
+            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", "`selector` does not match template `labels`");
+        var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
+        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } podError) return podError;
+        template = spec with { Name = KubeNames.Key(ns, name) };
+        return null;
+    }
+
+    public static V1Scale ToScale(WorkloadView view, string resourceVersion)
+    {
+        var (ns, name) = KubeNames.Split(view.Name);
+        return new V1Scale
+        {
+            ApiVersion = "autoscaling/v1",
+            Kind = "Scale",
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Uid = KubeNames.Uid("Deployment", view.Name, null), ResourceVersion = resourceVersion },
+            Spec = new V1ScaleSpec { Replicas = view.Replicas },
+            Status = new V1ScaleStatus
+            {
+                Replicas = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed)),
+                Selector = string.Join(",", view.Template.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
+            },
+        };
+    }
+}

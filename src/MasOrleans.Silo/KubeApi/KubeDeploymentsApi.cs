@@ -1,0 +1,129 @@
+using System.Text.Json;
+using k8s.Models;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>apps/v1 deployments over the workload grains, with the scale subresource kubectl scale uses.</summary>
+public static class KubeDeploymentsApi
+{
+    private const string Base = "/apis/apps/v1/namespaces/{ns}/deployments";
+
+    public static void Map(RouteGroupBuilder k8s)
+    {
+        k8s.MapGet("/apis/apps/v1/deployments", (HttpContext c, IGrainFactory g, KubeCache cache) => List(c, null, g, cache));
+        k8s.MapGet(Base, (HttpContext c, string ns, IGrainFactory g, KubeCache cache) => List(c, ns, g, cache));
+        k8s.MapPost(Base, Create);
+        k8s.MapGet(Base + "/{name}", Get);
+        k8s.MapPatch(Base + "/{name}", Patch);
+        k8s.MapDelete(Base + "/{name}", Delete);
+        k8s.MapGet(Base + "/{name}/scale", GetScale);
+        k8s.MapPatch(Base + "/{name}/scale", PatchScale);
+        k8s.MapPut(Base + "/{name}/scale", PutScale);
+    }
+
+    /// <summary>
+    /// The index lists no workloads: deployments are those this silo saw created or owning a pod. A deployment
+    /// scaled to zero and created through another silo is therefore only found by name.
+    /// </summary>
+    private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on deployments by this server");
+        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        var keys = cache.Workloads.Where(k => ns is null || KubeNames.Split(k).Namespace == ns).ToList();
+        var deployments = (await Task.WhenAll(keys.Select(k => Load(grains, k, snapshot.Version.ToString())))).OfType<V1Deployment>()
+            .Where(d => labels.Matches(d.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? d.Metadata.Name : d.Metadata.NamespaceProperty))
+            .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
+        return KubeLists.List(context, deployments, "DeploymentList", "apps/v1", snapshot.Version);
+    }
+
+    private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
+    {
+        var grain = grains.GetGrain<IWorkloadGrain>(key);
+        if (await grain.Get() is not { } view) return null;
+        var created = (await grain.GetEvents()).FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
+        return KubeDeploymentObjects.ToDeployment(view, created, resourceVersion);
+    }
+
+    private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Deployment>(context);
+        if (body.Error is not null) return body.Error;
+        var deployment = body.Value!;
+        if (deployment.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
+            return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        var outcome = await grains.GetGrain<IWorkloadGrain>(template.Name).Create(template, replicas);
+        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
+        if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Error ?? "refused");
+        cache.RememberWorkload(template.Name);
+        return KubeLists.One(context, (await Load(grains, template.Name, cache.Version.ToString()))!, 201);
+    }
+
+    private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache) =>
+        await Load(grains, KubeNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
+
+    /// <summary>Replicas change through the workload's scale; its template is fixed once created (workloads have no rollout).</summary>
+    private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var key = KubeNames.Key(ns, name);
+        var grain = grains.GetGrain<IWorkloadGrain>(key);
+        if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+        var (patched, error) = await KubePatch.Apply(context, (await Load(grains, key, cache.Version.ToString()))!);
+        if (error is not null) return error;
+        var parsed = KubeJson.Parse<V1Deployment>(context, KubePatch.Manifest(patched!));
+        if (parsed.Error is not null) return parsed.Error;
+        if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
+            return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
+        if (replicas != view.Replicas) await grain.Scale(replicas);
+        cache.RememberWorkload(key);
+        return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
+    }
+
+    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var outcome = await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
+        return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
+    }
+
+    private static async Task<IResult> GetScale(string ns, string name, IGrainFactory grains, KubeCache cache) =>
+        await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is { } view
+            ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, cache.Version.ToString()))
+            : KubeStatus.NotFound("deployments.apps", name);
+
+    private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+        var (patched, error) = await KubePatch.Apply(context, KubeDeploymentObjects.ToScale(view, cache.Version.ToString()));
+        if (error is not null) return error;
+        var parsed = KubeJson.Parse<V1Scale>(context, patched!.ToJsonString());
+        return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
+    }
+
+    private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Scale>(context);
+        return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
+    }
+
+    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
+    {
+        var replicas = scale.Spec?.Replicas;
+        if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
+        var grain = grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name));
+        if (!(await grain.Scale(replicas!.Value)).IsOk) return KubeStatus.NotFound("deployments.apps", name);
+        return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// What kubectl reads before anything else: /version, the legacy discovery documents (/api, /api/v1, /apis,
+/// /apis/apps/v1) and a small OpenAPI v3 index. The OpenAPI documents only declare, per kind, that PATCH and POST
+/// accept ?fieldValidation, so kubectl validates on the server (KubeJson.Parse) instead of downloading schemas.
+/// </summary>
+public static class KubeDiscovery
+{
+    /// <summary>The Kubernetes release whose API this surface follows (kubectl warns beyond one minor version of skew).</summary>
+    public const string Minor = "32";
+
+    private sealed record Resource(string Name, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, string? Group = null, string? Version = null);
+
+    private static readonly Resource[] CoreResources =
+    [
+        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"]),
+        new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
+        new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
+        new("events", "Event", true, ["get", "list"], ["ev"]),
+    ];
+
+    private static readonly Resource[] AppsResources =
+    [
+        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch"], ["deploy"]),
+        new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
+    ];
+
+    public static void Map(RouteGroupBuilder k8s)
+    {
+        k8s.MapGet("/version", () => KubeJson.Node(new JsonObject
+        {
+            ["major"] = "1",
+            ["minor"] = Minor,
+            ["gitVersion"] = $"v1.{Minor}.0-masorleans",
+            ["gitCommit"] = "",
+            ["gitTreeState"] = "clean",
+            ["buildDate"] = "",
+            ["goVersion"] = "",
+            ["compiler"] = "dotnet",
+            ["platform"] = $"{(OperatingSystem.IsLinux() ? "linux" : "other")}/{System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}",
+        }));
+        k8s.MapGet("/api", (HttpContext c) => KubeJson.Node(new JsonObject
+        {
+            ["kind"] = "APIVersions",
+            ["versions"] = new JsonArray("v1"),
+            ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = c.Request.Host.Value }),
+        }));
+        k8s.MapGet("/api/v1", () => KubeJson.Node(ResourceList("v1", CoreResources)));
+        k8s.MapGet("/apis", () => KubeJson.Node(new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = new JsonArray(AppsGroup()) }));
+        k8s.MapGet("/apis/apps", () => KubeJson.Node(AppsGroup()));
+        k8s.MapGet("/apis/apps/v1", () => KubeJson.Node(ResourceList("apps/v1", AppsResources)));
+        k8s.MapGet("/openapi/v3", (HttpContext c) => KubeJson.Node(new JsonObject
+        {
+            ["paths"] = new JsonObject
+            {
+                ["api/v1"] = new JsonObject { ["serverRelativeURL"] = $"{c.Request.PathBase}{KubeApiSetup.Prefix}/openapi/v3/api/v1?hash=mas{Minor}" },
+                ["apis/apps/v1"] = new JsonObject { ["serverRelativeURL"] = $"{c.Request.PathBase}{KubeApiSetup.Prefix}/openapi/v3/apis/apps/v1?hash=mas{Minor}" },
+            },
+        }));
+        k8s.MapGet("/openapi/v3/api/v1", () => KubeJson.Node(OpenApi(("", "v1", "/api/v1/namespaces/{namespace}/pods", "Pod"), ("", "v1", "/api/v1/nodes", "Node"))));
+        k8s.MapGet("/openapi/v3/apis/apps/v1", () => KubeJson.Node(OpenApi(("apps", "v1", "/apis/apps/v1/namespaces/{namespace}/deployments", "Deployment"))));
+    }
+
+    private static JsonObject AppsGroup()
+    {
+        var version = new JsonObject { ["groupVersion"] = "apps/v1", ["version"] = "v1" };
+        return new JsonObject
+        {
+            ["kind"] = "APIGroup",
+            ["apiVersion"] = "v1",
+            ["name"] = "apps",
+            ["versions"] = new JsonArray(version),
+            ["preferredVersion"] = version.DeepClone(),
+        };
+    }
+
+    private static JsonObject ResourceList(string groupVersion, Resource[] resources) => new()
+    {
+        ["kind"] = "APIResourceList",
+        ["apiVersion"] = "v1",
+        ["groupVersion"] = groupVersion,
+        ["resources"] = new JsonArray(resources.Select(r =>
+        {
+            var o = new JsonObject
+            {
+                ["name"] = r.Name,
+                ["singularName"] = r.Name.Contains('/') ? "" : r.Kind.ToLowerInvariant(),
+                ["namespaced"] = r.Namespaced,
+                ["kind"] = r.Kind,
+                ["verbs"] = new JsonArray(r.Verbs.Select(v => (JsonNode)v).ToArray()),
+            };
+            if (r.Group is not null) { o["group"] = r.Group; o["version"] = r.Version; }
+            if (r.ShortNames.Length > 0) o["shortNames"] = new JsonArray(r.ShortNames.Select(v => (JsonNode)v).ToArray());
+            return (JsonNode)o;
+        }).ToArray()),
+    };
+
+    private static JsonObject OpenApi(params (string Group, string Version, string Collection, string Kind)[] kinds)
+    {
+        var paths = new JsonObject();
+        foreach (var (group, version, collection, kind) in kinds)
+        {
+            JsonObject Operation(string action) => new()
+            {
+                ["x-kubernetes-action"] = action,
+                ["x-kubernetes-group-version-kind"] = new JsonObject { ["group"] = group, ["version"] = version, ["kind"] = kind },
+                ["parameters"] = new JsonArray(new JsonObject { ["name"] = "fieldValidation", ["in"] = "query", ["schema"] = new JsonObject { ["type"] = "string" } }),
+            };
+            paths[collection] = new JsonObject { ["post"] = Operation("post") };
+            paths[$"{collection}/{{name}}"] = new JsonObject { ["patch"] = Operation("patch") };
+        }
+        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths };
+    }
+}

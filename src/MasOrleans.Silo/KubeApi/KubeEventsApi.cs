@@ -1,0 +1,108 @@
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// core/v1 events, read from the objects that keep them (pods, nodes, workloads each keep their last 32), for
+/// kubectl describe (which selects by involvedObject) and kubectl get events.
+/// </summary>
+public static class KubeEventsApi
+{
+    private static readonly HashSet<string> Fields =
+    [
+        "involvedObject.kind", "involvedObject.name", "involvedObject.namespace", "involvedObject.uid", "involvedObject.apiVersion",
+        "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "type", "source", "metadata.name", "metadata.namespace",
+        "reportingComponent",
+    ];
+
+    public static void Map(RouteGroupBuilder k8s)
+    {
+        k8s.MapGet("/api/v1/events", (HttpContext c, IGrainFactory g, KubeCache cache) => List(c, null, g, cache));
+        k8s.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext c, string ns, IGrainFactory g, KubeCache cache) => List(c, ns, g, cache));
+    }
+
+    private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on events by this server");
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        var query = context.Request.Query["fieldSelector"].ToString();
+        var wantedName = Equality(query, "involvedObject.name");
+        var wantedKind = Equality(query, "involvedObject.kind");
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        var events = new List<Corev1Event>();
+
+        if (wantedKind is null or "Pod")
+        {
+            var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
+            var views = await Task.WhenAll(pods.Select(p => grains.GetGrain<IPodGrain>(KubeNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
+            foreach (var view in views.OfType<PodView>())
+                events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
+        }
+        // Node events live in the default namespace, as the kubelet records them.
+        if (wantedKind is null or "Node" && ns is null or KubeNames.DefaultNamespace)
+        {
+            foreach (var node in snapshot.Nodes.Where(n => wantedName is null || n.Metadata.Name == wantedName))
+                events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.GetGrain<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
+        }
+        if (wantedKind is null or "Deployment")
+        {
+            foreach (var key in cache.Workloads.Where(k => (ns is null || KubeNames.Split(k).Namespace == ns) && (wantedName is null || KubeNames.Split(k).Name == wantedName)))
+                events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.GetGrain<IWorkloadGrain>(key).GetEvents(), namespaced: true));
+        }
+        var selected = events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f)))
+            .OrderBy(e => e.LastTimestamp).ToList();
+        return KubeLists.List(context, selected, "EventList", "v1", snapshot.Version);
+    }
+
+    private static IEnumerable<Corev1Event> Events(string kind, string apiVersion, string key, string uid, IReadOnlyList<PodEvent> events, bool namespaced)
+    {
+        var (ns, name) = namespaced ? KubeNames.Split(key) : (KubeNames.DefaultNamespace, key);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            yield return new Corev1Event
+            {
+                ApiVersion = "v1",
+                Kind = "Event",
+                Metadata = new V1ObjectMeta
+                {
+                    // Unique per object and event: the event's time, as the API server's generated names are.
+                    Name = $"{name}.{e.LastSeen.UtcTicks:x}{i:x2}",
+                    NamespaceProperty = ns,
+                    CreationTimestamp = e.LastSeen.UtcDateTime,
+                },
+                InvolvedObject = new V1ObjectReference { Kind = kind, ApiVersion = apiVersion, Name = name, NamespaceProperty = namespaced ? ns : null, Uid = uid },
+                Reason = e.Reason,
+                Message = e.Message,
+                Type = e.Type,
+                Count = e.Count,
+                FirstTimestamp = e.LastSeen.UtcDateTime,
+                LastTimestamp = e.LastSeen.UtcDateTime,
+                Source = new V1EventSource { Component = "masorleans" },
+                ReportingComponent = "masorleans",
+            };
+        }
+    }
+
+    private static string? FieldOf(Corev1Event e, string field) => field switch
+    {
+        "involvedObject.kind" => e.InvolvedObject.Kind,
+        "involvedObject.name" => e.InvolvedObject.Name,
+        "involvedObject.namespace" => e.InvolvedObject.NamespaceProperty,
+        "involvedObject.uid" => e.InvolvedObject.Uid,
+        "involvedObject.apiVersion" => e.InvolvedObject.ApiVersion,
+        "reason" => e.Reason,
+        "type" => e.Type,
+        "source" => e.Source?.Component,
+        "reportingComponent" => e.ReportingComponent,
+        "metadata.name" => e.Metadata.Name,
+        "metadata.namespace" => e.Metadata.NamespaceProperty,
+        _ => "",
+    };
+
+    private static string? Equality(string selector, string field) => selector.Split(',')
+        .Select(p => p.Trim()).Where(p => p.StartsWith(field + "=", StringComparison.Ordinal) && !p.Contains("!="))
+        .Select(p => p[(p.IndexOf('=') + 1)..].TrimStart('=')).FirstOrDefault();
+}

@@ -1,0 +1,82 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>Kubernetes JSON in and out: the client library's serializer for core/v1 and apps/v1 objects, unknown-field checks.</summary>
+public static class KubeJson
+{
+    public static IResult Object(object value, int status = 200) => Results.Text(KubernetesJson.Serialize(value), "application/json", Encoding.UTF8, status);
+
+    public static IResult Node(JsonNode value, int status = 200) => Results.Text(value.ToJsonString(), "application/json", Encoding.UTF8, status);
+
+    public static JsonNode ToNode(object value) => JsonNode.Parse(KubernetesJson.Serialize(value))!;
+
+    /// <summary>
+    /// A request body as <typeparamref name="T"/>. Fields the type does not have are refused under
+    /// ?fieldValidation=Strict (kubectl's default, as the OpenAPI document says this server supports it), reported
+    /// in a Warning header under Warn (the default without the parameter), and dropped under Ignore, as the API server does.
+    /// </summary>
+    public static async Task<BodyResult<T>> Read<T>(HttpContext context) where T : class
+    {
+        var request = context.Request;
+        var mediaType = (request.ContentType ?? "application/json").Split(';')[0].Trim();
+        if (mediaType != "application/json") return new(null, null, KubeStatus.UnsupportedMediaType(mediaType));
+        var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
+        return Parse<T>(context, text);
+    }
+
+    public static BodyResult<T> Parse<T>(HttpContext context, string text) where T : class
+    {
+        JsonNode? raw;
+        T? value;
+        try
+        {
+            raw = JsonNode.Parse(text);
+            value = raw is JsonObject ? KubernetesJson.Deserialize<T>(text) : null;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            return new(null, null, KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {e.Message}"));
+        }
+        if (value is null) return new(null, null, KubeStatus.BadRequest("the request body must be a JSON object"));
+        if (UnknownField(raw!, ToNode(value), "") is { } unknown)
+        {
+            var validation = context.Request.Query["fieldValidation"].ToString();
+            if (validation == "Strict") return new(null, null, KubeStatus.BadRequest($"strict decoding error: unknown field \"{unknown}\""));
+            if (validation != "Ignore") context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{unknown}\\\"\"");
+        }
+        return new(value, raw, null);
+    }
+
+    /// <summary>The first field of <paramref name="input"/> that did not survive a round trip through the typed object.</summary>
+    public static string? UnknownField(JsonNode input, JsonNode? roundTrip, string path)
+    {
+        switch (input)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj)
+                {
+                    if (child is null) continue;
+                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
+                    if (roundTrip is not JsonObject other || !other.TryGetPropertyValue(name, out var counterpart)) return childPath;
+                    if (UnknownField(child, counterpart, childPath) is { } deeper) return deeper;
+                }
+                return null;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is not { } item) continue;
+                    var other = roundTrip is JsonArray a && i < a.Count ? a[i] : null;
+                    if (UnknownField(item, other, $"{path}[{i}]") is { } deeper) return deeper;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+}
+
+public sealed record BodyResult<T>(T? Value, JsonNode? Raw, IResult? Error) where T : class;

@@ -1,0 +1,101 @@
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>core/v1 Nodes to and from the node grain's records, through the REST API's validation.</summary>
+public static class KubeNodeObjects
+{
+    public static V1Node ToNode(NodeView view, string resourceVersion)
+    {
+        var capacity = view.Spec.Capacity.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value));
+        return new V1Node
+        {
+            ApiVersion = "v1",
+            Kind = "Node",
+            Metadata = new V1ObjectMeta
+            {
+                Name = view.Name,
+                Uid = KubeNames.Uid("Node", view.Name, null),
+                ResourceVersion = resourceVersion,
+                Labels = view.Spec.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Spec.Labels),
+            },
+            Spec = new V1NodeSpec
+            {
+                Unschedulable = view.Spec.Unschedulable ? true : null,
+                Taints = view.Spec.Taints.Count == 0 ? null : view.Spec.Taints.Select(t => new V1Taint { Effect = t.Effect, Key = t.Key, Value = t.Value }).ToList(),
+            },
+            Status = new V1NodeStatus
+            {
+                Capacity = capacity,
+                Allocatable = capacity,
+                Conditions =
+                [
+                    new V1NodeCondition
+                    {
+                        Type = "Ready",
+                        Status = view.Ready ? "True" : "False",
+                        Reason = view.Ready ? "NodeReady" : "NodeNotReady",
+                        Message = view.Ready ? "node is ready" : "node stopped reporting",
+                        LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
+                    },
+                ],
+                NodeInfo = new V1NodeSystemInfo
+                {
+                    Architecture = "", BootID = "", ContainerRuntimeVersion = "", KernelVersion = "", KubeProxyVersion = "",
+                    KubeletVersion = "", MachineID = "", OperatingSystem = "", OsImage = "", SystemUUID = "",
+                },
+            },
+        };
+    }
+
+    /// <summary>A Node manifest as the REST API's request: capacity from status.allocatable (else status.capacity), as a kubelet reports it.</summary>
+    public static IResult? TryRequest(V1Node node, out NodeRequest request)
+    {
+        request = null!;
+        var name = node.Metadata?.Name ?? "";
+        NodeSpec mapped;
+        try
+        {
+            mapped = KubernetesMapping.ToNodeSpec(node);
+        }
+        catch (KubernetesMappingException e)
+        {
+            return KubeStatus.Invalid("Node", name, "status.capacity", e.Message);
+        }
+        request = new NodeRequest
+        {
+            Name = mapped.Name,
+            Capacity = mapped.Capacity.ToQuantities(),
+            Labels = new Dictionary<string, string>(mapped.Labels),
+            Taints = mapped.Taints.ToList(),
+            Unschedulable = mapped.Unschedulable,
+        };
+        return null;
+    }
+
+    /// <summary>What a patched Node changes in the node grain: labels, taints and spec.unschedulable; anything else is refused.</summary>
+    public static IResult? TryPatch(NodeView current, V1Node patched, RequestBounds bounds, out NodePatch patch)
+    {
+        patch = null!;
+        var name = current.Name;
+        var labels = patched.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : [];
+        var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect ?? TaintEffects.NoSchedule)).ToList() ?? [];
+        if (patched.Metadata?.Name is { } newName && newName != name) return KubeStatus.Invalid("Node", name, "metadata.name", "field is immutable");
+        if (TryRequest(patched, out var asCreated) is null && asCreated.Capacity is { Count: > 0 } capacity
+            && !capacity.OrderBy(kv => kv.Key).SequenceEqual(current.Spec.Capacity.ToQuantities().OrderBy(kv => kv.Key)))
+            return KubeStatus.Invalid("Node", name, "status.capacity", "a node's capacity is fixed when it registers");
+        var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };
+        if ((bounds.Check(request) ?? Validation.CheckNodePatch(request)) is { } error) return KubeStatus.Invalid("Node", name, "metadata.labels/spec.taints", error);
+        // Only what changed, so an unchanged field neither rewrites the node nor adds an event.
+        var sameLabels = labels.Count == current.Spec.Labels.Count && labels.All(kv => current.Spec.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        var sameTaints = taints.SequenceEqual(current.Spec.Taints);
+        patch = new NodePatch(sameLabels ? null : labels, sameTaints ? null : taints,
+            request.Unschedulable == current.Spec.Unschedulable ? null : request.Unschedulable);
+        return null;
+    }
+}

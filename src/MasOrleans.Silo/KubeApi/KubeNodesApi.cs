@@ -1,0 +1,97 @@
+using k8s;
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>core/v1 nodes over the node grains: register, get, list, watch, patch (labels, taints, cordon) and delete (drain).</summary>
+public static class KubeNodesApi
+{
+    private static readonly HashSet<string> Fields = ["metadata.name", "spec.unschedulable"];
+
+    public static void Map(RouteGroupBuilder k8s)
+    {
+        k8s.MapGet("/api/v1/nodes", List);
+        k8s.MapPost("/api/v1/nodes", Create);
+        k8s.MapGet("/api/v1/nodes/{name}", Get);
+        k8s.MapPatch("/api/v1/nodes/{name}", Patch);
+        k8s.MapDelete("/api/v1/nodes/{name}", Delete);
+    }
+
+    private static async Task<IResult> List(HttpContext context, KubeCache cache)
+    {
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        bool Selects(IKubernetesObject<V1ObjectMeta> o) => o is V1Node node && labels.Matches(o.Metadata.Labels)
+            && fields.Matches(f => f == "metadata.name" ? node.Metadata.Name : (node.Spec?.Unschedulable == true).ToString().ToLowerInvariant());
+        if (KubeWatch.Requested(context.Request))
+        {
+            await KubeWatch.Serve(context, cache, "nodes", Selects);
+            return Results.Empty;
+        }
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        return KubeLists.List(context, snapshot.Nodes.Where(Selects).OrderBy(n => n.Metadata.Name).ToList(), "NodeList", "v1", snapshot.Version);
+    }
+
+    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Node>(context);
+        if (body.Error is not null) return body.Error;
+        var name = body.Value!.Metadata?.Name ?? "";
+        if (KubeNodeObjects.TryRequest(body.Value, out var request) is { } invalid) return invalid;
+        var error = bounds.Check(request);
+        MasOrleans.Scheduling.Model.NodeSpec spec = null!;
+        error ??= Validation.TryNode(request, out spec);
+        if (error is not null)
+            return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
+        var grain = grains.GetGrain<INodeGrain>(spec.Name);
+        var outcome = await grain.Register(spec);
+        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
+        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Error ?? "refused");
+        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()), 201);
+    }
+
+    private static async Task<IResult> Get(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
+    {
+        if (await grains.GetGrain<INodeGrain>(name).GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        return KubeLists.One(context, KubeNodeObjects.ToNode(view, cache.VersionOf("nodes", name)));
+    }
+
+    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var grain = grains.GetGrain<INodeGrain>(name);
+        if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        var (patched, error) = await KubePatch.Apply(context, KubeNodeObjects.ToNode(view, ""));
+        if (error is not null) return error;
+        var parsed = KubeJson.Parse<V1Node>(context, patched!.ToJsonString());
+        if (parsed.Error is not null) return parsed.Error;
+        if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var patch) is { } invalid) return invalid;
+        var outcome = await grain.Patch(patch);
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
+        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Error ?? "refused");
+        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
+    }
+
+    /// <summary>
+    /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
+    /// recreate them elsewhere) and goes when empty; pods no workload manages make it 409 unless ?force=true.
+    /// </summary>
+    private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var grain = grains.GetGrain<INodeGrain>(name);
+        if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => KubeStatus.Success("nodes", name),
+            OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode((await grain.GetView()) ?? view, cache.Version.ToString()), 202),
+            OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
+            _ => KubeStatus.Conflict("nodes", name, outcome.Error ?? "refused"),
+        };
+    }
+}

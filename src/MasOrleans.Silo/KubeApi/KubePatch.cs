@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386) and strategic merge patch, whose lists of
+/// named objects (containers) merge by name and whose "$" directives only order or retain what is already there.
+/// </summary>
+public static class KubePatch
+{
+    public const string MergePatch = "application/merge-patch+json";
+    public const string StrategicMergePatch = "application/strategic-merge-patch+json";
+    public const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+    /// <summary>
+    /// What the user asks the object to be: kubectl apply sends its whole manifest as the last-applied annotation,
+    /// which says more than the merge onto this server's rendering (pods are rendered with one container, named
+    /// after the pod, so a manifest's containers would merge in beside it).
+    /// </summary>
+    public static string Manifest(JsonNode patched) => patched["metadata"]?["annotations"]?[LastApplied]?.GetValue<string>() ?? patched.ToJsonString();
+
+    /// <summary>The patched document, or null with an error Status for a media type this server does not apply.</summary>
+    public static async Task<(JsonNode? Patched, IResult? Error)> Apply(HttpContext context, object current)
+    {
+        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        if (mediaType is not (MergePatch or StrategicMergePatch)) return (null, KubeStatus.UnsupportedMediaType(mediaType));
+        JsonNode? patch;
+        try
+        {
+            patch = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return (null, KubeStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
+        }
+        if (patch is not JsonObject) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
+        return (Merge(KubeJson.ToNode(current), patch, mediaType == StrategicMergePatch), null);
+    }
+
+    public static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)
+    {
+        if (patch is JsonArray patchList && strategic && target is JsonArray targetList && IsNamed(patchList) && IsNamed(targetList))
+            return MergeByName(targetList, patchList);
+        if (patch is not JsonObject patchObject) return patch?.DeepClone();
+        var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
+        foreach (var (key, value) in patchObject)
+        {
+            if (strategic && key.StartsWith('$')) continue;
+            if (value is null) result.Remove(key);
+            else result[key] = Merge(result[key], value, strategic);
+        }
+        return result;
+    }
+
+    private static bool IsNamed(JsonArray list) => list.All(e => e is JsonObject o && o["name"] is JsonValue);
+
+    private static JsonArray MergeByName(JsonArray target, JsonArray patch)
+    {
+        var result = (JsonArray)target.DeepClone();
+        foreach (var element in patch.Cast<JsonObject>())
+        {
+            var name = element["name"]!.GetValue<string>();
+            var index = result.Select((e, i) => (e, i)).FirstOrDefault(x => x.e!["name"]!.GetValue<string>() == name, (null, -1)).Item2;
+            var delete = element["$patch"]?.GetValue<string>() == "delete";
+            if (index >= 0 && delete) result.RemoveAt(index);
+            else if (index >= 0) result[index] = Merge(result[index], element, strategic: true);
+            else if (!delete) result.Add(Merge(null, element, strategic: true));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>core/v1 Pods to and from the pod grain's records, through the REST API's validation.</summary>
+public static class KubePodObjects
+{
+    /// <summary>The scheduler a pod names when it wants the cluster's default policy.</summary>
+    public const string DefaultScheduler = "default-scheduler";
+    public const string ExpectedDurationAnnotation = "mas.io/expected-duration-seconds";
+    public const string ScheduledByAnnotation = "mas.io/scheduled-by";
+    public const string GpuDevicesAnnotation = "mas.io/gpu-devices";
+
+    /// <summary>
+    /// Kubernetes has four phases. MasOrleans' Scheduled (bound, container starting) and Unschedulable are Pending
+    /// there; the PodScheduled condition tells them apart.
+    /// </summary>
+    public static string Phase(PodPhase phase) => phase switch
+    {
+        PodPhase.Running => "Running",
+        PodPhase.Succeeded => "Succeeded",
+        PodPhase.Failed => "Failed",
+        _ => "Pending",
+    };
+
+    /// <summary>
+    /// A manifest's pod as the REST API's template, so <see cref="Validation.TryPod"/> judges it by the same rules;
+    /// requests are Kubernetes' effective requests (<see cref="KubernetesMapping.ToPodSpec"/>), schedulerName picks the policy.
+    /// </summary>
+    public static string? TryTemplate(V1Pod pod, out PodTemplateRequest template, out string field)
+    {
+        template = null!;
+        field = "spec";
+        PodSpec mapped;
+        try
+        {
+            mapped = KubernetesMapping.ToPodSpec(pod);
+        }
+        catch (KubernetesMappingException e)
+        {
+            field = "spec.containers[].resources.requests";
+            return e.Message;
+        }
+        double? duration = null;
+        if (pod.Metadata?.Annotations?.TryGetValue(ExpectedDurationAnnotation, out var text) == true)
+        {
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            {
+                field = $"metadata.annotations[{ExpectedDurationAnnotation}]";
+                return $"'{text}' is not a number of seconds";
+            }
+            duration = seconds;
+        }
+        var scheduler = pod.Spec?.SchedulerName;
+        template = new PodTemplateRequest
+        {
+            Requests = mapped.Requests.ToQuantities(),
+            Priority = pod.Spec?.Priority,
+            Policy = string.IsNullOrEmpty(scheduler) || scheduler == DefaultScheduler ? null : scheduler,
+            Image = mapped.Image,
+            Labels = new Dictionary<string, string>(mapped.Labels),
+            NodeSelector = mapped.NodeSelector is null ? null : new Dictionary<string, string>(mapped.NodeSelector),
+            Affinity = mapped.Affinity,
+            Tolerations = mapped.Tolerations?.ToList(),
+            TopologySpreadConstraints = mapped.TopologySpreadConstraints?.ToList(),
+            ExpectedDurationSeconds = duration,
+        };
+        return null;
+    }
+
+    /// <summary>Validates a manifest's pod into the spec the pod grain stores; null error means <paramref name="spec"/> is set.</summary>
+    public static IResult? TrySpec(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec spec)
+    {
+        spec = null!;
+        var name = pod.Metadata?.Name ?? "";
+        if (Validation.CheckName(name, "pod") is { } nameError) return KubeStatus.Invalid("Pod", name, "metadata.name", nameError);
+        if (TryTemplate(pod, out var template, out var field) is { } error) return KubeStatus.Invalid("Pod", name, field, error);
+        if (bounds.Check(template) is { } boundsError) return KubeStatus.Invalid("Pod", name, "spec", boundsError);
+        if (Validation.TryPod(name, template, catalog, out spec) is { } invalid)
+            return KubeStatus.Invalid("Pod", name, template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
+        spec = spec with { Name = KubeNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
+        return null;
+    }
+
+    public static V1Pod ToPod(PodView view, string resourceVersion)
+    {
+        var spec = view.Spec;
+        var (ns, name) = KubeNames.Split(spec.Name);
+        var annotations = new Dictionary<string, string>();
+        if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
+        if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
+        if (spec.ExpectedDurationSeconds is { } duration) annotations[ExpectedDurationAnnotation] = duration.ToString(CultureInfo.InvariantCulture);
+        return new V1Pod
+        {
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = ns,
+                Uid = KubeNames.Uid("Pod", spec.Name, view.CreatedAt),
+                ResourceVersion = resourceVersion,
+                CreationTimestamp = view.CreatedAt.UtcDateTime,
+                Labels = spec.Labels.Count == 0 ? null : new Dictionary<string, string>(spec.Labels),
+                Annotations = annotations.Count == 0 ? null : annotations,
+                OwnerReferences = view.Workload is { } workload ? [KubeDeploymentObjects.OwnerOf(workload)] : null,
+            },
+            Spec = new V1PodSpec
+            {
+                // Pods are stored with their effective requests, not per container: one container carries them.
+                Containers = [new V1Container
+                {
+                    Name = name,
+                    Image = spec.Image,
+                    Resources = new V1ResourceRequirements { Requests = spec.Requests.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value)) },
+                }],
+                NodeName = view.NodeName,
+                SchedulerName = spec.Policy ?? DefaultScheduler,
+                Priority = spec.Priority,
+                NodeSelector = spec.NodeSelector is null ? null : new Dictionary<string, string>(spec.NodeSelector),
+                Affinity = Convert<V1Affinity>(spec.Affinity),
+                Tolerations = Convert<List<V1Toleration>>(spec.Tolerations),
+                TopologySpreadConstraints = Convert<List<V1TopologySpreadConstraint>>(spec.TopologySpreadConstraints),
+            },
+            Status = Status(view, name),
+        };
+    }
+
+    private static V1PodStatus Status(PodView view, string container)
+    {
+        var scheduledAt = LastEvent(view, "Scheduled")?.LastSeen ?? view.CreatedAt;
+        var startedAt = LastEvent(view, "Started")?.LastSeen;
+        var conditions = new List<V1PodCondition>();
+        if (view.NodeName is not null)
+            conditions.Add(new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = scheduledAt.UtcDateTime });
+        else if (view.Phase == PodPhase.Unschedulable)
+        {
+            var failed = LastEvent(view, "FailedScheduling");
+            conditions.Add(new V1PodCondition
+            {
+                Type = "PodScheduled", Status = "False", Reason = "Unschedulable",
+                Message = failed?.Message ?? "no node fits the pod", LastTransitionTime = (failed?.LastSeen ?? view.CreatedAt).UtcDateTime,
+            });
+        }
+        var running = view.Phase == PodPhase.Running;
+        if (view.NodeName is not null)
+            conditions.Add(new V1PodCondition { Type = "Ready", Status = running ? "True" : "False", LastTransitionTime = (startedAt ?? scheduledAt).UtcDateTime });
+        V1ContainerState state = view.Phase switch
+        {
+            PodPhase.Running => new V1ContainerState { Running = new V1ContainerStateRunning { StartedAt = startedAt?.UtcDateTime } },
+            PodPhase.Succeeded or PodPhase.Failed => new V1ContainerState
+            {
+                Terminated = new V1ContainerStateTerminated { ExitCode = view.Phase == PodPhase.Succeeded ? 0 : 1, Reason = view.Reason, StartedAt = startedAt?.UtcDateTime },
+            },
+            _ => new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = view.NodeName is null ? "Pending" : "ContainerCreating" } },
+        };
+        return new V1PodStatus
+        {
+            Phase = Phase(view.Phase),
+            Reason = view.Phase == PodPhase.Failed ? view.Reason : null,
+            Message = view.Phase == PodPhase.Failed ? view.Events.LastOrDefault()?.Message : null,
+            Conditions = conditions,
+            StartTime = view.NodeName is null ? null : scheduledAt.UtcDateTime,
+            ContainerStatuses = view.NodeName is null ? null :
+                [new V1ContainerStatus { Name = container, Image = view.Spec.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }],
+        };
+    }
+
+    private static PodEvent? LastEvent(PodView view, string reason) => view.Events.LastOrDefault(e => e.Reason == reason);
+
+    /// <summary>The core's scheduling records have Kubernetes' JSON shape, so one serializer pair converts them.</summary>
+    private static T? Convert<T>(object? value) where T : class =>
+        value is null ? null : KubernetesJson.Deserialize<T>(JsonSerializer.Serialize(value, MasJson.Options));
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Security;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (no-op or refused) and delete.</summary>
+public static class KubePodsApi
+{
+    private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase"];
+
+    public static void Map(RouteGroupBuilder k8s)
+    {
+        k8s.MapGet("/api/v1/pods", (HttpContext c, KubeCache cache) => List(c, null, cache));
+        k8s.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext c, string ns, KubeCache cache) => List(c, ns, cache));
+        k8s.MapPost("/api/v1/namespaces/{ns}/pods", Create);
+        k8s.MapGet("/api/v1/namespaces/{ns}/pods/{name}", Get);
+        k8s.MapPatch("/api/v1/namespaces/{ns}/pods/{name}", Patch);
+        k8s.MapDelete("/api/v1/namespaces/{ns}/pods/{name}", Delete);
+        k8s.MapPost("/api/v1/namespaces/{ns}/pods/{name}/eviction", Evict);
+    }
+
+    private static string? FieldOf(IKubernetesObject<V1ObjectMeta> o, string field)
+    {
+        var pod = (V1Pod)o;
+        return field switch
+        {
+            "metadata.name" => pod.Metadata.Name,
+            "metadata.namespace" => pod.Metadata.NamespaceProperty,
+            "spec.nodeName" => pod.Spec.NodeName,
+            "spec.schedulerName" => pod.Spec.SchedulerName,
+            "status.phase" => pod.Status?.Phase,
+            _ => null,
+        };
+    }
+
+    private static async Task<IResult> List(HttpContext context, string? ns, KubeCache cache)
+    {
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        bool Selects(IKubernetesObject<V1ObjectMeta> o) =>
+            o is V1Pod && (ns is null || o.Metadata.NamespaceProperty == ns) && labels.Matches(o.Metadata.Labels) && fields.Matches(f => FieldOf(o, f));
+        if (KubeWatch.Requested(context.Request))
+        {
+            await KubeWatch.Serve(context, cache, "pods", Selects);
+            return Results.Empty;
+        }
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        var pods = snapshot.Pods.Where(Selects).OrderBy(p => p.Metadata.NamespaceProperty).ThenBy(p => p.Metadata.Name).ToList();
+        return KubeLists.List(context, pods, "PodList", "v1", snapshot.Version);
+    }
+
+    private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Pod>(context);
+        if (body.Error is not null) return body.Error;
+        var pod = body.Value!;
+        if (pod.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
+            return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
+        var grain = grains.GetGrain<IPodGrain>(spec.Name);
+        var outcome = await grain.Create(spec, null);
+        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
+        if (!outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", outcome.Error ?? "refused");
+        return await grain.Get() is { } view
+            ? KubeLists.One(context, KubePodObjects.ToPod(view, cache.Version.ToString()), 201)
+            : KubeStatus.NotFound("pods", pod.Metadata!.Name);
+    }
+
+    private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    {
+        var key = KubeNames.Key(ns, name);
+        if (await grains.GetGrain<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
+    }
+
+    /// <summary>
+    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is: a patch that
+    /// leaves the spec as it is (kubectl apply of an unchanged manifest, annotations only) succeeds and changes
+    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing); any other is refused with 422, as the API server refuses changes to immutable fields.
+    /// </summary>
+    private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var key = KubeNames.Key(ns, name);
+        if (await grains.GetGrain<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
+        var (patched, error) = await KubePatch.Apply(context, current);
+        if (error is not null) return error;
+        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Manifest(patched!));
+        if (parsed.Error is not null) return parsed.Error;
+        if (KubePodObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
+        if (!SameSpec(spec, view.Spec))
+            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels or expected duration (MasOrleans pods are immutable once created)");
+        return KubeLists.One(context, current);
+    }
+
+    private static bool SameSpec(PodSpec a, PodSpec b) =>
+        JsonSerializer.Serialize(a with { NodeName = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null }, MasJson.Options);
+
+    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var key = KubeNames.Key(ns, name);
+        var grain = grains.GetGrain<IPodGrain>(key);
+        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        var outcome = await grain.Delete();
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Error ?? "refused");
+        return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
+    }
+
+    /// <summary>
+    /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
+    /// freed, its workload replacing it elsewhere), then the pod is deleted, as the API server deletes an evicted
+    /// pod. There are no PodDisruptionBudgets here, so an eviction is never refused for one.
+    /// </summary>
+    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains)
+    {
+        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var body = await KubeJson.Read<V1Eviction>(context);
+        if (body.Error is not null) return body.Error;
+        var grain = grains.GetGrain<IPodGrain>(KubeNames.Key(ns, name));
+        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (view.NodeName is { } node && view.Phase.HoldsNode())
+            await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
+        var outcome = await grain.Delete();
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        return KubeJson.Node(new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = "Success", ["code"] = 201,
+        }, 201);
+    }
+}

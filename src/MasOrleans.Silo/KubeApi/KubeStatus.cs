@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>Errors as Kubernetes metav1.Status objects, the shape kubectl prints ("Error from server (NotFound): ...").</summary>
+public static class KubeStatus
+{
+    public static IResult NotFound(string resource, string name) =>
+        Failure(404, "NotFound", $"{resource} \"{name}\" not found", Details(name, resource));
+
+    public static IResult AlreadyExists(string resource, string name) =>
+        Failure(409, "AlreadyExists", $"{resource} \"{name}\" already exists", Details(name, resource));
+
+    public static IResult Conflict(string resource, string name, string message) =>
+        Failure(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": {message}", Details(name, resource));
+
+    /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: message.</summary>
+    public static IResult Invalid(string kind, string name, string field, string message)
+    {
+        var details = Details(name, kind);
+        details["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = $"Invalid value: {message}", ["field"] = field });
+        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: Invalid value: {message}", details);
+    }
+
+    public static IResult BadRequest(string message) => Failure(400, "BadRequest", message, null);
+
+    public static IResult Gone(string message) => Failure(410, "Expired", message, null);
+
+    public static IResult MethodNotSupported(string message) => Failure(405, "MethodNotAllowed", message, null);
+
+    public static IResult UnsupportedMediaType(string contentType) =>
+        Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json (not {contentType})", null);
+
+    public static JsonObject Body(int code, string reason, string message, JsonObject? details) => new()
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Failure",
+        ["message"] = message,
+        ["reason"] = reason,
+        ["details"] = details,
+        ["code"] = code,
+    };
+
+    public static IResult Success(string resource, string name) => KubeJson.Node(new JsonObject
+    {
+        ["kind"] = "Status",
+        ["apiVersion"] = "v1",
+        ["metadata"] = new JsonObject(),
+        ["status"] = "Success",
+        ["details"] = Details(name, resource),
+    });
+
+    private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);
+
+    private static JsonObject Details(string name, string kind) => new() { ["name"] = name, ["kind"] = kind };
+}

@@ -1,0 +1,83 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// ?watch=true: a stream of {"type": ADDED|MODIFIED|DELETED, "object": ...}, one JSON object per line, from the
+/// resourceVersion the client names (everything current when it names none or "0"), until the client leaves or
+/// timeoutSeconds pass. Changes come from <see cref="KubeCache"/>, which polls while a watch is open.
+/// </summary>
+public static class KubeWatch
+{
+    public static bool Requested(HttpRequest request) => request.Query["watch"].ToString() is "true" or "1";
+
+    public static async Task Serve(HttpContext context, KubeCache cache, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
+    {
+        var request = context.Request;
+        var table = KubeTables.Wanted(request);
+        var from = request.Query["resourceVersion"].ToString();
+        var (reader, registration) = cache.Subscribe();
+        using var _ = registration;
+        List<KubeCache.Change> initial;
+        long sent;
+        if (from is "" or "0")
+        {
+            var snapshot = await cache.Refresh(context.RequestAborted);
+            IEnumerable<IKubernetesObject<V1ObjectMeta>> current = resource == "nodes" ? snapshot.Nodes : snapshot.Pods;
+            initial = current.Select(o => new KubeCache.Change(snapshot.Version, "ADDED", resource, o)).ToList();
+            sent = snapshot.Version;
+        }
+        else if (!long.TryParse(from, out var version))
+        {
+            await KubeStatus.BadRequest($"resourceVersion '{from}' is not one this server gave out").ExecuteAsync(context);
+            return;
+        }
+        else if (cache.Since(version) is not { } since)
+        {
+            await KubeStatus.Gone($"too old resource version: {version}").ExecuteAsync(context);
+            return;
+        }
+        else
+        {
+            initial = since.ToList();
+            sent = initial.LastOrDefault()?.Version ?? version;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        await response.StartAsync(timeout.Token);
+        try
+        {
+            foreach (var change in initial.Where(c => c.Resource == resource)) await Write(context, change, table, selects, timeout.Token);
+            await response.Body.FlushAsync(timeout.Token);
+            await foreach (var change in reader.ReadAllAsync(timeout.Token))
+            {
+                // A change already sent from the history may also arrive here: versions tell.
+                if (change.Version <= sent || change.Resource != resource) continue;
+                sent = change.Version;
+                await Write(context, change, table, selects, timeout.Token);
+                await response.Body.FlushAsync(timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // The client left or its timeoutSeconds passed: the stream simply ends, as the API server's does.
+        }
+    }
+
+    private static async Task Write(HttpContext context, KubeCache.Change change, bool table, Func<IKubernetesObject<V1ObjectMeta>, bool> selects, CancellationToken cancellation)
+    {
+        if (!selects(change.Object)) return;
+        JsonNode body = table
+            ? KubeTables.Table<IKubernetesObject<V1ObjectMeta>>([change.Object], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
+            : KubeJson.ToNode(change.Object);
+        var line = new JsonObject { ["type"] = change.Type, ["object"] = body }.ToJsonString() + "\n";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
+    }
+}

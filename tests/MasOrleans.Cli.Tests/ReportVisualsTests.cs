@@ -1,0 +1,86 @@
+using MasOrleans.Cli.Replay;
+using MasOrleans.Scheduling.Replay;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>The replay report's look: a colour and a marker per policy, the plots written, the best policy per metric.</summary>
+public class ReportVisualsTests
+{
+    /// <summary>The 16 policies registered today (README's table).</summary>
+    private static readonly string[] Policies =
+    [
+        "kube", "kube-plus", "random", "dotprod", "gpu-clustering", "gpu-packing", "best-fit", "fgd",
+        "first-fit", "worst-fit", "round-robin", "load-balanced", "energy-aware", "priority", "ddqn", "ppo",
+    ];
+
+    [Fact]
+    public void Sixteen_policies_get_sixteen_colours_and_sixteen_markers()
+    {
+        var styles = PolicyStyles.For(Policies);
+        Assert.Equal(16, styles.Values.Select(s => s.Color.ToHex()).Distinct().Count());
+        Assert.Equal(16, styles.Values.Select(s => s.Marker).Distinct().Count());
+        // More policies than markers still never repeat a (colour, marker) pair.
+        var many = Enumerable.Range(0, 60).Select(PolicyStyles.For).ToList();
+        Assert.Equal(60, many.Select(s => (s.Color.ToHex(), s.Marker)).Distinct().Count());
+    }
+
+    [Fact]
+    public void Paper_mode_writes_the_curves_the_zoom_and_the_bar_chart()
+    {
+        var directory = Directory.CreateTempSubdirectory("mas-plots-").FullName;
+        var runs = Policies.Take(4).SelectMany((p, i) => new[] { 1, 2, 3 }.Select(seed => Run(p, seed, 90 + i + seed * 0.5))).ToList();
+        var files = PlotWriter.Write(directory, runs, Policies.Take(4).ToList(), ReplayMode.Paper);
+        Assert.Equal(["gpu-allocation.png", "gpu-allocation-zoom.png", "allocation-at-130.png", "fragmentation.png"], files);
+        foreach (var file in files)
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(directory, file));
+            Assert.True(bytes.Length > 5000, $"{file} is only {bytes.Length} bytes");
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        }
+    }
+
+    [Fact]
+    public void Best_policy_per_metric_takes_the_right_direction_and_names_ties()
+    {
+        var means = new List<PolicyMean>
+        {
+            new() { Policy = "a", Seeds = 3, AllocAt100 = 90.0, AllocAt130 = 93.10, FragmentationAt80 = 6.5, CpuAllocAt130 = 80.004, MemAllocAt130 = 70, FailedPods = 120, DecisionsPerSecond = 5000 },
+            new() { Policy = "b", Seeds = 3, AllocAt100 = 91.5, AllocAt130 = 95.40, FragmentationAt80 = 7.9, CpuAllocAt130 = 79.00, MemAllocAt130 = null, FailedPods = 80, DecisionsPerSecond = 9000 },
+            new() { Policy = "c", Seeds = 3, AllocAt100 = 89.0, AllocAt130 = 94.00, FragmentationAt80 = 5.2, CpuAllocAt130 = 79.996, MemAllocAt130 = 72, FailedPods = 95, DecisionsPerSecond = 7000 },
+        };
+        var best = BestPolicies.Of(means, BestPolicies.Paper).ToDictionary(b => b.Metric.Name);
+
+        Assert.Equal(["b"], best["GPU allocation @130% demand (%)"].Policies);
+        Assert.Equal(95.40, best["GPU allocation @130% demand (%)"].Value);
+        Assert.Equal("c", best["GPU allocation @130% demand (%)"].RunnerUp);
+        Assert.Equal(["c"], best["fragmented GPU @80% demand (%)"].Policies);      // lower is better
+        Assert.Equal(["b"], best["failed pods"].Policies);                        // lower is better
+        Assert.Equal(["a", "c"], best["CPU allocation @130% demand (%)"].Policies.Order()); // 80.00 both, as printed
+        Assert.Equal(["c"], best["memory allocation @130% demand (%)"].Policies); // b measured nothing
+        Assert.Equal(["b"], best["decisions per second"].Policies);
+    }
+
+    [Fact]
+    public void Report_opens_with_the_best_policy_table()
+    {
+        var runs = new[] { Run("fgd", 1, 95.2), Run("best-fit", 1, 93.1) };
+        var summary = new ReplaySummary
+        {
+            Command = "mas replay ...", Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
+            Seeds = [1], Runs = runs, Means = ReplaySummary.MeansOf(runs, ["best-fit", "fgd"], null),
+        };
+        var lines = ReportWriter.Render(summary, [], null).Split('\n');
+        var firstTable = Array.FindIndex(lines, l => l.StartsWith('|'));
+        Assert.Equal("| metric | better | best | value | runner-up | value |", lines[firstTable]);
+        Assert.StartsWith("## Best policy per metric", lines[firstTable - 2]);
+        Assert.Contains("| GPU allocation @130% demand (%) | higher | **fgd** | 95.20 | best-fit | 93.10 |", lines);
+    }
+
+    /// <summary>A paper-mode run whose allocation rises with demand and levels off at <paramref name="at130"/>.</summary>
+    private static ReplayResult Run(string policy, int seed, double at130) => new()
+    {
+        Policy = policy, Seed = seed, Mode = ReplayMode.Paper, Nodes = 10, ClusterGpuMilli = 80_000, ArrivedPods = 100, PlacedPods = 90, FailedPods = 10,
+        AllocAt100 = at130 - 1, AllocAt130 = at130, CpuAllocAt130 = 60, MemAllocAt130 = 50, FragmentationAt80 = 5, DecisionsPerSecond = 1000, WallSeconds = 0.1,
+        Curve = Enumerable.Range(0, 131).Select(x => new DemandPoint(x, Math.Min(x, at130 - (130 - x) * 0.01), 5, 50, 40)).ToList(),
+    };
+}

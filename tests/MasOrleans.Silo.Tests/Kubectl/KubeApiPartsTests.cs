@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using MasOrleans.Silo.KubeApi;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>The pieces of the Kubernetes surface whose rules come from published specifications.</summary>
+public sealed class KubeApiPartsTests
+{
+    /// <summary>RFC 7386 (JSON Merge Patch), Appendix A: original, patch, result.</summary>
+    [Theory]
+    [InlineData("""{"a":"b"}""", """{"a":"c"}""", """{"a":"c"}""")]
+    [InlineData("""{"a":"b"}""", """{"b":"c"}""", """{"a":"b","b":"c"}""")]
+    [InlineData("""{"a":"b"}""", """{"a":null}""", """{}""")]
+    [InlineData("""{"a":"b","b":"c"}""", """{"a":null}""", """{"b":"c"}""")]
+    [InlineData("""{"a":["b"]}""", """{"a":"c"}""", """{"a":"c"}""")]
+    [InlineData("""{"a":"c"}""", """{"a":["b"]}""", """{"a":["b"]}""")]
+    [InlineData("""{"a":{"b":"c"}}""", """{"a":{"b":"d","c":null}}""", """{"a":{"b":"d"}}""")]
+    [InlineData("""{"a":[{"b":"c"}]}""", """{"a":[1]}""", """{"a":[1]}""")]
+    [InlineData("""{"e":null}""", """{"a":1}""", """{"e":null,"a":1}""")]
+    [InlineData("""{}""", """{"a":{"bb":{"ccc":null}}}""", """{"a":{"bb":{}}}""")]
+    public void Merge_patch_follows_rfc_7386(string original, string patch, string expected)
+    {
+        var result = KubePatch.Merge(JsonNode.Parse(original), JsonNode.Parse(patch), strategic: false);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
+    }
+
+    [Fact]
+    public void Strategic_merge_patch_merges_named_lists_by_name_and_skips_directives()
+    {
+        var original = JsonNode.Parse("""{"spec":{"containers":[{"name":"a","image":"x"},{"name":"b","image":"y"}]}}""");
+        var patch = JsonNode.Parse("""{"$setElementOrder/containers":[{"name":"a"},{"name":"b"}],"spec":{"containers":[{"name":"b","image":"z"},{"name":"a","$patch":"delete"}]}}""");
+        var result = KubePatch.Merge(original, patch, strategic: true);
+        Assert.Equal("""{"spec":{"containers":[{"name":"b","image":"z"}]}}""", result!.ToJsonString());
+    }
+
+    /// <summary>k8s.io/apimachinery/pkg/labels selector syntax.</summary>
+    [Theory]
+    [InlineData("app=web", true)]
+    [InlineData("app==web,tier=front", true)]
+    [InlineData("app!=web", false)]
+    [InlineData("app in (web,db)", true)]
+    [InlineData("app notin (web,db)", false)]
+    [InlineData("tier", true)]
+    [InlineData("!tier", false)]
+    [InlineData("!gpu", true)]
+    [InlineData("app in (db), tier", false)]
+    [InlineData("", true)]
+    public void Label_selectors_match_as_kubernetes_does(string selector, bool matches)
+    {
+        Assert.Null(KubeSelector.TryParseLabels(selector, out var parsed));
+        Assert.Equal(matches, parsed.Matches(new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front" }));
+    }
+
+    [Fact]
+    public void Field_selectors_allow_only_supported_fields()
+    {
+        var fields = new HashSet<string> { "spec.nodeName", "status.phase" };
+        Assert.Null(KubeSelector.TryParseFields("spec.nodeName=n1,status.phase!=Failed", fields, out var selector));
+        Assert.True(selector.Matches(f => f == "spec.nodeName" ? "n1" : "Running"));
+        Assert.False(selector.Matches(f => f == "spec.nodeName" ? "n1" : "Failed"));
+        Assert.Equal("field label not supported: spec.hostIP", KubeSelector.TryParseFields("spec.hostIP=1.2.3.4", fields, out _));
+    }
+
+    /// <summary>The AGE column: expected values worked by hand from HumanDuration in k8s.io/apimachinery/pkg/util/duration/duration.go.</summary>
+    [Theory]
+    [InlineData(1, "1s")]
+    [InlineData(70, "70s")]
+    [InlineData(190, "3m10s")]
+    [InlineData(300, "5m")]
+    [InlineData(11 * 60, "11m")]
+    [InlineData(3 * 3600 + 30 * 60, "3h30m")]
+    [InlineData(10 * 3600, "10h")]
+    [InlineData(3 * 86400 + 2 * 3600, "3d2h")]
+    [InlineData(8 * 86400, "8d")]
+    [InlineData(2 * 365 * 86400 + 4 * 86400, "2y4d")]
+    public void Age_is_printed_as_kubectl_prints_it(long seconds, string expected)
+    {
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(expected, KubeTables.Age(now.AddSeconds(-seconds).UtcDateTime, now));
+    }
+
+    [Theory]
+    [InlineData("default", "train", "train")]
+    [InlineData("ml", "train", "ml.train")]
+    public void Default_namespace_is_the_rest_apis_space_and_others_are_prefixed(string ns, string name, string key)
+    {
+        Assert.Equal(key, KubeNames.Key(ns, name));
+        Assert.Equal((ns, name), KubeNames.Split(key));
+    }
+}
