@@ -80,7 +80,7 @@ public sealed class ShardedSilosTests : IDisposable
     /// </summary>
     private static readonly string[] AfterSiblingKilled =
     [
-        "^(warn|fail): Orleans\\.",
+        "^(warn|fail): (Orleans\\.|Polly\\[)",
         "scheduling cycle did not finish in",
         "Scheduling cycle for pod .* failed; queued again",
         "Could not renew this silo's cluster view",

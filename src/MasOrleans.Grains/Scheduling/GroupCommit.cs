@@ -15,7 +15,8 @@ public sealed class GroupCommit(Func<Task> write)
     {
         _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var mine = _next.Task;
-        _writing ??= WriteLoop();
+        // A loop whose write completed synchronously has finished before it could be stored: start another.
+        if (_writing is not { IsCompleted: false }) _writing = WriteLoop();
         return mine;
     }
 
@@ -35,6 +36,5 @@ public sealed class GroupCommit(Func<Task> write)
                 round.SetException(e);
             }
         }
-        _writing = null;
     }
 }
