@@ -174,11 +174,14 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     private IEnumerable<NodeSpec> CandidateNodes(ExtenderArgs args)
     {
+        // Each node once: the cluster is keyed by name, and a repeated or missing name is the caller's mistake (400).
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         if (args.Nodes?.Items is { } items)
         {
             foreach (var node in items)
             {
                 var spec = KubernetesMapping.ToNodeSpec(node);
+                if (!seen.Add(spec.Name)) throw new KubernetesMappingException($"node {spec.Name} is listed twice");
                 source.ObserveNode(spec);
                 yield return spec;
             }
@@ -186,6 +189,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         }
         foreach (var name in args.NodeNames!)
         {
+            if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("NodeNames must not contain null or empty names");
+            if (!seen.Add(name)) throw new KubernetesMappingException($"node {name} is listed twice");
             if (source.FindNode(name) is { } spec) yield return spec;
         }
     }

@@ -56,10 +56,10 @@ public static class PodReasons
 
 /// <summary>
 /// A pod as the cluster index lists it. <see cref="Version"/> orders a pod's reports (they travel one-way and may
-/// arrive out of order): a report older than the one held is ignored.
+/// arrive out of order): a report older than the one held is ignored. It is bookkeeping, not part of the listing.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.pod-entry")]
-public sealed record PodEntry([property: Id(0)] string Name, [property: Id(1)] PodPhase Phase, [property: Id(2)] string? NodeName, [property: Id(3)] long Version = 0)
+public sealed record PodEntry([property: Id(0)] string Name, [property: Id(1)] PodPhase Phase, [property: Id(2)] string? NodeName, [property: Id(3), System.Text.Json.Serialization.JsonIgnore] long Version = 0)
 {
     /// <summary>Whether <paramref name="entry"/> should replace what <paramref name="table"/> holds for its pod.</summary>
     public static bool IsNewer(IReadOnlyDictionary<string, PodEntry> table, PodEntry entry) =>

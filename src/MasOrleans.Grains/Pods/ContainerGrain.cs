@@ -55,15 +55,24 @@ public sealed class ContainerGrain(IContainerRuntime runtime, TimeProvider clock
 
     public Task<ContainerView?> Get() => Task.FromResult(_state.Node is null ? null : View());
 
+    /// <summary>Orleans timers cannot be armed much beyond 49 days; a later exit re-arms on waking.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
+
     private void ScheduleExit(DateTimeOffset until)
     {
         var due = until - clock.GetUtcNow();
+        if (due > LongestTimer) due = LongestTimer;
         _exitTimer = this.RegisterGrainTimer(Exit, new GrainTimerCreationOptions(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
     }
 
     private async Task Exit(CancellationToken cancellation)
     {
         if (_state.Phase != ContainerPhase.Running) return;
+        if (_state.RunUntil is { } until && clock.GetUtcNow() < until)
+        {
+            ScheduleExit(until);
+            return;
+        }
         await runtime.StopAsync(_state.Node!, Id, cancellation);
         _state = _state with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = _state.PlannedExitCode };
         await GrainFactory.GetGrain<IPodGrain>(PodName).ContainerChanged(View());

@@ -11,6 +11,9 @@ namespace MasOrleans.Silo.Api;
 /// </summary>
 public static partial class Validation
 {
+    /// <summary>A year: longer runs are not simulated (and a timer cannot be armed that far).</summary>
+    public const double MaxExpectedDurationSeconds = 365 * 24 * 3600;
+
     public const int MaxReplicas = 10_000;
     /// <summary>Kubernetes' limit for user-defined priorities (higher values are reserved for system classes).</summary>
     public const int MaxPriority = 1_000_000_000;
@@ -64,7 +67,8 @@ public static partial class Validation
             return $"{ResourceNames.Gpu} request '{body.Requests![ResourceNames.Gpu]}' must be below 1 (a share of one GPU) or a whole number of GPUs";
         if (body.Policy is { } policy && !catalog.Contains(policy))
             return $"unknown policy '{policy}' (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})";
-        if (body.ExpectedDurationSeconds is { } duration && !(double.IsFinite(duration) && duration >= 0)) return "expectedDurationSeconds must be a finite number, zero or more";
+        if (body.ExpectedDurationSeconds is { } duration && !(double.IsFinite(duration) && duration >= 0 && duration <= MaxExpectedDurationSeconds))
+            return $"expectedDurationSeconds must be a number from 0 to {MaxExpectedDurationSeconds} (one year)";
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
         if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
         if ((CheckTolerations(body.Tolerations) ?? CheckAffinity(body.Affinity) ?? CheckSpread(body.TopologySpreadConstraints)) is { } shapeError) return shapeError;

@@ -28,6 +28,8 @@ public sealed class KubectlFixture : IAsyncLifetime
             ["urls"] = server,
             ["Kestrel:Certificates:Default:Path"] = TestCertificates.WritePfx(certificate, _directory, "server.pfx"),
             ["Scheduler:RetryCoalesceMilliseconds"] = "50",
+            // Pods take a moment to start (as a real image pull does), so a watch polling every 250 ms sees them Pending first.
+            ["ContainerRuntime:PullMilliseconds"] = "1500",
             ["Security:ApiKey"] = AdminKey,
         });
         var pem = certificate.ExportCertificatePem();
