@@ -86,7 +86,7 @@ public sealed class SiloCluster : IAsyncDisposable
     public async Task<int> RunningPodsAsync(CancellationToken cancellation)
     {
         using var summary = JsonDocument.Parse(await Clients[0].GetStringAsync("/api/v1/cluster", cancellation));
-        return summary.RootElement.GetProperty("podsByPhase").TryGetProperty("running", out var running) ? running.GetInt32() : 0;
+        return summary.RootElement.GetProperty("podsByPhase").TryGetProperty("Running", out var running) ? running.GetInt32() : 0;
     }
 
     /// <summary>
