@@ -61,10 +61,16 @@ public sealed partial class SchedulingQueueGrain(
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
         _report = new GroupCommit(SendReport);
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
-        // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout. The same timer
-        // moves the shard to its own silo when membership changed while the shard was idle.
+        // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
         this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
+        // A silo that joined after this shard activated may be its home: checked every second, moved once idle.
+        var home = TimeSpan.FromSeconds(1);
+        this.RegisterGrainTimer(_ =>
+        {
+            MoveHomeWhenIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(home, home) { KeepAlive = true });
         var waiting = await WaitingPods();
         foreach (var pod in waiting) _ = GrainFactory.GetGrain<IPodGrain>(pod).Retry();
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
@@ -215,7 +221,6 @@ public sealed partial class SchedulingQueueGrain(
             _queue.Requeue(pod, now);
         }
         Pump();
-        MoveHomeWhenIdle();
         return Task.CompletedTask;
     }
 

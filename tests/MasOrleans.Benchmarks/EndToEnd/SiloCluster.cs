@@ -75,7 +75,7 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         for (var n = 0; n < nodes; n++)
         {
-            var node = new { name = $"bench-node-{n:D3}", capacity = new Dictionary<string, string> { ["cpu"] = $"{cpus}", ["memory"] = $"{memoryMi}Mi" } };
+            var node = new { name = $"bench-node-{n:D3}", capacity = new Dictionary<string, string> { ["cpu"] = $"{cpus}", ["memory"] = $"{memoryMi}Mi", ["pods"] = $"{cpus * 10}" } };
             using var response = await Clients[n % Clients.Count].PostAsJsonAsync("/api/v1/nodes", node, cancellation);
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException($"POST /api/v1/nodes: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellation)}");
