@@ -227,7 +227,7 @@ public sealed partial class SchedulingQueueGrain(
     /// <summary>A silo joined since this shard activated: move to the silo the placement now names, once nothing is in flight.</summary>
     private void MoveHomeWhenIdle()
     {
-        if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0) return;
+        if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0 || _changed.Count + _removed.Count > 0) return;
         var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
         if (active.Count == 0 || ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
         this.MigrateOnIdle();
