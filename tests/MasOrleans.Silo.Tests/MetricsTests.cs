@@ -18,7 +18,7 @@ public sealed class MetricsTests : IAsyncLifetime
         _redis = RedisServer.Start();
         _workDir = Directory.CreateTempSubdirectory("mas-metrics-").FullName;
         _silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir,
-            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "1" });
+            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "3" });
     }
 
     public Task DisposeAsync()
@@ -130,7 +130,12 @@ public sealed class MetricsTests : IAsyncLifetime
             if (PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\"") == 1 && PrometheusText.Value(exposition, "mas_pending_pods") == 1
                 && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"") is not null
                 && PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\"") == 1)
+            {
+                // "busy" must have stayed Ready throughout (a reporting gap longer than the grace evicts its pods).
+                var events = await http.GetStringAsync("/api/v1/nodes/busy/events");
+                Assert.False(events.Contains("NodeNotReady", StringComparison.Ordinal), "node busy went NotReady during the test: " + events);
                 return exposition;
+            }
             if (DateTime.UtcNow > deadline) Assert.Fail("gauges never showed one NotReady node and one pending pod:\n" + exposition);
             await Task.Delay(200);
         }
