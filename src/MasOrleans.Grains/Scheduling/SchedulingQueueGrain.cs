@@ -30,7 +30,6 @@ namespace MasOrleans.Grains.Scheduling;
 [Reentrant]
 public sealed partial class SchedulingQueueGrain(
     IOptions<SchedulerOptions> options,
-    PolicyCatalog catalog,
     SiloClusterView view,
     LocalShards localShards,
     IPodDirectory directory,
@@ -56,7 +55,7 @@ public sealed partial class SchedulingQueueGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var ports = new GrainCyclePorts(GrainFactory);
-        _cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports,
+        _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
         _report = new GroupCommit(SendReport);

@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 
@@ -18,7 +19,7 @@ namespace MasOrleans.Grains.Scheduling;
 /// holds the cycles' assumed placements: when a real placement no longer fits beside an assumed one, the node is
 /// rebuilt from the record and the assumptions that still fit are put back.
 /// </remarks>
-public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloClusterView> logger) : IClusterObserver, IClusterSnapshotSource
+public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog catalog, ILogger<SiloClusterView> logger) : IClusterObserver, IClusterSnapshotSource
 {
     private sealed class NodeRecord(NodeInfo info, Guid incarnation, long seq)
     {
@@ -42,6 +43,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloCl
     public event Action? CapacityAppeared;
 
     public Task Ready => _ready.Task;
+
+    /// <summary>
+    /// The policies' schedulers every shard on this silo decides with: one set per view, so typical pods are derived
+    /// once per silo and a profile's state (kube's next start node, FGD's cache) spans the silo's decisions. Used only
+    /// inside <see cref="WithCluster{T}"/>, which serializes it with the cluster.
+    /// </summary>
+    public PolicySchedulers Schedulers { get; } = new(catalog);
 
     public string DefaultPolicy { get { lock (_lock) return _defaultPolicy; } }
 

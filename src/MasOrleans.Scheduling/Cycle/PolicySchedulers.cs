@@ -10,14 +10,19 @@ namespace MasOrleans.Scheduling.Cycle;
 /// One <see cref="ProfileScheduler"/> per policy name, created from the catalog on first use. Policies that model the
 /// workload (FGD and its relatives) need typical pod shapes; a live cluster has no trace, so they are derived from
 /// the pods bound so far (or, on an empty cluster, from the pod at hand) and re-derived after
-/// <see cref="TypicalPodsRefreshChanges"/> cluster changes. Not thread-safe: use under the snapshot's exclusivity.
+/// <see cref="TypicalPodsRefreshChanges"/> cluster changes, or a 1/<see cref="TypicalPodsRefreshShare"/> share of the
+/// bound pods on a larger cluster (the shape mix of thousands of pods moves slowly, and re-deriving reads every pod).
+/// Not thread-safe: use under the snapshot's exclusivity.
 /// </summary>
 /// <param name="options">Options every profile is built with; when they carry typical pods (a trace's), those are kept.</param>
 public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? options = null)
 {
     public const int TypicalPodsRefreshChanges = 64;
+    public const int TypicalPodsRefreshShare = 16;
 
-    private readonly Dictionary<string, ProfileScheduler> _schedulers = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Each scheduler with the typical-pods generation it was built with.</summary>
+    private readonly Dictionary<string, (ProfileScheduler Scheduler, int Generation)> _schedulers = new(StringComparer.OrdinalIgnoreCase);
+    private int _generation;
     private readonly PolicyOptions _options = options ?? PolicyOptions.Default;
     private readonly bool _fixed = options?.TypicalPods is not null;
     private IReadOnlyList<TypicalPod>? _typical = options?.TypicalPods;
@@ -30,22 +35,23 @@ public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? optio
     {
         if (!catalog.Contains(policy)) return null;
         if (!_fixed) RefreshTypicalPods(cluster, pod);
-        if (_schedulers.TryGetValue(policy, out var scheduler)) return scheduler;
-        scheduler = new ProfileScheduler(catalog.Create(policy, _options with { TypicalPods = _typical }));
-        _schedulers[policy] = scheduler;
+        if (_schedulers.TryGetValue(policy, out var built) && built.Generation == _generation) return built.Scheduler;
+        var scheduler = new ProfileScheduler(catalog.Create(policy, _options with { TypicalPods = _typical }));
+        _schedulers[policy] = (scheduler, _generation);
         return scheduler;
     }
 
     private void RefreshTypicalPods(ClusterState cluster, PodSpec pod)
     {
         var version = cluster.Version;
-        if (_typical is { Count: > 0 } && version >= _typicalVersion && version - _typicalVersion < TypicalPodsRefreshChanges) return;
+        var period = Math.Max(TypicalPodsRefreshChanges, cluster.PodCount / TypicalPodsRefreshShare);
+        if (_typical is { Count: > 0 } && version >= _typicalVersion && version - _typicalVersion < period) return;
         var bound = new List<PodSpec>(cluster.PodCount);
         for (var n = 0; n < cluster.NodeCount; n++)
             foreach (var b in cluster.Pods[n]) bound.Add(b.Pod);
         _typical = TypicalPods.From(bound.Count > 0 ? bound : [pod]);
         _typicalVersion = version;
-        // Profiles hold the typical pods they were built with: rebuild them.
-        _schedulers.Clear();
+        // Profiles hold the typical pods they were built with: each is rebuilt on its next use.
+        _generation++;
     }
 }

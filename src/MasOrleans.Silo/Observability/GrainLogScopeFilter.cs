@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MasOrleans.Scheduling.Model;
 using Orleans.Serialization.Invocation;
 
@@ -19,41 +20,56 @@ internal sealed class GrainLogScopeFilter(ILogger<GrainLogScopeFilter> logger) :
         ["mas-workload"] = "Workload",
     };
 
-    public async Task Invoke(IIncomingGrainCallContext context)
+    /// <summary>Grain type → its name when it is one of ours (null otherwise): decoded once per type, not per call.</summary>
+    private static readonly ConcurrentDictionary<GrainType, string?> Names = new();
+
+    public Task Invoke(IIncomingGrainCallContext context)
     {
-        var scope = ScopeFor(context.TargetId, context.Request);
-        if (scope is null)
-        {
-            await context.Invoke();
-            return;
-        }
-        using (logger.BeginScope(scope))
+        var type = Names.GetOrAdd(context.TargetId.Type, t => t.ToString() is { } name && name.StartsWith("mas-", StringComparison.Ordinal) ? name : null);
+        return type is null ? context.Invoke() : InvokeInScope(context, type);
+    }
+
+    private async Task InvokeInScope(IIncomingGrainCallContext context, string type)
+    {
+        using (logger.BeginScope(ScopeFor(context.TargetId, type, context.Request)))
         {
             await context.Invoke();
         }
     }
 
-    internal static GrainLogScope? ScopeFor(GrainId target, IInvokable request)
+    /// <summary>
+    /// The scope of one call. What the call is about is read now (the request is reused after the call); the strings
+    /// are built only if something logs inside it, which on the hot path nothing does.
+    /// </summary>
+    internal static GrainLogScope ScopeFor(GrainId target, string type, IInvokable request)
     {
-        var type = target.Type.ToString();
-        if (type is null || !type.StartsWith("mas-", StringComparison.Ordinal)) return null;
-        var fields = new List<KeyValuePair<string, object>> { new("GrainType", type) };
-        if (KeyFields.TryGetValue(type, out var field)) fields.Add(new(field, target.Key.ToString()!));
-        for (var i = 0; i < request.GetArgumentCount(); i++)
+        string? pod = null;
+        for (var i = 0; i < request.GetArgumentCount() && pod is null; i++)
         {
-            if (request.GetArgument(i) is PodSpec pod && !fields.Exists(f => f.Key == "Pod")) fields.Add(new("Pod", pod.Name));
+            if (request.GetArgument(i) is PodSpec spec) pod = spec.Name;
         }
-        return new GrainLogScope(fields);
+        return new GrainLogScope(target, type, KeyFields.GetValueOrDefault(type), pod);
     }
 }
 
 /// <summary>Structured scope fields (JSON logs and log processors read them) that also print readably.</summary>
-internal sealed class GrainLogScope(List<KeyValuePair<string, object>> fields) : IReadOnlyList<KeyValuePair<string, object>>
+internal sealed class GrainLogScope(GrainId target, string type, string? keyField, string? pod) : IReadOnlyList<KeyValuePair<string, object>>
 {
-    public KeyValuePair<string, object> this[int index] => fields[index];
-    public int Count => fields.Count;
-    public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => fields.GetEnumerator();
-    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    public override string ToString() => string.Join(' ', fields.Select(f => $"{f.Key}:{f.Value}"));
-}
+    private List<KeyValuePair<string, object>>? _fields;
 
+    private List<KeyValuePair<string, object>> Fields => _fields ??= Build();
+
+    private List<KeyValuePair<string, object>> Build()
+    {
+        var fields = new List<KeyValuePair<string, object>> { new("GrainType", type) };
+        if (keyField is not null) fields.Add(new(keyField, target.Key.ToString()!));
+        if (pod is not null && keyField != "Pod") fields.Add(new("Pod", pod));
+        return fields;
+    }
+
+    public KeyValuePair<string, object> this[int index] => Fields[index];
+    public int Count => Fields.Count;
+    public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => Fields.GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    public override string ToString() => string.Join(' ', Fields.Select(f => $"{f.Key}:{f.Value}"));
+}
