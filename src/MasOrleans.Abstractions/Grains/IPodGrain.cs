@@ -16,8 +16,11 @@ public interface IPodGrain : IGrainWithStringKey
 
     Task<Outcome> Delete();
 
-    /// <summary>Called by the scheduling cycle after the node reserved; false when the pod no longer wants a node (deleted).</summary>
-    Task<bool> MarkScheduled(Placement placement);
+    /// <summary>
+    /// Called by the scheduling cycle after the node reserved. Returns the pod's listing entry when it holds the placement
+    /// (the calling shard lists it, so the pod sends no report of its own), null when the pod no longer wants a node (deleted).
+    /// </summary>
+    Task<PodEntry?> MarkScheduled(Placement placement);
 
     Task MarkUnschedulable(string message);
 

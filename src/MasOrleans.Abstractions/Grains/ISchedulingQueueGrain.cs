@@ -34,6 +34,9 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// </summary>
     Task Track(PodEntry entry, bool removed = false);
 
+    /// <summary>A new pod: tracked as <see cref="Track"/> does (completes once the index lists it), then queued.</summary>
+    Task Admit(PodEntry entry, PodSpec pod);
+
     Task<QueueStatus> GetStatus();
 }
 

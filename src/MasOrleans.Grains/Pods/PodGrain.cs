@@ -54,9 +54,8 @@ public sealed class PodGrain(
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteStateAsync();
-        // Listed before the client hears 202 (batched with the shard's other changes), then queued.
-        await Shard.Track(Entry());
-        RequestScheduling();
+        // Listed before the client hears 202 (batched with the shard's other changes), then queued: one call.
+        await Shard.Admit(Entry(), spec);
         return Outcome.Success;
     }
 
@@ -86,10 +85,11 @@ public sealed class PodGrain(
         return Outcome.Success;
     }
 
-    public Task<bool> MarkScheduled(Placement placement)
+    public Task<PodEntry?> MarkScheduled(Placement placement)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting()) return Task.FromResult(s.NodeName == placement.Node && s.Phase.HoldsNode());
+        if (s.Spec is null || !s.Phase.IsWaiting())
+            return Task.FromResult(s.Spec is not null && s.NodeName == placement.Node && s.Phase.HoldsNode() ? Entry() : null);
         state.State = s with
         {
             Phase = PodPhase.Scheduled, NodeName = placement.Node, Gpus = placement.Gpus, Scores = placement.Scores, ScheduledBy = placement.Policy, Reason = null,
@@ -98,9 +98,8 @@ public sealed class PodGrain(
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
-        Report();
         StartContainerSoon();
-        return Task.FromResult(true);
+        return Task.FromResult<PodEntry?>(Entry());
     }
 
     public async Task MarkUnschedulable(string message)

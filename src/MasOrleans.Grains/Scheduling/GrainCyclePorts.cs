@@ -6,7 +6,8 @@ using MasOrleans.Scheduling.Model;
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>The scheduling cycle's ports as grain calls: node grains reserve and release, pod grains record the outcome.</summary>
-public sealed class GrainCyclePorts(IGrainFactory grains) : INodeReservations, IPodEvictions, IBindingRecorder
+/// <param name="scheduled">Receives the listing entry of each pod that took its placement (a queue shard batches it for the index).</param>
+public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? scheduled = null) : INodeReservations, IPodEvictions, IBindingRecorder
 {
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
@@ -21,9 +22,14 @@ public sealed class GrainCyclePorts(IGrainFactory grains) : INodeReservations, I
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
         await grains.GetGrain<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
 
-    public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding) =>
-        await grains.GetGrain<IPodGrain>(pod.Name).MarkScheduled(
+    public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
+    {
+        var entry = await grains.GetGrain<IPodGrain>(pod.Name).MarkScheduled(
             new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy));
+        if (entry is null) return false;
+        scheduled?.Invoke(entry);
+        return true;
+    }
 
     public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.GetGrain<IPodGrain>(pod.Name).MarkUnschedulable(message);
 }

@@ -54,7 +54,8 @@ public sealed partial class SchedulingQueueGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        var ports = new GrainCyclePorts(GrainFactory);
+        // The cycle continues on this grain's scheduler, so the bound pod's entry joins the batch without a call of its own.
+        var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry));
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
@@ -148,6 +149,12 @@ public sealed partial class SchedulingQueueGrain(
             _changed[entry.Name] = entry;
         }
         return _report!.Run();
+    }
+
+    public async Task Admit(PodEntry entry, PodSpec pod)
+    {
+        await Track(entry);
+        await Enqueue(pod);
     }
 
     public Task<QueueStatus> GetStatus() => Task.FromResult(new QueueStatus(

@@ -19,7 +19,7 @@ public sealed record E2eOptions(
     TimeSpan Timeout)
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 200] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40]";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40]";
 
     /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
     public const string PodCpu = "100m";
@@ -33,7 +33,7 @@ public sealed record E2eOptions(
 
     public static E2eOptions Parse(IReadOnlyList<string> args)
     {
-        var options = new E2eOptions([1, 2, 3], 4000, 10, 32, 200, true, 0, 1, null, TimeSpan.FromMinutes(40));
+        var options = new E2eOptions([1, 2, 3], 4000, 10, 32, 5000, true, 0, 1, null, TimeSpan.FromMinutes(40));
         for (var i = 0; i < args.Count; i += 2)
         {
             if (i + 1 >= args.Count) throw new ArgumentException($"{Usage}\nmissing value after '{args[i]}'");
