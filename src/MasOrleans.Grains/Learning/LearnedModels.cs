@@ -39,6 +39,9 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
 
     public ModelPackage BasePackage(string algorithm) => ModelPackage.FromDirectory(BaseDirectory(algorithm));
 
+    /// <summary>Whether the algorithm's slot exists already (its model is loaded).</summary>
+    public bool IsLoaded(string algorithm) => _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated;
+
     /// <summary>The slot of an algorithm, created from the base model on first use.</summary>
     public LiveModelSlot Slot(string algorithm) =>
         _slots.GetOrAdd(algorithm, a => new Lazy<LiveModelSlot>(() =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Learning;
 using MasOrleans.Grains.Metrics;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cycle;
@@ -36,7 +37,8 @@ public sealed partial class SchedulingQueueGrain(
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     TimeProvider clock,
-    ILogger<SchedulingQueueGrain> logger) : Grain, ISchedulingQueueGrain
+    ILogger<SchedulingQueueGrain> logger,
+    LearnedModels? learnedModels = null) : Grain, ISchedulingQueueGrain
 {
     private readonly SchedulingQueue<PodSpec> _queue = new(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
@@ -172,12 +174,23 @@ public sealed partial class SchedulingQueueGrain(
         ArmBackoffTimer();
     }
 
+    /// <summary>
+    /// A learned policy's first decision on this silo loads its model (a second or more): on the thread pool, so the
+    /// shard's turn, and every other pod of the shard, does not wait for it.
+    /// </summary>
+    private async ValueTask LoadModelOffTurn(string policy)
+    {
+        if (learnedModels is null || !LearnedModels.IsKnown(policy) || learnedModels.IsLoaded(policy) || !learnedModels.HasBase(policy)) return;
+        await Task.Run(() => learnedModels.Slot(policy));
+    }
+
     private async Task Schedule(PodSpec pod, DateTimeOffset startedAt)
     {
         var started = Stopwatch.GetTimestamp();
         CycleResult? result = null;
         try
         {
+            await LoadModelOffTurn(pod.Policy ?? view.DefaultPolicy);
             result = await _cycle.Run(pod);
             if (result.Verdict == CycleVerdict.Bound) SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, started);
             else if (result.Verdict != CycleVerdict.Gone) SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, started);

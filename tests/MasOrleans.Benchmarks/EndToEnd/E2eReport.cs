@@ -44,6 +44,19 @@ public static class E2eReport
             var topText = top.Count == 0 ? "-" : string.Join("; ", top);
             text.AppendLine($"| {r.Silos} | {r.Pass} | {writes} | {logs} | {topText} |");
         }
+        if (results.Any(r => r.Pass == E2eRun.BaselinePass))
+        {
+            text.AppendLine();
+            text.AppendLine("| Silos | Pods/s: this build / baseline build | Silo CPU ms per pod: this build / baseline build | Redis writes per pod: this build / baseline build |");
+            text.AppendLine("|------:|------------------------------------:|-------------------------------------------------:|--------------------------------------------------:|");
+            foreach (var b in results.Where(r => r.Pass == E2eRun.BaselinePass))
+            {
+                if (results.FirstOrDefault(r => r.Silos == b.Silos && r.Pass == "max") is not { } r) continue;
+                text.AppendLine($"| {r.Silos} | {Format(r.PodsPerSecond, "F0")} / {Format(b.PodsPerSecond, "F0")} = {Ratio(r.PodsPerSecond, b.PodsPerSecond)} " +
+                    $"| {Format(r.SiloCpuMsPerPod, "F2")} / {Format(b.SiloCpuMsPerPod, "F2")} = {Ratio(r.SiloCpuMsPerPod, b.SiloCpuMsPerPod)} " +
+                    $"| {Format((double)r.RedisWrites / r.Pods, "F2")} / {Format((double)b.RedisWrites / b.Pods, "F2")} |");
+            }
+        }
         return text.ToString();
     }
 

@@ -40,6 +40,8 @@ public static class E2eRun
                 var results = new List<PassResult>();
                 foreach (var silos in options.Silos)
                 {
+                    if (options.Baseline is { } baseline)
+                        results.Add(await RunPassAsync(options, processes, baseline, (redisProcess.Id, redisPort), silos, BaselinePass, null, timeout.Token));
                     var max = await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "max", null, timeout.Token);
                     results.Add(max);
                     if (!options.HalfRate) continue;
@@ -68,6 +70,8 @@ public static class E2eRun
         }
     }
 
+    public const string BaselinePass = "max, baseline build";
+
     private static async Task<PassResult> RunPassAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int, int) redis,
         int silos, string pass, double? rate, CancellationToken cancellation)
     {
@@ -93,6 +97,7 @@ public static class E2eRun
             Simulated image pull and container start delays are ZERO ({delays}).
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
+            {(options.Baseline is { } b ? $"Baseline silo (the pass \"{BaselinePass}\", run just before each maximum-rate pass): {b}" : "")}
 
             """;
     }
