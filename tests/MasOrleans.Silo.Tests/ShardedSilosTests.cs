@@ -78,7 +78,7 @@ public sealed class ShardedSilosTests : IDisposable
     /// What survivors may log because a sibling died: Orleans' own messaging and membership notices, and this
     /// service's loud notes about calls that hit the dead silo before membership declared it dead (each retried).
     /// </summary>
-    private static readonly string[] AfterSiblingKilled =
+    internal static readonly string[] AfterSiblingKilled =
     [
         "^(warn|fail): (Orleans\\.|Polly\\[)",
         "scheduling cycle did not finish in",
