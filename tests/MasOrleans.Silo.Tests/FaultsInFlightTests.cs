@@ -25,10 +25,11 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// What the restarted silo may log: Orleans noting the dead older incarnation of itself (same ports) and the
-    /// stream agents' view of it; nothing of this service's own.
+    /// What the restarted silo may log: Orleans noting the dead older incarnation of itself (same ports), and cycles
+    /// that outlived the fault settings' 5 s in-flight timeout while the silo re-activated every waiting pod at once
+    /// on a starved machine (each queued again; the checks above prove none was lost or placed twice).
     /// </summary>
-    private static readonly string[] AfterOwnRestart = ["Detected older version of myself"];
+    private static readonly string[] AfterOwnRestart = ["Detected older version of myself", "scheduling cycle did not finish in"];
 
     [Fact]
     public async Task A_silo_SIGKILLed_mid_load_stores_every_acknowledged_pod_and_completes_each_half_made_placement_where_it_was_reserved()
@@ -99,7 +100,16 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
     /// </summary>
     private static readonly string[] WhileRedisIsDown =
     [
-        "RedisConnectionException|RedisTimeoutException|No connection is active|It was not possible to connect|SocketFailure|UnableToConnect",
+        // Grain storage: pod records that could not be read (so the grain could not activate) or written.
+        "^fail: Orleans\\.Persistence\\.RedisGrainStorage\\[",
+        "Lifecycle start canceled due to errors at stage 'SetupState|Error starting lifecycle for activation .*mas-pod/|Error activating grain .*mas-pod/",
+        // Orleans' own Redis-backed services noticing the outage.
+        "^(warn|fail): Orleans\\.(Runtime\\.MembershipService|Runtime\\.ReminderService|Clustering\\.Redis|Reminders\\.Redis)",
+        // POSTs whose pod could not be stored: answered 503 with Retry-After (PodLoad fails on any other 5xx).
+        "Unhandled exception for POST /api/v1/pods|An unhandled exception has occurred while executing the request",
+        // Cycles whose reservation could not be written, retried; a pod's Running write retried from its timer.
+        "scheduling cycle did not finish in|Scheduling cycle for pod .* failed; queued again",
+        "(Caught and ignored exception thrown from timer callback|Exception during Grain method call of message OneWay).*mas-pod/",
     ];
 
     [Fact]
@@ -131,7 +141,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
             PodLoad.AssertNothingLeftThatFits(result, load);
             Assert.Empty(stored.BoundWithoutReservation());
-            Assert.Empty(stored.ReservedNotRecorded());
+            Assert.True(stored.ReservedNotRecorded().Count == 0, $"not written down after recovery: {stored.Describe(stored.ReservedNotRecorded())}");
 
             // Recovered without a restart of its own: a new node and a pod after the outage are stored and placed.
             Assert.Equal(System.Net.HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("d-late", cpu: "4", gpus: "0", labels: new() { ["late"] = "yes" }))).StatusCode);
@@ -143,6 +153,11 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
                 + $"{load.AcceptedCount} acknowledged in all + {load.ExistedAfterRetry.Count} found by a retry; retried as told: {load.RetriedAsToldCount} "
                 + $"({string.Join(", ", load.RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}); after recovery {result.Pods.Count} found ({stored.Pods.Count} in Redis), "
                 + $"{result.Bound} placed, {result.Count("Unschedulable")} waiting");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The silo's own account of the outage belongs with the failure.
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nsilo log, unexpected records:\n{string.Join("\n", silo.UnexpectedLogRecords(WhileRedisIsDown).Take(15))}");
         }
         finally
         {

@@ -50,5 +50,10 @@ public sealed record StoredCluster(IReadOnlyDictionary<string, PodEntry> Pods, I
         Bindings.SelectMany(b => b.Value.Select(pod => (Node: b.Key, Pod: pod)))
             .Where(e => !(Pods.TryGetValue(e.Pod, out var p) && p.Phase.HoldsNode() && p.NodeName == e.Node)).ToList();
 
+    /// <summary>"pod on node (stored: phase on node)" for failure messages.</summary>
+    public string Describe(IEnumerable<(string Node, string Pod)> entries) =>
+        string.Join(", ", entries.Take(10).Select(e => $"{e.Pod} held by {e.Node} (stored: "
+            + (Pods.TryGetValue(e.Pod, out var p) ? $"{p.Phase} on {p.NodeName ?? "no node"})" : "no record)")));
+
     public int Count(PodPhase phase) => Pods.Values.Count(p => p.Phase == phase);
 }
