@@ -33,6 +33,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloCl
     private readonly Lock _lock = new();
     private readonly SortedDictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resyncing = new(StringComparer.Ordinal);
+    // Asked for while a read was under way: a new activation's changes that arrived meanwhile were dropped (they
+    // cannot be ordered against the old one), and the read may predate them, so read once more after it.
+    private readonly HashSet<string> _resyncAgain = new(StringComparer.Ordinal);
     private ClusterState _state = new();
     private bool _rebuild;
     private string _defaultPolicy = "kube";
@@ -204,7 +207,11 @@ public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloCl
     {
         lock (_lock)
         {
-            if (!_resyncing.Add(name)) return;
+            if (!_resyncing.Add(name))
+            {
+                _resyncAgain.Add(name);
+                return;
+            }
         }
         try
         {
@@ -256,7 +263,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, ILogger<SiloCl
         }
         finally
         {
-            lock (_lock) _resyncing.Remove(name);
+            bool again;
+            lock (_lock)
+            {
+                _resyncing.Remove(name);
+                again = _resyncAgain.Remove(name);
+            }
+            if (again) _ = Resync(name);
         }
     }
 
