@@ -58,6 +58,8 @@ public sealed class ConfigurationTests : IDisposable
         // environment variable, value, part of the message
         { "Storage__Provider", "cassandra", "Storage__Provider must be 'redis' or 'memory'" },
         { "Orleans__SiloPort", "99999", "Orleans__SiloPort '99999' is not a port" },
+        { "Redis__Managed__AppendFsync", "sometimes", "Redis__Managed__AppendFsync must be one of always, everysec, no, not 'sometimes'" },
+        { "Redis__Managed__Port", "0", "Redis__Managed__Port '0' is not a port" },
         { "Scheduler__DefaultPolicy", "astrology", "Scheduler__DefaultPolicy 'astrology' is not a known policy" },
         { "Security__ApiKey", "short", "at least 16 characters" },
         { "Security__ProtectMetrics", "true", "need at least one API key" },

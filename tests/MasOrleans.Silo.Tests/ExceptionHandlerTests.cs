@@ -27,6 +27,7 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         _app.MapGet("/bug", () => { throw new InvalidOperationException(Secret); });
         _app.MapGet("/quantity", () => { throw new FormatException("'12x' is not a valid quantity for cpu"); });
         _app.MapGet("/cluster", () => { throw new TimeoutException(Secret); });
+        _app.MapGet("/redis", () => { throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketClosed, Secret); });
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
@@ -41,6 +42,7 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
     [InlineData("/bug", HttpStatusCode.InternalServerError, "unexpected error")]
     [InlineData("/quantity", HttpStatusCode.BadRequest, "'12x' is not a valid quantity for cpu")]
     [InlineData("/cluster", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
+    [InlineData("/redis", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
     public async Task Exceptions_become_problem_details_without_internals(string path, HttpStatusCode status, string detail)
     {
         using var response = await _http.GetAsync(path);

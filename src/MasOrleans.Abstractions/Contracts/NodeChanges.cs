@@ -40,8 +40,13 @@ public sealed record NodeInfo(
     [property: Id(4)] IReadOnlyList<string> Images,
     [property: Id(5)] bool Draining);
 
-/// <summary>What a silo's cluster view needs to start: the nodes to read and the cluster's default policy.</summary>
+/// <summary>
+/// What a silo's cluster view needs to start: the nodes to read and the cluster's default policy.
+/// <paramref name="NewSubscriber"/>: this index activation had not heard of the view (its silo just started, or the
+/// index came back after its silo died), so node grains may have published changes without it.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("mas.cluster-membership")]
 public sealed record ClusterMembership(
     [property: Id(0)] IReadOnlyList<string> Nodes,
-    [property: Id(1)] string DefaultPolicy);
+    [property: Id(1)] string DefaultPolicy,
+    [property: Id(2)] bool NewSubscriber = false);

@@ -33,6 +33,7 @@ public sealed class NodeGrain(
     private DateTimeOffset? _lastTelemetry;
     private DateTimeOffset _heartbeatClock;
     private IGrainTimer? _heartbeat;
+    private IGrainTimer? _drain;
     private (PodSpec Pod, DateTimeOffset Until)? _nomination;
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
     private readonly Guid _incarnation = Guid.NewGuid();
@@ -47,6 +48,7 @@ public sealed class NodeGrain(
         RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
         // A restart starts every reporting node's silence clock afresh instead of expiring it.
         if (state.State.HasReported) StartHeartbeat();
+        if (state.State is { Draining: true, Spec: not null }) StartDrain();
         var stream = this.GetStreamProvider(TelemetryStreams.Provider)
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, this.GetPrimaryKeyString()));
         await stream.SubscribeAsync((reading, _) => OnTelemetry(reading));
@@ -111,7 +113,7 @@ public sealed class NodeGrain(
             _local.UpdateNode(state.State.Spec!);
             await PublishInfo();
         }
-        EvictAll(PodReasons.Drained, $"node {spec.Name} is being deleted");
+        StartDrain();
         return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
     }
 
@@ -125,6 +127,21 @@ public sealed class NodeGrain(
         await state.WriteStateAsync();
         _local.AddImage(0, image);
         await PublishInfo();
+    }
+
+    /// <summary>
+    /// Evicts every pod now and again each second until none is left: a pod reserved here whose cycle has not yet
+    /// recorded the placement on the pod refuses the eviction until it has.
+    /// </summary>
+    private void StartDrain()
+    {
+        var message = $"node {Name} is being deleted";
+        EvictAll(PodReasons.Drained, message);
+        _drain ??= this.RegisterGrainTimer(() =>
+        {
+            EvictAll(PodReasons.Drained, message);
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
     }
 
     /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
@@ -141,6 +158,8 @@ public sealed class NodeGrain(
         state.State = new NodeState();
         _heartbeat?.Dispose();
         _heartbeat = null;
+        _drain?.Dispose();
+        _drain = null;
         RebuildLocal([]);
         await Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
@@ -154,6 +173,8 @@ public sealed class NodeGrain(
         // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
         if (_local.TryGetPodLocation(pod.Name, out _, out var held)) return new Reservation(true, held, null);
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
+        // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
+        if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         if (NominatedFor(pod) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nomination?.Pod.Name == pod.Name) _nomination = null;

@@ -53,7 +53,16 @@ public sealed class PodGrain(
         var now = clock.GetUtcNow();
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not stored, so not created: the client's retry must create it, not hear 409 about a pod only memory knows.
+            state.State = new PodState();
+            throw;
+        }
         // Listed before the client hears 202 (batched with the shard's other changes), then queued: one call.
         await Shard.Admit(Entry(), spec);
         return Outcome.Success;
@@ -143,7 +152,18 @@ public sealed class PodGrain(
                 state.State = s with { Phase = PodPhase.Running, Container = container };
                 var pulled = container.ImageWasCached ? "already present on machine" : "pulled";
                 AddEvent("Normal", "Started", container.Image is null ? "container started" : $"image {container.Image} {pulled}; container started");
-                await Persist();
+                try
+                {
+                    await Persist();
+                }
+                catch
+                {
+                    // Only Scheduled may run ahead of storage (the node holds the reservation): step back and record
+                    // the start again shortly, so a failed write (Redis down) is retried instead of forgotten.
+                    state.State = s;
+                    StartContainerSoon(TimeSpan.FromSeconds(1));
+                    throw;
+                }
                 break;
             case ContainerPhase.Exited when container.ExitCode == 0:
                 await Finish(PodPhase.Succeeded, "Completed", "container exited with code 0");
@@ -167,10 +187,10 @@ public sealed class PodGrain(
     }
 
     /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>
-    private void StartContainerSoon()
+    private void StartContainerSoon(TimeSpan delay = default)
     {
         _starting = true;
-        this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
     }
 
     private async Task StartContainer(CancellationToken cancellation)

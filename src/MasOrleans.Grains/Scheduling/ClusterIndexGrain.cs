@@ -67,8 +67,9 @@ public sealed partial class ClusterIndexGrain(
 
     public Task<ClusterMembership> Subscribe(IClusterObserver observer)
     {
+        var known = _observers.ContainsKey(observer);
         _observers[observer] = clock.GetUtcNow();
-        return Task.FromResult(new ClusterMembership([.. _nodes], DefaultPolicy));
+        return Task.FromResult(new ClusterMembership([.. _nodes], DefaultPolicy, NewSubscriber: !known));
     }
 
     public Task<IReadOnlyList<IClusterObserver>> Observers()

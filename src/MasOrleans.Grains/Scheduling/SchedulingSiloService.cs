@@ -47,6 +47,7 @@ public sealed partial class SchedulingSiloService(
         var reference = grains.CreateObjectReference<IClusterObserver>(view);
         var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
         var renewals = 0;
+        var rereadNext = false;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -54,8 +55,10 @@ public sealed partial class SchedulingSiloService(
                 var membership = await index.Subscribe(reference);
                 if (!view.Ready.IsCompleted) await view.Start(membership);
                 // The second renewal re-reads everything: node grains learn of a new view within one feed refresh,
-                // and changes they made before that never reached it.
-                else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0);
+                // and changes they made before that never reached it. The same after the index failed over (its
+                // new activation did not know this view): now, and once more after the node grains' next refresh.
+                else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0 || membership.NewSubscriber || rereadNext);
+                rereadNext = membership.NewSubscriber && renewals > 0;
                 renewals++;
                 await PingShards();
             }

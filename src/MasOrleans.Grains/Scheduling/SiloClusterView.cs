@@ -34,6 +34,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     private readonly Lock _lock = new();
     private readonly SortedDictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _resyncing = new(StringComparer.Ordinal);
+    // Asked for while a read was under way: a new activation's changes that arrived meanwhile were dropped (they
+    // cannot be ordered against the old one), and the read may predate them, so read once more after it.
+    private readonly HashSet<string> _resyncAgain = new(StringComparer.Ordinal);
     private ClusterState _state = new();
     private bool _rebuild;
     private string _defaultPolicy = "kube";
@@ -212,7 +215,11 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     {
         lock (_lock)
         {
-            if (!_resyncing.Add(name)) return;
+            if (!_resyncing.Add(name))
+            {
+                _resyncAgain.Add(name);
+                return;
+            }
         }
         try
         {
@@ -264,7 +271,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
         finally
         {
-            lock (_lock) _resyncing.Remove(name);
+            bool again;
+            lock (_lock)
+            {
+                _resyncing.Remove(name);
+                again = _resyncAgain.Remove(name);
+            }
+            if (again) _ = Resync(name);
         }
     }
 

@@ -69,6 +69,9 @@ public sealed class StartupValidation(IConfiguration config) : IValidateOptions<
         var siloPort = Port(config, "Orleans:SiloPort", 11111, problems);
         var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
         if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
+        Port(config, ManagedRedis.PortKey, ManagedRedis.DefaultPort, problems);
+        if (config[ManagedRedis.AppendFsyncKey] is { Length: > 0 } fsync && !ManagedRedis.AppendFsyncPolicies.Contains(fsync.ToLowerInvariant()))
+            problems.Add($"Redis__Managed__AppendFsync must be one of {string.Join(", ", ManagedRedis.AppendFsyncPolicies)}, not '{fsync}'");
         PolicyCatalog catalog;
         try
         {

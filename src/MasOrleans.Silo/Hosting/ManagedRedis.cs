@@ -6,13 +6,21 @@ namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
 /// Starts a local redis-server when the silo needs Redis, none is configured and nothing answers on
-/// localhost:6379. Append-only with fsync every second, so even a SIGKILLed silo loses at most a second;
-/// the child gets SIGTERM (a clean AOF flush) when the silo stops.
+/// localhost:<c>Redis__Managed__Port</c> (6379). Append-only; every write reaches the operating system before Redis
+/// answers, so a crashed silo or redis-server loses nothing, and <c>Redis__Managed__AppendFsync</c> (everysec) says how
+/// often the file is forced to disk, i.e. what a machine crash can lose. The child gets SIGTERM (a clean AOF flush)
+/// when the silo stops.
 /// </summary>
 public sealed class ManagedRedis : IDisposable
 {
     public const string DefaultConnectionString = "localhost:6379";
-    private const int DefaultPort = 6379;
+    public const string PortKey = "Redis:Managed:Port";
+    public const string AppendFsyncKey = "Redis:Managed:AppendFsync";
+    public const int DefaultPort = 6379;
+    public const string DefaultAppendFsync = "everysec";
+
+    /// <summary>redis-server's appendfsync policies: fsync after every write, once a second, or when the OS likes.</summary>
+    public static readonly string[] AppendFsyncPolicies = ["always", "everysec", "no"];
 
     private readonly Process _process;
 
@@ -25,10 +33,15 @@ public sealed class ManagedRedis : IDisposable
     public string DataDirectory { get; }
     public int ProcessId => _process.Id;
 
-    /// <summary>Returns the started server, or null when one already answers.</summary>
-    public static ManagedRedis? StartIfAbsent(string workingDirectory)
+    /// <summary>The port the managed server uses (and the silo connects to when no connection string is set).</summary>
+    public static int PortOf(IConfiguration config) => int.TryParse(config[PortKey], out var port) ? port : DefaultPort;
+
+    /// <summary>Returns the started server, or null when one already answers on the configured port.</summary>
+    public static ManagedRedis? StartIfAbsent(string workingDirectory, IConfiguration config)
     {
-        if (Answers(DefaultPort)) return null;
+        var port = PortOf(config);
+        var appendFsync = config[AppendFsyncKey] is { Length: > 0 } policy ? policy.ToLowerInvariant() : DefaultAppendFsync;
+        if (Answers(port)) return null;
         var dir = Path.Combine(workingDirectory, ".data", "redis");
         Directory.CreateDirectory(dir);
         var info = new ProcessStartInfo("redis-server")
@@ -37,7 +50,7 @@ public sealed class ManagedRedis : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { "--port", $"{DefaultPort}", "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--dir", dir })
+        foreach (var arg in new[] { "--port", $"{port}", "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", appendFsync, "--save", "", "--dir", dir })
             info.ArgumentList.Add(arg);
         Process process;
         try
@@ -46,7 +59,7 @@ public sealed class ManagedRedis : IDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException("Storage__Provider is redis, nothing answers on localhost:6379 and redis-server is not installed; " +
+            throw new InvalidOperationException($"Storage__Provider is redis, nothing answers on localhost:{port} and redis-server is not installed; " +
                 "install it, set Redis__ConnectionString, or use Storage__Provider=memory", e);
         }
         process.OutputDataReceived += (_, _) => { };
@@ -54,7 +67,7 @@ public sealed class ManagedRedis : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!Answers(DefaultPort))
+        while (!Answers(port))
         {
             if (process.HasExited || DateTime.UtcNow > deadline)
                 throw new InvalidOperationException($"managed redis-server did not come up (exit code {(process.HasExited ? process.ExitCode : -1)})");

@@ -45,7 +45,10 @@ public static class SiloApp
         var redisConnection = config["Redis:ConnectionString"];
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
-            managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory());
+        {
+            managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory(), config);
+            redisConnection = $"localhost:{ManagedRedis.PortOf(config)}";
+        }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         // Registered after the grains' default so every consumer gets the silo's full catalog.

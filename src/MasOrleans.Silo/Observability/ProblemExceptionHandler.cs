@@ -30,7 +30,8 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad Request", bad.InnerException?.Message ?? bad.Message),
         // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
         FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
-        TimeoutException or OrleansException => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+        // Redis unreachable (restarting, failing over) is as transient as a silo that did not answer.
+        TimeoutException or OrleansException or StackExchange.Redis.RedisException => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
             "The cluster did not answer in time; retry shortly."),
         _ => Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error",
             "An unexpected error occurred; the server log has the details under this trace id."),

@@ -14,7 +14,7 @@ public sealed class RedisServer : IDisposable
 
     public int Port { get; }
     public string Directory { get; }
-    public int Pid { get; }
+    public int Pid { get; private set; }
     public string ConnectionString => $"127.0.0.1:{Port}";
 
     public static RedisServer Start()
@@ -22,8 +22,26 @@ public sealed class RedisServer : IDisposable
         var port = FreePorts.Next();
         var dir = Path.Combine(Path.GetTempPath(), $"mas-redis-{port}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(dir);
+        return new RedisServer(port, dir, Launch(port, dir));
+    }
+
+    /// <summary>SIGKILL, like a crash of the redis-server process (not of the machine: what it wrote is in the page cache).</summary>
+    public void Crash()
+    {
+        using var process = Process.GetProcessById(Pid);
+        process.Kill();
+        process.WaitForExit(5000);
+        Assert.False(Hosting.ManagedRedis.Answers(Port), $"redis-server on port {Port} still answers after SIGKILL");
+    }
+
+    /// <summary>Starts redis-server again on the same port and directory: it loads its append-only file.</summary>
+    public void Restart() => Pid = Launch(Port, Directory);
+
+    private static int Launch(int port, string dir)
+    {
         var pidFile = Path.Combine(dir, "redis.pid");
-        Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+        File.Delete(pidFile);
+        Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
             "--dir", dir, "--daemonize", "yes", "--pidfile", pidFile);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!File.Exists(pidFile) || !Hosting.ManagedRedis.Answers(port))
@@ -31,7 +49,7 @@ public sealed class RedisServer : IDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {port} did not start");
             Thread.Sleep(50);
         }
-        return new RedisServer(port, dir, int.Parse(File.ReadAllText(pidFile).Trim()));
+        return int.Parse(File.ReadAllText(pidFile).Trim());
     }
 
     public void Dispose()

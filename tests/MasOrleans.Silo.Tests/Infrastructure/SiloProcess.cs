@@ -52,18 +52,20 @@ public sealed class SiloProcess : IDisposable
     /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
     /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
     /// </summary>
-    public static async Task<SiloProcess> StartAsync(string redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
+    /// A null <paramref name="redis"/> leaves Redis__ConnectionString unset: the silo manages its own redis-server.
+    public static async Task<SiloProcess> StartAsync(string? redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = StartInfo(workingDirectory, ["--urls", $"http://127.0.0.1:{httpPort}"], new Dictionary<string, string>
         {
             ["Storage__Provider"] = "redis",
-            ["Redis__ConnectionString"] = redis,
             ["Orleans__SiloPort"] = $"{siloPort}",
             ["Orleans__GatewayPort"] = $"{gatewayPort}",
             ["Orleans__ClusterId"] = $"restart-{siloPort}",
             ["Scheduler__RetryCoalesceMilliseconds"] = "50",
         });
+        if (redis is null) info.Environment.Remove("Redis__ConnectionString");
+        else info.Environment["Redis__ConnectionString"] = redis;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -120,6 +122,21 @@ public sealed class SiloProcess : IDisposable
         foreach (var (key, value) in environment) info.Environment[key] = value;
         return info;
     }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>SIGTERM, as a service manager stops the silo: it shuts down gracefully; returns its exit code.</summary>
+    public int Terminate(int timeoutSeconds = 60)
+    {
+        Assert.Equal(0, kill(_process.Id, 15));
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)), $"the silo did not stop within {timeoutSeconds} s of SIGTERM");
+        // The parameterless wait also drains the redirected output, so the log is complete.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     /// <summary>SIGKILL: no shutdown hooks, no flushes, exactly like a crash.</summary>
     public void Kill()

@@ -1,0 +1,140 @@
+using System.Net;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Silo.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Deletes racing placements, end to end (real HTTP, a silo on a real redis-server, state read back from Redis):
+/// pods deleted while being scheduled, and a node deleted while pods are being bound to it. GrainTests holds the
+/// grain-level cases (a pod deleted while scheduled, the same pod reserved twice); the idempotent re-reserve after a
+/// crash is proven end to end by FaultsInFlightTests.
+/// </summary>
+public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly RedisServer _redis = RedisServer.Start();
+
+    public void Dispose() => _redis.Dispose();
+
+    [Fact]
+    public async Task Pods_deleted_over_HTTP_while_being_scheduled_leave_no_record_and_no_reservation_in_redis()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:RetryCoalesceMilliseconds"] = "50" });
+        var pool = new Dictionary<string, string> { ["pool"] = "vanish" };
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("v-node", cpu: "8", labels: pool))).StatusCode);
+        // Eight clients each submit a pod and delete it at once: the delete lands before, during or after its cycle.
+        var deleted = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var name = $"v-pod-{c}-{i}";
+                using var created = await silo.Http.Post("/api/v1/pods", new { name, requests = new Dictionary<string, string> { ["cpu"] = "1" }, nodeSelector = pool });
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+                using var gone = await silo.Http.DeleteAsync($"/api/v1/pods/{name}");
+                Assert.True(gone.IsSuccessStatusCode, $"DELETE {name}: {(int)gone.StatusCode}");
+                Interlocked.Increment(ref deleted);
+            }
+        })));
+
+        // Every reservation given back, whichever way it raced: a pod that wants the whole node gets it.
+        using (var whole = await silo.Http.Post("/api/v1/pods", new { name = "v-whole", requests = new Dictionary<string, string> { ["cpu"] = "8" }, nodeSelector = pool }))
+            Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
+        await silo.Http.WaitFor("/api/v1/pods/v-whole", p => p.Phase() == "Running", timeoutSeconds: 30);
+        var node = await silo.Http.GetJson("/api/v1/nodes/v-node");
+        Assert.Equal(["v-whole"], node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(1, (await silo.Http.GetJson("/api/v1/pods")).GetProperty("total").GetInt32());
+        var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+        Assert.Equal(["v-whole"], stored.Pods.Keys);
+        Assert.Equal(["v-whole"], stored.Bindings["v-node"]);
+        output.WriteLine($"{deleted} pods created and deleted at once over HTTP; afterwards Redis holds {stored.Pods.Count} pod record(s) and v-node's bindings {string.Join(", ", stored.Bindings["v-node"])}");
+    }
+
+    [Fact]
+    public async Task A_node_deleted_over_HTTP_while_pods_are_being_bound_to_it_is_removed_and_no_pod_stays_bound_to_it()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:RetryCoalesceMilliseconds"] = "50" });
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("doomed", cpu: "64", memory: "256Gi"))).StatusCode);
+        const int PodCount = 120;
+        var accepted = 0;
+        var submit = Task.WhenAll(Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
+        {
+            for (var i = c; i < PodCount; i += 8)
+            {
+                using var created = await silo.Http.Post("/api/v1/pods", Requests.Pod($"b-pod-{i:000}", cpu: "100m", memory: "128Mi"));
+                Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+                Interlocked.Increment(ref accepted);
+            }
+        })));
+        // Delete once placements are under way and while pods keep arriving (force: they are bare pods).
+        await FaultScenarios.WaitUntil(() => Volatile.Read(ref accepted) >= PodCount / 4, 60);
+        using (var delete = await silo.Http.DeleteAsync("/api/v1/nodes/doomed?force=true"))
+            Assert.True(delete.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.NoContent, $"DELETE doomed: {(int)delete.StatusCode}");
+        await submit;
+
+        // Removed once its pods are gone; a pod bound to it after the drain began would keep it forever.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await silo.Http.GetAsync("/api/v1/nodes/doomed")).StatusCode != HttpStatusCode.NotFound)
+        {
+            var node = await silo.Http.GetStringAsync("/api/v1/nodes/doomed");
+            Assert.True(DateTime.UtcNow < deadline, $"the deleted node is still there: {node}");
+            await Task.Delay(100);
+        }
+        await PodLoad.Settled(silo.Http, timeoutSeconds: 30);
+        var result = await ClusterInvariants.CheckAsync(silo.Http, "b-pod-");
+        Assert.Equal(PodCount, result.Pods.Count);
+        Assert.Equal(0, result.Bound);
+        var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+        Assert.DoesNotContain("doomed", stored.Nodes);
+        Assert.False(stored.Bindings.ContainsKey("doomed"), $"doomed's bindings outlived it: {string.Join(", ", stored.Bindings.GetValueOrDefault("doomed") ?? [])}");
+        Assert.Empty(stored.BoundWithoutReservation());
+        Assert.Equal(PodCount, stored.Pods.Count);
+        output.WriteLine($"node deleted mid-load: {PodCount} pods submitted and acknowledged; {result.Count("Failed")} evicted by the drain, "
+            + $"{result.Count("Unschedulable")} waiting, {result.Bound} bound; Redis holds no record or binding of the node");
+    }
+}
+
+/// <summary>The node grain's side of a node deleted while a cycle is binding a pod to it.</summary>
+public sealed class DeletedNodeReservationTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    [Fact]
+    public async Task A_node_being_deleted_refuses_new_reservations_and_is_removed_once_its_pods_are_gone()
+    {
+        // A cycle that chose the node before the delete arrived still calls Reserve; the drain has already evicted
+        // what the node held, so a pod let in now would never leave and the node would never be removed.
+        // "ghost" is reserved by a cycle that has not yet recorded it on its pod: it refuses the eviction and keeps
+        // the node draining, so the late reservation below deterministically meets a draining node.
+        var node = fixture.Client.GetGrain<INodeGrain>("g-drain-race");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-drain-race", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) })).IsOk);
+        Assert.True((await node.Reserve(PodOf("ghost"), GpuAllocation.None)).Reserved);
+
+        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Code);
+        var late = await node.Reserve(PodOf("drain-late"), GpuAllocation.None);
+        Assert.False(late.Reserved, "a node being deleted took a new pod");
+        Assert.True((await node.GetView())!.Draining);
+        // Idempotence still holds while draining: the pod it holds gets its placement back (a retry after a crash).
+        Assert.True((await node.Reserve(PodOf("ghost"), GpuAllocation.None)).Reserved);
+
+        Assert.True(await node.Release("ghost"));
+        await WaitUntil(async () => await node.GetView() is null);
+        Assert.Null(await node.GetView());
+    }
+
+    private static PodSpec PodOf(string name) => new() { Name = name, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
+
+    private static async Task WaitUntil(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(25);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using MasOrleans.Silo.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Failover of the shared grains, on purpose: of two or three silos on one Redis, the one that hosts the cluster index
+/// (found through the Orleans dashboard's per-silo activation counts) is SIGKILLed mid-load. It also hosts queue
+/// shards (ShardPlacementDirector puts shard i on the i-th silo, so every silo has some). FaultTests and
+/// ShardedSilosTests kill a silo chosen by its start order, which may or may not host the index.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposable
+{
+    private const int PodCount = 600;
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-index-host-").FullName;
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    private sealed record Member(SiloProcess Silo, int SiloPort);
+
+    /// <summary>The index's reconciliation freeing a reservation a dead silo's cycle made for a pod now placed elsewhere.</summary>
+    private const string OrphanFreed = "Reconciled: node .* held a reservation for pod .* which is (Running|Scheduled) on .*; released";
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Killing_the_silo_that_hosts_the_cluster_index_mid_load_hands_the_index_and_its_shards_to_the_survivors(int siloCount)
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = $"index-host-{siloCount}" };
+        var members = new List<Member>();
+        try
+        {
+            for (var i = 0; i < siloCount; i++)
+            {
+                var siloPort = FreePorts.Next();
+                members.Add(new Member(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), siloPort, FreePorts.Next(), _workDir, settings), siloPort));
+            }
+            var victim = await IndexHost(members[0].Silo.Http, members);
+            var survivors = members.Where(m => m != victim).ToList();
+            var shardsOnVictim = await Activations(survivors[0].Silo.Http, "SchedulingQueueGrain", victim);
+            Assert.True(shardsOnVictim > 0, "the index's silo hosts no queue shard");
+            await PodLoad.RegisterNodes(survivors[0].Silo.Http, $"x{siloCount}-", count: 3);
+
+            var load = new PodLoad($"x{siloCount}-pod-", PodCount, 24);
+            var killed = 0;
+            var run = load.RunAsync((client, attempt) => Volatile.Read(ref killed) == 1 || attempt > 0
+                ? survivors[client % survivors.Count].Silo.Http
+                : members[client % members.Count].Silo.Http);
+            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= PodCount / 3, 120);
+            // Still the index's host at the moment of the kill.
+            Assert.Same(victim, await IndexHost(survivors[0].Silo.Http, members));
+            victim.Silo.Kill();
+            Volatile.Write(ref killed, 1);
+            var acknowledgedAtKill = load.AcceptedCount;
+            await run;
+
+            var http = survivors[0].Silo.Http;
+            await PodLoad.Settled(http, timeoutSeconds: 90);
+            // What Redis holds first: a disagreement there is a half-made placement, not a stale copy in a silo's view.
+            // A reservation made by a cycle on the dead silo whose pod was then placed elsewhere is freed by the
+            // index's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.
+            var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            var orphansAtSettle = stored.ReservedNotRecorded().Count;
+            for (var deadline = DateTime.UtcNow.AddSeconds(20); stored.ReservedNotRecorded().Count > 0 && DateTime.UtcNow < deadline; await Task.Delay(500))
+                stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            Assert.True(stored.BoundWithoutReservation().Count == 0, $"stored pods bound without their node's entry: {string.Join(", ", stored.BoundWithoutReservation().Take(10))}");
+            Assert.True(stored.ReservedNotRecorded().Count == 0, $"stored node entries without their pod's record: {stored.Describe(stored.ReservedNotRecorded())}");
+            var result = await WithTruthOnFailure(http, () => ClusterInvariants.CheckAsync(http, $"x{siloCount}-pod-", load.Requests));
+            var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
+            Assert.All(load.Accepted, n => Assert.True(names.Contains(n), $"{n} got 202 and is gone"));
+            Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n), $"{n} was found by a retry and is gone"));
+            Assert.Equal(PodCount, result.Pods.Count);
+            Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
+            PodLoad.AssertNothingLeftThatFits(result, load);
+            // The index came back on a survivor (the listings above were its answers).
+            var newHost = await IndexHost(http, survivors);
+            foreach (var survivor in survivors) survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, OrphanFreed]);
+            output.WriteLine($"{siloCount} silos, killed the index's host (silo port {victim.SiloPort}, {shardsOnVictim} queue shard(s)); index now on silo port {newHost.SiloPort}: "
+                + $"{PodCount} pods submitted, {acknowledgedAtKill} acknowledged (202) at the kill, {load.AcceptedCount} in all + {load.ExistedAfterRetry.Count} found by a retry, "
+                + $"retried as told {load.RetriedAsToldCount}; {orphansAtSettle} orphaned reservation(s) at settle, freed by reconciliation; {result.Pods.Count} found, {result.Bound} placed, {result.Count("Unschedulable")} waiting; {ClusterInvariants.UsageSummary(result)}");
+        }
+        finally
+        {
+            foreach (var member in members) member.Silo.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The listings are copies (the index's pod table, its silo's view of the nodes); when they break an invariant,
+    /// add what the node grains themselves say, so the failure tells a stale copy from a half-made placement.
+    /// </summary>
+    private static async Task<T> WithTruthOnFailure<T>(HttpClient http, Func<Task<T>> check)
+    {
+        try
+        {
+            return await check();
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            var nodes = await ClusterInvariants.ListAll(http, "/api/v1/nodes", "");
+            var truth = new List<string>();
+            foreach (var listed in nodes)
+            {
+                var name = listed.GetProperty("name").GetString()!;
+                var grain = await http.GetJson($"/api/v1/nodes/{name}");
+                truth.Add($"{name}: listed {listed.GetProperty("pods").GetArrayLength()} pods, its grain {grain.GetProperty("pods").GetArrayLength()}");
+            }
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nnode grains: {string.Join("; ", truth)}");
+        }
+    }
+
+    /// <summary>The member whose silo holds the cluster index's activation, as the dashboard reports it.</summary>
+    private static async Task<Member> IndexHost(HttpClient http, IReadOnlyList<Member> candidates)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var hosts = new List<Member>();
+            foreach (var member in candidates)
+                if (await Activations(http, "ClusterIndexGrain", member) > 0) hosts.Add(member);
+            if (hosts.Count == 1) return hosts[0];
+            Assert.True(DateTime.UtcNow < deadline, $"the cluster index is active on {hosts.Count} of the candidate silos");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Activations of a grain class on one member's silo (the dashboard's counters, refreshed every second).</summary>
+    private static async Task<int> Activations(HttpClient http, string grainClass, Member member)
+    {
+        var counters = await http.GetJson("/dashboard/DashboardCounters");
+        var live = counters.GetProperty("hosts").EnumerateArray()
+            .Where(h => h.GetProperty("status").GetString() == "Active").Select(h => h.GetProperty("siloAddress").GetString()!).ToHashSet();
+        return counters.GetProperty("simpleGrainStats").EnumerateArray()
+            .Where(s => s.GetProperty("grainType").GetString()!.EndsWith("." + grainClass, StringComparison.Ordinal))
+            .Where(s => s.GetProperty("siloAddress").GetString() is { } address && live.Contains(address) && address.StartsWith($"127.0.0.1:{member.SiloPort}@", StringComparison.Ordinal))
+            .Sum(s => s.GetProperty("activationCount").GetInt32());
+    }
+}
