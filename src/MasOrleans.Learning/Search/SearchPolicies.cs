@@ -16,7 +16,12 @@ public static class SearchPolicies
 {
     public const string Lookahead = "fgd-lookahead";
 
-    public static void Register(PolicyCatalog catalog) =>
+    public const string Weighted = "fgd-weighted";
+
+    public static void Register(PolicyCatalog catalog)
+    {
+        catalog.Register(Weighted, "FGD over reweighted typical pods (settings w.shared, w.power, w.cpu, w.multi).",
+            o => WeightedFgd.Create(Weighted, new TypicalPodWeights().With(o.Settings), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
@@ -32,6 +37,7 @@ public static class SearchPolicies
                 Description = "FGD with one-step lookahead.",
             };
         });
+    }
 
     public static LookaheadOptions OptionsFrom(PolicyOptions o)
     {
