@@ -32,11 +32,12 @@ public static class EvaluateCommand
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
         var writeVariants = new Option<string?>("--write-variants") { Description = "Write the selected variants as openb CSVs into this directory and exit" };
+        var idle = new Option<bool>("--idle") { Description = "Print where each policy's unallocated GPU sits at the end (first seed only)" };
         var models = new Option<string[]>("--model") { Description = "Model directory for ddqn/ppo; repeatable", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("evaluate", "Compare policies against fgd on the paper families and on resampled variants of the default trace.")
         {
-            nodes, pods, traces, variants, baseline, policies, seeds, tune, settings, parallel, output, writeVariants, models,
+            nodes, pods, traces, variants, baseline, policies, seeds, tune, settings, parallel, output, writeVariants, models, idle,
         };
         command.SetAction(parse =>
         {
@@ -60,6 +61,13 @@ public static class EvaluateCommand
                         kv => kv.Length == 2 ? kv[0] : throw new FormatException($"--set '{kv[0]}' is not key=value"), kv => kv[1], StringComparer.Ordinal),
                 };
                 var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
+                if (parse.GetValue(idle))
+                {
+                    foreach (var w in workloads)
+                        foreach (var p in candidates.Prepend(parse.GetValue(baseline)!).Distinct())
+                            Console.WriteLine($"{w.Name} {p} seed {seedList[0]}: {IdleBreakdown.Measure(catalog, nodeList, w.Pods.Select(t => t.Pod).ToList(), p, seedList[0], replay)}");
+                    return 0;
+                }
                 var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                     .Compare(nodeList, workloads, parse.GetValue(baseline)!, candidates, seedList, Console.Error.WriteLine);
                 Console.Write(Render(comparison, seedList));

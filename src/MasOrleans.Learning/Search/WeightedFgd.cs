@@ -34,15 +34,15 @@ public sealed record TypicalPodWeights
     /// <summary>Settings w.shared, w.power, w.cpu, w.multi over these defaults.</summary>
     public TypicalPodWeights With(IReadOnlyDictionary<string, string> settings)
     {
-        double Get(string key, double fallback)
+        double Get(string key, double fallback, bool signed = false)
         {
             if (!settings.TryGetValue(key, out var text)) return fallback;
             var value = double.Parse(text, CultureInfo.InvariantCulture);
-            return value >= 0 && double.IsFinite(value) ? value : throw new ArgumentException($"setting {key} must be a finite non-negative number, got {text}");
+            return (signed || value >= 0) && double.IsFinite(value) ? value : throw new ArgumentException($"setting {key} must be a finite{(signed ? "" : " non-negative")} number, got {text}");
         }
         return new TypicalPodWeights
         {
-            Shared = Get("w.shared", Shared), SharePower = Get("w.power", SharePower),
+            Shared = Get("w.shared", Shared), SharePower = Get("w.power", SharePower, signed: true),
             CpuOnly = Get("w.cpu", CpuOnly), MultiGpu = Get("w.multi", MultiGpu),
         };
     }

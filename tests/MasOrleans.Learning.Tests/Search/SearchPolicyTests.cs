@@ -95,3 +95,20 @@ public class SearchPolicyTests
         Assert.Equal(rows[1].Candidate.Alloc.Zip(rows[1].Baseline.Alloc, (c, b) => c - b), rows[1].Gains);
     }
 }
+
+public class IdleBreakdownTests
+{
+    [Fact]
+    public void The_breakdown_replays_exactly_what_the_replay_tool_measures()
+    {
+        var nodes = SyntheticPaperCluster.Nodes();
+        var trace = SyntheticPaperCluster.Pods(160);
+        var catalog = PolicyCatalog.CreateDefault();
+        var replayed = new ReplayRunner(catalog).Run(nodes, trace.Select(p => new MasOrleans.Scheduling.Traces.TracePod(p)).ToList(), "fgd", 7, new ReplaySettings());
+        var idle = IdleBreakdown.Measure(catalog, nodes, trace, "fgd", 7, new ReplaySettings());
+        Assert.Equal(replayed.AllocAt130!.Value, idle.AllocPercent, 9);
+        // Every idle milli is on a whole free device or in one bucket of a partly used one.
+        Assert.Equal(idle.IdleGpus, idle.WholeDevices + idle.PartialByLeftMilli.Values.Sum(), 9);
+        Assert.Equal(replayed.FailedPods > 0, idle.FirstFailure >= 0);
+    }
+}
