@@ -12,19 +12,23 @@ public sealed record LookaheadOptions
 {
     /// <summary>FGD's best nodes (by the exact fragmentation change) the search looks ahead from.</summary>
     public int Candidates { get; init; } = 4;
-    /// <summary>Weight of the next arrival's expected fragmentation change; 0 is FGD without its score's rounding.</summary>
+    /// <summary>Weight of the next arrival's expected fragmentation change; 0 (with k = 1 or any k) decides exactly as FGD.</summary>
     public double Gamma { get; init; } = 1.0;
     /// <summary>The order among FGD's equal scores before the tie-break rank: rank (FGD's), fullest, used, emptiest, cpu-fullest.</summary>
     public string Tie { get; init; } = "rank";
+    /// <summary>Rank by the exact fragmentation change instead of FGD's integer score (setting score=exact; measured far worse).</summary>
+    public bool ExactDelta { get; init; }
 }
 
 /// <summary>
-/// One-step lookahead over FGD's best candidates. For a candidate node c the value is
-/// ΔF_c(pod) + γ · Σ_s p_s · min(ΔF_s on c after the placement, ΔF_s on the best other node),
-/// where s runs over the typical pods (the arrival distribution FGD itself assumes) and ΔF is FGD's fragmentation
-/// change. Only node c differs between the branches, so the best other node for s is the best node of the cluster as
-/// it is, unless that is c (then the second best). The node with the lowest value wins; ties go to the lower tie-break
-/// rank, as the paper policies' selectHost. Not thread-safe (one per profile, like FGD's evaluator).
+/// One-step lookahead over FGD's best candidates. FGD's k best nodes (its integer score, ties in the simulator's
+/// renamed-name order) are re-scored with FGD's score formula applied to ΔF_c(pod) + γ · (E_c − E_now), where
+/// E = Σ_s p_s · (best ΔF_s over the nodes s fits), s runs over the typical pods (the arrivals FGD itself assumes) and
+/// ΔF is FGD's fragmentation change. Only node c differs between the branches, so the best node for s after placing
+/// on c is c itself or the best other node of the cluster as it is (the second best when the best is c). The highest
+/// score wins, ties in FGD's order, so γ = 0 decides exactly as FGD. FGD's integer rounding is kept on purpose: ranking
+/// by the exact ΔF breaks the many ties FGD leaves to the node order, and that alone costs about 4.6 points (docs/learning.md).
+/// Not thread-safe (one per profile, like FGD's evaluator).
 /// </summary>
 public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOptions options)
 {
@@ -92,7 +96,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
         var order = Enumerable.Range(0, nodes.Length).ToArray();
         Array.Sort(order, (a, b) =>
         {
-            var c = _score[b].CompareTo(_score[a]);
+            var c = options.ExactDelta ? _delta[a].CompareTo(_delta[b]) : _score[b].CompareTo(_score[a]);
             if (c != 0) return c;
             c = _secondary[a].CompareTo(_secondary[b]);
             if (c != 0) return c;

@@ -14,6 +14,12 @@ namespace MasOrleans.Learning.Search;
 /// </summary>
 public sealed record TypicalPodWeights
 {
+    /// <summary>
+    /// The weights `fgd-weighted` uses unless set: the best mean gain over fgd on the default trace and the training
+    /// variants at training seeds 1000..1001 in a grid of 24 settings (docs/learning.md, "Beating FGD").
+    /// </summary>
+    public static readonly TypicalPodWeights Tuned = new() { Shared = 2, SharePower = -2 };
+
     public double Shared { get; init; } = 1;
     public double SharePower { get; init; }
     public double CpuOnly { get; init; } = 1;
