@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Kubeconfig;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Serve;
@@ -7,6 +8,7 @@ using MasOrleans.Cli.Train;
 // Each verb lives in its own folder and exposes Create(); adding a verb is one line here.
 var root = new RootCommand("mas: multi-agent scheduling engine tools (trace replay, policy comparison, the seed-002 model service, kubeconfig for a silo).")
 {
+    EvaluateCommand.Create(),
     KubeconfigCommand.Create(),
     ReplayCommand.Create(),
     ServeCommand.Create(),

@@ -1,4 +1,5 @@
 using MasOrleans.Learning.Placement;
+using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Cli.Replay;
@@ -16,5 +17,6 @@ public static class LearnedModelOption
                 throw new ArgumentException($"two --model directories hold a {algorithm} model ({byAlgorithm[algorithm]}, {dir}); give one per algorithm");
         }
         LearnedPolicies.Register(catalog, byAlgorithm);
+        SearchPolicies.Register(catalog);
     }
 }

@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Learning.Workloads;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Cli.Evaluate;
+
+/// <summary>
+/// `mas evaluate`: a baseline (fgd) against candidate policies on the paper families' traces and on resampled variants
+/// of the default trace (<see cref="WorkloadVariants"/>), paper protocol, paired by seed. Prints per workload the
+/// mean and spread of each policy and the candidate's gain; `--write-variants dir` writes the variants' CSVs instead.
+/// </summary>
+public static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
+        var pods = new Option<string>("--pods") { Description = "The default trace the variants resample (openb pod list)", Required = true };
+        var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true };
+        var variants = new Option<string>("--variants") { Description = "all, train, held-out, none, or names separated by commas", DefaultValueFactory = _ => "all" };
+        var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
+        var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
+        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
+        var writeVariants = new Option<string?>("--write-variants") { Description = "Write the selected variants as openb CSVs into this directory and exit" };
+        var idle = new Option<bool>("--idle") { Description = "Print where each policy's unallocated GPU sits at the end (first seed only)" };
+        var models = new Option<string[]>("--model") { Description = "Model directory for ddqn/ppo; repeatable", AllowMultipleArgumentsPerToken = true };
+
+        var command = new Command("evaluate", "Compare policies against fgd on the paper families and on resampled variants of the default trace.")
+        {
+            nodes, pods, traces, variants, baseline, policies, seeds, tune, settings, parallel, output, writeVariants, models, idle,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var catalog = PolicyCatalog.CreateDefault();
+                LearnedModelOption.Register(catalog, parse.GetValue(models) ?? []);
+                var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
+                var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
+                if (parse.GetValue(writeVariants) is { } dir)
+                {
+                    WriteVariants(dir, nodeList, parse.GetValue(pods)!, selected);
+                    return 0;
+                }
+                var candidates = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy");
+                var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
+                var replay = new ReplaySettings
+                {
+                    Tune = parse.GetValue(tune),
+                    PolicySettings = (parse.GetValue(settings) ?? []).Select(v => v.Split('=', 2)).ToDictionary(
+                        kv => kv.Length == 2 ? kv[0] : throw new FormatException($"--set '{kv[0]}' is not key=value"), kv => kv[1], StringComparer.Ordinal),
+                };
+                var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
+                if (parse.GetValue(idle))
+                {
+                    foreach (var w in workloads)
+                        foreach (var p in candidates.Prepend(parse.GetValue(baseline)!).Distinct())
+                            Console.WriteLine($"{w.Name} {p} seed {seedList[0]}: {IdleBreakdown.Measure(catalog, nodeList, w.Pods.Select(t => t.Pod).ToList(), p, seedList[0], replay)}");
+                    return 0;
+                }
+                var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
+                    .Compare(nodeList, workloads, parse.GetValue(baseline)!, candidates, seedList, Console.Error.WriteLine);
+                Console.Write(Render(comparison, seedList));
+                if (parse.GetValue(output) is { } path) File.WriteAllText(path, ToJson(comparison));
+                return 0;
+            }
+            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A markdown table: per workload and candidate, both policies' mean ± spread and the paired gain.</summary>
+    public static string Render(IReadOnlyList<WorkloadComparison> rows, IReadOnlyList<int> seeds)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"GPU allocation % at the end of the paper protocol, seeds {string.Join(',', seeds)} (mean ± sample sd)");
+        text.AppendLine();
+        text.AppendLine("| workload | kind | baseline | baseline alloc | candidate | candidate alloc | gain (mean) | gain (min) | wins/losses |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            text.AppendLine(c, $"| {r.Workload.Name} | {r.Workload.Kind} | {r.Baseline.Policy} | {r.Baseline.Mean:F2} ± {r.Baseline.Spread:F2} | {r.Candidate.Policy} | {r.Candidate.Mean:F2} ± {r.Candidate.Spread:F2} | {r.MeanGain:+0.00;-0.00;0.00} | {r.MinGain:+0.00;-0.00;0.00} | {r.Wins}/{r.Losses} |");
+        return text.ToString();
+    }
+
+    private static string ToJson(IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(rows.Select(r => new
+    {
+        workload = r.Workload.Name,
+        kind = r.Workload.Kind,
+        mix = r.Workload.Mix.ToString(),
+        baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
+        candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
+        gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Losses },
+    }), new JsonSerializerOptions { WriteIndented = true });
+
+    private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
+    {
+        Directory.CreateDirectory(dir);
+        var basePods = TraceLoader.LoadPods(defaultTrace).Pods;
+        foreach (var v in variants)
+        {
+            var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
+            var csv = new StringBuilder("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\n");
+            foreach (var p in pods.Select(t => t.Pod))
+            {
+                var g = p.Gpu;
+                csv.Append(CultureInfo.InvariantCulture, $"{p.Name},{p.Requests.CpuMilli},{p.Requests.MemoryBytes / (1024 * 1024)},{g.Count},{g.MilliPerGpu},{PodShape.GpuModelsOf(p)}\n");
+            }
+            var path = Path.Combine(dir, $"openb_pod_list_{v.Name}.csv");
+            File.WriteAllText(path, csv.ToString());
+            Console.WriteLine($"{path}: {WorkloadMix.Of(pods.Select(t => t.Pod))}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Plugins.Devices;
+using MasOrleans.Scheduling.Plugins.Paper;
+using MasOrleans.Scheduling.Policies;
+
+namespace MasOrleans.Learning.Search;
+
+/// <summary>
+/// Registers `fgd-weighted` (<see cref="WeightedFgd"/> with <see cref="TypicalPodWeights.Tuned"/>) and `fgd-lookahead`: FGD's filters and device choice, the node chosen by <see cref="FragmentationLookahead"/>.
+/// Settings: "k" (candidates, default 4), "gamma" (weight of the next arrival, default 1; 0 = exactly FGD), "tie" (the
+/// order among FGD's equal scores before the simulator's name order: rank, fullest, used, emptiest, cpu-fullest) and
+/// "score" (rounded: FGD's integer score, exact: the exact fragmentation change).
+/// </summary>
+public static class SearchPolicies
+{
+    public const string Lookahead = "fgd-lookahead";
+
+    public const string Weighted = "fgd-weighted";
+
+    public static void Register(PolicyCatalog catalog)
+    {
+        catalog.Register(Weighted, "FGD over typical pods reweighted toward small GPU shares (tuned w.shared=2, w.power=-2; settings w.shared, w.power, w.cpu, w.multi).",
+            o => WeightedFgd.Create(Weighted, TypicalPodWeights.Tuned.With(o.Settings), o));
+        catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
+        {
+            var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
+            var search = new FragmentationLookahead(evaluator, OptionsFrom(o));
+            return new SchedulingProfile
+            {
+                Name = Lookahead,
+                Filters = PolicyCatalog.StandardFilters(),
+                Scores = [new(new LookaheadScore(search), 1)],
+                DeviceSelector = new FgdDeviceSelector(evaluator),
+                PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
+                TieBreak = HostTieBreak.LowestName,
+                Description = "FGD with one-step lookahead.",
+            };
+        });
+    }
+
+    public static LookaheadOptions OptionsFrom(PolicyOptions o)
+    {
+        var defaults = new LookaheadOptions();
+        var k = o.Settings.TryGetValue("k", out var kt) ? int.Parse(kt, CultureInfo.InvariantCulture) : defaults.Candidates;
+        var gamma = o.Settings.TryGetValue("gamma", out var gt) ? double.Parse(gt, CultureInfo.InvariantCulture) : defaults.Gamma;
+        if (k < 1) throw new ArgumentException($"setting k must be at least 1, got {k}");
+        if (gamma < 0 || double.IsNaN(gamma)) throw new ArgumentException($"setting gamma must be non-negative, got {gamma}");
+        return new LookaheadOptions { Candidates = k, Gamma = gamma, Tie = o.Settings.GetValueOrDefault("tie") ?? defaults.Tie,
+            ExactDelta = o.Settings.GetValueOrDefault("score") switch
+            {
+                null or "rounded" => false,
+                "exact" => true,
+                var other => throw new ArgumentException($"unknown score '{other}' (known: rounded, exact)"),
+            },
+        };
+    }
+}

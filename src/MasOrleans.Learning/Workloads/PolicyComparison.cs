@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Learning.Workloads;
+
+/// <summary>One workload to judge on: a trace file of a paper family, or a resampled variant of the default trace.</summary>
+public sealed record Workload(string Name, string Kind, IReadOnlyList<TracePod> Pods)
+{
+    public WorkloadMix Mix => WorkloadMix.Of(Pods.Select(p => p.Pod));
+}
+
+/// <summary>A policy's GPU allocation at the end of the paper protocol (130% by default) on each seed.</summary>
+public sealed record PolicyRuns(string Policy, IReadOnlyList<int> Seeds, IReadOnlyList<double> Alloc)
+{
+    public double Mean => Alloc.Average();
+    /// <summary>Sample standard deviation over the seeds (0 for one seed).</summary>
+    public double Spread => Alloc.Count < 2 ? 0 : Math.Sqrt(Alloc.Sum(a => (a - Mean) * (a - Mean)) / (Alloc.Count - 1));
+}
+
+/// <summary>Baseline vs candidate on one workload, paired by seed.</summary>
+public sealed record WorkloadComparison(Workload Workload, PolicyRuns Baseline, PolicyRuns Candidate)
+{
+    public IReadOnlyList<double> Gains => Candidate.Alloc.Zip(Baseline.Alloc, (c, b) => c - b).ToList();
+    public double MeanGain => Gains.Average();
+    public double MinGain => Gains.Min();
+    public int Wins => Gains.Count(g => g > 0);
+    public int Losses => Gains.Count(g => g < 0);
+}
+
+/// <summary>
+/// Runs a baseline and candidate policies on workloads through the replay tool's paper protocol (the same
+/// <see cref="ReplayRunner"/> `mas replay` uses) and pairs them by seed. Runs are independent, so they may go in parallel.
+/// </summary>
+public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings settings, int parallelism = 1)
+{
+    public IReadOnlyList<WorkloadComparison> Compare(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, string baseline,
+        IReadOnlyList<string> candidates, IReadOnlyList<int> seeds, Action<string>? log = null)
+    {
+        var policies = candidates.Prepend(baseline).Distinct().ToList();
+        foreach (var p in policies) if (!catalog.Contains(p)) throw new UnknownPolicyException(p, catalog.Policies.Select(i => i.Name));
+        var jobs = (from w in workloads from p in policies from s in seeds select (Workload: w, Policy: p, Seed: s)).ToList();
+        var alloc = new ConcurrentDictionary<(string, string, int), double>();
+        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, job =>
+        {
+            var result = new ReplayRunner(catalog).Run(nodes, job.Workload.Pods, job.Policy, job.Seed, settings);
+            var value = result.AllocAt130 ?? result.Curve[^1].GpuAllocPercent;
+            alloc[(job.Workload.Name, job.Policy, job.Seed)] = value;
+            log?.Invoke($"{job.Workload.Name} {job.Policy} seed {job.Seed}: {value:F3} ({result.WallSeconds:F1} s)");
+        });
+        PolicyRuns Runs(Workload w, string p) => new(p, seeds, seeds.Select(s => alloc[(w.Name, p, s)]).ToList());
+        return (from w in workloads from c in candidates select new WorkloadComparison(w, Runs(w, baseline), Runs(w, c))).ToList();
+    }
+
+    /// <summary>The trace files given (named by file, kind "trace") followed by the selected variants of the default trace.</summary>
+    public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants)
+    {
+        var list = new List<Workload>();
+        foreach (var path in traces.Prepend(defaultTrace).Distinct())
+        {
+            var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
+            list.Add(new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
+        }
+        var basePods = list[0].Pods;
+        foreach (var v in variants)
+            list.Add(new Workload(v.Name, v.HeldOut ? "held-out variant" : "training variant", TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
+        return list;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json;
+using MasOrleans.Cli.Evaluate;
+using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Learning.Workloads;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Learning.Tests.Cli;
+
+/// <summary>The real `mas evaluate` verb (parsing included) on a tiny generated cluster.</summary>
+public class EvaluateVerbTests
+{
+    private const string Nodes = "gen:count=6,cpu=64,memory=256Gi,gpu=4,model=A10";
+
+    private static string WritePods(string dir)
+    {
+        var path = Path.Combine(dir, "pods.csv");
+        var random = new Random(4);
+        var lines = new List<string> { "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec" };
+        for (var i = 0; i < 60; i++)
+        {
+            var (count, milli) = random.Next(5) switch { 0 => (0, 0), 1 => (1, 250 * (1 + random.Next(3))), 2 or 3 => (1, 1000), _ => (2, 1000) };
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"p{i:D3},{2000 + 1000 * random.Next(6)},8192,{count},{milli},"));
+        }
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public async Task Evaluate_pairs_seeds_per_workload_and_writes_json()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var output = Path.Combine(temp, "out.json");
+        var code = await EvaluateCommand.Create().Parse([
+            "--nodes", Nodes, "--pods", pods, "--variants", "share50,cpu20", "--policy", "fgd-weighted", "--seed", "1..2", "--output", output]).InvokeAsync();
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(output));
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["pods", "share50", "cpu20"], rows.Select(r => r.GetProperty("workload").GetString()));
+        Assert.Equal(["trace", "held-out variant", "held-out variant"], rows.Select(r => r.GetProperty("kind").GetString()));
+        foreach (var row in rows)
+        {
+            var baseline = row.GetProperty("baseline").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            var candidate = row.GetProperty("candidate").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            Assert.Equal(2, baseline.Count);
+            Assert.Equal(candidate.Zip(baseline, (c, b) => c - b).Average(), row.GetProperty("gain").GetProperty("mean").GetDouble(), 9);
+        }
+    }
+
+    [Fact]
+    public async Task Written_variants_read_back_with_the_resamplers_mix()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var dir = Path.Combine(temp, "variants");
+        Assert.Equal(0, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "mix-all", "--write-variants", dir]).InvokeAsync());
+        var written = TraceLoader.LoadPods(Path.Combine(dir, "openb_pod_list_mix-all.csv")).Pods;
+        var expected = TraceResampler.Resample(TraceLoader.LoadPods(pods).Pods, WorkloadVariants.Select("mix-all")[0].Targets, TraceLoader.LoadNodes(Nodes), 1);
+        Assert.Equal(WorkloadMix.Of(expected.Select(t => t.Pod)), WorkloadMix.Of(written.Select(t => t.Pod)));
+        Assert.Equal(expected.Select(t => t.Pod.Requests), written.Select(t => t.Pod.Requests));
+    }
+
+    [Fact]
+    public async Task Unknown_variants_or_policies_fail_with_a_message()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "nope", "--policy", "fgd"]).InvokeAsync());
+        Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]).InvokeAsync());
+    }
+}
