@@ -70,7 +70,7 @@ public static class E2eRun
         }
     }
 
-    public const string BaselinePass = "max, baseline build";
+    public const string BaselinePass = "baseline-max";
 
     private static async Task<PassResult> RunPassAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int, int) redis,
         int silos, string pass, double? rate, CancellationToken cancellation)
