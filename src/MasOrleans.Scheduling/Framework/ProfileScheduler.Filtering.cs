@@ -152,8 +152,9 @@ public sealed partial class ProfileScheduler
             for (var i = 0; i < length && found < toFind; i++)
             {
                 evaluated++;
-                if (reasons[i] is { } reason) CountFailure(reason);
-                else _feasible[found++] = nodes[i];
+                // Failure counts only make the message of a pod that fits nowhere: once a node passed, they are never read.
+                if (reasons[i] is not { } reason) _feasible[found++] = nodes[i];
+                else if (found == 0) CountFailure(reason);
             }
             k += length;
         }

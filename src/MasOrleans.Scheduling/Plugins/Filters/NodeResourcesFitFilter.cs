@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Resources;
 
@@ -34,32 +36,58 @@ public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
         return cluster.FitsGpus(node, context.Gpu) ? null : GpuDeviceReason;
     }
 
+    /// <summary>
+    /// Filter's verdicts from the cluster's flat fit summary (ClusterState.FitSummary.cs): one pass over the nodes, each
+    /// checked in Filter's order (pods, then the requested dimensions ascending, then devices) from a few adjacent values.
+    /// </summary>
     public void FilterBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<string?> reasons)
     {
         var cluster = context.Cluster;
+        var podRoom = cluster.PodRoom;
+        var free = cluster.FreeVectors;
+        var mask = context.RequestedDimensionMask;
+        Span<long> want = stackalloc long[ResourceNames.Count];
+        for (var d = 0; d < ResourceNames.Count; d++) want[d] = context.RequestOf(d);
+        // A share needs one device with that much free, whole GPUs that many wholly free devices: one summary value
+        // per node against one threshold. Other requests (several shares at once) ask the cluster per node.
+        var gpu = context.Gpu;
+        ReadOnlySpan<int> devices = default;
+        var needed = 0;
+        if (gpu.Count == 1)
+        {
+            devices = cluster.GpuMaxFree;
+            needed = gpu.MilliPerGpu;
+        }
+        else if (gpu.Count > 1 && gpu.MilliPerGpu == ClusterState.MilliPerGpu)
+        {
+            devices = cluster.GpuFullyFree;
+            needed = gpu.Count;
+        }
+        var perNodeGpuCheck = !gpu.IsNone && devices.IsEmpty;
         for (var i = 0; i < nodes.Length; i++)
         {
-            if (reasons[i] is null && !cluster.HasPodRoom(nodes[i])) reasons[i] = TooManyPodsReason;
+            if (reasons[i] is not null) continue;
+            var node = nodes[i];
+            string? reason;
+            if (podRoom[node] <= 0) reason = TooManyPodsReason;
+            else if ((reason = FirstShortfall(free.Slice(node * ResourceNames.Count, ResourceNames.Count), want, mask)) is null)
+            {
+                if (perNodeGpuCheck ? !cluster.FitsGpus(node, gpu) : !devices.IsEmpty && devices[node] < needed) reason = GpuDeviceReason;
+                else continue;
+            }
+            reasons[i] = reason;
         }
-        // Dimension by dimension in ascending order: a node keeps the first dimension it fails, as in Filter.
-        for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
+    }
+
+    /// <summary>The first requested dimension (ascending) the node's free vector cannot cover, as Filter reports it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static string? FirstShortfall(ReadOnlySpan<long> free, ReadOnlySpan<long> want, int mask)
+    {
+        for (; mask != 0; mask &= mask - 1)
         {
             var d = BitOperations.TrailingZeroCount(mask);
-            var want = context.RequestOf(d);
-            var capacity = cluster.Capacity[d];
-            var allocated = cluster.Allocated[d];
-            var reason = InsufficientReasons[d];
-            for (var i = 0; i < nodes.Length; i++)
-            {
-                var node = nodes[i];
-                if (reasons[i] is null && want > capacity[node] - allocated[node]) reasons[i] = reason;
-            }
+            if (want[d] > free[d]) return InsufficientReasons[d];
         }
-        var gpu = context.Gpu;
-        if (gpu.IsNone) return;
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            if (reasons[i] is null && !cluster.FitsGpus(nodes[i], gpu)) reasons[i] = GpuDeviceReason;
-        }
+        return null;
     }
 }
