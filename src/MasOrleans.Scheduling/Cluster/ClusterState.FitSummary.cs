@@ -12,13 +12,19 @@ namespace MasOrleans.Scheduling.Cluster;
 /// </summary>
 public sealed partial class ClusterState
 {
-    private long[] _freeVectors = new long[16 * ResourceNames.Count];
+    /// <summary>Longs per node in <see cref="FreeVectors"/>: the dimensions padded to a 64-byte line (two 256-bit vectors).</summary>
+    public const int FreeVectorStride = 8;
+
+    private long[] _freeVectors = new long[16 * FreeVectorStride];
     private int[] _podRoom = new int[16];
     private int[] _gpuMaxFree = new int[16];
     private int[] _gpuFullyFree = new int[16];
 
-    /// <summary>Capacity − Allocated, node-major: node n's dimension d is at n * <see cref="ResourceNames.Count"/> + d.</summary>
-    public ReadOnlySpan<long> FreeVectors => _freeVectors.AsSpan(0, NodeCount * ResourceNames.Count);
+    /// <summary>
+    /// Capacity − Allocated, node-major: node n's dimension d is at n * <see cref="FreeVectorStride"/> + d; the padding
+    /// past <see cref="ResourceNames.Count"/> is zero.
+    /// </summary>
+    public ReadOnlySpan<long> FreeVectors => _freeVectors.AsSpan(0, NodeCount * FreeVectorStride);
 
     /// <summary>Per node, how many more pods its `pods` capacity takes (<see cref="HasPodRoom"/> is room &gt; 0).</summary>
     public ReadOnlySpan<int> PodRoom => _podRoom.AsSpan(0, NodeCount);
@@ -43,7 +49,7 @@ public sealed partial class ClusterState
     /// <summary>Recomputes node's summary from the reference state; every change to its pods, resources or devices calls it.</summary>
     private void RefreshFitSummary(int node)
     {
-        var row = _freeVectors.AsSpan(node * ResourceNames.Count, ResourceNames.Count);
+        var row = _freeVectors.AsSpan(node * FreeVectorStride, ResourceNames.Count);
         for (var d = 0; d < ResourceNames.Count; d++) row[d] = Capacity[d][node] - Allocated[d][node];
         _podRoom[node] = _specs[node].MaxPods - Pods[node].Count;
         // No device: nothing fits a share (int.MinValue is below any request).
@@ -60,7 +66,7 @@ public sealed partial class ClusterState
 
     private void GrowFitSummary(int size)
     {
-        Array.Resize(ref _freeVectors, size * ResourceNames.Count);
+        Array.Resize(ref _freeVectors, size * FreeVectorStride);
         _podRoom = Grow(_podRoom, size);
         _gpuMaxFree = Grow(_gpuMaxFree, size);
         _gpuFullyFree = Grow(_gpuFullyFree, size);

@@ -46,6 +46,16 @@ public interface IBatchFilterPlugin : IFilterPlugin
 }
 
 /// <summary>
+/// Optional fastest path for a filter: only whether each node passes, without its reason, so it can be computed without a
+/// branch per node. For every i, set <paramref name="pass"/>[i] to 0 when <see cref="IFilterPlugin.Filter"/> would
+/// reject nodes[i], and leave it alone otherwise. The scheduler asks for reasons (FilterBatch, Filter) only when no node passes.
+/// </summary>
+public interface IPassFilterPlugin : IBatchFilterPlugin
+{
+    void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass);
+}
+
+/// <summary>
 /// Optional fast path for a score plugin: raw scores for many nodes in one call, so the per-node interface
 /// call and set-up are paid once per pod. Must give exactly what <see cref="IScorePlugin.Score"/> gives per node
 /// (ProfileScheduler's reference mode and the equivalence tests check this).
