@@ -4,71 +4,79 @@ using MasOrleans.Scheduling.Resources;
 namespace MasOrleans.Scheduling.Cluster;
 
 /// <summary>
-/// What NodeResourcesFit's batch filter reads for one node, kept in flat arrays as binds and unbinds change it, so a
-/// node's fit check touches a few adjacent values instead of a pod list, a spec and a device list: its free vector
-/// (node-major), its room for more pods, and a summary of its GPU devices. The per-node checks
-/// (<see cref="HasPodRoom"/>, <see cref="FitsGpus"/>, Capacity − Allocated) stay the reference; ClusterFitSummaryTests
+/// What NodeResourcesFit's batch filter reads for one node, kept in one 64-byte row per node as binds and unbinds
+/// change it, so a node's whole fit check is two vector compares of its row against the pod's demand row
+/// (<see cref="DemandRow"/>) instead of reading a pod list, a spec and a device list. The per-node checks
+/// (<see cref="HasPodRoom"/>, <see cref="FitsGpus"/>, Capacity − Allocated) stay the reference; FitSummaryEquivalenceTests
 /// hold the two together.
 /// </summary>
 public sealed partial class ClusterState
 {
-    /// <summary>Longs per node in <see cref="FreeVectors"/>: the dimensions padded to a 64-byte line (two 256-bit vectors).</summary>
-    public const int FreeVectorStride = 8;
+    /// <summary>Longs per node in <see cref="FitRows"/>: the dimensions, then <see cref="PodRoomLane"/> and <see cref="DeviceLane"/>.</summary>
+    public const int FitRowStride = 8;
 
-    private long[] _freeVectors = new long[16 * FreeVectorStride];
-    private int[] _podRoom = new int[16];
-    private int[] _gpuMaxFree = new int[16];
-    private int[] _gpuFullyFree = new int[16];
+    /// <summary>How many more pods the node's `pods` capacity takes (<see cref="HasPodRoom"/> is room ≥ 1).</summary>
+    public const int PodRoomLane = ResourceNames.Count;
 
     /// <summary>
-    /// Capacity − Allocated, node-major: node n's dimension d is at n * <see cref="FreeVectorStride"/> + d; the padding
-    /// past <see cref="ResourceNames.Count"/> is zero.
+    /// The node's devices as one number: <see cref="MilliPerGpu"/> × its wholly free devices when any is wholly free, else
+    /// the most milli free on one device (int.MinValue without devices). A share of m milli (0 &lt; m ≤ 1000) fits when it
+    /// is ≥ m, since a wholly free device has 1000 free; c whole GPUs fit when it is ≥ 1000c, since a node without a wholly
+    /// free device has less than 1000 there.
     /// </summary>
-    public ReadOnlySpan<long> FreeVectors => _freeVectors.AsSpan(0, NodeCount * FreeVectorStride);
+    public const int DeviceLane = ResourceNames.Count + 1;
 
-    /// <summary>Per node, how many more pods its `pods` capacity takes (<see cref="HasPodRoom"/> is room &gt; 0).</summary>
-    public ReadOnlySpan<int> PodRoom => _podRoom.AsSpan(0, NodeCount);
+    // Fails to compile (constant overflow) if the dimensions and the two lanes outgrow the row.
+    private const uint SpareLanes = FitRowStride - (ResourceNames.Count + 2);
 
-    /// <summary>Per node, the most milli free on any one of its devices (int.MinValue without devices).</summary>
-    public ReadOnlySpan<int> GpuMaxFree => _gpuMaxFree.AsSpan(0, NodeCount);
+    private long[] _fitRows = new long[16 * FitRowStride];
 
-    /// <summary>Per node, how many of its devices are wholly free.</summary>
-    public ReadOnlySpan<int> GpuFullyFree => _gpuFullyFree.AsSpan(0, NodeCount);
+    /// <summary>
+    /// One row of <see cref="FitRowStride"/> longs per node (node n's at n × stride): Capacity − Allocated per dimension,
+    /// then the pod room and the device number.
+    /// </summary>
+    public ReadOnlySpan<long> FitRows => _fitRows.AsSpan(0, NodeCount * FitRowStride);
 
-    /// <summary>Same answer as <see cref="FitsGpus"/>, from the node's device summary (a loop only for several shares at once).</summary>
-    public bool FitsGpusBySummary(int node, GpuRequest gpu)
+    /// <summary>
+    /// What a pod needs of a node's <see cref="FitRows"/> row, lane by lane: a node fits (as NodeResourcesFit's Filter) when
+    /// every lane of its row is ≥ this. Dimensions the pod does not request are long.MinValue (Filter skips them); one pod
+    /// of room; the device number per <see cref="DeviceLane"/>. False for several shares at once, which only the devices answer.
+    /// </summary>
+    public static bool DemandRow(ResourceVector requests, GpuRequest gpu, Span<long> demand)
     {
+        demand[..FitRowStride].Fill(long.MinValue);
+        for (var d = 0; d < ResourceNames.Count; d++)
+            if (requests[d] != 0) demand[d] = requests[d];
+        demand[PodRoomLane] = 1;
         if (gpu.IsNone) return true;
-        // One device with the share free: the node's largest free share decides.
-        if (gpu.Count == 1) return _gpuMaxFree[node] >= gpu.MilliPerGpu;
-        // Whole GPUs: that many fully free devices (no device has more than MilliPerGpu free).
-        if (gpu.Count > 1 && gpu.MilliPerGpu == MilliPerGpu) return _gpuFullyFree[node] >= gpu.Count;
-        return FitsGpus(node, gpu);
+        if (gpu.Count == 1 && gpu.MilliPerGpu is > 0 and <= MilliPerGpu) demand[DeviceLane] = gpu.MilliPerGpu;
+        else if (gpu.Count > 1 && gpu.MilliPerGpu == MilliPerGpu) demand[DeviceLane] = gpu.TotalMilli;
+        else return false;
+        return true;
     }
 
-    /// <summary>Recomputes node's summary from the reference state; every change to its pods, resources or devices calls it.</summary>
-    private void RefreshFitSummary(int node)
+    /// <summary>Same answer as <see cref="FitsGpus"/>, from the node's device number (the devices themselves for several shares at once).</summary>
+    public bool FitsGpusBySummary(int node, GpuRequest gpu)
     {
-        var row = _freeVectors.AsSpan(node * FreeVectorStride, ResourceNames.Count);
+        Span<long> demand = stackalloc long[FitRowStride];
+        return DemandRow(default, gpu, demand) ? _fitRows[node * FitRowStride + DeviceLane] >= demand[DeviceLane] : FitsGpus(node, gpu);
+    }
+
+    /// <summary>Recomputes node's row from the reference state; every change to its pods, resources or devices calls it.</summary>
+    private void RefreshFitRow(int node)
+    {
+        var row = _fitRows.AsSpan(node * FitRowStride, FitRowStride);
         for (var d = 0; d < ResourceNames.Count; d++) row[d] = Capacity[d][node] - Allocated[d][node];
-        _podRoom[node] = _specs[node].MaxPods - Pods[node].Count;
-        // No device: nothing fits a share (int.MinValue is below any request).
+        row[PodRoomLane] = _specs[node].MaxPods - Pods[node].Count;
         var maxFree = int.MinValue;
-        var fullyFree = 0;
+        var whollyFree = 0;
         foreach (var free in GpuFreeOf(node))
         {
             if (free > maxFree) maxFree = free;
-            if (free >= MilliPerGpu) fullyFree++;
+            if (free >= MilliPerGpu) whollyFree++;
         }
-        _gpuMaxFree[node] = maxFree;
-        _gpuFullyFree[node] = fullyFree;
+        row[DeviceLane] = whollyFree > 0 ? (long)whollyFree * MilliPerGpu : maxFree;
     }
 
-    private void GrowFitSummary(int size)
-    {
-        Array.Resize(ref _freeVectors, size * FreeVectorStride);
-        _podRoom = Grow(_podRoom, size);
-        _gpuMaxFree = Grow(_gpuMaxFree, size);
-        _gpuFullyFree = Grow(_gpuFullyFree, size);
-    }
+    private void GrowFitRows(int size) => Array.Resize(ref _fitRows, size * FitRowStride);
 }

@@ -204,7 +204,7 @@ public sealed partial class ClusterState
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
         PodsWithAffinity[n] = 0;
-        RefreshFitSummary(n);
+        RefreshFitRow(n);
         Touch(n);
         return n;
     }
@@ -294,7 +294,7 @@ public sealed partial class ClusterState
             PodsWithAffinityTotal++;
         }
         _podLocations[pod.Name] = (node, gpus);
-        RefreshFitSummary(node);
+        RefreshFitRow(node);
         Touch(node);
         return true;
     }
@@ -318,7 +318,7 @@ public sealed partial class ClusterState
             PodsWithAffinity[node]--;
             PodsWithAffinityTotal--;
         }
-        RefreshFitSummary(node);
+        RefreshFitRow(node);
         Touch(node);
         return true;
     }
@@ -374,7 +374,7 @@ public sealed partial class ClusterState
         Images = Grow(Images, size);
         PodsWithAffinity = Grow(PodsWithAffinity, size);
         _nodeVersion = Grow(_nodeVersion, size);
-        GrowFitSummary(size);
+        GrowFitRows(size);
     }
 
     private static T[] Grow<T>(T[] array, int size)

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Framework;
-using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Plugins.Filters;
@@ -38,97 +37,61 @@ public sealed class NodeResourcesFitFilter : IPassFilterPlugin
         return cluster.FitsGpus(node, context.Gpu) ? null : GpuDeviceReason;
     }
 
+    private const uint DimensionLanes = (1u << ResourceNames.Count) - 1;
+
     /// <summary>
-    /// Filter's verdicts from the cluster's flat fit summary (ClusterState.FitSummary.cs), each node's reason in Filter's
-    /// order: pods, then the first requested dimension short (lowest set bit of the vector compare), then devices.
+    /// Filter's verdicts from the cluster's fit rows (ClusterState.FitSummary.cs), each node's reason in Filter's order:
+    /// pods, then the first requested dimension short (lowest set bit of the vector compare), then devices.
     /// </summary>
     public void FilterBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<string?> reasons)
     {
         var cluster = context.Cluster;
-        var gpu = context.Gpu;
-        var perNodeGpuCheck = !DeviceSummary(cluster, gpu, out var devices, out var needed);
-        var (wantLow, wantHigh) = Wanted(context);
-        var podRoom = cluster.PodRoom;
-        var free = cluster.FreeVectors;
+        if (!Demand(context, out var low, out var high))
+        {
+            for (var i = 0; i < nodes.Length; i++) reasons[i] ??= Filter(context, nodes[i]);
+            return;
+        }
+        var rows = cluster.FitRows;
         for (var i = 0; i < nodes.Length; i++)
         {
             if (reasons[i] is not null) continue;
-            var node = nodes[i];
-            var shortfalls = Shortfalls(free, node, wantLow, wantHigh);
-            string? reason = podRoom[node] <= 0 ? TooManyPodsReason
-                : shortfalls != 0 ? InsufficientReasons[BitOperations.TrailingZeroCount(shortfalls)]
-                : (perNodeGpuCheck ? !cluster.FitsGpus(node, gpu) : devices[node] < needed) ? GpuDeviceReason
-                : null;
-            if (reason is not null) reasons[i] = reason;
+            var shortfalls = Shortfalls(rows, nodes[i], low, high);
+            if (shortfalls == 0) continue;
+            reasons[i] = (shortfalls & (1u << ClusterState.PodRoomLane)) != 0 ? TooManyPodsReason
+                : (shortfalls & DimensionLanes) != 0 ? InsufficientReasons[BitOperations.TrailingZeroCount(shortfalls)]
+                : GpuDeviceReason;
         }
     }
 
-    /// <summary>
-    /// Pass or fail only, from the same summary, with no branch per node (the pod count, two vector compares of the
-    /// free vector and one device value, combined without short-circuit).
-    /// </summary>
+    /// <summary>Pass or fail only, from the same rows, with no branch per node: two vector compares per node.</summary>
     public void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass)
     {
-        var cluster = context.Cluster;
-        if (!DeviceSummary(cluster, context.Gpu, out var devices, out var needed))
+        if (!Demand(context, out var low, out var high))
         {
-            // Several shares at once (no pod asks that): the reference, node by node.
             for (var i = 0; i < nodes.Length; i++) if (pass[i] != 0 && Filter(context, nodes[i]) is not null) pass[i] = 0;
             return;
         }
-        var (wantLow, wantHigh) = Wanted(context);
-        var podRoom = cluster.PodRoom;
-        var free = cluster.FreeVectors;
+        var rows = context.Cluster.FitRows;
         for (var i = 0; i < nodes.Length; i++)
-        {
-            var node = nodes[i];
-            var fits = (podRoom[node] > 0) & (Shortfalls(free, node, wantLow, wantHigh) == 0) & (devices[node] >= needed);
-            pass[i] &= fits ? (byte)1 : (byte)0;
-        }
+            pass[i] &= Shortfalls(rows, nodes[i], low, high) == 0 ? (byte)1 : (byte)0;
     }
 
-    /// <summary>
-    /// The request as two 256-bit halves of a <see cref="ClusterState.FreeVectorStride"/> vector; the dimensions the pod
-    /// does not request (and the padding) are long.MinValue, so no node falls short there, as Filter skips them.
-    /// </summary>
-    private static (Vector256<long> Low, Vector256<long> High) Wanted(SchedulingContext context)
+    /// <summary>The pod's demand row (ClusterState.DemandRow) as two 256-bit halves; false for several shares at once.</summary>
+    private static bool Demand(SchedulingContext context, out Vector256<long> low, out Vector256<long> high)
     {
-        Span<long> want = stackalloc long[ClusterState.FreeVectorStride];
-        want.Fill(long.MinValue);
-        for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
-        {
-            var d = BitOperations.TrailingZeroCount(mask);
-            want[d] = context.RequestOf(d);
-        }
-        return (Vector256.Create<long>(want), Vector256.Create<long>(want[4..]));
+        Span<long> demand = stackalloc long[ClusterState.FitRowStride];
+        var summarized = ClusterState.DemandRow(context.Requests, context.Gpu, demand);
+        low = Vector256.Create<long>(demand);
+        high = Vector256.Create<long>(demand[4..]);
+        return summarized;
     }
 
-    /// <summary>Bit d set when the node has less free in dimension d than the pod wants.</summary>
+    /// <summary>Bit k set when lane k of the node's fit row is below the demand.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Shortfalls(ReadOnlySpan<long> free, int node, Vector256<long> wantLow, Vector256<long> wantHigh)
+    private static uint Shortfalls(ReadOnlySpan<long> rows, int node, Vector256<long> low, Vector256<long> high)
     {
-        var row = free.Slice(node * ClusterState.FreeVectorStride, ClusterState.FreeVectorStride);
-        return Vector256.LessThan(Vector256.Create<long>(row), wantLow).ExtractMostSignificantBits()
-            | Vector256.LessThan(Vector256.Create<long>(row[4..]), wantHigh).ExtractMostSignificantBits() << 4;
-    }
-
-    /// <summary>
-    /// The device check as one per-node value against one threshold (FitsGpus' rule): a share needs one device with
-    /// that much free (the node's largest free share), whole GPUs that many wholly free devices. No GPU: a threshold
-    /// every value passes. False for several shares at once, which only the devices themselves answer.
-    /// </summary>
-    private static bool DeviceSummary(ClusterState cluster, GpuRequest gpu, out ReadOnlySpan<int> devices, out int needed)
-    {
-        devices = cluster.GpuMaxFree;
-        needed = int.MinValue;
-        if (gpu.IsNone) return true;
-        if (gpu.Count == 1)
-        {
-            needed = gpu.MilliPerGpu;
-            return true;
-        }
-        devices = cluster.GpuFullyFree;
-        needed = gpu.Count;
-        return gpu.Count > 1 && gpu.MilliPerGpu == ClusterState.MilliPerGpu;
+        var row = rows.Slice(node * ClusterState.FitRowStride, ClusterState.FitRowStride);
+        return Vector256.LessThan(Vector256.Create<long>(row), low).ExtractMostSignificantBits()
+            | Vector256.LessThan(Vector256.Create<long>(row[4..]), high).ExtractMostSignificantBits() << 4;
     }
 }
