@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MasOrleans.Scheduling.Framework;
 
 /// <summary>Filtering: kube-scheduler's findNodesThatPassFilters with its round-robin start and early stop.</summary>
@@ -22,13 +24,17 @@ public sealed partial class ProfileScheduler
     /// Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node; neighbouring
     /// nodes mostly fail for the same reason, so the last one is tried first.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CountFailure(string reason)
     {
         if (_lastFailureReason < _failureReasonCount && ReferenceEquals(_failureReasons[_lastFailureReason].Reason, reason))
-        {
             _failureReasons[_lastFailureReason].Count++;
-            return;
-        }
+        else
+            CountNewFailureReason(reason);
+    }
+
+    private void CountNewFailureReason(string reason)
+    {
         for (var i = 0; i < _failureReasonCount; i++)
         {
             if (!ReferenceEquals(_failureReasons[i].Reason, reason)) continue;
