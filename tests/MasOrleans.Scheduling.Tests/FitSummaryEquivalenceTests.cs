@@ -12,7 +12,7 @@ namespace MasOrleans.Scheduling.Tests;
 /// NodeResourcesFit's batch filters read the cluster's fit rows (free per dimension, pod room, a device number:
 /// ClusterState.FitSummary.cs); its per-node Filter reads the reference state (pod lists and specs, Capacity − Allocated,
 /// every device). On random clusters with small `pods` capacities, through binds, unbinds and relabels, both must give
-/// every node the same verdict and reason (PassBatch the same verdict), and FitsGpusBySummary must answer as FitsGpus
+/// every node the same verdict and reason (PassBatch the same verdict, RejectBatch the same reason counts), and FitsGpusBySummary must answer as FitsGpus
 /// for every request shape.
 /// </summary>
 public class FitSummaryEquivalenceTests
@@ -74,6 +74,49 @@ public class FitSummaryEquivalenceTests
         }, iter: 100, seed: "0N0XIzNsQ0O2");
     }
 
+    /// <summary>
+    /// ProfileScheduler's pass-only path (taken when NodeResourcesFit is the only filter left after PreFilter) and its
+    /// reason counting for a pod that fits nowhere, against the reference mode: the same node, feasible and evaluated
+    /// counts and failure message for every pod of a stream that fills small clusters (some clusters large enough for
+    /// the adaptive node quota).
+    /// </summary>
+    [Theory]
+    [InlineData("best-fit", null)]
+    [InlineData("random", null)]
+    [InlineData("kube", null)]
+    [InlineData("kube", 0)]
+    public void Pass_only_filtering_schedules_and_explains_failures_as_the_reference(string policy, int? percentage)
+    {
+        var catalog = Policies.PolicyCatalog.CreateDefault();
+        var options = new Policies.PolicyOptions { PercentageOfNodesToScore = percentage };
+        Gen.Select(GenNode.Array[1, 300], GenPod.Array[5, 40], Gen.Int).Sample((nodes, pods, seed) =>
+        {
+            var fast = new ProfileScheduler(catalog.Create(policy, options));
+            var reference = new ProfileScheduler(catalog.Create(policy, options), fastPaths: false);
+            var (a, b) = (new ClusterState(), new ClusterState());
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                var n = nodes[i];
+                var spec = TestCluster.Node($"n{i}", n.Cpu * 2000L, n.MemoryGi * TestCluster.Gi, n.Gpus) with { MaxPods = n.MaxPods };
+                a.AddNode(spec);
+                b.AddNode(spec);
+            }
+            var (randomA, randomB) = (new Random(seed), new Random(seed));
+            // Twice through the pods: the second round mostly fails, for several reasons at once.
+            for (var i = 0; i < 2 * pods.Length; i++)
+            {
+                var pod = pods[i % pods.Length] with { Name = $"p{i}" };
+                var x = fast.Schedule(a, pod, randomA);
+                var y = reference.Schedule(b, pod, randomB);
+                var where = $"{policy} pod {i} {pod.Requests}";
+                Check(x.Node == y.Node && x.FeasibleNodes == y.FeasibleNodes && x.EvaluatedNodes == y.EvaluatedNodes,
+                    $"{where}: fast {x.NodeName} ({x.FeasibleNodes}/{x.EvaluatedNodes}), reference {y.NodeName} ({y.FeasibleNodes}/{y.EvaluatedNodes})");
+                Check(x.FailureMessage == y.FailureMessage, $"{where}: '{x.FailureMessage}' vs '{y.FailureMessage}'");
+                if (x.Success) Check(a.TryBind(x.Node, pod, x.Gpus) && b.TryBind(y.Node, pod, y.Gpus), $"{where}: bind refused");
+            }
+        }, iter: 40, seed: "0N0XIzNsQ0O2");
+    }
+
     private static void Step(ClusterState cluster, PodSpec[] pods, int step, int index, List<string> bound, Random random)
     {
         switch (step)
@@ -116,14 +159,21 @@ public class FitSummaryEquivalenceTests
             reasons[i] = i % 4 == 0 ? EarlierReason : null;
             pass[i] = i % 4 == 0 ? (byte)0 : (byte)1;
         }
+        var rejected = (byte[])pass.Clone();
+        var counts = new int[filter.RejectionReasons.Count];
         filter.FilterBatch(context, nodes, reasons);
         filter.PassBatch(context, nodes, pass);
+        filter.RejectBatch(context, nodes, rejected, counts);
+        var expectedCounts = new int[counts.Length];
         for (var i = 0; i < nodes.Length; i++)
         {
             var expected = i % 4 == 0 ? EarlierReason : filter.Filter(context, nodes[i]);
             Check(reasons[i] == expected, $"{where}: node {nodes[i]} batch '{reasons[i]}' vs reference '{expected}'");
             Check(pass[i] == (expected is null ? 1 : 0), $"{where}: node {nodes[i]} pass {pass[i]} vs reference '{expected}'");
+            Check(rejected[i] == pass[i], $"{where}: node {nodes[i]} RejectBatch left {rejected[i]}, PassBatch {pass[i]}");
+            if (i % 4 != 0 && expected is not null) expectedCounts[filter.RejectionReasons.ToList().IndexOf(expected)]++;
         }
+        Check(counts.SequenceEqual(expectedCounts), $"{where}: rejections counted [{string.Join(", ", counts)}], reference [{string.Join(", ", expectedCounts)}]");
     }
 
     private static void Check(bool condition, string message)

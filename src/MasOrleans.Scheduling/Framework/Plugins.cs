@@ -53,6 +53,15 @@ public interface IBatchFilterPlugin : IFilterPlugin
 public interface IPassFilterPlugin : IBatchFilterPlugin
 {
     void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass);
+
+    /// <summary>Every reason <see cref="IFilterPlugin.Filter"/> can give, indexed as <see cref="RejectBatch"/> counts them.</summary>
+    IReadOnlyList<string> RejectionReasons { get; }
+
+    /// <summary>
+    /// For a pod that fits nowhere: for every i with <paramref name="pass"/>[i] != 0 that Filter would reject, set it to 0
+    /// and add one to <paramref name="counts"/>[k], where <see cref="RejectionReasons"/>[k] is Filter's reason.
+    /// </summary>
+    void RejectBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass, Span<int> counts);
 }
 
 /// <summary>

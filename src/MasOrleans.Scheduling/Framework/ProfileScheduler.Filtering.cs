@@ -13,6 +13,7 @@ public sealed partial class ProfileScheduler
     private IBatchFilterPlugin?[] _activeBatchFilters = [];
     private IPassFilterPlugin?[] _activePassFilters = [];
     private readonly byte[] _chunkPass = new byte[MaxChunk];
+    private int[] _rejectionCounts = [];
     private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
     private int _failureReasonCount;
     private readonly int[] _chunkNodes = new int[MaxChunk];
@@ -25,26 +26,26 @@ public sealed partial class ProfileScheduler
     /// nodes mostly fail for the same reason, so the last one is tried first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void CountFailure(string reason)
+    private void CountFailure(string reason, int count = 1)
     {
         if (_lastFailureReason < _failureReasonCount && ReferenceEquals(_failureReasons[_lastFailureReason].Reason, reason))
-            _failureReasons[_lastFailureReason].Count++;
+            _failureReasons[_lastFailureReason].Count += count;
         else
-            CountNewFailureReason(reason);
+            CountNewFailureReason(reason, count);
     }
 
-    private void CountNewFailureReason(string reason)
+    private void CountNewFailureReason(string reason, int count)
     {
         for (var i = 0; i < _failureReasonCount; i++)
         {
             if (!ReferenceEquals(_failureReasons[i].Reason, reason)) continue;
-            _failureReasons[i].Count++;
+            _failureReasons[i].Count += count;
             _lastFailureReason = i;
             return;
         }
         if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
         _lastFailureReason = _failureReasonCount;
-        _failureReasons[_failureReasonCount++] = (reason, 1);
+        _failureReasons[_failureReasonCount++] = (reason, count);
     }
 
     private int FindFeasible(SchedulingContext context, out int evaluated)
@@ -144,7 +145,7 @@ public sealed partial class ProfileScheduler
     /// <summary>
     /// <see cref="FilterInChunks"/> without reasons, when every active filter can say pass or fail alone
     /// (<see cref="IPassFilterPlugin"/>): nodes are kept or dropped without a branch per node. Reasons only make the
-    /// message of a pod that fits nowhere, so then the chunks are filtered again with reasons, from the same start.
+    /// message of a pod that fits nowhere, so only then are they counted, in a second pass over the same nodes.
     /// </summary>
     private int FilterByPass(SchedulingContext context, int activeCount, int start, int toFind, out int evaluated)
     {
@@ -168,7 +169,34 @@ public sealed partial class ProfileScheduler
             evaluated += i;
             k += length;
         }
-        return found == 0 && evaluated > 0 ? FilterInChunks(context, activeCount, start, toFind, out evaluated) : found;
+        if (found == 0) CountRejections(context, activeCount, start, evaluated);
+        return found;
+    }
+
+    /// <summary>
+    /// Why each of the <paramref name="evaluated"/> nodes from <paramref name="start"/> failed, when none passed: each node
+    /// counts for the first filter that rejects it, as in <see cref="FilterNodeByNode"/>.
+    /// </summary>
+    private void CountRejections(SchedulingContext context, int activeCount, int start, int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        for (var k = 0; k < evaluated; k += MaxChunk)
+        {
+            var length = Math.Min(evaluated - k, MaxChunk);
+            var nodes = ChunkNodes(start + k, length, all);
+            var pass = _chunkPass.AsSpan(0, length);
+            pass.Fill(1);
+            for (var f = 0; f < activeCount; f++)
+            {
+                var filter = _activePassFilters[f]!;
+                var reasons = filter.RejectionReasons;
+                if (_rejectionCounts.Length < reasons.Count) _rejectionCounts = new int[reasons.Count];
+                var counts = _rejectionCounts.AsSpan(0, reasons.Count);
+                counts.Clear();
+                filter.RejectBatch(context, nodes, pass, counts);
+                for (var r = 0; r < counts.Length; r++) if (counts[r] > 0) CountFailure(reasons[r], counts[r]);
+            }
+        }
     }
 
     /// <summary>The next <paramref name="length"/> node indices from <paramref name="first"/>, wrapping round the node list.</summary>

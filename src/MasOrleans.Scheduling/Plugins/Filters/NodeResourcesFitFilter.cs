@@ -39,6 +39,11 @@ public sealed class NodeResourcesFitFilter : IPassFilterPlugin
 
     private const uint DimensionLanes = (1u << ResourceNames.Count) - 1;
 
+    /// <summary>Filter's reasons in the order it checks: pods, each dimension, devices.</summary>
+    private static readonly string[] Rejections = [TooManyPodsReason, .. InsufficientReasons, GpuDeviceReason];
+
+    public IReadOnlyList<string> RejectionReasons => Rejections;
+
     /// <summary>
     /// Filter's verdicts from the cluster's fit rows (ClusterState.FitSummary.cs), each node's reason in Filter's order:
     /// pods, then the first requested dimension short (lowest set bit of the vector compare), then devices.
@@ -56,12 +61,38 @@ public sealed class NodeResourcesFitFilter : IPassFilterPlugin
         {
             if (reasons[i] is not null) continue;
             var shortfalls = Shortfalls(rows, nodes[i], low, high);
-            if (shortfalls == 0) continue;
-            reasons[i] = (shortfalls & (1u << ClusterState.PodRoomLane)) != 0 ? TooManyPodsReason
-                : (shortfalls & DimensionLanes) != 0 ? InsufficientReasons[BitOperations.TrailingZeroCount(shortfalls)]
-                : GpuDeviceReason;
+            if (shortfalls != 0) reasons[i] = Rejections[RejectionIndex(shortfalls)];
         }
     }
+
+    public void RejectBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass, Span<int> counts)
+    {
+        if (!Demand(context, out var low, out var high))
+        {
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                if (pass[i] == 0 || Filter(context, nodes[i]) is not { } reason) continue;
+                pass[i] = 0;
+                counts[Array.IndexOf(Rejections, reason)]++;
+            }
+            return;
+        }
+        var rows = context.Cluster.FitRows;
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (pass[i] == 0) continue;
+            var shortfalls = Shortfalls(rows, nodes[i], low, high);
+            if (shortfalls == 0) continue;
+            pass[i] = 0;
+            counts[RejectionIndex(shortfalls)]++;
+        }
+    }
+
+    /// <summary>Filter's reason for a node's shortfall lanes, as an index into <see cref="Rejections"/>: pods first, then the lowest dimension, then devices.</summary>
+    private static int RejectionIndex(uint shortfalls) =>
+        (shortfalls & (1u << ClusterState.PodRoomLane)) != 0 ? 0
+        : (shortfalls & DimensionLanes) != 0 ? 1 + BitOperations.TrailingZeroCount(shortfalls)
+        : 1 + ResourceNames.Count;
 
     /// <summary>Pass or fail only, from the same rows, with no branch per node: two vector compares per node.</summary>
     public void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass)
