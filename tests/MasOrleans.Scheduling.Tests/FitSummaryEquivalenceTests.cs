@@ -84,7 +84,7 @@ public class FitSummaryEquivalenceTests
     [InlineData("best-fit", null)]
     [InlineData("random", null)]
     [InlineData("kube", null)]
-    [InlineData("kube", 0)]
+    [InlineData("kube", 100)]
     public void Pass_only_filtering_schedules_and_explains_failures_as_the_reference(string policy, int? percentage)
     {
         var catalog = Policies.PolicyCatalog.CreateDefault();
