@@ -2,10 +2,11 @@ using BenchmarkDotNet.Running;
 using MasOrleans.Benchmarks;
 
 // dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*Kube*' --job short
+// "quick paper <policy> [runs]" times whole paper experiments the same way.
 // "quick <policy> <nodes> [full]" prints a rough single figure without BenchmarkDotNet, for iterating.
-if (args is ["quick", "paper", var paperPolicy])
+if (args is ["quick", "paper", var paperPolicy, ..])
 {
-    QuickRun.Paper(paperPolicy);
+    QuickRun.Paper(paperPolicy, args.Length > 3 ? int.Parse(args[3]) : 3);
     return;
 }
 if (args is ["quick", var policy, var nodes, ..])

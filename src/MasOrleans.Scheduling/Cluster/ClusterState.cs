@@ -12,7 +12,7 @@ public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus);
 /// per GPU device (a node's devices are GpuFree[GpuStart[n] .. GpuStart[n] + GpuCount[n])).
 /// Not thread-safe: each scheduler worker owns its own copy or locks around it.
 /// </summary>
-public sealed class ClusterState
+public sealed partial class ClusterState
 {
     public const int MilliPerGpu = 1000;
 
@@ -204,6 +204,7 @@ public sealed class ClusterState
         Pods[n] = [];
         Images[n] = new HashSet<string>(StringComparer.Ordinal);
         PodsWithAffinity[n] = 0;
+        RefreshFitRow(n);
         Touch(n);
         return n;
     }
@@ -293,6 +294,7 @@ public sealed class ClusterState
             PodsWithAffinityTotal++;
         }
         _podLocations[pod.Name] = (node, gpus);
+        RefreshFitRow(node);
         Touch(node);
         return true;
     }
@@ -316,6 +318,7 @@ public sealed class ClusterState
             PodsWithAffinity[node]--;
             PodsWithAffinityTotal--;
         }
+        RefreshFitRow(node);
         Touch(node);
         return true;
     }
@@ -371,6 +374,7 @@ public sealed class ClusterState
         Images = Grow(Images, size);
         PodsWithAffinity = Grow(PodsWithAffinity, size);
         _nodeVersion = Grow(_nodeVersion, size);
+        GrowFitRows(size);
     }
 
     private static T[] Grow<T>(T[] array, int size)

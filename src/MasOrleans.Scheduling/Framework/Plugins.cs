@@ -46,6 +46,25 @@ public interface IBatchFilterPlugin : IFilterPlugin
 }
 
 /// <summary>
+/// Optional fastest path for a filter: only whether each node passes, without its reason, so it can be computed without a
+/// branch per node. For every i, set <paramref name="pass"/>[i] to 0 when <see cref="IFilterPlugin.Filter"/> would
+/// reject nodes[i], and leave it alone otherwise. The scheduler asks for reasons (FilterBatch, Filter) only when no node passes.
+/// </summary>
+public interface IPassFilterPlugin : IBatchFilterPlugin
+{
+    void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass);
+
+    /// <summary>Every reason <see cref="IFilterPlugin.Filter"/> can give, indexed as <see cref="RejectBatch"/> counts them.</summary>
+    IReadOnlyList<string> RejectionReasons { get; }
+
+    /// <summary>
+    /// For a pod that fits nowhere: for every i with <paramref name="pass"/>[i] != 0 that Filter would reject, set it to 0
+    /// and add one to <paramref name="counts"/>[k], where <see cref="RejectionReasons"/>[k] is Filter's reason.
+    /// </summary>
+    void RejectBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass, Span<int> counts);
+}
+
+/// <summary>
 /// Optional fast path for a score plugin: raw scores for many nodes in one call, so the per-node interface
 /// call and set-up are paid once per pod. Must give exactly what <see cref="IScorePlugin.Score"/> gives per node
 /// (ProfileScheduler's reference mode and the equivalence tests check this).

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MasOrleans.Scheduling.Framework;
 
 /// <summary>Filtering: kube-scheduler's findNodesThatPassFilters with its round-robin start and early stop.</summary>
@@ -9,20 +11,41 @@ public sealed partial class ProfileScheduler
 
     private IFilterPlugin[] _activeFilters = [];
     private IBatchFilterPlugin?[] _activeBatchFilters = [];
+    private IPassFilterPlugin?[] _activePassFilters = [];
+    private readonly byte[] _chunkPass = new byte[MaxChunk];
+    private int[] _rejectionCounts = [];
     private (string Reason, int Count)[] _failureReasons = new (string, int)[8];
     private int _failureReasonCount;
     private readonly int[] _chunkNodes = new int[MaxChunk];
     private readonly string?[] _chunkReasons = new string?[MaxChunk];
 
-    /// <summary>Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node.</summary>
-    private void CountFailure(string reason)
+    private int _lastFailureReason;
+
+    /// <summary>
+    /// Reasons are constant strings, so counting by reference avoids hashing a string per infeasible node; neighbouring
+    /// nodes mostly fail for the same reason, so the last one is tried first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CountFailure(string reason, int count = 1)
+    {
+        if (_lastFailureReason < _failureReasonCount && ReferenceEquals(_failureReasons[_lastFailureReason].Reason, reason))
+            _failureReasons[_lastFailureReason].Count += count;
+        else
+            CountNewFailureReason(reason, count);
+    }
+
+    private void CountNewFailureReason(string reason, int count)
     {
         for (var i = 0; i < _failureReasonCount; i++)
         {
-            if (ReferenceEquals(_failureReasons[i].Reason, reason)) { _failureReasons[i].Count++; return; }
+            if (!ReferenceEquals(_failureReasons[i].Reason, reason)) continue;
+            _failureReasons[i].Count += count;
+            _lastFailureReason = i;
+            return;
         }
         if (_failureReasonCount == _failureReasons.Length) Array.Resize(ref _failureReasons, _failureReasons.Length * 2);
-        _failureReasons[_failureReasonCount++] = (reason, 1);
+        _lastFailureReason = _failureReasonCount;
+        _failureReasons[_failureReasonCount++] = (reason, count);
     }
 
     private int FindFeasible(SchedulingContext context, out int evaluated)
@@ -39,8 +62,10 @@ public sealed partial class ProfileScheduler
         {
             _activeFilters = new IFilterPlugin[filters.Count];
             _activeBatchFilters = new IBatchFilterPlugin?[filters.Count];
+            _activePassFilters = new IPassFilterPlugin?[filters.Count];
         }
         var activeCount = 0;
+        var allPass = FastPaths;
         foreach (var f in filters)
         {
             f.PreFilter(context);
@@ -49,14 +74,16 @@ public sealed partial class ProfileScheduler
             // Filters that skipped in PreFilter pass every node, so the fast path leaves them out.
             if (FastPaths && context.IsSkipped(f, out _)) continue;
             _activeBatchFilters[activeCount] = FastPaths ? f as IBatchFilterPlugin : null;
+            _activePassFilters[activeCount] = FastPaths ? f as IPassFilterPlugin : null;
+            allPass &= _activePassFilters[activeCount] is not null;
             _activeFilters[activeCount++] = f;
         }
         if (context.CandidateNodes is { } candidates) return FilterCandidates(context, candidates, activeCount, out evaluated);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
-        var found = FastPaths
-            ? FilterInChunks(context, activeCount, start, toFind, out evaluated)
-            : FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, out evaluated);
+        var found = !FastPaths ? FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, out evaluated)
+            : allPass ? FilterByPass(context, activeCount, start, toFind, out evaluated)
+            : FilterInChunks(context, activeCount, start, toFind, out evaluated);
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
         if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
         return found;
@@ -116,6 +143,76 @@ public sealed partial class ProfileScheduler
     }
 
     /// <summary>
+    /// <see cref="FilterInChunks"/> without reasons, when every active filter can say pass or fail alone
+    /// (<see cref="IPassFilterPlugin"/>): nodes are kept or dropped without a branch per node. Reasons only make the
+    /// message of a pod that fits nowhere, so only then are they counted, in a second pass over the same nodes.
+    /// </summary>
+    private int FilterByPass(SchedulingContext context, int activeCount, int start, int toFind, out int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        var found = 0;
+        evaluated = 0;
+        for (var k = 0; k < all && found < toFind;)
+        {
+            var length = Math.Min(all - k, Math.Clamp(toFind - found, MinChunk, MaxChunk));
+            var nodes = ChunkNodes(start + k, length, all);
+            var pass = _chunkPass.AsSpan(0, length);
+            pass.Fill(1);
+            for (var f = 0; f < activeCount; f++) _activePassFilters[f]!.PassBatch(context, nodes, pass);
+            var i = 0;
+            for (; i < length && found < toFind; i++)
+            {
+                // Written either way, kept only when the node passed.
+                _feasible[found] = nodes[i];
+                found += pass[i];
+            }
+            evaluated += i;
+            k += length;
+        }
+        if (found == 0) CountRejections(context, activeCount, start, evaluated);
+        return found;
+    }
+
+    /// <summary>
+    /// Why each of the <paramref name="evaluated"/> nodes from <paramref name="start"/> failed, when none passed: each node
+    /// counts for the first filter that rejects it, as in <see cref="FilterNodeByNode"/>.
+    /// </summary>
+    private void CountRejections(SchedulingContext context, int activeCount, int start, int evaluated)
+    {
+        var all = context.Cluster.NodeCount;
+        for (var k = 0; k < evaluated; k += MaxChunk)
+        {
+            var length = Math.Min(evaluated - k, MaxChunk);
+            var nodes = ChunkNodes(start + k, length, all);
+            var pass = _chunkPass.AsSpan(0, length);
+            pass.Fill(1);
+            for (var f = 0; f < activeCount; f++)
+            {
+                var filter = _activePassFilters[f]!;
+                var reasons = filter.RejectionReasons;
+                if (_rejectionCounts.Length < reasons.Count) _rejectionCounts = new int[reasons.Count];
+                var counts = _rejectionCounts.AsSpan(0, reasons.Count);
+                counts.Clear();
+                filter.RejectBatch(context, nodes, pass, counts);
+                for (var r = 0; r < counts.Length; r++) if (counts[r] > 0) CountFailure(reasons[r], counts[r]);
+            }
+        }
+    }
+
+    /// <summary>The next <paramref name="length"/> node indices from <paramref name="first"/>, wrapping round the node list.</summary>
+    private Span<int> ChunkNodes(int first, int length, int all)
+    {
+        var nodes = _chunkNodes.AsSpan(0, length);
+        var n = first >= all ? first - all : first;
+        for (var i = 0; i < length; i++)
+        {
+            nodes[i] = n;
+            if (++n == all) n = 0;
+        }
+        return nodes;
+    }
+
+    /// <summary>
     /// Same verdicts as <see cref="FilterNodeByNode"/>: each filter runs over a chunk of nodes (batch filters in one
     /// call), then the chunk is consumed in order up to the node that completes the quota. Verdicts past that node
     /// are dropped, so evaluated counts, failure counts and the next start index are unchanged.
@@ -129,15 +226,8 @@ public sealed partial class ProfileScheduler
         {
             // About as many nodes as are still needed: little wasted work when most nodes pass.
             var length = Math.Min(all - k, Math.Clamp(toFind - found, MinChunk, MaxChunk));
-            var nodes = _chunkNodes.AsSpan(0, length);
+            var nodes = ChunkNodes(start + k, length, all);
             var reasons = _chunkReasons.AsSpan(0, length);
-            var n = start + k;
-            if (n >= all) n -= all;
-            for (var i = 0; i < length; i++)
-            {
-                nodes[i] = n;
-                if (++n == all) n = 0;
-            }
             reasons.Clear();
             for (var f = 0; f < activeCount; f++)
             {
@@ -152,8 +242,9 @@ public sealed partial class ProfileScheduler
             for (var i = 0; i < length && found < toFind; i++)
             {
                 evaluated++;
-                if (reasons[i] is { } reason) CountFailure(reason);
-                else _feasible[found++] = nodes[i];
+                // Failure counts only make the message of a pod that fits nowhere: once a node passed, they are never read.
+                if (reasons[i] is not { } reason) _feasible[found++] = nodes[i];
+                else if (found == 0) CountFailure(reason);
             }
             k += length;
         }

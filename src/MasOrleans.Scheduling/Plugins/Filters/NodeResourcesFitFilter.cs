@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Resources;
 
@@ -9,7 +12,7 @@ namespace MasOrleans.Scheduling.Plugins.Filters;
 /// a 300m GPU request needs ONE device with 300 milli free, not 300 milli spread over several. As fit.go's
 /// fitsRequest, the pod count comes first and applies to every pod, even one that requests nothing.
 /// </summary>
-public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
+public sealed class NodeResourcesFitFilter : IPassFilterPlugin
 {
     private static readonly string[] InsufficientReasons =
         ResourceNames.All.Select(k => $"Insufficient {ResourceNames.NameOf(k)}").ToArray();
@@ -34,32 +37,92 @@ public sealed class NodeResourcesFitFilter : IBatchFilterPlugin
         return cluster.FitsGpus(node, context.Gpu) ? null : GpuDeviceReason;
     }
 
+    private const uint DimensionLanes = (1u << ResourceNames.Count) - 1;
+
+    /// <summary>Filter's reasons in the order it checks: pods, each dimension, devices.</summary>
+    private static readonly string[] Rejections = [TooManyPodsReason, .. InsufficientReasons, GpuDeviceReason];
+
+    public IReadOnlyList<string> RejectionReasons => Rejections;
+
+    /// <summary>
+    /// Filter's verdicts from the cluster's fit rows (ClusterState.FitSummary.cs), each node's reason in Filter's order:
+    /// pods, then the first requested dimension short (lowest set bit of the vector compare), then devices.
+    /// </summary>
     public void FilterBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<string?> reasons)
     {
         var cluster = context.Cluster;
+        if (!Demand(context, out var low, out var high))
+        {
+            for (var i = 0; i < nodes.Length; i++) reasons[i] ??= Filter(context, nodes[i]);
+            return;
+        }
+        var rows = cluster.FitRows;
         for (var i = 0; i < nodes.Length; i++)
         {
-            if (reasons[i] is null && !cluster.HasPodRoom(nodes[i])) reasons[i] = TooManyPodsReason;
+            if (reasons[i] is not null) continue;
+            var shortfalls = Shortfalls(rows, nodes[i], low, high);
+            if (shortfalls != 0) reasons[i] = Rejections[RejectionIndex(shortfalls)];
         }
-        // Dimension by dimension in ascending order: a node keeps the first dimension it fails, as in Filter.
-        for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
+    }
+
+    public void RejectBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass, Span<int> counts)
+    {
+        if (!Demand(context, out var low, out var high))
         {
-            var d = BitOperations.TrailingZeroCount(mask);
-            var want = context.RequestOf(d);
-            var capacity = cluster.Capacity[d];
-            var allocated = cluster.Allocated[d];
-            var reason = InsufficientReasons[d];
             for (var i = 0; i < nodes.Length; i++)
             {
-                var node = nodes[i];
-                if (reasons[i] is null && want > capacity[node] - allocated[node]) reasons[i] = reason;
+                if (pass[i] == 0 || Filter(context, nodes[i]) is not { } reason) continue;
+                pass[i] = 0;
+                counts[Array.IndexOf(Rejections, reason)]++;
             }
+            return;
         }
-        var gpu = context.Gpu;
-        if (gpu.IsNone) return;
+        var rows = context.Cluster.FitRows;
         for (var i = 0; i < nodes.Length; i++)
         {
-            if (reasons[i] is null && !cluster.FitsGpus(nodes[i], gpu)) reasons[i] = GpuDeviceReason;
+            if (pass[i] == 0) continue;
+            var shortfalls = Shortfalls(rows, nodes[i], low, high);
+            if (shortfalls == 0) continue;
+            pass[i] = 0;
+            counts[RejectionIndex(shortfalls)]++;
         }
+    }
+
+    /// <summary>Filter's reason for a node's shortfall lanes, as an index into <see cref="Rejections"/>: pods first, then the lowest dimension, then devices.</summary>
+    private static int RejectionIndex(uint shortfalls) =>
+        (shortfalls & (1u << ClusterState.PodRoomLane)) != 0 ? 0
+        : (shortfalls & DimensionLanes) != 0 ? 1 + BitOperations.TrailingZeroCount(shortfalls)
+        : 1 + ResourceNames.Count;
+
+    /// <summary>Pass or fail only, from the same rows, with no branch per node: two vector compares per node.</summary>
+    public void PassBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<byte> pass)
+    {
+        if (!Demand(context, out var low, out var high))
+        {
+            for (var i = 0; i < nodes.Length; i++) if (pass[i] != 0 && Filter(context, nodes[i]) is not null) pass[i] = 0;
+            return;
+        }
+        var rows = context.Cluster.FitRows;
+        for (var i = 0; i < nodes.Length; i++)
+            pass[i] &= Shortfalls(rows, nodes[i], low, high) == 0 ? (byte)1 : (byte)0;
+    }
+
+    /// <summary>The pod's demand row (ClusterState.DemandRow) as two 256-bit halves; false for several shares at once.</summary>
+    private static bool Demand(SchedulingContext context, out Vector256<long> low, out Vector256<long> high)
+    {
+        Span<long> demand = stackalloc long[ClusterState.FitRowStride];
+        var summarized = ClusterState.DemandRow(context.Requests, context.Gpu, demand);
+        low = Vector256.Create<long>(demand);
+        high = Vector256.Create<long>(demand[4..]);
+        return summarized;
+    }
+
+    /// <summary>Bit k set when lane k of the node's fit row is below the demand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Shortfalls(ReadOnlySpan<long> rows, int node, Vector256<long> low, Vector256<long> high)
+    {
+        var row = rows.Slice(node * ClusterState.FitRowStride, ClusterState.FitRowStride);
+        return Vector256.LessThan(Vector256.Create<long>(row), low).ExtractMostSignificantBits()
+            | Vector256.LessThan(Vector256.Create<long>(row[4..]), high).ExtractMostSignificantBits() << 4;
     }
 }
