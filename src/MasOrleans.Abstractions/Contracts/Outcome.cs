@@ -6,7 +6,6 @@ public enum OutcomeCode
     Ok = 0,
     NotFound = 1,
     Conflict = 2,
-    Invalid = 3,
     /// <summary>Work started and finishes asynchronously (a node drain).</summary>
     Accepted = 4,
 }
@@ -18,7 +17,6 @@ public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1
     public bool IsOk => Code == OutcomeCode.Ok;
     public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);
     public static Outcome Conflict(string error) => new(OutcomeCode.Conflict, error);
-    public static Outcome Invalid(string error) => new(OutcomeCode.Invalid, error);
     public static Outcome Started(string message) => new(OutcomeCode.Accepted, message);
 }
 

@@ -67,7 +67,4 @@ public sealed class PolicyCatalog
 }
 
 public sealed class UnknownPolicyException(string name, IEnumerable<string> known)
-    : Exception($"unknown policy '{name}' (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})")
-{
-    public string PolicyName { get; } = name;
-}
+    : Exception($"unknown policy '{name}' (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})");
