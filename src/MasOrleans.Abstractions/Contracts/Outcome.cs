@@ -1,6 +1,6 @@
 namespace MasOrleans.Abstractions.Contracts;
 
-/// <summary>How a grain command ended; the REST layer maps each code to an HTTP status.</summary>
+/// <summary>How a grain command ended; the REST layer maps each code to an HTTP status and <see cref="Outcome.Message"/> to the detail.</summary>
 public enum OutcomeCode
 {
     Ok = 0,
@@ -11,7 +11,8 @@ public enum OutcomeCode
 }
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
-public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Error = null)
+/// <param name="Message">Why a command was refused, or what a started one is doing (a drain); null on plain success.</param>
+public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null)
 {
     public static readonly Outcome Success = new(OutcomeCode.Ok);
     public bool IsOk => Code == OutcomeCode.Ok;

@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.Hosting;
 /// localhost:6379. Append-only with fsync every second, so even a SIGKILLed silo loses at most a second;
 /// the child gets SIGTERM (a clean AOF flush) when the silo stops.
 /// </summary>
-public sealed class ManagedRedis : IDisposable
+internal sealed class ManagedRedis : IDisposable
 {
     public const string DefaultConnectionString = "localhost:6379";
     private const int DefaultPort = 6379;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
-namespace MasOrleans.Silo.Tests.Infrastructure;
+namespace MasOrleans.Tests.Shared;
 
 /// <summary>
 /// Collects every Warning and Error a silo logs, so a test fails on a defect the product merely logged and retried

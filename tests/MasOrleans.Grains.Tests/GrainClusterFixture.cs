@@ -1,14 +1,13 @@
 using MasOrleans.Abstractions;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Storage;
-using MasOrleans.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Serialization;
 using Orleans.TestingHost;
 
-namespace MasOrleans.Silo.Tests.Infrastructure;
+namespace MasOrleans.Grains.Tests;
 
 /// <summary>An in-process Orleans cluster (one silo, memory storage with the production serializer) for grain tests.</summary>
 public sealed class GrainClusterFixture : IAsyncLifetime
@@ -33,10 +32,10 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             }).Build();
             var serializer = new SystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
-            silo.AddMemoryGrainStorage(OrleansSetup.PubSubStore, o => o.GrainStorageSerializer = serializer);
+            silo.AddMemoryGrainStorage(GrainServices.PubSubStore, o => o.GrainStorageSerializer = serializer);
             silo.UseInMemoryReminderService();
             silo.Services.AddLogging(logging => logging.AddProvider(Log));
-            OrleansSetup.AddApplication(silo, config);
+            silo.AddMasOrleansApplication(config);
         });
         builder.ConfigureClient(client =>
         {
