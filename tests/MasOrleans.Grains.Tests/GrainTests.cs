@@ -213,7 +213,8 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await Grains.GetGrain<IPodGrain>("batch-1").Create(job, null);
         var done = await WaitForPod("batch-1", p => p.Phase == PodPhase.Succeeded);
         Assert.Contains(done.Events, e => e.Reason == "Completed");
-        Assert.Empty((await Grains.GetGrain<INodeGrain>("g-batch").GetView())!.Pods);
+        // The terminal phase is persisted first, then the node is freed (PodGrain.Finish), so the node empties just after.
+        await WaitForNode("g-batch", v => v.Pods.Count == 0);
     }
 
     [Fact]
