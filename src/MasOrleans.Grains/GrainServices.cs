@@ -4,20 +4,39 @@ using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using MasOrleans.Abstractions;
 using Orleans.Hosting;
+using Orleans.Serialization;
 
 namespace MasOrleans.Grains;
 
 public static class GrainServices
 {
+    /// <summary>The grain storage Orleans' stream pub-sub keeps its rendezvous state in (its default name).</summary>
+    public const string PubSubStore = "PubSubStore";
+
     /// <summary>
-    /// Online learning's silo side: the decision queue (also the catalog's experience sink) and the two services
-    /// that send decisions to the trainer and keep this silo on the active model version.
+    /// What every silo hosting these grains needs, whatever its clustering and storage: the telemetry streams, the
+    /// contracts' serializers and <see cref="AddMasOrleansGrainServices"/> (the silo and the grain tests' cluster use it).
     /// </summary>
-    public static IServiceCollection AddMasOrleansOnlineLearning(this IServiceCollection services, Learning.LearnedModels models, Learning.ExperienceQueue queue)
+    public static ISiloBuilder AddMasOrleansApplication(this ISiloBuilder silo, IConfiguration config)
     {
-        services.AddSingleton(models);
-        services.AddSingleton(queue);
+        silo.AddMemoryStreams(Abstractions.Contracts.TelemetryStreams.Provider);
+        silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
+        silo.Services.AddMasOrleansGrainServices(config);
+        return silo;
+    }
+
+    /// <summary>
+    /// Online learning's silo side: the decision queue (the silo catalog's experience sink, holding at most
+    /// Learning:Online:MaxQueuedDecisions) and the two services that send decisions to the trainer and keep this silo
+    /// on the active model version.
+    /// </summary>
+    public static IServiceCollection AddMasOrleansOnlineLearning(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new Learning.ExperienceQueue(
+            sp.GetRequiredService<Learning.LearnedModels>(), sp.GetRequiredService<IOptions<Learning.OnlineLearningOptions>>().Value.MaxQueuedDecisions));
         services.AddHostedService<Learning.ModelSyncService>();
         services.AddHostedService<Learning.ExperienceFlushService>();
         return services;
@@ -35,8 +54,7 @@ public static class GrainServices
         services.AddOptions<Learning.OnlineLearningOptions>().Bind(configuration.GetSection("Learning:Online"))
             .Validate(o => !o.Problems().Any(), "Learning__Online has invalid values (see start-up validation)")
             .ValidateOnStart();
-        services.TryAddSingleton(_ => new Learning.LearnedModels(configuration["Models:Directory"] is { Length: > 0 } dir ? dir : null,
-            configuration.GetValue("Learning:Online:Enabled", true)));
+        services.TryAddSingleton(_ => Learning.LearnedModels.FromConfiguration(configuration));
         services.TryAddSingleton(_ => PolicyCatalog.CreateDefault());
         services.TryAddSingleton<IContainerRuntime, SimulatedContainerRuntime>();
         services.AddSingleton<Scheduling.SiloClusterView>();

@@ -107,16 +107,16 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (source.FindNode(nodeName) is not { } node) return null;
         var cluster = new ClusterState();
-        var n = cluster.AddNode(node);
-        foreach (var bound in source.BoundPods(nodeName))
-        {
-            if (bound.Pod.Name != pod.Name) cluster.TryBind(n, bound.Pod, bound.Gpus);
-        }
+        AddWithBoundPods(cluster, node, pod);
         var scheduler = new ProfileScheduler(catalog.Create(policy));
         ScheduleResult result;
         lock (_random) result = scheduler.Schedule(cluster, pod, _random);
         return result.Success ? result.Gpus : null;
     }
+
+    /// <summary>The node as the source knows it, holding its bound pods except the one being scheduled.</summary>
+    private void AddWithBoundPods(ClusterState cluster, NodeSpec node, PodSpec pod) =>
+        cluster.AddNode(node, source.BoundPods(node.Name).Where(b => b.Pod.Name != pod.Name));
 
     private async Task<string?> RefreshAsync(ExtenderArgs args, CancellationToken cancellationToken)
     {
@@ -149,14 +149,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
                 policy = string.IsNullOrEmpty(p) ? throw new KubernetesMappingException($"annotation {PolicyAnnotation} must name a policy") : p;
             if (!catalog.Contains(policy)) { error = $"unknown policy '{policy}'"; return false; }
             cluster = new ClusterState();
-            foreach (var spec in CandidateNodes(args))
-            {
-                var n = cluster.AddNode(spec);
-                foreach (var bound in source.BoundPods(spec.Name))
-                {
-                    if (bound.Pod.Name != pod.Name) cluster.TryBind(n, bound.Pod, bound.Gpus);
-                }
-            }
+            foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
         }
         catch (KubernetesMappingException e)
         {

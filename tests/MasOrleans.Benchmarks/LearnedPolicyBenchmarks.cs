@@ -55,7 +55,7 @@ public class LearnedPolicyBenchmarks
         var torch = Policy.EndsWith("/torch", StringComparison.Ordinal);
         var policyOptions = torch ? options with { Settings = new Dictionary<string, string> { ["inference"] = "torch" } } : options;
 
-        _cluster = ReplayRunner.BuildCluster(nodes);
+        _cluster = ClusterState.Of(nodes);
         var arrivals = PaperArrivals.Build(trace, _cluster.GpuDeviceTotal * 1000L, 1.3, new Random(1));
         var fill = new ProfileScheduler(catalog.Create("fgd", options));
         var target = 0.8 * _cluster.GpuDeviceTotal * 1000L;

@@ -24,7 +24,7 @@ internal static class OnlineLearningRun
         var options = new OnlineTrainingOptions();
         if (Option(args, "--lr") is { } lr) options = options with { LearningRate = double.Parse(lr, System.Globalization.CultureInfo.InvariantCulture) };
         if (Option(args, "--margin") is { } margin) options = options with { ExpertMargin = double.Parse(margin, System.Globalization.CultureInfo.InvariantCulture) };
-        if (Option(args, "--expert-weight") is { } weight) options = options with { ExpertWeight = double.Parse(weight, System.Globalization.CultureInfo.InvariantCulture) };
+        if (Option(args, "--expert-weight") is { } weight) options = options with { PpoExpertWeight = double.Parse(weight, System.Globalization.CultureInfo.InvariantCulture) };
         Console.WriteLine($"online options: {options}");
         var repository = Path.GetDirectoryName(Path.GetDirectoryName(LearnedPolicies.LocateShipped("ddqn")))!;
         var traces = Path.Combine(repository, "data", "traces", "openb");

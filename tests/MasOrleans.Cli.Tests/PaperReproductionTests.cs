@@ -29,7 +29,7 @@ public class PaperReproductionTests(ITestOutputHelper output)
     [Fact]
     public async Task Six_paper_policies_stay_within_one_and_a_half_points_of_the_published_allocation_at_130_percent()
     {
-        var root = Path.Combine(Fixtures.RepoRoot(), "data", "traces", "openb");
+        var root = Path.Combine(TestFiles.RepoRoot, "data", "traces", "openb");
         var outputDir = Path.Combine(Path.GetTempPath(), "mas-cli-tests", Guid.NewGuid().ToString("N"));
         string[] args =
         [

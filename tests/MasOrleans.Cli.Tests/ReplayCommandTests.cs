@@ -3,7 +3,9 @@ using MasOrleans.Cli.Replay;
 
 namespace MasOrleans.Cli.Tests;
 
-/// <summary>The replay command draws one live progress display per process (Spectre.Console), so its runs take turns.</summary>
+/// <summary>
+/// The replay and train commands draw one live progress display per process (Spectre.Console), so their runs take turns.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class ReplayCommandRuns
 {
@@ -16,9 +18,9 @@ public class ReplayCommandTests
     /// <summary>A slice of the paper's data: 30 nodes and the first 300 pods of the default trace.</summary>
     private static (string Nodes, string Pods) Slice()
     {
-        var root = Path.Combine(Fixtures.RepoRoot(), "data", "traces", "openb");
-        var nodes = Fixtures.TempFile("nodes.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_node_list_gpu_node.csv")).Take(31)) + "\n");
-        var pods = Fixtures.TempFile("pods.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_pod_list_default.csv")).Take(301)) + "\n");
+        var root = Path.Combine(TestFiles.RepoRoot, "data", "traces", "openb");
+        var nodes = TestFiles.Temp("nodes.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_node_list_gpu_node.csv")).Take(31)) + "\n");
+        var pods = TestFiles.Temp("pods.csv", string.Join('\n', File.ReadLines(Path.Combine(root, "openb_pod_list_default.csv")).Take(301)) + "\n");
         return (nodes, pods);
     }
 
@@ -73,7 +75,7 @@ public class ReplayCommandTests
         try
         {
             Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "nope", "--output", "unused"]).InvokeAsync());
-            var bad = Fixtures.TempFile("bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,1,1,x,0\n");
+            var bad = TestFiles.Temp("bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,1,1,x,0\n");
             Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", bad, "--policy", "fgd", "--output", "unused"]).InvokeAsync());
         }
         finally

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using static MasOrleans.Scheduling.Tests.TestCluster;
 
@@ -15,6 +16,41 @@ public class ClusterStateTests
         var pod = Pod("c", gpuMilli: 400);
         Assert.False(cluster.FitsResources(0, pod));
         Assert.True(cluster.FitsResources(0, Pod("d", gpuMilli: 300)));
+    }
+
+    [Fact]
+    public void A_held_pod_fits_alongside_only_where_the_other_pod_leaves_it_room()
+    {
+        // Two devices, 500m of device 0 taken. A whole-GPU pod is held; a 500m share leaves it device 1 only when the
+        // share goes to device 0. By the sums alone (1500m free >= 1000m + 500m) both choices would look fine.
+        var cluster = Of(Node("n1", 4000, 8 * Gi, gpus: 2));
+        Assert.True(cluster.TryBind(0, Pod("half", gpuMilli: 500), new GpuAllocation([0], 500)));
+        var held = Pod("held", 1000, gpuMilli: 1000);
+        var share = Pod("share", 1000, gpuMilli: 500);
+        Assert.True(cluster.FitsAlongside(0, held, share, new GpuAllocation([0], 500)));
+        Assert.False(cluster.FitsAlongside(0, held, share, new GpuAllocation([1], 500)));
+        // Non-GPU dimensions add up: 4 cpus hold 1 + 1 but not 1 + 3.5.
+        Assert.False(cluster.FitsAlongside(0, held, Pod("big", 3500), GpuAllocation.None));
+        // And the pod count: room for one more pod is not room for two.
+        var tight = Of(Node("n2", 4000, 8 * Gi) with { MaxPods = 1 });
+        Assert.True(tight.FitsResources(0, Pod("one", 100)));
+        Assert.False(tight.FitsAlongside(0, Pod("one", 100), Pod("two", 100), GpuAllocation.None));
+        // Nothing was bound by asking.
+        Assert.Equal(1, cluster.PodCount);
+    }
+
+    [Fact]
+    public void A_node_added_with_its_records_binds_what_fits_and_reports_what_does_not()
+    {
+        var cluster = new ClusterState();
+        BoundPod Bound(string name, long cpu) => new(Pod(name, cpu), GpuAllocation.None);
+        var misfits = new List<string>();
+        var node = cluster.AddNode(Node("n1", 2000, 1 * Gi), [Bound("a", 1500), Bound("b", 1000), Bound("c", 500)], ready: false,
+            images: ["nginx:1.27"], misfit: b => misfits.Add(b.Pod.Name));
+        Assert.Equal(["b"], misfits);
+        Assert.Equal(["a", "c"], cluster.Pods[node].Select(p => p.Pod.Name));
+        Assert.False(cluster.Ready[node]);
+        Assert.Equal(1, cluster.NodesWithImage("nginx:1.27"));
     }
 
     [Fact]

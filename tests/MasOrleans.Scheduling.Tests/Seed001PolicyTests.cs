@@ -99,7 +99,7 @@ public class Seed001PolicyTests
         var profile = new SchedulingProfile
         {
             Name = "best-fit-seed",
-            Filters = ProfileConfiguration.KubeFilters(),
+            Filters = FilterSets.Create(FilterSets.Kube),
             Scores = [new(new Plugins.Seed.WeightedFreeCapacityScore(Plugins.Seed.Preference.Lowest), 1)],
             DeviceSelector = Plugins.Devices.BestFitDeviceSelector.Instance,
             PercentageOfNodesToScore = 100,

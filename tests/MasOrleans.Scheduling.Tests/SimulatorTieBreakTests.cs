@@ -79,7 +79,7 @@ public class SimulatorTieBreakTests
     {
         var nodes = Enumerable.Range(0, 6).Select(i => TestCluster.Node($"node-{i}", 256_000, 512 * TestCluster.Gi, 1)).ToArray();
         var trace = new[] { TestCluster.Pod("gpu", 1000, TestCluster.Gi, 1000), TestCluster.Pod("cpu-0", 1000, TestCluster.Gi), TestCluster.Pod("cpu-1", 1000, TestCluster.Gi) };
-        var cluster = ReplayRunner.BuildCluster(nodes);
+        var cluster = ClusterState.Of(nodes);
         var context = new ReplayContext(cluster, new PolicySchedulers(Catalog, new PolicyOptions { TypicalPods = [] }), new FragmentationModel([]), "gpu-packing", seed, null);
         PaperReplay.Run(context, trace, new ReplaySettings { Tune = 1.0 });
 

@@ -26,10 +26,5 @@ internal static class TestCluster
         Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: memoryBytes, gpuMilli: gpuMilli),
     };
 
-    public static ClusterState Of(params NodeSpec[] nodes)
-    {
-        var cluster = new ClusterState();
-        foreach (var n in nodes) cluster.AddNode(n);
-        return cluster;
-    }
+    public static ClusterState Of(params NodeSpec[] nodes) => ClusterState.Of(nodes);
 }

@@ -10,7 +10,7 @@ namespace MasOrleans.Silo.Tests;
 
 /// <summary>
 /// Deletes racing placements, end to end (real HTTP, a silo on a real redis-server, state read back from Redis):
-/// pods deleted while being scheduled, and a node deleted while pods are being bound to it. GrainTests holds the
+/// pods deleted while being scheduled, and a node deleted while pods are being bound to it. Grains.Tests holds the
 /// grain-level cases (a pod deleted while scheduled, the same pod reserved twice); the idempotent re-reserve after a
 /// crash is proven end to end by FaultsInFlightTests.
 /// </summary>
@@ -95,46 +95,5 @@ public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(PodCount, stored.Pods.Count);
         output.WriteLine($"node deleted mid-load: {PodCount} pods submitted and acknowledged; {result.Count("Failed")} evicted by the drain, "
             + $"{result.Count("Unschedulable")} waiting, {result.Bound} bound; Redis holds no record or binding of the node");
-    }
-}
-
-/// <summary>The node grain's side of a node deleted while a cycle is binding a pod to it.</summary>
-public sealed class DeletedNodeReservationTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
-{
-    public void Dispose() => fixture.Log.AssertClean();
-
-    [Fact]
-    public async Task A_node_being_deleted_refuses_new_reservations_and_is_removed_once_its_pods_are_gone()
-    {
-        // A cycle that chose the node before the delete arrived still calls Reserve; the drain has already evicted
-        // what the node held, so a pod let in now would never leave and the node would never be removed.
-        // "ghost" is reserved by a cycle that has not yet recorded it on its pod: it refuses the eviction and keeps
-        // the node draining, so the late reservation below deterministically meets a draining node.
-        var node = fixture.Client.GetGrain<INodeGrain>("g-drain-race");
-        Assert.True((await node.Register(new NodeSpec { Name = "g-drain-race", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) })).IsOk);
-        Assert.True((await node.Reserve(PodOf("ghost"), GpuAllocation.None)).Reserved);
-
-        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Code);
-        var late = await node.Reserve(PodOf("drain-late"), GpuAllocation.None);
-        Assert.False(late.Reserved, "a node being deleted took a new pod");
-        Assert.True((await node.GetView())!.Draining);
-        // Idempotence still holds while draining: the pod it holds gets its placement back (a retry after a crash).
-        Assert.True((await node.Reserve(PodOf("ghost"), GpuAllocation.None)).Reserved);
-
-        Assert.True(await node.Release("ghost"));
-        await WaitUntil(async () => await node.GetView() is null);
-        Assert.Null(await node.GetView());
-    }
-
-    private static PodSpec PodOf(string name) => new() { Name = name, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(25);
-        }
     }
 }

@@ -23,31 +23,7 @@ public sealed record NodeView(
     public string Name => Spec.Name;
 
     public ResourceVector Allocated => Pods.Aggregate(ResourceVector.Zero, (sum, p) => sum + p.Pod.Requests);
-
-    /// <summary>Per GPU device: which pods hold how much of it.</summary>
-    public IReadOnlyList<GpuDeviceView> GpuDevices()
-    {
-        var devices = new GpuDeviceView[Spec.GpuDeviceCount];
-        for (var g = 0; g < devices.Length; g++)
-        {
-            var holders = Pods.Where(p => p.Gpus.Devices.Contains(g))
-                .Select(p => new GpuHolder(p.Pod.Name, p.Gpus.MilliPerDevice)).ToList();
-            var used = holders.Sum(h => h.Milli);
-            devices[g] = new GpuDeviceView(g, ClusterState.MilliPerGpu - used, used, holders);
-        }
-        return devices;
-    }
 }
-
-[GenerateSerializer, Immutable, Alias("mas.gpu-device")]
-public sealed record GpuDeviceView(
-    [property: Id(0)] int Index,
-    [property: Id(1)] int FreeMilli,
-    [property: Id(2)] int AllocatedMilli,
-    [property: Id(3)] IReadOnlyList<GpuHolder> Pods);
-
-[GenerateSerializer, Immutable, Alias("mas.gpu-holder")]
-public sealed record GpuHolder([property: Id(0)] string Pod, [property: Id(1)] int Milli);
 
 /// <summary>Changes to a node's scheduling attributes; null leaves a field as it is.</summary>
 [GenerateSerializer, Immutable, Alias("mas.node-patch")]

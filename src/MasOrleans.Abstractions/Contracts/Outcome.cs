@@ -1,24 +1,23 @@
 namespace MasOrleans.Abstractions.Contracts;
 
-/// <summary>How a grain command ended; the REST layer maps each code to an HTTP status.</summary>
+/// <summary>How a grain command ended; the REST layer maps each code to an HTTP status and <see cref="Outcome.Message"/> to the detail.</summary>
 public enum OutcomeCode
 {
     Ok = 0,
     NotFound = 1,
     Conflict = 2,
-    Invalid = 3,
     /// <summary>Work started and finishes asynchronously (a node drain).</summary>
     Accepted = 4,
 }
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
-public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Error = null)
+/// <param name="Message">Why a command was refused, or what a started one is doing (a drain); null on plain success.</param>
+public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null)
 {
     public static readonly Outcome Success = new(OutcomeCode.Ok);
     public bool IsOk => Code == OutcomeCode.Ok;
     public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);
     public static Outcome Conflict(string error) => new(OutcomeCode.Conflict, error);
-    public static Outcome Invalid(string error) => new(OutcomeCode.Invalid, error);
     public static Outcome Started(string message) => new(OutcomeCode.Accepted, message);
 }
 

@@ -16,7 +16,7 @@ namespace MasOrleans.Cli.Evaluate;
 /// of the default trace (<see cref="WorkloadVariants"/>), paper protocol, paired by seed. Prints per workload the
 /// mean and spread of each policy and the candidate's gain; `--write-variants dir` writes the variants' CSVs instead.
 /// </summary>
-public static class EvaluateCommand
+internal static class EvaluateCommand
 {
     public static Command Create()
     {

@@ -8,7 +8,7 @@ namespace MasOrleans.Cli.Kubeconfig;
 /// (client-go joins request paths to the server URL's path), and an API key travels as the user's bearer token.
 /// client-go sends a kubeconfig's credentials only over TLS, so a token needs an https:// server.
 /// </summary>
-public static class Kubeconfig
+internal static class Kubeconfig
 {
     public const string ApiPrefix = "/k8s";
 

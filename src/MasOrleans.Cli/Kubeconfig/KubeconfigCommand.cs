@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace MasOrleans.Cli.Kubeconfig;
 
 /// <summary>`mas kubeconfig`: prints a kubeconfig that points kubectl at a running silo.</summary>
-public static class KubeconfigCommand
+internal static class KubeconfigCommand
 {
     public const string TokenVariable = "MAS_API_KEY";
 

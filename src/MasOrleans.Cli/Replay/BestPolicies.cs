@@ -1,7 +1,7 @@
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>The best policy for each metric of a replay, with the direction that counts as better.</summary>
-public static class BestPolicies
+internal static class BestPolicies
 {
     public sealed record Metric(string Name, bool HigherIsBetter, Func<PolicyMean, double?> Value, int Digits = 2);
 

@@ -3,7 +3,7 @@ using MasOrleans.Scheduling.Replay;
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>Puts each seed's curve on a common grid so seeds can be averaged per policy.</summary>
-public static class CurveMath
+internal static class CurveMath
 {
     /// <summary>Mean over runs of the metric at each grid x (0, step, 2 step, ... up to the shortest run's end).</summary>
     public static (double[] X, double[] Y) MeanDemandCurve(IReadOnlyList<ReplayResult> runs, Func<DemandPoint, double> metric, double step = 1.0)

@@ -5,7 +5,7 @@ using MasOrleans.Scheduling.Policies;
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>`--model dir`: registers the learned policies, each --model overriding the shipped model of its algorithm.</summary>
-public static class LearnedModelOption
+internal static class LearnedModelOption
 {
     public static void Register(PolicyCatalog catalog, IReadOnlyList<string> modelDirectories)
     {

@@ -8,7 +8,7 @@ namespace MasOrleans.Cli.Replay;
 /// own colour and marker (<see cref="PolicyStyles"/>); in paper mode also a zoom on 80-130% of arrived demand,
 /// where policies part, and a bar chart of allocation at 130% with every seed's value.
 /// </summary>
-public static class PlotWriter
+internal static class PlotWriter
 {
     public const int Width = 900, Height = 560;
     public const double ZoomFrom = 80, ZoomTo = 130;

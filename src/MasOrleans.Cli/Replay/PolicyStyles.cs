@@ -8,7 +8,7 @@ namespace MasOrleans.Cli.Replay;
 /// "Twenty-two colors of maximum contrast", Color Engineering 3(6), 1965) without white; markers are the
 /// ScottPlot shapes that read at 7 px.
 /// </summary>
-public static class PolicyStyles
+internal static class PolicyStyles
 {
     public static readonly IReadOnlyList<Color> Palette =
     [

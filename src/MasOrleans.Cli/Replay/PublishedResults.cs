@@ -4,7 +4,7 @@ namespace MasOrleans.Cli.Replay;
 /// The FGD paper's published GPU allocation (mean of 10 seeds) and fragmentation on the openb traces
 /// (Weng et al., ATC'23; also /work/shared/traces/README.md), keyed by trace name and our policy names.
 /// </summary>
-public static class PublishedResults
+internal static class PublishedResults
 {
     private static readonly string[] Policies = ["random", "dotprod", "gpu-clustering", "gpu-packing", "best-fit", "fgd"];
 

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>`mas replay`: runs a trace through policies and seeds, writes summary.json, curves.json, report.md and plots.</summary>
-public static class ReplayCommand
+internal static class ReplayCommand
 {
     public static Command Create()
     {

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace MasOrleans.Cli.Replay;
 
-public sealed record ReplayRequest
+internal sealed record ReplayRequest
 {
     public required string Nodes { get; init; }
     public required string Pods { get; init; }
@@ -46,13 +46,13 @@ public sealed record ReplayRequest
 }
 
 /// <summary>Loads the inputs, runs every (policy, seed) with a progress bar, and writes the outputs.</summary>
-public static class ReplayJob
+internal static class ReplayJob
 {
     public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog)
     {
         foreach (var p in request.Policies)
         {
-            if (!catalog.Contains(p)) throw new UnknownPolicyException(p, catalog.Policies.Select(i => i.Name));
+            if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
         }
         if (request.Seeds.Count == 0) throw new ArgumentException("give at least one --seed");
         var nodes = TraceLoader.LoadNodes(request.Nodes);

@@ -5,7 +5,7 @@ using MasOrleans.Scheduling.Replay;
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>Per-policy means across seeds (null where no run measured the metric).</summary>
-public sealed record PolicyMean
+internal sealed record PolicyMean
 {
     public required string Policy { get; init; }
     public required int Seeds { get; init; }
@@ -28,7 +28,7 @@ public sealed record PolicyMean
 }
 
 /// <summary>What summary.json holds: the command, the inputs, one entry per policy and seed, and per-policy means.</summary>
-public sealed record ReplaySummary
+internal sealed record ReplaySummary
 {
     public required string Command { get; init; }
     public required string Nodes { get; init; }

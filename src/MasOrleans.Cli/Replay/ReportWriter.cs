@@ -5,7 +5,7 @@ using MasOrleans.Scheduling.Replay;
 namespace MasOrleans.Cli.Replay;
 
 /// <summary>report.md: the command, the best policy per metric, a comparison table (with the paper's numbers on openb traces), timings and plots.</summary>
-public static class ReportWriter
+internal static class ReportWriter
 {
     public static string Render(ReplaySummary summary, IReadOnlyList<string> plots, string? publishedTrace, string? notes = null)
     {

@@ -5,11 +5,11 @@ using MasOrleans.Learning;
 
 namespace MasOrleans.Cli.Serve;
 
-public sealed record PredictRequest(float[]? State, bool Deterministic = true);
-public sealed record PredictResponse(int Action);
-public sealed record UpdateRequest(float[][]? States, int[]? Actions, float[]? Rewards, bool[]? Dones);
-public sealed record UpdateResponse(bool Updated, int Samples, double? Loss);
-public sealed record HealthResponse(string Status, string Algo, int StateDim, int ActionDim, int Updates);
+internal sealed record PredictRequest(float[]? State, bool Deterministic = true);
+internal sealed record PredictResponse(int Action);
+internal sealed record UpdateRequest(float[][]? States, int[]? Actions, float[]? Rewards, bool[]? Dones);
+internal sealed record UpdateResponse(bool Updated, int Samples, double? Loss);
+internal sealed record HealthResponse(string Status, string Algo, int StateDim, int ActionDim, int Updates);
 
 /// <summary>The seed-002 REST surface: /predict, /update, /health. Bad input is a 400 with RFC 7807 problem details.</summary>
 internal static class RestEndpoints

@@ -13,7 +13,7 @@ namespace MasOrleans.Cli.Serve;
 /// Kestrel host for the seed-002 scheduler: gRPC over cleartext HTTP/2 on one port, REST over HTTP/1.1 on another,
 /// both backed by one <see cref="IVectorPolicy"/>.
 /// </summary>
-public sealed class SchedulerServer : IAsyncDisposable
+internal sealed class SchedulerServer : IAsyncDisposable
 {
     private readonly WebApplication app;
 

@@ -4,7 +4,7 @@ using MasOrleans.Learning;
 namespace MasOrleans.Cli.Serve;
 
 /// <summary>`mas serve`: the seed-002 PPO/DDQN scheduler service (gRPC + REST).</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     public static Command Create()
     {

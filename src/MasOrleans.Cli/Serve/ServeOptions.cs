@@ -1,7 +1,7 @@
 namespace MasOrleans.Cli.Serve;
 
 /// <summary>Everything `mas serve` needs; built from the command line or directly by tests.</summary>
-public sealed record ServeOptions
+internal sealed record ServeOptions
 {
     public string Algorithm { get; init; } = "ppo";
     public string Host { get; init; } = "127.0.0.1";

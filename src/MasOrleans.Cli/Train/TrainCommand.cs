@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace MasOrleans.Cli.Train;
 
 /// <summary>`mas train`: trains a DDQN or PPO placement policy on the paper protocol and writes a model directory.</summary>
-public static class TrainCommand
+internal static class TrainCommand
 {
     /// <summary>The paper's evaluation seeds: training must never see them.</summary>
     public static readonly (int From, int To) EvaluationSeeds = (42, 51);

@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace MasOrleans.Cli.Train;
 
 /// <summary>Loads the trace, runs <see cref="PlacementTraining"/> under a progress bar, and writes the curve PNG.</summary>
-public static class TrainJob
+internal static class TrainJob
 {
     public static PlacementTrainingResult Run(PlacementTrainingOptions options, string nodesSource, string podsSource, string output, string command)
     {

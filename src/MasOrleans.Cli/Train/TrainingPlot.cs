@@ -4,7 +4,7 @@ using ScottPlot;
 namespace MasOrleans.Cli.Train;
 
 /// <summary>training-curve.png: GPU allocation of each training episode and of the greedy validation runs.</summary>
-public static class TrainingPlot
+internal static class TrainingPlot
 {
     public const string FileName = "training-curve.png";
 

@@ -3,6 +3,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.Configuration;
 
 namespace MasOrleans.Grains.Learning;
 
@@ -15,6 +16,10 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
 {
     private readonly ConcurrentDictionary<string, Lazy<LiveModelSlot>> _slots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _online = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>From "Models:Directory" (unset: the shipped models/) and "Learning:Online:Enabled".</summary>
+    public static LearnedModels FromConfiguration(IConfiguration config) =>
+        new(config["Models:Directory"] is { Length: > 0 } dir ? dir : null, config.GetValue("Learning:Online:Enabled", true));
 
     public static IReadOnlyList<string> KnownAlgorithms => LearnedPolicies.Algorithms;
 

@@ -149,7 +149,7 @@ public sealed class LearningGrain(
         _pendingTransitions = 0;
         try
         {
-            var trainingOptions = Options.Training;
+            OnlineTrainingOptions trainingOptions = Options;
             var (round, package) = await Task.Run(() =>
             {
                 if (_trainer is null || _trainerVersion != from.Version)
@@ -208,7 +208,7 @@ public sealed class LearningGrain(
     {
         _lastRound = new LearningRound(DateTime.UtcNow, from, version, round.Transitions, double.IsFinite(round.Loss) ? round.Loss : null, seconds, result);
         MasMeters.LearningRounds.Add(1, MasMeters.AlgoTag(Algorithm), new KeyValuePair<string, object?>("result", result));
-        if (!outcome.IsOk) logger.LogWarning("{Algorithm}: {Error}", Algorithm, outcome.Error);
+        if (!outcome.IsOk) logger.LogWarning("{Algorithm}: {Error}", Algorithm, outcome.Message);
         return outcome;
     }
 

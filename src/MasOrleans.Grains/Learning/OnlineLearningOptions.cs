@@ -2,8 +2,11 @@ using MasOrleans.Learning.Online;
 
 namespace MasOrleans.Grains.Learning;
 
-/// <summary>Bound from "Learning:Online": online learning of the ddqn and ppo policies in the silo.</summary>
-public sealed class OnlineLearningOptions
+/// <summary>
+/// Bound from "Learning:Online": online learning of the ddqn and ppo policies in the silo, i.e. the trainer's
+/// hyper-parameters (inherited, same keys) and when the silo collects, trains and syncs.
+/// </summary>
+public sealed record OnlineLearningOptions : OnlineTrainingOptions
 {
     /// <summary>Whether live decisions are kept and trained on, until an operator switches it at runtime (then stored).</summary>
     public bool Enabled { get; set; } = true;
@@ -28,32 +31,6 @@ public sealed class OnlineLearningOptions
 
     /// <summary>Model versions kept in storage for rollback (the active one and its parent are always kept).</summary>
     public int KeepVersions { get; set; } = 10;
-
-    public int Seed { get; set; } = 42;
-    /// <summary>Unset: the offline RL phase's rate (DDQN 5e-5, PPO 3e-5).</summary>
-    public double? LearningRate { get; set; }
-    public int BatchSize { get; set; } = 64;
-    public int GradientSteps { get; set; } = 32;
-    public int PpoEpochs { get; set; } = 4;
-    public double PpoEntropyCoefficient { get; set; } = 0.001;
-    /// <summary>DDQN's large margin towards FGD's choice on live states; 0 lets the Q ranking move freely.</summary>
-    public double ExpertMargin { get; set; } = 0.5;
-    /// <summary>PPO's weight of −log π(FGD's choice) on live states; 0 (default) lets the policy move freely.</summary>
-    public double PpoExpertWeight { get; set; }
-    public int ReplayCapacity { get; set; } = 20_000;
-
-    public OnlineTrainingOptions Training => new()
-    {
-        Seed = Seed,
-        LearningRate = LearningRate,
-        BatchSize = BatchSize,
-        GradientSteps = GradientSteps,
-        PpoEpochs = PpoEpochs,
-        EntropyCoefficient = PpoEntropyCoefficient,
-        ExpertMargin = ExpertMargin,
-        ExpertWeight = PpoExpertWeight,
-        ReplayCapacity = ReplayCapacity,
-    };
 
     /// <summary>Problems with these values, for start-up validation.</summary>
     public IEnumerable<string> Problems()

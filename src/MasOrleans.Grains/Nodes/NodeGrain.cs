@@ -175,7 +175,7 @@ public sealed class NodeGrain(
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
-        if (NominatedFor(pod) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
+        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nomination?.Pod.Name == pod.Name) _nomination = null;
         var bound = new BoundPod(pod, gpus);
@@ -199,8 +199,11 @@ public sealed class NodeGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>The nominated pod's name when <paramref name="pod"/> (of lower priority) would take room it needs.</summary>
-    private string? NominatedFor(PodSpec pod)
+    /// <summary>
+    /// The nominated pod's name when <paramref name="pod"/> (of lower priority) would take room it needs, by the core's
+    /// fit rule (per GPU device included).
+    /// </summary>
+    private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
         if (_nomination is not { } n || n.Pod.Name == pod.Name || pod.Priority >= n.Pod.Priority) return null;
         if (clock.GetUtcNow() > n.Until)
@@ -208,9 +211,7 @@ public sealed class NodeGrain(
             _nomination = null;
             return null;
         }
-        for (var k = 0; k < ResourceNames.Count; k++)
-            if (_local.Free((ResourceKind)k, 0) < n.Pod.Requests[k] + pod.Requests[k]) return n.Pod.Name;
-        return null;
+        return _local.FitsAlongside(0, n.Pod, pod, gpus) ? null : n.Pod.Name;
     }
 
     public async Task<bool> Release(string podName)
@@ -273,16 +274,11 @@ public sealed class NodeGrain(
     {
         _local = new ClusterState();
         if (state.State.Spec is not { } spec) return;
-        _local.AddNode(spec, _ready);
-        foreach (var image in state.State.Images ?? []) _local.AddImage(0, image);
-        foreach (var bound in pods)
-        {
-            if (!_local.TryBind(0, bound.Pod, bound.Gpus))
-                throw new InvalidOperationException($"stored pod '{bound.Pod.Name}' does not fit node '{spec.Name}'");
-        }
+        _local.AddNode(spec, pods, _ready, state.State.Images,
+            misfit: bound => throw new InvalidOperationException($"stored pod '{bound.Pod.Name}' does not fit node '{spec.Name}'"));
     }
 
-    private List<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.Pods[0];
+    private IReadOnlyList<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.PodsOn(0);
 
     private Task PublishInfo() => Publish(NodeChangeKind.Info,
         new NodeInfo(state.State.Spec!, _ready, _utilization, _lastTelemetry, state.State.Images ?? [], state.State.Draining));

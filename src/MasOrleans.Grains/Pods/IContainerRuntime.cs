@@ -48,6 +48,4 @@ public sealed class SimulatedContainerRuntime(IOptions<ContainerRuntimeOptions> 
     }
 
     public Task StopAsync(string node, string containerId, CancellationToken cancellation = default) => Task.CompletedTask;
-
-    public bool HasImage(string node, string image) => _imagesByNode.TryGetValue(node, out var images) && images.ContainsKey(image);
 }

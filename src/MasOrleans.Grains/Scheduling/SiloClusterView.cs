@@ -304,8 +304,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     private void RebuildNode(string name, NodeRecord record)
     {
         var node = _state.IndexOf(name);
-        var assumed = _state.Pods[node].Where(b => !record.Pods.ContainsKey(b.Pod.Name)).ToList();
-        foreach (var bound in _state.Pods[node].ToList()) _state.Unbind(bound.Pod.Name);
+        var assumed = _state.PodsOn(node).Where(b => !record.Pods.ContainsKey(b.Pod.Name)).ToList();
+        foreach (var bound in _state.PodsOn(node).ToList()) _state.Unbind(bound.Pod.Name);
         foreach (var bound in record.Pods.Values)
         {
             if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
@@ -325,14 +325,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         _state = new ClusterState();
         foreach (var (name, record) in _nodes)
         {
-            var node = _state.AddNode(record.Info.Spec, record.Info.Ready);
+            var node = _state.AddNode(record.Info.Spec, record.Pods.Values, record.Info.Ready, record.Info.Images,
+                misfit: bound => LogInconsistent(logger, name, bound.Pod.Name));
             SetUtilization(node, record.Info);
-            foreach (var image in record.Info.Images) _state.AddImage(node, image);
-            foreach (var bound in record.Pods.Values)
-            {
-                if (!_state.TryBind(node, bound.Pod, bound.Gpus))
-                    LogInconsistent(logger, name, bound.Pod.Name);
-            }
         }
     }
 

@@ -4,8 +4,11 @@ using MasOrleans.Learning.Placement;
 
 namespace MasOrleans.Learning.Online;
 
-/// <summary>Hyper-parameters of online fine-tuning; small steps, since the model starts from a trained one.</summary>
-public sealed record OnlineTrainingOptions
+/// <summary>
+/// Hyper-parameters of online fine-tuning; small steps, since the model starts from a trained one. The silo binds them
+/// from "Learning:Online" (names are the configuration keys).
+/// </summary>
+public record OnlineTrainingOptions
 {
     public int Seed { get; init; } = 42;
     /// <summary>Null: the offline RL phase's rate (DDQN 5e-5, PPO 3e-5), so online rounds continue that phase.</summary>
@@ -24,11 +27,11 @@ public sealed record OnlineTrainingOptions
     /// PPO: weight of −log π(FGD's choice) on the live states, the policy-gradient counterpart of <see cref="ExpertMargin"/>.
     /// Off by default: at 0.1 it pulled PPO towards FGD's own, lower, allocation (docs/learning.md).
     /// </summary>
-    public double ExpertWeight { get; init; }
+    public double PpoExpertWeight { get; init; }
     /// <summary>PPO: passes over each round's experience.</summary>
     public int PpoEpochs { get; init; } = 4;
     /// <summary>PPO: entropy bonus (the offline RL phase's 0.001).</summary>
-    public double EntropyCoefficient { get; init; } = 0.001;
+    public double PpoEntropyCoefficient { get; init; } = 0.001;
 }
 
 /// <summary>What one online round did.</summary>
@@ -52,13 +55,13 @@ public sealed class OnlineTrainer : IDisposable
         Options = options;
         StartMetadata = start.Metadata;
         var algorithm = StartMetadata.Algorithm.ToLowerInvariant();
-        _gamma = StartMetadata.TrainingMetrics.GetValueOrDefault("gamma", algorithm == "ddqn" ? 0.9 : 0.99);
+        _gamma = StartMetadata.TrainingMetrics.GetValueOrDefault("gamma", PlacementTrainingOptions.DefaultGamma(algorithm));
         _agent = start.WithScratchDirectory<IPlacementAgent>(dir => algorithm switch
         {
             "ddqn" => DdqnPlacementAgent.Load(dir, PlacementFeatures.Layout, new DdqnOptions
             {
                 Seed = options.Seed,
-                LearningRate = options.LearningRate ?? 5e-5,
+                LearningRate = options.LearningRate ?? PlacementTrainingOptions.DefaultLearningRate(algorithm),
                 BatchSize = options.BatchSize,
                 Gamma = _gamma,
                 ReplayCapacity = options.ReplayCapacity,
@@ -68,12 +71,12 @@ public sealed class OnlineTrainer : IDisposable
             "ppo" => PpoPlacementAgent.Load(dir, PlacementFeatures.Layout, new PpoOptions
             {
                 Seed = options.Seed,
-                LearningRate = options.LearningRate ?? 3e-5,
+                LearningRate = options.LearningRate ?? PlacementTrainingOptions.DefaultLearningRate(algorithm),
                 MinibatchSize = options.BatchSize,
                 Gamma = _gamma,
                 Epochs = options.PpoEpochs,
-                EntropyCoefficient = options.EntropyCoefficient,
-                ExpertWeight = AnchorsToFgd ? options.ExpertWeight : 0,
+                EntropyCoefficient = options.PpoEntropyCoefficient,
+                ExpertWeight = AnchorsToFgd ? options.PpoExpertWeight : 0,
             }),
             var other => throw new InvalidDataException($"online training supports ddqn and ppo models, not '{other}'"),
         });
@@ -83,7 +86,7 @@ public sealed class OnlineTrainer : IDisposable
     public ModelMetadata StartMetadata { get; }
 
     /// <summary>With a shortlist, candidate 0 is FGD's choice, so the DDQN margin or the PPO expert term can anchor to it.</summary>
-    private bool AnchorsToFgd => (string.Equals(StartMetadata.Algorithm, "ddqn", StringComparison.OrdinalIgnoreCase) ? Options.ExpertMargin : Options.ExpertWeight) > 0
+    private bool AnchorsToFgd => (string.Equals(StartMetadata.Algorithm, "ddqn", StringComparison.OrdinalIgnoreCase) ? Options.ExpertMargin : Options.PpoExpertWeight) > 0
         && StartMetadata.TrainingMetrics.GetValueOrDefault(LearnedPolicies.ShortlistMetric, new PaperEnvironmentOptions().Shortlist) > 0;
     public string Algorithm => _agent.Algorithm;
     public int Rounds { get; private set; }

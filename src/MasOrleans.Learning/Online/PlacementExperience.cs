@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 namespace MasOrleans.Learning.Online;
 
 /// <summary>One live decision of a learned policy: what it saw, the candidate it chose and the shaped reward.</summary>
@@ -26,8 +27,6 @@ public interface IExperienceSink
 /// </summary>
 public static class PlacementReward
 {
-    public const double MilliPerGpu = 1000;
-
     public static float Of(long podGpuMilli, double fragmentationDelta, double fragmentationWeight) =>
-        (float)((podGpuMilli - fragmentationWeight * fragmentationDelta) / MilliPerGpu);
+        (float)((podGpuMilli - fragmentationWeight * fragmentationDelta) / ClusterState.MilliPerGpu);
 }

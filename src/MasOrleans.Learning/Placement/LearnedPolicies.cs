@@ -72,7 +72,7 @@ public static class LearnedPolicies
         return new SchedulingProfile
         {
             Name = slot.Algorithm,
-            Filters = PolicyCatalog.StandardFilters(),
+            Filters = FilterSets.Create(FilterSets.Standard),
             Scores = [new(new LearnedScore(slot, builder, sink, weight, TorchInference(options)), 1)],
             DeviceSelector = new FgdDeviceSelector(builder.Fgd),
             PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? 100,

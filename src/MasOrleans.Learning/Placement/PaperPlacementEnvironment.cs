@@ -34,7 +34,7 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
     private readonly IReadOnlyList<NodeSpec> _nodes;
     private readonly IReadOnlyList<PodSpec> _tracePods;
     private readonly FragmentationModel _model;
-    private readonly IReadOnlyList<IFilterPlugin> _filters = PolicyCatalog.StandardFilters();
+    private readonly IReadOnlyList<IFilterPlugin> _filters = FilterSets.Create(FilterSets.Standard);
     private readonly FgdDeviceSelector _devices;
     private readonly Random _filterRandom = new(0); // filters draw nothing; SchedulingContext needs one
     private IReadOnlyList<PodSpec> _arrivals = [];
@@ -73,7 +73,7 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
 
     public PlacementObservation Reset(int seed)
     {
-        Cluster = ReplayRunner.BuildCluster(_nodes);
+        Cluster = ClusterState.Of(_nodes);
         _gpuCapacity = Cluster.GpuDeviceTotal * (long)ClusterState.MilliPerGpu;
         if (_gpuCapacity == 0) throw new InvalidOperationException("the paper protocol needs GPUs: the cluster has none");
         _arrivals = PaperArrivals.Build(_tracePods, _gpuCapacity, Options.Tune, new Random(seed));
@@ -164,8 +164,7 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
     private long SumAllocated(ResourceKind kind)
     {
         long sum = 0;
-        var column = Cluster.Allocated[(int)kind];
-        for (var n = 0; n < Cluster.NodeCount; n++) sum += column[n];
+        foreach (var allocated in Cluster.AllocatedColumn(kind)) sum += allocated;
         return sum;
     }
 }

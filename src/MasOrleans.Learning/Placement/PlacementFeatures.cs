@@ -56,16 +56,16 @@ public static class PlacementFeatures
     /// <param name="fragmentation">FGD's fragmentation F of the node before placement, GPU milli.</param>
     public static void Node(ClusterState cluster, int node, PodSpec pod, long fgdScore, double fragmentation, Span<float> target)
     {
-        var cpuCap = cluster.Capacity[(int)ResourceKind.Cpu][node];
-        var memCap = cluster.Capacity[(int)ResourceKind.Memory][node];
-        var gpuCap = cluster.Capacity[(int)ResourceKind.Gpu][node];
+        var cpuCap = cluster.CapacityColumn(ResourceKind.Cpu)[node];
+        var memCap = cluster.CapacityColumn(ResourceKind.Memory)[node];
+        var gpuCap = cluster.CapacityColumn(ResourceKind.Gpu)[node];
         var cpuFree = cluster.Free(ResourceKind.Cpu, node);
         var gpuFree = cluster.Free(ResourceKind.Gpu, node);
         target[0] = Fraction(cpuFree, cpuCap);
         target[1] = Fraction(cluster.Free(ResourceKind.Memory, node), memCap);
         target[2] = Fraction(gpuFree, gpuCap);
         target[3] = (float)(cpuCap / MaxCpuMilli);
-        target[4] = cluster.GpuCount[node] / (float)DeviceSlots;
+        target[4] = cluster.GpuDeviceCountOf(node) / (float)DeviceSlots;
 
         // Per-device free shares, largest first, padded with 0: what a GPU-sharing pod can still use.
         Span<int> devices = stackalloc int[DeviceSlots];
@@ -80,7 +80,7 @@ public static class PlacementFeatures
         target[next + 1] = (float)BestFit(cluster, node, pod);
         target[next + 2] = (float)(Math.Max(0, cpuFree - ClusterState.NonZeroCpuOf(pod)) / MaxCpuMilli);
         target[next + 3] = (float)(Math.Max(0, gpuFree - pod.Gpu.TotalMilli) / MaxGpuMilli);
-        target[next + 4] = cluster.Pods[node].Count > 0 ? 1f : 0f;
+        target[next + 4] = cluster.PodsOn(node).Count > 0 ? 1f : 0f;
         target[next + 5] = (float)(fragmentation / MaxGpuMilli);
     }
 

@@ -21,11 +21,21 @@ public sealed record PlacementTrainingOptions
     /// <summary>0 = the whole cluster; otherwise this many nodes drawn with <see cref="ClusterSampler"/>.</summary>
     public int SampleNodes { get; init; }
     public IReadOnlyList<int> HiddenSizes { get; init; } = [32, 32];
-    /// <summary>RL fine-tuning rate; null: 5e-5 (DDQN) / 3e-5 (PPO), small so RL refines rather than erases the warm start.</summary>
+    /// <summary>RL fine-tuning rate; null: <see cref="DefaultLearningRate"/>.</summary>
     public double? LearningRate { get; init; }
-    /// <summary>Discount; null: 0.9 (DDQN) / 0.99 (PPO).</summary>
+    public double EffectiveLearningRate => LearningRate ?? DefaultLearningRate(Algorithm);
+    /// <summary>Discount; null: <see cref="DefaultGamma"/>.</summary>
     public double? Gamma { get; init; }
-    public double EffectiveGamma => Gamma ?? (Algorithm == "ddqn" ? 0.9 : 0.99);
+    public double EffectiveGamma => Gamma ?? DefaultGamma(Algorithm);
+
+    /// <summary>
+    /// The RL phase's rate: 5e-5 (DDQN) / 3e-5 (PPO), small so RL refines rather than erases the warm start. Online
+    /// rounds continue with the same rate.
+    /// </summary>
+    public static double DefaultLearningRate(string algorithm) => algorithm == "ddqn" ? 5e-5 : 3e-5;
+
+    /// <summary>The discount: 0.9 (DDQN) / 0.99 (PPO).</summary>
+    public static double DefaultGamma(string algorithm) => algorithm == "ddqn" ? 0.9 : 0.99;
     /// <summary>Greedy validation on a held-out training seed every this many episodes; the best checkpoint is kept.</summary>
     public int ValidateEvery { get; init; } = 2;
     public PaperEnvironmentOptions Environment { get; init; } = new();
@@ -119,7 +129,7 @@ public static class PlacementTraining
         {
             Seed = options.Seed,
             HiddenSizes = options.HiddenSizes,
-            LearningRate = options.LearningRate ?? 5e-5,
+            LearningRate = options.EffectiveLearningRate,
             Gamma = options.EffectiveGamma,
             BatchSize = 64,
             ReplayCapacity = 20_000,
@@ -136,7 +146,7 @@ public static class PlacementTraining
         {
             Seed = options.Seed,
             HiddenSizes = options.HiddenSizes,
-            LearningRate = options.LearningRate ?? 3e-5,
+            LearningRate = options.EffectiveLearningRate,
             Gamma = options.EffectiveGamma,
             RolloutSteps = 2048,
             MinibatchSize = 256,

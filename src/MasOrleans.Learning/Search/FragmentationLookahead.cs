@@ -45,7 +45,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
     {
         if (feasible.Length == 0) return -1;
         if (_score.Length < feasible.Length) { _score = new long[feasible.Length]; _delta = new double[feasible.Length]; _secondary = new double[feasible.Length]; }
-        var rank = cluster.TieBreakRank;
+        var rank = cluster.TieBreakRanks;
         for (var i = 0; i < feasible.Length; i++)
         {
             var choice = evaluator.Evaluate(cluster, feasible[i], pod);
@@ -81,7 +81,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
         "rank" => 0,
         // Pack: the node with the least GPU left (then CPU left) first.
         "fullest" => cluster.Free(ResourceKind.Gpu, node) * 1e6 + cluster.Free(ResourceKind.Cpu, node) / 1000.0,
-        "used" => cluster.Pods[node].Count > 0 ? 0 : 1,
+        "used" => cluster.PodsOn(node).Count > 0 ? 0 : 1,
         "emptiest" => -(cluster.Free(ResourceKind.Gpu, node) * 1e6 + cluster.Free(ResourceKind.Cpu, node) / 1000.0),
         "cpu-fullest" => cluster.Free(ResourceKind.Cpu, node),
         var other => throw new ArgumentException($"unknown tie '{other}' (known: rank, fullest, used, emptiest, cpu-fullest)"),
@@ -91,7 +91,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
     private static double OrZero(double delta) => double.IsPositiveInfinity(delta) ? 0 : delta;
 
     /// <summary>Indices into nodes of FGD's k best: highest score, ties to the lower tie-break rank (then index), as FGD's selectHost.</summary>
-    private int[] TopK(int[] nodes, int[]? rank, int k)
+    private int[] TopK(int[] nodes, IReadOnlyList<int>? rank, int k)
     {
         var order = Enumerable.Range(0, nodes.Length).ToArray();
         Array.Sort(order, (a, b) =>

@@ -30,7 +30,7 @@ public static class SearchPolicies
             return new SchedulingProfile
             {
                 Name = Lookahead,
-                Filters = PolicyCatalog.StandardFilters(),
+                Filters = FilterSets.Create(FilterSets.Standard),
                 Scores = [new(new LookaheadScore(search), 1)],
                 DeviceSelector = new FgdDeviceSelector(evaluator),
                 PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,

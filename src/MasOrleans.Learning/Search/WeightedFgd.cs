@@ -63,7 +63,7 @@ public static class WeightedFgd
         return new SchedulingProfile
         {
             Name = name,
-            Filters = PolicyCatalog.StandardFilters(),
+            Filters = FilterSets.Create(FilterSets.Standard),
             Scores = [new(new FgdScore(evaluator), 1)],
             DeviceSelector = new FgdDeviceSelector(evaluator),
             PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,

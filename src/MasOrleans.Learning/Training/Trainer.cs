@@ -23,11 +23,7 @@ public sealed record TrainingRunOptions
     public int MaxStepsPerEpisode { get; init; } = 100_000;
 }
 
-public sealed record TrainingSummary(IReadOnlyList<EpisodeReport> Episodes, TimeSpan Elapsed, long TotalSteps)
-{
-    /// <summary>Mean reward of the last <paramref name="count"/> episodes.</summary>
-    public double MeanRewardOfLast(int count) => Episodes.TakeLast(count).Select(e => e.TotalReward).DefaultIfEmpty(double.NaN).Average();
-}
+public sealed record TrainingSummary(IReadOnlyList<EpisodeReport> Episodes, TimeSpan Elapsed, long TotalSteps);
 
 /// <summary>
 /// The episode loop shared by every agent: act (exploring), step, record, repeat; reports each episode.

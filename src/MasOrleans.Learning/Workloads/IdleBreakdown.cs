@@ -20,7 +20,7 @@ public sealed record IdleBreakdown(double AllocPercent, double IdleGpus, double 
     {
         var typical = TypicalPods.From(trace);
         var schedulers = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });
-        var cluster = ReplayRunner.BuildCluster(nodes);
+        var cluster = ClusterState.Of(nodes);
         var random = new Random(seed);
         var capacity = nodes.Sum(n => n.Capacity.GpuMilli);
         var arrivals = PaperArrivals.Build(trace, capacity, settings.Tune, random);

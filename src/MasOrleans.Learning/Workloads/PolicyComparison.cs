@@ -40,7 +40,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         IReadOnlyList<string> candidates, IReadOnlyList<int> seeds, Action<string>? log = null)
     {
         var policies = candidates.Prepend(baseline).Distinct().ToList();
-        foreach (var p in policies) if (!catalog.Contains(p)) throw new UnknownPolicyException(p, catalog.Policies.Select(i => i.Name));
+        foreach (var p in policies) if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
         var jobs = (from w in workloads from p in policies from s in seeds select (Workload: w, Policy: p, Seed: s)).ToList();
         var alloc = new ConcurrentDictionary<(string, string, int), double>();
         Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, job =>

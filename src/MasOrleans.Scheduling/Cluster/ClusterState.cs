@@ -44,23 +44,25 @@ public sealed partial class ClusterState
 
     private void Touch(int node) => _nodeVersion[node] = ++Version;
 
-    public long[][] Capacity { get; } = new long[ResourceNames.Count][];
-    public long[][] Allocated { get; } = new long[ResourceNames.Count][];
+    // The per-node columns below are the core's own: its plugins read them in place on the hot path (no copy, no
+    // wrapper); code outside the core reads through the read-only accessors (CapacityColumn, PodsOn, IsReady, ...).
+    internal long[][] Capacity { get; } = new long[ResourceNames.Count][];
+    internal long[][] Allocated { get; } = new long[ResourceNames.Count][];
 
     /// <summary>Measured utilization 0..1 per dimension from telemetry; NaN where none was reported.</summary>
-    public float[][] Utilization { get; } = new float[ResourceNames.Count][];
+    internal float[][] Utilization { get; } = new float[ResourceNames.Count][];
 
-    public int[] GpuStart { get; private set; } = new int[16];
-    public int[] GpuCount { get; private set; } = new int[16];
-    public int[] GpuFree { get; private set; } = new int[64];
+    internal int[] GpuStart { get; private set; } = new int[16];
+    internal int[] GpuCount { get; private set; } = new int[16];
+    internal int[] GpuFree { get; private set; } = new int[64];
     private int _gpuTotal;
 
     /// <summary>
     /// Requested cpu milli and memory bytes with kube-scheduler's non-zero defaults (100m, 200Mi) for pods
     /// that request none; NodeResourcesFit's scoring reads these, not <see cref="Allocated"/>.
     /// </summary>
-    public long[] NonZeroCpu { get; private set; } = new long[16];
-    public long[] NonZeroMemory { get; private set; } = new long[16];
+    internal long[] NonZeroCpu { get; private set; } = new long[16];
+    internal long[] NonZeroMemory { get; private set; } = new long[16];
 
     public const long DefaultMilliCpuRequest = 100;
     public const long DefaultMemoryRequest = 200L * 1024 * 1024;
@@ -68,7 +70,7 @@ public sealed partial class ClusterState
     public static long NonZeroCpuOf(PodSpec pod) => pod.Requests.CpuMilli == 0 ? DefaultMilliCpuRequest : pod.Requests.CpuMilli;
     public static long NonZeroMemoryOf(PodSpec pod) => pod.Requests.MemoryBytes == 0 ? DefaultMemoryRequest : pod.Requests.MemoryBytes;
 
-    public bool[] Ready { get; private set; } = new bool[16];
+    internal bool[] Ready { get; private set; } = new bool[16];
 
     /// <summary>True when no node is NotReady: NodeReady's filter then has nothing to reject (a vectorized scan, no counter to go stale).</summary>
     public bool AllReady => !Ready.AsSpan(0, NodeCount).Contains(false);
@@ -103,9 +105,9 @@ public sealed partial class ClusterState
         _hasHardTaints[node] = hard;
         _hasPreferNoScheduleTaints[node] = prefer;
     }
-    public bool[] Unschedulable { get; private set; } = new bool[16];
-    public List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
-    public HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
+    internal bool[] Unschedulable { get; private set; } = new bool[16];
+    internal List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
+    internal HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
 
     private readonly Dictionary<string, int> _imageNodeCounts = new(StringComparer.Ordinal);
 
@@ -136,7 +138,7 @@ public sealed partial class ClusterState
     /// Bound pods per node that carry pod affinity or anti-affinity (kube-scheduler's PodsWithAffinity):
     /// InterPodAffinity skips the cluster scan when the total is zero.
     /// </summary>
-    public int[] PodsWithAffinity { get; private set; } = new int[16];
+    internal int[] PodsWithAffinity { get; private set; } = new int[16];
     public int PodsWithAffinityTotal { get; private set; }
 
     public static bool HasPodAffinity(PodSpec pod) => pod.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);
@@ -153,7 +155,10 @@ public sealed partial class ClusterState
     /// compares the node names themselves. The FGD simulator renames its nodes before scheduling, so a paper replay
     /// sets the order of those names here (<see cref="Replay.SimulatorNodeNames"/>). Adding a node clears it.
     /// </summary>
-    public int[]? TieBreakRank { get; private set; }
+    internal int[]? TieBreakRank { get; private set; }
+
+    /// <summary>The paper mode's tie-break rank per node (lower wins), or null when ties go by name.</summary>
+    public IReadOnlyList<int>? TieBreakRanks => TieBreakRank;
 
     public void SetTieBreakRank(int[] rank)
     {
@@ -169,6 +174,41 @@ public sealed partial class ClusterState
     public ResourceVector AllocatedOf(int node) => Gather(Allocated, node);
 
     public ReadOnlySpan<int> GpuFreeOf(int node) => GpuFree.AsSpan(GpuStart[node], GpuCount[node]);
+
+    /// <summary>Every node's capacity in one dimension, read-only.</summary>
+    public ReadOnlySpan<long> CapacityColumn(ResourceKind kind) => Capacity[(int)kind].AsSpan(0, NodeCount);
+
+    /// <summary>Every node's allocated amount in one dimension, read-only.</summary>
+    public ReadOnlySpan<long> AllocatedColumn(ResourceKind kind) => Allocated[(int)kind].AsSpan(0, NodeCount);
+
+    public int GpuDeviceCountOf(int node) => GpuCount[node];
+    public bool IsReady(int node) => Ready[node];
+
+    /// <summary>The pods bound to the node, read-only.</summary>
+    public IReadOnlyList<BoundPod> PodsOn(int node) => Pods[node];
+
+    /// <summary>A cluster of these nodes, ready and empty (replay, trainers, tests).</summary>
+    public static ClusterState Of(IEnumerable<NodeSpec> nodes)
+    {
+        var cluster = new ClusterState();
+        foreach (var node in nodes) cluster.AddNode(node);
+        return cluster;
+    }
+
+    /// <summary>
+    /// Adds a node as its records describe it: readiness, pulled images and the pods bound to it. A bound pod that does
+    /// not fit (records that disagree) is left out and handed to <paramref name="misfit"/>.
+    /// </summary>
+    public int AddNode(NodeSpec spec, IEnumerable<BoundPod> pods, bool ready = true, IEnumerable<string>? images = null, Action<BoundPod>? misfit = null)
+    {
+        var node = AddNode(spec, ready);
+        foreach (var image in images ?? []) AddImage(node, image);
+        foreach (var bound in pods)
+        {
+            if (!TryBind(node, bound.Pod, bound.Gpus)) misfit?.Invoke(bound);
+        }
+        return node;
+    }
 
     public int AddNode(NodeSpec spec, bool ready = true)
     {
@@ -254,6 +294,31 @@ public sealed partial class ClusterState
             if (requests[d] > Capacity[d][node] - Allocated[d][node]) return false;
         }
         return FitsGpus(node, gpu);
+    }
+
+    /// <summary>
+    /// True when <paramref name="held"/> (a preemptor's nominated room) would still fit on the node once
+    /// <paramref name="pod"/> took <paramref name="gpus"/> there: <see cref="FitsResources(int, PodSpec)"/>'s rule,
+    /// per GPU device included, applied to what the pod leaves.
+    /// </summary>
+    public bool FitsAlongside(int node, PodSpec held, PodSpec pod, GpuAllocation gpus)
+    {
+        if (Pods[node].Count + 2 > _specs[node].MaxPods) return false;
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            if (d == (int)ResourceKind.Gpu) continue;
+            if (held.Requests[d] + pod.Requests[d] > Capacity[d][node] - Allocated[d][node]) return false;
+        }
+        var gpu = held.Gpu;
+        if (gpu.IsNone) return true;
+        var free = GpuFreeOf(node);
+        var found = 0;
+        for (var device = 0; device < free.Length; device++)
+        {
+            var left = free[device] - (gpus.Devices.Contains(device) ? gpus.MilliPerDevice : 0);
+            if (left >= gpu.MilliPerGpu && ++found >= gpu.Count) return true;
+        }
+        return false;
     }
 
     /// <summary>A share needs ONE device with that much free; whole GPUs need that many fully free devices.</summary>

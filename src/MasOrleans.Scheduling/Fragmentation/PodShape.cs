@@ -12,7 +12,6 @@ public readonly record struct PodShape(long CpuMilli, int MilliPerGpu, int GpuCo
 {
     public bool NeedsGpu => GpuCount > 0;
     public bool IsShared => GpuCount == 1 && MilliPerGpu < ClusterState.MilliPerGpu;
-    public long TotalGpuMilli => (long)MilliPerGpu * GpuCount;
 
     /// <summary>The simulator reads CPU with kube-scheduler's non-zero default (100m for pods asking none).</summary>
     public static PodShape Of(PodSpec pod)

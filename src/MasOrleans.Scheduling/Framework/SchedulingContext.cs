@@ -7,8 +7,6 @@ namespace MasOrleans.Scheduling.Framework;
 /// <summary>One pod's scheduling cycle: the cluster, the pod, and scratch state plugins keep between phases.</summary>
 public sealed class SchedulingContext
 {
-    // Created on first use: most pods' cycles keep no keyed state, and the hot path should not pay for it.
-    private Dictionary<string, object>? _state;
     private readonly ResourceVector _requests;
 
     public SchedulingContext(ClusterState cluster, PodSpec pod, Random random)
@@ -34,21 +32,12 @@ public sealed class SchedulingContext
     /// <summary>Bit d set when the pod requests dimension d: fit checks visit only those, lowest first.</summary>
     public int RequestedDimensionMask { get; }
 
-    /// <summary>Per-cycle plugin data (kube-scheduler's CycleState), keyed by plugin name.</summary>
-    public T GetOrAdd<T>(string key, Func<T> create) where T : class
-    {
-        _state ??= new Dictionary<string, object>(StringComparer.Ordinal);
-        if (_state.TryGetValue(key, out var existing)) return (T)existing;
-        var created = create();
-        _state[key] = created;
-        return created;
-    }
-
-    public void Set(string key, object value) => (_state ??= new Dictionary<string, object>(StringComparer.Ordinal))[key] = value;
-
     private List<(object Plugin, object State)>? _pluginStates;
 
-    /// <summary>Per-cycle state keyed by the plugin instance: a short reference scan, cheap enough to call per node.</summary>
+    /// <summary>
+    /// Per-cycle plugin data (kube-scheduler's CycleState), keyed by the plugin instance: a short reference scan,
+    /// cheap enough to call per node.
+    /// </summary>
     public void SetState(object plugin, object state)
     {
         _pluginStates ??= [];
@@ -121,12 +110,6 @@ public sealed class SchedulingContext
             }
         }
         constantScore = 0;
-        return false;
-    }
-    public bool TryGet<T>(string key, out T? value) where T : class
-    {
-        if (_state is not null && _state.TryGetValue(key, out var v)) { value = (T)v; return true; }
-        value = null;
         return false;
     }
 }

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Model;
@@ -44,7 +45,7 @@ public sealed record NodeSpec
     }
 
     [System.Text.Json.Serialization.JsonIgnore]
-    public int GpuDeviceCount => (int)(Capacity.GpuMilli / 1000);
+    public int GpuDeviceCount => (int)(Capacity.GpuMilli / ClusterState.MilliPerGpu);
 
     /// <summary>The GPU model, from the label NVIDIA's GPU feature discovery sets.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

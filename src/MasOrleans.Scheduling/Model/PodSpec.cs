@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Model;
@@ -55,16 +56,16 @@ public readonly record struct GpuRequest(int Count, int MilliPerGpu)
 {
     public static GpuRequest None => default;
     public bool IsNone => Count == 0;
-    public bool IsShared => Count == 1 && MilliPerGpu < 1000;
+    public bool IsShared => Count == 1 && MilliPerGpu < ClusterState.MilliPerGpu;
     public long TotalMilli => (long)Count * MilliPerGpu;
 
     public static GpuRequest FromMilli(long milli)
     {
         if (milli <= 0) return None;
-        if (milli < 1000) return new GpuRequest(1, (int)milli);
-        return new GpuRequest((int)(milli / 1000), 1000);
+        if (milli < ClusterState.MilliPerGpu) return new GpuRequest(1, (int)milli);
+        return new GpuRequest((int)(milli / ClusterState.MilliPerGpu), ClusterState.MilliPerGpu);
     }
 
     /// <summary>Whole GPUs must be whole: 1500m is neither a share of one device nor whole devices.</summary>
-    public static bool IsValidMilli(long milli) => milli < 1000 || milli % 1000 == 0;
+    public static bool IsValidMilli(long milli) => milli < ClusterState.MilliPerGpu || milli % ClusterState.MilliPerGpu == 0;
 }

@@ -12,17 +12,23 @@ public static class KubePolicies
     {
         Name = "kube",
         Description = "kube-scheduler's default profile (v1.35 filters, scores, weights and integer rounding).",
-        Scores =
-        [
-            new() { Name = "TaintToleration", Weight = 3 },
-            new() { Name = "NodeAffinity", Weight = 2 },
-            new() { Name = "PodTopologySpread", Weight = 2 },
-            new() { Name = "InterPodAffinity", Weight = 2 },
-            new() { Name = ScorePluginRegistry.NodeResourcesFit, Weight = 1, Strategy = "LeastAllocated" },
-            new() { Name = "NodeResourcesBalancedAllocation", Weight = 1 },
-            new() { Name = "ImageLocality", Weight = 1 },
-        ],
+        Scores = DefaultScores(resources: null),
     };
+
+    /// <summary>
+    /// kube-scheduler's default score plugins and weights (default_plugins.go); <paramref name="resources"/> widens
+    /// NodeResourcesFit and BalancedAllocation beyond cpu and memory.
+    /// </summary>
+    private static List<ScorePluginDefinition> DefaultScores(List<ResourceWeightDefinition>? resources) =>
+    [
+        new() { Name = "TaintToleration", Weight = 3 },
+        new() { Name = "NodeAffinity", Weight = 2 },
+        new() { Name = "PodTopologySpread", Weight = 2 },
+        new() { Name = "InterPodAffinity", Weight = 2 },
+        new() { Name = ScorePluginRegistry.NodeResourcesFit, Weight = 1, Strategy = "LeastAllocated", Resources = resources },
+        new() { Name = "NodeResourcesBalancedAllocation", Weight = 1, Resources = resources },
+        new() { Name = "ImageLocality", Weight = 1 },
+    ];
 
     /// <summary>Per-dimension weights of kube-plus: GPUs are the scarce resource, so they weigh most.</summary>
     public static List<ResourceWeightDefinition> AllDimensions() =>
@@ -44,17 +50,7 @@ public static class KubePolicies
     {
         Name = "kube-plus",
         Description = "kube-scheduler's framework over cpu, memory, GPU (per device), disk I/O, network and ephemeral storage, with GPU-share packing.",
-        Scores =
-        [
-            new() { Name = "TaintToleration", Weight = 3 },
-            new() { Name = "NodeAffinity", Weight = 2 },
-            new() { Name = "PodTopologySpread", Weight = 2 },
-            new() { Name = "InterPodAffinity", Weight = 2 },
-            new() { Name = ScorePluginRegistry.NodeResourcesFit, Weight = 1, Strategy = "LeastAllocated", Resources = AllDimensions() },
-            new() { Name = "NodeResourcesBalancedAllocation", Weight = 1, Resources = AllDimensions() },
-            new() { Name = "ImageLocality", Weight = 1 },
-            new() { Name = "GpuSharePacking", Weight = 2 },
-        ],
+        Scores = [.. DefaultScores(AllDimensions()), new() { Name = "GpuSharePacking", Weight = 2 }],
     };
 
     public static void Register(PolicyCatalog catalog) => ProfileConfiguration.Register(catalog, [Kube(), KubePlus()]);

@@ -31,7 +31,7 @@ public static class PaperPolicies
             return new SchedulingProfile
             {
                 Name = "fgd",
-                Filters = PolicyCatalog.StandardFilters(),
+                Filters = FilterSets.Create(FilterSets.Standard),
                 Scores = [new(new FgdScore(evaluator), 1)],
                 DeviceSelector = new FgdDeviceSelector(evaluator),
                 PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
@@ -45,7 +45,7 @@ public static class PaperPolicies
         catalog.Register(name, description, o => new SchedulingProfile
         {
             Name = name,
-            Filters = PolicyCatalog.StandardFilters(),
+            Filters = FilterSets.Create(FilterSets.Standard),
             Scores = [new(score(o), 1)],
             DeviceSelector = DeviceSelectorFor(o, gpusel),
             PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,

@@ -1,5 +1,4 @@
 using MasOrleans.Scheduling.Framework;
-using MasOrleans.Scheduling.Plugins.Filters;
 
 namespace MasOrleans.Scheduling.Policies;
 
@@ -40,18 +39,6 @@ public sealed class PolicyCatalog
         return catalog;
     }
 
-    /// <summary>The filters every policy applies: a policy may choose among feasible nodes, never beyond them.</summary>
-    public static IReadOnlyList<IFilterPlugin> StandardFilters() =>
-    [
-        new NodeUnschedulableFilter(),
-        new NodeReadyFilter(),
-        new NodeNameFilter(),
-        new TaintTolerationFilter(),
-        new NodeAffinityFilter(),
-        new NodeResourcesFitFilter(),
-        new MaxInstancesPerNodeFilter(),
-    ];
-
     public void Register(string name, string description, Func<PolicyOptions, SchedulingProfile> factory) =>
         _factories[name] = (description, factory);
 
@@ -63,11 +50,13 @@ public sealed class PolicyCatalog
     public SchedulingProfile Create(string name, PolicyOptions? options = null) =>
         _factories.TryGetValue(name, out var entry)
             ? entry.Factory(options ?? PolicyOptions.Default)
-            : throw new UnknownPolicyException(name, _factories.Keys);
+            : throw new UnknownPolicyException(UnknownPolicyMessage(name));
+
+    /// <summary>The known names, sorted, for messages that list them.</summary>
+    public string KnownNames => string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal));
+
+    /// <summary>What every caller says of a name the catalog does not know.</summary>
+    public string UnknownPolicyMessage(string name) => $"unknown policy '{name}' (known: {KnownNames})";
 }
 
-public sealed class UnknownPolicyException(string name, IEnumerable<string> known)
-    : Exception($"unknown policy '{name}' (known: {string.Join(", ", known.Order(StringComparer.Ordinal))})")
-{
-    public string PolicyName { get; } = name;
-}
+public sealed class UnknownPolicyException(string message) : Exception(message);

@@ -1,66 +1,80 @@
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Plugins.Devices;
+
 namespace MasOrleans.Scheduling.Policies;
 
-/// <summary>
-/// A scheduling profile as data, shaped for Microsoft.Extensions.Configuration binding (settable properties,
-/// lists, string dictionaries), e.g. from appsettings.json "Scheduling:Profiles". The core has no
-/// configuration dependency: hosts bind these POCOs and call <see cref="ProfileConfiguration.Register"/>.
-/// </summary>
-public sealed class ProfileDefinition
+/// <summary>Turns <see cref="ProfileDefinition"/>s into <see cref="SchedulingProfile"/>s and registers them as policies.</summary>
+public static class ProfileConfiguration
 {
-    public string Name { get; set; } = "";
-    public string Description { get; set; } = "";
+    /// <summary>
+    /// PolicyOptions.Settings["telemetry"] = "true" swaps request-based NodeResourcesFit scoring for measured
+    /// utilization (seed 000's dynamic feedback), keeping the plugin's strategy, resources and weight.
+    /// </summary>
+    public const string TelemetrySetting = "telemetry";
 
-    /// <summary>"kube" (kube-scheduler's default filters incl. topology spread and inter-pod affinity) or "standard" (no pod-to-pod filters).</summary>
-    public string Filters { get; set; } = FilterSets.Kube;
+    /// <summary>Validates every definition (throwing on the first bad field), then registers each as a policy.</summary>
+    public static void Register(PolicyCatalog catalog, IEnumerable<ProfileDefinition> definitions, ScorePluginRegistry? registry = null)
+    {
+        registry ??= ScorePluginRegistry.Default;
+        var list = definitions.ToList();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var definition = list[i];
+            Validate(definition, $"profiles[{i}]", registry);
+            if (!names.Add(definition.Name)) throw new ProfileValidationException($"profiles[{i}].name", $"duplicate profile name '{definition.Name}'");
+        }
+        foreach (var definition in list)
+            catalog.Register(definition.Name, definition.Description, options => Build(definition, options, registry));
+    }
 
-    public List<ScorePluginDefinition> Scores { get; set; } = [];
+    public static void Validate(ProfileDefinition definition, string path, ScorePluginRegistry registry)
+    {
+        if (string.IsNullOrWhiteSpace(definition.Name)) throw new ProfileValidationException($"{path}.name", "a profile needs a name");
+        if (!FilterSets.IsKnown(definition.Filters))
+            throw new ProfileValidationException($"{path}.filters", $"unknown filter set '{definition.Filters}' (known: {FilterSets.Kube}, {FilterSets.Standard})");
+        if (definition.PercentageOfNodesToScore is < 0 or > 100)
+            throw new ProfileValidationException($"{path}.percentageOfNodesToScore", $"must be 0..100, got {definition.PercentageOfNodesToScore}");
+        if (definition.DeviceSelector != BestFitDeviceSelector.Instance.Name)
+            throw new ProfileValidationException($"{path}.deviceSelector", $"unknown device selector '{definition.DeviceSelector}' (known: best-fit)");
+        if (definition.Scores.Count == 0) throw new ProfileValidationException($"{path}.scores", "a profile needs at least one score plugin");
+        for (var i = 0; i < definition.Scores.Count; i++)
+        {
+            var score = definition.Scores[i];
+            var at = $"{path}.scores[{i}]";
+            if (score.Weight <= 0) throw new ProfileValidationException($"{at}.weight", $"must be positive, got {score.Weight}");
+            registry.Create(score, at); // builds once to surface bad names and args now, not at first use
+        }
+    }
 
-    /// <summary>0 = kube-scheduler's adaptive default, 100 = score every feasible node; PolicyOptions may override.</summary>
-    public int PercentageOfNodesToScore { get; set; }
+    public static SchedulingProfile Build(ProfileDefinition definition, PolicyOptions options, ScorePluginRegistry? registry = null)
+    {
+        registry ??= ScorePluginRegistry.Default;
+        var telemetry = options.Settings.TryGetValue(TelemetrySetting, out var t) && bool.TryParse(t, out var on) && on;
+        var scores = new List<WeightedScorePlugin>(definition.Scores.Count);
+        for (var i = 0; i < definition.Scores.Count; i++)
+        {
+            var score = definition.Scores[i];
+            if (telemetry && score.Name == ScorePluginRegistry.NodeResourcesFit) score = Retarget(score, ScorePluginRegistry.TelemetryUtilization);
+            scores.Add(new WeightedScorePlugin(registry.Create(score, $"{definition.Name}.scores[{i}]", options), score.Weight));
+        }
+        return new SchedulingProfile
+        {
+            Name = definition.Name,
+            Description = definition.Description,
+            Filters = FilterSets.Create(definition.Filters),
+            Scores = scores,
+            DeviceSelector = BestFitDeviceSelector.Instance,
+            PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? definition.PercentageOfNodesToScore,
+        };
+    }
 
-    /// <summary>Only "best-fit" ships with the core; other device selectors register by name in the registry.</summary>
-    public string DeviceSelector { get; set; } = "best-fit";
-}
-
-public sealed class ScorePluginDefinition
-{
-    /// <summary>A plugin name known to the <see cref="ScorePluginRegistry"/>, e.g. "NodeResourcesFit".</summary>
-    public string Name { get; set; } = "";
-    public int Weight { get; set; } = 1;
-
-    /// <summary>NodeResourcesFit / TelemetryUtilization: LeastAllocated, MostAllocated or RequestedToCapacityRatio.</summary>
-    public string? Strategy { get; set; }
-
-    /// <summary>Resources and their weights, e.g. [{ "name": "cpu", "weight": 1 }, { "name": "nvidia.com/gpu", "weight": 3 }].</summary>
-    public List<ResourceWeightDefinition>? Resources { get; set; }
-
-    /// <summary>RequestedToCapacityRatio's shape: utilization 0..100 to score 0..10, utilization increasing.</summary>
-    public List<ShapePointDefinition>? Shape { get; set; }
-
-    /// <summary>Plugin-specific settings, e.g. "scoreChange": "true", "preference": "lowest", "hardPodAffinityWeight": "1".</summary>
-    public Dictionary<string, string> Args { get; set; } = new(StringComparer.OrdinalIgnoreCase);
-}
-
-public sealed class ResourceWeightDefinition
-{
-    public string Name { get; set; } = "";
-    public long Weight { get; set; } = 1;
-}
-
-public sealed class ShapePointDefinition
-{
-    public int Utilization { get; set; }
-    public int Score { get; set; }
-}
-
-public static class FilterSets
-{
-    public const string Kube = "kube";
-    public const string Standard = "standard";
-}
-
-/// <summary>A profile definition that cannot be built; <see cref="Field"/> names the offending field.</summary>
-public sealed class ProfileValidationException(string field, string message) : Exception($"{field}: {message}")
-{
-    public string Field { get; } = field;
+    private static ScorePluginDefinition Retarget(ScorePluginDefinition score, string name) => new()
+    {
+        Name = name,
+        Weight = score.Weight,
+        Strategy = score.Strategy == "RequestedToCapacityRatio" ? "MostAllocated" : score.Strategy,
+        Resources = score.Resources,
+        Args = score.Args,
+    };
 }

@@ -28,7 +28,6 @@ public sealed class SchedulingQueue<T>
     public int ActiveCount => _active.Count;
     public int BackoffCount => _backoff.Count;
     public int UnschedulableCount => _unschedulable.Count;
-    public int InFlightCount => _entries.Values.Count(e => e.Where == Place.InFlight);
     public int Count => _entries.Count;
 
     public bool Contains(string name) => _entries.ContainsKey(name);
@@ -114,9 +113,6 @@ public sealed class SchedulingQueue<T>
         }
         return moved.Count;
     }
-
-    /// <summary>Names in the order they would be popped now (active only); for tests and diagnostics.</summary>
-    public IReadOnlyList<string> ActiveOrder() => _active.Select(e => e.Name).ToList();
 
     private void FlushBackoff(DateTimeOffset now)
     {

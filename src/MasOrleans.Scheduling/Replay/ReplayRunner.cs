@@ -35,18 +35,11 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
         var typical = TypicalPods.From(trace.Select(t => t.Pod), settings.TypicalCoveragePercent);
         if (!catalog.Contains(policy)) catalog.Create(policy); // the catalog's own error names the known policies
         var schedulers = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });
-        var context = new ReplayContext(BuildCluster(nodes), schedulers, new FragmentationModel(typical), policy, seed, progress);
+        var context = new ReplayContext(ClusterState.Of(nodes), schedulers, new FragmentationModel(typical), policy, seed, progress);
         var result = settings.Mode == ReplayMode.Paper
             ? PaperReplay.Run(context, trace.Select(t => t.Pod).ToList(), settings)
             : TimedReplay.Run(context, trace);
         return result with { TypicalPodShapes = typical.Count, FailuresByKind = new SortedDictionary<string, int>(context.FailuresByKind, StringComparer.Ordinal) };
-    }
-
-    public static ClusterState BuildCluster(IEnumerable<NodeSpec> nodes)
-    {
-        var cluster = new ClusterState();
-        foreach (var node in nodes) cluster.AddNode(node);
-        return cluster;
     }
 }
 

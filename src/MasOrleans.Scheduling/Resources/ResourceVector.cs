@@ -62,13 +62,6 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
         return new ResourceVector(r);
     }
 
-    /// <summary>True when every dimension of this fits within <paramref name="available"/>.</summary>
-    public bool FitsWithin(ResourceVector available)
-    {
-        for (var i = 0; i < ResourceNames.Count; i++) if (_values[i] > available._values[i]) return false;
-        return true;
-    }
-
     public long[] ToArray() => ((ReadOnlySpan<long>)_values).ToArray();
 
     public bool Equals(ResourceVector other) => ((ReadOnlySpan<long>)_values).SequenceEqual(other._values);

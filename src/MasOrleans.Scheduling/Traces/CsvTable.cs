@@ -65,8 +65,6 @@ public sealed class CsvTable
             throw new TraceFormatException(File, 1, null, $"missing column(s) {string.Join(", ", missing)}; header is {string.Join(",", Header)}");
     }
 
-    public Row RowAt(int index) => new(this, Rows[index].Line, Rows[index].Fields);
-
     public IEnumerable<Row> All() => Rows.Select(r => new Row(this, r.Line, r.Fields));
 
     public readonly struct Row(CsvTable table, int line, string[] fields)

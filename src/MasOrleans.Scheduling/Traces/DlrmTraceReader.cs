@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 
@@ -45,7 +46,7 @@ public static class DlrmTraceReader
             var requests = ResourceVector.Of(
                 cpuMilli: (long)Math.Round(row.Double("cpu_request", 0) * 1000),
                 memoryBytes: (long)Math.Round(row.Double("memory_request", 0) * GiB),
-                gpuMilli: row.Long("gpu_request", 0, 64) * 1000,
+                gpuMilli: row.Long("gpu_request", 0, 64) * ClusterState.MilliPerGpu,
                 networkMilli: (long)Math.Round(row.Double("rdma_request", 0, 100) / 100.0 * options.NicMbps * 1000),
                 ephemeralBytes: (long)Math.Round(row.Double("disk_request", 0) * GiB));
             var pod = new PodSpec { Name = name, Requests = requests, Labels = labels };

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 
@@ -38,7 +39,7 @@ public static class OpenbTraceReader
             nodes.Add(new NodeSpec
             {
                 Name = name,
-                Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * 1000),
+                Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * ClusterState.MilliPerGpu),
                 Labels = labels,
                 // The simulator's openb nodes allow 1001 pods (data/node_yaml/openb_node_list_gpu_node.yaml, pods: '1001').
                 MaxPods = SimulatorMaxPods,
@@ -77,10 +78,10 @@ public static class OpenbTraceReader
     private static long GpuMilli(CsvTable.Row row)
     {
         var count = row.Long("num_gpu", 0, 64);
-        var milli = row.Long("gpu_milli", 0, 1000);
+        var milli = row.Long("gpu_milli", 0, ClusterState.MilliPerGpu);
         if (count == 0 && milli != 0) throw row.Error("gpu_milli", $"{milli} with num_gpu=0");
         if (count > 0 && milli == 0) throw row.Error("gpu_milli", $"0 with num_gpu={count}");
-        if (count > 1 && milli != 1000) throw row.Error("gpu_milli", $"{milli} with num_gpu={count}: multi-GPU pods use whole GPUs (1000)");
+        if (count > 1 && milli != ClusterState.MilliPerGpu) throw row.Error("gpu_milli", $"{milli} with num_gpu={count}: multi-GPU pods use whole GPUs (1000)");
         return count * milli;
     }
 

@@ -1,7 +1,7 @@
 namespace MasOrleans.Silo.Api;
 
 /// <summary>One example request and response per route, shown in Swagger UI. Keys are "METHOD route-template".</summary>
-public static class ApiExamples
+internal static class ApiExamples
 {
     public sealed record Example(object? Request, string Status, object? Response);
 

@@ -7,7 +7,7 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace MasOrleans.Silo.Api;
 
 /// <summary>Puts <see cref="ApiExamples"/> into the Swagger document's request bodies and responses.</summary>
-public sealed class ApiExamplesOperationFilter : IOperationFilter
+internal sealed class ApiExamplesOperationFilter : IOperationFilter
 {
     private static readonly JsonSerializerOptions Json = CreateJson();
 

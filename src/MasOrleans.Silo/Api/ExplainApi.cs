@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
-public sealed class ExplainRequest
+internal sealed class ExplainRequest
 {
     public PodRequest? Pod { get; init; }
     /// <summary>The policy to explain; defaults to the pod's own, then the cluster default.</summary>
@@ -20,7 +20,7 @@ public sealed class ExplainRequest
 /// "Why did my pod land there?": runs a policy's filters and scores over the live cluster for a pod
 /// without reserving anything, and reports every node's verdicts and scores.
 /// </summary>
-public static class ExplainApi
+internal static class ExplainApi
 {
     public static IEndpointRouteBuilder MapExplainApi(this IEndpointRouteBuilder routes)
     {
@@ -34,9 +34,9 @@ public static class ExplainApi
     {
         if (body.Pod is null) return Problems.BadRequest("pod is required");
         var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
-        if (Validation.TryPod(name, body.Pod, catalog, out var pod) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckPod(name, body.Pod, catalog, out var pod) is { } error) return Problems.BadRequest(error);
         if (body.Policy is { } p && !catalog.Contains(p))
-            return Problems.BadRequest($"unknown policy '{p}' (known: {string.Join(", ", catalog.Policies.Select(x => x.Name))})");
+            return Problems.BadRequest(catalog.UnknownPolicyMessage(p));
 
         // The same cycle the queue shards run, over this silo's view, with a fixed seed: explaining the same pod on the
         // same cluster gives the same answer. Explaining binds nothing, so a learned policy records no experience.

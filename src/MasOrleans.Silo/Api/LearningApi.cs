@@ -10,7 +10,7 @@ namespace MasOrleans.Silo.Api;
 /// Online learning of the ddqn and ppo policies: the model registry (versions, active, the one this silo decides
 /// with), the on/off switch, an immediate training round and rollback.
 /// </summary>
-public static class LearningApi
+internal static class LearningApi
 {
     public static IEndpointRouteBuilder MapLearningApi(this IEndpointRouteBuilder routes)
     {
@@ -46,7 +46,7 @@ public static class LearningApi
     {
         if (Unknown(algorithm, models) is { } missing) return missing;
         var outcome = await Grain(grains, algorithm).Train();
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
     }
 
@@ -59,8 +59,8 @@ public static class LearningApi
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models)),
-            OutcomeCode.NotFound => Problems.NotFound(outcome.Error!),
-            _ => Problems.Conflict(outcome.Error!),
+            OutcomeCode.NotFound => Problems.NotFound(outcome.Message!),
+            _ => Problems.Conflict(outcome.Message!),
         };
     }
 
@@ -81,13 +81,13 @@ public static class LearningApi
 }
 
 /// <param name="Enabled">Whether live decisions are kept and trained on.</param>
-public sealed record OnlineSwitchRequest(bool? Enabled);
+internal sealed record OnlineSwitchRequest(bool? Enabled);
 
 /// <param name="Version">The version to activate; omitted: the active version's parent.</param>
-public sealed record RollbackRequest(int? Version);
+internal sealed record RollbackRequest(int? Version);
 
 /// <param name="LoadedVersion">The version the silo that answered decides with (0: its local base model, not yet synced).</param>
-public sealed record LearningResponse(
+internal sealed record LearningResponse(
     string Algorithm,
     bool OnlineEnabled,
     int ActiveVersion,

@@ -6,7 +6,7 @@ using Orleans.Runtime;
 
 namespace MasOrleans.Silo.Api;
 
-public static class NodesApi
+internal static class NodesApi
 {
     public static IEndpointRouteBuilder MapNodesApi(this IEndpointRouteBuilder routes)
     {
@@ -25,10 +25,10 @@ public static class NodesApi
 
     private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains)
     {
-        if (Validation.TryNode(body, out var spec) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckNode(body, out var spec) is { } error) return Problems.BadRequest(error);
         var node = grains.GetGrain<INodeGrain>(spec.Name);
         var outcome = await node.Register(spec);
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await node.GetView())!));
     }
 
@@ -57,9 +57,9 @@ public static class NodesApi
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.NoContent(),
-            OutcomeCode.Accepted => TypedResults.Accepted($"/api/v1/nodes/{name}", new ProblemDetails { Status = 202, Title = "Draining", Detail = outcome.Error }),
-            OutcomeCode.NotFound => Problems.NotFound(outcome.Error!),
-            _ => Problems.Conflict(outcome.Error!),
+            OutcomeCode.Accepted => TypedResults.Accepted($"/api/v1/nodes/{name}", new ProblemDetails { Status = 202, Title = "Draining", Detail = outcome.Message }),
+            OutcomeCode.NotFound => Problems.NotFound(outcome.Message!),
+            _ => Problems.Conflict(outcome.Message!),
         };
     }
 
@@ -71,7 +71,7 @@ public static class NodesApi
     {
         var node = grains.GetGrain<INodeGrain>(name);
         var outcome = await node.Patch(patch);
-        if (!outcome.IsOk) return Problems.NotFound(outcome.Error!);
+        if (!outcome.IsOk) return Problems.NotFound(outcome.Message!);
         return TypedResults.Ok(NodeResponse.From((await node.GetView())!));
     }
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
-public static class PodsApi
+internal static class PodsApi
 {
     public static IEndpointRouteBuilder MapPodsApi(this IEndpointRouteBuilder routes)
     {
@@ -21,10 +21,10 @@ public static class PodsApi
     private static async Task<Results<Accepted<PodResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
         PodRequest body, IGrainFactory grains, PolicyCatalog catalog)
     {
-        if (Validation.TryPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
         var pod = grains.GetGrain<IPodGrain>(spec.Name);
         var outcome = await pod.Create(spec, workload: null);
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From((await pod.Get())!));
     }
 
@@ -47,6 +47,6 @@ public static class PodsApi
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains)
     {
         var outcome = await grains.GetGrain<IPodGrain>(name).Delete();
-        return outcome.IsOk ? TypedResults.NoContent() : Problems.NotFound(outcome.Error!);
+        return outcome.IsOk ? TypedResults.NoContent() : Problems.NotFound(outcome.Message!);
     }
 }

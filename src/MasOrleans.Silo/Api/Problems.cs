@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace MasOrleans.Silo.Api;
 
 /// <summary>RFC 7807 problem details for every error the API returns.</summary>
-public static class Problems
+internal static class Problems
 {
     public static BadRequest<ProblemDetails> BadRequest(string detail) => TypedResults.BadRequest(Make(400, "Bad Request", detail));
     public static NotFound<ProblemDetails> NotFound(string detail) => TypedResults.NotFound(Make(404, "Not Found", detail));

@@ -4,7 +4,7 @@ namespace MasOrleans.Silo.Api;
 
 // Request bodies. Field names and shapes follow Kubernetes; quantities are Kubernetes strings ("500m", "1Gi").
 
-public sealed class NodeRequest
+internal sealed class NodeRequest
 {
     public string? Name { get; init; }
     /// <summary>Quantity per resource name: cpu, memory, nvidia.com/gpu (whole devices), mas.io/disk-io, mas.io/network, ephemeral-storage; pods (count, default 110).</summary>
@@ -14,21 +14,21 @@ public sealed class NodeRequest
     public bool Unschedulable { get; init; }
 }
 
-public sealed class NodePatchRequest
+internal sealed class NodePatchRequest
 {
     public Dictionary<string, string>? Labels { get; init; }
     public List<Taint>? Taints { get; init; }
     public bool? Unschedulable { get; init; }
 }
 
-public sealed class TelemetryRequest
+internal sealed class TelemetryRequest
 {
     /// <summary>Measured utilization 0..1 per resource name.</summary>
     public Dictionary<string, double>? Utilization { get; init; }
 }
 
 /// <summary>A pod without its name: the body of POST /pods (plus name) and a workload's template.</summary>
-public class PodTemplateRequest
+internal class PodTemplateRequest
 {
     public Dictionary<string, string>? Requests { get; init; }
     public int? Priority { get; init; }
@@ -44,12 +44,12 @@ public class PodTemplateRequest
     public double? ExpectedDurationSeconds { get; init; }
 }
 
-public sealed class PodRequest : PodTemplateRequest
+internal sealed class PodRequest : PodTemplateRequest
 {
     public string? Name { get; init; }
 }
 
-public sealed class WorkloadRequest
+internal sealed class WorkloadRequest
 {
     public string? Name { get; init; }
     public int? Replicas { get; init; }
@@ -58,7 +58,7 @@ public sealed class WorkloadRequest
     public AutoscaleRequest? Autoscale { get; init; }
 }
 
-public sealed class AutoscaleRequest
+internal sealed class AutoscaleRequest
 {
     public int? MinReplicas { get; init; }
     public int? MaxReplicas { get; init; }
@@ -68,12 +68,12 @@ public sealed class AutoscaleRequest
     public double? ScaleDownCooldownSeconds { get; init; }
 }
 
-public sealed class ScaleRequest
+internal sealed class ScaleRequest
 {
     public int? Replicas { get; init; }
 }
 
-public sealed class PolicyRequest
+internal sealed class PolicyRequest
 {
     public string? Policy { get; init; }
 }

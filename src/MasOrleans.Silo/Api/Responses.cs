@@ -1,10 +1,11 @@
 using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Silo.Api;
 
-public sealed record NodeResponse(
+internal sealed record NodeResponse(
     string Name,
     IReadOnlyDictionary<string, string> Capacity,
     IReadOnlyDictionary<string, string> Allocated,
@@ -21,10 +22,28 @@ public sealed record NodeResponse(
 {
     public static NodeResponse From(NodeView v) => new(
         v.Name, v.Spec.Capacity.ToQuantities(), v.Allocated.ToQuantities(), v.Spec.Labels, v.Spec.Taints,
-        v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), v.GpuDevices(), v.Utilization, v.LastTelemetry, v.Images, v.Draining);
+        v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), GpuDevices(v), v.Utilization, v.LastTelemetry, v.Images, v.Draining);
+
+    /// <summary>Per GPU device: which pods hold how much of it.</summary>
+    private static IReadOnlyList<GpuDeviceView> GpuDevices(NodeView v)
+    {
+        var devices = new GpuDeviceView[v.Spec.GpuDeviceCount];
+        for (var g = 0; g < devices.Length; g++)
+        {
+            var holders = v.Pods.Where(p => p.Gpus.Devices.Contains(g))
+                .Select(p => new GpuHolder(p.Pod.Name, p.Gpus.MilliPerDevice)).ToList();
+            var used = holders.Sum(h => h.Milli);
+            devices[g] = new GpuDeviceView(g, ClusterState.MilliPerGpu - used, used, holders);
+        }
+        return devices;
+    }
 }
 
-public sealed record PodResponse(
+internal sealed record GpuDeviceView(int Index, int FreeMilli, int AllocatedMilli, IReadOnlyList<GpuHolder> Pods);
+
+internal sealed record GpuHolder(string Pod, int Milli);
+
+internal sealed record PodResponse(
     string Name,
     PodPhase Phase,
     string? NodeName,
@@ -54,18 +73,18 @@ public sealed record PodResponse(
 }
 
 /// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>
-public sealed record ListResponse<T>(IReadOnlyList<T> Items, int Total, string? Continue);
+internal sealed record ListResponse<T>(IReadOnlyList<T> Items, int Total, string? Continue);
 
-public sealed record WorkloadResponse(string Name, int Replicas, int ReadyReplicas, IReadOnlyList<PodEntry> Pods, int Unschedulable = 0, AutoscaleSpec? Autoscale = null)
+internal sealed record WorkloadResponse(string Name, int Replicas, int ReadyReplicas, IReadOnlyList<PodEntry> Pods, int Unschedulable = 0, AutoscaleSpec? Autoscale = null)
 {
     public static WorkloadResponse From(WorkloadView v) => new(v.Name, v.Replicas, v.ReadyReplicas, v.Pods, v.Unschedulable, v.Autoscale);
 }
 
 /// <summary>An object's events, oldest first (repeats folded with a count).</summary>
-public sealed record EventsResponse(string Kind, string Name, IReadOnlyList<PodEvent> Items);
+internal sealed record EventsResponse(string Kind, string Name, IReadOnlyList<PodEvent> Items);
 
-public sealed record PoliciesResponse(string DefaultPolicy, IReadOnlyList<PolicyInfo> Policies);
+internal sealed record PoliciesResponse(string DefaultPolicy, IReadOnlyList<PolicyInfo> Policies);
 
-public sealed record PolicyResponse(string Policy);
+internal sealed record PolicyResponse(string Policy);
 
-public sealed record TelemetryAccepted(string Node, IReadOnlyDictionary<string, double> Utilization, DateTimeOffset At);
+internal sealed record TelemetryAccepted(string Node, IReadOnlyDictionary<string, double> Utilization, DateTimeOffset At);

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
-public static class SchedulerApi
+internal static class SchedulerApi
 {
     public static IEndpointRouteBuilder MapSchedulerApi(this IEndpointRouteBuilder routes)
     {
@@ -23,24 +23,11 @@ public static class SchedulerApi
     {
         if (string.IsNullOrWhiteSpace(body.Policy)) return Problems.BadRequest("policy is required");
         if (!catalog.Contains(body.Policy))
-            return Problems.BadRequest($"unknown policy '{body.Policy}' (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
+            return Problems.BadRequest(catalog.UnknownPolicyMessage(body.Policy));
         var canonical = catalog.Policies.First(p => string.Equals(p.Name, body.Policy, StringComparison.OrdinalIgnoreCase)).Name;
         await Index(grains).SetDefaultPolicy(canonical);
         return TypedResults.Ok(new PolicyResponse(canonical));
     }
 
     private static IClusterIndexGrain Index(IGrainFactory grains) => grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
-}
-
-public static class ClusterApi
-{
-    public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder routes)
-    {
-        var api = routes.MapGroup("/api/v1/cluster").WithTags("Cluster");
-        api.MapGet("", Summary).WithSummary("Cluster totals, allocation ratio per dimension and pending pods");
-        return routes;
-    }
-
-    private static async Task<Ok<ClusterSummary>> Summary(IGrainFactory grains) =>
-        TypedResults.Ok(await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSummary());
 }

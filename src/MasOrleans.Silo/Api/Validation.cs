@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
@@ -9,7 +10,7 @@ namespace MasOrleans.Silo.Api;
 /// Turns request bodies into the core's records, or says exactly what is wrong. Everything is checked
 /// before any grain is called, so bad input never leaves half-written state.
 /// </summary>
-public static partial class Validation
+internal static partial class Validation
 {
     /// <summary>A year: longer runs are not simulated (and a timer cannot be armed that far).</summary>
     public const double MaxExpectedDurationSeconds = 365 * 24 * 3600;
@@ -26,13 +27,14 @@ public static partial class Validation
 
     public static string? CheckNodePatch(NodePatchRequest body) => KubernetesSyntax.CheckLabels(body.Labels, "label") ?? CheckTaints(body.Taints);
 
-    public static string? TryNode(NodeRequest body, out NodeSpec spec)
+    /// <summary>The request's first problem, or null with <paramref name="spec"/> set to the core's node.</summary>
+    public static string? CheckNode(NodeRequest body, out NodeSpec spec)
     {
         spec = null!;
         if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label")) is { } nameError) return nameError;
         if (body.Capacity is null || body.Capacity.Count == 0) return "capacity is required (e.g. {\"cpu\": \"8\", \"memory\": \"32Gi\"})";
         if (!NodeSpec.TryParseCapacity(body.Capacity, out var capacity, out var maxPods, out var error)) return error;
-        if (capacity.GpuMilli % 1000 != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";
+        if (capacity.GpuMilli % ClusterState.MilliPerGpu != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";
         if (CheckTaints(body.Taints) is { } taintError) return taintError;
         spec = new NodeSpec
         {
@@ -58,7 +60,8 @@ public static partial class Validation
         return null;
     }
 
-    public static string? TryPod(string? name, PodTemplateRequest body, PolicyCatalog catalog, out PodSpec spec)
+    /// <summary>The request's first problem, or null with <paramref name="spec"/> set to the core's pod.</summary>
+    public static string? CheckPod(string? name, PodTemplateRequest body, PolicyCatalog catalog, out PodSpec spec)
     {
         spec = null!;
         if (CheckName(name, "pod") is { } nameError) return nameError;
@@ -66,7 +69,7 @@ public static partial class Validation
         if (!GpuRequest.IsValidMilli(requests.GpuMilli))
             return $"{ResourceNames.Gpu} request '{body.Requests![ResourceNames.Gpu]}' must be below 1 (a share of one GPU) or a whole number of GPUs";
         if (body.Policy is { } policy && !catalog.Contains(policy))
-            return $"unknown policy '{policy}' (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})";
+            return catalog.UnknownPolicyMessage(policy);
         if (body.ExpectedDurationSeconds is { } duration && !(double.IsFinite(duration) && duration >= 0 && duration <= MaxExpectedDurationSeconds))
             return $"expectedDurationSeconds must be a number from 0 to {MaxExpectedDurationSeconds} (one year)";
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";

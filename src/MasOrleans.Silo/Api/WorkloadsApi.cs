@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
-public static class WorkloadsApi
+internal static class WorkloadsApi
 {
     public static IEndpointRouteBuilder MapWorkloadsApi(this IEndpointRouteBuilder routes)
     {
@@ -27,10 +27,10 @@ public static class WorkloadsApi
         if (body.Template is null) return Problems.BadRequest("template is required");
         if (TryAutoscale(body.Autoscale, out var autoscale) is { } autoscaleError) return Problems.BadRequest(autoscaleError);
         // The template is validated under the longest name a replica can get.
-        if (Validation.TryPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
         var workload = grains.GetGrain<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Error!);
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
     }
 

@@ -1,7 +1,7 @@
 namespace MasOrleans.Silo.Configuration;
 
 /// <summary>Bound from "Extender": the kube-scheduler extender routes under /extender.</summary>
-public sealed class ExtenderOptions
+internal sealed class ExtenderOptions
 {
     public const string Section = "Extender";
 
@@ -27,7 +27,7 @@ public sealed class ExtenderOptions
 }
 
 /// <summary>HTTPS on the extender listener; client certificates are required when thumbprints or a CA are given.</summary>
-public sealed class ExtenderTlsOptions
+internal sealed class ExtenderTlsOptions
 {
     /// <summary>Server certificate: a PFX/PKCS#12 file, or a PEM certificate with <see cref="KeyPath"/>.</summary>
     public string? CertificatePath { get; set; }
@@ -44,7 +44,7 @@ public sealed class ExtenderTlsOptions
 }
 
 /// <summary>Where /extender/bind posts Bindings: in-cluster service account or a kubeconfig file. Neither: bind answers an Error.</summary>
-public sealed class KubernetesApiOptions
+internal sealed class KubernetesApiOptions
 {
     public bool InCluster { get; set; }
     public string? KubeconfigPath { get; set; }

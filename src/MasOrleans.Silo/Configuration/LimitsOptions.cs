@@ -3,7 +3,7 @@ using MasOrleans.Scheduling.Resources;
 namespace MasOrleans.Silo.Configuration;
 
 /// <summary>Bound from "Limits": request body size and bounds on what a request may ask for.</summary>
-public sealed class LimitsOptions
+internal sealed class LimitsOptions
 {
     public const string Section = "Limits";
 
@@ -52,7 +52,7 @@ public sealed class LimitsOptions
 }
 
 /// <summary>Bound from "RateLimiting": a fixed window per API key (or client IP without one) on /api and /dashboard.</summary>
-public sealed class RateLimitingOptions
+internal sealed class RateLimitingOptions
 {
     public const string Section = "RateLimiting";
 

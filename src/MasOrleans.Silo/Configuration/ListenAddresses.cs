@@ -3,7 +3,7 @@ using System.Net;
 namespace MasOrleans.Silo.Configuration;
 
 /// <summary>A URL Kestrel listens on (http(s)://host:port), parsed once for both validation and Kestrel set-up.</summary>
-public sealed record ListenAddress(bool IsHttps, string Host, int Port)
+internal sealed record ListenAddress(bool IsHttps, string Host, int Port)
 {
     /// <summary>localhost listens on loopback; '*', '+', 0.0.0.0 and host names on every interface, as Kestrel does.</summary>
     public void ApplyTo(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions> configure)
@@ -14,7 +14,7 @@ public sealed record ListenAddress(bool IsHttps, string Host, int Port)
     }
 }
 
-public static class ListenAddresses
+internal static class ListenAddresses
 {
     public static bool TryParse(string url, out ListenAddress? address, out string? error)
     {

@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.Configuration;
 /// Configuration beyond the hosting basics: an optional YAML file, start-up validation, request limits,
 /// API keys, rate limiting and the kube-scheduler extender. SiloApp calls the two entry points.
 /// </summary>
-public static class MasConfiguration
+internal static class MasConfiguration
 {
     /// <summary>Environment variable naming the YAML file (or pass --config file.yaml).</summary>
     public const string ConfigFileVariable = "MAS_CONFIG";

@@ -1,7 +1,7 @@
 namespace MasOrleans.Silo.Configuration;
 
 /// <summary>Bound from "Security". With no key configured every route stays open (the development default).</summary>
-public sealed class SecurityOptions
+internal sealed class SecurityOptions
 {
     public const string Section = "Security";
     /// <summary>Keys shorter than this are refused at start-up: short keys are guessable.</summary>
@@ -25,7 +25,7 @@ public sealed class SecurityOptions
     public bool Enabled => !string.IsNullOrEmpty(ApiKey) || ApiKeys.Count > 0;
 }
 
-public sealed class ApiKeyOptions
+internal sealed class ApiKeyOptions
 {
     /// <summary>Shown in logs and 403 messages instead of the key.</summary>
     public string? Name { get; set; }
@@ -33,7 +33,7 @@ public sealed class ApiKeyOptions
     public List<string> Scopes { get; set; } = [];
 }
 
-public static class Scopes
+internal static class Scopes
 {
     public const string Admin = "admin";
     public const string Dashboard = "dashboard";

@@ -8,13 +8,13 @@ using Microsoft.Extensions.Options;
 namespace MasOrleans.Silo.Configuration;
 
 /// <summary>Marker options: validating it at start validates the whole configuration.</summary>
-public sealed class StartupCheck;
+internal sealed class StartupCheck;
 
 /// <summary>
 /// Every setting the silo depends on, checked before anything starts: the silo prints all problems at once
 /// and exits with <see cref="InvalidConfigurationException.ExitCode"/> instead of failing half-way.
 /// </summary>
-public sealed class StartupValidation(IConfiguration config) : IValidateOptions<StartupCheck>
+internal sealed class StartupValidation(IConfiguration config) : IValidateOptions<StartupCheck>
 {
     public ValidateOptionsResult Validate(string? name, StartupCheck options)
     {
@@ -83,7 +83,7 @@ public sealed class StartupValidation(IConfiguration config) : IValidateOptions<
             catalog = PolicyCatalog.CreateDefault();
         }
         if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
-            problems.Add($"Scheduler__DefaultPolicy '{policy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
+            problems.Add($"Scheduler__DefaultPolicy '{policy}' is not a known policy (known: {catalog.KnownNames})");
         if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
             problems.Add($"Extender__DefaultPolicy '{extenderPolicy}' is not a known policy");
         PositiveNumber(config, "Telemetry:HeartbeatGraceSeconds", problems);

@@ -9,14 +9,14 @@ namespace MasOrleans.Silo.Configuration;
 /// ("ApiKeys:0:Key"), like appsettings.json. snake_case keys (seed 000's config.yaml style, e.g.
 /// default_policy) are read as PascalCase, so both spellings work.
 /// </summary>
-public sealed class YamlConfigurationSource(string path) : IConfigurationSource
+internal sealed class YamlConfigurationSource(string path) : IConfigurationSource
 {
     public string Path { get; } = path;
 
     public IConfigurationProvider Build(IConfigurationBuilder builder) => new YamlConfigurationProvider(Path);
 }
 
-public sealed class YamlConfigurationProvider(string path) : ConfigurationProvider
+internal sealed class YamlConfigurationProvider(string path) : ConfigurationProvider
 {
     public override void Load()
     {
@@ -62,7 +62,7 @@ public sealed class YamlConfigurationProvider(string path) : ConfigurationProvid
 }
 
 /// <summary>Bad configuration: the silo prints every problem and exits with <see cref="ExitCode"/>.</summary>
-public sealed class InvalidConfigurationException(IReadOnlyList<string> problems)
+internal sealed class InvalidConfigurationException(IReadOnlyList<string> problems)
     : Exception("invalid configuration:" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}")))
 {
     /// <summary>EX_CONFIG from sysexits.h.</summary>

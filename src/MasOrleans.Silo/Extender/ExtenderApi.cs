@@ -12,7 +12,7 @@ namespace MasOrleans.Silo.Extender;
 /// POST /extender/filter, /prioritize and /bind in k8s.io/kube-scheduler/extender/v1's JSON (Go field names
 /// outside, core/v1 objects inside), read and written with KubernetesClient's serializer.
 /// </summary>
-public static class ExtenderApi
+internal static class ExtenderApi
 {
     // [FromServices]: SchedulerExtender has a BindAsync method, which minimal APIs would otherwise take for a binder.
     public static IEndpointRouteBuilder MapExtenderApi(this IEndpointRouteBuilder routes)

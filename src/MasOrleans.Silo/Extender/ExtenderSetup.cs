@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Extender;
 
-public static class ExtenderSetup
+internal static class ExtenderSetup
 {
     public static void AddMasExtender(this IServiceCollection services)
     {

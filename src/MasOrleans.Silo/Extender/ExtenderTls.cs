@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.Extender;
 /// HTTPS for the extender listener. kube-scheduler cannot send an API key, but its extender tlsConfig can
 /// present a client certificate: the handshake admits only listed thumbprints or certificates issued by the CA.
 /// </summary>
-public sealed class ExtenderTls(ExtenderTlsOptions options) : IDisposable
+internal sealed class ExtenderTls(ExtenderTlsOptions options) : IDisposable
 {
     private readonly HashSet<string> _thumbprints = options.AllowedThumbprints.Select(t => t.Replace(":", "").ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
     private readonly X509Certificate2? _ca = string.IsNullOrEmpty(options.ClientCaPath) ? null : LoadCa(options.ClientCaPath);

@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.Hosting;
 /// Orleans__AdvertisedIP: an IP address, or a host name resolved once at start to its first IPv4 address
 /// (docker compose service names such as "silo1" resolve to the container's address).
 /// </summary>
-public static class AdvertisedAddress
+internal static class AdvertisedAddress
 {
     public const string Default = "127.0.0.1";
 

@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.Hosting;
 /// cluster id from the pod (POD_NAME, POD_IP, ORLEANS_SERVICE_ID, ORLEANS_CLUSTER_ID, POD_NAMESPACE), and pods of
 /// silos declared dead are deleted. Clustering and storage stay in Redis.
 /// </summary>
-public static class KubernetesHosting
+internal static class KubernetesHosting
 {
     public const string ServiceHostVariable = "KUBERNETES_SERVICE_HOST";
 

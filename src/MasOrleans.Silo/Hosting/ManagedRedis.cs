@@ -11,7 +11,7 @@ namespace MasOrleans.Silo.Hosting;
 /// often the file is forced to disk, i.e. what a machine crash can lose. The child gets SIGTERM (a clean AOF flush)
 /// when the silo stops.
 /// </summary>
-public sealed class ManagedRedis : IDisposable
+internal sealed class ManagedRedis : IDisposable
 {
     public const string DefaultConnectionString = "localhost:6379";
     public const string PortKey = "Redis:Managed:Port";

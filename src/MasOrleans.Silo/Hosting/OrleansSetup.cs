@@ -11,15 +11,15 @@ using StackExchange.Redis;
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>Storage__Provider: redis (default; clustering, grain state and stream pub-sub in Redis) or memory.</summary>
-public enum StorageProvider
+internal enum StorageProvider
 {
     Redis,
     Memory,
 }
 
-public static class OrleansSetup
+internal static class OrleansSetup
 {
-    public const string PubSubStore = "PubSubStore";
+    public const string PubSubStore = GrainServices.PubSubStore;
 
     public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
     {
@@ -69,17 +69,9 @@ public static class OrleansSetup
             silo.Services.AddSingleton<INodeBindingStore, RedisNodeBindingStore>();
             silo.Services.AddSingleton<IPodDirectory, RedisPodDirectory>();
         }
-        AddApplication(silo, config);
+        silo.AddMasOrleansApplication(config);
         silo.AddDashboard();
         silo.Services.AddHostedService<IndexWarmup>();
-    }
-
-    /// <summary>What every silo hosting these grains needs, whatever its clustering and storage (tests reuse it).</summary>
-    public static void AddApplication(ISiloBuilder silo, IConfiguration config)
-    {
-        silo.AddMemoryStreams(TelemetryStreams.Provider);
-        silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
-        silo.Services.AddMasOrleansGrainServices(config);
     }
 }
 

@@ -10,7 +10,7 @@ using StackExchange.Redis;
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>A Redis hash per node ("{ServiceId}/node-pods/{node}"), one field per pod holding its BoundPod as JSON.</summary>
-public sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : INodeBindingStore
+internal sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : INodeBindingStore
 {
     private IDatabase Db => redis.GetDatabase();
     private RedisKey Key(string node) => $"{cluster.Value.ServiceId}/node-pods/{node}";
@@ -31,7 +31,7 @@ public sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptions
 }
 
 /// <summary>Scans the pod grains' Redis keys ("{ServiceId}/state/mas-pod/{name}/pod") and reads each one's JSON.</summary>
-public sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : IPodDirectory
+internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : IPodDirectory
 {
     public async Task<IReadOnlyList<PodEntry>?> ReadAll()
     {

@@ -3,8 +3,6 @@ using System.Text.Json.Serialization;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
-using MasOrleans.Grains.Learning;
-using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
 using MasOrleans.Silo.Configuration;
@@ -20,7 +18,7 @@ using Orleans.Dashboard;
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>Builds the co-hosted service: an Orleans silo, the REST API with Swagger, and the dashboard on one port.</summary>
-public static class SiloApp
+internal static class SiloApp
 {
     public const string DefaultUrl = "http://localhost:8080";
 
@@ -34,14 +32,8 @@ public static class SiloApp
         if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
             builder.WebHost.UseUrls(DefaultUrl);
 
+        // Start-up validation (AddMasConfiguration) has already checked the provider, the profiles and the default policy.
         var provider = ParseProvider(config["Storage:Provider"]);
-        var learnedModels = SiloPolicyCatalog.CreateModels(config);
-        var onlineLearning = config.GetSection("Learning:Online").Get<OnlineLearningOptions>() ?? new OnlineLearningOptions();
-        var experience = new ExperienceQueue(learnedModels, onlineLearning.MaxQueuedDecisions);
-        var catalog = SiloPolicyCatalog.Build(config, learnedModels, experience);
-        var defaultPolicy = config["Scheduler:DefaultPolicy"];
-        if (defaultPolicy is not null && !catalog.Contains(defaultPolicy))
-            throw new InvalidOperationException($"Scheduler__DefaultPolicy '{defaultPolicy}' is not a known policy (known: {string.Join(", ", catalog.Policies.Select(p => p.Name))})");
         var redisConnection = config["Redis:ConnectionString"];
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
@@ -51,20 +43,32 @@ public static class SiloApp
         }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
-        // Registered after the grains' default so every consumer gets the silo's full catalog.
-        builder.Services.AddSingleton(catalog);
-        builder.Services.AddMasOrleansOnlineLearning(learnedModels, experience);
+        builder.Services.AddMasOrleansOnlineLearning();
+        builder.Services.AddMasSiloPolicies(config);
         builder.Services.AddMasKubeApi();
+        AddRestApi(builder.Services);
+        builder.AddMasObservability();
+        configure?.Invoke(builder);
 
+        var app = builder.Build();
+        MapRestApi(app);
+        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));
+        if (managedRedis is not null) app.Lifetime.ApplicationStopped.Register(managedRedis.Dispose);
+        return app;
+    }
+
+    /// <summary>Problem details, JSON options, Swagger and health checks of the REST API.</summary>
+    private static void AddRestApi(IServiceCollection services)
+    {
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
-        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
             if (ctx.Exception is BadHttpRequestException bad) ctx.ProblemDetails.Detail = bad.InnerException?.Message ?? bad.Message;
         });
-        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
-        builder.Services.AddEndpointsApiExplorer();
-        builder.Services.AddSwaggerGen(c =>
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(c =>
         {
             c.SwaggerDoc("v1", new OpenApiInfo
             {
@@ -74,11 +78,12 @@ public static class SiloApp
             });
             c.OperationFilter<ApiExamplesOperationFilter>();
         });
-        builder.Services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
-        builder.AddMasObservability();
-        configure?.Invoke(builder);
+        services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
+    }
 
-        var app = builder.Build();
+    /// <summary>The middleware pipeline and every route: REST, extender, Kubernetes API, health, metrics, dashboard.</summary>
+    private static void MapRestApi(WebApplication app)
+    {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
@@ -104,10 +109,6 @@ public static class SiloApp
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
-
-        app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));
-        if (managedRedis is not null) app.Lifetime.ApplicationStopped.Register(managedRedis.Dispose);
-        return app;
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

@@ -2,6 +2,7 @@ using MasOrleans.Grains.Learning;
 using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Scheduling.Policies;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MasOrleans.Silo.Hosting;
 
@@ -11,13 +12,18 @@ namespace MasOrleans.Silo.Hosting;
 /// profiles users define under `Scheduler__Profiles`.
 /// Start-up validation and the grains use this same catalog, so a name valid in one is valid in all.
 /// </summary>
-public static class SiloPolicyCatalog
+internal static class SiloPolicyCatalog
 {
     /// <summary>The catalog alone (start-up validation): learned policies over base models, no experience recorded.</summary>
-    public static PolicyCatalog Build(IConfiguration config) => Build(config, CreateModels(config), sink: null);
+    public static PolicyCatalog Build(IConfiguration config) => Build(config, LearnedModels.FromConfiguration(config), sink: null);
 
-    public static LearnedModels CreateModels(IConfiguration config) =>
-        new(config["Models:Directory"] is { Length: > 0 } dir ? dir : null, config.GetValue("Learning:Online:Enabled", true));
+    /// <summary>
+    /// The silo's catalog in place of the grains' built-in default, over the silo's learned models and recording
+    /// every learned decision in its experience queue.
+    /// </summary>
+    public static IServiceCollection AddMasSiloPolicies(this IServiceCollection services, IConfiguration config) =>
+        services.Replace(ServiceDescriptor.Singleton(sp =>
+            Build(config, sp.GetRequiredService<LearnedModels>(), sp.GetRequiredService<ExperienceQueue>())));
 
     /// <param name="sink">Receives every learned decision for online learning.</param>
     public static PolicyCatalog Build(IConfiguration config, LearnedModels models, IExperienceSink? sink)

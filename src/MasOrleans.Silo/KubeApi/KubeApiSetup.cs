@@ -6,7 +6,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// server URL's path, so a kubeconfig with server http://host:8080/k8s works as a cluster's does. One port keeps
 /// one set of API keys, rate limits and TLS settings.
 /// </summary>
-public static class KubeApiSetup
+internal static class KubeApiSetup
 {
     public const string Prefix = "/k8s";
 

@@ -13,7 +13,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// each gets the next version of this silo's counter, which starts from the clock so versions from before a
 /// restart are older than every new one (a watch from one gets 410 Gone and kubectl lists again).
 /// </summary>
-public sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
+internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private const int HistoryLimit = 10_000;

@@ -8,7 +8,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>apps/v1 Deployments onto workloads: replicas of one pod template, scaled through the workload grain.</summary>
-public static class KubeDeploymentObjects
+internal static class KubeDeploymentObjects
 {
     public static V1OwnerReference OwnerOf(string workloadKey) => new()
     {

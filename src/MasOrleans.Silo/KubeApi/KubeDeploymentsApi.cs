@@ -10,7 +10,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>apps/v1 deployments over the workload grains, with the scale subresource kubectl scale uses.</summary>
-public static class KubeDeploymentsApi
+internal static class KubeDeploymentsApi
 {
     private const string Base = "/apis/apps/v1/namespaces/{ns}/deployments";
 
@@ -62,7 +62,7 @@ public static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         var outcome = await grains.GetGrain<IWorkloadGrain>(template.Name).Create(template, replicas);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Error ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         cache.RememberWorkload(template.Name);
         return KubeLists.One(context, (await Load(grains, template.Name, cache.Version.ToString()))!, 201);
     }

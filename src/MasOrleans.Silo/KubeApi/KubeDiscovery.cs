@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// /apis/apps/v1) and a small OpenAPI v3 index. The OpenAPI documents only declare, per kind, that PATCH and POST
 /// accept ?fieldValidation, so kubectl validates on the server (KubeJson.Parse) instead of downloading schemas.
 /// </summary>
-public static class KubeDiscovery
+internal static class KubeDiscovery
 {
     /// <summary>The Kubernetes release whose API this surface follows (kubectl warns beyond one minor version of skew).</summary>
     public const string Minor = "32";

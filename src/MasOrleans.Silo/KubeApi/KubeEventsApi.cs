@@ -8,7 +8,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// core/v1 events, read from the objects that keep them (pods, nodes, workloads each keep their last 32), for
 /// kubectl describe (which selects by involvedObject) and kubectl get events.
 /// </summary>
-public static class KubeEventsApi
+internal static class KubeEventsApi
 {
     private static readonly HashSet<string> Fields =
     [

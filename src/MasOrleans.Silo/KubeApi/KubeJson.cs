@@ -6,7 +6,7 @@ using k8s;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>Kubernetes JSON in and out: the client library's serializer for core/v1 and apps/v1 objects, unknown-field checks.</summary>
-public static class KubeJson
+internal static class KubeJson
 {
     public static IResult Object(object value, int status = 200) => Results.Text(KubernetesJson.Serialize(value), "application/json", Encoding.UTF8, status);
 
@@ -79,4 +79,4 @@ public static class KubeJson
     }
 }
 
-public sealed record BodyResult<T>(T? Value, JsonNode? Raw, IResult? Error) where T : class;
+internal sealed record BodyResult<T>(T? Value, JsonNode? Raw, IResult? Error) where T : class;

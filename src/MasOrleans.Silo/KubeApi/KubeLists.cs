@@ -5,7 +5,7 @@ using k8s.Models;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>Lists and single objects as the client asked: a Table for kubectl's printing, else the typed object or List.</summary>
-public static class KubeLists
+internal static class KubeLists
 {
     public static IResult List<T>(HttpContext context, IReadOnlyList<T> items, string listKind, string apiVersion, long version)
         where T : IKubernetesObject<V1ObjectMeta>

@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// curl see the same pods and workloads; other namespaces use the extender's "{namespace}.{name}" keys
 /// (<see cref="KubernetesMapping.PodKey"/>), which no REST name can take because REST names have no dots.
 /// </summary>
-public static class KubeNames
+internal static class KubeNames
 {
     public const string DefaultNamespace = "default";
 

@@ -8,7 +8,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 Nodes to and from the node grain's records, through the REST API's validation.</summary>
-public static class KubeNodeObjects
+internal static class KubeNodeObjects
 {
     public static V1Node ToNode(NodeView view, string resourceVersion)
     {

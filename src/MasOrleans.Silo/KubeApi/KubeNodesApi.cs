@@ -8,7 +8,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 nodes over the node grains: register, get, list, watch, patch (labels, taints, cordon) and delete (drain).</summary>
-public static class KubeNodesApi
+internal static class KubeNodesApi
 {
     private static readonly HashSet<string> Fields = ["metadata.name", "spec.unschedulable"];
 
@@ -44,13 +44,13 @@ public static class KubeNodesApi
         if (KubeNodeObjects.TryRequest(body.Value, out var request) is { } invalid) return invalid;
         var error = bounds.Check(request);
         MasOrleans.Scheduling.Model.NodeSpec spec = null!;
-        error ??= Validation.TryNode(request, out spec);
+        error ??= Validation.CheckNode(request, out spec);
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
         var grain = grains.GetGrain<INodeGrain>(spec.Name);
         var outcome = await grain.Register(spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Error ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
         return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()), 201);
     }
 
@@ -72,7 +72,7 @@ public static class KubeNodesApi
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var patch) is { } invalid) return invalid;
         var outcome = await grain.Patch(patch);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Error ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
         return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
     }
 
@@ -91,7 +91,7 @@ public static class KubeNodesApi
             OutcomeCode.Ok => KubeStatus.Success("nodes", name),
             OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode((await grain.GetView()) ?? view, cache.Version.ToString()), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
-            _ => KubeStatus.Conflict("nodes", name, outcome.Error ?? "refused"),
+            _ => KubeStatus.Conflict("nodes", name, outcome.Message ?? "refused"),
         };
     }
 }

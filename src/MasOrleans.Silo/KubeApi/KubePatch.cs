@@ -6,7 +6,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386) and strategic merge patch, whose lists of
 /// named objects (containers) merge by name and whose "$" directives only order or retain what is already there.
 /// </summary>
-public static class KubePatch
+internal static class KubePatch
 {
     public const string MergePatch = "application/merge-patch+json";
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";

@@ -13,7 +13,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 Pods to and from the pod grain's records, through the REST API's validation.</summary>
-public static class KubePodObjects
+internal static class KubePodObjects
 {
     /// <summary>The scheduler a pod names when it wants the cluster's default policy.</summary>
     public const string DefaultScheduler = "default-scheduler";
@@ -34,7 +34,7 @@ public static class KubePodObjects
     };
 
     /// <summary>
-    /// A manifest's pod as the REST API's template, so <see cref="Validation.TryPod"/> judges it by the same rules;
+    /// A manifest's pod as the REST API's template, so <see cref="Validation.CheckPod"/> judges it by the same rules;
     /// requests are Kubernetes' effective requests (<see cref="KubernetesMapping.ToPodSpec"/>), schedulerName picks the policy.
     /// </summary>
     public static string? TryTemplate(V1Pod pod, out PodTemplateRequest template, out string field)
@@ -86,7 +86,7 @@ public static class KubePodObjects
         if (Validation.CheckName(name, "pod") is { } nameError) return KubeStatus.Invalid("Pod", name, "metadata.name", nameError);
         if (TryTemplate(pod, out var template, out var field) is { } error) return KubeStatus.Invalid("Pod", name, field, error);
         if (bounds.Check(template) is { } boundsError) return KubeStatus.Invalid("Pod", name, "spec", boundsError);
-        if (Validation.TryPod(name, template, catalog, out spec) is { } invalid)
+        if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return KubeStatus.Invalid("Pod", name, template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
         spec = spec with { Name = KubeNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;

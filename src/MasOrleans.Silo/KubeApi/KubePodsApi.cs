@@ -11,7 +11,7 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (no-op or refused) and delete.</summary>
-public static class KubePodsApi
+internal static class KubePodsApi
 {
     private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase"];
 
@@ -67,7 +67,7 @@ public static class KubePodsApi
         var grain = grains.GetGrain<IPodGrain>(spec.Name);
         var outcome = await grain.Create(spec, null);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", outcome.Error ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", outcome.Message ?? "refused");
         return await grain.Get() is { } view
             ? KubeLists.One(context, KubePodObjects.ToPod(view, cache.Version.ToString()), 201)
             : KubeStatus.NotFound("pods", pod.Metadata!.Name);
@@ -112,7 +112,7 @@ public static class KubePodsApi
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
-        if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Error ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 

@@ -4,7 +4,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// ?labelSelector= and ?fieldSelector= as the API server reads them (k8s.io/apimachinery labels.Parse and
 /// fields.ParseSelector): comma-separated requirements that must all hold.
 /// </summary>
-public sealed class KubeSelector
+internal sealed class KubeSelector
 {
     private readonly List<Func<Func<string, string?>, bool>> _requirements = [];
 

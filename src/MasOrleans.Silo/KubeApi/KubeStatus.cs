@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>Errors as Kubernetes metav1.Status objects, the shape kubectl prints ("Error from server (NotFound): ...").</summary>
-public static class KubeStatus
+internal static class KubeStatus
 {
     public static IResult NotFound(string resource, string name) =>
         Failure(404, "NotFound", $"{resource} \"{name}\" not found", Details(name, resource));

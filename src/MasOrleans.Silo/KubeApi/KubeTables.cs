@@ -8,7 +8,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// meta.k8s.io/v1 Tables, the server-side printing kubectl asks for (Accept: application/json;as=Table;...).
 /// Columns and cells follow kube-apiserver's printers (pkg/printers/internalversion/printers.go), priority 1 being -o wide.
 /// </summary>
-public static class KubeTables
+internal static class KubeTables
 {
     public static bool Wanted(HttpRequest request) => request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
 

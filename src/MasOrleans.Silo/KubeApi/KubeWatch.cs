@@ -10,7 +10,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// resourceVersion the client names (everything current when it names none or "0"), until the client leaves or
 /// timeoutSeconds pass. Changes come from <see cref="KubeCache"/>, which polls while a watch is open.
 /// </summary>
-public static class KubeWatch
+internal static class KubeWatch
 {
     public static bool Requested(HttpRequest request) => request.Query["watch"].ToString() is "true" or "1";
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace MasOrleans.Silo.Observability;
 
 /// <summary>Bound from the "Metrics" configuration section.</summary>
-public sealed class MetricsOptions
+internal sealed class MetricsOptions
 {
     /// <summary>How often every silo reads the cluster gauges (pending pods, node states, per-node ratios) from the index.</summary>
     public double SampleSeconds { get; set; } = 5;

@@ -6,7 +6,7 @@ using OpenTelemetry.Resources;
 namespace MasOrleans.Silo.Observability;
 
 /// <summary>Metrics (Prometheus at /metrics), log scopes and the unified exception handler, in two calls from SiloApp.</summary>
-public static class ObservabilitySetup
+internal static class ObservabilitySetup
 {
     public const string MetricsPath = "/metrics";
     public const string OrleansMeter = "Microsoft.Orleans";

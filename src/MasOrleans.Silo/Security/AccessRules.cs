@@ -4,7 +4,7 @@ using MasOrleans.Silo.KubeApi;
 namespace MasOrleans.Silo.Security;
 
 /// <summary>What a request needs: nothing, any valid key, or a key with a scope.</summary>
-public readonly record struct Requirement(bool NeedsKey, string? Scope)
+internal readonly record struct Requirement(bool NeedsKey, string? Scope)
 {
     public static readonly Requirement Open = new(false, null);
     public static readonly Requirement AnyKey = new(true, null);
@@ -16,7 +16,7 @@ public readonly record struct Requirement(bool NeedsKey, string? Scope)
 /// a mutating /api/v1/{area}/... call needs "{area}:write" (the same scope for the Kubernetes surface's pods, nodes
 /// and deployments, which are workloads); reads are open unless RequireKeyForReads.
 /// </summary>
-public static class AccessRules
+internal static class AccessRules
 {
     public static Requirement For(HttpRequest request, SecurityOptions options, bool extenderOnPublicPort)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace MasOrleans.Silo.Security;
 
 /// <summary>A configured API key: its name (never the key itself in logs) and scopes.</summary>
-public sealed record ApiCaller(string Name, IReadOnlySet<string> Granted)
+internal sealed record ApiCaller(string Name, IReadOnlySet<string> Granted)
 {
     public bool Has(string scope) => Granted.Contains(Scopes.Admin) || Granted.Contains(scope);
 }
@@ -16,7 +16,7 @@ public sealed record ApiCaller(string Name, IReadOnlySet<string> Granted)
 /// browsers can send to the dashboard. Keys are kept as SHA-256 digests and every candidate is compared in constant time,
 /// so neither a key's length nor its matching prefix shows in the response time.
 /// </summary>
-public sealed class ApiKeyStore
+internal sealed class ApiKeyStore
 {
     public const string Header = "X-Api-Key";
     private static readonly object CallerItem = new();

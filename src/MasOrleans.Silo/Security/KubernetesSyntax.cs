@@ -6,7 +6,7 @@ namespace MasOrleans.Silo.Security;
 /// Kubernetes' own syntax rules (apimachinery/pkg/util/validation): DNS-1123 labels and subdomains,
 /// qualified names (label keys, taint keys, topology keys) and label values. Each returns null or the problem.
 /// </summary>
-public static partial class KubernetesSyntax
+internal static partial class KubernetesSyntax
 {
     public const int LabelMaxLength = 63;
     public const int SubdomainMaxLength = 253;

@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.Security;
 /// A fixed window per caller on the public routes (/api, /k8s, /dashboard): per API key when a valid one is sent,
 /// otherwise per client IP. Probes, /metrics scrapes and kube-scheduler's /extender calls are not limited.
 /// </summary>
-public static class RateLimitingSetup
+internal static class RateLimitingSetup
 {
     public static void AddMasRateLimiting(this IServiceCollection services, RateLimitingOptions options)
     {

@@ -11,7 +11,7 @@ namespace MasOrleans.Silo.Security;
 /// quantities (no 1e15 cpu), list and map sizes, image length. The maxima come from "Limits"; syntax is
 /// left to <see cref="Validation"/>, so an unparseable quantity gets Validation's message.
 /// </summary>
-public sealed class RequestBounds : IEndpointFilter
+internal sealed class RequestBounds : IEndpointFilter
 {
     private readonly LimitsOptions _options;
     private readonly long[] _maxima;

@@ -8,7 +8,7 @@ namespace MasOrleans.Silo.Security;
 /// Runs before the endpoints: keeps /extender and the public routes on their own listeners (when the
 /// extender has one) and enforces API keys. Failures are RFC 7807 problem details.
 /// </summary>
-public sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
+internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -58,7 +58,7 @@ public sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, I
 }
 
 /// <summary>The ports of the extender's own listener (none: /extender is served on the public port).</summary>
-public sealed class ExtenderListeners(IOptions<ExtenderOptions> options)
+internal sealed class ExtenderListeners(IOptions<ExtenderOptions> options)
 {
     private readonly HashSet<int> _ports = options.Value.UrlList
         .Select(u => ListenAddresses.TryParse(u, out var a, out _) ? a!.Port : -1).Where(p => p > 0).ToHashSet();

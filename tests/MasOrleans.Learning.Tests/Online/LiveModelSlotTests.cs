@@ -78,7 +78,7 @@ public class LiveModelSlotTests
         var trace = SyntheticPaperCluster.Pods();
         var typical = TypicalPods.From(trace);
         var scheduler = new ProfileScheduler(LearnedPolicies.CreateProfile(slot, new PolicyOptions { TypicalPods = typical }, sink));
-        var cluster = ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes());
+        var cluster = ClusterState.Of(SyntheticPaperCluster.Nodes());
         var fragmentation = new ClusterFragmentation(new FragmentationModel(typical), cluster);
         var random = new Random(2);
         foreach (var pod in PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 0.5, new Random(4)).Take(25))

@@ -49,7 +49,7 @@ public class OnlineTrainerTests
         var before = Greedy(start);
         var rewarded = 1 - before; // reward what the model does NOT pick, so the test can only pass by learning
         // No FGD anchor: this checks that the RL signal alone moves the choice.
-        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0, ExpertWeight = 0 });
+        using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions { Seed = 1, LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32, ExpertMargin = 0, PpoExpertWeight = 0 });
         var rounds = 0;
         ModelPackage current = start;
         while (rounds < 20 && Greedy(current) != rewarded)
@@ -81,7 +81,7 @@ public class OnlineTrainerTests
         using var trainer = new OnlineTrainer(start, new OnlineTrainingOptions
         {
             LearningRate = 3e-3, GradientSteps = 16, BatchSize = 32,
-            ExpertMargin = anchored ? 0.5 : 0, ExpertWeight = anchored ? 1.0 : 0,
+            ExpertMargin = anchored ? 0.5 : 0, PpoExpertWeight = anchored ? 1.0 : 0,
         });
         var current = start;
         for (var round = 0; round < 20 && Greedy(current) != 0; round++)

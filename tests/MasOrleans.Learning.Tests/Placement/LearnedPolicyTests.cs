@@ -3,6 +3,7 @@ using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Replay;
 
 namespace MasOrleans.Learning.Tests.Placement;
@@ -46,13 +47,13 @@ public class LearnedPolicyTests
         var trace = SyntheticPaperCluster.Pods();
         var profile = catalog.Create(algorithm, new PolicyOptions { TypicalPods = TypicalPods.From(trace) });
         var scheduler = new ProfileScheduler(profile);
-        var cluster = ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes());
+        var cluster = ClusterState.Of(SyntheticPaperCluster.Nodes());
         var feasible = new List<int>();
         var random = new Random(1);
         int placed = 0, failed = 0;
         foreach (var pod in PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, new Random(9)))
         {
-            PaperPlacementEnvironment.FeasibleNodes(cluster, pod, PolicyCatalog.StandardFilters(), random, feasible);
+            PaperPlacementEnvironment.FeasibleNodes(cluster, pod, FilterSets.Create(FilterSets.Standard), random, feasible);
             var result = scheduler.Schedule(cluster, pod, random);
             if (!result.Success)
             {

@@ -17,7 +17,7 @@ public class PaperEnvironmentTests
     {
         var env = Environment(shortlist);
         using var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout);
-        var filters = PolicyCatalog.StandardFilters();
+        var filters = FilterSets.Create(FilterSets.Standard);
         var feasible = new List<int>();
         int steps = 0, masked = 0;
         var observation = env.Reset(11);

@@ -6,6 +6,7 @@ using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 
@@ -126,7 +127,7 @@ public class PlainInferenceTests
         var options = new PolicyOptions { TypicalPods = TypicalPods.From(trace) };
         var fast = new ProfileScheduler(catalog.Create(algorithm, options));
         var reference = new ProfileScheduler(catalog.Create(algorithm, options), fastPaths: false);
-        var (a, b) = (ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()), ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes()));
+        var (a, b) = (ClusterState.Of(SyntheticPaperCluster.Nodes()), ClusterState.Of(SyntheticPaperCluster.Nodes()));
         var (randomA, randomB) = (new Random(2), new Random(2));
         var placed = 0;
         foreach (var pod in PaperArrivals.Build(trace, a.GpuDeviceTotal * 1000L, 1.3, new Random(5)))

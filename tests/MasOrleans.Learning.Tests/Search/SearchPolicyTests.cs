@@ -1,6 +1,7 @@
 using MasOrleans.Learning.Search;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
@@ -23,7 +24,7 @@ public class SearchPolicyTests
         var trace = SyntheticPaperCluster.Pods(160);
         var profile = Catalog().Create(policy, new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings });
         var scheduler = new ProfileScheduler(profile);
-        var cluster = ReplayRunner.BuildCluster(SyntheticPaperCluster.Nodes());
+        var cluster = ClusterState.Of(SyntheticPaperCluster.Nodes());
         var random = new Random(seed);
         var arrivals = PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, random);
         cluster.SetTieBreakRank(SimulatorNodeNames.TieBreakRank(cluster.Nodes.Select(n => n.Name).ToList(), random));

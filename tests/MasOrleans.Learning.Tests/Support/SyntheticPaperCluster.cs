@@ -53,16 +53,9 @@ internal static class SampledOpenb
 {
     public static (IReadOnlyList<NodeSpec> Nodes, IReadOnlyList<PodSpec> Pods) Load(int nodes, int seed = 1)
     {
-        var dir = Path.Combine(RepoRoot(), "data", "traces", "openb");
+        var dir = Path.Combine(TestFiles.RepoRoot, "data", "traces", "openb");
         var allNodes = TraceLoader.LoadNodes(Path.Combine(dir, "openb_node_list_gpu_node.csv"));
         var pods = TraceLoader.LoadPods(Path.Combine(dir, "openb_pod_list_default.csv")).Pods.Select(p => p.Pod).ToList();
         return Learning.Placement.ClusterSampler.Sample(allNodes, pods, nodes, seed);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MasOrleans.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root (MasOrleans.sln) not found above " + AppContext.BaseDirectory);
     }
 }

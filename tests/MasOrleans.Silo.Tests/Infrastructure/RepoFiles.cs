@@ -6,7 +6,7 @@ namespace MasOrleans.Silo.Tests.Infrastructure;
 /// <summary>Files of the repository (deploy/, dashboards/, docs/) as the tests read them.</summary>
 public static partial class RepoFiles
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => TestFiles.RepoRoot;
 
     public static string Path(string relative) => System.IO.Path.Combine(Root, relative);
 
@@ -53,13 +53,4 @@ public static partial class RepoFiles
 
     [GeneratedRegex(@"\b(?:mas|orleans)_[a-z0-9_]+\b|\bup(?=\{)")]
     private static partial Regex MetricName();
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "MasOrleans.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"no MasOrleans.sln above {AppContext.BaseDirectory}");
-    }
 }

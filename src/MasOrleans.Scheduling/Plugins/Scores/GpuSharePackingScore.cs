@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 
@@ -34,10 +35,10 @@ public sealed class GpuSharePackingScore : IBatchScorePlugin
             var leftover = int.MaxValue;
             foreach (var f in free)
                 if (f >= gpu.MilliPerGpu && f - gpu.MilliPerGpu < leftover) leftover = f - gpu.MilliPerGpu;
-            return leftover == int.MaxValue ? 0 : NodeScore.MaxNodeScore * (1000 - leftover) / 1000;
+            return leftover == int.MaxValue ? 0 : NodeScore.MaxNodeScore * (ClusterState.MilliPerGpu - leftover) / ClusterState.MilliPerGpu;
         }
         var fullyFree = 0;
-        foreach (var f in free) if (f >= 1000) fullyFree++;
+        foreach (var f in free) if (f >= ClusterState.MilliPerGpu) fullyFree++;
         var remaining = Math.Max(0, fullyFree - gpu.Count);
         return NodeScore.MaxNodeScore * (free.Length - remaining) / free.Length;
     }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 
-namespace MasOrleans.Silo.Tests.Infrastructure;
+namespace MasOrleans.Tests.Shared;
 
 /// <summary>
 /// Collects every Warning and Error a silo logs, so a test fails on a defect the product merely logged and retried
@@ -22,6 +22,7 @@ public sealed class SiloLog : ILoggerProvider
         new("Participant check thread has not completed for|\\.NET Runtime Platform stalled for", RegexOptions.Compiled),
         new("took elapsed time [0-9:.]+ for execution, which is longer than|was queued for [0-9:.]+, which is longer than", RegexOptions.Compiled),
         new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
+        new("Timer should have fired at .* but fired at .*, which is [0-9:.]+ longer than expected", RegexOptions.Compiled),
     ];
 
     /// <summary>

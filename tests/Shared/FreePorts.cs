@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MasOrleans.Silo.Tests.Infrastructure;
+namespace MasOrleans.Tests.Shared;
 
-/// <summary>Ports the OS says are free right now; each test host takes its own so classes run in parallel.</summary>
-public static class FreePorts
+/// <summary>Ports the OS says are free right now, never the same one twice per test run, so test classes run in parallel.</summary>
+internal static class FreePorts
 {
     private static readonly HashSet<int> Handed = [];
 
@@ -22,4 +22,7 @@ public static class FreePorts
             }
         }
     }
+
+    /// <summary>Several distinct ports at once.</summary>
+    public static int[] Take(int count) => Enumerable.Range(0, count).Select(_ => Next()).ToArray();
 }

@@ -4,7 +4,7 @@ using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning.Tests.Support;
 
-namespace MasOrleans.Learning.Tests.Serve;
+namespace MasOrleans.Cli.Tests.Serve;
 
 /// <summary>The real `mas serve` verb (command-line parsing included), run in-process until cancelled.</summary>
 public class ServeVerbTests

@@ -1,7 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Grains.Workloads;
 
-namespace MasOrleans.Silo.Tests;
+namespace MasOrleans.Grains.Tests;
 
 /// <summary>Seed 001's formulas, decided on a fixed clock.</summary>
 public sealed class AutoscalerTests
@@ -33,16 +33,5 @@ public sealed class AutoscalerTests
         var decision = Autoscaler.Decide(Spec, current: 4, utilization, Now, last);
         Assert.Equal(reason, decision.Reason);
         Assert.Equal(desired, decision.Desired);
-    }
-}
-
-public sealed class QueueOrderConfigurationTests
-{
-    [Fact]
-    public async Task An_unknown_queue_order_stops_the_silo_at_start()
-    {
-        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
-            Infrastructure.SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Scheduler:QueueOrder"] = "fifo" }));
-        Assert.Contains("Scheduler__QueueOrder", error.Message);
     }
 }

@@ -3,7 +3,7 @@ using MasOrleans.Scheduling.Plugins.Filters;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Traces;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 /// <summary>DLRM's max_instance_per_node, enforced for every policy by the MaxInstancesPerNode filter.</summary>
 public class MaxInstancesPerNodeTests

@@ -4,9 +4,10 @@ using System.Text.Json;
 using Grpc.Core;
 using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
+using MasOrleans.Learning;
 using MasOrleans.Learning.Tests.Support;
 
-namespace MasOrleans.Learning.Tests.Serve;
+namespace MasOrleans.Cli.Tests.Serve;
 
 public class SchedulerServiceTests
 {

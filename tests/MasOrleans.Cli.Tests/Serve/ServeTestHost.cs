@@ -3,7 +3,7 @@ using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning.Tests.Support;
 
-namespace MasOrleans.Learning.Tests.Serve;
+namespace MasOrleans.Cli.Tests.Serve;
 
 /// <summary>`mas serve` started in-process on free ports, with a real h2c gRPC client and HttpClient.</summary>
 internal sealed class ServeTestHost : IAsyncDisposable

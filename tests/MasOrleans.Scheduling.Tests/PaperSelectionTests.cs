@@ -2,7 +2,7 @@ using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
 using MasOrleans.Scheduling.Policies;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 /// <summary>How the paper policies pick among equal scores and which GPU device the Random baseline takes.</summary>
 public class PaperSelectionTests

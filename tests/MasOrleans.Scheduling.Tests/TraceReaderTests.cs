@@ -2,7 +2,7 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 public class TraceReaderTests
 {

@@ -5,9 +5,10 @@ using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Scheduling.Traces;
 
-namespace MasOrleans.Learning.Tests.Cli;
+namespace MasOrleans.Cli.Tests.Train;
 
 /// <summary>The real `mas evaluate` verb (parsing included) on a tiny generated cluster.</summary>
+[Collection(ReplayCommandRuns.Name)]
 public class EvaluateVerbTests
 {
     private const string Nodes = "gen:count=6,cpu=64,memory=256Gi,gpu=4,model=A10";

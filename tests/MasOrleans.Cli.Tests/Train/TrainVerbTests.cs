@@ -5,9 +5,10 @@ using MasOrleans.Cli.Train;
 using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Scheduling.Policies;
 
-namespace MasOrleans.Learning.Tests.Cli;
+namespace MasOrleans.Cli.Tests.Train;
 
 /// <summary>The real `mas train` verb (parsing included) on a tiny generated cluster, and `mas replay --model` on its output.</summary>
+[Collection(ReplayCommandRuns.Name)]
 public class TrainVerbTests
 {
     private const string Nodes = "gen:count=6,cpu=64,memory=256Gi,gpu=4,model=A10";

@@ -6,7 +6,7 @@ using MasOrleans.Scheduling.Plugins.Devices;
 using MasOrleans.Scheduling.Plugins.Paper;
 using MasOrleans.Scheduling.Policies;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 public class PaperPolicyScoreTests
 {

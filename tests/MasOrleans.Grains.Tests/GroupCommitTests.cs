@@ -1,6 +1,6 @@
 using MasOrleans.Grains.Scheduling;
 
-namespace MasOrleans.Silo.Tests;
+namespace MasOrleans.Grains.Tests;
 
 /// <summary>GroupCommit on its own: every caller's round is written, whether the write completes at once or later.</summary>
 public sealed class GroupCommitTests

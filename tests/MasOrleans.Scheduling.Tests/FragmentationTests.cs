@@ -1,6 +1,6 @@
 using MasOrleans.Scheduling.Fragmentation;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 public class FragmentationTests
 {

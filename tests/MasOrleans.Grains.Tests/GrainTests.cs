@@ -2,9 +2,8 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
-using MasOrleans.Silo.Tests.Infrastructure;
 
-namespace MasOrleans.Silo.Tests;
+namespace MasOrleans.Grains.Tests;
 
 public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
 {
@@ -18,6 +17,11 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
     private static PodSpec PodOf(string name, long cpuMilli = 1000, long gpuMilli = 0, string? image = null) =>
         new() { Name = name, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30, gpuMilli: gpuMilli), Image = image };
+
+    /// <summary>Free milli per GPU device: a whole device (1000) less what each bound pod holds of it.</summary>
+    private static int[] FreeMilliPerDevice(NodeView view) =>
+        Enumerable.Range(0, view.Spec.GpuDeviceCount)
+            .Select(g => 1000 - view.Pods.Where(p => p.Gpus.Devices.Contains(g)).Sum(p => p.Gpus.MilliPerDevice)).ToArray();
 
     private async Task<PodView> WaitForPod(string name, Func<PodView, bool> condition)
     {
@@ -63,6 +67,24 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_nominated_preemptor_keeps_a_whole_gpu_device_even_when_enough_gpu_milli_is_free_in_total()
+    {
+        // Two devices, 500m of device 0 taken: 1500m free in total, but only device 1 is whole. The nominee needs one
+        // whole device; a low-priority 500m share fits beside it on device 0 only. Summing milli (1500 >= 1000 + 500)
+        // would let the share split device 1 too.
+        var node = Grains.GetGrain<INodeGrain>("g-nominate-gpu");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate-gpu", cpuMilli: 8000, gpus: 2))).IsOk);
+        Assert.True((await node.Reserve(PodOf("half", gpuMilli: 500), new GpuAllocation([0], 500))).Reserved);
+        var preemptor = PodOf("gpu-nominee", gpuMilli: 1000) with { Priority = 100 };
+        await node.Nominate(preemptor);
+        var refused = await node.Reserve(PodOf("share-on-1", gpuMilli: 500) with { Priority = 1 }, new GpuAllocation([1], 500));
+        Assert.False(refused.Reserved);
+        Assert.Contains("held for higher-priority pod gpu-nominee", refused.Reason);
+        Assert.True((await node.Reserve(PodOf("share-on-0", gpuMilli: 500) with { Priority = 1 }, new GpuAllocation([0], 500))).Reserved);
+        Assert.True((await node.Reserve(preemptor, new GpuAllocation([1], 1000))).Reserved);
+    }
+
+    [Fact]
     public async Task Reserve_tracks_each_gpu_device_and_refuses_an_overfull_device()
     {
         var node = Grains.GetGrain<INodeGrain>("g-gpu");
@@ -70,12 +92,12 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.True((await node.Reserve(PodOf("share-a", gpuMilli: 600), new GpuAllocation([1], 600))).Reserved);
         Assert.False((await node.Reserve(PodOf("share-b", gpuMilli: 600), new GpuAllocation([1], 600))).Reserved);
         Assert.True((await node.Reserve(PodOf("share-c", gpuMilli: 400), new GpuAllocation([1], 400))).Reserved);
-        var devices = (await node.GetView())!.GpuDevices();
-        Assert.Equal(1000, devices[0].FreeMilli);
-        Assert.Equal(0, devices[1].FreeMilli);
-        Assert.Equal(["share-a", "share-c"], devices[1].Pods.Select(h => h.Pod));
+        var view = (await node.GetView())!;
+        Assert.Equal([1000, 0], FreeMilliPerDevice(view));
+        Assert.Equal(["share-a", "share-c"], view.Pods.Where(p => p.Gpus.Devices.Contains(1)).Select(p => p.Pod.Name));
         Assert.True(await node.Release("share-a"));
-        Assert.Equal(600, (await node.GetView())!.GpuDevices()[1].FreeMilli);
+        var released = (await node.GetView())!;
+        Assert.Equal([1000, 600], FreeMilliPerDevice(released));
     }
 
     [Fact]
@@ -95,7 +117,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.Equal(1500, view.Allocated.CpuMilli);
         Assert.Equal(500, view.Allocated.GpuMilli);
         Assert.Equal(["twice"], view.Pods.Select(p => p.Pod.Name));
-        Assert.Equal([500, 1000], view.GpuDevices().Select(d => d.FreeMilli));
+        Assert.Equal([500, 1000], FreeMilliPerDevice(view));
         // Released once, it is gone: nothing of a second copy stays behind.
         Assert.True(await node.Release("twice"));
         Assert.Equal(0, (await node.GetView())!.Allocated.CpuMilli);
@@ -191,7 +213,8 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await Grains.GetGrain<IPodGrain>("batch-1").Create(job, null);
         var done = await WaitForPod("batch-1", p => p.Phase == PodPhase.Succeeded);
         Assert.Contains(done.Events, e => e.Reason == "Completed");
-        Assert.Empty((await Grains.GetGrain<INodeGrain>("g-batch").GetView())!.Pods);
+        // The terminal phase is persisted first, then the node is freed (PodGrain.Finish), so the node empties just after.
+        await WaitForNode("g-batch", v => v.Pods.Count == 0);
     }
 
     [Fact]
