@@ -41,6 +41,21 @@ public sealed class OnlineLearningTests : IDisposable
             await http.WaitFor($"/api/v1/pods/{prefix}-{policy}-{i}", p => p.TryGetProperty("nodeName", out _), 60);
     }
 
+    /// <summary>Waits until at least <paramref name="atLeast"/> transitions are pending and no more arrive for a second.</summary>
+    private static async Task WaitForSettledTransitions(HttpClient http, string algorithm, int atLeast)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var (last, same) = (-1, 0);
+        while (same < 4)
+        {
+            var status = await http.WaitFor($"/api/v1/learning/{algorithm}", s => s.GetProperty("pendingTransitions").GetInt32() >= atLeast, 30);
+            var pending = status.GetProperty("pendingTransitions").GetInt32();
+            (last, same) = (pending, pending == last ? same + 1 : 0);
+            Assert.True(DateTime.UtcNow < deadline, $"transitions kept arriving for 30 s (last {last})");
+            await Task.Delay(250);
+        }
+    }
+
     private static Task<JsonElement> WaitForLoaded(HttpClient http, string algorithm, int version) =>
         http.WaitFor($"/api/v1/learning/{algorithm}", s => s.GetProperty("loadedVersion").GetInt32() == version, 30);
 
@@ -78,7 +93,9 @@ public sealed class OnlineLearningTests : IDisposable
         await WaitForLoaded(second.Http, "ddqn", 1);
 
         await PlacePods(first.Http, "learn", "ddqn", 16);
-        await first.Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 12, 30);
+        // Every bound pod's decision is on its way (batched per silo): wait until they have all arrived, so the round
+        // below consumes all of them and leaves nothing pending.
+        await WaitForSettledTransitions(first.Http, "ddqn", atLeast: 12);
 
         var (status, trained) = await Send(first.Http, HttpMethod.Post, "/api/v1/learning/ddqn/train");
         Assert.Equal(HttpStatusCode.OK, status);

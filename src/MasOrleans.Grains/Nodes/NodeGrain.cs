@@ -35,6 +35,15 @@ public sealed class NodeGrain(
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _drain;
     private (PodSpec Pod, DateTimeOffset Until)? _nomination;
+
+    /// <summary>
+    /// Reservations whose binding write got no answer (Redis went down, or the reply was lost): Redis may or may not
+    /// hold them. The room stays held; a retry of the same pod confirms it, otherwise the binding is taken back out
+    /// once Redis answers, so a pod placed elsewhere meanwhile never has two stored homes.
+    /// </summary>
+    private readonly HashSet<string> _inDoubt = new(StringComparer.Ordinal);
+    private IGrainTimer? _doubtTimer;
+    private static readonly TimeSpan DoubtRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
     private readonly Guid _incarnation = Guid.NewGuid();
     private long _seq;
@@ -171,7 +180,11 @@ public sealed class NodeGrain(
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
         // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
-        if (_local.TryGetPodLocation(pod.Name, out _, out var held)) return new Reservation(true, held, null);
+        if (_local.TryGetPodLocation(pod.Name, out _, out var held))
+        {
+            if (_inDoubt.Contains(pod.Name)) await Confirm(new BoundPod(pod, held));
+            return new Reservation(true, held, null);
+        }
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
@@ -185,12 +198,35 @@ public sealed class NodeGrain(
         }
         catch
         {
-            // Keep memory and storage in step: a failed write must not leave a phantom reservation.
-            _local.Unbind(pod.Name);
+            // The write may have landed without its answer: hold the room and settle it once Redis answers (see _inDoubt).
+            _inDoubt.Add(pod.Name);
+            _doubtTimer ??= this.RegisterGrainTimer(SettleDoubts, new GrainTimerCreationOptions(DoubtRetry, DoubtRetry));
             throw;
         }
         await Publish(NodeChangeKind.PodBound, bound: bound);
         return new Reservation(true, gpus, null);
+    }
+
+    /// <summary>The pod came back for the reservation in doubt: write it (again; the write is idempotent) and tell the views.</summary>
+    private async Task Confirm(BoundPod bound)
+    {
+        await bindings.Add(Name, bound);
+        _inDoubt.Remove(bound.Pod.Name);
+        await Publish(NodeChangeKind.PodBound, bound: bound);
+    }
+
+    /// <summary>Takes reservations still in doubt back out of Redis and memory; throws (retried next tick) while Redis is down.</summary>
+    private async Task SettleDoubts(CancellationToken cancellation)
+    {
+        foreach (var pod in _inDoubt.ToList())
+        {
+            await bindings.Remove(Name, pod);
+            _inDoubt.Remove(pod);
+            _local.Unbind(pod);
+            await Publish(NodeChangeKind.PodReleased, released: pod);
+        }
+        _doubtTimer?.Dispose();
+        _doubtTimer = null;
     }
 
     public Task Nominate(PodSpec pod)
@@ -217,6 +253,7 @@ public sealed class NodeGrain(
     public async Task<bool> Release(string podName)
     {
         if (!_local.Unbind(podName)) return false;
+        _inDoubt.Remove(podName);
         if (state.State is { Draining: true } && BoundPods.Count == 0)
         {
             await Remove();
