@@ -206,13 +206,14 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
         {
             while (await watch.StandardOutput.ReadLineAsync() is { } line) lock (lines) lines.Add(line);
         });
+        var errors = watch.StandardError.ReadToEndAsync();
         try
         {
             await Task.Delay(1500); // the watch is open before the pod exists
             (await kube.Run("create", "-f", kube.Manifest("watched", Pod("kc-watched", "watch", "1", app: "watched")))).Succeeded();
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (DateTime.UtcNow < deadline && !Seen(lines, "Running")) await Task.Delay(100);
-            Assert.True(Seen(lines, "Running"), string.Join('\n', lines));
+            Assert.True(Seen(lines, "Running"), $"stdout:\n{string.Join('\n', lines)}\nkubectl exited: {watch.HasExited}{(watch.HasExited ? "\nstderr:\n" + await errors : "")}");
             lock (lines)
             {
                 var rows = lines.Where(l => l.StartsWith("kc-watched ", StringComparison.Ordinal)).ToList();
@@ -225,6 +226,7 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
             watch.Kill(entireProcessTree: true);
             await watch.WaitForExitAsync();
             await reading;
+            await errors;
         }
 
         Assert.Equal("pod \"kc-watched\" deleted", (await kube.Run("delete", "pod", "kc-watched")).Succeeded().Output.Trim());
