@@ -48,5 +48,5 @@ internal static class KubernetesAffinityMapping
     }
 
     private static PodAffinityTerm ToPodAffinityTerm(V1PodAffinityTerm term) =>
-        new(ToLabelSelector(term.LabelSelector), term.TopologyKey, term.Namespaces?.ToList());
+        new(ToLabelSelector(term.LabelSelector), KubernetesMapping.TopologyKey(term.TopologyKey, "pod affinity term"), term.Namespaces?.ToList());
 }

@@ -40,9 +40,13 @@ public static class KubernetesMapping
             Tolerations = spec.Tolerations is null ? null : Each(spec.Tolerations, "tolerations").Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect)).ToList(),
             Affinity = KubernetesAffinityMapping.ToAffinity(spec.Affinity),
             TopologySpreadConstraints = spec.TopologySpreadConstraints is null ? null : Each(spec.TopologySpreadConstraints, "topologySpreadConstraints").Select(c => new TopologySpreadConstraint(
-                c.MaxSkew, c.TopologyKey, c.WhenUnsatisfiable ?? "DoNotSchedule", KubernetesAffinityMapping.ToLabelSelector(c.LabelSelector), c.MinDomains)).ToList(),
+                c.MaxSkew, TopologyKey(c.TopologyKey, "topology spread constraint"), c.WhenUnsatisfiable ?? "DoNotSchedule", KubernetesAffinityMapping.ToLabelSelector(c.LabelSelector), c.MinDomains)).ToList(),
         };
     }
+
+    /// <summary>The API server requires a topologyKey on affinity terms and spread constraints; nodes' labels are looked up by it.</summary>
+    internal static string TopologyKey(string? key, string where) =>
+        string.IsNullOrEmpty(key) ? throw new KubernetesMappingException($"{where}: topologyKey is required") : key;
 
     public static NodeSpec ToNodeSpec(V1Node? node)
     {

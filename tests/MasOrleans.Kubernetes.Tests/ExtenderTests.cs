@@ -67,6 +67,24 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void A_pod_whose_spread_constraint_or_affinity_term_has_no_topology_key_is_refused()
+    {
+        // The API server requires topologyKey (validation.go: "topologyKey: Required value"); without one the
+        // scheduler would look a node label up by a null key.
+        var spread = LoadArgs().Pod!;
+        spread.Spec.TopologySpreadConstraints = [new k8s.Models.V1TopologySpreadConstraint { MaxSkew = 1, TopologyKey = null, WhenUnsatisfiable = "DoNotSchedule" }];
+        Assert.Contains("topologyKey is required", Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToPodSpec(spread)).Message);
+        var affinity = LoadArgs().Pod!;
+        affinity.Spec.Affinity = new k8s.Models.V1Affinity
+        {
+            PodAntiAffinity = new k8s.Models.V1PodAntiAffinity { RequiredDuringSchedulingIgnoredDuringExecution = [new k8s.Models.V1PodAffinityTerm { TopologyKey = "" }] },
+        };
+        Assert.Contains("topologyKey is required", Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToPodSpec(affinity)).Message);
+        spread.Spec.TopologySpreadConstraints[0].TopologyKey = "kubernetes.io/hostname";
+        Assert.Equal("kubernetes.io/hostname", Assert.Single(KubernetesMapping.ToPodSpec(spread).TopologySpreadConstraints!).TopologyKey);
+    }
+
+    [Fact]
     public void Pods_of_different_namespaces_never_share_a_key()
     {
         // The namespace is a DNS label, so the first dot always ends it.
