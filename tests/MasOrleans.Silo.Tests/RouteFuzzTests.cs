@@ -49,7 +49,7 @@ public sealed partial class RouteFuzzTests(ITestOutputHelper output)
         ];
         var gen = new OpenApiFuzz(document, names).Requests(operations, extender);
 
-        var run = new FuzzRun(http);
+        var run = new FuzzRun(http, silo.Log);
         await run.Quiet();
         var clock = Stopwatch.StartNew();
         await Check.SampleAsync(gen, async request =>
@@ -79,7 +79,7 @@ public sealed partial class RouteFuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>Sends requests one at a time and checks each answer; remembers the cluster state between them.</summary>
-    private sealed partial class FuzzRun(HttpClient http)
+    private sealed partial class FuzzRun(HttpClient http, SiloLog log)
     {
         private string? _state;
 
@@ -92,6 +92,14 @@ public sealed partial class RouteFuzzTests(ITestOutputHelper output)
         public async Task Send(FuzzRequest request)
         {
             var before = _state ??= await State();
+            await SendAndCheck(request, before);
+            // Named here, not only when the silo stops: the request whose work logged is the input to replay.
+            var unexpected = log.Unexpected();
+            Assert.True(unexpected.Count == 0, $"after {request}:\n{SiloLog.Describe(unexpected)}");
+        }
+
+        private async Task SendAndCheck(FuzzRequest request, string before)
+        {
             using var message = MessageOf(request);
             using var response = await http.SendAsync(message);
             var text = await response.Content.ReadAsStringAsync();

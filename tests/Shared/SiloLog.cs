@@ -62,7 +62,8 @@ public sealed class SiloLog : ILoggerProvider
     public static string Describe(IReadOnlyList<LogRecord> unexpected) =>
         $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(5))}\nby kind:\n" +
         string.Join("\n", unexpected.GroupBy(r => $"{r.Level} {r.Category}: {r.Message[..Math.Min(70, r.Message.Length)]}")
-            .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"));
+            .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"))
+        + (unexpected.FirstOrDefault(r => r.Exception is not null) is { } first ? $"\nfirst exception:\n{first.Exception}" : "");
 
     public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
 

@@ -44,8 +44,14 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
 
     public ModelPackage BasePackage(string algorithm) => ModelPackage.FromDirectory(BaseDirectory(algorithm));
 
-    /// <summary>Whether the algorithm's slot exists already (its model is loaded).</summary>
-    public bool IsLoaded(string algorithm) => _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated;
+    /// <summary>Whether the algorithm's agent is loaded: a slot alone (made by a sync) loads its agent at the first decision.</summary>
+    public bool IsLoaded(string algorithm) => _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated && slot.Value.IsAgentLoaded;
+
+    /// <summary>
+    /// Loads the algorithm's agent on the thread pool (a second or more with TorchSharp), so a caller's turn does not
+    /// wait for it; a missing or bad model throws here, as it would at the decision.
+    /// </summary>
+    public Task LoadOffTurn(string algorithm) => IsLoaded(algorithm) ? Task.CompletedTask : Task.Run(() => Slot(algorithm).EnsureLoaded());
 
     /// <summary>The slot of an algorithm, created from the base model on first use.</summary>
     public LiveModelSlot Slot(string algorithm) =>

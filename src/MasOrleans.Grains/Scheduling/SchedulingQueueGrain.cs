@@ -183,7 +183,7 @@ public sealed partial class SchedulingQueueGrain(
         // No file check here (it would run on every cycle of a policy whose model is missing): a missing model throws from
         // Slot as it would from the catalog, and the cycle fails loudly either way.
         if (learnedModels is null || !LearnedModels.IsKnown(policy) || learnedModels.IsLoaded(policy)) return;
-        await Task.Run(() => learnedModels.Slot(policy));
+        await learnedModels.LoadOffTurn(policy);
     }
 
     private async Task Schedule(PodSpec pod, DateTimeOffset startedAt)

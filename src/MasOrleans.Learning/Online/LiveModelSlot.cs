@@ -62,6 +62,9 @@ public sealed class LiveModelSlot
     /// <summary>Loads the current version now (surfacing a bad model at once rather than at the first decision).</summary>
     public void EnsureLoaded() => _ = _loaded ?? Load();
 
+    /// <summary>Whether an agent is loaded, so a decision will not load one first.</summary>
+    public bool IsAgentLoaded => _loaded is not null;
+
     /// <summary>
     /// Makes <paramref name="version"/> current. When an agent is loaded, the new one is loaded first and swapped in,
     /// so decisions never wait for a load. Returns false when that version with those files is already current.
