@@ -33,7 +33,7 @@ public sealed class ModelSyncService(
                 try
                 {
                     var (version, digest) = models.Current(algorithm);
-                    var sync = await grains.GetGrain<ILearningGrain>(algorithm).Sync(version, digest).WaitAsync(stoppingToken);
+                    var sync = await grains.Reference<ILearningGrain>(algorithm).Sync(version, digest).WaitAsync(stoppingToken);
                     if (sync.Files is not null && sync.Version != version)
                         logger.LogInformation("{Algorithm}: deciding with model version {Version} (was {Previous})", algorithm, sync.Version, version);
                     models.Apply(algorithm, sync);
@@ -85,7 +85,7 @@ public sealed class ExperienceFlushService(
                     var outcome = "sent";
                     try
                     {
-                        await grains.GetGrain<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
+                        await grains.Reference<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {

@@ -48,7 +48,7 @@ public sealed class NodeGrain(
     private readonly Guid _incarnation = Guid.NewGuid();
     private long _seq;
 
-    private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private IClusterIndexGrain Index => GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key);
     private string Name => this.GetPrimaryKeyString();
     private TimeSpan Grace => TimeSpan.FromSeconds(telemetryOptions.Value.HeartbeatGraceSeconds);
 
@@ -109,7 +109,7 @@ public sealed class NodeGrain(
         if (!force)
         {
             // kubectl drain's rule: a pod no workload recreates would simply be lost.
-            var views = await Task.WhenAll(pods.Select(p => GrainFactory.GetGrain<IPodGrain>(p).Get()));
+            var views = await Task.WhenAll(pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
             var bare = views.Where(v => v is { Workload: null }).Select(v => v!.Spec.Name).ToList();
             if (bare.Count > 0)
                 return Outcome.Conflict($"node '{spec.Name}' holds {bare.Count} pod(s) no workload manages ({string.Join(", ", bare.Take(5))}); delete them first or pass force=true to evict them anyway");
@@ -157,7 +157,7 @@ public sealed class NodeGrain(
     private void EvictAll(string reason, string message)
     {
         foreach (var bound in BoundPods.ToList())
-            _ = GrainFactory.GetGrain<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
+            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
     }
 
     private async Task Remove()

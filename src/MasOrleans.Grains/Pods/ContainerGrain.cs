@@ -25,7 +25,7 @@ public sealed class ContainerGrain(IContainerRuntime runtime, TimeProvider clock
         if (_state.Phase == ContainerPhase.Running && _state.Node == node) return View();
         _state = new ContainerState() with { Node = node, Image = image };
         var started = await runtime.StartAsync(node, Id, image);
-        if (!started.ImageWasCached && image is not null) _ = GrainFactory.GetGrain<INodeGrain>(node).ImagePulled(image);
+        if (!started.ImageWasCached && image is not null) _ = GrainFactory.Reference<INodeGrain>(node).ImagePulled(image);
         var now = clock.GetUtcNow();
         DateTimeOffset? until = started.ExitAfter is { } exitAfter ? now + exitAfter : runSeconds is > 0 ? now.AddSeconds(runSeconds.Value) : null;
         _state = _state with
@@ -75,7 +75,7 @@ public sealed class ContainerGrain(IContainerRuntime runtime, TimeProvider clock
         }
         await runtime.StopAsync(_state.Node!, Id, cancellation);
         _state = _state with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = _state.PlannedExitCode };
-        await GrainFactory.GetGrain<IPodGrain>(PodName).ContainerChanged(View());
+        await GrainFactory.Reference<IPodGrain>(PodName).ContainerChanged(View());
     }
 
     private ContainerView View() =>

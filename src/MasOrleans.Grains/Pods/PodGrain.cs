@@ -28,8 +28,8 @@ public sealed class PodGrain(
     private bool _starting;
 
     private string Name => this.GetPrimaryKeyString();
-    private ISchedulingQueueGrain Shard => GrainFactory.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of(Name, schedulerOptions.Value.QueueShards)));
-    private IContainerGrain Container => GrainFactory.GetGrain<IContainerGrain>($"{Name}/{MainContainer}");
+    private ISchedulingQueueGrain Shard => GrainFactory.Reference<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of(Name, schedulerOptions.Value.QueueShards)));
+    private IContainerGrain Container => GrainFactory.Reference<IContainerGrain>($"{Name}/{MainContainer}");
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -87,7 +87,7 @@ public sealed class PodGrain(
         if (s.NodeName is { } node)
         {
             await Container.Stop();
-            await GrainFactory.GetGrain<INodeGrain>(node).Release(Name);
+            await GrainFactory.Reference<INodeGrain>(node).Release(Name);
         }
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
         DeactivateOnIdle();
@@ -182,8 +182,8 @@ public sealed class PodGrain(
         AddEvent(phase == PodPhase.Succeeded ? "Normal" : "Warning", reason, message);
         await Persist();
         if (phase == PodPhase.Failed) await Container.Stop();
-        await GrainFactory.GetGrain<INodeGrain>(s.NodeName!).Release(Name);
-        if (s.Workload is { } workload) _ = GrainFactory.GetGrain<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
+        await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name);
+        if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
 
     /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>

@@ -45,7 +45,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     {
         try
         {
-            _observers = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).Observers();
+            _observers = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).Observers();
             Interlocked.Exchange(ref _refreshedAt, Environment.TickCount64);
         }
         catch (Exception e)

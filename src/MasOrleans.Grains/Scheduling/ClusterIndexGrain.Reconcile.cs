@@ -27,7 +27,7 @@ public sealed partial class ClusterIndexGrain
         // a crash between a pod's change and its shard's batch leaves a stale entry here. First, so that a slow pod
         // answer below cannot hold it up.
         foreach (var pod in _pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
-            _ = GrainFactory.GetGrain<IPodGrain>(pod.Name).Retry();
+            _ = GrainFactory.Reference<IPodGrain>(pod.Name).Retry();
 
         var seen = new HashSet<(string Node, string Pod)>();
         foreach (var node in view.Nodes())
@@ -49,14 +49,14 @@ public sealed partial class ClusterIndexGrain
         PodView? pod;
         try
         {
-            pod = await GrainFactory.GetGrain<IPodGrain>(podName).Get().WaitAsync(PodAnswerTimeout);
+            pod = await GrainFactory.Reference<IPodGrain>(podName).Get().WaitAsync(PodAnswerTimeout);
         }
         catch (TimeoutException)
         {
             return; // its silo may be dying: asked again on the next pass
         }
         if (pod is not null && (pod.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
-        if (await GrainFactory.GetGrain<INodeGrain>(node).Release(podName))
+        if (await GrainFactory.Reference<INodeGrain>(node).Release(podName))
             LogReleased(logger, node, podName, pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
     }
 

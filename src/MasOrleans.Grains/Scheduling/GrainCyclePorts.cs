@@ -11,25 +11,25 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
 {
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
-        var reservation = await grains.GetGrain<INodeGrain>(node).Reserve(pod, gpus);
+        var reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 
-    public async ValueTask Release(string node, string pod) => await grains.GetGrain<INodeGrain>(node).Release(pod);
+    public async ValueTask Release(string node, string pod) => await grains.Reference<INodeGrain>(node).Release(pod);
 
-    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.GetGrain<INodeGrain>(node).Nominate(preemptor);
+    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<INodeGrain>(node).Nominate(preemptor);
 
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
-        await grains.GetGrain<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
+        await grains.Reference<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
 
     public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
     {
-        var entry = await grains.GetGrain<IPodGrain>(pod.Name).MarkScheduled(
+        var entry = await grains.Reference<IPodGrain>(pod.Name).MarkScheduled(
             new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy));
         if (entry is null) return false;
         scheduled?.Invoke(entry);
         return true;
     }
 
-    public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.GetGrain<IPodGrain>(pod.Name).MarkUnschedulable(message);
+    public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message);
 }

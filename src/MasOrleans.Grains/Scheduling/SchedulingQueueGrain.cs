@@ -52,7 +52,7 @@ public sealed partial class SchedulingQueueGrain(
     private DateTimeOffset? _backoffTimerDue;
 
     private int Shard => int.Parse(this.GetPrimaryKeyString(), System.Globalization.CultureInfo.InvariantCulture);
-    private IClusterIndexGrain Index => GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private IClusterIndexGrain Index => GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -74,7 +74,7 @@ public sealed partial class SchedulingQueueGrain(
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(home, home) { KeepAlive = true });
         var waiting = await WaitingPods();
-        foreach (var pod in waiting) _ = GrainFactory.GetGrain<IPodGrain>(pod).Retry();
+        foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
 

@@ -45,7 +45,7 @@ public sealed partial class SchedulingSiloService(
     private async Task Loop()
     {
         var reference = grains.CreateObjectReference<IClusterObserver>(view);
-        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var renewals = 0;
         var rereadNext = false;
         while (!_stopping.IsCancellationRequested)
@@ -78,7 +78,7 @@ public sealed partial class SchedulingSiloService(
     }
 
     private Task PingShards() => Task.WhenAll(Enumerable.Range(0, options.Value.QueueShards)
-        .Select(i => grains.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
+        .Select(i => grains.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
 
     /// <summary>One wake-up per coalescing window, however many nodes freed room in it.</summary>
     private void WakeLocalShards()

@@ -223,7 +223,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
         try
         {
-            var view = await grains.GetGrain<INodeGrain>(name).GetView();
+            var view = await grains.Reference<INodeGrain>(name).GetView();
             var gained = false;
             lock (_lock)
             {

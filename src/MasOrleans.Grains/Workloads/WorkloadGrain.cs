@@ -48,7 +48,7 @@ public sealed class WorkloadGrain(
     public async Task<WorkloadView?> Get()
     {
         if (state.State.Template is not { } template) return null;
-        var views = await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.GetGrain<IPodGrain>(p).Get()));
+        var views = await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
         var pods = views.Where(v => v is not null).Select(v => new PodEntry(v!.Spec.Name, v.Phase, v.NodeName)).ToList();
         return new WorkloadView(Name, state.State.Replicas, pods.Count(p => p.Phase == PodPhase.Running), template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale);
@@ -99,7 +99,7 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is not { } template) return;
         var now = clock.GetUtcNow();
-        var views = await Task.WhenAll(state.State.Pods.Select(async p => (Name: p, View: await GrainFactory.GetGrain<IPodGrain>(p).Get())));
+        var views = await Task.WhenAll(state.State.Pods.Select(async p => (Name: p, View: await GrainFactory.Reference<IPodGrain>(p).Get())));
         var changed = await RemoveFinished(views, now);
         var live = views.Where(v => v.View is { Phase: not (PodPhase.Failed or PodPhase.Succeeded) }).Select(v => v.View!).ToList();
         changed |= TrackHealth(live, now);
@@ -126,7 +126,7 @@ public sealed class WorkloadGrain(
                 state.State = state.State with { ConsecutiveFailures = failures, NextCreateAt = now.AddSeconds(delay) };
                 AddEvent("Warning", "BackOff", $"pod {pod} failed ({view.Reason}: {view.Events.LastOrDefault()?.Message}); failure {failures} in a row, replacing it in {delay:0.#} s");
             }
-            if (view is not null) await GrainFactory.GetGrain<IPodGrain>(pod).Delete();
+            if (view is not null) await GrainFactory.Reference<IPodGrain>(pod).Delete();
             state.State = state.State with { Pods = state.State.Pods.Where(p => p != pod).ToList() };
             changed = true;
         }
@@ -160,7 +160,7 @@ public sealed class WorkloadGrain(
     {
         var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).Distinct().ToList();
         if (nodes.Count == 0) return false;
-        var views = await GrainFactory.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetNodes(nodes);
+        var views = await GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetNodes(nodes);
         var readings = views.Where(v => v.LastTelemetry is not null && v.Utilization.ContainsKey("cpu")).Select(v => v.Utilization["cpu"]).ToList();
         if (readings.Count == 0) return false;
         var utilization = readings.Average() * 100;
@@ -188,7 +188,7 @@ public sealed class WorkloadGrain(
             var name = $"{Name}-{Suffix()}";
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
-            var outcome = await GrainFactory.GetGrain<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
+            var outcome = await GrainFactory.Reference<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
             if (!outcome.IsOk) continue; // name taken: draw another suffix
             // Persisted per pod, so a crash mid-way resumes without orphans.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };
@@ -205,7 +205,7 @@ public sealed class WorkloadGrain(
         while (state.State.Pods.Count > state.State.Replicas)
         {
             var victim = state.State.Pods[^1];
-            await GrainFactory.GetGrain<IPodGrain>(victim).Delete();
+            await GrainFactory.Reference<IPodGrain>(victim).Delete();
             state.State = state.State with { Pods = state.State.Pods.Take(state.State.Pods.Count - 1).ToList() };
             await state.WriteStateAsync();
             removed.Add(victim);

@@ -14,5 +14,5 @@ internal static class ClusterApi
     }
 
     private static async Task<Ok<ClusterSummary>> Summary(IGrainFactory grains) =>
-        TypedResults.Ok(await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetSummary());
+        TypedResults.Ok(await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetSummary());
 }

@@ -73,7 +73,7 @@ internal static class LearningApi
         return models.HasBase(algorithm) ? null : Problems.NotFound($"no {algorithm} model is installed on this silo (Models__Directory or the shipped models/)");
     }
 
-    private static ILearningGrain Grain(IGrainFactory grains, string algorithm) => grains.GetGrain<ILearningGrain>(algorithm);
+    private static ILearningGrain Grain(IGrainFactory grains, string algorithm) => grains.Reference<ILearningGrain>(algorithm);
 
     private static LearningResponse Respond(LearningStatus status, LearnedModels models) => new(
         status.Algorithm, status.OnlineEnabled, status.ActiveVersion, models.Current(status.Algorithm).Version, status.ExperienceReceived,

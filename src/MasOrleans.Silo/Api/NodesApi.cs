@@ -26,7 +26,7 @@ internal static class NodesApi
     private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains)
     {
         if (Validation.CheckNode(body, out var spec) is { } error) return Problems.BadRequest(error);
-        var node = grains.GetGrain<INodeGrain>(spec.Name);
+        var node = grains.Reference<INodeGrain>(spec.Name);
         var outcome = await node.Register(spec);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await node.GetView())!));
@@ -36,12 +36,12 @@ internal static class NodesApi
         IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        var page = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).ListNodes(offset ?? 0, limit ?? 100, continueToken);
+        var page = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).ListNodes(offset ?? 0, limit ?? 100, continueToken);
         return TypedResults.Ok(new ListResponse<NodeResponse>(page.Items.Select(NodeResponse.From).ToList(), page.Total, page.Continue));
     }
 
     private static async Task<Results<Ok<NodeResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
-        await grains.GetGrain<INodeGrain>(name).GetView() is { } view ? TypedResults.Ok(NodeResponse.From(view)) : NodeNotFound(name);
+        await grains.Reference<INodeGrain>(name).GetView() is { } view ? TypedResults.Ok(NodeResponse.From(view)) : NodeNotFound(name);
 
     private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Patch(
         string name, NodePatchRequest body, IGrainFactory grains)
@@ -53,7 +53,7 @@ internal static class NodesApi
     private static async Task<Results<NoContent, Accepted<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Delete(
         string name, IGrainFactory grains, bool? force)
     {
-        var outcome = await grains.GetGrain<INodeGrain>(name).Delete(force ?? false);
+        var outcome = await grains.Reference<INodeGrain>(name).Delete(force ?? false);
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.NoContent(),
@@ -69,7 +69,7 @@ internal static class NodesApi
 
     private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Apply(string name, NodePatch patch, IGrainFactory grains)
     {
-        var node = grains.GetGrain<INodeGrain>(name);
+        var node = grains.Reference<INodeGrain>(name);
         var outcome = await node.Patch(patch);
         if (!outcome.IsOk) return Problems.NotFound(outcome.Message!);
         return TypedResults.Ok(NodeResponse.From((await node.GetView())!));
@@ -79,7 +79,7 @@ internal static class NodesApi
         string name, TelemetryRequest body, IClusterClient client, TimeProvider clock)
     {
         if (Validation.CheckUtilization(body.Utilization) is { } error) return Problems.BadRequest(error);
-        if (await client.GetGrain<INodeGrain>(name).GetView() is null) return NodeNotFound(name);
+        if (await client.Reference<INodeGrain>(name).GetView() is null) return NodeNotFound(name);
         var reading = new TelemetryReading(name, body.Utilization!, clock.GetUtcNow());
         var stream = client.GetStreamProvider(TelemetryStreams.Provider)
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, name));
@@ -89,7 +89,7 @@ internal static class NodesApi
 
     private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)
     {
-        var node = grains.GetGrain<INodeGrain>(name);
+        var node = grains.Reference<INodeGrain>(name);
         if (await node.GetView() is null) return NodeNotFound(name);
         return TypedResults.Ok(new EventsResponse("Node", name, await node.GetEvents()));
     }

@@ -22,7 +22,7 @@ internal static class PodsApi
         PodRequest body, IGrainFactory grains, PolicyCatalog catalog)
     {
         if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
-        var pod = grains.GetGrain<IPodGrain>(spec.Name);
+        var pod = grains.Reference<IPodGrain>(spec.Name);
         var outcome = await pod.Create(spec, workload: null);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From((await pod.Get())!));
@@ -32,21 +32,21 @@ internal static class PodsApi
         IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        var page = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).ListPods(offset ?? 0, limit ?? 100, continueToken);
+        var page = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).ListPods(offset ?? 0, limit ?? 100, continueToken);
         return TypedResults.Ok(new ListResponse<MasOrleans.Abstractions.Contracts.PodEntry>(page.Items, page.Total, page.Continue));
     }
 
     private static async Task<Results<Ok<PodResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
-        await grains.GetGrain<IPodGrain>(name).Get() is { } view ? TypedResults.Ok(PodResponse.From(view)) : Problems.NotFound($"pod '{name}' not found");
+        await grains.Reference<IPodGrain>(name).Get() is { } view ? TypedResults.Ok(PodResponse.From(view)) : Problems.NotFound($"pod '{name}' not found");
 
     private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains) =>
-        await grains.GetGrain<IPodGrain>(name).Get() is { } view
+        await grains.Reference<IPodGrain>(name).Get() is { } view
             ? TypedResults.Ok(new EventsResponse("Pod", name, view.Events))
             : Problems.NotFound($"pod '{name}' not found");
 
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains)
     {
-        var outcome = await grains.GetGrain<IPodGrain>(name).Delete();
+        var outcome = await grains.Reference<IPodGrain>(name).Delete();
         return outcome.IsOk ? TypedResults.NoContent() : Problems.NotFound(outcome.Message!);
     }
 }

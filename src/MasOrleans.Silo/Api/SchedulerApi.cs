@@ -29,5 +29,5 @@ internal static class SchedulerApi
         return TypedResults.Ok(new PolicyResponse(canonical));
     }
 
-    private static IClusterIndexGrain Index(IGrainFactory grains) => grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+    private static IClusterIndexGrain Index(IGrainFactory grains) => grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
 }

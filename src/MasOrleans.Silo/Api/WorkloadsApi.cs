@@ -28,30 +28,30 @@ internal static class WorkloadsApi
         if (TryAutoscale(body.Autoscale, out var autoscale) is { } autoscaleError) return Problems.BadRequest(autoscaleError);
         // The template is validated under the longest name a replica can get.
         if (Validation.CheckPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
-        var workload = grains.GetGrain<IWorkloadGrain>(body.Name!);
+        var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
     }
 
     private static async Task<Results<Ok<WorkloadResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
-        await grains.GetGrain<IWorkloadGrain>(name).Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);
+        await grains.Reference<IWorkloadGrain>(name).Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);
 
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains) =>
-        (await grains.GetGrain<IWorkloadGrain>(name).Delete()).IsOk ? TypedResults.NoContent() : NotFound(name);
+        (await grains.Reference<IWorkloadGrain>(name).Delete()).IsOk ? TypedResults.NoContent() : NotFound(name);
 
     private static async Task<Results<Ok<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Scale(
         string name, ScaleRequest body, IGrainFactory grains)
     {
         if (Validation.CheckReplicas(body.Replicas) is { } error) return Problems.BadRequest(error);
-        var workload = grains.GetGrain<IWorkloadGrain>(name);
+        var workload = grains.Reference<IWorkloadGrain>(name);
         if (!(await workload.Scale(body.Replicas!.Value)).IsOk) return NotFound(name);
         return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
     }
 
     private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)
     {
-        var workload = grains.GetGrain<IWorkloadGrain>(name);
+        var workload = grains.Reference<IWorkloadGrain>(name);
         if (await workload.Get() is null) return NotFound(name);
         return TypedResults.Ok(new EventsResponse("Workload", name, await workload.GetEvents()));
     }

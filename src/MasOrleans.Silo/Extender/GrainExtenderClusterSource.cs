@@ -29,7 +29,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
         {
             foreach (var node in requestNodes.Where(n => !_view.Nodes.ContainsKey(n.Name)))
             {
-                var outcome = await grains.GetGrain<INodeGrain>(node.Name).Register(node);
+                var outcome = await grains.Reference<INodeGrain>(node.Name).Register(node);
                 if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
                 // Read it into this silo's view now rather than when its registration arrives, so this request sees it.
                 await clusterView.Resync(node.Name);
@@ -50,12 +50,12 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     public async Task<string?> ReserveAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
-        var reservation = await grains.GetGrain<INodeGrain>(nodeName).Reserve(pod, gpus);
+        var reservation = await grains.Reference<INodeGrain>(nodeName).Reserve(pod, gpus);
         return reservation.Reserved ? null : reservation.Reason ?? "reservation refused";
     }
 
     public async Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) =>
-        await grains.GetGrain<INodeGrain>(nodeName).Release(pod.Name);
+        await grains.Reference<INodeGrain>(nodeName).Release(pod.Name);
 
     /// <summary>
     /// The pod grain then asks a scheduler worker as usual, which finds the pod already reserved on the node
@@ -63,7 +63,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     /// </summary>
     public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
-        var outcome = await grains.GetGrain<IPodGrain>(pod.Name).Create(pod, workload: null);
+        var outcome = await grains.Reference<IPodGrain>(pod.Name).Create(pod, workload: null);
         if (!outcome.IsOk) logger.LogWarning("Pod {Pod} bound to {Node} through the extender was already known: {Error}", pod.Name, nodeName, outcome.Message);
     }
 }

@@ -160,7 +160,7 @@ internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthChe
     {
         try
         {
-            var policy = await grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            var policy = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
             return HealthCheckResult.Healthy($"default policy {policy}");
         }
         catch (Exception e) when (e is TimeoutException or OrleansException)

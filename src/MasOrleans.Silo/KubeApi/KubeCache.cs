@@ -118,7 +118,7 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
 
     private async Task RefreshNodes()
     {
-        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var seen = new HashSet<string>();
         string? after = null;
         do
@@ -139,7 +139,7 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
 
     private async Task RefreshPods()
     {
-        var index = grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var listed = new Dictionary<string, PodEntry>();
         string? after = null;
         do
@@ -152,7 +152,7 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
         var changed = listed.Values.Where(e => !_pods.TryGetValue(e.Name, out var known) || known.Listed != e).ToList();
         foreach (var batch in changed.Chunk(64))
         {
-            var views = await Task.WhenAll(batch.Select(e => grains.GetGrain<IPodGrain>(e.Name).Get()));
+            var views = await Task.WhenAll(batch.Select(e => grains.Reference<IPodGrain>(e.Name).Get()));
             for (var i = 0; i < batch.Length; i++)
             {
                 if (views[i] is not { } view) { listed.Remove(batch[i].Name); continue; }

@@ -45,7 +45,7 @@ internal static class KubeDeploymentsApi
 
     private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
     {
-        var grain = grains.GetGrain<IWorkloadGrain>(key);
+        var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return null;
         var created = (await grain.GetEvents()).FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
         return KubeDeploymentObjects.ToDeployment(view, created, resourceVersion);
@@ -60,7 +60,7 @@ internal static class KubeDeploymentsApi
         if (deployment.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
-        var outcome = await grains.GetGrain<IWorkloadGrain>(template.Name).Create(template, replicas);
+        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         cache.RememberWorkload(template.Name);
@@ -75,7 +75,7 @@ internal static class KubeDeploymentsApi
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var key = KubeNames.Key(ns, name);
-        var grain = grains.GetGrain<IWorkloadGrain>(key);
+        var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var (patched, error) = await KubePatch.Apply(context, (await Load(grains, key, cache.Version.ToString()))!);
         if (error is not null) return error;
@@ -92,19 +92,19 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var outcome = await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
+        var outcome = await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
     private static async Task<IResult> GetScale(string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is { } view
+        await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is { } view
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, cache.Version.ToString()))
             : KubeStatus.NotFound("deployments.apps", name);
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        if (await grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+        if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var (patched, error) = await KubePatch.Apply(context, KubeDeploymentObjects.ToScale(view, cache.Version.ToString()));
         if (error is not null) return error;
         var parsed = KubeJson.Parse<V1Scale>(context, patched!.ToJsonString());
@@ -122,7 +122,7 @@ internal static class KubeDeploymentsApi
     {
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
-        var grain = grains.GetGrain<IWorkloadGrain>(KubeNames.Key(ns, name));
+        var grain = grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name));
         if (!(await grain.Scale(replicas!.Value)).IsOk) return KubeStatus.NotFound("deployments.apps", name);
         return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
     }

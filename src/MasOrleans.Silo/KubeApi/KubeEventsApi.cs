@@ -36,7 +36,7 @@ internal static class KubeEventsApi
         if (wantedKind is null or "Pod")
         {
             var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
-            var views = await Task.WhenAll(pods.Select(p => grains.GetGrain<IPodGrain>(KubeNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
+            var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubeNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
             foreach (var view in views.OfType<PodView>())
                 events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
         }
@@ -44,12 +44,12 @@ internal static class KubeEventsApi
         if (wantedKind is null or "Node" && ns is null or KubeNames.DefaultNamespace)
         {
             foreach (var node in snapshot.Nodes.Where(n => wantedName is null || n.Metadata.Name == wantedName))
-                events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.GetGrain<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
+                events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.Reference<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
         }
         if (wantedKind is null or "Deployment")
         {
             foreach (var key in cache.Workloads.Where(k => (ns is null || KubeNames.Split(k).Namespace == ns) && (wantedName is null || KubeNames.Split(k).Name == wantedName)))
-                events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.GetGrain<IWorkloadGrain>(key).GetEvents(), namespaced: true));
+                events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
         }
         var selected = events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f)))
             .OrderBy(e => e.LastTimestamp).ToList();

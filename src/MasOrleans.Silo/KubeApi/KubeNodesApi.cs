@@ -47,7 +47,7 @@ internal static class KubeNodesApi
         error ??= Validation.CheckNode(request, out spec);
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
-        var grain = grains.GetGrain<INodeGrain>(spec.Name);
+        var grain = grains.Reference<INodeGrain>(spec.Name);
         var outcome = await grain.Register(spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
@@ -56,14 +56,14 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Get(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (await grains.GetGrain<INodeGrain>(name).GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        if (await grains.Reference<INodeGrain>(name).GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         return KubeLists.One(context, KubeNodeObjects.ToNode(view, cache.VersionOf("nodes", name)));
     }
 
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var grain = grains.GetGrain<INodeGrain>(name);
+        var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var (patched, error) = await KubePatch.Apply(context, KubeNodeObjects.ToNode(view, ""));
         if (error is not null) return error;
@@ -83,7 +83,7 @@ internal static class KubeNodesApi
     private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var grain = grains.GetGrain<INodeGrain>(name);
+        var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
         return outcome.Code switch

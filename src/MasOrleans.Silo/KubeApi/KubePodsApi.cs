@@ -64,7 +64,7 @@ internal static class KubePodsApi
         if (pod.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
-        var grain = grains.GetGrain<IPodGrain>(spec.Name);
+        var grain = grains.Reference<IPodGrain>(spec.Name);
         var outcome = await grain.Create(spec, null);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", outcome.Message ?? "refused");
@@ -76,7 +76,7 @@ internal static class KubePodsApi
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         var key = KubeNames.Key(ns, name);
-        if (await grains.GetGrain<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
     }
 
@@ -89,7 +89,7 @@ internal static class KubePodsApi
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var key = KubeNames.Key(ns, name);
-        if (await grains.GetGrain<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
         var (patched, error) = await KubePatch.Apply(context, current);
         if (error is not null) return error;
@@ -108,7 +108,7 @@ internal static class KubePodsApi
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var key = KubeNames.Key(ns, name);
-        var grain = grains.GetGrain<IPodGrain>(key);
+        var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
@@ -126,7 +126,7 @@ internal static class KubePodsApi
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
-        var grain = grains.GetGrain<IPodGrain>(KubeNames.Key(ns, name));
+        var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");

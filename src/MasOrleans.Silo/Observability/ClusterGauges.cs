@@ -102,7 +102,7 @@ internal sealed class ClusterGauges : BackgroundService
 
     internal async Task<ClusterSample> SampleAsync()
     {
-        var index = _grains.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        var index = _grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var summary = await index.GetSummary();
         var allocation = new List<Measurement<double>>();
         var utilization = new List<Measurement<double>>();
