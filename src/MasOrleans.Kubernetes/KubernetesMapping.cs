@@ -125,6 +125,8 @@ public static class KubernetesMapping
         foreach (var item in items ?? []) yield return item ?? throw new KubernetesMappingException($"{what} must not contain null");
     }
 
+    // A JSON null value is "" to kube-scheduler (Go decodes null into a string as its zero value); the scheduler keys
+    // topology domains and selectors by these values, so a null must not reach it.
     private static IReadOnlyDictionary<string, string> Copy(IDictionary<string, string>? map) =>
-        map is null ? PodSpec.Empty : new Dictionary<string, string>(map);
+        map is null ? PodSpec.Empty : map.ToDictionary(kv => kv.Key, kv => kv.Value ?? "");
 }

@@ -85,6 +85,19 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void A_null_label_value_maps_to_the_empty_string_as_kube_scheduler_decodes_it()
+    {
+        // Go's encoding/json leaves a string at its zero value "" for a JSON null, so kube-scheduler sees "" (the
+        // scheduler keys topology domains by label values and must never be handed a null).
+        var args = LoadArgs();
+        args.Pod!.Metadata.Labels = new Dictionary<string, string> { ["app"] = null! };
+        Assert.Equal("", KubernetesMapping.ToPodSpec(args.Pod).Labels["app"]);
+        var node = args.Nodes!.Items[0];
+        node.Metadata.Labels = new Dictionary<string, string> { ["topology.kubernetes.io/zone"] = null! };
+        Assert.Equal("", KubernetesMapping.ToNodeSpec(node).Labels["topology.kubernetes.io/zone"]);
+    }
+
+    [Fact]
     public void Pods_of_different_namespaces_never_share_a_key()
     {
         // The namespace is a DNS label, so the first dot always ends it.

@@ -61,6 +61,13 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[null]}}"""), "must not be null" },
         { "/api/v1/pods", Pod(extra: ""","affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[null]}}"""), "must not be null" },
         { "/api/v1/pods", Pod(extra: ""","tolerations":[null]"""), "must not be null" },
+        // Null label values: the route fuzzer's find (a pod with a spread constraint over a node label that was null
+        // failed every scheduling cycle with ArgumentNullException from the topology domain lookup).
+        { "/api/v1/nodes", Node(labels: """{"zone":null}"""), "needs a string value" },
+        { "/api/v1/pods", Pod(extra: ""","labels":{"app":null}"""), "needs a string value" },
+        { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":null}"""), "needs a string value" },
+        { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":null}}}]"""), "needs a string value" },
+        { "/api/v1/pods", Pod(extra: Affinity("In", "[null]")), "values must not be null" },
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },
@@ -112,5 +119,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         await fixture.Http.PostAsync("/api/v1/nodes", new StringContent(Node(name: "rules-patch"), Encoding.UTF8, "application/json"));
         using var response = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"bad key":"x"}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var nullValue = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"zone":null}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, nullValue.StatusCode);
+        Assert.Contains("needs a string value", await nullValue.Content.ReadAsStringAsync());
     }
 }

@@ -189,6 +189,7 @@ internal static partial class Validation
         if (problem is not null) return $"{what} '{key}' {op} {problem}";
         foreach (var v in values ?? [])
         {
+            if (v is null) return $"{what} '{key}' {op} values must not be null";
             if (KubernetesSyntax.CheckLabelValue(v, $"{what} value of '{key}'") is { } valueError) return valueError;
         }
         return null;

@@ -59,6 +59,8 @@ internal static partial class KubernetesSyntax
     {
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
         {
+            // JSON null reaches here as a null value: the scheduler keys topology domains and selectors by these values.
+            if (value is null) return $"{what} '{Shorten(key ?? "")}' needs a string value (\"\" for an empty one), not null";
             if ((CheckQualifiedName(key, $"{what} key") ?? CheckLabelValue(value, $"{what} value of '{key}'")) is { } error) return error;
         }
         return null;
