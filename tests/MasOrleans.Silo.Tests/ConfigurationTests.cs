@@ -71,6 +71,7 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
+        { "Dashboard__CounterUpdateIntervalMs", "500", "Dashboard__CounterUpdateIntervalMs '500' must be a whole number of milliseconds, at least 1000" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };
 
