@@ -9,11 +9,18 @@ namespace MasOrleans.Grains.Scheduling;
 /// every <see cref="RefreshPeriod"/>, so publishing a change costs one one-way message per silo and (nearly always)
 /// no call to the index.
 /// </summary>
+/// <remarks>
+/// A view the index stops listing is still sent changes until the index has left it out for
+/// <see cref="ClusterIndexGrain.ObserverExpiry"/>: a new activation of the index (its silo died) knows only the views
+/// that renewed since, and a view left out of the feed for even a moment would miss changes with nothing newer from
+/// the node to show it the gap. A view that really went away costs one dropped one-way message per change meanwhile.
+/// </remarks>
 public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFeed> logger)
 {
     public static readonly TimeSpan RefreshPeriod = TimeSpan.FromSeconds(2);
 
     private volatile IReadOnlyList<IClusterObserver> _observers = [];
+    private readonly ObserverRoster _roster = new(ClusterIndexGrain.ObserverExpiry);
     private long _refreshedAt = -1;
     private Task? _refreshing;
     private readonly Lock _lock = new();
@@ -38,15 +45,14 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         return new ValueTask(_refreshing);
     }
 
-    /// <summary>Forgets the list's age, so the next publish reads the views again (a view subscribed).</summary>
-    public void Invalidate() => Interlocked.Exchange(ref _refreshedAt, -1);
-
     private async Task RefreshOnce()
     {
         try
         {
-            _observers = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).Observers();
-            Interlocked.Exchange(ref _refreshedAt, Environment.TickCount64);
+            var listed = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).Observers();
+            var now = Environment.TickCount64;
+            _observers = _roster.Update(listed, TimeSpan.FromMilliseconds(now));
+            Interlocked.Exchange(ref _refreshedAt, now);
         }
         catch (Exception e)
         {
@@ -60,4 +66,30 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Could not read the silo views from the cluster index; node changes go to the views known before")]
     private static partial void LogRefreshFailed(ILogger logger, Exception error);
+}
+
+/// <summary>
+/// The views a feed sends to: every view the index listed in its latest answer, and every view it listed before and
+/// has left out for less than the expiry (counted from the first answer that left it out).
+/// </summary>
+public sealed class ObserverRoster(TimeSpan expiry)
+{
+    private List<IClusterObserver> _current = [];
+    private readonly Dictionary<IClusterObserver, TimeSpan> _missingSince = [];
+
+    /// <summary>Takes the index's latest answer, read at <paramref name="now"/>; returns whom to send to.</summary>
+    public IReadOnlyList<IClusterObserver> Update(IReadOnlyList<IClusterObserver> listed, TimeSpan now)
+    {
+        var next = new List<IClusterObserver>(listed);
+        var listedSet = listed.ToHashSet();
+        foreach (var observer in listedSet) _missingSince.Remove(observer);
+        foreach (var observer in _current.Where(o => !listedSet.Contains(o)))
+        {
+            if (!_missingSince.TryGetValue(observer, out var since)) _missingSince[observer] = since = now;
+            if (now - since < expiry) next.Add(observer);
+            else _missingSince.Remove(observer);
+        }
+        _current = next;
+        return next;
+    }
 }
