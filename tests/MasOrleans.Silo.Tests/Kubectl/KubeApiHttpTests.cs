@@ -82,4 +82,25 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         var expired = await Status(await kube.Http.GetAsync("api/v1/namespaces/default/pods?watch=true&resourceVersion=1"), HttpStatusCode.Gone, "Expired");
         Assert.Equal("too old resource version: 1", expired.GetProperty("message").GetString());
     }
+
+    [Fact]
+    public async Task Node_watch_as_a_table_sends_the_node_created_after_the_list()
+    {
+        var list = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes")).RootElement;
+        var listed = list.GetProperty("metadata").GetProperty("resourceVersion").GetString();
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-watched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
+
+        // kubectl get nodes -w asks for rows of a Table in every event.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/nodes?watch=true&resourceVersion={listed}&timeoutSeconds=3");
+        request.Headers.Accept.ParseAdd("application/json;as=Table;v=v1;g=meta.k8s.io");
+        var stream = await (await kube.Http.SendAsync(request)).Content.ReadAsStringAsync();
+        var first = JsonDocument.Parse(stream.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement;
+        Assert.Equal("ADDED", first.GetProperty("type").GetString());
+        var table = first.GetProperty("object");
+        Assert.Equal("Table", table.GetProperty("kind").GetString());
+        Assert.Equal(["Name", "Status", "Roles", "Age", "Version"], table.GetProperty("columnDefinitions").EnumerateArray().Take(5).Select(c => c.GetProperty("name").GetString()));
+        var cells = Assert.Single(table.GetProperty("rows").EnumerateArray()).GetProperty("cells").EnumerateArray().ToList();
+        Assert.Equal(("http-watched-node", "Ready"), (cells[0].GetString(), cells[1].GetString()));
+    }
 }
