@@ -149,4 +149,16 @@ public sealed class KubectlPodFieldsTests(KubectlFixture kube) : IClassFixture<K
         var again = await kube.Run("delete", "node", "kc-doomed");
         Assert.Contains("Error from server (NotFound): nodes \"kc-doomed\" not found", again.Error);
     }
+
+    [Fact]
+    public async Task Pods_of_another_namespace_are_apart_from_default()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("ns-node", Node("kc-ns", "ns", "ns", "4")))).Succeeded();
+        Assert.Equal("pod/kc-ns-pod created", (await kube.Run("-n", "ml", "create", "-f", kube.Manifest("ns-pod", Pod("kc-ns-pod", "ns", "")))).Succeeded().Output.Trim());
+        await kube.WaitFor("-n ml pod/kc-ns-pod", "{.status.phase}", p => p == "Running");
+        Assert.Equal("ml", (await kube.Run("get", "pods", "-A", "--field-selector", "metadata.name=kc-ns-pod", "-o", "jsonpath={.items[*].metadata.namespace}")).Succeeded().Output);
+        var inDefault = await kube.Run("get", "pod", "kc-ns-pod");
+        Assert.Contains("Error from server (NotFound): pods \"kc-ns-pod\" not found", inDefault.Error);
+        Assert.Equal("pod \"kc-ns-pod\" deleted", (await kube.Run("-n", "ml", "delete", "pod", "kc-ns-pod")).Succeeded().Output.Trim());
+    }
 }
