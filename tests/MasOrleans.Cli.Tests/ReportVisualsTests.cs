@@ -40,6 +40,59 @@ public class ReportVisualsTests
     }
 
     [Fact]
+    public void Zoom_shows_80_to_130_percent_demand_fitted_to_the_curves_there_and_every_policy_in_its_style()
+    {
+        var policies = Policies.Take(3).ToList();
+        var runs = policies.SelectMany((p, i) => new[] { 1, 2 }.Select(seed => Run(p, seed, 92 + i))).ToList();
+        var zoom = PlotWriter.Build(runs, policies, ReplayMode.Paper).Single(f => f.File == "gpu-allocation-zoom.png").Plot;
+
+        var limits = zoom.Axes.GetLimits();
+        Assert.Equal((80, 130), (limits.Left, limits.Right));
+        // Run's curve is y = min(x, at130 - (130 - x) / 100): in the window from 80 (x = 80) to 94 (policy 3 at x = 130).
+        Assert.InRange(limits.Bottom, 78, 80);
+        Assert.InRange(limits.Top, 94, 100.5);
+
+        var legend = zoom.Legend.ManualItems;
+        Assert.Equal(policies, legend.Select(l => l.LabelText));
+        for (var i = 0; i < policies.Count; i++)
+        {
+            var style = PolicyStyles.For(i);
+            Assert.Equal(style.Color, legend[i].LineStyle.Color);
+            Assert.Equal(style.Marker, legend[i].MarkerStyle.Shape);
+            // The curve's markers are drawn in the same colour and shape as its legend entry.
+            Assert.Contains(zoom.GetPlottables<ScottPlot.Plottables.Markers>(), m => m.MarkerStyle.Shape == style.Marker && m.MarkerStyle.FillColor == style.Color);
+        }
+    }
+
+    [Fact]
+    public void Bar_chart_shows_each_policys_mean_at_130_best_first_with_the_seed_range_and_every_seed()
+    {
+        var policies = new List<string> { "a", "b", "c" };
+        // Seeds' allocation at 130%: a 90, 91, 95 (mean 92); b 93, 93.5, 94 (mean 93.5); c 80, 85, 87 (mean 84).
+        var at130 = new Dictionary<string, double[]> { ["a"] = [90, 91, 95], ["b"] = [93, 93.5, 94], ["c"] = [80, 85, 87] };
+        var runs = policies.SelectMany(p => at130[p].Select((v, seed) => Run(p, seed, v))).ToList();
+        var bars = PlotWriter.Build(runs, policies, ReplayMode.Paper).Single(f => f.File == "allocation-at-130.png").Plot;
+
+        var drawn = bars.GetPlottables<ScottPlot.Plottables.BarPlot>().SelectMany(b => b.Bars).OrderBy(b => b.Position).ToList();
+        Assert.Equal([0.0, 1, 2], drawn.Select(b => b.Position));
+        Assert.Equal([93.5, 92, 84], drawn.Select(b => b.Value));
+        var styles = PolicyStyles.For(policies);
+        Assert.Equal(new[] { "b", "a", "c" }.Select(p => styles[p].Color), drawn.Select(b => b.LineColor));
+
+        var whiskers = bars.GetPlottables<ScottPlot.Plottables.Scatter>().Select(w => w.Data.GetScatterPoints()).OrderBy(w => w[0].X).ToList();
+        Assert.Equal([(0.0, 93.0, 94.0), (1.0, 90.0, 95.0), (2.0, 80.0, 87.0)], whiskers.Select(w => (w[0].X, w.Min(c => c.Y), w.Max(c => c.Y))));
+
+        var seeds = bars.GetPlottables<ScottPlot.Plottables.Markers>().ToList();
+        Assert.Equal(3, seeds.Count);
+        foreach (var (policy, position) in new[] { ("b", 0.0), ("a", 1.0), ("c", 2.0) })
+        {
+            var dots = Assert.Single(seeds, m => m.Data.GetScatterPoints().All(c => c.X == position));
+            Assert.Equal(at130[policy], dots.Data.GetScatterPoints().Select(c => c.Y));
+            Assert.Equal(styles[policy].Marker, dots.MarkerStyle.Shape);
+        }
+    }
+
+    [Fact]
     public void Best_policy_per_metric_takes_the_right_direction_and_names_ties()
     {
         var means = new List<PolicyMean>

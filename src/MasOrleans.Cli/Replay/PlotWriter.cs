@@ -14,27 +14,43 @@ internal static class PlotWriter
     public const double ZoomFrom = 80, ZoomTo = 130;
     private const int LegendWidth = 160;
 
+    /// <summary>One plot of the report and the PNG it is saved as.</summary>
+    public sealed record Figure(string File, Plot Plot, int Width);
+
     /// <summary>Writes the plots the mode has and returns their file names (relative to the directory).</summary>
     public static IReadOnlyList<string> Write(string directory, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies, ReplayMode mode)
     {
-        var styles = PolicyStyles.For(policies);
         var files = new List<string>();
-        if (mode == ReplayMode.Paper)
+        foreach (var figure in Build(runs, policies, mode))
         {
-            files.Add(DemandPlot(directory, "gpu-allocation.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation vs arrived GPU demand", showIdeal: true, zoom: false));
-            files.Add(DemandPlot(directory, "gpu-allocation-zoom.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", $"GPU allocation at {ZoomFrom:0}-{ZoomTo:0}% arrived GPU demand", showIdeal: true, zoom: true));
-            files.Add(AllocationBars(directory, "allocation-at-130.png", runs, policies, styles));
-            files.Add(DemandPlot(directory, "fragmentation.png", runs, policies, styles, p => p.FragmentationPercent, "Fragmented GPU (% of cluster GPU)", "Fragmentation vs arrived GPU demand", showIdeal: false, zoom: false));
-        }
-        else
-        {
-            files.Add(TimePlot(directory, "utilization.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation over time"));
-            files.Add(TimePlot(directory, "queue-length.png", runs, policies, styles, p => p.QueueLength, "Pods waiting", "Queue length over time"));
+            figure.Plot.SavePng(Path.Combine(directory, figure.File), figure.Width, Height);
+            files.Add(figure.File);
         }
         return files;
     }
 
-    private static string DemandPlot(string directory, string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
+    /// <summary>The plots the mode has, in the order the report shows them.</summary>
+    public static IReadOnlyList<Figure> Build(IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies, ReplayMode mode)
+    {
+        var styles = PolicyStyles.For(policies);
+        if (mode == ReplayMode.Paper)
+        {
+            return
+            [
+                DemandPlot("gpu-allocation.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation vs arrived GPU demand", showIdeal: true, zoom: false),
+                DemandPlot("gpu-allocation-zoom.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", $"GPU allocation at {ZoomFrom:0}-{ZoomTo:0}% arrived GPU demand", showIdeal: true, zoom: true),
+                AllocationBars("allocation-at-130.png", runs, policies, styles),
+                DemandPlot("fragmentation.png", runs, policies, styles, p => p.FragmentationPercent, "Fragmented GPU (% of cluster GPU)", "Fragmentation vs arrived GPU demand", showIdeal: false, zoom: false),
+            ];
+        }
+        return
+        [
+            TimePlot("utilization.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation over time"),
+            TimePlot("queue-length.png", runs, policies, styles, p => p.QueueLength, "Pods waiting", "Queue length over time"),
+        ];
+    }
+
+    private static Figure DemandPlot(string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
         IReadOnlyDictionary<string, PolicyStyles.Style> styles, Func<DemandPoint, double> metric, string yLabel, string title, bool showIdeal, bool zoom)
     {
         var plot = new Plot();
@@ -68,11 +84,11 @@ internal static class PlotWriter
             var pad = Math.Max(0.5, (yMax - yMin) * 0.05);
             plot.Axes.SetLimits(ZoomFrom, ZoomTo, yMin - pad, Math.Min(100.5, yMax + pad));
         }
-        return Save(plot, directory, file, "Arrived GPU demand (% of cluster GPU capacity)", yLabel, title);
+        return Labelled(plot, file, "Arrived GPU demand (% of cluster GPU capacity)", yLabel, title);
     }
 
     /// <summary>Mean GPU allocation at 130% per policy, best first; the whisker is the seeds' range and each seed is a dot.</summary>
-    private static string AllocationBars(string directory, string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
+    private static Figure AllocationBars(string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
         IReadOnlyDictionary<string, PolicyStyles.Style> styles)
     {
         var plot = new Plot();
@@ -112,11 +128,10 @@ internal static class PlotWriter
         }
         plot.YLabel("GPU allocation at 130% arrived demand (%)");
         plot.Title($"GPU allocation at 130% demand: mean of seeds (bar), range (whisker), each seed (dot)");
-        plot.SavePng(Path.Combine(directory, file), Width, Height);
-        return file;
+        return new Figure(file, plot, Width);
     }
 
-    private static string TimePlot(string directory, string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
+    private static Figure TimePlot(string file, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies,
         IReadOnlyDictionary<string, PolicyStyles.Style> styles, Func<TimePoint, double> metric, string yLabel, string title)
     {
         var plot = new Plot();
@@ -129,7 +144,7 @@ internal static class PlotWriter
             var every = Math.Max(1, x.Length / 12);
             Line(plot, x, run.Timeline.Select(metric).ToArray(), policies[i], styles[policies[i]], every, i * every / Math.Max(1, policies.Count));
         }
-        return Save(plot, directory, file, "Trace time (hours)", yLabel, title);
+        return Labelled(plot, file, "Trace time (hours)", yLabel, title);
     }
 
     /// <summary>The line in the policy's colour, its marker on every <paramref name="every"/>th point, and one legend entry showing both.</summary>
@@ -149,14 +164,13 @@ internal static class PlotWriter
         });
     }
 
-    private static string Save(Plot plot, string directory, string file, string xLabel, string yLabel, string title)
+    private static Figure Labelled(Plot plot, string file, string xLabel, string yLabel, string title)
     {
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         plot.Title(title);
         // Beside the data, not over it: with 16 policies an inside legend hides the curves where they part.
         plot.ShowLegend(Edge.Right);
-        plot.SavePng(Path.Combine(directory, file), Width + LegendWidth, Height);
-        return file;
+        return new Figure(file, plot, Width + LegendWidth);
     }
 }

@@ -16,6 +16,9 @@ public sealed class KubectlFixture : IAsyncLifetime
     public string Kubeconfig { get; private set; } = null!;
     public string WrongKeyKubeconfig { get; private set; } = null!;
 
+    /// <summary>Plain HTTPS to the Kubernetes surface (base address .../k8s/), for what kubectl does not print: Status bodies, raw watch streams.</summary>
+    public HttpClient Http { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         _directory = Directory.CreateTempSubdirectory("mas-kubectl-").FullName;
@@ -33,6 +36,13 @@ public sealed class KubectlFixture : IAsyncLifetime
             ["Security:ApiKey"] = AdminKey,
         });
         var pem = certificate.ExportCertificatePem();
+        var thumbprint = certificate.GetCertHashString();
+        Http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == thumbprint })
+        {
+            BaseAddress = new Uri(server + "/k8s/"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
         Kubeconfig = Path.Combine(_directory, "kubeconfig");
         await File.WriteAllTextAsync(Kubeconfig, Cli.Kubeconfig.Kubeconfig.Render(server, AdminKey, certificateAuthorityPem: pem));
         // Over TLS kubectl prompts for a username when a kubeconfig has no credentials, so the outsider has a wrong key.
@@ -42,6 +52,7 @@ public sealed class KubectlFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        Http.Dispose();
         await Host.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
@@ -84,14 +95,14 @@ public sealed class KubectlFixture : IAsyncLifetime
         return new KubectlResult(args, process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Polls a jsonpath of an object until it has the expected value.</summary>
+    /// <summary>Polls a jsonpath of an object (or of a selection, "pods -l app=x") until it has the expected value.</summary>
     public async Task<string> WaitFor(string resource, string jsonPath, Func<string, bool> done, int seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         var last = "";
         while (DateTime.UtcNow < deadline)
         {
-            var result = await Run("get", resource, "-o", $"jsonpath={jsonPath}");
+            var result = await Run(["get", .. resource.Split(' '), "-o", $"jsonpath={jsonPath}"]);
             last = result.Output;
             if (result.ExitCode == 0 && done(last)) return last;
             await Task.Delay(200);

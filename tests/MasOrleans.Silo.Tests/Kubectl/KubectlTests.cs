@@ -156,6 +156,9 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
         Assert.Equal("4/4", Cell(table[0], table[1], "READY"));
         (await kube.Run("scale", "deployment", "kc-web", "--replicas=1")).Succeeded();
         await kube.WaitFor("deployment/kc-web", "{.spec.replicas}", r => r == "1");
+        // Scaling down removes pods, not just the number.
+        var left = await kube.WaitFor("pods -l app=kc-web", "{.items[*].metadata.name}", names => names.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 1);
+        Assert.Contains(left, pods.Select(p => p["pod/".Length..]));
     }
 
     [Fact]

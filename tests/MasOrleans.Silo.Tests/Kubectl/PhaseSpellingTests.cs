@@ -13,6 +13,7 @@ public sealed class PhaseSpellingTests
     [InlineData(PodPhase.Running, "Running")]
     [InlineData(PodPhase.Succeeded, "Succeeded")]
     [InlineData(PodPhase.Failed, "Failed")]
+    [InlineData(PodPhase.Scheduled, "Scheduled")]
     [InlineData(PodPhase.Unschedulable, "Unschedulable")]
     public void Phases_are_written_as_kubernetes_spells_them(PodPhase phase, string expected)
     {

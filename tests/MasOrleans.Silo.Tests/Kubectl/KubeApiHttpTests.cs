@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// What kubectl reads but does not print in full: Status bodies (kind, reason, code, details.causes) and a watch
+/// resumed from a resourceVersion, over the same HTTPS and bearer token kubectl uses.
+/// </summary>
+public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static string Pod(string name, string app, string scheduler = "default-scheduler") => JsonSerializer.Serialize(new
+    {
+        apiVersion = "v1",
+        kind = "Pod",
+        metadata = new { name, labels = new Dictionary<string, string> { ["app"] = app } },
+        spec = new
+        {
+            schedulerName = scheduler,
+            containers = new[] { new { name = "main", image = "busybox:1.36", resources = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } } } },
+        },
+    });
+
+    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
+        var status = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        Assert.Equal("Failure", status.GetProperty("status").GetString());
+        Assert.Equal(reason, status.GetProperty("reason").GetString());
+        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
+        return status;
+    }
+
+    [Fact]
+    public async Task Errors_are_status_objects_with_the_reason_and_the_invalid_field_as_a_cause()
+    {
+        var missing = await Status(await kube.Http.GetAsync("api/v1/namespaces/default/pods/http-nope"), HttpStatusCode.NotFound, "NotFound");
+        Assert.Equal("pods \"http-nope\" not found", missing.GetProperty("message").GetString());
+        Assert.Equal("http-nope", missing.GetProperty("details").GetProperty("name").GetString());
+
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-twice", "http")))).StatusCode);
+        var duplicate = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-twice", "http"))), HttpStatusCode.Conflict, "AlreadyExists");
+        Assert.Equal("pods \"http-twice\" already exists", duplicate.GetProperty("message").GetString());
+
+        var invalid = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-bad", "http", "no-such-policy"))),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+        var details = invalid.GetProperty("details");
+        Assert.Equal("Pod", details.GetProperty("kind").GetString());
+        Assert.Equal("http-bad", details.GetProperty("name").GetString());
+        var cause = Assert.Single(details.GetProperty("causes").EnumerateArray());
+        Assert.Equal("spec.schedulerName", cause.GetProperty("field").GetString());
+        Assert.Equal("FieldValueInvalid", cause.GetProperty("reason").GetString());
+        Assert.StartsWith("Invalid value: unknown policy 'no-such-policy'", cause.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("rv-before", "rv")))).StatusCode);
+        var list = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/namespaces/default/pods?labelSelector=app%3Drv")).RootElement;
+        Assert.Equal(["rv-before"], list.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("metadata").GetProperty("name").GetString()));
+        var listed = long.Parse(list.GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
+
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("rv-after", "rv")))).StatusCode);
+        // The server ends the stream after timeoutSeconds, as the API server does; every line is one event.
+        var stream = await kube.Http.GetStringAsync($"api/v1/namespaces/default/pods?labelSelector=app%3Drv&watch=true&resourceVersion={listed}&timeoutSeconds=3");
+        var events = stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var named = events.Select(e => (Type: e.GetProperty("type").GetString(), Name: e.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString(),
+            Version: long.Parse(e.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!))).ToList();
+        Assert.True(named.Count > 0, "no events after the list's resourceVersion");
+        Assert.Equal(("ADDED", "rv-after"), (named[0].Type, named[0].Name));
+        Assert.DoesNotContain(named, e => e.Name == "rv-before" && e.Type == "ADDED");
+        Assert.All(named, e => Assert.True(e.Version > listed, $"{e.Type} {e.Name} at {e.Version} is not after {listed}"));
+        Assert.Equal(named.Select(e => e.Version).Order(), named.Select(e => e.Version));
+
+        // A version older than the silo's history (its counter starts from the clock) is gone; kubectl lists again.
+        var expired = await Status(await kube.Http.GetAsync("api/v1/namespaces/default/pods?watch=true&resourceVersion=1"), HttpStatusCode.Gone, "Expired");
+        Assert.Equal("too old resource version: 1", expired.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Node_watch_as_a_table_sends_the_node_created_after_the_list()
+    {
+        var list = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes")).RootElement;
+        var listed = list.GetProperty("metadata").GetProperty("resourceVersion").GetString();
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-watched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
+
+        // kubectl get nodes -w asks for rows of a Table in every event.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/nodes?watch=true&resourceVersion={listed}&timeoutSeconds=3");
+        request.Headers.Accept.ParseAdd("application/json;as=Table;v=v1;g=meta.k8s.io");
+        var stream = await (await kube.Http.SendAsync(request)).Content.ReadAsStringAsync();
+        var first = JsonDocument.Parse(stream.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement;
+        Assert.Equal("ADDED", first.GetProperty("type").GetString());
+        var table = first.GetProperty("object");
+        Assert.Equal("Table", table.GetProperty("kind").GetString());
+        Assert.Equal(["Name", "Status", "Roles", "Age", "Version"], table.GetProperty("columnDefinitions").EnumerateArray().Take(5).Select(c => c.GetProperty("name").GetString()));
+        var cells = Assert.Single(table.GetProperty("rows").EnumerateArray()).GetProperty("cells").EnumerateArray().ToList();
+        Assert.Equal(("http-watched-node", "Ready"), (cells[0].GetString(), cells[1].GetString()));
+    }
+}
