@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
@@ -27,7 +28,7 @@ public sealed record TypicalPodWeights
 
     public double FactorOf(PodShape s) =>
         !s.NeedsGpu ? CpuOnly
-        : s.IsShared ? Shared * Math.Pow(s.MilliPerGpu / 1000.0, SharePower)
+        : s.IsShared ? Shared * Math.Pow(s.MilliPerGpu / (double)ClusterState.MilliPerGpu, SharePower)
         : s.GpuCount > 1 ? MultiGpu : 1;
 
     public IReadOnlyList<TypicalPod> Apply(IReadOnlyList<TypicalPod> typical)
