@@ -61,15 +61,7 @@ public static class WeightedFgd
     public static SchedulingProfile Create(string name, TypicalPodWeights weights, PolicyOptions o)
     {
         var evaluator = new FgdEvaluator(new FragmentationModel(weights.Apply(o.TypicalPods ?? [])));
-        return new SchedulingProfile
-        {
-            Name = name,
-            Filters = FilterSets.Create(FilterSets.Standard),
-            Scores = [new(new FgdScore(evaluator), 1)],
-            DeviceSelector = new FgdDeviceSelector(evaluator),
-            PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
-            TieBreak = PaperPolicies.TieBreakFor(o),
-            Description = $"FGD over typical pods reweighted by {weights}.",
-        };
+        return PaperPolicies.Profile(name, new FgdScore(evaluator), new FgdDeviceSelector(evaluator), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {weights}.");
     }
 }
