@@ -38,34 +38,3 @@ public interface IPodGrain : IGrainWithStringKey
     [OneWay]
     Task ContainerChanged(ContainerView container);
 }
-
-/// <summary>One container's lifecycle, keyed "{pod}/{container}".</summary>
-public interface IContainerGrain : IGrainWithStringKey
-{
-    Task<ContainerView> Start(string node, string? image, double? runSeconds);
-
-    /// <summary>After a restart: the container the pod recorded as Running runs on (and exits when planned).</summary>
-    Task Restore(ContainerView running);
-
-    Task Stop();
-
-    Task<ContainerView?> Get();
-}
-
-/// <summary>A task agent over many pods: keeps a number of replicas of a template.</summary>
-public interface IWorkloadGrain : IGrainWithStringKey
-{
-    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null);
-
-    Task<WorkloadView?> Get();
-
-    Task<Outcome> Scale(int replicas);
-
-    Task<IReadOnlyList<PodEvent>> GetEvents();
-
-    /// <summary>One of this workload's pods reached Failed or Succeeded (one-way: a pod never waits on its workload).</summary>
-    [OneWay]
-    Task PodFinished(string pod, PodPhase phase, string? reason);
-
-    Task<Outcome> Delete();
-}

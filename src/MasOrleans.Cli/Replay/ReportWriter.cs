@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Replay;
 
 namespace MasOrleans.Cli.Replay;
@@ -12,7 +13,7 @@ internal static class ReportWriter
         var md = new StringBuilder();
         md.AppendLine("# Replay report").AppendLine();
         md.AppendLine("Reproduce with:").AppendLine().AppendLine("```").AppendLine(summary.Command).AppendLine("```").AppendLine();
-        md.AppendLine($"- Nodes: `{summary.Nodes}` ({summary.Runs[0].Nodes:N0} nodes, {summary.Runs[0].ClusterGpuMilli / 1000.0:N0} GPUs)");
+        md.AppendLine($"- Nodes: `{summary.Nodes}` ({summary.Runs[0].Nodes:N0} nodes, {summary.Runs[0].ClusterGpuMilli / (double)ClusterState.MilliPerGpu:N0} GPUs)");
         md.AppendLine($"- Pods: `{summary.Pods}` ({summary.TraceFormat})");
         md.AppendLine($"- Mode: {summary.Mode.ToString().ToLowerInvariant()}{(summary.Mode == ReplayMode.Paper ? $", tune {F(summary.Tune)}" : "")}; seeds {string.Join(", ", summary.Seeds)}");
         foreach (var note in summary.TraceNotes) md.AppendLine($"- {note}");

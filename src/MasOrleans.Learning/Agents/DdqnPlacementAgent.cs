@@ -1,43 +1,31 @@
-using MasOrleans.Learning.Agents;
 using MasOrleans.Learning.Algorithms;
 using MasOrleans.Learning.Networks;
-using static TorchSharp.torch;
 
 namespace MasOrleans.Learning;
 
 /// <summary>Double DQN over the size-independent node scorer: one Q value per node.</summary>
-public sealed class DdqnPlacementAgent : IPlacementAgent
+public sealed class DdqnPlacementAgent : NodeScorerAgent, IPlacementAgent
 {
-    internal const string Kind = "node-scorer";
-    private const string WeightsName = "online";
+    private const string Name = "ddqn";
 
-    private readonly PlacementObservationEncoder encoder;
-
-    public DdqnPlacementAgent(FeatureLayout layout, DdqnOptions? options = null)
+    public DdqnPlacementAgent(FeatureLayout layout, DdqnOptions? options = null) : base(Name, layout)
     {
-        Layout = layout;
         var o = options ?? new DdqnOptions();
-        encoder = new PlacementObservationEncoder(layout.NodeFeatureCount, layout.PodFeatureCount);
         var (online, target) = TorchRuntime.BuildSeeded(o.Seed, () => (
             new NodeScorerNetwork(layout.NodeFeatureCount, layout.PodFeatureCount, o.HiddenSizes),
             new NodeScorerNetwork(layout.NodeFeatureCount, layout.PodFeatureCount, o.HiddenSizes)));
         online.eval();
-        Learner = new DdqnLearner<PlacementObservation>(online, target, encoder, o);
+        Learner = new DdqnLearner<PlacementObservation>(online, target, Encoder, o);
     }
 
     internal DdqnLearner<PlacementObservation> Learner { get; }
-    internal PlacementObservationEncoder Encoder => encoder;
-    public string Algorithm => "ddqn";
-    public FeatureLayout Layout { get; }
-    public int Seed => Learner.Options.Seed;
+    internal override IPolicyLearner<PlacementObservation> PolicyLearner => Learner;
     public DdqnOptions Options => Learner.Options;
     public (string Name, double Value) Exploration => ("epsilon", Learner.Epsilon);
 
     /// <summary>Deterministic: greedy. Otherwise ε-greedy with the schedule's final ε (a Q network has no other stochastic policy).</summary>
     public int Act(PlacementObservation observation, bool deterministic = true) =>
         Learner.Decide(observation, deterministic ? 0 : Learner.Options.Epsilon.End);
-
-    public int[] ActBatch(IReadOnlyList<PlacementObservation> observations) => GreedyBatch.Act(encoder, Learner.Online, observations);
 
     public int ActForTraining(PlacementObservation observation) => Learner.Decide(observation, Learner.Epsilon);
 
@@ -50,22 +38,9 @@ public sealed class DdqnPlacementAgent : IPlacementAgent
 
     public UpdateStats? FinishTraining() => null; // every transition is already in the replay buffer
 
-    public UpdateStats Pretrain(IEnumerable<(PlacementObservation obs, int expertAction)> demonstrations, int epochs, double? learningRate = null) =>
-        Learner.Pretrain(demonstrations, epochs, learningRate);
-
-    public void Save(string directory, ModelProvenance? provenance = null) =>
-        ModelDirectory.SaveAgent(directory, this, Kind, Layout, Learner.Options.HiddenSizes, Seed, provenance, WeightsName, Learner.Online);
-
     /// <summary>Loads a saved DDQN node-scorer model; throws <see cref="ModelLayoutMismatchException"/> if its features differ.</summary>
-    public static DdqnPlacementAgent Load(string directory, FeatureLayout expectedLayout, DdqnOptions? options = null)
-    {
-        var metadata = ModelDirectory.ReadAgent(directory, "ddqn", Kind, expectedLayout);
-        var o = (options ?? new DdqnOptions { Seed = metadata.Seed }) with { HiddenSizes = metadata.HiddenSizes };
-        var agent = new DdqnPlacementAgent(expectedLayout, o);
-        ModelDirectory.LoadWeights(directory, WeightsName, agent.Learner.Online);
-        agent.Learner.SyncTarget();
-        return agent;
-    }
-
-    public void Dispose() => Learner.Dispose();
+    /// <param name="options">Hyper-parameters for further training; hidden sizes always come from the model.</param>
+    public static DdqnPlacementAgent Load(string directory, FeatureLayout expectedLayout, DdqnOptions? options = null) =>
+        LoadModel(directory, Name, expectedLayout, metadata => new DdqnPlacementAgent(expectedLayout,
+            (options ?? new DdqnOptions { Seed = metadata.Seed }) with { HiddenSizes = metadata.HiddenSizes }));
 }

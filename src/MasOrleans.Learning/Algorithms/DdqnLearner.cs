@@ -9,7 +9,7 @@ namespace MasOrleans.Learning.Algorithms;
 /// Huber loss, gradient clipping, hard or soft (τ) target updates.
 /// Target: r + γ·Q_target(s', argmax_{a' feasible} Q_online(s', a')).
 /// </summary>
-internal sealed class DdqnLearner<TState> : IDisposable where TState : class
+internal sealed class DdqnLearner<TState> : IPolicyLearner<TState> where TState : class
 {
     private readonly IStateEncoder<TState> encoder;
     private readonly AdamOptimizer optimizer;
@@ -43,6 +43,18 @@ internal sealed class DdqnLearner<TState> : IDisposable where TState : class
     public long EnvironmentSteps { get; private set; }
     public long GradientSteps { get; private set; }
     public double Epsilon => Options.Epsilon.At(EnvironmentSteps);
+    public int Seed => Options.Seed;
+    public IReadOnlyList<int> HiddenSizes => Options.HiddenSizes;
+    public ScoreNetwork Scorer => Online;
+    public string WeightsName => "online";
+    public nn.Module Weights => Online;
+
+    /// <summary>Loads the online network and copies it to the target.</summary>
+    public void LoadWeights(string directory)
+    {
+        ModelDirectory.LoadWeights(directory, WeightsName, Online);
+        SyncTarget();
+    }
 
     /// <param name="epsilon">Probability of a uniformly random feasible action; 0 for greedy.</param>
     public int Decide(TState state, double epsilon)

@@ -13,7 +13,7 @@ internal sealed record PpoTransition<TState>(TState State, int Action, float Log
 /// PPO update math over any state type: clipped surrogate + value loss − entropy bonus, GAE(λ) advantages,
 /// shuffled minibatch epochs. Knows nothing of clusters; the encoder and networks do.
 /// </summary>
-internal sealed class PpoLearner<TState> : IDisposable
+internal sealed class PpoLearner<TState> : IPolicyLearner<TState>
 {
     private readonly IStateEncoder<TState> encoder;
     private readonly AdamOptimizer optimizer;
@@ -37,6 +37,12 @@ internal sealed class PpoLearner<TState> : IDisposable
 
     public ActorCritic Model { get; }
     public PpoOptions Options { get; }
+    public int Seed => Options.Seed;
+    public IReadOnlyList<int> HiddenSizes => Options.HiddenSizes;
+    public ScoreNetwork Scorer => Model.actor;
+    public string WeightsName => "actor-critic";
+    public nn.Module Weights => Model;
+    public void LoadWeights(string directory) => ModelDirectory.LoadWeights(directory, WeightsName, Model);
 
     /// <summary>Entropy of the last decision's policy (a cheap exploration indicator for progress reports).</summary>
     public double LastEntropy { get; private set; } = double.NaN;

@@ -1,14 +1,11 @@
 using MasOrleans.Learning.Algorithms;
 using MasOrleans.Learning.Networks;
-using static TorchSharp.torch;
 
 namespace MasOrleans.Learning;
 
 /// <summary>Double DQN over fixed vectors: state_dim → action_dim Q values.</summary>
-public sealed class VectorDdqnPolicy : IVectorPolicy, IVectorModelFiles
+internal sealed class VectorDdqnPolicy : VectorLearnerPolicy, IVectorPolicy
 {
-    private const string WeightsName = "online";
-    private readonly Lock gate = new();
     private readonly DdqnLearner<float[]> learner;
 
     /// <summary>Service updates arrive in small bursts, so targets follow softly instead of by periodic copies.</summary>
@@ -19,12 +16,8 @@ public sealed class VectorDdqnPolicy : IVectorPolicy, IVectorModelFiles
         Epsilon = new EpsilonSchedule { Start = 0.05, End = 0.05 },
     };
 
-    public VectorDdqnPolicy(int stateDim, int actionDim, DdqnOptions options)
+    public VectorDdqnPolicy(int stateDim, int actionDim, DdqnOptions options) : base("ddqn", stateDim, actionDim)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(stateDim, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(actionDim, 1);
-        StateDim = stateDim;
-        ActionDim = actionDim;
         var (online, target) = TorchRuntime.BuildSeeded(options.Seed, () => (
             new VectorScoreNetwork(stateDim, actionDim, options.HiddenSizes),
             new VectorScoreNetwork(stateDim, actionDim, options.HiddenSizes)));
@@ -32,17 +25,13 @@ public sealed class VectorDdqnPolicy : IVectorPolicy, IVectorModelFiles
         learner = new DdqnLearner<float[]>(online, target, new VectorStateEncoder(stateDim, actionDim), options);
     }
 
-    public string Algorithm => "ddqn";
-    public int StateDim { get; }
-    public int ActionDim { get; }
-    public int Seed => learner.Options.Seed;
-    public int Updates { get; private set; }
+    private protected override IPolicyLearner<float[]> PolicyLearner => learner;
 
     /// <summary>Deterministic: greedy; otherwise ε-greedy with the schedule's final ε.</summary>
     public int Predict(float[] state, bool deterministic)
     {
         VectorPolicy.ValidateState(StateDim, state);
-        lock (gate) return learner.Decide(state, deterministic ? 0 : learner.Options.Epsilon.End);
+        lock (Gate) return learner.Decide(state, deterministic ? 0 : learner.Options.Epsilon.End);
     }
 
     /// <summary>
@@ -52,7 +41,7 @@ public sealed class VectorDdqnPolicy : IVectorPolicy, IVectorModelFiles
     public UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones)
     {
         VectorPolicy.ValidateTrajectory(StateDim, ActionDim, states, actions, rewards, dones);
-        lock (gate)
+        lock (Gate)
         {
             int added = 0;
             for (int t = 0; t < states.Count; t++)
@@ -70,28 +59,4 @@ public sealed class VectorDdqnPolicy : IVectorPolicy, IVectorModelFiles
             return new UpdateStats(added, loss / steps);
         }
     }
-
-    public void Save(string directory, ModelProvenance? provenance = null)
-    {
-        lock (gate)
-            ModelDirectory.Save(directory,
-                VectorModelFiles.Metadata(Algorithm, StateDim, ActionDim, Seed, learner.Options.HiddenSizes, provenance, Updates),
-                new Dictionary<string, nn.Module> { [WeightsName] = learner.Online });
-    }
-
-    void IVectorModelFiles.LoadWeights(string directory)
-    {
-        lock (gate)
-        {
-            ModelDirectory.LoadWeights(directory, WeightsName, learner.Online);
-            learner.SyncTarget();
-        }
-    }
-
-    float[] IVectorModelFiles.SnapshotParameters()
-    {
-        lock (gate) using (NewDisposeScope()) return VectorModelFiles.Snapshot(learner.Online);
-    }
-
-    public void Dispose() => learner.Dispose();
 }

@@ -1,22 +1,15 @@
 using MasOrleans.Learning.Algorithms;
 using MasOrleans.Learning.Networks;
-using static TorchSharp.torch;
 
 namespace MasOrleans.Learning;
 
 /// <summary>Actor-critic PPO over fixed vectors (state_dim → action_dim logits, state_dim → value).</summary>
-public sealed class VectorPpoPolicy : IVectorPolicy, IVectorModelFiles
+internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
 {
-    private const string WeightsName = "actor-critic";
-    private readonly Lock gate = new();
     private readonly PpoLearner<float[]> learner;
 
-    public VectorPpoPolicy(int stateDim, int actionDim, PpoOptions options)
+    public VectorPpoPolicy(int stateDim, int actionDim, PpoOptions options) : base("ppo", stateDim, actionDim)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(stateDim, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(actionDim, 1);
-        StateDim = stateDim;
-        ActionDim = actionDim;
         var model = TorchRuntime.BuildSeeded(options.Seed, () => new ActorCritic(
             new VectorScoreNetwork(stateDim, actionDim, options.HiddenSizes, outputGain: 0.01),
             new VectorValueNetwork(stateDim, options.HiddenSizes)));
@@ -24,16 +17,12 @@ public sealed class VectorPpoPolicy : IVectorPolicy, IVectorModelFiles
         learner = new PpoLearner<float[]>(model, new VectorStateEncoder(stateDim, actionDim), options);
     }
 
-    public string Algorithm => "ppo";
-    public int StateDim { get; }
-    public int ActionDim { get; }
-    public int Seed => learner.Options.Seed;
-    public int Updates { get; private set; }
+    private protected override IPolicyLearner<float[]> PolicyLearner => learner;
 
     public int Predict(float[] state, bool deterministic)
     {
         VectorPolicy.ValidateState(StateDim, state);
-        lock (gate) return learner.Decide(state, deterministic, withValue: false).Action;
+        lock (Gate) return learner.Decide(state, deterministic, withValue: false).Action;
     }
 
     /// <summary>
@@ -44,7 +33,7 @@ public sealed class VectorPpoPolicy : IVectorPolicy, IVectorModelFiles
     public UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones)
     {
         VectorPolicy.ValidateTrajectory(StateDim, ActionDim, states, actions, rewards, dones);
-        lock (gate)
+        lock (Gate)
         {
             var (logProbs, values) = learner.Evaluate(states, actions);
             var rollout = new List<PpoTransition<float[]>>(states.Count);
@@ -56,24 +45,4 @@ public sealed class VectorPpoPolicy : IVectorPolicy, IVectorModelFiles
             return stats;
         }
     }
-
-    public void Save(string directory, ModelProvenance? provenance = null)
-    {
-        lock (gate)
-            ModelDirectory.Save(directory,
-                VectorModelFiles.Metadata(Algorithm, StateDim, ActionDim, Seed, learner.Options.HiddenSizes, provenance, Updates),
-                new Dictionary<string, nn.Module> { [WeightsName] = learner.Model });
-    }
-
-    void IVectorModelFiles.LoadWeights(string directory)
-    {
-        lock (gate) ModelDirectory.LoadWeights(directory, WeightsName, learner.Model);
-    }
-
-    float[] IVectorModelFiles.SnapshotParameters()
-    {
-        lock (gate) using (NewDisposeScope()) return VectorModelFiles.Snapshot(learner.Model);
-    }
-
-    public void Dispose() => learner.Dispose();
 }

@@ -10,14 +10,7 @@ internal static class MlpBuilder
     /// first policy is close to uniform over feasible actions.</param>
     public static nn.Module<Tensor, Tensor> Build(int input, IReadOnlyList<int> hidden, int output, double outputGain = 1.0)
     {
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        int width = input;
-        for (int i = 0; i < hidden.Count; i++)
-        {
-            layers.Add(($"fc{i}", nn.Linear(width, hidden[i])));
-            layers.Add(($"relu{i}", nn.ReLU()));
-            width = hidden[i];
-        }
+        var layers = HiddenLayers(input, hidden, out var width);
         var head = nn.Linear(width, output);
         if (outputGain != 1.0)
         {
@@ -34,14 +27,20 @@ internal static class MlpBuilder
     public static nn.Module<Tensor, Tensor> BuildEncoder(int input, IReadOnlyList<int> hidden)
     {
         if (hidden.Count == 0) throw new ArgumentException("An encoder needs at least one hidden layer.", nameof(hidden));
+        return nn.Sequential(HiddenLayers(input, hidden, out _));
+    }
+
+    /// <summary>Linear+ReLU per hidden size; the names (fc0, relu0, ...) are the keys of saved weights files.</summary>
+    private static List<(string, nn.Module<Tensor, Tensor>)> HiddenLayers(int input, IReadOnlyList<int> hidden, out int width)
+    {
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
-        int width = input;
+        width = input;
         for (int i = 0; i < hidden.Count; i++)
         {
             layers.Add(($"fc{i}", nn.Linear(width, hidden[i])));
             layers.Add(($"relu{i}", nn.ReLU()));
             width = hidden[i];
         }
-        return nn.Sequential(layers);
+        return layers;
     }
 }

@@ -50,20 +50,20 @@ internal static class ModelDirectory
                 $"Model at '{directory}' is a {metadata.Kind} {metadata.Algorithm} model; expected a {kind} {algorithm} model.");
     }
 
-    /// <summary>Saves a node-scorer agent's one network with the metadata every placement agent writes.</summary>
-    public static void SaveAgent(string directory, IPlacementAgent agent, string kind, FeatureLayout layout, IReadOnlyList<int> hiddenSizes,
-        int seed, ModelProvenance? provenance, string weightsName, nn.Module network) =>
+    /// <summary>Saves a placement agent's learner weights with the metadata every placement agent writes.</summary>
+    public static void SaveAgent<TState>(string directory, string algorithm, string kind, FeatureLayout layout,
+        Algorithms.IPolicyLearner<TState> learner, ModelProvenance? provenance) =>
         Save(directory, new ModelMetadata
         {
-            Algorithm = agent.Algorithm,
+            Algorithm = algorithm,
             Kind = kind,
             FeatureLayout = layout,
-            HiddenSizes = hiddenSizes.ToArray(),
-            Seed = seed,
+            HiddenSizes = learner.HiddenSizes.ToArray(),
+            Seed = learner.Seed,
             Trace = provenance?.Trace,
             Command = provenance?.Command,
             TrainingMetrics = provenance?.TrainingMetrics ?? new Dictionary<string, double>(),
-        }, new Dictionary<string, nn.Module> { [weightsName] = network });
+        }, new Dictionary<string, nn.Module> { [learner.WeightsName] = learner.Weights });
 
     /// <summary>Reads a placement agent's metadata, checking its algorithm, kind and feature layout.</summary>
     public static ModelMetadata ReadAgent(string directory, string algorithm, string kind, FeatureLayout expectedLayout)

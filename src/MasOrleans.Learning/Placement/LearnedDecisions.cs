@@ -47,12 +47,9 @@ public static class LearnedDecisions
         return Masked(network.ScoreRows(rows, observation.NodeCount), observation);
     }
 
-    private static NodeScorerNetwork ScorerOf(IPlacementAgent agent) => agent switch
-    {
-        DdqnPlacementAgent ddqn => ddqn.Learner.Online,
-        PpoPlacementAgent ppo => ppo.Learner.Model.actor,
-        _ => null,
-    } as NodeScorerNetwork ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
+    private static NodeScorerNetwork ScorerOf(IPlacementAgent agent) =>
+        (agent as NodeScorerAgent)?.PolicyLearner.Scorer as NodeScorerNetwork
+        ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));
 
     /// <summary>One [node_i ++ pod] row per candidate, row-major.</summary>
     private static float[] Rows(IPlacementAgent agent, PlacementObservation observation)

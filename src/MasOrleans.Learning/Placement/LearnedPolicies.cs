@@ -69,16 +69,9 @@ public static class LearnedPolicies
         var shortlist = (int)metrics.GetValueOrDefault(ShortlistMetric, new PaperEnvironmentOptions().Shortlist);
         var weight = metrics.GetValueOrDefault(FragmentationWeightMetric, new PaperEnvironmentOptions().FragmentationWeight);
         var builder = new CandidateBuilder(new FragmentationModel(options.TypicalPods ?? []), shortlist);
-        return new SchedulingProfile
-        {
-            Name = slot.Algorithm,
-            Filters = FilterSets.Create(FilterSets.Standard),
-            Scores = [new(new LearnedScore(slot, builder, sink, weight, TorchInference(options)), 1)],
-            DeviceSelector = new FgdDeviceSelector(builder.Fgd),
-            PercentageOfNodesToScore = options.PercentageOfNodesToScore ?? 100,
-            TieBreak = HostTieBreak.LowestName,
-            Description = $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.",
-        };
+        return PaperPolicies.Profile(slot.Algorithm, new LearnedScore(slot, builder, sink, weight, TorchInference(options)),
+            new FgdDeviceSelector(builder.Fgd), options, HostTieBreak.LowestName,
+            $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.");
     }
 
     /// <summary>Setting "inference": "plain" (default) scores candidates in C# over the exported weights; "torch" with TorchSharp's forward.</summary>

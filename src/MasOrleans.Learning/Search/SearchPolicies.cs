@@ -27,16 +27,9 @@ public static class SearchPolicies
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
             var search = new FragmentationLookahead(evaluator, OptionsFrom(o));
-            return new SchedulingProfile
-            {
-                Name = Lookahead,
-                Filters = FilterSets.Create(FilterSets.Standard),
-                Scores = [new(new LookaheadScore(search), 1)],
-                DeviceSelector = new FgdDeviceSelector(evaluator),
-                PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
-                TieBreak = HostTieBreak.LowestName,
-                Description = "FGD with one-step lookahead.",
-            };
+            // One node scores non-zero, so the tie-break never decides.
+            return PaperPolicies.Profile(Lookahead, new LookaheadScore(search), new FgdDeviceSelector(evaluator), o, HostTieBreak.LowestName,
+                "FGD with one-step lookahead.");
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
@@ -27,7 +28,7 @@ public sealed record TypicalPodWeights
 
     public double FactorOf(PodShape s) =>
         !s.NeedsGpu ? CpuOnly
-        : s.IsShared ? Shared * Math.Pow(s.MilliPerGpu / 1000.0, SharePower)
+        : s.IsShared ? Shared * Math.Pow(s.MilliPerGpu / (double)ClusterState.MilliPerGpu, SharePower)
         : s.GpuCount > 1 ? MultiGpu : 1;
 
     public IReadOnlyList<TypicalPod> Apply(IReadOnlyList<TypicalPod> typical)
@@ -60,15 +61,7 @@ public static class WeightedFgd
     public static SchedulingProfile Create(string name, TypicalPodWeights weights, PolicyOptions o)
     {
         var evaluator = new FgdEvaluator(new FragmentationModel(weights.Apply(o.TypicalPods ?? [])));
-        return new SchedulingProfile
-        {
-            Name = name,
-            Filters = FilterSets.Create(FilterSets.Standard),
-            Scores = [new(new FgdScore(evaluator), 1)],
-            DeviceSelector = new FgdDeviceSelector(evaluator),
-            PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
-            TieBreak = PaperPolicies.TieBreakFor(o),
-            Description = $"FGD over typical pods reweighted by {weights}.",
-        };
+        return PaperPolicies.Profile(name, new FgdScore(evaluator), new FgdDeviceSelector(evaluator), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {weights}.");
     }
 }

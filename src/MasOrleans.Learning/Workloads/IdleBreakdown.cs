@@ -46,10 +46,10 @@ public sealed record IdleBreakdown(double AllocPercent, double IdleGpus, double 
             {
                 idle += free;
                 if (free == ClusterState.MilliPerGpu) whole += free;
-                else if (free > 0) partial[free / 50 * 50] = partial.GetValueOrDefault(free / 50 * 50) + free / 1000.0;
+                else if (free > 0) partial[free / 50 * 50] = partial.GetValueOrDefault(free / 50 * 50) + free / (double)ClusterState.MilliPerGpu;
             }
         }
-        return new IdleBreakdown(100.0 * (capacity - idle) / capacity, idle / 1000.0, whole / 1000.0, partial, firstFailure, arrivals);
+        return new IdleBreakdown(100.0 * (capacity - idle) / capacity, idle / (double)ClusterState.MilliPerGpu, whole / (double)ClusterState.MilliPerGpu, partial, firstFailure, arrivals);
     }
 
     public override string ToString() =>

@@ -28,30 +28,29 @@ public static class PaperPolicies
         catalog.Register("fgd", "Fragmentation Gradient Descent (Weng et al., ATC'23), -dimext share -norm max; needs typical pods.", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []), FgdCacheFor(o));
-            return new SchedulingProfile
-            {
-                Name = "fgd",
-                Filters = FilterSets.Create(FilterSets.Standard),
-                Scores = [new(new FgdScore(evaluator), 1)],
-                DeviceSelector = new FgdDeviceSelector(evaluator),
-                PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
-                TieBreak = TieBreakFor(o),
-                Description = "Fragmentation Gradient Descent (ATC'23).",
-            };
+            return Profile("fgd", new FgdScore(evaluator), new FgdDeviceSelector(evaluator), o, TieBreakFor(o), "Fragmentation Gradient Descent (ATC'23).");
         });
     }
 
     private static void Baseline(PolicyCatalog catalog, string name, string description, Func<PolicyOptions, IScorePlugin> score, string gpusel = "best") =>
-        catalog.Register(name, description, o => new SchedulingProfile
-        {
-            Name = name,
-            Filters = FilterSets.Create(FilterSets.Standard),
-            Scores = [new(score(o), 1)],
-            DeviceSelector = DeviceSelectorFor(o, gpusel),
-            PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
-            TieBreak = TieBreakFor(o),
-            Description = description,
-        });
+        catalog.Register(name, description, o => Profile(name, score(o), DeviceSelectorFor(o, gpusel), o, TieBreakFor(o), description));
+
+    /// <summary>
+    /// A profile as the paper's simulator runs one: the standard filters, this ONE score plugin, every feasible node scored
+    /// unless the options say otherwise. The baselines, fgd, its variants (fgd-weighted, fgd-lookahead) and the learned policies
+    /// differ in score, device choice and tie-break.
+    /// </summary>
+    public static SchedulingProfile Profile(string name, IScorePlugin score, IGpuDeviceSelector deviceSelector, PolicyOptions o,
+        HostTieBreak tieBreak, string description) => new()
+    {
+        Name = name,
+        Filters = FilterSets.Create(FilterSets.Standard),
+        Scores = [new(score, 1)],
+        DeviceSelector = deviceSelector,
+        PercentageOfNodesToScore = o.PercentageOfNodesToScore ?? 100,
+        TieBreak = tieBreak,
+        Description = description,
+    };
 
     /// <summary>
     /// Setting "bestFitWeighting": "paper" (default) is the simulator's (cpu, GPU) leftover; "seed001" is design seed

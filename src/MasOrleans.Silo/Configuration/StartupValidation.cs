@@ -85,9 +85,9 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
             catalog = PolicyCatalog.CreateDefault();
         }
         if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
-            problems.Add($"Scheduler__DefaultPolicy '{policy}' is not a known policy (known: {catalog.KnownNames})");
+            problems.Add($"Scheduler__DefaultPolicy: {catalog.UnknownPolicyMessage(policy)}");
         if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
-            problems.Add($"Extender__DefaultPolicy '{extenderPolicy}' is not a known policy");
+            problems.Add($"Extender__DefaultPolicy: {catalog.UnknownPolicyMessage(extenderPolicy)}");
         PositiveNumber(config, "Telemetry:HeartbeatGraceSeconds", problems);
         PositiveNumber(config, "Scheduler:MaxAttempts", problems);
         foreach (var url in PublicUrls(config))

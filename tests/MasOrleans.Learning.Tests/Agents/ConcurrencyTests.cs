@@ -82,8 +82,7 @@ public class ConcurrencyTests
             ? (IPlacementAgent)new PpoPlacementAgent(PackingEnvironment.Layout, new PpoOptions { Seed = 8, HiddenSizes = [16, 16], RolloutSteps = 64, MinibatchSize = 32 })
             : new DdqnPlacementAgent(PackingEnvironment.Layout, new DdqnOptions { Seed = 8, HiddenSizes = [16, 16], WarmupSteps = 32, BatchSize = 32, TargetTau = 0.05 });
         new Trainer(new PackingEnvironment(), agent).Run(new TrainingRunOptions { Episodes = 25, Seed = 1 });
-        var module = agent is PpoPlacementAgent p ? (TorchSharp.torch.nn.Module)p.Learner.Model : ((DdqnPlacementAgent)agent).Learner.Online;
         using var _ = TorchSharp.torch.NewDisposeScope();
-        return VectorModelFiles.Snapshot(module);
+        return VectorModelFiles.Snapshot(((NodeScorerAgent)agent).PolicyLearner.Weights);
     }
 }

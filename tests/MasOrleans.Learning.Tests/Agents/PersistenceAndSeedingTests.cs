@@ -80,13 +80,7 @@ public class PersistenceAndSeedingTests
 
     private static float[] Parameters(IPlacementAgent agent)
     {
-        TorchSharp.torch.nn.Module module = agent switch
-        {
-            PpoPlacementAgent p => p.Learner.Model,
-            DdqnPlacementAgent d => d.Learner.Online,
-            _ => throw new ArgumentException(agent.GetType().Name),
-        };
         using var _ = TorchSharp.torch.NewDisposeScope();
-        return VectorModelFiles.Snapshot(module);
+        return VectorModelFiles.Snapshot(((NodeScorerAgent)agent).PolicyLearner.Weights);
     }
 }

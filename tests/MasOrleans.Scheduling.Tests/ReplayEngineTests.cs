@@ -1,11 +1,10 @@
 using System.Text.Json;
-using MasOrleans.Cli.Replay;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 
-namespace MasOrleans.Cli.Tests;
+namespace MasOrleans.Scheduling.Tests;
 
 public class ReplayEngineTests
 {
@@ -102,5 +101,5 @@ public class ReplayEngineTests
 
     /// <summary>The result as JSON without wall-clock fields, which legitimately vary between runs.</summary>
     internal static string Deterministic(ReplayResult r) =>
-        JsonSerializer.Serialize(r with { WallSeconds = 0, DecisionsPerSecond = 0 }, ReplaySummary.Json);
+        JsonSerializer.Serialize(r with { WallSeconds = 0, DecisionsPerSecond = 0 });
 }
