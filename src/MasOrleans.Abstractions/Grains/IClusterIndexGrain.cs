@@ -39,8 +39,3 @@ public interface IClusterIndexGrain : IGrainWithStringKey
 
     Task SetDefaultPolicy(string policy);
 }
-
-public static class ClusterIndex
-{
-    public const string Key = "default";
-}

@@ -36,30 +36,4 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
 
     /// <summary>A new pod: tracked as <see cref="Track"/> does (completes once the index lists it), then queued.</summary>
     Task Admit(PodEntry entry, PodSpec pod);
-
-    Task<QueueStatus> GetStatus();
 }
-
-/// <summary>Which shard a pod belongs to: a stable hash of its name (FNV-1a), the same in every process.</summary>
-public static class QueueShards
-{
-    public static int Of(string podName, int shardCount)
-    {
-        var hash = 2166136261u;
-        foreach (var c in podName)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-        return (int)(hash % (uint)shardCount);
-    }
-
-    public static string Key(int shard) => shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
-}
-
-[GenerateSerializer, Immutable, Alias("mas.queue-status")]
-public sealed record QueueStatus(
-    [property: Id(0)] string Order,
-    [property: Id(1)] int Active,
-    [property: Id(2)] int Backoff,
-    [property: Id(3)] int Unschedulable,
-    [property: Id(4)] int InFlight);

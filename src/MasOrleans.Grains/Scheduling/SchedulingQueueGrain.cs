@@ -159,9 +159,6 @@ public sealed partial class SchedulingQueueGrain(
         await Enqueue(pod);
     }
 
-    public Task<QueueStatus> GetStatus() => Task.FromResult(new QueueStatus(
-        _queue.Order.ToString().ToLowerInvariant(), _queue.ActiveCount, _queue.BackoffCount, _queue.UnschedulableCount, _inFlight.Count));
-
     /// <summary>Starts cycles in queue order while the in-flight window has room; arms one timer for the next backoff expiry.</summary>
     private void Pump()
     {

@@ -115,9 +115,6 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         return Task.CompletedTask;
     }
 
-    /// <summary>A node refused a reservation this view expected to fit: it may have missed changes, so read it again.</summary>
-    public void Suspect(string node) => _ = Resync(node);
-
     private enum Applied { Nothing, Changed, Gained, NeedsResync }
 
     private Applied Offer(NodeChange change)

@@ -1,0 +1,17 @@
+namespace MasOrleans.Abstractions.Grains;
+
+/// <summary>Which shard a pod belongs to: a stable hash of its name (FNV-1a), the same in every process.</summary>
+public static class QueueShards
+{
+    public static int Of(string podName, int shardCount)
+    {
+        var hash = 2166136261u;
+        foreach (var c in podName)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return (int)(hash % (uint)shardCount);
+    }
+
+    public static string Key(int shard) => shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
