@@ -17,6 +17,9 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>The silo's node binding store, whose outage a test switches on per node.</summary>
+    public OutageNodeBindingStore Bindings { get; } = new();
+
     /// <summary>The silos' warnings and errors; disposing fails on any a test did not <see cref="SiloLog.Expect"/>.</summary>
     public SiloLog Log { get; } = new();
 
@@ -38,6 +41,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorage(GrainServices.PubSubStore, o => o.GrainStorageSerializer = serializer);
             silo.UseInMemoryReminderService();
             silo.Services.AddLogging(logging => logging.AddProvider(Log));
+            silo.Services.AddSingleton<INodeBindingStore>(Bindings);
             silo.AddMasOrleansApplication(config);
         });
         builder.ConfigureClient(client =>

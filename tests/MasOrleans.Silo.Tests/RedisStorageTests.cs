@@ -1,5 +1,11 @@
 using System.Net;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using StackExchange.Redis;
 
 namespace MasOrleans.Silo.Tests;
@@ -43,6 +49,33 @@ public sealed class RedisStorageTests : IDisposable
             Assert.Equal(1, nodes.GetProperty("total").GetInt32());
         }
     }
+
+    /// <summary>How a node whose writes failed makes Redis match its memory: whatever the hash held is gone, the given entries are there.</summary>
+    [Fact]
+    public async Task A_node_written_again_holds_exactly_the_given_bindings_in_redis()
+    {
+        using var connection = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var store = new RedisNodeBindingStore(connection, Options.Create(new ClusterOptions { ServiceId = "bindings-test" }));
+        await store.Add("r-node", Bound("left-behind", cpuMilli: 1000));
+        await store.Add("r-node", Bound("kept", cpuMilli: 1000));
+
+        await store.Replace("r-node", [Bound("kept", cpuMilli: 2000), Bound("added", cpuMilli: 1000)]);
+        var read = await store.Read("r-node");
+        Assert.Equal(["added", "kept"], read.Select(b => b.Pod.Name));
+        Assert.Equal(2000, read.Single(b => b.Pod.Name == "kept").Pod.Requests.CpuMilli);
+
+        // More pods than one Lua call could take as arguments at once (unpack stops near 8,000 values).
+        var many = Enumerable.Range(0, 5000).Select(i => Bound($"p-{i:0000}", cpuMilli: 10)).ToList();
+        await store.Replace("r-node", many);
+        Assert.Equal(many.Select(b => b.Pod.Name), (await store.Read("r-node")).Select(b => b.Pod.Name));
+
+        await store.Replace("r-node", []);
+        Assert.Empty(await store.Read("r-node"));
+        Assert.False(await connection.GetDatabase().KeyExistsAsync("bindings-test/node-pods/r-node"));
+    }
+
+    private static BoundPod Bound(string pod, long cpuMilli) =>
+        new(new PodSpec { Name = pod, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30) }, GpuAllocation.None);
 
     [Fact]
     public async Task Two_silos_join_one_cluster_through_redis_and_share_state()

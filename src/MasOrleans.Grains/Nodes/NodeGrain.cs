@@ -19,7 +19,7 @@ namespace MasOrleans.Grains.Nodes;
 /// </summary>
 [GrainType("mas-node")]
 [ImplicitStreamSubscription(TelemetryStreams.Namespace)]
-public sealed class NodeGrain(
+public sealed partial class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     IOptions<TelemetryOptions> telemetryOptions,
     INodeBindingStore bindings,
@@ -38,12 +38,18 @@ public sealed class NodeGrain(
 
     /// <summary>
     /// Reservations whose binding write got no answer (Redis went down, or the reply was lost): Redis may or may not
-    /// hold them. The room stays held; a retry of the same pod confirms it, otherwise the binding is taken back out
-    /// once Redis answers, so a pod placed elsewhere meanwhile never has two stored homes.
+    /// hold them. The room stays held; a retry of the same pod confirms it, otherwise it is dropped when the node is
+    /// written again (<see cref="Resync"/>), so a pod placed elsewhere meanwhile never has two stored homes.
     /// </summary>
     private readonly HashSet<string> _inDoubt = new(StringComparer.Ordinal);
-    private IGrainTimer? _doubtTimer;
-    private static readonly TimeSpan DoubtRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Set while a binding write has failed since Redis last matched memory (a reservation in doubt, or a release that
+    /// Redis never heard of): each <see cref="ResyncRetry"/> the whole node is written again from memory until Redis
+    /// answers. Memory is the truth, so what a failed, late or lost write left behind in Redis is overwritten.
+    /// </summary>
+    private IGrainTimer? _resync;
+    private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
     private readonly Guid _incarnation = Guid.NewGuid();
     private long _seq;
@@ -169,6 +175,9 @@ public sealed class NodeGrain(
         _heartbeat = null;
         _drain?.Dispose();
         _drain = null;
+        _resync?.Dispose();
+        _resync = null;
+        _inDoubt.Clear();
         RebuildLocal([]);
         await Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
@@ -200,7 +209,7 @@ public sealed class NodeGrain(
         {
             // The write may have landed without its answer: hold the room and settle it once Redis answers (see _inDoubt).
             _inDoubt.Add(pod.Name);
-            _doubtTimer ??= this.RegisterGrainTimer(SettleDoubts, new GrainTimerCreationOptions(DoubtRetry, DoubtRetry));
+            ResyncSoon();
             throw;
         }
         await Publish(NodeChangeKind.PodBound, bound: bound);
@@ -215,18 +224,24 @@ public sealed class NodeGrain(
         await Publish(NodeChangeKind.PodBound, bound: bound);
     }
 
-    /// <summary>Takes reservations still in doubt back out of Redis and memory; throws (retried next tick) while Redis is down.</summary>
-    private async Task SettleDoubts(CancellationToken cancellation)
+    private void ResyncSoon() => _resync ??= this.RegisterGrainTimer(Resync, new GrainTimerCreationOptions(ResyncRetry, ResyncRetry));
+
+    /// <summary>
+    /// Writes the node's bindings again, as memory holds them less the reservations still in doubt, in one atomic step;
+    /// then drops those from memory. Throws (retried next tick) while Redis is down. A non-interleaving timer, so no
+    /// reservation or release runs between the write and the drop.
+    /// </summary>
+    private async Task Resync(CancellationToken cancellation)
     {
+        await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
+        _resync?.Dispose();
+        _resync = null;
         foreach (var pod in _inDoubt.ToList())
         {
-            await bindings.Remove(Name, pod);
             _inDoubt.Remove(pod);
             _local.Unbind(pod);
             await Publish(NodeChangeKind.PodReleased, released: pod);
         }
-        _doubtTimer?.Dispose();
-        _doubtTimer = null;
     }
 
     public Task Nominate(PodSpec pod)
@@ -259,7 +274,17 @@ public sealed class NodeGrain(
             await Remove();
             return true;
         }
-        await bindings.Remove(Name, podName);
+        try
+        {
+            await bindings.Remove(Name, podName);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Released all the same (memory is the truth): Redis is brought in line by writing the node again once it
+            // answers. Thrown instead, the binding Redis kept would outlive the release with no one left to remove it.
+            LogReleaseNotStored(logger, e, Name, podName);
+            ResyncSoon();
+        }
         await Publish(NodeChangeKind.PodReleased, released: podName);
         return true;
     }
@@ -336,6 +361,9 @@ public sealed class NodeGrain(
         using (logger.BeginScope(new Dictionary<string, object?> { ["Node"] = this.GetPrimaryKeyString() }))
             logger.LogInformation("Node {Node} {Reason}: {Message}", this.GetPrimaryKeyString(), reason, message);
     }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Node {Node} released pod {Pod} but could not store the release; the node is written again from memory once Redis answers")]
+    private static partial void LogReleaseNotStored(ILogger logger, Exception error, string node, string pod);
 
     private Outcome NotFound() => Outcome.NotFound($"node '{this.GetPrimaryKeyString()}' not found");
 }

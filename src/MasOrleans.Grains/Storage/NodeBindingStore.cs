@@ -15,6 +15,12 @@ public interface INodeBindingStore
 
     Task Remove(string node, string pod);
 
+    /// <summary>
+    /// The node's entries become exactly <paramref name="pods"/>, in one atomic step: how a node grain whose writes
+    /// failed (Redis down) makes Redis match its memory again, whatever those writes left behind.
+    /// </summary>
+    Task Replace(string node, IReadOnlyCollection<BoundPod> pods);
+
     Task Clear(string node);
 }
 
@@ -35,6 +41,12 @@ public sealed class MemoryNodeBindingStore : INodeBindingStore
     public Task Remove(string node, string pod)
     {
         if (_nodes.TryGetValue(node, out var pods)) pods.TryRemove(pod, out _);
+        return Task.CompletedTask;
+    }
+
+    public Task Replace(string node, IReadOnlyCollection<BoundPod> pods)
+    {
+        _nodes[node] = new(pods.Select(b => KeyValuePair.Create(b.Pod.Name, b)), StringComparer.Ordinal);
         return Task.CompletedTask;
     }
 

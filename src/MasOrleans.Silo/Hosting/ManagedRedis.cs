@@ -6,10 +6,10 @@ namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
 /// Starts a local redis-server when the silo needs Redis, none is configured and nothing answers on
-/// localhost:<c>Redis__Managed__Port</c> (6379). Append-only; every write reaches the operating system before Redis
-/// answers, so a crashed silo or redis-server loses nothing, and <c>Redis__Managed__AppendFsync</c> (everysec) says how
-/// often the file is forced to disk, i.e. what a machine crash can lose. The child gets SIGTERM (a clean AOF flush)
-/// when the silo stops.
+/// localhost:<c>Redis__Managed__Port</c> (6379). Append-only; <c>Redis__Managed__AppendFsync</c> (everysec) says what a
+/// crash can lose: with "always" nothing acknowledged, with "everysec" up to about 2 s of acknowledged writes, to a
+/// machine crash and, in a window around Redis' background fsync, to a redis-server kill (docs/configuration.md, "What
+/// a crash can lose"). The child gets SIGTERM (a clean AOF flush) when the silo stops.
 /// </summary>
 internal sealed class ManagedRedis : IDisposable
 {

@@ -22,10 +22,23 @@ internal sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptio
             .OrderBy(b => b.Pod.Name, StringComparer.Ordinal).ToList();
     }
 
-    public Task Add(string node, BoundPod bound) =>
-        Db.HashSetAsync(Key(node), bound.Pod.Name, JsonSerializer.Serialize(bound, MasJson.Options));
+    /// <summary>Deletes the hash and sets every field given (name, value pairs) in one script: Redis never holds half of it.</summary>
+    private const string ReplaceScript = """
+        redis.call('DEL', KEYS[1])
+        for i = 1, #ARGV, 2 do
+          redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+        end
+        return 0
+        """;
+
+    public Task Add(string node, BoundPod bound) => Db.HashSetAsync(Key(node), bound.Pod.Name, Serialize(bound));
 
     public Task Remove(string node, string pod) => Db.HashDeleteAsync(Key(node), pod);
+
+    public Task Replace(string node, IReadOnlyCollection<BoundPod> pods) =>
+        Db.ScriptEvaluateAsync(ReplaceScript, [Key(node)], [.. pods.SelectMany(b => new RedisValue[] { b.Pod.Name, Serialize(b) })]);
+
+    private static string Serialize(BoundPod bound) => JsonSerializer.Serialize(bound, MasJson.Options);
 
     public Task Clear(string node) => Db.KeyDeleteAsync(Key(node));
 }

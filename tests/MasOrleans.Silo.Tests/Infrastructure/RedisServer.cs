@@ -5,24 +5,33 @@ namespace MasOrleans.Silo.Tests.Infrastructure;
 /// <summary>A real redis-server on its own free port and temp directory, stopped by its pid.</summary>
 public sealed class RedisServer : IDisposable
 {
-    private RedisServer(int port, string directory, int pid)
+    private RedisServer(int port, string directory, string appendFsync, int pid)
     {
         Port = port;
         Directory = directory;
+        AppendFsync = appendFsync;
         Pid = pid;
     }
 
     public int Port { get; }
     public string Directory { get; }
+
+    /// <summary>redis-server's appendfsync policy (see docs/configuration.md, "What a crash can lose").</summary>
+    public string AppendFsync { get; }
     public int Pid { get; private set; }
     public string ConnectionString => $"127.0.0.1:{Port}";
 
-    public static RedisServer Start()
+    /// <param name="appendFsync">
+    /// "everysec" (deploy/'s setting) or "always": only "always" keeps every acknowledged write across a SIGKILL of
+    /// redis-server, because with "everysec" Redis answers writes it still holds in memory while a background fsync
+    /// runs (for up to 2 s; its flushAppendOnlyFile postpones the write) and a kill loses them.
+    /// </param>
+    public static RedisServer Start(string appendFsync = "everysec")
     {
         var port = FreePorts.Next();
         var dir = Path.Combine(Path.GetTempPath(), $"mas-redis-{port}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(dir);
-        return new RedisServer(port, dir, Launch(port, dir));
+        return new RedisServer(port, dir, appendFsync, Launch(port, dir, appendFsync));
     }
 
     /// <summary>SIGKILL, like a crash of the redis-server process (not of the machine: what it wrote is in the page cache).</summary>
@@ -35,13 +44,13 @@ public sealed class RedisServer : IDisposable
     }
 
     /// <summary>Starts redis-server again on the same port and directory: it loads its append-only file.</summary>
-    public void Restart() => Pid = Launch(Port, Directory);
+    public void Restart() => Pid = Launch(Port, Directory, AppendFsync);
 
-    private static int Launch(int port, string dir)
+    private static int Launch(int port, string dir, string appendFsync)
     {
         var pidFile = Path.Combine(dir, "redis.pid");
         File.Delete(pidFile);
-        Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+        Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", appendFsync,
             "--dir", dir, "--daemonize", "yes", "--pidfile", pidFile);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!File.Exists(pidFile) || !Hosting.ManagedRedis.Answers(port))

@@ -1,0 +1,91 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A node grain whose binding writes fail (Redis down): once the store answers again it holds exactly what the
+/// node's memory holds, and a fresh activation (a silo restart) reads that back.
+/// </summary>
+public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    private readonly GrainClusterFixture _fixture;
+
+    public NodeBindingOutageTests(GrainClusterFixture fixture)
+    {
+        _fixture = fixture;
+        // The node's write-again timer fails while the store is down, and a release it could not store is noted.
+        fixture.Log.Expect("exception thrown from timer callback.*mas-node/g-outage-");
+        fixture.Log.Expect("Node g-outage-[a-z-]+ released pod .* but could not store the release");
+    }
+
+    public void Dispose() => _fixture.Log.AssertClean();
+
+    [Fact]
+    public async Task A_release_the_store_did_not_hear_of_is_written_down_once_it_answers()
+    {
+        const string name = "g-outage-release";
+        var node = await Registered(name);
+        Assert.True((await node.Reserve(PodOf("kept"), GpuAllocation.None)).Reserved);
+        Assert.True((await node.Reserve(PodOf("freed"), GpuAllocation.None)).Reserved);
+
+        _fixture.Bindings.Fail(name, failedAddsLand: false);
+        // The pod is gone from the node even though the store missed it; the caller has nothing left to retry.
+        Assert.True(await node.Release("freed"));
+        Assert.Equal(["kept"], await PodsOf(node));
+        Assert.Equal(["freed", "kept"], await _fixture.Bindings.Stored(name));
+
+        _fixture.Bindings.Recover(name);
+        await WaitUntil(async () => (await _fixture.Bindings.Stored(name)).SequenceEqual(["kept"]));
+        await AssertReadBackAfterRestart(node, ["kept"]);
+    }
+
+    [Fact]
+    public async Task A_reservation_whose_write_landed_without_an_answer_is_dropped_unless_its_pod_asks_again()
+    {
+        const string name = "g-outage-doubt";
+        var node = await Registered(name);
+        Assert.True((await node.Reserve(PodOf("before"), GpuAllocation.None)).Reserved);
+
+        _fixture.Bindings.Fail(name, failedAddsLand: true);
+        await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("abandoned"), GpuAllocation.None));
+        await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("retried"), GpuAllocation.None));
+        // Both writes landed; the scheduler placed "abandoned" elsewhere meanwhile, and retries "retried" here.
+        Assert.Equal(["abandoned", "before", "retried"], await _fixture.Bindings.Stored(name));
+
+        _fixture.Bindings.Recover(name);
+        Assert.True((await node.Reserve(PodOf("retried"), GpuAllocation.None)).Reserved);
+        await WaitUntil(async () => (await _fixture.Bindings.Stored(name)).SequenceEqual(["before", "retried"]));
+        Assert.Equal(["before", "retried"], await PodsOf(node));
+        await AssertReadBackAfterRestart(node, ["before", "retried"]);
+    }
+
+    private async Task<INodeGrain> Registered(string name)
+    {
+        var node = _fixture.Client.GetGrain<INodeGrain>(name);
+        Assert.True((await node.Register(new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) })).IsOk);
+        return node;
+    }
+
+    /// <summary>A new activation loads its pods from the store: it must find what the old one held in memory.</summary>
+    private async Task AssertReadBackAfterRestart(INodeGrain node, string[] expected)
+    {
+        await _fixture.Cluster.DeactivateAsync(node);
+        Assert.Equal(expected, await PodsOf(node));
+    }
+
+    private static async Task<IReadOnlyList<string>> PodsOf(INodeGrain node) => [.. (await node.GetView())!.Pods.Select(b => b.Pod.Name)];
+
+    private static PodSpec PodOf(string name) => new() { Name = name, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
+
+    private static async Task WaitUntil(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(25);
+        }
+    }
+}

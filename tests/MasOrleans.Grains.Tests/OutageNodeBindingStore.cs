@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using MasOrleans.Grains.Storage;
+using MasOrleans.Scheduling.Cluster;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The node binding store with an outage a test switches on per node: every call for that node throws, as the Redis
+/// client does while redis-server is down, and a failed reservation write may still land (its answer was lost).
+/// Nodes no test names behave as the plain memory store.
+/// </summary>
+public sealed class OutageNodeBindingStore : INodeBindingStore
+{
+    private readonly MemoryNodeBindingStore _stored = new();
+
+    /// <summary>Nodes whose store is down, each with whether a failed Add still lands.</summary>
+    private readonly ConcurrentDictionary<string, bool> _down = new(StringComparer.Ordinal);
+
+    public void Fail(string node, bool failedAddsLand) => _down[node] = failedAddsLand;
+
+    public void Recover(string node) => _down.TryRemove(node, out _);
+
+    /// <summary>What the store holds for the node, read past the outage: the test's view of Redis.</summary>
+    public async Task<IReadOnlyList<string>> Stored(string node) => [.. (await _stored.Read(node)).Select(b => b.Pod.Name)];
+
+    public Task<IReadOnlyList<BoundPod>> Read(string node) => IsDown(node, out _) ? throw Outage(node) : _stored.Read(node);
+
+    public async Task Add(string node, BoundPod bound)
+    {
+        if (!IsDown(node, out var lands))
+        {
+            await _stored.Add(node, bound);
+            return;
+        }
+        if (lands) await _stored.Add(node, bound);
+        throw Outage(node);
+    }
+
+    public Task Remove(string node, string pod) => IsDown(node, out _) ? throw Outage(node) : _stored.Remove(node, pod);
+
+    public Task Replace(string node, IReadOnlyCollection<BoundPod> pods) => IsDown(node, out _) ? throw Outage(node) : _stored.Replace(node, pods);
+
+    public Task Clear(string node) => IsDown(node, out _) ? throw Outage(node) : _stored.Clear(node);
+
+    private bool IsDown(string node, out bool failedAddsLand) => _down.TryGetValue(node, out failedAddsLand);
+
+    private static TimeoutException Outage(string node) => new($"simulated outage of the binding store for node {node}");
+}
