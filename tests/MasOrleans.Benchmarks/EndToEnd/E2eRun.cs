@@ -79,7 +79,7 @@ public static class E2eRun
         var result = await E2ePass.RunAsync(options, processes, siloDll, redis, silos, pass, rate, cancellation);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {result.PodsPerSecond:F0} pods/s; bound p50/p99 {Format(result.BoundP50Ms)}/{Format(result.BoundP99Ms)} ms; " +
-            $"silo CPU {result.SiloCpuMsPerPod:F2} ms/pod; Redis {(double)result.RedisWrites / result.Pods:F2} writes/pod; " +
+            $"silo CPU {result.SiloCpuMsPerPod:F2} ms/pod (settled {result.SettleSeconds:F0} s after the warm-up); Redis {(double)result.RedisWrites / result.Pods:F2} writes/pod; " +
             $"placements {string.Join("/", result.PlacementsPerSilo)}; {result.Load.Generator} {result.Load.CpuPercentOfCore:F1}% of a core; " +
             $"warnings {string.Join("/", result.Logs.Select(l => l.Warnings))}"));
         return result;
@@ -93,7 +93,7 @@ public static class E2eRun
 
             Command: `dotnet run -c Release --project tests/MasOrleans.Benchmarks -- e2e {string.Join(' ', args)}`
             Pods of {E2eOptions.PodCpu} cpu / {E2eOptions.PodMemory}: {options.Pods} at the maximum rate (wrk, {options.Connections} connections in all), {options.HalfPods} at half of the rate that pass reached
-            (own open-loop generator), each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods; {options.Nodes} nodes of {options.NodeCpus} cpu / {options.NodeMemoryMi}Mi.
+            (own open-loop generator), each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods, measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes of {options.NodeCpus} cpu / {options.NodeMemoryMi}Mi.
             Simulated image pull and container start delays are ZERO ({delays}).
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
