@@ -1,0 +1,66 @@
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A silo's cluster view and a gap in a node's numbered changes: a late change (another silo's one-way messages are
+/// not always in order) fills the gap without re-reading the node; a lost one makes the view re-read it after the grace.
+/// The views here are the test's own, not subscribed to the feed, so they see only the changes the test hands them.
+/// </summary>
+public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    private static PodSpec PodOf(string name) => new() { Name = name, Requests = ResourceVector.Of(cpuMilli: 100, memoryBytes: 1L << 20) };
+
+    private async Task<(SiloClusterView View, NodeView Node)> ViewOf(string node, TimeSpan gapGrace)
+    {
+        var spec = new NodeSpec { Name = node, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
+        Assert.True((await fixture.Client.Reference<INodeGrain>(node).Register(spec)).IsOk);
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, gapGrace);
+        await view.Start(new ClusterMembership([node], "kube"));
+        return (view, view.Node(node)!);
+    }
+
+    private static NodeChange Bound(NodeView node, long seq, string pod) =>
+        new(node.Name, node.Incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf(pod), GpuAllocation.None));
+
+    [Fact]
+    public async Task A_late_change_fills_the_gap_and_the_node_is_not_read_again()
+    {
+        var (view, node) = await ViewOf("g-gap-late", TimeSpan.FromMinutes(10));
+        await view.NodesChanged([Bound(node, node.Seq + 2, "late-2")]);
+        Assert.DoesNotContain(view.Node(node.Name)!.Pods, p => p.Pod.Name == "late-2"); // waits for its predecessor
+        // Time for a re-read to land, had one been started: it would replace the view's node with the grain's, which
+        // holds neither pod, and drop the waiting change.
+        await Task.Delay(500);
+        await view.NodesChanged([Bound(node, node.Seq + 1, "late-1")]);
+        var after = view.Node(node.Name)!;
+        Assert.Equal(node.Seq + 2, after.Seq);
+        Assert.Equal(["late-1", "late-2"], after.Pods.Select(p => p.Pod.Name).Order());
+    }
+
+    [Fact]
+    public async Task A_lost_change_makes_the_view_read_the_node_after_the_grace()
+    {
+        var (view, node) = await ViewOf("g-gap-lost", TimeSpan.FromMilliseconds(200));
+        // The node takes a pod; this view never hears of it (change Seq + 1 is lost), then hears of Seq + 2.
+        Assert.True((await fixture.Client.Reference<INodeGrain>(node.Name).Reserve(PodOf("lost-real"), GpuAllocation.None)).Reserved);
+        await view.NodesChanged([Bound(node, node.Seq + 2, "lost-after")]);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!view.Node(node.Name)!.Pods.Any(p => p.Pod.Name == "lost-real"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the view never read node {node.Name} again; it has {view.Node(node.Name)}");
+            await Task.Delay(50);
+        }
+        Assert.True(view.Node(node.Name)!.Seq >= node.Seq + 1);
+    }
+}
