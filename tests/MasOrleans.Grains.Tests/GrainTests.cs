@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -14,9 +15,6 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
     private static NodeSpec NodeSpecOf(string name, long cpuMilli = 4000, long gpus = 2) =>
         new() { Name = name, Capacity = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 16L << 30, gpuMilli: gpus * 1000) };
-
-    private static PodSpec PodOf(string name, long cpuMilli = 1000, long gpuMilli = 0, string? image = null) =>
-        new() { Name = name, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30, gpuMilli: gpuMilli), Image = image };
 
     /// <summary>Free milli per GPU device: a whole device (1000) less what each bound pod holds of it.</summary>
     private static int[] FreeMilliPerDevice(NodeView view) =>

@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -77,15 +78,4 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
 
     private static async Task<IReadOnlyList<string>> PodsOf(INodeGrain node) => [.. (await node.GetView())!.Pods.Select(b => b.Pod.Name)];
 
-    private static PodSpec PodOf(string name) => new() { Name = name, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
-
-    private static async Task WaitUntil(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(25);
-        }
-    }
 }
