@@ -68,6 +68,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":null}"""), "needs a string value" },
         { "/api/v1/pods", Pod(extra: ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":null}}}]"""), "needs a string value" },
         { "/api/v1/pods", Pod(extra: Affinity("In", "[null]")), "values must not be null" },
+        { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{}}}"""), "at least one nodeSelectorTerm" },
+        { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[]}}}"""), "at least one nodeSelectorTerm" },
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },

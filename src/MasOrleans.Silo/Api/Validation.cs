@@ -115,6 +115,9 @@ internal static partial class Validation
     {
         if (affinity is null) return null;
         if (affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.Any(p => p is null) == true) return "preferred node affinity terms must not be null";
+        // Kubernetes' validateNodeSelector: a required node selector needs at least one term.
+        if (affinity.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { } required && (required.NodeSelectorTerms?.Count ?? 0) == 0)
+            return "required node affinity needs at least one nodeSelectorTerm";
         var nodeTerms = (affinity.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms ?? [])
             .Concat(affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(p => p.Preference) ?? []);
         foreach (var term in nodeTerms)
