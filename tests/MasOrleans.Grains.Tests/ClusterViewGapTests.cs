@@ -48,6 +48,21 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_change_that_arrives_during_a_re_read_still_waits_for_its_predecessor()
+    {
+        var (view, node) = await ViewOf("g-gap-reread", TimeSpan.FromMinutes(10));
+        // The re-read is a grain call, so it is in flight when the change after a gap arrives; the read returns the
+        // node as it was (Seq), which the waiting change does not follow on.
+        var reread = view.Resync(node.Name);
+        await view.NodesChanged([Bound(node, node.Seq + 2, "during-2")]);
+        await reread;
+        await view.NodesChanged([Bound(node, node.Seq + 1, "during-1")]);
+        var after = view.Node(node.Name)!;
+        Assert.Equal(node.Seq + 2, after.Seq);
+        Assert.Equal(["during-1", "during-2"], after.Pods.Select(p => p.Pod.Name).Order());
+    }
+
+    [Fact]
     public async Task A_lost_change_makes_the_view_read_the_node_after_the_grace()
     {
         var (view, node) = await ViewOf("g-gap-lost", TimeSpan.FromMilliseconds(200));

@@ -16,6 +16,7 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
 {
     private readonly ConcurrentDictionary<string, Lazy<LiveModelSlot>> _slots = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, bool> _online = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Task> _loads = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>From "Models:Directory" (unset: the shipped models/) and "Learning:Online:Enabled".</summary>
     public static LearnedModels FromConfiguration(IConfiguration config) =>
@@ -51,7 +52,15 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
     /// Loads the algorithm's agent on the thread pool (a second or more with TorchSharp), so a caller's turn does not
     /// wait for it; a missing or bad model throws here, as it would at the decision.
     /// </summary>
-    public Task LoadOffTurn(string algorithm) => IsLoaded(algorithm) ? Task.CompletedTask : Task.Run(() => Slot(algorithm).EnsureLoaded());
+    public Task LoadOffTurn(string algorithm)
+    {
+        if (IsLoaded(algorithm)) return Task.CompletedTask;
+        // One load per algorithm, shared by every cycle waiting for it (each would otherwise hold a pool thread on the
+        // slot's lock); a failed load is forgotten, so a later cycle tries again (and fails loudly again).
+        var load = _loads.GetOrAdd(algorithm, a => Task.Run(() => Slot(a).EnsureLoaded()));
+        if (load.IsFaulted) _loads.TryRemove(KeyValuePair.Create(algorithm, load));
+        return load;
+    }
 
     /// <summary>The slot of an algorithm, created from the base model on first use.</summary>
     public LiveModelSlot Slot(string algorithm) =>

@@ -224,7 +224,8 @@ public sealed partial class NodeGrain(
         await Publish(NodeChangeKind.PodBound, bound: bound);
     }
 
-    private void ResyncSoon() => _resync ??= this.RegisterGrainTimer(Resync, new GrainTimerCreationOptions(ResyncRetry, ResyncRetry));
+    // Kept alive: until Redis has the node's bindings again, memory is the only place that knows them.
+    private void ResyncSoon() => _resync ??= this.RegisterGrainTimer(Resync, new GrainTimerCreationOptions(ResyncRetry, ResyncRetry) { KeepAlive = true });
 
     /// <summary>
     /// Writes the node's bindings again, as memory holds them less the reservations still in doubt, in one atomic step;

@@ -11,8 +11,9 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>
 /// This silo's picture of the cluster (kube-scheduler's scheduler cache): one <see cref="ClusterState"/> shared by
 /// every scheduling cycle on the silo, kept current by the node grains' changes (<see cref="NodeChange"/>), which
-/// arrive one-way and are applied in each node's order. A gap, a new node activation or a refused reservation makes
-/// the view re-read that node from its grain; the node grain stays the authority, the view is its cache.
+/// arrive one-way and are applied in each node's order. A new node activation, or a gap in a node's changes that no late
+/// change fills within the grace, makes the view re-read that node from its grain; the node grain stays the authority,
+/// the view is its cache.
 /// </summary>
 /// <remarks>
 /// Per node the view keeps the node's own word (<see cref="NodeRecord"/>) apart from the ClusterState, which also
@@ -253,6 +254,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         {
             var view = await grains.Reference<INodeGrain>(name).GetView();
             var gained = false;
+            var gapLeft = false;
             lock (_lock)
             {
                 if (view is null)
@@ -288,8 +290,12 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                     record.Pending.Remove(next.Key);
                     Apply(record, next.Value);
                 }
-                record.Pending.Clear();
+                // Changes newer than the read that still do not follow on (one arrived during the read, its predecessor
+                // is late): kept, and waited for like any gap, or this node would stay behind until its next change.
+                gapLeft = record.Pending.Count > 0;
+                record.AwaitingGap = gapLeft;
             }
+            if (gapLeft) _ = ResyncIfGapStays(name);
             if (gained) CapacityAppeared?.Invoke();
         }
         catch (Exception e)

@@ -96,7 +96,7 @@ internal sealed class IndexWarmup(IGrainFactory grains, IHostApplicationLifetime
     {
         try
         {
-            await grains.GetGrain<MasOrleans.Abstractions.Grains.IClusterIndexGrain>(MasOrleans.Abstractions.Grains.ClusterIndex.Key).Warm();
+            await grains.Reference<MasOrleans.Abstractions.Grains.IClusterIndexGrain>(MasOrleans.Abstractions.Grains.ClusterIndex.Key).Warm();
         }
         catch (Exception e)
         {
