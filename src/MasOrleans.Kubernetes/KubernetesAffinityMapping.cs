@@ -18,7 +18,7 @@ internal static class KubernetesAffinityMapping
         ? null
         : new LabelSelector(
             selector.MatchLabels is null ? null : new Dictionary<string, string>(selector.MatchLabels),
-            selector.MatchExpressions is null ? null : KubernetesMapping.Each(selector.MatchExpressions, "matchExpressions").Select(e => new LabelSelectorRequirement(e.Key, e.OperatorProperty, e.Values?.ToList())).ToList());
+            selector.MatchExpressions is null ? null : KubernetesMapping.Each(selector.MatchExpressions, "matchExpressions").Select(e => new LabelSelectorRequirement(KubernetesMapping.RequirementKey(e.Key, "label selector requirement"), e.OperatorProperty, e.Values?.ToList())).ToList());
 
     private static NodeAffinity? ToNodeAffinity(V1NodeAffinity? affinity)
     {
@@ -36,7 +36,8 @@ internal static class KubernetesAffinityMapping
         new(term.MatchExpressions is null ? null : KubernetesMapping.Each(term.MatchExpressions, "matchExpressions").Select(ToRequirement).ToList(),
             term.MatchFields is null ? null : KubernetesMapping.Each(term.MatchFields, "matchFields").Select(ToRequirement).ToList());
 
-    private static NodeSelectorRequirement ToRequirement(V1NodeSelectorRequirement e) => new(e.Key, e.OperatorProperty, e.Values?.ToList());
+    private static NodeSelectorRequirement ToRequirement(V1NodeSelectorRequirement e) =>
+        new(KubernetesMapping.RequirementKey(e.Key, "node selector requirement"), e.OperatorProperty, e.Values?.ToList());
 
     private static PodAffinity? ToPodAffinity(IList<V1PodAffinityTerm>? required, IList<V1WeightedPodAffinityTerm>? preferred)
     {

@@ -44,6 +44,10 @@ public static class KubernetesMapping
         };
     }
 
+    /// <summary>The API server requires a requirement's key ("key: Required value"); the scheduler looks labels up by it.</summary>
+    internal static string RequirementKey(string? key, string where) =>
+        string.IsNullOrEmpty(key) ? throw new KubernetesMappingException($"{where}: key is required") : key;
+
     /// <summary>The API server requires a topologyKey on affinity terms and spread constraints; nodes' labels are looked up by it.</summary>
     internal static string TopologyKey(string? key, string where) =>
         string.IsNullOrEmpty(key) ? throw new KubernetesMappingException($"{where}: topologyKey is required") : key;

@@ -85,6 +85,32 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void A_requirement_without_a_key_is_refused()
+    {
+        // The route fuzzer's find: a node affinity requirement with a null key made /extender/filter throw
+        // (ArgumentNullException from the label lookup). The API server requires the key (validation.go: "key: Required value").
+        var node = LoadArgs().Pod!;
+        node.Spec.Affinity = new k8s.Models.V1Affinity
+        {
+            NodeAffinity = new k8s.Models.V1NodeAffinity
+            {
+                RequiredDuringSchedulingIgnoredDuringExecution = new k8s.Models.V1NodeSelector
+                {
+                    NodeSelectorTerms = [new k8s.Models.V1NodeSelectorTerm { MatchExpressions = [new k8s.Models.V1NodeSelectorRequirement { Key = null, OperatorProperty = "Exists" }] }],
+                },
+            },
+        };
+        Assert.Contains("key is required", Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToPodSpec(node)).Message);
+        var label = LoadArgs().Pod!;
+        label.Spec.TopologySpreadConstraints = [new k8s.Models.V1TopologySpreadConstraint
+        {
+            MaxSkew = 1, TopologyKey = "zone", WhenUnsatisfiable = "DoNotSchedule",
+            LabelSelector = new k8s.Models.V1LabelSelector { MatchExpressions = [new k8s.Models.V1LabelSelectorRequirement { Key = "", OperatorProperty = "Exists" }] },
+        }];
+        Assert.Contains("key is required", Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToPodSpec(label)).Message);
+    }
+
+    [Fact]
     public void A_null_label_value_maps_to_the_empty_string_as_kube_scheduler_decodes_it()
     {
         // Go's encoding/json leaves a string at its zero value "" for a JSON null, so kube-scheduler sees "" (the

@@ -34,37 +34,47 @@ public sealed partial class RouteFuzzTests(ITestOutputHelper output)
             // No heartbeat deadline within the run: a node that reported once must not go NotReady mid-comparison.
             ["Telemetry:HeartbeatGraceSeconds"] = "100000",
         });
-        var http = silo.Http;
-        await Seed(http);
-        var document = await http.GetJson("/swagger/v1/swagger.json");
-        var operations = OpenApiFuzz.Operations(document);
-        Assert.True(operations.Count >= 25, $"only {operations.Count} operations in the Swagger document");
-        string[] names = ["fz-a", "fz-b", "fz-p1", "fz-p2", "fz-w", "fz-new", "ddqn", "ppo", "kube", "ml.trainer-0", "gpu-a10-1"];
-        var payloads = Path.Combine(AppContext.BaseDirectory, "Payloads");
-        var extenderArgs = File.ReadAllText(Path.Combine(payloads, "filter-args.json"));
-        (string, string)[] extender =
-        [
-            ("/extender/filter", extenderArgs), ("/extender/prioritize", extenderArgs),
-            ("/extender/bind", """{"PodName":"trainer-0","PodNamespace":"ml","PodUID":"9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f","Node":"gpu-a10-1"}"""),
-        ];
-        var gen = new OpenApiFuzz(document, names).Requests(operations, extender);
-
-        var run = new FuzzRun(http, silo.Log);
-        await run.Quiet();
-        var clock = Stopwatch.StartNew();
-        await Check.SampleAsync(gen, async request =>
+        try
         {
-            if (clock.Elapsed > Budget) return;
-            await run.Send(request);
-        }, iter: MaxRequests, threads: 1, seed: Environment.GetEnvironmentVariable("FUZZ_SEED"));
+            var http = silo.Http;
+            await Seed(http);
+            var document = await http.GetJson("/swagger/v1/swagger.json");
+            var operations = OpenApiFuzz.Operations(document);
+            Assert.True(operations.Count >= 25, $"only {operations.Count} operations in the Swagger document");
+            string[] names = ["fz-a", "fz-b", "fz-p1", "fz-p2", "fz-w", "fz-new", "ddqn", "ppo", "kube", "ml.trainer-0", "gpu-a10-1"];
+            var payloads = Path.Combine(AppContext.BaseDirectory, "Payloads");
+            var extenderArgs = File.ReadAllText(Path.Combine(payloads, "filter-args.json"));
+            (string, string)[] extender =
+            [
+                ("/extender/filter", extenderArgs), ("/extender/prioritize", extenderArgs),
+                ("/extender/bind", """{"PodName":"trainer-0","PodNamespace":"ml","PodUID":"9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f","Node":"gpu-a10-1"}"""),
+            ];
+            var gen = new OpenApiFuzz(document, names).Requests(operations, extender);
 
-        output.WriteLine($"{run.Sent} requests over {operations.Count} Swagger operations and {extender.Length} extender routes in {clock.Elapsed.TotalSeconds:F0} s; "
-            + $"status counts: {string.Join(", ", run.ByStatus.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}x{kv.Value}"))}; "
-            + $"4xx state checks: {run.StateChecks} compared, {run.StateChecksSkipped} skipped (cluster busy on its own)");
-        output.WriteLine($"{run.Reasons.Count} distinct 4xx reasons:");
-        foreach (var reason in run.Reasons.Order()) output.WriteLine("  " + reason);
-        Assert.True(run.Sent >= 200, $"only {run.Sent} requests sent");
-        Assert.True(run.Reasons.Count >= 20, "the fuzzer reached too few distinct validation paths");
+            var run = new FuzzRun(http, silo.Log);
+            await run.Quiet();
+            var clock = Stopwatch.StartNew();
+            await Check.SampleAsync(gen, async request =>
+            {
+                if (clock.Elapsed > Budget) return;
+                await run.Send(request);
+            }, iter: MaxRequests, threads: 1, seed: Environment.GetEnvironmentVariable("FUZZ_SEED"));
+
+            output.WriteLine($"{run.Sent} requests over {operations.Count} Swagger operations and {extender.Length} extender routes in {clock.Elapsed.TotalSeconds:F0} s; "
+                + $"status counts: {string.Join(", ", run.ByStatus.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}x{kv.Value}"))}; "
+                + $"4xx state checks: {run.StateChecks} compared, {run.StateChecksSkipped} skipped (cluster busy on its own)");
+            output.WriteLine($"{run.Reasons.Count} distinct 4xx reasons:");
+            foreach (var reason in run.Reasons.Order()) output.WriteLine("  " + reason);
+            Assert.True(run.Sent >= 200, $"only {run.Sent} requests sent");
+            Assert.True(run.Reasons.Count >= 20, "the fuzzer reached too few distinct validation paths");
+        }
+        catch
+        {
+            // The failure names the request (CsCheck reports the input); the silo's log would otherwise fail the
+            // disposal and replace that failure with one that does not.
+            silo.Log.Expect("");
+            throw;
+        }
     }
 
     /// <summary>Two nodes, two pods (one bound, one waiting), one workload: named things for the path parameters to hit.</summary>
