@@ -14,6 +14,7 @@ public sealed partial class SchedulingSiloService(
     IGrainFactory grains,
     SiloClusterView view,
     LocalShards shards,
+    IClusterMembershipService silos,
     IOptions<SchedulerOptions> options,
     ILogger<SchedulingSiloService> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -48,17 +49,23 @@ public sealed partial class SchedulingSiloService(
         var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var renewals = 0;
         var rereadNext = false;
+        var deadSilos = DeadSilos();
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
+                // A silo declared dead took its node grains' last changes with it, and their new activations send nothing
+                // until the node next changes: re-read every node now (activating them from Redis) and once more next time.
+                var dead = DeadSilos();
+                var siloDied = dead > deadSilos;
+                deadSilos = dead;
                 var membership = await index.Subscribe(reference);
                 if (!view.Ready.IsCompleted) await view.Start(membership);
                 // The second renewal re-reads everything: node grains learn of a new view within one feed refresh,
                 // and changes they made before that never reached it. The same after the index failed over (its
                 // new activation did not know this view): now, and once more after the node grains' next refresh.
-                else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0 || membership.NewSubscriber || rereadNext);
-                rereadNext = membership.NewSubscriber && renewals > 0;
+                else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0 || membership.NewSubscriber || rereadNext || siloDied);
+                rereadNext = (membership.NewSubscriber && renewals > 0) || siloDied;
                 renewals++;
                 await PingShards();
             }
@@ -76,6 +83,8 @@ public sealed partial class SchedulingSiloService(
             }
         }
     }
+
+    private int DeadSilos() => silos.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Dead);
 
     private Task PingShards() => Task.WhenAll(Enumerable.Range(0, options.Value.QueueShards)
         .Select(i => grains.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
