@@ -89,18 +89,19 @@ public static class KubernetesMapping
         return new ResourceVector(effective);
     }
 
-    /// <summary>
-    /// Kubernetes nodes and pods carry resources MasOrleans does not model (pods, hugepages-2Mi, other
-    /// vendors' devices); those are left out rather than rejected.
-    /// </summary>
     /// <summary>The node's `pods` allocatable (the kubelet's maxPods); the kubelet default when absent.</summary>
     private static int PodsOf(IDictionary<string, ResourceQuantity>? resources, string name)
     {
         if (resources is null || !resources.TryGetValue(NodeSpec.PodsResource, out var pods)) return NodeSpec.DefaultMaxPods;
+        if (pods is null) throw new KubernetesMappingException($"node {name}: allocatable {NodeSpec.PodsResource} must not be null");
         var map = new Dictionary<string, string> { [NodeSpec.PodsResource] = pods.ToString() };
         return NodeSpec.TryParseCapacity(map, out _, out var maxPods, out var error) ? maxPods : throw new KubernetesMappingException($"node {name}: {error}");
     }
 
+    /// <summary>
+    /// Kubernetes nodes and pods carry resources MasOrleans does not model (pods, hugepages-2Mi, other
+    /// vendors' devices); those are left out rather than rejected.
+    /// </summary>
     private static ResourceVector ToVector(IDictionary<string, ResourceQuantity>? quantities, string what, bool ignoreUnknown)
     {
         if (quantities is null) return ResourceVector.Zero;

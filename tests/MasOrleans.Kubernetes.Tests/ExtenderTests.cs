@@ -85,6 +85,15 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void A_node_whose_pods_allocatable_is_null_is_refused()
+    {
+        // The route fuzzer's find: "allocatable":{"pods":null} made /extender/prioritize throw (NullReferenceException).
+        var node = LoadArgs().Nodes!.Items[0];
+        node.Status.Allocatable["pods"] = null!;
+        Assert.Contains("allocatable pods must not be null", Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.ToNodeSpec(node)).Message);
+    }
+
+    [Fact]
     public void A_requirement_without_a_key_is_refused()
     {
         // The route fuzzer's find: a node affinity requirement with a null key made /extender/filter throw
