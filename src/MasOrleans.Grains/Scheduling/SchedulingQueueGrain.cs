@@ -179,7 +179,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         // No file check here (it would run on every cycle of a policy whose model is missing): a missing model throws from
         // Slot as it would from the catalog, and the cycle fails loudly either way.
-        if (learnedModels is null || !LearnedModels.IsKnown(policy) || learnedModels.IsLoaded(policy)) return;
+        if (learnedModels is null || !LearnedModels.IsKnown(policy)) return;
         await learnedModels.LoadOffTurn(policy);
     }
 
