@@ -74,4 +74,23 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         // test's pods exist on no pod grain; that is change Seq + 2 on the node, no matter here.)
         await WaitUntil(() => Task.FromResult(view.Node(node.Name)!.Seq >= node.Seq + 1), $"a re-read of node {node.Name}");
     }
+
+    [Fact]
+    public async Task A_re_read_that_fails_is_tried_again_though_the_node_changes_no_more()
+    {
+        // Issue 12's lagging listing: a view re-reads a node because it is behind (a new activation after its silo
+        // died); the read fails (the node's new activation cannot load yet) and the node then changes no more, so no
+        // change would ever make the view read it again.
+        const string name = "g-gap-retry";
+        fixture.Log.Expect($"mas-node/{name}"); // Orleans may note the failed activation
+        var (view, node) = await ViewOf(name, TimeSpan.FromMinutes(10));
+        var grain = fixture.Client.Reference<INodeGrain>(name);
+        Assert.True((await grain.Reserve(PodOf("unseen"), GpuAllocation.None)).Reserved);
+        await fixture.Cluster.DeactivateAsync(grain);
+        fixture.Bindings.Fail(name, failedAddsLand: false);
+        await view.Resync(name);
+        Assert.Equal(node.Seq, view.Node(name)!.Seq); // the read failed: the view is as it was
+        fixture.Bindings.Recover(name);
+        await WaitUntil(() => Task.FromResult(view.Node(name)!.Pods.Any(p => p.Pod.Name == "unseen")), $"a second read of node {name}");
+    }
 }

@@ -239,8 +239,19 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
         || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
 
+    /// <summary>First wait before a failed re-read is tried again; it doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(16);
+
     /// <summary>Reads the node from its grain and replaces what the view had; changes newer than the read are kept.</summary>
-    public async Task Resync(string name)
+    public Task Resync(string name) => Resync(name, FirstRetryDelay);
+
+    /// <summary>
+    /// A failed read is tried again after <paramref name="retryDelay"/>: the read was asked for because the view is
+    /// behind (a new activation, a lost change), and the node may change no more (the load ended, its silo died),
+    /// so nothing else would bring the view up to date until the periodic full re-read.
+    /// </summary>
+    private async Task Resync(string name, TimeSpan retryDelay)
     {
         lock (_lock)
         {
@@ -300,8 +311,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
         catch (Exception e)
         {
-            // The next change of the node (or the periodic reconcile) reads it again; say so loudly meanwhile.
-            LogResyncFailed(logger, e, name);
+            LogResyncFailed(logger, e, name, retryDelay);
+            _ = RetryResync(name, retryDelay);
         }
         finally
         {
@@ -313,6 +324,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
             }
             if (again) _ = Resync(name);
         }
+    }
+
+    private async Task RetryResync(string name, TimeSpan delay)
+    {
+        await Task.Delay(delay);
+        var next = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+        await Resync(name, next);
     }
 
     private void AddNode(string name, NodeRecord record, IReadOnlyList<BoundPod> pods)
@@ -389,8 +407,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     private static NodeView ToView(string name, NodeRecord r) =>
         new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; it is read again on its next change")]
-    private static partial void LogResyncFailed(ILogger logger, Exception error, string node);
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; reading it again in {Delay}")]
+    private static partial void LogResyncFailed(ILogger logger, Exception error, string node, TimeSpan delay);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Node {Node} reports pod {Pod} that does not fit it; the view leaves it out")]
     private static partial void LogInconsistent(ILogger logger, string node, string pod);
