@@ -59,6 +59,6 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     {
         var unexpected = Log.Unexpected();
         await Cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected));
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, Log.Records));
     }
 }

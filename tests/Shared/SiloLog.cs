@@ -55,15 +55,29 @@ public sealed class SiloLog : ILoggerProvider
         var all = Unexpected();
         var unexpected = all.Skip(_checked).ToList();
         _checked = all.Count;
-        Assert.True(unexpected.Count == 0, Describe(unexpected));
+        Assert.True(unexpected.Count == 0, Describe(unexpected, Records));
     }
 
-    /// <summary>The first records, then how many of each kind (category and the start of the message) there were.</summary>
-    public static string Describe(IReadOnlyList<LogRecord> unexpected) =>
-        $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(5))}\nby kind:\n" +
-        string.Join("\n", unexpected.GroupBy(r => $"{r.Level} {r.Category}: {r.Message[..Math.Min(70, r.Message.Length)]}")
-            .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"))
-        + (unexpected.FirstOrDefault(r => r.Exception is not null) is { } first ? $"\nfirst exception:\n{first.Exception}" : "");
+    /// <summary>
+    /// The first records, then how many of each kind (category and the start of the message) there were; with the
+    /// machine's own notes (<see cref="AlwaysAllowed"/>) when <paramref name="all"/> is given, since a starved process
+    /// explains a timeout differently from a defect.
+    /// </summary>
+    public static string Describe(IReadOnlyList<LogRecord> unexpected, IReadOnlyList<LogRecord>? all = null)
+    {
+        var machine = (all ?? []).Where(r => AlwaysAllowed.Any(a => a.IsMatch(r.Message))).ToList();
+        return $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(5).Select(Shorten))}\nby kind:\n"
+            + string.Join("\n", unexpected.GroupBy(r => $"{r.Level} {r.Category}: {r.Message[..Math.Min(70, r.Message.Length)]}")
+                .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"))
+            + (machine.Count == 0 ? "" : $"\nand {machine.Count} note(s) of a starved process (allowed), the first:\n{string.Join("\n", machine.Take(3).Select(Shorten))}")
+            + (unexpected.FirstOrDefault(r => r.Exception is not null) is { } first ? $"\nfirst exception:\n{first.Exception}" : "");
+    }
+
+    private static string Shorten(LogRecord record)
+    {
+        var text = record.ToString();
+        return text.Length <= 1200 ? text : text[..1200] + " [...]";
+    }
 
     public ILogger CreateLogger(string categoryName) => new Collector(this, categoryName);
 

@@ -54,7 +54,7 @@ public sealed class SiloHost : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected));
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, Log.Records));
     }
 }
 
