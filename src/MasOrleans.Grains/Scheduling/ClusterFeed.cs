@@ -25,11 +25,44 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     private Task? _refreshing;
     private readonly Lock _lock = new();
 
-    /// <summary>Sends the change to every known view; call <see cref="EnsureFresh"/> first.</summary>
+    private readonly Lock _pendingLock = new();
+    private List<NodeChange> _pending = [];
+    private bool _sending;
+
+    /// <summary>
+    /// Sends the change to every known view; call <see cref="EnsureFresh"/> first. Changes of all node grains on this
+    /// silo go out together: the first change queues one send on the thread pool, and whatever the silo's node grains
+    /// publish before it runs (under load, dozens) travels in the same message to each view, instead of one message per
+    /// change per silo. The order of a node's changes is kept: one sender at a time, batches in publishing order.
+    /// </summary>
     public void Publish(NodeChange change)
     {
-        IReadOnlyList<NodeChange> batch = [change];
-        foreach (var observer in _observers) _ = observer.NodesChanged(batch);
+        lock (_pendingLock)
+        {
+            _pending.Add(change);
+            if (_sending) return;
+            _sending = true;
+        }
+        ThreadPool.UnsafeQueueUserWorkItem(static feed => feed.SendPending(), this, preferLocal: false);
+    }
+
+    private void SendPending()
+    {
+        while (true)
+        {
+            List<NodeChange> batch;
+            lock (_pendingLock)
+            {
+                if (_pending.Count == 0)
+                {
+                    _sending = false;
+                    return;
+                }
+                batch = _pending;
+                _pending = [];
+            }
+            foreach (var observer in _observers) _ = observer.NodesChanged(batch);
+        }
     }
 
     /// <summary>Completes at once while the list is fresh; otherwise reads it (concurrent callers share one read).</summary>

@@ -17,8 +17,40 @@ public static class ClusterInvariants
 
     public static bool IsBound(JsonElement pod) => pod.Phase() is "Scheduled" or "Running";
 
-    /// <summary>Checks every invariant; <paramref name="requests"/> maps pod name to its requests (read from the pod when absent).</summary>
+    /// <summary>
+    /// Checks every invariant; <paramref name="requests"/> maps pod name to its requests (read from the pod when absent).
+    /// The listings are copies (the index's pod table, the answering silo's view of the nodes): when they break an
+    /// invariant, the failure adds what the node grains themselves say, then and a few seconds later, so it tells a
+    /// stale copy (and whether it caught up) from a half-made placement.
+    /// </summary>
     public static async Task<Result> CheckAsync(HttpClient http, string podPrefix, IReadOnlyDictionary<string, Dictionary<string, string>>? requests = null)
+    {
+        try
+        {
+            return await Check(http, podPrefix, requests);
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            var now = await NodeTruth(http);
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var later = await NodeTruth(http);
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nnode grains: {now}\n5 s later: {later}");
+        }
+    }
+
+    private static async Task<string> NodeTruth(HttpClient http)
+    {
+        var truth = new List<string>();
+        foreach (var listed in await ListAll(http, "/api/v1/nodes", ""))
+        {
+            var name = listed.GetProperty("name").GetString()!;
+            var grain = await http.GetJson($"/api/v1/nodes/{name}");
+            truth.Add($"{name}: listed {listed.GetProperty("pods").GetArrayLength()} pods, its grain {grain.GetProperty("pods").GetArrayLength()}");
+        }
+        return string.Join("; ", truth);
+    }
+
+    private static async Task<Result> Check(HttpClient http, string podPrefix, IReadOnlyDictionary<string, Dictionary<string, string>>? requests)
     {
         var pods = await ListAll(http, "/api/v1/pods", podPrefix);
         var nodes = await ListAll(http, "/api/v1/nodes", "");
