@@ -93,4 +93,26 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         fixture.Bindings.Recover(name);
         await WaitUntil(() => Task.FromResult(view.Node(name)!.Pods.Any(p => p.Pod.Name == "unseen")), $"a second read of node {name}");
     }
+
+    [Fact]
+    public async Task A_latest_change_the_view_never_heard_of_makes_it_read_the_node_after_the_grace()
+    {
+        // The node's last change was lost on its way to this view, and the node changes no more: only the feed's
+        // repeated "latest" (ClusterFeed.SendLatest) can show the view that it is behind.
+        var (view, node) = await ViewOf("g-latest-lost", TimeSpan.FromMilliseconds(200));
+        Assert.True((await fixture.Client.Reference<INodeGrain>(node.Name).Reserve(PodOf("latest-unseen"), GpuAllocation.None)).Reserved);
+        await view.NodesLatest([new NodeLatest(node.Name, node.Incarnation, node.Seq + 1)]);
+        await WaitUntil(() => Task.FromResult(view.Node(node.Name)!.Pods.Any(p => p.Pod.Name == "latest-unseen")), $"a re-read of node {node.Name}");
+    }
+
+    [Fact]
+    public async Task A_latest_change_the_view_has_applied_reads_nothing()
+    {
+        var (view, node) = await ViewOf("g-latest-known", TimeSpan.FromMilliseconds(100));
+        // A change only this view has (the grain never made it): a re-read would replace the node and drop it.
+        await view.NodesChanged([Bound(node, node.Seq + 1, "view-only")]);
+        await view.NodesLatest([new NodeLatest(node.Name, node.Incarnation, node.Seq + 1)]);
+        await Task.Delay(600);
+        Assert.Contains(view.Node(node.Name)!.Pods, p => p.Pod.Name == "view-only");
+    }
 }

@@ -16,6 +16,7 @@ public sealed class ObserverRosterTests
     private sealed class View(string name) : IClusterObserver
     {
         public Task NodesChanged(IReadOnlyList<NodeChange> changes) => Task.CompletedTask;
+        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
         public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
         public override string ToString() => name;
     }

@@ -50,3 +50,14 @@ public sealed record ClusterMembership(
     [property: Id(0)] IReadOnlyList<string> Nodes,
     [property: Id(1)] string DefaultPolicy,
     [property: Id(2)] bool NewSubscriber = false);
+
+/// <summary>
+/// The last change a node grain published (<see cref="Seq"/> of activation <see cref="Incarnation"/>): the feed of the
+/// node's silo repeats these for recently changed nodes, so a view that lost a node's last changes (nothing newer
+/// would show it the gap) notices and re-reads the node.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.node-latest")]
+public sealed record NodeLatest(
+    [property: Id(0)] string Node,
+    [property: Id(1)] Guid Incarnation,
+    [property: Id(2)] long Seq);

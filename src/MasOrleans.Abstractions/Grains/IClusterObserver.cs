@@ -9,6 +9,10 @@ public interface IClusterObserver : IGrainObserver
     [OneWay]
     Task NodesChanged(IReadOnlyList<NodeChange> changes);
 
+    /// <summary>The latest change of each node that changed lately on the sender's silo (see <see cref="NodeLatest"/>).</summary>
+    [OneWay]
+    Task NodesLatest(IReadOnlyList<NodeLatest> latest);
+
     [OneWay]
     Task DefaultPolicyChanged(string policy);
 }

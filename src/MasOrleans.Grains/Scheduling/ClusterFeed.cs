@@ -39,11 +39,37 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     {
         lock (_pendingLock)
         {
+            _latest[change.Node] = (new NodeLatest(change.Node, change.Incarnation, change.Seq), Environment.TickCount64);
             _pending.Add(change);
             if (_sending) return;
             _sending = true;
         }
         ThreadPool.UnsafeQueueUserWorkItem(static feed => feed.SendPending(), this, preferLocal: false);
+    }
+
+    /// <summary>How long after its last change a node is still named in <see cref="SendLatest"/>.</summary>
+    public static readonly TimeSpan LatestWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>Each node's last published change, and when (Environment.TickCount64).</summary>
+    private readonly Dictionary<string, (NodeLatest Latest, long At)> _latest = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Tells every view the last change of each node published here within <see cref="LatestWindow"/> (called
+    /// periodically). Changes travel one-way and a view that lost a node's last ones has nothing newer from the node to
+    /// show it the gap (a view the feed did not know yet, a message dropped while a silo died); this does.
+    /// </summary>
+    public async Task SendLatest()
+    {
+        await EnsureFresh();
+        List<NodeLatest> latest;
+        lock (_pendingLock)
+        {
+            var oldest = Environment.TickCount64 - (long)LatestWindow.TotalMilliseconds;
+            foreach (var stale in _latest.Where(kv => kv.Value.At < oldest).Select(kv => kv.Key).ToList()) _latest.Remove(stale);
+            latest = [.. _latest.Values.Select(v => v.Latest)];
+        }
+        if (latest.Count == 0) return;
+        foreach (var observer in _observers) _ = observer.NodesLatest(latest);
     }
 
     private void SendPending()

@@ -8,11 +8,13 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>
 /// What every silo runs for scheduling once it is active: it subscribes the silo's <see cref="SiloClusterView"/> with
 /// the index and renews it (reading nodes the view missed), pings every queue shard so that shards of a dead silo come
-/// back on the survivors within one period, and wakes the shards on this silo when its view sees capacity appear.
+/// back on the survivors within one period, repeats to every view the latest change of the nodes on this silo
+/// (<see cref="ClusterFeed.SendLatest"/>), and wakes the shards on this silo when its view sees capacity appear.
 /// </summary>
 public sealed partial class SchedulingSiloService(
     IGrainFactory grains,
     SiloClusterView view,
+    ClusterFeed feed,
     LocalShards shards,
     IClusterMembershipService silos,
     IOptions<SchedulerOptions> options,
@@ -68,6 +70,7 @@ public sealed partial class SchedulingSiloService(
                 rereadNext = (membership.NewSubscriber && renewals > 0) || siloDied;
                 renewals++;
                 await PingShards();
+                await feed.SendLatest();
             }
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {

@@ -132,6 +132,37 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         return Task.CompletedTask;
     }
 
+    public Task NodesLatest(IReadOnlyList<NodeLatest> latest)
+    {
+        List<NodeLatest>? behind = null;
+        lock (_lock)
+        {
+            foreach (var node in latest)
+                if (IsBehind(node)) (behind ??= []).Add(node);
+        }
+        foreach (var node in behind ?? []) _ = ResyncIfStillBehind(node);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The view has not applied the node's latest change (or knows another activation of it), and is not already
+    /// waiting on a gap. A node the view does not know is left to the membership renewal, which reads it.
+    /// </summary>
+    private bool IsBehind(NodeLatest latest) =>
+        _nodes.TryGetValue(latest.Node, out var record) && !record.AwaitingGap
+        && (record.Incarnation != latest.Incarnation || record.Seq < latest.Seq);
+
+    /// <summary>The changes up to the latest may still be on their way (one-way messages keep no order): wait the grace first.</summary>
+    private async Task ResyncIfStillBehind(NodeLatest latest)
+    {
+        await Task.Delay(_gapGrace);
+        lock (_lock)
+        {
+            if (!IsBehind(latest)) return;
+        }
+        await Resync(latest.Node);
+    }
+
     private enum Applied { Nothing, Changed, Gained, NeedsResync, Gap }
 
     /// <summary>Re-reads the node if a change is still missing after the grace (it was lost, not late).</summary>

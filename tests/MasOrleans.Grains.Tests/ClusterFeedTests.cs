@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The feed that carries node changes to every silo's view, with a recording view subscribed at the index: changes
+/// published together reach a view together and in order, and the latest change of each recently changed node is
+/// repeated on request.
+/// </summary>
+public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    private sealed class RecordingView : IClusterObserver
+    {
+        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
+        public ConcurrentQueue<IReadOnlyList<NodeLatest>> Latest { get; } = new();
+
+        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+        {
+            Batches.Enqueue(changes);
+            return Task.CompletedTask;
+        }
+
+        public Task NodesLatest(IReadOnlyList<NodeLatest> latest)
+        {
+            Latest.Enqueue(latest);
+            return Task.CompletedTask;
+        }
+
+        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
+    }
+
+    private static NodeChange Change(string node, Guid incarnation, long seq) =>
+        new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
+
+    [Fact]
+    public async Task Changes_reach_a_view_in_order_in_few_messages_and_the_latest_of_each_node_is_repeated()
+    {
+        var recorder = new RecordingView();
+        var reference = fixture.Client.CreateObjectReference<IClusterObserver>(recorder);
+        await fixture.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key).Subscribe(reference);
+        var feed = new ClusterFeed(fixture.Client, NullLogger<ClusterFeed>.Instance);
+        await feed.EnsureFresh();
+
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        const int perNode = 50;
+        for (var seq = 1; seq <= perNode; seq++)
+        {
+            feed.Publish(Change("feed-a", a, seq));
+            feed.Publish(Change("feed-b", b, seq));
+        }
+        await WaitUntil(() => Task.FromResult(recorder.Batches.Sum(batch => batch.Count) >= 2 * perNode), "every change at the recording view");
+        var received = recorder.Batches.SelectMany(batch => batch).ToList();
+        Assert.Equal(2 * perNode, received.Count);
+        // One message per batch, not per change: a hundred changes published in one go travel in a few.
+        Assert.True(recorder.Batches.Count < 2 * perNode / 4, $"{recorder.Batches.Count} messages for {received.Count} changes");
+        Assert.Equal(Enumerable.Range(1, perNode).Select(i => (long)i), received.Where(c => c.Node == "feed-a").Select(c => c.Seq));
+        Assert.Equal(Enumerable.Range(1, perNode).Select(i => (long)i), received.Where(c => c.Node == "feed-b").Select(c => c.Seq));
+
+        await feed.SendLatest();
+        await WaitUntil(() => Task.FromResult(!recorder.Latest.IsEmpty), "the latest changes at the recording view");
+        var latest = recorder.Latest.Single().OrderBy(l => l.Node, StringComparer.Ordinal).ToList();
+        Assert.Equal([new NodeLatest("feed-a", a, perNode), new NodeLatest("feed-b", b, perNode)], latest);
+    }
+}
