@@ -62,10 +62,20 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
         await WaitUntil(() => Task.FromResult(recorder.Batches.Sum(batch => batch.Count) >= 2 * perNode), "every change at the recording view");
         var received = recorder.Batches.SelectMany(batch => batch).ToList();
         Assert.Equal(2 * perNode, received.Count);
-        // One message per batch, not per change: a hundred changes published in one go travel in a few.
-        Assert.True(recorder.Batches.Count < 2 * perNode / 4, $"{recorder.Batches.Count} messages for {received.Count} changes");
-        Assert.Equal(Enumerable.Range(1, perNode).Select(i => (long)i), received.Where(c => c.Node == "feed-a").Select(c => c.Seq));
-        Assert.Equal(Enumerable.Range(1, perNode).Select(i => (long)i), received.Where(c => c.Node == "feed-b").Select(c => c.Seq));
+        // Changes published while a send is pending share its message: fewer messages than changes (one per change
+        // was the old feed). How few depends on the thread pool, so no tighter bound.
+        Assert.True(recorder.Batches.Count < received.Count, $"{recorder.Batches.Count} messages for {received.Count} changes");
+        // Each change exactly once; within a message, each node's changes in the order they were published (messages
+        // themselves may arrive out of order: the view orders them by number).
+        foreach (var node in new[] { "feed-a", "feed-b" })
+        {
+            Assert.Equal(Enumerable.Range(1, perNode).Select(i => (long)i), received.Where(c => c.Node == node).Select(c => c.Seq).Order());
+            foreach (var batch in recorder.Batches)
+            {
+                var seqs = batch.Where(c => c.Node == node).Select(c => c.Seq).ToList();
+                Assert.Equal(seqs.Order(), seqs);
+            }
+        }
 
         await feed.SendLatest();
         await WaitUntil(() => Task.FromResult(!recorder.Latest.IsEmpty), "the latest changes at the recording view");

@@ -115,4 +115,15 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         await Task.Delay(600);
         Assert.Contains(view.Node(node.Name)!.Pods, p => p.Pod.Name == "view-only");
     }
+
+    [Fact]
+    public async Task A_latest_change_of_another_activation_makes_the_view_read_the_node()
+    {
+        // The node grain moved (its silo died) and the view never heard its new activation: the repeat names an
+        // incarnation the view does not hold, whatever the number.
+        var (view, node) = await ViewOf("g-latest-moved", TimeSpan.FromMilliseconds(200));
+        Assert.True((await fixture.Client.Reference<INodeGrain>(node.Name).Reserve(PodOf("latest-moved"), GpuAllocation.None)).Reserved);
+        await view.NodesLatest([new NodeLatest(node.Name, Guid.NewGuid(), 1)]);
+        await WaitUntil(() => Task.FromResult(view.Node(node.Name)!.Pods.Any(p => p.Pod.Name == "latest-moved")), $"a re-read of node {node.Name}");
+    }
 }

@@ -102,7 +102,7 @@ internal static class FaultScenarios
     public static async Task AssertConsistentAfterFault(HttpClient http, PodLoad load)
     {
         await PodLoad.Settled(http, timeoutSeconds: 120);
-        var result = await ClusterInvariants.CheckAsync(http, load.Requests.Keys.First()[..6], load.Requests);
+        var result = await ClusterInvariants.CheckAsync(http, load.Requests.Keys.First()[..6], load.Requests, ClusterInvariants.AfterSiloDeath);
         var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
         // Every 202 has its pod, and so does every submission whose answer was lost but whose retry found it.
         Assert.All(load.Accepted, n => Assert.Contains(n, names));

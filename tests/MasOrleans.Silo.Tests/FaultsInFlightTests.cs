@@ -65,7 +65,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             await run;
             await PodLoad.Settled(restarted.Http, timeoutSeconds: 120);
 
-            var result = await ClusterInvariants.CheckAsync(restarted.Http, "i-pod-", load.Requests);
+            var result = await ClusterInvariants.CheckAsync(restarted.Http, "i-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);
             var pods = result.Pods.ToDictionary(p => p.GetProperty("name").GetString()!);
             Assert.All(load.Accepted, n => Assert.True(pods.ContainsKey(n), $"{n} got 202 and is gone"));
             Assert.All(load.ExistedAfterRetry, n => Assert.True(pods.ContainsKey(n), $"{n} was found by a retry and is gone"));
@@ -139,7 +139,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             await PodLoad.Settled(silo.Http, timeoutSeconds: 120);
 
             Assert.False(silo.HasExited, "the silo died with its Redis");
-            var result = await ClusterInvariants.CheckAsync(silo.Http, "d-pod-", load.Requests);
+            var result = await ClusterInvariants.CheckAsync(silo.Http, "d-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);
             var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
             var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
             Assert.All(load.Accepted, n => Assert.True(names.Contains(n) && stored.Pods.ContainsKey(n), $"{n} got 202 and is lost (listed: {names.Contains(n)}, stored: {stored.Pods.ContainsKey(n)})"));

@@ -55,7 +55,7 @@ public sealed class ShardedSilosTests : IDisposable
             await run;
 
             await PodLoad.Settled(silos[0].Http, timeoutSeconds: 60);
-            var result = await ClusterInvariants.CheckAsync(silos[0].Http, "s-pod-", load.Requests);
+            var result = await ClusterInvariants.CheckAsync(silos[0].Http, "s-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);
             var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
             Assert.All(load.Accepted, n => Assert.Contains(n, names));
             Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));

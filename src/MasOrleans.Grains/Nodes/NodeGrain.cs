@@ -69,6 +69,13 @@ public sealed partial class NodeGrain(
         await stream.SubscribeAsync((reading, _) => OnTelemetry(reading));
     }
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The next activation has another incarnation: views holding it must not be told of this one's last change.
+        feed.Forget(Name, _incarnation);
+        return Task.CompletedTask;
+    }
+
     public async Task<Outcome> Register(NodeSpec spec)
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");

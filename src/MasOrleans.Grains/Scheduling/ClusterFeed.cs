@@ -39,7 +39,6 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     {
         lock (_pendingLock)
         {
-            _latest[change.Node] = (new NodeLatest(change.Node, change.Incarnation, change.Seq), Environment.TickCount64);
             _pending.Add(change);
             if (_sending) return;
             _sending = true;
@@ -69,7 +68,17 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             latest = [.. _latest.Values.Select(v => v.Latest)];
         }
         if (latest.Count == 0) return;
-        foreach (var observer in _observers) _ = observer.NodesLatest(latest);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                _ = observer.NodesLatest(latest);
+            }
+            catch (Exception e)
+            {
+                LogSendFailed(logger, e, latest.Count);
+            }
+        }
     }
 
     private void SendPending()
@@ -86,8 +95,31 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
                 }
                 batch = _pending;
                 _pending = [];
+                // Recorded as sent, not as published: a repeat must not overtake the batch that carries the change.
+                var now = Environment.TickCount64;
+                foreach (var change in batch) _latest[change.Node] = (new NodeLatest(change.Node, change.Incarnation, change.Seq), now);
             }
-            foreach (var observer in _observers) _ = observer.NodesChanged(batch);
+            foreach (var observer in _observers)
+            {
+                try
+                {
+                    _ = observer.NodesChanged(batch);
+                }
+                catch (Exception e)
+                {
+                    // Loud, and the other views still get the batch; this one notices the gap on the next repeat.
+                    LogSendFailed(logger, e, batch.Count);
+                }
+            }
+        }
+    }
+
+    /// <summary>A node grain's activation ends: its latest change is no longer repeated (a new activation has its own).</summary>
+    public void Forget(string node, Guid incarnation)
+    {
+        lock (_pendingLock)
+        {
+            if (_latest.TryGetValue(node, out var entry) && entry.Latest.Incarnation == incarnation) _latest.Remove(node);
         }
     }
 
@@ -122,6 +154,9 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             lock (_lock) _refreshing = null;
         }
     }
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Could not send {Count} node change(s) to a silo view")]
+    private static partial void LogSendFailed(ILogger logger, Exception error, int count);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Could not read the silo views from the cluster index; node changes go to the views known before")]
     private static partial void LogRefreshFailed(ILogger logger, Exception error);

@@ -26,6 +26,7 @@ public sealed partial class SchedulingSiloService(
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private Task? _latestLoop;
     private int _wakePending;
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -35,7 +36,29 @@ public sealed partial class SchedulingSiloService(
     {
         view.CapacityAppeared += WakeLocalShards;
         _loop = Task.Run(Loop);
+        _latestLoop = Task.Run(LatestLoop);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Its own loop, so a renewal held up by a failover (when a repeat matters most) does not hold it up.</summary>
+    private async Task LatestLoop()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Period, _stopping.Token);
+                await feed.SendLatest();
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
+            {
+                LogLatestFailed(logger, e);
+            }
+        }
     }
 
     private async Task Stop(CancellationToken cancellation)
@@ -43,6 +66,7 @@ public sealed partial class SchedulingSiloService(
         view.CapacityAppeared -= WakeLocalShards;
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     private async Task Loop()
@@ -70,7 +94,6 @@ public sealed partial class SchedulingSiloService(
                 rereadNext = (membership.NewSubscriber && renewals > 0) || siloDied;
                 renewals++;
                 await PingShards();
-                await feed.SendLatest();
             }
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
@@ -103,6 +126,9 @@ public sealed partial class SchedulingSiloService(
             foreach (var shard in shards.All) _ = shard.ClusterChanged();
         });
     }
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not repeat the latest node changes to the silo views; trying again next period")]
+    private static partial void LogLatestFailed(ILogger logger, Exception error);
 
     [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Could not renew this silo's cluster view with the index; trying again")]
     private static partial void LogRenewFailed(ILogger logger, Exception error);

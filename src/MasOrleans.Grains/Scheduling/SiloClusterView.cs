@@ -357,9 +357,17 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
     }
 
+    /// <summary>Nodes with a retry scheduled: one per node, however many reads failed meanwhile.</summary>
+    private readonly HashSet<string> _retrying = new(StringComparer.Ordinal);
+
     private async Task RetryResync(string name, TimeSpan delay)
     {
+        lock (_lock)
+        {
+            if (!_retrying.Add(name)) return;
+        }
         await Task.Delay(delay);
+        lock (_lock) _retrying.Remove(name);
         var next = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
         await Resync(name, next);
     }
