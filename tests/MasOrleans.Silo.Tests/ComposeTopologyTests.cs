@@ -9,15 +9,7 @@ public sealed class ComposeTopologyTests(ComposeClusterFixture cluster)
     [Fact]
     public async Task Both_silos_join_one_ring()
     {
-        foreach (var silo in cluster.Silos)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "orleans_consistent_ring_size") != 2)
-            {
-                if (DateTime.UtcNow > deadline) Assert.Fail($"ring never reached 2 silos:\n{silo.Output}");
-                await Task.Delay(250);
-            }
-        }
+        foreach (var silo in cluster.Silos) await ComposeClusterFixture.WaitForRing(silo, 2);
     }
 
     [Fact]

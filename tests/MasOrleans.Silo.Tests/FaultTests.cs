@@ -109,6 +109,6 @@ internal static class FaultScenarios
         Assert.All(load.ExistedAfterRetry, n => Assert.Contains(n, names));
         Assert.Equal(LoadTests.PodCount, result.Pods.Count);
         Assert.Equal(LoadTests.PodCount, result.Bound + result.Count("Unschedulable"));
-        PodLoad.AssertNothingLeftThatFits(result, load);
+        await PodLoad.AssertNothingLeftThatFits(http, load.Requests.Keys.First()[..6], result, load);
     }
 }

@@ -71,7 +71,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             Assert.All(load.ExistedAfterRetry, n => Assert.True(pods.ContainsKey(n), $"{n} was found by a retry and is gone"));
             Assert.Equal(PodCount, result.Pods.Count);
             Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
-            PodLoad.AssertNothingLeftThatFits(result, load);
+            await PodLoad.AssertNothingLeftThatFits(restarted.Http, "i-pod-", result, load);
             // The next cycle found each half-made placement in its node and reserved it again there (Reserve is
             // idempotent): same node, not a second copy elsewhere and not lost.
             foreach (var (node, pod) in halfMade)
@@ -146,7 +146,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n) && stored.Pods.ContainsKey(n), $"{n} was found by a retry and is lost"));
             Assert.Equal(PodCount, result.Pods.Count);
             Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
-            PodLoad.AssertNothingLeftThatFits(result, load);
+            await PodLoad.AssertNothingLeftThatFits(silo.Http, "d-pod-", result, load);
             Assert.Empty(stored.BoundWithoutReservation());
             Assert.True(stored.ReservedNotRecorded().Count == 0, $"not written down after recovery: {stored.Describe(stored.ReservedNotRecorded())}");
 

@@ -86,7 +86,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n), $"{n} was found by a retry and is gone"));
             Assert.Equal(PodCount, result.Pods.Count);
             Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
-            PodLoad.AssertNothingLeftThatFits(result, load);
+            await PodLoad.AssertNothingLeftThatFits(http, $"x{siloCount}-pod-", result, load);
             // The index came back on a survivor (the listings above were its answers).
             var newHost = await IndexHost(http, survivors);
             foreach (var survivor in survivors) survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, OrphanFreed]);

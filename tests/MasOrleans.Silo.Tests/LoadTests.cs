@@ -44,7 +44,7 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);
         Assert.Equal(PodCount, result.Pods.Count);
         Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
-        PodLoad.AssertNothingLeftThatFits(result, load);
+        await PodLoad.AssertNothingLeftThatFits(silo.Http, "l-pod-", result, load);
         silo.AssertCleanLog();
         var gpuBound = result.Pods.Count(p => ClusterInvariants.IsBound(p) && load.Requests[p.GetProperty("name").GetString()!].ContainsKey("nvidia.com/gpu"));
         output.WriteLine($"{PodCount} pods: {result.Bound} bound ({gpuBound} with GPUs), {result.Count("Unschedulable")} unschedulable; "

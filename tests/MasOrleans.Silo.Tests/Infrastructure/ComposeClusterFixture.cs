@@ -29,6 +29,19 @@ public sealed class ComposeClusterFixture : IAsyncLifetime
             env["Metrics__SampleSeconds"] = "0.5";
             _silos.Add(await SiloProcess.StartAsync(_redis.ConnectionString, http, silo, gateway, _workDir, env));
         }
+        // Traffic before both silos agree on the ring can meet two activations of one grain (each silo's directory
+        // names its own): seen once as a pod Scheduled on a node whose grain, asked through the other silo, held nothing.
+        foreach (var silo in _silos) await WaitForRing(silo, 2);
+    }
+
+    public static async Task WaitForRing(SiloProcess silo, int size)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "orleans_consistent_ring_size") != size)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"ring never reached {size} silos:\n{silo.Output}");
+            await Task.Delay(250);
+        }
     }
 
     public Task DisposeAsync()
