@@ -22,6 +22,8 @@ internal sealed class ManagedRedis : IDisposable
     /// <summary>redis-server's appendfsync policies: fsync after every write, once a second, or when the OS likes.</summary>
     public static readonly string[] AppendFsyncPolicies = ["always", "everysec", "no"];
 
+    private const string SetsidPath = "/usr/bin/setsid";
+
     private readonly Process _process;
 
     private ManagedRedis(Process process, string dataDirectory)
@@ -44,12 +46,17 @@ internal sealed class ManagedRedis : IDisposable
         if (Answers(port)) return null;
         var dir = Path.Combine(workingDirectory, ".data", "redis");
         Directory.CreateDirectory(dir);
-        var info = new ProcessStartInfo("redis-server")
+        // In a session of its own (setsid, util-linux): a Ctrl+C in the terminal, or a SIGTERM to the silo's process
+        // group, would otherwise stop Redis at once, under a silo that still needs it to shut down (membership,
+        // reminders, the last writes), which then hung on Redis timeouts. The silo stops it after shutting down.
+        var ownSession = !OperatingSystem.IsWindows() && File.Exists(SetsidPath);
+        var info = new ProcessStartInfo(ownSession ? SetsidPath : "redis-server")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (ownSession) info.ArgumentList.Add("redis-server");
         foreach (var arg in new[] { "--port", $"{port}", "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", appendFsync, "--save", "", "--dir", dir })
             info.ArgumentList.Add(arg);
         Process process;
@@ -59,8 +66,7 @@ internal sealed class ManagedRedis : IDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"Storage__Provider is redis, nothing answers on localhost:{port} and redis-server is not installed; " +
-                "install it, set Redis__ConnectionString, or use Storage__Provider=memory", e);
+            throw NotInstalled(port, e);
         }
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -69,12 +75,18 @@ internal sealed class ManagedRedis : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!Answers(port))
         {
+            // setsid's own exit codes when it cannot run the program (util-linux: 126 not executable, 127 not found).
+            if (ownSession && process.HasExited && process.ExitCode is 126 or 127) throw NotInstalled(port, null);
             if (process.HasExited || DateTime.UtcNow > deadline)
                 throw new InvalidOperationException($"managed redis-server did not come up (exit code {(process.HasExited ? process.ExitCode : -1)})");
             Thread.Sleep(50);
         }
         return new ManagedRedis(process, dir);
     }
+
+    private static InvalidOperationException NotInstalled(int port, Exception? inner) =>
+        new($"Storage__Provider is redis, nothing answers on localhost:{port} and redis-server is not installed; " +
+            "install it, set Redis__ConnectionString, or use Storage__Provider=memory", inner);
 
     public static bool Answers(int port)
     {
