@@ -47,6 +47,9 @@ public sealed partial class ManagedRedisTests(ITestOutputHelper output) : IDispo
             (firstPid, var dataDir) = await Banner(silo);
             Assert.Equal(Path.Combine(_workDir, ".data", "redis"), dataDir);
             Assert.Equal("everysec", await AppendFsync());
+            // A Ctrl+C (or a SIGTERM to the silo's process group) must not reach Redis: the silo still needs it to
+            // shut down, and stops it afterwards. Before, Redis died first and the silo hung on Redis timeouts.
+            Assert.NotEqual(Session(silo.ProcessId), Session(firstPid));
             Assert.Equal(System.Net.HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("m-node", cpu: "4"))).StatusCode);
             Assert.Equal(System.Net.HttpStatusCode.Accepted, (await silo.Http.Post("/api/v1/pods", Requests.Pod("m-pod", cpu: "2"))).StatusCode);
             await silo.Http.WaitFor("/api/v1/pods/m-pod", p => p.Phase() == "Running");
@@ -75,6 +78,13 @@ public sealed partial class ManagedRedisTests(ITestOutputHelper output) : IDispo
             AssertGone(secondPid);
             output.WriteLine($"managed redis-server: pid {firstPid} (appendfsync everysec) stopped with the silo; pid {secondPid} (appendfsync always) found node m-node and pod m-pod Running");
         }
+    }
+
+    /// <summary>A process's session id (/proc/[pid]/stat: the fourth field after the command in parentheses).</summary>
+    private static int Session(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The banner names the managed server's pid and data directory (docs/configuration.md).</summary>
