@@ -49,8 +49,8 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     /// <summary>How long after its last change a node is still named in <see cref="SendLatest"/>.</summary>
     public static readonly TimeSpan LatestWindow = TimeSpan.FromSeconds(10);
 
-    /// <summary>Each node's last published change, and when (Environment.TickCount64).</summary>
-    private readonly Dictionary<string, (NodeLatest Latest, long At)> _latest = new(StringComparer.Ordinal);
+    /// <summary>Each node's last sent change, and when (Environment.TickCount64); a record is made only for a repeat.</summary>
+    private readonly Dictionary<string, (Guid Incarnation, long Seq, long At)> _latest = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Tells every view the last change of each node published here within <see cref="LatestWindow"/> (called
@@ -65,20 +65,9 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         {
             var oldest = Environment.TickCount64 - (long)LatestWindow.TotalMilliseconds;
             foreach (var stale in _latest.Where(kv => kv.Value.At < oldest).Select(kv => kv.Key).ToList()) _latest.Remove(stale);
-            latest = [.. _latest.Values.Select(v => v.Latest)];
+            latest = [.. _latest.Select(kv => new NodeLatest(kv.Key, kv.Value.Incarnation, kv.Value.Seq))];
         }
-        if (latest.Count == 0) return;
-        foreach (var observer in _observers)
-        {
-            try
-            {
-                _ = observer.NodesLatest(latest);
-            }
-            catch (Exception e)
-            {
-                LogSendFailed(logger, e, latest.Count);
-            }
-        }
+        if (latest.Count > 0) ToEveryView(observer => observer.NodesLatest(latest), latest.Count);
     }
 
     private void SendPending()
@@ -97,19 +86,25 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
                 _pending = [];
                 // Recorded as sent, not as published: a repeat must not overtake the batch that carries the change.
                 var now = Environment.TickCount64;
-                foreach (var change in batch) _latest[change.Node] = (new NodeLatest(change.Node, change.Incarnation, change.Seq), now);
+                foreach (var change in batch) _latest[change.Node] = (change.Incarnation, change.Seq, now);
             }
-            foreach (var observer in _observers)
+            ToEveryView(observer => observer.NodesChanged(batch), batch.Count);
+        }
+    }
+
+    /// <summary>One-way to every known view; a send that throws is logged (loud) and the other views still get theirs.</summary>
+    private void ToEveryView(Func<IClusterObserver, Task> send, int count)
+    {
+        foreach (var observer in _observers)
+        {
+            try
             {
-                try
-                {
-                    _ = observer.NodesChanged(batch);
-                }
-                catch (Exception e)
-                {
-                    // Loud, and the other views still get the batch; this one notices the gap on the next repeat.
-                    LogSendFailed(logger, e, batch.Count);
-                }
+                _ = send(observer);
+            }
+            catch (Exception e)
+            {
+                // A view that missed changes notices on the next repeat of the nodes' latest changes.
+                LogSendFailed(logger, e, count);
             }
         }
     }
@@ -119,7 +114,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     {
         lock (_pendingLock)
         {
-            if (_latest.TryGetValue(node, out var entry) && entry.Latest.Incarnation == incarnation) _latest.Remove(node);
+            if (_latest.TryGetValue(node, out var entry) && entry.Incarnation == incarnation) _latest.Remove(node);
         }
     }
 

@@ -152,31 +152,32 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         _nodes.TryGetValue(latest.Node, out var record) && !record.AwaitingGap
         && (record.Incarnation != latest.Incarnation || record.Seq < latest.Seq);
 
-    /// <summary>The changes up to the latest may still be on their way (one-way messages keep no order): wait the grace first.</summary>
-    private async Task ResyncIfStillBehind(NodeLatest latest)
+    /// <summary>The changes up to the latest may still be on their way (one-way messages keep no order).</summary>
+    private Task ResyncIfStillBehind(NodeLatest latest) => ResyncAfterGrace(latest.Node, () => IsBehind(latest));
+
+    /// <summary>
+    /// Re-reads the node after the grace if <paramref name="stillNeeded"/> (checked under the lock) says the missing
+    /// change was lost, not late: the one wait behind every re-read asked for by a gap or a repeat.
+    /// </summary>
+    private async Task ResyncAfterGrace(string name, Func<bool> stillNeeded)
     {
         await Task.Delay(_gapGrace);
         lock (_lock)
         {
-            if (!IsBehind(latest)) return;
+            if (!stillNeeded()) return;
         }
-        await Resync(latest.Node);
+        await Resync(name);
     }
 
     private enum Applied { Nothing, Changed, Gained, NeedsResync, Gap }
 
     /// <summary>Re-reads the node if a change is still missing after the grace (it was lost, not late).</summary>
-    private async Task ResyncIfGapStays(string name)
+    private Task ResyncIfGapStays(string name) => ResyncAfterGrace(name, () =>
     {
-        await Task.Delay(_gapGrace);
-        lock (_lock)
-        {
-            if (!_nodes.TryGetValue(name, out var record) || !record.AwaitingGap) return;
-            record.AwaitingGap = false;
-            if (record.Pending.Count == 0) return;
-        }
-        await Resync(name);
-    }
+        if (!_nodes.TryGetValue(name, out var record) || !record.AwaitingGap) return false;
+        record.AwaitingGap = false;
+        return record.Pending.Count > 0;
+    });
 
     private Applied Offer(NodeChange change)
     {
@@ -271,7 +272,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
 
     /// <summary>First wait before a failed re-read is tried again; it doubles up to <see cref="MaxRetryDelay"/>.</summary>
-    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(16);
 
     /// <summary>Reads the node from its grain and replaces what the view had; changes newer than the read are kept.</summary>
