@@ -168,7 +168,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.Equal("g-run", one.NodeName);
         Assert.Contains(one.Events, e => e.Reason == "Started" && e.Message.Contains("pulled"));
         Assert.Contains(two.Events, e => e.Reason == "Started" && e.Message.Contains("already present"));
-        var container = await Grains.GetGrain<IContainerGrain>("img-2/main").Get();
+        var container = await Grains.GetGrain<IPodGrain>("img-2").GetContainer();
         Assert.Equal(ContainerPhase.Running, container!.Phase);
         Assert.True(container.ImageWasCached);
     }

@@ -34,7 +34,7 @@ public interface IPodGrain : IGrainWithStringKey
     [OneWay]
     Task Retry();
 
-    /// <summary>One-way: a container reporting its exit must never wait on a pod that is waiting on it.</summary>
-    [OneWay]
-    Task ContainerChanged(ContainerView container);
+    /// <summary>The pod's container (null before its first start): read-only, so interleaved like <see cref="Get"/>.</summary>
+    [AlwaysInterleave]
+    Task<ContainerView?> GetContainer();
 }

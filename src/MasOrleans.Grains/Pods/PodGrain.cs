@@ -19,6 +19,7 @@ namespace MasOrleans.Grains.Pods;
 public sealed class PodGrain(
     [PersistentState("pod")] IPersistentState<PodState> state,
     IOptions<SchedulerOptions> schedulerOptions,
+    IContainerRuntime runtime,
     TimeProvider clock,
     ILogger<PodGrain> logger) : Grain, IPodGrain
 {
@@ -29,14 +30,16 @@ public sealed class PodGrain(
 
     private string Name => this.GetPrimaryKeyString();
     private ISchedulingQueueGrain Shard => GrainFactory.Reference<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of(Name, schedulerOptions.Value.QueueShards)));
-    private IContainerGrain Container => GrainFactory.Reference<IContainerGrain>($"{Name}/{MainContainer}");
+    private PodContainer Container => _container ??= new PodContainer(runtime, clock, $"{Name}/{MainContainer}");
+    private PodContainer? _container;
+    private IGrainTimer? _exitTimer;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Bound but never started (stored by an older version): start the container now.
         if (state.State is { Spec: not null, Phase: PodPhase.Scheduled }) StartContainerSoon();
         // Running before a restart: its container runs on (and exits when it planned to).
-        if (state.State is { Spec: not null, Phase: PodPhase.Running, Container: { } container }) _ = Container.Restore(container);
+        if (state.State is { Spec: not null, Phase: PodPhase.Running, Container: { } container } && Container.Restore(container)) ArmExit();
         return Task.CompletedTask;
     }
 
@@ -86,7 +89,7 @@ public sealed class PodGrain(
         await Shard.Track(new PodEntry(Name, s.Phase, s.NodeName, NextVersion()), removed: true);
         if (s.NodeName is { } node)
         {
-            await Container.Stop();
+            await StopContainer();
             await GrainFactory.Reference<INodeGrain>(node).Release(Name);
         }
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
@@ -127,7 +130,7 @@ public sealed class PodGrain(
     {
         if (state.State.Spec is null) return Task.CompletedTask;
         if (state.State.Phase.IsWaiting()) RequestScheduling();
-        // Bound but not started, and no start under way: the last start failed (its container grain's silo died).
+        // Bound but not started, and no start under way: the last start failed.
         else if (state.State.Phase == PodPhase.Scheduled && !_starting) StartContainerSoon();
         // Re-report: a silo that died between this pod's state write and its shard's batch left the index stale.
         Report();
@@ -142,7 +145,9 @@ public sealed class PodGrain(
         return true;
     }
 
-    public async Task ContainerChanged(ContainerView container)
+    public Task<ContainerView?> GetContainer() => Task.FromResult(state.State.Spec is null ? null : Container.Get());
+
+    private async Task ContainerChanged(ContainerView container)
     {
         var s = state.State;
         if (s.Spec is null || !s.Phase.HoldsNode()) return;
@@ -181,7 +186,7 @@ public sealed class PodGrain(
         state.State = s with { Phase = phase, Reason = reason };
         AddEvent(phase == PodPhase.Succeeded ? "Normal" : "Warning", reason, message);
         await Persist();
-        if (phase == PodPhase.Failed) await Container.Stop();
+        if (phase == PodPhase.Failed) await StopContainer();
         await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name);
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
@@ -199,13 +204,47 @@ public sealed class PodGrain(
         {
             var s = state.State;
             if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
-            var view = await Container.Start(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
+            var (view, pulled) = await Container.StartAsync(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
+            if (pulled) _ = GrainFactory.Reference<INodeGrain>(s.NodeName).ImagePulled(s.Spec.Image!);
+            ArmExit();
             await ContainerChanged(view);
         }
         finally
         {
             _starting = false;
         }
+    }
+
+    /// <summary>Orleans timers cannot be armed much beyond 49 days; a later exit re-arms on waking.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
+
+    /// <summary>Arms the container's planned exit, if it has one; the timer keeps the pod active until then.</summary>
+    private void ArmExit()
+    {
+        _exitTimer?.Dispose();
+        _exitTimer = null;
+        if (Container.RunUntil is not { } until) return;
+        var due = until - clock.GetUtcNow();
+        if (due > LongestTimer) due = LongestTimer;
+        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+        _exitTimer = this.RegisterGrainTimer(ExitContainer, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    private async Task ExitContainer(CancellationToken cancellation)
+    {
+        if (Container.RunUntil is { } until && clock.GetUtcNow() < until)
+        {
+            ArmExit();
+            return;
+        }
+        if (await Container.ExitAsync(cancellation) is { } exited) await ContainerChanged(exited);
+    }
+
+    private async Task StopContainer()
+    {
+        _exitTimer?.Dispose();
+        _exitTimer = null;
+        await Container.StopAsync();
     }
 
     private void RequestScheduling() =>

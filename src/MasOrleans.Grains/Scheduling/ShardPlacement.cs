@@ -7,7 +7,7 @@ using Orleans.Runtime.Placement;
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
-/// Places a queue shard, and the pods (and containers) that hash to it, on one silo: shard i goes to the i-th active
+/// Places a queue shard, and the pods that hash to it, on one silo: shard i goes to the i-th active
 /// silo (in address order, modulo their count). Shards are spread over the silos so every silo runs scheduling
 /// cycles, and a pod's grain calls to its shard stay on one silo.
 /// </summary>
@@ -32,13 +32,12 @@ public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) :
         return ordered[shard % ordered.Length];
     }
 
-    /// <summary>A shard's own number; for a pod or a container ("{pod}/main"), the shard its pod hashes to.</summary>
+    /// <summary>A shard's own number; for a pod, the shard it hashes to.</summary>
     public static int ShardOf(GrainId grain, int shardCount)
     {
         var key = grain.Key.ToString()!;
         var type = grain.Type.ToString();
         if (type == "mas-scheduling-queue" && int.TryParse(key, out var shard)) return shard % shardCount;
-        if (type == "mas-container" && key.LastIndexOf('/') is > 0 and var slash) key = key[..slash];
         return QueueShards.Of(key, shardCount);
     }
 }

@@ -15,7 +15,6 @@ internal sealed class GrainLogScopeFilter(ILogger<GrainLogScopeFilter> logger) :
     private static readonly Dictionary<string, string> KeyFields = new(StringComparer.Ordinal)
     {
         ["mas-pod"] = "Pod",
-        ["mas-container"] = "Container",
         ["mas-node"] = "Node",
         ["mas-workload"] = "Workload",
     };
