@@ -64,4 +64,18 @@ public static class WeightedFgd
         return PaperPolicies.Profile(name, new FgdScore(evaluator), new FgdDeviceSelector(evaluator), o, PaperPolicies.TieBreakFor(o),
             $"FGD over typical pods reweighted by {weights}.");
     }
+
+    /// <summary>
+    /// FGD's node choice over reweighted typical pods (as <see cref="Create(string, TypicalPodWeights, PolicyOptions)"/>), with
+    /// the shared pod's device chosen by <paramref name="rule"/> over F with the same weights. The node score is FGD's best
+    /// rounded score over the node's devices, which every rule's device reaches or (best-fit) ignores, so the nodes ranked
+    /// are the same as fgd-weighted's on the same cluster state.
+    /// </summary>
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, DeviceRule rule, PolicyOptions o)
+    {
+        var model = new FragmentationModel(weights.Apply(o.TypicalPods ?? []));
+        var evaluator = new FgdEvaluator(model);
+        return PaperPolicies.Profile(name, new FgdScore(evaluator), new FragmentationDeviceSelector(model, rule), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {weights}, shared-GPU device by {rule}.");
+    }
 }
