@@ -26,7 +26,8 @@ public static class SearchPolicies
         catalog.Register(Weighted, "FGD over typical pods reweighted toward small GPU shares (tuned w.shared=2, w.power=-2; settings w.shared, w.power, w.cpu, w.multi).",
             o => WeightedFgd.Create(Weighted, TypicalPodWeights.Tuned.With(o.Settings), o));
         catalog.Register(Device, "fgd-weighted's node choice with another shared-GPU device rule (setting device: paper, exact, exact-tightest, rounded-tightest, best-fit; weights w.*).",
-            o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), FragmentationDeviceSelector.RuleFrom(o.Settings.GetValueOrDefault("device")), o));
+            o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), FragmentationDeviceSelector.RuleFrom(o.Settings.GetValueOrDefault("device")),
+                TieOrderedFgdScore.OrderFrom(o.Settings.GetValueOrDefault("cpu.tie")), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
