@@ -27,7 +27,8 @@ public static class SearchPolicies
             o => WeightedFgd.Create(Weighted, TypicalPodWeights.Tuned.With(o.Settings), o));
         catalog.Register(Device, "fgd-weighted's node choice with another shared-GPU device rule (setting device: paper, exact, exact-tightest, rounded-tightest, best-fit; weights w.*).",
             o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), FragmentationDeviceSelector.RuleFrom(o.Settings.GetValueOrDefault("device")),
-                TieOrderedFgdScore.OrderFrom(o.Settings.GetValueOrDefault("cpu.tie")), o));
+                TieOrderedFgdScore.OrderFrom(o.Settings.GetValueOrDefault("cpu.tie")),
+                int.Parse(o.Settings.GetValueOrDefault("cpu.remnant") ?? "0", CultureInfo.InvariantCulture), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));

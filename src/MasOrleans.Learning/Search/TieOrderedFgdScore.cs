@@ -16,6 +16,12 @@ public enum CpuPodTieOrder
 
     /// <summary>The node with the least idle GPU milli first.</summary>
     LeastIdleGpu,
+
+    /// <summary>
+    /// The node with the most CPU its idle GPUs will not need first: free CPU − idle GPU milli × the typical GPU pods' CPU per
+    /// GPU milli (Σ p·cpu / Σ p·GPU milli).
+    /// </summary>
+    CpuSurplus,
 }
 
 /// <summary>
@@ -23,10 +29,20 @@ public enum CpuPodTieOrder
 /// a secondary in [0, Scale) that is larger for nodes the <see cref="CpuPodTieOrder"/> puts first; nodes equal in both keep
 /// the profile's tie-break (the simulator's renamed-name order). GPU pods' totals are score · Scale, the same order as FGD.
 /// </summary>
-public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cpuPods) : IBatchScorePlugin
+public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cpuPods, int remnantMilli = 0) : IBatchScorePlugin
 {
     /// <summary>Above any node's idle GPU milli (at most 8 devices × 1000 per node in the paper clusters; capped anyway).</summary>
     public const long Scale = 1 << 20;
+
+    // CPU milli the typical GPU pods ask per GPU milli.
+    private readonly double _cpuPerGpuMilli = CpuPerGpuMilli(evaluator.Model.TypicalPods);
+
+    public static double CpuPerGpuMilli(IReadOnlyList<MasOrleans.Scheduling.Fragmentation.TypicalPod> typical)
+    {
+        var gpu = typical.Where(t => t.Shape.NeedsGpu).ToList();
+        var milli = gpu.Sum(t => t.Probability * t.Shape.MilliPerGpu * t.Shape.GpuCount);
+        return milli > 0 ? gpu.Sum(t => t.Probability * t.Shape.CpuMilli) / milli : 0;
+    }
 
     public string Name => "FGD";
 
@@ -45,9 +61,16 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
         var idle = Math.Min(context.Cluster.Free(ResourceKind.Gpu, node), Scale - 1);
         return cpuPods switch
         {
-            CpuPodTieOrder.NoIdleGpu => idle == 0 ? 1 : 0,
-            _ => Scale - 1 - idle,
+            CpuPodTieOrder.NoIdleGpu => NoDeviceAbove(context.Cluster.GpuFreeOf(node), remnantMilli) ? 1 : 0,
+            CpuPodTieOrder.LeastIdleGpu => Scale - 1 - idle,
+            _ => Math.Clamp(Scale / 2 + (long)(context.Cluster.Free(ResourceKind.Cpu, node) - idle * _cpuPerGpuMilli), 0, Scale - 1),
         };
+    }
+
+    private static bool NoDeviceAbove(ReadOnlySpan<int> free, int milli)
+    {
+        foreach (var f in free) if (f > milli) return false;
+        return true;
     }
 
     public static CpuPodTieOrder OrderFrom(string? text) => text switch
@@ -55,6 +78,7 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
         null or "rank" => CpuPodTieOrder.Rank,
         "no-idle-gpu" => CpuPodTieOrder.NoIdleGpu,
         "least-idle-gpu" => CpuPodTieOrder.LeastIdleGpu,
-        _ => throw new ArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, least-idle-gpu)"),
+        "cpu-surplus" => CpuPodTieOrder.CpuSurplus,
+        _ => throw new ArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, least-idle-gpu, cpu-surplus)"),
     };
 }
