@@ -28,7 +28,8 @@ public static class SearchPolicies
         catalog.Register(Device, "fgd-weighted's node choice with another shared-GPU device rule (setting device: paper, exact, exact-tightest, rounded-tightest, best-fit; weights w.*).",
             o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), FragmentationDeviceSelector.RuleFrom(o.Settings.GetValueOrDefault("device")),
                 TieOrderedFgdScore.OrderFrom(o.Settings.GetValueOrDefault("cpu.tie")),
-                int.Parse(o.Settings.GetValueOrDefault("cpu.remnant") ?? "0", CultureInfo.InvariantCulture), o));
+                int.Parse(o.Settings.GetValueOrDefault("cpu.remnant") ?? "0", CultureInfo.InvariantCulture),
+                TieOrderedFgdScore.GpuOrderFrom(o.Settings.GetValueOrDefault("gpu.tie")), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));

@@ -24,12 +24,29 @@ public enum CpuPodTieOrder
     CpuSurplus,
 }
 
+/// <summary>Which nodes go first among FGD's equal (rounded) scores for a GPU pod, before the simulator's name order.</summary>
+public enum GpuPodTieOrder
+{
+    /// <summary>The name order only (FGD).</summary>
+    Rank,
+
+    /// <summary>The node with the least free GPU milli first.</summary>
+    Fullest,
+
+    /// <summary>Nodes already hosting a pod first.</summary>
+    Used,
+
+    /// <summary>The node whose exact F grows least (the exact ΔF, which FGD's rounding hides) first.</summary>
+    Exact,
+}
+
 /// <summary>
-/// FGD's integer score with an order among its equal scores for CPU-only pods: total = score · <see cref="Scale"/> +
+/// FGD's integer score with an order among its equal scores for CPU-only pods and for GPU pods: total = score · <see cref="Scale"/> +
 /// a secondary in [0, Scale) that is larger for nodes the <see cref="CpuPodTieOrder"/> puts first; nodes equal in both keep
 /// the profile's tie-break (the simulator's renamed-name order). GPU pods' totals are score · Scale, the same order as FGD.
 /// </summary>
-public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cpuPods, int remnantMilli = 0) : IBatchScorePlugin
+public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cpuPods, int remnantMilli = 0, GpuPodTieOrder gpuPods = GpuPodTieOrder.Rank)
+    : IBatchScorePlugin
 {
     /// <summary>Above any node's idle GPU milli (at most 8 devices × 1000 per node in the paper clusters; capped anyway).</summary>
     public const long Scale = 1 << 20;
@@ -57,7 +74,8 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
 
     private long Secondary(SchedulingContext context, int node)
     {
-        if (cpuPods == CpuPodTieOrder.Rank || !context.Pod.Gpu.IsNone) return 0;
+        if (!context.Pod.Gpu.IsNone) return GpuSecondary(context, node);
+        if (cpuPods == CpuPodTieOrder.Rank) return 0;
         var idle = Math.Min(context.Cluster.Free(ResourceKind.Gpu, node), Scale - 1);
         return cpuPods switch
         {
@@ -66,6 +84,23 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
             _ => Math.Clamp(Scale / 2 + (long)(context.Cluster.Free(ResourceKind.Cpu, node) - idle * _cpuPerGpuMilli), 0, Scale - 1),
         };
     }
+
+    private long GpuSecondary(SchedulingContext context, int node) => gpuPods switch
+    {
+        GpuPodTieOrder.Rank => 0,
+        GpuPodTieOrder.Fullest => Scale - 1 - Math.Min(context.Cluster.Free(ResourceKind.Gpu, node), Scale - 1),
+        GpuPodTieOrder.Used => context.Cluster.PodsOn(node).Count > 0 ? 1 : 0,
+        _ => Math.Clamp(Scale / 2 - (long)Math.Round(evaluator.Evaluate(context.Cluster, node, context.Pod).FragmentationDelta), 0, Scale - 1),
+    };
+
+    public static GpuPodTieOrder GpuOrderFrom(string? text) => text switch
+    {
+        null or "rank" => GpuPodTieOrder.Rank,
+        "fullest" => GpuPodTieOrder.Fullest,
+        "used" => GpuPodTieOrder.Used,
+        "exact" => GpuPodTieOrder.Exact,
+        _ => throw new ArgumentException($"unknown gpu.tie '{text}' (known: rank, fullest, used, exact)"),
+    };
 
     private static bool NoDeviceAbove(ReadOnlySpan<int> free, int milli)
     {

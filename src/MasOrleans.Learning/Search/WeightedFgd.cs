@@ -71,12 +71,12 @@ public static class WeightedFgd
     /// rounded score over the node's devices, which every rule's device reaches or (best-fit) ignores, so the nodes ranked
     /// are the same as fgd-weighted's on the same cluster state.
     /// </summary>
-    public static SchedulingProfile Create(string name, TypicalPodWeights weights, DeviceRule rule, CpuPodTieOrder cpuTie, int remnantMilli, PolicyOptions o)
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, DeviceRule rule, CpuPodTieOrder cpuTie, int remnantMilli, GpuPodTieOrder gpuTie, PolicyOptions o)
     {
         var model = new FragmentationModel(weights.Apply(o.TypicalPods ?? []));
         var evaluator = new FgdEvaluator(model);
-        IScorePlugin score = cpuTie == CpuPodTieOrder.Rank ? new FgdScore(evaluator) : new TieOrderedFgdScore(evaluator, cpuTie, remnantMilli);
+        IScorePlugin score = cpuTie == CpuPodTieOrder.Rank && gpuTie == GpuPodTieOrder.Rank ? new FgdScore(evaluator) : new TieOrderedFgdScore(evaluator, cpuTie, remnantMilli, gpuTie);
         return PaperPolicies.Profile(name, score, new FragmentationDeviceSelector(model, rule), o, PaperPolicies.TieBreakFor(o),
-            $"FGD over typical pods reweighted by {weights}, shared-GPU device by {rule}, CPU-only pods' ties by {cpuTie}.");
+            $"FGD over typical pods reweighted by {weights}, shared-GPU device by {rule}, CPU-only pods' ties by {cpuTie}, GPU pods' by {gpuTie}.");
     }
 }
