@@ -21,6 +21,9 @@ public sealed record TypicalPodWeights
     /// </summary>
     public static readonly TypicalPodWeights Tuned = new() { Shared = 2, SharePower = -2 };
 
+    /// <summary>The weights `fgd-ties` uses unless set: tuned with its tie orders on (docs/learning.md, session 7).</summary>
+    public static readonly TypicalPodWeights TunedWithTies = new() { Shared = 2, SharePower = -2 };
+
     public double Shared { get; init; } = 1;
     public double SharePower { get; init; }
     public double CpuOnly { get; init; } = 1;
@@ -67,16 +70,19 @@ public static class WeightedFgd
 
     /// <summary>
     /// FGD's node choice over reweighted typical pods (as <see cref="Create(string, TypicalPodWeights, PolicyOptions)"/>), with
-    /// the shared pod's device chosen by <paramref name="rule"/> over F with the same weights. The node score is FGD's best
-    /// rounded score over the node's devices, which every rule's device reaches or (best-fit) ignores, so the nodes ranked
-    /// are the same as fgd-weighted's on the same cluster state.
+    /// the shared pod's device chosen by the rules' <see cref="DeviceRule"/> over F with the same weights, and FGD's equal
+    /// scores ordered by the rules' tie orders before the name order. The node score is FGD's best rounded score over the
+    /// node's devices whatever the device rule, so with both tie orders Rank the nodes ranked are fgd-weighted's on the
+    /// same cluster state, and with <see cref="FgdChoiceRules.Paper"/> every decision is fgd-weighted's.
     /// </summary>
-    public static SchedulingProfile Create(string name, TypicalPodWeights weights, DeviceRule rule, CpuPodTieOrder cpuTie, int remnantMilli, GpuPodTieOrder gpuTie, PolicyOptions o)
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, FgdChoiceRules rules, PolicyOptions o)
     {
         var model = new FragmentationModel(weights.Apply(o.TypicalPods ?? []));
         var evaluator = new FgdEvaluator(model);
-        IScorePlugin score = cpuTie == CpuPodTieOrder.Rank && gpuTie == GpuPodTieOrder.Rank ? new FgdScore(evaluator) : new TieOrderedFgdScore(evaluator, cpuTie, remnantMilli, gpuTie);
-        return PaperPolicies.Profile(name, score, new FragmentationDeviceSelector(model, rule), o, PaperPolicies.TieBreakFor(o),
-            $"FGD over typical pods reweighted by {weights}, shared-GPU device by {rule}, CPU-only pods' ties by {cpuTie}, GPU pods' by {gpuTie}.");
+        IScorePlugin score = rules.CpuTie == CpuPodTieOrder.Rank && rules.GpuTie == GpuPodTieOrder.Rank
+            ? new FgdScore(evaluator)
+            : new TieOrderedFgdScore(evaluator, rules.CpuTie, rules.CpuRemnantMilli, rules.GpuTie);
+        return PaperPolicies.Profile(name, score, new FragmentationDeviceSelector(model, rules.Device), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {weights}, {rules}.");
     }
 }

@@ -111,16 +111,19 @@ public class DeviceChoiceTests
     [Theory]
     [InlineData(3)]
     [InlineData(11)]
-    public void With_the_papers_device_rule_decisions_are_exactly_fgds_and_fgd_weighteds(int seed)
+    public void With_the_papers_device_rule_and_name_order_decisions_are_exactly_fgds_and_fgd_weighteds(int seed)
     {
         var fgd = Decisions("fgd", Set(), seed);
         Assert.Contains("-", fgd); // saturated: failures are compared too
         Assert.Equal(fgd, Decisions(SearchPolicies.Device, Set(("device", "paper"), ("w.shared", "1"), ("w.power", "0")), seed));
-        Assert.Equal(Decisions(SearchPolicies.Weighted, Set(), seed), Decisions(SearchPolicies.Device, Set(("device", "paper")), seed));
+        var weighted = Decisions(SearchPolicies.Weighted, Set(), seed);
+        Assert.Equal(weighted, Decisions(SearchPolicies.Device, Set(("device", "paper")), seed));
+        Assert.Equal(weighted, Decisions(SearchPolicies.Ties,
+            Set(("device", "paper"), ("cpu.tie", "rank"), ("gpu.tie", "rank"), ("w.shared", "2"), ("w.power", "-2"), ("w.cpu", "1"), ("w.multi", "1")), seed));
     }
 
     [Fact]
-    public void Other_device_rules_change_devices_and_repeat_per_seed()
+    public void Other_device_rules_and_fgd_ties_change_decisions_and_repeat_per_seed()
     {
         var paper = Decisions(SearchPolicies.Device, Set(("device", "paper")), 5, openb: true);
         Assert.Equal(Decisions(SearchPolicies.Weighted, Set(), 5, openb: true), paper);
@@ -132,12 +135,17 @@ public class DeviceChoiceTests
             if (paper.SequenceEqual(decisions)) same.Add(rule);
         }
         Assert.Empty(same);
+        var ties = Decisions(SearchPolicies.Ties, Set(), 5, openb: true);
+        Assert.Equal(ties, Decisions(SearchPolicies.Ties, Set(), 5, openb: true));
+        Assert.NotEqual(paper, ties);
     }
 
     [Fact]
-    public void An_unknown_device_rule_is_named()
+    public void Bad_device_and_tie_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = TypicalPods.From(SyntheticPaperCluster.Pods()), Settings = Set(("device", "widest")) };
         Assert.Contains("unknown device 'widest'", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Device, options)).Message);
+        Assert.Contains("unknown gpu.tie 'widest'", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("gpu.tie", "widest")) })).Message);
+        Assert.Contains("cpu.remnant", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("cpu.remnant", "1000")) })).Message);
     }
 }
