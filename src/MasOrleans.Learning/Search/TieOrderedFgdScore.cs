@@ -14,6 +14,9 @@ public enum CpuPodTieOrder
     /// <summary>Nodes with no idle GPU milli first: a CPU-only pod there takes CPU no GPU pod can use anyway.</summary>
     NoIdleGpu,
 
+    /// <summary>As <see cref="NoIdleGpu"/>, then nodes already hosting a pod (an empty node stays whole for multi-GPU pods).</summary>
+    NoIdleGpuThenUsed,
+
     /// <summary>The node with the least idle GPU milli first.</summary>
     LeastIdleGpu,
 
@@ -36,7 +39,10 @@ public enum GpuPodTieOrder
     /// <summary>Nodes already hosting a pod first.</summary>
     Used,
 
-    /// <summary>The node whose exact F grows least (the exact ΔF, which FGD's rounding hides) first.</summary>
+    /// <summary>
+    /// The node whose exact F grows least (the exact ΔF, which FGD's rounding hides) first; for a shared pod, ΔF of FGD's own
+    /// device for the node (the rounded score's first), which may differ from the policy's device rule.
+    /// </summary>
     Exact,
 }
 
@@ -80,6 +86,7 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
         return cpuPods switch
         {
             CpuPodTieOrder.NoIdleGpu => NoDeviceAbove(context.Cluster.GpuFreeOf(node), remnantMilli) ? 1 : 0,
+            CpuPodTieOrder.NoIdleGpuThenUsed => NoDeviceAbove(context.Cluster.GpuFreeOf(node), remnantMilli) ? 2 : context.Cluster.PodsOn(node).Count > 0 ? 1 : 0,
             CpuPodTieOrder.LeastIdleGpu => Scale - 1 - idle,
             _ => Math.Clamp(Scale / 2 + (long)(context.Cluster.Free(ResourceKind.Cpu, node) - idle * _cpuPerGpuMilli), 0, Scale - 1),
         };
@@ -112,8 +119,9 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
     {
         null or "rank" => CpuPodTieOrder.Rank,
         "no-idle-gpu" => CpuPodTieOrder.NoIdleGpu,
+        "no-idle-gpu-then-used" => CpuPodTieOrder.NoIdleGpuThenUsed,
         "least-idle-gpu" => CpuPodTieOrder.LeastIdleGpu,
         "cpu-surplus" => CpuPodTieOrder.CpuSurplus,
-        _ => throw new ArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, least-idle-gpu, cpu-surplus)"),
+        _ => throw new ArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, no-idle-gpu-then-used, least-idle-gpu, cpu-surplus)"),
     };
 }

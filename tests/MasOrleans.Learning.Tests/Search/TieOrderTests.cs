@@ -18,12 +18,12 @@ public class TieOrderTests
     // or less than 1 CPU is left.
     private static readonly TypicalPod[] WholeGpu = [new(new PodShape(1000, 1000, 1, ""), 1)];
 
-    private static int Chosen(ClusterState cluster, PodSpec pod, string cpuTie, string gpuTie)
+    private static int Chosen(ClusterState cluster, PodSpec pod, string cpuTie, string gpuTie, TypicalPod[]? typical = null)
     {
         var settings = new Dictionary<string, string> { ["cpu.tie"] = cpuTie, ["gpu.tie"] = gpuTie, ["w.shared"] = "1", ["w.power"] = "0" };
         var catalog = PolicyCatalog.CreateDefault();
         SearchPolicies.Register(catalog);
-        var profile = catalog.Create(SearchPolicies.Device, new PolicyOptions { TypicalPods = WholeGpu, Settings = settings });
+        var profile = catalog.Create(SearchPolicies.Device, new PolicyOptions { TypicalPods = typical ?? WholeGpu, Settings = settings });
         var result = new ProfileScheduler(profile).Schedule(cluster, pod, new Random(1));
         Assert.True(result.Success);
         return result.Node;
@@ -62,8 +62,33 @@ public class TieOrderTests
         Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "rank"));
         Assert.Equal(1, Chosen(cluster, gpuPod, "rank", "used"));
         Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "fullest"));
-        // CPU-only pods are not ordered by gpu.tie.
-        Assert.Equal(0, Chosen(cluster, Pod("cpu2", 1000, 0), "rank", "used"));
+        // CPU-only pods are not ordered by gpu.tie. Both nodes have idle GPUs, so no-idle-gpu leaves the name order too;
+        // no-idle-gpu-then-used takes the node hosting a pod.
+        var cpuPod = Pod("cpu2", 1000, 0);
+        Assert.Equal(0, Chosen(cluster, cpuPod, "rank", "used"));
+        Assert.Equal(0, Chosen(cluster, cpuPod, "no-idle-gpu", "rank"));
+        Assert.Equal(1, Chosen(cluster, cpuPod, "no-idle-gpu-then-used", "rank"));
+    }
+
+    [Fact]
+    public void Exact_orders_fgds_equal_scores_by_the_exact_fragmentation_change()
+    {
+        // Typical pods: a whole GPU (p 0.9) and a 200-milli share (p 0.1), 1 CPU each. Two 3-GPU nodes, 64 CPUs:
+        // node 0 free [1000, 300, 300]: whole GPU fragment 600, share 0, F = 540. The 200-milli pod's best device is 1 (or 2):
+        //   [1000, 100, 300]: whole fragment 400, share fragment 100 (fits on 1000 and 300), F = 360 + 10 = 370, ΔF = -170 -> 54.
+        // node 1 free [1000, 250, 300]: F = 0.9 * 550 = 495; device 1: [1000, 50, 300], F = 315 + 5 = 320, ΔF = -175 -> 54
+        //   (device 2: [1000, 250, 100], F = 325, also 54; FGD's first device, 1, is the exact best here: the order uses the
+        //   ΔF of FGD's device).
+        // Equal scores (54): the name order takes node 0; exact takes node 1 (-175 < -170).
+        var typical = new TypicalPod[] { new(new PodShape(1000, 1000, 1, ""), 0.9), new(new PodShape(1000, 200, 1, ""), 0.1) };
+        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=3,model=A10,prefix=n"));
+        Assert.True(cluster.TryBind(0, Pod("a", 1000, 700), new GpuAllocation([1], 700)));
+        Assert.True(cluster.TryBind(0, Pod("b", 1000, 700), new GpuAllocation([2], 700)));
+        Assert.True(cluster.TryBind(1, Pod("c", 1000, 750), new GpuAllocation([1], 750)));
+        Assert.True(cluster.TryBind(1, Pod("d", 1000, 700), new GpuAllocation([2], 700)));
+        var share = Pod("share", 1000, 200);
+        Assert.Equal(0, Chosen(cluster, share, "rank", "rank", typical));
+        Assert.Equal(1, Chosen(cluster, share, "rank", "exact", typical));
     }
 
     [Fact]
