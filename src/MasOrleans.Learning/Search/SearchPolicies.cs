@@ -37,8 +37,8 @@ public static class SearchPolicies
             o => WeightedFgd.Create(Weighted, TypicalPodWeights.Tuned.With(o.Settings), o));
         catalog.Register(Device, "fgd-weighted with another shared-GPU device rule (setting device: paper, exact, exact-tightest, rounded-tightest, best-fit; default exact) and optional tie orders (cpu.tie, gpu.tie; weights w.*).",
             o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), DeviceDefaults.With(o.Settings), o));
-        catalog.Register(Ties, "FGD over reweighted typical pods, exact shared-GPU device choice, and FGD's equal scores ordered: CPU-only pods to nodes without idle GPU, GPU pods to used nodes (settings as fgd-device).",
-            o => WeightedFgd.Create(Ties, TypicalPodWeights.TunedWithTies.With(o.Settings), TiesDefaults.With(o.Settings), o));
+        catalog.Register(Ties, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered: CPU-only pods to nodes without idle GPU, GPU pods to used nodes (settings as fgd-device).",
+            o => WeightedFgd.Create(Ties, TypicalPodWeights.Tuned.With(o.Settings), TiesDefaults.With(o.Settings), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
