@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Paper;
 using MasOrleans.Scheduling.Resources;
@@ -48,8 +49,9 @@ public enum GpuPodTieOrder
 
 /// <summary>
 /// FGD's integer score with an order among its equal scores for CPU-only pods and for GPU pods: total = score · <see cref="Scale"/> +
-/// a secondary in [0, Scale) that is larger for nodes the <see cref="CpuPodTieOrder"/> puts first; nodes equal in both keep
-/// the profile's tie-break (the simulator's renamed-name order). GPU pods' totals are score · Scale, the same order as FGD.
+/// a secondary in [0, Scale) that is larger for nodes the pod's order (<see cref="CpuPodTieOrder"/> for CPU-only pods,
+/// <see cref="GpuPodTieOrder"/> for GPU pods) puts first; nodes equal in both keep the profile's tie-break (the simulator's
+/// renamed-name order). With an order Rank, that kind of pod's totals are score · Scale: FGD's order.
 /// </summary>
 public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cpuPods, int remnantMilli = 0, GpuPodTieOrder gpuPods = GpuPodTieOrder.Rank)
     : IBatchScorePlugin
@@ -60,7 +62,7 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
     // CPU milli the typical GPU pods ask per GPU milli.
     private readonly double _cpuPerGpuMilli = CpuPerGpuMilli(evaluator.Model.TypicalPods);
 
-    public static double CpuPerGpuMilli(IReadOnlyList<MasOrleans.Scheduling.Fragmentation.TypicalPod> typical)
+    public static double CpuPerGpuMilli(IReadOnlyList<TypicalPod> typical)
     {
         var gpu = typical.Where(t => t.Shape.NeedsGpu).ToList();
         var milli = gpu.Sum(t => t.Probability * t.Shape.MilliPerGpu * t.Shape.GpuCount);
