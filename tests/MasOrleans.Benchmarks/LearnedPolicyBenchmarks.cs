@@ -23,14 +23,14 @@ namespace MasOrleans.Benchmarks;
 /// seed 1). Each invocation is ONE scheduling decision (filters, candidates, one batched forward, device choice)
 /// for the next of 512 later arrivals, nothing bound, so iterations are single decisions and P99 is per decision.
 /// "ddqn/torch" and "ppo/torch" score the candidates with TorchSharp's forward (setting inference=torch) instead of
-/// the plain C# path the policies use: the same-run baseline for that change. "fgd-weighted" and "fgd-lookahead" are
+/// the plain C# path the policies use: the same-run baseline for that change. "fgd-weighted", "fgd-ties" and "fgd-lookahead" are
 /// the search policies (src/MasOrleans.Learning/Search) with their default settings.
 /// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
 /// </summary>
 [Config(typeof(PerDecisionConfig))]
 public class LearnedPolicyBenchmarks
 {
-    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-lookahead")]
+    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-ties", "fgd-lookahead")]
     public string Policy { get; set; } = "";
 
     private ClusterState _cluster = new();

@@ -8,7 +8,9 @@ using MasOrleans.Scheduling.Policies;
 namespace MasOrleans.Learning.Search;
 
 /// <summary>
-/// Registers `fgd-weighted` (<see cref="WeightedFgd"/> with <see cref="TypicalPodWeights.Tuned"/>) and `fgd-lookahead`: FGD's filters and device choice, the node chosen by <see cref="FragmentationLookahead"/>.
+/// Registers `fgd-weighted` (<see cref="WeightedFgd"/> with <see cref="TypicalPodWeights.Tuned"/>), `fgd-device` and `fgd-ties`
+/// (the same with the <see cref="FgdChoiceRules"/> device rule and tie orders) and `fgd-lookahead`: FGD's filters and device
+/// choice, the node chosen by <see cref="FragmentationLookahead"/>.
 /// Settings: "k" (candidates, default 4), "gamma" (weight of the next arrival, default 1; 0 = exactly FGD), "tie" (the
 /// order among FGD's equal scores before the simulator's name order: rank, fullest, used, emptiest, cpu-fullest) and
 /// "score" (rounded: FGD's integer score, exact: the exact fragmentation change).
@@ -19,10 +21,24 @@ public static class SearchPolicies
 
     public const string Weighted = "fgd-weighted";
 
+    public const string Device = "fgd-device";
+
+    public const string Ties = "fgd-ties";
+
+    /// <summary>`fgd-device` unless set: the exact device rule, FGD's name order among equal scores.</summary>
+    public static readonly FgdChoiceRules DeviceDefaults = new(DeviceRule.Exact, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
+
+    /// <summary>`fgd-ties` unless set: the best combination measured on the training workloads (docs/learning.md, session 7).</summary>
+    public static readonly FgdChoiceRules TiesDefaults = new(DeviceRule.Exact, CpuPodTieOrder.NoIdleGpu, GpuPodTieOrder.Used);
+
     public static void Register(PolicyCatalog catalog)
     {
         catalog.Register(Weighted, "FGD over typical pods reweighted toward small GPU shares (tuned w.shared=2, w.power=-2; settings w.shared, w.power, w.cpu, w.multi).",
             o => WeightedFgd.Create(Weighted, TypicalPodWeights.Tuned.With(o.Settings), o));
+        catalog.Register(Device, "fgd-weighted with another shared-GPU device rule (setting device: paper, exact, exact-tightest, rounded-tightest, best-fit; default exact) and optional tie orders (cpu.tie, gpu.tie; weights w.*).",
+            o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), DeviceDefaults.With(o.Settings), o));
+        catalog.Register(Ties, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered: CPU-only pods to nodes without idle GPU, GPU pods to used nodes (settings as fgd-device).",
+            o => WeightedFgd.Create(Ties, TypicalPodWeights.Tuned.With(o.Settings), TiesDefaults.With(o.Settings), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));

@@ -16,8 +16,9 @@ namespace MasOrleans.Learning.Search;
 public sealed record TypicalPodWeights
 {
     /// <summary>
-    /// The weights `fgd-weighted` uses unless set: the best mean gain over fgd on the default trace and the training
-    /// variants at training seeds 1000..1001 in a grid of 24 settings (docs/learning.md, "Beating FGD").
+    /// The weights `fgd-weighted` and `fgd-ties` use unless set: the best mean gain over fgd on the default trace and the
+    /// training variants at training seeds 1000..1001 in a grid of 24 settings (docs/learning.md, "Beating FGD"); with
+    /// fgd-ties' tie orders on, a grid of 27 settings at seeds 1000..1007 found the same weights best (session 7).
     /// </summary>
     public static readonly TypicalPodWeights Tuned = new() { Shared = 2, SharePower = -2 };
 
@@ -63,5 +64,23 @@ public static class WeightedFgd
         var evaluator = new FgdEvaluator(new FragmentationModel(weights.Apply(o.TypicalPods ?? [])));
         return PaperPolicies.Profile(name, new FgdScore(evaluator), new FgdDeviceSelector(evaluator), o, PaperPolicies.TieBreakFor(o),
             $"FGD over typical pods reweighted by {weights}.");
+    }
+
+    /// <summary>
+    /// FGD's node choice over reweighted typical pods (as <see cref="Create(string, TypicalPodWeights, PolicyOptions)"/>), with
+    /// the shared pod's device chosen by the rules' <see cref="DeviceRule"/> over F with the same weights, and FGD's equal
+    /// scores ordered by the rules' tie orders before the name order. The node score is FGD's best rounded score over the
+    /// node's devices whatever the device rule, so with both tie orders Rank the nodes ranked are fgd-weighted's on the
+    /// same cluster state, and with <see cref="FgdChoiceRules.Paper"/> every decision is fgd-weighted's.
+    /// </summary>
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, FgdChoiceRules rules, PolicyOptions o)
+    {
+        var model = new FragmentationModel(weights.Apply(o.TypicalPods ?? []));
+        var evaluator = new FgdEvaluator(model);
+        IScorePlugin score = rules.CpuTie == CpuPodTieOrder.Rank && rules.GpuTie == GpuPodTieOrder.Rank
+            ? new FgdScore(evaluator)
+            : new TieOrderedFgdScore(evaluator, rules.CpuTie, rules.CpuRemnantMilli, rules.GpuTie);
+        return PaperPolicies.Profile(name, score, new FragmentationDeviceSelector(model, rules.Device), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {weights}, {rules}.");
     }
 }
