@@ -46,6 +46,10 @@ internal static class OrleansSetup
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
+            // Redis replies complete on the .NET thread pool, where the grain turns waiting for them run anyway,
+            // instead of on StackExchange.Redis' own socket threads that then hand each completion over (a thread
+            // switch per Redis round trip, three per pod).
+            redis.SocketManager = SocketManager.ThreadPool;
             var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
