@@ -216,6 +216,26 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_running_pod_collected_before_its_planned_exit_restores_its_container_and_still_exits()
+    {
+        await Grains.GetGrain<INodeGrain>("g-restore").Register(NodeSpecOf("g-restore") with { Labels = new Dictionary<string, string> { ["pool"] = "restore" } });
+        var job = PodOf("restore-1", cpuMilli: 500) with { ExpectedDurationSeconds = 3, NodeSelector = new Dictionary<string, string> { ["pool"] = "restore" } };
+        var pod = Grains.GetGrain<IPodGrain>("restore-1");
+        await pod.Create(job, null);
+        await WaitForPod("restore-1", p => p.Phase == PodPhase.Running);
+        var started = (await pod.GetContainer())!;
+
+        // The exit timer dies with the activation (TestCluster.DeactivateAsync waits until it is gone, keep-alive or
+        // not); the next call activates the pod anew, which restores the recorded container and arms its exit again.
+        await fixture.Cluster.DeactivateAsync(pod);
+        var restored = (await pod.GetContainer())!;
+        Assert.Equal((ContainerPhase.Running, started.StartedAt, started.RunUntil), (restored.Phase, restored.StartedAt, restored.RunUntil));
+        var done = await WaitForPod("restore-1", p => p.Phase == PodPhase.Succeeded);
+        Assert.Contains(done.Events, e => e.Reason == "Completed");
+        await WaitForNode("g-restore", v => v.Pods.Count == 0);
+    }
+
+    [Fact]
     public async Task A_workload_creates_and_deletes_pods_to_match_its_replicas()
     {
         await Grains.GetGrain<INodeGrain>("g-wl").Register(NodeSpecOf("g-wl", cpuMilli: 32000));

@@ -69,6 +69,45 @@ public sealed class PodContainerTests
         Assert.Single(runtime.Calls);
     }
 
+    [Fact]
+    public async Task A_start_on_another_node_starts_anew_and_the_runtimes_planned_exit_wins_over_the_run_time()
+    {
+        var runtime = new RecordingRuntime { Start = new ContainerStart(ImageWasCached: true, ExitCode: 1, ExitAfter: TimeSpan.FromSeconds(4)) };
+        var clock = new FixedClock(T0);
+        var container = new PodContainer(runtime, clock, "p/main");
+        await container.StartAsync("n1", "img", runSeconds: 60);
+        Assert.Equal(T0.AddSeconds(4), container.RunUntil); // ExitAfter (a simulated failure) before the pod's run time
+
+        clock.Now = T0.AddSeconds(1);
+        var (moved, _) = await container.StartAsync("n2", "img", runSeconds: 60);
+        Assert.Equal(("n2", T0.AddSeconds(1)), (moved.Node, moved.StartedAt));
+        Assert.Equal(["start n1 p/main img", "start n2 p/main img"], runtime.Calls);
+    }
+
+    [Fact]
+    public async Task A_run_time_of_zero_plans_no_exit_and_a_restored_container_keeps_its_start_and_planned_code()
+    {
+        var container = new PodContainer(new RecordingRuntime(), new FixedClock(T0), "p/main");
+        await container.StartAsync("n1", null, runSeconds: 0);
+        Assert.Null(container.RunUntil);
+
+        var restored = new PodContainer(new RecordingRuntime(), new FixedClock(T0.AddHours(1)), "q/main");
+        var recorded = new ContainerView("q/main", ContainerPhase.Running, "n3", "busybox:exit-2", false, T0, null, null, T0.AddHours(2), 2);
+        Assert.True(restored.Restore(recorded));
+        Assert.Equal((T0, T0.AddHours(2), 2), (restored.Get()!.StartedAt, restored.Get()!.RunUntil, restored.Get()!.PlannedExitCode));
+        var exited = await restored.ExitAsync(CancellationToken.None);
+        Assert.Equal(2, exited!.ExitCode); // a restored exit-N container still fails with N
+    }
+
+    [Fact]
+    public void The_exit_timer_is_due_now_when_late_and_at_most_thirty_days_ahead()
+    {
+        Assert.Equal(TimeSpan.Zero, PodGrain.ExitDue(T0, T0.AddSeconds(5)));
+        Assert.Equal(TimeSpan.FromSeconds(90), PodGrain.ExitDue(T0.AddSeconds(90), T0));
+        // Orleans timers cannot be armed beyond about 49.7 days (uint milliseconds); the pod re-arms when it wakes.
+        Assert.Equal(TimeSpan.FromDays(30), PodGrain.ExitDue(T0.AddDays(400), T0));
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public DateTimeOffset Now { get; set; } = now;

@@ -34,7 +34,7 @@ public interface IPodGrain : IGrainWithStringKey
     [OneWay]
     Task Retry();
 
-    /// <summary>The pod's container (null before its first start): read-only, so interleaved like <see cref="Get"/>.</summary>
+    /// <summary>The pod's container (null before its first start and once stopped: deleted or failed); read-only, so interleaved like <see cref="Get"/>.</summary>
     [AlwaysInterleave]
     Task<ContainerView?> GetContainer();
 }

@@ -200,34 +200,49 @@ public sealed class PodGrain(
 
     private async Task StartContainer(CancellationToken cancellation)
     {
+        var s = state.State;
+        ContainerView view;
         try
         {
-            var s = state.State;
             if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
-            var (view, pulled) = await Container.StartAsync(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
+            (view, var pulled) = await Container.StartAsync(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
             if (pulled) _ = GrainFactory.Reference<INodeGrain>(s.NodeName).ImagePulled(s.Spec.Image!);
-            ArmExit();
-            await ContainerChanged(view);
         }
         finally
         {
+            // Cleared before the Running write: when that write fails it schedules the start again (and sets the flag).
             _starting = false;
         }
+        ArmExit();
+        await ContainerChanged(view);
     }
 
     /// <summary>Orleans timers cannot be armed much beyond 49 days; a later exit re-arms on waking.</summary>
     private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
 
-    /// <summary>Arms the container's planned exit, if it has one; the timer keeps the pod active until then.</summary>
+    /// <summary>
+    /// Arms the container's planned exit, if it has one, and keeps the pod active until then: a timer alone does not
+    /// (an activation idle for the collection age is collected with its timers, and nothing would wake the pod to exit).
+    /// </summary>
     private void ArmExit()
     {
         _exitTimer?.Dispose();
         _exitTimer = null;
-        if (Container.RunUntil is not { } until) return;
-        var due = until - clock.GetUtcNow();
-        if (due > LongestTimer) due = LongestTimer;
-        if (due < TimeSpan.Zero) due = TimeSpan.Zero;
+        if (Container.RunUntil is not { } until)
+        {
+            DelayDeactivation(TimeSpan.Zero);
+            return;
+        }
+        var due = ExitDue(until, clock.GetUtcNow());
+        DelayDeactivation(due + TimeSpan.FromMinutes(1));
         _exitTimer = this.RegisterGrainTimer(ExitContainer, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+    }
+
+    /// <summary>When to wake for an exit planned at <paramref name="until"/>: now if past, at most <see cref="LongestTimer"/> ahead.</summary>
+    public static TimeSpan ExitDue(DateTimeOffset until, DateTimeOffset now)
+    {
+        var due = until - now;
+        return due > LongestTimer ? LongestTimer : due < TimeSpan.Zero ? TimeSpan.Zero : due;
     }
 
     private async Task ExitContainer(CancellationToken cancellation)
@@ -244,6 +259,7 @@ public sealed class PodGrain(
     {
         _exitTimer?.Dispose();
         _exitTimer = null;
+        DelayDeactivation(TimeSpan.Zero);
         await Container.StopAsync();
     }
 
