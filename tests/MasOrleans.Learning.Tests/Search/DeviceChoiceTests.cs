@@ -11,13 +11,12 @@ using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
 
+using static MasOrleans.Learning.Tests.Search.SearchTestPods;
+
 namespace MasOrleans.Learning.Tests.Search;
 
 public class DeviceChoiceTests
 {
-    private static PodSpec Pod(string name, long cpuMilli, long gpuMilli) =>
-        new() { Name = name, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30, gpuMilli: gpuMilli) };
-
     private static TypicalPod Typical(int milli, double p) => new(new PodShape(1000, milli, 1, ""), p);
 
     /// <summary>One 3-GPU node (64 CPUs) with a 700-milli pod on device 1 and a 750-milli pod on device 2: free [1000, 300, 250].</summary>

@@ -7,13 +7,12 @@ using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
 
+using static MasOrleans.Learning.Tests.Search.SearchTestPods;
+
 namespace MasOrleans.Learning.Tests.Search;
 
 public class TieOrderTests
 {
-    private static PodSpec Pod(string name, long cpuMilli, long gpuMilli) =>
-        new() { Name = name, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 1L << 30, gpuMilli: gpuMilli) };
-
     // One typical pod: a whole GPU with 1 CPU (p 1), so F counts a node's idle GPU milli only when no whole device is free
     // or less than 1 CPU is left.
     private static readonly TypicalPod[] WholeGpu = [new(new PodShape(1000, 1000, 1, ""), 1)];
