@@ -70,6 +70,21 @@ public class TieOrderTests
     }
 
     [Fact]
+    public void A_tie_order_never_overrides_a_better_fgd_score()
+    {
+        // Two 64-CPU nodes with two GPUs each; node 1 hosts a CPU-only pod of 62.5 CPUs, leaving 1.5.
+        // A whole-GPU pod with 1 CPU: on node 0 it leaves a whole GPU and 63 CPUs, the typical pod still fits, ΔF = 0,
+        // score 50. On node 1 it leaves a whole GPU but 0.5 CPU, the typical pod (1 CPU) no longer fits, so the idle
+        // GPU becomes a fragment: ΔF = +1000, a score below 50. `used` prefers node 1 (it hosts a pod) only among equal
+        // scores, so node 0 it stays.
+        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=2,model=A10,prefix=n"));
+        Assert.True(cluster.TryBind(1, Pod("cpu", 62_500, 0), GpuAllocation.None));
+        var gpuPod = Pod("gpu", 1000, 1000);
+        Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "rank"));
+        Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "used"));
+    }
+
+    [Fact]
     public void Exact_orders_fgds_equal_scores_by_the_exact_fragmentation_change()
     {
         // Typical pods: a whole GPU (p 0.9) and a 200-milli share (p 0.1), 1 CPU each. Two 3-GPU nodes, 64 CPUs:
