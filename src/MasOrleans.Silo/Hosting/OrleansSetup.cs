@@ -46,19 +46,20 @@ internal static class OrleansSetup
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
-            // The stores on a pod's path (grain state, node bindings) complete Redis replies on the .NET thread pool,
-            // where the grain turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads
-            // that hand each completion over: a thread switch per round trip, three per pod (docs/benchmarks.md,
-            // session 7). Membership and reminders keep the dedicated threads, so a starved pool cannot delay the
-            // silo's heartbeat.
-            var hotPath = redis.Clone();
-            hotPath.SocketManager = SocketManager.ThreadPool;
+            // Grain state (two of a pod's three writes) completes Redis replies on the .NET thread pool, where the grain
+            // turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads that hand each
+            // completion over (a thread switch per round trip; docs/benchmarks.md, session 7). Orleans connects it
+            // asynchronously and only awaits it. Everything else keeps the dedicated threads: membership, so a starved
+            // pool cannot delay heartbeats, and the node bindings' multiplexer, which a grain's constructor connects
+            // synchronously on a pool thread (with its I/O on the pool too, two cold-start test runs stalled).
+            var grainState = redis.Clone();
+            grainState.SocketManager = SocketManager.ThreadPool;
             var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
             {
-                o.ConfigurationOptions = hotPath.Clone();
+                o.ConfigurationOptions = grainState.Clone();
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
@@ -73,9 +74,7 @@ internal static class OrleansSetup
             KubernetesHosting.ConfigureIfEnabled(silo, config);
             // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
             // records listed when the index or a queue shard rebuilds its memory.
-            // Resolved inside a grain's activation, on a pool thread: a wait on a Task lets the pool add a thread for
-            // the connect's own I/O (it now completes on the pool), where the synchronous Connect's wait would not.
-            silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.ConnectAsync(hotPath.Clone()).GetAwaiter().GetResult());
+            silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
             silo.Services.AddSingleton<INodeBindingStore, RedisNodeBindingStore>();
             silo.Services.AddSingleton<IPodDirectory, RedisPodDirectory>();
         }
