@@ -46,20 +46,12 @@ internal static class OrleansSetup
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
-            // Grain state (two of a pod's three writes) completes Redis replies on the .NET thread pool, where the grain
-            // turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads that hand each
-            // completion over (a thread switch per round trip; docs/benchmarks.md, session 7). Orleans connects it
-            // asynchronously and only awaits it. Everything else keeps the dedicated threads: membership, so a starved
-            // pool cannot delay heartbeats, and the node bindings' multiplexer, which a grain's constructor connects
-            // synchronously on a pool thread (with its I/O on the pool too, two cold-start test runs stalled).
-            var grainState = redis.Clone();
-            grainState.SocketManager = SocketManager.ThreadPool;
             var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
             {
-                o.ConfigurationOptions = grainState.Clone();
+                o.ConfigurationOptions = redis.Clone();
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
