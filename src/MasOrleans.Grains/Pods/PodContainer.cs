@@ -13,8 +13,6 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
 {
     private ContainerState _state = new();
 
-    public string Id => id;
-
     /// <summary>When a running container is planned to exit (the pod's exit timer is due then), else null.</summary>
     public DateTimeOffset? RunUntil => _state.Phase == ContainerPhase.Running ? _state.RunUntil : null;
 

@@ -226,13 +226,8 @@ public sealed class PodGrain(
     /// </summary>
     private void ArmExit()
     {
-        _exitTimer?.Dispose();
-        _exitTimer = null;
-        if (Container.RunUntil is not { } until)
-        {
-            DelayDeactivation(TimeSpan.Zero);
-            return;
-        }
+        DisarmExit();
+        if (Container.RunUntil is not { } until) return;
         var due = ExitDue(until, clock.GetUtcNow());
         DelayDeactivation(due + TimeSpan.FromMinutes(1));
         _exitTimer = this.RegisterGrainTimer(ExitContainer, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
@@ -255,11 +250,17 @@ public sealed class PodGrain(
         if (await Container.ExitAsync(cancellation) is { } exited) await ContainerChanged(exited);
     }
 
-    private async Task StopContainer()
+    /// <summary>No planned exit any more: the timer goes, and the pod is collected by the usual rules again.</summary>
+    private void DisarmExit()
     {
         _exitTimer?.Dispose();
         _exitTimer = null;
         DelayDeactivation(TimeSpan.Zero);
+    }
+
+    private async Task StopContainer()
+    {
+        DisarmExit();
         await Container.StopAsync();
     }
 

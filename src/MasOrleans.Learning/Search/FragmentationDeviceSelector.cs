@@ -31,7 +31,7 @@ public enum DeviceRule
 /// The device choice of `fgd-device`: for a GPU-sharing pod, F (the <see cref="FragmentationModel"/>'s node fragmentation)
 /// is computed after placing it on each fitting device and <see cref="Rule"/> decides; whole-GPU pods take the
 /// lowest-numbered free devices, as in FGD (F only sees the multiset of free milli, so that choice changes nothing).
-/// The node has already been chosen, so this costs one node's F per distinct fitting device, once per decision.
+/// The node has already been chosen, so this costs one node's F per fitting device, once per decision.
 /// </summary>
 public sealed class FragmentationDeviceSelector(FragmentationModel model, DeviceRule rule) : IGpuDeviceSelector
 {
@@ -42,9 +42,8 @@ public sealed class FragmentationDeviceSelector(FragmentationModel model, Device
     {
         var gpu = pod.Gpu;
         if (gpu.IsNone) return GpuAllocation.None;
-        var free = cluster.GpuFreeOf(node);
         if (!gpu.IsShared || Rule == DeviceRule.BestFit) return BestFitDeviceSelector.Instance.Select(cluster, node, pod);
-        var device = Choose(cluster.Free(ResourceKind.Cpu, node), free, gpu.MilliPerGpu, ClusterState.NonZeroCpuOf(pod),
+        var device = Choose(cluster.Free(ResourceKind.Cpu, node), cluster.GpuFreeOf(node), gpu.MilliPerGpu, ClusterState.NonZeroCpuOf(pod),
             model.AccessFor(cluster.Spec(node).GpuModel));
         return device < 0 ? GpuAllocation.None : new GpuAllocation([device], gpu.MilliPerGpu);
     }
