@@ -1,6 +1,7 @@
 using MasOrleans.Grains.Learning;
 using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
+using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -8,8 +9,9 @@ namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
 /// The silo's policies: every built-in one, the learned `ddqn` and `ppo` (base models from `Models__Directory` when set,
-/// else the shipped models/, replaced by the cluster's active version as online learning trains it), and the
-/// profiles users define under `Scheduler__Profiles`.
+/// else the shipped models/, replaced by the cluster's active version as online learning trains it), the search
+/// policies over FGD (`fgd-weighted`, `fgd-device`, `fgd-ties`, `fgd-lookahead`; docs/learning.md), and the profiles
+/// users define under `Scheduler__Profiles`.
 /// Start-up validation and the grains use this same catalog, so a name valid in one is valid in all.
 /// </summary>
 internal static class SiloPolicyCatalog
@@ -30,6 +32,7 @@ internal static class SiloPolicyCatalog
     {
         var catalog = PolicyCatalog.CreateDefault();
         LearnedPolicies.Register(catalog, models.Slot, sink, models.Describe());
+        SearchPolicies.Register(catalog);
         var profiles = config.GetSection("Scheduler:Profiles").Get<List<ProfileDefinition>>();
         if (profiles is { Count: > 0 }) ProfileConfiguration.Register(catalog, profiles);
         return catalog;
