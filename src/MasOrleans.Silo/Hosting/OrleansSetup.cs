@@ -46,12 +46,19 @@ internal static class OrleansSetup
         else
         {
             var redis = ConfigurationOptions.Parse(redisConnection ?? ManagedRedis.DefaultConnectionString);
+            // The stores on a pod's path (grain state, node bindings) complete Redis replies on the .NET thread pool,
+            // where the grain turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads
+            // that hand each completion over: a thread switch per round trip (docs/benchmarks.md, session 8). Both
+            // connect asynchronously while the silo starts and are only awaited. Membership and reminders keep the
+            // dedicated threads, so a busy pool cannot delay the silo's heartbeat.
+            var hotPath = redis.Clone();
+            hotPath.SocketManager = SocketManager.ThreadPool;
             var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
             {
-                o.ConfigurationOptions = redis.Clone();
+                o.ConfigurationOptions = hotPath.Clone();
                 o.GrainStorageSerializer = storageSerializer;
                 o.DeleteStateOnClear = true;
             });
@@ -66,7 +73,9 @@ internal static class OrleansSetup
             KubernetesHosting.ConfigureIfEnabled(silo, config);
             // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
             // records listed when the index or a queue shard rebuilds its memory.
-            silo.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
+            silo.Services.AddSingleton(new RedisStoreConnection(hotPath));
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RedisStoreConnection>());
+            silo.Services.AddSingleton(sp => sp.GetRequiredService<RedisStoreConnection>().Redis);
             silo.Services.AddSingleton<INodeBindingStore, RedisNodeBindingStore>();
             silo.Services.AddSingleton<IPodDirectory, RedisPodDirectory>();
         }

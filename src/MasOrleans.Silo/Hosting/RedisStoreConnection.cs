@@ -1,0 +1,29 @@
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// The per-entry stores' Redis connection, opened asynchronously while the silo starts (before any grain runs) and
+/// closed when it stops. Resolving a synchronously connected multiplexer inside a grain's constructor blocked a pool
+/// thread, and every other activation waiting on the same singleton, on I/O that completes on that pool.
+/// </summary>
+internal sealed class RedisStoreConnection(ConfigurationOptions options) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private IConnectionMultiplexer? _redis;
+
+    public IConnectionMultiplexer Redis =>
+        _redis ?? throw new InvalidOperationException("The Redis store connection is used before the silo connected it");
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(RedisStoreConnection), ServiceLifecycleStage.RuntimeInitialize, Connect, Close);
+
+    private async Task Connect(CancellationToken cancellation) =>
+        _redis = await ConnectionMultiplexer.ConnectAsync(options.Clone());
+
+    private async Task Close(CancellationToken cancellation)
+    {
+        if (_redis is null) return;
+        await _redis.CloseAsync();
+        _redis.Dispose();
+    }
+}
