@@ -122,6 +122,27 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task Create_answers_with_the_stored_pod_and_a_duplicate_with_a_conflict_and_no_pod()
+    {
+        // A selector nothing matches keeps the pod Pending, so the answer can be compared with what Get reads.
+        var spec = PodOf("answered", 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none-such" } };
+        var pod = Grains.GetGrain<IPodGrain>("answered");
+        var created = await pod.Create(spec, null);
+        Assert.True(created.Outcome.IsOk);
+        Assert.NotNull(created.Pod);
+        Assert.Equal("answered", created.Pod.Spec.Name);
+        Assert.Equal(100, created.Pod.Spec.Requests.CpuMilli);
+        Assert.Equal(PodPhase.Pending, created.Pod.Phase);
+        Assert.Equal("Created", Assert.Single(created.Pod.Events).Reason);
+        Assert.Equal((await pod.Get())!.CreatedAt, created.Pod.CreatedAt);
+
+        var duplicate = await pod.Create(PodOf("answered", 200) with { NodeSelector = spec.NodeSelector }, null);
+        Assert.Equal(OutcomeCode.Conflict, duplicate.Outcome.Code);
+        Assert.Null(duplicate.Pod);
+        Assert.Equal(100, (await pod.Get())!.Spec.Requests.CpuMilli);
+    }
+
+    [Fact]
     public async Task Pods_deleted_while_being_scheduled_leave_nothing_reserved()
     {
         // Ten 1-cpu pods deleted right after Create, while their scheduling request is in flight: wherever each delete
@@ -131,7 +152,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         for (var i = 0; i < 10; i++)
         {
             var pod = Grains.GetGrain<IPodGrain>($"vanish-{i}");
-            Assert.True((await pod.Create(PodOf($"vanish-{i}", 1000) with { NodeSelector = pool }, null)).IsOk);
+            Assert.True((await pod.Create(PodOf($"vanish-{i}", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
             Assert.True((await pod.Delete()).IsOk);
         }
         // Event-driven proof that every reservation was given back: a pod wanting the whole node gets it.

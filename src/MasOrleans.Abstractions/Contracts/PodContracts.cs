@@ -43,6 +43,13 @@ public sealed record PodView(
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] string? Reason = null);
 
+/// <summary>
+/// What a create answers: its outcome and, when the pod was created, the pod as stored, so the caller (the REST and
+/// Kubernetes surfaces answer with it) needs no second call, which crosses silos for most pods.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.pod-creation")]
+public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: Id(1)] PodView? Pod = null);
+
 /// <summary>Why a pod failed; Evicted reasons are not the pod's fault, so workloads replace them without backoff.</summary>
 public static class PodReasons
 {

@@ -7,8 +7,8 @@ namespace MasOrleans.Abstractions.Grains;
 /// <summary>A task agent: one pod's spec, phase, placement and events, keyed by pod name.</summary>
 public interface IPodGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the pod as Pending and asks a scheduler for a node without waiting for it.</summary>
-    Task<Outcome> Create(PodSpec spec, string? workload);
+    /// <summary>Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.</summary>
+    Task<PodCreation> Create(PodSpec spec, string? workload);
 
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]

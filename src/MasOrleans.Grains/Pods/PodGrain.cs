@@ -43,7 +43,7 @@ public sealed class PodGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<Outcome> Create(PodSpec spec, string? workload)
+    public async Task<PodCreation> Create(PodSpec spec, string? workload)
     {
         if (state.State.Spec is not null)
         {
@@ -51,7 +51,7 @@ public sealed class PodGrain(
             // its retry lands here, so repair the pod's registration before refusing the duplicate.
             if (state.State.Phase.IsWaiting()) RequestScheduling();
             Report();
-            return Outcome.Conflict($"pod '{spec.Name}' already exists");
+            return new PodCreation(Outcome.Conflict($"pod '{spec.Name}' already exists"));
         }
         var now = clock.GetUtcNow();
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
@@ -68,14 +68,16 @@ public sealed class PodGrain(
         }
         // Listed before the client hears 202 (batched with the shard's other changes), then queued: one call.
         await Shard.Admit(Entry(), spec);
-        return Outcome.Success;
+        return new PodCreation(Outcome.Success, View());
     }
 
-    public Task<PodView?> Get()
+    public Task<PodView?> Get() => Task.FromResult(View());
+
+    private PodView? View()
     {
         var s = state.State;
-        return Task.FromResult(s.Spec is null ? null
-            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason));
+        return s.Spec is null ? null
+            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason);
     }
 
     public async Task<Outcome> Delete()

@@ -188,8 +188,8 @@ public sealed class WorkloadGrain(
             var name = $"{Name}-{Suffix()}";
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
-            var outcome = await GrainFactory.Reference<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
-            if (!outcome.IsOk) continue; // name taken: draw another suffix
+            var creation = await GrainFactory.Reference<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
+            if (!creation.Outcome.IsOk) continue; // name taken: draw another suffix
             // Persisted per pod, so a crash mid-way resumes without orphans.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };
             await state.WriteStateAsync();

@@ -23,9 +23,9 @@ internal static class PodsApi
     {
         if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
         var pod = grains.Reference<IPodGrain>(spec.Name);
-        var outcome = await pod.Create(spec, workload: null);
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From((await pod.Get())!));
+        var created = await pod.Create(spec, workload: null);
+        if (!created.Outcome.IsOk) return Problems.Conflict(created.Outcome.Message!);
+        return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From(created.Pod!));
     }
 
     private static async Task<Results<Ok<ListResponse<MasOrleans.Abstractions.Contracts.PodEntry>>, BadRequest<ProblemDetails>>> List(

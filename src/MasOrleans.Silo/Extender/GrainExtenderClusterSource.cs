@@ -63,7 +63,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     /// </summary>
     public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
-        var outcome = await grains.Reference<IPodGrain>(pod.Name).Create(pod, workload: null);
+        var outcome = (await grains.Reference<IPodGrain>(pod.Name).Create(pod, workload: null)).Outcome;
         if (!outcome.IsOk) logger.LogWarning("Pod {Pod} bound to {Node} through the extender was already known: {Error}", pod.Name, nodeName, outcome.Message);
     }
 }

@@ -65,12 +65,10 @@ internal static class KubePodsApi
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         var grain = grains.Reference<IPodGrain>(spec.Name);
-        var outcome = await grain.Create(spec, null);
-        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", outcome.Message ?? "refused");
-        return await grain.Get() is { } view
-            ? KubeLists.One(context, KubePodObjects.ToPod(view, cache.Version.ToString()), 201)
-            : KubeStatus.NotFound("pods", pod.Metadata!.Name);
+        var created = await grain.Create(spec, null);
+        if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
+        if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
+        return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, cache.Version.ToString()), 201);
     }
 
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
