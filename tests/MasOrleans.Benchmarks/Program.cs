@@ -2,8 +2,14 @@ using BenchmarkDotNet.Running;
 using MasOrleans.Benchmarks;
 
 // dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*Kube*' --job short
-// "quick paper <policy> [runs]" times whole paper experiments the same way.
+// "quick paper <policy> [runs]" times whole paper experiments the same way; "quick learned <policy>" loops one policy's
+// LearnedPolicyBenchmarks decisions (for a profiler).
 // "quick <policy> <nodes> [full]" prints a rough single figure without BenchmarkDotNet, for iterating.
+if (args is ["quick", "learned", var learnedPolicy])
+{
+    QuickRun.Learned(learnedPolicy);
+    return;
+}
 if (args is ["quick", "paper", var paperPolicy, ..])
 {
     QuickRun.Paper(paperPolicy, args.Length > 3 ? int.Parse(args[3]) : 3);

@@ -16,6 +16,18 @@ internal static class QuickRun
         Console.WriteLine($"{policy} nodes={nodes} fullScan={fullScan}: {rounds * 1000 / watch.Elapsed.TotalSeconds:N0} decisions/s");
     }
 
+    /// <summary>"quick learned &lt;policy&gt;": LearnedPolicyBenchmarks' decisions in a loop for 5 s (for a profiler), decisions/s.</summary>
+    public static void Learned(string policy)
+    {
+        var bench = new LearnedPolicyBenchmarks { Policy = policy };
+        bench.Setup();
+        for (var i = 0; i < 200; i++) bench.Decision();
+        var watch = Stopwatch.StartNew();
+        var rounds = 0;
+        while (watch.Elapsed < TimeSpan.FromSeconds(5)) { bench.Decision(); rounds++; }
+        Console.WriteLine($"{policy} (1,213 nodes, 80% full): {rounds / watch.Elapsed.TotalSeconds:N0} decisions/s");
+    }
+
     /// <summary>"quick paper &lt;policy&gt; [runs]": paper experiments after two warm-ups (the JIT's tiers), for iterating.</summary>
     public static void Paper(string policy, int runs)
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using static TorchSharp.torch;
 
@@ -88,17 +89,44 @@ internal sealed class PlainMlp
                 }
                 else
                 {
-                    var transposed = _transposed[l];
-                    bias.CopyTo(y);
-                    for (var i = 0; i < inputs; i++)
-                    {
-                        if (x[i] == 0f) continue; // ReLU zeros and zero features add nothing
-                        TensorPrimitives.MultiplyAdd(transposed.AsSpan(i * outputs, outputs), x[i], y, y);
-                    }
+                    Layer(x, _transposed[l], bias, y);
                 }
                 if (l != last) TensorPrimitives.Max(y, 0f, y); // ReLU
                 x = y;
             }
+        }
+    }
+
+    /// <summary>
+    /// y = bias + Σ_i x[i]·W[i, :], over the transposed weights: each vector of outputs accumulates in a register over
+    /// every input, in input order (so the sums are those of one multiply-add per input, bit for bit). A
+    /// TensorPrimitives call per input cost more than its arithmetic at these widths (a few dozen outputs).
+    /// </summary>
+    private static void Layer(ReadOnlySpan<float> x, float[] transposed, float[] bias, Span<float> y)
+    {
+        int inputs = x.Length, outputs = bias.Length, lanes = Vector<float>.Count;
+        var o = 0;
+        for (; o + lanes <= outputs; o += lanes)
+        {
+            var sum = new Vector<float>(bias, o);
+            for (var i = 0; i < inputs; i++)
+            {
+                var xi = x[i];
+                if (xi == 0f) continue; // ReLU zeros and zero features add nothing
+                sum += new Vector<float>(transposed, i * outputs + o) * xi;
+            }
+            sum.CopyTo(y[o..]);
+        }
+        for (; o < outputs; o++)
+        {
+            var sum = bias[o];
+            for (var i = 0; i < inputs; i++)
+            {
+                var xi = x[i];
+                if (xi == 0f) continue;
+                sum += transposed[i * outputs + o] * xi;
+            }
+            y[o] = sum;
         }
     }
 }
