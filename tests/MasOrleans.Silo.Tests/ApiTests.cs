@@ -117,6 +117,12 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal("/api/v1/pods/api-p1", accepted.Headers.Location?.OriginalString);
+        // The 202 carries the pod as stored by its create: Pending, with its spec and the Created event.
+        var answered = await accepted.Json();
+        Assert.Equal("api-p1", answered.GetProperty("name").GetString());
+        Assert.Equal("Pending", answered.Phase());
+        Assert.Equal(5, answered.GetProperty("priority").GetInt32());
+        Assert.Equal("Created", Assert.Single(answered.GetProperty("events").EnumerateArray()).GetProperty("reason").GetString());
         var pod = await Http.WaitFor("/api/v1/pods/api-p1", p => p.Phase() == "Running");
         Assert.Equal("api-gpu", pod.GetProperty("nodeName").GetString());
         Assert.Equal(1, pod.GetProperty("gpuDevices").GetArrayLength());
@@ -233,9 +239,10 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
     public async Task Every_catalog_policy_places_a_pod_when_the_pod_names_it()
     {
         var pool = new Dictionary<string, string> { ["pool"] = "every-policy" };
-        // Room for every policy's half-GPU pod, however each packs them (two per GPU at best, one per GPU at worst).
-        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-1", cpu: "64", memory: "256Gi", gpus: "16", labels: pool));
-        await Http.Post("/api/v1/nodes", Requests.Node("api-pol-2", cpu: "64", memory: "256Gi", gpus: "16", labels: pool));
+        // Room for every policy's half-GPU pod, however each packs them (two per GPU at best, one per GPU at worst), on
+        // nodes of at most 8 GPUs as the paper's scores and the learned features expect.
+        for (var n = 1; n <= 4; n++)
+            await Http.Post("/api/v1/nodes", Requests.Node($"api-pol-{n}", cpu: "64", memory: "256Gi", gpus: "8", labels: pool));
         var policies = (await Http.GetJson("/api/v1/scheduler/policies")).GetProperty("policies").EnumerateArray()
             .Select(p => p.GetProperty("name").GetString()!).ToList();
         Assert.InRange(policies.Count, 1, 32);

@@ -49,8 +49,8 @@ internal static class OrleansSetup
             // The stores on a pod's path (grain state, node bindings) complete Redis replies on the .NET thread pool,
             // where the grain turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads
             // that hand each completion over: a thread switch per round trip (docs/benchmarks.md, session 8). Both
-            // connect asynchronously while the silo starts and are only awaited. Membership and reminders keep the
-            // dedicated threads, so a busy pool cannot delay the silo's heartbeat.
+            // connect asynchronously while the silo starts and are only awaited. Membership, reminders and stream pub-sub
+            // keep the dedicated threads, so a busy pool cannot delay the silo's heartbeat.
             var hotPath = redis.Clone();
             hotPath.SocketManager = SocketManager.ThreadPool;
             var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);

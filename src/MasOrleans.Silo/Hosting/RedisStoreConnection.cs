@@ -22,8 +22,7 @@ internal sealed class RedisStoreConnection(ConfigurationOptions options) : ILife
 
     private async Task Close(CancellationToken cancellation)
     {
-        if (_redis is null) return;
-        await _redis.CloseAsync();
-        _redis.Dispose();
+        // Disposed by the container, which created the IConnectionMultiplexer registration from this.
+        if (_redis is not null) await _redis.CloseAsync();
     }
 }
