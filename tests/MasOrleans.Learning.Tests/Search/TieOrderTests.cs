@@ -28,6 +28,14 @@ public class TieOrderTests
         return result.Node;
     }
 
+    /// <summary>Two 64-CPU, 256 GiB nodes (n0, n1) with <paramref name="gpus"/> A10s each, the given pods bound on them.</summary>
+    private static ClusterState TwoNodes(int gpus, params (int Node, PodSpec Pod, GpuAllocation Devices)[] bound)
+    {
+        var cluster = ClusterState.Of(NodeGenerator.Generate($"gen:count=2,cpu=64,memory=256Gi,gpu={gpus},model=A10,prefix=n"));
+        foreach (var (node, pod, devices) in bound) Assert.True(cluster.TryBind(node, pod, devices));
+        return cluster;
+    }
+
     [Fact]
     public void A_cpu_pod_goes_to_the_node_without_idle_gpu_among_fgds_equal_scores()
     {
@@ -36,8 +44,7 @@ public class TieOrderTests
         //         score sigmoid(0) * 100 = 50.
         // Node 1: no idle GPU, F = 0 before and after, score 50.
         // Equal scores: FGD's name order takes node 0, spending CPU beside an idle GPU; no-idle-gpu takes node 1.
-        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=1,model=A10,prefix=n"));
-        Assert.True(cluster.TryBind(1, Pod("whole", 1000, 1000), new GpuAllocation([0], 1000)));
+        var cluster = TwoNodes(1, (1, Pod("whole", 1000, 1000), new GpuAllocation([0], 1000)));
         var cpuPod = Pod("cpu", 4000, 0);
         Assert.Equal(0, Chosen(cluster, cpuPod, "rank", "rank"));
         Assert.Equal(1, Chosen(cluster, cpuPod, "no-idle-gpu", "rank"));
@@ -55,8 +62,7 @@ public class TieOrderTests
         // 63 (node 0) or 62 (node 1) CPUs: the typical pod fits before and after on both, F = 0 -> 0, both score 50.
         // FGD's name order takes node 0; used takes node 1, the only one hosting a pod; fullest sees equal free GPU
         // milli (2000 both), so the name order again.
-        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=2,model=A10,prefix=n"));
-        Assert.True(cluster.TryBind(1, Pod("cpu", 1000, 0), GpuAllocation.None));
+        var cluster = TwoNodes(2, (1, Pod("cpu", 1000, 0), GpuAllocation.None));
         var gpuPod = Pod("gpu", 1000, 1000);
         Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "rank"));
         Assert.Equal(1, Chosen(cluster, gpuPod, "rank", "used"));
@@ -77,8 +83,7 @@ public class TieOrderTests
         // score 50. On node 1 it leaves a whole GPU but 0.5 CPU, the typical pod (1 CPU) no longer fits, so the idle
         // GPU becomes a fragment: ΔF = +1000, a score below 50. `used` prefers node 1 (it hosts a pod) only among equal
         // scores, so node 0 it stays.
-        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=2,model=A10,prefix=n"));
-        Assert.True(cluster.TryBind(1, Pod("cpu", 62_500, 0), GpuAllocation.None));
+        var cluster = TwoNodes(2, (1, Pod("cpu", 62_500, 0), GpuAllocation.None));
         var gpuPod = Pod("gpu", 1000, 1000);
         Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "rank"));
         Assert.Equal(0, Chosen(cluster, gpuPod, "rank", "used"));
@@ -95,11 +100,9 @@ public class TieOrderTests
         //   ΔF of FGD's device).
         // Equal scores (54): the name order takes node 0; exact takes node 1 (-175 < -170).
         var typical = new TypicalPod[] { new(new PodShape(1000, 1000, 1, ""), 0.9), new(new PodShape(1000, 200, 1, ""), 0.1) };
-        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=3,model=A10,prefix=n"));
-        Assert.True(cluster.TryBind(0, Pod("a", 1000, 700), new GpuAllocation([1], 700)));
-        Assert.True(cluster.TryBind(0, Pod("b", 1000, 700), new GpuAllocation([2], 700)));
-        Assert.True(cluster.TryBind(1, Pod("c", 1000, 750), new GpuAllocation([1], 750)));
-        Assert.True(cluster.TryBind(1, Pod("d", 1000, 700), new GpuAllocation([2], 700)));
+        var cluster = TwoNodes(3,
+            (0, Pod("a", 1000, 700), new GpuAllocation([1], 700)), (0, Pod("b", 1000, 700), new GpuAllocation([2], 700)),
+            (1, Pod("c", 1000, 750), new GpuAllocation([1], 750)), (1, Pod("d", 1000, 700), new GpuAllocation([2], 700)));
         var share = Pod("share", 1000, 200);
         Assert.Equal(0, Chosen(cluster, share, "rank", "rank", typical));
         Assert.Equal(1, Chosen(cluster, share, "rank", "exact", typical));
