@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using static TorchSharp.torch;
 
@@ -18,6 +19,7 @@ internal sealed class PlainMlp
     private readonly float[][] _transposed;
     private readonly float[][] _biases;
     private readonly int[] _widths;
+    private readonly int _maxWidth;
 
     public PlainMlp(IReadOnlyList<(float[] Weight, float[] Bias)> layers, int inputWidth)
     {
@@ -40,11 +42,11 @@ internal sealed class PlainMlp
                 for (var i = 0; i < _widths[l]; i++) transposed[i * bias.Length + o] = weight[o * _widths[l] + i];
             _transposed[l] = transposed;
         }
+        _maxWidth = _widths.Max();
     }
 
     public int InputWidth => _widths[0];
     public int OutputWidth => _widths[^1];
-    private int MaxWidth => _widths.Max();
 
     /// <summary>Copies the weights out of a torch MLP built by <see cref="MlpBuilder.Build"/>; its Linear layers in order.</summary>
     public static PlainMlp From(nn.Module<Tensor, Tensor> mlp)
@@ -65,57 +67,114 @@ internal sealed class PlainMlp
     }
 
     /// <summary>Forward over <paramref name="count"/> rows laid out row-major (count x InputWidth) into count x OutputWidth outputs.</summary>
-    public void Forward(ReadOnlySpan<float> rows, int count, Span<float> output)
+    public void Forward(ReadOnlySpan<float> rows, int count, Span<float> output) => Forward(rows, InputWidth, [], count, output);
+
+    /// <summary>
+    /// Forward over <paramref name="count"/> input rows, row r being <paramref name="rows"/>' r-th block of
+    /// <paramref name="rowWidth"/> values followed by <paramref name="shared"/> (the same for every row: a node
+    /// scorer's pod features), into count x OutputWidth outputs; no row is copied out beforehand.
+    /// A row identical (bit for bit) to an earlier one gets a copy of that row's outputs instead of a second forward:
+    /// candidate nodes in the same state give identical rows, about two in three of them on a well-filled openb cluster.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> rows, int rowWidth, ReadOnlySpan<float> shared, int count, Span<float> output)
     {
-        if (rows.Length < count * InputWidth) throw new ArgumentException($"{rows.Length} inputs for {count} rows of {InputWidth}", nameof(rows));
+        if (rowWidth + shared.Length != InputWidth) throw new ArgumentException($"rows of {rowWidth} and {shared.Length} shared values for {InputWidth} inputs", nameof(rowWidth));
+        if (rows.Length < count * rowWidth) throw new ArgumentException($"{rows.Length} inputs for {count} rows of {rowWidth}", nameof(rows));
         if (output.Length < count * OutputWidth) throw new ArgumentException($"room for {output.Length} outputs, need {count * OutputWidth}", nameof(output));
-        // Two hidden-activation buffers used in turn; per call, so concurrent decisions share nothing mutable.
-        var width = MaxWidth;
-        Span<float> a = new float[width];
-        Span<float> b = new float[width];
+        // The input row and two hidden-activation buffers used in turn, on the stack: concurrent decisions share nothing mutable.
+        var width = Math.Max(_maxWidth, InputWidth);
+        Span<float> input = width <= 256 ? stackalloc float[width] : new float[width];
+        Span<float> a = width <= 256 ? stackalloc float[width] : new float[width];
+        Span<float> b = width <= 256 ? stackalloc float[width] : new float[width];
+        input = input[..InputWidth];
+        shared.CopyTo(input[rowWidth..]);
+        // Open addressing over row indices (+1; 0 is empty), at most half full.
+        var slots = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, 2 * count));
+        Span<int> seen = slots <= 256 ? stackalloc int[slots] : new int[slots];
+        seen.Clear();
         var last = _weights.Length - 1;
         for (var r = 0; r < count; r++)
         {
-            ReadOnlySpan<float> x = rows.Slice(r * InputWidth, InputWidth);
+            var row = rows.Slice(r * rowWidth, rowWidth);
+            var bytes = MemoryMarshal.AsBytes(row);
+            var hash = new HashCode();
+            hash.AddBytes(bytes);
+            var slot = hash.ToHashCode() & (slots - 1);
+            var earlier = -1;
+            for (; seen[slot] != 0; slot = (slot + 1) & (slots - 1))
+            {
+                var other = seen[slot] - 1;
+                if (!bytes.SequenceEqual(MemoryMarshal.AsBytes(rows.Slice(other * rowWidth, rowWidth)))) continue;
+                earlier = other;
+                break;
+            }
+            if (earlier >= 0)
+            {
+                output.Slice(earlier * OutputWidth, OutputWidth).CopyTo(output.Slice(r * OutputWidth, OutputWidth));
+                continue;
+            }
+            seen[slot] = r + 1;
+            row.CopyTo(input);
+            scoped ReadOnlySpan<float> x = input;
             for (var l = 0; l <= last; l++)
             {
-                int inputs = _widths[l], outputs = _widths[l + 1];
+                int outputs = _widths[l + 1];
                 var y = l == last ? output.Slice(r * OutputWidth, OutputWidth) : (l % 2 == 0 ? a : b)[..outputs];
                 var bias = _biases[l];
                 if (outputs == 1)
-                {
                     // A single output (the scorer's head): one dot product.
-                    y[0] = TensorPrimitives.Dot(_weights[l].AsSpan(0, inputs), x) + bias[0];
-                }
+                    y[0] = TensorPrimitives.Dot(_weights[l].AsSpan(0, _widths[l]), x) + bias[0];
                 else
-                {
-                    Layer(x, _transposed[l], bias, y);
-                }
-                if (l != last) TensorPrimitives.Max(y, 0f, y); // ReLU
+                    Layer(x, _transposed[l], bias, y, relu: l != last);
                 x = y;
             }
         }
     }
 
     /// <summary>
-    /// y = bias + Σ_i x[i]·W[i, :], over the transposed weights: each vector of outputs accumulates in a register over
-    /// every input, in input order (so the sums are those of one multiply-add per input, bit for bit). A
-    /// TensorPrimitives call per input cost more than its arithmetic at these widths (a few dozen outputs).
+    /// y = bias + Σ_i x[i]·W[i, :] (then ReLU on hidden layers), over the transposed weights. Each vector of outputs
+    /// accumulates over every input in input order, so the sums are those of one multiply-add per input, bit for bit.
+    /// Four vectors of outputs go through the inputs together: one accumulator alone waits on its previous add at
+    /// every input, four independent ones keep the adder busy (a 32-wide layer is exactly four 8-lane vectors).
     /// </summary>
-    private static void Layer(ReadOnlySpan<float> x, float[] transposed, float[] bias, Span<float> y)
+    private static void Layer(ReadOnlySpan<float> x, float[] transposed, float[] bias, Span<float> y, bool relu)
     {
         int inputs = x.Length, outputs = bias.Length, lanes = Vector<float>.Count;
+        if (transposed.Length != inputs * outputs) throw new ArgumentException($"{transposed.Length} weights for {inputs} x {outputs}", nameof(transposed));
         var o = 0;
+        // Loads without bounds checks: every offset is below (input + 1) * outputs, the transposed array's length.
+        ref var weights = ref MemoryMarshal.GetArrayDataReference(transposed);
+        for (; o + 4 * lanes <= outputs; o += 4 * lanes)
+        {
+            var s0 = new Vector<float>(bias, o);
+            var s1 = new Vector<float>(bias, o + lanes);
+            var s2 = new Vector<float>(bias, o + 2 * lanes);
+            var s3 = new Vector<float>(bias, o + 3 * lanes);
+            for (var i = 0; i < inputs; i++)
+            {
+                var xi = x[i];
+                if (xi == 0f) continue; // ReLU zeros and zero features add nothing
+                var at = (nuint)(i * outputs + o);
+                s0 += Vector.LoadUnsafe(ref weights, at) * xi;
+                s1 += Vector.LoadUnsafe(ref weights, at + (nuint)lanes) * xi;
+                s2 += Vector.LoadUnsafe(ref weights, at + (nuint)(2 * lanes)) * xi;
+                s3 += Vector.LoadUnsafe(ref weights, at + (nuint)(3 * lanes)) * xi;
+            }
+            Store(s0, y[o..], relu);
+            Store(s1, y[(o + lanes)..], relu);
+            Store(s2, y[(o + 2 * lanes)..], relu);
+            Store(s3, y[(o + 3 * lanes)..], relu);
+        }
         for (; o + lanes <= outputs; o += lanes)
         {
             var sum = new Vector<float>(bias, o);
             for (var i = 0; i < inputs; i++)
             {
                 var xi = x[i];
-                if (xi == 0f) continue; // ReLU zeros and zero features add nothing
+                if (xi == 0f) continue;
                 sum += new Vector<float>(transposed, i * outputs + o) * xi;
             }
-            sum.CopyTo(y[o..]);
+            Store(sum, y[o..], relu);
         }
         for (; o < outputs; o++)
         {
@@ -126,7 +185,10 @@ internal sealed class PlainMlp
                 if (xi == 0f) continue;
                 sum += transposed[i * outputs + o] * xi;
             }
-            y[o] = sum;
+            y[o] = relu ? Math.Max(sum, 0f) : sum;
         }
     }
+
+    private static void Store(Vector<float> sum, Span<float> y, bool relu) =>
+        (relu ? Vector.Max(sum, Vector<float>.Zero) : sum).CopyTo(y);
 }

@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Paper;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Learning.Placement;
 
@@ -21,11 +23,9 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
 {
     private readonly FgdEvaluator _fgd = new(fragmentationModel);
     private ClusterFragmentation? _fragmentation;
-    private long[] _fgdScores = [];
-    private double[] _bestFit = [];
-    private double[] _fgdKey = [];
     private long[] _batch = [];
-    private bool[] _taken = [];
+    private readonly TopList _byFgd = new(Math.Max(1, shortlist / 2));
+    private readonly TopList _byBestFit = new(Math.Max(1, shortlist));
 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
     public FgdEvaluator Fgd => _fgd;
@@ -36,36 +36,28 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     {
         if (feasible.IsEmpty) throw new ArgumentException("no feasible node", nameof(feasible));
         Bind(cluster);
-        if (_fgdScores.Length < cluster.NodeCount)
-        {
-            _fgdScores = new long[cluster.NodeCount];
-            _bestFit = new double[cluster.NodeCount];
-            _fgdKey = new double[cluster.NodeCount];
-            _taken = new bool[cluster.NodeCount];
-        }
-        // FGD's scores in one batch (its per-shape cache is looked up once, not per node), then indexed by node.
+        // FGD's scores in one batch (its per-shape cache is looked up once, not per node).
         if (_batch.Length < feasible.Length) _batch = new long[feasible.Length];
         var batch = _batch.AsSpan(0, feasible.Length);
         _fgd.ScoreBatch(cluster, pod, feasible, batch);
-        for (var i = 0; i < feasible.Length; i++)
-        {
-            var n = feasible[i];
-            _fgdScores[n] = batch[i];
-            _fgdKey[n] = batch[i];
-            _bestFit[n] = PlacementFeatures.BestFit(cluster, n, pod);
-        }
 
         int[] nodes;
+        long[] scores;
         bool[] mask;
         if (Shortlist == 0)
         {
             nodes = Enumerable.Range(0, cluster.NodeCount).ToArray();
+            scores = new long[nodes.Length];
             mask = new bool[nodes.Length];
-            foreach (var n in feasible) mask[n] = true;
+            for (var i = 0; i < feasible.Length; i++)
+            {
+                mask[feasible[i]] = true;
+                scores[feasible[i]] = batch[i];
+            }
         }
         else
         {
-            nodes = SelectShortlist(feasible);
+            (nodes, scores) = SelectShortlist(cluster, pod, feasible, batch);
             mask = new bool[nodes.Length];
             Array.Fill(mask, true);
         }
@@ -75,52 +67,92 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         for (var i = 0; i < nodes.Length; i++)
         {
             var n = nodes[i];
-            var score = mask[i] ? _fgdScores[n] : 0;
-            PlacementFeatures.Node(cluster, n, pod, score, _fragmentation!.NodeFragment(n), features.AsSpan(i * f, f));
+            PlacementFeatures.Node(cluster, n, pod, scores[i], _fragmentation!.NodeFragment(n), features.AsSpan(i * f, f));
         }
         return new PlacementCandidates(nodes, new PlacementObservation(nodes.Length, features, PlacementFeatures.Pod(pod), mask));
     }
 
-    private int[] SelectShortlist(ReadOnlySpan<int> feasible)
+    /// <summary>
+    /// The top Shortlist/2 feasible nodes by FGD's score, then the best of the rest by BestFit's raw score, each
+    /// ordered by key (higher first, then the lower node index), with each node's FGD score. One pass over the
+    /// feasible nodes keeps both lists: BestFit's keeps as many nodes as the whole shortlist, so after dropping those
+    /// FGD already took there are always enough left.
+    /// </summary>
+    private (int[] Nodes, long[] FgdScores) SelectShortlist(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> feasible, ReadOnlySpan<long> fgd)
     {
-        if (feasible.Length <= Shortlist) return feasible.ToArray();
-        var perExpert = Math.Max(1, Shortlist / 2);
-        var chosen = new List<int>(Shortlist);
-        // Node-indexed flags instead of a set: the scan over every feasible node checks each once per expert.
-        var taken = _taken;
-        AddTop(feasible, perExpert, _fgdKey, chosen, taken);
-        AddTop(feasible, Shortlist - chosen.Count, _bestFit, chosen, taken);
-        foreach (var n in chosen) taken[n] = false;
-        return chosen.ToArray();
+        if (feasible.Length <= Shortlist) return (feasible.ToArray(), fgd.ToArray());
+        var cpuCapacity = cluster.CapacityColumn(ResourceKind.Cpu);
+        var cpuAllocated = cluster.AllocatedColumn(ResourceKind.Cpu);
+        var gpuCapacity = cluster.CapacityColumn(ResourceKind.Gpu);
+        var gpuAllocated = cluster.AllocatedColumn(ResourceKind.Gpu);
+        var (podCpu, podGpu) = (ClusterState.NonZeroCpuOf(pod), pod.Gpu.TotalMilli);
+        var (byFgd, byBestFit) = (_byFgd, _byBestFit);
+        byFgd.Clear();
+        byBestFit.Clear();
+        // The scheduler's round-robin start hands the feasible nodes over as one ascending run rotated once: visited
+        // from the rotation point, every node comes after the lower-indexed ones, so an equal key never displaces a kept
+        // node (from the rotated start, each tie with the top score would insert). Any other order gives the same lists.
+        var rotation = 1;
+        while (rotation < feasible.Length && feasible[rotation] > feasible[rotation - 1]) rotation++;
+        if (rotation == feasible.Length) rotation = 0;
+        for (var k = 0; k < feasible.Length; k++)
+        {
+            var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
+            var n = feasible[i];
+            byFgd.Offer(i, n, fgd[i]);
+            // PlacementFeatures.BestFit from the resource columns, without a call and two lookups per node.
+            byBestFit.Offer(i, n, PlacementFeatures.BestFit(cpuCapacity[n] - cpuAllocated[n] - podCpu, gpuCapacity[n] - gpuAllocated[n] - podGpu));
+        }
+
+        var nodes = new int[Shortlist];
+        var scores = new long[Shortlist];
+        var count = 0;
+        foreach (var position in byFgd.Positions) (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
+        foreach (var position in byBestFit.Positions)
+        {
+            if (count == Shortlist) break;
+            if (byFgd.Positions.Contains(position)) continue;
+            (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
+        }
+        return (nodes, scores);
     }
 
-    /// <summary>Appends the best <paramref name="count"/> not-yet-taken nodes by key (higher first, then the lower index). O(N*count), no sort.</summary>
-    private static void AddTop(ReadOnlySpan<int> feasible, int count, double[] key, List<int> chosen, bool[] taken)
+    /// <summary>
+    /// The best <c>capacity</c> offers by key (higher first, then the lower node index), as positions in the feasible
+    /// list. Most offers lose to the current worst at once, so a pass over N nodes costs about N comparisons.
+    /// </summary>
+    private sealed class TopList(int capacity)
     {
-        if (count <= 0) return;
-        Span<int> best = count <= 256 ? stackalloc int[count] : new int[count];
-        var size = 0;
-        foreach (var n in feasible)
-        {
-            if (taken[n]) continue;
-            var k = key[n];
-            if (size == count && !Better(n, best[size - 1], key)) continue;
-            var pos = size == count ? size - 1 : size++;
-            while (pos > 0 && Better(n, best[pos - 1], key))
-            {
-                best[pos] = best[pos - 1];
-                pos--;
-            }
-            best[pos] = n;
-        }
-        foreach (var n in best[..size])
-        {
-            taken[n] = true;
-            chosen.Add(n);
-        }
-    }
+        private readonly int[] _positions = new int[capacity];
+        private readonly int[] _nodes = new int[capacity];
+        private readonly double[] _keys = new double[capacity];
+        private int _size;
+        // The last kept offer, in fields: the common case is one comparison against it.
+        private double _worstKey;
+        private int _worstNode;
 
-    private static bool Better(int a, int b, double[] key) => key[a] > key[b] || (key[a] == key[b] && a < b);
+        public ReadOnlySpan<int> Positions => _positions.AsSpan(0, _size);
+
+        public void Clear() => _size = 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Offer(int position, int node, double key)
+        {
+            if (_size < capacity || Before(key, node, _worstKey, _worstNode)) Insert(position, node, key);
+        }
+
+        private void Insert(int position, int node, double key)
+        {
+            var at = _size == capacity ? _size - 1 : _size++;
+            for (; at > 0 && Before(key, node, _keys[at - 1], _nodes[at - 1]); at--)
+                (_positions[at], _nodes[at], _keys[at]) = (_positions[at - 1], _nodes[at - 1], _keys[at - 1]);
+            (_positions[at], _nodes[at], _keys[at]) = (position, node, key);
+            (_worstKey, _worstNode) = (_keys[_size - 1], _nodes[_size - 1]);
+        }
+
+        private static bool Before(double key, int node, double otherKey, int otherNode) =>
+            key > otherKey || (key == otherKey && node < otherNode);
+    }
 
     private void Bind(ClusterState cluster)
     {

@@ -32,9 +32,10 @@ public static class LearnedDecisions
     internal static float[] Scores(IPlacementAgent agent, PlacementObservation observation)
     {
         var network = ScorerOf(agent);
-        var rows = Rows(agent, observation);
+        ObservationValidation.Validate(observation, agent.Layout.NodeFeatureCount, agent.Layout.PodFeatureCount);
         var scores = new float[observation.NodeCount];
-        network.Plain.Forward(rows, observation.NodeCount, scores);
+        // Row i is node i's features followed by the pod's, as Rows lays them out for torch, without the copy.
+        network.Plain.Forward(observation.NodeFeatures, agent.Layout.NodeFeatureCount, observation.PodFeatures, observation.NodeCount, scores);
         return Masked(scores, observation);
     }
 

@@ -43,10 +43,12 @@ public static class PlacementFeatures
     }
 
     /// <summary>BestFit's raw (un-normalized) preference 1 - s, s = mean of (cpu, GPU) left after placement over max specs.</summary>
-    public static double BestFit(ClusterState cluster, int node, PodSpec pod)
+    public static double BestFit(ClusterState cluster, int node, PodSpec pod) =>
+        BestFit(cluster.Free(ResourceKind.Cpu, node) - ClusterState.NonZeroCpuOf(pod), cluster.Free(ResourceKind.Gpu, node) - pod.Gpu.TotalMilli);
+
+    /// <summary>BestFit's raw preference from the CPU and GPU milli a node would have left after placement.</summary>
+    public static double BestFit(double cpuLeft, double gpuLeft)
     {
-        double cpuLeft = cluster.Free(ResourceKind.Cpu, node) - ClusterState.NonZeroCpuOf(pod);
-        double gpuLeft = cluster.Free(ResourceKind.Gpu, node) - pod.Gpu.TotalMilli;
         if (cpuLeft < 0 || gpuLeft < 0) return 0;
         return 1.0 - (cpuLeft / MaxCpuMilli * 0.5 + gpuLeft / MaxGpuMilli * 0.5);
     }

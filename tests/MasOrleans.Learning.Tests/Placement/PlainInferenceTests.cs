@@ -46,6 +46,71 @@ public class PlainInferenceTests
         Assert.Throws<ArgumentException>(() => new PlainMlp([([1f, 2f, 3f], [0f, 0f])], inputWidth: 2));
     }
 
+    /// <summary>
+    /// The vectorized layers must give the sums of one float multiply-add per input, in input order (bias first, zero
+    /// inputs skipped), bit for bit: decisions tie-break on these scores, so a faster forward may not move a single bit.
+    /// The reference is scalar loops; the head stays TensorPrimitives' dot product, in both. Widths 26-32-32-1 are the
+    /// shipped models'; 26-40-1 also takes the one-vector and scalar remainders.
+    /// Also the split form (node rows plus the pod's shared values) the decisions call.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 26, 32, 32, 1 })]
+    [InlineData(new[] { 26, 40, 1 })]
+    public void Plain_forward_sums_each_output_in_input_order_bit_for_bit(int[] widths)
+    {
+        var random = new Random(11);
+        float Next() => (float)(random.NextDouble() * 2 - 1);
+        var layers = new List<(float[] Weight, float[] Bias)>();
+        for (var l = 0; l + 1 < widths.Length; l++)
+            layers.Add((Enumerable.Range(0, widths[l] * widths[l + 1]).Select(_ => Next()).ToArray(),
+                Enumerable.Range(0, widths[l + 1]).Select(_ => Next()).ToArray()));
+        const int count = 9;
+        // Some inputs exactly zero, as cpu-only pods' and empty devices' features are.
+        var rows = Enumerable.Range(0, count * widths[0]).Select(i => i % 5 == 0 ? 0f : Next()).ToArray();
+        // Repeated rows (the forward computes a row once and copies it), and one that differs from them in its last value only.
+        var w = widths[0];
+        foreach (var copy in new[] { 4, 7, 8 }) Array.Copy(rows, 1 * w, rows, copy * w, w);
+        rows[9 * w - 1] += 0.5f;
+        var scores = new float[count];
+        var mlp = new PlainMlp(layers, widths[0]);
+        mlp.Forward(rows, count, scores);
+        // Split as node features ++ pod features: the last 7 values of every row are the same shared ones.
+        var split = rows.ToArray();
+        for (var r = 0; r < count; r++) Array.Copy(rows, w - 7, split, r * w + w - 7, 7);
+        var splitScores = new float[count];
+        mlp.Forward(split.Where((_, i) => i % w < w - 7).ToArray(), w - 7, rows.AsSpan(w - 7, 7), count, splitScores);
+
+        for (var r = 0; r < count; r++)
+        {
+            var x = rows.AsSpan(r * widths[0], widths[0]).ToArray();
+            for (var l = 0; l + 1 < layers.Count; l++)
+            {
+                var (weight, bias) = layers[l];
+                var y = new float[bias.Length];
+                for (var o = 0; o < y.Length; o++)
+                {
+                    var sum = bias[o];
+                    for (var i = 0; i < x.Length; i++)
+                        if (x[i] != 0f) sum += weight[o * x.Length + i] * x[i];
+                    y[o] = Math.Max(sum, 0f);
+                }
+                x = y;
+            }
+            var head = layers[^1];
+            var expected = System.Numerics.Tensors.TensorPrimitives.Dot(head.Weight.AsSpan(0, x.Length), x) + head.Bias[0];
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scores[r]));
+        }
+        for (var r = 0; r < count; r++)
+        {
+            var x = split.AsSpan(r * w, w).ToArray();
+            var expected = new float[1];
+            mlp.Forward(x, 1, expected);
+            Assert.Equal(BitConverter.SingleToInt32Bits(expected[0]), BitConverter.SingleToInt32Bits(splitScores[r]));
+        }
+        Assert.Equal(scores[1], scores[7]);
+        Assert.NotEqual(scores[1], scores[8]);
+    }
+
     [Theory]
     [InlineData("ddqn")]
     [InlineData("ppo")]
