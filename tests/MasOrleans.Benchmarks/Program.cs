@@ -3,11 +3,11 @@ using MasOrleans.Benchmarks;
 
 // dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*Kube*' --job short
 // "quick paper <policy> [runs]" times whole paper experiments the same way; "quick learned <policy>" loops one policy's
-// LearnedPolicyBenchmarks decisions (for a profiler).
+// LearnedPolicyBenchmarks decisions (for a profiler); "quick learned <policy> cold" collects before each decision.
 // "quick <policy> <nodes> [full]" prints a rough single figure without BenchmarkDotNet, for iterating.
-if (args is ["quick", "learned", var learnedPolicy])
+if (args is ["quick", "learned", var learnedPolicy, ..])
 {
-    QuickRun.Learned(learnedPolicy);
+    QuickRun.Learned(learnedPolicy, afterCollection: args is [.., "cold"]);
     return;
 }
 if (args is ["quick", "paper", var paperPolicy, ..])

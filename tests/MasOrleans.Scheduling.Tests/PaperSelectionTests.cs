@@ -21,6 +21,20 @@ public class PaperSelectionTests
     }
 
     [Fact]
+    public void The_lowest_name_decides_only_among_the_nodes_with_the_best_score()
+    {
+        // best-fit prefers the least CPU left: node-y and node-z (8 of 32 cores used) tie above the empty node-a and
+        // node-b, so node-y wins though node-a has the lowest name of all.
+        var cluster = Fixtures.Cluster(Fixtures.Node("node-a", 32_000, 1), Fixtures.Node("node-z", 32_000, 1),
+            Fixtures.Node("node-b", 32_000, 1), Fixtures.Node("node-y", 32_000, 1));
+        Fixtures.Bind(cluster, 1, Fixtures.Pod("used-z", 8000));
+        Fixtures.Bind(cluster, 3, Fixtures.Pod("used-y", 8000));
+        var scheduler = new ProfileScheduler(Catalog.Create("best-fit"));
+        for (var seed = 0; seed < 5; seed++)
+            Assert.Equal("node-y", scheduler.Schedule(cluster, Fixtures.Pod("cpu", 1000), new Random(seed)).NodeName);
+    }
+
+    [Fact]
     public void Tiebreak_random_setting_spreads_ties_over_the_nodes()
     {
         var cluster = Fixtures.Cluster(Fixtures.Node("node-c", 32_000, 1), Fixtures.Node("node-a", 32_000, 1), Fixtures.Node("node-b", 32_000, 1));
