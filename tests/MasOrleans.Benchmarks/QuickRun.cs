@@ -30,7 +30,7 @@ internal static class QuickRun
         long decisionTicks = 0;
         while (watch.Elapsed < TimeSpan.FromSeconds(5))
         {
-            if (afterCollection) GC.Collect();
+            if (afterCollection) { GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); }
             var started = Stopwatch.GetTimestamp();
             bench.Decision();
             decisionTicks += Stopwatch.GetTimestamp() - started;

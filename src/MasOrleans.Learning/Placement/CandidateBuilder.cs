@@ -25,7 +25,8 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     private ClusterFragmentation? _fragmentation;
     private long[] _batch = [];
     private readonly TopList _byFgd = new(Math.Max(1, shortlist / 2));
-    private readonly TopList _byBestFit = new(Math.Max(1, shortlist));
+    private readonly TopList _byBestFit = new(Math.Max(0, shortlist - Math.Max(1, shortlist / 2)));
+    private bool[] _takenPositions = [];
 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
     public FgdEvaluator Fgd => _fgd;
@@ -74,9 +75,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
 
     /// <summary>
     /// The top Shortlist/2 feasible nodes by FGD's score, then the best of the rest by BestFit's raw score, each
-    /// ordered by key (higher first, then the lower node index), with each node's FGD score. One pass over the
-    /// feasible nodes keeps both lists: BestFit's keeps as many nodes as the whole shortlist, so after dropping those
-    /// FGD already took there are always enough left.
+    /// ordered by key (higher first, then the lower node index), with each node's FGD score.
     /// </summary>
     private (int[] Nodes, long[] FgdScores) SelectShortlist(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> feasible, ReadOnlySpan<long> fgd)
     {
@@ -98,22 +97,25 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         for (var k = 0; k < feasible.Length; k++)
         {
             var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
+            byFgd.Offer(i, feasible[i], fgd[i]);
+        }
+        if (_takenPositions.Length < feasible.Length) _takenPositions = new bool[feasible.Length];
+        foreach (var position in byFgd.Positions) _takenPositions[position] = true;
+        for (var k = 0; k < feasible.Length; k++)
+        {
+            var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
+            if (_takenPositions[i]) continue;
             var n = feasible[i];
-            byFgd.Offer(i, n, fgd[i]);
             // PlacementFeatures.BestFit from the resource columns, without a call and two lookups per node.
             byBestFit.Offer(i, n, PlacementFeatures.BestFit(cpuCapacity[n] - cpuAllocated[n] - podCpu, gpuCapacity[n] - gpuAllocated[n] - podGpu));
         }
+        foreach (var position in byFgd.Positions) _takenPositions[position] = false;
 
         var nodes = new int[Shortlist];
         var scores = new long[Shortlist];
         var count = 0;
         foreach (var position in byFgd.Positions) (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
-        foreach (var position in byBestFit.Positions)
-        {
-            if (count == Shortlist) break;
-            if (byFgd.Positions.Contains(position)) continue;
-            (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
-        }
+        foreach (var position in byBestFit.Positions) (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
         return (nodes, scores);
     }
 
@@ -138,7 +140,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Offer(int position, int node, double key)
         {
-            if (_size < capacity || Before(key, node, _worstKey, _worstNode)) Insert(position, node, key);
+            if (_size < capacity || (capacity > 0 && Before(key, node, _worstKey, _worstNode))) Insert(position, node, key);
         }
 
         private void Insert(int position, int node, double key)
@@ -150,6 +152,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
             (_worstKey, _worstNode) = (_keys[_size - 1], _nodes[_size - 1]);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static bool Before(double key, int node, double otherKey, int otherNode) =>
             key > otherKey || (key == otherKey && node < otherNode);
     }

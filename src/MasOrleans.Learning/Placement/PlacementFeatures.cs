@@ -70,12 +70,19 @@ public static class PlacementFeatures
         target[4] = cluster.GpuDeviceCountOf(node) / (float)DeviceSlots;
 
         // Per-device free shares, largest first, padded with 0: what a GPU-sharing pod can still use.
+        // At most 8 values: an insertion sort (largest first) in place of a general sort's call and set-up.
         Span<int> devices = stackalloc int[DeviceSlots];
         devices.Clear();
         var free = cluster.GpuFreeOf(node);
-        free[..Math.Min(free.Length, DeviceSlots)].CopyTo(devices);
-        devices.Sort();
-        for (var i = 0; i < DeviceSlots; i++) target[5 + i] = (float)(devices[DeviceSlots - 1 - i] / MilliPerGpu);
+        var count = Math.Min(free.Length, DeviceSlots);
+        for (var d = 0; d < count; d++)
+        {
+            var value = free[d];
+            var at = d;
+            for (; at > 0 && devices[at - 1] < value; at--) devices[at] = devices[at - 1];
+            devices[at] = value;
+        }
+        for (var i = 0; i < DeviceSlots; i++) target[5 + i] = (float)(devices[i] / MilliPerGpu);
 
         const int next = 5 + DeviceSlots;
         target[next] = fgdScore / 100f;

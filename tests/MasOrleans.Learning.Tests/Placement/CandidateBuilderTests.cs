@@ -20,22 +20,26 @@ public class CandidateBuilderTests
 {
     private const int Shortlist = 8;
 
-    [Fact]
-    public void The_shortlist_is_fgds_best_half_then_bestfits_best_of_the_rest_in_any_feasible_order()
+    [Theory]
+    [InlineData(8)]
+    [InlineData(5)]
+    [InlineData(1)]
+    public void The_shortlist_is_fgds_best_half_then_bestfits_best_of_the_rest_in_any_feasible_order(int shortlist)
     {
         var (cluster, pods, model) = HalfFullSample();
-        var builder = new CandidateBuilder(model, Shortlist);
+        var builder = new CandidateBuilder(model, shortlist);
         var reference = new FgdEvaluator(model, cached: false);
         var random = new Random(3);
         var checkedPods = 0;
         foreach (var pod in pods.Take(60))
         {
             var feasible = Enumerable.Range(0, cluster.NodeCount).Where(n => Fits(cluster, n, pod)).ToArray();
-            if (feasible.Length <= Shortlist) continue;
+            if (feasible.Length <= shortlist) continue;
             var fgd = feasible.ToDictionary(n => n, n => reference.Evaluate(cluster, n, pod).Score);
-            var byFgd = feasible.OrderByDescending(n => fgd[n]).ThenBy(n => n).Take(Shortlist / 2).ToArray();
+            // Half by FGD (rounded down, at least one), the rest by BestFit.
+            var byFgd = feasible.OrderByDescending(n => fgd[n]).ThenBy(n => n).Take(Math.Max(1, shortlist / 2)).ToArray();
             var byBestFit = feasible.Except(byFgd).OrderByDescending(n => PlacementFeatures.BestFit(cluster, n, pod)).ThenBy(n => n)
-                .Take(Shortlist - byFgd.Length);
+                .Take(shortlist - byFgd.Length);
             int[] expected = [.. byFgd, .. byBestFit];
 
             // As the scheduler hands them over (ascending from a round-robin start), and shuffled.
