@@ -26,6 +26,7 @@ namespace MasOrleans.Benchmarks;
 /// the plain C# path the policies use: the same-run baseline for that change. "fgd-weighted", "fgd-ties" and "fgd-lookahead" are
 /// the search policies (src/MasOrleans.Learning/Search) with their default settings.
 /// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
+/// (two jobs, see <see cref="PerDecisionConfig"/>: "cold" per decision after a collection, "loop" back to back).
 /// </summary>
 [Config(typeof(PerDecisionConfig))]
 public class LearnedPolicyBenchmarks
@@ -79,17 +80,21 @@ public class LearnedPolicyBenchmarks
     }
 
     /// <summary>
-    /// One decision per iteration (so percentiles are per decision), 1,000 of them after 1,000 warm-up decisions,
-    /// best-fit as the ratio baseline. BenchmarkDotNet collects garbage before every iteration, so each decision starts
-    /// with caches the collector walked over. With 50 warm-up decisions (until session 9) the JIT was still tiering
-    /// the learned path through the measured ones: ddqn's decisions fell from about 150 to 60 µs across them.
+    /// Job "cold": one decision per iteration (so percentiles are per decision), 1,000 of them after 1,000 warm-up
+    /// decisions. BenchmarkDotNet collects garbage before every iteration, so each decision starts with caches the
+    /// collector walked over. With 50 warm-up decisions (until session 9) the JIT was still tiering the learned path
+    /// through the measured ones: ddqn's decisions fell from about 150 to 60 µs across them.
+    /// Job "loop": 256 decisions per iteration, as a busy scheduler makes them (no collection between decisions);
+    /// its mean is per decision, its percentiles are of 256-decision means.
     /// </summary>
     private sealed class PerDecisionConfig : ManualConfig
     {
         public PerDecisionConfig()
         {
             AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithInvocationCount(1).WithUnrollFactor(1)
-                .WithWarmupCount(1000).WithIterationCount(1000).WithLaunchCount(1));
+                .WithWarmupCount(1000).WithIterationCount(1000).WithLaunchCount(1).WithId("cold"));
+            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithInvocationCount(256).WithUnrollFactor(1)
+                .WithWarmupCount(20).WithIterationCount(40).WithLaunchCount(1).WithId("loop"));
             AddColumn(StatisticColumn.P50, StatisticColumn.P95, new P99Column(), StatisticColumn.Max);
             AddColumnProvider(DefaultColumnProviders.Instance);
             AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByParams);
