@@ -101,12 +101,20 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         }
         if (_takenPositions.Length < feasible.Length) _takenPositions = new bool[feasible.Length];
         foreach (var position in byFgd.Positions) _takenPositions[position] = true;
+        // A node whose leftover (PlacementFeatures.BestFitLeftover) exceeds that of the list's last node cannot enter,
+        // so it skips BestFit's two divisions; equal leftovers, and nodes with a negative one, take the exact comparison.
+        var worstLeftover = long.MaxValue;
         for (var k = 0; k < feasible.Length; k++)
         {
             var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
             if (_takenPositions[i]) continue;
             var n = feasible[i];
-            byBestFit.Offer(i, n, PlacementFeatures.BestFit(rows[n * stride + cpuLane] - podCpu, rows[n * stride + gpuLane] - podGpu));
+            long cpuLeft = rows[n * stride + cpuLane] - podCpu, gpuLeft = rows[n * stride + gpuLane] - podGpu;
+            if (PlacementFeatures.BestFitLeftover(cpuLeft, gpuLeft) > worstLeftover) continue;
+            if (!byBestFit.Offer(i, n, PlacementFeatures.BestFit(cpuLeft, gpuLeft)) || !byBestFit.Full) continue;
+            var worst = byBestFit.WorstNode;
+            var leftover = PlacementFeatures.BestFitLeftover(rows[worst * stride + cpuLane] - podCpu, rows[worst * stride + gpuLane] - podGpu);
+            worstLeftover = leftover < 0 ? long.MaxValue : leftover;
         }
         foreach (var position in byFgd.Positions) _takenPositions[position] = false;
 
@@ -136,10 +144,19 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
 
         public void Clear() => _size = 0;
 
+        public bool Full => _size == capacity;
+        public int WorstNode => _worstNode;
+
+        /// <summary>True when the offer was kept.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Offer(int position, int node, double key)
+        public bool Offer(int position, int node, double key)
         {
-            if (_size < capacity || (capacity > 0 && Before(key, node, _worstKey, _worstNode))) Insert(position, node, key);
+            if (_size < capacity || (capacity > 0 && Before(key, node, _worstKey, _worstNode)))
+            {
+                Insert(position, node, key);
+                return true;
+            }
+            return false;
         }
 
         private void Insert(int position, int node, double key)

@@ -46,6 +46,14 @@ public static class PlacementFeatures
     public static double BestFit(ClusterState cluster, int node, PodSpec pod) =>
         BestFit(cluster.Free(ResourceKind.Cpu, node) - ClusterState.NonZeroCpuOf(pod), cluster.Free(ResourceKind.Gpu, node) - pod.Gpu.TotalMilli);
 
+    /// <summary>
+    /// BestFit's order as an integer, for leftovers both ≥ 0: BestFit is 1 − (c + 16g)/256000, so a larger c + 16g is a
+    /// smaller BestFit by at least 1/256000, far above the rounding of the doubles; equal values may still differ in
+    /// their last bits. −1 when either leftover is negative (BestFit is then 0 exactly).
+    /// </summary>
+    public static long BestFitLeftover(long cpuLeft, long gpuLeft) =>
+        cpuLeft >= 0 && gpuLeft >= 0 ? cpuLeft + (long)(MaxCpuMilli / MaxGpuMilli) * gpuLeft : -1;
+
     /// <summary>BestFit's raw preference from the CPU and GPU milli a node would have left after placement.</summary>
     public static double BestFit(double cpuLeft, double gpuLeft)
     {

@@ -70,6 +70,31 @@ public class CandidateBuilderTests
         Assert.Equal(feasible, builder.Build(cluster, pod, feasible).Nodes);
     }
 
+    [Fact]
+    public void A_larger_leftover_is_always_a_smaller_bestfit_score()
+    {
+        // The shortlist skips BestFit's divisions for nodes whose integer leftover exceeds the list's last one; that is
+        // only exact if the integer order never contradicts the doubles'. Leftovers up to 8 GPUs and 1,000 cores,
+        // neighbours one milli apart and pairs with equal sums (c + 16g) included.
+        var random = new Random(9);
+        for (var k = 0; k < 200_000; k++)
+        {
+            long c1 = random.NextInt64(0, 1_000_000), g1 = random.NextInt64(0, 8_001);
+            var (c2, g2) = (k % 3) switch
+            {
+                0 => (c1 + 1, g1),
+                1 => (c1 + 16, g1 > 0 ? g1 - 1 : g1 + 1),
+                _ => (random.NextInt64(0, 1_000_000), random.NextInt64(0, 8_001)),
+            };
+            var (l1, l2) = (PlacementFeatures.BestFitLeftover(c1, g1), PlacementFeatures.BestFitLeftover(c2, g2));
+            var (b1, b2) = (PlacementFeatures.BestFit(c1, g1), PlacementFeatures.BestFit(c2, g2));
+            if (l1 < l2) Assert.True(b1 > b2, $"({c1}, {g1}) vs ({c2}, {g2})");
+            if (l2 < l1) Assert.True(b2 > b1, $"({c2}, {g2}) vs ({c1}, {g1})");
+        }
+        Assert.Equal(-1, PlacementFeatures.BestFitLeftover(-1, 5));
+        Assert.Equal(0, PlacementFeatures.BestFit(-1, 5));
+    }
+
     /// <summary>A 120-node sample of openb, filled by fgd to about half its GPUs, so scores and leftovers vary and tie.</summary>
     private static (ClusterState Cluster, IReadOnlyList<PodSpec> Pods, FragmentationModel Model) HalfFullSample()
     {
