@@ -97,9 +97,7 @@ internal sealed class PlainMlp
         {
             var row = rows.Slice(r * rowWidth, rowWidth);
             var bytes = MemoryMarshal.AsBytes(row);
-            var hash = new HashCode();
-            hash.AddBytes(bytes);
-            var slot = hash.ToHashCode() & (slots - 1);
+            var slot = RowHash(row) & (slots - 1);
             var earlier = -1;
             for (; seen[slot] != 0; slot = (slot + 1) & (slots - 1))
             {
@@ -129,6 +127,25 @@ internal sealed class PlainMlp
                 x = y;
             }
         }
+    }
+
+    /// <summary>
+    /// A cheap hash of a row's bits for the duplicate table (equal rows are then compared in full): lanes of eight
+    /// multiplied and added together, folded at the end. HashCode.AddBytes mixed four bytes at a time, a long chain
+    /// of dependent steps per row.
+    /// </summary>
+    private static int RowHash(ReadOnlySpan<float> row)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(row);
+        var lanes = Vector<uint>.Count;
+        var acc = Vector<uint>.Zero;
+        var prime = new Vector<uint>(0x9E3779B1u);
+        var i = 0;
+        for (; i + lanes <= bits.Length; i += lanes) acc = (acc + new Vector<uint>(bits[i..])) * prime;
+        var h = 0u;
+        for (var l = 0; l < lanes; l++) h = (h ^ acc[l]) * 0x85EBCA77u;
+        for (; i < bits.Length; i++) h = (h ^ bits[i]) * 0xC2B2AE3Du;
+        return (int)(h ^ (h >> 15));
     }
 
     /// <summary>
