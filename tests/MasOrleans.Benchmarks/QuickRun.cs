@@ -25,6 +25,7 @@ internal static class QuickRun
         bench.Setup();
         for (var i = 0; i < 200; i++) bench.Decision();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var watch = Stopwatch.StartNew();
         var rounds = 0;
         long decisionTicks = 0;
@@ -41,7 +42,7 @@ internal static class QuickRun
         var perDecision = decisionTicks * 1e6 / Stopwatch.Frequency / rounds;
         Console.WriteLine(afterCollection
             ? $"{policy} (1,213 nodes, 80% full, full collection before each): {perDecision:F2} µs per decision (mean of {rounds:N0})"
-            : $"{policy} (1,213 nodes, 80% full): {rounds / watch.Elapsed.TotalSeconds:N0} decisions/s, {cpu.TotalMicroseconds / rounds:F2} µs CPU per decision");
+            : $"{policy} (1,213 nodes, 80% full): {rounds / watch.Elapsed.TotalSeconds:N0} decisions/s, {cpu.TotalMicroseconds / rounds:F2} µs CPU per decision, {(GC.GetAllocatedBytesForCurrentThread() - allocated) / rounds:N0} bytes allocated per decision");
     }
 
     /// <summary>"quick paper &lt;policy&gt; [runs]": paper experiments after two warm-ups (the JIT's tiers), for iterating.</summary>
