@@ -76,6 +76,12 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes", Node(cpu: "100000"), "exceeds the maximum" },
         { "/api/v1/nodes", Node(labels: "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"k{i}\":\"v\"")) + "}"), "at most 64 entries" },
         { "/api/v1/pods", Pod(extra: ""","tolerations":[""" + string.Join(",", Enumerable.Repeat("""{"operator":"Exists"}""", 65)) + "]"), "at most 64 entries" },
+        // Fields the body does not have: named in the problem, never dropped (a misspelt run time meant "forever").
+        { "/api/v1/pods", Pod(extra: ""","runSeconds":5"""), "unknown field 'runSeconds' at $.runSeconds" },
+        { "/api/v1/nodes", """{"name":"rules-typo","capacty":{"cpu":"8"}}""", "unknown field 'capacty'" },
+        { "/api/v1/workloads", """{"name":"rules-w","replica":2,"template":{"requests":{"cpu":"1"}}}""", "unknown field 'replica'" },
+        { "/api/v1/workloads", """{"name":"rules-w2","replicas":1,"template":{"requests":{"cpu":"1"},"restartPolicy":"Never"}}""", "unknown field 'restartPolicy' at $.template.restartPolicy" },
+        { "/api/v1/scheduler/explain", """{"pod":{"name":"e","requests":{"cpu":"1"}},"policies":["kube"]}""", "unknown field 'policies'" },
     };
 
     [Theory]

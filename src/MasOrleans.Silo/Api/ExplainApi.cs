@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class ExplainRequest
 {
     public PodRequest? Pod { get; init; }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -23,4 +24,13 @@ internal static class Problems
             _ => "about:blank",
         },
     };
+
+    /// <summary>
+    /// What a request body the framework could not read got wrong: a field its type does not have by name and JSON
+    /// path (System.Text.Json's own message names an internal type), else the reader's message.
+    /// </summary>
+    public static string DetailOf(BadHttpRequestException bad) =>
+        bad.InnerException is JsonException { Path: { } path } json && json.Message.Contains("could not be mapped", StringComparison.Ordinal)
+            ? $"unknown field '{path[(path.LastIndexOf('.') + 1)..]}' at {path}: this request has no such field"
+            : bad.InnerException?.Message ?? bad.Message;
 }

@@ -63,7 +63,7 @@ internal static class SiloApp
         // Malformed JSON surfaces as BadHttpRequestException; its message is the most useful detail we have.
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         {
-            if (ctx.Exception is BadHttpRequestException bad) ctx.ProblemDetails.Detail = bad.InnerException?.Message ?? bad.Message;
+            if (ctx.Exception is BadHttpRequestException bad) ctx.ProblemDetails.Detail = Problems.DetailOf(bad);
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));

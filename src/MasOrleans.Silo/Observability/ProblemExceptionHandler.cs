@@ -27,7 +27,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     internal static ProblemDetails Classify(Exception exception) => exception switch
     {
         // Malformed JSON or a missing body: the framework's message says what is wrong with the request.
-        BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad Request", bad.InnerException?.Message ?? bad.Message),
+        BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad Request", Problems.DetailOf(bad)),
         // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
         FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
         // Redis unreachable (restarting, failing over) is as transient as a silo that did not answer.
