@@ -121,7 +121,10 @@ internal sealed class PlainMlp
                 var bias = _biases[l];
                 if (outputs == 1)
                     // A single output (the scorer's head): one dot product.
+                {
                     y[0] = TensorPrimitives.Dot(_weights[l].AsSpan(0, _widths[l]), x) + bias[0];
+                    if (l != last) y[0] = Math.Max(y[0], 0f); // a width-1 hidden layer is rectified too
+                }
                 else
                     Layer(x, _transposed[l], bias, y, relu: l != last);
                 x = y;
