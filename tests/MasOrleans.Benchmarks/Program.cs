@@ -5,9 +5,9 @@ using MasOrleans.Benchmarks;
 // "quick paper <policy> [runs]" times whole paper experiments the same way; "quick learned <policy>" loops one policy's
 // LearnedPolicyBenchmarks decisions (for a profiler); "quick learned <policy> cold" collects before each decision.
 // "quick <policy> <nodes> [full]" prints a rough single figure without BenchmarkDotNet, for iterating.
-if (args is ["quick", "learned", var learnedPolicy, ..])
+if (args is ["quick", "learned", var learnedPolicy, ..] && args.Length <= 4 && (args.Length == 3 || args[3] == "cold"))
 {
-    QuickRun.Learned(learnedPolicy, afterCollection: args is [.., "cold"]);
+    QuickRun.Learned(learnedPolicy, afterCollection: args.Length == 4);
     return;
 }
 if (args is ["quick", "paper", var paperPolicy, ..])

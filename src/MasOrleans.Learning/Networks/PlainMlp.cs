@@ -82,7 +82,7 @@ internal sealed class PlainMlp
         if (rows.Length < count * rowWidth) throw new ArgumentException($"{rows.Length} inputs for {count} rows of {rowWidth}", nameof(rows));
         if (output.Length < count * OutputWidth) throw new ArgumentException($"room for {output.Length} outputs, need {count * OutputWidth}", nameof(output));
         // The input row and two hidden-activation buffers used in turn, on the stack: concurrent decisions share nothing mutable.
-        var width = Math.Max(_maxWidth, InputWidth);
+        var width = _maxWidth; // the input width is one of the widths
         Span<float> input = width <= 256 ? stackalloc float[width] : new float[width];
         Span<float> a = width <= 256 ? stackalloc float[width] : new float[width];
         Span<float> b = width <= 256 ? stackalloc float[width] : new float[width];
@@ -133,9 +133,8 @@ internal sealed class PlainMlp
     }
 
     /// <summary>
-    /// A cheap hash of a row's bits for the duplicate table (equal rows are then compared in full): lanes of eight
-    /// multiplied and added together, folded at the end. HashCode.AddBytes mixed four bytes at a time, a long chain
-    /// of dependent steps per row.
+    /// A cheap hash of a row's bits for the duplicate table (equal rows are then compared in full): a vector of lanes
+    /// added and multiplied together, folded at the end; a byte-wise hash is a long chain of dependent steps per row.
     /// </summary>
     private static int RowHash(ReadOnlySpan<float> row)
     {
@@ -162,7 +161,8 @@ internal sealed class PlainMlp
         int inputs = x.Length, outputs = bias.Length, lanes = Vector<float>.Count;
         if (transposed.Length != inputs * outputs) throw new ArgumentException($"{transposed.Length} weights for {inputs} x {outputs}", nameof(transposed));
         var o = 0;
-        // Loads without bounds checks: every offset is below (input + 1) * outputs, the transposed array's length.
+        // Loads without bounds checks: input i's offsets are below (i + 1) * outputs, at most the transposed array's
+        // length, inputs * outputs (checked above).
         ref var weights = ref MemoryMarshal.GetArrayDataReference(transposed);
         for (; o + 4 * lanes <= outputs; o += 4 * lanes)
         {

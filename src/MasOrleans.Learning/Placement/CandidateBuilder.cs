@@ -24,8 +24,8 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     private readonly FgdEvaluator _fgd = new(fragmentationModel);
     private ClusterFragmentation? _fragmentation;
     private long[] _batch = [];
-    private readonly TopList _byFgd = new(Math.Max(1, shortlist / 2));
-    private readonly TopList _byBestFit = new(Math.Max(0, shortlist - Math.Max(1, shortlist / 2)));
+    private readonly TopList _byFgd = new(FgdShare(shortlist));
+    private readonly TopList _byBestFit = new(Math.Max(0, shortlist - FgdShare(shortlist)));
     private bool[] _takenPositions = [];
 
     public int Shortlist { get; } = shortlist >= 0 ? shortlist : throw new ArgumentOutOfRangeException(nameof(shortlist));
@@ -94,9 +94,11 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         var rotation = 1;
         while (rotation < feasible.Length && feasible[rotation] > feasible[rotation - 1]) rotation++;
         if (rotation == feasible.Length) rotation = 0;
+        var length = feasible.Length;
+        int Rotated(int k) => k + rotation < length ? k + rotation : k + rotation - length;
         for (var k = 0; k < feasible.Length; k++)
         {
-            var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
+            var i = Rotated(k);
             byFgd.Offer(i, feasible[i], fgd[i]);
         }
         if (_takenPositions.Length < feasible.Length) _takenPositions = new bool[feasible.Length];
@@ -106,7 +108,7 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         var worstLeftover = long.MaxValue;
         for (var k = 0; k < feasible.Length; k++)
         {
-            var i = k + rotation < feasible.Length ? k + rotation : k + rotation - feasible.Length;
+            var i = Rotated(k);
             if (_takenPositions[i]) continue;
             var n = feasible[i];
             long cpuLeft = rows[n * stride + cpuLane] - podCpu, gpuLeft = rows[n * stride + gpuLane] - podGpu;
@@ -125,6 +127,9 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         foreach (var position in byBestFit.Positions) (nodes[count], scores[count++]) = (feasible[position], fgd[position]);
         return (nodes, scores);
     }
+
+    /// <summary>FGD's part of a shortlist of <paramref name="shortlist"/>: half, rounded down, at least one.</summary>
+    private static int FgdShare(int shortlist) => Math.Max(1, shortlist / 2);
 
     /// <summary>
     /// The best <c>capacity</c> offers by key (higher first, then the lower node index), as positions in the feasible
