@@ -307,8 +307,20 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await Grains.GetGrain<IPodGrain>("to-silent").Create(pinned, null);
         var waiting = await WaitForPod("to-silent", p => p.Phase == PodPhase.Unschedulable);
         Assert.Contains(waiting.Events, e => e.Message.Contains("not ready"));
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        // Reporting again means reporting regularly, as a live node does: one reading alone makes the node ready for only
+        // the grace period (1 s here), which a loaded machine can spend before the pod's retry reads the node.
+        using var reporting = new CancellationTokenSource();
+        var reports = Task.Run(async () =>
+        {
+            while (!reporting.IsCancellationRequested)
+            {
+                await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+                await Task.Delay(200);
+            }
+        });
         var placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
+        await reporting.CancelAsync();
+        await reports;
         Assert.Equal(name, placed.NodeName);
     }
 

@@ -38,7 +38,8 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         var load = new PodLoad("l-pod-", PodCount, Clients);
 
         await load.RunAsync((_, _) => silo.Http);
-        Assert.Equal(PodCount, load.AcceptedCount);
+        // Every first attempt answered: a create that outlives the client's 30 s is a stall, not load.
+        Assert.True(load.AcceptedCount == PodCount, $"{load.Summary()}\n--- silo log (last 60 lines) ---\n{silo.Tail(60)}");
         await PodLoad.Settled(silo.Http, timeoutSeconds: 180);
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);

@@ -48,7 +48,7 @@ public sealed class ShardedSilosTests : IDisposable
                 ? silos[client % 2].Http
                 : silos[client % 3].Http);
             await FaultScenarios.WaitUntil(() => load.AcceptedCount >= 80, 120);
-            var shares = (await Task.WhenAll(silos.Select(Placements))).Select((p, i) => p - placedBefore[i]).ToArray();
+            var shares = await PlacementsSince(silos, placedBefore);
             silos[2].Kill();
             Volatile.Write(ref killed, 1);
             var sinceKill = Stopwatch.StartNew();
@@ -106,6 +106,22 @@ public sealed class ShardedSilosTests : IDisposable
             var after = await Task.WhenAll(silos.Select(Placements));
             if (after.Zip(before).All(p => p.First > p.Second)) return;
             Assert.True(DateTime.UtcNow < deadline, $"not every silo places pods: {string.Join(", ", after.Zip(before).Select(p => p.First - p.Second))}");
+        }
+    }
+
+    /// <summary>
+    /// Placements per silo since <paramref name="before"/>, read again until every silo shows one or 10 s have passed:
+    /// /metrics answers from a scrape cache (300 ms, the exporter's default), so a read soon after the first can only
+    /// repeat it.
+    /// </summary>
+    private static async Task<double[]> PlacementsSince(IReadOnlyList<SiloProcess> silos, double[] before)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var shares = (await Task.WhenAll(silos.Select(Placements))).Select((p, i) => p - before[i]).ToArray();
+            if (shares.All(s => s > 0) || DateTime.UtcNow > deadline) return shares;
+            await Task.Delay(100);
         }
     }
 

@@ -38,6 +38,15 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     public IReadOnlyDictionary<string, int> RetriedAsTold => _retriedByStatus;
     public int RetriedAsToldCount => Volatile.Read(ref _retriedAsTold);
 
+    /// <summary>Attempts that got no answer (name, attempt, what the client saw and after how long); for failure messages.</summary>
+    public ConcurrentQueue<string> Unanswered { get; } = new();
+
+    /// <summary>What the run saw besides plain acceptance, for a failing assertion's message.</summary>
+    public string Summary() =>
+        $"accepted {AcceptedCount}, existed after a retry {ExistedAfterRetry.Count}, retried as told {RetriedAsToldCount} "
+        + $"({string.Join(", ", RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}), unanswered {Unanswered.Count}"
+        + (Unanswered.IsEmpty ? "" : ":\n" + string.Join("\n", Unanswered.Take(5)));
+
     /// <summary>
     /// Ten nodes of 300 cpu, 1,350Gi and 8 GPUs (3,000 cpu, 13,500Gi, 80 GPUs). Sized by hand against the shapes
     /// (5,000 pods):
@@ -81,6 +90,7 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
             {
                 Assert.True(attempt < MaxAttempts, $"POST {name}: no final answer after {MaxAttempts} attempts");
                 TimeSpan wait;
+                var sent = DateTime.UtcNow;
                 try
                 {
                     using var response = await clientFor(client, attempt).Post("/api/v1/pods", new { name, requests });
@@ -96,6 +106,7 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     // No answer at all: the silo died or is restarting. The same name is safe to send again.
+                    Unanswered.Enqueue($"{name} attempt {attempt} at {sent:HH:mm:ss.fff}: {e.GetType().Name} after {(DateTime.UtcNow - sent).TotalSeconds:F1} s: {e.Message}");
                     wait = TimeSpan.FromMilliseconds(250);
                 }
                 await Task.Delay(wait);

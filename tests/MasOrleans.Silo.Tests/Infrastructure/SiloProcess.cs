@@ -8,6 +8,8 @@ public sealed class SiloProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    // The same lines stamped with the time this process read them (the silo's console log has no times), for diagnosis.
+    private readonly StringBuilder _stamped = new();
 
     private SiloProcess(Process process, Uri baseAddress)
     {
@@ -47,6 +49,12 @@ public sealed class SiloProcess : IDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+
+    /// <summary>The last <paramref name="lines"/> lines of the silo's console log, each with the time it was read.</summary>
+    public string Tail(int lines)
+    {
+        lock (_output) return string.Join('\n', _stamped.ToString().Split('\n').TakeLast(lines));
+    }
 
     /// <summary>
     /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
@@ -156,6 +164,10 @@ public sealed class SiloProcess : IDisposable
     private void Append(string? line)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            _stamped.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff ")).AppendLine(line);
+        }
     }
 }
