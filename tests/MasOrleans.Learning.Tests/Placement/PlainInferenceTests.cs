@@ -43,6 +43,12 @@ public class PlainInferenceTests
         // Row (3, 1): hidden = relu(3 - 2 + 0.5, 1.5 + 0.25 - 1) = (1.5, 0.75); out = 3 - 0.75 + 0.25 = 2.5.
         // Row (-1, 4): hidden = relu(-1 - 8 + 0.5, -0.5 + 1 - 1) = (0, 0); out = 0.25.
         Assert.Equal([2.5f, 0.25f], scores);
+        // A width-1 hidden layer (a dot product, like the head) is rectified too: 2 -> 1 (ReLU) -> 1,
+        // hidden = relu(x0 + x1); out = 2 * hidden + 0.5. Row (-3, 1): relu(-2) = 0, out 0.5 (unrectified: -3.5).
+        // Row (1, 2): hidden 3, out 6.5.
+        var narrow = new PlainMlp([([1f, 1f], [0f]), ([2f], [0.5f])], inputWidth: 2);
+        narrow.Forward([-3f, 1f, 1f, 2f], 2, scores);
+        Assert.Equal([0.5f, 6.5f], scores);
         Assert.Throws<ArgumentException>(() => new PlainMlp([([1f, 2f, 3f], [0f, 0f])], inputWidth: 2));
     }
 
@@ -50,12 +56,17 @@ public class PlainInferenceTests
     /// The vectorized layers must give the sums of one float multiply-add per input, in input order (bias first, zero
     /// inputs skipped), bit for bit: decisions tie-break on these scores, so a faster forward may not move a single bit.
     /// The reference is scalar loops; the head stays TensorPrimitives' dot product, in both. Widths 26-32-32-1 are the
-    /// shipped models'; 26-40-1 also takes the one-vector and scalar remainders.
+    /// shipped models'; the others take the one-vector loop (8, 40) and the scalar
+    /// remainder (3, 37) of a layer.
     /// Also the split form (node rows plus the pod's shared values) the decisions call.
     /// </summary>
     [Theory]
     [InlineData(new[] { 26, 32, 32, 1 })]
     [InlineData(new[] { 26, 40, 1 })]
+    [InlineData(new[] { 26, 37, 1 })]
+    [InlineData(new[] { 26, 37, 37, 1 })]
+    [InlineData(new[] { 26, 8, 1 })]
+    [InlineData(new[] { 26, 3, 1 })]
     public void Plain_forward_sums_each_output_in_input_order_bit_for_bit(int[] widths)
     {
         var random = new Random(11);
