@@ -39,7 +39,7 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
 
         await load.RunAsync((_, _) => silo.Http);
         // Every first attempt answered: a create that outlives the client's 30 s is a stall, not load.
-        Assert.True(load.AcceptedCount == PodCount, $"{load.Summary()}\n--- silo log (last 60 lines) ---\n{silo.Tail(60)}");
+        if (load.AcceptedCount != PodCount) Assert.Fail($"{await load.Summary(silo.Http)}\n--- silo log (last 60 lines) ---\n{silo.Tail(60)}");
         await PodLoad.Settled(silo.Http, timeoutSeconds: 180);
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);

@@ -41,11 +41,26 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     /// <summary>Attempts that got no answer (name, attempt, what the client saw and after how long); for failure messages.</summary>
     public ConcurrentQueue<string> Unanswered { get; } = new();
 
-    /// <summary>What the run saw besides plain acceptance, for a failing assertion's message.</summary>
-    public string Summary() =>
-        $"accepted {AcceptedCount}, existed after a retry {ExistedAfterRetry.Count}, retried as told {RetriedAsToldCount} "
-        + $"({string.Join(", ", RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}), unanswered {Unanswered.Count}"
-        + (Unanswered.IsEmpty ? "" : ":\n" + string.Join("\n", Unanswered.Take(5)));
+    /// <summary>
+    /// What the run saw besides plain acceptance, for a failing assertion's message; with the server's creation time
+    /// of the first unanswered pods, which tells a silo that answered late from a client that read the answer late.
+    /// </summary>
+    public async Task<string> Summary(HttpClient http)
+    {
+        var text = new System.Text.StringBuilder(
+            $"accepted {AcceptedCount}, existed after a retry {ExistedAfterRetry.Count}, retried as told {RetriedAsToldCount} "
+            + $"({string.Join(", ", RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}), unanswered {Unanswered.Count}");
+        foreach (var attempt in Unanswered.Take(5))
+        {
+            var name = attempt[..attempt.IndexOf(' ')];
+            using var pod = await http.GetAsync($"/api/v1/pods/{name}");
+            var created = pod.IsSuccessStatusCode
+                ? JsonDocument.Parse(await pod.Content.ReadAsStringAsync()).RootElement.GetProperty("createdAt").GetDateTimeOffset().ToString("HH:mm:ss.fff")
+                : $"{(int)pod.StatusCode}";
+            text.Append($"\n{attempt} (created by the silo at {created})");
+        }
+        return text.ToString();
+    }
 
     /// <summary>
     /// Ten nodes of 300 cpu, 1,350Gi and 8 GPUs (3,000 cpu, 13,500Gi, 80 GPUs). Sized by hand against the shapes
