@@ -79,9 +79,16 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         // Fields the body does not have: named in the problem, never dropped (a misspelt run time meant "forever").
         { "/api/v1/pods", Pod(extra: ""","runSeconds":5"""), "unknown field 'runSeconds' at $.runSeconds" },
         { "/api/v1/nodes", """{"name":"rules-typo","capacty":{"cpu":"8"}}""", "unknown field 'capacty'" },
+        // A name with a dot is quoted in the path ($['cpu.limit']): the field is still named whole.
+        { "/api/v1/nodes", """{"name":"rules-typo2","capacity":{"cpu":"8"},"cpu.limit":"4"}""", "unknown field 'cpu.limit' at $['cpu.limit']" },
         { "/api/v1/workloads", """{"name":"rules-w","replica":2,"template":{"requests":{"cpu":"1"}}}""", "unknown field 'replica'" },
         { "/api/v1/workloads", """{"name":"rules-w2","replicas":1,"template":{"requests":{"cpu":"1"},"restartPolicy":"Never"}}""", "unknown field 'restartPolicy' at $.template.restartPolicy" },
         { "/api/v1/scheduler/explain", """{"pod":{"name":"e","requests":{"cpu":"1"}},"policies":["kube"]}""", "unknown field 'policies'" },
+        // Also inside the Kubernetes shapes a body carries (a toleration, an affinity term, a taint).
+        { "/api/v1/pods", Pod(extra: ""","tolerations":[{"operater":"Exists"}]"""), "unknown field 'operater' at $.tolerations[0].operater" },
+        { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weigth":1,"preference":{}}]}}"""),
+            "unknown field 'weigth' at $.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weigth" },
+        { "/api/v1/nodes", Node(taints: """[{"key":"k","effekt":"NoSchedule"}]"""), "unknown field 'effekt' at $.taints[0].effekt" },
     };
 
     [Theory]
@@ -130,5 +137,14 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         using var nullValue = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"zone":null}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, nullValue.StatusCode);
         Assert.Contains("needs a string value", await nullValue.Content.ReadAsStringAsync());
+        // PATCH and PUT bodies name an unknown field too, and change nothing.
+        using var typo = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"unschedulable":true,"label":{"a":"b"}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, typo.StatusCode);
+        Assert.Contains("unknown field 'label' at $.label", await typo.Content.ReadAsStringAsync());
+        var node = JsonDocument.Parse(await fixture.Http.GetStringAsync("/api/v1/nodes/rules-patch")).RootElement;
+        Assert.False(node.TryGetProperty("unschedulable", out var flag) && flag.GetBoolean(), "a refused PATCH changed the node");
+        using var put = await fixture.Http.PutAsync("/api/v1/scheduler/policy", new StringContent("""{"policy":"kube","polcy":"fgd"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains("unknown field 'polcy'", await put.Content.ReadAsStringAsync());
     }
 }

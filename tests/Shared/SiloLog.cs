@@ -27,12 +27,13 @@ public sealed class SiloLog : ILoggerProvider
 
     /// <summary>
     /// What a silo logs when a sibling silo in the same cluster stops first: its stream pulling agents lose the queues
-    /// the sibling hosted, a shard ping or view renewal in flight to it breaks its promise (retried next period), and
-    /// the node changes its feed still sends to the sibling's view (an observer on the sibling's hosted client, sent
-    /// to until the index's 10 s expiry) meet Orleans' placement retry, which Polly logs, for a client that is gone.
+    /// the sibling hosted, a shard ping or view renewal in flight to it breaks its promise (retried next period), a
+    /// membership probe to it goes unanswered, and the node changes its feed still sends to the sibling's view (an
+    /// observer on the sibling's hosted client, sent to until the index's 10 s expiry) meet Orleans' placement retry,
+    /// which Polly logs, for a client that is gone.
     /// Tests with two silos expect it of the one disposed last.
     /// </summary>
-    public const string SiblingStopped = "MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-";
+    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-";
 
     private readonly ConcurrentQueue<LogRecord> _records = new();
     private readonly ConcurrentBag<Regex> _expected = [];

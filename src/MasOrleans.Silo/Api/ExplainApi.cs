@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
@@ -10,7 +9,6 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class ExplainRequest
 {
     public PodRequest? Pod { get; init; }

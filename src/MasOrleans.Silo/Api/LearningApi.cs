@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Learning;
@@ -82,11 +81,9 @@ internal static class LearningApi
 }
 
 /// <param name="Enabled">Whether live decisions are kept and trained on.</param>
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record OnlineSwitchRequest(bool? Enabled);
 
 /// <param name="Version">The version to activate; omitted: the active version's parent.</param>
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record RollbackRequest(int? Version);
 
 /// <param name="LoadedVersion">The version the silo that answered decides with (0: its local base model, not yet synced).</param>

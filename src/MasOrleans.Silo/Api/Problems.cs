@@ -31,6 +31,12 @@ internal static class Problems
     /// </summary>
     public static string DetailOf(BadHttpRequestException bad) =>
         bad.InnerException is JsonException { Path: { } path } json && json.Message.Contains("could not be mapped", StringComparison.Ordinal)
-            ? $"unknown field '{path[(path.LastIndexOf('.') + 1)..]}' at {path}: this request has no such field"
+            ? $"unknown field '{LastName(path)}' at {path}: this request has no such field"
             : bad.InnerException?.Message ?? bad.Message;
+
+    /// <summary>The last property name of a JSON path: `$.a.b` or, for a name that needs quoting, `$.a['b.c']`.</summary>
+    private static string LastName(string path) =>
+        path.EndsWith("']", StringComparison.Ordinal) && path.LastIndexOf("['", StringComparison.Ordinal) is var open and >= 0
+            ? path[(open + 2)..^2]
+            : path[(path.LastIndexOf('.') + 1)..];
 }

@@ -1,13 +1,10 @@
-using System.Text.Json.Serialization;
 using MasOrleans.Scheduling.Model;
 
 namespace MasOrleans.Silo.Api;
 
 // Request bodies. Field names and shapes follow Kubernetes; quantities are Kubernetes strings ("500m", "1Gi").
-// A field a body's type does not have is a 400 naming it (JsonUnmappedMemberHandling.Disallow), not silently
-// dropped: a misspelt "runSeconds" for expectedDurationSeconds used to be accepted and mean "run until deleted".
+// A field a body's type does not have is a 400 naming it (SiloApp.ConfigureJson), not silently dropped.
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class NodeRequest
 {
     public string? Name { get; init; }
@@ -18,7 +15,6 @@ internal sealed class NodeRequest
     public bool Unschedulable { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class NodePatchRequest
 {
     public Dictionary<string, string>? Labels { get; init; }
@@ -26,7 +22,6 @@ internal sealed class NodePatchRequest
     public bool? Unschedulable { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class TelemetryRequest
 {
     /// <summary>Measured utilization 0..1 per resource name.</summary>
@@ -34,7 +29,6 @@ internal sealed class TelemetryRequest
 }
 
 /// <summary>A pod without its name: the body of POST /pods (plus name) and a workload's template.</summary>
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal class PodTemplateRequest
 {
     public Dictionary<string, string>? Requests { get; init; }
@@ -51,13 +45,11 @@ internal class PodTemplateRequest
     public double? ExpectedDurationSeconds { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class PodRequest : PodTemplateRequest
 {
     public string? Name { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class WorkloadRequest
 {
     public string? Name { get; init; }
@@ -67,7 +59,6 @@ internal sealed class WorkloadRequest
     public AutoscaleRequest? Autoscale { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class AutoscaleRequest
 {
     public int? MinReplicas { get; init; }
@@ -78,13 +69,11 @@ internal sealed class AutoscaleRequest
     public double? ScaleDownCooldownSeconds { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class ScaleRequest
 {
     public int? Replicas { get; init; }
 }
 
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class PolicyRequest
 {
     public string? Policy { get; init; }

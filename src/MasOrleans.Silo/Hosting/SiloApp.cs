@@ -115,6 +115,9 @@ internal static class SiloApp
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        // A field a body's type does not have, at any depth (a toleration's or an affinity term's too), is a 400 naming
+        // it, not silently dropped: a misspelt "runSeconds" for expectedDurationSeconds was accepted and meant "forever".
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         MasJson.AddEnumConverters(options.Converters);
     }
 
