@@ -77,6 +77,8 @@ public class ReplayCommandTests
             Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "nope", "--output", "unused"]).InvokeAsync());
             var bad = TestFiles.Temp("bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,1,1,x,0\n");
             Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", bad, "--policy", "fgd", "--output", "unused"]).InvokeAsync());
+            // A setting no chosen policy reads is refused before any replay runs (and writes nothing).
+            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "fgd", "--policy", "kube", "--set", "gpusell=worst", "--output", "unused"]).InvokeAsync());
         }
         finally
         {
@@ -84,6 +86,8 @@ public class ReplayCommandTests
         }
         Assert.Contains("unknown policy 'nope'", error.ToString());
         Assert.Contains("bad.csv:2: column 'num_gpu'", error.ToString());
+        Assert.Contains("no policy among fgd, kube reads the setting 'gpusell'", error.ToString());
+        Assert.False(Directory.Exists("unused"), "a refused replay wrote its output");
     }
 
     [Fact]

@@ -57,9 +57,9 @@ internal static class EvaluateCommand
                 var replay = new ReplaySettings
                 {
                     Tune = parse.GetValue(tune),
-                    PolicySettings = (parse.GetValue(settings) ?? []).Select(v => v.Split('=', 2)).ToDictionary(
-                        kv => kv.Length == 2 ? kv[0] : throw new FormatException($"--set '{kv[0]}' is not key=value"), kv => kv[1], StringComparer.Ordinal),
+                    PolicySettings = ReplayCommand.ParseSettings(parse.GetValue(settings) ?? []),
                 };
+                catalog.CheckSettings(candidates.Prepend(parse.GetValue(baseline)!), new PolicyOptions { Settings = replay.PolicySettings });
                 var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
                 if (parse.GetValue(idle))
                 {

@@ -88,7 +88,8 @@ internal static class ReplayCommand
         return seeds.Distinct().ToList();
     }
 
-    private static Dictionary<string, string> ParseSettings(IEnumerable<string> values) =>
+    /// <summary>--set key=value (repeatable); a key given twice is an error.</summary>
+    public static Dictionary<string, string> ParseSettings(IEnumerable<string> values) =>
         values.Select(v => v.Split('=', 2)).ToDictionary(
             kv => kv.Length == 2 && kv[0].Length > 0 ? kv[0] : throw new FormatException($"--set '{string.Join('=', kv)}' is not key=value"),
             kv => kv[1], StringComparer.Ordinal);

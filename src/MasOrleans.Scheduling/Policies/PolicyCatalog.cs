@@ -52,6 +52,22 @@ public sealed class PolicyCatalog
             ? entry.Factory(options ?? PolicyOptions.Default)
             : throw new UnknownPolicyException(UnknownPolicyMessage(name));
 
+    /// <summary>
+    /// Refuses settings that none of <paramref name="policies"/> reads: a misspelt key ("gpusell") would otherwise run
+    /// every policy with its defaults and say nothing. Builds each policy once over settings that record what it asked for.
+    /// </summary>
+    public void CheckSettings(IEnumerable<string> policies, PolicyOptions options)
+    {
+        if (options.Settings.Count == 0) return;
+        var names = policies.ToList();
+        var recording = new RecordingSettings(options.Settings);
+        foreach (var name in names) Create(name, options with { Settings = recording });
+        var unread = options.Settings.Keys.Where(k => !recording.Asked.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (unread.Count > 0)
+            throw new ArgumentException($"no policy among {string.Join(", ", names)} reads the setting{(unread.Count > 1 ? "s" : "")} "
+                + $"{string.Join(", ", unread.Select(k => $"'{k}'"))}: misspelt, or meant for another policy");
+    }
+
     /// <summary>The known names, sorted, for messages that list them.</summary>
     public string KnownNames => string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal));
 
