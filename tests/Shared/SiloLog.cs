@@ -23,6 +23,8 @@ public sealed class SiloLog : ILoggerProvider
         new("took elapsed time [0-9:.]+ for execution, which is longer than|was queued for [0-9:.]+, which is longer than", RegexOptions.Compiled),
         new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
         new("Timer should have fired at .* but fired at .*, which is [0-9:.]+ longer than expected", RegexOptions.Compiled),
+        // Kestrel's own note of the same: its heartbeat callback ran late.
+        new("the heartbeat has been running for \"[0-9:.]+\" which is longer than", RegexOptions.Compiled),
     ];
 
     /// <summary>
