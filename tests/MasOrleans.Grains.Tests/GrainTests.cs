@@ -318,9 +318,16 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
                 await Task.Delay(200);
             }
         });
-        var placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
-        await reporting.CancelAsync();
-        await reports;
+        PodView placed;
+        try
+        {
+            placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
+        }
+        finally
+        {
+            await reporting.CancelAsync();
+            await reports;
+        }
         Assert.Equal(name, placed.NodeName);
     }
 

@@ -48,7 +48,8 @@ public sealed class ShardedSilosTests : IDisposable
                 ? silos[client % 2].Http
                 : silos[client % 3].Http);
             await FaultScenarios.WaitUntil(() => load.AcceptedCount >= 80, 120);
-            var shares = await PlacementsSince(silos, placedBefore);
+            // Read until every silo shows a placement, but kill before half of the load was accepted, so the kill lands mid-load.
+            var shares = await PlacementsSince(silos, placedBefore, stopReading: () => load.AcceptedCount >= 120);
             silos[2].Kill();
             Volatile.Write(ref killed, 1);
             var sinceKill = Stopwatch.StartNew();
@@ -110,18 +111,17 @@ public sealed class ShardedSilosTests : IDisposable
     }
 
     /// <summary>
-    /// Placements per silo since <paramref name="before"/>, read again until every silo shows one or 10 s have passed:
-    /// /metrics answers from a scrape cache (300 ms, the exporter's default), so a read soon after the first can only
-    /// repeat it.
+    /// Placements per silo since <paramref name="before"/>, read again until every silo shows one or
+    /// <paramref name="stopReading"/> says so: /metrics answers from a scrape cache (300 ms, the exporter's default), so
+    /// a read soon after the first can only repeat it.
     /// </summary>
-    private static async Task<double[]> PlacementsSince(IReadOnlyList<SiloProcess> silos, double[] before)
+    private static async Task<double[]> PlacementsSince(IReadOnlyList<SiloProcess> silos, double[] before, Func<bool> stopReading)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
             var shares = (await Task.WhenAll(silos.Select(Placements))).Select((p, i) => p - before[i]).ToArray();
-            if (shares.All(s => s > 0) || DateTime.UtcNow > deadline) return shares;
-            await Task.Delay(100);
+            if (shares.All(s => s > 0) || stopReading()) return shares;
+            await Task.Delay(50);
         }
     }
 

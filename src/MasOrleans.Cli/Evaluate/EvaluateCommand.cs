@@ -53,13 +53,13 @@ internal static class EvaluateCommand
                     return 0;
                 }
                 var candidates = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy");
-                var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
                 var replay = new ReplaySettings
                 {
                     Tune = parse.GetValue(tune),
                     PolicySettings = ReplayCommand.ParseSettings(parse.GetValue(settings) ?? []),
                 };
                 catalog.CheckSettings(candidates.Prepend(parse.GetValue(baseline)!), new PolicyOptions { Settings = replay.PolicySettings });
+                var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
                 var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
                 if (parse.GetValue(idle))
                 {

@@ -31,7 +31,7 @@ internal static class Problems
     /// </summary>
     public static string DetailOf(BadHttpRequestException bad) =>
         bad.InnerException is JsonException { Path: { } path } json && json.Message.Contains("could not be mapped", StringComparison.Ordinal)
-            ? $"unknown field '{LastName(path)}' at {path}: this request has no such field"
+            ? $"unknown field '{LastName(path)}' at {path}: this API does not take it (misspelt, or a Kubernetes field it does not support)"
             : bad.InnerException?.Message ?? bad.Message;
 
     /// <summary>The last property name of a JSON path: `$.a.b` or, for a name that needs quoting, `$.a['b.c']`.</summary>

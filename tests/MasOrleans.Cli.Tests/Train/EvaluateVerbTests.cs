@@ -70,4 +70,28 @@ public class EvaluateVerbTests
         Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "nope", "--policy", "fgd"]).InvokeAsync());
         Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]).InvokeAsync());
     }
+
+    [Fact]
+    public async Task A_setting_neither_the_baseline_nor_a_candidate_reads_fails_with_its_name()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            // gpusel is read by the baseline (best-fit) only, zz by no policy, and an empty key is no key=value.
+            Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none",
+                "--baseline", "best-fit", "--policy", "kube", "--set", "gpusel=worst", "--set", "zz=1"]).InvokeAsync());
+            Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none",
+                "--policy", "kube", "--set", "=1"]).InvokeAsync());
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Contains("no policy among best-fit, kube reads the setting 'zz':", error.ToString());
+        Assert.Contains("--set '=1' is not key=value", error.ToString());
+    }
 }

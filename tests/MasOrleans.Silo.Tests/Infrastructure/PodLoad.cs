@@ -53,10 +53,19 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
         foreach (var attempt in Unanswered.Take(5))
         {
             var name = attempt[..attempt.IndexOf(' ')];
-            using var pod = await http.GetAsync($"/api/v1/pods/{name}");
-            var created = pod.IsSuccessStatusCode
-                ? JsonDocument.Parse(await pod.Content.ReadAsStringAsync()).RootElement.GetProperty("createdAt").GetDateTimeOffset().ToString("HH:mm:ss.fff")
-                : $"{(int)pod.StatusCode}";
+            string created;
+            try
+            {
+                using var pod = await http.GetAsync($"/api/v1/pods/{name}");
+                created = pod.IsSuccessStatusCode
+                    ? JsonDocument.Parse(await pod.Content.ReadAsStringAsync()).RootElement.GetProperty("createdAt").GetDateTimeOffset().ToString("HH:mm:ss.fff")
+                    : $"{(int)pod.StatusCode}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Only a diagnostic: a silo that no longer answers must not hide the failure being described.
+                created = $"unknown, GET failed: {e.Message}";
+            }
             text.Append($"\n{attempt} (created by the silo at {created})");
         }
         return text.ToString();
