@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
@@ -19,6 +20,28 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
         // The node's write-again timer fails while the store is down, and a release it could not store is noted.
         fixture.Log.Expect("exception thrown from timer callback.*mas-node/g-outage-");
         fixture.Log.Expect("Node g-outage-[a-z-]+ released pod .* but could not store the release");
+        fixture.Log.Expect("Node g-outage-drain is drained but could not be removed; tried again in a second");
+    }
+
+    [Fact]
+    public async Task A_drained_node_whose_removal_the_store_refused_is_removed_once_it_answers()
+    {
+        const string name = "g-outage-drain";
+        var node = await Registered(name);
+        Assert.True((await node.Reserve(PodOf("last"), GpuAllocation.None)).Reserved);
+        // Draining: cordoned, its one pod asked to leave (no pod grain here, so the test releases it itself).
+        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Code);
+
+        _fixture.Bindings.Fail(name, failedAddsLand: false);
+        // The release stands (the pod is gone) though the node could not be removed: nothing for the caller to retry.
+        Assert.True(await node.Release("last"));
+        var draining = await node.GetView();
+        Assert.True(draining is { Draining: true, Pods.Count: 0 }, "the node should still be draining, and empty");
+
+        _fixture.Bindings.Recover(name);
+        // The drain timer (each second) removes it now.
+        await WaitUntil(async () => await node.GetView() is null);
+        Assert.Empty(await _fixture.Bindings.Stored(name));
     }
 
     public void Dispose() => _fixture.Log.AssertClean();

@@ -78,10 +78,12 @@ public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
 
         // Removed once its pods are gone; a pod bound to it after the drain began would keep it forever.
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await silo.Http.GetAsync("/api/v1/nodes/doomed")).StatusCode != HttpStatusCode.NotFound)
+        while (true)
         {
-            var node = await silo.Http.GetStringAsync("/api/v1/nodes/doomed");
-            Assert.True(DateTime.UtcNow < deadline, $"the deleted node is still there: {node}");
+            // One read per round: the node may go between two reads (a second GET then meets the 404 it waits for).
+            using var read = await silo.Http.GetAsync("/api/v1/nodes/doomed");
+            if (read.StatusCode == HttpStatusCode.NotFound) break;
+            Assert.True(DateTime.UtcNow < deadline, $"the deleted node is still there: {await read.Content.ReadAsStringAsync()}");
             await Task.Delay(100);
         }
         await PodLoad.Settled(silo.Http, timeoutSeconds: 30);

@@ -34,6 +34,7 @@ public sealed partial class NodeGrain(
     private DateTimeOffset _heartbeatClock;
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _drain;
+    private bool _removingDrained;
     private (PodSpec Pod, DateTimeOffset Until)? _nomination;
 
     /// <summary>
@@ -161,9 +162,34 @@ public sealed partial class NodeGrain(
         EvictAll(PodReasons.Drained, message);
         _drain ??= this.RegisterGrainTimer(() =>
         {
+            if (BoundPods.Count == 0) return RemoveDrained();
             EvictAll(PodReasons.Drained, message);
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// The last pod of a draining node is gone: remove the node. If storage does not answer, the release still stands
+    /// (the pod is gone) and the drain timer tries the removal again each second, instead of the node staying
+    /// "being deleted" with nothing left to evict and no one to finish it.
+    /// </summary>
+    private async Task RemoveDrained()
+    {
+        // A release (interleaving) and the timer may both find the node empty: one removal at a time.
+        if (_removingDrained || state.State.Spec is null) return;
+        _removingDrained = true;
+        try
+        {
+            await Remove();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogDrainedNotRemoved(logger, e, Name);
+        }
+        finally
+        {
+            _removingDrained = false;
+        }
     }
 
     /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
@@ -279,7 +305,7 @@ public sealed partial class NodeGrain(
         _inDoubt.Remove(podName);
         if (state.State is { Draining: true } && BoundPods.Count == 0)
         {
-            await Remove();
+            await RemoveDrained();
             return true;
         }
         try
@@ -372,6 +398,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Node {Node} released pod {Pod} but could not store the release; the node is written again from memory once Redis answers")]
     private static partial void LogReleaseNotStored(ILogger logger, Exception error, string node, string pod);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Node {Node} is drained but could not be removed; tried again in a second")]
+    private static partial void LogDrainedNotRemoved(ILogger logger, Exception error, string node);
 
     private Outcome NotFound() => Outcome.NotFound($"node '{this.GetPrimaryKeyString()}' not found");
 }
