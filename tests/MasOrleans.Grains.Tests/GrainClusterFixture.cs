@@ -49,7 +49,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         builder.ConfigureClient(client =>
         {
             client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
-            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider);
+            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider,
+                stream => stream.ConfigurePartitioning(MasOrleans.Abstractions.Contracts.TelemetryStreams.Queues));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
