@@ -22,11 +22,7 @@ public static class GrainServices
     /// </summary>
     public static ISiloBuilder AddMasOrleansApplication(this ISiloBuilder silo, IConfiguration config)
     {
-        silo.AddMemoryStreams(Abstractions.Contracts.TelemetryStreams.Provider, stream =>
-        {
-            stream.ConfigurePartitioning(Abstractions.Contracts.TelemetryStreams.Queues);
-            stream.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = Abstractions.Contracts.TelemetryStreams.IdlePullPeriod));
-        });
+        silo.AddMemoryStreams(Abstractions.Contracts.TelemetryStreams.Provider);
         silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
         silo.Services.AddMasOrleansGrainServices(config);
         return silo;

@@ -49,8 +49,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         builder.ConfigureClient(client =>
         {
             client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
-            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider,
-                stream => stream.ConfigurePartitioning(MasOrleans.Abstractions.Contracts.TelemetryStreams.Queues));
+            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

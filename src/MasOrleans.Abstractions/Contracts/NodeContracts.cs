@@ -58,15 +58,4 @@ public static class TelemetryStreams
 {
     public const string Provider = "telemetry";
     public const string Namespace = "node-telemetry";
-
-    /// <summary>
-    /// Queues of the in-memory telemetry stream; every client that publishes to it must use the same number (a reading
-    /// for queue 5 of 8 would go nowhere on a silo with 2). Each queue's pulling agent looks again every
-    /// <see cref="IdlePullPeriod"/> while it is empty: Orleans' defaults (8 queues, 100 ms) woke an idle silo's
-    /// thread pool about 80 times a second for readings that arrive every few seconds per node.
-    /// </summary>
-    public const int Queues = 2;
-
-    /// <summary>How long an empty queue's agent waits before pulling again (a queue with readings is pulled back to back).</summary>
-    public static readonly TimeSpan IdlePullPeriod = TimeSpan.FromMilliseconds(250);
 }
