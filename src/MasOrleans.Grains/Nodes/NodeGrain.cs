@@ -34,7 +34,6 @@ public sealed partial class NodeGrain(
     private DateTimeOffset _heartbeatClock;
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _drain;
-    private bool _removingDrained;
     private (PodSpec Pod, DateTimeOffset Until)? _nomination;
 
     /// <summary>
@@ -175,9 +174,9 @@ public sealed partial class NodeGrain(
     /// </summary>
     private async Task RemoveDrained()
     {
-        // A release (interleaving) and the timer may both find the node empty: one removal at a time.
-        if (_removingDrained || state.State.Spec is null) return;
-        _removingDrained = true;
+        // Release and the (non-interleaving) timer take turns, so one removal runs at a time; a tick already queued when
+        // a removal succeeded finds the node gone.
+        if (state.State.Spec is null) return;
         try
         {
             await Remove();
@@ -185,10 +184,6 @@ public sealed partial class NodeGrain(
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogDrainedNotRemoved(logger, e, Name);
-        }
-        finally
-        {
-            _removingDrained = false;
         }
     }
 

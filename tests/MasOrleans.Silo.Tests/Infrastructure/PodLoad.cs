@@ -38,8 +38,15 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     public IReadOnlyDictionary<string, int> RetriedAsTold => _retriedByStatus;
     public int RetriedAsToldCount => Volatile.Read(ref _retriedAsTold);
 
-    /// <summary>Attempts that got no answer (name, attempt, what the client saw and after how long); for failure messages.</summary>
-    public ConcurrentQueue<string> Unanswered { get; } = new();
+    /// <summary>An attempt that got no answer: when it was sent, and what the client saw after how long.</summary>
+    public sealed record NoAnswer(string Pod, int Attempt, DateTime Sent, TimeSpan Waited, Exception Error)
+    {
+        public override string ToString() =>
+            $"{Pod} attempt {Attempt} at {Sent:HH:mm:ss.fff}: {Error.GetType().Name} after {Waited.TotalSeconds:F1} s: {Error.Message}";
+    }
+
+    /// <summary>Attempts that got no answer; for failure messages.</summary>
+    public ConcurrentQueue<NoAnswer> Unanswered { get; } = new();
 
     /// <summary>
     /// What the run saw besides plain acceptance, for a failing assertion's message; with the server's creation time
@@ -52,11 +59,10 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
             + $"({string.Join(", ", RetriedAsTold.Select(kv => $"{kv.Key}x{kv.Value}"))}), unanswered {Unanswered.Count}");
         foreach (var attempt in Unanswered.Take(5))
         {
-            var name = attempt[..attempt.IndexOf(' ')];
             string created;
             try
             {
-                using var pod = await http.GetAsync($"/api/v1/pods/{name}");
+                using var pod = await http.GetAsync($"/api/v1/pods/{attempt.Pod}");
                 created = pod.IsSuccessStatusCode
                     ? JsonDocument.Parse(await pod.Content.ReadAsStringAsync()).RootElement.GetProperty("createdAt").GetDateTimeOffset().ToString("HH:mm:ss.fff")
                     : $"{(int)pod.StatusCode}";
@@ -130,7 +136,7 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
                     // No answer at all: the silo died or is restarting. The same name is safe to send again.
-                    Unanswered.Enqueue($"{name} attempt {attempt} at {sent:HH:mm:ss.fff}: {e.GetType().Name} after {(DateTime.UtcNow - sent).TotalSeconds:F1} s: {e.Message}");
+                    Unanswered.Enqueue(new NoAnswer(name, attempt, sent, DateTime.UtcNow - sent, e));
                     wait = TimeSpan.FromMilliseconds(250);
                 }
                 await Task.Delay(wait);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace MasOrleans.Silo.Tests.Infrastructure;
 
@@ -7,9 +6,8 @@ namespace MasOrleans.Silo.Tests.Infrastructure;
 public sealed class SiloProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
-    // The same lines stamped with the time this process read them (the silo's console log has no times), for diagnosis.
-    private readonly StringBuilder _stamped = new();
+    // Each line with the time this process read it (the silo's console log has no times), for diagnosis.
+    private readonly List<(DateTime Read, string Text)> _lines = [];
 
     private SiloProcess(Process process, Uri baseAddress)
     {
@@ -47,13 +45,13 @@ public sealed class SiloProcess : IDisposable
         Assert.True(unexpected.Count == 0, $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(10))}");
     }
 
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output { get { lock (_lines) return string.Concat(_lines.Select(l => l.Text + Environment.NewLine)); } }
     public bool HasExited => _process.HasExited;
 
     /// <summary>The last <paramref name="lines"/> lines of the silo's console log, each with the time it was read.</summary>
     public string Tail(int lines)
     {
-        lock (_output) return string.Join('\n', _stamped.ToString().Split('\n').TakeLast(lines));
+        lock (_lines) return string.Join('\n', _lines.TakeLast(lines).Select(l => $"{l.Read:HH:mm:ss.fff} {l.Text}"));
     }
 
     /// <summary>
@@ -164,10 +162,6 @@ public sealed class SiloProcess : IDisposable
     private void Append(string? line)
     {
         if (line is null) return;
-        lock (_output)
-        {
-            _output.AppendLine(line);
-            _stamped.Append(DateTime.UtcNow.ToString("HH:mm:ss.fff ")).AppendLine(line);
-        }
+        lock (_lines) _lines.Add((DateTime.UtcNow, line));
     }
 }
