@@ -77,14 +77,17 @@ public sealed class FaultTests : IDisposable
 
 internal static class FaultScenarios
 {
-    /// <summary>Fast failure detection and short timeouts, so a dead silo or a lost worker is noticed within seconds.</summary>
+    /// <summary>
+    /// Fast failure detection and short timeouts, so a dead silo or a lost worker is noticed within seconds (about 6 s),
+    /// but not so fast that a live silo starved for two seconds on a shared 2-core machine is voted dead by its sibling.
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
     {
         ["Logging__LogLevel__Default"] = "Warning",
         ["Scheduler__ReconcileSeconds"] = "2",
         ["Scheduler__InFlightTimeoutSeconds"] = "5",
-        ["Orleans__Membership__ProbeTimeout"] = "00:00:01",
-        ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+        ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
+        ["Orleans__Membership__NumMissedProbesLimit"] = "3",
         ["Orleans__Membership__NumVotesForDeathDeclaration"] = "1",
         ["Orleans__Membership__TableRefreshTimeout"] = "00:00:02",
     };

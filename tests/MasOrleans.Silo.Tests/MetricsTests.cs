@@ -18,7 +18,7 @@ public sealed class MetricsTests : IAsyncLifetime
         _redis = RedisServer.Start();
         _workDir = Directory.CreateTempSubdirectory("mas-metrics-").FullName;
         _silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir,
-            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "3" });
+            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "8" });
     }
 
     public Task DisposeAsync()
@@ -119,16 +119,16 @@ public sealed class MetricsTests : IAsyncLifetime
         await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 1, 30);
         using (var trained = await http.PostAsync("/api/v1/learning/ddqn/train", null))
             Assert.True(trained.IsSuccessStatusCode, await trained.Content.ReadAsStringAsync());
-        // Telemetry for "busy" keeps it Ready while "silent" expires.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // Telemetry for "busy" keeps it Ready while "silent" expires: pumped apart from this loop (every 200 ms), so a
+        // slow scrape on a starved machine cannot leave busy silent for its grace (8 s).
+        using var busy = new TelemetryPump(http, "busy") { Cpu = 0.6 };
+        using var learners = new TelemetryPump(http, Learners) { Cpu = 0.2 };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            Assert.True((await http.Post("/api/v1/nodes/busy/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.6 } })).IsSuccessStatusCode);
-            foreach (var node in Learners)
-                Assert.True((await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } })).IsSuccessStatusCode);
             var exposition = await PrometheusText.Scrape(http);
             if (PrometheusText.Value(exposition, "mas_nodes", "state=\"not_ready\"") == 1 && PrometheusText.Value(exposition, "mas_pending_pods") == 1
-                && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"") is not null
+                && PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"", "resource=\"cpu\"") == 0.6
                 && PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\"") == 1)
             {
                 // "busy" must have stayed Ready throughout (a reporting gap longer than the grace evicts its pods).

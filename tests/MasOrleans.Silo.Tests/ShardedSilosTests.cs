@@ -64,7 +64,7 @@ public sealed class ShardedSilosTests : IDisposable
             Assert.True(result.Bound > 0 && result.Count("Unschedulable") > 0, "the cluster should fill up");
             // Before the kill every silo made placements (each hosts two of the six shards).
             Assert.All(shares, s => Assert.True(s > 0, $"placements per silo before the kill: {string.Join(", ", shares)}"));
-            // The membership timeout (fast settings: about 3 s) plus 10 s, and the load had to finish too.
+            // The membership timeout (fast settings: about 6 s) plus 10 s, and the load had to finish too.
             Assert.True(sinceKill.Elapsed < TimeSpan.FromSeconds(60), $"settled {sinceKill.Elapsed} after the kill");
             foreach (var survivor in silos.Take(2))
                 survivor.AssertCleanLog(AfterSiblingKilled);
@@ -86,13 +86,13 @@ public sealed class ShardedSilosTests : IDisposable
         "Scheduling cycle for pod .* failed; queued again",
         "Could not renew this silo's cluster view",
         "Cluster view could not re-read node",
-        "could not send pod phases to the index",
         "Could not read the silo views from the cluster index",
         // When the dead silo hosted the index or a learning grain: the gauge sampler and the model sync retry next period.
         "Cluster gauge sample failed; /metrics keeps the previous values",
         "(ddqn|ppo): model sync failed",
-        // POSTs whose pod grain lived on the dead silo fail (503 with Retry-After) until it is declared dead.
-        "Unhandled exception for POST /api/v1/pods|An unhandled exception has occurred while executing the request",
+        // POSTs whose pod grain lived on the dead silo fail (503 with Retry-After) until it is declared dead, and so do
+        // listings and counts, which merge every queue shard (one lived there) until the shard answers on a survivor.
+        "Unhandled exception for (POST|GET) /api/v1/(pods|cluster)|An unhandled exception has occurred while executing the request",
     ];
 
     private static async Task WarmUntilEverySiloPlaces(IReadOnlyList<SiloProcess> silos)

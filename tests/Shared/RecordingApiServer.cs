@@ -18,7 +18,7 @@ public sealed class RecordingApiServer : IDisposable
     public RecordingApiServer(HttpStatusCode status = HttpStatusCode.Created)
     {
         _status = status;
-        Url = $"http://127.0.0.1:{FreePort()}/";
+        Url = $"http://127.0.0.1:{FreePorts.Next()}/";
         _listener.Prefixes.Add(Url);
         _listener.Start();
         _ = Task.Run(ServeAsync);
@@ -69,15 +69,6 @@ public sealed class RecordingApiServer : IDisposable
             await context.Response.OutputStream.WriteAsync(reply);
             context.Response.Close();
         }
-    }
-
-    private static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 
     public void Dispose() => _listener.Close();

@@ -3,10 +3,9 @@ using MasOrleans.Abstractions.Contracts;
 namespace MasOrleans.Abstractions.Grains;
 
 /// <summary>
-/// The cluster's directory, one per cluster (<see cref="ClusterIndex.Key"/>): the node names (persisted), every
-/// pod's phase for listing (in memory, fed in batches by the queue shards and rebuilt from the pods' own storage),
-/// the runtime default policy, and the registry of silo cluster views that node grains send their changes to.
-/// It is on no pod's placement path.
+/// The cluster's directory, one per cluster (<see cref="ClusterIndex.Key"/>): the node names (persisted), the pod
+/// listing and counts (merged from the queue shards, which keep their pods' phases), the runtime default policy, and
+/// the registry of silo cluster views that node grains send their changes to. It is on no pod's path.
 /// </summary>
 public interface IClusterIndexGrain : IGrainWithStringKey
 {
@@ -25,9 +24,7 @@ public interface IClusterIndexGrain : IGrainWithStringKey
 
     Task<Page<NodeView>> ListNodes(int offset, int limit, string? after);
 
-    /// <summary>Phases reported by a queue shard since its last batch.</summary>
-    Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<PodEntry> removed);
-
+    /// <summary>Every shard's pods merged in name order: a page from an offset, or after a continue token.</summary>
     Task<Page<PodEntry>> ListPods(int offset, int limit, string? after);
 
     Task<ClusterSummary> GetSummary();

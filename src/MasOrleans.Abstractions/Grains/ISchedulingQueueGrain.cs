@@ -24,16 +24,22 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     [OneWay]
     Task ClusterChanged();
 
-    /// <summary>A pod of this shard changed phase; the shard forwards such changes to the index in batches.</summary>
+    /// <summary>A pod of this shard changed phase; the shard's pod table (what listings merge) takes it.</summary>
     [OneWay]
     Task PodChanged(PodEntry entry);
 
     /// <summary>
-    /// A pod was created (or deleted, <paramref name="removed"/>): completes once the index lists it (or no longer
-    /// does), so a client that got its 202 finds the pod in the listing. Batched with the shard's other changes.
+    /// A pod was created (or deleted, <paramref name="removed"/>): on completion the shard's pod table lists it (or no
+    /// longer does), so a client that got its 202 finds the pod in the listing.
     /// </summary>
     Task Track(PodEntry entry, bool removed = false);
 
-    /// <summary>A new pod: tracked as <see cref="Track"/> does (completes once the index lists it), then queued.</summary>
+    /// <summary>A new pod: tracked as <see cref="Track"/> does, then queued.</summary>
     Task Admit(PodEntry entry, PodSpec pod);
+
+    /// <summary>This shard's pods in name order, paged like the index's listing (which merges every shard's).</summary>
+    Task<Page<PodEntry>> ListPods(int offset, int limit, string? after);
+
+    /// <summary>How many of this shard's pods are in each phase.</summary>
+    Task<Dictionary<PodPhase, int>> CountPods();
 }

@@ -66,7 +66,7 @@ public sealed class PodGrain(
             state.State = new PodState();
             throw;
         }
-        // Listed before the client hears 202 (batched with the shard's other changes), then queued: one call.
+        // Listed (in the shard's pod table) before the client hears 202, and queued: one call.
         await Shard.Admit(Entry(), spec);
         return new PodCreation(Outcome.Success, View());
     }
@@ -134,7 +134,7 @@ public sealed class PodGrain(
         if (state.State.Phase.IsWaiting()) RequestScheduling();
         // Bound but not started, and no start under way: the last start failed.
         else if (state.State.Phase == PodPhase.Scheduled && !_starting) StartContainerSoon();
-        // Re-report: a silo that died between this pod's state write and its shard's batch left the index stale.
+        // Re-report: a silo that died between this pod's state write and its report left its shard's table stale.
         Report();
         return Task.CompletedTask;
     }

@@ -23,10 +23,12 @@ public sealed partial class ClusterIndexGrain
     private async Task ReconcileReservations(CancellationToken cancellation)
     {
         if (!view.Ready.IsCompleted) return;
+        var pods = (await ListPods(0, int.MaxValue, null)).Items.ToDictionary(p => p.Name, StringComparer.Ordinal);
         // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
-        // a crash between a pod's change and its shard's batch leaves a stale entry here. First, so that a slow pod
-        // answer below cannot hold it up.
-        foreach (var pod in _pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
+        // a silo that died between a pod's state write and its report to its shard left that shard's table stale. First,
+        // so that a slow pod answer below cannot hold it up. The listing is read before the nodes: a pod placed in
+        // between looks orphaned once at most, and only a second sighting is acted on.
+        foreach (var pod in pods.Values.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
             _ = GrainFactory.Reference<IPodGrain>(pod.Name).Retry();
 
         var seen = new HashSet<(string Node, string Pod)>();
@@ -34,7 +36,7 @@ public sealed partial class ClusterIndexGrain
         {
             foreach (var bound in node.Pods)
             {
-                if (_pods.TryGetValue(bound.Pod.Name, out var entry)
+                if (pods.TryGetValue(bound.Pod.Name, out var entry)
                     && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node.Name))) continue;
                 seen.Add((node.Name, bound.Pod.Name));
             }

@@ -1,6 +1,5 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,10 +9,9 @@ using Orleans.Runtime;
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
-/// The cluster's directory: the node names (persisted), every pod's phase for paged listing (in memory, fed in batches
-/// by the queue shards, rebuilt from the pods' own records on activation), the runtime default policy, and the
-/// registry of silo views that node grains publish to. Node views come from this silo's <see cref="SiloClusterView"/>.
-/// No placement waits on it.
+/// The cluster's directory: the node names (persisted), the paged pod listing and counts (merged from the queue
+/// shards' pod tables on each request), the runtime default policy, and the registry of silo views that node grains
+/// publish to. Node views come from this silo's <see cref="SiloClusterView"/>. No pod's path calls it.
 /// </summary>
 /// <remarks>Reentrant: every handler changes memory synchronously before its first await.</remarks>
 [GrainType("mas-cluster-index")]
@@ -22,7 +20,6 @@ public sealed partial class ClusterIndexGrain(
     [PersistentState("index")] IPersistentState<ClusterIndexState> state,
     IOptions<SchedulerOptions> schedulerOptions,
     SiloClusterView view,
-    IPodDirectory directory,
     TimeProvider clock,
     ILogger<ClusterIndexGrain> logger) : Grain, IClusterIndexGrain
 {
@@ -30,19 +27,16 @@ public sealed partial class ClusterIndexGrain(
     public static readonly TimeSpan ObserverExpiry = TimeSpan.FromSeconds(10);
 
     private readonly SortedSet<string> _nodes = new(StringComparer.Ordinal);
-    private readonly SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<IClusterObserver, DateTimeOffset> _observers = [];
-    /// <summary>Version of each deletion, so that late reports of a deleted pod are ignored.</summary>
-    private readonly Dictionary<string, long> _removedAt = new(StringComparer.Ordinal);
 
     private string DefaultPolicy => state.State.DefaultPolicy ?? schedulerOptions.Value.DefaultPolicy;
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var node in state.State.Nodes) _nodes.Add(node);
-        foreach (var pod in await directory.ReadAll() ?? []) _pods[pod.Name] = pod;
         var period = TimeSpan.FromSeconds(schedulerOptions.Value.ReconcileSeconds);
         this.RegisterGrainTimer(ReconcileReservations, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+        return Task.CompletedTask;
     }
 
     public Task Warm() => Task.CompletedTask;
@@ -86,27 +80,19 @@ public sealed partial class ClusterIndexGrain(
         return Paging.Take(nodes, offset, limit, after);
     }
 
-    public Task PodsChanged(IReadOnlyList<PodEntry> changed, IReadOnlyList<PodEntry> removed)
+    public async Task<Page<PodEntry>> ListPods(int offset, int limit, string? after)
     {
-        foreach (var entry in removed)
-        {
-            if (!PodEntry.IsNewer(_pods, entry)) continue;
-            _pods.Remove(entry.Name);
-            _removedAt[entry.Name] = entry.Version;
-        }
-        foreach (var entry in changed)
-        {
-            // A report that left the pod before its deletion must not bring it back; a pod created again is newer.
-            if (_removedAt.TryGetValue(entry.Name, out var gone) && entry.Version <= gone) continue;
-            if (PodEntry.IsNewer(_pods, entry)) _pods[entry.Name] = entry;
-        }
-        return Task.CompletedTask;
+        var (shardOffset, shardLimit, shardAfter) = PodPages.ShardRequest(offset, limit, after);
+        var pages = await Task.WhenAll(Shards().Select(shard => shard.ListPods(shardOffset, shardLimit, shardAfter)));
+        return PodPages.Merge(pages, offset, limit, after);
     }
 
-    public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(Paging.Take(_pods, offset, limit, after));
+    private IEnumerable<ISchedulingQueueGrain> Shards() =>
+        Enumerable.Range(0, schedulerOptions.Value.QueueShards).Select(i => GrainFactory.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)));
 
     public async Task<ClusterSummary> GetSummary()
     {
+        var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods()));
         await view.Ready;
         var nodes = view.Nodes();
         var capacity = ResourceVector.Zero;
@@ -121,8 +107,9 @@ public sealed partial class ClusterIndexGrain(
         {
             if (capacity[kind] > 0) ratio[ResourceNames.NameOf(kind)] = Math.Round((double)allocated[kind] / capacity[kind], 4);
         }
-        var byPhase = _pods.Values.GroupBy(p => p.Phase).ToDictionary(g => g.Key, g => g.Count());
-        var pending = _pods.Values.Count(p => p.Phase.IsWaiting());
+        var byPhase = new Dictionary<PodPhase, int>();
+        foreach (var (phase, count) in (await counts).SelectMany(c => c)) byPhase[phase] = byPhase.GetValueOrDefault(phase) + count;
+        var pending = byPhase.Where(kv => kv.Key.IsWaiting()).Sum(kv => kv.Value);
         return new ClusterSummary(nodes.Count, nodes.Count(v => v.Ready),
             capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy);
     }

@@ -19,8 +19,8 @@ namespace MasOrleans.Grains.Scheduling;
 /// One shard of the scheduling queue and the scheduling agent for its pods: the core's <see cref="SchedulingQueue{T}"/>
 /// in priority (or SJF) order with backoff, and up to <see cref="SchedulerOptions.MaxInFlight"/> scheduling cycles
 /// (<see cref="SchedulingCycle"/>) at a time over this silo's <see cref="SiloClusterView"/>. Nothing is persisted: the
-/// pods are, and on activation the shard asks its waiting pods to enqueue again. It also batches its pods' phases to
-/// the index, which lists them.
+/// pods are, and on activation the shard asks its waiting pods to enqueue again. It also keeps its pods' phases
+/// (<see cref="ShardPodTable"/>), which the index merges for listings and counts: a pod's change costs no call.
 /// </summary>
 /// <remarks>
 /// Reentrant: a cycle spends most of its time awaiting node and pod grains, so cycles interleave. Safe because every
@@ -44,24 +44,20 @@ public sealed partial class SchedulingQueueGrain(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PodEntry> _changed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PodEntry> _removed = new(StringComparer.Ordinal);
-    private GroupCommit? _report;
+    private readonly ShardPodTable _pods = new();
     private SchedulingCycle _cycle = null!;
     private IGrainTimer? _backoffTimer;
     private DateTimeOffset? _backoffTimerDue;
 
     private int Shard => int.Parse(this.GetPrimaryKeyString(), System.Globalization.CultureInfo.InvariantCulture);
-    private IClusterIndexGrain Index => GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // The cycle continues on this grain's scheduler, so the bound pod's entry joins the batch without a call of its own.
+        // The cycle continues on this grain's scheduler, so the bound pod's entry is recorded without a call of its own.
         var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry));
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
-        _report = new GroupCommit(SendReport);
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
         // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
@@ -85,23 +81,16 @@ public sealed partial class SchedulingQueueGrain(
     }
 
     /// <summary>
-    /// This shard's waiting pods, from the pods' own storage when it can be listed (else from the index). Every stored pod
-    /// of the shard is also reported to the index (as the oldest version, so newer reports win): a shard that died took
-    /// its unsent batch with it.
+    /// This shard's waiting pods, from the pods' own storage, which also refills the shard's pod table (as the oldest
+    /// versions, so the pods' own reports win). Memory storage cannot be listed, and its pods live and die with the
+    /// one silo's process, as the shard does.
     /// </summary>
     private async Task<IReadOnlyList<string>> WaitingPods()
     {
         var shards = options.Value.QueueShards;
-        var stored = await directory.ReadAll();
-        if (stored is not null)
-        {
-            var mine = stored.Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
-            foreach (var entry in mine) _changed.TryAdd(entry.Name, entry);
-            _ = Report();
-            return mine.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
-        }
-        var page = await Index.ListPods(0, int.MaxValue, null);
-        return page.Items.Where(p => p.Phase.IsWaiting() && QueueShards.Of(p.Name, shards) == Shard).Select(p => p.Name).ToList();
+        var mine = (await directory.ReadAll() ?? []).Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
+        foreach (var entry in mine) _pods.Apply(entry);
+        return mine.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
     }
 
     public Task Ping() => Task.CompletedTask;
@@ -131,33 +120,26 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task PodChanged(PodEntry entry)
     {
-        if (!PodEntry.IsNewer(_changed, entry)) return Task.CompletedTask;
-        _removed.Remove(entry.Name);
-        _changed[entry.Name] = entry;
-        _ = Report();
+        _pods.Apply(entry);
         return Task.CompletedTask;
     }
 
     public Task Track(PodEntry entry, bool removed = false)
     {
-        if (removed)
-        {
-            _changed.Remove(entry.Name);
-            _removed[entry.Name] = entry;
-        }
-        else if (PodEntry.IsNewer(_changed, entry))
-        {
-            _removed.Remove(entry.Name);
-            _changed[entry.Name] = entry;
-        }
-        return _report!.Run();
+        if (removed) _pods.Remove(entry);
+        else _pods.Apply(entry);
+        return Task.CompletedTask;
     }
 
-    public async Task Admit(PodEntry entry, PodSpec pod)
+    public Task Admit(PodEntry entry, PodSpec pod)
     {
-        await Track(entry);
-        await Enqueue(pod);
+        _pods.Apply(entry);
+        return Enqueue(pod);
     }
+
+    public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(_pods.Page(offset, limit, after));
+
+    public Task<Dictionary<PodPhase, int>> CountPods() => Task.FromResult(_pods.CountByPhase());
 
     /// <summary>Starts cycles in queue order while the in-flight window has room; arms one timer for the next backoff expiry.</summary>
     private void Pump()
@@ -245,36 +227,10 @@ public sealed partial class SchedulingQueueGrain(
     /// <summary>A silo joined since this shard activated: move to the silo the placement now names, once nothing is in flight.</summary>
     private void MoveHomeWhenIdle()
     {
-        if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0 || _changed.Count + _removed.Count > 0) return;
+        if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0) return;
         var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
         if (active.Count == 0 || ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
         this.MigrateOnIdle();
-    }
-
-    /// <summary>Sends the phases changed since the last batch; callers arriving meanwhile share the next batch.</summary>
-    private Task Report() => _report!.Run().ContinueWith(t =>
-    {
-        if (t.Exception is { } e) LogReportFailed(logger, e.GetBaseException(), Shard);
-    }, TaskScheduler.Current);
-
-    private async Task SendReport()
-    {
-        if (_changed.Count == 0 && _removed.Count == 0) return;
-        var changed = _changed.Values.ToList();
-        var removed = _removed.Values.ToList();
-        _changed.Clear();
-        _removed.Clear();
-        try
-        {
-            await Index.PodsChanged(changed, removed);
-        }
-        catch
-        {
-            // Not lost: merged back (newer changes win) for the next batch.
-            foreach (var entry in changed) if (PodEntry.IsNewer(_changed, entry)) _changed[entry.Name] = entry;
-            foreach (var entry in removed) if (!_changed.ContainsKey(entry.Name)) _removed.TryAdd(entry.Name, entry);
-            throw;
-        }
     }
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Queue shard {Shard} activated ({Order} order); {Count} waiting pod(s) asked to enqueue again")]
@@ -289,6 +245,4 @@ public sealed partial class SchedulingQueueGrain(
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
     private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);
 
-    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Shard {Shard} could not send pod phases to the index; they go with the next batch")]
-    private static partial void LogReportFailed(ILogger logger, Exception error, int shard);
 }

@@ -152,9 +152,10 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
     /// <summary>
     /// How long a waiting pod that fits may stay waiting: an unschedulable pod is tried again when capacity appears, but
     /// not before its backoff ends (doubling up to Scheduler:MaxBackoffMilliseconds, 10 s by default), and room can
-    /// appear after the pods settled (the reconciliation freeing a dead silo's orphaned reservation).
+    /// appear after the pods settled (the reconciliation freeing a dead silo's orphaned reservation): the longest backoff
+    /// and then 15 s for the cycle itself on a starved machine.
     /// </summary>
-    public static readonly TimeSpan BackoffAllowance = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan BackoffAllowance = TimeSpan.FromSeconds(10 + 15);
 
     /// <summary>
     /// Pending pods really were scheduled: no waiting pod, of any shape, fits on any node as the nodes stand now

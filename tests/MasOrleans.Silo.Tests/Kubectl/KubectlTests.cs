@@ -202,7 +202,6 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
     [Fact]
     public async Task Watch_shows_a_pod_move_from_pending_to_running_and_delete_removes_it()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("watch-node", Node("kc-watch", "8", "1", "watch")))).Succeeded();
         var lines = new List<string>();
         using var watch = Process.Start(kube.StartInfo(["get", "pods", "-l", "app=watched", "-w"]))!;
         var reading = Task.Run(async () =>
@@ -212,9 +211,14 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
         var errors = watch.StandardError.ReadToEndAsync();
         try
         {
-            await Task.Delay(1500); // the watch is open before the pod exists
+            // The pod's node does not exist yet, so the watch shows it waiting however late kubectl or the silo's poll
+            // gets to it (no fixed delay to outlast); the node comes once the waiting row was read.
             (await kube.Run("create", "-f", kube.Manifest("watched", Pod("kc-watched", "watch", "1", app: "watched")))).Succeeded();
             var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (DateTime.UtcNow < deadline && !Seen(lines, "Pending")) await Task.Delay(100);
+            Assert.True(Seen(lines, "Pending"), $"stdout:\n{string.Join('\n', lines)}");
+            (await kube.Run("apply", "-f", kube.Manifest("watch-node", Node("kc-watch", "8", "1", "watch")))).Succeeded();
+            deadline = DateTime.UtcNow.AddSeconds(30);
             while (DateTime.UtcNow < deadline && !Seen(lines, "Running")) await Task.Delay(100);
             Assert.True(Seen(lines, "Running"), $"stdout:\n{string.Join('\n', lines)}\nkubectl exited: {watch.HasExited}{(watch.HasExited ? "\nstderr:\n" + await errors : "")}");
             lock (lines)

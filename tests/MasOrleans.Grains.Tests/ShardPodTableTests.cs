@@ -1,0 +1,114 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains.Scheduling;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The shards' pod tables and the listing merged from them: every page, whether reached by offset or by continue
+/// token, is the page of one name-ordered list of all pods (the reference here is LINQ's ordinal sort of every name),
+/// and a table keeps the newest report of each pod.
+/// </summary>
+public sealed class ShardPodTableTests
+{
+    [Fact]
+    public void A_page_held_back_by_one_shard_continues_after_its_last_entry()
+    {
+        // Derived by hand: shard A holds a1..a4 and B holds b1; pages of 2 must read a1 a2 | a3 a4 | b1.
+        var shards = Tables(["a1", "a2", "a3", "a4"], ["b1"]);
+        var first = List(shards, 0, 2, null);
+        Assert.Equal(["a1", "a2"], first.Items.Select(e => e.Name));
+        Assert.Equal("a2", first.Continue);
+        Assert.Equal(5, first.Total);
+        var second = List(shards, 0, 2, first.Continue);
+        Assert.Equal(["a3", "a4"], second.Items.Select(e => e.Name));
+        Assert.Equal("a4", second.Continue);
+        var third = List(shards, 0, 2, second.Continue);
+        Assert.Equal(["b1"], third.Items.Select(e => e.Name));
+        Assert.Null(third.Continue);
+
+        // A page filled exactly by one shard that held back more: a3 comes on the next page.
+        var one = Tables(["a1", "a2", "a3"], []);
+        var full = List(one, 0, 2, null);
+        Assert.Equal(["a1", "a2"], full.Items.Select(e => e.Name));
+        Assert.Equal("a2", full.Continue);
+        Assert.Equal(["a3"], List(one, 0, 2, full.Continue).Items.Select(e => e.Name));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(100)]
+    public void Pages_by_token_and_by_offset_read_the_name_ordered_list_of_every_shard(int limit)
+    {
+        var random = new Random(limit);
+        var names = Enumerable.Range(0, 40).Select(i => $"p-{random.Next(1000):000}-{i}").ToList();
+        var shards = Enumerable.Range(0, 4).Select(_ => new ShardPodTable()).ToArray();
+        foreach (var name in names) shards[random.Next(shards.Length)].Apply(new PodEntry(name, PodPhase.Pending, null, 1));
+        var expected = names.OrderBy(n => n, StringComparer.Ordinal).ToList();
+
+        var byToken = new List<string>();
+        string? after = null;
+        do
+        {
+            var page = List(shards, 0, limit, after);
+            Assert.True(page.Items.Count <= limit);
+            Assert.Equal(40, page.Total);
+            byToken.AddRange(page.Items.Select(e => e.Name));
+            after = page.Continue;
+        } while (after is not null);
+        Assert.Equal(expected, byToken);
+
+        for (var offset = 0; offset <= 41; offset += 5)
+        {
+            var page = List(shards, offset, limit, null);
+            Assert.Equal(expected.Skip(offset).Take(limit), page.Items.Select(e => e.Name));
+            Assert.Equal(offset + limit < 40 ? expected[offset + limit - 1] : null, page.Continue);
+        }
+        Assert.Equal(expected, List(shards, 0, int.MaxValue, null).Items.Select(e => e.Name));
+    }
+
+    [Fact]
+    public void A_table_keeps_the_newest_report_and_ignores_late_reports_of_a_deleted_pod()
+    {
+        var table = new ShardPodTable();
+        table.Apply(new PodEntry("p", PodPhase.Running, "n1", 5));
+        table.Apply(new PodEntry("p", PodPhase.Pending, null, 3));
+        Assert.Equal(PodPhase.Running, table.Entries.Single().Phase);
+
+        table.Remove(new PodEntry("p", PodPhase.Running, "n1", 6));
+        table.Apply(new PodEntry("p", PodPhase.Running, "n1", 6));
+        Assert.Empty(table.Entries);
+
+        // Created again: newer than its deletion.
+        table.Apply(new PodEntry("p", PodPhase.Pending, null, 7));
+        Assert.Equal(PodPhase.Pending, table.Entries.Single().Phase);
+        // A deletion older than what the table holds is not this pod's.
+        table.Remove(new PodEntry("p", PodPhase.Running, "n1", 6));
+        Assert.Single(table.Entries);
+    }
+
+    [Fact]
+    public void Counts_are_per_phase()
+    {
+        var table = new ShardPodTable();
+        table.Apply(new PodEntry("a", PodPhase.Running, "n", 1));
+        table.Apply(new PodEntry("b", PodPhase.Running, "n", 1));
+        table.Apply(new PodEntry("c", PodPhase.Unschedulable, null, 1));
+        Assert.Equal(new Dictionary<PodPhase, int> { [PodPhase.Running] = 2, [PodPhase.Unschedulable] = 1 }, table.CountByPhase());
+    }
+
+    private static ShardPodTable[] Tables(params string[][] shards) => shards.Select(names =>
+    {
+        var table = new ShardPodTable();
+        foreach (var name in names) table.Apply(new PodEntry(name, PodPhase.Pending, null, 1));
+        return table;
+    }).ToArray();
+
+    /// <summary>What the index does: each shard answers the shard request, and the answers are merged.</summary>
+    private static Page<PodEntry> List(IReadOnlyList<ShardPodTable> shards, int offset, int limit, string? after)
+    {
+        var (shardOffset, shardLimit, shardAfter) = PodPages.ShardRequest(offset, limit, after);
+        return PodPages.Merge(shards.Select(s => s.Page(shardOffset, shardLimit, shardAfter)).ToList(), offset, limit, after);
+    }
+}
