@@ -3,7 +3,7 @@ using MasOrleans.Abstractions.Contracts;
 namespace MasOrleans.Grains.Storage;
 
 /// <summary>
-/// Every pod as its own grain stored it: how the index and the queue shards rebuild what they keep only in memory
+/// Every pod as its own grain stored it: how the queue shards rebuild what they keep only in memory
 /// (listing, waiting pods) after a restart or a failover, without any copy of the pod table being written per pod.
 /// </summary>
 public interface IPodDirectory

@@ -72,7 +72,7 @@ internal static class OrleansSetup
             });
             KubernetesHosting.ConfigureIfEnabled(silo, config);
             // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
-            // records listed when the index or a queue shard rebuilds its memory.
+            // records listed when a queue shard rebuilds its memory (waiting pods, its pod table).
             silo.Services.AddSingleton(new RedisStoreConnection(hotPath));
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RedisStoreConnection>());
             silo.Services.AddSingleton(sp => sp.GetRequiredService<RedisStoreConnection>().Redis);
