@@ -89,6 +89,59 @@ public sealed class ShardPodTableTests
     }
 
     [Fact]
+    public void A_pod_listed_by_two_shards_is_listed_once_as_its_newest_report()
+    {
+        var a = new ShardPodTable();
+        var b = new ShardPodTable();
+        a.Apply(new PodEntry("p", PodPhase.Pending, null, 1));
+        b.Apply(new PodEntry("p", PodPhase.Running, "n1", 2));
+        b.Apply(new PodEntry("q", PodPhase.Pending, null, 1));
+        var page = List([a, b], 0, 10, null);
+        Assert.Equal([("p", PodPhase.Running), ("q", PodPhase.Pending)], page.Items.Select(e => (e.Name, e.Phase)));
+    }
+
+    [Fact]
+    public void An_offset_near_the_largest_int_asks_the_shards_for_everything_and_lists_nothing()
+    {
+        Assert.Equal((0, int.MaxValue, (string?)null), PodPages.ShardRequest(int.MaxValue - 1, 100, null));
+        var page = List(Tables(["a1", "a2"], ["b1"]), int.MaxValue - 1, 100, null);
+        Assert.Empty(page.Items);
+        Assert.Null(page.Continue);
+        Assert.Equal(3, page.Total);
+    }
+
+    [Fact]
+    public void The_latest_deletions_are_remembered_and_older_ones_forgotten()
+    {
+        var table = new ShardPodTable();
+        var deletions = 2 * ShardPodTable.DeletionsKept + 1;
+        for (var i = 1; i <= deletions; i++)
+        {
+            table.Apply(new PodEntry($"p{i}", PodPhase.Running, "n", i));
+            table.Remove(new PodEntry($"p{i}", PodPhase.Running, "n", i + 1));
+        }
+        Assert.Equal(ShardPodTable.DeletionsKept, table.DeletionsRemembered);
+        // The newest deletion still stops a late report of its pod; the oldest was forgotten, so a report of p1 lists it.
+        table.Apply(new PodEntry($"p{deletions}", PodPhase.Running, "n", deletions));
+        table.Apply(new PodEntry("p1", PodPhase.Running, "n", 1));
+        Assert.Equal(["p1"], table.Entries.Select(e => e.Name));
+    }
+
+    [Fact]
+    public void A_snapshot_restores_entries_and_deletions()
+    {
+        var table = new ShardPodTable();
+        table.Apply(new PodEntry("kept", PodPhase.Scheduled, "n", 5));
+        table.Apply(new PodEntry("gone", PodPhase.Running, "n", 5));
+        table.Remove(new PodEntry("gone", PodPhase.Running, "n", 6));
+        var (pods, removed) = table.Snapshot();
+        var moved = new ShardPodTable();
+        moved.Restore(pods, removed);
+        moved.Apply(new PodEntry("gone", PodPhase.Running, "n", 6)); // a late report of the deleted pod
+        Assert.Equal([("kept", PodPhase.Scheduled)], moved.Entries.Select(e => (e.Name, e.Phase)));
+    }
+
+    [Fact]
     public void Counts_are_per_phase()
     {
         var table = new ShardPodTable();

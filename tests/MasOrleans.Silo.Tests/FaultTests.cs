@@ -104,7 +104,7 @@ internal static class FaultScenarios
 
     public static async Task AssertConsistentAfterFault(HttpClient http, PodLoad load)
     {
-        await PodLoad.Settled(http, timeoutSeconds: 120);
+        await PodLoad.Settled(http, timeoutSeconds: 120, afterSiloDeath: true);
         var result = await ClusterInvariants.CheckAsync(http, load.Requests.Keys.First()[..6], load.Requests, ClusterInvariants.AfterSiloDeath);
         var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
         // Every 202 has its pod, and so does every submission whose answer was lost but whose retry found it.

@@ -70,7 +70,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             await run;
 
             var http = survivors[0].Silo.Http;
-            await PodLoad.Settled(http, timeoutSeconds: 90);
+            await PodLoad.Settled(http, timeoutSeconds: 90, afterSiloDeath: true);
             // What Redis holds first: a disagreement there is a half-made placement, not a stale copy in a silo's view.
             // A reservation made by a cycle on the dead silo whose pod was then placed elsewhere is freed by the
             // index's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.

@@ -276,13 +276,13 @@ public sealed class PodGrain(
         Report();
     }
 
-    /// <summary>One-way to the shard on this silo, which forwards phases to the index in batches for listing.</summary>
+    /// <summary>One-way to the shard on this silo, whose pod table the listings merge.</summary>
     private void Report() => _ = Shard.PodChanged(Entry());
 
     private PodEntry Entry() => new(Name, state.State.Phase, state.State.NodeName, NextVersion());
 
     /// <summary>Reports travel one-way and may overtake each other: a version (time-based, so it keeps growing across
-    /// reactivations) lets the shard and the index keep the newest.</summary>
+    /// reactivations) lets the shard keep the newest.</summary>
     private long NextVersion() => _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
 
     private long _reportVersion;

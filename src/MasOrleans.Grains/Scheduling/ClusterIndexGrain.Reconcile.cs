@@ -23,7 +23,7 @@ public sealed partial class ClusterIndexGrain
     private async Task ReconcileReservations(CancellationToken cancellation)
     {
         if (!view.Ready.IsCompleted) return;
-        var pods = (await ListPods(0, int.MaxValue, null)).Items.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var (pods, silent) = await ListEveryShard();
         // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
         // a silo that died between a pod's state write and its report to its shard left that shard's table stale. First,
         // so that a slow pod answer below cannot hold it up. The listing is read before the nodes: a pod placed in
@@ -36,6 +36,7 @@ public sealed partial class ClusterIndexGrain
         {
             foreach (var bound in node.Pods)
             {
+                if (silent.Contains(QueueShards.Of(bound.Pod.Name, schedulerOptions.Value.QueueShards))) continue;
                 if (pods.TryGetValue(bound.Pod.Name, out var entry)
                     && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node.Name))) continue;
                 seen.Add((node.Name, bound.Pod.Name));
@@ -44,6 +45,32 @@ public sealed partial class ClusterIndexGrain
         var again = seen.Where(_suspects.Contains).ToList();
         _suspects = seen;
         await Task.WhenAll(again.Select(s => Reconcile(s.Node, s.Pod)));
+    }
+
+    /// <summary>
+    /// Every pod listed by the shards that answered, and the shards that did not (their silo died and they have not
+    /// come back yet): the pass goes on without them, leaving their pods' reservations for a later pass, so the pods of
+    /// every other shard are still poked when a failover needs it most.
+    /// </summary>
+    private async Task<(Dictionary<string, PodEntry> Pods, HashSet<int> Silent)> ListEveryShard()
+    {
+        var answers = await Task.WhenAll(Shards().Select(async (shard, i) =>
+        {
+            try
+            {
+                return (Shard: i, Items: (await shard.ListPods(0, int.MaxValue, null).WaitAsync(ShardAnswerTimeout)).Items);
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                return (Shard: i, Items: (IReadOnlyList<PodEntry>?)null);
+            }
+        }));
+        var silent = answers.Where(a => a.Items is null).Select(a => a.Shard).ToHashSet();
+        if (silent.Count > 0) LogShardsSilent(logger, silent.Count);
+        var pods = new Dictionary<string, PodEntry>(StringComparer.Ordinal);
+        foreach (var entry in answers.SelectMany(a => a.Items ?? []))
+            if (!pods.TryGetValue(entry.Name, out var held) || held.Version < entry.Version) pods[entry.Name] = entry;
+        return (pods, silent);
     }
 
     private async Task Reconcile(string node, string podName)
@@ -61,6 +88,9 @@ public sealed partial class ClusterIndexGrain
         if (await GrainFactory.Reference<INodeGrain>(node).Release(podName))
             LogReleased(logger, node, podName, pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
     }
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Reconciliation left out {Count} queue shard(s) that did not answer, and the reservations of their pods; next pass tries again")]
+    private static partial void LogShardsSilent(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]
     private static partial void LogReleased(ILogger logger, string node, string pod, string state);

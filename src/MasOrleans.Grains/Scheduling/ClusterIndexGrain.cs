@@ -80,10 +80,16 @@ public sealed partial class ClusterIndexGrain(
         return Paging.Take(nodes, offset, limit, after);
     }
 
+    /// <summary>
+    /// How long a listing waits for a shard: one on a silo that hangs (not yet declared dead) would otherwise hold every
+    /// listing for the 30 s response timeout; a TimeoutException is a 503 at the API.
+    /// </summary>
+    internal static readonly TimeSpan ShardAnswerTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<Page<PodEntry>> ListPods(int offset, int limit, string? after)
     {
         var (shardOffset, shardLimit, shardAfter) = PodPages.ShardRequest(offset, limit, after);
-        var pages = await Task.WhenAll(Shards().Select(shard => shard.ListPods(shardOffset, shardLimit, shardAfter)));
+        var pages = await Task.WhenAll(Shards().Select(shard => shard.ListPods(shardOffset, shardLimit, shardAfter).WaitAsync(ShardAnswerTimeout)));
         return PodPages.Merge(pages, offset, limit, after);
     }
 
@@ -92,7 +98,7 @@ public sealed partial class ClusterIndexGrain(
 
     public async Task<ClusterSummary> GetSummary()
     {
-        var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods()));
+        var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods().WaitAsync(ShardAnswerTimeout)));
         await view.Ready;
         var nodes = view.Nodes();
         var capacity = ResourceVector.Zero;

@@ -38,13 +38,17 @@ public sealed partial class SchedulingQueueGrain(
     IClusterMembershipService membership,
     TimeProvider clock,
     ILogger<SchedulingQueueGrain> logger,
-    LearnedModels? learnedModels = null) : Grain, ISchedulingQueueGrain
+    LearnedModels? learnedModels = null) : Grain, ISchedulingQueueGrain, IGrainMigrationParticipant
 {
+    private const string MigratedPods = "pods", MigratedDeletions = "deletions";
+
     private readonly SchedulingQueue<PodSpec> _queue = new(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
+    /// <summary>The pod table came with the shard from its previous silo (<see cref="OnRehydrate"/>).</summary>
+    private bool _rehydrated;
     private SchedulingCycle _cycle = null!;
     private IGrainTimer? _backoffTimer;
     private DateTimeOffset? _backoffTimerDue;
@@ -87,6 +91,7 @@ public sealed partial class SchedulingQueueGrain(
     /// </summary>
     private async Task<IReadOnlyList<string>> WaitingPods()
     {
+        if (_rehydrated) return _pods.Entries.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
         var shards = options.Value.QueueShards;
         var mine = (await directory.ReadAll() ?? []).Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
         foreach (var entry in mine) _pods.Apply(entry);
@@ -222,6 +227,23 @@ public sealed partial class SchedulingQueueGrain(
         }
         Pump();
         return Task.CompletedTask;
+    }
+
+    /// <summary>A move to another silo carries the pod table: no re-read of every pod record, and memory storage (which
+    /// cannot be listed) keeps its listing.</summary>
+    public void OnDehydrate(IDehydrationContext context)
+    {
+        var (pods, deletions) = _pods.Snapshot();
+        context.TryAddValue(MigratedPods, pods);
+        context.TryAddValue(MigratedDeletions, deletions);
+    }
+
+    public void OnRehydrate(IRehydrationContext context)
+    {
+        if (!context.TryGetValue<List<PodEntry>>(MigratedPods, out var pods) || pods is null) return;
+        context.TryGetValue<Dictionary<string, long>>(MigratedDeletions, out var deletions);
+        _pods.Restore(pods, deletions ?? []);
+        _rehydrated = true;
     }
 
     /// <summary>A silo joined since this shard activated: move to the silo the placement now names, once nothing is in flight.</summary>

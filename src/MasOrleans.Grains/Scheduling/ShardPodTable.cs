@@ -10,11 +10,16 @@ namespace MasOrleans.Grains.Scheduling;
 /// </summary>
 public sealed class ShardPodTable
 {
+    /// <summary>Deletions remembered: a late report arrives within seconds, so the latest few thousand are plenty.</summary>
+    public const int DeletionsKept = 4096;
+
     private readonly SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
-    /// <summary>Version of each deletion, so that late reports of a deleted pod are ignored.</summary>
+    /// <summary>Version of each recent deletion, so that late reports of a deleted pod are ignored.</summary>
     private readonly Dictionary<string, long> _removedAt = new(StringComparer.Ordinal);
 
     public IEnumerable<PodEntry> Entries => _pods.Values;
+
+    public int DeletionsRemembered => _removedAt.Count;
 
     public void Apply(PodEntry entry)
     {
@@ -27,6 +32,17 @@ public sealed class ShardPodTable
         if (!PodEntry.IsNewer(_pods, entry)) return;
         _pods.Remove(entry.Name);
         _removedAt[entry.Name] = entry.Version;
+        if (_removedAt.Count <= 2 * DeletionsKept) return;
+        foreach (var old in _removedAt.OrderBy(kv => kv.Value).Take(_removedAt.Count - DeletionsKept).Select(kv => kv.Key).ToList()) _removedAt.Remove(old);
+    }
+
+    /// <summary>What a shard moving to another silo carries: its entries and remembered deletions.</summary>
+    public (List<PodEntry> Pods, Dictionary<string, long> Removed) Snapshot() => ([.. _pods.Values], new(_removedAt, StringComparer.Ordinal));
+
+    public void Restore(IEnumerable<PodEntry> pods, IReadOnlyDictionary<string, long> removed)
+    {
+        foreach (var (name, version) in removed) _removedAt[name] = version;
+        foreach (var entry in pods) Apply(entry);
     }
 
     /// <summary>This shard's part of a listing page: see <see cref="PodPages.ShardRequest"/>.</summary>
@@ -57,9 +73,12 @@ public static class PodPages
     /// The page from the shards' answers to <see cref="ShardRequest"/>. There is more after it when the merge holds
     /// more than the page, or a shard held back entries (they sort after everything it sent, so after the page's last).
     /// </summary>
+    /// <remarks>A pod listed by two shards (silos configured with different shard counts for a while) is listed once, as
+    /// its newest report.</remarks>
     public static Page<PodEntry> Merge(IReadOnlyList<Page<PodEntry>> shards, int offset, int limit, string? after)
     {
-        var merged = shards.SelectMany(p => p.Items).OrderBy(e => e.Name, StringComparer.Ordinal);
+        var merged = shards.SelectMany(p => p.Items).GroupBy(e => e.Name, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(e => e.Version)!).OrderBy(e => e.Name, StringComparer.Ordinal);
         var page = merged.Skip(after is null ? offset : 0).Take(limit == int.MaxValue ? limit : limit + 1).ToList();
         var more = page.Count > limit || (page.Count == limit && shards.Any(p => p.Continue is not null));
         if (page.Count > limit) page.RemoveAt(limit);

@@ -107,7 +107,7 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
             {
                 await Refresh(CancellationToken.None);
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
+            catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
             {
                 // The next look tries again; watchers stay open as they would across an API server hiccup.
                 logger.LogWarning(e, "Kubernetes watch could not list the cluster; retrying");
@@ -140,14 +140,10 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
     private async Task RefreshPods()
     {
         var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
+        // One listing in full: the index asks each queue shard once for all its pods, where pages would ask every shard
+        // for a page's worth each time.
         var listed = new Dictionary<string, PodEntry>();
-        string? after = null;
-        do
-        {
-            var page = await index.ListPods(0, PageSize, after);
-            foreach (var entry in page.Items) listed[entry.Name] = entry;
-            after = page.Continue;
-        } while (after is not null);
+        foreach (var entry in (await index.ListPods(0, int.MaxValue, null)).Items) listed[entry.Name] = entry;
         // Only pods whose listing changed are read in full: their phase or node moved, or they are new.
         var changed = listed.Values.Where(e => !_pods.TryGetValue(e.Name, out var known) || known.Listed != e).ToList();
         foreach (var batch in changed.Chunk(64))

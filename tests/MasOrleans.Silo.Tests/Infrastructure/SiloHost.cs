@@ -92,18 +92,19 @@ public static class Requests
     }
 
     /// <summary>
-    /// Polls until the condition holds (scheduling is asynchronous), failing with the last answer seen. A 503 (the
-    /// cluster failing over: a listing merges every queue shard, and one on a dead silo answers once it moved) is asked
-    /// again like an answer that does not hold yet; the silo logs each one, so a test that expects none still fails.
+    /// Polls until the condition holds (scheduling is asynchronous), failing with the last answer seen. With
+    /// <paramref name="retryUnavailable"/>, for tests that kill a silo, a 503 is asked again like an answer that does not
+    /// hold yet: a listing merges every queue shard, and one that lived on the dead silo answers once it moved.
     /// </summary>
-    public static async Task<JsonElement> WaitFor(this HttpClient http, string path, Func<JsonElement, bool> condition, int timeoutSeconds = 20)
+    public static async Task<JsonElement> WaitFor(this HttpClient http, string path, Func<JsonElement, bool> condition, int timeoutSeconds = 20,
+        bool retryUnavailable = false)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
         {
             using var response = await http.GetAsync(path);
             string last;
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable) last = $"503 {await response.Content.ReadAsStringAsync()}";
+            if (retryUnavailable && response.StatusCode == HttpStatusCode.ServiceUnavailable) last = $"503 {await response.Content.ReadAsStringAsync()}";
             else
             {
                 Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
