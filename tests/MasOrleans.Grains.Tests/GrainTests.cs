@@ -293,24 +293,8 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         // Silent for longer than the grace period.
         await WaitForNode(name, v => !v.Ready);
         // Reporting again, regularly as a live node does, so the node stays ready until it is read.
-        using var reporting = new CancellationTokenSource();
-        var reports = Task.Run(async () =>
-        {
-            while (!reporting.IsCancellationRequested)
-            {
-                await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.2 }, DateTimeOffset.UtcNow));
-                await Task.Delay(200);
-            }
-        });
-        try
-        {
+        await using (ReportRegularly(stream, name, cpu: 0.2))
             await WaitForNode(name, v => v.Ready && v.Utilization["cpu"] == 0.2);
-        }
-        finally
-        {
-            await reporting.CancelAsync();
-            await reports;
-        }
     }
 
     [Fact]
@@ -328,25 +312,9 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.Contains(waiting.Events, e => e.Message.Contains("not ready"));
         // Reporting again means reporting regularly, as a live node does: one reading alone makes the node ready for only
         // the grace period (1 s here), which a loaded machine can spend before the pod's retry reads the node.
-        using var reporting = new CancellationTokenSource();
-        var reports = Task.Run(async () =>
-        {
-            while (!reporting.IsCancellationRequested)
-            {
-                await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
-                await Task.Delay(200);
-            }
-        });
         PodView placed;
-        try
-        {
+        await using (ReportRegularly(stream, name, cpu: 0.1))
             placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
-        }
-        finally
-        {
-            await reporting.CancelAsync();
-            await reports;
-        }
         Assert.Equal(name, placed.NodeName);
     }
 
@@ -357,6 +325,31 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await node.Register(NodeSpecOf("g-quiet"));
         await Task.Delay(TimeSpan.FromSeconds(GrainClusterFixture.HeartbeatGraceSeconds * 2));
         Assert.True((await node.GetView())!.Ready);
+    }
+
+    /// <summary>A reading every 200 ms, as a live node's agent sends them, until disposed.</summary>
+    private static Reporter ReportRegularly(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => new(stream, node, cpu);
+
+    private sealed class Reporter : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Reporter(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => _loop = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await stream.OnNextAsync(new TelemetryReading(node, new Dictionary<string, double> { ["cpu"] = cpu }, DateTimeOffset.UtcNow));
+                await Task.Delay(200);
+            }
+        });
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop;
+            _stop.Dispose();
+        }
     }
 
     private async Task WaitForNode(string name, Func<NodeView, bool> condition)

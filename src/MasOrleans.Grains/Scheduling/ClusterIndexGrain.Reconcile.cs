@@ -58,19 +58,17 @@ public sealed partial class ClusterIndexGrain
         {
             try
             {
-                return (Shard: i, Items: (await shard.ListPods(0, int.MaxValue, null).WaitAsync(ShardAnswerTimeout)).Items);
+                return (Shard: i, Page: await shard.ListPods(0, int.MaxValue, null).WaitAsync(ShardAnswerTimeout));
             }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {
-                return (Shard: i, Items: (IReadOnlyList<PodEntry>?)null);
+                return (Shard: i, Page: (Page<PodEntry>?)null);
             }
         }));
-        var silent = answers.Where(a => a.Items is null).Select(a => a.Shard).ToHashSet();
+        var silent = answers.Where(a => a.Page is null).Select(a => a.Shard).ToHashSet();
         if (silent.Count > 0) LogShardsSilent(logger, silent.Count);
-        var pods = new Dictionary<string, PodEntry>(StringComparer.Ordinal);
-        foreach (var entry in answers.SelectMany(a => a.Items ?? []))
-            if (!pods.TryGetValue(entry.Name, out var held) || held.Version < entry.Version) pods[entry.Name] = entry;
-        return (pods, silent);
+        var listed = PodPages.Merge([.. answers.Select(a => a.Page).OfType<Page<PodEntry>>()], 0, int.MaxValue, null);
+        return (listed.Items.ToDictionary(p => p.Name, StringComparer.Ordinal), silent);
     }
 
     private async Task Reconcile(string node, string podName)

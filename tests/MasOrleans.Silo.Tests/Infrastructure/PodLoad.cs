@@ -144,8 +144,10 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
         }
     }
 
-    /// <summary>Waits until no pod is Pending or Scheduled (every pod bound and running, or unschedulable).</summary>
-    /// <summary>Until no pod waits or is between its bind and its start; <paramref name="afterSiloDeath"/>: see WaitFor.</summary>
+    /// <summary>
+    /// Waits until no pod is Pending or Scheduled (every pod bound and running, or unschedulable);
+    /// <paramref name="afterSiloDeath"/>: a 503 is asked again (see WaitFor).
+    /// </summary>
     public static Task Settled(HttpClient http, int timeoutSeconds, bool afterSiloDeath = false) =>
         http.WaitFor("/api/v1/cluster", c => !c.GetProperty("podsByPhase").TryGetProperty("Pending", out _)
             && !c.GetProperty("podsByPhase").TryGetProperty("Scheduled", out _), timeoutSeconds, retryUnavailable: afterSiloDeath);
