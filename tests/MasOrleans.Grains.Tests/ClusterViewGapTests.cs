@@ -117,6 +117,36 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_nodes_usage_adds_up_its_pods_through_binds_replacements_releases_and_re_reads()
+    {
+        // Hand-derived: pods of 1000m, 250m and 500m cpu (1 GiB each); u-b bound again with 2000m replaces its 250m;
+        // releasing u-a leaves 2000m + 500m and 2 GiB. The full view's sum over its pods must agree at every step.
+        var (view, node) = await ViewOf("g-usage", TimeSpan.FromMinutes(10));
+        var seq = node.Seq;
+        NodeChange Bind(PodSpec pod) => new(node.Name, node.Incarnation, ++seq, NodeChangeKind.PodBound, Bound: new BoundPod(pod, GpuAllocation.None));
+        await view.NodesChanged([Bind(PodOf("u-a", 1000)), Bind(PodOf("u-b", 250)), Bind(PodOf("u-c", 500))]);
+        AssertUsage(view, node.Name, cpuMilli: 1750, gib: 3);
+        await view.NodesChanged([Bind(PodOf("u-b", 2000))]);
+        AssertUsage(view, node.Name, cpuMilli: 3500, gib: 3);
+        await view.NodesChanged([new NodeChange(node.Name, node.Incarnation, ++seq, NodeChangeKind.PodReleased, Released: "u-a")]);
+        AssertUsage(view, node.Name, cpuMilli: 2500, gib: 2);
+        await view.NodesChanged([new NodeChange(node.Name, node.Incarnation, ++seq, NodeChangeKind.PodReleased, Released: "never-bound")]);
+        AssertUsage(view, node.Name, cpuMilli: 2500, gib: 2);
+
+        // A re-read replaces the record with the grain's, which holds one pod of 300m.
+        Assert.True((await fixture.Client.Reference<INodeGrain>(node.Name).Reserve(PodOf("u-real", 300), GpuAllocation.None)).Reserved);
+        await view.Resync(node.Name);
+        AssertUsage(view, node.Name, cpuMilli: 300, gib: 1);
+    }
+
+    private static void AssertUsage(SiloClusterView view, string node, long cpuMilli, long gib)
+    {
+        var usage = view.Usage().Single(u => u.Name == node);
+        Assert.Equal(ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: gib << 30), usage.Allocated);
+        Assert.Equal(view.Node(node)!.Allocated, usage.Allocated);
+    }
+
+    [Fact]
     public async Task A_latest_change_of_another_activation_makes_the_view_read_the_node()
     {
         // The node grain moved (its silo died) and the view never heard its new activation: the repeat names an

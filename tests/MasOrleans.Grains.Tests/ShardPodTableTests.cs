@@ -89,6 +89,39 @@ public sealed class ShardPodTableTests
     }
 
     [Fact]
+    public void Counts_by_phase_follow_every_report_deletion_and_restore()
+    {
+        // The table keeps its counts as reports arrive; the reference counts the entries it lists, after every step.
+        var random = new Random(11);
+        var table = new ShardPodTable();
+        var versions = new Dictionary<string, long>();
+        var phases = Enum.GetValues<PodPhase>();
+        for (var step = 0; step < 2000; step++)
+        {
+            var name = $"p{random.Next(40)}";
+            // Mostly newer reports, some late (older) ones, which the table must ignore in its counts as in its entries.
+            var version = versions.GetValueOrDefault(name) + random.Next(-2, 3);
+            versions[name] = Math.Max(versions.GetValueOrDefault(name), version);
+            var entry = new PodEntry(name, phases[random.Next(phases.Length)], null, version);
+            if (random.Next(5) == 0) table.Remove(entry);
+            else table.Apply(entry);
+            AssertCountsMatchEntries(table);
+        }
+        var (pods, removed) = table.Snapshot();
+        var moved = new ShardPodTable();
+        moved.Restore(pods, removed);
+        AssertCountsMatchEntries(moved);
+        Assert.Equal(table.CountByPhase(), moved.CountByPhase());
+        Assert.NotEmpty(moved.CountByPhase());
+    }
+
+    private static void AssertCountsMatchEntries(ShardPodTable table)
+    {
+        var expected = table.Entries.GroupBy(e => e.Phase).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(expected.OrderBy(kv => kv.Key), table.CountByPhase().OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
     public void A_pod_listed_by_two_shards_is_listed_once_as_its_newest_report()
     {
         var a = new ShardPodTable();

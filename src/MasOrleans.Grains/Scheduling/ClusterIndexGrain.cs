@@ -100,12 +100,12 @@ public sealed partial class ClusterIndexGrain(
     {
         var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods().WaitAsync(ShardAnswerTimeout)));
         await view.Ready;
-        var nodes = view.Nodes();
+        var nodes = view.Usage();
         var capacity = ResourceVector.Zero;
         var allocated = ResourceVector.Zero;
         foreach (var node in nodes)
         {
-            capacity += node.Spec.Capacity;
+            capacity += node.Info.Spec.Capacity;
             allocated += node.Allocated;
         }
         var ratio = new Dictionary<string, double>();
@@ -116,7 +116,7 @@ public sealed partial class ClusterIndexGrain(
         var byPhase = new Dictionary<PodPhase, int>();
         foreach (var (phase, count) in (await counts).SelectMany(c => c)) byPhase[phase] = byPhase.GetValueOrDefault(phase) + count;
         var pending = byPhase.Where(kv => kv.Key.IsWaiting()).Sum(kv => kv.Value);
-        return new ClusterSummary(nodes.Count, nodes.Count(v => v.Ready),
+        return new ClusterSummary(nodes.Count, nodes.Count(v => v.Info.Ready),
             capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy);
     }
 

@@ -16,6 +16,7 @@ public sealed class ShardPodTable
     private readonly SortedDictionary<string, PodEntry> _pods = new(StringComparer.Ordinal);
     /// <summary>Version of each recent deletion, so that late reports of a deleted pod are ignored.</summary>
     private readonly Dictionary<string, long> _removedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<PodPhase, int> _byPhase = [];
 
     public IEnumerable<PodEntry> Entries => _pods.Values;
 
@@ -24,13 +25,16 @@ public sealed class ShardPodTable
     public void Apply(PodEntry entry)
     {
         if (_removedAt.TryGetValue(entry.Name, out var gone) && entry.Version <= gone) return;
-        if (PodEntry.IsNewer(_pods, entry)) _pods[entry.Name] = entry;
+        if (!PodEntry.IsNewer(_pods, entry)) return;
+        if (_pods.TryGetValue(entry.Name, out var old)) Count(old.Phase, -1);
+        _pods[entry.Name] = entry;
+        Count(entry.Phase, +1);
     }
 
     public void Remove(PodEntry entry)
     {
         if (!PodEntry.IsNewer(_pods, entry)) return;
-        _pods.Remove(entry.Name);
+        if (_pods.Remove(entry.Name, out var held)) Count(held.Phase, -1);
         _removedAt[entry.Name] = entry.Version;
         if (_removedAt.Count <= 2 * DeletionsKept) return;
         foreach (var old in _removedAt.OrderBy(kv => kv.Value).Take(_removedAt.Count - DeletionsKept).Select(kv => kv.Key).ToList()) _removedAt.Remove(old);
@@ -48,11 +52,14 @@ public sealed class ShardPodTable
     /// <summary>This shard's part of a listing page: see <see cref="PodPages.ShardRequest"/>.</summary>
     public Page<PodEntry> Page(int offset, int limit, string? after) => Paging.Take(_pods, offset, limit, after);
 
-    public Dictionary<PodPhase, int> CountByPhase()
+    /// <summary>The shard's pods by phase, kept with every change (a cluster summary asks every shard, and is polled).</summary>
+    public Dictionary<PodPhase, int> CountByPhase() => new(_byPhase);
+
+    private void Count(PodPhase phase, int delta)
     {
-        var counts = new Dictionary<PodPhase, int>();
-        foreach (var entry in _pods.Values) counts[entry.Phase] = counts.GetValueOrDefault(entry.Phase) + 1;
-        return counts;
+        var count = _byPhase.GetValueOrDefault(phase) + delta;
+        if (count == 0) _byPhase.Remove(phase);
+        else _byPhase[phase] = count;
     }
 }
 

@@ -38,8 +38,25 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         public NodeInfo Info { get; set; } = info;
         public Guid Incarnation { get; set; } = incarnation;
         public long Seq { get; set; } = seq;
+        private readonly Dictionary<string, BoundPod> _pods = new(StringComparer.Ordinal);
+
         /// <summary>Bound pods in the order the node took them.</summary>
-        public Dictionary<string, BoundPod> Pods { get; } = new(StringComparer.Ordinal);
+        public IReadOnlyDictionary<string, BoundPod> Pods => _pods;
+
+        /// <summary>The bound pods' requests added up, kept with every change so a summary costs a node, not its pods.</summary>
+        public ResourceVector Allocated { get; private set; } = ResourceVector.Zero;
+
+        public void Bind(BoundPod bound)
+        {
+            if (_pods.TryGetValue(bound.Pod.Name, out var old)) Allocated -= old.Pod.Requests;
+            _pods[bound.Pod.Name] = bound;
+            Allocated += bound.Pod.Requests;
+        }
+
+        public void Release(string pod)
+        {
+            if (_pods.Remove(pod, out var old)) Allocated -= old.Pod.Requests;
+        }
         public SortedDictionary<long, NodeChange> Pending { get; } = [];
         /// <summary>A gap is being waited on (one wait per node at a time).</summary>
         public bool AwaitingGap { get; set; }
@@ -226,7 +243,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         switch (change.Kind)
         {
             case NodeChangeKind.PodBound when change.Bound is { } bound:
-                record.Pods[bound.Pod.Name] = bound;
+                record.Bind(bound);
                 if (_rebuild || node < 0) return Applied.Changed;
                 if (_state.TryGetPodLocation(bound.Pod.Name, out var at, out _))
                 {
@@ -236,7 +253,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 if (!_state.TryBind(node, bound.Pod, bound.Gpus)) RebuildNode(change.Node, record);
                 return Applied.Changed;
             case NodeChangeKind.PodReleased when change.Released is { } pod:
-                record.Pods.Remove(pod);
+                record.Release(pod);
                 if (!_rebuild && node >= 0 && _state.TryGetPodLocation(pod, out var where, out _) && where == node) _state.Unbind(pod);
                 return Applied.Gained;
             case NodeChangeKind.Info when change.Info is { } info:
@@ -308,7 +325,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 _nodes.TryGetValue(name, out var old);
                 var pending = old?.Incarnation == view.Incarnation ? old.Pending.Where(p => p.Key > view.Seq).ToList() : [];
                 var record = new NodeRecord(new NodeInfo(view.Spec, view.Ready, view.Utilization, view.LastTelemetry, view.Images ?? [], view.Draining), view.Incarnation, view.Seq);
-                foreach (var bound in view.Pods) record.Pods[bound.Pod.Name] = bound;
+                foreach (var bound in view.Pods) record.Bind(bound);
                 foreach (var (seq, change) in pending) record.Pending[seq] = change;
                 if (old is null || old.Info.Spec.Capacity != record.Info.Spec.Capacity)
                 {
@@ -444,6 +461,15 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         lock (_lock) return _nodes.Select(kv => ToView(kv.Key, kv.Value)).ToList();
     }
 
+    /// <summary>
+    /// Every node without its pods, in name order: what summaries and gauges need, at a cost per node. (A full
+    /// <see cref="NodeView"/> copies and sorts every bound pod.)
+    /// </summary>
+    public IReadOnlyList<NodeUsage> Usage()
+    {
+        lock (_lock) return _nodes.Select(kv => new NodeUsage(kv.Key, kv.Value.Info, kv.Value.Allocated)).ToList();
+    }
+
     private static NodeView ToView(string name, NodeRecord r) =>
         new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
 
@@ -453,3 +479,6 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Node {Node} reports pod {Pod} that does not fit it; the view leaves it out")]
     private static partial void LogInconsistent(ILogger logger, string node, string pod);
 }
+
+/// <summary>A node as a silo's view knows it, without its pods: its description and the sum of its pods' requests.</summary>
+public sealed record NodeUsage(string Name, NodeInfo Info, ResourceVector Allocated);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace MasOrleans.Silo.Observability;
 /// <summary>Bound from the "Metrics" configuration section.</summary>
 internal sealed class MetricsOptions
 {
-    /// <summary>How often every silo reads the cluster gauges (pending pods, node states, per-node ratios) from the index.</summary>
+    /// <summary>How often every silo reads the cluster gauges (pending pods, node states, per-node ratios) (pending from the index, nodes from the silo's own cluster view).</summary>
     public double SampleSeconds { get; set; } = 5;
 }
 
@@ -27,21 +28,22 @@ internal sealed record ClusterSample(
 
 /// <summary>
 /// The cluster gauges. Gauge callbacks run synchronously on scrape and may not call grains, so a loop samples
-/// the cluster index every Metrics__SampleSeconds and the gauges report the latest sample. Every silo reports
-/// the same cluster-wide values (aggregate across silos with max, not sum).
+/// every Metrics__SampleSeconds and the gauges report the latest sample. Every silo reports the same cluster-wide
+/// values (aggregate across silos with max, not sum).
 /// </summary>
 internal sealed class ClusterGauges : BackgroundService
 {
-    private const int PageSize = 500;
     private readonly IGrainFactory _grains;
+    private readonly SiloClusterView _view;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ClusterGauges> _logger;
     private readonly TimeSpan _period;
     private volatile ClusterSample _sample = ClusterSample.Empty;
 
-    public ClusterGauges(IGrainFactory grains, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
+    public ClusterGauges(IGrainFactory grains, SiloClusterView view, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
     {
         _grains = grains;
+        _view = view;
         _lifetime = lifetime;
         _logger = logger;
         _period = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.SampleSeconds));
@@ -100,40 +102,31 @@ internal sealed class ClusterGauges : BackgroundService
         return started.Task;
     }
 
+    /// <summary>
+    /// Pending pods from the index (the shards' counts); nodes from this silo's own cluster view, which every silo
+    /// keeps, so a sample moves no node and no pod between silos and costs a node, not its pods.
+    /// </summary>
     internal async Task<ClusterSample> SampleAsync()
     {
-        var index = _grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
-        var summary = await index.GetSummary();
+        var summary = await _grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetSummary();
+        await _view.Ready;
         var allocation = new List<Measurement<double>>();
         var utilization = new List<Measurement<double>>();
-        var ready = 0;
-        var total = 0;
-        string? after = null;
-        do
-        {
-            var page = await index.ListNodes(0, PageSize, after);
-            foreach (var node in page.Items)
-            {
-                total++;
-                if (node.Ready) ready++;
-                AddNode(node, allocation, utilization);
-            }
-            after = page.Continue;
-        }
-        while (after is not null);
-        return new ClusterSample(summary.Pending, ready, total - ready, allocation, utilization);
+        var nodes = _view.Usage();
+        foreach (var node in nodes) AddNode(node, allocation, utilization);
+        var ready = nodes.Count(n => n.Info.Ready);
+        return new ClusterSample(summary.Pending, ready, nodes.Count - ready, allocation, utilization);
     }
 
-    private static void AddNode(NodeView node, List<Measurement<double>> allocation, List<Measurement<double>> utilization)
+    private static void AddNode(NodeUsage node, List<Measurement<double>> allocation, List<Measurement<double>> utilization)
     {
-        var allocated = node.Allocated;
         foreach (var kind in ResourceNames.All)
         {
-            var capacity = node.Spec.Capacity[kind];
+            var capacity = node.Info.Spec.Capacity[kind];
             if (capacity <= 0) continue;
-            allocation.Add(NodeMeasurement((double)allocated[kind] / capacity, node.Name, ResourceNames.NameOf(kind)));
+            allocation.Add(NodeMeasurement((double)node.Allocated[kind] / capacity, node.Name, ResourceNames.NameOf(kind)));
         }
-        foreach (var (resource, value) in node.Utilization)
+        foreach (var (resource, value) in node.Info.Utilization)
             utilization.Add(NodeMeasurement(value, node.Name, resource));
     }
 
