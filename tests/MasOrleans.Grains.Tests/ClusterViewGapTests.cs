@@ -139,6 +139,32 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         AssertUsage(view, node.Name, cpuMilli: 300, gib: 1);
     }
 
+    [Fact]
+    public async Task A_node_listing_pages_in_name_order_by_offset_and_by_continue_token()
+    {
+        // Hand-derived: three nodes registered out of order list as b-1, b-2, b-3; pages of 2 are b-1 b-2 | b-3.
+        string[] names = ["g-list-b-3", "g-list-b-1", "g-list-b-2"];
+        foreach (var name in names)
+        {
+            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
+            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        }
+        Assert.True((await fixture.Client.Reference<INodeGrain>("g-list-b-1").Reserve(PodOf("listed-pod"), GpuAllocation.None)).Reserved);
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
+        await view.Start(new ClusterMembership(names, "kube"));
+
+        var first = await view.ListNodes(0, 2, null);
+        Assert.Equal(["g-list-b-1", "g-list-b-2"], first.Items.Select(n => n.Name));
+        Assert.Equal(3, first.Total);
+        Assert.Equal("g-list-b-2", first.Continue);
+        Assert.Equal(["listed-pod"], first.Items[0].Pods.Select(p => p.Pod.Name));
+        var second = await view.ListNodes(0, 2, first.Continue);
+        Assert.Equal(["g-list-b-3"], second.Items.Select(n => n.Name));
+        Assert.Null(second.Continue);
+        Assert.Equal(["g-list-b-2", "g-list-b-3"], (await view.ListNodes(1, 5, null)).Items.Select(n => n.Name));
+        Assert.Empty((await view.ListNodes(3, 5, null)).Items);
+    }
+
     private static void AssertUsage(SiloClusterView view, string node, long cpuMilli, long gib)
     {
         var usage = view.Usage().Single(u => u.Name == node);

@@ -22,8 +22,6 @@ public interface IClusterIndexGrain : IGrainWithStringKey
     /// <summary>The views node grains send their changes to.</summary>
     Task<IReadOnlyList<IClusterObserver>> Observers();
 
-    Task<Page<NodeView>> ListNodes(int offset, int limit, string? after);
-
     /// <summary>Every shard's pods merged in name order: a page from an offset, or after a continue token.</summary>
     Task<Page<PodEntry>> ListPods(int offset, int limit, string? after);
 

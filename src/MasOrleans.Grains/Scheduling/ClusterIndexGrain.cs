@@ -73,13 +73,6 @@ public sealed partial class ClusterIndexGrain(
         return Task.FromResult<IReadOnlyList<IClusterObserver>>([.. _observers.Keys]);
     }
 
-    public async Task<Page<NodeView>> ListNodes(int offset, int limit, string? after)
-    {
-        await view.Ready;
-        var nodes = new SortedDictionary<string, NodeView>(view.Nodes().ToDictionary(n => n.Name), StringComparer.Ordinal);
-        return Paging.Take(nodes, offset, limit, after);
-    }
-
     /// <summary>
     /// How long a listing waits for a shard: one on a silo that hangs (not yet declared dead) would otherwise hold every
     /// listing for the 30 s response timeout; a TimeoutException is a 503 at the API.

@@ -462,6 +462,21 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
+    /// One page of nodes in name order, from an offset or after the last name of the previous page, as the API lists
+    /// them. Every silo's view holds every node, so a listing is answered where it is asked, and only the page's
+    /// nodes are copied.
+    /// </summary>
+    public async Task<Page<NodeView>> ListNodes(int offset, int limit, string? after)
+    {
+        await Ready;
+        lock (_lock)
+        {
+            var page = Paging.Take(_nodes, offset, limit, after);
+            return new Page<NodeView>(page.Items.Select(r => ToView(r.Info.Spec.Name, r)).ToList(), page.Total, page.Continue);
+        }
+    }
+
+    /// <summary>
     /// Every node without its pods, in name order: what summaries and gauges need, at a cost per node. (A full
     /// <see cref="NodeView"/> copies and sorts every bound pod.)
     /// </summary>

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Orleans.Runtime;
@@ -33,10 +34,10 @@ internal static class NodesApi
     }
 
     private static async Task<Results<Ok<ListResponse<NodeResponse>>, BadRequest<ProblemDetails>>> List(
-        IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
+        SiloClusterView view, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        var page = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).ListNodes(offset ?? 0, limit ?? 100, continueToken);
+        var page = await view.ListNodes(offset ?? 0, limit ?? 100, continueToken);
         return TypedResults.Ok(new ListResponse<NodeResponse>(page.Items.Select(NodeResponse.From).ToList(), page.Total, page.Continue));
     }
 

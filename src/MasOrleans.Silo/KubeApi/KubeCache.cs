@@ -3,17 +3,18 @@ using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
 /// The silo's view of pods and nodes for the Kubernetes surface, with resourceVersions and a change history for
-/// watches. Grains keep no resourceVersion and publish no changes, so this compares the cluster index's listings:
-/// on every list request, and every 250 ms while a watch is open. A change is whatever differs between two looks;
+/// watches. Grains keep no resourceVersion and publish no changes, so this compares listings (nodes from this silo's
+/// cluster view, pods from the index): on every list request, and every 250 ms while a watch is open. A change is whatever differs between two looks;
 /// each gets the next version of this silo's counter, which starts from the clock so versions from before a
 /// restart are older than every new one (a watch from one gets 410 Gone and kubectl lists again).
 /// </summary>
-internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
+internal sealed class KubeCache(IGrainFactory grains, SiloClusterView view, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private const int HistoryLimit = 10_000;
@@ -118,12 +119,11 @@ internal sealed class KubeCache(IGrainFactory grains, ILogger<KubeCache> logger)
 
     private async Task RefreshNodes()
     {
-        var index = grains.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         var seen = new HashSet<string>();
         string? after = null;
         do
         {
-            var page = await index.ListNodes(0, PageSize, after);
+            var page = await view.ListNodes(0, PageSize, after);
             foreach (var view in page.Items)
             {
                 seen.Add(view.Name);
