@@ -28,11 +28,18 @@ public sealed record E2eOptions(
     public const string PodCpu = "100m";
     public const string PodMemory = "128Mi";
 
-    /// <summary>Node capacity in whole cpus: all pods (and the warm-up) at 100m each, plus a third, spread over the nodes.</summary>
-    public int NodeCpus => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + Warmup) * 0.1 * 4 / 3 / Nodes) + 1;
+    /// <summary>
+    /// Warm-up pods of a pass: <see cref="Warmup"/> per silo, so every silo has placed as many pods as a lone silo
+    /// before the clock starts (with one count for the cluster, each of three silos was still JIT-compiling its hot
+    /// path in the measured window: measured with perf, docs/benchmarks.md session 12).
+    /// </summary>
+    public int WarmupPods(int silos) => Warmup * silos;
+
+    /// <summary>Node capacity in whole cpus: all pods (and the largest warm-up) at 100m each, plus a third, spread over the nodes.</summary>
+    public int NodeCpus => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(Silos.Max())) * 0.1 * 4 / 3 / Nodes) + 1;
 
     /// <summary>Node memory in Mi, by the same rule.</summary>
-    public long NodeMemoryMi => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + Warmup) * 128.0 * 4 / 3 / Nodes) + 1024;
+    public long NodeMemoryMi => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(Silos.Max())) * 128.0 * 4 / 3 / Nodes) + 1024;
 
     public static E2eOptions Parse(IReadOnlyList<string> args)
     {

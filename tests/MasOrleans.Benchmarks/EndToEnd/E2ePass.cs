@@ -34,7 +34,7 @@ public sealed record PassResult(
 public static class E2ePass
 {
     /// <summary>
-    /// Offered rate of the warm-up (own generator): enough to tier up every hot path within seconds, not enough to queue
+    /// Offered rate of the warm-up per silo (own generator): enough to tier up every hot path within seconds, not enough to queue
     /// deeply. A fresh silo JIT-compiles (tiered PGO) for its first few thousand placements, at up to a core, so the
     /// measured load starts after a warm-up of that size (see docs/benchmarks.md).
     /// </summary>
@@ -75,11 +75,12 @@ public static class E2ePass
         await using var cluster = await SiloCluster.StartAsync(processes, siloDll, redis.Port, siloCount, $"bench-{Guid.NewGuid():N}"[..20], tag, cancellation);
         await cluster.RegisterNodesAsync(options.Nodes, options.NodeCpus, options.NodeMemoryMi, cancellation);
         var limit = options.Timeout / 4;
-        if (options.Warmup > 0)
+        var warmup = options.WarmupPods(siloCount);
+        if (warmup > 0)
         {
-            var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", options.Warmup, WarmupRate, 64, cancellation);
+            var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", warmup, WarmupRate * siloCount, 64, cancellation);
             if (warm.Failed > 0) throw new InvalidOperationException($"{warm.Failed} warm-up POSTs were not accepted");
-            await cluster.WaitUntilRunningAsync(options.Warmup, limit, cancellation);
+            await cluster.WaitUntilRunningAsync(warmup, limit, cancellation);
         }
         var settle = await SettleAsync(cluster, cancellation);
 
@@ -101,13 +102,13 @@ public static class E2ePass
             : LoadGenerators.RunFixedRateAsync(cluster.Clients, $"{tag}-", pods, rate.Value, 256, cancellation);
         using (var polling = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
         {
-            var running = cluster.WaitUntilRunningAsync(options.Warmup + pods, limit, polling.Token);
+            var running = cluster.WaitUntilRunningAsync(warmup + pods, limit, polling.Token);
             if (await Task.WhenAny(load, running) == load && (await load).Accepted < pods)
             {
                 // POSTs that were refused never run: wait for the accepted ones instead of timing out.
                 await polling.CancelAsync();
                 await Task.WhenAny(running);
-                running = cluster.WaitUntilRunningAsync(options.Warmup + (await load).Accepted, limit, cancellation);
+                running = cluster.WaitUntilRunningAsync(warmup + (await load).Accepted, limit, cancellation);
             }
             await running;
         }
