@@ -113,6 +113,13 @@ public sealed class ShardPodTableTests
         AssertCountsMatchEntries(moved);
         Assert.Equal(table.CountByPhase(), moved.CountByPhase());
         Assert.NotEmpty(moved.CountByPhase());
+        // Restored into a table that already holds some of the pods, older and newer: counts still match the entries.
+        var holding = new ShardPodTable();
+        foreach (var entry in pods.Take(10)) holding.Apply(entry with { Phase = PodPhase.Pending, Version = entry.Version - 1 });
+        holding.Apply(new PodEntry("only-here", PodPhase.Running, "n", 1));
+        holding.Restore(pods, removed);
+        AssertCountsMatchEntries(holding);
+        Assert.Equal(pods.Count + 1, holding.CountByPhase().Values.Sum());
     }
 
     private static void AssertCountsMatchEntries(ShardPodTable table)

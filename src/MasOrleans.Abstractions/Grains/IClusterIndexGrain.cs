@@ -27,9 +27,6 @@ public interface IClusterIndexGrain : IGrainWithStringKey
 
     Task<ClusterSummary> GetSummary();
 
-    /// <summary>The current views of the named nodes that exist (the autoscaler reads their utilization).</summary>
-    Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names);
-
     Task<string> GetDefaultPolicy();
 
     Task SetDefaultPolicy(string policy);

@@ -113,12 +113,6 @@ public sealed partial class ClusterIndexGrain(
             capacity.ToQuantities(includeZero: true), allocated.ToQuantities(includeZero: true), ratio, byPhase, pending, DefaultPolicy);
     }
 
-    public async Task<IReadOnlyList<NodeView>> GetNodes(IReadOnlyList<string> names)
-    {
-        await view.Ready;
-        return names.Select(view.Node).OfType<NodeView>().ToList();
-    }
-
     public Task<string> GetDefaultPolicy() => Task.FromResult(DefaultPolicy);
 
     public async Task SetDefaultPolicy(string policy)

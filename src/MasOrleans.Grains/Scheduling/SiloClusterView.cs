@@ -43,7 +43,10 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         /// <summary>Bound pods in the order the node took them.</summary>
         public IReadOnlyDictionary<string, BoundPod> Pods => _pods;
 
-        /// <summary>The bound pods' requests added up, kept with every change so a summary costs a node, not its pods.</summary>
+        /// <summary>
+        /// The bound pods' requests added up (what <see cref="NodeView.Allocated"/> computes from a view's pods), kept with
+        /// every change so a summary costs a node, not its pods.
+        /// </summary>
         public ResourceVector Allocated { get; private set; } = ResourceVector.Zero;
 
         public void Bind(BoundPod bound)
@@ -77,6 +80,15 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     public event Action? CapacityAppeared;
 
     public Task Ready => _ready.Task;
+
+    /// <summary>How long a reader waits for a view that has not started (its first read of every node).</summary>
+    public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// <see cref="Ready"/>, or a <see cref="TimeoutException"/> after <see cref="ReadyTimeout"/> (an API answers 503 with
+    /// Retry-After): a view that cannot start (its silo cannot reach the index or the nodes) must not hold a request.
+    /// </summary>
+    public Task WhenReady() => _ready.Task.WaitAsync(ReadyTimeout);
 
     /// <summary>
     /// The policies' schedulers every shard on this silo decides with: one set per view, so typical pods are derived
@@ -468,7 +480,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// </summary>
     public async Task<Page<NodeView>> ListNodes(int offset, int limit, string? after)
     {
-        await Ready;
+        await WhenReady();
         lock (_lock)
         {
             var page = Paging.Take(_nodes, offset, limit, after);
@@ -477,8 +489,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
-    /// Every node without its pods, in name order: what summaries and gauges need, at a cost per node. (A full
-    /// <see cref="NodeView"/> copies and sorts every bound pod.)
+    /// Every node without its pods, in name order: what summaries, gauges and the autoscaler need, at a cost per node
+    /// (a full <see cref="NodeView"/> copies and sorts every bound pod).
     /// </summary>
     public IReadOnlyList<NodeUsage> Usage()
     {

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,7 @@ public sealed class WorkloadGrain(
     [PersistentState("workload")] IPersistentState<WorkloadState> state,
     IOptions<WorkloadOptions> options,
     TimeProvider clock,
+    SiloClusterView clusterView,
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain, IRemindable
 {
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -158,10 +160,12 @@ public sealed class WorkloadGrain(
     /// <summary>Perceive (utilization of the nodes its running pods use, fed by the telemetry stream), decide (seed 001), act.</summary>
     private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live, DateTimeOffset now)
     {
-        var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).Distinct().ToList();
+        var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).ToHashSet(StringComparer.Ordinal);
         if (nodes.Count == 0) return false;
-        var views = await GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetNodes(nodes);
-        var readings = views.Where(v => v.LastTelemetry is not null && v.Utilization.ContainsKey("cpu")).Select(v => v.Utilization["cpu"]).ToList();
+        // Utilization as this silo's view knows it: every silo's view holds every node, without copying their pods.
+        await clusterView.WhenReady();
+        var readings = clusterView.Usage().Where(u => nodes.Contains(u.Name) && u.Info.LastTelemetry is not null && u.Info.Utilization.ContainsKey("cpu"))
+            .Select(u => u.Info.Utilization["cpu"]).ToList();
         if (readings.Count == 0) return false;
         var utilization = readings.Average() * 100;
         // Decided and recorded at one instant, so event times show exactly the cooldowns that were applied.

@@ -14,11 +14,10 @@ namespace MasOrleans.Silo.KubeApi;
 /// each gets the next version of this silo's counter, which starts from the clock so versions from before a
 /// restart are older than every new one (a watch from one gets 410 Gone and kubectl lists again).
 /// </summary>
-internal sealed class KubeCache(IGrainFactory grains, SiloClusterView view, ILogger<KubeCache> logger)
+internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterView, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private const int HistoryLimit = 10_000;
-    private const int PageSize = 1000;
 
     public sealed record Change(long Version, string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object);
 
@@ -119,21 +118,16 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView view, ILog
 
     private async Task RefreshNodes()
     {
+        // Every node at once, under one hold of the view's lock: one consistent look.
         var seen = new HashSet<string>();
-        string? after = null;
-        do
+        foreach (var listed in (await clusterView.ListNodes(0, int.MaxValue, null)).Items)
         {
-            var page = await view.ListNodes(0, PageSize, after);
-            foreach (var view in page.Items)
-            {
-                seen.Add(view.Name);
-                var node = KubeNodeObjects.ToNode(view, "");
-                var fingerprint = KubernetesJson.Serialize(node);
-                if (_nodes.TryGetValue(view.Name, out var known) && known.Fingerprint == fingerprint) continue;
-                Record(_nodes, view.Name, new Entry(node, fingerprint, null, null), known is null ? "ADDED" : "MODIFIED", "nodes");
-            }
-            after = page.Continue;
-        } while (after is not null);
+            seen.Add(listed.Name);
+            var node = KubeNodeObjects.ToNode(listed, "");
+            var fingerprint = KubernetesJson.Serialize(node);
+            if (_nodes.TryGetValue(listed.Name, out var known) && known.Fingerprint == fingerprint) continue;
+            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null), known is null ? "ADDED" : "MODIFIED", "nodes");
+        }
         foreach (var gone in _nodes.Keys.Where(k => !seen.Contains(k)).ToList()) Remove(_nodes, gone, "nodes");
     }
 

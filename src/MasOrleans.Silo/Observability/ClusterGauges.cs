@@ -11,7 +11,10 @@ namespace MasOrleans.Silo.Observability;
 /// <summary>Bound from the "Metrics" configuration section.</summary>
 internal sealed class MetricsOptions
 {
-    /// <summary>How often every silo reads the cluster gauges (pending pods, node states, per-node ratios) (pending from the index, nodes from the silo's own cluster view).</summary>
+    /// <summary>
+    /// How often every silo reads the cluster gauges (pending pods, node states, per-node ratios): pending pods from the
+    /// index, nodes from the silo's own cluster view.
+    /// </summary>
     public double SampleSeconds { get; set; } = 5;
 }
 
@@ -109,7 +112,7 @@ internal sealed class ClusterGauges : BackgroundService
     internal async Task<ClusterSample> SampleAsync()
     {
         var summary = await _grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetSummary();
-        await _view.Ready;
+        await _view.WhenReady();
         var allocation = new List<Measurement<double>>();
         var utilization = new List<Measurement<double>>();
         var nodes = _view.Usage();

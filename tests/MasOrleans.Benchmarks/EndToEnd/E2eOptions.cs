@@ -35,11 +35,14 @@ public sealed record E2eOptions(
     /// </summary>
     public int WarmupPods(int silos) => Warmup * silos;
 
-    /// <summary>Node capacity in whole cpus: all pods (and the largest warm-up) at 100m each, plus a third, spread over the nodes.</summary>
-    public int NodeCpus => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(Silos.Max())) * 0.1 * 4 / 3 / Nodes) + 1;
+    /// <summary>
+    /// Node capacity in whole cpus for a pass with <paramref name="silos"/> silos: its pods and warm-up at 100m each,
+    /// plus a third, spread over the nodes (so a pass's nodes do not depend on which other passes the run makes).
+    /// </summary>
+    public int NodeCpus(int silos) => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
 
     /// <summary>Node memory in Mi, by the same rule.</summary>
-    public long NodeMemoryMi => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(Silos.Max())) * 128.0 * 4 / 3 / Nodes) + 1024;
+    public long NodeMemoryMi(int silos) => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(silos)) * 128.0 * 4 / 3 / Nodes) + 1024;
 
     public static E2eOptions Parse(IReadOnlyList<string> args)
     {
