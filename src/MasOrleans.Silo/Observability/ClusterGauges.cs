@@ -72,6 +72,8 @@ internal sealed class ClusterGauges : BackgroundService
         {
             // Grains answer only once the silo runs.
             await WhenStarted(stoppingToken);
+            // The first sample needs this silo's view: it starts with the silo, and until then there is nothing to report.
+            await _view.Ready.WaitAsync(stoppingToken);
             do
             {
                 await SampleOnce();
@@ -109,10 +111,9 @@ internal sealed class ClusterGauges : BackgroundService
     /// Pending pods from the index (the shards' counts); nodes from this silo's own cluster view, which every silo
     /// keeps, so a sample moves no node and no pod between silos and costs a node, not its pods.
     /// </summary>
-    internal async Task<ClusterSample> SampleAsync()
+    private async Task<ClusterSample> SampleAsync()
     {
         var summary = await _grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetSummary();
-        await _view.WhenReady();
         var allocation = new List<Measurement<double>>();
         var utilization = new List<Measurement<double>>();
         var nodes = _view.Usage();
