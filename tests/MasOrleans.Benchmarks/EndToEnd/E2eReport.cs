@@ -60,6 +60,37 @@ public static class E2eReport
         return text.ToString();
     }
 
+    /// <summary>
+    /// For several runs: per silo count and pass, the median of the runs' pods/s, CPU per pod and its ratio to one silo
+    /// in the same run, with their range (on a shared machine one run's ratio moves by a factor of two).
+    /// </summary>
+    public static string AcrossRuns(IReadOnlyList<IReadOnlyList<PassResult>> runs)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| Silos | Pass | Pods/s, median (range) | Silo CPU ms per pod, median (range) | vs 1 silo in the same run, median (range) | Runs |");
+        text.AppendLine("|------:|------|-----------------------:|------------------------------------:|------------------------------------------:|-----:|");
+        var passes = runs.SelectMany(run => run.Select(r => (r.Silos, r.Pass))).Distinct().OrderBy(p => p.Silos).ThenBy(p => p.Pass, StringComparer.Ordinal);
+        foreach (var (silos, pass) in passes)
+        {
+            var rows = runs.SelectMany(run => run.Where(r => r.Silos == silos && r.Pass == pass)
+                .Select(r => (Result: r, Ratio: Baseline(run, r) is { SiloCpuMsPerPod: > 0 } one ? r.SiloCpuMsPerPod / one.SiloCpuMsPerPod : double.NaN))).ToList();
+            var ratios = rows.Select(x => x.Ratio).Where(x => !double.IsNaN(x)).ToList();
+            text.AppendLine($"| {silos} | {pass} | {Spread(rows.Select(x => x.Result.PodsPerSecond).ToList(), "F0")} " +
+                $"| {Spread(rows.Select(x => x.Result.SiloCpuMsPerPod).ToList(), "F2")} | {Spread(ratios, "F2", "x")} | {rows.Count} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Median (min-max) of <paramref name="values"/>.</summary>
+    internal static string Spread(IReadOnlyList<double> values, string format, string unit = "")
+    {
+        if (values.Count == 0) return "-";
+        var sorted = values.Order().ToList();
+        var mid = sorted.Count / 2;
+        var median = sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        return $"{Format(median, format)}{unit} ({Format(sorted[0], format)}-{Format(sorted[^1], format)}{unit})";
+    }
+
     /// <summary>The same pass with one silo in the same run: the baseline of every ratio.</summary>
     private static PassResult? Baseline(IReadOnlyList<PassResult> results, PassResult r) =>
         results.FirstOrDefault(b => b.Silos == 1 && b.Pass == r.Pass);

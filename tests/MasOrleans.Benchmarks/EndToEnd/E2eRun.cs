@@ -33,11 +33,13 @@ public static class E2eRun
         Console.Write(header);
         var (redisProcess, redisPort) = processes.StartRedis();
         var report = new StringBuilder(header);
+        var runs = new List<IReadOnlyList<PassResult>>();
         try
         {
             for (var run = 1; run <= options.Runs; run++)
             {
                 var results = new List<PassResult>();
+                runs.Add(results);
                 foreach (var silos in options.Silos)
                 {
                     if (options.Baseline is { } baseline)
@@ -52,6 +54,13 @@ public static class E2eRun
                 Console.Write(tables);
                 report.Append(tables);
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+                File.WriteAllText(output, report.ToString());
+            }
+            if (options.Runs > 1)
+            {
+                var across = $"\n### Across the {options.Runs} runs\n\n{E2eReport.AcrossRuns(runs)}";
+                Console.Write(across);
+                report.Append(across);
                 File.WriteAllText(output, report.ToString());
             }
             Console.WriteLine($"\nwritten to {output}; silo logs in {work}");
