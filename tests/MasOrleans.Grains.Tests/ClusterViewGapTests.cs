@@ -22,11 +22,21 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
 
     private async Task<(SiloClusterView View, NodeView Node)> ViewOf(string node, TimeSpan gapGrace)
     {
-        var spec = new NodeSpec { Name = node, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-        Assert.True((await fixture.Client.Reference<INodeGrain>(node).Register(spec)).IsOk);
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, gapGrace);
-        await view.Start(new ClusterMembership([node], "kube"));
+        var view = await ViewOf(gapGrace, node);
         return (view, view.Node(node)!);
+    }
+
+    /// <summary>The nodes registered (8 cpu, 16 GiB each), and a view of them of the test's own.</summary>
+    private async Task<SiloClusterView> ViewOf(TimeSpan gapGrace, params string[] nodes)
+    {
+        foreach (var node in nodes)
+        {
+            var spec = new NodeSpec { Name = node, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
+            Assert.True((await fixture.Client.Reference<INodeGrain>(node).Register(spec)).IsOk);
+        }
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, gapGrace);
+        await view.Start(new ClusterMembership(nodes, "kube"));
+        return view;
     }
 
     private static NodeChange Bound(NodeView node, long seq, string pod) =>
@@ -144,15 +154,9 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     public async Task A_node_listing_pages_in_name_order_by_offset_and_by_continue_token()
     {
         // Hand-derived: three nodes registered out of order list as b-1, b-2, b-3; pages of 2 are b-1 b-2 | b-3.
-        string[] names = ["g-list-b-3", "g-list-b-1", "g-list-b-2"];
-        foreach (var name in names)
-        {
-            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
-        }
+        var view = await ViewOf(SiloClusterView.DefaultGapGrace, "g-list-b-3", "g-list-b-1", "g-list-b-2");
         Assert.True((await fixture.Client.Reference<INodeGrain>("g-list-b-1").Reserve(PodOf("listed-pod"), GpuAllocation.None)).Reserved);
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
-        await view.Start(new ClusterMembership(names, "kube"));
+        await view.Resync("g-list-b-1");
 
         var first = await view.ListNodes(0, 2, null);
         Assert.Equal(["g-list-b-1", "g-list-b-2"], first.Items.Select(n => n.Name));

@@ -22,7 +22,9 @@ public sealed record NodeView(
 {
     public string Name => Spec.Name;
 
-    /// <summary>The bound pods' requests added up (a silo's view keeps the same sum per node as pods come and go).</summary>
+    /// <summary>
+    /// The bound pods' requests added up (a silo's view keeps the same sum per node as pods come and go).
+    /// </summary>
     public ResourceVector Allocated => Pods.Aggregate(ResourceVector.Zero, (sum, p) => sum + p.Pod.Requests);
 }
 

@@ -60,6 +60,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         {
             if (_pods.Remove(pod, out var old)) Allocated -= old.Pod.Requests;
         }
+
         public SortedDictionary<long, NodeChange> Pending { get; } = [];
         /// <summary>A gap is being waited on (one wait per node at a time).</summary>
         public bool AwaitingGap { get; set; }
@@ -464,13 +465,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// <summary>The view of one node as the API shows it, or null when the view does not know it.</summary>
     public NodeView? Node(string name)
     {
-        lock (_lock) return _nodes.TryGetValue(name, out var record) ? ToView(name, record) : null;
+        lock (_lock) return _nodes.TryGetValue(name, out var record) ? ToView(record) : null;
     }
 
     /// <summary>Every node in name order.</summary>
     public IReadOnlyList<NodeView> Nodes()
     {
-        lock (_lock) return _nodes.Select(kv => ToView(kv.Key, kv.Value)).ToList();
+        lock (_lock) return _nodes.Values.Select(ToView).ToList();
     }
 
     /// <summary>
@@ -484,7 +485,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         lock (_lock)
         {
             var page = Paging.Take(_nodes, offset, limit, after);
-            return new Page<NodeView>(page.Items.Select(r => ToView(r.Info.Spec.Name, r)).ToList(), page.Total, page.Continue);
+            return new Page<NodeView>(page.Items.Select(ToView).ToList(), page.Total, page.Continue);
         }
     }
 
@@ -497,7 +498,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         lock (_lock) return _nodes.Select(kv => new NodeUsage(kv.Key, kv.Value.Info, kv.Value.Allocated)).ToList();
     }
 
-    private static NodeView ToView(string name, NodeRecord r) =>
+    private static NodeView ToView(NodeRecord r) =>
         new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; reading it again in {Delay}")]

@@ -10,9 +10,10 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>
 /// The silo's view of pods and nodes for the Kubernetes surface, with resourceVersions and a change history for
 /// watches. Grains keep no resourceVersion and publish no changes, so this compares listings (nodes from this silo's
-/// cluster view, pods from the index): on every list request, and every 250 ms while a watch is open. A change is whatever differs between two looks;
-/// each gets the next version of this silo's counter, which starts from the clock so versions from before a
-/// restart are older than every new one (a watch from one gets 410 Gone and kubectl lists again).
+/// cluster view, pods from the index): on every list request, and every 250 ms while a watch is open. A change is
+/// whatever differs between two looks; each gets the next version of this silo's counter, which starts from the clock
+/// so versions from before a restart are older than every new one (a watch from one gets 410 Gone and kubectl lists
+/// again).
 /// </summary>
 internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterView, ILogger<KubeCache> logger)
 {

@@ -34,8 +34,8 @@ public sealed record PassResult(
 public static class E2ePass
 {
     /// <summary>
-    /// Offered rate of the warm-up per silo (own generator): enough to tier up every hot path within seconds, not enough to queue
-    /// deeply. A fresh silo JIT-compiles (tiered PGO) for its first few thousand placements, at up to a core, so the
+    /// Offered rate of the warm-up per silo (own generator): enough to tier up every hot path within seconds, not enough
+    /// to queue deeply. A fresh silo JIT-compiles (tiered PGO) for its first few thousand placements, at up to a core, so the
     /// measured load starts after a warm-up of that size (see docs/benchmarks.md).
     /// </summary>
     private const double WarmupRate = 500;
