@@ -123,6 +123,11 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
         "Caught and ignored exception thrown from timer callback.*mas-node/",
         "Exception during Grain method call of message OneWay .*mas-node/.*\\[Orleans\\.Runtime\\.GrainTimer",
         "Node .* released pod .* but could not store the release",
+        // While the client library waits out its timeouts the thread pool can stall for seconds on this machine (Orleans'
+        // health monitor reports it, above): shards then miss the index's 5 s answer bound, so a reconciliation pass
+        // leaves them for the next one and a gauge sample keeps the previous values. Both are retried on their period.
+        "ClusterIndexGrain\\[1302\\] Reconciliation left out \\d+ queue shard",
+        "ClusterGauges\\[\\d+\\] Cluster gauge sample failed; /metrics keeps the previous values",
     ];
 
     [Fact]
