@@ -7,10 +7,14 @@ using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Silo.Tests;
 
-/// <summary>The unified exception handler over real HTTP: domain errors become 4xx problems, anything else a 500 that leaks nothing.</summary>
+/// <summary>
+/// The unified exception handler over real HTTP, set up as the silo sets it up: domain errors become 4xx problems,
+/// anything else a 500 that leaks nothing; each 5xx is logged once, with its exception, and a 4xx not at all.
+/// </summary>
 public sealed class ExceptionHandlerTests : IAsyncLifetime
 {
     private const string Secret = "connection string password=hunter2 at Internal.Type.Method";
+    private readonly SiloLog _log = new();
     private WebApplication _app = null!;
     private HttpClient _http = null!;
 
@@ -20,13 +24,17 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(_log);
         builder.Services.AddProblemDetails();
         builder.Services.AddMasProblemHandling();
+        // As the silo does: malformed input throws BadHttpRequestException, which the handler answers.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         _app = builder.Build();
-        _app.UseExceptionHandler();
+        _app.UseMasProblemHandling();
         _app.MapGet("/bug", () => { throw new InvalidOperationException(Secret); });
         _app.MapGet("/quantity", () => { throw new FormatException("'12x' is not a valid quantity for cpu"); });
         _app.MapGet("/cluster", () => { throw new TimeoutException(Secret); });
+        _app.MapPost("/json", (Dictionary<string, int> body) => body.Count);
         _app.MapGet("/redis", () => { throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketClosed, Secret); });
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -56,5 +64,33 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         Assert.DoesNotContain("hunter2", body);
         Assert.DoesNotContain("Internal.Type", body);
         Assert.DoesNotContain("Exception", body);
+    }
+
+    [Theory]
+    [InlineData("/bug", typeof(InvalidOperationException))]
+    [InlineData("/cluster", typeof(TimeoutException))]
+    public async Task A_server_error_is_logged_once_with_its_exception_and_trace_id(string path, Type exception)
+    {
+        using var response = await _http.GetAsync(path);
+        var traceId = (await response.Json()).GetProperty("traceId").GetString()!;
+
+        var record = Assert.Single(_log.Records);
+        Assert.Equal(LogLevel.Error, record.Level);
+        Assert.Equal(typeof(ProblemExceptionHandler).FullName, record.Category);
+        Assert.IsType(exception, record.Exception);
+        Assert.Contains($"GET {path}", record.Message);
+        Assert.Contains(traceId, record.Message);
+    }
+
+    [Fact]
+    public async Task A_client_error_is_answered_but_not_logged()
+    {
+        using var quantity = await _http.GetAsync("/quantity");
+        using var json = await _http.PostAsync("/json", new StringContent("{\"cpu\": ", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, quantity.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
+        Assert.Equal("application/problem+json", json.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(_log.Records);
     }
 }

@@ -84,12 +84,7 @@ internal static class SiloApp
     /// <summary>The middleware pipeline and every route: REST, extender, Kubernetes API, health, metrics, dashboard.</summary>
     private static void MapRestApi(WebApplication app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-            // Malformed input is the client's problem, not an error worth a stack trace in our log.
-            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
-        });
+        app.UseMasProblemHandling();
         app.UseStatusCodePages();
         app.Use(MarkProblemResponses);
         app.UseMasSecurity();

@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling.Telemetry;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -35,6 +36,19 @@ internal static class ObservabilitySetup
     /// <summary>Every exception that reaches UseExceptionHandler becomes RFC 7807 problem details (see ProblemExceptionHandler).</summary>
     public static IServiceCollection AddMasProblemHandling(this IServiceCollection services) =>
         services.AddExceptionHandler<ProblemExceptionHandler>();
+
+    /// <summary>
+    /// The exception handler middleware over <see cref="ProblemExceptionHandler"/>. The handler logs what deserves a log
+    /// (a 5xx, with its trace id) and nothing else, so the middleware records nothing for what it handled: otherwise
+    /// every 5xx is logged twice with its stack (in a Redis outage, hundreds of 503s in seconds, CPU the silo needs to
+    /// recover) and a 400 for a bad quantity once as an error. What the handler did not handle the middleware still logs.
+    /// </summary>
+    public static IApplicationBuilder UseMasProblemHandling(this IApplicationBuilder app) =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = c => c.ExceptionHandledBy == ExceptionHandledType.ExceptionHandlerService,
+        });
 
     public static WebApplication MapMasObservability(this WebApplication app)
     {
