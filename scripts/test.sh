@@ -10,6 +10,11 @@ dotnet build MasOrleans.sln -c Release -warnaserror 2>&1 | tail -3
 log=$(mktemp)
 dotnet test MasOrleans.sln -c Release --no-build 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# CI shows only the end of this output: repeat each failed test's name and the start of its message here.
+awk '/^  Failed [^ ]/ { name = substr($0, 10); sub(/ \[[^]]*\]$/, "", name); lines = 0; grab = 0; next }
+     name != "" && /^  Error Message:/ { print "FAILED " name; grab = 1; next }
+     grab && (/^  Stack Trace:/ || lines >= 12) { grab = 0; name = ""; next }
+     grab { print "  " substr($0, 1, 300); lines++ }' "$log"
 # Sum dotnet test's per-assembly summaries into one line that CI can read.
 awk '/(Passed|Failed)! +- +Failed: / {
        for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }

@@ -92,7 +92,8 @@ public sealed partial class ClusterIndexGrain(
     public async Task<ClusterSummary> GetSummary()
     {
         var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods().WaitAsync(ShardAnswerTimeout)));
-        await view.Ready;
+        // Bounded like the node listing: a view that has not started is a 503, not a call held for the response timeout.
+        await view.WhenReady();
         var nodes = view.Usage();
         var capacity = ResourceVector.Zero;
         var allocated = ResourceVector.Zero;
