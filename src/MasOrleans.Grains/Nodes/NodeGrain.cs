@@ -46,10 +46,12 @@ public sealed partial class NodeGrain(
     /// <summary>
     /// Set while a binding write has failed since Redis last matched memory (a reservation in doubt, or a release that
     /// Redis never heard of): each <see cref="ResyncRetry"/> the whole node is written again from memory until Redis
-    /// answers. Memory is the truth, so what a failed, late or lost write left behind in Redis is overwritten.
+    /// answers. Memory is the truth, so what a failed, late or lost write left behind in Redis is overwritten. Meanwhile
+    /// the node refuses new reservations (a pod in doubt that asks again is still confirmed).
     /// </summary>
     private IGrainTimer? _resync;
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
+    private const string StoreUnsettled = "the node's last binding write failed; it takes new pods once Redis has its bindings again";
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
     private readonly Guid _incarnation = Guid.NewGuid();
     private long _seq;
@@ -223,6 +225,9 @@ public sealed partial class NodeGrain(
             return new Reservation(true, held, null);
         }
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
+        // Fail fast while Redis is known not to answer: each write would wait out the client's timeout in this grain's
+        // turn, and the reservations queued behind it would outlive their callers (a queue of 5 s writes per node).
+        if (_resync is not null) return new Reservation(false, GpuAllocation.None, StoreUnsettled);
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");

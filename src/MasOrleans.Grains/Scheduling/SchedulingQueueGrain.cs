@@ -250,8 +250,14 @@ public sealed partial class SchedulingQueueGrain(
     private void MoveHomeWhenIdle()
     {
         if (_inFlight.Count > 0 || _queue.ActiveCount + _queue.BackoffCount > 0) return;
-        var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToList();
-        if (active.Count == 0 || ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
+        var snapshot = membership.CurrentSnapshot;
+        // Not while this silo stops (no silo would be left to place the move on) or while the table still lists an
+        // older incarnation of it as active (a restart on the same endpoint, dead but not yet declared so).
+        if (snapshot.GetSiloStatus(silo.SiloAddress) != SiloStatus.Active) return;
+        var active = snapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active && (m.SiloAddress.Equals(silo.SiloAddress) || !m.SiloAddress.Endpoint.Equals(silo.SiloAddress.Endpoint)))
+            .Select(m => m.SiloAddress).ToList();
+        if (ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
         this.MigrateOnIdle();
     }
 
