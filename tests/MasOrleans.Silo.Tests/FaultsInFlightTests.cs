@@ -184,7 +184,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
         {
             // The silo's own account of the outage belongs with the failure.
             throw new Xunit.Sdk.XunitException($"{e.Message}\nsilo log, unexpected records:\n{string.Join("\n", silo.UnexpectedLogRecords(WhileRedisIsDown).Take(15))}"
-                + $"\nsilo log, last lines (read at):\n{silo.Tail(60)}");
+                + $"\nsilo log, last lines (read at):\n{silo.Tail(60)}", e);
         }
         finally
         {

@@ -172,7 +172,9 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
         {
             Assert.True(DateTime.UtcNow - started < BackoffAllowance, $"{fits} (still after {BackoffAllowance.TotalSeconds:F0} s)");
             await Task.Delay(1000);
-            result = await ClusterInvariants.CheckAsync(http, podPrefix, load.Requests);
+            // While pods still wait, one may be held by a node from an earlier attempt (a fault cut its cycle short): its
+            // next cycle completes the reservation, after its backoff.
+            result = await ClusterInvariants.CheckAsync(http, podPrefix, load.Requests, BackoffAllowance);
         }
     }
 
