@@ -16,7 +16,12 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
     /// <summary>Nodes whose store is down, each with whether a failed Add still lands.</summary>
     private readonly ConcurrentDictionary<string, bool> _down = new(StringComparer.Ordinal);
 
+    private readonly ConcurrentDictionary<string, int> _attemptsWhileDown = new(StringComparer.Ordinal);
+
     public void Fail(string node, bool failedAddsLand) => _down[node] = failedAddsLand;
+
+    /// <summary>How many calls for the node reached the store while it was down (each would wait out Redis' timeout).</summary>
+    public int AttemptsWhileDown(string node) => _attemptsWhileDown.GetValueOrDefault(node);
 
     public void Recover(string node) => _down.TryRemove(node, out _);
 
@@ -42,7 +47,12 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
 
     public Task Clear(string node) => IsDown(node, out _) ? throw Outage(node) : _stored.Clear(node);
 
-    private bool IsDown(string node, out bool failedAddsLand) => _down.TryGetValue(node, out failedAddsLand);
+    private bool IsDown(string node, out bool failedAddsLand)
+    {
+        if (!_down.TryGetValue(node, out failedAddsLand)) return false;
+        _attemptsWhileDown.AddOrUpdate(node, 1, (_, n) => n + 1);
+        return true;
+    }
 
     private static TimeoutException Outage(string node) => new($"simulated outage of the binding store for node {node}");
 }

@@ -17,6 +17,7 @@ public sealed class ComposeTopologyTests(ComposeClusterFixture cluster)
     {
         var (first, second) = (cluster.Silos[0].Http, cluster.Silos[1].Http);
         Assert.True((await first.Post("/api/v1/nodes", Requests.Node("compose-node", cpu: "4"))).IsSuccessStatusCode);
+        Assert.Equal("compose-node", (await second.GetJson("/api/v1/nodes/compose-node")).GetProperty("name").GetString());
         Assert.True((await second.Post("/api/v1/pods", Requests.Pod("compose-pod", cpu: "1"))).IsSuccessStatusCode);
         var seenByFirst = await first.WaitFor("/api/v1/pods/compose-pod", p => p.Phase() is "Running" or "Scheduled");
         var seenBySecond = await second.GetJson("/api/v1/pods/compose-pod");

@@ -47,7 +47,8 @@ public sealed partial class NodeGrain(
     /// Set while a binding write has failed since Redis last matched memory (a reservation in doubt, or a release that
     /// Redis never heard of): each <see cref="ResyncRetry"/> the whole node is written again from memory until Redis
     /// answers. Memory is the truth, so what a failed, late or lost write left behind in Redis is overwritten. Meanwhile
-    /// the node refuses new reservations (a pod in doubt that asks again is still confirmed).
+    /// a new reservation fails at once and a release is left to that write (a pod in doubt that asks again is still
+    /// confirmed).
     /// </summary>
     private IGrainTimer? _resync;
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
@@ -227,7 +228,9 @@ public sealed partial class NodeGrain(
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
         // Fail fast while Redis is known not to answer: each write would wait out the client's timeout in this grain's
         // turn, and the reservations queued behind it would outlive their callers (a queue of 5 s writes per node).
-        if (_resync is not null) return new Reservation(false, GpuAllocation.None, StoreUnsettled);
+        // Thrown, not refused: the cycle fails as it would on the write itself (the pod is queued again after its
+        // backoff), rather than trying other nodes as for a conflict and recording the pod unschedulable.
+        if (_resync is not null) throw new TimeoutException($"node {Name}: {StoreUnsettled}");
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
@@ -308,16 +311,20 @@ public sealed partial class NodeGrain(
             await RemoveDrained();
             return true;
         }
-        try
+        // With a write-again pending, that write (memory, which no longer holds the pod) carries the release.
+        if (_resync is null)
         {
-            await bindings.Remove(Name, podName);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Released all the same (memory is the truth): Redis is brought in line by writing the node again once it
-            // answers. Thrown instead, the binding Redis kept would outlive the release with no one left to remove it.
-            LogReleaseNotStored(logger, e, Name, podName);
-            ResyncSoon();
+            try
+            {
+                await bindings.Remove(Name, podName);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Released all the same (memory is the truth): Redis is brought in line by writing the node again once
+                // it answers. Thrown instead, the binding Redis kept would outlive the release with no one left to remove it.
+                LogReleaseNotStored(logger, e, Name, podName);
+                ResyncSoon();
+            }
         }
         await Publish(NodeChangeKind.PodReleased, released: podName);
         return true;

@@ -92,8 +92,7 @@ public sealed partial class ClusterIndexGrain(
     public async Task<ClusterSummary> GetSummary()
     {
         var counts = Task.WhenAll(Shards().Select(shard => shard.CountPods().WaitAsync(ShardAnswerTimeout)));
-        // Bounded like the node listing: a view that has not started is a 503, not a call held for the response timeout.
-        await view.WhenReady();
+        await view.Ready;
         var nodes = view.Usage();
         var capacity = ResourceVector.Zero;
         var allocated = ResourceVector.Zero;
