@@ -168,8 +168,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             await PodLoad.AssertNothingLeftThatFits(silo.Http, "d-pod-", result, load);
             // A pod whose cycle the outage cut short after its node's write waits with that reservation; its next cycle
             // (after its backoff) completes it where it was reserved, or the node's write-again drops one in doubt.
-            for (var deadline = DateTime.UtcNow + PodLoad.BackoffAllowance; stored.ReservedNotRecorded().Count > 0 && DateTime.UtcNow < deadline; await Task.Delay(500))
-                stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            stored = await stored.UntilReservationsRecorded(_redis.ConnectionString, PodLoad.BackoffAllowance);
             Assert.Empty(stored.BoundWithoutReservation());
             Assert.True(stored.ReservedNotRecorded().Count == 0, $"not written down after recovery: {stored.Describe(stored.ReservedNotRecorded())}");
 

@@ -76,8 +76,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             // index's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.
             var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
             var orphansAtSettle = stored.ReservedNotRecorded().Count;
-            for (var deadline = DateTime.UtcNow.AddSeconds(20); stored.ReservedNotRecorded().Count > 0 && DateTime.UtcNow < deadline; await Task.Delay(500))
-                stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            stored = await stored.UntilReservationsRecorded(_redis.ConnectionString, TimeSpan.FromSeconds(20));
             Assert.True(stored.BoundWithoutReservation().Count == 0, $"stored pods bound without their node's entry: {string.Join(", ", stored.BoundWithoutReservation().Take(10))}");
             Assert.True(stored.ReservedNotRecorded().Count == 0, $"stored node entries without their pod's record: {stored.Describe(stored.ReservedNotRecorded())}");
             var result = await ClusterInvariants.CheckAsync(http, $"x{siloCount}-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);

@@ -44,11 +44,24 @@ public sealed record StoredCluster(IReadOnlyDictionary<string, PodEntry> Pods, I
 
     /// <summary>
     /// Binding entries whose pod record does not name that node: legitimate only in the window between the node's
-    /// write and the pod's Running write (the Scheduled phase is held in memory), so only right after a crash.
+    /// write and the pod's Running write (the Scheduled phase is held in memory), so only right after a fault, until the
+    /// pod's next cycle completes the placement or a reconciliation frees it.
     /// </summary>
     public IReadOnlyList<(string Node, string Pod)> ReservedNotRecorded() =>
         Bindings.SelectMany(b => b.Value.Select(pod => (Node: b.Key, Pod: pod)))
             .Where(e => !(Pods.TryGetValue(e.Pod, out var p) && p.Phase.HoldsNode() && p.NodeName == e.Node)).ToList();
+
+    /// <summary>
+    /// Reads Redis again every half second, for at most <paramref name="within"/>, until no binding entry lacks its pod's
+    /// record (what a repair after a fault needs time for); the last read either way.
+    /// </summary>
+    public async Task<StoredCluster> UntilReservationsRecorded(string connectionString, TimeSpan within)
+    {
+        var stored = this;
+        for (var deadline = DateTime.UtcNow + within; stored.ReservedNotRecorded().Count > 0 && DateTime.UtcNow < deadline; await Task.Delay(500))
+            stored = await ReadAsync(connectionString);
+        return stored;
+    }
 
     /// <summary>"pod on node (stored: phase on node)" for failure messages.</summary>
     public string Describe(IEnumerable<(string Node, string Pod)> entries) =>
