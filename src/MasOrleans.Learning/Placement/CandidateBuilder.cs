@@ -11,6 +11,9 @@ namespace MasOrleans.Learning.Placement;
 /// <param name="Nodes">Cluster node index of each candidate (observation row i is node Nodes[i]).</param>
 public sealed record PlacementCandidates(int[] Nodes, PlacementObservation Observation);
 
+/// <summary>The nodes a learned policy chooses among, before features: FGD's score of each, and which are feasible.</summary>
+public sealed record CandidateNodes(int[] Nodes, long[] FgdScores, bool[] Feasible);
+
 /// <summary>
 /// Turns (cluster, pod, feasible nodes) into an observation. With a shortlist of K, the candidates are the top K/2
 /// feasible nodes by FGD's score and the top K/2 by BestFit's raw score (ties: lower node index, i.e. the
@@ -35,6 +38,13 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
     /// round-robin start rotates it): ties are broken by node index, and with shortlist 0 the mask is indexed by node.</param>
     public PlacementCandidates Build(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> feasible)
     {
+        var candidates = Select(cluster, pod, feasible);
+        return new PlacementCandidates(candidates.Nodes, Observe(cluster, pod, candidates));
+    }
+
+    /// <summary>The candidates of <see cref="Build"/> without their features.</summary>
+    public CandidateNodes Select(ClusterState cluster, PodSpec pod, ReadOnlySpan<int> feasible)
+    {
         if (feasible.IsEmpty) throw new ArgumentException("no feasible node", nameof(feasible));
         Bind(cluster);
         // FGD's scores in one batch (its per-shape cache is looked up once, not per node).
@@ -42,35 +52,39 @@ public sealed class CandidateBuilder(FragmentationModel fragmentationModel, int 
         var batch = _batch.AsSpan(0, feasible.Length);
         _fgd.ScoreBatch(cluster, pod, feasible, batch);
 
-        int[] nodes;
-        long[] scores;
-        bool[] mask;
         if (Shortlist == 0)
         {
-            nodes = Enumerable.Range(0, cluster.NodeCount).ToArray();
-            scores = new long[nodes.Length];
-            mask = new bool[nodes.Length];
+            var all = Enumerable.Range(0, cluster.NodeCount).ToArray();
+            var allScores = new long[all.Length];
+            var allMask = new bool[all.Length];
             for (var i = 0; i < feasible.Length; i++)
             {
-                mask[feasible[i]] = true;
-                scores[feasible[i]] = batch[i];
+                allMask[feasible[i]] = true;
+                allScores[feasible[i]] = batch[i];
             }
+            return new CandidateNodes(all, allScores, allMask);
         }
-        else
-        {
-            (nodes, scores) = SelectShortlist(cluster, pod, feasible, batch);
-            mask = new bool[nodes.Length];
-            Array.Fill(mask, true);
-        }
+        var (nodes, scores) = SelectShortlist(cluster, pod, feasible, batch);
+        var mask = new bool[nodes.Length];
+        Array.Fill(mask, true);
+        return new CandidateNodes(nodes, scores, mask);
+    }
 
+    /// <summary>The observation of every candidate (features of infeasible ones too: the mask hides them).</summary>
+    public PlacementObservation Observe(ClusterState cluster, PodSpec pod, CandidateNodes candidates)
+    {
         int f = PlacementFeatures.NodeFeatureCount;
+        var nodes = candidates.Nodes;
         var features = new float[nodes.Length * f];
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            var n = nodes[i];
-            PlacementFeatures.Node(cluster, n, pod, scores[i], _fragmentation!.NodeFragment(n), features.AsSpan(i * f, f));
-        }
-        return new PlacementCandidates(nodes, new PlacementObservation(nodes.Length, features, PlacementFeatures.Pod(pod), mask));
+        for (var i = 0; i < nodes.Length; i++) NodeFeatures(cluster, pod, nodes[i], candidates.FgdScores[i], features.AsSpan(i * f, f));
+        return new PlacementObservation(nodes.Length, features, PlacementFeatures.Pod(pod), candidates.Feasible);
+    }
+
+    /// <summary>One node's features (<see cref="PlacementFeatures.Node"/>) with its fragmentation from this builder's per-node cache.</summary>
+    public void NodeFeatures(ClusterState cluster, PodSpec pod, int node, long fgdScore, Span<float> target)
+    {
+        Bind(cluster);
+        PlacementFeatures.Node(cluster, node, pod, fgdScore, _fragmentation!.NodeFragment(node), target);
     }
 
     /// <summary>

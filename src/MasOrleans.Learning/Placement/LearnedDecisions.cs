@@ -18,7 +18,12 @@ public static class LearnedDecisions
     public static int Choose(IPlacementAgent agent, PlacementObservation observation, bool torch = false)
     {
         var scores = torch ? TorchScores(agent, observation) : Scores(agent, observation);
-        var feasible = observation.Feasible;
+        return ChooseAmong(scores, observation.Feasible);
+    }
+
+    /// <summary>The greedy choice over masked scores: the earliest feasible candidate within the tie tolerance of the best.</summary>
+    public static int ChooseAmong(ReadOnlySpan<float> scores, bool[] feasible)
+    {
         float best = float.NegativeInfinity;
         for (var i = 0; i < feasible.Length; i++)
             if (feasible[i] && scores[i] > best) best = scores[i];

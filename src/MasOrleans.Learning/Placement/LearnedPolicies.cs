@@ -69,7 +69,7 @@ public static class LearnedPolicies
         var shortlist = (int)metrics.GetValueOrDefault(ShortlistMetric, new PaperEnvironmentOptions().Shortlist);
         var weight = metrics.GetValueOrDefault(FragmentationWeightMetric, new PaperEnvironmentOptions().FragmentationWeight);
         var builder = new CandidateBuilder(new FragmentationModel(options.TypicalPods ?? []), shortlist);
-        return PaperPolicies.Profile(slot.Algorithm, new LearnedScore(slot, builder, sink, weight, TorchInference(options)),
+        return PaperPolicies.Profile(slot.Algorithm, new LearnedScore(slot, builder, sink, weight, TorchInference(options), ScoreCacheFor(options)),
             new FgdDeviceSelector(builder.Fgd), options, HostTieBreak.LowestName,
             $"Learned {slot.Algorithm} policy from {source ?? $"model version {slot.Version}"}.");
     }
@@ -81,6 +81,18 @@ public static class LearnedPolicies
             null or "plain" => false,
             "torch" => true,
             var other => throw new ArgumentException($"unknown inference '{other}' (known: plain, torch)"),
+        };
+
+    /// <summary>
+    /// Setting "scoreCache": "on" (default) keeps each candidate's score per kind of pod until its node changes
+    /// (<see cref="CandidateScoreCache"/>; not with "inference": "torch", the baseline); "off" scores every candidate.
+    /// </summary>
+    private static bool ScoreCacheFor(PolicyOptions o) =>
+        o.Settings.GetValueOrDefault("scoreCache") switch
+        {
+            null or "on" => true,
+            "off" => false,
+            var other => throw new ArgumentException($"unknown scoreCache '{other}' (known: on, off)"),
         };
 
     /// <summary>models/&lt;algorithm&gt; with a metadata.json, searched upwards from the working directory, then from the binaries.</summary>
@@ -105,25 +117,33 @@ public static class LearnedPolicies
     /// Picks the learned node in PreScore and gives it the only non-zero score. The decision (observation, choice,
     /// reward measured before binding) reaches the sink in PostBind: only decisions that were bound become experience.
     /// </summary>
-    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch)
+    private sealed class LearnedScore(LiveModelSlot slot, CandidateBuilder builder, IExperienceSink? sink, double fragmentationWeight, bool torch, bool cacheScores)
         : IBatchScorePlugin, IPostBindPlugin
     {
+        private readonly CandidateScoreCache? scoreCache = cacheScores && !torch ? new CandidateScoreCache(builder) : null;
+
         private sealed record Choice(int Node, int Version, PlacementDecision? Decision);
 
         public string Name => $"Learned-{slot.Algorithm}";
 
         public void PreScore(SchedulingContext context, ReadOnlySpan<int> feasibleNodes)
         {
-            var candidates = builder.Build(context.Cluster, context.Pod, feasibleNodes);
+            var (cluster, pod) = (context.Cluster, context.Pod);
+            var candidates = builder.Select(cluster, pod, feasibleNodes);
+            // Experience needs every candidate's features; without a sink only the candidates whose scores are not
+            // kept are observed.
+            var observation = sink is not null || scoreCache is null ? builder.Observe(cluster, pod, candidates) : null;
             var started = Stopwatch.GetTimestamp();
-            var (chosen, version) = slot.Use((agent, v) => (LearnedDecisions.Choose(agent, candidates.Observation, torch), v));
+            var (chosen, version) = slot.Use((agent, v) => (scoreCache is null
+                ? LearnedDecisions.Choose(agent, observation!, torch)
+                : LearnedDecisions.ChooseAmong(scoreCache.Scores(agent, cluster, pod, candidates, observation), candidates.Feasible), v));
             MasMeters.RecordInference(slot.Algorithm, started);
             var node = candidates.Nodes[chosen];
             PlacementDecision? decision = null;
             if (sink is not null)
             {
-                var delta = builder.Fgd.Evaluate(context.Cluster, node, context.Pod).FragmentationDelta;
-                decision = new PlacementDecision(candidates.Observation, chosen, PlacementReward.Of(context.Pod.Requests.GpuMilli, delta, fragmentationWeight));
+                var delta = builder.Fgd.Evaluate(cluster, node, pod).FragmentationDelta;
+                decision = new PlacementDecision(observation!, chosen, PlacementReward.Of(pod.Requests.GpuMilli, delta, fragmentationWeight));
             }
             context.SetState(this, new Choice(node, version, decision));
         }
