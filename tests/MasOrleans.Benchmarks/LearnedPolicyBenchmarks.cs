@@ -23,7 +23,8 @@ namespace MasOrleans.Benchmarks;
 /// seed 1). Each invocation is ONE scheduling decision (filters, candidates, one batched forward, device choice)
 /// for the next of 512 later arrivals, nothing bound, so iterations are single decisions and P99 is per decision.
 /// "ddqn/torch" and "ppo/torch" score the candidates with TorchSharp's forward (setting inference=torch) instead of
-/// the plain C# path the policies use: the same-run baseline for that change. "fgd-weighted", "fgd-ties" and "fgd-lookahead" are
+/// the plain C# path the policies use: the same-run baseline for that change; "ddqn/uncached" and "ppo/uncached" run
+/// the forward over every candidate (setting scoreCache=off), the baseline for <see cref="CandidateScoreCache"/>. "fgd-weighted", "fgd-ties" and "fgd-lookahead" are
 /// the search policies (src/MasOrleans.Learning/Search) with their default settings.
 /// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
 /// (two jobs, see <see cref="PerDecisionConfig"/>: "cold" per decision after a collection, "loop" back to back).
@@ -31,7 +32,7 @@ namespace MasOrleans.Benchmarks;
 [Config(typeof(PerDecisionConfig))]
 public class LearnedPolicyBenchmarks
 {
-    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-ties", "fgd-lookahead")]
+    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/uncached", "ppo/uncached", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-ties", "fgd-lookahead")]
     public string Policy { get; set; } = "";
 
     private ClusterState _cluster = new();
@@ -53,8 +54,12 @@ public class LearnedPolicyBenchmarks
         LearnedPolicies.Register(catalog);
         SearchPolicies.Register(catalog);
         var options = new PolicyOptions { TypicalPods = typical };
-        var torch = Policy.EndsWith("/torch", StringComparison.Ordinal);
-        var policyOptions = torch ? options with { Settings = new Dictionary<string, string> { ["inference"] = "torch" } } : options;
+        var policyOptions = Policy.Split('/') switch
+        {
+            [_, "torch"] => options with { Settings = new Dictionary<string, string> { ["inference"] = "torch" } },
+            [_, "uncached"] => options with { Settings = new Dictionary<string, string> { ["scoreCache"] = "off" } },
+            _ => options,
+        };
 
         _cluster = ClusterState.Of(nodes);
         var arrivals = PaperArrivals.Build(trace, _cluster.GpuDeviceTotal * 1000L, 1.3, new Random(1));
