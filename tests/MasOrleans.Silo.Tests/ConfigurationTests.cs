@@ -1,5 +1,9 @@
 using System.Net;
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -53,6 +57,17 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal("fgd", (await overridden.Http.GetJson("/api/v1/scheduler/policies")).GetProperty("defaultPolicy").GetString());
     }
 
+    [Fact]
+    public async Task The_grain_directory_cache_is_bounded_by_default_and_by_configuration()
+    {
+        await using (var host = await SiloHost.StartAsync())
+            Assert.Equal(OrleansSetup.DefaultDirectoryCacheSize, host.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+        await using var configured = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Orleans:DirectoryCacheSize"] = "1234" });
+        Assert.Equal(1234, configured.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
+        // Orleans' own default (a million) differs, so the first check sees our setting applied, not Orleans' default.
+        Assert.NotEqual(OrleansSetup.DefaultDirectoryCacheSize, new GrainDirectoryOptions().CacheSize);
+    }
+
     public static TheoryData<string, string, string> BadSettings => new()
     {
         // environment variable, value, part of the message
@@ -72,6 +87,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
+        { "Orleans__DirectoryCacheSize", "0", "Orleans__DirectoryCacheSize '0' must be a whole number of entries, at least 1" },
+        { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries, at least 1" },
         { "Dashboard__CounterUpdateIntervalMs", "500", "Dashboard__CounterUpdateIntervalMs '500' must be a whole number of milliseconds, at least 1000" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };

@@ -21,6 +21,7 @@ internal static class OrleansSetup
 {
     public const string PubSubStore = GrainServices.PubSubStore;
     public const int DefaultDashboardIntervalMs = 10000;
+    public const int DefaultDirectoryCacheSize = 20_000;
 
     public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
     {
@@ -35,6 +36,11 @@ internal static class OrleansSetup
         });
         // Orleans__Membership__ProbeTimeout etc.: how fast a dead silo is declared dead (tests shorten it).
         silo.Configure<ClusterMembershipOptions>(config.GetSection("Orleans:Membership"));
+        // A silo keeps the address of every grain it called on another silo, a million by default: one per pod created
+        // through it. The dashboard counts that cache entry by entry every second (docs/benchmarks.md, session 14), and
+        // a pod is rarely called from another silo after its creation, so the cache is kept to the recently used.
+        var directoryCacheSize = config.GetValue("Orleans:DirectoryCacheSize", DefaultDirectoryCacheSize);
+        silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = directoryCacheSize);
         var storageSerializer = new SystemTextJsonGrainStorageSerializer();
         if (provider == StorageProvider.Memory)
         {
