@@ -10,7 +10,7 @@ namespace MasOrleans.Learning.Placement;
 /// <see cref="ClusterState.NodeVersion"/> is unchanged. A node's features read only that node's state and the pod
 /// (<see cref="PlacementFeatures"/>) and the forward scores each row on its own, so a kept score is the score a
 /// fresh forward would give; one placement changes one node, so a decision runs the forward only for candidates
-/// that changed since that kind of pod was last scored (FGD's own cache, <c>FgdEvaluator</c>, does the same).
+/// that changed since that kind of pod was last scored (<see cref="NodeStampedResults{TKey,TResult}"/>, as FGD's evaluator keeps its results).
 /// A kind of pod is FGD's shape (CPU, GPU share and count, GPU models) plus memory: everything the features read
 /// of a pod. Cleared when the agent (a new model version) or the cluster instance changes. One instance per
 /// profile, beside its <see cref="CandidateBuilder"/>; not thread-safe.
@@ -22,17 +22,9 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
 
     private readonly record struct PodKey(PodShape Shape, long MemoryBytes);
 
-    private sealed class NodeScores(int nodes)
-    {
-        public long[] Stamp = NewStamps(nodes);
-        public float[] Score = new float[nodes];
-        public long LastUsed;
-    }
-
-    private readonly Dictionary<PodKey, NodeScores> _byPod = new();
+    private readonly NodeStampedResults<PodKey, float> _byPod = new(MaxCachedPods);
     private ClusterState? _cluster;
     private IPlacementAgent? _agent;
-    private long _useClock;
 
     /// <summary>Forward rows run so far (misses); the tests read it to see that kept scores were used.</summary>
     public long ScoredRows { get; private set; }
@@ -47,7 +39,7 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
             _byPod.Clear();
             (_agent, _cluster) = (agent, cluster);
         }
-        var entry = EntryFor(new PodKey(PodShape.Of(pod), pod.Requests.MemoryBytes), cluster.NodeCount);
+        var entry = _byPod.For(new PodKey(PodShape.Of(pod), pod.Requests.MemoryBytes), cluster.NodeCount);
         var (nodes, feasible) = (candidates.Nodes, candidates.Feasible);
         var scores = new float[nodes.Length];
         Span<int> missed = nodes.Length <= 256 ? stackalloc int[nodes.Length] : new int[nodes.Length];
@@ -56,7 +48,7 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
         {
             var node = nodes[i];
             if (!feasible[i]) scores[i] = ActionMasking.MaskedQ;
-            else if (entry.Stamp[node] == cluster.NodeVersion(node)) scores[i] = entry.Score[node];
+            else if (entry.TryGet(cluster, node, out var kept)) scores[i] = kept;
             else missed[misses++] = i;
         }
         if (misses == 0) return scores;
@@ -75,36 +67,9 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
         ScoredRows += misses;
         for (var k = 0; k < misses; k++)
         {
-            var node = nodes[missed[k]];
-            scores[missed[k]] = entry.Score[node] = fresh[k];
-            entry.Stamp[node] = cluster.NodeVersion(node);
+            scores[missed[k]] = fresh[k];
+            entry.Set(cluster, nodes[missed[k]], fresh[k]);
         }
         return scores;
-    }
-
-    private NodeScores EntryFor(PodKey key, int nodes)
-    {
-        if (!_byPod.TryGetValue(key, out var entry))
-        {
-            if (_byPod.Count >= MaxCachedPods) _byPod.Remove(_byPod.MinBy(kv => kv.Value.LastUsed).Key);
-            entry = new NodeScores(nodes);
-            _byPod[key] = entry;
-        }
-        else if (entry.Stamp.Length < nodes)
-        {
-            var old = entry.Stamp.Length;
-            Array.Resize(ref entry.Stamp, nodes);
-            Array.Resize(ref entry.Score, nodes);
-            entry.Stamp.AsSpan(old).Fill(-1);
-        }
-        entry.LastUsed = ++_useClock;
-        return entry;
-    }
-
-    private static long[] NewStamps(int nodes)
-    {
-        var stamps = new long[nodes];
-        Array.Fill(stamps, -1);
-        return stamps;
     }
 }

@@ -25,17 +25,8 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
     /// <param name="FragmentationDelta">F(after) − F(before) of the node for this choice, GPU milli (the learners' reward uses it).</param>
     public readonly record struct Choice(long Score, int Device, double FragmentationDelta);
 
-    /// <summary>One shape's results, node-indexed; a result is valid while its stamp equals the node's version.</summary>
-    private sealed class ShapeResults(int nodes)
-    {
-        public long[] Stamp = NewStamps(nodes);
-        public Choice[] Result = new Choice[nodes];
-        public long LastUsed;
-    }
-
     private ClusterState? _cluster;
-    private readonly Dictionary<PodShape, ShapeResults> _byShape = new();
-    private long _useClock;
+    private readonly NodeStampedResults<PodShape, Choice> _byShape = new(MaxCachedShapes);
     // F(before) and the typical pods a node's GPU model can host, per node, stamped with the node's version.
     private long[] _nodeStamp = [];
     private double[] _nodeBefore = [];
@@ -82,7 +73,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
         return _lastShape;
     }
 
-    private Choice Lookup(ClusterState cluster, int node, PodShape shape, ShapeResults results)
+    private Choice Lookup(ClusterState cluster, int node, PodShape shape, NodeStampedResults<PodShape, Choice>.Entry results)
     {
         var version = cluster.NodeVersion(node);
         if (results.Stamp[node] == version) return results.Result[node];
@@ -98,7 +89,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
         return choice;
     }
 
-    private ShapeResults ResultsFor(ClusterState cluster, PodShape shape)
+    private NodeStampedResults<PodShape, Choice>.Entry ResultsFor(ClusterState cluster, PodShape shape)
     {
         if (!ReferenceEquals(cluster, _cluster))
         {
@@ -116,28 +107,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
             Array.Resize(ref _nodeAccess, nodes);
             _nodeStamp.AsSpan(old).Fill(-1);
         }
-        if (!_byShape.TryGetValue(shape, out var results))
-        {
-            if (_byShape.Count >= MaxCachedShapes) _byShape.Remove(_byShape.MinBy(kv => kv.Value.LastUsed).Key);
-            results = new ShapeResults(nodes);
-            _byShape[shape] = results;
-        }
-        else if (results.Stamp.Length < nodes)
-        {
-            var old = results.Stamp.Length;
-            Array.Resize(ref results.Stamp, nodes);
-            Array.Resize(ref results.Result, nodes);
-            results.Stamp.AsSpan(old).Fill(-1);
-        }
-        results.LastUsed = ++_useClock;
-        return results;
-    }
-
-    private static long[] NewStamps(int nodes)
-    {
-        var stamps = new long[nodes];
-        Array.Fill(stamps, -1);
-        return stamps;
+        return _byShape.For(shape, nodes);
     }
 
     private Choice Compute(ClusterState cluster, int node, PodShape shape, double before, bool[] access)
