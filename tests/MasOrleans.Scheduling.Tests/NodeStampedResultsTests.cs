@@ -20,7 +20,7 @@ public class NodeStampedResultsTests
     {
         var cluster = TwoNodes();
         var results = new NodeStampedResults<string, int>(4);
-        var entry = results.For("small", cluster.NodeCount);
+        var entry = results.For(cluster, "small");
         Assert.False(entry.TryGet(cluster, 0, out _));
         entry.Set(cluster, 0, 10);
         entry.Set(cluster, 1, 11);
@@ -40,10 +40,10 @@ public class NodeStampedResultsTests
     {
         var cluster = TwoNodes();
         var results = new NodeStampedResults<string, int>(4);
-        results.For("small", cluster.NodeCount).Set(cluster, 1, 11);
+        results.For(cluster, "small").Set(cluster, 1, 11);
         cluster.AddNode(TestCluster.Node("c", 8000, 16 * TestCluster.Gi));
 
-        var entry = results.For("small", cluster.NodeCount);
+        var entry = results.For(cluster, "small");
 
         Assert.False(entry.TryGet(cluster, 2, out _));
         Assert.True(entry.TryGet(cluster, 1, out var kept) && kept == 11);
@@ -54,13 +54,25 @@ public class NodeStampedResultsTests
     {
         var cluster = TwoNodes();
         var results = new NodeStampedResults<string, int>(2);
-        results.For("a", 2).Set(cluster, 0, 1);
-        results.For("b", 2).Set(cluster, 0, 2);
-        results.For("a", 2); // "a" used after "b"
+        results.For(cluster, "a").Set(cluster, 0, 1);
+        results.For(cluster, "b").Set(cluster, 0, 2);
+        results.For(cluster, "a"); // "a" used after "b"
 
-        results.For("c", 2); // a third key: "b" goes
+        results.For(cluster, "c"); // a third key: "b" goes
 
-        Assert.True(results.For("a", 2).TryGet(cluster, 0, out var a) && a == 1);
-        Assert.False(results.For("b", 2).TryGet(cluster, 0, out _));
+        Assert.True(results.For(cluster, "a").TryGet(cluster, 0, out var a) && a == 1);
+        Assert.False(results.For(cluster, "b").TryGet(cluster, 0, out _));
+    }
+
+    [Fact]
+    public void Another_cluster_built_alike_does_not_see_the_first_ones_results()
+    {
+        var (first, second) = (TwoNodes(), TwoNodes());
+        Assert.Equal(first.NodeVersion(0), second.NodeVersion(0)); // alike: a stamp alone cannot tell them apart
+        var results = new NodeStampedResults<string, int>(4);
+        results.For(first, "small").Set(first, 0, 10);
+
+        Assert.False(results.For(second, "small").TryGet(second, 0, out _));
+        Assert.False(results.For(first, "small").TryGet(first, 0, out _)); // and the switch back starts afresh too
     }
 }

@@ -87,8 +87,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
-        { "Orleans__DirectoryCacheSize", "0", "Orleans__DirectoryCacheSize '0' must be a whole number of entries, at least 1" },
-        { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries, at least 1" },
+        { "Orleans__DirectoryCacheSize", "-1", "Orleans__DirectoryCacheSize '-1' must be a whole number of entries (0: no cache)" },
+        { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries (0: no cache)" },
         { "Dashboard__CounterUpdateIntervalMs", "500", "Dashboard__CounterUpdateIntervalMs '500' must be a whole number of milliseconds, at least 1000" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };

@@ -12,7 +12,7 @@ namespace MasOrleans.Learning.Placement;
 /// fresh forward would give; one placement changes one node, so a decision runs the forward only for candidates
 /// that changed since that kind of pod was last scored (<see cref="NodeStampedResults{TKey,TResult}"/>, as FGD's evaluator keeps its results).
 /// A kind of pod is FGD's shape (CPU, GPU share and count, GPU models) plus memory: everything the features read
-/// of a pod. Cleared when the agent (a new model version) or the cluster instance changes. One instance per
+/// of a pod. Cleared when the weights (another agent, a new model version, training) or the cluster instance change. One instance per
 /// profile, beside its <see cref="CandidateBuilder"/>; not thread-safe.
 /// </summary>
 public sealed class CandidateScoreCache(CandidateBuilder builder)
@@ -23,8 +23,7 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
     private readonly record struct PodKey(PodShape Shape, long MemoryBytes);
 
     private readonly NodeStampedResults<PodKey, float> _byPod = new(MaxCachedPods);
-    private ClusterState? _cluster;
-    private IPlacementAgent? _agent;
+    private PlainMlp? _network;
 
     /// <summary>Forward rows run so far (misses); the tests read it to see that kept scores were used.</summary>
     public long ScoredRows { get; private set; }
@@ -34,12 +33,14 @@ public sealed class CandidateScoreCache(CandidateBuilder builder)
     /// forward then reads its rows instead of computing features again.</param>
     public float[] Scores(IPlacementAgent agent, ClusterState cluster, PodSpec pod, CandidateNodes candidates, PlacementObservation? observed = null)
     {
-        if (!ReferenceEquals(agent, _agent) || !ReferenceEquals(cluster, _cluster))
+        // The weights' plain copy is a new instance for another agent and after any training (WeightGeneration).
+        var network = LearnedDecisions.PlainOf(agent);
+        if (!ReferenceEquals(network, _network))
         {
             _byPod.Clear();
-            (_agent, _cluster) = (agent, cluster);
+            _network = network;
         }
-        var entry = _byPod.For(new PodKey(PodShape.Of(pod), pod.Requests.MemoryBytes), cluster.NodeCount);
+        var entry = _byPod.For(cluster, new PodKey(PodShape.Of(pod), pod.Requests.MemoryBytes));
         var (nodes, feasible) = (candidates.Nodes, candidates.Feasible);
         var scores = new float[nodes.Length];
         Span<int> missed = nodes.Length <= 256 ? stackalloc int[nodes.Length] : new int[nodes.Length];

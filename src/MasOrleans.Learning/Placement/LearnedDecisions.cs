@@ -53,6 +53,9 @@ public static class LearnedDecisions
         return Masked(network.ScoreRows(rows, observation.NodeCount), observation);
     }
 
+    /// <summary>The plain copy of the agent's weights that <see cref="Scores"/> uses; a new instance whenever they change.</summary>
+    internal static PlainMlp PlainOf(IPlacementAgent agent) => ScorerOf(agent).Plain;
+
     private static NodeScorerNetwork ScorerOf(IPlacementAgent agent) =>
         (agent as NodeScorerAgent)?.PolicyLearner.Scorer as NodeScorerNetwork
         ?? throw new ArgumentException($"{agent.GetType().Name} is not a node-scorer agent", nameof(agent));

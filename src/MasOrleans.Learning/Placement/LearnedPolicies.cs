@@ -132,8 +132,9 @@ public static class LearnedPolicies
             var candidates = builder.Select(cluster, pod, feasibleNodes);
             // Experience needs every candidate's features; without a sink only the candidates whose scores are not
             // kept are observed.
-            var observation = sink is not null || scoreCache is null ? builder.Observe(cluster, pod, candidates) : null;
+            // Inference time covers the features and the forward, with or without the cache.
             var started = Stopwatch.GetTimestamp();
+            var observation = sink is not null || scoreCache is null ? builder.Observe(cluster, pod, candidates) : null;
             var (chosen, version) = slot.Use((agent, v) => (scoreCache is null
                 ? LearnedDecisions.Choose(agent, observation!, torch)
                 : LearnedDecisions.ChooseAmong(scoreCache.Scores(agent, cluster, pod, candidates, observation), candidates.Feasible), v));

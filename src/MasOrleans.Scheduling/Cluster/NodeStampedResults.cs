@@ -31,13 +31,24 @@ public sealed class NodeStampedResults<TKey, TResult>(int maxKeys) where TKey : 
     }
 
     private readonly Dictionary<TKey, Entry> _byKey = new();
+    private ClusterState? _cluster;
     private long _useClock;
 
     public int MaxKeys { get; } = maxKeys > 0 ? maxKeys : throw new ArgumentOutOfRangeException(nameof(maxKeys));
 
-    /// <summary>The results of <paramref name="key"/>, with room for <paramref name="nodes"/> nodes (new nodes start unstamped).</summary>
-    public Entry For(TKey key, int nodes)
+    /// <summary>
+    /// The results of <paramref name="key"/> on <paramref name="cluster"/>, with room for its nodes (new nodes start
+    /// unstamped). Versions are per cluster instance (two clusters built alike count alike), so another cluster than
+    /// the last one drops every key first.
+    /// </summary>
+    public Entry For(ClusterState cluster, TKey key)
     {
+        if (!ReferenceEquals(cluster, _cluster))
+        {
+            _byKey.Clear();
+            _cluster = cluster;
+        }
+        var nodes = cluster.NodeCount;
         if (!_byKey.TryGetValue(key, out var entry))
         {
             if (_byKey.Count >= MaxKeys) _byKey.Remove(_byKey.MinBy(kv => kv.Value.LastUsed).Key);
@@ -55,7 +66,7 @@ public sealed class NodeStampedResults<TKey, TResult>(int maxKeys) where TKey : 
         return entry;
     }
 
-    /// <summary>Drops every key (versions are per cluster instance: another cluster starts from nothing).</summary>
+    /// <summary>Drops every key.</summary>
     public void Clear() => _byKey.Clear();
 
     private static long[] NewStamps(int nodes)

@@ -116,6 +116,53 @@ public class CandidateScoreCacheTests
         Assert.Equal(2 * candidates.Nodes.Length, cache.ScoredRows); // the third call ran no row
     }
 
+    [Fact]
+    public void With_a_prebuilt_observation_the_missed_candidates_read_their_own_rows()
+    {
+        using var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 21);
+        var (cluster, arrivals, builder) = Setup(8);
+        var cache = new CandidateScoreCache(builder);
+        var pod = arrivals.First(p => p.Requests.GpuMilli > 0);
+        var feasible = new List<int>();
+        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
+        var first = builder.Select(cluster, pod, feasible.ToArray());
+        cache.Scores(agent, cluster, pod, first, builder.Observe(cluster, pod, first));
+        // One candidate's node changes (not the first in the list): the next call mixes kept scores and one miss at
+        // a position other than 0, where reading the miss's own row (not the k-th) matters.
+        var changed = first.Nodes[^1];
+        var other = new PodSpec { Name = "other", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
+        Assert.True(cluster.TryBind(changed, other, GpuAllocation.None));
+        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
+        var second = builder.Select(cluster, pod, feasible.ToArray());
+        var observed = builder.Observe(cluster, pod, second);
+        var rowsBefore = cache.ScoredRows;
+
+        var kept = cache.Scores(agent, cluster, pod, second, observed);
+
+        Assert.Equal(LearnedDecisions.Scores(agent, observed), kept);
+        Assert.InRange(cache.ScoredRows - rowsBefore, 1, second.Nodes.Length - 1); // some kept, some run again
+    }
+
+    [Fact]
+    public void Training_the_agent_in_place_drops_its_kept_scores()
+    {
+        using var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 21);
+        var (cluster, arrivals, builder) = Setup(8);
+        var cache = new CandidateScoreCache(builder);
+        var pod = arrivals.First(p => p.Requests.GpuMilli > 0);
+        var feasible = new List<int>();
+        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
+        var candidates = builder.Select(cluster, pod, feasible.ToArray());
+        var observation = builder.Observe(cluster, pod, candidates);
+        var before = cache.Scores(agent, cluster, pod, candidates);
+
+        agent.Pretrain([(observation, candidates.Nodes.Length - 1)], epochs: 3, learningRate: 1e-2);
+        var after = cache.Scores(agent, cluster, pod, candidates);
+
+        Assert.NotEqual(before, after);
+        Assert.Equal(LearnedDecisions.Scores(agent, observation), after);
+    }
+
     [Theory]
     [InlineData("ddqn")]
     [InlineData("ppo")]

@@ -95,7 +95,6 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
         {
             // Versions are per cluster instance: another cluster (a clone for a what-if) starts from nothing.
             _cluster = cluster;
-            _byShape.Clear();
             _nodeStamp = [];
         }
         var nodes = cluster.NodeCount;
@@ -107,7 +106,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
             Array.Resize(ref _nodeAccess, nodes);
             _nodeStamp.AsSpan(old).Fill(-1);
         }
-        return _byShape.For(shape, nodes);
+        return _byShape.For(cluster, shape);
     }
 
     private Choice Compute(ClusterState cluster, int node, PodShape shape, double before, bool[] access)
