@@ -30,6 +30,20 @@ public class CandidateScoreCacheTests
         return (cluster, arrivals, new CandidateBuilder(new FragmentationModel(TypicalPods.From(trace)), shortlist));
     }
 
+    /// <summary>The arrivals' first GPU pod on the fresh cluster (shortlist 8), with a cache beside the builder.</summary>
+    private static (ClusterState Cluster, CandidateBuilder Builder, CandidateScoreCache Cache, PodSpec Pod) FirstGpuPod()
+    {
+        var (cluster, arrivals, builder) = Setup(8);
+        return (cluster, builder, new CandidateScoreCache(builder), arrivals.First(p => p.Requests.GpuMilli > 0));
+    }
+
+    private static CandidateNodes CandidatesOf(ClusterState cluster, CandidateBuilder builder, PodSpec pod)
+    {
+        var feasible = new List<int>();
+        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
+        return builder.Select(cluster, pod, feasible.ToArray());
+    }
+
     [Theory]
     [InlineData("ddqn", 8)]
     [InlineData("ppo", 8)]
@@ -80,9 +94,7 @@ public class CandidateScoreCacheTests
         var cache = new CandidateScoreCache(builder);
         var small = new PodSpec { Name = "small", Requests = ResourceVector.Of(cpuMilli: 2000, memoryBytes: 1L << 30, gpuMilli: 500) };
         var large = small with { Name = "large", Requests = ResourceVector.Of(cpuMilli: 2000, memoryBytes: 200L << 30, gpuMilli: 500) };
-        var feasible = new List<int>();
-        PaperPlacementEnvironment.FeasibleNodes(cluster, small, Filters, new Random(1), feasible);
-        var candidates = builder.Select(cluster, small, feasible.ToArray());
+        var candidates = CandidatesOf(cluster, builder, small);
 
         var keptSmall = cache.Scores(agent, cluster, small, candidates);
         var keptLarge = cache.Scores(agent, cluster, large, candidates);
@@ -97,12 +109,8 @@ public class CandidateScoreCacheTests
     {
         using var first = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 21);
         using var second = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 22);
-        var (cluster, arrivals, builder) = Setup(8);
-        var cache = new CandidateScoreCache(builder);
-        var pod = arrivals.First(p => p.Requests.GpuMilli > 0);
-        var feasible = new List<int>();
-        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
-        var candidates = builder.Select(cluster, pod, feasible.ToArray());
+        var (cluster, builder, cache, pod) = FirstGpuPod();
+        var candidates = CandidatesOf(cluster, builder, pod);
         var observation = builder.Observe(cluster, pod, candidates);
 
         var byFirst = cache.Scores(first, cluster, pod, candidates);
@@ -120,20 +128,15 @@ public class CandidateScoreCacheTests
     public void With_a_prebuilt_observation_the_missed_candidates_read_their_own_rows()
     {
         using var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 21);
-        var (cluster, arrivals, builder) = Setup(8);
-        var cache = new CandidateScoreCache(builder);
-        var pod = arrivals.First(p => p.Requests.GpuMilli > 0);
-        var feasible = new List<int>();
-        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
-        var first = builder.Select(cluster, pod, feasible.ToArray());
+        var (cluster, builder, cache, pod) = FirstGpuPod();
+        var first = CandidatesOf(cluster, builder, pod);
         cache.Scores(agent, cluster, pod, first, builder.Observe(cluster, pod, first));
         // One candidate's node changes (not the first in the list): the next call mixes kept scores and one miss at
         // a position other than 0, where reading the miss's own row (not the k-th) matters.
         var changed = first.Nodes[^1];
         var other = new PodSpec { Name = "other", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30) };
         Assert.True(cluster.TryBind(changed, other, GpuAllocation.None));
-        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
-        var second = builder.Select(cluster, pod, feasible.ToArray());
+        var second = CandidatesOf(cluster, builder, pod);
         var observed = builder.Observe(cluster, pod, second);
         var rowsBefore = cache.ScoredRows;
 
@@ -147,12 +150,8 @@ public class CandidateScoreCacheTests
     public void Training_the_agent_in_place_drops_its_kept_scores()
     {
         using var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout, seed: 21);
-        var (cluster, arrivals, builder) = Setup(8);
-        var cache = new CandidateScoreCache(builder);
-        var pod = arrivals.First(p => p.Requests.GpuMilli > 0);
-        var feasible = new List<int>();
-        PaperPlacementEnvironment.FeasibleNodes(cluster, pod, Filters, new Random(1), feasible);
-        var candidates = builder.Select(cluster, pod, feasible.ToArray());
+        var (cluster, builder, cache, pod) = FirstGpuPod();
+        var candidates = CandidatesOf(cluster, builder, pod);
         var observation = builder.Observe(cluster, pod, candidates);
         var before = cache.Scores(agent, cluster, pod, candidates);
 
