@@ -130,10 +130,10 @@ public static class LearnedPolicies
         {
             var (cluster, pod) = (context.Cluster, context.Pod);
             var candidates = builder.Select(cluster, pod, feasibleNodes);
-            // Experience needs every candidate's features; without a sink only the candidates whose scores are not
-            // kept are observed.
             // Inference time covers the features and the forward, with or without the cache.
             var started = Stopwatch.GetTimestamp();
+            // Experience needs every candidate's features; without a sink only the candidates whose scores are not
+            // kept are observed.
             var observation = sink is not null || scoreCache is null ? builder.Observe(cluster, pod, candidates) : null;
             var (chosen, version) = slot.Use((agent, v) => (scoreCache is null
                 ? LearnedDecisions.Choose(agent, observation!, torch)
