@@ -16,7 +16,10 @@ namespace MasOrleans.Learning.Tests.Placement;
 /// scores bit for bit, through binds, unbinds and relabels, for pods that differ only in memory, and across a model swap.
 /// Untrained networks (seeded) are used because their scores move with every feature, so a stale or misfiled score
 /// changes the numbers; the shipped models are FGD-like and often agree for the wrong reason.
+/// Kept scores are dropped whenever any weights in the process change (WeightGeneration), so these tests, which count
+/// the rows run, do not run beside the tests that train.
 /// </summary>
+[Collection(WeightsUnchangedElsewhere.Name)]
 public class CandidateScoreCacheTests
 {
     private static readonly IReadOnlyList<IFilterPlugin> Filters = FilterSets.Create(FilterSets.Standard);
@@ -190,4 +193,11 @@ public class CandidateScoreCacheTests
         var error = Assert.Throws<ArgumentException>(() => catalog.Create(algorithm, Options("sometimes")));
         Assert.Contains("scoreCache", error.Message);
     }
+}
+
+/// <summary>Tests that count forward rows run alone: training in a parallel test would drop every kept score.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WeightsUnchangedElsewhere
+{
+    public const string Name = "weights unchanged elsewhere";
 }
