@@ -44,7 +44,21 @@ public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
         // Every reservation given back, whichever way it raced: a pod that wants the whole node gets it.
         using (var whole = await silo.Http.Post("/api/v1/pods", new { name = "v-whole", requests = new Dictionary<string, string> { ["cpu"] = "8" }, nodeSelector = pool }))
             Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
-        await silo.Http.WaitFor("/api/v1/pods/v-whole", p => p.Phase() == "Running", timeoutSeconds: 30);
+        try
+        {
+            await silo.Http.WaitFor("/api/v1/pods/v-whole", p => p.Phase() == "Running", timeoutSeconds: 30);
+        }
+        catch (Xunit.Sdk.XunitException timedOut)
+        {
+            // Seen once (session 14): v-whole refused for "Insufficient cpu" throughout. Say who still held the room, in
+            // the node grain's answer, the scheduler's view and Redis, so the next failure shows where the leak is.
+            var held = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            throw new Xunit.Sdk.XunitException(
+                $"{timedOut.Message}\nv-node through the API: {await silo.Http.GetStringAsync("/api/v1/nodes/v-node")}\n" +
+                $"the scheduler's view (cluster summary): {await silo.Http.GetStringAsync("/api/v1/cluster")}\n" +
+                $"stored bindings of v-node: {string.Join(", ", held.Bindings.GetValueOrDefault("v-node") ?? [])}; stored pods: {string.Join(", ", held.Pods.Keys)}",
+                timedOut);
+        }
         var node = await silo.Http.GetJson("/api/v1/nodes/v-node");
         Assert.Equal(["v-whole"], node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal(1, (await silo.Http.GetJson("/api/v1/pods")).GetProperty("total").GetInt32());
