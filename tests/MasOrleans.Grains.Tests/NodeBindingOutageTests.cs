@@ -69,11 +69,7 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
     public async Task A_reservation_whose_write_landed_without_an_answer_is_dropped_and_until_the_node_is_written_again_it_writes_nothing_else()
     {
         const string name = "g-outage-doubt";
-        var node = await Registered(name);
-        Assert.True((await node.Reserve(PodOf("before"), GpuAllocation.None)).Reserved);
-
-        _fixture.Bindings.Fail(name, failedAddsLand: true);
-        await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("abandoned"), GpuAllocation.None));
+        var node = await DownAfterReservingBefore(name, failedAddsLand: true, failing: "abandoned");
         // The store is known down: a new reservation fails at once, without a write (each would wait out the client's
         // timeout in the node's turn), and a release is left to the node's write-again.
         var attempts = _fixture.Bindings.AttemptsWhileDown(name);
@@ -97,11 +93,7 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
     public async Task A_reservation_in_doubt_whose_pod_asks_again_once_the_store_answers_is_kept()
     {
         const string name = "g-outage-retried";
-        var node = await Registered(name);
-        Assert.True((await node.Reserve(PodOf("before"), GpuAllocation.None)).Reserved);
-
-        _fixture.Bindings.Fail(name, failedAddsLand: false);
-        await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("retried"), GpuAllocation.None));
+        var node = await DownAfterReservingBefore(name, failedAddsLand: false, failing: "retried");
         Assert.Equal(["before"], await _fixture.Bindings.Stored(name));
 
         _fixture.Bindings.Recover(name);
@@ -119,6 +111,19 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
         return node;
     }
 
+    /// <summary>
+    /// A node holding "before" whose store then goes down, and the reservation of <paramref name="failing"/> that fails
+    /// on the write (landing in the store without an answer when <paramref name="failedAddsLand"/>).
+    /// </summary>
+    private async Task<INodeGrain> DownAfterReservingBefore(string name, bool failedAddsLand, string failing)
+    {
+        var node = await Registered(name);
+        Assert.True((await node.Reserve(PodOf("before"), GpuAllocation.None)).Reserved);
+        _fixture.Bindings.Fail(name, failedAddsLand);
+        await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf(failing), GpuAllocation.None));
+        return node;
+    }
+
     /// <summary>A new activation loads its pods from the store: it must find what the old one held in memory.</summary>
     private async Task AssertReadBackAfterRestart(INodeGrain node, string[] expected)
     {
@@ -127,5 +132,4 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
     }
 
     private static async Task<IReadOnlyList<string>> PodsOf(INodeGrain node) => [.. (await node.GetView())!.Pods.Select(b => b.Pod.Name)];
-
 }

@@ -171,9 +171,7 @@ public class CandidateScoreCacheTests
     public void The_policy_with_and_without_its_score_cache_places_every_pod_alike(string algorithm)
     {
         using var dir = new TempDirectory();
-        using (var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout, seed: 5)) agent.Save(dir);
-        var catalog = PolicyCatalog.CreateDefault();
-        LearnedPolicies.Register(catalog, new Dictionary<string, string> { [algorithm] = dir });
+        var catalog = TestAgents.CatalogWithUntrained(algorithm, seed: 5, dir);
         var trace = SyntheticPaperCluster.Pods();
         PolicyOptions Options(string cache) => new() { TypicalPods = TypicalPods.From(trace), Settings = new Dictionary<string, string> { ["scoreCache"] = cache } };
         var cached = new ProfileScheduler(catalog.Create(algorithm, Options("on")));

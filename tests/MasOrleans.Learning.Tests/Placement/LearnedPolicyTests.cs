@@ -41,9 +41,7 @@ public class LearnedPolicyTests
     public void Catalog_policy_places_only_on_feasible_nodes(string algorithm)
     {
         using var dir = new TempDirectory();
-        using (var agent = TestAgents.Create(algorithm, PlacementFeatures.Layout, seed: 3)) agent.Save(dir);
-        var catalog = PolicyCatalog.CreateDefault();
-        LearnedPolicies.Register(catalog, new Dictionary<string, string> { [algorithm] = dir });
+        var catalog = TestAgents.CatalogWithUntrained(algorithm, seed: 3, dir);
         var trace = SyntheticPaperCluster.Pods();
         var profile = catalog.Create(algorithm, new PolicyOptions { TypicalPods = TypicalPods.From(trace) });
         var scheduler = new ProfileScheduler(profile);

@@ -1,4 +1,6 @@
 using MasOrleans.Learning;
+using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Learning.Tests.Support;
 
@@ -12,6 +14,15 @@ internal static class TestAgents
         "ddqn" => new DdqnPlacementAgent(layout, new DdqnOptions { Seed = seed, HiddenSizes = [32, 32] }),
         _ => throw new ArgumentException(algorithm),
     };
+
+    /// <summary>The default catalog with <paramref name="algorithm"/> registered over an untrained agent saved in <paramref name="directory"/>.</summary>
+    public static PolicyCatalog CatalogWithUntrained(string algorithm, int seed, string directory)
+    {
+        using (var agent = Create(algorithm, PlacementFeatures.Layout, seed)) agent.Save(directory);
+        var catalog = PolicyCatalog.CreateDefault();
+        LearnedPolicies.Register(catalog, new Dictionary<string, string> { [algorithm] = directory });
+        return catalog;
+    }
 
     public static IPlacementAgent Load(string algorithm, string directory, FeatureLayout layout) => algorithm switch
     {

@@ -75,8 +75,8 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
 
     private Choice Lookup(ClusterState cluster, int node, PodShape shape, NodeStampedResults<PodShape, Choice>.Entry results)
     {
+        if (results.TryGet(cluster, node, out var kept)) return kept;
         var version = cluster.NodeVersion(node);
-        if (results.Stamp[node] == version) return results.Result[node];
         if (_nodeStamp[node] != version)
         {
             _nodeBefore[node] = Model.NodeFragment(cluster, node);
@@ -84,8 +84,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
             _nodeStamp[node] = version;
         }
         var choice = Compute(cluster, node, shape, _nodeBefore[node], _nodeAccess[node]);
-        results.Result[node] = choice;
-        results.Stamp[node] = version;
+        results.Set(cluster, node, choice);
         return choice;
     }
 
