@@ -4,7 +4,7 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Sizes of an end-to-end run, from
-/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll]</c>.
+/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir]</c>.
 /// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), so every
 /// figure has a same-run baseline on this shared machine.
 /// </summary>
@@ -19,10 +19,11 @@ public sealed record E2eOptions(
     int Runs,
     string? Output,
     TimeSpan Timeout,
-    string? Baseline = null)
+    string? Baseline = null,
+    string? TimingsDirectory = null)
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll]";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir]";
 
     /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
     public const string PodCpu = "100m";
@@ -63,6 +64,7 @@ public sealed record E2eOptions(
                 "--runs" => options with { Runs = Positive(args[i], value) },
                 "--out" => options with { Output = value },
                 "--baseline" => options with { Baseline = File.Exists(value) ? Path.GetFullPath(value) : throw Bad(args[i], value) },
+                "--timings" => options with { TimingsDirectory = Path.GetFullPath(value) },
                 "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
                 _ => throw new ArgumentException($"{Usage}\nunknown option '{args[i]}'"),
             };

@@ -22,7 +22,8 @@ public sealed record PassResult(
     IReadOnlyList<(string Command, long Calls)> WritesByCommand,
     long[] PlacementsPerSilo,
     IReadOnlyList<SiloLogCount> Logs,
-    double SettleSeconds)
+    double SettleSeconds,
+    long SiloToSiloMessages = 0)
 {
     public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
 }
@@ -90,7 +91,7 @@ public static class E2ePass
         var idleCpu = cluster.CpuMilliseconds().Zip(idleBefore, (after, before) => (after - before) / IdleSample.TotalSeconds).ToArray();
 
         using var redisStats = new RedisConnection(redis.Port);
-        var placementsBefore = await cluster.ScheduledDecisionsAsync(cancellation);
+        var countersBefore = await cluster.CountersAsync(cancellation);
         var commandsBefore = redisStats.CommandCalls();
         var redisCpuBefore = ProcCpu.Milliseconds(redis.Pid);
         var siloCpuBefore = cluster.CpuMilliseconds();
@@ -116,7 +117,8 @@ public static class E2ePass
         var siloCpu = cluster.CpuMilliseconds().Zip(siloCpuBefore, (after, before) => after - before).ToArray();
         var redisCpu = ProcCpu.Milliseconds(redis.Pid) - redisCpuBefore;
         var commandsAfter = redisStats.CommandCalls();
-        var placements = (await cluster.ScheduledDecisionsAsync(cancellation)).Zip(placementsBefore, (after, before) => after - before).ToArray();
+        var counters = (await cluster.CountersAsync(cancellation)).Zip(countersBefore, (after, before) => after - before).ToArray();
+        var placements = counters.Select(c => c.Scheduled).ToArray();
         // Every accepted pod runs (or the wait gave up), so every answer is in; a wrk still waiting for one lost to a socket error is stopped.
         stopLoad.CancelAfter(TimeSpan.FromSeconds(30));
         var loadResult = await load;
@@ -128,6 +130,8 @@ public static class E2ePass
                 .Select(n => $"{LoadGenerators.WrkPrefix(tag, s.Index)}{n}")).ToList()
             : Enumerable.Range(0, pods).Select(i => $"{tag}-{i}").ToList();
         var timings = await PodTimings.ReadAsync(cluster.Clients, names, 16, cancellation);
+        if (options.TimingsDirectory is { } directory)
+            PodTimings.WriteCsv(Path.Combine(directory, $"{tag}-{firstPost:HHmmss}.csv"), timings, firstPost);
         var writes = WriteCommands(redisStats, commandsBefore, commandsAfter);
         var scripts = new[] { "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro" }
             .Sum(c => commandsAfter.GetValueOrDefault(c) - commandsBefore.GetValueOrDefault(c));
@@ -139,6 +143,7 @@ public static class E2ePass
         return Summarize(siloCount, pass, pods, loadResult, firstPost, timings, siloCpu, idleCpu, redisCpu, writes, scripts, placements, logs) with
         {
             SettleSeconds = settle.TotalSeconds,
+            SiloToSiloMessages = counters.Sum(c => c.SiloToSiloSent),
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 
@@ -19,6 +20,19 @@ public static class PodTimings
         await Parallel.ForAsync(0, names.Count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellation },
             async (i, token) => timings[i] = await ReadOneAsync(silos[i % silos.Count], names[i], token));
         return timings.Where(t => t is not null).Select(t => t!).ToList();
+    }
+
+    /// <summary>
+    /// One line per pod, ordered by creation: ms from the pass's first POST to its creation, then from its creation to
+    /// bound and to Running (empty if never). For looking at the tail: whether the slow pods came together (a stall) or
+    /// are spread over the pass.
+    /// </summary>
+    public static void WriteCsv(string path, IEnumerable<PodTiming> timings, DateTimeOffset firstPost)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        static string Ms(TimeSpan? span) => span is { } s ? s.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) : "";
+        File.WriteAllLines(path, timings.OrderBy(t => t.Created).Select(t =>
+            $"{t.Name},{Ms(t.Created - firstPost)},{Ms(t.Bound - t.Created)},{Ms(t.Running - t.Created)}").Prepend("pod,created_ms,bound_ms,running_ms"));
     }
 
     private static async Task<PodTiming?> ReadOneAsync(HttpClient silo, string name, CancellationToken cancellation)

@@ -117,19 +117,31 @@ public sealed class SiloCluster : IAsyncDisposable
     public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(30);
 
     /// <summary>mas_scheduling_decisions_total{result="scheduled"} of each silo's /metrics (summed over policies).</summary>
-    public async Task<long[]> ScheduledDecisionsAsync(CancellationToken cancellation)
+    /// <summary>
+    /// Each silo's placements (<c>mas_scheduling_decisions_total{result="scheduled"}</c>) and the messages it sent to
+    /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram count, SiloToSilo: requests,
+    /// responses and one-way messages), read from /metrics.
+    /// </summary>
+    public async Task<SiloCounters[]> CountersAsync(CancellationToken cancellation)
     {
-        var counts = new long[Clients.Count];
+        var counters = new SiloCounters[Clients.Count];
         for (var i = 0; i < Clients.Count; i++)
         {
+            long scheduled = 0, siloToSilo = 0;
             var metrics = await Clients[i].GetStringAsync("/metrics", cancellation);
             foreach (var line in metrics.Split('\n'))
             {
-                if (!line.StartsWith("mas_scheduling_decisions_total{", StringComparison.Ordinal) || !line.Contains("result=\"scheduled\"", StringComparison.Ordinal)) continue;
-                counts[i] += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+                if (line.StartsWith("mas_scheduling_decisions_total{", StringComparison.Ordinal) && line.Contains("result=\"scheduled\"", StringComparison.Ordinal))
+                    scheduled += Value(line);
+                else if (line.StartsWith("orleans_messaging_sent_messages_size_bytes_count{", StringComparison.Ordinal)
+                         && line.Contains("ConnectionDirection=\"SiloToSilo\"", StringComparison.Ordinal))
+                    siloToSilo += Value(line);
             }
+            counters[i] = new SiloCounters(scheduled, siloToSilo);
         }
-        return counts;
+        return counters;
+
+        static long Value(string line) => (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     public double[] CpuMilliseconds() => Silos.Select(s => ProcCpu.Milliseconds(s.Pid)).ToArray();
@@ -183,4 +195,11 @@ public sealed class SiloCluster : IAsyncDisposable
             if (fields[i] is string entry && entry.Contains("\"Status\":3", StringComparison.Ordinal)) active++;
         return active;
     }
+}
+
+/// <summary>Counters of one silo read from its /metrics; a pass reports the difference over the measurement.</summary>
+public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent)
+{
+    public static SiloCounters operator -(SiloCounters after, SiloCounters before) =>
+        new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent);
 }
