@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -173,6 +177,37 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         Assert.Equal(4, PodsOf(low).Count);
         Assert.Equal(2, (await Events("workloads", "pr-low")).Where(e => e.Reason == "PodEvicted" && e.Message.Contains("Preempted")).Sum(e => e.Count));
     }
+
+    /// <summary>
+    /// Reconciliation is each queue shard's, over its own pods (ReconcileSeconds is 1 here): a reservation a node holds
+    /// for a pod that does not exist (what a silo dying between Reserve and MarkScheduled leaves) is freed by the shard
+    /// that pod name hashes to, and a running pod's reservation on the same node is kept through the passes.
+    /// </summary>
+    [Fact]
+    public async Task A_reservation_for_a_pod_that_does_not_exist_is_freed_by_its_shard_and_a_running_pods_is_kept()
+    {
+        fixture.Host.Log.Expect("Reconciled: node rc-a held a reservation for pod rc-ghost which is gone; released");
+        await Nodes("rc", "rc-a");
+        using (var real = await Http.Post("/api/v1/pods", new { name = "rc-real", requests = Cpu("1"), nodeSelector = new Dictionary<string, string> { ["pool"] = "rc" } }))
+            Assert.Equal(HttpStatusCode.Accepted, real.StatusCode);
+        await Http.WaitFor("/api/v1/pods/rc-real", p => p.Phase() == "Running");
+
+        var node = fixture.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("rc-a");
+        var ghost = new PodSpec { Name = "rc-ghost", Requests = ResourceVector.Of(cpuMilli: 2000) };
+        Assert.True((await node.Reserve(ghost, GpuAllocation.None)).Reserved);
+        Assert.Contains("rc-ghost", NodePods(await Http.GetJson("/api/v1/nodes/rc-a")));
+
+        var freed = await Http.WaitFor("/api/v1/nodes/rc-a", n => !NodePods(n).Contains("rc-ghost"), timeoutSeconds: 30);
+        Assert.Equal(["rc-real"], NodePods(freed));
+        Assert.Single(fixture.Host.Log.Records, r => r.Message.Contains("pod rc-ghost which is gone; released", StringComparison.Ordinal));
+        // Several more passes: the running pod keeps its node, and the ghost is not released twice.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(["rc-real"], NodePods(await Http.GetJson("/api/v1/nodes/rc-a")));
+        Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/rc-real")).Phase());
+        Assert.Single(fixture.Host.Log.Records, r => r.Message.Contains("rc-ghost", StringComparison.Ordinal));
+    }
+
+    private static List<string> NodePods(JsonElement node) => node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!).ToList();
 
     private sealed record Event(string Reason, string Message, DateTimeOffset LastSeen, int Count);
 

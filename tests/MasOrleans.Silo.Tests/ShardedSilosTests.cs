@@ -89,8 +89,6 @@ public sealed class ShardedSilosTests : IDisposable
         "Could not read the silo views from the cluster index",
         // When the dead silo hosted the index or a learning grain: the gauge sampler and the model sync retry next period.
         "Cluster gauge sample failed; /metrics keeps the previous values",
-        // The index's reconciliation, when a shard that lived on the dead silo has not come back yet.
-        "Reconciliation left out \\d+ queue shard",
         "(ddqn|ppo): model sync failed",
         // POSTs whose pod grain lived on the dead silo fail (503 with Retry-After) until it is declared dead, and so do
         // listings and counts, which merge every queue shard (one lived there) until the shard answers on a survivor.

@@ -1,7 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Runtime;
@@ -16,12 +15,11 @@ namespace MasOrleans.Grains.Scheduling;
 /// <remarks>Reentrant: every handler changes memory synchronously before its first await.</remarks>
 [GrainType("mas-cluster-index")]
 [Reentrant]
-public sealed partial class ClusterIndexGrain(
+public sealed class ClusterIndexGrain(
     [PersistentState("index")] IPersistentState<ClusterIndexState> state,
     IOptions<SchedulerOptions> schedulerOptions,
     SiloClusterView view,
-    TimeProvider clock,
-    ILogger<ClusterIndexGrain> logger) : Grain, IClusterIndexGrain
+    TimeProvider clock) : Grain, IClusterIndexGrain
 {
     /// <summary>A view that has not renewed its subscription for this long is dropped.</summary>
     public static readonly TimeSpan ObserverExpiry = TimeSpan.FromSeconds(10);
@@ -34,8 +32,6 @@ public sealed partial class ClusterIndexGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var node in state.State.Nodes) _nodes.Add(node);
-        var period = TimeSpan.FromSeconds(schedulerOptions.Value.ReconcileSeconds);
-        this.RegisterGrainTimer(ReconcileReservations, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
         return Task.CompletedTask;
     }
 

@@ -66,6 +66,8 @@ public sealed partial class SchedulingQueueGrain(
         // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
         this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
+        var reconcile = TimeSpan.FromSeconds(options.Value.ReconcileSeconds);
+        this.RegisterGrainTimer(ReconcileReservations, new GrainTimerCreationOptions(reconcile, reconcile) { KeepAlive = true });
         // A silo that joined after this shard activated may be its home: checked every second, moved once idle.
         var home = TimeSpan.FromSeconds(1);
         this.RegisterGrainTimer(_ =>

@@ -20,6 +20,8 @@ public sealed class ShardPodTable
 
     public IEnumerable<PodEntry> Entries => _pods.Values;
 
+    public bool TryGet(string pod, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out PodEntry entry) => _pods.TryGetValue(pod, out entry);
+
     public int DeletionsRemembered => _removedAt.Count;
 
     public void Apply(PodEntry entry)

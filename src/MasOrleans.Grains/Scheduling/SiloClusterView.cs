@@ -468,6 +468,25 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         lock (_lock) return _nodes.TryGetValue(name, out var record) ? ToView(record) : null;
     }
 
+    /// <summary>
+    /// The reservations the nodes report (their own word, not the cycles' assumptions) of the pods
+    /// <paramref name="include"/> selects: what a queue shard's reconciliation checks its pods against, without
+    /// copying any node.
+    /// </summary>
+    public List<(string Node, string Pod)> Reservations(Func<string, bool> include)
+    {
+        var found = new List<(string Node, string Pod)>();
+        lock (_lock)
+        {
+            foreach (var (name, record) in _nodes)
+            {
+                foreach (var pod in record.Pods.Keys)
+                    if (include(pod)) found.Add((name, pod));
+            }
+        }
+        return found;
+    }
+
     /// <summary>Every node in name order.</summary>
     public IReadOnlyList<NodeView> Nodes()
     {

@@ -1,0 +1,66 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Grains.Scheduling;
+
+public sealed partial class SchedulingQueueGrain
+{
+    /// <summary>Reservations of this shard's pods that looked orphaned on the previous pass: only a second sighting is acted on.</summary>
+    private HashSet<(string Node, string Pod)> _suspects = [];
+
+    private static readonly TimeSpan PodAnswerTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Node allocations must equal the pods that really hold them. A node can hold a reservation nobody owns when a
+    /// silo died between NodeGrain.Reserve and PodGrain.MarkScheduled and the retry bound the pod elsewhere, or
+    /// between a pod failing and its node release. Every <see cref="SchedulerOptions.ReconcileSeconds"/> each shard
+    /// checks the reservations of its own pods, as its silo's view has them from the nodes, against its own pod table;
+    /// one that looks orphaned on two passes in a row (so a delete or a placement in progress is not mistaken for one)
+    /// is checked against the pod grain itself, and freed only when the pod is gone, finished, or bound to another
+    /// node. A pod still waiting is left alone: the scheduler completes a reservation it finds.
+    /// </summary>
+    /// <remarks>
+    /// Both sides are on this silo, so a pass sends nothing across silos and copies no node: its cost is a walk over
+    /// the view's reservations and this shard's table (the index used to gather every shard's whole table every pass).
+    /// </remarks>
+    private async Task ReconcileReservations(CancellationToken cancellation)
+    {
+        if (!view.Ready.IsCompleted) return;
+        // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
+        // a silo that died between a pod's state write and its report left this table stale.
+        foreach (var pod in _pods.Entries.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
+            _ = GrainFactory.Reference<IPodGrain>(pod.Name).Retry();
+
+        var shard = Shard;
+        var shards = options.Value.QueueShards;
+        var seen = new HashSet<(string Node, string Pod)>();
+        foreach (var (node, pod) in view.Reservations(pod => QueueShards.Of(pod, shards) == shard))
+        {
+            if (_pods.TryGet(pod, out var entry) && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node))) continue;
+            seen.Add((node, pod));
+        }
+        var again = seen.Where(_suspects.Contains).ToList();
+        _suspects = seen;
+        await Task.WhenAll(again.Select(s => Reconcile(s.Node, s.Pod)));
+    }
+
+    private async Task Reconcile(string node, string podName)
+    {
+        PodView? pod;
+        try
+        {
+            pod = await GrainFactory.Reference<IPodGrain>(podName).Get().WaitAsync(PodAnswerTimeout);
+        }
+        catch (TimeoutException)
+        {
+            return; // its silo may be dying: asked again on the next pass
+        }
+        if (pod is not null && (pod.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
+        if (await GrainFactory.Reference<INodeGrain>(node).Release(podName))
+            LogReleased(logger, node, podName, pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
+    }
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]
+    private static partial void LogReleased(ILogger logger, string node, string pod, string state);
+}
