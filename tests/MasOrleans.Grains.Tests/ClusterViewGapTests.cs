@@ -80,7 +80,7 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         Assert.True((await fixture.Client.Reference<INodeGrain>(node.Name).Reserve(PodOf("lost-real"), GpuAllocation.None)).Reserved);
         await view.NodesChanged([Bound(node, node.Seq + 2, "lost-after")]);
         // Read again, the view knows at least the node's reservation (Seq + 1); without a re-read it stays at Seq, the
-        // change after the gap waiting for ever. (The index's reconciliation may release the pod meanwhile: the
+        // change after the gap waiting for ever. (The queue shards' reconciliation may release the pod meanwhile: the
         // test's pods exist on no pod grain; that is change Seq + 2 on the node, no matter here.)
         await WaitUntil(() => Task.FromResult(view.Node(node.Name)!.Seq >= node.Seq + 1), $"a re-read of node {node.Name}");
     }

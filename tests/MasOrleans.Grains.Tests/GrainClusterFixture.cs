@@ -25,7 +25,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // Node tests reserve room for pods that never exist; the index's reconciliation rightly frees such reservations
+        // Node tests reserve room for pods that never exist; the queue shards' reconciliation rightly frees such reservations
         // (with a warning) once it has seen them twice. Hourly here, so it never frees one under a running test (which
         // then waits for, or reads back, a reservation that is gone); should it run, its warning is expected.
         Log.Expect("Reconciled: node g-[a-z0-9-]+ held a reservation for pod .* which is gone; released");

@@ -33,7 +33,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
 
     private sealed record Member(SiloProcess Silo, int SiloPort);
 
-    /// <summary>The index's reconciliation freeing a reservation a dead silo's cycle made for a pod now placed elsewhere.</summary>
+    /// <summary>A queue shard's reconciliation freeing a reservation a dead silo's cycle made for a pod now placed elsewhere.</summary>
     private const string OrphanFreed = "Reconciled: node .* held a reservation for pod .* which is (Running|Scheduled) on .*; released";
 
     [Theory]
@@ -73,7 +73,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             await PodLoad.Settled(http, timeoutSeconds: 90, afterSiloDeath: true);
             // What Redis holds first: a disagreement there is a half-made placement, not a stale copy in a silo's view.
             // A reservation made by a cycle on the dead silo whose pod was then placed elsewhere is freed by the
-            // index's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.
+            // pod's queue shard's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.
             var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
             var orphansAtSettle = stored.ReservedNotRecorded().Count;
             stored = await stored.UntilReservationsRecorded(_redis.ConnectionString, TimeSpan.FromSeconds(20));

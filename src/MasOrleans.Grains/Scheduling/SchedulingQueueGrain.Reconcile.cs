@@ -21,8 +21,8 @@ public sealed partial class SchedulingQueueGrain
     /// node. A pod still waiting is left alone: the scheduler completes a reservation it finds.
     /// </summary>
     /// <remarks>
-    /// Both sides are on this silo, so a pass sends nothing across silos and copies no node: its cost is a walk over
-    /// the view's reservations and this shard's table (the index used to gather every shard's whole table every pass).
+    /// Both sides are on this silo, so the check reads nothing across silos and copies no node: its cost is a walk
+    /// over the view's reservations and this shard's table (only suspects and pokes call pod and node grains) (the index used to gather every shard's whole table every pass).
     /// </remarks>
     private async Task ReconcileReservations(CancellationToken cancellation)
     {

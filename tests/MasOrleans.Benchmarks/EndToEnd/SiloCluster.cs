@@ -116,7 +116,6 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>How long the Running count may stand still before the wait gives up.</summary>
     public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(30);
 
-    /// <summary>mas_scheduling_decisions_total{result="scheduled"} of each silo's /metrics (summed over policies).</summary>
     /// <summary>
     /// Each silo's placements (<c>mas_scheduling_decisions_total{result="scheduled"}</c>) and the messages it sent to
     /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram count, SiloToSilo: requests,
