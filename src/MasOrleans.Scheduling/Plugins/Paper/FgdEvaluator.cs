@@ -25,12 +25,13 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
     /// <param name="FragmentationDelta">F(after) − F(before) of the node for this choice, GPU milli (the learners' reward uses it).</param>
     public readonly record struct Choice(long Score, int Device, double FragmentationDelta);
 
-    private ClusterState? _cluster;
     private readonly NodeStampedResults<PodShape, Choice> _byShape = new(MaxCachedShapes);
-    // F(before) and the typical pods a node's GPU model can host, per node, stamped with the node's version.
-    private long[] _nodeStamp = [];
-    private double[] _nodeBefore = [];
-    private bool[][] _nodeAccess = [];
+
+    /// <summary>What every shape's result on a node starts from: F(before) and the typical pods its GPU model can host.</summary>
+    private readonly record struct NodeBase(double Before, bool[] Access);
+
+    // One key: a node's base does not depend on the pod.
+    private readonly NodeStampedResults<bool, NodeBase> _bases = new(1);
     // The last pod's shape: Score is called per node with the same pod, and PodShape.Of may allocate.
     private PodSpec? _lastPod;
     private PodShape _lastShape;
@@ -40,8 +41,7 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
     public Choice Evaluate(ClusterState cluster, int node, PodShape shape)
     {
         if (!Cached) return Compute(cluster, node, shape, Model.NodeFragment(cluster, node), Model.AccessFor(cluster.Spec(node).GpuModel));
-        var results = ResultsFor(cluster, shape);
-        return Lookup(cluster, node, shape, results);
+        return Lookup(cluster, node, shape, _byShape.For(cluster, shape), _bases.For(cluster, true));
     }
 
     /// <summary>Scores for many nodes at once: the shape's results are found once, then each node costs a version check.</summary>
@@ -53,13 +53,13 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
             for (var i = 0; i < nodes.Length; i++) scores[i] = Evaluate(cluster, nodes[i], shape).Score;
             return;
         }
-        var results = ResultsFor(cluster, shape);
+        var (results, bases) = (_byShape.For(cluster, shape), _bases.For(cluster, true));
         var stamps = results.Stamp;
         var choices = results.Result;
         for (var i = 0; i < nodes.Length; i++)
         {
             var n = nodes[i];
-            scores[i] = stamps[n] == cluster.NodeVersion(n) ? choices[n].Score : Lookup(cluster, n, shape, results).Score;
+            scores[i] = stamps[n] == cluster.NodeVersion(n) ? choices[n].Score : Lookup(cluster, n, shape, results, bases).Score;
         }
     }
 
@@ -73,39 +73,18 @@ public sealed class FgdEvaluator(FragmentationModel model, bool cached = true)
         return _lastShape;
     }
 
-    private Choice Lookup(ClusterState cluster, int node, PodShape shape, NodeStampedResults<PodShape, Choice>.Entry results)
+    private Choice Lookup(ClusterState cluster, int node, PodShape shape, NodeStampedResults<PodShape, Choice>.Entry results,
+        NodeStampedResults<bool, NodeBase>.Entry bases)
     {
         if (results.TryGet(cluster, node, out var kept)) return kept;
-        var version = cluster.NodeVersion(node);
-        if (_nodeStamp[node] != version)
+        if (!bases.TryGet(cluster, node, out var b))
         {
-            _nodeBefore[node] = Model.NodeFragment(cluster, node);
-            _nodeAccess[node] = Model.AccessFor(cluster.Spec(node).GpuModel);
-            _nodeStamp[node] = version;
+            b = new NodeBase(Model.NodeFragment(cluster, node), Model.AccessFor(cluster.Spec(node).GpuModel));
+            bases.Set(cluster, node, b);
         }
-        var choice = Compute(cluster, node, shape, _nodeBefore[node], _nodeAccess[node]);
+        var choice = Compute(cluster, node, shape, b.Before, b.Access);
         results.Set(cluster, node, choice);
         return choice;
-    }
-
-    private NodeStampedResults<PodShape, Choice>.Entry ResultsFor(ClusterState cluster, PodShape shape)
-    {
-        if (!ReferenceEquals(cluster, _cluster))
-        {
-            // Versions are per cluster instance: another cluster (a clone for a what-if) starts from nothing.
-            _cluster = cluster;
-            _nodeStamp = [];
-        }
-        var nodes = cluster.NodeCount;
-        if (_nodeStamp.Length < nodes)
-        {
-            var old = _nodeStamp.Length;
-            Array.Resize(ref _nodeStamp, nodes);
-            Array.Resize(ref _nodeBefore, nodes);
-            Array.Resize(ref _nodeAccess, nodes);
-            _nodeStamp.AsSpan(old).Fill(-1);
-        }
-        return _byShape.For(cluster, shape);
     }
 
     private Choice Compute(ClusterState cluster, int node, PodShape shape, double before, bool[] access)
