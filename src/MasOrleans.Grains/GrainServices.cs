@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MasOrleans.Abstractions;
 using Orleans.Hosting;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 
 namespace MasOrleans.Grains;
@@ -60,9 +61,13 @@ public static class GrainServices
         services.AddSingleton<Scheduling.SiloClusterView>();
         services.AddSingleton<Scheduling.ClusterFeed>();
         services.AddSingleton<Scheduling.LocalShards>();
+        services.AddSingleton<Scheduling.PodActivationTable>();
+        services.AddSingleton<Scheduling.PodCreator>();
         services.AddSingleton<Scheduling.SchedulingSiloService>();
         services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<Scheduling.SchedulingSiloService>());
         services.AddPlacementDirector<Scheduling.ShardPlacementStrategy, Scheduling.ShardPlacementDirector>();
+        services.AddGrainDirectory(Scheduling.PodActivationDirectory.Name,
+            (sp, _) => new Scheduling.PodActivationDirectory(sp, sp.GetRequiredService<Scheduling.PodActivationTable>(), sp.GetRequiredService<IOptions<SchedulerOptions>>()));
         services.TryAddSingleton<Storage.INodeBindingStore, Storage.MemoryNodeBindingStore>();
         services.TryAddSingleton<Storage.IPodDirectory, Storage.UnlistedPodDirectory>();
         services.TryAddSingleton(TimeProvider.System);

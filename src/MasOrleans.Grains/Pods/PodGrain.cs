@@ -4,6 +4,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.GrainDirectory;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Pods;
@@ -16,6 +17,7 @@ namespace MasOrleans.Grains.Pods;
 /// </summary>
 [GrainType("mas-pod")]
 [ShardPlacement]
+[GrainDirectory(GrainDirectoryName = PodActivationDirectory.Name)]
 public sealed class PodGrain(
     [PersistentState("pod")] IPersistentState<PodState> state,
     IOptions<SchedulerOptions> schedulerOptions,

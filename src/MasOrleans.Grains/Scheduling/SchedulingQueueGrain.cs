@@ -33,6 +33,7 @@ public sealed partial class SchedulingQueueGrain(
     IOptions<SchedulerOptions> options,
     SiloClusterView view,
     LocalShards localShards,
+    PodActivationTable activationTable,
     IPodDirectory directory,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
@@ -63,6 +64,7 @@ public sealed partial class SchedulingQueueGrain(
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
+        OpenActivations();
         // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
         this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
@@ -83,6 +85,7 @@ public sealed partial class SchedulingQueueGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         localShards.Remove(this.GetPrimaryKeyString());
+        CloseActivations();
         return Task.CompletedTask;
     }
 
@@ -137,6 +140,8 @@ public sealed partial class SchedulingQueueGrain(
         else _pods.Apply(entry);
         return Task.CompletedTask;
     }
+
+    public Task<PodCreation> CreatePod(PodSpec spec, string? workload) => GrainFactory.Reference<IPodGrain>(spec.Name).Create(spec, workload);
 
     public Task Admit(PodEntry entry, PodSpec pod)
     {
@@ -238,6 +243,7 @@ public sealed partial class SchedulingQueueGrain(
         var (pods, deletions) = _pods.Snapshot();
         context.TryAddValue(MigratedPods, pods);
         context.TryAddValue(MigratedDeletions, deletions);
+        context.TryAddValue(MigratedActivations, CloseActivations());
     }
 
     public void OnRehydrate(IRehydrationContext context)
@@ -245,6 +251,7 @@ public sealed partial class SchedulingQueueGrain(
         if (!context.TryGetValue<List<PodEntry>>(MigratedPods, out var pods) || pods is null) return;
         context.TryGetValue<Dictionary<string, long>>(MigratedDeletions, out var deletions);
         _pods.Restore(pods, deletions ?? []);
+        if (context.TryGetValue<List<GrainAddress>>(MigratedActivations, out var activations)) _migratedActivations = activations;
         _rehydrated = true;
     }
 

@@ -20,6 +20,7 @@ public sealed class WorkloadGrain(
     IOptions<WorkloadOptions> options,
     TimeProvider clock,
     SiloClusterView clusterView,
+    PodCreator pods,
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain, IRemindable
 {
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
@@ -192,7 +193,7 @@ public sealed class WorkloadGrain(
             var name = $"{Name}-{Suffix()}";
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
-            var creation = await GrainFactory.Reference<IPodGrain>(name).Create(template with { Name = name, Owner = owner }, Name);
+            var creation = await pods.Create(template with { Name = name, Owner = owner }, Name);
             if (!creation.Outcome.IsOk) continue; // name taken: draw another suffix
             // Persisted per pod, so a crash mid-way resumes without orphans.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };

@@ -1,3 +1,4 @@
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,11 +20,10 @@ internal static class PodsApi
     }
 
     private static async Task<Results<Accepted<PodResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
-        PodRequest body, IGrainFactory grains, PolicyCatalog catalog)
+        PodRequest body, PodCreator pods, PolicyCatalog catalog)
     {
         if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
-        var pod = grains.Reference<IPodGrain>(spec.Name);
-        var created = await pod.Create(spec, workload: null);
+        var created = await pods.Create(spec, workload: null);
         if (!created.Outcome.IsOk) return Problems.Conflict(created.Outcome.Message!);
         return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From(created.Pod!));
     }

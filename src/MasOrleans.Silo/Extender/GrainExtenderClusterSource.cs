@@ -15,7 +15,7 @@ namespace MasOrleans.Silo.Extender;
 /// silo's cluster view before every request. Binding reserves on the node grain (the
 /// capacity authority) and then records the pod, so it shows up in /api/v1/pods as namespace.name.
 /// </summary>
-internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
+internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
 {
     private sealed record View(long Version, string? DefaultPolicy, IReadOnlyDictionary<string, NodeView> Nodes);
 
@@ -63,7 +63,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     /// </summary>
     public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
-        var outcome = (await grains.Reference<IPodGrain>(pod.Name).Create(pod, workload: null)).Outcome;
+        var outcome = (await pods.Create(pod, workload: null)).Outcome;
         if (!outcome.IsOk) logger.LogWarning("Pod {Pod} bound to {Node} through the extender was already known: {Error}", pod.Name, nodeName, outcome.Message);
     }
 }

@@ -1,3 +1,4 @@
+using MasOrleans.Grains.Scheduling;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -55,7 +56,7 @@ internal static class KubePodsApi
         return KubeLists.List(context, pods, "PodList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Pod>(context);
@@ -64,8 +65,7 @@ internal static class KubePodsApi
         if (pod.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
-        var grain = grains.Reference<IPodGrain>(spec.Name);
-        var created = await grain.Create(spec, null);
+        var created = await pods.Create(spec, null);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
         return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, cache.Version.ToString()), 201);
