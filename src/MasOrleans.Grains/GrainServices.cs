@@ -63,6 +63,8 @@ public static class GrainServices
         services.AddSingleton<Scheduling.LocalShards>();
         services.AddSingleton<Scheduling.PodActivationTable>();
         services.AddSingleton<Scheduling.PodCreator>();
+        services.AddGrainService<Scheduling.PodHostService>();
+        services.AddSingleton<Scheduling.IPodHostClient, Scheduling.PodHostClient>();
         services.AddSingleton<Scheduling.SchedulingSiloService>();
         services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<Scheduling.SchedulingSiloService>());
         services.AddPlacementDirector<Scheduling.ShardPlacementStrategy, Scheduling.ShardPlacementDirector>();

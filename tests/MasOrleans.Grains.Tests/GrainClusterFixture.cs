@@ -29,7 +29,14 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         // (with a warning) once it has seen them twice. Hourly here, so it never frees one under a running test (which
         // then waits for, or reads back, a reservation that is gone); should it run, its warning is expected.
         Log.Expect("Reconciled: node g-[a-z0-9-]+ held a reservation for pod .* which is gone; released");
-        var builder = new InProcessTestClusterBuilder(1);
+        Cluster = Build(1, Log, Bindings);
+        await Cluster.DeployAsync();
+    }
+
+    /// <summary>A cluster of <paramref name="silos"/> silos configured as this fixture's, not yet deployed.</summary>
+    public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
         {
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -42,8 +49,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
             silo.AddMemoryGrainStorage(GrainServices.PubSubStore, o => o.GrainStorageSerializer = serializer);
             silo.UseInMemoryReminderService();
-            silo.Services.AddLogging(logging => logging.AddProvider(Log));
-            silo.Services.AddSingleton<INodeBindingStore>(Bindings);
+            silo.Services.AddLogging(logging => logging.AddProvider(log));
+            silo.Services.AddSingleton(bindings);
             silo.AddMasOrleansApplication(config);
         });
         builder.ConfigureClient(client =>
@@ -51,8 +58,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
             client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider);
         });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        return builder.Build();
     }
 
     public async Task DisposeAsync()

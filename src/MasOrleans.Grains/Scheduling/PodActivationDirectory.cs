@@ -27,16 +27,21 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
 
     public Task<GrainAddress?> Register(GrainAddress address) => Register(address, null);
 
-    public Task<GrainAddress?> Register(GrainAddress address, GrainAddress? previousAddress)
+    /// <summary>Called by the silo that activated the pod: a registration it wins is remembered as hosted here.</summary>
+    public async Task<GrainAddress?> Register(GrainAddress address, GrainAddress? previousAddress)
     {
         var shard = ShardOf(address.GrainId);
-        return table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var winner)
-            ? Task.FromResult<GrainAddress?>(winner)
-            : Shard(shard).Register(address, previousAddress);
+        var winner = table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
+            ? registered
+            : await Shard(shard).Register(address, previousAddress);
+        if (address.Equals(winner)) table.Hosted(address);
+        return winner;
     }
 
+    /// <summary>Called by the silo whose activation stops.</summary>
     public Task Unregister(GrainAddress address)
     {
+        table.NotHosted(address);
         var shard = ShardOf(address.GrainId);
         return table.TryGet(shard, out var local) && local.TryUnregister(address) ? Task.CompletedTask : Shard(shard).Unregister(address);
     }

@@ -1,4 +1,5 @@
 using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
@@ -13,14 +14,46 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     /// <summary>Entries a migration brought with it (<see cref="OnRehydrate"/>).</summary>
     private List<GrainAddress>? _migratedActivations;
 
+    /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
+    private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>A silo not (yet) in this silo's membership snapshot counts as live: only a declared death frees its entries.</summary>
     private bool IsLive(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo) != SiloStatus.Dead;
 
-    private void OpenActivations()
+    /// <summary>
+    /// Opens this activation's partition: the entries a migration brought, or, for a fresh activation, the activations
+    /// every active silo hosts of this shard's pods. A pod lives on after its shard moves to a silo that joined; if that
+    /// silo then dies, the shard's new activation would otherwise not know the pod and let Orleans activate it twice.
+    /// </summary>
+    private async Task OpenActivations()
     {
-        _activations = new PodActivationPartition(IsLive, _migratedActivations);
+        var entries = _migratedActivations ?? await HostedBySilos();
         _migratedActivations = null;
+        _activations = new PodActivationPartition(IsLive, entries);
         activationTable.Open(Shard, _activations);
+    }
+
+    private async Task<List<GrainAddress>> HostedBySilos()
+    {
+        var shards = options.Value.QueueShards;
+        var others = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(silo.SiloAddress)).Select(m => m.SiloAddress).ToList();
+        var answers = await Task.WhenAll(others.Select(async other =>
+        {
+            try
+            {
+                return await hosts.On(other).HostedPods(Shard, shards).WaitAsync(HostedPodsTimeout);
+            }
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            {
+                // Loud: a live silo's pods of this shard may be activated a second time if they are asked for.
+                LogHostedPodsUnknown(logger, e, Shard, other);
+                return [];
+            }
+        }));
+        var entries = new Dictionary<GrainId, GrainAddress>();
+        foreach (var address in activationTable.HostedOf(Shard, shards).Concat(answers.SelectMany(a => a))) entries.TryAdd(address.GrainId, address);
+        return [.. entries.Values];
     }
 
     private List<GrainAddress> CloseActivations()
@@ -36,6 +69,9 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         _activations.TryLookup(pod, out var address) ? Task.FromResult(address) : throw Closed();
 
     public Task Unregister(GrainAddress address) => _activations.TryUnregister(address) ? Task.CompletedTask : throw Closed();
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Queue shard {Shard} could not learn which of its pods silo {Silo} hosts; those pods may be activated again elsewhere")]
+    private static partial void LogHostedPodsUnknown(ILogger logger, Exception error, int shard, SiloAddress silo);
 
     // The partition closes only as the activation stops, after which Orleans gives it no more calls.
     private InvalidOperationException Closed() => new($"queue shard {Shard}'s pod directory is closed (the shard is leaving this silo)");

@@ -34,6 +34,7 @@ public sealed partial class SchedulingQueueGrain(
     SiloClusterView view,
     LocalShards localShards,
     PodActivationTable activationTable,
+    IPodHostClient hosts,
     IPodDirectory directory,
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
@@ -64,7 +65,7 @@ public sealed partial class SchedulingQueueGrain(
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
-        OpenActivations();
+        await OpenActivations();
         // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
         this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });

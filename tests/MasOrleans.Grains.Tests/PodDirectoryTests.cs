@@ -1,0 +1,106 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>Pod grains' directory entries live with their queue shards (<see cref="PodActivationDirectory"/>).</summary>
+public sealed class PodDirectoryTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    private static int Shards(InProcessTestCluster cluster) =>
+        cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+
+    private static IPodActivations ShardOf(IGrainFactory grains, string pod, int shards) =>
+        grains.GetGrain<IPodActivations>(QueueShards.Key(QueueShards.Of(pod, shards)));
+
+    private static GrainId PodId(IGrainFactory grains, string pod) => grains.GetGrain<IPodGrain>(pod).GetGrainId();
+
+    [Fact]
+    public async Task A_pods_activation_is_registered_with_its_shard_and_leaves_it_when_the_pod_is_deleted()
+    {
+        var grains = fixture.Client;
+        var shards = Shards(fixture.Cluster);
+        Assert.True((await grains.GetGrain<IPodGrain>("dir-one").Create(PodOf("dir-one"), null)).Outcome.IsOk);
+        var entry = await ShardOf(grains, "dir-one", shards).Lookup(PodId(grains, "dir-one"));
+        Assert.NotNull(entry);
+        Assert.Equal(fixture.Cluster.Silos[0].SiloAddress, entry.SiloAddress);
+        // Orleans' own directory would not know the pod: this one is the only place it is registered.
+        Assert.True((await grains.GetGrain<IPodGrain>("dir-one").Delete()).IsOk);
+        await WaitUntil(async () => await ShardOf(grains, "dir-one", shards).Lookup(PodId(grains, "dir-one")) is null, "the deleted pod's entry gone");
+    }
+
+    [Fact]
+    public async Task A_shard_activated_afresh_knows_the_pods_its_silo_hosts()
+    {
+        var grains = fixture.Client;
+        var shards = Shards(fixture.Cluster);
+        Assert.True((await grains.GetGrain<IPodGrain>("dir-kept").Create(PodOf("dir-kept"), null)).Outcome.IsOk);
+        var shard = ShardOf(grains, "dir-kept", shards);
+        var before = await shard.Lookup(PodId(grains, "dir-kept"));
+        Assert.NotNull(before);
+        await fixture.Cluster.DeactivateAsync(shard);
+        Assert.Equal(before, await shard.Lookup(PodId(grains, "dir-kept")));
+        Assert.NotNull(await grains.GetGrain<IPodGrain>("dir-kept").Get());
+    }
+}
+
+/// <summary>
+/// A pod lives on where it was activated when its shard moves to a silo that joined. If the shard's next activation
+/// is a fresh one (its silo died, or it was deactivated), it asks every silo which of its pods they host; otherwise
+/// the pod would be activated a second time by the next call.
+/// </summary>
+public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
+{
+    private readonly SiloLog _log = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore());
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _log.Expect(SiloLog.SiblingStopped);
+        var unexpected = _log.Unexpected();
+        await _cluster.DisposeAsync();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+    }
+
+    [Fact]
+    public async Task A_fresh_shard_on_a_silo_that_joined_learns_the_pods_an_older_silo_hosts()
+    {
+        var grains = _cluster.Client;
+        var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        // One pod per shard, all on the first silo.
+        var pods = new Dictionary<int, string>();
+        for (var i = 0; pods.Count < shards; i++) pods.TryAdd(QueueShards.Of($"far-{i}", shards), $"far-{i}");
+        foreach (var name in pods.Values) Assert.True((await grains.GetGrain<IPodGrain>(name).Create(PodOf(name, cpuMilli: 1), null)).Outcome.IsOk);
+        var first = _cluster.Silos[0].SiloAddress;
+
+        var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
+        await _cluster.WaitForLivenessToStabilizeAsync();
+        var moved = Enumerable.Range(0, shards).First(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined));
+        var pod = pods[moved];
+        var shard = grains.GetGrain<IPodActivations>(QueueShards.Key(moved));
+        var podId = grains.GetGrain<IPodGrain>(pod).GetGrainId();
+        var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
+        // The idle shard moves to the silo that joined (its home now), with its entries; the pod stays where it is.
+        await WaitUntil(() => Task.FromResult(joinedTable.TryGet(moved, out _)), "the shard moved to the silo that joined");
+        var entry = await shard.Lookup(podId);
+        Assert.Equal(first, entry?.SiloAddress);
+
+        await _cluster.DeactivateAsync(shard);
+        Assert.Equal(entry, await shard.Lookup(podId));
+        Assert.True(joinedTable.TryGet(moved, out _), "the shard's fresh activation is on the silo that joined");
+        Assert.NotNull(await grains.GetGrain<IPodGrain>(pod).Get());
+        Assert.DoesNotContain(joinedTable.HostedOf(moved, shards), a => a.GrainId == podId);
+    }
+}
