@@ -20,6 +20,8 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
     // Resolved on first use: the grain factory is not constructible while Orleans builds its directories.
     private IGrainFactory Grains => _grains ??= services.GetRequiredService<IGrainFactory>();
     private IGrainFactory? _grains;
+    private ISiloStatusOracle Silo => _silo ??= services.GetRequiredService<ISiloStatusOracle>();
+    private ISiloStatusOracle? _silo;
 
     private int ShardOf(GrainId pod) => QueueShards.Of(pod.Key.ToString()!, options.Value.QueueShards);
 
@@ -38,12 +40,16 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
         return winner;
     }
 
-    /// <summary>Called by the silo whose activation stops.</summary>
+    /// <summary>
+    /// Called by the silo whose activation stops. Not sent while the silo itself stops: its shards have gone first (so the
+    /// call would find none to reach), and its death, declared as it leaves, removes its entries from every partition.
+    /// </summary>
     public Task Unregister(GrainAddress address)
     {
         table.NotHosted(address);
         var shard = ShardOf(address.GrainId);
-        return table.TryGet(shard, out var local) && local.TryUnregister(address) ? Task.CompletedTask : Shard(shard).Unregister(address);
+        if (table.TryGet(shard, out var local) && local.TryUnregister(address)) return Task.CompletedTask;
+        return Silo.CurrentStatus.IsTerminating() ? Task.CompletedTask : Shard(shard).Unregister(address);
     }
 
     public Task<GrainAddress?> Lookup(GrainId grainId)
