@@ -104,3 +104,28 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         Assert.DoesNotContain(joinedTable.HostedOf(moved, shards), a => a.GrainId == podId);
     }
 }
+
+/// <summary>A silo that stops deactivates its shards and its pods in no set order; the pods' unregistrations must not
+/// go looking for shards that are gone (Orleans would log each as an error).</summary>
+public sealed class PodDirectoryShutdownTests
+{
+    [Fact]
+    public async Task A_stopping_silo_unregisters_its_pods_without_an_error()
+    {
+        var log = new SiloLog();
+        var cluster = GrainClusterFixture.Build(1, log, new OutageNodeBindingStore());
+        await cluster.DeployAsync();
+        try
+        {
+            var shards = cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+            var pods = Enumerable.Range(0, 8 * shards).Select(i => $"stop-{i}").ToList();
+            await Task.WhenAll(pods.Select(p => cluster.Client.GetGrain<IPodGrain>(p).Create(PodOf(p, cpuMilli: 1), null)));
+            await cluster.StopAllSilosAsync();
+            Assert.True(log.Unexpected().Count == 0, SiloLog.Describe(log.Unexpected(), log.Records));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+}
