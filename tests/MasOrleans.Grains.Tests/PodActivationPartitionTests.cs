@@ -18,7 +18,7 @@ public sealed class PodActivationPartitionTests
     private static GrainAddress ActivationOn(SiloAddress silo, GrainId? pod = null) =>
         new() { GrainId = pod ?? Pod, ActivationId = ActivationId.NewId(), SiloAddress = silo };
 
-    private static PodActivationPartition Partition(params SiloAddress[] dead) => new(silo => !dead.Contains(silo));
+    private static PodActivationPartition Partition(params SiloAddress[] dead) => new(address => !dead.Contains(address.SiloAddress!));
 
     [Fact]
     public void The_first_live_activation_registered_wins_and_is_what_a_lookup_finds()
@@ -55,10 +55,20 @@ public sealed class PodActivationPartitionTests
     }
 
     [Fact]
+    public void A_registration_naming_another_activation_as_previous_does_not_replace_a_live_entry()
+    {
+        var partition = Partition();
+        var registered = ActivationOn(SiloA);
+        partition.TryRegister(registered, null, out _);
+        Assert.True(partition.TryRegister(ActivationOn(SiloB), previous: ActivationOn(SiloA), out var won));
+        Assert.Equal(registered, won);
+    }
+
+    [Fact]
     public void A_lookup_drops_an_entry_on_a_dead_silo()
     {
         var dead = new HashSet<SiloAddress>();
-        var partition = new PodActivationPartition(silo => !dead.Contains(silo));
+        var partition = new PodActivationPartition(address => !dead.Contains(address.SiloAddress!));
         partition.TryRegister(ActivationOn(SiloB), null, out _);
         dead.Add(SiloB);
         Assert.True(partition.TryLookup(Pod, out var found));
@@ -76,6 +86,20 @@ public sealed class PodActivationPartitionTests
         Assert.True(partition.TryLookup(Pod, out var found));
         Assert.Equal(registered, found);
         Assert.True(partition.TryUnregister(registered));
+        Assert.True(partition.TryLookup(Pod, out found));
+        Assert.Null(found);
+    }
+
+    [Fact]
+    public void An_unregistration_without_an_activation_id_removes_the_entry_on_its_silo()
+    {
+        // Orleans unregisters so when a message found no activation on the silo the entry names.
+        var partition = Partition();
+        partition.TryRegister(ActivationOn(SiloA), null, out _);
+        Assert.True(partition.TryUnregister(new GrainAddress { GrainId = Pod, SiloAddress = SiloB }));
+        Assert.True(partition.TryLookup(Pod, out var found));
+        Assert.NotNull(found);
+        Assert.True(partition.TryUnregister(new GrainAddress { GrainId = Pod, SiloAddress = SiloA }));
         Assert.True(partition.TryLookup(Pod, out found));
         Assert.Null(found);
     }

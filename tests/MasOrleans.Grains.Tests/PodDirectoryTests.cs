@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
@@ -102,7 +103,20 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         Assert.True(joinedTable.TryGet(moved, out _), "the shard's fresh activation is on the silo that joined");
         Assert.NotNull(await grains.GetGrain<IPodGrain>(pod).Get());
         Assert.DoesNotContain(joinedTable.HostedOf(moved, shards), a => a.GrainId == podId);
+
+        // A creation through the first silo of a pod whose shard lives on the one that joined is made there.
+        var created = QueueShardPod(moved, shards, "near");
+        var creation = await _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
+        Assert.True(creation.Outcome.IsOk, creation.Outcome.Message);
+        var createdId = grains.GetGrain<IPodGrain>(created).GetGrainId();
+        Assert.Equal(joined, (await shard.Lookup(createdId))?.SiloAddress);
+        Assert.Contains(joinedTable.HostedOf(moved, shards), a => a.GrainId == createdId);
+        var again = await _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
+        Assert.Equal(OutcomeCode.Conflict, again.Outcome.Code);
     }
+
+    private static string QueueShardPod(int shard, int shards, string prefix) =>
+        Enumerable.Range(0, 10_000).Select(i => $"{prefix}-{i}").First(name => QueueShards.Of(name, shards) == shard);
 }
 
 /// <summary>A silo that stops deactivates its shards and its pods in no set order; the pods' unregistrations must not

@@ -1,15 +1,23 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
 using Orleans.Runtime;
 using Orleans.Services;
 
 namespace MasOrleans.Abstractions.Grains;
 
 /// <summary>
-/// One per silo: the pod grain activations the silo hosts. A queue shard that activates afresh (its silo died) asks
-/// every silo for its pods' activations before it answers a directory lookup, so a pod that lives on after its shard
-/// moved and died is found again instead of being activated a second time.
+/// One per silo, for the pods it hosts. A queue shard that activates afresh asks every other silo not declared dead for
+/// its pods' activations before it answers a directory lookup, so a pod that lives on after its shard moved away is
+/// found again instead of being activated a second time. And a pod created through another silo is created here, on
+/// its shard's silo, where its directory entry is kept.
 /// </summary>
 public interface IPodHostService : IGrainService
 {
+    /// <summary>Creates the pod (<see cref="IPodGrain.Create"/>) from this silo: a creation that reached another silo
+    /// costs this one call, and the pod is looked up and registered here without one. A grain service rather than
+    /// the shard grain: a shard that is moving or stopping would hold a creation whose pod registers with it.</summary>
+    Task<PodCreation> CreatePod(PodSpec spec, string? workload);
+
     /// <summary>The activations this silo hosts of the pods that hash to <paramref name="shard"/> of <paramref name="shardCount"/>.</summary>
     Task<List<GrainAddress>> HostedPods(int shard, int shardCount);
 }

@@ -34,12 +34,6 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// </summary>
     Task Track(PodEntry entry, bool removed = false);
 
-    /// <summary>
-    /// Creates one of this shard's pods (<see cref="IPodGrain.Create"/>) from the shard's silo, where the pod is placed and
-    /// its directory entry kept: a creation that reached another silo costs this one call and no directory lookup.
-    /// </summary>
-    Task<PodCreation> CreatePod(PodSpec spec, string? workload);
-
     /// <summary>A new pod: tracked as <see cref="Track"/> does, then queued.</summary>
     Task Admit(PodEntry entry, PodSpec pod);
 

@@ -13,5 +13,8 @@ public static class QueueShards
         return (int)(hash % (uint)shardCount);
     }
 
+    /// <summary>The shard of a pod grain, by its key (the pod's name).</summary>
+    public static int Of(Orleans.Runtime.GrainId pod, int shardCount) => Of(pod.Key.ToString()!, shardCount);
+
     public static string Key(int shard) => shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

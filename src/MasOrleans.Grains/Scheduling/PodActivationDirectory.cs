@@ -22,39 +22,57 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
     private IGrainFactory? _grains;
     private ISiloStatusOracle Silo => _silo ??= services.GetRequiredService<ISiloStatusOracle>();
     private ISiloStatusOracle? _silo;
-
-    private int ShardOf(GrainId pod) => QueueShards.Of(pod.Key.ToString()!, options.Value.QueueShards);
+    private IClusterMembershipService Membership => _membership ??= services.GetRequiredService<IClusterMembershipService>();
+    private IClusterMembershipService? _membership;
 
     private IPodActivations Shard(int shard) => Grains.Reference<IPodActivations>(QueueShards.Key(shard));
 
     public Task<GrainAddress?> Register(GrainAddress address) => Register(address, null);
 
-    /// <summary>Called by the silo that activated the pod: a registration it wins is remembered as hosted here.</summary>
+    /// <summary>
+    /// Called by the silo that activates the pod. It counts as hosted here from before the registration is sent, so a
+    /// shard activated afresh meanwhile learns of it, until the registration is lost or fails.
+    /// </summary>
     public async Task<GrainAddress?> Register(GrainAddress address, GrainAddress? previousAddress)
     {
-        var shard = ShardOf(address.GrainId);
-        var winner = table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
-            ? registered
-            : await Shard(shard).Register(address, previousAddress);
-        if (address.Equals(winner)) table.Hosted(address);
-        return winner;
+        var shard = QueueShards.Of(address.GrainId, options.Value.QueueShards);
+        table.Hosted(address);
+        GrainAddress? winner = null;
+        try
+        {
+            winner = table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
+                ? registered
+                : await Shard(shard).Register(address, previousAddress);
+            return winner;
+        }
+        finally
+        {
+            if (!address.Equals(winner)) table.NotHosted(address);
+        }
     }
 
     /// <summary>
-    /// Called by the silo whose activation stops. Not sent while the silo itself stops: its shards have gone first (so the
-    /// call would find none to reach), and its death, declared as it leaves, removes its entries from every partition.
+    /// Called by the silo whose activation stops. The last silo of a cluster, stopping, sends nothing: its shards may
+    /// have gone before its pods, and no other silo is left to activate them on.
     /// </summary>
     public Task Unregister(GrainAddress address)
     {
         table.NotHosted(address);
-        var shard = ShardOf(address.GrainId);
+        var shard = QueueShards.Of(address.GrainId, options.Value.QueueShards);
         if (table.TryGet(shard, out var local) && local.TryUnregister(address)) return Task.CompletedTask;
-        return Silo.CurrentStatus.IsTerminating() ? Task.CompletedTask : Shard(shard).Unregister(address);
+        return LastSiloStopping() ? Task.CompletedTask : Shard(shard).Unregister(address);
+    }
+
+    private bool LastSiloStopping()
+    {
+        var self = Silo.SiloAddress;
+        return Silo.CurrentStatus.IsTerminating()
+            && !Membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self));
     }
 
     public Task<GrainAddress?> Lookup(GrainId grainId)
     {
-        var shard = ShardOf(grainId);
+        var shard = QueueShards.Of(grainId, options.Value.QueueShards);
         return table.TryGet(shard, out var local) && local.TryLookup(grainId, out var address)
             ? Task.FromResult(address)
             : Shard(shard).Lookup(grainId);

@@ -8,7 +8,7 @@ namespace MasOrleans.Grains.Scheduling;
 /// writes it directly, and other silos reach it through the shard. Closed when the shard leaves the silo, after which
 /// every caller goes through the shard (to its next activation).
 /// </summary>
-public sealed class PodActivationPartition(Func<SiloAddress, bool> isLive, IEnumerable<GrainAddress>? entries = null)
+public sealed class PodActivationPartition(Func<GrainAddress, bool> isLive, IEnumerable<GrainAddress>? entries = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<GrainId, GrainAddress> _entries = (entries ?? []).ToDictionary(a => a.GrainId);
@@ -89,5 +89,5 @@ public sealed class PodActivationPartition(Func<SiloAddress, bool> isLive, IEnum
         }
     }
 
-    private bool IsLive(GrainAddress address) => address.SiloAddress is { } silo && isLive(silo);
+    private bool IsLive(GrainAddress address) => address.SiloAddress is not null && isLive(address);
 }

@@ -23,7 +23,7 @@ public sealed class PodActivationTable
     public void NotHosted(GrainAddress address) => _hosted.TryRemove(new KeyValuePair<GrainId, GrainAddress>(address.GrainId, address));
 
     public List<GrainAddress> HostedOf(int shard, int shardCount) =>
-        [.. _hosted.Values.Where(a => QueueShards.Of(a.GrainId.Key.ToString()!, shardCount) == shard)];
+        [.. _hosted.Values.Where(a => QueueShards.Of(a.GrainId, shardCount) == shard)];
 
     public void UnregisterSilos(IReadOnlyCollection<SiloAddress> silos)
     {

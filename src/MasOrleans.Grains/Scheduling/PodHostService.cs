@@ -1,3 +1,6 @@
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Abstractions.Grains;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -7,12 +10,14 @@ using Orleans.Services;
 
 namespace MasOrleans.Grains.Scheduling;
 
-/// <summary>Answers for this silo's pod activations, from its <see cref="PodActivationTable"/>.</summary>
+/// <summary>This silo's pods: which it hosts (<see cref="PodActivationTable"/>), and creations sent here.</summary>
 [Reentrant]
-public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table)
+public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table, IGrainFactory grains)
     : GrainService(id, silo, loggers), IPodHostService
 {
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
+
+    public Task<PodCreation> CreatePod(PodSpec spec, string? workload) => grains.Reference<IPodGrain>(spec.Name).Create(spec, workload);
 }
 
 /// <summary>Reaches the <see cref="PodHostService"/> of a given silo.</summary>

@@ -17,13 +17,19 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>A silo not (yet) in this silo's membership snapshot counts as live: only a declared death frees its entries.</summary>
-    private bool IsLive(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo) != SiloStatus.Dead;
+    /// <summary>
+    /// Live unless its silo is declared dead, or is missing from a membership snapshot newer than the entry (pruned
+    /// after its death); a silo newer than this silo's snapshot counts as live. Orleans' own rule (CachedGrainLocator).
+    /// </summary>
+    private bool IsLive(GrainAddress address) =>
+        membership.CurrentSnapshot.GetSiloStatus(address.SiloAddress!, address.MembershipVersion) != SiloStatus.Dead;
 
     /// <summary>
     /// Opens this activation's partition: the entries a migration brought, or, for a fresh activation, the activations
-    /// every active silo hosts of this shard's pods. A pod lives on after its shard moves to a silo that joined; if that
-    /// silo then dies, the shard's new activation would otherwise not know the pod and let Orleans activate it twice.
+    /// that this silo and every other silo not declared dead host of this shard's pods. A pod lives on where it was
+    /// activated after its shard moves to a silo that joined, or while its silo stops; if the shard is then activated
+    /// afresh, it would otherwise not know the pod and let Orleans activate it twice. Until the partition opens, every
+    /// lookup and registration of the shard's pods waits (at most <see cref="HostedPodsTimeout"/> per silo).
     /// </summary>
     private async Task OpenActivations()
     {
@@ -37,7 +43,8 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     {
         var shards = options.Value.QueueShards;
         var others = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(silo.SiloAddress)).Select(m => m.SiloAddress).ToList();
+            .Where(m => m.Status is SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(silo.SiloAddress))
+            .Select(m => m.SiloAddress).ToList();
         var answers = await Task.WhenAll(others.Select(async other =>
         {
             try
@@ -56,6 +63,7 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         return [.. entries.Values];
     }
 
+    /// <summary>Idempotent. Without a migration the entries are dropped: the shard's next activation asks the silos again.</summary>
     private List<GrainAddress> CloseActivations()
     {
         activationTable.Remove(Shard, _activations);

@@ -78,7 +78,18 @@ public sealed partial class SchedulingQueueGrain(
             MoveHomeWhenIdle();
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(home, home) { KeepAlive = true });
-        var waiting = await WaitingPods();
+        IReadOnlyList<string> waiting;
+        try
+        {
+            waiting = await WaitingPods();
+        }
+        catch
+        {
+            // Orleans does not deactivate an activation that failed to activate: nothing of it may stay on the silo.
+            localShards.Remove(this.GetPrimaryKeyString());
+            CloseActivations();
+            throw;
+        }
         foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
@@ -141,8 +152,6 @@ public sealed partial class SchedulingQueueGrain(
         else _pods.Apply(entry);
         return Task.CompletedTask;
     }
-
-    public Task<PodCreation> CreatePod(PodSpec spec, string? workload) => GrainFactory.Reference<IPodGrain>(spec.Name).Create(spec, workload);
 
     public Task Admit(PodEntry entry, PodSpec pod)
     {

@@ -35,9 +35,7 @@ public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) :
     /// <summary>A shard's own number; for a pod, the shard it hashes to.</summary>
     public static int ShardOf(GrainId grain, int shardCount)
     {
-        var key = grain.Key.ToString()!;
-        var type = grain.Type.ToString();
-        if (type == "mas-scheduling-queue" && int.TryParse(key, out var shard)) return shard % shardCount;
-        return QueueShards.Of(key, shardCount);
+        if (grain.Type.ToString() == "mas-scheduling-queue" && int.TryParse(grain.Key.ToString(), out var shard)) return shard % shardCount;
+        return QueueShards.Of(grain, shardCount);
     }
 }
