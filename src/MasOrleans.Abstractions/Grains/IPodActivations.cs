@@ -5,8 +5,9 @@ namespace MasOrleans.Abstractions.Grains;
 
 /// <summary>
 /// The directory of pod grain activations for the pods that hash to one queue shard, kept by that shard: Orleans asks
-/// it where a pod grain lives (<c>PodActivationDirectory</c>). Pods are placed on their shard's silo, so the shard's
-/// silo both places and registers them, and a pod's creation asks no other silo where it lives.
+/// it where a pod grain lives (<c>PodActivationDirectory</c>). Pods are placed on their shard's silo, whose directory
+/// reads the shard's entries in memory; other silos call these methods. [AlwaysInterleave] although the shard is
+/// reentrant: these calls must never wait behind one of the shard's own, whatever becomes of its reentrancy.
 /// </summary>
 public interface IPodActivations : IGrainWithStringKey
 {
