@@ -1,0 +1,104 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// The core records a placement sends between silos (CoreSurrogates.cs) cross in Orleans' own encoding, and arrive
+/// with every property they left with.
+/// </summary>
+public sealed class CoreSurrogateTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddSerializer(b => b.AddMasOrleansSerializers()).BuildServiceProvider();
+    private Serializer Wire => _services.GetRequiredService<Serializer>();
+
+    public void Dispose() => _services.Dispose();
+
+    /// <summary>Every property of PodSpec set to something other than its default.</summary>
+    private static PodSpec FullPod() => new()
+    {
+        Name = "web-1",
+        Namespace = "team-a",
+        Requests = ResourceVector.Of(cpuMilli: 500, memoryBytes: 1L << 30, gpuMilli: 2000, diskIoMilli: 30, networkMilli: 40, ephemeralBytes: 5),
+        Priority = 7,
+        Policy = "fgd",
+        Image = "nginx:1.27",
+        Labels = new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front" },
+        NodeSelector = new Dictionary<string, string> { ["zone"] = "z1" },
+        Affinity = new Affinity(PodAntiAffinity: new PodAffinity(
+            [new PodAffinityTerm(new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }), "kubernetes.io/hostname")])),
+        Tolerations = [new Toleration("gpu", "Exists", Effect: "NoSchedule")],
+        TopologySpreadConstraints = [new TopologySpreadConstraint(2, "zone", "ScheduleAnyway", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }))],
+        ExpectedDurationSeconds = 12.5,
+        NodeName = "n3",
+        Owner = new PodOwner(PodOwner.ReplicaSet, "web-rs", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" })),
+    };
+
+    [Fact]
+    public void The_sample_pod_sets_every_property_so_a_property_missing_from_the_surrogate_is_seen()
+    {
+        var bare = new PodSpec { Name = "" };
+        var full = FullPod();
+        var unset = typeof(PodSpec).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.SetMethod is not null)
+            .Where(p => Json(p.GetValue(bare)) == Json(p.GetValue(full)))
+            .Select(p => p.Name)
+            .ToList();
+        Assert.True(unset.Count == 0, "FullPod leaves these at their default: " + string.Join(", ", unset));
+    }
+
+    [Fact]
+    public void A_pod_crosses_with_every_property()
+    {
+        var pod = FullPod();
+        var arrived = Wire.Deserialize<PodSpec>(Wire.SerializeToArray(pod));
+        Assert.NotSame(pod, arrived);
+        Assert.Equal(Json(pod), Json(arrived));
+    }
+
+    [Fact]
+    public void A_bound_pod_crosses_in_orleans_encoding_without_a_json_fallback()
+    {
+        var bound = new BoundPod(
+            new PodSpec { Name = "p", Requests = ResourceVector.Of(cpuMilli: 100, memoryBytes: 128L << 20, gpuMilli: 250), Labels = new Dictionary<string, string> { ["a"] = "b" } },
+            new GpuAllocation([3], 250));
+        var bytes = Wire.SerializeToArray(bound);
+        // MasJson's fallback writes each value's type name before its JSON; none of the core's names may appear.
+        Assert.DoesNotContain(MasJson.CoreNamespace, Encoding.UTF8.GetString(bytes));
+        var arrived = Assert.IsType<BoundPod>(Wire.Deserialize<BoundPod>(bytes));
+        Assert.Equal(Json(bound), Json(arrived));
+        Assert.Equal([3], arrived.Gpus.Devices);
+        Assert.Equal(250, arrived.Gpus.MilliPerDevice);
+    }
+
+    [Fact]
+    public void Empty_values_arrive_as_the_cores_own_empties()
+    {
+        var arrived = Assert.IsType<BoundPod>(Wire.Deserialize<BoundPod>(Wire.SerializeToArray(new BoundPod(new PodSpec { Name = "idle" }, GpuAllocation.None))));
+        Assert.Same(GpuAllocation.None, arrived.Gpus);
+        Assert.Equal(ResourceVector.Zero, arrived.Pod.Requests);
+        Assert.Same(PodSpec.Empty, arrived.Pod.Labels);
+        Assert.Equal("default", arrived.Pod.Namespace);
+        Assert.Null(arrived.Pod.NodeSelector);
+        Assert.Null(arrived.Pod.Tolerations);
+    }
+
+    [Fact]
+    public void A_node_change_carrying_a_bound_pod_arrives_whole()
+    {
+        var change = new NodeChange("n1", Guid.NewGuid(), 42, NodeChangeKind.PodBound, Bound: new BoundPod(FullPod(), new GpuAllocation([0, 1], 1000)));
+        var arrived = Assert.IsType<NodeChange>(Wire.Deserialize<NodeChange>(Wire.SerializeToArray(change)));
+        Assert.Equal((change.Node, change.Incarnation, change.Seq, change.Kind), (arrived.Node, arrived.Incarnation, arrived.Seq, arrived.Kind));
+        Assert.Equal(Json(change.Bound), Json(arrived.Bound));
+    }
+
+    private static string Json(object? value) => JsonSerializer.Serialize(value, MasJson.Options);
+}
