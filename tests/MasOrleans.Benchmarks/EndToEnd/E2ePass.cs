@@ -23,7 +23,8 @@ public sealed record PassResult(
     long[] PlacementsPerSilo,
     IReadOnlyList<SiloLogCount> Logs,
     double SettleSeconds,
-    long SiloToSiloMessages = 0)
+    long SiloToSiloMessages = 0,
+    long SiloToSiloBytes = 0)
 {
     public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
 }
@@ -144,6 +145,7 @@ public static class E2ePass
         {
             SettleSeconds = settle.TotalSeconds,
             SiloToSiloMessages = counters.Sum(c => c.SiloToSiloSent),
+            SiloToSiloBytes = counters.Sum(c => c.SiloToSiloBytes),
         };
     }
 

@@ -19,7 +19,7 @@ public static class E2eReport
                 $"| {Format(r.Load.PostP50Ms)} / {Format(r.Load.PostP99Ms)} | {r.NotRunning} |");
         }
         text.AppendLine();
-        text.AppendLine("| Silos | Pass | Silo CPU ms per pod (all silos) | vs 1 silo | CPU ms per silo | Idle CPU ms/s per silo (settled after s) | Placements per silo (share) | Silo-to-silo messages per pod | Redis writes per pod | Redis scripts per pod | Redis CPU ms per pod | Generator CPU (% of a core; ms per pod) |");
+        text.AppendLine("| Silos | Pass | Silo CPU ms per pod (all silos) | vs 1 silo | CPU ms per silo | Idle CPU ms/s per silo (settled after s) | Placements per silo (share) | Silo-to-silo messages (bytes) per pod | Redis writes per pod | Redis scripts per pod | Redis CPU ms per pod | Generator CPU (% of a core; ms per pod) |");
         text.AppendLine("|------:|------|-------------------------------:|----------:|-----------------|-----------------------------------------|-----------------------------|------------------------------:|---------------------:|----------------------:|---------------------:|------------------------------------------|");
         foreach (var r in results)
         {
@@ -29,7 +29,7 @@ public static class E2eReport
             var total = Math.Max(1, r.PlacementsPerSilo.Sum());
             var shares = string.Join(", ", r.PlacementsPerSilo.Select(p => $"{p} ({Format(100.0 * p / total, "F0")}%)"));
             text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {perSilo} | {idle} | {shares} " +
-                $"| {Format((double)r.SiloToSiloMessages / r.Pods, "F2")} | {Format((double)r.RedisWrites / r.Pods, "F2")} | {Format((double)r.RedisScripts / r.Pods, "F2")} | {Format(r.RedisCpuMs / r.Pods, "F3")} " +
+                $"| {Format((double)r.SiloToSiloMessages / r.Pods, "F2")} ({Format((double)r.SiloToSiloBytes / r.Pods, "F0")}) | {Format((double)r.RedisWrites / r.Pods, "F2")} | {Format((double)r.RedisScripts / r.Pods, "F2")} | {Format(r.RedisCpuMs / r.Pods, "F3")} " +
                 $"| {Format(r.Load.CpuPercentOfCore)}%; {Format(r.Load.CpuMs / r.Pods, "F3")} |");
         }
         text.AppendLine();
@@ -47,14 +47,15 @@ public static class E2eReport
         if (results.Any(r => r.Pass == E2eRun.BaselinePass))
         {
             text.AppendLine();
-            text.AppendLine("| Silos | Pods/s: this build / baseline build | Silo CPU ms per pod: this build / baseline build | Redis writes per pod: this build / baseline build |");
-            text.AppendLine("|------:|------------------------------------:|-------------------------------------------------:|--------------------------------------------------:|");
+            text.AppendLine("| Silos | Pods/s: this build / baseline build | Silo CPU ms per pod: this build / baseline build | Redis writes per pod: this build / baseline build | Silo-to-silo messages (bytes) per pod: this build / baseline build |");
+            text.AppendLine("|------:|------------------------------------:|-------------------------------------------------:|--------------------------------------------------:|------------------------------------------------------------------:|");
             foreach (var b in results.Where(r => r.Pass == E2eRun.BaselinePass))
             {
                 if (results.FirstOrDefault(r => r.Silos == b.Silos && r.Pass == "max") is not { } r) continue;
                 text.AppendLine($"| {r.Silos} | {Format(r.PodsPerSecond, "F0")} / {Format(b.PodsPerSecond, "F0")} = {Ratio(r.PodsPerSecond, b.PodsPerSecond)} " +
                     $"| {Format(r.SiloCpuMsPerPod, "F2")} / {Format(b.SiloCpuMsPerPod, "F2")} = {Ratio(r.SiloCpuMsPerPod, b.SiloCpuMsPerPod)} " +
-                    $"| {Format((double)r.RedisWrites / r.Pods, "F2")} / {Format((double)b.RedisWrites / b.Pods, "F2")} |");
+                    $"| {Format((double)r.RedisWrites / r.Pods, "F2")} / {Format((double)b.RedisWrites / b.Pods, "F2")} " +
+                    $"| {Format((double)r.SiloToSiloMessages / r.Pods, "F2")} ({Format((double)r.SiloToSiloBytes / r.Pods, "F0")}) / {Format((double)b.SiloToSiloMessages / b.Pods, "F2")} ({Format((double)b.SiloToSiloBytes / b.Pods, "F0")}) |");
             }
         }
         return text.ToString();

@@ -118,15 +118,15 @@ public sealed class SiloCluster : IAsyncDisposable
 
     /// <summary>
     /// Each silo's placements (<c>mas_scheduling_decisions_total{result="scheduled"}</c>) and the messages it sent to
-    /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram count, SiloToSilo: requests,
-    /// responses and one-way messages), read from /metrics.
+    /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram, SiloToSilo: requests,
+    /// responses and one-way messages, counted and summed in bytes), read from /metrics.
     /// </summary>
     public async Task<SiloCounters[]> CountersAsync(CancellationToken cancellation)
     {
         var counters = new SiloCounters[Clients.Count];
         for (var i = 0; i < Clients.Count; i++)
         {
-            long scheduled = 0, siloToSilo = 0;
+            long scheduled = 0, siloToSilo = 0, siloToSiloBytes = 0;
             var metrics = await Clients[i].GetStringAsync("/metrics", cancellation);
             foreach (var line in metrics.Split('\n'))
             {
@@ -135,8 +135,11 @@ public sealed class SiloCluster : IAsyncDisposable
                 else if (line.StartsWith("orleans_messaging_sent_messages_size_bytes_count{", StringComparison.Ordinal)
                          && line.Contains("ConnectionDirection=\"SiloToSilo\"", StringComparison.Ordinal))
                     siloToSilo += Value(line);
+                else if (line.StartsWith("orleans_messaging_sent_messages_size_bytes_sum{", StringComparison.Ordinal)
+                         && line.Contains("ConnectionDirection=\"SiloToSilo\"", StringComparison.Ordinal))
+                    siloToSiloBytes += Value(line);
             }
-            counters[i] = new SiloCounters(scheduled, siloToSilo);
+            counters[i] = new SiloCounters(scheduled, siloToSilo, siloToSiloBytes);
         }
         return counters;
 
@@ -197,8 +200,8 @@ public sealed class SiloCluster : IAsyncDisposable
 }
 
 /// <summary>Counters of one silo read from its /metrics; a pass reports the difference over the measurement.</summary>
-public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent)
+public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent, long SiloToSiloBytes)
 {
     public static SiloCounters operator -(SiloCounters after, SiloCounters before) =>
-        new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent);
+        new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent, after.SiloToSiloBytes - before.SiloToSiloBytes);
 }
