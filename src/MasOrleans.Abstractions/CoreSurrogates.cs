@@ -44,10 +44,10 @@ public readonly struct GpuAllocationSurrogate(int[] devices, int milliPerDevice)
 public sealed class GpuAllocationSurrogateConverter : IConverter<GpuAllocation, GpuAllocationSurrogate>
 {
     public GpuAllocation ConvertFromSurrogate(in GpuAllocationSurrogate surrogate) =>
-        surrogate.Devices.Length == 0 && surrogate.MilliPerDevice == 0 ? GpuAllocation.None : new(surrogate.Devices, surrogate.MilliPerDevice);
+        surrogate.Devices is not { Length: > 0 } && surrogate.MilliPerDevice == 0 ? GpuAllocation.None : new(surrogate.Devices ?? [], surrogate.MilliPerDevice);
 
     public GpuAllocationSurrogate ConvertToSurrogate(in GpuAllocation value) =>
-        new(value.Devices as int[] ?? [.. value.Devices], value.MilliPerDevice);
+        new(value.Devices as int[] ?? [.. value.Devices ?? []], value.MilliPerDevice);
 }
 
 [GenerateSerializer, Immutable, Alias("mas.bound-pod")]
@@ -91,7 +91,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
     public PodSpec ConvertFromSurrogate(in PodSpecSurrogate surrogate) => new()
     {
         Name = surrogate.Name,
-        Namespace = surrogate.Namespace,
+        Namespace = surrogate.Namespace ?? "default",
         Requests = surrogate.Requests,
         Priority = surrogate.Priority,
         Policy = surrogate.Policy,
@@ -114,7 +114,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Priority = value.Priority,
         Policy = value.Policy,
         Image = value.Image,
-        Labels = value.Labels.Count == 0 ? null : Plain(value.Labels),
+        Labels = value.Labels is not { Count: > 0 } ? null : Plain(value.Labels),
         NodeSelector = value.NodeSelector is null ? null : Plain(value.NodeSelector),
         Affinity = value.Affinity,
         Tolerations = value.Tolerations is null ? null : [.. value.Tolerations],

@@ -149,6 +149,10 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
             await grains.GetGrain<IPodGrain>(name).Get();
             Assert.Equal(first, (await shard.Lookup(id))?.SiloAddress);
         }
+        // Checked here, before DisposeAsync excuses what a sibling's stop may log: a call still routed to the stopped
+        // silo would log "The target silo became unavailable".
+        var unexpected = _log.Unexpected();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
     }
 
     private static string QueueShardPod(int shard, int shards, string prefix) =>
