@@ -116,6 +116,35 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_creations_through_another_silo_cross_in_batches_and_each_gets_its_own_answer()
+    {
+        var grains = _cluster.Client;
+        var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        var first = _cluster.Silos[0].SiloAddress;
+        var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
+        await _cluster.WaitForLivenessToStabilizeAsync();
+        var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
+        var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined)).ToList();
+        await WaitUntil(() => Task.FromResult(moved.All(k => joinedTable.TryGet(k, out _))), "the shards moved to the silo that joined");
+        var names = Enumerable.Range(0, 10_000).Select(i => $"batched-{i}").Where(n => moved.Contains(QueueShards.Of(n, shards))).Take(40).ToList();
+        var creator = _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
+
+        // The same pod twice among them: one creation wins, the other hears 409, wherever the batches split.
+        var creations = names.Append(names[7]).Select(n => creator.Create(PodOf(n, cpuMilli: 1), null)).ToList();
+        var outcomes = (await Task.WhenAll(creations).WaitAsync(TimeSpan.FromSeconds(30))).Select(c => c.Outcome).ToList();
+        Assert.Equal(names.Count, outcomes.Count(o => o.IsOk));
+        Assert.Equal(OutcomeCode.Conflict, Assert.Single(outcomes, o => !o.IsOk).Code);
+        Assert.Equal(names.Count + 1, creator.CreationsSent);
+        Assert.True(creator.BatchesSent < creator.CreationsSent / 2, $"{creator.BatchesSent} batches for {creator.CreationsSent} creations");
+        foreach (var name in names)
+        {
+            var id = grains.GetGrain<IPodGrain>(name).GetGrainId();
+            Assert.Equal(joined, (await grains.GetGrain<IPodActivations>(QueueShards.Key(QueueShards.Of(name, shards))).Lookup(id))?.SiloAddress);
+            Assert.Equal(name, (await grains.GetGrain<IPodGrain>(name).Get())?.Spec.Name);
+        }
+    }
+
+    [Fact]
     public async Task The_pods_of_a_silo_that_stops_gracefully_are_found_again_on_the_survivor_without_a_warning()
     {
         var grains = _cluster.Client;

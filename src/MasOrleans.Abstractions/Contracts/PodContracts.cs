@@ -50,6 +50,14 @@ public sealed record PodView(
 [GenerateSerializer, Immutable, Alias("mas.pod-creation")]
 public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: Id(1)] PodView? Pod = null);
 
+/// <summary>A pod to create on its shard's silo (<see cref="Grains.IPodHostService.CreatePods"/>).</summary>
+[GenerateSerializer, Immutable, Alias("mas.pod-creation-request")]
+public sealed record PodCreationRequest([property: Id(0)] PodSpec Spec, [property: Id(1)] string? Workload);
+
+/// <summary>How one creation of a batch ended: its answer, or the exception the pod grain threw, for the caller to throw.</summary>
+[GenerateSerializer, Immutable, Alias("mas.pod-creation-answer")]
+public sealed record PodCreationAnswer([property: Id(0)] PodCreation? Creation, [property: Id(1)] Exception? Error = null);
+
 /// <summary>Why a pod failed; Evicted reasons are not the pod's fault, so workloads replace them without backoff.</summary>
 public static class PodReasons
 {

@@ -13,10 +13,12 @@ namespace MasOrleans.Abstractions.Grains;
 /// </summary>
 public interface IPodHostService : IGrainService
 {
-    /// <summary>Creates the pod (<see cref="IPodGrain.Create"/>) from this silo: a creation that reached another silo
-    /// costs this one call, and the pod is looked up and registered here without one. A grain service rather than
-    /// the shard grain: a shard that is moving or stopping would hold a creation whose pod registers with it.</summary>
-    Task<PodCreation> CreatePod(PodSpec spec, string? workload);
+    /// <summary>Creates the pods (<see cref="IPodGrain.Create"/>) from this silo, concurrently, answering each in the
+    /// order asked: creations that reached another silo cross once, together (<c>PodCreator</c> sends what gathered
+    /// while its previous batch to this silo was in flight), and each pod is looked up and registered here without a
+    /// message. A grain service rather than the shard grain: a shard that is moving or stopping would hold a creation
+    /// whose pod registers with it.</summary>
+    Task<List<PodCreationAnswer>> CreatePods(List<PodCreationRequest> requests);
 
     /// <summary>The activations this silo hosts of the pods that hash to <paramref name="shard"/> of <paramref name="shardCount"/>.</summary>
     Task<List<GrainAddress>> HostedPods(int shard, int shardCount);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -10,19 +11,28 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>
 /// Creates pods for the APIs, the extender and workloads: straight through the pod grain when its shard's silo is this
 /// one, and otherwise through that silo's <see cref="IPodHostService"/>, so that the pod grain is looked up and
-/// registered where its shard keeps its directory entry and the creation crosses silos once.
+/// registered where its shard keeps its directory entry and the creation crosses silos once. Creations for another silo
+/// travel together: one batch in flight per silo, and what arrives meanwhile goes in the next (under load, many pods a
+/// message instead of a request and a response each; alone, a creation goes at once).
 /// </summary>
 public sealed class PodCreator(
     IGrainFactory grains, PodActivationTable table, IPodHostClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo,
     IOptions<SchedulerOptions> options)
 {
+    private readonly ConcurrentDictionary<SiloAddress, PodCreationBatcher> _remote = new();
+
+    /// <summary>Batches sent to other silos since start, and the creations they carried (tests read them).</summary>
+    public long BatchesSent => _remote.Values.Sum(r => r.Batches);
+
+    public long CreationsSent => _remote.Values.Sum(r => r.Creations);
+
     public Task<PodCreation> Create(PodSpec spec, string? workload)
     {
         var shard = QueueShards.Of(spec.Name, options.Value.QueueShards);
         var home = table.TryGet(shard, out _) ? silo.SiloAddress : ShardPlacementDirector.SiloFor(shard, ActiveSilos());
-        return home.Equals(silo.SiloAddress)
-            ? grains.Reference<IPodGrain>(spec.Name).Create(spec, workload)
-            : hosts.On(home).CreatePod(spec, workload);
+        if (home.Equals(silo.SiloAddress)) return grains.Reference<IPodGrain>(spec.Name).Create(spec, workload);
+        return _remote.GetOrAdd(home, static (address, hosts) => new PodCreationBatcher(hosts.On(address).CreatePods), hosts)
+            .Add(new PodCreationRequest(spec, workload));
     }
 
     /// <summary>The silos the placement chooses among (its own view of membership may lag this one: then the creation

@@ -17,7 +17,24 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
 {
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
-    public Task<PodCreation> CreatePod(PodSpec spec, string? workload) => grains.Reference<IPodGrain>(spec.Name).Create(spec, workload);
+    public async Task<List<PodCreationAnswer>> CreatePods(List<PodCreationRequest> requests)
+    {
+        var answers = await Task.WhenAll(requests.Select(Create));
+        return [.. answers];
+    }
+
+    private async Task<PodCreationAnswer> Create(PodCreationRequest request)
+    {
+        try
+        {
+            return new(await grains.Reference<IPodGrain>(request.Spec.Name).Create(request.Spec, request.Workload));
+        }
+        catch (Exception e)
+        {
+            // Not handled here: the caller throws it for this pod alone, as a direct call would have.
+            return new(null, e);
+        }
+    }
 }
 
 /// <summary>Reaches the <see cref="PodHostService"/> of a given silo.</summary>

@@ -1,0 +1,137 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// Creations bound for another silo travel together, one batch in flight (<see cref="PodCreationBatcher"/>); each gets
+/// its own answer or exception, as its own call would have.
+/// </summary>
+public sealed class PodCreationBatcherTests
+{
+    /// <summary>A silo that answers each batch when the test releases it, recording what it was sent.</summary>
+    private sealed class HeldSilo
+    {
+        public List<List<string>> Batches { get; } = [];
+        private readonly Queue<TaskCompletionSource<List<PodCreationAnswer>>> _held = new();
+        private readonly Lock _lock = new();
+
+        public Task<List<PodCreationAnswer>> Send(List<PodCreationRequest> requests)
+        {
+            var answer = new TaskCompletionSource<List<PodCreationAnswer>>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                Batches.Add([.. requests.Select(r => r.Spec.Name)]);
+                _held.Enqueue(answer);
+            }
+            return answer.Task;
+        }
+
+        public async Task<int> WaitForBatches(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                lock (_lock) if (Batches.Count >= count) return Batches.Count;
+                Assert.True(DateTime.UtcNow < deadline, $"only {Batches.Count} batch(es) sent, {count} expected");
+                await Task.Delay(5);
+            }
+        }
+
+        /// <summary>Answers the oldest held batch: every pod created, except those named in <paramref name="failing"/>.</summary>
+        public void AnswerNext(params string[] failing)
+        {
+            TaskCompletionSource<List<PodCreationAnswer>> next;
+            List<string> names;
+            lock (_lock)
+            {
+                next = _held.Dequeue();
+                names = Batches[Batches.Count - _held.Count - 1];
+            }
+            next.SetResult([.. names.Select(n => failing.Contains(n)
+                ? new PodCreationAnswer(null, new TimeoutException($"{n} timed out"))
+                : new PodCreationAnswer(new PodCreation(new Outcome(OutcomeCode.Ok, n))))]);
+        }
+
+        public void FailNext(Exception error)
+        {
+            TaskCompletionSource<List<PodCreationAnswer>> next;
+            lock (_lock) next = _held.Dequeue();
+            next.SetException(error);
+        }
+    }
+
+    private static PodCreationRequest Request(string name) => new(new PodSpec { Name = name }, null);
+
+    /// <summary>An answer within 10 s: a batcher that drops a creation fails the test instead of hanging it.</summary>
+    private static Task<PodCreation> Answered(Task<PodCreation> creation) => creation.WaitAsync(TimeSpan.FromSeconds(10));
+
+    [Fact]
+    public async Task A_lone_creation_goes_at_once_and_what_arrives_meanwhile_goes_in_one_next_batch_each_answered_as_its_own()
+    {
+        var silo = new HeldSilo();
+        var batcher = new PodCreationBatcher(silo.Send);
+        var first = batcher.Add(Request("p0"));
+        await silo.WaitForBatches(1);
+        var waiting = Enumerable.Range(1, 5).Select(i => batcher.Add(Request($"p{i}"))).ToList();
+        Assert.Equal(1, await silo.WaitForBatches(1));
+        Assert.DoesNotContain(waiting, t => t.IsCompleted);
+
+        silo.AnswerNext();
+        Assert.Equal("p0", (await Answered(first)).Outcome.Message);
+        await silo.WaitForBatches(2);
+        Assert.Equal(["p1", "p2", "p3", "p4", "p5"], silo.Batches[1]);
+        silo.AnswerNext();
+        for (var i = 0; i < waiting.Count; i++) Assert.Equal($"p{i + 1}", (await Answered(waiting[i])).Outcome.Message);
+        Assert.Equal((2, 6), (batcher.Batches, batcher.Creations));
+    }
+
+    [Fact]
+    public async Task A_creation_that_failed_over_there_fails_alone()
+    {
+        var silo = new HeldSilo();
+        var batcher = new PodCreationBatcher(silo.Send);
+        var blocker = batcher.Add(Request("b"));
+        await silo.WaitForBatches(1);
+        var ok = batcher.Add(Request("ok"));
+        var bad = batcher.Add(Request("bad"));
+        silo.AnswerNext();
+        await Answered(blocker);
+        await silo.WaitForBatches(2);
+        silo.AnswerNext("bad");
+        Assert.True((await Answered(ok)).Outcome.IsOk);
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => Answered(bad));
+        Assert.Equal("bad timed out", error.Message);
+    }
+
+    [Fact]
+    public async Task A_batch_that_got_no_answer_fails_each_of_its_creations_and_the_next_creation_is_sent_again()
+    {
+        var silo = new HeldSilo();
+        var batcher = new PodCreationBatcher(silo.Send);
+        var lost = new[] { batcher.Add(Request("l1")) };
+        await silo.WaitForBatches(1);
+        silo.FailNext(new InvalidOperationException("silo gone"));
+        Assert.Equal("silo gone", (await Assert.ThrowsAsync<InvalidOperationException>(() => Answered(lost[0]))).Message);
+
+        var later = batcher.Add(Request("later"));
+        await silo.WaitForBatches(2);
+        silo.AnswerNext();
+        Assert.Equal("later", (await Answered(later)).Outcome.Message);
+    }
+
+    [Fact]
+    public async Task An_answer_that_does_not_match_its_batch_fails_the_creations_instead_of_leaving_them_waiting()
+    {
+        var tooFew = new PodCreationBatcher(async requests =>
+        {
+            await Task.Yield();
+            return [];
+        });
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Answered(tooFew.Add(Request("x"))));
+        Assert.Contains("0 answers to 1 creations", error.Message);
+        var empty = new PodCreationBatcher(_ => Task.FromResult(new List<PodCreationAnswer> { new(null) }));
+        Assert.Contains("neither a result nor an error", (await Assert.ThrowsAsync<InvalidOperationException>(() => Answered(empty.Add(Request("y"))))).Message);
+    }
+}
