@@ -17,6 +17,14 @@ public sealed class PodCreationBatcherTests
         private readonly Queue<TaskCompletionSource<List<PodCreationAnswer>>> _held = new();
         private readonly Lock _lock = new();
 
+        public int SizeOf(int batch)
+        {
+            lock (_lock) return Batches[batch].Count;
+        }
+
+        /// <summary>The most batches that were in flight at once.</summary>
+        public int MostInFlight { get; private set; }
+
         public Task<List<PodCreationAnswer>> Send(List<PodCreationRequest> requests)
         {
             var answer = new TaskCompletionSource<List<PodCreationAnswer>>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -24,6 +32,7 @@ public sealed class PodCreationBatcherTests
             {
                 Batches.Add([.. requests.Select(r => r.Spec.Name)]);
                 _held.Enqueue(answer);
+                MostInFlight = Math.Max(MostInFlight, _held.Count);
             }
             return answer.Task;
         }
@@ -75,6 +84,7 @@ public sealed class PodCreationBatcherTests
         var first = batcher.Add(Request("p0"));
         await silo.WaitForBatches(1);
         var waiting = Enumerable.Range(1, 5).Select(i => batcher.Add(Request($"p{i}"))).ToList();
+        await Task.Delay(200);
         Assert.Equal(1, await silo.WaitForBatches(1));
         Assert.DoesNotContain(waiting, t => t.IsCompleted);
 
@@ -85,6 +95,36 @@ public sealed class PodCreationBatcherTests
         silo.AnswerNext();
         for (var i = 0; i < waiting.Count; i++) Assert.Equal($"p{i + 1}", (await Answered(waiting[i])).Outcome.Message);
         Assert.Equal((2, 6), (batcher.Batches, batcher.Creations));
+        Assert.Equal(1, silo.MostInFlight);
+    }
+
+    [Fact]
+    public async Task A_backlog_goes_in_batches_of_at_most_the_limit_with_more_senders_up_to_their_limit()
+    {
+        var silo = new HeldSilo();
+        var batcher = new PodCreationBatcher(silo.Send);
+        var first = batcher.Add(Request("b0"));
+        await silo.WaitForBatches(1);
+        const int backlog = 5 * PodCreationBatcher.BatchLimit + 7;
+        var rest = Enumerable.Range(1, backlog).Select(i => batcher.Add(Request($"b{i}"))).ToList();
+        // The first sender waits on its batch; each full batch of backlog started another, up to the limit of senders.
+        Assert.Equal(PodCreationBatcher.MaxSenders, await silo.WaitForBatches(PodCreationBatcher.MaxSenders));
+        await Task.Delay(200);
+        Assert.Equal(PodCreationBatcher.MaxSenders, silo.Batches.Count);
+
+        var (answered, carried) = (0, 0);
+        while (carried < backlog + 1)
+        {
+            if (answered == silo.Batches.Count) await silo.WaitForBatches(answered + 1);
+            carried += silo.SizeOf(answered);
+            silo.AnswerNext();
+            answered++;
+        }
+        Assert.Equal("b0", (await Answered(first)).Outcome.Message);
+        for (var i = 0; i < rest.Count; i++) Assert.Equal($"b{i + 1}", (await Answered(rest[i])).Outcome.Message);
+        Assert.All(silo.Batches, b => Assert.InRange(b.Count, 1, PodCreationBatcher.BatchLimit));
+        Assert.Equal(backlog + 1, silo.Batches.Sum(b => b.Count));
+        Assert.Equal(PodCreationBatcher.MaxSenders, silo.MostInFlight);
     }
 
     [Fact]
@@ -133,5 +173,29 @@ public sealed class PodCreationBatcherTests
         Assert.Contains("0 answers to 1 creations", error.Message);
         var empty = new PodCreationBatcher(_ => Task.FromResult(new List<PodCreationAnswer> { new(null) }));
         Assert.Contains("neither a result nor an error", (await Assert.ThrowsAsync<InvalidOperationException>(() => Answered(empty.Add(Request("y"))))).Message);
+    }
+
+    private sealed class ForeignException(string message) : Exception(message);
+
+    [Fact]
+    public async Task An_answer_is_given_within_its_budget_and_with_an_exception_the_other_silo_can_read()
+    {
+        var exceptions = new Orleans.Serialization.ExceptionSerializationOptions();
+        var never = new TaskCompletionSource<PodCreation>();
+        var slow = await PodCreationAnswers.Of("slow", () => never.Task, TimeSpan.FromMilliseconds(50), exceptions);
+        Assert.Contains("creating pod 'slow' did not finish in", Assert.IsType<TimeoutException>(slow.Error).Message);
+
+        var system = new InvalidOperationException("kept");
+        Assert.Same(system, (await PodCreationAnswers.Of("s", () => Task.FromException<PodCreation>(system), TimeSpan.FromSeconds(5), exceptions)).Error);
+
+        // A type outside the namespaces Orleans' exception codec takes (Redis' are such) crosses as an OrleansException naming it.
+        var foreign = await PodCreationAnswers.Of("f", () => throw new ForeignException("redis down"), TimeSpan.FromSeconds(5), exceptions);
+        var crossed = Assert.IsType<OrleansException>(foreign.Error);
+        Assert.Contains("creating pod 'f' failed", crossed.Message);
+        Assert.Contains("ForeignException: redis down", crossed.Message);
+
+        var done = await PodCreationAnswers.Of("ok", () => Task.FromResult(new PodCreation(Outcome.Success)), TimeSpan.FromSeconds(5), exceptions);
+        Assert.Null(done.Error);
+        Assert.True(done.Creation?.Outcome.IsOk);
     }
 }

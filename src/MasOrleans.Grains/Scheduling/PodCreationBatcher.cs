@@ -3,15 +3,19 @@ using MasOrleans.Abstractions.Contracts;
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
-/// The creations bound for one other silo (<see cref="PodCreator"/>): one batch in flight at a time; the first creation
-/// starts a send at once, and whatever is added before its answer travels in the next batch. Each creation gets its own
-/// answer or exception, as its own call would have.
+/// The creations bound for one other silo (<see cref="PodCreator"/>): the first creation starts a send at once, and
+/// whatever is added before its answer travels in the next batch. Batches hold at most <see cref="BatchLimit"/>; a
+/// backlog of that many starts another sender, up to <see cref="MaxSenders"/>, so a slow batch does not hold up a
+/// crowd. Each creation gets its own answer or exception, as its own call would have.
 /// </summary>
 public sealed class PodCreationBatcher(Func<List<PodCreationRequest>, Task<List<PodCreationAnswer>>> send)
 {
+    public const int BatchLimit = 128;
+    public const int MaxSenders = 4;
+
     private readonly Lock _lock = new();
-    private List<(PodCreationRequest Request, TaskCompletionSource<PodCreation> Answer)> _pending = [];
-    private bool _sending;
+    private readonly List<(PodCreationRequest Request, TaskCompletionSource<PodCreation> Answer)> _pending = [];
+    private int _senders;
     private long _batches, _creations;
 
     /// <summary>Batches sent, and the creations they carried.</summary>
@@ -25,11 +29,12 @@ public sealed class PodCreationBatcher(Func<List<PodCreationRequest>, Task<List<
         lock (_lock)
         {
             _pending.Add((request, answer));
-            if (_sending) return answer.Task;
-            _sending = true;
+            if (_senders > 0 && (_pending.Count < BatchLimit || _senders >= MaxSenders)) return answer.Task;
+            _senders++;
         }
-        // On the thread pool: a caller inside a grain (a workload) must not lend its scheduler to every later batch.
-        _ = Task.Run(SendAll);
+        // On the thread pool and without the caller's context: a caller inside a grain (a workload) must not lend its
+        // scheduler to later batches, nor its log scope, trace or request context to other callers' creations.
+        using (ExecutionContext.SuppressFlow()) _ = Task.Run(SendAll);
         return answer.Task;
     }
 
@@ -42,11 +47,12 @@ public sealed class PodCreationBatcher(Func<List<PodCreationRequest>, Task<List<
             {
                 if (_pending.Count == 0)
                 {
-                    _sending = false;
+                    _senders--;
                     return;
                 }
-                batch = _pending;
-                _pending = [];
+                var take = Math.Min(_pending.Count, BatchLimit);
+                batch = _pending.GetRange(0, take);
+                _pending.RemoveRange(0, take);
             }
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _creations, batch.Count);

@@ -3,6 +3,9 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Abstractions.Grains;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 using Orleans.Runtime.Services;
@@ -12,28 +15,21 @@ namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>This silo's pods: which it hosts (<see cref="PodActivationTable"/>), and creations sent here.</summary>
 [Reentrant]
-public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table, IGrainFactory grains)
+public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table, IGrainFactory grains,
+    IOptions<SiloMessagingOptions> messaging, IOptions<ExceptionSerializationOptions> exceptions)
     : GrainService(id, silo, loggers), IPodHostService
 {
+    /// <summary>Each creation of a batch answers within this, well inside the batch call's own timeout.</summary>
+    private TimeSpan Budget => messaging.Value.ResponseTimeout * 0.75;
+
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
     public async Task<List<PodCreationAnswer>> CreatePods(List<PodCreationRequest> requests)
     {
-        var answers = await Task.WhenAll(requests.Select(Create));
+        var budget = Budget;
+        var answers = await Task.WhenAll(requests.Select(r =>
+            PodCreationAnswers.Of(r.Spec.Name, () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.Value)));
         return [.. answers];
-    }
-
-    private async Task<PodCreationAnswer> Create(PodCreationRequest request)
-    {
-        try
-        {
-            return new(await grains.Reference<IPodGrain>(request.Spec.Name).Create(request.Spec, request.Workload));
-        }
-        catch (Exception e)
-        {
-            // Not handled here: the caller throws it for this pod alone, as a direct call would have.
-            return new(null, e);
-        }
     }
 }
 
