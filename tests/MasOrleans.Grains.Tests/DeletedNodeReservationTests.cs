@@ -34,4 +34,25 @@ public sealed class DeletedNodeReservationTests(GrainClusterFixture fixture) : I
         Assert.Null(await node.GetView());
     }
 
+    [Fact]
+    public async Task A_cordoned_node_refuses_a_reservation_from_a_view_that_predates_the_cordon_unless_the_pod_tolerates_it()
+    {
+        // kube-scheduler's NodeUnschedulable (pkg/scheduler/framework/plugins/nodeunschedulable/node_unschedulable.go):
+        // only a pod tolerating node.kubernetes.io/unschedulable:NoSchedule goes on a cordoned node.
+        var node = fixture.Client.GetGrain<INodeGrain>("g-cordon-race");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-cordon-race", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) })).IsOk);
+        Assert.True((await node.Reserve(PodOf("before-cordon"), GpuAllocation.None)).Reserved);
+        Assert.True((await node.Patch(new NodePatch(Unschedulable: true))).IsOk);
+
+        var refused = await node.Reserve(PodOf("after-cordon"), GpuAllocation.None);
+        Assert.False(refused.Reserved, "a cordoned node took a new pod");
+        Assert.Equal("node is cordoned", refused.Reason);
+        var tolerating = PodOf("tolerates-cordon") with { Tolerations = [new Toleration("node.kubernetes.io/unschedulable", "Exists", Effect: "NoSchedule")] };
+        Assert.True((await node.Reserve(tolerating, GpuAllocation.None)).Reserved);
+        // What it held before the cordon stays, and its retry still gets its placement back.
+        Assert.True((await node.Reserve(PodOf("before-cordon"), GpuAllocation.None)).Reserved);
+
+        Assert.True((await node.Patch(new NodePatch(Unschedulable: false))).IsOk);
+        Assert.True((await node.Reserve(PodOf("after-uncordon"), GpuAllocation.None)).Reserved);
+    }
 }

@@ -4,6 +4,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Filters;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -233,6 +234,8 @@ public sealed partial class NodeGrain(
         if (_resync is not null) throw new TimeoutException($"node {Name}: {StoreUnsettled}");
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
+        // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
+        if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nomination?.Pod.Name == pod.Name) _nomination = null;

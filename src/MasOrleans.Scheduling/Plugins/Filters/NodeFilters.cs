@@ -17,11 +17,10 @@ public sealed class NodeUnschedulableFilter : IFilterPlugin
         if (!context.Cluster.AnyUnschedulable) context.Skip(this);
     }
 
-    public string? Filter(SchedulingContext context, int node)
-    {
-        if (!context.Cluster.Unschedulable[node]) return null;
-        return Taints.Tolerated(context.Pod.Tolerations, UnschedulableTaint) ? null : Reason;
-    }
+    public string? Filter(SchedulingContext context, int node) => Admits(context.Pod, context.Cluster.Unschedulable[node]) ? null : Reason;
+
+    /// <summary>The rule itself, also for the node grain's own check when it reserves (a cycle's view can predate a cordon).</summary>
+    public static bool Admits(PodSpec pod, bool unschedulable) => !unschedulable || Taints.Tolerated(pod.Tolerations, UnschedulableTaint);
 }
 
 /// <summary>Our own: a node whose telemetry went silent (NotReady) takes no new pods.</summary>
