@@ -115,17 +115,25 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         Assert.Equal(OutcomeCode.Conflict, again.Outcome.Code);
     }
 
-    [Fact]
-    public async Task Concurrent_creations_through_another_silo_cross_in_batches_and_each_gets_its_own_answer()
+    /// <summary>A second silo joins; returns once the idle shards whose home it now is have moved there.</summary>
+    private async Task<(int Shards, SiloAddress First, SiloAddress Joined, PodActivationTable JoinedTable, List<int> Moved)> JoinSecondSilo()
     {
-        var grains = _cluster.Client;
         var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
         var first = _cluster.Silos[0].SiloAddress;
         var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
         await _cluster.WaitForLivenessToStabilizeAsync();
         var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
         var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined)).ToList();
+        Assert.NotEmpty(moved);
         await WaitUntil(() => Task.FromResult(moved.All(k => joinedTable.TryGet(k, out _))), "the shards moved to the silo that joined");
+        return (shards, first, joined, joinedTable, moved);
+    }
+
+    [Fact]
+    public async Task Concurrent_creations_through_another_silo_cross_in_batches_and_each_gets_its_own_answer()
+    {
+        var grains = _cluster.Client;
+        var (shards, first, joined, joinedTable, moved) = await JoinSecondSilo();
         var names = Enumerable.Range(0, 10_000).Select(i => $"batched-{i}").Where(n => moved.Contains(QueueShards.Of(n, shards))).Take(40).ToList();
         var creator = _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
 
@@ -148,16 +156,9 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
     public async Task The_pods_of_a_silo_that_stops_gracefully_are_found_again_on_the_survivor_without_a_warning()
     {
         var grains = _cluster.Client;
-        var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
-        var first = _cluster.Silos[0].SiloAddress;
-        var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
-        await _cluster.WaitForLivenessToStabilizeAsync();
-        var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
-        var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined)).ToList();
-        Assert.NotEmpty(moved);
-        // The idle shards move to their new home; pods created after that are placed on their shard's silo, those of
-        // the moved shards on the silo that will stop.
-        await WaitUntil(() => Task.FromResult(moved.All(k => joinedTable.TryGet(k, out _))), "the shards moved to the silo that joined");
+        // Pods created once the shards moved are placed on their shard's silo, those of the moved shards on the silo
+        // that will stop.
+        var (shards, first, joined, joinedTable, moved) = await JoinSecondSilo();
         var pods = Enumerable.Range(0, 6 * shards).Select(i => $"leaving-{i}").ToList();
         foreach (var name in pods) Assert.True((await grains.GetGrain<IPodGrain>(name).Create(PodOf(name, cpuMilli: 1), null)).Outcome.IsOk);
         var onJoined = pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList();
