@@ -24,13 +24,7 @@ public sealed class ResourceVectorSurrogateConverter : IConverter<ResourceVector
     public ResourceVector ConvertFromSurrogate(in ResourceVectorSurrogate surrogate) =>
         surrogate.Values is { Length: > 0 } values ? new ResourceVector(values) : ResourceVector.Zero;
 
-    public ResourceVectorSurrogate ConvertToSurrogate(in ResourceVector value)
-    {
-        if (value == ResourceVector.Zero) return new([]);
-        var values = new long[ResourceNames.Count];
-        for (var i = 0; i < values.Length; i++) values[i] = value[(ResourceKind)i];
-        return new(values);
-    }
+    public ResourceVectorSurrogate ConvertToSurrogate(in ResourceVector value) => new(value == ResourceVector.Zero ? [] : value.ToArray());
 }
 
 [GenerateSerializer, Immutable, Alias("mas.gpus")]

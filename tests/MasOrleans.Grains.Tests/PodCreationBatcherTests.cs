@@ -1,6 +1,8 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -180,7 +182,8 @@ public sealed class PodCreationBatcherTests
     [Fact]
     public async Task An_answer_is_given_within_its_budget_and_with_an_exception_the_other_silo_can_read()
     {
-        var exceptions = new Orleans.Serialization.ExceptionSerializationOptions();
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        Func<Type, bool> exceptions = services.GetRequiredService<ExceptionCodec>().IsSupportedType;
         var never = new TaskCompletionSource<PodCreation>();
         var slow = await PodCreationAnswers.Of("slow", () => never.Task, TimeSpan.FromMilliseconds(50), exceptions);
         Assert.Contains("creating pod 'slow' did not finish in", Assert.IsType<TimeoutException>(slow.Error).Message);

@@ -1,5 +1,4 @@
 using MasOrleans.Abstractions.Contracts;
-using Orleans.Serialization;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -10,7 +9,10 @@ namespace MasOrleans.Grains.Scheduling;
 /// </summary>
 public static class PodCreationAnswers
 {
-    public static async Task<PodCreationAnswer> Of(string pod, Func<Task<PodCreation>> create, TimeSpan budget, ExceptionSerializationOptions exceptions)
+    /// <param name="crossable">Whether Orleans' exception codec carries an exception type between silos (its own rule:
+    /// <c>ExceptionCodec.IsSupportedType</c>); any other crosses as an <see cref="OrleansException"/> that names it
+    /// (Redis' exceptions are such; the APIs answer both with 503).</param>
+    public static async Task<PodCreationAnswer> Of(string pod, Func<Task<PodCreation>> create, TimeSpan budget, Func<Type, bool> crossable)
     {
         Task<PodCreation>? creation = null;
         try
@@ -25,18 +27,7 @@ public static class PodCreationAnswers
         catch (Exception e)
         {
             // Not handled here: the caller throws it for this pod alone, as a direct call would have.
-            return new(null, Crossable(pod, e, exceptions));
+            return new(null, crossable(e.GetType()) ? e : new OrleansException($"creating pod '{pod}' failed: {e.GetType().FullName}: {e.Message}"));
         }
-    }
-
-    /// <summary>The exception itself when Orleans' exception codec takes its type (its own rule: the namespace prefixes
-    /// and filter of <see cref="ExceptionSerializationOptions"/>), else an <see cref="OrleansException"/> that names it
-    /// (Redis' exceptions are not taken; the APIs answer both with 503).</summary>
-    public static Exception Crossable(string pod, Exception error, ExceptionSerializationOptions exceptions)
-    {
-        var type = error.GetType();
-        var taken = type.Namespace is { } ns
-            && (exceptions.SupportedExceptionTypeFilter?.Invoke(type) == true || exceptions.SupportedNamespacePrefixes.Any(p => ns.StartsWith(p, StringComparison.Ordinal)));
-        return taken && type != typeof(AggregateException) ? error : new OrleansException($"creating pod '{pod}' failed: {type.FullName}: {error.Message}");
     }
 }

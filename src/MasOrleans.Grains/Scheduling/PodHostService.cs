@@ -16,7 +16,7 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>This silo's pods: which it hosts (<see cref="PodActivationTable"/>), and creations sent here.</summary>
 [Reentrant]
 public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table, IGrainFactory grains,
-    IOptions<SiloMessagingOptions> messaging, IOptions<ExceptionSerializationOptions> exceptions)
+    IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions)
     : GrainService(id, silo, loggers), IPodHostService
 {
     /// <summary>Each creation of a batch answers within this, well inside the batch call's own timeout.</summary>
@@ -28,7 +28,7 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
     {
         var budget = Budget;
         var answers = await Task.WhenAll(requests.Select(r =>
-            PodCreationAnswers.Of(r.Spec.Name, () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.Value)));
+            PodCreationAnswers.Of(r.Spec.Name, () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.IsSupportedType)));
         return [.. answers];
     }
 }
