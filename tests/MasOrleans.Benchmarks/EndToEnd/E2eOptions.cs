@@ -37,13 +37,25 @@ public sealed record E2eOptions(
     public int WarmupPods(int silos) => Warmup * silos;
 
     /// <summary>
+    /// Pods of one top-up round per silo: after the warm-up has settled, rounds of this size at the maximum rate (wrk, as
+    /// the measured pass) until a round leaves the silos' JIT all but idle (see <see cref="E2ePass"/>).
+    /// </summary>
+    public int TopUpPods(int silos) => Math.Max(1, Warmup / 5) * silos;
+
+    /// <summary>At most this many top-up rounds, so a silo that never stops compiling still gets measured.</summary>
+    public const int MaxTopUps = 6;
+
+    /// <summary>Every warm-up pod a pass may place before its measurement (they stay on the nodes).</summary>
+    public int MaxWarmupPods(int silos) => Warmup == 0 ? 0 : WarmupPods(silos) + MaxTopUps * TopUpPods(silos);
+
+    /// <summary>
     /// Node capacity in whole cpus for a pass with <paramref name="silos"/> silos: its pods and warm-up at 100m each,
     /// plus a third, spread over the nodes (so a pass's nodes do not depend on which other passes the run makes).
     /// </summary>
-    public int NodeCpus(int silos) => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
+    public int NodeCpus(int silos) => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + MaxWarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
 
     /// <summary>Node memory in Mi, by the same rule.</summary>
-    public long NodeMemoryMi(int silos) => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + WarmupPods(silos)) * 128.0 * 4 / 3 / Nodes) + 1024;
+    public long NodeMemoryMi(int silos) => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + MaxWarmupPods(silos)) * 128.0 * 4 / 3 / Nodes) + 1024;
 
     public static E2eOptions Parse(IReadOnlyList<string> args)
     {

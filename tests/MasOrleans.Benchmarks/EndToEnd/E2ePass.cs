@@ -24,7 +24,9 @@ public sealed record PassResult(
     IReadOnlyList<SiloLogCount> Logs,
     double SettleSeconds,
     long SiloToSiloMessages = 0,
-    long SiloToSiloBytes = 0)
+    long SiloToSiloBytes = 0,
+    double JitMs = 0,
+    long JitMethods = 0)
 {
     public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
 }
@@ -68,6 +70,40 @@ public static class E2ePass
         return DateTimeOffset.UtcNow - started;
     }
 
+    /// <summary>
+    /// Below this many methods compiled per silo in a top-up round, the silos' hot paths count as compiled for good.
+    /// </summary>
+    private const int SettledJitMethodsPerSilo = 50;
+
+    /// <summary>
+    /// The warm-up alone leaves thousands of hot methods to be recompiled at tier 1 in the measured window (measured with
+    /// the runtime's JIT counters: 0.2 ms of JIT per pod with one silo, 0.6-0.7 with two and three, docs/benchmarks.md
+    /// session 18): .NET starts counting calls only once no new method has been compiled at tier 0 for 100 ms
+    /// (<c>TC_CallCountingDelayMs</c>), which a busy warm-up never allows, and the settle that follows calls nothing. So
+    /// rounds at the measured pass's maximum rate follow, each settled, until one compiles fewer than
+    /// <see cref="SettledJitMethodsPerSilo"/> methods per silo (at most <see cref="E2eOptions.MaxTopUps"/>); each
+    /// silo pays its one-time JIT before the clock starts, as a long-running silo has. Returns the pods placed so far.
+    /// </summary>
+    private static async Task<(int Placed, TimeSpan Settle)> TopUpAsync(E2eOptions options, ChildProcesses processes, SiloCluster cluster,
+        string tag, int placed, TimeSpan settle, TimeSpan limit, CancellationToken cancellation)
+    {
+        var pods = options.TopUpPods(cluster.Silos.Count);
+        for (var round = 1; round <= E2eOptions.MaxTopUps; round++)
+        {
+            var before = await cluster.CountersAsync(cancellation);
+            using var stop = new CancellationTokenSource();
+            var load = await LoadGenerators.RunWrkAsync(processes, cluster.Silos, $"{tag}-topup{round}", pods, options.Connections, limit, stop.Token, cancellation);
+            if (load.Accepted != pods) throw new InvalidOperationException($"{pods - load.Accepted} top-up POSTs were not accepted");
+            placed += pods;
+            await cluster.WaitUntilRunningAsync(placed, limit, cancellation);
+            settle = await SettleAsync(cluster, cancellation);
+            var methods = (await cluster.CountersAsync(cancellation)).Zip(before, (after, b) => after.JitMethods - b.JitMethods).ToArray();
+            Console.WriteLine($"  top-up {round}: {pods} pods, methods compiled per silo {string.Join("/", methods)}");
+            if (methods.All(m => m < SettledJitMethodsPerSilo)) break;
+        }
+        return (placed, settle);
+    }
+
     /// <param name="rate">Null: maximum rate with wrk; otherwise pods per second with the own open-loop generator.</param>
     public static async Task<PassResult> RunAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int Pid, int Port) redis,
         int siloCount, string pass, double? rate, CancellationToken cancellation)
@@ -78,13 +114,16 @@ public static class E2ePass
         await cluster.RegisterNodesAsync(options.Nodes, options.NodeCpus(siloCount), options.NodeMemoryMi(siloCount), cancellation);
         var limit = options.Timeout / 4;
         var warmup = options.WarmupPods(siloCount);
+        var settle = TimeSpan.Zero;
         if (warmup > 0)
         {
             var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", warmup, WarmupRate * siloCount, 64, cancellation);
             if (warm.Failed > 0) throw new InvalidOperationException($"{warm.Failed} warm-up POSTs were not accepted");
             await cluster.WaitUntilRunningAsync(warmup, limit, cancellation);
+            settle = await SettleAsync(cluster, cancellation);
+            (warmup, settle) = await TopUpAsync(options, processes, cluster, tag, warmup, settle, limit, cancellation);
         }
-        var settle = await SettleAsync(cluster, cancellation);
+        else settle = await SettleAsync(cluster, cancellation);
 
         var pods = rate is null ? options.Pods : options.HalfPods;
         var idleBefore = cluster.CpuMilliseconds();
@@ -146,6 +185,8 @@ public static class E2ePass
             SettleSeconds = settle.TotalSeconds,
             SiloToSiloMessages = counters.Sum(c => c.SiloToSiloSent),
             SiloToSiloBytes = counters.Sum(c => c.SiloToSiloBytes),
+            JitMs = counters.Sum(c => c.JitMilliseconds),
+            JitMethods = counters.Sum(c => c.JitMethods),
         };
     }
 

@@ -119,14 +119,16 @@ public sealed class SiloCluster : IAsyncDisposable
     /// <summary>
     /// Each silo's placements (<c>mas_scheduling_decisions_total{result="scheduled"}</c>) and the messages it sent to
     /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram, SiloToSilo: requests,
-    /// responses and one-way messages, counted and summed in bytes), read from /metrics.
+    /// responses and one-way messages, counted and summed in bytes), and the runtime's JIT time and compiled methods
+    /// (<c>dotnet_jit_*</c>, the System.Runtime meter; zero from a build without it), read from /metrics.
     /// </summary>
     public async Task<SiloCounters[]> CountersAsync(CancellationToken cancellation)
     {
         var counters = new SiloCounters[Clients.Count];
         for (var i = 0; i < Clients.Count; i++)
         {
-            long scheduled = 0, siloToSilo = 0, siloToSiloBytes = 0;
+            long scheduled = 0, siloToSilo = 0, siloToSiloBytes = 0, jitMethods = 0;
+            double jitSeconds = 0;
             var metrics = await Clients[i].GetStringAsync("/metrics", cancellation);
             foreach (var line in metrics.Split('\n'))
             {
@@ -138,12 +140,17 @@ public sealed class SiloCluster : IAsyncDisposable
                 else if (line.StartsWith("orleans_messaging_sent_messages_size_bytes_sum{", StringComparison.Ordinal)
                          && line.Contains("ConnectionDirection=\"SiloToSilo\"", StringComparison.Ordinal))
                     siloToSiloBytes += Value(line);
+                else if (line.StartsWith("dotnet_jit_compilation_time_seconds_total{", StringComparison.Ordinal))
+                    jitSeconds += Number(line);
+                else if (line.StartsWith("dotnet_jit_compiled_methods_total{", StringComparison.Ordinal))
+                    jitMethods += Value(line);
             }
-            counters[i] = new SiloCounters(scheduled, siloToSilo, siloToSiloBytes);
+            counters[i] = new SiloCounters(scheduled, siloToSilo, siloToSiloBytes, jitSeconds * 1000, jitMethods);
         }
         return counters;
 
-        static long Value(string line) => (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        static long Value(string line) => (long)Number(line);
+        static double Number(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     public double[] CpuMilliseconds() => Silos.Select(s => ProcCpu.Milliseconds(s.Pid)).ToArray();
@@ -200,8 +207,9 @@ public sealed class SiloCluster : IAsyncDisposable
 }
 
 /// <summary>Counters of one silo read from its /metrics; a pass reports the difference over the measurement.</summary>
-public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent, long SiloToSiloBytes)
+public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent, long SiloToSiloBytes, double JitMilliseconds, long JitMethods)
 {
     public static SiloCounters operator -(SiloCounters after, SiloCounters before) =>
-        new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent, after.SiloToSiloBytes - before.SiloToSiloBytes);
+        new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent, after.SiloToSiloBytes - before.SiloToSiloBytes,
+            after.JitMilliseconds - before.JitMilliseconds, after.JitMethods - before.JitMethods);
 }
