@@ -71,6 +71,16 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_runtime_meter_reports_jit_and_gc_work()
+    {
+        // The e2e benchmark reads dotnet_jit_* to tell a warm-up's compiling from a steady state's cost.
+        var exposition = await PrometheusText.Scrape(_silo.Http);
+        Assert.True(PrometheusText.Value(exposition, "dotnet_jit_compiled_methods_total") > 1000, "a started silo has compiled thousands of methods");
+        Assert.True(PrometheusText.Value(exposition, "dotnet_jit_compilation_time_seconds_total") > 0);
+        Assert.Contains("dotnet_gc_collections_total", PrometheusText.Names(exposition));
+    }
+
+    [Fact]
     public void Alerting_rules_pass_promtool()
     {
         var (code, output) = Promtool("check", "rules", RepoFiles.Path("dashboards/prometheus/alerts.yml"));
