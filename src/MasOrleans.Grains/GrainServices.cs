@@ -65,6 +65,9 @@ public static class GrainServices
         services.AddSingleton<Scheduling.PodCreator>();
         services.AddGrainService<Scheduling.PodHostService>();
         services.AddSingleton<Scheduling.IPodHostClient, Scheduling.PodHostClient>();
+        services.AddGrainService<Nodes.NodeReservationService>();
+        services.AddSingleton<Nodes.INodeReservationClient, Nodes.NodeReservationClient>();
+        services.AddSingleton<Nodes.NodeReserver>();
         services.AddSingleton<Scheduling.SchedulingSiloService>();
         services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<Scheduling.SchedulingSiloService>());
         services.AddPlacementDirector<Scheduling.ShardPlacementStrategy, Scheduling.ShardPlacementDirector>();

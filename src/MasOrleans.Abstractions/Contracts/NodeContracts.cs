@@ -35,9 +35,17 @@ public sealed record NodePatch(
     [property: Id(1)] IReadOnlyList<Taint>? Taints = null,
     [property: Id(2)] bool? Unschedulable = null);
 
-/// <summary>The outcome of Reserve: the devices actually held, or why the pod no longer fits.</summary>
+/// <summary>
+/// The outcome of Reserve: the devices actually held, or why the pod no longer fits; and the silo the node grain answered
+/// from, so a scheduler on another silo can send its next reservations for this node there in batches.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("mas.reservation")]
-public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason);
+public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason,
+    [property: Id(3)] Orleans.Runtime.SiloAddress? Host = null);
+
+/// <summary>A reservation sent in a batch to the node grain's silo (<see cref="Grains.INodeReservationService"/>).</summary>
+[GenerateSerializer, Immutable, Alias("mas.node-reservation-request")]
+public sealed record NodeReservationRequest([property: Id(0)] string Node, [property: Id(1)] PodSpec Pod, [property: Id(2)] GpuAllocation Gpus);
 
 /// <summary>
 /// A bound placement as the pod records it. The scores are a plain dictionary: what crosses a grain call must be a

@@ -54,9 +54,12 @@ public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: I
 [GenerateSerializer, Immutable, Alias("mas.pod-creation-request")]
 public sealed record PodCreationRequest([property: Id(0)] PodSpec Spec, [property: Id(1)] string? Workload);
 
-/// <summary>How one creation of a batch ended: its answer, or the exception the pod grain threw, for the caller to throw.</summary>
-[GenerateSerializer, Immutable, Alias("mas.pod-creation-answer")]
-public sealed record PodCreationAnswer([property: Id(0)] PodCreation? Creation, [property: Id(1)] Exception? Error = null);
+/// <summary>
+/// How one call of a batch sent to another silo ended (pod creations, node reservations): its result, or the exception
+/// its own call threw, for the caller to throw.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.batch-answer`1")]
+public sealed record BatchAnswer<T>([property: Id(0)] T? Result, [property: Id(1)] Exception? Error = null) where T : class;
 
 /// <summary>Why a pod failed; Evicted reasons are not the pod's fault, so workloads replace them without backoff.</summary>
 public static class PodReasons

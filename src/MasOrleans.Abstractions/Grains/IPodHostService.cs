@@ -18,7 +18,7 @@ public interface IPodHostService : IGrainService
     /// while its previous batch to this silo was in flight), and each pod is looked up and registered here without a
     /// message. A grain service rather than the shard grain: a shard that is moving or stopping would hold a creation
     /// whose pod registers with it.</summary>
-    Task<List<PodCreationAnswer>> CreatePods(List<PodCreationRequest> requests);
+    Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests);
 
     /// <summary>The activations this silo hosts of the pods that hash to <paramref name="shard"/> of <paramref name="shardCount"/>.</summary>
     Task<List<GrainAddress>> HostedPods(int shard, int shardCount);

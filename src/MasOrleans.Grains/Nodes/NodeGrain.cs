@@ -26,6 +26,7 @@ public sealed partial class NodeGrain(
     INodeBindingStore bindings,
     ClusterFeed feed,
     TimeProvider clock,
+    ILocalSiloDetails silo,
     ILogger<NodeGrain> logger) : Grain, INodeGrain
 {
     private ClusterState _local = new();
@@ -217,7 +218,9 @@ public sealed partial class NodeGrain(
         DeactivateOnIdle();
     }
 
-    public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus)
+    public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus) => await ReserveHere(pod, gpus) with { Host = silo.SiloAddress };
+
+    private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
         // Idempotent: a scheduler retrying after a crash gets the placement it already holds.

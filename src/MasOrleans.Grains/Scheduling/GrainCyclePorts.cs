@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
 
@@ -7,11 +8,14 @@ namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>The scheduling cycle's ports as grain calls: node grains reserve and release, pod grains record the outcome.</summary>
 /// <param name="scheduled">Receives the listing entry of each pod that took its placement (a queue shard batches it for the index).</param>
-public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? scheduled = null) : INodeReservations, IPodEvictions, IBindingRecorder
+/// <param name="reserver">Sends reservations for node grains on other silos in batches (a queue shard's); without it, each
+/// is its own call.</param>
+public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? scheduled = null, NodeReserver? reserver = null)
+    : INodeReservations, IPodEvictions, IBindingRecorder
 {
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
-        var reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
+        var reservation = reserver is null ? await grains.Reference<INodeGrain>(node).Reserve(pod, gpus) : await reserver.Reserve(node, pod, gpus);
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 

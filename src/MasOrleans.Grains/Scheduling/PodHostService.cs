@@ -24,11 +24,11 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
 
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
-    public async Task<List<PodCreationAnswer>> CreatePods(List<PodCreationRequest> requests)
+    public async Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests)
     {
         var budget = Budget;
         var answers = await Task.WhenAll(requests.Select(r =>
-            PodCreationAnswers.Of(r.Spec.Name, () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.IsSupportedType)));
+            BatchAnswers.Of($"creating pod '{r.Spec.Name}'", () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.IsSupportedType)));
         return [.. answers];
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Learning;
 using MasOrleans.Grains.Metrics;
 using MasOrleans.Grains.Storage;
@@ -39,6 +40,7 @@ public sealed partial class SchedulingQueueGrain(
     ILocalSiloDetails silo,
     IClusterMembershipService membership,
     TimeProvider clock,
+    NodeReserver reserver,
     ILogger<SchedulingQueueGrain> logger,
     LearnedModels? learnedModels = null) : Grain, ISchedulingQueueGrain, IGrainMigrationParticipant
 {
@@ -60,7 +62,7 @@ public sealed partial class SchedulingQueueGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The cycle continues on this grain's scheduler, so the bound pod's entry is recorded without a call of its own.
-        var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry));
+        var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry), reserver);
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(unchecked(options.Value.Seed * 31 + Shard)));

@@ -1,0 +1,40 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Runtime.Services;
+using Orleans.Serialization;
+using Orleans.Services;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>Reservations other silos' schedulers send here in batches, for the node grains this silo hosts.</summary>
+[Reentrant]
+public sealed class NodeReservationService(GrainId id, Silo silo, ILoggerFactory loggers, IGrainFactory grains,
+    IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions)
+    : GrainService(id, silo, loggers), INodeReservationService
+{
+    public async Task<List<BatchAnswer<Reservation>>> Reserve(List<NodeReservationRequest> requests)
+    {
+        // Each answers within 3/4 of the batch call's timeout, so a slow node cannot time out the others' answers.
+        var budget = messaging.Value.ResponseTimeout * 0.75;
+        var answers = await Task.WhenAll(requests.Select(r => BatchAnswers.Of($"reserving pod '{r.Pod.Name}' on node '{r.Node}'",
+            () => grains.Reference<INodeGrain>(r.Node).Reserve(r.Pod, r.Gpus), budget, exceptions.IsSupportedType)));
+        return [.. answers];
+    }
+}
+
+/// <summary>Reaches the <see cref="NodeReservationService"/> of a given silo.</summary>
+public interface INodeReservationClient : IGrainServiceClient<INodeReservationService>
+{
+    INodeReservationService On(SiloAddress silo);
+}
+
+public sealed class NodeReservationClient(IServiceProvider services) : GrainServiceClient<INodeReservationService>(services), INodeReservationClient
+{
+    public INodeReservationService On(SiloAddress silo) => GetGrainService(silo);
+}

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Model;
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>
+/// Reserves for this silo's scheduling cycles: straight on the node grain while its silo is unknown or this one, and
+/// otherwise through that silo's <see cref="INodeReservationService"/>, one batch in flight per silo, with what
+/// arrives meanwhile in the next (under load, many reservations a message instead of a request and a response each).
+/// Where a node grain lives is learnt from its answers (<see cref="Reservation.Host"/>); a node grain that moved is
+/// still reached through its old silo (a hop more) and its next answer tells where it went.
+/// </summary>
+public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
+{
+    private readonly ConcurrentDictionary<string, SiloAddress> _hostOf = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<SiloAddress, SiloCallBatcher<NodeReservationRequest, Reservation>> _remote = new();
+
+    /// <summary>Batches sent to other silos since start, and the reservations they carried (tests read them).</summary>
+    public long BatchesSent => _remote.Values.Sum(r => r.Batches);
+
+    public long ReservationsSent => _remote.Values.Sum(r => r.Calls);
+
+    public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        Reservation reservation;
+        if (_hostOf.TryGetValue(node, out var host) && !host.Equals(silo.SiloAddress)
+            && membership.CurrentSnapshot.GetSiloStatus(host) == SiloStatus.Active)
+        {
+            try
+            {
+                reservation = await _remote.GetOrAdd(host, static (address, hosts) =>
+                    new SiloCallBatcher<NodeReservationRequest, Reservation>(hosts.On(address).Reserve, r => $"reservation of pod '{r.Pod.Name}' on node '{r.Node}'"), hosts)
+                    .Add(new NodeReservationRequest(node, pod, gpus));
+            }
+            catch
+            {
+                // Thrown on to the cycle as a direct call's failure would be; the next reservation for the node goes
+                // straight to its grain and learns again where it lives.
+                _hostOf.TryRemove(KeyValuePair.Create(node, host));
+                throw;
+            }
+        }
+        else reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
+        if (reservation.Host is { } at) _hostOf[node] = at;
+        return reservation;
+    }
+}
