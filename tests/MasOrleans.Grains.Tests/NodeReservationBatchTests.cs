@@ -18,11 +18,12 @@ namespace MasOrleans.Grains.Tests;
 public sealed class NodeReservationBatchTests : IAsyncLifetime
 {
     private readonly SiloLog _log = new();
+    private readonly OutageNodeBindingStore _bindings = new();
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = GrainClusterFixture.Build(2, _log, new OutageNodeBindingStore());
+        _cluster = GrainClusterFixture.Build(2, _log, _bindings);
         await _cluster.DeployAsync();
         await _cluster.WaitForLivenessToStabilizeAsync();
     }
@@ -37,17 +38,23 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
 
     private NodeReserver ReserverOn(SiloAddress silo) => _cluster.GetSiloServiceProvider(silo).GetRequiredService<NodeReserver>();
 
+    /// <summary>A registered node of 10 cpus, and the reserver of the silo its grain does not live on.</summary>
+    private async Task<(INodeGrain Node, SiloAddress Host, NodeReserver Reserver)> NodeOnTheOtherSilo(string name)
+    {
+        var node = _cluster.Client.GetGrain<INodeGrain>(name);
+        Assert.True((await node.Register(new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 10_000, memoryBytes: 64L << 30) })).IsOk);
+        // Straight to the grain (no silo's reserver learns from it): its answer names its silo.
+        var probe = await node.Reserve(PodOf($"{name}-probe"), GpuAllocation.None);
+        Assert.True(probe.Reserved);
+        var host = probe.Host ?? throw new InvalidOperationException("the node grain did not say where it lives");
+        return (node, host, ReserverOn(_cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))));
+    }
+
     [Fact]
     public async Task Concurrent_reservations_from_another_silo_cross_in_batches_and_each_gets_its_own_answer()
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>("batched-node");
-        // 10 cpus: 1 for the probe below and 9 for the 30 one-cpu pods that race for it.
-        Assert.True((await node.Register(new NodeSpec { Name = "batched-node", Capacity = ResourceVector.Of(cpuMilli: 10_000, memoryBytes: 64L << 30) })).IsOk);
-        var probe = await node.Reserve(PodOf("probe"), GpuAllocation.None);
-        Assert.True(probe.Reserved);
-        var host = probe.Host ?? throw new InvalidOperationException("the node grain did not say where it lives");
-        var other = _cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host));
-        var reserver = ReserverOn(other);
+        // 10 cpus: 1 for the probe, 1 for the first pod and 8 for the 30 one-cpu pods that race for them.
+        var (node, host, reserver) = await NodeOnTheOtherSilo("batched-node");
 
         // The first reservation from the other silo goes straight to the grain and learns its silo; the rest race.
         Assert.True((await reserver.Reserve("batched-node", PodOf("first"), GpuAllocation.None)).Reserved);
@@ -67,6 +74,63 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
         Assert.All(requests.Zip(answers).Where(x => !x.Second.Reserved), x => Assert.Equal("resources or devices no longer free", x.Second.Reason));
         // What each answer said is what the node holds: answers were not swapped between the pods of a batch.
         var held = (await node.GetView())!.Pods.Select(p => p.Pod.Name).ToHashSet();
-        Assert.Equal(reserved.Append("probe").Append("first").ToHashSet(), held);
+        Assert.Equal(reserved.Append("batched-node-probe").Append("first").ToHashSet(), held);
+    }
+
+    [Fact]
+    public async Task A_failed_batched_reservation_reaches_its_caller_and_the_next_goes_straight_to_the_node_until_it_answers()
+    {
+        // While the node's store is down its write-again timer fails each tick (the outage tests expect the same).
+        _log.Expect("exception thrown from timer callback.*mas-node/outage-node");
+        var (_, host, reserver) = await NodeOnTheOtherSilo("outage-node");
+        Assert.True((await reserver.Reserve("outage-node", PodOf("learns"), GpuAllocation.None)).Reserved);
+        Assert.True((await reserver.Reserve("outage-node", PodOf("batched"), GpuAllocation.None)).Reserved);
+        Assert.Equal(1, reserver.ReservationsSent);
+
+        _bindings.Fail("outage-node", failedAddsLand: false);
+        // The node grain's own exception, carried back through the batch to this caller alone.
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => reserver.Reserve("outage-node", PodOf("during"), GpuAllocation.None));
+        Assert.Contains("simulated outage of the binding store for node outage-node", error.Message);
+        Assert.Equal(2, reserver.ReservationsSent);
+        Assert.False(reserver.KnowsHostOf("outage-node"));
+
+        _bindings.Recover("outage-node");
+        // Until the node has written itself again it refuses with a TimeoutException; each try goes straight to it.
+        Reservation? after = null;
+        await WaitUntil(async () =>
+        {
+            try
+            {
+                after = await reserver.Reserve("outage-node", PodOf("after"), GpuAllocation.None);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }, "the node answers again");
+        Assert.True(after!.Reserved);
+        Assert.Equal(host, after.Host);
+        Assert.Equal(2, reserver.ReservationsSent);
+        Assert.True((await reserver.Reserve("outage-node", PodOf("batched-again"), GpuAllocation.None)).Reserved);
+        Assert.Equal(3, reserver.ReservationsSent);
+    }
+
+    [Fact]
+    public async Task A_deleted_node_names_no_silo_and_the_reserver_forgets_where_it_was()
+    {
+        var (node, _, reserver) = await NodeOnTheOtherSilo("deleted-node");
+        Assert.True(await node.Release("deleted-node-probe"));
+        Assert.True((await reserver.Reserve("deleted-node", PodOf("learns"), GpuAllocation.None)).Reserved);
+        Assert.True(await node.Release("learns"));
+        Assert.True(reserver.KnowsHostOf("deleted-node"));
+
+        Assert.True((await node.Delete(force: true)).Code is OutcomeCode.Ok or OutcomeCode.Accepted);
+        await WaitUntil(async () => await node.GetView() is null, "the node is removed");
+        var refused = await reserver.Reserve("deleted-node", PodOf("late"), GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        Assert.Equal("node no longer exists", refused.Reason);
+        Assert.Null(refused.Host);
+        Assert.False(reserver.KnowsHostOf("deleted-node"));
     }
 }

@@ -218,7 +218,12 @@ public sealed partial class NodeGrain(
         DeactivateOnIdle();
     }
 
-    public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus) => await ReserveHere(pod, gpus) with { Host = silo.SiloAddress };
+    public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus)
+    {
+        var reservation = await ReserveHere(pod, gpus);
+        // A node that no longer exists names no silo, so schedulers forget where it was.
+        return state.State.Spec is null ? reservation : reservation with { Host = silo.SiloAddress };
+    }
 
     private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {

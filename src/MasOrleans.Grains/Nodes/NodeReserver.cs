@@ -10,10 +10,11 @@ namespace MasOrleans.Grains.Nodes;
 
 /// <summary>
 /// Reserves for this silo's scheduling cycles: straight on the node grain while its silo is unknown or this one, and
-/// otherwise through that silo's <see cref="INodeReservationService"/>, one batch in flight per silo, with what
-/// arrives meanwhile in the next (under load, many reservations a message instead of a request and a response each).
-/// Where a node grain lives is learnt from its answers (<see cref="Reservation.Host"/>); a node grain that moved is
-/// still reached through its old silo (a hop more) and its next answer tells where it went.
+/// otherwise through that silo's <see cref="INodeReservationService"/>, usually one batch in flight per silo (up to
+/// <see cref="SiloCallBatcher.MaxSenders"/> under a backlog), with what arrives meanwhile in the next (under load, many
+/// reservations a message instead of a request and a response each). Where a node grain lives is learnt from its
+/// answers (<see cref="Reservation.Host"/>; none for a deleted node); a node grain that moved is still reached through
+/// its old silo (a hop more) and its next answer tells where it went.
 /// </summary>
 public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
 {
@@ -25,11 +26,15 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
 
     public long ReservationsSent => _remote.Values.Sum(r => r.Calls);
 
+    /// <summary>Nodes whose silo this silo knows (tests read it).</summary>
+    public bool KnowsHostOf(string node) => _hostOf.ContainsKey(node);
+
+    private SiloStatus Status(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host);
+
     public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
         Reservation reservation;
-        if (_hostOf.TryGetValue(node, out var host) && !host.Equals(silo.SiloAddress)
-            && membership.CurrentSnapshot.GetSiloStatus(host) == SiloStatus.Active)
+        if (_hostOf.TryGetValue(node, out var host) && !host.Equals(silo.SiloAddress) && Status(host) == SiloStatus.Active)
         {
             try
             {
@@ -45,8 +50,17 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
                 throw;
             }
         }
-        else reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
+        else
+        {
+            if (host is not null && Status(host) == SiloStatus.Dead)
+            {
+                _hostOf.TryRemove(KeyValuePair.Create(node, host));
+                _remote.TryRemove(host, out _);
+            }
+            reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
+        }
         if (reservation.Host is { } at) _hostOf[node] = at;
+        else _hostOf.TryRemove(node, out _);
         return reservation;
     }
 }
