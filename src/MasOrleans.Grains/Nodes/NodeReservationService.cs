@@ -20,8 +20,8 @@ public sealed class NodeReservationService(GrainId id, Silo silo, ILoggerFactory
 {
     public async Task<List<BatchAnswer<Reservation>>> Reserve(List<NodeReservationRequest> requests)
     {
-        // Each answers within 3/4 of the batch call's timeout, so a slow node cannot time out the others' answers.
-        var budget = messaging.Value.ResponseTimeout * 0.75;
+        // A slow node must not time out the others' answers.
+        var budget = BatchAnswers.Budget(messaging.Value.ResponseTimeout);
         var answers = await Task.WhenAll(requests.Select(r => BatchAnswers.Of($"reserving pod '{r.Pod.Name}' on node '{r.Node}'",
             () => grains.Reference<INodeGrain>(r.Node).Reserve(r.Pod, r.Gpus), budget, exceptions.IsSupportedType)));
         return [.. answers];

@@ -10,6 +10,9 @@ namespace MasOrleans.Grains.Scheduling;
 /// </summary>
 public static class BatchAnswers
 {
+    /// <summary>Each call of a batch answers within 3/4 of the batch call's own timeout.</summary>
+    public static TimeSpan Budget(TimeSpan callTimeout) => callTimeout * 0.75;
+
     /// <param name="crossable">Whether Orleans' exception codec carries an exception type between silos (its own rule:
     /// <c>ExceptionCodec.IsSupportedType</c>); any other crosses as an <see cref="OrleansException"/> that names it
     /// (Redis' exceptions are such; the APIs answer both with 503).</param>

@@ -19,14 +19,11 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
     IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions)
     : GrainService(id, silo, loggers), IPodHostService
 {
-    /// <summary>Each creation of a batch answers within this, well inside the batch call's own timeout.</summary>
-    private TimeSpan Budget => messaging.Value.ResponseTimeout * 0.75;
-
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
     public async Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests)
     {
-        var budget = Budget;
+        var budget = BatchAnswers.Budget(messaging.Value.ResponseTimeout);
         var answers = await Task.WhenAll(requests.Select(r =>
             BatchAnswers.Of($"creating pod '{r.Spec.Name}'", () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.IsSupportedType)));
         return [.. answers];
