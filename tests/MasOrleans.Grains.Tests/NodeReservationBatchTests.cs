@@ -60,7 +60,7 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
         Assert.True((await reserver.Reserve("batched-node", PodOf("first"), GpuAllocation.None)).Reserved);
         Assert.Equal(0, reserver.ReservationsSent);
         var names = Enumerable.Range(0, 30).Select(i => $"racer-{i}").ToList();
-        // One pod twice: the node holds it once and both answers say reserved (Reserve is idempotent for a pod it holds).
+        // One pod twice: the node holds it at most once and both answers agree (Reserve is idempotent for a pod it holds).
         var requests = names.Append(names[3]).ToList();
         var answers = await Task.WhenAll(requests.Select(n => reserver.Reserve("batched-node", PodOf(n), GpuAllocation.None))).WaitAsync(TimeSpan.FromSeconds(30));
 
