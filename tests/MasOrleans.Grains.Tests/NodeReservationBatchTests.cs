@@ -5,6 +5,7 @@ using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Orleans.Services;
 using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
@@ -38,6 +39,9 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
 
     private NodeReserver ReserverOn(SiloAddress silo) => _cluster.GetSiloServiceProvider(silo).GetRequiredService<NodeReserver>();
 
+    private NodeReservationService ServiceOn(SiloAddress silo) =>
+        _cluster.GetSiloServiceProvider(silo).GetServices<IGrainService>().OfType<NodeReservationService>().Single();
+
     /// <summary>A registered node of 10 cpus, and the reserver of the silo its grain does not live on.</summary>
     private async Task<(INodeGrain Node, SiloAddress Host, NodeReserver Reserver)> NodeOnTheOtherSilo(string name)
     {
@@ -65,6 +69,9 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
         var answers = await Task.WhenAll(requests.Select(n => reserver.Reserve("batched-node", PodOf(n), GpuAllocation.None))).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(requests.Count, reserver.ReservationsSent);
+        // To the node grain's silo, where its calls are local; none to the sender's own service.
+        Assert.Equal(requests.Count, ServiceOn(host).Received);
+        Assert.Equal(0, ServiceOn(_cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))).Received);
         Assert.True(reserver.BatchesSent < reserver.ReservationsSent / 2, $"{reserver.BatchesSent} batches for {reserver.ReservationsSent} reservations");
         Assert.All(answers, a => Assert.Equal(host, a.Host));
         var reserved = requests.Zip(answers).Where(x => x.Second.Reserved).Select(x => x.First).ToHashSet();

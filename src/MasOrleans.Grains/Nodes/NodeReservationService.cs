@@ -18,8 +18,14 @@ public sealed class NodeReservationService(GrainId id, Silo silo, ILoggerFactory
     IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions)
     : GrainService(id, silo, loggers), INodeReservationService
 {
+    private long _received;
+
+    /// <summary>Reservations received since start (tests read it).</summary>
+    public long Received => Interlocked.Read(ref _received);
+
     public async Task<List<BatchAnswer<Reservation>>> Reserve(List<NodeReservationRequest> requests)
     {
+        Interlocked.Add(ref _received, requests.Count);
         // A slow node must not time out the others' answers.
         var budget = BatchAnswers.Budget(messaging.Value.ResponseTimeout);
         var answers = await Task.WhenAll(requests.Select(r => BatchAnswers.Of($"reserving pod '{r.Pod.Name}' on node '{r.Node}'",
