@@ -26,11 +26,9 @@ public sealed class NodeReservationService(GrainId id, Silo silo, ILoggerFactory
     public async Task<List<BatchAnswer<Reservation>>> Reserve(List<NodeReservationRequest> requests)
     {
         Interlocked.Add(ref _received, requests.Count);
-        // A slow node must not time out the others' answers.
-        var budget = BatchAnswers.Budget(messaging.Value.ResponseTimeout);
-        var answers = await Task.WhenAll(requests.Select(r => BatchAnswers.Of($"reserving pod '{r.Pod.Name}' on node '{r.Node}'",
-            () => grains.Reference<INodeGrain>(r.Node).Reserve(r.Pod, r.Gpus), budget, exceptions.IsSupportedType)));
-        return [.. answers];
+        // Each within its own budget: a slow node must not time out the others' answers.
+        return await BatchAnswers.Each(requests, r => $"reserving pod '{r.Pod.Name}' on node '{r.Node}'",
+            r => grains.Reference<INodeGrain>(r.Node).Reserve(r.Pod, r.Gpus), messaging.Value.ResponseTimeout, exceptions.IsSupportedType);
     }
 }
 

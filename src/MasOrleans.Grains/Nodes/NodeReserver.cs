@@ -19,12 +19,13 @@ namespace MasOrleans.Grains.Nodes;
 public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
 {
     private readonly ConcurrentDictionary<string, SiloAddress> _hostOf = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<SiloAddress, SiloCallBatcher<NodeReservationRequest, Reservation>> _remote = new();
+    private readonly SiloCallBatchers<NodeReservationRequest, Reservation> _remote =
+        new(address => hosts.On(address).Reserve, r => $"reservation of pod '{r.Pod.Name}' on node '{r.Node}'");
 
     /// <summary>Batches sent to other silos since start, and the reservations they carried (tests read them).</summary>
-    public long BatchesSent => _remote.Values.Sum(r => r.Batches);
+    public long BatchesSent => _remote.Batches;
 
-    public long ReservationsSent => _remote.Values.Sum(r => r.Calls);
+    public long ReservationsSent => _remote.Calls;
 
     /// <summary>Nodes whose silo this silo knows (tests read it).</summary>
     public bool KnowsHostOf(string node) => _hostOf.ContainsKey(node);
@@ -38,9 +39,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
         {
             try
             {
-                reservation = await _remote.GetOrAdd(host, static (address, hosts) =>
-                    new SiloCallBatcher<NodeReservationRequest, Reservation>(hosts.On(address).Reserve, r => $"reservation of pod '{r.Pod.Name}' on node '{r.Node}'"), hosts)
-                    .Add(new NodeReservationRequest(node, pod, gpus));
+                reservation = await _remote.Add(host, new NodeReservationRequest(node, pod, gpus));
             }
             catch
             {
@@ -55,7 +54,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
             if (host is not null && Status(host) == SiloStatus.Dead)
             {
                 _hostOf.TryRemove(KeyValuePair.Create(node, host));
-                _remote.TryRemove(host, out _);
+                _remote.Forget(host);
             }
             reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
         }

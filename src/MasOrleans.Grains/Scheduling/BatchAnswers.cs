@@ -10,8 +10,16 @@ namespace MasOrleans.Grains.Scheduling;
 /// </summary>
 public static class BatchAnswers
 {
-    /// <summary>Each call of a batch answers within 3/4 of the batch call's own timeout.</summary>
-    public static TimeSpan Budget(TimeSpan callTimeout) => callTimeout * 0.75;
+    /// <summary>
+    /// Runs every call of a batch concurrently, each answering within 3/4 of the batch call's own timeout
+    /// (<paramref name="callTimeout"/>), and answers them in the order asked.
+    /// </summary>
+    public static async Task<List<BatchAnswer<T>>> Each<TRequest, T>(IEnumerable<TRequest> requests, Func<TRequest, string> what,
+        Func<TRequest, Task<T>> call, TimeSpan callTimeout, Func<Type, bool> crossable) where T : class
+    {
+        var budget = callTimeout * 0.75;
+        return [.. await Task.WhenAll(requests.Select(r => Of(what(r), () => call(r), budget, crossable)))];
+    }
 
     /// <param name="crossable">Whether Orleans' exception codec carries an exception type between silos (its own rule:
     /// <c>ExceptionCodec.IsSupportedType</c>); any other crosses as an <see cref="OrleansException"/> that names it

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -19,20 +18,19 @@ public sealed class PodCreator(
     IGrainFactory grains, PodActivationTable table, IPodHostClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo,
     IOptions<SchedulerOptions> options)
 {
-    private readonly ConcurrentDictionary<SiloAddress, SiloCallBatcher<PodCreationRequest, PodCreation>> _remote = new();
+    private readonly SiloCallBatchers<PodCreationRequest, PodCreation> _remote = new(address => hosts.On(address).CreatePods, r => $"pod '{r.Spec.Name}'");
 
     /// <summary>Batches sent to other silos since start, and the creations they carried (tests read them).</summary>
-    public long BatchesSent => _remote.Values.Sum(r => r.Batches);
+    public long BatchesSent => _remote.Batches;
 
-    public long CreationsSent => _remote.Values.Sum(r => r.Calls);
+    public long CreationsSent => _remote.Calls;
 
     public Task<PodCreation> Create(PodSpec spec, string? workload)
     {
         var shard = QueueShards.Of(spec.Name, options.Value.QueueShards);
         var home = table.TryGet(shard, out _) ? silo.SiloAddress : ShardPlacementDirector.SiloFor(shard, ActiveSilos());
         if (home.Equals(silo.SiloAddress)) return grains.Reference<IPodGrain>(spec.Name).Create(spec, workload);
-        return _remote.GetOrAdd(home, static (address, hosts) => new SiloCallBatcher<PodCreationRequest, PodCreation>(hosts.On(address).CreatePods, r => $"pod '{r.Spec.Name}'"), hosts)
-            .Add(new PodCreationRequest(spec, workload));
+        return _remote.Add(home, new PodCreationRequest(spec, workload));
     }
 
     /// <summary>The silos the placement chooses among (its own view of membership may lag this one: then the creation

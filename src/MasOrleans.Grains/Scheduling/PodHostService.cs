@@ -21,13 +21,9 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
 {
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
-    public async Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests)
-    {
-        var budget = BatchAnswers.Budget(messaging.Value.ResponseTimeout);
-        var answers = await Task.WhenAll(requests.Select(r =>
-            BatchAnswers.Of($"creating pod '{r.Spec.Name}'", () => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload), budget, exceptions.IsSupportedType)));
-        return [.. answers];
-    }
+    public Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests) =>
+        BatchAnswers.Each(requests, r => $"creating pod '{r.Spec.Name}'", r => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload),
+            messaging.Value.ResponseTimeout, exceptions.IsSupportedType);
 }
 
 /// <summary>Reaches the <see cref="PodHostService"/> of a given silo.</summary>

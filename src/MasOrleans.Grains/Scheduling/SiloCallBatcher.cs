@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
+using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -78,6 +80,28 @@ public sealed class SiloCallBatcher<TRequest, TResult>(Func<List<TRequest>, Task
             }
         }
     }
+}
+
+/// <summary>One <see cref="SiloCallBatcher{TRequest, TResult}"/> per destination silo, made on first use.</summary>
+/// <param name="sendTo">The batch call to a given silo's grain service.</param>
+public sealed class SiloCallBatchers<TRequest, TResult>(
+    Func<SiloAddress, Func<List<TRequest>, Task<List<BatchAnswer<TResult>>>>> sendTo, Func<TRequest, string> name)
+    where TResult : class
+{
+    private readonly ConcurrentDictionary<SiloAddress, SiloCallBatcher<TRequest, TResult>> _bySilo = new();
+    private readonly Func<SiloAddress, Func<List<TRequest>, Task<List<BatchAnswer<TResult>>>>> _sendTo = sendTo;
+    private readonly Func<TRequest, string> _name = name;
+
+    /// <summary>Batches sent since start, and the calls they carried (tests read them).</summary>
+    public long Batches => _bySilo.Values.Sum(b => b.Batches);
+
+    public long Calls => _bySilo.Values.Sum(b => b.Calls);
+
+    public Task<TResult> Add(SiloAddress silo, TRequest request) =>
+        _bySilo.GetOrAdd(silo, static (address, self) => new(self._sendTo(address), self._name), this).Add(request);
+
+    /// <summary>Drops a silo's batcher (it was declared dead); calls in flight still get their answers.</summary>
+    public void Forget(SiloAddress silo) => _bySilo.TryRemove(silo, out _);
 }
 
 /// <summary>The limits of every <see cref="SiloCallBatcher{TRequest, TResult}"/>.</summary>

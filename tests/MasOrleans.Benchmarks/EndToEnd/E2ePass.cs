@@ -86,14 +86,14 @@ public static class E2ePass
     /// gets every round. Returns the pods placed so far.
     /// </summary>
     private static async Task<(int Placed, TimeSpan Settle)> TopUpAsync(E2eOptions options, ChildProcesses processes, SiloCluster cluster,
-        string tag, int placed, TimeSpan settle, TimeSpan limit, CancellationToken cancellation)
+        string tag, int placed, TimeSpan limit, CancellationToken cancellation)
     {
         var pods = options.TopUpPods(cluster.Silos.Count);
+        var settle = TimeSpan.Zero;
         for (var round = 1; round <= E2eOptions.MaxTopUps; round++)
         {
             var before = await cluster.CountersAsync(cancellation);
-            using var stop = new CancellationTokenSource();
-            var load = await LoadGenerators.RunWrkAsync(processes, cluster.Silos, $"{tag}-topup{round}", pods, options.Connections, limit, stop.Token, cancellation);
+            var load = await LoadGenerators.RunWrkAsync(processes, cluster.Silos, $"{tag}-topup{round}", pods, options.Connections, limit, CancellationToken.None, cancellation);
             if (load.Accepted != pods) throw new InvalidOperationException($"{pods - load.Accepted} top-up POSTs were not accepted");
             placed += pods;
             await cluster.WaitUntilRunningAsync(placed, limit, cancellation);
@@ -122,14 +122,14 @@ public static class E2ePass
         await cluster.RegisterNodesAsync(options.Nodes, options.NodeCpus(siloCount), options.NodeMemoryMi(siloCount), cancellation);
         var limit = options.Timeout / 4;
         var warmup = options.WarmupPods(siloCount);
-        var settle = TimeSpan.Zero;
+        TimeSpan settle;
         if (warmup > 0)
         {
             var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", warmup, WarmupRate * siloCount, 64, cancellation);
             if (warm.Failed > 0) throw new InvalidOperationException($"{warm.Failed} warm-up POSTs were not accepted");
             await cluster.WaitUntilRunningAsync(warmup, limit, cancellation);
-            settle = await SettleAsync(cluster, cancellation);
-            (warmup, settle) = await TopUpAsync(options, processes, cluster, tag, warmup, settle, limit, cancellation);
+            await SettleAsync(cluster, cancellation);
+            (warmup, settle) = await TopUpAsync(options, processes, cluster, tag, warmup, limit, cancellation);
         }
         else settle = await SettleAsync(cluster, cancellation);
 
