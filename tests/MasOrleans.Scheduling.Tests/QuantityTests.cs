@@ -50,4 +50,16 @@ public class QuantityTests
         Assert.False(ok);
         Assert.Contains("nvidia.com/tpu", error);
     }
+
+    [Fact]
+    public void A_vector_is_written_as_its_non_zero_kubernetes_quantities_and_read_back()
+    {
+        // cpu 1500 milli = "1500m"; 2 Gi of memory; GPU, disk I/O and network zero, so left out; 3 GB of ephemeral storage
+        // written as plain bytes (Quantity.Format writes binary suffixes only for exact multiples of 1024).
+        var vector = ResourceVector.Of(cpuMilli: 1500, memoryBytes: 2L * 1024 * 1024 * 1024, ephemeralBytes: 3_000_000_000);
+        var json = System.Text.Json.JsonSerializer.Serialize(vector);
+        Assert.Equal("""{"cpu":"1500m","memory":"2Gi","ephemeral-storage":"3000000000"}""", json);
+        Assert.Equal(vector, System.Text.Json.JsonSerializer.Deserialize<ResourceVector>(json));
+        Assert.Equal("{}", System.Text.Json.JsonSerializer.Serialize(ResourceVector.Zero));
+    }
 }

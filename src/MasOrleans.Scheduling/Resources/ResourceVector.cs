@@ -76,15 +76,16 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
     public static bool operator !=(ResourceVector a, ResourceVector b) => !a.Equals(b);
 
     /// <summary>Kubernetes-style map of the non-zero dimensions, e.g. {"cpu": "500m"}.</summary>
-    public Dictionary<string, string> ToQuantities(bool includeZero = false)
+    public Dictionary<string, string> ToQuantities(bool includeZero = false) => new(Quantities(includeZero));
+
+    /// <summary>Resource name → Kubernetes quantity, in <see cref="ResourceNames.All"/> order, zeros left out unless asked for.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Quantities(bool includeZero = false)
     {
-        var map = new Dictionary<string, string>();
         foreach (var kind in ResourceNames.All)
         {
             var v = this[kind];
-            if (v != 0 || includeZero) map[ResourceNames.NameOf(kind)] = Quantity.Format(kind, v);
+            if (v != 0 || includeZero) yield return new(ResourceNames.NameOf(kind), Quantity.Format(kind, v));
         }
-        return map;
     }
 
     /// <summary>Parses a Kubernetes-style map; returns the first problem as an error message.</summary>

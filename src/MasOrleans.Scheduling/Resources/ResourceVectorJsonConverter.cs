@@ -15,7 +15,9 @@ public sealed class ResourceVectorJsonConverter : JsonConverter<ResourceVector>
     public override void Write(Utf8JsonWriter writer, ResourceVector value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        foreach (var (k, v) in value.ToQuantities()) writer.WriteString(k, v);
+        // Straight from the vector: every stored pod writes its vectors, and a dictionary per write showed in the
+        // live path's allocation profile.
+        foreach (var (name, quantity) in value.Quantities()) writer.WriteString(name, quantity);
         writer.WriteEndObject();
     }
 }

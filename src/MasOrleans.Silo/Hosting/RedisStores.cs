@@ -38,7 +38,8 @@ internal sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptio
     public Task Replace(string node, IReadOnlyCollection<BoundPod> pods) =>
         Db.ScriptEvaluateAsync(ReplaceScript, [Key(node)], [.. pods.SelectMany(b => new RedisValue[] { b.Pod.Name, Serialize(b) })]);
 
-    private static string Serialize(BoundPod bound) => JsonSerializer.Serialize(bound, MasJson.Options);
+    /// <summary>UTF-8 straight from the writer: a string would be transcoded back to bytes for Redis.</summary>
+    private static byte[] Serialize(BoundPod bound) => JsonSerializer.SerializeToUtf8Bytes(bound, MasJson.Options);
 
     public Task Clear(string node) => Db.KeyDeleteAsync(Key(node));
 }

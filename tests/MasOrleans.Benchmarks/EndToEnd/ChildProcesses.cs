@@ -90,11 +90,18 @@ public sealed class ChildProcesses : IDisposable
         return new SiloProcess(index, process, baseAddress, log);
     }
 
-    /// <summary>Starts a short-lived tool (wrk) whose output is read by the caller; tracked so it is killed with the rest.</summary>
-    public Process StartTool(string fileName, IEnumerable<string> arguments)
+    /// <summary>
+    /// Starts a short-lived tool (wrk, the fixed-rate generator) whose input and output are the caller's; tracked so it
+    /// is killed with the rest.
+    /// </summary>
+    public Process StartTool(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
         foreach (var a in arguments) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return Track(Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start"));
     }
 

@@ -26,7 +26,9 @@ public sealed record PassResult(
     long SiloToSiloMessages = 0,
     long SiloToSiloBytes = 0,
     double JitMs = 0,
-    long JitMethods = 0)
+    long JitMethods = 0,
+    long AllocatedBytes = 0,
+    double GcPauseMs = 0)
 {
     public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
 }
@@ -125,7 +127,9 @@ public static class E2ePass
         TimeSpan settle;
         if (warmup > 0)
         {
-            var warm = await LoadGenerators.RunFixedRateAsync(cluster.Clients, "warmup-", warmup, WarmupRate * siloCount, 64, cancellation);
+            LoadResult warm;
+            using (var warming = await FixedRateGenerator.StartAsync(processes, cluster.Addresses, "warmup-", warmup, WarmupRate * siloCount, 64, cancellation))
+                warm = await warming.RunAsync(cancellation);
             if (warm.Failed > 0) throw new InvalidOperationException($"{warm.Failed} warm-up POSTs were not accepted");
             await cluster.WaitUntilRunningAsync(warmup, limit, cancellation);
             await SettleAsync(cluster, cancellation);
@@ -134,6 +138,8 @@ public static class E2ePass
         else settle = await SettleAsync(cluster, cancellation);
 
         var pods = rate is null ? options.Pods : options.HalfPods;
+        // Started (connected, primed) before the idle sample and the clock, so its start-up is in neither.
+        using var generator = rate is null ? null : await FixedRateGenerator.StartAsync(processes, cluster.Addresses, $"{tag}-", pods, rate.Value, 256, cancellation);
         var idleBefore = cluster.CpuMilliseconds();
         await Task.Delay(IdleSample, cancellation);
         var idleCpu = cluster.CpuMilliseconds().Zip(idleBefore, (after, before) => (after - before) / IdleSample.TotalSeconds).ToArray();
@@ -146,9 +152,9 @@ public static class E2ePass
         var firstPost = DateTimeOffset.UtcNow;
 
         using var stopLoad = new CancellationTokenSource();
-        var load = rate is null
+        var load = generator is null
             ? LoadGenerators.RunWrkAsync(processes, cluster.Silos, tag, pods, options.Connections, limit, stopLoad.Token, cancellation)
-            : LoadGenerators.RunFixedRateAsync(cluster.Clients, $"{tag}-", pods, rate.Value, 256, cancellation);
+            : generator.RunAsync(cancellation);
         using (var polling = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
         {
             var running = cluster.WaitUntilRunningAsync(warmup + pods, limit, polling.Token);
@@ -195,6 +201,8 @@ public static class E2ePass
             SiloToSiloBytes = counters.Sum(c => c.SiloToSiloBytes),
             JitMs = counters.Sum(c => c.JitMilliseconds),
             JitMethods = counters.Sum(c => c.JitMethods),
+            AllocatedBytes = counters.Sum(c => c.AllocatedBytes),
+            GcPauseMs = counters.Sum(c => c.GcPauseMilliseconds),
         };
     }
 

@@ -19,8 +19,8 @@ public static class E2eReport
                 $"| {Format(r.Load.PostP50Ms)} / {Format(r.Load.PostP99Ms)} | {r.NotRunning} |");
         }
         text.AppendLine();
-        text.AppendLine("| Silos | Pass | Silo CPU ms per pod (all silos) | vs 1 silo | JIT ms per pod (methods compiled) | CPU ms per silo | Idle CPU ms/s per silo (settled after s) | Placements per silo (share) | Silo-to-silo messages (bytes) per pod | Redis writes per pod | Redis scripts per pod | Redis CPU ms per pod | Generator CPU (% of a core; ms per pod) |");
-        text.AppendLine("|------:|------|-------------------------------:|----------:|----------------------------------:|-----------------|-----------------------------------------|-----------------------------|------------------------------:|---------------------:|----------------------:|---------------------:|------------------------------------------|");
+        text.AppendLine("| Silos | Pass | Silo CPU ms per pod (all silos) | vs 1 silo | JIT ms per pod (methods compiled) | Allocated KB per pod; GC pause ms per pod | CPU ms per silo | Idle CPU ms/s per silo (settled after s) | Placements per silo (share) | Silo-to-silo messages (bytes) per pod | Redis writes per pod | Redis scripts per pod | Redis CPU ms per pod | Generator CPU (% of a core; ms per pod) |");
+        text.AppendLine("|------:|------|-------------------------------:|----------:|----------------------------------:|------------------------------------------:|-----------------|-----------------------------------------|-----------------------------|------------------------------:|---------------------:|----------------------:|---------------------:|------------------------------------------|");
         foreach (var r in results)
         {
             var one = Baseline(results, r);
@@ -28,7 +28,7 @@ public static class E2eReport
             var idle = string.Join(", ", r.IdleCpuMsPerSecond.Select(ms => Format(ms, "F0"))) + $" ({Format(r.SettleSeconds, "F0")})";
             var total = Math.Max(1, r.PlacementsPerSilo.Sum());
             var shares = string.Join(", ", r.PlacementsPerSilo.Select(p => $"{p} ({Format(100.0 * p / total, "F0")}%)"));
-            text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {Format(r.JitMs / r.Pods, "F2")} ({r.JitMethods}) | {perSilo} | {idle} | {shares} " +
+            text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {Format(r.JitMs / r.Pods, "F2")} ({r.JitMethods}) | {Format(r.AllocatedBytes / 1024.0 / r.Pods, "F1")}; {Format(r.GcPauseMs / r.Pods, "F3")} | {perSilo} | {idle} | {shares} " +
                 $"| {Format((double)r.SiloToSiloMessages / r.Pods, "F2")} ({Format((double)r.SiloToSiloBytes / r.Pods, "F0")}) | {Format((double)r.RedisWrites / r.Pods, "F2")} | {Format((double)r.RedisScripts / r.Pods, "F2")} | {Format(r.RedisCpuMs / r.Pods, "F3")} " +
                 $"| {Format(r.Load.CpuPercentOfCore)}%; {Format(r.Load.CpuMs / r.Pods, "F3")} |");
         }

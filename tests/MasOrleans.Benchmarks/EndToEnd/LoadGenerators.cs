@@ -14,7 +14,8 @@ public sealed record LoadResult(string Generator, int Accepted, int Failed, doub
 /// <summary>
 /// Two ways to POST the pods. At the maximum rate: Debian's <c>wrk</c> (C, event loop; a few percent of a core), one
 /// process per silo with <c>wrk-pods.lua</c> naming each pod once. At a fixed rate: wrk cannot pace (wrk2 is not in
-/// Debian), so an open-loop generator in this process sends pod i at start + i / rate, whatever the answers do.
+/// Debian), so <see cref="FixedRateGenerator"/>, an open-loop generator in a child process of its own, sends pod i at
+/// start + i / rate, whatever the answers do.
 /// </summary>
 public static class LoadGenerators
 {
@@ -72,55 +73,9 @@ public static class LoadGenerators
             summaries.Max(s => s.LatencyP50Us) / 1000.0, summaries.Max(s => s.LatencyP99Us) / 1000.0, cpu, seconds);
     }
 
-    /// <summary>
-    /// Open loop: pod i (named prefix + i) goes to silo i mod N at start + i / rate; at most <paramref name="maxInFlight"/>
-    /// POSTs wait for an answer at once. CPU is this process's own (so it includes the harness's progress polling).
-    /// </summary>
-    public static async Task<LoadResult> RunFixedRateAsync(IReadOnlyList<HttpClient> silos, string prefix, int pods, double rate,
-        int maxInFlight, CancellationToken cancellation)
-    {
-        var cpuBefore = ProcCpu.Milliseconds(Environment.ProcessId);
-        using var inFlight = new SemaphoreSlim(maxInFlight);
-        var latencies = new double[pods];
-        int accepted = 0, failed = 0;
-        var sends = new List<Task>(pods);
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < pods; i++)
-        {
-            var wait = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellation);
-            await inFlight.WaitAsync(cancellation);
-            var index = i;
-            sends.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var ok = await PostPodAsync(silos[index % silos.Count], $"{prefix}{index}", cancellation);
-                    latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    Interlocked.Increment(ref ok ? ref accepted : ref failed);
-                }
-                finally
-                {
-                    inFlight.Release();
-                }
-            }, cancellation));
-        }
-        await Task.WhenAll(sends);
-        var seconds = clock.Elapsed.TotalSeconds;
-        var cpu = ProcCpu.Milliseconds(Environment.ProcessId) - cpuBefore;
-        Array.Sort(latencies);
-        return new LoadResult($"own {rate:F0}/s", accepted, failed, Percentile(latencies, 50), Percentile(latencies, 99), cpu, seconds);
-    }
-
-    /// <summary>POSTs one pod; true on 202. Any other answer is counted as failed, not retried (rate limiting is off in the silos).</summary>
-    public static async Task<bool> PostPodAsync(HttpClient silo, string name, CancellationToken cancellation)
-    {
-        var body = $$$"""{"name":"{{{name}}}","requests":{"cpu":"{{{E2eOptions.PodCpu}}}","memory":"{{{E2eOptions.PodMemory}}}"}}""";
-        using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await silo.PostAsync("/api/v1/pods", content, cancellation);
-        return response.StatusCode == HttpStatusCode.Accepted;
-    }
+    /// <summary>The pod every pass POSTs, named <paramref name="name"/> (wrk-pods.lua builds the same body).</summary>
+    public static string PodJson(string name) =>
+        $$$"""{"name":"{{{name}}}","requests":{"cpu":"{{{E2eOptions.PodCpu}}}","memory":"{{{E2eOptions.PodMemory}}}"}}""";
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double percent)

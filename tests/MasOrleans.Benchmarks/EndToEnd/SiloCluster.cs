@@ -28,6 +28,7 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public IReadOnlyList<SiloProcess> Silos { get; }
     public IReadOnlyList<HttpClient> Clients { get; }
+    public IReadOnlyList<Uri> Addresses => [.. Silos.Select(s => s.BaseAddress)];
 
     public static async Task<SiloCluster> StartAsync(ChildProcesses processes, string siloDll, int redisPort, int count, string clusterId,
         string logPrefix, CancellationToken cancellation)
@@ -120,15 +121,16 @@ public sealed class SiloCluster : IAsyncDisposable
     /// Each silo's placements (<c>mas_scheduling_decisions_total{result="scheduled"}</c>) and the messages it sent to
     /// other silos (Orleans' <c>orleans_messaging_sent_messages_size_bytes</c> histogram, SiloToSilo: requests,
     /// responses and one-way messages, counted and summed in bytes), and the runtime's JIT time and compiled methods
-    /// (<c>dotnet_jit_*</c>, the System.Runtime meter; zero from a build without it), read from /metrics.
+    /// (<c>dotnet_jit_*</c>, the System.Runtime meter; zero from a build without it), and the bytes it allocated and the
+    /// time its GC paused it (<c>dotnet_gc_*</c>, same meter), read from /metrics.
     /// </summary>
     public async Task<SiloCounters[]> CountersAsync(CancellationToken cancellation)
     {
         var counters = new SiloCounters[Clients.Count];
         for (var i = 0; i < Clients.Count; i++)
         {
-            long scheduled = 0, siloToSilo = 0, siloToSiloBytes = 0, jitMethods = 0;
-            double jitSeconds = 0;
+            long scheduled = 0, siloToSilo = 0, siloToSiloBytes = 0, jitMethods = 0, allocated = 0;
+            double jitSeconds = 0, gcPauseSeconds = 0;
             var metrics = await Clients[i].GetStringAsync("/metrics", cancellation);
             foreach (var line in metrics.Split('\n'))
             {
@@ -144,8 +146,12 @@ public sealed class SiloCluster : IAsyncDisposable
                     jitSeconds += Number(line);
                 else if (line.StartsWith("dotnet_jit_compiled_methods_total{", StringComparison.Ordinal))
                     jitMethods += Value(line);
+                else if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total{", StringComparison.Ordinal))
+                    allocated += Value(line);
+                else if (line.StartsWith("dotnet_gc_pause_time_seconds_total{", StringComparison.Ordinal))
+                    gcPauseSeconds += Number(line);
             }
-            counters[i] = new SiloCounters(scheduled, siloToSilo, siloToSiloBytes, jitSeconds * 1000, jitMethods);
+            counters[i] = new SiloCounters(scheduled, siloToSilo, siloToSiloBytes, jitSeconds * 1000, jitMethods, allocated, gcPauseSeconds * 1000);
         }
         return counters;
 
@@ -207,9 +213,11 @@ public sealed class SiloCluster : IAsyncDisposable
 }
 
 /// <summary>Counters of one silo read from its /metrics; a pass reports the difference over the measurement.</summary>
-public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent, long SiloToSiloBytes, double JitMilliseconds, long JitMethods)
+public readonly record struct SiloCounters(long Scheduled, long SiloToSiloSent, long SiloToSiloBytes, double JitMilliseconds, long JitMethods,
+    long AllocatedBytes, double GcPauseMilliseconds)
 {
     public static SiloCounters operator -(SiloCounters after, SiloCounters before) =>
         new(after.Scheduled - before.Scheduled, after.SiloToSiloSent - before.SiloToSiloSent, after.SiloToSiloBytes - before.SiloToSiloBytes,
-            after.JitMilliseconds - before.JitMilliseconds, after.JitMethods - before.JitMethods);
+            after.JitMilliseconds - before.JitMilliseconds, after.JitMethods - before.JitMethods,
+            after.AllocatedBytes - before.AllocatedBytes, after.GcPauseMilliseconds - before.GcPauseMilliseconds);
 }
