@@ -14,7 +14,7 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 /// its CPU is its own and not the harness's polling, and the runtime settings that keep it cheap stay off the
 /// harness: no tiered compilation (primed before the clock starts, so nothing is compiled while it sends), workstation
 /// GC, and pool threads that sleep at once instead of spinning. In-process with HttpClient it cost 14-31% of a core at
-/// half rate, half of it spinning and tier-1 compiles (docs/benchmarks.md, session 19).
+/// half rate, with tier-1 compiles during the pass and spinning among the causes (docs/benchmarks.md, session 19).
 /// </summary>
 public sealed class FixedRateGenerator : IDisposable
 {
