@@ -18,7 +18,10 @@ public sealed class MetricsTests : IAsyncLifetime
         _redis = RedisServer.Start();
         _workDir = Directory.CreateTempSubdirectory("mas-metrics-").FullName;
         _silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir,
-            new Dictionary<string, string> { ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "8" });
+            new Dictionary<string, string>
+            {
+                ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "8", ["Metrics__ScrapeCacheMilliseconds"] = "0",
+            });
     }
 
     public Task DisposeAsync()
@@ -68,6 +71,17 @@ public sealed class MetricsTests : IAsyncLifetime
         // The learned pods: one inference each, the round, and the version it made (1 is the shipped base model).
         Assert.True(PrometheusText.Value(exposition, "mas_model_inference_latency_seconds_count", "algo=\"ddqn\"") >= 2);
         Assert.Equal(1, PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\""));
+    }
+
+    [Fact]
+    public async Task With_the_scrape_cache_off_each_scrape_is_rendered_afresh()
+    {
+        // Rendering a scrape allocates, so the runtime's allocated-bytes counter moves between two scrapes; the exporter's
+        // default cache (300 ms) would answer the second, back-to-back read with the first one's text.
+        const string allocated = "dotnet_gc_heap_total_allocated_bytes_total";
+        var first = PrometheusText.Value(await _silo.Http.GetStringAsync("/metrics"), allocated);
+        var second = PrometheusText.Value(await _silo.Http.GetStringAsync("/metrics"), allocated);
+        Assert.True(second > first, $"{allocated}: {first} then {second}");
     }
 
     [Fact]

@@ -30,6 +30,10 @@ public sealed class ShardedSilosTests : IDisposable
             ["Scheduler__QueueShards"] = $"{Shards}",
             ["ContainerRuntime__PullMilliseconds"] = "0",
             ["ContainerRuntime__StartMilliseconds"] = "0",
+            // Placements are read from /metrics while the load runs: each read must be fresh, not the exporter's cached
+            // scrape (300 ms by default: a fast silo accepted the 120 pods before the kill inside one cache period, and
+            // every read repeated the counts from before the load).
+            ["Metrics__ScrapeCacheMilliseconds"] = "0",
         };
         var silos = new List<SiloProcess>();
         try
@@ -112,8 +116,7 @@ public sealed class ShardedSilosTests : IDisposable
 
     /// <summary>
     /// Placements per silo since <paramref name="before"/>, read again until every silo shows one or
-    /// <paramref name="stopReading"/> says so: /metrics answers from a scrape cache (300 ms, the exporter's default), so
-    /// a read soon after the first can only repeat it.
+    /// <paramref name="stopReading"/> says so (the silos render every scrape afresh: Metrics__ScrapeCacheMilliseconds=0).
     /// </summary>
     private static async Task<double[]> PlacementsSince(IReadOnlyList<SiloProcess> silos, double[] before, Func<bool> stopReading)
     {

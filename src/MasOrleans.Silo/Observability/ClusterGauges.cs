@@ -16,6 +16,12 @@ internal sealed class MetricsOptions
     /// index, nodes from the silo's own cluster view.
     /// </summary>
     public double SampleSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How long /metrics answers from the exporter's cached scrape (the exporter's own default, 300 ms); 0 renders each
+    /// scrape afresh, for readers that compare two scrapes taken close together.
+    /// </summary>
+    public int ScrapeCacheMilliseconds { get; set; } = 300;
 }
 
 /// <summary>One reading of the cluster-wide gauges; immutable so scrapes read it without locks.</summary>
