@@ -31,6 +31,9 @@ public sealed record PassResult(
     double GcPauseMs = 0)
 {
     public double SiloCpuMsPerPod => SiloCpuMs.Sum() / Pods;
+    public double JitMsPerPod => JitMs / Pods;
+    public double AllocatedKbPerPod => AllocatedBytes / 1024.0 / Pods;
+    public double GcPauseMsPerPod => GcPauseMs / Pods;
 }
 
 /// <summary>

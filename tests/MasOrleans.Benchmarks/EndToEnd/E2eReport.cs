@@ -28,7 +28,7 @@ public static class E2eReport
             var idle = string.Join(", ", r.IdleCpuMsPerSecond.Select(ms => Format(ms, "F0"))) + $" ({Format(r.SettleSeconds, "F0")})";
             var total = Math.Max(1, r.PlacementsPerSilo.Sum());
             var shares = string.Join(", ", r.PlacementsPerSilo.Select(p => $"{p} ({Format(100.0 * p / total, "F0")}%)"));
-            text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {Format(r.JitMs / r.Pods, "F2")} ({r.JitMethods}) | {Format(r.AllocatedBytes / 1024.0 / r.Pods, "F1")}; {Format(r.GcPauseMs / r.Pods, "F3")} | {perSilo} | {idle} | {shares} " +
+            text.AppendLine($"| {r.Silos} | {r.Pass} | {Format(r.SiloCpuMsPerPod, "F2")} | {Ratio(r.SiloCpuMsPerPod, one?.SiloCpuMsPerPod)} | {Format(r.JitMsPerPod, "F2")} ({r.JitMethods}) | {Format(r.AllocatedKbPerPod, "F1")}; {Format(r.GcPauseMsPerPod, "F3")} | {perSilo} | {idle} | {shares} " +
                 $"| {Format((double)r.SiloToSiloMessages / r.Pods, "F2")} ({Format((double)r.SiloToSiloBytes / r.Pods, "F0")}) | {Format((double)r.RedisWrites / r.Pods, "F2")} | {Format((double)r.RedisScripts / r.Pods, "F2")} | {Format(r.RedisCpuMs / r.Pods, "F3")} " +
                 $"| {Format(r.Load.CpuPercentOfCore)}%; {Format(r.Load.CpuMs / r.Pods, "F3")} |");
         }

@@ -88,7 +88,7 @@ public static class E2eRun
         var result = await E2ePass.RunAsync(options, processes, siloDll, redis, silos, pass, rate, cancellation);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {result.PodsPerSecond:F0} pods/s; bound p50/p99 {Format(result.BoundP50Ms)}/{Format(result.BoundP99Ms)} ms; " +
-            $"silo CPU {result.SiloCpuMsPerPod:F2} ms/pod, of it JIT {result.JitMs / result.Pods:F2} ({result.JitMethods} methods compiled), allocated {result.AllocatedBytes / 1024.0 / result.Pods:F1} KB/pod, GC pauses {result.GcPauseMs / result.Pods:F3} ms/pod (settled {result.SettleSeconds:F0} s after the warm-up); Redis {(double)result.RedisWrites / result.Pods:F2} writes/pod; {(double)result.SiloToSiloMessages / result.Pods:F2} silo-to-silo messages/pod ({(double)result.SiloToSiloBytes / result.Pods:F0} bytes); " +
+            $"silo CPU {result.SiloCpuMsPerPod:F2} ms/pod, of it JIT {result.JitMsPerPod:F2} ({result.JitMethods} methods compiled), allocated {result.AllocatedKbPerPod:F1} KB/pod, GC pauses {result.GcPauseMsPerPod:F3} ms/pod (settled {result.SettleSeconds:F0} s after the warm-up); Redis {(double)result.RedisWrites / result.Pods:F2} writes/pod; {(double)result.SiloToSiloMessages / result.Pods:F2} silo-to-silo messages/pod ({(double)result.SiloToSiloBytes / result.Pods:F0} bytes); " +
             $"placements {string.Join("/", result.PlacementsPerSilo)}; {result.Load.Generator} {result.Load.CpuPercentOfCore:F1}% of a core; " +
             $"warnings {string.Join("/", result.Logs.Select(l => l.Warnings))}"));
         return result;

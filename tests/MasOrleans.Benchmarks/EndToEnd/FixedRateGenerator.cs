@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading.Channels;
 
@@ -72,18 +73,21 @@ public sealed class FixedRateGenerator : IDisposable
         await _process.WaitForExitAsync(cancellation);
         if (_process.ExitCode != 0 || line is null || !line.StartsWith('{')) throw Failed($"exited {_process.ExitCode} after printing '{line}'");
         var summary = JsonSerializer.Deserialize<Summary>(line, JsonSerializerOptions.Web)!;
+        if (summary.Unanswered > 0) Console.WriteLine($"  own generator: {summary.Unanswered} POSTs got no answer within {Lane.RequestTimeout.TotalSeconds:F0} s or lost their connection");
         return new LoadResult($"own {_rate}/s", summary.Accepted, summary.Failed, summary.PostP50Ms, summary.PostP99Ms, summary.CpuMs, summary.Seconds);
     }
 
     private InvalidOperationException Failed(string what)
     {
-        var errors = _process.HasExited ? _process.StandardError.ReadToEnd() : "";
+        // Its output can end a moment before its exit is seen.
+        var errors = _process.WaitForExit(5_000) ? _process.StandardError.ReadToEnd() : "";
         return new InvalidOperationException($"the fixed-rate generator {what}\n{errors}");
     }
 
     public void Dispose() => _processes.Kill(_process);
 
-    private sealed record Summary(int Accepted, int Failed, double PostP50Ms, double PostP99Ms, double CpuMs, double Seconds);
+    /// <param name="Unanswered">POSTs that got no answer (timeout, connection error); also counted in Failed.</param>
+    private sealed record Summary(int Accepted, int Failed, int Unanswered, double PostP50Ms, double PostP99Ms, double CpuMs, double Seconds);
 
     /// <summary>The child's side: connect, prime, say "ready", wait for "go" on stdin, send, print the summary as JSON.</summary>
     public static async Task<int> MainAsync(IReadOnlyList<string> args)
@@ -108,33 +112,33 @@ public sealed class FixedRateGenerator : IDisposable
         if (silos.Count == 0 || pods <= 0 || rate <= 0 || maxInFlight <= 0) throw new ArgumentException("needs --silo, --pods, --rate and --in-flight");
 
         var perSilo = Math.Max(1, maxInFlight / silos.Count);
-        var connections = new List<(int Silo, RawHttpConnection Connection)>();
+        var lanes = new List<Lane>();
         try
         {
             for (var s = 0; s < silos.Count; s++)
-                for (var c = 0; c < perSilo; c++) connections.Add((s, await RawHttpConnection.ConnectAsync(silos[s], CancellationToken.None)));
+                for (var c = 0; c < perSilo; c++) lanes.Add(await Lane.OpenAsync(s, silos[s]));
             // Primes the send and read paths (compiled once, fully: no tiering) without creating a pod: no route
             // matches, so the silo answers 404 without touching a grain (as wrk-pods.lua's filler does).
-            foreach (var (_, connection) in connections)
-                await connection.SendAsync(connection.Get("/e2e-filler"), CancellationToken.None);
-            await RunScheduleAsync(connections, silos.Count, prefix, 1, 1000, new double[1], CancellationToken.None, warmOnly: true);
+            foreach (var lane in lanes)
+                if (await lane.SendAsync(RawHttpConnection.Get(lane.Silo, "/e2e-filler")) == 0) throw new IOException($"{lane.Silo} did not answer");
+            await RunScheduleAsync(lanes, silos.Count, prefix, 1, 1000, new double[1], warmOnly: true);
             Console.WriteLine("ready");
             if (Console.ReadLine() != "go") return 2;
 
             var cpuBefore = Environment.CpuUsage.TotalTime;
             var latencies = new double[pods];
             var clock = Stopwatch.StartNew();
-            var (accepted, failed) = await RunScheduleAsync(connections, silos.Count, prefix, pods, rate, latencies, CancellationToken.None);
+            var (accepted, failed) = await RunScheduleAsync(lanes, silos.Count, prefix, pods, rate, latencies);
             var seconds = clock.Elapsed.TotalSeconds;
             var cpu = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
             Array.Sort(latencies);
-            Console.WriteLine(JsonSerializer.Serialize(new Summary(accepted, failed, LoadGenerators.Percentile(latencies, 50),
+            Console.WriteLine(JsonSerializer.Serialize(new Summary(accepted, failed, lanes.Sum(l => l.Unanswered), LoadGenerators.Percentile(latencies, 50),
                 LoadGenerators.Percentile(latencies, 99), cpu, seconds), JsonSerializerOptions.Web));
             return 0;
         }
         finally
         {
-            foreach (var (_, connection) in connections) connection.Dispose();
+            foreach (var lane in lanes) lane.Dispose();
         }
     }
 
@@ -143,8 +147,8 @@ public sealed class FixedRateGenerator : IDisposable
     /// silo's queue when it is free. <paramref name="warmOnly"/> runs the same code without sending (so it is compiled
     /// before the clock starts).
     /// </summary>
-    private static async Task<(int Accepted, int Failed)> RunScheduleAsync(List<(int Silo, RawHttpConnection Connection)> connections, int silos,
-        string prefix, int pods, double rate, double[] latencies, CancellationToken cancellation, bool warmOnly = false)
+    private static async Task<(int Accepted, int Failed)> RunScheduleAsync(List<Lane> lanes, int silos, string prefix, int pods, double rate,
+        double[] latencies, bool warmOnly = false)
     {
         var due = Enumerable.Range(0, silos).Select(_ => Channel.CreateUnbounded<int>(new UnboundedChannelOptions
         {
@@ -153,16 +157,16 @@ public sealed class FixedRateGenerator : IDisposable
         })).ToArray();
         int accepted = 0, failed = 0;
         var clock = Stopwatch.StartNew();
-        var workers = connections.Select(async c =>
+        var workers = lanes.Select(async lane =>
         {
             // ReadAsync, not ReadAllAsync: a pod goes to one waiting connection, where WaitToReadAsync would wake every
             // idle connection of the silo for each pod (256 at half rate; most of the generator's CPU, measured).
-            while (await NextAsync(due[c.Silo].Reader) is { } index)
+            while (await NextAsync(due[lane.Index].Reader) is { } index)
             {
-                var request = c.Connection.Post("/api/v1/pods", LoadGenerators.PodJson($"{prefix}{index}"));
+                var request = RawHttpConnection.Post(lane.Silo, "/api/v1/pods", LoadGenerators.PodJson($"{prefix}{index}"));
                 if (warmOnly) continue;
                 var started = Stopwatch.GetTimestamp();
-                var status = await c.Connection.SendAsync(request, cancellation);
+                var status = await lane.SendAsync(request);
                 latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 Interlocked.Increment(ref status == (int)HttpStatusCode.Accepted ? ref accepted : ref failed);
             }
@@ -170,7 +174,7 @@ public sealed class FixedRateGenerator : IDisposable
         for (var i = 0; i < pods; i++)
         {
             var wait = TimeSpan.FromSeconds(i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellation);
+            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait);
             due[i % silos].Writer.TryWrite(i);
         }
         foreach (var channel in due) channel.Writer.Complete();
@@ -181,12 +185,63 @@ public sealed class FixedRateGenerator : IDisposable
         {
             try
             {
-                return await reader.ReadAsync(cancellation);
+                return await reader.ReadAsync();
             }
             catch (ChannelClosedException)
             {
                 return null;
             }
+        }
+    }
+
+    /// <summary>
+    /// One connection to one silo, opened again after an answer that closes it or a POST that got no answer (counted,
+    /// as wrk counts socket errors and timeouts, instead of ending the pass).
+    /// </summary>
+    private sealed class Lane(int index, Uri silo, RawHttpConnection connection) : IDisposable
+    {
+        /// <summary>As wrk's --timeout in the maximum-rate pass.</summary>
+        public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+        private RawHttpConnection? _connection = connection;
+        private CancellationTokenSource _timeout = new();
+
+        public int Index => index;
+        public Uri Silo => silo;
+        public int Unanswered { get; private set; }
+
+        public static async Task<Lane> OpenAsync(int index, Uri silo) => new(index, silo, await RawHttpConnection.ConnectAsync(silo, CancellationToken.None));
+
+        /// <summary>The answer's status code, or 0 when none came.</summary>
+        public async Task<int> SendAsync(byte[] request)
+        {
+            try
+            {
+                if (_connection is null || _connection.IsClosing)
+                {
+                    _connection?.Dispose();
+                    _connection = await RawHttpConnection.ConnectAsync(silo, CancellationToken.None);
+                }
+                _timeout.CancelAfter(RequestTimeout);
+                var status = await _connection.SendAsync(request, _timeout.Token);
+                _timeout.TryReset();
+                return status;
+            }
+            catch (Exception e) when (e is IOException or SocketException or InvalidDataException or OperationCanceledException)
+            {
+                Unanswered++;
+                _connection?.Dispose();
+                _connection = null;
+                _timeout.Dispose();
+                _timeout = new CancellationTokenSource();
+                return 0;
+            }
+        }
+
+        public void Dispose()
+        {
+            _connection?.Dispose();
+            _timeout.Dispose();
         }
     }
 }

@@ -6,23 +6,17 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
 /// One keep-alive HTTP/1.1 connection for the fixed-rate generator: a request goes out as one buffer, and an answer is
-/// read only as far as its status and its end (Content-Length or chunked). HttpClient cost about 0.15 ms of this
-/// process's CPU per POST (14-26% of a core at half rate, docs/benchmarks.md session 19), above the tenth of a core
-/// the benchmark allows its generator; the generator shares the silos' two cores.
+/// read only as far as its status and its end (Content-Length or chunked). It replaced HttpClient in the fixed-rate
+/// generator, which shares the silos' two cores (docs/benchmarks.md, session 19).
 /// </summary>
 public sealed class RawHttpConnection : IDisposable
 {
     private readonly Socket _socket;
     private readonly byte[] _buffer = new byte[16 * 1024];
-    private readonly string _authority;
     private int _start;
     private int _end;
 
-    private RawHttpConnection(Socket socket, string authority)
-    {
-        _socket = socket;
-        _authority = authority;
-    }
+    private RawHttpConnection(Socket socket) => _socket = socket;
 
     public static async Task<RawHttpConnection> ConnectAsync(Uri server, CancellationToken cancellation)
     {
@@ -36,15 +30,15 @@ public sealed class RawHttpConnection : IDisposable
             socket.Dispose();
             throw;
         }
-        return new RawHttpConnection(socket, server.Authority);
+        return new RawHttpConnection(socket);
     }
 
-    /// <summary>The bytes of a POST of <paramref name="json"/> to <paramref name="path"/> on this connection's server.</summary>
-    public byte[] Post(string path, string json) =>
-        Encoding.UTF8.GetBytes($"POST {path} HTTP/1.1\r\nHost: {_authority}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(json)}\r\n\r\n{json}");
+    /// <summary>The bytes of a POST of <paramref name="json"/> to <paramref name="path"/> on <paramref name="server"/>.</summary>
+    public static byte[] Post(Uri server, string path, string json) =>
+        Encoding.UTF8.GetBytes($"POST {path} HTTP/1.1\r\nHost: {server.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(json)}\r\n\r\n{json}");
 
-    /// <summary>The bytes of a GET of <paramref name="path"/> on this connection's server.</summary>
-    public byte[] Get(string path) => Encoding.UTF8.GetBytes($"GET {path} HTTP/1.1\r\nHost: {_authority}\r\n\r\n");
+    /// <summary>The bytes of a GET of <paramref name="path"/> on <paramref name="server"/>.</summary>
+    public static byte[] Get(Uri server, string path) => Encoding.UTF8.GetBytes($"GET {path} HTTP/1.1\r\nHost: {server.Authority}\r\n\r\n");
 
     /// <summary>Sends <paramref name="request"/> and reads its whole answer; returns the status code.</summary>
     public async Task<int> SendAsync(byte[] request, CancellationToken cancellation)
@@ -54,7 +48,8 @@ public sealed class RawHttpConnection : IDisposable
 
         int headerEnd;
         while ((headerEnd = IndexOf("\r\n\r\n"u8, _start)) < 0) await FillAsync(cancellation);
-        var (status, length, chunked) = ParseHead(_buffer.AsSpan(_start, headerEnd - _start));
+        var (status, length, chunked, close) = ParseHead(_buffer.AsSpan(_start, headerEnd - _start));
+        IsClosing = close;
         _start = headerEnd + 4;
 
         if (chunked)
@@ -79,20 +74,24 @@ public sealed class RawHttpConnection : IDisposable
     }
 
     /// <summary>The status code, Content-Length (-1 when absent) and whether the body is chunked.</summary>
-    private static (int Status, long Length, bool Chunked) ParseHead(ReadOnlySpan<byte> head)
+    /// <summary>The last answer said "Connection: close": the server closes this connection, so the next request needs another.</summary>
+    public bool IsClosing { get; private set; }
+
+    private static (int Status, long Length, bool Chunked, bool Close) ParseHead(ReadOnlySpan<byte> head)
     {
         // "HTTP/1.1 202 Accepted"
         if (head.Length < 12 || !head.StartsWith("HTTP/1."u8) || !Utf8Parser.TryParse(head.Slice(9, 3), out int status, out _))
             throw new InvalidDataException($"not an HTTP/1.1 status line: {Encoding.ASCII.GetString(head[..Math.Min(head.Length, 40)])}");
         long length = -1;
-        var chunked = false;
+        bool chunked = false, close = false;
         foreach (var range in head.Split("\r\n"u8))
         {
             var line = head[range];
             if (Value(line, "content-length:"u8) is var number && !number.IsEmpty && Utf8Parser.TryParse(number, out long n, out _)) length = n;
             else if (Value(line, "transfer-encoding:"u8) is var encoding && !encoding.IsEmpty) chunked = Ascii.EqualsIgnoreCase(encoding, "chunked"u8);
+            else if (Value(line, "connection:"u8) is var connection && !connection.IsEmpty) close = Ascii.EqualsIgnoreCase(connection, "close"u8);
         }
-        return (status, length, chunked);
+        return (status, length, chunked, close);
 
         static ReadOnlySpan<byte> Value(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name) =>
             line.Length > name.Length && Ascii.EqualsIgnoreCase(line[..name.Length], name) ? line[name.Length..].Trim((byte)' ') : default;
