@@ -36,7 +36,7 @@ if (args is ["e2e", ..])
 // The e2e benchmark's fixed-rate generator, run by it as a child process (EndToEnd/FixedRateGenerator.cs).
 if (args is [MasOrleans.Benchmarks.EndToEnd.FixedRateGenerator.Verb, ..])
 {
-    Environment.ExitCode = await MasOrleans.Benchmarks.EndToEnd.FixedRateGenerator.MainAsync(args[1..]);
+    Environment.ExitCode = MasOrleans.Benchmarks.EndToEnd.FixedRateGenerator.RunChild(args[1..]);
     return;
 }
 // "online [--algo ddqn|ppo] [--episodes E] [--round R]": the silo's online learning replayed on the paper protocol.

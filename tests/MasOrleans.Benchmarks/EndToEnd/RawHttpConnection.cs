@@ -5,25 +5,35 @@ using System.Text;
 namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
-/// One keep-alive HTTP/1.1 connection for the fixed-rate generator: a request goes out as one buffer, and an answer is
-/// read only as far as its status and its end (Content-Length or chunked). It replaced HttpClient in the fixed-rate
-/// generator, which shares the silos' two cores (docs/benchmarks.md, session 19).
+/// One keep-alive HTTP/1.1 connection of the fixed-rate generator, on a non-blocking socket that the generator's single
+/// thread polls with the others (as wrk does with epoll): a request goes out as one buffer, and an answer is read as it
+/// arrives until its end (Content-Length or chunked) is in. It replaced HttpClient, and then the socket engine's
+/// asynchronous calls, in the fixed-rate generator, which shares the silos' two cores (docs/benchmarks.md, sessions 19
+/// and 20).
 /// </summary>
 public sealed class RawHttpConnection : IDisposable
 {
-    private readonly Socket _socket;
-    private readonly byte[] _buffer = new byte[16 * 1024];
-    private int _start;
+    private const int MaxAnswerBytes = 1 << 20;
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(30);
+
+    private byte[] _buffer = new byte[16 * 1024];
     private int _end;
 
-    private RawHttpConnection(Socket socket) => _socket = socket;
+    private RawHttpConnection(Socket socket) => Socket = socket;
 
-    public static async Task<RawHttpConnection> ConnectAsync(Uri server, CancellationToken cancellation)
+    /// <summary>For <see cref="System.Net.Sockets.Socket.Select"/>; the connection does its own reads and writes.</summary>
+    public Socket Socket { get; }
+
+    /// <summary>The last answer said "Connection: close": the server closes this connection, so the next request needs another.</summary>
+    public bool IsClosing { get; private set; }
+
+    public static RawHttpConnection Connect(Uri server)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(server.Host, server.Port, cancellation);
+            socket.Connect(server.Host, server.Port);
+            socket.Blocking = false;
         }
         catch
         {
@@ -40,43 +50,84 @@ public sealed class RawHttpConnection : IDisposable
     /// <summary>The bytes of a GET of <paramref name="path"/> on <paramref name="server"/>.</summary>
     public static byte[] Get(Uri server, string path) => Encoding.UTF8.GetBytes($"GET {path} HTTP/1.1\r\nHost: {server.Authority}\r\n\r\n");
 
-    /// <summary>Sends <paramref name="request"/> and reads its whole answer; returns the status code.</summary>
-    public async Task<int> SendAsync(byte[] request, CancellationToken cancellation)
+    /// <summary>Sends the whole request (a full send buffer, which a request this small rarely meets, is waited out).</summary>
+    public void Send(byte[] request)
     {
+        if (_end > 0) throw new InvalidOperationException("a request was sent before the last answer was read");
         for (var sent = 0; sent < request.Length;)
-            sent += await _socket.SendAsync(request.AsMemory(sent), SocketFlags.None, cancellation);
-
-        int headerEnd;
-        while ((headerEnd = IndexOf("\r\n\r\n"u8, _start)) < 0) await FillAsync(cancellation);
-        var (status, length, chunked, close) = ParseHead(_buffer.AsSpan(_start, headerEnd - _start));
-        IsClosing = close;
-        _start = headerEnd + 4;
-
-        if (chunked)
         {
-            while (true)
+            var count = Socket.Send(request, sent, request.Length - sent, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
             {
-                var size = await LineAsync(cancellation);
-                if (!Utf8Parser.TryParse(_buffer.AsSpan(size.Start, size.Length), out long chunk, out _, 'x'))
-                    throw new InvalidDataException("bad chunk size");
-                if (chunk == 0)
-                {
-                    // Trailers (none from Kestrel here) end with an empty line.
-                    while ((await LineAsync(cancellation)).Length > 0) { }
-                    break;
-                }
-                await SkipAsync(chunk + 2, cancellation);
+                if (!Socket.Poll(SendTimeout, SelectMode.SelectWrite)) throw new IOException("the server took no bytes for 30 s");
+                continue;
             }
+            if (error != SocketError.Success) throw new SocketException((int)error);
+            sent += count;
         }
-        else if (length > 0) await SkipAsync(length, cancellation);
-        else if (length < 0) throw new InvalidDataException("an answer with neither Content-Length nor chunked encoding");
-        return status;
     }
 
-    /// <summary>The status code, Content-Length (-1 when absent) and whether the body is chunked.</summary>
-    /// <summary>The last answer said "Connection: close": the server closes this connection, so the next request needs another.</summary>
-    public bool IsClosing { get; private set; }
+    /// <summary>Reads what has arrived; the answer's status code once the whole answer is in, null while more is to come.</summary>
+    public int? Receive()
+    {
+        while (true)
+        {
+            if (_end == _buffer.Length)
+            {
+                if (_buffer.Length >= MaxAnswerBytes) throw new InvalidDataException($"an answer longer than {MaxAnswerBytes} bytes");
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+            var count = Socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock) break;
+            if (error != SocketError.Success) throw new SocketException((int)error);
+            if (count == 0) throw new IOException("the server closed the connection");
+            _end += count;
+            if (_end < _buffer.Length) break;
+        }
+        if (ParseAnswer(_buffer.AsSpan(0, _end)) is not { } answer) return null;
+        // One request at a time per connection: nothing may follow its answer.
+        if (answer.Length != _end) throw new InvalidDataException($"{_end - answer.Length} bytes after an answer");
+        _end = 0;
+        IsClosing = answer.Close;
+        return answer.Status;
+    }
 
+    /// <summary>
+    /// A whole answer at the start of <paramref name="data"/>: its status code, its length in bytes and whether it closes
+    /// the connection; null while it is incomplete.
+    /// </summary>
+    public static (int Status, int Length, bool Close)? ParseAnswer(ReadOnlySpan<byte> data)
+    {
+        var headEnd = data.IndexOf("\r\n\r\n"u8);
+        if (headEnd < 0) return null;
+        var (status, length, chunked, close) = ParseHead(data[..headEnd]);
+        var at = headEnd + 4;
+        if (!chunked)
+        {
+            if (length < 0) throw new InvalidDataException("an answer with neither Content-Length nor chunked encoding");
+            return data.Length - at >= length ? (status, at + (int)length, close) : null;
+        }
+        while (true)
+        {
+            var lineEnd = data[at..].IndexOf("\r\n"u8);
+            if (lineEnd < 0) return null;
+            if (!Utf8Parser.TryParse(data.Slice(at, lineEnd), out long chunk, out _, 'x')) throw new InvalidDataException("bad chunk size");
+            at += lineEnd + 2;
+            if (chunk == 0) break;
+            if (data.Length - at < chunk + 2) return null;
+            at += (int)chunk + 2;
+        }
+        // Trailers (none from Kestrel here) end with an empty line.
+        while (true)
+        {
+            var lineEnd = data[at..].IndexOf("\r\n"u8);
+            if (lineEnd < 0) return null;
+            at += lineEnd + 2;
+            if (lineEnd == 0) return (status, at, close);
+        }
+    }
+
+    /// <summary>The status code, Content-Length (-1 when absent), whether the body is chunked and whether the server closes.</summary>
     private static (int Status, long Length, bool Chunked, bool Close) ParseHead(ReadOnlySpan<byte> head)
     {
         // "HTTP/1.1 202 Accepted"
@@ -97,47 +148,5 @@ public sealed class RawHttpConnection : IDisposable
             line.Length > name.Length && Ascii.EqualsIgnoreCase(line[..name.Length], name) ? line[name.Length..].Trim((byte)' ') : default;
     }
 
-    /// <summary>The next line's position in the buffer (without its CRLF), consumed.</summary>
-    private async Task<(int Start, int Length)> LineAsync(CancellationToken cancellation)
-    {
-        int end;
-        while ((end = IndexOf("\r\n"u8, _start)) < 0) await FillAsync(cancellation);
-        var line = (_start, end - _start);
-        _start = end + 2;
-        return line;
-    }
-
-    private async Task SkipAsync(long count, CancellationToken cancellation)
-    {
-        while (count > 0)
-        {
-            if (_start == _end) await FillAsync(cancellation);
-            var take = (int)Math.Min(count, _end - _start);
-            _start += take;
-            count -= take;
-        }
-    }
-
-    private int IndexOf(ReadOnlySpan<byte> value, int from)
-    {
-        var at = _buffer.AsSpan(from, _end - from).IndexOf(value);
-        return at < 0 ? -1 : from + at;
-    }
-
-    /// <summary>Reads more bytes, first moving what is left to the buffer's start.</summary>
-    private async Task FillAsync(CancellationToken cancellation)
-    {
-        if (_start > 0)
-        {
-            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-            _end -= _start;
-            _start = 0;
-        }
-        if (_end == _buffer.Length) throw new InvalidDataException("an answer's head does not fit the buffer");
-        var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellation);
-        if (read == 0) throw new IOException("the server closed the connection");
-        _end += read;
-    }
-
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => Socket.Dispose();
 }
