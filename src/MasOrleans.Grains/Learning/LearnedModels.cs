@@ -49,15 +49,15 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
     public bool IsLoaded(string algorithm) => _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated && slot.Value.IsAgentLoaded;
 
     /// <summary>
-    /// Loads the algorithm's agent on the thread pool (a second or more with TorchSharp), so a caller's turn does not
-    /// wait for it; a missing or bad model throws here, as it would at the decision.
+    /// Loads the algorithm's agent on a thread of its own (a second or more with TorchSharp), so a caller's turn does not
+    /// wait for it and no pool worker is held; a missing or bad model throws here, as it would at the decision.
     /// </summary>
     public Task LoadOffTurn(string algorithm)
     {
         if (IsLoaded(algorithm)) return Task.CompletedTask;
         // One load per algorithm, shared by every cycle waiting for it (each would otherwise hold a pool thread on the
         // slot's lock); a failed load is forgotten, so a later cycle tries again (and fails loudly again).
-        var load = _loads.GetOrAdd(algorithm, a => Task.Run(() => Slot(a).EnsureLoaded()));
+        var load = _loads.GetOrAdd(algorithm, a => DedicatedThread.Run(() => Slot(a).EnsureLoaded()));
         if (load.IsFaulted) _loads.TryRemove(KeyValuePair.Create(algorithm, load));
         return load;
     }

@@ -150,7 +150,7 @@ public sealed class LearningGrain(
         try
         {
             OnlineTrainingOptions trainingOptions = Options;
-            var (round, package) = await Task.Run(() =>
+            var (round, package) = await DedicatedThread.Run(() =>
             {
                 if (_trainer is null || _trainerVersion != from.Version)
                 {

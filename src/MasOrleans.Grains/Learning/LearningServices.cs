@@ -36,7 +36,9 @@ public sealed class ModelSyncService(
                     var sync = await grains.Reference<ILearningGrain>(algorithm).Sync(version, digest).WaitAsync(stoppingToken);
                     if (sync.Files is not null && sync.Version != version)
                         logger.LogInformation("{Algorithm}: deciding with model version {Version} (was {Previous})", algorithm, sync.Version, version);
-                    models.Apply(algorithm, sync);
+                    // A new model's load takes a second or more: off the pool, as every TorchSharp load.
+                    if (sync.Files is null) models.Apply(algorithm, sync);
+                    else await DedicatedThread.Run(() => models.Apply(algorithm, sync));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

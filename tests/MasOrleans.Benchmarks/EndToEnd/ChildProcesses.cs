@@ -6,8 +6,8 @@ using System.Runtime.InteropServices;
 namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>A silo child process: its pid (for /proc), its HTTP address and the file its console output goes to.</summary>
-/// <param name="Started">When it was started (read after it has exited, when the process no longer says).</param>
-public sealed record SiloProcess(int Index, Process Process, Uri BaseAddress, string LogPath, DateTime Started)
+/// <param name="Started">When it was started, as <see cref="Stopwatch.GetTimestamp"/> (the monotonic clock Orleans' watchdog uses).</param>
+public sealed record SiloProcess(int Index, Process Process, Uri BaseAddress, string LogPath, long Started)
 {
     public int Pid => Process.Id;
 }
@@ -88,7 +88,7 @@ public sealed class ChildProcesses : IDisposable
         info.Environment["Orleans__SiloPort"] = $"{siloPort}";
         info.Environment["Orleans__GatewayPort"] = $"{gatewayPort}";
         var process = Track(Process.Start(info) ?? throw new InvalidOperationException("silo did not start"));
-        return new SiloProcess(index, process, baseAddress, log, process.StartTime);
+        return new SiloProcess(index, process, baseAddress, log, Stopwatch.GetTimestamp());
     }
 
     /// <summary>

@@ -9,44 +9,49 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 /// millisecond early, the poll's resolution), on a free connection of that silo, and waits there for a free one when
 /// none is; between sends the thread polls the connections that wait for an answer. One thread that wakes for a due
 /// request or an answer, as wrk's event loop does, instead of a timer, a pool thread and the socket engine's thread per
-/// request: the generator shares the silos' two cores, and the issue allows it a tenth of one.
+/// request: the generator shares the silos' two cores, and the issue allows it a tenth of one. A request's latency runs
+/// from its scheduled time (or its send, when that was earlier), so time spent waiting for a free connection counts.
 /// </summary>
 public sealed class FixedRateSchedule(byte[][] requests, int silos, double rate)
 {
     private static readonly long Early = Stopwatch.Frequency / 1000;
     private static readonly long TimeoutCheckInterval = Stopwatch.Frequency;
 
-    /// <summary>Per request, ms from its send to its answer (or to its failure).</summary>
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    /// <summary>Per request answered, ms from its scheduled time (or its send, if earlier) to its answer; NaN if none came.</summary>
     public double[] Latencies { get; } = new double[requests.Length];
     public int Accepted { get; private set; }
     /// <summary>Answered other than 202, or not answered at all (<see cref="Lane.Unanswered"/>).</summary>
     public int Failed { get; private set; }
     public int Answered => Accepted + Failed;
+    /// <summary>How many answers had each status code (0: none came).</summary>
+    public Dictionary<int, int> Statuses { get; } = [];
 
     public void Run(IReadOnlyList<Lane> lanes)
     {
-        var idle = Enumerable.Range(0, silos).Select(s => new Stack<Lane>(lanes.Where(l => l.Index == s))).ToArray();
+        // First in, first out: every connection is used in turn, so none sits idle long enough for the server to close it.
+        var idle = Enumerable.Range(0, silos).Select(s => new Queue<Lane>(lanes.Where(l => l.Index == s))).ToArray();
         if (idle.Any(s => s.Count == 0)) throw new ArgumentException("every silo needs a connection", nameof(lanes));
         var waiting = Enumerable.Range(0, silos).Select(_ => new Queue<int>()).ToArray();
         var busy = new Dictionary<Socket, Lane>();
         var readable = new List<Socket>();
         var overdue = new List<Lane>();
-        var start = Stopwatch.GetTimestamp();
-        var timeoutChecked = start;
+        var timeoutChecked = _start;
         var next = 0;
         while (Answered < requests.Length)
         {
             var now = Stopwatch.GetTimestamp();
             for (; next < requests.Length && Due(next) - Early <= now; next++) waiting[next % silos].Enqueue(next);
             for (var s = 0; s < silos; s++)
-                while (waiting[s].Count > 0 && idle[s].TryPop(out var lane))
+                while (waiting[s].Count > 0 && idle[s].TryDequeue(out var lane))
                 {
                     var request = waiting[s].Dequeue();
                     if (lane.TrySend(request, requests[request])) busy.Add(lane.Socket, lane);
                     else
                     {
-                        Finish(request, 0, Stopwatch.GetTimestamp() - lane.SentAt);
-                        idle[s].Push(lane);
+                        Finish(lane, 0, Stopwatch.GetTimestamp());
+                        idle[s].Enqueue(lane);
                     }
                 }
             if (Answered == requests.Length) break;
@@ -67,8 +72,8 @@ public sealed class FixedRateSchedule(byte[][] requests, int silos, double rate)
                 var lane = busy[socket];
                 if (lane.Receive() is not { } status) continue;
                 busy.Remove(socket);
-                Finish(lane.Request, status, now - lane.SentAt);
-                idle[lane.Index].Push(lane);
+                Finish(lane, status, now);
+                idle[lane.Index].Enqueue(lane);
             }
 
             if (now - timeoutChecked < TimeoutCheckInterval) continue;
@@ -79,17 +84,19 @@ public sealed class FixedRateSchedule(byte[][] requests, int silos, double rate)
             {
                 busy.Remove(lane.Socket);
                 lane.Drop();
-                Finish(lane.Request, 0, now - lane.SentAt);
-                idle[lane.Index].Push(lane);
+                Finish(lane, 0, now);
+                idle[lane.Index].Enqueue(lane);
             }
         }
-
-        long Due(int request) => start + (long)(request / rate * Stopwatch.Frequency);
     }
 
-    private void Finish(int request, int status, long ticks)
+    private long Due(int request) => _start + (long)(request / rate * Stopwatch.Frequency);
+
+    private void Finish(Lane lane, int status, long now)
     {
-        Latencies[request] = ticks * 1000.0 / Stopwatch.Frequency;
+        var from = Math.Min(Due(lane.Request), lane.SentAt);
+        Latencies[lane.Request] = status == 0 ? double.NaN : (now - from) * 1000.0 / Stopwatch.Frequency;
+        Statuses[status] = Statuses.GetValueOrDefault(status) + 1;
         if (status == (int)HttpStatusCode.Accepted) Accepted++;
         else Failed++;
     }
@@ -126,6 +133,7 @@ public sealed class Lane(int index, Uri silo) : IDisposable
         {
             if (_connection is { IsClosing: true }) Drop(count: false);
             Open();
+            SentAt = Stopwatch.GetTimestamp();
             _connection!.Send(bytes);
             return true;
         }
@@ -136,14 +144,18 @@ public sealed class Lane(int index, Uri silo) : IDisposable
         }
     }
 
-    /// <summary>The answer's status when it is whole, 0 when the connection failed (counted), null while more is to come.</summary>
+    /// <summary>
+    /// The answer's status when it is whole, 0 when the connection failed (counted), null while more is to come. An
+    /// answer that is not HTTP as expected (<see cref="InvalidDataException"/>) is not caught: it ends the generator
+    /// with its message, since it is a defect of the silo or of the parser, not a lost connection.
+    /// </summary>
     public int? Receive()
     {
         try
         {
             return _connection!.Receive();
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             Drop();
             return 0;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -7,8 +8,9 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 /// <summary>
 /// One pod's path, read back after the run from GET /api/v1/pods/{name}: createdAt (the pod grain accepted it),
 /// the Scheduled event (bound to a node) and the Started event (Running). All are the silos' clock, the same machine's.
+/// The node says where a stall was (reservations on some nodes, or every node).
 /// </summary>
-public sealed record PodTiming(string Name, DateTimeOffset Created, DateTimeOffset? Bound, DateTimeOffset? Running);
+public sealed record PodTiming(string Name, DateTimeOffset Created, DateTimeOffset? Bound, DateTimeOffset? Running, string? Node);
 
 public static class PodTimings
 {
@@ -24,15 +26,16 @@ public static class PodTimings
 
     /// <summary>
     /// One line per pod, ordered by creation: ms from the pass's first POST to its creation, then from its creation to
-    /// bound and to Running (empty if never). For looking at the tail: whether the slow pods came together (a stall) or
-    /// are spread over the pass.
+    /// bound and to Running (empty if never), and the node. For looking at the tail: whether the slow pods came together
+    /// (a stall) or are spread over the pass, and on which nodes.
     /// </summary>
     public static void WriteCsv(string path, IEnumerable<PodTiming> timings, DateTimeOffset firstPost)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         static string Ms(TimeSpan? span) => span is { } s ? s.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) : "";
         File.WriteAllLines(path, timings.OrderBy(t => t.Created).Select(t =>
-            $"{t.Name},{Ms(t.Created - firstPost)},{Ms(t.Bound - t.Created)},{Ms(t.Running - t.Created)}").Prepend("pod,created_ms,bound_ms,running_ms"));
+            $"{t.Name},{Ms(t.Created - firstPost)},{Ms(t.Bound - t.Created)},{Ms(t.Running - t.Created)},{t.Node}")
+            .Prepend("pod,created_ms,bound_ms,running_ms,node"));
     }
 
     private static async Task<PodTiming?> ReadOneAsync(HttpClient silo, string name, CancellationToken cancellation)
@@ -50,7 +53,8 @@ public static class PodTimings
             if (reason == "Scheduled") bound ??= e.GetProperty("lastSeen").GetDateTimeOffset();
             else if (reason == "Started") running ??= e.GetProperty("lastSeen").GetDateTimeOffset();
         }
-        return new PodTiming(name, root.GetProperty("createdAt").GetDateTimeOffset(), bound, running);
+        var node = root.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+        return new PodTiming(name, root.GetProperty("createdAt").GetDateTimeOffset(), bound, running, node);
     }
 }
 
@@ -94,15 +98,16 @@ public sealed record SiloLogCount(int Silo, int Warnings, int Errors, IReadOnlyL
     /// Orleans' "Participant check thread has not completed for T" with T longer than the silo has existed: not a stall.
     /// Orleans 10.4.2's <c>Watchdog.Start</c> starts the platform watchdog's thread before it sets the component check's
     /// timestamp, so a first tick that wins the race measures from timestamp 0, the monotonic clock's origin
-    /// (src/Orleans.Runtime/Silo/Watchdog.cs). Named apart so a table does not read it as the machine stalling.
+    /// (src/Orleans.Runtime/Silo/Watchdog.cs): T is then the machine's time since boot. A real stall cannot outlast the
+    /// silo. Named apart so a table does not read it as the machine stalling; it is still counted.
     /// </summary>
-    private static bool WatchdogStartRace(string line, DateTime siloStarted)
+    private static bool WatchdogStartRace(string line, long siloStarted)
     {
         const string prefix = "Participant check thread has not completed for ";
         var message = line.Trim();
         if (!message.StartsWith(prefix, StringComparison.Ordinal)) return false;
         var end = message.IndexOf(',', prefix.Length);
         return end > 0 && TimeSpan.TryParse(message[prefix.Length..end], CultureInfo.InvariantCulture, out var stalled)
-            && stalled > DateTime.Now - siloStarted;
+            && stalled > Stopwatch.GetElapsedTime(siloStarted);
     }
 }

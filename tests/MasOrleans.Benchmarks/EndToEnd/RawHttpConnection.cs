@@ -111,7 +111,8 @@ public sealed class RawHttpConnection : IDisposable
         {
             var lineEnd = data[at..].IndexOf("\r\n"u8);
             if (lineEnd < 0) return null;
-            if (!Utf8Parser.TryParse(data.Slice(at, lineEnd), out long chunk, out _, 'x')) throw new InvalidDataException("bad chunk size");
+            if (!Utf8Parser.TryParse(data.Slice(at, lineEnd), out long chunk, out _, 'x') || chunk is < 0 or > MaxAnswerBytes)
+                throw new InvalidDataException("bad chunk size");
             at += lineEnd + 2;
             if (chunk == 0) break;
             if (data.Length - at < chunk + 2) return null;
