@@ -1,6 +1,7 @@
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -29,8 +30,8 @@ internal static class ObservabilitySetup
             .WithMetrics(metrics => metrics
                 .AddMeter(MasMeters.MeterName, OrleansMeter, RuntimeMeter)
                 .AddPrometheusExporter());
-        services.Configure<PrometheusAspNetCoreOptions>(o =>
-            o.ScrapeResponseCacheDurationMilliseconds = builder.Configuration.GetValue("Metrics:ScrapeCacheMilliseconds", new MetricsOptions().ScrapeCacheMilliseconds));
+        services.AddOptions<PrometheusAspNetCoreOptions>().Configure<IOptions<MetricsOptions>>((exporter, metrics) =>
+            exporter.ScrapeResponseCacheDurationMilliseconds = metrics.Value.ScrapeCacheMilliseconds);
         services.AddSingleton<IIncomingGrainCallFilter, GrainLogScopeFilter>();
         // Scopes carry the pod and node; show them unless the configuration says otherwise.
         if (builder.Configuration["Logging:Console:FormatterOptions:IncludeScopes"] is null)

@@ -57,7 +57,7 @@ public sealed class FixedRateSchedule(byte[][] requests, int silos, double rate)
             if (Answered == requests.Length) break;
 
             // Whole milliseconds (the poll's unit), rounded up: at least one, so the loop never spins.
-            var waitMs = next < requests.Length ? (int)Math.Clamp((Due(next) - Early - now + Early - 1) / Early, 1, 1000) : 1000;
+            var waitMs = next < requests.Length ? (int)Math.Clamp((Due(next) - now - 1) / Early, 1, 1000) : 1000;
             if (busy.Count == 0)
             {
                 Thread.Sleep(waitMs);
@@ -128,7 +128,6 @@ public sealed class Lane(int index, Uri silo) : IDisposable
     public bool TrySend(int request, byte[] bytes)
     {
         Request = request;
-        SentAt = Stopwatch.GetTimestamp();
         try
         {
             if (_connection is { IsClosing: true }) Drop(count: false);
