@@ -90,6 +90,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Orleans__DirectoryCacheSize", "-1", "Orleans__DirectoryCacheSize '-1' must be a whole number of entries (0: no cache)" },
         { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries (0: no cache)" },
         { "Dashboard__CounterUpdateIntervalMs", "500", "Dashboard__CounterUpdateIntervalMs '500' must be a whole number of milliseconds, at least 1000" },
+        // The exporter throws from its options' setter on a negative cache: a stack trace at start without this check.
+        { "Metrics__ScrapeCacheMilliseconds", "-1", "Metrics__ScrapeCacheMilliseconds '-1' must be a whole number of milliseconds (0: every scrape rendered afresh)" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };
 

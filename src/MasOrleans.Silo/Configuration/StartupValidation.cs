@@ -70,6 +70,8 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
         if (config["Dashboard:CounterUpdateIntervalMs"] is { } interval && !(int.TryParse(interval, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1000))
             problems.Add($"Dashboard__CounterUpdateIntervalMs '{interval}' must be a whole number of milliseconds, at least 1000");
+        if (config["Metrics:ScrapeCacheMilliseconds"] is { } scrapeCache && !(int.TryParse(scrapeCache, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            problems.Add($"Metrics__ScrapeCacheMilliseconds '{scrapeCache}' must be a whole number of milliseconds (0: every scrape rendered afresh)");
         if (config["Orleans:DirectoryCacheSize"] is { } cacheSize && !(int.TryParse(cacheSize, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
             problems.Add($"Orleans__DirectoryCacheSize '{cacheSize}' must be a whole number of entries (0: no cache)");
         if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
