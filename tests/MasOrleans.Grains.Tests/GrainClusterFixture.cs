@@ -34,7 +34,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     }
 
     /// <summary>A cluster of <paramref name="silos"/> silos configured as this fixture's, not yet deployed.</summary>
-    public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings)
+    /// <param name="settings">Configuration added to (or overriding) the fixture's own.</param>
+    public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
@@ -44,7 +45,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
                 ["Telemetry:HeartbeatGraceSeconds"] = $"{HeartbeatGraceSeconds}",
                 ["Scheduler:RetryCoalesceMilliseconds"] = "50",
                 ["Scheduler:ReconcileSeconds"] = "3600",
-            }).Build();
+            }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
             var serializer = new SystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
             silo.AddMemoryGrainStorage(GrainServices.PubSubStore, o => o.GrainStorageSerializer = serializer);

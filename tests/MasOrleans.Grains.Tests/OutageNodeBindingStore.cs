@@ -6,8 +6,9 @@ namespace MasOrleans.Grains.Tests;
 
 /// <summary>
 /// The node binding store with an outage a test switches on per node: every call for that node throws, as the Redis
-/// client does while redis-server is down, and a failed reservation write may still land (its answer was lost).
-/// Nodes no test names behave as the plain memory store.
+/// client does while redis-server is down, and a failed reservation write may still land (its answer was lost). A
+/// test may instead stall a node's reservation writes (a slow Redis) until it resumes them. Nodes no test names
+/// behave as the plain memory store.
 /// </summary>
 public sealed class OutageNodeBindingStore : INodeBindingStore
 {
@@ -18,7 +19,18 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
 
     private readonly ConcurrentDictionary<string, int> _attemptsWhileDown = new(StringComparer.Ordinal);
 
+    /// <summary>Reservation writes for stalled nodes, each waiting for its node's gate.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _stalled = new(StringComparer.Ordinal);
+
     public void Fail(string node, bool failedAddsLand) => _down[node] = failedAddsLand;
+
+    /// <summary>The node's reservation writes wait until <see cref="Resume"/>.</summary>
+    public void Stall(string node) => _stalled[node] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Resume(string node)
+    {
+        if (_stalled.TryRemove(node, out var gate)) gate.SetResult();
+    }
 
     /// <summary>How many calls for the node reached the store while it was down (each would wait out Redis' timeout).</summary>
     public int AttemptsWhileDown(string node) => _attemptsWhileDown.GetValueOrDefault(node);
@@ -32,6 +44,7 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
 
     public async Task Add(string node, BoundPod bound)
     {
+        if (_stalled.TryGetValue(node, out var gate)) await gate.Task;
         if (!IsDown(node, out var lands))
         {
             await _stored.Add(node, bound);

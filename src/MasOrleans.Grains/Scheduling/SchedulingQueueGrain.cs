@@ -165,7 +165,16 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task<Dictionary<PodPhase, int>> CountPods() => Task.FromResult(_pods.CountByPhase());
 
-    /// <summary>Starts cycles in queue order while the in-flight window has room; arms one timer for the next backoff expiry.</summary>
+    /// <summary>
+    /// Starts cycles in queue order while the in-flight window has room; while it still has room, arms one timer for the
+    /// next backoff expiry.
+    /// </summary>
+    /// <remarks>
+    /// A full window is refilled by the next cycle to finish (or the sweep), never by the timer: with a backoff already
+    /// due, the timer would be armed with no delay, and Orleans queues such a tick at once, so each tick armed the next
+    /// and the shard's turns went to ticks alone. Its cycles' continuations then never ran, the window stayed full,
+    /// and every cycle in it waited for the sweep (a whole shard's pods "did not finish in 30 s", docs/benchmarks.md).
+    /// </remarks>
     private void Pump()
     {
         var now = clock.GetUtcNow();
@@ -174,7 +183,7 @@ public sealed partial class SchedulingQueueGrain(
             _inFlight[next.Name] = now;
             _ = Schedule(next.Item, now);
         }
-        ArmBackoffTimer();
+        if (_inFlight.Count < options.Value.MaxInFlight) ArmBackoffTimer();
     }
 
     /// <summary>

@@ -1,0 +1,81 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using Orleans.TestingHost;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A queue shard whose in-flight window is full while a pod's backoff expires: the pod waits for room, and the cycles
+/// in the window finish as soon as their calls answer. (The shard once armed its backoff timer with no delay for the
+/// expired pod, and each tick armed the next: the ticks took every turn, the cycles' answers were never processed, and
+/// the window's pods waited for the in-flight timeout, a whole shard at a time, in fresh-clone runs of LoadTests.)
+/// </summary>
+public sealed class ShardWindowTests : IAsyncLifetime
+{
+    /// <summary>Longer than the test's steps before the stalled write (so the pod is still in backoff when the window
+    /// fills) and shorter than the stall (so it expires while the window is full).</summary>
+    private const int BackoffMilliseconds = 2000;
+
+    private readonly SiloLog _log = new();
+    private readonly OutageNodeBindingStore _bindings = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?>
+        {
+            // One shard with room for one cycle: the window is full while one reservation write is stalled.
+            ["Scheduler:QueueShards"] = "1",
+            ["Scheduler:MaxInFlight"] = "1",
+            ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
+            // Abandoning a cycle logs a warning, which fails the test: the window's cycle must finish on its own.
+            ["Scheduler:InFlightTimeoutSeconds"] = "10",
+        });
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        var unexpected = _log.Unexpected();
+        await _cluster.DisposeAsync();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+    }
+
+    private async Task Register(string name, string pool) =>
+        Assert.True((await _cluster.Client.GetGrain<INodeGrain>(name).Register(new NodeSpec
+        {
+            Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30), Labels = new Dictionary<string, string> { ["pool"] = pool },
+        })).IsOk);
+
+    private async Task<PodView?> Pod(string name) => await _cluster.Client.GetGrain<IPodGrain>(name).Get();
+
+    [Fact]
+    public async Task A_cycle_in_a_full_window_finishes_when_its_write_answers_while_another_pod_s_backoff_has_expired()
+    {
+        await Register("w-slow", "slow");
+        // "waiting" fits no node: unschedulable after its first cycle, with a backoff of BackoffMilliseconds.
+        var waiting = PodOf("waiting") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Assert.True((await _cluster.Client.GetGrain<IPodGrain>("waiting").Create(waiting, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await Pod("waiting"))?.Phase == PodPhase.Unschedulable, "waiting unschedulable");
+
+        // "held" takes the window, and its reservation write does not answer.
+        _bindings.Stall("w-slow");
+        var held = PodOf("held") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "slow" } };
+        Assert.True((await _cluster.Client.GetGrain<IPodGrain>("held").Create(held, null)).Outcome.IsOk);
+        // A node joins: the cluster changed, so "waiting" moves to backoff (its backoff has not expired yet).
+        await Register("w-other", "other");
+
+        // The backoff expires while the window is still full.
+        await Task.Delay(BackoffMilliseconds + 500);
+        Assert.Equal(PodPhase.Pending, (await Pod("held"))!.Phase);
+        _bindings.Resume("w-slow");
+
+        await WaitUntil(async () => (await Pod("held"))?.Phase == PodPhase.Running, "held running");
+        Assert.Equal("w-slow", (await Pod("held"))!.NodeName);
+        // The pod that waited for room had its cycle, and is still unschedulable (no node matches it).
+        await WaitUntil(async () => (await Pod("waiting"))!.Events.Where(e => e.Reason == "FailedScheduling").Sum(e => e.Count) >= 2, "waiting tried again");
+    }
+}
