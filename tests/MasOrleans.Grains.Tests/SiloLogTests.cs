@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The allow-list every test's log check shares: Orleans' notes on a starved machine pass, but a grain turn that ran
+/// or waited for ten seconds or more is the product's and fails the test. Messages as Orleans 10.4.2 writes them
+/// (src/Orleans.Runtime/Scheduler/WorkItemGroup.cs, LogLongRunningTurn: the duration in the "g" format).
+/// </summary>
+public sealed class SiloLogTests
+{
+    private static IReadOnlyList<SiloLog.LogRecord> Logged(string message)
+    {
+        var log = new SiloLog();
+        log.CreateLogger("Orleans.Runtime.Scheduler.WorkItemGroup").LogWarning("{Message}", message);
+        return log.Unexpected();
+    }
+
+    private static string LongTurn(string duration) =>
+        $"Task [Id=1, Status=RanToCompletion] in WorkGroup [Activation: S127.0.0.1:11111:1/mas-scheduling-queue/0@1 #GrainType=MasOrleans.Grains.Scheduling.SchedulingQueueGrain] took elapsed time {duration} for execution, which is longer than 00:00:00.2000000. Running on thread 12";
+
+    [Theory]
+    [InlineData("0:00:00.3105")]
+    [InlineData("0:00:09.9990")]
+    [InlineData("00:00:01.2500000")]
+    public void A_turn_under_ten_seconds_is_the_machine_s_note(string duration) => Assert.Empty(Logged(LongTurn(duration)));
+
+    [Theory]
+    [InlineData("0:00:10.0000")]
+    [InlineData("0:00:34.1020")]
+    [InlineData("0:01:02.5")]
+    public void A_turn_of_ten_seconds_or_more_fails_the_test(string duration) => Assert.Single(Logged(LongTurn(duration)));
+
+    [Fact]
+    public void A_work_item_queued_for_ten_seconds_fails_the_test_and_one_queued_for_two_does_not()
+    {
+        const string queued = "Task [Id=7] in WorkGroup [Activation: S127.0.0.1:11111:1/mas-pod/x@2] was queued for {0}, which is longer than 00:00:01";
+        Assert.Empty(Logged(string.Format(queued, "0:00:02.0001")));
+        Assert.Single(Logged(string.Format(queued, "0:00:10.2")));
+    }
+}
