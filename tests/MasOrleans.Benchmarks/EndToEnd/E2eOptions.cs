@@ -4,7 +4,7 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Sizes of an end-to-end run, from
-/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir]</c>.
+/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning]</c>.
 /// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), so every
 /// figure has a same-run baseline on this shared machine.
 /// </summary>
@@ -20,10 +20,11 @@ public sealed record E2eOptions(
     string? Output,
     TimeSpan Timeout,
     string? Baseline = null,
-    string? TimingsDirectory = null)
+    string? TimingsDirectory = null,
+    string LogLevel = "Warning")
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir]";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Warning|Information|...]";
 
     /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
     public const string PodCpu = "100m";
@@ -77,6 +78,9 @@ public sealed record E2eOptions(
                 "--out" => options with { Output = value },
                 "--baseline" => options with { Baseline = File.Exists(value) ? Path.GetFullPath(value) : throw Bad(args[i], value) },
                 "--timings" => options with { TimingsDirectory = Path.GetFullPath(value) },
+                // The silos' default log level: Warning, so the benchmark counts what went wrong; Information is what a
+                // silo started as shipped (scripts/start.sh, appsettings.json) logs.
+                "--log-level" => options with { LogLevel = Enum.GetNames<Microsoft.Extensions.Logging.LogLevel>().Contains(value) ? value : throw Bad(args[i], value) },
                 "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
                 _ => throw new ArgumentException($"{Usage}\nunknown option '{args[i]}'"),
             };

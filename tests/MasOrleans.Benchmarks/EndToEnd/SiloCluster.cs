@@ -30,8 +30,9 @@ public sealed class SiloCluster : IAsyncDisposable
     public IReadOnlyList<HttpClient> Clients { get; }
     public IReadOnlyList<Uri> Addresses => [.. Silos.Select(s => s.BaseAddress)];
 
+    /// <param name="logLevel">The silos' default log level (the benchmark's default, Warning, logs what went wrong only).</param>
     public static async Task<SiloCluster> StartAsync(ChildProcesses processes, string siloDll, int redisPort, int count, string clusterId,
-        string logPrefix, CancellationToken cancellation)
+        string logPrefix, string logLevel, CancellationToken cancellation)
     {
         var environment = new Dictionary<string, string>(ZeroDelays)
         {
@@ -41,8 +42,8 @@ public sealed class SiloCluster : IAsyncDisposable
             ["Orleans__AdvertisedIP"] = "127.0.0.1",
             // The benchmark is the only client: the per-key limit would measure the limiter, not the cluster.
             ["RateLimiting__Enabled"] = "false",
-            // Warnings and errors only: they are what the benchmark counts, and per-request lines would cost silo CPU.
-            ["Logging__LogLevel__Default"] = "Warning",
+            // Warnings and errors only by default: they are what the benchmark counts, and per-request lines cost silo CPU.
+            ["Logging__LogLevel__Default"] = logLevel,
         };
         var silos = new List<SiloProcess>();
         var clients = new List<HttpClient>();
