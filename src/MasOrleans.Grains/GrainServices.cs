@@ -49,6 +49,7 @@ public static class GrainServices
         services.Configure<TelemetryOptions>(configuration.GetSection("Telemetry"));
         services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection("Scheduler"))
             .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'")
+            .Validate(o => !o.Problems().Any(), "Scheduler has invalid values (see start-up validation)")
             .ValidateOnStart();
         services.Configure<WorkloadOptions>(configuration.GetSection("Workloads"));
         services.Configure<ContainerRuntimeOptions>(configuration.GetSection("ContainerRuntime"));

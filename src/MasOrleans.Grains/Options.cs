@@ -47,6 +47,23 @@ public sealed class SchedulerOptions
 
     /// <summary>Period of the reconciliation that frees reservations no pod holds (a crash between reserve and bind).</summary>
     public double ReconcileSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Problems with these values, for start-up validation. Each is a count or a period the queue shards divide or wait
+    /// by: none at all stops scheduling (no shard, no room in the window), and a zero backoff retries a failing pod at
+    /// once, in the same turn, without end.
+    /// </summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MaxAttempts < 1) yield return "Scheduler__MaxAttempts must be at least 1";
+        if (RetryCoalesceMilliseconds < 0) yield return "Scheduler__RetryCoalesceMilliseconds must not be negative";
+        if (InitialBackoffMilliseconds < 1) yield return "Scheduler__InitialBackoffMilliseconds must be at least 1";
+        if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";
+        if (MaxInFlight < 1) yield return "Scheduler__MaxInFlight must be at least 1";
+        if (QueueShards < 1) yield return "Scheduler__QueueShards must be at least 1";
+        if (InFlightTimeoutSeconds < 1) yield return "Scheduler__InFlightTimeoutSeconds must be at least 1";
+        if (!(ReconcileSeconds > 0 && double.IsFinite(ReconcileSeconds))) yield return "Scheduler__ReconcileSeconds must be a positive number";
+    }
 }
 
 /// <summary>Bound from the "Workloads" configuration section.</summary>

@@ -15,9 +15,9 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 public sealed class ShardWindowTests : IAsyncLifetime
 {
-    /// <summary>Longer than the test's steps before the stalled write (so the pod is still in backoff when the window
-    /// fills) and shorter than the stall (so it expires while the window is full).</summary>
-    private const int BackoffMilliseconds = 2000;
+    /// <summary>Far longer than the test's steps before the stall (so the pod is still in backoff when the window fills;
+    /// checked) and shorter than the stall (so it expires while the window is full).</summary>
+    private const int BackoffMilliseconds = 5000;
 
     private readonly SiloLog _log = new();
     private readonly OutageNodeBindingStore _bindings = new();
@@ -31,8 +31,9 @@ public sealed class ShardWindowTests : IAsyncLifetime
             ["Scheduler:QueueShards"] = "1",
             ["Scheduler:MaxInFlight"] = "1",
             ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
-            // Abandoning a cycle logs a warning, which fails the test: the window's cycle must finish on its own.
-            ["Scheduler:InFlightTimeoutSeconds"] = "10",
+            // The sweep (every third of this) neither rescues the window's cycle nor starts the next one within the test:
+            // only the cycle's own completion can. Abandoning a cycle also logs a warning, which fails the test.
+            ["Scheduler:InFlightTimeoutSeconds"] = "60",
         });
         await _cluster.DeployAsync();
     }
@@ -60,6 +61,7 @@ public sealed class ShardWindowTests : IAsyncLifetime
         var waiting = PodOf("waiting") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
         Assert.True((await _cluster.Client.GetGrain<IPodGrain>("waiting").Create(waiting, null)).Outcome.IsOk);
         await WaitUntil(async () => (await Pod("waiting"))?.Phase == PodPhase.Unschedulable, "waiting unschedulable");
+        var backoff = System.Diagnostics.Stopwatch.StartNew();
 
         // "held" takes the window, and its reservation write does not answer.
         _bindings.Stall("w-slow");
@@ -67,15 +69,20 @@ public sealed class ShardWindowTests : IAsyncLifetime
         Assert.True((await _cluster.Client.GetGrain<IPodGrain>("held").Create(held, null)).Outcome.IsOk);
         // A node joins: the cluster changed, so "waiting" moves to backoff (its backoff has not expired yet).
         await Register("w-other", "other");
+        Assert.True(backoff.ElapsedMilliseconds < BackoffMilliseconds - 1000, $"the steps took {backoff.ElapsedMilliseconds} ms: the backoff may have expired before the window filled");
 
         // The backoff expires while the window is still full.
         await Task.Delay(BackoffMilliseconds + 500);
         Assert.Equal(PodPhase.Pending, (await Pod("held"))!.Phase);
+        Assert.Equal(1, FailedAttempts(await Pod("waiting")));
         _bindings.Resume("w-slow");
 
         await WaitUntil(async () => (await Pod("held"))?.Phase == PodPhase.Running, "held running");
         Assert.Equal("w-slow", (await Pod("held"))!.NodeName);
-        // The pod that waited for room had its cycle, and is still unschedulable (no node matches it).
-        await WaitUntil(async () => (await Pod("waiting"))!.Events.Where(e => e.Reason == "FailedScheduling").Sum(e => e.Count) >= 2, "waiting tried again");
+        // The finished cycle made room, and the pod that waited for it had its cycle (it stays unschedulable: no node
+        // matches it). Started by the finished cycle: the sweep, the only other way, comes every 20 s.
+        await WaitUntil(async () => FailedAttempts(await Pod("waiting")) >= 2, "waiting tried again");
     }
+
+    private static int FailedAttempts(PodView? pod) => pod!.Events.Where(e => e.Reason == "FailedScheduling").Sum(e => e.Count);
 }

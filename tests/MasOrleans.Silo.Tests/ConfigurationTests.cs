@@ -86,6 +86,12 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
+        // A zero backoff retried a pod whose cycle failed before its first await in the same turn, without end.
+        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be at least 1" },
+        { "Scheduler__MaxInFlight", "0", "Scheduler__MaxInFlight must be at least 1" },
+        { "Scheduler__QueueShards", "0", "Scheduler__QueueShards must be at least 1" },
+        { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
+        { "Scheduler__MaxInFlight", "some", "Scheduler: " },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
         { "Orleans__DirectoryCacheSize", "-1", "Orleans__DirectoryCacheSize '-1' must be a whole number of entries (0: no cache)" },
         { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries (0: no cache)" },

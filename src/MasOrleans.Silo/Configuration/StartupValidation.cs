@@ -29,6 +29,7 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         var security = Bind<SecurityOptions>(config, SecurityOptions.Section, problems);
         if (security is not null) CheckSecurity(security, problems);
         if (Bind<Grains.Learning.OnlineLearningOptions>(config, "Learning:Online", problems) is { } learning) problems.AddRange(learning.Problems());
+        if (Bind<Grains.SchedulerOptions>(config, "Scheduler", problems) is { } scheduler) problems.AddRange(scheduler.Problems());
         var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
         if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
             problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");
@@ -93,7 +94,6 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
             problems.Add($"Extender__DefaultPolicy: {catalog.UnknownPolicyMessage(extenderPolicy)}");
         PositiveNumber(config, "Telemetry:HeartbeatGraceSeconds", problems);
-        PositiveNumber(config, "Scheduler:MaxAttempts", problems);
         foreach (var url in PublicUrls(config))
         {
             if (ListenAddresses.TryParse(url, out _, out var error)) continue;
