@@ -197,6 +197,8 @@ public sealed class PodDirectoryShutdownTests
     public async Task A_stopping_silo_unregisters_its_pods_without_an_error()
     {
         var log = new SiloLog();
+        // Orleans' own: a telemetry queue's read in flight when the silo stops is canceled (seen once in a fresh-clone run).
+        log.Expect(SiloLog.StreamReadStopped);
         var cluster = GrainClusterFixture.Build(1, log, new OutageNodeBindingStore());
         await cluster.DeployAsync();
         try
