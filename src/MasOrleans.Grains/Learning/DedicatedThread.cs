@@ -7,14 +7,13 @@ namespace MasOrleans.Grains.Learning;
 /// </summary>
 public static class DedicatedThread
 {
-    /// <summary>
-    /// <paramref name="work"/> on a new thread; never on the caller's scheduler (a grain's), whatever
-    /// <see cref="TaskScheduler.Current"/> is.
-    /// </summary>
-    public static Task<T> Run<T>(Func<T> work) =>
-        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+    /// <summary>A thread of its own (long-running), on the default scheduler whatever <see cref="TaskScheduler.Current"/> is.</summary>
+    private static readonly TaskFactory OwnThread = new(CancellationToken.None,
+        TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskContinuationOptions.None, TaskScheduler.Default);
+
+    /// <summary><paramref name="work"/> on a new thread; never on the caller's scheduler (a grain's).</summary>
+    public static Task<T> Run<T>(Func<T> work) => OwnThread.StartNew(work);
 
     /// <inheritdoc cref="Run{T}(Func{T})"/>
-    public static Task Run(Action work) =>
-        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+    public static Task Run(Action work) => OwnThread.StartNew(work);
 }
