@@ -4,7 +4,7 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Sizes of an end-to-end run, from
-/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning]</c>.
+/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning] [--per-silo-rate R] [--per-silo-pods P]</c>.
 /// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), so every
 /// figure has a same-run baseline on this shared machine.
 /// </summary>
@@ -21,10 +21,12 @@ public sealed record E2eOptions(
     TimeSpan Timeout,
     string? Baseline = null,
     string? TimingsDirectory = null,
-    string LogLevel = "Warning")
+    string LogLevel = "Warning",
+    double? PerSiloRate = null,
+    int PerSiloPods = 0)
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning]";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning] [--per-silo-rate pods/s] [--per-silo-pods half-pods]";
 
     /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
     public const string PodCpu = "100m";
@@ -53,10 +55,21 @@ public sealed record E2eOptions(
     /// Node capacity in whole cpus for a pass with <paramref name="silos"/> silos: its pods and warm-up at 100m each,
     /// plus a third, spread over the nodes (so a pass's nodes do not depend on which other passes the run makes).
     /// </summary>
-    public int NodeCpus(int silos) => (int)Math.Ceiling((Math.Max(Pods, HalfPods) + MaxWarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
+    public int NodeCpus(int silos) => (int)Math.Ceiling((MaxMeasuredPods(silos) + MaxWarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
 
     /// <summary>Node memory in Mi, by the same rule.</summary>
-    public long NodeMemoryMi(int silos) => (long)Math.Ceiling((Math.Max(Pods, HalfPods) + MaxWarmupPods(silos)) * 128.0 * 4 / 3 / Nodes) + 1024;
+    public long NodeMemoryMi(int silos) => (long)Math.Ceiling((MaxMeasuredPods(silos) + MaxWarmupPods(silos)) * 128.0 * 4 / 3 / Nodes) + 1024;
+
+    /// <summary>
+    /// Pods of the equal-load pass with <paramref name="silos"/> silos: <see cref="PerSiloPods"/> per silo at
+    /// <see cref="PerSiloRate"/> per silo, so the pass lasts as long whatever the silo count.
+    /// </summary>
+    public int PerSiloPassPods(int silos) => PerSiloPods * silos;
+
+    /// <summary>The pass name of the equal-load pass: the same for every silo count, so its ratio is against one silo at that load.</summary>
+    public string PerSiloPass => $"{PerSiloRate:0.#}-per-silo";
+
+    private int MaxMeasuredPods(int silos) => Math.Max(Math.Max(Pods, HalfPods), PerSiloRate is null ? 0 : PerSiloPassPods(silos));
 
     private static readonly string[] LogLevels = ["Trace", "Debug", "Information", "Warning"];
 
@@ -84,13 +97,19 @@ public sealed record E2eOptions(
                 // silo started as shipped (scripts/start.sh, appsettings.json) logs. Not above Warning: the report counts
                 // warnings. Orleans' own categories stay at appsettings.json's Warning.
                 "--log-level" => options with { LogLevel = LogLevels.FirstOrDefault(l => l.Equals(value, StringComparison.OrdinalIgnoreCase)) ?? throw Bad(args[i], value) },
+                // A pass at this many pods/s per silo (N times it with N silos): each silo carries the load one silo
+                // carries alone, as on N machines, so CPU per pod against one silo's is the cost of scaling out and not of
+                // N silos sharing this machine's cores below their saturation (docs/benchmarks.md, session 22).
+                "--per-silo-rate" => options with { PerSiloRate = Positive(args[i], value) },
+                "--per-silo-pods" => options with { PerSiloPods = Positive(args[i], value) },
                 "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
                 _ => throw new ArgumentException($"{Usage}\nunknown option '{args[i]}'"),
             };
         }
         if (options.Silos.Any(n => n > 8)) throw new ArgumentException("at most 8 silos on one machine");
         // Half the pods at half the rate: the half-rate pass takes as long as the maximum-rate one.
-        return options.HalfPods > 0 ? options : options with { HalfPods = Math.Max(1, options.Pods / 2) };
+        if (options.HalfPods == 0) options = options with { HalfPods = Math.Max(1, options.Pods / 2) };
+        return options.PerSiloPods > 0 ? options : options with { PerSiloPods = options.HalfPods };
     }
 
     private static int Positive(string name, string value) =>

@@ -117,9 +117,10 @@ public static class E2ePass
         return (placed, settle);
     }
 
+    /// <param name="pods">Pods of the measured load.</param>
     /// <param name="rate">Null: maximum rate with wrk; otherwise pods per second with the own open-loop generator.</param>
     public static async Task<PassResult> RunAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int Pid, int Port) redis,
-        int siloCount, string pass, double? rate, CancellationToken cancellation)
+        int siloCount, string pass, int pods, double? rate, CancellationToken cancellation)
     {
         using (var connection = new RedisConnection(redis.Port)) connection.Execute("FLUSHALL");
         var tag = $"e2e-{pass}-{siloCount}";
@@ -140,7 +141,6 @@ public static class E2ePass
         }
         else settle = await SettleAsync(cluster, cancellation);
 
-        var pods = rate is null ? options.Pods : options.HalfPods;
         // Started (connected, primed) before the idle sample and the clock, so its start-up is in neither.
         using var generator = rate is null ? null : await FixedRateGenerator.StartAsync(processes, cluster.Addresses, $"{tag}-", pods, rate.Value, 256, cancellation);
         var idleBefore = cluster.CpuMilliseconds();

@@ -43,12 +43,16 @@ public static class E2eRun
                 foreach (var silos in options.Silos)
                 {
                     if (options.Baseline is { } baseline)
-                        results.Add(await RunPassAsync(options, processes, baseline, (redisProcess.Id, redisPort), silos, BaselinePass, null, timeout.Token));
-                    var max = await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "max", null, timeout.Token);
+                        results.Add(await RunPassAsync(options, processes, baseline, (redisProcess.Id, redisPort), silos, BaselinePass, options.Pods, null, timeout.Token));
+                    var max = await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "max", options.Pods, null, timeout.Token);
                     results.Add(max);
-                    if (!options.HalfRate) continue;
-                    var half = Math.Max(1, Math.Round(max.PodsPerSecond / 2));
-                    results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "half", half, timeout.Token));
+                    if (options.HalfRate)
+                    {
+                        var half = Math.Max(1, Math.Round(max.PodsPerSecond / 2));
+                        results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "half", options.HalfPods, half, timeout.Token));
+                    }
+                    if (options.PerSiloRate is { } perSilo)
+                        results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, options.PerSiloPass, options.PerSiloPassPods(silos), perSilo * silos, timeout.Token));
                 }
                 var tables = $"\n### Run {run} of {options.Runs} (load average at its end {LoadAverage()})\n\n{E2eReport.Tables(results)}";
                 Console.Write(tables);
@@ -82,10 +86,10 @@ public static class E2eRun
     public const string BaselinePass = "baseline-max";
 
     private static async Task<PassResult> RunPassAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int, int) redis,
-        int silos, string pass, double? rate, CancellationToken cancellation)
+        int silos, string pass, int pods, double? rate, CancellationToken cancellation)
     {
         Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {silos} silo(s), {pass} rate{(rate is { } r ? $" ({r:F0} pods/s)" : "")}: load average {LoadAverage()}");
-        var result = await E2ePass.RunAsync(options, processes, siloDll, redis, silos, pass, rate, cancellation);
+        var result = await E2ePass.RunAsync(options, processes, siloDll, redis, silos, pass, pods, rate, cancellation);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {result.PodsPerSecond:F0} pods/s; bound p50/p99 {Format(result.BoundP50Ms)}/{Format(result.BoundP99Ms)} ms; " +
             $"silo CPU {result.SiloCpuMsPerPod:F2} ms/pod, of it JIT {result.JitMsPerPod:F2} ({result.JitMethods} methods compiled), allocated {result.AllocatedKbPerPod:F1} KB/pod, GC pauses {result.GcPauseMsPerPod:F3} ms/pod (settled {result.SettleSeconds:F0} s after the warm-up); Redis {(double)result.RedisWrites / result.Pods:F2} writes/pod; {(double)result.SiloToSiloMessages / result.Pods:F2} silo-to-silo messages/pod ({(double)result.SiloToSiloBytes / result.Pods:F0} bytes); " +
@@ -102,7 +106,7 @@ public static class E2eRun
 
             Command: `dotnet run -c Release --project tests/MasOrleans.Benchmarks -- e2e {string.Join(' ', args)}`
             Pods of {E2eOptions.PodCpu} cpu / {E2eOptions.PodMemory}: {options.Pods} at the maximum rate (wrk, {options.Connections} connections in all), {options.HalfPods} at half of the rate that pass reached
-            (own open-loop generator), each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods per silo (which stay on the nodes), measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes sized per pass ({string.Join(", ", options.Silos.Select(n => $"{n} silo(s): {options.NodeCpus(n)} cpu / {options.NodeMemoryMi(n)}Mi"))}).
+            (own open-loop generator){(options.PerSiloRate is { } p ? $", {options.PerSiloPods} per silo at {p:0.#} pods/s per silo (pass \"{options.PerSiloPass}\", own generator)" : "")}, each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods per silo (which stay on the nodes), measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes sized per pass ({string.Join(", ", options.Silos.Select(n => $"{n} silo(s): {options.NodeCpus(n)} cpu / {options.NodeMemoryMi(n)}Mi"))}).
             Simulated image pull and container start delays are ZERO ({delays}). The silos log at {options.LogLevel} and above.
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
