@@ -45,6 +45,12 @@ if (args is ["online", ..])
     Environment.ExitCode = OnlineLearningRun.Run(args[1..]);
     return;
 }
+// "wake-cost": CPU of the same short work after a sleep against back to back, on this machine (WakeCostRun.cs).
+if (args is ["wake-cost", ..])
+{
+    Environment.ExitCode = WakeCostRun.Run(args[1..]);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 public partial class Program;

@@ -23,10 +23,19 @@ public sealed record E2eOptions(
     string? TimingsDirectory = null,
     string LogLevel = "Warning",
     double? PerSiloRate = null,
-    int PerSiloPods = 0)
+    int PerSiloPods = 0,
+    IReadOnlyList<KeyValuePair<string, string>>? SiloEnv = null)
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning] [--per-silo-rate pods/s] [--per-silo-pods half-pods]";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning] [--per-silo-rate pods/s] [--per-silo-pods half-pods] [--silo-env NAME=value]...";
+
+    /// <summary>
+    /// The extra environment of every silo of a pass with <paramref name="silos"/> silos: the <c>--silo-env</c> pairs, where
+    /// <c>{cores/N}</c> in a value is this machine's cores divided by the silo count, rounded up (for runtime knobs such as
+    /// <c>DOTNET_PROCESSOR_COUNT</c>, which a CPU limit of that share would give each silo).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SiloEnvironment(int silos) =>
+        (SiloEnv ?? []).ToDictionary(p => p.Key, p => p.Value.Replace("{cores/N}", $"{(Environment.ProcessorCount + silos - 1) / silos}", StringComparison.Ordinal));
 
     /// <summary>Every benchmark pod asks for this; nodes are sized so all of them fit with a third to spare.</summary>
     public const string PodCpu = "100m";
@@ -102,6 +111,9 @@ public sealed record E2eOptions(
                 // N silos sharing this machine's cores below their saturation (docs/benchmarks.md, session 22).
                 "--per-silo-rate" => options with { PerSiloRate = Positive(args[i], value) },
                 "--per-silo-pods" => options with { PerSiloPods = Positive(args[i], value) },
+                "--silo-env" => value.Split('=', 2) is [var name, var setting] && name.Length > 0
+                    ? options with { SiloEnv = [.. options.SiloEnv ?? [], new(name, setting)] }
+                    : throw Bad(args[i], value),
                 "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
                 _ => throw new ArgumentException($"{Usage}\nunknown option '{args[i]}'"),
             };

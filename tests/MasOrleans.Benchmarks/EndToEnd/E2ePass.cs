@@ -124,7 +124,7 @@ public static class E2ePass
     {
         using (var connection = new RedisConnection(redis.Port)) connection.Execute("FLUSHALL");
         var tag = $"e2e-{pass}-{siloCount}";
-        await using var cluster = await SiloCluster.StartAsync(processes, siloDll, redis.Port, siloCount, $"bench-{Guid.NewGuid():N}"[..20], tag, options.LogLevel, cancellation);
+        await using var cluster = await SiloCluster.StartAsync(processes, siloDll, redis.Port, siloCount, $"bench-{Guid.NewGuid():N}"[..20], tag, options.LogLevel, options.SiloEnvironment(siloCount), cancellation);
         await cluster.RegisterNodesAsync(options.Nodes, options.NodeCpus(siloCount), options.NodeMemoryMi(siloCount), cancellation);
         var limit = options.Timeout / 4;
         var warmup = options.WarmupPods(siloCount);

@@ -107,7 +107,7 @@ public static class E2eRun
             Command: `dotnet run -c Release --project tests/MasOrleans.Benchmarks -- e2e {string.Join(' ', args)}`
             Pods of {E2eOptions.PodCpu} cpu / {E2eOptions.PodMemory}: {options.Pods} at the maximum rate (wrk, {options.Connections} connections in all), {options.HalfPods} at half of the rate that pass reached
             (own open-loop generator){(options.PerSiloRate is { } p ? $", {options.PerSiloPods} per silo at {p:0.#} pods/s per silo (pass \"{options.PerSiloPass}\", own generator)" : "")}, each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods per silo (which stay on the nodes), measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes sized per pass ({string.Join(", ", options.Silos.Select(n => $"{n} silo(s): {options.NodeCpus(n)} cpu / {options.NodeMemoryMi(n)}Mi"))}).
-            Simulated image pull and container start delays are ZERO ({delays}). The silos log at {options.LogLevel} and above.
+            Simulated image pull and container start delays are ZERO ({delays}). The silos log at {options.LogLevel} and above.{(options.SiloEnv is { Count: > 0 } ? $" Added to every silo's environment: {string.Join("; ", options.Silos.Select(n => $"with {n} silo(s) " + string.Join(" ", options.SiloEnvironment(n).Select(p => $"{p.Key}={p.Value}"))))}." : "")}
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
             {(options.Baseline is { } b ? $"Baseline silo (the pass \"{BaselinePass}\", run just before each maximum-rate pass): {b}" : "")}

@@ -31,8 +31,9 @@ public sealed class SiloCluster : IAsyncDisposable
     public IReadOnlyList<Uri> Addresses => [.. Silos.Select(s => s.BaseAddress)];
 
     /// <param name="logLevel">The silos' default log level (the benchmark's default, Warning, logs what went wrong only).</param>
+    /// <param name="extra">More environment for every silo (the benchmark's <c>--silo-env</c>), after the benchmark's own.</param>
     public static async Task<SiloCluster> StartAsync(ChildProcesses processes, string siloDll, int redisPort, int count, string clusterId,
-        string logPrefix, string logLevel, CancellationToken cancellation)
+        string logPrefix, string logLevel, IReadOnlyDictionary<string, string> extra, CancellationToken cancellation)
     {
         var environment = new Dictionary<string, string>(ZeroDelays)
         {
@@ -45,6 +46,7 @@ public sealed class SiloCluster : IAsyncDisposable
             // Warnings and errors only by default: they are what the benchmark counts, and per-request lines cost silo CPU.
             ["Logging__LogLevel__Default"] = logLevel,
         };
+        foreach (var (key, value) in extra) environment[key] = value;
         var silos = new List<SiloProcess>();
         var clients = new List<HttpClient>();
         var cluster = new SiloCluster(processes, silos, clients);
