@@ -4,7 +4,7 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 
 /// <summary>
 /// Sizes of an end-to-end run, from
-/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning] [--per-silo-rate R] [--per-silo-pods P]</c>.
+/// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning] [--per-silo-rate R[,R2...]] [--per-silo-pods P] [--silo-env NAME=value]</c>.
 /// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), so every
 /// figure has a same-run baseline on this shared machine.
 /// </summary>
@@ -22,12 +22,12 @@ public sealed record E2eOptions(
     string? Baseline = null,
     string? TimingsDirectory = null,
     string LogLevel = "Warning",
-    double? PerSiloRate = null,
+    IReadOnlyList<int>? PerSiloRates = null,
     int PerSiloPods = 0,
     IReadOnlyList<KeyValuePair<string, string>>? SiloEnv = null)
 {
     public const string Usage =
-        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning] [--per-silo-rate pods/s] [--per-silo-pods half-pods] [--silo-env NAME=value]...";
+        "usage: e2e [--silos 1,2,3] [--pods 4000] [--nodes 10] [--connections 32] [--warmup 5000] [--half-rate on|off] [--half-pods pods/2] [--runs 1] [--out file.md] [--timeout-minutes 40] [--baseline other/MasOrleans.Silo.dll] [--timings dir] [--log-level Trace|Debug|Information|Warning] [--per-silo-rate pods/s[,pods/s...]] [--per-silo-pods half-pods] [--silo-env NAME=value]...";
 
     /// <summary>
     /// The extra environment of every silo of a pass with <paramref name="silos"/> silos: the <c>--silo-env</c> pairs, where
@@ -71,14 +71,14 @@ public sealed record E2eOptions(
 
     /// <summary>
     /// Pods of the equal-load pass with <paramref name="silos"/> silos: <see cref="PerSiloPods"/> per silo at
-    /// <see cref="PerSiloRate"/> per silo, so the pass lasts as long whatever the silo count.
+    /// one of <see cref="PerSiloRates"/> per silo, so the pass lasts as long whatever the silo count.
     /// </summary>
     public int PerSiloPassPods(int silos) => PerSiloPods * silos;
 
-    /// <summary>The pass name of the equal-load pass: the same for every silo count, so its ratio is against one silo at that load.</summary>
-    public string PerSiloPass => $"{PerSiloRate:0.#}-per-silo";
+    /// <summary>The name of an equal-load pass: the same for every silo count, so its ratio is against one silo at that load.</summary>
+    public static string PerSiloPass(int rate) => $"{rate}-per-silo";
 
-    private int MaxMeasuredPods(int silos) => Math.Max(Math.Max(Pods, HalfPods), PerSiloRate is null ? 0 : PerSiloPassPods(silos));
+    private int MaxMeasuredPods(int silos) => Math.Max(Math.Max(Pods, HalfPods), PerSiloRates is null ? 0 : PerSiloPassPods(silos));
 
     private static readonly string[] LogLevels = ["Trace", "Debug", "Information", "Warning"];
 
@@ -109,7 +109,7 @@ public sealed record E2eOptions(
                 // A pass at this many pods/s per silo (N times it with N silos): each silo carries the load one silo
                 // carries alone, as on N machines, so CPU per pod against one silo's is the cost of scaling out and not of
                 // N silos sharing this machine's cores below their saturation (docs/benchmarks.md, session 22).
-                "--per-silo-rate" => options with { PerSiloRate = Positive(args[i], value) },
+                "--per-silo-rate" => options with { PerSiloRates = [.. value.Split(',').Select(r => Positive(args[i], r))] },
                 "--per-silo-pods" => options with { PerSiloPods = Positive(args[i], value) },
                 "--silo-env" => value.Split('=', 2) is [var name, var setting] && name.Length > 0
                     ? options with { SiloEnv = [.. options.SiloEnv ?? [], new(name, setting)] }

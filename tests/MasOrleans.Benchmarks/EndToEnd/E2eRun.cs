@@ -51,8 +51,8 @@ public static class E2eRun
                         var half = Math.Max(1, Math.Round(max.PodsPerSecond / 2));
                         results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "half", options.HalfPods, half, timeout.Token));
                     }
-                    if (options.PerSiloRate is { } perSilo)
-                        results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, options.PerSiloPass, options.PerSiloPassPods(silos), perSilo * silos, timeout.Token));
+                    foreach (var perSilo in options.PerSiloRates ?? [])
+                        results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, E2eOptions.PerSiloPass(perSilo), options.PerSiloPassPods(silos), perSilo * silos, timeout.Token));
                 }
                 var tables = $"\n### Run {run} of {options.Runs} (load average at its end {LoadAverage()})\n\n{E2eReport.Tables(results)}";
                 Console.Write(tables);
@@ -106,7 +106,7 @@ public static class E2eRun
 
             Command: `dotnet run -c Release --project tests/MasOrleans.Benchmarks -- e2e {string.Join(' ', args)}`
             Pods of {E2eOptions.PodCpu} cpu / {E2eOptions.PodMemory}: {options.Pods} at the maximum rate (wrk, {options.Connections} connections in all), {options.HalfPods} at half of the rate that pass reached
-            (own open-loop generator){(options.PerSiloRate is { } p ? $", {options.PerSiloPods} per silo at {p:0.#} pods/s per silo (pass \"{options.PerSiloPass}\", own generator)" : "")}, each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods per silo (which stay on the nodes), measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes sized per pass ({string.Join(", ", options.Silos.Select(n => $"{n} silo(s): {options.NodeCpus(n)} cpu / {options.NodeMemoryMi(n)}Mi"))}).
+            (own open-loop generator){(options.PerSiloRates is { } perSiloRates ? $", {options.PerSiloPods} per silo at {string.Join(", ", perSiloRates)} pods/s per silo (passes \"<rate>-per-silo\", own generator)" : "")}, each pass on flushed Redis and fresh silos after a warm-up of {options.Warmup} pods per silo (which stay on the nodes), measured once every silo has settled (under 250 ms CPU per second, at most 60 s); {options.Nodes} nodes sized per pass ({string.Join(", ", options.Silos.Select(n => $"{n} silo(s): {options.NodeCpus(n)} cpu / {options.NodeMemoryMi(n)}Mi"))}).
             Simulated image pull and container start delays are ZERO ({delays}). The silos log at {options.LogLevel} and above.{(options.SiloEnv is { Count: > 0 } ? $" Added to every silo's environment: {string.Join("; ", options.Silos.Select(n => $"with {n} silo(s) " + string.Join(" ", options.SiloEnvironment(n).Select(p => $"{p.Key}={p.Value}"))))}." : "")}
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
