@@ -55,8 +55,8 @@ public sealed partial class ManagedRedisTests(ITestOutputHelper output) : IDispo
             await silo.Http.WaitFor("/api/v1/pods/m-pod", p => p.Phase() == "Running");
             silo.AssertCleanLog();
             Assert.Equal(0, silo.Terminate());
-            // Orleans' own at a stop: a telemetry queue's read in flight is canceled.
-            silo.AssertCleanLog(SiloLog.StreamReadStopped);
+            // A telemetry queue's read in flight at the stop is canceled; the silo logs that at Information, so nothing is allowed.
+            silo.AssertCleanLog();
         }
         AssertGone(firstPid);
 
