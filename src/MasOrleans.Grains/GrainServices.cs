@@ -4,7 +4,6 @@ using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MasOrleans.Abstractions;
 using Orleans.Hosting;
@@ -25,10 +24,9 @@ public static class GrainServices
     public static ISiloBuilder AddMasOrleansApplication(this ISiloBuilder silo, IConfiguration config)
     {
         silo.AddMemoryStreams(Abstractions.Contracts.TelemetryStreams.Provider);
-        // A telemetry queue's read canceled because its pulling agent stopped is logged as what it is (see the factory).
-        silo.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new StoppedStreamReadLoggerFactory(new LoggerFactory(
-            sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
-            sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()))));
+        // A telemetry queue's read canceled because its pulling agent stopped is logged as what it is (see the factory). This
+        // wraps the process's logger factory, the web host's included: Orleans logs through the host's.
+        StoppedStreamReadLoggerFactory.Register(silo.Services);
         silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
         silo.Services.AddMasOrleansGrainServices(config);
         return silo;

@@ -1,37 +1,64 @@
 using MasOrleans.Abstractions.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Grains;
 
 /// <summary>
 /// Orleans' memory streams (10.4.2) log a telemetry queue read at Error when the read is canceled, and a read is canceled
 /// only when its pulling agent stops: the silo stops, or a silo joins or leaves and the queues move to another owner,
-/// which reads on. So an operator scaling the cluster out or in saw two "fail" records with a stack per moved queue
-/// (<c>MemoryAdapterReceiver.GetQueueMessagesAsync</c>, then <c>PersistentStreamPullingAgent.ReadFromQueue</c>'s retry) for
-/// nothing that failed. This factory logs those records, a canceled read in the telemetry stream's two reader categories
-/// and nothing else, at Information; a read that times out or fails in any other way stays an Error.
+/// which reads on. So an operator scaling the cluster out or in saw two "fail" records with a stack per moved queue for
+/// nothing that failed. This factory logs exactly those two records at Information when their exception is a
+/// cancellation: the receiver's <c>LogErrorGetQueueMessagesAsync</c> (event 200402) and the pulling agent's
+/// <c>LogErrorRetrying</c> (event 103312), in the telemetry stream's categories (read from Orleans.Streaming 10.4.2's
+/// MemoryAdapterReceiver and PersistentStreamPullingAgent). Everything else, including a read that times out, the agent's
+/// "giving up reading" (also event 103312) and delivery failures, stays as Orleans logs it.
 /// </summary>
 public sealed class StoppedStreamReadLoggerFactory(ILoggerFactory inner) : ILoggerFactory
 {
     private const string ReceiverCategory = "Orleans.Providers.MemoryAdapterReceiver";
     private const string PullingAgentCategory = "Orleans.Streams." + TelemetryStreams.Provider;
+    private static readonly EventId ReceiverReadFailed = new(200402, "LogErrorGetQueueMessagesAsync");
+    private static readonly EventId AgentReadRetried = new(103312, "LogErrorRetrying");
+
+    /// <summary>
+    /// Wraps the logger factory <paramref name="services"/> registers so far (the host's default <see cref="LoggerFactory"/>,
+    /// or whatever a host put in its place), so that every logger of the silo's process comes from this factory.
+    /// </summary>
+    public static void Register(IServiceCollection services)
+    {
+        var previous = services.LastOrDefault(d => d.ServiceType == typeof(ILoggerFactory) && !d.IsKeyedService);
+        Func<IServiceProvider, ILoggerFactory> create = previous switch
+        {
+            null or { ImplementationType: not null } when previous is null || previous.ImplementationType == typeof(LoggerFactory) => sp => new LoggerFactory(
+                sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+                sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()),
+            { ImplementationInstance: ILoggerFactory instance } => _ => instance,
+            { ImplementationFactory: { } factory } => sp => (ILoggerFactory)factory(sp),
+            { ImplementationType: { } other } => sp => (ILoggerFactory)ActivatorUtilities.CreateInstance(sp, other),
+            _ => throw new InvalidOperationException($"cannot wrap the registered logger factory ({previous})"),
+        };
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new StoppedStreamReadLoggerFactory(create(sp))));
+    }
 
     public ILogger CreateLogger(string categoryName)
     {
         var logger = inner.CreateLogger(categoryName);
-        return IsTelemetryReader(categoryName) ? new CanceledReadLogger(logger) : logger;
+        if (categoryName == PullingAgentCategory) return new CanceledReadLogger(logger, AgentReadRetried);
+        return IsTelemetryReceiver(categoryName) ? new CanceledReadLogger(logger, ReceiverReadFailed) : logger;
     }
 
     public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
     public void Dispose() => inner.Dispose();
 
-    /// <summary>The receiver's category is its generic type's name, then ".{provider}.{queue}"; the agent's is the provider's.</summary>
-    internal static bool IsTelemetryReader(string category) =>
-        category == PullingAgentCategory ||
-        (category.StartsWith(ReceiverCategory, StringComparison.Ordinal) && category.Contains($".{TelemetryStreams.Provider}.", StringComparison.Ordinal));
+    /// <summary>The receiver's category is its generic type's name, then ".{provider}.{queue}".</summary>
+    private static bool IsTelemetryReceiver(string category) =>
+        category.StartsWith(ReceiverCategory + "`", StringComparison.Ordinal) && category.Contains($"]].{TelemetryStreams.Provider}.", StringComparison.Ordinal);
 
-    private sealed class CanceledReadLogger(ILogger inner) : ILogger
+    private sealed class CanceledReadLogger(ILogger inner, EventId canceledRead) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
 
@@ -39,8 +66,8 @@ public sealed class StoppedStreamReadLoggerFactory(ILoggerFactory inner) : ILogg
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var level = logLevel >= LogLevel.Warning && exception is OperationCanceledException ? LogLevel.Information : logLevel;
-            inner.Log(level, eventId, state, exception, formatter);
+            var stoppedRead = logLevel >= LogLevel.Warning && exception is OperationCanceledException && eventId.Id == canceledRead.Id && eventId.Name == canceledRead.Name;
+            inner.Log(stoppedRead ? LogLevel.Information : logLevel, eventId, state, exception, formatter);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
@@ -66,6 +67,13 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(1234, configured.Services.GetRequiredService<IOptions<GrainDirectoryOptions>>().Value.CacheSize);
         // Orleans' own default (a million) differs, so the first check sees our setting applied, not Orleans' default.
         Assert.NotEqual(OrleansSetup.DefaultDirectoryCacheSize, new GrainDirectoryOptions().CacheSize);
+    }
+
+    [Fact]
+    public async Task The_silo_logs_through_the_factory_that_logs_stopped_telemetry_reads_at_information()
+    {
+        await using var host = await SiloHost.StartAsync();
+        StoppedStreamReads.AssertReceiverRecords(host.Services.GetRequiredService<ILoggerFactory>(), host.Log);
     }
 
     public static TheoryData<string, string, string> BadSettings => new()
