@@ -23,18 +23,18 @@ public static class WakeCostRun
             var value = args[i + 1];
             switch (args[i])
             {
-                case "--kib": kib = Numbers(value); break;
-                case "--reads": reads = Numbers(value)[0]; break;
-                case "--sleeps-us": sleeps = Numbers(value); break;
-                case "--chunks": chunks = Numbers(value)[0]; break;
+                case "--kib" when Numbers(value, 1, 1 << 20) is { } sizes: kib = sizes; break;
+                case "--reads" when Numbers(value, 1, int.MaxValue) is [var n]: reads = n; break;
+                case "--sleeps-us" when Numbers(value, 0, 1_000_000) is { } times: sleeps = times; break;
+                case "--chunks" when Numbers(value, 1, int.MaxValue) is [var n]: chunks = n; break;
                 default:
-                    Console.Error.WriteLine($"unknown option '{args[i]}'; usage: wake-cost [--kib 64,1024] [--reads 2000] [--sleeps-us 0,100,1600] [--chunks 3000]");
+                    Console.Error.WriteLine($"wake-cost: bad option or value '{args[i]} {value}'; {Usage}");
                     return 2;
             }
         }
-        if (args.Count % 2 == 1 || kib.Length == 0 || sleeps.Length == 0 || sleeps[0] != 0)
+        if (args.Count % 2 == 1 || sleeps[0] != 0)
         {
-            Console.Error.WriteLine("wake-cost: options come in pairs, and the first sleep must be 0 (the back-to-back baseline of each ratio)");
+            Console.Error.WriteLine($"wake-cost: options come in pairs, and the first sleep must be 0 (the back-to-back baseline of each ratio); {Usage}");
             return 2;
         }
 
@@ -42,7 +42,7 @@ public static class WakeCostRun
         Console.WriteLine("|---:|---:|---:|---:|");
         foreach (var size in kib)
         {
-            var chain = Chain(size * 1024 / sizeof(int));
+            var chain = Chain((int)(size * 1024L / sizeof(int)));
             Measure(chain, reads, 0, chunks); // the JIT and the first touch of every page, outside the table
             var baseline = 0.0;
             foreach (var sleep in sleeps)
@@ -85,8 +85,19 @@ public static class WakeCostRun
         return cpu / chunks;
     }
 
-    private static int[] Numbers(string value) =>
-        [.. value.Split(',').Select(v => int.Parse(v, NumberStyles.None, CultureInfo.InvariantCulture))];
+    private const string Usage = "usage: wake-cost [--kib 64,1024] [--reads 2000] [--sleeps-us 0,100,1600] [--chunks 3000]";
+
+    /// <summary>The comma-separated whole numbers in [min, max], or null if any is not one.</summary>
+    private static int[]? Numbers(string value, int min, int max)
+    {
+        var numbers = new List<int>();
+        foreach (var part in value.Split(','))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min || n > max) return null;
+            numbers.Add(n);
+        }
+        return [.. numbers];
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     private struct TimeSpec
@@ -101,7 +112,9 @@ public static class WakeCostRun
     private static extern int clock_gettime(int clock, out TimeSpec time);
 
     [DllImport("libc", SetLastError = true)]
-    private static extern int nanosleep(in TimeSpec request, IntPtr remaining);
+    private static extern int nanosleep(in TimeSpec request, out TimeSpec remaining);
+
+    private const int Interrupted = 4; // EINTR
 
     private static double ThreadCpuMicroseconds() =>
         clock_gettime(ClockThreadCpuTime, out var time) == 0
@@ -112,6 +125,11 @@ public static class WakeCostRun
     private static void Sleep(int microseconds)
     {
         var request = new TimeSpec { Seconds = microseconds / 1_000_000, Nanoseconds = microseconds % 1_000_000 * 1000L };
-        if (nanosleep(request, IntPtr.Zero) != 0) throw new InvalidOperationException($"nanosleep failed: errno {Marshal.GetLastPInvokeError()}");
+        // A signal (the runtime sends some) ends the sleep early: sleep what is left.
+        while (nanosleep(request, out var remaining) != 0)
+        {
+            if (Marshal.GetLastPInvokeError() != Interrupted) throw new InvalidOperationException($"nanosleep failed: errno {Marshal.GetLastPInvokeError()}");
+            request = remaining;
+        }
     }
 }

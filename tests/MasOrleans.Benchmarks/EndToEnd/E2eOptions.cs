@@ -61,8 +61,9 @@ public sealed record E2eOptions(
     public int MaxWarmupPods(int silos) => Warmup == 0 ? 0 : WarmupPods(silos) + MaxTopUps * TopUpPods(silos);
 
     /// <summary>
-    /// Node capacity in whole cpus for a pass with <paramref name="silos"/> silos: its pods and warm-up at 100m each,
-    /// plus a third, spread over the nodes (so a pass's nodes do not depend on which other passes the run makes).
+    /// Node capacity in whole cpus for a pass with <paramref name="silos"/> silos: the largest measured pass the options
+    /// make with that many silos and its warm-up, at 100m a pod, plus a third, spread over the nodes (so the passes of
+    /// one silo count run on the same nodes; with --per-silo-rate its pods count too, so all nodes are larger then).
     /// </summary>
     public int NodeCpus(int silos) => (int)Math.Ceiling((MaxMeasuredPods(silos) + MaxWarmupPods(silos)) * 0.1 * 4 / 3 / Nodes) + 1;
 
@@ -109,9 +110,9 @@ public sealed record E2eOptions(
                 // A pass at this many pods/s per silo (N times it with N silos): each silo carries the load one silo
                 // carries alone, as on N machines, so CPU per pod against one silo's is the cost of scaling out and not of
                 // N silos sharing this machine's cores below their saturation (docs/benchmarks.md, session 22).
-                "--per-silo-rate" => options with { PerSiloRates = [.. value.Split(',').Select(r => Positive(args[i], r))] },
+                "--per-silo-rate" => options with { PerSiloRates = [.. value.Split(',').Select(r => Positive(args[i], r)).Distinct()] },
                 "--per-silo-pods" => options with { PerSiloPods = Positive(args[i], value) },
-                "--silo-env" => value.Split('=', 2) is [var name, var setting] && name.Length > 0
+                "--silo-env" => value.Split('=', 2) is [var name, var setting] && name.Length > 0 && !(options.SiloEnv ?? []).Any(p => p.Key == name)
                     ? options with { SiloEnv = [.. options.SiloEnv ?? [], new(name, setting)] }
                     : throw Bad(args[i], value),
                 "--timeout-minutes" => options with { Timeout = TimeSpan.FromMinutes(Positive(args[i], value)) },
@@ -120,6 +121,7 @@ public sealed record E2eOptions(
         }
         if (options.Silos.Any(n => n > 8)) throw new ArgumentException("at most 8 silos on one machine");
         // Half the pods at half the rate: the half-rate pass takes as long as the maximum-rate one.
+        if (options.PerSiloPods > 0 && options.PerSiloRates is null) throw new ArgumentException($"{Usage}\n--per-silo-pods needs --per-silo-rate");
         if (options.HalfPods == 0) options = options with { HalfPods = Math.Max(1, options.Pods / 2) };
         return options.PerSiloPods > 0 ? options : options with { PerSiloPods = options.HalfPods };
     }

@@ -15,7 +15,16 @@ public static class E2eRun
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var options = E2eOptions.Parse(args);
+        E2eOptions options;
+        try
+        {
+            options = E2eOptions.Parse(args);
+        }
+        catch (ArgumentException bad)
+        {
+            Console.Error.WriteLine($"e2e: {bad.Message}");
+            return 2;
+        }
         if (!LoadGenerators.WrkInstalled())
         {
             Console.Error.WriteLine(LoadGenerators.WrkInstallHint);

@@ -46,7 +46,13 @@ public sealed class SiloCluster : IAsyncDisposable
             // Warnings and errors only by default: they are what the benchmark counts, and per-request lines cost silo CPU.
             ["Logging__LogLevel__Default"] = logLevel,
         };
-        foreach (var (key, value) in extra) environment[key] = value;
+        foreach (var (key, value) in extra)
+        {
+            // --silo-env adds; what the benchmark sets itself (and reports in its header) is not for it to change.
+            if (environment.ContainsKey(key) || key is "MAS_BENCH_LOG" or "Orleans__SiloPort" or "Orleans__GatewayPort")
+                throw new ArgumentException($"--silo-env {key}: the benchmark sets {key} itself");
+            environment[key] = value;
+        }
         var silos = new List<SiloProcess>();
         var clients = new List<HttpClient>();
         var cluster = new SiloCluster(processes, silos, clients);
