@@ -24,13 +24,12 @@ internal static class NodesApi
         return routes;
     }
 
-    private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains)
+    private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains, SiloClusterView view)
     {
         if (Validation.CheckNode(body, out var spec) is { } error) return Problems.BadRequest(error);
-        var node = grains.Reference<INodeGrain>(spec.Name);
-        var outcome = await node.Register(spec);
+        var outcome = await NodeRegistration.Register(grains, view, spec);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await node.GetView())!));
+        return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await grains.Reference<INodeGrain>(spec.Name).GetView())!));
     }
 
     private static async Task<Results<Ok<ListResponse<NodeResponse>>, BadRequest<ProblemDetails>>> List(

@@ -1,3 +1,4 @@
+using MasOrleans.Silo.Api;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
@@ -29,10 +30,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
         {
             foreach (var node in requestNodes.Where(n => !_view.Nodes.ContainsKey(n.Name)))
             {
-                var outcome = await grains.Reference<INodeGrain>(node.Name).Register(node);
+                var outcome = await NodeRegistration.Register(grains, clusterView, node);
                 if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
-                // Read it into this silo's view now rather than when its registration arrives, so this request sees it.
-                await clusterView.Resync(node.Name);
             }
         }
         await clusterView.Ready;

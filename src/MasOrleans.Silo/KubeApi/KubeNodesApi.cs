@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
 
@@ -35,7 +36,7 @@ internal static class KubeNodesApi
         return KubeLists.List(context, snapshot.Nodes.Where(Selects).OrderBy(n => n.Metadata.Name).ToList(), "NodeList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
         if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Node>(context);
@@ -48,7 +49,7 @@ internal static class KubeNodesApi
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
         var grain = grains.Reference<INodeGrain>(spec.Name);
-        var outcome = await grain.Register(spec);
+        var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
         return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()), 201);
