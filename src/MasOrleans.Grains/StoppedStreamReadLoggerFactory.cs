@@ -32,13 +32,13 @@ public sealed class StoppedStreamReadLoggerFactory(ILoggerFactory inner) : ILogg
         var previous = services.LastOrDefault(d => d.ServiceType == typeof(ILoggerFactory) && !d.IsKeyedService);
         Func<IServiceProvider, ILoggerFactory> create = previous switch
         {
-            null or { ImplementationType: not null } when previous is null || previous.ImplementationType == typeof(LoggerFactory) => sp => new LoggerFactory(
-                sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
-                sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()),
             { ImplementationInstance: ILoggerFactory instance } => _ => instance,
             { ImplementationFactory: { } factory } => sp => (ILoggerFactory)factory(sp),
-            { ImplementationType: { } other } => sp => (ILoggerFactory)ActivatorUtilities.CreateInstance(sp, other),
-            _ => throw new InvalidOperationException($"cannot wrap the registered logger factory ({previous})"),
+            { ImplementationType: { } type } when type != typeof(LoggerFactory) => sp => (ILoggerFactory)ActivatorUtilities.CreateInstance(sp, type),
+            // None yet, or the default: built as AddLogging's registration builds it.
+            _ => sp => new LoggerFactory(
+                sp.GetServices<ILoggerProvider>(), sp.GetRequiredService<IOptionsMonitor<LoggerFilterOptions>>(),
+                sp.GetService<IOptions<LoggerFactoryOptions>>(), sp.GetService<IExternalScopeProvider>()),
         };
         services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new StoppedStreamReadLoggerFactory(create(sp))));
     }

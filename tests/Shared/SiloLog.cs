@@ -40,14 +40,7 @@ public sealed class SiloLog : ILoggerProvider
     /// names the client; patterns match a record's exception message too).
     /// Tests with two silos expect it of the one disposed last.
     /// </summary>
-    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|" + StreamReadStopped + "|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-";
-
-    /// <summary>
-    /// What the memory streams' pulling agents log when a read of a telemetry queue hosted by a sibling silo fails because
-    /// the sibling stopped. (A read canceled because the agent itself stopped is logged at Information by the product,
-    /// <c>StoppedStreamReadLoggerFactory</c>, and needs no allowance.)
-    /// </summary>
-    public const string StreamReadStopped = "MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry";
+    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-";
 
     private readonly ConcurrentQueue<LogRecord> _records = new();
     private readonly ConcurrentBag<Regex> _expected = [];

@@ -1,10 +1,10 @@
-using MasOrleans.Silo.Api;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using Microsoft.Extensions.Options;
 
