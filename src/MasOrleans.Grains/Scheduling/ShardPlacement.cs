@@ -21,7 +21,18 @@ public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) :
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var silos = context.GetCompatibleSilos(target);
+        SiloAddress[] silos;
+        try
+        {
+            silos = context.GetCompatibleSilos(target);
+        }
+        catch (OrleansException) when (context.LocalSiloStatus is SiloStatus.ShuttingDown or SiloStatus.Stopping)
+        {
+            // A stopping silo moves its shards to the others (Orleans' migration on shutdown); when it is the last silo
+            // there is no other, Orleans' "no compatible silos" would be logged as a failed migration (seen once in a
+            // fresh-clone run), and nothing failed. Staying here tells Orleans not to move the shard: it deactivates.
+            return Task.FromResult(context.LocalSilo);
+        }
         return Task.FromResult(SiloFor(ShardOf(target.GrainIdentity, options.Value.QueueShards), silos));
     }
 
