@@ -103,6 +103,8 @@ public class PolicyPropertyTests
             Check(outOfRange is null, $"{outOfRange?.Plugin} normalized to {outOfRange?.NormalizedScore}");
             // Feasibility must agree between the fast path and Explain's exhaustive evaluation.
             Check(result.Success == explanation.Nodes.Any(n => n.Feasible), $"Schedule success {result.Success} but Explain disagrees: {result.FailureMessage}");
+            // Explain's "why not" is the message the failed placement records (one reason per node, its first failing filter).
+            Check(result.Success || result.FailureMessage == explanation.FailureMessage, $"Schedule failed with '{result.FailureMessage}', Explain says '{explanation.FailureMessage}'");
             if (!result.Success) return;
 
             var context = new SchedulingContext(cluster, pod, new Random(0));

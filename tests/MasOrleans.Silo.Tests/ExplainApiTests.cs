@@ -68,6 +68,46 @@ public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<M
         Assert.Contains("Insufficient cpu", explanation.GetProperty("failureMessage").GetString());
     }
 
+    [Fact]
+    public async Task Explain_shows_the_preemption_the_cycle_would_make_and_evicts_nothing()
+    {
+        // One 2-cpu node running a priority-100 pod of 1.5 cpu: a 1-cpu pod fits only by evicting it (kube's
+        // DefaultPreemption: the lower-priority pod is the only victim that makes room), which is what the cycle did
+        // when a user placed such a pod (the helper's run: "preempted on pre-a by high3"), while explain said only "0/N".
+        var pool = new Dictionary<string, string> { ["pool"] = "ex-pre" };
+        await Http.Post("/api/v1/nodes", Requests.Node("ex-pre-a", cpu: "2", memory: "8Gi", labels: pool));
+        await Http.Post("/api/v1/pods", new { name = "ex-low", requests = new Dictionary<string, string> { ["cpu"] = "1500m" }, priority = 100, nodeSelector = pool });
+        await Http.WaitFor("/api/v1/pods/ex-low", p => p.Phase() == "Running");
+
+        async Task<JsonElement> Explain(int priority) => await (await Http.Post("/api/v1/scheduler/explain", new
+        {
+            pod = new { name = "ex-high", requests = new Dictionary<string, string> { ["cpu"] = "1" }, priority, nodeSelector = pool },
+            policy = "kube",
+        })).Json();
+
+        var higher = await Explain(1000);
+        Assert.False(higher.TryGetProperty("chosenNode", out _));
+        Assert.Equal("ex-pre-a", higher.GetProperty("nominatedNode").GetString());
+        Assert.Equal(["ex-low"], higher.GetProperty("victims").EnumerateArray().Select(v => v.GetString()));
+        // Equal priority preempts nobody.
+        var equal = await Explain(100);
+        Assert.False(equal.TryGetProperty("nominatedNode", out _));
+        Assert.Empty(equal.GetProperty("victims").EnumerateArray());
+        // Explaining evicted nothing.
+        var low = await Http.GetJson("/api/v1/pods/ex-low");
+        Assert.Equal(("Running", "ex-pre-a"), (low.Phase(), low.GetProperty("nodeName").GetString()));
+    }
+
+    [Fact]
+    public async Task A_policy_is_named_as_registered_whatever_its_case()
+    {
+        var explanation = await (await Http.Post("/api/v1/scheduler/explain", new { pod = new { requests = new Dictionary<string, string> { ["cpu"] = "1m" } }, policy = "KUBE" })).Json();
+        Assert.Equal("kube", explanation.GetProperty("policy").GetString());
+        await Http.Post("/api/v1/pods", new { name = "ex-upper", requests = new Dictionary<string, string> { ["cpu"] = "1m" }, policy = "FGD" });
+        var pod = await Http.GetJson("/api/v1/pods/ex-upper");
+        Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "pod accepted; waiting for policy 'fgd'");
+    }
+
     [Theory]
     [InlineData("{\"policy\":\"kube\"}", "pod is required")]
     [InlineData("{\"pod\":{\"requests\":{\"cpu\":\"x\"}}}", "not a valid quantity")]

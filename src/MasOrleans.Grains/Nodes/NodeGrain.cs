@@ -84,9 +84,10 @@ public sealed partial class NodeGrain(
     public async Task<Outcome> Register(NodeSpec spec)
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");
+        var before = state.State;
         state.State = new NodeState(spec, false);
         AddEvent("Normal", "Registered", $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
-        await state.WriteStateAsync();
+        await state.WriteOrRestore(before);
         RebuildLocal([]);
         await Index.NodeAdded(Name);
         await PublishInfo();

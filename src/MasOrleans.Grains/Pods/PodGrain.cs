@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -56,18 +57,10 @@ public sealed class PodGrain(
             return new PodCreation(Outcome.Conflict($"pod '{spec.Name}' already exists"));
         }
         var now = clock.GetUtcNow();
+        var before = state.State;
         state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            // Not stored, so not created: the client's retry must create it, not hear 409 about a pod only memory knows.
-            state.State = new PodState();
-            throw;
-        }
+        await state.WriteOrRestore(before);
         // Listed (in the shard's pod table) before the client hears 202, and queued: one call.
         await Shard.Admit(Entry(), spec);
         return new PodCreation(Outcome.Success, View());

@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,9 +40,10 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
         if (autoscale is not null) replicas = Math.Clamp(replicas, autoscale.MinReplicas, autoscale.MaxReplicas);
+        var before = state.State;
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
-        await state.WriteStateAsync();
+        await state.WriteOrRestore(before);
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartLoop();
         await Reconcile(autoscale: false);

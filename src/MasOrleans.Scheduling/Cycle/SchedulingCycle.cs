@@ -153,9 +153,19 @@ public sealed class SchedulingCycle(
         return false;
     }
 
-    /// <summary>Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?").</summary>
+    /// <summary>
+    /// Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?"); when
+    /// nothing fits, also what the cycle's preemption would do (the node it would nominate and its victims), evicting nothing.
+    /// </summary>
     public ValueTask<Explanation?> Explain(PodSpec pod) => snapshots.WithCluster(s =>
-        schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod)?.Explain(s.Cluster, pod, random));
+    {
+        var scheduler = schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod);
+        if (scheduler?.Explain(s.Cluster, pod, random) is not { } explanation) return null;
+        if (explanation.ChosenNode is not null || !options.Preemption || !AnyLowerPriority(s.Cluster, pod)
+            || new DefaultPreemption(scheduler.Profile).Preempt(s.Cluster, pod, random) is not { Victims.Count: > 0 } candidate)
+            return explanation;
+        return explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
+    });
 
     private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
 

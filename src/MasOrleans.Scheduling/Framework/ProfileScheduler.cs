@@ -185,7 +185,9 @@ public sealed partial class ProfileScheduler
         if (feasible.Length == 0)
         {
             _failureCounts.Clear();
-            foreach (var v in verdicts.SelectMany(v => v).Where(v => !v.Passed).GroupBy(v => v.Reason!))
+            // One reason per node, its first failing filter's, as the cycle counts (kube-scheduler stops a node's filters at
+            // the first failure): the counts add up to the nodes, and the message is the one a failed placement records.
+            foreach (var v in verdicts.Select(n => n.First(v => !v.Passed)).GroupBy(v => v.Reason!))
                 _failureCounts[v.Key] = v.Count();
             return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, cluster.NodeCount) };
         }

@@ -30,6 +30,10 @@ public sealed record Explanation
     public string? ChosenNode { get; init; }
     public GpuAllocation Gpus { get; init; } = GpuAllocation.None;
     public string? FailureMessage { get; init; }
+    /// <summary>When nothing fits and the cycle would preempt (kube's DefaultPreemption): the node it would nominate.</summary>
+    public string? NominatedNode { get; init; }
+    /// <summary>The pods that preemption would evict from <see cref="NominatedNode"/>; empty when it would not preempt.</summary>
+    public IReadOnlyList<string> Victims { get; init; } = [];
     public required IReadOnlyList<NodeExplanation> Nodes { get; init; }
 }
 

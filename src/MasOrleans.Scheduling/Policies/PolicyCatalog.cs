@@ -44,6 +44,12 @@ public sealed class PolicyCatalog
 
     public bool Contains(string name) => _factories.ContainsKey(name);
 
+    /// <summary>
+    /// The name as registered ("fgd" for "FGD"), or null when unknown: names match case-insensitively, and what a caller
+    /// stores or labels metrics with is the registered spelling, so one policy is one series.
+    /// </summary>
+    public string? Canonical(string name) => _factories.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+
     public IReadOnlyList<PolicyInfo> Policies =>
         _factories.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new PolicyInfo(kv.Key, kv.Value.Description)).ToList();
 

@@ -1,11 +1,13 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Api;
 
@@ -30,19 +32,22 @@ internal static class ExplainApi
         return routes;
     }
 
-    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view)
+    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(
+        ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view, IOptions<SchedulerOptions> scheduler)
     {
         if (body.Pod is null) return Problems.BadRequest("pod is required");
         var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
         if (Validation.CheckPod(name, body.Pod, catalog, out var pod) is { } error) return Problems.BadRequest(error);
-        if (body.Policy is { } p && !catalog.Contains(p))
-            return Problems.BadRequest(catalog.UnknownPolicyMessage(p));
+        string? policy = null;
+        if (body.Policy is { } asked && (policy = catalog.Canonical(asked)) is null)
+            return Problems.BadRequest(catalog.UnknownPolicyMessage(asked));
 
         // The same cycle the queue shards run, over this silo's view, with a fixed seed: explaining the same pod on the
         // same cluster gives the same answer. Explaining binds nothing, so a learned policy records no experience.
         var ports = new GrainCyclePorts(grains);
-        var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports, new CycleOptions(), new Random(0));
-        var explanation = await cycle.Explain(body.Policy is { } policy ? pod with { Policy = policy } : pod);
+        var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports, 
+            new CycleOptions { Preemption = scheduler.Value.Preemption }, new Random(0));
+        var explanation = await cycle.Explain(policy is null ? pod : pod with { Policy = policy });
         return TypedResults.Ok(explanation!);
     }
 }

@@ -26,13 +26,39 @@ internal static class Problems
     };
 
     /// <summary>
-    /// What a request body the framework could not read got wrong: a field its type does not have by name and JSON
-    /// path (System.Text.Json's own message names an internal type), else the reader's message.
+    /// What a request body the framework could not read got wrong, in the API's terms and with its JSON path: a field the
+    /// type does not have, a field given twice, a value of the wrong kind, no body at all. System.Text.Json's and the
+    /// framework's own messages name internal .NET types ("System.Nullable`1[System.Int32]"); anything else keeps them.
     /// </summary>
-    public static string DetailOf(BadHttpRequestException bad) =>
-        bad.InnerException is JsonException { Path: { } path } json && json.Message.Contains("could not be mapped", StringComparison.Ordinal)
-            ? $"unknown field '{LastName(path)}' at {path}: this API does not take it (misspelt, or a Kubernetes field it does not support)"
-            : bad.InnerException?.Message ?? bad.Message;
+    public static string DetailOf(BadHttpRequestException bad) => bad.InnerException switch
+    {
+        JsonException { Path: { } path } json when json.Message.Contains("could not be mapped", StringComparison.Ordinal) =>
+            $"unknown field '{LastName(path)}' at {path}: this API does not take it (misspelt, or a Kubernetes field it does not support)",
+        JsonException json when json.Message.StartsWith("Duplicate property '", StringComparison.Ordinal) =>
+            $"field '{json.Message.Split('\'')[1]}' is given twice{(json.Path is { } at ? $" at {at}" : "")}: give each field once",
+        JsonException { Path: { } path } json when json.Message.Contains("could not be converted to ", StringComparison.Ordinal) =>
+            $"the value at {path} must be {Expected(json.Message)}",
+        null when bad.Message.Contains("no body was provided", StringComparison.Ordinal) => "a JSON body is required",
+        _ => bad.InnerException?.Message ?? bad.Message,
+    };
+
+    /// <summary>What the .NET type a conversion message names is, in JSON terms.</summary>
+    private static string Expected(string message)
+    {
+        var type = message[(message.IndexOf("could not be converted to ", StringComparison.Ordinal) + "could not be converted to ".Length)..];
+        type = type[..Math.Max(0, type.IndexOf(". Path:", StringComparison.Ordinal))];
+        if (type.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) type = type["System.Nullable`1[".Length..^1];
+        return type switch
+        {
+            "System.Int32" or "System.Int64" or "System.Int16" => "a whole number",
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.Boolean" => "true or false",
+            "System.String" => "a string",
+            _ when type.Contains("Dictionary`2", StringComparison.Ordinal) => "an object (names to values)",
+            _ when type.Contains("List`1", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "an array",
+            _ => "an object",
+        };
+    }
 
     /// <summary>The last property name of a JSON path: `$.a.b` or, for a name that needs quoting, `$.a['b.c']`.</summary>
     private static string LastName(string path) =>

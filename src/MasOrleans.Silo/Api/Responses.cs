@@ -21,8 +21,16 @@ internal sealed record NodeResponse(
     bool Draining = false)
 {
     public static NodeResponse From(NodeView v) => new(
-        v.Name, v.Spec.Capacity.ToQuantities(), v.Allocated.ToQuantities(), v.Spec.Labels, v.Spec.Taints,
+        v.Name, ShownCapacity(v.Spec), v.Allocated.ToQuantities(), v.Spec.Labels, v.Spec.Taints,
         v.Spec.Unschedulable, v.Ready, v.Pods.Select(p => p.Pod.Name).ToList(), GpuDevices(v), v.Utilization, v.LastTelemetry, v.Images, v.Draining);
+
+    /// <summary>The capacity as registered: a pod count other than the default is shown with it (it is enforced, not a resource).</summary>
+    private static IReadOnlyDictionary<string, string> ShownCapacity(NodeSpec spec)
+    {
+        var quantities = spec.Capacity.ToQuantities();
+        if (spec.MaxPods != NodeSpec.DefaultMaxPods) quantities[NodeSpec.PodsResource] = spec.MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return quantities;
+    }
 
     /// <summary>Per GPU device: which pods hold how much of it.</summary>
     private static IReadOnlyList<GpuDeviceView> GpuDevices(NodeView v)

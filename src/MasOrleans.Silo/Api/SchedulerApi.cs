@@ -22,9 +22,8 @@ internal static class SchedulerApi
     private static async Task<Results<Ok<PolicyResponse>, BadRequest<ProblemDetails>>> SetPolicy(PolicyRequest body, IGrainFactory grains, PolicyCatalog catalog)
     {
         if (string.IsNullOrWhiteSpace(body.Policy)) return Problems.BadRequest("policy is required");
-        if (!catalog.Contains(body.Policy))
+        if (catalog.Canonical(body.Policy) is not { } canonical)
             return Problems.BadRequest(catalog.UnknownPolicyMessage(body.Policy));
-        var canonical = catalog.Policies.First(p => string.Equals(p.Name, body.Policy, StringComparison.OrdinalIgnoreCase)).Name;
         await Index(grains).SetDefaultPolicy(canonical);
         return TypedResults.Ok(new PolicyResponse(canonical));
     }

@@ -12,8 +12,8 @@ namespace MasOrleans.Silo.Api;
 /// </summary>
 internal static partial class Validation
 {
-    /// <summary>A year: longer runs are not simulated (and a timer cannot be armed that far).</summary>
-    public const double MaxExpectedDurationSeconds = 365 * 24 * 3600;
+    /// <summary>The longest duration a body may give (a pod's run, a cooldown): a year; a timer cannot be armed much further.</summary>
+    public const double MaxDurationSeconds = 365 * 24 * 3600;
 
     public const int MaxReplicas = 10_000;
     /// <summary>Kubernetes' limit for user-defined priorities (higher values are reserved for system classes).</summary>
@@ -57,6 +57,9 @@ internal static partial class Validation
             if ((KubernetesSyntax.CheckQualifiedName(t.Key, "taint key") ?? KubernetesSyntax.CheckLabelValue(t.Value, "taint value")) is { } error) return error;
             if (!TaintEffects.IsValid(t.Effect)) return $"taint effect '{t.Effect}' must be NoSchedule, PreferNoSchedule or NoExecute";
         }
+        // Kubernetes' validateNodeTaints (pkg/apis/core/validation/validation.go): unique by key and effect.
+        var duplicate = (taints ?? []).GroupBy(t => (t.Key, t.Effect)).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) return $"taints must be unique by key and effect: '{duplicate.Key.Key}' with {duplicate.Key.Effect} is given twice";
         return null;
     }
 
@@ -68,19 +71,22 @@ internal static partial class Validation
         if (!ResourceVector.TryParse(body.Requests, out var requests, out var error)) return error;
         if (!GpuRequest.IsValidMilli(requests.GpuMilli))
             return $"{ResourceNames.Gpu} request '{body.Requests![ResourceNames.Gpu]}' must be below 1 (a share of one GPU) or a whole number of GPUs";
-        if (body.Policy is { } policy && !catalog.Contains(policy))
-            return catalog.UnknownPolicyMessage(policy);
-        if (body.ExpectedDurationSeconds is { } duration && !(double.IsFinite(duration) && duration >= 0 && duration <= MaxExpectedDurationSeconds))
-            return $"expectedDurationSeconds must be a number from 0 to {MaxExpectedDurationSeconds} (one year)";
+        string? policy = null;
+        if (body.Policy is { } asked && (policy = catalog.Canonical(asked)) is null)
+            return catalog.UnknownPolicyMessage(asked);
+        // Above zero: a container given no run time runs until deleted, so 0 would mean "forever" and still sort first in SJF.
+        if (body.ExpectedDurationSeconds is { } duration && !(duration > 0 && duration <= MaxDurationSeconds))
+            return $"expectedDurationSeconds must be a number above 0 and at most {MaxDurationSeconds} (one year); leave it out for a pod that runs until deleted";
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
         if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
+        if (CheckImage(body.Image) is { } imageError) return imageError;
         if ((CheckTolerations(body.Tolerations) ?? CheckAffinity(body.Affinity) ?? CheckSpread(body.TopologySpreadConstraints)) is { } shapeError) return shapeError;
         spec = new PodSpec
         {
             Name = name!,
             Requests = requests,
             Priority = body.Priority ?? 0,
-            Policy = body.Policy,
+            Policy = policy,
             Image = string.IsNullOrWhiteSpace(body.Image) ? null : body.Image,
             Labels = body.Labels ?? new Dictionary<string, string>(),
             NodeSelector = body.NodeSelector,
@@ -89,6 +95,20 @@ internal static partial class Validation
             TopologySpreadConstraints = body.TopologySpreadConstraints,
             ExpectedDurationSeconds = body.ExpectedDurationSeconds,
         };
+        return null;
+    }
+
+    /// <summary>
+    /// Kubernetes refuses an image with leading or trailing whitespace (validateContainerCommon); control and format
+    /// characters (a newline, NUL, a right-to-left override) would also reach events and the log, where they split or
+    /// disguise lines. Blank means no image, as before.
+    /// </summary>
+    private static string? CheckImage(string? image)
+    {
+        if (string.IsNullOrWhiteSpace(image)) return null;
+        if (image.Trim().Length != image.Length) return "image must not have leading or trailing whitespace";
+        if (image.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+            return "image must not contain control or format characters";
         return null;
     }
 
@@ -115,6 +135,9 @@ internal static partial class Validation
     {
         if (affinity is null) return null;
         if (affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.Any(p => p is null) == true) return "preferred node affinity terms must not be null";
+        // validatePreferredSchedulingTerms and validateWeightedPodAffinityTerms (pkg/apis/core/validation/validation.go).
+        if (affinity.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution?.FirstOrDefault(p => !IsWeight(p.Weight)) is { } badNode)
+            return $"preferred node affinity weight {badNode.Weight} must be in the range 1-100";
         // Kubernetes' validateNodeSelector: a required node selector needs at least one term.
         if (affinity.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { } required && (required.NodeSelectorTerms?.Count ?? 0) == 0)
             return "required node affinity needs at least one nodeSelectorTerm";
@@ -140,6 +163,9 @@ internal static partial class Validation
         }
         if (new[] { affinity.PodAffinity, affinity.PodAntiAffinity }.Any(a => a?.PreferredDuringSchedulingIgnoredDuringExecution?.Any(w => w is null) == true))
             return "preferred pod affinity terms must not be null";
+        if (new[] { affinity.PodAffinity, affinity.PodAntiAffinity }.SelectMany(a => a?.PreferredDuringSchedulingIgnoredDuringExecution ?? [])
+            .FirstOrDefault(w => !IsWeight(w.Weight)) is { } badPod)
+            return $"preferred pod affinity weight {badPod.Weight} must be in the range 1-100";
         var podTerms = new[] { affinity.PodAffinity, affinity.PodAntiAffinity }
             .SelectMany(a => (a?.RequiredDuringSchedulingIgnoredDuringExecution ?? []).Concat(a?.PreferredDuringSchedulingIgnoredDuringExecution?.Select(w => w.PodAffinityTerm) ?? []));
         foreach (var term in podTerms)
@@ -147,9 +173,13 @@ internal static partial class Validation
             if (term is null || string.IsNullOrEmpty(term.TopologyKey)) return "pod affinity terms need a topologyKey";
             if (KubernetesSyntax.CheckQualifiedName(term.TopologyKey, "topologyKey") is { } keyError) return keyError;
             if (CheckSelector(term.LabelSelector) is { } e) return e;
+            foreach (var ns in term.Namespaces ?? [])
+                if (KubernetesSyntax.CheckLabelName(ns, "pod affinity namespace") is { } nsError) return nsError;
         }
         return null;
     }
+
+    private static bool IsWeight(int weight) => weight is >= 1 and <= 100;
 
     private static string? CheckSpread(IReadOnlyList<TopologySpreadConstraint>? constraints)
     {
@@ -160,6 +190,9 @@ internal static partial class Validation
             if (string.IsNullOrEmpty(c.TopologyKey)) return "topologySpreadConstraints need a topologyKey";
             if (KubernetesSyntax.CheckQualifiedName(c.TopologyKey, "topologyKey") is { } keyError) return keyError;
             if (c.WhenUnsatisfiable is not ("DoNotSchedule" or "ScheduleAnyway")) return "whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway";
+            // validateMinDomains (pkg/apis/core/validation/validation.go).
+            if (c.MinDomains is < 1) return "topologySpreadConstraints minDomains must be greater than 0";
+            if (c.MinDomains is not null && c.WhenUnsatisfiable != "DoNotSchedule") return "topologySpreadConstraints can only use minDomains with whenUnsatisfiable DoNotSchedule";
             if (CheckSelector(c.LabelSelector) is { } e) return e;
         }
         return null;
@@ -193,6 +226,8 @@ internal static partial class Validation
         foreach (var v in values ?? [])
         {
             if (v is null) return $"{what} '{key}' {op} values must not be null";
+            // Gt and Lt compare integers ("-5" included, checked above), not label values.
+            if (op is "Gt" or "Lt") continue;
             if (KubernetesSyntax.CheckLabelValue(v, $"{what} value of '{key}'") is { } valueError) return valueError;
         }
         return null;

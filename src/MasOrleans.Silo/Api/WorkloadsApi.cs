@@ -63,11 +63,15 @@ internal static class WorkloadsApi
         if (body.MinReplicas is not { } min || body.MaxReplicas is not { } max) return "autoscale.minReplicas and autoscale.maxReplicas are required";
         if (min < 1 || max < min || max > Validation.MaxReplicas) return $"autoscale needs 1 <= minReplicas <= maxReplicas <= {Validation.MaxReplicas}";
         var target = body.TargetCpuUtilization ?? 70;
-        if (target is <= 0 or > 100) return "autoscale.targetCpuUtilization is a percentage in (0, 100]";
-        if (body.ScaleUpCooldownSeconds is < 0 || body.ScaleDownCooldownSeconds is < 0) return "autoscale cooldowns must be zero or more seconds";
+        // Negated comparisons so NaN fails them too; infinities and NaN cannot be stored (JSON) or timed (TimeSpan).
+        if (!(target > 0 && target <= 100)) return "autoscale.targetCpuUtilization is a percentage in (0, 100]";
+        if (!IsCooldown(body.ScaleUpCooldownSeconds) || !IsCooldown(body.ScaleDownCooldownSeconds))
+            return $"autoscale cooldowns must be numbers of seconds from 0 to {Validation.MaxDurationSeconds} (one year)";
         spec = new AutoscaleSpec(min, max, target, body.ScaleUpCooldownSeconds ?? 60, body.ScaleDownCooldownSeconds ?? 300);
         return null;
     }
+
+    private static bool IsCooldown(double? seconds) => seconds is not { } s || (s >= 0 && s <= Validation.MaxDurationSeconds);
 
     private static NotFound<ProblemDetails> NotFound(string name) => Problems.NotFound($"workload '{name}' not found");
 }

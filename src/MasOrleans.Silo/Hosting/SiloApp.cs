@@ -113,6 +113,8 @@ internal static class SiloApp
         // A field a body's type does not have, at any depth (a toleration's or an affinity term's too), is a 400 naming
         // it, not silently dropped: a misspelt "runSeconds" for expectedDurationSeconds was accepted and meant "forever".
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // A key given twice ({"name":"a",...,"name":"b"}) is a 400 too: last-wins would drop the first value unseen.
+        options.AllowDuplicateProperties = false;
         MasJson.AddEnumConverters(options.Converters);
     }
 

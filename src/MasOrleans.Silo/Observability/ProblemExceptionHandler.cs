@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 using MasOrleans.Silo.Api;
 
 namespace MasOrleans.Silo.Observability;
@@ -27,7 +28,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     internal static ProblemDetails Classify(Exception exception) => exception switch
     {
         // Malformed JSON or a missing body: the framework's message says what is wrong with the request.
-        BadHttpRequestException bad => Problems.Make(bad.StatusCode, "Bad Request", Problems.DetailOf(bad)),
+        BadHttpRequestException bad => Problems.Make(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), Problems.DetailOf(bad)),
         // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
         FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
         // Redis unreachable (restarting, failing over) is as transient as a silo that did not answer.

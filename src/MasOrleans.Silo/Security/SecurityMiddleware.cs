@@ -37,7 +37,8 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                 var dashboard = request.Path.StartsWithSegments("/dashboard");
                 // Browsers prompt for Basic credentials; API clients learn which header to send.
                 context.Response.Headers.WWWAuthenticate = dashboard ? "Basic realm=\"MasOrleans\", charset=\"UTF-8\"" : $"ApiKey header=\"{ApiKeyStore.Header}\"";
-                var detail = ApiKeyStore.PresentsKey(request) ? "the API key is not valid" : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                var detail = request.Headers[ApiKeyStore.Header].Count > 1 ? $"send the API key in one {ApiKeyStore.Header} header, not {request.Headers[ApiKeyStore.Header].Count}"
+                    : ApiKeyStore.PresentsKey(request) ? "the API key is not valid" : $"this route needs an API key in the {ApiKeyStore.Header} header";
                 await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
                 return;
             }
