@@ -53,7 +53,7 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Deployment>(context);
         if (body.Error is not null) return body.Error;
         var deployment = body.Value!;
@@ -73,7 +73,7 @@ internal static class KubeDeploymentsApi
     /// <summary>Replicas change through the workload's scale; its template is fixed once created (workloads have no rollout).</summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
@@ -91,7 +91,8 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (_, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
         var outcome = await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
@@ -103,7 +104,7 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var (patched, error) = await KubePatch.Apply(context, KubeDeploymentObjects.ToScale(view, cache.Version.ToString()));
         if (error is not null) return error;
@@ -113,7 +114,7 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Scale>(context);
         return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
     }

@@ -38,7 +38,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Node>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
@@ -63,7 +63,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var (patched, error) = await KubePatch.Apply(context, KubeNodeObjects.ToNode(view, ""));
@@ -83,7 +83,8 @@ internal static class KubeNodesApi
     /// </summary>
     private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (_, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");

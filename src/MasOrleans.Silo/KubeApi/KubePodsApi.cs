@@ -58,7 +58,7 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Pod>(context);
         if (body.Error is not null) return body.Error;
         var pod = body.Value!;
@@ -85,7 +85,7 @@ internal static class KubePodsApi
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var key = KubeNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
@@ -104,7 +104,8 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (_, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
@@ -121,9 +122,9 @@ internal static class KubePodsApi
     /// </summary>
     private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
+        if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (view.NodeName is { } node && view.Phase.HoldsNode())

@@ -1,0 +1,133 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// The write verbs as kubectl sends them (and as the API server answers them): what is refused changes nothing, what
+/// succeeds is what was asked. Each test uses its own node label, so pods land only where the test expects.
+/// </summary>
+public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private static string Node(string name, string test) => $"""
+        apiVersion: v1
+        kind: Node
+        metadata:
+          name: {name}
+          labels:
+            test: {test}
+        status:
+          capacity:
+            cpu: "16"
+            memory: 64Gi
+
+        """;
+
+    private static string Pod(string name, string test) => $"""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {name}
+        spec:
+          nodeSelector:
+            test: {test}
+          containers:
+          - name: main
+            image: busybox:1.36
+            resources:
+              requests:
+                cpu: "1"
+                memory: 1Gi
+
+        """;
+
+    private static string Deployment(string name, string test, int? replicas) => $"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+        spec:
+        {(replicas is { } r ? $"  replicas: {r}" : "")}
+          selector:
+            matchLabels:
+              app: {name}
+          template:
+            metadata:
+              labels:
+                app: {name}
+            spec:
+              nodeSelector:
+                test: {test}
+              containers:
+              - name: main
+                image: nginx:1.27
+                resources:
+                  requests:
+                    cpu: 500m
+                    memory: 256Mi
+
+        """;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
+        var status = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        Assert.Equal(reason, status.GetProperty("reason").GetString());
+        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
+        return status;
+    }
+
+    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
+    /// <summary>
+    /// kubectl puts a server dry run in the DELETE body (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go sets
+    /// DeleteOptions.DryRun) and in an Eviction's deleteOptions (staging/src/k8s.io/kubectl/pkg/drain/drain.go), not in
+    /// the query; the API server honours both (pkg/registry/core/pod/storage/eviction.go, propagateDryRun). Writes here
+    /// always take effect, so each must be refused, and nothing may change.
+    /// </summary>
+    [Fact]
+    public async Task Server_dry_run_of_delete_and_drain_is_refused_and_changes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("dry-node", Node("kw-dry", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-pod", Pod("kw-dry-pod", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", Deployment("kw-dry-web", "dry", 1)))).Succeeded();
+        await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
+        await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
+        var before = await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
+
+        foreach (var target in new[] { "pod/kw-dry-pod", "deployment/kw-dry-web", "node/kw-dry" })
+        {
+            var deleted = await kube.Run("delete", target, "--dry-run=server");
+            Assert.True(deleted.ExitCode != 0, deleted.ToString());
+            Assert.Contains("dryRun is not supported by this server", deleted.Error);
+        }
+        var drained = await kube.Run("drain", "kw-dry", "--dry-run=server", "--force", "--ignore-daemonsets", "--timeout=20s");
+        Assert.True(drained.ExitCode != 0, drained.ToString());
+
+        Assert.Equal(before, await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}"));
+        Assert.Equal("Running", await Get("pod/kw-dry-pod", "{.status.phase}"));
+        Assert.Equal("1", await Get("deployment/kw-dry-web", "{.spec.replicas}"));
+        Assert.Equal("", await Get("node/kw-dry", "{.spec.unschedulable}"));
+    }
+
+    [Fact]
+    public async Task Eviction_with_a_dry_run_in_its_delete_options_or_query_is_a_400_and_evicts_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("evict-node", Node("kw-evict", "evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("evict-pod", Pod("kw-evict-pod", "evict")))).Succeeded();
+        await kube.WaitFor("pod/kw-evict-pod", "{.status.phase}", p => p == "Running");
+
+        const string eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"},"deleteOptions":{"dryRun":["All"]}}""";
+        var inBody = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction", Json(eviction)), HttpStatusCode.BadRequest, "BadRequest");
+        Assert.Equal("dryRun is not supported by this server", inBody.GetProperty("message").GetString());
+        const string plain = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"}}""";
+        await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction?dryRun=All", Json(plain)), HttpStatusCode.BadRequest, "BadRequest");
+
+        Assert.Equal("Running kw-evict", await Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
+    }
+}
