@@ -43,7 +43,9 @@ internal static class KubeDeploymentObjects
             {
                 Replicas = view.Replicas,
                 Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
-                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels }, Spec = template.Spec },
+                // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
+                // applied to this rendering keeps them.
+                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = template.Spec },
             },
             Status = new V1DeploymentStatus
             {

@@ -46,7 +46,11 @@ internal static class KubeDeploymentsApi
     private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
     {
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is not { } view) return null;
+        return await grain.Get() is { } view ? await Render(grain, view, resourceVersion) : null;
+    }
+
+    private static async Task<V1Deployment> Render(IWorkloadGrain grain, WorkloadView view, string resourceVersion)
+    {
         var created = (await grain.GetEvents()).FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
         return KubeDeploymentObjects.ToDeployment(view, created, resourceVersion);
     }
@@ -70,16 +74,22 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache) =>
         await Load(grains, KubeNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
 
-    /// <summary>Replicas change through the workload's scale; its template is fixed once created (workloads have no rollout).</summary>
+    /// <summary>
+    /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
+    /// patch leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns
+    /// them), changed ones scale the workload; its template is fixed once created (workloads have no rollout).
+    /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var (patched, error) = await KubePatch.Apply(context, (await Load(grains, key, cache.Version.ToString()))!);
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Deployment>(context, KubePatch.Manifest(patched!));
+        var target = KubePatch.Target(await Render(grain, view, ""));
+        KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
+        var parsed = KubeJson.Parse<V1Deployment>(context, KubePatch.Apply(target, patch).ToJsonString());
         if (parsed.Error is not null) return parsed.Error;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
@@ -105,10 +115,10 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var (patched, error) = await KubePatch.Apply(context, KubeDeploymentObjects.ToScale(view, cache.Version.ToString()));
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Scale>(context, patched!.ToJsonString());
+        var parsed = KubeJson.Parse<V1Scale>(context, KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!).ToJsonString());
         return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
     }
 

@@ -64,14 +64,14 @@ internal static class KubeNodesApi
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        var (patched, error) = await KubePatch.Apply(context, KubeNodeObjects.ToNode(view, ""));
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Node>(context, patched!.ToJsonString());
+        var parsed = KubeJson.Parse<V1Node>(context, KubePatch.Apply(KubePatch.Target(KubeNodeObjects.ToNode(view, "")), patch!).ToJsonString());
         if (parsed.Error is not null) return parsed.Error;
-        if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var patch) is { } invalid) return invalid;
-        var outcome = await grain.Patch(patch);
+        if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
+        var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
         return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));

@@ -19,8 +19,11 @@ internal static class KubePatch
     /// </summary>
     public static string Manifest(JsonNode patched) => patched["metadata"]?["annotations"]?[LastApplied]?.GetValue<string>() ?? patched.ToJsonString();
 
-    /// <summary>The patched document, or null with an error Status for a media type this server does not apply.</summary>
-    public static async Task<(JsonNode? Patched, IResult? Error)> Apply(HttpContext context, object current)
+    /// <summary>A PATCH body: its document and whether it is a strategic merge patch.</summary>
+    public sealed record Body(JsonObject Document, bool Strategic);
+
+    /// <summary>The request's patch, or null with an error Status for a media type this server does not apply.</summary>
+    public static async Task<(Body? Patch, IResult? Error)> Read(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
         if (mediaType is not (MergePatch or StrategicMergePatch)) return (null, KubeStatus.UnsupportedMediaType(mediaType));
@@ -33,8 +36,28 @@ internal static class KubePatch
         {
             return (null, KubeStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
         }
-        if (patch is not JsonObject) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
-        return (Merge(KubeJson.ToNode(current), patch, mediaType == StrategicMergePatch), null);
+        if (patch is not JsonObject document) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
+        return (new Body(document, mediaType == StrategicMergePatch), null);
+    }
+
+    /// <summary>
+    /// The object a patch applies to: the current object as served, without its resourceVersion, so a resourceVersion
+    /// in the result is the patch's own (which the API server treats as a precondition).
+    /// </summary>
+    public static JsonObject Target(object current)
+    {
+        var target = (JsonObject)KubeJson.ToNode(current);
+        (target["metadata"] as JsonObject)?.Remove("resourceVersion");
+        return target;
+    }
+
+    public static JsonNode Apply(JsonObject target, Body patch) => Merge(target, patch.Document, patch.Strategic)!;
+
+    /// <summary>The node at <paramref name="path"/> through objects only (a patch may hold anything anywhere), or null.</summary>
+    public static JsonNode? At(JsonNode? node, params string[] path)
+    {
+        foreach (var step in path) node = (node as JsonObject)?[step];
+        return node;
     }
 
     public static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)

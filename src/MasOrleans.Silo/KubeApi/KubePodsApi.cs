@@ -86,12 +86,12 @@ internal static class KubePodsApi
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var key = KubeNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
-        var (patched, error) = await KubePatch.Apply(context, current);
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Manifest(patched!));
+        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Manifest(KubePatch.Apply(KubePatch.Target(current), patch!)));
         if (parsed.Error is not null) return parsed.Error;
         if (KubePodObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         if (!SameSpec(spec, view.Spec))

@@ -130,4 +130,32 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
 
         Assert.Equal("Running kw-evict", await Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
     }
+
+    /// <summary>
+    /// kubectl apply sends a three-way merge patch that leaves out what the manifest leaves out
+    /// (staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go, apimachinery's strategicpatch.CreateThreeWayMergePatch), and
+    /// the API server applies it to the stored object (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go): a
+    /// manifest without replicas keeps the replicas kubectl scale set, the usual way to let scale or an autoscaler own them.
+    /// </summary>
+    [Fact]
+    public async Task Reapplying_a_deployment_without_replicas_keeps_the_scaled_replicas()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("norep-node", Node("kw-norep", "norep")))).Succeeded();
+        var manifest = kube.Manifest("norep", Deployment("kw-norep", "norep", replicas: null));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "1");
+        (await kube.Run("scale", "deployment", "kw-norep", "--replicas=3")).Succeeded();
+        await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "3");
+
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        Assert.Equal("3", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        Assert.Equal(3, (await kube.Run("get", "pods", "-l", "app=kw-norep", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // A manifest that names replicas still sets them, and a changed template is still refused.
+        (await kube.Run("apply", "-f", kube.Manifest("norep-two", Deployment("kw-norep", "norep", replicas: 2)))).Succeeded();
+        Assert.Equal("2", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        var changed = await kube.Run("apply", "-f", kube.Manifest("norep-image", Deployment("kw-norep", "norep", replicas: 2).Replace("nginx:1.27", "nginx:1.28")));
+        Assert.True(changed.ExitCode != 0, changed.ToString());
+        Assert.Contains("The Deployment \"kw-norep\" is invalid: spec.template", changed.Error);
+    }
 }
