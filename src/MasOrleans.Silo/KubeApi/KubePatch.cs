@@ -12,13 +12,6 @@ internal static class KubePatch
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";
     public const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-    /// <summary>
-    /// What the user asks the object to be: kubectl apply sends its whole manifest as the last-applied annotation,
-    /// which says more than the merge onto this server's rendering (pods are rendered with one container, named
-    /// after the pod, so a manifest's containers would merge in beside it).
-    /// </summary>
-    public static string Manifest(JsonNode patched) => patched["metadata"]?["annotations"]?[LastApplied]?.GetValue<string>() ?? patched.ToJsonString();
-
     /// <summary>A PATCH body: its document and whether it is a strategic merge patch.</summary>
     public sealed record Body(JsonObject Document, bool Strategic);
 

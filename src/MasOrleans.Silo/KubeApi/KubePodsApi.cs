@@ -79,9 +79,11 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is: a patch that
-    /// leaves the spec as it is (kubectl apply of an unchanged manifest, annotations only) succeeds and changes
-    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing); any other is refused with 422, as the API server refuses changes to immutable fields.
+    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is. The patch is
+    /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
+    /// (kubectl apply of an unchanged manifest, kubectl label with the same value, annotations) succeeds and changes
+    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing);
+    /// any other is refused with 422, as the API server refuses changes to immutable fields.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -91,16 +93,23 @@ internal static class KubePodsApi
         var key = KubeNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
-        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Manifest(KubePatch.Apply(KubePatch.Target(current), patch!)));
+        var target = KubePatch.Target(current);
+        KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Apply(target, patch).ToJsonString());
         if (parsed.Error is not null) return parsed.Error;
-        if (KubePodObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
-        if (!SameSpec(spec, view.Spec))
-            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels or expected duration (MasOrleans pods are immutable once created)");
+        var pod = parsed.Value!;
+        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
+        // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
+        if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
+            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels, owner or expected duration (MasOrleans pods are immutable once created)");
         return KubeLists.One(context, current);
     }
 
     private static bool SameSpec(PodSpec a, PodSpec b) =>
         JsonSerializer.Serialize(a with { NodeName = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null }, MasJson.Options);
+
+    private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
+        KubernetesJson.Serialize(a ?? []) == KubernetesJson.Serialize(b ?? []);
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {

@@ -158,4 +158,29 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.True(changed.ExitCode != 0, changed.ToString());
         Assert.Contains("The Deployment \"kw-norep\" is invalid: spec.template", changed.Error);
     }
+
+    /// <summary>
+    /// A pod's labels and spec are what the API server compares on update (pkg/apis/core/validation ValidatePodUpdate);
+    /// a patch that changes neither, such as an annotation or a label set to the value it has, succeeds, whether or
+    /// not a workload owns the pod (its ownerReferences come with the pod as served, never from a manifest).
+    /// </summary>
+    [Fact]
+    public async Task Unchanging_label_annotate_and_apply_of_a_deployments_pod_succeed()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("owned-node", Node("kw-owned", "owned")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("owned", Deployment("kw-owned", "owned", replicas: 1)))).Succeeded();
+        await kube.WaitFor("deployment/kw-owned", "{.status.readyReplicas}", r => r == "1");
+        var pod = (await kube.Run("get", "pods", "-l", "app=kw-owned", "-o", "name")).Succeeded().Output.Trim();
+        Assert.StartsWith("pod/kw-owned-", pod);
+
+        Assert.Equal($"{pod} annotated", (await kube.Run("annotate", pod, "note=x")).Succeeded().Output.Trim());
+        (await kube.Run("label", pod, "app=kw-owned", "--overwrite")).Succeeded();
+        var yaml = (await kube.Run("get", pod, "-o", "yaml")).Succeeded().Output;
+        (await kube.Run("apply", "-f", kube.Manifest("owned-pod", yaml))).Succeeded();
+
+        var relabeled = await kube.Run("label", pod, "app=other", "--overwrite");
+        Assert.True(relabeled.ExitCode != 0, relabeled.ToString());
+        Assert.Contains("is invalid", relabeled.Error);
+        Assert.Equal("kw-owned Deployment", await Get(pod, "{.metadata.labels.app} {.metadata.ownerReferences[0].kind}"));
+    }
 }
