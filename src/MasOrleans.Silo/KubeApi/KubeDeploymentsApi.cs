@@ -89,7 +89,9 @@ internal static class KubeDeploymentsApi
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var target = KubePatch.Target(await Render(grain, view, ""));
         KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
-        var parsed = KubeJson.Parse<V1Deployment>(context, KubePatch.Apply(target, patch).ToJsonString());
+        var (patched, mergeError) = KubePatch.Apply(target, patch);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
@@ -118,7 +120,9 @@ internal static class KubeDeploymentsApi
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var parsed = KubeJson.Parse<V1Scale>(context, KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!).ToJsonString());
+        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Scale>(context, patched!, "Scale", name);
         return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
     }
 

@@ -68,7 +68,9 @@ internal static class KubeNodesApi
         if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        var parsed = KubeJson.Parse<V1Node>(context, KubePatch.Apply(KubePatch.Target(KubeNodeObjects.ToNode(view, "")), patch!).ToJsonString());
+        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(KubeNodeObjects.ToNode(view, "")), patch!);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Node>(context, patched!, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
         var outcome = await grain.Patch(change);

@@ -95,7 +95,9 @@ internal static class KubePodsApi
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
         var target = KubePatch.Target(current);
         KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
-        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Apply(target, patch).ToJsonString());
+        var (patched, mergeError) = KubePatch.Apply(target, patch);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Pod>(context, patched!, "Pod", name);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
