@@ -77,7 +77,8 @@ internal static class KubeDeploymentsApi
     /// <summary>
     /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
     /// patch leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns
-    /// them), changed ones scale the workload; its template is fixed once created (workloads have no rollout).
+    /// them), changed ones scale the workload. Nothing else can change (workloads have no rollout, labels or
+    /// annotations of their own), and a patch that tries is refused with 422, never answered as done and dropped.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -87,13 +88,15 @@ internal static class KubeDeploymentsApi
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var target = KubePatch.Target(await Render(grain, view, ""));
+        var current = await Render(grain, view, "");
+        var target = KubePatch.Target(current);
         KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
         var (patched, mergeError) = KubePatch.Apply(target, patch);
         if (mergeError is not null) return mergeError;
         var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas) await grain.Scale(replicas);

@@ -183,4 +183,44 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Contains("is invalid", relabeled.Error);
         Assert.Equal("kw-owned Deployment", await Get(pod, "{.metadata.labels.app} {.metadata.ownerReferences[0].kind}"));
     }
+
+    /// <summary>
+    /// kubectl label and annotate patch the deployment's metadata, kubectl rollout restart its template's annotations
+    /// (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/objectrestarter.go) and kubectl rollout pause spec.paused
+    /// (objectpauser.go); a workload keeps none of them, so each is refused (422, as a changed template is) instead of
+    /// answered as done and dropped, and a manifest carrying them is refused when created.
+    /// </summary>
+    [Fact]
+    public async Task Deployment_changes_a_workload_cannot_keep_are_refused_not_dropped()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("meta-node", Node("kw-meta", "meta")))).Succeeded();
+        var manifest = kube.Manifest("meta", Deployment("kw-meta", "meta", replicas: 1));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
+        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
+
+        foreach (var (args, field) in new[]
+        {
+            (new[] { "label", "deployment", "kw-meta", "tier=frontend" }, "metadata.labels"),
+            (["label", "deployment", "kw-meta", "app-"], "metadata.labels"),
+            (["annotate", "deployment", "kw-meta", "note=x"], "metadata.annotations"),
+            (["rollout", "restart", "deployment/kw-meta"], "spec.template.metadata.annotations"),
+            (["rollout", "pause", "deployment/kw-meta"], "spec.paused"),
+        })
+        {
+            var refused = await kube.Run(args);
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains($"Deployment \"kw-meta\" is invalid: {field}", refused.Error);
+        }
+        Assert.Equal("{\"app\":\"kw-meta\"}", await Get("deployment/kw-meta", "{.metadata.labels}"));
+        Assert.Equal("", await Get("deployment/kw-meta", "{.metadata.annotations.note}{.spec.paused}"));
+        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}"));
+        // The manifest itself still applies, unchanged.
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+
+        var labeled = Deployment("kw-meta-labeled", "meta", replicas: 1).Replace("  name: kw-meta-labeled\n", "  name: kw-meta-labeled\n  labels:\n    tier: frontend\n");
+        var created = await kube.Run("apply", "-f", kube.Manifest("meta-labeled", labeled));
+        Assert.Contains("The Deployment \"kw-meta-labeled\" is invalid: metadata.labels", created.Error);
+        Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kw-meta-labeled")).Error);
+    }
 }
