@@ -95,6 +95,7 @@ internal static class KubeDeploymentsApi
         if (mergeError is not null) return mergeError;
         var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
         if (parsed.Error is not null) return parsed.Error;
+        if (await KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
@@ -104,11 +105,22 @@ internal static class KubeDeploymentsApi
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
     }
 
-    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains)
+    /// <summary>
+    /// A workload keeps no resourceVersion and the silo's cache does not follow workloads, so a deployment is served
+    /// with the silo's version, and a precondition on one holds only while nothing the silo follows has changed since:
+    /// a change to the deployment changes its pods, so it never goes unseen, but a change elsewhere makes it 409 too.
+    /// </summary>
+    private static async Task<string?> CurrentVersion(KubeCache cache, HttpContext context) => (await cache.Refresh(context.RequestAborted)).Version.ToString();
+
+    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        var (_, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
-        var outcome = await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
+        var key = KubeNames.Key(ns, name);
+        if (await grains.Reference<IWorkloadGrain>(key).Get() is null) return KubeStatus.NotFound("deployments.apps", name);
+        if (await KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), () => CurrentVersion(cache, context)) is { } failed)
+            return failed;
+        var outcome = await grains.Reference<IWorkloadGrain>(key).Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
@@ -126,21 +138,25 @@ internal static class KubeDeploymentsApi
         var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!);
         if (mergeError is not null) return mergeError;
         var parsed = KubePatch.Decode<V1Scale>(context, patched!, "Scale", name);
-        return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
+        return parsed.Error ?? await Scale(context, ns, name, parsed.Value!, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
+        return body.Error ?? await Scale(context, ns, name, body.Value!, grains, cache);
     }
 
-    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
     {
+        var key = KubeNames.Key(ns, name);
+        var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
+        // kubectl scale --current-replicas or --resource-version sends the Scale it read back with its resourceVersion.
+        if (await KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
-        var grain = grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name));
+        var grain = grains.Reference<IWorkloadGrain>(key);
         if (!(await grain.Scale(replicas!.Value)).IsOk) return KubeStatus.NotFound("deployments.apps", name);
         return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
     }

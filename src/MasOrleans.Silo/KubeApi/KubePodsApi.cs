@@ -100,6 +100,7 @@ internal static class KubePodsApi
         var parsed = KubePatch.Decode<V1Pod>(context, patched!, "Pod", name);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
+        if (await KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", () => cache.CurrentVersion("pods", key, context.RequestAborted)) is { } stale) return stale;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
@@ -115,29 +116,35 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        var (_, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await PreconditionsFail(options, view, cache, context.RequestAborted) is { } failed) return failed;
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
+    private static Task<IResult?> PreconditionsFail(V1DeleteOptions? options, PodView view, KubeCache cache, CancellationToken cancellation) =>
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubeNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
+            () => cache.CurrentVersion("pods", view.Spec.Name, cancellation));
+
     /// <summary>
     /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
     /// freed, its workload replacing it elsewhere), then the pod is deleted, as the API server deletes an evicted
     /// pod. There are no PodDisruptionBudgets here, so an eviction is never refused for one.
     /// </summary>
-    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains)
+    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
         if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await PreconditionsFail(body.Value.DeleteOptions, view, cache, context.RequestAborted) is { } failed) return failed;
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();

@@ -82,6 +82,12 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         return status;
     }
 
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body, string type = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, type) };
+        return await kube.Http.SendAsync(request);
+    }
+
     private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 
     /// <summary>
@@ -222,5 +228,79 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         var created = await kube.Run("apply", "-f", kube.Manifest("meta-labeled", labeled));
         Assert.Contains("The Deployment \"kw-meta-labeled\" is invalid: metadata.labels", created.Error);
         Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kw-meta-labeled")).Error);
+    }
+
+    /// <summary>
+    /// A resourceVersion in a patch is a precondition (kubectl label --resource-version sends one): a stale one is 409
+    /// Conflict in the API server's words (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Update)
+    /// and changes nothing; the current one succeeds, and is stale after.
+    /// </summary>
+    [Fact]
+    public async Task Label_with_a_stale_resource_version_is_a_conflict_and_with_the_current_one_succeeds()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("rv-node", Node("kw-rv", "rv")))).Succeeded();
+        const string conflict = "Error from server (Conflict): Operation cannot be fulfilled on nodes \"kw-rv\": the object has been modified; please apply your changes to the latest version and try again";
+        var stale = await kube.Run("label", "node", "kw-rv", "foo=bar", "--resource-version=1");
+        Assert.True(stale.ExitCode != 0, stale.ToString());
+        Assert.Contains(conflict, stale.Error);
+        Assert.Equal("", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+
+        // A listing first, so the version served is the node's own and not the silo's latest.
+        (await kube.Run("get", "nodes")).Succeeded();
+        var version = await Get("node/kw-rv", "{.metadata.resourceVersion}");
+        (await kube.Run("label", "node", "kw-rv", "foo=bar", $"--resource-version={version}")).Succeeded();
+        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+        var again = await kube.Run("label", "node", "kw-rv", "foo=baz", "--overwrite", $"--resource-version={version}");
+        Assert.Contains(conflict, again.Error);
+        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+    }
+
+    /// <summary>
+    /// DeleteOptions.preconditions, in an eviction's deleteOptions too, as the API server checks them before deleting
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict, nothing deleted. A stale
+    /// resourceVersion in a deployment patch or a Scale is 409 as well, and a patch may not change a uid (422).
+    /// </summary>
+    [Fact]
+    public async Task Writes_whose_preconditions_fail_are_409_and_change_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("pre-node", Node("kw-pre", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-pod", Pod("kw-pre-pod", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-web", Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
+        await kube.WaitFor("pod/kw-pre-pod", "{.status.phase}", p => p == "Running");
+        await kube.WaitFor("deployment/kw-pre-web", "{.status.readyReplicas}", r => r == "1");
+        var uid = await Get("pod/kw-pre-pod", "{.metadata.uid}");
+        const string zero = "00000000-0000-0000-0000-000000000000";
+        static string Preconditions(string preconditionUid, string? version = null) => JsonSerializer.Serialize(new
+        {
+            kind = "DeleteOptions",
+            apiVersion = "v1",
+            preconditions = version is null ? new Dictionary<string, string> { ["uid"] = preconditionUid } : new() { ["uid"] = preconditionUid, ["resourceVersion"] = version },
+        });
+
+        var wrongUid = await Status(await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        Assert.Equal($"Operation cannot be fulfilled on Pod \"kw-pre-pod\": the UID in the precondition ({zero}) does not match the UID in record ({uid}). The object might have been deleted and then recreated",
+            wrongUid.GetProperty("message").GetString());
+        var staleVersion = await Status(await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid, "1")), HttpStatusCode.Conflict, "Conflict");
+        Assert.StartsWith("Operation cannot be fulfilled on Pod \"kw-pre-pod\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record (",
+            staleVersion.GetProperty("message").GetString());
+        var eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-pre-pod"},"deleteOptions":""" + Preconditions(zero) + "}";
+        await Status(await Send(HttpMethod.Post, "api/v1/namespaces/default/pods/kw-pre-pod/eviction", eviction), HttpStatusCode.Conflict, "Conflict");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-pre-web", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        await Status(await Send(HttpMethod.Delete, "api/v1/nodes/kw-pre", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        var stalePatch = await Status(await Send(HttpMethod.Patch, "apis/apps/v1/namespaces/default/deployments/kw-pre-web",
+            """{"metadata":{"resourceVersion":"1"},"spec":{"replicas":2}}""", "application/merge-patch+json"), HttpStatusCode.Conflict, "Conflict");
+        Assert.EndsWith("the object has been modified; please apply your changes to the latest version and try again", stalePatch.GetProperty("message").GetString());
+        await Status(await Send(HttpMethod.Put, "apis/apps/v1/namespaces/default/deployments/kw-pre-web/scale",
+            """{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"kw-pre-web","resourceVersion":"1"},"spec":{"replicas":2}}"""), HttpStatusCode.Conflict, "Conflict");
+        var uidChange = await Status(await Send(HttpMethod.Patch, "api/v1/namespaces/default/pods/kw-pre-pod", $$$"""{"metadata":{"uid":"{{{zero}}}"}}""", "application/merge-patch+json"),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("metadata.uid", Assert.Single(uidChange.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+
+        Assert.Equal("Running kw-pre", await Get("pod/kw-pre-pod", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("1", await Get("deployment/kw-pre-web", "{.spec.replicas}"));
+        Assert.Equal("kw-pre", await Get("node/kw-pre", "{.metadata.name}"));
+        // The pod's own uid deletes it.
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid))).StatusCode);
+        Assert.Contains("NotFound", (await kube.Run("get", "pod", "kw-pre-pod")).Error);
     }
 }
