@@ -118,6 +118,10 @@ internal static class KubeDeploymentsApi
         if (invalid is not null) return invalid;
         var key = KubeNames.Key(ns, name);
         if (await grains.Reference<IWorkloadGrain>(key).Get() is null) return KubeStatus.NotFound("deployments.apps", name);
+        // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
+        if (KubeWrites.Orphans(options))
+            return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
+                "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
         if (await KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), () => CurrentVersion(cache, context)) is { } failed)
             return failed;
         var outcome = await grains.Reference<IWorkloadGrain>(key).Delete();

@@ -50,14 +50,20 @@ internal static class KubeWrites
 
     /// <summary>
     /// A DELETE's options, from its body (kubectl sends {"propagationPolicy":"Background"}) or else the query, as the
-    /// API server's delete handler reads them; a dry run in either is refused.
+    /// API server's delete handler reads them; a dry run in either is refused, and options the API server would not
+    /// accept are 422 (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDeleteOptions).
     /// </summary>
     public static async Task<(V1DeleteOptions Options, IResult? Error)> ReadDeleteOptions(HttpContext context)
     {
         var request = context.Request;
         var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
         V1DeleteOptions? options;
-        if (string.IsNullOrWhiteSpace(text)) options = new V1DeleteOptions { PropagationPolicy = request.Query["propagationPolicy"].FirstOrDefault() };
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            var orphan = request.Query["orphanDependents"].FirstOrDefault();
+            if (orphan is not (null or "true" or "false")) return (new V1DeleteOptions(), KubeStatus.BadRequest($"orphanDependents: '{orphan}' is not true or false"));
+            options = new V1DeleteOptions { PropagationPolicy = request.Query["propagationPolicy"].FirstOrDefault(), OrphanDependents = orphan is null ? null : orphan == "true" };
+        }
         else
         {
             try
@@ -70,8 +76,22 @@ internal static class KubeWrites
             }
             if (options is null) return (new V1DeleteOptions(), KubeStatus.BadRequest("the request body must be a JSON object"));
         }
-        return (options, RefuseDryRun(request, options));
+        return (options, RefuseDryRun(request, options) ?? Validate(options));
     }
+
+    private static readonly string[] PropagationPolicies = ["Foreground", "Background", "Orphan"];
+
+    private static IResult? Validate(V1DeleteOptions options)
+    {
+        if (options.OrphanDependents is not null && options.PropagationPolicy is not null)
+            return KubeStatus.Invalid("DeleteOptions.meta.k8s.io", "", "propagationPolicy", $"\"{options.PropagationPolicy}\": orphanDependents and deletionPropagation cannot be both set");
+        if (options.PropagationPolicy is { } policy && !PropagationPolicies.Contains(policy))
+            return KubeStatus.Invalid("DeleteOptions.meta.k8s.io", "", "propagationPolicy", $"\"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"");
+        return null;
+    }
+
+    /// <summary>Whether a delete asks for the object's dependents to be orphaned (--cascade=orphan, or the older orphanDependents).</summary>
+    public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
 
     private static IResult DryRunRefused() => KubeStatus.BadRequest("dryRun is not supported by this server");
 }

@@ -303,4 +303,32 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid))).StatusCode);
         Assert.Contains("NotFound", (await kube.Run("get", "pod", "kw-pre-pod")).Error);
     }
+
+    /// <summary>
+    /// kubectl delete --cascade=orphan sends propagationPolicy Orphan (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go),
+    /// which asks the API server to delete the deployment and leave its pods, no longer owned. A workload cannot let
+    /// its pods go, so the delete is refused (422) and nothing is deleted; the other policies delete both. Options the
+    /// API server would not accept are 422 as there (apimachinery's meta/v1/validation ValidateDeleteOptions).
+    /// </summary>
+    [Fact]
+    public async Task Orphaning_delete_of_a_deployment_is_refused_and_deletes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("orphan-node", Node("kw-orphan", "orphan")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("orphan", Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
+        await kube.WaitFor("deployment/kw-orphan", "{.status.readyReplicas}", r => r == "2");
+        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");
+
+        var orphaned = await kube.Run("delete", "deployment", "kw-orphan", "--cascade=orphan");
+        Assert.True(orphaned.ExitCode != 0, orphaned.ToString());
+        Assert.Contains("Deployment \"kw-orphan\" is invalid: propagationPolicy", orphaned.Error);
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan?orphanDependents=true", ""), HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Sideways"}"""), HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Background","orphanDependents":false}"""),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("2", await Get("deployment/kw-orphan", "{.spec.replicas}"));
+        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}"));
+
+        Assert.Equal("deployment.apps \"kw-orphan\" deleted", (await kube.Run("delete", "deployment", "kw-orphan", "--cascade=foreground")).Succeeded().Output.Trim());
+        await kube.WaitFor("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}", names => names == "");
+    }
 }
