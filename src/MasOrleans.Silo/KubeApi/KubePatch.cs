@@ -73,6 +73,7 @@ internal static class KubePatch
         return node;
     }
 
+    /// <summary>The patch merged onto a copy of the target.</summary>
     /// <exception cref="InvalidPatchException">A "$patch" directive that is not "replace" or "delete" (or not a string).</exception>
     public static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)
     {

@@ -121,14 +121,14 @@ internal static class KubePodsApi
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (await PreconditionsFail(options, view, cache, context.RequestAborted) is { } failed) return failed;
+        if (await CheckPreconditions(options, view, cache, context.RequestAborted) is { } failed) return failed;
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
-    private static Task<IResult?> PreconditionsFail(V1DeleteOptions? options, PodView view, KubeCache cache, CancellationToken cancellation) =>
+    private static Task<IResult?> CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache, CancellationToken cancellation) =>
         KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubeNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
             () => cache.CurrentVersion("pods", view.Spec.Name, cancellation));
 
@@ -144,7 +144,7 @@ internal static class KubePodsApi
         if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (await PreconditionsFail(body.Value.DeleteOptions, view, cache, context.RequestAborted) is { } failed) return failed;
+        if (await CheckPreconditions(body.Value.DeleteOptions, view, cache, context.RequestAborted) is { } failed) return failed;
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();

@@ -16,33 +16,6 @@ internal static class KubeWrites
     /// <summary>The API server's words for a stale resourceVersion (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).</summary>
     public const string OptimisticLock = "the object has been modified; please apply your changes to the latest version and try again";
 
-    /// <summary>
-    /// A patched object's resourceVersion, when the patch set one, must be the object's current one: 409 Conflict
-    /// otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
-    /// </summary>
-    /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    public static async Task<IResult?> CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, Func<Task<string?>> currentVersion)
-    {
-        var name = current.Name;
-        if (patched?.Uid is { Length: > 0 } uid && uid != current.Uid) return KubeStatus.Invalid(kind, name, "metadata.uid", $"\"{uid}\": field is immutable");
-        if (patched?.ResourceVersion is { Length: > 0 } wanted && await currentVersion() != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
-        return null;
-    }
-
-    /// <summary>
-    /// A delete's preconditions, as the API server checks them before deleting
-    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict naming the object by kind.
-    /// </summary>
-    /// <param name="kind">As the API server names the object here: "Pod", "Node", "Deployment.apps".</param>
-    public static async Task<IResult?> CheckPreconditions(V1Preconditions? preconditions, string kind, string name, string uid, Func<Task<string?>> currentVersion)
-    {
-        if (preconditions?.Uid is { } wantedUid && wantedUid != uid)
-            return KubeStatus.Conflict(kind, name, $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
-        if (preconditions?.ResourceVersion is { } wantedVersion && await currentVersion() is var version && version != wantedVersion)
-            return KubeStatus.Conflict(kind, name, $"the ResourceVersion in the precondition ({wantedVersion}) does not match the ResourceVersion in record ({version}). The object might have been modified");
-        return null;
-    }
-
     public static IResult? RefuseDryRun(HttpRequest request) => request.Query.ContainsKey("dryRun") ? DryRunRefused() : null;
 
     public static IResult? RefuseDryRun(HttpRequest request, V1DeleteOptions? options) =>
@@ -79,6 +52,36 @@ internal static class KubeWrites
         return (options, RefuseDryRun(request, options) ?? Validate(options));
     }
 
+    /// <summary>Whether a delete asks for the object's dependents to be orphaned (--cascade=orphan, or the older orphanDependents).</summary>
+    public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
+
+    /// <summary>
+    /// A patched object's resourceVersion, when the patch set one, must be the object's current one: 409 Conflict
+    /// otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
+    /// </summary>
+    /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
+    public static async Task<IResult?> CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, Func<Task<string?>> currentVersion)
+    {
+        var name = current.Name;
+        if (patched?.Uid is { Length: > 0 } uid && uid != current.Uid) return KubeStatus.Invalid(kind, name, "metadata.uid", $"\"{uid}\": field is immutable");
+        if (patched?.ResourceVersion is { Length: > 0 } wanted && await currentVersion() != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
+        return null;
+    }
+
+    /// <summary>
+    /// A delete's preconditions, as the API server checks them before deleting
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict naming the object by kind.
+    /// </summary>
+    /// <param name="kind">As the API server names the object here: "Pod", "Node", "Deployment.apps".</param>
+    public static async Task<IResult?> CheckPreconditions(V1Preconditions? preconditions, string kind, string name, string uid, Func<Task<string?>> currentVersion)
+    {
+        if (preconditions?.Uid is { } wantedUid && wantedUid != uid)
+            return KubeStatus.Conflict(kind, name, $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
+        if (preconditions?.ResourceVersion is { } wantedVersion && await currentVersion() is var version && version != wantedVersion)
+            return KubeStatus.Conflict(kind, name, $"the ResourceVersion in the precondition ({wantedVersion}) does not match the ResourceVersion in record ({version}). The object might have been modified");
+        return null;
+    }
+
     private static readonly string[] PropagationPolicies = ["Foreground", "Background", "Orphan"];
 
     private static IResult? Validate(V1DeleteOptions options)
@@ -89,9 +92,6 @@ internal static class KubeWrites
             return KubeStatus.Invalid("DeleteOptions.meta.k8s.io", "", "propagationPolicy", $"\"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"");
         return null;
     }
-
-    /// <summary>Whether a delete asks for the object's dependents to be orphaned (--cascade=orphan, or the older orphanDependents).</summary>
-    public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
 
     private static IResult DryRunRefused() => KubeStatus.BadRequest("dryRun is not supported by this server");
 }
