@@ -70,6 +70,35 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         }
     }
 
+    /// <summary>
+    /// The object's resourceVersion as of now, for a write's precondition, or null when it is gone. The object itself
+    /// is looked at first (a node re-read into this silo's view, which its changes reach a moment late; a pod read from
+    /// its grain, which a listing reads only when its phase or node moved), then the cluster, so a change made a moment
+    /// ago already has its own version.
+    /// </summary>
+    public async Task<string?> CurrentVersion(string resource, string key, CancellationToken cancellation)
+    {
+        if (resource == "nodes") await clusterView.Resync(key);
+        await _gate.WaitAsync(cancellation);
+        try
+        {
+            await RefreshNodes();
+            await RefreshPods();
+            if (resource == "pods" && _pods.TryGetValue(key, out var known) && await grains.Reference<IPodGrain>(key).Get() is { } view)
+            {
+                var pod = KubePodObjects.ToPod(view, "");
+                var fingerprint = KubernetesJson.Serialize(pod);
+                if (fingerprint != known.Fingerprint) Record(_pods, key, known with { Object = pod, Fingerprint = fingerprint }, "MODIFIED", "pods");
+            }
+            var map = resource == "nodes" ? _nodes : _pods;
+            lock (_lock) return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Changes after <paramref name="version"/>, or null when the history no longer reaches back that far.</summary>
     public IReadOnlyList<Change>? Since(long version)
     {

@@ -43,7 +43,9 @@ internal static class KubeDeploymentObjects
             {
                 Replicas = view.Replicas,
                 Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
-                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels }, Spec = template.Spec },
+                // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
+                // applied to this rendering keeps them.
+                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = template.Spec },
             },
             Status = new V1DeploymentStatus
             {
@@ -86,11 +88,51 @@ internal static class KubeDeploymentObjects
             return KubeStatus.Invalid("Deployment", name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", "`selector` does not match template `labels`");
+        if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } podError) return podError;
         template = spec with { Name = KubeNames.Key(ns, name) };
         return null;
     }
+
+    /// <summary>
+    /// What a workload cannot keep is refused rather than dropped, when created as when patched (kubectl apply sends a
+    /// manifest's fields again each time, so one dropped at create would look changed on every re-apply): labels of the
+    /// deployment's own beyond its template's, annotations but kubectl's last-applied-configuration (accepted, not
+    /// kept), template annotations but the expected duration, and spec.paused (there is no rollout to pause).
+    /// </summary>
+    private static IResult? TryKeepable(V1Deployment deployment, string name, IDictionary<string, string> templateLabels)
+    {
+        if (deployment.Metadata?.Labels?.FirstOrDefault(kv => !templateLabels.TryGetValue(kv.Key, out var v) || v != kv.Value) is { Key: not null } label)
+            return KubeStatus.Invalid("Deployment", name, "metadata.labels",
+                $"\"{label.Key}\": a deployment's labels are its pod template's here (workloads keep no labels of their own)");
+        if (deployment.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePatch.LastApplied) is { } annotation)
+            return KubeStatus.Invalid("Deployment", name, "metadata.annotations",
+                $"\"{annotation}\": workloads keep no annotations (kubectl's {KubePatch.LastApplied} is accepted and not kept)");
+        if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
+            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
+                $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
+        if (deployment.Spec?.Paused == true)
+            return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
+        return null;
+    }
+
+    /// <summary>
+    /// What a patch may not change beyond what <see cref="TrySpec"/> refuses: the labels, which are the template's
+    /// here (a label removed from the deployment alone would be dropped), and the selector, immutable in apps/v1.
+    /// </summary>
+    public static IResult? TryUnchanged(V1Deployment current, V1Deployment patched)
+    {
+        var name = current.Metadata.Name;
+        if (!SameMap(current.Metadata.Labels, patched.Metadata?.Labels))
+            return KubeStatus.Invalid("Deployment", name, "metadata.labels", "a deployment's labels are its pod template's here and cannot change on their own");
+        if (!SameMap(current.Spec.Selector.MatchLabels, patched.Spec?.Selector?.MatchLabels) || patched.Spec?.Selector?.MatchExpressions is { Count: > 0 })
+            return KubeStatus.Invalid("Deployment", name, "spec.selector", "field is immutable");
+        return null;
+    }
+
+    private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {

@@ -46,14 +46,18 @@ internal static class KubeDeploymentsApi
     private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
     {
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is not { } view) return null;
+        return await grain.Get() is { } view ? await Render(grain, view, resourceVersion) : null;
+    }
+
+    private static async Task<V1Deployment> Render(IWorkloadGrain grain, WorkloadView view, string resourceVersion)
+    {
         var created = (await grain.GetEvents()).FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
         return KubeDeploymentObjects.ToDeployment(view, created, resourceVersion);
     }
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Deployment>(context);
         if (body.Error is not null) return body.Error;
         var deployment = body.Value!;
@@ -70,18 +74,30 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache) =>
         await Load(grains, KubeNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
 
-    /// <summary>Replicas change through the workload's scale; its template is fixed once created (workloads have no rollout).</summary>
+    /// <summary>
+    /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
+    /// patch leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns
+    /// them), changed ones scale the workload. Nothing else can change (workloads have no rollout, labels or
+    /// annotations of their own), and a patch that tries is refused with 422, never answered as done and dropped.
+    /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var (patched, error) = await KubePatch.Apply(context, (await Load(grains, key, cache.Version.ToString()))!);
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Deployment>(context, KubePatch.Manifest(patched!));
+        var current = await Render(grain, view, "");
+        var target = KubePatch.Target(current);
+        KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
+        var (patched, mergeError) = KubePatch.Apply(target, patch);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
         if (parsed.Error is not null) return parsed.Error;
+        if (await KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas) await grain.Scale(replicas);
@@ -89,10 +105,26 @@ internal static class KubeDeploymentsApi
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
     }
 
-    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains)
+    /// <summary>
+    /// A workload keeps no resourceVersion and the silo's cache does not follow workloads, so a deployment is served
+    /// with the silo's version, and a precondition on one holds only while nothing the silo follows has changed since:
+    /// a change to the deployment changes its pods, so it never goes unseen, but a change elsewhere makes it 409 too.
+    /// </summary>
+    private static async Task<string?> CurrentVersion(KubeCache cache, HttpContext context) => (await cache.Refresh(context.RequestAborted)).Version.ToString();
+
+    private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var outcome = await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Delete();
+        var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
+        var key = KubeNames.Key(ns, name);
+        if (await grains.Reference<IWorkloadGrain>(key).Get() is null) return KubeStatus.NotFound("deployments.apps", name);
+        // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
+        if (KubeWrites.Orphans(options))
+            return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
+                "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
+        if (await KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), () => CurrentVersion(cache, context)) is { } failed)
+            return failed;
+        var outcome = await grains.Reference<IWorkloadGrain>(key).Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
@@ -103,26 +135,32 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var (patched, error) = await KubePatch.Apply(context, KubeDeploymentObjects.ToScale(view, cache.Version.ToString()));
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Scale>(context, patched!.ToJsonString());
-        return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
+        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Scale>(context, patched!, "Scale", name);
+        return parsed.Error ?? await Scale(context, ns, name, parsed.Value!, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
+        return body.Error ?? await Scale(context, ns, name, body.Value!, grains, cache);
     }
 
-    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
     {
+        var key = KubeNames.Key(ns, name);
+        var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
+        // kubectl scale --current-replicas or --resource-version sends the Scale it read back with its resourceVersion.
+        if (await KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
-        var grain = grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name));
+        var grain = grains.Reference<IWorkloadGrain>(key);
         if (!(await grain.Scale(replicas!.Value)).IsOk) return KubeStatus.NotFound("deployments.apps", name);
         return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
     }

@@ -28,7 +28,8 @@ internal static class KubeJson
         return Parse<T>(context, text);
     }
 
-    public static BodyResult<T> Parse<T>(HttpContext context, string text) where T : class
+    /// <param name="undecodable">The Status for text that does not decode as <typeparamref name="T"/>, given why; 400 unless said.</param>
+    public static BodyResult<T> Parse<T>(HttpContext context, string text, Func<string, IResult>? undecodable = null) where T : class
     {
         JsonNode? raw;
         T? value;
@@ -39,9 +40,9 @@ internal static class KubeJson
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
-            return new(null, null, KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {e.Message}"));
+            return new(null, null, undecodable?.Invoke(e.Message) ?? KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {e.Message}"));
         }
-        if (value is null) return new(null, null, KubeStatus.BadRequest("the request body must be a JSON object"));
+        if (value is null) return new(null, null, undecodable?.Invoke("not a JSON object") ?? KubeStatus.BadRequest("the request body must be a JSON object"));
         if (UnknownField(raw!, ToNode(value), "") is { } unknown)
         {
             var validation = context.Request.Query["fieldValidation"].ToString();

@@ -35,8 +35,4 @@ internal static class KubeLists
         if (KubeSelector.TryParseFields(request.Query["fieldSelector"], fields, out fieldSelector) is { } fieldError) return KubeStatus.BadRequest(fieldError);
         return null;
     }
-
-    /// <summary>Writes here always take effect, so a dry run is refused rather than performed.</summary>
-    public static IResult? RefuseDryRun(HttpRequest request) =>
-        request.Query.ContainsKey("dryRun") ? KubeStatus.BadRequest("dryRun is not supported by this server") : null;
 }

@@ -38,7 +38,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Node>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
@@ -63,15 +63,19 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        var (patched, error) = await KubePatch.Apply(context, KubeNodeObjects.ToNode(view, ""));
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Node>(context, patched!.ToJsonString());
+        var current = KubeNodeObjects.ToNode(view, "");
+        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(current), patch!);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Node>(context, patched!, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
-        if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var patch) is { } invalid) return invalid;
-        var outcome = await grain.Patch(patch);
+        if (await KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", () => cache.CurrentVersion("nodes", name, context.RequestAborted)) is { } stale) return stale;
+        if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
+        var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
         return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
@@ -83,9 +87,12 @@ internal static class KubeNodesApi
     /// </summary>
     private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        if (await KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null),
+                () => cache.CurrentVersion("nodes", name, context.RequestAborted)) is { } failed) return failed;
         var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
         return outcome.Code switch
         {

@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386) and strategic merge patch, whose lists of
-/// named objects (containers) merge by name and whose "$" directives only order or retain what is already there.
+/// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386) and strategic merge patch, whose lists of named
+/// objects (containers) merge by name and whose "$patch" directive replaces or deletes an object or list element
+/// (apimachinery's strategicpatch); its other "$" directives only order or retain what is already there.
 /// </summary>
 internal static class KubePatch
 {
@@ -12,15 +13,11 @@ internal static class KubePatch
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";
     public const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-    /// <summary>
-    /// What the user asks the object to be: kubectl apply sends its whole manifest as the last-applied annotation,
-    /// which says more than the merge onto this server's rendering (pods are rendered with one container, named
-    /// after the pod, so a manifest's containers would merge in beside it).
-    /// </summary>
-    public static string Manifest(JsonNode patched) => patched["metadata"]?["annotations"]?[LastApplied]?.GetValue<string>() ?? patched.ToJsonString();
+    /// <summary>A PATCH body: its document and whether it is a strategic merge patch.</summary>
+    public sealed record Body(JsonObject Document, bool Strategic);
 
-    /// <summary>The patched document, or null with an error Status for a media type this server does not apply.</summary>
-    public static async Task<(JsonNode? Patched, IResult? Error)> Apply(HttpContext context, object current)
+    /// <summary>The request's patch, or null with an error Status for a media type this server does not apply.</summary>
+    public static async Task<(Body? Patch, IResult? Error)> Read(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
         if (mediaType is not (MergePatch or StrategicMergePatch)) return (null, KubeStatus.UnsupportedMediaType(mediaType));
@@ -33,15 +30,62 @@ internal static class KubePatch
         {
             return (null, KubeStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
         }
-        if (patch is not JsonObject) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
-        return (Merge(KubeJson.ToNode(current), patch, mediaType == StrategicMergePatch), null);
+        if (patch is not JsonObject document) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
+        return (new Body(document, mediaType == StrategicMergePatch), null);
     }
 
+    /// <summary>
+    /// The object a patch applies to: the current object as served, without its resourceVersion, so a resourceVersion
+    /// in the result is the patch's own (which the API server treats as a precondition).
+    /// </summary>
+    public static JsonObject Target(object current)
+    {
+        var target = (JsonObject)KubeJson.ToNode(current);
+        (target["metadata"] as JsonObject)?.Remove("resourceVersion");
+        return target;
+    }
+
+    /// <summary>The patched document, or null with a 400 Status for a directive the patch cannot carry.</summary>
+    public static (JsonNode? Patched, IResult? Error) Apply(JsonObject target, Body patch)
+    {
+        try
+        {
+            return (Merge(target, patch.Document, patch.Strategic), null);
+        }
+        catch (InvalidPatchException e)
+        {
+            // strategicpatch's malformed-patch errors; the API server answers most of them 400 (interpretStrategicMergePatchError).
+            return (null, KubeStatus.BadRequest(e.Message));
+        }
+    }
+
+    /// <summary>
+    /// The patched document as <typeparamref name="T"/>. One that does not decode (a name that is a number, an
+    /// annotation that is not a string) is 422 Invalid on the field "patch", as the API server's patch handler answers.
+    /// </summary>
+    public static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, string kind, string name) where T : class =>
+        KubeJson.Parse<T>(context, patched.ToJsonString(), message => KubeStatus.Invalid(kind, name, "patch", message));
+
+    /// <summary>The node at <paramref name="path"/> through objects only (a patch may hold anything anywhere), or null.</summary>
+    public static JsonNode? At(JsonNode? node, params string[] path)
+    {
+        foreach (var step in path) node = (node as JsonObject)?[step];
+        return node;
+    }
+
+    /// <summary>The patch merged onto a copy of the target.</summary>
+    /// <exception cref="InvalidPatchException">A "$patch" directive that is not "replace" or "delete" (or not a string).</exception>
     public static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)
     {
-        if (patch is JsonArray patchList && strategic && target is JsonArray targetList && IsNamed(patchList) && IsNamed(targetList))
-            return MergeByName(targetList, patchList);
+        if (strategic && patch is JsonArray patchList && target is JsonArray targetList) return MergeList(targetList, patchList);
         if (patch is not JsonObject patchObject) return patch?.DeepClone();
+        if (strategic && patchObject.TryGetPropertyValue(DirectiveKey, out var directive))
+        {
+            if (Directive(directive, patchObject) == Delete) return new JsonObject();
+            var replacement = (JsonObject)patchObject.DeepClone();
+            replacement.Remove(DirectiveKey);
+            return Merge(null, replacement, strategic);
+        }
         var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
         foreach (var (key, value) in patchObject)
         {
@@ -52,20 +96,41 @@ internal static class KubePatch
         return result;
     }
 
-    private static bool IsNamed(JsonArray list) => list.All(e => e is JsonObject o && o["name"] is JsonValue);
+    private const string DirectiveKey = "$patch";
+    private const string Replace = "replace";
+    private const string Delete = "delete";
 
-    private static JsonArray MergeByName(JsonArray target, JsonArray patch)
+    /// <summary>A list with a {"$patch": "replace"} element is the patch's other elements; named elements merge by name.</summary>
+    private static JsonArray MergeList(JsonArray target, JsonArray patch)
     {
+        var replace = false;
+        foreach (var element in patch.OfType<JsonObject>().Where(e => e.ContainsKey(DirectiveKey)))
+        {
+            if (Directive(element[DirectiveKey], element) == Replace) replace = true;
+            else if (element["name"] is null) throw new InvalidPatchException($"map: {element.ToJsonString()} does not contain declared merge key: name");
+        }
+        if (replace) return new JsonArray(patch.Where(e => e is not JsonObject o || !o.ContainsKey(DirectiveKey)).Select(e => e?.DeepClone()).ToArray());
+        if (!IsNamed(patch) || !IsNamed(target)) return (JsonArray)patch.DeepClone();
         var result = (JsonArray)target.DeepClone();
         foreach (var element in patch.Cast<JsonObject>())
         {
-            var name = element["name"]!.GetValue<string>();
-            var index = result.Select((e, i) => (e, i)).FirstOrDefault(x => x.e!["name"]!.GetValue<string>() == name, (null, -1)).Item2;
-            var delete = element["$patch"]?.GetValue<string>() == "delete";
+            // Names compare as JSON: a patch may name an element with a number, which then matches nothing.
+            var index = result.Select((e, i) => (e, i)).FirstOrDefault(x => JsonNode.DeepEquals(x.e!["name"], element["name"]), (null, -1)).Item2;
+            var delete = element.ContainsKey(DirectiveKey);
             if (index >= 0 && delete) result.RemoveAt(index);
             else if (index >= 0) result[index] = Merge(result[index], element, strategic: true);
             else if (!delete) result.Add(Merge(null, element, strategic: true));
         }
         return result;
     }
+
+    private static bool IsNamed(JsonArray list) => list.All(e => e is JsonObject o && o["name"] is JsonValue);
+
+    /// <summary>"replace" or "delete", as strategicpatch accepts; anything else is its ErrBadPatchType.</summary>
+    private static string Directive(JsonNode? value, JsonObject where) =>
+        value is JsonValue v && v.TryGetValue<string>(out var directive) && directive is Replace or Delete
+            ? directive
+            : throw new InvalidPatchException($"unknown patch type: {value?.ToJsonString() ?? "null"} in map: {where.ToJsonString()}");
+
+    public sealed class InvalidPatchException(string message) : Exception(message);
 }

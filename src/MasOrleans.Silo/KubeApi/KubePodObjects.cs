@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions;
@@ -174,6 +175,19 @@ internal static class KubePodObjects
             ContainerStatuses = view.NodeName is null ? null :
                 [new V1ContainerStatus { Name = container, Image = view.Spec.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }],
         };
+    }
+
+    /// <summary>
+    /// A pod is served with one container standing for all of its own (the grain keeps the effective requests, not
+    /// containers). A patch listing containers without naming that one speaks of the manifest's containers (kubectl
+    /// apply sends them, as the server never showed them), so they replace the stand-in rather than merge in beside it
+    /// and count the requests twice.
+    /// </summary>
+    public static void ReplaceStandIn(JsonNode? servedSpec, JsonNode? patchSpec)
+    {
+        if (KubePatch.At(servedSpec, "containers") is not JsonArray { Count: 1 } served || KubePatch.At(patchSpec, "containers") is not JsonArray patched) return;
+        var standIn = KubePatch.At(served[0], "name");
+        if (!patched.Any(c => JsonNode.DeepEquals(KubePatch.At(c, "name"), standIn))) served.Clear();
     }
 
     private static PodEvent? LastEvent(PodView view, string reason) => view.Events.LastOrDefault(e => e.Reason == reason);

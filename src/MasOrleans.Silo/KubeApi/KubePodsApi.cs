@@ -58,7 +58,7 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Pod>(context);
         if (body.Error is not null) return body.Error;
         var pod = body.Value!;
@@ -79,53 +79,72 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is: a patch that
-    /// leaves the spec as it is (kubectl apply of an unchanged manifest, annotations only) succeeds and changes
-    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing); any other is refused with 422, as the API server refuses changes to immutable fields.
+    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is. The patch is
+    /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
+    /// (kubectl apply of an unchanged manifest, kubectl label with the same value, annotations) succeeds and changes
+    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing);
+    /// any other is refused with 422, as the API server refuses changes to immutable fields.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (patch, patchError) = await KubePatch.Read(context);
+        if (patchError is not null) return patchError;
         var key = KubeNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
-        var (patched, error) = await KubePatch.Apply(context, current);
-        if (error is not null) return error;
-        var parsed = KubeJson.Parse<V1Pod>(context, KubePatch.Manifest(patched!));
+        var target = KubePatch.Target(current);
+        KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+        var (patched, mergeError) = KubePatch.Apply(target, patch);
+        if (mergeError is not null) return mergeError;
+        var parsed = KubePatch.Decode<V1Pod>(context, patched!, "Pod", name);
         if (parsed.Error is not null) return parsed.Error;
-        if (KubePodObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
-        if (!SameSpec(spec, view.Spec))
-            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels or expected duration (MasOrleans pods are immutable once created)");
+        var pod = parsed.Value!;
+        if (await KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", () => cache.CurrentVersion("pods", key, context.RequestAborted)) is { } stale) return stale;
+        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
+        // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
+        if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
+            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels, owner or expected duration (MasOrleans pods are immutable once created)");
         return KubeLists.One(context, current);
     }
 
     private static bool SameSpec(PodSpec a, PodSpec b) =>
         JsonSerializer.Serialize(a with { NodeName = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null }, MasJson.Options);
 
+    private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
+        KubernetesJson.Serialize(a ?? []) == KubernetesJson.Serialize(b ?? []);
+
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
+        if (invalid is not null) return invalid;
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await CheckPreconditions(options, view, cache, context.RequestAborted) is { } failed) return failed;
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
+    private static Task<IResult?> CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache, CancellationToken cancellation) =>
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubeNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
+            () => cache.CurrentVersion("pods", view.Spec.Name, cancellation));
+
     /// <summary>
     /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
     /// freed, its workload replacing it elsewhere), then the pod is deleted, as the API server deletes an evicted
     /// pod. There are no PodDisruptionBudgets here, so an eviction is never refused for one.
     /// </summary>
-    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains)
+    private static async Task<IResult> Evict(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
+        if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
+        if (await CheckPreconditions(body.Value.DeleteOptions, view, cache, context.RequestAborted) is { } failed) return failed;
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();

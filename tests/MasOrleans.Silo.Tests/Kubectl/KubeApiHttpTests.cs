@@ -58,6 +58,52 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.StartsWith("Invalid value: unknown policy 'no-such-policy'", cause.GetProperty("message").GetString());
     }
 
+    private async Task<HttpResponseMessage> Patch(string path, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, path) { Content = new StringContent(body, Encoding.UTF8, "application/strategic-merge-patch+json") };
+        return await kube.Http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// A patch whose result does not decode is 422 Invalid on the field "patch", as the API server's patch handler
+    /// answers (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, applyPatchToObject); a "$patch" directive
+    /// other than replace or delete is strategicpatch's ErrBadPatchType
+    /// (staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch.go, handleDirectiveInMergeMap), a malformed patch
+    /// and so a 400. Neither is a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"spec":{"containers":[{"name":5}]}}""", HttpStatusCode.UnprocessableEntity, "Invalid")]
+    [InlineData("""{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":5}}}""", HttpStatusCode.UnprocessableEntity, "Invalid")]
+    [InlineData("""{"spec":{"containers":[{"name":"main","$patch":5}]}}""", HttpStatusCode.BadRequest, "BadRequest")]
+    [InlineData("""{"$patch":5}""", HttpStatusCode.BadRequest, "BadRequest")]
+    [InlineData("""{"spec":{"$patch":"merge"}}""", HttpStatusCode.BadRequest, "BadRequest")]
+    public async Task Patch_with_a_value_of_the_wrong_type_is_a_status_not_a_500(string patch, HttpStatusCode code, string reason)
+    {
+        var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-patched", "patched")));
+        Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{(int)created.StatusCode}");
+        var status = await Status(await Patch("api/v1/namespaces/default/pods/http-patched", patch), code, reason);
+        if (code == HttpStatusCode.UnprocessableEntity)
+            Assert.Equal("patch", Assert.Single(status.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+        else Assert.StartsWith("unknown patch type: ", status.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Patches_of_nodes_and_deployments_that_do_not_decode_are_422()
+    {
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-patched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
+        await Status(await Patch("api/v1/nodes/http-patched-node", """{"spec":{"taints":[{"key":5,"effect":"NoSchedule"}]}}"""), HttpStatusCode.UnprocessableEntity, "Invalid");
+
+        var deployment = """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"http-patched-web"},"spec":{"replicas":0,
+             "selector":{"matchLabels":{"app":"http-patched-web"}},"template":{"metadata":{"labels":{"app":"http-patched-web"}},
+             "spec":{"containers":[{"name":"main","image":"nginx:1.27","resources":{"requests":{"cpu":"1","memory":"1Gi"}}}]}}}}
+            """;
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
+        await Status(await Patch("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}"""),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+    }
+
     [Fact]
     public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
     {

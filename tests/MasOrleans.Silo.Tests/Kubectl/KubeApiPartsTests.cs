@@ -33,6 +33,21 @@ public sealed class KubeApiPartsTests
         Assert.Equal("""{"spec":{"containers":[{"name":"b","image":"z"}]}}""", result!.ToJsonString());
     }
 
+    /// <summary>
+    /// "$patch" as staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch.go applies it: in an object, "replace"
+    /// is the patch's own fields and "delete" an empty object (handleDirectiveInMergeMap); in a list, a "replace"
+    /// element makes the list the patch's other elements (mergeSliceWithSpecialElements).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"spec":{"a":0,"b":2}}""", """{"spec":{"$patch":"replace","a":1}}""", """{"spec":{"a":1}}""")]
+    [InlineData("""{"spec":{"a":0,"b":2}}""", """{"spec":{"$patch":"delete"}}""", """{"spec":{}}""")]
+    [InlineData("""{"c":[{"name":"a"},{"name":"b"}]}""", """{"c":[{"$patch":"replace"},{"name":"x","v":1}]}""", """{"c":[{"name":"x","v":1}]}""")]
+    public void Strategic_merge_patch_directives_replace_and_delete(string original, string patch, string expected)
+    {
+        var result = KubePatch.Merge(JsonNode.Parse(original), JsonNode.Parse(patch), strategic: true);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
+    }
+
     /// <summary>k8s.io/apimachinery/pkg/labels selector syntax.</summary>
     [Theory]
     [InlineData("app=web", true)]

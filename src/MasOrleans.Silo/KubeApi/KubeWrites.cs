@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// What a write request says beside its object, checked before anything changes. Writes here always take effect, so a
+/// dry run is refused wherever kubectl puts it: the query for create and patch (?dryRun=All), the body for a delete
+/// (DeleteOptions.dryRun) and an eviction (Eviction.deleteOptions.dryRun). Preconditions (a patched object's
+/// resourceVersion, a delete's uid and resourceVersion) are checked against the object as this silo sees it now.
+/// </summary>
+internal static class KubeWrites
+{
+    /// <summary>The API server's words for a stale resourceVersion (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).</summary>
+    public const string OptimisticLock = "the object has been modified; please apply your changes to the latest version and try again";
+
+    public static IResult? RefuseDryRun(HttpRequest request) => request.Query.ContainsKey("dryRun") ? DryRunRefused() : null;
+
+    public static IResult? RefuseDryRun(HttpRequest request, V1DeleteOptions? options) =>
+        RefuseDryRun(request) ?? (options?.DryRun is { Count: > 0 } ? DryRunRefused() : null);
+
+    /// <summary>
+    /// A DELETE's options, from its body (kubectl sends {"propagationPolicy":"Background"}) or else the query, as the
+    /// API server's delete handler reads them; a dry run in either is refused, and options the API server would not
+    /// accept are 422 (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDeleteOptions).
+    /// </summary>
+    public static async Task<(V1DeleteOptions Options, IResult? Error)> ReadDeleteOptions(HttpContext context)
+    {
+        var request = context.Request;
+        var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
+        V1DeleteOptions? options;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            var orphan = request.Query["orphanDependents"].FirstOrDefault();
+            if (orphan is not (null or "true" or "false")) return (new V1DeleteOptions(), KubeStatus.BadRequest($"orphanDependents: '{orphan}' is not true or false"));
+            options = new V1DeleteOptions { PropagationPolicy = request.Query["propagationPolicy"].FirstOrDefault(), OrphanDependents = orphan is null ? null : orphan == "true" };
+        }
+        else
+        {
+            try
+            {
+                options = KubernetesJson.Deserialize<V1DeleteOptions>(text);
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            {
+                return (new V1DeleteOptions(), KubeStatus.BadRequest($"the request body is not a valid DeleteOptions: {e.Message}"));
+            }
+            if (options is null) return (new V1DeleteOptions(), KubeStatus.BadRequest("the request body must be a JSON object"));
+        }
+        return (options, RefuseDryRun(request, options) ?? Validate(options));
+    }
+
+    /// <summary>Whether a delete asks for the object's dependents to be orphaned (--cascade=orphan, or the older orphanDependents).</summary>
+    public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
+
+    /// <summary>
+    /// A patched object's resourceVersion, when the patch set one, must be the object's current one: 409 Conflict
+    /// otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
+    /// </summary>
+    /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
+    public static async Task<IResult?> CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, Func<Task<string?>> currentVersion)
+    {
+        var name = current.Name;
+        if (patched?.Uid is { Length: > 0 } uid && uid != current.Uid) return KubeStatus.Invalid(kind, name, "metadata.uid", $"\"{uid}\": field is immutable");
+        if (patched?.ResourceVersion is { Length: > 0 } wanted && await currentVersion() != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
+        return null;
+    }
+
+    /// <summary>
+    /// A delete's preconditions, as the API server checks them before deleting
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict naming the object by kind.
+    /// </summary>
+    /// <param name="kind">As the API server names the object here: "Pod", "Node", "Deployment.apps".</param>
+    public static async Task<IResult?> CheckPreconditions(V1Preconditions? preconditions, string kind, string name, string uid, Func<Task<string?>> currentVersion)
+    {
+        if (preconditions?.Uid is { } wantedUid && wantedUid != uid)
+            return KubeStatus.Conflict(kind, name, $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
+        if (preconditions?.ResourceVersion is { } wantedVersion && await currentVersion() is var version && version != wantedVersion)
+            return KubeStatus.Conflict(kind, name, $"the ResourceVersion in the precondition ({wantedVersion}) does not match the ResourceVersion in record ({version}). The object might have been modified");
+        return null;
+    }
+
+    private static readonly string[] PropagationPolicies = ["Foreground", "Background", "Orphan"];
+
+    private static IResult? Validate(V1DeleteOptions options)
+    {
+        if (options.OrphanDependents is not null && options.PropagationPolicy is not null)
+            return KubeStatus.Invalid("DeleteOptions.meta.k8s.io", "", "propagationPolicy", $"\"{options.PropagationPolicy}\": orphanDependents and deletionPropagation cannot be both set");
+        if (options.PropagationPolicy is { } policy && !PropagationPolicies.Contains(policy))
+            return KubeStatus.Invalid("DeleteOptions.meta.k8s.io", "", "propagationPolicy", $"\"{policy}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"");
+        return null;
+    }
+
+    private static IResult DryRunRefused() => KubeStatus.BadRequest("dryRun is not supported by this server");
+}

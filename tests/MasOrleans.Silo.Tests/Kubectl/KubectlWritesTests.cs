@@ -1,0 +1,334 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// The write verbs as kubectl sends them (and as the API server answers them): what is refused changes nothing, what
+/// succeeds is what was asked. Each test uses its own node label, so pods land only where the test expects.
+/// </summary>
+public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private static string Node(string name, string test) => $"""
+        apiVersion: v1
+        kind: Node
+        metadata:
+          name: {name}
+          labels:
+            test: {test}
+        status:
+          capacity:
+            cpu: "16"
+            memory: 64Gi
+
+        """;
+
+    private static string Pod(string name, string test) => $"""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {name}
+        spec:
+          nodeSelector:
+            test: {test}
+          containers:
+          - name: main
+            image: busybox:1.36
+            resources:
+              requests:
+                cpu: "1"
+                memory: 1Gi
+
+        """;
+
+    private static string Deployment(string name, string test, int? replicas) => $"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+        spec:
+        {(replicas is { } r ? $"  replicas: {r}" : "")}
+          selector:
+            matchLabels:
+              app: {name}
+          template:
+            metadata:
+              labels:
+                app: {name}
+            spec:
+              nodeSelector:
+                test: {test}
+              containers:
+              - name: main
+                image: nginx:1.27
+                resources:
+                  requests:
+                    cpu: 500m
+                    memory: 256Mi
+
+        """;
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
+        var status = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("Status", status.GetProperty("kind").GetString());
+        Assert.Equal(reason, status.GetProperty("reason").GetString());
+        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
+        return status;
+    }
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body, string type = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, type) };
+        return await kube.Http.SendAsync(request);
+    }
+
+    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
+    /// <summary>
+    /// kubectl puts a server dry run in the DELETE body (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go sets
+    /// DeleteOptions.DryRun) and in an Eviction's deleteOptions (staging/src/k8s.io/kubectl/pkg/drain/drain.go), not in
+    /// the query; the API server honours both (pkg/registry/core/pod/storage/eviction.go, propagateDryRun). Writes here
+    /// always take effect, so each must be refused, and nothing may change.
+    /// </summary>
+    [Fact]
+    public async Task Server_dry_run_of_delete_and_drain_is_refused_and_changes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("dry-node", Node("kw-dry", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-pod", Pod("kw-dry-pod", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", Deployment("kw-dry-web", "dry", 1)))).Succeeded();
+        await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
+        await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
+        var before = await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
+
+        foreach (var target in new[] { "pod/kw-dry-pod", "deployment/kw-dry-web", "node/kw-dry" })
+        {
+            var deleted = await kube.Run("delete", target, "--dry-run=server");
+            Assert.True(deleted.ExitCode != 0, deleted.ToString());
+            Assert.Contains("dryRun is not supported by this server", deleted.Error);
+        }
+        var drained = await kube.Run("drain", "kw-dry", "--dry-run=server", "--force", "--ignore-daemonsets", "--timeout=20s");
+        Assert.True(drained.ExitCode != 0, drained.ToString());
+
+        Assert.Equal(before, await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}"));
+        Assert.Equal("Running", await Get("pod/kw-dry-pod", "{.status.phase}"));
+        Assert.Equal("1", await Get("deployment/kw-dry-web", "{.spec.replicas}"));
+        Assert.Equal("", await Get("node/kw-dry", "{.spec.unschedulable}"));
+    }
+
+    [Fact]
+    public async Task Eviction_with_a_dry_run_in_its_delete_options_or_query_is_a_400_and_evicts_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("evict-node", Node("kw-evict", "evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("evict-pod", Pod("kw-evict-pod", "evict")))).Succeeded();
+        await kube.WaitFor("pod/kw-evict-pod", "{.status.phase}", p => p == "Running");
+
+        const string eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"},"deleteOptions":{"dryRun":["All"]}}""";
+        var inBody = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction", Json(eviction)), HttpStatusCode.BadRequest, "BadRequest");
+        Assert.Equal("dryRun is not supported by this server", inBody.GetProperty("message").GetString());
+        const string plain = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"}}""";
+        await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction?dryRun=All", Json(plain)), HttpStatusCode.BadRequest, "BadRequest");
+
+        Assert.Equal("Running kw-evict", await Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
+    }
+
+    /// <summary>
+    /// kubectl apply sends a three-way merge patch that leaves out what the manifest leaves out
+    /// (staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go, apimachinery's strategicpatch.CreateThreeWayMergePatch), and
+    /// the API server applies it to the stored object (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go): a
+    /// manifest without replicas keeps the replicas kubectl scale set, the usual way to let scale or an autoscaler own them.
+    /// </summary>
+    [Fact]
+    public async Task Reapplying_a_deployment_without_replicas_keeps_the_scaled_replicas()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("norep-node", Node("kw-norep", "norep")))).Succeeded();
+        var manifest = kube.Manifest("norep", Deployment("kw-norep", "norep", replicas: null));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "1");
+        (await kube.Run("scale", "deployment", "kw-norep", "--replicas=3")).Succeeded();
+        await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "3");
+
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        Assert.Equal("3", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        Assert.Equal(3, (await kube.Run("get", "pods", "-l", "app=kw-norep", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // A manifest that names replicas still sets them, and a changed template is still refused.
+        (await kube.Run("apply", "-f", kube.Manifest("norep-two", Deployment("kw-norep", "norep", replicas: 2)))).Succeeded();
+        Assert.Equal("2", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        var changed = await kube.Run("apply", "-f", kube.Manifest("norep-image", Deployment("kw-norep", "norep", replicas: 2).Replace("nginx:1.27", "nginx:1.28")));
+        Assert.True(changed.ExitCode != 0, changed.ToString());
+        Assert.Contains("The Deployment \"kw-norep\" is invalid: spec.template", changed.Error);
+    }
+
+    /// <summary>
+    /// A pod's labels and spec are what the API server compares on update (pkg/apis/core/validation ValidatePodUpdate);
+    /// a patch that changes neither, such as an annotation or a label set to the value it has, succeeds, whether or
+    /// not a workload owns the pod (its ownerReferences come with the pod as served, never from a manifest).
+    /// </summary>
+    [Fact]
+    public async Task Unchanging_label_annotate_and_apply_of_a_deployments_pod_succeed()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("owned-node", Node("kw-owned", "owned")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("owned", Deployment("kw-owned", "owned", replicas: 1)))).Succeeded();
+        await kube.WaitFor("deployment/kw-owned", "{.status.readyReplicas}", r => r == "1");
+        var pod = (await kube.Run("get", "pods", "-l", "app=kw-owned", "-o", "name")).Succeeded().Output.Trim();
+        Assert.StartsWith("pod/kw-owned-", pod);
+
+        Assert.Equal($"{pod} annotated", (await kube.Run("annotate", pod, "note=x")).Succeeded().Output.Trim());
+        (await kube.Run("label", pod, "app=kw-owned", "--overwrite")).Succeeded();
+        var yaml = (await kube.Run("get", pod, "-o", "yaml")).Succeeded().Output;
+        (await kube.Run("apply", "-f", kube.Manifest("owned-pod", yaml))).Succeeded();
+
+        var relabeled = await kube.Run("label", pod, "app=other", "--overwrite");
+        Assert.True(relabeled.ExitCode != 0, relabeled.ToString());
+        Assert.Contains("is invalid", relabeled.Error);
+        Assert.Equal("kw-owned Deployment", await Get(pod, "{.metadata.labels.app} {.metadata.ownerReferences[0].kind}"));
+    }
+
+    /// <summary>
+    /// kubectl label and annotate patch the deployment's metadata, kubectl rollout restart its template's annotations
+    /// (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/objectrestarter.go) and kubectl rollout pause spec.paused
+    /// (objectpauser.go); a workload keeps none of them, so each is refused (422, as a changed template is) instead of
+    /// answered as done and dropped, and a manifest carrying them is refused when created.
+    /// </summary>
+    [Fact]
+    public async Task Deployment_changes_a_workload_cannot_keep_are_refused_not_dropped()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("meta-node", Node("kw-meta", "meta")))).Succeeded();
+        var manifest = kube.Manifest("meta", Deployment("kw-meta", "meta", replicas: 1));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
+        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
+
+        foreach (var (args, field) in new[]
+        {
+            (new[] { "label", "deployment", "kw-meta", "tier=frontend" }, "metadata.labels"),
+            (["label", "deployment", "kw-meta", "app-"], "metadata.labels"),
+            (["annotate", "deployment", "kw-meta", "note=x"], "metadata.annotations"),
+            (["rollout", "restart", "deployment/kw-meta"], "spec.template.metadata.annotations"),
+            (["rollout", "pause", "deployment/kw-meta"], "spec.paused"),
+        })
+        {
+            var refused = await kube.Run(args);
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains($"Deployment \"kw-meta\" is invalid: {field}", refused.Error);
+        }
+        Assert.Equal("{\"app\":\"kw-meta\"}", await Get("deployment/kw-meta", "{.metadata.labels}"));
+        Assert.Equal("", await Get("deployment/kw-meta", "{.metadata.annotations.note}{.spec.paused}"));
+        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}"));
+        // The manifest itself still applies, unchanged.
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+
+        var labeled = Deployment("kw-meta-labeled", "meta", replicas: 1).Replace("  name: kw-meta-labeled\n", "  name: kw-meta-labeled\n  labels:\n    tier: frontend\n");
+        var created = await kube.Run("apply", "-f", kube.Manifest("meta-labeled", labeled));
+        Assert.Contains("The Deployment \"kw-meta-labeled\" is invalid: metadata.labels", created.Error);
+        Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kw-meta-labeled")).Error);
+    }
+
+    /// <summary>
+    /// A resourceVersion in a patch is a precondition (kubectl label --resource-version sends one): a stale one is 409
+    /// Conflict in the API server's words (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Update)
+    /// and changes nothing; the current one succeeds, and is stale after.
+    /// </summary>
+    [Fact]
+    public async Task Label_with_a_stale_resource_version_is_a_conflict_and_with_the_current_one_succeeds()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("rv-node", Node("kw-rv", "rv")))).Succeeded();
+        const string conflict = "Error from server (Conflict): Operation cannot be fulfilled on nodes \"kw-rv\": the object has been modified; please apply your changes to the latest version and try again";
+        var stale = await kube.Run("label", "node", "kw-rv", "foo=bar", "--resource-version=1");
+        Assert.True(stale.ExitCode != 0, stale.ToString());
+        Assert.Contains(conflict, stale.Error);
+        Assert.Equal("", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+
+        // A listing first, so the version served is the node's own and not the silo's latest.
+        (await kube.Run("get", "nodes")).Succeeded();
+        var version = await Get("node/kw-rv", "{.metadata.resourceVersion}");
+        (await kube.Run("label", "node", "kw-rv", "foo=bar", $"--resource-version={version}")).Succeeded();
+        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+        var again = await kube.Run("label", "node", "kw-rv", "foo=baz", "--overwrite", $"--resource-version={version}");
+        Assert.Contains(conflict, again.Error);
+        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+    }
+
+    /// <summary>
+    /// DeleteOptions.preconditions, in an eviction's deleteOptions too, as the API server checks them before deleting
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict, nothing deleted. A stale
+    /// resourceVersion in a deployment patch or a Scale is 409 as well, and a patch may not change a uid (422).
+    /// </summary>
+    [Fact]
+    public async Task Writes_whose_preconditions_fail_are_409_and_change_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("pre-node", Node("kw-pre", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-pod", Pod("kw-pre-pod", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-web", Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
+        await kube.WaitFor("pod/kw-pre-pod", "{.status.phase}", p => p == "Running");
+        await kube.WaitFor("deployment/kw-pre-web", "{.status.readyReplicas}", r => r == "1");
+        var uid = await Get("pod/kw-pre-pod", "{.metadata.uid}");
+        const string zero = "00000000-0000-0000-0000-000000000000";
+        static string Preconditions(string preconditionUid, string? version = null) => JsonSerializer.Serialize(new
+        {
+            kind = "DeleteOptions",
+            apiVersion = "v1",
+            preconditions = version is null ? new Dictionary<string, string> { ["uid"] = preconditionUid } : new() { ["uid"] = preconditionUid, ["resourceVersion"] = version },
+        });
+
+        var wrongUid = await Status(await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        Assert.Equal($"Operation cannot be fulfilled on Pod \"kw-pre-pod\": the UID in the precondition ({zero}) does not match the UID in record ({uid}). The object might have been deleted and then recreated",
+            wrongUid.GetProperty("message").GetString());
+        var staleVersion = await Status(await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid, "1")), HttpStatusCode.Conflict, "Conflict");
+        Assert.StartsWith("Operation cannot be fulfilled on Pod \"kw-pre-pod\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record (",
+            staleVersion.GetProperty("message").GetString());
+        var eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-pre-pod"},"deleteOptions":""" + Preconditions(zero) + "}";
+        await Status(await Send(HttpMethod.Post, "api/v1/namespaces/default/pods/kw-pre-pod/eviction", eviction), HttpStatusCode.Conflict, "Conflict");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-pre-web", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        await Status(await Send(HttpMethod.Delete, "api/v1/nodes/kw-pre", Preconditions(zero)), HttpStatusCode.Conflict, "Conflict");
+        var stalePatch = await Status(await Send(HttpMethod.Patch, "apis/apps/v1/namespaces/default/deployments/kw-pre-web",
+            """{"metadata":{"resourceVersion":"1"},"spec":{"replicas":2}}""", "application/merge-patch+json"), HttpStatusCode.Conflict, "Conflict");
+        Assert.EndsWith("the object has been modified; please apply your changes to the latest version and try again", stalePatch.GetProperty("message").GetString());
+        await Status(await Send(HttpMethod.Put, "apis/apps/v1/namespaces/default/deployments/kw-pre-web/scale",
+            """{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"kw-pre-web","resourceVersion":"1"},"spec":{"replicas":2}}"""), HttpStatusCode.Conflict, "Conflict");
+        var uidChange = await Status(await Send(HttpMethod.Patch, "api/v1/namespaces/default/pods/kw-pre-pod", $$$"""{"metadata":{"uid":"{{{zero}}}"}}""", "application/merge-patch+json"),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("metadata.uid", Assert.Single(uidChange.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+
+        Assert.Equal("Running kw-pre", await Get("pod/kw-pre-pod", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("1", await Get("deployment/kw-pre-web", "{.spec.replicas}"));
+        Assert.Equal("kw-pre", await Get("node/kw-pre", "{.metadata.name}"));
+        // The pod's own uid deletes it.
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid))).StatusCode);
+        Assert.Contains("NotFound", (await kube.Run("get", "pod", "kw-pre-pod")).Error);
+    }
+
+    /// <summary>
+    /// kubectl delete --cascade=orphan sends propagationPolicy Orphan (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go),
+    /// which asks the API server to delete the deployment and leave its pods, no longer owned. A workload cannot let
+    /// its pods go, so the delete is refused (422) and nothing is deleted; the other policies delete both. Options the
+    /// API server would not accept are 422 as there (apimachinery's meta/v1/validation ValidateDeleteOptions).
+    /// </summary>
+    [Fact]
+    public async Task Orphaning_delete_of_a_deployment_is_refused_and_deletes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("orphan-node", Node("kw-orphan", "orphan")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("orphan", Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
+        await kube.WaitFor("deployment/kw-orphan", "{.status.readyReplicas}", r => r == "2");
+        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");
+
+        var orphaned = await kube.Run("delete", "deployment", "kw-orphan", "--cascade=orphan");
+        Assert.True(orphaned.ExitCode != 0, orphaned.ToString());
+        Assert.Contains("Deployment \"kw-orphan\" is invalid: propagationPolicy", orphaned.Error);
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan?orphanDependents=true", ""), HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Sideways"}"""), HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Background","orphanDependents":false}"""),
+            HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("2", await Get("deployment/kw-orphan", "{.spec.replicas}"));
+        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}"));
+
+        Assert.Equal("deployment.apps \"kw-orphan\" deleted", (await kube.Run("delete", "deployment", "kw-orphan", "--cascade=foreground")).Succeeded().Output.Trim());
+        await kube.WaitFor("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}", names => names == "");
+    }
+}
