@@ -136,6 +136,29 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Empty(_kubernetes.Requests);
     }
 
+    /// <summary>
+    /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was
+    /// a 500. They are refused in kube-scheduler's terms, as "5e25" (valid) and "1e300" (guarded) already were.
+    /// </summary>
+    [Theory]
+    [InlineData("1e28")]
+    [InlineData("8e25")]
+    public async Task A_cpu_too_large_to_store_is_an_extender_error_not_a_500(string cpu)
+    {
+        var node = LoadArgs();
+        node.Nodes!.Items[0].Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity(cpu);
+        var pod = LoadArgs();
+        pod.Pod!.Spec.Containers[0].Resources.Requests["cpu"] = new k8s.Models.ResourceQuantity(cpu);
+        foreach (var args in new[] { node, pod })
+        {
+            var filtered = await Post<ExtenderFilterResult>("filter", args);
+            Assert.Contains("not a valid quantity for cpu", filtered.Error);
+            using var prioritized = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, prioritized.StatusCode);
+            Assert.Contains("not a valid quantity for cpu", await prioritized.Content.ReadAsStringAsync());
+        }
+    }
+
     [Fact]
     public async Task Bind_answers_an_error_when_no_kubernetes_api_is_configured()
     {
