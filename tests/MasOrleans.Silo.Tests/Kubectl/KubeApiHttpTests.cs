@@ -59,6 +59,34 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     }
 
     /// <summary>
+    /// KubernetesClient's serializer turns a quantity into an exact fraction: "1e100000" or -1E+300 kept a core busy for
+    /// minutes (the request timed out, the silo would not stop). Such quantities are refused before it, on every body.
+    /// </summary>
+    [Theory]
+    [InlineData("\"1e100000\"")]
+    [InlineData("-1E+300")]
+    public async Task A_quantity_no_object_can_have_is_refused_at_once_for_pods_and_nodes(string quantity)
+    {
+        using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"oversized"},"spec":{"containers":[{"name":"main","image":"busybox","resources":{"requests":{"memory":Q}}}]}}""";
+        var refused = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod.Replace("Q", quantity)), quick.Token), HttpStatusCode.BadRequest, "BadRequest");
+        Assert.Contains("spec.containers[0].resources.requests.memory: quantity", refused.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync("api/v1/namespaces/default/pods/oversized", quick.Token)).StatusCode);
+
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"oversized"},"status":{"capacity":{"cpu":Q}}}""";
+        await Status(await kube.Http.PostAsync("api/v1/nodes", Json(node.Replace("Q", quantity)), quick.Token), HttpStatusCode.BadRequest, "BadRequest");
+
+        // A patch is merged onto the stored node and read like a body, so it is refused the same way.
+        var patchable = $"oversized-{(quantity.StartsWith('-') ? "negative" : "huge")}";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node.Replace("oversized", patchable).Replace("Q", "\"4\"")), quick.Token)).StatusCode);
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/nodes/{patchable}")
+        {
+            Content = new StringContent("""{"status":{"capacity":{"cpu":Q}}}""".Replace("Q", quantity), Encoding.UTF8, "application/merge-patch+json"),
+        };
+        await Status(await kube.Http.SendAsync(patch, quick.Token), HttpStatusCode.BadRequest, "BadRequest");
+    }
+
+    /// <summary>
     /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was a
     /// 500. A quantity the server cannot hold is the object's mistake: 422 naming the field.
     /// </summary>
