@@ -12,12 +12,12 @@ public static class KubernetesMapping
 {
     /// <summary>
     /// MasOrleans' name for a Kubernetes pod. Namespaces are DNS labels (no dots), so the first dot
-    /// separates namespace from name and two different pods never share a key.
+    /// separates namespace from name and two different pods never share a key; any other namespace is refused.
     /// </summary>
     public static string PodKey(string? ns, string name)
     {
-        ns = string.IsNullOrEmpty(ns) ? "default" : ns;
-        if (ns.Contains('.')) throw new KubernetesMappingException($"namespace '{ns}' is not a DNS label");
+        ns = string.IsNullOrEmpty(ns) ? KubernetesNames.DefaultNamespace : ns;
+        if (KubernetesNames.CheckNamespace(ns) is { } invalid) throw new KubernetesMappingException($"metadata.namespace: Invalid value: {invalid}");
         return $"{ns}.{name}";
     }
 

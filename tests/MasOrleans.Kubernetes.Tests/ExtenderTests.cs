@@ -141,6 +141,26 @@ public class ExtenderTests
         Assert.Equal("default.web", KubernetesMapping.PodKey(null, "web"));
     }
 
+    /// <summary>
+    /// A namespace is a DNS-1123 label (apimachinery pkg/api/validation/generic.go ValidateNamespaceName): filter and
+    /// bind refuse any other, as they refused only dotted ones before ("Prod_X" made a key).
+    /// </summary>
+    [Theory]
+    [InlineData("Prod_X")]
+    [InlineData("a.b")]
+    [InlineData("-ml")]
+    public async Task A_namespace_that_is_not_a_dns_label_is_refused_by_filter_and_bind(string ns)
+    {
+        var args = LoadArgs();
+        args.Pod!.Metadata.NamespaceProperty = ns;
+        Assert.Contains($"metadata.namespace: Invalid value: \"{ns}\"", NewExtender().Filter(args).Error);
+        using var api = new RecordingApiServer();
+        var extender = NewExtender(binder: new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        var bound = await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = ns, Node = "gpu-a10-1" }, CancellationToken.None);
+        Assert.Contains($"\"{ns}\"", bound.Error);
+        Assert.Empty(api.Requests);
+    }
+
     [Fact]
     public void Filter_rejects_nodes_with_reasons_and_answers_with_node_objects()
     {

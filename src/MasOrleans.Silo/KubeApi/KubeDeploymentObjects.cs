@@ -1,5 +1,6 @@
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
@@ -76,6 +77,7 @@ internal static class KubeDeploymentObjects
         template = null!;
         var name = deployment.Metadata?.Name ?? "";
         replicas = deployment.Spec?.Replicas ?? 1;
+        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return KubeStatus.Invalid("Deployment", name, "metadata.namespace", nsError);
         if (Validation.CheckName(name, "deployment") is { } nameError) return KubeStatus.Invalid("Deployment", name, "metadata.name", nameError);
         if (Validation.CheckReplicas(replicas) is { } replicaError) return KubeStatus.Invalid("Deployment", name, "spec.replicas", replicaError);
         var podTemplate = deployment.Spec?.Template;

@@ -83,6 +83,7 @@ internal static class KubePodObjects
     {
         spec = null!;
         var name = pod.Metadata?.Name ?? "";
+        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return KubeStatus.Invalid("Pod", name, "metadata.namespace", nsError);
         if (Validation.CheckName(name, "pod") is { } nameError) return KubeStatus.Invalid("Pod", name, "metadata.name", nameError);
         if (TryTemplate(pod, out var template, out var field) is { } error) return KubeStatus.Invalid("Pod", name, field, error);
         if (bounds.Check(template) is { } boundsError) return KubeStatus.Invalid("Pod", name, "spec", boundsError);

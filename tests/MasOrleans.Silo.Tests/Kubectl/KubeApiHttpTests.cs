@@ -106,6 +106,56 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync("api/v1/nodes/huge-cpu")).StatusCode);
     }
 
+    /// <summary>
+    /// A namespace is a DNS-1123 label (apimachinery pkg/api/validation/generic.go ValidateNamespaceName, i.e.
+    /// pkg/util/validation/validation.go IsDNS1123Label), so no object exists in "a.b": reading, changing, evicting
+    /// or deleting one is the 404 any missing object gets (it was a 500: the key mapping threw), listing finds
+    /// nothing, and creating one is 422 on metadata.namespace (an invalid namespace such as Prod_X was stored).
+    /// </summary>
+    [Fact]
+    public async Task Objects_in_a_namespace_that_cannot_exist_are_not_found_and_cannot_be_created()
+    {
+        static HttpRequestMessage Send(string method, string path, string? body = null, string type = "application/json") =>
+            new(new HttpMethod(method), path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, type) };
+        const string pods = "api/v1/namespaces/a.b/pods";
+        const string deployments = "apis/apps/v1/namespaces/a.b/deployments";
+        var requests = new (HttpRequestMessage Request, string Message)[]
+        {
+            (Send("GET", $"{pods}/p1"), "pods \"p1\" not found"),
+            (Send("DELETE", $"{pods}/p1"), "pods \"p1\" not found"),
+            (Send("PATCH", $"{pods}/p1", "{}", "application/merge-patch+json"), "pods \"p1\" not found"),
+            (Send("POST", $"{pods}/p1/eviction", """{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p1"}}"""), "pods \"p1\" not found"),
+            (Send("GET", $"{deployments}/d1"), "deployments.apps \"d1\" not found"),
+            (Send("DELETE", $"{deployments}/d1"), "deployments.apps \"d1\" not found"),
+            (Send("PATCH", $"{deployments}/d1", "{}", "application/merge-patch+json"), "deployments.apps \"d1\" not found"),
+            (Send("GET", $"{deployments}/d1/scale"), "deployments.apps \"d1\" not found"),
+            (Send("PATCH", $"{deployments}/d1/scale", """{"spec":{"replicas":2}}""", "application/merge-patch+json"), "deployments.apps \"d1\" not found"),
+            (Send("PUT", $"{deployments}/d1/scale", """{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"d1"},"spec":{"replicas":2}}"""), "deployments.apps \"d1\" not found"),
+        };
+        foreach (var (request, message) in requests)
+        {
+            using (request)
+            {
+                var status = await Status(await kube.Http.SendAsync(request), HttpStatusCode.NotFound, "NotFound");
+                Assert.True(message == status.GetProperty("message").GetString(), $"{request.Method} {request.RequestUri}: {status}");
+            }
+        }
+        var listed = JsonDocument.Parse(await kube.Http.GetStringAsync(pods)).RootElement;
+        Assert.Equal(0, listed.GetProperty("items").GetArrayLength());
+
+        foreach (var ns in new[] { "a.b", "Prod_X" })
+        {
+            var pod = await Status(await kube.Http.PostAsync($"api/v1/namespaces/{ns}/pods", Json(Pod("ns-pod", "ns"))), HttpStatusCode.UnprocessableEntity, "Invalid");
+            Assert.Equal("metadata.namespace", Assert.Single(pod.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+            Assert.StartsWith($"Pod \"ns-pod\" is invalid: metadata.namespace: Invalid value: \"{ns}\": a lowercase RFC 1123 label", pod.GetProperty("message").GetString());
+            var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"ns-web"},"spec":{"selector":{"matchLabels":{"app":"w"}},"template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}""";
+            var refused = await Status(await kube.Http.PostAsync($"apis/apps/v1/namespaces/{ns}/deployments", Json(deployment)), HttpStatusCode.UnprocessableEntity, "Invalid");
+            Assert.StartsWith($"Deployment \"ns-web\" is invalid: metadata.namespace", refused.GetProperty("message").GetString());
+        }
+        var all = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement.GetProperty("items").EnumerateArray();
+        Assert.DoesNotContain(all, p => p.GetProperty("metadata").GetProperty("name").GetString() == "ns-pod");
+    }
+
     [Fact]
     public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
     {
