@@ -2,7 +2,10 @@ using System.Text.RegularExpressions;
 
 namespace MasOrleans.Kubernetes;
 
-/// <summary>Kubernetes' namespace names, checked once for every surface that takes one (the extender, the /k8s API).</summary>
+/// <summary>
+/// Where Kubernetes (namespace, name) pairs meet MasOrleans' keys, for every surface that takes them (the extender,
+/// the /k8s API): one namespace rule and one key mapping, so an object has one key whichever way it came.
+/// </summary>
 public static partial class KubernetesNames
 {
     public const string DefaultNamespace = "default";
@@ -25,5 +28,26 @@ public static partial class KubernetesNames
         return ns?.Length > LabelMaxLength
             ? $"\"{shown}\": must be no more than {LabelMaxLength} characters"
             : $"\"{shown}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')";
+    }
+
+    /// <summary>
+    /// MasOrleans' key for an object. The default namespace is the REST API's own space, so a pod or workload there
+    /// keys by its bare name (kubectl, curl and the extender all see the one object); another namespace keys
+    /// "{namespace}.{name}". A namespace has no dot, so a key's first dot always ends its namespace; a default-namespace
+    /// name with a dot (a Kubernetes pod name may be a DNS subdomain; REST names have none) keeps the prefix, so it
+    /// too reads back as itself. An invalid namespace has no key.
+    /// </summary>
+    public static string Key(string? ns, string name)
+    {
+        ns = string.IsNullOrEmpty(ns) ? DefaultNamespace : ns;
+        if (CheckNamespace(ns) is { } invalid) throw new KubernetesMappingException($"metadata.namespace: Invalid value: {invalid}");
+        return ns == DefaultNamespace && !name.Contains('.') ? name : $"{ns}.{name}";
+    }
+
+    /// <summary>The (namespace, name) a key was made from (<see cref="Key"/>).</summary>
+    public static (string Namespace, string Name) Split(string key)
+    {
+        var dot = key.IndexOf('.');
+        return dot < 0 ? (DefaultNamespace, key) : (key[..dot], key[(dot + 1)..]);
     }
 }

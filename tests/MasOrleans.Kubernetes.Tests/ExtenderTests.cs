@@ -132,13 +132,20 @@ public class ExtenderTests
         Assert.Equal("", KubernetesMapping.ToNodeSpec(node).Labels["topology.kubernetes.io/zone"]);
     }
 
+    /// <summary>
+    /// One key per (namespace, name), read back as itself: the namespace is a DNS label, so the first dot always ends
+    /// it. The default namespace is the REST API's space, so its pods key by their bare names (the extender keyed them
+    /// "default.web" while /k8s read "default.web" back as default/web but looked "web" up: unreachable, duplicable).
+    /// </summary>
     [Fact]
-    public void Pods_of_different_namespaces_never_share_a_key()
+    public void Every_namespace_and_name_has_one_key_read_back_as_itself()
     {
-        // The namespace is a DNS label, so the first dot always ends it.
-        Assert.NotEqual(KubernetesMapping.PodKey("a", "b.c"), KubernetesMapping.PodKey("b", "a.c"));
-        Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.PodKey("a.b", "c"));
-        Assert.Equal("default.web", KubernetesMapping.PodKey(null, "web"));
+        (string?, string)[] pairs = [("default", "web"), (null, "web"), ("default", "web.v2"), ("ml", "web"), ("ml", "web.v2"), ("a", "b.c"), ("b", "a.c"), ("web", "x")];
+        var keys = pairs.Select(p => KubernetesNames.Key(p.Item1, p.Item2)).ToList();
+        Assert.Equal(["web", "web", "default.web.v2", "ml.web", "ml.web.v2", "a.b.c", "b.a.c", "web.x"], keys);
+        for (var i = 0; i < pairs.Length; i++) Assert.Equal((pairs[i].Item1 ?? "default", pairs[i].Item2), KubernetesNames.Split(keys[i]));
+        Assert.Equal("web", KubernetesMapping.ToPodSpec(new k8s.Models.V1Pod { Metadata = new() { Name = "web" }, Spec = new() { Containers = [] } }).Name);
+        Assert.Throws<KubernetesMappingException>(() => KubernetesNames.Key("a.b", "c"));
     }
 
     /// <summary>
@@ -272,6 +279,21 @@ public class ExtenderTests
         Assert.Equal("Node", doc.RootElement.GetProperty("target").GetProperty("kind").GetString());
         Assert.Equal("gpu-a10-1", doc.RootElement.GetProperty("target").GetProperty("name").GetString());
         Assert.Equal("9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f", doc.RootElement.GetProperty("metadata").GetProperty("uid").GetString());
+    }
+
+    [Fact]
+    public async Task A_default_namespace_pod_is_filtered_and_bound_under_its_bare_name()
+    {
+        using var api = new RecordingApiServer();
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp1";
+        args.Pod.Metadata.NamespaceProperty = null;
+        Assert.Equal("", extender.Filter(args).Error);
+        Assert.Equal("", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" }, CancellationToken.None)).Error);
+        Assert.Equal("kp1", Assert.Single(source.BoundPods("gpu-a10-1")).Pod.Name);
+        Assert.Equal(("POST", "/api/v1/namespaces/default/pods/kp1/binding"), (Assert.Single(api.Requests).Method, api.Requests[0].Path));
     }
 
     [Fact]

@@ -78,6 +78,34 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("6", allocated.GetProperty("cpu").GetString());
     }
 
+    /// <summary>
+    /// The extender and /k8s share one key mapping: a pod bound in the default namespace was stored as "default.kp1",
+    /// which kubectl get pods -A listed as default/kp1, yet kubectl get pod kp1 was NotFound and kubectl run kp1 made a
+    /// second default/kp1. Now it is the one pod kp1 every surface sees.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_bound_in_the_default_namespace_is_the_pod_of_that_name_everywhere()
+    {
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp1";
+        args.Pod.Metadata.NamespaceProperty = "default";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+
+        using (var got = await Http.GetAsync("/k8s/api/v1/namespaces/default/pods/kp1"))
+        {
+            Assert.True(got.StatusCode == HttpStatusCode.OK, $"{(int)got.StatusCode} {await got.Content.ReadAsStringAsync()}");
+            Assert.Equal("gpu-a10-1", (await got.Json()).GetProperty("spec").GetProperty("nodeName").GetString());
+        }
+        Assert.Equal("gpu-a10-1", (await Http.GetJson("/api/v1/pods/kp1")).GetProperty("nodeName").GetString());
+        var again = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kp1"},"spec":{"containers":[{"name":"main","image":"busybox"}]}}""";
+        using (var duplicate = await Http.PostAsync("/k8s/api/v1/namespaces/default/pods", new StringContent(again, Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        var all = (await Http.GetJson("/k8s/api/v1/pods")).GetProperty("items").EnumerateArray()
+            .Select(p => (p.GetProperty("metadata").GetProperty("namespace").GetString(), p.GetProperty("metadata").GetProperty("name").GetString()));
+        Assert.Equal([("default", "kp1")], all.Where(p => p.Item2 == "kp1"));
+    }
+
     [Fact]
     public async Task Pods_placed_through_the_rest_api_count_against_kubernetes_nodes()
     {
