@@ -156,6 +156,25 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.DoesNotContain(all, p => p.GetProperty("metadata").GetProperty("name").GetString() == "ns-pod");
     }
 
+    /// <summary>
+    /// The API server parses ?labelSelector with apimachinery's pkg/labels/selector.go and answers 400 with the parser's
+    /// error; these were 200 here ("!app=web" listed every pod, the others none).
+    /// </summary>
+    [Theory]
+    [InlineData("!app=web", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("a=b=c", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("app=we b", "found 'b', expected: ',' or 'end of string'")]
+    [InlineData("a b=c", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt")]
+    [InlineData(",,,", "found ',', expected: !, identifier, or 'end of string'")]
+    public async Task A_malformed_label_selector_is_a_400_for_pods_nodes_and_deployments(string selector, string message)
+    {
+        foreach (var path in new[] { "api/v1/pods", "api/v1/namespaces/default/pods", "api/v1/nodes", "apis/apps/v1/deployments" })
+        {
+            var refused = await Status(await kube.Http.GetAsync($"{path}?labelSelector={Uri.EscapeDataString(selector)}"), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal(message, refused.GetProperty("message").GetString());
+        }
+    }
+
     [Fact]
     public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
     {

@@ -33,7 +33,7 @@ public sealed class KubeApiPartsTests
         Assert.Equal("""{"spec":{"containers":[{"name":"b","image":"z"}]}}""", result!.ToJsonString());
     }
 
-    /// <summary>k8s.io/apimachinery/pkg/labels selector syntax.</summary>
+    /// <summary>k8s.io/apimachinery/pkg/labels selector syntax (pkg/labels/selector.go: Parse and Requirement.Matches).</summary>
     [Theory]
     [InlineData("app=web", true)]
     [InlineData("app==web,tier=front", true)]
@@ -45,10 +45,52 @@ public sealed class KubeApiPartsTests
     [InlineData("!gpu", true)]
     [InlineData("app in (db), tier", false)]
     [InlineData("", true)]
+    [InlineData("  ", true)]
+    [InlineData("app in (db,,web)", true)]
+    [InlineData("app notin ()", true)]
+    [InlineData("gpu notin (a)", true)]
+    [InlineData("gpu!=a", true)]
+    [InlineData("gpu=", false)]
+    [InlineData("app in (in),tier", false)]
+    [InlineData("replicas>3", true)]
+    [InlineData("replicas<3", false)]
+    [InlineData("app>3", false)]
+    [InlineData("!gpu,app=web", true)]
     public void Label_selectors_match_as_kubernetes_does(string selector, bool matches)
     {
         Assert.Null(KubeSelector.TryParseLabels(selector, out var parsed));
-        Assert.Equal(matches, parsed.Matches(new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front" }));
+        Assert.Equal(matches, parsed.Matches(new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front", ["replicas"] = "4" }));
+    }
+
+    /// <summary>
+    /// What apimachinery's label selector parser refuses, and its words (pkg/labels/selector.go, Parser.parse and
+    /// parseRequirement): each was accepted before, "!app=web" as "app=web absent" (every pod listed), the others
+    /// selecting nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("!app=web", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("a=b=c", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("app=we b", "found 'b', expected: ',' or 'end of string'")]
+    [InlineData("a b=c", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt")]
+    [InlineData(",,,", "found ',', expected: !, identifier, or 'end of string'")]
+    [InlineData("app=web,", "found '', expected: identifier after ','")]
+    [InlineData("app in web", "unable to parse requirement: found 'web' expected: '('")]
+    [InlineData("app in (a b)", "unable to parse requirement: found 'b', expected: ',' or ')'")]
+    [InlineData("!", "unable to parse requirement: found '', expected: identifier")]
+    [InlineData("replicas>x", "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer")]
+    public void Malformed_label_selectors_are_refused_in_the_api_servers_words(string selector, string error) =>
+        Assert.Equal(error, KubeSelector.TryParseLabels(selector, out _));
+
+    /// <summary>Keys are qualified names and values label values (NewRequirement's validateLabelKey / validateLabelValue).</summary>
+    [Theory]
+    [InlineData("Bad@Key=x", "label key 'Bad@Key'")]
+    [InlineData("app=we@b", "values[0][app] 'we@b'")]
+    [InlineData("app in (ok,-no)", "values[1][app] '-no'")]
+    public void Label_selector_keys_and_values_follow_the_label_syntax(string selector, string error)
+    {
+        var refused = KubeSelector.TryParseLabels(selector, out _);
+        Assert.NotNull(refused);
+        Assert.StartsWith($"unable to parse requirement: {error}", refused);
     }
 
     [Fact]

@@ -38,4 +38,16 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         Assert.Contains("The Pod \"kr-ns\" is invalid: metadata.namespace: Invalid value: \"Prod_X\"", create.Error);
         Assert.Equal("", (await kube.Run("get", "pods", "-A", "--field-selector", "metadata.name=kr-ns", "-o", "name")).Succeeded().Output.Trim());
     }
+
+    /// <summary>The API server's label selector parser (apimachinery pkg/labels/selector.go) refuses "!app=web".</summary>
+    [Fact]
+    public async Task A_malformed_label_selector_is_refused_not_read_as_another()
+    {
+        (await kube.Run("create", "-f", kube.Manifest("selected", PodManifest.Replace("NAME", "kr-selected")))).Succeeded();
+        var listed = await kube.Run("get", "pods", "-l", "!app=web", "-o", "name");
+        Assert.NotEqual(0, listed.ExitCode);
+        Assert.Contains("found '=', expected: ',' or 'end of string'", listed.Error);
+        Assert.DoesNotContain("kr-selected", listed.Output);
+        Assert.Contains("pod/kr-selected", (await kube.Run("get", "pods", "-l", "!app", "-o", "name")).Succeeded().Output);
+    }
 }
