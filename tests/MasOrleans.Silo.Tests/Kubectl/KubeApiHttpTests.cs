@@ -200,6 +200,69 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.Equal("too old resource version: 1", expired.GetProperty("message").GetString());
     }
 
+    private async Task<List<(string Type, string Name, JsonElement Object)>> Watch(string path, long from)
+    {
+        var separator = path.Contains('?') ? '&' : '?';
+        var stream = await kube.Http.GetStringAsync($"{path}{separator}watch=true&resourceVersion={from}&timeoutSeconds=2");
+        return stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Select(e => (e.GetProperty("type").GetString()!, e.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString()!, e.GetProperty("object")))
+            .ToList();
+    }
+
+    private static string Version(JsonElement list) => list.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
+
+    /// <summary>
+    /// A watch with a selector sees objects enter and leave it, as the API server's watch cache shows them
+    /// (apiserver pkg/storage/cacher/cache_watcher.go, convertToWatchEvent): a Pending pod becoming Running is DELETED
+    /// for a status.phase=Pending watch (with its last Pending state) and ADDED for a status.phase=Running one; a node
+    /// losing the selected label is DELETED. Only the new state was tested before: no DELETED, and a MODIFIED for an
+    /// object the Running watch never saw.
+    /// </summary>
+    [Fact]
+    public async Task A_watch_with_a_selector_sees_objects_enter_and_leave_its_selection()
+    {
+        var from = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement));
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sel-moves"},"spec":{"nodeSelector":{"test":"sel-watch"},"containers":[{"name":"main","image":"busybox","resources":{"requests":{"cpu":"1"}}}]}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod))).StatusCode);
+        const string mine = "api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dsel-moves";
+        // Lists are looks the cache records: the pod is seen Pending (no node has its label yet), then Running.
+        Assert.Equal("Pending", JsonDocument.Parse(await kube.Http.GetStringAsync(mine)).RootElement.GetProperty("items")[0].GetProperty("status").GetProperty("phase").GetString());
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"sel-watch-node","labels":{"test":"sel-watch","zone":"a"}},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (JsonDocument.Parse(await kube.Http.GetStringAsync(mine)).RootElement.GetProperty("items")[0].GetProperty("status").GetProperty("phase").GetString() != "Running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "sel-moves never ran");
+            await Task.Delay(200);
+        }
+
+        var pending = (await Watch("api/v1/pods?fieldSelector=status.phase%3DPending", from)).Where(e => e.Name == "sel-moves").ToList();
+        Assert.True(pending.Count >= 2, string.Join(", ", pending.Select(e => e.Type)));
+        Assert.Equal("ADDED", pending[0].Type);
+        Assert.All(pending.Skip(1).SkipLast(1), e => Assert.Equal("MODIFIED", e.Type));
+        Assert.Equal("DELETED", pending[^1].Type);
+        Assert.Equal("Pending", pending[^1].Object.GetProperty("status").GetProperty("phase").GetString());
+        var running = (await Watch("api/v1/pods?fieldSelector=status.phase%3DRunning", from)).Where(e => e.Name == "sel-moves").ToList();
+        Assert.Equal("ADDED", Assert.Single(running).Type);
+        Assert.Equal("Running", running[0].Object.GetProperty("status").GetProperty("phase").GetString());
+        // One change, seen from both sides: the DELETED carries the transition's resourceVersion, not its old state's.
+        Assert.Equal(running[0].Object.GetProperty("metadata").GetProperty("resourceVersion").GetString(),
+            pending[^1].Object.GetProperty("metadata").GetProperty("resourceVersion").GetString());
+
+        var beforePatch = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes")).RootElement));
+        using (var patch = new HttpRequestMessage(HttpMethod.Patch, "api/v1/nodes/sel-watch-node")
+        {
+            Content = new StringContent("""{"metadata":{"labels":{"zone":null}}}""", Encoding.UTF8, "application/merge-patch+json"),
+        })
+            Assert.Equal(HttpStatusCode.OK, (await kube.Http.SendAsync(patch)).StatusCode);
+        await kube.Http.GetStringAsync("api/v1/nodes");
+        var zoneA = (await Watch("api/v1/nodes?labelSelector=zone%3Da", beforePatch)).Where(e => e.Name == "sel-watch-node").ToList();
+        var left = Assert.Single(zoneA);
+        Assert.Equal("DELETED", left.Type);
+        Assert.Equal("a", left.Object.GetProperty("metadata").GetProperty("labels").GetProperty("zone").GetString());
+        Assert.True(long.Parse(left.Object.GetProperty("metadata").GetProperty("resourceVersion").GetString()!) > beforePatch);
+    }
+
     [Fact]
     public async Task Node_watch_as_a_table_sends_the_node_created_after_the_list()
     {
