@@ -26,6 +26,21 @@ internal static class KubeStatus
 
     public static IResult Gone(string message) => Failure(410, "Expired", message, null);
 
+    /// <summary>
+    /// A resourceVersion this server has not reached, as the API server's watch cache answers it (apiserver
+    /// pkg/storage/errors.go NewTooLargeResourceVersionError): a 504 Timeout whose cause tells client-go's reflector to
+    /// list again rather than wait for a version that may never come here (each silo counts its own versions).
+    /// </summary>
+    public static IResult TooLargeResourceVersion(long requested, long current)
+    {
+        var details = new JsonObject
+        {
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "ResourceVersionTooLarge", ["message"] = "Too large resource version" }),
+            ["retryAfterSeconds"] = 1,
+        };
+        return Failure(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}", details);
+    }
+
     public static IResult MethodNotSupported(string message) => Failure(405, "MethodNotAllowed", message, null);
 
     public static IResult UnsupportedMediaType(string contentType) =>

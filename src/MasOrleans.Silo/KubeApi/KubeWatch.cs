@@ -35,6 +35,12 @@ internal static class KubeWatch
             await KubeStatus.BadRequest($"resourceVersion '{from}' is not one this server gave out").ExecuteAsync(context);
             return;
         }
+        else if (version > cache.Version && (await cache.Refresh(context.RequestAborted)).Version < version)
+        {
+            // Ahead of this silo even after a fresh look: from another silo (or invented). Waiting would only lose events.
+            await KubeStatus.TooLargeResourceVersion(version, cache.Version).ExecuteAsync(context);
+            return;
+        }
         else if (cache.Since(version) is not { } since)
         {
             await KubeStatus.Gone($"too old resource version: {version}").ExecuteAsync(context);

@@ -263,6 +263,29 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.True(long.Parse(left.Object.GetProperty("metadata").GetProperty("resourceVersion").GetString()!) > beforePatch);
     }
 
+    /// <summary>
+    /// A watch from a resourceVersion this silo has not reached (another silo's: each counts from its own start) is
+    /// answered as the API server's watch cache answers it (apiserver pkg/storage/errors.go
+    /// NewTooLargeResourceVersionError): 504 Timeout with cause ResourceVersionTooLarge, which makes client-go list
+    /// again. It was a 200 stream that silently left out every change up to that version.
+    /// </summary>
+    [Fact]
+    public async Task A_watch_from_a_resource_version_ahead_of_the_server_is_a_too_large_resource_version_timeout()
+    {
+        var current = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement));
+        var ahead = current + 1_000_000;
+        foreach (var path in new[] { "api/v1/pods", "api/v1/namespaces/default/pods", "api/v1/nodes" })
+        {
+            var status = await Status(await kube.Http.GetAsync($"{path}?watch=true&resourceVersion={ahead}&timeoutSeconds=2"), HttpStatusCode.GatewayTimeout, "Timeout");
+            Assert.StartsWith($"Timeout: Too large resource version: {ahead}, current: ", status.GetProperty("message").GetString());
+            var details = status.GetProperty("details");
+            Assert.Equal("ResourceVersionTooLarge", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("reason").GetString());
+            Assert.Equal(1, details.GetProperty("retryAfterSeconds").GetInt32());
+        }
+        // The version the server is at is still one to watch from.
+        Assert.Equal(HttpStatusCode.OK, (await kube.Http.GetAsync($"api/v1/pods?watch=true&resourceVersion={current}&timeoutSeconds=1")).StatusCode);
+    }
+
     [Fact]
     public async Task Node_watch_as_a_table_sends_the_node_created_after_the_list()
     {
