@@ -12,7 +12,11 @@ internal static class KubeApiSetup
 {
     public const string Prefix = "/k8s";
 
-    public static void AddMasKubeApi(this IServiceCollection services) => services.AddSingleton<KubeCache>();
+    public static void AddMasKubeApi(this IServiceCollection services)
+    {
+        services.AddSingleton<KubeCache>();
+        services.AddSingleton<KubeUnmatched>();
+    }
 
     public static IEndpointRouteBuilder MapKubeApi(this IEndpointRouteBuilder routes)
     {
@@ -24,8 +28,8 @@ internal static class KubeApiSetup
         KubePodsApi.Map(k8s);
         KubeEventsApi.Map(k8s);
         KubeDeploymentsApi.Map(k8s);
-        // Anything else under the prefix is a Kubernetes 404, not the REST API's problem details.
-        k8s.Map("/{**rest}", (string rest) => KubeStatus.NotFound("", rest));
+        // Anything else under the prefix is a Kubernetes 405 or 404, not the REST API's problem details.
+        k8s.Map("/{**rest}", (HttpContext context, KubeUnmatched unmatched) => unmatched.Answer(context));
         return routes;
     }
 

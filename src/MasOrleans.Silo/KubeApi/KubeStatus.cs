@@ -67,6 +67,9 @@ internal static class KubeStatus
         ["details"] = Details(name, resource),
     });
 
+    /// <summary>A Status naming no object: its details are empty, as the API server's generic answers' are.</summary>
+    public static IResult Failure(int code, string reason, string message) => Failure(code, reason, message, new JsonObject());
+
     private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);
 
     private static JsonObject Details(string name, string kind) => new() { ["name"] = name, ["kind"] = kind };

@@ -175,6 +175,35 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         }
     }
 
+    /// <summary>
+    /// A verb this server does not serve on a path it does serve is 405, and a path it does not serve is 404, each in
+    /// the API server's words with empty details (apimachinery pkg/api/errors/errors.go NewGenericServerResponse).
+    /// Both were a 404 "not found" naming the path as an object of kind "" (PUT on an existing node among them).
+    /// </summary>
+    [Theory]
+    [InlineData("PUT", "api/v1/nodes/http-put-node", 405)]
+    [InlineData("POST", "api/v1/nodes/http-put-node", 405)]
+    [InlineData("PUT", "apis/apps/v1/namespaces/default/deployments/web", 405)]
+    [InlineData("DELETE", "api/v1/namespaces/default/pods", 405)]
+    [InlineData("POST", "api/v1/namespaces", 404)]
+    [InlineData("GET", "api/v1/services", 404)]
+    [InlineData("GET", "api/v1/namespaces/default/pods/p1/log", 404)]
+    [InlineData("GET", "apis/batch/v1/jobs", 404)]
+    public async Task Unserved_verbs_are_405_and_unserved_paths_404_as_the_api_server_says(string method, string path, int code)
+    {
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-put-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        await kube.Http.PostAsync("api/v1/nodes", Json(node));
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Json("{}") };
+        var response = await kube.Http.SendAsync(request);
+        var status = code == 405
+            ? await Status(response, HttpStatusCode.MethodNotAllowed, "MethodNotAllowed")
+            : await Status(response, HttpStatusCode.NotFound, "NotFound");
+        Assert.Equal(code == 405 ? "the server does not allow this method on the requested resource" : "the server could not find the requested resource",
+            status.GetProperty("message").GetString());
+        Assert.Empty(status.GetProperty("details").EnumerateObject());
+        if (code == 405) Assert.Contains("GET", response.Content.Headers.Allow);
+    }
+
     [Fact]
     public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
     {

@@ -50,4 +50,42 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         Assert.DoesNotContain("kr-selected", listed.Output);
         Assert.Contains("pod/kr-selected", (await kube.Run("get", "pods", "-l", "!app", "-o", "name")).Succeeded().Output);
     }
+
+    /// <summary>
+    /// A verb not served on a served resource is MethodNotAllowed, an unserved resource NotFound, in the API server's
+    /// words (apimachinery pkg/api/errors/errors.go NewGenericServerResponse): kubectl replace printed a NotFound
+    /// with a double space for a deployment that exists, and kubectl create namespace NotFound "api/v1/namespaces".
+    /// </summary>
+    [Fact]
+    public async Task Replace_and_create_namespace_are_refused_as_unsupported_not_as_missing()
+    {
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kr-replaced
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: kr-replaced}
+              template:
+                metadata:
+                  labels: {app: kr-replaced}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+
+            """;
+        var manifest = kube.Manifest("replaced", deployment);
+        (await kube.Run("create", "-f", manifest)).Succeeded();
+        var replace = await kube.Run("replace", "-f", manifest);
+        Assert.NotEqual(0, replace.ExitCode);
+        Assert.Contains("Error from server (MethodNotAllowed)", replace.Error);
+        Assert.Contains("the server does not allow this method on the requested resource", replace.Error);
+
+        var namespaced = await kube.Run("create", "namespace", "team1");
+        Assert.NotEqual(0, namespaced.ExitCode);
+        Assert.Contains("Error from server (NotFound): the server could not find the requested resource", namespaced.Error);
+    }
 }
