@@ -89,10 +89,19 @@ internal static class KubeDeploymentObjects
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", "`selector` does not match template `labels`");
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
-        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } podError) return podError;
+        // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
+        if (KubePodObjects.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
+            return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
         template = spec with { Name = KubeNames.Key(ns, name) };
         return null;
     }
+
+    private static string TemplateField(string podField) => podField switch
+    {
+        "metadata.name" or "metadata.namespace" => podField,
+        _ when podField.StartsWith("metadata.", StringComparison.Ordinal) || podField.StartsWith("spec", StringComparison.Ordinal) => $"spec.template.{podField}",
+        _ => podField,
+    };
 
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {

@@ -14,12 +14,18 @@ internal static class KubeStatus
     public static IResult Conflict(string resource, string name, string message) =>
         Failure(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": {message}", Details(name, resource));
 
-    /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: message.</summary>
-    public static IResult Invalid(string kind, string name, string field, string message)
+    /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: Invalid value: message.</summary>
+    public static IResult Invalid(string kind, string name, string field, string message) =>
+        Unprocessable(kind, name, field, "FieldValueInvalid", $"Invalid value: {message}");
+
+    /// <summary>422 for a missing field: Kind "name" is invalid: field: Required value.</summary>
+    public static IResult Required(string kind, string name, string field) => Unprocessable(kind, name, field, "FieldValueRequired", "Required value");
+
+    private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {
         var details = Details(name, kind);
-        details["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = $"Invalid value: {message}", ["field"] = field });
-        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: Invalid value: {message}", details);
+        details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field });
+        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: {causeMessage}", details);
     }
 
     public static IResult BadRequest(string message) => Failure(400, "BadRequest", message, null);

@@ -204,6 +204,62 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         if (code == 405) Assert.Contains("GET", response.Content.Headers.Allow);
     }
 
+    /// <summary>
+    /// A pod runs at least one container: the API server refuses one without (pkg/apis/core/validation/validation.go,
+    /// validateContainers: "spec.containers: Required value"); such pods were created here.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"no-containers"},"spec":{}}""")]
+    [InlineData("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"no-containers"},"spec":{"containers":[]}}""")]
+    [InlineData("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"no-containers"}}""")]
+    public async Task A_pod_without_containers_is_422_containers_required(string pod)
+    {
+        var refused = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod)), HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("Pod \"no-containers\" is invalid: spec.containers: Required value", refused.GetProperty("message").GetString());
+        var cause = Assert.Single(refused.GetProperty("details").GetProperty("causes").EnumerateArray());
+        Assert.Equal(("FieldValueRequired", "Required value", "spec.containers"),
+            (cause.GetProperty("reason").GetString(), cause.GetProperty("message").GetString(), cause.GetProperty("field").GetString()));
+        Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync("api/v1/namespaces/default/pods/no-containers")).StatusCode);
+    }
+
+    /// <summary>
+    /// metadata.generateName alone names the pod as the API server does (apiserver pkg/storage/names SimpleNameGenerator:
+    /// the prefix and five random characters of apimachinery pkg/util/rand's alphabet); it was a 422 "pod name is required".
+    /// </summary>
+    [Fact]
+    public async Task A_pod_with_only_generate_name_gets_a_generated_name()
+    {
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"gen-","labels":{"app":"generated"}},"spec":{"containers":[{"name":"main","image":"busybox"}]}}""";
+        var names = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod));
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {body}");
+            var name = JsonDocument.Parse(body).RootElement.GetProperty("metadata").GetProperty("name").GetString()!;
+            Assert.Matches("^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$", name);
+            Assert.Equal(HttpStatusCode.OK, (await kube.Http.GetAsync($"api/v1/namespaces/default/pods/{name}")).StatusCode);
+            names.Add(name);
+        }
+        Assert.NotEqual(names[0], names[1]);
+    }
+
+    /// <summary>A Deployment's bad pod template is the Deployment's error, at the template's field (it named a pod "c28-xxxxx").</summary>
+    [Fact]
+    public async Task A_deployment_with_a_bad_template_is_named_in_its_422()
+    {
+        var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"c28"},"spec":{"selector":{"matchLabels":{"app":"c28"}},"template":{"metadata":{"labels":{"app":"c28"}},"spec":{"schedulerName":"no-such-policy","containers":[{"name":"c","image":"nginx"}]}}}}""";
+        var refused = await Status(await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment)), HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.StartsWith("Deployment \"c28\" is invalid: spec.template.spec.schedulerName: Invalid value: unknown policy 'no-such-policy'", refused.GetProperty("message").GetString());
+        var details = refused.GetProperty("details");
+        Assert.Equal(("Deployment", "c28"), (details.GetProperty("kind").GetString(), details.GetProperty("name").GetString()));
+        Assert.Equal("spec.template.spec.schedulerName", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+
+        var empty = await Status(await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments",
+            Json(deployment.Replace("\"schedulerName\":\"no-such-policy\",\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]", "\"containers\":[]"))), HttpStatusCode.UnprocessableEntity, "Invalid");
+        Assert.Equal("Deployment \"c28\" is invalid: spec.template.spec.containers: Required value", empty.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
     {

@@ -129,4 +129,44 @@ public sealed class KubeApiPartsTests
         Assert.Equal(key, KubeNames.Key(ns, name));
         Assert.Equal((ns, name), KubeNames.Split(key));
     }
+
+    /// <summary>
+    /// generateName as the API server fills it in (apiserver pkg/storage/names/generate.go: the prefix cut to 58
+    /// characters, then five of apimachinery pkg/util/rand's characters).
+    /// </summary>
+    [Fact]
+    public void Generated_names_are_the_prefix_and_five_random_characters_within_63()
+    {
+        var random = new Random(7);
+        Assert.Matches("^web-[bcdfghjklmnpqrstvwxz2456789]{5}$", KubeGeneratedNames.Next("web-", random));
+        var longest = KubeGeneratedNames.Next(new string('a', 80), random);
+        Assert.Equal(63, longest.Length);
+        Assert.StartsWith(new string('a', 58), longest);
+    }
+
+    /// <summary>A taken generated name is replaced by a fresh one, up to the registry's 8 attempts (apiserver registry/store.go).</summary>
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(3, 4)]
+    [InlineData(20, 8)]
+    public async Task A_taken_generated_name_is_tried_again_up_to_eight_times(int taken, int attempts)
+    {
+        var tried = new List<string>();
+        var result = await KubeGeneratedNames.Create(null, "gen-", name =>
+        {
+            tried.Add(name);
+            return Task.FromResult(tried.Count > taken);
+        }, created => !created, new Random(1));
+        Assert.Equal(attempts, tried.Count);
+        Assert.Equal(taken < attempts, result);
+        Assert.Equal(tried.Count, tried.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_given_name_is_used_once_whatever_the_generate_name()
+    {
+        var tried = new List<string>();
+        await KubeGeneratedNames.Create("named", "ignored-", n => { tried.Add(n); return Task.FromResult(false); }, created => !created, new Random(1));
+        Assert.Equal(["named"], tried);
+    }
 }

@@ -88,4 +88,12 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         Assert.NotEqual(0, namespaced.ExitCode);
         Assert.Contains("Error from server (NotFound): the server could not find the requested resource", namespaced.Error);
     }
+
+    /// <summary>kubectl create of a pod with generateName prints the name the server generated (apiserver names.SimpleNameGenerator).</summary>
+    [Fact]
+    public async Task Create_of_a_pod_with_generate_name_prints_the_generated_name()
+    {
+        var created = (await kube.Run("create", "-f", kube.Manifest("generated", PodManifest.Replace("name: NAME", "generateName: kr-gen-")))).Succeeded();
+        Assert.Matches("^pod/kr-gen-[bcdfghjklmnpqrstvwxz2456789]{5} created$", created.Output.Trim());
+    }
 }
