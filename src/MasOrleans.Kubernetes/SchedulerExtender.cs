@@ -90,7 +90,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         {
             await binder.BindAsync(ns, args.PodName, args.PodUID, args.Node, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException)
         {
             await source.ReleaseAsync(pod, args.Node, CancellationToken.None);
             return Failed($"binding {ns}/{args.PodName} to {args.Node} failed: {e.Message}");

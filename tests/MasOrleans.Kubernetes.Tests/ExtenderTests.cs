@@ -296,6 +296,28 @@ public class ExtenderTests
         Assert.Equal(("POST", "/api/v1/namespaces/default/pods/kp1/binding"), (Assert.Single(api.Requests).Method, api.Requests[0].Path));
     }
 
+    /// <summary>
+    /// Filter and prioritize never depend on the binder: its client is made at the first bind, and a configuration
+    /// that gives none fails that bind with an Error (in the silo it was every request's 500, from a DI factory).
+    /// </summary>
+    [Fact]
+    public async Task A_binder_whose_configuration_fails_leaves_filter_and_prioritize_alone_and_fails_bind()
+    {
+        var connects = 0;
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(() =>
+        {
+            connects++;
+            throw new k8s.Exceptions.KubeConfigException("User: fake does not have appropriate auth credentials in kubeconfig");
+        }));
+        Assert.Equal("", extender.Filter(LoadArgs()).Error);
+        Assert.Equal(ExpectedKubePriorities, extender.Prioritize(LoadArgs()).ToDictionary(p => p.Host, p => p.Score));
+        Assert.Equal(0, connects);
+        var bound = await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" }, CancellationToken.None);
+        Assert.Contains("does not have appropriate auth credentials", bound.Error);
+        Assert.Empty(source.BoundPods("gpu-a10-1"));
+    }
+
     [Fact]
     public async Task Bind_failure_from_the_api_is_reported_and_gives_the_reservation_back()
     {
