@@ -169,4 +169,26 @@ public sealed class KubeApiPartsTests
         await KubeGeneratedNames.Create("named", "ignored-", n => { tried.Add(n); return Task.FromResult(false); }, created => !created, new Random(1));
         Assert.Equal(["named"], tried);
     }
+
+    /// <summary>Request paths as the API server reads them (apiserver pkg/endpoints/request/requestinfo.go).</summary>
+    [Theory]
+    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction", "pods", "ml", "p1")]
+    [InlineData("/api/v1/namespaces/ml/pods", "pods", "ml", null)]
+    [InlineData("/apis/apps/v1/namespaces/default/deployments/web/scale", "deployments.apps", "default", "web")]
+    [InlineData("/api/v1/nodes/n1", "nodes", null, "n1")]
+    [InlineData("/api/v1/namespaces/team1", "namespaces", null, "team1")]
+    [InlineData("/api/v1/namespaces", "namespaces", null, null)]
+    public void Request_paths_name_their_resource_namespace_and_object(string path, string resource, string? ns, string? name)
+    {
+        var parsed = KubePath.Parse(path);
+        Assert.NotNull(parsed);
+        Assert.Equal((resource, ns, name), (parsed.QualifiedResource, parsed.Namespace, parsed.Name));
+    }
+
+    [Theory]
+    [InlineData("/version")]
+    [InlineData("/api")]
+    [InlineData("/apis/apps")]
+    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction/more")]
+    public void Paths_that_name_no_resource_parse_to_nothing(string path) => Assert.Null(KubePath.Parse(path));
 }
