@@ -10,26 +10,15 @@ public sealed class KubernetesMappingException(string message) : Exception(messa
 /// <summary>Maps core/v1 Pods and Nodes onto the scheduling core's PodSpec and NodeSpec.</summary>
 public static class KubernetesMapping
 {
-    /// <summary>
-    /// MasOrleans' name for a Kubernetes pod. Namespaces are DNS labels (no dots), so the first dot
-    /// separates namespace from name and two different pods never share a key.
-    /// </summary>
-    public static string PodKey(string? ns, string name)
-    {
-        ns = string.IsNullOrEmpty(ns) ? "default" : ns;
-        if (ns.Contains('.')) throw new KubernetesMappingException($"namespace '{ns}' is not a DNS label");
-        return $"{ns}.{name}";
-    }
-
     public static PodSpec ToPodSpec(V1Pod pod)
     {
         var name = pod.Metadata?.Name;
         if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("Pod.metadata.name is required");
-        var ns = pod.Metadata?.NamespaceProperty ?? "default";
+        var ns = pod.Metadata?.NamespaceProperty ?? KubernetesNames.DefaultNamespace;
         var spec = pod.Spec ?? throw new KubernetesMappingException($"pod {ns}/{name} has no spec");
         return new PodSpec
         {
-            Name = PodKey(ns, name),
+            Name = KubernetesNames.Key(ns, name),
             Namespace = ns,
             Requests = EffectiveRequests(spec, $"pod {ns}/{name}"),
             Priority = spec.Priority ?? 0,

@@ -9,10 +9,21 @@ public interface IPodBinder
     Task BindAsync(string podNamespace, string podName, string podUid, string nodeName, CancellationToken cancellationToken);
 }
 
-public sealed class KubernetesPodBinder(IKubernetes client) : IPodBinder
+public sealed class KubernetesPodBinder : IPodBinder
 {
+    private readonly Lazy<IKubernetes> _client;
+
+    public KubernetesPodBinder(IKubernetes client) => _client = new(client);
+
+    /// <summary>
+    /// A client made at the first binding, so filter and prioritize never build (or fail with) the Kubernetes API's
+    /// configuration; a configuration that cannot be used fails that binding with a <see cref="k8s.Exceptions.KubeConfigException"/>.
+    /// </summary>
+    public KubernetesPodBinder(Func<IKubernetes> connect) => _client = new(connect);
+
     public Task BindAsync(string podNamespace, string podName, string podUid, string nodeName, CancellationToken cancellationToken)
     {
+        var client = _client.Value;
         var binding = new V1Binding
         {
             Metadata = new V1ObjectMeta { Name = podName, NamespaceProperty = podNamespace, Uid = string.IsNullOrEmpty(podUid) ? null : podUid },

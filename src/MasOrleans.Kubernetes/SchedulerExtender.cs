@@ -75,9 +75,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (binder is null) return Failed("binding is not enabled on this extender (configure Extender__Kubernetes)");
         if (string.IsNullOrEmpty(args.PodName) || string.IsNullOrEmpty(args.Node)) return Failed("PodName and Node are required");
-        var ns = string.IsNullOrEmpty(args.PodNamespace) ? "default" : args.PodNamespace;
+        var ns = string.IsNullOrEmpty(args.PodNamespace) ? KubernetesNames.DefaultNamespace : args.PodNamespace;
         string key;
-        try { key = KubernetesMapping.PodKey(ns, args.PodName); }
+        try { key = KubernetesNames.Key(ns, args.PodName); }
         catch (KubernetesMappingException e) { return Failed(e.Message); }
         // Without the pod's spec its resources could not be counted; kube-scheduler retries the pod through filter.
         if (!_recentPods.TryGetValue(key, out var seen)) return Failed($"pod {ns}/{args.PodName} was not filtered by this extender");
@@ -90,7 +90,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         {
             await binder.BindAsync(ns, args.PodName, args.PodUID, args.Node, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException)
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or k8s.Exceptions.KubeConfigException)
         {
             await source.ReleaseAsync(pod, args.Node, CancellationToken.None);
             return Failed($"binding {ns}/{args.PodName} to {args.Node} failed: {e.Message}");

@@ -132,13 +132,40 @@ public class ExtenderTests
         Assert.Equal("", KubernetesMapping.ToNodeSpec(node).Labels["topology.kubernetes.io/zone"]);
     }
 
+    /// <summary>
+    /// One key per (namespace, name), read back as itself: the namespace is a DNS label, so the first dot always ends
+    /// it. The default namespace is the REST API's space, so its pods key by their bare names (the extender keyed them
+    /// "default.web" while /k8s read "default.web" back as default/web but looked "web" up: unreachable, duplicable).
+    /// </summary>
     [Fact]
-    public void Pods_of_different_namespaces_never_share_a_key()
+    public void Every_namespace_and_name_has_one_key_read_back_as_itself()
     {
-        // The namespace is a DNS label, so the first dot always ends it.
-        Assert.NotEqual(KubernetesMapping.PodKey("a", "b.c"), KubernetesMapping.PodKey("b", "a.c"));
-        Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.PodKey("a.b", "c"));
-        Assert.Equal("default.web", KubernetesMapping.PodKey(null, "web"));
+        (string?, string)[] pairs = [("default", "web"), (null, "web"), ("default", "web.v2"), ("ml", "web"), ("ml", "web.v2"), ("a", "b.c"), ("b", "a.c"), ("web", "x")];
+        var keys = pairs.Select(p => KubernetesNames.Key(p.Item1, p.Item2)).ToList();
+        Assert.Equal(["web", "web", "default.web.v2", "ml.web", "ml.web.v2", "a.b.c", "b.a.c", "web.x"], keys);
+        for (var i = 0; i < pairs.Length; i++) Assert.Equal((pairs[i].Item1 ?? "default", pairs[i].Item2), KubernetesNames.Split(keys[i]));
+        Assert.Equal("web", KubernetesMapping.ToPodSpec(new k8s.Models.V1Pod { Metadata = new() { Name = "web" }, Spec = new() { Containers = [] } }).Name);
+        Assert.Throws<KubernetesMappingException>(() => KubernetesNames.Key("a.b", "c"));
+    }
+
+    /// <summary>
+    /// A namespace is a DNS-1123 label (apimachinery pkg/api/validation/generic.go ValidateNamespaceName): filter and
+    /// bind refuse any other, as they refused only dotted ones before ("Prod_X" made a key).
+    /// </summary>
+    [Theory]
+    [InlineData("Prod_X")]
+    [InlineData("a.b")]
+    [InlineData("-ml")]
+    public async Task A_namespace_that_is_not_a_dns_label_is_refused_by_filter_and_bind(string ns)
+    {
+        var args = LoadArgs();
+        args.Pod!.Metadata.NamespaceProperty = ns;
+        Assert.Contains($"metadata.namespace: Invalid value: \"{ns}\"", NewExtender().Filter(args).Error);
+        using var api = new RecordingApiServer();
+        var extender = NewExtender(binder: new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        var bound = await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = ns, Node = "gpu-a10-1" }, CancellationToken.None);
+        Assert.Contains($"\"{ns}\"", bound.Error);
+        Assert.Empty(api.Requests);
     }
 
     [Fact]
@@ -252,6 +279,43 @@ public class ExtenderTests
         Assert.Equal("Node", doc.RootElement.GetProperty("target").GetProperty("kind").GetString());
         Assert.Equal("gpu-a10-1", doc.RootElement.GetProperty("target").GetProperty("name").GetString());
         Assert.Equal("9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f", doc.RootElement.GetProperty("metadata").GetProperty("uid").GetString());
+    }
+
+    [Fact]
+    public async Task A_default_namespace_pod_is_filtered_and_bound_under_its_bare_name()
+    {
+        using var api = new RecordingApiServer();
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp1";
+        args.Pod.Metadata.NamespaceProperty = null;
+        Assert.Equal("", extender.Filter(args).Error);
+        Assert.Equal("", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" }, CancellationToken.None)).Error);
+        Assert.Equal("kp1", Assert.Single(source.BoundPods("gpu-a10-1")).Pod.Name);
+        Assert.Equal(("POST", "/api/v1/namespaces/default/pods/kp1/binding"), (Assert.Single(api.Requests).Method, api.Requests[0].Path));
+    }
+
+    /// <summary>
+    /// Filter and prioritize never depend on the binder: its client is made at the first bind, and a configuration
+    /// that gives none fails that bind with an Error (in the silo it was every request's 500, from a DI factory).
+    /// </summary>
+    [Fact]
+    public async Task A_binder_whose_configuration_fails_leaves_filter_and_prioritize_alone_and_fails_bind()
+    {
+        var connects = 0;
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(() =>
+        {
+            connects++;
+            throw new k8s.Exceptions.KubeConfigException("User: fake does not have appropriate auth credentials in kubeconfig");
+        }));
+        Assert.Equal("", extender.Filter(LoadArgs()).Error);
+        Assert.Equal(ExpectedKubePriorities, extender.Prioritize(LoadArgs()).ToDictionary(p => p.Host, p => p.Score));
+        Assert.Equal(0, connects);
+        var bound = await extender.BindAsync(new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" }, CancellationToken.None);
+        Assert.Contains("does not have appropriate auth credentials", bound.Error);
+        Assert.Empty(source.BoundPods("gpu-a10-1"));
     }
 
     [Fact]

@@ -32,6 +32,30 @@ public class QuantityTests
     [InlineData("0x10")]
     public void Rejects_malformed_quantities(string text) => Assert.False(Quantity.TryParse(ResourceKind.Cpu, text, out _));
 
+    /// <summary>
+    /// Values a decimal holds (up to 7.9e28) but no stored long can: cores are stored in milli, so a cpu of 1e28 overflowed
+    /// the decimal while being scaled and threw instead of answering false (a 500 on /k8s and /extender).
+    /// </summary>
+    [Theory]
+    [InlineData(ResourceKind.Cpu, "1e28")]
+    [InlineData(ResourceKind.Cpu, "8e25")]
+    [InlineData(ResourceKind.Cpu, "79228162514264337593543950335")]
+    [InlineData(ResourceKind.Gpu, "5e27")]
+    [InlineData(ResourceKind.Cpu, "1e28k")]
+    [InlineData(ResourceKind.Memory, "1e28")]
+    [InlineData(ResourceKind.Memory, "1e300")]
+    public void Rejects_quantities_too_large_to_store(ResourceKind kind, string text) => Assert.False(Quantity.TryParse(kind, text, out _));
+
+    [Fact]
+    public void The_largest_storable_quantity_still_parses()
+    {
+        // Stored values stop at long.MaxValue / 4 (headroom for sums); one milli-core below that limit is still a quantity.
+        var largest = long.MaxValue / 4;
+        Assert.True(Quantity.TryParse(ResourceKind.Cpu, $"{largest}m", out var stored));
+        Assert.Equal(largest, stored);
+        Assert.False(Quantity.TryParse(ResourceKind.Cpu, $"{largest + 1}m", out _));
+    }
+
     [Theory]
     [InlineData(ResourceKind.Cpu, 500, "500m")]
     [InlineData(ResourceKind.Cpu, 2000, "2")]

@@ -93,6 +93,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Tls__CertificatePath", "/nonexistent/server.pfx", "cannot be loaded" },
         { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
+        // Outside a cluster there is no service account: binds would all have failed (the silo started anyway).
+        { "Extender__Kubernetes__InCluster", "true", "Extender__Kubernetes__InCluster: the in-cluster Kubernetes configuration cannot be used" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         // A zero backoff retried a pod whose cycle failed before its first await in the same turn, without end.
         { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be at least 1" },
@@ -117,6 +119,37 @@ public sealed class ConfigurationTests : IDisposable
         Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
         Assert.Contains("MasOrleans: invalid configuration:", output);
         Assert.Contains(message, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>
+    /// A kubeconfig whose user has no credentials loads as YAML but gives no client: the silo started, then every
+    /// /extender request answered 500 (KubeConfigException from the binder built at the first request).
+    /// </summary>
+    [Theory]
+    [InlineData("user: {}", "", "User: fake does not have appropriate auth credentials")]
+    [InlineData("user: {token: t}", "no-such-context", "CurrentContext: no-such-context not found")]
+    public async Task A_kubeconfig_that_gives_no_client_stops_the_silo(string user, string context, string message)
+    {
+        var kubeconfig = Write("kubeconfig.yaml", $$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: c
+                cluster: {server: "http://127.0.0.1:{{FreePorts.Next()}}"}
+            users:
+              - name: fake
+                {{user}}
+            contexts:
+              - name: c
+                context: {cluster: c, user: fake}
+            current-context: c
+            """);
+        var env = Environment("Extender__Kubernetes__KubeconfigPath", kubeconfig);
+        if (context.Length > 0) env["Extender__Kubernetes__Context"] = context;
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains($"Extender__Kubernetes__KubeconfigPath '{kubeconfig}' cannot be used: {message}", output);
         Assert.DoesNotContain("   at ", output);
     }
 

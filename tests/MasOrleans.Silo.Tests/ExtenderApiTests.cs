@@ -78,6 +78,34 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("6", allocated.GetProperty("cpu").GetString());
     }
 
+    /// <summary>
+    /// The extender and /k8s share one key mapping: a pod bound in the default namespace was stored as "default.kp1",
+    /// which kubectl get pods -A listed as default/kp1, yet kubectl get pod kp1 was NotFound and kubectl run kp1 made a
+    /// second default/kp1. Now it is the one pod kp1 every surface sees.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_bound_in_the_default_namespace_is_the_pod_of_that_name_everywhere()
+    {
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp1";
+        args.Pod.Metadata.NamespaceProperty = "default";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+
+        using (var got = await Http.GetAsync("/k8s/api/v1/namespaces/default/pods/kp1"))
+        {
+            Assert.True(got.StatusCode == HttpStatusCode.OK, $"{(int)got.StatusCode} {await got.Content.ReadAsStringAsync()}");
+            Assert.Equal("gpu-a10-1", (await got.Json()).GetProperty("spec").GetProperty("nodeName").GetString());
+        }
+        Assert.Equal("gpu-a10-1", (await Http.GetJson("/api/v1/pods/kp1")).GetProperty("nodeName").GetString());
+        var again = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kp1"},"spec":{"containers":[{"name":"main","image":"busybox"}]}}""";
+        using (var duplicate = await Http.PostAsync("/k8s/api/v1/namespaces/default/pods", new StringContent(again, Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        var all = (await Http.GetJson("/k8s/api/v1/pods")).GetProperty("items").EnumerateArray()
+            .Select(p => (p.GetProperty("metadata").GetProperty("namespace").GetString(), p.GetProperty("metadata").GetProperty("name").GetString()));
+        Assert.Equal([("default", "kp1")], all.Where(p => p.Item2 == "kp1"));
+    }
+
     [Fact]
     public async Task Pods_placed_through_the_rest_api_count_against_kubernetes_nodes()
     {
@@ -134,6 +162,29 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         var stranger = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "never-filtered", PodNamespace = "ml", Node = "gpu-a10-1" });
         Assert.Contains("not filtered", stranger.Error);
         Assert.Empty(_kubernetes.Requests);
+    }
+
+    /// <summary>
+    /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was
+    /// a 500. They are refused in kube-scheduler's terms, as "5e25" (valid) and "1e300" (guarded) already were.
+    /// </summary>
+    [Theory]
+    [InlineData("1e28")]
+    [InlineData("8e25")]
+    public async Task A_cpu_too_large_to_store_is_an_extender_error_not_a_500(string cpu)
+    {
+        var node = LoadArgs();
+        node.Nodes!.Items[0].Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity(cpu);
+        var pod = LoadArgs();
+        pod.Pod!.Spec.Containers[0].Resources.Requests["cpu"] = new k8s.Models.ResourceQuantity(cpu);
+        foreach (var args in new[] { node, pod })
+        {
+            var filtered = await Post<ExtenderFilterResult>("filter", args);
+            Assert.Contains("not a valid quantity for cpu", filtered.Error);
+            using var prioritized = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, prioritized.StatusCode);
+            Assert.Contains("not a valid quantity for cpu", await prioritized.Content.ReadAsStringAsync());
+        }
     }
 
     [Fact]

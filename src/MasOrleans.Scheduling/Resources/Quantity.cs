@@ -48,15 +48,21 @@ public static class Quantity
         return value >= 0;
     }
 
-    /// <summary>Parses a quantity for a dimension into the dimension's stored unit (milli or bytes), rounding up like Kubernetes.</summary>
+    /// <summary>The largest stored value (milli or bytes): a quarter of a long leaves room for sums over a node's pods.</summary>
+    public const long MaxStored = long.MaxValue / 4;
+
+    /// <summary>
+    /// Parses a quantity for a dimension into the dimension's stored unit (milli or bytes), rounding up like Kubernetes;
+    /// false for a value no stored long can hold.
+    /// </summary>
     public static bool TryParse(ResourceKind kind, string? text, out long stored)
     {
         stored = 0;
         if (!TryParse(text, out var value)) return false;
-        var scaled = ResourceNames.IsStoredInMilli(kind) ? value * 1000m : value;
-        scaled = decimal.Ceiling(scaled);
-        if (scaled > long.MaxValue / 4) return false;
-        stored = (long)scaled;
+        var unit = ResourceNames.IsStoredInMilli(kind) ? 1000m : 1m;
+        // Compared before scaling: a decimal holds up to 7.9e28, so 1e28 cores would overflow while turned into milli.
+        if (value > MaxStored / unit) return false;
+        stored = (long)decimal.Ceiling(value * unit);
         return true;
     }
 

@@ -166,6 +166,17 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
             problems.Add($"Extender__Tls__AllowedThumbprints: '{t}' is not a SHA-1 (40) or SHA-256 (64) hex thumbprint");
         if (extender.Kubernetes.KubeconfigPath is { Length: > 0 } kubeconfig && !File.Exists(kubeconfig))
             problems.Add($"Extender__Kubernetes__KubeconfigPath '{kubeconfig}' does not exist");
+        else if (extender.Kubernetes.Configured)
+        {
+            try { ExtenderSetup.Connect(extender.Kubernetes).Dispose(); }
+            catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException or FormatException
+                or CryptographicException or YamlDotNet.Core.YamlException)
+            {
+                problems.Add(extender.Kubernetes.InCluster
+                    ? $"Extender__Kubernetes__InCluster: the in-cluster Kubernetes configuration cannot be used: {e.Message}"
+                    : $"Extender__Kubernetes__KubeconfigPath '{extender.Kubernetes.KubeconfigPath}' cannot be used: {e.Message}");
+            }
+        }
         if (extender.MaxRequestBodyBytes < 1024) problems.Add("Extender__MaxRequestBodyBytes must be at least 1024");
     }
 }

@@ -22,14 +22,17 @@ internal static class ExtenderSetup
         });
     }
 
-    private static IPodBinder? CreateBinder(KubernetesApiOptions options)
-    {
-        if (!options.Configured) return null;
-        var config = options.InCluster
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, currentContext: options.Context);
-        return new KubernetesPodBinder(new k8s.Kubernetes(config));
-    }
+    /// <summary>The binder, whose client is made at the first bind: filter and prioritize never depend on it.</summary>
+    private static IPodBinder? CreateBinder(KubernetesApiOptions options) =>
+        options.Configured ? new KubernetesPodBinder(() => Connect(options)) : null;
+
+    /// <summary>
+    /// A client for the configured Kubernetes API. Start-up validation makes one too, so a kubeconfig that cannot be
+    /// used (no credentials, no such context, no in-cluster service account) stops the silo instead of failing binds.
+    /// </summary>
+    public static IKubernetes Connect(KubernetesApiOptions options) => new k8s.Kubernetes(options.InCluster
+        ? KubernetesClientConfiguration.InClusterConfig()
+        : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeconfigPath, currentContext: options.Context));
 
     /// <summary>
     /// With Extender__Urls, Kestrel listens on the public URLs and on the extender's own (HTTPS with client

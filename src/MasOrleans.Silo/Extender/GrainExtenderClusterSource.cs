@@ -14,7 +14,8 @@ namespace MasOrleans.Silo.Extender;
 /// The extender's view of the cluster from the grains: the nodes MasOrleans knows with the pods bound on
 /// them (so allocations made through the REST API and through /extender/bind both count), read from this
 /// silo's cluster view before every request. Binding reserves on the node grain (the
-/// capacity authority) and then records the pod, so it shows up in /api/v1/pods as namespace.name.
+/// capacity authority) and then records the pod under <see cref="KubernetesNames.Key"/>, so it shows up in
+/// /api/v1/pods and /k8s as the one pod of its namespace and name.
 /// </summary>
 internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
 {

@@ -1,3 +1,5 @@
+using MasOrleans.Kubernetes;
+
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
@@ -10,38 +12,47 @@ internal static class KubeApiSetup
 {
     public const string Prefix = "/k8s";
 
-    public static void AddMasKubeApi(this IServiceCollection services) => services.AddSingleton<KubeCache>();
+    public static void AddMasKubeApi(this IServiceCollection services)
+    {
+        services.AddSingleton<KubeCache>();
+        services.AddSingleton<KubeUnmatched>();
+    }
 
     public static IEndpointRouteBuilder MapKubeApi(this IEndpointRouteBuilder routes)
     {
         var k8s = routes.MapGroup(Prefix).ExcludeFromDescription();
+        k8s.AddEndpointFilter(NoObjectInAnInvalidNamespace);
         KubeDiscovery.Map(k8s);
+        KubeNamespacesApi.Map(k8s);
         KubeNodesApi.Map(k8s);
         KubePodsApi.Map(k8s);
         KubeEventsApi.Map(k8s);
         KubeDeploymentsApi.Map(k8s);
-        // Anything else under the prefix is a Kubernetes 404, not the REST API's problem details.
-        k8s.Map("/{**rest}", (string rest) => KubeStatus.NotFound("", rest));
+        // Anything else under the prefix is a Kubernetes 405 or 404, not the REST API's problem details.
+        k8s.Map("/{**rest}", (HttpContext context, KubeUnmatched unmatched) => unmatched.Answer(context));
         return routes;
     }
 
     /// <summary>The REST API's write scope a Kubernetes path needs: pods:write, nodes:write, workloads:write (deployments).</summary>
-    public static string? AreaOf(PathString rest)
+    public static string? AreaOf(PathString rest) => KubePath.Parse(rest.Value)?.Resource switch
     {
-        var segments = (rest.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var resource = segments switch
-        {
-            ["api", "v1", "namespaces", _, var r, ..] => r,
-            ["api", "v1", var r, ..] => r,
-            ["apis", _, _, "namespaces", _, var r, ..] => r,
-            ["apis", _, _, var r, ..] => r,
-            _ => null,
-        };
-        return resource switch
-        {
-            "deployments" => "workloads",
-            "pods" or "nodes" => resource,
-            _ => null,
-        };
+        "deployments" => "workloads",
+        "pods" => "pods",
+        "nodes" => "nodes",
+        _ => null,
+    };
+
+    /// <summary>
+    /// A namespace must be a DNS-1123 label (<see cref="KubernetesNames.CheckNamespace"/>), so no object can exist in
+    /// any other: reading, changing, evicting or deleting one is a 404 as for any missing object, before a handler
+    /// would make a key of it. Listing finds nothing; creating is refused by the object's validation (422).
+    /// </summary>
+    private static async ValueTask<object?> NoObjectInAnInvalidNamespace(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (http.GetRouteValue("ns") is string ns && http.GetRouteValue("name") is string name
+            && KubernetesNames.CheckNamespace(ns) is not null && KubePath.Of(http.Request) is { } path)
+            return KubeStatus.NotFound(path.QualifiedResource, name);
+        return await next(context);
     }
 }

@@ -20,7 +20,11 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private const int HistoryLimit = 10_000;
 
-    public sealed record Change(long Version, string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object);
+    /// <summary>
+    /// One change: the object as it is after it and, for MODIFIED and DELETED, as it was before, so a watch with a
+    /// selector can tell an object entering or leaving its selection from one changing within it.
+    /// </summary>
+    public sealed record Change(long Version, string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, IKubernetesObject<V1ObjectMeta>? Previous);
 
     public sealed record Snapshot(long Version, IReadOnlyList<V1Pod> Pods, IReadOnlyList<V1Node> Nodes);
 
@@ -88,7 +92,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
             {
                 var pod = KubePodObjects.ToPod(view, "");
                 var fingerprint = KubernetesJson.Serialize(pod);
-                if (fingerprint != known.Fingerprint) Record(_pods, key, known with { Object = pod, Fingerprint = fingerprint }, "MODIFIED", "pods");
+                if (fingerprint != known.Fingerprint) Record(_pods, key, known with { Object = pod, Fingerprint = fingerprint }, known, "pods");
             }
             var map = resource == "nodes" ? _nodes : _pods;
             lock (_lock) return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
@@ -156,7 +160,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
             var node = KubeNodeObjects.ToNode(listed, "");
             var fingerprint = KubernetesJson.Serialize(node);
             if (_nodes.TryGetValue(listed.Name, out var known) && known.Fingerprint == fingerprint) continue;
-            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null), known is null ? "ADDED" : "MODIFIED", "nodes");
+            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null), known, "nodes");
         }
         foreach (var gone in _nodes.Keys.Where(k => !seen.Contains(k)).ToList()) Remove(_nodes, gone, "nodes");
     }
@@ -185,20 +189,20 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
                     lock (_lock) _pods[view.Spec.Name] = known with { Listed = batch[i] };
                     continue;
                 }
-                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload), known is null ? "ADDED" : "MODIFIED", "pods");
+                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload), known, "pods");
             }
         }
         foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList()) Remove(_pods, gone, "pods");
     }
 
-    private void Record(Dictionary<string, Entry> map, string key, Entry entry, string type, string resource)
+    private void Record(Dictionary<string, Entry> map, string key, Entry entry, Entry? known, string resource)
     {
         lock (_lock)
         {
             var version = Interlocked.Increment(ref _version);
             entry.Object.Metadata.ResourceVersion = version.ToString();
             map[key] = entry;
-            Publish(new Change(version, type, resource, entry.Object));
+            Publish(new Change(version, known is null ? "ADDED" : "MODIFIED", resource, entry.Object, known?.Object));
         }
     }
 
@@ -210,10 +214,16 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
             map.Remove(key);
             var version = Interlocked.Increment(ref _version);
             // A DELETED event carries the object's last state; its copy gets the deletion's version.
-            IKubernetesObject<V1ObjectMeta> last = resource == "nodes" ? Copy<V1Node>(entry.Object) : Copy<V1Pod>(entry.Object);
-            last.Metadata.ResourceVersion = version.ToString();
-            Publish(new Change(version, "DELETED", resource, last));
+            Publish(new Change(version, "DELETED", resource, Restamped(entry.Object, version), entry.Object));
         }
+    }
+
+    /// <summary>A copy of a pod or node carrying another resourceVersion (a stored object is shared, so never changed).</summary>
+    public static IKubernetesObject<V1ObjectMeta> Restamped(IKubernetesObject<V1ObjectMeta> value, long version)
+    {
+        IKubernetesObject<V1ObjectMeta> copy = value is V1Node ? Copy<V1Node>(value) : Copy<V1Pod>(value);
+        copy.Metadata.ResourceVersion = version.ToString();
+        return copy;
     }
 
     private static T Copy<T>(object value) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(value));

@@ -1,5 +1,6 @@
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
@@ -78,6 +79,7 @@ internal static class KubeDeploymentObjects
         template = null!;
         var name = deployment.Metadata?.Name ?? "";
         replicas = deployment.Spec?.Replicas ?? 1;
+        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return KubeStatus.Invalid("Deployment", name, "metadata.namespace", nsError);
         if (Validation.CheckName(name, "deployment") is { } nameError) return KubeStatus.Invalid("Deployment", name, "metadata.name", nameError);
         if (Validation.CheckReplicas(replicas) is { } replicaError) return KubeStatus.Invalid("Deployment", name, "spec.replicas", replicaError);
         var podTemplate = deployment.Spec?.Template;
@@ -90,7 +92,9 @@ internal static class KubeDeploymentObjects
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", "`selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
-        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } podError) return podError;
+        // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
+        if (KubePodObjects.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
+            return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
         template = spec with { Name = KubeNames.Key(ns, name) };
         return null;
     }
@@ -133,6 +137,13 @@ internal static class KubeDeploymentObjects
 
     private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private static string TemplateField(string podField) => podField switch
+    {
+        "metadata.name" or "metadata.namespace" => podField,
+        _ when podField.StartsWith("metadata.", StringComparison.Ordinal) || podField.StartsWith("spec", StringComparison.Ordinal) => $"spec.template.{podField}",
+        _ => podField,
+    };
 
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {

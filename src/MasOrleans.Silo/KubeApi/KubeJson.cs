@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
+using MasOrleans.Kubernetes;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -36,6 +37,9 @@ internal static class KubeJson
         try
         {
             raw = JsonNode.Parse(text);
+            // Before the serializer, which spends minutes on a quantity like "1e100000" (every POST and PATCH comes here).
+            if (QuantityGuard.FindOversized(raw) is var (path, quantity))
+                return new(null, null, KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {path}: quantity '{quantity}' is out of range"));
             value = raw is JsonObject ? KubernetesJson.Deserialize<T>(text) : null;
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)

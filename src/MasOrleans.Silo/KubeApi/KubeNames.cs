@@ -5,21 +5,16 @@ using MasOrleans.Kubernetes;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// Where Kubernetes names meet grain keys. The "default" namespace is the REST API's own space, so kubectl and
-/// curl see the same pods and workloads; other namespaces use the extender's "{namespace}.{name}" keys
-/// (<see cref="KubernetesMapping.PodKey"/>), which no REST name can take because REST names have no dots.
+/// Where Kubernetes names meet grain keys: the extender's mapping (<see cref="KubernetesNames.Key"/>), so a pod bound
+/// through /extender/bind and one created through kubectl or curl are the same object under the same name.
 /// </summary>
 internal static class KubeNames
 {
-    public const string DefaultNamespace = "default";
+    public const string DefaultNamespace = KubernetesNames.DefaultNamespace;
 
-    public static string Key(string ns, string name) => ns == DefaultNamespace ? name : KubernetesMapping.PodKey(ns, name);
+    public static string Key(string ns, string name) => KubernetesNames.Key(ns, name);
 
-    public static (string Namespace, string Name) Split(string key)
-    {
-        var dot = key.IndexOf('.');
-        return dot < 0 ? (DefaultNamespace, key) : (key[..dot], key[(dot + 1)..]);
-    }
+    public static (string Namespace, string Name) Split(string key) => KubernetesNames.Split(key);
 
     /// <summary>
     /// A stable uid (no grain stores one): the same object gives the same uid on every silo, and a pod deleted and

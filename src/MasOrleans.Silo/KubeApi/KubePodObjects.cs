@@ -5,6 +5,7 @@ using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -79,19 +80,46 @@ internal static class KubePodObjects
         return null;
     }
 
-    /// <summary>Validates a manifest's pod into the spec the pod grain stores; null error means <paramref name="spec"/> is set.</summary>
-    public static IResult? TrySpec(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec spec)
+    /// <summary>What is wrong with a pod manifest: the field, and its problem (null <paramref name="Message"/>: the field is missing).</summary>
+    public sealed record FieldError(string Field, string? Message)
+    {
+        /// <summary>The 422 for the object <paramref name="kind"/> <paramref name="name"/> the manifest belongs to.</summary>
+        public IResult ToStatus(string kind, string name) =>
+            Message is null ? KubeStatus.Required(kind, name, Field) : KubeStatus.Invalid(kind, name, Field, Message);
+    }
+
+    /// <summary>Validates a Pod into the spec the pod grain stores; null error means <paramref name="spec"/> is set.</summary>
+    public static IResult? TrySpec(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec spec) =>
+        TryPodSpec(pod, ns, catalog, bounds, out spec)?.ToStatus("Pod", pod.Metadata?.Name ?? "");
+
+    /// <summary>Validates a pod manifest (a Pod, or a Deployment's template) into the spec the pod grain stores.</summary>
+    public static FieldError? TryPodSpec(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec spec)
     {
         spec = null!;
         var name = pod.Metadata?.Name ?? "";
-        if (Validation.CheckName(name, "pod") is { } nameError) return KubeStatus.Invalid("Pod", name, "metadata.name", nameError);
-        if (TryTemplate(pod, out var template, out var field) is { } error) return KubeStatus.Invalid("Pod", name, field, error);
-        if (bounds.Check(template) is { } boundsError) return KubeStatus.Invalid("Pod", name, "spec", boundsError);
+        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return new("metadata.namespace", nsError);
+        if (Validation.CheckName(name, "pod") is { } nameError) return new("metadata.name", nameError);
+        // Every pod runs at least one container (the API server's ValidatePodSpec: "spec.containers: Required value").
+        if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
+        if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
+        if (bounds.Check(template) is { } boundsError) return new("spec", boundsError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
-            return KubeStatus.Invalid("Pod", name, template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
+            return new(template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
         spec = spec with { Name = KubeNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;
     }
+
+    /// <summary>
+    /// Creates a Pod through <paramref name="pods"/>, naming it from metadata.generateName when it has no name
+    /// (<see cref="KubeGeneratedNames"/>); the creation, or the 422 its validation gave.
+    /// </summary>
+    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, PodCreator pods) =>
+        await KubeGeneratedNames.Create(pod.Metadata?.Name, pod.Metadata?.GenerateName, async name =>
+        {
+            (pod.Metadata ??= new V1ObjectMeta()).Name = name;
+            if (TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return ((PodCreation?)null, (IResult?)invalid);
+            return (await pods.Create(spec, null), null);
+        }, result => result.Item1?.Outcome.Code == OutcomeCode.Conflict, Random.Shared);
 
     public static V1Pod ToPod(PodView view, string resourceVersion)
     {

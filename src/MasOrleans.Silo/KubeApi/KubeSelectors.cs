@@ -14,34 +14,15 @@ internal sealed class KubeSelector
 
     public bool Matches(IDictionary<string, string>? labels) => Matches(key => labels is not null && labels.TryGetValue(key, out var v) ? v : null);
 
-    /// <summary>key=v, key==v, key!=v, key in (a,b), key notin (a), key, !key.</summary>
+    /// <summary>
+    /// key=v, key==v, key!=v, key in (a,b), key notin (a), key, !key, key&gt;1, key&lt;1: the grammar of apimachinery's
+    /// pkg/labels/selector.go Parse, with its errors ("found '=', expected: ',' or 'end of string'"), keys checked as
+    /// qualified names and values as label values.
+    /// </summary>
     public static string? TryParseLabels(string? text, out KubeSelector selector)
     {
         selector = new KubeSelector();
-        foreach (var part in SplitTopLevel(text))
-        {
-            var p = part.Trim();
-            if (p.Length == 0) continue;
-            if (TryParseSet(p, out var key, out var negate, out var values))
-            {
-                selector._requirements.Add(v => v(key) is { } actual ? values.Contains(actual) != negate : negate);
-                continue;
-            }
-            if (p.StartsWith('!'))
-            {
-                var absent = p[1..].Trim();
-                selector._requirements.Add(v => v(absent) is null);
-                continue;
-            }
-            if (TryParseEquality(p, out key, out var value, out negate))
-            {
-                selector._requirements.Add(v => (v(key) == value) != negate);
-                continue;
-            }
-            if (p.Any(c => c is ' ' or '=' or '!' or '(' or ')')) return $"unable to parse requirement: '{p}'";
-            selector._requirements.Add(v => v(p) is not null);
-        }
-        return null;
+        return new LabelParser(text ?? "").Parse(selector._requirements);
     }
 
     /// <summary>Field selectors allow only equality on the fields <paramref name="supported"/> names.</summary>
@@ -69,38 +50,5 @@ internal sealed class KubeSelector
         key = part[..at].Trim();
         value = part[(at + length)..].Trim();
         return key.Length > 0;
-    }
-
-    private static bool TryParseSet(string part, out string key, out bool negate, out HashSet<string> values)
-    {
-        key = "";
-        negate = false;
-        values = [];
-        var open = part.IndexOf('(');
-        if (open < 0 || !part.EndsWith(')')) return false;
-        var head = part[..open].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (head is not [var k, var op] || op is not ("in" or "notin")) return false;
-        key = k;
-        negate = op == "notin";
-        values = part[(open + 1)..^1].Split(',', StringSplitOptions.TrimEntries).ToHashSet();
-        return true;
-    }
-
-    private static IEnumerable<string> SplitTopLevel(string? text)
-    {
-        if (string.IsNullOrEmpty(text)) yield break;
-        var depth = 0;
-        var start = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '(') depth++;
-            else if (text[i] == ')') depth--;
-            else if (text[i] == ',' && depth == 0)
-            {
-                yield return text[start..i];
-                start = i + 1;
-            }
-        }
-        yield return text[start..];
     }
 }

@@ -14,17 +14,38 @@ internal static class KubeStatus
     public static IResult Conflict(string resource, string name, string message) =>
         Failure(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": {message}", Details(name, resource));
 
-    /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: message.</summary>
-    public static IResult Invalid(string kind, string name, string field, string message)
+    /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: Invalid value: message.</summary>
+    public static IResult Invalid(string kind, string name, string field, string message) =>
+        Unprocessable(kind, name, field, "FieldValueInvalid", $"Invalid value: {message}");
+
+    /// <summary>422 for a missing field: Kind "name" is invalid: field: Required value.</summary>
+    public static IResult Required(string kind, string name, string field) => Unprocessable(kind, name, field, "FieldValueRequired", "Required value");
+
+    private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {
         var details = Details(name, kind);
-        details["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueInvalid", ["message"] = $"Invalid value: {message}", ["field"] = field });
-        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: Invalid value: {message}", details);
+        details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field });
+        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: {causeMessage}", details);
     }
 
     public static IResult BadRequest(string message) => Failure(400, "BadRequest", message, null);
 
     public static IResult Gone(string message) => Failure(410, "Expired", message, null);
+
+    /// <summary>
+    /// A resourceVersion this server has not reached, as the API server's watch cache answers it (apiserver
+    /// pkg/storage/errors.go NewTooLargeResourceVersionError): a 504 Timeout whose cause tells client-go's reflector to
+    /// list again rather than wait for a version that may never come here (each silo counts its own versions).
+    /// </summary>
+    public static IResult TooLargeResourceVersion(long requested, long current)
+    {
+        var details = new JsonObject
+        {
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "ResourceVersionTooLarge", ["message"] = "Too large resource version" }),
+            ["retryAfterSeconds"] = 1,
+        };
+        return Failure(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}", details);
+    }
 
     public static IResult MethodNotSupported(string message) => Failure(405, "MethodNotAllowed", message, null);
 
@@ -51,6 +72,9 @@ internal static class KubeStatus
         ["status"] = "Success",
         ["details"] = Details(name, resource),
     });
+
+    /// <summary>A Status naming no object: its details are empty, as the API server's generic answers' are.</summary>
+    public static IResult Failure(int code, string reason, string message) => Failure(code, reason, message, new JsonObject());
 
     private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);
 

@@ -27,12 +27,18 @@ internal static class KubeWatch
         {
             var snapshot = await cache.Refresh(context.RequestAborted);
             IEnumerable<IKubernetesObject<V1ObjectMeta>> current = resource == "nodes" ? snapshot.Nodes : snapshot.Pods;
-            initial = current.Select(o => new KubeCache.Change(snapshot.Version, "ADDED", resource, o)).ToList();
+            initial = current.Select(o => new KubeCache.Change(snapshot.Version, "ADDED", resource, o, null)).ToList();
             sent = snapshot.Version;
         }
         else if (!long.TryParse(from, out var version))
         {
             await KubeStatus.BadRequest($"resourceVersion '{from}' is not one this server gave out").ExecuteAsync(context);
+            return;
+        }
+        else if (version > cache.Version && (await cache.Refresh(context.RequestAborted)).Version < version)
+        {
+            // Ahead of this silo even after a fresh look: from another silo (or invented). Waiting would only lose events.
+            await KubeStatus.TooLargeResourceVersion(version, cache.Version).ExecuteAsync(context);
             return;
         }
         else if (cache.Since(version) is not { } since)
@@ -73,11 +79,30 @@ internal static class KubeWatch
 
     private static async Task Write(HttpContext context, KubeCache.Change change, bool table, Func<IKubernetesObject<V1ObjectMeta>, bool> selects, CancellationToken cancellation)
     {
-        if (!selects(change.Object)) return;
+        if (Seen(change, selects) is not var (type, obj)) return;
         JsonNode body = table
-            ? KubeTables.Table<IKubernetesObject<V1ObjectMeta>>([change.Object], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
-            : KubeJson.ToNode(change.Object);
-        var line = new JsonObject { ["type"] = change.Type, ["object"] = body }.ToJsonString() + "\n";
+            ? KubeTables.Table<IKubernetesObject<V1ObjectMeta>>([obj], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
+            : KubeJson.ToNode(obj);
+        var line = new JsonObject { ["type"] = type, ["object"] = body }.ToJsonString() + "\n";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
+    }
+
+    /// <summary>
+    /// What a watch with a selector sees of a change, as the API server's watch cache decides it (apiserver
+    /// pkg/storage/cacher/cache_watcher.go, convertToWatchEvent): an object that starts matching is ADDED, one that
+    /// matched before and after is MODIFIED, and one that stops matching is DELETED, carrying its last matching state
+    /// with the change's resourceVersion; null when it matched neither before nor after.
+    /// </summary>
+    public static (string Type, IKubernetesObject<V1ObjectMeta> Object)? Seen(KubeCache.Change change, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
+    {
+        var matches = change.Type != "DELETED" && selects(change.Object);
+        var matched = change.Previous is { } previous && selects(previous);
+        return (matches, matched) switch
+        {
+            (true, false) => ("ADDED", change.Object),
+            (true, true) => ("MODIFIED", change.Object),
+            (false, true) => ("DELETED", change.Type == "DELETED" ? change.Object : KubeCache.Restamped(change.Previous!, change.Version)),
+            _ => null,
+        };
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MasOrleans.Kubernetes;
 
 namespace MasOrleans.Silo.Security;
 
@@ -11,9 +12,6 @@ internal static partial class KubernetesSyntax
     public const int LabelMaxLength = 63;
     public const int SubdomainMaxLength = 253;
 
-    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\z")]
-    private static partial Regex Dns1123Label();
-
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
     private static partial Regex Dns1123Subdomain();
 
@@ -22,7 +20,7 @@ internal static partial class KubernetesSyntax
 
     public static string? CheckLabelName(string? name, string what) =>
         string.IsNullOrEmpty(name) ? $"{what} name is required"
-        : name.Length > LabelMaxLength || !Dns1123Label().IsMatch(name)
+        : !KubernetesNames.IsDns1123Label(name)
             ? $"{what} name '{Shorten(name)}' must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
         : null;
 

@@ -48,7 +48,7 @@ public sealed class KubeApiPartsTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
     }
 
-    /// <summary>k8s.io/apimachinery/pkg/labels selector syntax.</summary>
+    /// <summary>k8s.io/apimachinery/pkg/labels selector syntax (pkg/labels/selector.go: Parse and Requirement.Matches).</summary>
     [Theory]
     [InlineData("app=web", true)]
     [InlineData("app==web,tier=front", true)]
@@ -60,10 +60,52 @@ public sealed class KubeApiPartsTests
     [InlineData("!gpu", true)]
     [InlineData("app in (db), tier", false)]
     [InlineData("", true)]
+    [InlineData("  ", true)]
+    [InlineData("app in (db,,web)", true)]
+    [InlineData("app notin ()", true)]
+    [InlineData("gpu notin (a)", true)]
+    [InlineData("gpu!=a", true)]
+    [InlineData("gpu=", false)]
+    [InlineData("app in (in),tier", false)]
+    [InlineData("replicas>3", true)]
+    [InlineData("replicas<3", false)]
+    [InlineData("app>3", false)]
+    [InlineData("!gpu,app=web", true)]
     public void Label_selectors_match_as_kubernetes_does(string selector, bool matches)
     {
         Assert.Null(KubeSelector.TryParseLabels(selector, out var parsed));
-        Assert.Equal(matches, parsed.Matches(new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front" }));
+        Assert.Equal(matches, parsed.Matches(new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front", ["replicas"] = "4" }));
+    }
+
+    /// <summary>
+    /// What apimachinery's label selector parser refuses, and its words (pkg/labels/selector.go, Parser.parse and
+    /// parseRequirement): each was accepted before, "!app=web" as "app=web absent" (every pod listed), the others
+    /// selecting nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("!app=web", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("a=b=c", "found '=', expected: ',' or 'end of string'")]
+    [InlineData("app=we b", "found 'b', expected: ',' or 'end of string'")]
+    [InlineData("a b=c", "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt")]
+    [InlineData(",,,", "found ',', expected: !, identifier, or 'end of string'")]
+    [InlineData("app=web,", "found '', expected: identifier after ','")]
+    [InlineData("app in web", "unable to parse requirement: found 'web' expected: '('")]
+    [InlineData("app in (a b)", "unable to parse requirement: found 'b', expected: ',' or ')'")]
+    [InlineData("!", "unable to parse requirement: found '', expected: identifier")]
+    [InlineData("replicas>x", "unable to parse requirement: values[0]: Invalid value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer")]
+    public void Malformed_label_selectors_are_refused_in_the_api_servers_words(string selector, string error) =>
+        Assert.Equal(error, KubeSelector.TryParseLabels(selector, out _));
+
+    /// <summary>Keys are qualified names and values label values (NewRequirement's validateLabelKey / validateLabelValue).</summary>
+    [Theory]
+    [InlineData("Bad@Key=x", "label key 'Bad@Key'")]
+    [InlineData("app=we@b", "values[0][app] 'we@b'")]
+    [InlineData("app in (ok,-no)", "values[1][app] '-no'")]
+    public void Label_selector_keys_and_values_follow_the_label_syntax(string selector, string error)
+    {
+        var refused = KubeSelector.TryParseLabels(selector, out _);
+        Assert.NotNull(refused);
+        Assert.StartsWith($"unable to parse requirement: {error}", refused);
     }
 
     [Fact]
@@ -102,4 +144,66 @@ public sealed class KubeApiPartsTests
         Assert.Equal(key, KubeNames.Key(ns, name));
         Assert.Equal((ns, name), KubeNames.Split(key));
     }
+
+    /// <summary>
+    /// generateName as the API server fills it in (apiserver pkg/storage/names/generate.go: the prefix cut to 58
+    /// characters, then five of apimachinery pkg/util/rand's characters).
+    /// </summary>
+    [Fact]
+    public void Generated_names_are_the_prefix_and_five_random_characters_within_63()
+    {
+        var random = new Random(7);
+        Assert.Matches("^web-[bcdfghjklmnpqrstvwxz2456789]{5}$", KubeGeneratedNames.Next("web-", random));
+        var longest = KubeGeneratedNames.Next(new string('a', 80), random);
+        Assert.Equal(63, longest.Length);
+        Assert.StartsWith(new string('a', 58), longest);
+    }
+
+    /// <summary>A taken generated name is replaced by a fresh one, up to the registry's 8 attempts (apiserver registry/store.go).</summary>
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(3, 4)]
+    [InlineData(20, 8)]
+    public async Task A_taken_generated_name_is_tried_again_up_to_eight_times(int taken, int attempts)
+    {
+        var tried = new List<string>();
+        var result = await KubeGeneratedNames.Create(null, "gen-", name =>
+        {
+            tried.Add(name);
+            return Task.FromResult(tried.Count > taken);
+        }, created => !created, new Random(1));
+        Assert.Equal(attempts, tried.Count);
+        Assert.Equal(taken < attempts, result);
+        Assert.Equal(tried.Count, tried.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_given_name_is_used_once_whatever_the_generate_name()
+    {
+        var tried = new List<string>();
+        await KubeGeneratedNames.Create("named", "ignored-", n => { tried.Add(n); return Task.FromResult(false); }, created => !created, new Random(1));
+        Assert.Equal(["named"], tried);
+    }
+
+    /// <summary>Request paths as the API server reads them (apiserver pkg/endpoints/request/requestinfo.go).</summary>
+    [Theory]
+    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction", "pods", "ml", "p1")]
+    [InlineData("/api/v1/namespaces/ml/pods", "pods", "ml", null)]
+    [InlineData("/apis/apps/v1/namespaces/default/deployments/web/scale", "deployments.apps", "default", "web")]
+    [InlineData("/api/v1/nodes/n1", "nodes", null, "n1")]
+    [InlineData("/api/v1/namespaces/team1", "namespaces", null, "team1")]
+    [InlineData("/api/v1/namespaces", "namespaces", null, null)]
+    public void Request_paths_name_their_resource_namespace_and_object(string path, string resource, string? ns, string? name)
+    {
+        var parsed = KubePath.Parse(path);
+        Assert.NotNull(parsed);
+        Assert.Equal((resource, ns, name), (parsed.QualifiedResource, parsed.Namespace, parsed.Name));
+    }
+
+    [Theory]
+    [InlineData("/version")]
+    [InlineData("/api")]
+    [InlineData("/apis/apps")]
+    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction/more")]
+    public void Paths_that_name_no_resource_parse_to_nothing(string path) => Assert.Null(KubePath.Parse(path));
 }

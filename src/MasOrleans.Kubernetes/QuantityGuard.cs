@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace MasOrleans.Kubernetes;
+
+/// <summary>
+/// Finds resource quantities no node or pod can have (exponents beyond 10^30, or longer than 64 characters) in a
+/// Kubernetes JSON document, before KubernetesClient's serializer spends minutes turning them into exact fractions
+/// ("1e100000", -1E+300). Every body that reaches the serializer from outside (the extender's, the /k8s surface's)
+/// passes here first. Quantities are found by the JSON names core/v1 and apps/v1 give them.
+/// </summary>
+public static partial class QuantityGuard
+{
+    private const int MaxExponent = 30;
+    private const int MaxLength = 64;
+
+    /// <summary>Fields that are maps of resource name to quantity (node allocatable, container requests, ...).</summary>
+    public static readonly IReadOnlySet<string> QuantityMaps = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "allocatable", "capacity", "requests", "limits", "overhead", "allocatedResources",
+    };
+
+    /// <summary>Fields that are one quantity (an emptyDir's sizeLimit, a resourceFieldRef's divisor, a node's allocatable mapping and overhead).</summary>
+    public static readonly IReadOnlySet<string> QuantityFields = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "sizeLimit", "divisor", "quantity", "perPod", "perContainer",
+    };
+
+    public static bool HasOversized(JsonNode? node) => FindOversized(node) is not null;
+
+    /// <summary>The first oversized quantity as its path ("spec.containers[0].resources.requests.memory") and text; null when there is none.</summary>
+    public static (string Path, string Quantity)? FindOversized(JsonNode? node) => Find(node, "");
+
+    private static (string Path, string Quantity)? Find(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj)
+                {
+                    var childPath = path.Length == 0 ? name : $"{path}.{name}";
+                    if (QuantityFields.Contains(name) && Oversized(child) is { } one) return (childPath, one);
+                    if (QuantityMaps.Contains(name) && child is JsonObject map)
+                    {
+                        foreach (var (resource, quantity) in map)
+                        {
+                            if (Oversized(quantity) is { } text) return ($"{childPath}.{resource}", text);
+                        }
+                    }
+                    if (Find(child, childPath) is { } deeper) return deeper;
+                }
+                return null;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (Find(array[i], $"{path}[{i}]") is { } deeper) return deeper;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The quantity's text when it is oversized (a JSON string or number alike: the serializer reads both).</summary>
+    private static string? Oversized(JsonNode? quantity)
+    {
+        if (quantity is not JsonValue value) return null;
+        var text = value.ToJsonString().Trim('"');
+        if (text.Length > MaxLength) return text[..MaxLength] + "...";
+        var match = Exponent().Match(text);
+        return match.Success && (!int.TryParse(match.Groups[1].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var e) || Math.Abs(e) > MaxExponent)
+            ? text
+            : null;
+    }
+
+    [GeneratedRegex(@"[eE]([+-]?[0-9]+)\z")]
+    private static partial Regex Exponent();
+}

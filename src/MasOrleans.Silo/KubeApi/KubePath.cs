@@ -1,0 +1,34 @@
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// A request path under /k8s as the API server reads it: /api/{version} (the core group) or /apis/{group}/{version},
+/// then namespaces/{namespace}/{resource}[/{name}[/{subresource}]] or {resource}[/{name}[/{subresource}]].
+/// </summary>
+internal sealed record KubePath(string Group, string? Namespace, string Resource, string? Name)
+{
+    /// <summary>How Status messages name the resource: "pods", "deployments.apps".</summary>
+    public string QualifiedResource => Group.Length == 0 ? Resource : $"{Resource}.{Group}";
+
+    /// <summary>The path below the /k8s prefix; null when it names no resource (discovery, /version, anything else).</summary>
+    public static KubePath? Parse(string? path)
+    {
+        var segments = (path ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var (group, rest) = segments switch
+        {
+            ["api", _, .. var r] => ("", r),
+            ["apis", var g, _, .. var r] => (g, r),
+            _ => ("", null),
+        };
+        return rest switch
+        {
+            // "namespaces/x" alone is the namespace x itself, a cluster-scoped object.
+            ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 => new(group, ns, resource, tail.FirstOrDefault()),
+            [var resource, .. var tail] when tail.Length <= 2 => new(group, null, resource, tail.FirstOrDefault()),
+            _ => null,
+        };
+    }
+
+    /// <summary>The path of a request to the Kubernetes surface, below the prefix.</summary>
+    public static KubePath? Of(HttpRequest request) =>
+        request.Path.StartsWithSegments(KubeApiSetup.Prefix, out var rest) ? Parse(rest.Value) : null;
+}

@@ -1,0 +1,99 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>What kubectl prints when the server refuses a request: the API server's Status reason and message.</summary>
+public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private const string PodManifest = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: NAME
+        spec:
+          containers:
+          - name: main
+            image: busybox:1.36
+            resources:
+              requests: {cpu: 100m, memory: 64Mi}
+
+        """;
+
+    /// <summary>A namespace must be a DNS-1123 label (apimachinery pkg/api/validation/generic.go ValidateNamespaceName).</summary>
+    [Fact]
+    public async Task A_namespace_that_is_not_a_dns_label_holds_no_pods_and_takes_none()
+    {
+        // After a NotFound kubectl reads the namespace it was given, and reports that one missing when it is.
+        var get = await kube.Run("get", "pod", "p1", "-n", "a.b");
+        Assert.Equal(1, get.ExitCode);
+        Assert.Contains("Error from server (NotFound): namespaces \"a.b\" not found", get.Error);
+        var delete = await kube.Run("delete", "pod", "p1", "-n", "a.b");
+        Assert.NotEqual(0, delete.ExitCode);
+        Assert.Contains("(NotFound)", delete.Error);
+        Assert.DoesNotContain("api/v1", delete.Error);
+        // Every valid namespace exists (namespaces are implicit), so the pod is what is missing there.
+        var elsewhere = await kube.Run("get", "pod", "p1", "-n", "ml");
+        Assert.Contains("Error from server (NotFound): pods \"p1\" not found", elsewhere.Error);
+
+        var create = await kube.Run("create", "-f", kube.Manifest("prod-x", PodManifest.Replace("NAME", "kr-ns")), "-n", "Prod_X");
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains("The Pod \"kr-ns\" is invalid: metadata.namespace: Invalid value: \"Prod_X\"", create.Error);
+        Assert.Equal("", (await kube.Run("get", "pods", "-A", "--field-selector", "metadata.name=kr-ns", "-o", "name")).Succeeded().Output.Trim());
+    }
+
+    /// <summary>The API server's label selector parser (apimachinery pkg/labels/selector.go) refuses "!app=web".</summary>
+    [Fact]
+    public async Task A_malformed_label_selector_is_refused_not_read_as_another()
+    {
+        (await kube.Run("create", "-f", kube.Manifest("selected", PodManifest.Replace("NAME", "kr-selected")))).Succeeded();
+        var listed = await kube.Run("get", "pods", "-l", "!app=web", "-o", "name");
+        Assert.NotEqual(0, listed.ExitCode);
+        Assert.Contains("found '=', expected: ',' or 'end of string'", listed.Error);
+        Assert.DoesNotContain("kr-selected", listed.Output);
+        Assert.Contains("pod/kr-selected", (await kube.Run("get", "pods", "-l", "!app", "-o", "name")).Succeeded().Output);
+    }
+
+    /// <summary>
+    /// A verb not served on a served resource is MethodNotAllowed, an unserved resource NotFound, in the API server's
+    /// words (apimachinery pkg/api/errors/errors.go NewGenericServerResponse): kubectl replace printed a NotFound
+    /// with a double space for a deployment that exists, and kubectl create namespace NotFound "api/v1/namespaces".
+    /// </summary>
+    [Fact]
+    public async Task Replace_and_create_namespace_are_refused_as_unsupported_not_as_missing()
+    {
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kr-replaced
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: kr-replaced}
+              template:
+                metadata:
+                  labels: {app: kr-replaced}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+
+            """;
+        var manifest = kube.Manifest("replaced", deployment);
+        (await kube.Run("create", "-f", manifest)).Succeeded();
+        var replace = await kube.Run("replace", "-f", manifest);
+        Assert.NotEqual(0, replace.ExitCode);
+        Assert.Contains("Error from server (MethodNotAllowed)", replace.Error);
+        Assert.Contains("the server does not allow this method on the requested resource", replace.Error);
+
+        var namespaced = await kube.Run("create", "namespace", "team1");
+        Assert.NotEqual(0, namespaced.ExitCode);
+        Assert.Contains("Error from server (NotFound): the server could not find the requested resource", namespaced.Error);
+    }
+
+    /// <summary>kubectl create of a pod with generateName prints the name the server generated (apiserver names.SimpleNameGenerator).</summary>
+    [Fact]
+    public async Task Create_of_a_pod_with_generate_name_prints_the_generated_name()
+    {
+        var created = (await kube.Run("create", "-f", kube.Manifest("generated", PodManifest.Replace("name: NAME", "generateName: kr-gen-")))).Succeeded();
+        Assert.Matches("^pod/kr-gen-[bcdfghjklmnpqrstvwxz2456789]{5} created$", created.Output.Trim());
+    }
+}
