@@ -31,6 +31,9 @@ public interface IExtenderClusterSource
     /// <summary>Gives a reservation back when Kubernetes refused the Binding.</summary>
     Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken);
 
+    /// <summary>Whether the service already has a pod under this key (made through REST, kubectl or an earlier bind).</summary>
+    Task<bool> PodExistsAsync(string key, CancellationToken cancellationToken) => Task.FromResult(false);
+
     /// <summary>Called once Kubernetes accepted the Binding.</summary>
     Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken) => Task.CompletedTask;
 }

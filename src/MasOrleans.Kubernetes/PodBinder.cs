@@ -18,8 +18,10 @@ public sealed class KubernetesPodBinder : IPodBinder
     /// <summary>
     /// A client made at the first binding, so filter and prioritize never build (or fail with) the Kubernetes API's
     /// configuration; a configuration that cannot be used fails that binding with a <see cref="k8s.Exceptions.KubeConfigException"/>.
+    /// A failed attempt is not kept (PublicationOnly): the next binding tries again (a service-account file that was
+    /// briefly missing must not fail every binding until a restart).
     /// </summary>
-    public KubernetesPodBinder(Func<IKubernetes> connect) => _client = new(connect);
+    public KubernetesPodBinder(Func<IKubernetes> connect) => _client = new(connect, LazyThreadSafetyMode.PublicationOnly);
 
     public Task BindAsync(string podNamespace, string podName, string podUid, string nodeName, CancellationToken cancellationToken)
     {

@@ -81,6 +81,10 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         catch (KubernetesMappingException e) { return Failed(e.Message); }
         // Without the pod's spec its resources could not be counted; kube-scheduler retries the pod through filter.
         if (!_recentPods.TryGetValue(key, out var seen)) return Failed($"pod {ns}/{args.PodName} was not filtered by this extender");
+        // A default-namespace pod keys by its bare name, as a REST or kubectl pod does: one of that name already here is
+        // another pod (or this one, bound before), and the node's reservation, idempotent per name, would take it for this.
+        if (await source.PodExistsAsync(key, cancellationToken))
+            return Failed($"a pod named {ns}/{args.PodName} already exists here (created through REST or kubectl, or bound before)");
         await source.RefreshAsync([], cancellationToken);
         var pod = seen.Pod with { NodeName = args.Node, Policy = seen.Policy };
         if (PlaceOn(pod, seen.Policy, args.Node) is not { } gpus) return Failed($"pod {ns}/{args.PodName} no longer fits on {args.Node}");

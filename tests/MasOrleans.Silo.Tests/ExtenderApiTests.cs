@@ -107,6 +107,23 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_bind_for_a_name_a_rest_pod_has_is_refused_and_charges_no_node()
+    {
+        // A default-namespace pod keys by its bare name, as a REST pod does, and a node's reservation is idempotent per
+        // name: the review found this bind "reserved" the REST pod's room (or another node's) for the Kubernetes pod.
+        using (var rest = await Http.Post("/api/v1/pods", new { name = "kp-taken", requests = new Dictionary<string, string> { ["cpu"] = "1" } }))
+            Assert.Equal(HttpStatusCode.Accepted, rest.StatusCode);
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp-taken";
+        args.Pod.Metadata.NamespaceProperty = "default";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        var before = (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("allocated").ToString();
+        var bound = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp-taken", PodNamespace = "default", Node = "gpu-a10-1" });
+        Assert.Contains("a pod named default/kp-taken already exists here", bound.Error);
+        Assert.Equal(before, (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("allocated").ToString());
+    }
+
+    [Fact]
     public async Task Pods_placed_through_the_rest_api_count_against_kubernetes_nodes()
     {
         await Post<ExtenderFilterResult>("filter", LoadArgs());

@@ -103,7 +103,7 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
         { "/api/v1/pods", "", "a JSON body is required" },
         // Values storage cannot encode or a timer cannot hold: a workload once kept them in memory only (503, then 409 for ever).
-        { "/api/v1/workloads", Workload("\"targetCpuUtilization\":\"NaN\""), "targetCpuUtilization" },
+        { "/api/v1/workloads", Workload("\"targetCpuUtilization\":\"NaN\""), "targetCpuUtilization is a percentage in (0, 100]" },
         { "/api/v1/workloads", Workload("\"scaleDownCooldownSeconds\":1e400"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":1e300"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":-1"), "cooldowns must be" },

@@ -57,6 +57,9 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     public async Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) =>
         await grains.Reference<INodeGrain>(nodeName).Release(pod.Name);
 
+    public async Task<bool> PodExistsAsync(string key, CancellationToken cancellationToken) =>
+        await grains.Reference<IPodGrain>(key).Get() is not null;
+
     /// <summary>
     /// The pod grain then asks a scheduler worker as usual, which finds the pod already reserved on the node
     /// and only confirms it (Scheduled, then Running) instead of placing it again.

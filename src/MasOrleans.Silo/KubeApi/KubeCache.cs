@@ -75,31 +75,17 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     }
 
     /// <summary>
-    /// The object's resourceVersion as of now, for a write's precondition, or null when it is gone. The object itself
-    /// is looked at first (a node re-read into this silo's view, which its changes reach a moment late; a pod read from
-    /// its grain, which a listing reads only when its phase or node moved), then the cluster, so a change made a moment
-    /// ago already has its own version.
+    /// The resourceVersion a GET serves for the object while this silo keeps one for it (it has listed the object), for a
+    /// write's precondition; null when it keeps none (a GET then serves the silo's moving version, which no write could
+    /// match). Not refreshed first: a precondition compares with what a client could have read here, and a refresh would
+    /// give the object a version no client has seen (a conditional write after a GET was a 409).
     /// </summary>
-    public async Task<string?> CurrentVersion(string resource, string key, CancellationToken cancellation)
+    public string? SeenVersion(string resource, string key)
     {
-        if (resource == "nodes") await clusterView.Resync(key);
-        await _gate.WaitAsync(cancellation);
-        try
+        lock (_lock)
         {
-            await RefreshNodes();
-            await RefreshPods();
-            if (resource == "pods" && _pods.TryGetValue(key, out var known) && await grains.Reference<IPodGrain>(key).Get() is { } view)
-            {
-                var pod = KubePodObjects.ToPod(view, "");
-                var fingerprint = KubernetesJson.Serialize(pod);
-                if (fingerprint != known.Fingerprint) Record(_pods, key, known with { Object = pod, Fingerprint = fingerprint }, known, "pods");
-            }
             var map = resource == "nodes" ? _nodes : _pods;
-            lock (_lock) return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
-        }
-        finally
-        {
-            _gate.Release();
+            return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
         }
     }
 

@@ -95,7 +95,7 @@ internal static class KubeDeploymentsApi
         if (mergeError is not null) return mergeError;
         var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
         if (parsed.Error is not null) return parsed.Error;
-        if (await KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served: null) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
@@ -104,13 +104,6 @@ internal static class KubeDeploymentsApi
         cache.RememberWorkload(key);
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
     }
-
-    /// <summary>
-    /// A workload keeps no resourceVersion and the silo's cache does not follow workloads, so a deployment is served
-    /// with the silo's version, and a precondition on one holds only while nothing the silo follows has changed since:
-    /// a change to the deployment changes its pods, so it never goes unseen, but a change elsewhere makes it 409 too.
-    /// </summary>
-    private static async Task<string?> CurrentVersion(KubeCache cache, HttpContext context) => (await cache.Refresh(context.RequestAborted)).Version.ToString();
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
@@ -122,7 +115,7 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.Orphans(options))
             return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
-        if (await KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), () => CurrentVersion(cache, context)) is { } failed)
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served: null) is { } failed)
             return failed;
         var outcome = await grains.Reference<IWorkloadGrain>(key).Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
@@ -157,7 +150,7 @@ internal static class KubeDeploymentsApi
         var key = KubeNames.Key(ns, name);
         var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
         // kubectl scale --current-replicas or --resource-version sends the Scale it read back with its resourceVersion.
-        if (await KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", () => CurrentVersion(cache, context)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", served: null) is { } stale) return stale;
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
         var grain = grains.Reference<IWorkloadGrain>(key);

@@ -73,7 +73,7 @@ internal static class KubeNodesApi
         if (mergeError is not null) return mergeError;
         var parsed = KubePatch.Decode<V1Node>(context, patched!, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
-        if (await KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", () => cache.CurrentVersion("nodes", name, context.RequestAborted)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", cache.SeenVersion("nodes", name)) is { } stale) return stale;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
@@ -91,8 +91,7 @@ internal static class KubeNodesApi
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        if (await KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null),
-                () => cache.CurrentVersion("nodes", name, context.RequestAborted)) is { } failed) return failed;
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), cache.SeenVersion("nodes", name)) is { } failed) return failed;
         var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
         return outcome.Code switch
         {

@@ -207,15 +207,13 @@ internal static class KubePodObjects
 
     /// <summary>
     /// A pod is served with one container standing for all of its own (the grain keeps the effective requests, not
-    /// containers). A patch listing containers without naming that one speaks of the manifest's containers (kubectl
-    /// apply sends them, as the server never showed them), so they replace the stand-in rather than merge in beside it
-    /// and count the requests twice.
+    /// containers). A patch listing containers speaks of the manifest's containers (kubectl apply sends them, as the
+    /// server never showed them), so they replace the stand-in rather than merge with it, even when one of them has the
+    /// stand-in's name (the pod's): merged, the stand-in's requests would count beside the manifest's.
     /// </summary>
     public static void ReplaceStandIn(JsonNode? servedSpec, JsonNode? patchSpec)
     {
-        if (KubePatch.At(servedSpec, "containers") is not JsonArray { Count: 1 } served || KubePatch.At(patchSpec, "containers") is not JsonArray patched) return;
-        var standIn = KubePatch.At(served[0], "name");
-        if (!patched.Any(c => JsonNode.DeepEquals(KubePatch.At(c, "name"), standIn))) served.Clear();
+        if (KubePatch.At(servedSpec, "containers") is JsonArray { Count: 1 } served && KubePatch.At(patchSpec, "containers") is JsonArray) served.Clear();
     }
 
     private static PodEvent? LastEvent(PodView view, string reason) => view.Events.LastOrDefault(e => e.Reason == reason);

@@ -100,7 +100,7 @@ internal static class KubePodsApi
         var parsed = KubePatch.Decode<V1Pod>(context, patched!, "Pod", name);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
-        if (await KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", () => cache.CurrentVersion("pods", key, context.RequestAborted)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
@@ -121,16 +121,16 @@ internal static class KubePodsApi
         var key = KubeNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (await CheckPreconditions(options, view, cache, context.RequestAborted) is { } failed) return failed;
+        if (CheckPreconditions(options, view, cache) is { } failed) return failed;
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
-    private static Task<IResult?> CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache, CancellationToken cancellation) =>
+    private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache) =>
         KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubeNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
-            () => cache.CurrentVersion("pods", view.Spec.Name, cancellation));
+            cache.SeenVersion("pods", view.Spec.Name));
 
     /// <summary>
     /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
@@ -144,7 +144,7 @@ internal static class KubePodsApi
         if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (await CheckPreconditions(body.Value.DeleteOptions, view, cache, context.RequestAborted) is { } failed) return failed;
+        if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();

@@ -56,15 +56,17 @@ internal static class KubeWrites
     public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
 
     /// <summary>
-    /// A patched object's resourceVersion, when the patch set one, must be the object's current one: 409 Conflict
-    /// otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
+    /// A patched object's resourceVersion, when the patch set one, must be the one this silo serves for the object:
+    /// 409 Conflict otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
     /// </summary>
     /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    public static async Task<IResult?> CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, Func<Task<string?>> currentVersion)
+    /// <param name="served">What a GET serves now (<see cref="KubeCache.SeenVersion"/>); null when the silo keeps no
+    /// version of its own for the object, and then no resourceVersion can be checked.</param>
+    public static IResult? CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, string? served)
     {
         var name = current.Name;
         if (patched?.Uid is { Length: > 0 } uid && uid != current.Uid) return KubeStatus.Invalid(kind, name, "metadata.uid", $"\"{uid}\": field is immutable");
-        if (patched?.ResourceVersion is { Length: > 0 } wanted && await currentVersion() != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
+        if (patched?.ResourceVersion is { Length: > 0 } wanted && served is not null && served != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
         return null;
     }
 
@@ -73,11 +75,11 @@ internal static class KubeWrites
     /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict naming the object by kind.
     /// </summary>
     /// <param name="kind">As the API server names the object here: "Pod", "Node", "Deployment.apps".</param>
-    public static async Task<IResult?> CheckPreconditions(V1Preconditions? preconditions, string kind, string name, string uid, Func<Task<string?>> currentVersion)
+    public static IResult? CheckPreconditions(V1Preconditions? preconditions, string kind, string name, string uid, string? served)
     {
         if (preconditions?.Uid is { } wantedUid && wantedUid != uid)
             return KubeStatus.Conflict(kind, name, $"the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated");
-        if (preconditions?.ResourceVersion is { } wantedVersion && await currentVersion() is var version && version != wantedVersion)
+        if (preconditions?.ResourceVersion is { } wantedVersion && served is { } version && version != wantedVersion)
             return KubeStatus.Conflict(kind, name, $"the ResourceVersion in the precondition ({wantedVersion}) does not match the ResourceVersion in record ({version}). The object might have been modified");
         return null;
     }
