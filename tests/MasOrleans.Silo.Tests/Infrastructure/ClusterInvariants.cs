@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Silo.Tests.Infrastructure;
@@ -150,9 +151,10 @@ public static class ClusterInvariants
     public static long[] Vector(JsonElement quantities) =>
         Vector(quantities.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!));
 
+    /// <summary>The resources of a capacity or an allocation (a capacity may also list its pod count, not a resource).</summary>
     public static long[] Vector(Dictionary<string, string> quantities)
     {
-        Assert.True(ResourceVector.TryParse(quantities, out var v, out var error), error);
+        Assert.True(NodeSpec.TryParseCapacity(quantities, out var v, out _, out var error), error);
         return v.ToArray();
     }
 
