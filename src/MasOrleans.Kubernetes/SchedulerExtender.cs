@@ -151,7 +151,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             pod = KubernetesMapping.ToPodSpec(args.Pod);
             if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true)
                 policy = string.IsNullOrEmpty(p) ? throw new KubernetesMappingException($"annotation {PolicyAnnotation} must name a policy") : p;
-            if (!catalog.Contains(policy)) { error = $"unknown policy '{policy}'"; return false; }
+            // Named as registered ("FGD" decides and is counted as "fgd"): one policy, one metrics series.
+            if (catalog.Canonical(policy) is not { } registered) { error = $"unknown policy '{policy}'"; return false; }
+            policy = registered;
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
         }

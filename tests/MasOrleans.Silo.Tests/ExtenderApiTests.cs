@@ -107,6 +107,19 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_policy_annotation_is_kept_as_the_policy_is_registered()
+    {
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "kp-upper";
+        args.Pod.Metadata.NamespaceProperty = "default";
+        args.Pod.Metadata.Annotations[SchedulerExtender.PolicyAnnotation] = "KUBE";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp-upper", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+        var pod = await Http.GetJson("/api/v1/pods/kp-upper");
+        Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "pod accepted; waiting for policy 'kube'");
+    }
+
+    [Fact]
     public async Task A_bind_for_a_name_a_rest_pod_has_is_refused_and_charges_no_node()
     {
         // A default-namespace pod keys by its bare name, as a REST pod does, and a node's reservation is idempotent per

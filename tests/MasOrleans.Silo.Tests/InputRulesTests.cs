@@ -49,6 +49,7 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Exists","effect":"Later"}]"""), "not a taint effect" },
         { "/api/v1/pods", Pod(extra: Affinity("In", "[]")), "at least one value" },
         { "/api/v1/pods", Pod(extra: Affinity("Gt", """["ten"]""")), "one integer value" },
+        { "/api/v1/pods", Pod(extra: Affinity("Lt", """[" 5"]""")), "one integer value" },
         { "/api/v1/pods", Pod(extra: Affinity("Exists", """["x"]""")), "must not have values" },
         { "/api/v1/pods", Pod(extra: Affinity("Near", """["x"]""")), "is not one of" },
         { "/api/v1/pods", Pod(extra: NameFields("metadata.uid", "In", """["x"]""")), "must be metadata.name" },

@@ -219,7 +219,9 @@ internal static partial class Validation
         {
             "In" or "NotIn" when count == 0 => "needs at least one value",
             "Exists" or "DoesNotExist" when count > 0 => "must not have values",
-            "Gt" or "Lt" when count != 1 || !long.TryParse(values![0], out _) => "needs exactly one integer value",
+            // As Kubernetes' strconv.ParseInt: an optional sign and digits, no spaces, whatever the silo's culture.
+            "Gt" or "Lt" when count != 1 || !long.TryParse(values![0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+                => "needs exactly one integer value",
             _ => null,
         };
         if (problem is not null) return $"{what} '{key}' {op} {problem}";

@@ -9,7 +9,7 @@ namespace MasOrleans.Silo.Security;
 /// </summary>
 internal static partial class KubernetesSyntax
 {
-    public const int LabelMaxLength = 63;
+    public const int LabelMaxLength = KubernetesNames.LabelMaxLength;
     public const int SubdomainMaxLength = 253;
 
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\z")]
