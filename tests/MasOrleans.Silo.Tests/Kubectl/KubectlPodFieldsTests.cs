@@ -23,25 +23,7 @@ public sealed class KubectlPodFieldsTests(KubectlFixture kube) : IClassFixture<K
 
         """;
 
-    private static string Pod(string name, string test, string extraSpec) => $"""
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: {name}
-        spec:
-          schedulerName: kube
-          nodeSelector:
-            test: {test}
-        {extraSpec}
-          containers:
-          - name: main
-            image: busybox:1.36
-            resources:
-              requests:
-                cpu: "1"
-                memory: 1Gi
-
-        """;
+    private static string Pod(string name, string test, string extraSpec) => KubeManifests.Pod(name, test, extraSpec);
 
     [Fact]
     public async Task Tolerations_and_priority_carry_over_and_taints_keep_other_pods_away()

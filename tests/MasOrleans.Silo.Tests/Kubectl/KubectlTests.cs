@@ -6,20 +6,7 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// <summary>The real kubectl against a live silo: what a platform engineer would type, and what it prints.</summary>
 public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static string Node(string name, string cpu, string gpus, string test) => $"""
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: {name}
-          labels:
-            test: {test}
-        status:
-          capacity:
-            cpu: "{cpu}"
-            memory: 64Gi
-            nvidia.com/gpu: "{gpus}"
-
-        """;
+    private static string Node(string name, string cpu, string gpus, string test) => KubeManifests.Node(name, test, cpu, gpus);
 
     private static string Pod(string name, string test, string gpus, string app = "none", string scheduler = "default-scheduler") => $"""
         apiVersion: v1

@@ -10,38 +10,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static string Node(string name, string test) => $"""
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: {name}
-          labels:
-            test: {test}
-        status:
-          capacity:
-            cpu: "16"
-            memory: 64Gi
-
-        """;
-
-    private static string Pod(string name, string test) => $"""
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: {name}
-        spec:
-          nodeSelector:
-            test: {test}
-          containers:
-          - name: main
-            image: busybox:1.36
-            resources:
-              requests:
-                cpu: "1"
-                memory: 1Gi
-
-        """;
-
     private static string Deployment(string name, string test, int? replicas) => $"""
         apiVersion: apps/v1
         kind: Deployment
@@ -99,8 +67,8 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Server_dry_run_of_delete_and_drain_is_refused_and_changes_nothing()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("dry-node", Node("kw-dry", "dry")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("dry-pod", Pod("kw-dry-pod", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-node", KubeManifests.Node("kw-dry", "dry")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-pod", KubeManifests.Pod("kw-dry-pod", "dry")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", Deployment("kw-dry-web", "dry", 1)))).Succeeded();
         await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
@@ -124,8 +92,8 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Eviction_with_a_dry_run_in_its_delete_options_or_query_is_a_400_and_evicts_nothing()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("evict-node", Node("kw-evict", "evict")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("evict-pod", Pod("kw-evict-pod", "evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("evict-node", KubeManifests.Node("kw-evict", "evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("evict-pod", KubeManifests.Pod("kw-evict-pod", "evict")))).Succeeded();
         await kube.WaitFor("pod/kw-evict-pod", "{.status.phase}", p => p == "Running");
 
         const string eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"},"deleteOptions":{"dryRun":["All"]}}""";
@@ -146,7 +114,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Reapplying_a_deployment_without_replicas_keeps_the_scaled_replicas()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("norep-node", Node("kw-norep", "norep")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("norep-node", KubeManifests.Node("kw-norep", "norep")))).Succeeded();
         var manifest = kube.Manifest("norep", Deployment("kw-norep", "norep", replicas: null));
         (await kube.Run("apply", "-f", manifest)).Succeeded();
         await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "1");
@@ -173,7 +141,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Unchanging_label_annotate_and_apply_of_a_deployments_pod_succeed()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("owned-node", Node("kw-owned", "owned")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("owned-node", KubeManifests.Node("kw-owned", "owned")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("owned", Deployment("kw-owned", "owned", replicas: 1)))).Succeeded();
         await kube.WaitFor("deployment/kw-owned", "{.status.readyReplicas}", r => r == "1");
         var pod = (await kube.Run("get", "pods", "-l", "app=kw-owned", "-o", "name")).Succeeded().Output.Trim();
@@ -199,7 +167,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Deployment_changes_a_workload_cannot_keep_are_refused_not_dropped()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("meta-node", Node("kw-meta", "meta")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("meta-node", KubeManifests.Node("kw-meta", "meta")))).Succeeded();
         var manifest = kube.Manifest("meta", Deployment("kw-meta", "meta", replicas: 1));
         (await kube.Run("apply", "-f", manifest)).Succeeded();
         await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
@@ -238,7 +206,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Label_with_a_stale_resource_version_is_a_conflict_and_with_the_current_one_succeeds()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("rv-node", Node("kw-rv", "rv")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("rv-node", KubeManifests.Node("kw-rv", "rv")))).Succeeded();
         // The silo keeps a version of its own for an object once it has listed it; until then there is none to hold a
         // write to (a GET serves the silo's moving version), and a resourceVersion is not checked.
         (await kube.Run("get", "nodes")).Succeeded();
@@ -267,8 +235,8 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Writes_whose_preconditions_fail_are_409_and_change_nothing()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("pre-node", Node("kw-pre", "pre")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("pre-pod", Pod("kw-pre-pod", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-node", KubeManifests.Node("kw-pre", "pre")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-pod", KubeManifests.Pod("kw-pre-pod", "pre")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("pre-web", Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
         await kube.WaitFor("pod/kw-pre-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-pre-web", "{.status.readyReplicas}", r => r == "1");
@@ -313,7 +281,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     [Fact]
     public async Task Orphaning_delete_of_a_deployment_is_refused_and_deletes_nothing()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("orphan-node", Node("kw-orphan", "orphan")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("orphan-node", KubeManifests.Node("kw-orphan", "orphan")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("orphan", Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
         await kube.WaitFor("deployment/kw-orphan", "{.status.readyReplicas}", r => r == "2");
         var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");

@@ -1,0 +1,41 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>The Node and Pod manifests the kubectl tests apply: one node or pod per test label, busybox pods of 1 cpu.</summary>
+internal static class KubeManifests
+{
+    public static string Node(string name, string test, string cpu = "16", string gpus = "0") => $"""
+        apiVersion: v1
+        kind: Node
+        metadata:
+          name: {name}
+          labels:
+            test: {test}
+        status:
+          capacity:
+            cpu: "{cpu}"
+            memory: 64Gi
+            nvidia.com/gpu: "{gpus}"
+
+        """;
+
+    /// <param name="extraSpec">More of the pod's spec, as YAML lines indented as a spec field (two spaces).</param>
+    public static string Pod(string name, string test, string extraSpec = "") => $"""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {name}
+        spec:
+          schedulerName: kube
+          nodeSelector:
+            test: {test}
+        {extraSpec}
+          containers:
+          - name: main
+            image: busybox:1.36
+            resources:
+              requests:
+                cpu: "1"
+                memory: 1Gi
+
+        """;
+}
