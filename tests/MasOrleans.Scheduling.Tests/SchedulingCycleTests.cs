@@ -166,6 +166,28 @@ public sealed class SchedulingCycleTests
         Assert.False(_authority.TryGetPodLocation("low", out _, out _));
     }
 
+    [Fact]
+    public async Task Explaining_a_pod_that_would_preempt_names_the_node_and_victims_and_leaves_the_view_as_it_was()
+    {
+        // The same cluster as the preemption test above: only evicting "low" (priority 0, 8 cpu on n1) makes room.
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        Assert.True(_snapshot.TryBind(1, low, GpuAllocation.None));
+        Assert.True(_snapshot.TryBind(0, filler, GpuAllocation.None));
+        var version = _snapshot.Version;
+
+        var explanation = await Cycle().Explain(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Null(explanation!.ChosenNode);
+        Assert.Equal("n1", explanation.NominatedNode);
+        Assert.Equal(["low"], explanation.Victims);
+        // Worked out on a copy: the view the cycles share was not touched (not even unbound and bound back).
+        Assert.Equal(version, _snapshot.Version);
+        Assert.True(_snapshot.TryGetPodLocation("low", out var node, out _) && node == 1);
+        Assert.Empty(_nodes.Nominated);
+        Assert.Empty(_recorder.Evicted);
+    }
+
     private sealed class PostBindCounter : IScorePlugin, IPostBindPlugin
     {
         public List<(string Pod, string Node)> Calls { get; } = [];

@@ -157,15 +157,21 @@ public sealed class SchedulingCycle(
     /// Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?"); when
     /// nothing fits, also what the cycle's preemption would do (the node it would nominate and its victims), evicting nothing.
     /// </summary>
-    public ValueTask<Explanation?> Explain(PodSpec pod) => snapshots.WithCluster(s =>
+    public async ValueTask<Explanation?> Explain(PodSpec pod)
     {
-        var scheduler = schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod);
-        if (scheduler?.Explain(s.Cluster, pod, random) is not { } explanation) return null;
-        if (explanation.ChosenNode is not null || !options.Preemption || !AnyLowerPriority(s.Cluster, pod)
-            || new DefaultPreemption(scheduler.Profile).Preempt(s.Cluster, pod, random) is not { Victims.Count: > 0 } candidate)
+        // The preemption what-if unbinds and rebinds pods: on a copy taken under the view's lock, run after it, so an
+        // explain neither holds every cycle of the silo meanwhile nor touches the view the cycles share.
+        var (explanation, copy, profile) = await snapshots.WithCluster(s =>
+        {
+            var scheduler = schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod);
+            var explained = scheduler?.Explain(s.Cluster, pod, random);
+            var preempts = explained is { ChosenNode: null } && options.Preemption && AnyLowerPriority(s.Cluster, pod);
+            return (explained, preempts ? s.Cluster.Clone() : null, scheduler?.Profile);
+        });
+        if (explanation is null || copy is null || new DefaultPreemption(profile!).Preempt(copy, pod, random) is not { Victims.Count: > 0 } candidate)
             return explanation;
         return explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
-    });
+    }
 
     private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
 
