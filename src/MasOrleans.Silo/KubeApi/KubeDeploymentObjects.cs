@@ -15,14 +15,14 @@ internal static class KubeDeploymentObjects
     {
         ApiVersion = "apps/v1",
         Kind = "Deployment",
-        Name = KubeNames.Split(workloadKey).Name,
+        Name = KubernetesNames.Split(workloadKey).Name,
         Uid = KubeNames.Uid("Deployment", workloadKey, null),
         Controller = true,
     };
 
     public static V1Deployment ToDeployment(WorkloadView view, DateTimeOffset? created, string resourceVersion)
     {
-        var (ns, name) = KubeNames.Split(view.Name);
+        var (ns, name) = KubernetesNames.Split(view.Name);
         var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default), resourceVersion);
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
@@ -95,7 +95,7 @@ internal static class KubeDeploymentObjects
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
         if (KubePodObjects.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
             return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
-        template = spec with { Name = KubeNames.Key(ns, name) };
+        template = spec with { Name = KubernetesNames.Key(ns, name) };
         return null;
     }
 
@@ -147,7 +147,7 @@ internal static class KubeDeploymentObjects
 
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {
-        var (ns, name) = KubeNames.Split(view.Name);
+        var (ns, name) = KubernetesNames.Split(view.Name);
         return new V1Scale
         {
             ApiVersion = "autoscaling/v1",

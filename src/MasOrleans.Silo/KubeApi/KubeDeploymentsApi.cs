@@ -3,6 +3,7 @@ using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
@@ -36,7 +37,7 @@ internal static class KubeDeploymentsApi
         if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on deployments by this server");
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         var snapshot = await cache.Refresh(context.RequestAborted);
-        var keys = cache.Workloads.Where(k => ns is null || KubeNames.Split(k).Namespace == ns).ToList();
+        var keys = cache.Workloads.Where(k => ns is null || KubernetesNames.Split(k).Namespace == ns).ToList();
         var deployments = (await Task.WhenAll(keys.Select(k => Load(grains, k, snapshot.Version.ToString())))).OfType<V1Deployment>()
             .Where(d => labels.Matches(d.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? d.Metadata.Name : d.Metadata.NamespaceProperty))
             .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
@@ -72,7 +73,7 @@ internal static class KubeDeploymentsApi
     }
 
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await Load(grains, KubeNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
+        await Load(grains, KubernetesNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
 
     /// <summary>
     /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
@@ -85,15 +86,12 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        var key = KubeNames.Key(ns, name);
+        var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var current = await Render(grain, view, "");
-        var target = KubePatch.Target(current);
-        KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
-        var (patched, mergeError) = KubePatch.Apply(target, patch);
-        if (mergeError is not null) return mergeError;
-        var parsed = KubePatch.Decode<V1Deployment>(context, patched!, "Deployment", name);
+        var parsed = KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
+            target => KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec")));
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served: null) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
@@ -109,20 +107,21 @@ internal static class KubeDeploymentsApi
     {
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
-        var key = KubeNames.Key(ns, name);
-        if (await grains.Reference<IWorkloadGrain>(key).Get() is null) return KubeStatus.NotFound("deployments.apps", name);
+        var key = KubernetesNames.Key(ns, name);
+        var grain = grains.Reference<IWorkloadGrain>(key);
+        if (await grain.Get() is null) return KubeStatus.NotFound("deployments.apps", name);
         // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
         if (KubeWrites.Orphans(options))
             return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served: null) is { } failed)
             return failed;
-        var outcome = await grains.Reference<IWorkloadGrain>(key).Delete();
+        var outcome = await grain.Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
     private static async Task<IResult> GetScale(string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is { } view
+        await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is { } view
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, cache.Version.ToString()))
             : KubeStatus.NotFound("deployments.apps", name);
 
@@ -131,10 +130,8 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        if (await grains.Reference<IWorkloadGrain>(KubeNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(KubeDeploymentObjects.ToScale(view, "")), patch!);
-        if (mergeError is not null) return mergeError;
-        var parsed = KubePatch.Decode<V1Scale>(context, patched!, "Scale", name);
+        if (await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, ""), "Scale", name);
         return parsed.Error ?? await Scale(context, ns, name, parsed.Value!, grains, cache);
     }
 
@@ -147,9 +144,9 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Scale(HttpContext context, string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
     {
-        var key = KubeNames.Key(ns, name);
+        var key = KubernetesNames.Key(ns, name);
         var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
-        // kubectl scale --current-replicas or --resource-version sends the Scale it read back with its resourceVersion.
+        // A Scale's uid is its deployment's and cannot change (workloads keep no version, so none is checked).
         if (KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", served: null) is { } stale) return stale;
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);

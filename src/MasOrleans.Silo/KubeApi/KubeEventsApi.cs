@@ -1,6 +1,7 @@
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Kubernetes;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -36,19 +37,19 @@ internal static class KubeEventsApi
         if (wantedKind is null or "Pod")
         {
             var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
-            var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubeNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
+            var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubernetesNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
             foreach (var view in views.OfType<PodView>())
                 events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
         }
         // Node events live in the default namespace, as the kubelet records them.
-        if (wantedKind is null or "Node" && ns is null or KubeNames.DefaultNamespace)
+        if (wantedKind is null or "Node" && ns is null or KubernetesNames.DefaultNamespace)
         {
             foreach (var node in snapshot.Nodes.Where(n => wantedName is null || n.Metadata.Name == wantedName))
                 events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.Reference<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
         }
         if (wantedKind is null or "Deployment")
         {
-            foreach (var key in cache.Workloads.Where(k => (ns is null || KubeNames.Split(k).Namespace == ns) && (wantedName is null || KubeNames.Split(k).Name == wantedName)))
+            foreach (var key in cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
                 events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
         }
         var selected = events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f)))
@@ -58,7 +59,7 @@ internal static class KubeEventsApi
 
     private static IEnumerable<Corev1Event> Events(string kind, string apiVersion, string key, string uid, IReadOnlyList<PodEvent> events, bool namespaced)
     {
-        var (ns, name) = namespaced ? KubeNames.Split(key) : (KubeNames.DefaultNamespace, key);
+        var (ns, name) = namespaced ? KubernetesNames.Split(key) : (KubernetesNames.DefaultNamespace, key);
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];

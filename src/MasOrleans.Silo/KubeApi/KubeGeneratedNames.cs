@@ -9,7 +9,7 @@ internal static class KubeGeneratedNames
 {
     public const int MaxAttempts = 8;
     private const int RandomLength = 5;
-    private const int MaxNameLength = 63;
+    private const int MaxNameLength = MasOrleans.Kubernetes.KubernetesNames.LabelMaxLength;
     // No vowels (no words by chance) and no 0, 1, 3 (read as o, l, e).
     private const string Alphabet = "bcdfghjklmnpqrstvwxz2456789";
 

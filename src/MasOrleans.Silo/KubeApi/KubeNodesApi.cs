@@ -69,9 +69,7 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
-        var (patched, mergeError) = KubePatch.Apply(KubePatch.Target(current), patch!);
-        if (mergeError is not null) return mergeError;
-        var parsed = KubePatch.Decode<V1Node>(context, patched!, "Node", name);
+        var parsed = KubePatch.ApplyTo<V1Node>(context, patch!, current, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", cache.SeenVersion("nodes", name)) is { } stale) return stale;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;

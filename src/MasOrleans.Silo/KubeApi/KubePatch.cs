@@ -38,7 +38,7 @@ internal static class KubePatch
     /// The object a patch applies to: the current object as served, without its resourceVersion, so a resourceVersion
     /// in the result is the patch's own (which the API server treats as a precondition).
     /// </summary>
-    public static JsonObject Target(object current)
+    private static JsonObject Target(object current)
     {
         var target = (JsonObject)KubeJson.ToNode(current);
         (target["metadata"] as JsonObject)?.Remove("resourceVersion");
@@ -46,7 +46,7 @@ internal static class KubePatch
     }
 
     /// <summary>The patched document, or null with a 400 Status for a directive the patch cannot carry.</summary>
-    public static (JsonNode? Patched, IResult? Error) Apply(JsonObject target, Body patch)
+    private static (JsonNode? Patched, IResult? Error) Apply(JsonObject target, Body patch)
     {
         try
         {
@@ -63,8 +63,21 @@ internal static class KubePatch
     /// The patched document as <typeparamref name="T"/>. One that does not decode (a name that is a number, an
     /// annotation that is not a string) is 422 Invalid on the field "patch", as the API server's patch handler answers.
     /// </summary>
-    public static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, string kind, string name) where T : class =>
+    private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, string kind, string name) where T : class =>
         KubeJson.Parse<T>(context, patched.ToJsonString(), message => KubeStatus.Invalid(kind, name, "patch", message));
+
+    /// <summary>
+    /// The patch applied to <paramref name="current"/> as served (<see cref="Target"/>, <see cref="Apply"/>,
+    /// <see cref="Decode{T}"/>): the patched object, or the Status of the first step that failed.
+    /// </summary>
+    /// <param name="prepare">Adjusts the target before the merge (the stand-in container a manifest's containers replace).</param>
+    public static BodyResult<T> ApplyTo<T>(HttpContext context, Body patch, object current, string kind, string name, Action<JsonObject>? prepare = null) where T : class
+    {
+        var target = Target(current);
+        prepare?.Invoke(target);
+        var (patched, error) = Apply(target, patch);
+        return error is not null ? new(null, null, error) : Decode<T>(context, patched!, kind, name);
+    }
 
     /// <summary>The node at <paramref name="path"/> through objects only (a patch may hold anything anywhere), or null.</summary>
     public static JsonNode? At(JsonNode? node, params string[] path)

@@ -105,7 +105,7 @@ internal static class KubePodObjects
         if (bounds.Check(template) is { } boundsError) return new("spec", boundsError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return new(template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
-        spec = spec with { Name = KubeNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
+        spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;
     }
 
@@ -124,7 +124,7 @@ internal static class KubePodObjects
     public static V1Pod ToPod(PodView view, string resourceVersion)
     {
         var spec = view.Spec;
-        var (ns, name) = KubeNames.Split(spec.Name);
+        var (ns, name) = KubernetesNames.Split(spec.Name);
         var annotations = new Dictionary<string, string>();
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";

@@ -1,10 +1,11 @@
-using MasOrleans.Grains.Scheduling;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Security;
@@ -73,7 +74,7 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        var key = KubeNames.Key(ns, name);
+        var key = KubernetesNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
     }
@@ -90,14 +91,11 @@ internal static class KubePodsApi
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        var key = KubeNames.Key(ns, name);
+        var key = KubernetesNames.Key(ns, name);
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
-        var target = KubePatch.Target(current);
-        KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
-        var (patched, mergeError) = KubePatch.Apply(target, patch);
-        if (mergeError is not null) return mergeError;
-        var parsed = KubePatch.Decode<V1Pod>(context, patched!, "Pod", name);
+        var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
+            target => KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec")));
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
         if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
@@ -118,7 +116,7 @@ internal static class KubePodsApi
     {
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
-        var key = KubeNames.Key(ns, name);
+        var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(options, view, cache) is { } failed) return failed;
@@ -129,7 +127,7 @@ internal static class KubePodsApi
     }
 
     private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache) =>
-        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubeNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
             cache.SeenVersion("pods", view.Spec.Name));
 
     /// <summary>
@@ -142,7 +140,7 @@ internal static class KubePodsApi
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
         if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
-        var grain = grains.Reference<IPodGrain>(KubeNames.Key(ns, name));
+        var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;
         if (view.NodeName is { } node && view.Phase.HoldsNode())

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using MasOrleans.Kubernetes;
 using MasOrleans.Silo.KubeApi;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
@@ -141,8 +142,8 @@ public sealed class KubeApiPartsTests
     [InlineData("ml", "train", "ml.train")]
     public void Default_namespace_is_the_rest_apis_space_and_others_are_prefixed(string ns, string name, string key)
     {
-        Assert.Equal(key, KubeNames.Key(ns, name));
-        Assert.Equal((ns, name), KubeNames.Split(key));
+        Assert.Equal(key, KubernetesNames.Key(ns, name));
+        Assert.Equal((ns, name), KubernetesNames.Split(key));
     }
 
     /// <summary>
