@@ -4,6 +4,7 @@ using MasOrleans.Cli.Kubeconfig;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Train;
+using MasOrleans.Cli.Tune;
 
 // Each verb lives in its own folder and exposes Create(); adding a verb is one line here.
 var root = new RootCommand("mas: multi-agent scheduling engine tools (trace replay, policy comparison, the seed-002 model service, kubeconfig for a silo).")
@@ -13,5 +14,6 @@ var root = new RootCommand("mas: multi-agent scheduling engine tools (trace repl
     ReplayCommand.Create(),
     ServeCommand.Create(),
     TrainCommand.Create(),
+    TuneTiesCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -25,6 +25,8 @@ public static class SearchPolicies
 
     public const string Ties = "fgd-ties";
 
+    public const string Learned = "fgd-learned";
+
     /// <summary>`fgd-device` unless set: the exact device rule, FGD's name order among equal scores.</summary>
     public static readonly FgdChoiceRules DeviceDefaults = new(DeviceRule.Exact, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
 
@@ -39,6 +41,8 @@ public static class SearchPolicies
             o => WeightedFgd.Create(Device, TypicalPodWeights.Tuned.With(o.Settings), DeviceDefaults.With(o.Settings), o));
         catalog.Register(Ties, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered: CPU-only pods to nodes without idle GPU, GPU pods to used nodes (settings as fgd-device).",
             o => WeightedFgd.Create(Ties, TypicalPodWeights.Tuned.With(o.Settings), TiesDefaults.With(o.Settings), o));
+        catalog.Register(Learned, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered by learned weights over node features (settings tie.cpu.<feature>, tie.gpu.<feature>, w.*, device).",
+            o => CreateLearned(Learned, TieWeights.Learned.With(o.Settings), o));
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
@@ -47,6 +51,15 @@ public static class SearchPolicies
             return PaperPolicies.Profile(Lookahead, new LookaheadScore(search), new FgdDeviceSelector(evaluator), o, HostTieBreak.LowestName,
                 "FGD with one-step lookahead.");
         });
+    }
+
+    /// <summary>`fgd-learned` with the given tie weights (the tie order search evaluates its candidates through this).</summary>
+    public static SchedulingProfile CreateLearned(string name, TieWeights ties, PolicyOptions o)
+    {
+        var device = o.Settings.TryGetValue("device", out var rule) ? FragmentationDeviceSelector.RuleFrom(rule) : DeviceRule.Exact;
+        var features = new TieFeatures(o.TypicalPods ?? []);
+        return WeightedFgd.Create(name, TypicalPodWeights.Tuned.With(o.Settings), device, evaluator => new LearnedTieScore(evaluator, features, ties), o,
+            $"{TypicalPodWeights.Tuned.With(o.Settings)}, learned tie order {ties}");
     }
 
     public static LookaheadOptions OptionsFrom(PolicyOptions o)

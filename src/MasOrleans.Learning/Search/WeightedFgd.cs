@@ -73,14 +73,16 @@ public static class WeightedFgd
     /// node's devices whatever the device rule, so with both tie orders Rank the nodes ranked are fgd-weighted's on the
     /// same cluster state, and with <see cref="FgdChoiceRules.Paper"/> every decision is fgd-weighted's.
     /// </summary>
-    public static SchedulingProfile Create(string name, TypicalPodWeights weights, FgdChoiceRules rules, PolicyOptions o)
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, FgdChoiceRules rules, PolicyOptions o) =>
+        Create(name, weights, rules.Device, evaluator => rules.CpuTie == CpuPodTieOrder.Rank && rules.GpuTie == GpuPodTieOrder.Rank
+            ? new FgdScore(evaluator)
+            : new TieOrderedFgdScore(evaluator, rules.CpuTie, rules.CpuRemnantMilli, rules.GpuTie), o, $"{weights}, {rules}");
+
+    /// <summary>FGD over reweighted typical pods with the given device rule and a node score built on its evaluator.</summary>
+    public static SchedulingProfile Create(string name, TypicalPodWeights weights, DeviceRule device, Func<FgdEvaluator, IScorePlugin> score, PolicyOptions o, string what)
     {
         var model = new FragmentationModel(weights.Apply(o.TypicalPods ?? []));
-        var evaluator = new FgdEvaluator(model);
-        IScorePlugin score = rules.CpuTie == CpuPodTieOrder.Rank && rules.GpuTie == GpuPodTieOrder.Rank
-            ? new FgdScore(evaluator)
-            : new TieOrderedFgdScore(evaluator, rules.CpuTie, rules.CpuRemnantMilli, rules.GpuTie);
-        return PaperPolicies.Profile(name, score, new FragmentationDeviceSelector(model, rules.Device), o, PaperPolicies.TieBreakFor(o),
-            $"FGD over typical pods reweighted by {weights}, {rules}.");
+        return PaperPolicies.Profile(name, score(new FgdEvaluator(model)), new FragmentationDeviceSelector(model, device), o, PaperPolicies.TieBreakFor(o),
+            $"FGD over typical pods reweighted by {what}.");
     }
 }

@@ -74,37 +74,6 @@ public class DeviceChoiceTests
         Assert.Equal(new[] { 0 }, new FragmentationDeviceSelector(model, DeviceRule.Exact).Select(cluster, 0, Pod("whole", 1000, 1000)).Devices);
     }
 
-    private static PolicyCatalog Catalog()
-    {
-        var catalog = PolicyCatalog.CreateDefault();
-        SearchPolicies.Register(catalog);
-        return catalog;
-    }
-
-    /// <summary>
-    /// "node:devices" for the paper arrivals, in order ("-" = failed), on a seeded tie-break order: on the synthetic cluster
-    /// and trace, or on 48 sampled openb nodes with the real trace's share sizes (the synthetic trace's 250, 500 and 750 milli
-    /// shares leave every rule the same device).
-    /// </summary>
-    private static List<string> Decisions(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false)
-    {
-        var (nodes, trace) = openb ? SampledOpenb.Load(48) : (SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(160));
-        var profile = Catalog().Create(policy, new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings });
-        var scheduler = new ProfileScheduler(profile);
-        var cluster = ClusterState.Of(nodes);
-        var random = new Random(seed);
-        var arrivals = PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, random);
-        cluster.SetTieBreakRank(SimulatorNodeNames.TieBreakRank(cluster.Nodes.Select(n => n.Name).ToList(), random));
-        var decisions = new List<string>();
-        foreach (var pod in arrivals)
-        {
-            var result = scheduler.Schedule(cluster, pod, random);
-            if (result.Success) Assert.True(cluster.TryBind(result.Node, pod, result.Gpus));
-            decisions.Add(result.Success ? $"{result.NodeName}:{string.Join('+', result.Gpus.Devices)}" : "-");
-        }
-        return decisions;
-    }
-
     private static Dictionary<string, string> Set(params (string Key, string Value)[] pairs) => pairs.ToDictionary(p => p.Key, p => p.Value);
 
     [Theory]
@@ -112,30 +81,30 @@ public class DeviceChoiceTests
     [InlineData(11)]
     public void With_the_papers_device_rule_and_name_order_decisions_are_exactly_fgds_and_fgd_weighteds(int seed)
     {
-        var fgd = Decisions("fgd", Set(), seed);
+        var fgd = SearchDecisions.Of("fgd", Set(), seed);
         Assert.Contains("-", fgd); // saturated: failures are compared too
-        Assert.Equal(fgd, Decisions(SearchPolicies.Device, Set(("device", "paper"), ("w.shared", "1"), ("w.power", "0")), seed));
-        var weighted = Decisions(SearchPolicies.Weighted, Set(), seed);
-        Assert.Equal(weighted, Decisions(SearchPolicies.Device, Set(("device", "paper")), seed));
-        Assert.Equal(weighted, Decisions(SearchPolicies.Ties,
+        Assert.Equal(fgd, SearchDecisions.Of(SearchPolicies.Device, Set(("device", "paper"), ("w.shared", "1"), ("w.power", "0")), seed));
+        var weighted = SearchDecisions.Of(SearchPolicies.Weighted, Set(), seed);
+        Assert.Equal(weighted, SearchDecisions.Of(SearchPolicies.Device, Set(("device", "paper")), seed));
+        Assert.Equal(weighted, SearchDecisions.Of(SearchPolicies.Ties,
             Set(("device", "paper"), ("cpu.tie", "rank"), ("gpu.tie", "rank"), ("w.shared", "2"), ("w.power", "-2"), ("w.cpu", "1"), ("w.multi", "1")), seed));
     }
 
     [Fact]
     public void Other_device_rules_and_fgd_ties_change_decisions_and_repeat_per_seed()
     {
-        var paper = Decisions(SearchPolicies.Device, Set(("device", "paper")), 5, openb: true);
-        Assert.Equal(Decisions(SearchPolicies.Weighted, Set(), 5, openb: true), paper);
+        var paper = SearchDecisions.Of(SearchPolicies.Device, Set(("device", "paper")), 5, openb: true);
+        Assert.Equal(SearchDecisions.Of(SearchPolicies.Weighted, Set(), 5, openb: true), paper);
         var same = new List<string>();
         foreach (var rule in new[] { "exact", "exact-tightest", "rounded-tightest", "best-fit" })
         {
-            var decisions = Decisions(SearchPolicies.Device, Set(("device", rule)), 5, openb: true);
-            Assert.Equal(decisions, Decisions(SearchPolicies.Device, Set(("device", rule)), 5, openb: true));
+            var decisions = SearchDecisions.Of(SearchPolicies.Device, Set(("device", rule)), 5, openb: true);
+            Assert.Equal(decisions, SearchDecisions.Of(SearchPolicies.Device, Set(("device", rule)), 5, openb: true));
             if (paper.SequenceEqual(decisions)) same.Add(rule);
         }
         Assert.Empty(same);
-        var ties = Decisions(SearchPolicies.Ties, Set(), 5, openb: true);
-        Assert.Equal(ties, Decisions(SearchPolicies.Ties, Set(), 5, openb: true));
+        var ties = SearchDecisions.Of(SearchPolicies.Ties, Set(), 5, openb: true);
+        Assert.Equal(ties, SearchDecisions.Of(SearchPolicies.Ties, Set(), 5, openb: true));
         Assert.NotEqual(paper, ties);
     }
 
@@ -143,8 +112,8 @@ public class DeviceChoiceTests
     public void Bad_device_and_tie_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = TypicalPods.From(SyntheticPaperCluster.Pods()), Settings = Set(("device", "widest")) };
-        Assert.Contains("unknown device 'widest'", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Device, options)).Message);
-        Assert.Contains("unknown gpu.tie 'widest'", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("gpu.tie", "widest")) })).Message);
-        Assert.Contains("cpu.remnant", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("cpu.remnant", "1000")) })).Message);
+        Assert.Contains("unknown device 'widest'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Device, options)).Message);
+        Assert.Contains("unknown gpu.tie 'widest'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("gpu.tie", "widest")) })).Message);
+        Assert.Contains("cpu.remnant", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("cpu.remnant", "1000")) })).Message);
     }
 }

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Learning.Search;
+using MasOrleans.Learning.Workloads;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Traces;
+
+namespace MasOrleans.Cli.Tune;
+
+/// <summary>
+/// `mas tune-ties`: learns `fgd-learned`'s tie weights by the cross-entropy method (<see cref="TieOrderSearch"/>) on the default
+/// trace and the training variants at training seeds; prints each generation's best and writes the search as JSON.
+/// Seeds 42..51, on which results are reported, are refused.
+/// </summary>
+internal static class TuneTiesCommand
+{
+    public static Command Create()
+    {
+        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
+        var pods = new Option<string>("--pods") { Description = "The default trace (openb pod list); the training variants resample it", Required = true };
+        var variants = new Option<string>("--variants") { Description = "train, none, or names separated by commas (held-out variants are refused)", DefaultValueFactory = _ => "train" };
+        var seeds = new Option<string[]>("--seed") { Description = "Training seeds, e.g. 1000..1001 (42..51 are refused)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["1000..1001"] };
+        var generations = new Option<int>("--generations") { DefaultValueFactory = _ => 10 };
+        var population = new Option<int>("--population") { DefaultValueFactory = _ => 16 };
+        var elite = new Option<int>("--elite") { DefaultValueFactory = _ => 4 };
+        var spread = new Option<double>("--spread") { Description = "Initial spread of every weight", DefaultValueFactory = _ => 1.5 };
+        var searchSeed = new Option<int>("--search-seed") { Description = "Seed of the search's sampling", DefaultValueFactory = _ => 1 };
+        var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--output") { Description = "Write every generation's candidates as JSON here" };
+
+        var command = new Command("tune-ties", "Learn fgd-learned's tie weights by the cross-entropy method on training workloads and seeds.")
+        {
+            nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, output,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
+                if (seedList.FirstOrDefault(s => s is >= 42 and <= 51) is var reported and >= 42)
+                    throw new ArgumentException($"seed {reported} is one of 42..51, which results are reported on: train on others");
+                var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
+                if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
+                    throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
+                var options = new TieSearchOptions
+                {
+                    Generations = parse.GetValue(generations), Population = parse.GetValue(population), Elite = parse.GetValue(elite),
+                    InitialSpread = parse.GetValue(spread), Seed = parse.GetValue(searchSeed), WorstWeight = parse.GetValue(worst),
+                    Parallelism = parse.GetValue(parallel),
+                };
+                options.Check();
+                var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
+                var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected);
+                var catalog = PolicyCatalog.CreateDefault();
+                LearnedModelOption.Register(catalog, []);
+                var search = new TieOrderSearch(catalog, new ReplaySettings(), options);
+                var c = CultureInfo.InvariantCulture;
+                var result = search.Run(nodeList, workloads, seedList, "fgd", g =>
+                {
+                    var best = g.Ranked[0];
+                    Console.WriteLine(string.Create(c, $"generation {g.Index}: best objective {best.Objective:+0.000;-0.000} (mean {best.MeanGain:+0.000;-0.000}, worst {best.WorstGain:+0.000;-0.000}), spread {g.MeanSpread:F2}: {best.Weights}"));
+                    Console.WriteLine("  " + string.Join(' ', best.Gains.Select(kv => string.Create(c, $"{kv.Key}:{kv.Value:+0.00;-0.00}"))));
+                }, Console.Error.WriteLine);
+                var overall = TieOrderSearch.Best(result);
+                Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}"));
+                Console.WriteLine("settings: " + string.Join(' ', overall.Weights.ToSettings().Where(kv => kv.Value != "0").Select(kv => $"--set {kv.Key}={kv.Value}")));
+                if (parse.GetValue(output) is { } path) File.WriteAllText(path, ToJson(result));
+                return 0;
+            }
+            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static string ToJson(IReadOnlyList<TieGeneration> generations) => JsonSerializer.Serialize(generations.Select(g => new
+    {
+        generation = g.Index,
+        spread = g.MeanSpread,
+        candidates = g.Ranked.Select(c => new { c.Objective, meanGain = c.MeanGain, worstGain = c.WorstGain, gains = c.Gains, cpu = c.Weights.Cpu, gpu = c.Weights.Gpu }),
+    }), new JsonSerializerOptions { WriteIndented = true });
+}

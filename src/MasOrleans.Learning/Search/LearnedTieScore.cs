@@ -1,0 +1,110 @@
+using System.Globalization;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Plugins.Paper;
+
+namespace MasOrleans.Learning.Search;
+
+/// <summary>
+/// Linear weights over <see cref="TieFeature"/>s, one vector for CPU-only pods and one for GPU pods. A node's tie value is
+/// floor(w · features): whole steps, so a feature whose weight is small moves few nodes and FGD's name order (a packing
+/// rule worth points, docs/learning.md) still decides among nodes of equal value.
+/// </summary>
+public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double> Gpu)
+{
+    /// <summary>
+    /// fgd-ties' hand rules as weights (CPU-only pods: no idle GPU first; GPU pods: used nodes first): where the search
+    /// starts, and what <see cref="LearnedTieScore"/> with these weights decides exactly like.
+    /// </summary>
+    public static readonly TieWeights HandRules = new(One(TieFeature.NoIdleGpu), One(TieFeature.Used));
+
+    /// <summary>
+    /// `fgd-learned`'s weights unless set: the best of the cross-entropy search in docs/learning.md (session 24), on the
+    /// default trace and the training variants at training seeds only.
+    /// </summary>
+    public static readonly TieWeights Learned = HandRules;
+
+    public double[] ToVector() => [.. Cpu, .. Gpu];
+
+    public static TieWeights FromVector(IReadOnlyList<double> v)
+    {
+        if (v.Count != 2 * TieFeatures.Count) throw new ArgumentException($"expected {2 * TieFeatures.Count} weights, got {v.Count}");
+        return new TieWeights(v.Take(TieFeatures.Count).ToArray(), v.Skip(TieFeatures.Count).ToArray());
+    }
+
+    /// <summary>The settings that give these weights (tie.cpu.&lt;feature&gt;, tie.gpu.&lt;feature&gt;).</summary>
+    public IReadOnlyDictionary<string, string> ToSettings()
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < TieFeatures.Count; i++)
+        {
+            settings[$"tie.cpu.{TieFeatures.Names[i]}"] = Cpu[i].ToString("R", CultureInfo.InvariantCulture);
+            settings[$"tie.gpu.{TieFeatures.Names[i]}"] = Gpu[i].ToString("R", CultureInfo.InvariantCulture);
+        }
+        return settings;
+    }
+
+    /// <summary>
+    /// These weights with any tie.cpu.&lt;feature&gt; / tie.gpu.&lt;feature&gt; settings over them (each known key asked for, so
+    /// the catalog names a misspelt one); a bad number is named.
+    /// </summary>
+    public TieWeights With(IReadOnlyDictionary<string, string> settings)
+    {
+        double[] Read(string kind, IReadOnlyList<double> current)
+        {
+            var values = current.ToArray();
+            for (var i = 0; i < TieFeatures.Count; i++)
+            {
+                var key = $"tie.{kind}.{TieFeatures.Names[i]}";
+                if (!settings.TryGetValue(key, out var text)) continue;
+                values[i] = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+                    ? value
+                    : throw new ArgumentException($"setting {key} must be a finite number, got {text}");
+            }
+            return values;
+        }
+        return new TieWeights(Read("cpu", Cpu), Read("gpu", Gpu));
+    }
+
+    public override string ToString() =>
+        $"cpu [{string.Join(' ', Cpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}] gpu [{string.Join(' ', Gpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}]";
+
+    private static double[] One(TieFeature feature)
+    {
+        var v = new double[TieFeatures.Count];
+        v[(int)feature] = 1;
+        return v;
+    }
+}
+
+/// <summary>
+/// FGD's integer score first, then floor(w · <see cref="TieFeature"/>s) with the pod's weight vector (CPU-only or GPU) among
+/// equal scores, then the profile's tie-break (the simulator's renamed-name order). The tie value never outranks one point
+/// of FGD's score.
+/// </summary>
+public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features, TieWeights weights) : IBatchScorePlugin
+{
+    /// <summary>Tie values are clamped to ±<see cref="Scale"/>/2, far beyond any weights the search reaches.</summary>
+    public const long Scale = TieOrderedFgdScore.Scale;
+
+    public string Name => "FGD";
+
+    public long Score(SchedulingContext context, int node) =>
+        evaluator.Evaluate(context.Cluster, node, context.Pod).Score * Scale + Secondary(context, node);
+
+    public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
+    {
+        evaluator.ScoreBatch(context.Cluster, context.Pod, nodes, scores);
+        for (var i = 0; i < nodes.Length; i++) scores[i] = scores[i] * Scale + Secondary(context, nodes[i]);
+    }
+
+    private long Secondary(SchedulingContext context, int node)
+    {
+        var w = context.Pod.Gpu.IsNone ? weights.Cpu : weights.Gpu;
+        Span<double> f = stackalloc double[TieFeatures.Count];
+        features.Compute(context.Cluster, node, context.Pod, f);
+        var value = 0.0;
+        for (var i = 0; i < f.Length; i++) value += w[i] * f[i];
+        return Math.Clamp(Scale / 2 + (long)Math.Floor(value), 0, Scale - 1);
+    }
+}

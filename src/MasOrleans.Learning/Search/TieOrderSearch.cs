@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using MasOrleans.Learning.Workloads;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+
+namespace MasOrleans.Learning.Search;
+
+/// <summary>How <see cref="TieOrderSearch"/> searches: the cross-entropy method's sizes, its random stream, and what it maximizes.</summary>
+public sealed record TieSearchOptions
+{
+    public int Generations { get; init; } = 10;
+    public int Population { get; init; } = 16;
+    /// <summary>The best this many of a generation set the next one's mean and spread.</summary>
+    public int Elite { get; init; } = 4;
+    public double InitialSpread { get; init; } = 1.5;
+    /// <summary>The spread never falls below this, so the search keeps looking near its mean.</summary>
+    public double MinSpread { get; init; } = 0.2;
+    /// <summary>The search's own random stream (the candidates it samples); the replays take the training seeds.</summary>
+    public int Seed { get; init; } = 1;
+    /// <summary>Objective = mean over workloads of the mean gain over the baseline + this × the smallest workload's gain.</summary>
+    public double WorstWeight { get; init; } = 1;
+    public int Parallelism { get; init; } = 1;
+
+    public void Check()
+    {
+        if (Generations < 1) throw new ArgumentException($"generations must be at least 1, got {Generations}");
+        if (Population < 2) throw new ArgumentException($"population must be at least 2, got {Population}");
+        if (Elite < 1 || Elite > Population) throw new ArgumentException($"elite must be from 1 to the population ({Population}), got {Elite}");
+        if (!(InitialSpread > 0) || !double.IsFinite(InitialSpread)) throw new ArgumentException($"initial spread must be positive, got {InitialSpread}");
+        if (!(MinSpread >= 0) || !double.IsFinite(MinSpread)) throw new ArgumentException($"minimum spread must be non-negative, got {MinSpread}");
+        if (!(WorstWeight >= 0) || !double.IsFinite(WorstWeight)) throw new ArgumentException($"worst weight must be non-negative, got {WorstWeight}");
+        if (Parallelism < 1) throw new ArgumentException($"parallelism must be at least 1, got {Parallelism}");
+    }
+}
+
+/// <summary>One candidate's result: its weights, per-workload mean gain over the baseline, and the objective.</summary>
+public sealed record TieCandidate(TieWeights Weights, IReadOnlyDictionary<string, double> Gains, double Objective)
+{
+    public double MeanGain => Gains.Values.Average();
+    public double WorstGain => Gains.Values.Min();
+}
+
+/// <summary>One generation: the candidates ranked best first, and the spread it sampled with.</summary>
+public sealed record TieGeneration(int Index, IReadOnlyList<TieCandidate> Ranked, double MeanSpread);
+
+/// <summary>
+/// Learns `fgd-learned`'s tie weights (<see cref="TieWeights"/>) by the cross-entropy method: each generation samples
+/// weight vectors around a mean (the first generation's mean is fgd-ties' hand rules, and every generation evaluates its
+/// mean as well), replays each on the training workloads at the training seeds through the paper protocol, and moves the
+/// mean and spread to the best few. The objective is the gain in GPU allocation over the baseline (fgd), paired by seed.
+/// Deterministic for a given seed: the sampling is the only randomness and the replays are seeded.
+/// </summary>
+public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay, TieSearchOptions options)
+{
+    public IReadOnlyList<TieGeneration> Run(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
+        string baseline, Action<TieGeneration>? onGeneration = null, Action<string>? log = null)
+    {
+        options.Check();
+        if (workloads.Count == 0 || seeds.Count == 0) throw new ArgumentException("give at least one workload and one seed");
+        foreach (var p in new[] { baseline, SearchPolicies.Learned })
+            if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
+        var base_ = Replay(nodes, workloads, seeds, baseline, replay, log);
+        var random = new Random(options.Seed);
+        var mean = TieWeights.HandRules.ToVector();
+        var spread = Enumerable.Repeat(options.InitialSpread, mean.Length).ToArray();
+        var generations = new List<TieGeneration>();
+        for (var g = 0; g < options.Generations; g++)
+        {
+            var vectors = new List<double[]> { mean.ToArray() };
+            while (vectors.Count < options.Population)
+                vectors.Add(mean.Select((m, i) => m + spread[i] * Gaussian(random)).ToArray());
+            var ranked = Evaluate(nodes, workloads, seeds, vectors, base_, log).OrderByDescending(c => c.Objective).ToList();
+            var generation = new TieGeneration(g, ranked, spread.Average());
+            generations.Add(generation);
+            onGeneration?.Invoke(generation);
+            var elite = ranked.Take(options.Elite).Select(c => c.Weights.ToVector()).ToList();
+            for (var i = 0; i < mean.Length; i++)
+            {
+                mean[i] = elite.Average(v => v[i]);
+                var variance = elite.Count < 2 ? 0 : elite.Sum(v => (v[i] - mean[i]) * (v[i] - mean[i])) / (elite.Count - 1);
+                spread[i] = Math.Max(options.MinSpread, Math.Sqrt(variance));
+            }
+        }
+        return generations;
+    }
+
+    /// <summary>The best candidate of every generation's results.</summary>
+    public static TieCandidate Best(IEnumerable<TieGeneration> generations) =>
+        generations.SelectMany(g => g.Ranked).OrderByDescending(c => c.Objective).First();
+
+    private List<TieCandidate> Evaluate(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
+        IReadOnlyList<double[]> vectors, IReadOnlyDictionary<(string, int), double> baseline, Action<string>? log)
+    {
+        var jobs = (from c in Enumerable.Range(0, vectors.Count) from w in workloads from s in seeds select (Candidate: c, Workload: w, Seed: s)).ToList();
+        var alloc = new ConcurrentDictionary<(int, string, int), double>();
+        var settings = vectors.Select(v => replay with { PolicySettings = Merge(replay.PolicySettings, TieWeights.FromVector(v).ToSettings()) }).ToList();
+        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, job =>
+            alloc[(job.Candidate, job.Workload.Name, job.Seed)] = AllocOf(nodes, job.Workload, SearchPolicies.Learned, job.Seed, settings[job.Candidate]));
+        var result = new List<TieCandidate>();
+        for (var c = 0; c < vectors.Count; c++)
+        {
+            var gains = workloads.ToDictionary(w => w.Name, w => seeds.Average(s => alloc[(c, w.Name, s)] - baseline[(w.Name, s)]), StringComparer.Ordinal);
+            var objective = gains.Values.Average() + options.WorstWeight * gains.Values.Min();
+            result.Add(new TieCandidate(TieWeights.FromVector(vectors[c]), gains, objective));
+        }
+        log?.Invoke($"evaluated {vectors.Count} candidates on {workloads.Count} workloads x {seeds.Count} seeds");
+        return result;
+    }
+
+    private Dictionary<(string, int), double> Replay(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
+        string policy, ReplaySettings settings, Action<string>? log)
+    {
+        var jobs = (from w in workloads from s in seeds select (Workload: w, Seed: s)).ToList();
+        var alloc = new ConcurrentDictionary<(string, int), double>();
+        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, job =>
+            alloc[(job.Workload.Name, job.Seed)] = AllocOf(nodes, job.Workload, policy, job.Seed, settings));
+        log?.Invoke($"baseline {policy}: {jobs.Count} runs");
+        return new Dictionary<(string, int), double>(alloc);
+    }
+
+    private double AllocOf(IReadOnlyList<NodeSpec> nodes, Workload workload, string policy, int seed, ReplaySettings settings)
+    {
+        var result = new ReplayRunner(catalog).Run(nodes, workload.Pods, policy, seed, settings);
+        return result.AllocAt130 ?? result.Curve[^1].GpuAllocPercent;
+    }
+
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> then)
+    {
+        var merged = new Dictionary<string, string>(first, StringComparer.Ordinal);
+        foreach (var (k, v) in then) merged[k] = v;
+        return merged;
+    }
+
+    private static double Gaussian(Random random)
+    {
+        var u = 1 - random.NextDouble();
+        return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * random.NextDouble());
+    }
+}

@@ -1,0 +1,44 @@
+using MasOrleans.Learning.Search;
+using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Framework;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Replay;
+
+namespace MasOrleans.Learning.Tests.Search;
+
+/// <summary>The search policies' decisions on a seeded paper run, to compare policies decision by decision.</summary>
+internal static class SearchDecisions
+{
+    public static PolicyCatalog Catalog()
+    {
+        var catalog = PolicyCatalog.CreateDefault();
+        SearchPolicies.Register(catalog);
+        return catalog;
+    }
+
+    /// <summary>
+    /// "node:devices" for the paper arrivals, in order ("-" = failed), on a seeded tie-break order: on the synthetic cluster
+    /// and trace, or on 48 sampled openb nodes with the real trace's share sizes (the synthetic trace's 250, 500 and 750 milli
+    /// shares leave every rule the same device).
+    /// </summary>
+    public static List<string> Of(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false)
+    {
+        var (nodes, trace) = openb ? SampledOpenb.Load(48) : (SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(160));
+        var profile = Catalog().Create(policy, new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings });
+        var scheduler = new ProfileScheduler(profile);
+        var cluster = ClusterState.Of(nodes);
+        var random = new Random(seed);
+        var arrivals = PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, random);
+        cluster.SetTieBreakRank(SimulatorNodeNames.TieBreakRank(cluster.Nodes.Select(n => n.Name).ToList(), random));
+        var decisions = new List<string>();
+        foreach (var pod in arrivals)
+        {
+            var result = scheduler.Schedule(cluster, pod, random);
+            if (result.Success) Assert.True(cluster.TryBind(result.Node, pod, result.Gpus));
+            decisions.Add(result.Success ? $"{result.NodeName}:{string.Join('+', result.Gpus.Devices)}" : "-");
+        }
+        return decisions;
+    }
+}
