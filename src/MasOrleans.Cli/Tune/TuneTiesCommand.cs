@@ -30,11 +30,12 @@ internal static class TuneTiesCommand
         var searchSeed = new Option<int>("--search-seed") { Description = "Seed of the search's sampling", DefaultValueFactory = _ => 1 };
         var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var start = new Option<string[]>("--start") { Description = "Start weights as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules); repeatable", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--output") { Description = "Write every generation's candidates as JSON here" };
 
         var command = new Command("tune-ties", "Learn fgd-learned's tie weights by the cross-entropy method on training workloads and seeds.")
         {
-            nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, output,
+            nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, start, output,
         };
         command.SetAction(parse =>
         {
@@ -51,6 +52,7 @@ internal static class TuneTiesCommand
                     Generations = parse.GetValue(generations), Population = parse.GetValue(population), Elite = parse.GetValue(elite),
                     InitialSpread = parse.GetValue(spread), Seed = parse.GetValue(searchSeed), WorstWeight = parse.GetValue(worst),
                     Parallelism = parse.GetValue(parallel),
+                    Start = StartFrom(parse.GetValue(start) ?? []),
                 };
                 options.Check();
                 var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
@@ -78,6 +80,18 @@ internal static class TuneTiesCommand
             }
         });
         return command;
+    }
+
+    private static TieWeights StartFrom(string[] pairs)
+    {
+        var settings = ReplayCommand.ParseSettings(pairs);
+        foreach (var key in settings.Keys)
+        {
+            var known = key.StartsWith("tie.cpu.", StringComparison.Ordinal) || key.StartsWith("tie.gpu.", StringComparison.Ordinal);
+            if (!known || !TieFeatures.Names.Contains(key["tie.cpu.".Length..]))
+                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}; got '{key}'");
+        }
+        return TieWeights.HandRules.With(settings);
     }
 
     private static string ToJson(IReadOnlyList<TieGeneration> generations) => JsonSerializer.Serialize(generations.Select(g => new

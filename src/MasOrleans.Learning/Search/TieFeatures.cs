@@ -39,6 +39,12 @@ public enum TieFeature
     CpuSurplus,
 
     /// <summary>
+    /// For a shared GPU pod, 1 − (the least milli a device that fits it keeps after it) / 1000: 1 when it fills a device
+    /// exactly, near 0 when it breaks a whole one; 0 for other pods.
+    /// </summary>
+    TightestFit,
+
+    /// <summary>
     /// The share of the typical GPU pods (by frequency) that ask for a GPU model and accept this node's: how much the
     /// model-constrained pods need this node (0 for a node without a model, or when no typical pod names one).
     /// </summary>
@@ -49,7 +55,7 @@ public enum TieFeature
 public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
 {
     public static readonly IReadOnlyList<string> Names =
-        ["used", "no-idle-gpu", "idle-gpu", "cpu-left", "memory-left", "whole-devices", "partial-devices", "cpu-surplus", "model-demand"];
+        ["used", "no-idle-gpu", "idle-gpu", "cpu-left", "memory-left", "whole-devices", "partial-devices", "cpu-surplus", "tightest-fit", "model-demand"];
 
     public static int Count => Names.Count;
 
@@ -61,11 +67,13 @@ public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
     public void Compute(ClusterState cluster, int node, PodSpec pod, Span<double> into)
     {
         var free = cluster.GpuFreeOf(node);
-        int whole = 0, partial = 0;
+        int whole = 0, partial = 0, leastLeft = int.MaxValue;
+        var share = pod.Gpu.IsShared ? pod.Gpu.MilliPerGpu : 0;
         foreach (var f in free)
         {
             if (f >= ClusterState.MilliPerGpu) whole++;
             else if (f > 0) partial++;
+            if (share > 0 && f >= share) leastLeft = Math.Min(leastLeft, f - share);
         }
         var devices = free.Length;
         var idleMilli = cluster.Free(ResourceKind.Gpu, node);
@@ -82,6 +90,7 @@ public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
         into[(int)TieFeature.WholeDevices] = devices == 0 ? 0 : whole / (double)devices;
         into[(int)TieFeature.PartialDevices] = devices == 0 ? 0 : partial / (double)devices;
         into[(int)TieFeature.CpuSurplus] = Math.Clamp((cpuLeft - idleAfter * _cpuPerGpuMilli) / cpuCapacity, -1, 1);
+        into[(int)TieFeature.TightestFit] = leastLeft == int.MaxValue ? 0 : 1 - leastLeft / (double)ClusterState.MilliPerGpu;
         into[(int)TieFeature.ModelDemand] = ModelDemand(cluster.Spec(node).GpuModel);
     }
 

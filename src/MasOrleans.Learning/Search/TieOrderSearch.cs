@@ -21,6 +21,8 @@ public sealed record TieSearchOptions
     /// <summary>Objective = mean over workloads of the mean gain over the baseline + this × the smallest workload's gain.</summary>
     public double WorstWeight { get; init; } = 1;
     public int Parallelism { get; init; } = 1;
+    /// <summary>The first generation's mean: fgd-ties' hand rules unless given (to go on from an earlier search).</summary>
+    public TieWeights Start { get; init; } = TieWeights.HandRules;
 
     public void Check()
     {
@@ -46,7 +48,7 @@ public sealed record TieGeneration(int Index, IReadOnlyList<TieCandidate> Ranked
 
 /// <summary>
 /// Learns `fgd-learned`'s tie weights (<see cref="TieWeights"/>) by the cross-entropy method: each generation samples
-/// weight vectors around a mean (the first generation's mean is fgd-ties' hand rules, and every generation evaluates its
+/// weight vectors around a mean (the first generation's mean is fgd-ties' hand rules unless another start is given, and every generation evaluates its
 /// mean as well), replays each on the training workloads at the training seeds through the paper protocol, and moves the
 /// mean and spread to the best few. The objective is the gain in GPU allocation over the baseline (fgd), paired by seed.
 /// Deterministic for a given seed: the sampling is the only randomness and the replays are seeded.
@@ -62,7 +64,7 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
             if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
         var base_ = Replay(nodes, workloads, seeds, baseline, replay, log);
         var random = new Random(options.Seed);
-        var mean = TieWeights.HandRules.ToVector();
+        var mean = options.Start.ToVector();
         var spread = Enumerable.Repeat(options.InitialSpread, mean.Length).ToArray();
         var generations = new List<TieGeneration>();
         for (var g = 0; g < options.Generations; g++)

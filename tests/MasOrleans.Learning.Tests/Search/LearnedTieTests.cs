@@ -42,9 +42,10 @@ public class LearnedTieTests
         // n1: a pod, 1500 of 2000 GPU milli idle, CPU left (64000 - 4000 - 8000) / 64000 = 0.8125, memory left 254 / 256,
         //     device 1 whole and device 0 partly used, surplus (52000 - 1500 x 1) / 64000 = 0.7890625, and the A10 is accepted
         //     by the constrained typical pod: 0.25 of the typical GPU pods' frequency.
-        Assert.Equal([1, 0, 0.75, 0.8125, 254 / 256.0, 0.5, 0.5, 0.7890625, 0.25], FeaturesOf(cluster, 1, pod));
+        Assert.Equal([1, 0, 0.75, 0.8125, 254 / 256.0, 0.5, 0.5, 0.7890625, 0, 0.25], FeaturesOf(cluster, 1, pod));
         // n0: empty, 2000 idle, CPU left 56000 / 64000, memory 255 / 256, both devices whole, surplus (56000 - 2000) / 64000.
-        Assert.Equal([0, 0, 1, 0.875, 255 / 256.0, 1, 0, 0.84375, 0.25], FeaturesOf(cluster, 0, pod));
+        Assert.Equal([0, 0, 1, 0.875, 255 / 256.0, 1, 0, 0.84375, 0, 0.25], FeaturesOf(cluster, 0, pod));
+        // (tightest-fit is 0: the pod is not a shared GPU pod.)
     }
 
     [Fact]
@@ -58,6 +59,11 @@ public class LearnedTieTests
         Assert.Equal(58000 / 64000.0, f[(int)TieFeature.CpuLeft]);
         Assert.Equal(57500 / 64000.0, f[(int)TieFeature.CpuSurplus]);
         Assert.Equal(0.75, f[(int)TieFeature.IdleGpu]);
+        // A 300-milli share: on n1 the devices keep 500 - 300 = 200 or 1000 - 300 = 700, the least 200: 1 - 0.2 = 0.8; on n0
+        // both keep 700: 0.3. A whole-GPU pod is not a share: 0.
+        Assert.Equal(0.8, FeaturesOf(cluster, 1, Pod("share", 1000, 300))[(int)TieFeature.TightestFit], 12);
+        Assert.Equal(0.3, FeaturesOf(cluster, 0, Pod("share", 1000, 300))[(int)TieFeature.TightestFit], 12);
+        Assert.Equal(0, f[(int)TieFeature.TightestFit]);
         // A node without a GPU model needs no model: demand 0.
         var cpuOnly = ClusterState.Of(NodeGenerator.Generate("gen:count=1,cpu=8,memory=16Gi,prefix=c"));
         var g = FeaturesOf(cpuOnly, 0, Pod("cpu", 1000, 0));
