@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
@@ -10,17 +11,25 @@ namespace MasOrleans.Benchmarks;
 /// One whole FGD-paper experiment per invocation: openb default trace on its 1,213 GPU nodes, seed 42, tune 1.3
 /// (about 10,800 arrivals; cluster build, typical pods, scheduling, binding and the fragmentation curve included),
 /// exactly what `mas replay --mode paper` runs per policy and seed. "random" is the baseline in the same run;
-/// "fgd/uncached" is fgd with its per-shape result cache off (setting fgdCache=off), the same-run baseline for the cache.
+/// "fgd/uncached" is fgd with its per-shape result cache off (setting fgdCache=off), the same-run baseline for the cache;
+/// "fgd-ties" and "fgd-learned" are the search policies (src/MasOrleans.Learning/Search) with their default settings.
 /// </summary>
 [MemoryDiagnoser]
 public class PaperExperimentBenchmarks
 {
-    [Params("random", "best-fit", "fgd", "fgd/uncached")]
+    [Params("random", "best-fit", "fgd", "fgd/uncached", "fgd-ties", "fgd-learned")]
     public string Policy { get; set; } = "";
 
     private IReadOnlyList<NodeSpec> _nodes = [];
     private IReadOnlyList<TracePod> _pods = [];
-    private readonly ReplayRunner _runner = new(PolicyCatalog.CreateDefault());
+    private readonly ReplayRunner _runner = new(CatalogWithSearchPolicies());
+
+    private static PolicyCatalog CatalogWithSearchPolicies()
+    {
+        var catalog = PolicyCatalog.CreateDefault();
+        SearchPolicies.Register(catalog);
+        return catalog;
+    }
 
     [GlobalSetup]
     public void Setup()

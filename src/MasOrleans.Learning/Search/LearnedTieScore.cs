@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Paper;
@@ -87,24 +88,49 @@ public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features
     /// <summary>Tie values are clamped to ±<see cref="Scale"/>/2, far beyond any weights the search reaches.</summary>
     public const long Scale = TieOrderedFgdScore.Scale;
 
+    /// <summary>What of a pod the features read: its CPU and memory (as kube-scheduler counts them) and its GPU request.</summary>
+    private readonly record struct PodKey(long CpuMilli, long MemoryBytes, int GpuCount, int MilliPerGpu);
+
+    // A node's tie value for a kind of pod, kept until the node changes (as FGD's own results are). Not thread-safe, as the
+    // evaluator is not.
+    private readonly NodeStampedResults<PodKey, long> _values = new(FgdEvaluator.MaxCachedShapes);
+
     public string Name => "FGD";
 
     public long Score(SchedulingContext context, int node) =>
-        evaluator.Evaluate(context.Cluster, node, context.Pod).Score * Scale + Secondary(context, node);
+        evaluator.Evaluate(context.Cluster, node, context.Pod).Score * Scale + Secondary(context, node, ValuesFor(context));
 
+    /// <summary>
+    /// Tie values only for the nodes at the batch's best FGD score: a lower score never wins whatever its tie value, and the
+    /// features cost more than FGD's cached score. Other nodes keep Scale/2, the value of all-zero features.
+    /// </summary>
     public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
     {
         evaluator.ScoreBatch(context.Cluster, context.Pod, nodes, scores);
-        for (var i = 0; i < nodes.Length; i++) scores[i] = scores[i] * Scale + Secondary(context, nodes[i]);
+        var best = long.MinValue;
+        foreach (var s in scores[..nodes.Length]) best = Math.Max(best, s);
+        var values = ValuesFor(context);
+        for (var i = 0; i < nodes.Length; i++)
+            scores[i] = scores[i] * Scale + (scores[i] == best ? Secondary(context, nodes[i], values) : Scale / 2);
     }
 
-    private long Secondary(SchedulingContext context, int node)
+    private NodeStampedResults<PodKey, long>.Entry ValuesFor(SchedulingContext context)
     {
+        var pod = context.Pod;
+        var key = new PodKey(ClusterState.NonZeroCpuOf(pod), ClusterState.NonZeroMemoryOf(pod), pod.Gpu.Count, pod.Gpu.MilliPerGpu);
+        return _values.For(context.Cluster, key);
+    }
+
+    private long Secondary(SchedulingContext context, int node, NodeStampedResults<PodKey, long>.Entry values)
+    {
+        if (values.TryGet(context.Cluster, node, out var kept)) return kept;
         var w = context.Pod.Gpu.IsNone ? weights.Cpu : weights.Gpu;
         Span<double> f = stackalloc double[TieFeatures.Count];
         features.Compute(context.Cluster, node, context.Pod, f);
         var value = 0.0;
         for (var i = 0; i < f.Length; i++) value += w[i] * f[i];
-        return Math.Clamp(Scale / 2 + (long)Math.Floor(value), 0, Scale - 1);
+        var secondary = Math.Clamp(Scale / 2 + (long)Math.Floor(value), 0, Scale - 1);
+        values.Set(context.Cluster, node, secondary);
+        return secondary;
     }
 }

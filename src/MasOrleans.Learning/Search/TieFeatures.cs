@@ -60,8 +60,8 @@ public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
     public static int Count => Names.Count;
 
     private readonly double _cpuPerGpuMilli = TieOrderedFgdScore.CpuPerGpuMilli(typical);
-    private readonly Dictionary<string, double> _modelDemand = new(StringComparer.Ordinal);
-    private readonly Lock _gate = new();
+    // Only a model some typical pod names can be in demand; computed once, read without locks by concurrent decisions.
+    private readonly Dictionary<string, double> _modelDemand = DemandByModel(typical);
 
     /// <summary>Writes the features of <paramref name="node"/> for <paramref name="pod"/> into <paramref name="into"/> (length <see cref="Count"/>).</summary>
     public void Compute(ClusterState cluster, int node, PodSpec pod, Span<double> into)
@@ -94,17 +94,17 @@ public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
         into[(int)TieFeature.ModelDemand] = ModelDemand(cluster.Spec(node).GpuModel);
     }
 
-    private double ModelDemand(string? model)
+    private double ModelDemand(string? model) =>
+        string.IsNullOrEmpty(model) ? 0 : _modelDemand.GetValueOrDefault(model);
+
+    private static Dictionary<string, double> DemandByModel(IReadOnlyList<TypicalPod> typical)
     {
-        if (string.IsNullOrEmpty(model)) return 0;
-        lock (_gate)
-        {
-            if (_modelDemand.TryGetValue(model, out var known)) return known;
-            var gpu = typical.Where(t => t.Shape.NeedsGpu).ToList();
-            var all = gpu.Sum(t => t.Probability);
-            var demand = all > 0 ? gpu.Where(t => t.Shape.GpuModels.Length > 0 && t.Shape.AcceptsModel(model)).Sum(t => t.Probability) / all : 0;
-            _modelDemand[model] = demand;
-            return demand;
-        }
+        var gpu = typical.Where(t => t.Shape.NeedsGpu).ToList();
+        var all = gpu.Sum(t => t.Probability);
+        var demand = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (all <= 0) return demand;
+        foreach (var model in gpu.SelectMany(t => t.Shape.GpuModels.Split('|', StringSplitOptions.RemoveEmptyEntries)).Distinct())
+            demand[model] = gpu.Where(t => t.Shape.GpuModels.Length > 0 && t.Shape.AcceptsModel(model)).Sum(t => t.Probability) / all;
+        return demand;
     }
 }

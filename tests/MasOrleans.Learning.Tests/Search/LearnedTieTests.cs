@@ -134,6 +134,16 @@ public class LearnedTieTests
     }
 
     [Fact]
+    public void Kept_tie_values_decide_as_values_computed_afresh()
+    {
+        // Every weight non-zero, so each feature counts; a policy per decision keeps nothing between decisions.
+        var settings = TieWeights.FromVector([.. Enumerable.Range(0, 2 * TieFeatures.Count).Select(i => (i % 2 == 0 ? 1.7 : -2.3) + i * 0.1)]).ToSettings();
+        var kept = SearchDecisions.Of(SearchPolicies.Learned, settings, 9, openb: true);
+        Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, settings, 9, openb: true, freshPerDecision: true), kept);
+        Assert.NotEqual(SearchDecisions.Of(SearchPolicies.Ties, new Dictionary<string, string>(), 9, openb: true), kept);
+    }
+
+    [Fact]
     public void Bad_and_misspelt_tie_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = Typical, Settings = new Dictionary<string, string> { ["tie.cpu.used"] = "NaN" } };

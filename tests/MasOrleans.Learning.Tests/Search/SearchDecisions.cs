@@ -21,13 +21,15 @@ internal static class SearchDecisions
     /// <summary>
     /// "node:devices" for the paper arrivals, in order ("-" = failed), on a seeded tie-break order: on the synthetic cluster
     /// and trace, or on 48 sampled openb nodes with the real trace's share sizes (the synthetic trace's 250, 500 and 750 milli
-    /// shares leave every rule the same device).
+    /// shares leave every rule the same device). <paramref name="freshPerDecision"/>: a new policy for every decision, so
+    /// nothing a policy keeps between decisions (its caches) is used.
     /// </summary>
-    public static List<string> Of(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false)
+    public static List<string> Of(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false, bool freshPerDecision = false)
     {
         var (nodes, trace) = openb ? SampledOpenb.Load(48) : (SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(160));
-        var profile = Catalog().Create(policy, new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings });
-        var scheduler = new ProfileScheduler(profile);
+        var options = new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings };
+        var catalog = Catalog();
+        var kept = new ProfileScheduler(catalog.Create(policy, options));
         var cluster = ClusterState.Of(nodes);
         var random = new Random(seed);
         var arrivals = PaperArrivals.Build(trace, cluster.GpuDeviceTotal * 1000L, 1.3, random);
@@ -35,6 +37,7 @@ internal static class SearchDecisions
         var decisions = new List<string>();
         foreach (var pod in arrivals)
         {
+            var scheduler = freshPerDecision ? new ProfileScheduler(catalog.Create(policy, options)) : kept;
             var result = scheduler.Schedule(cluster, pod, random);
             if (result.Success) Assert.True(cluster.TryBind(result.Node, pod, result.Gpus));
             decisions.Add(result.Success ? $"{result.NodeName}:{string.Join('+', result.Gpus.Devices)}" : "-");
