@@ -156,4 +156,21 @@ public class SchedulerServiceTests
         Assert.Equal(12, dash.GetValue<int>("--action_dim"));
         Assert.NotEmpty(command.Parse(["--algo", "a3c"]).Errors);
     }
+
+    [Fact]
+    public void Command_line_defaults_are_valid_and_bad_values_are_named()
+    {
+        var command = ServeCommand.Create();
+        // Nothing given: the documented defaults (a command-level validator used to read them as 0 and refuse).
+        var defaults = command.Parse([]);
+        Assert.Empty(defaults.Errors);
+        Assert.Equal(14, defaults.GetValue<int>("--state_dim"));
+        Assert.Equal(16, defaults.GetValue<int>("--action_dim"));
+        Assert.Equal(50051, defaults.GetValue<int>("--grpc-port"));
+
+        Assert.Equal("--state_dim must be at least 1, was 0.", Assert.Single(command.Parse(["--state-dim", "0"]).Errors).Message);
+        Assert.Equal("--action_dim must be at least 1, was -2.", Assert.Single(command.Parse(["--action_dim", "-2"]).Errors).Message);
+        Assert.Equal("--grpc-port must be a port from 1 to 65535, was 70000.", Assert.Single(command.Parse(["--grpc-port", "70000"]).Errors).Message);
+        Assert.Equal("--http-port must be a port from 1 to 65535, was 0.", Assert.Single(command.Parse(["--http-port", "0"]).Errors).Message);
+    }
 }
