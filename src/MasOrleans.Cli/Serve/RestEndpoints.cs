@@ -22,9 +22,15 @@ internal static class RestEndpoints
         {
             var (request, problem) = await ReadBody<PredictRequest>(http);
             if (problem is not null) return problem;
-            if (request!.State is null || request.State.Length != policy.StateDim)
-                return BadRequest("Wrong state size", $"state has {request.State?.Length ?? 0} values; expected state_dim = {policy.StateDim}.");
-            return Results.Ok(new PredictResponse(policy.Predict(request.State, request.Deterministic)));
+            try
+            {
+                // The policy checks the state (state_dim finite values): one rule for REST and gRPC.
+                return Results.Ok(new PredictResponse(policy.Predict(request!.State!, request.Deterministic)));
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest("Invalid state", e.Message);
+            }
         });
 
         app.MapPost("/update", async (HttpRequest http, IVectorPolicy policy) =>
