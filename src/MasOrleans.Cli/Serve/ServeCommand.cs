@@ -56,6 +56,8 @@ internal static class ServeCommand
         SchedulerServer server;
         try
         {
+            // Found unusable only at shutdown, the session's /update training would be lost.
+            if (options.SaveDirectory is { } saveDirectory) OutputPaths.PrepareDirectory(saveDirectory, "--save-on-exit");
             server = await SchedulerServer.StartAsync(options, cancellationToken);
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
@@ -69,14 +71,19 @@ internal static class ServeCommand
                 $"{options.Algorithm} scheduler (state_dim={options.StateDim}, action_dim={options.ActionDim}" +
                 $"{(options.ModelDirectory is null ? $", fresh weights seed {options.Seed}" : $", model {options.ModelDirectory}")}): " +
                 $"gRPC h2c {options.Host}:{options.GrpcPort}, REST http://{options.Host}:{options.HttpPort}. Ctrl+C to stop.");
-            try { await server.WaitForShutdownAsync(cancellationToken); }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C is how the service is meant to stop: go on to save the model.
-            }
+            // Ctrl+C or SIGTERM (the host's own lifetime) or the token: requests in flight finish, then the model is saved.
+            await server.WaitForShutdownAsync(cancellationToken);
             if (options.SaveDirectory is { } dir)
             {
-                server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
+                try
+                {
+                    server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    await Console.Error.WriteLineAsync($"mas serve: could not save the model to {dir}: {e.Message}");
+                    return 1;
+                }
                 Console.WriteLine($"Saved model to {dir}.");
             }
         }

@@ -45,6 +45,32 @@ public class ServeVerbTests
     }
 
     [Fact]
+    public async Task Serve_verb_refuses_a_save_directory_it_cannot_write_before_serving()
+    {
+        using var temp = new TempDirectory();
+        var taken = Path.Combine(temp, "taken");
+        File.WriteAllText(taken, "not a directory");
+        var ports = FreePorts.Take(2);
+        // Should it serve after all, the token stops it (and it then fails to save there).
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(2, await ServeCommand.Create().Parse([
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--save-on-exit", taken]).InvokeAsync(cancellationToken: stop.Token));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.False(stop.IsCancellationRequested, "serve started before refusing --save-on-exit");
+        Assert.Equal($"mas serve: --save-on-exit {taken}: is a file, not a directory{Environment.NewLine}", error.ToString());
+        Assert.Equal("not a directory", File.ReadAllText(taken));
+    }
+
+    [Fact]
     public async Task Serve_verb_fails_cleanly_on_a_model_with_other_dimensions()
     {
         using var dir = new TempDirectory();
