@@ -53,6 +53,7 @@ internal static class EvaluateCommand
                     return 0;
                 }
                 var candidates = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy");
+                var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
                 var replay = new ReplaySettings
                 {
                     Tune = parse.GetValue(tune),
@@ -71,7 +72,7 @@ internal static class EvaluateCommand
                 var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                     .Compare(nodeList, workloads, parse.GetValue(baseline)!, candidates, seedList, Console.Error.WriteLine);
                 Console.Write(Render(comparison, seedList));
-                if (parse.GetValue(output) is { } path) File.WriteAllText(path, ToJson(comparison));
+                if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
                 return 0;
             }
             catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
@@ -109,8 +110,8 @@ internal static class EvaluateCommand
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {
-        Directory.CreateDirectory(dir);
         var basePods = TraceLoader.LoadPods(defaultTrace).Pods;
+        OutputPaths.PrepareDirectory(dir, "--write-variants");
         foreach (var v in variants)
         {
             var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
