@@ -27,9 +27,9 @@ internal static class EvaluateCommand
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
         var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
-        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
-        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
         var writeVariants = new Option<string?>("--write-variants") { Description = "Write the selected variants as openb CSVs into this directory and exit" };
         var idle = new Option<bool>("--idle") { Description = "Print where each policy's unallocated GPU sits at the end (first seed only)" };
@@ -75,10 +75,9 @@ internal static class EvaluateCommand
                 if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
-using MasOrleans.Scheduling.Traces;
-using Spectre.Console;
 
 namespace MasOrleans.Cli.Replay;
 
@@ -16,11 +14,11 @@ internal static class ReplayCommand
         var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025)", Required = true };
         var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seed, repeatable; a range like 42..51 is expanded", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
-        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
         var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots", Required = true };
-        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 };
+        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }.Must(v => v > 0, "a positive number");
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
@@ -35,10 +33,9 @@ internal static class ReplayCommand
             var catalog = PolicyCatalog.CreateDefault();
             var modelDirectories = parse.GetValue(models) ?? [];
             try { LearnedModelOption.Register(catalog, modelDirectories); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
             if (parse.GetValue(list))
             {
@@ -64,10 +61,9 @@ internal static class ReplayCommand
                 ReplayJob.Run(request, catalog);
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;
