@@ -1,4 +1,3 @@
-using System.CommandLine;
 using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Train;
@@ -43,7 +42,7 @@ public class OutputPathTests
             "evaluate --write-variants" => (EvaluateCommand.Create(), ["--variants", "share50", "--write-variants", taken]),
             _ => (EvaluateCommand.Create(), ["--variants", "none", "--policy", "best-fit", "--seed", "1", "--output", taken]),
         };
-        var (exit, output, error) = await Run(command, ["--nodes", Nodes, "--pods", pods, .. args]);
+        var (exit, output, error) = await VerbRun.InvokeAsync(command, ["--nodes", Nodes, "--pods", pods, .. args]);
 
         var option = verb.Split(' ')[1];
         var expected = kind == "file" ? "is a file, not a directory" : "is a directory, not a file";
@@ -59,28 +58,10 @@ public class OutputPathTests
     {
         using var temp = new TempDirectory();
         var target = Path.Combine(temp, "no-such-dir", "out.json");
-        var (exit, output, error) = await Run(EvaluateCommand.Create(),
+        var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(),
             ["--nodes", Nodes, "--pods", Pods(temp), "--variants", "none", "--policy", "best-fit", "--seed", "1", "--output", target]);
         Assert.Equal(1, exit);
         Assert.Equal($"error: --output {target}: the directory {Path.Combine(temp, "no-such-dir")} does not exist{Environment.NewLine}", error);
         Assert.Empty(output);
-    }
-
-    private static async Task<(int Exit, string Output, string Error)> Run(Command command, string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var exit = await command.Parse(args).InvokeAsync();
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
     }
 }
