@@ -90,6 +90,27 @@ public class ReplayCommandTests
         Assert.False(Directory.Exists("unused"), "a refused replay wrote its output");
     }
 
+    [Theory]
+    [InlineData("metadata.json")]
+    [InlineData("actor-critic.weights")]
+    public async Task A_damaged_model_is_named_in_one_line(string damaged)
+    {
+        var (nodes, pods) = Slice();
+        var model = Path.Combine(Path.GetDirectoryName(pods)!, "ppo");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        // Cut short: metadata.json used to crash with a JsonException stack trace, the weights with an EndOfStreamException one.
+        var target = Path.Combine(model, damaged);
+        var bytes = File.ReadAllBytes(target);
+        File.WriteAllBytes(target, bytes[..(bytes.Length / 2)]);
+
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(model, "out")]);
+        Assert.Equal(1, exit);
+        var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: '{target}' is not ", line);
+    }
+
     [Fact]
     public void Seed_ranges_expand()
     {

@@ -70,6 +70,38 @@ public class ServeVerbTests
         Assert.Equal("not a directory", File.ReadAllText(taken));
     }
 
+    public static TheoryData<string> Damages => new() { "metadata.json", "weights" };
+
+    [Theory, MemberData(nameof(Damages))]
+    public async Task Serve_verb_names_the_damaged_file_of_a_model(string damaged)
+    {
+        using var dir = new TempDirectory();
+        using (var policy = Learning.VectorPolicy.Create("ppo", 4, 6, seed: 1)) policy.Save(dir);
+        // A metadata.json cut short (it used to crash with a JsonException stack trace), or weights cut short (TorchSharp's
+        // "Attempted to read past the end of the stream." named no file).
+        var file = damaged == "metadata.json" ? Path.Combine(dir, "metadata.json") : Directory.GetFiles(dir, "*.weights").Single();
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        var ports = FreePorts.Take(2);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int exit;
+        try
+        {
+            exit = await ServeCommand.Create().Parse([
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "4", "--action_dim", "6", "--model", dir])
+                .InvokeAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Equal(2, exit);
+        var line = Assert.Single(error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"mas serve: '{file}' is not ", line);
+    }
+
     [Fact]
     public async Task Serve_verb_fails_cleanly_on_a_model_with_other_dimensions()
     {
