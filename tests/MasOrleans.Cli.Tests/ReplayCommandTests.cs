@@ -115,6 +115,24 @@ public class ReplayCommandTests
     public void Seed_ranges_expand()
     {
         Assert.Equal([42, 43, 44, 7], ReplayCommand.ParseSeeds(["42..44", "7"]));
+        Assert.Equal([3, 4, 5, 1], ReplayCommand.ParseSeeds(["3..5,4", "1..1", "5"]));
+        Assert.Equal([2147483646, 2147483647], ReplayCommand.ParseSeeds(["2147483646..2147483647"]));
         Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds(["x"]));
     }
+
+    [Theory]
+    [InlineData("5..1", "--seed '5..1' counts down; write 1..5")]
+    // Evaluate said "Sequence contains no elements".
+    [InlineData("", "give at least one --seed")]
+    [InlineData(" , ", "give at least one --seed")]
+    public void Seeds_that_give_no_run_are_refused(string seeds, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds([seeds])).Message);
+
+    [Theory]
+    // Expanded before the first run, these filled memory (2e9 seeds) or overflowed the count (int.MinValue..int.MaxValue).
+    [InlineData("1..2000000000", "--seed '1..2000000000' is 2000000000 seeds; at most 10000 in one run")]
+    [InlineData("-2147483648..2147483647", "--seed '-2147483648..2147483647' is 4294967296 seeds; at most 10000 in one run")]
+    [InlineData("1..10000,20000", "--seed gives more than 10000 seeds; at most 10000 in one run")]
+    public void A_seed_range_too_large_to_run_is_refused(string seeds, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds([seeds])).Message);
 }
