@@ -108,6 +108,23 @@ public class SchedulerServiceTests
         Assert.All(before, w => Assert.True(float.IsFinite(w)));
     }
 
+    [Fact]
+    public async Task A_body_over_the_size_limit_is_a_413_problem_details()
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        // Announced over Kestrel's 30,000,000-byte limit; refused before any of it is read.
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(host.Http.BaseAddress!.Host, host.Http.BaseAddress.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "POST /update HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 31000000\r\n\r\n"));
+        using var reader = new StreamReader(stream);
+        Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync());
+        var headers = new List<string>();
+        for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync()) headers.Add(line);
+        Assert.Contains("Content-Type: application/problem+json", headers);
+    }
+
     [Theory, MemberData(nameof(Algorithms))]
     public async Task Update_trains_the_served_weights(string algorithm)
     {

@@ -18,11 +18,8 @@ public class ServeProcessTests
         var ports = FreePorts.Take(2);
         using var temp = new TempDirectory();
         var saveDir = Path.Combine(temp, "model");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "mas.dll"), "serve", "--algo", "ppo",
-                     "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "2", "--action_dim", "3", "--save-on-exit", saveDir })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = StartMas("serve", "--algo", "ppo",
+            "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "2", "--action_dim", "3", "--save-on-exit", saveDir);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -60,6 +57,37 @@ public class ServeProcessTests
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    [Fact]
+    public async Task A_port_in_use_is_one_line_on_stderr_and_exit_code_2()
+    {
+        var ports = FreePorts.Take(2);
+        var taken = new TcpListener(IPAddress.Loopback, ports[1]);
+        taken.Start();
+        try
+        {
+            using var process = StartMas("serve", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(2, process.ExitCode);
+            // The host used to log "Hosting failed to start" with the bind exception's stack trace first.
+            Assert.Equal("", await stdout);
+            Assert.Equal($"mas serve: Failed to bind to address http://127.0.0.1:{ports[1]}: address already in use.{Environment.NewLine}", await stderr);
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    private static Process StartMas(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mas.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
     }
 
     private static async Task WaitForHealth(Process process, int port)
