@@ -5,6 +5,7 @@ using MasOrleans.Cli.Kubeconfig;
 
 namespace MasOrleans.Cli.Tests;
 
+[Collection(ReplayCommandRuns.Name)] // its command tests read Console.Out
 public class KubeconfigTests
 {
     [Theory]

@@ -4,7 +4,8 @@ using MasOrleans.Cli.Replay;
 namespace MasOrleans.Cli.Tests;
 
 /// <summary>
-/// The replay and train commands draw one live progress display per process (Spectre.Console), so their runs take turns.
+/// Verbs run in-process share the process console: replay and train draw one live progress display per process
+/// (Spectre.Console), and tests that read what a verb printed swap Console.Out/Error; so their runs take turns.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ReplayCommandRuns

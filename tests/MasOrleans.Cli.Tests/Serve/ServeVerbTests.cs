@@ -7,6 +7,7 @@ using MasOrleans.Learning.Tests.Support;
 namespace MasOrleans.Cli.Tests.Serve;
 
 /// <summary>The real `mas serve` verb (command-line parsing included), run in-process until cancelled.</summary>
+[Collection(ReplayCommandRuns.Name)] // it prints to, and reads, the process console
 public class ServeVerbTests
 {
     [Fact]
