@@ -1,8 +1,11 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using MasOrleans.Cli.Kubeconfig;
 
 namespace MasOrleans.Cli.Tests;
 
+[Collection(ReplayCommandRuns.Name)] // its command tests read Console.Out
 public class KubeconfigTests
 {
     [Theory]
@@ -49,5 +52,49 @@ public class KubeconfigTests
             Console.SetOut(original);
         }
         Assert.Contains("    server: \"http://localhost:8080/k8s\"", output.ToString().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Command_without_arguments_uses_the_default_server()
+    {
+        var original = Console.Out;
+        using var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, await KubeconfigCommand.Create().Parse([]).InvokeAsync());
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+        Assert.Contains("    server: \"http://localhost:8080/k8s\"", output.ToString().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("https://silo:8443/?a=1", "--server must be an http:// or https:// URL without a query or fragment, was 'https://silo:8443/?a=1'.")]
+    [InlineData("https://silo:8443/#top", "--server must be an http:// or https:// URL without a query or fragment, was 'https://silo:8443/#top'.")]
+    [InlineData("ftp://silo", "--server must be an http:// or https:// URL without a query or fragment, was 'ftp://silo'.")]
+    public void Server_with_a_query_fragment_or_other_scheme_is_refused(string server, string error) =>
+        Assert.Equal(error, Assert.Single(KubeconfigCommand.Create().Parse(["--server", server]).Errors).Message);
+
+    [Fact]
+    public void Certificate_authority_must_be_a_pem_certificate_file()
+    {
+        var notPem = TestFiles.Temp("ca.pem", "name,cpu_milli\na,1\n");
+        var directory = Path.GetDirectoryName(notPem)!;
+        var command = KubeconfigCommand.Create();
+        using var key = ECDsa.Create();
+        var certificate = new CertificateRequest("CN=silo", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        var pem = Path.Combine(directory, "silo.pem");
+        File.WriteAllText(pem, certificate.ExportCertificatePem());
+        Assert.Empty(command.Parse(["--server", "https://silo", "--certificate-authority", pem]).Errors);
+
+        Assert.Equal($"--certificate-authority {notPem}: holds no PEM certificate (-----BEGIN CERTIFICATE-----).",
+            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", notPem]).Errors).Message);
+        Assert.Equal($"--certificate-authority {directory}: is a directory, not a PEM file.",
+            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", directory]).Errors).Message);
+        Assert.Equal($"--certificate-authority {Path.Combine(directory, "none.pem")}: does not exist.",
+            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", Path.Combine(directory, "none.pem")]).Errors).Message);
     }
 }

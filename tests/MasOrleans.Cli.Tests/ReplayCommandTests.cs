@@ -4,7 +4,8 @@ using MasOrleans.Cli.Replay;
 namespace MasOrleans.Cli.Tests;
 
 /// <summary>
-/// The replay and train commands draw one live progress display per process (Spectre.Console), so their runs take turns.
+/// Verbs run in-process share the process console: replay and train draw one live progress display per process
+/// (Spectre.Console), and tests that read what a verb printed swap Console.Out/Error; so their runs take turns.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class ReplayCommandRuns
@@ -90,10 +91,49 @@ public class ReplayCommandTests
         Assert.False(Directory.Exists("unused"), "a refused replay wrote its output");
     }
 
+    [Theory]
+    [InlineData("metadata.json")]
+    [InlineData("actor-critic.weights")]
+    public async Task A_damaged_model_is_named_in_one_line(string damaged)
+    {
+        var (nodes, pods) = Slice();
+        var model = Path.Combine(Path.GetDirectoryName(pods)!, "ppo");
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        // Cut short: metadata.json used to crash with a JsonException stack trace, the weights with an EndOfStreamException one.
+        var target = Path.Combine(model, damaged);
+        var bytes = File.ReadAllBytes(target);
+        File.WriteAllBytes(target, bytes[..(bytes.Length / 2)]);
+
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(model, "out")]);
+        Assert.Equal(1, exit);
+        var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error: '{target}' is not ", line);
+    }
+
     [Fact]
     public void Seed_ranges_expand()
     {
         Assert.Equal([42, 43, 44, 7], ReplayCommand.ParseSeeds(["42..44", "7"]));
+        Assert.Equal([3, 4, 5, 1], ReplayCommand.ParseSeeds(["3..5,4", "1..1", "5"]));
+        Assert.Equal([2147483646, 2147483647], ReplayCommand.ParseSeeds(["2147483646..2147483647"]));
         Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds(["x"]));
     }
+
+    [Theory]
+    [InlineData("5..1", "--seed '5..1' counts down; write 1..5")]
+    // Evaluate said "Sequence contains no elements".
+    [InlineData("", "give at least one --seed")]
+    [InlineData(" , ", "give at least one --seed")]
+    public void Seeds_that_give_no_run_are_refused(string seeds, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds([seeds])).Message);
+
+    [Theory]
+    // Expanded before the first run, these filled memory (2e9 seeds) or overflowed the count (int.MinValue..int.MaxValue).
+    [InlineData("1..2000000000", "--seed '1..2000000000' is 2000000000 seeds; at most 10000 in one run")]
+    [InlineData("-2147483648..2147483647", "--seed '-2147483648..2147483647' is 4294967296 seeds; at most 10000 in one run")]
+    [InlineData("1..10000,20000", "--seed gives more than 10000 seeds; at most 10000 in one run")]
+    public void A_seed_range_too_large_to_run_is_refused(string seeds, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => ReplayCommand.ParseSeeds([seeds])).Message);
 }

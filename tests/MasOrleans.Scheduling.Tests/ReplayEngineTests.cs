@@ -30,6 +30,17 @@ public class ReplayEngineTests
     }
 
     [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(0.0)]
+    public void Paper_mode_refuses_a_tune_that_is_not_a_positive_finite_number(double tune)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ReplayRunner(PolicyCatalog.CreateDefault()).Run(SmallCluster, SmallTrace(), "fgd", 3, new ReplaySettings { Tune = tune }));
+        Assert.Equal(tune, e.ActualValue);
+    }
+
+    [Theory]
     [InlineData("fgd")]
     [InlineData("best-fit")]
     [InlineData("random")]

@@ -82,6 +82,22 @@ public class TraceReaderTests
     }
 
     [Fact]
+    public void A_trace_with_only_its_header_names_the_file()
+    {
+        var pods = Fixtures.TempFile("pods.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\n");
+        Assert.Equal($"{pods}:2: no pods: the file has only its header row", Assert.Throws<TraceFormatException>(() => TraceLoader.LoadPods(pods)).Message);
+        var nodes = Fixtures.TempFile("nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\n");
+        Assert.Equal($"{nodes}:2: no nodes: the file has only its header row", Assert.Throws<TraceFormatException>(() => TraceLoader.LoadNodes(nodes)).Message);
+    }
+
+    [Fact]
+    public void A_directory_is_not_taken_for_a_missing_file()
+    {
+        var directory = Path.GetDirectoryName(Fixtures.TempFile("pods.csv", ""))!;
+        Assert.Equal($"trace file {directory} is a directory, not a CSV file", Assert.Throws<FileNotFoundException>(() => TraceLoader.LoadPods(directory)).Message);
+    }
+
+    [Fact]
     public void Unknown_headers_are_rejected()
     {
         var path = Fixtures.TempFile("x.csv", "foo,bar\n1,2\n");

@@ -27,9 +27,9 @@ internal static class EvaluateCommand
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
         var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
-        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
-        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
         var writeVariants = new Option<string?>("--write-variants") { Description = "Write the selected variants as openb CSVs into this directory and exit" };
         var idle = new Option<bool>("--idle") { Description = "Print where each policy's unallocated GPU sits at the end (first seed only)" };
@@ -53,6 +53,7 @@ internal static class EvaluateCommand
                     return 0;
                 }
                 var candidates = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy");
+                var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
                 var replay = new ReplaySettings
                 {
                     Tune = parse.GetValue(tune),
@@ -71,13 +72,12 @@ internal static class EvaluateCommand
                 var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                     .Compare(nodeList, workloads, parse.GetValue(baseline)!, candidates, seedList, Console.Error.WriteLine);
                 Console.Write(Render(comparison, seedList));
-                if (parse.GetValue(output) is { } path) File.WriteAllText(path, ToJson(comparison));
+                if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;
@@ -109,8 +109,8 @@ internal static class EvaluateCommand
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {
-        Directory.CreateDirectory(dir);
         var basePods = TraceLoader.LoadPods(defaultTrace).Pods;
+        OutputPaths.PrepareDirectory(dir, "--write-variants");
         foreach (var v in variants)
         {
             var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -11,6 +13,29 @@ namespace MasOrleans.Cli.Kubeconfig;
 internal static class Kubeconfig
 {
     public const string ApiPrefix = "/k8s";
+
+    /// <summary>
+    /// An absolute http(s) URL the prefix can be appended to: a query or fragment would end up before /k8s
+    /// ("https://silo/?a=1/k8s"), and client-go joins request paths to the URL's path only.
+    /// </summary>
+    public static bool IsServerUrl(string? silo) =>
+        Uri.TryCreate(silo, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
+
+    /// <summary>Why kubectl could not trust the file as a certificate authority (null if it holds a PEM certificate).</summary>
+    public static string? CertificateProblem(FileInfo file)
+    {
+        if (!file.Exists) return Directory.Exists(file.FullName) ? "is a directory, not a PEM file" : "does not exist";
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPem(File.ReadAllText(file.FullName));
+        }
+        catch (CryptographicException e)
+        {
+            return $"is not a readable PEM certificate ({e.Message})";
+        }
+        return certificates.Count == 0 ? "holds no PEM certificate (-----BEGIN CERTIFICATE-----)" : null;
+    }
 
     /// <summary>The cluster URL kubectl talks to: the silo's URL with the Kubernetes prefix (added once).</summary>
     public static string ServerUrl(string silo)

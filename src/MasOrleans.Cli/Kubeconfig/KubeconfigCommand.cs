@@ -9,23 +9,22 @@ internal static class KubeconfigCommand
 
     public static Command Create()
     {
-        var server = new Option<string>("--server") { Description = "The silo's public URL", DefaultValueFactory = _ => "http://localhost:8080" };
+        var server = new Option<string>("--server") { Description = "The silo's public URL", DefaultValueFactory = _ => "http://localhost:8080" }
+            .Must(Kubeconfig.IsServerUrl, "an http:// or https:// URL without a query or fragment");
         var token = new Option<string?>("--token") { Description = $"API key sent as the bearer token (default: ${TokenVariable}); kubectl sends it only over https" };
         var name = new Option<string>("--name") { Description = "Name of the cluster, user and context", DefaultValueFactory = _ => "masorleans" };
         var ns = new Option<string>("--namespace") { Description = "The context's default namespace", DefaultValueFactory = _ => "default" };
         var ca = new Option<FileInfo?>("--certificate-authority") { Description = "PEM certificate kubectl trusts for the silo's HTTPS certificate (embedded)" };
+        ca.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<FileInfo?>() is { } file && Kubeconfig.CertificateProblem(file) is { } problem)
+                result.AddError($"--certificate-authority {file.FullName}: {problem}.");
+        });
         var insecure = new Option<bool>("--insecure-skip-tls-verify") { Description = "Do not verify the silo's HTTPS certificate" };
         var command = new Command("kubeconfig", "Print a kubeconfig for kubectl against a silo's Kubernetes API (served under /k8s)")
         {
             server, token, name, ns, ca, insecure,
         };
-        command.Validators.Add(result =>
-        {
-            var url = result.GetValue(server);
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                result.AddError($"--server must be an http:// or https:// URL, not '{url}'.");
-            if (result.GetValue(ca) is { Exists: false } file) result.AddError($"--certificate-authority {file.FullName} does not exist.");
-        });
         command.SetAction(parse =>
         {
             var url = parse.GetValue(server)!;

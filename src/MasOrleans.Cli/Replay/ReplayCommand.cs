@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
-using MasOrleans.Scheduling.Traces;
-using Spectre.Console;
 
 namespace MasOrleans.Cli.Replay;
 
@@ -15,12 +13,12 @@ internal static class ReplayCommand
         var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10", Required = true };
         var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025)", Required = true };
         var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
-        var seeds = new Option<string[]>("--seed") { Description = "Seed, repeatable; a range like 42..51 is expanded", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
-        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
+        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
         var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots", Required = true };
-        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 };
+        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }.Must(v => v > 0, "a positive number");
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
@@ -35,10 +33,9 @@ internal static class ReplayCommand
             var catalog = PolicyCatalog.CreateDefault();
             var modelDirectories = parse.GetValue(models) ?? [];
             try { LearnedModelOption.Register(catalog, modelDirectories); }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
             if (parse.GetValue(list))
             {
@@ -64,28 +61,42 @@ internal static class ReplayCommand
                 ReplayJob.Run(request, catalog);
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException or InvalidOperationException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;
     }
 
-    /// <summary>"42", "42..51" or "42,43" (repeatable).</summary>
+    /// <summary>
+    /// At most this many seeds in one run: every seed is a whole replay (the paper uses 10), and the list is expanded
+    /// before the first one runs, so 1..2000000000 filled memory instead of starting.
+    /// </summary>
+    public const int MaxSeeds = 10_000;
+
+    /// <summary>"42", "42..51" or "42,43" (repeatable); at least one seed, at most <see cref="MaxSeeds"/>.</summary>
     public static IReadOnlyList<int> ParseSeeds(IEnumerable<string> values)
     {
-        var seeds = new List<int>();
+        var seeds = new HashSet<int>();
+        var ordered = new List<int>();
         foreach (var part in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             var range = part.Split("..");
-            if (range.Length == 2 && int.TryParse(range[0], CultureInfo.InvariantCulture, out var from) && int.TryParse(range[1], CultureInfo.InvariantCulture, out var to) && from <= to)
-                seeds.AddRange(Enumerable.Range(from, to - from + 1));
-            else if (int.TryParse(part, CultureInfo.InvariantCulture, out var seed)) seeds.Add(seed);
+            if (range.Length == 2 && int.TryParse(range[0], CultureInfo.InvariantCulture, out var from) && int.TryParse(range[1], CultureInfo.InvariantCulture, out var to))
+            {
+                if (from > to) throw new FormatException($"--seed '{part}' counts down; write {to}..{from}");
+                if ((long)to - from + 1 > MaxSeeds) throw new FormatException($"--seed '{part}' is {(long)to - from + 1} seeds; at most {MaxSeeds} in one run");
+                ordered.AddRange(Enumerable.Range(from, to - from + 1).Where(seeds.Add));
+            }
+            else if (int.TryParse(part, CultureInfo.InvariantCulture, out var seed))
+            {
+                if (seeds.Add(seed)) ordered.Add(seed);
+            }
             else throw new FormatException($"--seed '{part}' is not an integer or a range like 42..51");
+            if (ordered.Count > MaxSeeds) throw new FormatException($"--seed gives more than {MaxSeeds} seeds; at most {MaxSeeds} in one run");
         }
-        return seeds.Distinct().ToList();
+        return ordered.Count > 0 ? ordered : throw new FormatException("give at least one --seed");
     }
 
     /// <summary>--set key=value (repeatable); a key given twice is an error.</summary>

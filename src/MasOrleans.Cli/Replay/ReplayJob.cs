@@ -59,6 +59,7 @@ internal static class ReplayJob
         var nodes = TraceLoader.LoadNodes(request.Nodes);
         var trace = TraceLoader.LoadPods(request.Pods, new DlrmOptions { NicMbps = request.NicMbps });
         var notes = request.NotesFile is null ? null : File.ReadAllText(request.NotesFile);
+        OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
         var results = new List<ReplayResult>();
@@ -91,7 +92,6 @@ internal static class ReplayJob
             Runs = results,
             Means = ReplaySummary.MeansOf(results, request.Policies, published),
         };
-        Directory.CreateDirectory(request.Output);
         File.WriteAllText(Path.Combine(request.Output, "summary.json"), summary.ToJson());
         File.WriteAllText(Path.Combine(request.Output, "curves.json"), JsonSerializer.Serialize(
             results.Select(r => new { r.Policy, r.Seed, r.Curve, r.Timeline }), ReplaySummary.Json));

@@ -22,9 +22,15 @@ internal static class RestEndpoints
         {
             var (request, problem) = await ReadBody<PredictRequest>(http);
             if (problem is not null) return problem;
-            if (request!.State is null || request.State.Length != policy.StateDim)
-                return BadRequest("Wrong state size", $"state has {request.State?.Length ?? 0} values; expected state_dim = {policy.StateDim}.");
-            return Results.Ok(new PredictResponse(policy.Predict(request.State, request.Deterministic)));
+            try
+            {
+                // The policy checks the state (state_dim finite values): one rule for REST and gRPC.
+                return Results.Ok(new PredictResponse(policy.Predict(request!.State!, request.Deterministic)));
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest("Invalid state", e.Message);
+            }
         });
 
         app.MapPost("/update", async (HttpRequest http, IVectorPolicy policy) =>
@@ -51,7 +57,8 @@ internal static class RestEndpoints
     private static IResult BadRequest(string title, string detail) =>
         Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
 
-    // Reading the body ourselves turns malformed JSON into the same problem-details 400 as other bad input.
+    // Reading the body ourselves turns malformed JSON into the same problem-details 400 as other bad input, and a body
+    // Kestrel refuses (over its 30 MB limit: 413) into problem details too, not an "unhandled exception" in the log.
     private static async Task<(T? Body, IResult? Problem)> ReadBody<T>(HttpRequest http) where T : class
     {
         try
@@ -62,6 +69,10 @@ internal static class RestEndpoints
         catch (JsonException e)
         {
             return (null, BadRequest("Malformed JSON", e.Message));
+        }
+        catch (BadHttpRequestException e)
+        {
+            return (null, Results.Problem(statusCode: e.StatusCode, title: "Request refused", detail: e.Message));
         }
     }
 }

@@ -9,10 +9,15 @@ internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions op
 {
     public override Task<ActionResponse> Predict(StateRequest request, ServerCallContext context)
     {
-        if (request.State.Count != policy.StateDim)
-            throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"state has {request.State.Count} values; expected state_dim = {policy.StateDim}."));
-        int action = policy.Predict([.. request.State], options.GrpcDeterministic);
-        return Task.FromResult(new ActionResponse { Action = action });
+        try
+        {
+            // The policy checks the state (state_dim finite values): one rule for gRPC and REST.
+            int action = policy.Predict([.. request.State], options.GrpcDeterministic);
+            return Task.FromResult(new ActionResponse { Action = action });
+        }
+        catch (ArgumentException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
     }
 }

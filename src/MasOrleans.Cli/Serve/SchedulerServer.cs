@@ -50,6 +50,8 @@ internal sealed class SchedulerServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // A start that fails (a port in use) is the verb's one-line error, not also the host's stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             Listen(kestrel, options.Host, options.GrpcPort, HttpProtocols.Http2); // h2c: no TLS, so HTTP/2 only

@@ -11,11 +11,11 @@ internal static class ServeCommand
         var algo = new Option<string>("--algo") { Description = "ppo or ddqn", DefaultValueFactory = _ => "ppo" };
         algo.AcceptOnlyFromAmong([.. VectorPolicy.Algorithms]);
         var host = new Option<string>("--host") { Description = "Address to bind", DefaultValueFactory = _ => "127.0.0.1" };
-        var grpcPort = new Option<int>("--grpc-port") { Description = "gRPC (h2c) port", DefaultValueFactory = _ => 50051 };
-        var httpPort = new Option<int>("--http-port") { Description = "REST (HTTP/1.1) port", DefaultValueFactory = _ => 5000 };
+        var grpcPort = new Option<int>("--grpc-port") { Description = "gRPC (h2c) port", DefaultValueFactory = _ => 50051 }.MustBePort();
+        var httpPort = new Option<int>("--http-port") { Description = "REST (HTTP/1.1) port", DefaultValueFactory = _ => 5000 }.MustBePort();
         // The seed's Python scripts spell these with underscores; accept both.
-        var stateDim = new Option<int>("--state_dim", "--state-dim") { Description = "State vector length (2n for n nodes)", DefaultValueFactory = _ => 14 };
-        var actionDim = new Option<int>("--action_dim", "--action-dim") { Description = "Number of actions (2n+2 for n nodes)", DefaultValueFactory = _ => 16 };
+        var stateDim = new Option<int>("--state_dim", "--state-dim") { Description = "State vector length (2n for n nodes)", DefaultValueFactory = _ => 14 }.MustBeAtLeast(1);
+        var actionDim = new Option<int>("--action_dim", "--action-dim") { Description = "Number of actions (2n+2 for n nodes)", DefaultValueFactory = _ => 16 }.MustBeAtLeast(1);
         var model = new Option<DirectoryInfo?>("--model") { Description = "Saved fixed-vector model directory" };
         var seed = new Option<int>("--seed") { Description = "Seed for fresh weights and sampling", DefaultValueFactory = _ => 42 };
         var stochastic = new Option<bool>("--grpc-stochastic") { Description = "Sample gRPC actions instead of argmax" };
@@ -25,11 +25,6 @@ internal static class ServeCommand
         {
             algo, host, grpcPort, httpPort, stateDim, actionDim, model, seed, stochastic, saveOnExit,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(stateDim) < 1 || result.GetValue(actionDim) < 1)
-                result.AddError("--state_dim and --action_dim must be positive.");
-        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = new ServeOptions
@@ -61,6 +56,8 @@ internal static class ServeCommand
         SchedulerServer server;
         try
         {
+            // Found unusable only at shutdown, the session's /update training would be lost.
+            if (options.SaveDirectory is { } saveDirectory) OutputPaths.PrepareDirectory(saveDirectory, "--save-on-exit");
             server = await SchedulerServer.StartAsync(options, cancellationToken);
         }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
@@ -74,14 +71,19 @@ internal static class ServeCommand
                 $"{options.Algorithm} scheduler (state_dim={options.StateDim}, action_dim={options.ActionDim}" +
                 $"{(options.ModelDirectory is null ? $", fresh weights seed {options.Seed}" : $", model {options.ModelDirectory}")}): " +
                 $"gRPC h2c {options.Host}:{options.GrpcPort}, REST http://{options.Host}:{options.HttpPort}. Ctrl+C to stop.");
-            try { await server.WaitForShutdownAsync(cancellationToken); }
-            catch (OperationCanceledException)
-            {
-                // Ctrl+C is how the service is meant to stop: go on to save the model.
-            }
+            // Ctrl+C or SIGTERM (the host's own lifetime) or the token: requests in flight finish, then the model is saved.
+            await server.WaitForShutdownAsync(cancellationToken);
             if (options.SaveDirectory is { } dir)
             {
-                server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
+                try
+                {
+                    server.Policy.Save(dir, new ModelProvenance(Command: Environment.CommandLine));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    await Console.Error.WriteLineAsync($"mas serve: could not save the model to {dir}: {e.Message}");
+                    return 1;
+                }
                 Console.WriteLine($"Saved model to {dir}.");
             }
         }

@@ -2,8 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
-using MasOrleans.Scheduling.Traces;
-using Spectre.Console;
+using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Cli.Train;
 
@@ -19,21 +18,27 @@ internal static class TrainCommand
         algo.AcceptOnlyFromAmong("ddqn", "ppo");
         var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb) or a generator spec", Required = true };
         var pods = new Option<string>("--pods") { Description = "Pod trace CSV (openb)", Required = true };
-        var episodes = new Option<int>("--episodes") { Description = "RL fine-tuning episodes (episode e uses arrival seed seed+e)", DefaultValueFactory = _ => 20 };
+        var episodes = new Option<int>("--episodes") { Description = "RL fine-tuning episodes (episode e uses arrival seed seed+e)", DefaultValueFactory = _ => 20 }.MustBeAtLeast(0);
         var seed = new Option<int>("--seed") { Description = "Base seed (network init, exploration, arrivals); must keep every used seed outside 42..51", DefaultValueFactory = _ => 1000 };
         var output = new Option<string>("--output") { Description = "Model directory to write (metadata.json, weights, training-curve.png)", Required = true };
         var pretrain = new Option<string?>("--pretrain") { Description = "Behaviour-cloning expert before RL: fgd or best-fit (any catalog policy)" };
-        var pretrainEpisodes = new Option<int>("--pretrain-episodes") { Description = "Expert episodes recorded for behaviour cloning", DefaultValueFactory = _ => 2 };
-        var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Behaviour-cloning epochs over the recorded decisions", DefaultValueFactory = _ => 4 };
-        var sample = new Option<int>("--sample-nodes") { Description = "Train on this many sampled nodes (trace scaled to match); 0 = whole cluster", DefaultValueFactory = _ => 0 };
-        var shortlist = new Option<int>("--shortlist") { Description = "Candidates per decision (half FGD's best, half BestFit's); 0 = every node", DefaultValueFactory = _ => 32 };
+        pretrain.Validators.Add(result =>
+        {
+            // Known only when the demonstrations start: checked here, before the traces load and --output is made.
+            var catalog = PolicyCatalog.CreateDefault();
+            if (result.GetValueOrDefault<string?>() is { } expert && !catalog.Contains(expert)) result.AddError($"--pretrain: {catalog.UnknownPolicyMessage(expert)}");
+        });
+        var pretrainEpisodes = new Option<int>("--pretrain-episodes") { Description = "Expert episodes recorded for behaviour cloning", DefaultValueFactory = _ => 2 }.MustBeAtLeast(1);
+        var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Behaviour-cloning epochs over the recorded decisions", DefaultValueFactory = _ => 4 }.MustBeAtLeast(1);
+        var sample = new Option<int>("--sample-nodes") { Description = "Train on this many sampled nodes (trace scaled to match); 0 = whole cluster", DefaultValueFactory = _ => 0 }.MustBeAtLeast(0);
+        var shortlist = new Option<int>("--shortlist") { Description = "Candidates per decision (half FGD's best, half BestFit's); 0 = every node", DefaultValueFactory = _ => 32 }.MustBeAtLeast(0);
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer sizes, comma-separated", DefaultValueFactory = _ => "32,32" };
-        var rate = new Option<double?>("--lr") { Description = "RL fine-tuning learning rate (default 5e-5 DDQN, 3e-5 PPO)" };
-        var pretrainRate = new Option<double>("--pretrain-lr") { Description = "Behaviour-cloning learning rate", DefaultValueFactory = _ => 1e-3 };
-        var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" };
-        var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 };
-        var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 };
-        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 };
+        var rate = new Option<double?>("--lr") { Description = "RL fine-tuning learning rate (default 5e-5 DDQN, 3e-5 PPO)" }.MustBePositive();
+        var pretrainRate = new Option<double>("--pretrain-lr") { Description = "Behaviour-cloning learning rate", DefaultValueFactory = _ => 1e-3 }.MustBePositive();
+        var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" }.Must(g => g is not { } v || v is > 0 and <= 1, "a number in (0, 1]");
+        var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 }.MustBeFinite();
+        var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 }.MustBeAtLeast(1);
+        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
 
         var command = new Command("train", "Train a DDQN or PPO placement policy (behaviour cloning + RL) on the FGD paper's protocol.")
         {
@@ -46,22 +51,22 @@ internal static class TrainCommand
                 var options = new PlacementTrainingOptions
                 {
                     Algorithm = parse.GetValue(algo)!,
-                    Episodes = Positive(parse.GetValue(episodes), "--episodes", allowZero: true),
+                    Episodes = parse.GetValue(episodes),
                     Seed = parse.GetValue(seed),
                     PretrainExpert = parse.GetValue(pretrain),
-                    PretrainEpisodes = Positive(parse.GetValue(pretrainEpisodes), "--pretrain-episodes"),
-                    PretrainEpochs = Positive(parse.GetValue(pretrainEpochs), "--pretrain-epochs"),
-                    SampleNodes = Positive(parse.GetValue(sample), "--sample-nodes", allowZero: true),
+                    PretrainEpisodes = parse.GetValue(pretrainEpisodes),
+                    PretrainEpochs = parse.GetValue(pretrainEpochs),
+                    SampleNodes = parse.GetValue(sample),
                     HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
                     LearningRate = parse.GetValue(rate),
-                    PretrainLearningRate = parse.GetValue(pretrainRate) > 0 ? parse.GetValue(pretrainRate) : throw new ArgumentException("--pretrain-lr must be positive"),
-                    Gamma = parse.GetValue(gamma) is { } g && (g <= 0 || g > 1) ? throw new ArgumentException("--gamma must be in (0, 1]") : parse.GetValue(gamma),
-                    ValidateEvery = Positive(parse.GetValue(validateEvery), "--validate-every"),
+                    PretrainLearningRate = parse.GetValue(pretrainRate),
+                    Gamma = parse.GetValue(gamma),
+                    ValidateEvery = parse.GetValue(validateEvery),
                     Environment = new PaperEnvironmentOptions
                     {
-                        Shortlist = Positive(parse.GetValue(shortlist), "--shortlist", allowZero: true),
+                        Shortlist = parse.GetValue(shortlist),
                         FragmentationWeight = parse.GetValue(fragWeight),
-                        Tune = parse.GetValue(tune) > 0 ? parse.GetValue(tune) : throw new ArgumentException("--tune must be positive"),
+                        Tune = parse.GetValue(tune),
                     },
                 };
                 var overlap = options.SeedsUsed().Where(s => s >= EvaluationSeeds.From && s <= EvaluationSeeds.To).Distinct().Order().ToList();
@@ -70,10 +75,9 @@ internal static class TrainCommand
                 TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or FormatException or ArgumentException or InvalidOperationException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;
@@ -82,9 +86,6 @@ internal static class TrainCommand
     /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>
     private static string CommandLine(IEnumerable<string> tokens) =>
         "mas train " + string.Join(' ', tokens.SkipWhile((t, i) => i == 0 && t == "train"));
-
-    private static int Positive(int value, string name, bool allowZero = false) =>
-        value > 0 || (allowZero && value == 0) ? value : throw new ArgumentException($"{name} must be {(allowZero ? "0 or more" : "positive")}, was {value}");
 
     public static IReadOnlyList<int> ParseHidden(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

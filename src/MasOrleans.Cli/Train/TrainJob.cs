@@ -14,7 +14,7 @@ internal static class TrainJob
     {
         var nodes = TraceLoader.LoadNodes(nodesSource);
         var pods = TraceLoader.LoadPods(podsSource).Pods.Select(p => p.Pod).ToList();
-        Directory.CreateDirectory(output);
+        OutputPaths.PrepareDirectory(output, "--output");
         var provenance = new ModelProvenance(Trace: $"{nodesSource} + {podsSource} (paper protocol, tune {options.Environment.Tune})", Command: command);
         PlacementTrainingResult? result = null;
 

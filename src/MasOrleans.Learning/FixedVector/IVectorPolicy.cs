@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MasOrleans.Learning;
 
 /// <summary>
@@ -13,11 +15,11 @@ public interface IVectorPolicy : IDisposable
     /// <summary>Updates performed since creation/load.</summary>
     int Updates { get; }
 
-    /// <exception cref="ArgumentException">The state does not have StateDim values.</exception>
+    /// <exception cref="ArgumentException">The state does not have StateDim finite values.</exception>
     int Predict(float[] state, bool deterministic);
 
     /// <summary>Learns from a trajectory: transition t is (states[t], actions[t], rewards[t], dones[t]) and its next state is states[t+1].</summary>
-    /// <exception cref="ArgumentException">Lengths differ, a state has the wrong size, or an action is out of range.</exception>
+    /// <exception cref="ArgumentException">Lengths differ, a state has the wrong size, a state or reward is not finite, or an action is out of range.</exception>
     UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones);
 
     void Save(string directory, ModelProvenance? provenance = null);
@@ -59,17 +61,24 @@ public static class VectorPolicy
                 $"states, actions, rewards and dones must have equal lengths; got {n}, {actions.Count}, {rewards.Count}, {dones.Count}.");
         for (int i = 0; i < n; i++)
         {
-            if (states[i] is null || states[i].Length != stateDim)
-                throw new ArgumentException($"states[{i}] has {states[i]?.Length ?? 0} values; expected state_dim = {stateDim}.");
+            ValidateState(stateDim, states[i], $"states[{i}]");
             if ((uint)actions[i] >= (uint)actionDim)
                 throw new ArgumentException($"actions[{i}] = {actions[i]} is outside 0..{actionDim - 1}.");
+            if (!float.IsFinite(rewards[i]))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"rewards[{i}] = {rewards[i]} is not a finite number."));
         }
     }
 
-    internal static void ValidateState(int stateDim, float[]? state)
+    /// <summary>
+    /// StateDim finite values. A NaN or infinite value (JSON "NaN", or 1e39 overflowing float) would decide by NaN
+    /// scores and, in an update, turn every weight into NaN for good.
+    /// </summary>
+    internal static void ValidateState(int stateDim, float[]? state, string name = "state")
     {
         if (state is null || state.Length != stateDim)
-            throw new ArgumentException($"State has {state?.Length ?? 0} values; expected state_dim = {stateDim}.");
+            throw new ArgumentException($"{name} has {state?.Length ?? 0} values; expected state_dim = {stateDim}.");
+        var bad = Array.FindIndex(state, v => !float.IsFinite(v));
+        if (bad >= 0) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name}[{bad}] = {state[bad]} is not a finite number."));
     }
 }
 

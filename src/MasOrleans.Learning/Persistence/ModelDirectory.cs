@@ -28,8 +28,16 @@ internal static class ModelDirectory
     /// <param name="source">Where the JSON came from, for error messages.</param>
     public static ModelMetadata ParseMetadata(string json, string source)
     {
-        var metadata = JsonSerializer.Deserialize<ModelMetadata>(json, ModelMetadata.Json)
-            ?? throw new InvalidDataException($"'{source}' is empty.");
+        ModelMetadata? metadata;
+        try
+        {
+            metadata = JsonSerializer.Deserialize<ModelMetadata>(json, ModelMetadata.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{source}' is not valid model metadata: {e.Message}", e);
+        }
+        if (metadata is null) throw new InvalidDataException($"'{source}' is empty.");
         if (metadata.Version != ModelMetadata.CurrentVersion)
             throw new InvalidDataException($"'{source}' has format version {metadata.Version}; this build reads version {ModelMetadata.CurrentVersion}.");
         return metadata;
@@ -39,7 +47,15 @@ internal static class ModelDirectory
     {
         var path = Path.Combine(directory, name + ".weights");
         if (!File.Exists(path)) throw new FileNotFoundException($"Model directory '{directory}' has no {name}.weights.", path);
-        module.load(path);
+        try
+        {
+            module.load(path);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
+        {
+            // TorchSharp says "Attempted to read past the end of the stream." or "Mismatched state_dict sizes", not which file.
+            throw new InvalidDataException($"'{path}' is not a readable {name} weights file for this model: {e.Message}", e);
+        }
         Algorithms.WeightGeneration.Bump();
     }
 

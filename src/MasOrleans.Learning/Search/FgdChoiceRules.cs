@@ -1,4 +1,4 @@
-using System.Globalization;
+using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Learning.Search;
 
@@ -12,15 +12,9 @@ public sealed record FgdChoiceRules(DeviceRule Device, CpuPodTieOrder CpuTie, Gp
     /// <summary>FGD's own: the rounded score's first device, ties to the name order.</summary>
     public static readonly FgdChoiceRules Paper = new(DeviceRule.Paper, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
 
-    public FgdChoiceRules With(IReadOnlyDictionary<string, string> settings)
-    {
-        var remnant = CpuRemnantMilli;
-        if (settings.TryGetValue("cpu.remnant", out var text) && (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out remnant) || remnant is < 0 or >= 1000))
-            throw new ArgumentException($"setting cpu.remnant must be a whole number of milli from 0 to 999, got {text}");
-        return new FgdChoiceRules(
-            settings.TryGetValue("device", out var device) ? FragmentationDeviceSelector.RuleFrom(device) : Device,
-            settings.TryGetValue("cpu.tie", out var cpu) ? TieOrderedFgdScore.OrderFrom(cpu) : CpuTie,
-            settings.TryGetValue("gpu.tie", out var gpu) ? TieOrderedFgdScore.GpuOrderFrom(gpu) : GpuTie,
-            remnant);
-    }
+    public FgdChoiceRules With(IReadOnlyDictionary<string, string> settings) => new(
+        settings.TryGetValue("device", out var device) ? FragmentationDeviceSelector.RuleFrom(device) : Device,
+        settings.TryGetValue("cpu.tie", out var cpu) ? TieOrderedFgdScore.OrderFrom(cpu) : CpuTie,
+        settings.TryGetValue("gpu.tie", out var gpu) ? TieOrderedFgdScore.GpuOrderFrom(gpu) : GpuTie,
+        SettingValues.WholeNumber(settings, "cpu.remnant", CpuRemnantMilli, minimum: 0, maximum: 999)); // milli of a core
 }

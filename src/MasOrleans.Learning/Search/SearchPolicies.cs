@@ -1,4 +1,3 @@
-using System.Globalization;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
@@ -65,10 +64,8 @@ public static class SearchPolicies
     public static LookaheadOptions OptionsFrom(PolicyOptions o)
     {
         var defaults = new LookaheadOptions();
-        var k = o.Settings.TryGetValue("k", out var kt) ? int.Parse(kt, CultureInfo.InvariantCulture) : defaults.Candidates;
-        var gamma = o.Settings.TryGetValue("gamma", out var gt) ? double.Parse(gt, CultureInfo.InvariantCulture) : defaults.Gamma;
-        if (k < 1) throw new ArgumentException($"setting k must be at least 1, got {k}");
-        if (gamma < 0 || double.IsNaN(gamma)) throw new ArgumentException($"setting gamma must be non-negative, got {gamma}");
+        var k = SettingValues.WholeNumber(o.Settings, "k", defaults.Candidates, minimum: 1);
+        var gamma = SettingValues.Number(o.Settings, "gamma", defaults.Gamma, minimum: 0);
         return new LookaheadOptions { Candidates = k, Gamma = gamma, Tie = o.Settings.GetValueOrDefault("tie") ?? defaults.Tie,
             ExactDelta = o.Settings.GetValueOrDefault("score") switch
             {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -40,20 +39,13 @@ public sealed record TypicalPodWeights
     }
 
     /// <summary>Settings w.shared, w.power, w.cpu, w.multi over these defaults.</summary>
-    public TypicalPodWeights With(IReadOnlyDictionary<string, string> settings)
+    public TypicalPodWeights With(IReadOnlyDictionary<string, string> settings) => new()
     {
-        double Get(string key, double fallback, bool signed = false)
-        {
-            if (!settings.TryGetValue(key, out var text)) return fallback;
-            var value = double.Parse(text, CultureInfo.InvariantCulture);
-            return (signed || value >= 0) && double.IsFinite(value) ? value : throw new ArgumentException($"setting {key} must be a finite{(signed ? "" : " non-negative")} number, got {text}");
-        }
-        return new TypicalPodWeights
-        {
-            Shared = Get("w.shared", Shared), SharePower = Get("w.power", SharePower, signed: true),
-            CpuOnly = Get("w.cpu", CpuOnly), MultiGpu = Get("w.multi", MultiGpu),
-        };
-    }
+        Shared = SettingValues.Number(settings, "w.shared", Shared, minimum: 0),
+        SharePower = SettingValues.Number(settings, "w.power", SharePower),
+        CpuOnly = SettingValues.Number(settings, "w.cpu", CpuOnly, minimum: 0),
+        MultiGpu = SettingValues.Number(settings, "w.multi", MultiGpu, minimum: 0),
+    };
 }
 
 /// <summary>FGD (same filters, score, device choice and tie-break) over reweighted typical pods.</summary>

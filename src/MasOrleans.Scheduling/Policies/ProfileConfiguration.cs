@@ -50,7 +50,7 @@ public static class ProfileConfiguration
     public static SchedulingProfile Build(ProfileDefinition definition, PolicyOptions options, ScorePluginRegistry? registry = null)
     {
         registry ??= ScorePluginRegistry.Default;
-        var telemetry = options.Settings.TryGetValue(TelemetrySetting, out var t) && bool.TryParse(t, out var on) && on;
+        var telemetry = SettingValues.Flag(options.Settings, TelemetrySetting);
         var scores = new List<WeightedScorePlugin>(definition.Scores.Count);
         for (var i = 0; i < definition.Scores.Count; i++)
         {

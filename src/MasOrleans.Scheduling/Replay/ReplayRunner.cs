@@ -31,7 +31,9 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
     public ReplayResult Run(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<TracePod> trace, string policy, int seed, ReplaySettings settings, Action<double>? progress = null)
     {
         if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
-        if (settings.Tune <= 0) throw new ArgumentOutOfRangeException(nameof(settings), "tune must be positive");
+        // NaN passes "<= 0" and infinity never stops arrivals: either would replay until memory runs out.
+        if (!(double.IsFinite(settings.Tune) && settings.Tune > 0))
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.Tune, "tune must be a positive finite number");
         var typical = TypicalPods.From(trace.Select(t => t.Pod), settings.TypicalCoveragePercent);
         if (!catalog.Contains(policy)) catalog.Create(policy); // the catalog's own error names the known policies
         var schedulers = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });

@@ -35,6 +35,7 @@ public sealed class CsvTable
 
     public static CsvTable Read(string path)
     {
+        if (Directory.Exists(path)) throw new FileNotFoundException($"trace file {path} is a directory, not a CSV file", path);
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"trace file not found: {path}", path);
         using var reader = new StreamReader(path);
         return Parse(reader, path);

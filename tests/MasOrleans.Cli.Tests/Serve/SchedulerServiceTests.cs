@@ -64,6 +64,11 @@ public class SchedulerServiceTests
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1,2],"rewards":[1],"dones":[false]}""", "equal lengths")]
     [InlineData("/update", """{"states":[[0,0]],"actions":[1],"rewards":[1],"dones":[false]}""", "state_dim")]
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[99],"rewards":[1],"dones":[true]}""", "outside")]
+    // Web JSON reads numbers from strings, "NaN" included, and 1e39 overflows float to infinity.
+    [InlineData("/predict", """{"state":[0,0,"NaN",0,0,0,0,0,0,0,0,0,0,0]}""", "state[2] = NaN is not a finite number")]
+    [InlineData("/predict", """{"state":[0,0,0,0,0,0,0,0,0,0,0,0,0,1e39]}""", "state[13] = Infinity is not a finite number")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,"-Infinity",0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1,1],"rewards":[1,1],"dones":[false,true]}""", "states[1][1] = -Infinity is not a finite number")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1],"rewards":["NaN"],"dones":[true]}""", "rewards[0] = NaN is not a finite number")]
     public async Task Bad_rest_input_is_a_400_problem_details(string path, string body, string detailFragment)
     {
         await using var host = await ServeTestHost.StartAsync("ppo");
@@ -74,6 +79,50 @@ public class SchedulerServiceTests
         Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
         Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
         Assert.Contains(detailFragment, problem.RootElement.GetProperty("title").GetString() + " " + problem.RootElement.GetProperty("detail").GetString());
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Grpc_non_finite_state_is_invalid_argument(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var state = State(1);
+        state[4] = float.NaN;
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { state } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("state[4] = NaN is not a finite number.", e.Status.Detail);
+        state[4] = float.PositiveInfinity;
+        e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { state } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+    }
+
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task A_refused_non_finite_update_leaves_the_weights_as_they_were(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        var body = $$"""{"states":[{{string.Join(',', Enumerable.Range(0, 4).Select(s => "[" + string.Join(',', State(s).Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]"))}}],"actions":[1,2,3,4],"rewards":[1,"NaN",1,1],"dones":[false,false,false,true]}""";
+        var response = await host.Http.PostAsync("/update", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before, ((IVectorModelFiles)host.Server.Policy).SnapshotParameters());
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<HealthResponse>("/health"))!.Updates);
+        Assert.All(before, w => Assert.True(float.IsFinite(w)));
+    }
+
+    [Fact]
+    public async Task A_body_over_the_size_limit_is_a_413_problem_details()
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        // Announced over Kestrel's 30,000,000-byte limit; refused before any of it is read.
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(host.Http.BaseAddress!.Host, host.Http.BaseAddress.Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "POST /update HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 31000000\r\n\r\n"));
+        using var reader = new StreamReader(stream);
+        Assert.Equal("HTTP/1.1 413 Payload Too Large", await reader.ReadLineAsync());
+        var headers = new List<string>();
+        for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync()) headers.Add(line);
+        Assert.Contains("Content-Type: application/problem+json", headers);
     }
 
     [Theory, MemberData(nameof(Algorithms))]
@@ -155,5 +204,22 @@ public class SchedulerServiceTests
         Assert.Equal(10, underscore.GetValue<int>("--state_dim"));
         Assert.Equal(12, dash.GetValue<int>("--action_dim"));
         Assert.NotEmpty(command.Parse(["--algo", "a3c"]).Errors);
+    }
+
+    [Fact]
+    public void Command_line_defaults_are_valid_and_bad_values_are_named()
+    {
+        var command = ServeCommand.Create();
+        // Nothing given: the documented defaults (a command-level validator used to read them as 0 and refuse).
+        var defaults = command.Parse([]);
+        Assert.Empty(defaults.Errors);
+        Assert.Equal(14, defaults.GetValue<int>("--state_dim"));
+        Assert.Equal(16, defaults.GetValue<int>("--action_dim"));
+        Assert.Equal(50051, defaults.GetValue<int>("--grpc-port"));
+
+        Assert.Equal("--state_dim must be at least 1, was 0.", Assert.Single(command.Parse(["--state-dim", "0"]).Errors).Message);
+        Assert.Equal("--action_dim must be at least 1, was -2.", Assert.Single(command.Parse(["--action_dim", "-2"]).Errors).Message);
+        Assert.Equal("--grpc-port must be a port from 1 to 65535, was 70000.", Assert.Single(command.Parse(["--grpc-port", "70000"]).Errors).Message);
+        Assert.Equal("--http-port must be a port from 1 to 65535, was 0.", Assert.Single(command.Parse(["--http-port", "0"]).Errors).Message);
     }
 }

@@ -7,6 +7,7 @@ using MasOrleans.Learning.Tests.Support;
 namespace MasOrleans.Cli.Tests.Serve;
 
 /// <summary>The real `mas serve` verb (command-line parsing included), run in-process until cancelled.</summary>
+[Collection(ReplayCommandRuns.Name)] // it prints to, and reads, the process console
 public class ServeVerbTests
 {
     [Fact]
@@ -42,6 +43,64 @@ public class ServeVerbTests
         Assert.True(File.Exists(Path.Combine(saveDir, "metadata.json")));
         using var reloaded = Learning.VectorPolicy.Load(saveDir, "ddqn", 4, 6);
         Assert.Equal(action, reloaded.Predict([0.1f, 0.2f, 0.3f, 0.4f], deterministic: true));
+    }
+
+    [Fact]
+    public async Task Serve_verb_refuses_a_save_directory_it_cannot_write_before_serving()
+    {
+        using var temp = new TempDirectory();
+        var taken = Path.Combine(temp, "taken");
+        File.WriteAllText(taken, "not a directory");
+        var ports = FreePorts.Take(2);
+        // Should it serve after all, the token stops it (and it then fails to save there).
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(2, await ServeCommand.Create().Parse([
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--save-on-exit", taken]).InvokeAsync(cancellationToken: stop.Token));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.False(stop.IsCancellationRequested, "serve started before refusing --save-on-exit");
+        Assert.Equal($"mas serve: --save-on-exit {taken}: is a file, not a directory{Environment.NewLine}", error.ToString());
+        Assert.Equal("not a directory", File.ReadAllText(taken));
+    }
+
+    public static TheoryData<string> Damages => new() { "metadata.json", "weights" };
+
+    [Theory, MemberData(nameof(Damages))]
+    public async Task Serve_verb_names_the_damaged_file_of_a_model(string damaged)
+    {
+        using var dir = new TempDirectory();
+        using (var policy = Learning.VectorPolicy.Create("ppo", 4, 6, seed: 1)) policy.Save(dir);
+        // A metadata.json cut short (it used to crash with a JsonException stack trace), or weights cut short (TorchSharp's
+        // "Attempted to read past the end of the stream." named no file).
+        var file = damaged == "metadata.json" ? Path.Combine(dir, "metadata.json") : Directory.GetFiles(dir, "*.weights").Single();
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        var ports = FreePorts.Take(2);
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int exit;
+        try
+        {
+            exit = await ServeCommand.Create().Parse([
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "4", "--action_dim", "6", "--model", dir])
+                .InvokeAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            Console.SetError(original);
+        }
+        Assert.Equal(2, exit);
+        var line = Assert.Single(error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"mas serve: '{file}' is not ", line);
     }
 
     [Fact]

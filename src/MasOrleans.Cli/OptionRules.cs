@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace MasOrleans.Cli;
+
+/// <summary>
+/// The value rules the verbs' options share, each a validator on the option itself: a command-level validator sees an
+/// option left at its default as default(T) (0, null), not as its DefaultValueFactory's value (System.CommandLine
+/// issue 2841), so `mas serve` with no --state_dim read 0 and refused to start. A refused value is a parse error:
+/// the option's name and the rule on stderr, exit code 1, before the verb does any work.
+/// </summary>
+internal static class OptionRules
+{
+    /// <summary>A finite number above zero: NaN and infinities are refused (a NaN --tune never stops arrivals).</summary>
+    public static Option<double> MustBePositive(this Option<double> option) =>
+        option.Must(v => double.IsFinite(v) && v > 0, "a positive number");
+
+    /// <summary>As <see cref="MustBePositive(Option{double})"/> when given; left out, the verb's default applies.</summary>
+    public static Option<double?> MustBePositive(this Option<double?> option) =>
+        option.Must(v => v is not { } x || (double.IsFinite(x) && x > 0), "a positive number");
+
+    /// <summary>Any finite number (NaN and infinities are refused).</summary>
+    public static Option<double> MustBeFinite(this Option<double> option) =>
+        option.Must(double.IsFinite, "a finite number");
+
+    public static Option<int> MustBeAtLeast(this Option<int> option, int minimum) =>
+        option.Must(v => v >= minimum, minimum == 0 ? "0 or more" : $"at least {minimum}");
+
+    /// <summary>A TCP port a server can announce: 1..65535 (0 would bind a port the OS picks, which no one is told).</summary>
+    public static Option<int> MustBePort(this Option<int> option) =>
+        option.Must(v => v is >= 1 and <= 65535, "a port from 1 to 65535");
+
+    /// <summary>Adds the rule; the error names the option, what it must be and the value given.</summary>
+    public static Option<T> Must<T>(this Option<T> option, Func<T, bool> rule, string mustBe)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<T>();
+            if (!rule(value)) result.AddError($"{option.Name} must be {mustBe}, was {Show(value)}.");
+        });
+        return option;
+    }
+
+    private static string Show<T>(T value) => value switch
+    {
+        null => "nothing",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => $"'{value}'",
+    };
+}

@@ -1,0 +1,50 @@
+namespace MasOrleans.Cli;
+
+/// <summary>
+/// Where a verb will write, checked before it does any work: a replay, a training run or a served session that cannot
+/// write its results fails at once with the option's name, not at the end with a stack trace and the work lost.
+/// Problems are <see cref="ArgumentException"/>s, which every verb reports as a one-line error.
+/// </summary>
+internal static class OutputPaths
+{
+    /// <summary>Creates the directory (and its parents) and checks a file can be written in it.</summary>
+    public static string PrepareDirectory(string path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} needs a directory");
+        if (File.Exists(path)) throw new ArgumentException($"{option} {path}: is a file, not a directory");
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option} {path}: cannot create the directory ({e.Message})", e);
+        }
+        return CheckWritable(path, option);
+    }
+
+    /// <summary>Checks a file can be written at the path (its directory exists and takes files); does not create it.</summary>
+    public static string CheckFile(string path, string option)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} needs a file name");
+        if (Directory.Exists(path)) throw new ArgumentException($"{option} {path}: is a directory, not a file");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory)) throw new ArgumentException($"{option} {path}: the directory {directory} does not exist");
+        CheckWritable(directory, option);
+        return path;
+    }
+
+    private static string CheckWritable(string directory, string option)
+    {
+        var probe = Path.Combine(directory, $".mas-write-check-{Guid.NewGuid():N}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{option} {directory}: cannot write there ({e.Message})", e);
+        }
+        return directory;
+    }
+}

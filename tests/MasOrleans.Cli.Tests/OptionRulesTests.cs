@@ -1,0 +1,63 @@
+using System.CommandLine;
+using MasOrleans.Cli.Evaluate;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Cli.Train;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>The batch verbs' numeric options: a value the run cannot use is a parse error naming the option, before any work.</summary>
+public class OptionRulesTests
+{
+    private static readonly string[] Replay = ["--nodes", "n.csv", "--pods", "p.csv", "--output", "out"];
+    private static readonly string[] Evaluate = ["--nodes", "n.csv", "--pods", "p.csv"];
+    private static readonly string[] Train = ["--algo", "ppo", "--nodes", "n.csv", "--pods", "p.csv", "--output", "out"];
+
+    private static Command Verb(string name) => name switch
+    {
+        "replay" => ReplayCommand.Create(),
+        "evaluate" => EvaluateCommand.Create(),
+        _ => TrainCommand.Create(),
+    };
+
+    private static string[] Required(string name) => name switch { "replay" => Replay, "evaluate" => Evaluate, _ => Train };
+
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    [InlineData("train")]
+    public void Defaults_pass(string verb) => Assert.Empty(Verb(verb).Parse(Required(verb)).Errors);
+
+    [Theory]
+    // NaN or infinity would replay arrivals until memory ran out; 0 or less ended in "(Parameter 'settings')".
+    [InlineData("replay", "--tune", "NaN", "--tune must be a positive number, was NaN.")]
+    [InlineData("replay", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
+    [InlineData("replay", "--tune", "1e400", "--tune must be a positive number, was Infinity.")]
+    [InlineData("replay", "--tune", "0", "--tune must be a positive number, was 0.")]
+    [InlineData("replay", "--nic-mbps", "0", "--nic-mbps must be a positive number, was 0.")]
+    [InlineData("evaluate", "--tune", "-1", "--tune must be a positive number, was -1.")]
+    [InlineData("evaluate", "--parallel", "0", "--parallel must be at least 1, was 0.")]
+    [InlineData("evaluate", "--parallel", "-3", "--parallel must be at least 1, was -3.")]
+    [InlineData("train", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
+    // A negative rate trained uphill and exited 0; a NaN rate or gamma ended in "no feasible candidate" after writing a model.
+    [InlineData("train", "--lr", "-1", "--lr must be a positive number, was -1.")]
+    [InlineData("train", "--lr", "NaN", "--lr must be a positive number, was NaN.")]
+    [InlineData("train", "--pretrain-lr", "0", "--pretrain-lr must be a positive number, was 0.")]
+    [InlineData("train", "--gamma", "NaN", "--gamma must be a number in (0, 1], was NaN.")]
+    [InlineData("train", "--gamma", "1.5", "--gamma must be a number in (0, 1], was 1.5.")]
+    [InlineData("train", "--frag-weight", "NaN", "--frag-weight must be a finite number, was NaN.")]
+    [InlineData("train", "--episodes", "-1", "--episodes must be 0 or more, was -1.")]
+    [InlineData("train", "--validate-every", "0", "--validate-every must be at least 1, was 0.")]
+    [InlineData("train", "--pretrain-episodes", "0", "--pretrain-episodes must be at least 1, was 0.")]
+    [InlineData("train", "--shortlist", "-1", "--shortlist must be 0 or more, was -1.")]
+    public void A_value_the_run_cannot_use_is_named(string verb, string option, string value, string error) =>
+        Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
+
+    [Fact]
+    public void An_unknown_pretrain_expert_is_named_before_training()
+    {
+        // It used to surface mid-run as an unhandled UnknownPolicyException, after --output was created.
+        var message = Assert.Single(TrainCommand.Create().Parse([.. Train, "--pretrain", "nope"]).Errors).Message;
+        Assert.StartsWith("--pretrain: unknown policy 'nope' (known: best-fit, ", message);
+        Assert.Empty(TrainCommand.Create().Parse([.. Train, "--pretrain", "best-fit"]).Errors);
+    }
+}

@@ -1,0 +1,67 @@
+using MasOrleans.Cli.Evaluate;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Cli.Train;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>An output a verb cannot write is refused before the verb works, in one line naming the option.</summary>
+[Collection(ReplayCommandRuns.Name)]
+public class OutputPathTests
+{
+    private const string Nodes = "gen:count=4,cpu=64,memory=256Gi,gpu=4,model=A10";
+
+    private static string Pods(string dir)
+    {
+        var path = Path.Combine(dir, "pods.csv");
+        File.WriteAllLines(path, ["name,cpu_milli,memory_mib,num_gpu,gpu_milli", "p0,4000,8192,1,1000", "p1,2000,4096,1,500", "p2,8000,8192,2,1000"]);
+        return path;
+    }
+
+    public static TheoryData<string, string> Verbs => new()
+    {
+        // verb, what the output is (a file where a directory is needed, or the other way round)
+        { "replay --output", "file" },
+        { "train --output", "file" },
+        { "evaluate --write-variants", "file" },
+        { "evaluate --output", "directory" },
+    };
+
+    [Theory, MemberData(nameof(Verbs))]
+    public async Task An_output_of_the_wrong_kind_is_refused_before_any_work(string verb, string kind)
+    {
+        using var temp = new TempDirectory();
+        var pods = Pods(temp);
+        var taken = Path.Combine(temp, "taken");
+        if (kind == "file") File.WriteAllText(taken, "kept");
+        else Directory.CreateDirectory(taken);
+        var (command, args) = verb switch
+        {
+            "replay --output" => (ReplayCommand.Create(), new[] { "--policy", "fgd", "--output", taken }),
+            "train --output" => (TrainCommand.Create(), ["--algo", "ppo", "--episodes", "1", "--output", taken]),
+            "evaluate --write-variants" => (EvaluateCommand.Create(), ["--variants", "share50", "--write-variants", taken]),
+            _ => (EvaluateCommand.Create(), ["--variants", "none", "--policy", "best-fit", "--seed", "1", "--output", taken]),
+        };
+        var (exit, output, error) = await VerbRun.InvokeAsync(command, ["--nodes", Nodes, "--pods", pods, .. args]);
+
+        var option = verb.Split(' ')[1];
+        var expected = kind == "file" ? "is a file, not a directory" : "is a directory, not a file";
+        Assert.Equal(1, exit);
+        Assert.Equal($"error: {option} {taken}: {expected}{Environment.NewLine}", error);
+        Assert.DoesNotContain("seeds", output); // evaluate prints its table ("... seeds 1 ...") only after running
+        if (kind == "file") Assert.Equal("kept", File.ReadAllText(taken));
+        else Assert.Empty(Directory.EnumerateFileSystemEntries(taken));
+    }
+
+    [Fact]
+    public async Task An_output_in_a_missing_directory_is_refused_before_any_work()
+    {
+        using var temp = new TempDirectory();
+        var target = Path.Combine(temp, "no-such-dir", "out.json");
+        var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(),
+            ["--nodes", Nodes, "--pods", Pods(temp), "--variants", "none", "--policy", "best-fit", "--seed", "1", "--output", target]);
+        Assert.Equal(1, exit);
+        Assert.Equal($"error: --output {target}: the directory {Path.Combine(temp, "no-such-dir")} does not exist{Environment.NewLine}", error);
+        Assert.DoesNotContain("seeds", output);
+    }
+}
