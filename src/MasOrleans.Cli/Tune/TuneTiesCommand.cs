@@ -23,13 +23,13 @@ internal static class TuneTiesCommand
         var pods = new Option<string>("--pods") { Description = "The default trace (openb pod list); the training variants resample it", Required = true };
         var variants = new Option<string>("--variants") { Description = "train, none, or names separated by commas (held-out variants are refused)", DefaultValueFactory = _ => "train" };
         var seeds = new Option<string[]>("--seed") { Description = "Training seeds, e.g. 1000..1001 (42..51 are refused)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["1000..1001"] };
-        var generations = new Option<int>("--generations") { DefaultValueFactory = _ => 10 };
-        var population = new Option<int>("--population") { DefaultValueFactory = _ => 16 };
-        var elite = new Option<int>("--elite") { DefaultValueFactory = _ => 4 };
-        var spread = new Option<double>("--spread") { Description = "Initial spread of every weight", DefaultValueFactory = _ => 1.5 };
+        var generations = new Option<int>("--generations") { DefaultValueFactory = _ => 10 }.MustBeAtLeast(1);
+        var population = new Option<int>("--population") { DefaultValueFactory = _ => 16 }.MustBeAtLeast(2);
+        var elite = new Option<int>("--elite") { DefaultValueFactory = _ => 4 }.MustBeAtLeast(1);
+        var spread = new Option<double>("--spread") { Description = "Initial spread of every weight", DefaultValueFactory = _ => 1.5 }.MustBePositive();
         var searchSeed = new Option<int>("--search-seed") { Description = "Seed of the search's sampling", DefaultValueFactory = _ => 1 };
-        var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 };
-        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 };
+        var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 }.MustBeFinite();
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var start = new Option<string[]>("--start") { Description = "Start weights as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules); repeatable", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string?>("--output") { Description = "Write every generation's candidates as JSON here" };
 
@@ -41,6 +41,7 @@ internal static class TuneTiesCommand
         {
             try
             {
+                var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
                 var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
                 if (seedList.FirstOrDefault(s => s is >= 42 and <= 51) is var reported and >= 42)
                     throw new ArgumentException($"seed {reported} is one of 42..51, which results are reported on: train on others");
@@ -70,13 +71,12 @@ internal static class TuneTiesCommand
                 var overall = TieOrderSearch.Best(result);
                 Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}"));
                 Console.WriteLine("settings: " + string.Join(' ', overall.Weights.ToSettings().Where(kv => kv.Value != "0").Select(kv => $"--set {kv.Key}={kv.Value}")));
-                if (parse.GetValue(output) is { } path) File.WriteAllText(path, ToJson(result));
+                if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
                 return 0;
             }
-            catch (Exception e) when (e is TraceFormatException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException or ArgumentException or UnknownPolicyException)
+            catch (Exception e) when (UserErrors.Are(e))
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                return UserErrors.Report(e);
             }
         });
         return command;

@@ -3,6 +3,7 @@ using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Paper;
+using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Learning.Search;
 
@@ -54,14 +55,7 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
         double[] Read(string kind, IReadOnlyList<double> current)
         {
             var values = current.ToArray();
-            for (var i = 0; i < TieFeatures.Count; i++)
-            {
-                var key = $"tie.{kind}.{TieFeatures.Names[i]}";
-                if (!settings.TryGetValue(key, out var text)) continue;
-                values[i] = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-                    ? value
-                    : throw new ArgumentException($"setting {key} must be a finite number, got {text}");
-            }
+            for (var i = 0; i < TieFeatures.Count; i++) values[i] = SettingValues.Number(settings, $"tie.{kind}.{TieFeatures.Names[i]}", values[i]);
             return values;
         }
         return new TieWeights(Read("cpu", Cpu), Read("gpu", Gpu));

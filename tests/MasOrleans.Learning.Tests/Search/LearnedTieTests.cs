@@ -147,7 +147,7 @@ public class LearnedTieTests
     public void Bad_and_misspelt_tie_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = Typical, Settings = new Dictionary<string, string> { ["tie.cpu.used"] = "NaN" } };
-        Assert.Contains("tie.cpu.used must be a finite number, got NaN",
+        Assert.Contains("setting tie.cpu.used must be a finite number, got 'NaN'",
             Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Learned, options)).Message);
         var misspelt = options with { Settings = new Dictionary<string, string> { ["tie.cpu.usd"] = "1" } };
         Assert.Contains("'tie.cpu.usd'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().CheckSettings([SearchPolicies.Learned], misspelt)).Message);

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using MasOrleans.Cli.Tune;
+using MasOrleans.Learning.Search;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Cli.Tests;
+
+[Collection(ReplayCommandRuns.Name)]
+public class TuneTiesCommandTests
+{
+    private const string Nodes = "gen:count=4,cpu=64,memory=256Gi,gpu=4,model=A10";
+
+    private static string Pods(string dir)
+    {
+        var path = Path.Combine(dir, "pods.csv");
+        File.WriteAllLines(path, ["name,cpu_milli,memory_mib,num_gpu,gpu_milli", "p0,4000,8192,1,1000", "p1,2000,4096,1,500", "p2,8000,8192,2,1000", "p3,1000,1024,0,0"]);
+        return path;
+    }
+
+    [Fact]
+    public async Task A_search_prints_each_generation_and_writes_every_candidate()
+    {
+        using var temp = new TempDirectory();
+        var json = Path.Combine(temp, "search.json");
+        var (exit, output, error) = await VerbRun.InvokeAsync(TuneTiesCommand.Create(),
+            ["--nodes", Nodes, "--pods", Pods(temp), "--variants", "none", "--seed", "1000", "--generations", "2", "--population", "3", "--elite", "2", "--output", json]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("generation 0: best objective", output);
+        Assert.Contains("generation 1: best objective", output);
+        Assert.Contains("settings: --set tie.", output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var generations = doc.RootElement.EnumerateArray().ToList();
+        Assert.Equal(2, generations.Count);
+        Assert.All(generations, g => Assert.Equal(3, g.GetProperty("candidates").GetArrayLength()));
+        // The first generation holds its mean, fgd-ties' hand rules.
+        var handRules = TieWeights.HandRules.ToVector();
+        Assert.Contains(generations[0].GetProperty("candidates").EnumerateArray(), c =>
+            c.GetProperty("cpu").EnumerateArray().Concat(c.GetProperty("gpu").EnumerateArray()).Select(w => w.GetDouble()).SequenceEqual(handRules));
+    }
+
+    public static TheoryData<string[], string> Refused => new()
+    {
+        { ["--seed", "40..45"], "seed 42 is one of 42..51" },
+        { ["--variants", "share65,share50"], "variant share50 is held out" },
+        { ["--start", "tie.cpu.usd=1"], "got 'tie.cpu.usd'" },
+        { ["--start", "w.shared=2"], "got 'w.shared'" },
+        { ["--elite", "0"], "--elite" },
+    };
+
+    [Theory, MemberData(nameof(Refused))]
+    public async Task Reported_seeds_held_out_variants_and_bad_options_are_refused(string[] args, string message)
+    {
+        using var temp = new TempDirectory();
+        var (exit, output, error) = await VerbRun.InvokeAsync(TuneTiesCommand.Create(), ["--nodes", Nodes, "--pods", Pods(temp), "--generations", "1", .. args]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(message, error + output);
+        Assert.DoesNotContain("generation 0", output);
+    }
+}
