@@ -21,10 +21,13 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
     public static readonly TieWeights HandRules = new(One(TieFeature.NoIdleGpu), One(TieFeature.Used));
 
     /// <summary>
-    /// `fgd-learned`'s weights unless set: the best of the cross-entropy search in docs/learning.md (session 24), on the
-    /// default trace and the training variants at training seeds only.
+    /// `fgd-learned`'s weights unless set, in <see cref="TieFeatures.Names"/>' order: the best candidate by training objective of
+    /// two cross-entropy searches on the default trace and the training variants at training seeds 1000..1002
+    /// (docs/learning.md, session 24), rounded to three decimals; a CPU-only pod's tightest-fit, always 0, weighs 0.
     /// </summary>
-    public static readonly TieWeights Learned = HandRules;
+    public static readonly TieWeights Learned = new(
+        [0.664, 3.678, 0.096, -0.926, -1.158, -0.777, 4.337, 0.601, 0, -2.714],
+        [5.246, -0.065, -0.027, -1.474, 0.69, 1.258, -1.566, 0.473, 0.454, 0.128]);
 
     public double[] ToVector() => [.. Cpu, .. Gpu];
 
