@@ -33,7 +33,7 @@ internal static class SiloPolicyCatalog
         var catalog = PolicyCatalog.CreateDefault();
         LearnedPolicies.Register(catalog, models.Slot, sink, models.Describe());
         SearchPolicies.Register(catalog);
-        var profiles = config.GetSection("Scheduler:Profiles").Get<List<ProfileDefinition>>();
+        var profiles = Configuration.StrictBinding.Get<List<ProfileDefinition>>(config.GetSection("Scheduler:Profiles"));
         if (profiles is { Count: > 0 }) ProfileConfiguration.Register(catalog, profiles);
         return catalog;
     }
