@@ -124,6 +124,19 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","expectedDurationSeconds":0"""), "above 0" },
     };
 
+    /// <summary>The learning API's bodies, whose values of the wrong kind were each "must be an object".</summary>
+    [Theory]
+    [InlineData("PUT", "/api/v1/learning/ddqn/online", """{"enabled":"yes"}""", "the value at $.enabled must be true or false")]
+    [InlineData("POST", "/api/v1/learning/ddqn/rollback", """{"version":1.5}""", "the value at $.version must be a whole number")]
+    [InlineData("POST", "/api/v1/learning/ppo/rollback", """{"version":99999999999}""", "the value at $.version must be a whole number")]
+    public async Task Learning_bodies_say_what_kind_of_value_a_field_takes(string method, string path, string body, string detail)
+    {
+        using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
     private static string Workload(string autoscaleField) =>
         """{"name":"rules-auto","replicas":1,"template":{"requests":{"cpu":"1m"}},"autoscale":{"minReplicas":1,"maxReplicas":3,""" + autoscaleField + "}}";
 
