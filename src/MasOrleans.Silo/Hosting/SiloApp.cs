@@ -109,7 +109,7 @@ internal static class SiloApp
         app.MapKubeApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
+        app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).ExcludeFromDescription();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)
