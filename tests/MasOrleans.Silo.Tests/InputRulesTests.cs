@@ -99,6 +99,10 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         // The reader's own failures, in the API's terms rather than .NET type names.
         { "/api/v1/pods", """{"name":"dup-a","requests":{"cpu":"1"},"name":"dup-b"}""", "field 'name' is given twice" },
         { "/api/v1/nodes", """{"name":"dup-node","capacity":{"cpu":"4"},"capacity":{"cpu":"8"}}""", "field 'capacity' is given twice" },
+        // A map's key given twice was "Duplicate properties not allowed during deserialization.", naming neither.
+        { "/api/v1/nodes", """{"name":"dup-key","capacity":{"cpu":"4","cpu":"8"}}""", "key 'cpu' is given twice in $.capacity: give each key once" },
+        { "/api/v1/nodes/dup-key/telemetry", """{"utilization":{"cpu":0.5,"cpu":0.6}}""", "key 'cpu' is given twice in $.utilization: give each key once" },
+        { "/api/v1/nodes", """{"name":"dup-label","capacity":{"cpu":"4"},"labels":{"a.b/c":"1","a.b/c":"2"}}""", "key 'a.b/c' is given twice in $.labels: give each key once" },
         { "/api/v1/pods", Pod(extra: ",\"priority\":1.5"), "the value at $.priority must be a whole number" },
         { "/api/v1/pods", """{"name":"arr","requests":[]}""", "the value at $.requests must be an object" },
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
