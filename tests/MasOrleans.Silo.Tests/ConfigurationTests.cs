@@ -132,6 +132,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Orleans__ClusterId", "", "Orleans__ClusterId must not be empty" },
         { "Logging__LogLevel__Default", "Loud", "Logging__LogLevel__Default must be a log level (Trace, Debug, Information, Warning, Error, Critical, None), not 'Loud'" },
         { "Learning__Online__Enabled", "yes", "Learning__Online__Enabled 'yes' is not true or false" },
+        // Started, offering ddqn and ppo, and failed every cycle of a pod that named them.
+        { "Models__Directory", "/nonexistent/models", "Models__Directory '/nonexistent/models' does not exist" },
         // The binder left the profile out without a word and the silo started without it.
         { "Scheduler__Profiles__0__PercentageOfNodesToScore", "abc", "Scheduler__Profiles__0__PercentageOfNodesToScore 'abc' is not a whole number" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },

@@ -102,6 +102,8 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         Port(config, ManagedRedis.PortKey, ManagedRedis.DefaultPort, problems);
         if (config[ManagedRedis.AppendFsyncKey] is { Length: > 0 } fsync && !ManagedRedis.AppendFsyncPolicies.Contains(fsync.ToLowerInvariant()))
             problems.Add($"Redis__Managed__AppendFsync must be one of {string.Join(", ", ManagedRedis.AppendFsyncPolicies)}, not '{fsync}'");
+        if (config["Models:Directory"] is { Length: > 0 } models && !Directory.Exists(models))
+            problems.Add($"Models__Directory '{models}' does not exist (it holds ddqn/ and ppo/ as `mas train` writes them)");
         PolicyCatalog catalog;
         try
         {
