@@ -221,7 +221,7 @@ public sealed class ConfigurationTests : IDisposable
         // With Redis clustering Orleans listens on every interface.
         Assert.Contains($"Orleans__SiloPort: port {siloPort} on 0.0.0.0 is in use by another process", output);
         Assert.Contains($"urls 'http://127.0.0.1:{httpPort}': port {httpPort} on 127.0.0.1 is in use by another process", output);
-        Assert.Contains($"Redis__ConnectionString: no Redis answers at 127.0.0.1:{noRedis} (UnableToConnect)", output);
+        Assert.Contains($"Redis__ConnectionString: Redis at 127.0.0.1:{noRedis} cannot be used (UnableToConnect)", output);
         Assert.DoesNotContain("   at ", output);
     }
 

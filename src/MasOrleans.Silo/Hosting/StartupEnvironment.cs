@@ -69,7 +69,7 @@ internal static class StartupEnvironment
         catch (RedisException e)
         {
             var reason = e is RedisConnectionException connect ? $"{connect.FailureType}" : e.Message;
-            problems.Add($"{setting}: no Redis answers at {string.Join(", ", options.EndPoints.Select(EndPointCollection.ToString))} ({reason}); start Redis, correct the setting, or use Storage__Provider=memory");
+            problems.Add($"{setting}: Redis at {string.Join(", ", options.EndPoints.Select(EndPointCollection.ToString))} cannot be used ({reason}); start Redis, correct the setting (address, password), or use Storage__Provider=memory");
         }
     }
 
