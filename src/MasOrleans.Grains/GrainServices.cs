@@ -49,13 +49,19 @@ public static class GrainServices
     /// <summary>Everything the grains resolve: options, the policy catalog, the container runtime and a clock.</summary>
     public static IServiceCollection AddMasOrleansGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<TelemetryOptions>(configuration.GetSection("Telemetry"));
+        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection("Telemetry"))
+            .Validate(o => !o.Problems().Any(), "Telemetry has invalid values (see start-up validation)")
+            .ValidateOnStart();
         services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection("Scheduler"))
             .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'")
             .Validate(o => !o.Problems().Any(), "Scheduler has invalid values (see start-up validation)")
             .ValidateOnStart();
-        services.Configure<WorkloadOptions>(configuration.GetSection("Workloads"));
-        services.Configure<ContainerRuntimeOptions>(configuration.GetSection("ContainerRuntime"));
+        services.AddOptions<WorkloadOptions>().Bind(configuration.GetSection("Workloads"))
+            .Validate(o => !o.Problems().Any(), "Workloads has invalid values (see start-up validation)")
+            .ValidateOnStart();
+        services.AddOptions<ContainerRuntimeOptions>().Bind(configuration.GetSection("ContainerRuntime"))
+            .Validate(o => !o.Problems().Any(), "ContainerRuntime has invalid values (see start-up validation)")
+            .ValidateOnStart();
         services.AddOptions<Learning.OnlineLearningOptions>().Bind(configuration.GetSection("Learning:Online"))
             .Validate(o => !o.Problems().Any(), "Learning__Online has invalid values (see start-up validation)")
             .ValidateOnStart();

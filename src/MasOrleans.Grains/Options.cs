@@ -1,10 +1,43 @@
 namespace MasOrleans.Grains;
 
+/// <summary>
+/// The one rule every time setting is checked by at start-up (each options type's Problems()): a period, timeout or
+/// delay is at most what a timer takes, and a period is above 0. Beyond a timer's limit the timer threw where it was
+/// made, at a grain's activation, so the silo started and then failed every request that needed the grain (1e300
+/// overflowed TimeSpan itself); a zero period spun its grain; a negative delay threw where it was awaited or, at -1,
+/// waited forever.
+/// </summary>
+public static class TimeSettings
+{
+    /// <summary>The longest wait .NET's and Orleans' timers accept (uint.MaxValue - 1 ms, about 49.7 days).</summary>
+    public const double MaxMilliseconds = uint.MaxValue - 1.0;
+
+    /// <summary>A period or timeout: above 0.</summary>
+    public static string? Period(string key, double value, bool milliseconds = false) => Check(key, value, milliseconds, zeroAllowed: false);
+
+    /// <summary>A delay or a span compared with the clock: 0 (none) or more.</summary>
+    public static string? Delay(string key, double value, bool milliseconds = false) => Check(key, value, milliseconds, zeroAllowed: true);
+
+    private static string? Check(string key, double value, bool milliseconds, bool zeroAllowed)
+    {
+        var max = milliseconds ? MaxMilliseconds : Math.Floor(MaxMilliseconds / 1000);
+        if ((zeroAllowed ? value >= 0 : value > 0) && value <= max) return null;
+        var unit = milliseconds ? "milliseconds" : "seconds";
+        return $"{key} must be {(zeroAllowed ? "0 or more" : "above 0")} and at most {max:0} {unit} (about 49 days), not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+}
+
 /// <summary>Bound from the "Telemetry" configuration section.</summary>
 public sealed class TelemetryOptions
 {
     /// <summary>A node that has reported and then stays silent this long becomes NotReady.</summary>
     public double HeartbeatGraceSeconds { get; set; } = 30;
+
+    /// <summary>Problems with these values, for start-up validation.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (TimeSettings.Period("Telemetry__HeartbeatGraceSeconds", HeartbeatGraceSeconds) is { } grace) yield return grace;
+    }
 }
 
 /// <summary>Bound from the "Scheduler" configuration section.</summary>
@@ -56,13 +89,17 @@ public sealed class SchedulerOptions
     public IEnumerable<string> Problems()
     {
         if (MaxAttempts < 1) yield return "Scheduler__MaxAttempts must be at least 1";
-        if (RetryCoalesceMilliseconds < 0) yield return "Scheduler__RetryCoalesceMilliseconds must not be negative";
-        if (InitialBackoffMilliseconds < 1) yield return "Scheduler__InitialBackoffMilliseconds must be at least 1";
-        if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";
         if (MaxInFlight < 1) yield return "Scheduler__MaxInFlight must be at least 1";
         if (QueueShards < 1) yield return "Scheduler__QueueShards must be at least 1";
-        if (InFlightTimeoutSeconds < 1) yield return "Scheduler__InFlightTimeoutSeconds must be at least 1";
-        if (!(ReconcileSeconds > 0 && double.IsFinite(ReconcileSeconds))) yield return "Scheduler__ReconcileSeconds must be a positive number";
+        string?[] times =
+        [
+            TimeSettings.Delay("Scheduler__RetryCoalesceMilliseconds", RetryCoalesceMilliseconds, milliseconds: true),
+            TimeSettings.Period("Scheduler__InitialBackoffMilliseconds", InitialBackoffMilliseconds, milliseconds: true),
+            TimeSettings.Period("Scheduler__InFlightTimeoutSeconds", InFlightTimeoutSeconds),
+            TimeSettings.Period("Scheduler__ReconcileSeconds", ReconcileSeconds),
+        ];
+        foreach (var problem in times.OfType<string>()) yield return problem;
+        if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";
     }
 }
 
@@ -79,6 +116,20 @@ public sealed class WorkloadOptions
 
     /// <summary>Consecutive failures are forgotten once every replica has been Running this long (kubelet: 10 minutes).</summary>
     public double BackoffResetSeconds { get; set; } = 600;
+
+    /// <summary>Problems with these values, for start-up validation.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] times =
+        [
+            TimeSettings.Period("Workloads__ResyncSeconds", ResyncSeconds),
+            TimeSettings.Delay("Workloads__FailureBackoffSeconds", FailureBackoffSeconds),
+            TimeSettings.Delay("Workloads__MaxFailureBackoffSeconds", MaxFailureBackoffSeconds),
+            TimeSettings.Delay("Workloads__BackoffResetSeconds", BackoffResetSeconds),
+        ];
+        foreach (var problem in times.OfType<string>()) yield return problem;
+        if (MaxFailureBackoffSeconds < FailureBackoffSeconds) yield return "Workloads__MaxFailureBackoffSeconds must be at least Workloads__FailureBackoffSeconds";
+    }
 }
 
 /// <summary>Bound from the "ContainerRuntime" configuration section (the simulated runtime).</summary>
@@ -92,4 +143,16 @@ public sealed class ContainerRuntimeOptions
 
     /// <summary>A container whose image tag is "exit-N" (e.g. "app:exit-1") exits with code N after this long.</summary>
     public int FailAfterMilliseconds { get; set; } = 100;
+
+    /// <summary>Problems with these values, for start-up validation.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] times =
+        [
+            TimeSettings.Delay("ContainerRuntime__PullMilliseconds", PullMilliseconds, milliseconds: true),
+            TimeSettings.Delay("ContainerRuntime__StartMilliseconds", StartMilliseconds, milliseconds: true),
+            TimeSettings.Delay("ContainerRuntime__FailAfterMilliseconds", FailAfterMilliseconds, milliseconds: true),
+        ];
+        return times.OfType<string>();
+    }
 }

@@ -8,11 +8,24 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is InvalidConfigurationException or OptionsValidationException)
+catch (Exception e) when (e is InvalidConfigurationException or OptionsValidationException or OrleansConfigurationException)
 {
-    // A clear message and EX_CONFIG instead of a stack trace: bad configuration is the operator's to fix.
-    var problems = e is OptionsValidationException o ? o.Failures : ((InvalidConfigurationException)e).Problems;
+    // A clear message and EX_CONFIG instead of a stack trace: bad configuration is the operator's to fix. Orleans checks
+    // its own options as it starts, a net under start-up validation.
+    var problems = e switch
+    {
+        OptionsValidationException o => o.Failures,
+        InvalidConfigurationException c => c.Problems,
+        _ => [e.Message],
+    };
     Console.Error.WriteLine("MasOrleans: invalid configuration:");
     foreach (var problem in problems) Console.Error.WriteLine($"  - {problem}");
     return InvalidConfigurationException.ExitCode;
+}
+catch (Exception e) when (StartupEnvironment.Of(e) is { } problems)
+{
+    // The machine's to fix (a port taken, Redis not answering): EX_UNAVAILABLE, so a supervisor retries later.
+    Console.Error.WriteLine("MasOrleans: cannot start:");
+    foreach (var problem in problems) Console.Error.WriteLine($"  - {problem}");
+    return StartupUnavailableException.ExitCode;
 }

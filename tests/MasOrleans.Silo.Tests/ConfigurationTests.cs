@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -97,17 +98,44 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__InCluster", "true", "Extender__Kubernetes__InCluster: the in-cluster Kubernetes configuration cannot be used" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         // A zero backoff retried a pod whose cycle failed before its first await in the same turn, without end.
-        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be at least 1" },
+        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be above 0" },
         { "Scheduler__MaxInFlight", "0", "Scheduler__MaxInFlight must be at least 1" },
         { "Scheduler__QueueShards", "0", "Scheduler__QueueShards must be at least 1" },
         { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
-        { "Scheduler__MaxInFlight", "some", "Scheduler: " },
+        // The key is named (it was "Scheduler: some is not a valid value for Int32.").
+        { "Scheduler__MaxInFlight", "some", "Scheduler__MaxInFlight 'some' is not a whole number" },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
         { "Orleans__DirectoryCacheSize", "-1", "Orleans__DirectoryCacheSize '-1' must be a whole number of entries (0: no cache)" },
         { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries (0: no cache)" },
         { "Dashboard__CounterUpdateIntervalMs", "500", "Dashboard__CounterUpdateIntervalMs '500' must be a whole number of milliseconds, at least 1000" },
         // The exporter throws from its options' setter on a negative cache: a stack trace at start without this check.
-        { "Metrics__ScrapeCacheMilliseconds", "-1", "Metrics__ScrapeCacheMilliseconds '-1' must be a whole number of milliseconds (0: every scrape rendered afresh)" },
+        { "Metrics__ScrapeCacheMilliseconds", "-1", "Metrics__ScrapeCacheMilliseconds must be 0 or more" },
+        // Each of these started the silo, which then failed: a period a timer cannot hold threw at a grain's activation
+        // (every pod POST a 500, or the learning grain never active), 1e300 overflowed TimeSpan, a zero period spun its
+        // grain and held shutdown 30 s, a negative delay threw where it was awaited (-1: every pod Scheduled for ever),
+        // and a sync period of 1e300 stopped the silo after its start with exit code 0; NaN aborted it (exit 134).
+        { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 0" },
+        { "Workloads__FailureBackoffSeconds", "-1", "Workloads__FailureBackoffSeconds must be 0 or more" },
+        { "ContainerRuntime__StartMilliseconds", "-1", "ContainerRuntime__StartMilliseconds must be 0 or more and at most 4294967294 milliseconds (about 49 days), not -1" },
+        { "ContainerRuntime__PullMilliseconds", "-5", "ContainerRuntime__PullMilliseconds must be 0 or more" },
+        { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 1E+300" },
+        { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be above 0 and at most 4294967 seconds" },
+        { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be above 0 and at most 4294967 seconds" },
+        { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be above 0 and at most 4294967 seconds" },
+        { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be above 0 and at most 4294967 seconds" },
+        { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be above 0 and at most 4294967 seconds (about 49 days), not NaN" },
+        // Silently sampled every 0.1 s.
+        { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be above 0" },
+        // These aborted the start half-way (exit 134, a stack trace) where Orleans or the logging filter read them.
+        { "Orleans__Kubernetes", "maybe", "Orleans__Kubernetes must be true or false, not 'maybe'" },
+        { "Orleans__Membership__ProbeTimeout", "abc", "Orleans__Membership__ProbeTimeout 'abc' is not a time span" },
+        { "Orleans__ClusterId", "", "Orleans__ClusterId must not be empty" },
+        { "Logging__LogLevel__Default", "Loud", "Logging__LogLevel__Default must be a log level (Trace, Debug, Information, Warning, Error, Critical, None), not 'Loud'" },
+        { "Learning__Online__Enabled", "yes", "Learning__Online__Enabled 'yes' is not true or false" },
+        // Started, offering ddqn and ppo, and failed every cycle of a pod that named them.
+        { "Models__Directory", "/nonexistent/models", "Models__Directory '/nonexistent/models' does not exist" },
+        // The binder left the profile out without a word and the silo started without it.
+        { "Scheduler__Profiles__0__PercentageOfNodesToScore", "abc", "Scheduler__Profiles__0__PercentageOfNodesToScore 'abc' is not a whole number" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
     };
 
@@ -150,6 +178,50 @@ public sealed class ConfigurationTests : IDisposable
         var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
         Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
         Assert.Contains($"Extender__Kubernetes__KubeconfigPath '{kubeconfig}' cannot be used: {message}", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>
+    /// What the Redis client and Orleans read in Redis mode, then what the machine must give: a connection string the
+    /// client cannot parse and a host name that does not resolve (78), then ports another process holds and no Redis
+    /// answering (69, EX_UNAVAILABLE). Each aborted the start half-way (exit 134) with stack traces; a taken silo port
+    /// was not even named.
+    /// </summary>
+    [Fact]
+    public async Task Redis_mode_settings_and_what_the_machine_must_give_are_checked_before_anything_starts()
+    {
+        var env = Environment("Storage__Provider", "redis");
+        env["Redis__ConnectionString"] = "127.0.0.1:6379,abortConnect=maybe";
+        env["Orleans__AdvertisedIP"] = "no-such-host.invalid";
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Redis__ConnectionString is not a StackExchange.Redis connection string: Keyword 'abortConnect' requires a boolean value", output);
+        Assert.Contains("Orleans__AdvertisedIP 'no-such-host.invalid' is neither an IP address nor a resolvable host name", output);
+        Assert.DoesNotContain("   at ", output);
+
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), noRedis = FreePorts.Next();
+        var http = new TcpListener(IPAddress.Loopback, httpPort);
+        var silo = new TcpListener(IPAddress.Loopback, siloPort);
+        http.Start();
+        silo.Start();
+        try
+        {
+            env = Environment("Storage__Provider", "redis");
+            env["Redis__ConnectionString"] = $"127.0.0.1:{noRedis}";
+            env["Orleans__SiloPort"] = $"{siloPort}";
+            (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{httpPort}"], env);
+        }
+        finally
+        {
+            http.Stop();
+            silo.Stop();
+        }
+        Assert.True(exitCode == 69, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("MasOrleans: cannot start:", output);
+        // With Redis clustering Orleans listens on every interface.
+        Assert.Contains($"Orleans__SiloPort: port {siloPort} on 0.0.0.0 is in use by another process", output);
+        Assert.Contains($"urls 'http://127.0.0.1:{httpPort}': port {httpPort} on 127.0.0.1 is in use by another process", output);
+        Assert.Contains($"Redis__ConnectionString: Redis at 127.0.0.1:{noRedis} cannot be used (UnableToConnect)", output);
         Assert.DoesNotContain("   at ", output);
     }
 

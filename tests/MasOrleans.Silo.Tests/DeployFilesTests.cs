@@ -28,6 +28,9 @@ public sealed partial class DeployFilesTests
         // TorchSharp needs glibc >= 2.38: Debian 13 based images in both stages.
         Assert.All(Regex.Matches(dockerfile, @"^FROM (\S+)", RegexOptions.Multiline), m => Assert.EndsWith("-trixie", m.Groups[1].Value.Split(' ')[0]));
         Assert.Contains("dotnet publish src/MasOrleans.Silo/MasOrleans.Silo.csproj", dockerfile);
+        // The learned policies' base models, found next to the binaries (/app/models): a published silo has none.
+        Assert.Contains("\nCOPY models/ models/\n", dockerfile);
+        Assert.All(new[] { "ddqn", "ppo" }, a => Assert.True(File.Exists(RepoFiles.Path($"models/{a}/metadata.json")), $"models/{a}/metadata.json"));
         Assert.True(File.Exists(RepoFiles.Path("src/MasOrleans.Silo/MasOrleans.Silo.csproj")));
     }
 

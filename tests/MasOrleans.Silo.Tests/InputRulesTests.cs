@@ -99,6 +99,10 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         // The reader's own failures, in the API's terms rather than .NET type names.
         { "/api/v1/pods", """{"name":"dup-a","requests":{"cpu":"1"},"name":"dup-b"}""", "field 'name' is given twice" },
         { "/api/v1/nodes", """{"name":"dup-node","capacity":{"cpu":"4"},"capacity":{"cpu":"8"}}""", "field 'capacity' is given twice" },
+        // A map's key given twice was "Duplicate properties not allowed during deserialization.", naming neither.
+        { "/api/v1/nodes", """{"name":"dup-key","capacity":{"cpu":"4","cpu":"8"}}""", "key 'cpu' is given twice in $.capacity: give each key once" },
+        { "/api/v1/nodes/dup-key/telemetry", """{"utilization":{"cpu":0.5,"cpu":0.6}}""", "key 'cpu' is given twice in $.utilization: give each key once" },
+        { "/api/v1/nodes", """{"name":"dup-label","capacity":{"cpu":"4"},"labels":{"a.b/c":"1","a.b/c":"2"}}""", "key 'a.b/c' is given twice in $.labels: give each key once" },
         { "/api/v1/pods", Pod(extra: ",\"priority\":1.5"), "the value at $.priority must be a whole number" },
         { "/api/v1/pods", """{"name":"arr","requests":[]}""", "the value at $.requests must be an object" },
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
@@ -123,6 +127,19 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ",\"image\":\" nginx\""), "leading or trailing whitespace" },
         { "/api/v1/pods", Pod(extra: ""","expectedDurationSeconds":0"""), "above 0" },
     };
+
+    /// <summary>The learning API's bodies, whose values of the wrong kind were each "must be an object".</summary>
+    [Theory]
+    [InlineData("PUT", "/api/v1/learning/ddqn/online", """{"enabled":"yes"}""", "the value at $.enabled must be true or false")]
+    [InlineData("POST", "/api/v1/learning/ddqn/rollback", """{"version":1.5}""", "the value at $.version must be a whole number")]
+    [InlineData("POST", "/api/v1/learning/ppo/rollback", """{"version":99999999999}""", "the value at $.version must be a whole number")]
+    public async Task Learning_bodies_say_what_kind_of_value_a_field_takes(string method, string path, string body, string detail)
+    {
+        using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
 
     private static string Workload(string autoscaleField) =>
         """{"name":"rules-auto","replicas":1,"template":{"requests":{"cpu":"1m"}},"autoscale":{"minReplicas":1,"maxReplicas":3,""" + autoscaleField + "}}";

@@ -50,4 +50,37 @@ public sealed class PolicyCatalogTests
         Assert.Equal(policy, pod.GetProperty("scheduledBy").GetString());
         Assert.StartsWith("rl-", pod.GetProperty("nodeName").GetString());
     }
+
+    /// <summary>
+    /// A learned policy whose base model is not installed is not offered: a published silo (no models/ beside it) or a
+    /// Models__Directory holding one of the two accepted a pod naming the other (202) and never placed it, its every
+    /// scheduling cycle an Error ("no trained 'ppo' model found").
+    /// </summary>
+    [Fact]
+    public async Task A_learned_policy_without_an_installed_model_is_not_offered()
+    {
+        var models = Directory.CreateTempSubdirectory("mas-models-").FullName;
+        try
+        {
+            var ddqn = Directory.CreateDirectory(Path.Combine(models, "ddqn")).FullName;
+            foreach (var file in Directory.GetFiles(RepoFiles.Path("models/ddqn"))) File.Copy(file, Path.Combine(ddqn, Path.GetFileName(file)));
+            await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
+            var http = host.Http;
+            var names = (await http.GetJson("/api/v1/scheduler/policies")).GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
+            Assert.Contains("ddqn", names);
+            Assert.DoesNotContain("ppo", names);
+
+            await http.Post("/api/v1/nodes", Requests.Node("half-a", cpu: "16", memory: "64Gi", gpus: "2"));
+            using var refused = await http.Post("/api/v1/pods", Requests.Pod("half-ppo", cpu: "2", gpu: "500m", policy: "ppo"));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.StartsWith("unknown policy 'ppo'", (await refused.Json()).GetProperty("detail").GetString());
+            Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("half-ddqn", cpu: "2", gpu: "500m", policy: "ddqn"))).StatusCode);
+            var placed = await Requests.WaitFor(http, "/api/v1/pods/half-ddqn", p => p.TryGetProperty("nodeName", out _), 60);
+            Assert.Equal("ddqn", placed.GetProperty("scheduledBy").GetString());
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
 }

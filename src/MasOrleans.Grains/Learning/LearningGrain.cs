@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Learning.Online;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -213,19 +214,11 @@ public sealed class LearningGrain(
     }
 
     /// <summary>Writes the new state; on failure the old one stays in memory, so nothing is half-applied.</summary>
-    private async Task Commit(LearningState next)
+    private Task Commit(LearningState next)
     {
         var previous = state.State;
         state.State = next;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            state.State = previous;
-            throw;
-        }
+        return state.WriteOrRestore(previous);
     }
 
     /// <summary>Keeps the newest versions up to the limit, always with the active one and its parent.</summary>

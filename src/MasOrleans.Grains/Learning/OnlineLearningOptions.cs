@@ -36,9 +36,9 @@ public sealed record OnlineLearningOptions : OnlineTrainingOptions
     public IEnumerable<string> Problems()
     {
         if (MinExperiences < 1) yield return "Learning__Online__MinExperiences must be at least 1";
-        if (!(TrainIntervalSeconds > 0)) yield return "Learning__Online__TrainIntervalSeconds must be positive";
-        if (!(SyncIntervalSeconds > 0)) yield return "Learning__Online__SyncIntervalSeconds must be positive";
-        if (FlushIntervalMilliseconds < 1) yield return "Learning__Online__FlushIntervalMilliseconds must be positive";
+        if (TimeSettings.Period("Learning__Online__TrainIntervalSeconds", TrainIntervalSeconds) is { } train) yield return train;
+        if (TimeSettings.Period("Learning__Online__SyncIntervalSeconds", SyncIntervalSeconds) is { } sync) yield return sync;
+        if (TimeSettings.Period("Learning__Online__FlushIntervalMilliseconds", FlushIntervalMilliseconds, milliseconds: true) is { } flush) yield return flush;
         if (MaxQueuedDecisions < 2) yield return "Learning__Online__MaxQueuedDecisions must be at least 2";
         if (MaxPendingTransitions < 1) yield return "Learning__Online__MaxPendingTransitions must be at least 1";
         if (KeepVersions < 2) yield return "Learning__Online__KeepVersions must be at least 2 (the active version and one to roll back to)";

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -113,8 +114,11 @@ public sealed class ClusterIndexGrain(
 
     public async Task SetDefaultPolicy(string policy)
     {
+        // A change Redis did not take is not made: answered 503, it stayed in memory and on this silo only (the views were
+        // never told) until the index's next write stored it.
+        var before = state.State;
         state.State = state.State with { DefaultPolicy = policy };
-        await state.WriteStateAsync();
+        await state.WriteOrRestore(before);
         foreach (var observer in _observers.Keys) _ = observer.DefaultPolicyChanged(policy);
     }
 }

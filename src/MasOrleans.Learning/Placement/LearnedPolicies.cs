@@ -38,12 +38,13 @@ public static class LearnedPolicies
         }
     }
 
-    /// <summary>Registers `ddqn` and `ppo` over live slots (the silo): each decision uses the slot's current version.</summary>
+    /// <summary>Registers learned policies over live slots (the silo): each decision uses the slot's current version.</summary>
+    /// <param name="algorithms">Those of <see cref="Algorithms"/> whose base model is installed: a policy without one accepted pods it could never place.</param>
     /// <param name="slots">The slot of an algorithm; called when a profile is created.</param>
     /// <param name="sink">Receives every decision with its reward, for online learning; null records nothing.</param>
-    public static void Register(PolicyCatalog catalog, Func<string, LiveModelSlot> slots, IExperienceSink? sink, string modelDescription)
+    public static void Register(PolicyCatalog catalog, IEnumerable<string> algorithms, Func<string, LiveModelSlot> slots, IExperienceSink? sink, string modelDescription)
     {
-        foreach (var algorithm in Algorithms)
+        foreach (var algorithm in algorithms.Intersect(Algorithms))
             catalog.Register(algorithm,
                 $"Learned {algorithm.ToUpperInvariant()} node scorer over FGD/BestFit shortlists (mas train); model: {modelDescription}.",
                 o => CreateProfile(slots(algorithm), o, sink));

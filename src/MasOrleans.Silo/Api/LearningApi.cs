@@ -80,11 +80,19 @@ internal static class LearningApi
         status.PendingTransitions, status.ExperienceRejected, status.Training, status.LastRound, status.Versions);
 }
 
-/// <param name="Enabled">Whether live decisions are kept and trained on.</param>
-internal sealed record OnlineSwitchRequest(bool? Enabled);
+// Properties, not constructor parameters, as every request body (Requests.cs): for a constructor parameter of the wrong
+// kind System.Text.Json names the record, and {"enabled":"yes"} was told "the value at $.enabled must be an object".
+internal sealed class OnlineSwitchRequest
+{
+    /// <summary>Whether live decisions are kept and trained on.</summary>
+    public bool? Enabled { get; init; }
+}
 
-/// <param name="Version">The version to activate; omitted: the active version's parent.</param>
-internal sealed record RollbackRequest(int? Version);
+internal sealed class RollbackRequest
+{
+    /// <summary>The version to activate; omitted: the active version's parent.</summary>
+    public int? Version { get; init; }
+}
 
 /// <param name="LoadedVersion">The version the silo that answered decides with (0: its local base model, not yet synced).</param>
 internal sealed record LearningResponse(

@@ -36,6 +36,9 @@ internal static class Problems
             $"unknown field '{LastName(path)}' at {path}: this API does not take it (misspelt, or a Kubernetes field it does not support)",
         JsonException json when json.Message.StartsWith("Duplicate property '", StringComparison.Ordinal) =>
             $"field '{json.Message.Split('\'')[1]}' is given twice{(json.Path is { } at ? $" at {at}" : "")}: give each field once",
+        // A map's key given twice (capacity, requests, labels, utilization): System.Text.Json names neither, its path does.
+        JsonException { Path: { } path } json when json.Message.StartsWith("Duplicate properties not allowed", StringComparison.Ordinal) =>
+            $"key '{LastName(path)}' is given twice in {Parent(path)}: give each key once",
         JsonException { Path: { } path } json when json.Message.Contains("could not be converted to ", StringComparison.Ordinal) =>
             $"the value at {path} must be {Expected(json.Message)}",
         null when bad.Message.Contains("no body was provided", StringComparison.Ordinal) => "a JSON body is required",
@@ -61,8 +64,12 @@ internal static class Problems
     }
 
     /// <summary>The last property name of a JSON path: `$.a.b` or, for a name that needs quoting, `$.a['b.c']`.</summary>
-    private static string LastName(string path) =>
-        path.EndsWith("']", StringComparison.Ordinal) && path.LastIndexOf("['", StringComparison.Ordinal) is var open and >= 0
-            ? path[(open + 2)..^2]
-            : path[(path.LastIndexOf('.') + 1)..];
+    private static string LastName(string path) => path[(LastStart(path) + (Quoted(path) ? 2 : 1))..^(Quoted(path) ? 2 : 0)];
+
+    /// <summary>The path of what holds the last property: `$.a` of `$.a.b` and of `$.a['b.c']`.</summary>
+    private static string Parent(string path) => path[..LastStart(path)];
+
+    private static bool Quoted(string path) => path.EndsWith("']", StringComparison.Ordinal) && path.Contains("['", StringComparison.Ordinal);
+
+    private static int LastStart(string path) => Quoted(path) ? path.LastIndexOf("['", StringComparison.Ordinal) : path.LastIndexOf('.');
 }

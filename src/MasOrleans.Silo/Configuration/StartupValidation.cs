@@ -1,6 +1,7 @@
 using MasOrleans.Silo.Hosting;
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Extender;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ internal sealed class StartupCheck;
 /// Every setting the silo depends on, checked before anything starts: the silo prints all problems at once
 /// and exits with <see cref="InvalidConfigurationException.ExitCode"/> instead of failing half-way.
 /// </summary>
-internal sealed class StartupValidation(IConfiguration config) : IValidateOptions<StartupCheck>
+internal sealed partial class StartupValidation(IConfiguration config) : IValidateOptions<StartupCheck>
 {
     public ValidateOptionsResult Validate(string? name, StartupCheck options)
     {
@@ -30,6 +31,10 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         if (security is not null) CheckSecurity(security, problems);
         if (Bind<Grains.Learning.OnlineLearningOptions>(config, "Learning:Online", problems) is { } learning) problems.AddRange(learning.Problems());
         if (Bind<Grains.SchedulerOptions>(config, "Scheduler", problems) is { } scheduler) problems.AddRange(scheduler.Problems());
+        if (Bind<Grains.TelemetryOptions>(config, "Telemetry", problems) is { } telemetry) problems.AddRange(telemetry.Problems());
+        if (Bind<Grains.WorkloadOptions>(config, "Workloads", problems) is { } workloads) problems.AddRange(workloads.Problems());
+        if (Bind<Grains.ContainerRuntimeOptions>(config, "ContainerRuntime", problems) is { } runtime) problems.AddRange(runtime.Problems());
+        if (Bind<Observability.MetricsOptions>(config, "Metrics", problems) is { } metrics) problems.AddRange(metrics.Problems());
         var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
         if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
             problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");
@@ -42,7 +47,8 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         }
         var extender = Bind<ExtenderOptions>(config, ExtenderOptions.Section, problems);
         if (extender is not null) CheckExtender(extender, PublicUrls(config), problems);
-        return problems;
+        // A value read by two checks (the catalog reads Learning__Online__Enabled too) is reported once.
+        return problems.Distinct().ToList();
     }
 
     /// <summary>The public listener's URLs: --urls / ASPNETCORE_URLS, or the default.</summary>
@@ -58,10 +64,28 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         }
         catch (InvalidOperationException e)
         {
-            problems.Add($"{section}: {e.InnerException?.Message ?? e.Message}");
+            problems.Add(Unbindable(section, e));
             return null;
         }
     }
+
+    private static string Unbindable(string section, InvalidOperationException e) =>
+        Unconvertible().Match(e.Message) is { Success: true } m
+            ? $"{m.Groups["key"].Value.Replace(":", "__")} '{m.Groups["value"].Value}' is not {Expected(m.Groups["type"].Value)}"
+            : $"{section}: {e.InnerException?.Message ?? e.Message}";
+
+    /// <summary>The configuration binder's message for a value of the wrong kind, which names the key (its inner one does not).</summary>
+    [GeneratedRegex("^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'", RegexOptions.Singleline)]
+    private static partial Regex Unconvertible();
+
+    private static string Expected(string type) => (type.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? type["System.Nullable`1[".Length..^1] : type) switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" or "System.Decimal" => "a number",
+        "System.Boolean" => "true or false",
+        "System.TimeSpan" => "a time span ([d.]hh:mm:ss[.fff])",
+        _ => $"a {type}",
+    };
 
     private static void CheckHosting(IConfiguration config, List<string> problems)
     {
@@ -71,14 +95,15 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
         if (config["Dashboard:CounterUpdateIntervalMs"] is { } interval && !(int.TryParse(interval, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1000))
             problems.Add($"Dashboard__CounterUpdateIntervalMs '{interval}' must be a whole number of milliseconds, at least 1000");
-        if (config["Metrics:ScrapeCacheMilliseconds"] is { } scrapeCache && !(int.TryParse(scrapeCache, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-            problems.Add($"Metrics__ScrapeCacheMilliseconds '{scrapeCache}' must be a whole number of milliseconds (0: every scrape rendered afresh)");
         if (config["Orleans:DirectoryCacheSize"] is { } cacheSize && !(int.TryParse(cacheSize, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
             problems.Add($"Orleans__DirectoryCacheSize '{cacheSize}' must be a whole number of entries (0: no cache)");
         if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
+        CheckCluster(config, problems);
         Port(config, ManagedRedis.PortKey, ManagedRedis.DefaultPort, problems);
         if (config[ManagedRedis.AppendFsyncKey] is { Length: > 0 } fsync && !ManagedRedis.AppendFsyncPolicies.Contains(fsync.ToLowerInvariant()))
             problems.Add($"Redis__Managed__AppendFsync must be one of {string.Join(", ", ManagedRedis.AppendFsyncPolicies)}, not '{fsync}'");
+        if (config["Models:Directory"] is { Length: > 0 } models && !Directory.Exists(models))
+            problems.Add($"Models__Directory '{models}' does not exist (it holds ddqn/ and ppo/ as `mas train` writes them)");
         PolicyCatalog catalog;
         try
         {
@@ -89,16 +114,50 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
             problems.Add($"Scheduler__Profiles: {e.Message}");
             catalog = PolicyCatalog.CreateDefault();
         }
+        catch (InvalidOperationException e)
+        {
+            // A value of the wrong kind in the profiles, or in Learning__Online__Enabled the learned policies read.
+            problems.Add(Unbindable("Scheduler__Profiles", e));
+            catalog = PolicyCatalog.CreateDefault();
+        }
         if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
             problems.Add($"Scheduler__DefaultPolicy: {catalog.UnknownPolicyMessage(policy)}");
         if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
             problems.Add($"Extender__DefaultPolicy: {catalog.UnknownPolicyMessage(extenderPolicy)}");
-        PositiveNumber(config, "Telemetry:HeartbeatGraceSeconds", problems);
         foreach (var url in PublicUrls(config))
         {
             if (ListenAddresses.TryParse(url, out _, out var error)) continue;
             problems.Add($"urls: {error}");
         }
+    }
+
+    /// <summary>
+    /// What Orleans and StackExchange.Redis read as the silo starts, read as they will: each of these threw half-way
+    /// through the start (exit 134 and a stack trace), an unresolvable advertised host name too.
+    /// </summary>
+    private static void CheckCluster(IConfiguration config, List<string> problems)
+    {
+        foreach (var key in new[] { "Orleans:ClusterId", "Orleans:ServiceId" })
+        {
+            if (config[key] is { } id && string.IsNullOrWhiteSpace(id)) problems.Add($"{key.Replace(":", "__")} must not be empty");
+        }
+        if (config["Orleans:Kubernetes"] is { Length: > 0 } kubernetes && !bool.TryParse(kubernetes, out _))
+            problems.Add($"Orleans__Kubernetes must be true or false, not '{kubernetes}'");
+        Bind<Orleans.Configuration.ClusterMembershipOptions>(config, "Orleans:Membership", problems);
+        foreach (var (key, level) in config.GetSection("Logging").AsEnumerable(makePathsRelative: false))
+        {
+            // The logging filter's own reading (LoggerFilterConfigureOptions): a level name or number, any case.
+            if (level is not null && key.Split(':') is [.., "LogLevel", _] && !Enum.TryParse<LogLevel>(level, ignoreCase: true, out _))
+                problems.Add($"{key.Replace(":", "__")} must be a log level (Trace, Debug, Information, Warning, Error, Critical, None), not '{level}'");
+        }
+        if (config["Storage:Provider"] is { Length: > 0 } provider && !provider.Equals("redis", StringComparison.OrdinalIgnoreCase)) return;
+        if (config["Redis:ConnectionString"] is { Length: > 0 } redis)
+        {
+            try { StackExchange.Redis.ConfigurationOptions.Parse(redis); }
+            catch (ArgumentException e) { problems.Add($"Redis__ConnectionString is not a StackExchange.Redis connection string: {e.Message}"); }
+        }
+        try { AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]); }
+        catch (InvalidOperationException e) { problems.Add(e.Message); }
     }
 
     private static int Port(IConfiguration config, string key, int fallback, List<string> problems)
@@ -108,12 +167,6 @@ internal sealed class StartupValidation(IConfiguration config) : IValidateOption
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535) return port;
         problems.Add($"{key.Replace(":", "__")} '{text}' is not a port (1-65535)");
         return -1;
-    }
-
-    private static void PositiveNumber(IConfiguration config, string key, List<string> problems)
-    {
-        if (config[key] is { } text && !(double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0))
-            problems.Add($"{key.Replace(":", "__")} '{text}' must be a positive number");
     }
 
     private static void CheckSecurity(SecurityOptions security, List<string> problems)

@@ -41,6 +41,12 @@ internal static class SiloApp
             managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory(), config);
             redisConnection = $"localhost:{ManagedRedis.PortOf(config)}";
         }
+        var unavailable = StartupEnvironment.Problems(config, provider, redisConnection, managedRedis: string.IsNullOrWhiteSpace(config["Redis:ConnectionString"]));
+        if (unavailable.Count > 0)
+        {
+            managedRedis?.Dispose();
+            throw new StartupUnavailableException(unavailable);
+        }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         builder.Services.AddMasOrleansOnlineLearning();
@@ -103,7 +109,7 @@ internal static class SiloApp
         app.MapKubeApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").ExcludeFromDescription();
+        app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).ExcludeFromDescription();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

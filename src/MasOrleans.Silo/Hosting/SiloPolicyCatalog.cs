@@ -8,8 +8,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
-/// The silo's policies: every built-in one, the learned `ddqn` and `ppo` (base models from `Models__Directory` when set,
-/// else the shipped models/, replaced by the cluster's active version as online learning trains it), the search
+/// The silo's policies: every built-in one, the learned `ddqn` and `ppo` whose base model is installed (from
+/// `Models__Directory` when set, else the shipped models/; replaced by the cluster's active version as online learning trains it), the search
 /// policies over FGD (`fgd-weighted`, `fgd-device`, `fgd-ties`, `fgd-lookahead`; docs/learning.md), and the profiles
 /// users define under `Scheduler__Profiles`.
 /// Start-up validation and the grains use this same catalog, so a name valid in one is valid in all.
@@ -31,9 +31,11 @@ internal static class SiloPolicyCatalog
     public static PolicyCatalog Build(IConfiguration config, LearnedModels models, IExperienceSink? sink)
     {
         var catalog = PolicyCatalog.CreateDefault();
-        LearnedPolicies.Register(catalog, models.Slot, sink, models.Describe());
+        // Only over installed base models (Models__Directory, else the shipped models/): without one, a pod naming the
+        // policy was accepted and never placed, its every scheduling cycle an Error (a published silo ships no models/).
+        LearnedPolicies.Register(catalog, LearnedModels.KnownAlgorithms.Where(models.HasBase), models.Slot, sink, models.Describe());
         SearchPolicies.Register(catalog);
-        var profiles = config.GetSection("Scheduler:Profiles").Get<List<ProfileDefinition>>();
+        var profiles = Configuration.StrictBinding.Get<List<ProfileDefinition>>(config.GetSection("Scheduler:Profiles"));
         if (profiles is { Count: > 0 }) ProfileConfiguration.Register(catalog, profiles);
         return catalog;
     }

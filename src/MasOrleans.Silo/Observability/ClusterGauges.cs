@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Telemetry;
@@ -22,6 +23,18 @@ internal sealed class MetricsOptions
     /// scrape afresh, for readers that compare two scrapes taken close together.
     /// </summary>
     public int ScrapeCacheMilliseconds { get; set; } = 300;
+
+    /// <summary>Problems with these values, for start-up validation.</summary>
+    public IEnumerable<string> Problems()
+    {
+        string?[] times =
+        [
+            TimeSettings.Period("Metrics__SampleSeconds", SampleSeconds),
+            // The exporter throws from its options' setter on a negative cache: a stack trace at start.
+            TimeSettings.Delay("Metrics__ScrapeCacheMilliseconds", ScrapeCacheMilliseconds, milliseconds: true),
+        ];
+        return times.OfType<string>();
+    }
 }
 
 /// <summary>One reading of the cluster-wide gauges; immutable so scrapes read it without locks.</summary>
@@ -55,7 +68,7 @@ internal sealed class ClusterGauges : BackgroundService
         _view = view;
         _lifetime = lifetime;
         _logger = logger;
-        _period = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.SampleSeconds));
+        _period = TimeSpan.FromSeconds(options.Value.SampleSeconds);
         // A meter per host (same name as the shared one) so gauges go away with the host that registered them.
         var meter = meters.Create(MasMeters.MeterName);
         meter.CreateObservableGauge("mas_pending_pods", () => _sample.Pending, null, "Pods waiting for a node (Pending or Unschedulable)");

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using MasOrleans.Silo.Configuration;
+using Microsoft.AspNetCore.Connections;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// What the silo needs from the machine, checked once the configuration is valid and before anything starts: its ports
+/// free and Redis answering. Kestrel and Orleans found out half-way through starting, and the process aborted (exit 134)
+/// with four stack traces; for a taken silo or gateway port without a word of which port it was.
+/// </summary>
+internal static class StartupEnvironment
+{
+    /// <summary>Problems the operator must fix outside the silo's configuration; empty when it can start.</summary>
+    public static List<string> Problems(IConfiguration config, StorageProvider provider, string? redisConnection, bool managedRedis)
+    {
+        var problems = new List<string>();
+        // Orleans listens on every interface with Redis clustering and on loopback with localhost clustering.
+        var orleansAddress = provider == StorageProvider.Redis ? IPAddress.Any : IPAddress.Loopback;
+        CheckPort("Orleans__SiloPort", orleansAddress, config.GetValue("Orleans:SiloPort", 11111), problems);
+        CheckPort("Orleans__GatewayPort", orleansAddress, config.GetValue("Orleans:GatewayPort", 30000), problems);
+        var extender = config.GetSection(ExtenderOptions.Section).Get<ExtenderOptions>() ?? new ExtenderOptions();
+        foreach (var (setting, url) in StartupValidation.PublicUrls(config).Select(u => ("urls", u)).Concat(extender.UrlList.Select(u => ("Extender__Urls", u))))
+        {
+            if (ListenAddresses.TryParse(url, out var address, out _)) CheckPort($"{setting} '{url}'", ListenIp(address!), address!.Port, problems);
+        }
+        if (provider == StorageProvider.Redis) CheckRedis(redisConnection ?? ManagedRedis.DefaultConnectionString, managedRedis ? null : config, problems);
+        return problems;
+    }
+
+    /// <summary>The address Kestrel binds for a URL (<see cref="ListenAddress.ApplyTo"/>): loopback, the IP given, or every interface.</summary>
+    private static IPAddress ListenIp(ListenAddress address) =>
+        address.Host == "localhost" ? IPAddress.Loopback
+        : IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip) ? ip
+        : IPAddress.Any;
+
+    private static void CheckPort(string setting, IPAddress address, int port, List<string> problems)
+    {
+        try
+        {
+            using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // As a server socket binds: a port whose last connections linger in TIME_WAIT is free, one another process listens on is not.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen();
+        }
+        catch (SocketException e)
+        {
+            problems.Add(e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                ? $"{setting}: port {port} on {address} is in use by another process"
+                : $"{setting}: cannot listen on {address}:{port}: {e.Message}");
+        }
+    }
+
+    /// <param name="config">Null for the silo's own redis-server (started, or found answering on its port).</param>
+    private static void CheckRedis(string connection, IConfiguration? config, List<string> problems)
+    {
+        var setting = config is null ? $"Redis__Managed__Port (nothing configured, so localhost:{connection.Split(':')[^1]})" : "Redis__ConnectionString";
+        var options = ConfigurationOptions.Parse(connection);
+        // The first connection of the silo's own stores fails the same way; this one fails alone and says so.
+        options.AbortOnConnectFail = true;
+        try
+        {
+            using var redis = ConnectionMultiplexer.Connect(options, TextWriter.Null);
+            redis.GetDatabase().Ping();
+        }
+        catch (RedisException e)
+        {
+            var reason = e is RedisConnectionException connect ? $"{connect.FailureType}" : e.Message;
+            problems.Add($"{setting}: Redis at {string.Join(", ", options.EndPoints.Select(EndPointCollection.ToString))} cannot be used ({reason}); start Redis, correct the setting (address, password), or use Storage__Provider=memory");
+        }
+    }
+
+    /// <summary>
+    /// What the silo prints when something outside its configuration stopped its start: a port taken or Redis gone
+    /// between the check and the start. Null for any other failure, which is a defect and keeps its stack trace.
+    /// </summary>
+    public static IReadOnlyList<string>? Of(Exception e) => e switch
+    {
+        StartupUnavailableException unavailable => unavailable.Problems,
+        AddressInUseException or IOException { InnerException: AddressInUseException } => [$"a port is in use by another process: {e.Message}"],
+        RedisConnectionException redis => [$"Redis stopped answering while the silo started ({redis.FailureType})"],
+        _ => null,
+    };
+}
+
+/// <summary>The machine does not give the silo what it needs: the silo prints every problem and exits with <see cref="ExitCode"/>.</summary>
+internal sealed class StartupUnavailableException(IReadOnlyList<string> problems)
+    : Exception("cannot start:" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}")))
+{
+    /// <summary>EX_UNAVAILABLE from sysexits.h.</summary>
+    public const int ExitCode = 69;
+
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

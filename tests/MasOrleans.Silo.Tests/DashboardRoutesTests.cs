@@ -1,0 +1,37 @@
+using System.Net;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>The Orleans dashboard's per-silo routes with an address that is none: a 404, not a 500 and an Error with its stack.</summary>
+public sealed class DashboardRoutesTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
+{
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
+    [Theory]
+    [InlineData("/dashboard/SiloProperties/x", "x")]
+    [InlineData("/dashboard/SiloMetadata/127.0.0.1:11111@X", "127.0.0.1:11111@X")]
+    [InlineData("/dashboard/SiloCounters/not%20a%20silo", "not a silo")]
+    [InlineData("/dashboard/HistoricalStats/10.0.0.1", "10.0.0.1")]
+    public async Task A_route_naming_no_silo_address_is_not_found(string path, string address)
+    {
+        using var response = await fixture.Http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal($"'{address}' is not a silo address (host:port@generation, as /dashboard lists them)",
+            JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
+    /// <summary>The silo's own address still reaches the dashboard (the address it lists, read from its counters).</summary>
+    [Fact]
+    public async Task The_silos_own_address_is_served()
+    {
+        var silos = await fixture.Http.WaitFor("/dashboard/DashboardCounters", c => c.GetProperty("hosts").GetArrayLength() == 1, timeoutSeconds: 30);
+        var address = silos.GetProperty("hosts")[0].GetProperty("siloAddress").GetString();
+        using var response = await fixture.Http.GetAsync($"/dashboard/SiloProperties/{address}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Contains("orleansVersion", await response.Content.ReadAsStringAsync());
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using System.Net.Http.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>What a Redis outage leaves in a silo's memory: nothing Redis did not take.</summary>
+public sealed class RedisOutageTests : IDisposable
+{
+    private readonly RedisServer _redis = RedisServer.Start();
+
+    public void Dispose() => _redis.Dispose();
+
+    /// <summary>What the silo logs while its Redis is down: the failed write answered 503, and Orleans' Redis-backed services.</summary>
+    private static readonly string[] WhileRedisIsDown =
+    [
+        "Unhandled exception for PUT /api/v1/scheduler/policy",
+        "^Orleans\\.Persistence\\.RedisGrainStorage$",
+        "^Orleans\\.(Runtime\\.MembershipService|Runtime\\.ReminderService|Clustering\\.Redis|Reminders\\.Redis)",
+        "components reported issues\\. Complaints:.*MembershipService",
+    ];
+
+    /// <summary>
+    /// A default policy Redis never stored was answered 503 and yet made: the index kept it in memory, so this silo
+    /// scheduled with it and listed it while the other silos' views were never told, and the index's next write (a node
+    /// registered) stored it after all.
+    /// </summary>
+    [Fact]
+    public async Task A_default_policy_change_answered_503_is_not_made()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog: WhileRedisIsDown);
+        Assert.Equal("kube", await DefaultPolicy(silo.Http));
+        // Every grain the silo keeps active is active (read from Redis) before the outage: the learning registries its
+        // sync service asks every second, and the queue shards a pod listing merges.
+        await silo.Http.WaitFor("/api/v1/learning", l => l.GetArrayLength() > 0 && l.EnumerateArray().All(a => a.GetProperty("loadedVersion").GetInt32() >= 1));
+        await silo.Http.GetJson("/api/v1/pods");
+
+        _redis.Crash();
+        using (var refused = await silo.Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "fgd" }))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        _redis.Restart();
+
+        Assert.Equal("kube", await DefaultPolicy(silo.Http));
+        // The index writes again (its node list), as the next write after an outage would.
+        using (var node = await Answered(() => silo.Http.Post("/api/v1/nodes", Requests.Node("outage-node"))))
+            Assert.Equal(HttpStatusCode.Created, node.StatusCode);
+        Assert.Equal("kube", await DefaultPolicy(silo.Http));
+        // With Redis answering, the same request is made.
+        using (var made = await Answered(() => silo.Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "fgd" })))
+            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        Assert.Equal("fgd", await DefaultPolicy(silo.Http));
+    }
+
+    /// <summary>Sends again while the silo answers 503 (its Redis client reconnects within a second or so), as Retry-After tells clients.</summary>
+    private static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var response = await send();
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable) return response;
+            response.Dispose();
+            Assert.True(attempt < 60, "the silo still answers 503 a minute after Redis came back");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static async Task<string?> DefaultPolicy(HttpClient http) =>
+        (await http.GetJson("/api/v1/scheduler/policies")).GetProperty("defaultPolicy").GetString();
+}
