@@ -24,6 +24,18 @@ public sealed class DashboardRoutesTests(MemorySiloFixture fixture) : IClassFixt
             JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
     }
 
+    /// <summary>The dashboard's files, named by a route value too, are not taken for silo addresses: its icons and logo load.</summary>
+    [Theory]
+    [InlineData("/dashboard/img/OrleansLogo.png", "image/png")]
+    [InlineData("/dashboard/fonts/fa-solid-900.woff2", "font/woff2")]
+    public async Task The_dashboards_images_and_fonts_are_served(string path, string mediaType)
+    {
+        using var response = await fixture.Http.GetAsync(path);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 1000);
+    }
+
     /// <summary>The silo's own address still reaches the dashboard (the address it lists, read from its counters).</summary>
     [Fact]
     public async Task The_silos_own_address_is_served()

@@ -97,18 +97,11 @@ public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features
     public long Score(SchedulingContext context, int node) =>
         evaluator.Evaluate(context.Cluster, node, context.Pod).Score * Scale + Secondary(context, node, ValuesFor(context));
 
-    /// <summary>
-    /// Tie values only for the nodes at the batch's best FGD score: a lower score never wins whatever its tie value, and the
-    /// features cost more than FGD's cached score. Other nodes keep Scale/2, the value of all-zero features.
-    /// </summary>
     public void ScoreBatch(SchedulingContext context, ReadOnlySpan<int> nodes, Span<long> scores)
     {
         evaluator.ScoreBatch(context.Cluster, context.Pod, nodes, scores);
-        var best = long.MinValue;
-        foreach (var s in scores[..nodes.Length]) best = Math.Max(best, s);
         var values = ValuesFor(context);
-        for (var i = 0; i < nodes.Length; i++)
-            scores[i] = scores[i] * Scale + (scores[i] == best ? Secondary(context, nodes[i], values) : Scale / 2);
+        for (var i = 0; i < nodes.Length; i++) scores[i] = scores[i] * Scale + Secondary(context, nodes[i], values);
     }
 
     private NodeStampedResults<PodKey, long>.Entry ValuesFor(SchedulingContext context)
@@ -126,7 +119,8 @@ public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features
         features.Compute(context.Cluster, node, context.Pod, f);
         var value = 0.0;
         for (var i = 0; i < f.Length; i++) value += w[i] * f[i];
-        var secondary = Math.Clamp(Scale / 2 + (long)Math.Floor(value), 0, Scale - 1);
+        // Clamped as a double: a cast of a value beyond long's range would wrap.
+        var secondary = Scale / 2 + (long)Math.Clamp(Math.Floor(value), -Scale / 2, Scale / 2 - 1);
         values.Set(context.Cluster, node, secondary);
         return secondary;
     }

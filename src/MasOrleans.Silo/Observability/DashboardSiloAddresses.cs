@@ -1,4 +1,5 @@
 using MasOrleans.Silo.Api;
+using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace MasOrleans.Silo.Observability;
 
@@ -9,16 +10,20 @@ namespace MasOrleans.Silo.Observability;
 /// </summary>
 internal static class DashboardSiloAddresses
 {
-    /// <summary>The route values the dashboard names the silo address by.</summary>
-    private static readonly string[] RouteValues = ["address", "path"];
+    /// <summary>
+    /// The routes whose last value is a silo address. Only these: the dashboard's /fonts/{**path} and /img/{**path} name a
+    /// file by a route value too.
+    /// </summary>
+    private static readonly string[] SiloRoutes = ["SiloProperties", "SiloMetadata", "SiloStats", "SiloCounters", "HistoricalStats"];
 
     public static ValueTask<object?> Check(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        foreach (var name in RouteValues)
-        {
-            if (context.HttpContext.Request.RouteValues[name] is string address && !SiloAddress.TryParse(address, null, out _))
-                return ValueTask.FromResult<object?>(Problems.NotFound($"'{address}' is not a silo address (host:port@generation, as /dashboard lists them)"));
-        }
+        var pattern = (context.HttpContext.GetEndpoint() as RouteEndpoint)?.RoutePattern;
+        var route = pattern?.PathSegments.Count >= 2 ? pattern.PathSegments[^2].Parts.OfType<RoutePatternLiteralPart>().FirstOrDefault()?.Content : null;
+        var parameter = pattern?.PathSegments.Count >= 1 ? pattern.PathSegments[^1].Parts.OfType<RoutePatternParameterPart>().FirstOrDefault()?.Name : null;
+        if (route is not null && parameter is not null && SiloRoutes.Contains(route, StringComparer.OrdinalIgnoreCase)
+            && context.HttpContext.Request.RouteValues[parameter] is string address && !SiloAddress.TryParse(address, null, out _))
+            return ValueTask.FromResult<object?>(Problems.NotFound($"'{address}' is not a silo address (host:port@generation, as /dashboard lists them)"));
         return next(context);
     }
 }

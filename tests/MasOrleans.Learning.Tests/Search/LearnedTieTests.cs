@@ -71,9 +71,14 @@ public class LearnedTieTests
         Assert.Equal(1, g[(int)TieFeature.NoIdleGpu]);
     }
 
+    /// <summary>fgd-learned's node for the pod with every weight 0 but the given ones (none: the shipped weights).</summary>
     private static int Chosen(ClusterState cluster, PodSpec pod, params (string Key, string Value)[] settings)
     {
-        var options = new PolicyOptions { TypicalPods = Typical, Settings = settings.ToDictionary(s => s.Key, s => s.Value) };
+        var weights = settings.Length == 0
+            ? new Dictionary<string, string>()
+            : new Dictionary<string, string>(TieWeights.FromVector(new double[2 * TieFeatures.Count]).ToSettings());
+        foreach (var (key, value) in settings) weights[key] = value;
+        var options = new PolicyOptions { TypicalPods = Typical, Settings = weights };
         var result = new ProfileScheduler(SearchDecisions.Catalog().Create(SearchPolicies.Learned, options)).Schedule(cluster, pod, new Random(1));
         Assert.True(result.Success);
         return result.Node;
@@ -82,11 +87,11 @@ public class LearnedTieTests
     [Fact]
     public void Weights_order_fgds_equal_scores_in_whole_steps()
     {
-        // A CPU-only pod changes F on neither node (a whole GPU and 1 CPU fit before and after on both): both score 50, and the
-        // default weights' no-idle-gpu is 0 on both, so the name order takes n0.
+        // A CPU-only pod changes F on neither node (a whole GPU and 1 CPU fit before and after on both): both score 50, and with
+        // every weight 0 the name order takes n0.
         var cluster = TwoNodes();
         var pod = Pod("cpu", 8000, 0);
-        Assert.Equal(0, Chosen(cluster, pod));
+        Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "0")));
         // used x 1: n1 1, n0 0: n1.
         Assert.Equal(1, Chosen(cluster, pod, ("tie.cpu.used", "1")));
         // used x 0.9: floor(0.9) = 0 on both, still the name order.
@@ -97,6 +102,10 @@ public class LearnedTieTests
         Assert.Equal(1, Chosen(cluster, pod, ("tie.cpu.idle-gpu", "-4")));
         // GPU weights do not order CPU-only pods.
         Assert.Equal(0, Chosen(cluster, pod, ("tie.gpu.used", "5")));
+        // The shipped CPU weights (TieWeights.Learned) times the features of the hand-derived test above:
+        // n1: 0.664 + 0.096 x 0.75 - 0.926 x 0.8125 - 1.158 x 254/256 - 0.777 x 0.5 + 4.337 x 0.5 + 0.601 x 0.7890625 - 2.714 x 0.25
+        //     = 0.410, floor 0; n0: 0.096 - 0.926 x 0.875 - 1.158 x 255/256 - 0.777 + 0.601 x 0.84375 - 2.714 x 0.25 = -2.816, floor -3.
+        Assert.Equal(1, Chosen(cluster, pod));
     }
 
     [Fact]
