@@ -151,6 +151,21 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     /// <summary>
+    /// A profile error is the one problem named: the default policy, valid in the silo's catalog (a search policy), is not
+    /// also called unknown by a check against a catalog built without the search and learned policies.
+    /// </summary>
+    [Fact]
+    public async Task A_profile_error_does_not_also_call_a_valid_default_policy_unknown()
+    {
+        var env = Environment("Scheduler__Profiles__0__PercentageOfNodesToScore", "abc");
+        env["Scheduler__DefaultPolicy"] = "fgd-learned";
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Scheduler__Profiles__0__PercentageOfNodesToScore 'abc' is not a whole number", output);
+        Assert.DoesNotContain("Scheduler__DefaultPolicy", output);
+    }
+
+    /// <summary>
     /// A kubeconfig whose user has no credentials loads as YAML but gives no client: the silo started, then every
     /// /extender request answered 500 (KubeConfigException from the binder built at the first request).
     /// </summary>

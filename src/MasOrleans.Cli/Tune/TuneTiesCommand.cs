@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MasOrleans.Cli.Replay;
+using MasOrleans.Cli.Train;
 using MasOrleans.Learning.Search;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Scheduling.Policies;
@@ -43,8 +44,9 @@ internal static class TuneTiesCommand
             {
                 var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
                 var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
-                if (seedList.FirstOrDefault(s => s is >= 42 and <= 51) is var reported and >= 42)
-                    throw new ArgumentException($"seed {reported} is one of 42..51, which results are reported on: train on others");
+                var (from, to) = TrainCommand.EvaluationSeeds;
+                if (seedList.Where(s => s >= from && s <= to).Select(s => (int?)s).FirstOrDefault() is { } reported)
+                    throw new ArgumentException($"seed {reported} is one of {from}..{to}, which results are reported on: train on others");
                 var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
                 if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
                     throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
@@ -70,7 +72,8 @@ internal static class TuneTiesCommand
                 }, Console.Error.WriteLine);
                 var overall = TieOrderSearch.Best(result);
                 Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}"));
-                Console.WriteLine("settings: " + string.Join(' ', overall.Weights.ToSettings().Where(kv => kv.Value != "0").Select(kv => $"--set {kv.Key}={kv.Value}")));
+                // Every weight: a weight left out would be fgd-learned's shipped one, not 0.
+                Console.WriteLine("settings: " + string.Join(' ', overall.Weights.ToSettings().Select(kv => $"--set {kv.Key}={kv.Value}")));
                 if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
                 return 0;
             }

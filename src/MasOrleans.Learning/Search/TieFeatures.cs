@@ -51,7 +51,10 @@ public enum TieFeature
     ModelDemand,
 }
 
-/// <summary>Computes <see cref="TieFeature"/>s on a cluster for a pod; one instance per policy (it caches per GPU model).</summary>
+/// <summary>
+/// Computes <see cref="TieFeature"/>s on a cluster for a pod, from the trace's typical pods as they are (not reweighted as
+/// fgd-weighted's F is: the features describe the workload). Read-only after construction.
+/// </summary>
 public sealed class TieFeatures(IReadOnlyList<TypicalPod> typical)
 {
     public static readonly IReadOnlyList<string> Names =

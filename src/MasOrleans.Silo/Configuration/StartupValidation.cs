@@ -104,7 +104,9 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
             problems.Add($"Redis__Managed__AppendFsync must be one of {string.Join(", ", ManagedRedis.AppendFsyncPolicies)}, not '{fsync}'");
         if (config["Models:Directory"] is { Length: > 0 } models && !Directory.Exists(models))
             problems.Add($"Models__Directory '{models}' does not exist (it holds ddqn/ and ppo/ as `mas train` writes them)");
-        PolicyCatalog catalog;
+        // Null when the profiles are wrong: the default policies are then not checked against a catalog without the
+        // search and learned policies, which would call a valid name unknown.
+        PolicyCatalog? catalog = null;
         try
         {
             catalog = SiloPolicyCatalog.Build(config);
@@ -112,17 +114,15 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         catch (ProfileValidationException e)
         {
             problems.Add($"Scheduler__Profiles: {e.Message}");
-            catalog = PolicyCatalog.CreateDefault();
         }
         catch (InvalidOperationException e)
         {
             // A value of the wrong kind in the profiles, or in Learning__Online__Enabled the learned policies read.
             problems.Add(Unbindable("Scheduler__Profiles", e));
-            catalog = PolicyCatalog.CreateDefault();
         }
-        if (config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
+        if (catalog is not null && config["Scheduler:DefaultPolicy"] is { } policy && !catalog.Contains(policy))
             problems.Add($"Scheduler__DefaultPolicy: {catalog.UnknownPolicyMessage(policy)}");
-        if (config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
+        if (catalog is not null && config["Extender:DefaultPolicy"] is { } extenderPolicy && !catalog.Contains(extenderPolicy))
             problems.Add($"Extender__DefaultPolicy: {catalog.UnknownPolicyMessage(extenderPolicy)}");
         foreach (var url in PublicUrls(config))
         {

@@ -49,6 +49,15 @@ public class LearnedTieTests
     }
 
     [Fact]
+    public void Setting_names_follow_the_features_in_order()
+    {
+        // "NoIdleGpu" -> "no-idle-gpu": the setting names are the enum's names in kebab case, at the enum's positions.
+        var kebab = Enum.GetNames<TieFeature>().Select(n => string.Concat(n.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())));
+        Assert.Equal(kebab, TieFeatures.Names);
+        Assert.Equal(Enum.GetValues<TieFeature>().Select(f => (int)f), Enumerable.Range(0, TieFeatures.Count));
+    }
+
+    [Fact]
     public void A_gpu_pods_features_count_what_it_leaves()
     {
         var cluster = TwoNodes();
