@@ -115,10 +115,11 @@ public sealed class ClusterIndexGrain(
     public async Task SetDefaultPolicy(string policy)
     {
         // A change Redis did not take is not made: answered 503, it stayed in memory and on this silo only (the views were
-        // never told) until the index's next write stored it.
-        var before = state.State;
+        // never told) until the index's next write stored it. Only the policy goes back: a node added or removed during the
+        // write stays (the grain is reentrant), and so does a policy another call set meanwhile.
+        var previous = state.State.DefaultPolicy;
         state.State = state.State with { DefaultPolicy = policy };
-        await state.WriteOrRestore(before);
+        await state.WriteOrUndo(s => s.DefaultPolicy == policy ? s with { DefaultPolicy = previous } : s);
         foreach (var observer in _observers.Keys) _ = observer.DefaultPolicyChanged(policy);
     }
 }

@@ -8,7 +8,29 @@ internal static class PersistentStateWrites
     /// Not stored means not changed: a create whose write failed must not answer the client's retry with a 409 about an
     /// object only this activation's memory knows (a workload with a value its storage could not encode did, for good).
     /// </summary>
-    public static async Task WriteOrRestore<T>(this IPersistentState<T> state, T before)
+    /// <remarks>
+    /// In a reentrant grain another call may replace the state during the write; then memory stays as that call left it
+    /// (its own write stores it), rather than going back past its change.
+    /// </remarks>
+    public static async Task WriteOrRestore<T>(this IPersistentState<T> state, T before) where T : class
+    {
+        var written = state.State;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            if (ReferenceEquals(state.State, written)) state.State = before;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// For a reentrant grain whose other calls change other parts of the state during the write: when the write fails,
+    /// <paramref name="undo"/> takes this change back out of the state as it is then, keeping what the others changed.
+    /// </summary>
+    public static async Task WriteOrUndo<T>(this IPersistentState<T> state, Func<T, T> undo)
     {
         try
         {
@@ -16,7 +38,7 @@ internal static class PersistentStateWrites
         }
         catch
         {
-            state.State = before;
+            state.State = undo(state.State);
             throw;
         }
     }
