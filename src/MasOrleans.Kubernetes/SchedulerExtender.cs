@@ -59,12 +59,16 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         var profile = catalog.Create(policy);
         var explanation = Explain(policy, cluster, pod);
         var weightSum = Math.Max(1, profile.Scores.Sum(s => s.Weight));
+        var feasible = explanation.Nodes.Where(n => n.Feasible).Select(n => n.TotalScore).ToList();
         // Our totals are weighted sums of 0..100 scores; dividing by the weights gives 0..100, and by 10 kube's 0..10.
-        return explanation.Nodes.Select(n => new HostPriority
-        {
-            Host = n.Node,
-            Score = n.Feasible ? Math.Clamp(n.TotalScore / weightSum * ExtenderLimits.MaxExtenderPriority / NodeScore.MaxNodeScore, 0, ExtenderLimits.MaxExtenderPriority) : 0,
-        }).ToList();
+        // Policies that order equal scores below one point (fgd-ties, fgd-learned: score x 2^20 + a tie value) give totals
+        // beyond that range, which would all clamp to 10: theirs are spread over 0..10 from the lowest feasible total to the
+        // highest, keeping their order.
+        var (low, high) = feasible.Count > 0 ? (feasible.Min(), feasible.Max()) : (0, 0);
+        long Priority(long total) => high <= weightSum * NodeScore.MaxNodeScore
+            ? Math.Clamp(total / weightSum * ExtenderLimits.MaxExtenderPriority / NodeScore.MaxNodeScore, 0, ExtenderLimits.MaxExtenderPriority)
+            : high == low ? ExtenderLimits.MaxExtenderPriority : (long)Math.Round((double)(total - low) * ExtenderLimits.MaxExtenderPriority / (high - low));
+        return explanation.Nodes.Select(n => new HostPriority { Host = n.Node, Score = n.Feasible ? Priority(n.TotalScore) : 0 }).ToList();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using k8s;
+using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
@@ -227,6 +228,29 @@ public class ExtenderTests
         var json = KubernetesJson.Serialize(priorities);
         Assert.Contains("\"Host\":", json);
         Assert.Contains("\"Score\":", json);
+    }
+
+    /// <summary>Scores a node by its free CPU milli times 2^20, plus 7: totals far beyond 0..100, as fgd-ties' and fgd-learned's are.</summary>
+    private sealed class FineGrainedScore : IScorePlugin
+    {
+        public string Name => "FreeCpuFine";
+        public long Score(SchedulingContext context, int node) => context.Cluster.Free(ResourceKind.Cpu, node) * (1 << 20) + 7;
+    }
+
+    [Fact]
+    public void Prioritize_spreads_totals_beyond_zero_to_a_hundred_over_zero_to_ten()
+    {
+        // kube's filters (gpu-a10-1 and gpu-v100-2 pass, as above) with one score plugin whose totals are free CPU x 2^20 + 7:
+        // gpu-a10-1 31,500 x 2^20 + 7, gpu-v100-2 64,000 x 2^20 + 7. Mapped as kube's would clamp both to 10; spread from the
+        // lowest feasible total (0) to the highest (10).
+        var catalog = PolicyCatalog.CreateDefault();
+        var kube = catalog.Create("kube");
+        catalog.Register("fine", "test", _ => kube with { Name = "fine", Scores = [new WeightedScorePlugin(new FineGrainedScore(), 1)] });
+        var extender = new SchedulerExtender(catalog, new InMemoryExtenderClusterSource(), null, "kube", seed: 1);
+        var args = LoadArgs();
+        args.Pod!.Metadata.Annotations[SchedulerExtender.PolicyAnnotation] = "fine";
+        var expected = new Dictionary<string, long> { ["gpu-a10-1"] = 0, ["gpu-t4-1"] = 0, ["gpu-v100-1"] = 0, ["gpu-v100-2"] = 10 };
+        Assert.Equal(expected, extender.Prioritize(args).ToDictionary(p => p.Host, p => p.Score));
     }
 
     [Fact]
