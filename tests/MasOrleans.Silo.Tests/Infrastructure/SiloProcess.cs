@@ -134,15 +134,12 @@ public sealed class SiloProcess : IDisposable
     /// <summary>SIGTERM, as a service manager stops the silo: it shuts down gracefully; returns its exit code.</summary>
     public int Terminate(int timeoutSeconds = 60)
     {
-        Assert.Equal(0, kill(_process.Id, 15));
+        Assert.True(Signals.Send(_process.Id, Signals.Terminate), $"SIGTERM to the silo (pid {_process.Id}) was not sent");
         Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)), $"the silo did not stop within {timeoutSeconds} s of SIGTERM");
         // The parameterless wait also drains the redirected output, so the log is complete.
         _process.WaitForExit();
         return _process.ExitCode;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 
     /// <summary>SIGKILL: no shutdown hooks, no flushes, exactly like a crash.</summary>
     public void Kill()
