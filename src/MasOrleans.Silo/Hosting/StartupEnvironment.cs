@@ -22,7 +22,9 @@ internal static class StartupEnvironment
         CheckPort("Orleans__SiloPort", orleansAddress, config.GetValue("Orleans:SiloPort", 11111), problems);
         CheckPort("Orleans__GatewayPort", orleansAddress, config.GetValue("Orleans:GatewayPort", 30000), problems);
         var extender = config.GetSection(ExtenderOptions.Section).Get<ExtenderOptions>() ?? new ExtenderOptions();
-        foreach (var (setting, url) in StartupValidation.PublicUrls(config).Select(u => ("urls", u)).Concat(extender.UrlList.Select(u => ("Extender__Urls", u))))
+        // With Kestrel__Endpoints configured, Kestrel listens where they say and ignores the urls: it reports its own ports.
+        var publicUrls = config.GetSection("Kestrel:Endpoints").Exists() ? [] : StartupValidation.PublicUrls(config);
+        foreach (var (setting, url) in publicUrls.Select(u => ("urls", u)).Concat(extender.UrlList.Select(u => ("Extender__Urls", u))))
         {
             if (ListenAddresses.TryParse(url, out var address, out _)) CheckPort($"{setting} '{url}'", ListenIp(address!), address!.Port, problems);
         }
@@ -75,13 +77,16 @@ internal static class StartupEnvironment
 
     /// <summary>
     /// What the silo prints when something outside its configuration stopped its start: a port taken or Redis gone
-    /// between the check and the start. Null for any other failure, which is a defect and keeps its stack trace.
+    /// between the check and the start, found however deep the host or Orleans wrapped it. Null for any other failure,
+    /// which is a defect and keeps its stack trace.
     /// </summary>
     public static IReadOnlyList<string>? Of(Exception e) => e switch
     {
         StartupUnavailableException unavailable => unavailable.Problems,
-        AddressInUseException or IOException { InnerException: AddressInUseException } => [$"a port is in use by another process: {e.Message}"],
+        AddressInUseException => [$"a port is in use by another process: {e.Message}"],
         RedisConnectionException redis => [$"Redis stopped answering while the silo started ({redis.FailureType})"],
+        AggregateException all => all.InnerExceptions.Select(Of).FirstOrDefault(p => p is not null),
+        { InnerException: { } inner } => Of(inner),
         _ => null,
     };
 }
