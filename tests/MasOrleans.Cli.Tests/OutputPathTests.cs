@@ -2,6 +2,7 @@ using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Train;
 using MasOrleans.Learning.Tests.Support;
+using static MasOrleans.Cli.Tests.SmallTrace;
 
 namespace MasOrleans.Cli.Tests;
 
@@ -9,15 +10,6 @@ namespace MasOrleans.Cli.Tests;
 [Collection(ReplayCommandRuns.Name)]
 public class OutputPathTests
 {
-    private const string Nodes = "gen:count=4,cpu=64,memory=256Gi,gpu=4,model=A10";
-
-    private static string Pods(string dir)
-    {
-        var path = Path.Combine(dir, "pods.csv");
-        File.WriteAllLines(path, ["name,cpu_milli,memory_mib,num_gpu,gpu_milli", "p0,4000,8192,1,1000", "p1,2000,4096,1,500", "p2,8000,8192,2,1000"]);
-        return path;
-    }
-
     public static TheoryData<string, string> Verbs => new()
     {
         // verb, what the output is (a file where a directory is needed, or the other way round)

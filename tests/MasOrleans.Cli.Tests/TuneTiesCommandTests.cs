@@ -2,21 +2,13 @@ using System.Text.Json;
 using MasOrleans.Cli.Tune;
 using MasOrleans.Learning.Search;
 using MasOrleans.Learning.Tests.Support;
+using static MasOrleans.Cli.Tests.SmallTrace;
 
 namespace MasOrleans.Cli.Tests;
 
 [Collection(ReplayCommandRuns.Name)]
 public class TuneTiesCommandTests
 {
-    private const string Nodes = "gen:count=4,cpu=64,memory=256Gi,gpu=4,model=A10";
-
-    private static string Pods(string dir)
-    {
-        var path = Path.Combine(dir, "pods.csv");
-        File.WriteAllLines(path, ["name,cpu_milli,memory_mib,num_gpu,gpu_milli", "p0,4000,8192,1,1000", "p1,2000,4096,1,500", "p2,8000,8192,2,1000", "p3,1000,1024,0,0"]);
-        return path;
-    }
-
     [Fact]
     public async Task A_search_prints_each_generation_and_writes_every_candidate()
     {
