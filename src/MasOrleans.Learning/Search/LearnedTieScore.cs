@@ -21,13 +21,13 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
     public static readonly TieWeights HandRules = new(One(TieFeature.NoIdleGpu), One(TieFeature.Used));
 
     /// <summary>
-    /// `fgd-learned`'s weights unless set, in <see cref="TieFeatures.Names"/>' order: the best candidate by training objective of
-    /// two cross-entropy searches on the default trace and the training variants at training seeds 1000..1002
+    /// `fgd-learned`'s weights unless set, in <see cref="TieFeatures.Names"/>' order: the candidate with the best training
+    /// objective (default trace and training variants, seeds 1000..1002) that three cross-entropy searches found
     /// (docs/learning.md, session 24), rounded to three decimals; a CPU-only pod's tightest-fit, always 0, weighs 0.
     /// </summary>
     public static readonly TieWeights Learned = new(
-        [0.664, 3.678, 0.096, -0.926, -1.158, -0.777, 4.337, 0.601, 0, -2.714],
-        [5.246, -0.065, -0.027, -1.474, 0.69, 1.258, -1.566, 0.473, 0.454, 0.128]);
+        [0.691, 3.982, 0.273, -0.775, -0.295, -0.419, 4.16, 1.551, 0, -3.033],
+        [4.821, 0.281, 0.465, -1.492, 0.477, 0.92, -1.616, 0.279, 0.719, 1.837]);
 
     public double[] ToVector() => [.. Cpu, .. Gpu];
 

@@ -112,8 +112,8 @@ public class LearnedTieTests
         // GPU weights do not order CPU-only pods.
         Assert.Equal(0, Chosen(cluster, pod, ("tie.gpu.used", "5")));
         // The shipped CPU weights (TieWeights.Learned) times the features of the hand-derived test above:
-        // n1: 0.664 + 0.096 x 0.75 - 0.926 x 0.8125 - 1.158 x 254/256 - 0.777 x 0.5 + 4.337 x 0.5 + 0.601 x 0.7890625 - 2.714 x 0.25
-        //     = 0.410, floor 0; n0: 0.096 - 0.926 x 0.875 - 1.158 x 255/256 - 0.777 + 0.601 x 0.84375 - 2.714 x 0.25 = -2.816, floor -3.
+        // n1: 0.691 + 0.273 x 0.75 - 0.775 x 0.8125 - 0.295 x 254/256 - 0.419 x 0.5 + 4.16 x 0.5 + 1.551 x 0.7890625 - 3.033 x 0.25
+        //     = 2.309, floor 2; n0: 0.273 - 0.775 x 0.875 - 0.295 x 255/256 - 0.419 + 1.551 x 0.84375 - 3.033 x 0.25 = -0.568, floor -1.
         Assert.Equal(1, Chosen(cluster, pod));
     }
 
