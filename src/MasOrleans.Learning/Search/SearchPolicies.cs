@@ -57,8 +57,8 @@ public static class SearchPolicies
     {
         var device = o.Settings.TryGetValue("device", out var rule) ? FragmentationDeviceSelector.RuleFrom(rule) : DeviceRule.Exact;
         var features = new TieFeatures(o.TypicalPods ?? []);
-        return WeightedFgd.Create(name, TypicalPodWeights.Tuned.With(o.Settings), device, evaluator => new LearnedTieScore(evaluator, features, ties), o,
-            $"{TypicalPodWeights.Tuned.With(o.Settings)}, learned tie order {ties}");
+        var weights = TypicalPodWeights.Tuned.With(o.Settings);
+        return WeightedFgd.Create(name, weights, device, evaluator => new LearnedTieScore(evaluator, features, ties), o, $"{weights}, learned tie order {ties}");
     }
 
     public static LookaheadOptions OptionsFrom(PolicyOptions o)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -62,7 +61,9 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         if (workloads.Count == 0 || seeds.Count == 0) throw new ArgumentException("give at least one workload and one seed");
         foreach (var p in new[] { baseline, SearchPolicies.Learned })
             if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
-        var base_ = Replay(nodes, workloads, seeds, baseline, replay, log);
+        var base_ = PolicyComparison.Replay(catalog, nodes, from w in workloads from s in seeds select new ReplayJob<(string, int)>((w.Name, s), w, baseline, s, replay),
+            options.Parallelism);
+        log?.Invoke($"baseline {baseline}: {base_.Count} runs");
         var random = new Random(options.Seed);
         var mean = options.Start.ToVector();
         var spread = Enumerable.Repeat(options.InitialSpread, mean.Length).ToArray();
@@ -94,11 +95,10 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
     private List<TieCandidate> Evaluate(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
         IReadOnlyList<double[]> vectors, IReadOnlyDictionary<(string, int), double> baseline, Action<string>? log)
     {
-        var jobs = (from c in Enumerable.Range(0, vectors.Count) from w in workloads from s in seeds select (Candidate: c, Workload: w, Seed: s)).ToList();
-        var alloc = new ConcurrentDictionary<(int, string, int), double>();
         var settings = vectors.Select(v => replay with { PolicySettings = Merge(replay.PolicySettings, TieWeights.FromVector(v).ToSettings()) }).ToList();
-        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, job =>
-            alloc[(job.Candidate, job.Workload.Name, job.Seed)] = AllocOf(nodes, job.Workload, SearchPolicies.Learned, job.Seed, settings[job.Candidate]));
+        var alloc = PolicyComparison.Replay(catalog, nodes,
+            from c in Enumerable.Range(0, vectors.Count) from w in workloads from s in seeds
+            select new ReplayJob<(int, string, int)>((c, w.Name, s), w, SearchPolicies.Learned, s, settings[c]), options.Parallelism);
         var result = new List<TieCandidate>();
         for (var c = 0; c < vectors.Count; c++)
         {
@@ -108,23 +108,6 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         }
         log?.Invoke($"evaluated {vectors.Count} candidates on {workloads.Count} workloads x {seeds.Count} seeds");
         return result;
-    }
-
-    private Dictionary<(string, int), double> Replay(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
-        string policy, ReplaySettings settings, Action<string>? log)
-    {
-        var jobs = (from w in workloads from s in seeds select (Workload: w, Seed: s)).ToList();
-        var alloc = new ConcurrentDictionary<(string, int), double>();
-        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism }, job =>
-            alloc[(job.Workload.Name, job.Seed)] = AllocOf(nodes, job.Workload, policy, job.Seed, settings));
-        log?.Invoke($"baseline {policy}: {jobs.Count} runs");
-        return new Dictionary<(string, int), double>(alloc);
-    }
-
-    private double AllocOf(IReadOnlyList<NodeSpec> nodes, Workload workload, string policy, int seed, ReplaySettings settings)
-    {
-        var result = new ReplayRunner(catalog).Run(nodes, workload.Pods, policy, seed, settings);
-        return result.AllocAt130 ?? result.Curve[^1].GpuAllocPercent;
     }
 
     private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> then)

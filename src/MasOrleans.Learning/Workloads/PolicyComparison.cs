@@ -30,6 +30,9 @@ public sealed record WorkloadComparison(Workload Workload, PolicyRuns Baseline, 
     public int Losses => Gains.Count(g => g < 0);
 }
 
+/// <summary>One paper-protocol replay to run: a policy with its settings on a workload at a seed, named by its key.</summary>
+public sealed record ReplayJob<TKey>(TKey Key, Workload Workload, string Policy, int Seed, ReplaySettings Settings);
+
 /// <summary>
 /// Runs a baseline and candidate policies on workloads through the replay tool's paper protocol (the same
 /// <see cref="ReplayRunner"/> `mas replay` uses) and pairs them by seed. Runs are independent, so they may go in parallel.
@@ -41,17 +44,28 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     {
         var policies = candidates.Prepend(baseline).Distinct().ToList();
         foreach (var p in policies) if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
-        var jobs = (from w in workloads from p in policies from s in seeds select (Workload: w, Policy: p, Seed: s)).ToList();
-        var alloc = new ConcurrentDictionary<(string, string, int), double>();
-        Parallel.ForEach(jobs, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, job =>
-        {
-            var result = new ReplayRunner(catalog).Run(nodes, job.Workload.Pods, job.Policy, job.Seed, settings);
-            var value = result.AllocAt130 ?? result.Curve[^1].GpuAllocPercent;
-            alloc[(job.Workload.Name, job.Policy, job.Seed)] = value;
-            log?.Invoke($"{job.Workload.Name} {job.Policy} seed {job.Seed}: {value:F3} ({result.WallSeconds:F1} s)");
-        });
+        var jobs = from w in workloads from p in policies from s in seeds select new ReplayJob<(string, string, int)>((w.Name, p, s), w, p, s, settings);
+        var alloc = Replay(catalog, nodes, jobs, parallelism, (job, value, wall) => log?.Invoke($"{job.Workload.Name} {job.Policy} seed {job.Seed}: {value:F3} ({wall:F1} s)"));
         PolicyRuns Runs(Workload w, string p) => new(p, seeds, seeds.Select(s => alloc[(w.Name, p, s)]).ToList());
         return (from w in workloads from c in candidates select new WorkloadComparison(w, Runs(w, baseline), Runs(w, c))).ToList();
+    }
+
+    /// <summary>
+    /// Runs the jobs through the replay tool's paper protocol, <paramref name="parallelism"/> at once, and gives each job's GPU
+    /// allocation at the end (at 130% of arrived demand, or the last point of a shorter curve) under its key.
+    /// </summary>
+    public static Dictionary<TKey, double> Replay<TKey>(PolicyCatalog catalog, IReadOnlyList<NodeSpec> nodes, IEnumerable<ReplayJob<TKey>> jobs,
+        int parallelism, Action<ReplayJob<TKey>, double, double>? done = null) where TKey : notnull
+    {
+        var alloc = new ConcurrentDictionary<TKey, double>();
+        Parallel.ForEach(jobs.ToList(), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, job =>
+        {
+            var result = new ReplayRunner(catalog).Run(nodes, job.Workload.Pods, job.Policy, job.Seed, job.Settings);
+            var value = result.AllocAt130 ?? result.Curve[^1].GpuAllocPercent;
+            alloc[job.Key] = value;
+            done?.Invoke(job, value, result.WallSeconds);
+        });
+        return new Dictionary<TKey, double>(alloc);
     }
 
     /// <summary>The trace files given (named by file, kind "trace") followed by the selected variants of the default trace.</summary>

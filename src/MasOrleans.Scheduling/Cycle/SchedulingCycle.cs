@@ -83,8 +83,7 @@ public sealed class SchedulingCycle(
                 throw new InvalidOperationException($"policy '{policy}' chose node {result.NodeName} for {pod.Name} but it does not fit: a filter or device selector is inconsistent");
             return new Decision(DecisionKind.Fit, policy, result.NodeName, result.Gpus, result, scheduler);
         }
-        if (allowPreemption && AnyLowerPriority(cluster, pod)
-            && new DefaultPreemption(scheduler.Profile).Preempt(cluster, pod, random) is { Victims.Count: > 0 } candidate)
+        if (allowPreemption && AnyLowerPriority(cluster, pod) && WouldPreempt(scheduler.Profile, cluster, pod) is { } candidate)
             return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
         return new Decision(DecisionKind.NoFit, policy, Message: result.FailureMessage ?? "no node fits");
     }
@@ -168,10 +167,14 @@ public sealed class SchedulingCycle(
             var preempts = explained is { ChosenNode: null } && options.Preemption && AnyLowerPriority(s.Cluster, pod);
             return (explained, preempts ? s.Cluster.Clone() : null, scheduler?.Profile);
         });
-        if (explanation is null || copy is null || new DefaultPreemption(profile!).Preempt(copy, pod, random) is not { Victims.Count: > 0 } candidate)
+        if (explanation is null || copy is null || WouldPreempt(profile!, copy, pod) is not { } candidate)
             return explanation;
         return explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
     }
+
+    /// <summary>kube's DefaultPreemption for a pod that fits nowhere: the node and the victims, or null when evicting helps nowhere.</summary>
+    private PreemptionCandidate? WouldPreempt(SchedulingProfile profile, ClusterState cluster, PodSpec pod) =>
+        new DefaultPreemption(profile).Preempt(cluster, pod, random) is { Victims.Count: > 0 } candidate ? candidate : null;
 
     private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
 

@@ -26,7 +26,7 @@ public sealed record PolicyInfo(string Name, string Description);
 /// <summary>Maps the policy names users type to profiles. Every consumer (silo, replay, trainers) builds policies here.</summary>
 public sealed class PolicyCatalog
 {
-    private readonly Dictionary<string, (string Description, Func<PolicyOptions, SchedulingProfile> Factory)> _factories =
+    private readonly Dictionary<string, (string Name, string Description, Func<PolicyOptions, SchedulingProfile> Factory)> _factories =
         new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Every built-in policy. Each family registers itself from its own file.</summary>
@@ -39,8 +39,12 @@ public sealed class PolicyCatalog
         return catalog;
     }
 
-    public void Register(string name, string description, Func<PolicyOptions, SchedulingProfile> factory) =>
-        _factories[name] = (description, factory);
+    public void Register(string name, string description, Func<PolicyOptions, SchedulingProfile> factory)
+    {
+        // Removed first so the key keeps the spelling registered last, as the value's Name does.
+        _factories.Remove(name);
+        _factories[name] = (name, description, factory);
+    }
 
     public bool Contains(string name) => _factories.ContainsKey(name);
 
@@ -48,7 +52,7 @@ public sealed class PolicyCatalog
     /// The name as registered ("fgd" for "FGD"), or null when unknown: names match case-insensitively, and what a caller
     /// stores or labels metrics with is the registered spelling, so one policy is one series.
     /// </summary>
-    public string? Canonical(string name) => _factories.Keys.FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+    public string? Canonical(string name) => _factories.TryGetValue(name, out var entry) ? entry.Name : null;
 
     public IReadOnlyList<PolicyInfo> Policies =>
         _factories.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new PolicyInfo(kv.Key, kv.Value.Description)).ToList();

@@ -65,14 +65,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     }
 
     /// <summary>The resourceVersion this silo last gave the object, or the current version when it has not seen it.</summary>
-    public string VersionOf(string resource, string key)
-    {
-        lock (_lock)
-        {
-            var map = resource == "nodes" ? _nodes : _pods;
-            return map.TryGetValue(key, out var e) ? e.Object.Metadata.ResourceVersion : Version.ToString();
-        }
-    }
+    public string VersionOf(string resource, string key) => SeenVersion(resource, key) ?? Version.ToString();
 
     /// <summary>
     /// The resourceVersion a GET serves for the object while this silo keeps one for it (it has listed the object), for a

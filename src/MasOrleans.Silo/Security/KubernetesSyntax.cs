@@ -21,13 +21,13 @@ internal static partial class KubernetesSyntax
     public static string? CheckLabelName(string? name, string what) =>
         string.IsNullOrEmpty(name) ? $"{what} name is required"
         : !KubernetesNames.IsDns1123Label(name)
-            ? $"{what} name '{Shorten(name)}' must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
+            ? $"{what} name '{KubernetesNames.Shorten(name)}' must be a DNS-1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)"
         : null;
 
     public static string? CheckSubdomainName(string? name, string what) =>
         string.IsNullOrEmpty(name) ? $"{what} name is required"
         : name.Length > SubdomainMaxLength || !Dns1123Subdomain().IsMatch(name)
-            ? $"{what} name '{Shorten(name)}' must be a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and '-')"
+            ? $"{what} name '{KubernetesNames.Shorten(name)}' must be a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and '-')"
         : null;
 
     /// <summary>"[prefix/]name": an optional DNS subdomain prefix and a name of at most 63 characters.</summary>
@@ -40,17 +40,17 @@ internal static partial class KubernetesSyntax
         {
             var prefix = key[..slash];
             if (prefix.Length == 0 || prefix.Length > SubdomainMaxLength || !Dns1123Subdomain().IsMatch(prefix))
-                return $"{what} '{Shorten(key)}' has a prefix that is not a DNS-1123 subdomain";
+                return $"{what} '{KubernetesNames.Shorten(key)}' has a prefix that is not a DNS-1123 subdomain";
         }
         if (name.Length == 0 || name.Length > LabelMaxLength || !QualifiedNamePart().IsMatch(name))
-            return $"{what} '{Shorten(key)}' must be a qualified name (optional DNS prefix and '/', then at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)";
+            return $"{what} '{KubernetesNames.Shorten(key)}' must be a qualified name (optional DNS prefix and '/', then at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric)";
         return null;
     }
 
     public static string? CheckLabelValue(string? value, string what) =>
         string.IsNullOrEmpty(value) ? null
         : value.Length > LabelMaxLength || !QualifiedNamePart().IsMatch(value)
-            ? $"{what} '{Shorten(value)}' must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
+            ? $"{what} '{KubernetesNames.Shorten(value)}' must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
         : null;
 
     public static string? CheckLabels(IReadOnlyDictionary<string, string>? labels, string what)
@@ -58,12 +58,9 @@ internal static partial class KubernetesSyntax
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
         {
             // JSON null reaches here as a null value: the scheduler keys topology domains and selectors by these values.
-            if (value is null) return $"{what} '{Shorten(key ?? "")}' needs a string value (\"\" for an empty one), not null";
+            if (value is null) return $"{what} '{KubernetesNames.Shorten(key ?? "")}' needs a string value (\"\" for an empty one), not null";
             if ((CheckQualifiedName(key, $"{what} key") ?? CheckLabelValue(value, $"{what} value of '{key}'")) is { } error) return error;
         }
         return null;
     }
-
-    /// <summary>Error messages echo input; a megabyte-long name must not come back whole.</summary>
-    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }
