@@ -31,12 +31,14 @@ internal static class TuneTiesCommand
         var searchSeed = new Option<int>("--search-seed") { Description = "Seed of the search's sampling", DefaultValueFactory = _ => 1 };
         var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 }.MustBeFinite();
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
-        var start = new Option<string[]>("--start") { Description = "Start weights as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules); repeatable", AllowMultipleArgumentsPerToken = true };
+        var start = new Option<string[]>("--start") { Description = "Start as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules), tie.cpu.cross / tie.gpu.cross (0 unless given) and w.shared / w.power / w.cpu / w.multi (fgd-weighted's tuned ones unless given); repeatable", AllowMultipleArgumentsPerToken = true };
+        var typical = new Option<bool>("--typical") { Description = "Also search the typical-pod weights of FGD's score (w.shared, w.power, w.cpu, w.multi)" };
+        var cross = new Option<bool>("--cross") { Description = "Also search how many FGD points a tie step may outweigh (tie.cpu.cross, tie.gpu.cross)" };
         var output = new Option<string?>("--output") { Description = "Write every generation's candidates as JSON here" };
 
         var command = new Command("tune-ties", "Learn fgd-learned's tie weights by the cross-entropy method on training workloads and seeds.")
         {
-            nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, start, output,
+            nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, start, typical, cross, output,
         };
         command.SetAction(parse =>
         {
@@ -50,12 +52,13 @@ internal static class TuneTiesCommand
                 var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
                 if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
                     throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
+                var (startTies, startTypical) = StartFrom(parse.GetValue(start) ?? []);
                 var options = new TieSearchOptions
                 {
                     Generations = parse.GetValue(generations), Population = parse.GetValue(population), Elite = parse.GetValue(elite),
                     InitialSpread = parse.GetValue(spread), Seed = parse.GetValue(searchSeed), WorstWeight = parse.GetValue(worst),
                     Parallelism = parse.GetValue(parallel),
-                    Start = StartFrom(parse.GetValue(start) ?? []),
+                    Start = startTies, StartTypical = startTypical, SearchTypical = parse.GetValue(typical), SearchCross = parse.GetValue(cross),
                 };
                 options.Check();
                 var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
@@ -67,13 +70,13 @@ internal static class TuneTiesCommand
                 var result = search.Run(nodeList, workloads, seedList, "fgd", g =>
                 {
                     var best = g.Ranked[0];
-                    Console.WriteLine(string.Create(c, $"generation {g.Index}: best objective {best.Objective:+0.000;-0.000} (mean {best.MeanGain:+0.000;-0.000}, worst {best.WorstGain:+0.000;-0.000}), spread {g.MeanSpread:F2}: {best.Weights}"));
+                    Console.WriteLine(string.Create(c, $"generation {g.Index}: best objective {best.Objective:+0.000;-0.000} (mean {best.MeanGain:+0.000;-0.000}, worst {best.WorstGain:+0.000;-0.000}), spread {g.MeanSpread:F2}: {best.Weights}{(options.SearchTypical ? $", {best.Typical}" : "")}"));
                     Console.WriteLine("  " + string.Join(' ', best.Gains.Select(kv => string.Create(c, $"{kv.Key}:{kv.Value:+0.00;-0.00}"))));
                 }, Console.Error.WriteLine);
                 var overall = TieOrderSearch.Best(result);
-                Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}"));
-                // Every weight: a weight left out would be fgd-learned's shipped one, not 0.
-                Console.WriteLine("settings: " + string.Join(' ', overall.Weights.ToSettings().Select(kv => $"--set {kv.Key}={kv.Value}")));
+                Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}, {overall.Typical}"));
+                // Every weight: a weight left out would be fgd-learned's shipped one, not the search's.
+                Console.WriteLine("settings: " + string.Join(' ', overall.Settings.Select(kv => $"--set {kv.Key}={kv.Value}")));
                 if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
                 return 0;
             }
@@ -85,22 +88,29 @@ internal static class TuneTiesCommand
         return command;
     }
 
-    private static TieWeights StartFrom(string[] pairs)
+    private static readonly string[] TypicalKeys = ["w.shared", "w.power", "w.cpu", "w.multi"];
+
+    private static (TieWeights, TypicalPodWeights) StartFrom(string[] pairs)
     {
         var settings = ReplayCommand.ParseSettings(pairs);
         foreach (var key in settings.Keys)
         {
-            var known = key.StartsWith("tie.cpu.", StringComparison.Ordinal) || key.StartsWith("tie.gpu.", StringComparison.Ordinal);
-            if (!known || !TieFeatures.Names.Contains(key["tie.cpu.".Length..]))
-                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}; got '{key}'");
+            var tie = key.StartsWith("tie.cpu.", StringComparison.Ordinal) || key.StartsWith("tie.gpu.", StringComparison.Ordinal);
+            var known = tie ? TieFeatures.Names.Contains(key["tie.cpu.".Length..]) || key["tie.cpu.".Length..] == "cross" : TypicalKeys.Contains(key);
+            if (!known)
+                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalKeys)}; got '{key}'");
         }
-        return TieWeights.HandRules.With(settings);
+        return (TieWeights.HandRules.With(settings), TypicalPodWeights.Tuned.With(settings));
     }
 
     private static string ToJson(IReadOnlyList<TieGeneration> generations) => JsonSerializer.Serialize(generations.Select(g => new
     {
         generation = g.Index,
         spread = g.MeanSpread,
-        candidates = g.Ranked.Select(c => new { c.Objective, meanGain = c.MeanGain, worstGain = c.WorstGain, gains = c.Gains, cpu = c.Weights.Cpu, gpu = c.Weights.Gpu }),
+        candidates = g.Ranked.Select(c => new
+        {
+            c.Objective, meanGain = c.MeanGain, worstGain = c.WorstGain, gains = c.Gains, cpu = c.Weights.Cpu, gpu = c.Weights.Gpu,
+            cpuCross = c.Weights.CpuCross, gpuCross = c.Weights.GpuCross, typical = c.Typical.ToSettings(),
+        }),
     }), new JsonSerializerOptions { WriteIndented = true });
 }

@@ -29,6 +29,16 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
         [0.691, 3.982, 0.273, -0.775, -0.295, -0.419, 4.16, 1.551, 0, -3.033],
         [4.821, 0.281, 0.465, -1.492, 0.477, 0.92, -1.616, 0.279, 0.719, 1.837]);
 
+    /// <summary>
+    /// FGD points one whole tie step is worth for CPU-only pods: 0 (the default) keeps the tie value below one point of
+    /// FGD's score, so it only orders equal scores; above 0 a node with a higher tie value can outrank a node FGD scores
+    /// higher by up to floor(w · f) × this many points.
+    /// </summary>
+    public double CpuCross { get; init; }
+
+    /// <summary>As <see cref="CpuCross"/>, for GPU pods.</summary>
+    public double GpuCross { get; init; }
+
     public double[] ToVector() => [.. Cpu, .. Gpu];
 
     public static TieWeights FromVector(IReadOnlyList<double> v)
@@ -46,6 +56,8 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
             settings[$"tie.cpu.{TieFeatures.Names[i]}"] = Cpu[i].ToString("R", CultureInfo.InvariantCulture);
             settings[$"tie.gpu.{TieFeatures.Names[i]}"] = Gpu[i].ToString("R", CultureInfo.InvariantCulture);
         }
+        settings[CpuCrossKey] = CpuCross.ToString("R", CultureInfo.InvariantCulture);
+        settings[GpuCrossKey] = GpuCross.ToString("R", CultureInfo.InvariantCulture);
         return settings;
     }
 
@@ -61,11 +73,20 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
             for (var i = 0; i < TieFeatures.Count; i++) values[i] = SettingValues.Number(settings, $"tie.{kind}.{TieFeatures.Names[i]}", values[i]);
             return values;
         }
-        return new TieWeights(Read("cpu", Cpu), Read("gpu", Gpu));
+        return new TieWeights(Read("cpu", Cpu), Read("gpu", Gpu))
+        {
+            CpuCross = SettingValues.Number(settings, CpuCrossKey, CpuCross, minimum: 0),
+            GpuCross = SettingValues.Number(settings, GpuCrossKey, GpuCross, minimum: 0),
+        };
     }
 
+    public const string CpuCrossKey = "tie.cpu.cross";
+
+    public const string GpuCrossKey = "tie.gpu.cross";
+
     public override string ToString() =>
-        $"cpu [{string.Join(' ', Cpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}] gpu [{string.Join(' ', Gpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}]";
+        $"cpu [{string.Join(' ', Cpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}] gpu [{string.Join(' ', Gpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}]"
+        + (CpuCross > 0 || GpuCross > 0 ? string.Create(CultureInfo.InvariantCulture, $" cross {CpuCross:0.####}/{GpuCross:0.####}") : "");
 
     private static double[] One(TieFeature feature)
     {
@@ -77,13 +98,17 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
 
 /// <summary>
 /// FGD's integer score first, then floor(w · <see cref="TieFeature"/>s) with the pod's weight vector (CPU-only or GPU) among
-/// equal scores, then the profile's tie-break (the simulator's renamed-name order). The tie value never outranks one point
-/// of FGD's score.
+/// equal scores, then the profile's tie-break (the simulator's renamed-name order). Without a crossing
+/// (<see cref="TieWeights.CpuCross"/>, the default) the tie value never outranks one point of FGD's score; with one, each
+/// whole step is worth that many points.
 /// </summary>
 public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features, TieWeights weights) : IBatchScorePlugin
 {
     /// <summary>Tie values are clamped to ±<see cref="Scale"/>/2, far beyond any weights the search reaches.</summary>
     public const long Scale = TieOrderedFgdScore.Scale;
+
+    // A crossing tie value moves a node by at most this (2^20 FGD points), far from long's range.
+    private const long MaxCrossing = Scale << 20;
 
     /// <summary>What of a pod the features read: its CPU and memory (as kube-scheduler counts them) and its GPU request.</summary>
     private readonly record struct PodKey(long CpuMilli, long MemoryBytes, int GpuCount, int MilliPerGpu);
@@ -114,13 +139,17 @@ public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features
     private long Secondary(SchedulingContext context, int node, NodeStampedResults<PodKey, long>.Entry values)
     {
         if (values.TryGet(context.Cluster, node, out var kept)) return kept;
-        var w = context.Pod.Gpu.IsNone ? weights.Cpu : weights.Gpu;
+        var cpuPod = context.Pod.Gpu.IsNone;
+        var w = cpuPod ? weights.Cpu : weights.Gpu;
         Span<double> f = stackalloc double[TieFeatures.Count];
         features.Compute(context.Cluster, node, context.Pod, f);
         var value = 0.0;
         for (var i = 0; i < f.Length; i++) value += w[i] * f[i];
+        var cross = cpuPod ? weights.CpuCross : weights.GpuCross;
         // Clamped as a double: a cast of a value beyond long's range would wrap.
-        var secondary = Scale / 2 + (long)Math.Clamp(Math.Floor(value), -Scale / 2, Scale / 2 - 1);
+        var secondary = cross > 0
+            ? Scale / 2 + (long)Math.Clamp(Math.Floor(Math.Floor(value) * cross * Scale), -MaxCrossing, MaxCrossing)
+            : Scale / 2 + (long)Math.Clamp(Math.Floor(value), -Scale / 2, Scale / 2 - 1);
         values.Set(context.Cluster, node, secondary);
         return secondary;
     }

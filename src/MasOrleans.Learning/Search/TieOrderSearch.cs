@@ -23,6 +23,15 @@ public sealed record TieSearchOptions
     /// <summary>The first generation's mean: fgd-ties' hand rules unless given (to go on from an earlier search).</summary>
     public TieWeights Start { get; init; } = TieWeights.HandRules;
 
+    /// <summary>The typical-pod weights of FGD's score: fixed at this unless <see cref="SearchTypical"/>, else where they start.</summary>
+    public TypicalPodWeights StartTypical { get; init; } = TypicalPodWeights.Tuned;
+
+    /// <summary>Also search the typical-pod weights (in log2 for the factors, the power as it is).</summary>
+    public bool SearchTypical { get; init; }
+
+    /// <summary>Also search how many FGD points a tie step is worth (<see cref="TieWeights.CpuCross"/>, <see cref="TieWeights.GpuCross"/>).</summary>
+    public bool SearchCross { get; init; }
+
     public void Check()
     {
         if (Generations < 1) throw new ArgumentException($"generations must be at least 1, got {Generations}");
@@ -32,12 +41,24 @@ public sealed record TieSearchOptions
         if (!(MinSpread >= 0) || !double.IsFinite(MinSpread)) throw new ArgumentException($"minimum spread must be non-negative, got {MinSpread}");
         if (!(WorstWeight >= 0) || !double.IsFinite(WorstWeight)) throw new ArgumentException($"worst weight must be non-negative, got {WorstWeight}");
         if (Parallelism < 1) throw new ArgumentException($"parallelism must be at least 1, got {Parallelism}");
+        if (SearchTypical && !(StartTypical.Shared > 0 && StartTypical.CpuOnly > 0 && StartTypical.MultiGpu > 0))
+            throw new ArgumentException($"the typical-pod factors are searched in log2, so they must start above 0, got {StartTypical}");
     }
 }
 
-/// <summary>One candidate's result: its weights, per-workload mean gain over the baseline, and the objective.</summary>
-public sealed record TieCandidate(TieWeights Weights, IReadOnlyDictionary<string, double> Gains, double Objective)
+/// <summary>One candidate's result: its tie and typical-pod weights, per-workload mean gain over the baseline, and the objective.</summary>
+public sealed record TieCandidate(TieWeights Weights, TypicalPodWeights Typical, IReadOnlyDictionary<string, double> Gains, double Objective)
 {
+    /// <summary>The settings that give this candidate: every tie weight, both crossings and the typical-pod weights.</summary>
+    public IReadOnlyDictionary<string, string> Settings => Merge(Weights.ToSettings(), Typical.ToSettings());
+
+    internal static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> then)
+    {
+        var merged = new Dictionary<string, string>(first, StringComparer.Ordinal);
+        foreach (var (k, v) in then) merged[k] = v;
+        return merged;
+    }
+
     public double MeanGain => Gains.Values.Average();
     public double WorstGain => Gains.Values.Min();
 }
@@ -65,7 +86,7 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
             options.Parallelism);
         log?.Invoke($"baseline {baseline}: {base_.Count} runs");
         var random = new Random(options.Seed);
-        var mean = options.Start.ToVector();
+        var mean = SearchVector.Of(options.Start, options.StartTypical, options);
         var spread = Enumerable.Repeat(options.InitialSpread, mean.Length).ToArray();
         var generations = new List<TieGeneration>();
         for (var g = 0; g < options.Generations; g++)
@@ -77,7 +98,7 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
             var generation = new TieGeneration(g, ranked, spread.Average());
             generations.Add(generation);
             onGeneration?.Invoke(generation);
-            var elite = ranked.Take(options.Elite).Select(c => c.Weights.ToVector()).ToList();
+            var elite = ranked.Take(options.Elite).Select(c => SearchVector.Of(c.Weights, c.Typical, options)).ToList();
             for (var i = 0; i < mean.Length; i++)
             {
                 mean[i] = elite.Average(v => v[i]);
@@ -95,7 +116,11 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
     private List<TieCandidate> Evaluate(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<Workload> workloads, IReadOnlyList<int> seeds,
         IReadOnlyList<double[]> vectors, IReadOnlyDictionary<(string, int), double> baseline, Action<string>? log)
     {
-        var settings = vectors.Select(v => replay with { PolicySettings = Merge(replay.PolicySettings, TieWeights.FromVector(v).ToSettings()) }).ToList();
+        var points = vectors.Select(v => SearchVector.From(v, options)).ToList();
+        var settings = points.Select(p => replay with
+        {
+            PolicySettings = TieCandidate.Merge(replay.PolicySettings, TieCandidate.Merge(p.Ties.ToSettings(), p.Typical.ToSettings())),
+        }).ToList();
         var alloc = PolicyComparison.Replay(catalog, nodes,
             from c in Enumerable.Range(0, vectors.Count) from w in workloads from s in seeds
             select new ReplayJob<(int, string, int)>((c, w.Name, s), w, SearchPolicies.Learned, s, settings[c]), options.Parallelism);
@@ -104,22 +129,49 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         {
             var gains = workloads.ToDictionary(w => w.Name, w => seeds.Average(s => alloc[(c, w.Name, s)] - baseline[(w.Name, s)]), StringComparer.Ordinal);
             var objective = gains.Values.Average() + options.WorstWeight * gains.Values.Min();
-            result.Add(new TieCandidate(TieWeights.FromVector(vectors[c]), gains, objective));
+            result.Add(new TieCandidate(points[c].Ties, points[c].Typical, gains, objective));
         }
         log?.Invoke($"evaluated {vectors.Count} candidates on {workloads.Count} workloads x {seeds.Count} seeds");
         return result;
-    }
-
-    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> then)
-    {
-        var merged = new Dictionary<string, string>(first, StringComparer.Ordinal);
-        foreach (var (k, v) in then) merged[k] = v;
-        return merged;
     }
 
     private static double Gaussian(Random random)
     {
         var u = 1 - random.NextDouble();
         return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * random.NextDouble());
+    }
+}
+
+/// <summary>
+/// What the search moves, as one vector: the 20 tie weights, then (if searched) both crossings ×
+/// <see cref="CrossUnit"/> (a negative value is no crossing), then (if searched) log2 of the shared, CPU-only and multi-GPU
+/// factors and the share power. What is not searched stays at the start.
+/// </summary>
+internal static class SearchVector
+{
+    /// <summary>One unit of the vector is this many FGD points per tie step: the search's spread suits the tie weights.</summary>
+    public const double CrossUnit = 4;
+
+    public static double[] Of(TieWeights ties, TypicalPodWeights typical, TieSearchOptions options)
+    {
+        var v = new List<double>(ties.ToVector());
+        if (options.SearchCross) v.AddRange([ties.CpuCross * CrossUnit, ties.GpuCross * CrossUnit]);
+        if (options.SearchTypical) v.AddRange([Math.Log2(typical.Shared), typical.SharePower, Math.Log2(typical.CpuOnly), Math.Log2(typical.MultiGpu)]);
+        return [.. v];
+    }
+
+    public static (TieWeights Ties, TypicalPodWeights Typical) From(IReadOnlyList<double> v, TieSearchOptions options)
+    {
+        var n = 2 * TieFeatures.Count;
+        var ties = TieWeights.FromVector(v.Take(n).ToArray()) with { CpuCross = options.Start.CpuCross, GpuCross = options.Start.GpuCross };
+        if (options.SearchCross)
+        {
+            ties = ties with { CpuCross = Math.Max(0, v[n]) / CrossUnit, GpuCross = Math.Max(0, v[n + 1]) / CrossUnit };
+            n += 2;
+        }
+        var typical = options.StartTypical;
+        if (options.SearchTypical)
+            typical = new TypicalPodWeights { Shared = Math.Pow(2, v[n]), SharePower = v[n + 1], CpuOnly = Math.Pow(2, v[n + 2]), MultiGpu = Math.Pow(2, v[n + 3]) };
+        return (ties, typical);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -37,6 +38,18 @@ public sealed record TypicalPodWeights
         var sum = weighted.Sum(t => t.Probability);
         return sum > 0 ? weighted.Select(t => t with { Probability = t.Probability / sum }).ToList() : typical;
     }
+
+    /// <summary>The settings that give these weights (w.shared, w.power, w.cpu, w.multi).</summary>
+    public IReadOnlyDictionary<string, string> ToSettings() => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["w.shared"] = Shared.ToString("R", CultureInfo.InvariantCulture),
+        ["w.power"] = SharePower.ToString("R", CultureInfo.InvariantCulture),
+        ["w.cpu"] = CpuOnly.ToString("R", CultureInfo.InvariantCulture),
+        ["w.multi"] = MultiGpu.ToString("R", CultureInfo.InvariantCulture),
+    };
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"w.shared={Shared:0.###} w.power={SharePower:0.###} w.cpu={CpuOnly:0.###} w.multi={MultiGpu:0.###}");
 
     /// <summary>Settings w.shared, w.power, w.cpu, w.multi over these defaults.</summary>
     public TypicalPodWeights With(IReadOnlyDictionary<string, string> settings) => new()

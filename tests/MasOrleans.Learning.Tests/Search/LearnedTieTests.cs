@@ -122,7 +122,8 @@ public class LearnedTieTests
     {
         // Two 64-CPU nodes with one A10 each; n1 hosts a 62-CPU pod. A 1.5-CPU pod: on n0, 62.5 CPUs and the whole GPU are
         // left, the typical pods (1 CPU, 1 GPU) still fit, F 0 -> 0, score 50; on n1, 0.5 CPU is left, no typical pod fits,
-        // F 0 -> 1000 (the idle GPU is stranded), score 100 x sigmoid(-1) = 27. n0 is better by 23 points.
+        // F 0 -> 1000 (the idle GPU is stranded), score 100 x sigmoid(-1) = 26.9, truncated to 26 (FgdEvaluator.ScoreOf). n0 is better by
+        // 24 points.
         var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=1,model=A10,prefix=n"));
         Assert.True(cluster.TryBind(1, Pod("cpu-heavy", 62000, 0), GpuAllocation.None));
         var pod = Pod("cpu", 1500, 0);
@@ -131,6 +132,24 @@ public class LearnedTieTests
         // below one point of FGD's score, so n0 still.
         Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1e9")));
         Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.cpu-left", "-1e9")));
+    }
+
+    [Fact]
+    public void A_crossing_tie_step_is_worth_the_set_number_of_fgd_points()
+    {
+        // The cluster of the test above: n0 scores 50, n1 26. With used x 1, n1's tie value is 1 step, n0's 0; each step worth
+        // c points gives n1 26 + c against n0's 50. c = 24: equal, the name order (n0); 24.5: n1; 23.9: n0.
+        var cluster = ClusterState.Of(NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=1,model=A10,prefix=n"));
+        Assert.True(cluster.TryBind(1, Pod("cpu-heavy", 62000, 0), GpuAllocation.None));
+        var pod = Pod("cpu", 1500, 0);
+        Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1"), ("tie.cpu.cross", "24")));
+        Assert.Equal(1, Chosen(cluster, pod, ("tie.cpu.used", "1"), ("tie.cpu.cross", "24.5")));
+        Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1"), ("tie.cpu.cross", "23.9")));
+        // Steps are whole: used x 1.9 is still one step (floor), so 24 points per step still ties.
+        Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1.9"), ("tie.cpu.cross", "24")));
+        // The GPU pods' crossing does not apply to a CPU-only pod; a negative crossing is refused by name.
+        Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1"), ("tie.gpu.cross", "100")));
+        Assert.Contains("tie.cpu.cross", Assert.Throws<ArgumentException>(() => Chosen(cluster, pod, ("tie.cpu.cross", "-1"))).Message);
     }
 
     [Theory]
@@ -210,6 +229,34 @@ public class TieOrderSearchTests
             again.SelectMany(g => g.Ranked.Select(c => (c.Objective, string.Join(',', c.Weights.ToVector())))));
         var other = new TieOrderSearch(Catalog(), new ReplaySettings(), options with { Seed = 8 }).Run(nodes, [workload], [1000], "fgd");
         Assert.NotEqual(run[0].Ranked.Select(c => string.Join(',', c.Weights.ToVector())).Order(), other[0].Ranked.Select(c => string.Join(',', c.Weights.ToVector())).Order());
+    }
+
+    [Fact]
+    public void A_search_over_the_typical_weights_and_crossings_replays_each_candidate_with_its_own_settings()
+    {
+        var (nodes, workload) = Small();
+        var options = new TieSearchOptions
+        {
+            Generations = 1, Population = 4, Elite = 2, Seed = 3, InitialSpread = 1, SearchTypical = true, SearchCross = true,
+            Start = TieWeights.HandRules with { CpuCross = 0.5 },
+        };
+        var run = new TieOrderSearch(Catalog(), new ReplaySettings(), options).Run(nodes, [workload], [1000], "fgd");
+        // The mean (the first sample) is the start: the hand rules, a CPU crossing of 0.5 and fgd-weighted's tuned weights.
+        var start = run[0].Ranked.Single(c => c.Weights.ToVector().SequenceEqual(TieWeights.HandRules.ToVector()));
+        Assert.Equal((0.5, 0.0), (start.Weights.CpuCross, start.Weights.GpuCross));
+        Assert.Equal(TypicalPodWeights.Tuned, start.Typical);
+        // The other samples move the typical weights and the crossings too (never below 0), and each candidate's gain is what
+        // the comparison tool measures for fgd-learned with that candidate's settings.
+        Assert.Equal(4, run[0].Ranked.Select(c => c.Typical).Distinct().Count());
+        Assert.All(run[0].Ranked, c => Assert.True(c.Weights.CpuCross >= 0 && c.Weights.GpuCross >= 0));
+        foreach (var candidate in run[0].Ranked.Where(c => c != start).Take(2).Append(start))
+        {
+            var tool = new PolicyComparison(Catalog(), new ReplaySettings { PolicySettings = candidate.Settings })
+                .Compare(nodes, [workload], "fgd", [SearchPolicies.Learned], [1000]).Single();
+            Assert.Equal(tool.MeanGain, candidate.Gains["sampled"], 9);
+        }
+        Assert.Contains("must start above 0", Assert.Throws<ArgumentException>(() => new TieOrderSearch(Catalog(), new ReplaySettings(),
+            options with { StartTypical = new TypicalPodWeights { CpuOnly = 0 } }).Run(nodes, [workload], [1000], "fgd")).Message);
     }
 
     [Fact]
