@@ -99,6 +99,90 @@ public class KubePluginTests
         Assert.Equal(new string?[] { null, NodeAffinityFilter.Reason }, FilterAll(filter, cluster, both));
     }
 
+    /// <summary>
+    /// Gt and Lt as the scheduler reads them (k8s.io/component-helpers/scheduling/corev1/nodeaffinity turns each
+    /// requirement into apimachinery's labels.NewRequirement; pkg/labels/selector.go): the value must be one that
+    /// strconv.ParseInt(v, 10, 64) reads and a valid label value (NewRequirement checks both), so digits only, no sign, no
+    /// space, within int64; a term with any other value is a parse error and matches no node. The node's label is read by
+    /// strconv.ParseInt in Requirement.Matches. Under a culture whose minus sign is U+2212 (CLDR's sv, fi, nb and others;
+    /// the build is InvariantGlobalization, so no named culture exists and one is made with that sign), which .NET's
+    /// culture-aware parsing reads as a minus.
+    /// </summary>
+    [Fact]
+    public void NodeAffinity_Gt_and_Lt_read_integers_as_Kubernetes_does_whatever_the_culture()
+    {
+        var culture = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        culture.NumberFormat.NegativeSign = "\u2212";
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = culture;
+        try
+        {
+            var cluster = Of(Node("small", 1000, Gi, labels: Labels(("cores", "8"))), Node("big", 1000, Gi, labels: Labels(("cores", "64"))),
+                Node("max", 1000, Gi, labels: Labels(("cores", "9223372036854775807"))), Node("odd", 1000, Gi, labels: Labels(("cores", "eight"))));
+            var filter = new NodeAffinityFilter();
+            string?[] Filter(string op, params string[] values) => FilterAll(filter, cluster, Pod("p", 100) with
+            {
+                Affinity = new Affinity(new NodeAffinity(new NodeSelector([new NodeSelectorTerm([new NodeSelectorRequirement("cores", op, values)])]))),
+            });
+            const string no = NodeAffinityFilter.Reason;
+            // 8 > 16 no, 64 > 16 yes, 2^63-1 > 16 yes; "eight" is no integer, so no match.
+            Assert.Equal(new string?[] { no, null, null, no }, Filter(SelectorOperators.Gt, "16"));
+            Assert.Equal(new string?[] { null, no, no, no }, Filter(SelectorOperators.Lt, "16"));
+            // Leading zeros are digits: ParseInt reads 16, and "0016" is a label value.
+            Assert.Equal(new string?[] { no, null, null, no }, Filter(SelectorOperators.Gt, "0016"));
+            Assert.Equal(new string?[] { no, no, null, no }, Filter(SelectorOperators.Gt, "9223372036854775806"));
+            // Not a value NewRequirement takes: no node matches, whatever the comparison would say.
+            var matched = new List<string>();
+            foreach (var bad in new[] { "-5", "+5", "\u22125", " 16", "16 ", "16\0", "9223372036854775808", "", "1e3", "0x10", "\u0661\u0666" })
+                foreach (var op in new[] { SelectorOperators.Gt, SelectorOperators.Lt })
+                    if (Filter(op, bad).Any(r => r is null)) matched.Add($"{op} \"{bad}\"");
+            Assert.True(matched.Count == 0, "matched some node: " + string.Join(", ", matched));
+            Assert.Equal(new string?[] { no, no, no, no }, Filter(SelectorOperators.Gt, "1", "2"));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
+    }
+
+    /// <summary>The one reading both places share (the REST/Kubernetes validation and this matcher), by hand.</summary>
+    [Theory]
+    [InlineData("0", true, 0L)]
+    [InlineData("16", true, 16L)]
+    [InlineData("0016", true, 16L)]
+    [InlineData("9223372036854775807", true, long.MaxValue)]
+    [InlineData("9223372036854775808", false, 0L)]
+    [InlineData("-5", false, 0L)]
+    [InlineData("+5", false, 0L)]
+    [InlineData("\u22125", false, 0L)]
+    [InlineData(" 5", false, 0L)]
+    [InlineData("5\0", false, 0L)]
+    [InlineData("", false, 0L)]
+    [InlineData(null, false, 0L)]
+    public void A_Gt_or_Lt_value_is_digits_within_int64(string? text, bool valid, long expected)
+    {
+        Assert.Equal(valid, SelectorOperators.TryParseBound(text, out var value));
+        Assert.Equal(expected, value);
+    }
+
+    /// <summary>The node's label, by hand as strconv.ParseInt(s, 10, 64) reads it: a sign is allowed there.</summary>
+    [Theory]
+    [InlineData("64", true, 64L)]
+    [InlineData("-5", true, -5L)]
+    [InlineData("+5", true, 5L)]
+    [InlineData("-9223372036854775808", true, long.MinValue)]
+    [InlineData("-9223372036854775809", false, 0L)]
+    [InlineData("-", false, 0L)]
+    [InlineData("\u22125", false, 0L)]
+    [InlineData("5 ", false, 0L)]
+    [InlineData("5\0", false, 0L)]
+    [InlineData("1_000", false, 0L)]
+    public void A_label_compared_by_Gt_or_Lt_is_read_as_ParseInt_reads_it(string text, bool valid, long expected)
+    {
+        Assert.Equal(valid, SelectorOperators.TryParseInteger(text, out var value));
+        Assert.Equal(expected, value);
+    }
+
     [Fact]
     public void ImageLocality_follows_the_scaled_formula()
     {

@@ -74,6 +74,25 @@ public sealed class BrowserTests : IClassFixture<MemorySiloFixture>, IAsyncLifet
         await Screenshot(page, "orleans-dashboard.png");
     }
 
+    /// <summary>
+    /// The dashboard's Log Stream page (#/trace) reads GET /dashboard/Trace by XMLHttpRequest and shows responseText on
+    /// each progress event; until the first one it says "Connecting...". The endpoint writes a banner at once and then
+    /// each log line as it comes.
+    /// </summary>
+    [Fact]
+    public async Task Dashboard_log_stream_shows_the_stream()
+    {
+        var page = await NewPage();
+        await page.GotoAsync(new Uri(_silo.Http.BaseAddress!, "/dashboard/#/trace").ToString());
+        var log = page.Locator("pre.log");
+        // The banner's last line (ServiceCollectionExtensions.StreamTraceAsync in Orleans.Dashboard); on failure the
+        // assertion says what the page showed instead.
+        await Assertions.Expect(log).ToContainTextAsync("You are connected to the Orleans Dashboard log streaming service",
+            new LocatorAssertionsToContainTextOptions { Timeout = 30_000 });
+        Assert.DoesNotContain("Connecting...", await log.InnerTextAsync());
+        await Screenshot(page, "orleans-dashboard-log-stream.png");
+    }
+
     private async Task<IPage> NewPage() => await _browser.NewPageAsync();
 
     private static async Task Screenshot(IPage page, string name)

@@ -50,6 +50,14 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: Affinity("In", "[]")), "at least one value" },
         { "/api/v1/pods", Pod(extra: Affinity("Gt", """["ten"]""")), "one integer value" },
         { "/api/v1/pods", Pod(extra: Affinity("Lt", """[" 5"]""")), "one integer value" },
+        // What labels.NewRequirement takes for Gt and Lt (apimachinery pkg/labels/selector.go): strconv.ParseInt reads it
+        // and it is a label value, so digits only; the scheduler matches no node with anything else.
+        { "/api/v1/pods", Pod(extra: Affinity("Gt", """["-5"]""")), "one integer value (digits only, within int64), not \"-5\"" },
+        { "/api/v1/pods", Pod(extra: Affinity("Lt", """["+5"]""")), "one integer value" },
+        { "/api/v1/pods", Pod(extra: Affinity("Gt", """["5\u0000"]""")), "one integer value" },
+        { "/api/v1/pods", Pod(extra: Affinity("Gt", """["9223372036854775808"]""")), "one integer value" },
+        { "/api/v1/workloads", """{"name":"rules-gt","replicas":1,"template":{"requests":{"cpu":"1"}""" + Affinity("Gt", """["-5"]""") + "}}", "one integer value" },
+        { "/api/v1/scheduler/explain", """{"pod":""" + Pod(name: "rules-gt", extra: Affinity("Lt", """["ten"]""")) + "}", "one integer value" },
         { "/api/v1/pods", Pod(extra: Affinity("Exists", """["x"]""")), "must not have values" },
         { "/api/v1/pods", Pod(extra: Affinity("Near", """["x"]""")), "is not one of" },
         { "/api/v1/pods", Pod(extra: NameFields("metadata.uid", "In", """["x"]""")), "must be metadata.name" },
@@ -161,8 +169,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
             taints: """[{"key":"example.com/dedicated","value":"ml","effect":"PreferNoSchedule"}]""") },
         { "/api/v1/nodes", """{"name":"rules-node-pods","capacity":{"cpu":"8","memory":"8Gi","pods":"250"}}""" },
         { "/api/v1/pods", Pod(name: "good-pod-2", extra: NameFields("metadata.name", "In", """["rules-node-pods"]""")) },
-        // Gt and Lt take any integer, negative too (a label value may not start with '-'; an integer may).
-        { "/api/v1/pods", Pod(name: "good-pod-3", extra: Affinity("Gt", """["-5"]""")) },
+        // Gt and Lt take digits within int64, leading zeros too ("0016" is 16 to strconv.ParseInt and a label value).
+        { "/api/v1/pods", Pod(name: "good-pod-3", extra: Affinity("Gt", """["0016"]""")) },
+        { "/api/v1/pods", Pod(name: "good-pod-5", extra: Affinity("Lt", """["9223372036854775807"]""")) },
         { "/api/v1/pods", Pod(name: "good-pod-4", extra: ""","affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"topologyKey":"zone","namespaces":["team-a"]}}]}},"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","minDomains":1}]""") },
         { "/api/v1/pods", Pod(name: "good-pod-1", extra: ""","tolerations":[{"operator":"Exists"},{"key":"k","operator":"Equal","value":"v","effect":"NoExecute"}],"priority":1000000000""" + Affinity("Gt", """["10"]""")) },
     };

@@ -84,6 +84,36 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True(second > first, $"{allocated}: {first} then {second}");
     }
 
+    /// <summary>
+    /// A Prometheus counter is cumulative: it starts at 0 and only goes up (prometheus.io/docs/concepts/metric_types,
+    /// "Counter"), so no counter sample may be negative, nor any "_total" series. Orleans' memory stream receiver, which
+    /// carries the telemetry stream, reports its initialization as taking TimeSpan.MinValue (MemoryAdapterReceiver.Initialize
+    /// in dotnet/orleans), and DefaultQueueAdapterReceiverMonitor adds those ticks to the counter
+    /// orleans-streams-queue-initialization-duration: long.MinValue per queue.
+    /// </summary>
+    [Fact]
+    public async Task No_counter_sample_is_negative()
+    {
+        var http = _silo.Http;
+        Assert.True((await http.Post("/api/v1/nodes", Requests.Node("counted", cpu: "8"))).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/nodes/counted/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.3 } })).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/pods", Requests.Pod("counted-pod", cpu: "1", memory: "1Gi"))).IsSuccessStatusCode);
+        await http.WaitFor("/api/v1/pods/counted-pod", p => p.Phase() is "Running");
+        // The telemetry reading went through the stream, so its pulling agents and queues are up.
+        await http.WaitFor("/api/v1/nodes/counted", n => n.GetProperty("utilization").TryGetProperty("cpu", out var cpu) && cpu.GetDouble() == 0.3);
+
+        var exposition = await PrometheusText.Scrape(http);
+        var counters = PrometheusText.CounterNames(exposition);
+        // The check must see counters to mean anything: the scheduler's own and the runtime's are among them.
+        Assert.Contains("mas_scheduling_decisions_total", counters);
+        Assert.Contains("dotnet_gc_heap_total_allocated_bytes_total", counters);
+        var negative = PrometheusText.Samples(exposition)
+            .Where(s => (counters.Contains(s.Name) || s.Name.EndsWith("_total", StringComparison.Ordinal)) && s.Value < 0)
+            .Select(s => $"{s.Name}{{{s.Labels}}} {s.Value}").ToList();
+        Assert.True(negative.Count == 0, "negative counter samples:\n" + string.Join('\n', negative.Take(20)));
+        Assert.DoesNotContain("orleans_streams_queue_initialization_duration_total", PrometheusText.Names(exposition));
+    }
+
     [Fact]
     public async Task The_runtime_meter_reports_jit_and_gc_work()
     {

@@ -36,6 +36,34 @@ public static class SelectorOperators
     public const string DoesNotExist = "DoesNotExist";
     public const string Gt = "Gt";
     public const string Lt = "Lt";
+
+    /// <summary>
+    /// A Gt or Lt requirement's value as Kubernetes takes it, the one reading of it that validation and matching share:
+    /// apimachinery's labels.NewRequirement (pkg/labels/selector.go), through which the scheduler's node affinity
+    /// (k8s.io/component-helpers/scheduling/corev1/nodeaffinity) parses every requirement, needs
+    /// strconv.ParseInt(value, 10, 64) to read it and it to be a label value, which begins with a letter or digit: so
+    /// ASCII digits only (no sign, no space), at most 63 of them (a label value's length), within int64. The culture of
+    /// the process plays no part. Anything else is a parse error there, and a term holding one matches no node.
+    /// </summary>
+    public static bool TryParseBound(string? value, out long bound)
+    {
+        bound = 0;
+        return value is { Length: > 0 and <= 63 } && char.IsAsciiDigit(value[0]) && TryParseInteger(value, out bound);
+    }
+
+    /// <summary>
+    /// A node label compared by Gt or Lt, read as Requirement.Matches reads it: strconv.ParseInt(label, 10, 64), an
+    /// optional '+' or '-' and ASCII digits, within int64; nothing else (.NET's own parsing also takes surrounding white
+    /// space, trailing NULs and the current culture's signs).
+    /// </summary>
+    public static bool TryParseInteger(string? text, out long value)
+    {
+        value = 0;
+        if (string.IsNullOrEmpty(text)) return false;
+        var digits = text.AsSpan(text[0] is '+' or '-' ? 1 : 0);
+        return digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9')
+            && long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out value);
+    }
 }
 
 public sealed record NodeSelectorRequirement(string Key, string Operator, IReadOnlyList<string>? Values = null)
@@ -51,8 +79,9 @@ public sealed record NodeSelectorRequirement(string Key, string Operator, IReadO
             case SelectorOperators.DoesNotExist: return !has;
             case SelectorOperators.Gt:
             case SelectorOperators.Lt:
-                // Kubernetes parses both the label and the single value as integers; anything else does not match.
-                if (!has || Values is not { Count: 1 } || !long.TryParse(value, out var actual) || !long.TryParse(Values[0], out var bound)) return false;
+                // Kubernetes reads the single value and the label as integers (SelectorOperators); anything else does not match.
+                if (!has || Values is not { Count: 1 } || !SelectorOperators.TryParseBound(Values[0], out var bound)
+                    || !SelectorOperators.TryParseInteger(value, out var actual)) return false;
                 return Operator == SelectorOperators.Gt ? actual > bound : actual < bound;
             default: return false;
         }

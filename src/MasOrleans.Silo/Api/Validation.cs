@@ -219,21 +219,22 @@ internal static partial class Validation
         {
             "In" or "NotIn" when count == 0 => "needs at least one value",
             "Exists" or "DoesNotExist" when count > 0 => "must not have values",
-            // As Kubernetes' strconv.ParseInt: an optional sign and digits, no spaces, whatever the silo's culture.
-            "Gt" or "Lt" when count != 1 || !long.TryParse(values![0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
-                => "needs exactly one integer value",
+            // What the scheduler's labels.NewRequirement takes, read as the matcher reads it (SelectorOperators.TryParseBound).
+            "Gt" or "Lt" when count != 1 || !SelectorOperators.TryParseBound(values![0], out _)
+                => $"needs exactly one integer value (digits only, within int64), not {(count != 1 ? $"{count} values" : Echo(values![0]))}",
             _ => null,
         };
         if (problem is not null) return $"{what} '{key}' {op} {problem}";
         foreach (var v in values ?? [])
         {
             if (v is null) return $"{what} '{key}' {op} values must not be null";
-            // Gt and Lt compare integers ("-5" included, checked above), not label values.
-            if (op is "Gt" or "Lt") continue;
             if (KubernetesSyntax.CheckLabelValue(v, $"{what} value of '{key}'") is { } valueError) return valueError;
         }
         return null;
     }
+
+    /// <summary>A value a client sent, quoted (and shortened) for an error message.</summary>
+    private static string Echo(string? value) => value is null ? "null" : $"\"{MasOrleans.Kubernetes.KubernetesNames.Shorten(value)}\"";
 
     public static string? CheckUtilization(IReadOnlyDictionary<string, double>? utilization)
     {

@@ -109,7 +109,8 @@ internal static class SiloApp
         app.MapKubeApi();
         app.MapHealthChecks("/health").ExcludeFromDescription();
         app.MapMasObservability();
-        app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).ExcludeFromDescription();
+        app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).AddEndpointFilter(DashboardLogStream.Declare)
+            .ExcludeFromDescription();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

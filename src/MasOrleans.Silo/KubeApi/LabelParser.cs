@@ -1,4 +1,4 @@
-using System.Globalization;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -81,10 +81,10 @@ internal sealed class LabelParser
         }
         if (op is Operator.Greater or Operator.Less)
         {
-            if (!long.TryParse(values.Single(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var bound))
+            // The label value check above and strconv.ParseInt, as NewRequirement: the one reading node affinity uses too.
+            if (!SelectorOperators.TryParseBound(values.Single(), out var bound))
                 return $"values[0]: Invalid value: \"{values.Single()}\": for 'Gt', 'Lt' operators, the value must be an integer";
-            requirement = v => long.TryParse(v(key), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var actual)
-                && (op == Operator.Greater ? actual > bound : actual < bound);
+            requirement = v => SelectorOperators.TryParseInteger(v(key), out var actual) && (op == Operator.Greater ? actual > bound : actual < bound);
             return null;
         }
         var negate = op is Operator.NotEquals or Operator.NotIn;

@@ -20,6 +20,14 @@ internal static class ObservabilitySetup
     /// </summary>
     public const string RuntimeMeter = "System.Runtime";
 
+    /// <summary>
+    /// Orleans' counter of stream queue initialization time, not exported: its memory stream receiver (which carries the
+    /// telemetry stream) reports each initialization as taking TimeSpan.MinValue (MemoryAdapterReceiver.Initialize in
+    /// dotnet/orleans), and DefaultQueueAdapterReceiverMonitor adds those ticks to the counter, so every queue showed
+    /// long.MinValue. A Prometheus counter never goes below zero; no dashboard or rule reads this one.
+    /// </summary>
+    public const string NegativeOrleansCounter = "orleans-streams-queue-initialization-duration";
+
     public static WebApplicationBuilder AddMasObservability(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -29,6 +37,7 @@ internal static class ObservabilitySetup
             .ConfigureResource(r => r.AddService("masorleans"))
             .WithMetrics(metrics => metrics
                 .AddMeter(MasMeters.MeterName, OrleansMeter, RuntimeMeter)
+                .AddView(NegativeOrleansCounter, MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
         services.AddOptions<PrometheusAspNetCoreOptions>().Configure<IOptions<MetricsOptions>>((exporter, metrics) =>
             exporter.ScrapeResponseCacheDurationMilliseconds = metrics.Value.ScrapeCacheMilliseconds);

@@ -29,6 +29,23 @@ public static class PrometheusText
         }
     }
 
+    /// <summary>
+    /// The names the exposition declares counters (<c># TYPE name counter</c>). The OpenTelemetry exporter declares a
+    /// counter under its sample name, "_total" included; the family name without it is added too, whichever is used.
+    /// </summary>
+    public static HashSet<string> CounterNames(string exposition)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var raw in exposition.Split('\n'))
+        {
+            var parts = raw.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts is not ["#", "TYPE", var name, "counter"]) continue;
+            names.Add(name);
+            names.Add(name.EndsWith("_total", StringComparison.Ordinal) ? name[..^"_total".Length] : name + "_total");
+        }
+        return names;
+    }
+
     /// <summary>The value of the one sample of <paramref name="name"/> whose labels contain every given fragment.</summary>
     public static double? Value(string exposition, string name, params string[] labelFragments) =>
         Samples(exposition).Where(s => s.Name == name && labelFragments.All(f => s.Labels.Contains(f, StringComparison.Ordinal)))

@@ -71,6 +71,51 @@ public sealed class KubectlPodFieldsTests(KubectlFixture kube) : IClassFixture<K
         Assert.Equal("Pending", (await kube.Run("get", "pod", "kc-nowhere", "-o", "jsonpath={.status.phase}")).Succeeded().Output);
     }
 
+    /// <summary>
+    /// Gt and Lt compare the node's label as an integer with the one value, which must be what the scheduler's
+    /// labels.NewRequirement takes (apimachinery pkg/labels/selector.go: strconv.ParseInt reads it, and it is a label
+    /// value): "16" sends the pod to the 64-core node that the scorer would not pick. "-5" and "ten" are no such value;
+    /// the scheduler would match no node with them, and the surface refuses the pod with a Status naming the problem.
+    /// </summary>
+    [Fact]
+    public async Task Gt_compares_integers_and_a_value_Kubernetes_cannot_read_is_refused()
+    {
+        static string CoresNode(string name, string cores, string cpu) => $"""
+            apiVersion: v1
+            kind: Node
+            metadata:
+              name: {name}
+              labels:
+                test: gt
+                cores: "{cores}"
+            status:
+              capacity:
+                cpu: "{cpu}"
+                memory: 64Gi
+
+            """;
+        // kube's LeastAllocated prefers the 32-cpu node with 8 cores; only Gt 16 sends the pod to the 64-core one.
+        (await kube.Run("apply", "-f", kube.Manifest("gt-nodes", CoresNode("kc-gt-8", "8", "32") + "---\n" + CoresNode("kc-gt-64", "64", "4")))).Succeeded();
+        static string Gt(string value) => $$"""
+              affinity:
+                nodeAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms:
+                    - matchExpressions: [{key: cores, operator: Gt, values: ["{{value}}"]}]
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("gt-16", Pod("kc-gt-16", "gt", Gt("16"))))).Succeeded();
+        Assert.Equal("kc-gt-64", await kube.WaitFor("pod/kc-gt-16", "{.spec.nodeName}", n => n.Length > 0));
+
+        foreach (var (name, value) in new[] { ("kc-gt-negative", "-5"), ("kc-gt-ten", "ten") })
+        {
+            var create = await kube.Run("create", "-f", kube.Manifest(name, Pod(name, "gt", Gt(value))));
+            Assert.NotEqual(0, create.ExitCode);
+            Assert.Contains($"The Pod \"{name}\" is invalid: spec: Invalid value: node selector 'cores' Gt needs exactly one integer value", create.Error);
+            Assert.Contains($"not \"{value}\"", create.Error);
+            Assert.Equal("", (await kube.Run("get", "pods", "--field-selector", $"metadata.name={name}", "-o", "name")).Succeeded().Output.Trim());
+        }
+    }
+
     [Fact]
     public async Task Topology_spread_leaves_the_replica_pending_that_would_skew_the_zones()
     {
