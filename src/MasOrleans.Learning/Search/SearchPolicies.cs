@@ -26,6 +26,8 @@ public static class SearchPolicies
 
     public const string Learned = "fgd-learned";
 
+    public const string Adaptive = "fgd-adaptive";
+
     /// <summary>`fgd-device` unless set: the exact device rule, FGD's name order among equal scores.</summary>
     public static readonly FgdChoiceRules DeviceDefaults = new(DeviceRule.Exact, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
 
@@ -41,7 +43,13 @@ public static class SearchPolicies
         catalog.Register(Ties, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered: CPU-only pods to nodes without idle GPU, GPU pods to used nodes (settings as fgd-device).",
             o => WeightedFgd.Create(Ties, TypicalPodWeights.Tuned.With(o.Settings), TiesDefaults.With(o.Settings), o));
         catalog.Register(Learned, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered by learned weights over node features (settings tie.cpu.<feature>, tie.gpu.<feature>, w.*, device).",
-            o => CreateLearned(Learned, TieWeights.Learned.With(o.Settings), o));
+            o => CreateLearned(Learned, TieWeights.Learned.With(o.Settings), TypicalPodWeights.Tuned.With(o.Settings), o));
+        catalog.Register(Adaptive, "fgd-learned with the weights tuned for the training workload whose mix of typical pods (shared, multi-GPU, CPU-only, model-constrained) is nearest to this one's (settings as fgd-learned, over the chosen weights).",
+            o =>
+            {
+                var expert = AdaptiveFgd.Nearest(TypicalMix.Of(o.TypicalPods ?? []));
+                return CreateLearned(Adaptive, expert.Ties.With(o.Settings), expert.Typical.With(o.Settings), o, $"weights tuned on {expert.TrainedOn}");
+            });
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {
             var evaluator = new FgdEvaluator(new FragmentationModel(o.TypicalPods ?? []));
@@ -53,12 +61,12 @@ public static class SearchPolicies
     }
 
     /// <summary>`fgd-learned` with the given tie weights (the tie order search evaluates its candidates through this).</summary>
-    public static SchedulingProfile CreateLearned(string name, TieWeights ties, PolicyOptions o)
+    public static SchedulingProfile CreateLearned(string name, TieWeights ties, TypicalPodWeights weights, PolicyOptions o, string? origin = null)
     {
         var device = o.Settings.TryGetValue("device", out var rule) ? FragmentationDeviceSelector.RuleFrom(rule) : DeviceRule.Exact;
         var features = new TieFeatures(o.TypicalPods ?? []);
-        var weights = TypicalPodWeights.Tuned.With(o.Settings);
-        return WeightedFgd.Create(name, weights, device, evaluator => new LearnedTieScore(evaluator, features, ties), o, $"{weights}, learned tie order {ties}");
+        return WeightedFgd.Create(name, weights, device, evaluator => new LearnedTieScore(evaluator, features, ties), o,
+            $"{weights}, learned tie order {ties}{(origin is null ? "" : $" ({origin})")}");
     }
 
     public static LookaheadOptions OptionsFrom(PolicyOptions o)

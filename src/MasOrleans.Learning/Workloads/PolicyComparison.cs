@@ -79,7 +79,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
-            list.Add(new Workload(v.Name, v.HeldOut ? "held-out variant" : "training variant", TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
+            list.Add(new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
         return list;
     }
 }

@@ -123,6 +123,14 @@ public class TraceResamplerTests
     public void Held_out_variants_are_disjoint_from_training_ones_and_all_are_reached_on_the_default_trace()
     {
         Assert.Empty(WorkloadVariants.Training.Select(v => v.Name).Intersect(WorkloadVariants.HeldOut.Select(v => v.Name)));
+        Assert.Empty(WorkloadVariants.NearDefault.Select(v => v.Name).Intersect(WorkloadVariants.HeldOut.Select(v => v.Name)));
+        // Near-default variants are trained on: none sits at a held-out variant's percentage of the same kind of pod.
+        static IEnumerable<double?> Shares(WorkloadVariant v) => [v.Targets.SharedOfGpuPods, v.Targets.MultiGpuOfGpuPods, v.Targets.CpuOnlyOfPods, v.Targets.ConstrainedOfGpuPods];
+        foreach (var near in WorkloadVariants.NearDefault)
+            foreach (var held in WorkloadVariants.HeldOut)
+                Assert.DoesNotContain(Shares(near).Zip(Shares(held)), p => p.First is not null && p.First == p.Second);
+        Assert.Equal(WorkloadVariants.NearDefault, WorkloadVariants.Select("near-default"));
+        Assert.All(WorkloadVariants.NearDefault, v => Assert.Equal("near-default variant", v.Kind));
         Assert.NotEmpty(WorkloadVariants.HeldOut);
         var (nodes, trace) = OpenbDefault.Load();
         foreach (var v in WorkloadVariants.All)
