@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 try
 {
     var app = SiloApp.Build(args);
-    await app.RunAsync();
-    return 0;
+    // Runs until SIGTERM or Ctrl+C, then stops within Shutdown__TimeoutSeconds whatever Orleans still waits on.
+    return await ShutdownBound.RunAsync(app);
 }
 catch (Exception e) when (e is InvalidConfigurationException or OptionsValidationException or OrleansConfigurationException)
 {

@@ -137,6 +137,9 @@ public sealed class ConfigurationTests : IDisposable
         // The binder left the profile out without a word and the silo started without it.
         { "Scheduler__Profiles__0__PercentageOfNodesToScore", "abc", "Scheduler__Profiles__0__PercentageOfNodesToScore 'abc' is not a whole number" },
         { "MAS_CONFIG", "/nonexistent/config.yaml", "configuration file '/nonexistent/config.yaml' does not exist" },
+        // A stop bounded by nothing, or by a negative time the host cannot wait.
+        { "Shutdown__TimeoutSeconds", "0", "Shutdown__TimeoutSeconds '0' must be a number of seconds above 0 and at most 3600" },
+        { "Shutdown__TimeoutSeconds", "soon", "Shutdown__TimeoutSeconds 'soon' must be a number of seconds above 0 and at most 3600" },
     };
 
     [Theory]

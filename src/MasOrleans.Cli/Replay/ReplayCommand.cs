@@ -28,44 +28,33 @@ internal static class ReplayCommand
         {
             nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list, models,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => UserErrors.Run(() =>
         {
             var catalog = PolicyCatalog.CreateDefault();
             var modelDirectories = parse.GetValue(models) ?? [];
-            try { LearnedModelOption.Register(catalog, modelDirectories); }
-            catch (Exception e) when (UserErrors.Are(e))
-            {
-                return UserErrors.Report(e);
-            }
+            LearnedModelOption.Register(catalog, modelDirectories);
             if (parse.GetValue(list))
             {
                 foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
                 return 0;
             }
-            try
+            var request = new ReplayRequest
             {
-                var request = new ReplayRequest
-                {
-                    Nodes = parse.GetValue(nodes)!,
-                    Pods = parse.GetValue(pods)!,
-                    Policies = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy (see --list-policies)"),
-                    Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
-                    Tune = parse.GetValue(tune),
-                    Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,
-                    Output = parse.GetValue(output)!,
-                    NicMbps = parse.GetValue(nic),
-                    Settings = ParseSettings(parse.GetValue(settings) ?? []),
-                    NotesFile = parse.GetValue(notes),
-                    Models = modelDirectories,
-                };
-                ReplayJob.Run(request, catalog);
-                return 0;
-            }
-            catch (Exception e) when (UserErrors.Are(e))
-            {
-                return UserErrors.Report(e);
-            }
-        });
+                Nodes = parse.GetValue(nodes)!,
+                Pods = parse.GetValue(pods)!,
+                Policies = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
+                Tune = parse.GetValue(tune),
+                Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,
+                Output = parse.GetValue(output)!,
+                NicMbps = parse.GetValue(nic),
+                Settings = ParseSettings(parse.GetValue(settings) ?? []),
+                NotesFile = parse.GetValue(notes),
+                Models = modelDirectories,
+            };
+            ReplayJob.Run(request, catalog);
+            return 0;
+        }));
         return command;
     }
 

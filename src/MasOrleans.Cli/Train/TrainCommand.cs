@@ -44,42 +44,35 @@ internal static class TrainCommand
         {
             algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, pretrainRate, gamma, fragWeight, validateEvery, tune,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => UserErrors.Run(() =>
         {
-            try
+            var options = new PlacementTrainingOptions
             {
-                var options = new PlacementTrainingOptions
+                Algorithm = parse.GetValue(algo)!,
+                Episodes = parse.GetValue(episodes),
+                Seed = parse.GetValue(seed),
+                PretrainExpert = parse.GetValue(pretrain),
+                PretrainEpisodes = parse.GetValue(pretrainEpisodes),
+                PretrainEpochs = parse.GetValue(pretrainEpochs),
+                SampleNodes = parse.GetValue(sample),
+                HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
+                LearningRate = parse.GetValue(rate),
+                PretrainLearningRate = parse.GetValue(pretrainRate),
+                Gamma = parse.GetValue(gamma),
+                ValidateEvery = parse.GetValue(validateEvery),
+                Environment = new PaperEnvironmentOptions
                 {
-                    Algorithm = parse.GetValue(algo)!,
-                    Episodes = parse.GetValue(episodes),
-                    Seed = parse.GetValue(seed),
-                    PretrainExpert = parse.GetValue(pretrain),
-                    PretrainEpisodes = parse.GetValue(pretrainEpisodes),
-                    PretrainEpochs = parse.GetValue(pretrainEpochs),
-                    SampleNodes = parse.GetValue(sample),
-                    HiddenSizes = ParseHidden(parse.GetValue(hidden)!),
-                    LearningRate = parse.GetValue(rate),
-                    PretrainLearningRate = parse.GetValue(pretrainRate),
-                    Gamma = parse.GetValue(gamma),
-                    ValidateEvery = parse.GetValue(validateEvery),
-                    Environment = new PaperEnvironmentOptions
-                    {
-                        Shortlist = parse.GetValue(shortlist),
-                        FragmentationWeight = parse.GetValue(fragWeight),
-                        Tune = parse.GetValue(tune),
-                    },
-                };
-                var overlap = options.SeedsUsed().Where(s => s >= EvaluationSeeds.From && s <= EvaluationSeeds.To).Distinct().Order().ToList();
-                if (overlap.Count > 0)
-                    throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
-                TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
-                return 0;
-            }
-            catch (Exception e) when (UserErrors.Are(e))
-            {
-                return UserErrors.Report(e);
-            }
-        });
+                    Shortlist = parse.GetValue(shortlist),
+                    FragmentationWeight = parse.GetValue(fragWeight),
+                    Tune = parse.GetValue(tune),
+                },
+            };
+            var overlap = options.SeedsUsed().Where(s => s >= EvaluationSeeds.From && s <= EvaluationSeeds.To).Distinct().Order().ToList();
+            if (overlap.Count > 0)
+                throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
+            TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
+            return 0;
+        }));
         return command;
     }
 

@@ -31,7 +31,7 @@ internal static class TrainJob
             });
 
         var curveFile = TrainingPlot.Write(output, result!.Curve, options.Algorithm);
-        File.WriteAllText(Path.Combine(output, "training-curve.json"), JsonSerializer.Serialize(result.Curve, CurveJson));
+        AtomicFiles.WriteAllText(Path.Combine(output, "training-curve.json"), JsonSerializer.Serialize(result.Curve, CurveJson));
         AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
                                $"{result.Elapsed.TotalSeconds:F0} s; curve {Markup.Escape(curveFile)})");
         return result;

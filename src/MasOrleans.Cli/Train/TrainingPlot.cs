@@ -1,3 +1,4 @@
+using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
 using ScottPlot;
 
@@ -17,7 +18,8 @@ internal static class TrainingPlot
         plot.YLabel("GPU allocation at end of arrivals (%)");
         plot.Title($"mas train --algo {algorithm}");
         plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(Path.Combine(directory, FileName), 900, 560);
+        // Beside the model it describes, replaced whole like the model's own files.
+        AtomicFiles.WriteAllBytes(Path.Combine(directory, FileName), plot.GetImageBytes(900, 560, ImageFormat.Png));
         return FileName;
     }
 

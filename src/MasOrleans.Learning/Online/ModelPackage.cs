@@ -9,8 +9,6 @@ namespace MasOrleans.Learning.Online;
 /// </summary>
 public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
 {
-    private const string WeightsExtension = ".weights";
-
     /// <summary>Hex SHA-256 over the files in name order: equal digests mean identical models.</summary>
     public string Digest
     {
@@ -37,7 +35,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         foreach (var path in Directory.EnumerateFiles(directory))
         {
             var name = Path.GetFileName(path);
-            if (name == ModelMetadata.FileName || name.EndsWith(WeightsExtension, StringComparison.Ordinal))
+            if (name == ModelMetadata.FileName || name.EndsWith(ModelDirectory.WeightsExtension, StringComparison.Ordinal))
                 files[name] = File.ReadAllBytes(path);
         }
         if (!files.ContainsKey(ModelMetadata.FileName))
@@ -59,15 +57,18 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         }
     }
 
+    /// <summary>
+    /// Writes the model's files into the directory as one save (<see cref="AtomicFiles.Replace"/>: the weights, then
+    /// metadata.json): a failure leaves a model already there as it was.
+    /// </summary>
     public void WriteTo(string directory)
     {
-        Directory.CreateDirectory(directory);
-        foreach (var (name, bytes) in Files)
-        {
-            // Names come from storage; never let one escape the target directory.
-            if (Path.GetFileName(name) != name) throw new InvalidDataException($"model file name '{name}' is not a plain file name");
-            File.WriteAllBytes(Path.Combine(directory, name), bytes);
-        }
+        CheckFileNames();
+        AtomicFiles.Replace(directory, Files
+            .OrderBy(f => f.Key == ModelMetadata.FileName)
+            .ThenBy(f => f.Key, StringComparer.Ordinal)
+            .Select(f => (f.Key, (Action<string>)(path => File.WriteAllBytes(path, f.Value))))
+            .ToList());
     }
 
     /// <summary>Loads the node-scorer agent this package holds (checks algorithm and feature layout like a directory load).</summary>
@@ -79,12 +80,24 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         var scratch = Directory.CreateTempSubdirectory("mas-model-");
         try
         {
-            WriteTo(scratch.FullName);
+            // A fresh private directory no one else reads, removed below: written plainly, not through AtomicFiles.
+            CheckFileNames();
+            foreach (var (name, bytes) in Files) File.WriteAllBytes(Path.Combine(scratch.FullName, name), bytes);
             return read(scratch.FullName);
         }
         finally
         {
             scratch.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Names come from storage: none may leave the directory it is written to.</summary>
+    private void CheckFileNames()
+    {
+        foreach (var name in Files.Keys)
+        {
+            if (Path.GetFileName(name) != name || name is "" or "." or "..")
+                throw new InvalidDataException($"model file name '{name}' is not a plain file name");
         }
     }
 }

@@ -3,19 +3,30 @@ using static TorchSharp.torch;
 
 namespace MasOrleans.Learning;
 
-/// <summary>A model on disk: metadata.json plus one TorchSharp weights file per network.</summary>
+/// <summary>
+/// A model on disk: metadata.json plus one TorchSharp weights file per network. Every save goes through
+/// <see cref="AtomicFiles"/>: a failed or killed save leaves the previous model as it was, never part of a new one.
+/// </summary>
 internal static class ModelDirectory
 {
+    public const string WeightsExtension = ".weights";
+
+    /// <summary>
+    /// Writes every file of the model to a temporary file beside its target, then moves them into place, the weights
+    /// first and metadata.json last: nothing of the previous model changes until the whole new one is on disk.
+    /// </summary>
     public static void Save(string directory, ModelMetadata metadata, IReadOnlyDictionary<string, nn.Module> networks)
     {
-        Directory.CreateDirectory(directory);
-        foreach (var (name, module) in networks)
-            module.save(Path.Combine(directory, name + ".weights"));
-        WriteMetadata(directory, metadata);
+        var files = networks.Select(n => (n.Key + WeightsExtension, (Action<string>)(path => n.Value.save(path)))).ToList();
+        files.Add((ModelMetadata.FileName, path => File.WriteAllText(path, SerializeMetadata(metadata))));
+        AtomicFiles.Replace(directory, files);
     }
 
+    /// <summary>Replaces metadata.json (the weights stay): written beside it and moved over it.</summary>
     public static void WriteMetadata(string directory, ModelMetadata metadata) =>
-        File.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), JsonSerializer.Serialize(metadata, ModelMetadata.Json));
+        AtomicFiles.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), SerializeMetadata(metadata));
+
+    private static string SerializeMetadata(ModelMetadata metadata) => JsonSerializer.Serialize(metadata, ModelMetadata.Json);
 
     public static ModelMetadata ReadMetadata(string directory)
     {
@@ -45,7 +56,7 @@ internal static class ModelDirectory
 
     public static void LoadWeights(string directory, string name, nn.Module module)
     {
-        var path = Path.Combine(directory, name + ".weights");
+        var path = Path.Combine(directory, name + WeightsExtension);
         if (!File.Exists(path)) throw new FileNotFoundException($"Model directory '{directory}' has no {name}.weights.", path);
         try
         {

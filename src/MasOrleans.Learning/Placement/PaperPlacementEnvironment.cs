@@ -1,4 +1,5 @@
 using MasOrleans.Learning.Networks;
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -75,12 +76,12 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
     {
         Cluster = ClusterState.Of(_nodes);
         _gpuCapacity = Cluster.GpuDeviceTotal * (long)ClusterState.MilliPerGpu;
-        if (_gpuCapacity == 0) throw new InvalidOperationException("the paper protocol needs GPUs: the cluster has none");
+        if (_gpuCapacity == 0) throw new UserInputException("the paper protocol needs GPUs: the cluster has none");
         _arrivals = PaperArrivals.Build(_tracePods, _gpuCapacity, Options.Tune, new Random(seed));
         _fragmentation = new ClusterFragmentation(_model, Cluster);
         _next = 0;
         PlacedPods = FailedPods = 0;
-        return Advance() ?? throw new InvalidOperationException("no pod of the trace fits any node");
+        return Advance() ?? throw new UserInputException("no pod of the trace fits any node");
     }
 
     public StepResult Step(int action)

@@ -18,7 +18,7 @@ internal static class PaperReplay
         var cluster = context.Cluster;
         var meter = new ClusterMeter(cluster);
         var capacity = meter.CapacityOf(ResourceKind.Gpu);
-        if (capacity == 0) throw new InvalidOperationException("paper mode needs GPUs: the cluster has none");
+        if (capacity == 0) throw new UserInputException("paper mode needs GPUs: the cluster has none");
         var random = new Random(context.Seed);
         var arrivals = PaperArrivals.Build(tracePods, capacity, settings.Tune, random);
         // As in the simulator (pkg/simulator/core.go: arrivals tuned, then RunCluster renames the nodes), the node

@@ -98,6 +98,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         if (config["Orleans:DirectoryCacheSize"] is { } cacheSize && !(int.TryParse(cacheSize, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
             problems.Add($"Orleans__DirectoryCacheSize '{cacheSize}' must be a whole number of entries (0: no cache)");
         if (siloPort == gatewayPort && siloPort > 0) problems.Add($"Orleans__SiloPort and Orleans__GatewayPort must differ (both {siloPort})");
+        if (ShutdownBound.Problem(config) is { } shutdown) problems.Add(shutdown);
         CheckCluster(config, problems);
         Port(config, ManagedRedis.PortKey, ManagedRedis.DefaultPort, problems);
         if (config[ManagedRedis.AppendFsyncKey] is { Length: > 0 } fsync && !ManagedRedis.AppendFsyncPolicies.Contains(fsync.ToLowerInvariant()))

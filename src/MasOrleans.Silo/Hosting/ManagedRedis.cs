@@ -101,9 +101,12 @@ internal sealed class ManagedRedis : IDisposable
         }
     }
 
+    private int _disposed;
+
+    /// <summary>Stops the server; called once whichever comes first, the host's stop or a shutdown cut short.</summary>
     public void Dispose()
     {
-        if (_process.HasExited) return;
+        if (Interlocked.Exchange(ref _disposed, 1) == 1 || _process.HasExited) return;
         // SIGTERM makes redis flush the append-only file; Process.Kill would send SIGKILL.
         if (OperatingSystem.IsWindows()) _process.Kill();
         else _ = kill(_process.Id, 15);

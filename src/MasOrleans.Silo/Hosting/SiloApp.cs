@@ -49,6 +49,9 @@ internal static class SiloApp
         }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
+        ShutdownBound.Configure(builder);
+        // Stopped with the host below; a shutdown cut short (ShutdownBound) stops it itself.
+        if (managedRedis is not null) builder.Services.AddSingleton(managedRedis);
         builder.Services.AddMasOrleansOnlineLearning();
         builder.Services.AddMasSiloPolicies(config);
         builder.Services.AddMasKubeApi();

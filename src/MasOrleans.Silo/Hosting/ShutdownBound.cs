@@ -1,0 +1,96 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// A stopped silo exits within <c>Shutdown__TimeoutSeconds</c> (default <see cref="DefaultSeconds"/>) of being told to
+/// stop (SIGTERM, Ctrl+C), whatever it is waiting on. Orleans 10.4.2 waits on its membership table while it stops, with
+/// waits of its own that no cancellation ends (a minute to record the silo as stopping, another to record it dead,
+/// retried against a Redis that does not answer): with Redis gone, a SIGTERM took 122 s to end the process.
+/// <para>
+/// The host's graceful stop (<see cref="HostOptions.ShutdownTimeout"/>) gets three quarters of the bound; then its
+/// cancellation tells Orleans and Kestrel to stop ungracefully. At the bound the process logs
+/// <see cref="CutShortMessage"/> once, stops a managed redis-server, and exits with <see cref="CutShortExitCode"/>,
+/// leaving whatever was still stopping: what a grain had not written to Redis by then is not written, as after a crash,
+/// and the other silos find this one dead by their probes instead of by its own last membership write.
+/// </para>
+/// </summary>
+internal static partial class ShutdownBound
+{
+    public const string Key = "Shutdown:TimeoutSeconds";
+    public const double DefaultSeconds = 20;
+    public const double MaxSeconds = 3600;
+    public const string CutShortMessage = "Shutdown cut short";
+
+    /// <summary>EX_SOFTWARE: the silo did not finish its own shutdown.</summary>
+    public const int CutShortExitCode = 70;
+
+    /// <summary>The bound, from configuration (checked at start-up by <see cref="Problem"/>).</summary>
+    public static TimeSpan Of(IConfiguration config) =>
+        TimeSpan.FromSeconds(Parse(config[Key]) ?? DefaultSeconds);
+
+    /// <summary>What is wrong with the configured bound, or null.</summary>
+    public static string? Problem(IConfiguration config) =>
+        config[Key] is { } text && Parse(text) is null
+            ? $"{Key.Replace(":", "__")} '{text}' must be a number of seconds above 0 and at most {MaxSeconds}"
+            : null;
+
+    private static double? Parse(string? text) =>
+        text is not null && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds is > 0 and <= MaxSeconds
+            ? seconds
+            : null;
+
+    /// <summary>Gives the host's graceful stop three quarters of the bound.</summary>
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        var bound = Of(builder.Configuration);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = bound * 0.75);
+    }
+
+    /// <summary>
+    /// Starts the app and runs it until it is told to stop; then stops and disposes it within the bound. Returns the
+    /// process's exit code: 0, or <see cref="CutShortExitCode"/> when the bound ended the stop.
+    /// </summary>
+    public static async Task<int> RunAsync(WebApplication app)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+            await stopping.Task;
+
+        var bound = Of(app.Configuration);
+        var stop = StopAndDisposeAsync(app);
+        if (await Task.WhenAny(stop, Task.Delay(bound)) == stop)
+        {
+            await stop;
+            return 0;
+        }
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownBound).FullName!);
+        LogCutShort(logger, bound.TotalSeconds);
+        // The console logger writes from a background thread that ends with the process: let it write the line.
+        foreach (var provider in app.Services.GetServices<ILoggerProvider>()) provider.Dispose();
+        // Stopped otherwise when the host has stopped (SiloApp), which it has not.
+        app.Services.GetService<ManagedRedis>()?.Dispose();
+        return CutShortExitCode;
+    }
+
+    private static async Task StopAndDisposeAsync(WebApplication app)
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = CutShortMessage + ": the silo did not stop within {Seconds} s (" +
+        "Shutdown__TimeoutSeconds) and exits now; Orleans was still stopping, most likely waiting on Redis (membership, " +
+        "reminders, grain state). What it had not written by now is not written")]
+    private static partial void LogCutShort(ILogger logger, double seconds);
+}
