@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MasOrleans.Silo.Tests.Infrastructure;
@@ -147,6 +148,19 @@ public sealed partial class DeployFilesTests
                 Assert.NotEqual(0, panel.GetProperty("targets").GetArrayLength());
             }
         }
+    }
+
+    [Fact]
+    public void Containers_are_given_longer_to_stop_than_the_silos_own_shutdown_bound()
+    {
+        // Docker's default is 10 s and Kubernetes' 30 s; a silo whose Redis is gone takes up to its bound (ShutdownBound).
+        foreach (var silo in new[] { "silo1", "silo2" })
+        {
+            var grace = Compose()[silo].Children.TryGetValue("stop_grace_period", out var value) ? value.ToString() : "10s";
+            Assert.True(TimeSpan.FromSeconds(double.Parse(grace.TrimEnd('s'), CultureInfo.InvariantCulture)).TotalSeconds > MasOrleans.Silo.Hosting.ShutdownBound.DefaultSeconds, $"{silo}: {grace}");
+        }
+        var pod = (YamlMappingNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"];
+        Assert.True(double.Parse(pod["terminationGracePeriodSeconds"].ToString(), CultureInfo.InvariantCulture) > MasOrleans.Silo.Hosting.ShutdownBound.DefaultSeconds);
     }
 
     internal static Dictionary<string, YamlMappingNode> Compose() =>
