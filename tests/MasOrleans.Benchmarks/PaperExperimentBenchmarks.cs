@@ -12,12 +12,13 @@ namespace MasOrleans.Benchmarks;
 /// (about 10,800 arrivals; cluster build, typical pods, scheduling, binding and the fragmentation curve included),
 /// exactly what `mas replay --mode paper` runs per policy and seed. "random" is the baseline in the same run;
 /// "fgd/uncached" is fgd with its per-shape result cache off (setting fgdCache=off), the same-run baseline for the cache;
-/// "fgd-ties" and "fgd-learned" are the search policies (src/MasOrleans.Learning/Search) with their default settings.
+/// "fgd-ties", "fgd-learned" and "fgd-adaptive" are the search policies (src/MasOrleans.Learning/Search) with their default
+/// settings.
 /// </summary>
 [MemoryDiagnoser]
 public class PaperExperimentBenchmarks
 {
-    [Params("random", "best-fit", "fgd", "fgd/uncached", "fgd-ties", "fgd-learned")]
+    [Params("random", "best-fit", "fgd", "fgd/uncached", "fgd-ties", "fgd-learned", "fgd-adaptive")]
     public string Policy { get; set; } = "";
 
     private IReadOnlyList<NodeSpec> _nodes = [];
