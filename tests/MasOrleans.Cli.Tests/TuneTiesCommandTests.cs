@@ -50,6 +50,7 @@ public class TuneTiesCommandTests
         Assert.Contains(candidates, c => c.GetProperty("typical").GetProperty("w.power").GetString() == "-1"
             && c.GetProperty("typical").GetProperty("w.shared").GetString() == "2" && c.GetProperty("gpuCross").GetDouble() == 0.25);
         Assert.Equal(3, candidates.Select(c => c.GetProperty("typical").GetProperty("w.power").GetString()).Distinct().Count());
+        Assert.True(candidates.Select(c => c.GetProperty("gpuCross").GetDouble()).Distinct().Count() > 1, "the crossings are searched");
     }
 
     public static TheoryData<string[], string> Refused => new()

@@ -146,9 +146,10 @@ public sealed class LearnedTieScore(FgdEvaluator evaluator, TieFeatures features
         var value = 0.0;
         for (var i = 0; i < f.Length; i++) value += w[i] * f[i];
         var cross = cpuPod ? weights.CpuCross : weights.GpuCross;
+        // A step is never worth less than one unit: a crossing too small to count keeps the order among equal scores.
         // Clamped as a double: a cast of a value beyond long's range would wrap.
         var secondary = cross > 0
-            ? Scale / 2 + (long)Math.Clamp(Math.Floor(Math.Floor(value) * cross * Scale), -MaxCrossing, MaxCrossing)
+            ? Scale / 2 + (long)Math.Clamp(Math.Floor(Math.Floor(value) * Math.Max(1, cross * Scale)), -MaxCrossing, MaxCrossing)
             : Scale / 2 + (long)Math.Clamp(Math.Floor(value), -Scale / 2, Scale / 2 - 1);
         values.Set(context.Cluster, node, secondary);
         return secondary;

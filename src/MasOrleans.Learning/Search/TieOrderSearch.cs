@@ -94,11 +94,14 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
             var vectors = new List<double[]> { mean.ToArray() };
             while (vectors.Count < options.Population)
                 vectors.Add(mean.Select((m, i) => m + spread[i] * Gaussian(random)).ToArray());
-            var ranked = Evaluate(nodes, workloads, seeds, vectors, base_, log).OrderByDescending(c => c.Objective).ToList();
-            var generation = new TieGeneration(g, ranked, spread.Average());
+            // Ranked with the vectors sampled: the elite's mean and spread are taken over those, not over the candidates'
+            // decoded values, which clamp a negative crossing to 0 (re-encoded it would be 0, and the mean could never fall below it).
+            var ranked = Evaluate(nodes, workloads, seeds, vectors, base_, log).Select((c, i) => (Candidate: c, Vector: vectors[i]))
+                .OrderByDescending(x => x.Candidate.Objective).ToList();
+            var generation = new TieGeneration(g, ranked.Select(x => x.Candidate).ToList(), spread.Average());
             generations.Add(generation);
             onGeneration?.Invoke(generation);
-            var elite = ranked.Take(options.Elite).Select(c => SearchVector.Of(c.Weights, c.Typical, options)).ToList();
+            var elite = ranked.Take(options.Elite).Select(x => x.Vector).ToList();
             for (var i = 0; i < mean.Length; i++)
             {
                 mean[i] = elite.Average(v => v[i]);

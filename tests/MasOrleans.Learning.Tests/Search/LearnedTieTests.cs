@@ -249,6 +249,7 @@ public class TieOrderSearchTests
         // the comparison tool measures for fgd-learned with that candidate's settings.
         Assert.Equal(4, run[0].Ranked.Select(c => c.Typical).Distinct().Count());
         Assert.All(run[0].Ranked, c => Assert.True(c.Weights.CpuCross >= 0 && c.Weights.GpuCross >= 0));
+        Assert.True(run[0].Ranked.Select(c => (c.Weights.CpuCross, c.Weights.GpuCross)).Distinct().Count() > 1, "the crossings are searched");
         foreach (var candidate in run[0].Ranked.Where(c => c != start).Take(2).Append(start))
         {
             var tool = new PolicyComparison(Catalog(), new ReplaySettings { PolicySettings = candidate.Settings })
