@@ -40,55 +40,46 @@ internal static class TuneTiesCommand
         {
             nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, start, typical, cross, output,
         };
-        command.SetAction(parse =>
+        command.SetAction(parse => UserErrors.Run(() =>
         {
-            try
+            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
+            var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
+            var (from, to) = TrainCommand.EvaluationSeeds;
+            if (seedList.Where(s => s >= from && s <= to).Select(s => (int?)s).FirstOrDefault() is { } reported)
+                throw new ArgumentException($"seed {reported} is one of {from}..{to}, which results are reported on: train on others");
+            var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
+            if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
+                throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
+            var (startTies, startTypical) = StartFrom(parse.GetValue(start) ?? []);
+            var options = new TieSearchOptions
             {
-                var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
-                var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
-                var (from, to) = TrainCommand.EvaluationSeeds;
-                if (seedList.Where(s => s >= from && s <= to).Select(s => (int?)s).FirstOrDefault() is { } reported)
-                    throw new ArgumentException($"seed {reported} is one of {from}..{to}, which results are reported on: train on others");
-                var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
-                if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
-                    throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
-                var (startTies, startTypical) = StartFrom(parse.GetValue(start) ?? []);
-                var options = new TieSearchOptions
-                {
-                    Generations = parse.GetValue(generations), Population = parse.GetValue(population), Elite = parse.GetValue(elite),
-                    InitialSpread = parse.GetValue(spread), Seed = parse.GetValue(searchSeed), WorstWeight = parse.GetValue(worst),
-                    Parallelism = parse.GetValue(parallel),
-                    Start = startTies, StartTypical = startTypical, SearchTypical = parse.GetValue(typical), SearchCross = parse.GetValue(cross),
-                };
-                options.Check();
-                var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
-                var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected);
-                var catalog = PolicyCatalog.CreateDefault();
-                LearnedModelOption.Register(catalog, []);
-                var search = new TieOrderSearch(catalog, new ReplaySettings(), options);
-                var c = CultureInfo.InvariantCulture;
-                var result = search.Run(nodeList, workloads, seedList, "fgd", g =>
-                {
-                    var best = g.Ranked[0];
-                    Console.WriteLine(string.Create(c, $"generation {g.Index}: best objective {best.Objective:+0.000;-0.000} (mean {best.MeanGain:+0.000;-0.000}, worst {best.WorstGain:+0.000;-0.000}), spread {g.MeanSpread:F2}: {best.Weights}{(options.SearchTypical ? $", {best.Typical}" : "")}"));
-                    Console.WriteLine("  " + string.Join(' ', best.Gains.Select(kv => string.Create(c, $"{kv.Key}:{kv.Value:+0.00;-0.00}"))));
-                }, Console.Error.WriteLine);
-                var overall = TieOrderSearch.Best(result);
-                Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}, {overall.Typical}"));
-                // Every weight: a weight left out would be fgd-learned's shipped one, not the search's.
-                Console.WriteLine("settings: " + string.Join(' ', overall.Settings.Select(kv => $"--set {kv.Key}={kv.Value}")));
-                if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
-                return 0;
-            }
-            catch (Exception e) when (UserErrors.Are(e))
+                Generations = parse.GetValue(generations), Population = parse.GetValue(population), Elite = parse.GetValue(elite),
+                InitialSpread = parse.GetValue(spread), Seed = parse.GetValue(searchSeed), WorstWeight = parse.GetValue(worst),
+                Parallelism = parse.GetValue(parallel),
+                Start = startTies, StartTypical = startTypical, SearchTypical = parse.GetValue(typical), SearchCross = parse.GetValue(cross),
+            };
+            options.Check();
+            var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
+            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected);
+            var catalog = PolicyCatalog.CreateDefault();
+            LearnedModelOption.Register(catalog, []);
+            var search = new TieOrderSearch(catalog, new ReplaySettings(), options);
+            var c = CultureInfo.InvariantCulture;
+            var result = search.Run(nodeList, workloads, seedList, "fgd", g =>
             {
-                return UserErrors.Report(e);
-            }
-        });
+                var best = g.Ranked[0];
+                Console.WriteLine(string.Create(c, $"generation {g.Index}: best objective {best.Objective:+0.000;-0.000} (mean {best.MeanGain:+0.000;-0.000}, worst {best.WorstGain:+0.000;-0.000}), spread {g.MeanSpread:F2}: {best.Weights}{(options.SearchTypical ? $", {best.Typical}" : "")}"));
+                Console.WriteLine("  " + string.Join(' ', best.Gains.Select(kv => string.Create(c, $"{kv.Key}:{kv.Value:+0.00;-0.00}"))));
+            }, Console.Error.WriteLine);
+            var overall = TieOrderSearch.Best(result);
+            Console.WriteLine(string.Create(c, $"best: objective {overall.Objective:+0.000;-0.000}, {overall.Weights}, {overall.Typical}"));
+            // Every weight: a weight left out would be fgd-learned's shipped one, not the search's.
+            Console.WriteLine("settings: " + string.Join(' ', overall.Settings.Select(kv => $"--set {kv.Key}={kv.Value}")));
+            if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
+            return 0;
+        }));
         return command;
     }
-
-    private static readonly string[] TypicalKeys = ["w.shared", "w.power", "w.cpu", "w.multi"];
 
     private static (TieWeights, TypicalPodWeights) StartFrom(string[] pairs)
     {
@@ -96,9 +87,9 @@ internal static class TuneTiesCommand
         foreach (var key in settings.Keys)
         {
             var tie = key.StartsWith("tie.cpu.", StringComparison.Ordinal) || key.StartsWith("tie.gpu.", StringComparison.Ordinal);
-            var known = tie ? TieFeatures.Names.Contains(key["tie.cpu.".Length..]) || key["tie.cpu.".Length..] == "cross" : TypicalKeys.Contains(key);
+            var known = tie ? TieFeatures.Names.Contains(key["tie.cpu.".Length..]) || key["tie.cpu.".Length..] == "cross" : TypicalPodWeights.Keys.Contains(key);
             if (!known)
-                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalKeys)}; got '{key}'");
+                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalPodWeights.Keys)}; got '{key}'");
         }
         return (TieWeights.HandRules.With(settings), TypicalPodWeights.Tuned.With(settings));
     }

@@ -82,6 +82,9 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         if (workloads.Count == 0 || seeds.Count == 0) throw new ArgumentException("give at least one workload and one seed");
         foreach (var p in new[] { baseline, SearchPolicies.Learned })
             if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
+        // The search sets every tie and typical-pod weight itself: such a setting among the replay's would be overridden.
+        if (replay.PolicySettings.Keys.FirstOrDefault(k => k.StartsWith("tie.", StringComparison.Ordinal) || TypicalPodWeights.Keys.Contains(k)) is { } key)
+            throw new ArgumentException($"setting {key} is the search's to set: give it as a start weight instead");
         var base_ = PolicyComparison.Replay(catalog, nodes, from w in workloads from s in seeds select new ReplayJob<(string, int)>((w.Name, s), w, baseline, s, replay),
             options.Parallelism);
         log?.Invoke($"baseline {baseline}: {base_.Count} runs");
@@ -174,7 +177,13 @@ internal static class SearchVector
         }
         var typical = options.StartTypical;
         if (options.SearchTypical)
-            typical = new TypicalPodWeights { Shared = Math.Pow(2, v[n]), SharePower = v[n + 1], CpuOnly = Math.Pow(2, v[n + 2]), MultiGpu = Math.Pow(2, v[n + 3]) };
+            typical = new TypicalPodWeights
+            {
+                Shared = Math.Pow(2, Bounded(v[n])), SharePower = Bounded(v[n + 1]), CpuOnly = Math.Pow(2, Bounded(v[n + 2])), MultiGpu = Math.Pow(2, Bounded(v[n + 3])),
+            };
         return (ties, typical);
     }
+
+    // Far beyond any useful weight (2^30), yet every factor and (milli/1000)^power stays a finite double.
+    private static double Bounded(double x) => Math.Clamp(x, -30, 30);
 }

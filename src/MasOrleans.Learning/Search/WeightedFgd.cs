@@ -39,25 +39,33 @@ public sealed record TypicalPodWeights
         return sum > 0 ? weighted.Select(t => t with { Probability = t.Probability / sum }).ToList() : typical;
     }
 
-    /// <summary>The settings that give these weights (w.shared, w.power, w.cpu, w.multi).</summary>
+    public const string SharedKey = "w.shared";
+    public const string PowerKey = "w.power";
+    public const string CpuKey = "w.cpu";
+    public const string MultiKey = "w.multi";
+
+    /// <summary>The setting names, in the order of <see cref="ToSettings"/>.</summary>
+    public static readonly IReadOnlyList<string> Keys = [SharedKey, PowerKey, CpuKey, MultiKey];
+
+    /// <summary>The settings that give these weights.</summary>
     public IReadOnlyDictionary<string, string> ToSettings() => new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["w.shared"] = Shared.ToString("R", CultureInfo.InvariantCulture),
-        ["w.power"] = SharePower.ToString("R", CultureInfo.InvariantCulture),
-        ["w.cpu"] = CpuOnly.ToString("R", CultureInfo.InvariantCulture),
-        ["w.multi"] = MultiGpu.ToString("R", CultureInfo.InvariantCulture),
+        [SharedKey] = Shared.ToString("R", CultureInfo.InvariantCulture),
+        [PowerKey] = SharePower.ToString("R", CultureInfo.InvariantCulture),
+        [CpuKey] = CpuOnly.ToString("R", CultureInfo.InvariantCulture),
+        [MultiKey] = MultiGpu.ToString("R", CultureInfo.InvariantCulture),
     };
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"w.shared={Shared:0.###} w.power={SharePower:0.###} w.cpu={CpuOnly:0.###} w.multi={MultiGpu:0.###}");
+        string.Create(CultureInfo.InvariantCulture, $"{SharedKey}={Shared:0.###} {PowerKey}={SharePower:0.###} {CpuKey}={CpuOnly:0.###} {MultiKey}={MultiGpu:0.###}");
 
     /// <summary>Settings w.shared, w.power, w.cpu, w.multi over these defaults.</summary>
     public TypicalPodWeights With(IReadOnlyDictionary<string, string> settings) => new()
     {
-        Shared = SettingValues.Number(settings, "w.shared", Shared, minimum: 0),
-        SharePower = SettingValues.Number(settings, "w.power", SharePower),
-        CpuOnly = SettingValues.Number(settings, "w.cpu", CpuOnly, minimum: 0),
-        MultiGpu = SettingValues.Number(settings, "w.multi", MultiGpu, minimum: 0),
+        Shared = SettingValues.Number(settings, SharedKey, Shared, minimum: 0),
+        SharePower = SettingValues.Number(settings, PowerKey, SharePower),
+        CpuOnly = SettingValues.Number(settings, CpuKey, CpuOnly, minimum: 0),
+        MultiGpu = SettingValues.Number(settings, MultiKey, MultiGpu, minimum: 0),
     };
 }
 

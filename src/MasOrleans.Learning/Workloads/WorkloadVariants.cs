@@ -63,17 +63,27 @@ public static class WorkloadVariants
     public static IReadOnlyList<WorkloadVariant> NearDefault => All.Where(v => v.Set == VariantSet.NearDefault).ToList();
     public static IReadOnlyList<WorkloadVariant> HeldOut => All.Where(v => v.HeldOut).ToList();
 
-    /// <summary>"all", "train", "near-default", "held-out", "none", or variant names separated by commas.</summary>
-    public static IReadOnlyList<WorkloadVariant> Select(string selection) => selection switch
+    /// <summary>
+    /// "none", or groups ("all", "train", "near-default", "held-out") and variant names separated by commas, e.g.
+    /// "train,held-out" (what "all" was before the near-default variants) or "train,share50"; each variant once, in order.
+    /// </summary>
+    public static IReadOnlyList<WorkloadVariant> Select(string selection)
     {
-        "all" => All,
-        "train" => Training,
-        "near-default" => NearDefault,
-        "held-out" => HeldOut,
-        "none" => [],
-        _ => selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(n => All.FirstOrDefault(v => v.Name == n)
-                ?? throw new ArgumentException($"unknown variant '{n}' (known: all, train, near-default, held-out, none, {string.Join(", ", All.Select(v => v.Name))})"))
-            .ToList(),
-    };
+        if (selection.Trim() == "none") return [];
+        var selected = new List<WorkloadVariant>();
+        foreach (var token in selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            IReadOnlyList<WorkloadVariant> group = token switch
+            {
+                "all" => All,
+                "train" => Training,
+                "near-default" => NearDefault,
+                "held-out" => HeldOut,
+                _ => [All.FirstOrDefault(v => v.Name == token)
+                    ?? throw new ArgumentException($"unknown variant '{token}' (known: all, train, near-default, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
+            };
+            selected.AddRange(group.Where(v => !selected.Contains(v)));
+        }
+        return selected;
+    }
 }

@@ -130,6 +130,12 @@ public class TraceResamplerTests
             foreach (var held in WorkloadVariants.HeldOut)
                 Assert.DoesNotContain(Shares(near).Zip(Shares(held)), p => p.First is not null && p.First == p.Second);
         Assert.Equal(WorkloadVariants.NearDefault, WorkloadVariants.Select("near-default"));
+        // Groups and names mix; each variant once, in the order asked.
+        Assert.Equal(WorkloadVariants.Training.Concat(WorkloadVariants.HeldOut), WorkloadVariants.Select("train,held-out"));
+        Assert.Equal(["share50", "share65", "multi6", "cpu30", "spec25", "mix-share60-multi5"], WorkloadVariants.Select("share50, train,share65").Select(v => v.Name));
+        Assert.Equal(WorkloadVariants.All, WorkloadVariants.Select("all,near-default"));
+        Assert.Empty(WorkloadVariants.Select("none"));
+        Assert.Contains("unknown variant 'trian'", Assert.Throws<ArgumentException>(() => WorkloadVariants.Select("trian,held-out")).Message);
         Assert.All(WorkloadVariants.NearDefault, v => Assert.Equal("near-default variant", v.Kind));
         Assert.NotEmpty(WorkloadVariants.HeldOut);
         var (nodes, trace) = OpenbDefault.Load();
