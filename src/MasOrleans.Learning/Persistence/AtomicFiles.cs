@@ -64,7 +64,8 @@ internal static class AtomicFiles
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    System.Diagnostics.Trace.TraceWarning($"could not remove temporary file {temp}: {e.Message}");
+                    // Standard error, which the CLI (the only writer of model files) shows; Trace has no listener by default.
+                    Console.Error.WriteLine($"warning: could not remove temporary file {temp}: {e.Message}");
                 }
             }
         }
