@@ -33,52 +33,67 @@ public readonly record struct TypicalMix(double Shared, double MultiGpu, double 
         $"shared {Shared:P1}, multi-GPU {MultiGpu:P1}, CPU-only {CpuOnly:P1}, constrained {Constrained:P1}");
 }
 
-/// <summary>`fgd-learned`'s weights as tuned for one training workload, and that workload's mix of typical pods.</summary>
-public sealed record TieExpert(string TrainedOn, TypicalMix Mix, TieWeights Ties, TypicalPodWeights Typical);
+/// <summary>A set of `fgd-learned` weights: tie weights and typical-pod weights, named by the search that found them.</summary>
+public sealed record TieWeightSet(string Name, TieWeights Ties, TypicalPodWeights Typical);
+
+/// <summary>A training workload's mix of typical pods, and the weight set that did best on it.</summary>
+public sealed record TieExpert(string TrainedOn, TypicalMix Mix, TieWeightSet Weights)
+{
+    public TieWeights Ties => Weights.Ties;
+    public TypicalPodWeights Typical => Weights.Typical;
+}
 
 /// <summary>
-/// `fgd-adaptive`: `fgd-learned` with the weights of the training workload nearest to the workload at hand. The weights that
-/// suit the default trace lose on workloads with more sharing pods, and those that suit the variants leave half the
-/// default trace's gain (docs/learning.md, session 25), so the policy reads its typical pods' <see cref="TypicalMix"/>
-/// and takes the expert whose training workload's mix is nearest, each share's difference divided by how far apart the
-/// training workloads lie on it.
+/// `fgd-adaptive`: `fgd-learned` with the weights that did best on the training workload nearest to the workload at hand.
+/// What suits the default trace loses on workloads with more sharing pods, and what suits those leaves half the default
+/// trace's gain (docs/learning.md, session 25), so the policy reads its typical pods' <see cref="TypicalMix"/> and takes
+/// the expert whose training workload's mix is nearest, each share's difference divided by the experts' span on it.
 /// </summary>
 public static class AdaptiveFgd
 {
-    /// <summary>
-    /// The weights of one search on the default trace and the near-default variants (training seeds 1000..1002, started
-    /// from a search on the default trace alone; docs/learning.md, session 25), rounded to three decimals; a CPU-only pod's
-    /// tightest-fit, always 0, weighs 0.
-    /// </summary>
-    public static readonly TieWeights NearDefaultTies = new(
-        [0.78, 3.945, 1.906, -0.49, -0.677, -0.308, 2.818, 0.481, 0, -1.69],
-        [5.216, 0.737, 0.319, -2.129, 0.828, 0.395, -1.662, 0.437, 0.637, 2.487]);
+    /// <summary>fgd-learned's own: run 3, the default trace and the five training variants.</summary>
+    public static readonly TieWeightSet Learned = new("fgd-learned", TieWeights.Learned, TypicalPodWeights.Tuned);
 
-    /// <summary>The typical-pod weights of the same search.</summary>
-    public static readonly TypicalPodWeights NearDefaultTypical = new()
-    {
-        Shared = 1.515, SharePower = -2.844, CpuOnly = 0.517, MultiGpu = 0.899,
-    };
+    /// <summary>Run 7: the default trace and the five near-default variants, from run 5's best.</summary>
+    public static readonly TieWeightSet NearDefault = new("near-default",
+        new TieWeights([0.78, 3.945, 1.906, -0.49, -0.677, -0.308, 2.818, 0.481, 0, -1.69],
+            [5.216, 0.737, 0.319, -2.129, 0.828, 0.395, -1.662, 0.437, 0.637, 2.487]),
+        new TypicalPodWeights { Shared = 1.515, SharePower = -2.844, CpuOnly = 0.517, MultiGpu = 0.899 });
+
+    /// <summary>Run 5: the default trace alone (its crossings, too small to move a decision, left out).</summary>
+    public static readonly TieWeightSet DefaultTrace = new("default-trace",
+        new TieWeights([0.64, 4.611, 1.206, -0.55, -0.65, -0.516, 3.293, 0.416, 0, -2.115],
+            [4.365, 1.196, 0.479, -2.413, 0.388, 0.827, -1.34, 0.528, 0.514, 2.199]),
+        new TypicalPodWeights { Shared = 1.289, SharePower = -3.524, CpuOnly = 0.673, MultiGpu = 1.232 });
+
+    /// <summary>Run 8: the default trace, the five training and the five near-default variants together.</summary>
+    public static readonly TieWeightSet Eleven = new("eleven-workloads",
+        new TieWeights([0.341, 3.834, 0.649, -1.039, 0.36, -0.274, 4.234, 1.591, 0, -3.139],
+            [4.779, 0.605, 1.06, -1.593, 0.114, 0.716, -1.859, 0.522, 0.934, 2.275]),
+        new TypicalPodWeights { Shared = 1.648, SharePower = -1.745, CpuOnly = 0.806, MultiGpu = 0.879 });
+
+    public static readonly IReadOnlyList<TieWeightSet> WeightSets = [Learned, NearDefault, DefaultTrace, Eleven];
 
     /// <summary>
-    /// The default trace and the near-default variants with <see cref="NearDefaultTies"/>, the five training variants with
-    /// `fgd-learned`'s (one search over them and the default trace). Mixes: each workload's typical pods (a test recomputes them).
+    /// Every training workload (the default trace, the training and the near-default variants) with the weight set of the
+    /// four whose mean gain over fgd on it was highest at training seeds 1010..1014, which no search used
+    /// (docs/learning/adaptive/assign-*.json; a test reads them). All values rounded to three decimals; a CPU-only pod's
+    /// tightest-fit, always 0, weighs 0. Mixes: each workload's typical pods (a test recomputes them).
     /// </summary>
     public static readonly IReadOnlyList<TieExpert> Experts =
     [
-        new("default", new TypicalMix(0.4319, 0, 0.1360, 0), NearDefaultTies, NearDefaultTypical),
-        new("share47", new TypicalMix(0.4558, 0.0054, 0.13635, 0), NearDefaultTies, NearDefaultTypical),
-        new("multi2", new TypicalMix(0.4273, 0.0106, 0.1347, 0), NearDefaultTies, NearDefaultTypical),
-        new("cpu11", new TypicalMix(0.4319, 0, 0.1122, 0), NearDefaultTies, NearDefaultTypical),
-        new("cpu16", new TypicalMix(0.4319, 0, 0.1631, 0), NearDefaultTies, NearDefaultTypical),
-        new("spec5", new TypicalMix(0.4356, 0.0054, 0.1381, 0.0175), NearDefaultTies, NearDefaultTypical),
-        new("share65", new TypicalMix(0.6372, 0.0078, 0.1395, 0), TieWeights.Learned, TypicalPodWeights.Tuned),
-        new("multi6", new TypicalMix(0.4100, 0.04655, 0.1300, 0), TieWeights.Learned, TypicalPodWeights.Tuned),
-        new("cpu30", new TypicalMix(0.4316, 0, 0.3090, 0), TieWeights.Learned, TypicalPodWeights.Tuned),
-        new("spec25", new TypicalMix(0.4320, 0.0054, 0.13954, 0.2169), TieWeights.Learned, TypicalPodWeights.Tuned),
-        new("mix-share60-multi5", new TypicalMix(0.5843, 0.0514, 0.1346, 0), TieWeights.Learned, TypicalPodWeights.Tuned),
+        new("default", new TypicalMix(0.4319, 0, 0.1360, 0), DefaultTrace),
+        new("share47", new TypicalMix(0.4558, 0.0054, 0.13635, 0), Eleven),
+        new("multi2", new TypicalMix(0.4273, 0.0106, 0.1347, 0), DefaultTrace),
+        new("cpu11", new TypicalMix(0.4319, 0, 0.1122, 0), DefaultTrace),
+        new("cpu16", new TypicalMix(0.4319, 0, 0.1631, 0), DefaultTrace),
+        new("spec5", new TypicalMix(0.4356, 0.0054, 0.1381, 0.0175), NearDefault),
+        new("share65", new TypicalMix(0.6372, 0.0078, 0.1395, 0), Eleven),
+        new("multi6", new TypicalMix(0.4100, 0.04655, 0.1300, 0), NearDefault),
+        new("cpu30", new TypicalMix(0.4316, 0, 0.3090, 0), Learned),
+        new("spec25", new TypicalMix(0.4320, 0.0054, 0.13954, 0.2169), NearDefault),
+        new("mix-share60-multi5", new TypicalMix(0.5843, 0.0514, 0.1346, 0), Eleven),
     ];
-
     /// <summary>The expert whose mix is nearest to <paramref name="mix"/> (the first of equals).</summary>
     public static TieExpert Nearest(TypicalMix mix, IReadOnlyList<TieExpert>? experts = null)
     {

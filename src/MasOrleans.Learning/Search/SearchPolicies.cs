@@ -44,11 +44,11 @@ public static class SearchPolicies
             o => WeightedFgd.Create(Ties, TypicalPodWeights.Tuned.With(o.Settings), TiesDefaults.With(o.Settings), o));
         catalog.Register(Learned, "FGD over reweighted typical pods (as fgd-weighted), exact shared-GPU device choice, and FGD's equal scores ordered by learned weights over node features (settings tie.cpu.<feature>, tie.gpu.<feature>, w.*, device).",
             o => CreateLearned(Learned, TieWeights.Learned.With(o.Settings), TypicalPodWeights.Tuned.With(o.Settings), o));
-        catalog.Register(Adaptive, "fgd-learned with the weights tuned for the training workload whose mix of typical pods (shared, multi-GPU, CPU-only, model-constrained) is nearest to this one's (settings as fgd-learned, over the chosen weights).",
+        catalog.Register(Adaptive, "fgd-learned with the weights that did best on the training workload whose mix of typical pods (shared, multi-GPU, CPU-only, model-constrained) is nearest to this one's (settings as fgd-learned, over the chosen weights).",
             o =>
             {
                 var expert = AdaptiveFgd.Nearest(TypicalMix.Of(o.TypicalPods ?? []));
-                return CreateLearned(Adaptive, expert.Ties.With(o.Settings), expert.Typical.With(o.Settings), o, $"weights tuned on {expert.TrainedOn}");
+                return CreateLearned(Adaptive, expert.Ties.With(o.Settings), expert.Typical.With(o.Settings), o, $"{expert.Weights.Name} weights, the best on {expert.TrainedOn}");
             });
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using MasOrleans.Learning.Search;
 using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Learning.Tests.Workloads;
@@ -39,21 +40,38 @@ public class AdaptiveFgdTests
             var stored = expert.Mix.ToArray();
             for (var i = 0; i < stored.Length; i++) Assert.True(Math.Abs(actual[i] - stored[i]) <= 5e-5, $"{expert.TrainedOn}[{i}]: {actual[i]} against {stored[i]}");
         }
-        // One expert per training workload, none for a held-out one; the default trace and the near-default variants share
-        // the weights trained on them, the training variants fgd-learned's.
+        // One expert per training workload, none for a held-out one.
         Assert.Equal(WorkloadVariants.All.Where(v => !v.HeldOut).Select(v => v.Name).Append("default").Order(), AdaptiveFgd.Experts.Select(e => e.TrainedOn).Order());
+    }
+
+    [Fact]
+    public void Each_expert_has_the_weight_set_that_gained_most_on_its_workload_at_the_assignment_seeds()
+    {
+        // docs/learning/adaptive/assign-<set>.json: `mas evaluate --variants train,near-default --policy fgd-learned
+        // --seed 1010..1014` with each set's settings (docs/learning/adaptive/assign.txt); the sets' names there are the files'.
+        var files = new Dictionary<string, TieWeightSet>
+        {
+            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven,
+        };
+        var gains = new Dictionary<(string Workload, TieWeightSet Set), double>();
+        foreach (var (file, set) in files)
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(OpenbDefault.RepoRoot(), "docs", "learning", "adaptive", $"assign-{file}.json")));
+            foreach (var row in doc.RootElement.EnumerateArray())
+                gains[(row.GetProperty("workload").GetString()!, set)] = row.GetProperty("gain").GetProperty("mean").GetDouble();
+        }
         foreach (var expert in AdaptiveFgd.Experts)
         {
-            var nearDefault = expert.TrainedOn == "default" || WorkloadVariants.NearDefault.Any(v => v.Name == expert.TrainedOn);
-            Assert.Same(nearDefault ? AdaptiveFgd.NearDefaultTies : TieWeights.Learned, expert.Ties);
-            Assert.Same(nearDefault ? AdaptiveFgd.NearDefaultTypical : TypicalPodWeights.Tuned, expert.Typical);
+            var best = AdaptiveFgd.WeightSets.MaxBy(set => gains[(expert.TrainedOn, set)])!;
+            Assert.True(ReferenceEquals(best, expert.Weights), $"{expert.TrainedOn}: {expert.Weights.Name}, but {best.Name} gained most");
         }
+        Assert.Equal(AdaptiveFgd.WeightSets.Count, AdaptiveFgd.WeightSets.Select(s => s.Name).Distinct().Count());
     }
 
     [Fact]
     public void The_nearest_expert_counts_each_share_by_how_far_apart_the_experts_lie_on_it()
     {
-        TieExpert Expert(string name, double shared, double multi) => new(name, new TypicalMix(shared, multi, 0.1, 0), TieWeights.HandRules, TypicalPodWeights.Tuned);
+        TieExpert Expert(string name, double shared, double multi) => new(name, new TypicalMix(shared, multi, 0.1, 0), AdaptiveFgd.Learned);
         TieExpert[] experts = [Expert("a", 0.4, 0.00), Expert("b", 0.6, 0.00), Expert("c", 0.4, 0.05)];
         // Spans: shared 0.2, multi-GPU 0.05. A mix at shared 0.48, multi 0.02: squared distances in spans a (0.4 + 0.04)^2 ...
         // a: (0.08 / 0.2)^2 + (0.02 / 0.05)^2 = 0.16 + 0.16 = 0.32; b: (0.12 / 0.2)^2 + 0.16 = 0.52; c: 0.16 + (0.03 / 0.05)^2 = 0.52.
@@ -70,15 +88,15 @@ public class AdaptiveFgdTests
     [Fact]
     public void The_policy_decides_as_fgd_learned_with_the_nearest_experts_weights()
     {
-        // 48 sampled openb nodes with the real trace: its typical pods lie nearest the default trace's or a near-default variant's.
+        // 48 sampled openb nodes with the real trace: its typical pods lie nearest a workload whose weights are not fgd-learned's.
         var (_, pods) = SampledOpenb.Load(48);
         var expert = AdaptiveFgd.Nearest(TypicalMix.Of(TypicalPods.From(pods)));
-        Assert.Same(AdaptiveFgd.NearDefaultTies, expert.Ties);
+        Assert.NotSame(AdaptiveFgd.Learned, expert.Weights);
         var settings = new Dictionary<string, string>(expert.Ties.ToSettings());
         foreach (var (k, v) in expert.Typical.ToSettings()) settings[k] = v;
         var adaptive = SearchDecisions.Of(SearchPolicies.Adaptive, new Dictionary<string, string>(), 5, openb: true);
         Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, settings, 5, openb: true), adaptive);
-        // The near-default weights are not fgd-learned's: the decisions differ from fgd-learned's own.
+        // Those weights are not fgd-learned's: the decisions differ from fgd-learned's own.
         Assert.NotEqual(SearchDecisions.Of(SearchPolicies.Learned, new Dictionary<string, string>(), 5, openb: true), adaptive);
         // Settings still apply over the chosen weights.
         Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, new Dictionary<string, string>(settings) { ["tie.gpu.used"] = "-3" }, 5, openb: true),

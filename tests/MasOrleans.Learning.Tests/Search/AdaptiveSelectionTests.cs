@@ -19,7 +19,7 @@ public class AdaptiveSelectionTests
         {
             var pods = TraceResampler.Resample(trace, WorkloadVariants.All.Single(v => v.Name == name).Targets, nodes, 1);
             var profile = catalog.Create(SearchPolicies.Adaptive, new PolicyOptions { TypicalPods = TypicalPods.From(pods.Select(p => p.Pod)) });
-            Assert.Contains($"weights tuned on {name})", profile.Description);
+            Assert.Contains($"the best on {name})", profile.Description);
         }
     }
 
