@@ -1,14 +1,9 @@
 using MasOrleans.Learning.Search;
 using MasOrleans.Learning.Workloads;
-using MasOrleans.Scheduling.Cluster;
-using MasOrleans.Scheduling.Fragmentation;
-using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
-
-using static MasOrleans.Learning.Tests.Search.SearchTestPods;
 
 namespace MasOrleans.Learning.Tests.Search;
 
