@@ -94,6 +94,7 @@ public static class AdaptiveFgd
         new("spec25", new TypicalMix(0.4320, 0.0054, 0.13954, 0.2169), NearDefault),
         new("mix-share60-multi5", new TypicalMix(0.5843, 0.0514, 0.1346, 0), Eleven),
     ];
+
     /// <summary>The expert whose mix is nearest to <paramref name="mix"/> (the first of equals).</summary>
     public static TieExpert Nearest(TypicalMix mix, IReadOnlyList<TieExpert>? experts = null)
     {
