@@ -53,12 +53,14 @@ public sealed class RedisServer : IDisposable
         Run("redis-server", "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", appendFsync,
             "--dir", dir, "--daemonize", "yes", "--pidfile", pidFile);
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!File.Exists(pidFile) || !Hosting.ManagedRedis.Answers(port))
+        // redis-server creates the pid file before it writes the pid into it: wait for a number, not only for the file.
+        var pid = 0;
+        while (!(File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out pid)) || !Hosting.ManagedRedis.Answers(port))
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {port} did not start");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"redis-server on port {port} did not start (pid file: {(File.Exists(pidFile) ? $"'{File.ReadAllText(pidFile).Trim()}'" : "none")})");
             Thread.Sleep(50);
         }
-        return int.Parse(File.ReadAllText(pidFile).Trim());
+        return pid;
     }
 
     public void Dispose()
