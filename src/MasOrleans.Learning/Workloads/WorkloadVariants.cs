@@ -57,6 +57,14 @@ public static class WorkloadVariants
         new("spec15", new() { ConstrainedOfGpuPods = 0.15 }, VariantSet.HeldOut, "15% of GPU pods constrained to one GPU model"),
         new("mix-all", new() { SharedOfGpuPods = 0.55, MultiGpuOfGpuPods = 0.04, CpuOnlyOfPods = 0.20, ConstrainedOfGpuPods = 0.10 }, VariantSet.HeldOut,
             "55% sharing, 4% multi-GPU, 20% CPU-only, 10% constrained"),
+
+        // Held out later (session 25), after fgd-adaptive's weights were fixed: nothing was chosen on these.
+        new("share58", new() { SharedOfGpuPods = 0.58 }, VariantSet.HeldOut, "58% of GPU pods share a GPU"),
+        new("multi4", new() { MultiGpuOfGpuPods = 0.04 }, VariantSet.HeldOut, "4% of GPU pods multi-GPU"),
+        new("cpu25", new() { CpuOnlyOfPods = 0.25 }, VariantSet.HeldOut, "25% of pods CPU-only"),
+        new("spec20", new() { ConstrainedOfGpuPods = 0.20 }, VariantSet.HeldOut, "20% of GPU pods constrained to one GPU model"),
+        new("mix-late", new() { SharedOfGpuPods = 0.48, MultiGpuOfGpuPods = 0.025, CpuOnlyOfPods = 0.10, ConstrainedOfGpuPods = 0.15 }, VariantSet.HeldOut,
+            "48% sharing, 2.5% multi-GPU, 10% CPU-only, 15% constrained"),
     ];
 
     public static IReadOnlyList<WorkloadVariant> Training => All.Where(v => v.Set == VariantSet.Training).ToList();
