@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using k8s.Models;
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -56,8 +57,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var error))
             throw new KubernetesMappingException(error!);
-        var profile = catalog.Create(policy);
-        var explanation = Explain(policy, cluster, pod);
+        var scheduler = SchedulerFor(policy, cluster, pod);
+        var profile = scheduler.Profile;
+        var explanation = Explain(scheduler, cluster, pod);
         var weightSum = Math.Max(1, profile.Scores.Sum(s => s.Weight));
         var feasible = explanation.Nodes.Where(n => n.Feasible).Select(n => n.TotalScore).ToList();
         // Our totals are weighted sums of 0..100 scores; dividing by the weights gives 0..100, and by 10 kube's 0..10.
@@ -116,7 +118,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         if (source.FindNode(nodeName) is not { } node) return null;
         var cluster = new ClusterState();
         AddWithBoundPods(cluster, node, pod);
-        var scheduler = new ProfileScheduler(catalog.Create(policy));
+        var scheduler = SchedulerFor(policy, cluster, pod);
         ScheduleResult result;
         lock (_random) result = scheduler.Schedule(cluster, pod, _random);
         return result.Success ? result.Gpus : null;
@@ -135,11 +137,19 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return null;
     }
 
-    private Explanation Explain(string policy, ClusterState cluster, PodSpec pod)
+    private Explanation Explain(string policy, ClusterState cluster, PodSpec pod) => Explain(SchedulerFor(policy, cluster, pod), cluster, pod);
+
+    private Explanation Explain(ProfileScheduler scheduler, ClusterState cluster, PodSpec pod)
     {
-        var scheduler = new ProfileScheduler(catalog.Create(policy));
         lock (_random) return scheduler.Explain(cluster, pod, _random);
     }
+
+    /// <summary>
+    /// The policy over this request's cluster, with the typical pods the silo's cycle would give it (PolicySchedulers: the
+    /// pods bound on the cluster, or the pod at hand): FGD and its relatives score nothing without them.
+    /// </summary>
+    private ProfileScheduler SchedulerFor(string policy, ClusterState cluster, PodSpec pod) =>
+        new PolicySchedulers(catalog).Get(policy, cluster, pod) ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(policy));
 
     private bool TryPrepare(ExtenderArgs args, out PodSpec pod, out ClusterState cluster, out string policy, out string? error)
     {

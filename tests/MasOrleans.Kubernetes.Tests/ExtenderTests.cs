@@ -254,6 +254,31 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void Fgd_prioritizes_by_the_fragmentation_of_the_pods_already_bound()
+    {
+        // FGD needs typical pods; the extender derives them as the silo does (PolicySchedulers): from the bound pods, here
+        // one pod of 1 CPU and 1 whole GPU on b. Nodes a (4 CPU, 1 GPU) and b (8 CPU, 1 GPU, both held by that pod). A
+        // 3.5-CPU pod: on a it leaves 0.5 CPU, the typical pod no longer fits and the idle GPU is stranded, F 0 -> 1000,
+        // score trunc(100 x sigmoid(-1)) = 26 (FgdEvaluator.ScoreOf); on b no GPU is idle, F 0 -> 0, score 50. fgd's one
+        // score plugin has weight 1: priorities 26 x 10 / 100 = 2 and 50 x 10 / 100 = 5. With no typical pods every F
+        // is 0 and both would score 50.
+        var source = new InMemoryExtenderClusterSource();
+        var bound = new PodSpec { Name = "ml.holder", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: 1000) };
+        const string json = """
+            {"Pod": {"metadata": {"name": "cpu-job", "namespace": "ml", "uid": "u-1", "annotations": {"masorleans.io/policy": "fgd"}},
+                     "spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "3500m", "memory": "1Gi"}}}]}},
+             "Nodes": {"items": [
+               {"metadata": {"name": "a"}, "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}},
+               {"metadata": {"name": "b"}, "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}}]}}
+            """;
+        var extender = NewExtender(source);
+        var args = KubernetesJson.Deserialize<ExtenderArgs>(json);
+        Assert.Equal(2, extender.Filter(args).Nodes!.Items.Count);
+        source.RecordBinding(bound, "b", new GpuAllocation([0], 1000));
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 2, ["b"] = 5 }, extender.Prioritize(args).ToDictionary(p => p.Host, p => p.Score));
+    }
+
+    [Fact]
     public void Known_bound_pods_count_against_a_node()
     {
         var source = new InMemoryExtenderClusterSource();
