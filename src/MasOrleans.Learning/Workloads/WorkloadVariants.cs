@@ -72,12 +72,11 @@ public static class WorkloadVariants
     public static IReadOnlyList<WorkloadVariant> HeldOut => All.Where(v => v.HeldOut).ToList();
 
     /// <summary>
-    /// "none", or groups ("all", "train", "near-default", "held-out") and variant names separated by commas, e.g.
+    /// Groups ("all", "train", "near-default", "held-out", "none") and variant names separated by commas, e.g.
     /// "train,held-out" (what "all" was before the near-default variants) or "train,share50"; each variant once, in order.
     /// </summary>
     public static IReadOnlyList<WorkloadVariant> Select(string selection)
     {
-        if (selection.Trim() == "none") return [];
         var selected = new List<WorkloadVariant>();
         foreach (var token in selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -87,6 +86,7 @@ public static class WorkloadVariants
                 "train" => Training,
                 "near-default" => NearDefault,
                 "held-out" => HeldOut,
+                "none" => [],
                 _ => [All.FirstOrDefault(v => v.Name == token)
                     ?? throw new ArgumentException($"unknown variant '{token}' (known: all, train, near-default, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
             };

@@ -135,6 +135,7 @@ public class TraceResamplerTests
         Assert.Equal(["share50", "share65", "multi6", "cpu30", "spec25", "mix-share60-multi5"], WorkloadVariants.Select("share50, train,share65").Select(v => v.Name));
         Assert.Equal(WorkloadVariants.All, WorkloadVariants.Select("all,near-default"));
         Assert.Empty(WorkloadVariants.Select("none"));
+        Assert.Equal(WorkloadVariants.Training, WorkloadVariants.Select("none,train"));
         Assert.Contains("unknown variant 'trian'", Assert.Throws<ArgumentException>(() => WorkloadVariants.Select("trian,held-out")).Message);
         Assert.All(WorkloadVariants.NearDefault, v => Assert.Equal("near-default variant", v.Kind));
         Assert.NotEmpty(WorkloadVariants.HeldOut);
