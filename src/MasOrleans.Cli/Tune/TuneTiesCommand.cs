@@ -86,9 +86,7 @@ internal static class TuneTiesCommand
         var settings = ReplayCommand.ParseSettings(pairs);
         foreach (var key in settings.Keys)
         {
-            var tie = key.StartsWith("tie.cpu.", StringComparison.Ordinal) || key.StartsWith("tie.gpu.", StringComparison.Ordinal);
-            var known = tie ? TieFeatures.Names.Contains(key["tie.cpu.".Length..]) || key["tie.cpu.".Length..] == "cross" : TypicalPodWeights.Keys.Contains(key);
-            if (!known)
+            if (!TieWeights.Keys.Contains(key) && !TypicalPodWeights.Keys.Contains(key))
                 throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalPodWeights.Keys)}; got '{key}'");
         }
         return (TieWeights.HandRules.With(settings), TypicalPodWeights.Tuned.With(settings));

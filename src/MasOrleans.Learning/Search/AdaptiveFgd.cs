@@ -101,20 +101,21 @@ public static class AdaptiveFgd
         experts ??= Experts;
         if (experts.Count == 0) throw new ArgumentException("no experts to choose from");
         var x = mix.ToArray();
-        var spans = Enumerable.Range(0, x.Length)
-            .Select(i => experts.Max(e => e.Mix.ToArray()[i]) - experts.Min(e => e.Mix.ToArray()[i]))
-            .Select(span => span > 0 ? span : 1)
-            .ToArray();
-        double Distance(TieExpert e)
+        var mixes = experts.Select(e => e.Mix.ToArray()).ToList();
+        var spans = new double[x.Length];
+        for (var i = 0; i < x.Length; i++)
         {
-            var m = e.Mix.ToArray();
-            var sum = 0.0;
-            for (var i = 0; i < x.Length; i++) sum += Math.Pow((x[i] - m[i]) / spans[i], 2);
-            return sum;
+            var span = mixes.Max(m => m[i]) - mixes.Min(m => m[i]);
+            spans[i] = span > 0 ? span : 1;
         }
-        var best = experts[0];
-        foreach (var e in experts.Skip(1))
-            if (Distance(e) < Distance(best)) best = e;
-        return best;
+        var (best, bestDistance) = (0, double.PositiveInfinity);
+        for (var e = 0; e < mixes.Count; e++)
+        {
+            var distance = 0.0;
+            for (var i = 0; i < x.Length; i++) distance += Math.Pow((x[i] - mixes[e][i]) / spans[i], 2);
+            // Strictly nearer: the first of equals stays.
+            if (distance < bestDistance) (best, bestDistance) = (e, distance);
+        }
+        return experts[best];
     }
 }

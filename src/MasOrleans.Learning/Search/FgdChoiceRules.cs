@@ -12,8 +12,12 @@ public sealed record FgdChoiceRules(DeviceRule Device, CpuPodTieOrder CpuTie, Gp
     /// <summary>FGD's own: the rounded score's first device, ties to the name order.</summary>
     public static readonly FgdChoiceRules Paper = new(DeviceRule.Paper, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
 
+    /// <summary>The "device" setting, or <paramref name="fallback"/> when unset.</summary>
+    public static DeviceRule DeviceFrom(IReadOnlyDictionary<string, string> settings, DeviceRule fallback) =>
+        settings.TryGetValue("device", out var device) ? FragmentationDeviceSelector.RuleFrom(device) : fallback;
+
     public FgdChoiceRules With(IReadOnlyDictionary<string, string> settings) => new(
-        settings.TryGetValue("device", out var device) ? FragmentationDeviceSelector.RuleFrom(device) : Device,
+        DeviceFrom(settings, Device),
         settings.TryGetValue("cpu.tie", out var cpu) ? TieOrderedFgdScore.OrderFrom(cpu) : CpuTie,
         settings.TryGetValue("gpu.tie", out var gpu) ? TieOrderedFgdScore.GpuOrderFrom(gpu) : GpuTie,
         SettingValues.WholeNumber(settings, "cpu.remnant", CpuRemnantMilli, minimum: 0, maximum: 999)); // milli of a core

@@ -53,8 +53,8 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
         var settings = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < TieFeatures.Count; i++)
         {
-            settings[$"tie.cpu.{TieFeatures.Names[i]}"] = Cpu[i].ToString("R", CultureInfo.InvariantCulture);
-            settings[$"tie.gpu.{TieFeatures.Names[i]}"] = Gpu[i].ToString("R", CultureInfo.InvariantCulture);
+            settings[CpuKeys[i]] = Cpu[i].ToString("R", CultureInfo.InvariantCulture);
+            settings[GpuKeys[i]] = Gpu[i].ToString("R", CultureInfo.InvariantCulture);
         }
         settings[CpuCrossKey] = CpuCross.ToString("R", CultureInfo.InvariantCulture);
         settings[GpuCrossKey] = GpuCross.ToString("R", CultureInfo.InvariantCulture);
@@ -67,13 +67,13 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
     /// </summary>
     public TieWeights With(IReadOnlyDictionary<string, string> settings)
     {
-        double[] Read(string kind, IReadOnlyList<double> current)
+        double[] Read(IReadOnlyList<string> keys, IReadOnlyList<double> current)
         {
             var values = current.ToArray();
-            for (var i = 0; i < TieFeatures.Count; i++) values[i] = SettingValues.Number(settings, $"tie.{kind}.{TieFeatures.Names[i]}", values[i]);
+            for (var i = 0; i < TieFeatures.Count; i++) values[i] = SettingValues.Number(settings, keys[i], values[i]);
             return values;
         }
-        return new TieWeights(Read("cpu", Cpu), Read("gpu", Gpu))
+        return new TieWeights(Read(CpuKeys, Cpu), Read(GpuKeys, Gpu))
         {
             CpuCross = SettingValues.Number(settings, CpuCrossKey, CpuCross, minimum: 0),
             GpuCross = SettingValues.Number(settings, GpuCrossKey, GpuCross, minimum: 0),
@@ -83,6 +83,22 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
     public const string CpuCrossKey = "tie.cpu.cross";
 
     public const string GpuCrossKey = "tie.gpu.cross";
+
+    /// <summary>tie.cpu.&lt;feature&gt; and tie.gpu.&lt;feature&gt;, in <see cref="TieFeatures.Names"/>' order.</summary>
+    public static readonly IReadOnlyList<string> CpuKeys = [.. TieFeatures.Names.Select(n => $"tie.cpu.{n}")];
+
+    public static readonly IReadOnlyList<string> GpuKeys = [.. TieFeatures.Names.Select(n => $"tie.gpu.{n}")];
+
+    /// <summary>Every setting these weights read.</summary>
+    public static readonly IReadOnlyList<string> Keys = [.. CpuKeys, .. GpuKeys, CpuCrossKey, GpuCrossKey];
+
+    /// <summary>The settings of these weights together with the typical-pod weights: all `fgd-learned` reads of them.</summary>
+    public Dictionary<string, string> SettingsWith(TypicalPodWeights typical)
+    {
+        var settings = new Dictionary<string, string>(ToSettings(), StringComparer.Ordinal);
+        foreach (var (k, v) in typical.ToSettings()) settings[k] = v;
+        return settings;
+    }
 
     public override string ToString() =>
         $"cpu [{string.Join(' ', Cpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}] gpu [{string.Join(' ', Gpu.Select(w => w.ToString("0.###", CultureInfo.InvariantCulture)))}]"

@@ -63,7 +63,7 @@ public static class SearchPolicies
     /// <summary>`fgd-learned` with the given tie weights (the tie order search evaluates its candidates through this).</summary>
     public static SchedulingProfile CreateLearned(string name, TieWeights ties, TypicalPodWeights weights, PolicyOptions o, string? origin = null)
     {
-        var device = o.Settings.TryGetValue("device", out var rule) ? FragmentationDeviceSelector.RuleFrom(rule) : DeviceRule.Exact;
+        var device = FgdChoiceRules.DeviceFrom(o.Settings, DeviceDefaults.Device);
         var features = new TieFeatures(o.TypicalPods ?? []);
         return WeightedFgd.Create(name, weights, device, evaluator => new LearnedTieScore(evaluator, features, ties), o,
             $"{weights}, learned tie order {ties}{(origin is null ? "" : $" ({origin})")}");

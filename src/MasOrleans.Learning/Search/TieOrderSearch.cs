@@ -50,14 +50,7 @@ public sealed record TieSearchOptions
 public sealed record TieCandidate(TieWeights Weights, TypicalPodWeights Typical, IReadOnlyDictionary<string, double> Gains, double Objective)
 {
     /// <summary>The settings that give this candidate: every tie weight, both crossings and the typical-pod weights.</summary>
-    public IReadOnlyDictionary<string, string> Settings => Merge(Weights.ToSettings(), Typical.ToSettings());
-
-    internal static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> first, IReadOnlyDictionary<string, string> then)
-    {
-        var merged = new Dictionary<string, string>(first, StringComparer.Ordinal);
-        foreach (var (k, v) in then) merged[k] = v;
-        return merged;
-    }
+    public IReadOnlyDictionary<string, string> Settings => Weights.SettingsWith(Typical);
 
     public double MeanGain => Gains.Values.Average();
     public double WorstGain => Gains.Values.Min();
@@ -123,9 +116,12 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         IReadOnlyList<double[]> vectors, IReadOnlyDictionary<(string, int), double> baseline, Action<string>? log)
     {
         var points = vectors.Select(v => SearchVector.From(v, options)).ToList();
-        var settings = points.Select(p => replay with
+        // Run refuses tie and typical weights among the replay's settings, so the candidate's add to them without overriding.
+        var settings = points.Select(p =>
         {
-            PolicySettings = TieCandidate.Merge(replay.PolicySettings, TieCandidate.Merge(p.Ties.ToSettings(), p.Typical.ToSettings())),
+            var candidate = p.Ties.SettingsWith(p.Typical);
+            foreach (var (k, v) in replay.PolicySettings) candidate[k] = v;
+            return replay with { PolicySettings = candidate };
         }).ToList();
         var alloc = PolicyComparison.Replay(catalog, nodes,
             from c in Enumerable.Range(0, vectors.Count) from w in workloads from s in seeds
@@ -134,8 +130,8 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         for (var c = 0; c < vectors.Count; c++)
         {
             var gains = workloads.ToDictionary(w => w.Name, w => seeds.Average(s => alloc[(c, w.Name, s)] - baseline[(w.Name, s)]), StringComparer.Ordinal);
-            var objective = gains.Values.Average() + options.WorstWeight * gains.Values.Min();
-            result.Add(new TieCandidate(points[c].Ties, points[c].Typical, gains, objective));
+            var candidate = new TieCandidate(points[c].Ties, points[c].Typical, gains, 0);
+            result.Add(candidate with { Objective = candidate.MeanGain + options.WorstWeight * candidate.WorstGain });
         }
         log?.Invoke($"evaluated {vectors.Count} candidates on {workloads.Count} workloads x {seeds.Count} seeds");
         return result;

@@ -92,8 +92,7 @@ public class AdaptiveFgdTests
         var (_, pods) = SampledOpenb.Load(48);
         var expert = AdaptiveFgd.Nearest(TypicalMix.Of(TypicalPods.From(pods)));
         Assert.NotSame(AdaptiveFgd.Learned, expert.Weights);
-        var settings = new Dictionary<string, string>(expert.Ties.ToSettings());
-        foreach (var (k, v) in expert.Typical.ToSettings()) settings[k] = v;
+        var settings = expert.Ties.SettingsWith(expert.Typical);
         var adaptive = SearchDecisions.Of(SearchPolicies.Adaptive, new Dictionary<string, string>(), 5, openb: true);
         Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, settings, 5, openb: true), adaptive);
         // Those weights are not fgd-learned's: the decisions differ from fgd-learned's own.
