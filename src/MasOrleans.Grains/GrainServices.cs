@@ -46,25 +46,22 @@ public static class GrainServices
         return services;
     }
 
+    /// <summary>Options bound from a section and checked at start: any problem their own check names stops the host.</summary>
+    private static OptionsBuilder<T> AddChecked<T>(IServiceCollection services, IConfiguration configuration, string section,
+        Func<T, IEnumerable<string>> problems) where T : class =>
+        services.AddOptions<T>().Bind(configuration.GetSection(section))
+            .Validate(o => !problems(o).Any(), $"{section.Replace(":", "__", StringComparison.Ordinal)} has invalid values (see start-up validation)")
+            .ValidateOnStart();
+
     /// <summary>Everything the grains resolve: options, the policy catalog, the container runtime and a clock.</summary>
     public static IServiceCollection AddMasOrleansGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection("Telemetry"))
-            .Validate(o => !o.Problems().Any(), "Telemetry has invalid values (see start-up validation)")
-            .ValidateOnStart();
-        services.AddOptions<SchedulerOptions>().Bind(configuration.GetSection("Scheduler"))
-            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'")
-            .Validate(o => !o.Problems().Any(), "Scheduler has invalid values (see start-up validation)")
-            .ValidateOnStart();
-        services.AddOptions<WorkloadOptions>().Bind(configuration.GetSection("Workloads"))
-            .Validate(o => !o.Problems().Any(), "Workloads has invalid values (see start-up validation)")
-            .ValidateOnStart();
-        services.AddOptions<ContainerRuntimeOptions>().Bind(configuration.GetSection("ContainerRuntime"))
-            .Validate(o => !o.Problems().Any(), "ContainerRuntime has invalid values (see start-up validation)")
-            .ValidateOnStart();
-        services.AddOptions<Learning.OnlineLearningOptions>().Bind(configuration.GetSection("Learning:Online"))
-            .Validate(o => !o.Problems().Any(), "Learning__Online has invalid values (see start-up validation)")
-            .ValidateOnStart();
+        AddChecked<TelemetryOptions>(services, configuration, "Telemetry", o => o.Problems());
+        AddChecked<SchedulerOptions>(services, configuration, "Scheduler", o => o.Problems())
+            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'");
+        AddChecked<WorkloadOptions>(services, configuration, "Workloads", o => o.Problems());
+        AddChecked<ContainerRuntimeOptions>(services, configuration, "ContainerRuntime", o => o.Problems());
+        AddChecked<Learning.OnlineLearningOptions>(services, configuration, "Learning:Online", o => o.Problems());
         services.TryAddSingleton(_ => Learning.LearnedModels.FromConfiguration(configuration));
         services.TryAddSingleton(_ => PolicyCatalog.CreateDefault());
         services.TryAddSingleton<IContainerRuntime, SimulatedContainerRuntime>();

@@ -12,18 +12,10 @@ internal static class PersistentStateWrites
     /// In a reentrant grain another call may replace the state during the write; then memory stays as that call left it
     /// (its own write stores it), rather than going back past its change.
     /// </remarks>
-    public static async Task WriteOrRestore<T>(this IPersistentState<T> state, T before) where T : class
+    public static Task WriteOrRestore<T>(this IPersistentState<T> state, T before) where T : class
     {
         var written = state.State;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            if (ReferenceEquals(state.State, written)) state.State = before;
-            throw;
-        }
+        return state.WriteOrUndo(current => ReferenceEquals(current, written) ? before : current);
     }
 
     /// <summary>

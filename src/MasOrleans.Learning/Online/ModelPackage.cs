@@ -96,7 +96,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
     {
         foreach (var name in Files.Keys)
         {
-            if (Path.GetFileName(name) != name || name is "" or "." or "..")
+            if (!AtomicFiles.IsPlainFileName(name))
                 throw new InvalidDataException($"model file name '{name}' is not a plain file name");
         }
     }

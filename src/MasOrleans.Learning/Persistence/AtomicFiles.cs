@@ -17,6 +17,9 @@ internal static class AtomicFiles
 
     public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>A name that stays in the directory it is written to: no path, not "." or "..".</summary>
+    public static bool IsPlainFileName(string name) => !string.IsNullOrEmpty(name) && Path.GetFileName(name) == name && name is not ("." or "..");
+
     /// <summary>One file: <paramref name="write"/> writes the content to the path it is given.</summary>
     public static void Write(string path, Action<string> write)
     {
@@ -36,7 +39,7 @@ internal static class AtomicFiles
     {
         foreach (var (name, _) in files)
         {
-            if (string.IsNullOrEmpty(name) || Path.GetFileName(name) != name || name is "." or "..")
+            if (!IsPlainFileName(name))
                 throw new ArgumentException($"'{name}' is not a plain file name", nameof(files));
         }
         Directory.CreateDirectory(directory);

@@ -91,8 +91,8 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
     {
         if (config["Storage:Provider"] is { Length: > 0 } provider && provider.ToLowerInvariant() is not ("redis" or "memory"))
             problems.Add($"Storage__Provider must be 'redis' or 'memory', not '{provider}'");
-        var siloPort = Port(config, "Orleans:SiloPort", 11111, problems);
-        var gatewayPort = Port(config, "Orleans:GatewayPort", 30000, problems);
+        var siloPort = Port(config, "Orleans:SiloPort", OrleansSetup.DefaultSiloPort, problems);
+        var gatewayPort = Port(config, "Orleans:GatewayPort", OrleansSetup.DefaultGatewayPort, problems);
         if (config["Dashboard:CounterUpdateIntervalMs"] is { } interval && !(int.TryParse(interval, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1000))
             problems.Add($"Dashboard__CounterUpdateIntervalMs '{interval}' must be a whole number of milliseconds, at least 1000");
         if (config["Orleans:DirectoryCacheSize"] is { } cacheSize && !(int.TryParse(cacheSize, NumberStyles.None, CultureInfo.InvariantCulture, out _)))

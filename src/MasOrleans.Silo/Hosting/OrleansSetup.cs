@@ -21,12 +21,14 @@ internal static class OrleansSetup
 {
     public const string PubSubStore = GrainServices.PubSubStore;
     public const int DefaultDashboardIntervalMs = 10000;
+    public const int DefaultSiloPort = 11111;
+    public const int DefaultGatewayPort = 30000;
     public const int DefaultDirectoryCacheSize = 20_000;
 
     public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
     {
-        var siloPort = config.GetValue("Orleans:SiloPort", 11111);
-        var gatewayPort = config.GetValue("Orleans:GatewayPort", 30000);
+        var siloPort = config.GetValue("Orleans:SiloPort", DefaultSiloPort);
+        var gatewayPort = config.GetValue("Orleans:GatewayPort", DefaultGatewayPort);
         var clusterId = config["Orleans:ClusterId"] ?? "mas-orleans";
         var serviceId = config["Orleans:ServiceId"] ?? "mas-orleans";
         silo.Configure<ClusterOptions>(o =>

@@ -35,13 +35,14 @@ internal static class SiloApp
         // Start-up validation (AddMasConfiguration) has already checked the provider, the profiles and the default policy.
         var provider = ParseProvider(config["Storage:Provider"]);
         var redisConnection = config["Redis:ConnectionString"];
+        var manageRedis = string.IsNullOrWhiteSpace(redisConnection);
         ManagedRedis? managedRedis = null;
-        if (provider == StorageProvider.Redis && string.IsNullOrWhiteSpace(redisConnection))
+        if (provider == StorageProvider.Redis && manageRedis)
         {
             managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory(), config);
             redisConnection = $"localhost:{ManagedRedis.PortOf(config)}";
         }
-        var unavailable = StartupEnvironment.Problems(config, provider, redisConnection, managedRedis: string.IsNullOrWhiteSpace(config["Redis:ConnectionString"]));
+        var unavailable = StartupEnvironment.Problems(config, provider, redisConnection, managedRedis: manageRedis);
         if (unavailable.Count > 0)
         {
             managedRedis?.Dispose();

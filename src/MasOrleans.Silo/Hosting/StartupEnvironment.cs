@@ -19,8 +19,8 @@ internal static class StartupEnvironment
         var problems = new List<string>();
         // Orleans listens on every interface with Redis clustering and on loopback with localhost clustering.
         var orleansAddress = provider == StorageProvider.Redis ? IPAddress.Any : IPAddress.Loopback;
-        CheckPort("Orleans__SiloPort", orleansAddress, config.GetValue("Orleans:SiloPort", 11111), problems);
-        CheckPort("Orleans__GatewayPort", orleansAddress, config.GetValue("Orleans:GatewayPort", 30000), problems);
+        CheckPort("Orleans__SiloPort", orleansAddress, config.GetValue("Orleans:SiloPort", OrleansSetup.DefaultSiloPort), problems);
+        CheckPort("Orleans__GatewayPort", orleansAddress, config.GetValue("Orleans:GatewayPort", OrleansSetup.DefaultGatewayPort), problems);
         var extender = config.GetSection(ExtenderOptions.Section).Get<ExtenderOptions>() ?? new ExtenderOptions();
         // With Kestrel__Endpoints configured, Kestrel listens where they say and ignores the urls: it reports its own ports.
         var publicUrls = config.GetSection("Kestrel:Endpoints").Exists() ? [] : StartupValidation.PublicUrls(config);
