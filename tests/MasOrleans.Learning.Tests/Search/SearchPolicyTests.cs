@@ -5,7 +5,10 @@ using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Scheduling.Traces;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -111,5 +114,22 @@ public class IdleBreakdownTests
         // Every idle milli is on a whole free device or in one bucket of a partly used one.
         Assert.Equal(idle.IdleGpus, idle.WholeDevices + idle.PartialByLeftMilli.Values.Sum(), 9);
         Assert.Equal(replayed.FailedPods > 0, idle.FirstFailure >= 0);
+    }
+
+    [Fact]
+    public void Whole_devices_on_a_node_without_a_core_free_count_as_stranded_for_want_of_cpu()
+    {
+        // a: 4 cores, 2 GPUs, a CPU-only pod of 3.5 cores leaves 0.5 core; b: 8 cores, 1 GPU, empty.
+        var a = NodeGenerator.Generate("gen:count=1,cpu=4,memory=16Gi,gpu=2,model=T4,prefix=a")[0];
+        var b = NodeGenerator.Generate("gen:count=1,cpu=8,memory=16Gi,gpu=1,model=T4,prefix=b")[0];
+        var cluster = ClusterState.Of([a, b]);
+        Assert.True(cluster.TryBind(0, new PodSpec { Name = "cpu", Requests = ResourceVector.Of(cpuMilli: 3500, memoryBytes: 1L << 30) }, GpuAllocation.None));
+
+        var idle = IdleBreakdown.Of(cluster, capacity: 3000, firstFailure: -1, arrivals: 1);
+
+        Assert.Equal(3, idle.WholeDevices, 9);
+        Assert.Equal(2, idle.WholeDevicesWithoutCpu, 9); // a's two devices; b has 8 cores free
+        Assert.Equal(100.0 * 3.5 / 12, idle.CpuAllocPercent, 9);
+        Assert.Contains("(2 of them on nodes with under one core free; cluster CPU 29.2% allocated)", idle.ToString());
     }
 }
