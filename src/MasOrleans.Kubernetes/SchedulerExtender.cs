@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using k8s.Models;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -21,8 +22,14 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     private const int MaxRememberedPods = 10_000;
 
     private readonly Random _random = new(seed);
-    /// <summary>Pods seen by filter/prioritize with their policy: bind carries only names.</summary>
-    private readonly ConcurrentDictionary<string, (PodSpec Pod, string Policy)> _recentPods = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Pods seen by filter/prioritize with their policy and the typical pods of the cluster they were scored on: bind carries
+    /// only names, and places on the one chosen node with the typical pods prioritize used (the node's own pods would give
+    /// FGD another device for a shared pod).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, RememberedPod> _recentPods = new(StringComparer.Ordinal);
+
+    private sealed record RememberedPod(PodSpec Pod, string Policy, IReadOnlyList<TypicalPod> Typical);
 
     /// <summary>Refreshes the cluster source with the request's nodes, then filters.</summary>
     public async Task<ExtenderFilterResult> FilterAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
@@ -93,7 +100,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             return Failed($"a pod named {ns}/{args.PodName} already exists here (created through REST or kubectl, or bound before)");
         await source.RefreshAsync([], cancellationToken);
         var pod = seen.Pod with { NodeName = args.Node, Policy = seen.Policy };
-        if (PlaceOn(pod, seen.Policy, args.Node) is not { } gpus) return Failed($"pod {ns}/{args.PodName} no longer fits on {args.Node}");
+        if (PlaceOn(pod, seen, args.Node) is not { } gpus) return Failed($"pod {ns}/{args.PodName} no longer fits on {args.Node}");
         if (await source.ReserveAsync(pod, args.Node, gpus, cancellationToken) is { } refused)
             return Failed($"{args.Node} refused pod {ns}/{args.PodName}: {refused}");
         try
@@ -113,12 +120,13 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     private static ExtenderBindingResult Failed(string error) => new() { Error = error };
 
     /// <summary>The policy's own placement (GPU devices included) restricted to the chosen node, or null when it does not fit.</summary>
-    private GpuAllocation? PlaceOn(PodSpec pod, string policy, string nodeName)
+    private GpuAllocation? PlaceOn(PodSpec pod, RememberedPod seen, string nodeName)
     {
         if (source.FindNode(nodeName) is not { } node) return null;
         var cluster = new ClusterState();
         AddWithBoundPods(cluster, node, pod);
-        var scheduler = SchedulerFor(policy, cluster, pod);
+        var scheduler = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = seen.Typical }).Get(seen.Policy, cluster, pod)
+            ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(seen.Policy));
         ScheduleResult result;
         lock (_random) result = scheduler.Schedule(cluster, pod, _random);
         return result.Success ? result.Gpus : null;
@@ -180,7 +188,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         if (binder is not null)
         {
             if (_recentPods.Count > MaxRememberedPods) _recentPods.Clear();
-            _recentPods[pod.Name] = (pod, policy);
+            _recentPods[pod.Name] = new RememberedPod(pod, policy, PolicySchedulers.TypicalPodsOf(cluster, pod));
         }
         return true;
     }

@@ -279,6 +279,40 @@ public class ExtenderTests
     }
 
     [Fact]
+    public async Task Bind_places_a_shared_pod_on_the_device_prioritize_scored_with_the_whole_clusters_typical_pods()
+    {
+        // a: 8 CPU, 2 GPUs, device 0 holding a 500m pod; b: 16 CPU, 8 GPUs, each held by a 1-GPU pod. The cluster's typical
+        // pods (FragmentationModel): 8/9 a whole GPU, 1/9 500m. A 300m pod bound to a, fragmentation of a after it, by hand
+        // (a device's free milli is a fragment for a typical pod it cannot hold):
+        //   on device 0 (500 -> 200 left): whole GPU: 200; 500m: 200; F = 8/9 x 200 + 1/9 x 200 = 200;
+        //   on device 1 (1000 -> 700 left): whole GPU: 500 + 700; 500m: 0; F = 8/9 x 1200 = 1067.
+        // So device 0. Typical pods from a's own pods alone (only the 500m shape) give device 0 F 200 and device 1 F 0:
+        // device 1, what bind chose before it kept the typical pods prioritize scored with.
+        using var api = new RecordingApiServer();
+        var source = new InMemoryExtenderClusterSource();
+        var extender = NewExtender(source, new KubernetesPodBinder(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = api.Url })));
+        source.RecordBinding(new PodSpec { Name = "ml.half", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: 500) }, "a", new GpuAllocation([0], 500));
+        for (var i = 0; i < 8; i++)
+            source.RecordBinding(new PodSpec { Name = $"ml.whole-{i}", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: 1000) }, "b", new GpuAllocation([i], 1000));
+        const string json = """
+            {"Pod": {"metadata": {"name": "small", "namespace": "ml", "uid": "u-2", "annotations": {"masorleans.io/policy": "fgd"}},
+                     "spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "300m"}}}]}},
+             "Nodes": {"items": [
+               {"metadata": {"name": "a"}, "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "nvidia.com/gpu": "2", "pods": "110"}}},
+               {"metadata": {"name": "b"}, "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "nvidia.com/gpu": "8", "pods": "110"}}}]}}
+            """;
+        var args = KubernetesJson.Deserialize<ExtenderArgs>(json);
+        Assert.Equal(["a"], extender.Filter(args).Nodes!.Items.Select(n => n.Metadata.Name).ToArray());
+        extender.Prioritize(args);
+
+        Assert.Equal("", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "small", PodNamespace = "ml", PodUID = "u-2", Node = "a" }, CancellationToken.None)).Error);
+
+        var placed = Assert.Single(source.BoundPods("a"), b => b.Pod.Name == "ml.small");
+        Assert.Equal([0], placed.Gpus.Devices.ToArray());
+        Assert.Equal(300, placed.Gpus.MilliPerDevice);
+    }
+
+    [Fact]
     public void Known_bound_pods_count_against_a_node()
     {
         var source = new InMemoryExtenderClusterSource();

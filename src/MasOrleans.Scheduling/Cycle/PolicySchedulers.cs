@@ -41,15 +41,21 @@ public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? optio
         return scheduler;
     }
 
+    /// <summary>The typical pods a live cluster gives its policies: the shapes of the pods bound on it, or the pod at hand on an empty one.</summary>
+    public static IReadOnlyList<TypicalPod> TypicalPodsOf(ClusterState cluster, PodSpec pod)
+    {
+        var bound = new List<PodSpec>(cluster.PodCount);
+        for (var n = 0; n < cluster.NodeCount; n++)
+            foreach (var b in cluster.Pods[n]) bound.Add(b.Pod);
+        return TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+    }
+
     private void RefreshTypicalPods(ClusterState cluster, PodSpec pod)
     {
         var version = cluster.Version;
         var period = Math.Max(TypicalPodsRefreshChanges, cluster.PodCount / TypicalPodsRefreshShare);
         if (_typical is { Count: > 0 } && version >= _typicalVersion && version - _typicalVersion < period) return;
-        var bound = new List<PodSpec>(cluster.PodCount);
-        for (var n = 0; n < cluster.NodeCount; n++)
-            foreach (var b in cluster.Pods[n]) bound.Add(b.Pod);
-        _typical = TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+        _typical = TypicalPodsOf(cluster, pod);
         _typicalVersion = version;
         // Profiles hold the typical pods they were built with: each is rebuilt on its next use.
         _generation++;
