@@ -71,11 +71,12 @@ public sealed class HealthTests : IDisposable
             var report = await Report(response);
             Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {report}");
             AssertRedisUnhealthy(report);
-            // The bound (2 s) plus the time a 2-core machine takes to answer; Redis' own timeout is 5 s.
-            Assert.True(elapsed < SiloHealth.CheckBound + TimeSpan.FromSeconds(1.5), $"readiness took {elapsed.TotalSeconds:0.0} s");
+            // The bound (2 s) and room for a busy 2-core machine, below the Redis client's own timeout (5 s) that an
+            // unbounded PING waits out.
+            Assert.True(elapsed < TimeSpan.FromSeconds(4.5), $"readiness took {elapsed.TotalSeconds:0.0} s");
             clock.Restart();
             await AssertLive(silo.Http);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"liveness took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"liveness took {clock.Elapsed.TotalSeconds:0.0} s");
         }
         finally
         {
