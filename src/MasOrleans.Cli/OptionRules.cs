@@ -7,7 +7,7 @@ namespace MasOrleans.Cli;
 /// The value rules the verbs' options share, each a validator on the option itself: a command-level validator sees an
 /// option left at its default as default(T) (0, null), not as its DefaultValueFactory's value (System.CommandLine
 /// issue 2841), so `mas serve` with no --state_dim read 0 and refused to start. A refused value is a parse error:
-/// the option's name and the rule on stderr, exit code 1, before the verb does any work.
+/// the option's name and the rule on stderr, exit code 64 (EX_USAGE), before the verb does any work.
 /// </summary>
 internal static class OptionRules
 {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MasOrleans.Cli;
 using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Kubeconfig;
 using MasOrleans.Cli.Replay;
@@ -16,8 +17,5 @@ var root = new RootCommand("mas: multi-agent scheduling engine tools (trace repl
     TrainCommand.Create(),
     TuneTiesCommand.Create(),
 };
-// Signals are not System.CommandLine's to handle: it would cancel the verb, then end the process 2 s later whatever
-// the verb was doing (`mas serve` draining a long /update or saving with --save-on-exit: the model was lost, and a
-// native TorchSharp call cut short crashed the process). `mas serve`'s host stops on SIGINT/SIGTERM by itself, then
-// saves; the batch verbs (replay, train, ...) end at once, as any process does.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// Exit codes (README.md, "Exit codes") and error lines come from one place.
+return await UserErrors.InvokeAsync(root, args);

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.Hosting;
 using Microsoft.Extensions.Options;
@@ -28,4 +29,10 @@ catch (Exception e) when (StartupEnvironment.Of(e) is { } problems)
     Console.Error.WriteLine("MasOrleans: cannot start:");
     foreach (var problem in problems) Console.Error.WriteLine($"  - {problem}");
     return StartupUnavailableException.ExitCode;
+}
+catch (Exception e)
+{
+    // A defect: its stack trace, and EX_SOFTWARE rather than the runtime's abort (134), as `mas` does (README, "Exit codes").
+    Console.Error.WriteLine($"MasOrleans: unexpected failure, a defect: {e}");
+    return ExitCodes.Software;
 }

@@ -44,8 +44,8 @@ public class KubeconfigTests
         Console.SetOut(output);
         try
         {
-            Assert.Equal(0, await KubeconfigCommand.Create().Parse(["--server", "http://localhost:8080"]).InvokeAsync());
-            Assert.NotEqual(0, await KubeconfigCommand.Create().Parse(["--server", "localhost:8080"]).InvokeAsync());
+            Assert.Equal(0, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), ["--server", "http://localhost:8080"]));
+            Assert.NotEqual(0, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), ["--server", "localhost:8080"]));
         }
         finally
         {
@@ -62,7 +62,7 @@ public class KubeconfigTests
         Console.SetOut(output);
         try
         {
-            Assert.Equal(0, await KubeconfigCommand.Create().Parse([]).InvokeAsync());
+            Assert.Equal(0, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), []));
         }
         finally
         {

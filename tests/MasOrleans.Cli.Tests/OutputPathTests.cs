@@ -38,7 +38,7 @@ public class OutputPathTests
 
         var option = verb.Split(' ')[1];
         var expected = kind == "file" ? "is a file, not a directory" : "is a directory, not a file";
-        Assert.Equal(1, exit);
+        Assert.Equal(64, exit); // EX_USAGE: the option names a path it cannot use
         Assert.Equal($"error: {option} {taken}: {expected}{Environment.NewLine}", error);
         Assert.DoesNotContain("seeds", output); // evaluate prints its table ("... seeds 1 ...") only after running
         if (kind == "file") Assert.Equal("kept", File.ReadAllText(taken));
@@ -52,7 +52,7 @@ public class OutputPathTests
         var target = Path.Combine(temp, "no-such-dir", "out.json");
         var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(),
             ["--nodes", Nodes, "--pods", Pods(temp), "--variants", "none", "--policy", "best-fit", "--seed", "1", "--output", target]);
-        Assert.Equal(1, exit);
+        Assert.Equal(64, exit); // EX_USAGE: the option names a path it cannot use
         Assert.Equal($"error: --output {target}: the directory {Path.Combine(temp, "no-such-dir")} does not exist{Environment.NewLine}", error);
         Assert.DoesNotContain("seeds", output);
     }

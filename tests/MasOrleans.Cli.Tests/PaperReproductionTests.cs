@@ -36,7 +36,7 @@ public class PaperReproductionTests(ITestOutputHelper output)
             "--nodes", Path.Combine(root, "openb_node_list_gpu_node.csv"), "--pods", Path.Combine(root, "openb_pod_list_default.csv"),
             .. PublishedAt130.Keys.SelectMany(p => new[] { "--policy", p }), "--seed", "42..44", "--tune", "1.3", "--output", outputDir,
         ];
-        Assert.Equal(0, await ReplayCommand.Create().Parse(args).InvokeAsync());
+        Assert.Equal(0, await UserErrors.InvokeAsync(ReplayCommand.Create(), args));
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputDir, "summary.json")));
         using var curves = JsonDocument.Parse(File.ReadAllText(Path.Combine(outputDir, "curves.json")));

@@ -23,7 +23,7 @@ public class PolicySettingsTests
     {
         var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
             ["--nodes", "never-read.csv", "--pods", "never-read.csv", "--policy", policy, "--set", setting, "--output", "never-written"]);
-        Assert.Equal(1, exit);
+        Assert.Equal(64, exit); // EX_USAGE
         Assert.Equal($"error: {message}{Environment.NewLine}", error);
     }
 }

@@ -30,8 +30,8 @@ public class ReplayCommandTests
     {
         var (nodes, pods) = Slice();
         var output = Path.Combine(Path.GetDirectoryName(pods)!, "out");
-        var exit = await ReplayCommand.Create().Parse(
-            ["--nodes", nodes, "--pods", pods, "--policy", "random", "--policy", "fgd", "--policy", "best-fit", "--seed", "1..2", "--output", output]).InvokeAsync();
+        var exit = await UserErrors.InvokeAsync(ReplayCommand.Create(), 
+            ["--nodes", nodes, "--pods", pods, "--policy", "random", "--policy", "fgd", "--policy", "best-fit", "--seed", "1..2", "--output", output]);
         Assert.Equal(0, exit);
 
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
@@ -59,7 +59,7 @@ public class ReplayCommandTests
     {
         var (nodes, pods) = Slice();
         var output = Path.Combine(Path.GetDirectoryName(pods)!, "timed");
-        var exit = await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--output", output]).InvokeAsync();
+        var exit = await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--output", output]);
         Assert.Equal(0, exit);
         Assert.True(File.Exists(Path.Combine(output, "utilization.png")));
         Assert.True(File.Exists(Path.Combine(output, "queue-length.png")));
@@ -75,11 +75,11 @@ public class ReplayCommandTests
         Console.SetError(error);
         try
         {
-            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "nope", "--output", "unused"]).InvokeAsync());
+            Assert.Equal(64, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "nope", "--output", "unused"]));
             var bad = TestFiles.Temp("bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,1,1,x,0\n");
-            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", bad, "--policy", "fgd", "--output", "unused"]).InvokeAsync());
+            Assert.Equal(65, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", bad, "--policy", "fgd", "--output", "unused"]));
             // A setting no chosen policy reads is refused before any replay runs (and writes nothing).
-            Assert.Equal(1, await ReplayCommand.Create().Parse(["--nodes", nodes, "--pods", pods, "--policy", "fgd", "--policy", "kube", "--set", "gpusell=worst", "--output", "unused"]).InvokeAsync());
+            Assert.Equal(64, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "fgd", "--policy", "kube", "--set", "gpusell=worst", "--output", "unused"]));
         }
         finally
         {
@@ -107,7 +107,7 @@ public class ReplayCommandTests
 
         var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
             ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(model, "out")]);
-        Assert.Equal(1, exit);
+        Assert.Equal(65, exit); // EX_DATAERR
         var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"error: '{target}' is not ", line);
     }

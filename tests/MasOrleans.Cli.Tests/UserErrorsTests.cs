@@ -6,8 +6,8 @@ using MasOrleans.Learning.Tests.Support;
 namespace MasOrleans.Cli.Tests;
 
 /// <summary>
-/// What the batch verbs report as one line ("error: ...", exit 1) is what their input checks throw; a defect (an
-/// InvalidOperationException from a broken invariant, an index out of range) keeps its stack trace and fails the run.
+/// What the verbs report as one line ("error: ...", exit 64-66) is what their input checks throw; a defect (an
+/// InvalidOperationException from a broken invariant, an index out of range) keeps its stack trace and exits 70.
 /// </summary>
 [Collection(ReplayCommandRuns.Name)]
 public class UserErrorsTests
@@ -30,11 +30,11 @@ public class UserErrorsTests
     public async Task A_defect_in_a_verb_surfaces_with_its_stack_trace_and_fails()
     {
         var verb = new System.CommandLine.Command("defect");
-        verb.SetAction(_ => UserErrors.Run(() => Failing(new InvalidOperationException("an invariant broke"))));
+        verb.SetAction(_ => Failing(new InvalidOperationException("an invariant broke")));
 
         var (exit, _, error) = await VerbRun.InvokeAsync(verb, []);
 
-        Assert.NotEqual(0, exit);
+        Assert.Equal(70, exit); // EX_SOFTWARE
         Assert.DoesNotContain("error: an invariant broke", error);
         Assert.Contains("System.InvalidOperationException: an invariant broke", error);
         Assert.Contains($"at {typeof(UserErrorsTests).FullName}.{nameof(Failing)}", error);
@@ -46,7 +46,7 @@ public class UserErrorsTests
         using var temp = new TempDirectory();
         var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
             ["--nodes", CpuOnlyNodes, "--pods", SmallTrace.Pods(temp), "--policy", "fgd", "--output", Path.Combine(temp, "out")]);
-        Assert.Equal(1, exit);
+        Assert.Equal(65, exit); // EX_DATAERR: the input cannot be used
         Assert.Equal($"error: paper mode needs GPUs: the cluster has none{Environment.NewLine}", error);
     }
 
@@ -57,7 +57,7 @@ public class UserErrorsTests
         using var temp = new TempDirectory();
         var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(),
             ["--nodes", CpuOnlyNodes, "--pods", SmallTrace.Pods(temp), "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
-        Assert.Equal(1, exit);
+        Assert.Equal(65, exit); // EX_DATAERR: the input cannot be used
         Assert.Equal($"error: paper mode needs GPUs: the cluster has none{Environment.NewLine}", error);
     }
 
@@ -70,7 +70,7 @@ public class UserErrorsTests
         using var temp = new TempDirectory();
         var (exit, _, error) = await VerbRun.InvokeAsync(TrainCommand.Create(),
             ["--algo", "ddqn", "--nodes", nodes, "--pods", SmallTrace.Pods(temp), "--episodes", "1", "--output", Path.Combine(temp, "model")]);
-        Assert.Equal(1, exit);
+        Assert.Equal(65, exit); // EX_DATAERR: the input cannot be used
         Assert.Equal($"error: {message}{Environment.NewLine}", error);
     }
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace MasOrleans.Cli.Tests;
 
-/// <summary>Invokes a verb with stdout and stderr captured (tests that use it share <see cref="ReplayCommandRuns"/>: the console is one per process).</summary>
+/// <summary>Invokes a verb as `mas` does (<see cref="UserErrors.InvokeAsync"/>) with stdout and stderr captured (tests that use it share <see cref="ReplayCommandRuns"/>: the console is one per process).</summary>
 internal static class VerbRun
 {
     public static async Task<(int Exit, string Output, string Error)> InvokeAsync(Command command, string[] args)
@@ -13,7 +13,7 @@ internal static class VerbRun
         Console.SetError(error);
         try
         {
-            var exit = await command.Parse(args).InvokeAsync();
+            var exit = await UserErrors.InvokeAsync(command, args);
             return (exit, output.ToString(), error.ToString());
         }
         finally

@@ -55,6 +55,14 @@ public sealed partial class DeployFilesTests
             Assert.Equal("masorleans/silo:latest", services[silo]["image"].ToString());
         }
         Assert.Equal(ComposeEnvironment("silo1")["Orleans__ClusterId"], ComposeEnvironment("silo2")["Orleans__ClusterId"]);
+        // Each silo's healthcheck asks readiness on its own HTTP port (HealthTests runs the command against a real silo).
+        foreach (var silo in new[] { "silo1", "silo2" })
+        {
+            var probe = ComposeHealthcheck(silo);
+            Assert.Contains($"/dev/tcp/127.0.0.1/{HttpPort} ", probe);
+            Assert.Contains($"GET {MasOrleans.Silo.Hosting.SiloHealth.ReadyPath} ", probe);
+            Assert.True(TimeSpan.FromSeconds(double.Parse(Compose()[silo]["healthcheck"]["timeout"].ToString().TrimEnd('s'), CultureInfo.InvariantCulture)) > MasOrleans.Silo.Hosting.SiloHealth.CheckBound, silo);
+        }
         // Prometheus scrapes both silos on the HTTP port; Grafana mounts the provisioning and dashboards folders that exist.
         var scrape = (YamlMappingNode)((YamlSequenceNode)RepoFiles.Yaml("dashboards/prometheus/prometheus.yml")[0]["scrape_configs"])[0];
         Assert.Equal("/metrics", scrape["metrics_path"].ToString());
@@ -76,10 +84,13 @@ public sealed partial class DeployFilesTests
         Assert.Equal("masorleans/silo:latest", container["image"].ToString());
         var ports = ((YamlSequenceNode)container["ports"]).Cast<YamlMappingNode>().ToDictionary(p => p["name"].ToString(), p => int.Parse(p["containerPort"].ToString()));
         Assert.Equal(new Dictionary<string, int> { ["http"] = HttpPort, ["silo"] = SiloPort, ["gateway"] = GatewayPort }, ports);
-        foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+        // Readiness follows Redis and membership; liveness only that the process serves (a restart cures no Redis outage).
+        foreach (var (probe, path) in new[] { ("readinessProbe", MasOrleans.Silo.Hosting.SiloHealth.ReadyPath), ("livenessProbe", MasOrleans.Silo.Hosting.SiloHealth.LivePath) })
         {
-            Assert.Equal("/health", container[probe]["httpGet"]["path"].ToString());
+            Assert.Equal(path, container[probe]["httpGet"]["path"].ToString());
             Assert.Contains(container[probe]["httpGet"]["port"].ToString(), ports.Keys);
+            // Kubernetes' default timeout is 1 s, below the checks' own bound: a slow Redis would read as a timeout.
+            Assert.True(double.Parse(container[probe]["timeoutSeconds"].ToString(), CultureInfo.InvariantCulture) > MasOrleans.Silo.Hosting.SiloHealth.CheckBound.TotalSeconds, probe);
         }
         Assert.True(((YamlMappingNode)container["resources"]["requests"]).Children.ContainsKey("cpu"));
         var env = KubernetesEnvironment(container);
@@ -169,6 +180,14 @@ public sealed partial class DeployFilesTests
 
     internal static Dictionary<string, string> ComposeEnvironment(string service) =>
         ((YamlMappingNode)Compose()[service]["environment"]).Children.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value.ToString());
+
+    /// <summary>The bash script of a compose service's healthcheck (["CMD", "bash", "-c", script]).</summary>
+    internal static string ComposeHealthcheck(string service)
+    {
+        var test = Strings(Compose()[service]["healthcheck"]["test"]);
+        Assert.Equal(["CMD", "bash", "-c"], test.Take(3));
+        return test[3];
+    }
 
     private static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
         ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>()

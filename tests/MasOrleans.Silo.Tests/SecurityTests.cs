@@ -64,6 +64,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         { "DELETE", "/api/v1/workloads/none", SecuredSiloFixture.AdminKey, HttpStatusCode.NotFound },
         { "GET", "/api/v1/nodes", null, HttpStatusCode.OK },
         { "GET", "/health", null, HttpStatusCode.OK },
+        { "GET", "/health/live", null, HttpStatusCode.OK },
+        { "GET", "/health/ready", null, HttpStatusCode.OK },
     };
 
     [Theory]

@@ -39,7 +39,7 @@ internal static class EvaluateCommand
         {
             nodes, pods, traces, variants, baseline, policies, seeds, tune, settings, parallel, output, writeVariants, models, idle,
         };
-        command.SetAction(parse => UserErrors.Run(() =>
+        command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();
             LearnedModelOption.Register(catalog, parse.GetValue(models) ?? []);
@@ -72,7 +72,7 @@ internal static class EvaluateCommand
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -28,7 +28,7 @@ internal static class ReplayCommand
         {
             nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list, models,
         };
-        command.SetAction(parse => UserErrors.Run(() =>
+        command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();
             var modelDirectories = parse.GetValue(models) ?? [];
@@ -54,7 +54,7 @@ internal static class ReplayCommand
             };
             ReplayJob.Run(request, catalog);
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MasOrleans.Learning;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Cli.Serve;
 
@@ -47,24 +48,12 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
     {
-        if (options.GrpcPort == options.HttpPort)
-        {
-            // gRPC needs an HTTP/2-only endpoint and REST an HTTP/1.1 one: they cannot share a cleartext port.
-            await Console.Error.WriteLineAsync("mas serve: --grpc-port and --http-port must differ.");
-            return 2;
-        }
-        SchedulerServer server;
-        try
-        {
-            // Found unusable only at shutdown, the session's /update training would be lost.
-            if (options.SaveDirectory is { } saveDirectory) OutputPaths.PrepareDirectory(saveDirectory, "--save-on-exit");
-            server = await SchedulerServer.StartAsync(options, cancellationToken);
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or ArgumentException or IOException)
-        {
-            await Console.Error.WriteLineAsync($"mas serve: {e.Message}");
-            return 2;
-        }
+        // gRPC needs an HTTP/2-only endpoint and REST an HTTP/1.1 one: they cannot share a cleartext port.
+        if (options.GrpcPort == options.HttpPort) throw new ArgumentException("--grpc-port and --http-port must differ.");
+        // Found unusable only at shutdown, the session's /update training would be lost.
+        if (options.SaveDirectory is { } saveDirectory) OutputPaths.PrepareDirectory(saveDirectory, "--save-on-exit");
+        // A bad model, a bad --host or a port in use ends the verb here, reported by UserErrors.
+        var server = await SchedulerServer.StartAsync(options, cancellationToken);
         await using (server)
         {
             Console.WriteLine(
@@ -81,12 +70,11 @@ internal static class ServeCommand
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    await Console.Error.WriteLineAsync($"mas serve: could not save the model to {dir}: {e.Message}");
-                    return 1;
+                    throw new IOException($"could not save the model to {dir}: {e.Message}", e);
                 }
                 Console.WriteLine($"Saved model to {dir}.");
             }
         }
-        return 0;
+        return ExitCodes.Success;
     }
 }

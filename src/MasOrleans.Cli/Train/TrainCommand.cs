@@ -44,7 +44,7 @@ internal static class TrainCommand
         {
             algo, nodes, pods, episodes, seed, output, pretrain, pretrainEpisodes, pretrainEpochs, sample, shortlist, hidden, rate, pretrainRate, gamma, fragWeight, validateEvery, tune,
         };
-        command.SetAction(parse => UserErrors.Run(() =>
+        command.SetAction(parse =>
         {
             var options = new PlacementTrainingOptions
             {
@@ -72,7 +72,7 @@ internal static class TrainCommand
                 throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
             TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -40,7 +40,7 @@ internal static class TuneTiesCommand
         {
             nodes, pods, variants, seeds, generations, population, elite, spread, searchSeed, worst, parallel, start, typical, cross, output,
         };
-        command.SetAction(parse => UserErrors.Run(() =>
+        command.SetAction(parse =>
         {
             var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
@@ -77,7 +77,7 @@ internal static class TuneTiesCommand
             Console.WriteLine("settings: " + string.Join(' ', overall.Settings.Select(kv => $"--set {kv.Key}={kv.Value}")));
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using MasOrleans.Scheduling;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -65,8 +66,7 @@ internal sealed class YamlConfigurationProvider(string path) : ConfigurationProv
 internal sealed class InvalidConfigurationException(IReadOnlyList<string> problems)
     : Exception("invalid configuration:" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}")))
 {
-    /// <summary>EX_CONFIG from sysexits.h.</summary>
-    public const int ExitCode = 78;
+    public const int ExitCode = ExitCodes.Config;
 
     public IReadOnlyList<string> Problems { get; } = problems;
 }

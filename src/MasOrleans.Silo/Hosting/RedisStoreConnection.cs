@@ -14,6 +14,9 @@ internal sealed class RedisStoreConnection(ConfigurationOptions options) : ILife
     public IConnectionMultiplexer Redis =>
         _redis ?? throw new InvalidOperationException("The Redis store connection is used before the silo connected it");
 
+    /// <summary>The connection once the silo opened it; null while it starts (the readiness check asks before grains run).</summary>
+    public IConnectionMultiplexer? Opened => _redis;
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(RedisStoreConnection), ServiceLifecycleStage.RuntimeInitialize, Connect, Close);
 

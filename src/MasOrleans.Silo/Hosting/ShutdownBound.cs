@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling;
 using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Hosting;
@@ -23,8 +24,8 @@ internal static partial class ShutdownBound
     public const double MaxSeconds = 3600;
     public const string CutShortMessage = "Shutdown cut short";
 
-    /// <summary>EX_SOFTWARE: the silo did not finish its own shutdown.</summary>
-    public const int CutShortExitCode = 70;
+    /// <summary>The silo did not finish its own shutdown: an internal failure, not the caller's.</summary>
+    public const int CutShortExitCode = ExitCodes.Software;
 
     /// <summary>The bound, from configuration (checked at start-up by <see cref="Problem"/>).</summary>
     public static TimeSpan Of(IConfiguration config) =>
@@ -72,7 +73,7 @@ internal static partial class ShutdownBound
         if (await Task.WhenAny(stop, Task.Delay(bound)) == stop)
         {
             await stop;
-            return 0;
+            return ExitCodes.Success;
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownBound).FullName!);
         LogCutShort(logger, bound.TotalSeconds);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MasOrleans.Abstractions;
-using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
@@ -11,7 +10,6 @@ using MasOrleans.Silo.KubeApi;
 using MasOrleans.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.OpenApi;
 using Orleans.Dashboard;
 
@@ -88,7 +86,7 @@ internal static class SiloApp
             });
             c.OperationFilter<ApiExamplesOperationFilter>();
         });
-        services.AddHealthChecks().AddCheck<ClusterIndexHealthCheck>("cluster-index");
+        SiloHealth.AddChecks(services);
     }
 
     /// <summary>The middleware pipeline and every route: REST, extender, Kubernetes API, health, metrics, dashboard.</summary>
@@ -111,7 +109,7 @@ internal static class SiloApp
         api.MapLearningApi();
         app.MapExtenderApi();
         app.MapKubeApi();
-        app.MapHealthChecks("/health").ExcludeFromDescription();
+        SiloHealth.Map(app);
         app.MapMasObservability();
         app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).AddEndpointFilter(DashboardLogStream.Declare)
             .ExcludeFromDescription();
@@ -129,10 +127,11 @@ internal static class SiloApp
         MasJson.AddEnumConverters(options.Converters);
     }
 
-    /// <summary>Every JSON error body this API writes is a ProblemDetails; label it as RFC 7807 says (the Kubernetes surface writes Status objects).</summary>
+    /// <summary>Every JSON error body this API writes is a ProblemDetails; label it as RFC 7807 says (the Kubernetes surface writes Status objects, health its report).</summary>
     private static Task MarkProblemResponses(HttpContext context, Func<Task> next)
     {
-        if (context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix)) return next();
+        // The health endpoints write their own report, a 503 with each check's reason.
+        if (context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix) || context.Request.Path.StartsWithSegments(SiloHealth.Path)) return next();
         context.Response.OnStarting(() =>
         {
             var response = context.Response;
@@ -160,23 +159,6 @@ internal static class SiloApp
             var root = address.TrimEnd('/');
             Console.WriteLine($"  Swagger UI: {root}/swagger");
             Console.WriteLine($"  Dashboard:  {root}/dashboard");
-        }
-    }
-}
-
-/// <summary>Healthy when the cluster index answers, i.e. the silo serves grains and storage is reachable.</summary>
-internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var policy = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-            return HealthCheckResult.Healthy($"default policy {policy}");
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException)
-        {
-            return HealthCheckResult.Unhealthy("cluster index unavailable", e);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using MasOrleans.Scheduling;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Connections;
 using StackExchange.Redis;
@@ -95,8 +96,7 @@ internal static class StartupEnvironment
 internal sealed class StartupUnavailableException(IReadOnlyList<string> problems)
     : Exception("cannot start:" + string.Concat(problems.Select(p => $"{Environment.NewLine}  - {p}")))
 {
-    /// <summary>EX_UNAVAILABLE from sysexits.h.</summary>
-    public const int ExitCode = 69;
+    public const int ExitCode = ExitCodes.Unavailable;
 
     public IReadOnlyList<string> Problems { get; } = problems;
 }

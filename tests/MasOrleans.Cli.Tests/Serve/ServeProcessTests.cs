@@ -60,7 +60,7 @@ public class ServeProcessTests
     }
 
     [Fact]
-    public async Task A_port_in_use_is_one_line_on_stderr_and_exit_code_2()
+    public async Task A_port_in_use_is_one_line_on_stderr_and_exit_code_69()
     {
         var ports = FreePorts.Take(2);
         var taken = new TcpListener(IPAddress.Loopback, ports[1]);
@@ -71,10 +71,10 @@ public class ServeProcessTests
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(2, process.ExitCode);
+            Assert.Equal(69, process.ExitCode); // EX_UNAVAILABLE
             // The host used to log "Hosting failed to start" with the bind exception's stack trace first.
             Assert.Equal("", await stdout);
-            Assert.Equal($"mas serve: Failed to bind to address http://127.0.0.1:{ports[1]}: address already in use.{Environment.NewLine}", await stderr);
+            Assert.Equal($"error: Failed to bind to address http://127.0.0.1:{ports[1]}: address already in use.{Environment.NewLine}", await stderr);
         }
         finally
         {

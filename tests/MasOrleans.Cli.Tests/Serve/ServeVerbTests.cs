@@ -17,11 +17,9 @@ public class ServeVerbTests
         using var temp = new TempDirectory();
         var saveDir = Path.Combine(temp, "served-model");
         using var stop = new CancellationTokenSource();
-        var parse = ServeCommand.Create().Parse([
+        var run = UserErrors.InvokeAsync(ServeCommand.Create(), [
             "--algo", "ddqn", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
-            "--state_dim", "4", "--action-dim", "6", "--seed", "3", "--save-on-exit", saveDir]);
-        Assert.Empty(parse.Errors);
-        var run = parse.InvokeAsync(cancellationToken: stop.Token);
+            "--state_dim", "4", "--action-dim", "6", "--seed", "3", "--save-on-exit", saveDir], stop.Token);
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}") };
         HealthResponse? health = null;
@@ -59,15 +57,15 @@ public class ServeVerbTests
         Console.SetError(error);
         try
         {
-            Assert.Equal(2, await ServeCommand.Create().Parse([
-                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--save-on-exit", taken]).InvokeAsync(cancellationToken: stop.Token));
+            Assert.Equal(64, await UserErrors.InvokeAsync(ServeCommand.Create(), [
+                "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--save-on-exit", taken], stop.Token));
         }
         finally
         {
             Console.SetError(original);
         }
         Assert.False(stop.IsCancellationRequested, "serve started before refusing --save-on-exit");
-        Assert.Equal($"mas serve: --save-on-exit {taken}: is a file, not a directory{Environment.NewLine}", error.ToString());
+        Assert.Equal($"error: --save-on-exit {taken}: is a file, not a directory{Environment.NewLine}", error.ToString());
         Assert.Equal("not a directory", File.ReadAllText(taken));
     }
 
@@ -90,17 +88,17 @@ public class ServeVerbTests
         int exit;
         try
         {
-            exit = await ServeCommand.Create().Parse([
+            exit = await UserErrors.InvokeAsync(ServeCommand.Create(), [
                 "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "4", "--action_dim", "6", "--model", dir])
-                .InvokeAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                .WaitAsync(TimeSpan.FromSeconds(30));
         }
         finally
         {
             Console.SetError(original);
         }
-        Assert.Equal(2, exit);
+        Assert.Equal(65, exit); // EX_DATAERR
         var line = Assert.Single(error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith($"mas serve: '{file}' is not ", line);
+        Assert.StartsWith($"error: '{file}' is not ", line);
     }
 
     [Fact]
@@ -109,9 +107,9 @@ public class ServeVerbTests
         using var dir = new TempDirectory();
         using (var policy = Learning.VectorPolicy.Create("ppo", 14, 16, seed: 1)) policy.Save(dir);
         var ports = FreePorts.Take(2);
-        var parse = ServeCommand.Create().Parse([
+        var run = UserErrors.InvokeAsync(ServeCommand.Create(), [
             "--algo", "ppo", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(),
             "--state_dim", "10", "--action_dim", "12", "--model", dir]);
-        Assert.Equal(2, await parse.InvokeAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(65, await run.WaitAsync(TimeSpan.FromSeconds(30))); // EX_DATAERR: the model does not fit the options
     }
 }

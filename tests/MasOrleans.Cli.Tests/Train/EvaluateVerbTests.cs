@@ -33,8 +33,8 @@ public class EvaluateVerbTests
         using var temp = new TempDirectory();
         var pods = WritePods(temp);
         var output = Path.Combine(temp, "out.json");
-        var code = await EvaluateCommand.Create().Parse([
-            "--nodes", Nodes, "--pods", pods, "--variants", "share50,cpu20", "--policy", "fgd-weighted", "--seed", "1..2", "--output", output]).InvokeAsync();
+        var code = await UserErrors.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--variants", "share50,cpu20", "--policy", "fgd-weighted", "--seed", "1..2", "--output", output]);
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(File.ReadAllText(output));
         var rows = json.RootElement.EnumerateArray().ToList();
@@ -55,7 +55,7 @@ public class EvaluateVerbTests
         using var temp = new TempDirectory();
         var pods = WritePods(temp);
         var dir = Path.Combine(temp, "variants");
-        Assert.Equal(0, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "mix-all", "--write-variants", dir]).InvokeAsync());
+        Assert.Equal(0, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "mix-all", "--write-variants", dir]));
         var written = TraceLoader.LoadPods(Path.Combine(dir, "openb_pod_list_mix-all.csv")).Pods;
         var expected = TraceResampler.Resample(TraceLoader.LoadPods(pods).Pods, WorkloadVariants.Select("mix-all")[0].Targets, TraceLoader.LoadNodes(Nodes), 1);
         Assert.Equal(WorkloadMix.Of(expected.Select(t => t.Pod)), WorkloadMix.Of(written.Select(t => t.Pod)));
@@ -67,8 +67,8 @@ public class EvaluateVerbTests
     {
         using var temp = new TempDirectory();
         var pods = WritePods(temp);
-        Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "nope", "--policy", "fgd"]).InvokeAsync());
-        Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]).InvokeAsync());
+        Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "nope", "--policy", "fgd"]));
+        Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]));
     }
 
     [Fact]
@@ -82,10 +82,10 @@ public class EvaluateVerbTests
         try
         {
             // gpusel is read by the baseline (best-fit) only, zz by no policy, and an empty key is no key=value.
-            Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none",
-                "--baseline", "best-fit", "--policy", "kube", "--set", "gpusel=worst", "--set", "zz=1"]).InvokeAsync());
-            Assert.Equal(1, await EvaluateCommand.Create().Parse(["--nodes", Nodes, "--pods", pods, "--variants", "none",
-                "--policy", "kube", "--set", "=1"]).InvokeAsync());
+            Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "none",
+                "--baseline", "best-fit", "--policy", "kube", "--set", "gpusel=worst", "--set", "zz=1"]));
+            Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "none",
+                "--policy", "kube", "--set", "=1"]));
         }
         finally
         {

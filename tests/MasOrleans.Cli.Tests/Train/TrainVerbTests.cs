@@ -33,9 +33,9 @@ public class TrainVerbTests
         using var temp = new TempDirectory();
         var pods = WritePods(temp);
         var model = Path.Combine(temp, "model");
-        var code = await TrainCommand.Create().Parse([
+        var code = await UserErrors.InvokeAsync(TrainCommand.Create(), [
             "--algo", "ppo", "--nodes", Nodes, "--pods", pods, "--episodes", "2", "--seed", "1000",
-            "--pretrain", "fgd", "--pretrain-episodes", "1", "--validate-every", "1", "--output", model]).InvokeAsync();
+            "--pretrain", "fgd", "--pretrain-episodes", "1", "--validate-every", "1", "--output", model]);
         Assert.Equal(0, code);
         Assert.True(File.Exists(Path.Combine(model, "training-curve.png")));
         Assert.True(File.Exists(Path.Combine(model, "training-curve.json")));
@@ -62,9 +62,9 @@ public class TrainVerbTests
         Console.SetError(output);
         try
         {
-            var code = await TrainCommand.Create().Parse([
-                "--algo", "ddqn", "--nodes", Nodes, "--pods", WritePods(temp), "--episodes", "5", "--seed", "40", "--output", Path.Combine(temp, "m")]).InvokeAsync();
-            Assert.Equal(1, code);
+            var code = await UserErrors.InvokeAsync(TrainCommand.Create(), [
+                "--algo", "ddqn", "--nodes", Nodes, "--pods", WritePods(temp), "--episodes", "5", "--seed", "40", "--output", Path.Combine(temp, "m")]);
+            Assert.Equal(64, code); // EX_USAGE: --seed overlaps the evaluation seeds
         }
         finally
         {

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using MasOrleans.Abstractions.Grains;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// Liveness and readiness. <c>/health/live</c> runs no check: it answers 200 while the process serves HTTP, so a
+/// restart is never the answer to an outage outside the silo. <c>/health/ready</c> (and <c>/health</c>, for existing
+/// probes) answers 503 with each check's reason when this silo has not joined the cluster, its cluster index does not
+/// answer, or its Redis does not answer PING: a silo that cannot persist anything should get no traffic.
+/// </summary>
+internal static class SiloHealth
+{
+    public const string LivePath = "/health/live";
+    public const string ReadyPath = "/health/ready";
+    public const string Path = "/health";
+    private const string ReadyTag = "ready";
+
+    /// <summary>
+    /// How long one check may take. The checks run at once, so a probe is answered within about this, whatever hangs
+    /// (a Redis that accepts connections but does not answer waits out the client's 5 s timeout otherwise); below the
+    /// probes' timeoutSeconds in deploy/.
+    /// </summary>
+    public static readonly TimeSpan CheckBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>Each check bounds itself (<see cref="Bounded"/>): a registration's timeout would win the race and say only "A timeout occurred".</summary>
+    public static void AddChecks(IServiceCollection services) => services.AddHealthChecks()
+        .AddCheck<SiloMembershipHealthCheck>("cluster-membership", tags: [ReadyTag])
+        .AddCheck<ClusterIndexHealthCheck>("cluster-index", tags: [ReadyTag])
+        .AddCheck<RedisPingHealthCheck>("redis", tags: [ReadyTag]);
+
+    public static void Map(WebApplication app)
+    {
+        app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteReport }).ExcludeFromDescription();
+        var ready = new HealthCheckOptions { Predicate = r => r.Tags.Contains(ReadyTag), ResponseWriter = WriteReport };
+        app.MapHealthChecks(ReadyPath, ready).ExcludeFromDescription();
+        app.MapHealthChecks(Path, ready).ExcludeFromDescription();
+    }
+
+    /// <summary>{"status":"Unhealthy","checks":{"redis":{"status":"Unhealthy","description":"..."},...}}: the reason, not only the verdict.</summary>
+    private static Task WriteReport(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description ?? e.Value.Exception?.Message,
+                durationMs = Math.Round(e.Value.Duration.TotalMilliseconds, 1),
+            }),
+        };
+        return context.Response.WriteAsync(JsonSerializer.Serialize(body), context.RequestAborted);
+    }
+
+    /// <summary>Runs <paramref name="probe"/> within <see cref="CheckBound"/>; a timeout or a listed failure is Unhealthy with its message.</summary>
+    internal static async Task<HealthCheckResult> Bounded(string what, Func<CancellationToken, Task<string>> probe, CancellationToken cancellation,
+        Func<Exception, bool> isFailure)
+    {
+        try
+        {
+            return HealthCheckResult.Healthy(await probe(cancellation).WaitAsync(CheckBound, cancellation));
+        }
+        catch (TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"{what} did not answer within {CheckBound.TotalSeconds:0.#} s");
+        }
+        catch (Exception e) when (isFailure(e))
+        {
+            return HealthCheckResult.Unhealthy($"{what} failed: {e.Message}");
+        }
+    }
+}
+
+/// <summary>Healthy while this silo is an Active member of its Orleans cluster (not still joining, not shutting down or declared dead).</summary>
+internal sealed class SiloMembershipHealthCheck(IClusterMembershipService membership, ILocalSiloDetails silo) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var status = membership.CurrentSnapshot.GetSiloStatus(silo.SiloAddress);
+        return Task.FromResult(status == SiloStatus.Active
+            ? HealthCheckResult.Healthy($"silo {silo.SiloAddress} is Active in cluster {silo.ClusterId}")
+            : HealthCheckResult.Unhealthy($"silo {silo.SiloAddress} has not joined cluster {silo.ClusterId}: its status is {status}"));
+    }
+}
+
+/// <summary>Healthy when the cluster index answers, i.e. the silo serves grains (the index answers from memory, so not that Redis does).</summary>
+internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        SiloHealth.Bounded("the cluster index",
+            async _ => $"default policy {await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy()}",
+            cancellationToken, e => e is OrleansException);
+}
+
+/// <summary>
+/// Healthy when the silo's Redis (grain state, node bindings) answers PING; with Storage__Provider=memory there is no
+/// Redis to ask. Orleans' own services keep running through an outage, so this is the check that says the silo cannot
+/// persist anything.
+/// </summary>
+internal sealed class RedisPingHealthCheck(IServiceProvider services) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (services.GetService<RedisStoreConnection>() is not { } connection)
+            return Task.FromResult(HealthCheckResult.Healthy("no Redis: Storage__Provider is memory"));
+        if (connection.Opened is not { } redis)
+            return Task.FromResult(HealthCheckResult.Unhealthy("the silo has not connected to Redis yet"));
+        return SiloHealth.Bounded("Redis PING",
+            async _ => $"Redis answered PING in {(await redis.GetDatabase().PingAsync()).TotalMilliseconds:0.#} ms",
+            cancellationToken, e => e is RedisException);
+    }
+}

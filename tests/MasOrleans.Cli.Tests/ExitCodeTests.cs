@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>
+/// The built `mas` run as a process: each kind of mistake has its BSD sysexits code (sysexits.h: EX_USAGE 64,
+/// EX_DATAERR 65, EX_NOINPUT 66) and one line on stderr that names it, with no stack trace. Every verb used to exit 1.
+/// </summary>
+public class ExitCodeTests
+{
+    private const string Nodes = "gen:count=2,cpu=8,memory=16Gi,gpu=2";
+
+    [Fact]
+    public async Task A_bad_argument_is_a_usage_error()
+    {
+        using var temp = new TempDirectory();
+        var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "fgd", "--output", Path.Combine(temp, "out"), "--tune", "-1");
+        Assert.Equal(64, exit);
+        Assert.Equal("--tune must be a positive number, was -1.", OneLine(error));
+        Assert.False(Directory.Exists(Path.Combine(temp, "out")), "a refused replay wrote its output");
+    }
+
+    [Fact]
+    public async Task A_missing_input_file_is_no_input()
+    {
+        using var temp = new TempDirectory();
+        var missing = Path.Combine(temp, "no-such-pods.csv");
+        var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", missing, "--policy", "fgd", "--output", Path.Combine(temp, "out"));
+        Assert.Equal(66, exit);
+        Assert.Equal($"error: trace file not found: {missing}", OneLine(error));
+    }
+
+    [Fact]
+    public async Task A_malformed_input_file_is_a_data_error()
+    {
+        using var temp = new TempDirectory();
+        var malformed = Path.Combine(temp, "pods.csv");
+        // The openb pod columns, and a GPU count that is no number.
+        File.WriteAllText(malformed, "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np1,1000,1024,two,0\n");
+        var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", malformed, "--policy", "fgd", "--output", Path.Combine(temp, "out"));
+        Assert.Equal(65, exit);
+        Assert.StartsWith($"error: {malformed}:2: column 'num_gpu'", OneLine(error));
+    }
+
+    /// <summary>The only non-empty line of stderr; a stack trace ("   at ...") or a second problem fails here.</summary>
+    private static string OneLine(string error) => Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static async Task<(int Exit, string Error)> RunMas(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mas.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
+}

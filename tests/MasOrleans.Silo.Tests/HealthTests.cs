@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using MasOrleans.Silo.Hosting;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>Liveness and readiness over real HTTP against a real redis-server that the test stops, kills and starts again.</summary>
+public sealed class HealthTests : IDisposable
+{
+    private const int SigStop = 19;
+    private const int SigCont = 18;
+
+    private readonly RedisServer _redis = RedisServer.Start();
+
+    public void Dispose()
+    {
+        Signals.Send(_redis.Pid, SigCont);
+        _redis.Dispose();
+    }
+
+    /// <summary>What the silo logs while its Redis is down: the failed readiness checks and Orleans' Redis-backed services.</summary>
+    private static readonly string[] WhileRedisIsDown =
+    [
+        "^Microsoft\\.Extensions\\.Diagnostics\\.HealthChecks\\.DefaultHealthCheckService$",
+        "^Orleans\\.Persistence\\.RedisGrainStorage$",
+        "^Orleans\\.(Runtime\\.MembershipService|Runtime\\.ReminderService|Clustering\\.Redis|Reminders\\.Redis)",
+        "components reported issues\\. Complaints:.*MembershipService",
+    ];
+
+    /// <summary>
+    /// /health answered 200 while Redis was down (it asked only the cluster index, which answers from memory), so a
+    /// readiness probe kept sending traffic to a silo that could persist nothing.
+    /// </summary>
+    [Fact]
+    public async Task Readiness_fails_with_the_reason_while_redis_is_down_and_liveness_stays_up()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog: WhileRedisIsDown);
+        await AssertReady(silo.Http, SiloHealth.Path);
+        await AssertReady(silo.Http, SiloHealth.ReadyPath);
+        Assert.Equal(0, await RunComposeHealthcheck(silo.Http.BaseAddress!.Port));
+
+        // Killed by its pid: the connection drops and the client reconnects in the background.
+        _redis.Crash();
+        var down = await WaitForStatus(silo.Http, SiloHealth.Path, HttpStatusCode.ServiceUnavailable);
+        AssertRedisUnhealthy(down);
+        AssertRedisUnhealthy(await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.ServiceUnavailable));
+        await AssertLive(silo.Http);
+        Assert.NotEqual(0, await RunComposeHealthcheck(silo.Http.BaseAddress!.Port));
+
+        _redis.Restart();
+        await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 30);
+        await AssertReady(silo.Http, SiloHealth.Path);
+        await AssertLive(silo.Http);
+    }
+
+    /// <summary>A Redis that keeps its connections but answers nothing (stopped by SIGSTOP): the check is bounded, not the client's timeout.</summary>
+    [Fact]
+    public async Task A_redis_that_does_not_answer_fails_readiness_within_the_check_bound()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog: WhileRedisIsDown);
+        await AssertReady(silo.Http, SiloHealth.ReadyPath);
+
+        Assert.True(Signals.Send(_redis.Pid, SigStop), "SIGSTOP to redis-server was not sent");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await silo.Http.GetAsync(SiloHealth.ReadyPath);
+            var elapsed = clock.Elapsed;
+            var report = await Report(response);
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {report}");
+            AssertRedisUnhealthy(report);
+            // The bound (2 s) and room for a busy 2-core machine, below the Redis client's own timeout (5 s) that an
+            // unbounded PING waits out.
+            Assert.True(elapsed < TimeSpan.FromSeconds(4.5), $"readiness took {elapsed.TotalSeconds:0.0} s");
+            clock.Restart();
+            await AssertLive(silo.Http);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"liveness took {clock.Elapsed.TotalSeconds:0.0} s");
+        }
+        finally
+        {
+            Signals.Send(_redis.Pid, SigCont);
+        }
+        await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 30);
+    }
+
+    [Fact]
+    public async Task A_memory_silo_is_ready_without_redis()
+    {
+        await using var silo = await SiloHost.StartAsync();
+        var report = await AssertReady(silo.Http, SiloHealth.ReadyPath);
+        Assert.Equal("no Redis: Storage__Provider is memory", report.GetProperty("checks").GetProperty("redis").GetProperty("description").GetString());
+        Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("cluster-membership").GetProperty("status").GetString());
+        await AssertLive(silo.Http);
+    }
+
+    private static async Task<JsonElement> AssertReady(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        var report = await Report(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {report}");
+        Assert.Equal("Healthy", report.GetProperty("status").GetString());
+        Assert.Equal(["cluster-index", "cluster-membership", "redis"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+        return report;
+    }
+
+    private static async Task AssertLive(HttpClient http)
+    {
+        using var response = await http.GetAsync(SiloHealth.LivePath);
+        var report = await Report(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{SiloHealth.LivePath}: {(int)response.StatusCode} {report}");
+        Assert.Equal("Healthy", report.GetProperty("status").GetString());
+    }
+
+    private static void AssertRedisUnhealthy(JsonElement report)
+    {
+        Assert.Equal("Unhealthy", report.GetProperty("status").GetString());
+        var redis = report.GetProperty("checks").GetProperty("redis");
+        Assert.Equal("Unhealthy", redis.GetProperty("status").GetString());
+        Assert.StartsWith("Redis PING ", redis.GetProperty("description").GetString());
+        // The rest of the silo still serves: the report says which part failed.
+        Assert.Equal("Healthy", report.GetProperty("checks").GetProperty("cluster-membership").GetProperty("status").GetString());
+    }
+
+    private static async Task<JsonElement> WaitForStatus(HttpClient http, string path, HttpStatusCode status, int timeoutSeconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (true)
+        {
+            using var response = await http.GetAsync(path);
+            var report = await Report(response);
+            if (response.StatusCode == status) return report;
+            Assert.True(DateTime.UtcNow < deadline, $"{path} still {(int)response.StatusCode} after {timeoutSeconds} s, expected {(int)status}: {report}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>deploy/docker-compose.yml's silo healthcheck, run by the real bash against <paramref name="port"/> instead of the container's 8080.</summary>
+    private static async Task<int> RunComposeHealthcheck(int port)
+    {
+        var script = DeployFilesTests.ComposeHealthcheck("silo1").Replace("/dev/tcp/127.0.0.1/8080 ", $"/dev/tcp/127.0.0.1/{port} ", StringComparison.Ordinal);
+        Assert.Contains($"/dev/tcp/127.0.0.1/{port} ", script);
+        var info = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(script);
+        using var bash = Process.Start(info)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await bash.WaitForExitAsync(timeout.Token);
+        return bash.ExitCode;
+    }
+
+    private static async Task<JsonElement> Report(HttpResponseMessage response)
+    {
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+}
