@@ -3,12 +3,12 @@ using System.Text.RegularExpressions;
 namespace MasOrleans.Cli.Tests;
 
 /// <summary>
-/// Every `mas verb --flag` the docs show a user (README, docs/, models/, the serve verb's README) names a verb and an
+/// Every `mas verb --flag` the docs show a user (README, docs/, models/, data/traces/, the serve verb's README) names a verb and an
 /// option that verb has, so a renamed or removed option cannot stay in a command people copy.
 /// </summary>
 public partial class DocumentedCommandsTests
 {
-    private static readonly string[] Documents = ["README.md", "models/README.md", "src/MasOrleans.Cli/Serve/README.md"];
+    private static readonly string[] Documents = ["README.md", "models/README.md", "data/traces/README.md", "src/MasOrleans.Cli/Serve/README.md"];
     private static readonly string[] DocumentFolders = ["docs", "docs/learning"];
 
     /// <summary>`mas verb ...` or `dotnet run --project src/MasOrleans.Cli -- verb ...`, up to the end of the code span or line.</summary>
