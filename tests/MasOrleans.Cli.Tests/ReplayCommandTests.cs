@@ -91,6 +91,25 @@ public class ReplayCommandTests
         Assert.False(Directory.Exists("unused"), "a refused replay wrote its output");
     }
 
+    /// <summary>
+    /// `--list-policies` lists and exits, as its help says, without a trace or an output to name (they were required
+    /// before it was looked at: "Option '--nodes' is required."). A run still needs all three.
+    /// </summary>
+    [Fact]
+    public async Task List_policies_needs_no_trace_or_output()
+    {
+        var (exit, output, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--list-policies"]);
+        Assert.True(exit == 0, error);
+        var names = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[0]).ToList();
+        Assert.Contains("fgd", names);
+        Assert.Contains("kube", names);
+        Assert.Contains("ddqn", names);
+
+        var (runExit, _, runError) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--policy", "fgd"]);
+        Assert.Equal(64, runExit); // EX_USAGE
+        foreach (var option in new[] { "--nodes", "--pods", "--output" }) Assert.Contains($"Option '{option}' is required.", runError);
+    }
+
     [Theory]
     [InlineData("metadata.json")]
     [InlineData("actor-critic.weights")]

@@ -10,14 +10,14 @@ internal static class ReplayCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10", Required = true };
-        var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025)", Required = true };
+        var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10 (required unless --list-policies)" };
+        var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025) (required unless --list-policies)" };
         var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
         var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
-        var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots", Required = true };
+        var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots (required unless --list-policies)" };
         var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }.Must(v => v > 0, "a positive number");
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
@@ -28,6 +28,13 @@ internal static class ReplayCommand
         {
             nodes, pods, policies, seeds, tune, mode, output, nic, settings, notes, list, models,
         };
+        // Required for a run, not for --list-policies: marked Required, they were refused before --list-policies was read.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(list)) return;
+            foreach (var option in new Option[] { nodes, pods, output })
+                if (result.GetResult(option) is null) result.AddError($"Option '{option.Name}' is required.");
+        });
         command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();
