@@ -101,3 +101,20 @@ public sealed class CsvTable
         public TraceFormatException Error(string? column, string problem) => new(table.File, line, column, problem);
     }
 }
+
+/// <summary>
+/// The column a reader names its rows by (a pod, an instance, a node): every row has a name, and no name twice, since
+/// a replay keys bindings and departures by name (a second pod of a name was bound over the first).
+/// </summary>
+public sealed class NameColumn(string column)
+{
+    private readonly Dictionary<string, int> _firstLine = new(StringComparer.Ordinal);
+
+    public string Read(CsvTable.Row row)
+    {
+        var name = row.Text(column);
+        if (name.Length == 0) throw row.Error(column, "empty name");
+        if (!_firstLine.TryAdd(name, row.Line)) throw row.Error(column, $"'{name}' is given twice (first on line {_firstLine[name]})");
+        return name;
+    }
+}

@@ -36,10 +36,10 @@ public static class DlrmTraceReader
         options ??= new DlrmOptions();
         table.RequireColumns(Columns);
         var pods = new List<TracePod>(table.Rows.Count);
+        var names = new NameColumn("instance_sn");
         foreach (var row in table.All())
         {
-            var name = row.Text("instance_sn");
-            if (name.Length == 0) throw row.Error("instance_sn", "empty instance name");
+            var name = names.Read(row);
             var labels = new Dictionary<string, string> { [AppLabel] = row.Text("app_name"), [RoleLabel] = row.Text("role") };
             var maxPerNode = row.Long("max_instance_per_node", -1);
             if (maxPerNode > 0) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -26,12 +26,10 @@ public static class OpenbTraceReader
     {
         table.RequireColumns(NodeColumns);
         var nodes = new List<NodeSpec>(table.Rows.Count);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new NameColumn("sn");
         foreach (var row in table.All())
         {
-            var name = row.Text("sn");
-            if (name.Length == 0) throw row.Error("sn", "empty node name");
-            if (!names.Add(name)) throw row.Error("sn", $"duplicate node name '{name}'");
+            var name = names.Read(row);
             var gpus = row.Long("gpu", 0, 64);
             var model = row.OptionalText("model");
             var labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name };
@@ -55,12 +53,10 @@ public static class OpenbTraceReader
         table.RequireColumns(PodColumns);
         var timed = table.HasColumn("creation_time") && table.HasColumn("deletion_time");
         var pods = new List<TracePod>(table.Rows.Count);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new NameColumn("name");
         foreach (var row in table.All())
         {
-            var name = row.Text("name");
-            if (name.Length == 0) throw row.Error("name", "empty pod name");
-            if (!names.Add(name)) throw row.Error("name", $"duplicate pod name '{name}'");
+            var name = names.Read(row);
             var pod = new PodSpec
             {
                 Name = name,
