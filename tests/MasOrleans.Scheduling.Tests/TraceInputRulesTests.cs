@@ -31,6 +31,11 @@ public class TraceInputRulesTests
     public void An_empty_name_is_refused_by_every_reader(string content, string column, bool nodes) =>
         AssertAt(Refused(content, nodes), 2, column, "empty name");
 
+    /// <summary>A column twice in the header: which one a row's value came from is a guess (it threw the dictionary's "same key" error, naming no file).</summary>
+    [Fact]
+    public void A_column_given_twice_in_the_header_is_refused() =>
+        AssertAt(Refused("name,cpu_milli,memory_mib,num_gpu,gpu_milli,cpu_milli\na,1,1,0,0,2\n"), 1, "cpu_milli", "column is given twice");
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

@@ -45,6 +45,9 @@ public sealed class CsvTable
     {
         var headerLine = reader.ReadLine() ?? throw new TraceFormatException(file, 1, null, "empty file: expected a header row");
         var header = headerLine.Trim().Split(',').Select(h => h.Trim()).ToArray();
+        // A column twice: which one a row's value comes from would be a guess.
+        if (header.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new TraceFormatException(file, 1, repeated.Key, "column is given twice in the header");
         var rows = new List<(int, string[])>();
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
