@@ -36,6 +36,25 @@ public class TraceInputRulesTests
     public void A_column_given_twice_in_the_header_is_refused() =>
         AssertAt(Refused("name,cpu_milli,memory_mib,num_gpu,gpu_milli,cpu_milli\na,1,1,0,0,2\n"), 1, "cpu_milli", "column is given twice");
 
+    /// <summary>memory_mib x 1 MiB and GiB x 2^30 overflowed a long unseen: the replay ran with a wrapped (negative or small) request.</summary>
+    [Theory]
+    // 99999999999999999 MiB = 1.05e23 bytes, above Quantity.MaxStored (2.3e18 bytes).
+    [InlineData(Pod5Header + "\na,1000,99999999999999999,1,1000\n", "memory_mib", false)]
+    [InlineData(NodeHeader + "\na,1000,99999999999999999,1,P100\n", "memory_mib", true)]
+    [InlineData(Pod5Header + "\na,9223372036854775807,1024,1,1000\n", "cpu_milli", false)]
+    [InlineData(DlrmHeader + "\ni0,HN,app_0,12,12,1,1,25,25,1e30,1e30,640.0,800.0,8,,,\n", "memory_request", false)]
+    [InlineData(DlrmHeader + "\ni0,HN,app_0,1e17,1e17,1,1,25,25,120.0,120.0,640.0,800.0,8,,,\n", "cpu_request", false)]
+    public void A_quantity_no_stored_value_can_hold_is_refused(string content, string column, bool nodes) =>
+        AssertAt(Refused(content, nodes), 2, column, "out of range");
+
+    [Fact]
+    public void The_largest_storable_memory_is_read_exactly()
+    {
+        // Quantity.MaxStored / 1 MiB = 2199023255551 MiB (by hand: (2^63 - 1) / 4 / 2^20, rounded down).
+        var path = Fixtures.TempFile("pods.csv", Pod5Header + "\na,1000,2199023255551,1,1000\n");
+        Assert.Equal(2199023255551L * 1024 * 1024, TraceLoader.LoadPods(path).Pods[0].Pod.Requests[ResourceKind.Memory]);
+    }
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

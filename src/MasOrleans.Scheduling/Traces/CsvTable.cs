@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Traces;
 
@@ -96,6 +97,15 @@ public sealed class CsvTable
             if (v < min || v > max) throw Error(column, $"{v} is out of range [{min}, {max}]");
             return v;
         }
+
+        /// <summary>
+        /// An amount in the trace's unit as a stored value (milli or bytes; <paramref name="unit"/> stored per trace unit),
+        /// at most <see cref="Quantity.MaxStored"/> as the REST API allows: a larger one wrapped around a long unseen.
+        /// </summary>
+        public long Stored(string column, long unit) => Long(column, 0, Quantity.MaxStored / unit) * unit;
+
+        /// <summary>As <see cref="Stored(string, long)"/> for a fractional amount, rounded to the nearest stored unit.</summary>
+        public long Stored(string column, double unit) => (long)Math.Round(Double(column, 0, Quantity.MaxStored / unit) * unit);
 
         /// <summary>Empty means unknown (e.g. a time outside the trace window).</summary>
         public double? OptionalDouble(string column, double min = double.MinValue) =>

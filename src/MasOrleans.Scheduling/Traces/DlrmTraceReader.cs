@@ -44,11 +44,11 @@ public static class DlrmTraceReader
             var maxPerNode = row.Long("max_instance_per_node", -1);
             if (maxPerNode > 0) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var requests = ResourceVector.Of(
-                cpuMilli: (long)Math.Round(row.Double("cpu_request", 0) * 1000),
-                memoryBytes: (long)Math.Round(row.Double("memory_request", 0) * GiB),
+                cpuMilli: row.Stored("cpu_request", 1000.0),
+                memoryBytes: row.Stored("memory_request", GiB),
                 gpuMilli: row.Long("gpu_request", 0, 64) * ClusterState.MilliPerGpu,
                 networkMilli: (long)Math.Round(row.Double("rdma_request", 0, 100) / 100.0 * options.NicMbps * 1000),
-                ephemeralBytes: (long)Math.Round(row.Double("disk_request", 0) * GiB));
+                ephemeralBytes: row.Stored("disk_request", GiB));
             var pod = new PodSpec { Name = name, Requests = requests, Labels = labels };
             pods.Add(new TracePod(pod, row.OptionalDouble("creation_time", 0) ?? 0, row.OptionalDouble("deletion_time", 0)));
         }

@@ -37,7 +37,7 @@ public static class OpenbTraceReader
             nodes.Add(new NodeSpec
             {
                 Name = name,
-                Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * ClusterState.MilliPerGpu),
+                Capacity = ResourceVector.Of(cpuMilli: row.Stored("cpu_milli", 1), memoryBytes: row.Stored("memory_mib", MiB), gpuMilli: gpus * ClusterState.MilliPerGpu),
                 Labels = labels,
                 // The simulator's openb nodes allow 1001 pods (data/node_yaml/openb_node_list_gpu_node.yaml, pods: '1001').
                 MaxPods = SimulatorMaxPods,
@@ -60,7 +60,7 @@ public static class OpenbTraceReader
             var pod = new PodSpec
             {
                 Name = name,
-                Requests = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: GpuMilli(row)),
+                Requests = ResourceVector.Of(cpuMilli: row.Stored("cpu_milli", 1), memoryBytes: row.Stored("memory_mib", MiB), gpuMilli: GpuMilli(row)),
                 Affinity = GpuModelAffinity(row.OptionalText("gpu_spec")),
             };
             pods.Add(timed
