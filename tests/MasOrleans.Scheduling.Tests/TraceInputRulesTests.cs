@@ -55,6 +55,20 @@ public class TraceInputRulesTests
         Assert.Equal(2199023255551L * 1024 * 1024, TraceLoader.LoadPods(path).Pods[0].Pod.Requests[ResourceKind.Memory]);
     }
 
+    /// <summary>A pod deleted before it was created ran for 0 s (TimedReplay clamps the lifetime): a silently different replay.</summary>
+    [Theory]
+    [InlineData(PodHeader + "\na,1000,1024,1,1000,,LS,Running,100,50,100\n")]
+    [InlineData(DlrmHeader + "\ni0,HN,app_0,12,12,1,1,25,25,120.0,120.0,640.0,800.0,8,100,100,50\n")]
+    public void A_deletion_before_the_creation_is_refused(string content) =>
+        AssertAt(Refused(content), 2, "deletion_time", "before creation_time 100");
+
+    /// <summary>With one of the two time columns the reader took the trace for an untimed one and dropped the times it had.</summary>
+    [Theory]
+    [InlineData(Pod5Header + ",creation_time\na,1000,1024,1,1000,5\n", "deletion_time")]
+    [InlineData(Pod5Header + ",deletion_time\na,1000,1024,1,1000,5\n", "creation_time")]
+    public void One_time_column_without_the_other_is_refused(string content, string missing) =>
+        AssertAt(Refused(content), 1, null, $"missing column(s) {missing}");
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

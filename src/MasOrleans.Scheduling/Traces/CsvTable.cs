@@ -111,6 +111,21 @@ public sealed class CsvTable
         public double? OptionalDouble(string column, double min = double.MinValue) =>
             OptionalText(column) is null ? null : Double(column, min);
 
+        public const string CreationColumn = "creation_time", DeletionColumn = "deletion_time";
+
+        /// <summary>
+        /// A pod's creation and deletion in trace seconds (empty: outside the trace window). A deletion before the
+        /// creation is refused: the timed replay ran such a pod for 0 s.
+        /// </summary>
+        public (double? Creation, double? Deletion) Lifetime()
+        {
+            var creation = OptionalDouble(CreationColumn, 0);
+            var deletion = OptionalDouble(DeletionColumn, 0);
+            if (deletion < (creation ?? 0))
+                throw Error(DeletionColumn, $"{deletion.Value.ToString(CultureInfo.InvariantCulture)} is before creation_time {(creation ?? 0).ToString(CultureInfo.InvariantCulture)}");
+            return (creation, deletion);
+        }
+
         public TraceFormatException Error(string? column, string problem) => new(table.File, line, column, problem);
     }
 }

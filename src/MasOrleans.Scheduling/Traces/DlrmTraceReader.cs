@@ -50,7 +50,8 @@ public static class DlrmTraceReader
                 networkMilli: (long)Math.Round(row.Double("rdma_request", 0, 100) / 100.0 * options.NicMbps * 1000),
                 ephemeralBytes: row.Stored("disk_request", GiB));
             var pod = new PodSpec { Name = name, Requests = requests, Labels = labels };
-            pods.Add(new TracePod(pod, row.OptionalDouble("creation_time", 0) ?? 0, row.OptionalDouble("deletion_time", 0)));
+            var (creation, deletion) = row.Lifetime();
+            pods.Add(new TracePod(pod, creation ?? 0, deletion));
         }
         string[] notes =
         [

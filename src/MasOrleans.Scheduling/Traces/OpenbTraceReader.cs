@@ -51,7 +51,9 @@ public static class OpenbTraceReader
     public static PodTrace ReadPods(CsvTable table)
     {
         table.RequireColumns(PodColumns);
-        var timed = table.HasColumn("creation_time") && table.HasColumn("deletion_time");
+        // One time column without the other is a mistake, not a file without times: both are required then.
+        var timed = table.HasColumn(CsvTable.Row.CreationColumn) || table.HasColumn(CsvTable.Row.DeletionColumn);
+        if (timed) table.RequireColumns(CsvTable.Row.CreationColumn, CsvTable.Row.DeletionColumn);
         var pods = new List<TracePod>(table.Rows.Count);
         var names = new NameColumn("name");
         foreach (var row in table.All())
@@ -63,9 +65,8 @@ public static class OpenbTraceReader
                 Requests = ResourceVector.Of(cpuMilli: row.Stored("cpu_milli", 1), memoryBytes: row.Stored("memory_mib", MiB), gpuMilli: GpuMilli(row)),
                 Affinity = GpuModelAffinity(row.OptionalText("gpu_spec")),
             };
-            pods.Add(timed
-                ? new TracePod(pod, row.OptionalDouble("creation_time", 0), row.OptionalDouble("deletion_time", 0))
-                : new TracePod(pod));
+            var (creation, deletion) = timed ? row.Lifetime() : (null, null);
+            pods.Add(new TracePod(pod, creation, deletion));
         }
         var notes = timed ? new List<string>() : ["5-column openb pod list: no creation/deletion times (paper mode only)."];
         return new PodTrace(table.File, timed ? "openb-pods" : "openb-pods-5col", pods, notes);
