@@ -69,6 +69,24 @@ public class TraceInputRulesTests
     public void One_time_column_without_the_other_is_refused(string content, string missing) =>
         AssertAt(Refused(content), 1, null, $"missing column(s) {missing}");
 
+    /// <summary>A spreadsheet's export quotes fields; the quotes became part of the name and the GPU models.</summary>
+    [Fact]
+    public void Quoted_fields_are_read_without_their_quotes()
+    {
+        var path = Fixtures.TempFile("pods.csv", PodHeader + "\n\"a\",1000,1024,1,1000,\"V100M16|V100M32\",LS,Running,0,10,0\n\"b,\"\"c\"\"\",1000,1024,1,1000,,LS,Running,0,10,0\n");
+        var pods = TraceLoader.LoadPods(path).Pods;
+        Assert.Equal(["a", "b,\"c\""], pods.Select(p => p.Pod.Name));
+        var requirement = Assert.Single(pods[0].Pod.Affinity!.NodeAffinity!.RequiredDuringSchedulingIgnoredDuringExecution!.NodeSelectorTerms[0].MatchExpressions!);
+        Assert.Equal(["V100M16", "V100M32"], requirement.Values!);
+    }
+
+    [Theory]
+    [InlineData("\"a,1000,1024,1,1000\n", "name", "unterminated quote")]
+    [InlineData("a,1000,1024,1,\"1000\"x\n", "gpu_milli", "text after a closing quote")]
+    [InlineData("a\"b,1000,1024,1,1000\n", "name", "a quote inside an unquoted field")]
+    public void Broken_quoting_is_refused_with_its_column(string row, string column, string problem) =>
+        AssertAt(Refused(Pod5Header + "\n" + row), 2, column, problem);
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

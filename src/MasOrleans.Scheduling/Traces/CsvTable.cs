@@ -13,8 +13,8 @@ public sealed class TraceFormatException(string file, int line, string? column, 
 }
 
 /// <summary>
-/// A comma-separated file with a header row. The traces have no quoted fields; a row with the wrong number
-/// of fields is an error rather than a guess. Typed getters report the file, line and column of bad values.
+/// A comma-separated file with a header row, fields quoted or not (<see cref="CsvFields"/>); a row with the wrong
+/// number of fields is an error rather than a guess. Typed getters report the file, line and column of bad values.
 /// </summary>
 public sealed class CsvTable
 {
@@ -45,7 +45,7 @@ public sealed class CsvTable
     public static CsvTable Parse(TextReader reader, string file)
     {
         var headerLine = reader.ReadLine() ?? throw new TraceFormatException(file, 1, null, "empty file: expected a header row");
-        var header = headerLine.Trim().Split(',').Select(h => h.Trim()).ToArray();
+        var header = CsvFields.Split(headerLine, (_, problem) => new TraceFormatException(file, 1, null, problem)).Select(h => h.Trim()).ToArray();
         // A column twice: which one a row's value comes from would be a guess.
         if (header.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             throw new TraceFormatException(file, 1, repeated.Key, "column is given twice in the header");
@@ -55,7 +55,8 @@ public sealed class CsvTable
         {
             lineNumber++;
             if (line.Length == 0 || line.All(char.IsWhiteSpace)) continue;
-            var fields = line.TrimEnd('\r').Split(',');
+            var at = lineNumber;
+            var fields = CsvFields.Split(line, (field, problem) => new TraceFormatException(file, at, field < header.Length ? header[field] : null, problem));
             if (fields.Length != header.Length)
                 throw new TraceFormatException(file, lineNumber, null, $"expected {header.Length} fields ({string.Join(",", header)}) but found {fields.Length}");
             rows.Add((lineNumber, fields));
