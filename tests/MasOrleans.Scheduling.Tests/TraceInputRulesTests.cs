@@ -87,6 +87,19 @@ public class TraceInputRulesTests
     public void Broken_quoting_is_refused_with_its_column(string row, string column, string problem) =>
         AssertAt(Refused(Pod5Header + "\n" + row), 2, column, problem);
 
+    /// <summary>A DLRM or openb file short of one column was "unrecognized", naming neither the format nor the column.</summary>
+    [Theory]
+    [InlineData("disk_request", false)]
+    [InlineData("gpu_milli", false)]
+    [InlineData("model", true)]
+    public void A_missing_column_is_named(string missing, bool nodes)
+    {
+        var header = (nodes ? NodeHeader : missing == "gpu_milli" ? Pod5Header : DlrmHeader).Split(',');
+        var kept = header.Where(c => c != missing).ToArray();
+        var row = string.Join(',', kept.Select(c => c is "sn" or "name" or "instance_sn" ? "a" : "1"));
+        AssertAt(Refused(string.Join(',', kept) + "\n" + row + "\n", nodes), 1, null, $"missing column(s) {missing}");
+    }
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

@@ -27,7 +27,8 @@ public static class DlrmTraceReader
     public const string RoleLabel = "mas.io/role";
     public const string MaxPerNodeLabel = Plugins.Filters.MaxInstancesPerNodeFilter.LimitLabel;
 
-    public static bool IsDlrmTable(CsvTable table) => Columns.All(table.HasColumn);
+    /// <summary>The file is meant as a DLRM trace (its name column is there); a column it lacks is then named by <see cref="ReadPods(CsvTable, DlrmOptions?)"/>.</summary>
+    public static bool IsDlrmTable(CsvTable table) => table.HasColumn(Columns[0]);
 
     public static PodTrace ReadPods(string path, DlrmOptions? options = null) => ReadPods(CsvTable.Read(path), options);
 

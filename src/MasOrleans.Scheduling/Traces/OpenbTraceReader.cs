@@ -17,8 +17,9 @@ public static class OpenbTraceReader
     private const long MiB = 1024L * 1024;
     public const int SimulatorMaxPods = 1001;
 
-    public static bool IsNodeTable(CsvTable table) => NodeColumns.All(table.HasColumn);
-    public static bool IsPodTable(CsvTable table) => PodColumns.All(table.HasColumn);
+    // A file is meant as a node or pod list when its name column is there; a column it lacks is then named by the reader.
+    public static bool IsNodeTable(CsvTable table) => table.HasColumn(NodeColumns[0]);
+    public static bool IsPodTable(CsvTable table) => table.HasColumn(PodColumns[0]);
 
     public static IReadOnlyList<NodeSpec> ReadNodes(string path) => ReadNodes(CsvTable.Read(path));
 
