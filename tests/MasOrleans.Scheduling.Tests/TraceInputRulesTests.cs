@@ -100,6 +100,17 @@ public class TraceInputRulesTests
         AssertAt(Refused(string.Join(',', kept) + "\n" + row + "\n", nodes), 1, null, $"missing column(s) {missing}");
     }
 
+    /// <summary>Not a defect: a UTF-8 byte order mark and Windows line ends, as Excel writes them, are read as the plain file.</summary>
+    [Fact]
+    public void A_byte_order_mark_and_crlf_line_ends_are_read()
+    {
+        var path = Fixtures.TempFile("pods.csv", "");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.ASCII.GetBytes(Pod5Header + "\r\na,1000,1024,1,300\r\n")]);
+        var pod = Assert.Single(TraceLoader.LoadPods(path).Pods).Pod;
+        Assert.Equal("a", pod.Name);
+        Assert.Equal(300, pod.Requests.GpuMilli);
+    }
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);
