@@ -42,7 +42,8 @@ internal static class ReplayCommand
             {
                 Nodes = parse.GetValue(nodes)!,
                 Pods = parse.GetValue(pods)!,
-                Policies = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                // A policy given twice is run once, as a seed given twice is (and as evaluate does).
+                Policies = parse.GetValue(policies) is { Length: > 0 } given ? [.. given.Distinct(StringComparer.Ordinal)] : throw new ArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
                 Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,

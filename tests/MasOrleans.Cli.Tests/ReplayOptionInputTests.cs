@@ -1,0 +1,26 @@
+using System.Text.Json;
+using MasOrleans.Cli.Replay;
+using MasOrleans.Learning.Tests.Support;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>`mas replay` with options that are wrong or repeated: one line on stderr and exit code 1 before any replay, or one run per policy.</summary>
+[Collection(ReplayCommandRuns.Name)]
+public class ReplayOptionInputTests
+{
+    /// <summary>A policy given twice ran twice, then the summary's per-policy dictionary threw "An item with the same key has already been added".</summary>
+    [Fact]
+    public async Task A_policy_given_twice_is_replayed_once()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "out");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "best-fit", "--policy", "best-fit", "--seed", "1", "--output", output]);
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(["best-fit"], summary.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("policy").GetString()));
+        Assert.Contains("--policy best-fit --seed", summary.RootElement.GetProperty("command").GetString());
+        Assert.DoesNotContain("--policy best-fit --policy best-fit", summary.RootElement.GetProperty("command").GetString());
+    }
+}
