@@ -23,4 +23,10 @@ public class ReplayOptionInputTests
         Assert.Contains("--policy best-fit --seed", summary.RootElement.GetProperty("command").GetString());
         Assert.DoesNotContain("--policy best-fit --policy best-fit", summary.RootElement.GetProperty("command").GetString());
     }
+
+    /// <summary>A setting given twice was refused with the dictionary's message, naming neither --set nor the setting's place.</summary>
+    [Fact]
+    public void A_setting_given_twice_is_named() =>
+        Assert.Equal("--set 'gpusel' is given twice (gpusel=best, gpusel=worst); give each setting once",
+            Assert.Throws<FormatException>(() => ReplayCommand.ParseSettings(["gpusel=best", "gpusel=worst"])).Message);
 }

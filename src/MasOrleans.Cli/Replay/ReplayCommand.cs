@@ -89,9 +89,17 @@ internal static class ReplayCommand
         return ordered.Count > 0 ? ordered : throw new FormatException("give at least one --seed");
     }
 
-    /// <summary>--set key=value (repeatable); a key given twice is an error.</summary>
-    public static Dictionary<string, string> ParseSettings(IEnumerable<string> values) =>
-        values.Select(v => v.Split('=', 2)).ToDictionary(
-            kv => kv.Length == 2 && kv[0].Length > 0 ? kv[0] : throw new FormatException($"--set '{string.Join('=', kv)}' is not key=value"),
-            kv => kv[1], StringComparer.Ordinal);
+    /// <summary>--set key=value (repeatable; tune-ties' --start alike, named by <paramref name="option"/>); a key given twice is an error.</summary>
+    public static Dictionary<string, string> ParseSettings(IEnumerable<string> values, string option = "--set")
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in values)
+        {
+            var kv = pair.Split('=', 2);
+            if (kv.Length != 2 || kv[0].Length == 0) throw new FormatException($"{option} '{pair}' is not key=value");
+            if (!settings.TryAdd(kv[0], kv[1]))
+                throw new FormatException($"{option} '{kv[0]}' is given twice ({kv[0]}={settings[kv[0]]}, {pair}); give each setting once");
+        }
+        return settings;
+    }
 }
