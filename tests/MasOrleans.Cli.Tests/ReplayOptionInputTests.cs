@@ -1,10 +1,11 @@
 using System.Text.Json;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Cli.Tests;
 
-/// <summary>`mas replay` with options that are wrong or repeated: one line on stderr and exit code 1 before any replay, or one run per policy.</summary>
+/// <summary>`mas replay` with options that are wrong or repeated: one line on stderr and a user error's exit code before any replay, or one run per policy.</summary>
 [Collection(ReplayCommandRuns.Name)]
 public class ReplayOptionInputTests
 {
@@ -29,4 +30,18 @@ public class ReplayOptionInputTests
     public void A_setting_given_twice_is_named() =>
         Assert.Equal("--set 'gpusel' is given twice (gpusel=best, gpusel=worst); give each setting once",
             Assert.Throws<FormatException>(() => ReplayCommand.ParseSettings(["gpusel=best", "gpusel=worst"])).Message);
+
+    /// <summary>A trace without times replayed in timed mode as every pod arriving at 0 s and never leaving (makespan 0), reported as a result.</summary>
+    [Fact]
+    public async Task Timed_mode_on_a_trace_without_times_is_one_line()
+    {
+        using var temp = new TempDirectory();
+        var pods = SmallTrace.Pods(temp);
+        var output = Path.Combine(temp, "out");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--output", output]);
+        Assert.Equal(ExitCodes.DataError, exit);
+        Assert.Equal($"error: --mode timed needs pod creation and deletion times, and {pods} has none (use --mode paper){Environment.NewLine}", error);
+        Assert.False(Directory.Exists(output), "a refused replay wrote its output");
+    }
 }
