@@ -44,4 +44,16 @@ public class ReplayOptionInputTests
         Assert.Equal($"error: --mode timed needs pod creation and deletion times, and {pods} has none (use --mode paper){Environment.NewLine}", error);
         Assert.False(Directory.Exists(output), "a refused replay wrote its output");
     }
+
+    /// <summary>rdma_request % x the NIC's Mbps x 1000 (milli) overflowed a long for a NIC above 2.3e15 Mbps.</summary>
+    [Fact]
+    public async Task A_nic_bandwidth_no_stored_value_can_hold_is_refused()
+    {
+        using var temp = new TempDirectory();
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "best-fit", "--nic-mbps", "9223372036854775807", "--output", Path.Combine(temp, "out")]);
+        Assert.Equal(ExitCodes.Usage, exit);
+        // Quantity.MaxStored / 1000 = 2305843009213693 Mbps (by hand: (2^63 - 1) / 4 / 1000, rounded down).
+        Assert.Contains("--nic-mbps must be from 1 to 2305843009213693 Mbps, was 9223372036854775807.", error);
+    }
 }

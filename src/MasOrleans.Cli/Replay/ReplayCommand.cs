@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Cli.Replay;
 
@@ -18,7 +19,9 @@ internal static class ReplayCommand
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
         var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots", Required = true };
-        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }.Must(v => v > 0, "a positive number");
+        // Network is stored in milli-Mbps; a faster NIC overflowed a long once a request was scaled to it.
+        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }
+            .Must(v => v is > 0 and <= MaxNicMbps, $"from 1 to {MaxNicMbps} Mbps");
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
@@ -58,6 +61,9 @@ internal static class ReplayCommand
         });
         return command;
     }
+
+    /// <summary>The largest --nic-mbps: a whole NIC's bandwidth must be a storable mas.io/network quantity.</summary>
+    public const long MaxNicMbps = Quantity.MaxStored / 1000;
 
     /// <summary>
     /// At most this many seeds in one run: every seed is a whole replay (the paper uses 10), and the list is expanded
