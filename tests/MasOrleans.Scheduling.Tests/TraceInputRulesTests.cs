@@ -111,6 +111,18 @@ public class TraceInputRulesTests
         Assert.Equal(300, pod.Requests.GpuMilli);
     }
 
+    /// <summary>
+    /// DLRM rows whose limit the MaxInstancesPerNode filter could not apply as written: an empty app_name put every capped app-less
+    /// pod under one cap; 0 dropped the cap (as -1, unlimited); a cap above an int was skipped by the filter's parse.
+    /// </summary>
+    [Theory]
+    [InlineData("i0,HN,,12,12,1,1,25,25,120.0,120.0,640.0,800.0,8,,,", "app_name", "empty app_name with max_instance_per_node 8")]
+    [InlineData("i0,HN,app_0,12,12,1,1,25,25,120.0,120.0,640.0,800.0,0,,,", "max_instance_per_node", "0 allows no instance")]
+    [InlineData("i0,HN,app_0,12,12,1,1,25,25,120.0,120.0,640.0,800.0,2147483648,,,", "max_instance_per_node", "out of range")]
+    public void A_dlrm_row_its_limit_cannot_be_applied_to_is_refused(string row, string column, string problem) =>
+        AssertAt(Refused(DlrmHeader + "\n" + row + "\n"), 2, column, problem);
+
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);

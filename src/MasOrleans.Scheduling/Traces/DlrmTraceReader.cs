@@ -41,8 +41,12 @@ public static class DlrmTraceReader
         foreach (var row in table.All())
         {
             var name = names.Read(row);
-            var labels = new Dictionary<string, string> { [AppLabel] = row.Text("app_name"), [RoleLabel] = row.Text("role") };
-            var maxPerNode = row.Long("max_instance_per_node", -1);
+            var app = row.Text("app_name");
+            var labels = new Dictionary<string, string> { [AppLabel] = app, [RoleLabel] = row.Text("role") };
+            // -1 is unlimited; the filter reads the cap as an int and counts it per app, so both must be there to apply.
+            var maxPerNode = row.Long("max_instance_per_node", -1, int.MaxValue);
+            if (maxPerNode == 0) throw row.Error("max_instance_per_node", "0 allows no instance on any node (-1 is unlimited)");
+            if (maxPerNode > 0 && app.Length == 0) throw row.Error("app_name", $"empty app_name with max_instance_per_node {maxPerNode}: the cap is per app");
             if (maxPerNode > 0) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var requests = ResourceVector.Of(
                 cpuMilli: row.Stored("cpu_request", 1000.0),
