@@ -123,6 +123,12 @@ public class TraceInputRulesTests
         AssertAt(Refused(DlrmHeader + "\n" + row + "\n"), 2, column, problem);
 
 
+    /// <summary>More nodes than a replay can hold (the spec is expanded up front) filled memory instead of starting.</summary>
+    [Fact]
+    public void A_generator_count_beyond_the_largest_cluster_is_refused() =>
+        Assert.Equal($"node generator: 'count' must be a positive integer up to {NodeGenerator.MaxCount}",
+            Assert.Throws<FormatException>(() => NodeGenerator.Generate($"gen:count={NodeGenerator.MaxCount + 1},cpu=1")).Message);
+
     private static TraceFormatException Refused(string content, bool nodes = false)
     {
         var path = Fixtures.TempFile("trace.csv", content);
