@@ -98,8 +98,8 @@ internal static class SiloApp
         app.UseMasSecurity();
         app.UseSwagger();
         app.UseSwaggerUI();
-        // One group so every REST route gets the configured request bounds.
-        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>();
+        // One group so every REST route gets the configured request bounds and refuses query parameters it does not take.
+        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check);
         api.MapNodesApi();
         api.MapPodsApi();
         api.MapWorkloadsApi();
