@@ -56,4 +56,22 @@ public class ReplayOptionInputTests
         // Quantity.MaxStored / 1000 = 2305843009213693 Mbps (by hand: (2^63 - 1) / 4 / 1000, rounded down).
         Assert.Contains("--nic-mbps must be from 1 to 2305843009213693 Mbps, was 9223372036854775807.", error);
     }
+
+    /// <summary>--notes naming a directory ended in an UnauthorizedAccessException stack trace; a missing one said "Could not find file", naming no option.</summary>
+    [Fact]
+    public async Task A_notes_path_that_is_no_readable_file_is_one_line()
+    {
+        using var temp = new TempDirectory();
+        var pods = SmallTrace.Pods(temp);
+        var missing = Path.Combine(temp, "missing.md");
+        foreach (var (notes, message) in new[] { (temp.Path, $"--notes {temp.Path}: is a directory, not a file"), (missing, $"--notes {missing}: the file does not exist") })
+        {
+            var output = Path.Combine(temp, "out");
+            var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+                ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "best-fit", "--notes", notes, "--output", output]);
+            Assert.Equal(ExitCodes.NoInput, exit);
+            Assert.Equal($"error: {message}{Environment.NewLine}", error);
+            Assert.False(Directory.Exists(output), "a refused replay wrote its output");
+        }
+    }
 }

@@ -62,7 +62,7 @@ internal static class ReplayJob
         // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
-        var notes = request.NotesFile is null ? null : File.ReadAllText(request.NotesFile);
+        var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
