@@ -36,6 +36,14 @@ public class TraceInputRulesTests
     public void A_column_given_twice_in_the_header_is_refused() =>
         AssertAt(Refused("name,cpu_milli,memory_mib,num_gpu,gpu_milli,cpu_milli\na,1,1,0,0,2\n"), 1, "cpu_milli", "column is given twice");
 
+    /// <summary>Unnamed columns are no repeat: pandas writes its index as one, a trailing comma makes another.</summary>
+    [Fact]
+    public void Unnamed_columns_are_read_by_no_one()
+    {
+        var path = Fixtures.TempFile("pods.csv", ",name,cpu_milli,memory_mib,num_gpu,gpu_milli,\n0,a,1000,1024,1,1000,\n");
+        Assert.Equal(1000, Assert.Single(TraceLoader.LoadPods(path).Pods).Pod.Requests.CpuMilli);
+    }
+
     /// <summary>memory_mib x 1 MiB and GiB x 2^30 overflowed a long unseen: the replay ran with a wrapped (negative or small) request.</summary>
     [Theory]
     // 99999999999999999 MiB = 1.05e23 bytes, above Quantity.MaxStored (2.3e18 bytes).

@@ -25,7 +25,7 @@ public sealed class CsvTable
         File = file;
         Header = header;
         Rows = rows;
-        _columns = header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => x.i, StringComparer.Ordinal);
+        _columns = header.Select((h, i) => (h, i)).Where(x => x.h.Length > 0).ToDictionary(x => x.h, x => x.i, StringComparer.Ordinal);
     }
 
     public string File { get; }
@@ -46,8 +46,9 @@ public sealed class CsvTable
     {
         var headerLine = reader.ReadLine() ?? throw new TraceFormatException(file, 1, null, "empty file: expected a header row");
         var header = CsvFields.Split(headerLine, (_, problem) => new TraceFormatException(file, 1, null, problem)).Select(h => h.Trim()).ToArray();
-        // A column twice: which one a row's value comes from would be a guess.
-        if (header.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+        // A column twice: which one a row's value comes from would be a guess. Unnamed columns (pandas' index, a trailing
+        // comma) are read by no one, however many.
+        if (header.Where(h => h.Length > 0).GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
             throw new TraceFormatException(file, 1, repeated.Key, "column is given twice in the header");
         var rows = new List<(int, string[])>();
         var lineNumber = 1;
