@@ -33,7 +33,7 @@ public class OptionRulesTests
     [InlineData("replay", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
     [InlineData("replay", "--tune", "1e400", "--tune must be a positive number, was Infinity.")]
     [InlineData("replay", "--tune", "0", "--tune must be a positive number, was 0.")]
-    [InlineData("replay", "--nic-mbps", "0", "--nic-mbps must be a positive number, was 0.")]
+    [InlineData("replay", "--nic-mbps", "0", "--nic-mbps must be from 1 to 2305843009213693 Mbps, was 0.")]
     [InlineData("evaluate", "--tune", "-1", "--tune must be a positive number, was -1.")]
     [InlineData("evaluate", "--parallel", "0", "--parallel must be at least 1, was 0.")]
     [InlineData("evaluate", "--parallel", "-3", "--parallel must be at least 1, was -3.")]

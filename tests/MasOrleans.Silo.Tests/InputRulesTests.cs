@@ -72,6 +72,11 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","tolerations":[null]"""), "must not be null" },
         // Null label values: the route fuzzer's find (a pod with a spread constraint over a node label that was null
         // failed every scheduling cycle with ArgumentNullException from the topology domain lookup).
+        // A number given as a string: Kubernetes' decoder refuses it, and "priority":"high" already was, while "10" passed.
+        { "/api/v1/pods", Pod(name: "rules-string-priority", extra: ""","priority":"10" """), "the value at $.priority must be a whole number" },
+        { "/api/v1/pods", Pod(name: "rules-string-duration", extra: ""","expectedDurationSeconds":"60" """), "the value at $.expectedDurationSeconds must be a number" },
+        { "/api/v1/workloads", """{"name":"rules-string-replicas","replicas":"2","template":{"requests":{"cpu":"1m"}}}""", "the value at $.replicas must be a whole number" },
+        { "/api/v1/scheduler/explain", """{"pod":""" + Pod(name: "rules-string-priority", extra: ""","priority":"NaN" """) + "}", "the value at $.pod.priority must be a whole number" },
         { "/api/v1/nodes", Node(labels: """{"zone":null}"""), "needs a string value" },
         { "/api/v1/pods", Pod(extra: ""","labels":{"app":null}"""), "needs a string value" },
         { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":null}"""), "needs a string value" },
@@ -116,7 +121,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
         { "/api/v1/pods", "", "a JSON body is required" },
         // Values storage cannot encode or a timer cannot hold: a workload once kept them in memory only (503, then 409 for ever).
-        { "/api/v1/workloads", Workload("\"targetCpuUtilization\":\"NaN\""), "targetCpuUtilization is a percentage in (0, 100]" },
+        // "NaN" is a string, no JSON number, so it stops at reading now that numbers are strict.
+        { "/api/v1/workloads", Workload("\"targetCpuUtilization\":\"NaN\""), "the value at $.autoscale.targetCpuUtilization must be a number" },
         { "/api/v1/workloads", Workload("\"scaleDownCooldownSeconds\":1e400"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":1e300"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":-1"), "cooldowns must be" },

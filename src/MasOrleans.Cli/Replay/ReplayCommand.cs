@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Cli.Replay;
 
@@ -18,7 +19,9 @@ internal static class ReplayCommand
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
         var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots (required unless --list-policies)" };
-        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }.Must(v => v > 0, "a positive number");
+        // Network is stored in milli-Mbps; a faster NIC overflowed a long once a request was scaled to it.
+        var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }
+            .Must(v => v is > 0 and <= MaxNicMbps, $"from 1 to {MaxNicMbps} Mbps");
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
@@ -49,7 +52,8 @@ internal static class ReplayCommand
             {
                 Nodes = parse.GetValue(nodes)!,
                 Pods = parse.GetValue(pods)!,
-                Policies = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                // A policy given twice is run once, as a seed given twice is (and as evaluate does).
+                Policies = parse.GetValue(policies) is { Length: > 0 } given ? [.. given.Distinct(StringComparer.Ordinal)] : throw new ArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
                 Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,
@@ -64,6 +68,9 @@ internal static class ReplayCommand
         });
         return command;
     }
+
+    /// <summary>The largest --nic-mbps: a whole NIC's bandwidth must be a storable mas.io/network quantity.</summary>
+    public const long MaxNicMbps = Quantity.MaxStored / 1000;
 
     /// <summary>
     /// At most this many seeds in one run: every seed is a whole replay (the paper uses 10), and the list is expanded
@@ -95,9 +102,17 @@ internal static class ReplayCommand
         return ordered.Count > 0 ? ordered : throw new FormatException("give at least one --seed");
     }
 
-    /// <summary>--set key=value (repeatable); a key given twice is an error.</summary>
-    public static Dictionary<string, string> ParseSettings(IEnumerable<string> values) =>
-        values.Select(v => v.Split('=', 2)).ToDictionary(
-            kv => kv.Length == 2 && kv[0].Length > 0 ? kv[0] : throw new FormatException($"--set '{string.Join('=', kv)}' is not key=value"),
-            kv => kv[1], StringComparer.Ordinal);
+    /// <summary>--set key=value (repeatable; tune-ties' --start alike, named by <paramref name="option"/>); a key given twice is an error.</summary>
+    public static Dictionary<string, string> ParseSettings(IEnumerable<string> values, string option = "--set")
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in values)
+        {
+            var kv = pair.Split('=', 2);
+            if (kv.Length != 2 || kv[0].Length == 0) throw new FormatException($"{option} '{pair}' is not key=value");
+            if (!settings.TryAdd(kv[0], kv[1]))
+                throw new FormatException($"{option} '{kv[0]}' is given twice ({kv[0]}={settings[kv[0]]}, {pair}); give each setting once");
+        }
+        return settings;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
@@ -58,7 +59,10 @@ internal static class ReplayJob
         catalog.CheckSettings(request.Policies, new PolicyOptions { Settings = request.Settings });
         var nodes = TraceLoader.LoadNodes(request.Nodes);
         var trace = TraceLoader.LoadPods(request.Pods, new DlrmOptions { NicMbps = request.NicMbps });
-        var notes = request.NotesFile is null ? null : File.ReadAllText(request.NotesFile);
+        // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
+        if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
+            throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
+        var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };

@@ -83,7 +83,7 @@ internal static class TuneTiesCommand
 
     private static (TieWeights, TypicalPodWeights) StartFrom(string[] pairs)
     {
-        var settings = ReplayCommand.ParseSettings(pairs);
+        var settings = ReplayCommand.ParseSettings(pairs, "--start");
         foreach (var key in settings.Keys)
         {
             if (!TieWeights.Keys.Contains(key) && !TypicalPodWeights.Keys.Contains(key))

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Traces;
 
@@ -12,8 +13,8 @@ public sealed class TraceFormatException(string file, int line, string? column, 
 }
 
 /// <summary>
-/// A comma-separated file with a header row. The traces have no quoted fields; a row with the wrong number
-/// of fields is an error rather than a guess. Typed getters report the file, line and column of bad values.
+/// A comma-separated file with a header row, fields quoted or not (<see cref="CsvFields"/>); a row with the wrong
+/// number of fields is an error rather than a guess. Typed getters report the file, line and column of bad values.
 /// </summary>
 public sealed class CsvTable
 {
@@ -24,7 +25,7 @@ public sealed class CsvTable
         File = file;
         Header = header;
         Rows = rows;
-        _columns = header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => x.i, StringComparer.Ordinal);
+        _columns = header.Select((h, i) => (h, i)).Where(x => x.h.Length > 0).ToDictionary(x => x.h, x => x.i, StringComparer.Ordinal);
     }
 
     public string File { get; }
@@ -44,14 +45,19 @@ public sealed class CsvTable
     public static CsvTable Parse(TextReader reader, string file)
     {
         var headerLine = reader.ReadLine() ?? throw new TraceFormatException(file, 1, null, "empty file: expected a header row");
-        var header = headerLine.Trim().Split(',').Select(h => h.Trim()).ToArray();
+        var header = CsvFields.Split(headerLine, (_, problem) => new TraceFormatException(file, 1, null, problem)).Select(h => h.Trim()).ToArray();
+        // A column twice: which one a row's value comes from would be a guess. Unnamed columns (pandas' index, a trailing
+        // comma) are read by no one, however many.
+        if (header.Where(h => h.Length > 0).GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new TraceFormatException(file, 1, repeated.Key, "column is given twice in the header");
         var rows = new List<(int, string[])>();
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
             lineNumber++;
             if (line.Length == 0 || line.All(char.IsWhiteSpace)) continue;
-            var fields = line.TrimEnd('\r').Split(',');
+            var at = lineNumber;
+            var fields = CsvFields.Split(line, (field, problem) => new TraceFormatException(file, at, field < header.Length ? header[field] : null, problem));
             if (fields.Length != header.Length)
                 throw new TraceFormatException(file, lineNumber, null, $"expected {header.Length} fields ({string.Join(",", header)}) but found {fields.Length}");
             rows.Add((lineNumber, fields));
@@ -94,10 +100,51 @@ public sealed class CsvTable
             return v;
         }
 
+        /// <summary>
+        /// An amount in the trace's unit as a stored value (milli or bytes; <paramref name="unit"/> stored per trace unit),
+        /// at most <see cref="Quantity.MaxStored"/> as the REST API allows: a larger one wrapped around a long unseen.
+        /// </summary>
+        public long Stored(string column, long unit) => Long(column, 0, Quantity.MaxStored / unit) * unit;
+
+        /// <summary>As <see cref="Stored(string, long)"/> for a fractional amount, rounded to the nearest stored unit.</summary>
+        public long Stored(string column, double unit) => (long)Math.Round(Double(column, 0, Quantity.MaxStored / unit) * unit);
+
         /// <summary>Empty means unknown (e.g. a time outside the trace window).</summary>
         public double? OptionalDouble(string column, double min = double.MinValue) =>
             OptionalText(column) is null ? null : Double(column, min);
 
+        public const string CreationColumn = "creation_time", DeletionColumn = "deletion_time";
+
+        /// <summary>
+        /// A pod's creation and deletion in trace seconds (empty: outside the trace window). A deletion before the
+        /// creation is refused: the timed replay ran such a pod for 0 s.
+        /// </summary>
+        public (double? Creation, double? Deletion) Lifetime()
+        {
+            var creation = OptionalDouble(CreationColumn, 0);
+            var deletion = OptionalDouble(DeletionColumn, 0);
+            if (deletion < (creation ?? 0))
+                throw Error(DeletionColumn, $"{deletion.Value.ToString(CultureInfo.InvariantCulture)} is before creation_time {(creation ?? 0).ToString(CultureInfo.InvariantCulture)}");
+            return (creation, deletion);
+        }
+
         public TraceFormatException Error(string? column, string problem) => new(table.File, line, column, problem);
+    }
+}
+
+/// <summary>
+/// The column a reader names its rows by (a pod, an instance, a node): every row has a name, and no name twice, since
+/// a replay keys bindings and departures by name (a second pod of a name was bound over the first).
+/// </summary>
+public sealed class NameColumn(string column)
+{
+    private readonly Dictionary<string, int> _firstLine = new(StringComparer.Ordinal);
+
+    public string Read(CsvTable.Row row)
+    {
+        var name = row.Text(column);
+        if (name.Length == 0) throw row.Error(column, "empty name");
+        if (!_firstLine.TryAdd(name, row.Line)) throw row.Error(column, $"'{name}' is given twice (first on line {_firstLine[name]})");
+        return name;
     }
 }

@@ -27,7 +27,8 @@ public static class DlrmTraceReader
     public const string RoleLabel = "mas.io/role";
     public const string MaxPerNodeLabel = Plugins.Filters.MaxInstancesPerNodeFilter.LimitLabel;
 
-    public static bool IsDlrmTable(CsvTable table) => Columns.All(table.HasColumn);
+    /// <summary>The file is meant as a DLRM trace (its name column is there); a column it lacks is then named by <see cref="ReadPods(CsvTable, DlrmOptions?)"/>.</summary>
+    public static bool IsDlrmTable(CsvTable table) => table.HasColumn(Columns[0]);
 
     public static PodTrace ReadPods(string path, DlrmOptions? options = null) => ReadPods(CsvTable.Read(path), options);
 
@@ -36,21 +37,26 @@ public static class DlrmTraceReader
         options ??= new DlrmOptions();
         table.RequireColumns(Columns);
         var pods = new List<TracePod>(table.Rows.Count);
+        var names = new NameColumn("instance_sn");
         foreach (var row in table.All())
         {
-            var name = row.Text("instance_sn");
-            if (name.Length == 0) throw row.Error("instance_sn", "empty instance name");
-            var labels = new Dictionary<string, string> { [AppLabel] = row.Text("app_name"), [RoleLabel] = row.Text("role") };
-            var maxPerNode = row.Long("max_instance_per_node", -1);
+            var name = names.Read(row);
+            var app = row.Text("app_name");
+            var labels = new Dictionary<string, string> { [AppLabel] = app, [RoleLabel] = row.Text("role") };
+            // -1 is unlimited; the filter reads the cap as an int and counts it per app, so both must be there to apply.
+            var maxPerNode = row.Long("max_instance_per_node", -1, int.MaxValue);
+            if (maxPerNode == 0) throw row.Error("max_instance_per_node", "0 allows no instance on any node (-1 is unlimited)");
+            if (maxPerNode > 0 && app.Length == 0) throw row.Error("app_name", $"empty app_name with max_instance_per_node {maxPerNode}: the cap is per app");
             if (maxPerNode > 0) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var requests = ResourceVector.Of(
-                cpuMilli: (long)Math.Round(row.Double("cpu_request", 0) * 1000),
-                memoryBytes: (long)Math.Round(row.Double("memory_request", 0) * GiB),
+                cpuMilli: row.Stored("cpu_request", 1000.0),
+                memoryBytes: row.Stored("memory_request", GiB),
                 gpuMilli: row.Long("gpu_request", 0, 64) * ClusterState.MilliPerGpu,
                 networkMilli: (long)Math.Round(row.Double("rdma_request", 0, 100) / 100.0 * options.NicMbps * 1000),
-                ephemeralBytes: (long)Math.Round(row.Double("disk_request", 0) * GiB));
+                ephemeralBytes: row.Stored("disk_request", GiB));
             var pod = new PodSpec { Name = name, Requests = requests, Labels = labels };
-            pods.Add(new TracePod(pod, row.OptionalDouble("creation_time", 0) ?? 0, row.OptionalDouble("deletion_time", 0)));
+            var (creation, deletion) = row.Lifetime();
+            pods.Add(new TracePod(pod, creation ?? 0, deletion));
         }
         string[] notes =
         [

@@ -15,6 +15,12 @@ public static class NodeGenerator
 {
     public const string Prefix = "gen:";
 
+    /// <summary>
+    /// The most nodes a spec may generate: five times Kubernetes' 5,000-node scalability limit and beyond GKE's 65,000.
+    /// The nodes are built before the replay starts, so count=2000000000 filled memory rather than refusing.
+    /// </summary>
+    public const int MaxCount = 100_000;
+
     public static bool IsSpec(string text) => text.StartsWith(Prefix, StringComparison.Ordinal);
 
     public static IReadOnlyList<NodeSpec> Generate(string spec)
@@ -29,8 +35,8 @@ public static class NodeGenerator
             if (!Known.Contains(key)) throw new FormatException($"node generator: unknown key '{key}' (known: {string.Join(", ", Known)})");
             if (!pairs.TryAdd(key, part[(eq + 1)..])) throw new FormatException($"node generator: key '{key}' given twice");
         }
-        if (!pairs.TryGetValue("count", out var countText) || !int.TryParse(countText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) || count <= 0)
-            throw new FormatException("node generator: 'count' must be a positive integer");
+        if (!pairs.TryGetValue("count", out var countText) || !int.TryParse(countText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var count) || count is <= 0 or > MaxCount)
+            throw new FormatException($"node generator: 'count' must be a positive integer up to {MaxCount}");
 
         Span<long> capacity = stackalloc long[ResourceNames.Count];
         capacity[(int)ResourceKind.Cpu] = Parse(pairs, "cpu", ResourceKind.Cpu);

@@ -17,8 +17,9 @@ public static class OpenbTraceReader
     private const long MiB = 1024L * 1024;
     public const int SimulatorMaxPods = 1001;
 
-    public static bool IsNodeTable(CsvTable table) => NodeColumns.All(table.HasColumn);
-    public static bool IsPodTable(CsvTable table) => PodColumns.All(table.HasColumn);
+    // A file is meant as a node or pod list when its name column is there; a column it lacks is then named by the reader.
+    public static bool IsNodeTable(CsvTable table) => table.HasColumn(NodeColumns[0]);
+    public static bool IsPodTable(CsvTable table) => table.HasColumn(PodColumns[0]);
 
     public static IReadOnlyList<NodeSpec> ReadNodes(string path) => ReadNodes(CsvTable.Read(path));
 
@@ -26,12 +27,10 @@ public static class OpenbTraceReader
     {
         table.RequireColumns(NodeColumns);
         var nodes = new List<NodeSpec>(table.Rows.Count);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new NameColumn("sn");
         foreach (var row in table.All())
         {
-            var name = row.Text("sn");
-            if (name.Length == 0) throw row.Error("sn", "empty node name");
-            if (!names.Add(name)) throw row.Error("sn", $"duplicate node name '{name}'");
+            var name = names.Read(row);
             var gpus = row.Long("gpu", 0, 64);
             var model = row.OptionalText("model");
             var labels = new Dictionary<string, string> { ["kubernetes.io/hostname"] = name };
@@ -39,7 +38,7 @@ public static class OpenbTraceReader
             nodes.Add(new NodeSpec
             {
                 Name = name,
-                Capacity = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: gpus * ClusterState.MilliPerGpu),
+                Capacity = ResourceVector.Of(cpuMilli: row.Stored("cpu_milli", 1), memoryBytes: row.Stored("memory_mib", MiB), gpuMilli: gpus * ClusterState.MilliPerGpu),
                 Labels = labels,
                 // The simulator's openb nodes allow 1001 pods (data/node_yaml/openb_node_list_gpu_node.yaml, pods: '1001').
                 MaxPods = SimulatorMaxPods,
@@ -53,23 +52,22 @@ public static class OpenbTraceReader
     public static PodTrace ReadPods(CsvTable table)
     {
         table.RequireColumns(PodColumns);
-        var timed = table.HasColumn("creation_time") && table.HasColumn("deletion_time");
+        // One time column without the other is a mistake, not a file without times: both are required then.
+        var timed = table.HasColumn(CsvTable.Row.CreationColumn) || table.HasColumn(CsvTable.Row.DeletionColumn);
+        if (timed) table.RequireColumns(CsvTable.Row.CreationColumn, CsvTable.Row.DeletionColumn);
         var pods = new List<TracePod>(table.Rows.Count);
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new NameColumn("name");
         foreach (var row in table.All())
         {
-            var name = row.Text("name");
-            if (name.Length == 0) throw row.Error("name", "empty pod name");
-            if (!names.Add(name)) throw row.Error("name", $"duplicate pod name '{name}'");
+            var name = names.Read(row);
             var pod = new PodSpec
             {
                 Name = name,
-                Requests = ResourceVector.Of(cpuMilli: row.Long("cpu_milli", 0), memoryBytes: row.Long("memory_mib", 0) * MiB, gpuMilli: GpuMilli(row)),
+                Requests = ResourceVector.Of(cpuMilli: row.Stored("cpu_milli", 1), memoryBytes: row.Stored("memory_mib", MiB), gpuMilli: GpuMilli(row)),
                 Affinity = GpuModelAffinity(row.OptionalText("gpu_spec")),
             };
-            pods.Add(timed
-                ? new TracePod(pod, row.OptionalDouble("creation_time", 0), row.OptionalDouble("deletion_time", 0))
-                : new TracePod(pod));
+            var (creation, deletion) = timed ? row.Lifetime() : (null, null);
+            pods.Add(new TracePod(pod, creation, deletion));
         }
         var notes = timed ? new List<string>() : ["5-column openb pod list: no creation/deletion times (paper mode only)."];
         return new PodTrace(table.File, timed ? "openb-pods" : "openb-pods-5col", pods, notes);

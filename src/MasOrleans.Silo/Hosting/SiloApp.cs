@@ -98,8 +98,8 @@ internal static class SiloApp
         app.UseMasSecurity();
         app.UseSwagger();
         app.UseSwaggerUI();
-        // One group so every REST route gets the configured request bounds.
-        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>();
+        // One group so every REST route gets the configured request bounds and refuses query parameters it does not take.
+        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check);
         api.MapNodesApi();
         api.MapPodsApi();
         api.MapWorkloadsApi();
@@ -124,6 +124,8 @@ internal static class SiloApp
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         // A key given twice ({"name":"a",...,"name":"b"}) is a 400 too: last-wins would drop the first value unseen.
         options.AllowDuplicateProperties = false;
+        // A number is a JSON number: the web defaults read "10" as 10 (while "high" was a 400), which Kubernetes' decoder refuses.
+        options.NumberHandling = JsonNumberHandling.Strict;
         MasJson.AddEnumConverters(options.Converters);
     }
 

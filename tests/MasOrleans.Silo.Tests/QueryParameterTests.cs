@@ -1,0 +1,44 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>A query parameter a REST route does not take is a 400 naming it and what the route takes, over real HTTP; nothing is done.</summary>
+public sealed class QueryParameterTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
+{
+    public void Dispose() => fixture.Host.Log.AssertClean();
+
+    /// <summary>Before, each answered 200 as if the parameter were not there: every pod for a phase filter, 100 for a misspelt limit.</summary>
+    [Theory]
+    [InlineData("/api/v1/pods?phase=Running", "unknown query parameter 'phase': GET /api/v1/pods takes offset, limit, continue")]
+    [InlineData("/api/v1/nodes?limt=5", "unknown query parameter 'limt': GET /api/v1/nodes takes offset, limit, continue")]
+    [InlineData("/api/v1/pods?labelSelector=app%3Dweb&limit=5", "unknown query parameter 'labelSelector'")]
+    [InlineData("/api/v1/cluster?verbose=true", "unknown query parameter 'verbose': GET /api/v1/cluster takes none")]
+    // A route's own parameter is not taken from the query.
+    [InlineData("/api/v1/pods/query-none?name=other", "unknown query parameter 'name': GET /api/v1/pods/query-none takes none")]
+    public async Task An_unknown_query_parameter_is_a_400_naming_it(string url, string detail)
+    {
+        using var response = await fixture.Http.GetAsync(url);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_misspelt_force_is_refused_and_changes_nothing()
+    {
+        using var created = await fixture.Http.PostAsync("/api/v1/nodes", new StringContent("""{"name":"query-node","capacity":{"cpu":"1"}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var delete = await fixture.Http.DeleteAsync("/api/v1/nodes/query-node?forse=true");
+        Assert.Equal(HttpStatusCode.BadRequest, delete.StatusCode);
+        Assert.Contains("unknown query parameter 'forse': DELETE /api/v1/nodes/query-node takes force", await delete.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync("/api/v1/nodes/query-node")).StatusCode);
+        // The parameters a route takes still work, in any case as ASP.NET binds them.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync("/api/v1/pods?limit=2&continue=a")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync("/api/v1/nodes?Limit=2&offset=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await fixture.Http.DeleteAsync("/api/v1/nodes/query-node?force=true")).StatusCode);
+    }
+}
