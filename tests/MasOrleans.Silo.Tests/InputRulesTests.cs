@@ -140,6 +140,13 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ",\"image\":\"pytorch\\u202e:latest\""), "control or format characters" },
         { "/api/v1/pods", Pod(extra: ",\"image\":\" nginx\""), "leading or trailing whitespace" },
         { "/api/v1/pods", Pod(extra: ""","expectedDurationSeconds":0"""), "above 0" },
+        // A per-node cap the MaxInstancesPerNode filter could not apply was accepted and then silently ignored by it;
+        // refused by the rule the DLRM reader applies to max_instance_per_node.
+        { "/api/v1/pods", Pod(name: "cap-abc", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"abc"}"""), "label mas.io/max-per-node 'abc' must be a whole number of instances per node, 1 or more" },
+        { "/api/v1/pods", Pod(name: "cap-zero", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"0"}"""), "label mas.io/max-per-node '0': 0 allows no instance on any node" },
+        { "/api/v1/pods", Pod(name: "cap-big", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"2147483648"}"""), "2147483648 is above the largest cap" },
+        { "/api/v1/pods", Pod(name: "cap-no-app", extra: ""","labels":{"mas.io/max-per-node":"2"}"""), "no mas.io/app with mas.io/max-per-node 2: the cap is per app" },
+        { "/api/v1/workloads", """{"name":"cap-w","replicas":1,"template":{"requests":{"cpu":"1m"},"labels":{"mas.io/app":"w","mas.io/max-per-node":"1.5"}}}""", "must be a whole number of instances per node" },
     };
 
     /// <summary>The learning API's bodies, whose values of the wrong kind were each "must be an object".</summary>
@@ -179,6 +186,7 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(name: "good-pod-3", extra: Affinity("Gt", """["0016"]""")) },
         { "/api/v1/pods", Pod(name: "good-pod-5", extra: Affinity("Lt", """["9223372036854775807"]""")) },
         { "/api/v1/pods", Pod(name: "good-pod-4", extra: ""","affinity":{"podAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":100,"podAffinityTerm":{"topologyKey":"zone","namespaces":["team-a"]}}]}},"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","minDomains":1}]""") },
+        { "/api/v1/pods", Pod(name: "good-pod-cap", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"2"}""") },
         { "/api/v1/pods", Pod(name: "good-pod-1", extra: ""","tolerations":[{"operator":"Exists"},{"key":"k","operator":"Equal","value":"v","effect":"NoExecute"}],"priority":1000000000""" + Affinity("Gt", """["10"]""")) },
     };
 

@@ -43,11 +43,13 @@ public static class DlrmTraceReader
             var name = names.Read(row);
             var app = row.Text("app_name");
             var labels = new Dictionary<string, string> { [AppLabel] = app, [RoleLabel] = row.Text("role") };
-            // -1 is unlimited; the filter reads the cap as an int and counts it per app, so both must be there to apply.
+            // -1 is unlimited; any other value is a cap, judged by the filter's own rule (the one admission applies to the label).
             var maxPerNode = row.Long("max_instance_per_node", -1, int.MaxValue);
-            if (maxPerNode == 0) throw row.Error("max_instance_per_node", "0 allows no instance on any node (-1 is unlimited)");
-            if (maxPerNode > 0 && app.Length == 0) throw row.Error("app_name", $"empty app_name with max_instance_per_node {maxPerNode}: the cap is per app");
-            if (maxPerNode > 0) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (maxPerNode != -1 && Plugins.Filters.MaxInstancesPerNodeFilter.CapProblem(maxPerNode, app) is { } problem)
+                throw problem.OnApp
+                    ? row.Error("app_name", $"empty app_name with max_instance_per_node {maxPerNode}: the cap is per app")
+                    : row.Error("max_instance_per_node", $"{problem.Problem} (-1 is unlimited)");
+            if (maxPerNode != -1) labels[MaxPerNodeLabel] = maxPerNode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var requests = ResourceVector.Of(
                 cpuMilli: row.Stored("cpu_request", 1000.0),
                 memoryBytes: row.Stored("memory_request", GiB),

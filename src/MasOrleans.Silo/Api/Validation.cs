@@ -1,5 +1,6 @@
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Filters;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Security;
@@ -79,6 +80,7 @@ internal static partial class Validation
             return $"expectedDurationSeconds must be a number above 0 and at most {MaxDurationSeconds} (one year); leave it out for a pod that runs until deleted";
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
         if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
+        if (MaxInstancesPerNodeFilter.CheckLabels(body.Labels) is { } capError) return capError;
         if (CheckImage(body.Image) is { } imageError) return imageError;
         if ((CheckTolerations(body.Tolerations) ?? CheckAffinity(body.Affinity) ?? CheckSpread(body.TopologySpreadConstraints)) is { } shapeError) return shapeError;
         spec = new PodSpec

@@ -8,6 +8,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Filters;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
@@ -103,6 +104,8 @@ internal static class KubePodObjects
         if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
         if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
         if (bounds.Check(template) is { } boundsError) return new("spec", boundsError);
+        // CheckPod applies this rule too; asked first here so the Status names the labels as the field at fault.
+        if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return new(template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
         spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };

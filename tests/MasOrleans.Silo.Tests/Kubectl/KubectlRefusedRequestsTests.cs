@@ -96,4 +96,45 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         var created = (await kube.Run("create", "-f", kube.Manifest("generated", PodManifest.Replace("name: NAME", "generateName: kr-gen-")))).Succeeded();
         Assert.Matches("^pod/kr-gen-[bcdfghjklmnpqrstvwxz2456789]{5} created$", created.Output.Trim());
     }
+
+    /// <summary>
+    /// A per-node cap the MaxInstancesPerNode filter could not apply ("0", "abc") was created and then ignored by the
+    /// filter; refused as the REST API refuses it, a 422 on the labels, and no pod or deployment made.
+    /// </summary>
+    [Theory]
+    [InlineData("\"0\"", "0 allows no instance on any node")]
+    [InlineData("abc", "'abc' must be a whole number of instances per node, 1 or more")]
+    public async Task A_per_node_cap_the_filter_cannot_apply_is_refused(string cap, string problem)
+    {
+        var name = cap == "abc" ? "kr-cap-abc" : "kr-cap-zero";
+        var labelled = PodManifest.Replace("NAME", name).Replace("spec:\n", $"  labels: {{mas.io/app: web, mas.io/max-per-node: {cap}}}\nspec:\n");
+        var create = await kube.Run("create", "-f", kube.Manifest(name, labelled));
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains($"The Pod \"{name}\" is invalid: metadata.labels: Invalid value: label mas.io/max-per-node", create.Error);
+        Assert.Contains(problem, create.Error);
+        Assert.Equal("", (await kube.Run("get", "pods", "--field-selector", $"metadata.name={name}", "-o", "name")).Succeeded().Output.Trim());
+
+        var deployment = $$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: {{name}}-d
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {mas.io/app: web}
+              template:
+                metadata:
+                  labels: {mas.io/app: web, mas.io/max-per-node: {{cap}}}
+                spec:
+                  containers:
+                  - name: main
+                    image: busybox:1.36
+
+            """;
+        var applied = await kube.Run("create", "-f", kube.Manifest(name + "-d", deployment));
+        Assert.NotEqual(0, applied.ExitCode);
+        Assert.Contains($"is invalid: spec.template.metadata.labels: Invalid value: label mas.io/max-per-node", applied.Error);
+        Assert.Contains(problem, applied.Error);
+    }
 }
