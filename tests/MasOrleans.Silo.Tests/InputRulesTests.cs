@@ -126,6 +126,11 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/workloads", Workload("\"scaleDownCooldownSeconds\":1e400"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":1e300"), "cooldowns must be" },
         { "/api/v1/workloads", Workload("\"scaleUpCooldownSeconds\":-1"), "cooldowns must be" },
+        // Replicas outside the autoscale range the same request gives were cut to the bound without a word.
+        { "/api/v1/workloads", """{"name":"rules-auto-over","replicas":5,"template":{"requests":{"cpu":"1m"}},"autoscale":{"minReplicas":1,"maxReplicas":3}}""",
+            "replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3" },
+        { "/api/v1/workloads", """{"name":"rules-auto-under","replicas":1,"template":{"requests":{"cpu":"1m"}},"autoscale":{"minReplicas":2,"maxReplicas":3}}""",
+            "replicas 1 is outside autoscale's range: minReplicas 2, maxReplicas 3" },
         // Kubernetes' own rules (pkg/apis/core/validation/validation.go): weights 1-100, unique taints, minDomains,
         // namespaces that are DNS labels, no whitespace around an image.
         { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":-100,"preference":{"matchExpressions":[{"key":"zone","operator":"In","values":["a"]}]}}]}}"""), "weight -100 must be in the range 1-100" },

@@ -39,7 +39,6 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
-        if (autoscale is not null) replicas = Math.Clamp(replicas, autoscale.MinReplicas, autoscale.MaxReplicas);
         var before = state.State;
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");

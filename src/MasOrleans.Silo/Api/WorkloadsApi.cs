@@ -26,6 +26,9 @@ internal static class WorkloadsApi
         if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
         if (body.Template is null) return Problems.BadRequest("template is required");
         if (TryAutoscale(body.Autoscale, out var autoscale) is { } autoscaleError) return Problems.BadRequest(autoscaleError);
+        // A request that contradicts itself is the client's mistake; it was cut to the bound without a word.
+        if (autoscale is { } bounds && (body.Replicas < bounds.MinReplicas || body.Replicas > bounds.MaxReplicas))
+            return Problems.BadRequest($"replicas {body.Replicas} is outside autoscale's range: minReplicas {bounds.MinReplicas}, maxReplicas {bounds.MaxReplicas}");
         // The template is validated under the longest name a replica can get.
         if (Validation.CheckPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
