@@ -30,6 +30,23 @@ internal static class OptionRules
     public static Option<int> MustBePort(this Option<int> option) =>
         option.Must(v => v is >= 1 and <= 65535, "a port from 1 to 65535");
 
+    /// <summary>
+    /// For an option that takes several values per token: System.CommandLine takes an unknown option after it as one of
+    /// its values (`--policy fgd --bogus` ran policy '--bogus' and said "unknown policy"). Such a value is named for what
+    /// it is, an unknown option. "-5" (a negative seed) is a value.
+    /// </summary>
+    public static Option<string[]> TakesNoOptions(this Option<string[]> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string[]>()?.FirstOrDefault(LooksLikeOption) is { } unknown)
+                result.AddError($"unknown option '{unknown}' (after {option.Name}, which takes values, not options)");
+        });
+        return option;
+    }
+
+    private static bool LooksLikeOption(string value) => value.Length > 1 && value[0] == '-' && !char.IsAsciiDigit(value[1]);
+
     /// <summary>Adds the rule; the error names the option, what it must be and the value given.</summary>
     public static Option<T> Must<T>(this Option<T> option, Func<T, bool> rule, string mustBe)
     {

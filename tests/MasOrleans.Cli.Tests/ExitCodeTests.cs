@@ -21,6 +21,20 @@ public class ExitCodeTests
         Assert.False(Directory.Exists(Path.Combine(temp, "out")), "a refused replay wrote its output");
     }
 
+    /// <summary>
+    /// An unknown option after --policy was taken as a policy name: "error: unknown policy '--bogus'". It is a parse
+    /// error naming the option (System.CommandLine prints the usage with it), before any output is written.
+    /// </summary>
+    [Fact]
+    public async Task An_unknown_option_after_the_policies_is_named_as_an_option()
+    {
+        using var temp = new TempDirectory();
+        var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", SmallTrace.Pods(temp), "--output", Path.Combine(temp, "out"), "--policy", "fgd", "--bogus");
+        Assert.Equal(64, exit);
+        Assert.Equal("unknown option '--bogus' (after --policy, which takes values, not options)", OneLine(error));
+        Assert.False(Directory.Exists(Path.Combine(temp, "out")), "a refused replay wrote its output");
+    }
+
     [Fact]
     public async Task A_missing_input_file_is_no_input()
     {

@@ -60,4 +60,25 @@ public class OptionRulesTests
         Assert.StartsWith("--pretrain: unknown policy 'nope' (known: best-fit, ", message);
         Assert.Empty(TrainCommand.Create().Parse([.. Train, "--pretrain", "best-fit"]).Errors);
     }
+
+    /// <summary>
+    /// An unknown option after an option that takes several values was taken as one of them: `replay --policy fgd --bogus`
+    /// said "unknown policy '--bogus'". It is named as an unknown option, for each such option; a negative seed is a value.
+    /// </summary>
+    [Theory]
+    [InlineData("replay", "--policy")]
+    [InlineData("replay", "--seed")]
+    [InlineData("replay", "--set")]
+    [InlineData("replay", "--model")]
+    [InlineData("evaluate", "--policy")]
+    [InlineData("evaluate", "--trace")]
+    public void An_unknown_option_after_a_many_valued_option_is_named_as_an_option(string verb, string option)
+    {
+        var message = Assert.Single(Verb(verb).Parse([.. Required(verb), option, "fgd", "--bogus"]).Errors).Message;
+        Assert.Equal($"unknown option '--bogus' (after {option}, which takes values, not options)", message);
+    }
+
+    [Fact]
+    public void A_negative_seed_is_a_value_not_an_option() =>
+        Assert.Empty(ReplayCommand.Create().Parse([.. Replay, "--seed", "-5", "--policy", "fgd"]).Errors);
 }
