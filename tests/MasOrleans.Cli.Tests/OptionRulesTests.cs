@@ -46,6 +46,8 @@ public class OptionRulesTests
     [InlineData("train", "--gamma", "1.5", "--gamma must be a number in (0, 1], was 1.5.")]
     [InlineData("train", "--frag-weight", "NaN", "--frag-weight must be a finite number, was NaN.")]
     [InlineData("train", "--episodes", "-1", "--episodes must be 0 or more, was -1.")]
+    // With nothing to train, the network's random initial weights were saved as the model (exit 0).
+    [InlineData("train", "--episodes", "0", "--episodes must be at least 1 without --pretrain (0 would save the untrained network as the model), was 0.")]
     [InlineData("train", "--validate-every", "0", "--validate-every must be at least 1, was 0.")]
     [InlineData("train", "--pretrain-episodes", "0", "--pretrain-episodes must be at least 1, was 0.")]
     [InlineData("train", "--shortlist", "-1", "--shortlist must be 0 or more, was -1.")]
@@ -60,6 +62,11 @@ public class OptionRulesTests
         Assert.StartsWith("--pretrain: unknown policy 'nope' (known: best-fit, ", message);
         Assert.Empty(TrainCommand.Create().Parse([.. Train, "--pretrain", "best-fit"]).Errors);
     }
+
+    /// <summary>0 RL episodes after behaviour cloning is the clone alone, a trained model: allowed.</summary>
+    [Fact]
+    public void No_rl_episodes_after_behaviour_cloning_pass() =>
+        Assert.Empty(TrainCommand.Create().Parse([.. Train, "--episodes", "0", "--pretrain", "fgd"]).Errors);
 
     /// <summary>
     /// An unknown option after an option that takes several values was taken as one of them: `replay --policy fgd --bogus`
