@@ -30,6 +30,13 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<bool> Evict(string node, string reason, string message);
 
+    /// <summary>
+    /// <paramref name="node"/> is being deleted: evicts the pod as <see cref="Evict"/> does (reason Drained, its workload
+    /// replaces it), then deletes it, as Kubernetes' pod GC deletes pods bound to a node that no longer exists
+    /// (pkg/controller/podgc/gc_controller.go, gcOrphaned) and as kubectl drain's evictions do. False if it no longer holds the node.
+    /// </summary>
+    Task<bool> EvictForNodeDeletion(string node, string message);
+
     /// <summary>Re-reports the pod to the index and asks for scheduling again if it still waits (queue rebuild, reconciliation).</summary>
     [OneWay]
     Task Retry();

@@ -163,12 +163,11 @@ public sealed partial class NodeGrain(
     /// </summary>
     private void StartDrain()
     {
-        var message = $"node {Name} is being deleted";
-        EvictAll(PodReasons.Drained, message);
+        EvictForDeletion();
         _drain ??= this.RegisterGrainTimer(() =>
         {
             if (BoundPods.Count == 0) return RemoveDrained();
-            EvictAll(PodReasons.Drained, message);
+            EvictForDeletion();
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
     }
@@ -198,6 +197,13 @@ public sealed partial class NodeGrain(
     {
         foreach (var bound in BoundPods.ToList())
             _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
+    }
+
+    /// <summary>One-way as <see cref="EvictAll"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
+    private void EvictForDeletion()
+    {
+        foreach (var bound in BoundPods.ToList())
+            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).EvictForNodeDeletion(Name, $"node {Name} is being deleted");
     }
 
     private async Task Remove()

@@ -75,7 +75,17 @@ public sealed class PodGrain(
             : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason);
     }
 
-    public async Task<Outcome> Delete()
+    public Task<Outcome> Delete() => Remove(releaseNode: true);
+
+    public async Task<bool> EvictForNodeDeletion(string node, string message)
+    {
+        if (!await Evict(node, PodReasons.Drained, message)) return false;
+        // The eviction stopped the container and released the node, which may since have removed itself.
+        await Remove(releaseNode: false);
+        return true;
+    }
+
+    private async Task<Outcome> Remove(bool releaseNode)
     {
         var s = state.State;
         if (s.Spec is null) return Outcome.NotFound($"pod '{Name}' not found");
@@ -84,7 +94,7 @@ public sealed class PodGrain(
         state.State = new PodState();
         _ = Shard.Remove(Name);
         await Shard.Track(new PodEntry(Name, s.Phase, s.NodeName, NextVersion()), removed: true);
-        if (s.NodeName is { } node)
+        if (releaseNode && s.NodeName is { } node)
         {
             await StopContainer();
             await GrainFactory.Reference<INodeGrain>(node).Release(Name);

@@ -16,7 +16,7 @@ internal static class NodesApi
         api.MapGet("", List).WithSummary("List nodes (paged)");
         api.MapGet("/{name}", Get).WithSummary("Get a node with its allocation per dimension and per GPU device");
         api.MapPatch("/{name}", Patch).WithSummary("Change a node's labels, taints or unschedulable flag");
-        api.MapDelete("/{name}", Delete).WithSummary("Remove a node: an empty one at once (204); otherwise cordon, evict its pods so their workloads recreate them elsewhere, and remove it when empty (202). 409 when it holds pods no workload manages, unless force=true");
+        api.MapDelete("/{name}", Delete).WithSummary("Remove a node: an empty one at once (204); otherwise cordon, evict its pods so their workloads recreate them elsewhere, and remove it when empty (202). 409 when it holds pods no workload manages, unless force=true. Evicted pods are deleted, as Kubernetes deletes the pods of a deleted node");
         api.MapGet("/{name}/events", Events).WithSummary("A node's events (registered, cordoned, not ready, draining, images pulled...)");
         api.MapPost("/{name}/cordon", (string name, IGrainFactory grains) => SetUnschedulable(name, true, grains)).WithSummary("Mark a node unschedulable");
         api.MapPost("/{name}/uncordon", (string name, IGrainFactory grains) => SetUnschedulable(name, false, grains)).WithSummary("Mark a node schedulable again");
