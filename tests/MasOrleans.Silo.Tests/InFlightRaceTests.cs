@@ -75,19 +75,24 @@ public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("doomed", cpu: "64", memory: "256Gi"))).StatusCode);
         const int PodCount = 120;
         var accepted = 0;
+        var deleteAnswered = 0;
+        var acceptedAfterDelete = new System.Collections.Concurrent.ConcurrentBag<string>();
         var submit = Task.WhenAll(Enumerable.Range(0, 8).Select(c => Task.Run(async () =>
         {
             for (var i = c; i < PodCount; i += 8)
             {
+                var afterDelete = Volatile.Read(ref deleteAnswered) == 1;
                 using var created = await silo.Http.Post("/api/v1/pods", Requests.Pod($"b-pod-{i:000}", cpu: "100m", memory: "128Mi"));
                 Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
                 Interlocked.Increment(ref accepted);
+                if (afterDelete) acceptedAfterDelete.Add($"b-pod-{i:000}");
             }
         })));
         // Delete once placements are under way and while pods keep arriving (force: they are bare pods).
         await FaultScenarios.WaitUntil(() => Volatile.Read(ref accepted) >= PodCount / 4, 60);
         using (var delete = await silo.Http.DeleteAsync("/api/v1/nodes/doomed?force=true"))
             Assert.True(delete.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.NoContent, $"DELETE doomed: {(int)delete.StatusCode}");
+        Volatile.Write(ref deleteAnswered, 1);
         await submit;
 
         // Removed once its pods are gone; a pod bound to it after the drain began would keep it forever.
@@ -105,12 +110,15 @@ public sealed class InFlightRaceTests(ITestOutputHelper output) : IDisposable
         // The drain's evictions are deleted with the node (Kubernetes' pod GC); the rest still wait, bound to nothing.
         Assert.Equal(0, result.Count("Failed"));
         Assert.Equal(0, result.Bound);
+        // Only a pod the drain could evict may be gone: one sent after the DELETE was answered never met the node.
+        var listed = result.Pods.Select(p => p.GetProperty("name").GetString()).ToHashSet();
+        Assert.All(acceptedAfterDelete, name => Assert.Contains(name, listed));
         var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
         Assert.DoesNotContain("doomed", stored.Nodes);
         Assert.False(stored.Bindings.ContainsKey("doomed"), $"doomed's bindings outlived it: {string.Join(", ", stored.Bindings.GetValueOrDefault("doomed") ?? [])}");
         Assert.Empty(stored.BoundWithoutReservation());
         Assert.Equal(result.Pods.Count, stored.Pods.Count);
-        output.WriteLine($"node deleted mid-load: {PodCount} pods submitted and acknowledged; {PodCount - result.Pods.Count} evicted and deleted by the drain, "
+        output.WriteLine($"node deleted mid-load: {PodCount} pods submitted and acknowledged; {PodCount - result.Pods.Count} evicted and deleted by the drain, {acceptedAfterDelete.Count} sent after the DELETE's answer and all still listed, "
             + $"{result.Count("Unschedulable")} waiting, {result.Bound} bound; Redis holds no record or binding of the node");
     }
 }
