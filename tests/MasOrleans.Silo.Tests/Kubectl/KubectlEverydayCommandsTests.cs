@@ -1,0 +1,53 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// Commands a platform engineer types every day, run with the real kubectl: manifests as they are commonly written
+/// (GPUs asked for in limits, files holding kinds this server does not serve), and the verbs and outputs around them.
+/// </summary>
+public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
+    /// <summary>
+    /// GPUs are usually asked for in limits alone (NVIDIA's device plugin documents nvidia.com/gpu under limits), and
+    /// the API server defaults a container's missing requests to its limits (pkg/apis/core/v1/defaults.go,
+    /// SetDefaults_Pod: "If limits are specified, but requests are not, default requests to limits"). On a node with
+    /// one GPU, the first such pod takes it and the second waits.
+    /// </summary>
+    [Fact]
+    public async Task Limits_without_requests_are_the_pods_requests()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("limits-node", KubeManifests.Node("ke-limits", "limits", cpu: "8", gpus: "1")))).Succeeded();
+        static string Pod(string name) => $"""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: {name}
+            spec:
+              schedulerName: kube
+              nodeSelector:
+                test: limits
+              containers:
+              - name: main
+                image: pytorch/pytorch:2.4
+                resources:
+                  limits:
+                    nvidia.com/gpu: 1
+                    cpu: "2"
+                  requests:
+                    cpu: "1"
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("limits-first", Pod("ke-limits-1")))).Succeeded();
+        await kube.WaitFor("pod/ke-limits-1", "{.status.phase}", p => p == "Running");
+        // cpu keeps its own request; the GPU's comes from its limit.
+        Assert.Equal("1 1", await Get("pod/ke-limits-1", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.nvidia\\.com/gpu}"));
+        Assert.Equal("0 x 1000m", await Get("pod/ke-limits-1", "{.metadata.annotations.mas\\.io/gpu-devices}"));
+
+        (await kube.Run("apply", "-f", kube.Manifest("limits-second", Pod("ke-limits-2")))).Succeeded();
+        var message = await kube.WaitFor("pod/ke-limits-2", "{.status.conditions[?(@.type==\"PodScheduled\")].message}", m => m.Length > 0);
+        Assert.Contains("Insufficient nvidia.com/gpu", message);
+        // Applying the same manifest again is accepted (pods are immutable here): the defaulted requests are the pod's own.
+        (await kube.Run("apply", "-f", kube.Manifest("limits-first", Pod("ke-limits-1")))).Succeeded();
+    }
+}
