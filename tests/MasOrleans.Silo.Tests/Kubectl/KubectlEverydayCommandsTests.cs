@@ -50,4 +50,34 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         // Applying the same manifest again is accepted (pods are immutable here): the defaulted requests are the pod's own.
         (await kube.Run("apply", "-f", kube.Manifest("limits-first", Pod("ke-limits-1")))).Succeeded();
     }
+
+    /// <summary>
+    /// A file commonly holds kinds this server does not serve beside ones it does (a Service with its Deployment).
+    /// kubectl validates each document against the server's OpenAPI schemas, falling back to /openapi/v2 for a kind the
+    /// v3 documents do not list (cli-runtime pkg/resource/query_param_verifier_v3.go), and skips a kind that document
+    /// has no schema for (kubectl pkg/util/openapi/validation/validation.go). Without /openapi/v2 the whole file was
+    /// refused ("failed to download openapi") and nothing applied; now the served objects are applied and the others
+    /// named, as against a cluster without that kind.
+    /// </summary>
+    [Fact]
+    public async Task A_file_with_a_kind_not_served_applies_the_rest_and_names_the_kind()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("bulk-node", KubeManifests.Node("ke-bulk", "bulk")))).Succeeded();
+        var file = kube.Manifest("bulk", """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: ke-bulk-svc
+            spec:
+              selector: {app: ke-bulk}
+              ports: [{port: 80}]
+            ---
+            """ + "\n" + KubeManifests.Pod("ke-bulk-pod", "bulk"));
+        var applied = await kube.Run("apply", "-f", file);
+        Assert.Equal(1, applied.ExitCode);
+        Assert.Contains("pod/ke-bulk-pod created", applied.Output);
+        Assert.Contains("no matches for kind \"Service\" in version \"v1\"", applied.Error);
+        Assert.DoesNotContain("openapi", applied.Error);
+        Assert.Equal("ke-bulk", await kube.WaitFor("pod/ke-bulk-pod", "{.spec.nodeName}", n => n.Length > 0));
+    }
 }
