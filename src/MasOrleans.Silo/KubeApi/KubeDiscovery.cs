@@ -138,6 +138,9 @@ internal static class KubeDiscovery
             paths[collection] = new JsonObject { ["post"] = Operation("post") };
             paths[$"{collection}/{{name}}"] = new JsonObject { ["patch"] = Operation("patch") };
         }
-        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths };
+        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths,
+            // No schemas: kubectl explain looks a kind up here and says it cannot find it (without the key its template
+            // failed on a nil index); its fallback to /openapi/v2 says the same.
+            ["components"] = new JsonObject { ["schemas"] = new JsonObject() } };
     }
 }

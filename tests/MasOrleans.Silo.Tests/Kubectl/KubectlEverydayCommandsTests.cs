@@ -80,4 +80,21 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.DoesNotContain("openapi", applied.Error);
         Assert.Equal("ke-bulk", await kube.WaitFor("pod/ke-bulk-pod", "{.spec.nodeName}", n => n.Length > 0));
     }
+
+    /// <summary>
+    /// This server publishes no schemas, so kubectl explain cannot explain; it must say so rather than fail inside its
+    /// template: the OpenAPI v3 document had no components, and kubectl's plaintext template
+    /// (kubectl pkg/explain/v2/templates/plaintext.tmpl) indexes components.schemas unconditionally.
+    /// </summary>
+    [Fact]
+    public async Task Explain_says_the_kind_has_no_schema_rather_than_failing_in_its_template()
+    {
+        foreach (var (resource, gvk) in new[] { ("pod", "map[group: kind:Pod version:v1]"), ("deployment.spec", "map[group:apps kind:Deployment version:v1]") })
+        {
+            var explained = await kube.Run("explain", resource);
+            Assert.Equal(1, explained.ExitCode);
+            Assert.Contains($"GVK {gvk} not found in OpenAPI schema", explained.Error);
+            Assert.DoesNotContain("template", explained.Error);
+        }
+    }
 }
