@@ -12,11 +12,14 @@ internal static class KubeDiscovery
     /// <summary>The Kubernetes release whose API this surface follows (kubectl warns beyond one minor version of skew).</summary>
     public const string Minor = "32";
 
-    private sealed record Resource(string Name, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, string? Group = null, string? Version = null);
+    /// <param name="Categories">What kubectl get expands a category to ("all": pods and deployments, as the API server's
+    /// registries declare them).</param>
+    private sealed record Resource(string Name, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, string? Group = null, string? Version = null,
+        string[]? Categories = null);
 
     private static readonly Resource[] CoreResources =
     [
-        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"]),
+        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"], Categories: ["all"]),
         new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
         new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
         new("events", "Event", true, ["get", "list"], ["ev"]),
@@ -24,7 +27,7 @@ internal static class KubeDiscovery
 
     private static readonly Resource[] AppsResources =
     [
-        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch"], ["deploy"]),
+        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch"], ["deploy"], Categories: ["all"]),
         new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
     ];
 
@@ -120,6 +123,7 @@ internal static class KubeDiscovery
             };
             if (r.Group is not null) { o["group"] = r.Group; o["version"] = r.Version; }
             if (r.ShortNames.Length > 0) o["shortNames"] = new JsonArray(r.ShortNames.Select(v => (JsonNode)v).ToArray());
+            if (r.Categories is { } categories) o["categories"] = new JsonArray(categories.Select(v => (JsonNode)v).ToArray());
             return (JsonNode)o;
         }).ToArray()),
     };

@@ -97,4 +97,39 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
             Assert.DoesNotContain("template", explained.Error);
         }
     }
+
+    /// <summary>
+    /// kubectl get all expands the category "all" from discovery (apimachinery's APIResource.Categories); the API server
+    /// puts pods and deployments in it (pkg/registry/core/pod/storage/storage.go and
+    /// pkg/registry/apps/deployment/storage/storage.go, Categories), nodes and events not.
+    /// </summary>
+    [Fact]
+    public async Task Get_all_lists_pods_and_deployments()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("all-node", KubeManifests.Node("ke-all", "all")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("all-pod", KubeManifests.Pod("ke-all-pod", "all")))).Succeeded();
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: ke-all-web
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: ke-all-web}
+              template:
+                metadata:
+                  labels: {app: ke-all-web}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("all-web", deployment))).Succeeded();
+        var all = (await kube.Run("get", "all", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("pod/ke-all-pod", all);
+        Assert.Contains("deployment.apps/ke-all-web", all);
+        Assert.DoesNotContain(all, line => line.StartsWith("node/", StringComparison.Ordinal) || line.StartsWith("event/", StringComparison.Ordinal));
+    }
 }
