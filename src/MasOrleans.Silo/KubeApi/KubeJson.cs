@@ -24,7 +24,7 @@ internal static class KubeJson
     {
         var request = context.Request;
         var mediaType = (request.ContentType ?? "application/json").Split(';')[0].Trim();
-        if (mediaType != "application/json") return new(null, null, KubeStatus.UnsupportedMediaType(mediaType));
+        if (mediaType != "application/json") return new(null, null, KubeStatus.UnsupportedMediaType(mediaType, "application/json"));
         var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
         return Parse<T>(context, text);
     }

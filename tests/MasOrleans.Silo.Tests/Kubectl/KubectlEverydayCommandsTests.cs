@@ -132,4 +132,40 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Contains("deployment.apps/ke-all-web", all);
         Assert.DoesNotContain(all, line => line.StartsWith("node/", StringComparison.Ordinal) || line.StartsWith("event/", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// kubectl patch --type=json sends a JSON Patch (RFC 6902), the usual way to remove one taint by its index. The API
+    /// server refuses a malformed list with 400 and an operation that does not apply with 422
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, applyJSPatch); it was a 415 here.
+    /// </summary>
+    [Fact]
+    public async Task Json_patch_adds_a_label_removes_a_taint_by_index_and_refuses_what_does_not_apply()
+    {
+        var node = KubeManifests.Node("ke-jsonpatch", "jsonpatch").Replace("status:", """
+            spec:
+              taints:
+              - {key: a, value: "1", effect: NoSchedule}
+              - {key: b, value: "2", effect: NoExecute}
+            status:
+            """);
+        (await kube.Run("apply", "-f", kube.Manifest("jsonpatch-node", node))).Succeeded();
+
+        var patched = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p",
+            """[{"op":"add","path":"/metadata/labels/gpu.vendor~1model","value":"a100"},{"op":"test","path":"/spec/taints/0/key","value":"a"},{"op":"remove","path":"/spec/taints/0"}]""");
+        Assert.Equal("node/ke-jsonpatch patched", patched.Succeeded().Output.Trim());
+        Assert.Equal("a100 b", await Get("node/ke-jsonpatch", "{.metadata.labels.gpu\\.vendor/model} {.spec.taints[*].key}"));
+
+        var missing = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p", """[{"op":"remove","path":"/metadata/labels/nope"}]""");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("the remove operation at \"/metadata/labels/nope\" does not apply: no such path", missing.Error);
+        var failedTest = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p",
+            """[{"op":"remove","path":"/spec/taints/0"},{"op":"test","path":"/metadata/labels/test","value":"other"}]""");
+        Assert.Equal(1, failedTest.ExitCode);
+        Assert.Contains("the test operation at \"/metadata/labels/test\" does not apply", failedTest.Error);
+        var malformed = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p", """[{"op":"frobnicate","path":"/spec"}]""");
+        Assert.Equal(1, malformed.ExitCode);
+        Assert.Contains("Error from server (BadRequest)", malformed.Error);
+        // Neither refused patch changed anything.
+        Assert.Equal("b", await Get("node/ke-jsonpatch", "{.spec.taints[*].key}"));
+    }
 }
