@@ -168,4 +168,28 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         // Neither refused patch changed anything.
         Assert.Equal("b", await Get("node/ke-jsonpatch", "{.spec.taints[*].key}"));
     }
+
+    /// <summary>
+    /// A node keeps its labels, taints and spec.unschedulable; anything else a patch changes it cannot keep. kubectl
+    /// annotate node printed "annotated" and the annotation was gone at the next get; such a patch is now refused with
+    /// 422 naming the field, as a deployment's is, and kubectl apply's own last-applied-configuration still passes.
+    /// </summary>
+    [Fact]
+    public async Task A_node_patch_that_changes_what_a_node_cannot_keep_is_refused_not_dropped()
+    {
+        var manifest = kube.Manifest("keep-node", KubeManifests.Node("ke-keep", "keep"));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+
+        var annotated = await kube.Run("annotate", "node", "ke-keep", "team=ml");
+        Assert.Equal(1, annotated.ExitCode);
+        Assert.Contains("The Node \"ke-keep\" is invalid: metadata.annotations.team: Invalid value:", annotated.Error);
+        var provider = await kube.Run("patch", "node", "ke-keep", "-p", """{"spec":{"providerID":"aws:///i-1"}}""");
+        Assert.Equal(1, provider.ExitCode);
+        Assert.Contains("spec.providerID", provider.Error);
+        Assert.Equal("", await Get("node/ke-keep", "{.metadata.annotations.team}{.spec.providerID}"));
+        // What a node keeps still changes.
+        (await kube.Run("label", "node", "ke-keep", "zone=a")).Succeeded();
+        Assert.Equal("a", await Get("node/ke-keep", "{.metadata.labels.zone}"));
+    }
 }
