@@ -23,6 +23,7 @@ internal static class KubeDiscovery
         new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
         new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
         new("events", "Event", true, ["get", "list"], ["ev"]),
+        new("namespaces", "Namespace", false, ["create", "get", "list", "patch"], ["ns"]),
     ];
 
     private static readonly Resource[] AppsResources =

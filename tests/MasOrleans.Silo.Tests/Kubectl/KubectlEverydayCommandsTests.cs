@@ -192,4 +192,41 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         (await kube.Run("label", "node", "ke-keep", "zone=a")).Succeeded();
         Assert.Equal("a", await Get("node/ke-keep", "{.metadata.labels.zone}"));
     }
+
+    /// <summary>
+    /// Namespaces are implicit (every DNS-1123 label exists): kubectl get ns lists default and those in use, a file that
+    /// starts with its Namespace applies whole (kubectl reads the namespace, finds it and patches it with its
+    /// last-applied-configuration), and kubectl create -f of a Namespace finds it already there. These were "the server doesn't
+    /// have a resource type" and "no matches for kind Namespace".
+    /// </summary>
+    [Fact]
+    public async Task Namespaces_are_listed_and_a_file_with_its_namespace_applies()
+    {
+        var file = kube.Manifest("ns-file", """
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: ke-team
+            ---
+            """ + "\n" + KubeManifests.Pod("ke-ns-pod", "ns").Replace("  name: ke-ns-pod", "  name: ke-ns-pod\n  namespace: ke-team"));
+        var applied = await kube.Run("apply", "-f", file);
+        Assert.True(applied.ExitCode == 0, applied.ToString());
+        Assert.Contains("namespace/ke-team", applied.Output);
+        Assert.Contains("pod/ke-ns-pod created", applied.Output);
+        (await kube.Run("apply", "-f", file)).Succeeded();
+
+        var listed = (await kube.Run("get", "ns")).Succeeded().Output;
+        Assert.Matches(@"(?m)^NAME\s+STATUS\s+AGE$", listed);
+        Assert.Matches(@"(?m)^default\s+Active\s", listed);
+        Assert.Matches(@"(?m)^ke-team\s+Active\s", listed);
+        Assert.Equal("Active", await Get("namespace/ke-team", "{.status.phase}"));
+
+        var created = await kube.Run("create", "-f", kube.Manifest("ns-other", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ke-other\n"));
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("Error from server (AlreadyExists)", created.Error);
+        Assert.Contains("namespaces \"ke-other\" already exists", created.Error);
+        var labelled = await kube.Run("label", "namespace", "ke-team", "env=prod");
+        Assert.Equal(1, labelled.ExitCode);
+        Assert.Contains("The Namespace \"ke-team\" is invalid", labelled.Error);
+    }
 }
