@@ -20,10 +20,21 @@ internal static class KubeJson
     /// ?fieldValidation=Strict (kubectl's default, as the OpenAPI document says this server supports it), reported
     /// in a Warning header under Warn (the default without the parameter), and dropped under Ignore, as the API server does.
     /// </summary>
+    private const string Protobuf = "application/vnd.kubernetes.protobuf";
+
+    /// <summary>
+    /// kubectl create deployment and create namespace send protobuf (client-go's typed clients default to it), which
+    /// this server does not read; the way that works is the same object as a manifest.
+    /// </summary>
+    private const string ProtobufRefused = "the body of the request was in an unknown format - accepted media types include: application/json (not "
+        + Protobuf + "): this server reads JSON only, and kubectl create <kind> with flags sends protobuf; send the object as JSON instead: "
+        + "kubectl create <kind> ... --dry-run=client -o yaml | kubectl apply -f -";
+
     public static async Task<BodyResult<T>> Read<T>(HttpContext context) where T : class
     {
         var request = context.Request;
         var mediaType = (request.ContentType ?? "application/json").Split(';')[0].Trim();
+        if (mediaType == Protobuf) return new(null, null, KubeStatus.Failure(415, "UnsupportedMediaType", ProtobufRefused));
         if (mediaType != "application/json") return new(null, null, KubeStatus.UnsupportedMediaType(mediaType, "application/json"));
         var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
         return Parse<T>(context, text);

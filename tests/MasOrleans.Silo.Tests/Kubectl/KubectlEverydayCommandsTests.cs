@@ -229,4 +229,22 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Equal(1, labelled.ExitCode);
         Assert.Contains("The Namespace \"ke-team\" is invalid", labelled.Error);
     }
+
+    /// <summary>
+    /// kubectl create deployment (and create namespace) send protobuf through client-go's typed clients
+    /// (client-go kubernetes.NewForConfig defaults ContentType to application/vnd.kubernetes.protobuf); this server reads
+    /// JSON only. The 415 must say what to do instead, and the way it names works.
+    /// </summary>
+    [Fact]
+    public async Task Create_deployment_from_flags_says_to_apply_a_manifest_and_that_way_works()
+    {
+        var created = await kube.Run("create", "deployment", "ke-flags", "--image=nginx:1.27", "--replicas=0");
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("this server reads JSON only", created.Error);
+        Assert.Contains("--dry-run=client -o yaml | kubectl apply -f -", created.Error);
+
+        var manifest = (await kube.Run("create", "deployment", "ke-flags", "--image=nginx:1.27", "--replicas=0", "--dry-run=client", "-o", "yaml")).Succeeded().Output;
+        Assert.Equal("deployment.apps/ke-flags created", (await kube.Run("apply", "-f", kube.Manifest("flags", manifest))).Succeeded().Output.Trim());
+        Assert.Equal("nginx:1.27", await Get("deployment/ke-flags", "{.spec.template.spec.containers[0].image}"));
+    }
 }
