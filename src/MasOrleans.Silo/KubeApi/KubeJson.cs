@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
@@ -55,7 +57,8 @@ internal static class KubeJson
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {
-            return new(null, null, undecodable?.Invoke(e.Message) ?? KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {e.Message}"));
+            var why = Describe(e, text);
+            return new(null, null, undecodable?.Invoke(why) ?? KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {why}"));
         }
         if (value is null) return new(null, null, undecodable?.Invoke("not a JSON object") ?? KubeStatus.BadRequest("the request body must be a JSON object"));
         if (UnknownField(raw!, ToNode(value), "") is { } unknown)
@@ -65,6 +68,50 @@ internal static class KubeJson
             if (validation != "Ignore") context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{unknown}\\\"\"");
         }
         return new(value, raw, null);
+    }
+
+    /// <summary>
+    /// A field of the wrong shape in the manifest's terms, "spec.containers: cannot be read as a list (it is a string)",
+    /// where System.Text.Json names .NET types ("could not be converted to System.Collections.Generic.IList`1[...]").
+    /// </summary>
+    private static string Describe(Exception e, string text)
+    {
+        if (e is not JsonException { Path: { Length: > 1 } path } || Regex.Match(e.Message, @"converted to (\S+?)\. Path") is not { Success: true } target) return e.Message;
+        var wanted = target.Groups[1].Value switch
+        {
+            var t when t.Contains("List`1") || t.EndsWith("[]", StringComparison.Ordinal) => "a list",
+            var t when t.Contains("Dictionary`2") => "a map",
+            var t when t.Contains("System.String") => "a string",
+            var t when t.Contains("System.Int") || t.Contains("System.Long") => "an integer",
+            var t when t.Contains("System.Boolean") => "true or false",
+            var t when t.Contains("System.Double") || t.Contains("System.Single") => "a number",
+            var t when t.Contains("System.DateTime") => "a time (RFC 3339)",
+            var t when t.Contains("IntOrString") || t.Contains("ResourceQuantity") => "a string or a number",
+            _ => "an object",
+        };
+        JsonNode? value = null;
+        try
+        {
+            value = JsonNode.Parse(text);
+            foreach (Match step in Regex.Matches(path, @"\.([^.\[]+)|\['((?:[^']|'')*)'\]|\[(\d+)\]"))
+                value = step.Groups[3].Success ? (value as JsonArray)?[int.Parse(step.Groups[3].Value, CultureInfo.InvariantCulture)]
+                    : (value as JsonObject)?[step.Groups[1].Success ? step.Groups[1].Value : step.Groups[2].Value];
+        }
+        catch (Exception inner) when (inner is JsonException or ArgumentOutOfRangeException)
+        {
+            value = null;
+        }
+        var actual = value?.GetValueKind() switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "a list",
+            _ => "null",
+        };
+        return $"{path[2..]}: cannot be read as {wanted} (it is {actual})";
     }
 
     /// <summary>The first field of <paramref name="input"/> that did not survive a round trip through the typed object.</summary>

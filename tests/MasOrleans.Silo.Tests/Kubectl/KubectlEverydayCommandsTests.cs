@@ -247,4 +247,22 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Equal("deployment.apps/ke-flags created", (await kube.Run("apply", "-f", kube.Manifest("flags", manifest))).Succeeded().Output.Trim());
         Assert.Equal("nginx:1.27", await Get("deployment/ke-flags", "{.spec.template.spec.containers[0].image}"));
     }
+
+    /// <summary>
+    /// A manifest whose field has the wrong shape is a 400 that names the field and the shape in the manifest's terms,
+    /// as the API server's "cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container"
+    /// does, not .NET's type names ("could not be converted to System.Collections.Generic.IList`1[k8s.Models.V1Container]").
+    /// </summary>
+    [Theory]
+    [InlineData("containers: not-a-list", "spec.containers: cannot be read as a list (it is a string)")]
+    [InlineData("containers: [{name: main, image: true}]", "spec.containers[0].image: cannot be read as a string (it is true)")]
+    [InlineData("priority: high\n  containers: [{name: main, image: x}]", "spec.priority: cannot be read as an integer (it is a string)")]
+    public async Task A_field_of_the_wrong_shape_is_named_in_the_manifests_terms(string spec, string expected)
+    {
+        var created = await kube.Run("create", "-f", kube.Manifest("shape", $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: ke-shape\nspec:\n  {spec}\n"));
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("Error from server (BadRequest)", created.Error);
+        Assert.Contains($"the request body is not a valid Pod: {expected}", created.Error);
+        Assert.DoesNotContain("System.", created.Error);
+    }
 }
