@@ -28,7 +28,7 @@ internal static class KubeDiscovery
 
     private static readonly Resource[] AppsResources =
     [
-        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch"], ["deploy"], Categories: ["all"]),
+        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch", "watch"], ["deploy"], Categories: ["all"]),
         new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
     ];
 

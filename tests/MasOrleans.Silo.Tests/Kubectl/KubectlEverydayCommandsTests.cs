@@ -265,4 +265,51 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Contains($"the request body is not a valid Pod: {expected}", created.Error);
         Assert.DoesNotContain("System.", created.Error);
     }
+
+    /// <summary>
+    /// kubectl rollout status and kubectl wait watch the deployment (kubectl pkg/cmd/rollout/rollout_status.go, through
+    /// an informer). Deployments had no watch: both printed "Failed to watch ... watch is not supported on deployments"
+    /// on every retry and saw readiness only when client-go's backoff listed again.
+    /// </summary>
+    [Fact]
+    public async Task Rollout_status_follows_a_deployment_until_its_replicas_run()
+    {
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: ke-rollout
+            spec:
+              replicas: 2
+              selector:
+                matchLabels: {app: ke-rollout}
+              template:
+                metadata:
+                  labels: {app: ke-rollout}
+                spec:
+                  nodeSelector: {test: rollout}
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+                    resources:
+                      requests: {cpu: 500m, memory: 256Mi}
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("rollout", deployment))).Succeeded();
+        var rollout = kube.Run("rollout", "status", "deployment/ke-rollout", "--timeout=40s");
+        var waited = kube.Run("wait", "--for=condition=Available", "deployment/ke-rollout", "--timeout=40s");
+        // No node matches yet: both wait, then see the replicas run once one registers.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(rollout.IsCompleted);
+        (await kube.Run("apply", "-f", kube.Manifest("rollout-node", KubeManifests.Node("ke-rollout", "rollout")))).Succeeded();
+
+        var status = await rollout;
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("deployment \"ke-rollout\" successfully rolled out", status.Output);
+        Assert.DoesNotContain("watch", status.Error);
+        var condition = await waited;
+        Assert.True(condition.ExitCode == 0, condition.ToString());
+        Assert.Contains("deployment.apps/ke-rollout condition met", condition.Output);
+        Assert.DoesNotContain("watch", condition.Error);
+    }
 }
