@@ -312,4 +312,42 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Contains("deployment.apps/ke-rollout condition met", condition.Output);
         Assert.DoesNotContain("watch", condition.Error);
     }
+
+    /// <summary>
+    /// A pod or deployment here is deleted at once and keeps no finalizers: one given finalizers was created and the
+    /// finalizers dropped (a controller relying on them would never see its cleanup run). Such a manifest is now 422 on
+    /// metadata.finalizers and nothing is created.
+    /// </summary>
+    [Fact]
+    public async Task Finalizers_are_refused_not_dropped()
+    {
+        var pod = KubeManifests.Pod("ke-final", "final").Replace("  name: ke-final", "  name: ke-final\n  finalizers: [example.com/cleanup]");
+        var created = await kube.Run("apply", "-f", kube.Manifest("final-pod", pod));
+        Assert.Equal(1, created.ExitCode);
+        Assert.Contains("The Pod \"ke-final\" is invalid: metadata.finalizers: Invalid value:", created.Error);
+        Assert.Contains("pods \"ke-final\" not found", (await kube.Run("get", "pod", "ke-final")).Error);
+
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: ke-final-web
+              finalizers: [example.com/cleanup]
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: ke-final-web}
+              template:
+                metadata:
+                  labels: {app: ke-final-web}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+
+            """;
+        var refused = await kube.Run("apply", "-f", kube.Manifest("final-web", deployment));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("The Deployment \"ke-final-web\" is invalid: metadata.finalizers: Invalid value:", refused.Error);
+    }
 }
