@@ -76,6 +76,9 @@ internal static class KubeJson
     /// </summary>
     private static string Describe(Exception e, string text)
     {
+        // KubernetesClient's quantity parser names neither the field nor the syntax ("The string '2x' cannot be converted to fraction").
+        if (e is FormatException && TryParse(text) is var (field, quantity))
+            return $"{field}: quantities must match the regular expression '{QuantityGuard.QuantitySyntax}' (not '{quantity}')";
         if (e is not JsonException { Path: { Length: > 1 } path } || Regex.Match(e.Message, @"converted to (\S+?)\. Path") is not { Success: true } target) return e.Message;
         var wanted = target.Groups[1].Value switch
         {
@@ -112,6 +115,19 @@ internal static class KubeJson
             _ => "null",
         };
         return $"{path[2..]}: cannot be read as {wanted} (it is {actual})";
+    }
+
+    /// <summary>The first malformed quantity in the body, if it is JSON.</summary>
+    private static (string Path, string Quantity)? TryParse(string text)
+    {
+        try
+        {
+            return QuantityGuard.FindMalformed(JsonNode.Parse(text));
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The first field of <paramref name="input"/> that did not survive a round trip through the typed object.</summary>

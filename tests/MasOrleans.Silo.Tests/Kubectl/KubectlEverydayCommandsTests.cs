@@ -257,6 +257,8 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
     [InlineData("containers: not-a-list", "spec.containers: cannot be read as a list (it is a string)")]
     [InlineData("containers: [{name: main, image: true}]", "spec.containers[0].image: cannot be read as a string (it is true)")]
     [InlineData("priority: high\n  containers: [{name: main, image: x}]", "spec.priority: cannot be read as an integer (it is a string)")]
+    [InlineData("containers: [{name: main, image: x, resources: {requests: {cpu: 2x}}}]",
+        "spec.containers[0].resources.requests.cpu: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (not '2x')")]
     public async Task A_field_of_the_wrong_shape_is_named_in_the_manifests_terms(string spec, string expected)
     {
         var created = await kube.Run("create", "-f", kube.Manifest("shape", $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: ke-shape\nspec:\n  {spec}\n"));
