@@ -45,7 +45,7 @@ internal static class KubeDeploymentsApi
         }
         if (KubeWatch.Requested(context.Request))
         {
-            await KubeDeploymentWatch.Serve(context, cache, Select);
+            await KubePolledWatch.Serve(context, cache, Select);
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -22,8 +22,8 @@ internal static class KubeDiscovery
         new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"], Categories: ["all"]),
         new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
         new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
-        new("events", "Event", true, ["get", "list"], ["ev"]),
-        new("namespaces", "Namespace", false, ["create", "get", "list", "patch"], ["ns"]),
+        new("events", "Event", true, ["get", "list", "watch"], ["ev"]),
+        new("namespaces", "Namespace", false, ["create", "get", "list", "patch", "watch"], ["ns"]),
     ];
 
     private static readonly Resource[] AppsResources =

@@ -34,16 +34,19 @@ internal static class KubeNamespacesApi
 
     private static async Task<IResult> List(HttpContext context, KubeCache cache)
     {
-        if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on namespaces by this server");
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "status.phase" }, out var labels, out var fields) is { } error) return error;
-        var snapshot = await cache.Refresh(context.RequestAborted);
-        var names = snapshot.Pods.Select(p => p.Metadata.NamespaceProperty)
+        IReadOnlyList<V1Namespace> Select(KubeCache.Snapshot snapshot) => snapshot.Pods.Select(p => p.Metadata.NamespaceProperty)
             .Concat(cache.Workloads.Select(k => KubernetesNames.Split(k).Namespace))
             .Append(KubernetesNames.DefaultNamespace)
-            .Distinct().Order(StringComparer.Ordinal);
-        var namespaces = names.Select(Namespace)
+            .Distinct().Order(StringComparer.Ordinal).Select(Namespace)
             .Where(n => labels.Matches(n.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? n.Metadata.Name : n.Status.Phase)).ToList();
-        return KubeLists.List(context, namespaces, "NamespaceList", "v1", snapshot.Version);
+        if (KubeWatch.Requested(context.Request))
+        {
+            await KubePolledWatch.Serve(context, cache, async _ => Select(await cache.Refresh(context.RequestAborted)));
+            return Results.Empty;
+        }
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        return KubeLists.List(context, Select(snapshot), "NamespaceList", "v1", snapshot.Version);
     }
 
     private static async Task<IResult> Create(HttpContext context)
