@@ -65,17 +65,31 @@ public static class KubernetesMapping
     internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
     {
         var sum = ResourceVector.Zero;
-        foreach (var c in Each(spec.Containers, "containers")) sum += ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
+        foreach (var c in Each(spec.Containers, "containers")) sum += ToVector(RequestsOf(c), what, ignoreUnknown: true);
         Span<long> effective = stackalloc long[ResourceNames.Count];
         for (var d = 0; d < ResourceNames.Count; d++) effective[d] = sum[d];
         foreach (var c in Each(spec.InitContainers, "initContainers"))
         {
-            var init = ToVector(c.Resources?.Requests, what, ignoreUnknown: true);
+            var init = ToVector(RequestsOf(c), what, ignoreUnknown: true);
             for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(effective[d], init[d]);
         }
         var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
         for (var d = 0; d < ResourceNames.Count; d++) effective[d] += overhead[d];
         return new ResourceVector(effective);
+    }
+
+    /// <summary>
+    /// A container's requests with a limit standing in for each request it lacks, as the API server defaults a pod
+    /// (pkg/apis/core/v1/defaults.go, SetDefaults_Pod): GPUs are commonly asked for in limits alone. Pods that come
+    /// through an API server (the extender's) already have them; manifests sent to the silo's /k8s surface need it here.
+    /// </summary>
+    private static IDictionary<string, ResourceQuantity>? RequestsOf(V1Container container)
+    {
+        var (requests, limits) = (container.Resources?.Requests, container.Resources?.Limits);
+        if (limits is not { Count: > 0 }) return requests;
+        var defaulted = requests is null ? [] : new Dictionary<string, ResourceQuantity>(requests);
+        foreach (var (resource, limit) in limits) defaulted.TryAdd(resource, limit);
+        return defaulted;
     }
 
     /// <summary>The node's `pods` allocatable (the kubelet's maxPods); the kubelet default when absent.</summary>

@@ -30,9 +30,16 @@ public static partial class QuantityGuard
     public static bool HasOversized(JsonNode? node) => FindOversized(node) is not null;
 
     /// <summary>The first oversized quantity as its path ("spec.containers[0].resources.requests.memory") and text; null when there is none.</summary>
-    public static (string Path, string Quantity)? FindOversized(JsonNode? node) => Find(node, "");
+    public static (string Path, string Quantity)? FindOversized(JsonNode? node) => Find(node, "", Oversized);
 
-    private static (string Path, string Quantity)? Find(JsonNode? node, string path)
+    /// <summary>Kubernetes' quantity syntax (apimachinery pkg/api/resource/quantity.go, splitREString), as its ErrFormatWrong quotes it.</summary>
+    public const string QuantitySyntax = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
+
+    /// <summary>The first quantity that is not in Kubernetes' syntax ("2x"), as its path and text; null when there is none.</summary>
+    public static (string Path, string Quantity)? FindMalformed(JsonNode? node) =>
+        Find(node, "", q => q is JsonValue v && v.ToJsonString().Trim('"') is var text && !Syntax().IsMatch(text) ? text : null);
+
+    private static (string Path, string Quantity)? Find(JsonNode? node, string path, Func<JsonNode?, string?> wrong)
     {
         switch (node)
         {
@@ -40,21 +47,21 @@ public static partial class QuantityGuard
                 foreach (var (name, child) in obj)
                 {
                     var childPath = path.Length == 0 ? name : $"{path}.{name}";
-                    if (QuantityFields.Contains(name) && Oversized(child) is { } one) return (childPath, one);
+                    if (QuantityFields.Contains(name) && wrong(child) is { } one) return (childPath, one);
                     if (QuantityMaps.Contains(name) && child is JsonObject map)
                     {
                         foreach (var (resource, quantity) in map)
                         {
-                            if (Oversized(quantity) is { } text) return ($"{childPath}.{resource}", text);
+                            if (wrong(quantity) is { } text) return ($"{childPath}.{resource}", text);
                         }
                     }
-                    if (Find(child, childPath) is { } deeper) return deeper;
+                    if (Find(child, childPath, wrong) is { } deeper) return deeper;
                 }
                 return null;
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    if (Find(array[i], $"{path}[{i}]") is { } deeper) return deeper;
+                    if (Find(array[i], $"{path}[{i}]", wrong) is { } deeper) return deeper;
                 }
                 return null;
             default:
@@ -73,6 +80,9 @@ public static partial class QuantityGuard
             ? text
             : null;
     }
+
+    [GeneratedRegex(QuantitySyntax)]
+    private static partial Regex Syntax();
 
     [GeneratedRegex(@"[eE]([+-]?[0-9]+)\z")]
     private static partial Regex Exponent();

@@ -116,6 +116,7 @@ internal static class KubeDeploymentObjects
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
+        if (KubePodObjects.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
         if (deployment.Spec?.Paused == true)
             return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
         return null;

@@ -34,14 +34,22 @@ internal static class KubeDeploymentsApi
     /// </summary>
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on deployments by this server");
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
+        async Task<IReadOnlyList<V1Deployment>> Select(string version)
+        {
+            var keys = cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
+                && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)).ToList();
+            return (await Task.WhenAll(keys.Select(k => Load(grains, k, version)))).OfType<V1Deployment>()
+                .Where(d => labels.Matches(d.Metadata.Labels))
+                .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
+        }
+        if (KubeWatch.Requested(context.Request))
+        {
+            await KubePolledWatch.Serve(context, cache, Select);
+            return Results.Empty;
+        }
         var snapshot = await cache.Refresh(context.RequestAborted);
-        var keys = cache.Workloads.Where(k => ns is null || KubernetesNames.Split(k).Namespace == ns).ToList();
-        var deployments = (await Task.WhenAll(keys.Select(k => Load(grains, k, snapshot.Version.ToString())))).OfType<V1Deployment>()
-            .Where(d => labels.Matches(d.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? d.Metadata.Name : d.Metadata.NamespaceProperty))
-            .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
-        return KubeLists.List(context, deployments, "DeploymentList", "apps/v1", snapshot.Version);
+        return KubeLists.List(context, await Select(snapshot.Version.ToString()), "DeploymentList", "apps/v1", snapshot.Version);
     }
 
     private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)

@@ -12,19 +12,23 @@ internal static class KubeDiscovery
     /// <summary>The Kubernetes release whose API this surface follows (kubectl warns beyond one minor version of skew).</summary>
     public const string Minor = "32";
 
-    private sealed record Resource(string Name, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, string? Group = null, string? Version = null);
+    /// <param name="Categories">What kubectl get expands a category to ("all": pods and deployments, as the API server's
+    /// registries declare them).</param>
+    private sealed record Resource(string Name, string Kind, bool Namespaced, string[] Verbs, string[] ShortNames, string? Group = null, string? Version = null,
+        string[]? Categories = null);
 
     private static readonly Resource[] CoreResources =
     [
-        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"]),
+        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"], Categories: ["all"]),
         new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
         new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
-        new("events", "Event", true, ["get", "list"], ["ev"]),
+        new("events", "Event", true, ["get", "list", "watch"], ["ev"]),
+        new("namespaces", "Namespace", false, ["create", "get", "list", "patch", "watch"], ["ns"]),
     ];
 
     private static readonly Resource[] AppsResources =
     [
-        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch"], ["deploy"]),
+        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch", "watch"], ["deploy"], Categories: ["all"]),
         new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
     ];
 
@@ -60,8 +64,34 @@ internal static class KubeDiscovery
                 ["apis/apps/v1"] = new JsonObject { ["serverRelativeURL"] = $"{c.Request.PathBase}{KubeApiSetup.Prefix}/openapi/v3/apis/apps/v1?hash=mas{Minor}" },
             },
         }));
+        k8s.MapGet("/openapi/v2", OpenApiV2);
         k8s.MapGet("/openapi/v3/api/v1", () => KubeJson.Node(OpenApi(("", "v1", "/api/v1/namespaces/{namespace}/pods", "Pod"), ("", "v1", "/api/v1/nodes", "Node"))));
         k8s.MapGet("/openapi/v3/apis/apps/v1", () => KubeJson.Node(OpenApi(("apps", "v1", "/apis/apps/v1/namespaces/{namespace}/deployments", "Deployment"))));
+    }
+
+    /// <summary>
+    /// The protobuf media type client-go asks /openapi/v2 for (discovery_client.go, openAPIV2mimePb), and the one the API
+    /// server answers it with: Go's mime parser refuses the '@' (kube-openapi pkg/handler/handler.go, subTypeProtobuf).
+    /// </summary>
+    private const string OpenApiV2Protobuf = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    private const string OpenApiV2ProtobufAnswered = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+    /// <summary>
+    /// An OpenAPI v2 document with no definitions. kubectl validates a manifest's kind that the v3 documents do not list
+    /// (a Service, a Namespace in a file beside a Deployment) against this one, and skips a kind it has no schema for
+    /// (kubectl pkg/util/openapi/validation/validation.go); without it the whole file was refused ("failed to download
+    /// openapi") and nothing in it applied. kubectl then names the kind this server does not serve, as a cluster would.
+    /// client-go reads it as protobuf: a gnostic openapi_v2.Document with swagger (field 1) "2.0" and info (field 2)
+    /// holding title (field 1).
+    /// </summary>
+    private static IResult OpenApiV2(HttpContext context)
+    {
+        const string title = "MasOrleans Kubernetes surface";
+        var accept = context.Request.Headers.Accept.ToString();
+        if (!accept.Contains(OpenApiV2Protobuf, StringComparison.Ordinal) && !accept.Contains(OpenApiV2ProtobufAnswered, StringComparison.Ordinal))
+            return KubeJson.Node(new JsonObject { ["swagger"] = "2.0", ["info"] = new JsonObject { ["title"] = title }, ["paths"] = new JsonObject() });
+        var info = (byte[])[0x0A, (byte)title.Length, .. System.Text.Encoding.ASCII.GetBytes(title)];
+        return Results.Bytes([0x0A, 3, .. "2.0"u8, 0x12, (byte)info.Length, .. info], OpenApiV2ProtobufAnswered);
     }
 
     private static JsonObject AppsGroup()
@@ -94,6 +124,7 @@ internal static class KubeDiscovery
             };
             if (r.Group is not null) { o["group"] = r.Group; o["version"] = r.Version; }
             if (r.ShortNames.Length > 0) o["shortNames"] = new JsonArray(r.ShortNames.Select(v => (JsonNode)v).ToArray());
+            if (r.Categories is { } categories) o["categories"] = new JsonArray(categories.Select(v => (JsonNode)v).ToArray());
             return (JsonNode)o;
         }).ToArray()),
     };
@@ -112,6 +143,9 @@ internal static class KubeDiscovery
             paths[collection] = new JsonObject { ["post"] = Operation("post") };
             paths[$"{collection}/{{name}}"] = new JsonObject { ["patch"] = Operation("patch") };
         }
-        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths };
+        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths,
+            // No schemas: kubectl explain looks a kind up here and says it cannot find it (without the key its template
+            // failed on a nil index); its fallback to /openapi/v2 says the same.
+            ["components"] = new JsonObject { ["schemas"] = new JsonObject() } };
     }
 }

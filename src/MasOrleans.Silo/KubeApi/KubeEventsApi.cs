@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
 /// core/v1 events, read from the objects that keep them (pods, nodes, workloads each keep their last 32), for
-/// kubectl describe (which selects by involvedObject) and kubectl get events.
+/// kubectl describe (which selects by involvedObject), kubectl get events and its watch (<see cref="KubePolledWatch"/>).
 /// </summary>
 internal static class KubeEventsApi
 {
@@ -26,35 +26,42 @@ internal static class KubeEventsApi
 
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeWatch.Requested(context.Request)) return KubeStatus.MethodNotSupported("watch is not supported on events by this server");
         if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
         var query = context.Request.Query["fieldSelector"].ToString();
         var wantedName = Equality(query, "involvedObject.name");
         var wantedKind = Equality(query, "involvedObject.kind");
-        var snapshot = await cache.Refresh(context.RequestAborted);
-        var events = new List<Corev1Event>();
 
-        if (wantedKind is null or "Pod")
+        async Task<IReadOnlyList<Corev1Event>> Select(KubeCache.Snapshot snapshot)
         {
-            var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
-            var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubernetesNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
-            foreach (var view in views.OfType<PodView>())
-                events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
+            var events = new List<Corev1Event>();
+            if (wantedKind is null or "Pod")
+            {
+                var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
+                var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubernetesNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
+                foreach (var view in views.OfType<PodView>())
+                    events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
+            }
+            // Node events live in the default namespace, as the kubelet records them.
+            if (wantedKind is null or "Node" && ns is null or KubernetesNames.DefaultNamespace)
+            {
+                foreach (var node in snapshot.Nodes.Where(n => wantedName is null || n.Metadata.Name == wantedName))
+                    events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.Reference<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
+            }
+            if (wantedKind is null or "Deployment")
+            {
+                foreach (var key in cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
+                    events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
+            }
+            return events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f))).OrderBy(e => e.LastTimestamp).ToList();
         }
-        // Node events live in the default namespace, as the kubelet records them.
-        if (wantedKind is null or "Node" && ns is null or KubernetesNames.DefaultNamespace)
+
+        if (KubeWatch.Requested(context.Request))
         {
-            foreach (var node in snapshot.Nodes.Where(n => wantedName is null || n.Metadata.Name == wantedName))
-                events.AddRange(Events("Node", "v1", node.Metadata.Name, node.Metadata.Uid, await grains.Reference<INodeGrain>(node.Metadata.Name).GetEvents(), namespaced: false));
+            await KubePolledWatch.Serve(context, cache, async _ => await Select(await cache.Refresh(context.RequestAborted)));
+            return Results.Empty;
         }
-        if (wantedKind is null or "Deployment")
-        {
-            foreach (var key in cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
-                events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
-        }
-        var selected = events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f)))
-            .OrderBy(e => e.LastTimestamp).ToList();
-        return KubeLists.List(context, selected, "EventList", "v1", snapshot.Version);
+        var snapshot = await cache.Refresh(context.RequestAborted);
+        return KubeLists.List(context, await Select(snapshot), "EventList", "v1", snapshot.Version);
     }
 
     private static IEnumerable<Corev1Event> Events(string kind, string apiVersion, string key, string uid, IReadOnlyList<PodEvent> events, bool namespaced)

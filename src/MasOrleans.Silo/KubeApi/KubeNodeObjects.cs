@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Kubernetes;
@@ -89,6 +90,7 @@ internal static class KubeNodeObjects
         if (TryRequest(patched, out var asCreated) is null && asCreated.Capacity is { Count: > 0 } capacity
             && !capacity.OrderBy(kv => kv.Key).SequenceEqual(current.Spec.Capacity.ToQuantities().OrderBy(kv => kv.Key)))
             return KubeStatus.Invalid("Node", name, "status.capacity", "a node's capacity is fixed when it registers");
+        if (TryKeepable(ToNode(current, ""), patched) is { } unkept) return unkept;
         var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };
         if ((bounds.Check(request) ?? Validation.CheckNodePatch(request)) is { } error) return KubeStatus.Invalid("Node", name, "metadata.labels/spec.taints", error);
         // Only what changed, so an unchanged field neither rewrites the node nor adds an event.
@@ -97,5 +99,55 @@ internal static class KubeNodeObjects
         patch = new NodePatch(sameLabels ? null : labels, sameTaints ? null : taints,
             request.Unschedulable == current.Spec.Unschedulable ? null : request.Unschedulable);
         return null;
+    }
+
+    /// <summary>
+    /// A node keeps its labels, taints and spec.unschedulable, nothing else of its metadata and spec (no annotations,
+    /// finalizers, providerID): what <paramref name="asked"/> sets beyond <paramref name="served"/> there is refused with
+    /// 422, when created as when patched, never answered as done and dropped (kubectl annotate node said "annotated").
+    /// kubectl's last-applied-configuration is accepted and not kept; status is the kubelet's and not written through
+    /// the node here, as in Kubernetes (capacity is checked on its own).
+    /// </summary>
+    public static IResult? TryKeepable(V1Node served, V1Node asked)
+    {
+        static JsonObject Unkept(V1Node node)
+        {
+            var json = (JsonObject)KubeJson.ToNode(node);
+            json.Remove("status");
+            if (json["metadata"] is JsonObject metadata)
+            {
+                metadata.Remove("labels");
+                // Checked on their own (a patch's preconditions), and the server's to set on a create.
+                metadata.Remove("resourceVersion");
+                metadata.Remove("uid");
+                if (metadata["annotations"] is JsonObject annotations && annotations.Remove(KubePatch.LastApplied) && annotations.Count == 0) metadata.Remove("annotations");
+            }
+            if (json["spec"] is JsonObject spec)
+            {
+                spec.Remove("taints");
+                spec.Remove("unschedulable");
+            }
+            return json;
+        }
+        if (FirstDifference(Unkept(served), Unkept(asked), "") is not var (field, value)) return null;
+        return KubeStatus.Invalid("Node", served.Metadata.Name, field,
+            $"{value}: a node keeps only its labels, taints and spec.unschedulable here (kubectl's {KubePatch.LastApplied} is accepted and not kept)");
+    }
+
+    /// <summary>The first path where <paramref name="asked"/> differs from <paramref name="served"/>, with the value asked.</summary>
+    private static (string Field, string Value)? FirstDifference(JsonNode? served, JsonNode? asked, string path)
+    {
+        // An absent object is an empty one (a manifest without spec asks for the spec {} a node is served with).
+        if (served is null && asked is JsonObject) served = new JsonObject();
+        if (asked is null && served is JsonObject) asked = new JsonObject();
+        if (served is JsonObject before && asked is JsonObject after)
+        {
+            foreach (var key in after.Select(kv => kv.Key).Union(before.Select(kv => kv.Key)))
+            {
+                if (FirstDifference(before[key], after[key], path.Length == 0 ? key : $"{path}.{key}") is { } found) return found;
+            }
+            return null;
+        }
+        return JsonNode.DeepEquals(served, asked) ? null : (path, asked?.ToJsonString() ?? "null");
     }
 }

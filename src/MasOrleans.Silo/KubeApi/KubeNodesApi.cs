@@ -48,6 +48,7 @@ internal static class KubeNodesApi
         error ??= Validation.CheckNode(request, out spec);
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
+        if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(new NodeView(spec, true, [], new Dictionary<string, double>(), null), ""), body.Value) is { } unkept) return unkept;
         var grain = grains.Reference<INodeGrain>(spec.Name);
         var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);

@@ -3,9 +3,10 @@ using System.Text.Json.Nodes;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386) and strategic merge patch, whose lists of named
+/// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386), strategic merge patch, whose lists of named
 /// objects (containers) merge by name and whose "$patch" directive replaces or deletes an object or list element
-/// (apimachinery's strategicpatch); its other "$" directives only order or retain what is already there.
+/// (apimachinery's strategicpatch; its other "$" directives only order or retain what is already there), and JSON
+/// Patch (RFC 6902, <see cref="KubeJsonPatch"/>).
 /// </summary>
 internal static class KubePatch
 {
@@ -13,14 +14,17 @@ internal static class KubePatch
     public const string StrategicMergePatch = "application/strategic-merge-patch+json";
     public const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-    /// <summary>A PATCH body: its document and whether it is a strategic merge patch.</summary>
-    public sealed record Body(JsonObject Document, bool Strategic);
+    /// <summary>A PATCH body: its document (an object to merge, or JSON Patch's list of operations) and its media type.</summary>
+    public sealed record Body(JsonNode Document, string MediaType)
+    {
+        public bool Strategic => MediaType == StrategicMergePatch;
+    }
 
     /// <summary>The request's patch, or null with an error Status for a media type this server does not apply.</summary>
     public static async Task<(Body? Patch, IResult? Error)> Read(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-        if (mediaType is not (MergePatch or StrategicMergePatch)) return (null, KubeStatus.UnsupportedMediaType(mediaType));
+        if (mediaType is not (MergePatch or StrategicMergePatch or KubeJsonPatch.MediaType)) return (null, KubeStatus.UnsupportedMediaType(mediaType, KubeJsonPatch.MediaType, MergePatch, StrategicMergePatch));
         JsonNode? patch;
         try
         {
@@ -30,8 +34,14 @@ internal static class KubePatch
         {
             return (null, KubeStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
         }
+        if (mediaType == KubeJsonPatch.MediaType)
+        {
+            if (patch is not JsonArray operations) return (null, KubeStatus.BadRequest("a JSON Patch must be a list of operations"));
+            if (KubeJsonPatch.Malformed(operations) is { } malformed) return (null, KubeStatus.BadRequest(malformed));
+            return (new Body(operations, mediaType), null);
+        }
         if (patch is not JsonObject document) return (null, KubeStatus.BadRequest("the patch must be a JSON object"));
-        return (new Body(document, mediaType == StrategicMergePatch), null);
+        return (new Body(document, mediaType), null);
     }
 
     /// <summary>
@@ -45,9 +55,23 @@ internal static class KubePatch
         return target;
     }
 
-    /// <summary>The patched document, or null with a 400 Status for a directive the patch cannot carry.</summary>
+    /// <summary>
+    /// The patched document, or null with the Status for a patch that does not apply: 400 for a directive a strategic
+    /// merge patch cannot carry, 422 for a JSON Patch operation that does not apply, as the API server answers them.
+    /// </summary>
     private static (JsonNode? Patched, IResult? Error) Apply(JsonObject target, Body patch)
     {
+        if (patch.Document is JsonArray operations)
+        {
+            try
+            {
+                return (KubeJsonPatch.Apply(target, operations), null);
+            }
+            catch (InvalidPatchException e)
+            {
+                return (null, KubeStatus.Failure(422, "Invalid", e.Message));
+            }
+        }
         try
         {
             return (Merge(target, patch.Document, patch.Strategic), null);

@@ -100,6 +100,7 @@ internal static class KubePodObjects
         var name = pod.Metadata?.Name ?? "";
         if (KubernetesNames.CheckNamespace(ns) is { } nsError) return new("metadata.namespace", nsError);
         if (Validation.CheckName(name, "pod") is { } nameError) return new("metadata.name", nameError);
+        if (Unfinalizable(pod.Metadata) is { } finalizers) return finalizers;
         // Every pod runs at least one container (the API server's ValidatePodSpec: "spec.containers: Required value").
         if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
         if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
@@ -111,6 +112,15 @@ internal static class KubePodObjects
         spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;
     }
+
+    /// <summary>
+    /// Pods and deployments are deleted at once here and keep no finalizers: an object given some is refused rather than
+    /// created without them (whoever set them would wait for a cleanup that never comes).
+    /// </summary>
+    public static FieldError? Unfinalizable(V1ObjectMeta? metadata) =>
+        metadata?.Finalizers is { Count: > 0 } finalizers
+            ? new("metadata.finalizers", $"\"{finalizers[0]}\": objects here are deleted at once and keep no finalizers")
+            : null;
 
     /// <summary>
     /// Creates a Pod through <paramref name="pods"/>, naming it from metadata.generateName when it has no name

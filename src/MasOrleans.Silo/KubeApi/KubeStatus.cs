@@ -49,8 +49,9 @@ internal static class KubeStatus
 
     public static IResult MethodNotSupported(string message) => Failure(405, "MethodNotAllowed", message, null);
 
-    public static IResult UnsupportedMediaType(string contentType) =>
-        Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json (not {contentType})", null);
+    /// <param name="accepted">The media types the request could have used: a create's, or a patch's.</param>
+    public static IResult UnsupportedMediaType(string contentType, params string[] accepted) =>
+        Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {string.Join(", ", accepted)} (not {contentType})", null);
 
     public static JsonObject Body(int code, string reason, string message, JsonObject? details) => new()
     {

@@ -28,12 +28,15 @@ internal static class KubeTables
         [("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0), ("Subobject", "string", 1),
          ("Source", "string", 1), ("Message", "string", 0), ("First Seen", "string", 1), ("Count", "string", 1), ("Name", "string", 1)];
 
+    private static readonly (string Name, string Type, int Priority)[] NamespaceColumns = [("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)];
+
     public static JsonObject Table<T>(IReadOnlyList<T> items, string resourceVersion, HttpRequest request, DateTimeOffset now) where T : IKubernetesObject<V1ObjectMeta>
     {
         // Columns follow the list's type, not its first item, so an empty list still has them.
         var columns = typeof(T) == typeof(V1Node) ? NodeColumns
             : typeof(T) == typeof(V1Deployment) ? DeploymentColumns
             : typeof(T) == typeof(Corev1Event) ? EventColumns
+            : typeof(T) == typeof(V1Namespace) ? NamespaceColumns
             : items.FirstOrDefault() switch { V1Node => NodeColumns, V1Deployment => DeploymentColumns, Corev1Event => EventColumns, _ => PodColumns };
         var includeObject = request.Query["includeObject"].ToString();
         var rows = new JsonArray();
@@ -59,6 +62,7 @@ internal static class KubeTables
             V1Node node => NodeCells(node, now),
             V1Deployment deployment => DeploymentCells(deployment, now),
             Corev1Event e => EventCells(e, now),
+            V1Namespace ns => [ns.Metadata.Name, ns.Status?.Phase ?? "", Age(ns.Metadata.CreationTimestamp, now)],
             _ => [item.Metadata.Name, Age(item.Metadata.CreationTimestamp, now)],
         };
         var row = new JsonObject { ["cells"] = new JsonArray(cells.Select(c => c is null ? null : JsonValue.Create(c)).Cast<JsonNode?>().ToArray()) };

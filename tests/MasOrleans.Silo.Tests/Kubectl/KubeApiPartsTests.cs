@@ -25,6 +25,38 @@ public sealed class KubeApiPartsTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
     }
 
+    /// <summary>RFC 6902 (JSON Patch), Appendix A: A.1-A.8, A.10, A.14 (escaped "~1"), A.16, and the root pointer "".</summary>
+    [Theory]
+    [InlineData("""{"foo":"bar"}""", """[{"op":"add","path":"/baz","value":"qux"}]""", """{"baz":"qux","foo":"bar"}""")]
+    [InlineData("""{"foo":["bar","baz"]}""", """[{"op":"add","path":"/foo/1","value":"qux"}]""", """{"foo":["bar","qux","baz"]}""")]
+    [InlineData("""{"baz":"qux","foo":"bar"}""", """[{"op":"remove","path":"/baz"}]""", """{"foo":"bar"}""")]
+    [InlineData("""{"foo":["bar","qux","baz"]}""", """[{"op":"remove","path":"/foo/1"}]""", """{"foo":["bar","baz"]}""")]
+    [InlineData("""{"baz":"qux","foo":"bar"}""", """[{"op":"replace","path":"/baz","value":"boo"}]""", """{"baz":"boo","foo":"bar"}""")]
+    [InlineData("""{"foo":{"bar":"baz","waldo":"fred"},"qux":{"corge":"grault"}}""", """[{"op":"move","from":"/foo/waldo","path":"/qux/thud"}]""",
+        """{"foo":{"bar":"baz"},"qux":{"corge":"grault","thud":"fred"}}""")]
+    [InlineData("""{"foo":["all","grass","cows","eat"]}""", """[{"op":"move","from":"/foo/1","path":"/foo/3"}]""", """{"foo":["all","cows","eat","grass"]}""")]
+    [InlineData("""{"baz":"qux","foo":["a",2,"c"]}""", """[{"op":"test","path":"/baz","value":"qux"},{"op":"test","path":"/foo/1","value":2}]""", """{"baz":"qux","foo":["a",2,"c"]}""")]
+    [InlineData("""{"foo":"bar"}""", """[{"op":"add","path":"/child","value":{"grandchild":{}}}]""", """{"foo":"bar","child":{"grandchild":{}}}""")]
+    [InlineData("""{"/":9,"~1":10}""", """[{"op":"test","path":"/~01","value":10},{"op":"copy","from":"/~1","path":"/c"}]""", """{"/":9,"~1":10,"c":9}""")]
+    [InlineData("""{"foo":["bar"]}""", """[{"op":"add","path":"/foo/-","value":["abc","def"]}]""", """{"foo":["bar",["abc","def"]]}""")]
+    [InlineData("""{"foo":1}""", """[{"op":"replace","path":"","value":{"bar":2}}]""", """{"bar":2}""")]
+    public void Json_patch_follows_rfc_6902(string original, string patch, string expected)
+    {
+        var operations = (JsonArray)JsonNode.Parse(patch)!;
+        Assert.Null(KubeJsonPatch.Malformed(operations));
+        var result = KubeJsonPatch.Apply(JsonNode.Parse(original)!, operations);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
+    }
+
+    /// <summary>RFC 6902 A.9 (a failed test), A.12 (adding to a nonexistent target), an index past the end, a leading zero.</summary>
+    [Theory]
+    [InlineData("""{"baz":"qux"}""", """[{"op":"test","path":"/baz","value":"bar"}]""")]
+    [InlineData("""{"foo":"bar"}""", """[{"op":"add","path":"/baz/bat","value":"qux"}]""")]
+    [InlineData("""{"foo":["a"]}""", """[{"op":"add","path":"/foo/2","value":"b"}]""")]
+    [InlineData("""{"foo":["a","b"]}""", """[{"op":"remove","path":"/foo/01"}]""")]
+    public void Json_patch_operations_that_do_not_apply_are_refused(string original, string patch) =>
+        Assert.Throws<KubePatch.InvalidPatchException>(() => KubeJsonPatch.Apply(JsonNode.Parse(original)!, (JsonArray)JsonNode.Parse(patch)!));
+
     [Fact]
     public void Strategic_merge_patch_merges_named_lists_by_name_and_skips_directives()
     {

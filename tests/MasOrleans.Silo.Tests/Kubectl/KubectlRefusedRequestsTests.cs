@@ -54,10 +54,10 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
     /// <summary>
     /// A verb not served on a served resource is MethodNotAllowed, an unserved resource NotFound, in the API server's
     /// words (apimachinery pkg/api/errors/errors.go NewGenericServerResponse): kubectl replace printed a NotFound
-    /// with a double space for a deployment that exists, and kubectl create namespace NotFound "api/v1/namespaces".
+    /// with a double space for a deployment that exists, and kubectl create namespace (now configmap) NotFound "api/v1/namespaces".
     /// </summary>
     [Fact]
-    public async Task Replace_and_create_namespace_are_refused_as_unsupported_not_as_missing()
+    public async Task Replace_and_create_configmap_are_refused_as_unsupported_not_as_missing()
     {
         var deployment = """
             apiVersion: apps/v1
@@ -84,9 +84,9 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         Assert.Contains("Error from server (MethodNotAllowed)", replace.Error);
         Assert.Contains("the server does not allow this method on the requested resource", replace.Error);
 
-        var namespaced = await kube.Run("create", "namespace", "team1");
-        Assert.NotEqual(0, namespaced.ExitCode);
-        Assert.Contains("Error from server (NotFound): the server could not find the requested resource", namespaced.Error);
+        var unserved = await kube.Run("create", "configmap", "team1");
+        Assert.NotEqual(0, unserved.ExitCode);
+        Assert.Contains("the server could not find the requested resource", unserved.Error);
     }
 
     /// <summary>kubectl create of a pod with generateName prints the name the server generated (apiserver names.SimpleNameGenerator).</summary>

@@ -1,0 +1,92 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// ?watch=true on what <see cref="KubeCache"/> does not list: deployments (kubectl rollout status, kubectl wait, kubectl
+/// get deploy -w), events (kubectl get events -w) and namespaces. The watch looks at the selected objects itself each
+/// second and sends what changed, stamped with the cache's version (which the cache's own polling moves while any watch
+/// is open, as pods change): everything as ADDED when the client names no resourceVersion, else each object once as
+/// MODIFIED (so nothing changed between the client's list and this watch is missed), then ADDED, MODIFIED and DELETED
+/// as they come. It keeps no history, so a watch resumed from an older version may miss a deletion.
+/// </summary>
+internal static class KubePolledWatch
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <param name="select">The objects the request selects, rendered at the given resourceVersion.</param>
+    public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<string, Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var request = context.Request;
+        var table = KubeTables.Wanted(request);
+        var fresh = request.Query["resourceVersion"].ToString() is "" or "0";
+        // Keeps the cache polling, so versions move as pods change.
+        var (_, registration) = cache.Subscribe();
+        using var _ = registration;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        if (int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        var sent = new Dictionary<string, (string Fingerprint, T Last)>();
+        try
+        {
+            await response.StartAsync(timeout.Token);
+            var first = true;
+            while (!timeout.IsCancellationRequested)
+            {
+                var version = cache.Version.ToString();
+                IReadOnlyList<T> current;
+                try
+                {
+                    current = await select(version);
+                }
+                catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
+                {
+                    // The next look tries again; the watch stays open as it would across an API server hiccup.
+                    await Task.Delay(PollInterval, timeout.Token);
+                    continue;
+                }
+                var seen = new HashSet<string>();
+                foreach (var item in current)
+                {
+                    var key = $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
+                    seen.Add(key);
+                    item.Metadata.ResourceVersion = null;
+                    var fingerprint = KubernetesJson.Serialize(item);
+                    item.Metadata.ResourceVersion = version;
+                    var known = sent.TryGetValue(key, out var before);
+                    if (known && before.Fingerprint == fingerprint) continue;
+                    sent[key] = (fingerprint, item);
+                    await Write(context, !known && (fresh || !first) ? "ADDED" : "MODIFIED", item, table, timeout.Token);
+                }
+                foreach (var gone in sent.Keys.Where(k => !seen.Contains(k)).ToList())
+                {
+                    var last = sent[gone].Last;
+                    last.Metadata.ResourceVersion = version;
+                    sent.Remove(gone);
+                    await Write(context, "DELETED", last, table, timeout.Token);
+                }
+                await response.Body.FlushAsync(timeout.Token);
+                first = false;
+                await Task.Delay(PollInterval, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            // The client left or its timeoutSeconds passed: the stream simply ends, as the API server's does.
+        }
+    }
+
+    private static async Task Write<T>(HttpContext context, string type, T item, bool table, CancellationToken cancellation) where T : IKubernetesObject<V1ObjectMeta>
+    {
+        JsonNode body = table
+            ? KubeTables.Table<T>([item], item.Metadata.ResourceVersion ?? "", context.Request, DateTimeOffset.UtcNow)
+            : KubeJson.ToNode(item);
+        var line = new JsonObject { ["type"] = type, ["object"] = body }.ToJsonString() + "\n";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
+    }
+}
