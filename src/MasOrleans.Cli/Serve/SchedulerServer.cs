@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using System.Net;
 using MasOrleans.Learning;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Grpc.AspNetCore.Server.Model;
 
 namespace MasOrleans.Cli.Serve;
 
@@ -61,6 +62,7 @@ internal sealed class SchedulerServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();
         builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IServiceMethodProvider<SchedulerGrpcService>, SchedulerGrpcMethods>();
 
         var app = builder.Build();
         app.MapGrpcService<SchedulerGrpcService>();

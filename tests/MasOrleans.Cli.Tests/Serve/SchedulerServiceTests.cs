@@ -58,6 +58,41 @@ public class SchedulerServiceTests
         }
     }
 
+    /// <summary>
+    /// A request whose bytes are not a StateRequest (a client built against another .proto, a truncated frame) is the
+    /// caller's error: InvalidArgument with the parser's reason. It was Unknown, "Exception was thrown by handler.", and an
+    /// Error with its stack in the service's log, because the message is parsed before the service method runs.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x00, 0x01 }, "invalid tag (zero)")]                     // field number 0 does not exist
+    [InlineData(new byte[] { 0x0a, 0x40, 0x00, 0x00 }, "input ended unexpectedly")]     // packed floats: 64 bytes announced, 2 sent
+    public async Task Grpc_request_that_is_not_a_state_request_is_invalid_argument(byte[] body, string reason)
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var bytes = new Marshaller<byte[]>(b => b, b => b);
+        var predict = new Method<byte[], byte[]>(MethodType.Unary, "Scheduler", "Predict", bytes, bytes);
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await host.Channel.CreateCallInvoker().AsyncUnaryCall(predict, null, new CallOptions(), body));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("The request is not a StateRequest (repeated float state = 1): ", e.Status.Detail);
+        Assert.Contains(reason, e.Status.Detail);
+        // The same channel still predicts: nothing was left broken.
+        Assert.InRange((await host.Grpc.PredictAsync(new StateRequest { State = { State(1) } })).Action, 0, 15);
+    }
+
+    /// <summary>Empty and oversized states: InvalidArgument naming the length, and gRPC's 4 MB receive limit.</summary>
+    [Theory]
+    [InlineData(0, StatusCode.InvalidArgument, "state has 0 values; expected state_dim = 14.")]
+    [InlineData(500_000, StatusCode.InvalidArgument, "state has 500000 values; expected state_dim = 14.")]
+    [InlineData(2_000_000, StatusCode.ResourceExhausted, "Received message exceeds the maximum configured message size.")]
+    public async Task Grpc_empty_and_huge_states_are_refused_with_a_status(int length, StatusCode code, string detail)
+    {
+        await using var host = await ServeTestHost.StartAsync("ddqn");
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { new float[length] } }));
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(detail, e.Status.Detail);
+    }
+
     [Theory]
     [InlineData("/predict", """{"state":[1,2,3]}""", "state_dim")]
     [InlineData("/predict", """{"state":""", "Malformed")]
