@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Net;
+using System.Net.Sockets;
 using MasOrleans.Learning;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Grpc.AspNetCore.Server.Model;
@@ -39,6 +40,13 @@ internal sealed class SchedulerServer : IAsyncDisposable
             var app = Build(options, policy);
             await app.StartAsync(cancellationToken);
             return new SchedulerServer(app, policy, options);
+        }
+        catch (SocketException e)
+        {
+            policy.Dispose();
+            // Kestrel wraps only a port in use (AddressInUseException); an address this machine does not have (--host)
+            // or a port it may not open comes as the bare socket error, which names neither.
+            throw new IOException($"Failed to bind to {options.Host} (gRPC port {options.GrpcPort}, HTTP port {options.HttpPort}): {e.Message}.", e);
         }
         catch
         {
