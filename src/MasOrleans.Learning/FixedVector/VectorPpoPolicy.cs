@@ -22,7 +22,12 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
     public int Predict(float[] state, bool deterministic)
     {
         VectorPolicy.ValidateState(StateDim, state);
-        lock (Gate) return learner.Decide(state, deterministic, withValue: false).Action;
+        lock (Gate)
+        {
+            var decision = learner.Decide(state, deterministic, withValue: false);
+            RequireFiniteOutputs([decision.LogProb], 1, "state", batch: false);
+            return decision.Action;
+        }
     }
 
     /// <summary>
@@ -36,6 +41,8 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
         lock (Gate)
         {
             var (logProbs, values) = learner.Evaluate(states, actions);
+            RequireFiniteOutputs(logProbs, 1, "states", batch: true);
+            RequireFiniteOutputs(values, 1, "states", batch: true);
             var rollout = new List<PpoTransition<float[]>>(states.Count);
             for (int i = 0; i < states.Count; i++)
                 rollout.Add(new(states[i], actions[i], logProbs[i], values[i], rewards[i], dones[i]));

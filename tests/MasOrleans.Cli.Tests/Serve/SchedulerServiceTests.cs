@@ -130,6 +130,32 @@ public class SchedulerServiceTests
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
     }
 
+    /// <summary>
+    /// Finite values too large for the network (3e38, near float's maximum) overflow its layers: a prediction was decided
+    /// by NaN scores (always action 0, or the last action when sampling), and one /update made every weight NaN for good.
+    /// Such a state is refused like a NaN one, and an update holding one leaves the weights as they were.
+    /// </summary>
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task A_state_too_large_for_the_model_is_refused_and_teaches_nothing(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var huge = Enumerable.Repeat(3e38f, 14).ToArray();
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { huge } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("state: the model's output is not finite for these values (too large for it).", e.Status.Detail);
+
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        var response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), huge }, actions = new[] { 1, 2 }, rewards = new[] { 1f, 1f }, dones = new[] { false, true } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("states[1]: the model's output is not finite for these values (too large for it).", problem.RootElement.GetProperty("detail").GetString());
+        Assert.Equal(before, ((IVectorModelFiles)host.Server.Policy).SnapshotParameters());
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<HealthResponse>("/health"))!.Updates);
+        // Ordinary states still decide and train.
+        Assert.InRange((await host.Grpc.PredictAsync(new StateRequest { State = { State(2) } })).Action, 0, 15);
+    }
+
     [Theory, MemberData(nameof(Algorithms))]
     public async Task A_refused_non_finite_update_leaves_the_weights_as_they_were(string algorithm)
     {
