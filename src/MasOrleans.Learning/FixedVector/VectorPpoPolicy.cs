@@ -47,7 +47,15 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
             for (int i = 0; i < states.Count; i++)
                 rollout.Add(new(states[i], actions[i], logProbs[i], values[i], rewards[i], dones[i]));
             float bootstrap = dones[^1] ? 0f : values[^1];
+            // The value loss squares the returns: rewards near float's maximum overflow it, and the step would make
+            // every weight NaN for good. Such an update is undone and refused.
+            using var checkpoint = learner.Checkpoint();
             var stats = learner.Update(rollout, bootstrap);
+            if (!double.IsFinite(stats.Loss))
+            {
+                checkpoint.Restore();
+                throw new ArgumentException("The update's loss is not finite (rewards too large for the model); the weights are as they were.");
+            }
             Updates++;
             return stats;
         }

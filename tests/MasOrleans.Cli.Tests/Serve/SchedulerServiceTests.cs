@@ -156,6 +156,30 @@ public class SchedulerServiceTests
         Assert.InRange((await host.Grpc.PredictAsync(new StateRequest { State = { State(2) } })).Action, 0, 15);
     }
 
+    /// <summary>
+    /// PPO's value loss squares the returns: rewards of 3e38 (finite) overflow it, and the step turned every weight into
+    /// NaN for good while the answer said {"updated":true,"loss":null}. Such an update is refused and undone.
+    /// </summary>
+    [Fact]
+    public async Task A_ppo_update_whose_loss_overflows_is_refused_and_undone()
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        var response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), State(2) }, actions = new[] { 1, 2 }, rewards = new[] { 3e38f, 3e38f }, dones = new[] { false, true } });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("The update's loss is not finite (rewards too large for the model); the weights are as they were.",
+            JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+        Assert.Equal(before, ((IVectorModelFiles)host.Server.Policy).SnapshotParameters());
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<HealthResponse>("/health"))!.Updates);
+        // The optimizer's state was put back too: an ordinary update afterwards trains to finite weights.
+        response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), State(2) }, actions = new[] { 1, 2 }, rewards = new[] { 1f, 0.5f }, dones = new[] { false, true } });
+        response.EnsureSuccessStatusCode();
+        Assert.All(((IVectorModelFiles)host.Server.Policy).SnapshotParameters(), w => Assert.True(float.IsFinite(w)));
+    }
+
     [Theory, MemberData(nameof(Algorithms))]
     public async Task A_refused_non_finite_update_leaves_the_weights_as_they_were(string algorithm)
     {
