@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net.Sockets;
 using MasOrleans.Learning;
 using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Policies;
@@ -30,8 +31,9 @@ internal static class UserErrors
         // Input checks throw ArgumentException itself; its subclasses (ArgumentNullException, ArgumentOutOfRangeException
         // from an index or a guard) are defects.
         ArgumentException when e.GetType() == typeof(ArgumentException) => ExitCodes.Usage,
-        // `mas serve` listening on a port another process holds (Kestrel wraps it: "Failed to bind to address ...").
-        AddressInUseException or IOException { InnerException: AddressInUseException } => ExitCodes.Unavailable,
+        // `mas serve` listening on a port another process holds (Kestrel wraps it: "Failed to bind to address ..."), or
+        // on an address this machine does not have (SchedulerServer wraps the socket error).
+        AddressInUseException or IOException { InnerException: AddressInUseException or SocketException } => ExitCodes.Unavailable,
         // Writing an output (a model saved on exit) failed: a full disk, a directory made read-only.
         IOException => ExitCodes.IoError,
         _ => null,

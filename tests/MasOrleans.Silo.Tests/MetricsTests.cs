@@ -114,6 +114,26 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain("orleans_streams_queue_initialization_duration_total", PrometheusText.Names(exposition));
     }
 
+    /// <summary>
+    /// rate() and increase() take the difference of a series' samples, so a counter that first appears at 1 shows no
+    /// increase: the first online training round on a silo was invisible on the Scheduler dashboard's
+    /// increase(mas_learning_rounds_total[1h]). Every label value docs/observability.md lists is exported at 0 from the start.
+    /// </summary>
+    [Fact]
+    public async Task Learning_counters_are_exported_at_zero_before_anything_happens()
+    {
+        var exposition = await PrometheusText.Scrape(_silo.Http);
+        foreach (var algo in new[] { "ddqn", "ppo" })
+        {
+            foreach (var result in new[] { "trained", "rejected", "discarded" })
+                Assert.True(PrometheusText.Value(exposition, "mas_learning_rounds_total", $"algo=\"{algo}\"", $"result=\"{result}\"") == 0,
+                    $"mas_learning_rounds_total{{algo={algo},result={result}}} is not 0 on a fresh silo");
+            foreach (var outcome in new[] { "sent", "dropped", "off" })
+                Assert.True(PrometheusText.Value(exposition, "mas_learning_experience_total", $"algo=\"{algo}\"", $"outcome=\"{outcome}\"") == 0,
+                    $"mas_learning_experience_total{{algo={algo},outcome={outcome}}} is not 0 on a fresh silo");
+        }
+    }
+
     [Fact]
     public async Task The_runtime_meter_reports_jit_and_gc_work()
     {

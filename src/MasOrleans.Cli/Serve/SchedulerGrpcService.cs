@@ -1,3 +1,5 @@
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning;
@@ -5,9 +7,9 @@ using MasOrleans.Learning;
 namespace MasOrleans.Cli.Serve;
 
 /// <summary>/Scheduler/Predict for the k8s simulator's PPO plugin.</summary>
-internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions options) : Scheduler.SchedulerBase
+internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions options)
 {
-    public override Task<ActionResponse> Predict(StateRequest request, ServerCallContext context)
+    public Task<ActionResponse> Predict(StateRequest request, ServerCallContext context)
     {
         try
         {
@@ -18,6 +20,34 @@ internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions op
         catch (ArgumentException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+    }
+}
+
+/// <summary>
+/// Binds <see cref="SchedulerGrpcService.Predict"/> at the generated contract's path with a request parser that refuses
+/// bytes that are not a StateRequest as InvalidArgument. The generated binding (Scheduler.SchedulerBase) parses before the
+/// service method runs, so a malformed request was Unknown ("Exception was thrown by handler.") and an Error in the log.
+/// </summary>
+internal sealed class SchedulerGrpcMethods : IServiceMethodProvider<SchedulerGrpcService>
+{
+    private static readonly Method<StateRequest, ActionResponse> Predict = new(
+        MethodType.Unary, Scheduler.Descriptor.FullName, "Predict",
+        Marshallers.Create(r => r.ToByteArray(), ParseStateRequest),
+        Marshallers.Create(r => r.ToByteArray(), ActionResponse.Parser.ParseFrom));
+
+    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<SchedulerGrpcService> context) =>
+        context.AddUnaryMethod(Predict, [], (service, request, call) => service.Predict(request, call));
+
+    private static StateRequest ParseStateRequest(byte[] bytes)
+    {
+        try
+        {
+            return StateRequest.Parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request is not a StateRequest (repeated float state = 1): {e.Message}"));
         }
     }
 }

@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using System.Net;
+using System.Net.Sockets;
 using MasOrleans.Learning;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Grpc.AspNetCore.Server.Model;
 
 namespace MasOrleans.Cli.Serve;
 
@@ -39,6 +41,13 @@ internal sealed class SchedulerServer : IAsyncDisposable
             await app.StartAsync(cancellationToken);
             return new SchedulerServer(app, policy, options);
         }
+        catch (SocketException e)
+        {
+            policy.Dispose();
+            // Kestrel wraps only a port in use (AddressInUseException); an address this machine does not have (--host)
+            // or a port it may not open comes as the bare socket error, which names neither.
+            throw new IOException($"Failed to bind to {options.Host} (gRPC port {options.GrpcPort}, HTTP port {options.HttpPort}): {e.Message}.", e);
+        }
         catch
         {
             policy.Dispose();
@@ -61,6 +70,7 @@ internal sealed class SchedulerServer : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddProblemDetails();
         builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IServiceMethodProvider<SchedulerGrpcService>, SchedulerGrpcMethods>();
 
         var app = builder.Build();
         app.MapGrpcService<SchedulerGrpcService>();

@@ -172,12 +172,12 @@ public sealed class LearningGrain(
             if (!double.IsFinite(round.Loss))
             {
                 _trainerVersion = -1; // start the next round from the active weights again
-                return Finish(from.Version, null, round, seconds, "rejected", Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
+                return Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
             }
             if (state.State.ActiveVersion != from.Version)
             {
                 _trainerVersion = -1;
-                return Finish(from.Version, null, round, seconds, "discarded",
+                return Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
                     Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
             }
             var version = state.State.LatestVersion + 1;
@@ -191,7 +191,7 @@ public sealed class LearningGrain(
             _trainerVersion = version;
             logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
                 Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
-            return Finish(from.Version, version, round, seconds, "trained", Outcome.Success);
+            return Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

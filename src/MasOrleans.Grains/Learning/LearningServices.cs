@@ -84,7 +84,7 @@ public sealed class ExperienceFlushService(
             {
                 foreach (var batch in queue.Drain(algorithm))
                 {
-                    var outcome = "sent";
+                    var outcome = LearningExperienceOutcomes.Sent;
                     try
                     {
                         await grains.Reference<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
@@ -92,7 +92,7 @@ public sealed class ExperienceFlushService(
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // Experience is best effort: a lost batch costs one round some data, never a decision.
-                        outcome = "dropped";
+                        outcome = LearningExperienceOutcomes.Dropped;
                         logger.LogWarning(e, "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped", algorithm, batch.Steps.Count);
                     }
                     MasMeters.LearningExperience.Add(batch.Steps.Count - 1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", outcome));

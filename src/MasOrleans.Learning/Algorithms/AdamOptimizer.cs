@@ -76,4 +76,38 @@ internal sealed class AdamOptimizer : IDisposable
     {
         foreach (var t in firstMoments.Concat(secondMoments)) t.Dispose();
     }
+
+    /// <summary>Copies of the parameters, the moments and the step count, which <see cref="Checkpoint.Restore"/> puts back.</summary>
+    public Checkpoint Save() => new(this);
+
+    /// <summary>An update to undo (one whose loss overflowed): the weights and the moments it moved, as they were.</summary>
+    public sealed class Checkpoint : IDisposable
+    {
+        private readonly AdamOptimizer owner;
+        private readonly Tensor[] saved;
+        private readonly long steps;
+
+        internal Checkpoint(AdamOptimizer owner)
+        {
+            this.owner = owner;
+            steps = owner.steps;
+            using var _ = no_grad();
+            saved = owner.parameters.Cast<Tensor>().Concat(owner.firstMoments).Concat(owner.secondMoments)
+                .Select(t => t.detach().clone().DetachFromDisposeScope()).ToArray();
+        }
+
+        public void Restore()
+        {
+            using var _ = no_grad();
+            var live = owner.parameters.Cast<Tensor>().Concat(owner.firstMoments).Concat(owner.secondMoments).ToArray();
+            for (int i = 0; i < live.Length; i++) live[i].copy_(saved[i]);
+            owner.steps = steps;
+            WeightGeneration.Bump();
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in saved) t.Dispose();
+        }
+    }
 }

@@ -74,6 +74,16 @@ internal sealed class DdqnLearner<TState> : IPolicyLearner<TState> where TState 
         return ActionMasking.MaskQ(Online.forward(batch), batch.Feasible).data<float>().ToArray();
     }
 
+    /// <summary>The online network's Q-values of every state, row after row (states.Count x actions).</summary>
+    public float[] QValues(IReadOnlyList<TState> states)
+    {
+        TorchRuntime.UseSingleThread();
+        using var _ = NewDisposeScope();
+        using var __ = no_grad();
+        var batch = encoder.Encode([.. states]);
+        return ActionMasking.MaskQ(Online.forward(batch), batch.Feasible).data<float>().ToArray();
+    }
+
     /// <summary>Stores a transition, advances ε, and takes a gradient step when due. Returns that step's loss, if any.</summary>
     public double? Observe(DdqnTransition<TState> transition)
     {

@@ -86,6 +86,9 @@ internal sealed class PpoLearner<TState> : IPolicyLearner<TState>
         return (logp.data<float>().ToArray(), Model.critic.forward(batch).data<float>().ToArray());
     }
 
+    /// <summary>The model's weights and the optimizer's state, to undo an update with.</summary>
+    public AdamOptimizer.Checkpoint Checkpoint() => optimizer.Save();
+
     /// <param name="bootstrapValue">V(s_n) after the last transition; ignored when it is terminal.</param>
     public UpdateStats Update(IReadOnlyList<PpoTransition<TState>> rollout, float bootstrapValue)
     {

@@ -31,7 +31,11 @@ internal sealed class VectorDdqnPolicy : VectorLearnerPolicy, IVectorPolicy
     public int Predict(float[] state, bool deterministic)
     {
         VectorPolicy.ValidateState(StateDim, state);
-        lock (Gate) return learner.Decide(state, deterministic ? 0 : learner.Options.Epsilon.End);
+        lock (Gate)
+        {
+            RequireFiniteOutputs(learner.QValues(state), ActionDim, "state", batch: false);
+            return learner.Decide(state, deterministic ? 0 : learner.Options.Epsilon.End);
+        }
     }
 
     /// <summary>
@@ -43,6 +47,8 @@ internal sealed class VectorDdqnPolicy : VectorLearnerPolicy, IVectorPolicy
         VectorPolicy.ValidateTrajectory(StateDim, ActionDim, states, actions, rewards, dones);
         lock (Gate)
         {
+            // Before replay holds any of them: a state the network overflows on would poison every later step.
+            RequireFiniteOutputs(learner.QValues(states), ActionDim, "states", batch: true);
             int added = 0;
             for (int t = 0; t < states.Count; t++)
             {

@@ -28,6 +28,20 @@ internal abstract class VectorLearnerPolicy : IVectorModelFiles
 
     private protected abstract IPolicyLearner<float[]> PolicyLearner { get; }
 
+    /// <summary>
+    /// Throws unless every output of the model for the states is finite. Finite inputs too large for the network (3e38)
+    /// overflow its layers: a decision by NaN scores, and an update that turns every weight into NaN for good.
+    /// </summary>
+    /// <param name="outputs">The states' outputs, <paramref name="perState"/> values each, in order.</param>
+    private protected static void RequireFiniteOutputs(ReadOnlySpan<float> outputs, int perState, string name, bool batch)
+    {
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            if (float.IsFinite(outputs[i])) continue;
+            throw new ArgumentException($"{(batch ? $"{name}[{i / perState}]" : name)}: the model's output is not finite for these values (too large for it).");
+        }
+    }
+
     public void Save(string directory, ModelProvenance? provenance = null)
     {
         lock (Gate)

@@ -22,7 +22,12 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
     public int Predict(float[] state, bool deterministic)
     {
         VectorPolicy.ValidateState(StateDim, state);
-        lock (Gate) return learner.Decide(state, deterministic, withValue: false).Action;
+        lock (Gate)
+        {
+            var decision = learner.Decide(state, deterministic, withValue: false);
+            RequireFiniteOutputs([decision.LogProb], 1, "state", batch: false);
+            return decision.Action;
+        }
     }
 
     /// <summary>
@@ -36,11 +41,21 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
         lock (Gate)
         {
             var (logProbs, values) = learner.Evaluate(states, actions);
+            RequireFiniteOutputs(logProbs, 1, "states", batch: true);
+            RequireFiniteOutputs(values, 1, "states", batch: true);
             var rollout = new List<PpoTransition<float[]>>(states.Count);
             for (int i = 0; i < states.Count; i++)
                 rollout.Add(new(states[i], actions[i], logProbs[i], values[i], rewards[i], dones[i]));
             float bootstrap = dones[^1] ? 0f : values[^1];
+            // The value loss squares the returns: rewards near float's maximum overflow it, and the step would make
+            // every weight NaN for good. Such an update is undone and refused.
+            using var checkpoint = learner.Checkpoint();
             var stats = learner.Update(rollout, bootstrap);
+            if (!double.IsFinite(stats.Loss))
+            {
+                checkpoint.Restore();
+                throw new ArgumentException("The update's loss is not finite (rewards too large for the model); the weights are as they were.");
+            }
             Updates++;
             return stats;
         }

@@ -51,6 +51,22 @@ public static class MasMeters
 
     public static KeyValuePair<string, object?> AlgoTag(string algorithm) => new("algo", algorithm);
 
+    /// <summary>
+    /// Exports every learning counter series at 0. rate() and increase() need two samples of a series, so one that first
+    /// appears at 1 shows no increase: a silo's first training round (rare, minutes apart) went unseen. Call once the
+    /// meter's listener (the exporter) is running: a measurement made before it listens is not recorded.
+    /// </summary>
+    public static void StartLearningCountersAtZero(IEnumerable<string> algorithms)
+    {
+        foreach (var algorithm in algorithms)
+        {
+            foreach (var outcome in LearningExperienceOutcomes.All)
+                LearningExperience.Add(0, AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", outcome));
+            foreach (var result in LearningRoundResults.All)
+                LearningRounds.Add(0, AlgoTag(algorithm), new KeyValuePair<string, object?>("result", result));
+        }
+    }
+
     /// <summary>Records one placement outcome: latency, the decision and, when it failed, the reason.</summary>
     public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
     {
@@ -81,4 +97,30 @@ public static class SchedulingFailureReasons
     public const string Conflict = "conflict";
     /// <summary>The pod names a policy the catalog does not know.</summary>
     public const string UnknownPolicy = "unknown_policy";
+}
+
+/// <summary>Values of the outcome label of mas_learning_experience_total.</summary>
+public static class LearningExperienceOutcomes
+{
+    /// <summary>Sent to the trainer.</summary>
+    public const string Sent = "sent";
+    /// <summary>Lost: the trainer was unreachable or the queue full.</summary>
+    public const string Dropped = "dropped";
+    /// <summary>Not kept: online learning is switched off.</summary>
+    public const string Off = "off";
+
+    public static readonly IReadOnlyList<string> All = [Sent, Dropped, Off];
+}
+
+/// <summary>Values of the result label of mas_learning_rounds_total.</summary>
+public static class LearningRoundResults
+{
+    /// <summary>A new model version.</summary>
+    public const string Trained = "trained";
+    /// <summary>A non-finite loss: no version made.</summary>
+    public const string Rejected = "rejected";
+    /// <summary>A rollback happened during the round.</summary>
+    public const string Discarded = "discarded";
+
+    public static readonly IReadOnlyList<string> All = [Trained, Rejected, Discarded];
 }

@@ -1,3 +1,4 @@
+using MasOrleans.Grains.Learning;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
@@ -72,6 +73,8 @@ internal static class ObservabilitySetup
     public static WebApplication MapMasObservability(this WebApplication app)
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
+        // Once started, the exporter listens to the meter; a 0 recorded before then would be lost.
+        app.Lifetime.ApplicationStarted.Register(() => MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms));
         return app;
     }
 }

@@ -58,6 +58,41 @@ public class SchedulerServiceTests
         }
     }
 
+    /// <summary>
+    /// A request whose bytes are not a StateRequest (a client built against another .proto, a truncated frame) is the
+    /// caller's error: InvalidArgument with the parser's reason. It was Unknown, "Exception was thrown by handler.", and an
+    /// Error with its stack in the service's log, because the message is parsed before the service method runs.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x00, 0x01 }, "invalid tag (zero)")]                     // field number 0 does not exist
+    [InlineData(new byte[] { 0x0a, 0x40, 0x00, 0x00 }, "input ended unexpectedly")]     // packed floats: 64 bytes announced, 2 sent
+    public async Task Grpc_request_that_is_not_a_state_request_is_invalid_argument(byte[] body, string reason)
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var bytes = new Marshaller<byte[]>(b => b, b => b);
+        var predict = new Method<byte[], byte[]>(MethodType.Unary, "Scheduler", "Predict", bytes, bytes);
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+            await host.Channel.CreateCallInvoker().AsyncUnaryCall(predict, null, new CallOptions(), body));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("The request is not a StateRequest (repeated float state = 1): ", e.Status.Detail);
+        Assert.Contains(reason, e.Status.Detail);
+        // The same channel still predicts: nothing was left broken.
+        Assert.InRange((await host.Grpc.PredictAsync(new StateRequest { State = { State(1) } })).Action, 0, 15);
+    }
+
+    /// <summary>Empty and oversized states: InvalidArgument naming the length, and gRPC's 4 MB receive limit.</summary>
+    [Theory]
+    [InlineData(0, StatusCode.InvalidArgument, "state has 0 values; expected state_dim = 14.")]
+    [InlineData(500_000, StatusCode.InvalidArgument, "state has 500000 values; expected state_dim = 14.")]
+    [InlineData(2_000_000, StatusCode.ResourceExhausted, "Received message exceeds the maximum configured message size.")]
+    public async Task Grpc_empty_and_huge_states_are_refused_with_a_status(int length, StatusCode code, string detail)
+    {
+        await using var host = await ServeTestHost.StartAsync("ddqn");
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { new float[length] } }));
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(detail, e.Status.Detail);
+    }
+
     [Theory]
     [InlineData("/predict", """{"state":[1,2,3]}""", "state_dim")]
     [InlineData("/predict", """{"state":""", "Malformed")]
@@ -93,6 +128,56 @@ public class SchedulerServiceTests
         state[4] = float.PositiveInfinity;
         e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { state } }));
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+    }
+
+    /// <summary>
+    /// Finite values too large for the network (3e38, near float's maximum) overflow its layers: a prediction was decided
+    /// by NaN scores (always action 0, or the last action when sampling), and one /update made every weight NaN for good.
+    /// Such a state is refused like a NaN one, and an update holding one leaves the weights as they were.
+    /// </summary>
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task A_state_too_large_for_the_model_is_refused_and_teaches_nothing(string algorithm)
+    {
+        await using var host = await ServeTestHost.StartAsync(algorithm);
+        var huge = Enumerable.Repeat(3e38f, 14).ToArray();
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { huge } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("state: the model's output is not finite for these values (too large for it).", e.Status.Detail);
+
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        var response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), huge }, actions = new[] { 1, 2 }, rewards = new[] { 1f, 1f }, dones = new[] { false, true } });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("states[1]: the model's output is not finite for these values (too large for it).", problem.RootElement.GetProperty("detail").GetString());
+        Assert.Equal(before, ((IVectorModelFiles)host.Server.Policy).SnapshotParameters());
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<HealthResponse>("/health"))!.Updates);
+        // Ordinary states still decide and train.
+        Assert.InRange((await host.Grpc.PredictAsync(new StateRequest { State = { State(2) } })).Action, 0, 15);
+    }
+
+    /// <summary>
+    /// PPO's value loss squares the returns: rewards of 3e38 (finite) overflow it, and the step turned every weight into
+    /// NaN for good while the answer said {"updated":true,"loss":null}. Such an update is refused and undone.
+    /// </summary>
+    [Fact]
+    public async Task A_ppo_update_whose_loss_overflows_is_refused_and_undone()
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var before = ((IVectorModelFiles)host.Server.Policy).SnapshotParameters();
+        var response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), State(2) }, actions = new[] { 1, 2 }, rewards = new[] { 3e38f, 3e38f }, dones = new[] { false, true } });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal("The update's loss is not finite (rewards too large for the model); the weights are as they were.",
+            JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+        Assert.Equal(before, ((IVectorModelFiles)host.Server.Policy).SnapshotParameters());
+        Assert.Equal(0, (await host.Http.GetFromJsonAsync<HealthResponse>("/health"))!.Updates);
+        // The optimizer's state was put back too: an ordinary update afterwards trains to finite weights.
+        response = await host.Http.PostAsJsonAsync("/update",
+            new { states = new[] { State(1), State(2) }, actions = new[] { 1, 2 }, rewards = new[] { 1f, 0.5f }, dones = new[] { false, true } });
+        response.EnsureSuccessStatusCode();
+        Assert.All(((IVectorModelFiles)host.Server.Policy).SnapshotParameters(), w => Assert.True(float.IsFinite(w)));
     }
 
     [Theory, MemberData(nameof(Algorithms))]

@@ -82,6 +82,32 @@ public class ServeProcessTests
         }
     }
 
+    /// <summary>
+    /// --host passes its check (an IP address) but names no address of this machine: 192.0.2.1 is TEST-NET-1 (RFC 5737,
+    /// for documentation, assigned to no host). Kestrel wraps only a port in use; this socket error came bare and was
+    /// printed as a defect with its stack trace, exit code 70.
+    /// </summary>
+    [Fact]
+    public async Task An_address_this_machine_does_not_have_is_one_line_on_stderr_and_exit_code_69()
+    {
+        var ports = FreePorts.Take(2);
+        using var process = StartMas("serve", "--host", "192.0.2.1", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(process.ExitCode == 69, $"exit code {process.ExitCode}: {await stderr}"); // EX_UNAVAILABLE
+            Assert.Equal("", await stdout);
+            Assert.Equal($"error: Failed to bind to 192.0.2.1 (gRPC port {ports[0]}, HTTP port {ports[1]}): Cannot assign requested address.{Environment.NewLine}",
+                await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     private static Process StartMas(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
