@@ -14,7 +14,7 @@ public static class ExitCodes
     /// <summary>EX_DATAERR: an input file was read but its content is wrong or cannot be used.</summary>
     public const int DataError = 65;
 
-    /// <summary>EX_NOINPUT: an input file or directory does not exist.</summary>
+    /// <summary>EX_NOINPUT: an input file or directory does not exist or cannot be read (sysexits: "did not exist or was not readable").</summary>
     public const int NoInput = 66;
 
     /// <summary>EX_UNAVAILABLE: something the program needs is not there (a port in use, Redis not answering).</summary>

@@ -39,18 +39,23 @@ public class KubeconfigTests
     [Fact]
     public async Task Command_prints_the_kubeconfig_and_refuses_a_bad_server()
     {
-        var original = Console.Out;
+        var (original, originalError) = (Console.Out, Console.Error);
         using var output = new StringWriter();
+        using var error = new StringWriter();
         Console.SetOut(output);
+        Console.SetError(error);
         try
         {
             Assert.Equal(0, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), ["--server", "http://localhost:8080"]));
-            Assert.NotEqual(0, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), ["--server", "localhost:8080"]));
+            // A value the option's rule refuses: a parse error naming the option, EX_USAGE.
+            Assert.Equal(64, await UserErrors.InvokeAsync(KubeconfigCommand.Create(), ["--server", "localhost:8080"]));
         }
         finally
         {
             Console.SetOut(original);
+            Console.SetError(originalError);
         }
+        Assert.Contains("--server must be an http:// or https:// URL without a query or fragment, was 'localhost:8080'.", error.ToString());
         Assert.Contains("    server: \"http://localhost:8080/k8s\"", output.ToString().Split('\n'));
     }
 

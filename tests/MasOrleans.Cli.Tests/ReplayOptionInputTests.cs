@@ -25,6 +25,23 @@ public class ReplayOptionInputTests
         Assert.DoesNotContain("--policy best-fit --policy best-fit", summary.RootElement.GetProperty("command").GetString());
     }
 
+    /// <summary>
+    /// The catalog reads policy names without regard to case ("FGD" is fgd), so fgd and FGD are one policy given twice:
+    /// they were replayed twice and reported as two policies of equal results, each named as typed.
+    /// </summary>
+    [Fact]
+    public async Task A_policy_given_twice_in_another_case_is_replayed_once_under_its_registered_name()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "out");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "best-fit", "BEST-FIT", "--seed", "1", "--output", output]);
+        Assert.Equal("", error);
+        Assert.Equal(0, exit);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal(["best-fit"], summary.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("policy").GetString()));
+    }
+
     /// <summary>A setting given twice was refused with the dictionary's message, naming neither --set nor the setting's place.</summary>
     [Fact]
     public void A_setting_given_twice_is_named() =>

@@ -52,8 +52,11 @@ internal static class ReplayCommand
             {
                 Nodes = parse.GetValue(nodes)!,
                 Pods = parse.GetValue(pods)!,
-                // A policy given twice is run once, as a seed given twice is (and as evaluate does).
-                Policies = parse.GetValue(policies) is { Length: > 0 } given ? [.. given.Distinct(StringComparer.Ordinal)] : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                // A policy given twice is run once, as a seed given twice is (and as evaluate does); the catalog reads
+                // names in any case, so "FGD" is fgd given again. An unknown name stays as given, for the run to refuse.
+                Policies = parse.GetValue(policies) is { Length: > 0 } given
+                    ? [.. given.Select(p => catalog.Canonical(p) ?? p).Distinct(StringComparer.Ordinal)]
+                    : throw new ArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
                 Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,

@@ -40,6 +40,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     private long _version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private long _floor = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private Task? _poller;
+    private int _pollKeepers;
 
     public long Version => Interlocked.Read(ref _version);
 
@@ -47,6 +48,9 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     public IReadOnlyList<string> Workloads { get { lock (_lock) return [.. _workloads]; } }
 
     public void RememberWorkload(string key) { lock (_lock) _workloads.Add(key); }
+
+    /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
+    public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }
 
     /// <summary>Looks at the cluster now, records what changed, and returns everything as of the new version.</summary>
     public async Task<Snapshot> Refresh(CancellationToken cancellation)
@@ -95,11 +99,12 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     /// <summary>Every change from now on, until the returned registration is disposed; polling runs while anyone listens.</summary>
     public (ChannelReader<Change> Reader, IDisposable Registration) Subscribe()
     {
-        var channel = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
+        // Not SingleReader: that channel cannot count what it holds (UnreadChanges).
+        var channel = Channel.CreateUnbounded<Change>();
         lock (_lock)
         {
             _watchers.Add(channel);
-            if (_poller is null || _poller.IsCompleted) _poller = Task.Run(Poll);
+            StartPolling();
         }
         return (channel.Reader, new Registration(() =>
         {
@@ -108,13 +113,32 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         }));
     }
 
+    /// <summary>
+    /// Polling without a subscription, until the returned registration is disposed: for a watch that looks at objects
+    /// itself and needs only the version to move (<see cref="KubePolledWatch"/>), which would never read a channel.
+    /// </summary>
+    public IDisposable KeepPolling()
+    {
+        lock (_lock)
+        {
+            _pollKeepers++;
+            StartPolling();
+        }
+        return new Registration(() => { lock (_lock) _pollKeepers--; });
+    }
+
+    private void StartPolling()
+    {
+        if (_poller is null || _poller.IsCompleted) _poller = Task.Run(Poll);
+    }
+
     private async Task Poll()
     {
         while (true)
         {
             lock (_lock)
             {
-                if (_watchers.Count == 0) return;
+                if (_watchers.Count == 0 && _pollKeepers == 0) return;
             }
             try
             {

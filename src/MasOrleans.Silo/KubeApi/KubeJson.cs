@@ -17,11 +17,6 @@ internal static class KubeJson
 
     public static JsonNode ToNode(object value) => JsonNode.Parse(KubernetesJson.Serialize(value))!;
 
-    /// <summary>
-    /// A request body as <typeparamref name="T"/>. Fields the type does not have are refused under
-    /// ?fieldValidation=Strict (kubectl's default, as the OpenAPI document says this server supports it), reported
-    /// in a Warning header under Warn (the default without the parameter), and dropped under Ignore, as the API server does.
-    /// </summary>
     private const string Protobuf = "application/vnd.kubernetes.protobuf";
 
     /// <summary>
@@ -32,6 +27,11 @@ internal static class KubeJson
         + Protobuf + "): this server reads JSON only, and kubectl create <kind> with flags sends protobuf; send the object as JSON instead: "
         + "kubectl create <kind> ... --dry-run=client -o yaml | kubectl apply -f -";
 
+    /// <summary>
+    /// A request body as <typeparamref name="T"/>. Fields the type does not have are refused under
+    /// ?fieldValidation=Strict (kubectl's default, as the OpenAPI document says this server supports it), reported
+    /// in a Warning header under Warn (the default without the parameter), and dropped under Ignore, as the API server does.
+    /// </summary>
     public static async Task<BodyResult<T>> Read<T>(HttpContext context) where T : class
     {
         var request = context.Request;

@@ -24,8 +24,7 @@ internal static class KubePolledWatch
         var table = KubeTables.Wanted(request);
         var fresh = request.Query["resourceVersion"].ToString() is "" or "0";
         // Keeps the cache polling, so versions move as pods change.
-        var (_, registration) = cache.Subscribe();
-        using var _ = registration;
+        using var polling = cache.KeepPolling();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
         var response = context.Response;

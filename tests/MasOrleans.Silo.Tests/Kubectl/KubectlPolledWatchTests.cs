@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using MasOrleans.Silo.KubeApi;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -57,5 +59,29 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
 
         var lines = await WatchUntil(watch, line => line.StartsWith("kw-team ", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["kw-team", "Active", _]);
+    }
+
+    /// <summary>
+    /// A polled watch (here deployments, as kubectl rollout status opens) keeps the cache polling so versions move; it
+    /// did so by subscribing to the cache's changes and never reading them, so every pod and node change while it was
+    /// open was held in memory until the client left (kubectl get events -w left open held the cluster's whole churn).
+    /// </summary>
+    [Fact]
+    public async Task A_polled_watch_holds_no_changes_it_does_not_read()
+    {
+        var cache = kube.Host.Services.GetRequiredService<KubeCache>();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "apis/apps/v1/deployments?watch=true");
+        using var watch = await kube.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(System.Net.HttpStatusCode.OK, watch.StatusCode);
+        var recorded = cache.Version;
+        (await kube.Run("apply", "-f", kube.Manifest("held-node", KubeManifests.Node("kw-held", "held")))).Succeeded();
+        for (var i = 0; i < 3; i++)
+            (await kube.Run("apply", "-f", kube.Manifest($"held-pod-{i}", KubeManifests.Pod($"kw-held-{i}", "held")))).Succeeded();
+        // The cache's poller (every 250 ms) records the node, the pods and their phases as they move.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (cache.Version < recorded + 3 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(cache.Version >= recorded + 3, $"the cache recorded no changes while the watch was open (version {cache.Version})");
+
+        Assert.Equal(0, cache.UnreadChanges);
     }
 }
