@@ -41,9 +41,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     public ExtenderFilterResult Filter(ExtenderArgs args)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var error))
+        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
             return new ExtenderFilterResult { Error = error! };
-        var explanation = Explain(policy, cluster, pod);
+        var explanation = Explain(SchedulerFor(policy, cluster, pod, typical), cluster, pod);
         var result = new ExtenderFilterResult();
         var passed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in explanation.Nodes)
@@ -62,9 +62,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var error))
+        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
             throw new KubernetesMappingException(error!);
-        var scheduler = SchedulerFor(policy, cluster, pod);
+        var scheduler = SchedulerFor(policy, cluster, pod, typical);
         var profile = scheduler.Profile;
         var explanation = Explain(scheduler, cluster, pod);
         var weightSum = Math.Max(1, profile.Scores.Sum(s => s.Weight));
@@ -125,8 +125,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         if (source.FindNode(nodeName) is not { } node) return null;
         var cluster = new ClusterState();
         AddWithBoundPods(cluster, node, pod);
-        var scheduler = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = seen.Typical }).Get(seen.Policy, cluster, pod)
-            ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(seen.Policy));
+        var scheduler = SchedulerFor(seen.Policy, cluster, pod, seen.Typical);
         ScheduleResult result;
         lock (_random) result = scheduler.Schedule(cluster, pod, _random);
         return result.Success ? result.Gpus : null;
@@ -145,24 +144,25 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return null;
     }
 
-    private Explanation Explain(string policy, ClusterState cluster, PodSpec pod) => Explain(SchedulerFor(policy, cluster, pod), cluster, pod);
-
     private Explanation Explain(ProfileScheduler scheduler, ClusterState cluster, PodSpec pod)
     {
         lock (_random) return scheduler.Explain(cluster, pod, _random);
     }
 
     /// <summary>
-    /// The policy over this request's cluster, with the typical pods the silo's cycle would give it (PolicySchedulers: the
-    /// pods bound on the cluster, or the pod at hand): FGD and its relatives score nothing without them.
+    /// The policy with the typical pods the silo's cycle would give it on the request's cluster
+    /// (<see cref="PolicySchedulers.TypicalPodsOf"/>: the pods bound on it, or the pod at hand): FGD and its relatives score
+    /// nothing without them.
     /// </summary>
-    private ProfileScheduler SchedulerFor(string policy, ClusterState cluster, PodSpec pod) =>
-        new PolicySchedulers(catalog).Get(policy, cluster, pod) ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(policy));
+    private ProfileScheduler SchedulerFor(string policy, ClusterState cluster, PodSpec pod, IReadOnlyList<TypicalPod> typical) =>
+        new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical }).Get(policy, cluster, pod)
+            ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(policy));
 
-    private bool TryPrepare(ExtenderArgs args, out PodSpec pod, out ClusterState cluster, out string policy, out string? error)
+    private bool TryPrepare(ExtenderArgs args, out PodSpec pod, out ClusterState cluster, out string policy, out IReadOnlyList<TypicalPod> typical, out string? error)
     {
         pod = null!;
         cluster = null!;
+        typical = [];
         policy = source.DefaultPolicy ?? defaultPolicy;
         error = null;
         if (args.Pod is null) { error = "ExtenderArgs.Pod is required"; return false; }
@@ -178,6 +178,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             policy = registered;
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
+            typical = PolicySchedulers.TypicalPodsOf(cluster, pod);
         }
         catch (KubernetesMappingException e)
         {
@@ -188,7 +189,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         if (binder is not null)
         {
             if (_recentPods.Count > MaxRememberedPods) _recentPods.Clear();
-            _recentPods[pod.Name] = new RememberedPod(pod, policy, PolicySchedulers.TypicalPodsOf(cluster, pod));
+            _recentPods[pod.Name] = new RememberedPod(pod, policy, typical);
         }
         return true;
     }
