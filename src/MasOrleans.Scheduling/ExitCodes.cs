@@ -23,7 +23,7 @@ public static class ExitCodes
     /// <summary>EX_SOFTWARE: a defect (printed with its stack trace), or the silo's shutdown cut short.</summary>
     public const int Software = 70;
 
-    /// <summary>EX_IOERR: writing an output failed.</summary>
+    /// <summary>EX_IOERR: reading or writing a file failed midway (a full disk, a read error, a model that could not be saved).</summary>
     public const int IoError = 74;
 
     /// <summary>EX_CONFIG: the silo's configuration is invalid.</summary>
