@@ -34,7 +34,9 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     private readonly Dictionary<string, Entry> _pods = [];
     private readonly Dictionary<string, Entry> _nodes = [];
     private readonly Queue<Change> _history = new();
-    private readonly HashSet<string> _workloads = [];
+    // Workload key → the stamp of its latest remembering (see ForgetWorkloads).
+    private readonly Dictionary<string, long> _workloads = [];
+    private long _workloadStamp;
     private readonly List<Channel<Change>> _watchers = [];
     private readonly object _lock = new();
     private long _version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
@@ -45,9 +47,25 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     public long Version => Interlocked.Read(ref _version);
 
     /// <summary>Workloads seen as pods' owners or created through this surface (the index lists no workloads).</summary>
-    public IReadOnlyList<string> Workloads { get { lock (_lock) return [.. _workloads]; } }
+    public IReadOnlyList<string> Workloads => WorkloadsAsOf().Keys;
 
-    public void RememberWorkload(string key) { lock (_lock) _workloads.Add(key); }
+    /// <summary>The workloads remembered, with a stamp to hand to <see cref="ForgetWorkloads"/> after looking them up.</summary>
+    public (IReadOnlyList<string> Keys, long Stamp) WorkloadsAsOf() { lock (_lock) return ([.. _workloads.Keys], _workloadStamp); }
+
+    public void RememberWorkload(string key) { lock (_lock) _workloads[key] = ++_workloadStamp; }
+
+    /// <summary>
+    /// Forgets workloads their grains said do not exist, so deleted deployments are neither kept nor looked up again.
+    /// One remembered after <paramref name="stamp"/> stays: it was re-created while the lookup was under way.
+    /// </summary>
+    public void ForgetWorkloads(IEnumerable<string> deleted, long stamp)
+    {
+        lock (_lock)
+        {
+            foreach (var key in deleted)
+                if (_workloads.TryGetValue(key, out var remembered) && remembered <= stamp) _workloads.Remove(key);
+        }
+    }
 
     /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
     public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }

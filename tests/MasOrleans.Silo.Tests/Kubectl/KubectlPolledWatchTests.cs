@@ -84,4 +84,45 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
 
         Assert.Equal(0, cache.UnreadChanges);
     }
+
+    /// <summary>
+    /// The cache remembered every deployment it had seen for good, so a deleted one was kept in memory and looked up
+    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). A lookup
+    /// that finds the workload gone now forgets it: here one deleted through the REST API, which this surface does not
+    /// see, is gone from the cache after the next list.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_deployment_is_forgotten_by_the_cache()
+    {
+        var cache = kube.Host.Services.GetRequiredService<KubeCache>();
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kw-gone
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: kw-gone}
+              template:
+                metadata:
+                  labels: {app: kw-gone}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+                    resources:
+                      requests: {cpu: 100m, memory: 64Mi}
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("gone-deployment", deployment))).Succeeded();
+        Assert.Contains("kw-gone", cache.Workloads);
+
+        using var deleted = await kube.Http.DeleteAsync(new Uri(kube.Http.BaseAddress!, "/api/v1/workloads/kw-gone"));
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        var listed = (await kube.Run("get", "deployments", "-A", "--no-headers")).Succeeded();
+
+        Assert.DoesNotContain("kw-gone", listed.Output);
+        Assert.DoesNotContain("kw-gone", cache.Workloads);
+    }
 }
