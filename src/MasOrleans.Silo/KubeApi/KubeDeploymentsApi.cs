@@ -48,7 +48,7 @@ internal static class KubeDeploymentsApi
         }
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, Select);
+            await KubePolledWatch.Serve(context, cache, () => Select(""));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

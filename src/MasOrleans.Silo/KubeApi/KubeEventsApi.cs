@@ -59,7 +59,7 @@ internal static class KubeEventsApi
 
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, async _ => await Select(await cache.Refresh(context.RequestAborted)));
+            await KubePolledWatch.Serve(context, cache, async () => await Select(await cache.Refresh(context.RequestAborted)));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -125,4 +125,40 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
         Assert.DoesNotContain("kw-gone", listed.Output);
         Assert.DoesNotContain("kw-gone", cache.Workloads);
     }
+
+    /// <summary>
+    /// A polled watch read the cache's version before its look, and the look (events, namespaces) refreshes the cache:
+    /// what it saw was stamped with a version from before the changes that look recorded, older than the objects it
+    /// reflected. Here the look itself registers a node and waits for the cache to record it; the object sent must
+    /// carry a version no older than that.
+    /// </summary>
+    [Fact]
+    public async Task A_polled_watch_stamps_what_it_saw_with_the_version_after_its_look()
+    {
+        var cache = kube.Host.Services.GetRequiredService<KubeCache>();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?watch=true&timeoutSeconds=1");
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        long? recorded = null;
+        async Task<IReadOnlyList<k8s.Models.V1Namespace>> Look()
+        {
+            if (recorded is null)
+            {
+                var before = cache.Version;
+                (await kube.Run("apply", "-f", kube.Manifest("stamp-node", KubeManifests.Node("kw-stamp", "stamp")))).Succeeded();
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while ((await cache.Refresh(CancellationToken.None)).Version == before && DateTime.UtcNow < deadline) await Task.Delay(100);
+                recorded = cache.Version;
+                Assert.True(recorded > before, "the cache recorded no change for the node");
+            }
+            return [new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "kw-stamp" } }];
+        }
+
+        await KubePolledWatch.Serve(context, cache, Look);
+
+        var first = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(body.ToArray()).Split('\n')[0]).RootElement;
+        var stamped = long.Parse(first.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
+        Assert.True(stamped >= recorded, $"stamped {stamped}, but the look recorded changes up to {recorded}");
+    }
 }
