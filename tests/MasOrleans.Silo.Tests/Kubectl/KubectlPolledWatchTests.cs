@@ -161,4 +161,24 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
         var stamped = long.Parse(first.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
         Assert.True(stamped >= recorded, $"stamped {stamped}, but the look recorded changes up to {recorded}");
     }
+
+    /// <summary>
+    /// Events are served from the cache's reads of pods, made when a pod's listing changes, not from a read per look. A
+    /// pod failing to schedule again for the same reason bumps its event's count and reports to the index (a new report
+    /// version), so the events show the count growing: here after a label on a node that does not fit (a label change
+    /// retries waiting pods).
+    /// </summary>
+    [Fact]
+    public async Task Get_events_shows_a_pods_scheduling_failing_again_for_the_same_reason()
+    {
+        const string failures = "{range .items[?(@.reason==\"FailedScheduling\")]}{.count} {end}";
+        static int Total(string counts) => counts.Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(int.Parse);
+        (await kube.Run("apply", "-f", kube.Manifest("again-node", KubeManifests.Node("kw-again-other", "again-other")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("again-pod", KubeManifests.Pod("kw-again", "again")))).Succeeded();
+        var first = Total(await kube.WaitFor("events --field-selector involvedObject.name=kw-again", failures, c => Total(c) > 0));
+
+        (await kube.Run("label", "node", "kw-again-other", "kw-again-extra=1")).Succeeded();
+
+        await kube.WaitFor("events --field-selector involvedObject.name=kw-again", failures, c => Total(c) > first);
+    }
 }
