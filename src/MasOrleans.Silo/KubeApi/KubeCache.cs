@@ -26,15 +26,21 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     /// </summary>
     public sealed record Change(long Version, string Type, string Resource, IKubernetesObject<V1ObjectMeta> Object, IKubernetesObject<V1ObjectMeta>? Previous);
 
-    public sealed record Snapshot(long Version, IReadOnlyList<V1Pod> Pods, IReadOnlyList<V1Node> Nodes);
+    /// <param name="PodEvents">Each pod's events (by its key), as read with the pod.</param>
+    public sealed record Snapshot(long Version, IReadOnlyList<V1Pod> Pods, IReadOnlyList<V1Node> Nodes, IReadOnlyDictionary<string, IReadOnlyList<PodEvent>> PodEvents);
 
-    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, string Fingerprint, PodEntry? Listed, string? Workload);
+    /// <param name="Events">A pod's events, kept from the read that the pod's listing changing caused: a pod records an
+    /// event only with a change it reports to the index (a new phase, or a repeat's new report version), so a listing
+    /// that did not change means events that did not either, and kubectl get events needs no read of its own.</param>
+    private sealed record Entry(IKubernetesObject<V1ObjectMeta> Object, string Fingerprint, PodEntry? Listed, string? Workload, IReadOnlyList<PodEvent> Events);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, Entry> _pods = [];
     private readonly Dictionary<string, Entry> _nodes = [];
     private readonly Queue<Change> _history = new();
-    private readonly HashSet<string> _workloads = [];
+    // Workload key → the stamp of its latest remembering (see ForgetWorkloads).
+    private readonly Dictionary<string, long> _workloads = [];
+    private long _workloadStamp;
     private readonly List<Channel<Change>> _watchers = [];
     private readonly object _lock = new();
     private long _version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
@@ -45,9 +51,25 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     public long Version => Interlocked.Read(ref _version);
 
     /// <summary>Workloads seen as pods' owners or created through this surface (the index lists no workloads).</summary>
-    public IReadOnlyList<string> Workloads { get { lock (_lock) return [.. _workloads]; } }
+    public IReadOnlyList<string> Workloads => WorkloadsAsOf().Keys;
 
-    public void RememberWorkload(string key) { lock (_lock) _workloads.Add(key); }
+    /// <summary>The workloads remembered, with a stamp to hand to <see cref="ForgetWorkloads"/> after looking them up.</summary>
+    public (IReadOnlyList<string> Keys, long Stamp) WorkloadsAsOf() { lock (_lock) return ([.. _workloads.Keys], _workloadStamp); }
+
+    public void RememberWorkload(string key) { lock (_lock) _workloads[key] = ++_workloadStamp; }
+
+    /// <summary>
+    /// Forgets workloads their grains said do not exist, so deleted deployments are neither kept nor looked up again.
+    /// One remembered after <paramref name="stamp"/> stays: it was re-created while the lookup was under way.
+    /// </summary>
+    public void ForgetWorkloads(IEnumerable<string> deleted, long stamp)
+    {
+        lock (_lock)
+        {
+            foreach (var key in deleted)
+                if (_workloads.TryGetValue(key, out var remembered) && remembered <= stamp) _workloads.Remove(key);
+        }
+    }
 
     /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
     public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }
@@ -60,7 +82,8 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         {
             await RefreshNodes();
             await RefreshPods();
-            return new Snapshot(Version, _pods.Values.Select(e => (V1Pod)e.Object).ToList(), _nodes.Values.Select(e => (V1Node)e.Object).ToList());
+            return new Snapshot(Version, _pods.Values.Select(e => (V1Pod)e.Object).ToList(), _nodes.Values.Select(e => (V1Node)e.Object).ToList(),
+                _pods.ToDictionary(p => p.Key, p => p.Value.Events));
         }
         finally
         {
@@ -163,7 +186,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
             var node = KubeNodeObjects.ToNode(listed, "");
             var fingerprint = KubernetesJson.Serialize(node);
             if (_nodes.TryGetValue(listed.Name, out var known) && known.Fingerprint == fingerprint) continue;
-            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null), known, "nodes");
+            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null, []), known, "nodes");
         }
         foreach (var gone in _nodes.Keys.Where(k => !seen.Contains(k)).ToList()) Remove(_nodes, gone, "nodes");
     }
@@ -189,10 +212,10 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
                 if (view.Workload is { } workload) RememberWorkload(workload);
                 if (known?.Fingerprint == fingerprint)
                 {
-                    lock (_lock) _pods[view.Spec.Name] = known with { Listed = batch[i] };
+                    lock (_lock) _pods[view.Spec.Name] = known with { Listed = batch[i], Events = view.Events };
                     continue;
                 }
-                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload), known, "pods");
+                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload, view.Events), known, "pods");
             }
         }
         foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList()) Remove(_pods, gone, "pods");

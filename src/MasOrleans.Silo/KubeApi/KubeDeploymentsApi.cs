@@ -30,22 +30,25 @@ internal static class KubeDeploymentsApi
 
     /// <summary>
     /// The index lists no workloads: deployments are those this silo saw created or owning a pod. A deployment
-    /// scaled to zero and created through another silo is therefore only found by name.
+    /// scaled to zero and created through another silo is therefore only found by name. One found deleted is forgotten.
     /// </summary>
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         async Task<IReadOnlyList<V1Deployment>> Select(string version)
         {
-            var keys = cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
+            var (remembered, stamp) = cache.WorkloadsAsOf();
+            var keys = remembered.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
                 && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)).ToList();
-            return (await Task.WhenAll(keys.Select(k => Load(grains, k, version)))).OfType<V1Deployment>()
+            var loaded = await Task.WhenAll(keys.Select(k => Load(grains, k, version)));
+            cache.ForgetWorkloads(keys.Where((_, i) => loaded[i] is null), stamp);
+            return loaded.OfType<V1Deployment>()
                 .Where(d => labels.Matches(d.Metadata.Labels))
                 .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
         }
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, Select);
+            await KubePolledWatch.Serve(context, cache, () => Select(""));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -36,10 +36,12 @@ internal static class KubeEventsApi
             var events = new List<Corev1Event>();
             if (wantedKind is null or "Pod")
             {
-                var pods = snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName));
-                var views = await Task.WhenAll(pods.Select(p => grains.Reference<IPodGrain>(KubernetesNames.Key(p.Metadata.NamespaceProperty, p.Metadata.Name)).Get()));
-                foreach (var view in views.OfType<PodView>())
-                    events.AddRange(Events("Pod", "v1", view.Spec.Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt), view.Events, namespaced: true));
+                // The cache's own reads: a pod is read only when its listing changed, not once per pod per look.
+                foreach (var pod in snapshot.Pods.Where(p => (ns is null || p.Metadata.NamespaceProperty == ns) && (wantedName is null || p.Metadata.Name == wantedName)))
+                {
+                    var key = KubernetesNames.Key(pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+                    events.AddRange(Events("Pod", "v1", key, pod.Metadata.Uid, snapshot.PodEvents[key], namespaced: true));
+                }
             }
             // Node events live in the default namespace, as the kubelet records them.
             if (wantedKind is null or "Node" && ns is null or KubernetesNames.DefaultNamespace)
@@ -57,7 +59,7 @@ internal static class KubeEventsApi
 
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, async _ => await Select(await cache.Refresh(context.RequestAborted)));
+            await KubePolledWatch.Serve(context, cache, async () => await Select(await cache.Refresh(context.RequestAborted)));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -42,7 +42,7 @@ internal static class KubeNamespacesApi
             .Where(n => labels.Matches(n.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? n.Metadata.Name : n.Status.Phase)).ToList();
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, async _ => Select(await cache.Refresh(context.RequestAborted)));
+            await KubePolledWatch.Serve(context, cache, async () => Select(await cache.Refresh(context.RequestAborted)));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

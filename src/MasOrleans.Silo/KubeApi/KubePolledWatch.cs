@@ -17,8 +17,8 @@ internal static class KubePolledWatch
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    /// <param name="select">The objects the request selects, rendered at the given resourceVersion.</param>
-    public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<string, Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
+    /// <param name="select">The objects the request selects now (each is stamped with the cache's version after the look).</param>
+    public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
@@ -37,11 +37,10 @@ internal static class KubePolledWatch
             var first = true;
             while (!timeout.IsCancellationRequested)
             {
-                var version = cache.Version.ToString();
                 IReadOnlyList<T> current;
                 try
                 {
-                    current = await select(version);
+                    current = await select();
                 }
                 catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
                 {
@@ -49,6 +48,8 @@ internal static class KubePolledWatch
                     await Task.Delay(PollInterval, timeout.Token);
                     continue;
                 }
+                // Read after the look, which may refresh the cache: what it saw is then no newer than its stamp.
+                var version = cache.Version.ToString();
                 var seen = new HashSet<string>();
                 foreach (var item in current)
                 {

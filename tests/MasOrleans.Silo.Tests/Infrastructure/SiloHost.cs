@@ -26,8 +26,9 @@ public sealed class SiloHost : IAsyncDisposable
 
     /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
     /// <param name="expectedLog">Patterns of warnings the test expects, including those logged while the silo starts.</param>
+    /// <param name="configure">Anything more the test adds to the application (a grain call filter that counts calls).</param>
     public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null,
-        IReadOnlyList<string>? expectedLog = null)
+        IReadOnlyList<string>? expectedLog = null, Action<WebApplicationBuilder>? configure = null)
     {
         var port = FreePorts.Next();
         var args = new List<string>
@@ -43,7 +44,11 @@ public sealed class SiloHost : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange([$"--{key}", value]);
         var log = new SiloLog();
         foreach (var pattern in expectedLog ?? []) log.Expect(pattern);
-        var app = SiloApp.Build([.. args], builder => builder.Logging.AddProvider(log));
+        var app = SiloApp.Build([.. args], builder =>
+        {
+            builder.Logging.AddProvider(log);
+            configure?.Invoke(builder);
+        });
         await app.StartAsync();
         return new SiloHost(app, new Uri($"http://127.0.0.1:{port}"), log);
     }

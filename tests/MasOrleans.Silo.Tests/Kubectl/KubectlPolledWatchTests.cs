@@ -84,4 +84,101 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
 
         Assert.Equal(0, cache.UnreadChanges);
     }
+
+    /// <summary>
+    /// The cache remembered every deployment it had seen for good, so a deleted one was kept in memory and looked up
+    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). A lookup
+    /// that finds the workload gone now forgets it: here one deleted through the REST API, which this surface does not
+    /// see, is gone from the cache after the next list.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_deployment_is_forgotten_by_the_cache()
+    {
+        var cache = kube.Host.Services.GetRequiredService<KubeCache>();
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kw-gone
+            spec:
+              replicas: 0
+              selector:
+                matchLabels: {app: kw-gone}
+              template:
+                metadata:
+                  labels: {app: kw-gone}
+                spec:
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+                    resources:
+                      requests: {cpu: 100m, memory: 64Mi}
+
+            """;
+        (await kube.Run("apply", "-f", kube.Manifest("gone-deployment", deployment))).Succeeded();
+        Assert.Contains("kw-gone", cache.Workloads);
+
+        using var deleted = await kube.Http.DeleteAsync(new Uri(kube.Http.BaseAddress!, "/api/v1/workloads/kw-gone"));
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        var listed = (await kube.Run("get", "deployments", "-A", "--no-headers")).Succeeded();
+
+        Assert.DoesNotContain("kw-gone", listed.Output);
+        Assert.DoesNotContain("kw-gone", cache.Workloads);
+    }
+
+    /// <summary>
+    /// A polled watch read the cache's version before its look, and the look (events, namespaces) refreshes the cache:
+    /// what it saw was stamped with a version from before the changes that look recorded, older than the objects it
+    /// reflected. Here the look itself registers a node and waits for the cache to record it; the object sent must
+    /// carry a version no older than that.
+    /// </summary>
+    [Fact]
+    public async Task A_polled_watch_stamps_what_it_saw_with_the_version_after_its_look()
+    {
+        var cache = kube.Host.Services.GetRequiredService<KubeCache>();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?watch=true&timeoutSeconds=1");
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        long? recorded = null;
+        async Task<IReadOnlyList<k8s.Models.V1Namespace>> Look()
+        {
+            if (recorded is null)
+            {
+                var before = cache.Version;
+                (await kube.Run("apply", "-f", kube.Manifest("stamp-node", KubeManifests.Node("kw-stamp", "stamp")))).Succeeded();
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                while ((await cache.Refresh(CancellationToken.None)).Version == before && DateTime.UtcNow < deadline) await Task.Delay(100);
+                recorded = cache.Version;
+                Assert.True(recorded > before, "the cache recorded no change for the node");
+            }
+            return [new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "kw-stamp" } }];
+        }
+
+        await KubePolledWatch.Serve(context, cache, Look);
+
+        var first = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(body.ToArray()).Split('\n')[0]).RootElement;
+        var stamped = long.Parse(first.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
+        Assert.True(stamped >= recorded, $"stamped {stamped}, but the look recorded changes up to {recorded}");
+    }
+
+    /// <summary>
+    /// Events are served from the cache's reads of pods, made when a pod's listing changes, not from a read per look. A
+    /// pod failing to schedule again for the same reason bumps its event's count and reports to the index (a new report
+    /// version), so the events show the count growing: here after a label on a node that does not fit (a label change
+    /// retries waiting pods).
+    /// </summary>
+    [Fact]
+    public async Task Get_events_shows_a_pods_scheduling_failing_again_for_the_same_reason()
+    {
+        const string failures = "{range .items[?(@.reason==\"FailedScheduling\")]}{.count} {end}";
+        static int Total(string counts) => counts.Split(' ', StringSplitOptions.RemoveEmptyEntries).Sum(int.Parse);
+        (await kube.Run("apply", "-f", kube.Manifest("again-node", KubeManifests.Node("kw-again-other", "again-other")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("again-pod", KubeManifests.Pod("kw-again", "again")))).Succeeded();
+        var first = Total(await kube.WaitFor("events --field-selector involvedObject.name=kw-again", failures, c => Total(c) > 0));
+
+        (await kube.Run("label", "node", "kw-again-other", "kw-again-extra=1")).Succeeded();
+
+        await kube.WaitFor("events --field-selector involvedObject.name=kw-again", failures, c => Total(c) > first);
+    }
 }
