@@ -42,6 +42,25 @@ public class ReplayOptionInputTests
         Assert.Equal(["best-fit"], summary.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("policy").GetString()));
     }
 
+    /// <summary>
+    /// evaluate took names as typed: --policy FGD --policy fgd compared two candidates that are one policy, and --baseline
+    /// with another spelling of a candidate compared a policy with itself under two names.
+    /// </summary>
+    [Fact]
+    public async Task Evaluate_names_each_policy_once_as_registered()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "comparison.json");
+        var (exit, _, error) = await VerbRun.InvokeAsync(MasOrleans.Cli.Evaluate.EvaluateCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(temp), "--variants", "none", "--baseline", "BEST-FIT", "--policy", "FGD", "fgd", "--seed", "1", "--output", output]);
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("error", error);
+        using var rows = JsonDocument.Parse(File.ReadAllText(output));
+        var row = Assert.Single(rows.RootElement.EnumerateArray());
+        Assert.Equal("best-fit", row.GetProperty("baseline").GetProperty("Policy").GetString());
+        Assert.Equal("fgd", row.GetProperty("candidate").GetProperty("Policy").GetString());
+    }
+
     /// <summary>A setting given twice was refused with the dictionary's message, naming neither --set nor the setting's place.</summary>
     [Fact]
     public void A_setting_given_twice_is_named() =>

@@ -50,25 +50,26 @@ internal static class EvaluateCommand
                 WriteVariants(dir, nodeList, parse.GetValue(pods)!, selected);
                 return 0;
             }
-            var candidates = parse.GetValue(policies) is { Length: > 0 } given ? given : throw new ArgumentException("give at least one --policy");
+            var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new ArgumentException("give at least one --policy");
+            var baselinePolicy = ReplayCommand.PoliciesOnce(catalog, [parse.GetValue(baseline)!])[0];
             var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
             var replay = new ReplaySettings
             {
                 Tune = parse.GetValue(tune),
                 PolicySettings = ReplayCommand.ParseSettings(parse.GetValue(settings) ?? []),
             };
-            catalog.CheckSettings(candidates.Prepend(parse.GetValue(baseline)!), new PolicyOptions { Settings = replay.PolicySettings });
+            catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
             var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
             if (parse.GetValue(idle))
             {
                 foreach (var w in workloads)
-                    foreach (var p in candidates.Prepend(parse.GetValue(baseline)!).Distinct())
+                    foreach (var p in candidates.Prepend(baselinePolicy).Distinct())
                         Console.WriteLine($"{w.Name} {p} seed {seedList[0]}: {IdleBreakdown.Measure(catalog, nodeList, w.Pods.Select(t => t.Pod).ToList(), p, seedList[0], replay)}");
                 return 0;
             }
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
-                .Compare(nodeList, workloads, parse.GetValue(baseline)!, candidates, seedList, Console.Error.WriteLine);
+                .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
             return 0;

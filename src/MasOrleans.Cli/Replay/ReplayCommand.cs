@@ -9,6 +9,13 @@ namespace MasOrleans.Cli.Replay;
 /// <summary>`mas replay`: runs a trace through policies and seeds, writes summary.json, curves.json, report.md and plots.</summary>
 internal static class ReplayCommand
 {
+    /// <summary>
+    /// Each policy once, named as registered: a policy given twice is run once, as a seed given twice is, and the catalog
+    /// reads names in any case, so "FGD" is fgd given again. An unknown name stays as given, for the run to refuse.
+    /// </summary>
+    public static string[] PoliciesOnce(PolicyCatalog catalog, IEnumerable<string> names) =>
+        [.. names.Select(p => catalog.Canonical(p) ?? p).Distinct(StringComparer.Ordinal)];
+
     public static Command Create()
     {
         var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10 (required unless --list-policies)" };
@@ -52,10 +59,8 @@ internal static class ReplayCommand
             {
                 Nodes = parse.GetValue(nodes)!,
                 Pods = parse.GetValue(pods)!,
-                // A policy given twice is run once, as a seed given twice is (and as evaluate does); the catalog reads
-                // names in any case, so "FGD" is fgd given again. An unknown name stays as given, for the run to refuse.
                 Policies = parse.GetValue(policies) is { Length: > 0 } given
-                    ? [.. given.Select(p => catalog.Canonical(p) ?? p).Distinct(StringComparer.Ordinal)]
+                    ? PoliciesOnce(catalog, given)
                     : throw new ArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
