@@ -41,7 +41,9 @@ public sealed record PodView(
     [property: Id(6)] string? ScheduledBy,
     [property: Id(7)] string? Workload,
     [property: Id(8)] DateTimeOffset CreatedAt,
-    [property: Id(9)] string? Reason = null);
+    [property: Id(9)] string? Reason = null,
+    [property: Id(10)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(11)] string? ContainerName = null);
 
 /// <summary>
 /// What a create answers: its outcome and, when the pod was created, the pod as stored, so the caller (the REST and
@@ -52,7 +54,8 @@ public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: I
 
 /// <summary>A pod to create on its shard's silo (<see cref="Grains.IPodHostService.CreatePods"/>).</summary>
 [GenerateSerializer, Immutable, Alias("mas.pod-creation-request")]
-public sealed record PodCreationRequest([property: Id(0)] PodSpec Spec, [property: Id(1)] string? Workload);
+public sealed record PodCreationRequest([property: Id(0)] PodSpec Spec, [property: Id(1)] string? Workload,
+    [property: Id(2)] IReadOnlyDictionary<string, string>? Annotations = null, [property: Id(3)] string? ContainerName = null);
 
 /// <summary>
 /// How one call of a batch sent to another silo ended (pod creations, node reservations): its result, or the exception

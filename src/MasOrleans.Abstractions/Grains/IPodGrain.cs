@@ -7,8 +7,18 @@ namespace MasOrleans.Abstractions.Grains;
 /// <summary>A task agent: one pod's spec, phase, placement and events, keyed by pod name.</summary>
 public interface IPodGrain : IGrainWithStringKey
 {
-    /// <summary>Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.</summary>
-    Task<PodCreation> Create(PodSpec spec, string? workload);
+    /// <summary>
+    /// Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.
+    /// <paramref name="annotations"/> are the client's metadata.annotations, kept with the pod (null: none);
+    /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod).
+    /// </summary>
+    Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
+
+    /// <summary>
+    /// Replaces the client's annotations (null or empty: none), the one thing of a pod that changes after creation;
+    /// answers with the stored pod, or null when there is no pod.
+    /// </summary>
+    Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
 
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]

@@ -46,7 +46,7 @@ public sealed class PodGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<PodCreation> Create(PodSpec spec, string? workload)
+    public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
     {
         if (state.State.Spec is not null)
         {
@@ -58,7 +58,10 @@ public sealed class PodGrain(
         }
         var now = clock.GetUtcNow();
         var before = state.State;
-        state.State = new PodState() with { Spec = spec, Workload = workload, CreatedAt = now };
+        state.State = new PodState() with
+        {
+            Spec = spec, Workload = workload, CreatedAt = now, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+        };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
         // Listed (in the shard's pod table) before the client hears 202, and queued: one call.
@@ -72,7 +75,20 @@ public sealed class PodGrain(
     {
         var s = state.State;
         return s.Spec is null ? null
-            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason);
+            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason, s.Annotations, s.ContainerName);
+    }
+
+    public async Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
+    {
+        var before = state.State;
+        if (before.Spec is null) return null;
+        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
+        // Stores what the pod is now (a Scheduled pod too, whose next start resumes from it on activation), and keeps
+        // the annotations as they were if the write fails.
+        await state.WriteOrRestore(before);
+        // Reported, so listings and watches read the pod again and show the change.
+        Report();
+        return View();
     }
 
     public Task<Outcome> Delete() => Remove(releaseNode: true);

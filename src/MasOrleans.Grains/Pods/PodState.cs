@@ -15,7 +15,9 @@ public sealed record PodState(
     [property: Id(7)] string? Workload,
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] string? Reason = null,
-    [property: Id(10)] ContainerView? Container = null)
+    [property: Id(10)] ContainerView? Container = null,
+    [property: Id(11)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(12)] string? ContainerName = null)
 {
     public PodState() : this(null, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, default) { }
 }

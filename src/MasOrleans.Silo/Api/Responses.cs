@@ -72,12 +72,14 @@ internal sealed record PodResponse(
     IReadOnlyList<PodEvent> Events,
     string? Workload,
     DateTimeOffset CreatedAt,
-    string? Reason = null)
+    string? Reason = null,
+    // Set through the Kubernetes API (kubectl annotate, apply); absent when the pod has none.
+    IReadOnlyDictionary<string, string>? Annotations = null)
 {
     public static PodResponse From(PodView v) => new(
         v.Spec.Name, v.Phase, v.NodeName, v.Gpus.Devices, v.Gpus.MilliPerDevice, v.Spec.Requests.ToQuantities(), v.Spec.Priority,
         v.Spec.Policy, v.ScheduledBy, v.Spec.Image, v.Spec.Labels, v.Spec.NodeSelector, v.Spec.Tolerations, v.Spec.Affinity,
-        v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt, v.Reason);
+        v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt, v.Reason, v.Annotations);
 }
 
 /// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>

@@ -131,14 +131,19 @@ internal static class KubePodObjects
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
             if (TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return ((PodCreation?)null, (IResult?)invalid);
-            return (await pods.Create(spec, null), null);
+            if (KubePodAnnotations.TryKept(pod, served: null, out var annotations) is { } badAnnotations) return (null, badAnnotations.ToStatus("Pod", name));
+            // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing
+            // (the served container is then the manifest's, not a stand-in: see ReplaceStandIn).
+            var container = pod.Spec!.Containers.Count == 1 ? pod.Spec.Containers[0].Name : null;
+            return (await pods.Create(spec, null, annotations, container), null);
         }, result => result.Item1?.Outcome.Code == OutcomeCode.Conflict, Random.Shared);
 
     public static V1Pod ToPod(PodView view, string resourceVersion)
     {
         var spec = view.Spec;
         var (ns, name) = KubernetesNames.Split(spec.Name);
-        var annotations = new Dictionary<string, string>();
+        var container = view.ContainerName ?? name;
+        var annotations = view.Annotations is null ? new Dictionary<string, string>() : new Dictionary<string, string>(view.Annotations);
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
         if (spec.ExpectedDurationSeconds is { } duration) annotations[ExpectedDurationAnnotation] = duration.ToString(CultureInfo.InvariantCulture);
@@ -162,7 +167,7 @@ internal static class KubePodObjects
                 // Pods are stored with their effective requests, not per container: one container carries them.
                 Containers = [new V1Container
                 {
-                    Name = name,
+                    Name = container,
                     Image = spec.Image,
                     Resources = new V1ResourceRequirements { Requests = spec.Requests.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value)) },
                 }],
@@ -174,7 +179,7 @@ internal static class KubePodObjects
                 Tolerations = Convert<List<V1Toleration>>(spec.Tolerations),
                 TopologySpreadConstraints = Convert<List<V1TopologySpreadConstraint>>(spec.TopologySpreadConstraints),
             },
-            Status = Status(view, name),
+            Status = Status(view, container),
         };
     }
 
@@ -219,8 +224,8 @@ internal static class KubePodObjects
     }
 
     /// <summary>
-    /// A pod is served with one container standing for all of its own (the grain keeps the effective requests, not
-    /// containers). A patch listing containers speaks of the manifest's containers (kubectl apply sends them, as the
+    /// A pod created with several containers (or through the REST API) is served with one container named after the
+    /// pod standing for all of its own (the grain keeps the effective requests, not containers). A patch listing containers speaks of the manifest's containers (kubectl apply sends them, as the
     /// server never showed them), so they replace the stand-in rather than merge with it, even when one of them has the
     /// stand-in's name (the pod's): merged, the stand-in's requests would count beside the manifest's.
     /// </summary>

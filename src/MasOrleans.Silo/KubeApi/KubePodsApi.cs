@@ -12,7 +12,7 @@ using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
-/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (no-op or refused) and delete.</summary>
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
     private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase"];
@@ -80,11 +80,11 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// Pods are immutable here (the pod grain has no update), as most of a Kubernetes pod's spec is. The patch is
+    /// Pods are immutable here but for their annotations, as most of a Kubernetes pod's spec is. The patch is
     /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
-    /// (kubectl apply of an unchanged manifest, kubectl label with the same value, annotations) succeeds and changes
-    /// nothing stored (annotations are not kept, so kubectl apply warns that last-applied-configuration is missing);
-    /// any other is refused with 422, as the API server refuses changes to immutable fields.
+    /// (kubectl apply of a manifest, kubectl label with the same value, kubectl annotate) succeeds and stores the
+    /// client's annotations if they changed (kubectl apply's last-applied-configuration among them); any other is
+    /// refused with 422, as the API server refuses changes to immutable fields.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -95,7 +95,12 @@ internal static class KubePodsApi
         if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
         var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
-            target => KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec")));
+            target =>
+            {
+                // A pod served with its manifest's own container (its name kept) takes a patch's diffs onto it, as kubectl
+                // apply computes them against it; only a stand-in gives way to the manifest's containers.
+                if (view.ContainerName is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+            });
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
         if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
@@ -103,7 +108,10 @@ internal static class KubePodsApi
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
             return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels, owner or expected duration (MasOrleans pods are immutable once created)");
-        return KubeLists.One(context, current);
+        if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
+        if (KubePodAnnotations.Same(annotations, view.Annotations)) return KubeLists.One(context, current);
+        if (await grains.Reference<IPodGrain>(key).SetAnnotations(annotations) is not { } annotated) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
     }
 
     private static bool SameSpec(PodSpec a, PodSpec b) =>

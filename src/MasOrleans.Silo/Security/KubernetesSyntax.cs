@@ -53,6 +53,24 @@ internal static partial class KubernetesSyntax
             ? $"{what} '{KubernetesNames.Shorten(value)}' must be at most 63 alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
         : null;
 
+    /// <summary>apimachinery's TotalAnnotationSizeLimitB (pkg/api/validation/objectmeta.go).</summary>
+    public const int AnnotationsMaxBytes = 256 * 1024;
+
+    /// <summary>
+    /// apimachinery's ValidateAnnotations (pkg/api/validation/objectmeta.go): every key a qualified name, checked
+    /// lowercased (case does not matter in annotation keys), and keys and values together at most 256 KiB.
+    /// </summary>
+    public static string? CheckAnnotations(IEnumerable<KeyValuePair<string, string>> annotations)
+    {
+        long size = 0;
+        foreach (var (key, value) in annotations)
+        {
+            if (CheckQualifiedName(key?.ToLowerInvariant(), "annotation key") is { } error) return error;
+            size += System.Text.Encoding.UTF8.GetByteCount(key!) + System.Text.Encoding.UTF8.GetByteCount(value ?? "");
+        }
+        return size > AnnotationsMaxBytes ? $"annotations size {size} is larger than limit {AnnotationsMaxBytes}" : null;
+    }
+
     public static string? CheckLabels(IReadOnlyDictionary<string, string>? labels, string what)
     {
         foreach (var (key, value) in labels ?? new Dictionary<string, string>())
