@@ -136,14 +136,18 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
     public async Task A_polled_watch_stamps_what_it_saw_with_the_version_after_its_look()
     {
         var cache = kube.Host.Services.GetRequiredService<KubeCache>();
-        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
-        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?watch=true&timeoutSeconds=1");
+        // The client leaves at the second look: a timeoutSeconds could pass during the first, slow look (kubectl), and a
+        // watch whose time is up writes nothing.
+        using var leave = new CancellationTokenSource();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestAborted = leave.Token };
+        context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?watch=true");
         using var body = new MemoryStream();
         context.Response.Body = body;
         long? recorded = null;
         async Task<IReadOnlyList<k8s.Models.V1Namespace>> Look()
         {
-            if (recorded is null)
+            if (recorded is not null) await leave.CancelAsync();
+            else
             {
                 var before = cache.Version;
                 (await kube.Run("apply", "-f", kube.Manifest("stamp-node", KubeManifests.Node("kw-stamp", "stamp")))).Succeeded();
