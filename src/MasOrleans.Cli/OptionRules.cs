@@ -31,18 +31,26 @@ internal static class OptionRules
         option.Must(v => v is >= 1 and <= 65535, "a port from 1 to 65535");
 
     /// <summary>
-    /// For an option that takes several values per token: System.CommandLine takes an unknown option after it as one of
-    /// its values (`--policy fgd --bogus` ran policy '--bogus' and said "unknown policy"). Such a value is named for what
-    /// it is, an unknown option. "-5" (a negative seed) is a value.
+    /// For every option of <paramref name="command"/> that takes text: System.CommandLine takes an unknown option after it
+    /// as its value (`--policy fgd --bogus` ran policy '--bogus' and said "unknown policy"; `--output --bogus` wrote into a
+    /// directory named --bogus). Such a value is named for what it is, an unknown option. "-5" (a negative seed) is a value.
     /// </summary>
-    public static Option<string[]> TakesNoOptions(this Option<string[]> option)
+    public static Command TakesNoOptionsAsValues(this Command command)
     {
-        option.Validators.Add(result =>
+        foreach (var option in command.Options.Where(o => o.ValueType == typeof(string) || o.ValueType == typeof(string[])))
         {
-            if (result.GetValueOrDefault<string[]>()?.FirstOrDefault(LooksLikeOption) is { } unknown)
-                result.AddError($"unknown option '{unknown}' (after {option.Name}, which takes values, not options)");
-        });
-        return option;
+            // First, and alone: the option's own rules would judge '--bogus' as a value ("unknown policy '--bogus'").
+            var rules = option.Validators.ToList();
+            option.Validators.Clear();
+            option.Validators.Add(result =>
+            {
+                if (result.Tokens.Select(t => t.Value).FirstOrDefault(LooksLikeOption) is { } unknown)
+                    result.AddError($"unknown option '{unknown}' (after {option.Name}, which takes values, not options)");
+                else
+                    foreach (var rule in rules) rule(result);
+            });
+        }
+        return command;
     }
 
     private static bool LooksLikeOption(string value) => value.Length > 1 && value[0] == '-' && !char.IsAsciiDigit(value[1]);

@@ -69,8 +69,9 @@ public class OptionRulesTests
         Assert.Empty(TrainCommand.Create().Parse([.. Train, "--episodes", "0", "--pretrain", "fgd"]).Errors);
 
     /// <summary>
-    /// An unknown option after an option that takes several values was taken as one of them: `replay --policy fgd --bogus`
-    /// said "unknown policy '--bogus'". It is named as an unknown option, for each such option; a negative seed is a value.
+    /// An unknown option after an option that takes text was taken as its value: `replay --policy fgd --bogus` said
+    /// "unknown policy '--bogus'", `--output --bogus` wrote into a directory named --bogus. It is named as an unknown
+    /// option, for options of one value and of several; a negative seed is a value.
     /// </summary>
     [Theory]
     [InlineData("replay", "--policy")]
@@ -82,6 +83,17 @@ public class OptionRulesTests
     public void An_unknown_option_after_a_many_valued_option_is_named_as_an_option(string verb, string option)
     {
         var message = Assert.Single(Verb(verb).Parse([.. Required(verb), option, "fgd", "--bogus"]).Errors).Message;
+        Assert.Equal($"unknown option '--bogus' (after {option}, which takes values, not options)", message);
+    }
+
+    [Theory]
+    [InlineData("replay", "--notes")]
+    [InlineData("evaluate", "--baseline")]
+    [InlineData("evaluate", "--output")]
+    [InlineData("train", "--pretrain")]
+    public void An_unknown_option_where_a_one_valued_option_wants_its_value_is_named_as_an_option(string verb, string option)
+    {
+        var message = Assert.Single(Verb(verb).Parse([.. Required(verb), option, "--bogus"]).Errors).Message;
         Assert.Equal($"unknown option '--bogus' (after {option}, which takes values, not options)", message);
     }
 

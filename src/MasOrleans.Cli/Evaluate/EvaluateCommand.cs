@@ -22,18 +22,18 @@ internal static class EvaluateCommand
     {
         var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
         var pods = new Option<string>("--pods") { Description = "The default trace the variants resample (openb pod list)", Required = true };
-        var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true };
         var variants = new Option<string>("--variants") { Description = "all, train, near-default, held-out, none, or names separated by commas", DefaultValueFactory = _ => "all" };
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
-        var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
-        var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] }.TakesNoOptions();
+        var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
         var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
-        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
         var writeVariants = new Option<string?>("--write-variants") { Description = "Write the selected variants as openb CSVs into this directory and exit" };
         var idle = new Option<bool>("--idle") { Description = "Print where each policy's unallocated GPU sits at the end (first seed only)" };
-        var models = new Option<string[]>("--model") { Description = "Model directory for ddqn/ppo; repeatable", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var models = new Option<string[]>("--model") { Description = "Model directory for ddqn/ppo; repeatable", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("evaluate", "Compare policies against fgd on the paper families and on resampled variants of the default trace.")
         {
@@ -74,7 +74,7 @@ internal static class EvaluateCommand
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
             return 0;
         });
-        return command;
+        return command.TakesNoOptionsAsValues();
     }
 
     /// <summary>A markdown table: per workload and candidate, both policies' mean ± spread and the paired gain.</summary>

@@ -20,8 +20,8 @@ internal static class ReplayCommand
     {
         var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10 (required unless --list-policies)" };
         var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025) (required unless --list-policies)" };
-        var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
-        var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] }.TakesNoOptions();
+        var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
         var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
@@ -29,10 +29,10 @@ internal static class ReplayCommand
         // Network is stored in milli-Mbps; a faster NIC overflowed a long once a request was scaled to it.
         var nic = new Option<long>("--nic-mbps") { Description = "DLRM: bandwidth of the RDMA NIC rdma_request is a percentage of", DefaultValueFactory = _ => 100_000 }
             .Must(v => v is > 0 and <= MaxNicMbps, $"from 1 to {MaxNicMbps} Mbps");
-        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy (e.g. gpusel=worst)", AllowMultipleArgumentsPerToken = true };
         var notes = new Option<string?>("--notes") { Description = "Markdown file whose text is added to report.md (analysis, explanations)" };
         var list = new Option<bool>("--list-policies") { Description = "List the registered policies and exit" };
-        var models = new Option<string[]>("--model") { Description = "Model directory for a learned policy (ddqn/ppo, read from its metadata.json); repeatable. Default: the shipped models/ddqn, models/ppo", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var models = new Option<string[]>("--model") { Description = "Model directory for a learned policy (ddqn/ppo, read from its metadata.json); repeatable. Default: the shipped models/ddqn, models/ppo", AllowMultipleArgumentsPerToken = true };
 
         var command = new Command("replay", "Replay a cluster trace through scheduling policies and compare them.")
         {
@@ -74,7 +74,7 @@ internal static class ReplayCommand
             ReplayJob.Run(request, catalog);
             return 0;
         });
-        return command;
+        return command.TakesNoOptionsAsValues();
     }
 
     /// <summary>The largest --nic-mbps: a whole NIC's bandwidth must be a storable mas.io/network quantity.</summary>

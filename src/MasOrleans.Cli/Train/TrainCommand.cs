@@ -79,7 +79,7 @@ internal static class TrainCommand
             TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
             return 0;
         });
-        return command;
+        return command.TakesNoOptionsAsValues();
     }
 
     /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>

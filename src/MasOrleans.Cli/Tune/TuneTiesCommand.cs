@@ -23,7 +23,7 @@ internal static class TuneTiesCommand
         var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
         var pods = new Option<string>("--pods") { Description = "The default trace (openb pod list); the training variants resample it", Required = true };
         var variants = new Option<string>("--variants") { Description = "train, near-default, none, or names separated by commas (held-out variants are refused)", DefaultValueFactory = _ => "train" };
-        var seeds = new Option<string[]>("--seed") { Description = "Training seeds, e.g. 1000..1001 (42..51 are refused)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["1000..1001"] }.TakesNoOptions();
+        var seeds = new Option<string[]>("--seed") { Description = "Training seeds, e.g. 1000..1001 (42..51 are refused)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["1000..1001"] };
         var generations = new Option<int>("--generations") { DefaultValueFactory = _ => 10 }.MustBeAtLeast(1);
         var population = new Option<int>("--population") { DefaultValueFactory = _ => 16 }.MustBeAtLeast(2);
         var elite = new Option<int>("--elite") { DefaultValueFactory = _ => 4 }.MustBeAtLeast(1);
@@ -31,7 +31,7 @@ internal static class TuneTiesCommand
         var searchSeed = new Option<int>("--search-seed") { Description = "Seed of the search's sampling", DefaultValueFactory = _ => 1 };
         var worst = new Option<double>("--worst-weight") { Description = "Objective = mean gain + this x the worst workload's gain", DefaultValueFactory = _ => 1 }.MustBeFinite();
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
-        var start = new Option<string[]>("--start") { Description = "Start as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules), tie.cpu.cross / tie.gpu.cross (0 unless given) and w.shared / w.power / w.cpu / w.multi (fgd-weighted's tuned ones unless given); repeatable", AllowMultipleArgumentsPerToken = true }.TakesNoOptions();
+        var start = new Option<string[]>("--start") { Description = "Start as tie.cpu.<feature>=w / tie.gpu.<feature>=w (others as fgd-ties' hand rules), tie.cpu.cross / tie.gpu.cross (0 unless given) and w.shared / w.power / w.cpu / w.multi (fgd-weighted's tuned ones unless given); repeatable", AllowMultipleArgumentsPerToken = true };
         var typical = new Option<bool>("--typical") { Description = "Also search the typical-pod weights of FGD's score (w.shared, w.power, w.cpu, w.multi)" };
         var cross = new Option<bool>("--cross") { Description = "Also search how many FGD points a tie step may outweigh (tie.cpu.cross, tie.gpu.cross)" };
         var output = new Option<string?>("--output") { Description = "Write every generation's candidates as JSON here" };
@@ -78,7 +78,7 @@ internal static class TuneTiesCommand
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
             return 0;
         });
-        return command;
+        return command.TakesNoOptionsAsValues();
     }
 
     private static (TieWeights, TypicalPodWeights) StartFrom(string[] pairs)
