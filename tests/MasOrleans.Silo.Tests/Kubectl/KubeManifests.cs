@@ -19,11 +19,13 @@ internal static class KubeManifests
         """;
 
     /// <param name="extraSpec">More of the pod's spec, as YAML lines indented as a spec field (two spaces).</param>
-    public static string Pod(string name, string test, string extraSpec = "") => $"""
+    /// <param name="extraMetadata">More of the pod's metadata, as YAML lines indented as a metadata field (two spaces).</param>
+    public static string Pod(string name, string test, string extraSpec = "", string extraMetadata = "") => $"""
         apiVersion: v1
         kind: Pod
         metadata:
           name: {name}
+        {extraMetadata}
         spec:
           schedulerName: kube
           nodeSelector:

@@ -12,26 +12,9 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static string AnnotatedPod(string name, string test, string annotations) => $"""
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: {name}
-          annotations:
-        {annotations}
-        spec:
-          schedulerName: kube
-          nodeSelector:
-            test: {test}
-          containers:
-          - name: main
-            image: busybox:1.36
-            resources:
-              requests:
-                cpu: "1"
-                memory: 1Gi
-
-        """;
+    /// <param name="annotations">YAML lines indented as an annotation (four spaces).</param>
+    private static string AnnotatedPod(string name, string test, string annotations) =>
+        KubeManifests.Pod(name, test, extraMetadata: "  annotations:\n" + annotations);
 
     [Fact]
     public async Task Annotate_adds_and_removes_a_pods_annotation_and_leaves_the_servers_own()
