@@ -9,6 +9,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal static class KubeDiscovery
 {
+    /// <summary>The title of the OpenAPI documents, v2 and v3.</summary>
+    private const string Title = "MasOrleans Kubernetes surface";
+
     /// <summary>The Kubernetes release whose API this surface follows (kubectl warns beyond one minor version of skew).</summary>
     public const string Minor = "32";
 
@@ -86,11 +89,10 @@ internal static class KubeDiscovery
     /// </summary>
     private static IResult OpenApiV2(HttpContext context)
     {
-        const string title = "MasOrleans Kubernetes surface";
         var accept = context.Request.Headers.Accept.ToString();
         if (!accept.Contains(OpenApiV2Protobuf, StringComparison.Ordinal) && !accept.Contains(OpenApiV2ProtobufAnswered, StringComparison.Ordinal))
-            return KubeJson.Node(new JsonObject { ["swagger"] = "2.0", ["info"] = new JsonObject { ["title"] = title }, ["paths"] = new JsonObject() });
-        var info = (byte[])[0x0A, (byte)title.Length, .. System.Text.Encoding.ASCII.GetBytes(title)];
+            return KubeJson.Node(new JsonObject { ["swagger"] = "2.0", ["info"] = new JsonObject { ["title"] = Title }, ["paths"] = new JsonObject() });
+        var info = (byte[])[0x0A, (byte)Title.Length, .. System.Text.Encoding.ASCII.GetBytes(Title)];
         return Results.Bytes([0x0A, 3, .. "2.0"u8, 0x12, (byte)info.Length, .. info], OpenApiV2ProtobufAnswered);
     }
 
@@ -143,7 +145,7 @@ internal static class KubeDiscovery
             paths[collection] = new JsonObject { ["post"] = Operation("post") };
             paths[$"{collection}/{{name}}"] = new JsonObject { ["patch"] = Operation("patch") };
         }
-        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = "MasOrleans Kubernetes surface", ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths,
+        return new JsonObject { ["openapi"] = "3.0.0", ["info"] = new JsonObject { ["title"] = Title, ["version"] = $"v1.{Minor}.0" }, ["paths"] = paths,
             // No schemas: kubectl explain looks a kind up here and says it cannot find it (without the key its template
             // failed on a nil index); its fallback to /openapi/v2 says the same.
             ["components"] = new JsonObject { ["schemas"] = new JsonObject() } };
