@@ -169,6 +169,34 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     /// <summary>
+    /// A base model the policy cannot decide with: trained on other features, of another metadata format version, or
+    /// the other algorithm's. Each started the silo, which offered the policy, failed every cycle of a pod naming it
+    /// (Pending, no reason given) and answered its explain with a 500.
+    /// </summary>
+    [Theory]
+    [InlineData("layout", "was trained with feature layout node[19]=(cpu_free_fraction, mem_free_frac")]
+    [InlineData("format", "has format version 2; this build reads version 1")]
+    [InlineData("algorithm", "is a node-scorer ppo model; expected a node-scorer ddqn model")]
+    public async Task A_base_model_the_policy_cannot_decide_with_stops_the_silo(string defect, string message)
+    {
+        var models = Path.Combine(_dir, "models");
+        var ddqn = RepoFiles.CopyModel(defect == "algorithm" ? "ppo" : "ddqn", Path.Combine(models, "ddqn"));
+        var metadataPath = Path.Combine(ddqn, "metadata.json");
+        var metadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metadataPath))!;
+        if (defect == "layout") metadata["featureLayout"]!["nodeFeatures"]![0] = "cpu_free_fraction";
+        if (defect == "format") metadata["version"] = 2;
+        File.WriteAllText(metadataPath, metadata.ToJsonString());
+        RepoFiles.CopyModel("ppo", Path.Combine(models, "ppo"));
+
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], Environment("Models__Directory", models));
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains($"the ddqn model in '{ddqn}' cannot be used:", output);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("the ppo model", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>
     /// A kubeconfig whose user has no credentials loads as YAML but gives no client: the silo started, then every
     /// /extender request answered 500 (KubeConfigException from the binder built at the first request).
     /// </summary>

@@ -62,8 +62,7 @@ public sealed class PolicyCatalogTests
         var models = Directory.CreateTempSubdirectory("mas-models-").FullName;
         try
         {
-            var ddqn = Directory.CreateDirectory(Path.Combine(models, "ddqn")).FullName;
-            foreach (var file in Directory.GetFiles(RepoFiles.Path("models/ddqn"))) File.Copy(file, Path.Combine(ddqn, Path.GetFileName(file)));
+            RepoFiles.CopyModel("ddqn", Path.Combine(models, "ddqn"));
             await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
             var http = host.Http;
             var names = (await http.GetJson("/api/v1/scheduler/policies")).GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();

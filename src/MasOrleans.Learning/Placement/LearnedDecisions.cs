@@ -96,6 +96,15 @@ public static class LearnedDecisions
         };
     }
 
+    /// <summary>
+    /// Checks what <see cref="Load"/> checks short of reading the weights, so without starting TorchSharp: metadata.json's
+    /// format version, the algorithm and kind, and the placement feature layout.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Another format version, algorithm or kind, or metadata that is not JSON.</exception>
+    /// <exception cref="ModelLayoutMismatchException">The model was trained on other features.</exception>
+    public static void CheckMetadata(string directory, string algorithm) =>
+        ModelDirectory.ReadAgent(directory, algorithm, NodeScorerAgent.Kind, PlacementFeatures.Layout);
+
     /// <summary>The algorithm a model directory holds (metadata.json), without loading weights.</summary>
     public static string AlgorithmOf(string directory) => ModelDirectory.ReadMetadata(directory).Algorithm.ToLowerInvariant();
 }

@@ -1,3 +1,6 @@
+using MasOrleans.Grains.Learning;
+using MasOrleans.Learning;
+using MasOrleans.Learning.Placement;
 using MasOrleans.Silo.Hosting;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -105,6 +108,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
             problems.Add($"Redis__Managed__AppendFsync must be one of {string.Join(", ", ManagedRedis.AppendFsyncPolicies)}, not '{fsync}'");
         if (config["Models:Directory"] is { Length: > 0 } models && !Directory.Exists(models))
             problems.Add($"Models__Directory '{models}' does not exist (it holds ddqn/ and ppo/ as `mas train` writes them)");
+        else CheckLearnedModels(config, problems);
         // Null when the profiles are wrong: the default policies are then not checked against a catalog without the
         // search and learned policies, which would call a valid name unknown.
         PolicyCatalog? catalog = null;
@@ -129,6 +133,36 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         {
             if (ListenAddresses.TryParse(url, out _, out var error)) continue;
             problems.Add($"urls: {error}");
+        }
+    }
+
+    /// <summary>
+    /// Each installed base model (Models__Directory, else the shipped models/) as its first decision would read it, short
+    /// of the weights: one of another format version or feature layout started the silo, which then failed every cycle of
+    /// a pod naming the policy (Pending with no reason) and answered its explain with a 500.
+    /// </summary>
+    private static void CheckLearnedModels(IConfiguration config, List<string> problems)
+    {
+        LearnedModels models;
+        try
+        {
+            models = LearnedModels.FromConfiguration(config);
+        }
+        catch (InvalidOperationException)
+        {
+            return; // Learning__Online__Enabled of the wrong kind: named by the catalog's check
+        }
+        foreach (var algorithm in LearnedModels.KnownAlgorithms.Where(models.HasBase))
+        {
+            var directory = models.BaseDirectory(algorithm);
+            try
+            {
+                LearnedDecisions.CheckMetadata(directory, algorithm);
+            }
+            catch (Exception e) when (e is InvalidDataException or ModelLayoutMismatchException or IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"the {algorithm} model in '{directory}' cannot be used: {e.Message} Retrain it (`mas train`, models/README.md) or remove it from Models__Directory");
+            }
         }
     }
 

@@ -21,6 +21,14 @@ public static partial class RepoFiles
         return stream.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
     }
 
+    /// <summary>Copies the shipped model of <paramref name="algorithm"/> (models/) into a new directory <paramref name="into"/>; returns it.</summary>
+    public static string CopyModel(string algorithm, string into)
+    {
+        var target = Directory.CreateDirectory(into).FullName;
+        foreach (var file in Directory.GetFiles(Path($"models/{algorithm}"))) File.Copy(file, System.IO.Path.Combine(target, System.IO.Path.GetFileName(file)));
+        return target;
+    }
+
     /// <summary>Every PromQL expression of the Grafana dashboards (panel targets and template queries), with where it is.</summary>
     public static IReadOnlyList<(string Where, string Expr)> DashboardQueries()
     {
