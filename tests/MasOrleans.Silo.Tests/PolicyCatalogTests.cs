@@ -82,4 +82,37 @@ public sealed class PolicyCatalogTests
             Directory.Delete(models, recursive: true);
         }
     }
+
+    /// <summary>
+    /// A model that passes start-up's checks but does not load (its weights file cut short, as by an interrupted copy):
+    /// a pod naming the policy stayed Pending with its one Created event, every cycle failing in the log alone.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_waiting_on_a_model_that_does_not_load_says_why()
+    {
+        var models = Directory.CreateTempSubdirectory("mas-models-").FullName;
+        try
+        {
+            var ddqn = RepoFiles.CopyModel("ddqn", Path.Combine(models, "ddqn"));
+            var weights = Path.Combine(ddqn, "online.weights");
+            File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..3000]);
+            await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
+            host.Log.Expect("is not a readable online weights file"); // each failed cycle, loudly
+            var http = host.Http;
+            await http.Post("/api/v1/nodes", Requests.Node("cut-a", cpu: "16", memory: "64Gi", gpus: "2"));
+            Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("cut-ddqn", cpu: "2", gpu: "500m", policy: "ddqn"))).StatusCode);
+            var pod = await Requests.WaitFor(http, "/api/v1/pods/cut-ddqn",
+                p => p.GetProperty("events").EnumerateArray().Any(e => e.GetProperty("reason").GetString() == "FailedScheduling"), 30);
+            Assert.Equal("Unschedulable", pod.GetProperty("phase").GetString());
+            var failed = pod.GetProperty("events").EnumerateArray().Last(e => e.GetProperty("reason").GetString() == "FailedScheduling");
+            Assert.Equal("Warning", failed.GetProperty("type").GetString());
+            var message = failed.GetProperty("message").GetString();
+            Assert.StartsWith("policy 'ddqn' cannot decide: its model (version ", message);
+            Assert.Contains("is not a readable online weights file for this model", message);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
 }

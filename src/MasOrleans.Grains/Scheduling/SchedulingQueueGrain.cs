@@ -190,12 +190,25 @@ public sealed partial class SchedulingQueueGrain(
     /// A learned policy's first decision on this silo loads its model (a second or more): on the thread pool, so the
     /// shard's turn, and every other pod of the shard, does not wait for it.
     /// </summary>
-    private async ValueTask LoadModelOffTurn(string policy)
+    /// <remarks>
+    /// A model that does not load (unreadable weights, or a version of another layout in the registry) fails the cycle
+    /// loudly, and the pod says why: it waited Pending with no event, its cycles failing in the log alone.
+    /// </remarks>
+    private async ValueTask LoadModelOffTurn(PodSpec pod, string policy)
     {
         // No file check here (it would run on every cycle of a policy whose model is missing): a missing model throws from
         // Slot as it would from the catalog, and the cycle fails loudly either way.
         if (learnedModels is null || !LearnedModels.IsKnown(policy)) return;
-        await learnedModels.LoadOffTurn(policy);
+        try
+        {
+            await learnedModels.LoadOffTurn(policy);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or MasOrleans.Learning.ModelLayoutMismatchException)
+        {
+            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(
+                $"policy '{policy}' cannot decide: its model (version {learnedModels.Current(policy).Version}) does not load: {e.Message}");
+            throw;
+        }
     }
 
     private async Task Schedule(PodSpec pod, DateTimeOffset startedAt)
@@ -204,7 +217,7 @@ public sealed partial class SchedulingQueueGrain(
         CycleResult? result = null;
         try
         {
-            await LoadModelOffTurn(pod.Policy ?? view.DefaultPolicy);
+            await LoadModelOffTurn(pod, pod.Policy ?? view.DefaultPolicy);
             result = await _cycle.Run(pod);
             if (result.Verdict == CycleVerdict.Bound) SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, started);
             else if (result.Verdict != CycleVerdict.Gone) SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, started);
