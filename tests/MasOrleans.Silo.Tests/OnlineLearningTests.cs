@@ -201,4 +201,55 @@ public sealed class OnlineLearningTests : IDisposable
         var list = await again.Http.GetJson("/api/v1/learning");
         Assert.Equal(["ddqn", "ppo"], list.EnumerateArray().Select(s => s.GetProperty("algorithm").GetString()));
     }
+
+    /// <summary>
+    /// Silos of two images (an upgrade under way) share one trainer, which adopts each base model once: the newer base
+    /// when a silo shipping it first hosts the trainer, and nothing when a silo of the older image hosts it again. The
+    /// older silo used to make its base the active version again, dropping the newer base and what was trained from it.
+    /// </summary>
+    [Fact]
+    public async Task A_base_model_is_adopted_once_whichever_silo_hosts_the_trainer()
+    {
+        var clusterId = $"images-{Guid.NewGuid():N}";
+        var newer = Directory.CreateTempSubdirectory("mas-models-").FullName;
+        try
+        {
+            // The newer image's ddqn: the same network, other metadata, so another digest.
+            var ddqn = RepoFiles.CopyModel("ddqn", Path.Combine(newer, "ddqn"));
+            var metadataPath = Path.Combine(ddqn, "metadata.json");
+            var metadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metadataPath))!;
+            metadata["seed"] = 2026;
+            File.WriteAllText(metadataPath, metadata.ToJsonString());
+            RepoFiles.CopyModel("ppo", Path.Combine(newer, "ppo"));
+
+            var older = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+            older.Log.Expect(SiloLog.SiblingStopped);
+            var shipped = (await WaitForLoaded(older.Http, "ddqn", 1)).GetProperty("versions")[0].GetProperty("digest").GetString();
+            var upgraded = await SiloHost.StartAsync(_redis.ConnectionString, Settings(("Models:Directory", newer)), clusterId);
+            upgraded.Log.Expect(SiloLog.SiblingStopped);
+            // The trainer moves to the upgraded silo, which adopts its base as version 2.
+            await older.DisposeAsync();
+            var adopted = await WaitForLoaded(upgraded.Http, "ddqn", 2);
+            Assert.Equal(2, adopted.GetProperty("activeVersion").GetInt32());
+            var upgrade = adopted.GetProperty("versions")[1];
+            Assert.Equal("base", upgrade.GetProperty("source").GetString());
+            Assert.NotEqual(shipped, upgrade.GetProperty("digest").GetString());
+
+            // A silo of the older image comes back and hosts the trainer once the upgraded one stops: version 2 stays.
+            await using var back = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+            back.Log.Expect(SiloLog.SiblingStopped);
+            await WaitForLoaded(back.Http, "ddqn", 2);
+            await upgraded.DisposeAsync();
+            await back.Http.WaitFor("/api/v1/learning/ddqn", _ => true, 30, retryUnavailable: true);
+            await Task.Delay(1000); // several sync periods: the trainer's activation on this silo has answered
+            var after = await back.Http.GetJson("/api/v1/learning/ddqn");
+            Assert.Equal(2, after.GetProperty("activeVersion").GetInt32());
+            Assert.Equal([1, 2], after.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+            Assert.Equal(2, after.GetProperty("loadedVersion").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(newer, recursive: true);
+        }
+    }
 }

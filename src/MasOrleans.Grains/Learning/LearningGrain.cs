@@ -55,21 +55,31 @@ public sealed class LearningGrain(
     }
 
     /// <summary>
-    /// The silo's base model becomes version 1 of an empty registry. A silo shipping a different base (a new image)
-    /// adds it as a new active version, so an upgrade takes effect; an operator can still roll back to the old line.
+    /// The silo's base model becomes version 1 of an empty registry. A silo shipping a base the registry has never
+    /// adopted (a new image) adds it as a new active version, so an upgrade takes effect; an operator can still roll back
+    /// to the old line. A base adopted before changes nothing: the grain activates on whichever silo, and one of an older
+    /// image (mid-upgrade, after a failover) replaced the newer base, and everything trained from it, with its own.
     /// </summary>
     private async Task AdoptBaseModel()
     {
         var package = models.BasePackage(Algorithm);
         var digest = package.Digest;
-        if (state.State.BaseDigest == digest && state.State.Versions.Count > 0) return;
+        if (state.State.Versions.Count > 0 && state.State.Adopted(digest))
+        {
+            if (state.State.BaseDigest != digest)
+                logger.LogInformation("{Algorithm}: this silo's base model {Digest} was adopted before; version {Version} stays active",
+                    Algorithm, digest[..12], state.State.ActiveVersion);
+            return;
+        }
         var version = state.State.LatestVersion + 1;
         var stored = new StoredModelVersion(new ModelVersionInfo(version, null, DateTime.UtcNow, SourceBase, 0, null, digest), package.Files);
+        var adopted = state.State.AdoptedBaseDigests ?? (state.State.BaseDigest is { } last ? [last] : []);
         await Commit(state.State with
         {
             ActiveVersion = version,
             LatestVersion = version,
             BaseDigest = digest,
+            AdoptedBaseDigests = [.. adopted, digest],
             Versions = Prune([.. state.State.Versions, stored], version),
         });
         logger.LogInformation("{Algorithm}: base model {Digest} from {Directory} is version {Version}",
