@@ -90,12 +90,9 @@ public sealed class PolicyCatalogTests
     [Fact]
     public async Task A_pod_waiting_on_a_model_that_does_not_load_says_why()
     {
-        var models = Directory.CreateTempSubdirectory("mas-models-").FullName;
+        var models = ModelsWithCutWeights();
         try
         {
-            var ddqn = RepoFiles.CopyModel("ddqn", Path.Combine(models, "ddqn"));
-            var weights = Path.Combine(ddqn, "online.weights");
-            File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..3000]);
             await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
             host.Log.Expect("is not a readable online weights file"); // each failed cycle, loudly
             var http = host.Http;
@@ -114,5 +111,37 @@ public sealed class PolicyCatalogTests
         {
             Directory.Delete(models, recursive: true);
         }
+    }
+
+    /// <summary>Explaining with a policy whose model does not load answered 500; now 409 with what its pods are told.</summary>
+    [Fact]
+    public async Task Explaining_with_a_model_that_does_not_load_is_a_conflict_naming_the_error()
+    {
+        var models = ModelsWithCutWeights();
+        try
+        {
+            await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
+            var http = host.Http;
+            await http.Post("/api/v1/nodes", Requests.Node("cut-b", cpu: "16", memory: "64Gi", gpus: "2"));
+            using var response = await http.Post("/api/v1/scheduler/explain", new { pod = Requests.Pod("why-cut", cpu: "2", gpu: "500m"), policy = "ddqn" });
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            var detail = (await response.Json()).GetProperty("detail").GetString();
+            Assert.StartsWith("policy 'ddqn' cannot decide: its model (version ", detail);
+            Assert.Contains("is not a readable online weights file for this model", detail);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    /// <summary>The shipped models with ddqn's weights file cut short (as by an interrupted copy): metadata.json is sound.</summary>
+    private static string ModelsWithCutWeights()
+    {
+        var models = Directory.CreateTempSubdirectory("mas-models-").FullName;
+        var weights = Path.Combine(RepoFiles.CopyModel("ddqn", Path.Combine(models, "ddqn")), "online.weights");
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..3000]);
+        RepoFiles.CopyModel("ppo", Path.Combine(models, "ppo"));
+        return models;
     }
 }

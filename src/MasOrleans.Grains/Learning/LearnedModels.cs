@@ -75,6 +75,14 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
     public (int Version, string? Digest) Current(string algorithm) =>
         _slots.TryGetValue(algorithm, out var slot) && slot.IsValueCreated ? (slot.Value.Version, slot.Value.Digest) : (0, null);
 
+    /// <summary>Whether <paramref name="error"/> is a model that does not load (its files), not a defect of the caller.</summary>
+    public static bool IsLoadFailure(Exception error) =>
+        error is InvalidDataException or IOException or global::MasOrleans.Learning.ModelLayoutMismatchException;
+
+    /// <summary>What a waiting pod's event and an explain say when the policy's model does not load.</summary>
+    public string LoadFailureMessage(string algorithm, Exception error) =>
+        $"policy '{algorithm}' cannot decide: its model (version {Current(algorithm).Version}) does not load: {error.Message}";
+
     public bool OnlineEnabled(string algorithm) => _online.GetValueOrDefault(algorithm, onlineEnabledByDefault);
 
     /// <summary>Applies the registry's answer: the switch, and the active model when its files came along.</summary>

@@ -203,10 +203,9 @@ public sealed partial class SchedulingQueueGrain(
         {
             await learnedModels.LoadOffTurn(policy);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or MasOrleans.Learning.ModelLayoutMismatchException)
+        catch (Exception e) when (LearnedModels.IsLoadFailure(e))
         {
-            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(
-                $"policy '{policy}' cannot decide: its model (version {learnedModels.Current(policy).Version}) does not load: {e.Message}");
+            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e));
             throw;
         }
     }

@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
+using MasOrleans.Grains.Learning;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Framework;
@@ -32,8 +33,9 @@ internal static class ExplainApi
         return routes;
     }
 
-    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>>> Explain(
-        ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view, IOptions<SchedulerOptions> scheduler)
+    private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Explain(
+        ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view, IOptions<SchedulerOptions> scheduler,
+        LearnedModels models)
     {
         if (body.Pod is null) return Problems.BadRequest("pod is required");
         var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
@@ -47,7 +49,16 @@ internal static class ExplainApi
         var ports = new GrainCyclePorts(grains);
         var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports, 
             new CycleOptions { Preemption = scheduler.Value.Preemption }, new Random(0));
-        var explanation = await cycle.Explain(policy is null ? pod : pod with { Policy = policy });
-        return TypedResults.Ok(explanation!);
+        var explained = policy ?? pod.Policy ?? view.DefaultPolicy;
+        try
+        {
+            var explanation = await cycle.Explain(policy is null ? pod : pod with { Policy = policy });
+            return TypedResults.Ok(explanation!);
+        }
+        catch (Exception e) when (LearnedModels.IsKnown(explained) && LearnedModels.IsLoadFailure(e))
+        {
+            // The policy's model does not load (its weights cut short, say): what its waiting pods are told, not a 500.
+            return Problems.Conflict(models.LoadFailureMessage(explained, e));
+        }
     }
 }
