@@ -133,6 +133,30 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         AssertSpaced([ups[^1], .. downs], TimeSpan.FromSeconds(1.5));
     }
 
+    /// <summary>
+    /// Kube's ReplicaSet on scale-down (pkg/controller/controller_utils.go ActivePodsWithRanks.Less, ranks from
+    /// replica_set.go getPodsRankedByRelatedPodsOnSameNode): among assigned, Running, ready pods the one whose node holds
+    /// more of the workload's pods goes first, then the newest. sd-a holds 3 and sd-b 1 (created last), so the newest of
+    /// sd-a's goes and sd-b's stays; newest-overall deleted sd-b's, leaving all three on sd-a.
+    /// </summary>
+    [Fact]
+    public async Task Scaling_down_deletes_a_pod_from_the_node_crowded_with_the_workloads_pods_not_the_newest_elsewhere()
+    {
+        await Nodes("sd", "sd-a");
+        await CreateWorkload("sd", replicas: 3, pool: "sd");
+        var three = PodsOf(await WaitForWorkload("sd", w => Ready(w) == 3));
+        await Nodes("sd", "sd-b");
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/sd/scale", new { replicas = 4 })).StatusCode);
+        var four = PodsOf(await WaitForWorkload("sd", w => Ready(w) == 4));
+        var alone = Assert.Single(four, p => p.Node == "sd-b").Name;
+
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/sd/scale", new { replicas = 3 })).StatusCode);
+        var after = PodsOf(await WaitForWorkload("sd", w => PodsOf(w).Count == 3));
+        Assert.Contains(after, p => p.Name == alone);
+        Assert.Equal([three[0].Name, three[1].Name], after.Where(p => p.Node == "sd-a").Select(p => p.Name));
+        Assert.Contains(await Events("workloads", "sd"), e => e.Reason == "SuccessfulDelete" && e.Message.EndsWith(three[2].Name, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_failing_container_fails_its_pod_and_the_workload_replaces_it_with_growing_backoff()
     {

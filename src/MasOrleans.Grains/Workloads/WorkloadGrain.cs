@@ -13,7 +13,7 @@ namespace MasOrleans.Grains.Workloads;
 /// The workload controller (seed 000's workload_controller, seed 004's perceive-decide-act loop): on every pod
 /// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
 /// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
-/// ones newest first, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
+/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
 /// </summary>
 [GrainType("mas-workload")]
 public sealed class WorkloadGrain(
@@ -110,7 +110,7 @@ public sealed class WorkloadGrain(
         if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live, now);
         if (changed) await state.WriteStateAsync();
         await CreateMissing(template, now);
-        await RemoveExtra();
+        await RemoveExtra(live);
     }
 
     private async Task<bool> RemoveFinished((string Name, PodView? View)[] views, DateTimeOffset now)
@@ -205,19 +205,23 @@ public sealed class WorkloadGrain(
         await state.WriteStateAsync();
     }
 
-    private async Task RemoveExtra()
+    /// <summary>Removes replicas beyond the desired count in kube's ReplicaSet order (<see cref="ReplicaDeletionOrder"/>).</summary>
+    private async Task RemoveExtra(List<PodView> live)
     {
+        var extra = state.State.Pods.Count - state.State.Replicas;
+        if (extra <= 0) return;
+        var known = live.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal);
+        // A pod this pass has no view of is treated as unassigned and Pending: the first to go, as it serves nothing.
+        var replicas = state.State.Pods.Select(p => known.TryGetValue(p, out var v) ? new PodEntry(p, v.Phase, v.NodeName) : new PodEntry(p, PodPhase.Pending, null)).ToList();
         var removed = new List<string>();
-        while (state.State.Pods.Count > state.State.Replicas)
+        foreach (var victim in ReplicaDeletionOrder.PodsToDelete(replicas, extra))
         {
-            var victim = state.State.Pods[^1];
             await GrainFactory.Reference<IPodGrain>(victim).Delete();
-            state.State = state.State with { Pods = state.State.Pods.Take(state.State.Pods.Count - 1).ToList() };
+            state.State = state.State with { Pods = state.State.Pods.Where(p => p != victim).ToList() };
             await state.WriteStateAsync();
             removed.Add(victim);
         }
-        if (removed.Count == 0) return;
-        AddEvent("Normal", "SuccessfulDelete", $"deleted {removed.Count} pod(s), newest first: {string.Join(", ", removed.Take(10))}");
+        AddEvent("Normal", "SuccessfulDelete", $"deleted {removed.Count} pod(s): {string.Join(", ", removed.Take(10))}");
         await state.WriteStateAsync();
     }
 
