@@ -110,7 +110,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_respects_cooldowns()
+    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_hpa_rounding_and_respects_cooldowns()
     {
         await Nodes("as", "as-a");
         using var telemetry = new TelemetryPump(Http, "as-a") { Cpu = 0.9 };
@@ -118,7 +118,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         {
             minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 1, scaleDownCooldownSeconds = 1.5,
         });
-        // 90% against a 50% target: ratio 1.8, so 2 -> 3 -> 5 -> 6 (capped), one step per cooldown.
+        // 90% against a 50% target: ratio 1.8, so 2 -> ceil(3.6) = 4 -> ceil(7.2) = 7, capped at 6, one step per cooldown.
         await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 6, timeoutSeconds: 20);
         telemetry.Cpu = 0.1; // under half the target: steps of 2 down to the minimum
         await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 1, timeoutSeconds: 20);
@@ -126,7 +126,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         var events = await Events("workloads", "as");
         var ups = events.Where(e => e.Reason == "ScaledUp").ToList();
         var downs = events.Where(e => e.Reason == "ScaledDown").ToList();
-        Assert.Equal(["2 -> 3", "3 -> 5", "5 -> 6"], ups.Select(e => Step(e.Message)));
+        Assert.Equal(["2 -> 4", "4 -> 6"], ups.Select(e => Step(e.Message)));
         Assert.Equal(["6 -> 4", "4 -> 2", "2 -> 1"], downs.Select(e => Step(e.Message)));
         Assert.Contains(events, e => e.Reason == "ScaleCooldown");
         AssertSpaced(ups, TimeSpan.FromSeconds(1));
