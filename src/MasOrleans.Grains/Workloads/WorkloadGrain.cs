@@ -63,7 +63,7 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Scale(int replicas)
     {
         if (state.State.Template is null) return NotFound();
-        if (state.State.Autoscale is { } a) replicas = Math.Clamp(replicas, a.MinReplicas, a.MaxReplicas);
+        if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
         await state.WriteStateAsync();
