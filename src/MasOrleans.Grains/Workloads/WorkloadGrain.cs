@@ -192,13 +192,21 @@ public sealed class WorkloadGrain(
         while (state.State.Pods.Count < state.State.Replicas)
         {
             var name = $"{Name}-{Suffix()}";
+            // Recorded before it exists: a crash or failed write after the creation would otherwise leave a pod this
+            // workload owns but does not know, and a restarted workload would create another beside it. A name recorded
+            // whose pod never came is found missing on the next pass and replaced.
+            state.State = state.State with { Pods = [.. state.State.Pods, name] };
+            await state.WriteStateAsync();
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
             var creation = await pods.Create(template with { Name = name, Owner = owner }, Name);
-            if (!creation.Outcome.IsOk) continue; // name taken: draw another suffix
-            // Persisted per pod, so a crash mid-way resumes without orphans.
-            state.State = state.State with { Pods = [.. state.State.Pods, name] };
-            await state.WriteStateAsync();
+            if (!creation.Outcome.IsOk)
+            {
+                // Name taken by another pod: not ours, so forget it and draw another suffix.
+                state.State = state.State with { Pods = state.State.Pods.Where(p => p != name).ToList() };
+                await state.WriteStateAsync();
+                continue;
+            }
             created.Add(name);
         }
         AddEvent("Normal", "SuccessfulCreate", $"created {created.Count} pod(s): {string.Join(", ", created.Take(10))}{(created.Count > 10 ? ", ..." : "")}");
