@@ -48,4 +48,20 @@ public sealed class AutoscalerTests
         Assert.Equal(reason, decision.Reason);
         Assert.Equal(desired, decision.Desired);
     }
+
+    /// <summary>
+    /// HPA's scale-down stabilization (horizontal.go stabilizeRecommendationWithBehaviors): the count goes down only to
+    /// the highest recommendation within the window, here the scale-down cooldown; scale-ups are not held.
+    /// </summary>
+    [Theory]
+    [InlineData(30.0, new[] { 4 }, "ScaleStabilized", 4)]  // asks 4 - 2 = 2, but 4 was recommended in the window
+    [InlineData(30.0, new[] { 3, 2 }, "ScaledDown", 3)]    // down only to the window's highest, 3
+    [InlineData(30.0, new int[0], "ScaledDown", 2)]        // nothing in the window: the seed's step
+    [InlineData(140.0, new[] { 2 }, "ScaledUp", 8)]        // scale-ups are not held by lower recommendations
+    public void A_scale_down_goes_no_lower_than_the_windows_highest_recommendation(double utilization, int[] recent, string reason, int desired)
+    {
+        var decision = Autoscaler.Decide(Spec, current: 4, utilization, Now, lastScaleAt: null, recent);
+        Assert.Equal(reason, decision.Reason);
+        Assert.Equal(desired, decision.Desired);
+    }
 }

@@ -157,6 +157,34 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         Assert.Contains(await Events("workloads", "sd"), e => e.Reason == "SuccessfulDelete" && e.Message.EndsWith(three[2].Name, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Node CPU dipping to 10% between readings at the 50% target: each dip asked for 4 - 2 = 2 replicas and, the
+    /// cooldown being over, got them (then the load at target kept 2). A scale-down now needs every recommendation of
+    /// its window (the 3 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
+    /// </summary>
+    [Fact]
+    public async Task Autoscaler_does_not_scale_down_on_dips_between_readings_at_target()
+    {
+        await Nodes("fl", "fl-a");
+        using var telemetry = new TelemetryPump(Http, "fl-a") { Cpu = 0.5 };
+        await CreateWorkload("fl", replicas: 4, pool: "fl", autoscale: new
+        {
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 3,
+        });
+        await WaitForWorkload("fl", w => Ready(w) == 4);
+        for (var i = 0; i < 8; i++)
+        {
+            telemetry.Cpu = i % 2 == 0 ? 0.1 : 0.5;
+            await Task.Delay(400);
+        }
+        Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/fl")).GetProperty("replicas").GetInt32());
+        Assert.DoesNotContain(await Events("workloads", "fl"), e => e.Reason == "ScaledDown");
+        Assert.Contains(await Events("workloads", "fl"), e => e.Reason == "ScaleStabilized");
+
+        telemetry.Cpu = 0.1;
+        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 20);
+    }
+
     [Fact]
     public async Task A_failing_container_fails_its_pod_and_the_workload_replaces_it_with_growing_backoff()
     {

@@ -29,6 +29,9 @@ public sealed class WorkloadGrain(
     private string Name => this.GetPrimaryKeyString();
     private IGrainTimer? _resync;
     private IGrainTimer? _backoffTimer;
+    // The autoscaler's recent recommendations, for its scale-down window; in memory, as HPA's controller keeps them.
+    private List<(DateTimeOffset At, int Replicas)> _recommendations = [];
+    private bool _recommendationsSeeded;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -172,7 +175,13 @@ public sealed class WorkloadGrain(
         var utilization = readings.Average() * 100;
         // Decided and recorded at one instant, so event times show exactly the cooldowns that were applied.
         var decidedAt = clock.GetUtcNow();
-        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt);
+        // Begun with the current count, as HPA begins each autoscaler's (horizontal.go recordInitialRecommendation):
+        // an activation's first low reading does not scale down at once.
+        if (!_recommendationsSeeded) (_recommendationsSeeded, _recommendations) = (true, [(decidedAt, state.State.Replicas)]);
+        var window = decidedAt.AddSeconds(-spec.ScaleDownCooldownSeconds);
+        _recommendations.RemoveAll(r => r.At <= window);
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas));
+        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization)));
         if (decision.Reason == "ScaleUnchanged") return false;
         AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
         if (decision.Changes(state.State.Replicas))
