@@ -3,7 +3,7 @@ using MasOrleans.Grains.Workloads;
 
 namespace MasOrleans.Grains.Tests;
 
-/// <summary>Seed 001's formulas, decided on a fixed clock.</summary>
+/// <summary>Seed 001's formulas with HPA's rounding and tolerance, decided on a fixed clock.</summary>
 public sealed class AutoscalerTests
 {
     private static readonly AutoscaleSpec Spec = new(MinReplicas: 2, MaxReplicas: 10, TargetCpuUtilization: 70, ScaleUpCooldownSeconds: 60, ScaleDownCooldownSeconds: 300);
@@ -12,13 +12,27 @@ public sealed class AutoscalerTests
     [Theory]
     [InlineData(4, 70.0, 4)]   // at target: ratio 1
     [InlineData(4, 140.0, 8)]  // ratio 2
-    [InlineData(4, 100.0, 5)]  // 4 * 1.43 = 5.7, truncated as the seed's int()
+    [InlineData(4, 100.0, 6)]  // 4 * 1.43 = 5.71, rounded up as HPA (the seed's int() gave 5)
     [InlineData(8, 200.0, 10)] // capped at max
+    [InlineData(4, 76.0, 4)]   // ratio 1.086: within HPA's 10% tolerance
+    [InlineData(4, 64.0, 4)]   // ratio 0.914: within the tolerance too (the seed stepped down to 3)
     [InlineData(4, 60.0, 3)]   // below target: one step down
     [InlineData(4, 30.0, 2)]   // under half the target: two steps down
     [InlineData(3, 10.0, 2)]   // never below min
     public void Desired_replicas_follow_the_seed(int current, double utilization, int expected) =>
         Assert.Equal(expected, Autoscaler.DesiredReplicas(Spec, current, utilization));
+
+    /// <summary>
+    /// A workload of one or two replicas at the default 70% target: node CPU tops out at 100%, so the seed's truncation
+    /// (int(1 * 1.43) = 1, int(2 * 1.43) = 2) never scaled it up. HPA's ceil (replica_calculator.go) does.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 90.0, 2)]   // ceil(1 * 1.286) = 2
+    [InlineData(1, 100.0, 2)]  // ceil(1 * 1.429) = 2
+    [InlineData(2, 100.0, 3)]  // ceil(2 * 1.429) = 3
+    [InlineData(2, 80.0, 3)]   // ratio 1.143, past the tolerance: ceil(2.286) = 3
+    public void Small_workloads_scale_up_when_cpu_is_above_target(int current, double utilization, int expected) =>
+        Assert.Equal(expected, Autoscaler.DesiredReplicas(Spec with { MinReplicas = 1 }, current, utilization));
 
     [Theory]
     [InlineData(140.0, null, "ScaledUp", 8)]
@@ -31,6 +45,22 @@ public sealed class AutoscalerTests
     {
         DateTimeOffset? last = secondsSinceLastScale is { } s ? Now.AddSeconds(-s) : null;
         var decision = Autoscaler.Decide(Spec, current: 4, utilization, Now, last);
+        Assert.Equal(reason, decision.Reason);
+        Assert.Equal(desired, decision.Desired);
+    }
+
+    /// <summary>
+    /// HPA's scale-down stabilization (horizontal.go stabilizeRecommendationWithBehaviors): the count goes down only to
+    /// the highest recommendation within the window, here the scale-down cooldown; scale-ups are not held.
+    /// </summary>
+    [Theory]
+    [InlineData(30.0, new[] { 4 }, "ScaleStabilized", 4)]  // asks 4 - 2 = 2, but 4 was recommended in the window
+    [InlineData(30.0, new[] { 3, 2 }, "ScaledDown", 3)]    // down only to the window's highest, 3
+    [InlineData(30.0, new int[0], "ScaledDown", 2)]        // nothing in the window: the seed's step
+    [InlineData(140.0, new[] { 2 }, "ScaledUp", 8)]        // scale-ups are not held by lower recommendations
+    public void A_scale_down_goes_no_lower_than_the_windows_highest_recommendation(double utilization, int[] recent, string reason, int desired)
+    {
+        var decision = Autoscaler.Decide(Spec, current: 4, utilization, Now, lastScaleAt: null, recent);
         Assert.Equal(reason, decision.Reason);
         Assert.Equal(desired, decision.Desired);
     }

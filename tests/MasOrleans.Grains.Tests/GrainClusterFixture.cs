@@ -35,7 +35,9 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     /// <summary>A cluster of <paramref name="silos"/> silos configured as this fixture's, not yet deployed.</summary>
     /// <param name="settings">Configuration added to (or overriding) the fixture's own.</param>
-    public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="configure">Run on each silo after the fixture's own setup (a test replacing a service).</param>
+    public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<ISiloBuilder>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
@@ -53,6 +55,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.Services.AddLogging(logging => logging.AddProvider(log));
             silo.Services.AddSingleton(bindings);
             silo.AddMasOrleansApplication(config);
+            configure?.Invoke(silo);
         });
         builder.ConfigureClient(client =>
         {

@@ -225,6 +225,24 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         await AssertProblem(await Http.DeleteAsync("/api/v1/workloads/api-web"), HttpStatusCode.NotFound, "api-web");
     }
 
+    /// <summary>A manual scale outside the workload's autoscale range was answered 200 with the count cut to the bound.</summary>
+    [Fact]
+    public async Task Scaling_an_autoscaled_workload_outside_its_range_is_a_conflict_that_changes_nothing()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/workloads", new
+        {
+            name = "api-auto", replicas = 2, autoscale = new { minReplicas = 1, maxReplicas = 3 },
+            template = new { requests = new Dictionary<string, string> { ["cpu"] = "1m" }, nodeSelector = new Dictionary<string, string> { ["pool"] = "none" } },
+        })).StatusCode);
+        await AssertProblem(await Http.PutAsJsonAsync("/api/v1/workloads/api-auto/scale", new { replicas = 5 }), HttpStatusCode.Conflict,
+            "replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3");
+        await AssertProblem(await Http.PutAsJsonAsync("/api/v1/workloads/api-auto/scale", new { replicas = 0 }), HttpStatusCode.Conflict,
+            "replicas 0 is outside autoscale's range: minReplicas 1, maxReplicas 3");
+        Assert.Equal(2, (await Http.GetJson("/api/v1/workloads/api-auto")).GetProperty("replicas").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/api-auto/scale", new { replicas = 3 })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/workloads/api-auto")).StatusCode);
+    }
+
     [Fact]
     public async Task Scheduler_policies_are_listed_and_the_default_can_be_switched()
     {

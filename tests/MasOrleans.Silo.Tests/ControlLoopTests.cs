@@ -110,7 +110,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_respects_cooldowns()
+    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_hpa_rounding_and_respects_cooldowns()
     {
         await Nodes("as", "as-a");
         using var telemetry = new TelemetryPump(Http, "as-a") { Cpu = 0.9 };
@@ -118,7 +118,7 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         {
             minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 1, scaleDownCooldownSeconds = 1.5,
         });
-        // 90% against a 50% target: ratio 1.8, so 2 -> 3 -> 5 -> 6 (capped), one step per cooldown.
+        // 90% against a 50% target: ratio 1.8, so 2 -> ceil(3.6) = 4 -> ceil(7.2) = 7, capped at 6, one step per cooldown.
         await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 6, timeoutSeconds: 20);
         telemetry.Cpu = 0.1; // under half the target: steps of 2 down to the minimum
         await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 1, timeoutSeconds: 20);
@@ -126,11 +126,63 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         var events = await Events("workloads", "as");
         var ups = events.Where(e => e.Reason == "ScaledUp").ToList();
         var downs = events.Where(e => e.Reason == "ScaledDown").ToList();
-        Assert.Equal(["2 -> 3", "3 -> 5", "5 -> 6"], ups.Select(e => Step(e.Message)));
+        Assert.Equal(["2 -> 4", "4 -> 6"], ups.Select(e => Step(e.Message)));
         Assert.Equal(["6 -> 4", "4 -> 2", "2 -> 1"], downs.Select(e => Step(e.Message)));
         Assert.Contains(events, e => e.Reason == "ScaleCooldown");
         AssertSpaced(ups, TimeSpan.FromSeconds(1));
         AssertSpaced([ups[^1], .. downs], TimeSpan.FromSeconds(1.5));
+    }
+
+    /// <summary>
+    /// Kube's ReplicaSet on scale-down (pkg/controller/controller_utils.go ActivePodsWithRanks.Less, ranks from
+    /// replica_set.go getPodsRankedByRelatedPodsOnSameNode): among assigned, Running, ready pods the one whose node holds
+    /// more of the workload's pods goes first, then the newest. sd-a holds 3 and sd-b 1 (created last), so the newest of
+    /// sd-a's goes and sd-b's stays; newest-overall deleted sd-b's, leaving all three on sd-a.
+    /// </summary>
+    [Fact]
+    public async Task Scaling_down_deletes_a_pod_from_the_node_crowded_with_the_workloads_pods_not_the_newest_elsewhere()
+    {
+        await Nodes("sd", "sd-a");
+        await CreateWorkload("sd", replicas: 3, pool: "sd");
+        var three = PodsOf(await WaitForWorkload("sd", w => Ready(w) == 3));
+        await Nodes("sd", "sd-b");
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/sd/scale", new { replicas = 4 })).StatusCode);
+        var four = PodsOf(await WaitForWorkload("sd", w => Ready(w) == 4));
+        var alone = Assert.Single(four, p => p.Node == "sd-b").Name;
+
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsJsonAsync("/api/v1/workloads/sd/scale", new { replicas = 3 })).StatusCode);
+        var after = PodsOf(await WaitForWorkload("sd", w => PodsOf(w).Count == 3));
+        Assert.Contains(after, p => p.Name == alone);
+        Assert.Equal([three[0].Name, three[1].Name], after.Where(p => p.Node == "sd-a").Select(p => p.Name));
+        Assert.Contains(await Events("workloads", "sd"), e => e.Reason == "SuccessfulDelete" && e.Message.EndsWith(three[2].Name, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Node CPU dipping to 10% between readings at the 50% target: each dip asked for 4 - 2 = 2 replicas and, the
+    /// cooldown being over, got them (then the load at target kept 2). A scale-down now needs every recommendation of
+    /// its window (the 3 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
+    /// </summary>
+    [Fact]
+    public async Task Autoscaler_does_not_scale_down_on_dips_between_readings_at_target()
+    {
+        await Nodes("fl", "fl-a");
+        using var telemetry = new TelemetryPump(Http, "fl-a") { Cpu = 0.5 };
+        await CreateWorkload("fl", replicas: 4, pool: "fl", autoscale: new
+        {
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 3,
+        });
+        await WaitForWorkload("fl", w => Ready(w) == 4);
+        for (var i = 0; i < 8; i++)
+        {
+            telemetry.Cpu = i % 2 == 0 ? 0.1 : 0.5;
+            await Task.Delay(400);
+        }
+        Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/fl")).GetProperty("replicas").GetInt32());
+        Assert.DoesNotContain(await Events("workloads", "fl"), e => e.Reason == "ScaledDown");
+        Assert.Contains(await Events("workloads", "fl"), e => e.Reason == "ScaleStabilized");
+
+        telemetry.Cpu = 0.1;
+        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 20);
     }
 
     [Fact]

@@ -32,4 +32,10 @@ public sealed record AutoscaleSpec(
     [property: Id(1)] int MaxReplicas,
     [property: Id(2)] double TargetCpuUtilization = 70,
     [property: Id(3)] double ScaleUpCooldownSeconds = 60,
-    [property: Id(4)] double ScaleDownCooldownSeconds = 300);
+    [property: Id(4)] double ScaleDownCooldownSeconds = 300)
+{
+    /// <summary>Why <paramref name="replicas"/> cannot be asked of a workload autoscaled in this range (null: it can).</summary>
+    public string? RefuseReplicas(int replicas) => replicas < MinReplicas || replicas > MaxReplicas
+        ? $"replicas {replicas} is outside autoscale's range: minReplicas {MinReplicas}, maxReplicas {MaxReplicas}"
+        : null;
+}

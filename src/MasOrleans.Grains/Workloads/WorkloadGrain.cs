@@ -13,7 +13,7 @@ namespace MasOrleans.Grains.Workloads;
 /// The workload controller (seed 000's workload_controller, seed 004's perceive-decide-act loop): on every pod
 /// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
 /// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
-/// ones newest first, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
+/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
 /// </summary>
 [GrainType("mas-workload")]
 public sealed class WorkloadGrain(
@@ -29,6 +29,9 @@ public sealed class WorkloadGrain(
     private string Name => this.GetPrimaryKeyString();
     private IGrainTimer? _resync;
     private IGrainTimer? _backoffTimer;
+    // The autoscaler's recent recommendations, for its scale-down window; in memory, as HPA's controller keeps them.
+    private List<(DateTimeOffset At, int Replicas)> _recommendations = [];
+    private bool _recommendationsSeeded;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -63,7 +66,7 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Scale(int replicas)
     {
         if (state.State.Template is null) return NotFound();
-        if (state.State.Autoscale is { } a) replicas = Math.Clamp(replicas, a.MinReplicas, a.MaxReplicas);
+        if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
         await state.WriteStateAsync();
@@ -110,7 +113,7 @@ public sealed class WorkloadGrain(
         if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live, now);
         if (changed) await state.WriteStateAsync();
         await CreateMissing(template, now);
-        await RemoveExtra();
+        await RemoveExtra(live);
     }
 
     private async Task<bool> RemoveFinished((string Name, PodView? View)[] views, DateTimeOffset now)
@@ -172,7 +175,13 @@ public sealed class WorkloadGrain(
         var utilization = readings.Average() * 100;
         // Decided and recorded at one instant, so event times show exactly the cooldowns that were applied.
         var decidedAt = clock.GetUtcNow();
-        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt);
+        // Begun with the current count, as HPA begins each autoscaler's (horizontal.go recordInitialRecommendation):
+        // an activation's first low reading does not scale down at once.
+        if (!_recommendationsSeeded) (_recommendationsSeeded, _recommendations) = (true, [(decidedAt, state.State.Replicas)]);
+        var window = decidedAt.AddSeconds(-spec.ScaleDownCooldownSeconds);
+        _recommendations.RemoveAll(r => r.At <= window);
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas));
+        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization)));
         if (decision.Reason == "ScaleUnchanged") return false;
         AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
         if (decision.Changes(state.State.Replicas))
@@ -192,32 +201,44 @@ public sealed class WorkloadGrain(
         while (state.State.Pods.Count < state.State.Replicas)
         {
             var name = $"{Name}-{Suffix()}";
+            // Recorded before it exists: a crash or failed write after the creation would otherwise leave a pod this
+            // workload owns but does not know, and a restarted workload would create another beside it. A name recorded
+            // whose pod never came is found missing on the next pass and replaced.
+            state.State = state.State with { Pods = [.. state.State.Pods, name] };
+            await state.WriteStateAsync();
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
             var creation = await pods.Create(template with { Name = name, Owner = owner }, Name);
-            if (!creation.Outcome.IsOk) continue; // name taken: draw another suffix
-            // Persisted per pod, so a crash mid-way resumes without orphans.
-            state.State = state.State with { Pods = [.. state.State.Pods, name] };
-            await state.WriteStateAsync();
+            if (!creation.Outcome.IsOk)
+            {
+                // Name taken by another pod: not ours, so forget it and draw another suffix.
+                state.State = state.State with { Pods = state.State.Pods.Where(p => p != name).ToList() };
+                await state.WriteStateAsync();
+                continue;
+            }
             created.Add(name);
         }
         AddEvent("Normal", "SuccessfulCreate", $"created {created.Count} pod(s): {string.Join(", ", created.Take(10))}{(created.Count > 10 ? ", ..." : "")}");
         await state.WriteStateAsync();
     }
 
-    private async Task RemoveExtra()
+    /// <summary>Removes replicas beyond the desired count in kube's ReplicaSet order (<see cref="ReplicaDeletionOrder"/>).</summary>
+    private async Task RemoveExtra(List<PodView> live)
     {
+        var extra = state.State.Pods.Count - state.State.Replicas;
+        if (extra <= 0) return;
+        var known = live.ToDictionary(v => v.Spec.Name, StringComparer.Ordinal);
+        // A pod this pass has no view of is treated as unassigned and Pending: the first to go, as it serves nothing.
+        var replicas = state.State.Pods.Select(p => known.TryGetValue(p, out var v) ? new PodEntry(p, v.Phase, v.NodeName) : new PodEntry(p, PodPhase.Pending, null)).ToList();
         var removed = new List<string>();
-        while (state.State.Pods.Count > state.State.Replicas)
+        foreach (var victim in ReplicaDeletionOrder.PodsToDelete(replicas, extra))
         {
-            var victim = state.State.Pods[^1];
             await GrainFactory.Reference<IPodGrain>(victim).Delete();
-            state.State = state.State with { Pods = state.State.Pods.Take(state.State.Pods.Count - 1).ToList() };
+            state.State = state.State with { Pods = state.State.Pods.Where(p => p != victim).ToList() };
             await state.WriteStateAsync();
             removed.Add(victim);
         }
-        if (removed.Count == 0) return;
-        AddEvent("Normal", "SuccessfulDelete", $"deleted {removed.Count} pod(s), newest first: {string.Join(", ", removed.Take(10))}");
+        AddEvent("Normal", "SuccessfulDelete", $"deleted {removed.Count} pod(s): {string.Join(", ", removed.Take(10))}");
         await state.WriteStateAsync();
     }
 

@@ -15,7 +15,7 @@ internal static class WorkloadsApi
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
         api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
-        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas");
+        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas (409 outside an autoscaled workload's minReplicas..maxReplicas)");
         return routes;
     }
 
@@ -27,8 +27,7 @@ internal static class WorkloadsApi
         if (body.Template is null) return Problems.BadRequest("template is required");
         if (TryAutoscale(body.Autoscale, out var autoscale) is { } autoscaleError) return Problems.BadRequest(autoscaleError);
         // A request that contradicts itself is the client's mistake; it was cut to the bound without a word.
-        if (autoscale is { } bounds && (body.Replicas < bounds.MinReplicas || body.Replicas > bounds.MaxReplicas))
-            return Problems.BadRequest($"replicas {body.Replicas} is outside autoscale's range: minReplicas {bounds.MinReplicas}, maxReplicas {bounds.MaxReplicas}");
+        if (autoscale?.RefuseReplicas(body.Replicas!.Value) is { } rangeError) return Problems.BadRequest(rangeError);
         // The template is validated under the longest name a replica can get.
         if (Validation.CheckPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
@@ -43,12 +42,15 @@ internal static class WorkloadsApi
     private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains) =>
         (await grains.Reference<IWorkloadGrain>(name).Delete()).IsOk ? TypedResults.NoContent() : NotFound(name);
 
-    private static async Task<Results<Ok<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Scale(
+    private static async Task<Results<Ok<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Scale(
         string name, ScaleRequest body, IGrainFactory grains)
     {
         if (Validation.CheckReplicas(body.Replicas) is { } error) return Problems.BadRequest(error);
         var workload = grains.Reference<IWorkloadGrain>(name);
-        if (!(await workload.Scale(body.Replicas!.Value)).IsOk) return NotFound(name);
+        var outcome = await workload.Scale(body.Replicas!.Value);
+        if (outcome.Code == OutcomeCode.NotFound) return NotFound(name);
+        // Replicas outside the autoscale range: the workload's own settings forbid them.
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
     }
 

@@ -109,7 +109,8 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
-        if (replicas != view.Replicas) await grain.Scale(replicas);
+        if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
+            return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
         cache.RememberWorkload(key);
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
     }
@@ -162,7 +163,9 @@ internal static class KubeDeploymentsApi
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (!(await grain.Scale(replicas!.Value)).IsOk) return KubeStatus.NotFound("deployments.apps", name);
+        var outcome = await grain.Scale(replicas!.Value);
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
+        if (!outcome.IsOk) return KubeStatus.Invalid("Scale", name, "spec.replicas", outcome.Message!);
         return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
     }
 }

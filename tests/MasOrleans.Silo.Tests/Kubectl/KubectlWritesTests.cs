@@ -134,6 +134,27 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     }
 
     /// <summary>
+    /// A workload autoscaled through the REST API within 1..3: kubectl scale beyond that range was answered "scaled"
+    /// with the count silently cut to the bound; it is refused (422 at spec.replicas) and nothing changes.
+    /// </summary>
+    [Fact]
+    public async Task Scaling_an_autoscaled_deployment_outside_its_range_is_refused_and_changes_nothing()
+    {
+        using (var created = await kube.Http.PostAsync("../api/v1/workloads", Json("""
+            {"name":"kw-auto","replicas":2,"autoscale":{"minReplicas":1,"maxReplicas":3},
+             "template":{"requests":{"cpu":"1m"},"labels":{"app":"kw-auto"},"nodeSelector":{"test":"none"}}}
+            """)))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var refused = await kube.Run("scale", "deployment", "kw-auto", "--replicas=5");
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("spec.replicas", refused.Error);
+        Assert.Contains("replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3", refused.Error);
+        Assert.Equal("2", await Get("deployment/kw-auto", "{.spec.replicas}"));
+        Assert.Equal("deployment.apps/kw-auto scaled", (await kube.Run("scale", "deployment", "kw-auto", "--replicas=3")).Succeeded().Output.Trim());
+        Assert.Equal("3", await Get("deployment/kw-auto", "{.spec.replicas}"));
+    }
+
+    /// <summary>
     /// A pod's labels and spec are what the API server compares on update (pkg/apis/core/validation ValidatePodUpdate);
     /// a patch that changes neither, such as an annotation or a label set to the value it has, succeeds, whether or
     /// not a workload owns the pod (its ownerReferences come with the pod as served, never from a manifest).

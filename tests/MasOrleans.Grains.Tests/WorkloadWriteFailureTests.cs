@@ -1,0 +1,94 @@
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Workloads;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Providers;
+using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A workload whose write recording a new pod fails (Redis gone for a moment), then whose activation is lost (a silo
+/// restart): what it recorded is all a new activation knows, so a pod it created but could not record would be owned by
+/// it, known to nobody, and doubled by the replacement the new activation creates.
+/// </summary>
+public sealed class WorkloadWriteFailureTests : IAsyncLifetime
+{
+    private const string InnerStorage = "test-inner";
+    private readonly SiloLog _log = new();
+    private readonly FailingWorkloadWrites _storage = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" },
+            silo =>
+            {
+                // The default storage becomes the failing one, over a memory storage of its own.
+                silo.AddMemoryGrainStorage(InnerStorage, o => o.GrainStorageSerializer = new MasOrleans.Grains.Storage.SystemTextJsonGrainStorageSerializer());
+                silo.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
+                    _storage.Over(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
+            });
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        var unexpected = _log.Unexpected();
+        await _cluster.DisposeAsync();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+    }
+
+    [Fact]
+    public async Task A_pod_is_never_created_without_its_workload_having_recorded_it()
+    {
+        _log.Expect("mas-workload/g-orphan");
+        _log.Expect("the workload write recording a pod failed");
+        var grains = _cluster.Client;
+        var workload = grains.GetGrain<IWorkloadGrain>("g-orphan");
+        var template = PodOf("g-orphan", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Assert.True((await workload.Create(template, 0)).IsOk);
+
+        _storage.FailNextPodRecord = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => workload.Scale(1));
+        var unrecorded = Assert.Single(_storage.Unrecorded);
+        await workload.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+
+        await WaitUntil(async () => (await workload.Get())!.Pods.Count == 1, "the restarted workload's replica");
+        var pods = (await workload.Get())!.Pods.Select(p => p.Name).ToList();
+        // The pod named in the failed write was created only if the workload knows it.
+        var orphan = await grains.GetGrain<IPodGrain>(unrecorded).Get();
+        Assert.True(orphan is null || pods.Contains(unrecorded), $"pod {unrecorded} of workload {orphan?.Workload} exists, but the workload knows only {string.Join(", ", pods)}");
+        Assert.True((await workload.Delete()).IsOk);
+    }
+
+    /// <summary>The silo's default storage, whose next write of a workload recording a pod fails once when armed.</summary>
+    private sealed class FailingWorkloadWrites
+    {
+        public volatile bool FailNextPodRecord;
+        public List<string> Unrecorded { get; } = [];
+
+        public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
+
+        private sealed class Storage(FailingWorkloadWrites owner, IGrainStorage inner) : IGrainStorage
+        {
+            public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+            {
+                if (owner.FailNextPodRecord && grainState.State is WorkloadState { Pods.Count: > 0 } recording)
+                {
+                    owner.FailNextPodRecord = false;
+                    lock (owner.Unrecorded) owner.Unrecorded.AddRange(recording.Pods);
+                    throw new InvalidOperationException("the workload write recording a pod failed (test)");
+                }
+                return inner.WriteStateAsync(stateName, grainId, grainState);
+            }
+
+            public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+        }
+    }
+}
