@@ -68,18 +68,29 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         return new Dictionary<TKey, double>(alloc);
     }
 
-    /// <summary>The trace files given (named by file, kind "trace") followed by the selected variants of the default trace.</summary>
+    /// <summary>
+    /// The trace files given (named by file, kind "trace") followed by the selected variants of the default trace. Runs are
+    /// paired by workload name, so two workloads of one name (traces of one file name in two directories, or a trace that
+    /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs.
+    /// </summary>
     public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants)
     {
         var list = new List<Workload>();
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string name, string source, Func<Workload> load)
+        {
+            if (!sources.TryAdd(name, source))
+                throw new ArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
+            list.Add(load());
+        }
         foreach (var path in traces.Prepend(defaultTrace).Distinct())
         {
             var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
-            list.Add(new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
+            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
-            list.Add(new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
+            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
         return list;
     }
 }

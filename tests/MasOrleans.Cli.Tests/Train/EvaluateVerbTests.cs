@@ -50,6 +50,27 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public async Task Two_workloads_of_one_name_are_refused_rather_than_paired_with_each_others_runs()
+    {
+        // Runs are paired by workload name: two traces both named "pods" (by file name), or a trace written by
+        // --write-variants next to the variant it holds, gave both rows the numbers of whichever ran last.
+        using var temp = new TempDirectory();
+        var first = WritePods(temp);
+        var other = Directory.CreateDirectory(Path.Combine(temp, "other")).FullName;
+        File.WriteAllLines(Path.Combine(other, "pods.csv"), File.ReadLines(first).Take(31));
+        var variantFile = Path.Combine(temp, "openb_pod_list_cpu20.csv");
+        File.Copy(first, variantFile);
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", first, "--trace", Path.Combine(other, "pods.csv"), "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'pods' ({first} and {Path.Combine(other, "pods.csv")})", error);
+        (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", first, "--trace", variantFile, "--variants", "cpu20", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'cpu20' ({variantFile} and the variant cpu20)", error);
+    }
+
+    [Fact]
     public async Task Written_variants_read_back_with_the_resamplers_mix()
     {
         using var temp = new TempDirectory();
