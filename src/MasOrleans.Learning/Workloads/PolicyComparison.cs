@@ -27,6 +27,8 @@ public sealed record WorkloadComparison(Workload Workload, PolicyRuns Baseline, 
     public double MeanGain => Gains.Average();
     public double MinGain => Gains.Min();
     public int Wins => Gains.Count(g => g > 0);
+    /// <summary>Seeds on which both allocated exactly as much (allocations are ratios of whole milli-GPUs, so equal placements compare equal).</summary>
+    public int Ties => Gains.Count(g => g == 0);
     public int Losses => Gains.Count(g => g < 0);
 }
 

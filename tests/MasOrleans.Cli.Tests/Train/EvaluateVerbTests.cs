@@ -71,6 +71,19 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public void The_table_counts_ties_apart_from_wins_and_losses_and_its_statistics_are_the_hand_computed_ones()
+    {
+        // Baseline 90, 92, 94: mean 92, sample sd sqrt((4 + 0 + 4) / 2) = 2. Candidate 91, 92, 93: mean 92, sd 1.
+        // Paired gains +1, 0, -1: mean 0, min -1; one win, one tie (equal allocation on seed 2), one loss.
+        var workload = new Workload("w", "trace", []);
+        int[] seeds = [1, 2, 3];
+        var row = new WorkloadComparison(workload, new PolicyRuns("fgd", seeds, [90, 92, 94]), new PolicyRuns("best-fit", seeds, [91, 92, 93]));
+        var table = EvaluateCommand.Render([row], seeds);
+        Assert.Contains("| gain (mean) | gain (min) | wins/ties/losses |", table);
+        Assert.Contains("| w | trace | fgd | 92.00 ± 2.00 | best-fit | 92.00 ± 1.00 | 0.00 | -1.00 | 1/1/1 |", table);
+    }
+
+    [Fact]
     public async Task Written_variants_read_back_with_the_resamplers_mix()
     {
         using var temp = new TempDirectory();
