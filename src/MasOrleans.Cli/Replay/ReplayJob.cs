@@ -86,6 +86,7 @@ internal static class ReplayJob
         var summary = new ReplaySummary
         {
             Command = request.CommandLine(),
+            Provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings),
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,
