@@ -82,11 +82,12 @@ internal static class ReplayJob
                 }
             });
 
-        var published = PublishedResults.TraceKey(request.Pods);
+        var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings);
+        var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
         {
             Command = request.CommandLine(),
-            Provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings),
+            Provenance = provenance,
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,
