@@ -88,9 +88,13 @@ internal static class EvaluateCommand
         text.AppendLine("| workload | kind | baseline | baseline alloc | candidate | candidate alloc | gain (mean) | gain (min) | wins/ties/losses |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
-            text.AppendLine(c, $"| {r.Workload.Name} | {r.Workload.Kind} | {r.Baseline.Policy} | {r.Baseline.Mean:F2} ± {r.Baseline.Spread:F2} | {r.Candidate.Policy} | {r.Candidate.Mean:F2} ± {r.Candidate.Spread:F2} | {r.MeanGain:+0.00;-0.00;0.00} | {r.MinGain:+0.00;-0.00;0.00} | {r.Wins}/{r.Ties}/{r.Losses} |");
+            text.AppendLine(c, $"| {r.Workload.Name} | {r.Workload.Kind} | {r.Baseline.Policy} | {MeanAndSpread(r.Baseline)} | {r.Candidate.Policy} | {MeanAndSpread(r.Candidate)} | {r.MeanGain:+0.00;-0.00;0.00} | {r.MinGain:+0.00;-0.00;0.00} | {r.Wins}/{r.Ties}/{r.Losses} |");
         return text.ToString();
     }
+
+    private static string MeanAndSpread(PolicyRuns runs) => runs.Spread is { } sd
+        ? string.Create(CultureInfo.InvariantCulture, $"{runs.Mean:F2} ± {sd:F2}")
+        : runs.Mean.ToString("F2", CultureInfo.InvariantCulture);
 
     private static string ToJson(IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(rows.Select(r => new
     {

@@ -16,8 +16,8 @@ public sealed record Workload(string Name, string Kind, IReadOnlyList<TracePod> 
 public sealed record PolicyRuns(string Policy, IReadOnlyList<int> Seeds, IReadOnlyList<double> Alloc)
 {
     public double Mean => Alloc.Average();
-    /// <summary>Sample standard deviation over the seeds (0 for one seed).</summary>
-    public double Spread => Alloc.Count < 2 ? 0 : Math.Sqrt(Alloc.Sum(a => (a - Mean) * (a - Mean)) / (Alloc.Count - 1));
+    /// <summary>Sample standard deviation over the seeds; none for one seed, where 0 would read as "no variation".</summary>
+    public double? Spread => Alloc.Count < 2 ? null : Math.Sqrt(Alloc.Sum(a => (a - Mean) * (a - Mean)) / (Alloc.Count - 1));
 }
 
 /// <summary>Baseline vs candidate on one workload, paired by seed.</summary>

@@ -84,6 +84,15 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public void One_seed_has_no_sample_spread_and_none_is_printed()
+    {
+        // A sample standard deviation needs two values; with one seed "± 0.00" read as "no variation between seeds".
+        var row = new WorkloadComparison(new Workload("w", "trace", []), new PolicyRuns("fgd", [7], [90]), new PolicyRuns("best-fit", [7], [91]));
+        Assert.Null(row.Baseline.Spread);
+        Assert.Contains("| w | trace | fgd | 90.00 | best-fit | 91.00 | +1.00 | +1.00 | 1/0/0 |", EvaluateCommand.Render([row], [7]));
+    }
+
+    [Fact]
     public async Task Written_variants_read_back_with_the_resamplers_mix()
     {
         using var temp = new TempDirectory();
