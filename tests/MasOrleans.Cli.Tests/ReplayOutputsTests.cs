@@ -34,6 +34,30 @@ public class ReplayOutputsTests
     }
 
     [Fact]
+    public async Task The_reproducing_command_gives_a_shell_the_same_arguments_when_paths_have_spaces_and_quotes()
+    {
+        var dir = Path.Combine(Path.GetDirectoryName(TestFiles.Temp("x", ""))!, "my traces, Bob's");
+        Directory.CreateDirectory(dir);
+        var pods = SmallTrace.Pods(dir);
+        var output = Path.Combine(dir, "out $HOME");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "best-fit", "--set", "gpusel=worst", "--output", output]);
+        Assert.True(exit == 0, error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var command = summary.RootElement.GetProperty("command").GetString()!;
+
+        // bash reads the command with `mas` standing for a function that prints the arguments it was given, one a line.
+        var shell = new System.Diagnostics.ProcessStartInfo("/bin/bash") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        using var bash = System.Diagnostics.Process.Start(shell)!;
+        await bash.StandardInput.WriteAsync("mas() { printf '%s\\n' \"$@\"; }\n" + command + "\n");
+        bash.StandardInput.Close();
+        var arguments = (await bash.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await bash.WaitForExitAsync();
+        Assert.Equal(["replay", "--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "best-fit", "--seed", "42", "--tune", "1.3", "--mode", "paper",
+            "--set", "gpusel=worst", "--output", output], arguments);
+    }
+
+    [Fact]
     public async Task The_same_command_twice_writes_the_same_files_but_for_the_timings()
     {
         var dir = Path.GetDirectoryName(TestFiles.Temp("x", ""))!;
