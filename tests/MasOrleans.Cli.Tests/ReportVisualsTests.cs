@@ -119,7 +119,7 @@ public class ReportVisualsTests
         var runs = new[] { Run("fgd", 1, 95.2), Run("best-fit", 1, 93.1) };
         var summary = new ReplaySummary
         {
-            Command = "mas replay ...", Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
+            Command = "mas replay ...", Provenance = new() { Tool = "mas 0", Inputs = [], PolicySettings = new Dictionary<string, string>() }, Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
             Seeds = [1], Runs = runs, Means = ReplaySummary.MeansOf(runs, ["best-fit", "fgd"], null),
         };
         var lines = ReportWriter.Render(summary, [], null).Split('\n');

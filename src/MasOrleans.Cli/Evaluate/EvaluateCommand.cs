@@ -82,14 +82,19 @@ internal static class EvaluateCommand
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"GPU allocation % at the end of the paper protocol, seeds {string.Join(',', seeds)} (mean ± sample sd)");
+        text.AppendLine(c, $"GPU allocation % at 130% arrived GPU demand (where arrivals end, if --tune stops them sooner), paper protocol, seeds {string.Join(',', seeds)} (mean ± sample sd)");
         text.AppendLine();
-        text.AppendLine("| workload | kind | baseline | baseline alloc | candidate | candidate alloc | gain (mean) | gain (min) | wins/losses |");
+        // A tie is a seed on which both allocated the same: neither a win nor a loss, and shown so wins/losses do not hide it.
+        text.AppendLine("| workload | kind | baseline | baseline alloc | candidate | candidate alloc | gain (mean) | gain (min) | wins/ties/losses |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
-            text.AppendLine(c, $"| {r.Workload.Name} | {r.Workload.Kind} | {r.Baseline.Policy} | {r.Baseline.Mean:F2} ± {r.Baseline.Spread:F2} | {r.Candidate.Policy} | {r.Candidate.Mean:F2} ± {r.Candidate.Spread:F2} | {r.MeanGain:+0.00;-0.00;0.00} | {r.MinGain:+0.00;-0.00;0.00} | {r.Wins}/{r.Losses} |");
+            text.AppendLine(c, $"| {r.Workload.Name} | {r.Workload.Kind} | {r.Baseline.Policy} | {MeanAndSpread(r.Baseline)} | {r.Candidate.Policy} | {MeanAndSpread(r.Candidate)} | {r.MeanGain:+0.00;-0.00;0.00} | {r.MinGain:+0.00;-0.00;0.00} | {r.Wins}/{r.Ties}/{r.Losses} |");
         return text.ToString();
     }
+
+    private static string MeanAndSpread(PolicyRuns runs) => runs.Spread is { } sd
+        ? string.Create(CultureInfo.InvariantCulture, $"{runs.Mean:F2} ± {sd:F2}")
+        : runs.Mean.ToString("F2", CultureInfo.InvariantCulture);
 
     private static string ToJson(IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(rows.Select(r => new
     {
@@ -98,7 +103,7 @@ internal static class EvaluateCommand
         mix = r.Workload.Mix.ToString(),
         baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
         candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
-        gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Losses },
+        gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
     }), new JsonSerializerOptions { WriteIndented = true });
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)

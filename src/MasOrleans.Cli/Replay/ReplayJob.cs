@@ -23,21 +23,27 @@ internal sealed record ReplayRequest
     /// <summary>--model directories for learned policies (empty: the shipped models).</summary>
     public IReadOnlyList<string> Models { get; init; } = [];
 
-    /// <summary>The canonical command line that reproduces this run.</summary>
+    /// <summary>The canonical command line that reproduces this run, quoted so that a POSIX shell reads back the same arguments.</summary>
     public string CommandLine()
     {
-        var parts = new List<string> { "mas replay", $"--nodes {Nodes}", $"--pods {Pods}" };
-        parts.AddRange(Policies.Select(p => $"--policy {p}"));
+        var parts = new List<string> { "mas replay", $"--nodes {Shell(Nodes)}", $"--pods {Shell(Pods)}" };
+        parts.AddRange(Policies.Select(p => $"--policy {Shell(p)}"));
         parts.Add("--seed " + SeedText());
         if (Mode == ReplayMode.Paper) parts.Add($"--tune {Tune.ToString(CultureInfo.InvariantCulture)}");
         parts.Add($"--mode {Mode.ToString().ToLowerInvariant()}");
         if (NicMbps != 100_000) parts.Add($"--nic-mbps {NicMbps}");
-        parts.AddRange(Settings.Select(kv => $"--set {kv.Key}={kv.Value}"));
-        if (NotesFile is not null) parts.Add($"--notes {NotesFile}");
-        parts.AddRange(Models.Select(m => $"--model {m}"));
-        parts.Add($"--output {Output}");
+        parts.AddRange(Settings.Select(kv => $"--set {Shell($"{kv.Key}={kv.Value}")}"));
+        if (NotesFile is not null) parts.Add($"--notes {Shell(NotesFile)}");
+        parts.AddRange(Models.Select(m => $"--model {Shell(m)}"));
+        parts.Add($"--output {Shell(Output)}");
         return string.Join(' ', parts);
     }
+
+    /// <summary>An argument as is when a shell would read it unchanged, else in single quotes (a quote inside as '\'').</summary>
+    private static string Shell(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:=,@%+".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private string SeedText()
     {
@@ -82,10 +88,12 @@ internal static class ReplayJob
                 }
             });
 
-        var published = PublishedResults.TraceKey(request.Pods);
+        var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings);
+        var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
         {
             Command = request.CommandLine(),
+            Provenance = provenance,
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,

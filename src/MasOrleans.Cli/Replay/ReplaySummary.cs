@@ -27,10 +27,11 @@ internal sealed record PolicyMean
     public double? PublishedFragmentationAt80 { get; init; }
 }
 
-/// <summary>What summary.json holds: the command, the inputs, one entry per policy and seed, and per-policy means.</summary>
+/// <summary>What summary.json holds: the command, the tool's version and the inputs' hashes, the inputs, one entry per policy and seed, and per-policy means.</summary>
 internal sealed record ReplaySummary
 {
     public required string Command { get; init; }
+    public required RunProvenance Provenance { get; init; }
     public required string Nodes { get; init; }
     public required string Pods { get; init; }
     public required string TraceFormat { get; init; }

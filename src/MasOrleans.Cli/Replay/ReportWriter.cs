@@ -17,6 +17,8 @@ internal static class ReportWriter
         md.AppendLine($"- Pods: `{summary.Pods}` ({summary.TraceFormat})");
         md.AppendLine($"- Mode: {summary.Mode.ToString().ToLowerInvariant()}{(summary.Mode == ReplayMode.Paper ? $", tune {F(summary.Tune)}" : "")}; seeds {string.Join(", ", summary.Seeds)}");
         foreach (var note in summary.TraceNotes) md.AppendLine($"- {note}");
+        md.AppendLine($"- Tool: `{summary.Provenance.Tool}`; inputs by SHA-256: "
+            + string.Join(", ", summary.Provenance.Inputs.Select(i => $"{i.Option} `{i.Sha256 ?? "(generator spec)"}`")));
         md.AppendLine();
         BestTable(md, summary);
         if (summary.Mode == ReplayMode.Paper) PaperTable(md, summary, publishedTrace);

@@ -16,8 +16,8 @@ public sealed record Workload(string Name, string Kind, IReadOnlyList<TracePod> 
 public sealed record PolicyRuns(string Policy, IReadOnlyList<int> Seeds, IReadOnlyList<double> Alloc)
 {
     public double Mean => Alloc.Average();
-    /// <summary>Sample standard deviation over the seeds (0 for one seed).</summary>
-    public double Spread => Alloc.Count < 2 ? 0 : Math.Sqrt(Alloc.Sum(a => (a - Mean) * (a - Mean)) / (Alloc.Count - 1));
+    /// <summary>Sample standard deviation over the seeds; none for one seed, where 0 would read as "no variation".</summary>
+    public double? Spread => Alloc.Count < 2 ? null : Math.Sqrt(Alloc.Sum(a => (a - Mean) * (a - Mean)) / (Alloc.Count - 1));
 }
 
 /// <summary>Baseline vs candidate on one workload, paired by seed.</summary>
@@ -27,6 +27,8 @@ public sealed record WorkloadComparison(Workload Workload, PolicyRuns Baseline, 
     public double MeanGain => Gains.Average();
     public double MinGain => Gains.Min();
     public int Wins => Gains.Count(g => g > 0);
+    /// <summary>Seeds on which both allocated exactly as much (allocations are ratios of whole milli-GPUs, so equal placements compare equal).</summary>
+    public int Ties => Gains.Count(g => g == 0);
     public int Losses => Gains.Count(g => g < 0);
 }
 
@@ -68,18 +70,29 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         return new Dictionary<TKey, double>(alloc);
     }
 
-    /// <summary>The trace files given (named by file, kind "trace") followed by the selected variants of the default trace.</summary>
+    /// <summary>
+    /// The trace files given (named by file, kind "trace") followed by the selected variants of the default trace. Runs are
+    /// paired by workload name, so two workloads of one name (traces of one file name in two directories, or a trace that
+    /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs.
+    /// </summary>
     public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants)
     {
         var list = new List<Workload>();
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string name, string source, Func<Workload> load)
+        {
+            if (!sources.TryAdd(name, source))
+                throw new ArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
+            list.Add(load());
+        }
         foreach (var path in traces.Prepend(defaultTrace).Distinct())
         {
             var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
-            list.Add(new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
+            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
-            list.Add(new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
+            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
         return list;
     }
 }

@@ -10,9 +10,14 @@ namespace MasOrleans.Scheduling.Replay;
 /// arrives (a pod that fits nowhere fails for good), no departures. The curve records GPU allocation and
 /// fragmentation every <see cref="ReplaySettings.SampleStepPercent"/> of arrived GPU demand. Nodes are ordered for the
 /// lowest-name tie-break as the simulator renames them (<see cref="SimulatorNodeNames"/>).
+/// The 130% readings are taken after the last arrival that keeps arrived GPU demand within 130% of capacity: where
+/// tune 1.3 stops arrivals, and at the same point when a larger tune, or a trace that alone asks for more, goes on.
 /// </summary>
 internal static class PaperReplay
 {
+    /// <summary>The paper's second reading: arrived GPU demand at 1.3 x cluster GPU capacity.</summary>
+    private const double ReadingTune = 1.3;
+
     public static ReplayResult Run(ReplayContext context, IReadOnlyList<PodSpec> tracePods, ReplaySettings settings)
     {
         var cluster = context.Cluster;
@@ -31,9 +36,13 @@ internal static class PaperReplay
         long arrived = 0;
         int placed = 0, failed = 0;
         var nextSample = settings.SampleStepPercent;
+        DemandPoint? at130 = null;
         for (var i = 0; i < arrivals.Count; i++)
         {
             var pod = arrivals[i];
+            // The same test PaperArrivals stops tuned copies with, so tune 1.3 and a longer run read the same point.
+            if (at130 is null && arrived + pod.Requests.GpuMilli > ReadingTune * capacity)
+                at130 = Sample(100.0 * arrived / capacity, meter, fragmentation);
             arrived += pod.Requests.GpuMilli;
             if (context.TryPlace(pod)) placed++;
             else failed++;
@@ -46,8 +55,8 @@ internal static class PaperReplay
             }
         }
         var wall = clock.Elapsed.TotalSeconds;
-        var last = curve[^1];
-        var reaches130 = settings.Tune >= 1.3 - 1e-9;
+        // Arrivals that never passed 130% reach it only when tune stopped them there (within one pod).
+        if (at130 is null && settings.Tune >= ReadingTune - 1e-9) at130 = curve[^1];
         return new ReplayResult
         {
             Policy = context.Policy,
@@ -59,9 +68,9 @@ internal static class PaperReplay
             PlacedPods = placed,
             FailedPods = failed,
             AllocAt100 = At(curve, 100)?.GpuAllocPercent,
-            AllocAt130 = reaches130 ? last.GpuAllocPercent : null,
-            CpuAllocAt130 = reaches130 ? last.CpuAllocPercent : null,
-            MemAllocAt130 = reaches130 ? last.MemAllocPercent : null,
+            AllocAt130 = at130?.GpuAllocPercent,
+            CpuAllocAt130 = at130?.CpuAllocPercent,
+            MemAllocAt130 = at130?.MemAllocPercent,
             FragmentationAt80 = At(curve, 80)?.FragmentationPercent,
             DecisionsPerSecond = arrivals.Count / Math.Max(wall, 1e-9),
             WallSeconds = wall,

@@ -50,6 +50,49 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public async Task Two_workloads_of_one_name_are_refused_rather_than_paired_with_each_others_runs()
+    {
+        // Runs are paired by workload name: two traces both named "pods" (by file name), or a trace written by
+        // --write-variants next to the variant it holds, gave both rows the numbers of whichever ran last.
+        using var temp = new TempDirectory();
+        var first = WritePods(temp);
+        var other = Directory.CreateDirectory(Path.Combine(temp, "other")).FullName;
+        File.WriteAllLines(Path.Combine(other, "pods.csv"), File.ReadLines(first).Take(31));
+        var variantFile = Path.Combine(temp, "openb_pod_list_cpu20.csv");
+        File.Copy(first, variantFile);
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", first, "--trace", Path.Combine(other, "pods.csv"), "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'pods' ({first} and {Path.Combine(other, "pods.csv")})", error);
+        (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", first, "--trace", variantFile, "--variants", "cpu20", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'cpu20' ({variantFile} and the variant cpu20)", error);
+    }
+
+    [Fact]
+    public void The_table_counts_ties_apart_from_wins_and_losses_and_its_statistics_are_the_hand_computed_ones()
+    {
+        // Baseline 90, 92, 94: mean 92, sample sd sqrt((4 + 0 + 4) / 2) = 2. Candidate 91, 92, 93: mean 92, sd 1.
+        // Paired gains +1, 0, -1: mean 0, min -1; one win, one tie (equal allocation on seed 2), one loss.
+        var workload = new Workload("w", "trace", []);
+        int[] seeds = [1, 2, 3];
+        var row = new WorkloadComparison(workload, new PolicyRuns("fgd", seeds, [90, 92, 94]), new PolicyRuns("best-fit", seeds, [91, 92, 93]));
+        var table = EvaluateCommand.Render([row], seeds);
+        Assert.Contains("| gain (mean) | gain (min) | wins/ties/losses |", table);
+        Assert.Contains("| w | trace | fgd | 92.00 ± 2.00 | best-fit | 92.00 ± 1.00 | 0.00 | -1.00 | 1/1/1 |", table);
+    }
+
+    [Fact]
+    public void One_seed_has_no_sample_spread_and_none_is_printed()
+    {
+        // A sample standard deviation needs two values; with one seed "± 0.00" read as "no variation between seeds".
+        var row = new WorkloadComparison(new Workload("w", "trace", []), new PolicyRuns("fgd", [7], [90]), new PolicyRuns("best-fit", [7], [91]));
+        Assert.Null(row.Baseline.Spread);
+        Assert.Contains("| w | trace | fgd | 90.00 | best-fit | 91.00 | +1.00 | +1.00 | 1/0/0 |", EvaluateCommand.Render([row], [7]));
+    }
+
+    [Fact]
     public async Task Written_variants_read_back_with_the_resamplers_mix()
     {
         using var temp = new TempDirectory();
