@@ -69,6 +69,7 @@ internal static class KubePodObjects
         {
             Requests = mapped.Requests.ToQuantities(),
             Priority = pod.Spec?.Priority,
+            PreemptionPolicy = pod.Spec?.PreemptionPolicy,
             Policy = string.IsNullOrEmpty(scheduler) || scheduler == DefaultScheduler ? null : scheduler,
             Image = mapped.Image,
             Labels = new Dictionary<string, string>(mapped.Labels),
@@ -108,10 +109,16 @@ internal static class KubePodObjects
         // CheckPod applies this rule too; asked first here so the Status names the labels as the field at fault.
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
-            return new(template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
+            return new(FieldOf(template, invalid), invalid);
         spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;
     }
+
+    /// <summary>The manifest's field a REST validation message is about, where it names one.</summary>
+    private static string FieldOf(PodTemplateRequest template, string invalid) =>
+        template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName"
+        : invalid.StartsWith("preemptionPolicy", StringComparison.Ordinal) ? "spec.preemptionPolicy"
+        : "spec";
 
     /// <summary>
     /// Pods and deployments are deleted at once here and keep no finalizers: an object given some is refused rather than
@@ -174,6 +181,7 @@ internal static class KubePodObjects
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,
                 Priority = spec.Priority,
+                PreemptionPolicy = spec.PreemptionPolicy.ToString(),
                 NodeSelector = spec.NodeSelector is null ? null : new Dictionary<string, string>(spec.NodeSelector),
                 Affinity = Convert<V1Affinity>(spec.Affinity),
                 Tolerations = Convert<List<V1Toleration>>(spec.Tolerations),
