@@ -102,6 +102,7 @@ internal static class KubePodObjects
         if (KubernetesNames.CheckNamespace(ns) is { } nsError) return new("metadata.namespace", nsError);
         if (Validation.CheckName(name, "pod") is { } nameError) return new("metadata.name", nameError);
         if (Unfinalizable(pod.Metadata) is { } finalizers) return finalizers;
+        if (UnknownPriorityClass(pod.Spec) is { } priorityClass) return priorityClass;
         // Every pod runs at least one container (the API server's ValidatePodSpec: "spec.containers: Required value").
         if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
         if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
@@ -119,6 +120,17 @@ internal static class KubePodObjects
         template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName"
         : invalid.StartsWith("preemptionPolicy", StringComparison.Ordinal) ? "spec.preemptionPolicy"
         : "spec";
+
+    /// <summary>
+    /// kube-apiserver's Priority admission resolves spec.priorityClassName to the pod's priority and refuses a name no
+    /// PriorityClass has ("no PriorityClass with name x was found", plugin/pkg/admission/priority/admission.go). This
+    /// surface serves no PriorityClasses, so every name is unknown: refused on its field, rather than the pod created at
+    /// priority 0 as if it had asked for none.
+    /// </summary>
+    private static FieldError? UnknownPriorityClass(V1PodSpec? spec) =>
+        string.IsNullOrEmpty(spec?.PriorityClassName)
+            ? null
+            : new("spec.priorityClassName", $"no PriorityClass with name {spec.PriorityClassName} was found (PriorityClasses are not served here; set spec.priority)");
 
     /// <summary>
     /// Pods and deployments are deleted at once here and keep no finalizers: an object given some is refused rather than

@@ -36,6 +36,44 @@ public sealed class KubectlPriorityTests(KubectlFixture kube) : IClassFixture<Ku
         Assert.Equal("Pending", (await kube.Run("get", "pod", "kc-pp-never", "-o", "jsonpath={.status.phase}")).Succeeded().Output);
     }
 
+    /// <summary>
+    /// kube-apiserver's Priority admission (plugin/pkg/admission/priority/admission.go) answers a priorityClassName no
+    /// PriorityClass has with "no PriorityClass with name high-priority was found"; this surface serves none, so the pod
+    /// (or a Deployment's template) naming one is refused on that field, not created at priority 0.
+    /// </summary>
+    [Fact]
+    public async Task A_priority_class_name_is_refused_on_its_field_rather_than_ignored()
+    {
+        var create = await kube.Run("create", "-f", kube.Manifest("pc-pod", Pod("kc-pc", "pc", "  priorityClassName: high-priority\n")));
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains("The Pod \"kc-pc\" is invalid: spec.priorityClassName: Invalid value: no PriorityClass with name high-priority was found", create.Error);
+        Assert.Equal("", (await kube.Run("get", "pods", "--field-selector", "metadata.name=kc-pc", "-o", "name")).Succeeded().Output.Trim());
+
+        var deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kc-pc-deploy
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {app: kc-pc}
+              template:
+                metadata:
+                  labels: {app: kc-pc}
+                spec:
+                  priorityClassName: system-cluster-critical
+                  containers:
+                  - name: main
+                    image: busybox:1.36
+
+            """;
+        var apply = await kube.Run("apply", "-f", kube.Manifest("pc-deploy", deployment));
+        Assert.NotEqual(0, apply.ExitCode);
+        Assert.Contains("spec.template.spec.priorityClassName: Invalid value: no PriorityClass with name system-cluster-critical was found", apply.Error);
+        Assert.Equal("", (await kube.Run("get", "deployments", "--field-selector", "metadata.name=kc-pc-deploy", "-o", "name")).Succeeded().Output.Trim());
+    }
+
     /// <summary>The API server's validation of the enum (pkg/apis/core/validation: supported values "Never", "PreemptLowerPriority").</summary>
     [Fact]
     public async Task A_preemption_policy_kubernetes_does_not_have_is_refused_on_its_field()
