@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Queue;
 
 namespace MasOrleans.Scheduling.Tests;
@@ -98,6 +99,27 @@ public sealed class SchedulingQueueTests
         Assert.Equal(1, slow.BackoffCount);
         Assert.Equal(T0.AddMinutes(8), slow.NextBackoffExpiry);
         Assert.Equal(["q"], Drain(slow, T0.AddMinutes(8)));
+    }
+
+    /// <summary>kube's AssignedPodAdded moves only pods with cross-topology terms (required pod affinity, topology spread).</summary>
+    [Fact]
+    public void A_bound_pod_moves_only_the_pods_that_count_bound_pods()
+    {
+        var queue = new SchedulingQueue<PodSpec>();
+        var affine = new PodSpec
+        {
+            Name = "affine",
+            Affinity = new Affinity(PodAffinity: new PodAffinity([new PodAffinityTerm(new LabelSelector(new Dictionary<string, string> { ["app"] = "db" }), "kubernetes.io/hostname")])),
+        };
+        var spread = new PodSpec { Name = "spread", TopologySpreadConstraints = [new TopologySpreadConstraint(1, "zone", "DoNotSchedule", null)] };
+        var plain = new PodSpec { Name = "plain" };
+        foreach (var pod in new[] { affine, spread, plain }) queue.Add(pod.Name, 0, null, pod);
+        Assert.Equal(["affine", "spread", "plain"], Drain(queue, T0));
+        foreach (var pod in new[] { affine, spread, plain }) queue.MarkUnschedulable(pod.Name, T0);
+
+        Assert.Equal(2, queue.MoveToActive(QueueingHints.CountsBoundPods, T0.AddSeconds(1)));
+        Assert.Equal(["affine", "spread"], Drain(queue, T0.AddSeconds(1)));
+        Assert.Equal(1, queue.UnschedulableCount);
     }
 
     [Fact]

@@ -144,6 +144,14 @@ public sealed partial class SchedulingQueueGrain(
         return Task.CompletedTask;
     }
 
+    public Task AssignedPodAdded()
+    {
+        var moved = _queue.MoveToActive(QueueingHints.CountsBoundPods, clock.GetUtcNow());
+        if (moved > 0) LogEligible(logger, Shard, moved);
+        Pump();
+        return Task.CompletedTask;
+    }
+
     public Task PodChanged(PodEntry entry)
     {
         _pods.Apply(entry);

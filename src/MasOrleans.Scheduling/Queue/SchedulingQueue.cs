@@ -119,24 +119,32 @@ public sealed class SchedulingQueue<T>
     public int MoveAllToActive(DateTimeOffset now)
     {
         _moveRequests++;
-        var moved = _unschedulable.ToList();
-        foreach (var entry in moved)
+        return Move(_unschedulable.ToList(), now);
+    }
+
+    /// <summary>
+    /// A narrower event (kube's AssignedPodAdded): only the unschedulable pods <paramref name="mayFitNow"/> picks move, as
+    /// in <see cref="MoveAllToActive"/>. Pods in flight are not told (a pod that fails meanwhile waits for the next event,
+    /// or <see cref="MaxInUnschedulable"/>), so a burst of binds does not send every failing pod to backoff.
+    /// </summary>
+    public int MoveToActive(Func<T, bool> mayFitNow, DateTimeOffset now) =>
+        Move(_unschedulable.Where(e => mayFitNow(e.Item)).ToList(), now);
+
+    private int Move(List<Entry> entries, DateTimeOffset now)
+    {
+        foreach (var entry in entries)
         {
             _unschedulable.Remove(entry);
             Put(entry, entry.BackoffUntil > now ? Place.Backoff : Place.Active);
         }
-        return moved.Count;
+        return entries.Count;
     }
 
     /// <summary>kube's rule: strictly longer than the limit since the failed attempt (currentTime.Sub(Timestamp) &gt; max).</summary>
     private void FlushUnschedulableLeftover(DateTimeOffset now)
     {
         while (_unschedulable.Count > 0 && now - _unschedulable.Min!.FailedAt > MaxInUnschedulable)
-        {
-            var entry = _unschedulable.Min!;
-            _unschedulable.Remove(entry);
-            Put(entry, entry.BackoffUntil > now ? Place.Backoff : Place.Active);
-        }
+            Move([_unschedulable.Min!], now);
     }
 
     private void FlushBackoff(DateTimeOffset now)
