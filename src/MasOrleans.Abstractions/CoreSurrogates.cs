@@ -77,6 +77,7 @@ public struct PodSpecSurrogate
     [Id(11)] public double? ExpectedDurationSeconds;
     [Id(12)] public string? NodeName;
     [Id(13)] public PodOwner? Owner;
+    [Id(14)] public PreemptionPolicy PreemptionPolicy;
 }
 
 [RegisterConverter]
@@ -98,6 +99,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         ExpectedDurationSeconds = surrogate.ExpectedDurationSeconds,
         NodeName = surrogate.NodeName,
         Owner = surrogate.Owner,
+        PreemptionPolicy = surrogate.PreemptionPolicy,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -116,6 +118,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         ExpectedDurationSeconds = value.ExpectedDurationSeconds,
         NodeName = value.NodeName,
         Owner = value.Owner,
+        PreemptionPolicy = value.PreemptionPolicy,
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

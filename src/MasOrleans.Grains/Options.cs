@@ -63,6 +63,12 @@ public sealed class SchedulerOptions
 
     public int MaxBackoffMilliseconds { get; set; } = 10_000;
 
+    /// <summary>
+    /// An unschedulable pod that no cluster event woke is tried again after this long (kube's
+    /// podMaxInUnschedulablePodsDuration, 5 min); checked on each shard's in-flight sweep.
+    /// </summary>
+    public double MaxInUnschedulableSeconds { get; set; } = 300;
+
     /// <summary>How many scheduling cycles one queue shard runs at once (priority order holds across this window).</summary>
     public int MaxInFlight { get; set; } = 32;
 
@@ -97,6 +103,7 @@ public sealed class SchedulerOptions
             TimeSettings.Period("Scheduler__InitialBackoffMilliseconds", InitialBackoffMilliseconds, milliseconds: true),
             TimeSettings.Period("Scheduler__InFlightTimeoutSeconds", InFlightTimeoutSeconds),
             TimeSettings.Period("Scheduler__ReconcileSeconds", ReconcileSeconds),
+            TimeSettings.Period("Scheduler__MaxInUnschedulableSeconds", MaxInUnschedulableSeconds),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
         if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Queue;
 
 namespace MasOrleans.Scheduling.Tests;
@@ -55,8 +56,8 @@ public sealed class SchedulingQueueTests
         queue.Add("p", 0, null, 0);
         Assert.True(queue.TryPop(T0, out _));
         queue.MarkUnschedulable("p", T0);
-        // No event: never handed out again, however much time passes (no busy retry loop).
-        Assert.Empty(Drain(queue, T0.AddHours(1)));
+        // No event: not handed out again for up to 5 minutes (no busy retry loop).
+        Assert.Empty(Drain(queue, T0.AddMinutes(5)));
         Assert.Equal(1, queue.UnschedulableCount);
         Assert.Null(queue.NextBackoffExpiry);
 
@@ -70,6 +71,55 @@ public sealed class SchedulingQueueTests
         queue.MarkUnschedulable("p", T0.AddSeconds(1));
         queue.MoveAllToActive(T0.AddSeconds(5));
         Assert.Equal(1, queue.ActiveCount);
+    }
+
+    /// <summary>
+    /// kube-scheduler's flushUnschedulablePodsLeftover (pkg/scheduler/backend/queue/scheduling_queue.go) moves a pod that
+    /// has been in unschedulablePods for more than DefaultPodMaxInUnschedulablePodsDuration (5 min, counted from the failed
+    /// attempt: "currentTime.Sub(pInfo.Timestamp) &gt; podMaxInUnschedulablePodsDuration") to activeQ, or to backoffQ while
+    /// its backoff runs, with no cluster event. So a pod whose waking event never came is tried again after 5 min, not never.
+    /// </summary>
+    [Fact]
+    public void An_unschedulable_pod_is_tried_again_after_five_minutes_without_an_event()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("p", 0, null, 0);
+        Assert.True(queue.TryPop(T0, out _));
+        queue.MarkUnschedulable("p", T0.AddSeconds(2));
+        Assert.Empty(Drain(queue, T0.AddSeconds(2).AddMinutes(5)));
+        Assert.True(queue.TryPop(T0.AddSeconds(2).AddMinutes(5).AddMilliseconds(1), out var again));
+        Assert.Equal(("p", 1), (again.Name, again.Attempts));
+
+        // Its backoff outlasts the 5 min (a 10 min cap, attempts 2 and on): moved to backoff, handed out when that ends.
+        var slow = new SchedulingQueue<int>(backoff: new BackoffPolicy(TimeSpan.FromMinutes(8), TimeSpan.FromMinutes(10)));
+        slow.Add("q", 0, null, 0);
+        Assert.True(slow.TryPop(T0, out _));
+        slow.MarkUnschedulable("q", T0); // backoff 8 min
+        Assert.Empty(Drain(slow, T0.AddMinutes(6)));
+        Assert.Equal(1, slow.BackoffCount);
+        Assert.Equal(T0.AddMinutes(8), slow.NextBackoffExpiry);
+        Assert.Equal(["q"], Drain(slow, T0.AddMinutes(8)));
+    }
+
+    /// <summary>kube's AssignedPodAdded moves only pods with cross-topology terms (required pod affinity, topology spread).</summary>
+    [Fact]
+    public void A_bound_pod_moves_only_the_pods_that_count_bound_pods()
+    {
+        var queue = new SchedulingQueue<PodSpec>();
+        var affine = new PodSpec
+        {
+            Name = "affine",
+            Affinity = new Affinity(PodAffinity: new PodAffinity([new PodAffinityTerm(new LabelSelector(new Dictionary<string, string> { ["app"] = "db" }), "kubernetes.io/hostname")])),
+        };
+        var spread = new PodSpec { Name = "spread", TopologySpreadConstraints = [new TopologySpreadConstraint(1, "zone", "DoNotSchedule", null)] };
+        var plain = new PodSpec { Name = "plain" };
+        foreach (var pod in new[] { affine, spread, plain }) queue.Add(pod.Name, 0, null, pod);
+        Assert.Equal(["affine", "spread", "plain"], Drain(queue, T0));
+        foreach (var pod in new[] { affine, spread, plain }) queue.MarkUnschedulable(pod.Name, T0);
+
+        Assert.Equal(2, queue.MoveToActive(QueueingHints.CountsBoundPods, T0.AddSeconds(1)));
+        Assert.Equal(["affine", "spread"], Drain(queue, T0.AddSeconds(1)));
+        Assert.Equal(1, queue.UnschedulableCount);
     }
 
     [Fact]

@@ -236,6 +236,38 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// kube-scheduler's AssignedPodAdded (pkg/scheduler/backend/queue/scheduling_queue.go) moves an unschedulable pod whose
+    /// required pod affinity a newly bound pod may satisfy back to the active queue at once. A pod needing an app=pa-db
+    /// pod on its node waits while there is none; once one is bound (capacity only shrank, so no other event fires), the
+    /// waiter is placed beside it within seconds, not after the 5 minutes of the unschedulable pool's flush.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_waiting_for_pod_affinity_is_placed_once_the_pod_it_needs_is_bound()
+    {
+        await Nodes("pa", "pa-a");
+        var pool = new Dictionary<string, string> { ["pool"] = "pa" };
+        var affinity = new
+        {
+            podAffinity = new
+            {
+                requiredDuringSchedulingIgnoredDuringExecution = new[]
+                {
+                    new { labelSelector = new { matchLabels = new Dictionary<string, string> { ["app"] = "pa-db" } }, topologyKey = "kubernetes.io/hostname" },
+                },
+            },
+        };
+        using (var r = await Http.Post("/api/v1/pods", new { name = "pa-web", requests = Cpu("1"), nodeSelector = pool, affinity }))
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var waiting = await Http.WaitFor("/api/v1/pods/pa-web", p => p.Phase() == "Unschedulable");
+        Assert.Contains("didn't match pod affinity rules", waiting.GetProperty("events").EnumerateArray().Last().GetProperty("message").GetString());
+
+        using (var r = await Http.Post("/api/v1/pods", new { name = "pa-db", requests = Cpu("1"), nodeSelector = pool, labels = new Dictionary<string, string> { ["app"] = "pa-db" } }))
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var placed = await Http.WaitFor("/api/v1/pods/pa-web", p => p.Phase() == "Running", timeoutSeconds: 20);
+        Assert.Equal("pa-a", placed.GetProperty("nodeName").GetString());
+    }
+
+    /// <summary>
     /// Reconciliation is each queue shard's, over its own pods (ReconcileSeconds is 1 here): a reservation a node holds
     /// for a pod that does not exist (what a silo dying between Reserve and MarkScheduled leaves) is freed by the shard
     /// that pod name hashes to, and a running pod's reservation on the same node is kept through the passes.

@@ -29,6 +29,7 @@ public sealed class CoreSurrogateTests : IDisposable
         Namespace = "team-a",
         Requests = ResourceVector.Of(cpuMilli: 500, memoryBytes: 1L << 30, gpuMilli: 2000, diskIoMilli: 30, networkMilli: 40, ephemeralBytes: 5),
         Priority = 7,
+        PreemptionPolicy = PreemptionPolicy.Never,
         Policy = "fgd",
         Image = "nginx:1.27",
         Labels = new Dictionary<string, string> { ["app"] = "web", ["tier"] = "front" },

@@ -85,6 +85,7 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{}}}"""), "at least one nodeSelectorTerm" },
         { "/api/v1/pods", Pod(extra: ""","affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[]}}}"""), "at least one nodeSelectorTerm" },
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
+        { "/api/v1/pods", Pod(extra: ""","preemptionPolicy":"never" """), "preemptionPolicy must be \"PreemptLowerPriority\" or \"Never\", not \"never\"" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },
         { "/api/v1/nodes", Node(cpu: "100000"), "exceeds the maximum" },

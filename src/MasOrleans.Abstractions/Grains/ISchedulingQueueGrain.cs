@@ -24,6 +24,13 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     [OneWay]
     Task ClusterChanged();
 
+    /// <summary>
+    /// Pods were bound: unschedulable pods whose required pod affinity or topology spread counts bound pods become
+    /// eligible again (kube's AssignedPodAdded); the others keep waiting for capacity.
+    /// </summary>
+    [OneWay]
+    Task AssignedPodAdded();
+
     /// <summary>A pod of this shard changed phase; the shard's pod table (what listings merge) takes it.</summary>
     [OneWay]
     Task PodChanged(PodEntry entry);

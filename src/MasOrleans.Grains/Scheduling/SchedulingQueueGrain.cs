@@ -48,7 +48,8 @@ public sealed partial class SchedulingQueueGrain(
 
     private readonly SchedulingQueue<PodSpec> _queue = new(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
-        new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)));
+        new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)),
+        TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
     /// <summary>The pod table came with the shard from its previous silo (<see cref="OnRehydrate"/>).</summary>
@@ -68,7 +69,8 @@ public sealed partial class SchedulingQueueGrain(
             new Random(unchecked(options.Value.Seed * 31 + Shard)));
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
         await OpenActivations();
-        // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout.
+        // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout. The sweep's Pump also
+        // hands out unschedulable pods that waited MaxInUnschedulableSeconds for an event (kube checks every 30 s).
         var sweep = TimeSpan.FromSeconds(Math.Max(1, options.Value.InFlightTimeoutSeconds / 3.0));
         this.RegisterGrainTimer(Sweep, new GrainTimerCreationOptions(sweep, sweep) { KeepAlive = true });
         var reconcile = TimeSpan.FromSeconds(options.Value.ReconcileSeconds);
@@ -137,6 +139,14 @@ public sealed partial class SchedulingQueueGrain(
     public Task ClusterChanged()
     {
         var moved = _queue.MoveAllToActive(clock.GetUtcNow());
+        if (moved > 0) LogEligible(logger, Shard, moved);
+        Pump();
+        return Task.CompletedTask;
+    }
+
+    public Task AssignedPodAdded()
+    {
+        var moved = _queue.MoveToActive(QueueingHints.CountsBoundPods, clock.GetUtcNow());
         if (moved > 0) LogEligible(logger, Shard, moved);
         Pump();
         return Task.CompletedTask;

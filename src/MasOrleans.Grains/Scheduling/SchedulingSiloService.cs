@@ -28,6 +28,7 @@ public sealed partial class SchedulingSiloService(
     private Task? _loop;
     private Task? _latestLoop;
     private int _wakePending;
+    private int _assignedPending;
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SchedulingSiloService), ServiceLifecycleStage.Active, Start, Stop);
@@ -35,6 +36,7 @@ public sealed partial class SchedulingSiloService(
     private Task Start(CancellationToken cancellation)
     {
         view.CapacityAppeared += WakeLocalShards;
+        view.PodAssigned += TellLocalShardsOfAssignedPods;
         _loop = Task.Run(Loop);
         _latestLoop = Task.Run(LatestLoop);
         return Task.CompletedTask;
@@ -64,6 +66,7 @@ public sealed partial class SchedulingSiloService(
     private async Task Stop(CancellationToken cancellation)
     {
         view.CapacityAppeared -= WakeLocalShards;
+        view.PodAssigned -= TellLocalShardsOfAssignedPods;
         await _stopping.CancelAsync();
         if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
         if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -119,13 +122,22 @@ public sealed partial class SchedulingSiloService(
     private void WakeLocalShards()
     {
         if (Interlocked.Exchange(ref _wakePending, 1) == 1) return;
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(options.Value.RetryCoalesceMilliseconds);
-            Volatile.Write(ref _wakePending, 0);
-            foreach (var shard in shards.All) _ = shard.ClusterChanged();
-        });
+        SendAfterWindow(() => Volatile.Write(ref _wakePending, 0), shard => shard.ClusterChanged());
     }
+
+    /// <summary>Pods were bound: one word per coalescing window to the shards, whose pods that count bound pods may fit now.</summary>
+    private void TellLocalShardsOfAssignedPods()
+    {
+        if (Interlocked.Exchange(ref _assignedPending, 1) == 1) return;
+        SendAfterWindow(() => Volatile.Write(ref _assignedPending, 0), shard => shard.AssignedPodAdded());
+    }
+
+    private void SendAfterWindow(Action reopen, Func<ISchedulingQueueGrain, Task> send) => _ = Task.Run(async () =>
+    {
+        await Task.Delay(options.Value.RetryCoalesceMilliseconds);
+        reopen();
+        foreach (var shard in shards.All) _ = send(shard);
+    });
 
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not repeat the latest node changes to the silo views; trying again next period")]
     private static partial void LogLatestFailed(ILogger logger, Exception error);

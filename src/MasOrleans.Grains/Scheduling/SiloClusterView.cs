@@ -80,6 +80,12 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// <summary>Raised (outside the lock) when a node can take something it could not before.</summary>
     public event Action? CapacityAppeared;
 
+    /// <summary>
+    /// Raised (outside the lock) when a pod was bound and no capacity appeared with it: a pod whose required pod affinity
+    /// or topology spread counts bound pods may fit now (kube's AssignedPodAdded).
+    /// </summary>
+    public event Action? PodAssigned;
+
     public Task Ready => _ready.Task;
 
     /// <summary>How long a reader waits for a view that has not started (its first read of every node).</summary>
@@ -142,6 +148,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     public Task NodesChanged(IReadOnlyList<NodeChange> changes)
     {
         var gained = false;
+        var assigned = false;
         List<string>? resync = null;
         List<string>? gaps = null;
         lock (_lock)
@@ -151,6 +158,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 switch (Offer(change))
                 {
                     case Applied.Gained: gained = true; break;
+                    case Applied.Assigned: assigned = true; break;
                     case Applied.NeedsResync: (resync ??= []).Add(change.Node); break;
                     case Applied.Gap: (gaps ??= []).Add(change.Node); break;
                 }
@@ -159,6 +167,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         foreach (var node in resync ?? []) _ = Resync(node);
         foreach (var node in gaps ?? []) _ = ResyncIfGapStays(node);
         if (gained) CapacityAppeared?.Invoke();
+        else if (assigned) PodAssigned?.Invoke();
         return Task.CompletedTask;
     }
 
@@ -199,7 +208,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         await Resync(name);
     }
 
-    private enum Applied { Nothing, Changed, Gained, NeedsResync, Gap }
+    private enum Applied { Nothing, Changed, Assigned, Gained, NeedsResync, Gap }
 
     /// <summary>Re-reads the node if a change is still missing after the grace (it was lost, not late).</summary>
     private Task ResyncIfGapStays(string name) => ResyncAfterGrace(name, () =>
@@ -238,7 +247,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         {
             var next = record.Pending.First();
             record.Pending.Remove(next.Key);
-            if (next.Key == record.Seq + 1 && Apply(record, next.Value) == Applied.Gained) result = Applied.Gained;
+            if (next.Key != record.Seq + 1) continue;
+            var applied = Apply(record, next.Value);
+            if (applied == Applied.Gained || (applied == Applied.Assigned && result != Applied.Gained)) result = applied;
         }
         return result;
     }
@@ -257,14 +268,14 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         {
             case NodeChangeKind.PodBound when change.Bound is { } bound:
                 record.Bind(bound);
-                if (_rebuild || node < 0) return Applied.Changed;
+                if (_rebuild || node < 0) return Applied.Assigned;
                 if (_state.TryGetPodLocation(bound.Pod.Name, out var at, out _))
                 {
-                    if (at == node) return Applied.Changed; // assumed by a cycle on this silo, now confirmed
+                    if (at == node) return Applied.Assigned; // assumed by a cycle on this silo, now confirmed
                     _state.Unbind(bound.Pod.Name);
                 }
                 if (!_state.TryBind(node, bound.Pod, bound.Gpus)) RebuildNode(change.Node, record);
-                return Applied.Changed;
+                return Applied.Assigned;
             case NodeChangeKind.PodReleased when change.Released is { } pod:
                 record.Release(pod);
                 if (!_rebuild && node >= 0 && _state.TryGetPodLocation(pod, out var where, out _) && where == node) _state.Unbind(pod);

@@ -83,7 +83,7 @@ public sealed class SchedulingCycle(
                 throw new InvalidOperationException($"policy '{policy}' chose node {result.NodeName} for {pod.Name} but it does not fit: a filter or device selector is inconsistent");
             return new Decision(DecisionKind.Fit, policy, result.NodeName, result.Gpus, result, scheduler);
         }
-        if (allowPreemption && AnyLowerPriority(cluster, pod) && WouldPreempt(scheduler.Profile, cluster, pod) is { } candidate)
+        if (allowPreemption && DefaultPreemption.EligibleToPreemptOthers(pod) && AnyLowerPriority(cluster, pod) && WouldPreempt(scheduler.Profile, cluster, pod) is { } candidate)
             return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
         return new Decision(DecisionKind.NoFit, policy, Message: result.FailureMessage ?? "no node fits");
     }
@@ -164,7 +164,7 @@ public sealed class SchedulingCycle(
         {
             var scheduler = schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod);
             var explained = scheduler?.Explain(s.Cluster, pod, random);
-            var preempts = explained is { ChosenNode: null } && options.Preemption && AnyLowerPriority(s.Cluster, pod);
+            var preempts = explained is { ChosenNode: null } && options.Preemption && DefaultPreemption.EligibleToPreemptOthers(pod) && AnyLowerPriority(s.Cluster, pod);
             return (explained, preempts ? s.Cluster.Clone() : null, scheduler?.Profile);
         });
         if (explanation is null || copy is null || WouldPreempt(profile!, copy, pod) is not { } candidate)

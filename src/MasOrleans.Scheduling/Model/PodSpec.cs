@@ -10,6 +10,8 @@ public sealed record PodSpec
     public string Namespace { get; init; } = "default";
     public ResourceVector Requests { get; init; }
     public int Priority { get; init; }
+    /// <summary>Kubernetes' spec.preemptionPolicy: whether the pod may evict lower-priority pods when it fits nowhere.</summary>
+    public PreemptionPolicy PreemptionPolicy { get; init; }
     /// <summary>A policy name this pod asks for; null means the cluster default.</summary>
     public string? Policy { get; init; }
     public string? Image { get; init; }
@@ -29,6 +31,14 @@ public sealed record PodSpec
 
     /// <summary>The GPU shape of the request: a share of one device, or whole devices.</summary>
     public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
+}
+
+/// <summary>Kubernetes' core/v1 PreemptionPolicy; the API server defaults it to PreemptLowerPriority.</summary>
+public enum PreemptionPolicy
+{
+    PreemptLowerPriority = 0,
+    /// <summary>Queued by priority like any pod, but never evicts others (kube's PodEligibleToPreemptOthers).</summary>
+    Never = 1,
 }
 
 /// <summary>

@@ -31,6 +31,12 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
 {
     public SchedulingProfile Profile { get; } = profile;
 
+    /// <summary>
+    /// kube's PodEligibleToPreemptOthers (plugins/defaultpreemption/default_preemption.go): a pod with preemptionPolicy
+    /// Never evicts nobody ("not eligible due to preemptionPolicy=Never."); it waits for room like a pod of no priority.
+    /// </summary>
+    public static bool EligibleToPreemptOthers(PodSpec pod) => pod.PreemptionPolicy != PreemptionPolicy.Never;
+
     /// <summary>The best candidate, or null when no node can be freed for the pod.</summary>
     public PreemptionCandidate? Preempt(ClusterState cluster, PodSpec preemptor, Random random) =>
         PickOne(FindCandidates(cluster, preemptor, random));

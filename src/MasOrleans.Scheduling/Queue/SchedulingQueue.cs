@@ -3,7 +3,9 @@ namespace MasOrleans.Scheduling.Queue;
 /// <summary>
 /// kube-scheduler's three-part scheduling queue, without threads or clocks of its own (the caller passes
 /// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, a <b>backoff</b> queue ordered by
-/// expiry, and an <b>unschedulable</b> pool that only a cluster event (<see cref="MoveAllToActive"/>) drains.
+/// expiry, and an <b>unschedulable</b> pool that a cluster event (<see cref="MoveAllToActive"/>) drains, or, for a pod
+/// that waited there longer than <see cref="MaxInUnschedulable"/>, the next <see cref="TryPop"/> (kube's
+/// flushUnschedulablePodsLeftover: an event the queue never heard of cannot strand a pod).
 /// A pod handed out by <see cref="TryPop"/> is in flight until the caller reports <see cref="Done"/>,
 /// <see cref="MarkUnschedulable"/> or <see cref="Requeue"/>. Not thread-safe: one owner (a grain) drives it.
 /// </summary>
@@ -12,19 +14,26 @@ public sealed class SchedulingQueue<T>
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SortedSet<Entry> _active;
     private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
-    private readonly HashSet<Entry> _unschedulable = [];
+    private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
     private long _arrivals;
     private long _moveRequests;
 
-    public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null)
+    /// <summary>kube-scheduler's DefaultPodMaxInUnschedulablePodsDuration (pkg/scheduler/backend/queue/scheduling_queue.go).</summary>
+    public static readonly TimeSpan DefaultMaxInUnschedulable = TimeSpan.FromMinutes(5);
+
+    public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null)
     {
         Order = order;
         Backoff = backoff ?? BackoffPolicy.Default;
+        MaxInUnschedulable = maxInUnschedulable ?? DefaultMaxInUnschedulable;
         _active = new SortedSet<Entry>(Comparer<Entry>.Create(order == QueueOrder.Sjf ? CompareSjf : ComparePriority));
     }
 
     public QueueOrder Order { get; }
     public BackoffPolicy Backoff { get; }
+
+    /// <summary>How long an unschedulable pod waits for a cluster event before it is tried again anyway.</summary>
+    public TimeSpan MaxInUnschedulable { get; }
     public int ActiveCount => _active.Count;
     public int BackoffCount => _backoff.Count;
     public int UnschedulableCount => _unschedulable.Count;
@@ -51,9 +60,13 @@ public sealed class SchedulingQueue<T>
         Put(entry, Place.Active);
     }
 
-    /// <summary>Moves expired backoffs to active, then hands out the best active pod (now in flight).</summary>
+    /// <summary>
+    /// Moves unschedulable pods that waited longer than <see cref="MaxInUnschedulable"/> on (to active, or to backoff
+    /// while it runs), then expired backoffs to active, then hands out the best active pod (now in flight).
+    /// </summary>
     public bool TryPop(DateTimeOffset now, out QueuedPod<T> pod)
     {
+        FlushUnschedulableLeftover(now);
         FlushBackoff(now);
         if (_active.Count == 0)
         {
@@ -86,6 +99,7 @@ public sealed class SchedulingQueue<T>
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
         entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop ? Place.Backoff : Place.Unschedulable);
     }
 
@@ -105,13 +119,32 @@ public sealed class SchedulingQueue<T>
     public int MoveAllToActive(DateTimeOffset now)
     {
         _moveRequests++;
-        var moved = _unschedulable.ToList();
-        foreach (var entry in moved)
+        return Move(_unschedulable.ToList(), now);
+    }
+
+    /// <summary>
+    /// A narrower event (kube's AssignedPodAdded): only the unschedulable pods <paramref name="mayFitNow"/> picks move, as
+    /// in <see cref="MoveAllToActive"/>. Pods in flight are not told (a pod that fails meanwhile waits for the next event,
+    /// or <see cref="MaxInUnschedulable"/>), so a burst of binds does not send every failing pod to backoff.
+    /// </summary>
+    public int MoveToActive(Func<T, bool> mayFitNow, DateTimeOffset now) =>
+        Move(_unschedulable.Where(e => mayFitNow(e.Item)).ToList(), now);
+
+    private int Move(List<Entry> entries, DateTimeOffset now)
+    {
+        foreach (var entry in entries)
         {
             _unschedulable.Remove(entry);
             Put(entry, entry.BackoffUntil > now ? Place.Backoff : Place.Active);
         }
-        return moved.Count;
+        return entries.Count;
+    }
+
+    /// <summary>kube's rule: strictly longer than the limit since the failed attempt (currentTime.Sub(Timestamp) &gt; max).</summary>
+    private void FlushUnschedulableLeftover(DateTimeOffset now)
+    {
+        while (_unschedulable.Count > 0 && now - _unschedulable.Min!.FailedAt > MaxInUnschedulable)
+            Move([_unschedulable.Min!], now);
     }
 
     private void FlushBackoff(DateTimeOffset now)
@@ -168,6 +201,12 @@ public sealed class SchedulingQueue<T>
         return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
     }
 
+    private static int CompareFailedAt(Entry a, Entry b)
+    {
+        var c = a.FailedAt.CompareTo(b.FailedAt);
+        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+    }
+
     private enum Place { Active, Backoff, Unschedulable, InFlight }
 
     private sealed class Entry(string name, int priority, double? expectedDurationSeconds, long arrival, T item)
@@ -179,6 +218,8 @@ public sealed class SchedulingQueue<T>
         public T Item { get; set; } = item;
         public int Attempts { get; set; }
         public DateTimeOffset BackoffUntil { get; set; }
+        /// <summary>When the last attempt found no node: the unschedulable pool's clock.</summary>
+        public DateTimeOffset FailedAt { get; set; }
         public long MoveRequestAtPop { get; set; }
         public Place Where { get; set; }
     }

@@ -33,6 +33,8 @@ internal class PodTemplateRequest
 {
     public Dictionary<string, string>? Requests { get; init; }
     public int? Priority { get; init; }
+    /// <summary>Kubernetes' preemptionPolicy: "PreemptLowerPriority" (the default) or "Never" (wait, never evict).</summary>
+    public string? PreemptionPolicy { get; init; }
     /// <summary>A policy from GET /api/v1/scheduler/policies; the cluster default when absent.</summary>
     public string? Policy { get; init; }
     public string? Image { get; init; }

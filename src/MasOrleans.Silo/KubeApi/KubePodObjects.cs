@@ -69,6 +69,7 @@ internal static class KubePodObjects
         {
             Requests = mapped.Requests.ToQuantities(),
             Priority = pod.Spec?.Priority,
+            PreemptionPolicy = pod.Spec?.PreemptionPolicy,
             Policy = string.IsNullOrEmpty(scheduler) || scheduler == DefaultScheduler ? null : scheduler,
             Image = mapped.Image,
             Labels = new Dictionary<string, string>(mapped.Labels),
@@ -101,6 +102,7 @@ internal static class KubePodObjects
         if (KubernetesNames.CheckNamespace(ns) is { } nsError) return new("metadata.namespace", nsError);
         if (Validation.CheckName(name, "pod") is { } nameError) return new("metadata.name", nameError);
         if (Unfinalizable(pod.Metadata) is { } finalizers) return finalizers;
+        if (UnknownPriorityClass(pod.Spec) is { } priorityClass) return priorityClass;
         // Every pod runs at least one container (the API server's ValidatePodSpec: "spec.containers: Required value").
         if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
         if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
@@ -108,10 +110,27 @@ internal static class KubePodObjects
         // CheckPod applies this rule too; asked first here so the Status names the labels as the field at fault.
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
-            return new(template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName" : "spec", invalid);
+            return new(FieldOf(template, invalid), invalid);
         spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
         return null;
     }
+
+    /// <summary>The manifest's field a REST validation message is about, where it names one.</summary>
+    private static string FieldOf(PodTemplateRequest template, string invalid) =>
+        template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName"
+        : invalid.StartsWith("preemptionPolicy", StringComparison.Ordinal) ? "spec.preemptionPolicy"
+        : "spec";
+
+    /// <summary>
+    /// kube-apiserver's Priority admission resolves spec.priorityClassName to the pod's priority and refuses a name no
+    /// PriorityClass has ("no PriorityClass with name x was found", plugin/pkg/admission/priority/admission.go). This
+    /// surface serves no PriorityClasses, so every name is unknown: refused on its field, rather than the pod created at
+    /// priority 0 as if it had asked for none.
+    /// </summary>
+    private static FieldError? UnknownPriorityClass(V1PodSpec? spec) =>
+        string.IsNullOrEmpty(spec?.PriorityClassName)
+            ? null
+            : new("spec.priorityClassName", $"no PriorityClass with name {spec.PriorityClassName} was found (PriorityClasses are not served here; set spec.priority)");
 
     /// <summary>
     /// Pods and deployments are deleted at once here and keep no finalizers: an object given some is refused rather than
@@ -174,6 +193,7 @@ internal static class KubePodObjects
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,
                 Priority = spec.Priority,
+                PreemptionPolicy = spec.PreemptionPolicy.ToString(),
                 NodeSelector = spec.NodeSelector is null ? null : new Dictionary<string, string>(spec.NodeSelector),
                 Affinity = Convert<V1Affinity>(spec.Affinity),
                 Tolerations = Convert<List<V1Toleration>>(spec.Tolerations),
