@@ -82,6 +82,37 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         Assert.Contains(traceId, record.Message);
     }
 
+    /// <summary>
+    /// An outage's 503s (Redis or a silo not answering, every request meeting it): the first with its exception, the
+    /// rest one line each that still names its trace id, not a stack per request.
+    /// </summary>
+    [Fact]
+    public async Task An_outage_is_logged_with_its_exception_once_and_each_further_503_as_one_line_with_its_trace_id()
+    {
+        var traceIds = new List<string>();
+        foreach (var path in new[] { "/cluster", "/redis", "/cluster", "/redis" })
+        {
+            using var response = await _http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            traceIds.Add((await response.Json()).GetProperty("traceId").GetString()!);
+        }
+
+        var records = _log.Records;
+        Assert.Equal(4, records.Count);
+        Assert.All(records, r => Assert.Equal(typeof(ProblemExceptionHandler).FullName, r.Category));
+        Assert.IsType<TimeoutException>(Assert.Single(records, r => r.Exception is not null).Exception);
+        Assert.Equal(LogLevel.Error, records[0].Level);
+        for (var i = 1; i < records.Count; i++)
+        {
+            Assert.Equal(LogLevel.Warning, records[i].Level);
+            Assert.Contains(traceIds[i], records[i].Message);
+        }
+        Assert.Contains("RedisConnectionException", records[1].Message);
+        // A defect in the middle of an outage still gets its stack.
+        using (await _http.GetAsync("/bug")) { }
+        Assert.IsType<InvalidOperationException>(_log.Records[^1].Exception);
+    }
+
     [Fact]
     public async Task A_client_error_is_answered_but_not_logged()
     {
