@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
+using MasOrleans.Grains;
 using MasOrleans.Silo.Api;
 
 namespace MasOrleans.Silo.Observability;
@@ -13,22 +14,20 @@ namespace MasOrleans.Silo.Observability;
 /// </summary>
 /// <remarks>
 /// An unavailable cluster is an outage, met by every request while it lasts: its first 503 is logged with the exception,
-/// the next ones until the outage has been quiet for <see cref="OutageQuietPeriod"/> one line each (method, path, trace
-/// id, what failed). Each 503 with its stack made a 20 s Redis outage 1,660 log lines from this handler alone.
+/// the next ones of its <see cref="FailureRun"/> one line each (method, path, trace id, what failed). Each 503 with its
+/// stack made a 20 s Redis outage 1,660 log lines from this handler alone.
 /// </remarks>
 internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
-    public static readonly TimeSpan OutageQuietPeriod = TimeSpan.FromSeconds(30);
-
-    // When the last 503 was answered (Stopwatch timestamp; 0: never). The handler is a singleton.
-    private long _lastUnavailable;
+    // The handler is a singleton: one run of 503s per silo.
+    private readonly FailureRun _unavailable = new();
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         var problem = Classify(exception);
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
         problem.Extensions["traceId"] = traceId;
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable && !StartsOutage())
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable && !_unavailable.Starts())
             LogUnavailableAgain(logger, context.Request.Method, context.Request.Path, traceId, exception.GetType().Name, exception.Message);
         else if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
         context.Response.StatusCode = problem.Status!.Value;
@@ -49,14 +48,6 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         _ => Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error",
             "An unexpected error occurred; the server log has the details under this trace id."),
     };
-
-    /// <summary>Whether this 503 is the first after <see cref="OutageQuietPeriod"/> without one.</summary>
-    private bool StartsOutage()
-    {
-        var now = Stopwatch.GetTimestamp();
-        var last = Interlocked.Exchange(ref _lastUnavailable, now);
-        return last == 0 || Stopwatch.GetElapsedTime(last, now) >= OutageQuietPeriod;
-    }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (trace {TraceId})")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string traceId);
