@@ -14,6 +14,17 @@ public sealed class FailureRun
     // When the last failure was counted (Stopwatch timestamp; 0: none yet).
     private long _last;
 
+    /// <summary>
+    /// A later failure of a run on one line: its type and its message's first line (Orleans' storage exceptions carry
+    /// their inner exceptions' stacks in their message).
+    /// </summary>
+    public static string OneLine(Exception error)
+    {
+        var message = error.Message;
+        var end = message.IndexOfAny(['\r', '\n']);
+        return $"{error.GetType().Name}: {(end < 0 ? message : message[..end])}";
+    }
+
     /// <summary>Counts a failure; true when it starts a run, so it deserves its stack.</summary>
     public bool Starts()
     {

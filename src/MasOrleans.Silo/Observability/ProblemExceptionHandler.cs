@@ -28,7 +28,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
         problem.Extensions["traceId"] = traceId;
         if (problem.Status == StatusCodes.Status503ServiceUnavailable && !_unavailable.Starts())
-            LogUnavailableAgain(logger, context.Request.Method, context.Request.Path, traceId, exception.GetType().Name, exception.Message);
+            LogUnavailableAgain(logger, context.Request.Method, context.Request.Path, traceId, FailureRun.OneLine(exception));
         else if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
         context.Response.StatusCode = problem.Status!.Value;
         // An unavailable cluster is transient (a silo restarting or failing over): tell clients when to try again.
@@ -52,7 +52,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (trace {TraceId})")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string traceId);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Answered 503 for {Method} {Path} (trace {TraceId}): {Error}: {Detail}; " +
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Answered 503 for {Method} {Path} (trace {TraceId}): {Error}; " +
         "the same outage as the 503 logged with its exception before")]
-    private static partial void LogUnavailableAgain(ILogger logger, string method, string path, string traceId, string error, string detail);
+    private static partial void LogUnavailableAgain(ILogger logger, string method, string path, string traceId, string error);
 }
