@@ -35,6 +35,7 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         _app.MapGet("/quantity", () => { throw new FormatException("'12x' is not a valid quantity for cpu"); });
         _app.MapGet("/cluster", () => { throw new TimeoutException(Secret); });
         _app.MapPost("/json", (Dictionary<string, int> body) => body.Count);
+        _app.MapGet("/orleans", () => { throw new Orleans.Runtime.OrleansException("Error from storage provider RedisGrainStorage.pod\n\nExc level 0: RedisTimeoutException\n   at Orleans.Storage.Read()"); });
         _app.MapGet("/redis", () => { throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketClosed, Secret); });
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -80,6 +81,40 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         Assert.IsType(exception, record.Exception);
         Assert.Contains($"GET {path}", record.Message);
         Assert.Contains(traceId, record.Message);
+    }
+
+    /// <summary>
+    /// An outage's 503s (Redis or a silo not answering, every request meeting it): the first with its exception, the
+    /// rest one line each that still names its trace id, not a stack per request.
+    /// </summary>
+    [Fact]
+    public async Task An_outage_is_logged_with_its_exception_once_and_each_further_503_as_one_line_with_its_trace_id()
+    {
+        var traceIds = new List<string>();
+        foreach (var path in new[] { "/cluster", "/redis", "/orleans", "/redis" })
+        {
+            using var response = await _http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            traceIds.Add((await response.Json()).GetProperty("traceId").GetString()!);
+        }
+
+        var records = _log.Records;
+        Assert.Equal(4, records.Count);
+        Assert.All(records, r => Assert.Equal(typeof(ProblemExceptionHandler).FullName, r.Category));
+        Assert.IsType<TimeoutException>(Assert.Single(records, r => r.Exception is not null).Exception);
+        Assert.Equal(LogLevel.Error, records[0].Level);
+        for (var i = 1; i < records.Count; i++)
+        {
+            Assert.Equal(LogLevel.Warning, records[i].Level);
+            Assert.Contains(traceIds[i], records[i].Message);
+            Assert.DoesNotContain('\n', records[i].Message);
+        }
+        Assert.Contains("RedisConnectionException", records[1].Message);
+        // Orleans' storage exceptions carry their inner stacks in their message: only its first line.
+        Assert.Contains("OrleansException: Error from storage provider RedisGrainStorage.pod;", records[2].Message);
+        // A defect in the middle of an outage still gets its stack.
+        using (await _http.GetAsync("/bug")) { }
+        Assert.IsType<InvalidOperationException>(_log.Records[^1].Exception);
     }
 
     [Fact]

@@ -123,7 +123,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
         // which Orleans' watchdog notes (one complaint or both, and nothing but membership complaints).
         "^warn: Orleans\\.Runtime\\.Watchdog\\[\\d+\\] \\d+ of \\d+ components reported issues\\. Complaints:( Orleans\\.Runtime\\.MembershipService\\.\\w+ failed health check with complaint \"\\w+ timer should have fired [^\"]*\"\\.)+\\s*$",
         // POSTs whose pod could not be stored: answered 503 with Retry-After (PodLoad fails on any other 5xx).
-        "Unhandled exception for POST /api/v1/pods",
+        "(Unhandled exception|Answered 503) for POST /api/v1/pods",
         // Cycles whose reservation could not be written, retried; a pod's Running write retried from its timer.
         "scheduling cycle did not finish in|Scheduling cycle for pod .* failed; queued again",
         "(Caught and ignored exception thrown from timer callback|Exception during Grain method call of message OneWay).*mas-pod/",

@@ -52,6 +52,7 @@ public sealed partial class SchedulingQueueGrain(
         TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds));
     private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
+    private readonly FailureRun _cycleFailures = new();
     /// <summary>The pod table came with the shard from its previous silo (<see cref="OnRehydrate"/>).</summary>
     private bool _rehydrated;
     private SchedulingCycle _cycle = null!;
@@ -234,7 +235,9 @@ public sealed partial class SchedulingQueueGrain(
         catch (Exception e)
         {
             // Loud: a failing cycle is a defect or an outage. The pod is queued again after its backoff, never stranded.
-            LogCycleFailed(logger, e, pod.Name);
+            // An outage fails every cycle: its stack once per run, then a line per pod.
+            if (_cycleFailures.Starts()) LogCycleFailed(logger, e, pod.Name);
+            else LogCycleFailedAgain(logger, pod.Name, FailureRun.OneLine(e));
         }
         // A cycle abandoned by the sweep has been queued again; a newer cycle owns the pod now.
         if (!_inFlight.TryGetValue(pod.Name, out var since) || since != startedAt) return;
@@ -321,6 +324,9 @@ public sealed partial class SchedulingQueueGrain(
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Error, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff")]
     private static partial void LogCycleFailed(ILogger logger, Exception error, string pod);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff ({Error}; the same run of failures as the one logged with its exception before)")]
+    private static partial void LogCycleFailedAgain(ILogger logger, string pod, string error);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
     private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);

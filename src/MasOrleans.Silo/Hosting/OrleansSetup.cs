@@ -86,6 +86,7 @@ internal static class OrleansSetup
             silo.Services.AddSingleton(sp => sp.GetRequiredService<RedisStoreConnection>().Redis);
             silo.Services.AddSingleton<INodeBindingStore, RedisNodeBindingStore>();
             silo.Services.AddSingleton<IPodDirectory, RedisPodDirectory>();
+            silo.Services.AddHostedService<RedisDataLossWatch>();
         }
         silo.AddMasOrleansApplication(config);
         // The dashboard samples Orleans' counters through its own metric reader; each sample observes the grain

@@ -51,7 +51,8 @@ internal static partial class ShutdownBound
 
     /// <summary>
     /// Starts the app and runs it until it is told to stop; then stops and disposes it within the bound. Returns the
-    /// process's exit code: 0, or <see cref="CutShortExitCode"/> when the bound ended the stop.
+    /// process's exit code: 0, the silo's own reason when it stopped itself (<see cref="SiloExitCode"/>), or
+    /// <see cref="CutShortExitCode"/> when the bound ended the stop.
     /// </summary>
     public static async Task<int> RunAsync(WebApplication app)
     {
@@ -69,11 +70,13 @@ internal static partial class ShutdownBound
             await stopping.Task;
 
         var bound = Of(app.Configuration);
+        // Read before the stop disposes the services: set when the silo stopped itself (RedisDataLossWatch).
+        var stoppedItself = app.Services.GetRequiredService<SiloExitCode>();
         var stop = StopAndDisposeAsync(app);
         if (await Task.WhenAny(stop, Task.Delay(bound)) == stop)
         {
             await stop;
-            return ExitCodes.Success;
+            return stoppedItself.Value;
         }
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownBound).FullName!);
         LogCutShort(logger, bound.TotalSeconds);
@@ -81,7 +84,8 @@ internal static partial class ShutdownBound
         foreach (var provider in app.Services.GetServices<ILoggerProvider>()) provider.Dispose();
         // Stopped otherwise when the host has stopped (SiloApp), which it has not.
         app.Services.GetService<ManagedRedis>()?.Dispose();
-        return CutShortExitCode;
+        // The reason the silo stopped itself says more than that its stop was cut short.
+        return stoppedItself.Value != ExitCodes.Success ? stoppedItself.Value : CutShortExitCode;
     }
 
     private static async Task StopAndDisposeAsync(WebApplication app)

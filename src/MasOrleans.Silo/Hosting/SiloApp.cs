@@ -49,6 +49,7 @@ internal static class SiloApp
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         ShutdownBound.Configure(builder);
+        builder.Services.AddSingleton<SiloExitCode>();
         // Stopped with the host below; a shutdown cut short (ShutdownBound) stops it itself.
         if (managedRedis is not null) builder.Services.AddSingleton(managedRedis);
         builder.Services.AddMasOrleansOnlineLearning();

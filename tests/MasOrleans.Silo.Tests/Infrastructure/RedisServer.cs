@@ -46,6 +46,24 @@ public sealed class RedisServer : IDisposable
     /// <summary>Starts redis-server again on the same port and directory: it loads its append-only file.</summary>
     public void Restart() => Pid = Launch(Port, Directory, AppendFsync);
 
+    /// <summary>Starts redis-server again on the same port with its data files deleted: a Redis that lost what it held.</summary>
+    public void RestartWithoutData()
+    {
+        foreach (var entry in new DirectoryInfo(Directory).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo directory) directory.Delete(recursive: true);
+            else entry.Delete();
+        }
+        Restart();
+    }
+
+    /// <summary>FLUSHALL: every key gone while redis-server runs on.</summary>
+    public async Task FlushAll()
+    {
+        using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"{ConnectionString},allowAdmin=true");
+        await connection.GetServer(connection.GetEndPoints()[0]).FlushAllDatabasesAsync();
+    }
+
     private static int Launch(int port, string dir, string appendFsync)
     {
         var pidFile = Path.Combine(dir, "redis.pid");

@@ -135,7 +135,13 @@ public sealed class SiloProcess : IDisposable
     public int Terminate(int timeoutSeconds = 60)
     {
         Assert.True(Signals.Send(_process.Id, Signals.Terminate), $"SIGTERM to the silo (pid {_process.Id}) was not sent");
-        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)), $"the silo did not stop within {timeoutSeconds} s of SIGTERM");
+        return WaitForExit(timeoutSeconds, "of SIGTERM");
+    }
+
+    /// <summary>Waits for the silo to stop (by itself, or after <paramref name="after"/>); returns its exit code.</summary>
+    public int WaitForExit(int timeoutSeconds, string after = "")
+    {
+        Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)), $"the silo did not stop within {timeoutSeconds} s {after}".TrimEnd());
         // The parameterless wait also drains the redirected output, so the log is complete.
         _process.WaitForExit();
         return _process.ExitCode;

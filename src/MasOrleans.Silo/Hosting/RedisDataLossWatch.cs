@@ -1,0 +1,80 @@
+using MasOrleans.Scheduling;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Hosting;
+
+/// <summary>
+/// Stops the silo, with <see cref="ExitCode"/>, when Redis no longer holds this cluster's membership table after it
+/// did: Redis was flushed, or restarted without its data. The silo's memory then holds state Redis no longer has; left
+/// running, grain writes failed as version conflicts with records that were gone (a node registration answered 503,
+/// pods bound at that moment stayed Scheduled for minutes), Orleans could not refresh or rejoin its membership, and
+/// what memory still showed vanished one grain at a time. Stopped, a supervisor starts it again from what Redis holds.
+/// </summary>
+/// <remarks>
+/// Orleans writes the table (<c>{ServiceId}/members/{ClusterId}</c>, Orleans.Clustering.Redis) when the silo joins and
+/// never deletes it, so its absence once seen is the store's loss, not this cluster's doing. A Redis that does not
+/// answer is an outage, which the write paths ride out (503 and retries), not a loss.
+/// </remarks>
+internal sealed partial class RedisDataLossWatch(
+    RedisStoreConnection connection,
+    IOptions<ClusterOptions> cluster,
+    IHostApplicationLifetime lifetime,
+    SiloExitCode exitCode,
+    ILogger<RedisDataLossWatch> logger) : BackgroundService
+{
+    /// <summary>EX_UNAVAILABLE: what the silo needs (its stored state) is not there; a supervisor starts it again.</summary>
+    public const int ExitCode = ExitCodes.Unavailable;
+
+    public const string LostMessage = "Redis lost this cluster's data";
+
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
+
+    public static string MembershipKey(ClusterOptions options) => $"{options.ServiceId}/members/{options.ClusterId}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var key = MembershipKey(cluster.Value);
+        var seen = false;
+        using var timer = new PeriodicTimer(Period);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (connection.Opened is not { } redis) continue;
+            bool exists;
+            try
+            {
+                exists = await redis.GetDatabase().KeyExistsAsync(key);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                continue;
+            }
+            if (exists)
+            {
+                seen = true;
+                continue;
+            }
+            if (!seen) continue;
+            LogLost(logger, key, ExitCode);
+            exitCode.StoppedBecause(ExitCode);
+            lifetime.StopApplication();
+            return;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
+        "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +
+        "stored. The silo stops (exit code {ExitCode}) so that it starts again from what Redis holds")]
+    private static partial void LogLost(ILogger logger, string key, int exitCode);
+}
+
+/// <summary>The process's exit code when the silo stopped itself (<see cref="RedisDataLossWatch"/>); 0 when it was told to stop.</summary>
+internal sealed class SiloExitCode
+{
+    private int _value;
+
+    public int Value => Volatile.Read(ref _value);
+
+    public void StoppedBecause(int code) => Volatile.Write(ref _value, code);
+}
