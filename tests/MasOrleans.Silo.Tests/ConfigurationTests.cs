@@ -140,6 +140,13 @@ public sealed class ConfigurationTests : IDisposable
         // A stop bounded by nothing, or by a negative time the host cannot wait.
         { "Shutdown__TimeoutSeconds", "0", "Shutdown__TimeoutSeconds '0' must be a number of seconds above 0 and at most 3600" },
         { "Shutdown__TimeoutSeconds", "soon", "Shutdown__TimeoutSeconds 'soon' must be a number of seconds above 0 and at most 3600" },
+        // A misspelt key was ignored and the silo started with the default: here reads stayed open, a profile's score kept
+        // weight 1, the managed Redis kept port 6379.
+        { "Security__RequireKeysForReads", "true", "Security__RequireKeysForReads is not a setting; did you mean Security__RequireKeyForReads?" },
+        { "Security__ApiKeys__0__Scope__0", "nodes:write", "Security__ApiKeys__0__Scope is not a setting; did you mean Security__ApiKeys__0__Scopes?" },
+        { "Scheduler__Profiles__0__Scores__0__Wieght", "2", "Scheduler__Profiles__0__Scores__0__Wieght is not a setting; did you mean Scheduler__Profiles__0__Scores__0__Weight?" },
+        { "Redis__Managed__Prot", "6400", "Redis__Managed__Prot is not a setting; did you mean Redis__Managed__Port?" },
+        { "Security__Enabled", "true", "Security__Enabled is not a setting (Security takes ApiKey, ApiKeys, ProtectDashboard, ProtectMetrics, RequireKeyForReads)" },
     };
 
     [Theory]

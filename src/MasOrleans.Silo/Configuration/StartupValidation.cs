@@ -26,6 +26,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
     public static List<string> Problems(IConfiguration config)
     {
         var problems = new List<string>();
+        problems.AddRange(UnknownSettings.Problems(config));
         CheckHosting(config, problems);
         var security = Bind<SecurityOptions>(config, SecurityOptions.Section, problems);
         if (security is not null) CheckSecurity(security, problems);
