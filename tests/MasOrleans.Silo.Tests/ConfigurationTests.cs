@@ -147,6 +147,9 @@ public sealed class ConfigurationTests : IDisposable
         { "Scheduler__Profiles__0__Scores__0__Wieght", "2", "Scheduler__Profiles__0__Scores__0__Wieght is not a setting; did you mean Scheduler__Profiles__0__Scores__0__Weight?" },
         { "Redis__Managed__Prot", "6400", "Redis__Managed__Prot is not a setting; did you mean Redis__Managed__Port?" },
         { "Security__Enabled", "true", "Security__Enabled is not a setting (Security takes ApiKey, ApiKeys, ProtectDashboard, ProtectMetrics, RequireKeyForReads)" },
+        // Started; every pod naming an image was then refused with "image must be at most -1 characters".
+        { "Limits__MaxImageLength", "-1", "Limits__MaxImageLength must be at least 1" },
+        { "Limits__MaxImageLength", "0", "Limits__MaxImageLength must be at least 1" },
     };
 
     [Theory]

@@ -44,6 +44,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         {
             if (limits.MaxRequestBodyBytes < 1024) problems.Add("Limits__MaxRequestBodyBytes must be at least 1024");
             if (limits.MaxListItems < 1) problems.Add("Limits__MaxListItems must be at least 1");
+            if (limits.MaxImageLength < 1) problems.Add("Limits__MaxImageLength must be at least 1");
             if (!limits.TryResolveMaxima(out _, out var error)) problems.Add(error!);
         }
         var extender = Bind<ExtenderOptions>(config, ExtenderOptions.Section, problems);
