@@ -150,6 +150,8 @@ public sealed class ConfigurationTests : IDisposable
         // Started; every pod naming an image was then refused with "image must be at most -1 characters".
         { "Limits__MaxImageLength", "-1", "Limits__MaxImageLength must be at least 1" },
         { "Limits__MaxImageLength", "0", "Limits__MaxImageLength must be at least 1" },
+        // Started; the window was 0 ticks and every request to /api, /k8s and /dashboard a 500.
+        { "RateLimiting__WindowSeconds", "0.00000001", "RateLimiting__WindowSeconds must be at least 0.001 and at most 3600, not 1E-08" },
     };
 
     [Theory]

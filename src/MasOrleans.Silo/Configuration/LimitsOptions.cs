@@ -1,3 +1,4 @@
+using System.Globalization;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Silo.Configuration;
@@ -59,4 +60,19 @@ internal sealed class RateLimitingOptions
     public bool Enabled { get; set; } = true;
     public int PermitLimit { get; set; } = 1000;
     public double WindowSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// A window must be at least a millisecond: below a tick (0.0000001 s) it is zero, which the limiter refuses as each
+    /// request comes (a 500 for every one), and a shorter one only spins its replenishment timer.
+    /// </summary>
+    public const double MinWindowSeconds = 0.001;
+    public const double MaxWindowSeconds = 3600;
+
+    public IEnumerable<string> Problems()
+    {
+        const string off = " (or set RateLimiting__Enabled=false)";
+        if (PermitLimit < 1) yield return $"RateLimiting__PermitLimit must be at least 1, not {PermitLimit}{off}";
+        if (!(WindowSeconds is >= MinWindowSeconds and <= MaxWindowSeconds))
+            yield return string.Create(CultureInfo.InvariantCulture, $"RateLimiting__WindowSeconds must be at least {MinWindowSeconds} and at most {MaxWindowSeconds}, not {WindowSeconds}{off}");
+    }
 }

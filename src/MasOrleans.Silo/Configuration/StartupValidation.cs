@@ -36,9 +36,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         if (Bind<Grains.WorkloadOptions>(config, "Workloads", problems) is { } workloads) problems.AddRange(workloads.Problems());
         if (Bind<Grains.ContainerRuntimeOptions>(config, "ContainerRuntime", problems) is { } runtime) problems.AddRange(runtime.Problems());
         if (Bind<Observability.MetricsOptions>(config, "Metrics", problems) is { } metrics) problems.AddRange(metrics.Problems());
-        var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
-        if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
-            problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");
+        if (Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems) is { Enabled: true } rate) problems.AddRange(rate.Problems());
         var limits = Bind<LimitsOptions>(config, LimitsOptions.Section, problems);
         if (limits is not null)
         {
