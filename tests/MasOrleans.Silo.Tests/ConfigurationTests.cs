@@ -152,6 +152,11 @@ public sealed class ConfigurationTests : IDisposable
         { "Limits__MaxImageLength", "0", "Limits__MaxImageLength must be at least 1" },
         // Started; the window was 0 ticks and every request to /api, /k8s and /dashboard a 500.
         { "RateLimiting__WindowSeconds", "0.00000001", "RateLimiting__WindowSeconds must be at least 0.001 and at most 3600, not 1E-08" },
+        // Started with a key no request can carry: HTTP drops a header value's surrounding white space, and takes no
+        // control characters or non-ASCII ones, so every call was a 401 (a key file written with echo ends in a newline).
+        { "Security__ApiKey", "admin-key-0123456789abcdef\n", "Security__ApiKey: an API key must be printable ASCII (no control characters) without leading or trailing spaces" },
+        { "Security__ApiKeys__0__Key", "  padded-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
+        { "Security__ApiKeys__0__Key", "caf\u00e9-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
     };
 
     [Theory]

@@ -23,6 +23,12 @@ internal sealed class SecurityOptions
     public bool ProtectMetrics { get; set; }
 
     public bool Enabled => !string.IsNullOrEmpty(ApiKey) || ApiKeys.Count > 0;
+
+    /// <summary>
+    /// Whether a request can present the key as configured: HTTP drops the white space around a header's value and
+    /// Kestrel refuses control and non-ASCII characters in one, so such a key (a secret file's trailing newline) matches nothing.
+    /// </summary>
+    public static bool CanTravelInAHeader(string key) => key.All(c => c is >= ' ' and <= '~') && key.Trim(' ') == key;
 }
 
 internal sealed class ApiKeyOptions

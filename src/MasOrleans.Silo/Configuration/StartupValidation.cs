@@ -178,6 +178,8 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         {
             if (string.IsNullOrEmpty(key) || key.Length < SecurityOptions.MinKeyLength)
                 problems.Add($"{label}: an API key needs at least {SecurityOptions.MinKeyLength} characters");
+            else if (!SecurityOptions.CanTravelInAHeader(key))
+                problems.Add($"{label}: an API key must be printable ASCII (no control characters) without leading or trailing spaces, as an HTTP header carries it");
             if (scopes.Count == 0) problems.Add($"{label}: an API key needs at least one scope");
             foreach (var scope in scopes.Where(s => !Scopes.IsWellFormed(s)))
                 problems.Add($"{label}: scope '{scope}' is not admin, dashboard, metrics, extender or '<area>:write' / '<area>:read'");
