@@ -186,6 +186,29 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     /// <summary>
+    /// Keys are told apart by name: in logs, in 403 messages and in the rate limiter's partition. Two keys of one name (or a
+    /// named key called "admin" beside Security__ApiKey) started the silo, and their callers then shared one rate window.
+    /// </summary>
+    [Theory]
+    [InlineData("ci", "ci", "Security: 2 API keys are named 'ci'")]
+    [InlineData("admin", null, "Security: 2 API keys are named 'admin'")]
+    [InlineData(null, "key-0", "Security: 2 API keys are named 'key-0'")]
+    public async Task Two_api_keys_of_one_name_stop_the_silo(string? first, string? second, string message)
+    {
+        var env = Environment("Security__ApiKey", "admin-key-0123456789abcdef");
+        foreach (var (name, i) in new[] { (first, 0), (second, 1) })
+        {
+            if (name is not null) env[$"Security__ApiKeys__{i}__Name"] = name;
+            env[$"Security__ApiKeys__{i}__Key"] = $"key-{i}-0123456789abcdef";
+            env[$"Security__ApiKeys__{i}__Scopes__0"] = "pods:write";
+        }
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("0123456789abcdef", output);
+    }
+
+    /// <summary>
     /// A kubeconfig whose user has no credentials loads as YAML but gives no client: the silo started, then every
     /// /extender request answered 500 (KubeConfigException from the binder built at the first request).
     /// </summary>

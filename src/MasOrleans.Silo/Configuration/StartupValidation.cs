@@ -185,6 +185,9 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
                 problems.Add($"{label}: scope '{scope}' is not admin, dashboard, metrics, extender or '<area>:write' / '<area>:read'");
         }
         if (keys.Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key).Any(g => g.Count() > 1)) problems.Add("Security: two API keys are identical");
+        // Logs, 403 messages and the rate limiter's partitions tell keys apart by name: two callers of one name would share a window.
+        foreach (var shared in security.KeyNames().GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            problems.Add($"Security: {shared.Count()} API keys are named '{shared.Key}'; give each its own Security__ApiKeys__N__Name (logs, 403 messages and the rate limit tell keys apart by name)");
         if (!security.Enabled && (security.RequireKeyForReads || security.ProtectDashboard || security.ProtectMetrics))
             problems.Add("Security__RequireKeyForReads, ProtectDashboard and ProtectMetrics need at least one API key (Security__ApiKey or Security__ApiKeys)");
     }
