@@ -90,7 +90,9 @@ public sealed class ConfigurationTests : IDisposable
         { "Security__ProtectMetrics", "true", "need at least one API key" },
         { "RateLimiting__PermitLimit", "0", "RateLimiting__PermitLimit must be at least 1" },
         { "RateLimiting__WindowSeconds", "soon", "RateLimiting" },
-        { "Limits__MaxQuantity__cpu", "lots", "Limits:MaxQuantity:cpu 'lots' is not a positive quantity" },
+        // Named as the variable is set (the message said Limits:MaxQuantity:cpu, as no other line does).
+        { "Limits__MaxQuantity__cpu", "lots", "Limits__MaxQuantity__cpu 'lots' is not a positive quantity" },
+        { "Limits__MaxQuantity__cpus", "8", "Limits__MaxQuantity__cpus is not a resource (use cpu, " },
         { "Extender__Tls__CertificatePath", "/nonexistent/server.pfx", "cannot be loaded" },
         { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },

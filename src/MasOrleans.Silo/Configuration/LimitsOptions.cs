@@ -41,8 +41,8 @@ internal sealed class LimitsOptions
         }
         foreach (var (key, text) in MaxQuantity)
         {
-            if (!TryKind(key, out var kind)) { error = $"Limits:MaxQuantity:{key} is not a resource (use {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})"; return false; }
-            if (!Quantity.TryParse(kind, text, out var stored) || stored <= 0) { error = $"Limits:MaxQuantity:{key} '{text}' is not a positive quantity"; return false; }
+            if (!TryKind(key, out var kind)) { error = $"Limits__MaxQuantity__{key} is not a resource (use {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})"; return false; }
+            if (!Quantity.TryParse(kind, text, out var stored) || stored <= 0) { error = $"Limits__MaxQuantity__{key} '{text}' is not a positive quantity"; return false; }
             maxima[(int)kind] = stored;
         }
         return true;
