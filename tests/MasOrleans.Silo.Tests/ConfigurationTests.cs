@@ -90,7 +90,9 @@ public sealed class ConfigurationTests : IDisposable
         { "Security__ProtectMetrics", "true", "need at least one API key" },
         { "RateLimiting__PermitLimit", "0", "RateLimiting__PermitLimit must be at least 1" },
         { "RateLimiting__WindowSeconds", "soon", "RateLimiting" },
-        { "Limits__MaxQuantity__cpu", "lots", "Limits:MaxQuantity:cpu 'lots' is not a positive quantity" },
+        // Named as the variable is set (the message said Limits:MaxQuantity:cpu, as no other line does).
+        { "Limits__MaxQuantity__cpu", "lots", "Limits__MaxQuantity__cpu 'lots' is not a positive quantity" },
+        { "Limits__MaxQuantity__cpus", "8", "Limits__MaxQuantity__cpus is not a resource (use cpu, " },
         { "Extender__Tls__CertificatePath", "/nonexistent/server.pfx", "cannot be loaded" },
         { "Extender__Tls__AllowedThumbprints__0", "not-hex", "not a SHA-1 (40) or SHA-256 (64) hex thumbprint" },
         { "Extender__Kubernetes__KubeconfigPath", "/nonexistent/kubeconfig", "does not exist" },
@@ -140,6 +142,23 @@ public sealed class ConfigurationTests : IDisposable
         // A stop bounded by nothing, or by a negative time the host cannot wait.
         { "Shutdown__TimeoutSeconds", "0", "Shutdown__TimeoutSeconds '0' must be a number of seconds above 0 and at most 3600" },
         { "Shutdown__TimeoutSeconds", "soon", "Shutdown__TimeoutSeconds 'soon' must be a number of seconds above 0 and at most 3600" },
+        // A misspelt key was ignored and the silo started with the default: here reads stayed open, a profile's score kept
+        // weight 1, the managed Redis kept port 6379.
+        { "Security__RequireKeysForReads", "true", "Security__RequireKeysForReads is not a setting; did you mean Security__RequireKeyForReads?" },
+        { "Security__ApiKeys__0__Scope__0", "nodes:write", "Security__ApiKeys__0__Scope is not a setting; did you mean Security__ApiKeys__0__Scopes?" },
+        { "Scheduler__Profiles__0__Scores__0__Wieght", "2", "Scheduler__Profiles__0__Scores__0__Wieght is not a setting; did you mean Scheduler__Profiles__0__Scores__0__Weight?" },
+        { "Redis__Managed__Prot", "6400", "Redis__Managed__Prot is not a setting; did you mean Redis__Managed__Port?" },
+        { "Security__Enabled", "true", "Security__Enabled is not a setting (Security takes ApiKey, ApiKeys, ProtectDashboard, ProtectMetrics, RequireKeyForReads)" },
+        // Started; every pod naming an image was then refused with "image must be at most -1 characters".
+        { "Limits__MaxImageLength", "-1", "Limits__MaxImageLength must be at least 1" },
+        { "Limits__MaxImageLength", "0", "Limits__MaxImageLength must be at least 1" },
+        // Started; the window was 0 ticks and every request to /api, /k8s and /dashboard a 500.
+        { "RateLimiting__WindowSeconds", "0.00000001", "RateLimiting__WindowSeconds must be at least 0.001 and at most 3600, not 1E-08" },
+        // Started with a key no request can carry: HTTP drops a header value's surrounding white space, and takes no
+        // control characters or non-ASCII ones, so every call was a 401 (a key file written with echo ends in a newline).
+        { "Security__ApiKey", "admin-key-0123456789abcdef\n", "Security__ApiKey: an API key must be printable ASCII (no control characters) without leading or trailing spaces" },
+        { "Security__ApiKeys__0__Key", "  padded-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
+        { "Security__ApiKeys__0__Key", "caf\u00e9-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
     };
 
     [Theory]
@@ -194,6 +213,29 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains(message, output);
         Assert.DoesNotContain("the ppo model", output);
         Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>
+    /// Keys are told apart by name: in logs, in 403 messages and in the rate limiter's partition. Two keys of one name (or a
+    /// named key called "admin" beside Security__ApiKey) started the silo, and their callers then shared one rate window.
+    /// </summary>
+    [Theory]
+    [InlineData("ci", "ci", "Security: 2 API keys are named 'ci'")]
+    [InlineData("admin", null, "Security: 2 API keys are named 'admin'")]
+    [InlineData(null, "key-0", "Security: 2 API keys are named 'key-0'")]
+    public async Task Two_api_keys_of_one_name_stop_the_silo(string? first, string? second, string message)
+    {
+        var env = Environment("Security__ApiKey", "admin-key-0123456789abcdef");
+        foreach (var (name, i) in new[] { (first, 0), (second, 1) })
+        {
+            if (name is not null) env[$"Security__ApiKeys__{i}__Name"] = name;
+            env[$"Security__ApiKeys__{i}__Key"] = $"key-{i}-0123456789abcdef";
+            env[$"Security__ApiKeys__{i}__Scopes__0"] = "pods:write";
+        }
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains(message, output);
+        Assert.DoesNotContain("0123456789abcdef", output);
     }
 
     /// <summary>

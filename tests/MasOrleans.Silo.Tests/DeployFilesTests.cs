@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 
 namespace MasOrleans.Silo.Tests;
@@ -134,6 +135,44 @@ public sealed partial class DeployFilesTests
         Assert.True(names.Count >= 8, $"expected the deploy files to set at least 8 variables, found {names.Count}");
         var undocumented = names.Where(n => !documented.Contains($"`{n}`", StringComparison.Ordinal)).ToList();
         Assert.True(undocumented.Count == 0, "not in docs/configuration.md: " + string.Join(", ", undocumented));
+    }
+
+    /// <summary>
+    /// The real kubectl reads the manifests (set env --local needs no cluster) and lists the silo container's variables; each
+    /// of those, compose's and the Dockerfile's in a section the silo checks names a setting start-up takes (UnknownSettings),
+    /// so a deploy file cannot set a misspelt key that the silo would refuse.
+    /// </summary>
+    [Fact]
+    public async Task Kubectl_reads_the_manifests_and_every_variable_the_deploy_files_set_is_a_setting()
+    {
+        foreach (var manifest in new[] { "deploy/kubernetes/silo.yaml", "deploy/kubernetes/redis.yaml" })
+        {
+            var (exitCode, output) = await Kubectl("set", "env", "--local", "--list", "-f", RepoFiles.Path(manifest));
+            Assert.True(exitCode == 0, $"kubectl set env --local -f {manifest}: {output}");
+        }
+        var (_, listed) = await Kubectl("set", "env", "--local", "--list", "-c", "silo", "-f", RepoFiles.Path("deploy/kubernetes/silo.yaml"));
+        var kubectlNames = Regex.Matches(listed, @"^(?:# )?(\w+)(?:=| from )", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        var yamlNames = KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys;
+        Assert.Equal(yamlNames.Order(), kubectlNames.Order());
+        var settings = kubectlNames.Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys)).Concat(DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys)
+            .Where(n => n.Contains("__", StringComparison.Ordinal)).Distinct().ToDictionary(n => n.Replace("__", ":", StringComparison.Ordinal), _ => (string?)"x");
+        Assert.Contains("Storage:Provider", settings.Keys);
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        Assert.Empty(MasOrleans.Silo.Configuration.UnknownSettings.Problems(config));
+    }
+
+    private static async Task<(int ExitCode, string Output)> Kubectl(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        // No cluster: --local reads the files only; an empty kubeconfig keeps it from looking for one.
+        info.Environment["KUBECONFIG"] = "/dev/null";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
     }
 
     [Fact]

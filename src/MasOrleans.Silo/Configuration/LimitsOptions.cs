@@ -1,3 +1,4 @@
+using System.Globalization;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Silo.Configuration;
@@ -40,8 +41,8 @@ internal sealed class LimitsOptions
         }
         foreach (var (key, text) in MaxQuantity)
         {
-            if (!TryKind(key, out var kind)) { error = $"Limits:MaxQuantity:{key} is not a resource (use {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})"; return false; }
-            if (!Quantity.TryParse(kind, text, out var stored) || stored <= 0) { error = $"Limits:MaxQuantity:{key} '{text}' is not a positive quantity"; return false; }
+            if (!TryKind(key, out var kind)) { error = $"Limits__MaxQuantity__{key} is not a resource (use {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})"; return false; }
+            if (!Quantity.TryParse(kind, text, out var stored) || stored <= 0) { error = $"Limits__MaxQuantity__{key} '{text}' is not a positive quantity"; return false; }
             maxima[(int)kind] = stored;
         }
         return true;
@@ -59,4 +60,19 @@ internal sealed class RateLimitingOptions
     public bool Enabled { get; set; } = true;
     public int PermitLimit { get; set; } = 1000;
     public double WindowSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// A window must be at least a millisecond: below a tick (0.0000001 s) it is zero, which the limiter refuses as each
+    /// request comes (a 500 for every one), and a shorter one only spins its replenishment timer.
+    /// </summary>
+    public const double MinWindowSeconds = 0.001;
+    public const double MaxWindowSeconds = 3600;
+
+    public IEnumerable<string> Problems()
+    {
+        const string off = " (or set RateLimiting__Enabled=false)";
+        if (PermitLimit < 1) yield return $"RateLimiting__PermitLimit must be at least 1, not {PermitLimit}{off}";
+        if (!(WindowSeconds is >= MinWindowSeconds and <= MaxWindowSeconds))
+            yield return string.Create(CultureInfo.InvariantCulture, $"RateLimiting__WindowSeconds must be at least {MinWindowSeconds} and at most {MaxWindowSeconds}, not {WindowSeconds}{off}");
+    }
 }

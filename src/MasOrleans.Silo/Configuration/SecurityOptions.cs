@@ -23,6 +23,22 @@ internal sealed class SecurityOptions
     public bool ProtectMetrics { get; set; }
 
     public bool Enabled => !string.IsNullOrEmpty(ApiKey) || ApiKeys.Count > 0;
+
+    /// <summary>The name of <see cref="ApiKey"/>'s caller.</summary>
+    public const string AdminKeyName = "admin";
+
+    /// <summary>How logs, 403 messages and the rate limiter name a key of <see cref="ApiKeys"/>: its Name, or key-{index}.</summary>
+    public static string NameOf(ApiKeyOptions key, int index) => key.Name ?? $"key-{index}";
+
+    /// <summary>The name of every configured key, <see cref="AdminKeyName"/> for <see cref="ApiKey"/>.</summary>
+    public IEnumerable<string> KeyNames() =>
+        string.IsNullOrEmpty(ApiKey) ? ApiKeys.Select(NameOf) : ApiKeys.Select(NameOf).Append(AdminKeyName);
+
+    /// <summary>
+    /// Whether a request can present the key as configured: HTTP drops the white space around a header's value and
+    /// Kestrel refuses control and non-ASCII characters in one, so such a key (a secret file's trailing newline) matches nothing.
+    /// </summary>
+    public static bool CanTravelInAHeader(string key) => key.All(c => c is >= ' ' and <= '~') && key.Trim(' ') == key;
 }
 
 internal sealed class ApiKeyOptions

@@ -29,6 +29,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
     public static List<string> Problems(IConfiguration config)
     {
         var problems = new List<string>();
+        problems.AddRange(UnknownSettings.Problems(config));
         CheckHosting(config, problems);
         var security = Bind<SecurityOptions>(config, SecurityOptions.Section, problems);
         if (security is not null) CheckSecurity(security, problems);
@@ -38,14 +39,13 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         if (Bind<Grains.WorkloadOptions>(config, "Workloads", problems) is { } workloads) problems.AddRange(workloads.Problems());
         if (Bind<Grains.ContainerRuntimeOptions>(config, "ContainerRuntime", problems) is { } runtime) problems.AddRange(runtime.Problems());
         if (Bind<Observability.MetricsOptions>(config, "Metrics", problems) is { } metrics) problems.AddRange(metrics.Problems());
-        var rate = Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems);
-        if (rate is { Enabled: true } && (rate.PermitLimit < 1 || !(rate.WindowSeconds is > 0 and <= 3600)))
-            problems.Add("RateLimiting__PermitLimit must be at least 1 and RateLimiting__WindowSeconds between 0 and 3600 (or set RateLimiting__Enabled=false)");
+        if (Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems) is { Enabled: true } rate) problems.AddRange(rate.Problems());
         var limits = Bind<LimitsOptions>(config, LimitsOptions.Section, problems);
         if (limits is not null)
         {
             if (limits.MaxRequestBodyBytes < 1024) problems.Add("Limits__MaxRequestBodyBytes must be at least 1024");
             if (limits.MaxListItems < 1) problems.Add("Limits__MaxListItems must be at least 1");
+            if (limits.MaxImageLength < 1) problems.Add("Limits__MaxImageLength must be at least 1");
             if (!limits.TryResolveMaxima(out _, out var error)) problems.Add(error!);
         }
         var extender = Bind<ExtenderOptions>(config, ExtenderOptions.Section, problems);
@@ -212,11 +212,16 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         {
             if (string.IsNullOrEmpty(key) || key.Length < SecurityOptions.MinKeyLength)
                 problems.Add($"{label}: an API key needs at least {SecurityOptions.MinKeyLength} characters");
+            else if (!SecurityOptions.CanTravelInAHeader(key))
+                problems.Add($"{label}: an API key must be printable ASCII (no control characters) without leading or trailing spaces, as an HTTP header carries it");
             if (scopes.Count == 0) problems.Add($"{label}: an API key needs at least one scope");
             foreach (var scope in scopes.Where(s => !Scopes.IsWellFormed(s)))
                 problems.Add($"{label}: scope '{scope}' is not admin, dashboard, metrics, extender or '<area>:write' / '<area>:read'");
         }
         if (keys.Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key).Any(g => g.Count() > 1)) problems.Add("Security: two API keys are identical");
+        // Logs, 403 messages and the rate limiter's partitions tell keys apart by name: two callers of one name would share a window.
+        foreach (var shared in security.KeyNames().GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            problems.Add($"Security: {shared.Count()} API keys are named '{shared.Key}'; give each its own Security__ApiKeys__N__Name (logs, 403 messages and the rate limit tell keys apart by name)");
         if (!security.Enabled && (security.RequireKeyForReads || security.ProtectDashboard || security.ProtectMetrics))
             problems.Add("Security__RequireKeyForReads, ProtectDashboard and ProtectMetrics need at least one API key (Security__ApiKey or Security__ApiKeys)");
     }

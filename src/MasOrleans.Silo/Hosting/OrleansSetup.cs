@@ -24,13 +24,15 @@ internal static class OrleansSetup
     public const int DefaultSiloPort = 11111;
     public const int DefaultGatewayPort = 30000;
     public const int DefaultDirectoryCacheSize = 20_000;
+    /// <summary>Of both the cluster id and the service id (the prefix of every Redis key).</summary>
+    public const string DefaultClusterId = "mas-orleans";
 
     public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
     {
         var siloPort = config.GetValue("Orleans:SiloPort", DefaultSiloPort);
         var gatewayPort = config.GetValue("Orleans:GatewayPort", DefaultGatewayPort);
-        var clusterId = config["Orleans:ClusterId"] ?? "mas-orleans";
-        var serviceId = config["Orleans:ServiceId"] ?? "mas-orleans";
+        var clusterId = config["Orleans:ClusterId"] ?? DefaultClusterId;
+        var serviceId = config["Orleans:ServiceId"] ?? DefaultClusterId;
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = clusterId;

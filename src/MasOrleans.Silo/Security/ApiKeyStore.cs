@@ -25,12 +25,12 @@ internal sealed class ApiKeyStore
     public ApiKeyStore(IOptions<SecurityOptions> options)
     {
         var o = options.Value;
-        if (!string.IsNullOrEmpty(o.ApiKey)) _keys.Add((Digest(o.ApiKey), new ApiCaller("admin", new HashSet<string> { Scopes.Admin })));
+        if (!string.IsNullOrEmpty(o.ApiKey)) _keys.Add((Digest(o.ApiKey), new ApiCaller(SecurityOptions.AdminKeyName, new HashSet<string> { Scopes.Admin })));
         for (var i = 0; i < o.ApiKeys.Count; i++)
         {
             var k = o.ApiKeys[i];
             if (string.IsNullOrEmpty(k.Key)) continue;
-            _keys.Add((Digest(k.Key), new ApiCaller(k.Name ?? $"key-{i}", k.Scopes.ToHashSet(StringComparer.Ordinal))));
+            _keys.Add((Digest(k.Key), new ApiCaller(SecurityOptions.NameOf(k, i), k.Scopes.ToHashSet(StringComparer.Ordinal))));
         }
     }
 

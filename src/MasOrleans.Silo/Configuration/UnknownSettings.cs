@@ -1,0 +1,139 @@
+using System.Collections;
+using System.Reflection;
+using MasOrleans.Grains;
+using MasOrleans.Grains.Learning;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Hosting;
+using MasOrleans.Silo.Observability;
+
+namespace MasOrleans.Silo.Configuration;
+
+/// <summary>
+/// Every key under a section the silo owns must name a setting. The binder ignores keys it has no property for, so a
+/// misspelt one (Security__RequireKeysForReads=true) started the silo with the default: reads stayed open without a word.
+/// Orleans' and .NET's own sections (Orleans, Logging, Kestrel) are theirs to read and are not checked here.
+/// </summary>
+internal static class UnknownSettings
+{
+    /// <summary>Sections bound to an options class: their keys are its properties, at any depth.</summary>
+    private static readonly Dictionary<string, Type> Bound = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [SecurityOptions.Section] = typeof(SecurityOptions),
+        [RateLimitingOptions.Section] = typeof(RateLimitingOptions),
+        [LimitsOptions.Section] = typeof(LimitsOptions),
+        [ExtenderOptions.Section] = typeof(ExtenderOptions),
+        ["Scheduler"] = typeof(SchedulerOptions),
+        ["Scheduler:Profiles"] = typeof(List<ProfileDefinition>),
+        ["Learning:Online"] = typeof(OnlineLearningOptions),
+        ["Telemetry"] = typeof(TelemetryOptions),
+        ["Workloads"] = typeof(WorkloadOptions),
+        ["ContainerRuntime"] = typeof(ContainerRuntimeOptions),
+        ["Metrics"] = typeof(MetricsOptions),
+        // Read one by one (config["..."]) rather than bound.
+        ["Extender:DefaultPolicy"] = typeof(string),
+        ["Storage:Provider"] = typeof(string),
+        ["Redis:ConnectionString"] = typeof(string),
+        [ManagedRedis.PortKey] = typeof(string),
+        [ManagedRedis.AppendFsyncKey] = typeof(string),
+        [ShutdownBound.Key] = typeof(string),
+        ["Dashboard:CounterUpdateIntervalMs"] = typeof(string),
+        ["Models:Directory"] = typeof(string),
+    };
+
+    /// <summary>The owned top-level sections: the first segment of every key above.</summary>
+    private static readonly string[] Owned = Bound.Keys.Select(k => k.Split(':')[0]).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+
+    public static IEnumerable<string> Problems(IConfiguration config) =>
+        Owned.SelectMany(section => Check(config.GetSection(section), Bound.GetValueOrDefault(section)));
+
+    private static IEnumerable<string> Check(IConfigurationSection section, Type? shape)
+    {
+        var known = Known(section.Path, shape);
+        foreach (var child in section.GetChildren())
+        {
+            if (known is null)
+            {
+                // A list: its children are indices.
+                var element = Element(shape!);
+                if (!int.TryParse(child.Key, out _)) yield return $"{Env(child.Path)} is not a setting ({Env(section.Path)} is a list: {Env(section.Path)}__0, __1, ...)";
+                else foreach (var problem in Check(child, element)) yield return problem;
+                continue;
+            }
+            if (known.Count == 0 && shape is not null && Map(shape) is { } value)
+            {
+                // A map: any key, each holding a value of its kind.
+                foreach (var problem in Check(child, value)) yield return problem;
+                continue;
+            }
+            if (known.TryGetValue(child.Key, out var childShape))
+            {
+                foreach (var problem in Check(child, childShape)) yield return problem;
+                continue;
+            }
+            yield return Unknown(child, section, known.Keys);
+        }
+    }
+
+    /// <summary>The keys a section may hold and what each holds (null: a list, empty: a map or a single value).</summary>
+    private static Dictionary<string, Type?>? Known(string path, Type? shape)
+    {
+        var known = new Dictionary<string, Type?>(StringComparer.OrdinalIgnoreCase);
+        if (shape is not null)
+        {
+            shape = Nullable.GetUnderlyingType(shape) ?? shape;
+            if (IsValue(shape) || Map(shape) is not null) return known;
+            if (Element(shape) is not null) return null;
+            foreach (var property in shape.GetProperties(BindingFlags.Public | BindingFlags.Instance))
+            {
+                // The binder sets settable properties and fills get-only objects (lists); a computed value is not a setting.
+                if (property.GetIndexParameters().Length > 0 || !(property.SetMethod is { IsPublic: true } || !IsValue(property.PropertyType) && !property.PropertyType.IsInterface)) continue;
+                known[property.Name] = property.PropertyType;
+            }
+        }
+        // Keys read one by one below this section: "Redis:Managed:Port" makes "Managed" a key of "Redis".
+        foreach (var key in Bound.Keys.Where(k => k.StartsWith(path + ":", StringComparison.OrdinalIgnoreCase)))
+        {
+            var name = key[(path.Length + 1)..].Split(':')[0];
+            known.TryAdd(name, Bound.GetValueOrDefault($"{path}:{name}"));
+        }
+        return known;
+    }
+
+    private static string Unknown(IConfigurationSection child, IConfigurationSection section, IEnumerable<string> known)
+    {
+        var names = known.Order(StringComparer.Ordinal).ToList();
+        var nearest = names.Select(n => (Name: n, Distance: Distance(n.ToLowerInvariant(), child.Key.ToLowerInvariant()))).OrderBy(n => n.Distance).FirstOrDefault();
+        if (nearest.Name is not null && nearest.Distance <= Math.Max(2, nearest.Name.Length / 4))
+            return $"{Env(child.Path)} is not a setting; did you mean {Env(section.Path)}__{nearest.Name}?";
+        return names.Count == 0
+            ? $"{Env(child.Path)} is not a setting ({Env(section.Path)} is a single value)"
+            : $"{Env(child.Path)} is not a setting ({Env(section.Path)} takes {string.Join(", ", names)})";
+    }
+
+    private static bool IsValue(Type type) => type == typeof(string) || type.IsValueType;
+
+    private static Type? Map(Type type) =>
+        type.IsGenericType && type.GetInterfaces().Append(type).Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>))
+            ? type.GetGenericArguments()[^1] : null;
+
+    private static Type? Element(Type type) =>
+        type.IsArray ? type.GetElementType()
+        : type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type) && Map(type) is null ? type.GetGenericArguments()[0] : null;
+
+    private static string Env(string path) => path.Replace(":", "__");
+
+    /// <summary>Levenshtein distance: a typo is a few edits away from the setting it meant.</summary>
+    private static int Distance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
+    }
+}
