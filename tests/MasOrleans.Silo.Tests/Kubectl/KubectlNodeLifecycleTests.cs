@@ -43,4 +43,43 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         Assert.Equal("Running nl-evict", await Get("pod/nl-evict-a", "{.status.phase} {.spec.nodeName}"));
         Assert.Equal("Running nl-evict", await Get("pod/nl-evict-b", "{.status.phase} {.spec.nodeName}"));
     }
+
+    /// <summary>
+    /// A taint needs an effect (validateTaintEffect in pkg/apis/core/validation/validation.go: "spec.taints[0].effect:
+    /// Required value"); a patch without one was stored as NoSchedule, and a null taint in the list was a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_taint_without_an_effect_or_a_null_taint_is_refused_with_422_and_changes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-taint-node", KubeManifests.Node("nl-taint", "nl-taint")))).Succeeded();
+        (await kube.Run("taint", "node", "nl-taint", "kept=1:PreferNoSchedule")).Succeeded();
+
+        var missing = await kube.Run("patch", "node", "nl-taint", "--type=merge", "-p", """{"spec":{"taints":[{"key":"kept","value":"1","effect":"PreferNoSchedule"},{"key":"dedicated","value":"gpu"}]}}""");
+        Assert.True(missing.ExitCode != 0, missing.ToString());
+        Assert.Contains("""The Node "nl-taint" is invalid: spec.taints[1].effect: Required value""", missing.Error);
+
+        var nulled = await kube.Run("patch", "node", "nl-taint", "--type=merge", "-p", """{"spec":{"taints":[null]}}""");
+        Assert.True(nulled.ExitCode != 0, nulled.ToString());
+        Assert.Contains("""The Node "nl-taint" is invalid: spec.taints[0]: Required value""", nulled.Error);
+
+        var created = await kube.Run("apply", "-f", kube.Manifest("nl-taint-new", """
+            apiVersion: v1
+            kind: Node
+            metadata:
+              name: nl-taint-new
+            spec:
+              taints:
+              - key: dedicated
+                value: gpu
+            status:
+              capacity:
+                cpu: "4"
+
+            """));
+        Assert.True(created.ExitCode != 0, created.ToString());
+        Assert.Contains("spec.taints[0].effect: Required value", created.Error);
+
+        Assert.Equal("""[{"effect":"PreferNoSchedule","key":"kept","value":"1"}]""", await Get("node/nl-taint", "{.spec.taints}"));
+        Assert.NotEqual(0, (await kube.Run("get", "node", "nl-taint-new")).ExitCode);
+    }
 }
