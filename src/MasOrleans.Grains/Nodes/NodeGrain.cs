@@ -113,6 +113,9 @@ public sealed partial class NodeGrain(
         await state.WriteStateAsync();
         _local.UpdateNode(updated);
         await PublishInfo();
+        // Taints apply to the pods already here too: each that a NoExecute taint now finds untolerated is evicted.
+        if (!ReferenceEquals(updated.Taints, spec.Taints))
+            EvictUntolerating(updated.Taints, PodReasons.TaintEviction, taint => $"taint {Describe(taint)} on node {Name} is not tolerated");
         return Outcome.Success;
     }
 
@@ -192,14 +195,7 @@ public sealed partial class NodeGrain(
         }
     }
 
-    /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
-    private void EvictAll(string reason, string message)
-    {
-        foreach (var bound in BoundPods.ToList())
-            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
-    }
-
-    /// <summary>One-way as <see cref="EvictAll"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
+    /// <summary>One-way as <see cref="EvictUntolerating"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
     private void EvictForDeletion()
     {
         foreach (var bound in BoundPods.ToList())
@@ -346,49 +342,6 @@ public sealed partial class NodeGrain(
         }
         await Publish(NodeChangeKind.PodReleased, released: podName);
         return true;
-    }
-
-    private async Task OnTelemetry(TelemetryReading reading)
-    {
-        if (state.State.Spec is null) return;
-        _utilization = new Dictionary<string, double>(reading.Utilization);
-        _lastTelemetry = reading.At;
-        _heartbeatClock = clock.GetUtcNow();
-        if (!state.State.HasReported)
-        {
-            state.State = state.State with { HasReported = true };
-            await state.WriteStateAsync();
-        }
-        if (_heartbeat is null) StartHeartbeat();
-        await SetReady(true);
-    }
-
-    private void StartHeartbeat()
-    {
-        _heartbeatClock = clock.GetUtcNow();
-        var period = TimeSpan.FromMilliseconds(Math.Max(50, Grace.TotalMilliseconds / 5));
-        _heartbeat = this.RegisterGrainTimer(CheckHeartbeat, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
-
-    private Task CheckHeartbeat(CancellationToken cancellation) =>
-        clock.GetUtcNow() - _heartbeatClock > Grace ? SetReady(false) : Task.CompletedTask;
-
-    private async Task SetReady(bool ready)
-    {
-        var changed = ready != _ready;
-        _ready = ready;
-        if (changed)
-        {
-            _local.SetReady(0, ready);
-            var name = this.GetPrimaryKeyString();
-            if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
-            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {BoundPods.Count} pod(s)");
-            await state.WriteStateAsync();
-            // Its pods cannot be trusted to run any more: fail them so their workloads recreate them elsewhere.
-            if (!ready) EvictAll(PodReasons.NodeLost, $"node {name} stopped reporting telemetry");
-        }
-        // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
-        await PublishInfo();
     }
 
     private void RebuildLocal(IReadOnlyList<BoundPod> pods)

@@ -82,4 +82,27 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         Assert.Equal("""[{"effect":"PreferNoSchedule","key":"kept","value":"1"}]""", await Get("node/nl-taint", "{.spec.taints}"));
         Assert.NotEqual(0, (await kube.Run("get", "node", "nl-taint-new")).ExitCode);
     }
+
+    /// <summary>
+    /// kubectl taint with NoExecute evicts the pods that do not tolerate it, as the taint eviction controller does
+    /// (pkg/controller/tainteviction/taint_eviction.go); a pod tolerating it stays. Nothing left the node before.
+    /// </summary>
+    [Fact]
+    public async Task Kubectl_taint_NoExecute_evicts_the_pods_that_do_not_tolerate_it()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-node", KubeManifests.Node("nl-noexec", "nl-noexec")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-plain", KubeManifests.Pod("nl-noexec-plain", "nl-noexec")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-tolerant", KubeManifests.Pod("nl-noexec-tolerant", "nl-noexec", extraSpec: """
+              tolerations:
+              - key: maintenance
+                operator: Exists
+                effect: NoExecute
+            """)))).Succeeded();
+        foreach (var pod in new[] { "nl-noexec-plain", "nl-noexec-tolerant" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
+
+        (await kube.Run("taint", "node", "nl-noexec", "maintenance=now:NoExecute")).Succeeded();
+
+        await kube.WaitFor("pod/nl-noexec-plain", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
+        Assert.Equal("Running nl-noexec", await Get("pod/nl-noexec-tolerant", "{.status.phase} {.spec.nodeName}"));
+    }
 }
