@@ -24,7 +24,10 @@ public sealed class NodeTaintEvictionFixture : IAsyncLifetime
 /// <summary>
 /// NoExecute taints evict the pods already on a node that do not tolerate them, as Kubernetes' taint eviction controller
 /// does (pkg/controller/tainteviction/taint_eviction.go: a pod with no matching toleration for a NoExecute taint is
-/// deleted at once; one that tolerates every such taint without tolerationSeconds stays).
+/// deleted at once; one that tolerates every such taint without tolerationSeconds stays; one with tolerationSeconds stays
+/// that long, unless the taint goes first). A node that stops reporting is treated as Kubernetes' node lifecycle
+/// controller treats an unreachable node: the node.kubernetes.io/unreachable NoExecute taint
+/// (pkg/controller/nodelifecycle/node_lifecycle_controller.go), so a pod tolerating it stays, for as long as it tolerates it.
 /// </summary>
 public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : IClassFixture<NodeTaintEvictionFixture>, IDisposable
 {
@@ -61,6 +64,82 @@ public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : I
         await AssertRunningOn("nx-a", "nx-tolerant", "nx-any-effect");
         var node = await Http.WaitFor("/api/v1/nodes/nx-a", n => n.GetProperty("pods").GetArrayLength() == 2);
         Assert.Equal(["nx-any-effect", "nx-tolerant"], node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_node_that_stops_reporting_keeps_the_pods_that_tolerate_the_unreachable_taint()
+    {
+        await Node("nu-a");
+        await Pod("nu-plain", "nu-a");
+        await Pod("nu-tolerant", "nu-a", new { key = "node.kubernetes.io/unreachable", @operator = "Exists", effect = "NoExecute" });
+        await Pod("nu-everything", "nu-a", new { @operator = "Exists" });
+        await Pod("nu-not-ready-only", "nu-a", new { key = "node.kubernetes.io/not-ready", @operator = "Exists", effect = "NoExecute" });
+        // What Kubernetes' DefaultTolerationSeconds admission gives every pod (300 s), shortened.
+        await Pod("nu-for-a-while", "nu-a", new { key = "node.kubernetes.io/unreachable", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 3 });
+        string[] all = ["nu-plain", "nu-tolerant", "nu-everything", "nu-not-ready-only", "nu-for-a-while"];
+        foreach (var pod in all) await Http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Running");
+
+        using (var reading = await Http.Post("/api/v1/nodes/nu-a/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } }))
+            Assert.Equal(HttpStatusCode.Accepted, reading.StatusCode);
+        await Http.WaitFor("/api/v1/nodes/nu-a", n => !n.GetProperty("ready").GetBoolean(), timeoutSeconds: 30);
+
+        foreach (var pod in new[] { "nu-plain", "nu-not-ready-only" })
+            Assert.Equal("NodeLost", (await Http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+        // The evictions went out together: half a second on, the tolerating pods are still running (they were evicted too).
+        await Task.Delay(500);
+        await AssertRunningOn("nu-a", "nu-tolerant", "nu-everything", "nu-for-a-while");
+        var notReady = Assert.Single((await Http.GetJson("/api/v1/nodes/nu-a/events")).GetProperty("items").EnumerateArray(),
+            e => e.GetProperty("reason").GetString() == "NodeNotReady");
+        Assert.Contains("evicting 2 pod(s) that do not tolerate node.kubernetes.io/unreachable:NoExecute, 1 more when their tolerationSeconds run out",
+            notReady.GetProperty("message").GetString());
+        // Its 3 s run out while the node is still silent.
+        Assert.Equal("NodeLost", (await Http.WaitFor("/api/v1/pods/nu-for-a-while", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+        await AssertRunningOn("nu-a", "nu-tolerant", "nu-everything");
+
+        // Back: the pods that stayed are still there, on the node, Running.
+        using (var reading = await Http.Post("/api/v1/nodes/nu-a/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } }))
+            Assert.Equal(HttpStatusCode.Accepted, reading.StatusCode);
+        var back = await Http.WaitFor("/api/v1/nodes/nu-a", n => n.GetProperty("ready").GetBoolean());
+        Assert.Equal(["nu-everything", "nu-tolerant"], back.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!).Order(StringComparer.Ordinal));
+        await AssertRunningOn("nu-a", "nu-tolerant", "nu-everything");
+    }
+
+    [Fact]
+    public async Task A_NoExecute_taint_tolerated_for_a_while_evicts_when_the_time_runs_out_unless_the_taint_went_first()
+    {
+        await Node("nt-a");
+        await Node("nt-b");
+        await Pod("nt-short", "nt-a", new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 4 });
+        await Pod("nt-zero", "nt-a", new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 0 });
+        await Pod("nt-removed-first", "nt-b", new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 5 });
+        foreach (var pod in new[] { "nt-short", "nt-zero", "nt-removed-first" }) await Http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Running");
+
+        await Taint("nt-a", new { key = "maint", effect = "NoExecute" });
+        await Taint("nt-b", new { key = "maint", effect = "NoExecute" });
+        // 0 (or less) is no time at all (getMinTolerationTime); 4 s are not up yet.
+        Assert.Equal("TaintManagerEviction", (await Http.WaitFor("/api/v1/pods/nt-zero", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+        await AssertRunningOn("nt-a", "nt-short");
+        await Taint("nt-b");
+        // A pod placed on the tainted node afterwards (it tolerates the taint) gets its own time from then on.
+        await Pod("nt-late", "nt-a", new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 2 });
+        await Http.WaitFor("/api/v1/pods/nt-late", p => p.Phase() == "Running");
+
+        var started = DateTime.UtcNow;
+        foreach (var pod in new[] { "nt-short", "nt-late" })
+            Assert.Equal("TaintManagerEviction", (await Http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+        // The taint on nt-b went before its 5 s ran out: the pod stays (kube cancels the eviction).
+        await Task.Delay(TimeSpan.FromSeconds(7) - (DateTime.UtcNow - started));
+        await AssertRunningOn("nt-b", "nt-removed-first");
+
+        // Kubernetes' rule for the field: only a NoExecute taint is tolerated for a while.
+        using var refused = await Http.Post("/api/v1/pods", new
+        {
+            name = "nt-refused",
+            requests = new Dictionary<string, string> { ["cpu"] = "500m" },
+            tolerations = new[] { new { key = "maint", @operator = "Exists", effect = "NoSchedule", tolerationSeconds = 5 } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("effect must be 'NoExecute' when `tolerationSeconds` is set", await refused.Content.ReadAsStringAsync());
     }
 
     private async Task AssertRunningOn(string node, params string[] pods)

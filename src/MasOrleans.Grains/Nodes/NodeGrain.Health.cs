@@ -9,6 +9,11 @@ namespace MasOrleans.Grains.Nodes;
 /// <summary>The node's health: telemetry, the heartbeat that declares it NotReady, and the evictions NoExecute taints make.</summary>
 public sealed partial class NodeGrain
 {
+    private static readonly TimeSpan TimedEvictionCheck = TimeSpan.FromSeconds(1);
+    /// <summary>Pods a NoExecute taint evicts once their tolerationSeconds run out, with that time.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _timedEvictions = new(StringComparer.Ordinal);
+    private IGrainTimer? _timedEviction;
+
     private async Task OnTelemetry(TelemetryReading reading)
     {
         if (state.State.Spec is null) return;
@@ -41,42 +46,81 @@ public sealed partial class NodeGrain
         if (changed)
         {
             _local.SetReady(0, ready);
-            var name = this.GetPrimaryKeyString();
+            // Its pods cannot be trusted to run any more: the unreachable taint Kubernetes puts on such a node evicts them
+            // (their workloads recreate them elsewhere), except those that tolerate it.
+            var plan = ready ? [] : NoExecutePlan();
+            var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
-            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {BoundPods.Count} pod(s)");
+            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
+                + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"
+                + (later > 0 ? $", {later} more when their tolerationSeconds run out" : ""));
             await state.WriteStateAsync();
-            // Its pods cannot be trusted to run any more: fail them so their workloads recreate them elsewhere.
-            if (!ready) EvictAll(PodReasons.NodeLost, $"node {name} stopped reporting telemetry");
+            Carry(plan);
         }
         // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
         await PublishInfo();
     }
 
-    /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
-    private void EvictAll(string reason, string message)
-    {
-        foreach (var bound in BoundPods.ToList())
-            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
-    }
+    /// <summary>The NoExecute taints the node has now: its own, and the unreachable one while it is NotReady.</summary>
+    private IReadOnlyList<Taint> NoExecuteTaints() =>
+        [.. state.State.Spec?.Taints.Where(t => t.Effect == TaintEffects.NoExecute) ?? [], .. _ready ? Array.Empty<Taint>() : [NodeTaints.Unreachable]];
 
-    /// <summary>The pods here that one of <paramref name="taints"/> (its NoExecute ones) would evict, with the taint.</summary>
-    private List<(BoundPod Bound, Taint Taint)> Untolerating(IReadOnlyList<Taint> taints)
+    /// <summary>Each pod here that the node's NoExecute taints evict, now or later, as the core's rule says.</summary>
+    private List<(BoundPod Bound, NoExecuteEviction Eviction)> NoExecutePlan()
     {
-        var found = new List<(BoundPod, Taint)>();
+        var taints = NoExecuteTaints();
+        var plan = new List<(BoundPod, NoExecuteEviction)>();
+        if (taints.Count == 0) return plan;
         foreach (var bound in BoundPods)
-            if (Taints.FirstUntoleratedNoExecute(bound.Pod.Tolerations, taints) is { } taint) found.Add((bound, taint));
-        return found;
+            if (Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction) plan.Add((bound, eviction));
+        return plan;
     }
 
     /// <summary>
-    /// Evicts the pods a NoExecute taint does not let stay, as kube's taint eviction controller does; a pod tolerating
-    /// every such taint stays (tolerations here last forever: there is no tolerationSeconds). One-way evictions: each pod
-    /// fails itself, then calls Release here, so no call waits in a cycle.
+    /// Evicts now the pods due now, and arms the check for the rest (an earlier due time stands, as in kube's queue).
+    /// Timed evictions live in memory, like the heartbeat clock: a restarted node grain plans them afresh only when its
+    /// taints next change or it goes NotReady again.
     /// </summary>
-    private void EvictUntolerating(IReadOnlyList<Taint> taints, string reason, Func<Taint, string> message)
+    private void Carry(List<(BoundPod Bound, NoExecuteEviction Eviction)> plan)
     {
-        foreach (var (bound, taint) in Untolerating(taints))
-            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message(taint));
+        var now = clock.GetUtcNow();
+        foreach (var (bound, eviction) in plan)
+        {
+            if (eviction.After == TimeSpan.Zero) Evict(bound.Pod.Name, eviction.Taint);
+            else if (!_timedEvictions.TryGetValue(bound.Pod.Name, out var due) || now + eviction.After < due)
+                _timedEvictions[bound.Pod.Name] = now + eviction.After;
+        }
+        if (_timedEvictions.Count > 0)
+            _timedEviction ??= this.RegisterGrainTimer(EvictDue, new GrainTimerCreationOptions(TimedEvictionCheck, TimedEvictionCheck) { KeepAlive = true });
+    }
+
+    /// <summary>The due pods that a NoExecute taint still evicts (it may be gone, or the node Ready again) are evicted.</summary>
+    private Task EvictDue(CancellationToken cancellation)
+    {
+        var now = clock.GetUtcNow();
+        var taints = NoExecuteTaints();
+        foreach (var (pod, due) in _timedEvictions.Where(e => e.Value <= now).ToList())
+        {
+            _timedEvictions.Remove(pod);
+            if (taints.Count > 0 && BoundPods.FirstOrDefault(b => b.Pod.Name == pod) is { } bound
+                && Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction)
+                Evict(pod, eviction.Taint);
+        }
+        if (_timedEvictions.Count == 0)
+        {
+            _timedEviction?.Dispose();
+            _timedEviction = null;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One-way: the pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
+    private void Evict(string pod, Taint taint)
+    {
+        var (reason, message) = taint == NodeTaints.Unreachable
+            ? (PodReasons.NodeLost, $"node {Name} stopped reporting telemetry")
+            : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} is not tolerated");
+        _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
     }
 
     private static string Describe(Taint taint) => $"{taint.Key}{(string.IsNullOrEmpty(taint.Value) ? "" : "=" + taint.Value)}:{taint.Effect}";

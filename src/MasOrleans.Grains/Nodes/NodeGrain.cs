@@ -5,6 +5,7 @@ using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Filters;
+using MasOrleans.Scheduling.Plugins.Kube;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -113,9 +114,8 @@ public sealed partial class NodeGrain(
         await state.WriteStateAsync();
         _local.UpdateNode(updated);
         await PublishInfo();
-        // Taints apply to the pods already here too: each that a NoExecute taint now finds untolerated is evicted.
-        if (!ReferenceEquals(updated.Taints, spec.Taints))
-            EvictUntolerating(updated.Taints, PodReasons.TaintEviction, taint => $"taint {Describe(taint)} on node {Name} is not tolerated");
+        // Taints apply to the pods already here too: those a NoExecute taint does not let stay leave, now or later.
+        if (!ReferenceEquals(updated.Taints, spec.Taints)) Carry(NoExecutePlan());
         return Outcome.Success;
     }
 
@@ -211,6 +211,9 @@ public sealed partial class NodeGrain(
         _heartbeat = null;
         _drain?.Dispose();
         _drain = null;
+        _timedEviction?.Dispose();
+        _timedEviction = null;
+        _timedEvictions.Clear();
         _resync?.Dispose();
         _resync = null;
         _inDoubt.Clear();
@@ -263,6 +266,8 @@ public sealed partial class NodeGrain(
             throw;
         }
         await Publish(NodeChangeKind.PodBound, bound: bound);
+        // A pod let onto a NoExecute taint it tolerates only for a while starts its time now, as kube's taint manager does.
+        if (Taints.NoExecuteEviction(pod.Tolerations, NoExecuteTaints()) is { } eviction) Carry([(bound, eviction)]);
         return new Reservation(true, gpus, null);
     }
 

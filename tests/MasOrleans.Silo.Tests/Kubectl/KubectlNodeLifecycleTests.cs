@@ -98,11 +98,20 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
                 operator: Exists
                 effect: NoExecute
             """)))).Succeeded();
-        foreach (var pod in new[] { "nl-noexec-plain", "nl-noexec-tolerant" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-timed", KubeManifests.Pod("nl-noexec-timed", "nl-noexec", extraSpec: """
+              tolerations:
+              - key: maintenance
+                operator: Exists
+                effect: NoExecute
+                tolerationSeconds: 2
+            """)))).Succeeded();
+        foreach (var pod in new[] { "nl-noexec-plain", "nl-noexec-tolerant", "nl-noexec-timed" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
+        Assert.Equal("2", await Get("pod/nl-noexec-timed", "{.spec.tolerations[0].tolerationSeconds}"));
 
         (await kube.Run("taint", "node", "nl-noexec", "maintenance=now:NoExecute")).Succeeded();
 
         await kube.WaitFor("pod/nl-noexec-plain", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
+        await kube.WaitFor("pod/nl-noexec-timed", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
         Assert.Equal("Running nl-noexec", await Get("pod/nl-noexec-tolerant", "{.status.phase} {.spec.nodeName}"));
     }
 }
