@@ -96,6 +96,12 @@ public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : I
         Assert.Equal("NodeLost", (await Http.WaitFor("/api/v1/pods/nu-for-a-while", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
         await AssertRunningOn("nu-a", "nu-tolerant", "nu-everything");
 
+        // kubectl sees what a Kubernetes node that stopped posting status shows: Ready Unknown, NodeStatusUnknown
+        // (pkg/controller/nodelifecycle/node_lifecycle_controller.go, tryUpdateNodeHealth), STATUS NotReady.
+        Assert.Equal("Unknown NodeStatusUnknown Kubelet stopped posting node status.",
+            await Kubectl("get", "node", "nu-a", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status} {.status.conditions[?(@.type==\"Ready\")].reason} {.status.conditions[?(@.type==\"Ready\")].message}"));
+        Assert.Contains("nu-a   NotReady", await Kubectl("get", "node", "nu-a"));
+
         // Back: the pods that stayed are still there, on the node, Running.
         using (var reading = await Http.Post("/api/v1/nodes/nu-a/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } }))
             Assert.Equal(HttpStatusCode.Accepted, reading.StatusCode);
@@ -140,6 +146,19 @@ public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : I
         });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("effect must be 'NoExecute' when `tolerationSeconds` is set", await refused.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The real kubectl against this silo's Kubernetes surface (plain http, no API key), its output.</summary>
+    private async Task<string> Kubectl(params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])[$"--server={new Uri(Http.BaseAddress!, "/k8s")}", "--kubeconfig=/dev/null", .. args]) info.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"kubectl {string.Join(' ', args)} exited {process.ExitCode}: {error}");
+        return await output;
     }
 
     private async Task AssertRunningOn(string node, params string[] pods)

@@ -39,9 +39,11 @@ internal static class KubeNodeObjects
                     new V1NodeCondition
                     {
                         Type = "Ready",
-                        Status = view.Ready ? "True" : "False",
-                        Reason = view.Ready ? "NodeReady" : "NodeNotReady",
-                        Message = view.Ready ? "node is ready" : "node stopped reporting",
+                        // A node that stopped reporting is Unknown, not False, in the node lifecycle controller's words
+                        // (pkg/controller/nodelifecycle/node_lifecycle_controller.go, tryUpdateNodeHealth).
+                        Status = view.Ready ? "True" : "Unknown",
+                        Reason = view.Ready ? "NodeReady" : "NodeStatusUnknown",
+                        Message = view.Ready ? "node is ready" : "Kubelet stopped posting node status.",
                         LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
                     },
                 ],
