@@ -26,7 +26,7 @@ public static class KubernetesMapping
             Labels = Copy(pod.Metadata?.Labels),
             NodeSelector = spec.NodeSelector is { Count: > 0 } ? Copy(spec.NodeSelector) : null,
             NodeName = string.IsNullOrEmpty(spec.NodeName) ? null : spec.NodeName,
-            Tolerations = spec.Tolerations is null ? null : Each(spec.Tolerations, "tolerations").Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect)).ToList(),
+            Tolerations = spec.Tolerations is null ? null : Each(spec.Tolerations, "tolerations").Select(t => new Toleration(t.Key, t.OperatorProperty, t.Value, t.Effect, t.TolerationSeconds)).ToList(),
             Affinity = KubernetesAffinityMapping.ToAffinity(spec.Affinity),
             TopologySpreadConstraints = spec.TopologySpreadConstraints is null ? null : Each(spec.TopologySpreadConstraints, "topologySpreadConstraints").Select(c => new TopologySpreadConstraint(
                 c.MaxSkew, TopologyKey(c.TopologyKey, "topology spread constraint"), c.WhenUnsatisfiable ?? "DoNotSchedule", KubernetesAffinityMapping.ToLabelSelector(c.LabelSelector), c.MinDomains)).ToList(),

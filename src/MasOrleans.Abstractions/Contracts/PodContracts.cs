@@ -70,9 +70,11 @@ public static class PodReasons
     public const string NodeLost = "NodeLost";
     public const string Preempted = "Preempted";
     public const string Drained = "Drained";
+    /// <summary>A NoExecute taint the pod does not tolerate was put on its node (kube's taint eviction controller's event reason).</summary>
+    public const string TaintEviction = "TaintManagerEviction";
     public const string Error = "Error";
 
-    public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained;
+    public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained or TaintEviction;
 }
 
 /// <summary>

@@ -5,6 +5,7 @@ using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Filters;
+using MasOrleans.Scheduling.Plugins.Kube;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -113,6 +114,8 @@ public sealed partial class NodeGrain(
         await state.WriteStateAsync();
         _local.UpdateNode(updated);
         await PublishInfo();
+        // Taints apply to the pods already here too: those a NoExecute taint does not let stay leave, now or later.
+        if (!ReferenceEquals(updated.Taints, spec.Taints)) Carry(NoExecutePlan());
         return Outcome.Success;
     }
 
@@ -192,14 +195,7 @@ public sealed partial class NodeGrain(
         }
     }
 
-    /// <summary>One-way evictions: each pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
-    private void EvictAll(string reason, string message)
-    {
-        foreach (var bound in BoundPods.ToList())
-            _ = GrainFactory.Reference<IPodGrain>(bound.Pod.Name).Evict(Name, reason, message);
-    }
-
-    /// <summary>One-way as <see cref="EvictAll"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
+    /// <summary>One-way as <see cref="EvictUntolerating"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
     private void EvictForDeletion()
     {
         foreach (var bound in BoundPods.ToList())
@@ -215,6 +211,9 @@ public sealed partial class NodeGrain(
         _heartbeat = null;
         _drain?.Dispose();
         _drain = null;
+        _timedEviction?.Dispose();
+        _timedEviction = null;
+        _timedEvictions.Clear();
         _resync?.Dispose();
         _resync = null;
         _inDoubt.Clear();
@@ -267,6 +266,8 @@ public sealed partial class NodeGrain(
             throw;
         }
         await Publish(NodeChangeKind.PodBound, bound: bound);
+        // A pod let onto a NoExecute taint it tolerates only for a while starts its time now, as kube's taint manager does.
+        if (Taints.NoExecuteEviction(pod.Tolerations, NoExecuteTaints()) is { } eviction) Carry([(bound, eviction)]);
         return new Reservation(true, gpus, null);
     }
 
@@ -346,49 +347,6 @@ public sealed partial class NodeGrain(
         }
         await Publish(NodeChangeKind.PodReleased, released: podName);
         return true;
-    }
-
-    private async Task OnTelemetry(TelemetryReading reading)
-    {
-        if (state.State.Spec is null) return;
-        _utilization = new Dictionary<string, double>(reading.Utilization);
-        _lastTelemetry = reading.At;
-        _heartbeatClock = clock.GetUtcNow();
-        if (!state.State.HasReported)
-        {
-            state.State = state.State with { HasReported = true };
-            await state.WriteStateAsync();
-        }
-        if (_heartbeat is null) StartHeartbeat();
-        await SetReady(true);
-    }
-
-    private void StartHeartbeat()
-    {
-        _heartbeatClock = clock.GetUtcNow();
-        var period = TimeSpan.FromMilliseconds(Math.Max(50, Grace.TotalMilliseconds / 5));
-        _heartbeat = this.RegisterGrainTimer(CheckHeartbeat, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
-
-    private Task CheckHeartbeat(CancellationToken cancellation) =>
-        clock.GetUtcNow() - _heartbeatClock > Grace ? SetReady(false) : Task.CompletedTask;
-
-    private async Task SetReady(bool ready)
-    {
-        var changed = ready != _ready;
-        _ready = ready;
-        if (changed)
-        {
-            _local.SetReady(0, ready);
-            var name = this.GetPrimaryKeyString();
-            if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
-            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting {BoundPods.Count} pod(s)");
-            await state.WriteStateAsync();
-            // Its pods cannot be trusted to run any more: fail them so their workloads recreate them elsewhere.
-            if (!ready) EvictAll(PodReasons.NodeLost, $"node {name} stopped reporting telemetry");
-        }
-        // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
-        await PublishInfo();
     }
 
     private void RebuildLocal(IReadOnlyList<BoundPod> pods)

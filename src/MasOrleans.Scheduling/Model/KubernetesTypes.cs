@@ -12,7 +12,18 @@ public static class TaintEffects
     public static bool IsValid(string? effect) => effect is NoSchedule or PreferNoSchedule or NoExecute;
 }
 
-public sealed record Toleration(string? Key = null, string? Operator = null, string? Value = null, string? Effect = null)
+public static class NodeTaints
+{
+    /// <summary>
+    /// The NoExecute taint Kubernetes' node lifecycle controller puts on a node whose kubelet stopped reporting
+    /// (v1.TaintNodeUnreachable, pkg/controller/nodelifecycle/node_lifecycle_controller.go): a pod that tolerates it stays.
+    /// </summary>
+    public static readonly Taint Unreachable = new("node.kubernetes.io/unreachable", null, TaintEffects.NoExecute);
+}
+
+/// <param name="TolerationSeconds">How long a NoExecute taint is tolerated once it appears (null: for ever; 0 or less: not at
+/// all, the pod is evicted at once); only evictions read it, never placement, as in Kubernetes.</param>
+public sealed record Toleration(string? Key = null, string? Operator = null, string? Value = null, string? Effect = null, long? TolerationSeconds = null)
 {
     /// <summary>Kubernetes' ToleratesTaint: empty effect matches all effects, Exists with no key matches all taints.</summary>
     public bool Tolerates(Taint taint)

@@ -141,6 +141,8 @@ internal static partial class Validation
             // As Kubernetes: an empty key matches every taint, which only makes sense with Exists; Exists compares no value.
             if (string.IsNullOrEmpty(t.Key) && t.Operator != "Exists") return "a toleration without a key must use the Exists operator";
             if (t.Operator == "Exists" && !string.IsNullOrEmpty(t.Value)) return $"toleration of '{t.Key}' with operator Exists must not have a value";
+            // validateTolerations (pkg/apis/core/validation/validation.go): only a NoExecute taint is tolerated for a while.
+            if (t.TolerationSeconds is not null && t.Effect != TaintEffects.NoExecute) return $"toleration of '{t.Key}': effect must be 'NoExecute' when `tolerationSeconds` is set";
             if (!string.IsNullOrEmpty(t.Key) && KubernetesSyntax.CheckQualifiedName(t.Key, "toleration key") is { } keyError) return keyError;
             if (KubernetesSyntax.CheckLabelValue(t.Value, "toleration value") is { } valueError) return valueError;
         }

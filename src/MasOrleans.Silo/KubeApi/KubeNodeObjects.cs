@@ -39,9 +39,11 @@ internal static class KubeNodeObjects
                     new V1NodeCondition
                     {
                         Type = "Ready",
-                        Status = view.Ready ? "True" : "False",
-                        Reason = view.Ready ? "NodeReady" : "NodeNotReady",
-                        Message = view.Ready ? "node is ready" : "node stopped reporting",
+                        // A node that stopped reporting is Unknown, not False, in the node lifecycle controller's words
+                        // (pkg/controller/nodelifecycle/node_lifecycle_controller.go, tryUpdateNodeHealth).
+                        Status = view.Ready ? "True" : "Unknown",
+                        Reason = view.Ready ? "NodeReady" : "NodeStatusUnknown",
+                        Message = view.Ready ? "node is ready" : "Kubelet stopped posting node status.",
                         LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
                     },
                 ],
@@ -59,6 +61,7 @@ internal static class KubeNodeObjects
     {
         request = null!;
         var name = node.Metadata?.Name ?? "";
+        if (MissingTaintField(node) is { } field) return KubeStatus.Required("Node", name, field);
         NodeSpec mapped;
         try
         {
@@ -85,7 +88,8 @@ internal static class KubeNodeObjects
         patch = null!;
         var name = current.Name;
         var labels = patched.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : [];
-        var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect ?? TaintEffects.NoSchedule)).ToList() ?? [];
+        if (MissingTaintField(patched) is { } field) return KubeStatus.Required("Node", name, field);
+        var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect!)).ToList() ?? [];
         if (patched.Metadata?.Name is { } newName && newName != name) return KubeStatus.Invalid("Node", name, "metadata.name", "field is immutable");
         if (TryRequest(patched, out var asCreated) is null && asCreated.Capacity is { Count: > 0 } capacity
             && !capacity.OrderBy(kv => kv.Key).SequenceEqual(current.Spec.Capacity.ToQuantities().OrderBy(kv => kv.Key)))
@@ -98,6 +102,21 @@ internal static class KubeNodeObjects
         var sameTaints = taints.SequenceEqual(current.Spec.Taints);
         patch = new NodePatch(sameLabels ? null : labels, sameTaints ? null : taints,
             request.Unschedulable == current.Spec.Unschedulable ? null : request.Unschedulable);
+        return null;
+    }
+
+    /// <summary>
+    /// The first taint field that is required and missing: a taint (a JSON null in the list) or its effect, which the API
+    /// server requires (validateTaintEffect in pkg/apis/core/validation/validation.go) rather than assuming NoSchedule.
+    /// </summary>
+    private static string? MissingTaintField(V1Node node)
+    {
+        var taints = node.Spec?.Taints ?? [];
+        for (var i = 0; i < taints.Count; i++)
+        {
+            if (taints[i] is not { } taint) return $"spec.taints[{i}]";
+            if (string.IsNullOrEmpty(taint.Effect)) return $"spec.taints[{i}].effect";
+        }
         return null;
     }
 

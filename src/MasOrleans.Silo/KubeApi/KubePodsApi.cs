@@ -147,7 +147,9 @@ internal static class KubePodsApi
     {
         var body = await KubeJson.Read<V1Eviction>(context);
         if (body.Error is not null) return body.Error;
-        if (KubeWrites.RefuseDryRun(context.Request, body.Value!.DeleteOptions) is { } dryRun) return dryRun;
+        // The API server checks this first (pkg/registry/core/pod/storage/eviction.go): the body names the pod evicted.
+        if (body.Value!.Metadata?.Name != name) return KubeStatus.BadRequest("name in URL does not match name in Eviction object");
+        if (KubeWrites.RefuseDryRun(context.Request, body.Value.DeleteOptions) is { } dryRun) return dryRun;
         var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;

@@ -1,0 +1,127 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Kube;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>The node's health: telemetry, the heartbeat that declares it NotReady, and the evictions NoExecute taints make.</summary>
+public sealed partial class NodeGrain
+{
+    private static readonly TimeSpan TimedEvictionCheck = TimeSpan.FromSeconds(1);
+    /// <summary>Pods a NoExecute taint evicts once their tolerationSeconds run out, with that time.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _timedEvictions = new(StringComparer.Ordinal);
+    private IGrainTimer? _timedEviction;
+
+    private async Task OnTelemetry(TelemetryReading reading)
+    {
+        if (state.State.Spec is null) return;
+        _utilization = new Dictionary<string, double>(reading.Utilization);
+        _lastTelemetry = reading.At;
+        _heartbeatClock = clock.GetUtcNow();
+        if (!state.State.HasReported)
+        {
+            state.State = state.State with { HasReported = true };
+            await state.WriteStateAsync();
+        }
+        if (_heartbeat is null) StartHeartbeat();
+        await SetReady(true);
+    }
+
+    private void StartHeartbeat()
+    {
+        _heartbeatClock = clock.GetUtcNow();
+        var period = TimeSpan.FromMilliseconds(Math.Max(50, Grace.TotalMilliseconds / 5));
+        _heartbeat = this.RegisterGrainTimer(CheckHeartbeat, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    private Task CheckHeartbeat(CancellationToken cancellation) =>
+        clock.GetUtcNow() - _heartbeatClock > Grace ? SetReady(false) : Task.CompletedTask;
+
+    private async Task SetReady(bool ready)
+    {
+        var changed = ready != _ready;
+        _ready = ready;
+        if (changed)
+        {
+            _local.SetReady(0, ready);
+            // Its pods cannot be trusted to run any more: the unreachable taint Kubernetes puts on such a node evicts them
+            // (their workloads recreate them elsewhere), except those that tolerate it.
+            var plan = ready ? [] : NoExecutePlan();
+            var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
+            if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
+            else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
+                + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"
+                + (later > 0 ? $", {later} more when their tolerationSeconds run out" : ""));
+            await state.WriteStateAsync();
+            Carry(plan);
+        }
+        // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
+        await PublishInfo();
+    }
+
+    /// <summary>The NoExecute taints the node has now: its own, and the unreachable one while it is NotReady.</summary>
+    private IReadOnlyList<Taint> NoExecuteTaints() =>
+        [.. state.State.Spec?.Taints.Where(t => t.Effect == TaintEffects.NoExecute) ?? [], .. _ready ? Array.Empty<Taint>() : [NodeTaints.Unreachable]];
+
+    /// <summary>Each pod here that the node's NoExecute taints evict, now or later, as the core's rule says.</summary>
+    private List<(BoundPod Bound, NoExecuteEviction Eviction)> NoExecutePlan()
+    {
+        var taints = NoExecuteTaints();
+        var plan = new List<(BoundPod, NoExecuteEviction)>();
+        if (taints.Count == 0) return plan;
+        foreach (var bound in BoundPods)
+            if (Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction) plan.Add((bound, eviction));
+        return plan;
+    }
+
+    /// <summary>
+    /// Evicts now the pods due now, and arms the check for the rest (an earlier due time stands, as in kube's queue).
+    /// Timed evictions live in memory, like the heartbeat clock: a restarted node grain plans them afresh only when its
+    /// taints next change or it goes NotReady again.
+    /// </summary>
+    private void Carry(List<(BoundPod Bound, NoExecuteEviction Eviction)> plan)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (bound, eviction) in plan)
+        {
+            if (eviction.After == TimeSpan.Zero) Evict(bound.Pod.Name, eviction.Taint);
+            else if (!_timedEvictions.TryGetValue(bound.Pod.Name, out var due) || now + eviction.After < due)
+                _timedEvictions[bound.Pod.Name] = now + eviction.After;
+        }
+        if (_timedEvictions.Count > 0)
+            _timedEviction ??= this.RegisterGrainTimer(EvictDue, new GrainTimerCreationOptions(TimedEvictionCheck, TimedEvictionCheck) { KeepAlive = true });
+    }
+
+    /// <summary>The due pods that a NoExecute taint still evicts (it may be gone, or the node Ready again) are evicted.</summary>
+    private Task EvictDue(CancellationToken cancellation)
+    {
+        var now = clock.GetUtcNow();
+        var taints = NoExecuteTaints();
+        foreach (var (pod, due) in _timedEvictions.Where(e => e.Value <= now).ToList())
+        {
+            _timedEvictions.Remove(pod);
+            if (taints.Count > 0 && BoundPods.FirstOrDefault(b => b.Pod.Name == pod) is { } bound
+                && Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction)
+                Evict(pod, eviction.Taint);
+        }
+        if (_timedEvictions.Count == 0)
+        {
+            _timedEviction?.Dispose();
+            _timedEviction = null;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>One-way: the pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
+    private void Evict(string pod, Taint taint)
+    {
+        var (reason, message) = taint == NodeTaints.Unreachable
+            ? (PodReasons.NodeLost, $"node {Name} stopped reporting telemetry")
+            : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} is not tolerated");
+        _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
+    }
+
+    private static string Describe(Taint taint) => $"{taint.Key}{(string.IsNullOrEmpty(taint.Value) ? "" : "=" + taint.Value)}:{taint.Effect}";
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>A node's life as a platform engineer drives it with kubectl: taints, evictions, drain.</summary>
+public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
+    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
+        var status = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(("Status", reason, (int)code), (status.GetProperty("kind").GetString(), status.GetProperty("reason").GetString(), status.GetProperty("code").GetInt32()));
+        return status;
+    }
+
+    /// <summary>
+    /// The API server refuses an Eviction whose body names another pod than its URL before it looks at either
+    /// (pkg/registry/core/pod/storage/eviction.go: "name in URL does not match name in Eviction object", 400). It
+    /// evicted the URL's pod.
+    /// </summary>
+    [Fact]
+    public async Task An_eviction_whose_body_names_another_pod_is_a_400_and_evicts_neither()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-evict-node", KubeManifests.Node("nl-evict", "nl-evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-evict-a", KubeManifests.Pod("nl-evict-a", "nl-evict")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-evict-b", KubeManifests.Pod("nl-evict-b", "nl-evict")))).Succeeded();
+        foreach (var pod in new[] { "nl-evict-a", "nl-evict-b" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
+
+        foreach (var named in new[] { """{"name":"nl-evict-b"}""", "{}" })
+        {
+            var eviction = $$"""{"kind":"Eviction","apiVersion":"policy/v1","metadata":{{named}}}""";
+            var refused = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/nl-evict-a/eviction",
+                new StringContent(eviction, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal("name in URL does not match name in Eviction object", refused.GetProperty("message").GetString());
+        }
+
+        await Task.Delay(500);
+        Assert.Equal("Running nl-evict", await Get("pod/nl-evict-a", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running nl-evict", await Get("pod/nl-evict-b", "{.status.phase} {.spec.nodeName}"));
+    }
+
+    /// <summary>
+    /// A taint needs an effect (validateTaintEffect in pkg/apis/core/validation/validation.go: "spec.taints[0].effect:
+    /// Required value"); a patch without one was stored as NoSchedule, and a null taint in the list was a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_taint_without_an_effect_or_a_null_taint_is_refused_with_422_and_changes_nothing()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-taint-node", KubeManifests.Node("nl-taint", "nl-taint")))).Succeeded();
+        (await kube.Run("taint", "node", "nl-taint", "kept=1:PreferNoSchedule")).Succeeded();
+
+        var missing = await kube.Run("patch", "node", "nl-taint", "--type=merge", "-p", """{"spec":{"taints":[{"key":"kept","value":"1","effect":"PreferNoSchedule"},{"key":"dedicated","value":"gpu"}]}}""");
+        Assert.True(missing.ExitCode != 0, missing.ToString());
+        Assert.Contains("""The Node "nl-taint" is invalid: spec.taints[1].effect: Required value""", missing.Error);
+
+        var nulled = await kube.Run("patch", "node", "nl-taint", "--type=merge", "-p", """{"spec":{"taints":[null]}}""");
+        Assert.True(nulled.ExitCode != 0, nulled.ToString());
+        Assert.Contains("""The Node "nl-taint" is invalid: spec.taints[0]: Required value""", nulled.Error);
+
+        var created = await kube.Run("apply", "-f", kube.Manifest("nl-taint-new", """
+            apiVersion: v1
+            kind: Node
+            metadata:
+              name: nl-taint-new
+            spec:
+              taints:
+              - key: dedicated
+                value: gpu
+            status:
+              capacity:
+                cpu: "4"
+
+            """));
+        Assert.True(created.ExitCode != 0, created.ToString());
+        Assert.Contains("spec.taints[0].effect: Required value", created.Error);
+
+        Assert.Equal("""[{"effect":"PreferNoSchedule","key":"kept","value":"1"}]""", await Get("node/nl-taint", "{.spec.taints}"));
+        Assert.NotEqual(0, (await kube.Run("get", "node", "nl-taint-new")).ExitCode);
+    }
+
+    /// <summary>
+    /// kubectl taint with NoExecute evicts the pods that do not tolerate it, as the taint eviction controller does
+    /// (pkg/controller/tainteviction/taint_eviction.go); a pod tolerating it stays. Nothing left the node before.
+    /// </summary>
+    [Fact]
+    public async Task Kubectl_taint_NoExecute_evicts_the_pods_that_do_not_tolerate_it()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-node", KubeManifests.Node("nl-noexec", "nl-noexec")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-plain", KubeManifests.Pod("nl-noexec-plain", "nl-noexec")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-tolerant", KubeManifests.Pod("nl-noexec-tolerant", "nl-noexec", extraSpec: """
+              tolerations:
+              - key: maintenance
+                operator: Exists
+                effect: NoExecute
+            """)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nl-noexec-timed", KubeManifests.Pod("nl-noexec-timed", "nl-noexec", extraSpec: """
+              tolerations:
+              - key: maintenance
+                operator: Exists
+                effect: NoExecute
+                tolerationSeconds: 2
+            """)))).Succeeded();
+        foreach (var pod in new[] { "nl-noexec-plain", "nl-noexec-tolerant", "nl-noexec-timed" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
+        Assert.Equal("2", await Get("pod/nl-noexec-timed", "{.spec.tolerations[0].tolerationSeconds}"));
+
+        (await kube.Run("taint", "node", "nl-noexec", "maintenance=now:NoExecute")).Succeeded();
+
+        await kube.WaitFor("pod/nl-noexec-plain", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
+        await kube.WaitFor("pod/nl-noexec-timed", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
+        Assert.Equal("Running nl-noexec", await Get("pod/nl-noexec-tolerant", "{.status.phase} {.spec.nodeName}"));
+    }
+}
