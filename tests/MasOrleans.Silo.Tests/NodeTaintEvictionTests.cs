@@ -148,6 +148,33 @@ public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : I
         Assert.Contains("effect must be 'NoExecute' when `tolerationSeconds` is set", await refused.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// kube's taint eviction controller cancels a pod's scheduled eviction once no NoExecute taint is left on its node
+    /// (taint_eviction.go processPodOnNode: no taints, cancelWorkWithEvent), so a taint put back later counts the
+    /// pod's tolerationSeconds from then: here 8 s from the second taint, not what was left of the first one's.
+    /// </summary>
+    [Fact]
+    public async Task A_NoExecute_taint_put_back_after_it_went_counts_the_toleration_afresh()
+    {
+        await Node("nr-a");
+        await Pod("nr-pod", "nr-a", new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 8 });
+        await Http.WaitFor("/api/v1/pods/nr-pod", p => p.Phase() == "Running");
+
+        var first = DateTime.UtcNow;
+        await Taint("nr-a", new { key = "maint", effect = "NoExecute" });
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Taint("nr-a");
+        await Task.Delay(TimeSpan.FromSeconds(5) - (DateTime.UtcNow - first));
+        var again = DateTime.UtcNow;
+        await Taint("nr-a", new { key = "maint", effect = "NoExecute" });
+
+        // The first taint's 8 s ended at first + 8 s (about 3 s after the second taint), the second's end at again + 8 s.
+        await Task.Delay(TimeSpan.FromSeconds(6) - (DateTime.UtcNow - again));
+        await AssertRunningOn("nr-a", "nr-pod");
+        Assert.Equal("TaintManagerEviction", (await Http.WaitFor("/api/v1/pods/nr-pod", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+        Assert.True(DateTime.UtcNow - again >= TimeSpan.FromSeconds(8), $"evicted {(DateTime.UtcNow - again).TotalSeconds:0.0} s after the second taint");
+    }
+
     /// <summary>The real kubectl against this silo's Kubernetes surface (plain http, no API key), its output.</summary>
     private async Task<string> Kubectl(params string[] args)
     {

@@ -48,7 +48,9 @@ public sealed partial class NodeGrain
             _local.SetReady(0, ready);
             // Its pods cannot be trusted to run any more: the unreachable taint Kubernetes puts on such a node evicts them
             // (their workloads recreate them elsewhere), except those that tolerate it.
-            var plan = ready ? [] : NoExecutePlan();
+            var plan = NoExecutePlan();
+            CancelTimedEvictionsOutside(plan);
+            if (ready) plan = []; // its own NoExecute taints evicted their pods when they were put on
             var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
@@ -74,6 +76,19 @@ public sealed partial class NodeGrain
         foreach (var bound in BoundPods)
             if (Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction) plan.Add((bound, eviction));
         return plan;
+    }
+
+    /// <summary>
+    /// A pod whose eviction is timed but that the node's NoExecute taints no longer evict (the taint went, the node is
+    /// Ready again) keeps running, and a taint put back later counts its tolerationSeconds afresh, as kube's taint
+    /// eviction controller cancels such work (processPodOnNode, cancelWorkWithEvent).
+    /// </summary>
+    /// <param name="plan">Every pod the taints evict now, as <see cref="NoExecutePlan"/> has it.</param>
+    private void CancelTimedEvictionsOutside(List<(BoundPod Bound, NoExecuteEviction Eviction)> plan)
+    {
+        if (_timedEvictions.Count == 0) return;
+        var stillEvicted = plan.Select(p => p.Bound.Pod.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var pod in _timedEvictions.Keys.Where(p => !stillEvicted.Contains(p)).ToList()) _timedEvictions.Remove(pod);
     }
 
     /// <summary>

@@ -115,7 +115,12 @@ public sealed partial class NodeGrain(
         _local.UpdateNode(updated);
         await PublishInfo();
         // Taints apply to the pods already here too: those a NoExecute taint does not let stay leave, now or later.
-        if (!ReferenceEquals(updated.Taints, spec.Taints)) Carry(NoExecutePlan());
+        if (!ReferenceEquals(updated.Taints, spec.Taints))
+        {
+            var plan = NoExecutePlan();
+            CancelTimedEvictionsOutside(plan);
+            Carry(plan);
+        }
         return Outcome.Success;
     }
 
