@@ -101,7 +101,7 @@ public sealed partial class NodeGrain
         var now = clock.GetUtcNow();
         foreach (var (bound, eviction) in plan)
         {
-            if (eviction.After == TimeSpan.Zero) Evict(bound.Pod.Name, eviction.Taint);
+            if (eviction.After == TimeSpan.Zero) Evict(bound.Pod.Name, eviction);
             else if (!_timedEvictions.TryGetValue(bound.Pod.Name, out var due) || now + eviction.After < due)
                 _timedEvictions[bound.Pod.Name] = now + eviction.After;
         }
@@ -119,7 +119,7 @@ public sealed partial class NodeGrain
             _timedEvictions.Remove(pod);
             if (taints.Count > 0 && BoundPods.FirstOrDefault(b => b.Pod.Name == pod) is { } bound
                 && Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction)
-                Evict(pod, eviction.Taint);
+                Evict(pod, eviction);
         }
         if (_timedEvictions.Count == 0)
         {
@@ -129,12 +129,19 @@ public sealed partial class NodeGrain
         return Task.CompletedTask;
     }
 
-    /// <summary>One-way: the pod fails itself, then calls Release here, so no call waits in a cycle.</summary>
-    private void Evict(string pod, Taint taint)
+    /// <summary>
+    /// One-way: the pod fails itself, then calls Release here, so no call waits in a cycle. A pod whose tolerationSeconds
+    /// ran out is told so: it did tolerate the taint, for that long.
+    /// </summary>
+    private void Evict(string pod, NoExecuteEviction eviction)
     {
+        var taint = eviction.Taint;
+        var why = eviction.After > TimeSpan.Zero
+            ? $"was tolerated for {eviction.After.TotalSeconds:0.#} s (tolerationSeconds), which ran out"
+            : "is not tolerated";
         var (reason, message) = taint == NodeTaints.Unreachable
-            ? (PodReasons.NodeLost, $"node {Name} stopped reporting telemetry")
-            : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} is not tolerated");
+            ? (PodReasons.NodeLost, $"node {Name} stopped reporting telemetry" + (eviction.After > TimeSpan.Zero ? $"; its taint {Describe(taint)} {why}" : ""))
+            : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} {why}");
         _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
     }
 

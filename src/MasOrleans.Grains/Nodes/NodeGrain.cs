@@ -200,7 +200,7 @@ public sealed partial class NodeGrain(
         }
     }
 
-    /// <summary>One-way as <see cref="EvictUntolerating"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
+    /// <summary>One-way as <see cref="Evict"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
     private void EvictForDeletion()
     {
         foreach (var bound in BoundPods.ToList())
