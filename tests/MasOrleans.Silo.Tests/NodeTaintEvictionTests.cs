@@ -181,6 +181,34 @@ public sealed class NodeTaintEvictionTests(NodeTaintEvictionFixture fixture) : I
         Assert.True(DateTime.UtcNow - again >= TimeSpan.FromSeconds(8), $"evicted {(DateTime.UtcNow - again).TotalSeconds:0.0} s after the second taint");
     }
 
+    /// <summary>
+    /// A pod that leaves the node takes its timed eviction with it (kube's taint eviction controller cancels a deleted
+    /// pod's work, handlePodUpdate): a new pod of the same name placed there later gets its own tolerationSeconds.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_deleted_before_its_tolerationSeconds_ran_out_leaves_no_eviction_for_a_new_pod_of_its_name()
+    {
+        await Node("nq-a");
+        await Taint("nq-a", new { key = "maint", effect = "NoExecute" });
+        var toleration = new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 8 };
+        await Pod("nq-pod", "nq-a", toleration);
+        await Http.WaitFor("/api/v1/pods/nq-pod", p => p.Phase() == "Running");
+        var first = DateTime.UtcNow;
+        using (var deleted = await Http.DeleteAsync("/api/v1/pods/nq-pod"))
+            Assert.True(deleted.IsSuccessStatusCode, $"DELETE: {(int)deleted.StatusCode}");
+        await Http.WaitFor("/api/v1/nodes/nq-a", n => n.GetProperty("pods").GetArrayLength() == 0);
+
+        await Task.Delay(TimeSpan.FromSeconds(4) - (DateTime.UtcNow - first));
+        await Pod("nq-pod", "nq-a", toleration);
+        await Http.WaitFor("/api/v1/pods/nq-pod", p => p.Phase() == "Running");
+        var second = DateTime.UtcNow;
+
+        // The first pod's 8 s ended about 4 s after the second was placed; the second's end 8 s after its placement.
+        await Task.Delay(TimeSpan.FromSeconds(6) - (DateTime.UtcNow - second));
+        await AssertRunningOn("nq-a", "nq-pod");
+        Assert.Equal("TaintManagerEviction", (await Http.WaitFor("/api/v1/pods/nq-pod", p => p.Phase() == "Failed")).GetProperty("reason").GetString());
+    }
+
     /// <summary>The real kubectl against this silo's Kubernetes surface (plain http, no API key), its output.</summary>
     private async Task<string> Kubectl(params string[] args)
     {

@@ -330,6 +330,8 @@ public sealed partial class NodeGrain(
     {
         if (!_local.Unbind(podName)) return false;
         _inDoubt.Remove(podName);
+        // Its timed eviction goes with it: kept, it would evict a later pod of its name early, and grow with every pod.
+        _timedEvictions.Remove(podName);
         if (state.State is { Draining: true } && BoundPods.Count == 0)
         {
             await RemoveDrained();
