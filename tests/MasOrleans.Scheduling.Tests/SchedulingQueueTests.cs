@@ -122,6 +122,31 @@ public sealed class SchedulingQueueTests
         Assert.Equal(1, queue.UnschedulableCount);
     }
 
+    /// <summary>
+    /// A pod bound while a pod that counts bound pods is in flight (its cycle read the cluster before the bind) is not
+    /// lost either: that attempt failing sends the pod to backoff, as kube requeues an in-flight pod an event it received
+    /// meanwhile may help. In the unschedulable pool it waited 5 minutes, since no other event comes when capacity only
+    /// shrank. A pod the bind cannot help still goes to the pool.
+    /// </summary>
+    [Fact]
+    public void A_bound_pod_during_the_attempt_of_a_pod_that_counts_bound_pods_is_not_lost()
+    {
+        var queue = new SchedulingQueue<PodSpec>();
+        var spread = new PodSpec { Name = "spread", TopologySpreadConstraints = [new TopologySpreadConstraint(1, "zone", "DoNotSchedule", null)] };
+        var plain = new PodSpec { Name = "plain" };
+        foreach (var pod in new[] { spread, plain }) queue.Add(pod.Name, 0, null, pod);
+        Assert.Equal(["spread", "plain"], Drain(queue, T0));
+
+        Assert.Equal(0, queue.MoveToActive(QueueingHints.CountsBoundPods, T0));
+        foreach (var pod in new[] { spread, plain }) queue.MarkUnschedulable(pod.Name, T0);
+        Assert.Equal((1, 1), (queue.BackoffCount, queue.UnschedulableCount));
+        Assert.Equal(["spread"], Drain(queue, T0.AddSeconds(1)));
+
+        // The next attempt, with no bind during it, waits in the pool again.
+        queue.MarkUnschedulable("spread", T0.AddSeconds(1));
+        Assert.Equal((0, 2), (queue.BackoffCount, queue.UnschedulableCount));
+    }
+
     [Fact]
     public void An_event_during_an_attempt_is_not_lost()
     {

@@ -15,6 +15,7 @@ public sealed class SchedulingQueue<T>
     private readonly SortedSet<Entry> _active;
     private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
     private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
+    private readonly HashSet<Entry> _inFlight = [];
     private long _arrivals;
     private long _moveRequests;
 
@@ -77,6 +78,8 @@ public sealed class SchedulingQueue<T>
         _active.Remove(entry);
         entry.Where = Place.InFlight;
         entry.MoveRequestAtPop = _moveRequests;
+        entry.HintedWhileInFlight = false;
+        _inFlight.Add(entry);
         pod = new QueuedPod<T>(entry.Name, entry.Item, entry.Attempts);
         return true;
     }
@@ -100,7 +103,7 @@ public sealed class SchedulingQueue<T>
         entry.Attempts++;
         entry.BackoffUntil = now + Backoff.For(entry.Attempts);
         entry.FailedAt = now;
-        Put(entry, _moveRequests > entry.MoveRequestAtPop ? Place.Backoff : Place.Unschedulable);
+        Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
     }
 
     /// <summary>A transient failure (conflict, error): retry after the pod's backoff without waiting for an event.</summary>
@@ -124,11 +127,15 @@ public sealed class SchedulingQueue<T>
 
     /// <summary>
     /// A narrower event (kube's AssignedPodAdded): only the unschedulable pods <paramref name="mayFitNow"/> picks move, as
-    /// in <see cref="MoveAllToActive"/>. Pods in flight are not told (a pod that fails meanwhile waits for the next event,
-    /// or <see cref="MaxInUnschedulable"/>), so a burst of binds does not send every failing pod to backoff.
+    /// in <see cref="MoveAllToActive"/>. So are the pods in flight it picks: one whose attempt fails goes to backoff, not
+    /// to the pool, where no further event may come for 5 minutes; the others, which the event cannot help, are not told.
     /// </summary>
-    public int MoveToActive(Func<T, bool> mayFitNow, DateTimeOffset now) =>
-        Move(_unschedulable.Where(e => mayFitNow(e.Item)).ToList(), now);
+    public int MoveToActive(Func<T, bool> mayFitNow, DateTimeOffset now)
+    {
+        foreach (var entry in _inFlight)
+            if (mayFitNow(entry.Item)) entry.HintedWhileInFlight = true;
+        return Move(_unschedulable.Where(e => mayFitNow(e.Item)).ToList(), now);
+    }
 
     private int Move(List<Entry> entries, DateTimeOffset now)
     {
@@ -159,6 +166,7 @@ public sealed class SchedulingQueue<T>
 
     private void Put(Entry entry, Place where)
     {
+        if (entry.Where == Place.InFlight) _inFlight.Remove(entry);
         entry.Where = where;
         switch (where)
         {
@@ -175,6 +183,7 @@ public sealed class SchedulingQueue<T>
             case Place.Active: _active.Remove(entry); break;
             case Place.Backoff: _backoff.Remove(entry); break;
             case Place.Unschedulable: _unschedulable.Remove(entry); break;
+            case Place.InFlight: _inFlight.Remove(entry); break;
         }
     }
 
@@ -221,6 +230,8 @@ public sealed class SchedulingQueue<T>
         /// <summary>When the last attempt found no node: the unschedulable pool's clock.</summary>
         public DateTimeOffset FailedAt { get; set; }
         public long MoveRequestAtPop { get; set; }
+        /// <summary>A narrower event (<see cref="MoveToActive"/>) picked this pod during its attempt.</summary>
+        public bool HintedWhileInFlight { get; set; }
         public Place Where { get; set; }
     }
 }
