@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace MasOrleans.Grains;
@@ -5,14 +6,18 @@ namespace MasOrleans.Grains;
 /// <summary>
 /// One outage, one stack: an outage (Redis or a silo not answering) is met by every request and every scheduling cycle
 /// while it lasts, and a stack for each buried what failed under thousands of lines. The first failure of a run (after
-/// <see cref="QuietPeriod"/> without one) is logged with its exception, the rest of the run one line each.
+/// <see cref="QuietPeriod"/> without one of its kind) is logged with its exception, the rest of the run one line each.
 /// </summary>
+/// <remarks>
+/// A run is per kind of failure (the exception's type): a defect met during an outage (a NullReferenceException among
+/// Redis timeouts) starts its own run and gets its stack, rather than passing as one more line of the outage.
+/// </remarks>
 public sealed class FailureRun
 {
     public static readonly TimeSpan QuietPeriod = TimeSpan.FromSeconds(30);
 
-    // When the last failure was counted (Stopwatch timestamp; 0: none yet).
-    private long _last;
+    // When each kind of failure was last counted (Stopwatch timestamps); as many entries as kinds of exception seen.
+    private readonly ConcurrentDictionary<Type, long> _last = new();
 
     /// <summary>
     /// A later failure of a run on one line: its type and its message's first line (Orleans' storage exceptions carry
@@ -25,11 +30,16 @@ public sealed class FailureRun
         return $"{error.GetType().Name}: {(end < 0 ? message : message[..end])}";
     }
 
-    /// <summary>Counts a failure; true when it starts a run, so it deserves its stack.</summary>
-    public bool Starts()
+    /// <summary>Counts a failure; true when it starts a run of its kind, so it deserves its stack.</summary>
+    public bool Starts(Exception error)
     {
         var now = Stopwatch.GetTimestamp();
-        var last = Interlocked.Exchange(ref _last, now);
-        return last == 0 || Stopwatch.GetElapsedTime(last, now) >= QuietPeriod;
+        var started = true;
+        _last.AddOrUpdate(error.GetType(), now, (_, last) =>
+        {
+            started = Stopwatch.GetElapsedTime(last, now) >= QuietPeriod;
+            return now;
+        });
+        return started;
     }
 }

@@ -236,7 +236,7 @@ public sealed partial class SchedulingQueueGrain(
         {
             // Loud: a failing cycle is a defect or an outage. The pod is queued again after its backoff, never stranded.
             // An outage fails every cycle: its stack once per run, then a line per pod.
-            if (_cycleFailures.Starts()) LogCycleFailed(logger, e, pod.Name);
+            if (_cycleFailures.Starts(e)) LogCycleFailed(logger, e, pod.Name);
             else LogCycleFailedAgain(logger, pod.Name, FailureRun.OneLine(e));
         }
         // A cycle abandoned by the sweep has been queued again; a newer cycle owns the pod now.
@@ -325,7 +325,7 @@ public sealed partial class SchedulingQueueGrain(
     [LoggerMessage(EventId = 1203, Level = LogLevel.Error, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff")]
     private static partial void LogCycleFailed(ILogger logger, Exception error, string pod);
 
-    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff ({Error}; the same run of failures as the one logged with its exception before)")]
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff ({Error}; the same run of failures of its kind as the one logged with its exception before)")]
     private static partial void LogCycleFailedAgain(ILogger logger, string pod, string error);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
