@@ -23,7 +23,9 @@ public sealed record WorkloadView(
     [property: Id(3)] PodSpec Template,
     [property: Id(4)] IReadOnlyList<PodEntry> Pods,
     [property: Id(5)] int Unschedulable = 0,
-    [property: Id(6)] AutoscaleSpec? Autoscale = null);
+    [property: Id(6)] AutoscaleSpec? Autoscale = null,
+    [property: Id(7)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(8)] string? ContainerName = null);
 
 /// <summary>Seed 001's autoscaler settings for one workload; utilization is in percent of requested CPU capacity.</summary>
 [GenerateSerializer, Immutable, Alias("mas.autoscale-spec")]

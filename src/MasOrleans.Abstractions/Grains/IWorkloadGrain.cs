@@ -7,11 +7,16 @@ namespace MasOrleans.Abstractions.Grains;
 /// <summary>A task agent over many pods: keeps a number of replicas of a template.</summary>
 public interface IWorkloadGrain : IGrainWithStringKey
 {
-    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null);
+    /// <param name="annotations">The client's annotations, kept with the workload.</param>
+    /// <param name="containerName">The manifest's one container's name, kept for the template and its pods (null: named after the pod).</param>
+    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
 
     Task<WorkloadView?> Get();
 
     Task<Outcome> Scale(int replicas);
+
+    /// <summary>Replaces the workload's annotations (a client's metadata; null or empty: none); null if it does not exist.</summary>
+    Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

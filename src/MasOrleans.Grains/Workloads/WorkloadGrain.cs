@@ -39,11 +39,11 @@ public sealed class WorkloadGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null)
+    public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
         var before = state.State;
-        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale);
+        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
         await state.WriteOrRestore(before);
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -58,7 +58,17 @@ public sealed class WorkloadGrain(
         var views = await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
         var pods = views.Where(v => v is not null).Select(v => new PodEntry(v!.Spec.Name, v.Phase, v.NodeName)).ToList();
         return new WorkloadView(Name, state.State.Replicas, pods.Count(p => p.Phase == PodPhase.Running), template, pods,
-            pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale);
+            pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName);
+    }
+
+    public async Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
+    {
+        var before = state.State;
+        if (before.Template is null) return null;
+        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
+        // Kept as they were if the write fails: nothing half-written.
+        await state.WriteOrRestore(before);
+        return await Get();
     }
 
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
@@ -208,7 +218,7 @@ public sealed class WorkloadGrain(
             await state.WriteStateAsync();
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
-            var creation = await pods.Create(template with { Name = name, Owner = owner }, Name);
+            var creation = await pods.Create(template with { Name = name, Owner = owner }, Name, containerName: state.State.ContainerName);
             if (!creation.Outcome.IsOk)
             {
                 // Name taken by another pod: not ours, so forget it and draw another suffix.

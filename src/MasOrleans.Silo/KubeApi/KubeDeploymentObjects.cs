@@ -23,7 +23,8 @@ internal static class KubeDeploymentObjects
     public static V1Deployment ToDeployment(WorkloadView view, DateTimeOffset? created, string resourceVersion)
     {
         var (ns, name) = KubernetesNames.Split(view.Name);
-        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default), resourceVersion);
+        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default,
+            ContainerName: view.ContainerName), resourceVersion);
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
         return new V1Deployment
@@ -39,6 +40,7 @@ internal static class KubeDeploymentObjects
                 CreationTimestamp = created?.UtcDateTime,
                 Generation = 1,
                 Labels = labels,
+                Annotations = view.Annotations is null ? null : new Dictionary<string, string>(view.Annotations),
             },
             Spec = new V1DeploymentSpec
             {
@@ -102,23 +104,34 @@ internal static class KubeDeploymentObjects
     /// <summary>
     /// What a workload cannot keep is refused rather than dropped, when created as when patched (kubectl apply sends a
     /// manifest's fields again each time, so one dropped at create would look changed on every re-apply): labels of the
-    /// deployment's own beyond its template's, annotations but kubectl's last-applied-configuration (accepted, not
-    /// kept), template annotations but the expected duration, and spec.paused (there is no rollout to pause).
+    /// deployment's own beyond its template's, template annotations but the expected duration, and spec.paused (there
+    /// is no rollout to pause). The deployment's own annotations are kept (<see cref="TryAnnotations"/>).
     /// </summary>
     private static IResult? TryKeepable(V1Deployment deployment, string name, IDictionary<string, string> templateLabels)
     {
         if (deployment.Metadata?.Labels?.FirstOrDefault(kv => !templateLabels.TryGetValue(kv.Key, out var v) || v != kv.Value) is { Key: not null } label)
             return KubeStatus.Invalid("Deployment", name, "metadata.labels",
                 $"\"{label.Key}\": a deployment's labels are its pod template's here (workloads keep no labels of their own)");
-        if (deployment.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePatch.LastApplied) is { } annotation)
-            return KubeStatus.Invalid("Deployment", name, "metadata.annotations",
-                $"\"{annotation}\": workloads keep no annotations (kubectl's {KubePatch.LastApplied} is accepted and not kept)");
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
         if (KubePodObjects.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
         if (deployment.Spec?.Paused == true)
             return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
+        return null;
+    }
+
+    /// <summary>
+    /// The deployment's own annotations to keep with its workload (null: none), kubectl's last-applied-configuration
+    /// among them, validated as the API server does (<see cref="KubernetesSyntax.CheckAnnotations"/>, as for pods).
+    /// </summary>
+    public static IResult? TryAnnotations(V1Deployment deployment, out IReadOnlyDictionary<string, string>? annotations)
+    {
+        annotations = null;
+        var given = deployment.Metadata?.Annotations ?? new Dictionary<string, string>();
+        if (KubernetesSyntax.CheckAnnotations(given) is { } invalid)
+            return KubeStatus.Invalid("Deployment", deployment.Metadata?.Name ?? "", "metadata.annotations", invalid);
+        if (given.Count > 0) annotations = given.ToDictionary(a => a.Key, a => a.Value ?? "");
         return null;
     }
 
