@@ -1,10 +1,11 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Grains.Workloads;
 using MasOrleans.Scheduling.Model;
 
 namespace MasOrleans.Grains.Tests;
 
-/// <summary>A workload's stored state (JSON in Redis) with the optional annotations and container name it gained.</summary>
+/// <summary>A workload's stored state (JSON in Redis) with the optional annotations, container name and progress it gained.</summary>
 public sealed class WorkloadStateStorageTests
 {
     private static readonly SystemTextJsonGrainStorageSerializer Serializer = new();
@@ -18,11 +19,22 @@ public sealed class WorkloadStateStorageTests
         var json = Serializer.Serialize(Stored(null)).ToString();
         Assert.DoesNotContain("annotations", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("containerName", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("progress", json, StringComparison.OrdinalIgnoreCase);
         // A workload stored before annotations existed is this document: it loads, with none.
         var loaded = Serializer.Deserialize<WorkloadState>(BinaryData.FromString(json));
         Assert.Equal((2, "default/web", "default/web-b2c4d"), (loaded.Replicas, loaded.Template!.Name, loaded.Pods.Single()));
         Assert.Null(loaded.Annotations);
         Assert.Null(loaded.ContainerName);
+        Assert.Null(loaded.Progress);
+    }
+
+    [Fact]
+    public void A_workloads_progress_deadline_and_condition_round_trip()
+    {
+        var progress = new WorkloadProgress(WorkloadProgress.TimedOut, DateTimeOffset.UnixEpoch.AddSeconds(5), DateTimeOffset.UnixEpoch, 1, 0);
+        var json = Serializer.Serialize(Stored(null) with { ProgressDeadlineSeconds = 2, Progress = progress });
+        var loaded = Serializer.Deserialize<WorkloadState>(json);
+        Assert.Equal((2, progress), (loaded.ProgressDeadlineSeconds, loaded.Progress));
     }
 
     [Fact]

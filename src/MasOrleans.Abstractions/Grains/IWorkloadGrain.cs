@@ -9,7 +9,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
 {
     /// <param name="annotations">The client's annotations, kept with the workload.</param>
     /// <param name="containerName">The manifest's one container's name, kept for the template and its pods (null: named after the pod).</param>
-    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
+    /// <param name="progressDeadlineSeconds">How long without progress before its Progressing condition is False (null: 600 s).</param>
+    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
+        string? containerName = null, int? progressDeadlineSeconds = null);
 
     Task<WorkloadView?> Get();
 
@@ -17,6 +19,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
 
     /// <summary>Replaces the workload's annotations (a client's metadata; null or empty: none); null if it does not exist.</summary>
     Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
+
+    /// <summary>Replaces the workload's progress deadline (null: the default); null if it does not exist.</summary>
+    Task<WorkloadView?> SetProgressDeadline(int? seconds);
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

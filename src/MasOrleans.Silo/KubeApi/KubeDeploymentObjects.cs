@@ -45,6 +45,8 @@ internal static class KubeDeploymentObjects
             Spec = new V1DeploymentSpec
             {
                 Replicas = view.Replicas,
+                // Served as the API server defaults it, so a manifest without it applies unchanged.
+                ProgressDeadlineSeconds = view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds,
                 Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
                 // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
                 // applied to this rendering keeps them.
@@ -58,18 +60,63 @@ internal static class KubeDeploymentObjects
                 ReadyReplicas = view.ReadyReplicas,
                 AvailableReplicas = view.ReadyReplicas,
                 UnavailableReplicas = Math.Max(0, view.Replicas - view.ReadyReplicas),
-                Conditions =
-                [
-                    new V1DeploymentCondition
-                    {
-                        Type = "Available",
-                        Status = view.ReadyReplicas >= view.Replicas ? "True" : "False",
-                        Reason = view.ReadyReplicas >= view.Replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                        Message = view.Unschedulable > 0 ? $"{view.Unschedulable} replica(s) unschedulable" : $"{view.ReadyReplicas} of {view.Replicas} replicas running",
-                    },
-                ],
+                Conditions = Conditions(view, name),
             },
         };
+    }
+
+    /// <summary>
+    /// Available and Progressing, in the deployment controller's words (calculateStatus in
+    /// pkg/controller/deployment/sync.go; syncRolloutStatus in progress.go, with a workload's one replica set unnamed).
+    /// Available asks for every replica (workloads have no rollout strategy, so no maxUnavailable).
+    /// </summary>
+    private static List<V1DeploymentCondition> Conditions(WorkloadView view, string name)
+    {
+        var available = view.ReadyReplicas >= view.Replicas;
+        var conditions = new List<V1DeploymentCondition>
+        {
+            new()
+            {
+                Type = "Available",
+                Status = available ? "True" : "False",
+                Reason = available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                Message = (available ? "Deployment has minimum availability." : "Deployment does not have minimum availability.")
+                    + (view.Unschedulable > 0 ? $" {view.Unschedulable} replica(s) unschedulable." : ""),
+            },
+        };
+        if (view.Progress is { } progress)
+            conditions.Add(new V1DeploymentCondition
+            {
+                Type = "Progressing",
+                Status = progress.Progressing ? "True" : "False",
+                Reason = progress.Reason,
+                Message = progress.Reason switch
+                {
+                    WorkloadProgress.Complete => $"Deployment \"{name}\" has successfully progressed.",
+                    WorkloadProgress.TimedOut => $"Deployment \"{name}\" has timed out progressing.",
+                    _ => $"Deployment \"{name}\" is progressing.",
+                },
+                LastUpdateTime = progress.LastUpdate.UtcDateTime,
+                LastTransitionTime = progress.LastTransition.UtcDateTime,
+            });
+        return conditions;
+    }
+
+    /// <summary>
+    /// spec.progressDeadlineSeconds as the API server validates it (ValidateDeploymentSpec in
+    /// pkg/apis/apps/validation/validation.go): not negative and greater than minReadySeconds (itself not negative).
+    /// Null when the manifest gives none (the default, 600 s).
+    /// </summary>
+    public static IResult? TryProgressDeadline(V1Deployment deployment, out int? seconds)
+    {
+        var name = deployment.Metadata?.Name ?? "";
+        seconds = deployment.Spec?.ProgressDeadlineSeconds;
+        var minReady = deployment.Spec?.MinReadySeconds ?? 0;
+        if (minReady < 0) return KubeStatus.Invalid("Deployment", name, "spec.minReadySeconds", $"{minReady}: must be greater than or equal to 0");
+        if (seconds is not { } deadline) return null;
+        if (deadline < 0) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than or equal to 0");
+        if (deadline <= minReady) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than minReadySeconds");
+        return null;
     }
 
     /// <summary>

@@ -77,9 +77,10 @@ internal static class KubeDeploymentsApi
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
+        if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
         // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
-        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container);
+        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container, progressDeadlineSeconds: deadline);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         cache.RememberWorkload(template.Name);
@@ -117,11 +118,15 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
+        if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
         if (!KubePodAnnotations.Same(annotations, view.Annotations) && await grain.SetAnnotations(annotations) is null)
+            return KubeStatus.NotFound("deployments.apps", name);
+        if ((deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds)
+            && await grain.SetProgressDeadline(deadline) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
