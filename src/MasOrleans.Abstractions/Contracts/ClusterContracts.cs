@@ -23,7 +23,35 @@ public sealed record WorkloadView(
     [property: Id(3)] PodSpec Template,
     [property: Id(4)] IReadOnlyList<PodEntry> Pods,
     [property: Id(5)] int Unschedulable = 0,
-    [property: Id(6)] AutoscaleSpec? Autoscale = null);
+    [property: Id(6)] AutoscaleSpec? Autoscale = null,
+    [property: Id(7)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(8)] string? ContainerName = null,
+    [property: Id(9)] int? ProgressDeadlineSeconds = null,
+    [property: Id(10)] WorkloadProgress? Progress = null);
+
+/// <summary>
+/// A workload's Progressing condition as Kubernetes' deployment controller keeps it (pkg/controller/deployment/progress.go,
+/// syncRolloutStatus): its reason, when progress was last seen (LastUpdate) and the status last changed, and the replica
+/// counts last seen, against which the next look measures progress.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.workload-progress")]
+public sealed record WorkloadProgress(
+    [property: Id(0)] string Reason,
+    [property: Id(1)] DateTimeOffset LastUpdate,
+    [property: Id(2)] DateTimeOffset LastTransition,
+    [property: Id(3)] int UpdatedReplicas,
+    [property: Id(4)] int ReadyReplicas)
+{
+    /// <summary>apps/v1's default spec.progressDeadlineSeconds.</summary>
+    public const int DefaultDeadlineSeconds = 600;
+
+    public const string Updated = "ReplicaSetUpdated";
+    public const string Complete = "NewReplicaSetAvailable";
+    public const string TimedOut = "ProgressDeadlineExceeded";
+
+    /// <summary>The condition's status: True but once the deadline passed without progress.</summary>
+    public bool Progressing => Reason != TimedOut;
+}
 
 /// <summary>Seed 001's autoscaler settings for one workload; utilization is in percent of requested CPU capacity.</summary>
 [GenerateSerializer, Immutable, Alias("mas.autoscale-spec")]

@@ -7,11 +7,21 @@ namespace MasOrleans.Abstractions.Grains;
 /// <summary>A task agent over many pods: keeps a number of replicas of a template.</summary>
 public interface IWorkloadGrain : IGrainWithStringKey
 {
-    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null);
+    /// <param name="annotations">The client's annotations, kept with the workload.</param>
+    /// <param name="containerName">The manifest's one container's name, kept for the template and its pods (null: named after the pod).</param>
+    /// <param name="progressDeadlineSeconds">How long without progress before its Progressing condition is False (null: 600 s).</param>
+    Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
+        string? containerName = null, int? progressDeadlineSeconds = null);
 
     Task<WorkloadView?> Get();
 
     Task<Outcome> Scale(int replicas);
+
+    /// <summary>Replaces the workload's annotations (a client's metadata; null or empty: none); null if it does not exist.</summary>
+    Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
+
+    /// <summary>Replaces the workload's progress deadline (null: the default); null if it does not exist.</summary>
+    Task<WorkloadView?> SetProgressDeadline(int? seconds);
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

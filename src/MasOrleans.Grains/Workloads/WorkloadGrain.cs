@@ -39,11 +39,13 @@ public sealed class WorkloadGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null)
+    public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
+        string? containerName = null, int? progressDeadlineSeconds = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
         var before = state.State;
-        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale);
+        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
+            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(clock.GetUtcNow()));
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
         await state.WriteOrRestore(before);
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -57,8 +59,50 @@ public sealed class WorkloadGrain(
         if (state.State.Template is not { } template) return null;
         var views = await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
         var pods = views.Where(v => v is not null).Select(v => new PodEntry(v!.Spec.Name, v.Phase, v.NodeName)).ToList();
-        return new WorkloadView(Name, state.State.Replicas, pods.Count(p => p.Phase == PodPhase.Running), template, pods,
-            pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale);
+        var ready = pods.Count(p => p.Phase == PodPhase.Running);
+        var live = pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
+        await TrackProgress(live, ready);
+        return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
+            pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
+            state.State.ProgressDeadlineSeconds, state.State.Progress);
+    }
+
+    /// <summary>
+    /// Moves the Progressing condition on each look, as the deployment controller does on each sync: what a client
+    /// reads is never older than its look, and a deadline passes as soon as anyone looks after it. Written only when it changed.
+    /// </summary>
+    private async Task TrackProgress(int live, int ready)
+    {
+        var now = clock.GetUtcNow();
+        var progress = RolloutProgress.Next(state.State.Progress ?? Started(now), state.State.Replicas, live, ready,
+            state.State.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds, now);
+        if (progress == state.State.Progress) return;
+        var before = state.State;
+        state.State = before with { Progress = progress };
+        await state.WriteOrRestore(before);
+    }
+
+    // Kubernetes begins a Deployment's rollout with the new replica set's creation (NewReplicaSetCreated); a workload
+    // has one set, begun with it, so its first condition is progress with none of its replicas counted yet.
+    private static WorkloadProgress Started(DateTimeOffset now) => new(WorkloadProgress.Updated, now, now, 0, 0);
+
+    public async Task<WorkloadView?> SetProgressDeadline(int? seconds)
+    {
+        var before = state.State;
+        if (before.Template is null) return null;
+        state.State = before with { ProgressDeadlineSeconds = seconds };
+        await state.WriteOrRestore(before);
+        return await Get();
+    }
+
+    public async Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
+    {
+        var before = state.State;
+        if (before.Template is null) return null;
+        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
+        // Kept as they were if the write fails: nothing half-written.
+        await state.WriteOrRestore(before);
+        return await Get();
     }
 
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
@@ -208,7 +252,7 @@ public sealed class WorkloadGrain(
             await state.WriteStateAsync();
             // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
             var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
-            var creation = await pods.Create(template with { Name = name, Owner = owner }, Name);
+            var creation = await pods.Create(template with { Name = name, Owner = owner }, Name, containerName: state.State.ContainerName);
             if (!creation.Outcome.IsOk)
             {
                 // Name taken by another pod: not ours, so forget it and draw another suffix.

@@ -5,7 +5,7 @@ namespace MasOrleans.Grains.Workloads;
 
 /// <summary>
 /// A workload's persisted state: template, desired replicas, its pods in creation order, events, autoscaling
-/// settings and the controller's memory (consecutive container failures, when it may create again, last scaling).
+/// settings, the client's annotations and its manifest's container name (null when none, so absent from the stored JSON), its progress deadline (null: the default) and Progressing condition, and the controller's memory (consecutive container failures, when it may create again, last scaling).
 /// </summary>
 [GenerateSerializer, Alias("mas.workload-state")]
 public sealed record WorkloadState(
@@ -17,7 +17,11 @@ public sealed record WorkloadState(
     [property: Id(5)] int ConsecutiveFailures = 0,
     [property: Id(6)] DateTimeOffset? NextCreateAt = null,
     [property: Id(7)] DateTimeOffset? LastScaleAt = null,
-    [property: Id(8)] DateTimeOffset? HealthySince = null)
+    [property: Id(8)] DateTimeOffset? HealthySince = null,
+    [property: Id(9)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(10)] string? ContainerName = null,
+    [property: Id(11)] int? ProgressDeadlineSeconds = null,
+    [property: Id(12)] WorkloadProgress? Progress = null)
 {
     public WorkloadState() : this(null, 0, []) { }
 }

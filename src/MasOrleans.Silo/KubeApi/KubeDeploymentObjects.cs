@@ -23,7 +23,8 @@ internal static class KubeDeploymentObjects
     public static V1Deployment ToDeployment(WorkloadView view, DateTimeOffset? created, string resourceVersion)
     {
         var (ns, name) = KubernetesNames.Split(view.Name);
-        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default), resourceVersion);
+        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default,
+            ContainerName: view.ContainerName), resourceVersion);
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
         return new V1Deployment
@@ -39,10 +40,13 @@ internal static class KubeDeploymentObjects
                 CreationTimestamp = created?.UtcDateTime,
                 Generation = 1,
                 Labels = labels,
+                Annotations = view.Annotations is null ? null : new Dictionary<string, string>(view.Annotations),
             },
             Spec = new V1DeploymentSpec
             {
                 Replicas = view.Replicas,
+                // Served as the API server defaults it, so a manifest without it applies unchanged.
+                ProgressDeadlineSeconds = view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds,
                 Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
                 // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
                 // applied to this rendering keeps them.
@@ -56,18 +60,63 @@ internal static class KubeDeploymentObjects
                 ReadyReplicas = view.ReadyReplicas,
                 AvailableReplicas = view.ReadyReplicas,
                 UnavailableReplicas = Math.Max(0, view.Replicas - view.ReadyReplicas),
-                Conditions =
-                [
-                    new V1DeploymentCondition
-                    {
-                        Type = "Available",
-                        Status = view.ReadyReplicas >= view.Replicas ? "True" : "False",
-                        Reason = view.ReadyReplicas >= view.Replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                        Message = view.Unschedulable > 0 ? $"{view.Unschedulable} replica(s) unschedulable" : $"{view.ReadyReplicas} of {view.Replicas} replicas running",
-                    },
-                ],
+                Conditions = Conditions(view, name),
             },
         };
+    }
+
+    /// <summary>
+    /// Available and Progressing, in the deployment controller's words (calculateStatus in
+    /// pkg/controller/deployment/sync.go; syncRolloutStatus in progress.go, with a workload's one replica set unnamed).
+    /// Available asks for every replica (workloads have no rollout strategy, so no maxUnavailable).
+    /// </summary>
+    private static List<V1DeploymentCondition> Conditions(WorkloadView view, string name)
+    {
+        var available = view.ReadyReplicas >= view.Replicas;
+        var conditions = new List<V1DeploymentCondition>
+        {
+            new()
+            {
+                Type = "Available",
+                Status = available ? "True" : "False",
+                Reason = available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                Message = (available ? "Deployment has minimum availability." : "Deployment does not have minimum availability.")
+                    + (view.Unschedulable > 0 ? $" {view.Unschedulable} replica(s) unschedulable." : ""),
+            },
+        };
+        if (view.Progress is { } progress)
+            conditions.Add(new V1DeploymentCondition
+            {
+                Type = "Progressing",
+                Status = progress.Progressing ? "True" : "False",
+                Reason = progress.Reason,
+                Message = progress.Reason switch
+                {
+                    WorkloadProgress.Complete => $"Deployment \"{name}\" has successfully progressed.",
+                    WorkloadProgress.TimedOut => $"Deployment \"{name}\" has timed out progressing.",
+                    _ => $"Deployment \"{name}\" is progressing.",
+                },
+                LastUpdateTime = progress.LastUpdate.UtcDateTime,
+                LastTransitionTime = progress.LastTransition.UtcDateTime,
+            });
+        return conditions;
+    }
+
+    /// <summary>
+    /// spec.progressDeadlineSeconds as the API server validates it (ValidateDeploymentSpec in
+    /// pkg/apis/apps/validation/validation.go): not negative and greater than minReadySeconds (itself not negative).
+    /// Null when the manifest gives none (the default, 600 s).
+    /// </summary>
+    public static IResult? TryProgressDeadline(V1Deployment deployment, out int? seconds)
+    {
+        var name = deployment.Metadata?.Name ?? "";
+        seconds = deployment.Spec?.ProgressDeadlineSeconds;
+        var minReady = deployment.Spec?.MinReadySeconds ?? 0;
+        if (minReady < 0) return KubeStatus.Invalid("Deployment", name, "spec.minReadySeconds", $"{minReady}: must be greater than or equal to 0");
+        if (seconds is not { } deadline) return null;
+        if (deadline < 0) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than or equal to 0");
+        if (deadline <= minReady) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than minReadySeconds");
+        return null;
     }
 
     /// <summary>
@@ -102,23 +151,34 @@ internal static class KubeDeploymentObjects
     /// <summary>
     /// What a workload cannot keep is refused rather than dropped, when created as when patched (kubectl apply sends a
     /// manifest's fields again each time, so one dropped at create would look changed on every re-apply): labels of the
-    /// deployment's own beyond its template's, annotations but kubectl's last-applied-configuration (accepted, not
-    /// kept), template annotations but the expected duration, and spec.paused (there is no rollout to pause).
+    /// deployment's own beyond its template's, template annotations but the expected duration, and spec.paused (there
+    /// is no rollout to pause). The deployment's own annotations are kept (<see cref="TryAnnotations"/>).
     /// </summary>
     private static IResult? TryKeepable(V1Deployment deployment, string name, IDictionary<string, string> templateLabels)
     {
         if (deployment.Metadata?.Labels?.FirstOrDefault(kv => !templateLabels.TryGetValue(kv.Key, out var v) || v != kv.Value) is { Key: not null } label)
             return KubeStatus.Invalid("Deployment", name, "metadata.labels",
                 $"\"{label.Key}\": a deployment's labels are its pod template's here (workloads keep no labels of their own)");
-        if (deployment.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePatch.LastApplied) is { } annotation)
-            return KubeStatus.Invalid("Deployment", name, "metadata.annotations",
-                $"\"{annotation}\": workloads keep no annotations (kubectl's {KubePatch.LastApplied} is accepted and not kept)");
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
         if (KubePodObjects.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
         if (deployment.Spec?.Paused == true)
             return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
+        return null;
+    }
+
+    /// <summary>
+    /// The deployment's own annotations to keep with its workload (null: none), kubectl's last-applied-configuration
+    /// among them, validated as the API server does (<see cref="KubernetesSyntax.CheckAnnotations"/>, as for pods).
+    /// </summary>
+    public static IResult? TryAnnotations(V1Deployment deployment, out IReadOnlyDictionary<string, string>? annotations)
+    {
+        annotations = null;
+        var given = deployment.Metadata?.Annotations ?? new Dictionary<string, string>();
+        if (KubernetesSyntax.CheckAnnotations(given) is { } invalid)
+            return KubeStatus.Invalid("Deployment", deployment.Metadata?.Name ?? "", "metadata.annotations", invalid);
+        if (given.Count > 0) annotations = given.ToDictionary(a => a.Key, a => a.Value ?? "");
         return null;
     }
 

@@ -76,7 +76,11 @@ internal static class KubeDeploymentsApi
         if (deployment.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
-        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas);
+        if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
+        if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
+        // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it.
+        var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
+        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container, progressDeadlineSeconds: deadline);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         cache.RememberWorkload(template.Name);
@@ -89,8 +93,9 @@ internal static class KubeDeploymentsApi
     /// <summary>
     /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
     /// patch leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns
-    /// them), changed ones scale the workload. Nothing else can change (workloads have no rollout, labels or
-    /// annotations of their own), and a patch that tries is refused with 422, never answered as done and dropped.
+    /// them), changed ones scale the workload, and changed annotations (kubectl annotate, apply) are stored with it.
+    /// Nothing else can change (workloads have no rollout or labels of their own), and a patch that tries is refused
+    /// with 422, never answered as done and dropped.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -102,15 +107,27 @@ internal static class KubeDeploymentsApi
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var current = await Render(grain, view, "");
         var parsed = KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
-            target => KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec")));
+            target =>
+            {
+                // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept) takes the patch's diffs.
+                if (view.ContainerName is null)
+                    KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
+            });
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served: null) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
+        if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
+        if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
         if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
+        if (!KubePodAnnotations.Same(annotations, view.Annotations) && await grain.SetAnnotations(annotations) is null)
+            return KubeStatus.NotFound("deployments.apps", name);
+        if ((deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds)
+            && await grain.SetProgressDeadline(deadline) is null)
+            return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
     }

@@ -40,4 +40,36 @@ internal static class KubeManifests
                 memory: 1Gi
 
         """;
+
+    /// <summary>A Deployment of 500m-cpu replicas selecting nodes labeled test=<paramref name="test"/>.</summary>
+    /// <param name="extraSpec">More of the deployment's spec, as YAML lines indented as a spec field (two spaces).</param>
+    /// <param name="extraMetadata">More of the deployment's metadata, as YAML lines indented as a metadata field (two spaces).</param>
+    public static string Deployment(string name, string test, int replicas = 1, string extraSpec = "", string extraMetadata = "", string cpu = "500m") => $"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+        {extraMetadata}
+        spec:
+          replicas: {replicas}
+        {extraSpec}
+          selector:
+            matchLabels:
+              app: {name}
+          template:
+            metadata:
+              labels:
+                app: {name}
+            spec:
+              nodeSelector:
+                test: {test}
+              containers:
+              - name: main
+                image: nginx:1.27
+                resources:
+                  requests:
+                    cpu: {cpu}
+                    memory: 256Mi
+
+        """;
 }

@@ -180,9 +180,9 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     }
 
     /// <summary>
-    /// kubectl label and annotate patch the deployment's metadata, kubectl rollout restart its template's annotations
+    /// kubectl label patches the deployment's metadata, kubectl rollout restart its template's annotations
     /// (staging/src/k8s.io/kubectl/pkg/polymorphichelpers/objectrestarter.go) and kubectl rollout pause spec.paused
-    /// (objectpauser.go); a workload keeps none of them, so each is refused (422, as a changed template is) instead of
+    /// (objectpauser.go); a workload keeps none of them (it keeps its own annotations: KubectlDeploymentAnnotationsTests), so each is refused (422, as a changed template is) instead of
     /// answered as done and dropped, and a manifest carrying them is refused when created.
     /// </summary>
     [Fact]
@@ -198,7 +198,6 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         {
             (new[] { "label", "deployment", "kw-meta", "tier=frontend" }, "metadata.labels"),
             (["label", "deployment", "kw-meta", "app-"], "metadata.labels"),
-            (["annotate", "deployment", "kw-meta", "note=x"], "metadata.annotations"),
             (["rollout", "restart", "deployment/kw-meta"], "spec.template.metadata.annotations"),
             (["rollout", "pause", "deployment/kw-meta"], "spec.paused"),
         })
@@ -208,7 +207,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
             Assert.Contains($"Deployment \"kw-meta\" is invalid: {field}", refused.Error);
         }
         Assert.Equal("{\"app\":\"kw-meta\"}", await Get("deployment/kw-meta", "{.metadata.labels}"));
-        Assert.Equal("", await Get("deployment/kw-meta", "{.metadata.annotations.note}{.spec.paused}"));
+        Assert.Equal("", await Get("deployment/kw-meta", "{.spec.paused}"));
         Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}"));
         // The manifest itself still applies, unchanged.
         (await kube.Run("apply", "-f", manifest)).Succeeded();
