@@ -36,7 +36,7 @@ public sealed class CoreSurrogateTests : IDisposable
         NodeSelector = new Dictionary<string, string> { ["zone"] = "z1" },
         Affinity = new Affinity(PodAntiAffinity: new PodAffinity(
             [new PodAffinityTerm(new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }), "kubernetes.io/hostname")])),
-        Tolerations = [new Toleration("gpu", "Exists", Effect: "NoSchedule")],
+        Tolerations = [new Toleration("gpu", "Exists", Effect: "NoSchedule"), new Toleration("node.kubernetes.io/unreachable", "Exists", Effect: "NoExecute", TolerationSeconds: 45)],
         TopologySpreadConstraints = [new TopologySpreadConstraint(2, "zone", "ScheduleAnyway", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }))],
         ExpectedDurationSeconds = 12.5,
         NodeName = "n3",

@@ -11,7 +11,9 @@ namespace MasOrleans.Scheduling.Replay;
 /// fragmentation every <see cref="ReplaySettings.SampleStepPercent"/> of arrived GPU demand. Nodes are ordered for the
 /// lowest-name tie-break as the simulator renames them (<see cref="SimulatorNodeNames"/>).
 /// The 130% readings are taken after the last arrival that keeps arrived GPU demand within 130% of capacity: where
-/// tune 1.3 stops arrivals, and at the same point when a larger tune, or a trace that alone asks for more, goes on.
+/// tune 1.3 stops arrivals, and at the same arrival when a larger tune, or a trace that alone asks for more, goes on
+/// (the same arrival, though not always the same placements: the node ranks are drawn from the seeded stream after the
+/// arrivals, so a longer run ranks the nodes otherwise).
 /// </summary>
 internal static class PaperReplay
 {
@@ -40,7 +42,7 @@ internal static class PaperReplay
         for (var i = 0; i < arrivals.Count; i++)
         {
             var pod = arrivals[i];
-            // The same test PaperArrivals stops tuned copies with, so tune 1.3 and a longer run read the same point.
+            // The same test PaperArrivals stops tuned copies with, so tune 1.3 and a longer run read at the same arrival.
             if (at130 is null && arrived + pod.Requests.GpuMilli > ReadingTune * capacity)
                 at130 = Sample(100.0 * arrived / capacity, meter, fragmentation);
             arrived += pod.Requests.GpuMilli;

@@ -161,7 +161,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
             }
             catch (Exception e) when (e is InvalidDataException or ModelLayoutMismatchException or IOException or UnauthorizedAccessException)
             {
-                problems.Add($"the {algorithm} model in '{directory}' cannot be used: {e.Message} Retrain it (`mas train`, models/README.md) or remove it from Models__Directory");
+                problems.Add($"the {algorithm} model in '{directory}' cannot be used: {e.Message.TrimEnd('.')}. Retrain it (`mas train`, models/README.md) or remove it from Models__Directory");
             }
         }
     }
