@@ -41,6 +41,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes", Node(taints: """[{"key":"bad key","effect":"NoSchedule"}]"""), "taint key" },
         { "/api/v1/nodes", Node(taints: """[{"key":"k","value":"a/b","effect":"NoSchedule"}]"""), "taint value" },
         { "/api/v1/nodes", Node(taints: """[{"key":"k","effect":"Sometimes"}]"""), "taint effect" },
+        // Required, as /k8s requires it (validateTaintEffect): it was stored as NoSchedule.
+        { "/api/v1/nodes", Node(name: "rules-no-effect", taints: """[{"key":"a","effect":"NoExecute"},{"key":"k","value":"v"}]"""), "taints[1].effect is required (NoSchedule, PreferNoSchedule or NoExecute)" },
         { "/api/v1/pods", Pod(extra: ""","labels":{"app/":"x"}"""), "qualified name" },
         { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":"a b"}"""), "nodeSelector value" },
         { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Maybe"}]"""), "Equal or Exists" },
