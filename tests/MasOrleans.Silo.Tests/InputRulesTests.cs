@@ -120,6 +120,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes/dup-key/telemetry", """{"utilization":{"cpu":0.5,"cpu":0.6}}""", "key 'cpu' is given twice in $.utilization: give each key once" },
         { "/api/v1/nodes", """{"name":"dup-label","capacity":{"cpu":"4"},"labels":{"a.b/c":"1","a.b/c":"2"}}""", "key 'a.b/c' is given twice in $.labels: give each key once" },
         { "/api/v1/pods", Pod(extra: ",\"priority\":1.5"), "the value at $.priority must be a whole number" },
+        // A whole number beyond int32 was told it is none; it is out of the range this API takes (Kubernetes' user-definable one).
+        { "/api/v1/pods", Pod(name: "rules-big-priority", extra: ",\"priority\":99999999999"), "priority must be between -1000000000 and 1000000000" },
+        { "/api/v1/workloads", """{"name":"rules-big-priority","replicas":1,"template":{"requests":{"cpu":"1m"},"priority":-99999999999}}""", "priority must be between -1000000000 and 1000000000" },
         { "/api/v1/pods", """{"name":"arr","requests":[]}""", "the value at $.requests must be an object" },
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
         { "/api/v1/pods", "", "a JSON body is required" },

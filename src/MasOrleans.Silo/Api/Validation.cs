@@ -103,7 +103,7 @@ internal static partial class Validation
         {
             Name = name!,
             Requests = requests,
-            Priority = body.Priority ?? 0,
+            Priority = (int)(body.Priority ?? 0),
             PreemptionPolicy = preemptionPolicy,
             Policy = policy,
             Image = string.IsNullOrWhiteSpace(body.Image) ? null : body.Image,
