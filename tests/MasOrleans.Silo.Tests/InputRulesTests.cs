@@ -173,6 +173,18 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         Assert.Equal(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
     }
 
+    /// <summary>A route that reads no body refuses one: train took {"epochs":5} and trained with its defaults (200 or 409).</summary>
+    [Theory]
+    [InlineData("/api/v1/learning/ddqn/train", """{"epochs":5}""")]
+    [InlineData("/api/v1/nodes/rules-node/cordon", "{}")]
+    public async Task A_route_that_reads_no_body_refuses_one(string path, string body)
+    {
+        using var response = await fixture.Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal($"POST {path} takes no body; send the request without one", JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
     private static string Workload(string autoscaleField) =>
         """{"name":"rules-auto","replicas":1,"template":{"requests":{"cpu":"1m"}},"autoscale":{"minReplicas":1,"maxReplicas":3,""" + autoscaleField + "}}";
 
