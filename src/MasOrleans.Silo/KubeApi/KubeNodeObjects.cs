@@ -23,6 +23,7 @@ internal static class KubeNodeObjects
                 Name = view.Name,
                 Uid = KubeNames.Uid("Node", view.Name, null),
                 ResourceVersion = resourceVersion,
+                CreationTimestamp = view.Created?.UtcDateTime,
                 Labels = view.Spec.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Spec.Labels),
             },
             Spec = new V1NodeSpec
@@ -45,6 +46,7 @@ internal static class KubeNodeObjects
                         Reason = view.Ready ? "NodeReady" : "NodeStatusUnknown",
                         Message = view.Ready ? "node is ready" : "Kubelet stopped posting node status.",
                         LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
+                        LastTransitionTime = view.ReadyChanged?.UtcDateTime,
                     },
                 ],
                 NodeInfo = new V1NodeSystemInfo
