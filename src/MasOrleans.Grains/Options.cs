@@ -78,6 +78,12 @@ public sealed class SchedulerOptions
     /// </summary>
     public int QueueShards { get; set; } = 8;
 
+    /// <summary>
+    /// Far more shards than silos any cluster runs: every shard is activated at start and reads the pod directory, and
+    /// every pod listing asks every shard, so 100000 shards made the start and each listing that many grain calls.
+    /// </summary>
+    public const int MaxQueueShards = 256;
+
     /// <summary>A cycle that has not finished after this long is abandoned and its pod queued again.</summary>
     public int InFlightTimeoutSeconds { get; set; } = 30;
 
@@ -97,6 +103,7 @@ public sealed class SchedulerOptions
         if (MaxAttempts < 1) yield return "Scheduler__MaxAttempts must be at least 1";
         if (MaxInFlight < 1) yield return "Scheduler__MaxInFlight must be at least 1";
         if (QueueShards < 1) yield return "Scheduler__QueueShards must be at least 1";
+        if (QueueShards > MaxQueueShards) yield return $"Scheduler__QueueShards must be at most {MaxQueueShards}, not {QueueShards}";
         string?[] times =
         [
             TimeSettings.Delay("Scheduler__RetryCoalesceMilliseconds", RetryCoalesceMilliseconds, milliseconds: true),

@@ -166,6 +166,30 @@ public sealed class SchedulingCycleTests
         Assert.False(_authority.TryGetPodLocation("low", out _, out _));
     }
 
+    /// <summary>
+    /// kube's FailedScheduling message for a pod with preemptionPolicy Never ends with its preemption's reason (the
+    /// PostFilter's "preemption: " and PodEligibleToPreemptOthers' "not eligible due to preemptionPolicy=Never.",
+    /// pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go); here evicting "low" would have made room.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_with_preemption_policy_never_is_told_it_is_not_eligible_to_preempt()
+    {
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+
+        var result = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10, PreemptionPolicy = PreemptionPolicy.Never });
+
+        Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (result.Verdict, result.Reason));
+        Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.", result.Message);
+        Assert.Equal([result.Message], _recorder.Unschedulable.Select(u => u.Message));
+        Assert.Empty(_recorder.Evicted);
+    }
+
     [Fact]
     public async Task Explaining_a_pod_that_would_preempt_names_the_node_and_victims_and_leaves_the_view_as_it_was()
     {

@@ -125,7 +125,13 @@ public sealed class ConfigurationTests : IDisposable
         { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be above 0 and at most 4294967 seconds" },
         { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be above 0 and at most 4294967 seconds" },
         { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be above 0 and at most 4294967 seconds" },
-        { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be above 0 and at most 4294967 seconds (about 49 days), not NaN" },
+        { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be a finite number, not 'NaN'" },
+        // Passed their `>= 0` checks and started the silo: every number setting is finite (one rule, FiniteNumbers).
+        { "Learning__Online__ExpertMargin", "Infinity", "Learning__Online__ExpertMargin must be a finite number, not 'Infinity'" },
+        { "Learning__Online__PpoEntropyCoefficient", "1e400", "Learning__Online__PpoEntropyCoefficient must be a finite number, not '1e400'" },
+        { "RateLimiting__WindowSeconds", "-Infinity", "RateLimiting__WindowSeconds must be a finite number, not '-Infinity'" },
+        // Started: every shard is activated at start and asked by every pod listing.
+        { "Scheduler__QueueShards", "100000", "Scheduler__QueueShards must be at most 256, not 100000" },
         // Silently sampled every 0.1 s.
         { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be above 0" },
         // These aborted the start half-way (exit 134, a stack trace) where Orleans or the logging filter read them.
@@ -170,6 +176,17 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains("MasOrleans: invalid configuration:", output);
         Assert.Contains(message, output);
         Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>A non-finite period is one line: the finite rule's, not also the period's own check in its words.</summary>
+    [Fact]
+    public async Task A_non_finite_setting_is_named_on_one_line()
+    {
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"],
+            Environment("Telemetry__HeartbeatGraceSeconds", "Infinity"));
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Equal(["Telemetry__HeartbeatGraceSeconds must be a finite number, not 'Infinity'"],
+            output.Split('\n').Where(l => l.Contains("Telemetry__HeartbeatGraceSeconds", StringComparison.Ordinal)).Select(l => l.Trim().TrimStart('-', ' ')));
     }
 
     /// <summary>

@@ -41,6 +41,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes", Node(taints: """[{"key":"bad key","effect":"NoSchedule"}]"""), "taint key" },
         { "/api/v1/nodes", Node(taints: """[{"key":"k","value":"a/b","effect":"NoSchedule"}]"""), "taint value" },
         { "/api/v1/nodes", Node(taints: """[{"key":"k","effect":"Sometimes"}]"""), "taint effect" },
+        // Required, as /k8s requires it (validateTaintEffect): it was stored as NoSchedule.
+        { "/api/v1/nodes", Node(name: "rules-no-effect", taints: """[{"key":"a","effect":"NoExecute"},{"key":"k","value":"v"}]"""), "taints[1].effect is required (NoSchedule, PreferNoSchedule or NoExecute)" },
         { "/api/v1/pods", Pod(extra: ""","labels":{"app/":"x"}"""), "qualified name" },
         { "/api/v1/pods", Pod(extra: ""","nodeSelector":{"zone":"a b"}"""), "nodeSelector value" },
         { "/api/v1/pods", Pod(extra: ""","tolerations":[{"key":"k","operator":"Maybe"}]"""), "Equal or Exists" },
@@ -118,6 +120,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes/dup-key/telemetry", """{"utilization":{"cpu":0.5,"cpu":0.6}}""", "key 'cpu' is given twice in $.utilization: give each key once" },
         { "/api/v1/nodes", """{"name":"dup-label","capacity":{"cpu":"4"},"labels":{"a.b/c":"1","a.b/c":"2"}}""", "key 'a.b/c' is given twice in $.labels: give each key once" },
         { "/api/v1/pods", Pod(extra: ",\"priority\":1.5"), "the value at $.priority must be a whole number" },
+        // A whole number beyond int32 was told it is none; it is out of the range this API takes (Kubernetes' user-definable one).
+        { "/api/v1/pods", Pod(name: "rules-big-priority", extra: ",\"priority\":99999999999"), "priority must be between -1000000000 and 1000000000" },
+        { "/api/v1/workloads", """{"name":"rules-big-priority","replicas":1,"template":{"requests":{"cpu":"1m"},"priority":-99999999999}}""", "priority must be between -1000000000 and 1000000000" },
         { "/api/v1/pods", """{"name":"arr","requests":[]}""", "the value at $.requests must be an object" },
         { "/api/v1/pods", "[]", "the value at $ must be an object" },
         { "/api/v1/pods", "", "a JSON body is required" },
@@ -166,6 +171,18 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
         Assert.Equal(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+    }
+
+    /// <summary>A route that reads no body refuses one: train took {"epochs":5} and trained with its defaults (200 or 409).</summary>
+    [Theory]
+    [InlineData("/api/v1/learning/ddqn/train", """{"epochs":5}""")]
+    [InlineData("/api/v1/nodes/rules-node/cordon", "{}")]
+    public async Task A_route_that_reads_no_body_refuses_one(string path, string body)
+    {
+        using var response = await fixture.Http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal($"POST {path} takes no body; send the request without one", JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
     }
 
     private static string Workload(string autoscaleField) =>

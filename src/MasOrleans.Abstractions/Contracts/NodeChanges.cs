@@ -38,7 +38,9 @@ public sealed record NodeInfo(
     [property: Id(2)] IReadOnlyDictionary<string, double> Utilization,
     [property: Id(3)] DateTimeOffset? LastTelemetry,
     [property: Id(4)] IReadOnlyList<string> Images,
-    [property: Id(5)] bool Draining);
+    [property: Id(5)] bool Draining,
+    [property: Id(6)] DateTimeOffset? Created = null,
+    [property: Id(7)] DateTimeOffset? ReadyChanged = null);
 
 /// <summary>
 /// What a silo's cluster view needs to start: the nodes to read and the cluster's default policy.

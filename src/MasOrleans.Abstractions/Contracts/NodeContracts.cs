@@ -18,7 +18,9 @@ public sealed record NodeView(
     [property: Id(5)] IReadOnlyList<string>? Images = null,
     [property: Id(6)] bool Draining = false,
     [property: Id(7)] Guid Incarnation = default,
-    [property: Id(8)] long Seq = 0)
+    [property: Id(8)] long Seq = 0,
+    [property: Id(9)] DateTimeOffset? Created = null,
+    [property: Id(10)] DateTimeOffset? ReadyChanged = null)
 {
     public string Name => Spec.Name;
 

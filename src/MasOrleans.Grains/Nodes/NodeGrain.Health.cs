@@ -52,6 +52,7 @@ public sealed partial class NodeGrain
             CancelTimedEvictionsOutside(plan);
             if (ready) plan = []; // its own NoExecute taints evicted their pods when they were put on
             var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
+            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
                 + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"

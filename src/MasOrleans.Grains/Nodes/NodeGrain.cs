@@ -58,6 +58,7 @@ public sealed partial class NodeGrain(
     private const string StoreUnsettled = "the node's last binding write failed; it takes new pods once Redis has its bindings again";
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
     private readonly Guid _incarnation = Guid.NewGuid();
+    private const string RegisteredReason = "Registered";
     private long _seq;
 
     private IClusterIndexGrain Index => GrainFactory.Reference<IClusterIndexGrain>(ClusterIndex.Key);
@@ -69,6 +70,9 @@ public sealed partial class NodeGrain(
         RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
         // A restart starts every reporting node's silence clock afresh instead of expiring it.
         if (state.State.HasReported) StartHeartbeat();
+        // ...and every node Ready: one that was NotReady changed now.
+        if (state.State.Events?.LastOrDefault(e => e.Reason is "NodeReady" or "NodeNotReady") is { Reason: "NodeNotReady" })
+            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
         if (state.State is { Draining: true, Spec: not null }) StartDrain();
         var stream = this.GetStreamProvider(TelemetryStreams.Provider)
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, this.GetPrimaryKeyString()));
@@ -86,8 +90,8 @@ public sealed partial class NodeGrain(
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");
         var before = state.State;
-        state.State = new NodeState(spec, false);
-        AddEvent("Normal", "Registered", $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
+        state.State = new NodeState(spec, false, RegisteredAt: clock.GetUtcNow());
+        AddEvent("Normal", RegisteredReason, $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
         await state.WriteOrRestore(before);
         RebuildLocal([]);
         await Index.NodeAdded(Name);
@@ -367,7 +371,7 @@ public sealed partial class NodeGrain(
     private IReadOnlyList<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.PodsOn(0);
 
     private Task PublishInfo() => Publish(NodeChangeKind.Info,
-        new NodeInfo(state.State.Spec!, _ready, _utilization, _lastTelemetry, state.State.Images ?? [], state.State.Draining));
+        new NodeInfo(state.State.Spec!, _ready, _utilization, _lastTelemetry, state.State.Images ?? [], state.State.Draining, Created, ReadyChanged));
 
     /// <summary>Numbers the change and sends it to every silo's view (one-way): no silo waits on another.</summary>
     private async Task Publish(NodeChangeKind kind, NodeInfo? info = null, BoundPod? bound = null, string? released = null)
@@ -377,7 +381,14 @@ public sealed partial class NodeGrain(
         feed.Publish(change);
     }
 
-    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry, state.State.Images, state.State.Draining, _incarnation, _seq);
+    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry,
+        state.State.Images, state.State.Draining, _incarnation, _seq, Created, ReadyChanged);
+
+    /// <summary>When the node registered; for a node stored before that was kept, its Registered event's time while it is among the kept events.</summary>
+    private DateTimeOffset? Created => state.State.RegisteredAt ?? state.State.Events?.FirstOrDefault(e => e.Reason == RegisteredReason)?.LastSeen;
+
+    /// <summary>When the Ready condition last changed; one that never changed has been Ready since the node registered, as in Kubernetes.</summary>
+    private DateTimeOffset? ReadyChanged => state.State.ReadyChangedAt ?? Created;
 
     private void AddEvent(string type, string reason, string message)
     {

@@ -6,7 +6,9 @@ namespace MasOrleans.Grains.Nodes;
 /// <summary>
 /// A node's persisted state apart from its pods: its spec (null until registered), its events, the images its
 /// runtime has pulled, and whether a delete is draining it. The pods holding room on it are stored one entry per
-/// pod (<see cref="Storage.INodeBindingStore"/>), so a reservation never rewrites this record.
+/// pod (<see cref="Storage.INodeBindingStore"/>), so a reservation never rewrites this record. When it registered and when
+/// its readiness last changed are served as Kubernetes' creationTimestamp and the Ready condition's lastTransitionTime;
+/// a node stored before they were kept reads them as null.
 /// </summary>
 [GenerateSerializer, Alias("mas.node-state")]
 public sealed record NodeState(
@@ -14,7 +16,9 @@ public sealed record NodeState(
     [property: Id(2)] bool HasReported,
     [property: Id(3)] IReadOnlyList<PodEvent>? Events = null,
     [property: Id(4)] IReadOnlyList<string>? Images = null,
-    [property: Id(5)] bool Draining = false)
+    [property: Id(5)] bool Draining = false,
+    [property: Id(6)] DateTimeOffset? RegisteredAt = null,
+    [property: Id(7)] DateTimeOffset? ReadyChangedAt = null)
 {
     public NodeState() : this(null, false) { }
 }

@@ -348,7 +348,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 }
                 _nodes.TryGetValue(name, out var old);
                 var pending = old?.Incarnation == view.Incarnation ? old.Pending.Where(p => p.Key > view.Seq).ToList() : [];
-                var record = new NodeRecord(new NodeInfo(view.Spec, view.Ready, view.Utilization, view.LastTelemetry, view.Images ?? [], view.Draining), view.Incarnation, view.Seq);
+                var record = new NodeRecord(new NodeInfo(view.Spec, view.Ready, view.Utilization, view.LastTelemetry, view.Images ?? [], view.Draining, view.Created, view.ReadyChanged), view.Incarnation, view.Seq);
                 foreach (var bound in view.Pods) record.Bind(bound);
                 foreach (var (seq, change) in pending) record.Pending[seq] = change;
                 if (old is null || old.Info.Spec.Capacity != record.Info.Spec.Capacity)
@@ -529,7 +529,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     private static NodeView ToView(NodeRecord r) =>
-        new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq);
+        new(r.Info.Spec, r.Info.Ready, [.. r.Pods.Values.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], r.Info.Utilization, r.Info.LastTelemetry, r.Info.Images, r.Info.Draining, r.Incarnation, r.Seq,
+            r.Info.Created, r.Info.ReadyChanged);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; reading it again in {Delay}")]
     private static partial void LogResyncFailed(ILogger logger, Exception error, string node, TimeSpan delay);

@@ -85,7 +85,10 @@ public sealed class SchedulingCycle(
         }
         if (allowPreemption && DefaultPreemption.EligibleToPreemptOthers(pod) && AnyLowerPriority(cluster, pod) && WouldPreempt(scheduler.Profile, cluster, pod) is { } candidate)
             return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
-        return new Decision(DecisionKind.NoFit, policy, Message: result.FailureMessage ?? "no node fits");
+        var message = result.FailureMessage ?? "no node fits";
+        // kube's preemption refuses such a pod before looking for victims, and its FailedScheduling message says so.
+        if (allowPreemption && !DefaultPreemption.EligibleToPreemptOthers(pod)) message += " " + DefaultPreemption.NotEligibleMessage;
+        return new Decision(DecisionKind.NoFit, policy, Message: message);
     }
 
     /// <summary>kube's DefaultPreemption PostFilter: nominate the node, evict the victims, then take the room at once.</summary>

@@ -2,7 +2,9 @@ namespace MasOrleans.Scheduling.Model;
 
 // Kubernetes' own shapes (core/v1), so users can paste what they already write.
 
-public sealed record Taint(string Key, string? Value = null, string Effect = TaintEffects.NoSchedule);
+/// <param name="Effect">No default: Kubernetes requires it (validateTaintEffect, pkg/apis/core/validation/validation.go),
+/// so a body that leaves it out is refused (Validation.MissingTaintField) rather than read as NoSchedule.</param>
+public sealed record Taint(string Key, string? Value, string Effect);
 
 public static class TaintEffects
 {

@@ -37,6 +37,12 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     /// </summary>
     public static bool EligibleToPreemptOthers(PodSpec pod) => pod.PreemptionPolicy != PreemptionPolicy.Never;
 
+    /// <summary>
+    /// What kube's FailedScheduling message adds after the filters' reasons for a pod that is not eligible: the PostFilter
+    /// prefixes "preemption: " (DefaultPreemption.PostFilter) to PodEligibleToPreemptOthers' reason.
+    /// </summary>
+    public const string NotEligibleMessage = "preemption: not eligible due to preemptionPolicy=Never.";
+
     /// <summary>The best candidate, or null when no node can be freed for the pod.</summary>
     public PreemptionCandidate? Preempt(ClusterState cluster, PodSpec preemptor, Random random) =>
         PickOne(FindCandidates(cluster, preemptor, random));

@@ -32,7 +32,11 @@ internal sealed class TelemetryRequest
 internal class PodTemplateRequest
 {
     public Dictionary<string, string>? Requests { get; init; }
-    public int? Priority { get; init; }
+    /// <summary>
+    /// Kubernetes' priority is int32 and this API takes -1e9..1e9 (Validation.MaxPriority); read as a long so a whole
+    /// number beyond int32 is told that range, not that it is no whole number.
+    /// </summary>
+    public long? Priority { get; init; }
     /// <summary>Kubernetes' preemptionPolicy: "PreemptLowerPriority" (the default) or "Never" (wait, never evict).</summary>
     public string? PreemptionPolicy { get; init; }
     /// <summary>A policy from GET /api/v1/scheduler/policies; the cluster default when absent.</summary>

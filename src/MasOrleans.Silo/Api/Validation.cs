@@ -51,9 +51,9 @@ internal static partial class Validation
 
     public static string? CheckTaints(IReadOnlyList<Taint>? taints)
     {
+        if (MissingTaintField(taints) is { } missing) return $"taints{missing} is required{(missing.EndsWith(".effect", StringComparison.Ordinal) ? " (NoSchedule, PreferNoSchedule or NoExecute)" : "")}";
         foreach (var t in taints ?? [])
         {
-            if (t is null) return "taints must not be null";
             if (string.IsNullOrEmpty(t.Key)) return "every taint needs a key";
             if ((KubernetesSyntax.CheckQualifiedName(t.Key, "taint key") ?? KubernetesSyntax.CheckLabelValue(t.Value, "taint value")) is { } error) return error;
             if (!TaintEffects.IsValid(t.Effect)) return $"taint effect '{t.Effect}' must be NoSchedule, PreferNoSchedule or NoExecute";
@@ -61,6 +61,21 @@ internal static partial class Validation
         // Kubernetes' validateNodeTaints (pkg/apis/core/validation/validation.go): unique by key and effect.
         var duplicate = (taints ?? []).GroupBy(t => (t.Key, t.Effect)).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) return $"taints must be unique by key and effect: '{duplicate.Key.Key}' with {duplicate.Key.Effect} is given twice";
+        return null;
+    }
+
+    /// <summary>
+    /// The first taint that is missing, or whose effect is, as a path within the list (`[1]`, `[0].effect`): the API
+    /// server requires an effect (validateTaintEffect in pkg/apis/core/validation/validation.go) rather than assuming
+    /// NoSchedule. REST and /k8s both ask this.
+    /// </summary>
+    public static string? MissingTaintField(IReadOnlyList<Taint?>? taints)
+    {
+        for (var i = 0; i < (taints?.Count ?? 0); i++)
+        {
+            if (taints![i] is not { } taint) return $"[{i}]";
+            if (string.IsNullOrEmpty(taint.Effect)) return $"[{i}].effect";
+        }
         return null;
     }
 
@@ -88,7 +103,7 @@ internal static partial class Validation
         {
             Name = name!,
             Requests = requests,
-            Priority = body.Priority ?? 0,
+            Priority = (int)(body.Priority ?? 0),
             PreemptionPolicy = preemptionPolicy,
             Policy = policy,
             Image = string.IsNullOrWhiteSpace(body.Image) ? null : body.Image,

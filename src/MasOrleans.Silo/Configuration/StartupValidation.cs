@@ -51,7 +51,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         var extender = Bind<ExtenderOptions>(config, ExtenderOptions.Section, problems);
         if (extender is not null) CheckExtender(extender, PublicUrls(config), problems);
         // A value read by two checks (the catalog reads Learning__Online__Enabled too) is reported once.
-        return problems.Distinct().ToList();
+        return FiniteNumbers.OneLineEach(problems.Distinct().ToList());
     }
 
     /// <summary>The public listener's URLs: --urls / ASPNETCORE_URLS, or the default.</summary>
@@ -63,7 +63,9 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
     {
         try
         {
-            return config.GetSection(section).Get<T>() ?? new T();
+            var options = config.GetSection(section).Get<T>() ?? new T();
+            problems.AddRange(FiniteNumbers.Problems(config, options, section));
+            return options;
         }
         catch (InvalidOperationException e)
         {

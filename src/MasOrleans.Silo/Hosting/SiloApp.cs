@@ -99,8 +99,10 @@ internal static class SiloApp
         app.UseMasSecurity();
         app.UseSwagger();
         app.UseSwaggerUI();
-        // One group so every REST route gets the configured request bounds and refuses query parameters it does not take.
-        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check);
+        // One group so every REST route gets the configured request bounds and refuses query parameters it does not take,
+        // and a body when it reads none.
+        var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check)
+            .AddEndpointFilter(UnexpectedBody.Check);
         api.MapNodesApi();
         api.MapPodsApi();
         api.MapWorkloadsApi();

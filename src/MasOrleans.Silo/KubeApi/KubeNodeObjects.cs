@@ -23,6 +23,7 @@ internal static class KubeNodeObjects
                 Name = view.Name,
                 Uid = KubeNames.Uid("Node", view.Name, null),
                 ResourceVersion = resourceVersion,
+                CreationTimestamp = view.Created?.UtcDateTime,
                 Labels = view.Spec.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Spec.Labels),
             },
             Spec = new V1NodeSpec
@@ -45,6 +46,7 @@ internal static class KubeNodeObjects
                         Reason = view.Ready ? "NodeReady" : "NodeStatusUnknown",
                         Message = view.Ready ? "node is ready" : "Kubelet stopped posting node status.",
                         LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
+                        LastTransitionTime = view.ReadyChanged?.UtcDateTime,
                     },
                 ],
                 NodeInfo = new V1NodeSystemInfo
@@ -105,20 +107,10 @@ internal static class KubeNodeObjects
         return null;
     }
 
-    /// <summary>
-    /// The first taint field that is required and missing: a taint (a JSON null in the list) or its effect, which the API
-    /// server requires (validateTaintEffect in pkg/apis/core/validation/validation.go) rather than assuming NoSchedule.
-    /// </summary>
-    private static string? MissingTaintField(V1Node node)
-    {
-        var taints = node.Spec?.Taints ?? [];
-        for (var i = 0; i < taints.Count; i++)
-        {
-            if (taints[i] is not { } taint) return $"spec.taints[{i}]";
-            if (string.IsNullOrEmpty(taint.Effect)) return $"spec.taints[{i}].effect";
-        }
-        return null;
-    }
+    /// <summary>The first taint field that is required and missing (the rule REST applies too: Validation.MissingTaintField).</summary>
+    private static string? MissingTaintField(V1Node node) =>
+        Validation.MissingTaintField(node.Spec?.Taints?.Select(t => t is null ? null : new Taint(t.Key, t.Value, t.Effect)).ToList()) is { } field
+            ? $"spec.taints{field}" : null;
 
     /// <summary>
     /// A node keeps its labels, taints and spec.unschedulable, nothing else of its metadata and spec (no annotations,

@@ -18,7 +18,7 @@ internal static class SyntheticPaperCluster
         nodes.AddRange(NodeGenerator.Generate("gen:count=8,cpu=32,memory=128Gi,gpu=2,model=T4,prefix=b"));
         var spare = NodeGenerator.Generate("gen:count=2,cpu=64,memory=256Gi,gpu=0,prefix=c");
         nodes.Add(spare[0] with { Unschedulable = true });
-        nodes.Add(spare[1] with { Taints = [new Taint("dedicated", "infra")] });
+        nodes.Add(spare[1] with { Taints = [new Taint("dedicated", "infra", TaintEffects.NoSchedule)] });
         return nodes;
     }
 

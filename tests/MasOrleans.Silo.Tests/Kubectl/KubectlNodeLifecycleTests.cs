@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,30 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         var status = JsonDocument.Parse(body).RootElement;
         Assert.Equal(("Status", reason, (int)code), (status.GetProperty("kind").GetString(), status.GetProperty("reason").GetString(), status.GetProperty("code").GetInt32()));
         return status;
+    }
+
+    /// <summary>
+    /// kubectl describe node showed CreationTimestamp and the Ready condition's LastTransitionTime as 0001-01-01 (and get
+    /// nodes an AGE of &lt;unknown&gt;): the node's registration time is its creationTimestamp, and a Ready condition
+    /// that never changed has held since then, as a kubelet's node reports it.
+    /// </summary>
+    [Fact]
+    public async Task A_node_is_served_with_its_registration_time_as_creation_and_ready_transition()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1); // RFC 3339 as served has whole seconds
+        (await kube.Run("apply", "-f", kube.Manifest("nl-age-node", KubeManifests.Node("nl-age", "nl-age")))).Succeeded();
+        var after = DateTimeOffset.UtcNow.AddSeconds(1);
+
+        var times = (await Get("node/nl-age", "{.metadata.creationTimestamp} {.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}")).Split(' ');
+        var created = DateTimeOffset.Parse(times[0], CultureInfo.InvariantCulture);
+        Assert.InRange(created, before, after);
+        Assert.Equal(times[0], times[1]);
+        // kubectl describe prints times in RFC 1123 with a numeric zone, in the local zone (this process's too).
+        var local = created.ToLocalTime();
+        var shown = local.ToString("ddd, dd MMM yyyy HH:mm:ss ", CultureInfo.InvariantCulture) + local.ToString("zzz", CultureInfo.InvariantCulture).Replace(":", "");
+        var described = (await kube.Run("describe", "node", "nl-age")).Succeeded().Output;
+        Assert.Contains($"CreationTimestamp:  {shown}", described);
+        Assert.Matches($@"\n\s*Ready\s+True\s+.*{System.Text.RegularExpressions.Regex.Escape(shown)}\s+NodeReady", described);
     }
 
     /// <summary>
