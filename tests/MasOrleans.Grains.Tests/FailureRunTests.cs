@@ -20,6 +20,14 @@ public sealed class FailureRunTests
     }
 
     [Fact]
+    public void A_run_every_kind_shares_starts_once_whatever_the_types()
+    {
+        var run = new FailureRun();
+        Assert.True(run.Starts());
+        Assert.False(run.Starts());
+    }
+
+    [Fact]
     public void One_line_is_the_type_and_the_first_line_of_the_message()
     {
         var error = new InvalidOperationException("write failed\n   at Inner.Stack()\n");

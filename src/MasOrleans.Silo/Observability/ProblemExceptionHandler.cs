@@ -27,7 +27,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         var problem = Classify(exception);
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
         problem.Extensions["traceId"] = traceId;
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable && !_unavailable.Starts(exception))
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable && !_unavailable.Starts())
             LogUnavailableAgain(logger, context.Request.Method, context.Request.Path, traceId, FailureRun.OneLine(exception));
         else if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
         context.Response.StatusCode = problem.Status!.Value;
