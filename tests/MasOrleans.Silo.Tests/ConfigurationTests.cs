@@ -106,6 +106,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
         // The key is named (it was "Scheduler: some is not a valid value for Int32.").
         { "Scheduler__MaxInFlight", "some", "Scheduler__MaxInFlight 'some' is not a whole number" },
+        // A whole number beyond the setting's type: told the range, not that it is no whole number.
+        { "Scheduler__MaxInFlight", "99999999999", "Scheduler__MaxInFlight '99999999999' is not a whole number from -2147483648 to 2147483647" },
         { "Learning__Online__LearningRate", "-0.5", "Learning__Online__LearningRate must be a positive number" },
         { "Orleans__DirectoryCacheSize", "-1", "Orleans__DirectoryCacheSize '-1' must be a whole number of entries (0: no cache)" },
         { "Orleans__DirectoryCacheSize", "many", "Orleans__DirectoryCacheSize 'many' must be a whole number of entries (0: no cache)" },

@@ -163,8 +163,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
     /// <summary>The learning API's bodies, whose values of the wrong kind were each "must be an object".</summary>
     [Theory]
     [InlineData("PUT", "/api/v1/learning/ddqn/online", """{"enabled":"yes"}""", "the value at $.enabled must be true or false")]
-    [InlineData("POST", "/api/v1/learning/ddqn/rollback", """{"version":1.5}""", "the value at $.version must be a whole number")]
-    [InlineData("POST", "/api/v1/learning/ppo/rollback", """{"version":99999999999}""", "the value at $.version must be a whole number")]
+    [InlineData("POST", "/api/v1/learning/ddqn/rollback", """{"version":1.5}""", "the value at $.version must be a whole number from -2147483648 to 2147483647")]
+    // Beyond int32: told the range, not only that it must be a whole number (which it is).
+    [InlineData("POST", "/api/v1/learning/ppo/rollback", """{"version":99999999999}""", "the value at $.version must be a whole number from -2147483648 to 2147483647")]
     public async Task Learning_bodies_say_what_kind_of_value_a_field_takes(string method, string path, string body, string detail)
     {
         using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });

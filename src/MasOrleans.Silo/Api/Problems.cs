@@ -50,13 +50,8 @@ internal static class Problems
     {
         var type = message[(message.IndexOf("could not be converted to ", StringComparison.Ordinal) + "could not be converted to ".Length)..];
         type = type[..Math.Max(0, type.IndexOf(". Path:", StringComparison.Ordinal))];
-        if (type.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) type = type["System.Nullable`1[".Length..^1];
-        return type switch
+        return ValueKinds.Of(type) ?? type switch
         {
-            "System.Int32" or "System.Int64" or "System.Int16" => "a whole number",
-            "System.Double" or "System.Single" or "System.Decimal" => "a number",
-            "System.Boolean" => "true or false",
-            "System.String" => "a string",
             _ when type.Contains("Dictionary`2", StringComparison.Ordinal) => "an object (names to values)",
             _ when type.Contains("List`1", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "an array",
             _ => "an object",

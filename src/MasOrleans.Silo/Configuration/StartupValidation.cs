@@ -1,3 +1,4 @@
+using MasOrleans.Silo.Api;
 using MasOrleans.Grains.Learning;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
@@ -83,14 +84,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
     [GeneratedRegex("^Failed to convert configuration value '(?<value>.*)' at '(?<key>[^']*)' to type '(?<type>[^']*)'", RegexOptions.Singleline)]
     private static partial Regex Unconvertible();
 
-    private static string Expected(string type) => (type.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? type["System.Nullable`1[".Length..^1] : type) switch
-    {
-        "System.Int32" or "System.Int64" => "a whole number",
-        "System.Double" or "System.Decimal" => "a number",
-        "System.Boolean" => "true or false",
-        "System.TimeSpan" => "a time span ([d.]hh:mm:ss[.fff])",
-        _ => $"a {type}",
-    };
+    private static string Expected(string type) => ValueKinds.Of(type) ?? $"a {type}";
 
     private static void CheckHosting(IConfiguration config, List<string> problems)
     {
