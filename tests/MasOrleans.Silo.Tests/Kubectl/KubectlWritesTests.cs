@@ -10,33 +10,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static string Deployment(string name, string test, int? replicas) => $"""
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: {name}
-        spec:
-        {(replicas is { } r ? $"  replicas: {r}" : "")}
-          selector:
-            matchLabels:
-              app: {name}
-          template:
-            metadata:
-              labels:
-                app: {name}
-            spec:
-              nodeSelector:
-                test: {test}
-              containers:
-              - name: main
-                image: nginx:1.27
-                resources:
-                  requests:
-                    cpu: 500m
-                    memory: 256Mi
-
-        """;
-
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
@@ -69,7 +42,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     {
         (await kube.Run("apply", "-f", kube.Manifest("dry-node", KubeManifests.Node("kw-dry", "dry")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("dry-pod", KubeManifests.Pod("kw-dry-pod", "dry")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", Deployment("kw-dry-web", "dry", 1)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", KubeManifests.Deployment("kw-dry-web", "dry", 1)))).Succeeded();
         await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
         var before = await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
@@ -115,7 +88,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task Reapplying_a_deployment_without_replicas_keeps_the_scaled_replicas()
     {
         (await kube.Run("apply", "-f", kube.Manifest("norep-node", KubeManifests.Node("kw-norep", "norep")))).Succeeded();
-        var manifest = kube.Manifest("norep", Deployment("kw-norep", "norep", replicas: null));
+        var manifest = kube.Manifest("norep", KubeManifests.Deployment("kw-norep", "norep", replicas: null));
         (await kube.Run("apply", "-f", manifest)).Succeeded();
         await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "1");
         (await kube.Run("scale", "deployment", "kw-norep", "--replicas=3")).Succeeded();
@@ -126,9 +99,9 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Equal(3, (await kube.Run("get", "pods", "-l", "app=kw-norep", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
         // A manifest that names replicas still sets them, and a changed template is still refused.
-        (await kube.Run("apply", "-f", kube.Manifest("norep-two", Deployment("kw-norep", "norep", replicas: 2)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("norep-two", KubeManifests.Deployment("kw-norep", "norep", replicas: 2)))).Succeeded();
         Assert.Equal("2", await Get("deployment/kw-norep", "{.spec.replicas}"));
-        var changed = await kube.Run("apply", "-f", kube.Manifest("norep-image", Deployment("kw-norep", "norep", replicas: 2).Replace("nginx:1.27", "nginx:1.28")));
+        var changed = await kube.Run("apply", "-f", kube.Manifest("norep-image", KubeManifests.Deployment("kw-norep", "norep", replicas: 2).Replace("nginx:1.27", "nginx:1.28")));
         Assert.True(changed.ExitCode != 0, changed.ToString());
         Assert.Contains("The Deployment \"kw-norep\" is invalid: spec.template", changed.Error);
     }
@@ -163,7 +136,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task Unchanging_label_annotate_and_apply_of_a_deployments_pod_succeed()
     {
         (await kube.Run("apply", "-f", kube.Manifest("owned-node", KubeManifests.Node("kw-owned", "owned")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("owned", Deployment("kw-owned", "owned", replicas: 1)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("owned", KubeManifests.Deployment("kw-owned", "owned", replicas: 1)))).Succeeded();
         await kube.WaitFor("deployment/kw-owned", "{.status.readyReplicas}", r => r == "1");
         var pod = (await kube.Run("get", "pods", "-l", "app=kw-owned", "-o", "name")).Succeeded().Output.Trim();
         Assert.StartsWith("pod/kw-owned-", pod);
@@ -189,7 +162,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task Deployment_changes_a_workload_cannot_keep_are_refused_not_dropped()
     {
         (await kube.Run("apply", "-f", kube.Manifest("meta-node", KubeManifests.Node("kw-meta", "meta")))).Succeeded();
-        var manifest = kube.Manifest("meta", Deployment("kw-meta", "meta", replicas: 1));
+        var manifest = kube.Manifest("meta", KubeManifests.Deployment("kw-meta", "meta", replicas: 1));
         (await kube.Run("apply", "-f", manifest)).Succeeded();
         await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
         var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
@@ -212,7 +185,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         // The manifest itself still applies, unchanged.
         (await kube.Run("apply", "-f", manifest)).Succeeded();
 
-        var labeled = Deployment("kw-meta-labeled", "meta", replicas: 1).Replace("  name: kw-meta-labeled\n", "  name: kw-meta-labeled\n  labels:\n    tier: frontend\n");
+        var labeled = KubeManifests.Deployment("kw-meta-labeled", "meta", replicas: 1).Replace("  name: kw-meta-labeled\n", "  name: kw-meta-labeled\n  labels:\n    tier: frontend\n");
         var created = await kube.Run("apply", "-f", kube.Manifest("meta-labeled", labeled));
         Assert.Contains("The Deployment \"kw-meta-labeled\" is invalid: metadata.labels", created.Error);
         Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kw-meta-labeled")).Error);
@@ -257,7 +230,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     {
         (await kube.Run("apply", "-f", kube.Manifest("pre-node", KubeManifests.Node("kw-pre", "pre")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("pre-pod", KubeManifests.Pod("kw-pre-pod", "pre")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("pre-web", Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("pre-web", KubeManifests.Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
         await kube.WaitFor("pod/kw-pre-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-pre-web", "{.status.readyReplicas}", r => r == "1");
         var uid = await Get("pod/kw-pre-pod", "{.metadata.uid}");
@@ -302,7 +275,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task Orphaning_delete_of_a_deployment_is_refused_and_deletes_nothing()
     {
         (await kube.Run("apply", "-f", kube.Manifest("orphan-node", KubeManifests.Node("kw-orphan", "orphan")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("orphan", Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("orphan", KubeManifests.Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
         await kube.WaitFor("deployment/kw-orphan", "{.status.readyReplicas}", r => r == "2");
         var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");
 
