@@ -65,8 +65,15 @@ public sealed partial class NodeGrain
     }
 
     /// <summary>The NoExecute taints the node has now: its own, and the unreachable one while it is NotReady.</summary>
-    private IReadOnlyList<Taint> NoExecuteTaints() =>
-        [.. state.State.Spec?.Taints.Where(t => t.Effect == TaintEffects.NoExecute) ?? [], .. _ready ? Array.Empty<Taint>() : [NodeTaints.Unreachable]];
+    private IReadOnlyList<Taint> NoExecuteTaints()
+    {
+        // Read on every bind: a Ready node without a NoExecute taint (nearly every node) answers without allocating.
+        var own = state.State.Spec?.Taints;
+        var any = !_ready;
+        for (var i = 0; !any && own is not null && i < own.Count; i++) any = own[i].Effect == TaintEffects.NoExecute;
+        if (!any) return [];
+        return [.. own?.Where(t => t.Effect == TaintEffects.NoExecute) ?? [], .. _ready ? Array.Empty<Taint>() : [NodeTaints.Unreachable]];
+    }
 
     /// <summary>Each pod here that the node's NoExecute taints evict, now or later, as the core's rule says.</summary>
     private List<(BoundPod Bound, NoExecuteEviction Eviction)> NoExecutePlan()
