@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -157,6 +159,9 @@ public sealed class ConfigurationTests : IDisposable
         { "Scheduler__Profiles__0__Scores__0__Wieght", "2", "Scheduler__Profiles__0__Scores__0__Wieght is not a setting; did you mean Scheduler__Profiles__0__Scores__0__Weight?" },
         { "Redis__Managed__Prot", "6400", "Redis__Managed__Prot is not a setting; did you mean Redis__Managed__Port?" },
         { "Security__Enabled", "true", "Security__Enabled is not a setting (Security takes ApiKey, ApiKeys, ProtectDashboard, ProtectMetrics, RequireKeyForReads)" },
+        // The Orleans section was not checked: the silo started on port 11111, or with Orleans' default probe timeout.
+        { "Orleans__SiloProt", "11112", "Orleans__SiloProt is not a setting; did you mean Orleans__SiloPort?" },
+        { "Orleans__Membership__ProbeTimeuot", "00:00:01", "Orleans__Membership__ProbeTimeuot is not a setting; did you mean Orleans__Membership__ProbeTimeout?" },
         // Started; every pod naming an image was then refused with "image must be at most -1 characters".
         { "Limits__MaxImageLength", "-1", "Limits__MaxImageLength must be at least 1" },
         { "Limits__MaxImageLength", "0", "Limits__MaxImageLength must be at least 1" },
@@ -168,6 +173,35 @@ public sealed class ConfigurationTests : IDisposable
         { "Security__ApiKeys__0__Key", "  padded-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
         { "Security__ApiKeys__0__Key", "caf\u00e9-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
     };
+
+    /// <summary>
+    /// Keys Orleans' silo builder reads from the Orleans section (dotnet/orleans src/Orleans.Runtime/Hosting/DefaultSiloServices.cs,
+    /// ApplyConfiguration) are settings, and a provider section's interior is its provider's: none is refused as unknown.
+    /// </summary>
+    [Fact]
+    public void Orleans_own_keys_are_settings()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:Name"] = "silo-a",
+            ["Orleans:ClusterId"] = "c",
+            ["Orleans:ServiceId"] = "s",
+            ["Orleans:EnableDistributedTracing"] = "true",
+            ["Orleans:Messaging:ResponseTimeout"] = "00:00:30",
+            ["Orleans:Endpoints:AdvertisedIPAddress"] = "10.0.0.1",
+            ["Orleans:Endpoints:SiloPort"] = "11111",
+            ["Orleans:GrainStorage:Archive:ProviderType"] = "Redis",
+            ["Orleans:GrainStorage:Archive:ConnectionString"] = "localhost:6379",
+            ["Orleans:Streaming:Events:ProviderType"] = "Memory",
+            ["Orleans:Reminders:ProviderType"] = "Memory",
+            ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
+            ["Orleans:DirectoryCacheSize"] = "100",
+        }).Build();
+        Assert.Empty(UnknownSettings.Problems(config));
+        // And the check does look inside the section: one misspelt key among them is named.
+        var misspelt = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Orleans:Messaging:ResponseTimout"] = "00:00:30" }).Build();
+        Assert.Equal(["Orleans__Messaging__ResponseTimout is not a setting; did you mean Orleans__Messaging__ResponseTimeout?"], UnknownSettings.Problems(misspelt));
+    }
 
     [Theory]
     [MemberData(nameof(BadSettings))]

@@ -11,7 +11,9 @@ namespace MasOrleans.Silo.Configuration;
 /// <summary>
 /// Every key under a section the silo owns must name a setting. The binder ignores keys it has no property for, so a
 /// misspelt one (Security__RequireKeysForReads=true) started the silo with the default: reads stayed open without a word.
-/// Orleans' and .NET's own sections (Orleans, Logging, Kestrel) are theirs to read and are not checked here.
+/// .NET's own sections (Logging, Kestrel) are theirs to read and are not checked here. The Orleans section is read by us
+/// and by Orleans: its top-level keys are checked (a misspelt Orleans__SiloProt left the silo on port 11111), the
+/// interiors of Orleans' provider sections are left to their providers.
 /// </summary>
 internal static class UnknownSettings
 {
@@ -38,7 +40,31 @@ internal static class UnknownSettings
         [ShutdownBound.Key] = typeof(string),
         ["Dashboard:CounterUpdateIntervalMs"] = typeof(string),
         ["Models:Directory"] = typeof(string),
+        // Ours (OrleansSetup, KubernetesHosting, AdvertisedAddress).
+        ["Orleans:SiloPort"] = typeof(string),
+        ["Orleans:GatewayPort"] = typeof(string),
+        ["Orleans:AdvertisedIP"] = typeof(string),
+        ["Orleans:Kubernetes"] = typeof(string),
+        ["Orleans:DirectoryCacheSize"] = typeof(string),
+        ["Orleans:Membership"] = typeof(Orleans.Configuration.ClusterMembershipOptions),
+        // Orleans' own, as its silo builder reads them (dotnet/orleans src/Orleans.Runtime/Hosting/DefaultSiloServices.cs,
+        // ApplyConfiguration): ClusterOptions bound to the section itself, then these keys and provider sections.
+        ["Orleans:ClusterId"] = typeof(string),
+        ["Orleans:ServiceId"] = typeof(string),
+        ["Orleans:Name"] = typeof(string),
+        ["Orleans:EnableDistributedTracing"] = typeof(string),
+        ["Orleans:Messaging"] = typeof(Orleans.Configuration.SiloMessagingOptions),
+        ["Orleans:Endpoints"] = typeof(Orleans.Configuration.EndpointOptions),
+        ["Orleans:Clustering"] = typeof(ProviderSection),
+        ["Orleans:Reminders"] = typeof(ProviderSection),
+        ["Orleans:BroadcastChannel"] = typeof(ProviderSection),
+        ["Orleans:Streaming"] = typeof(ProviderSection),
+        ["Orleans:GrainStorage"] = typeof(ProviderSection),
+        ["Orleans:GrainDirectory"] = typeof(ProviderSection),
     };
+
+    /// <summary>A provider's section: its keys are the provider's to read (ProviderType, then whatever that provider takes).</summary>
+    private sealed class ProviderSection;
 
     /// <summary>The owned top-level sections: the first segment of every key above.</summary>
     private static readonly string[] Owned = Bound.Keys.Select(k => k.Split(':')[0]).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
@@ -48,6 +74,7 @@ internal static class UnknownSettings
 
     private static IEnumerable<string> Check(IConfigurationSection section, Type? shape)
     {
+        if (shape == typeof(ProviderSection)) yield break;
         var known = Known(section.Path, shape);
         foreach (var child in section.GetChildren())
         {
