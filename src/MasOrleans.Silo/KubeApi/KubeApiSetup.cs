@@ -28,6 +28,7 @@ internal static class KubeApiSetup
         KubePodsApi.Map(k8s);
         KubeEventsApi.Map(k8s);
         KubeDeploymentsApi.Map(k8s);
+        KubeMetricsApi.Map(k8s);
         // Anything else under the prefix is a Kubernetes 405 or 404, not the REST API's problem details.
         k8s.Map("/{**rest}", (HttpContext context, KubeUnmatched unmatched) => unmatched.Answer(context));
         return routes;

@@ -35,6 +35,12 @@ internal static class KubeDiscovery
         new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
     ];
 
+    /// <summary>What kubectl top node reads (KubeMetricsApi); `kubectl top pod` finds no PodMetrics.</summary>
+    private static readonly Resource[] MetricsResources =
+    [
+        new("nodes", "NodeMetrics", false, ["get", "list"], []),
+    ];
+
     public static void Map(RouteGroupBuilder k8s)
     {
         k8s.MapGet("/version", () => KubeJson.Node(new JsonObject
@@ -56,9 +62,16 @@ internal static class KubeDiscovery
             ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = c.Request.Host.Value }),
         }));
         k8s.MapGet("/api/v1", () => KubeJson.Node(ResourceList("v1", CoreResources)));
-        k8s.MapGet("/apis", () => KubeJson.Node(new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = new JsonArray(AppsGroup()) }));
-        k8s.MapGet("/apis/apps", () => KubeJson.Node(AppsGroup()));
+        k8s.MapGet("/apis", () => KubeJson.Node(new JsonObject
+        {
+            ["kind"] = "APIGroupList",
+            ["apiVersion"] = "v1",
+            ["groups"] = new JsonArray(Group("apps", "v1"), Group(KubeMetricsApi.Group, KubeMetricsApi.Version)),
+        }));
+        k8s.MapGet("/apis/apps", () => KubeJson.Node(Group("apps", "v1")));
         k8s.MapGet("/apis/apps/v1", () => KubeJson.Node(ResourceList("apps/v1", AppsResources)));
+        k8s.MapGet($"/apis/{KubeMetricsApi.Group}", () => KubeJson.Node(Group(KubeMetricsApi.Group, KubeMetricsApi.Version)));
+        k8s.MapGet($"/apis/{KubeMetricsApi.Group}/{KubeMetricsApi.Version}", () => KubeJson.Node(ResourceList($"{KubeMetricsApi.Group}/{KubeMetricsApi.Version}", MetricsResources)));
         k8s.MapGet("/openapi/v3", (HttpContext c) => KubeJson.Node(new JsonObject
         {
             ["paths"] = new JsonObject
@@ -96,14 +109,14 @@ internal static class KubeDiscovery
         return Results.Bytes([0x0A, 3, .. "2.0"u8, 0x12, (byte)info.Length, .. info], OpenApiV2ProtobufAnswered);
     }
 
-    private static JsonObject AppsGroup()
+    private static JsonObject Group(string name, string versionName)
     {
-        var version = new JsonObject { ["groupVersion"] = "apps/v1", ["version"] = "v1" };
+        var version = new JsonObject { ["groupVersion"] = $"{name}/{versionName}", ["version"] = versionName };
         return new JsonObject
         {
             ["kind"] = "APIGroup",
             ["apiVersion"] = "v1",
-            ["name"] = "apps",
+            ["name"] = name,
             ["versions"] = new JsonArray(version),
             ["preferredVersion"] = version.DeepClone(),
         };
