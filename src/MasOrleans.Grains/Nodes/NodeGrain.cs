@@ -259,7 +259,7 @@ public sealed partial class NodeGrain(
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
         if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
-        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
+        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nomination?.Pod.Name == pod.Name) _nomination = null;
         var bound = new BoundPod(pod, gpus);
@@ -316,12 +316,13 @@ public sealed partial class NodeGrain(
     }
 
     /// <summary>
-    /// The nominated pod's name when <paramref name="pod"/> (of lower priority) would take room it needs, by the core's
-    /// fit rule (per GPU device included).
+    /// The nominated pod's name when <paramref name="pod"/> would take room it needs, by the core's fit rule (per GPU
+    /// device included). Only a strictly higher-priority pod goes first: kube's filters count nominated pods of equal or
+    /// higher priority as already there (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go).
     /// </summary>
     private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
-        if (_nomination is not { } n || n.Pod.Name == pod.Name || pod.Priority >= n.Pod.Priority) return null;
+        if (_nomination is not { } n || n.Pod.Name == pod.Name || pod.Priority > n.Pod.Priority) return null;
         if (clock.GetUtcNow() > n.Until)
         {
             _nomination = null;
