@@ -70,6 +70,27 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.True((await node.Reserve(PodOf("low-again", 1000) with { Priority = 1 }, GpuAllocation.None)).Reserved);
     }
 
+    /// <summary>
+    /// Kube's nominator keeps every preemptor nominated to a node, and a pod's filters count all of equal or higher priority
+    /// (addGeneralNominatedPods): a second nomination does not undo the first. 3 cpus; a (priority 100) and b (priority 50)
+    /// each hold 1. A priority-60 pod of 2.5 cpus must leave a its 1 (b's hold is below it): refused. A priority-10 pod
+    /// counts both holds: 1.5 cpus is refused (1 + 1 + 1.5 > 3), 1 cpu fits (1 + 1 + 1 = 3).
+    /// </summary>
+    [Fact]
+    public async Task Every_nominated_preemptor_keeps_its_room_not_only_the_last()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-nominate-two");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate-two", cpuMilli: 3000))).IsOk);
+        await node.Nominate(PodOf("nominee-a", 1000) with { Priority = 100 });
+        await node.Nominate(PodOf("nominee-b", 1000) with { Priority = 50 });
+
+        var refused = await node.Reserve(PodOf("mid-2500", 2500) with { Priority = 60 }, GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        Assert.Contains("held for nominated pod nominee-a", refused.Reason);
+        Assert.False((await node.Reserve(PodOf("low-1500", 1500) with { Priority = 10 }, GpuAllocation.None)).Reserved);
+        Assert.True((await node.Reserve(PodOf("low-1000", 1000) with { Priority = 10 }, GpuAllocation.None)).Reserved);
+    }
+
     [Fact]
     public async Task A_nominated_preemptor_keeps_a_whole_gpu_device_even_when_enough_gpu_milli_is_free_in_total()
     {
