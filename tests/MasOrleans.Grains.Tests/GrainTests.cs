@@ -46,8 +46,13 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.Equal(["r1"], view.Pods.Select(p => p.Pod.Name));
     }
 
+    /// <summary>
+    /// kube's filters count a nominated pod of equal or higher priority as already on its node (addGeneralNominatedPods,
+    /// pkg/scheduler/framework/runtime/framework.go: PodPriority(nominated) >= PodPriority(pod)), so only a strictly
+    /// higher-priority pod may take the room a preemptor is freeing.
+    /// </summary>
     [Fact]
-    public async Task A_nominated_preemptor_keeps_its_room_from_lower_priority_pods_only()
+    public async Task A_nominated_preemptor_keeps_its_room_from_pods_of_equal_or_lower_priority()
     {
         var node = Grains.GetGrain<INodeGrain>("g-nominate");
         Assert.True((await node.Register(NodeSpecOf("g-nominate", cpuMilli: 3000))).IsOk);
@@ -56,12 +61,34 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         // 3 cpus free, 2 held: a low-priority 2-cpu pod would eat into the hold, a 1-cpu pod fits beside it.
         var refused = await node.Reserve(PodOf("low-2", 2000) with { Priority = 1 }, GpuAllocation.None);
         Assert.False(refused.Reserved);
-        Assert.Contains("held for higher-priority pod nominee", refused.Reason);
+        Assert.Contains("held for nominated pod nominee", refused.Reason);
+        Assert.False((await node.Reserve(PodOf("peer-2", 2000) with { Priority = 100 }, GpuAllocation.None)).Reserved);
         Assert.True((await node.Reserve(PodOf("low-1", 1000) with { Priority = 1 }, GpuAllocation.None)).Reserved);
         Assert.True((await node.Reserve(preemptor, GpuAllocation.None)).Reserved);
         // Once the preemptor holds its room the hold is gone: what frees up is open to anyone again.
         Assert.True(await node.Release("low-1"));
         Assert.True((await node.Reserve(PodOf("low-again", 1000) with { Priority = 1 }, GpuAllocation.None)).Reserved);
+    }
+
+    /// <summary>
+    /// Kube's nominator keeps every preemptor nominated to a node, and a pod's filters count all of equal or higher priority
+    /// (addGeneralNominatedPods): a second nomination does not undo the first. 3 cpus; a (priority 100) and b (priority 50)
+    /// each hold 1. A priority-60 pod of 2.5 cpus must leave a its 1 (b's hold is below it): refused. A priority-10 pod
+    /// counts both holds: 1.5 cpus is refused (1 + 1 + 1.5 > 3), 1 cpu fits (1 + 1 + 1 = 3).
+    /// </summary>
+    [Fact]
+    public async Task Every_nominated_preemptor_keeps_its_room_not_only_the_last()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-nominate-two");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate-two", cpuMilli: 3000))).IsOk);
+        await node.Nominate(PodOf("nominee-a", 1000) with { Priority = 100 });
+        await node.Nominate(PodOf("nominee-b", 1000) with { Priority = 50 });
+
+        var refused = await node.Reserve(PodOf("mid-2500", 2500) with { Priority = 60 }, GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        Assert.Contains("held for nominated pod nominee-a", refused.Reason);
+        Assert.False((await node.Reserve(PodOf("low-1500", 1500) with { Priority = 10 }, GpuAllocation.None)).Reserved);
+        Assert.True((await node.Reserve(PodOf("low-1000", 1000) with { Priority = 10 }, GpuAllocation.None)).Reserved);
     }
 
     [Fact]
@@ -77,7 +104,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await node.Nominate(preemptor);
         var refused = await node.Reserve(PodOf("share-on-1", gpuMilli: 500) with { Priority = 1 }, new GpuAllocation([1], 500));
         Assert.False(refused.Reserved);
-        Assert.Contains("held for higher-priority pod gpu-nominee", refused.Reason);
+        Assert.Contains("held for nominated pod gpu-nominee", refused.Reason);
         Assert.True((await node.Reserve(PodOf("share-on-0", gpuMilli: 500) with { Priority = 1 }, new GpuAllocation([0], 500))).Reserved);
         Assert.True((await node.Reserve(preemptor, new GpuAllocation([1], 1000))).Reserved);
     }

@@ -27,16 +27,36 @@ public class ClusterStateTests
         Assert.True(cluster.TryBind(0, Pod("half", gpuMilli: 500), new GpuAllocation([0], 500)));
         var held = Pod("held", 1000, gpuMilli: 1000);
         var share = Pod("share", 1000, gpuMilli: 500);
-        Assert.True(cluster.FitsAlongside(0, held, share, new GpuAllocation([0], 500)));
-        Assert.False(cluster.FitsAlongside(0, held, share, new GpuAllocation([1], 500)));
+        Assert.True(cluster.FitsAlongside(0, [held], share, new GpuAllocation([0], 500)));
+        Assert.False(cluster.FitsAlongside(0, [held], share, new GpuAllocation([1], 500)));
         // Non-GPU dimensions add up: 4 cpus hold 1 + 1 but not 1 + 3.5.
-        Assert.False(cluster.FitsAlongside(0, held, Pod("big", 3500), GpuAllocation.None));
+        Assert.False(cluster.FitsAlongside(0, [held], Pod("big", 3500), GpuAllocation.None));
         // And the pod count: room for one more pod is not room for two.
         var tight = Of(Node("n2", 4000, 8 * Gi) with { MaxPods = 1 });
         Assert.True(tight.FitsResources(0, Pod("one", 100)));
-        Assert.False(tight.FitsAlongside(0, Pod("one", 100), Pod("two", 100), GpuAllocation.None));
+        Assert.False(tight.FitsAlongside(0, [Pod("one", 100)], Pod("two", 100), GpuAllocation.None));
         // Nothing was bound by asking.
         Assert.Equal(1, cluster.PodCount);
+    }
+
+    /// <summary>
+    /// Several held pods all count (kube adds every nominated pod of equal or higher priority, addGeneralNominatedPods in
+    /// pkg/scheduler/framework/runtime/framework.go). Two devices, 300m of device 0 taken: holds of 600m and 500m go on
+    /// device 0 (700m left) and device 1; a 400m share on device 1 leaves it 600m, so the 500m hold still fits there and
+    /// the 600m one on device 0. A 600m share on device 1 leaves 400m: one of the two holds has no device.
+    /// </summary>
+    [Fact]
+    public void Every_held_pod_must_fit_alongside_the_pod()
+    {
+        var cluster = Of(Node("n1", 4000, 8 * Gi, gpus: 2));
+        Assert.True(cluster.TryBind(0, Pod("taken", gpuMilli: 300), new GpuAllocation([0], 300)));
+        PodSpec[] held = [Pod("held-600", 1000, gpuMilli: 600), Pod("held-500", 1000, gpuMilli: 500)];
+
+        Assert.True(cluster.FitsAlongside(0, held, Pod("share-400", 1000, gpuMilli: 400), new GpuAllocation([1], 400)));
+        Assert.False(cluster.FitsAlongside(0, held, Pod("share-600", 1000, gpuMilli: 600), new GpuAllocation([1], 600)));
+        // cpu adds up over every hold: 1 + 1 + 2 fits 4 cpus, 1 + 1 + 2.5 does not.
+        Assert.True(cluster.FitsAlongside(0, held, Pod("cpu-2", 2000), GpuAllocation.None));
+        Assert.False(cluster.FitsAlongside(0, held, Pod("cpu-2.5", 2500), GpuAllocation.None));
     }
 
     [Fact]

@@ -34,9 +34,86 @@ public sealed class PreemptionTests
     // GPU: a whole device needs both shares gone; a 500m share only the lower-priority holder.
     [InlineData("n1:8000:1", "a@n1:1000:0:500@0,b@n1:1000:5:500@0", "1000:10:1000", "n1:a,b")]
     [InlineData("n1:8000:1", "a@n1:1000:0:500@0,b@n1:1000:5:500@0", "1000:10:500", "n1:a")]
-    // A node already free enough needs no victims and wins outright.
-    [InlineData("n1:4000:0,n2:4000:0", "a@n1:4000:0", "2000:10", "n2:")]
+    // Only a node with a victim is a candidate (preemption.go DryRunPreemption; default_preemption.go SelectVictimsOnNode
+    // answers "No preemption victims found" for n2), so n1 is freed although n2 needs nobody evicted.
+    [InlineData("n1:4000:0,n2:4000:0", "a@n1:4000:0", "2000:10", "n1:a")]
+    // GPU shares go on ONE device: 400m and 100m free (500m in all) do not take a 500m share. Without a and b it fits;
+    // b (priority 5) is offered the reprieve first, but with b back the devices have 400m and 400m: b goes; with a back
+    // device 0 is wholly free: a stays.
+    [InlineData("n1:8000:2", "b@n1:1000:5:600@0,a@n1:1000:1:300@1,c@n1:1000:20:600@1", "1000:10:500", "n1:b")]
     public void Picks_the_minimal_lower_priority_victims_on_the_best_node(string nodes, string pods, string preemptor, string expected)
+    {
+        var cluster = Cluster(nodes, pods);
+        var pending = Preemptor(preemptor);
+        var before = Snapshot(cluster);
+
+        var chosen = Kube.Preempt(cluster, pending, new Random(1));
+
+        var actual = chosen is null ? "-" : $"{chosen.NodeName}:{string.Join(",", chosen.Victims.Select(v => v.Pod.Name).Order())}";
+        Assert.Equal(expected, actual);
+        Assert.Equal(before, Snapshot(cluster)); // the what-if left the cluster as it was
+
+        if (chosen is null) return;
+        // Evicting exactly the victims really makes room.
+        foreach (var v in chosen.Victims) cluster.Unbind(v.Pod.Name);
+        Assert.True(cluster.FitsResources(chosen.Node, pending));
+    }
+
+    /// <summary>
+    /// Among equal priorities the earlier-started pod is the more important (util.MoreImportantPod, pkg/scheduler/util),
+    /// so it is offered the reprieve first; bind order stands for start time. a (3000m) was bound before b (1000m) on a
+    /// 4000m node. A 2000m preemptor evicts a (a back leaves 1000m; b back leaves 2000m: b stays). A later 1000m
+    /// preemptor must still offer a the reprieve first: a back leaves 1000m, the pod fits, so b (the later) goes. Had the
+    /// first what-if left b ahead of a, b would be reprieved and a evicted.
+    /// </summary>
+    [Fact]
+    public void A_what_if_keeps_the_earlier_bound_pod_the_more_important_for_the_next()
+    {
+        var cluster = Cluster("n1:4000:0", "a@n1:3000:1,b@n1:1000:1");
+
+        Assert.Equal(["a"], Kube.Preempt(cluster, Preemptor("2000:10"), new Random(1))!.Victims.Select(v => v.Pod.Name));
+        Assert.Equal(["b"], Kube.Preempt(cluster, Preemptor("1000:10"), new Random(1))!.Victims.Select(v => v.Pod.Name));
+    }
+
+    /// <summary>
+    /// kube's message when preemption finds no node to free: DefaultPreemption.PostFilter prefixes "preemption: " to the
+    /// dry run's FitError (pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt), which counts per node:
+    /// nodes whose filters' rejection is UnschedulableAndUnresolvable (cordon, taint, selector) are not tried, "Preemption is
+    /// not helpful for scheduling"; a node without a lower-priority pod is "No preemption victims found for incoming pod"
+    /// (default_preemption.go SelectVictimsOnNode); a node still rejected with every lower-priority pod gone gives that
+    /// rejection. Reasons in byte order (sort.Strings), as FitError.Error (pkg/scheduler/framework/types.go).
+    /// </summary>
+    [Theory]
+    // n1: only an equal-priority pod; n2: cordoned.
+    [InlineData("n1:4000:0,n2:4000:0:cordoned", "a@n1:4000:10", "1000:10",
+        "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")]
+    // Without b (priority 1) the higher-priority a still leaves 1000m, short of 2000m.
+    [InlineData("n1:4000:0", "a@n1:3000:20,b@n1:1000:1", "2000:10", "preemption: 0/1 nodes are available: 1 Insufficient cpu.")]
+    // Without a, device 1 has 400m free and device 0 400m: 800m in all, but no ONE device with the 500m share.
+    [InlineData("n1:8000:2", "b@n1:1000:20:600@0,a@n1:1000:1:300@1,c@n1:1000:20:600@1", "1000:10:500",
+        "preemption: 0/1 nodes are available: 1 node(s) had no GPU device with enough free share.")]
+    public void When_no_node_can_be_freed_it_says_why_per_node_as_kube(string nodes, string pods, string preemptor, string expected)
+    {
+        var cluster = Cluster(nodes, pods);
+        var before = Snapshot(cluster);
+
+        var outcome = Kube.Evaluate(cluster, Preemptor(preemptor), new Random(1));
+
+        Assert.Null(outcome.Chosen);
+        Assert.Equal(expected, outcome.FailureMessage);
+        Assert.Equal(before, Snapshot(cluster));
+    }
+
+    private static readonly DefaultPreemption Kube = new(PolicyCatalog.CreateDefault().Create("kube"));
+
+    /// <param name="preemptor">cpuMilli:priority[:gpuMilli]</param>
+    private static PodSpec Preemptor(string preemptor)
+    {
+        var p = preemptor.Split(':');
+        return TestCluster.Pod("preemptor", cpuMilli: long.Parse(p[0]), gpuMilli: p.Length > 2 ? long.Parse(p[2]) : 0) with { Priority = int.Parse(p[1]) };
+    }
+
+    private static ClusterState Cluster(string nodes, string pods)
     {
         var cluster = new ClusterState();
         foreach (var spec in nodes.Split(','))
@@ -53,21 +130,7 @@ public sealed class PreemptionTests
             var gpus = gpu is null ? GpuAllocation.None : new GpuAllocation([int.Parse(gpu[1])], int.Parse(gpu[0]));
             Assert.True(cluster.TryBind(cluster.IndexOf(f[0]), pod, gpus));
         }
-        var p = preemptor.Split(':');
-        var pending = TestCluster.Pod("preemptor", cpuMilli: long.Parse(p[0]), gpuMilli: p.Length > 2 ? long.Parse(p[2]) : 0) with { Priority = int.Parse(p[1]) };
-        var before = Snapshot(cluster);
-
-        var preemption = new DefaultPreemption(PolicyCatalog.CreateDefault().Create("kube"));
-        var chosen = preemption.Preempt(cluster, pending, new Random(1));
-
-        var actual = chosen is null ? "-" : $"{chosen.NodeName}:{string.Join(",", chosen.Victims.Select(v => v.Pod.Name).Order())}";
-        Assert.Equal(expected, actual);
-        Assert.Equal(before, Snapshot(cluster)); // the what-if left the cluster as it was
-
-        if (chosen is null) return;
-        // Evicting exactly the victims really makes room.
-        foreach (var v in chosen.Victims) cluster.Unbind(v.Pod.Name);
-        Assert.True(cluster.FitsResources(chosen.Node, pending));
+        return cluster;
     }
 
     private static string Snapshot(ClusterState cluster) => string.Join(";", Enumerable.Range(0, cluster.NodeCount).Select(n =>

@@ -135,6 +135,12 @@ public sealed class SchedulingCycleTests
         Assert.True(_authority.TryGetPodLocation("p", out var held, out _) && held == 0);
     }
 
+    /// <summary>
+    /// A pod that fits nowhere, on an empty cluster: kube's FailedScheduling message ends with its preemption's verdict
+    /// (FitError.Error, pkg/scheduler/framework/types.go, appends the PostFilter's message after a space; DefaultPreemption
+    /// prefixes "preemption: " to the dry run's own FitError, whose nodes without a lower-priority pod read "No
+    /// preemption victims found for incoming pod", plugins/defaultpreemption/default_preemption.go SelectVictimsOnNode).
+    /// </summary>
     [Fact]
     public async Task Unknown_policies_and_pods_that_fit_nowhere_are_unschedulable_with_the_reason()
     {
@@ -143,7 +149,9 @@ public sealed class SchedulingCycleTests
 
         Assert.Equal((CycleVerdict.Unschedulable, CycleResult.UnknownPolicy), (unknown.Verdict, unknown.Reason));
         Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (tooBig.Verdict, tooBig.Reason));
-        Assert.Equal(["unknown policy 'nope'", "0/2 nodes are available: 2 Insufficient cpu."], _recorder.Unschedulable.Select(u => u.Message));
+        Assert.Equal(["unknown policy 'nope'",
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."],
+            _recorder.Unschedulable.Select(u => u.Message));
     }
 
     [Fact]
@@ -210,6 +218,18 @@ public sealed class SchedulingCycleTests
         Assert.True(_snapshot.TryGetPodLocation("low", out var node, out _) && node == 1);
         Assert.Empty(_nodes.Nominated);
         Assert.Empty(_recorder.Evicted);
+    }
+
+    /// <summary>Explain words a pod that no preemption can help as the cycle's FailedScheduling message does.</summary>
+    [Fact]
+    public async Task Explaining_a_pod_that_no_preemption_helps_gives_the_cycles_message()
+    {
+        var explanation = await Cycle().Explain(Pod("big", cpuMilli: 16 * Cpu));
+        var result = await Cycle().Run(Pod("big", cpuMilli: 16 * Cpu));
+
+        Assert.Null(explanation!.NominatedNode);
+        Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.", explanation.FailureMessage);
+        Assert.Equal(result.Message, explanation.FailureMessage);
     }
 
     private sealed class PostBindCounter : IScorePlugin, IPostBindPlugin

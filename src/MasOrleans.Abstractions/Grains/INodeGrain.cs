@@ -33,8 +33,8 @@ public interface INodeGrain : IGrainWithStringKey
     Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus);
 
     /// <summary>
-    /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s, pods of lower
-    /// priority may only take what is left beside it, so the victims' own replacements cannot take it first.
+    /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s, pods of equal or
+    /// lower priority may only take what is left beside it, so the victims' own replacements cannot take it first.
     /// </summary>
     Task Nominate(PodSpec pod);
 

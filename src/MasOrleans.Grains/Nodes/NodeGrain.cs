@@ -37,7 +37,8 @@ public sealed partial class NodeGrain(
     private DateTimeOffset _heartbeatClock;
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _drain;
-    private (PodSpec Pod, DateTimeOffset Until)? _nomination;
+    /// <summary>Preemptors nominated here (kube's nominator keeps every one), each held until it reserves or its hold lapses.</summary>
+    private readonly List<(PodSpec Pod, DateTimeOffset Until)> _nominations = [];
 
     /// <summary>
     /// Reservations whose binding write got no answer (Redis went down, or the reply was lost): Redis may or may not
@@ -259,9 +260,9 @@ public sealed partial class NodeGrain(
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
         if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
-        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for higher-priority pod {holder}");
+        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
-        if (_nomination?.Pod.Name == pod.Name) _nomination = null;
+        _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
         var bound = new BoundPod(pod, gpus);
         try
         {
@@ -311,23 +312,23 @@ public sealed partial class NodeGrain(
 
     public Task Nominate(PodSpec pod)
     {
-        _nomination = (pod, clock.GetUtcNow() + NominationHold);
+        _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
+        _nominations.Add((pod, clock.GetUtcNow() + NominationHold));
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// The nominated pod's name when <paramref name="pod"/> (of lower priority) would take room it needs, by the core's
-    /// fit rule (per GPU device included).
+    /// The name of a nominated pod <paramref name="pod"/> would take room from, by the core's fit rule (per GPU device
+    /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there
+    /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
     /// </summary>
     private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
-        if (_nomination is not { } n || n.Pod.Name == pod.Name || pod.Priority >= n.Pod.Priority) return null;
-        if (clock.GetUtcNow() > n.Until)
-        {
-            _nomination = null;
-            return null;
-        }
-        return _local.FitsAlongside(0, n.Pod, pod, gpus) ? null : n.Pod.Name;
+        var now = clock.GetUtcNow();
+        _nominations.RemoveAll(n => now > n.Until);
+        var held = _nominations.Where(n => n.Pod.Name != pod.Name && n.Pod.Priority >= pod.Priority)
+            .Select(n => n.Pod).OrderByDescending(p => p.Priority).ToList();
+        return held.Count == 0 || _local.FitsAlongside(0, held, pod, gpus) ? null : held[0].Name;
     }
 
     public async Task<bool> Release(string podName)

@@ -297,28 +297,37 @@ public sealed partial class ClusterState
     }
 
     /// <summary>
-    /// True when <paramref name="held"/> (a preemptor's nominated room) would still fit on the node once
+    /// True when every pod in <paramref name="held"/> (preemptors' nominated room) would still fit on the node once
     /// <paramref name="pod"/> took <paramref name="gpus"/> there: <see cref="FitsResources(int, PodSpec)"/>'s rule,
-    /// per GPU device included, applied to what the pod leaves.
+    /// per GPU device included, applied to what the pod leaves, the held pods placed in turn (each share on the device
+    /// with the least room that takes it, whole GPUs on wholly free devices).
     /// </summary>
-    public bool FitsAlongside(int node, PodSpec held, PodSpec pod, GpuAllocation gpus)
+    public bool FitsAlongside(int node, IReadOnlyList<PodSpec> held, PodSpec pod, GpuAllocation gpus)
     {
-        if (Pods[node].Count + 2 > _specs[node].MaxPods) return false;
+        if (Pods[node].Count + 1 + held.Count > _specs[node].MaxPods) return false;
         for (var d = 0; d < ResourceNames.Count; d++)
         {
             if (d == (int)ResourceKind.Gpu) continue;
-            if (held.Requests[d] + pod.Requests[d] > Capacity[d][node] - Allocated[d][node]) return false;
+            var requested = pod.Requests[d];
+            foreach (var h in held) requested += h.Requests[d];
+            if (requested > Capacity[d][node] - Allocated[d][node]) return false;
         }
-        var gpu = held.Gpu;
-        if (gpu.IsNone) return true;
-        var free = GpuFreeOf(node);
-        var found = 0;
-        for (var device = 0; device < free.Length; device++)
+        var free = GpuFreeOf(node).ToArray();
+        foreach (var device in gpus.Devices) free[device] -= gpus.MilliPerDevice;
+        foreach (var h in held)
         {
-            var left = free[device] - (gpus.Devices.Contains(device) ? gpus.MilliPerDevice : 0);
-            if (left >= gpu.MilliPerGpu && ++found >= gpu.Count) return true;
+            for (var taken = 0; taken < h.Gpu.Count; taken++)
+            {
+                var best = -1;
+                for (var device = 0; device < free.Length; device++)
+                {
+                    if (free[device] >= h.Gpu.MilliPerGpu && (best < 0 || free[device] < free[best])) best = device;
+                }
+                if (best < 0) return false;
+                free[best] -= h.Gpu.MilliPerGpu;
+            }
         }
-        return false;
+        return true;
     }
 
     /// <summary>A share needs ONE device with that much free; whole GPUs need that many fully free devices.</summary>

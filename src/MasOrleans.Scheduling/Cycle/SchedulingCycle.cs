@@ -83,13 +83,29 @@ public sealed class SchedulingCycle(
                 throw new InvalidOperationException($"policy '{policy}' chose node {result.NodeName} for {pod.Name} but it does not fit: a filter or device selector is inconsistent");
             return new Decision(DecisionKind.Fit, policy, result.NodeName, result.Gpus, result, scheduler);
         }
-        if (allowPreemption && DefaultPreemption.EligibleToPreemptOthers(pod) && AnyLowerPriority(cluster, pod) && WouldPreempt(scheduler.Profile, cluster, pod) is { } candidate)
-            return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
         var message = result.FailureMessage ?? "no node fits";
-        // kube's preemption refuses such a pod before looking for victims, and its FailedScheduling message says so.
-        if (allowPreemption && !DefaultPreemption.EligibleToPreemptOthers(pod)) message += " " + DefaultPreemption.NotEligibleMessage;
+        if (allowPreemption)
+        {
+            var (candidate, preemptionMessage) = PostFilter(scheduler.Profile, cluster, pod);
+            if (candidate is not null)
+                return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
+            message = WithPostFilterMessage(message, preemptionMessage);
+        }
         return new Decision(DecisionKind.NoFit, policy, Message: message);
     }
+
+    /// <summary>
+    /// kube's PostFilter for a pod that fits nowhere: the node and victims DefaultPreemption chose, or what it says instead
+    /// (not eligible, or why no node can be freed) for the FailedScheduling message.
+    /// </summary>
+    private PreemptionOutcome PostFilter(SchedulingProfile profile, ClusterState cluster, PodSpec pod) =>
+        DefaultPreemption.EligibleToPreemptOthers(pod)
+            ? new DefaultPreemption(profile).Evaluate(cluster, pod, random)
+            : new PreemptionOutcome(null, DefaultPreemption.NotEligibleMessage);
+
+    /// <summary>FitError.Error (pkg/scheduler/framework/types.go): the PostFilter's message follows the filters' after a space.</summary>
+    private static string WithPostFilterMessage(string message, string? postFilterMessage) =>
+        postFilterMessage is null ? message : $"{message} {postFilterMessage}";
 
     /// <summary>kube's DefaultPreemption PostFilter: nominate the node, evict the victims, then take the room at once.</summary>
     private async ValueTask<CycleResult?> Preempt(PodSpec pod, Decision decision)
@@ -146,15 +162,6 @@ public sealed class SchedulingCycle(
 
     private ValueTask<bool> Forget(PodSpec pod) => snapshots.WithCluster(s => s.Cluster.Unbind(pod.Name));
 
-    /// <summary>Cheap exit for the common case: nobody with a lower priority is bound anywhere.</summary>
-    private static bool AnyLowerPriority(ClusterState cluster, PodSpec pod)
-    {
-        for (var n = 0; n < cluster.NodeCount; n++)
-            foreach (var bound in cluster.Pods[n])
-                if (bound.Pod.Priority < pod.Priority) return true;
-        return false;
-    }
-
     /// <summary>
     /// Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?"); when
     /// nothing fits, also what the cycle's preemption would do (the node it would nominate and its victims), evicting nothing.
@@ -167,17 +174,15 @@ public sealed class SchedulingCycle(
         {
             var scheduler = schedulers.Get(pod.Policy ?? s.DefaultPolicy, s.Cluster, pod);
             var explained = scheduler?.Explain(s.Cluster, pod, random);
-            var preempts = explained is { ChosenNode: null } && options.Preemption && DefaultPreemption.EligibleToPreemptOthers(pod) && AnyLowerPriority(s.Cluster, pod);
+            var preempts = explained is { ChosenNode: null } && options.Preemption && !s.Cluster.TryGetPodLocation(pod.Name, out _, out _);
             return (explained, preempts ? s.Cluster.Clone() : null, scheduler?.Profile);
         });
-        if (explanation is null || copy is null || WouldPreempt(profile!, copy, pod) is not { } candidate)
-            return explanation;
-        return explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
+        if (explanation is null || copy is null) return explanation;
+        var (candidate, message) = PostFilter(profile!, copy, pod);
+        return candidate is null
+            ? explanation with { FailureMessage = WithPostFilterMessage(explanation.FailureMessage ?? "no node fits", message) }
+            : explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
     }
-
-    /// <summary>kube's DefaultPreemption for a pod that fits nowhere: the node and the victims, or null when evicting helps nowhere.</summary>
-    private PreemptionCandidate? WouldPreempt(SchedulingProfile profile, ClusterState cluster, PodSpec pod) =>
-        new DefaultPreemption(profile).Preempt(cluster, pod, random) is { Victims.Count: > 0 } candidate ? candidate : null;
 
     private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
 

@@ -16,6 +16,12 @@ public interface IFilterPlugin
     void PreFilter(SchedulingContext context) { }
 
     string? Filter(SchedulingContext context, int node);
+
+    /// <summary>
+    /// kube's UnschedulableAndUnresolvable status: whether Filter's <paramref name="reason"/> stays true however many pods
+    /// leave the node, so preemption passes the node over ("Preemption is not helpful for scheduling").
+    /// </summary>
+    bool IsUnresolvable(string reason) => false;
 }
 
 /// <summary>

@@ -280,7 +280,6 @@ public sealed partial class ProfileScheduler
     private string FailureMessage(SchedulingContext context, int nodeCount)
     {
         if (context.PreFilterRejection is { } rejection) return $"0/{nodeCount} nodes are available: {rejection}.";
-        var parts = _failureCounts.Select(kv => $"{kv.Value} {kv.Key}").Order(StringComparer.Ordinal);
-        return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : $"0/{nodeCount} nodes are available: {string.Join(", ", parts)}.";
+        return nodeCount == 0 ? "0/0 nodes are available: no nodes registered." : FitError.Message(nodeCount, _failureCounts);
     }
 }

@@ -14,22 +14,38 @@ public sealed record PreemptionCandidate(string NodeName, int Node, IReadOnlyLis
 }
 
 /// <summary>
-/// kube-scheduler's DefaultPreemption PostFilter (pkg/scheduler/framework/preemption and
-/// plugins/defaultpreemption): a pod that fits nowhere may evict lower-priority pods from ONE node.
+/// What the PostFilter found: the node and victims it chose, or why no node can be freed, as kube words it after
+/// "preemption: " (the dry run's FitError: "0/3 nodes are available: 1 Insufficient cpu, 2 No preemption victims found
+/// for incoming pod.").
+/// </summary>
+public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? FailureMessage);
+
+/// <summary>
+/// kube-scheduler's DefaultPreemption PostFilter (pkg/scheduler/framework/preemption/preemption.go and
+/// plugins/defaultpreemption/default_preemption.go): a pod that fits nowhere may evict lower-priority pods from ONE node.
 /// <list type="number">
-/// <item>Candidates: nodes where removing every lower-priority pod makes the preemptor pass all of the profile's
-/// filters (so nodes failing on selectors, taints or readiness never qualify: removing pods cannot fix them).</item>
-/// <item>Minimal victims per node (SelectVictimsOnNode): put the removed pods back one by one, most important first
-/// (higher priority, then earlier bound), keeping each one whose return still lets the preemptor fit.</item>
+/// <item>Potential nodes: those whose filters reject the pod for a reason removing pods can cure (kube's Unschedulable,
+/// not UnschedulableAndUnresolvable: selectors, taints, cordons and readiness never qualify).</item>
+/// <item>Minimal victims per node (SelectVictimsOnNode): remove every lower-priority pod; if the preemptor then passes all
+/// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
+/// util.MoreImportantPod orders by start time, for which bind order stands), keeping each whose return still lets the
+/// preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
+/// <item>Only a node with at least one victim is a candidate (DryRunPreemption).</item>
 /// <item>Choice of node (pickOneNodeForPreemption): fewest PDB violations (no PDBs here), then the lowest
 /// highest-victim priority, the smallest sum of victim priorities, the fewest victims, then the first node in
 /// order (kube's next criterion, latest start time, needs pod start times the core does not keep).</item>
 /// </list>
-/// The cluster is used as scratch and restored before returning.
+/// The cluster is used as scratch and restored, pods in their bind order, before returning.
 /// </summary>
 public sealed class DefaultPreemption(SchedulingProfile profile)
 {
     public SchedulingProfile Profile { get; } = profile;
+
+    /// <summary>SelectVictimsOnNode's status for a node without a single lower-priority pod.</summary>
+    public const string NoVictimsReason = "No preemption victims found for incoming pod";
+
+    /// <summary>Preemption.go's status for nodes it does not try: their filters' rejection is unresolvable.</summary>
+    public const string NotHelpfulReason = "Preemption is not helpful for scheduling";
 
     /// <summary>
     /// kube's PodEligibleToPreemptOthers (plugins/defaultpreemption/default_preemption.go): a pod with preemptionPolicy
@@ -45,83 +61,133 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
 
     /// <summary>The best candidate, or null when no node can be freed for the pod.</summary>
     public PreemptionCandidate? Preempt(ClusterState cluster, PodSpec preemptor, Random random) =>
-        PickOne(FindCandidates(cluster, preemptor, random));
+        Evaluate(cluster, preemptor, random).Chosen;
 
-    public IReadOnlyList<PreemptionCandidate> FindCandidates(ClusterState cluster, PodSpec preemptor, Random random)
+    /// <summary>
+    /// The best candidate, or kube's message for why there is none: Evaluator.Preempt's FitError over every node's status
+    /// from the dry run, prefixed "preemption: " as DefaultPreemption.PostFilter does.
+    /// </summary>
+    public PreemptionOutcome Evaluate(ClusterState cluster, PodSpec preemptor, Random random)
     {
+        // A bound pod is no preemptor (kube only preempts for a pod it failed to place).
+        if (cluster.TryGetPodLocation(preemptor.Name, out _, out _)) return new PreemptionOutcome(null, null);
         var candidates = new List<PreemptionCandidate>();
-        if (cluster.TryGetPodLocation(preemptor.Name, out _, out _)) return candidates;
+        var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
+        // One PreFilter pass for the first look at every node: between nodes the cluster is as it was.
+        var context = PreFiltered(cluster, preemptor, random);
         for (var n = 0; n < cluster.NodeCount; n++)
         {
-            if (SelectVictimsOnNode(cluster, preemptor, n, random) is { } victims)
+            string? reason = NotHelpfulReason;
+            var potential = Rejection(context, n, out var unresolvable) is not null && !unresolvable;
+            if (potential && SelectVictimsOnPotentialNode(cluster, preemptor, n, random, out reason) is { } victims)
                 candidates.Add(new PreemptionCandidate(cluster.NameOf(n), n, victims));
+            else
+                reasons[reason!] = reasons.GetValueOrDefault(reason!) + 1;
         }
-        return candidates;
+        return candidates.Count > 0 || cluster.NodeCount == 0
+            ? new PreemptionOutcome(PickOne(candidates), null)
+            : new PreemptionOutcome(null, "preemption: " + FitError.Message(cluster.NodeCount, reasons));
     }
 
-    /// <summary>The minimal victim set on one node, or null when even removing every lower-priority pod is not enough.</summary>
-    public IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random)
+    /// <summary>
+    /// The minimal victim set on one node (never empty), or null with kube's status for the node in
+    /// <paramref name="reason"/>: not helpful, no victims, or the filter that still rejects the pod without any of them.
+    /// </summary>
+    public IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
     {
+        if (Rejection(PreFiltered(cluster, preemptor, random), node, out var unresolvable) is null || unresolvable)
+        {
+            reason = NotHelpfulReason;
+            return null;
+        }
+        return SelectVictimsOnPotentialNode(cluster, preemptor, node, random, out reason);
+    }
+
+    /// <summary>SelectVictimsOnNode for a node whose filters reject the pod for a reason removing pods may cure.</summary>
+    private IReadOnlyList<BoundPod>? SelectVictimsOnPotentialNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
+    {
+        var inBindOrder = cluster.Pods[node].Where(bound => bound.Pod.Priority < preemptor.Priority).ToList();
+        if (inBindOrder.Count == 0)
+        {
+            reason = NoVictimsReason;
+            return null;
+        }
         // Most important first: they are the first offered a reprieve.
-        var lower = cluster.Pods[node]
+        var lower = inBindOrder
             .Select((bound, order) => (bound, order))
-            .Where(x => x.bound.Pod.Priority < preemptor.Priority)
             .OrderByDescending(x => x.bound.Pod.Priority).ThenBy(x => x.order)
             .Select(x => x.bound)
             .ToList();
-        if (lower.Count == 0) return Fits(cluster, preemptor, node, random) ? [] : null;
         foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
-        var victims = new List<BoundPod>();
         try
         {
-            if (!Fits(cluster, preemptor, node, random)) return null;
+            if ((reason = Rejection(cluster, preemptor, node, random)) is not null) return null;
+            var victims = new List<BoundPod>();
             foreach (var bound in lower)
             {
-                if (!cluster.TryBind(node, bound.Pod, bound.Gpus) || !Fits(cluster, preemptor, node, random))
+                if (!cluster.TryBind(node, bound.Pod, bound.Gpus) || Rejection(cluster, preemptor, node, random) is not null)
                 {
                     cluster.Unbind(bound.Pod.Name);
                     victims.Add(bound);
                 }
             }
-            return victims;
+            // DryRunPreemption: a node the pod fits without evicting anyone is no candidate.
+            if (victims.Count == 0) reason = $"expected at least one victim pod on node \"{cluster.NameOf(node)}\"";
+            return victims.Count == 0 ? null : victims;
         }
         finally
         {
-            // Restore: everything that is not bound again right now (all of them on failure, the victims on success).
-            foreach (var bound in lower)
+            // Restore every removed pod in its bind order, which later what-ifs read as start order.
+            foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
+            foreach (var bound in inBindOrder)
             {
-                if (!cluster.TryGetPodLocation(bound.Pod.Name, out _, out _) && !cluster.TryBind(node, bound.Pod, bound.Gpus))
+                if (!cluster.TryBind(node, bound.Pod, bound.Gpus))
                     throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
             }
         }
     }
 
     /// <summary>kube's pickOneNodeForPreemption, criteria in order; the first candidate wins remaining ties.</summary>
-    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates)
-    {
-        if (candidates.Count == 0) return null;
-        // A node needing no victims at all wins outright (kube returns it immediately).
-        var free = candidates.FirstOrDefault(c => c.Victims.Count == 0);
-        if (free is not null) return free;
-        return candidates
+    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates) =>
+        candidates
             .Select((c, order) => (c, order))
             .OrderBy(x => x.c.HighestVictimPriority)
             .ThenBy(x => x.c.PrioritySum)
             .ThenBy(x => x.c.Victims.Count)
             .ThenBy(x => x.order)
-            .First().c;
-    }
+            .Select(x => x.c)
+            .FirstOrDefault();
 
-    /// <summary>Runs the profile's filters for one node, as the scheduling cycle would.</summary>
-    private bool Fits(ClusterState cluster, PodSpec pod, int node, Random random)
+    /// <summary>The filters' first rejection of the pod on the node as the cluster now is, or null when it fits.</summary>
+    private string? Rejection(ClusterState cluster, PodSpec pod, int node, Random random) =>
+        Rejection(PreFiltered(cluster, pod, random), node, out _);
+
+    private SchedulingContext PreFiltered(ClusterState cluster, PodSpec pod, Random random)
     {
         var context = new SchedulingContext(cluster, pod, random);
         foreach (var filter in Profile.Filters) filter.PreFilter(context);
+        return context;
+    }
+
+    /// <summary>
+    /// Runs the profile's filters for one node, as the scheduling cycle would: null when the pod fits, else the first
+    /// rejection and whether it is unresolvable (a PreFilter's rejection, or a node its PreFilters left out, is).
+    /// </summary>
+    private string? Rejection(SchedulingContext context, int node, out bool unresolvable)
+    {
+        unresolvable = true;
+        if (context.PreFilterRejection is { } rejection) return rejection;
+        if (context.CandidateNodes is { } nodes && Array.BinarySearch(nodes, node) < 0) return NotHelpfulReason;
         foreach (var filter in Profile.Filters)
         {
             if (context.IsSkipped(filter, out _)) continue;
-            if (filter.Filter(context, node) is not null) return false;
+            if (filter.Filter(context, node) is { } reason)
+            {
+                unresolvable = filter.IsUnresolvable(reason);
+                return reason;
+            }
         }
-        return true;
+        unresolvable = false;
+        return null;
     }
 }

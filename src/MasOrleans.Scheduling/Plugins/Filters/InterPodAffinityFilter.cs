@@ -100,6 +100,9 @@ public sealed class InterPodAffinityFilter : IFilterPlugin
         return null;
     }
 
+    /// <summary>interpodaffinity/filtering.go: unmet affinity is UnschedulableAndUnresolvable; either anti-affinity is not.</summary>
+    public bool IsUnresolvable(string reason) => reason == AffinityReason;
+
     private static void Count(Dictionary<(string, string), int> counts, ClusterState cluster, int node, string key)
     {
         if (Matching.TryTopologyValue(cluster, node, key, out var value)) counts[(key, value)] = counts.GetValueOrDefault((key, value)) + 1;

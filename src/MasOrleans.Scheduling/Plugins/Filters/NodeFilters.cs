@@ -19,6 +19,9 @@ public sealed class NodeUnschedulableFilter : IFilterPlugin
 
     public string? Filter(SchedulingContext context, int node) => Admits(context.Pod, context.Cluster.Unschedulable[node]) ? null : Reason;
 
+    /// <summary>node_unschedulable.go: UnschedulableAndUnresolvable.</summary>
+    public bool IsUnresolvable(string reason) => true;
+
     /// <summary>The rule itself, also for the node grain's own check when it reserves (a cycle's view can predate a cordon).</summary>
     public static bool Admits(PodSpec pod, bool unschedulable) => !unschedulable || Taints.Tolerated(pod.Tolerations, UnschedulableTaint);
 }
@@ -35,6 +38,9 @@ public sealed class NodeReadyFilter : IFilterPlugin
     }
 
     public string? Filter(SchedulingContext context, int node) => context.Cluster.Ready[node] ? null : Reason;
+
+    /// <summary>kube keeps pods off such a node by its not-ready taint, which TaintToleration finds unresolvable.</summary>
+    public bool IsUnresolvable(string reason) => true;
 }
 
 /// <summary>kube-scheduler's NodeName: a pod that names a node fits only there.</summary>
@@ -50,6 +56,9 @@ public sealed class NodeNameFilter : IFilterPlugin
 
     public string? Filter(SchedulingContext context, int node) =>
         context.Pod.NodeName is { Length: > 0 } wanted && wanted != context.Cluster.NameOf(node) ? Reason : null;
+
+    /// <summary>node_name.go: UnschedulableAndUnresolvable.</summary>
+    public bool IsUnresolvable(string reason) => true;
 }
 
 /// <summary>kube-scheduler's TaintToleration filter: NoSchedule and NoExecute taints need a toleration.</summary>
@@ -78,6 +87,9 @@ public sealed class TaintTolerationFilter : IFilterPlugin
         }
         return null;
     }
+
+    /// <summary>taint_toleration.go: UnschedulableAndUnresolvable.</summary>
+    public bool IsUnresolvable(string reason) => true;
 }
 
 /// <summary>
@@ -123,4 +135,7 @@ public sealed class NodeAffinityFilter : IFilterPlugin
         if (pod.NodeSelector is null && pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is null) return null;
         return Matching.MatchesRequiredNodeAffinity(pod, context.Cluster.Spec(node)) ? null : Reason;
     }
+
+    /// <summary>node_affinity.go: UnschedulableAndUnresolvable.</summary>
+    public bool IsUnresolvable(string reason) => true;
 }

@@ -55,4 +55,7 @@ public sealed class PodTopologySpreadFilter : IFilterPlugin
         }
         return null;
     }
+
+    /// <summary>podtopologyspread/filtering.go: a node without the topology label is UnschedulableAndUnresolvable; skew is not.</summary>
+    public bool IsUnresolvable(string reason) => reason == MissingLabelReason;
 }
