@@ -130,7 +130,7 @@ public sealed partial class DeployFilesTests
         var documented = RepoFiles.Read("docs/configuration.md");
         var names = DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys
             .Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys))
-            .Concat(KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys)
+            .Concat(KubernetesEnvironment(SiloContainer()).Keys)
             .Distinct().ToList();
         Assert.True(names.Count >= 8, $"expected the deploy files to set at least 8 variables, found {names.Count}");
         var undocumented = names.Where(n => !documented.Contains($"`{n}`", StringComparison.Ordinal)).ToList();
@@ -152,7 +152,7 @@ public sealed partial class DeployFilesTests
         }
         var (_, listed) = await Kubectl("set", "env", "--local", "--list", "-c", "silo", "-f", RepoFiles.Path("deploy/kubernetes/silo.yaml"));
         var kubectlNames = Regex.Matches(listed, @"^(?:# )?(\w+)(?:=| from )", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
-        var yamlNames = KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys;
+        var yamlNames = KubernetesEnvironment(SiloContainer()).Keys;
         Assert.Equal(yamlNames.Order(), kubectlNames.Order());
         var settings = kubectlNames.Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys)).Concat(DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys)
             .Where(n => n.Contains("__", StringComparison.Ordinal)).Distinct().ToDictionary(n => n.Replace("__", ":", StringComparison.Ordinal), _ => (string?)"x");
@@ -228,9 +228,16 @@ public sealed partial class DeployFilesTests
         return test[3];
     }
 
-    private static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
+    /// <summary>The value of a variable the downward API fills (valueFrom), which the file does not hold.</summary>
+    internal const string FromField = "(from field)";
+
+    internal static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
         ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>()
-            .ToDictionary(e => e["name"].ToString(), e => e.Children.TryGetValue("value", out var v) ? v.ToString() : "(from field)");
+            .ToDictionary(e => e["name"].ToString(), e => e.Children.TryGetValue("value", out var v) ? v.ToString() : FromField);
+
+    /// <summary>The silo container of deploy/kubernetes/silo.yaml's Deployment.</summary>
+    internal static YamlMappingNode SiloContainer() =>
+        (YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0];
 
     private static Dictionary<string, string> DockerfileEnv(string dockerfile)
     {
