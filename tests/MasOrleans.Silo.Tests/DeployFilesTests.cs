@@ -124,6 +124,27 @@ public sealed partial class DeployFilesTests
         Assert.Equal("prioritize", extender["prioritizeVerb"].ToString());
     }
 
+    /// <summary>
+    /// A configuration's extenders serve all of its profiles (kubernetes v1.35 staging/src/k8s.io/kube-scheduler/config/v1/types.go,
+    /// KubeSchedulerConfiguration.Extenders: "shared by all scheduler profiles"), so only a scheduler whose one profile is
+    /// masorleans keeps default-scheduler pods away from MasOrleans. As a second scheduler it needs a lease other than the
+    /// default kube-system/kube-scheduler (pkg/scheduler/apis/config/v1/defaults.go), which the cluster's own holds. And with
+    /// managedResources kube-scheduler asks the extender only about pods requesting one (pkg/scheduler/extender.go,
+    /// IsInterested), so CPU-only masorleans pods would be placed without it. The file had a default-scheduler profile
+    /// beside masorleans, the default lease and managedResources nvidia.com/gpu.
+    /// </summary>
+    [Fact]
+    public void Scheduler_extender_configuration_sends_exactly_the_masorleans_pods_to_the_silo()
+    {
+        var config = RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0];
+        Assert.Equal(["masorleans"], ((YamlSequenceNode)config["profiles"]).Select(p => p["schedulerName"].ToString()));
+        var election = (YamlMappingNode)config["leaderElection"];
+        Assert.Equal("true", election["leaderElect"].ToString());
+        Assert.NotEqual("kube-scheduler", election["resourceName"].ToString());
+        var extender = (YamlMappingNode)Assert.Single((YamlSequenceNode)config["extenders"]);
+        Assert.False(extender.Children.ContainsKey("managedResources"), "managedResources limits the extender to pods requesting them");
+    }
+
     [Fact]
     public void Every_environment_variable_in_deploy_files_is_documented()
     {
