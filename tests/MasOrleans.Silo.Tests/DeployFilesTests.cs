@@ -109,6 +109,20 @@ public sealed partial class DeployFilesTests
         Assert.Contains(Kind(docs, "Service")["spec"]["ports"].AllNodes.OfType<YamlMappingNode>(), p => p.Children.ContainsKey("targetPort") && p["targetPort"].ToString() == "http");
     }
 
+    /// <summary>
+    /// docs/deploy.md (Upgrades): silos of different builds do not share a cluster safely, so an upgrade stops every silo
+    /// before starting the new build. The Deployment had the default strategy, a rolling update (25 % surge, 25 %
+    /// unavailable: with 2 replicas, one new silo joins the two old ones), which is the mixed cluster the docs rule out.
+    /// </summary>
+    [Fact]
+    public void Kubernetes_silo_deployment_never_runs_two_builds_in_one_cluster()
+    {
+        Assert.Contains("Upgrade by stopping every silo and starting the new build", RepoFiles.Read("docs/deploy.md"));
+        var deployment = Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment");
+        Assert.True(deployment["spec"] is YamlMappingNode spec && spec.Children.ContainsKey("strategy"), "no strategy: a rolling update");
+        Assert.Equal("Recreate", deployment["spec"]["strategy"]["type"].ToString());
+    }
+
     [Fact]
     public void Scheduler_extender_configuration_points_at_the_silo_service()
     {
