@@ -159,6 +159,30 @@ public sealed partial class DeployFilesTests
         Assert.False(extender.Children.ContainsKey("managedResources"), "managedResources limits the extender to pods requesting them");
     }
 
+    /// <summary>
+    /// With bindVerb the silo posts the Binding (CreateNamespacedPodBinding, POST pods/{name}/binding), which needs what
+    /// kube-scheduler's own role grants for it (kubernetes v1.35 plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go,
+    /// system:kube-scheduler: create on pods/binding), in any namespace. silo.yaml's Role has no such right, and no file
+    /// gave it: every bind was refused with 403.
+    /// </summary>
+    [Fact]
+    public void Bind_delegation_has_a_role_that_lets_the_silo_post_bindings_in_every_namespace()
+    {
+        Assert.Contains("# bindVerb: bind", RepoFiles.Read("deploy/kubernetes/kube-scheduler-extender.yaml"));
+        var docs = RepoFiles.Yaml("deploy/kubernetes/extender-bind-rbac.yaml");
+        var role = Kind(docs, "ClusterRole");
+        Assert.Contains(((YamlSequenceNode)role["rules"]).Cast<YamlMappingNode>(), rule =>
+            Strings(rule["apiGroups"]).Contains("") && Strings(rule["resources"]).Contains("pods/binding") && Strings(rule["verbs"]).Contains("create"));
+        var binding = Kind(docs, "ClusterRoleBinding");
+        Assert.Equal(role["metadata"]["name"].ToString(), binding["roleRef"]["name"].ToString());
+        var account = (YamlMappingNode)Assert.Single((YamlSequenceNode)binding["subjects"]);
+        var silo = RepoFiles.Yaml("deploy/kubernetes/silo.yaml");
+        Assert.Equal(Kind(silo, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"].ToString(), account["name"].ToString());
+        // The namespace the extender's urlPrefix reaches the silo's Service in (masorleans.<namespace>.svc...).
+        var url = new Uri(((YamlSequenceNode)RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0]["extenders"])[0]["urlPrefix"].ToString());
+        Assert.Equal(url.Host.Split('.')[1], account["namespace"].ToString());
+    }
+
     [Fact]
     public void Every_environment_variable_in_deploy_files_is_documented()
     {
