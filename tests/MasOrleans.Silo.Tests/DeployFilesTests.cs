@@ -298,11 +298,11 @@ public sealed partial class DeployFilesTests
     internal static YamlMappingNode SiloContainer() =>
         (YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0];
 
-    private static Dictionary<string, string> DockerfileEnv(string dockerfile)
+    internal static Dictionary<string, string> DockerfileEnv(string dockerfile)
     {
-        // ENV a=1 \ b=2 across continuation lines, in the runtime stage.
+        // ENV a=1 \ b="" across continuation lines, in the runtime stage.
         var block = Regex.Match(dockerfile, @"^ENV (.+?)(?<!\\)$", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value;
-        return Regex.Matches(block, @"(\w+)=(\S+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        return Regex.Matches(block, @"(\w+)=(""[^""]*""|[^\s\\]+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim('"'));
     }
 
     private static YamlMappingNode Kind(IEnumerable<YamlMappingNode> docs, string kind) => docs.Single(d => d["kind"].ToString() == kind);
