@@ -123,6 +123,28 @@ public sealed partial class DeployFilesTests
         Assert.Equal("Recreate", deployment["spec"]["strategy"]["type"].ToString());
     }
 
+    /// <summary>
+    /// The silo serves HTTP only after Orleans has started it, joining included (Kestrel starts after the silo's hosted
+    /// service), and a join may take MaxJoinAttemptTime (dotnet/orleans v10.4.2 src/Orleans.Core/Configuration/Options/
+    /// ClusterMembershipOptions.cs, 5 min; MembershipAgent.ValidateInitialConnectivity retries the silos listed as active
+    /// that long). The liveness probe restarted a silo after 20 s + 6 x 10 s: one still joining was killed, again and again.
+    /// </summary>
+    [Fact]
+    public void Kubernetes_silo_is_given_as_long_to_start_as_orleans_gives_a_join()
+    {
+        var container = SiloContainer();
+        var join = new Orleans.Configuration.ClusterMembershipOptions().MaxJoinAttemptTime;
+        var startup = Assert.IsType<YamlMappingNode>(container.Children.TryGetValue("startupProbe", out var probe) ? probe : null);
+        Assert.Equal(container["livenessProbe"]["httpGet"]["path"].ToString(), startup["httpGet"]["path"].ToString());
+        Assert.True(Seconds(startup, "initialDelaySeconds", 0) + Seconds(startup, "periodSeconds", 10) * Seconds(startup, "failureThreshold", 3) > join.TotalSeconds,
+            $"the startup probe gives up before a join does ({join})");
+        Assert.True(Seconds(startup, "timeoutSeconds", 1) > MasOrleans.Silo.Hosting.SiloHealth.CheckBound.TotalSeconds);
+
+        // Kubernetes' defaults when a field is left out (core/v1 Probe).
+        static double Seconds(YamlMappingNode probe, string field, double fallback) =>
+            probe.Children.TryGetValue(field, out var value) ? double.Parse(value.ToString(), CultureInfo.InvariantCulture) : fallback;
+    }
+
     [Fact]
     public void Scheduler_extender_configuration_points_at_the_silo_service()
     {
@@ -204,7 +226,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public async Task Kubectl_reads_the_manifests_and_every_variable_the_deploy_files_set_is_a_setting()
     {
-        foreach (var manifest in new[] { "deploy/kubernetes/silo.yaml", "deploy/kubernetes/redis.yaml" })
+        foreach (var manifest in new[] { "deploy/kubernetes/silo.yaml", "deploy/kubernetes/redis.yaml", "deploy/kubernetes/extender-bind-rbac.yaml" })
         {
             var (exitCode, output) = await Kubectl("set", "env", "--local", "--list", "-f", RepoFiles.Path(manifest));
             Assert.True(exitCode == 0, $"kubectl set env --local -f {manifest}: {output}");
