@@ -12,6 +12,17 @@ public sealed class ComposeTopologyTests(ComposeClusterFixture cluster)
         foreach (var silo in cluster.Silos) await ComposeClusterFixture.WaitForRing(silo, 2);
     }
 
+    /// <summary>
+    /// In the container's environment the silos start without a warning. The base image's ASPNETCORE_HTTP_PORTS beside
+    /// deploy/Dockerfile's ASPNETCORE_URLS had each log "Overriding HTTP_PORTS '8080' and HTTPS_PORTS ''" on every start.
+    /// </summary>
+    [Fact]
+    public void Both_silos_start_without_warnings_in_the_containers_environment()
+    {
+        Assert.All(cluster.StartupWarnings, warnings => Assert.True(warnings.Count == 0, string.Join("\n", warnings)));
+        Assert.Equal(2, cluster.StartupWarnings.Count);
+    }
+
     [Fact]
     public async Task State_written_through_one_silo_is_seen_through_the_other()
     {

@@ -109,6 +109,42 @@ public sealed partial class DeployFilesTests
         Assert.Contains(Kind(docs, "Service")["spec"]["ports"].AllNodes.OfType<YamlMappingNode>(), p => p.Children.ContainsKey("targetPort") && p["targetPort"].ToString() == "http");
     }
 
+    /// <summary>
+    /// docs/deploy.md (Upgrades): silos of different builds do not share a cluster safely, so an upgrade stops every silo
+    /// before starting the new build. The Deployment had the default strategy, a rolling update (25 % surge, 25 %
+    /// unavailable: with 2 replicas, one new silo joins the two old ones), which is the mixed cluster the docs rule out.
+    /// </summary>
+    [Fact]
+    public void Kubernetes_silo_deployment_never_runs_two_builds_in_one_cluster()
+    {
+        Assert.Contains("Upgrade by stopping every silo and starting the new build", RepoFiles.Read("docs/deploy.md"));
+        var deployment = Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment");
+        Assert.True(deployment["spec"] is YamlMappingNode spec && spec.Children.ContainsKey("strategy"), "no strategy: a rolling update");
+        Assert.Equal("Recreate", deployment["spec"]["strategy"]["type"].ToString());
+    }
+
+    /// <summary>
+    /// The silo serves HTTP only after Orleans has started it, joining included (Kestrel starts after the silo's hosted
+    /// service), and a join may take MaxJoinAttemptTime (dotnet/orleans v10.4.2 src/Orleans.Core/Configuration/Options/
+    /// ClusterMembershipOptions.cs, 5 min; MembershipAgent.ValidateInitialConnectivity retries the silos listed as active
+    /// that long). The liveness probe restarted a silo after 20 s + 6 x 10 s: one still joining was killed, again and again.
+    /// </summary>
+    [Fact]
+    public void Kubernetes_silo_is_given_as_long_to_start_as_orleans_gives_a_join()
+    {
+        var container = SiloContainer();
+        var join = new Orleans.Configuration.ClusterMembershipOptions().MaxJoinAttemptTime;
+        var startup = Assert.IsType<YamlMappingNode>(container.Children.TryGetValue("startupProbe", out var probe) ? probe : null);
+        Assert.Equal(container["livenessProbe"]["httpGet"]["path"].ToString(), startup["httpGet"]["path"].ToString());
+        Assert.True(Seconds(startup, "initialDelaySeconds", 0) + Seconds(startup, "periodSeconds", 10) * Seconds(startup, "failureThreshold", 3) > join.TotalSeconds,
+            $"the startup probe gives up before a join does ({join})");
+        Assert.True(Seconds(startup, "timeoutSeconds", 1) > MasOrleans.Silo.Hosting.SiloHealth.CheckBound.TotalSeconds);
+
+        // Kubernetes' defaults when a field is left out (core/v1 Probe).
+        static double Seconds(YamlMappingNode probe, string field, double fallback) =>
+            probe.Children.TryGetValue(field, out var value) ? double.Parse(value.ToString(), CultureInfo.InvariantCulture) : fallback;
+    }
+
     [Fact]
     public void Scheduler_extender_configuration_points_at_the_silo_service()
     {
@@ -124,13 +160,58 @@ public sealed partial class DeployFilesTests
         Assert.Equal("prioritize", extender["prioritizeVerb"].ToString());
     }
 
+    /// <summary>
+    /// A configuration's extenders serve all of its profiles (kubernetes v1.35 staging/src/k8s.io/kube-scheduler/config/v1/types.go,
+    /// KubeSchedulerConfiguration.Extenders: "shared by all scheduler profiles"), so only a scheduler whose one profile is
+    /// masorleans keeps default-scheduler pods away from MasOrleans. As a second scheduler it needs a lease other than the
+    /// default kube-system/kube-scheduler (pkg/scheduler/apis/config/v1/defaults.go), which the cluster's own holds. And with
+    /// managedResources kube-scheduler asks the extender only about pods requesting one (pkg/scheduler/extender.go,
+    /// IsInterested), so CPU-only masorleans pods would be placed without it. The file had a default-scheduler profile
+    /// beside masorleans, the default lease and managedResources nvidia.com/gpu.
+    /// </summary>
+    [Fact]
+    public void Scheduler_extender_configuration_sends_exactly_the_masorleans_pods_to_the_silo()
+    {
+        var config = RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0];
+        Assert.Equal(["masorleans"], ((YamlSequenceNode)config["profiles"]).Select(p => p["schedulerName"].ToString()));
+        var election = (YamlMappingNode)config["leaderElection"];
+        Assert.Equal("true", election["leaderElect"].ToString());
+        Assert.NotEqual("kube-scheduler", election["resourceName"].ToString());
+        var extender = (YamlMappingNode)Assert.Single((YamlSequenceNode)config["extenders"]);
+        Assert.False(extender.Children.ContainsKey("managedResources"), "managedResources limits the extender to pods requesting them");
+    }
+
+    /// <summary>
+    /// With bindVerb the silo posts the Binding (CreateNamespacedPodBinding, POST pods/{name}/binding), which needs what
+    /// kube-scheduler's own role grants for it (kubernetes v1.35 plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go,
+    /// system:kube-scheduler: create on pods/binding), in any namespace. silo.yaml's Role has no such right, and no file
+    /// gave it: every bind was refused with 403.
+    /// </summary>
+    [Fact]
+    public void Bind_delegation_has_a_role_that_lets_the_silo_post_bindings_in_every_namespace()
+    {
+        Assert.Contains("# bindVerb: bind", RepoFiles.Read("deploy/kubernetes/kube-scheduler-extender.yaml"));
+        var docs = RepoFiles.Yaml("deploy/kubernetes/extender-bind-rbac.yaml");
+        var role = Kind(docs, "ClusterRole");
+        Assert.Contains(((YamlSequenceNode)role["rules"]).Cast<YamlMappingNode>(), rule =>
+            Strings(rule["apiGroups"]).Contains("") && Strings(rule["resources"]).Contains("pods/binding") && Strings(rule["verbs"]).Contains("create"));
+        var binding = Kind(docs, "ClusterRoleBinding");
+        Assert.Equal(role["metadata"]["name"].ToString(), binding["roleRef"]["name"].ToString());
+        var account = (YamlMappingNode)Assert.Single((YamlSequenceNode)binding["subjects"]);
+        var silo = RepoFiles.Yaml("deploy/kubernetes/silo.yaml");
+        Assert.Equal(Kind(silo, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"].ToString(), account["name"].ToString());
+        // The namespace the extender's urlPrefix reaches the silo's Service in (masorleans.<namespace>.svc...).
+        var url = new Uri(((YamlSequenceNode)RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0]["extenders"])[0]["urlPrefix"].ToString());
+        Assert.Equal(url.Host.Split('.')[1], account["namespace"].ToString());
+    }
+
     [Fact]
     public void Every_environment_variable_in_deploy_files_is_documented()
     {
         var documented = RepoFiles.Read("docs/configuration.md");
         var names = DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys
             .Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys))
-            .Concat(KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys)
+            .Concat(KubernetesEnvironment(SiloContainer()).Keys)
             .Distinct().ToList();
         Assert.True(names.Count >= 8, $"expected the deploy files to set at least 8 variables, found {names.Count}");
         var undocumented = names.Where(n => !documented.Contains($"`{n}`", StringComparison.Ordinal)).ToList();
@@ -145,14 +226,14 @@ public sealed partial class DeployFilesTests
     [Fact]
     public async Task Kubectl_reads_the_manifests_and_every_variable_the_deploy_files_set_is_a_setting()
     {
-        foreach (var manifest in new[] { "deploy/kubernetes/silo.yaml", "deploy/kubernetes/redis.yaml" })
+        foreach (var manifest in new[] { "deploy/kubernetes/silo.yaml", "deploy/kubernetes/redis.yaml", "deploy/kubernetes/extender-bind-rbac.yaml" })
         {
             var (exitCode, output) = await Kubectl("set", "env", "--local", "--list", "-f", RepoFiles.Path(manifest));
             Assert.True(exitCode == 0, $"kubectl set env --local -f {manifest}: {output}");
         }
         var (_, listed) = await Kubectl("set", "env", "--local", "--list", "-c", "silo", "-f", RepoFiles.Path("deploy/kubernetes/silo.yaml"));
         var kubectlNames = Regex.Matches(listed, @"^(?:# )?(\w+)(?:=| from )", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
-        var yamlNames = KubernetesEnvironment((YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0]).Keys;
+        var yamlNames = KubernetesEnvironment(SiloContainer()).Keys;
         Assert.Equal(yamlNames.Order(), kubectlNames.Order());
         var settings = kubectlNames.Concat(new[] { "silo1", "silo2" }.SelectMany(s => ComposeEnvironment(s).Keys)).Concat(DockerfileEnv(RepoFiles.Read("deploy/Dockerfile")).Keys)
             .Where(n => n.Contains("__", StringComparison.Ordinal)).Distinct().ToDictionary(n => n.Replace("__", ":", StringComparison.Ordinal), _ => (string?)"x");
@@ -228,15 +309,22 @@ public sealed partial class DeployFilesTests
         return test[3];
     }
 
-    private static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
-        ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>()
-            .ToDictionary(e => e["name"].ToString(), e => e.Children.TryGetValue("value", out var v) ? v.ToString() : "(from field)");
+    /// <summary>The value of a variable the downward API fills (valueFrom), which the file does not hold.</summary>
+    internal const string FromField = "(from field)";
 
-    private static Dictionary<string, string> DockerfileEnv(string dockerfile)
+    internal static Dictionary<string, string> KubernetesEnvironment(YamlMappingNode container) =>
+        ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>()
+            .ToDictionary(e => e["name"].ToString(), e => e.Children.TryGetValue("value", out var v) ? v.ToString() : FromField);
+
+    /// <summary>The silo container of deploy/kubernetes/silo.yaml's Deployment.</summary>
+    internal static YamlMappingNode SiloContainer() =>
+        (YamlMappingNode)((YamlSequenceNode)Kind(RepoFiles.Yaml("deploy/kubernetes/silo.yaml"), "Deployment")["spec"]["template"]["spec"]["containers"])[0];
+
+    internal static Dictionary<string, string> DockerfileEnv(string dockerfile)
     {
-        // ENV a=1 \ b=2 across continuation lines, in the runtime stage.
+        // ENV a=1 \ b="" across continuation lines, in the runtime stage.
         var block = Regex.Match(dockerfile, @"^ENV (.+?)(?<!\\)$", RegexOptions.Multiline | RegexOptions.Singleline).Groups[1].Value;
-        return Regex.Matches(block, @"(\w+)=(\S+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        return Regex.Matches(block, @"(\w+)=(""[^""]*""|[^\s\\]+)").ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value.Trim('"'));
     }
 
     private static YamlMappingNode Kind(IEnumerable<YamlMappingNode> docs, string kind) => docs.Single(d => d["kind"].ToString() == kind);

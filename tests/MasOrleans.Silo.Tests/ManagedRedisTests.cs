@@ -81,6 +81,35 @@ public sealed partial class ManagedRedisTests(ITestOutputHelper output) : IDispo
         }
     }
 
+    /// <summary>
+    /// deploy/Dockerfile's image, run without Redis__ConnectionString: its non-root user cannot create .data in /app, and it
+    /// has no redis-server. Both are the machine's to fix, as a taken port is ("cannot start", 69, EX_UNAVAILABLE, saying
+    /// what to set); each was reported as a defect, with a stack trace and exit 70.
+    /// </summary>
+    [Theory]
+    [InlineData("no data directory", "data directory '{0}/.data/redis' cannot be created")]
+    [InlineData("no redis-server", "redis-server is not installed; install it, set Redis__ConnectionString, or use Storage__Provider=memory")]
+    public async Task Without_a_configured_redis_a_silo_that_cannot_run_its_own_says_what_to_set(string machine, string expected)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["Storage__Provider"] = "redis",
+            ["Orleans__SiloPort"] = $"{FreePorts.Next()}",
+            ["Orleans__GatewayPort"] = $"{FreePorts.Next()}",
+            [ManagedRedis.PortKey.Replace(":", "__")] = $"{_redisPort}",
+        };
+        // Root may write anywhere: a file where the directory must go stands for a directory the user may not write.
+        if (machine == "no data directory") File.WriteAllText(Path.Combine(_workDir, ".data"), "");
+        // A PATH without redis-server (setsid, which starts it, is found by its full path).
+        else env["PATH"] = Path.Combine(_workDir, "empty-bin");
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_workDir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == StartupUnavailableException.ExitCode, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("MasOrleans: cannot start:", output);
+        Assert.Contains(string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, _workDir), output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(ManagedRedis.Answers(_redisPort));
+    }
+
     /// <summary>A process's session id (/proc/[pid]/stat: the fourth field after the command in parentheses).</summary>
     private static int Session(int pid)
     {

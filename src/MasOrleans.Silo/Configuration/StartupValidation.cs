@@ -187,7 +187,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
             try { StackExchange.Redis.ConfigurationOptions.Parse(redis); }
             catch (ArgumentException e) { problems.Add($"Redis__ConnectionString is not a StackExchange.Redis connection string: {e.Message}"); }
         }
-        try { AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]); }
+        try { AdvertisedAddress.Resolve(KubernetesHosting.AdvertisedIP(config, Environment.GetEnvironmentVariable)); }
         catch (InvalidOperationException e) { problems.Add(e.Message); }
     }
 

@@ -17,6 +17,16 @@ internal static class KubernetesHosting
             ? bool.Parse(explicitValue)
             : !string.IsNullOrEmpty(environment(ServiceHostVariable));
 
+    /// <summary>
+    /// What the silo advertises to the other silos: Orleans__AdvertisedIP when set; in a pod without it, the pod's IP
+    /// (POD_IP, from the downward API). Orleans' hosting would take POD_IP only for an address nobody configured, and its
+    /// own default fills that first with the host's first address; the 127.0.0.1 default had every pod advertise loopback.
+    /// </summary>
+    public static string? AdvertisedIP(IConfiguration config, Func<string, string?> environment) =>
+        config["Orleans:AdvertisedIP"] is { Length: > 0 } configured ? configured
+        : IsEnabled(config, environment) ? environment(Orleans.Hosting.Kubernetes.KubernetesHostingOptions.PodIPEnvironmentVariable)
+        : null;
+
     public static void ConfigureIfEnabled(ISiloBuilder silo, IConfiguration config)
     {
         if (IsEnabled(config, Environment.GetEnvironmentVariable)) silo.UseKubernetesHosting();

@@ -45,7 +45,16 @@ internal sealed class ManagedRedis : IDisposable
         var appendFsync = config[AppendFsyncKey] is { Length: > 0 } policy ? policy.ToLowerInvariant() : DefaultAppendFsync;
         if (Answers(port)) return null;
         var dir = Path.Combine(workingDirectory, ".data", "redis");
-        Directory.CreateDirectory(dir);
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            // deploy/Dockerfile's non-root user in its root-owned /app, run without Redis__ConnectionString.
+            throw new StartupUnavailableException([$"Storage__Provider is redis, nothing answers on localhost:{port} and the managed redis-server's " +
+                $"data directory '{dir}' cannot be created ({e.Message}); start the silo in a writable directory, {Remedies}"]);
+        }
         // In a session of its own (setsid, util-linux): a Ctrl+C in the terminal, or a SIGTERM to the silo's process
         // group, would otherwise stop Redis at once, under a silo that still needs it to shut down (membership,
         // reminders, the last writes), which then hung on Redis timeouts. The silo stops it after shutting down.
@@ -64,9 +73,9 @@ internal sealed class ManagedRedis : IDisposable
         {
             process = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (System.ComponentModel.Win32Exception)
         {
-            throw NotInstalled(port, e);
+            throw NotInstalled(port);
         }
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -76,17 +85,19 @@ internal sealed class ManagedRedis : IDisposable
         while (!Answers(port))
         {
             // setsid's own exit codes when it cannot run the program (util-linux: 126 not executable, 127 not found).
-            if (ownSession && process.HasExited && process.ExitCode is 126 or 127) throw NotInstalled(port, null);
+            if (ownSession && process.HasExited && process.ExitCode is 126 or 127) throw NotInstalled(port);
             if (process.HasExited || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"managed redis-server did not come up (exit code {(process.HasExited ? process.ExitCode : -1)})");
+                throw new StartupUnavailableException([$"the managed redis-server on port {port} did not come up (exit code {(process.HasExited ? process.ExitCode : -1)})"]);
             Thread.Sleep(50);
         }
         return new ManagedRedis(process, dir);
     }
 
-    private static InvalidOperationException NotInstalled(int port, Exception? inner) =>
-        new($"Storage__Provider is redis, nothing answers on localhost:{port} and redis-server is not installed; " +
-            "install it, set Redis__ConnectionString, or use Storage__Provider=memory", inner);
+    private const string Remedies = "set Redis__ConnectionString, or use Storage__Provider=memory";
+
+    // The machine's to fix, like a taken port: "cannot start" and EX_UNAVAILABLE, not a defect's stack trace.
+    private static StartupUnavailableException NotInstalled(int port) =>
+        new([$"Storage__Provider is redis, nothing answers on localhost:{port} and redis-server is not installed; install it, {Remedies}"]);
 
     public static bool Answers(int port)
     {

@@ -63,7 +63,7 @@ internal static class OrleansSetup
             // keep the dedicated threads, so a busy pool cannot delay the silo's heartbeat.
             var hotPath = redis.Clone();
             hotPath.SocketManager = SocketManager.ThreadPool;
-            var advertised = AdvertisedAddress.Resolve(config["Orleans:AdvertisedIP"]);
+            var advertised = AdvertisedAddress.Resolve(KubernetesHosting.AdvertisedIP(config, Environment.GetEnvironmentVariable));
             silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: true);
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
             silo.AddRedisGrainStorageAsDefault(o =>
