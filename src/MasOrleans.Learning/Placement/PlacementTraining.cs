@@ -41,16 +41,22 @@ public sealed record PlacementTrainingOptions
     public int ValidateEvery { get; init; } = 2;
     public PaperEnvironmentOptions Environment { get; init; } = new();
 
-    /// <summary>Every arrival seed the run uses (RL episodes, demonstrations, validation), to check against evaluation seeds.</summary>
-    public IEnumerable<int> SeedsUsed()
+    /// <summary>
+    /// Every arrival seed the run uses, as ranges (RL episodes, demonstrations, validation), to check against the
+    /// evaluation seeds and int's range: computed in long, where seed + e cannot wrap round.
+    /// </summary>
+    public IEnumerable<(string Use, long From, long To)> SeedRanges()
     {
-        for (var e = 0; e < Episodes; e++) yield return Seed + e;
-        for (var e = 0; e < (PretrainExpert is null ? 0 : PretrainEpisodes); e++) yield return DemoSeed(e);
-        yield return ValidationSeed;
+        if (Episodes > 0) yield return ($"the {Episodes} RL episodes' arrival seeds", Seed, (long)Seed + Episodes - 1);
+        if (PretrainExpert is not null && PretrainEpisodes > 0)
+            yield return ($"the {PretrainEpisodes} demonstrations' arrival seeds", (long)Seed + DemoSeedOffset, (long)Seed + DemoSeedOffset + PretrainEpisodes - 1);
+        yield return ("the validation arrival seed", (long)Seed + ValidationSeedOffset, (long)Seed + ValidationSeedOffset);
     }
 
-    public int DemoSeed(int episode) => Seed + 10_000 + episode;
-    public int ValidationSeed => Seed + 20_000;
+    private const int DemoSeedOffset = 10_000, ValidationSeedOffset = 20_000;
+
+    public int DemoSeed(int episode) => Seed + DemoSeedOffset + episode;
+    public int ValidationSeed => Seed + ValidationSeedOffset;
 }
 
 /// <summary>One point of the training curve. Episode 0 is the warm start (after behaviour cloning, if any).</summary>

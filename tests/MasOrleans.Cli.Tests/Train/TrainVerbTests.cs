@@ -96,6 +96,26 @@ public class TrainVerbTests
         Assert.Equal(before, Snapshot(output));
     }
 
+    /// <summary>
+    /// Episode e replays arrival seed seed+e, demonstrations seed+10000+e, validation seed+20000. Past int's largest value
+    /// (2147483647) these wrapped round to negative seeds; --episodes 2147483647 was first an OutOfMemoryException (exit
+    /// code 70, the trainer reserved a report per episode), after the warm start had been checkpointed.
+    /// </summary>
+    [Theory]
+    [InlineData("1000", "2147483647", "the 2147483647 RL episodes' arrival seeds up to 2147484646")] // 1000 + 2147483647 - 1
+    [InlineData("2147483000", "2", "the validation arrival seed 2147503000")] // 2147483000 + 20000
+    public async Task Train_refuses_seeds_past_the_largest_seed(string seed, string episodes, string named)
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "m");
+        var (exit, _, error) = await VerbRun.InvokeAsync(TrainCommand.Create(), [
+            "--algo", "ppo", "--nodes", Nodes, "--pods", WritePods(temp), "--episodes", episodes, "--seed", seed, "--output", output]);
+        Assert.Equal(64, exit); // EX_USAGE
+        Assert.Equal($"error: --seed {seed} would use {named}, past the largest seed 2147483647; pick a smaller --seed or fewer episodes",
+            error.Trim());
+        Assert.False(Directory.Exists(output));
+    }
+
     /// <summary>Each file's name and SHA-256.</summary>
     private static SortedDictionary<string, string> Snapshot(string directory) => new(
         Directory.EnumerateFiles(directory).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
