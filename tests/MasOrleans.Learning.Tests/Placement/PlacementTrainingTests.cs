@@ -34,6 +34,21 @@ public class PlacementTrainingTests
         Assert.Equal(Weights(first.Model), Weights(second.Model));
     }
 
+    /// <summary>The trainer stops at cancellation; the run used to carry on and hand out its checkpoint as the finished model.</summary>
+    [Fact]
+    public void A_cancelled_run_hands_out_no_model()
+    {
+        using var stop = new CancellationTokenSource();
+        var points = new List<TrainingPoint>();
+        Assert.ThrowsAny<OperationCanceledException>(() => PlacementTraining.Run(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(),
+            Tiny("ppo") with { Episodes = 1000 }, new ModelProvenance(Command: "test"), point =>
+            {
+                points.Add(point);
+                if (point.Episode == 1) stop.Cancel();
+            }, stop.Token));
+        Assert.Equal([0, 1], points.Select(p => p.Episode));
+    }
+
     [Theory]
     [InlineData("ppo")]
     [InlineData("ddqn")]
