@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MasOrleans.Learning.Tests.Support;
 
 namespace MasOrleans.Cli.Tests;
@@ -62,10 +61,7 @@ public class ExitCodeTests
 
     private static async Task<(int Exit, string Error)> RunMas(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mas.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = MasProcess.Start(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try

@@ -33,8 +33,8 @@ internal sealed class SchedulerServer : IAsyncDisposable
     public static async Task<SchedulerServer> StartAsync(ServeOptions options, CancellationToken cancellationToken = default)
     {
         var policy = options.ModelDirectory is { } dir
-            ? VectorPolicy.Load(dir, options.Algorithm, options.StateDim, options.ActionDim)
-            : VectorPolicy.Create(options.Algorithm, options.StateDim, options.ActionDim, options.Seed);
+            ? VectorPolicy.Load(dir, options.Algorithm, options.StateDim, options.ActionDim, options.Seed)
+            : VectorPolicy.Create(options.Algorithm, options.StateDim, options.ActionDim, options.Seed ?? ServeOptions.DefaultSeed);
         try
         {
             var app = Build(options, policy);

@@ -18,7 +18,7 @@ internal static class ServeCommand
         var stateDim = new Option<int>("--state_dim", "--state-dim") { Description = "State vector length (2n for n nodes)", DefaultValueFactory = _ => 14 }.MustBeAtLeast(1);
         var actionDim = new Option<int>("--action_dim", "--action-dim") { Description = "Number of actions (2n+2 for n nodes)", DefaultValueFactory = _ => 16 }.MustBeAtLeast(1);
         var model = new Option<DirectoryInfo?>("--model") { Description = "Saved fixed-vector model directory" };
-        var seed = new Option<int>("--seed") { Description = "Seed for fresh weights and sampling", DefaultValueFactory = _ => 42 };
+        var seed = new Option<int?>("--seed") { Description = $"Seed for sampling, /update and fresh weights (default {ServeOptions.DefaultSeed}; with --model, the model's seed)" };
         var stochastic = new Option<bool>("--grpc-stochastic") { Description = "Sample gRPC actions instead of argmax" };
         var saveOnExit = new Option<DirectoryInfo?>("--save-on-exit") { Description = "Save the model (with /update training) here on shutdown" };
 
@@ -58,7 +58,7 @@ internal static class ServeCommand
         {
             Console.WriteLine(
                 $"{options.Algorithm} scheduler (state_dim={options.StateDim}, action_dim={options.ActionDim}" +
-                $"{(options.ModelDirectory is null ? $", fresh weights seed {options.Seed}" : $", model {options.ModelDirectory}")}): " +
+                $"{(options.ModelDirectory is null ? $", fresh weights seed {options.Seed ?? ServeOptions.DefaultSeed}" : $", model {options.ModelDirectory}")}): " +
                 $"gRPC h2c {options.Host}:{options.GrpcPort}, REST http://{options.Host}:{options.HttpPort}. Ctrl+C to stop.");
             // Ctrl+C or SIGTERM (the host's own lifetime) or the token: requests in flight finish, then the model is saved.
             await server.WaitForShutdownAsync(cancellationToken);

@@ -11,7 +11,9 @@ internal sealed record ServeOptions
     public int ActionDim { get; init; } = 16;
     /// <summary>Directory of a saved fixed-vector model; null starts from fresh seeded weights.</summary>
     public string? ModelDirectory { get; init; }
-    public int Seed { get; init; } = 42;
+    /// <summary>Seeds sampling and /update (and fresh weights); null: the model's seed with a model, else <see cref="DefaultSeed"/>.</summary>
+    public int? Seed { get; init; }
+    public const int DefaultSeed = 42;
     /// <summary>If set, the (possibly /update-trained) model is saved here when the service stops.</summary>
     public string? SaveDirectory { get; init; }
     /// <summary>gRPC has no "deterministic" field, so the service decides once for all gRPC calls.</summary>

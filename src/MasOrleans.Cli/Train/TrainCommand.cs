@@ -73,13 +73,24 @@ internal static class TrainCommand
                     Tune = parse.GetValue(tune),
                 },
             };
-            var overlap = options.SeedsUsed().Where(s => s >= EvaluationSeeds.From && s <= EvaluationSeeds.To).Distinct().Order().ToList();
+            var seeds = options.SeedRanges().ToList();
+            if (seeds.FirstOrDefault(r => r.To > int.MaxValue) is { Use: not null } beyond)
+                throw new ArgumentException($"--seed {options.Seed} would use {beyond.Use}{(beyond.From == beyond.To ? "" : " up to")} {beyond.To}, " +
+                                            $"past the largest seed {int.MaxValue}; pick a smaller --seed or fewer episodes");
+            var overlap = seeds
+                .SelectMany(r => Range(Math.Max(r.From, EvaluationSeeds.From), Math.Min(r.To, EvaluationSeeds.To)))
+                .Distinct().Order().ToList();
             if (overlap.Count > 0)
                 throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
             TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
             return 0;
         });
         return command.TakesNoOptionsAsValues();
+    }
+
+    private static IEnumerable<long> Range(long from, long to)
+    {
+        for (var s = from; s <= to; s++) yield return s;
     }
 
     /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>

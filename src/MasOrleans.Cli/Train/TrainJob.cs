@@ -23,19 +23,25 @@ internal static class TrainJob
             .Start(progress =>
             {
                 var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
-                result = PlacementTraining.Run(nodes, pods, options, output, provenance, point =>
+                result = PlacementTraining.Run(nodes, pods, options, provenance, point =>
                 {
                     task.Value = point.Episode + 1;
                     task.Description = Markup.Escape(Describe(options, point));
                 });
             });
 
-        var curveFile = TrainingPlot.Write(output, result!.Curve, options.Algorithm);
-        AtomicFiles.WriteAllText(Path.Combine(output, "training-curve.json"), JsonSerializer.Serialize(result.Curve, CurveJson));
+        // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
+        result!.Model.WriteTo(output, new Dictionary<string, byte[]>
+        {
+            [TrainingPlot.FileName] = TrainingPlot.Render(result.Curve, options.Algorithm),
+            [CurveFileName] = JsonSerializer.SerializeToUtf8Bytes(result.Curve, CurveJson),
+        });
         AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
-                               $"{result.Elapsed.TotalSeconds:F0} s; curve {Markup.Escape(curveFile)})");
+                               $"{result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
         return result;
     }
+
+    public const string CurveFileName = "training-curve.json";
 
     private static readonly JsonSerializerOptions CurveJson = new()
     {

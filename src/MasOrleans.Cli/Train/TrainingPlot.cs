@@ -1,4 +1,3 @@
-using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
 using ScottPlot;
 
@@ -9,7 +8,8 @@ internal static class TrainingPlot
 {
     public const string FileName = "training-curve.png";
 
-    public static string Write(string directory, IReadOnlyList<TrainingPoint> curve, string algorithm)
+    /// <summary>The PNG's bytes.</summary>
+    public static byte[] Render(IReadOnlyList<TrainingPoint> curve, string algorithm)
     {
         var plot = new Plot();
         Add(plot, curve.Where(p => !double.IsNaN(p.GpuAllocPercent)).ToList(), p => p.GpuAllocPercent, "training episode (exploring)");
@@ -18,9 +18,7 @@ internal static class TrainingPlot
         plot.YLabel("GPU allocation at end of arrivals (%)");
         plot.Title($"mas train --algo {algorithm}");
         plot.ShowLegend(Alignment.LowerRight);
-        // Beside the model it describes, replaced whole like the model's own files.
-        AtomicFiles.WriteAllBytes(Path.Combine(directory, FileName), plot.GetImageBytes(900, 560, ImageFormat.Png));
-        return FileName;
+        return plot.GetImageBytes(900, 560, ImageFormat.Png);
     }
 
     private static void Add(Plot plot, IReadOnlyList<TrainingPoint> points, Func<TrainingPoint, double> y, string label)

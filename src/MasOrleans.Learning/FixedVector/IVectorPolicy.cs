@@ -38,7 +38,8 @@ public static class VectorPolicy
         };
 
     /// <summary>Loads a saved fixed-vector model, checking algorithm and dimensions against what the caller serves.</summary>
-    public static IVectorPolicy Load(string directory, string algorithm, int stateDim, int actionDim)
+    /// <param name="seed">Seeds sampling and updates from here on; null: the seed the model was made with.</param>
+    public static IVectorPolicy Load(string directory, string algorithm, int stateDim, int actionDim, int? seed = null)
     {
         var metadata = ModelDirectory.ReadMetadata(directory);
         ModelDirectory.ExpectAlgorithm(directory, metadata, algorithm.ToLowerInvariant(), VectorModelFiles.Kind);
@@ -46,7 +47,7 @@ public static class VectorPolicy
             throw new InvalidDataException(
                 $"Model at '{directory}' has state_dim={metadata.StateDim}, action_dim={metadata.ActionDim}; " +
                 $"the service was started with state_dim={stateDim}, action_dim={actionDim}.");
-        var policy = Create(algorithm, stateDim, actionDim, metadata.Seed, metadata.HiddenSizes);
+        var policy = Create(algorithm, stateDim, actionDim, seed ?? metadata.Seed, metadata.HiddenSizes);
         ((IVectorModelFiles)policy).LoadWeights(directory);
         return policy;
     }

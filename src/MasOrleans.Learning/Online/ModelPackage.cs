@@ -57,14 +57,22 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         }
     }
 
-    /// <summary>
-    /// Writes the model's files into the directory as one save (<see cref="AtomicFiles.Replace"/>: the weights, then
-    /// metadata.json): a failure leaves a model already there as it was.
-    /// </summary>
-    public void WriteTo(string directory)
+    /// <summary>The same weights with other metadata.</summary>
+    public ModelPackage WithMetadata(ModelMetadata metadata) => new(new Dictionary<string, byte[]>(Files, StringComparer.Ordinal)
     {
-        CheckFileNames();
-        AtomicFiles.Replace(directory, Files
+        [ModelMetadata.FileName] = System.Text.Encoding.UTF8.GetBytes(ModelDirectory.SerializeMetadata(metadata)),
+    });
+
+    /// <summary>
+    /// Writes the model's files, and <paramref name="alongside"/> (a training curve), into the directory as one save
+    /// (<see cref="AtomicFiles.Replace"/>: everything else, then metadata.json): a failure leaves a model already there
+    /// as it was.
+    /// </summary>
+    public void WriteTo(string directory, IReadOnlyDictionary<string, byte[]>? alongside = null)
+    {
+        var files = alongside is null ? Files : Files.Concat(alongside).ToDictionary(StringComparer.Ordinal);
+        CheckFileNames(files.Keys);
+        AtomicFiles.Replace(directory, files
             .OrderBy(f => f.Key == ModelMetadata.FileName)
             .ThenBy(f => f.Key, StringComparer.Ordinal)
             .Select(f => (f.Key, (Action<string>)(path => File.WriteAllBytes(path, f.Value))))
@@ -81,7 +89,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         try
         {
             // A fresh private directory no one else reads, removed below: written plainly, not through AtomicFiles.
-            CheckFileNames();
+            CheckFileNames(Files.Keys);
             foreach (var (name, bytes) in Files) File.WriteAllBytes(Path.Combine(scratch.FullName, name), bytes);
             return read(scratch.FullName);
         }
@@ -92,9 +100,9 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
     }
 
     /// <summary>Names come from storage: none may leave the directory it is written to.</summary>
-    private void CheckFileNames()
+    private static void CheckFileNames(IEnumerable<string> names)
     {
-        foreach (var name in Files.Keys)
+        foreach (var name in names)
         {
             if (!AtomicFiles.IsPlainFileName(name))
                 throw new InvalidDataException($"model file name '{name}' is not a plain file name");

@@ -22,11 +22,7 @@ internal static class ModelDirectory
         AtomicFiles.Replace(directory, files);
     }
 
-    /// <summary>Replaces metadata.json (the weights stay): written beside it and moved over it.</summary>
-    public static void WriteMetadata(string directory, ModelMetadata metadata) =>
-        AtomicFiles.WriteAllText(Path.Combine(directory, ModelMetadata.FileName), SerializeMetadata(metadata));
-
-    private static string SerializeMetadata(ModelMetadata metadata) => JsonSerializer.Serialize(metadata, ModelMetadata.Json);
+    public static string SerializeMetadata(ModelMetadata metadata) => JsonSerializer.Serialize(metadata, ModelMetadata.Json);
 
     public static ModelMetadata ReadMetadata(string directory)
     {

@@ -1,3 +1,4 @@
+using MasOrleans.Learning.Online;
 using System.Diagnostics;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
@@ -40,35 +41,47 @@ public sealed record PlacementTrainingOptions
     public int ValidateEvery { get; init; } = 2;
     public PaperEnvironmentOptions Environment { get; init; } = new();
 
-    /// <summary>Every arrival seed the run uses (RL episodes, demonstrations, validation), to check against evaluation seeds.</summary>
-    public IEnumerable<int> SeedsUsed()
+    /// <summary>
+    /// Every arrival seed the run uses, as ranges (RL episodes, demonstrations, validation), to check against the
+    /// evaluation seeds and int's range: computed in long, where seed + e cannot wrap round.
+    /// </summary>
+    public IEnumerable<(string Use, long From, long To)> SeedRanges()
     {
-        for (var e = 0; e < Episodes; e++) yield return Seed + e;
-        for (var e = 0; e < (PretrainExpert is null ? 0 : PretrainEpisodes); e++) yield return DemoSeed(e);
-        yield return ValidationSeed;
+        if (Episodes > 0) yield return ($"the {Episodes} RL episodes' arrival seeds", Seed, (long)Seed + Episodes - 1);
+        if (PretrainExpert is not null && PretrainEpisodes > 0)
+            yield return ($"the {PretrainEpisodes} demonstrations' arrival seeds", (long)Seed + DemoSeedOffset, (long)Seed + DemoSeedOffset + PretrainEpisodes - 1);
+        yield return ("the validation arrival seed", (long)Seed + ValidationSeedOffset, (long)Seed + ValidationSeedOffset);
     }
 
-    public int DemoSeed(int episode) => Seed + 10_000 + episode;
-    public int ValidationSeed => Seed + 20_000;
+    private const int DemoSeedOffset = 10_000, ValidationSeedOffset = 20_000;
+
+    public int DemoSeed(int episode) => Seed + DemoSeedOffset + episode;
+    public int ValidationSeed => Seed + ValidationSeedOffset;
 }
 
 /// <summary>One point of the training curve. Episode 0 is the warm start (after behaviour cloning, if any).</summary>
 public sealed record TrainingPoint(string Phase, int Episode, double Reward, double GpuAllocPercent, double? ValidationAllocPercent,
     string ExplorationName, double ExplorationValue, TimeSpan Elapsed);
 
+/// <param name="Model">The best validated checkpoint, with the whole run's metrics; written nowhere yet.</param>
 public sealed record PlacementTrainingResult(
-    IReadOnlyList<TrainingPoint> Curve, double BestValidationAlloc, int BestEpisode, TimeSpan Elapsed, IReadOnlyDictionary<string, double> Metrics);
+    IReadOnlyList<TrainingPoint> Curve, double BestValidationAlloc, int BestEpisode, TimeSpan Elapsed, IReadOnlyDictionary<string, double> Metrics,
+    ModelPackage Model);
 
 /// <summary>
 /// The training recipe behind `mas train`: expert demonstrations on the real environment → behaviour cloning →
 /// RL fine-tuning (DDQN or PPO) with greedy validation on a held-out training seed; the best validated checkpoint
-/// is what is saved. Never touches the evaluation seeds unless the caller passes them.
+/// is the result. Never touches the evaluation seeds unless the caller passes them.
 /// </summary>
+/// <remarks>
+/// The checkpoint is kept in memory and the caller writes it when the run has ended: saved into the output directory as
+/// training went, an interrupted run (Ctrl+C) left its checkpoint there, metadata.json naming the whole run, in place
+/// of the model that was there, for every loader to take as finished.
+/// </remarks>
 public static class PlacementTraining
 {
     public static PlacementTrainingResult Run(
-        IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, string outputDirectory,
-        ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         if (options.SampleNodes > 0) (nodes, pods) = ClusterSampler.Sample(nodes, pods, options.SampleNodes, options.Seed);
@@ -79,6 +92,7 @@ public static class PlacementTraining
         double best = double.NegativeInfinity;
         int bestEpisode = -1;
         double bcLoss = double.NaN;
+        ModelPackage? checkpoint = null;
 
         void Validate(string phase, int episode, double reward, double trainAlloc)
         {
@@ -87,7 +101,7 @@ public static class PlacementTraining
             {
                 best = alloc;
                 bestEpisode = episode;
-                agent.Save(outputDirectory, provenance with { TrainingMetrics = Metrics(options, best, bestEpisode, bcLoss, clock.Elapsed) });
+                checkpoint = ModelPackage.FromAgent(agent, provenance);
             }
             var (name, value) = agent.Exploration;
             Report(new TrainingPoint(phase, episode, reward, trainAlloc, alloc, name, value, clock.Elapsed));
@@ -116,11 +130,12 @@ public static class PlacementTraining
                 Report(new TrainingPoint("rl", episode, report.TotalReward, alloc, null, report.ExplorationName, report.ExplorationValue, clock.Elapsed));
         }, cancellationToken);
 
-        // The weights on disk are the best checkpoint; its metadata gets the whole run's figures.
+        // The trainer stops early when cancelled: that is no finished run to hand out as one.
+        cancellationToken.ThrowIfCancellationRequested();
+        // The best checkpoint's weights, with the whole run's figures.
         var metrics = Metrics(options, best, bestEpisode, bcLoss, clock.Elapsed);
-        var metadata = ModelDirectory.ReadMetadata(outputDirectory) with { TrainingMetrics = metrics };
-        ModelDirectory.WriteMetadata(outputDirectory, metadata);
-        return new PlacementTrainingResult(curve, best, bestEpisode, clock.Elapsed, metrics);
+        var model = checkpoint!.WithMetadata(checkpoint.Metadata with { TrainingMetrics = metrics });
+        return new PlacementTrainingResult(curve, best, bestEpisode, clock.Elapsed, metrics, model);
     }
 
     public static IPlacementAgent CreateAgent(PlacementTrainingOptions options) => options.Algorithm switch

@@ -34,7 +34,8 @@ public sealed class Trainer(IPlacementEnvironment environment, IPlacementAgent a
     public TrainingSummary Run(TrainingRunOptions options, Action<EpisodeReport>? onEpisode = null, CancellationToken cancellationToken = default)
     {
         CheckShape();
-        var reports = new List<EpisodeReport>(options.Episodes);
+        // Not sized by Episodes: a run of as many episodes as an int holds, ended by cancellation, is a valid request.
+        var reports = new List<EpisodeReport>();
         var total = Stopwatch.StartNew();
         long totalSteps = 0;
         for (int episode = 0; episode < options.Episodes && !cancellationToken.IsCancellationRequested; episode++)

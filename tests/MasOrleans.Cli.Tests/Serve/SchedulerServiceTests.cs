@@ -278,6 +278,33 @@ public class SchedulerServiceTests
         Assert.Contains("state_dim=12", e.Message);
     }
 
+    /// <summary>
+    /// --seed drives sampling (/predict with "deterministic": false, --grpc-stochastic) and /update's minibatches; with
+    /// --model it was ignored for the model's own seed, so two sessions given different seeds sampled the same actions.
+    /// </summary>
+    [Theory, MemberData(nameof(Algorithms))]
+    public async Task Seed_drives_sampling_of_a_loaded_model(string algorithm)
+    {
+        using var dir = new TempDirectory();
+        using (var policy = VectorPolicy.Create(algorithm, 14, 16, seed: 9)) policy.Save(dir);
+
+        async Task<int[]> Sampled(int seed)
+        {
+            await using var host = await ServeTestHost.StartAsync(algorithm, model: dir, seed: seed);
+            var actions = new int[200];
+            for (var i = 0; i < actions.Length; i++)
+            {
+                using var response = await host.Http.PostAsJsonAsync("/predict", new { state = State(i % 20), deterministic = false });
+                actions[i] = (await response.Content.ReadFromJsonAsync<PredictResponse>())!.Action;
+            }
+            return actions;
+        }
+
+        var one = await Sampled(1);
+        Assert.Equal(one, await Sampled(1));
+        Assert.NotEqual(one, await Sampled(2));
+    }
+
     [Fact]
     public void Command_line_accepts_underscore_and_dash_spellings()
     {

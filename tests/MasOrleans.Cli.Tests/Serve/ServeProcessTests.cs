@@ -18,7 +18,7 @@ public class ServeProcessTests
         var ports = FreePorts.Take(2);
         using var temp = new TempDirectory();
         var saveDir = Path.Combine(temp, "model");
-        using var process = StartMas("serve", "--algo", "ppo",
+        using var process = MasProcess.Start("serve", "--algo", "ppo",
             "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString(), "--state_dim", "2", "--action_dim", "3", "--save-on-exit", saveDir);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -67,7 +67,7 @@ public class ServeProcessTests
         taken.Start();
         try
         {
-            using var process = StartMas("serve", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
+            using var process = MasProcess.Start("serve", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
@@ -91,7 +91,7 @@ public class ServeProcessTests
     public async Task An_address_this_machine_does_not_have_is_one_line_on_stderr_and_exit_code_69()
     {
         var ports = FreePorts.Take(2);
-        using var process = StartMas("serve", "--host", "192.0.2.1", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
+        using var process = MasProcess.Start("serve", "--host", "192.0.2.1", "--grpc-port", ports[0].ToString(), "--http-port", ports[1].ToString());
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -106,14 +106,6 @@ public class ServeProcessTests
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
-    }
-
-    private static Process StartMas(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mas.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
     }
 
     private static async Task WaitForHealth(Process process, int port)

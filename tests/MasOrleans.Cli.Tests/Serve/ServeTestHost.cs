@@ -21,7 +21,7 @@ internal sealed class ServeTestHost : IAsyncDisposable
     public Scheduler.SchedulerClient Grpc { get; }
     public HttpClient Http { get; }
 
-    public static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim = 14, int actionDim = 16, string? model = null)
+    public static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim = 14, int actionDim = 16, string? model = null, int? seed = 42)
     {
         var ports = FreePorts.Take(2);
         var server = await SchedulerServer.StartAsync(new ServeOptions
@@ -32,7 +32,7 @@ internal sealed class ServeTestHost : IAsyncDisposable
             StateDim = stateDim,
             ActionDim = actionDim,
             ModelDirectory = model,
-            Seed = 42,
+            Seed = seed,
         });
         // http:// address → cleartext HTTP/2 (h2c), exactly what the simulator's plugin speaks.
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}");

@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Train;
+using MasOrleans.Learning;
+using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Scheduling.Policies;
 
@@ -52,6 +55,70 @@ public class TrainVerbTests
         Assert.Contains("--model " + model, replay.Command);
         Assert.True(replay.Runs.Single().PlacedPods > 0);
     }
+
+    /// <summary>
+    /// Ctrl+C in the middle of a run. Checkpoints used to be saved into --output as training went, so an interrupted run
+    /// left its warm start there, with metadata.json naming the whole run's command and episodes, beside the previous
+    /// model's training curve: a model that `mas replay --model` and the silo load as if it were finished.
+    /// </summary>
+    [Fact]
+    public async Task Sigint_during_training_leaves_the_previous_model_in_output_as_it_was()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "model");
+        using (var previous = PlacementTraining.CreateAgent(new PlacementTrainingOptions { Algorithm = "ppo", Seed = 7 }))
+            previous.Save(output, new ModelProvenance(Command: "the previous model"));
+        File.WriteAllText(Path.Combine(output, "training-curve.json"), "[]");
+        var before = Snapshot(output);
+
+        // Validated only at the warm start (episode 0); a million episodes run until the signal.
+        using var process = MasProcess.Start("train", "--algo", "ppo", "--nodes", Nodes, "--pods", WritePods(temp),
+            "--episodes", "1000000", "--validate-every", "1000000", "--seed", "1000", "--output", output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // The progress line names an episode only after the warm start was validated (and checkpointed).
+            string? line;
+            while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.Contains("ppo ep ", StringComparison.Ordinal)) { }
+            if (line is null)
+            {
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.Fail($"mas train ended before its first episode (exit code {process.ExitCode}): {await stderr}");
+            }
+            Assert.True(Signals.Send(process.Id, Signals.Interrupt), "SIGINT to mas train was not sent");
+            _ = process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        Assert.Equal(before, Snapshot(output));
+    }
+
+    /// <summary>
+    /// Episode e replays arrival seed seed+e, demonstrations seed+10000+e, validation seed+20000. Past int's largest value
+    /// (2147483647) these wrapped round to negative seeds; --episodes 2147483647 was first an OutOfMemoryException (exit
+    /// code 70, the trainer reserved a report per episode), after the warm start had been checkpointed.
+    /// </summary>
+    [Theory]
+    [InlineData("1000", "2147483647", "the 2147483647 RL episodes' arrival seeds up to 2147484646")] // 1000 + 2147483647 - 1
+    [InlineData("2147483000", "2", "the validation arrival seed 2147503000")] // 2147483000 + 20000
+    public async Task Train_refuses_seeds_past_the_largest_seed(string seed, string episodes, string named)
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "m");
+        var (exit, _, error) = await VerbRun.InvokeAsync(TrainCommand.Create(), [
+            "--algo", "ppo", "--nodes", Nodes, "--pods", WritePods(temp), "--episodes", episodes, "--seed", seed, "--output", output]);
+        Assert.Equal(64, exit); // EX_USAGE
+        Assert.Equal($"error: --seed {seed} would use {named}, past the largest seed 2147483647; pick a smaller --seed or fewer episodes",
+            error.Trim());
+        Assert.False(Directory.Exists(output));
+    }
+
+    /// <summary>Each file's name and SHA-256.</summary>
+    private static SortedDictionary<string, string> Snapshot(string directory) => new(
+        Directory.EnumerateFiles(directory).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
 
     [Fact]
     public async Task Train_refuses_seeds_that_overlap_the_evaluation_seeds()

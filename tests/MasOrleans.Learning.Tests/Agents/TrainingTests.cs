@@ -9,6 +9,17 @@ public class TrainingTests(ITestOutputHelper output)
     private const int EvalEpisodes = 30;
     private const int EvalSeed = 1_000; // disjoint from training seeds
 
+    /// <summary>The trainer reserved a report for every episode asked for: int.MaxValue was an OutOfMemoryException at once.</summary>
+    [Fact]
+    public void As_many_episodes_as_an_int_holds_train_until_cancelled()
+    {
+        using var agent = TestAgents.Create("ppo", PackingEnvironment.Layout, seed: 1);
+        using var stop = new CancellationTokenSource();
+        var summary = new Trainer(new PackingEnvironment(), agent).Run(
+            new TrainingRunOptions { Episodes = int.MaxValue, Seed = 5 }, report => { if (report.Episode == 2) stop.Cancel(); }, stop.Token);
+        Assert.Equal([0, 1, 2], summary.Episodes.Select(e => e.Episode));
+    }
+
     [Fact]
     public void Ddqn_learns_to_pack()
     {

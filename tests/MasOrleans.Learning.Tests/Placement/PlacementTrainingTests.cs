@@ -1,3 +1,4 @@
+using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Tests.Support;
 
@@ -18,21 +19,34 @@ public class PlacementTrainingTests
         Environment = new PaperEnvironmentOptions { Shortlist = 0 },
     };
 
-    private static PlacementTrainingResult Train(PlacementTrainingOptions options, string dir) =>
-        PlacementTraining.Run(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(), options, dir, new ModelProvenance(Command: "test"));
+    private static PlacementTrainingResult Train(PlacementTrainingOptions options) =>
+        PlacementTraining.Run(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(), options, new ModelProvenance(Command: "test"));
 
     [Theory]
     [InlineData("ppo")]
     [InlineData("ddqn")]
     public void Same_seed_gives_the_same_training_curve_and_model(string algorithm)
     {
-        using var a = new TempDirectory();
-        using var b = new TempDirectory();
-        var first = Train(Tiny(algorithm), a);
-        var second = Train(Tiny(algorithm), b);
+        var first = Train(Tiny(algorithm));
+        var second = Train(Tiny(algorithm));
         static object Key(TrainingPoint p) => (p.Phase, p.Episode, p.Reward, p.GpuAllocPercent, p.ValidationAllocPercent);
         Assert.Equal(first.Curve.Select(Key), second.Curve.Select(Key));
-        Assert.Equal(File.ReadAllBytes(Weights(a)), File.ReadAllBytes(Weights(b)));
+        Assert.Equal(Weights(first.Model), Weights(second.Model));
+    }
+
+    /// <summary>The trainer stops at cancellation; the run used to carry on and hand out its checkpoint as the finished model.</summary>
+    [Fact]
+    public void A_cancelled_run_hands_out_no_model()
+    {
+        using var stop = new CancellationTokenSource();
+        var points = new List<TrainingPoint>();
+        Assert.ThrowsAny<OperationCanceledException>(() => PlacementTraining.Run(SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(),
+            Tiny("ppo") with { Episodes = 1000 }, new ModelProvenance(Command: "test"), point =>
+            {
+                points.Add(point);
+                if (point.Episode == 1) stop.Cancel();
+            }, stop.Token));
+        Assert.Equal([0, 1], points.Select(p => p.Episode));
     }
 
     [Theory]
@@ -52,11 +66,11 @@ public class PlacementTrainingTests
 
         double untrained;
         using (var start = PlacementTraining.CreateAgent(options)) untrained = Agreement(start);
-        PlacementTraining.Run(nodes, pods, options, dir, new ModelProvenance(Command: "test"));
+        PlacementTraining.Run(nodes, pods, options, new ModelProvenance(Command: "test")).Model.WriteTo(dir);
         using var trained = LearnedDecisions.Load(dir, algorithm);
         var after = Agreement(trained);
         Assert.True(after > untrained + 0.2, $"agreement with FGD on a held-out seed: untrained {untrained:P0} -> trained {after:P0}");
     }
 
-    private static string Weights(string dir) => Directory.GetFiles(dir, "*.weights").Single();
+    private static byte[] Weights(ModelPackage model) => model.Files.Single(f => f.Key.EndsWith(".weights", StringComparison.Ordinal)).Value;
 }

@@ -1,0 +1,15 @@
+using System.Diagnostics;
+
+namespace MasOrleans.Cli.Tests;
+
+/// <summary>The real `mas` process: mas.dll beside the tests, run by dotnet, stdout and stderr redirected.</summary>
+internal static class MasProcess
+{
+    public static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "mas.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+}
