@@ -54,6 +54,17 @@ internal static class RestEndpoints
             Results.Ok(new HealthResponse("healthy", policy.Algorithm, policy.StateDim, policy.ActionDim, policy.Updates)));
     }
 
+    /// <summary>What each request field holds, for the message when a body gives it something else.</summary>
+    private static readonly Dictionary<string, string> Shapes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["state"] = "a list of numbers",
+        ["deterministic"] = "true or false",
+        ["states"] = "a list of lists of numbers",
+        ["actions"] = "a list of whole numbers",
+        ["rewards"] = "a list of numbers",
+        ["dones"] = "a list of true or false",
+    };
+
     private static IResult BadRequest(string title, string detail) =>
         Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
 
@@ -65,6 +76,13 @@ internal static class RestEndpoints
         {
             var body = await JsonSerializer.DeserializeAsync<T>(http.Body, Json, http.HttpContext.RequestAborted);
             return body is null ? (null, BadRequest("Empty body", "A JSON object is required.")) : (body, null);
+        }
+        catch (JsonException e) when (e.InnerException is not JsonException && e.Path is { Length: > 2 } path
+            && Shapes.TryGetValue(path[2..].Split('[', '.')[0], out var shape))
+        {
+            // A field of the wrong shape ({"state":"x"}): said in the request's terms, not as the .NET type that refused it.
+            // (The reader's own errors, malformed JSON, come wrapping a JsonException of the reader's.)
+            return (null, BadRequest("Invalid field", $"{path[2..]}: {shape} expected."));
         }
         catch (JsonException e)
         {

@@ -96,6 +96,11 @@ public class SchedulerServiceTests
     [Theory]
     [InlineData("/predict", """{"state":[1,2,3]}""", "state_dim")]
     [InlineData("/predict", """{"state":""", "Malformed")]
+    // A field of the wrong shape was told as the .NET type that refused it ("could not be converted to System.Single[]").
+    [InlineData("/predict", """{"state":"1,2,3"}""", "state: a list of numbers expected.")]
+    [InlineData("/predict", """{"state":[0,0,0,0,0,0,0,0,0,0,0,0,0,0],"deterministic":"yes"}""", "deterministic: true or false expected.")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1.5],"rewards":[1],"dones":[false]}""", "actions[0]: a list of whole numbers expected.")]
+    [InlineData("/update", """{"states":[0],"actions":[1],"rewards":[1],"dones":[false]}""", "states[0]: a list of lists of numbers expected.")]
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1,2],"rewards":[1],"dones":[false]}""", "equal lengths")]
     [InlineData("/update", """{"states":[[0,0]],"actions":[1],"rewards":[1],"dones":[false]}""", "state_dim")]
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[99],"rewards":[1],"dones":[true]}""", "outside")]
