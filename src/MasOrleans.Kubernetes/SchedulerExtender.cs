@@ -6,6 +6,7 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Preemption;
 
 namespace MasOrleans.Kubernetes;
 
@@ -43,15 +44,23 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
             return new ExtenderFilterResult { Error = error! };
-        var explanation = Explain(SchedulerFor(policy, cluster, pod, typical), cluster, pod);
+        var scheduler = SchedulerFor(policy, cluster, pod, typical);
+        var explanation = Explain(scheduler, cluster, pod);
+        var preemption = new DefaultPreemption(scheduler.Profile);
         var result = new ExtenderFilterResult();
         var passed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in explanation.Nodes)
         {
-            if (node.Feasible) passed.Add(node.Node);
-            else result.FailedNodes[node.Node] = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
+            if (node.Feasible) { passed.Add(node.Node); continue; }
+            var reasons = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
+            // kube-scheduler preempts only on FailedNodes (Unschedulable); a node in FailedAndUnresolvableNodes
+            // (UnschedulableAndUnresolvable) is passed over, so no pod is evicted where evicting cannot make room.
+            bool mightHelp;
+            lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
+            (mightHelp ? result.FailedNodes : result.FailedAndUnresolvableNodes)[node.Node] = reasons;
         }
-        foreach (var missing in MissingNodes(args, cluster)) result.FailedNodes[missing] = "node unknown to MasOrleans";
+        // No eviction makes a node known.
+        foreach (var missing in MissingNodes(args, cluster)) result.FailedAndUnresolvableNodes[missing] = "node unknown to MasOrleans";
         // Answer in the form we were asked in: node objects or names.
         if (args.Nodes?.Items is { } items)
             result.Nodes = new V1NodeList { Items = items.Where(n => passed.Contains(n.Metadata.Name)).ToList() };

@@ -176,8 +176,34 @@ public class ExtenderTests
         Assert.Equal("", result.Error);
         // T4 is the wrong model; gpu-v100-1 has only 4 cpu for a 6-cpu pod.
         Assert.Equal(["gpu-a10-1", "gpu-v100-2"], result.Nodes!.Items.Select(n => n.Metadata.Name).Order().ToArray());
-        Assert.Contains("node affinity", result.FailedNodes["gpu-t4-1"]);
-        Assert.Equal("Insufficient cpu", result.FailedNodes["gpu-v100-1"]);
+        // Neither failure is one eviction could fix (the T4 is the wrong model; the V100 holds no pod and has 4 cpu in all).
+        Assert.Contains("node affinity", result.FailedAndUnresolvableNodes["gpu-t4-1"]);
+        Assert.Equal("Insufficient cpu", result.FailedAndUnresolvableNodes["gpu-v100-1"]);
+        Assert.Empty(result.FailedNodes);
+    }
+
+    /// <summary>
+    /// kube-scheduler v1.35 pkg/scheduler/schedule_one.go findNodesThatPassExtenders gives the nodes in
+    /// FailedAndUnresolvableNodes the status UnschedulableAndUnresolvable and those in FailedNodes Unschedulable;
+    /// pkg/scheduler/framework/preemption/preemption.go nodesWherePreemptionMightHelp tries only the latter, and
+    /// plugins/defaultpreemption/default_preemption.go SelectVictimsOnNode evicts only pods of strictly lower priority
+    /// than the preemptor's. The payload's pod has priority 100 and needs 6 cpu; a 60-cpu pod fills gpu-v100-2 (64 cpu).
+    /// Of priority 0 it could be evicted: gpu-v100-2 is in FailedNodes. Of priority 100 it could not: unresolvable. On
+    /// gpu-t4-1 (the wrong GPU model) evicting it changes nothing either way.
+    /// </summary>
+    [Theory]
+    [InlineData(0, "gpu-v100-2", true)]
+    [InlineData(100, "gpu-v100-2", false)]
+    [InlineData(0, "gpu-t4-1", false)]
+    public void A_node_is_failed_as_resolvable_only_when_evicting_lower_priority_pods_would_let_the_pod_fit(int fillerPriority, string node, bool resolvable)
+    {
+        var source = new InMemoryExtenderClusterSource();
+        var filler = new PodSpec { Name = "ml.filler", Priority = fillerPriority, Requests = ResourceVector.Of(cpuMilli: 60_000) };
+        source.RecordBinding(filler, node, GpuAllocation.None);
+        var result = NewExtender(source).Filter(LoadArgs());
+        Assert.Equal(resolvable, result.FailedNodes.ContainsKey(node));
+        Assert.Equal(!resolvable, result.FailedAndUnresolvableNodes.ContainsKey(node));
+        Assert.Empty(result.FailedNodes.Keys.Intersect(result.FailedAndUnresolvableNodes.Keys));
     }
 
     [Fact]
@@ -333,7 +359,7 @@ public class ExtenderTests
         args.NodeNames = ["gpu-a10-1", "gpu-t4-1", "never-seen"];
         var result = extender.Filter(args);
         Assert.Equal(["gpu-a10-1"], result.NodeNames!.ToArray());
-        Assert.Equal("node unknown to MasOrleans", result.FailedNodes["never-seen"]);
+        Assert.Equal("node unknown to MasOrleans", result.FailedAndUnresolvableNodes["never-seen"]);
     }
 
     [Fact]
@@ -432,6 +458,7 @@ public class ExtenderTests
         var args = LoadArgs();
         args.Pod!.Metadata.Name = "trainer-1";
         args.Pod.Spec.Containers[0].Resources.Requests["nvidia.com/gpu"] = new k8s.Models.ResourceQuantity("4");
-        Assert.Contains("nvidia.com/gpu", extender.Filter(args).FailedNodes["gpu-a10-1"]);
+        // Of the same priority as trainer-0, which is therefore no victim: no eviction frees the GPU.
+        Assert.Contains("nvidia.com/gpu", extender.Filter(args).FailedAndUnresolvableNodes["gpu-a10-1"]);
     }
 }

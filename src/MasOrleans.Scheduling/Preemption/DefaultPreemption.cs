@@ -59,6 +59,14 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         return candidates;
     }
 
+    /// <summary>
+    /// Whether evicting pods could let the preemptor onto a node its filters reject: the nodes where this is false are the
+    /// ones kube's preemption passes over (UnschedulableAndUnresolvable, nodesWherePreemptionMightHelp) or finds no victims
+    /// on. A node without lower-priority pods has nothing to evict, so it keeps the verdict it failed with.
+    /// </summary>
+    public bool MightHelpOn(ClusterState cluster, PodSpec preemptor, int node, Random random) =>
+        cluster.Pods[node].Any(b => b.Pod.Priority < preemptor.Priority) && SelectVictimsOnNode(cluster, preemptor, node, random) is not null;
+
     /// <summary>The minimal victim set on one node, or null when even removing every lower-priority pod is not enough.</summary>
     public IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random)
     {
