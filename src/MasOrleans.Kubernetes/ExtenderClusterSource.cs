@@ -19,6 +19,9 @@ public interface IExtenderClusterSource
 
     IReadOnlyList<BoundPod> BoundPods(string nodeName);
 
+    /// <summary>Every node the source knows, request or not: the pods bound on them give the policies their typical pods.</summary>
+    IEnumerable<string> KnownNodeNames();
+
     /// <summary>A node by name, for nodeCacheCapable requests that carry only names.</summary>
     NodeSpec? FindNode(string nodeName);
 
@@ -51,6 +54,8 @@ public sealed class InMemoryExtenderClusterSource : IExtenderClusterSource
     }
 
     public NodeSpec? FindNode(string nodeName) => _nodes.GetValueOrDefault(nodeName);
+
+    public IEnumerable<string> KnownNodeNames() => _nodes.Keys.Union(_pods.Keys, StringComparer.Ordinal);
 
     public void ObserveNode(NodeSpec node) => _nodes[node.Name] = node;
 

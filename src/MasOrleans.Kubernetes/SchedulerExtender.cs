@@ -159,9 +159,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     }
 
     /// <summary>
-    /// The policy with the typical pods the silo's cycle would give it on the request's cluster
-    /// (<see cref="PolicySchedulers.TypicalPodsOf"/>: the pods bound on it, or the pod at hand): FGD and its relatives score
-    /// nothing without them.
+    /// The policy with the typical pods the silo's cycle would give it (<see cref="TypicalPodsOf"/>: the pods bound on the
+    /// nodes the source knows, or the pod at hand): FGD and its relatives score nothing without them.
     /// </summary>
     private ProfileScheduler SchedulerFor(string policy, ClusterState cluster, PodSpec pod, IReadOnlyList<TypicalPod> typical) =>
         new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical }).Get(policy, cluster, pod)
@@ -187,7 +186,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             policy = registered;
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
-            typical = PolicySchedulers.TypicalPodsOf(cluster, pod);
+            typical = TypicalPodsOf(cluster, pod);
         }
         catch (KubernetesMappingException e)
         {
@@ -201,6 +200,17 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             _recentPods[pod.Name] = new RememberedPod(pod, policy, typical);
         }
         return true;
+    }
+
+    /// <summary>
+    /// From the pods bound on every node the source knows, as the silo's cycle and explain take them from its whole cluster:
+    /// kube-scheduler sends prioritize only the nodes that passed filter, and their pods alone would be another workload.
+    /// </summary>
+    private IReadOnlyList<TypicalPod> TypicalPodsOf(ClusterState cluster, PodSpec pod)
+    {
+        var nodes = source.KnownNodeNames().Union(Enumerable.Range(0, cluster.NodeCount).Select(cluster.NameOf), StringComparer.Ordinal);
+        var bound = nodes.SelectMany(source.BoundPods).Where(b => b.Pod.Name != pod.Name).Select(b => b.Pod).ToList();
+        return PolicySchedulers.TypicalPodsOf(bound, pod);
     }
 
     private IEnumerable<NodeSpec> CandidateNodes(ExtenderArgs args)

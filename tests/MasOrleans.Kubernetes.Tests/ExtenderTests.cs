@@ -305,6 +305,34 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void Fgd_prioritizes_with_the_typical_pods_of_every_known_node_not_only_the_requests()
+    {
+        // kube-scheduler sends prioritize only the nodes that passed filter; the typical pods are still the whole cluster's,
+        // as the silo's cycle and explain take them. Node a (8 CPU, 1 GPU, empty) is the only one sent; b, known from an
+        // earlier filter, holds the cluster's one pod: 8 CPU and a whole GPU, so that is the one typical pod (p = 1).
+        // A 1-CPU pod on a (FragmentationModel.NodeFragment, FgdEvaluator.ScoreOf = trunc(100 x sigmoid((F before - F after) / 1000))):
+        //   before, 8 CPU free: the typical pod fits with its whole GPU, fragment 0; after, 7 CPU: it does not, the idle
+        //   1000 milli are fragment. F 0 -> 1000, score trunc(100 x sigmoid(-1)) = 26; fgd's one score plugin (weight 1): 26 x 10 / 100 = 2.
+        // Typical pods from the request's node alone (none bound: the pod at hand, CPU-only, for which every idle milli is
+        // fragment) would give F 1000 -> 1000, score 50, priority 5.
+        var source = new InMemoryExtenderClusterSource();
+        const string json = """
+            {"Pod": {"metadata": {"name": "cpu-job", "namespace": "ml", "uid": "u-1", "annotations": {"masorleans.io/policy": "fgd"}},
+                     "spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}},
+             "Nodes": {"items": [
+               {"metadata": {"name": "a"}, "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}},
+               {"metadata": {"name": "b"}, "status": {"allocatable": {"cpu": "16", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}}]}}
+            """;
+        var extender = NewExtender(source);
+        var args = KubernetesJson.Deserialize<ExtenderArgs>(json);
+        Assert.Equal(2, extender.Filter(args).Nodes!.Items.Count);
+        var holder = new PodSpec { Name = "ml.holder", Requests = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 1L << 30, gpuMilli: 1000) };
+        source.RecordBinding(holder, "b", new GpuAllocation([0], 1000));
+        args.Nodes!.Items.RemoveAt(1);
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 2 }, extender.Prioritize(args).ToDictionary(p => p.Host, p => p.Score));
+    }
+
+    [Fact]
     public async Task Bind_places_a_shared_pod_on_the_device_prioritize_scored_with_the_whole_clusters_typical_pods()
     {
         // a: 8 CPU, 2 GPUs, device 0 holding a 500m pod; b: 16 CPU, 8 GPUs, each held by a 1-GPU pod. The cluster's typical

@@ -41,6 +41,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
 
+    public IEnumerable<string> KnownNodeNames() => _view.Nodes.Keys;
+
     public NodeSpec? FindNode(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Spec : null;
 
     /// <summary>Nodes are registered in <see cref="RefreshAsync"/>, where awaiting is possible.</summary>
