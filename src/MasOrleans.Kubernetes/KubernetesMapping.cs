@@ -59,24 +59,37 @@ public static class KubernetesMapping
     }
 
     /// <summary>
-    /// Kubernetes' effective request: the larger of the containers' sum and any single init container,
-    /// per resource, plus the pod overhead.
+    /// Kubernetes' effective request (k8s.io/component-helpers/resource/helpers.go PodRequests, v1.35), per resource: the
+    /// containers' sum plus the sidecars' (init containers with restartPolicy Always, which run beside them), or, when
+    /// larger, what an init container needs while it runs (itself and the sidecars started before it); plus the pod overhead.
     /// </summary>
     internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
     {
-        var sum = ResourceVector.Zero;
-        foreach (var c in Each(spec.Containers, "containers")) sum += ToVector(RequestsOf(c), what, ignoreUnknown: true);
-        Span<long> effective = stackalloc long[ResourceNames.Count];
-        for (var d = 0; d < ResourceNames.Count; d++) effective[d] = sum[d];
+        var running = ResourceVector.Zero;
+        foreach (var c in Each(spec.Containers, "containers")) running += ToVector(RequestsOf(c), what, ignoreUnknown: true);
+        var sidecars = ResourceVector.Zero;
+        Span<long> initializing = stackalloc long[ResourceNames.Count];
         foreach (var c in Each(spec.InitContainers, "initContainers"))
         {
-            var init = ToVector(RequestsOf(c), what, ignoreUnknown: true);
-            for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(effective[d], init[d]);
+            var requests = ToVector(RequestsOf(c), what, ignoreUnknown: true);
+            ResourceVector use;
+            if (c.RestartPolicy == SidecarRestartPolicy)
+            {
+                running += requests;
+                sidecars += requests;
+                use = sidecars;
+            }
+            else use = requests + sidecars;
+            for (var d = 0; d < ResourceNames.Count; d++) initializing[d] = Math.Max(initializing[d], use[d]);
         }
         var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
-        for (var d = 0; d < ResourceNames.Count; d++) effective[d] += overhead[d];
+        Span<long> effective = stackalloc long[ResourceNames.Count];
+        for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(running[d], initializing[d]) + overhead[d];
         return new ResourceVector(effective);
     }
+
+    /// <summary>An init container with this restartPolicy is a sidecar: it keeps running beside the pod's containers.</summary>
+    private const string SidecarRestartPolicy = "Always";
 
     /// <summary>
     /// A container's requests with a limit standing in for each request it lacks, as the API server defaults a pod

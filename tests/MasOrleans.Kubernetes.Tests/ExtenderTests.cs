@@ -32,6 +32,30 @@ public class ExtenderTests
         Assert.Equal(["A10", "V100M32"], pod.Affinity!.NodeAffinity!.RequiredDuringSchedulingIgnoredDuringExecution!.NodeSelectorTerms[0].MatchExpressions![0].Values!);
     }
 
+    /// <summary>
+    /// Sidecars (init containers with restartPolicy Always) run beside the containers, so kube-scheduler counts them in the
+    /// sum and under every init container started after them (k8s.io/component-helpers/resource/helpers.go v1.35,
+    /// aggregateContainerResourcesByFn; KEP-753 "Resources calculation for scheduling and pod admission"). By hand:
+    ///   running: main 2 cpu 4Gi + sidecar proxy 1 cpu 1Gi = 3 cpu 5Gi;
+    ///   initializing: setup 3 cpu 1Gi (no sidecar yet); proxy itself 1 cpu 1Gi; migrate 2.5 cpu 2Gi + proxy = 3.5 cpu 3Gi;
+    ///   effective = the larger, per resource: 3.5 cpu, 5Gi. Taking proxy for an ordinary init container gives 3 cpu, 4Gi.
+    /// </summary>
+    [Fact]
+    public void Sidecar_init_containers_count_beside_the_containers_and_under_later_init_containers()
+    {
+        const string json = """
+            {"metadata": {"name": "with-sidecar", "namespace": "ml"},
+             "spec": {
+               "initContainers": [
+                 {"name": "setup", "resources": {"requests": {"cpu": "3", "memory": "1Gi"}}},
+                 {"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}},
+                 {"name": "migrate", "resources": {"requests": {"cpu": "2500m", "memory": "2Gi"}}}],
+               "containers": [{"name": "main", "resources": {"requests": {"cpu": "2", "memory": "4Gi"}}}]}}
+            """;
+        var pod = KubernetesMapping.ToPodSpec(KubernetesJson.Deserialize<k8s.Models.V1Pod>(json));
+        Assert.Equal((3500L, 5L << 30), (pod.Requests.CpuMilli, pod.Requests.MemoryBytes));
+    }
+
     [Fact]
     public void Node_name_match_fields_are_mapped()
     {
