@@ -83,10 +83,39 @@ public static class KubernetesMapping
             for (var d = 0; d < ResourceNames.Count; d++) initializing[d] = Math.Max(initializing[d], use[d]);
         }
         var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
+        var podLevel = PodLevelRequests(spec);
+        var podRequests = ToVector(podLevel, what, ignoreUnknown: true);
         Span<long> effective = stackalloc long[ResourceNames.Count];
-        for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(running[d], initializing[d]) + overhead[d];
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            var containers = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
+            effective[d] = containers + overhead[d];
+        }
         return new ResourceVector(effective);
     }
+
+    /// <summary>
+    /// spec.resources.requests of the resources a pod may ask for as a whole (cpu and memory; PodLevelResources, on by
+    /// default since v1.34): they replace the containers' (helpers.go PodRequests). A pod-level limit stands in for a
+    /// request the pod and its containers all lack, as the API server defaults it (pkg/apis/core/v1/defaults.go
+    /// defaultPodRequests), for manifests sent to /k8s.
+    /// </summary>
+    private static Dictionary<string, ResourceQuantity>? PodLevelRequests(V1PodSpec spec)
+    {
+        if (spec.Resources is not { } pod) return null;
+        var requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var resource in PodLevelResources)
+        {
+            if (pod.Requests?.TryGetValue(resource, out var request) == true) requests[resource] = request;
+            else if (pod.Limits?.TryGetValue(resource, out var limit) == true && !AnyContainerRequests(spec, resource)) requests[resource] = limit;
+        }
+        return requests.Count > 0 ? requests : null;
+    }
+
+    private static readonly string[] PodLevelResources = [ResourceNames.Cpu, ResourceNames.Memory];
+
+    private static bool AnyContainerRequests(V1PodSpec spec, string resource) =>
+        (spec.Containers ?? []).Concat(spec.InitContainers ?? []).Any(c => RequestsOf(c)?.ContainsKey(resource) == true);
 
     /// <summary>An init container with this restartPolicy is a sidecar: it keeps running beside the pod's containers.</summary>
     private const string SidecarRestartPolicy = "Always";

@@ -56,6 +56,36 @@ public class ExtenderTests
         Assert.Equal((3500L, 5L << 30), (pod.Requests.CpuMilli, pod.Requests.MemoryBytes));
     }
 
+    /// <summary>
+    /// Pod-level resources (spec.resources; PodLevelResources is on by default since v1.34): for cpu and memory, the pod's
+    /// request replaces the containers' (k8s.io/component-helpers/resource/helpers.go v1.35 PodRequests,
+    /// applyPodLevelResources); other resources stay the containers'; the overhead is added after. Where the pod gives only
+    /// a limit, the API server defaults the request from the containers' requests, or, when they ask for none of it, from
+    /// the limit (pkg/apis/core/v1/defaults.go defaultPodRequests). By hand, overhead 250m cpu:
+    ///   cpu: pod request 4 + 0.25 = 4250m (containers 1 + 1 = 2);
+    ///   memory: only a pod limit of 8Gi, the containers ask 1Gi + 2Gi: 3Gi; GPUs: the containers', one.
+    /// With no container asking for memory, the pod's 8Gi limit is its request.
+    /// </summary>
+    [Fact]
+    public void Pod_level_requests_replace_the_containers_cpu_and_memory()
+    {
+        const string json = """
+            {"metadata": {"name": "pod-level", "namespace": "ml"},
+             "spec": {
+               "resources": {"requests": {"cpu": "4"}, "limits": {"cpu": "8", "memory": "8Gi"}},
+               "overhead": {"cpu": "250m"},
+               "containers": [
+                 {"name": "main", "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}}},
+                 {"name": "helper", "resources": {"requests": {"cpu": "1", "memory": "2Gi"}}}]}}
+            """;
+        var pod = KubernetesJson.Deserialize<k8s.Models.V1Pod>(json);
+        var mapped = KubernetesMapping.ToPodSpec(pod);
+        Assert.Equal((4250L, 3L << 30, 1000L), (mapped.Requests.CpuMilli, mapped.Requests.MemoryBytes, mapped.Requests.GpuMilli));
+
+        foreach (var c in pod.Spec.Containers) c.Resources.Requests.Remove("memory");
+        Assert.Equal(8L << 30, KubernetesMapping.ToPodSpec(pod).Requests.MemoryBytes);
+    }
+
     [Fact]
     public void Node_name_match_fields_are_mapped()
     {
