@@ -63,20 +63,27 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     /// Whether evicting pods could let the preemptor onto a node its filters reject: the nodes where this is false are the
     /// ones kube's preemption passes over (UnschedulableAndUnresolvable, nodesWherePreemptionMightHelp) or finds no victims
     /// on. A node without lower-priority pods has nothing to evict, so it keeps the verdict it failed with.
+    /// Only the first step of <see cref="SelectVictimsOnNode"/>: one dry run per node, not one per victim.
     /// </summary>
-    public bool MightHelpOn(ClusterState cluster, PodSpec preemptor, int node, Random random) =>
-        cluster.Pods[node].Any(b => b.Pod.Priority < preemptor.Priority) && SelectVictimsOnNode(cluster, preemptor, node, random) is not null;
+    public bool MightHelpOn(ClusterState cluster, PodSpec preemptor, int node, Random random)
+    {
+        var lower = LowerPriorityPods(cluster, preemptor, node);
+        if (lower.Count == 0) return false;
+        foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
+        try
+        {
+            return Fits(cluster, preemptor, node, random);
+        }
+        finally
+        {
+            Restore(cluster, node, lower);
+        }
+    }
 
     /// <summary>The minimal victim set on one node, or null when even removing every lower-priority pod is not enough.</summary>
     public IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random)
     {
-        // Most important first: they are the first offered a reprieve.
-        var lower = cluster.Pods[node]
-            .Select((bound, order) => (bound, order))
-            .Where(x => x.bound.Pod.Priority < preemptor.Priority)
-            .OrderByDescending(x => x.bound.Pod.Priority).ThenBy(x => x.order)
-            .Select(x => x.bound)
-            .ToList();
+        var lower = LowerPriorityPods(cluster, preemptor, node);
         if (lower.Count == 0) return Fits(cluster, preemptor, node, random) ? [] : null;
         foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
         var victims = new List<BoundPod>();
@@ -95,12 +102,26 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         }
         finally
         {
-            // Restore: everything that is not bound again right now (all of them on failure, the victims on success).
-            foreach (var bound in lower)
-            {
-                if (!cluster.TryGetPodLocation(bound.Pod.Name, out _, out _) && !cluster.TryBind(node, bound.Pod, bound.Gpus))
-                    throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
-            }
+            Restore(cluster, node, lower);
+        }
+    }
+
+    /// <summary>The node's pods of lower priority than the preemptor, most important first: they are the first offered a reprieve.</summary>
+    private static List<BoundPod> LowerPriorityPods(ClusterState cluster, PodSpec preemptor, int node) =>
+        cluster.Pods[node]
+            .Select((bound, order) => (bound, order))
+            .Where(x => x.bound.Pod.Priority < preemptor.Priority)
+            .OrderByDescending(x => x.bound.Pod.Priority).ThenBy(x => x.order)
+            .Select(x => x.bound)
+            .ToList();
+
+    /// <summary>Binds again every one of <paramref name="pods"/> that is not bound right now (all of them after a failed dry run, the victims after a successful one).</summary>
+    private static void Restore(ClusterState cluster, int node, List<BoundPod> pods)
+    {
+        foreach (var bound in pods)
+        {
+            if (!cluster.TryGetPodLocation(bound.Pod.Name, out _, out _) && !cluster.TryBind(node, bound.Pod, bound.Gpus))
+                throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
         }
     }
 
