@@ -7,6 +7,9 @@ namespace MasOrleans.Kubernetes;
 /// <summary>A Kubernetes object that cannot be expressed in the core's model (bad quantity, missing name).</summary>
 public sealed class KubernetesMappingException(string message) : Exception(message);
 
+/// <summary>The pod's policy cannot decide (its learned model does not load): a conflict with the service's state, not bad input.</summary>
+public sealed class PolicyCannotDecideException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>Maps core/v1 Pods and Nodes onto the scheduling core's PodSpec and NodeSpec.</summary>
 public static class KubernetesMapping
 {

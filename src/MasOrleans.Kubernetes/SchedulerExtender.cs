@@ -17,7 +17,12 @@ namespace MasOrleans.Kubernetes;
 /// A pod picks its policy with the annotation <see cref="PolicyAnnotation"/>; otherwise the source's
 /// default (the silo's runtime default policy) or <paramref name="defaultPolicy"/>.
 /// </summary>
-public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSource source, IPodBinder? binder, string defaultPolicy, int seed = 0)
+/// <param name="cannotDecide">
+/// What a pod is told when its policy cannot decide, for an exception the policy threw (a learned model that does not
+/// load); null for any other exception, which stays unexpected.
+/// </param>
+public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSource source, IPodBinder? binder, string defaultPolicy, int seed = 0,
+    Func<string, Exception, string?>? cannotDecide = null)
 {
     public const string PolicyAnnotation = "masorleans.io/policy";
     private const int MaxRememberedPods = 10_000;
@@ -36,7 +41,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     public async Task<ExtenderFilterResult> FilterAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
         await RefreshAsync(args, cancellationToken) is { } error ? new ExtenderFilterResult { Error = error } : Filter(args);
 
-    /// <summary>Refreshes the cluster source, then scores; throws <see cref="KubernetesMappingException"/> on malformed args.</summary>
+    /// <summary>Refreshes the cluster source, then scores as <see cref="Prioritize(ExtenderArgs)"/>.</summary>
     public async Task<IReadOnlyList<HostPriority>> PrioritizeAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
         await RefreshAsync(args, cancellationToken) is { } error ? throw new KubernetesMappingException(error) : Prioritize(args);
 
@@ -44,6 +49,33 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
             return new ExtenderFilterResult { Error = error! };
+        try
+        {
+            return Filter(args, pod, cluster, policy, typical);
+        }
+        catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
+        {
+            return new ExtenderFilterResult { Error = message };
+        }
+    }
+
+    /// <summary>Scores the request's nodes; throws <see cref="KubernetesMappingException"/> on malformed args, <see cref="PolicyCannotDecideException"/> when the policy cannot decide.</summary>
+    public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
+    {
+        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
+            throw new KubernetesMappingException(error!);
+        try
+        {
+            return Prioritize(pod, cluster, policy, typical);
+        }
+        catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
+        {
+            throw new PolicyCannotDecideException(message, e);
+        }
+    }
+
+    private ExtenderFilterResult Filter(ExtenderArgs args, PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
+    {
         var scheduler = SchedulerFor(policy, cluster, pod, typical);
         var explanation = Explain(scheduler, cluster, pod);
         var preemption = new DefaultPreemption(scheduler.Profile);
@@ -69,10 +101,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return result;
     }
 
-    public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
+    private IReadOnlyList<HostPriority> Prioritize(PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
-            throw new KubernetesMappingException(error!);
         var scheduler = SchedulerFor(policy, cluster, pod, typical);
         var profile = scheduler.Profile;
         var explanation = Explain(scheduler, cluster, pod);
