@@ -14,7 +14,7 @@ public interface IExtenderClusterSource
     /// <summary>Brings the source up to date before a request; <paramref name="requestNodes"/> are the nodes the request carries.</summary>
     ValueTask RefreshAsync(IReadOnlyList<NodeSpec> requestNodes, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>The cluster's default policy when the source has one (the silo's runtime default); null to use the extender's own.</summary>
+    /// <summary>The policy for pods without the annotation when the source has one (the silo's configured or runtime default); null to use the extender's own.</summary>
     string? DefaultPolicy => null;
 
     IReadOnlyList<BoundPod> BoundPods(string nodeName);

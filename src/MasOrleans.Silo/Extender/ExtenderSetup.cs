@@ -17,7 +17,7 @@ internal static class ExtenderSetup
         {
             var options = sp.GetRequiredService<IOptions<ExtenderOptions>>().Value;
             var config = sp.GetRequiredService<IConfiguration>();
-            var defaultPolicy = config["Extender:DefaultPolicy"] ?? config["Scheduler:DefaultPolicy"] ?? "kube";
+            var defaultPolicy = options.DefaultPolicy ?? config["Scheduler:DefaultPolicy"] ?? "kube";
             var models = sp.GetRequiredService<LearnedModels>();
             var logger = sp.GetRequiredService<ILogger<SchedulerExtender>>();
             return new SchedulerExtender(sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<IExtenderClusterSource>(),

@@ -23,7 +23,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     private volatile View _view = new(-1, null, new Dictionary<string, NodeView>());
 
-    public string? DefaultPolicy => _view.DefaultPolicy;
+    /// <summary>Extender__DefaultPolicy when set, else the cluster's runtime default as this silo's view last read it.</summary>
+    public string? DefaultPolicy => options.Value.DefaultPolicy ?? _view.DefaultPolicy;
 
     public async ValueTask RefreshAsync(IReadOnlyList<NodeSpec> requestNodes, CancellationToken cancellationToken)
     {
