@@ -14,10 +14,13 @@ public interface IExtenderClusterSource
     /// <summary>Brings the source up to date before a request; <paramref name="requestNodes"/> are the nodes the request carries.</summary>
     ValueTask RefreshAsync(IReadOnlyList<NodeSpec> requestNodes, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    /// <summary>The cluster's default policy when the source has one (the silo's runtime default); null to use the extender's own.</summary>
+    /// <summary>The policy for pods without the annotation when the source has one (the silo's configured or runtime default); null to use the extender's own.</summary>
     string? DefaultPolicy => null;
 
     IReadOnlyList<BoundPod> BoundPods(string nodeName);
+
+    /// <summary>Every node the source knows, request or not: the pods bound on them give the policies their typical pods.</summary>
+    IEnumerable<string> KnownNodeNames();
 
     /// <summary>A node by name, for nodeCacheCapable requests that carry only names.</summary>
     NodeSpec? FindNode(string nodeName);
@@ -51,6 +54,8 @@ public sealed class InMemoryExtenderClusterSource : IExtenderClusterSource
     }
 
     public NodeSpec? FindNode(string nodeName) => _nodes.GetValueOrDefault(nodeName);
+
+    public IEnumerable<string> KnownNodeNames() => _nodes.Keys.Union(_pods.Keys, StringComparer.Ordinal);
 
     public void ObserveNode(NodeSpec node) => _nodes[node.Name] = node;
 

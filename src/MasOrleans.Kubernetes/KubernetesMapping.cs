@@ -7,6 +7,9 @@ namespace MasOrleans.Kubernetes;
 /// <summary>A Kubernetes object that cannot be expressed in the core's model (bad quantity, missing name).</summary>
 public sealed class KubernetesMappingException(string message) : Exception(message);
 
+/// <summary>The pod's policy cannot decide (its learned model does not load): a conflict with the service's state, not bad input.</summary>
+public sealed class PolicyCannotDecideException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>Maps core/v1 Pods and Nodes onto the scheduling core's PodSpec and NodeSpec.</summary>
 public static class KubernetesMapping
 {
@@ -59,24 +62,66 @@ public static class KubernetesMapping
     }
 
     /// <summary>
-    /// Kubernetes' effective request: the larger of the containers' sum and any single init container,
-    /// per resource, plus the pod overhead.
+    /// Kubernetes' effective request (k8s.io/component-helpers/resource/helpers.go PodRequests, v1.35), per resource: the
+    /// containers' sum plus the sidecars' (init containers with restartPolicy Always, which run beside them), or, when
+    /// larger, what an init container needs while it runs (itself and the sidecars started before it); plus the pod overhead.
     /// </summary>
     internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
     {
-        var sum = ResourceVector.Zero;
-        foreach (var c in Each(spec.Containers, "containers")) sum += ToVector(RequestsOf(c), what, ignoreUnknown: true);
-        Span<long> effective = stackalloc long[ResourceNames.Count];
-        for (var d = 0; d < ResourceNames.Count; d++) effective[d] = sum[d];
+        var running = ResourceVector.Zero;
+        foreach (var c in Each(spec.Containers, "containers")) running += ToVector(RequestsOf(c), what, ignoreUnknown: true);
+        var sidecars = ResourceVector.Zero;
+        Span<long> initializing = stackalloc long[ResourceNames.Count];
         foreach (var c in Each(spec.InitContainers, "initContainers"))
         {
-            var init = ToVector(RequestsOf(c), what, ignoreUnknown: true);
-            for (var d = 0; d < ResourceNames.Count; d++) effective[d] = Math.Max(effective[d], init[d]);
+            var requests = ToVector(RequestsOf(c), what, ignoreUnknown: true);
+            ResourceVector use;
+            if (c.RestartPolicy == SidecarRestartPolicy)
+            {
+                running += requests;
+                sidecars += requests;
+                use = sidecars;
+            }
+            else use = requests + sidecars;
+            for (var d = 0; d < ResourceNames.Count; d++) initializing[d] = Math.Max(initializing[d], use[d]);
         }
         var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
-        for (var d = 0; d < ResourceNames.Count; d++) effective[d] += overhead[d];
+        var podLevel = PodLevelRequests(spec);
+        var podRequests = ToVector(podLevel, what, ignoreUnknown: true);
+        Span<long> effective = stackalloc long[ResourceNames.Count];
+        for (var d = 0; d < ResourceNames.Count; d++)
+        {
+            var containers = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
+            effective[d] = containers + overhead[d];
+        }
         return new ResourceVector(effective);
     }
+
+    /// <summary>
+    /// spec.resources.requests of the resources a pod may ask for as a whole (cpu and memory; PodLevelResources, on by
+    /// default since v1.34): they replace the containers' (helpers.go PodRequests). A pod-level limit stands in for a
+    /// request the pod and its containers all lack, as the API server defaults it (pkg/apis/core/v1/defaults.go
+    /// defaultPodRequests), for manifests sent to /k8s.
+    /// </summary>
+    private static Dictionary<string, ResourceQuantity>? PodLevelRequests(V1PodSpec spec)
+    {
+        if (spec.Resources is not { } pod) return null;
+        var requests = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var resource in PodLevelResources)
+        {
+            if (pod.Requests?.TryGetValue(resource, out var request) == true) requests[resource] = request;
+            else if (pod.Limits?.TryGetValue(resource, out var limit) == true && !AnyContainerRequests(spec, resource)) requests[resource] = limit;
+        }
+        return requests.Count > 0 ? requests : null;
+    }
+
+    private static readonly string[] PodLevelResources = [ResourceNames.Cpu, ResourceNames.Memory];
+
+    private static bool AnyContainerRequests(V1PodSpec spec, string resource) =>
+        (spec.Containers ?? []).Concat(spec.InitContainers ?? []).Any(c => RequestsOf(c)?.ContainsKey(resource) == true);
+
+    /// <summary>An init container with this restartPolicy is a sidecar: it keeps running beside the pod's containers.</summary>
+    private const string SidecarRestartPolicy = "Always";
 
     /// <summary>
     /// A container's requests with a limit standing in for each request it lacks, as the API server defaults a pod

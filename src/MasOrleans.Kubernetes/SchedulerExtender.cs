@@ -6,6 +6,7 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Preemption;
 
 namespace MasOrleans.Kubernetes;
 
@@ -16,7 +17,12 @@ namespace MasOrleans.Kubernetes;
 /// A pod picks its policy with the annotation <see cref="PolicyAnnotation"/>; otherwise the source's
 /// default (the silo's runtime default policy) or <paramref name="defaultPolicy"/>.
 /// </summary>
-public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSource source, IPodBinder? binder, string defaultPolicy, int seed = 0)
+/// <param name="cannotDecide">
+/// What a pod is told when its policy cannot decide, for an exception the policy threw (a learned model that does not
+/// load); null for any other exception, which stays unexpected.
+/// </param>
+public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSource source, IPodBinder? binder, string defaultPolicy, int seed = 0,
+    Func<string, Exception, string?>? cannotDecide = null)
 {
     public const string PolicyAnnotation = "masorleans.io/policy";
     private const int MaxRememberedPods = 10_000;
@@ -35,7 +41,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     public async Task<ExtenderFilterResult> FilterAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
         await RefreshAsync(args, cancellationToken) is { } error ? new ExtenderFilterResult { Error = error } : Filter(args);
 
-    /// <summary>Refreshes the cluster source, then scores; throws <see cref="KubernetesMappingException"/> on malformed args.</summary>
+    /// <summary>Refreshes the cluster source, then scores as <see cref="Prioritize(ExtenderArgs)"/>.</summary>
     public async Task<IReadOnlyList<HostPriority>> PrioritizeAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
         await RefreshAsync(args, cancellationToken) is { } error ? throw new KubernetesMappingException(error) : Prioritize(args);
 
@@ -43,15 +49,50 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     {
         if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
             return new ExtenderFilterResult { Error = error! };
-        var explanation = Explain(SchedulerFor(policy, cluster, pod, typical), cluster, pod);
+        try
+        {
+            return Filter(args, pod, cluster, policy, typical);
+        }
+        catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
+        {
+            return new ExtenderFilterResult { Error = message };
+        }
+    }
+
+    /// <summary>Scores the request's nodes; throws <see cref="KubernetesMappingException"/> on malformed args, <see cref="PolicyCannotDecideException"/> when the policy cannot decide.</summary>
+    public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
+    {
+        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
+            throw new KubernetesMappingException(error!);
+        try
+        {
+            return Prioritize(pod, cluster, policy, typical);
+        }
+        catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
+        {
+            throw new PolicyCannotDecideException(message, e);
+        }
+    }
+
+    private ExtenderFilterResult Filter(ExtenderArgs args, PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
+    {
+        var scheduler = SchedulerFor(policy, cluster, pod, typical);
+        var explanation = Explain(scheduler, cluster, pod);
+        var preemption = new DefaultPreemption(scheduler.Profile);
         var result = new ExtenderFilterResult();
         var passed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in explanation.Nodes)
         {
-            if (node.Feasible) passed.Add(node.Node);
-            else result.FailedNodes[node.Node] = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
+            if (node.Feasible) { passed.Add(node.Node); continue; }
+            var reasons = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
+            // kube-scheduler preempts only on FailedNodes (Unschedulable); a node in FailedAndUnresolvableNodes
+            // (UnschedulableAndUnresolvable) is passed over, so no pod is evicted where evicting cannot make room.
+            bool mightHelp;
+            lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
+            (mightHelp ? result.FailedNodes : result.FailedAndUnresolvableNodes)[node.Node] = reasons;
         }
-        foreach (var missing in MissingNodes(args, cluster)) result.FailedNodes[missing] = "node unknown to MasOrleans";
+        // No eviction makes a node known.
+        foreach (var missing in MissingNodes(args, cluster)) result.FailedAndUnresolvableNodes[missing] = "node unknown to MasOrleans";
         // Answer in the form we were asked in: node objects or names.
         if (args.Nodes?.Items is { } items)
             result.Nodes = new V1NodeList { Items = items.Where(n => passed.Contains(n.Metadata.Name)).ToList() };
@@ -60,10 +101,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return result;
     }
 
-    public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
+    private IReadOnlyList<HostPriority> Prioritize(PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
-            throw new KubernetesMappingException(error!);
         var scheduler = SchedulerFor(policy, cluster, pod, typical);
         var profile = scheduler.Profile;
         var explanation = Explain(scheduler, cluster, pod);
@@ -150,9 +189,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     }
 
     /// <summary>
-    /// The policy with the typical pods the silo's cycle would give it on the request's cluster
-    /// (<see cref="PolicySchedulers.TypicalPodsOf"/>: the pods bound on it, or the pod at hand): FGD and its relatives score
-    /// nothing without them.
+    /// The policy with the typical pods the silo's cycle would give it (<see cref="TypicalPodsOf"/>: the pods bound on the
+    /// nodes the source knows, or the pod at hand): FGD and its relatives score nothing without them.
     /// </summary>
     private ProfileScheduler SchedulerFor(string policy, ClusterState cluster, PodSpec pod, IReadOnlyList<TypicalPod> typical) =>
         new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical }).Get(policy, cluster, pod)
@@ -178,7 +216,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             policy = registered;
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
-            typical = PolicySchedulers.TypicalPodsOf(cluster, pod);
+            typical = TypicalPodsOf(cluster, pod);
         }
         catch (KubernetesMappingException e)
         {
@@ -192,6 +230,17 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             _recentPods[pod.Name] = new RememberedPod(pod, policy, typical);
         }
         return true;
+    }
+
+    /// <summary>
+    /// From the pods bound on every node the source knows, as the silo's cycle and explain take them from its whole cluster:
+    /// kube-scheduler sends prioritize only the nodes that passed filter, and their pods alone would be another workload.
+    /// </summary>
+    private IReadOnlyList<TypicalPod> TypicalPodsOf(ClusterState cluster, PodSpec pod)
+    {
+        var nodes = source.KnownNodeNames().Union(Enumerable.Range(0, cluster.NodeCount).Select(cluster.NameOf), StringComparer.Ordinal);
+        var bound = nodes.SelectMany(source.BoundPods).Where(b => b.Pod.Name != pod.Name).Select(b => b.Pod).ToList();
+        return PolicySchedulers.TypicalPodsOf(bound, pod);
     }
 
     private IEnumerable<NodeSpec> CandidateNodes(ExtenderArgs args)

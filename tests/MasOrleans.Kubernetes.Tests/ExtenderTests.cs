@@ -32,6 +32,60 @@ public class ExtenderTests
         Assert.Equal(["A10", "V100M32"], pod.Affinity!.NodeAffinity!.RequiredDuringSchedulingIgnoredDuringExecution!.NodeSelectorTerms[0].MatchExpressions![0].Values!);
     }
 
+    /// <summary>
+    /// Sidecars (init containers with restartPolicy Always) run beside the containers, so kube-scheduler counts them in the
+    /// sum and under every init container started after them (k8s.io/component-helpers/resource/helpers.go v1.35,
+    /// aggregateContainerResourcesByFn; KEP-753 "Resources calculation for scheduling and pod admission"). By hand:
+    ///   running: main 2 cpu 4Gi + sidecar proxy 1 cpu 1Gi = 3 cpu 5Gi;
+    ///   initializing: setup 3 cpu 1Gi (no sidecar yet); proxy itself 1 cpu 1Gi; migrate 2.5 cpu 2Gi + proxy = 3.5 cpu 3Gi;
+    ///   effective = the larger, per resource: 3.5 cpu, 5Gi. Taking proxy for an ordinary init container gives 3 cpu, 4Gi.
+    /// </summary>
+    [Fact]
+    public void Sidecar_init_containers_count_beside_the_containers_and_under_later_init_containers()
+    {
+        const string json = """
+            {"metadata": {"name": "with-sidecar", "namespace": "ml"},
+             "spec": {
+               "initContainers": [
+                 {"name": "setup", "resources": {"requests": {"cpu": "3", "memory": "1Gi"}}},
+                 {"name": "proxy", "restartPolicy": "Always", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}},
+                 {"name": "migrate", "resources": {"requests": {"cpu": "2500m", "memory": "2Gi"}}}],
+               "containers": [{"name": "main", "resources": {"requests": {"cpu": "2", "memory": "4Gi"}}}]}}
+            """;
+        var pod = KubernetesMapping.ToPodSpec(KubernetesJson.Deserialize<k8s.Models.V1Pod>(json));
+        Assert.Equal((3500L, 5L << 30), (pod.Requests.CpuMilli, pod.Requests.MemoryBytes));
+    }
+
+    /// <summary>
+    /// Pod-level resources (spec.resources; PodLevelResources is on by default since v1.34): for cpu and memory, the pod's
+    /// request replaces the containers' (k8s.io/component-helpers/resource/helpers.go v1.35 PodRequests,
+    /// applyPodLevelResources); other resources stay the containers'; the overhead is added after. Where the pod gives only
+    /// a limit, the API server defaults the request from the containers' requests, or, when they ask for none of it, from
+    /// the limit (pkg/apis/core/v1/defaults.go defaultPodRequests). By hand, overhead 250m cpu:
+    ///   cpu: pod request 4 + 0.25 = 4250m (containers 1 + 1 = 2);
+    ///   memory: only a pod limit of 8Gi, the containers ask 1Gi + 2Gi: 3Gi; GPUs: the containers', one.
+    /// With no container asking for memory, the pod's 8Gi limit is its request.
+    /// </summary>
+    [Fact]
+    public void Pod_level_requests_replace_the_containers_cpu_and_memory()
+    {
+        const string json = """
+            {"metadata": {"name": "pod-level", "namespace": "ml"},
+             "spec": {
+               "resources": {"requests": {"cpu": "4"}, "limits": {"cpu": "8", "memory": "8Gi"}},
+               "overhead": {"cpu": "250m"},
+               "containers": [
+                 {"name": "main", "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}}},
+                 {"name": "helper", "resources": {"requests": {"cpu": "1", "memory": "2Gi"}}}]}}
+            """;
+        var pod = KubernetesJson.Deserialize<k8s.Models.V1Pod>(json);
+        var mapped = KubernetesMapping.ToPodSpec(pod);
+        Assert.Equal((4250L, 3L << 30, 1000L), (mapped.Requests.CpuMilli, mapped.Requests.MemoryBytes, mapped.Requests.GpuMilli));
+
+        foreach (var c in pod.Spec.Containers) c.Resources.Requests.Remove("memory");
+        Assert.Equal(8L << 30, KubernetesMapping.ToPodSpec(pod).Requests.MemoryBytes);
+    }
+
     [Fact]
     public void Node_name_match_fields_are_mapped()
     {
@@ -176,8 +230,34 @@ public class ExtenderTests
         Assert.Equal("", result.Error);
         // T4 is the wrong model; gpu-v100-1 has only 4 cpu for a 6-cpu pod.
         Assert.Equal(["gpu-a10-1", "gpu-v100-2"], result.Nodes!.Items.Select(n => n.Metadata.Name).Order().ToArray());
-        Assert.Contains("node affinity", result.FailedNodes["gpu-t4-1"]);
-        Assert.Equal("Insufficient cpu", result.FailedNodes["gpu-v100-1"]);
+        // Neither failure is one eviction could fix (the T4 is the wrong model; the V100 holds no pod and has 4 cpu in all).
+        Assert.Contains("node affinity", result.FailedAndUnresolvableNodes["gpu-t4-1"]);
+        Assert.Equal("Insufficient cpu", result.FailedAndUnresolvableNodes["gpu-v100-1"]);
+        Assert.Empty(result.FailedNodes);
+    }
+
+    /// <summary>
+    /// kube-scheduler v1.35 pkg/scheduler/schedule_one.go findNodesThatPassExtenders gives the nodes in
+    /// FailedAndUnresolvableNodes the status UnschedulableAndUnresolvable and those in FailedNodes Unschedulable;
+    /// pkg/scheduler/framework/preemption/preemption.go nodesWherePreemptionMightHelp tries only the latter, and
+    /// plugins/defaultpreemption/default_preemption.go SelectVictimsOnNode evicts only pods of strictly lower priority
+    /// than the preemptor's. The payload's pod has priority 100 and needs 6 cpu; a 60-cpu pod fills gpu-v100-2 (64 cpu).
+    /// Of priority 0 it could be evicted: gpu-v100-2 is in FailedNodes. Of priority 100 it could not: unresolvable. On
+    /// gpu-t4-1 (the wrong GPU model) evicting it changes nothing either way.
+    /// </summary>
+    [Theory]
+    [InlineData(0, "gpu-v100-2", true)]
+    [InlineData(100, "gpu-v100-2", false)]
+    [InlineData(0, "gpu-t4-1", false)]
+    public void A_node_is_failed_as_resolvable_only_when_evicting_lower_priority_pods_would_let_the_pod_fit(int fillerPriority, string node, bool resolvable)
+    {
+        var source = new InMemoryExtenderClusterSource();
+        var filler = new PodSpec { Name = "ml.filler", Priority = fillerPriority, Requests = ResourceVector.Of(cpuMilli: 60_000) };
+        source.RecordBinding(filler, node, GpuAllocation.None);
+        var result = NewExtender(source).Filter(LoadArgs());
+        Assert.Equal(resolvable, result.FailedNodes.ContainsKey(node));
+        Assert.Equal(!resolvable, result.FailedAndUnresolvableNodes.ContainsKey(node));
+        Assert.Empty(result.FailedNodes.Keys.Intersect(result.FailedAndUnresolvableNodes.Keys));
     }
 
     [Fact]
@@ -279,6 +359,34 @@ public class ExtenderTests
     }
 
     [Fact]
+    public void Fgd_prioritizes_with_the_typical_pods_of_every_known_node_not_only_the_requests()
+    {
+        // kube-scheduler sends prioritize only the nodes that passed filter; the typical pods are still the whole cluster's,
+        // as the silo's cycle and explain take them. Node a (8 CPU, 1 GPU, empty) is the only one sent; b, known from an
+        // earlier filter, holds the cluster's one pod: 8 CPU and a whole GPU, so that is the one typical pod (p = 1).
+        // A 1-CPU pod on a (FragmentationModel.NodeFragment, FgdEvaluator.ScoreOf = trunc(100 x sigmoid((F before - F after) / 1000))):
+        //   before, 8 CPU free: the typical pod fits with its whole GPU, fragment 0; after, 7 CPU: it does not, the idle
+        //   1000 milli are fragment. F 0 -> 1000, score trunc(100 x sigmoid(-1)) = 26; fgd's one score plugin (weight 1): 26 x 10 / 100 = 2.
+        // Typical pods from the request's node alone (none bound: the pod at hand, CPU-only, for which every idle milli is
+        // fragment) would give F 1000 -> 1000, score 50, priority 5.
+        var source = new InMemoryExtenderClusterSource();
+        const string json = """
+            {"Pod": {"metadata": {"name": "cpu-job", "namespace": "ml", "uid": "u-1", "annotations": {"masorleans.io/policy": "fgd"}},
+                     "spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}},
+             "Nodes": {"items": [
+               {"metadata": {"name": "a"}, "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}},
+               {"metadata": {"name": "b"}, "status": {"allocatable": {"cpu": "16", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}}]}}
+            """;
+        var extender = NewExtender(source);
+        var args = KubernetesJson.Deserialize<ExtenderArgs>(json);
+        Assert.Equal(2, extender.Filter(args).Nodes!.Items.Count);
+        var holder = new PodSpec { Name = "ml.holder", Requests = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 1L << 30, gpuMilli: 1000) };
+        source.RecordBinding(holder, "b", new GpuAllocation([0], 1000));
+        args.Nodes!.Items.RemoveAt(1);
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 2 }, extender.Prioritize(args).ToDictionary(p => p.Host, p => p.Score));
+    }
+
+    [Fact]
     public async Task Bind_places_a_shared_pod_on_the_device_prioritize_scored_with_the_whole_clusters_typical_pods()
     {
         // a: 8 CPU, 2 GPUs, device 0 holding a 500m pod; b: 16 CPU, 8 GPUs, each held by a 1-GPU pod. The cluster's typical
@@ -333,7 +441,7 @@ public class ExtenderTests
         args.NodeNames = ["gpu-a10-1", "gpu-t4-1", "never-seen"];
         var result = extender.Filter(args);
         Assert.Equal(["gpu-a10-1"], result.NodeNames!.ToArray());
-        Assert.Equal("node unknown to MasOrleans", result.FailedNodes["never-seen"]);
+        Assert.Equal("node unknown to MasOrleans", result.FailedAndUnresolvableNodes["never-seen"]);
     }
 
     [Fact]
@@ -432,6 +540,7 @@ public class ExtenderTests
         var args = LoadArgs();
         args.Pod!.Metadata.Name = "trainer-1";
         args.Pod.Spec.Containers[0].Resources.Requests["nvidia.com/gpu"] = new k8s.Models.ResourceQuantity("4");
-        Assert.Contains("nvidia.com/gpu", extender.Filter(args).FailedNodes["gpu-a10-1"]);
+        // Of the same priority as trainer-0, which is therefore no victim: no eviction frees the GPU.
+        Assert.Contains("nvidia.com/gpu", extender.Filter(args).FailedAndUnresolvableNodes["gpu-a10-1"]);
     }
 }

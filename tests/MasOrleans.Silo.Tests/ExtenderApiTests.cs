@@ -50,7 +50,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         var filtered = await Post<ExtenderFilterResult>("filter", LoadArgs());
         Assert.Equal("", filtered.Error);
         Assert.Equal(["gpu-a10-1", "gpu-v100-2"], filtered.Nodes!.Items.Select(n => n.Metadata.Name).Order().ToArray());
-        Assert.Equal("Insufficient cpu", filtered.FailedNodes["gpu-v100-1"]);
+        Assert.Equal("Insufficient cpu", filtered.FailedAndUnresolvableNodes["gpu-v100-1"]);
         // Nodes kube-scheduler sent are now known to MasOrleans.
         var node = await Http.GetJson("/api/v1/nodes/gpu-a10-1");
         Assert.Equal("31500m", node.GetProperty("capacity").GetProperty("cpu").GetString());
@@ -160,7 +160,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         byName.NodeNames = ["gpu-a10-1", "gpu-v100-2", "not-a-node"];
         var named = await Post<ExtenderFilterResult>("filter", byName);
         Assert.Equal(["gpu-a10-1"], named.NodeNames!.ToArray());
-        Assert.Equal("node unknown to MasOrleans", named.FailedNodes["not-a-node"]);
+        Assert.Equal("node unknown to MasOrleans", named.FailedAndUnresolvableNodes["not-a-node"]);
     }
 
     [Fact]

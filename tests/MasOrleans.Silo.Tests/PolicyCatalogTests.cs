@@ -135,6 +135,42 @@ public sealed class PolicyCatalogTests
         }
     }
 
+    /// <summary>
+    /// kube-scheduler's filter and prioritize for a pod whose policy's model does not load answered 500 (an unhandled
+    /// exception in the log); now filter answers in its Error and prioritize (HostPriorityList has no error field) a 409,
+    /// both saying what explain and the pod's own events say, and the silo warns once per request.
+    /// </summary>
+    [Fact]
+    public async Task The_extender_says_why_a_policy_whose_model_does_not_load_cannot_decide()
+    {
+        var models = ModelsWithCutWeights();
+        try
+        {
+            await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Models:Directory"] = models });
+            host.Log.Expect("policy 'ddqn' cannot decide");
+            const string args = """
+                {"Pod": {"metadata": {"name": "cut-k8s", "namespace": "ml", "uid": "u-cut", "annotations": {"masorleans.io/policy": "ddqn"}},
+                         "spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "2", "memory": "1Gi", "nvidia.com/gpu": "1"}}}]}},
+                 "Nodes": {"items": [{"metadata": {"name": "cut-k"}, "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "nvidia.com/gpu": "2", "pods": "110"}}}]}}
+                """;
+            using var filter = await host.Http.PostAsync("/extender/filter", new StringContent(args, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, filter.StatusCode);
+            var error = System.Text.Json.JsonDocument.Parse(await filter.Content.ReadAsStringAsync()).RootElement.GetProperty("Error").GetString();
+            Assert.StartsWith("policy 'ddqn' cannot decide: its model (version ", error);
+            Assert.Contains("is not a readable online weights file for this model", error);
+
+            using var prioritize = await host.Http.PostAsync("/extender/prioritize", new StringContent(args, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Conflict, prioritize.StatusCode);
+            var detail = (await prioritize.Json()).GetProperty("detail").GetString();
+            Assert.StartsWith("policy 'ddqn' cannot decide: its model (version ", detail);
+            Assert.Contains("is not a readable online weights file for this model", detail);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
     /// <summary>The shipped models with ddqn's weights file cut short (as by an interrupted copy): metadata.json is sound.</summary>
     private static string ModelsWithCutWeights()
     {

@@ -47,8 +47,12 @@ public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? optio
         var bound = new List<PodSpec>(cluster.PodCount);
         for (var n = 0; n < cluster.NodeCount; n++)
             foreach (var b in cluster.Pods[n]) bound.Add(b.Pod);
-        return TypicalPods.From(bound.Count > 0 ? bound : [pod]);
+        return TypicalPodsOf(bound, pod);
     }
+
+    /// <summary><see cref="TypicalPodsOf(ClusterState, PodSpec)"/> for pods bound on a cluster held elsewhere (the extender's source).</summary>
+    public static IReadOnlyList<TypicalPod> TypicalPodsOf(IReadOnlyCollection<PodSpec> boundPods, PodSpec pod) =>
+        TypicalPods.From(boundPods.Count > 0 ? boundPods : [pod]);
 
     private void RefreshTypicalPods(ClusterState cluster, PodSpec pod)
     {

@@ -103,10 +103,43 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         return SelectVictimsOnPotentialNode(cluster, preemptor, node, random, out reason);
     }
 
+    /// <summary>
+    /// Whether evicting pods could let the preemptor onto a node its filters reject: the nodes where this is false are the
+    /// ones kube's preemption passes over (UnschedulableAndUnresolvable, nodesWherePreemptionMightHelp) or finds no victims
+    /// on. Only the first step of <see cref="SelectVictimsOnNode"/>: one dry run per node, not one per victim.
+    /// </summary>
+    public bool MightHelpOn(ClusterState cluster, PodSpec preemptor, int node, Random random)
+    {
+        var inBindOrder = LowerInBindOrder(cluster, preemptor, node);
+        if (inBindOrder.Count == 0) return false;
+        foreach (var bound in inBindOrder) cluster.Unbind(bound.Pod.Name);
+        try
+        {
+            return Rejection(cluster, preemptor, node, random) is null;
+        }
+        finally
+        {
+            Rebind(cluster, node, inBindOrder);
+        }
+    }
+
+    private static List<BoundPod> LowerInBindOrder(ClusterState cluster, PodSpec preemptor, int node) =>
+        cluster.Pods[node].Where(bound => bound.Pod.Priority < preemptor.Priority).ToList();
+
+    /// <summary>Binds the removed pods again in their bind order, which later what-ifs read as start order.</summary>
+    private static void Rebind(ClusterState cluster, int node, List<BoundPod> inBindOrder)
+    {
+        foreach (var bound in inBindOrder)
+        {
+            if (!cluster.TryBind(node, bound.Pod, bound.Gpus))
+                throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
+        }
+    }
+
     /// <summary>SelectVictimsOnNode for a node whose filters reject the pod for a reason removing pods may cure.</summary>
     private IReadOnlyList<BoundPod>? SelectVictimsOnPotentialNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
     {
-        var inBindOrder = cluster.Pods[node].Where(bound => bound.Pod.Priority < preemptor.Priority).ToList();
+        var inBindOrder = LowerInBindOrder(cluster, preemptor, node);
         if (inBindOrder.Count == 0)
         {
             reason = NoVictimsReason;
@@ -137,13 +170,8 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         }
         finally
         {
-            // Restore every removed pod in its bind order, which later what-ifs read as start order.
             foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
-            foreach (var bound in inBindOrder)
-            {
-                if (!cluster.TryBind(node, bound.Pod, bound.Gpus))
-                    throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
-            }
+            Rebind(cluster, node, inBindOrder);
         }
     }
 

@@ -13,6 +13,9 @@ internal sealed class ExtenderOptions
     /// </summary>
     public string? Urls { get; set; }
 
+    /// <summary>Policy for Kubernetes pods without the masorleans.io/policy annotation; unset: the cluster's runtime default.</summary>
+    public string? DefaultPolicy { get; set; }
+
     /// <summary>Nodes kube-scheduler sends that MasOrleans does not know are registered, so pods bound on them count.</summary>
     public bool RegisterNodes { get; set; } = true;
 

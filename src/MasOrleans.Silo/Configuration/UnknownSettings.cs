@@ -32,7 +32,6 @@ internal static class UnknownSettings
         ["ContainerRuntime"] = typeof(ContainerRuntimeOptions),
         ["Metrics"] = typeof(MetricsOptions),
         // Read one by one (config["..."]) rather than bound.
-        ["Extender:DefaultPolicy"] = typeof(string),
         ["Storage:Provider"] = typeof(string),
         ["Redis:ConnectionString"] = typeof(string),
         [ManagedRedis.PortKey] = typeof(string),

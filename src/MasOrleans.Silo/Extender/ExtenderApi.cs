@@ -33,6 +33,11 @@ internal static class ExtenderApi
                 // HostPriorityList has no error field: kube-scheduler treats a non-200 answer as the extender's error.
                 return Problem(e.Message);
             }
+            catch (PolicyCannotDecideException e)
+            {
+                // As explain answers it: the request is sound, the service's model is not.
+                return (IResult)Problems.Conflict(e.Message);
+            }
         });
         api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
             await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());

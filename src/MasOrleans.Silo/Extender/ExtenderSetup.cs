@@ -1,4 +1,5 @@
 using k8s;
+using MasOrleans.Grains.Learning;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Configuration;
@@ -16,10 +17,25 @@ internal static class ExtenderSetup
         {
             var options = sp.GetRequiredService<IOptions<ExtenderOptions>>().Value;
             var config = sp.GetRequiredService<IConfiguration>();
-            var defaultPolicy = config["Extender:DefaultPolicy"] ?? config["Scheduler:DefaultPolicy"] ?? "kube";
+            var defaultPolicy = options.DefaultPolicy ?? config["Scheduler:DefaultPolicy"] ?? "kube";
+            var models = sp.GetRequiredService<LearnedModels>();
+            var logger = sp.GetRequiredService<ILogger<SchedulerExtender>>();
             return new SchedulerExtender(sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<IExtenderClusterSource>(),
-                CreateBinder(options.Kubernetes), defaultPolicy, config.GetValue("Scheduler:Seed", 0));
+                CreateBinder(options.Kubernetes), defaultPolicy, config.GetValue("Scheduler:Seed", 0),
+                (policy, error) => CannotDecide(models, logger, policy, error));
         });
+    }
+
+    /// <summary>
+    /// A learned policy whose model does not load: what explain and the pod's events say, logged as a warning, since
+    /// kube-scheduler's pods wait on it; null for any other exception.
+    /// </summary>
+    private static string? CannotDecide(LearnedModels models, ILogger logger, string policy, Exception error)
+    {
+        if (!LearnedModels.IsKnown(policy) || !LearnedModels.IsLoadFailure(error)) return null;
+        var message = models.LoadFailureMessage(policy, error);
+        logger.LogWarning("Extender: {Message}", message);
+        return message;
     }
 
     /// <summary>The binder, whose client is made at the first bind: filter and prioritize never depend on it.</summary>

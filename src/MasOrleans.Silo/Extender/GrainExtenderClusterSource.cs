@@ -23,7 +23,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     private volatile View _view = new(-1, null, new Dictionary<string, NodeView>());
 
-    public string? DefaultPolicy => _view.DefaultPolicy;
+    /// <summary>Extender__DefaultPolicy when set, else the cluster's runtime default as this silo's view last read it.</summary>
+    public string? DefaultPolicy => options.Value.DefaultPolicy ?? _view.DefaultPolicy;
 
     public async ValueTask RefreshAsync(IReadOnlyList<NodeSpec> requestNodes, CancellationToken cancellationToken)
     {
@@ -40,6 +41,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     }
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
+
+    public IEnumerable<string> KnownNodeNames() => _view.Nodes.Keys;
 
     public NodeSpec? FindNode(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Spec : null;
 
