@@ -8,7 +8,7 @@ namespace MasOrleans.Silo.Tests;
 /// A real silo process on a real redis-server gets traffic (nodes, telemetry, pods that fit and one that cannot);
 /// its live /metrics must then hold every metric the Grafana panels and the alerting rules query.
 /// </summary>
-public sealed class MetricsTests : IAsyncLifetime
+public sealed partial class MetricsTests : IAsyncLifetime
 {
     private RedisServer _redis = null!;
     private SiloProcess _silo = null!;
@@ -115,6 +115,41 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True(negative.Count == 0, "negative counter samples:\n" + string.Join('\n', negative.Take(20)));
         Assert.DoesNotContain("orleans_streams_queue_initialization_duration_total", PrometheusText.Names(exposition));
     }
+
+    /// <summary>
+    /// The service's own families as promtool lints them (HELP and TYPE, "_total" on counters, base units in names), and
+    /// each histogram's buckets cumulative up to a +Inf bucket equal to its _count (prometheus.io/docs/instrumenting/
+    /// exposition_formats, "Histograms and summaries").
+    /// </summary>
+    [Fact]
+    public async Task Own_metrics_pass_promtool_lint_and_histograms_are_cumulative()
+    {
+        var exposition = await DriveTraffic();
+        var own = string.Join('\n', exposition.Split('\n').Where(l => l.StartsWith("mas_", StringComparison.Ordinal)
+            || l.StartsWith("# HELP mas_", StringComparison.Ordinal) || l.StartsWith("# TYPE mas_", StringComparison.Ordinal))) + "\n";
+        var (code, output) = Promtool(own, "check", "metrics");
+        Assert.True(code == 0 && output.Trim().Length == 0, $"promtool check metrics: {code}\n{output}");
+        // promtool reads what it is given: a counter without "_total" is reported (an empty input would pass silently).
+        Assert.Contains("should have \"_total\" suffix", Promtool("# HELP mas_probe a probe\n# TYPE mas_probe counter\nmas_probe 1\n", "check", "metrics").Output);
+
+        var buckets = PrometheusText.Samples(exposition).Where(s => s.Name.StartsWith("mas_", StringComparison.Ordinal) && s.Name.EndsWith("_bucket", StringComparison.Ordinal))
+            .Select(s => (Family: s.Name[..^"_bucket".Length], Series: BucketBound().Replace(s.Labels, ""), Le: BucketBound().Match(s.Labels).Groups[1].Value, s.Value))
+            .GroupBy(b => (b.Family, b.Series)).ToList();
+        // The scheduler's latency and the learned policy's inference, per policy or algorithm.
+        Assert.Contains(buckets, b => b.Key.Family == "mas_scheduling_latency_seconds");
+        Assert.Contains(buckets, b => b.Key.Family == "mas_model_inference_latency_seconds");
+        foreach (var series in buckets)
+        {
+            var bounds = series.Select(b => (Bound: b.Le == "+Inf" ? double.PositiveInfinity : double.Parse(b.Le, System.Globalization.CultureInfo.InvariantCulture), b.Value)).ToList();
+            var where = $"{series.Key.Family}{{{series.Key.Series}}}";
+            Assert.True(bounds.Zip(bounds.Skip(1)).All(p => p.First.Bound < p.Second.Bound && p.First.Value <= p.Second.Value), $"{where}: buckets not cumulative: {string.Join(", ", bounds)}");
+            Assert.Equal(double.PositiveInfinity, bounds[^1].Bound);
+            Assert.Equal(PrometheusText.Value(exposition, series.Key.Family + "_count", series.Key.Series), bounds[^1].Value);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@",?le=""([^""]*)""")]
+    private static partial System.Text.RegularExpressions.Regex BucketBound();
 
     /// <summary>
     /// rate() and increase() take the difference of a series' samples, so a counter that first appears at 1 shows no
@@ -237,14 +272,22 @@ public sealed class MetricsTests : IAsyncLifetime
         }
     }
 
-    private static (int Code, string Output) Promtool(params string[] args)
+    private static (int Code, string Output) Promtool(params string[] args) => Promtool(null, args);
+
+    /// <summary>Runs promtool with <paramref name="input"/> on its standard input (check metrics reads the exposition there).</summary>
+    private static (int Code, string Output) Promtool(string? input, params string[] args)
     {
         const string promtool = "/usr/bin/promtool";
         if (!File.Exists(promtool))
             Assert.Fail($"{promtool} is missing: install Debian's prometheus package (scripts/setup.sh does) to check the rules");
-        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
         var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output);
