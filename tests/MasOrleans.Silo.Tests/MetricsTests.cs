@@ -169,6 +169,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
                 Assert.True(PrometheusText.Value(exposition, "mas_learning_experience_total", $"algo=\"{algo}\"", $"outcome=\"{outcome}\"") == 0,
                     $"mas_learning_experience_total{{algo={algo},outcome={outcome}}} is not 0 on a fresh silo");
         }
+        // The HELP an operator reads beside the series names what each outcome means, every one of them.
+        var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
+        foreach (var outcome in new[] { "sent", "dropped", "off" })
+            Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
     }
 
     [Fact]
