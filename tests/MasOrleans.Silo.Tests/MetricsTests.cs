@@ -127,10 +127,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var exposition = await DriveTraffic();
         var own = string.Join('\n', exposition.Split('\n').Where(l => l.StartsWith("mas_", StringComparison.Ordinal)
             || l.StartsWith("# HELP mas_", StringComparison.Ordinal) || l.StartsWith("# TYPE mas_", StringComparison.Ordinal))) + "\n";
-        var (code, output) = Promtool(own, "check", "metrics");
+        var (code, output) = PromtoolReading(own, "check", "metrics");
         Assert.True(code == 0 && output.Trim().Length == 0, $"promtool check metrics: {code}\n{output}");
         // promtool reads what it is given: a counter without "_total" is reported (an empty input would pass silently).
-        Assert.Contains("should have \"_total\" suffix", Promtool("# HELP mas_probe a probe\n# TYPE mas_probe counter\nmas_probe 1\n", "check", "metrics").Output);
+        Assert.Contains("should have \"_total\" suffix", PromtoolReading("# HELP mas_probe a probe\n# TYPE mas_probe counter\nmas_probe 1\n", "check", "metrics").Output);
 
         var buckets = PrometheusText.Samples(exposition).Where(s => s.Name.StartsWith("mas_", StringComparison.Ordinal) && s.Name.EndsWith("_bucket", StringComparison.Ordinal))
             .Select(s => (Family: s.Name[..^"_bucket".Length], Series: BucketBound().Replace(s.Labels, ""), Le: BucketBound().Match(s.Labels).Groups[1].Value, s.Value))
@@ -276,10 +276,12 @@ public sealed partial class MetricsTests : IAsyncLifetime
         }
     }
 
-    private static (int Code, string Output) Promtool(params string[] args) => Promtool(null, args);
+    private static (int Code, string Output) Promtool(params string[] args) => RunPromtool(null, args);
 
     /// <summary>Runs promtool with <paramref name="input"/> on its standard input (check metrics reads the exposition there).</summary>
-    private static (int Code, string Output) Promtool(string? input, params string[] args)
+    private static (int Code, string Output) PromtoolReading(string input, params string[] args) => RunPromtool(input, args);
+
+    private static (int Code, string Output) RunPromtool(string? input, string[] args)
     {
         const string promtool = "/usr/bin/promtool";
         if (!File.Exists(promtool))
