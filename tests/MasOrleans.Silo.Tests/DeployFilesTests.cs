@@ -281,6 +281,33 @@ public sealed partial class DeployFilesTests
         }
     }
 
+    /// <summary>
+    /// A table panel shows one row per series only from an instant query formatted as a table (Grafana's Prometheus query
+    /// editor, "Format: Table" and "Type: Instant"): a range query gives each series a frame of its own, one row per
+    /// time step, and the table shows one of them at a time.
+    /// </summary>
+    [Fact]
+    public void Grafana_table_panels_ask_for_one_row_per_series()
+    {
+        var tables = 0;
+        foreach (var file in Directory.GetFiles(RepoFiles.Path("dashboards/grafana/dashboards"), "*.json"))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var panel in doc.RootElement.GetProperty("panels").EnumerateArray().Where(p => p.GetProperty("type").GetString() == "table"))
+            {
+                tables++;
+                foreach (var target in panel.GetProperty("targets").EnumerateArray())
+                {
+                    var where = $"{Path.GetFileName(file)}: {panel.GetProperty("title").GetString()}";
+                    Assert.True(target.TryGetProperty("instant", out var instant) && instant.GetBoolean(), $"{where}: not an instant query");
+                    Assert.True(!target.TryGetProperty("range", out var range) || !range.GetBoolean(), $"{where}: also a range query");
+                    Assert.True(target.TryGetProperty("format", out var format) && format.GetString() == "table", $"{where}: not formatted as a table");
+                }
+            }
+        }
+        Assert.True(tables > 0, "the dashboards hold a table panel");
+    }
+
     [Fact]
     public void Containers_are_given_longer_to_stop_than_the_silos_own_shutdown_bound()
     {

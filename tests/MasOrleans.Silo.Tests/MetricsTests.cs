@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MasOrleans.Silo.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -7,7 +8,7 @@ namespace MasOrleans.Silo.Tests;
 /// A real silo process on a real redis-server gets traffic (nodes, telemetry, pods that fit and one that cannot);
 /// its live /metrics must then hold every metric the Grafana panels and the alerting rules query.
 /// </summary>
-public sealed class MetricsTests : IAsyncLifetime
+public sealed partial class MetricsTests : IAsyncLifetime
 {
     private RedisServer _redis = null!;
     private SiloProcess _silo = null!;
@@ -49,8 +50,9 @@ public sealed class MetricsTests : IAsyncLifetime
             if (names.Count == 0) missing.Add($"{where}: no MasOrleans metric in '{expr}'");
             // `up` is written by Prometheus itself for every scrape target, never by the service.
             missing.AddRange(names.Where(n => n != "up" && !present.Contains(n)).Select(n => $"{where}: {n}"));
+            missing.AddRange(PromQlChecks.Problems(expr, exposition).Select(p => $"{where}: {p}"));
         }
-        Assert.True(missing.Count == 0, "not on /metrics:\n" + string.Join('\n', missing) + "\n--- exposition ---\n" + exposition);
+        Assert.True(missing.Count == 0, "not on /metrics as queried:\n" + string.Join('\n', missing) + "\n--- exposition ---\n" + exposition);
     }
 
     [Fact]
@@ -115,6 +117,41 @@ public sealed class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The service's own families as promtool lints them (HELP and TYPE, "_total" on counters, base units in names), and
+    /// each histogram's buckets cumulative up to a +Inf bucket equal to its _count (prometheus.io/docs/instrumenting/
+    /// exposition_formats, "Histograms and summaries").
+    /// </summary>
+    [Fact]
+    public async Task Own_metrics_pass_promtool_lint_and_histograms_are_cumulative()
+    {
+        var exposition = await DriveTraffic();
+        var own = string.Join('\n', exposition.Split('\n').Where(l => l.StartsWith("mas_", StringComparison.Ordinal)
+            || l.StartsWith("# HELP mas_", StringComparison.Ordinal) || l.StartsWith("# TYPE mas_", StringComparison.Ordinal))) + "\n";
+        var (code, output) = PromtoolReading(own, "check", "metrics");
+        Assert.True(code == 0 && output.Trim().Length == 0, $"promtool check metrics: {code}\n{output}");
+        // promtool reads what it is given: a counter without "_total" is reported (an empty input would pass silently).
+        Assert.Contains("should have \"_total\" suffix", PromtoolReading("# HELP mas_probe a probe\n# TYPE mas_probe counter\nmas_probe 1\n", "check", "metrics").Output);
+
+        var buckets = PrometheusText.Samples(exposition).Where(s => s.Name.StartsWith("mas_", StringComparison.Ordinal) && s.Name.EndsWith("_bucket", StringComparison.Ordinal))
+            .Select(s => (Family: s.Name[..^"_bucket".Length], Series: BucketBound().Replace(s.Labels, ""), Le: BucketBound().Match(s.Labels).Groups[1].Value, s.Value))
+            .GroupBy(b => (b.Family, b.Series)).ToList();
+        // The scheduler's latency and the learned policy's inference, per policy or algorithm.
+        Assert.Contains(buckets, b => b.Key.Family == "mas_scheduling_latency_seconds");
+        Assert.Contains(buckets, b => b.Key.Family == "mas_model_inference_latency_seconds");
+        foreach (var series in buckets)
+        {
+            var bounds = series.Select(b => (Bound: b.Le == "+Inf" ? double.PositiveInfinity : double.Parse(b.Le, System.Globalization.CultureInfo.InvariantCulture), b.Value)).ToList();
+            var where = $"{series.Key.Family}{{{series.Key.Series}}}";
+            Assert.True(bounds.Zip(bounds.Skip(1)).All(p => p.First.Bound < p.Second.Bound && p.First.Value <= p.Second.Value), $"{where}: buckets not cumulative: {string.Join(", ", bounds)}");
+            Assert.Equal(double.PositiveInfinity, bounds[^1].Bound);
+            Assert.Equal(PrometheusText.Value(exposition, series.Key.Family + "_count", series.Key.Series), bounds[^1].Value);
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@",?le=""([^""]*)""")]
+    private static partial System.Text.RegularExpressions.Regex BucketBound();
+
+    /// <summary>
     /// rate() and increase() take the difference of a series' samples, so a counter that first appears at 1 shows no
     /// increase: the first online training round on a silo was invisible on the Scheduler dashboard's
     /// increase(mas_learning_rounds_total[1h]). Every label value docs/observability.md lists is exported at 0 from the start.
@@ -132,6 +169,10 @@ public sealed class MetricsTests : IAsyncLifetime
                 Assert.True(PrometheusText.Value(exposition, "mas_learning_experience_total", $"algo=\"{algo}\"", $"outcome=\"{outcome}\"") == 0,
                     $"mas_learning_experience_total{{algo={algo},outcome={outcome}}} is not 0 on a fresh silo");
         }
+        // The HELP an operator reads beside the series names what each outcome means, every one of them.
+        var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
+        foreach (var outcome in new[] { "sent", "dropped", "off" })
+            Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
     }
 
     [Fact]
@@ -150,6 +191,26 @@ public sealed class MetricsTests : IAsyncLifetime
         var (code, output) = Promtool("check", "rules", RepoFiles.Path("dashboards/prometheus/alerts.yml"));
         Assert.True(code == 0, output);
         Assert.Contains("SUCCESS: 5 rules found", output);
+    }
+
+    /// <summary>
+    /// dashboards/prometheus/alerts.test.yml feeds each alert two silos' series (the cluster gauges alike on both, the
+    /// counters split between them) and says when it fires and when it stays quiet; every alert has such a test.
+    /// </summary>
+    [Fact]
+    public void Alerting_rules_pass_their_unit_tests()
+    {
+        const string tests = "dashboards/prometheus/alerts.test.yml";
+        var tested = ((YamlSequenceNode)RepoFiles.Yaml(tests)[0]["tests"]).Cast<YamlMappingNode>()
+            .SelectMany(t => ((YamlSequenceNode)t["alert_rule_test"]).Cast<YamlMappingNode>())
+            .Select(a => a["alertname"].ToString()).ToHashSet(StringComparer.Ordinal);
+        var alerts = RepoFiles.AlertExpressions().Select(a => a.Where["alert ".Length..]).ToList();
+        Assert.Equal(5, alerts.Count);
+        var untested = alerts.Where(a => !tested.Contains(a)).ToList();
+        Assert.True(untested.Count == 0, $"{tests} has no test of {string.Join(", ", untested)}");
+        var (code, output) = Promtool("test", "rules", RepoFiles.Path(tests));
+        Assert.True(code == 0, output);
+        Assert.Contains("SUCCESS", output);
     }
 
     [Fact]
@@ -215,14 +276,24 @@ public sealed class MetricsTests : IAsyncLifetime
         }
     }
 
-    private static (int Code, string Output) Promtool(params string[] args)
+    private static (int Code, string Output) Promtool(params string[] args) => RunPromtool(null, args);
+
+    /// <summary>Runs promtool with <paramref name="input"/> on its standard input (check metrics reads the exposition there).</summary>
+    private static (int Code, string Output) PromtoolReading(string input, params string[] args) => RunPromtool(input, args);
+
+    private static (int Code, string Output) RunPromtool(string? input, string[] args)
     {
         const string promtool = "/usr/bin/promtool";
         if (!File.Exists(promtool))
             Assert.Fail($"{promtool} is missing: install Debian's prometheus package (scripts/setup.sh does) to check the rules");
-        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
         var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output);

@@ -41,9 +41,10 @@ public static class MasMeters
     public static readonly Gauge<long> LearningModelVersion = Meter.CreateGauge<long>(
         "mas_learning_model_version", null, "Model version a learned policy decides with on this silo, by algorithm");
 
-    /// <summary>mas_learning_experience_total{algo,outcome}: live decisions kept for online learning (sent) or not (dropped).</summary>
+    /// <summary>mas_learning_experience_total{algo,outcome}: live decisions kept for online learning (sent) or not (dropped, off).</summary>
     public static readonly Counter<long> LearningExperience = Meter.CreateCounter<long>(
-        "mas_learning_experience", null, "Live learned-policy decisions by what became of them (sent to the trainer, dropped)");
+        "mas_learning_experience", null,
+        "Live learned-policy decisions by outcome (sent: to the trainer; dropped: lost, trainer unreachable or queue full; off: not kept, online learning switched off)");
 
     /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (trained, rejected, discarded).</summary>
     public static readonly Counter<long> LearningRounds = Meter.CreateCounter<long>(

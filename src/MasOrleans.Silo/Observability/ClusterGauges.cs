@@ -43,15 +43,13 @@ internal sealed record ClusterSample(
     int ReadyNodes,
     int NotReadyNodes,
     IReadOnlyList<Measurement<double>> Allocation,
-    IReadOnlyList<Measurement<double>> Utilization)
-{
-    public static readonly ClusterSample Empty = new(0, 0, 0, [], []);
-}
+    IReadOnlyList<Measurement<double>> Utilization);
 
 /// <summary>
 /// The cluster gauges. Gauge callbacks run synchronously on scrape and may not call grains, so a loop samples
 /// every Metrics__SampleSeconds and the gauges report the latest sample. Every silo reports the same cluster-wide
-/// values (aggregate across silos with max, not sum).
+/// values (aggregate across silos with max, not sum). Before its first sample a silo knows nothing of the cluster and
+/// reports no cluster gauge: zeros would be scraped as an empty cluster.
 /// </summary>
 internal sealed class ClusterGauges : BackgroundService
 {
@@ -60,7 +58,7 @@ internal sealed class ClusterGauges : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ClusterGauges> _logger;
     private readonly TimeSpan _period;
-    private volatile ClusterSample _sample = ClusterSample.Empty;
+    private volatile ClusterSample? _sample;
 
     public ClusterGauges(IGrainFactory grains, SiloClusterView view, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
     {
@@ -71,15 +69,20 @@ internal sealed class ClusterGauges : BackgroundService
         _period = TimeSpan.FromSeconds(options.Value.SampleSeconds);
         // A meter per host (same name as the shared one) so gauges go away with the host that registered them.
         var meter = meters.Create(MasMeters.MeterName);
-        meter.CreateObservableGauge("mas_pending_pods", () => _sample.Pending, null, "Pods waiting for a node (Pending or Unschedulable)");
+        meter.CreateObservableGauge("mas_pending_pods", ObservePending, null, "Pods waiting for a node (Pending or Unschedulable)");
         meter.CreateObservableGauge("mas_nodes", ObserveNodes, null, "Nodes by state (ready, not_ready)");
-        meter.CreateObservableGauge("mas_node_allocation_ratio", () => _sample.Allocation, null, "Requested / capacity per node and resource");
-        meter.CreateObservableGauge("mas_node_utilization_ratio", () => _sample.Utilization, null, "Measured utilization (telemetry) per node and resource");
+        meter.CreateObservableGauge("mas_node_allocation_ratio", () => _sample?.Allocation ?? [], null, "Requested / capacity per node and resource");
+        meter.CreateObservableGauge("mas_node_utilization_ratio", () => _sample?.Utilization ?? [], null, "Measured utilization (telemetry) per node and resource");
+    }
+
+    private IEnumerable<Measurement<int>> ObservePending()
+    {
+        if (_sample is { } sample) yield return new Measurement<int>(sample.Pending);
     }
 
     private IEnumerable<Measurement<int>> ObserveNodes()
     {
-        var sample = _sample;
+        if (_sample is not { } sample) yield break;
         yield return new Measurement<int>(sample.ReadyNodes, new KeyValuePair<string, object?>("state", "ready"));
         yield return new Measurement<int>(sample.NotReadyNodes, new KeyValuePair<string, object?>("state", "not_ready"));
     }
