@@ -134,6 +134,38 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// A scale-up starts a long cooldown while the CPU stays high: each resync (0.3 s here) decides ScaleCooldown again,
+    /// its message naming the seconds left. Those once took all 32 kept events within 10 s, so the workload's events no
+    /// longer said that it had scaled, or that it was created. As kube's controllers' recorder does (client-go
+    /// tools/record/events_cache.go), the 10th distinct message of a reason and all later ones are one combined event.
+    /// </summary>
+    [Fact]
+    public async Task A_long_cooldown_repeated_each_resync_does_not_push_the_scaling_out_of_the_workloads_events()
+    {
+        await Nodes("cd", "cd-a");
+        using var telemetry = new TelemetryPump(Http, "cd-a") { Cpu = 0.9 };
+        await CreateWorkload("cd", replicas: 1, pool: "cd", autoscale: new
+        {
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 3600, scaleDownCooldownSeconds = 3600,
+        });
+        // 90% against 50%: 1 -> ceil(1.8) = 2, then 2 asks for 4 on every pass of the hour's cooldown.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        List<Event> events;
+        while ((events = await Events("workloads", "cd")).Where(e => e.Reason == "ScaleCooldown").Sum(e => e.Count) <= MasOrleans.Abstractions.Contracts.ObjectEvents.MaxEvents)
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                $"the cooldowns never outnumbered the {MasOrleans.Abstractions.Contracts.ObjectEvents.MaxEvents} kept events; listed: {string.Join(" | ", events.Select(e => $"{e.Reason} x{e.Count}"))}");
+            await Task.Delay(200);
+        }
+        Assert.Contains(events, e => e.Reason == "Created");
+        Assert.Equal(["1 -> 2"], events.Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
+        var cooldowns = events.Where(e => e.Reason == "ScaleCooldown").ToList();
+        Assert.Equal(10, cooldowns.Count);
+        Assert.StartsWith("(combined from similar events): cpu 90% vs target 50% asks for 4 replica(s)", cooldowns[^1].Message, StringComparison.Ordinal);
+        Assert.Equal(2, (await Http.GetJson("/api/v1/workloads/cd")).GetProperty("replicas").GetInt32());
+    }
+
+    /// <summary>
     /// Kube's ReplicaSet on scale-down (pkg/controller/controller_utils.go ActivePodsWithRanks.Less, ranks from
     /// replica_set.go getPodsRankedByRelatedPodsOnSameNode): among assigned, Running, ready pods the one whose node holds
     /// more of the workload's pods goes first, then the newest. sd-a holds 3 and sd-b 1 (created last), so the newest of
