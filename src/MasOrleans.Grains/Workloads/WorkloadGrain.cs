@@ -111,9 +111,11 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is null) return NotFound();
         if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
+        var before = state.State;
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
-        await state.WriteStateAsync();
+        // A failed write is answered as not done: kept in memory, the next resync would have scaled anyway.
+        await state.WriteOrRestore(before);
         await Reconcile(autoscale: false);
         return Outcome.Success;
     }
