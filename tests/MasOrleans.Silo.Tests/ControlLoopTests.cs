@@ -134,6 +134,31 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// Replicas the cluster has no room for count as idle on a scale-up, as HPA counts Pending pods
+    /// (replica_calculator.go): 2 replicas fill their node's free room at 90% against a 50% target and ask for
+    /// ceil(2 * 1.8) = 4; the 2 new ones stay Unschedulable, so the ratio over all 4 is 1.8 * 2 / 4 = 0.9, within the
+    /// tolerance, and the count holds. Each pass past the cooldown asked for ceil(4 * 1.8) = 8, then the maximum, 10.
+    /// </summary>
+    [Fact]
+    public async Task Replicas_that_cannot_be_placed_do_not_make_the_autoscaler_ask_for_more()
+    {
+        await Nodes("pd", "pd-a");
+        using (var blocker = await Http.Post("/api/v1/pods", new { name = "pd-blocker", requests = Cpu("2"), nodeSelector = new Dictionary<string, string> { ["pool"] = "pd" } }))
+            Assert.Equal(HttpStatusCode.Accepted, blocker.StatusCode);
+        await Http.WaitFor("/api/v1/pods/pd-blocker", p => p.Phase() == "Running");
+        using var telemetry = new TelemetryPump(Http, "pd-a") { Cpu = 0.9 };
+        await CreateWorkload("pd", replicas: 2, pool: "pd", autoscale: new
+        {
+            minReplicas = 1, maxReplicas = 10, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0.5, scaleDownCooldownSeconds = 3600,
+        });
+        await WaitForWorkload("pd", w => w.GetProperty("replicas").GetInt32() == 4 && Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);
+        // Many resync passes (0.3 s) and scale-up cooldowns (0.5 s) at 90%.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/pd")).GetProperty("replicas").GetInt32());
+        Assert.Equal(["2 -> 4"], (await Events("workloads", "pd")).Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
+    }
+
+    /// <summary>
     /// A scale-up starts a long cooldown while the CPU stays high: each resync (0.3 s here) decides ScaleCooldown again,
     /// its message naming the seconds left. Those once took all 32 kept events within 10 s, so the workload's events no
     /// longer said that it had scaled, or that it was created. As kube's controllers' recorder does (client-go

@@ -226,8 +226,10 @@ public sealed class WorkloadGrain(
         if (!_recommendationsSeeded) (_recommendationsSeeded, _recommendations) = (true, [(decidedAt, state.State.Replicas)]);
         var window = decidedAt.AddSeconds(-spec.ScaleDownCooldownSeconds);
         _recommendations.RemoveAll(r => r.At <= window);
-        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas));
-        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization)));
+        // Replicas not Running (or not created yet) count as using nothing on a scale-up, as HPA counts Pending pods.
+        var notRunning = Math.Max(0, state.State.Replicas - live.Count(v => v.Phase == PodPhase.Running));
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas), notRunning);
+        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization, state.State.Replicas - notRunning, notRunning)));
         if (decision.Reason == "ScaleUnchanged") return false;
         AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
         if (decision.Changes(state.State.Replicas))
