@@ -44,9 +44,10 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
         var before = state.State;
+        var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
-            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(clock.GetUtcNow()));
-        AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
+            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now);
+        AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}", now);
         await state.WriteOrRestore(before);
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartLoop();
@@ -64,8 +65,15 @@ public sealed class WorkloadGrain(
         await TrackProgress(live, ready);
         return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
-            state.State.ProgressDeadlineSeconds, state.State.Progress);
+            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt());
     }
+
+    /// <summary>
+    /// Kept with the workload: a record from before that has only its Created event, which the 32 kept events rotate out
+    /// (a deployment's creationTimestamp then vanished).
+    /// </summary>
+    private DateTimeOffset? CreatedAt() =>
+        state.State.CreatedAt ?? state.State.Events?.FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
 
     /// <summary>
     /// Moves the Progressing condition on each look, as the deployment controller does on each sync: what a client
