@@ -43,13 +43,15 @@ public sealed class WorkloadGrain(
         string? containerName = null, int? progressDeadlineSeconds = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
+        // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
+        // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes.
+        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
             ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}", now);
         await state.WriteOrRestore(before);
-        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartLoop();
         await Reconcile(autoscale: false);
         return Outcome.Success;
@@ -145,8 +147,17 @@ public sealed class WorkloadGrain(
     public Task PodFinished(string pod, PodPhase phase, string? reason) =>
         state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Template is not null)
+        {
+            await Reconcile(autoscale: false);
+            return;
+        }
+        // Registered by a creation whose write then failed: there is no workload to restart.
+        if (await this.GetReminder(reminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        DeactivateOnIdle();
+    }
 
     private void StartLoop()
     {
