@@ -34,6 +34,27 @@ public sealed class AutoscalerTests
     public void Small_workloads_scale_up_when_cpu_is_above_target(int current, double utilization, int expected) =>
         Assert.Equal(expected, Autoscaler.DesiredReplicas(Spec with { MinReplicas = 1 }, current, utilization));
 
+    /// <summary>
+    /// HPA on a scale-up with replicas not Running (kubernetes pkg/controller/podautoscaler/replica_calculator.go
+    /// GetResourceReplicas: groupPods puts Pending pods with the ignored, and rebalanceIgnored counts them at 0%): the
+    /// ratio is taken again over all replicas, newRatio = ratio * running / (running + notRunning); within the tolerance
+    /// or below 1 the count stays, otherwise ceil(newRatio * (running + notRunning)) = ceil(ratio * running), never fewer
+    /// than now. Without this, replicas the cluster had no room for asked for more each cooldown, up to the maximum.
+    /// </summary>
+    [Theory]
+    [InlineData(140.0, 4, 0, 8)]   // all Running: ceil(2 * 4)
+    [InlineData(140.0, 2, 2, 4)]   // newRatio 2 * 2 / 4 = 1.0: within the tolerance (was ceil(2 * 4) = 8)
+    [InlineData(140.0, 3, 1, 6)]   // newRatio 1.5: ceil(1.5 * 4) = ceil(2 * 3) = 6 (was 8)
+    [InlineData(105.0, 2, 2, 4)]   // ratio 1.5 but newRatio 0.75: a change of direction keeps 4 (was 6)
+    [InlineData(140.0, 1, 3, 4)]   // newRatio 0.5 (was 8)
+    [InlineData(30.0, 2, 2, 2)]    // below target the seed's step, as before: 4 - 2
+    public void Replicas_not_running_count_as_idle_on_a_scale_up(double utilization, int running, int notRunning, int expected)
+    {
+        Assert.Equal(expected, Autoscaler.DesiredReplicas(Spec, running + notRunning, utilization, running, notRunning));
+        var decision = Autoscaler.Decide(Spec, running + notRunning, utilization, Now, lastScaleAt: null, notRunning: notRunning);
+        Assert.Equal(expected, decision.Desired);
+    }
+
     [Theory]
     [InlineData(140.0, null, "ScaledUp", 8)]
     [InlineData(140.0, 30.0, "ScaleCooldown", 4)]   // scale-up cooldown 60 s not over

@@ -20,12 +20,21 @@ public sealed class WorkloadStateStorageTests
         Assert.DoesNotContain("annotations", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("containerName", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("progress", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("createdAt", json, StringComparison.OrdinalIgnoreCase);
         // A workload stored before annotations existed is this document: it loads, with none.
         var loaded = Serializer.Deserialize<WorkloadState>(BinaryData.FromString(json));
         Assert.Equal((2, "default/web", "default/web-b2c4d"), (loaded.Replicas, loaded.Template!.Name, loaded.Pods.Single()));
         Assert.Null(loaded.Annotations);
         Assert.Null(loaded.ContainerName);
         Assert.Null(loaded.Progress);
+        Assert.Null(loaded.CreatedAt);
+    }
+
+    [Fact]
+    public void A_workloads_creation_time_round_trips()
+    {
+        var at = DateTimeOffset.UnixEpoch.AddSeconds(7);
+        Assert.Equal(at, Serializer.Deserialize<WorkloadState>(Serializer.Serialize(Stored(null) with { CreatedAt = at })).CreatedAt);
     }
 
     [Fact]

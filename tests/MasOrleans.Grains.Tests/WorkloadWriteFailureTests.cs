@@ -65,10 +65,37 @@ public sealed class WorkloadWriteFailureTests : IAsyncLifetime
         Assert.True((await workload.Delete()).IsOk);
     }
 
-    /// <summary>The silo's default storage, whose next write of a workload recording a pod fails once when armed.</summary>
+    /// <summary>
+    /// A scale whose write fails (Redis gone for a moment) was answered with the error (a 503 to the client: not done,
+    /// retry) but kept in the grain's memory: the next resync created the replicas and stored the count. Nothing changes now.
+    /// </summary>
+    [Fact]
+    public async Task A_scale_whose_write_fails_changes_nothing()
+    {
+        _log.Expect("mas-workload/g-unscaled");
+        _log.Expect("the workload write failed");
+        var workload = _cluster.Client.GetGrain<IWorkloadGrain>("g-unscaled");
+        var template = PodOf("g-unscaled", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Assert.True((await workload.Create(template, 0)).IsOk);
+
+        _storage.FailNextWrite = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => workload.Scale(2));
+        var after = (await workload.Get())!;
+        Assert.Equal(0, after.Replicas);
+        Assert.Empty(after.Pods);
+        Assert.DoesNotContain(await workload.GetEvents(), e => e.Reason == "Scaled");
+
+        // Retried once Redis answers, it is done.
+        Assert.True((await workload.Scale(2)).IsOk);
+        Assert.Equal(2, (await workload.Get())!.Replicas);
+        Assert.True((await workload.Delete()).IsOk);
+    }
+
+    /// <summary>The silo's default storage, whose next write of a workload (or of one recording a pod) fails once when armed.</summary>
     private sealed class FailingWorkloadWrites
     {
         public volatile bool FailNextPodRecord;
+        public volatile bool FailNextWrite;
         public List<string> Unrecorded { get; } = [];
 
         public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
@@ -84,6 +111,11 @@ public sealed class WorkloadWriteFailureTests : IAsyncLifetime
                     owner.FailNextPodRecord = false;
                     lock (owner.Unrecorded) owner.Unrecorded.AddRange(recording.Pods);
                     throw new InvalidOperationException("the workload write recording a pod failed (test)");
+                }
+                if (owner.FailNextWrite && grainState.State is WorkloadState)
+                {
+                    owner.FailNextWrite = false;
+                    throw new InvalidOperationException("the workload write failed (test)");
                 }
                 return inner.WriteStateAsync(stateName, grainId, grainState);
             }

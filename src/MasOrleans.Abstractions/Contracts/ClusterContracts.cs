@@ -27,7 +27,8 @@ public sealed record WorkloadView(
     [property: Id(7)] IReadOnlyDictionary<string, string>? Annotations = null,
     [property: Id(8)] string? ContainerName = null,
     [property: Id(9)] int? ProgressDeadlineSeconds = null,
-    [property: Id(10)] WorkloadProgress? Progress = null);
+    [property: Id(10)] WorkloadProgress? Progress = null,
+    [property: Id(11)] DateTimeOffset? CreatedAt = null);
 
 /// <summary>
 /// A workload's Progressing condition as Kubernetes' deployment controller keeps it (pkg/controller/deployment/progress.go,

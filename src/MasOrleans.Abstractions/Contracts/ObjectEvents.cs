@@ -5,6 +5,17 @@ public static class ObjectEvents
 {
     public const int MaxEvents = 32;
 
+    /// <summary>
+    /// kube's EventCorrelator aggregation (client-go tools/record/events_cache.go, defaultAggregateMaxEvents and
+    /// defaultAggregateIntervalInSeconds): the 10th distinct message of one type and reason within 10 minutes, and every
+    /// similar event after it, is one event whose message is the latest with this prefix and whose count grows.
+    /// </summary>
+    public const int AggregateMaxEvents = 10;
+
+    public static readonly TimeSpan AggregateInterval = TimeSpan.FromSeconds(600);
+
+    public const string CombinedPrefix = "(combined from similar events): ";
+
     public static IReadOnlyList<PodEvent> Append(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
     {
         var list = events.ToList();
@@ -12,6 +23,28 @@ public static class ObjectEvents
             list[^1] = list[^1] with { LastSeen = now, Count = list[^1].Count + 1 };
         else
             list.Add(new PodEvent(now, type, reason, message));
+        return Bounded(list);
+    }
+
+    /// <summary>
+    /// <see cref="Append"/> for a controller that repeats a decision with a changing message each period (the autoscaler's
+    /// cooldowns, each naming the reading and the seconds left): as kube's recorder does for such controllers, similar
+    /// events are combined (<see cref="AggregateMaxEvents"/>) so they cannot push the object's other events out of its
+    /// bounded list. The combined event moves to the end, so the list stays ordered by when each was last seen.
+    /// </summary>
+    public static IReadOnlyList<PodEvent> Correlate(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
+    {
+        var similar = events.Where(e => e.Type == type && e.Reason == reason && now - e.LastSeen <= AggregateInterval).ToList();
+        var combined = similar.LastOrDefault(e => e.Message.StartsWith(CombinedPrefix, StringComparison.Ordinal));
+        var distinct = similar.Where(e => !ReferenceEquals(e, combined)).Select(e => e.Message).Append(message).Distinct(StringComparer.Ordinal).Count();
+        if (combined is null && distinct < AggregateMaxEvents) return Append(events, now, type, reason, message);
+        var list = events.Where(e => !ReferenceEquals(e, combined)).ToList();
+        list.Add(new PodEvent(now, type, reason, CombinedPrefix + message, (combined?.Count ?? 0) + 1));
+        return Bounded(list);
+    }
+
+    private static List<PodEvent> Bounded(List<PodEvent> list)
+    {
         if (list.Count > MaxEvents) list.RemoveRange(0, list.Count - MaxEvents);
         return list;
     }

@@ -25,11 +25,25 @@ public static class Autoscaler
     /// <summary>HPA's default --horizontal-pod-autoscaler-tolerance.</summary>
     public const double Tolerance = 0.1;
 
-    public static int DesiredReplicas(AutoscaleSpec spec, int current, double cpuUtilizationPercent)
+    public static int DesiredReplicas(AutoscaleSpec spec, int current, double cpuUtilizationPercent) =>
+        DesiredReplicas(spec, current, cpuUtilizationPercent, running: current, notRunning: 0);
+
+    /// <param name="running">Replicas Running, whose nodes gave <paramref name="cpuUtilizationPercent"/>.</param>
+    /// <param name="notRunning">Replicas not Running yet (Pending, Unschedulable): as HPA does on a scale-up
+    /// (replica_calculator.go GetResourceReplicas: groupPods ignores Pending pods, rebalanceIgnored counts them at 0%),
+    /// they count as using nothing, so replicas that cannot be placed do not ask for more each cooldown until the maximum.</param>
+    public static int DesiredReplicas(AutoscaleSpec spec, int current, double cpuUtilizationPercent, int running, int notRunning)
     {
         var ratio = cpuUtilizationPercent / spec.TargetCpuUtilization;
         int desired;
-        if (Math.Abs(1 - ratio) <= Tolerance) desired = current;
+        if (notRunning > 0 && ratio > 1)
+        {
+            // The new ratio over running + notRunning replicas; a change of direction or one within the tolerance keeps
+            // the count, and so does fewer than now. ceil(newRatio * (running + notRunning)) is ceil(ratio * running).
+            var rebalanced = ratio * running / (running + notRunning);
+            desired = Math.Abs(1 - rebalanced) <= Tolerance || rebalanced < 1 ? current : Math.Max(current, (int)Math.Ceiling(ratio * running));
+        }
+        else if (Math.Abs(1 - ratio) <= Tolerance) desired = current;
         else if (ratio < 1) desired = current - (ratio < 0.5 ? 2 : 1);
         else desired = (int)Math.Ceiling(current * ratio);
         return Math.Clamp(desired, spec.MinReplicas, spec.MaxReplicas);
@@ -38,10 +52,11 @@ public static class Autoscaler
     /// <param name="recent">The unstabilized recommendations of the scale-down window before this one (HPA's
     /// stabilization, pkg/controller/podautoscaler/horizontal.go stabilizeRecommendationWithBehaviors): a scale-down goes
     /// only as low as the highest of them, so one low reading among high ones does not remove replicas.</param>
+    /// <param name="notRunning">Replicas not Running yet, as <see cref="DesiredReplicas(AutoscaleSpec, int, double, int, int)"/> counts them.</param>
     public static ScalingDecision Decide(AutoscaleSpec spec, int current, double cpuUtilizationPercent, DateTimeOffset now, DateTimeOffset? lastScaleAt,
-        IReadOnlyList<int>? recent = null)
+        IReadOnlyList<int>? recent = null, int notRunning = 0)
     {
-        var recommended = DesiredReplicas(spec, current, cpuUtilizationPercent);
+        var recommended = DesiredReplicas(spec, current, cpuUtilizationPercent, current - notRunning, notRunning);
         var metric = $"cpu {cpuUtilizationPercent:0.#}% vs target {spec.TargetCpuUtilization:0.#}%";
         var desired = recommended < current && recent is { Count: > 0 } ? Math.Min(current, Math.Max(recommended, recent.Max())) : recommended;
         if (desired == current)

@@ -43,12 +43,15 @@ public sealed class WorkloadGrain(
         string? containerName = null, int? progressDeadlineSeconds = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
-        var before = state.State;
-        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
-            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(clock.GetUtcNow()));
-        AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}");
-        await state.WriteOrRestore(before);
+        // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
+        // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes.
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        var before = state.State;
+        var now = clock.GetUtcNow();
+        state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
+            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now);
+        AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}", now);
+        await state.WriteOrRestore(before);
         StartLoop();
         await Reconcile(autoscale: false);
         return Outcome.Success;
@@ -64,8 +67,15 @@ public sealed class WorkloadGrain(
         await TrackProgress(live, ready);
         return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
-            state.State.ProgressDeadlineSeconds, state.State.Progress);
+            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt());
     }
+
+    /// <summary>
+    /// Kept with the workload: a record from before that has only its Created event, which the 32 kept events rotate out
+    /// (a deployment's creationTimestamp then vanished).
+    /// </summary>
+    private DateTimeOffset? CreatedAt() =>
+        state.State.CreatedAt ?? state.State.Events?.FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
 
     /// <summary>
     /// Moves the Progressing condition on each look, as the deployment controller does on each sync: what a client
@@ -111,9 +121,11 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is null) return NotFound();
         if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
+        var before = state.State;
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
-        await state.WriteStateAsync();
+        // A failed write is answered as not done: kept in memory, the next resync would have scaled anyway.
+        await state.WriteOrRestore(before);
         await Reconcile(autoscale: false);
         return Outcome.Success;
     }
@@ -135,8 +147,17 @@ public sealed class WorkloadGrain(
     public Task PodFinished(string pod, PodPhase phase, string? reason) =>
         state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Template is not null)
+        {
+            await Reconcile(autoscale: false);
+            return;
+        }
+        // Registered by a creation whose write then failed: there is no workload to restart.
+        if (await this.GetReminder(reminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        DeactivateOnIdle();
+    }
 
     private void StartLoop()
     {
@@ -224,8 +245,10 @@ public sealed class WorkloadGrain(
         if (!_recommendationsSeeded) (_recommendationsSeeded, _recommendations) = (true, [(decidedAt, state.State.Replicas)]);
         var window = decidedAt.AddSeconds(-spec.ScaleDownCooldownSeconds);
         _recommendations.RemoveAll(r => r.At <= window);
-        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas));
-        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization)));
+        // Replicas not Running (or not created yet) count as using nothing on a scale-up, as HPA counts Pending pods.
+        var notRunning = Math.Max(0, state.State.Replicas - live.Count(v => v.Phase == PodPhase.Running));
+        var decision = Autoscaler.Decide(spec, state.State.Replicas, utilization, decidedAt, state.State.LastScaleAt, _recommendations.ConvertAll(r => r.Replicas), notRunning);
+        _recommendations.Add((decidedAt, Autoscaler.DesiredReplicas(spec, state.State.Replicas, utilization, state.State.Replicas - notRunning, notRunning)));
         if (decision.Reason == "ScaleUnchanged") return false;
         AddEvent("Normal", decision.Reason, decision.Message, decidedAt);
         if (decision.Changes(state.State.Replicas))
@@ -294,7 +317,9 @@ public sealed class WorkloadGrain(
 
     private void AddEvent(string type, string reason, string message, DateTimeOffset? at = null)
     {
-        state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], at ?? clock.GetUtcNow(), type, reason, message) };
+        // Correlated as kube's controllers' recorder does: the autoscaler repeats a cooldown each resync with a new message,
+        // and those once filled the 32 kept events, pushing out the scaling that started the cooldown.
+        state.State = state.State with { Events = ObjectEvents.Correlate(state.State.Events ?? [], at ?? clock.GetUtcNow(), type, reason, message) };
         using (logger.BeginScope(new Dictionary<string, object?> { ["Workload"] = Name }))
             logger.LogInformation("Workload {Workload} {Reason}: {Message}", Name, reason, message);
     }

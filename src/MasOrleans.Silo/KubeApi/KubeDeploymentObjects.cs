@@ -20,10 +20,10 @@ internal static class KubeDeploymentObjects
         Controller = true,
     };
 
-    public static V1Deployment ToDeployment(WorkloadView view, DateTimeOffset? created, string resourceVersion)
+    public static V1Deployment ToDeployment(WorkloadView view, string resourceVersion)
     {
         var (ns, name) = KubernetesNames.Split(view.Name);
-        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, created ?? default,
+        var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, view.CreatedAt ?? default,
             ContainerName: view.ContainerName), resourceVersion);
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
@@ -37,7 +37,7 @@ internal static class KubeDeploymentObjects
                 NamespaceProperty = ns,
                 Uid = KubeNames.Uid("Deployment", view.Name, null),
                 ResourceVersion = resourceVersion,
-                CreationTimestamp = created?.UtcDateTime,
+                CreationTimestamp = view.CreatedAt?.UtcDateTime,
                 Generation = 1,
                 Labels = labels,
                 Annotations = view.Annotations is null ? null : new Dictionary<string, string>(view.Annotations),

@@ -58,13 +58,7 @@ internal static class KubeDeploymentsApi
     private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
     {
         var grain = grains.Reference<IWorkloadGrain>(key);
-        return await grain.Get() is { } view ? await Render(grain, view, resourceVersion) : null;
-    }
-
-    private static async Task<V1Deployment> Render(IWorkloadGrain grain, WorkloadView view, string resourceVersion)
-    {
-        var created = (await grain.GetEvents()).FirstOrDefault(e => e.Reason == "Created")?.LastSeen;
-        return KubeDeploymentObjects.ToDeployment(view, created, resourceVersion);
+        return await grain.Get() is { } view ? KubeDeploymentObjects.ToDeployment(view, resourceVersion) : null;
     }
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
@@ -105,7 +99,7 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var current = await Render(grain, view, "");
+        var current = KubeDeploymentObjects.ToDeployment(view, "");
         var parsed = KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
             target =>
             {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -102,6 +103,42 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
         await Status(await Patch("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}"""),
             HttpStatusCode.UnprocessableEntity, "Invalid");
+    }
+
+    /// <summary>
+    /// A deployment's creationTimestamp was read from its workload's "Created" event, and a workload keeps its last 32
+    /// events: one scaled up and down some 16 times (kubectl scale, or the autoscaler over a day) lost its creation time,
+    /// so kubectl showed its AGE as &lt;unknown&gt;. It is kept with the workload now, and stays what it was.
+    /// </summary>
+    [Fact]
+    public async Task A_deployments_creation_time_outlives_its_events()
+    {
+        var deployment = """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"http-aged-web"},"spec":{"replicas":0,
+             "selector":{"matchLabels":{"app":"http-aged-web"}},"template":{"metadata":{"labels":{"app":"http-aged-web"}},
+             "spec":{"nodeSelector":{"test":"http-aged-none"},"containers":[{"name":"main","image":"nginx:1.27","resources":{"requests":{"cpu":"1","memory":"1Gi"}}}]}}}}
+            """;
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
+        var created = await CreationTimestamp();
+        Assert.NotNull(created);
+
+        // The default namespace's deployment is the REST API's workload of the same name.
+        for (var i = 0; i < 32; i++)
+        {
+            using var scaled = await Patch("apis/apps/v1/namespaces/default/deployments/http-aged-web/scale", $"{{\"spec\":{{\"replicas\":{(i + 1) % 2}}}}}");
+            Assert.Equal(HttpStatusCode.OK, scaled.StatusCode);
+        }
+        var events = (await kube.Http.GetJson("../api/v1/workloads/http-aged-web/events")).GetProperty("items").EnumerateArray();
+        Assert.DoesNotContain(events, e => e.GetProperty("reason").GetString() == "Created");
+        Assert.Equal(created, await CreationTimestamp());
+
+        async Task<string?> CreationTimestamp()
+        {
+            using var response = await kube.Http.GetAsync("apis/apps/v1/namespaces/default/deployments/http-aged-web");
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.True(response.IsSuccessStatusCode, body.ToString());
+            return body.GetProperty("metadata").TryGetProperty("creationTimestamp", out var at) ? at.GetString() : null;
+        }
     }
 
     /// <summary>

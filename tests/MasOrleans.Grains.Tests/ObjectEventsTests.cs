@@ -1,0 +1,71 @@
+using MasOrleans.Abstractions.Contracts;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The workload's events are correlated as kube's controllers' recorder correlates them (client-go
+/// tools/record/events_cache.go: EventAggregatorByReasonFunc keys on type and reason, defaultAggregateMaxEvents 10,
+/// defaultAggregateIntervalInSeconds 600, EventAggregatorByReasonMessageFunc prefixes "(combined from similar events): ").
+/// </summary>
+public sealed class ObjectEventsTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static IReadOnlyList<PodEvent> Cooldowns(IReadOnlyList<PodEvent> events, int from, int count, DateTimeOffset at)
+    {
+        for (var i = from; i < from + count; i++)
+            events = ObjectEvents.Correlate(events, at.AddSeconds(i), "Normal", "ScaleCooldown", $"cooldown has {300 - i} s left");
+        return events;
+    }
+
+    [Fact]
+    public void Nine_distinct_messages_of_one_reason_stay_apart_and_the_tenth_and_later_ones_are_one_combined_event()
+    {
+        IReadOnlyList<PodEvent> events = [new PodEvent(Start, "Normal", "ScaledUp", "cpu 90% vs target 50%: 1 -> 2 replica(s)")];
+        events = Cooldowns(events, 0, 9, Start);
+        Assert.Equal(10, events.Count);
+        Assert.DoesNotContain(events, e => e.Message.StartsWith(ObjectEvents.CombinedPrefix, StringComparison.Ordinal));
+
+        // The 10th distinct message: kube's aggregator creates the combined event (count 1) beside the nine.
+        events = Cooldowns(events, 9, 1, Start);
+        Assert.Equal(11, events.Count);
+        Assert.Equal(new PodEvent(Start.AddSeconds(9), "Normal", "ScaleCooldown", "(combined from similar events): cooldown has 291 s left", 1), events[^1]);
+
+        // 100 more: one event, counted, carrying the latest message; the scaling that began the cooldown is still listed.
+        events = Cooldowns(events, 10, 100, Start);
+        Assert.Equal(11, events.Count);
+        Assert.Equal(new PodEvent(Start.AddSeconds(109), "Normal", "ScaleCooldown", "(combined from similar events): cooldown has 191 s left", 101), events[^1]);
+        Assert.Equal("ScaledUp", events[0].Reason);
+    }
+
+    [Fact]
+    public void Identical_repeats_fold_without_counting_as_distinct_and_other_reasons_or_types_are_not_similar()
+    {
+        IReadOnlyList<PodEvent> events = [];
+        for (var i = 0; i < 20; i++) events = ObjectEvents.Correlate(events, Start.AddSeconds(i), "Normal", "ScaleCooldown", "same");
+        Assert.Equal([new PodEvent(Start.AddSeconds(19), "Normal", "ScaleCooldown", "same", 20)], events);
+
+        // Eight distinct ScaleCooldown messages (with "same", nine), then a Warning and another reason: neither joins them.
+        events = Cooldowns(events, 0, 8, Start.AddSeconds(20));
+        events = ObjectEvents.Correlate(events, Start.AddSeconds(30), "Warning", "ScaleCooldown", "other type");
+        events = ObjectEvents.Correlate(events, Start.AddSeconds(31), "Normal", "ScaleStabilized", "other reason");
+        Assert.DoesNotContain(events, e => e.Message.StartsWith(ObjectEvents.CombinedPrefix, StringComparison.Ordinal));
+        Assert.Equal(11, events.Count);
+    }
+
+    [Fact]
+    public void Similar_events_more_than_ten_minutes_old_do_not_count_and_a_combined_one_that_old_is_not_continued()
+    {
+        var events = Cooldowns([], 0, 12, Start);
+        var combined = events[^1];
+        Assert.StartsWith(ObjectEvents.CombinedPrefix, combined.Message, StringComparison.Ordinal);
+
+        // 600 s after the last one it is still similar (kube: a new record only when the interval is more than the maximum)...
+        var within = ObjectEvents.Correlate(events, combined.LastSeen.AddSeconds(600), "Normal", "ScaleCooldown", "later");
+        Assert.Equal(combined.Count + 1, within[^1].Count);
+        // ...one second more and the message stands alone again, the old combined event kept as it was.
+        var after = ObjectEvents.Correlate(events, combined.LastSeen.AddSeconds(601), "Normal", "ScaleCooldown", "later");
+        Assert.Equal(new PodEvent(combined.LastSeen.AddSeconds(601), "Normal", "ScaleCooldown", "later"), after[^1]);
+        Assert.Equal(combined, after[^2]);
+    }
+}
