@@ -5,7 +5,6 @@ namespace MasOrleans.Tests.Shared;
 /// <summary>Sends a Unix signal to a process through libc: no `kill` binary (procps) needed on the test machine.</summary>
 public static class Signals
 {
-    public const int Interrupt = 2;
     public const int Terminate = 15;
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when it could not be sent.</summary>
