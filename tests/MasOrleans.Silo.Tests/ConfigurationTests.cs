@@ -328,6 +328,19 @@ public sealed class ConfigurationTests : IDisposable
     /// answering (69, EX_UNAVAILABLE). Each aborted the start half-way (exit 134) with stack traces; a taken silo port
     /// was not even named.
     /// </summary>
+    /// <summary>In Redis mode the advertised address is worked out with Orleans__Kubernetes, whose bad value was parsed
+    /// there first: "unexpected failure, a defect", exit 70, instead of the configuration message (memory mode never got there).</summary>
+    [Fact]
+    public async Task A_bad_kubernetes_switch_in_redis_mode_is_a_configuration_error()
+    {
+        var env = Environment("Storage__Provider", "redis");
+        env["Orleans__Kubernetes"] = "maybe";
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Orleans__Kubernetes must be true or false, not 'maybe'", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task Redis_mode_settings_and_what_the_machine_must_give_are_checked_before_anything_starts()
     {

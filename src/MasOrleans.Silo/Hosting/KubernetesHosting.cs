@@ -11,10 +11,13 @@ internal static class KubernetesHosting
 {
     public const string ServiceHostVariable = "KUBERNETES_SERVICE_HOST";
 
-    /// <summary>Orleans__Kubernetes (true/false) decides; unset, it is on whenever the process runs in a Kubernetes pod.</summary>
+    /// <summary>
+    /// Orleans__Kubernetes (true/false) decides; unset, it is on whenever the process runs in a Kubernetes pod. A value
+    /// that is neither counts as off here: start-up validation names it (a throw here was a "defect", exit 70).
+    /// </summary>
     public static bool IsEnabled(IConfiguration config, Func<string, string?> environment) =>
         config["Orleans:Kubernetes"] is { Length: > 0 } explicitValue
-            ? bool.Parse(explicitValue)
+            ? bool.TryParse(explicitValue, out var enabled) && enabled
             : !string.IsNullOrEmpty(environment(ServiceHostVariable));
 
     /// <summary>
