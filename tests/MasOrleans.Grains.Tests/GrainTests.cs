@@ -91,6 +91,26 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.True((await node.Reserve(PodOf("low-1000", 1000) with { Priority = 10 }, GpuAllocation.None)).Reserved);
     }
 
+    /// <summary>
+    /// Two preemptors of one priority nominated to a node whose room takes one (2 cpus, 1.5 each): the first nominated
+    /// reserves, the second is refused for the first's hold. Each counting the other's hold refused both until the holds
+    /// lapsed (30 s).
+    /// </summary>
+    [Fact]
+    public async Task Of_two_equal_nominees_for_room_that_takes_one_the_first_nominated_reserves()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-nominate-equal");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate-equal", cpuMilli: 2000))).IsOk);
+        var first = PodOf("equal-first", 1500) with { Priority = 100 };
+        var second = PodOf("equal-second", 1500) with { Priority = 100 };
+        await node.Nominate(first);
+        await node.Nominate(second);
+        var refused = await node.Reserve(second, GpuAllocation.None);
+        Assert.False(refused.Reserved);
+        Assert.Contains("held for nominated pod equal-first", refused.Reason);
+        Assert.True((await node.Reserve(first, GpuAllocation.None)).Reserved);
+    }
+
     [Fact]
     public async Task A_nominated_preemptor_keeps_a_whole_gpu_device_even_when_enough_gpu_milli_is_free_in_total()
     {

@@ -321,12 +321,17 @@ public sealed partial class NodeGrain(
     /// The name of a nominated pod <paramref name="pod"/> would take room from, by the core's fit rule (per GPU device
     /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there
     /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
+    /// A nominee itself counts only the equal-priority holds nominated before its own: kube's second preemptor would have
+    /// seen the first's nomination in its dry run and gone elsewhere, ours does not, and two equal nominees for room that
+    /// takes one would otherwise refuse each other until their holds lapse.
     /// </summary>
     private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
         var now = clock.GetUtcNow();
         _nominations.RemoveAll(n => now > n.Until);
-        var held = _nominations.Where(n => n.Pod.Name != pod.Name && n.Pod.Priority >= pod.Priority)
+        var own = _nominations.FindIndex(n => n.Pod.Name == pod.Name);
+        var held = _nominations.Where((n, i) => n.Pod.Name != pod.Name
+                && (n.Pod.Priority > pod.Priority || n.Pod.Priority == pod.Priority && (own < 0 || i < own)))
             .Select(n => n.Pod).OrderByDescending(p => p.Priority).ToList();
         return held.Count == 0 || _local.FitsAlongside(0, held, pod, gpus) ? null : held[0].Name;
     }
