@@ -133,7 +133,8 @@ public sealed class PreemptionTests
         return cluster;
     }
 
+    /// <summary>Each node's allocation, free GPU and pods in bind order (which later what-ifs read as start order).</summary>
     private static string Snapshot(ClusterState cluster) => string.Join(";", Enumerable.Range(0, cluster.NodeCount).Select(n =>
         $"{cluster.NameOf(n)}={cluster.AllocatedOf(n).CpuMilli}/{string.Join(",", cluster.GpuFreeOf(n).ToArray())}/" +
-        string.Join(",", cluster.Pods[n].Select(b => b.Pod.Name).Order())));
+        string.Join(",", cluster.Pods[n].Select(b => b.Pod.Name))));
 }

@@ -112,6 +112,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     {
         var inBindOrder = LowerInBindOrder(cluster, preemptor, node);
         if (inBindOrder.Count == 0) return false;
+        var original = cluster.Pods[node].ToList();
         foreach (var bound in inBindOrder) cluster.Unbind(bound.Pod.Name);
         try
         {
@@ -119,17 +120,21 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         }
         finally
         {
-            Rebind(cluster, node, inBindOrder);
+            Restore(cluster, node, original);
         }
     }
 
     private static List<BoundPod> LowerInBindOrder(ClusterState cluster, PodSpec preemptor, int node) =>
         cluster.Pods[node].Where(bound => bound.Pod.Priority < preemptor.Priority).ToList();
 
-    /// <summary>Binds the removed pods again in their bind order, which later what-ifs read as start order.</summary>
-    private static void Rebind(ClusterState cluster, int node, List<BoundPod> inBindOrder)
+    /// <summary>
+    /// Puts the node's pods back as they were, in their bind order (which later what-ifs read as start order): the pods
+    /// kept on the node are bound again too, or the removed ones would follow them.
+    /// </summary>
+    private static void Restore(ClusterState cluster, int node, List<BoundPod> original)
     {
-        foreach (var bound in inBindOrder)
+        foreach (var bound in cluster.Pods[node].ToList()) cluster.Unbind(bound.Pod.Name);
+        foreach (var bound in original)
         {
             if (!cluster.TryBind(node, bound.Pod, bound.Gpus))
                 throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
@@ -145,6 +150,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
             reason = NoVictimsReason;
             return null;
         }
+        var original = cluster.Pods[node].ToList();
         // Most important first: they are the first offered a reprieve.
         var lower = inBindOrder
             .Select((bound, order) => (bound, order))
@@ -170,8 +176,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         }
         finally
         {
-            foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
-            Rebind(cluster, node, inBindOrder);
+            Restore(cluster, node, original);
         }
     }
 
