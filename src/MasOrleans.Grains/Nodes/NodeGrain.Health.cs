@@ -3,6 +3,7 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Kube;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Nodes;
 
@@ -14,11 +15,24 @@ public sealed partial class NodeGrain
     private readonly Dictionary<string, DateTimeOffset> _timedEvictions = new(StringComparer.Ordinal);
     private IGrainTimer? _timedEviction;
 
+    /// <summary>
+    /// The newest reading wins, by the time the receiving silo stamped on it, not the last delivered: two reports raced
+    /// through two silos (or a client's retry beside its original) reach the stream in either order, and an older one
+    /// arriving later is dropped, neither its utilization nor a heartbeat, since it tells nothing newer. A stamp beyond this
+    /// grain's clock (a silo's clock ahead) counts as now, so it cannot hold back the readings after it.
+    /// </summary>
     private async Task OnTelemetry(TelemetryReading reading)
     {
         if (state.State.Spec is null) return;
+        var now = clock.GetUtcNow();
+        var at = reading.At < now ? reading.At : now;
+        if (at < _lastTelemetry)
+        {
+            LogOlderReadingDropped(logger, Name, reading.At, _lastTelemetry.Value);
+            return;
+        }
         _utilization = new Dictionary<string, double>(reading.Utilization);
-        _lastTelemetry = reading.At;
+        _lastTelemetry = at;
         _heartbeatClock = clock.GetUtcNow();
         if (!state.State.HasReported)
         {
@@ -152,6 +166,9 @@ public sealed partial class NodeGrain
             : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} {why}");
         _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
     }
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "Node {Node} dropped a telemetry reading stamped {At}, older than the one it holds ({Held})")]
+    private static partial void LogOlderReadingDropped(ILogger logger, string node, DateTimeOffset at, DateTimeOffset held);
 
     private static string Describe(Taint taint) => $"{taint.Key}{(string.IsNullOrEmpty(taint.Value) ? "" : "=" + taint.Value)}:{taint.Effect}";
 }
