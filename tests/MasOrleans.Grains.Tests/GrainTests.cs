@@ -332,6 +332,25 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_node_that_stopped_reporting_shows_no_utilization_until_it_reports_again()
+    {
+        // kubectl top node has no metrics for a node metrics-server cannot reach; here the last reading was kept and served
+        // as its load (/metrics, the autoscaler's mean) for as long as the node stayed silent.
+        const string name = "g-stale";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
+        var stream = TelemetryOf(name);
+        var at = DateTimeOffset.UtcNow;
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
+        await WaitForNode(name, v => v.LastTelemetry == at);
+        await WaitForNode(name, v => !v.Ready);
+        var silent = (await Grains.GetGrain<INodeGrain>(name).GetView())!;
+        Assert.Empty(silent.Utilization);
+        Assert.Equal(at, silent.LastTelemetry);
+        await using (ReportRegularly(stream, name, cpu: 0.2))
+            await WaitForNode(name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
+    }
+
+    [Fact]
     public async Task A_reading_older_than_the_one_held_is_dropped_and_is_no_heartbeat()
     {
         // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the stream last.

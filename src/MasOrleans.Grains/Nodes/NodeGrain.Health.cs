@@ -66,6 +66,10 @@ public sealed partial class NodeGrain
             CancelTimedEvictionsOutside(plan);
             if (ready) plan = []; // its own NoExecute taints evicted their pods when they were put on
             var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
+            // Its last reading is not its load now: served as current, it kept the dashboards' utilization and the
+            // autoscaler's mean where they were when the node went silent. As metrics-server has no metrics for a
+            // node it cannot reach, it has none until it reports again; lastTelemetry still says when that was.
+            if (!ready) _utilization = [];
             state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
