@@ -51,6 +51,47 @@ public sealed class RedisOutageTests : IDisposable
         Assert.Equal("fgd", await DefaultPolicy(silo.Http));
     }
 
+    /// <summary>
+    /// A report needs no Redis for a node whose grain is active (its reading is in memory, as its heartbeat is); one for a
+    /// node this silo must first read from Redis is a 503 to send again, and creates nothing: once Redis answers, an
+    /// unknown node is a 404.
+    /// </summary>
+    [Fact]
+    public async Task Telemetry_during_an_outage_is_taken_or_answered_503_and_creates_no_node()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog:
+        [
+            .. WhileRedisIsDown,
+            "Unhandled exception for POST /api/v1/nodes/tele-nowhere/telemetry",
+            // Orleans' own records of the activation that could not read the node's state.
+            "^Orleans\\.Grain$",
+        ]);
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("tele-out"))).StatusCode);
+        using (var first = await silo.Http.Post("/api/v1/nodes/tele-out/telemetry", Utilization(0.2)))
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        await silo.Http.WaitFor("/api/v1/nodes/tele-out", n => Cpu(n) == 0.2);
+
+        _redis.Crash();
+        using (var known = await silo.Http.Post("/api/v1/nodes/tele-out/telemetry", Utilization(0.7)))
+            Assert.Equal(HttpStatusCode.Accepted, known.StatusCode);
+        await silo.Http.WaitFor("/api/v1/nodes/tele-out", n => Cpu(n) == 0.7);
+        using (var unknown = await silo.Http.Post("/api/v1/nodes/tele-nowhere/telemetry", Utilization(0.7)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+            Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        }
+        _redis.Restart();
+
+        using (var unknown = await Answered(() => silo.Http.Post("/api/v1/nodes/tele-nowhere/telemetry", Utilization(0.7))))
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.DoesNotContain((await silo.Http.GetJson("/api/v1/nodes")).GetProperty("items").EnumerateArray(), n => n.GetProperty("name").GetString() == "tele-nowhere");
+    }
+
+    private static object Utilization(double cpu) => new { utilization = new Dictionary<string, double> { ["cpu"] = cpu } };
+
+    private static double? Cpu(System.Text.Json.JsonElement node) =>
+        node.GetProperty("utilization").TryGetProperty("cpu", out var cpu) ? cpu.GetDouble() : null;
+
     /// <summary>Sends again while the silo answers 503 (its Redis client reconnects within a second or so), as Retry-After tells clients.</summary>
     private static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
     {
