@@ -78,6 +78,11 @@ public sealed partial class NodeGrain
             await state.WriteStateAsync();
             Carry(plan);
         }
+        // Level-triggered, as kube's taint eviction controller retries a pod it could not delete: every heartbeat check
+        // of a NotReady node evicts again the pods its taints still evict (one that left answers false). Evictions the
+        // write above kept from being sent (Redis down) left those pods Running on a lost node for good. A pod whose timed
+        // eviction fired without landing counts its tolerationSeconds again from here, later rather than never.
+        else if (!ready) Carry(NoExecutePlan());
         // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
         await PublishInfo();
     }
