@@ -346,8 +346,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         const string name = "g-tele";
         var node = Grains.GetGrain<INodeGrain>(name);
         await node.Register(NodeSpecOf(name));
-        var stream = fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
-            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
+        var stream = TelemetryOf(name);
         await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, DateTimeOffset.UtcNow));
         // Not "and Ready": one reading keeps the node ready for only the grace (1 s), which a starved machine can spend
         // before this read. Registered nodes start ready; what the reading must do is arrive.
@@ -364,8 +363,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     {
         const string name = "g-silent";
         await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name) with { Labels = new Dictionary<string, string> { ["pool"] = "silent" } });
-        var stream = fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
-            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
+        var stream = TelemetryOf(name);
         await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
         await WaitForNode(name, v => !v.Ready);
         var pinned = PodOf("to-silent", cpuMilli: 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "silent" } };
@@ -381,6 +379,58 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_node_that_stopped_reporting_shows_no_utilization_until_it_reports_again()
+    {
+        // kubectl top node has no metrics for a node metrics-server cannot reach; here the last reading was kept and served
+        // as its load (/metrics, the autoscaler's mean) for as long as the node stayed silent.
+        const string name = "g-stale";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
+        var stream = TelemetryOf(name);
+        var at = DateTimeOffset.UtcNow;
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
+        await WaitForNode(name, v => v.LastTelemetry == at);
+        await WaitForNode(name, v => !v.Ready);
+        var silent = (await Grains.GetGrain<INodeGrain>(name).GetView())!;
+        Assert.Empty(silent.Utilization);
+        Assert.Equal(at, silent.LastTelemetry);
+        await using (ReportRegularly(stream, name, cpu: 0.2))
+            await WaitForNode(name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
+    }
+
+    [Fact]
+    public async Task A_reading_older_than_the_one_held_is_dropped_and_is_no_heartbeat()
+    {
+        // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the stream last.
+        const string name = "g-reorder";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
+        var stream = TelemetryOf(name);
+        var newest = DateTimeOffset.UtcNow;
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, newest));
+        await WaitForNode(name, v => v.LastTelemetry == newest);
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.9 }, newest.AddSeconds(-30)));
+        // The silence after the newest reading ends it (the grace is 1 s); taken, the older one would be the last heartbeat.
+        await WaitForNode(name, v => !v.Ready);
+        Assert.Equal(newest, (await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry);
+    }
+
+    [Fact]
+    public async Task A_reading_stamped_ahead_of_the_node_counts_as_now_and_holds_back_no_later_one()
+    {
+        // A silo whose clock runs a day ahead stamped it: taken at its word, it was the node's heartbeat time for a day, and
+        // by newest-wins every reading through the other silos would have been dropped until then.
+        const string name = "g-ahead";
+        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
+        var stream = TelemetryOf(name);
+        var ahead = DateTimeOffset.UtcNow.AddDays(1);
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, ahead));
+        await WaitForNode(name, v => v.LastTelemetry is not null);
+        Assert.True((await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry <= DateTimeOffset.UtcNow);
+        var next = DateTimeOffset.UtcNow;
+        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next));
+        await WaitForNode(name, v => v.LastTelemetry == next);
+    }
+
+    [Fact]
     public async Task A_node_that_never_reports_stays_ready()
     {
         var node = Grains.GetGrain<INodeGrain>("g-quiet");
@@ -388,6 +438,9 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await Task.Delay(TimeSpan.FromSeconds(GrainClusterFixture.HeartbeatGraceSeconds * 2));
         Assert.True((await node.GetView())!.Ready);
     }
+
+    private Orleans.Streams.IAsyncStream<TelemetryReading> TelemetryOf(string node) => fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
+        .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, node));
 
     /// <summary>A reading every 200 ms, as a live node's agent sends them, until disposed.</summary>
     private static Reporter ReportRegularly(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => new(stream, node, cpu);

@@ -118,6 +118,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         // A map's key given twice was "Duplicate properties not allowed during deserialization.", naming neither.
         { "/api/v1/nodes", """{"name":"dup-key","capacity":{"cpu":"4","cpu":"8"}}""", "key 'cpu' is given twice in $.capacity: give each key once" },
         { "/api/v1/nodes/dup-key/telemetry", """{"utilization":{"cpu":0.5,"cpu":0.6}}""", "key 'cpu' is given twice in $.utilization: give each key once" },
+        // Named the resource but not the ones there are, as capacity and requests do: "gpu" is "nvidia.com/gpu".
+        { "/api/v1/nodes/rules-tele/telemetry", """{"utilization":{"gpu":0.5}}""",
+            "unknown resource 'gpu' (known: cpu, memory, nvidia.com/gpu, mas.io/disk-io, mas.io/network, ephemeral-storage)" },
         { "/api/v1/nodes", """{"name":"dup-label","capacity":{"cpu":"4"},"labels":{"a.b/c":"1","a.b/c":"2"}}""", "key 'a.b/c' is given twice in $.labels: give each key once" },
         { "/api/v1/pods", Pod(extra: ",\"priority\":1.5"), "the value at $.priority must be a whole number" },
         // A whole number beyond int32 was told it is none; it is out of the range this API takes (Kubernetes' user-definable one).

@@ -70,6 +70,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         // 3 pods of 1 cpu on the 8-cpu node "busy": 0.375; the telemetry said 0.6.
         Assert.Equal(0.375, PrometheusText.Value(exposition, "mas_node_allocation_ratio", "node=\"busy\"", "resource=\"cpu\""));
         Assert.Equal(0.6, PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"", "resource=\"cpu\""));
+        // "silent" said 0.1 and then nothing: NotReady, it has no load to show (its 0.1 stood as current for as long as it was silent).
+        Assert.Null(PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"silent\""));
         // The learned pods: one inference each, the round, and the version it made (1 is the shipped base model).
         Assert.True(PrometheusText.Value(exposition, "mas_model_inference_latency_seconds_count", "algo=\"ddqn\"") >= 2);
         Assert.Equal(1, PrometheusText.Value(exposition, "mas_learning_rounds_total", "algo=\"ddqn\"", "result=\"trained\""));

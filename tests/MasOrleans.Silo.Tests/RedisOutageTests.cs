@@ -51,6 +51,84 @@ public sealed class RedisOutageTests : IDisposable
         Assert.Equal("fgd", await DefaultPolicy(silo.Http));
     }
 
+    /// <summary>
+    /// A report needs no Redis for a node whose grain is active (its reading is in memory, as its heartbeat is); one for a
+    /// node this silo must first read from Redis is a 503 to send again, and creates nothing: once Redis answers, an
+    /// unknown node is a 404.
+    /// </summary>
+    [Fact]
+    public async Task Telemetry_during_an_outage_is_taken_or_answered_503_and_creates_no_node()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog:
+        [
+            .. WhileRedisIsDown,
+            "Unhandled exception for POST /api/v1/nodes/tele-nowhere/telemetry",
+            // Orleans' own records of the activation that could not read the node's state.
+            "^Orleans\\.Grain$",
+        ]);
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("tele-out"))).StatusCode);
+        using (var first = await silo.Http.Post("/api/v1/nodes/tele-out/telemetry", Utilization(0.2)))
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        await silo.Http.WaitFor("/api/v1/nodes/tele-out", n => Cpu(n) == 0.2);
+
+        _redis.Crash();
+        using (var known = await silo.Http.Post("/api/v1/nodes/tele-out/telemetry", Utilization(0.7)))
+            Assert.Equal(HttpStatusCode.Accepted, known.StatusCode);
+        await silo.Http.WaitFor("/api/v1/nodes/tele-out", n => Cpu(n) == 0.7);
+        using (var unknown = await silo.Http.Post("/api/v1/nodes/tele-nowhere/telemetry", Utilization(0.7)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unknown.StatusCode);
+            Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        }
+        _redis.Restart();
+
+        using (var unknown = await Answered(() => silo.Http.Post("/api/v1/nodes/tele-nowhere/telemetry", Utilization(0.7))))
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.DoesNotContain((await silo.Http.GetJson("/api/v1/nodes")).GetProperty("items").EnumerateArray(), n => n.GetProperty("name").GetString() == "tele-nowhere");
+    }
+
+    /// <summary>
+    /// A node that went silent while Redis was down never evicted its pods: the readiness change's write failed before the
+    /// evictions were sent, and the node, NotReady from then on, never planned them again, so a pod that does not tolerate
+    /// node.kubernetes.io/unreachable stayed Running on a lost node after Redis came back. The evictions are now
+    /// level-triggered, as kube's taint eviction controller handles every NotReady node it sees: retried while the node
+    /// stays NotReady and the pod is still on it.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_goes_silent_during_an_outage_evicts_its_pods_once_Redis_answers()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, settings: new Dictionary<string, string>
+        {
+            ["Telemetry:HeartbeatGraceSeconds"] = "2",
+        }, expectedLog:
+        [
+            .. WhileRedisIsDown,
+            // The readiness change's write failing in the heartbeat check (Orleans' GrainTimer and InvokeException warnings).
+            "Failed to write grain state for node grain with ID mas-node/lost-node",
+        ]);
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("lost-node"))).StatusCode);
+        Assert.True((await silo.Http.Post("/api/v1/pods", Requests.Pod("on-lost-node", cpu: "1"))).IsSuccessStatusCode);
+        await silo.Http.WaitFor("/api/v1/pods/on-lost-node", p => p.Phase() == "Running");
+        using (var report = await silo.Http.Post("/api/v1/nodes/lost-node/telemetry", Utilization(0.2)))
+            Assert.Equal(HttpStatusCode.Accepted, report.StatusCode);
+        await silo.Http.WaitFor("/api/v1/nodes/lost-node", n => n.TryGetProperty("lastTelemetry", out _));
+
+        _redis.Crash();
+        await silo.Http.WaitFor("/api/v1/nodes/lost-node", n => !n.GetProperty("ready").GetBoolean());
+        // Down until the node's write has failed: a write sent after it is refused (the Redis client's timeout).
+        using (var refused = await silo.Http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "fgd" }))
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        _redis.Restart();
+
+        var evicted = await silo.Http.WaitFor("/api/v1/pods/on-lost-node", p => p.Phase() == "Failed", 30, retryUnavailable: true);
+        Assert.Equal("NodeLost", evicted.GetProperty("reason").GetString());
+    }
+
+    private static object Utilization(double cpu) => new { utilization = new Dictionary<string, double> { ["cpu"] = cpu } };
+
+    private static double? Cpu(System.Text.Json.JsonElement node) =>
+        node.GetProperty("utilization").TryGetProperty("cpu", out var cpu) ? cpu.GetDouble() : null;
+
     /// <summary>Sends again while the silo answers 503 (its Redis client reconnects within a second or so), as Retry-After tells clients.</summary>
     private static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
     {

@@ -3,6 +3,7 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Kube;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Nodes;
 
@@ -14,11 +15,24 @@ public sealed partial class NodeGrain
     private readonly Dictionary<string, DateTimeOffset> _timedEvictions = new(StringComparer.Ordinal);
     private IGrainTimer? _timedEviction;
 
+    /// <summary>
+    /// The newest reading wins, by the time the receiving silo stamped on it, not the last delivered: two reports raced
+    /// through two silos (or a client's retry beside its original) reach the stream in either order, and an older one
+    /// arriving later is dropped, neither its utilization nor a heartbeat, since it tells nothing newer. A stamp beyond this
+    /// grain's clock (a silo's clock ahead) counts as now, so it cannot hold back the readings after it.
+    /// </summary>
     private async Task OnTelemetry(TelemetryReading reading)
     {
         if (state.State.Spec is null) return;
+        var now = clock.GetUtcNow();
+        var at = reading.At < now ? reading.At : now;
+        if (at < _lastTelemetry)
+        {
+            LogOlderReadingDropped(logger, Name, reading.At, _lastTelemetry.Value);
+            return;
+        }
         _utilization = new Dictionary<string, double>(reading.Utilization);
-        _lastTelemetry = reading.At;
+        _lastTelemetry = at;
         _heartbeatClock = clock.GetUtcNow();
         if (!state.State.HasReported)
         {
@@ -52,6 +66,10 @@ public sealed partial class NodeGrain
             CancelTimedEvictionsOutside(plan);
             if (ready) plan = []; // its own NoExecute taints evicted their pods when they were put on
             var later = plan.Count(p => p.Eviction.After > TimeSpan.Zero);
+            // Its last reading is not its load now: served as current, it kept the dashboards' utilization and the
+            // autoscaler's mean where they were when the node went silent. As metrics-server has no metrics for a
+            // node it cannot reach, it has none until it reports again; lastTelemetry still says when that was.
+            if (!ready) _utilization = [];
             state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
@@ -60,6 +78,11 @@ public sealed partial class NodeGrain
             await state.WriteStateAsync();
             Carry(plan);
         }
+        // Level-triggered, as kube's taint eviction controller retries a pod it could not delete: every heartbeat check
+        // of a NotReady node evicts again the pods its taints still evict (one that left answers false). Evictions the
+        // write above kept from being sent (Redis down) left those pods Running on a lost node for good. A pod whose timed
+        // eviction fired without landing counts its tolerationSeconds again from here, later rather than never.
+        else if (!ready) Carry(NoExecutePlan());
         // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
         await PublishInfo();
     }
@@ -152,6 +175,9 @@ public sealed partial class NodeGrain
             : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} {why}");
         _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
     }
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "Node {Node} dropped a telemetry reading stamped {At}, older than the one it holds ({Held})")]
+    private static partial void LogOlderReadingDropped(ILogger logger, string node, DateTimeOffset at, DateTimeOffset held);
 
     private static string Describe(Taint taint) => $"{taint.Key}{(string.IsNullOrEmpty(taint.Value) ? "" : "=" + taint.Value)}:{taint.Effect}";
 }

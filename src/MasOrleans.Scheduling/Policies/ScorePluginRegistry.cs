@@ -74,7 +74,7 @@ public sealed class ScorePluginRegistry
         {
             var r = d.Resources[i];
             if (!ResourceNames.TryParse(r.Name, out var kind))
-                throw new ProfileValidationException($"{path}.resources[{i}].name", $"unknown resource '{r.Name}' (known: {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})");
+                throw new ProfileValidationException($"{path}.resources[{i}].name", ResourceNames.Unknown(r.Name));
             // kube-scheduler accepts weights 1..100.
             if (r.Weight is < 1 or > 100) throw new ProfileValidationException($"{path}.resources[{i}].weight", $"must be 1..100, got {r.Weight}");
             list.Add(new ResourceWeight(kind, r.Weight));

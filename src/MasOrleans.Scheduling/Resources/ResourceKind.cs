@@ -40,6 +40,9 @@ public static class ResourceNames
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>What a name that is none of these is told, with the names there are ("gpu" is "nvidia.com/gpu").</summary>
+    public static string Unknown(string name) => $"unknown resource '{name}' (known: {string.Join(", ", All.Select(NameOf))})";
+
     public static bool TryParse(string name, out ResourceKind kind)
     {
         switch (name)

@@ -99,7 +99,7 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
         {
             if (!ResourceNames.TryParse(name, out var kind))
             {
-                error = $"unknown resource '{name}' (known: {string.Join(", ", ResourceNames.All.Select(ResourceNames.NameOf))})";
+                error = ResourceNames.Unknown(name);
                 return false;
             }
             if (!Quantity.TryParse(kind, text, out var stored))

@@ -277,7 +277,7 @@ internal static partial class Validation
         if (utilization is null || utilization.Count == 0) return "utilization is required (e.g. {\"cpu\": 0.42})";
         foreach (var (name, value) in utilization)
         {
-            if (!ResourceNames.TryParse(name, out _)) return $"unknown resource '{name}'";
+            if (!ResourceNames.TryParse(name, out _)) return ResourceNames.Unknown(name);
             if (!double.IsFinite(value) || value is < 0 or > 1) return $"utilization of '{name}' must be between 0 and 1";
         }
         return null;
