@@ -327,6 +327,8 @@ public sealed partial class NodeGrain(
     /// </summary>
     private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
+        // Nearly every reserve: no preemptor waits here, and the bind path allocates nothing for it.
+        if (_nominations.Count == 0) return null;
         var now = clock.GetUtcNow();
         _nominations.RemoveAll(n => now > n.Until);
         var own = _nominations.FindIndex(n => n.Pod.Name == pod.Name);
