@@ -291,12 +291,15 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var info = new ProcessStartInfo(promtool) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
         foreach (var a in args) info.ArgumentList.Add(a);
         using var process = Process.Start(info)!;
+        // Both streams read at once: one read to its end first would wait for ever on a promtool blocked writing the other.
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
         if (input is not null)
         {
             process.StandardInput.Write(input);
             process.StandardInput.Close();
         }
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        var output = stdout.GetAwaiter().GetResult() + stderr.GetAwaiter().GetResult();
         process.WaitForExit();
         return (process.ExitCode, output);
     }
