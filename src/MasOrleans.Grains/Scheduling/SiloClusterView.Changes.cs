@@ -1,0 +1,285 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Grains.Scheduling;
+
+/// <summary>
+/// How the view follows the node grains: their changes, applied in each node's order as they arrive one-way, and the
+/// re-reads of a node whose changes have a gap, are behind, or come from an activation the view does not know.
+/// </summary>
+public sealed partial class SiloClusterView
+{
+    public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+    {
+        var gained = false;
+        var assigned = false;
+        List<string>? resync = null;
+        List<string>? gaps = null;
+        lock (_lock)
+        {
+            foreach (var change in changes)
+            {
+                switch (Offer(change))
+                {
+                    case Applied.Gained: gained = true; break;
+                    case Applied.Assigned: assigned = true; break;
+                    case Applied.NeedsResync: (resync ??= []).Add(change.Node); break;
+                    case Applied.Gap: (gaps ??= []).Add(change.Node); break;
+                }
+            }
+        }
+        foreach (var node in resync ?? []) _ = Resync(node);
+        foreach (var node in gaps ?? []) _ = ResyncIfGapStays(node);
+        if (gained) CapacityAppeared?.Invoke();
+        else if (assigned) PodAssigned?.Invoke();
+        return Task.CompletedTask;
+    }
+
+    public Task NodesLatest(IReadOnlyList<NodeLatest> latest)
+    {
+        List<NodeLatest>? behind = null;
+        lock (_lock)
+        {
+            foreach (var node in latest)
+                if (IsBehind(node)) (behind ??= []).Add(node);
+        }
+        foreach (var node in behind ?? []) _ = ResyncIfStillBehind(node);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The view has not applied the node's latest change (or knows another activation of it), and is not already
+    /// waiting on a gap. A node the view does not know is left to the membership renewal, which reads it.
+    /// </summary>
+    private bool IsBehind(NodeLatest latest) =>
+        _nodes.TryGetValue(latest.Node, out var record) && !record.AwaitingGap
+        && (record.Incarnation != latest.Incarnation || record.Seq < latest.Seq);
+
+    /// <summary>The changes up to the latest may still be on their way (one-way messages keep no order).</summary>
+    private Task ResyncIfStillBehind(NodeLatest latest) => ResyncAfterGrace(latest.Node, () => IsBehind(latest));
+
+    /// <summary>
+    /// Re-reads the node after the grace if <paramref name="stillNeeded"/> (checked under the lock) says the missing
+    /// change was lost, not late: the one wait behind every re-read asked for by a gap or a repeat.
+    /// </summary>
+    private async Task ResyncAfterGrace(string name, Func<bool> stillNeeded)
+    {
+        await Task.Delay(_gapGrace);
+        lock (_lock)
+        {
+            if (!stillNeeded()) return;
+        }
+        await Resync(name);
+    }
+
+    private enum Applied { Nothing, Changed, Assigned, Gained, NeedsResync, Gap }
+
+    /// <summary>Re-reads the node if a change is still missing after the grace (it was lost, not late).</summary>
+    private Task ResyncIfGapStays(string name) => ResyncAfterGrace(name, () =>
+    {
+        if (!_nodes.TryGetValue(name, out var record) || !record.AwaitingGap) return false;
+        record.AwaitingGap = false;
+        return record.Pending.Count > 0;
+    });
+
+    private Applied Offer(NodeChange change)
+    {
+        if (!_nodes.TryGetValue(change.Node, out var record))
+        {
+            if (change is { Kind: NodeChangeKind.Info, Seq: 1, Info: { } info })
+            {
+                AddNode(change.Node, new NodeRecord(info, change.Incarnation, 1), []);
+                return Applied.Gained;
+            }
+            return change.Kind == NodeChangeKind.Removed ? Applied.Nothing : Applied.NeedsResync;
+        }
+        if (change.Incarnation != record.Incarnation)
+        {
+            // A new activation of the node grain (its silo died) or a node registered again under the same name.
+            return change.Kind == NodeChangeKind.Removed ? Remove(change.Node) : Applied.NeedsResync;
+        }
+        if (change.Seq <= record.Seq) return Applied.Nothing;
+        if (change.Seq > record.Seq + 1)
+        {
+            record.Pending[change.Seq] = change;
+            if (record.AwaitingGap) return Applied.Nothing;
+            record.AwaitingGap = true;
+            return Applied.Gap;
+        }
+        var result = Apply(record, change);
+        while (record.Pending.Count > 0 && record.Pending.First().Key <= record.Seq + 1)
+        {
+            var next = record.Pending.First();
+            record.Pending.Remove(next.Key);
+            if (next.Key != record.Seq + 1) continue;
+            var applied = Apply(record, next.Value);
+            if (applied == Applied.Gained || (applied == Applied.Assigned && result != Applied.Gained)) result = applied;
+        }
+        return result;
+    }
+
+    private Applied Remove(string node)
+    {
+        RemoveNode(node);
+        return Applied.Nothing;
+    }
+
+    private Applied Apply(NodeRecord record, NodeChange change)
+    {
+        record.Seq = change.Seq;
+        var node = _state.IndexOf(change.Node);
+        switch (change.Kind)
+        {
+            case NodeChangeKind.PodBound when change.Bound is { } bound:
+                record.Bind(bound);
+                if (_rebuild || node < 0) return Applied.Assigned;
+                if (_state.TryGetPodLocation(bound.Pod.Name, out var at, out _))
+                {
+                    if (at == node) return Applied.Assigned; // assumed by a cycle on this silo, now confirmed
+                    _state.Unbind(bound.Pod.Name);
+                }
+                if (!_state.TryBind(node, bound.Pod, bound.Gpus)) RebuildNode(change.Node, record);
+                return Applied.Assigned;
+            case NodeChangeKind.PodReleased when change.Released is { } pod:
+                record.Release(pod);
+                if (!_rebuild && node >= 0 && _state.TryGetPodLocation(pod, out var where, out _) && where == node) _state.Unbind(pod);
+                return Applied.Gained;
+            case NodeChangeKind.Info when change.Info is { } info:
+                var before = record.Info;
+                record.Info = info;
+                if (!_rebuild && node >= 0) ApplyInfo(node, before, info);
+                return GainedCapacity(before, info) ? Applied.Gained : Applied.Changed;
+            case NodeChangeKind.Removed:
+                RemoveNode(change.Node);
+                return Applied.Nothing;
+            default:
+                throw new InvalidOperationException($"malformed change {change.Kind} of node {change.Node}");
+        }
+    }
+
+    private void ApplyInfo(int node, NodeInfo before, NodeInfo info)
+    {
+        if (before.Spec.Capacity != info.Spec.Capacity)
+        {
+            _rebuild = true;
+            return;
+        }
+        if (!ReferenceEquals(before.Spec, info.Spec)) _state.UpdateNode(info.Spec);
+        if (before.Ready != info.Ready) _state.SetReady(node, info.Ready);
+        SetUtilization(node, info);
+        foreach (var image in info.Images) _state.AddImage(node, image);
+    }
+
+    private static bool GainedCapacity(NodeInfo before, NodeInfo after) =>
+        (after.Ready && !before.Ready)
+        || (before.Spec.Unschedulable && !after.Spec.Unschedulable)
+        || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
+        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
+
+    /// <summary>First wait before a failed re-read is tried again; it doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(16);
+
+    /// <summary>Reads the node from its grain and replaces what the view had; changes newer than the read are kept.</summary>
+    public Task Resync(string name) => Resync(name, FirstRetryDelay);
+
+    /// <summary>
+    /// A failed read is tried again after <paramref name="retryDelay"/>: the read was asked for because the view is
+    /// behind (a new activation, a lost change), and the node may change no more (the load ended, its silo died),
+    /// so nothing else would bring the view up to date until the periodic full re-read.
+    /// </summary>
+    private async Task Resync(string name, TimeSpan retryDelay)
+    {
+        lock (_lock)
+        {
+            if (!_resyncing.Add(name))
+            {
+                _resyncAgain.Add(name);
+                return;
+            }
+        }
+        try
+        {
+            var view = await grains.Reference<INodeGrain>(name).GetView();
+            var gained = false;
+            var gapLeft = false;
+            lock (_lock)
+            {
+                if (view is null)
+                {
+                    RemoveNode(name);
+                    return;
+                }
+                _nodes.TryGetValue(name, out var old);
+                var pending = old?.Incarnation == view.Incarnation ? old.Pending.Where(p => p.Key > view.Seq).ToList() : [];
+                var record = new NodeRecord(new NodeInfo(view.Spec, view.Ready, view.Utilization, view.LastTelemetry, view.Images ?? [], view.Draining, view.Created, view.ReadyChanged), view.Incarnation, view.Seq);
+                foreach (var bound in view.Pods) record.Bind(bound);
+                foreach (var (seq, change) in pending) record.Pending[seq] = change;
+                if (old is null || old.Info.Spec.Capacity != record.Info.Spec.Capacity)
+                {
+                    if (old is not null) _rebuild = true;
+                    if (old is not null) _nodes[name] = record;
+                    else AddNode(name, record, view.Pods);
+                }
+                else
+                {
+                    _nodes[name] = record;
+                    var node = _state.IndexOf(name);
+                    if (!_rebuild && node >= 0)
+                    {
+                        ApplyInfo(node, old.Info, record.Info);
+                        RebuildNode(name, record);
+                    }
+                }
+                gained = true;
+                while (record.Pending.Count > 0 && record.Pending.First().Key == record.Seq + 1)
+                {
+                    var next = record.Pending.First();
+                    record.Pending.Remove(next.Key);
+                    Apply(record, next.Value);
+                }
+                // Changes newer than the read that still do not follow on (one arrived during the read, its predecessor
+                // is late): kept, and waited for like any gap, or this node would stay behind until its next change.
+                gapLeft = record.Pending.Count > 0;
+                record.AwaitingGap = gapLeft;
+            }
+            if (gapLeft) _ = ResyncIfGapStays(name);
+            if (gained) CapacityAppeared?.Invoke();
+        }
+        catch (Exception e)
+        {
+            LogResyncFailed(logger, e, name, retryDelay);
+            _ = RetryResync(name, retryDelay);
+        }
+        finally
+        {
+            bool again;
+            lock (_lock)
+            {
+                _resyncing.Remove(name);
+                again = _resyncAgain.Remove(name);
+            }
+            if (again) _ = Resync(name);
+        }
+    }
+
+    /// <summary>Nodes with a retry scheduled: one per node, however many reads failed meanwhile.</summary>
+    private readonly HashSet<string> _retrying = new(StringComparer.Ordinal);
+
+    private async Task RetryResync(string name, TimeSpan delay)
+    {
+        lock (_lock)
+        {
+            if (!_retrying.Add(name)) return;
+        }
+        await Task.Delay(delay);
+        lock (_lock) _retrying.Remove(name);
+        var next = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+        await Resync(name, next);
+    }
+}
