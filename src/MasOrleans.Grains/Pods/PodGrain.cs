@@ -208,7 +208,20 @@ public sealed class PodGrain(
         var s = state.State;
         state.State = s with { Phase = phase, Reason = reason };
         AddEvent(phase == PodPhase.Succeeded ? "Normal" : "Warning", reason, message);
-        await Persist();
+        try
+        {
+            await Persist();
+        }
+        catch
+        {
+            // A failed write (Redis down) leaves the pod as stored, holding its node: kept Failed in memory only, it
+            // refused every later eviction and never freed the node. The evicting node asks again; a container's exit
+            // is recorded again shortly.
+            state.State = s;
+            if (Container.Get() is { Phase: ContainerPhase.Exited } exited)
+                this.RegisterGrainTimer(_ => ContainerChanged(exited), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+            throw;
+        }
         if (phase == PodPhase.Failed) await StopContainer();
         await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name);
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
