@@ -215,8 +215,8 @@ public sealed class PodGrain(
         catch
         {
             // A failed write (Redis down) leaves the pod as stored, holding its node: kept Failed in memory only, it
-            // refused every later eviction and never freed the node. The evicting node asks again; a container's exit
-            // is recorded again shortly.
+            // refused every later eviction and never freed the node. A draining or NotReady node asks again at its next
+            // check; a container's exit is recorded again shortly.
             state.State = s;
             if (Container.Get() is { Phase: ContainerPhase.Exited } exited)
                 this.RegisterGrainTimer(_ => ContainerChanged(exited), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
