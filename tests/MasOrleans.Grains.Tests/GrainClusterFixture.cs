@@ -4,7 +4,9 @@ using MasOrleans.Grains.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Providers;
 using Orleans.Serialization;
+using IGrainStorage = Orleans.Storage.IGrainStorage;
 using Orleans.TestingHost;
 
 namespace MasOrleans.Grains.Tests;
@@ -65,10 +67,22 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         return builder.Build();
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync() => DisposeAndCheck(Cluster, Log);
+
+    /// <summary>Disposes the cluster, then fails on any warning or error its silos logged before that a test did not expect.</summary>
+    public static async Task DisposeAndCheck(InProcessTestCluster cluster, SiloLog log)
     {
-        var unexpected = Log.Unexpected();
-        await Cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, Log.Records));
+        var unexpected = log.Unexpected();
+        await cluster.DisposeAsync();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, log.Records));
+    }
+
+    /// <summary>For <see cref="Build"/>'s configure: the default storage becomes <paramref name="wrap"/> over a memory storage of its own.</summary>
+    public static void WrapDefaultStorage(ISiloBuilder silo, Func<IGrainStorage, IGrainStorage> wrap)
+    {
+        const string inner = "test-inner";
+        silo.AddMemoryGrainStorage(inner, o => o.GrainStorageSerializer = new SystemTextJsonGrainStorageSerializer());
+        silo.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
+            wrap(sp.GetRequiredKeyedService<IGrainStorage>(inner)));
     }
 }

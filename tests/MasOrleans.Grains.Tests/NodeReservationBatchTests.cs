@@ -29,12 +29,10 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
         await _cluster.WaitForLivenessToStabilizeAsync();
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
         _log.Expect(SiloLog.SiblingStopped);
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+        return GrainClusterFixture.DisposeAndCheck(_cluster, _log);
     }
 
     private NodeReserver ReserverOn(SiloAddress silo) => _cluster.GetSiloServiceProvider(silo).GetRequiredService<NodeReserver>();

@@ -67,12 +67,10 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
         _log.Expect(SiloLog.SiblingStopped);
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+        return GrainClusterFixture.DisposeAndCheck(_cluster, _log);
     }
 
     [Fact]

@@ -3,8 +3,6 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Pods;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Providers;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -18,28 +16,18 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 public sealed class PodWriteFailureTests : IAsyncLifetime
 {
-    private const string InnerStorage = "test-inner";
     private readonly SiloLog _log = new();
     private readonly FailingTerminalWrites _storage = new();
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), configure: silo =>
-        {
-            silo.AddMemoryGrainStorage(InnerStorage, o => o.GrainStorageSerializer = new MasOrleans.Grains.Storage.SystemTextJsonGrainStorageSerializer());
-            silo.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
-                _storage.Over(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
-        });
+        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(),
+            configure: silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
-    }
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
 
     [Fact]
     public async Task An_eviction_whose_write_fails_leaves_the_pod_running_on_its_node_and_can_be_asked_again()

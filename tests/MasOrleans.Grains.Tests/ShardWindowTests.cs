@@ -38,12 +38,7 @@ public sealed class ShardWindowTests : IAsyncLifetime
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
-    }
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
 
     private async Task Register(string name, string pool) =>
         Assert.True((await _cluster.Client.GetGrain<INodeGrain>(name).Register(new NodeSpec

@@ -29,12 +29,7 @@ public sealed class WorkloadReminderFailureTests : IAsyncLifetime
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
-    }
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
 
     [Fact]
     public async Task A_workload_whose_reminder_could_not_be_registered_was_not_created()

@@ -1,8 +1,6 @@
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Workloads;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Core.Internal;
-using Orleans.Providers;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -17,7 +15,6 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 public sealed class WorkloadWriteFailureTests : IAsyncLifetime
 {
-    private const string InnerStorage = "test-inner";
     private readonly SiloLog _log = new();
     private readonly FailingWorkloadWrites _storage = new();
     private InProcessTestCluster _cluster = null!;
@@ -25,22 +22,11 @@ public sealed class WorkloadWriteFailureTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" },
-            silo =>
-            {
-                // The default storage becomes the failing one, over a memory storage of its own.
-                silo.AddMemoryGrainStorage(InnerStorage, o => o.GrainStorageSerializer = new MasOrleans.Grains.Storage.SystemTextJsonGrainStorageSerializer());
-                silo.Services.AddKeyedSingleton<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) =>
-                    _storage.Over(sp.GetRequiredKeyedService<IGrainStorage>(InnerStorage)));
-            });
+            silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        var unexpected = _log.Unexpected();
-        await _cluster.DisposeAsync();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
-    }
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
 
     [Fact]
     public async Task A_pod_is_never_created_without_its_workload_having_recorded_it()

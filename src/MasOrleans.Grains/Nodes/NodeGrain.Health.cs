@@ -33,7 +33,7 @@ public sealed partial class NodeGrain
         }
         _utilization = new Dictionary<string, double>(reading.Utilization);
         _lastTelemetry = at;
-        _heartbeatClock = clock.GetUtcNow();
+        _heartbeatClock = now;
         if (!state.State.HasReported)
         {
             state.State = state.State with { HasReported = true };

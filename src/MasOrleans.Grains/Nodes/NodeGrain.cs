@@ -262,7 +262,7 @@ public sealed partial class NodeGrain(
         if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
-        _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
+        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
         var bound = new BoundPod(pod, gpus);
         try
         {

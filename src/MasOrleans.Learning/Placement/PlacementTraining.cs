@@ -1,5 +1,5 @@
-using MasOrleans.Learning.Online;
 using System.Diagnostics;
+using MasOrleans.Learning.Online;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;

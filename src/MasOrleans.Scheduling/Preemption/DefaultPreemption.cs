@@ -79,7 +79,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         {
             string? reason = NotHelpfulReason;
             var potential = Rejection(context, n, out var unresolvable) is not null && !unresolvable;
-            if (potential && SelectVictimsOnPotentialNode(cluster, preemptor, n, random, out reason) is { } victims)
+            if (potential && SelectVictimsOnNode(cluster, preemptor, n, random, out reason) is { } victims)
                 candidates.Add(new PreemptionCandidate(cluster.NameOf(n), n, victims));
             else
                 reasons[reason!] = reasons.GetValueOrDefault(reason!) + 1;
@@ -87,20 +87,6 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         return candidates.Count > 0 || cluster.NodeCount == 0
             ? new PreemptionOutcome(PickOne(candidates), null)
             : new PreemptionOutcome(null, "preemption: " + FitError.Message(cluster.NodeCount, reasons));
-    }
-
-    /// <summary>
-    /// The minimal victim set on one node (never empty), or null with kube's status for the node in
-    /// <paramref name="reason"/>: not helpful, no victims, or the filter that still rejects the pod without any of them.
-    /// </summary>
-    public IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
-    {
-        if (Rejection(PreFiltered(cluster, preemptor, random), node, out var unresolvable) is null || unresolvable)
-        {
-            reason = NotHelpfulReason;
-            return null;
-        }
-        return SelectVictimsOnPotentialNode(cluster, preemptor, node, random, out reason);
     }
 
     /// <summary>
@@ -141,8 +127,12 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         }
     }
 
-    /// <summary>SelectVictimsOnNode for a node whose filters reject the pod for a reason removing pods may cure.</summary>
-    private IReadOnlyList<BoundPod>? SelectVictimsOnPotentialNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
+    /// <summary>
+    /// The minimal victim set (never empty) on a node whose filters reject the pod for a reason removing pods may cure, or
+    /// null with kube's status for the node in <paramref name="reason"/>: no victims, or the filter that still rejects
+    /// the pod without any of them.
+    /// </summary>
+    private IReadOnlyList<BoundPod>? SelectVictimsOnNode(ClusterState cluster, PodSpec preemptor, int node, Random random, out string? reason)
     {
         var inBindOrder = LowerInBindOrder(cluster, preemptor, node);
         if (inBindOrder.Count == 0)

@@ -19,6 +19,8 @@ internal static class KubeMetricsApi
     /// <summary>metrics-server's resource name in its Status messages (nodemetrics.metrics.k8s.io "x" not found).</summary>
     private const string Resource = "nodemetrics." + Group;
 
+    private static readonly HashSet<string> Fields = ["metadata.name"];
+
     public static void Map(RouteGroupBuilder k8s)
     {
         k8s.MapGet($"/apis/{GroupVersion}/nodes", List);
@@ -27,10 +29,10 @@ internal static class KubeMetricsApi
 
     private static async Task<IResult> List(HttpContext context, SiloClusterView view)
     {
-        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name" }, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
         await view.WhenReady();
         var items = view.Usage()
-            .Where(n => labels.Matches(n.Info.Spec.Labels.ToDictionary()) && fields.Matches(_ => n.Name))
+            .Where(n => labels.Matches(key => n.Info.Spec.Labels.GetValueOrDefault(key)) && fields.Matches(_ => n.Name))
             .Select(Metrics).OfType<JsonObject>().ToArray<JsonNode?>();
         return KubeJson.Node(new JsonObject
         {
