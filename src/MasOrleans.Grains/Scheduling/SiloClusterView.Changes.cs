@@ -1,10 +1,5 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Scheduling.Cluster;
-using MasOrleans.Scheduling.Cycle;
-using MasOrleans.Scheduling.Policies;
-using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Scheduling;
 
