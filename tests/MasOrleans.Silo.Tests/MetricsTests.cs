@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
@@ -175,6 +177,35 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
         foreach (var outcome in new[] { "sent", "dropped", "off" })
             Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
+    }
+
+    /// <summary>
+    /// The scheduling counters alike (Prometheus instrumentation practices, "Avoid missing metrics"): a policy's first
+    /// unschedulable pods were invisible to MasSchedulingFailureRateHigh's rate(). Every policy the silo lists, every result
+    /// and reason docs/observability.md lists, at 0 before any pod.
+    /// </summary>
+    [Fact]
+    public async Task Scheduling_counters_are_exported_at_zero_before_anything_happens()
+    {
+        var listing = await _silo.Http.GetFromJsonAsync<JsonElement>("/api/v1/scheduler/policies");
+        var policies = listing.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).ToList();
+        Assert.Contains("kube", policies);
+        var exposition = await PrometheusText.Scrape(_silo.Http);
+        foreach (var policy in policies)
+        {
+            foreach (var result in new[] { "scheduled", "unschedulable", "error" })
+                Assert.True(PrometheusText.Value(exposition, "mas_scheduling_decisions_total", $"policy=\"{policy}\"", $"result=\"{result}\"") == 0,
+                    $"mas_scheduling_decisions_total{{policy={policy},result={result}}} is not 0 on a fresh silo");
+            foreach (var reason in new[] { "unschedulable", "unknown_policy", "conflict", "error", "timeout" })
+                Assert.True(PrometheusText.Value(exposition, "mas_scheduling_failures_total", $"policy=\"{policy}\"", $"reason=\"{reason}\"") == 0,
+                    $"mas_scheduling_failures_total{{policy={policy},reason={reason}}} is not 0 on a fresh silo");
+        }
+        // Only those: a result the HELP does not explain would be a series nobody can read.
+        Assert.All(PrometheusText.Samples(exposition).Where(s => s.Name == "mas_scheduling_decisions_total"),
+            s => Assert.Matches("result=\"(scheduled|unschedulable|error)\"", s.Labels));
+        var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_scheduling_decisions_total ", StringComparison.Ordinal));
+        foreach (var result in new[] { "scheduled", "unschedulable", "error" })
+            Assert.True(help.Contains($"{result}:", StringComparison.Ordinal), $"{help} does not say what result {result} is");
     }
 
     [Fact]

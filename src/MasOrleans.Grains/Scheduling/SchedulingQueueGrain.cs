@@ -9,6 +9,7 @@ using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Queue;
+using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -50,7 +51,7 @@ public sealed partial class SchedulingQueueGrain(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)),
         TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds));
-    private readonly Dictionary<string, DateTimeOffset> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InFlightCycle> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
     private readonly FailureRun _cycleFailures = new();
     /// <summary>The pod table came with the shard from its previous silo (<see cref="OnRehydrate"/>).</summary>
@@ -191,8 +192,9 @@ public sealed partial class SchedulingQueueGrain(
         var now = clock.GetUtcNow();
         while (_inFlight.Count < options.Value.MaxInFlight && _queue.TryPop(now, out var next))
         {
-            _inFlight[next.Name] = now;
-            _ = Schedule(next.Item, now);
+            var cycle = new InFlightCycle(now, Stopwatch.GetTimestamp(), next.Item.Policy ?? view.DefaultPolicy);
+            _inFlight[next.Name] = cycle;
+            _ = Schedule(next.Item, cycle);
         }
         if (_inFlight.Count < options.Value.MaxInFlight) ArmBackoffTimer();
     }
@@ -221,16 +223,13 @@ public sealed partial class SchedulingQueueGrain(
         }
     }
 
-    private async Task Schedule(PodSpec pod, DateTimeOffset startedAt)
+    private async Task Schedule(PodSpec pod, InFlightCycle cycle)
     {
-        var started = Stopwatch.GetTimestamp();
         CycleResult? result = null;
         try
         {
-            await LoadModelOffTurn(pod, pod.Policy ?? view.DefaultPolicy);
+            await LoadModelOffTurn(pod, cycle.Policy);
             result = await _cycle.Run(pod);
-            if (result.Verdict == CycleVerdict.Bound) SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, started);
-            else if (result.Verdict != CycleVerdict.Gone) SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, started);
         }
         catch (Exception e)
         {
@@ -239,9 +238,17 @@ public sealed partial class SchedulingQueueGrain(
             if (_cycleFailures.Starts(e)) LogCycleFailed(logger, e, pod.Name);
             else LogCycleFailedAgain(logger, pod.Name, FailureRun.OneLine(e));
         }
-        // A cycle abandoned by the sweep has been queued again; a newer cycle owns the pod now.
-        if (!_inFlight.TryGetValue(pod.Name, out var since) || since != startedAt) return;
+        // A cycle abandoned by the sweep was counted there, as a timeout, and its pod queued again: a newer cycle owns the
+        // pod and counts its own outcome (this one's late verdict counted too made one placement two).
+        if (!_inFlight.TryGetValue(pod.Name, out var current) || !ReferenceEquals(current, cycle)) return;
         _inFlight.Remove(pod.Name);
+        switch (result?.Verdict)
+        {
+            case null: MasMeters.RecordDecision(cycle.Policy, cycle.StartedTimestamp, SchedulingFailureReasons.Error); break;
+            case CycleVerdict.Bound: SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, cycle.StartedTimestamp); break;
+            case CycleVerdict.Gone: break;
+            default: SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, cycle.StartedTimestamp); break;
+        }
         var now = clock.GetUtcNow();
         switch (result?.Verdict)
         {
@@ -272,9 +279,10 @@ public sealed partial class SchedulingQueueGrain(
     {
         var now = clock.GetUtcNow();
         var timeout = TimeSpan.FromSeconds(options.Value.InFlightTimeoutSeconds);
-        foreach (var (pod, since) in _inFlight.Where(kv => now - kv.Value > timeout).ToList())
+        foreach (var (pod, cycle) in _inFlight.Where(kv => now - kv.Value.Since > timeout).ToList())
         {
             LogAbandoned(logger, pod, timeout);
+            MasMeters.RecordDecision(cycle.Policy, cycle.StartedTimestamp, SchedulingFailureReasons.Timeout);
             _inFlight.Remove(pod);
             _queue.Requeue(pod, now);
         }
@@ -315,6 +323,9 @@ public sealed partial class SchedulingQueueGrain(
         if (ShardPlacementDirector.SiloFor(Shard, active).Equals(silo.SiloAddress)) return;
         this.MigrateOnIdle();
     }
+
+    /// <summary>A cycle under way: since when (the sweep's clock), its start for the latency histogram, and its policy.</summary>
+    private sealed record InFlightCycle(DateTimeOffset Since, long StartedTimestamp, string Policy);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Queue shard {Shard} activated ({Order} order); {Count} waiting pod(s) asked to enqueue again")]
     private static partial void LogActivated(ILogger logger, int shard, QueueOrder order, int count);

@@ -24,13 +24,18 @@ public static class MasMeters
         "mas_scheduling_latency", "s", "Time a scheduler worker spent placing one pod, by policy",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
-    /// <summary>mas_scheduling_decisions_total{policy,result}: every placement outcome, successful or not.</summary>
+    /// <summary>
+    /// mas_scheduling_decisions_total{policy,result}: one per scheduling attempt (one cycle), by its outcome, as kube's
+    /// scheduler_schedule_attempts_total (pkg/scheduler/metrics/metrics.go): a pod retried after an error counts once per
+    /// attempt, and once as scheduled.
+    /// </summary>
     public static readonly Counter<long> SchedulingDecisions = Meter.CreateCounter<long>(
-        "mas_scheduling_decisions", null, "Placement outcomes by policy and result (scheduled or failed)");
+        "mas_scheduling_decisions", null,
+        "Scheduling attempts by policy and result (scheduled: bound to a node; unschedulable: no node fits, the pod waits for a cluster change; error: nodes refused, a failure or a timeout, retried after backoff)");
 
-    /// <summary>mas_scheduling_failures_total{policy,reason}: the failed decisions, by why.</summary>
+    /// <summary>mas_scheduling_failures_total{policy,reason}: the attempts not scheduled, by why.</summary>
     public static readonly Counter<long> SchedulingFailures = Meter.CreateCounter<long>(
-        "mas_scheduling_failures", null, "Failed placements by policy and reason");
+        "mas_scheduling_failures", null, "Scheduling attempts not scheduled, by policy and reason");
 
     /// <summary>mas_model_inference_latency_seconds{algo}: one forward pass of a learned policy (DDQN, PPO).</summary>
     public static readonly Histogram<double> ModelInferenceLatency = Meter.CreateHistogram(
@@ -68,25 +73,52 @@ public static class MasMeters
         }
     }
 
-    /// <summary>Records one placement outcome: latency, the decision and, when it failed, the reason.</summary>
+    /// <summary>
+    /// Exports every scheduling counter series of the known policies at 0, for the reason the learning counters are
+    /// (<see cref="StartLearningCountersAtZero"/>): a policy's first failure in a while would otherwise be invisible to
+    /// the failure-rate alert. Call once the exporter listens.
+    /// </summary>
+    public static void StartSchedulingCountersAtZero(IEnumerable<string> policies)
+    {
+        foreach (var policy in policies)
+        {
+            var policyTag = PolicyTag(policy);
+            foreach (var result in SchedulingResults.All)
+                SchedulingDecisions.Add(0, policyTag, new KeyValuePair<string, object?>("result", result));
+            foreach (var reason in SchedulingFailureReasons.All)
+                SchedulingFailures.Add(0, policyTag, new KeyValuePair<string, object?>("reason", reason));
+        }
+    }
+
+    /// <summary>Records one scheduling attempt's outcome: its latency, its result and, when not scheduled, the reason.</summary>
+    /// <param name="failureReason">One of <see cref="SchedulingFailureReasons"/>; null when the pod was scheduled.</param>
     public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
     {
-        var policyTag = new KeyValuePair<string, object?>("policy", policy);
+        var policyTag = PolicyTag(policy);
         SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag);
-        SchedulingDecisions.Add(1, policyTag, new KeyValuePair<string, object?>("result", failureReason is null ? SchedulingResults.Scheduled : SchedulingResults.Failed));
+        var result = failureReason is null ? SchedulingResults.Scheduled : SchedulingFailureReasons.ResultOf(failureReason);
+        SchedulingDecisions.Add(1, policyTag, new KeyValuePair<string, object?>("result", result));
         if (failureReason is not null) SchedulingFailures.Add(1, policyTag, new KeyValuePair<string, object?>("reason", failureReason));
     }
+
+    private static KeyValuePair<string, object?> PolicyTag(string policy) => new("policy", policy);
 
     /// <summary>Records one learned-policy inference started at <paramref name="startedTimestamp"/> (Stopwatch.GetTimestamp()).</summary>
     public static void RecordInference(string algorithm, long startedTimestamp) =>
         ModelInferenceLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, new KeyValuePair<string, object?>("algo", algorithm));
 }
 
-/// <summary>Values of the result label of mas_scheduling_decisions_total.</summary>
+/// <summary>Values of the result label of mas_scheduling_decisions_total, kube's schedule_attempts_total results.</summary>
 public static class SchedulingResults
 {
+    /// <summary>Bound to a node.</summary>
     public const string Scheduled = "scheduled";
-    public const string Failed = "failed";
+    /// <summary>No node fits: the pod waits for a cluster change.</summary>
+    public const string Unschedulable = "unschedulable";
+    /// <summary>The attempt did not come to a verdict (nodes refused, a failure, a timeout): retried after backoff.</summary>
+    public const string Error = "error";
+
+    public static readonly IReadOnlyList<string> All = [Scheduled, Unschedulable, Error];
 }
 
 /// <summary>Values of the reason label of mas_scheduling_failures_total: few and fixed, so series stay bounded.</summary>
@@ -94,10 +126,23 @@ public static class SchedulingFailureReasons
 {
     /// <summary>No node passes the policy's filters.</summary>
     public const string Unschedulable = "unschedulable";
-    /// <summary>Node grains refused every reservation (other workers took the capacity first).</summary>
-    public const string Conflict = "conflict";
     /// <summary>The pod names a policy the catalog does not know.</summary>
     public const string UnknownPolicy = "unknown_policy";
+    /// <summary>Node grains refused every reservation (other workers took the capacity first).</summary>
+    public const string Conflict = "conflict";
+    /// <summary>The cycle failed (storage or a grain call failed; the cycle's Error log has why).</summary>
+    public const string Error = "error";
+    /// <summary>The cycle did not finish within the in-flight timeout and was abandoned.</summary>
+    public const string Timeout = "timeout";
+
+    public static readonly IReadOnlyList<string> All = [Unschedulable, UnknownPolicy, Conflict, Error, Timeout];
+
+    /// <summary>
+    /// The attempt's result: rejected by the filters is unschedulable, anything else an error (kube's handleSchedulingFailure:
+    /// a status that is not a rejection, a failed reserve or bind among them, is a SchedulerError).
+    /// </summary>
+    public static string ResultOf(string reason) =>
+        reason is Unschedulable or UnknownPolicy ? SchedulingResults.Unschedulable : SchedulingResults.Error;
 }
 
 /// <summary>Values of the outcome label of mas_learning_experience_total.</summary>

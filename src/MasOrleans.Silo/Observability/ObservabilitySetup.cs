@@ -1,4 +1,5 @@
 using MasOrleans.Grains.Learning;
+using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
@@ -74,7 +75,11 @@ internal static class ObservabilitySetup
     {
         app.MapPrometheusScrapingEndpoint(MetricsPath).ExcludeFromDescription();
         // Once started, the exporter listens to the meter; a 0 recorded before then would be lost.
-        app.Lifetime.ApplicationStarted.Register(() => MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms);
+            MasMeters.StartSchedulingCountersAtZero(app.Services.GetRequiredService<PolicyCatalog>().Policies.Select(p => p.Name));
+        });
         return app;
     }
 }

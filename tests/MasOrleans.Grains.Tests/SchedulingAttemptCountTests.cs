@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using MasOrleans.Scheduling.Telemetry;
+using Orleans.TestingHost;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>The meter is the process's: no other test may schedule pods while these count them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SchedulingMetricsCollection
+{
+    public const string Name = "scheduling metrics";
+}
+
+/// <summary>
+/// mas_scheduling_decisions_total counts scheduling attempts by result, as kube's scheduler_schedule_attempts_total
+/// (kubernetes pkg/scheduler/metrics/metrics.go; schedule_one.go's handleSchedulingFailure counts a status that is not a
+/// rejection as "error"): a pod whose attempts fail and are retried counts each failed attempt once as an error, and is
+/// scheduled once.
+/// </summary>
+[Collection(SchedulingMetricsCollection.Name)]
+public sealed class SchedulingAttemptCountTests : IAsyncLifetime
+{
+    /// <summary>A policy no other grain test uses, so its series are these tests' alone.</summary>
+    private const string Policy = "first-fit";
+
+    private readonly SiloLog _log = new();
+    private readonly OutageNodeBindingStore _bindings = new();
+    private readonly ConcurrentDictionary<(string Instrument, string Label), long> _counts = new();
+    private readonly MeterListener _listener = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MasMeters.MeterName && instrument.Name is "mas_scheduling_decisions" or "mas_scheduling_failures")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? policy = null, label = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "policy") policy = tag.Value as string;
+                else if (tag.Key is "result" or "reason") label = tag.Value as string;
+            }
+            if (policy == Policy && label is not null) _counts.AddOrUpdate((instrument.Name, label), value, (_, n) => n + value);
+        });
+        _listener.Start();
+        // Cycles stuck for a second are abandoned (the sweep checks each second).
+        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?> { ["Scheduler:InFlightTimeoutSeconds"] = "1" });
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _listener.Dispose();
+        await GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+    }
+
+    private long Decisions(string result) => _counts.GetValueOrDefault(("mas_scheduling_decisions", result));
+
+    private long Failures(string reason) => _counts.GetValueOrDefault(("mas_scheduling_failures", reason));
+
+    private async Task RegisterNode(string node) =>
+        Assert.True((await _cluster.Client.GetGrain<INodeGrain>(node).Register(new NodeSpec
+        {
+            Name = node, Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30), Labels = new Dictionary<string, string> { ["pool"] = node },
+        })).IsOk);
+
+    private async Task<IPodGrain> CreatePod(string node, string name)
+    {
+        var pod = _cluster.Client.GetGrain<IPodGrain>(name);
+        Assert.True((await pod.Create(PodOf(name) with { Policy = Policy, NodeSelector = new Dictionary<string, string> { ["pool"] = node } }, null)).Outcome.IsOk);
+        return pod;
+    }
+
+    /// <summary>
+    /// A cycle stuck on a slow reservation write is abandoned and its pod queued again; the stuck cycle then binds the
+    /// pod after all, and so does the retry (it finds the reservation). One placement was counted as two.
+    /// </summary>
+    [Fact]
+    public async Task An_abandoned_attempt_counts_once_as_an_error_and_its_pod_once_as_scheduled()
+    {
+        const string node = "sa-slow", name = "sa-abandoned";
+        _log.Expect($"Pod {name}'s scheduling cycle did not finish in");
+        await RegisterNode(node);
+        _bindings.Stall(node);
+        var pod = await CreatePod(node, name);
+        await WaitUntil(() => Task.FromResult(_log.Records.Any(r => r.Message.StartsWith($"Pod {name}'s scheduling cycle did not finish", StringComparison.Ordinal))),
+            "the stuck cycle abandoned");
+        _bindings.Resume(node);
+        await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running, NodeName: node }, $"{name} running on {node}");
+
+        // Two attempts: the abandoned one and the retry. Waiting for both counted, whatever they were counted as.
+        await WaitUntil(() => Task.FromResult(SchedulingResults.All.Sum(Decisions) >= 2), "both attempts counted");
+        Assert.Equal(1, Decisions(SchedulingResults.Scheduled));
+        Assert.Equal(1, Decisions(SchedulingResults.Error));
+        Assert.Equal(0, Decisions(SchedulingResults.Unschedulable));
+        Assert.Equal(1, Failures(SchedulingFailureReasons.Timeout));
+    }
+
+    /// <summary>
+    /// Cycles that fail (the node's store is down) are retried after backoff until the pod is placed: each failed one counts
+    /// as an error. They counted as nothing, so an outage left the attempts' counter and the failure rate untouched.
+    /// </summary>
+    [Fact]
+    public async Task Each_failed_attempt_counts_once_as_an_error_and_the_placement_once_as_scheduled()
+    {
+        const string node = "sa-down", name = "sa-retried";
+        _log.Expect($"Scheduling cycle for pod {name} failed; queued again after backoff");
+        // The node's write-again timer fails too while its store is down.
+        _log.Expect($"exception thrown from timer callback.*mas-node/{node}");
+        _log.Expect($"Exception during Grain method call of message OneWay .*mas-node/{node}.*GrainTimer");
+        await RegisterNode(node);
+        _bindings.Fail(node, failedAddsLand: false);
+        var pod = await CreatePod(node, name);
+        int FailedCycles() => _log.Records.Count(r => r.Message.StartsWith($"Scheduling cycle for pod {name} failed", StringComparison.Ordinal));
+        await WaitUntil(() => Task.FromResult(FailedCycles() >= 2), "two failed attempts");
+        _bindings.Recover(node);
+        await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running, NodeName: node }, $"{name} running on {node}");
+
+        // A pod's attempts run one after another: once the placement is counted, every failed attempt before it was.
+        await WaitUntil(() => Task.FromResult(Decisions(SchedulingResults.Scheduled) >= 1), "the placement counted");
+        Assert.Equal(1, Decisions(SchedulingResults.Scheduled));
+        Assert.Equal(FailedCycles(), Decisions(SchedulingResults.Error));
+        Assert.Equal(FailedCycles(), Failures(SchedulingFailureReasons.Error));
+        Assert.Equal(0, Decisions(SchedulingResults.Unschedulable));
+    }
+}
