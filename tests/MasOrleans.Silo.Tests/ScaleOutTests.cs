@@ -44,12 +44,20 @@ public sealed class ScaleOutTests(ComposeClusterFixture cluster)
             }
             Assert.Equal(placements.OrderBy(p => p.Key), held.OrderBy(p => p.Key));
         }
-        // Every placement was counted by the silo that made it. Not exactly once: retry sweeps also re-request pods
-        // whose first request is still in flight, and the duplicate confirms the held reservation (counted again).
+        // Every placement was counted once, by the silo that made it, over all its policies' series (every policy's are
+        // there from the start, at 0). The count follows the pod's Scheduled phase by a moment: read until all are in.
         // (Which silo hosts a pod's grain, and so schedules it, is Orleans' placement choice; it is not asserted.)
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        double scheduled;
+        while ((scheduled = await ScheduledAttempts()) < Pods && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(scheduled == Pods, $"{scheduled} scheduled attempts for {Pods} pods: {JsonSerializer.Serialize(placements)}");
+    }
+
+    private async Task<double> ScheduledAttempts()
+    {
         var scheduled = 0.0;
         foreach (var silo in cluster.Silos)
-            scheduled += PrometheusText.Value(await PrometheusText.Scrape(silo.Http), "mas_scheduling_decisions_total", "result=\"scheduled\"") ?? 0;
-        Assert.True(scheduled >= Pods, $"{scheduled} scheduled decisions for {Pods} pods: {JsonSerializer.Serialize(placements)}");
+            scheduled += PrometheusText.Sum(await PrometheusText.Scrape(silo.Http), "mas_scheduling_decisions_total", "result=\"scheduled\"");
+        return scheduled;
     }
 }

@@ -132,7 +132,6 @@ public sealed class ShardedSilosTests : IDisposable
     private static async Task<double> Placements(SiloProcess silo)
     {
         var metrics = await silo.Http.GetStringAsync("/metrics");
-        return PrometheusText.Samples(metrics)
-            .Where(s => s.Name == "mas_scheduling_decisions_total" && s.Labels.Contains("result=\"scheduled\"")).Sum(s => s.Value);
+        return PrometheusText.Sum(metrics, "mas_scheduling_decisions_total", "result=\"scheduled\"");
     }
 }

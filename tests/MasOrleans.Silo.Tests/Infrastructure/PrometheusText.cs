@@ -46,6 +46,10 @@ public static class PrometheusText
         return names;
     }
 
+    /// <summary>The sum over every sample of <paramref name="name"/> whose labels contain every given fragment (all policies, say).</summary>
+    public static double Sum(string exposition, string name, params string[] labelFragments) =>
+        Samples(exposition).Where(s => s.Name == name && labelFragments.All(f => s.Labels.Contains(f, StringComparison.Ordinal))).Sum(s => s.Value);
+
     /// <summary>The value of the one sample of <paramref name="name"/> whose labels contain every given fragment.</summary>
     public static double? Value(string exposition, string name, params string[] labelFragments) =>
         Samples(exposition).Where(s => s.Name == name && labelFragments.All(f => s.Labels.Contains(f, StringComparison.Ordinal)))
