@@ -53,8 +53,8 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
             if (policy == Policy && label is not null) _counts.AddOrUpdate((instrument.Name, label), value, (_, n) => n + value);
         });
         _listener.Start();
-        // Cycles stuck for a second are abandoned (the sweep checks each second).
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?> { ["Scheduler:InFlightTimeoutSeconds"] = "1" });
+        // Cycles stuck for 3 s are abandoned (the sweep checks each second): soon, yet far beyond a cycle that is not stuck.
+        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?> { ["Scheduler:InFlightTimeoutSeconds"] = "3" });
         await _cluster.DeployAsync();
     }
 
