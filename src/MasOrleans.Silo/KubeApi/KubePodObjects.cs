@@ -47,7 +47,7 @@ internal static class KubePodObjects
         PodSpec mapped;
         try
         {
-            mapped = KubernetesMapping.ToPodSpec(pod);
+            mapped = KubernetesMapping.ToPodSpec(pod, refuseUnmodeled: true);
         }
         catch (KubernetesMappingException e)
         {

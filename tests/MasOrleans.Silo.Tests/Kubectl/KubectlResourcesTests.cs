@@ -33,4 +33,37 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("apply", "-f", kube.Manifest("kr-one-slot-served", served))).Succeeded();
         Assert.Equal("1", await Get("node/kr-one-slot", "{.status.allocatable.pods}"));
     }
+
+    /// <summary>
+    /// A pod asking for a resource no node here can have (MasOrleans models cpu, memory, nvidia.com/gpu, disk I/O,
+    /// network and ephemeral-storage) was created with that request dropped and ran on a node without it: `amd.com/gpu`,
+    /// or `gpu` for `nvidia.com/gpu`, placed a GPU job on a CPU node. kube-scheduler would leave it Pending for ever
+    /// (fit.go fitsRequest: "Insufficient amd.com/gpu" on every node); here it is refused, as the REST API refuses it,
+    /// naming the resources there are. A zero request asks for nothing (fitsRequest skips it) and is accepted.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_asking_for_a_resource_no_node_can_have_is_refused_and_a_zero_request_of_one_is_not()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-cpu-node", KubeManifests.Node("kr-cpu", "kr-unknown")))).Succeeded();
+        static string Asking(string name, string resources) =>
+            KubeManifests.Pod(name, "kr-unknown").Replace("        memory: 1Gi\n", "        memory: 1Gi\n" + resources);
+
+        var amd = Asking("kr-amd", "      limits:\n        amd.com/gpu: \"1\"\n");
+        Assert.Contains("amd.com/gpu", amd);
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-amd", amd));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("The Pod \"kr-amd\" is invalid", refused.Error);
+        Assert.Contains("unknown resource 'amd.com/gpu' (known: cpu, memory, nvidia.com/gpu, mas.io/disk-io, mas.io/network, ephemeral-storage)", refused.Error);
+
+        var typo = KubeManifests.Deployment("kr-typo", "kr-unknown").Replace("memory: 256Mi", "memory: 256Mi\n            gpu: \"1\"");
+        Assert.Contains("gpu: \"1\"", typo);
+        var refusedTemplate = await kube.Run("apply", "-f", kube.Manifest("kr-typo", typo));
+        Assert.True(refusedTemplate.ExitCode != 0, refusedTemplate.ToString());
+        Assert.Contains("unknown resource 'gpu'", refusedTemplate.Error);
+
+        foreach (var gone in new[] { "pod/kr-amd", "deployment/kr-typo" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n")))).Succeeded();
+        Assert.Equal("Running kr-cpu", await kube.WaitFor("pod/kr-zero", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+    }
 }
