@@ -66,4 +66,42 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n")))).Succeeded();
         Assert.Equal("Running kr-cpu", await kube.WaitFor("pod/kr-zero", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
     }
+
+    /// <summary>
+    /// The API server refuses a container whose request exceeds its limit, and for a resource that cannot be
+    /// overcommitted (an extended one such as nvidia.com/gpu) one whose request differs from its limit
+    /// (ValidateResourceRequirements, pkg/apis/core/validation/validation.go, v1.35: "must be less than or equal to cpu
+    /// limit of 1", "must be equal to nvidia.com/gpu limit of 2"; helper.IsOvercommitAllowed). Both were created and
+    /// scheduled at their requests.
+    /// </summary>
+    [Fact]
+    public async Task A_request_above_its_limit_or_a_gpu_request_unlike_its_limit_is_refused()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-limits-node", KubeManifests.Node("kr-limits", "kr-limits", gpus: "4")))).Succeeded();
+        static string Limited(string name, string requests, string limits) => KubeManifests.Pod(name, "kr-limits")
+            .Replace("        cpu: \"1\"\n        memory: 1Gi\n", requests + "      limits:\n" + limits);
+
+        var cpu = Limited("kr-cpu-above", "        cpu: \"2\"\n", "        cpu: \"1\"\n");
+        Assert.Contains("limits:", cpu);
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-cpu-above", cpu));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("""The Pod "kr-cpu-above" is invalid: spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1""", refused.Error);
+
+        var gpu = Limited("kr-gpu-unlike", "        nvidia.com/gpu: \"1\"\n", "        nvidia.com/gpu: \"2\"\n");
+        var refusedGpu = await kube.Run("apply", "-f", kube.Manifest("kr-gpu-unlike", gpu));
+        Assert.True(refusedGpu.ExitCode != 0, refusedGpu.ToString());
+        Assert.Contains("""spec.containers[0].resources.requests: Invalid value: "1": must be equal to nvidia.com/gpu limit of 2""", refusedGpu.Error);
+        var deployment = KubeManifests.Deployment("kr-deploy-above", "kr-limits").Replace("memory: 256Mi", "memory: 256Mi\n          limits:\n            cpu: 250m");
+        Assert.Contains("cpu: 250m", deployment);
+        var refusedDeployment = await kube.Run("apply", "-f", kube.Manifest("kr-deploy-above", deployment));
+        Assert.True(refusedDeployment.ExitCode != 0, refusedDeployment.ToString());
+        Assert.Contains("""spec.template.spec.containers[0].resources.requests: Invalid value: "500m": must be less than or equal to cpu limit of 250m""", refusedDeployment.Error);
+        foreach (var gone in new[] { "pod/kr-cpu-above", "pod/kr-gpu-unlike", "deployment/kr-deploy-above" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        // Within its limit (cpu may be overcommitted), and a GPU request equal to its limit: created, at the requests.
+        (await kube.Run("apply", "-f", kube.Manifest("kr-within", Limited("kr-within",
+            "        cpu: 500m\n        nvidia.com/gpu: \"2\"\n", "        cpu: \"1\"\n        nvidia.com/gpu: \"2\"\n")))).Succeeded();
+        Assert.Equal("Running kr-limits", await kube.WaitFor("pod/kr-within", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        Assert.Equal("""{"cpu":"500m","nvidia.com/gpu":"2"}""", await Get("pod/kr-within", "{.spec.containers[0].resources.requests}"));
+    }
 }
