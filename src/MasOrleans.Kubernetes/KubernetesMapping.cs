@@ -74,7 +74,7 @@ public static class KubernetesMapping
     internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what, bool ignoreUnknown)
     {
         var running = ResourceVector.Zero;
-        foreach (var c in Each(spec.Containers, "containers")) running += ToVector(RequestsOf(c), what, ignoreUnknown);
+        foreach (var c in Each(spec.Containers, "containers")) running = Sum(running, ToVector(RequestsOf(c), what, ignoreUnknown), what);
         var sidecars = ResourceVector.Zero;
         Span<long> initializing = stackalloc long[ResourceNames.Count];
         foreach (var c in Each(spec.InitContainers, "initContainers"))
@@ -83,23 +83,35 @@ public static class KubernetesMapping
             ResourceVector use;
             if (c.RestartPolicy == SidecarRestartPolicy)
             {
-                running += requests;
-                sidecars += requests;
+                running = Sum(running, requests, what);
+                sidecars = Sum(sidecars, requests, what);
                 use = sidecars;
             }
-            else use = requests + sidecars;
+            else use = Sum(requests, sidecars, what);
             for (var d = 0; d < ResourceNames.Count; d++) initializing[d] = Math.Max(initializing[d], use[d]);
         }
         var overhead = ToVector(spec.Overhead, what, ignoreUnknown);
         var podLevel = PodLevelRequests(spec);
         var podRequests = ToVector(podLevel, what, ignoreUnknown);
-        Span<long> effective = stackalloc long[ResourceNames.Count];
+        Span<long> containers = stackalloc long[ResourceNames.Count];
         for (var d = 0; d < ResourceNames.Count; d++)
+            containers[d] = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
+        return Sum(new ResourceVector(containers), overhead, what);
+    }
+
+    /// <summary>
+    /// a + b, refusing a dimension beyond what a stored quantity holds: each container's request may be that large, and
+    /// a long wraps around a sum of a few of them (to a small request, or a negative one).
+    /// </summary>
+    private static ResourceVector Sum(ResourceVector a, ResourceVector b, string what)
+    {
+        // Both at most Quantity.MaxStored (a quarter of a long), so their sum itself cannot wrap.
+        var sum = a + b;
+        foreach (var kind in ResourceNames.All)
         {
-            var containers = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
-            effective[d] = containers + overhead[d];
+            if (sum[kind] > Quantity.MaxStored) throw new KubernetesMappingException($"{what}: {ResourceNames.NameOf(kind)} requests sum beyond what a pod can hold");
         }
-        return new ResourceVector(effective);
+        return sum;
     }
 
     /// <summary>
