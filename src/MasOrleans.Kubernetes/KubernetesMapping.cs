@@ -13,7 +13,12 @@ public sealed class PolicyCannotDecideException(string message, Exception inner)
 /// <summary>Maps core/v1 Pods and Nodes onto the scheduling core's PodSpec and NodeSpec.</summary>
 public static class KubernetesMapping
 {
-    public static PodSpec ToPodSpec(V1Pod pod)
+    /// <param name="refuseUnmodeled">
+    /// Refuse a request of a resource MasOrleans does not model, which no node here can have: placed as if it asked for
+    /// none, the pod would run without it (the silo's /k8s surface). The extender's pods keep it out: kube-scheduler
+    /// has fitted them to those resources already.
+    /// </param>
+    public static PodSpec ToPodSpec(V1Pod pod, bool refuseUnmodeled = false)
     {
         var name = pod.Metadata?.Name;
         if (string.IsNullOrEmpty(name)) throw new KubernetesMappingException("Pod.metadata.name is required");
@@ -23,7 +28,7 @@ public static class KubernetesMapping
         {
             Name = KubernetesNames.Key(ns, name),
             Namespace = ns,
-            Requests = EffectiveRequests(spec, $"pod {ns}/{name}"),
+            Requests = EffectiveRequests(spec, $"pod {ns}/{name}", !refuseUnmodeled),
             Priority = spec.Priority ?? 0,
             Image = spec.Containers?.FirstOrDefault()?.Image,
             Labels = Copy(pod.Metadata?.Labels),
@@ -66,35 +71,47 @@ public static class KubernetesMapping
     /// containers' sum plus the sidecars' (init containers with restartPolicy Always, which run beside them), or, when
     /// larger, what an init container needs while it runs (itself and the sidecars started before it); plus the pod overhead.
     /// </summary>
-    internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what)
+    internal static ResourceVector EffectiveRequests(V1PodSpec spec, string what, bool ignoreUnknown)
     {
         var running = ResourceVector.Zero;
-        foreach (var c in Each(spec.Containers, "containers")) running += ToVector(RequestsOf(c), what, ignoreUnknown: true);
+        foreach (var c in Each(spec.Containers, "containers")) running = Sum(running, ToVector(RequestsOf(c), what, ignoreUnknown), what);
         var sidecars = ResourceVector.Zero;
         Span<long> initializing = stackalloc long[ResourceNames.Count];
         foreach (var c in Each(spec.InitContainers, "initContainers"))
         {
-            var requests = ToVector(RequestsOf(c), what, ignoreUnknown: true);
+            var requests = ToVector(RequestsOf(c), what, ignoreUnknown);
             ResourceVector use;
             if (c.RestartPolicy == SidecarRestartPolicy)
             {
-                running += requests;
-                sidecars += requests;
+                running = Sum(running, requests, what);
+                sidecars = Sum(sidecars, requests, what);
                 use = sidecars;
             }
-            else use = requests + sidecars;
+            else use = Sum(requests, sidecars, what);
             for (var d = 0; d < ResourceNames.Count; d++) initializing[d] = Math.Max(initializing[d], use[d]);
         }
-        var overhead = ToVector(spec.Overhead, what, ignoreUnknown: true);
+        var overhead = ToVector(spec.Overhead, what, ignoreUnknown);
         var podLevel = PodLevelRequests(spec);
-        var podRequests = ToVector(podLevel, what, ignoreUnknown: true);
-        Span<long> effective = stackalloc long[ResourceNames.Count];
+        var podRequests = ToVector(podLevel, what, ignoreUnknown);
+        Span<long> containers = stackalloc long[ResourceNames.Count];
         for (var d = 0; d < ResourceNames.Count; d++)
+            containers[d] = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
+        return Sum(new ResourceVector(containers), overhead, what);
+    }
+
+    /// <summary>
+    /// a + b, refusing a dimension beyond what a stored quantity holds: each container's request may be that large, and
+    /// a long wraps around a sum of a few of them (to a small request, or a negative one).
+    /// </summary>
+    private static ResourceVector Sum(ResourceVector a, ResourceVector b, string what)
+    {
+        // Both at most Quantity.MaxStored (a quarter of a long), so their sum itself cannot wrap.
+        var sum = a + b;
+        foreach (var kind in ResourceNames.All)
         {
-            var containers = podLevel?.ContainsKey(ResourceNames.NameOf((ResourceKind)d)) == true ? podRequests[d] : Math.Max(running[d], initializing[d]);
-            effective[d] = containers + overhead[d];
+            if (sum[kind] > Quantity.MaxStored) throw new KubernetesMappingException($"{what}: {ResourceNames.NameOf(kind)} requests sum beyond what a pod can hold");
         }
-        return new ResourceVector(effective);
+        return sum;
     }
 
     /// <summary>
@@ -148,7 +165,8 @@ public static class KubernetesMapping
 
     /// <summary>
     /// Kubernetes nodes and pods carry resources MasOrleans does not model (pods, hugepages-2Mi, other
-    /// vendors' devices); those are left out rather than rejected.
+    /// vendors' devices); those are left out, or with <paramref name="ignoreUnknown"/> false refused when asked for (a
+    /// zero request asks for nothing: NodeResourcesFit's fitsRequest passes it on any node).
     /// </summary>
     private static ResourceVector ToVector(IDictionary<string, ResourceQuantity>? quantities, string what, bool ignoreUnknown)
     {
@@ -158,8 +176,8 @@ public static class KubernetesMapping
         {
             if (!ResourceNames.TryParse(resource, out var kind))
             {
-                if (ignoreUnknown) continue;
-                throw new KubernetesMappingException($"{what}: unknown resource '{resource}'");
+                if (ignoreUnknown || IsZero(quantity)) continue;
+                throw new KubernetesMappingException($"{what}: {ResourceNames.Unknown(resource)}");
             }
             // ToDecimal is exact for every quantity Kubernetes accepts and far cheaper than ToString's canonical form.
             string? text;
@@ -170,6 +188,12 @@ public static class KubernetesMapping
             v[(int)kind] = stored;
         }
         return new ResourceVector(v);
+    }
+
+    private static bool IsZero(ResourceQuantity? quantity)
+    {
+        try { return quantity is null || quantity.ToDecimal() == 0; }
+        catch (OverflowException) { return false; }
     }
 
     /// <summary>The list's items, refusing a null item (kube-scheduler never sends one; a malformed request might).</summary>

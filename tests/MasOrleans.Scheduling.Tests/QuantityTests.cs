@@ -9,6 +9,9 @@ public class QuantityTests
     [InlineData(ResourceKind.Cpu, "2", 2000)]
     [InlineData(ResourceKind.Cpu, "0.25", 250)]
     [InlineData(ResourceKind.Cpu, "1e3", 1_000_000)]
+    [InlineData(ResourceKind.Cpu, "1E3", 1_000_000)]
+    [InlineData(ResourceKind.Cpu, "1e-3", 1)]
+    [InlineData(ResourceKind.Memory, "1E", 1_000_000_000_000_000_000)]
     [InlineData(ResourceKind.Memory, "512Mi", 512L * 1024 * 1024)]
     [InlineData(ResourceKind.Memory, "1Gi", 1024L * 1024 * 1024)]
     [InlineData(ResourceKind.Memory, "1G", 1_000_000_000)]
@@ -31,6 +34,21 @@ public class QuantityTests
     [InlineData("m")]
     [InlineData("0x10")]
     public void Rejects_malformed_quantities(string text) => Assert.False(Quantity.TryParse(ResourceKind.Cpu, text, out _));
+
+    /// <summary>
+    /// A quantity's suffix is one SI or binary suffix or one exponent, never both, and it has no spaces: apimachinery
+    /// pkg/api/resource/quantity.go parseQuantityString reads "1e3m" as the exponent "e3" followed by "m", which is no
+    /// digit (ErrFormatWrong), and stops at a space the same way. They were read as 1 core (the "m" stripped, then "1e3"),
+    /// 20Gi and 1 core.
+    /// </summary>
+    [Theory]
+    [InlineData("1e3m")]
+    [InlineData("2e1Gi")]
+    [InlineData("5E-1k")]
+    [InlineData(" 1")]
+    [InlineData("1 ")]
+    [InlineData("500 m")]
+    public void Rejects_what_kubernetes_does_not_parse(string text) => Assert.False(Quantity.TryParse(ResourceKind.Cpu, text, out _));
 
     /// <summary>
     /// Values a decimal holds (up to 7.9e28) but no stored long can: cores are stored in milli, so a cpu of 1e28 overflowed

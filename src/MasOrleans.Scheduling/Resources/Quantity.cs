@@ -17,8 +17,8 @@ public static class Quantity
     public static bool TryParse(string? text, out decimal value)
     {
         value = 0;
-        if (string.IsNullOrWhiteSpace(text) || text.Length > 64) return false;
-        var s = text.Trim();
+        if (string.IsNullOrEmpty(text) || text.Length > 64) return false;
+        var s = text;
         decimal factor = 1;
         foreach (var (suffix, f) in Suffixes)
         {
@@ -29,10 +29,12 @@ public static class Quantity
                 break;
             }
         }
-        // Only plain decimal digits with an optional exponent: no signs, no spaces, no hex.
+        // Only plain decimal digits with an optional exponent: no signs, no spaces, no hex. A suffix or an exponent, not
+        // both (apimachinery quantity.go parseQuantityString: "1e3m" is ErrFormatWrong).
+        var suffixed = s.Length != text.Length;
         foreach (var c in s)
         {
-            if (!(char.IsAsciiDigit(c) || c is '.' or 'e' or 'E' or '+' or '-')) return false;
+            if (!(char.IsAsciiDigit(c) || c is '.' || (!suffixed && c is 'e' or 'E' or '+' or '-'))) return false;
         }
         if (s.StartsWith('-') || s.StartsWith('+')) return false;
         if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number))

@@ -182,6 +182,12 @@ internal static class KubeDeploymentObjects
         return null;
     }
 
+    /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodObjects.RequestUnlikeLimit"/>).</summary>
+    public static IResult? TryLimits(V1Deployment deployment) =>
+        KubePodObjects.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
+            ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus("Deployment", deployment.Metadata?.Name ?? "")
+            : null;
+
     /// <summary>
     /// What a patch may not change beyond what <see cref="TrySpec"/> refuses: the labels, which are the template's
     /// here (a label removed from the deployment alone would be dropped), and the selector, immutable in apps/v1.

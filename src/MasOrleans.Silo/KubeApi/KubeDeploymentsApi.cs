@@ -70,6 +70,7 @@ internal static class KubeDeploymentsApi
         if (deployment.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
             return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
         // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it.

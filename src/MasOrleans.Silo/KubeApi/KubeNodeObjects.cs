@@ -13,7 +13,7 @@ internal static class KubeNodeObjects
 {
     public static V1Node ToNode(NodeView view, string resourceVersion)
     {
-        var capacity = view.Spec.Capacity.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value));
+        var capacity = Capacity(view.Spec).ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value));
         return new V1Node
         {
             ApiVersion = "v1",
@@ -76,12 +76,23 @@ internal static class KubeNodeObjects
         request = new NodeRequest
         {
             Name = mapped.Name,
-            Capacity = mapped.Capacity.ToQuantities(),
+            Capacity = Capacity(mapped),
             Labels = new Dictionary<string, string>(mapped.Labels),
             Taints = mapped.Taints.ToList(),
             Unschedulable = mapped.Unschedulable,
         };
         return null;
+    }
+
+    /// <summary>
+    /// A node's capacity as a kubelet reports it: its resources and its `pods` (the pod limit NodeResourcesFit enforces,
+    /// reported even at the kubelet's default of 110), so a Node's `pods` is kept when created and shown when served.
+    /// </summary>
+    private static Dictionary<string, string> Capacity(NodeSpec spec)
+    {
+        var quantities = spec.Capacity.ToQuantities();
+        quantities[NodeSpec.PodsResource] = spec.MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return quantities;
     }
 
     /// <summary>What a patched Node changes in the node grain: labels, taints and spec.unschedulable; anything else is refused.</summary>
@@ -94,7 +105,7 @@ internal static class KubeNodeObjects
         var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect!)).ToList() ?? [];
         if (patched.Metadata?.Name is { } newName && newName != name) return KubeStatus.Invalid("Node", name, "metadata.name", "field is immutable");
         if (TryRequest(patched, out var asCreated) is null && asCreated.Capacity is { Count: > 0 } capacity
-            && !capacity.OrderBy(kv => kv.Key).SequenceEqual(current.Spec.Capacity.ToQuantities().OrderBy(kv => kv.Key)))
+            && !capacity.OrderBy(kv => kv.Key).SequenceEqual(Capacity(current.Spec).OrderBy(kv => kv.Key)))
             return KubeStatus.Invalid("Node", name, "status.capacity", "a node's capacity is fixed when it registers");
         if (TryKeepable(ToNode(current, ""), patched) is { } unkept) return unkept;
         var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };

@@ -47,7 +47,7 @@ internal static class KubePodObjects
         PodSpec mapped;
         try
         {
-            mapped = KubernetesMapping.ToPodSpec(pod);
+            mapped = KubernetesMapping.ToPodSpec(pod, refuseUnmodeled: true);
         }
         catch (KubernetesMappingException e)
         {
@@ -122,6 +122,44 @@ internal static class KubePodObjects
         : "spec";
 
     /// <summary>
+    /// The API server's rule for a container's requests against its limits (ValidateResourceRequirements in
+    /// pkg/apis/core/validation/validation.go): a request above its limit is refused, and so is one that differs from
+    /// its limit for a resource that cannot be overcommitted (an extended one such as nvidia.com/gpu). Scheduled at its
+    /// request, such a pod would be placed by a number its own limit contradicts. Asked of a created pod or deployment
+    /// only: one served shows its effective requests without limits, which a re-applied manifest's limits (a container
+    /// asking less than an init container) need not match, and a patch changes no requests anyway.
+    /// </summary>
+    public static FieldError? RequestUnlikeLimit(V1PodSpec? spec)
+    {
+        if (spec is null) return null;
+        foreach (var (containers, field) in new[] { (spec.Containers, "containers"), (spec.InitContainers, "initContainers") })
+        {
+            for (var i = 0; i < (containers?.Count ?? 0); i++)
+            {
+                if (containers![i]?.Resources is not { Requests: { } requests, Limits: { } limits }) continue;
+                foreach (var (name, request) in requests)
+                {
+                    if (request is null || !limits.TryGetValue(name, out var limit) || limit is null) continue;
+                    int order;
+                    // Beyond a decimal (QuantityGuard lets up to 10^30 through): the mapping refuses it as out of range.
+                    try { order = request.ToDecimal().CompareTo(limit.ToDecimal()); }
+                    catch (OverflowException) { continue; }
+                    var must = order != 0 && !OvercommitAllowed(name) ? "equal to" : order > 0 ? "less than or equal to" : null;
+                    if (must is not null) return new($"spec.{field}[{i}].resources.requests", $"\"{request}\": must be {must} {name} limit of {limit}");
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// helper.IsOvercommitAllowed (pkg/apis/core/helper/helpers.go): native resources (no domain, or kubernetes.io's)
+    /// other than hugepages.
+    /// </summary>
+    private static bool OvercommitAllowed(string resource) =>
+        (!resource.Contains('/') || resource.Contains("kubernetes.io/", StringComparison.Ordinal)) && !resource.StartsWith("hugepages-", StringComparison.Ordinal);
+
+    /// <summary>
     /// kube-apiserver's Priority admission resolves spec.priorityClassName to the pod's priority and refuses a name no
     /// PriorityClass has ("no PriorityClass with name x was found", plugin/pkg/admission/priority/admission.go). This
     /// surface serves no PriorityClasses, so every name is unknown: refused on its field, rather than the pod created at
@@ -150,6 +188,7 @@ internal static class KubePodObjects
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
             if (TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return ((PodCreation?)null, (IResult?)invalid);
+            if (RequestUnlikeLimit(pod.Spec) is { } unlike) return (null, unlike.ToStatus("Pod", name));
             if (KubePodAnnotations.TryKept(pod, served: null, out var annotations) is { } badAnnotations) return (null, badAnnotations.ToStatus("Pod", name));
             // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing
             // (the served container is then the manifest's, not a stand-in: see ReplaceStandIn).

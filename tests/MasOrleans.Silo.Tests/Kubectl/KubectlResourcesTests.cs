@@ -1,0 +1,107 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>Resource quantities from a manifest to the scheduler and back, as kubectl shows them.</summary>
+public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
+    /// <summary>
+    /// A node's `pods` allocatable is its pod limit (NodeResourcesFit's "Too many pods", pkg/scheduler/framework/plugins/
+    /// noderesources/fit.go fitsRequest), and a kubelet always reports it (110 by default, pkg/kubelet/apis/config/v1beta1
+    /// defaults: MaxPods 110). A Node created on /k8s lost it: a node of `pods: "1"` took a second pod, and no node
+    /// showed `pods` in its capacity or allocatable.
+    /// </summary>
+    [Fact]
+    public async Task A_nodes_pods_allocatable_limits_its_pods_and_is_shown()
+    {
+        var oneSlot = KubeManifests.Node("kr-one-slot", "kr-one-slot").Replace("    nvidia.com/gpu: \"0\"", "    nvidia.com/gpu: \"0\"\n    pods: \"1\"");
+        Assert.Contains("pods: \"1\"", oneSlot);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-one-slot", oneSlot))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("kr-default-node", KubeManifests.Node("kr-default", "kr-default")))).Succeeded();
+        Assert.Equal("1 1", await Get("node/kr-one-slot", "{.status.capacity.pods} {.status.allocatable.pods}"));
+        Assert.Equal("110 110", await Get("node/kr-default", "{.status.capacity.pods} {.status.allocatable.pods}"));
+
+        (await kube.Run("apply", "-f", kube.Manifest("kr-first", KubeManifests.Pod("kr-first", "kr-one-slot")))).Succeeded();
+        await kube.WaitFor("pod/kr-first", "{.status.phase}", p => p == "Running");
+        (await kube.Run("apply", "-f", kube.Manifest("kr-second", KubeManifests.Pod("kr-second", "kr-one-slot")))).Succeeded();
+        var message = await kube.WaitFor("pod/kr-second", "{.status.conditions[?(@.type==\"PodScheduled\")].message}", m => m.Length > 0);
+        Assert.Contains("1 Too many pods", message);
+        Assert.Equal("Pending ", await Get("pod/kr-second", "{.status.phase} {.spec.nodeName}"));
+
+        // The node as served applies back unchanged: its pods is its capacity, not a change to it.
+        var served = (await kube.Run("get", "node", "kr-one-slot", "-o", "yaml")).Succeeded().Output;
+        (await kube.Run("apply", "-f", kube.Manifest("kr-one-slot-served", served))).Succeeded();
+        Assert.Equal("1", await Get("node/kr-one-slot", "{.status.allocatable.pods}"));
+    }
+
+    /// <summary>
+    /// A pod asking for a resource no node here can have (MasOrleans models cpu, memory, nvidia.com/gpu, disk I/O,
+    /// network and ephemeral-storage) was created with that request dropped and ran on a node without it: `amd.com/gpu`,
+    /// or `gpu` for `nvidia.com/gpu`, placed a GPU job on a CPU node. kube-scheduler would leave it Pending for ever
+    /// (fit.go fitsRequest: "Insufficient amd.com/gpu" on every node); here it is refused, as the REST API refuses it,
+    /// naming the resources there are. A zero request asks for nothing (fitsRequest skips it) and is accepted.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_asking_for_a_resource_no_node_can_have_is_refused_and_a_zero_request_of_one_is_not()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-cpu-node", KubeManifests.Node("kr-cpu", "kr-unknown")))).Succeeded();
+        static string Asking(string name, string resources) =>
+            KubeManifests.Pod(name, "kr-unknown").Replace("        memory: 1Gi\n", "        memory: 1Gi\n" + resources);
+
+        var amd = Asking("kr-amd", "      limits:\n        amd.com/gpu: \"1\"\n");
+        Assert.Contains("amd.com/gpu", amd);
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-amd", amd));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("The Pod \"kr-amd\" is invalid", refused.Error);
+        Assert.Contains("unknown resource 'amd.com/gpu' (known: cpu, memory, nvidia.com/gpu, mas.io/disk-io, mas.io/network, ephemeral-storage)", refused.Error);
+
+        var typo = KubeManifests.Deployment("kr-typo", "kr-unknown").Replace("memory: 256Mi", "memory: 256Mi\n            gpu: \"1\"");
+        Assert.Contains("gpu: \"1\"", typo);
+        var refusedTemplate = await kube.Run("apply", "-f", kube.Manifest("kr-typo", typo));
+        Assert.True(refusedTemplate.ExitCode != 0, refusedTemplate.ToString());
+        Assert.Contains("unknown resource 'gpu'", refusedTemplate.Error);
+
+        foreach (var gone in new[] { "pod/kr-amd", "deployment/kr-typo" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n")))).Succeeded();
+        Assert.Equal("Running kr-cpu", await kube.WaitFor("pod/kr-zero", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// The API server refuses a container whose request exceeds its limit, and for a resource that cannot be
+    /// overcommitted (an extended one such as nvidia.com/gpu) one whose request differs from its limit
+    /// (ValidateResourceRequirements, pkg/apis/core/validation/validation.go, v1.35: "must be less than or equal to cpu
+    /// limit of 1", "must be equal to nvidia.com/gpu limit of 2"; helper.IsOvercommitAllowed). Both were created and
+    /// scheduled at their requests.
+    /// </summary>
+    [Fact]
+    public async Task A_request_above_its_limit_or_a_gpu_request_unlike_its_limit_is_refused()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-limits-node", KubeManifests.Node("kr-limits", "kr-limits", gpus: "4")))).Succeeded();
+        static string Limited(string name, string requests, string limits) => KubeManifests.Pod(name, "kr-limits")
+            .Replace("        cpu: \"1\"\n        memory: 1Gi\n", requests + "      limits:\n" + limits);
+
+        var cpu = Limited("kr-cpu-above", "        cpu: \"2\"\n", "        cpu: \"1\"\n");
+        Assert.Contains("limits:", cpu);
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-cpu-above", cpu));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("""The Pod "kr-cpu-above" is invalid: spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 1""", refused.Error);
+
+        var gpu = Limited("kr-gpu-unlike", "        nvidia.com/gpu: \"1\"\n", "        nvidia.com/gpu: \"2\"\n");
+        var refusedGpu = await kube.Run("apply", "-f", kube.Manifest("kr-gpu-unlike", gpu));
+        Assert.True(refusedGpu.ExitCode != 0, refusedGpu.ToString());
+        Assert.Contains("""spec.containers[0].resources.requests: Invalid value: "1": must be equal to nvidia.com/gpu limit of 2""", refusedGpu.Error);
+        var deployment = KubeManifests.Deployment("kr-deploy-above", "kr-limits").Replace("memory: 256Mi", "memory: 256Mi\n          limits:\n            cpu: 250m");
+        Assert.Contains("cpu: 250m", deployment);
+        var refusedDeployment = await kube.Run("apply", "-f", kube.Manifest("kr-deploy-above", deployment));
+        Assert.True(refusedDeployment.ExitCode != 0, refusedDeployment.ToString());
+        Assert.Contains("""spec.template.spec.containers[0].resources.requests: Invalid value: "500m": must be less than or equal to cpu limit of 250m""", refusedDeployment.Error);
+        foreach (var gone in new[] { "pod/kr-cpu-above", "pod/kr-gpu-unlike", "deployment/kr-deploy-above" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        // Within its limit (cpu may be overcommitted), and a GPU request equal to its limit: created, at the requests.
+        (await kube.Run("apply", "-f", kube.Manifest("kr-within", Limited("kr-within",
+            "        cpu: 500m\n        nvidia.com/gpu: \"2\"\n", "        cpu: \"1\"\n        nvidia.com/gpu: \"2\"\n")))).Succeeded();
+        Assert.Equal("Running kr-limits", await kube.WaitFor("pod/kr-within", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        Assert.Equal("""{"cpu":"500m","nvidia.com/gpu":"2"}""", await Get("pod/kr-within", "{.spec.containers[0].resources.requests}"));
+    }
+}
