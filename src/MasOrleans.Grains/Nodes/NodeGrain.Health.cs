@@ -74,7 +74,7 @@ public sealed partial class NodeGrain
             // autoscaler's mean where they were when the node went silent. As metrics-server has no metrics for a
             // node it cannot reach, it has none until it reports again; lastTelemetry still says when that was.
             if (!ready) _utilization = [];
-            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
+            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow(), Ready = ready, LastTelemetryAt = _lastTelemetry };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
                 + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"

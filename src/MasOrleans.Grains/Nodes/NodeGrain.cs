@@ -45,12 +45,16 @@ public sealed partial class NodeGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A node that had gone NotReady stays so, with the time of the reading it went silent after, as kube's node
+        // lifecycle controller keeps the Ready condition stored; it was Ready for a grace period after every restart, taking
+        // new pods though it never reported again. A Ready node's last reading is not stored (a write per report): it has
+        // none until the next. (A node stored before readiness was kept: its last readiness event says.)
+        _ready = state.State.Ready ?? state.State.Events?.LastOrDefault(e => e.Reason is "NodeReady" or "NodeNotReady") is not { Reason: "NodeNotReady" };
+        if (!_ready) _lastTelemetry = state.State.LastTelemetryAt;
         RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
-        // A restart starts every reporting node's silence clock afresh instead of expiring it.
+        // A restart starts every reporting node's silence clock afresh instead of expiring it, as kube's controller takes
+        // now as the probe time of a node it has not seen since it started (tryUpdateNodeHealth, "Missing timestamp").
         if (state.State.HasReported) StartHeartbeat();
-        // ...and every node Ready: one that was NotReady changed now.
-        if (state.State.Events?.LastOrDefault(e => e.Reason is "NodeReady" or "NodeNotReady") is { Reason: "NodeNotReady" })
-            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
         if (state.State is { Draining: true, Spec: not null }) StartDrain();
         var stream = this.GetStreamProvider(TelemetryStreams.Provider)
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, this.GetPrimaryKeyString()));
