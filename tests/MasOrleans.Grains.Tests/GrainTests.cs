@@ -398,6 +398,31 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     [Fact]
+    public async Task A_node_that_went_silent_is_still_not_ready_after_a_restart_and_shows_when_it_last_reported()
+    {
+        // Its readiness lived in memory: a restarted node grain was Ready (taking new pods for a grace period though it never
+        // reported again, and Ready once more after every restart) with no last reading. Kube's node lifecycle controller
+        // keeps a node's stored Ready condition across its own restarts (node_lifecycle_controller.go, tryUpdateNodeHealth).
+        const string name = "g-restart-silent";
+        var node = Grains.GetGrain<INodeGrain>(name);
+        await node.Register(NodeSpecOf(name));
+        var at = DateTimeOffset.UtcNow;
+        await TelemetryOf(name).OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
+        await WaitForNode(name, v => v.LastTelemetry == at);
+        await WaitForNode(name, v => !v.Ready);
+        var silent = (await node.GetView())!;
+
+        await fixture.Cluster.DeactivateAsync(node);
+        var restarted = (await node.GetView())!;
+        Assert.Equal((false, at, silent.ReadyChanged), (restarted.Ready, restarted.LastTelemetry, restarted.ReadyChanged));
+        Assert.Empty(restarted.Utilization);
+        Assert.NotEqual(silent.Incarnation, restarted.Incarnation); // it did restart
+        // A report brings it back, as before the restart.
+        await using (ReportRegularly(TelemetryOf(name), name, cpu: 0.2))
+            await WaitForNode(name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
+    }
+
+    [Fact]
     public async Task A_reading_older_than_the_one_held_is_dropped_and_is_no_heartbeat()
     {
         // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the stream last.

@@ -54,6 +54,29 @@ public sealed class ObjectEventsTests
     }
 
     [Fact]
+    public void An_identical_event_is_counted_on_the_one_listed_however_many_came_between()
+    {
+        // kube's eventLogger (events_cache.go eventObserve) keys an event on its type, reason and message (getEventKey) and
+        // counts a repeat on the event it made before: a node flapping Ready, NotReady, Ready is two events, Ready counted
+        // twice (kubectl get events' COUNT 2), where only a repeat of the last entry was folded and the rest listed anew.
+        const string ready = "telemetry resumed; node is Ready";
+        IReadOnlyList<PodEvent> events = [new PodEvent(Start, "Normal", "Registered", "node registered")];
+        events = ObjectEvents.Append(events, Start.AddSeconds(10), "Normal", "NodeReady", ready);
+        events = ObjectEvents.Append(events, Start.AddSeconds(20), "Warning", "NodeNotReady", "no telemetry for 2 s");
+        events = ObjectEvents.Append(events, Start.AddSeconds(30), "Normal", "NodeReady", ready);
+        Assert.Equal([
+            new PodEvent(Start, "Normal", "Registered", "node registered"),
+            new PodEvent(Start.AddSeconds(20), "Warning", "NodeNotReady", "no telemetry for 2 s"),
+            new PodEvent(Start.AddSeconds(30), "Normal", "NodeReady", ready, 2),
+        ], events);
+
+        // The type is part of the key: the same reason and message as a Warning is another event.
+        events = ObjectEvents.Append(events, Start.AddSeconds(40), "Warning", "NodeReady", ready);
+        Assert.Equal(new PodEvent(Start.AddSeconds(40), "Warning", "NodeReady", ready), events[^1]);
+        Assert.Equal(4, events.Count);
+    }
+
+    [Fact]
     public void Similar_events_more_than_ten_minutes_old_do_not_count_and_a_combined_one_that_old_is_not_continued()
     {
         var events = Cooldowns([], 0, 12, Start);

@@ -52,6 +52,60 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         Assert.DoesNotContain("pw-evicted", (await node.GetView())!.Pods.Select(p => p.Pod.Name));
     }
 
+    /// <summary>
+    /// A NoExecute taint's eviction on a Ready node whose write fails is asked again by the node until the pod leaves, as
+    /// kube's taint manager retries a failed deletion (deletePodHandler, pkg/controller/tainteviction/taint_eviction.go):
+    /// it was asked only when the taints next changed, so the pod stayed on a node it does not tolerate.
+    /// </summary>
+    [Fact]
+    public async Task A_taint_eviction_whose_write_fails_is_asked_again_on_a_ready_node()
+    {
+        _log.Expect("mas-pod/pw-untolerated");
+        _log.Expect("the pod's terminal write failed");
+        var (node, pod) = await RunningOn("pw-taint-node", PodOf("pw-untolerated", 1000));
+
+        _storage.FailNextTerminalWrite = true;
+        Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
+
+        await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-untolerated"), "the node freed");
+        Assert.False(_storage.FailNextTerminalWrite); // the first eviction's write did fail
+        var evicted = (await pod.Get())!;
+        Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
+    }
+
+    /// <summary>
+    /// A timed eviction (tolerationSeconds ran out) whose write fails is asked again at the next check: it was dropped
+    /// on a Ready node (and on a NotReady one waited the whole tolerationSeconds again), where kube's taint manager
+    /// retries the deletion at once (deletePodHandler's retries, pkg/controller/tainteviction/taint_eviction.go).
+    /// </summary>
+    [Fact]
+    public async Task A_timed_eviction_whose_write_fails_is_asked_again_soon()
+    {
+        _log.Expect("mas-pod/pw-tolerated-a-while");
+        _log.Expect("the pod's terminal write failed");
+        var (node, pod) = await RunningOn("pw-timed-node",
+            PodOf("pw-tolerated-a-while", 1000) with { Tolerations = [new Toleration("maint", "Exists", Effect: TaintEffects.NoExecute, TolerationSeconds: 1)] });
+
+        _storage.FailNextTerminalWrite = true;
+        Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
+
+        await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-tolerated-a-while"), "the node freed");
+        Assert.False(_storage.FailNextTerminalWrite);
+        var evicted = (await pod.Get())!;
+        Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
+        Assert.Equal("taint maint:NoExecute on node pw-timed-node was tolerated for 1 s (tolerationSeconds), which ran out", evicted.Events[^1].Message);
+    }
+
+    private async Task<(INodeGrain Node, IPodGrain Pod)> RunningOn(string nodeName, PodSpec spec)
+    {
+        var node = _cluster.Client.GetGrain<INodeGrain>(nodeName);
+        Assert.True((await node.Register(new NodeSpec { Name = nodeName, Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
+        var pod = _cluster.Client.GetGrain<IPodGrain>(spec.Name);
+        Assert.True((await pod.Create(spec, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod Running");
+        return (node, pod);
+    }
+
     /// <summary>A container's exit whose write fails is recorded again shortly: the pod ends Succeeded and frees its node.</summary>
     [Fact]
     public async Task A_container_exit_whose_write_fails_is_recorded_again()

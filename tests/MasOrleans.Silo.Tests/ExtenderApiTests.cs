@@ -84,6 +84,30 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     /// second default/kp1. Now it is the one pod kp1 every surface sees.
     /// </summary>
     [Fact]
+    public async Task A_known_node_takes_the_labels_kubernetes_sends_and_one_left_out_of_a_request_stays()
+    {
+        // kubectl label node gpu-a10-1 team=vision: kube-scheduler's next request carries the node with the label. The
+        // extender only added nodes, so MasOrleans kept the labels it registered, and a name-only request
+        // (nodeCacheCapable) placed pods by them.
+        var args = LoadArgs();
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        var relabelled = args.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        relabelled.Metadata.Labels["team"] = "vision";
+        args.Nodes.Items = [relabelled];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+
+        Assert.Equal("vision", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("labels").GetProperty("team").GetString());
+        var byName = LoadArgs();
+        byName.Pod!.Spec.NodeSelector = new Dictionary<string, string> { ["team"] = "vision" };
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
+        Assert.Equal(["gpu-a10-1"], (await Post<ExtenderFilterResult>("filter", byName)).NodeNames!);
+        // A node left out of a request is not gone (kube-scheduler sends only the nodes its filters passed): still known.
+        using var kept = await Http.GetAsync("/api/v1/nodes/gpu-v100-2");
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+    }
+
+    [Fact]
     public async Task A_pod_bound_in_the_default_namespace_is_the_pod_of_that_name_everywhere()
     {
         var args = LoadArgs();

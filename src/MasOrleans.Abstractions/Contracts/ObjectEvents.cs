@@ -16,13 +16,23 @@ public static class ObjectEvents
 
     public const string CombinedPrefix = "(combined from similar events): ";
 
+    /// <summary>
+    /// An event identical to one listed (type, reason and message, kube's getEventKey in events_cache.go) is counted on
+    /// that one however many came between, as kube's eventLogger counts a repeat on the event it already made; the repeat
+    /// moves to the end, so the list stays ordered by when each was last seen.
+    /// </summary>
     public static IReadOnlyList<PodEvent> Append(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
     {
         var list = events.ToList();
-        if (list.Count > 0 && list[^1].Reason == reason && list[^1].Message == message)
-            list[^1] = list[^1] with { LastSeen = now, Count = list[^1].Count + 1 };
-        else
+        var same = list.FindLastIndex(e => e.Type == type && e.Reason == reason && e.Message == message);
+        if (same < 0)
             list.Add(new PodEvent(now, type, reason, message));
+        else
+        {
+            var earlier = list[same];
+            list.RemoveAt(same);
+            list.Add(earlier with { LastSeen = now, Count = earlier.Count + 1 });
+        }
         return Bounded(list);
     }
 

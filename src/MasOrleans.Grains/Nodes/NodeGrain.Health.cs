@@ -11,7 +11,11 @@ namespace MasOrleans.Grains.Nodes;
 public sealed partial class NodeGrain
 {
     private static readonly TimeSpan TimedEvictionCheck = TimeSpan.FromSeconds(1);
-    /// <summary>Pods a NoExecute taint evicts once their tolerationSeconds run out, with that time.</summary>
+    /// <summary>
+    /// Pods a NoExecute taint evicts once their tolerationSeconds run out, with that time; and pods whose eviction was
+    /// sent, due again a <see cref="TimedEvictionCheck"/> later until they leave: the eviction is one-way, and one whose
+    /// write failed (Redis gone for a moment) would otherwise leave the pod on a node it does not tolerate.
+    /// </summary>
     private readonly Dictionary<string, DateTimeOffset> _timedEvictions = new(StringComparer.Ordinal);
     private IGrainTimer? _timedEviction;
 
@@ -70,7 +74,7 @@ public sealed partial class NodeGrain
             // autoscaler's mean where they were when the node went silent. As metrics-server has no metrics for a
             // node it cannot reach, it has none until it reports again; lastTelemetry still says when that was.
             if (!ready) _utilization = [];
-            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow() };
+            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow(), Ready = ready, LastTelemetryAt = _lastTelemetry };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
                 + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"
@@ -80,8 +84,7 @@ public sealed partial class NodeGrain
         }
         // Level-triggered, as kube's taint eviction controller retries a pod it could not delete: every heartbeat check
         // of a NotReady node evicts again the pods its taints still evict (one that left answers false). Evictions the
-        // write above kept from being sent (Redis down) left those pods Running on a lost node for good. A pod whose timed
-        // eviction fired without landing counts its tolerationSeconds again from here, later rather than never.
+        // write above kept from being sent (Redis down) left those pods Running on a lost node for good.
         else if (!ready) Carry(NoExecutePlan());
         // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
         await PublishInfo();
@@ -124,6 +127,7 @@ public sealed partial class NodeGrain
 
     /// <summary>
     /// Evicts now the pods due now, and arms the check for the rest (an earlier due time stands, as in kube's queue).
+    /// Every eviction sent is asked again at the next check until its pod leaves (see <see cref="_timedEvictions"/>).
     /// Timed evictions live in memory, like the heartbeat clock: a restarted node grain plans them afresh only when its
     /// taints next change or it goes NotReady again.
     /// </summary>
@@ -132,7 +136,11 @@ public sealed partial class NodeGrain
         var now = clock.GetUtcNow();
         foreach (var (bound, eviction) in plan)
         {
-            if (eviction.After == TimeSpan.Zero) Evict(bound.Pod.Name, eviction);
+            if (eviction.After == TimeSpan.Zero)
+            {
+                Evict(bound.Pod.Name, eviction);
+                _timedEvictions[bound.Pod.Name] = now + TimedEvictionCheck;
+            }
             else if (!_timedEvictions.TryGetValue(bound.Pod.Name, out var due) || now + eviction.After < due)
                 _timedEvictions[bound.Pod.Name] = now + eviction.After;
         }
@@ -140,7 +148,12 @@ public sealed partial class NodeGrain
             _timedEviction ??= this.RegisterGrainTimer(EvictDue, new GrainTimerCreationOptions(TimedEvictionCheck, TimedEvictionCheck) { KeepAlive = true });
     }
 
-    /// <summary>The due pods that a NoExecute taint still evicts (it may be gone, or the node Ready again) are evicted.</summary>
+    /// <summary>
+    /// The due pods that a NoExecute taint still evicts (it may be gone, or the node Ready again) are evicted, and asked
+    /// again at the next check until they leave (<see cref="Release"/> forgets them): kube's taint manager retries a
+    /// deletion that failed at once rather than after the pod's tolerationSeconds again (deletePodHandler's retries,
+    /// pkg/controller/tainteviction/taint_eviction.go).
+    /// </summary>
     private Task EvictDue(CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
@@ -150,7 +163,10 @@ public sealed partial class NodeGrain
             _timedEvictions.Remove(pod);
             if (taints.Count > 0 && BoundPods.FirstOrDefault(b => b.Pod.Name == pod) is { } bound
                 && Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction)
+            {
                 Evict(pod, eviction);
+                _timedEvictions[pod] = now + TimedEvictionCheck;
+            }
         }
         if (_timedEvictions.Count == 0)
         {

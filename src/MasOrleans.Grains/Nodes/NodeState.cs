@@ -8,7 +8,9 @@ namespace MasOrleans.Grains.Nodes;
 /// runtime has pulled, and whether a delete is draining it. The pods holding room on it are stored one entry per
 /// pod (<see cref="Storage.INodeBindingStore"/>), so a reservation never rewrites this record. When it registered and when
 /// its readiness last changed are served as Kubernetes' creationTimestamp and the Ready condition's lastTransitionTime;
-/// a node stored before they were kept reads them as null.
+/// a node stored before they were kept reads them as null. Whether it was Ready and when it last reported are written
+/// with each readiness change (not with every reading, which would be a write per report), so a node that had gone
+/// NotReady is NotReady again after a restart, showing its last reading's time.
 /// </summary>
 [GenerateSerializer, Alias("mas.node-state")]
 public sealed record NodeState(
@@ -18,7 +20,9 @@ public sealed record NodeState(
     [property: Id(4)] IReadOnlyList<string>? Images = null,
     [property: Id(5)] bool Draining = false,
     [property: Id(6)] DateTimeOffset? RegisteredAt = null,
-    [property: Id(7)] DateTimeOffset? ReadyChangedAt = null)
+    [property: Id(7)] DateTimeOffset? ReadyChangedAt = null,
+    [property: Id(8)] bool? Ready = null,
+    [property: Id(9)] DateTimeOffset? LastTelemetryAt = null)
 {
     public NodeState() : this(null, false) { }
 }

@@ -1,0 +1,171 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Filters;
+using MasOrleans.Scheduling.Plugins.Kube;
+using Microsoft.Extensions.Logging;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>The node's reservations: binding pods here, nominations that hold room, releases, and writing the bindings again after a failed write.</summary>
+public sealed partial class NodeGrain
+{
+    /// <summary>Preemptors nominated here (kube's nominator keeps every one), each held until it reserves or its hold lapses.</summary>
+    private readonly List<(PodSpec Pod, DateTimeOffset Until)> _nominations = [];
+
+    /// <summary>
+    /// Reservations whose binding write got no answer (Redis went down, or the reply was lost): Redis may or may not
+    /// hold them. The room stays held; a retry of the same pod confirms it, otherwise it is dropped when the node is
+    /// written again (<see cref="Resync"/>), so a pod placed elsewhere meanwhile never has two stored homes.
+    /// </summary>
+    private readonly HashSet<string> _inDoubt = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Set while a binding write has failed since Redis last matched memory (a reservation in doubt, or a release that
+    /// Redis never heard of): each <see cref="ResyncRetry"/> the whole node is written again from memory until Redis
+    /// answers. Memory is the truth, so what a failed, late or lost write left behind in Redis is overwritten. Meanwhile
+    /// a new reservation fails at once and a release is left to that write (a pod in doubt that asks again is still
+    /// confirmed).
+    /// </summary>
+    private IGrainTimer? _resync;
+    private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
+    private const string StoreUnsettled = "the node's last binding write failed; it takes new pods once Redis has its bindings again";
+    private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
+
+    public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus)
+    {
+        var reservation = await ReserveHere(pod, gpus);
+        // A node that no longer exists names no silo, so schedulers forget where it was.
+        return state.State.Spec is null ? reservation : reservation with { Host = silo.SiloAddress };
+    }
+
+    private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
+    {
+        if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
+        // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
+        if (_local.TryGetPodLocation(pod.Name, out _, out var held))
+        {
+            if (_inDoubt.Contains(pod.Name)) await Confirm(new BoundPod(pod, held));
+            return new Reservation(true, held, null);
+        }
+        if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
+        // Fail fast while Redis is known not to answer: each write would wait out the client's timeout in this grain's
+        // turn, and the reservations queued behind it would outlive their callers (a queue of 5 s writes per node).
+        // Thrown, not refused: the cycle fails as it would on the write itself (the pod is queued again after its
+        // backoff), rather than trying other nodes as for a conflict and recording the pod unschedulable.
+        if (_resync is not null) throw new TimeoutException($"node {Name}: {StoreUnsettled}");
+        // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
+        if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
+        // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
+        if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
+        if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
+        if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
+        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
+        var bound = new BoundPod(pod, gpus);
+        try
+        {
+            await bindings.Add(Name, bound);
+        }
+        catch
+        {
+            // The write may have landed without its answer: hold the room and settle it once Redis answers (see _inDoubt).
+            _inDoubt.Add(pod.Name);
+            ResyncSoon();
+            throw;
+        }
+        await Publish(NodeChangeKind.PodBound, bound: bound);
+        // A pod let onto a NoExecute taint it tolerates only for a while starts its time now, as kube's taint manager does.
+        if (Taints.NoExecuteEviction(pod.Tolerations, NoExecuteTaints()) is { } eviction) Carry([(bound, eviction)]);
+        return new Reservation(true, gpus, null);
+    }
+
+    /// <summary>The pod came back for the reservation in doubt: write it (again; the write is idempotent) and tell the views.</summary>
+    private async Task Confirm(BoundPod bound)
+    {
+        await bindings.Add(Name, bound);
+        _inDoubt.Remove(bound.Pod.Name);
+        await Publish(NodeChangeKind.PodBound, bound: bound);
+    }
+
+    // Kept alive: until Redis has the node's bindings again, memory is the only place that knows them.
+    private void ResyncSoon() => _resync ??= this.RegisterGrainTimer(Resync, new GrainTimerCreationOptions(ResyncRetry, ResyncRetry) { KeepAlive = true });
+
+    /// <summary>
+    /// Writes the node's bindings again, as memory holds them less the reservations still in doubt, in one atomic step;
+    /// then drops those from memory. Throws (retried next tick) while Redis is down. A non-interleaving timer, so no
+    /// reservation or release runs between the write and the drop.
+    /// </summary>
+    private async Task Resync(CancellationToken cancellation)
+    {
+        await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
+        _resync?.Dispose();
+        _resync = null;
+        foreach (var pod in _inDoubt.ToList())
+        {
+            _inDoubt.Remove(pod);
+            _local.Unbind(pod);
+            await Publish(NodeChangeKind.PodReleased, released: pod);
+        }
+    }
+
+    public Task Nominate(PodSpec pod)
+    {
+        _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
+        _nominations.Add((pod, clock.GetUtcNow() + NominationHold));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The name of a nominated pod <paramref name="pod"/> would take room from, by the core's fit rule (per GPU device
+    /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there
+    /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
+    /// A nominee itself counts only the equal-priority holds nominated before its own: kube's second preemptor would have
+    /// seen the first's nomination in its dry run and gone elsewhere, ours does not, and two equal nominees for room that
+    /// takes one would otherwise refuse each other until their holds lapse.
+    /// </summary>
+    private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
+    {
+        // Nearly every reserve: no preemptor waits here, and the bind path allocates nothing for it.
+        if (_nominations.Count == 0) return null;
+        var now = clock.GetUtcNow();
+        _nominations.RemoveAll(n => now > n.Until);
+        var own = _nominations.FindIndex(n => n.Pod.Name == pod.Name);
+        var held = _nominations.Where((n, i) => n.Pod.Name != pod.Name
+                && (n.Pod.Priority > pod.Priority || n.Pod.Priority == pod.Priority && (own < 0 || i < own)))
+            .Select(n => n.Pod).OrderByDescending(p => p.Priority).ToList();
+        return held.Count == 0 || _local.FitsAlongside(0, held, pod, gpus) ? null : held[0].Name;
+    }
+
+    public async Task<bool> Release(string podName)
+    {
+        if (!_local.Unbind(podName)) return false;
+        _inDoubt.Remove(podName);
+        // Its timed eviction goes with it: kept, it would evict a later pod of its name early, and grow with every pod.
+        _timedEvictions.Remove(podName);
+        if (state.State is { Draining: true } && BoundPods.Count == 0)
+        {
+            await RemoveDrained();
+            return true;
+        }
+        // With a write-again pending, that write (memory, which no longer holds the pod) carries the release.
+        if (_resync is null)
+        {
+            try
+            {
+                await bindings.Remove(Name, podName);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Released all the same (memory is the truth): Redis is brought in line by writing the node again once
+                // it answers. Thrown instead, the binding Redis kept would outlive the release with no one left to remove it.
+                LogReleaseNotStored(logger, e, Name, podName);
+                ResyncSoon();
+            }
+        }
+        await Publish(NodeChangeKind.PodReleased, released: podName);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Node {Node} released pod {Pod} but could not store the release; the node is written again from memory once Redis answers")]
+    private static partial void LogReleaseNotStored(ILogger logger, Exception error, string node, string pod);
+}
