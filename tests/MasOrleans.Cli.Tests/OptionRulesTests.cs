@@ -28,16 +28,21 @@ public class OptionRulesTests
     public void Defaults_pass(string verb) => Assert.Empty(Verb(verb).Parse(Required(verb)).Errors);
 
     [Theory]
-    // NaN or infinity would replay arrivals until memory ran out; 0 or less ended in "(Parameter 'settings')".
-    [InlineData("replay", "--tune", "NaN", "--tune must be a positive number, was NaN.")]
-    [InlineData("replay", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
-    [InlineData("replay", "--tune", "1e400", "--tune must be a positive number, was Infinity.")]
-    [InlineData("replay", "--tune", "0", "--tune must be a positive number, was 0.")]
+    // NaN or infinity would replay arrivals until memory ran out; 0 or less ended in "(Parameter 'settings')"; a finite
+    // tune as large (1e9) built a billion clusters' worth of arrivals before placing the first, and ran out of memory.
+    [InlineData("replay", "--tune", "NaN", "--tune must be above 0 and at most 10, was NaN.")]
+    [InlineData("replay", "--tune", "Infinity", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("replay", "--tune", "1e400", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("replay", "--tune", "0", "--tune must be above 0 and at most 10, was 0.")]
+    [InlineData("replay", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
+    [InlineData("replay", "--tune", "10.5", "--tune must be above 0 and at most 10, was 10.5.")]
     [InlineData("replay", "--nic-mbps", "0", "--nic-mbps must be from 1 to 2305843009213693 Mbps, was 0.")]
-    [InlineData("evaluate", "--tune", "-1", "--tune must be a positive number, was -1.")]
+    [InlineData("evaluate", "--tune", "-1", "--tune must be above 0 and at most 10, was -1.")]
+    [InlineData("evaluate", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
     [InlineData("evaluate", "--parallel", "0", "--parallel must be at least 1, was 0.")]
     [InlineData("evaluate", "--parallel", "-3", "--parallel must be at least 1, was -3.")]
-    [InlineData("train", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
+    [InlineData("train", "--tune", "Infinity", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("train", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
     // A negative rate trained uphill and exited 0; a NaN rate or gamma ended in "no feasible candidate" after writing a model.
     [InlineData("train", "--lr", "-1", "--lr must be a positive number, was -1.")]
     [InlineData("train", "--lr", "NaN", "--lr must be a positive number, was NaN.")]
@@ -53,6 +58,17 @@ public class OptionRulesTests
     [InlineData("train", "--shortlist", "-1", "--shortlist must be 0 or more, was -1.")]
     public void A_value_the_run_cannot_use_is_named(string verb, string option, string value, string error) =>
         Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
+
+    /// <summary>The range is the rule's own: the largest tune is accepted, and --help says the range.</summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    [InlineData("train")]
+    public void Tune_takes_up_to_10_and_help_says_so(string verb)
+    {
+        Assert.Empty(Verb(verb).Parse([.. Required(verb), "--tune", "10"]).Errors);
+        Assert.EndsWith("(above 0 and at most 10)", Verb(verb).Options.Single(o => o.Name == "--tune").Description);
+    }
 
     [Fact]
     public void An_unknown_pretrain_expert_is_named_before_training()

@@ -27,7 +27,7 @@ internal static class EvaluateCommand
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
         var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
-        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
+        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };

@@ -44,7 +44,7 @@ internal static class TrainCommand
         var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" }.Must(g => g is not { } v || v is > 0 and <= 1, "a number in (0, 1]");
         var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 }.MustBeFinite();
         var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 }.MustBeAtLeast(1);
-        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
+        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();
 
         var command = new Command("train", "Train a DDQN or PPO placement policy (behaviour cloning + RL) on the FGD paper's protocol.")
         {
