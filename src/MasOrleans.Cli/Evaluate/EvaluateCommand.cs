@@ -60,6 +60,10 @@ internal static class EvaluateCommand
             };
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
             var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
+            // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
+            var provenance = RunProvenance.Of(
+                [("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)), .. (parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))],
+                replay.PolicySettings);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
             if (parse.GetValue(idle))
             {
@@ -71,7 +75,8 @@ internal static class EvaluateCommand
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                 .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
             Console.Write(Render(comparison, seedList));
-            if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
+            if (outputFile is not null)
+                File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));
             return 0;
         });
         return command.TakesNoOptionsAsValues();
@@ -96,15 +101,23 @@ internal static class EvaluateCommand
         ? string.Create(CultureInfo.InvariantCulture, $"{runs.Mean:F2} ± {sd:F2}")
         : runs.Mean.ToString("F2", CultureInfo.InvariantCulture);
 
-    private static string ToJson(IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(rows.Select(r => new
+    /// <summary>The command as given and the run's provenance (written as summary.json's), the protocol's tune and seeds, then the rows.</summary>
+    private static string ToJson(string command, RunProvenance provenance, double tune, IReadOnlyList<int> seeds, IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(new
     {
-        workload = r.Workload.Name,
-        kind = r.Workload.Kind,
-        mix = r.Workload.Mix.ToString(),
-        baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
-        candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
-        gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
-    }), new JsonSerializerOptions { WriteIndented = true });
+        command,
+        provenance = JsonSerializer.SerializeToNode(provenance, ReplaySummary.Json),
+        tune,
+        seeds,
+        comparisons = rows.Select(r => new
+        {
+            workload = r.Workload.Name,
+            kind = r.Workload.Kind,
+            mix = r.Workload.Mix.ToString(),
+            baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
+            candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
+            gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
+        }),
+    }, new JsonSerializerOptions { WriteIndented = true });
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {

@@ -82,7 +82,7 @@ internal static class TrainCommand
                 .Distinct().Order().ToList();
             if (overlap.Count > 0)
                 throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
-            TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
+            TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLines.AsGiven(parse, "train"));
             return 0;
         });
         return command.TakesNoOptionsAsValues();
@@ -92,10 +92,6 @@ internal static class TrainCommand
     {
         for (var s = from; s <= to; s++) yield return s;
     }
-
-    /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>
-    private static string CommandLine(IEnumerable<string> tokens) =>
-        "mas train " + string.Join(' ', tokens.SkipWhile((t, i) => i == 0 && t == "train"));
 
     public static IReadOnlyList<int> ParseHidden(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
