@@ -92,6 +92,22 @@ public class ReplayCommandTests
     }
 
     /// <summary>
+    /// A misspelt policy was "unknown policy" and the list of 20 names to search by eye; the name it is a typo of (at most
+    /// 2 edits: "fgd-wieghted" is 2 from fgd-weighted, "Best-Fitt" 1 from best-fit) is named first. A name near none is not.
+    /// </summary>
+    [Theory]
+    [InlineData("fgd-wieghted", "unknown policy 'fgd-wieghted'; did you mean 'fgd-weighted'? (known: ")]
+    [InlineData("Best-Fitt", "unknown policy 'Best-Fitt'; did you mean 'best-fit'? (known: ")]
+    [InlineData("astrology", "unknown policy 'astrology' (known: ")]
+    public async Task A_misspelt_policy_is_named_with_the_one_it_was_likely_meant_to_be(string policy, string message)
+    {
+        var (nodes, pods) = Slice();
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", policy, "--output", "unused"]);
+        Assert.Equal(64, exit);
+        Assert.StartsWith("error: " + message, error);
+    }
+
+    /// <summary>
     /// `--list-policies` lists and exits, as its help says, without a trace or an output to name (they were required
     /// before it was looked at: "Option '--nodes' is required."). A run still needs all three.
     /// </summary>
