@@ -65,6 +65,33 @@ internal static class OptionRules
         return command;
     }
 
+    /// <summary>
+    /// Refuses <paramref name="option"/> given together with any of <paramref name="others"/>, saying <paramref name="why"/>:
+    /// one of them would be ignored without a word (`evaluate --idle --output f` printed the breakdown and wrote no f).
+    /// </summary>
+    public static Command Excludes(this Command command, Option option, string why, params Option[] others)
+    {
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(option) is not { Implicit: false }) return;
+            foreach (var other in others.Where(o => result.GetResult(o) is { Implicit: false }))
+                result.AddError($"{option.Name} and {other.Name} cannot be given together: {why}.");
+        });
+        return command;
+    }
+
+    /// <summary>Refuses any of <paramref name="dependents"/> given without <paramref name="option"/>, which alone reads them.</summary>
+    public static Command Needs(this Command command, Option option, params Option[] dependents)
+    {
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(option) is { Implicit: false }) return;
+            foreach (var dependent in dependents.Where(o => result.GetResult(o) is { Implicit: false }))
+                result.AddError($"{dependent.Name} needs {option.Name}: without it, nothing reads {dependent.Name}.");
+        });
+        return command;
+    }
+
     private static bool LooksLikeOption(string value) => value.Length > 1 && value[0] == '-' && !char.IsAsciiDigit(value[1]);
 
     /// <summary>Adds the rule; the error names the option, what it must be and the value given.</summary>

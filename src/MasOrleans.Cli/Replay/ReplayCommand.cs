@@ -45,6 +45,12 @@ internal static class ReplayCommand
             foreach (var option in new Option[] { nodes, pods, output })
                 if (result.GetResult(option) is null) result.AddError($"Option '{option.Name}' is required.");
         });
+        // --tune is the paper protocol's: a timed replay follows the trace's own times, and ignored it.
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(tune) is { Implicit: false } && result.GetValue(mode) == "timed")
+                result.AddError("--tune applies to --mode paper only: a timed replay follows the trace's creation and deletion times.");
+        });
         command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();

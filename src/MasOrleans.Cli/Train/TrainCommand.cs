@@ -85,6 +85,7 @@ internal static class TrainCommand
             TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLines.AsGiven(parse, "train"));
             return 0;
         });
+        command.Needs(pretrain, pretrainEpisodes, pretrainEpochs, pretrainRate);
         return command.TakesNoOptionsAsValues();
     }
 
