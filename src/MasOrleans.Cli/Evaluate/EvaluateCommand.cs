@@ -52,6 +52,9 @@ internal static class EvaluateCommand
             }
             var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new ArgumentException("give at least one --policy");
             var baselinePolicy = ReplayCommand.PoliciesOnce(catalog, [parse.GetValue(baseline)!])[0];
+            // Compared with itself a policy ties on every seed: a row of zeros that reads as "no better than fgd".
+            if (candidates.Contains(baselinePolicy))
+                throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
             var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
             var replay = new ReplaySettings
             {

@@ -84,6 +84,23 @@ public class EvaluateVerbTests
         Assert.Equal(["pods", "other"], root.GetProperty("comparisons").EnumerateArray().Select(r => r.GetProperty("workload").GetString()));
     }
 
+    /// <summary>
+    /// The baseline given again as a candidate (fgd is the default baseline; the catalog reads names in any case) ran and
+    /// printed a row of zero gains and ties, which reads as a result. It is refused, before any run.
+    /// </summary>
+    [Theory]
+    [InlineData(new string[0], "FGD", "fgd")]
+    [InlineData(new[] { "--baseline", "best-fit" }, "best-fit", "best-fit")]
+    public async Task The_baseline_as_a_candidate_is_refused(string[] baseline, string candidate, string named)
+    {
+        using var temp = new TempDirectory();
+        var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", WritePods(temp), "--variants", "none", .. baseline, "--policy", "fgd-ties", "--policy", candidate, "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Equal($"error: --policy {named} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline", error.Trim());
+        Assert.Empty(output);
+    }
+
     [Fact]
     public async Task Two_workloads_of_one_name_are_refused_rather_than_paired_with_each_others_runs()
     {
