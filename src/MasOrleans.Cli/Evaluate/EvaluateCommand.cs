@@ -55,7 +55,9 @@ internal static class EvaluateCommand
             // Compared with itself a policy ties on every seed: a row of zeros that reads as "no better than fgd".
             if (candidates.Contains(baselinePolicy))
                 throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
-            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
+            var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
+                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
+            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", inputs) : null;
             var replay = new ReplaySettings
             {
                 Tune = parse.GetValue(tune),
@@ -64,9 +66,7 @@ internal static class EvaluateCommand
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
             var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
             // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
-            var provenance = RunProvenance.Of(
-                [("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)), .. (parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))],
-                replay.PolicySettings);
+            var provenance = RunProvenance.Of(inputs, replay.PolicySettings);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
             if (parse.GetValue(idle))
             {
