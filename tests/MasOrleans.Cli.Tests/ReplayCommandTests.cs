@@ -66,6 +66,24 @@ public class ReplayCommandTests
         Assert.Contains("mean wait (s)", File.ReadAllText(Path.Combine(output, "report.md")));
     }
 
+    /// <summary>
+    /// A replay into an --output that held the other mode's replay left that run's plots beside its own report: a paper
+    /// run's directory showed utilization.png and queue-length.png of an earlier timed run. Each run's plots are its own.
+    /// </summary>
+    [Fact]
+    public async Task A_replay_into_a_directory_of_the_other_mode_leaves_none_of_its_plots()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "reused");
+        string[] paper = ["gpu-allocation.png", "gpu-allocation-zoom.png", "allocation-at-130.png", "fragmentation.png"], timed = ["utilization.png", "queue-length.png"];
+        foreach (var (mode, written, removed) in new[] { ("timed", timed, paper), ("paper", paper, timed), ("timed", timed, paper) })
+        {
+            Assert.Equal(0, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", mode, "--output", output]));
+            Assert.All(written, png => Assert.True(File.Exists(Path.Combine(output, png)), $"{mode}: {png} missing"));
+            Assert.All(removed, png => Assert.False(File.Exists(Path.Combine(output, png)), $"{mode}: {png} left from the run before"));
+        }
+    }
+
     [Fact]
     public async Task Unknown_policy_and_bad_rows_fail_with_a_clear_message()
     {
