@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MasOrleans.Scheduling.Replay;
 
 namespace MasOrleans.Cli;
 
@@ -11,13 +12,24 @@ namespace MasOrleans.Cli;
 /// </summary>
 internal static class OptionRules
 {
-    /// <summary>A finite number above zero: NaN and infinities are refused (a NaN --tune never stops arrivals).</summary>
+    /// <summary>A finite number above zero: NaN and infinities are refused.</summary>
     public static Option<double> MustBePositive(this Option<double> option) =>
         option.Must(v => double.IsFinite(v) && v > 0, "a positive number");
 
     /// <summary>As <see cref="MustBePositive(Option{double})"/> when given; left out, the verb's default applies.</summary>
     public static Option<double?> MustBePositive(this Option<double?> option) =>
         option.Must(v => v is not { } x || (double.IsFinite(x) && x > 0), "a positive number");
+
+    /// <summary>
+    /// The paper protocol's --tune (replay, evaluate, train): <see cref="ReplaySettings.IsRunnableTune"/>, with the range
+    /// said in --help. A larger tune built billions of arrivals before the first was placed and ran out of memory.
+    /// </summary>
+    public static Option<double> MustBeTune(this Option<double> option)
+    {
+        var range = string.Create(CultureInfo.InvariantCulture, $"above 0 and at most {ReplaySettings.MaxTune}");
+        option.Description += $" ({range})";
+        return option.Must(ReplaySettings.IsRunnableTune, range);
+    }
 
     /// <summary>Any finite number (NaN and infinities are refused).</summary>
     public static Option<double> MustBeFinite(this Option<double> option) =>
@@ -50,6 +62,33 @@ internal static class OptionRules
                     foreach (var rule in rules) rule(result);
             });
         }
+        return command;
+    }
+
+    /// <summary>
+    /// Refuses <paramref name="option"/> given together with any of <paramref name="others"/>, saying <paramref name="why"/>:
+    /// one of them would be ignored without a word (`evaluate --idle --output f` printed the breakdown and wrote no f).
+    /// </summary>
+    public static Command Excludes(this Command command, Option option, string why, params Option[] others)
+    {
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(option) is not { Implicit: false }) return;
+            foreach (var other in others.Where(o => result.GetResult(o) is { Implicit: false }))
+                result.AddError($"{option.Name} and {other.Name} cannot be given together: {why}.");
+        });
+        return command;
+    }
+
+    /// <summary>Refuses any of <paramref name="dependents"/> given without <paramref name="option"/>, which alone reads them.</summary>
+    public static Command Needs(this Command command, Option option, params Option[] dependents)
+    {
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(option) is { Implicit: false }) return;
+            foreach (var dependent in dependents.Where(o => result.GetResult(o) is { Implicit: false }))
+                result.AddError($"{dependent.Name} needs {option.Name}: without it, nothing reads {dependent.Name}.");
+        });
         return command;
     }
 

@@ -23,11 +23,16 @@ internal static class OutputPaths
         return CheckWritable(path, option);
     }
 
-    /// <summary>Checks a file can be written at the path (its directory exists and takes files); does not create it.</summary>
-    public static string CheckFile(string path, string option)
+    /// <summary>
+    /// Checks a file can be written at the path (its directory exists and takes files) and is none of the verb's
+    /// <paramref name="inputs"/> (`evaluate --output pods.csv` replaced the trace with the comparison); does not create it.
+    /// </summary>
+    public static string CheckFile(string path, string option, params (string Option, string? Path)[] inputs)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} needs a file name");
         if (Directory.Exists(path)) throw new ArgumentException($"{option} {path}: is a directory, not a file");
+        if (inputs.FirstOrDefault(i => i.Path is not null && Path.GetFullPath(i.Path) == Path.GetFullPath(path)) is { Path: not null } input)
+            throw new ArgumentException($"{option} {path}: is the {input.Option} file, which writing it would replace");
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(directory)) throw new ArgumentException($"{option} {path}: the directory {directory} does not exist");
         CheckWritable(directory, option);

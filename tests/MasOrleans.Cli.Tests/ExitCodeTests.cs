@@ -16,7 +16,7 @@ public class ExitCodeTests
         using var temp = new TempDirectory();
         var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "fgd", "--output", Path.Combine(temp, "out"), "--tune", "-1");
         Assert.Equal(64, exit);
-        Assert.Equal("--tune must be a positive number, was -1.", OneLine(error));
+        Assert.Equal("--tune must be above 0 and at most 10, was -1.", OneLine(error));
         Assert.False(Directory.Exists(Path.Combine(temp, "out")), "a refused replay wrote its output");
     }
 

@@ -19,7 +19,14 @@ public class OptionRulesTests
         _ => TrainCommand.Create(),
     };
 
-    private static string[] Required(string name) => name switch { "replay" => Replay, "evaluate" => Evaluate, _ => Train };
+    /// <summary>"train-bc": train with behaviour cloning, which the --pretrain-* options need.</summary>
+    private static string[] Required(string name) => name switch
+    {
+        "replay" => Replay,
+        "evaluate" => Evaluate,
+        "train-bc" => [.. Train, "--pretrain", "fgd"],
+        _ => Train,
+    };
 
     [Theory]
     [InlineData("replay")]
@@ -28,20 +35,25 @@ public class OptionRulesTests
     public void Defaults_pass(string verb) => Assert.Empty(Verb(verb).Parse(Required(verb)).Errors);
 
     [Theory]
-    // NaN or infinity would replay arrivals until memory ran out; 0 or less ended in "(Parameter 'settings')".
-    [InlineData("replay", "--tune", "NaN", "--tune must be a positive number, was NaN.")]
-    [InlineData("replay", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
-    [InlineData("replay", "--tune", "1e400", "--tune must be a positive number, was Infinity.")]
-    [InlineData("replay", "--tune", "0", "--tune must be a positive number, was 0.")]
+    // NaN or infinity would replay arrivals until memory ran out; 0 or less ended in "(Parameter 'settings')"; a finite
+    // tune as large (1e9) built a billion clusters' worth of arrivals before placing the first, and ran out of memory.
+    [InlineData("replay", "--tune", "NaN", "--tune must be above 0 and at most 10, was NaN.")]
+    [InlineData("replay", "--tune", "Infinity", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("replay", "--tune", "1e400", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("replay", "--tune", "0", "--tune must be above 0 and at most 10, was 0.")]
+    [InlineData("replay", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
+    [InlineData("replay", "--tune", "10.5", "--tune must be above 0 and at most 10, was 10.5.")]
     [InlineData("replay", "--nic-mbps", "0", "--nic-mbps must be from 1 to 2305843009213693 Mbps, was 0.")]
-    [InlineData("evaluate", "--tune", "-1", "--tune must be a positive number, was -1.")]
+    [InlineData("evaluate", "--tune", "-1", "--tune must be above 0 and at most 10, was -1.")]
+    [InlineData("evaluate", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
     [InlineData("evaluate", "--parallel", "0", "--parallel must be at least 1, was 0.")]
     [InlineData("evaluate", "--parallel", "-3", "--parallel must be at least 1, was -3.")]
-    [InlineData("train", "--tune", "Infinity", "--tune must be a positive number, was Infinity.")]
+    [InlineData("train", "--tune", "Infinity", "--tune must be above 0 and at most 10, was Infinity.")]
+    [InlineData("train", "--tune", "1e9", "--tune must be above 0 and at most 10, was 1000000000.")]
     // A negative rate trained uphill and exited 0; a NaN rate or gamma ended in "no feasible candidate" after writing a model.
     [InlineData("train", "--lr", "-1", "--lr must be a positive number, was -1.")]
     [InlineData("train", "--lr", "NaN", "--lr must be a positive number, was NaN.")]
-    [InlineData("train", "--pretrain-lr", "0", "--pretrain-lr must be a positive number, was 0.")]
+    [InlineData("train-bc", "--pretrain-lr", "0", "--pretrain-lr must be a positive number, was 0.")]
     [InlineData("train", "--gamma", "NaN", "--gamma must be a number in (0, 1], was NaN.")]
     [InlineData("train", "--gamma", "1.5", "--gamma must be a number in (0, 1], was 1.5.")]
     [InlineData("train", "--frag-weight", "NaN", "--frag-weight must be a finite number, was NaN.")]
@@ -49,10 +61,45 @@ public class OptionRulesTests
     // With nothing to train, the network's random initial weights were saved as the model (exit 0).
     [InlineData("train", "--episodes", "0", "--episodes must be at least 1 without --pretrain (0 would save the untrained network as the model), was 0.")]
     [InlineData("train", "--validate-every", "0", "--validate-every must be at least 1, was 0.")]
-    [InlineData("train", "--pretrain-episodes", "0", "--pretrain-episodes must be at least 1, was 0.")]
+    [InlineData("train-bc", "--pretrain-episodes", "0", "--pretrain-episodes must be at least 1, was 0.")]
     [InlineData("train", "--shortlist", "-1", "--shortlist must be 0 or more, was -1.")]
     public void A_value_the_run_cannot_use_is_named(string verb, string option, string value, string error) =>
         Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
+
+    /// <summary>The range is the rule's own: the largest tune is accepted, and --help says the range.</summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    [InlineData("train")]
+    public void Tune_takes_up_to_10_and_help_says_so(string verb)
+    {
+        Assert.Empty(Verb(verb).Parse([.. Required(verb), "--tune", "10"]).Errors);
+        Assert.EndsWith("(above 0 and at most 10)", Verb(verb).Options.Single(o => o.Name == "--tune").Description);
+    }
+
+    /// <summary>
+    /// Options that cannot both act: one was ignored without a word. `evaluate --idle --output f` printed the breakdown and
+    /// wrote no f; `--write-variants` with a comparison's options wrote the CSVs and ran nothing; a timed replay ignored
+    /// --tune (and its summary recorded none); --pretrain-* without --pretrain trained with no behaviour cloning.
+    /// </summary>
+    [Theory]
+    [InlineData("evaluate", new[] { "--idle", "--output", "f.json" }, "--idle and --output cannot be given together: --idle prints where the unallocated GPUs sit and exits, writing no comparison.")]
+    [InlineData("evaluate", new[] { "--write-variants", "d", "--policy", "fgd-ties" }, "--write-variants and --policy cannot be given together: --write-variants writes the variants' CSVs and exits, running no comparison.")]
+    [InlineData("evaluate", new[] { "--write-variants", "d", "--output", "f.json" }, "--write-variants and --output cannot be given together: --write-variants writes the variants' CSVs and exits, running no comparison.")]
+    [InlineData("replay", new[] { "--mode", "timed", "--tune", "1.5" }, "--tune applies to --mode paper only: a timed replay follows the trace's creation and deletion times.")]
+    [InlineData("train", new[] { "--pretrain-epochs", "8" }, "--pretrain-epochs needs --pretrain: without it, nothing reads --pretrain-epochs.")]
+    [InlineData("train", new[] { "--episodes", "3", "--pretrain-lr", "0.01" }, "--pretrain-lr needs --pretrain: without it, nothing reads --pretrain-lr.")]
+    public void Options_that_cannot_both_act_are_refused_together(string verb, string[] options, string error) =>
+        Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), .. options]).Errors).Message);
+
+    [Theory]
+    [InlineData("evaluate", new[] { "--idle", "--policy", "fgd-ties" })]
+    [InlineData("evaluate", new[] { "--write-variants", "d" })]
+    [InlineData("replay", new[] { "--mode", "timed" })]
+    [InlineData("replay", new[] { "--mode", "paper", "--tune", "1.5" })]
+    [InlineData("train-bc", new[] { "--pretrain-epochs", "8", "--pretrain-lr", "0.01", "--pretrain-episodes", "3" })]
+    public void Options_that_act_together_pass(string verb, string[] options) =>
+        Assert.Empty(Verb(verb).Parse([.. Required(verb), .. options]).Errors);
 
     [Fact]
     public void An_unknown_pretrain_expert_is_named_before_training()

@@ -45,6 +45,32 @@ public class OutputPathTests
         else Assert.Empty(Directory.EnumerateFileSystemEntries(taken));
     }
 
+    /// <summary>
+    /// An --output file that is one of the verb's inputs (a slip of the shell's history) was written over it: the trace
+    /// replaced by the comparison's JSON, found when the next run failed. It is refused before any work, the input intact.
+    /// </summary>
+    [Theory]
+    [InlineData("evaluate", "--pods")]
+    [InlineData("evaluate", "--trace")]
+    [InlineData("tune-ties", "--pods")]
+    public async Task An_output_file_that_is_an_input_is_refused_before_any_work(string verb, string input)
+    {
+        using var temp = new TempDirectory();
+        var pods = Pods(temp);
+        var trace = Path.Combine(temp, "other.csv");
+        File.Copy(pods, trace);
+        var target = Path.Combine(temp, ".", Path.GetFileName(input == "--pods" ? pods : trace)); // the same file, written otherwise
+        var (command, args) = verb == "evaluate"
+            ? (EvaluateCommand.Create(), new[] { "--trace", trace, "--variants", "none", "--policy", "best-fit", "--seed", "1" })
+            : (MasOrleans.Cli.Tune.TuneTiesCommand.Create(), ["--variants", "none", "--generations", "1", "--population", "2", "--elite", "1"]);
+        var before = File.ReadAllText(pods);
+        var (exit, output, error) = await VerbRun.InvokeAsync(command, ["--nodes", Nodes, "--pods", pods, .. args, "--output", target]);
+        Assert.Equal(64, exit);
+        Assert.Equal($"error: --output {target}: is the {input} file, which writing it would replace{Environment.NewLine}", error);
+        Assert.DoesNotContain("seeds", output);
+        Assert.Equal(before, File.ReadAllText(input == "--pods" ? pods : trace));
+    }
+
     [Fact]
     public async Task An_output_in_a_missing_directory_is_refused_before_any_work()
     {

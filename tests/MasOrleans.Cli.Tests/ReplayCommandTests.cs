@@ -66,6 +66,24 @@ public class ReplayCommandTests
         Assert.Contains("mean wait (s)", File.ReadAllText(Path.Combine(output, "report.md")));
     }
 
+    /// <summary>
+    /// A replay into an --output that held the other mode's replay left that run's plots beside its own report: a paper
+    /// run's directory showed utilization.png and queue-length.png of an earlier timed run. Each run's plots are its own.
+    /// </summary>
+    [Fact]
+    public async Task A_replay_into_a_directory_of_the_other_mode_leaves_none_of_its_plots()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "reused");
+        string[] paper = ["gpu-allocation.png", "gpu-allocation-zoom.png", "allocation-at-130.png", "fragmentation.png"], timed = ["utilization.png", "queue-length.png"];
+        foreach (var (mode, written, removed) in new[] { ("timed", timed, paper), ("paper", paper, timed), ("timed", timed, paper) })
+        {
+            Assert.Equal(0, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", mode, "--output", output]));
+            Assert.All(written, png => Assert.True(File.Exists(Path.Combine(output, png)), $"{mode}: {png} missing"));
+            Assert.All(removed, png => Assert.False(File.Exists(Path.Combine(output, png)), $"{mode}: {png} left from the run before"));
+        }
+    }
+
     [Fact]
     public async Task Unknown_policy_and_bad_rows_fail_with_a_clear_message()
     {
@@ -89,6 +107,22 @@ public class ReplayCommandTests
         Assert.Contains("bad.csv:2: column 'num_gpu'", error.ToString());
         Assert.Contains("no policy among fgd, kube reads the setting 'gpusell'", error.ToString());
         Assert.False(Directory.Exists("unused"), "a refused replay wrote its output");
+    }
+
+    /// <summary>
+    /// A misspelt policy was "unknown policy" and the list of 20 names to search by eye; the name it is a typo of (at most
+    /// 2 edits: "fgd-wieghted" is 2 from fgd-weighted, "Best-Fitt" 1 from best-fit) is named first. A name near none is not.
+    /// </summary>
+    [Theory]
+    [InlineData("fgd-wieghted", "unknown policy 'fgd-wieghted'; did you mean 'fgd-weighted'? (known: ")]
+    [InlineData("Best-Fitt", "unknown policy 'Best-Fitt'; did you mean 'best-fit'? (known: ")]
+    [InlineData("astrology", "unknown policy 'astrology' (known: ")]
+    public async Task A_misspelt_policy_is_named_with_the_one_it_was_likely_meant_to_be(string policy, string message)
+    {
+        var (nodes, pods) = Slice();
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", policy, "--output", "unused"]);
+        Assert.Equal(64, exit);
+        Assert.StartsWith("error: " + message, error);
     }
 
     /// <summary>

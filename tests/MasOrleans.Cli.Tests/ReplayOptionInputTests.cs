@@ -56,7 +56,7 @@ public class ReplayOptionInputTests
         Assert.Equal(0, exit);
         Assert.DoesNotContain("error", error);
         using var rows = JsonDocument.Parse(File.ReadAllText(output));
-        var row = Assert.Single(rows.RootElement.EnumerateArray());
+        var row = Assert.Single(rows.RootElement.GetProperty("comparisons").EnumerateArray());
         Assert.Equal("best-fit", row.GetProperty("baseline").GetProperty("Policy").GetString());
         Assert.Equal("fgd", row.GetProperty("candidate").GetProperty("Policy").GetString());
     }

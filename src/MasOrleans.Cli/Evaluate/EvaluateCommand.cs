@@ -27,7 +27,7 @@ internal static class EvaluateCommand
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
         var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };
-        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
+        var tune = new Option<double>("--tune") { Description = "Arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();
         var settings = new Option<string[]>("--set") { Description = "Policy setting key=value passed to every policy", AllowMultipleArgumentsPerToken = true };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once", DefaultValueFactory = _ => 1 }.MustBeAtLeast(1);
         var output = new Option<string?>("--output") { Description = "Write the comparison as JSON here" };
@@ -52,7 +52,12 @@ internal static class EvaluateCommand
             }
             var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new ArgumentException("give at least one --policy");
             var baselinePolicy = ReplayCommand.PoliciesOnce(catalog, [parse.GetValue(baseline)!])[0];
-            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
+            // Compared with itself a policy ties on every seed: a row of zeros that reads as "no better than fgd".
+            if (candidates.Contains(baselinePolicy))
+                throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
+            var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
+                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
+            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", inputs) : null;
             var replay = new ReplaySettings
             {
                 Tune = parse.GetValue(tune),
@@ -60,6 +65,8 @@ internal static class EvaluateCommand
             };
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
             var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
+            // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
+            var provenance = RunProvenance.Of(inputs, replay.PolicySettings);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
             if (parse.GetValue(idle))
             {
@@ -71,9 +78,12 @@ internal static class EvaluateCommand
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                 .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
             Console.Write(Render(comparison, seedList));
-            if (outputFile is not null) File.WriteAllText(outputFile, ToJson(comparison));
+            if (outputFile is not null)
+                File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));
             return 0;
         });
+        command.Excludes(writeVariants, "--write-variants writes the variants' CSVs and exits, running no comparison", policies, output, idle)
+            .Excludes(idle, "--idle prints where the unallocated GPUs sit and exits, writing no comparison", output);
         return command.TakesNoOptionsAsValues();
     }
 
@@ -96,15 +106,23 @@ internal static class EvaluateCommand
         ? string.Create(CultureInfo.InvariantCulture, $"{runs.Mean:F2} ± {sd:F2}")
         : runs.Mean.ToString("F2", CultureInfo.InvariantCulture);
 
-    private static string ToJson(IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(rows.Select(r => new
+    /// <summary>The command as given and the run's provenance (written as summary.json's), the protocol's tune and seeds, then the rows.</summary>
+    private static string ToJson(string command, RunProvenance provenance, double tune, IReadOnlyList<int> seeds, IReadOnlyList<WorkloadComparison> rows) => JsonSerializer.Serialize(new
     {
-        workload = r.Workload.Name,
-        kind = r.Workload.Kind,
-        mix = r.Workload.Mix.ToString(),
-        baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
-        candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
-        gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
-    }), new JsonSerializerOptions { WriteIndented = true });
+        command,
+        provenance = JsonSerializer.SerializeToNode(provenance, ReplaySummary.Json),
+        tune,
+        seeds,
+        comparisons = rows.Select(r => new
+        {
+            workload = r.Workload.Name,
+            kind = r.Workload.Kind,
+            mix = r.Workload.Mix.ToString(),
+            baseline = new { r.Baseline.Policy, r.Baseline.Seeds, r.Baseline.Alloc, r.Baseline.Mean, r.Baseline.Spread },
+            candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
+            gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
+        }),
+    }, new JsonSerializerOptions { WriteIndented = true });
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {

@@ -17,9 +17,20 @@ internal static class PlotWriter
     /// <summary>One plot of the report and the PNG it is saved as.</summary>
     public sealed record Figure(string File, Plot Plot, int Width);
 
-    /// <summary>Writes the plots the mode has and returns their file names (relative to the directory).</summary>
+    /// <summary>Each mode's plots by file name, in the order the report shows them.</summary>
+    public static readonly IReadOnlyDictionary<ReplayMode, string[]> Files = new Dictionary<ReplayMode, string[]>
+    {
+        [ReplayMode.Paper] = ["gpu-allocation.png", "gpu-allocation-zoom.png", "allocation-at-130.png", "fragmentation.png"],
+        [ReplayMode.Timed] = ["utilization.png", "queue-length.png"],
+    };
+
+    /// <summary>
+    /// Writes the plots the mode has and returns their file names (relative to the directory). The other mode's plots,
+    /// left by an earlier replay into the same --output, are removed: beside this run's report they read as its own.
+    /// </summary>
     public static IReadOnlyList<string> Write(string directory, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies, ReplayMode mode)
     {
+        foreach (var stale in Files.Where(m => m.Key != mode).SelectMany(m => m.Value)) File.Delete(Path.Combine(directory, stale));
         var files = new List<string>();
         foreach (var figure in Build(runs, policies, mode))
         {
@@ -33,20 +44,21 @@ internal static class PlotWriter
     public static IReadOnlyList<Figure> Build(IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies, ReplayMode mode)
     {
         var styles = PolicyStyles.For(policies);
+        var file = Files[mode];
         if (mode == ReplayMode.Paper)
         {
             return
             [
-                DemandPlot("gpu-allocation.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation vs arrived GPU demand", showIdeal: true, zoom: false),
-                DemandPlot("gpu-allocation-zoom.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", $"GPU allocation at {ZoomFrom:0}-{ZoomTo:0}% arrived GPU demand", showIdeal: true, zoom: true),
-                AllocationBars("allocation-at-130.png", runs, policies, styles),
-                DemandPlot("fragmentation.png", runs, policies, styles, p => p.FragmentationPercent, "Fragmented GPU (% of cluster GPU)", "Fragmentation vs arrived GPU demand", showIdeal: false, zoom: false),
+                DemandPlot(file[0], runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation vs arrived GPU demand", showIdeal: true, zoom: false),
+                DemandPlot(file[1], runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", $"GPU allocation at {ZoomFrom:0}-{ZoomTo:0}% arrived GPU demand", showIdeal: true, zoom: true),
+                AllocationBars(file[2], runs, policies, styles),
+                DemandPlot(file[3], runs, policies, styles, p => p.FragmentationPercent, "Fragmented GPU (% of cluster GPU)", "Fragmentation vs arrived GPU demand", showIdeal: false, zoom: false),
             ];
         }
         return
         [
-            TimePlot("utilization.png", runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation over time"),
-            TimePlot("queue-length.png", runs, policies, styles, p => p.QueueLength, "Pods waiting", "Queue length over time"),
+            TimePlot(file[0], runs, policies, styles, p => p.GpuAllocPercent, "GPU allocation (%)", "GPU allocation over time"),
+            TimePlot(file[1], runs, policies, styles, p => p.QueueLength, "Pods waiting", "Queue length over time"),
         ];
     }
 

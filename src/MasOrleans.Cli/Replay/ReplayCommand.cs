@@ -22,7 +22,7 @@ internal static class ReplayCommand
         var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025) (required unless --list-policies)" };
         var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
-        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
+        var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();
         var mode = new Option<string>("--mode") { Description = "paper (the FGD paper's protocol) or timed (trace timestamps, departures, waiting queue)", DefaultValueFactory = _ => "paper" };
         mode.AcceptOnlyFromAmong("paper", "timed");
         var output = new Option<string>("--output") { Description = "Directory for summary.json, curves.json, report.md and PNG plots (required unless --list-policies)" };
@@ -44,6 +44,12 @@ internal static class ReplayCommand
             if (result.GetValue(list)) return;
             foreach (var option in new Option[] { nodes, pods, output })
                 if (result.GetResult(option) is null) result.AddError($"Option '{option.Name}' is required.");
+        });
+        // --tune is the paper protocol's: a timed replay follows the trace's own times, and ignored it.
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(tune) is { Implicit: false } && result.GetValue(mode) == "timed")
+                result.AddError("--tune applies to --mode paper only: a timed replay follows the trace's creation and deletion times.");
         });
         command.SetAction(parse =>
         {

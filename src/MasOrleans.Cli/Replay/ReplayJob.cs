@@ -26,24 +26,18 @@ internal sealed record ReplayRequest
     /// <summary>The canonical command line that reproduces this run, quoted so that a POSIX shell reads back the same arguments.</summary>
     public string CommandLine()
     {
-        var parts = new List<string> { "mas replay", $"--nodes {Shell(Nodes)}", $"--pods {Shell(Pods)}" };
-        parts.AddRange(Policies.Select(p => $"--policy {Shell(p)}"));
+        var parts = new List<string> { "mas replay", $"--nodes {CommandLines.Quote(Nodes)}", $"--pods {CommandLines.Quote(Pods)}" };
+        parts.AddRange(Policies.Select(p => $"--policy {CommandLines.Quote(p)}"));
         parts.Add("--seed " + SeedText());
         if (Mode == ReplayMode.Paper) parts.Add($"--tune {Tune.ToString(CultureInfo.InvariantCulture)}");
         parts.Add($"--mode {Mode.ToString().ToLowerInvariant()}");
         if (NicMbps != 100_000) parts.Add($"--nic-mbps {NicMbps}");
-        parts.AddRange(Settings.Select(kv => $"--set {Shell($"{kv.Key}={kv.Value}")}"));
-        if (NotesFile is not null) parts.Add($"--notes {Shell(NotesFile)}");
-        parts.AddRange(Models.Select(m => $"--model {Shell(m)}"));
-        parts.Add($"--output {Shell(Output)}");
+        parts.AddRange(Settings.Select(kv => $"--set {CommandLines.Quote($"{kv.Key}={kv.Value}")}"));
+        if (NotesFile is not null) parts.Add($"--notes {CommandLines.Quote(NotesFile)}");
+        parts.AddRange(Models.Select(m => $"--model {CommandLines.Quote(m)}"));
+        parts.Add($"--output {CommandLines.Quote(Output)}");
         return string.Join(' ', parts);
     }
-
-    /// <summary>An argument as is when a shell would read it unchanged, else in single quotes (a quote inside as '\'').</summary>
-    private static string Shell(string argument) =>
-        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:=,@%+".Contains(c))
-            ? argument
-            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private string SeedText()
     {

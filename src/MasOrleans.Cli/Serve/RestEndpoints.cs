@@ -14,7 +14,13 @@ internal sealed record HealthResponse(string Status, string Algo, int StateDim, 
 /// <summary>The seed-002 REST surface: /predict, /update, /health. Bad input is a 400 with RFC 7807 problem details.</summary>
 internal static class RestEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    // As the silo's REST API reads bodies (SiloApp.ConfigureJson): a field the request does not have, or one given twice,
+    // is a 400 naming it. Ignored, {"state":[...],"determinstic":false} was answered deterministically, without a word.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
 
     public static void Map(WebApplication app)
     {
@@ -65,6 +71,13 @@ internal static class RestEndpoints
         ["dones"] = "a list of true or false",
     };
 
+    /// <summary>A request's fields as a client writes them: "state and deterministic".</summary>
+    private static string FieldsOf<T>()
+    {
+        var names = typeof(T).GetProperties().Select(p => Json.PropertyNamingPolicy!.ConvertName(p.Name)).ToList();
+        return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} and {names[^1]}";
+    }
+
     private static IResult BadRequest(string title, string detail) =>
         Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: title, detail: detail);
 
@@ -76,6 +89,14 @@ internal static class RestEndpoints
         {
             var body = await JsonSerializer.DeserializeAsync<T>(http.Body, Json, http.HttpContext.RequestAborted);
             return body is null ? (null, BadRequest("Empty body", "A JSON object is required.")) : (body, null);
+        }
+        catch (JsonException e) when (e.Path is { Length: > 2 } path && e.Message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            return (null, BadRequest("Unknown field", $"unknown field '{path[2..]}': this endpoint takes {FieldsOf<T>()}."));
+        }
+        catch (JsonException e) when (e.Message.StartsWith("Duplicate property '", StringComparison.Ordinal))
+        {
+            return (null, BadRequest("Field given twice", $"field '{e.Message.Split('\'')[1]}' is given twice: give each field once."));
         }
         catch (JsonException e) when (e.InnerException is not JsonException && e.Path is { Length: > 2 } path
             && Shapes.TryGetValue(path[2..].Split('[', '.')[0], out var shape))

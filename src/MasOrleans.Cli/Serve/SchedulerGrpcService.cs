@@ -41,13 +41,31 @@ internal sealed class SchedulerGrpcMethods : IServiceMethodProvider<SchedulerGrp
 
     private static StateRequest ParseStateRequest(byte[] bytes)
     {
+        StateRequest request;
         try
         {
-            return StateRequest.Parser.ParseFrom(bytes);
+            request = StateRequest.Parser.ParseFrom(bytes);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request is not a StateRequest (repeated float state = 1): {e.Message}"));
         }
+        // Protobuf keeps a field it does not know aside and reads on: a client sending what this contract does not have
+        // (a field 2 "deterministic" from another .proto) was answered as if it had not, as REST's unknown fields were.
+        if (UnknownFieldOf(bytes) is { } field)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"The request is not a StateRequest (repeated float state = 1): it has field {field}, which this service does not take"));
+        return request;
+    }
+
+    /// <summary>The first field number other than state's, in bytes that parsed as a StateRequest.</summary>
+    private static int? UnknownFieldOf(byte[] bytes)
+    {
+        var input = new CodedInputStream(bytes);
+        for (var tag = input.ReadTag(); tag != 0; tag = input.ReadTag())
+        {
+            if (WireFormat.GetTagFieldNumber(tag) is var field && field != StateRequest.StateFieldNumber) return field;
+            input.SkipLastField();
+        }
+        return null;
     }
 }

@@ -44,7 +44,7 @@ internal static class TrainCommand
         var gamma = new Option<double?>("--gamma") { Description = "Discount (default 0.9 DDQN, 0.99 PPO)" }.Must(g => g is not { } v || v is > 0 and <= 1, "a number in (0, 1]");
         var fragWeight = new Option<double>("--frag-weight") { Description = "α: reward = placed GPUs − α·Δfragmentation (GPUs)", DefaultValueFactory = _ => 1.0 }.MustBeFinite();
         var validateEvery = new Option<int>("--validate-every") { Description = "Greedy validation (held-out training seed) every n episodes; the best checkpoint is saved", DefaultValueFactory = _ => 2 }.MustBeAtLeast(1);
-        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBePositive();
+        var tune = new Option<double>("--tune") { Description = "Paper protocol: arrivals up to this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();
 
         var command = new Command("train", "Train a DDQN or PPO placement policy (behaviour cloning + RL) on the FGD paper's protocol.")
         {
@@ -82,9 +82,10 @@ internal static class TrainCommand
                 .Distinct().Order().ToList();
             if (overlap.Count > 0)
                 throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
-            TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLine(parse.Tokens.Select(t => t.Value)));
+            TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLines.AsGiven(parse, "train"));
             return 0;
         });
+        command.Needs(pretrain, pretrainEpisodes, pretrainEpochs, pretrainRate);
         return command.TakesNoOptionsAsValues();
     }
 
@@ -92,10 +93,6 @@ internal static class TrainCommand
     {
         for (var s = from; s <= to; s++) yield return s;
     }
-
-    /// <summary>Under the root command the tokens start with the verb itself; parsed standalone they do not.</summary>
-    private static string CommandLine(IEnumerable<string> tokens) =>
-        "mas train " + string.Join(' ', tokens.SkipWhile((t, i) => i == 0 && t == "train"));
 
     public static IReadOnlyList<int> ParseHidden(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

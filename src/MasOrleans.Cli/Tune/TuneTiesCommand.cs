@@ -42,7 +42,7 @@ internal static class TuneTiesCommand
         };
         command.SetAction(parse =>
         {
-            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output") : null;
+            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods))) : null;
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
             var (from, to) = TrainCommand.EvaluationSeeds;
             if (seedList.Where(s => s >= from && s <= to).Select(s => (int?)s).FirstOrDefault() is { } reported)

@@ -84,7 +84,9 @@ public static class PlacementTraining
         IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        if (options.SampleNodes > 0) (nodes, pods) = ClusterSampler.Sample(nodes, pods, options.SampleNodes, options.Seed);
+        // What was applied, for the model's metadata: a sample as large as the cluster (or larger) is the whole cluster, 0.
+        var sampledNodes = options.SampleNodes > 0 && options.SampleNodes < nodes.Count ? options.SampleNodes : 0;
+        if (sampledNodes > 0) (nodes, pods) = ClusterSampler.Sample(nodes, pods, sampledNodes, options.Seed);
         var env = new PaperPlacementEnvironment(nodes, pods, options.Environment);
         var validationEnv = new PaperPlacementEnvironment(nodes, pods, options.Environment);
         using var agent = CreateAgent(options);
@@ -133,7 +135,7 @@ public static class PlacementTraining
         // The trainer stops early when cancelled: that is no finished run to hand out as one.
         cancellationToken.ThrowIfCancellationRequested();
         // The best checkpoint's weights, with the whole run's figures.
-        var metrics = Metrics(options, best, bestEpisode, bcLoss, clock.Elapsed);
+        var metrics = Metrics(options, sampledNodes, best, bestEpisode, bcLoss, clock.Elapsed);
         var model = checkpoint!.WithMetadata(checkpoint.Metadata with { TrainingMetrics = metrics });
         return new PlacementTrainingResult(curve, best, bestEpisode, clock.Elapsed, metrics, model);
     }
@@ -206,7 +208,7 @@ public static class PlacementTraining
         return demos;
     }
 
-    private static IReadOnlyDictionary<string, double> Metrics(PlacementTrainingOptions options, double best, int bestEpisode, double bcLoss, TimeSpan elapsed) =>
+    private static IReadOnlyDictionary<string, double> Metrics(PlacementTrainingOptions options, int sampledNodes, double best, int bestEpisode, double bcLoss, TimeSpan elapsed) =>
         new Dictionary<string, double>
         {
             ["validation_gpu_alloc_percent"] = best,
@@ -215,7 +217,7 @@ public static class PlacementTraining
             ["wall_seconds"] = Math.Round(elapsed.TotalSeconds, 1),
             ["episodes"] = options.Episodes,
             [LearnedPolicies.ShortlistMetric] = options.Environment.Shortlist,
-            ["sample_nodes"] = options.SampleNodes,
+            ["sample_nodes"] = sampledNodes,
             [LearnedPolicies.FragmentationWeightMetric] = options.Environment.FragmentationWeight,
             ["tune"] = options.Environment.Tune,
             ["gamma"] = options.EffectiveGamma,

@@ -81,8 +81,9 @@ public sealed class PolicyCatalog
     /// <summary>The known names, sorted, for messages that list them.</summary>
     public string KnownNames => string.Join(", ", _factories.Keys.Order(StringComparer.Ordinal));
 
-    /// <summary>What every caller says of a name the catalog does not know.</summary>
-    public string UnknownPolicyMessage(string name) => $"unknown policy '{name}' (known: {KnownNames})";
+    /// <summary>What every caller says of a name the catalog does not know, with the name it was likely meant to be.</summary>
+    public string UnknownPolicyMessage(string name) =>
+        $"unknown policy '{name}'{(Spelling.Nearest(name, _factories.Keys) is { } meant ? $"; did you mean '{meant}'?" : "")} (known: {KnownNames})";
 }
 
 public sealed class UnknownPolicyException(string message) : Exception(message);

@@ -13,6 +13,16 @@ public sealed record ReplaySettings
     public ReplayMode Mode { get; init; } = ReplayMode.Paper;
     /// <summary>Paper mode: arrivals stop when summed GPU requests would pass Tune x cluster GPU capacity.</summary>
     public double Tune { get; init; } = 1.3;
+
+    /// <summary>
+    /// The largest <see cref="Tune"/>: arrivals are built as one list before the first is placed, so --tune 1e9 asked for
+    /// billions of pods and ran out of memory. Ten times the cluster's GPUs is far past where it is full (the paper's
+    /// readings stop at 1.3); everything that arrives later fails.
+    /// </summary>
+    public const double MaxTune = 10;
+
+    /// <summary>A tune the paper protocol can run: above 0 and at most <see cref="MaxTune"/> (NaN is neither).</summary>
+    public static bool IsRunnableTune(double tune) => tune is > 0 and <= MaxTune;
     /// <summary>Paper mode: a curve point every this many % of arrived GPU demand.</summary>
     public double SampleStepPercent { get; init; } = 1.0;
     /// <summary>Typical pods' coverage (the paper: 95, CPU-only pods included).</summary>
@@ -32,8 +42,8 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
     {
         if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
         // NaN passes "<= 0" and infinity never stops arrivals: either would replay until memory runs out.
-        if (!(double.IsFinite(settings.Tune) && settings.Tune > 0))
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Tune, "tune must be a positive finite number");
+        if (!ReplaySettings.IsRunnableTune(settings.Tune))
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.Tune, $"tune must be above 0 and at most {ReplaySettings.MaxTune}");
         var typical = TypicalPods.From(trace.Select(t => t.Pod), settings.TypicalCoveragePercent);
         if (!catalog.Contains(policy)) catalog.Create(policy); // the catalog's own error names the known policies
         var schedulers = new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical, Settings = settings.PolicySettings });

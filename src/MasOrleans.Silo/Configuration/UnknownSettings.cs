@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Learning;
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Observability;
@@ -128,9 +129,8 @@ internal static class UnknownSettings
     private static string Unknown(IConfigurationSection child, IConfigurationSection section, IEnumerable<string> known)
     {
         var names = known.Order(StringComparer.Ordinal).ToList();
-        var nearest = names.Select(n => (Name: n, Distance: Distance(n.ToLowerInvariant(), child.Key.ToLowerInvariant()))).OrderBy(n => n.Distance).FirstOrDefault();
-        if (nearest.Name is not null && nearest.Distance <= Math.Max(2, nearest.Name.Length / 4))
-            return $"{Env(child.Path)} is not a setting; did you mean {Env(section.Path)}__{nearest.Name}?";
+        if (Spelling.Nearest(child.Key, names) is { } nearest)
+            return $"{Env(child.Path)} is not a setting; did you mean {Env(section.Path)}__{nearest}?";
         return names.Count == 0
             ? $"{Env(child.Path)} is not a setting ({Env(section.Path)} is a single value)"
             : $"{Env(child.Path)} is not a setting ({Env(section.Path)} takes {string.Join(", ", names)})";
@@ -147,19 +147,4 @@ internal static class UnknownSettings
         : type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type) && Map(type) is null ? type.GetGenericArguments()[0] : null;
 
     private static string Env(string path) => path.Replace(":", "__");
-
-    /// <summary>Levenshtein distance: a typo is a few edits away from the setting it meant.</summary>
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            previous = current;
-        }
-        return previous[b.Length];
-    }
 }

@@ -66,6 +66,9 @@ public class SchedulerServiceTests
     [Theory]
     [InlineData(new byte[] { 0x00, 0x01 }, "invalid tag (zero)")]                     // field number 0 does not exist
     [InlineData(new byte[] { 0x0a, 0x40, 0x00, 0x00 }, "input ended unexpectedly")]     // packed floats: 64 bytes announced, 2 sent
+    // state [1.0] (packed: tag 0x0a, 4 bytes, 1.0f little-endian), then field 2 varint 1 (a "deterministic: true" from
+    // another .proto): it parsed, the field was set aside unread, and the call was answered as if it were not there.
+    [InlineData(new byte[] { 0x0a, 0x04, 0x00, 0x00, 0x80, 0x3f, 0x10, 0x01 }, "it has field 2, which this service does not take")]
     public async Task Grpc_request_that_is_not_a_state_request_is_invalid_argument(byte[] body, string reason)
     {
         await using var host = await ServeTestHost.StartAsync("ppo");
@@ -109,6 +112,11 @@ public class SchedulerServiceTests
     [InlineData("/predict", """{"state":[0,0,0,0,0,0,0,0,0,0,0,0,0,1e39]}""", "state[13] = Infinity is not a finite number")]
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0],[0,"-Infinity",0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1,1],"rewards":[1,1],"dones":[false,true]}""", "states[1][1] = -Infinity is not a finite number")]
     [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1],"rewards":["NaN"],"dones":[true]}""", "rewards[0] = NaN is not a finite number")]
+    // A misspelt field was dropped and its default used (a sampled decision asked for, the argmax given), and a field
+    // given twice kept its last value: both are refused by name, as the silo's REST API does (SiloApp.ConfigureJson).
+    [InlineData("/predict", """{"state":[0,0,0,0,0,0,0,0,0,0,0,0,0,0],"determinstic":false}""", "Unknown field unknown field 'determinstic': this endpoint takes state and deterministic.")]
+    [InlineData("/update", """{"states":[[0,0,0,0,0,0,0,0,0,0,0,0,0,0]],"actions":[1],"rewards":[1],"dones":[true],"done":[true]}""", "unknown field 'done': this endpoint takes states, actions, rewards and dones.")]
+    [InlineData("/predict", """{"state":[0,0,0,0,0,0,0,0,0,0,0,0,0,0],"deterministic":false,"deterministic":true}""", "Field given twice field 'deterministic' is given twice: give each field once.")]
     public async Task Bad_rest_input_is_a_400_problem_details(string path, string body, string detailFragment)
     {
         await using var host = await ServeTestHost.StartAsync("ppo");

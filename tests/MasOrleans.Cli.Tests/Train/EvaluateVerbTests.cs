@@ -37,7 +37,7 @@ public class EvaluateVerbTests
             "--nodes", Nodes, "--pods", pods, "--variants", "share50,cpu20", "--policy", "fgd-weighted", "--seed", "1..2", "--output", output]);
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(File.ReadAllText(output));
-        var rows = json.RootElement.EnumerateArray().ToList();
+        var rows = json.RootElement.GetProperty("comparisons").EnumerateArray().ToList();
         Assert.Equal(["pods", "share50", "cpu20"], rows.Select(r => r.GetProperty("workload").GetString()));
         Assert.Equal(["trace", "held-out variant", "held-out variant"], rows.Select(r => r.GetProperty("kind").GetString()));
         foreach (var row in rows)
@@ -47,6 +47,58 @@ public class EvaluateVerbTests
             Assert.Equal(2, baseline.Count);
             Assert.Equal(candidate.Zip(baseline, (c, b) => c - b).Average(), row.GetProperty("gain").GetProperty("mean").GetDouble(), 9);
         }
+    }
+
+    /// <summary>
+    /// The JSON had the rows alone: which build, which inputs (a trace edited in place keeps its name) and which --set
+    /// made them was not in it. It carries replay's provenance (RunProvenance, the same object summary.json has) and the
+    /// command as given, quoted for a shell (the trace's directory has a space).
+    /// </summary>
+    [Fact]
+    public async Task The_json_names_the_tool_the_inputs_by_content_and_the_settings()
+    {
+        using var temp = new TempDirectory();
+        var dir = Directory.CreateDirectory(Path.Combine(temp, "my traces")).FullName;
+        var pods = WritePods(dir);
+        var other = Path.Combine(dir, "other.csv");
+        File.WriteAllLines(other, File.ReadLines(pods).Take(21));
+        var output = Path.Combine(temp, "out.json");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--trace", other, "--variants", "none", "--policy", "best-fit", "--set", "gpusel=worst", "--seed", "1..2", "--output", output]);
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(output));
+        var root = json.RootElement;
+        Assert.Equal($"mas evaluate --nodes {Nodes} --pods '{pods}' --trace '{other}' --variants none --policy best-fit --set gpusel=worst --seed 1..2 --output {output}",
+            root.GetProperty("command").GetString());
+        var provenance = root.GetProperty("provenance");
+        Assert.Matches("^mas [0-9.]+\\+[0-9a-f]{40}$", provenance.GetProperty("tool").GetString());
+        var inputs = provenance.GetProperty("inputs").EnumerateArray()
+            .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString(), i.TryGetProperty("sha256", out var h) ? h.GetString() : null)).ToList();
+        // sha256sum's of the files' bytes; a generator spec is its own content.
+        static string Sha256(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        Assert.Equal([("--nodes", Nodes, null), ("--pods", pods, Sha256(pods)), ("--trace", other, Sha256(other))], inputs);
+        Assert.NotEqual(Sha256(pods), Sha256(other));
+        Assert.Equal("worst", provenance.GetProperty("policySettings").GetProperty("gpusel").GetString());
+        Assert.Equal(1.3, root.GetProperty("tune").GetDouble());
+        Assert.Equal([1, 2], root.GetProperty("seeds").EnumerateArray().Select(s => s.GetInt32()));
+        Assert.Equal(["pods", "other"], root.GetProperty("comparisons").EnumerateArray().Select(r => r.GetProperty("workload").GetString()));
+    }
+
+    /// <summary>
+    /// The baseline given again as a candidate (fgd is the default baseline; the catalog reads names in any case) ran and
+    /// printed a row of zero gains and ties, which reads as a result. It is refused, before any run.
+    /// </summary>
+    [Theory]
+    [InlineData(new string[0], "FGD", "fgd")]
+    [InlineData(new[] { "--baseline", "best-fit" }, "best-fit", "best-fit")]
+    public async Task The_baseline_as_a_candidate_is_refused(string[] baseline, string candidate, string named)
+    {
+        using var temp = new TempDirectory();
+        var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", WritePods(temp), "--variants", "none", .. baseline, "--policy", "fgd-ties", "--policy", candidate, "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Equal($"error: --policy {named} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline", error.Trim());
+        Assert.Empty(output);
     }
 
     [Fact]

@@ -34,6 +34,21 @@ public class PlacementTrainingTests
         Assert.Equal(Weights(first.Model), Weights(second.Model));
     }
 
+    /// <summary>
+    /// metadata.json's sample_nodes is the sample applied: asked for more nodes than the cluster's 24, training used the
+    /// whole cluster (ClusterSampler keeps every node) and recorded 0, as --sample-nodes reads it; it recorded the 1000 asked for.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, 0)]
+    [InlineData(24, 0)]
+    [InlineData(10, 10)]
+    public void The_metadata_records_the_node_sample_applied(int asked, double applied)
+    {
+        var result = Train(Tiny("ppo") with { Episodes = 1, PretrainEpisodes = 1, PretrainEpochs = 1, SampleNodes = asked });
+        Assert.Equal(applied, result.Metrics["sample_nodes"]);
+        Assert.Equal(applied, result.Model.Metadata.TrainingMetrics["sample_nodes"]);
+    }
+
     /// <summary>The trainer stops at cancellation; the run used to carry on and hand out its checkpoint as the finished model.</summary>
     [Fact]
     public void A_cancelled_run_hands_out_no_model()
