@@ -32,6 +32,13 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<PodEntry?> MarkScheduled(Placement placement);
 
+    /// <summary>
+    /// Called by the scheduling cycle when its preemption chose <paramref name="node"/> for the waiting pod, before any
+    /// victim is evicted: holds the room there (<see cref="INodeGrain.Nominate"/>), drops a nomination elsewhere, and shows
+    /// the node as the pod's nominated node (kube's status.nominatedNodeName) until the pod binds or is deleted.
+    /// </summary>
+    Task Nominate(string node);
+
     Task MarkUnschedulable(string message);
 
     /// <summary>
