@@ -69,6 +69,22 @@ public sealed class NodeResourcesFitFilter : IPassFilterPlugin
         return cluster.FitsGpus(node, context.Gpu) ? null : GpuDeviceReason;
     }
 
+    /// <summary>
+    /// fit.go (v1.34 on): a node whose allocatable is below the pod's request of a resource it is short of rejects it
+    /// UnschedulableAndUnresolvable (InsufficientResource.Unresolvable), as no eviction makes room there; preemption
+    /// passes it over. The pod count and the devices' free shares are resolvable.
+    /// </summary>
+    public bool IsUnresolvable(SchedulingContext context, int node, string reason)
+    {
+        var capacity = context.Cluster.Capacity;
+        for (var mask = context.RequestedDimensionMask; mask != 0; mask &= mask - 1)
+        {
+            var d = BitOperations.TrailingZeroCount(mask);
+            if (context.RequestOf(d) > capacity[d][node]) return true;
+        }
+        return false;
+    }
+
     public IReadOnlyList<string> RejectionReasons => Rejections;
 
     /// <summary>
