@@ -30,11 +30,16 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         return node;
     }
 
-    /// <summary>A priority-100 pod of 2 cpus, created and left Unschedulable by its cycle.</summary>
+    /// <summary>
+    /// A priority-100 pod of 2 cpus, created and left Unschedulable by its cycle. Its policy Never keeps its own retried
+    /// cycles (a probe's release moves it) from ending the nomination the test gives it: a preemption that runs and finds
+    /// no node does that (the last test), one the pod may not run does not.
+    /// </summary>
     private async Task<IPodGrain> WaitingPreemptor(string name)
     {
         var pod = Grains.GetGrain<IPodGrain>(name);
-        Assert.True((await pod.Create(PodOf(name, 2000) with { Priority = 100, NodeSelector = Nowhere }, null)).Outcome.IsOk);
+        var spec = PodOf(name, 2000) with { Priority = 100, NodeSelector = Nowhere, PreemptionPolicy = PreemptionPolicy.Never };
+        Assert.True((await pod.Create(spec, null)).Outcome.IsOk);
         await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, $"{name} unschedulable");
         return pod;
     }
@@ -109,5 +114,28 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.False(await RoomIsFree(second, "nom-move-probe-2"));
         Assert.True((await pod.Delete()).IsOk);
         Assert.True(await RoomIsFree(second, "nom-move-probe-3"));
+    }
+
+    /// <summary>
+    /// Kube's PostFilter answers NominatedNodeName "" when its preemption finds no node to free ("Specify nominatedNodeName
+    /// to clear the pod's nominatedNodeName status", pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt),
+    /// and handleSchedulingFailure clears the status and the nominator's entry (schedule_one.go). A failure without that
+    /// (the cycle did not run preemption) leaves the nomination.
+    /// </summary>
+    [Fact]
+    public async Task A_failed_placement_whose_preemption_found_no_node_ends_the_nomination_and_its_hold()
+    {
+        var node = await NodeOf("nom-end");
+        var pod = await WaitingPreemptor("nom-end-p");
+        await pod.Nominate("nom-end");
+
+        await pod.MarkUnschedulable("0/1 nodes are available: 1 Insufficient cpu.");
+        Assert.Equal("nom-end", (await pod.Get())!.NominatedNodeName);
+        Assert.False(await RoomIsFree(node, "nom-end-probe-1"));
+
+        await pod.MarkUnschedulable("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu.", clearNomination: true);
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nom-end-probe-2"));
+        Assert.True((await pod.Delete()).IsOk);
     }
 }

@@ -153,6 +153,9 @@ public sealed class SchedulingCycleTests
         Assert.Equal(["unknown policy 'nope'",
             "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."],
             _recorder.Unschedulable.Select(u => u.Message));
+        // The preemption ran and found no node: kube's PostFilter answers NominatedNodeName "" (Evaluator.Preempt), which
+        // ends the pod's nomination; the unknown policy never reached it.
+        Assert.Equal(["big"], _recorder.NominationCleared);
     }
 
     [Fact]
@@ -197,6 +200,8 @@ public sealed class SchedulingCycleTests
         Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.", result.Message);
         Assert.Equal([result.Message], _recorder.Unschedulable.Select(u => u.Message));
         Assert.Empty(_recorder.Evicted);
+        // Not eligible: kube's PostFilter returns no result, so a nomination the pod has stays.
+        Assert.Empty(_recorder.NominationCleared);
     }
 
     [Fact]
@@ -285,6 +290,8 @@ public sealed class SchedulingCycleTests
         public bool Accept { get; set; } = true;
         public List<(PodSpec Pod, PodBinding Binding)> Bound { get; } = [];
         public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
+        /// <summary>The pods whose nomination a failed placement ended.</summary>
+        public List<string> NominationCleared { get; } = [];
         public List<string> Evicted { get; } = [];
 
         ValueTask<bool> IBindingRecorder.Bound(PodSpec pod, PodBinding binding)
@@ -293,9 +300,10 @@ public sealed class SchedulingCycleTests
             return ValueTask.FromResult(Accept);
         }
 
-        ValueTask IBindingRecorder.Unschedulable(PodSpec pod, string message)
+        ValueTask IBindingRecorder.Unschedulable(PodSpec pod, string message, bool clearNomination)
         {
             Unschedulable.Add((pod, message));
+            if (clearNomination) NominationCleared.Add(pod.Name);
             return ValueTask.CompletedTask;
         }
 

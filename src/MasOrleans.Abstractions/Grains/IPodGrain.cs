@@ -39,7 +39,11 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task Nominate(string node);
 
-    Task MarkUnschedulable(string message);
+    /// <summary>
+    /// Records the failed placement; <paramref name="clearNomination"/> (the cycle's preemption found no node to free)
+    /// also ends the pod's nomination, its hold included.
+    /// </summary>
+    Task MarkUnschedulable(string message, bool clearNomination = false);
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still

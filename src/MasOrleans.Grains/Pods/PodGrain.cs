@@ -172,10 +172,17 @@ public sealed partial class PodGrain(
         }
     }
 
-    public async Task MarkUnschedulable(string message)
+    public async Task MarkUnschedulable(string message, bool clearNomination = false)
     {
         if (state.State.Spec is null || !state.State.Phase.IsWaiting()) return;
-        var repeated = state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
+        var nominated = clearNomination ? state.State.NominatedNodeName : null;
+        if (nominated is not null)
+        {
+            await ForgetNomination(nominated);
+            state.State = state.State with { NominatedNodeName = null };
+        }
+        // A nomination ended is stored even when the failure repeats, so the pod shows none after a restart either.
+        var repeated = nominated is null && state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
         state.State = state.State with { Phase = PodPhase.Unschedulable };
         AddEvent("Warning", "FailedScheduling", message);
         // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing (the

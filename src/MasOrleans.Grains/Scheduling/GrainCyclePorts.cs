@@ -36,5 +36,6 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
         return true;
     }
 
-    public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message);
+    public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
+        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination);
 }
