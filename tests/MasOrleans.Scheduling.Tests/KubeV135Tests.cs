@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Plugins.Filters;
@@ -38,10 +39,37 @@ public class KubeV135Tests
         Assert.Equal(new string?[] { null, null }, Filter(new NodeResourcesFitFilter(), cluster, Pod("empty")));
         Assert.True(cluster.TryBind(0, Pod("b", 100), GpuAllocation.None));
         Assert.Equal(new string?[] { NodeResourcesFitFilter.TooManyPodsReason, null }, Filter(new NodeResourcesFitFilter(), cluster, Pod("empty")));
-        // The pod count wins over an insufficient request (it is checked first).
-        Assert.Equal(new string?[] { "Too many pods", "Insufficient cpu" }, Filter(new NodeResourcesFitFilter(), cluster, Pod("huge", 9000)));
+        // Both reasons, pods first (fitsRequest checks the pod count before the requests and keeps every reason).
+        Assert.Equal(new string?[] { "Too many pods, Insufficient cpu", "Insufficient cpu" }, Filter(new NodeResourcesFitFilter(), cluster, Pod("huge", 9000)));
         // Binding refuses too, as the kubelet's admission would.
         Assert.False(cluster.TryBind(0, Pod("c"), GpuAllocation.None));
+    }
+
+    /// <summary>
+    /// fit.go's fitsRequest appends one InsufficientResource per short resource, in the order pods, cpu, memory,
+    /// ephemeral-storage, then extended resources, and Filter keeps them all ("We will keep all failure reasons.");
+    /// FitError.Error (pkg/scheduler/framework/types.go) counts each reason of each node's status (for _, reason :=
+    /// range status.Reasons() { reasons[reason]++ }) and sorts the "count reason" strings. Pod of 2 cpus and 2 Gi:
+    /// small (1 cpu, 1 Gi) is short of both, mid (4 cpus, 1 Gi) of memory, full (8 cpus, 8 Gi, one pod of one allowed)
+    /// of pod room: 1 Insufficient cpu, 2 Insufficient memory, 1 Too many pods. Before, small counted only cpu.
+    /// </summary>
+    [Fact]
+    public void A_node_short_of_several_resources_gives_every_reason_and_the_fit_error_counts_each()
+    {
+        ClusterState Cluster()
+        {
+            var cluster = Of(Node("small", 1000, 1 * Gi), Node("mid", 4000, 1 * Gi), Node("full", 8000, 8 * Gi) with { MaxPods = 1 });
+            Assert.True(cluster.TryBind(2, Pod("resident", 100), GpuAllocation.None));
+            return cluster;
+        }
+        var pod = Pod("wide", 2000, 2 * Gi);
+        Assert.Equal(new string?[] { "Insufficient cpu, Insufficient memory", "Insufficient memory", "Too many pods" },
+            Filter(new NodeResourcesFitFilter(), Cluster(), pod));
+
+        var scheduler = new ProfileScheduler(Catalog.Create("kube"));
+        const string expected = "0/3 nodes are available: 1 Insufficient cpu, 1 Too many pods, 2 Insufficient memory.";
+        Assert.Equal(expected, scheduler.Schedule(Cluster(), pod, new Random(1)).FailureMessage);
+        Assert.Equal(expected, scheduler.Explain(Cluster(), pod, new Random(1)).FailureMessage);
     }
 
     [Fact]

@@ -89,6 +89,13 @@ public sealed class PreemptionTests
         "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")]
     // Without b (priority 1) the higher-priority a still leaves 1000m, short of 2000m.
     [InlineData("n1:4000:0", "a@n1:3000:20,b@n1:1000:1", "2000:10", "preemption: 0/1 nodes are available: 1 Insufficient cpu.")]
+    // n1's 1000m allocatable is below the 2000m request: NodeResourcesFit's status is UnschedulableAndUnresolvable
+    // (fit.go, InsufficientResource.Unresolvable: request > allocatable, since v1.34), so n1 is not tried, whatever it
+    // holds; n2 holds only an equal-priority pod. Before: n1 said "Insufficient cpu" (with a gone) or "No preemption victims".
+    [InlineData("n1:1000:0,n2:4000:0", "a@n1:1000:1,b@n2:4000:10", "2000:10",
+        "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")]
+    [InlineData("n1:1000:0,n2:4000:0", "b@n2:4000:10", "2000:10",
+        "preemption: 0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for scheduling.")]
     // Without a, device 1 has 400m free and device 0 400m: 800m in all, but no ONE device with the 500m share.
     [InlineData("n1:8000:2", "b@n1:1000:20:600@0,a@n1:1000:1:300@1,c@n1:1000:20:600@1", "1000:10:500",
         "preemption: 0/1 nodes are available: 1 node(s) had no GPU device with enough free share.")]

@@ -138,8 +138,9 @@ public sealed class SchedulingCycleTests
     /// <summary>
     /// A pod that fits nowhere, on an empty cluster: kube's FailedScheduling message ends with its preemption's verdict
     /// (FitError.Error, pkg/scheduler/framework/types.go, appends the PostFilter's message after a space; DefaultPreemption
-    /// prefixes "preemption: " to the dry run's own FitError, whose nodes without a lower-priority pod read "No
-    /// preemption victims found for incoming pod", plugins/defaultpreemption/default_preemption.go SelectVictimsOnNode).
+    /// prefixes "preemption: " to the dry run's own FitError). 16 cpus is above both nodes' allocatable (4, 8), so
+    /// NodeResourcesFit rejects them UnschedulableAndUnresolvable (fit.go, InsufficientResource.Unresolvable, since v1.34)
+    /// and nodesWherePreemptionMightHelp passes both over: "Preemption is not helpful for scheduling" (preemption.go).
     /// </summary>
     [Fact]
     public async Task Unknown_policies_and_pods_that_fit_nowhere_are_unschedulable_with_the_reason()
@@ -150,8 +151,11 @@ public sealed class SchedulingCycleTests
         Assert.Equal((CycleVerdict.Unschedulable, CycleResult.UnknownPolicy), (unknown.Verdict, unknown.Reason));
         Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (tooBig.Verdict, tooBig.Reason));
         Assert.Equal(["unknown policy 'nope'",
-            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."],
+            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."],
             _recorder.Unschedulable.Select(u => u.Message));
+        // The preemption ran and found no node: kube's PostFilter answers NominatedNodeName "" (Evaluator.Preempt), which
+        // ends the pod's nomination; the unknown policy never reached it.
+        Assert.Equal(["big"], _recorder.NominationCleared);
     }
 
     [Fact]
@@ -196,6 +200,8 @@ public sealed class SchedulingCycleTests
         Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.", result.Message);
         Assert.Equal([result.Message], _recorder.Unschedulable.Select(u => u.Message));
         Assert.Empty(_recorder.Evicted);
+        // Not eligible: kube's PostFilter returns no result, so a nomination the pod has stays.
+        Assert.Empty(_recorder.NominationCleared);
     }
 
     [Fact]
@@ -228,7 +234,7 @@ public sealed class SchedulingCycleTests
         var result = await Cycle().Run(Pod("big", cpuMilli: 16 * Cpu));
 
         Assert.Null(explanation!.NominatedNode);
-        Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.", explanation.FailureMessage);
+        Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.", explanation.FailureMessage);
         Assert.Equal(result.Message, explanation.FailureMessage);
     }
 
@@ -284,6 +290,8 @@ public sealed class SchedulingCycleTests
         public bool Accept { get; set; } = true;
         public List<(PodSpec Pod, PodBinding Binding)> Bound { get; } = [];
         public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
+        /// <summary>The pods whose nomination a failed placement ended.</summary>
+        public List<string> NominationCleared { get; } = [];
         public List<string> Evicted { get; } = [];
 
         ValueTask<bool> IBindingRecorder.Bound(PodSpec pod, PodBinding binding)
@@ -292,9 +300,10 @@ public sealed class SchedulingCycleTests
             return ValueTask.FromResult(Accept);
         }
 
-        ValueTask IBindingRecorder.Unschedulable(PodSpec pod, string message)
+        ValueTask IBindingRecorder.Unschedulable(PodSpec pod, string message, bool clearNomination)
         {
             Unschedulable.Add((pod, message));
+            if (clearNomination) NominationCleared.Add(pod.Name);
             return ValueTask.CompletedTask;
         }
 

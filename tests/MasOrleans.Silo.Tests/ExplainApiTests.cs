@@ -33,7 +33,8 @@ public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<M
         var small = nodes["ex-small"];
         Assert.False(small.GetProperty("feasible").GetBoolean());
         var failed = small.GetProperty("filters").EnumerateArray().Where(f => !f.GetProperty("passed").GetBoolean()).ToArray();
-        Assert.Contains(failed, f => f.GetProperty("reason").GetString() == "Insufficient cpu");
+        // Short of cpu (2 of 4) and GPUs (none): fit.go's fitsRequest keeps both reasons, joined as kube's Status.Message.
+        Assert.Contains(failed, f => f.GetProperty("reason").GetString() == "Insufficient cpu, Insufficient nvidia.com/gpu");
 
         var large = nodes["ex-large"];
         Assert.True(large.GetProperty("feasible").GetBoolean());

@@ -43,7 +43,8 @@ public sealed record PodView(
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] string? Reason = null,
     [property: Id(10)] IReadOnlyDictionary<string, string>? Annotations = null,
-    [property: Id(11)] string? ContainerName = null);
+    [property: Id(11)] string? ContainerName = null,
+    [property: Id(12)] string? NominatedNodeName = null);
 
 /// <summary>
 /// What a create answers: its outcome and, when the pod was created, the pod as stored, so the caller (the REST and

@@ -38,6 +38,12 @@ public interface INodeGrain : IGrainWithStringKey
     /// </summary>
     Task Nominate(PodSpec pod);
 
+    /// <summary>
+    /// Drops the pod's nomination here at once (kube's nominator, DeleteNominatedPodIfExists): it bound elsewhere, was
+    /// deleted, or was nominated to another node. Nothing when it holds none.
+    /// </summary>
+    Task ForgetNomination(string podName);
+
     Task<bool> Release(string podName);
 
 }

@@ -32,7 +32,18 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<PodEntry?> MarkScheduled(Placement placement);
 
-    Task MarkUnschedulable(string message);
+    /// <summary>
+    /// Called by the scheduling cycle when its preemption chose <paramref name="node"/> for the waiting pod, before any
+    /// victim is evicted: holds the room there (<see cref="INodeGrain.Nominate"/>), drops a nomination elsewhere, and shows
+    /// the node as the pod's nominated node (kube's status.nominatedNodeName) until the pod binds or is deleted.
+    /// </summary>
+    Task Nominate(string node);
+
+    /// <summary>
+    /// Records the failed placement; <paramref name="clearNomination"/> (the cycle's preemption found no node to free)
+    /// also ends the pod's nomination, its hold included.
+    /// </summary>
+    Task MarkUnschedulable(string message, bool clearNomination = false);
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still

@@ -115,6 +115,12 @@ public sealed partial class NodeGrain
         return Task.CompletedTask;
     }
 
+    public Task ForgetNomination(string podName)
+    {
+        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == podName);
+        return Task.CompletedTask;
+    }
+
     /// <summary>
     /// The name of a nominated pod <paramref name="pod"/> would take room from, by the core's fit rule (per GPU device
     /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there

@@ -19,7 +19,7 @@ namespace MasOrleans.Grains.Pods;
 [GrainType("mas-pod")]
 [ShardPlacement]
 [GrainDirectory(GrainDirectoryName = PodActivationDirectory.Name)]
-public sealed class PodGrain(
+public sealed partial class PodGrain(
     [PersistentState("pod")] IPersistentState<PodState> state,
     IOptions<SchedulerOptions> schedulerOptions,
     IContainerRuntime runtime,
@@ -75,7 +75,8 @@ public sealed class PodGrain(
     {
         var s = state.State;
         return s.Spec is null ? null
-            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason, s.Annotations, s.ContainerName);
+            : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason, s.Annotations, s.ContainerName,
+                s.NominatedNodeName);
     }
 
     public async Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
@@ -115,32 +116,73 @@ public sealed class PodGrain(
             await StopContainer();
             await GrainFactory.Reference<INodeGrain>(node).Release(Name);
         }
+        if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
         DeactivateOnIdle();
         return Outcome.Success;
     }
 
-    public Task<PodEntry?> MarkScheduled(Placement placement)
+    public async Task<PodEntry?> MarkScheduled(Placement placement)
     {
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting())
-            return Task.FromResult(s.Spec is not null && s.NodeName == placement.Node && s.Phase.HoldsNode() ? Entry() : null);
+            return s.Spec is not null && s.NodeName == placement.Node && s.Phase.HoldsNode() ? Entry() : null;
+        // A bound pod is nominated nowhere (kube 1.35 clears status.nominatedNodeName on binding, feature gate
+        // ClearingNominatedNodeNameAfterBinding).
         state.State = s with
         {
             Phase = PodPhase.Scheduled, NodeName = placement.Node, Gpus = placement.Gpus, Scores = placement.Scores, ScheduledBy = placement.Policy, Reason = null,
+            NominatedNodeName = null,
         };
         var gpus = placement.Gpus;
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
         StartContainerSoon();
-        return Task.FromResult<PodEntry?>(Entry());
+        // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
+        if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated);
+        return Entry();
     }
 
-    public async Task MarkUnschedulable(string message)
+    public async Task Nominate(string node)
+    {
+        var s = state.State;
+        if (s.Spec is null || !s.Phase.IsWaiting()) return;
+        // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
+        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier);
+        await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
+        state.State = state.State with { NominatedNodeName = node };
+        // Not persisted (the node's hold is memory only too); reported, so listings and watches show it.
+        Report();
+    }
+
+    /// <summary>
+    /// Drops the pod's hold on <paramref name="node"/> at once, as kube's nominator does on assign and delete. A node that
+    /// does not answer keeps the hold until it lapses by itself (30 s), so the pod's own bind or delete still stands.
+    /// </summary>
+    private async Task ForgetNomination(string node)
+    {
+        try
+        {
+            await GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogNominationNotDropped(logger, e, Name, node);
+        }
+    }
+
+    public async Task MarkUnschedulable(string message, bool clearNomination = false)
     {
         if (state.State.Spec is null || !state.State.Phase.IsWaiting()) return;
-        var repeated = state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
+        var nominated = clearNomination ? state.State.NominatedNodeName : null;
+        if (nominated is not null)
+        {
+            await ForgetNomination(nominated);
+            state.State = state.State with { NominatedNodeName = null };
+        }
+        // A nomination ended is stored even when the failure repeats, so the pod shows none after a restart either.
+        var repeated = nominated is null && state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
         state.State = state.State with { Phase = PodPhase.Unschedulable };
         AddEvent("Warning", "FailedScheduling", message);
         // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing (the
@@ -320,6 +362,9 @@ public sealed class PodGrain(
     private long NextVersion() => _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
 
     private long _reportVersion;
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
+    private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);
 
     private void AddEvent(string type, string reason, string message)
     {

@@ -17,7 +17,8 @@ public sealed record PodState(
     [property: Id(9)] string? Reason = null,
     [property: Id(10)] ContainerView? Container = null,
     [property: Id(11)] IReadOnlyDictionary<string, string>? Annotations = null,
-    [property: Id(12)] string? ContainerName = null)
+    [property: Id(12)] string? ContainerName = null,
+    [property: Id(13)] string? NominatedNodeName = null)
 {
     public PodState() : this(null, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, default) { }
 }

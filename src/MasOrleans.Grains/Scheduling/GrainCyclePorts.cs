@@ -21,7 +21,8 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
 
     public async ValueTask Release(string node, string pod) => await grains.Reference<INodeGrain>(node).Release(pod);
 
-    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<INodeGrain>(node).Nominate(preemptor);
+    /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
+    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node);
 
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
         await grains.Reference<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
@@ -35,5 +36,6 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
         return true;
     }
 
-    public async ValueTask Unschedulable(PodSpec pod, string message) => await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message);
+    public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
+        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination);
 }

@@ -44,7 +44,7 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
 
     public ValueTask<bool> Bound(PodSpec pod, PodBinding binding) => ValueTask.FromResult(true);
 
-    public ValueTask Unschedulable(PodSpec pod, string message)
+    public ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false)
     {
         OnUnschedulable?.Invoke(pod, message);
         return ValueTask.CompletedTask;

@@ -42,7 +42,7 @@ public sealed class SchedulingCycle(
                     await recorder.Unschedulable(pod, unknown);
                     return new CycleResult(CycleVerdict.Unschedulable, policy, Message: unknown, Reason: CycleResult.UnknownPolicy);
                 case DecisionKind.NoFit:
-                    await recorder.Unschedulable(pod, decision.Message!);
+                    await recorder.Unschedulable(pod, decision.Message!, decision.ClearsNomination);
                     return new CycleResult(CycleVerdict.Unschedulable, policy, Message: decision.Message, Reason: CycleResult.NoFit);
                 case DecisionKind.AlreadyHeld:
                     // Reserved by an earlier attempt (a crash between reserve and bind, or a duplicate request). The view
@@ -89,7 +89,9 @@ public sealed class SchedulingCycle(
             var (candidate, preemptionMessage) = PostFilter(scheduler.Profile, cluster, pod);
             if (candidate is not null)
                 return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
-            message = WithPostFilterMessage(message, preemptionMessage);
+            // A preemption that ran and found no node ends the pod's nomination; one the pod may not run leaves it.
+            return new Decision(DecisionKind.NoFit, policy, Message: WithPostFilterMessage(message, preemptionMessage),
+                ClearsNomination: DefaultPreemption.EligibleToPreemptOthers(pod));
         }
         return new Decision(DecisionKind.NoFit, policy, Message: message);
     }
@@ -194,5 +196,6 @@ public sealed class SchedulingCycle(
         ScheduleResult? Result = null,
         ProfileScheduler? Scheduler = null,
         PreemptionCandidate? Candidate = null,
-        string? Message = null);
+        string? Message = null,
+        bool ClearsNomination = false);
 }

@@ -46,7 +46,12 @@ public interface IBindingRecorder
     /// <summary>The pod is bound to the reserved node; false when the pod no longer wants a node (deleted meanwhile).</summary>
     ValueTask<bool> Bound(PodSpec pod, PodBinding binding);
 
-    ValueTask Unschedulable(PodSpec pod, string message);
+    /// <param name="clearNomination">
+    /// The cycle's preemption found no node to free: the pod is nominated nowhere any more (kube's PostFilter answers
+    /// NominatedNodeName "" then, pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt, and
+    /// handleSchedulingFailure clears status.nominatedNodeName and the nominator's entry).
+    /// </param>
+    ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false);
 }
 
 /// <summary>A bound decision: the node, the devices it holds, the chosen node's plugin scores, and the policy.</summary>

@@ -22,6 +22,12 @@ public interface IFilterPlugin
     /// leave the node, so preemption passes the node over ("Preemption is not helpful for scheduling").
     /// </summary>
     bool IsUnresolvable(string reason) => false;
+
+    /// <summary>
+    /// <see cref="IsUnresolvable(string)"/> for a rejection whose kind depends on the node as well (NodeResourcesFit: a
+    /// request above the node's allocatable); preemption asks this one.
+    /// </summary>
+    bool IsUnresolvable(SchedulingContext context, int node, string reason) => IsUnresolvable(reason);
 }
 
 /// <summary>

@@ -25,7 +25,8 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// plugins/defaultpreemption/default_preemption.go): a pod that fits nowhere may evict lower-priority pods from ONE node.
 /// <list type="number">
 /// <item>Potential nodes: those whose filters reject the pod for a reason removing pods can cure (kube's Unschedulable,
-/// not UnschedulableAndUnresolvable: selectors, taints, cordons and readiness never qualify).</item>
+/// not UnschedulableAndUnresolvable: selectors, taints, cordons and readiness never qualify, nor a node with less of a
+/// resource in all than the pod requests).</item>
 /// <item>Minimal victims per node (SelectVictimsOnNode): remove every lower-priority pod; if the preemptor then passes all
 /// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
 /// util.MoreImportantPod orders by start time, for which bind order stands), keeping each whose return still lets the
@@ -206,7 +207,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
             if (context.IsSkipped(filter, out _)) continue;
             if (filter.Filter(context, node) is { } reason)
             {
-                unresolvable = filter.IsUnresolvable(reason);
+                unresolvable = filter.IsUnresolvable(context, node, reason);
                 return reason;
             }
         }

@@ -76,13 +76,16 @@ internal sealed record PodResponse(
     // Set through the Kubernetes API (kubectl annotate, apply); absent when the pod has none.
     IReadOnlyDictionary<string, string>? Annotations = null,
     // Shown only when it is Never, so the answers of pods that may preempt (nearly all) read as before.
-    string? PreemptionPolicy = null)
+    string? PreemptionPolicy = null,
+    // The node a preemption is freeing for the waiting pod (kube's status.nominatedNodeName); absent otherwise.
+    string? NominatedNodeName = null)
 {
     public static PodResponse From(PodView v) => new(
         v.Spec.Name, v.Phase, v.NodeName, v.Gpus.Devices, v.Gpus.MilliPerDevice, v.Spec.Requests.ToQuantities(), v.Spec.Priority,
         v.Spec.Policy, v.ScheduledBy, v.Spec.Image, v.Spec.Labels, v.Spec.NodeSelector, v.Spec.Tolerations, v.Spec.Affinity,
         v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt, v.Reason, v.Annotations,
-        v.Spec.PreemptionPolicy == global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never ? nameof(global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never) : null);
+        v.Spec.PreemptionPolicy == global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never ? nameof(global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never) : null,
+        v.NominatedNodeName);
 }
 
 /// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>

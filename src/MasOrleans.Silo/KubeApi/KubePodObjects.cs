@@ -276,6 +276,7 @@ internal static class KubePodObjects
             Reason = view.Phase == PodPhase.Failed ? view.Reason : null,
             Message = view.Phase == PodPhase.Failed ? view.Events.LastOrDefault()?.Message : null,
             Conditions = conditions,
+            NominatedNodeName = view.NominatedNodeName,
             StartTime = view.NodeName is null ? null : scheduledAt.UtcDateTime,
             ContainerStatuses = view.NodeName is null ? null :
                 [new V1ContainerStatus { Name = container, Image = view.Spec.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }],

@@ -86,7 +86,7 @@ internal static class KubeTables
             ?? state?.Terminated?.Reason
             ?? pod.Status?.Phase ?? "Pending";
         return [pod.Metadata.Name, $"{ready}/{total}", status, "0", Age(pod.Metadata.CreationTimestamp, now),
-            "<none>", pod.Spec?.NodeName ?? "<none>", "<none>", "<none>"];
+            "<none>", pod.Spec?.NodeName ?? "<none>", pod.Status?.NominatedNodeName ?? "<none>", "<none>"];
     }
 
     private static object?[] NodeCells(V1Node node, DateTimeOffset now)

@@ -1,3 +1,6 @@
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace MasOrleans.Silo.Tests.Kubectl;
 
 /// <summary>A pod's priority fields as kubectl gives them: each one changes what the scheduler does, or is refused.</summary>
@@ -35,6 +38,31 @@ public sealed class KubectlPriorityTests(KubectlFixture kube) : IClassFixture<Ku
         Assert.Equal("PreemptLowerPriority", (await kube.Run("get", "pod", "kc-pp-eager", "-o", "jsonpath={.spec.preemptionPolicy}")).Succeeded().Output);
         Assert.Equal("Pending", (await kube.Run("get", "pod", "kc-pp-never", "-o", "jsonpath={.status.phase}")).Succeeded().Output);
     }
+
+    /// <summary>
+    /// kubectl get -o wide prints status.nominatedNodeName under NOMINATED NODE, "&lt;none&gt;" when empty (printPod,
+    /// pkg/printers/internalversion/printers.go); kube-scheduler sets it on a preemptor (schedule_one.go
+    /// handleSchedulingFailure -> updatePod with the PostFilter's NominatingInfo). A priority-100 pod of 1 cpu waits on a
+    /// node of 500m; the cycle's preemption nominates through the pod grain before evicting anyone, called here directly.
+    /// </summary>
+    [Fact]
+    public async Task A_nominated_pod_shows_its_node_under_nominated_node()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nn-node", KubeManifests.Node("kc-nn", "nn", cpu: "500m")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("nn-pod", Pod("kc-nn-p", "nn", "  priority: 100\n")))).Succeeded();
+        await kube.WaitFor("pod/kc-nn-p", PodScheduledMessage, m => m.Length > 0);
+        Assert.Equal("<none>", WideCells((await kube.Run("get", "pod", "kc-nn-p", "-o", "wide", "--no-headers")).Succeeded().Output)[7]);
+
+        await kube.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<IPodGrain>("kc-nn-p").Nominate("kc-nn");
+
+        var wide = (await kube.Run("get", "pod", "kc-nn-p", "-o", "wide")).Succeeded().Output;
+        Assert.Contains("NOMINATED NODE", wide.Split('\n')[0]);
+        Assert.Equal("kc-nn", WideCells(wide.Split('\n')[1])[7]);
+        Assert.Equal("kc-nn", (await kube.Run("get", "pod", "kc-nn-p", "-o", "jsonpath={.status.nominatedNodeName}")).Succeeded().Output);
+    }
+
+    /// <summary>A pod's -o wide row: NAME READY STATUS RESTARTS AGE IP NODE NOMINATED-NODE READINESS-GATES.</summary>
+    private static string[] WideCells(string row) => row.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
     /// kube-apiserver's Priority admission (plugin/pkg/admission/priority/admission.go) answers a priorityClassName no

@@ -1,0 +1,141 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A preemptor's nomination as kube-scheduler v1.35 keeps it: the pod shows its nominated node (status.nominatedNodeName,
+/// set from the PostFilter's NominatingInfo in schedule_one.go handleSchedulingFailure -> updatePod) and the node holds
+/// its room; the nominator (pkg/scheduler/backend/queue/nominator.go) keeps one nomination per pod (AddNominatedPod
+/// deletes the earlier one) and drops it at once when the pod is assigned or deleted (DeleteNominatedPodIfExists), and
+/// binding clears status.nominatedNodeName (feature gate ClearingNominatedNodeNameAfterBinding, beta and on in 1.35).
+/// </summary>
+public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    private IGrainFactory Grains => fixture.Client;
+
+    /// <summary>Matches no node, so the scheduling cycle leaves the pod waiting and the test alone nominates and binds it.</summary>
+    private static readonly Dictionary<string, string> Nowhere = new() { ["pool"] = "none-such" };
+
+    private async Task<INodeGrain> NodeOf(string name)
+    {
+        var node = Grains.GetGrain<INodeGrain>(name);
+        var capacity = ResourceVector.Of(cpuMilli: 3000, memoryBytes: 16L << 30);
+        Assert.True((await node.Register(new NodeSpec { Name = name, Capacity = capacity })).IsOk);
+        return node;
+    }
+
+    /// <summary>
+    /// A priority-100 pod of 2 cpus, created and left Unschedulable by its cycle. Its policy Never keeps its own retried
+    /// cycles (a probe's release moves it) from ending the nomination the test gives it: a preemption that runs and finds
+    /// no node does that (the last test), one the pod may not run does not.
+    /// </summary>
+    private async Task<IPodGrain> WaitingPreemptor(string name)
+    {
+        var pod = Grains.GetGrain<IPodGrain>(name);
+        var spec = PodOf(name, 2000) with { Priority = 100, NodeSelector = Nowhere, PreemptionPolicy = PreemptionPolicy.Never };
+        Assert.True((await pod.Create(spec, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, $"{name} unschedulable");
+        return pod;
+    }
+
+    /// <summary>
+    /// Whether a priority-1 pod of 2 cpus may take room on a 3-cpu node: refused while a 2-cpu nomination holds it (2 + 2 > 3).
+    /// The probe is released again, so the node is as before.
+    /// </summary>
+    private static async Task<bool> RoomIsFree(INodeGrain node, string probe)
+    {
+        var reservation = await node.Reserve(PodOf(probe, 2000) with { Priority = 1 }, GpuAllocation.None);
+        if (reservation.Reserved) Assert.True(await node.Release(probe));
+        return reservation.Reserved;
+    }
+
+    [Fact]
+    public async Task A_nominated_pod_shows_its_node_and_deleting_it_frees_the_held_room_at_once()
+    {
+        var node = await NodeOf("nom-del");
+        var pod = await WaitingPreemptor("nom-del-p");
+        await pod.Nominate("nom-del");
+        Assert.Equal("nom-del", (await pod.Get())!.NominatedNodeName);
+        Assert.False(await RoomIsFree(node, "nom-del-probe-1"));
+
+        Assert.True((await pod.Delete()).IsOk);
+        // Before: the hold outlived its pod by up to 30 s.
+        Assert.True(await RoomIsFree(node, "nom-del-probe-2"));
+    }
+
+    [Fact]
+    public async Task A_nominated_pod_that_binds_elsewhere_frees_the_held_room_and_shows_no_nominated_node()
+    {
+        var nominated = await NodeOf("nom-away-a");
+        var elsewhere = await NodeOf("nom-away-b");
+        var pod = await WaitingPreemptor("nom-away-p");
+        await pod.Nominate("nom-away-a");
+        Assert.False(await RoomIsFree(nominated, "nom-away-probe-1"));
+
+        var spec = (await pod.Get())!.Spec;
+        Assert.True((await elsewhere.Reserve(spec, GpuAllocation.None)).Reserved);
+        Assert.NotNull(await pod.MarkScheduled(new Placement("nom-away-b", GpuAllocation.None, new(), "test")));
+
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(nominated, "nom-away-probe-2"));
+        Assert.True((await pod.Delete()).IsOk);
+    }
+
+    [Fact]
+    public async Task A_nominated_pod_that_binds_on_its_nominated_node_shows_no_nominated_node()
+    {
+        var node = await NodeOf("nom-here");
+        var pod = await WaitingPreemptor("nom-here-p");
+        await pod.Nominate("nom-here");
+        var spec = (await pod.Get())!.Spec;
+        Assert.True((await node.Reserve(spec, GpuAllocation.None)).Reserved);
+        Assert.NotNull(await pod.MarkScheduled(new Placement("nom-here", GpuAllocation.None, new(), "test")));
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True((await pod.Delete()).IsOk);
+    }
+
+    [Fact]
+    public async Task A_pod_nominated_again_elsewhere_keeps_one_hold_on_its_new_node()
+    {
+        var first = await NodeOf("nom-move-a");
+        var second = await NodeOf("nom-move-b");
+        var pod = await WaitingPreemptor("nom-move-p");
+        await pod.Nominate("nom-move-a");
+        await pod.Nominate("nom-move-b");
+
+        Assert.Equal("nom-move-b", (await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(first, "nom-move-probe-1"));
+        Assert.False(await RoomIsFree(second, "nom-move-probe-2"));
+        Assert.True((await pod.Delete()).IsOk);
+        Assert.True(await RoomIsFree(second, "nom-move-probe-3"));
+    }
+
+    /// <summary>
+    /// Kube's PostFilter answers NominatedNodeName "" when its preemption finds no node to free ("Specify nominatedNodeName
+    /// to clear the pod's nominatedNodeName status", pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt),
+    /// and handleSchedulingFailure clears the status and the nominator's entry (schedule_one.go). A failure without that
+    /// (the cycle did not run preemption) leaves the nomination.
+    /// </summary>
+    [Fact]
+    public async Task A_failed_placement_whose_preemption_found_no_node_ends_the_nomination_and_its_hold()
+    {
+        var node = await NodeOf("nom-end");
+        var pod = await WaitingPreemptor("nom-end-p");
+        await pod.Nominate("nom-end");
+
+        await pod.MarkUnschedulable("0/1 nodes are available: 1 Insufficient cpu.");
+        Assert.Equal("nom-end", (await pod.Get())!.NominatedNodeName);
+        Assert.False(await RoomIsFree(node, "nom-end-probe-1"));
+
+        await pod.MarkUnschedulable("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu.", clearNomination: true);
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nom-end-probe-2"));
+        Assert.True((await pod.Delete()).IsOk);
+    }
+}
