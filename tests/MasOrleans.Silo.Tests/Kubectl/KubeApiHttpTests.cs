@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -11,8 +12,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
     private static string Pod(string name, string app, string scheduler = "default-scheduler") => JsonSerializer.Serialize(new
     {
         apiVersion = "v1",
@@ -24,18 +23,6 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             containers = new[] { new { name = "main", image = "busybox:1.36", resources = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } } } },
         },
     });
-
-    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
-        var status = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("Status", status.GetProperty("kind").GetString());
-        Assert.Equal("Failure", status.GetProperty("status").GetString());
-        Assert.Equal(reason, status.GetProperty("reason").GetString());
-        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
-        return status;
-    }
 
     [Fact]
     public async Task Errors_are_status_objects_with_the_reason_and_the_invalid_field_as_a_cause()

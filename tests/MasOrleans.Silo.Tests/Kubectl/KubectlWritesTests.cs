@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -10,19 +11,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
-        var status = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("Status", status.GetProperty("kind").GetString());
-        Assert.Equal(reason, status.GetProperty("reason").GetString());
-        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
-        return status;
-    }
-
     private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body, string type = "application/json")
     {
         using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, type) };
