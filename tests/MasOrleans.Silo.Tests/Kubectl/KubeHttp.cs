@@ -9,6 +9,19 @@ internal static class KubeHttp
 {
     public static StringContent Json(string body, string type = "application/json") => new(body, Encoding.UTF8, type);
 
+    /// <summary>A pod of 1 cpu and 1Gi labelled app=<paramref name="app"/>, as JSON.</summary>
+    public static string PodJson(string name, string app, string scheduler = "default-scheduler") => JsonSerializer.Serialize(new
+    {
+        apiVersion = "v1",
+        kind = "Pod",
+        metadata = new { name, labels = new Dictionary<string, string> { ["app"] = app } },
+        spec = new
+        {
+            schedulerName = scheduler,
+            containers = new[] { new { name = "main", image = "busybox:1.36", resources = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } } } },
+        },
+    });
+
     /// <summary>
     /// The response's body, checked to be a failure Status of this code and reason (apimachinery metav1.Status: kind
     /// Status, status Failure, the reason, the HTTP code again as code).
