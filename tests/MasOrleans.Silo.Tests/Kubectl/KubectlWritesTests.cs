@@ -67,6 +67,26 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     }
 
     /// <summary>
+    /// A create is refused before anything is made when it asks for a dry run (?dryRun=All) or its object names a namespace
+    /// other than its path's; the API server's words for the latter: apiserver pkg/registry/rest/meta.go,
+    /// EnsureObjectNamespaceMatchesRequestNamespace (BadRequest).
+    /// </summary>
+    [Fact]
+    public async Task A_create_with_a_dry_run_or_another_namespace_in_its_object_is_a_400_and_creates_nothing()
+    {
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kw-elsewhere"NS},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}""";
+        const string deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"kw-elsewhere"NS},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"kw-elsewhere"}},"template":{"metadata":{"labels":{"app":"kw-elsewhere"}},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}}}""";
+        foreach (var (path, body) in new[] { ("api/v1/namespaces/default/pods", pod), ("apis/apps/v1/namespaces/default/deployments", deployment) })
+        {
+            var dryRun = await Status(await kube.Http.PostAsync($"{path}?dryRun=All", Json(body.Replace("NS", ""))), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal("dryRun is not supported by this server", dryRun.GetProperty("message").GetString());
+            var elsewhere = await Status(await kube.Http.PostAsync(path, Json(body.Replace("NS", ",\"namespace\":\"other\""))), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal("the namespace of the provided object does not match the namespace sent on the request", elsewhere.GetProperty("message").GetString());
+            Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync($"{path}/kw-elsewhere")).StatusCode);
+        }
+    }
+
+    /// <summary>
     /// kubectl apply sends a three-way merge patch that leaves out what the manifest leaves out
     /// (staging/src/k8s.io/kubectl/pkg/cmd/apply/patcher.go, apimachinery's strategicpatch.CreateThreeWayMergePatch), and
     /// the API server applies it to the stored object (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go): a
