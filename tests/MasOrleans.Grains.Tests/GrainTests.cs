@@ -13,25 +13,10 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
     private IGrainFactory Grains => fixture.Client;
 
-    private static NodeSpec NodeSpecOf(string name, long cpuMilli = 4000, long gpus = 2) =>
-        new() { Name = name, Capacity = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: 16L << 30, gpuMilli: gpus * 1000) };
-
     /// <summary>Free milli per GPU device: a whole device (1000) less what each bound pod holds of it.</summary>
     private static int[] FreeMilliPerDevice(NodeView view) =>
         Enumerable.Range(0, view.Spec.GpuDeviceCount)
             .Select(g => 1000 - view.Pods.Where(p => p.Gpus.Devices.Contains(g)).Sum(p => p.Gpus.MilliPerDevice)).ToArray();
-
-    private async Task<PodView> WaitForPod(string name, Func<PodView, bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var view = await Grains.GetGrain<IPodGrain>(name).Get();
-            if (view is not null && condition(view)) return view;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"pod {name} never satisfied the condition; last phase {view?.Phase}");
-            await Task.Delay(25);
-        }
-    }
 
     [Fact]
     public async Task Reserve_refuses_a_pod_that_no_longer_fits_and_leaves_the_node_unchanged()
@@ -204,7 +189,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         }
         // Event-driven proof that every reservation was given back: a pod wanting the whole node gets it.
         await Grains.GetGrain<IPodGrain>("vanish-all").Create(PodOf("vanish-all", 10_000) with { NodeSelector = pool }, null);
-        var placed = await WaitForPod("vanish-all", p => p.Phase == PodPhase.Running);
+        var placed = await WaitForPod(Grains, "vanish-all", p => p.Phase == PodPhase.Running);
         Assert.Equal("g-vanish", placed.NodeName);
         var view = (await Grains.GetGrain<INodeGrain>("g-vanish").GetView())!;
         Assert.Equal(["vanish-all"], view.Pods.Select(p => p.Pod.Name));
@@ -230,9 +215,9 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         var first = PodOf("img-1", image: "nginx:1.27") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "run" } };
         var second = first with { Name = "img-2" };
         await Grains.GetGrain<IPodGrain>("img-1").Create(first, null);
-        var one = await WaitForPod("img-1", p => p.Phase == PodPhase.Running);
+        var one = await WaitForPod(Grains, "img-1", p => p.Phase == PodPhase.Running);
         await Grains.GetGrain<IPodGrain>("img-2").Create(second, null);
-        var two = await WaitForPod("img-2", p => p.Phase == PodPhase.Running);
+        var two = await WaitForPod(Grains, "img-2", p => p.Phase == PodPhase.Running);
         Assert.Equal("g-run", one.NodeName);
         Assert.Contains(one.Events, e => e.Reason == "Started" && e.Message.Contains("pulled"));
         Assert.Contains(two.Events, e => e.Reason == "Started" && e.Message.Contains("already present"));
@@ -246,13 +231,13 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     {
         var big = PodOf("needs-big", cpuMilli: 100_000) with { NodeSelector = new Dictionary<string, string> { ["size"] = "huge" } };
         await Grains.GetGrain<IPodGrain>("needs-big").Create(big, null);
-        var waiting = await WaitForPod("needs-big", p => p.Phase == PodPhase.Unschedulable);
+        var waiting = await WaitForPod(Grains, "needs-big", p => p.Phase == PodPhase.Unschedulable);
         Assert.Contains(waiting.Events, e => e.Reason == "FailedScheduling" && e.Message.Contains("nodes are available"));
         await Grains.GetGrain<INodeGrain>("g-huge").Register(NodeSpecOf("g-huge", cpuMilli: 128_000) with
         {
             Labels = new Dictionary<string, string> { ["size"] = "huge" },
         });
-        var placed = await WaitForPod("needs-big", p => p.Phase == PodPhase.Running);
+        var placed = await WaitForPod(Grains, "needs-big", p => p.Phase == PodPhase.Running);
         Assert.Equal("g-huge", placed.NodeName);
     }
 
@@ -262,12 +247,12 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         var pool = new Dictionary<string, string> { ["pool"] = "freed" };
         await Grains.GetGrain<INodeGrain>("g-freed").Register(NodeSpecOf("g-freed", cpuMilli: 2000) with { Labels = pool });
         await Grains.GetGrain<IPodGrain>("holder").Create(PodOf("holder", cpuMilli: 1500) with { NodeSelector = pool }, null);
-        await WaitForPod("holder", p => p.Phase == PodPhase.Running);
+        await WaitForPod(Grains, "holder", p => p.Phase == PodPhase.Running);
         await Grains.GetGrain<IPodGrain>("waiter").Create(PodOf("waiter", cpuMilli: 1500) with { NodeSelector = pool }, null);
-        var waiting = await WaitForPod("waiter", p => p.Phase == PodPhase.Unschedulable);
+        var waiting = await WaitForPod(Grains, "waiter", p => p.Phase == PodPhase.Unschedulable);
         Assert.Contains(waiting.Events, e => e.Message.Contains("Insufficient cpu"));
         Assert.True((await Grains.GetGrain<IPodGrain>("holder").Delete()).IsOk);
-        var placed = await WaitForPod("waiter", p => p.Phase == PodPhase.Running);
+        var placed = await WaitForPod(Grains, "waiter", p => p.Phase == PodPhase.Running);
         Assert.Equal("g-freed", placed.NodeName);
     }
 
@@ -277,10 +262,10 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await Grains.GetGrain<INodeGrain>("g-batch").Register(NodeSpecOf("g-batch") with { Labels = new Dictionary<string, string> { ["pool"] = "batch" } });
         var job = PodOf("batch-1", cpuMilli: 500) with { ExpectedDurationSeconds = 0.3, NodeSelector = new Dictionary<string, string> { ["pool"] = "batch" } };
         await Grains.GetGrain<IPodGrain>("batch-1").Create(job, null);
-        var done = await WaitForPod("batch-1", p => p.Phase == PodPhase.Succeeded);
+        var done = await WaitForPod(Grains, "batch-1", p => p.Phase == PodPhase.Succeeded);
         Assert.Contains(done.Events, e => e.Reason == "Completed");
         // The terminal phase is persisted first, then the node is freed (PodGrain.Finish), so the node empties just after.
-        await WaitForNode("g-batch", v => v.Pods.Count == 0);
+        await WaitForNode(Grains, "g-batch", v => v.Pods.Count == 0);
     }
 
     [Fact]
@@ -290,7 +275,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         var job = PodOf("restore-1", cpuMilli: 500) with { ExpectedDurationSeconds = 3, NodeSelector = new Dictionary<string, string> { ["pool"] = "restore" } };
         var pod = Grains.GetGrain<IPodGrain>("restore-1");
         await pod.Create(job, null);
-        await WaitForPod("restore-1", p => p.Phase == PodPhase.Running);
+        await WaitForPod(Grains, "restore-1", p => p.Phase == PodPhase.Running);
         var started = (await pod.GetContainer())!;
 
         // The exit timer dies with the activation (TestCluster.DeactivateAsync waits until it is gone, keep-alive or
@@ -298,9 +283,9 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         await fixture.Cluster.DeactivateAsync(pod);
         var restored = (await pod.GetContainer())!;
         Assert.Equal((ContainerPhase.Running, started.StartedAt, started.RunUntil), (restored.Phase, restored.StartedAt, restored.RunUntil));
-        var done = await WaitForPod("restore-1", p => p.Phase == PodPhase.Succeeded);
+        var done = await WaitForPod(Grains, "restore-1", p => p.Phase == PodPhase.Succeeded);
         Assert.Contains(done.Events, e => e.Reason == "Completed");
-        await WaitForNode("g-restore", v => v.Pods.Count == 0);
+        await WaitForNode(Grains, "g-restore", v => v.Pods.Count == 0);
     }
 
     [Fact]
@@ -338,169 +323,5 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
         Assert.True((await workload.Create(template, 0)).IsOk);
         Assert.Equal(0, (await workload.Get())!.Replicas);
         Assert.True((await workload.Delete()).IsOk);
-    }
-
-    [Fact]
-    public async Task Telemetry_silence_makes_a_node_not_ready_and_a_new_report_makes_it_ready_again()
-    {
-        const string name = "g-tele";
-        var node = Grains.GetGrain<INodeGrain>(name);
-        await node.Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, DateTimeOffset.UtcNow));
-        // Not "and Ready": one reading keeps the node ready for only the grace (1 s), which a starved machine can spend
-        // before this read. Registered nodes start ready; what the reading must do is arrive.
-        await WaitForNode(name, v => v.Utilization.GetValueOrDefault("cpu") == 0.5);
-        // Silent for longer than the grace period.
-        await WaitForNode(name, v => !v.Ready);
-        // Reporting again, regularly as a live node does, so the node stays ready until it is read.
-        await using (ReportRegularly(stream, name, cpu: 0.2))
-            await WaitForNode(name, v => v.Ready && v.Utilization["cpu"] == 0.2);
-    }
-
-    [Fact]
-    public async Task A_silent_node_gets_no_new_pods_until_it_reports_again()
-    {
-        const string name = "g-silent";
-        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name) with { Labels = new Dictionary<string, string> { ["pool"] = "silent" } });
-        var stream = TelemetryOf(name);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
-        await WaitForNode(name, v => !v.Ready);
-        var pinned = PodOf("to-silent", cpuMilli: 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "silent" } };
-        await Grains.GetGrain<IPodGrain>("to-silent").Create(pinned, null);
-        var waiting = await WaitForPod("to-silent", p => p.Phase == PodPhase.Unschedulable);
-        Assert.Contains(waiting.Events, e => e.Message.Contains("not ready"));
-        // Reporting again means reporting regularly, as a live node does: one reading alone makes the node ready for only
-        // the grace period (1 s here), which a loaded machine can spend before the pod's retry reads the node.
-        PodView placed;
-        await using (ReportRegularly(stream, name, cpu: 0.1))
-            placed = await WaitForPod("to-silent", p => p.Phase == PodPhase.Running);
-        Assert.Equal(name, placed.NodeName);
-    }
-
-    [Fact]
-    public async Task A_node_that_stopped_reporting_shows_no_utilization_until_it_reports_again()
-    {
-        // kubectl top node has no metrics for a node metrics-server cannot reach; here the last reading was kept and served
-        // as its load (/metrics, the autoscaler's mean) for as long as the node stayed silent.
-        const string name = "g-stale";
-        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
-        var at = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
-        await WaitForNode(name, v => v.LastTelemetry == at);
-        await WaitForNode(name, v => !v.Ready);
-        var silent = (await Grains.GetGrain<INodeGrain>(name).GetView())!;
-        Assert.Empty(silent.Utilization);
-        Assert.Equal(at, silent.LastTelemetry);
-        await using (ReportRegularly(stream, name, cpu: 0.2))
-            await WaitForNode(name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
-    }
-
-    [Fact]
-    public async Task A_node_that_went_silent_is_still_not_ready_after_a_restart_and_shows_when_it_last_reported()
-    {
-        // Its readiness lived in memory: a restarted node grain was Ready (taking new pods for a grace period though it never
-        // reported again, and Ready once more after every restart) with no last reading. Kube's node lifecycle controller
-        // keeps a node's stored Ready condition across its own restarts (node_lifecycle_controller.go, tryUpdateNodeHealth).
-        const string name = "g-restart-silent";
-        var node = Grains.GetGrain<INodeGrain>(name);
-        await node.Register(NodeSpecOf(name));
-        var at = DateTimeOffset.UtcNow;
-        await TelemetryOf(name).OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
-        await WaitForNode(name, v => v.LastTelemetry == at);
-        await WaitForNode(name, v => !v.Ready);
-        var silent = (await node.GetView())!;
-
-        await fixture.Cluster.DeactivateAsync(node);
-        var restarted = (await node.GetView())!;
-        Assert.Equal((false, at, silent.ReadyChanged), (restarted.Ready, restarted.LastTelemetry, restarted.ReadyChanged));
-        Assert.Empty(restarted.Utilization);
-        Assert.NotEqual(silent.Incarnation, restarted.Incarnation); // it did restart
-        // A report brings it back, as before the restart.
-        await using (ReportRegularly(TelemetryOf(name), name, cpu: 0.2))
-            await WaitForNode(name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
-    }
-
-    [Fact]
-    public async Task A_reading_older_than_the_one_held_is_dropped_and_is_no_heartbeat()
-    {
-        // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the stream last.
-        const string name = "g-reorder";
-        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
-        var newest = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, newest));
-        await WaitForNode(name, v => v.LastTelemetry == newest);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.9 }, newest.AddSeconds(-30)));
-        // The silence after the newest reading ends it (the grace is 1 s); taken, the older one would be the last heartbeat.
-        await WaitForNode(name, v => !v.Ready);
-        Assert.Equal(newest, (await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry);
-    }
-
-    [Fact]
-    public async Task A_reading_stamped_ahead_of_the_node_counts_as_now_and_holds_back_no_later_one()
-    {
-        // A silo whose clock runs a day ahead stamped it: taken at its word, it was the node's heartbeat time for a day, and
-        // by newest-wins every reading through the other silos would have been dropped until then.
-        const string name = "g-ahead";
-        await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
-        var ahead = DateTimeOffset.UtcNow.AddDays(1);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, ahead));
-        await WaitForNode(name, v => v.LastTelemetry is not null);
-        Assert.True((await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry <= DateTimeOffset.UtcNow);
-        var next = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next));
-        await WaitForNode(name, v => v.LastTelemetry == next);
-    }
-
-    [Fact]
-    public async Task A_node_that_never_reports_stays_ready()
-    {
-        var node = Grains.GetGrain<INodeGrain>("g-quiet");
-        await node.Register(NodeSpecOf("g-quiet"));
-        await Task.Delay(TimeSpan.FromSeconds(GrainClusterFixture.HeartbeatGraceSeconds * 2));
-        Assert.True((await node.GetView())!.Ready);
-    }
-
-    private Orleans.Streams.IAsyncStream<TelemetryReading> TelemetryOf(string node) => fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
-        .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, node));
-
-    /// <summary>A reading every 200 ms, as a live node's agent sends them, until disposed.</summary>
-    private static Reporter ReportRegularly(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => new(stream, node, cpu);
-
-    private sealed class Reporter : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public Reporter(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => _loop = Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await stream.OnNextAsync(new TelemetryReading(node, new Dictionary<string, double> { ["cpu"] = cpu }, DateTimeOffset.UtcNow));
-                await Task.Delay(200);
-            }
-        });
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _loop;
-            _stop.Dispose();
-        }
-    }
-
-    private async Task WaitForNode(string name, Func<NodeView, bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var view = await Grains.GetGrain<INodeGrain>(name).GetView();
-            if (view is not null && condition(view)) return;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"node {name} never satisfied the condition; ready={view?.Ready}");
-            await Task.Delay(25);
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -12,16 +12,6 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
     public void Dispose() => fixture.Host.Log.AssertClean();
 
     private HttpClient Http => fixture.Http;
-
-    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string detailPart)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = JsonDocument.Parse(body).RootElement;
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.Contains(detailPart, problem.GetProperty("detail").GetString());
-    }
 
     [Fact]
     public async Task Nodes_can_be_created_read_listed_patched_cordoned_and_deleted()

@@ -1,6 +1,6 @@
 using System.Net;
-using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -17,11 +17,8 @@ public sealed class DashboardRoutesTests(MemorySiloFixture fixture) : IClassFixt
     public async Task A_route_naming_no_silo_address_is_not_found(string path, string address)
     {
         using var response = await fixture.Http.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal($"'{address}' is not a silo address (host:port@generation, as /dashboard lists them)",
-            JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+            (await Problem(response, HttpStatusCode.NotFound)).GetProperty("detail").GetString());
     }
 
     /// <summary>The dashboard's files, named by a route value too, are not taken for silo addresses: its icons and logo load.</summary>

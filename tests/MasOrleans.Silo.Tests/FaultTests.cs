@@ -4,22 +4,13 @@ namespace MasOrleans.Silo.Tests;
 
 /// <summary>Silo crashes under load: real silo processes on a real redis-server, killed with SIGKILL.</summary>
 [Collection(HeavyTests.Name)]
-public sealed class FaultTests : IDisposable
+public sealed class FaultTests() : SiloProcessTestBase("mas-fault-")
 {
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-fault-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
-
     [Fact]
     public async Task Sigkill_under_load_loses_no_accepted_pod_binds_none_twice_and_schedules_the_rest_after_restart()
     {
         int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        var first = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+        var first = await StartSilo(httpPort, siloPort, gatewayPort, FaultScenarios.Settings);
         SiloProcess? restarted = null;
         try
         {
@@ -29,7 +20,7 @@ public sealed class FaultTests : IDisposable
             var run = load.RunAsync((_, _) => Volatile.Read(ref current).Http);
             await FaultScenarios.WaitUntil(() => load.AcceptedCount >= LoadTests.PodCount / 3, 120);
             first.Kill();
-            restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+            restarted = await StartSilo(httpPort, siloPort, gatewayPort, FaultScenarios.Settings);
             Volatile.Write(ref current, restarted);
             await run;
             await FaultScenarios.AssertConsistentAfterFault(restarted.Http, load);
@@ -45,8 +36,8 @@ public sealed class FaultTests : IDisposable
     public async Task Two_silos_on_one_redis_one_killed_under_load_the_other_carries_on()
     {
         var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "two-silos" };
-        var a = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
-        var b = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        var a = await StartSilo(settings);
+        var b = await StartSilo(settings);
         try
         {
             await PodLoad.RegisterNodes(a.Http, "t-");

@@ -11,21 +11,13 @@ namespace MasOrleans.Silo.Tests;
 /// reservation without the pod's Running record) and that exactly those were completed where they were reserved.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
+// "always": every write acknowledged is in the append-only file before Redis answers, which is what "no acknowledged
+// pod is lost to a redis-server kill" needs (with "everysec" Redis may answer writes it has not yet written; see
+// RedisServer.Start).
+public sealed class FaultsInFlightTests(ITestOutputHelper output) : SiloProcessTestBase("mas-inflight-", "always")
 {
     private const int PodCount = 1200;
     private const int Clients = 32;
-    // "always": every write acknowledged is in the append-only file before Redis answers, which is what "no acknowledged
-    // pod is lost to a redis-server kill" needs (with "everysec" Redis may answer writes it has not yet written; see
-    // RedisServer.Start).
-    private readonly RedisServer _redis = RedisServer.Start(appendFsync: "always");
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-inflight-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
 
     /// <summary>
     /// A starved or stalled process can make queue shards miss the index's 5 s answer bound: a gauge sample then keeps
@@ -47,7 +39,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
     public async Task A_silo_SIGKILLed_mid_load_stores_every_acknowledged_pod_and_completes_each_half_made_placement_where_it_was_reserved()
     {
         int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        var first = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+        var first = await StartSilo(httpPort, siloPort, gatewayPort, FaultScenarios.Settings);
         SiloProcess? restarted = null;
         try
         {
@@ -60,7 +52,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             first.Kill();
             // Every 202 the clients saw came from a process that is now dead: each must be in Redis already.
             var acknowledged = load.Accepted.ToList();
-            var atCrash = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            var atCrash = await StoredCluster.ReadAsync(Redis.ConnectionString);
             Assert.All(acknowledged, n => Assert.True(atCrash.Pods.ContainsKey(n), $"{n} got 202 but is not stored"));
             Assert.Empty(atCrash.BoundWithoutReservation());
             var halfMade = atCrash.ReservedNotRecorded();
@@ -71,7 +63,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             // timeout of these settings before the kill, as after the restart.
             first.AssertCleanLog("scheduling cycle did not finish in");
 
-            restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir, FaultScenarios.Settings);
+            restarted = await StartSilo(httpPort, siloPort, gatewayPort, FaultScenarios.Settings);
             Volatile.Write(ref current, restarted);
             await run;
             await PodLoad.Settled(restarted.Http, timeoutSeconds: 120);
@@ -91,7 +83,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
                     $"{pod} was reserved on {node} at the crash and ended {pods[pod].Phase()} on {(pods[pod].TryGetProperty("nodeName", out var n) ? n.GetString() : "no node")}");
             }
             // And Redis says the same as the API: the repair was written down, not only made in memory.
-            var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            var stored = await StoredCluster.ReadAsync(Redis.ConnectionString);
             Assert.Empty(stored.BoundWithoutReservation());
             Assert.Empty(stored.ReservedNotRecorded());
             Assert.Equal(result.Bound, stored.Count(PodPhase.Running));
@@ -140,26 +132,26 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Redis_SIGKILLed_mid_load_and_restarted_from_its_append_only_file_loses_no_acknowledged_pod_and_the_silo_recovers_by_itself()
     {
-        var silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, FaultScenarios.Settings);
+        var silo = await StartSilo(FaultScenarios.Settings);
         try
         {
             await PodLoad.RegisterNodes(silo.Http, "d-", count: 3);
             var load = new PodLoad("d-pod-", PodCount, Clients);
             var run = load.RunAsync((_, _) => silo.Http);
             await FaultScenarios.WaitUntil(() => load.AcceptedCount >= PodCount / 3, 120);
-            _redis.Crash();
+            Redis.Crash();
             var acknowledgedAtCrash = load.AcceptedCount;
             // Long enough for every client to hit the outage (a write fails within the client library's timeouts).
             await Task.Delay(TimeSpan.FromSeconds(3));
             var acknowledgedWhileDown = load.AcceptedCount - acknowledgedAtCrash;
-            _redis.Restart();
+            Redis.Restart();
             await run;
             await PodLoad.Settled(silo.Http, timeoutSeconds: 120);
 
             Assert.False(silo.HasExited, "the silo died with its Redis");
             var result = await ClusterInvariants.CheckAsync(silo.Http, "d-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);
             var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
-            var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            var stored = await StoredCluster.ReadAsync(Redis.ConnectionString);
             Assert.All(load.Accepted, n => Assert.True(names.Contains(n) && stored.Pods.ContainsKey(n), $"{n} got 202 and is lost (listed: {names.Contains(n)}, stored: {stored.Pods.ContainsKey(n)})"));
             Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n) && stored.Pods.ContainsKey(n), $"{n} was found by a retry and is lost"));
             Assert.Equal(PodCount, result.Pods.Count);
@@ -167,7 +159,7 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : IDisposable
             await PodLoad.AssertNothingLeftThatFits(silo.Http, "d-pod-", result, load);
             // A pod whose cycle the outage cut short after its node's write waits with that reservation; its next cycle
             // (after its backoff) completes it where it was reserved, or the node's write-again drops one in doubt.
-            stored = await stored.UntilReservationsRecorded(_redis.ConnectionString, PodLoad.BackoffAllowance);
+            stored = await stored.UntilReservationsRecorded(Redis.ConnectionString, PodLoad.BackoffAllowance);
             Assert.Empty(stored.BoundWithoutReservation());
             Assert.True(stored.ReservedNotRecorded().Count == 0, $"not written down after recovery: {stored.Describe(stored.ReservedNotRecorded())}");
 

@@ -19,17 +19,9 @@ namespace MasOrleans.Silo.Tests;
 /// listings are copies, and the invariant check allows them <see cref="ClusterInvariants.AfterSiloDeath"/>.
 /// </remarks>
 [Collection(HeavyTests.Name)]
-public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposable
+public sealed class IndexHostFailoverTests(ITestOutputHelper output) : SiloProcessTestBase("mas-index-host-")
 {
     private const int PodCount = 600;
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-index-host-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
 
     private sealed record Member(SiloProcess Silo, int SiloPort);
 
@@ -48,7 +40,7 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             for (var i = 0; i < siloCount; i++)
             {
                 var siloPort = FreePorts.Next();
-                members.Add(new Member(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), siloPort, FreePorts.Next(), _workDir, settings), siloPort));
+                members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
             }
             var victim = await IndexHost(members[0].Silo.Http, members);
             var survivors = members.Where(m => m != victim).ToList();
@@ -74,9 +66,9 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : IDisposab
             // What Redis holds first: a disagreement there is a half-made placement, not a stale copy in a silo's view.
             // A reservation made by a cycle on the dead silo whose pod was then placed elsewhere is freed by the
             // pod's queue shard's reconciliation on its second sighting (Scheduler__ReconcileSeconds, 2 s here): wait for that.
-            var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
+            var stored = await StoredCluster.ReadAsync(Redis.ConnectionString);
             var orphansAtSettle = stored.ReservedNotRecorded().Count;
-            stored = await stored.UntilReservationsRecorded(_redis.ConnectionString, TimeSpan.FromSeconds(20));
+            stored = await stored.UntilReservationsRecorded(Redis.ConnectionString, TimeSpan.FromSeconds(20));
             Assert.True(stored.BoundWithoutReservation().Count == 0, $"stored pods bound without their node's entry: {string.Join(", ", stored.BoundWithoutReservation().Take(10))}");
             Assert.True(stored.ReservedNotRecorded().Count == 0, $"stored node entries without their pod's record: {stored.Describe(stored.ReservedNotRecorded())}");
             var result = await ClusterInvariants.CheckAsync(http, $"x{siloCount}-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);

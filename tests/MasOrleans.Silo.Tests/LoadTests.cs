@@ -16,24 +16,15 @@ public sealed class HeavyTests
 /// at 30 s there, with nothing in the silo's own log to say why).
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class LoadTests(ITestOutputHelper output) : IDisposable
+public sealed class LoadTests(ITestOutputHelper output) : SiloProcessTestBase("mas-load-")
 {
     public const int PodCount = 5000;
     public const int Clients = 64;
 
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-load-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
-
     [Fact]
     public async Task Five_thousand_pods_from_64_clients_get_no_server_error_end_bound_or_unschedulable_and_leave_nothing_that_fits()
     {
-        using var silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir);
+        using var silo = await StartSilo();
         await PodLoad.RegisterNodes(silo.Http, "l-");
         var load = new PodLoad("l-pod-", PodCount, Clients);
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -21,10 +21,7 @@ public sealed class QueryParameterTests(MemorySiloFixture fixture) : IClassFixtu
     public async Task An_unknown_query_parameter_is_a_400_naming_it(string url, string detail)
     {
         using var response = await fixture.Http.GetAsync(url);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith(detail, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
+        Assert.StartsWith(detail, (await Problem(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
     }
 
     [Fact]

@@ -9,17 +9,8 @@ namespace MasOrleans.Silo.Tests;
 /// stops, saying so once, and starts again from what Redis holds, rather than running on with state no store has.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class RedisDataLossTests : IDisposable
+public sealed class RedisDataLossTests() : SiloProcessTestBase("mas-dataloss-")
 {
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-dataloss-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
-
     /// <summary>
     /// What the silo logs between the loss and its exit: Orleans failing to refresh and update a membership table that is
     /// gone, grain writes refused as version conflicts with records now gone, and its stop cut short at the bound
@@ -40,7 +31,7 @@ public sealed class RedisDataLossTests : IDisposable
     public async Task A_silo_whose_Redis_lost_its_data_stops_once_with_a_clear_reason_and_restarts_from_what_Redis_holds(bool restartedWithoutData)
     {
         int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
-        var silo = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir);
+        var silo = await StartSilo(httpPort, siloPort, gatewayPort);
         SiloProcess? restarted = null;
         try
         {
@@ -54,12 +45,12 @@ public sealed class RedisDataLossTests : IDisposable
 
             if (restartedWithoutData)
             {
-                _redis.Crash();
-                _redis.RestartWithoutData();
+                Redis.Crash();
+                Redis.RestartWithoutData();
             }
             else
             {
-                await _redis.FlushAll();
+                await Redis.FlushAll();
             }
 
             // Within a watch period, then its stop, which Shutdown__TimeoutSeconds (20 s) bounds.
@@ -67,7 +58,7 @@ public sealed class RedisDataLossTests : IDisposable
             Assert.Single(silo.Output.Split('\n'), l => l.Contains(RedisDataLossWatch.LostMessage));
             Assert.Empty(silo.UnexpectedLogRecords(AfterTheLoss));
 
-            restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir);
+            restarted = await StartSilo(httpPort, siloPort, gatewayPort);
             // What Redis holds: nothing from before the loss, and the cluster works.
             using (var before = await restarted.Http.GetAsync("/api/v1/pods/loss-before"))
                 Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);

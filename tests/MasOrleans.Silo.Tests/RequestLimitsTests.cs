@@ -1,22 +1,13 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>Configured limits over real HTTP: rate limiting (429 + Retry-After), body size (413) and custom maxima.</summary>
 public sealed class RequestLimitsTests
 {
-    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string detailPart)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(detailPart, JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString());
-    }
-
     [Fact]
     public async Task Requests_over_the_window_get_429_with_retry_after_per_client()
     {

@@ -4,23 +4,14 @@ using MasOrleans.Silo.Tests.Infrastructure;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>Crash recovery: state in Redis survives a SIGKILLed silo exactly.</summary>
-public sealed class RestartTests : IDisposable
+public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
 {
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-restart-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
-
     [Fact]
     public async Task After_SIGKILL_and_restart_every_pod_and_node_is_exactly_as_before()
     {
         int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
         Dictionary<string, string> podsBefore, nodesBefore;
-        using (var silo = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir))
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort))
         {
             var http = silo.Http;
             await http.Post("/api/v1/nodes", Requests.Node("r-a", cpu: "4", gpus: "2"));
@@ -36,7 +27,7 @@ public sealed class RestartTests : IDisposable
             silo.AssertCleanLog();
             silo.Kill();
         }
-        using (var restarted = await SiloProcess.StartAsync(_redis.ConnectionString, httpPort, siloPort, gatewayPort, _workDir))
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
         {
             Assert.Equal(podsBefore, await Placements(restarted.Http));
             Assert.Equal(nodesBefore, await NodeAllocations(restarted.Http));

@@ -9,17 +9,9 @@ namespace MasOrleans.Silo.Tests;
 /// grains settle every race, and when one silo is killed with SIGKILL its shards come back on the survivors.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class ShardedSilosTests : IDisposable
+public sealed class ShardedSilosTests() : SiloProcessTestBase("mas-shards-")
 {
     private const int Shards = 6;
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-shards-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
 
     [Fact]
     public async Task Three_silos_share_the_placements_and_survive_one_killed_mid_load()
@@ -39,7 +31,7 @@ public sealed class ShardedSilosTests : IDisposable
         try
         {
             for (var i = 0; i < 3; i++)
-                silos.Add(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings));
+                silos.Add(await StartSilo(settings));
             // Four small nodes: 32 CPUs and 8 GPUs in all, for far more pods than that.
             await PodLoad.RegisterNodes(silos[0].Http, "s-", count: 4, cpu: "16", memory: "64Gi");
             // Shards activated before every silo joined move to their own silo once idle; wait until each silo places.

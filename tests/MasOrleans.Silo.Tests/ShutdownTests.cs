@@ -9,23 +9,14 @@ namespace MasOrleans.Silo.Tests;
 /// record it dead, each retried against a Redis that does not answer): 122 s measured, too long for any supervisor.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class ShutdownTests : IDisposable
+public sealed class ShutdownTests() : SiloProcessTestBase("mas-shutdown-")
 {
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-shutdown-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
-
     [Fact]
     public async Task A_silo_whose_Redis_is_gone_stops_within_its_shutdown_bound_and_says_it_cut_the_shutdown_short()
     {
-        using var silo = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir);
+        using var silo = await StartSilo();
         Assert.Equal(System.Net.HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("s-node", cpu: "4"))).StatusCode);
-        _redis.Crash();
+        Redis.Crash();
 
         // Far above the bound (20 s by default), so a loaded machine does not fail the test; far below 122 s.
         var exit = silo.Terminate(timeoutSeconds: 45);

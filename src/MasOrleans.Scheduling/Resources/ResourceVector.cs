@@ -32,15 +32,6 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
     public long MemoryBytes => _values[1];
     public long GpuMilli => _values[2];
 
-    public bool IsZero
-    {
-        get
-        {
-            foreach (var v in _values) if (v != 0) return false;
-            return true;
-        }
-    }
-
     public ResourceVector With(ResourceKind kind, long value)
     {
         ResourceArray copy = _values;

@@ -63,12 +63,8 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var body = await KubeJson.Read<V1Deployment>(context);
-        if (body.Error is not null) return body.Error;
-        var deployment = body.Value!;
-        if (deployment.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
-            return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        var (deployment, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
+        if (deployment is null) return refused!;
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;

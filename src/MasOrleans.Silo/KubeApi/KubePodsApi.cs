@@ -59,12 +59,8 @@ internal static class KubePodsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
-        var body = await KubeJson.Read<V1Pod>(context);
-        if (body.Error is not null) return body.Error;
-        var pod = body.Value!;
-        if (pod.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
-            return KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        var (pod, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
+        if (pod is null) return refused!;
         var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods);
         if (created is null) return invalid!;
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);

@@ -47,8 +47,6 @@ internal static class KubeStatus
         return Failure(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}", details);
     }
 
-    public static IResult MethodNotSupported(string message) => Failure(405, "MethodNotAllowed", message, null);
-
     /// <param name="accepted">The media types the request could have used: a create's, or a patch's.</param>
     public static IResult UnsupportedMediaType(string contentType, params string[] accepted) =>
         Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {string.Join(", ", accepted)} (not {contentType})", null);

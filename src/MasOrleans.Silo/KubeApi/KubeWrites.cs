@@ -22,6 +22,21 @@ internal static class KubeWrites
         RefuseDryRun(request) ?? (options?.DryRun is { Count: > 0 } ? DryRunRefused() : null);
 
     /// <summary>
+    /// A create's object, or the Status refusing it before anything is made: a dry run, a body that does not read as
+    /// <typeparamref name="T"/>, or an object naming a namespace other than its path's (apiserver
+    /// pkg/registry/rest/meta.go, EnsureObjectNamespaceMatchesRequestNamespace).
+    /// </summary>
+    public static async Task<(T? Value, IResult? Error)> ReadCreate<T>(HttpContext context, string ns) where T : class, IMetadata<V1ObjectMeta>
+    {
+        if (RefuseDryRun(context.Request) is { } dryRun) return (null, dryRun);
+        var body = await KubeJson.Read<T>(context);
+        if (body.Error is not null) return (null, body.Error);
+        if (body.Value!.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
+            return (null, KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+        return (body.Value, null);
+    }
+
+    /// <summary>
     /// A DELETE's options, from its body (kubectl sends {"propagationPolicy":"Background"}) or else the query, as the
     /// API server's delete handler reads them; a dry run in either is refused, and options the API server would not
     /// accept are 422 (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDeleteOptions).

@@ -2,41 +2,16 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
 /// <summary>
-/// What kubectl reads but does not print in full: Status bodies (kind, reason, code, details.causes) and a watch
-/// resumed from a resourceVersion, over the same HTTPS and bearer token kubectl uses.
+/// What kubectl reads but does not print in full: Status bodies (kind, reason, code, details.causes), over the same HTTPS
+/// and bearer token kubectl uses.
 /// </summary>
 public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static string Pod(string name, string app, string scheduler = "default-scheduler") => JsonSerializer.Serialize(new
-    {
-        apiVersion = "v1",
-        kind = "Pod",
-        metadata = new { name, labels = new Dictionary<string, string> { ["app"] = app } },
-        spec = new
-        {
-            schedulerName = scheduler,
-            containers = new[] { new { name = "main", image = "busybox:1.36", resources = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } } } },
-        },
-    });
-
-    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
-        var status = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("Status", status.GetProperty("kind").GetString());
-        Assert.Equal("Failure", status.GetProperty("status").GetString());
-        Assert.Equal(reason, status.GetProperty("reason").GetString());
-        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
-        return status;
-    }
-
     [Fact]
     public async Task Errors_are_status_objects_with_the_reason_and_the_invalid_field_as_a_cause()
     {
@@ -44,11 +19,11 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.Equal("pods \"http-nope\" not found", missing.GetProperty("message").GetString());
         Assert.Equal("http-nope", missing.GetProperty("details").GetProperty("name").GetString());
 
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-twice", "http")))).StatusCode);
-        var duplicate = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-twice", "http"))), HttpStatusCode.Conflict, "AlreadyExists");
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-twice", "http")))).StatusCode);
+        var duplicate = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-twice", "http"))), HttpStatusCode.Conflict, "AlreadyExists");
         Assert.Equal("pods \"http-twice\" already exists", duplicate.GetProperty("message").GetString());
 
-        var invalid = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-bad", "http", "no-such-policy"))),
+        var invalid = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-bad", "http", "no-such-policy"))),
             HttpStatusCode.UnprocessableEntity, "Invalid");
         var details = invalid.GetProperty("details");
         Assert.Equal("Pod", details.GetProperty("kind").GetString());
@@ -80,7 +55,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     [InlineData("""{"spec":{"$patch":"merge"}}""", HttpStatusCode.BadRequest, "BadRequest")]
     public async Task Patch_with_a_value_of_the_wrong_type_is_a_status_not_a_500(string patch, HttpStatusCode code, string reason)
     {
-        var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("http-patched", "patched")));
+        var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-patched", "patched")));
         Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{(int)created.StatusCode}");
         var status = await Status(await Patch("api/v1/namespaces/default/pods/http-patched", patch), code, reason);
         if (code == HttpStatusCode.UnprocessableEntity)
@@ -228,7 +203,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
 
         foreach (var ns in new[] { "a.b", "Prod_X" })
         {
-            var pod = await Status(await kube.Http.PostAsync($"api/v1/namespaces/{ns}/pods", Json(Pod("ns-pod", "ns"))), HttpStatusCode.UnprocessableEntity, "Invalid");
+            var pod = await Status(await kube.Http.PostAsync($"api/v1/namespaces/{ns}/pods", Json(PodJson("ns-pod", "ns"))), HttpStatusCode.UnprocessableEntity, "Invalid");
             Assert.Equal("metadata.namespace", Assert.Single(pod.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
             Assert.StartsWith($"Pod \"ns-pod\" is invalid: metadata.namespace: Invalid value: \"{ns}\": a lowercase RFC 1123 label", pod.GetProperty("message").GetString());
             var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"ns-web"},"spec":{"selector":{"matchLabels":{"app":"w"}},"template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}""";
@@ -342,137 +317,5 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         var empty = await Status(await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments",
             Json(deployment.Replace("\"schedulerName\":\"no-such-policy\",\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]", "\"containers\":[]"))), HttpStatusCode.UnprocessableEntity, "Invalid");
         Assert.Equal("Deployment \"c28\" is invalid: spec.template.spec.containers: Required value", empty.GetProperty("message").GetString());
-    }
-
-    [Fact]
-    public async Task Watch_from_a_lists_resource_version_sends_only_later_changes_and_an_expired_one_is_410()
-    {
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("rv-before", "rv")))).StatusCode);
-        var list = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/namespaces/default/pods?labelSelector=app%3Drv")).RootElement;
-        Assert.Equal(["rv-before"], list.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("metadata").GetProperty("name").GetString()));
-        var listed = long.Parse(list.GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
-
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(Pod("rv-after", "rv")))).StatusCode);
-        // The server ends the stream after timeoutSeconds, as the API server does; every line is one event.
-        var stream = await kube.Http.GetStringAsync($"api/v1/namespaces/default/pods?labelSelector=app%3Drv&watch=true&resourceVersion={listed}&timeoutSeconds=3");
-        var events = stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        var named = events.Select(e => (Type: e.GetProperty("type").GetString(), Name: e.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString(),
-            Version: long.Parse(e.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!))).ToList();
-        Assert.True(named.Count > 0, "no events after the list's resourceVersion");
-        Assert.Equal(("ADDED", "rv-after"), (named[0].Type, named[0].Name));
-        Assert.DoesNotContain(named, e => e.Name == "rv-before" && e.Type == "ADDED");
-        Assert.All(named, e => Assert.True(e.Version > listed, $"{e.Type} {e.Name} at {e.Version} is not after {listed}"));
-        Assert.Equal(named.Select(e => e.Version).Order(), named.Select(e => e.Version));
-
-        // A version older than the silo's history (its counter starts from the clock) is gone; kubectl lists again.
-        var expired = await Status(await kube.Http.GetAsync("api/v1/namespaces/default/pods?watch=true&resourceVersion=1"), HttpStatusCode.Gone, "Expired");
-        Assert.Equal("too old resource version: 1", expired.GetProperty("message").GetString());
-    }
-
-    private async Task<List<(string Type, string Name, JsonElement Object)>> Watch(string path, long from)
-    {
-        var separator = path.Contains('?') ? '&' : '?';
-        var stream = await kube.Http.GetStringAsync($"{path}{separator}watch=true&resourceVersion={from}&timeoutSeconds=2");
-        return stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
-            .Select(e => (e.GetProperty("type").GetString()!, e.GetProperty("object").GetProperty("metadata").GetProperty("name").GetString()!, e.GetProperty("object")))
-            .ToList();
-    }
-
-    private static string Version(JsonElement list) => list.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
-
-    /// <summary>
-    /// A watch with a selector sees objects enter and leave it, as the API server's watch cache shows them
-    /// (apiserver pkg/storage/cacher/cache_watcher.go, convertToWatchEvent): a Pending pod becoming Running is DELETED
-    /// for a status.phase=Pending watch (with its last Pending state) and ADDED for a status.phase=Running one; a node
-    /// losing the selected label is DELETED. Only the new state was tested before: no DELETED, and a MODIFIED for an
-    /// object the Running watch never saw.
-    /// </summary>
-    [Fact]
-    public async Task A_watch_with_a_selector_sees_objects_enter_and_leave_its_selection()
-    {
-        var from = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement));
-        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"sel-moves"},"spec":{"nodeSelector":{"test":"sel-watch"},"containers":[{"name":"main","image":"busybox","resources":{"requests":{"cpu":"1"}}}]}}""";
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod))).StatusCode);
-        const string mine = "api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dsel-moves";
-        // Lists are looks the cache records: the pod is seen Pending (no node has its label yet), then Running.
-        Assert.Equal("Pending", JsonDocument.Parse(await kube.Http.GetStringAsync(mine)).RootElement.GetProperty("items")[0].GetProperty("status").GetProperty("phase").GetString());
-        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"sel-watch-node","labels":{"test":"sel-watch","zone":"a"}},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (JsonDocument.Parse(await kube.Http.GetStringAsync(mine)).RootElement.GetProperty("items")[0].GetProperty("status").GetProperty("phase").GetString() != "Running")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "sel-moves never ran");
-            await Task.Delay(200);
-        }
-
-        var pending = (await Watch("api/v1/pods?fieldSelector=status.phase%3DPending", from)).Where(e => e.Name == "sel-moves").ToList();
-        Assert.True(pending.Count >= 2, string.Join(", ", pending.Select(e => e.Type)));
-        Assert.Equal("ADDED", pending[0].Type);
-        Assert.All(pending.Skip(1).SkipLast(1), e => Assert.Equal("MODIFIED", e.Type));
-        Assert.Equal("DELETED", pending[^1].Type);
-        Assert.Equal("Pending", pending[^1].Object.GetProperty("status").GetProperty("phase").GetString());
-        var running = (await Watch("api/v1/pods?fieldSelector=status.phase%3DRunning", from)).Where(e => e.Name == "sel-moves").ToList();
-        Assert.Equal("ADDED", Assert.Single(running).Type);
-        Assert.Equal("Running", running[0].Object.GetProperty("status").GetProperty("phase").GetString());
-        // One change, seen from both sides: the DELETED carries the transition's resourceVersion, not its old state's.
-        Assert.Equal(running[0].Object.GetProperty("metadata").GetProperty("resourceVersion").GetString(),
-            pending[^1].Object.GetProperty("metadata").GetProperty("resourceVersion").GetString());
-
-        var beforePatch = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes")).RootElement));
-        using (var patch = new HttpRequestMessage(HttpMethod.Patch, "api/v1/nodes/sel-watch-node")
-        {
-            Content = new StringContent("""{"metadata":{"labels":{"zone":null}}}""", Encoding.UTF8, "application/merge-patch+json"),
-        })
-            Assert.Equal(HttpStatusCode.OK, (await kube.Http.SendAsync(patch)).StatusCode);
-        await kube.Http.GetStringAsync("api/v1/nodes");
-        var zoneA = (await Watch("api/v1/nodes?labelSelector=zone%3Da", beforePatch)).Where(e => e.Name == "sel-watch-node").ToList();
-        var left = Assert.Single(zoneA);
-        Assert.Equal("DELETED", left.Type);
-        Assert.Equal("a", left.Object.GetProperty("metadata").GetProperty("labels").GetProperty("zone").GetString());
-        Assert.True(long.Parse(left.Object.GetProperty("metadata").GetProperty("resourceVersion").GetString()!) > beforePatch);
-    }
-
-    /// <summary>
-    /// A watch from a resourceVersion this silo has not reached (another silo's: each counts from its own start) is
-    /// answered as the API server's watch cache answers it (apiserver pkg/storage/errors.go
-    /// NewTooLargeResourceVersionError): 504 Timeout with cause ResourceVersionTooLarge, which makes client-go list
-    /// again. It was a 200 stream that silently left out every change up to that version.
-    /// </summary>
-    [Fact]
-    public async Task A_watch_from_a_resource_version_ahead_of_the_server_is_a_too_large_resource_version_timeout()
-    {
-        var current = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement));
-        var ahead = current + 1_000_000;
-        foreach (var path in new[] { "api/v1/pods", "api/v1/namespaces/default/pods", "api/v1/nodes" })
-        {
-            var status = await Status(await kube.Http.GetAsync($"{path}?watch=true&resourceVersion={ahead}&timeoutSeconds=2"), HttpStatusCode.GatewayTimeout, "Timeout");
-            Assert.StartsWith($"Timeout: Too large resource version: {ahead}, current: ", status.GetProperty("message").GetString());
-            var details = status.GetProperty("details");
-            Assert.Equal("ResourceVersionTooLarge", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("reason").GetString());
-            Assert.Equal(1, details.GetProperty("retryAfterSeconds").GetInt32());
-        }
-        // The version the server is at is still one to watch from.
-        Assert.Equal(HttpStatusCode.OK, (await kube.Http.GetAsync($"api/v1/pods?watch=true&resourceVersion={current}&timeoutSeconds=1")).StatusCode);
-    }
-
-    [Fact]
-    public async Task Node_watch_as_a_table_sends_the_node_created_after_the_list()
-    {
-        var list = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes")).RootElement;
-        var listed = list.GetProperty("metadata").GetProperty("resourceVersion").GetString();
-        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-watched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
-        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
-
-        // kubectl get nodes -w asks for rows of a Table in every event.
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"api/v1/nodes?watch=true&resourceVersion={listed}&timeoutSeconds=3");
-        request.Headers.Accept.ParseAdd("application/json;as=Table;v=v1;g=meta.k8s.io");
-        var stream = await (await kube.Http.SendAsync(request)).Content.ReadAsStringAsync();
-        var first = JsonDocument.Parse(stream.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement;
-        Assert.Equal("ADDED", first.GetProperty("type").GetString());
-        var table = first.GetProperty("object");
-        Assert.Equal("Table", table.GetProperty("kind").GetString());
-        Assert.Equal(["Name", "Status", "Roles", "Age", "Version"], table.GetProperty("columnDefinitions").EnumerateArray().Take(5).Select(c => c.GetProperty("name").GetString()));
-        var cells = Assert.Single(table.GetProperty("rows").EnumerateArray()).GetProperty("cells").EnumerateArray().ToList();
-        Assert.Equal(("http-watched-node", "Ready"), (cells[0].GetString(), cells[1].GetString()));
     }
 }

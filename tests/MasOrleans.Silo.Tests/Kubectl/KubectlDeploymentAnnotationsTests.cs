@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -95,6 +96,4 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
 
     private Task<HttpResponseMessage> Patch(string deployment, string body) =>
         kube.Http.PatchAsync($"apis/apps/v1/namespaces/default/deployments/{deployment}", Json(body, "application/merge-patch+json"));
-
-    private static StringContent Json(string body, string type = "application/json") => new(body, Encoding.UTF8, type);
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -9,15 +9,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
     private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
-
-    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
-        var status = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(("Status", reason, (int)code), (status.GetProperty("kind").GetString(), status.GetProperty("reason").GetString(), status.GetProperty("code").GetInt32()));
-        return status;
-    }
 
     /// <summary>
     /// kubectl describe node showed CreationTimestamp and the Ready condition's LastTransitionTime as 0001-01-01 (and get
@@ -60,7 +51,7 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         {
             var eviction = $$"""{"kind":"Eviction","apiVersion":"policy/v1","metadata":{{named}}}""";
             var refused = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/nl-evict-a/eviction",
-                new StringContent(eviction, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "BadRequest");
+                Json(eviction)), HttpStatusCode.BadRequest, "BadRequest");
             Assert.Equal("name in URL does not match name in Eviction object", refused.GetProperty("message").GetString());
         }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -10,19 +11,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private static async Task<JsonElement> Status(HttpResponseMessage response, HttpStatusCode code, string reason)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == code, $"{(int)response.StatusCode}: {body}");
-        var status = JsonDocument.Parse(body).RootElement;
-        Assert.Equal("Status", status.GetProperty("kind").GetString());
-        Assert.Equal(reason, status.GetProperty("reason").GetString());
-        Assert.Equal((int)code, status.GetProperty("code").GetInt32());
-        return status;
-    }
-
     private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body, string type = "application/json")
     {
         using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, type) };
@@ -76,6 +64,26 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction?dryRun=All", Json(plain)), HttpStatusCode.BadRequest, "BadRequest");
 
         Assert.Equal("Running kw-evict", await Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
+    }
+
+    /// <summary>
+    /// A create is refused before anything is made when it asks for a dry run (?dryRun=All) or its object names a namespace
+    /// other than its path's; the API server's words for the latter: apiserver pkg/registry/rest/meta.go,
+    /// EnsureObjectNamespaceMatchesRequestNamespace (BadRequest).
+    /// </summary>
+    [Fact]
+    public async Task A_create_with_a_dry_run_or_another_namespace_in_its_object_is_a_400_and_creates_nothing()
+    {
+        const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kw-elsewhere"NS},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}""";
+        const string deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"kw-elsewhere"NS},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"kw-elsewhere"}},"template":{"metadata":{"labels":{"app":"kw-elsewhere"}},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}}}""";
+        foreach (var (path, body) in new[] { ("api/v1/namespaces/default/pods", pod), ("apis/apps/v1/namespaces/default/deployments", deployment) })
+        {
+            var dryRun = await Status(await kube.Http.PostAsync($"{path}?dryRun=All", Json(body.Replace("NS", ""))), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal("dryRun is not supported by this server", dryRun.GetProperty("message").GetString());
+            var elsewhere = await Status(await kube.Http.PostAsync(path, Json(body.Replace("NS", ",\"namespace\":\"other\""))), HttpStatusCode.BadRequest, "BadRequest");
+            Assert.Equal("the namespace of the provided object does not match the namespace sent on the request", elsewhere.GetProperty("message").GetString());
+            Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync($"{path}/kw-elsewhere")).StatusCode);
+        }
     }
 
     /// <summary>
