@@ -101,6 +101,22 @@ public class EvaluateVerbTests
         Assert.Empty(output);
     }
 
+    /// <summary>
+    /// --idle compares nothing: it prints where each named policy leaves its unallocated GPUs, the baseline's too, so the
+    /// baseline named as the policy is the plain way to ask for it (docs/learning.md runs `mas evaluate ... --policy fgd
+    /// --seed 42 --idle`). The refusal of the baseline as a candidate refused that too, exit 64 "ties on every seed".
+    /// </summary>
+    [Fact]
+    public async Task The_idle_breakdown_of_the_baseline_itself_is_printed()
+    {
+        using var temp = new TempDirectory();
+        var (exit, output, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", WritePods(temp), "--variants", "none", "--policy", "fgd", "--seed", "1", "--idle"]);
+        Assert.True(exit == 0, error);
+        // One line per workload and distinct policy: the baseline and the candidate are one policy here.
+        Assert.StartsWith("pods fgd seed 1: ", Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public async Task Two_workloads_of_one_name_are_refused_rather_than_paired_with_each_others_runs()
     {
