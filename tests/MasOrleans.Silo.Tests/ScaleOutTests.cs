@@ -44,13 +44,15 @@ public sealed class ScaleOutTests(ComposeClusterFixture cluster)
             }
             Assert.Equal(placements.OrderBy(p => p.Key), held.OrderBy(p => p.Key));
         }
-        // Every placement was counted once, by the silo that made it, over all its policies' series (every policy's are
-        // there from the start, at 0). The count follows the pod's Scheduled phase by a moment: read until all are in.
+        // Every placement was counted by the silo that made it, over all its policies' series (every policy's are there
+        // from the start, at 0). Not exactly once: a pod's retry sweep can re-request a pod whose cycle is just ending, and
+        // that second attempt confirms the held reservation (an attempt, counted; SchedulingAttemptCountTests checks that
+        // one cycle counts once). The count follows the pod's Scheduled phase by a moment: read until all are in.
         // (Which silo hosts a pod's grain, and so schedules it, is Orleans' placement choice; it is not asserted.)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         double scheduled;
         while ((scheduled = await ScheduledAttempts()) < Pods && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.True(scheduled == Pods, $"{scheduled} scheduled attempts for {Pods} pods: {JsonSerializer.Serialize(placements)}");
+        Assert.True(scheduled >= Pods, $"{scheduled} scheduled attempts for {Pods} pods: {JsonSerializer.Serialize(placements)}");
     }
 
     private async Task<double> ScheduledAttempts()
