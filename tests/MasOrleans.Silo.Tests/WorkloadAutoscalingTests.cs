@@ -50,10 +50,23 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
             minReplicas = 1, maxReplicas = 10, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0.5, scaleDownCooldownSeconds = 3600,
         });
         await WaitForWorkload("pd", w => w.GetProperty("replicas").GetInt32() == 4 && Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);
-        // Many resync passes (0.3 s) and scale-up cooldowns (0.5 s) at 90%.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // A pass that keeps the count records nothing, so what proves that the autoscaler had its chances at 90% past
+        // the scale-up cooldown is a later pass that records something: from (cooldown + two resyncs) after the scale-up
+        // the load drops to 10%, which asks for 2 and is held at 4 by the hour's scale-down window (ScaleStabilized).
+        // That pass came after the 90% ones, which would have scaled up, so none of them asked for more.
+        var scaledUp = Assert.Single(await Events("workloads", "pd"), e => e.Reason == "ScaledUp");
+        var chances = scaledUp.LastSeen + TimeSpan.FromSeconds(0.5 + 2 * 0.3) - DateTimeOffset.UtcNow;
+        if (chances > TimeSpan.Zero) await Task.Delay(chances);
+        telemetry.Cpu = 0.1;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        List<Event> events;
+        while (!(events = await Events("workloads", "pd")).Any(e => e.Reason == "ScaleStabilized"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no pass at 10% recorded its decision; events: {string.Join(" | ", events.Select(e => $"{e.Reason}: {e.Message}"))}");
+            await Task.Delay(100);
+        }
         Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/pd")).GetProperty("replicas").GetInt32());
-        Assert.Equal(["2 -> 4"], (await Events("workloads", "pd")).Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
+        Assert.Equal(["2 -> 4"], events.Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
     }
 
     /// <summary>
