@@ -17,7 +17,7 @@ public sealed class ShardPlacementTests
     private static readonly PlacementTarget Shard = new(GrainId.Create("mas-scheduling-queue", "2"), [], default, 0);
 
     private static Task<SiloAddress> Place(SiloStatus status, SiloAddress[]? compatible) =>
-        new ShardPlacementDirector(Options.Create(new SchedulerOptions())).OnAddActivation(new ShardPlacementStrategy(), Shard, new Context(status, compatible));
+        new ShardPlacementDirector(Options.Create(new SchedulerOptions()), new PodActivationTable()).OnAddActivation(new ShardPlacementStrategy(), Shard, new Context(status, compatible));
 
     [Theory]
     [InlineData(SiloStatus.ShuttingDown)]
@@ -34,6 +34,27 @@ public sealed class ShardPlacementTests
     {
         SiloAddress[] others = [SiloAddress.New(IPAddress.Loopback, 11112, 1), SiloAddress.New(IPAddress.Loopback, 11113, 1)];
         Assert.Equal(ShardPlacementDirector.SiloFor(2, others), await Place(SiloStatus.ShuttingDown, others));
+    }
+
+    /// <summary>
+    /// A pod goes where its shard runs when that is this silo, whatever the silo list says: a shard's new activation
+    /// asked its waiting pods again while the silo it left was stopping but still listed, and they were placed there.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_whose_shard_runs_here_is_placed_here_and_otherwise_by_the_silo_list()
+    {
+        var options = new SchedulerOptions();
+        var table = new PodActivationTable();
+        var director = new ShardPlacementDirector(Options.Create(options), table);
+        var pod = new PlacementTarget(GrainId.Create("mas-pod", "p-1"), [], default, 0);
+        SiloAddress[] others = [SiloAddress.New(IPAddress.Loopback, 11112, 1), SiloAddress.New(IPAddress.Loopback, 11113, 1)];
+        var shard = ShardPlacementDirector.ShardOf(pod.GrainIdentity, options.QueueShards);
+        Assert.Equal(ShardPlacementDirector.SiloFor(shard, others), await director.OnAddActivation(new ShardPlacementStrategy(), pod, new Context(SiloStatus.Active, others)));
+
+        table.Open(shard, new PodActivationPartition(_ => true, []));
+        Assert.Equal(Local, await director.OnAddActivation(new ShardPlacementStrategy(), pod, new Context(SiloStatus.Active, others)));
+        // Not while this silo stops: it takes no more activations.
+        Assert.Equal(ShardPlacementDirector.SiloFor(shard, others), await director.OnAddActivation(new ShardPlacementStrategy(), pod, new Context(SiloStatus.ShuttingDown, others)));
     }
 
     /// <summary>No compatible silo (null) throws what Orleans' PlacementService.GetCompatibleSilos throws.</summary>

@@ -9,41 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
 
-/// <summary>
-/// One silo with short control-loop periods (workload resync 0.3 s, backoffs in tenths). The heartbeat grace is 10 s,
-/// not shorter: the telemetry pumps report every 200 ms, and a starved test process that paused them for a grace would
-/// make a node flap NotReady (extra evictions and events) in a test about something else.
-/// </summary>
-public sealed class ControlLoopFixture : IAsyncLifetime
+/// <summary>Nodes, workloads and the scheduler reacting to each other on a live silo (<see cref="ControlLoopFixture"/>).</summary>
+[Collection(ControlLoopCollection.Name)]
+public sealed class ControlLoopTests(ControlLoopFixture fixture) : ControlLoopTestBase(fixture)
 {
-    public const double GraceSeconds = 10;
-
-    public SiloHost Host { get; private set; } = null!;
-    public HttpClient Http => Host.Http;
-
-    public async Task InitializeAsync() => Host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
-    {
-        ["Telemetry:HeartbeatGraceSeconds"] = $"{GraceSeconds}",
-        ["Scheduler:RetryCoalesceMilliseconds"] = "50",
-        ["Scheduler:InitialBackoffMilliseconds"] = "200",
-        ["Scheduler:MaxBackoffMilliseconds"] = "1000",
-        ["Scheduler:ReconcileSeconds"] = "1",
-        ["Workloads:ResyncSeconds"] = "0.3",
-        ["Workloads:FailureBackoffSeconds"] = "0.3",
-        ["Workloads:MaxFailureBackoffSeconds"] = "5",
-        ["Workloads:BackoffResetSeconds"] = "10",
-    });
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
-}
-
-public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture<ControlLoopFixture>, IDisposable
-{
-    /// <summary>After every test: the shared silo logged no warning or error the test did not expect.</summary>
-    public void Dispose() => fixture.Host.Log.AssertClean();
-
-    private HttpClient Http => fixture.Http;
-
     [Fact]
     public async Task A_node_that_stops_reporting_is_declared_not_ready_loses_its_pods_to_another_node_and_gets_new_ones_when_back()
     {
@@ -109,87 +78,6 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         }
     }
 
-    [Fact]
-    public async Task Autoscaler_follows_node_cpu_with_seed001_steps_and_hpa_rounding_and_respects_cooldowns()
-    {
-        await Nodes("as", "as-a");
-        using var telemetry = new TelemetryPump(Http, "as-a") { Cpu = 0.9 };
-        await CreateWorkload("as", replicas: 2, pool: "as", autoscale: new
-        {
-            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 1, scaleDownCooldownSeconds = 1.5,
-        });
-        // 90% against a 50% target: ratio 1.8, so 2 -> ceil(3.6) = 4 -> ceil(7.2) = 7, capped at 6, one step per cooldown.
-        await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 6, timeoutSeconds: 20);
-        telemetry.Cpu = 0.1; // under half the target: steps of 2 down to the minimum
-        await WaitForWorkload("as", w => w.GetProperty("replicas").GetInt32() == 1, timeoutSeconds: 20);
-
-        var events = await Events("workloads", "as");
-        var ups = events.Where(e => e.Reason == "ScaledUp").ToList();
-        var downs = events.Where(e => e.Reason == "ScaledDown").ToList();
-        Assert.Equal(["2 -> 4", "4 -> 6"], ups.Select(e => Step(e.Message)));
-        Assert.Equal(["6 -> 4", "4 -> 2", "2 -> 1"], downs.Select(e => Step(e.Message)));
-        Assert.Contains(events, e => e.Reason == "ScaleCooldown");
-        AssertSpaced(ups, TimeSpan.FromSeconds(1));
-        AssertSpaced([ups[^1], .. downs], TimeSpan.FromSeconds(1.5));
-    }
-
-    /// <summary>
-    /// Replicas the cluster has no room for count as idle on a scale-up, as HPA counts Pending pods
-    /// (replica_calculator.go): 2 replicas fill their node's free room at 90% against a 50% target and ask for
-    /// ceil(2 * 1.8) = 4; the 2 new ones stay Unschedulable, so the ratio over all 4 is 1.8 * 2 / 4 = 0.9, within the
-    /// tolerance, and the count holds. Each pass past the cooldown asked for ceil(4 * 1.8) = 8, then the maximum, 10.
-    /// </summary>
-    [Fact]
-    public async Task Replicas_that_cannot_be_placed_do_not_make_the_autoscaler_ask_for_more()
-    {
-        await Nodes("pd", "pd-a");
-        using (var blocker = await Http.Post("/api/v1/pods", new { name = "pd-blocker", requests = Cpu("2"), nodeSelector = new Dictionary<string, string> { ["pool"] = "pd" } }))
-            Assert.Equal(HttpStatusCode.Accepted, blocker.StatusCode);
-        await Http.WaitFor("/api/v1/pods/pd-blocker", p => p.Phase() == "Running");
-        using var telemetry = new TelemetryPump(Http, "pd-a") { Cpu = 0.9 };
-        await CreateWorkload("pd", replicas: 2, pool: "pd", autoscale: new
-        {
-            minReplicas = 1, maxReplicas = 10, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0.5, scaleDownCooldownSeconds = 3600,
-        });
-        await WaitForWorkload("pd", w => w.GetProperty("replicas").GetInt32() == 4 && Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);
-        // Many resync passes (0.3 s) and scale-up cooldowns (0.5 s) at 90%.
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/pd")).GetProperty("replicas").GetInt32());
-        Assert.Equal(["2 -> 4"], (await Events("workloads", "pd")).Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
-    }
-
-    /// <summary>
-    /// A scale-up starts a long cooldown while the CPU stays high: each resync (0.3 s here) decides ScaleCooldown again,
-    /// its message naming the seconds left. Those once took all 32 kept events within 10 s, so the workload's events no
-    /// longer said that it had scaled, or that it was created. As kube's controllers' recorder does (client-go
-    /// tools/record/events_cache.go), the 10th distinct message of a reason and all later ones are one combined event.
-    /// </summary>
-    [Fact]
-    public async Task A_long_cooldown_repeated_each_resync_does_not_push_the_scaling_out_of_the_workloads_events()
-    {
-        await Nodes("cd", "cd-a");
-        using var telemetry = new TelemetryPump(Http, "cd-a") { Cpu = 0.9 };
-        await CreateWorkload("cd", replicas: 1, pool: "cd", autoscale: new
-        {
-            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 3600, scaleDownCooldownSeconds = 3600,
-        });
-        // 90% against 50%: 1 -> ceil(1.8) = 2, then 2 asks for 4 on every pass of the hour's cooldown.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        List<Event> events;
-        while ((events = await Events("workloads", "cd")).Where(e => e.Reason == "ScaleCooldown").Sum(e => e.Count) <= MasOrleans.Abstractions.Contracts.ObjectEvents.MaxEvents)
-        {
-            Assert.True(DateTime.UtcNow < deadline,
-                $"the cooldowns never outnumbered the {MasOrleans.Abstractions.Contracts.ObjectEvents.MaxEvents} kept events; listed: {string.Join(" | ", events.Select(e => $"{e.Reason} x{e.Count}"))}");
-            await Task.Delay(200);
-        }
-        Assert.Contains(events, e => e.Reason == "Created");
-        Assert.Equal(["1 -> 2"], events.Where(e => e.Reason == "ScaledUp").Select(e => Step(e.Message)));
-        var cooldowns = events.Where(e => e.Reason == "ScaleCooldown").ToList();
-        Assert.Equal(10, cooldowns.Count);
-        Assert.StartsWith("(combined from similar events): cpu 90% vs target 50% asks for 4 replica(s)", cooldowns[^1].Message, StringComparison.Ordinal);
-        Assert.Equal(2, (await Http.GetJson("/api/v1/workloads/cd")).GetProperty("replicas").GetInt32());
-    }
-
     /// <summary>
     /// Kube's ReplicaSet on scale-down (pkg/controller/controller_utils.go ActivePodsWithRanks.Less, ranks from
     /// replica_set.go getPodsRankedByRelatedPodsOnSameNode): among assigned, Running, ready pods the one whose node holds
@@ -212,34 +100,6 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         Assert.Contains(after, p => p.Name == alone);
         Assert.Equal([three[0].Name, three[1].Name], after.Where(p => p.Node == "sd-a").Select(p => p.Name));
         Assert.Contains(await Events("workloads", "sd"), e => e.Reason == "SuccessfulDelete" && e.Message.EndsWith(three[2].Name, StringComparison.Ordinal));
-    }
-
-    /// <summary>
-    /// Node CPU dipping to 10% between readings at the 50% target: each dip asked for 4 - 2 = 2 replicas and, the
-    /// cooldown being over, got them (then the load at target kept 2). A scale-down now needs every recommendation of
-    /// its window (the 3 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
-    /// </summary>
-    [Fact]
-    public async Task Autoscaler_does_not_scale_down_on_dips_between_readings_at_target()
-    {
-        await Nodes("fl", "fl-a");
-        using var telemetry = new TelemetryPump(Http, "fl-a") { Cpu = 0.5 };
-        await CreateWorkload("fl", replicas: 4, pool: "fl", autoscale: new
-        {
-            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 3,
-        });
-        await WaitForWorkload("fl", w => Ready(w) == 4);
-        for (var i = 0; i < 8; i++)
-        {
-            telemetry.Cpu = i % 2 == 0 ? 0.1 : 0.5;
-            await Task.Delay(400);
-        }
-        Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/fl")).GetProperty("replicas").GetInt32());
-        Assert.DoesNotContain(await Events("workloads", "fl"), e => e.Reason == "ScaledDown");
-        Assert.Contains(await Events("workloads", "fl"), e => e.Reason == "ScaleStabilized");
-
-        telemetry.Cpu = 0.1;
-        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 20);
     }
 
     [Fact]
@@ -332,13 +192,13 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
     [Fact]
     public async Task A_reservation_for_a_pod_that_does_not_exist_is_freed_by_its_shard_and_a_running_pods_is_kept()
     {
-        fixture.Host.Log.Expect("Reconciled: node rc-a held a reservation for pod rc-ghost which is gone; released");
+        Fixture.Host.Log.Expect("Reconciled: node rc-a held a reservation for pod rc-ghost which is gone; released");
         await Nodes("rc", "rc-a");
         using (var real = await Http.Post("/api/v1/pods", new { name = "rc-real", requests = Cpu("1"), nodeSelector = new Dictionary<string, string> { ["pool"] = "rc" } }))
             Assert.Equal(HttpStatusCode.Accepted, real.StatusCode);
         await Http.WaitFor("/api/v1/pods/rc-real", p => p.Phase() == "Running");
 
-        var node = fixture.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("rc-a");
+        var node = Fixture.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("rc-a");
         var ghost = new PodSpec { Name = "rc-ghost", Requests = ResourceVector.Of(cpuMilli: 2000) };
         Assert.True((await node.Reserve(ghost, GpuAllocation.None)).Reserved);
         Assert.Contains("rc-ghost", NodePods(await Http.GetJson("/api/v1/nodes/rc-a")));
@@ -350,90 +210,10 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : IClassFixture
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(["rc-real"], NodePods(await Http.GetJson("/api/v1/nodes/rc-a")));
         Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/rc-real")).Phase());
-        var released = Assert.Single(fixture.Host.Log.Records, r => r.Message.Contains("rc-ghost", StringComparison.Ordinal));
+        var released = Assert.Single(Fixture.Host.Log.Records, r => r.Message.Contains("rc-ghost", StringComparison.Ordinal));
         Assert.Contains("SchedulingQueueGrain", released.Category, StringComparison.Ordinal);
         Assert.Contains("which is gone; released", released.Message, StringComparison.Ordinal);
     }
 
     private static List<string> NodePods(JsonElement node) => node.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!).ToList();
-
-    private sealed record Event(string Reason, string Message, DateTimeOffset LastSeen, int Count);
-
-    private async Task<List<Event>> Events(string kind, string name) =>
-        (await Http.GetJson($"/api/v1/{kind}/{name}/events")).GetProperty("items").EnumerateArray()
-            .Select(e => new Event(e.GetProperty("reason").GetString()!, e.GetProperty("message").GetString()!,
-                e.GetProperty("lastSeen").GetDateTimeOffset(), e.GetProperty("count").GetInt32())).ToList();
-
-    private static string Step(string message) => message[(message.IndexOf(": ", StringComparison.Ordinal) + 2)..message.IndexOf(" replica", StringComparison.Ordinal)];
-
-    private static void AssertSpaced(IReadOnlyList<Event> events, TimeSpan cooldown)
-    {
-        for (var i = 1; i < events.Count; i++)
-            Assert.True(events[i].LastSeen - events[i - 1].LastSeen >= cooldown, $"{events[i].Message} came {events[i].LastSeen - events[i - 1].LastSeen} after the previous step");
-    }
-
-    private async Task Nodes(string pool, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            using var r = await Http.Post("/api/v1/nodes", Requests.Node(name, cpu: "4", labels: new Dictionary<string, string> { ["pool"] = pool }));
-            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-        }
-    }
-
-    private async Task CreateWorkload(string name, int replicas, string pool, string? image = null, object? autoscale = null)
-    {
-        using var r = await Http.Post("/api/v1/workloads", new
-        {
-            name, replicas, autoscale,
-            template = new { requests = Cpu("1"), image, nodeSelector = new Dictionary<string, string> { ["pool"] = pool } },
-        });
-        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
-    }
-
-    private static Dictionary<string, string> Cpu(string cpu) => new() { ["cpu"] = cpu, ["memory"] = "256Mi" };
-
-    private Task<JsonElement> WaitForWorkload(string name, Func<JsonElement, bool> condition, int timeoutSeconds = 20) =>
-        Http.WaitFor($"/api/v1/workloads/{name}", condition, timeoutSeconds);
-
-    private static int Ready(JsonElement workload) => workload.GetProperty("readyReplicas").GetInt32();
-
-    private static List<(string Name, string Phase, string? Node)> PodsOf(JsonElement workload) =>
-        workload.GetProperty("pods").EnumerateArray().Select(p => (p.GetProperty("name").GetString()!, p.Phase(),
-            p.TryGetProperty("nodeName", out var n) ? n.GetString() : null)).ToList();
-}
-
-/// <summary>Posts a CPU reading for each node every 200 ms, like node agents, until silenced or disposed.</summary>
-internal sealed class TelemetryPump : IDisposable
-{
-    private readonly HashSet<string> _silenced = [];
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
-
-    public TelemetryPump(HttpClient http, params string[] nodes) => _loop = Task.Run(async () =>
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            foreach (var node in nodes)
-            {
-                bool silent;
-                lock (_silenced) silent = _silenced.Contains(node);
-                if (!silent) using (await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = Cpu } })) { }
-            }
-            await Task.Delay(200);
-        }
-    });
-
-    public double Cpu { get; set; } = 0.3;
-
-    public void Silence(string node) { lock (_silenced) _silenced.Add(node); }
-
-    public void Resume(string node) { lock (_silenced) _silenced.Remove(node); }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-        _stop.Dispose();
-    }
 }

@@ -106,15 +106,6 @@ public sealed class IndexHostFailoverTests(ITestOutputHelper output) : SiloProce
         }
     }
 
-    /// <summary>Activations of a grain class on one member's silo (the dashboard's counters, refreshed every second).</summary>
-    private static async Task<int> Activations(HttpClient http, string grainClass, Member member)
-    {
-        var counters = await http.GetJson("/dashboard/DashboardCounters");
-        var live = counters.GetProperty("hosts").EnumerateArray()
-            .Where(h => h.GetProperty("status").GetString() == "Active").Select(h => h.GetProperty("siloAddress").GetString()!).ToHashSet();
-        return counters.GetProperty("simpleGrainStats").EnumerateArray()
-            .Where(s => s.GetProperty("grainType").GetString()!.EndsWith("." + grainClass, StringComparison.Ordinal))
-            .Where(s => s.GetProperty("siloAddress").GetString() is { } address && live.Contains(address) && address.StartsWith($"127.0.0.1:{member.SiloPort}@", StringComparison.Ordinal))
-            .Sum(s => s.GetProperty("activationCount").GetInt32());
-    }
+    /// <summary>Activations of a grain class on one member's silo.</summary>
+    private static Task<int> Activations(HttpClient http, string grainClass, Member member) => SiloActivations.Count(http, grainClass, member.SiloPort);
 }

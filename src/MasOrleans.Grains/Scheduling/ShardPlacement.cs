@@ -17,10 +17,15 @@ public sealed class ShardPlacementStrategy : PlacementStrategy;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 public sealed class ShardPlacementAttribute() : PlacementAttribute(new ShardPlacementStrategy());
 
-public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) : IPlacementDirector
+public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options, PodActivationTable table) : IPlacementDirector
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
+        // A pod goes where its shard runs when that is here, as PodCreator sends creations: placed by the silo list, a
+        // shard's waiting pods, asked again by its new activation while the silo it left was stopping but still listed,
+        // went to that silo, which takes no activations (each retry lost, with Orleans' forwarding warnings).
+        if (!IsShard(target.GrainIdentity) && context.LocalSiloStatus == SiloStatus.Active && table.TryGet(QueueShards.Of(target.GrainIdentity, options.Value.QueueShards), out _))
+            return Task.FromResult(context.LocalSilo);
         SiloAddress[] silos;
         try
         {
@@ -46,7 +51,9 @@ public sealed class ShardPlacementDirector(IOptions<SchedulerOptions> options) :
     /// <summary>A shard's own number; for a pod, the shard it hashes to.</summary>
     public static int ShardOf(GrainId grain, int shardCount)
     {
-        if (grain.Type.ToString() == "mas-scheduling-queue" && int.TryParse(grain.Key.ToString(), out var shard)) return shard % shardCount;
+        if (IsShard(grain) && int.TryParse(grain.Key.ToString(), out var shard)) return shard % shardCount;
         return QueueShards.Of(grain, shardCount);
     }
+
+    private static bool IsShard(GrainId grain) => grain.Type.ToString() == "mas-scheduling-queue";
 }

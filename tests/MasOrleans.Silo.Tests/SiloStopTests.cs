@@ -1,0 +1,136 @@
+using MasOrleans.Silo.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Graceful stops (SIGTERM, as a service manager or a rolling update stops a silo) of one silo among two on one real
+/// redis-server, under load: the stopping silo hands its queue shards (with their pod tables) and its pods to the
+/// other, so no pod is lost, none is bound twice, no node goes over capacity, and neither silo logs a warning or an
+/// error beyond what a sibling's stop declares (<see cref="SiloLog.SiblingStopped"/>). A stop is planned: unlike a
+/// SIGKILL (FaultTests, ShardedSilosTests), nothing may be cut off half-way.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class SiloStopTests(ITestOutputHelper output) : IDisposable
+{
+    private const int PodCount = 600;
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-silo-stop-").FullName;
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    // Fails today: the stopping silo logs Orleans Errors from its own work during the stop (node grains' feed and its
+    // view's re-reads over closing messaging, its shards' cycles cut short), and the invariants failed in 2 runs of 10
+    // (a pod held by two nodes; a pod listed bound that its node does not hold). Session 29's report has the details.
+    [Fact(Skip = "graceful stop under load not clean yet: see the comment above")]
+    public async Task A_silo_stopped_with_sigterm_under_load_loses_no_pod_and_neither_silo_logs_an_error()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "graceful-stop" };
+        var staying = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        var stopping = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        try
+        {
+            await PodLoad.RegisterNodes(staying.Http, "g-", count: 3);
+            var load = new PodLoad("g-pod-", PodCount, 24);
+            var stopped = 0;
+            // Half the clients use each silo; once the stop began, or after an attempt that got no answer, everyone uses the one staying.
+            var run = load.RunAsync((client, attempt) => client % 2 == 1 && attempt == 0 && Volatile.Read(ref stopped) == 0 ? stopping.Http : staying.Http);
+            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= PodCount / 3, 120);
+            Volatile.Write(ref stopped, 1);
+            var exit = await Task.Run(() => stopping.Terminate(timeoutSeconds: 60));
+            var acceptedAtStop = load.AcceptedCount;
+            await run;
+
+            Assert.Equal(0, exit);
+            await PodLoad.Settled(staying.Http, timeoutSeconds: 90);
+            var result = await ClusterInvariants.CheckAsync(staying.Http, "g-pod-", load.Requests);
+            var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
+            Assert.All(load.Accepted, n => Assert.True(names.Contains(n), $"{n} got 202 and is gone"));
+            Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n), $"{n} was found by a retry and is gone"));
+            Assert.Equal(PodCount, result.Pods.Count);
+            Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
+            await PodLoad.AssertNothingLeftThatFits(staying.Http, "g-pod-", result, load);
+            stopping.AssertCleanLog();
+            staying.AssertCleanLog(SiloLog.SiblingStopped);
+            output.WriteLine($"{acceptedAtStop} pods accepted when the stop began; {load.AcceptedCount} accepted in all + {load.ExistedAfterRetry.Count} found by a retry, "
+                + $"retried as told {load.RetriedAsToldCount}; {result.Bound} placed, {result.Count("Unschedulable")} waiting; {ClusterInvariants.UsageSummary(result)}");
+        }
+        finally
+        {
+            staying.Dispose();
+            stopping.Dispose();
+        }
+    }
+
+    /// <summary>A silo's ports, kept across its restart, and its current process.</summary>
+    private sealed class Member
+    {
+        public int HttpPort { get; } = FreePorts.Next();
+        public int SiloPort { get; } = FreePorts.Next();
+        public int GatewayPort { get; } = FreePorts.Next();
+        public SiloProcess? Silo;
+    }
+
+    /// <summary>
+    /// A rolling restart, as a StatefulSet's rolling update does it: each of two silos in turn stopped with SIGTERM and
+    /// started again on its ports, while a few clients keep submitting pods to whichever silo is up.
+    /// </summary>
+    // Passed once in 4 runs: the silo that stays logs Errors for the node changes its feed still sends to the stopped
+    // silo's view (client directory lookups, until the index's 10 s expiry), and a POST answered 503 during a restart.
+    [Fact(Skip = "rolling restart not clean yet: see the comment above")]
+    public async Task A_rolling_restart_of_two_silos_under_a_trickle_of_pods_loses_none_binds_none_twice_and_logs_no_error()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "rolling-restart" };
+        Member[] members = [new(), new()];
+        var stopped = new List<SiloProcess>();
+        try
+        {
+            foreach (var m in members) m.Silo = await SiloProcess.StartAsync(_redis.ConnectionString, m.HttpPort, m.SiloPort, m.GatewayPort, _workDir, settings);
+            await PodLoad.RegisterNodes(members[0].Silo!.Http, "r-", count: 3);
+            var load = new PodLoad("r-pod-", 300, 4);
+            var restarting = -1;
+            // A client sends to its own silo unless that one is restarting, or its last attempt got no answer.
+            var run = load.RunAsync((client, attempt) =>
+            {
+                var own = client % 2;
+                var pick = own == Volatile.Read(ref restarting) || attempt % 2 == 1 ? 1 - own : own;
+                return Volatile.Read(ref members[pick].Silo)!.Http;
+            });
+            for (var i = members.Length - 1; i >= 0; i--)
+            {
+                var member = members[i];
+                await FaultScenarios.WaitUntil(() => load.AcceptedCount >= 100 * (members.Length - i), 120);
+                Volatile.Write(ref restarting, i);
+                var old = member.Silo!;
+                stopped.Add(old);
+                Assert.Equal(0, await Task.Run(() => old.Terminate(timeoutSeconds: 60)));
+                Volatile.Write(ref member.Silo, await SiloProcess.StartAsync(_redis.ConnectionString, member.HttpPort, member.SiloPort, member.GatewayPort, _workDir, settings));
+                Volatile.Write(ref restarting, -1);
+            }
+            await run;
+
+            var http = members[0].Silo!.Http;
+            await PodLoad.Settled(http, timeoutSeconds: 90);
+            var result = await ClusterInvariants.CheckAsync(http, "r-pod-", load.Requests);
+            var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
+            Assert.All(load.Accepted, n => Assert.True(names.Contains(n), $"{n} got 202 and is gone"));
+            Assert.All(load.ExistedAfterRetry, n => Assert.True(names.Contains(n), $"{n} was found by a retry and is gone"));
+            Assert.Equal(300, result.Pods.Count);
+            Assert.Equal(300, result.Bound + result.Count("Unschedulable"));
+            await PodLoad.AssertNothingLeftThatFits(http, "r-pod-", result, load);
+            output.WriteLine($"{load.AcceptedCount} accepted + {load.ExistedAfterRetry.Count} found by a retry, retried as told {load.RetriedAsToldCount}; "
+                + $"{result.Bound} placed, {result.Count("Unschedulable")} waiting; {ClusterInvariants.UsageSummary(result)}");
+            foreach (var silo in stopped) silo.AssertCleanLog(SiloLog.SiblingStopped);
+            foreach (var m in members) m.Silo!.AssertCleanLog(SiloLog.SiblingStopped);
+        }
+        finally
+        {
+            foreach (var silo in stopped) silo.Dispose();
+            foreach (var m in members) m.Silo?.Dispose();
+        }
+    }
+}

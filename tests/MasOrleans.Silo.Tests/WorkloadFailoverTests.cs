@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text.Json;
+using MasOrleans.Silo.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// A workload's controller after the silo that ran it is SIGKILLed: two silos (child processes) on one real
+/// redis-server, the workload's grain found on one of them through the dashboard, that one killed. Its state and its
+/// reminder are in Redis, so the survivor must take its control loop over by itself, as kube's controller-manager
+/// resumes a Deployment's reconciliation on the new leader: its replicas kept (their pods' records are in Redis), and
+/// reconciling and autoscaling going on without anyone calling the workload.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class WorkloadFailoverTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-workload-failover-").FullName;
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        Directory.Delete(_workDir, recursive: true);
+    }
+
+    private sealed record Member(SiloProcess Silo, int SiloPort);
+
+    [Fact]
+    public async Task A_workload_whose_silo_is_killed_keeps_its_replicas_and_goes_on_reconciling_and_autoscaling_on_the_survivor()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
+        {
+            ["Orleans__ClusterId"] = "workload-takeover",
+            ["Workloads__ResyncSeconds"] = "0.5",
+            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
+        };
+        var members = new List<Member>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var siloPort = FreePorts.Next();
+                members.Add(new Member(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), siloPort, FreePorts.Next(), _workDir, settings), siloPort));
+            }
+            var http = members[0].Silo.Http;
+            string[] nodes = ["wf-node-0", "wf-node-1"];
+            await PodLoad.RegisterNodes(http, "wf-", count: nodes.Length, cpu: "8", memory: "32Gi");
+            using (var created = await http.Post("/api/v1/workloads", new
+            {
+                name = "wf", replicas = 2,
+                // At the 50% target the count holds; at 90% it asks for ceil(2 * 1.8) = 4 (HPA's rounding, Autoscaler.Decide).
+                autoscale = new { minReplicas = 1, maxReplicas = 4, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 3600 },
+                template = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } },
+            }))
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var before = await http.WaitFor("/api/v1/workloads/wf", w => w.GetProperty("readyReplicas").GetInt32() == 2, timeoutSeconds: 30);
+            var replicas = before.GetProperty("pods").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).Order(StringComparer.Ordinal).ToList();
+
+            var victim = await WorkloadHost(http, members);
+            var survivor = members.Single(m => m != victim);
+            using var telemetry = new TelemetryPump(survivor.Silo.Http, nodes) { Cpu = 0.5 };
+            victim.Silo.Kill();
+            var sinceKill = System.Diagnostics.Stopwatch.StartNew();
+            telemetry.Cpu = 0.9;
+
+            // Watched through the pod listing only (the shards' tables): a call to the workload would activate it, and
+            // the test is that nothing but its own reminder has to.
+            var pods = await WorkloadPods(survivor.Silo.Http, "wf-", p => p.Count(IsRunning) == 4, timeoutSeconds: 150);
+            var resumedAfter = sinceKill.Elapsed;
+            Assert.Equal(4, pods.Count);
+            Assert.All(replicas, r => Assert.Contains(pods, p => p.GetProperty("name").GetString() == r));
+
+            var after = await survivor.Silo.Http.GetJson("/api/v1/workloads/wf");
+            Assert.Equal(4, after.GetProperty("replicas").GetInt32());
+            Assert.Equal(4, after.GetProperty("readyReplicas").GetInt32());
+            var scaled = (await survivor.Silo.Http.GetJson("/api/v1/workloads/wf/events")).GetProperty("items").EnumerateArray()
+                .Where(e => e.GetProperty("reason").GetString() == "ScaledUp").Select(e => e.GetProperty("message").GetString()!).ToList();
+            Assert.Equal(["cpu 90% vs target 50%: 2 -> 4 replica(s)"], scaled);
+            // Telemetry for a node whose grain lived on the killed silo is answered 503 (with Retry-After) until the
+            // silo is declared dead, as a pod's POST is.
+            survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, "(Unhandled exception|Answered 503) for POST /api/v1/nodes/wf-node-[01]/telemetry"]);
+            output.WriteLine($"workload on silo port {victim.SiloPort}, killed; scaled on the survivor {resumedAfter.TotalSeconds:F0} s later; replicas {string.Join(", ", replicas)} kept; now {string.Join(", ", pods.Select(p => p.GetProperty("name").GetString()))}");
+        }
+        finally
+        {
+            foreach (var member in members) member.Silo.Dispose();
+        }
+    }
+
+    private static bool IsRunning(JsonElement pod) => pod.Phase() == "Running";
+
+    /// <summary>The member whose silo holds the workload grain's activation, as the dashboard reports it.</summary>
+    private static async Task<Member> WorkloadHost(HttpClient http, IReadOnlyList<Member> members)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var hosts = new List<Member>();
+            foreach (var member in members)
+                if (await SiloActivations.Count(http, "WorkloadGrain", member.SiloPort) > 0) hosts.Add(member);
+            if (hosts.Count == 1) return hosts[0];
+            Assert.True(DateTime.UtcNow < deadline, $"the workload is active on {hosts.Count} silos");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The pods listed under <paramref name="prefix"/>, once <paramref name="condition"/> holds; a listing the dead silo's shards cannot answer yet is asked again.</summary>
+    private static async Task<List<JsonElement>> WorkloadPods(HttpClient http, string prefix, Func<List<JsonElement>, bool> condition, int timeoutSeconds)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        var pods = new List<JsonElement>();
+        while (true)
+        {
+            using (var response = await http.GetAsync("/api/v1/pods?limit=1000"))
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    pods = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("items").EnumerateArray()
+                        .Where(p => p.GetProperty("name").GetString()!.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                    if (condition(pods)) return pods;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline,
+                $"after {timeoutSeconds} s the workload's pods are {string.Join(", ", pods.Select(p => $"{p.GetProperty("name").GetString()} {p.Phase()}"))}");
+            await Task.Delay(250);
+        }
+    }
+}
