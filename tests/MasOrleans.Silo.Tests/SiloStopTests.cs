@@ -11,17 +11,9 @@ namespace MasOrleans.Silo.Tests;
 /// SIGKILL (FaultTests, ShardedSilosTests), nothing may be cut off half-way.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class SiloStopTests(ITestOutputHelper output) : IDisposable
+public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBase("mas-silo-stop-")
 {
     private const int PodCount = 600;
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-silo-stop-").FullName;
-
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
 
     // Fails today: the stopping silo logs Orleans Errors from its own work during the stop (node grains' feed and its
     // view's re-reads over closing messaging, its shards' cycles cut short), and the invariants failed in 2 runs of 10
@@ -30,8 +22,8 @@ public sealed class SiloStopTests(ITestOutputHelper output) : IDisposable
     public async Task A_silo_stopped_with_sigterm_under_load_loses_no_pod_and_neither_silo_logs_an_error()
     {
         var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "graceful-stop" };
-        var staying = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
-        var stopping = await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), FreePorts.Next(), FreePorts.Next(), _workDir, settings);
+        var staying = await StartSilo(settings);
+        var stopping = await StartSilo(settings);
         try
         {
             await PodLoad.RegisterNodes(staying.Http, "g-", count: 3);
@@ -89,7 +81,7 @@ public sealed class SiloStopTests(ITestOutputHelper output) : IDisposable
         var stopped = new List<SiloProcess>();
         try
         {
-            foreach (var m in members) m.Silo = await SiloProcess.StartAsync(_redis.ConnectionString, m.HttpPort, m.SiloPort, m.GatewayPort, _workDir, settings);
+            foreach (var m in members) m.Silo = await StartSilo(m.HttpPort, m.SiloPort, m.GatewayPort, settings);
             await PodLoad.RegisterNodes(members[0].Silo!.Http, "r-", count: 3);
             var load = new PodLoad("r-pod-", 300, 4);
             var restarting = -1;
@@ -108,7 +100,7 @@ public sealed class SiloStopTests(ITestOutputHelper output) : IDisposable
                 var old = member.Silo!;
                 stopped.Add(old);
                 Assert.Equal(0, await Task.Run(() => old.Terminate(timeoutSeconds: 60)));
-                Volatile.Write(ref member.Silo, await SiloProcess.StartAsync(_redis.ConnectionString, member.HttpPort, member.SiloPort, member.GatewayPort, _workDir, settings));
+                Volatile.Write(ref member.Silo, await StartSilo(member.HttpPort, member.SiloPort, member.GatewayPort, settings));
                 Volatile.Write(ref restarting, -1);
             }
             await run;

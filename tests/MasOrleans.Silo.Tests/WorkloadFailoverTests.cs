@@ -13,16 +13,9 @@ namespace MasOrleans.Silo.Tests;
 /// reconciling and autoscaling going on without anyone calling the workload.
 /// </summary>
 [Collection(HeavyTests.Name)]
-public sealed class WorkloadFailoverTests(ITestOutputHelper output) : IDisposable
+public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProcessTestBase("mas-workload-failover-")
 {
-    private readonly RedisServer _redis = RedisServer.Start();
-    private readonly string _workDir = Directory.CreateTempSubdirectory("mas-workload-failover-").FullName;
 
-    public void Dispose()
-    {
-        _redis.Dispose();
-        Directory.Delete(_workDir, recursive: true);
-    }
 
     private sealed record Member(SiloProcess Silo, int SiloPort);
 
@@ -41,7 +34,7 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : IDisposabl
             for (var i = 0; i < 2; i++)
             {
                 var siloPort = FreePorts.Next();
-                members.Add(new Member(await SiloProcess.StartAsync(_redis.ConnectionString, FreePorts.Next(), siloPort, FreePorts.Next(), _workDir, settings), siloPort));
+                members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
             }
             var http = members[0].Silo.Http;
             string[] nodes = ["wf-node-0", "wf-node-1"];
