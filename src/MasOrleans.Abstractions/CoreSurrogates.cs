@@ -78,6 +78,7 @@ public struct PodSpecSurrogate
     [Id(12)] public string? NodeName;
     [Id(13)] public PodOwner? Owner;
     [Id(14)] public PreemptionPolicy PreemptionPolicy;
+    [Id(15)] public DateTimeOffset? CreatedAt;
 }
 
 [RegisterConverter]
@@ -100,6 +101,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         NodeName = surrogate.NodeName,
         Owner = surrogate.Owner,
         PreemptionPolicy = surrogate.PreemptionPolicy,
+        CreatedAt = surrogate.CreatedAt,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -119,6 +121,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         NodeName = value.NodeName,
         Owner = value.Owner,
         PreemptionPolicy = value.PreemptionPolicy,
+        CreatedAt = value.CreatedAt,
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

@@ -32,6 +32,18 @@ public sealed class PodStateStorageTests
     }
 
     [Fact]
+    public void A_pods_creation_time_in_its_spec_round_trips_to_the_tick()
+    {
+        // The spec's creation time tells this pod from another of its name (a placement or release names it); a pod
+        // reloaded from Redis that read it back any coarser would refuse its own placement.
+        var created = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567);
+        var json = Serializer.Serialize(Stored(null, null) with { Spec = new PodSpec { Name = "p1", CreatedAt = created } });
+        var loaded = Serializer.Deserialize<PodState>(json);
+        Assert.Equal(created.UtcTicks, loaded.Spec!.CreatedAt!.Value.UtcTicks);
+        Assert.Null(Serializer.Deserialize<PodState>(Serializer.Serialize(Stored(null, null))).Spec!.CreatedAt);
+    }
+
+    [Fact]
     public void A_pods_annotations_and_container_name_round_trip()
     {
         var json = Serializer.Serialize(Stored(new Dictionary<string, string> { ["team"] = "ml", ["example.com/Owner"] = "ana" }, "main"));

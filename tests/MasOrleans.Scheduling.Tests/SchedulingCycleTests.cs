@@ -238,6 +238,27 @@ public sealed class SchedulingCycleTests
         Assert.Equal(result.Message, explanation.FailureMessage);
     }
 
+    [Fact]
+    public async Task A_pod_created_again_under_a_held_name_is_scheduled_afresh_not_bound_to_the_deleted_pods_room()
+    {
+        // The view and the nodes still hold "p" as the pod deleted since (1 core on n0); the pod created again under its
+        // name asks for n1 (spec.nodeName). The room held on n0 is not its own: taken as "already held", the pod would be
+        // bound to n0 past the filters.
+        var createdAt = new DateTimeOffset(2026, 12, 6, 1, 0, 0, TimeSpan.Zero);
+        var deleted = Pod("p", cpuMilli: Cpu, memoryBytes: Gi) with { CreatedAt = createdAt };
+        Assert.True(_snapshot.TryBind(0, deleted, GpuAllocation.None));
+        Assert.True(_authority.TryBind(0, deleted, GpuAllocation.None));
+        var recreated = Pod("p", cpuMilli: Cpu, memoryBytes: Gi) with { CreatedAt = createdAt.AddSeconds(1), NodeName = "n1" };
+
+        var result = await Cycle().Run(recreated);
+
+        Assert.Equal(CycleVerdict.Bound, result.Verdict);
+        var (pod, binding) = Assert.Single(_recorder.Bound);
+        Assert.Equal("n1", binding.Node);
+        Assert.Equal(recreated, pod);
+        Assert.True(_snapshot.TryGetPodLocation("p", out var assumed, out _) && assumed == 1);
+    }
+
     private sealed class PostBindCounter : IScorePlugin, IPostBindPlugin
     {
         public List<(string Pod, string Node)> Calls { get; } = [];
@@ -265,16 +286,20 @@ public sealed class SchedulingCycleTests
             Reserves++;
             if (Refusals.TryDequeue(out var reason)) return ValueTask.FromResult(ReserveResult.Refused(reason));
             var index = authority.IndexOf(node);
+            // Another pod of the name (deleted since) is no reservation of this one: the node frees it for a newer one.
+            if (authority.TryGetPodLocation(pod.Name, out var other, out _)
+                && !PodSpec.SameIncarnation(authority.PodsOn(other).Single(b => b.Pod.Name == pod.Name).Pod.CreatedAt, pod.CreatedAt))
+                authority.Unbind(pod.Name);
             if (authority.TryGetPodLocation(pod.Name, out var held, out var heldGpus))
                 return ValueTask.FromResult(held == index ? ReserveResult.Held(heldGpus) : ReserveResult.Refused("bound elsewhere"));
             if (RefuseUnknownHeld && Reserves == 1) return ValueTask.FromResult(ReserveResult.Refused("not held here"));
             return ValueTask.FromResult(authority.TryBind(index, pod, gpus) ? ReserveResult.Held(gpus) : ReserveResult.Refused("full"));
         }
 
-        public ValueTask Release(string node, string pod)
+        public ValueTask Release(string node, PodSpec pod)
         {
-            Released.Add($"{node}/{pod}");
-            authority.Unbind(pod);
+            Released.Add($"{node}/{pod.Name}");
+            authority.Unbind(pod.Name);
             return ValueTask.CompletedTask;
         }
 

@@ -41,6 +41,7 @@ public sealed class CoreSurrogateTests : IDisposable
         ExpectedDurationSeconds = 12.5,
         NodeName = "n3",
         Owner = new PodOwner(PodOwner.ReplicaSet, "web-rs", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" })),
+        CreatedAt = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567),
     };
 
     [Fact]

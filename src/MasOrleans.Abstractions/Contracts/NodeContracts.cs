@@ -51,14 +51,16 @@ public sealed record NodeReservationRequest([property: Id(0)] string Node, [prop
 
 /// <summary>
 /// A bound placement as the pod records it. The scores are a plain dictionary: what crosses a grain call must be a
-/// type the serializer knows, whatever collection the scheduling core used to build it.
+/// type the serializer knows, whatever collection the scheduling core used to build it. PodCreatedAt names the pod of
+/// that name the placement was made for (<see cref="PodSpec.CreatedAt"/>): a pod created again since refuses it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.placement")]
 public sealed record Placement(
     [property: Id(0)] string Node,
     [property: Id(1)] GpuAllocation Gpus,
     [property: Id(2)] Dictionary<string, long> Scores,
-    [property: Id(3)] string Policy);
+    [property: Id(3)] string Policy,
+    [property: Id(4)] DateTimeOffset? PodCreatedAt = null);
 
 /// <summary>One telemetry report: measured utilization 0..1 per resource name.</summary>
 [GenerateSerializer, Immutable, Alias("mas.telemetry")]

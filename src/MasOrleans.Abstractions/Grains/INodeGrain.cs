@@ -44,6 +44,10 @@ public interface INodeGrain : IGrainWithStringKey
     /// </summary>
     Task ForgetNomination(string podName);
 
-    Task<bool> Release(string podName);
+    /// <summary>
+    /// Frees the pod's room; false when the node holds no pod of that name, or holds another pod of it than
+    /// <paramref name="podCreatedAt"/> names (<see cref="PodSpec.CreatedAt"/>; null releases whichever it holds).
+    /// </summary>
+    Task<bool> Release(string podName, DateTimeOffset? podCreatedAt = null);
 
 }

@@ -42,11 +42,19 @@ public sealed partial class NodeGrain
     private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
-        // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
-        if (_local.TryGetPodLocation(pod.Name, out _, out var held))
+        var superseded = HeldPod(pod.Name);
+        if (superseded is not null)
         {
-            if (_inDoubt.Contains(pod.Name)) await Confirm(new BoundPod(pod, held));
-            return new Reservation(true, held, null);
+            // Idempotent: a scheduler retrying after a crash gets the placement it already holds.
+            if (PodSpec.SameIncarnation(superseded.Pod.CreatedAt, pod.CreatedAt))
+            {
+                if (_inDoubt.Contains(pod.Name)) await Confirm(superseded);
+                return new Reservation(true, superseded.Gpus, null);
+            }
+            // Another pod of the name holds the room. A later one proves the held one deleted: it replaces it below
+            // (the late cycle's release names the deleted pod and frees nothing). An earlier one is that late cycle.
+            if (pod.CreatedAt < superseded.Pod.CreatedAt)
+                return new Reservation(false, GpuAllocation.None, $"pod {pod.Name} was deleted and created again; the node holds the newer one");
         }
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");
         // Fail fast while Redis is known not to answer: each write would wait out the client's timeout in this grain's
@@ -58,6 +66,7 @@ public sealed partial class NodeGrain
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
         if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
+        if (superseded is not null) await Release(pod.Name, superseded.Pod.CreatedAt);
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
@@ -142,8 +151,14 @@ public sealed partial class NodeGrain
         return held.Count == 0 || _local.FitsAlongside(0, held, pod, gpus) ? null : held[0].Name;
     }
 
-    public async Task<bool> Release(string podName)
+    /// <summary>The reservation held under the name, whichever pod of the name it is for.</summary>
+    private BoundPod? HeldPod(string podName) =>
+        _local.TryGetPodLocation(podName, out _, out _) ? BoundPods.First(b => b.Pod.Name == podName) : null;
+
+    public async Task<bool> Release(string podName, DateTimeOffset? podCreatedAt = null)
     {
+        // A cycle for a pod deleted since (and created again) must not free what the node holds for the new one.
+        if (podCreatedAt is not null && HeldPod(podName) is { } held && !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt)) return false;
         if (!_local.Unbind(podName)) return false;
         _inDoubt.Remove(podName);
         // Its timed eviction goes with it: kept, it would evict a later pod of its name early, and grow with every pod.

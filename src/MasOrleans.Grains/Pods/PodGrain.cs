@@ -60,12 +60,13 @@ public sealed partial class PodGrain(
         var before = state.State;
         state.State = new PodState() with
         {
-            Spec = spec, Workload = workload, CreatedAt = now, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+            // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone.
+            Spec = spec with { CreatedAt = now }, Workload = workload, CreatedAt = now, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
         // Listed (in the shard's pod table) before the client hears 202, and queued: one call.
-        await Shard.Admit(Entry(), spec);
+        await Shard.Admit(Entry(), state.State.Spec);
         return new PodCreation(Outcome.Success, View());
     }
 
@@ -114,7 +115,7 @@ public sealed partial class PodGrain(
         if (releaseNode && s.NodeName is { } node)
         {
             await StopContainer();
-            await GrainFactory.Reference<INodeGrain>(node).Release(Name);
+            await GrainFactory.Reference<INodeGrain>(node).Release(Name, s.Spec.CreatedAt);
         }
         if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
@@ -125,8 +126,10 @@ public sealed partial class PodGrain(
     public async Task<PodEntry?> MarkScheduled(Placement placement)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting())
-            return s.Spec is not null && s.NodeName == placement.Node && s.Phase.HoldsNode() ? Entry() : null;
+        // A placement made for a pod of this name deleted since is not this pod's: refused, its cycle releases it.
+        if (s.Spec is null || !PodSpec.SameIncarnation(s.Spec.CreatedAt, placement.PodCreatedAt)) return null;
+        if (!s.Phase.IsWaiting())
+            return s.NodeName == placement.Node && s.Phase.HoldsNode() ? Entry() : null;
         // A bound pod is nominated nowhere (kube 1.35 clears status.nominatedNodeName on binding, feature gate
         // ClearingNominatedNodeNameAfterBinding).
         state.State = s with
@@ -265,7 +268,7 @@ public sealed partial class PodGrain(
             throw;
         }
         if (phase == PodPhase.Failed) await StopContainer();
-        await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name);
+        await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt);
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
 

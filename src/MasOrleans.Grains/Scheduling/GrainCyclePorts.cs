@@ -19,7 +19,7 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 
-    public async ValueTask Release(string node, string pod) => await grains.Reference<INodeGrain>(node).Release(pod);
+    public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
     public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node);
@@ -30,7 +30,7 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
     {
         var entry = await grains.Reference<IPodGrain>(pod.Name).MarkScheduled(
-            new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy));
+            new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy, pod.CreatedAt));
         if (entry is null) return false;
         scheduled?.Invoke(entry);
         return true;

@@ -28,9 +28,9 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.FromResult(Cluster.TryBind(index, pod, gpus) ? ReserveResult.Held(gpus) : ReserveResult.Refused("resources or devices no longer free"));
     }
 
-    public ValueTask Release(string node, string pod)
+    public ValueTask Release(string node, PodSpec pod)
     {
-        Cluster.Unbind(pod);
+        Cluster.Unbind(pod.Name);
         return ValueTask.CompletedTask;
     }
 

@@ -73,7 +73,13 @@ public sealed class SchedulingCycle(
         var cluster = snapshot.Cluster;
         var policy = pod.Policy ?? snapshot.DefaultPolicy;
         if (cluster.TryGetPodLocation(pod.Name, out var heldNode, out var heldGpus))
-            return new Decision(DecisionKind.AlreadyHeld, policy, cluster.NameOf(heldNode), heldGpus);
+        {
+            if (PodSpec.SameIncarnation(cluster.PodsOn(heldNode).First(b => b.Pod.Name == pod.Name).Pod.CreatedAt, pod.CreatedAt))
+                return new Decision(DecisionKind.AlreadyHeld, policy, cluster.NameOf(heldNode), heldGpus);
+            // Held for a pod of this name deleted since: not this pod's room. Its node frees it (when this pod reserves
+            // there, or when the deleted pod's cycle releases it) and says so; until then the view counts it free.
+            cluster.Unbind(pod.Name);
+        }
         var scheduler = schedulers.Get(policy, cluster, pod);
         if (scheduler is null) return new Decision(DecisionKind.UnknownPolicy, policy);
         var result = scheduler.Schedule(cluster, pod, random);
@@ -154,7 +160,7 @@ public sealed class SchedulingCycle(
     {
         if (!await recorder.Bound(pod, binding))
         {
-            await nodes.Release(binding.Node, pod.Name);
+            await nodes.Release(binding.Node, pod);
             await Forget(pod);
             return new CycleResult(CycleVerdict.Gone, binding.Policy, binding.Node);
         }

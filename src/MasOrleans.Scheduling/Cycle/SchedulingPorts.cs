@@ -22,7 +22,8 @@ public interface INodeReservations
     /// <summary>Atomically takes the pod's resources and devices; idempotent for a pod the node already holds.</summary>
     ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus);
 
-    ValueTask Release(string node, string pod);
+    /// <summary>Frees the pod's room; frees nothing when the node holds another pod of its name (<see cref="PodSpec.CreatedAt"/>).</summary>
+    ValueTask Release(string node, PodSpec pod);
 
     /// <summary>Holds the room a preemptor is freeing, so lower-priority pods cannot take it first.</summary>
     ValueTask Nominate(string node, PodSpec preemptor);

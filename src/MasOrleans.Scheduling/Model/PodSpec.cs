@@ -26,11 +26,20 @@ public sealed record PodSpec
     public string? NodeName { get; init; }
     /// <summary>The controller that owns the pod (metadata.ownerReferences with controller=true); null = none.</summary>
     public PodOwner? Owner { get; init; }
+    /// <summary>
+    /// Which pod of this name it is (its creation time): a pod deleted and created again keeps its name, so a reservation,
+    /// release or bind for it names this too (Kubernetes tells them apart by metadata.uid). Null (a pod from outside, or
+    /// stored before it was kept) is taken for any.
+    /// </summary>
+    public DateTimeOffset? CreatedAt { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 
     /// <summary>The GPU shape of the request: a share of one device, or whole devices.</summary>
     public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
+
+    /// <summary>Whether two creation times name the same pod of a name; an unknown one (null) matches any.</summary>
+    public static bool SameIncarnation(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null || a == b;
 }
 
 /// <summary>Kubernetes' core/v1 PreemptionPolicy; the API server defaults it to PreemptLowerPriority.</summary>

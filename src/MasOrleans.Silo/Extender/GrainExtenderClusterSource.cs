@@ -73,7 +73,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     }
 
     public async Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) =>
-        await grains.Reference<INodeGrain>(nodeName).Release(pod.Name);
+        await grains.Reference<INodeGrain>(nodeName).Release(pod.Name, pod.CreatedAt);
 
     public async Task<bool> PodExistsAsync(string key, CancellationToken cancellationToken) =>
         await grains.Reference<IPodGrain>(key).Get() is not null;

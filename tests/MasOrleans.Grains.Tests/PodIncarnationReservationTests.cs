@@ -1,0 +1,102 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A pod deleted and created again under its name while a cycle for the deleted one is still in flight. Kubernetes tells
+/// the two apart by metadata.uid; ours by the creation time each carries (<see cref="PodSpec.CreatedAt"/>): the node's
+/// reservation, the release and the bind are each for one of them, never for the name alone.
+/// </summary>
+public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    public void Dispose() => fixture.Log.AssertClean();
+
+    private static readonly DateTimeOffset First = new(2026, 12, 6, 1, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task A_node_holds_the_recreated_pods_own_reservation_and_the_deleted_pods_release_frees_none_of_it()
+    {
+        var node = fixture.Client.GetGrain<INodeGrain>("g-reborn");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-reborn", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30, gpuMilli: 2000) })).IsOk);
+        var deleted = PodOf("reborn", cpuMilli: 3000, gpuMilli: 1000) with { CreatedAt = First };
+        var recreated = PodOf("reborn", cpuMilli: 1000, gpuMilli: 1000) with { CreatedAt = First.AddSeconds(1) };
+
+        // The deleted pod's cycle reserved device 1; the new pod's cycle chose device 0.
+        Assert.True((await node.Reserve(deleted, new GpuAllocation([1], 1000))).Reserved);
+        var reserved = await node.Reserve(recreated, new GpuAllocation([0], 1000));
+        Assert.True(reserved.Reserved, reserved.Reason);
+        Assert.Equal([0], reserved.Gpus.Devices);
+        AssertHolds(await node.GetView(), recreated, device: 0);
+
+        // The deleted pod's cycle resumes: its bind is refused, so it releases what it reserved, naming its pod.
+        Assert.False(await node.Release("reborn", deleted.CreatedAt));
+        AssertHolds(await node.GetView(), recreated, device: 0);
+        // A retry of that cycle does not take the room back.
+        Assert.False((await node.Reserve(deleted, new GpuAllocation([1], 1000))).Reserved);
+        AssertHolds(await node.GetView(), recreated, device: 0);
+
+        // The new pod's own release frees it.
+        Assert.True(await node.Release("reborn", recreated.CreatedAt));
+        Assert.Empty((await node.GetView())!.Pods);
+    }
+
+    [Fact]
+    public async Task A_cycle_for_a_deleted_pod_neither_binds_the_pod_created_again_under_its_name_nor_frees_its_room()
+    {
+        // The old cycle is driven by hand through the cycle's own ports (GrainCyclePorts): it reserves the node for
+        // incarnation 1 and stalls before the bind; the pod is deleted and created again (incarnation 2, smaller), and
+        // the real queue schedules it; then the old cycle resumes, binds (refused) and releases, as SchedulingCycle.Bind does.
+        var pool = new Dictionary<string, string> { ["pool"] = "reborn-e2e" };
+        var node = fixture.Client.GetGrain<INodeGrain>("g-reborn-e2e");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-reborn-e2e", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30), Labels = pool })).IsOk);
+        var pod = fixture.Client.GetGrain<IPodGrain>("reborn-e2e");
+        // Selects no node, so the queue's own cycle leaves incarnation 1 waiting and the hand-driven cycle is the only one.
+        Assert.True((await pod.Create(PodOf("reborn-e2e", cpuMilli: 3000) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "nowhere" } }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, "incarnation 1 unschedulable");
+        var old = (await pod.Get())!.Spec;
+        var ports = new GrainCyclePorts(fixture.Client);
+        Assert.True((await ports.Reserve("g-reborn-e2e", old, GpuAllocation.None)).Reserved);
+
+        Assert.True((await pod.Delete()).IsOk);
+        Assert.True((await pod.Create(PodOf("reborn-e2e", cpuMilli: 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "incarnation 2 running");
+        var current = (await pod.Get())!;
+        Assert.Equal("g-reborn-e2e", current.NodeName);
+        // The new pod holds its own reservation, not the one the node held for the deleted pod of its name.
+        await AssertHoldsOnly(node, current);
+
+        Assert.False(await ports.Bound(old, new PodBinding("g-reborn-e2e", GpuAllocation.None, new Dictionary<string, long>(), "kube")),
+            "the deleted pod's placement was recorded on the pod created again");
+        await ports.Release("g-reborn-e2e", old);
+
+        await AssertHoldsOnly(node, current);
+        Assert.Equal(PodPhase.Running, (await pod.Get())!.Phase);
+
+        Assert.True((await pod.Delete()).IsOk);
+        Assert.Empty((await node.GetView())!.Pods);
+    }
+
+    private static async Task AssertHoldsOnly(INodeGrain node, PodView pod)
+    {
+        var view = (await node.GetView())!;
+        var held = Assert.Single(view.Pods);
+        Assert.Equal(pod.CreatedAt, held.Pod.CreatedAt);
+        Assert.Equal(pod.Spec.Requests, held.Pod.Requests);
+        Assert.Equal(pod.Spec.Requests.CpuMilli, view.Allocated.CpuMilli);
+    }
+
+    private static void AssertHolds(NodeView? view, PodSpec pod, int device)
+    {
+        var held = Assert.Single(view!.Pods);
+        Assert.Equal(pod.CreatedAt, held.Pod.CreatedAt);
+        Assert.Equal(pod.Requests, held.Pod.Requests);
+        Assert.Equal([device], held.Gpus.Devices);
+        Assert.True(view.Allocated.CpuMilli <= view.Spec.Capacity.CpuMilli, "the node holds more than its capacity");
+    }
+}
