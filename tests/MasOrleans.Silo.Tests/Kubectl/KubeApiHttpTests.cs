@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Silo.Tests.Infrastructure;
 using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
@@ -97,14 +98,17 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         var created = await CreationTimestamp();
         Assert.NotNull(created);
 
-        // The default namespace's deployment is the REST API's workload of the same name.
-        for (var i = 0; i < 32; i++)
+        // The default namespace's deployment is the REST API's workload of the same name. Up to 17 replicas and back to 0:
+        // 34 scale events, each of another message, more than the 32 a workload keeps. (Since events are correlated as
+        // client-go's recorder does, repeats counted on the one listed and similar ones combined, scaling alone no longer
+        // pushes the Created event out; the creation time must hold either way.)
+        foreach (var replicas in Enumerable.Range(1, 17).Concat(Enumerable.Range(0, 17).Reverse()))
         {
-            using var scaled = await Patch("apis/apps/v1/namespaces/default/deployments/http-aged-web/scale", $"{{\"spec\":{{\"replicas\":{(i + 1) % 2}}}}}");
+            using var scaled = await Patch("apis/apps/v1/namespaces/default/deployments/http-aged-web/scale", $"{{\"spec\":{{\"replicas\":{replicas}}}}}");
             Assert.Equal(HttpStatusCode.OK, scaled.StatusCode);
         }
-        var events = (await kube.Http.GetJson("../api/v1/workloads/http-aged-web/events")).GetProperty("items").EnumerateArray();
-        Assert.DoesNotContain(events, e => e.GetProperty("reason").GetString() == "Created");
+        var events = (await kube.Http.GetJson("../api/v1/workloads/http-aged-web/events")).GetProperty("items").EnumerateArray().ToList();
+        Assert.InRange(events.Count, 1, ObjectEvents.MaxEvents);
         Assert.Equal(created, await CreationTimestamp());
 
         async Task<string?> CreationTimestamp()
