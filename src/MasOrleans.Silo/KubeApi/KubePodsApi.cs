@@ -110,8 +110,9 @@ internal static class KubePodsApi
         return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
     }
 
+    /// <summary>What a manifest can say of a pod: not where it was bound, nor which pod of its name it is (its creation).</summary>
     private static bool SameSpec(PodSpec a, PodSpec b) =>
-        JsonSerializer.Serialize(a with { NodeName = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null }, MasJson.Options);
+        JsonSerializer.Serialize(a with { NodeName = null, CreatedAt = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null, CreatedAt = null }, MasJson.Options);
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
         KubernetesJson.Serialize(a ?? []) == KubernetesJson.Serialize(b ?? []);
