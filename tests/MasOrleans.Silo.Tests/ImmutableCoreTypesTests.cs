@@ -132,7 +132,7 @@ public sealed class ImmutableCoreTypesTests
     private static bool IsImmutableMember(Type type)
     {
         if (Nullable.GetUnderlyingType(type) is { } inner) type = inner;
-        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || Listed.Contains(type)) return true;
+        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || type == typeof(DateTimeOffset) || Listed.Contains(type)) return true;
         if (!type.IsGenericType) return false;
         var definition = type.GetGenericTypeDefinition();
         return (definition == typeof(IReadOnlyList<>) || definition == typeof(IReadOnlyDictionary<,>) || definition == typeof(IReadOnlyCollection<>))
