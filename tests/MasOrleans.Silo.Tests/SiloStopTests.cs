@@ -25,7 +25,8 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
     public Task A_silo_stopped_with_sigterm_under_load_loses_no_pod_and_binds_none_twice() => StopUnderLoad();
 
     // Fails today: the stopping silo logs Orleans Errors from its own work during the stop (node grains' feed and its
-    // view's re-reads over closing messaging, its shards' cycles cut short). Session 29's report has the details.
+    // view's re-reads over closing messaging, its shards' cycles cut short), and both silos log a failed cycle (event
+    // 1203) for each reservation its node grains refuse while it stops (SiloStopping). Session 29's report has the details.
     [Fact(Skip = "graceful stop under load not clean in the log yet: see the comment above")]
     public Task A_silo_stopped_with_sigterm_under_load_logs_no_error_on_either_silo() => StopUnderLoad(checkLogs: (staying, stopping) =>
     {
