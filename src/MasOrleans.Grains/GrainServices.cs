@@ -68,6 +68,7 @@ public static class GrainServices
         services.AddSingleton<Scheduling.SiloClusterView>();
         services.AddSingleton<Scheduling.ClusterFeed>();
         services.AddSingleton<Scheduling.LocalShards>();
+        services.AddSingleton<Nodes.SiloStopping>();
         services.AddSingleton<Scheduling.PodActivationTable>();
         services.AddSingleton<Scheduling.PodCreator>();
         services.AddGrainService<Scheduling.PodHostService>();

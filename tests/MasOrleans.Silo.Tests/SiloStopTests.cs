@@ -15,11 +15,30 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
 {
     private const int PodCount = 600;
 
+    /// <summary>
+    /// Failed in 2 runs of 10: a pod held by two nodes (a pod placed but not yet started lost its placement with its
+    /// activation, and a cycle in flight elsewhere placed it on another node: PodDeactivationTests), and a pod bound
+    /// to a node that did not hold it (the node grain on the stopping silo stored it after the node's next activation
+    /// had read Redis: NodeSiloStoppingTests).
+    /// </summary>
+    [Fact]
+    public Task A_silo_stopped_with_sigterm_under_load_loses_no_pod_and_binds_none_twice() => StopUnderLoad();
+
     // Fails today: the stopping silo logs Orleans Errors from its own work during the stop (node grains' feed and its
-    // view's re-reads over closing messaging, its shards' cycles cut short), and the invariants failed in 2 runs of 10
-    // (a pod held by two nodes; a pod listed bound that its node does not hold). Session 29's report has the details.
-    [Fact(Skip = "graceful stop under load not clean yet: see the comment above")]
-    public async Task A_silo_stopped_with_sigterm_under_load_loses_no_pod_and_neither_silo_logs_an_error()
+    // view's re-reads over closing messaging, its shards' cycles cut short), and both silos log a failed cycle (event
+    // 1203) for each reservation its node grains refuse while it stops (SiloStopping). Session 29's report has the details.
+    [Fact(Skip = "graceful stop under load not clean in the log yet: see the comment above")]
+    public Task A_silo_stopped_with_sigterm_under_load_logs_no_error_on_either_silo() => StopUnderLoad(checkLogs: (staying, stopping) =>
+    {
+        stopping.AssertCleanLog();
+        staying.AssertCleanLog(SiloLog.SiblingStopped);
+    });
+
+    /// <summary>
+    /// Two silos share the load; one is stopped with SIGTERM a third of the way in, the other takes the rest. Checks the
+    /// invariants, then <paramref name="checkLogs"/> (the staying silo's and the stopped one's) if given.
+    /// </summary>
+    private async Task StopUnderLoad(Action<SiloProcess, SiloProcess>? checkLogs = null)
     {
         var settings = new Dictionary<string, string>(FaultScenarios.Settings) { ["Orleans__ClusterId"] = "graceful-stop" };
         var staying = await StartSilo(settings);
@@ -46,10 +65,9 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
             Assert.Equal(PodCount, result.Pods.Count);
             Assert.Equal(PodCount, result.Bound + result.Count("Unschedulable"));
             await PodLoad.AssertNothingLeftThatFits(staying.Http, "g-pod-", result, load);
-            stopping.AssertCleanLog();
-            staying.AssertCleanLog(SiloLog.SiblingStopped);
             output.WriteLine($"{acceptedAtStop} pods accepted when the stop began; {load.AcceptedCount} accepted in all + {load.ExistedAfterRetry.Count} found by a retry, "
                 + $"retried as told {load.RetriedAsToldCount}; {result.Bound} placed, {result.Count("Unschedulable")} waiting; {ClusterInvariants.UsageSummary(result)}");
+            checkLogs?.Invoke(staying, stopping);
         }
         finally
         {

@@ -29,6 +29,7 @@ public sealed partial class NodeGrain
     /// </summary>
     private IGrainTimer? _resync;
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
+    private const string SiloStoppingMessage = "its silo is stopping; the node's next activation, on another silo, takes reservations";
     private const string StoreUnsettled = "the node's last binding write failed; it takes new pods once Redis has its bindings again";
     private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
 
@@ -42,6 +43,8 @@ public sealed partial class NodeGrain
     private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
+        // Thrown, as for an unsettled store: the cycle is tried again after its backoff, and reaches the next activation.
+        if (stopping.IsStopping) throw new InvalidOperationException($"node {Name}: {SiloStoppingMessage}");
         var superseded = HeldPod(pod.Name);
         if (superseded is not null)
         {
@@ -106,6 +109,8 @@ public sealed partial class NodeGrain
     /// </summary>
     private async Task Resync(CancellationToken cancellation)
     {
+        // Written from this activation's memory, it would erase what the next activation (see SiloStopping) stored since.
+        if (stopping.IsStopping) return;
         await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
         _resync?.Dispose();
         _resync = null;

@@ -24,6 +24,7 @@ public sealed partial class NodeGrain(
     IOptions<TelemetryOptions> telemetryOptions,
     INodeBindingStore bindings,
     ClusterFeed feed,
+    SiloStopping stopping,
     TimeProvider clock,
     ILocalSiloDetails silo,
     ILogger<NodeGrain> logger) : Grain, INodeGrain

@@ -14,7 +14,8 @@ namespace MasOrleans.Grains.Pods;
 /// A task agent: owns one pod's lifecycle; placement comes from its queue shard's scheduling cycle, resources from a
 /// node grain. It lives on its shard's silo and is the truth for its own phase. It writes its state twice on the way
 /// to Running (accepted as Pending, then Running with its container); Scheduled is held in memory only, because a
-/// crash in between leaves the node's reservation, which the next cycle finds and completes.
+/// crash in between leaves the node's reservation, which the next cycle finds and completes. An activation that stops
+/// while Scheduled (its silo's graceful stop) writes it then (<see cref="OnDeactivateAsync"/>).
 /// </summary>
 [GrainType("mas-pod")]
 [ShardPlacement]
@@ -44,6 +45,25 @@ public sealed partial class PodGrain(
         // Running before a restart: its container runs on (and exits when it planned to).
         if (state.State is { Spec: not null, Phase: PodPhase.Running, Container: { } container } && Container.Restore(container)) ArmExit();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A pod placed but not yet started keeps its placement: forgotten, it was Pending again in its next activation,
+    /// which took the placement of a second cycle (one in flight on another silo when this one stopped) on another node
+    /// while the first node still held it. Stored, the next activation refuses that and starts the container here.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (state.State is not { Spec: not null, Phase: PodPhase.Scheduled, NodeName: { } node }) return;
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // As after a crash: the node keeps the reservation, which the pod's next cycle finds and completes.
+            LogPlacementNotStored(logger, e, Name, node);
+        }
     }
 
     public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
@@ -365,6 +385,9 @@ public sealed partial class PodGrain(
     private long NextVersion() => _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
 
     private long _reportVersion;
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Pod {Pod} stopped before its placement on node {Node} was stored; its next cycle completes the node's reservation")]
+    private static partial void LogPlacementNotStored(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
     private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);

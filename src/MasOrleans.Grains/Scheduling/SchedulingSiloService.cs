@@ -1,4 +1,5 @@
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -16,6 +17,7 @@ public sealed partial class SchedulingSiloService(
     SiloClusterView view,
     ClusterFeed feed,
     LocalShards shards,
+    SiloStopping stopping,
     IClusterMembershipService silos,
     IOptions<SchedulerOptions> options,
     ILogger<SchedulingSiloService> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -65,6 +67,8 @@ public sealed partial class SchedulingSiloService(
 
     private async Task Stop(CancellationToken cancellation)
     {
+        // First: this stage stops before the cluster is told this silo shuts down (see SiloStopping).
+        stopping.Begin();
         view.CapacityAppeared -= WakeLocalShards;
         view.PodAssigned -= TellLocalShardsOfAssignedPods;
         await _stopping.CancelAsync();

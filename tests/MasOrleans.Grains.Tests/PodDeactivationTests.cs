@@ -1,0 +1,86 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Pods;
+using MasOrleans.Scheduling.Model;
+using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// A pod's activation that stops between its placement and its container's start, as every activation of a silo stopped
+/// with SIGTERM does: the pod was Pending again in its next activation (Scheduled lived in memory only), which then took
+/// a second cycle's placement on another node while the first still held it: one pod held by two nodes (SiloStopTests).
+/// </summary>
+public sealed class PodDeactivationTests : IAsyncLifetime
+{
+    private readonly SiloLog _log = new();
+    private readonly FailingRunningWrites _storage = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(),
+            configure: silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
+        await _cluster.DeployAsync();
+    }
+
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+
+    [Fact]
+    public async Task A_pod_stopped_while_scheduled_keeps_its_node_and_refuses_a_second_placement_elsewhere()
+    {
+        // The Running write is held off (failed, and tried again each second), so the pod stays Scheduled, not yet stored.
+        _log.Expect("the pod's Running write failed");
+        var grains = _cluster.Client;
+        foreach (var name in new[] { "pd-first", "pd-second" }) Assert.True((await grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name))).IsOk);
+        _storage.FailRunningWrites = true;
+        var pod = grains.GetGrain<IPodGrain>("pd-pod");
+        Assert.True((await pod.Create(PodOf("pd-pod", 1000), null)).Outcome.IsOk);
+        var placed = await WaitForPod(grains, "pd-pod", p => p.Phase == PodPhase.Scheduled);
+        await WaitUntil(() => Task.FromResult(_storage.RunningWritesFailed > 0), "a failed Running write");
+
+        await _cluster.DeactivateAsync(pod);
+
+        var after = (await pod.Get())!;
+        Assert.Equal((PodPhase.Scheduled, placed.NodeName), (after.Phase, after.NodeName));
+        // The cycle that was in flight elsewhere when the silo stopped comes with another node: refused (its cycle then
+        // releases that node), as before the stop.
+        var elsewhere = placed.NodeName == "pd-first" ? "pd-second" : "pd-first";
+        Assert.Null(await pod.MarkScheduled(new Placement(elsewhere, GpuAllocation.None, new Dictionary<string, long>(), "kube")));
+
+        _storage.FailRunningWrites = false;
+        var running = await WaitForPod(grains, "pd-pod", p => p.Phase == PodPhase.Running);
+        Assert.Equal(placed.NodeName, running.NodeName);
+        Assert.Contains("pd-pod", (await grains.GetGrain<INodeGrain>(placed.NodeName!).GetView())!.Pods.Select(p => p.Pod.Name));
+    }
+
+    private sealed class FailingRunningWrites
+    {
+        public volatile bool FailRunningWrites;
+        private int _failed;
+
+        public int RunningWritesFailed => Volatile.Read(ref _failed);
+
+        public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
+
+        private sealed class Storage(FailingRunningWrites owner, IGrainStorage inner) : IGrainStorage
+        {
+            public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+            {
+                if (owner.FailRunningWrites && grainState.State is PodState { Phase: PodPhase.Running })
+                {
+                    Interlocked.Increment(ref owner._failed);
+                    throw new InvalidOperationException("the pod's Running write failed (test)");
+                }
+                return inner.WriteStateAsync(stateName, grainId, grainState);
+            }
+
+            public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+        }
+    }
+}
