@@ -218,7 +218,7 @@ public sealed partial class SchedulingQueueGrain(
         }
         catch (Exception e) when (LearnedModels.IsLoadFailure(e))
         {
-            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e));
+            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e), podCreatedAt: pod.CreatedAt);
             throw;
         }
     }
