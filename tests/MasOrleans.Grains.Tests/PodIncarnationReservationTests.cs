@@ -82,6 +82,39 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         Assert.Empty((await node.GetView())!.Pods);
     }
 
+    [Fact]
+    public async Task A_cycle_for_a_deleted_pod_records_neither_its_failure_nor_its_nomination_on_the_pod_created_again()
+    {
+        // The deleted pod's late cycle ends as cycles do when nothing fits (SchedulingCycle.Run): it nominates a node for
+        // preemption, or records the failure, through the cycle's own ports. Both are the deleted pod's, not the new one's.
+        var node = fixture.Client.GetGrain<INodeGrain>("g-reborn-fail");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-reborn-fail", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) })).IsOk);
+        var nowhere = new Dictionary<string, string> { ["pool"] = "nowhere" };
+        var pod = fixture.Client.GetGrain<IPodGrain>("reborn-fail");
+        Assert.True((await pod.Create(PodOf("reborn-fail", cpuMilli: 3000) with { NodeSelector = nowhere }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, "incarnation 1 unschedulable");
+        var old = (await pod.Get())!.Spec;
+        Assert.True((await pod.Delete()).IsOk);
+        // Selects no node either, so the new pod stays waiting, where a failure or a nomination would be recorded.
+        Assert.True((await pod.Create(PodOf("reborn-fail", cpuMilli: 1000) with { NodeSelector = nowhere }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, "incarnation 2 unschedulable");
+        Assert.NotEqual(old.CreatedAt, (await pod.Get())!.Spec.CreatedAt);
+
+        var ports = new GrainCyclePorts(fixture.Client);
+        const string deletedPodsFailure = "the deleted pod's failure";
+        await ports.Unschedulable(old, deletedPodsFailure);
+        await ports.Nominate("g-reborn-fail", old);
+
+        var current = (await pod.Get())!;
+        Assert.DoesNotContain(current.Events, e => e.Message == deletedPodsFailure);
+        Assert.Null(current.NominatedNodeName);
+        // No hold either: the whole node (4 cpus) is free for a pod of the new one's priority.
+        var probe = await node.Reserve(PodOf("reborn-fail-probe", cpuMilli: 4000), GpuAllocation.None);
+        Assert.True(probe.Reserved, probe.Reason);
+        Assert.True(await node.Release("reborn-fail-probe"));
+        Assert.True((await pod.Delete()).IsOk);
+    }
+
     private static async Task AssertHoldsOnly(INodeGrain node, PodView pod)
     {
         var view = (await node.GetView())!;

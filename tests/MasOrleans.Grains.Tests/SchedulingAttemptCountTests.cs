@@ -54,7 +54,11 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
         });
         _listener.Start();
         // Cycles stuck for 3 s are abandoned (the sweep checks each second): soon, yet far beyond a cycle that is not stuck.
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?> { ["Scheduler:InFlightTimeoutSeconds"] = "3" });
+        // One shard running one cycle at a time: a pod's cycle starts only after those queued before it ended.
+        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?>
+        {
+            ["Scheduler:InFlightTimeoutSeconds"] = "3", ["Scheduler:QueueShards"] = "1", ["Scheduler:MaxInFlight"] = "1",
+        });
         await _cluster.DeployAsync();
     }
 
@@ -132,5 +136,29 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
         Assert.Equal(FailedCycles(), Decisions(SchedulingResults.Error));
         Assert.Equal(FailedCycles(), Failures(SchedulingFailureReasons.Error));
         Assert.Equal(0, Decisions(SchedulingResults.Unschedulable));
+    }
+
+    /// <summary>
+    /// A request to schedule a pod sent while it waited (a reconciliation's Retry, one-way) that reaches its shard after the
+    /// pod's cycle bound it: a second cycle confirmed the held reservation and counted the placement again.
+    /// </summary>
+    [Fact]
+    public async Task A_late_request_to_schedule_a_bound_pod_counts_no_second_attempt()
+    {
+        const string node = "sa-late";
+        await RegisterNode(node);
+        var pod = await CreatePod(node, "sa-bound");
+        await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running }, "sa-bound running");
+        await WaitUntil(() => Task.FromResult(Decisions(SchedulingResults.Scheduled) >= 1), "the placement counted");
+
+        await _cluster.Client.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(0)).Enqueue((await pod.Get())!.Spec);
+        // A pod of the default policy (not counted here), queued behind whatever that request started: once it is bound,
+        // a cycle the request started has ended and been counted.
+        var after = _cluster.Client.GetGrain<IPodGrain>("sa-after");
+        Assert.True((await after.Create(PodOf("sa-after") with { NodeSelector = new Dictionary<string, string> { ["pool"] = node } }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await after.Get())?.Phase.HoldsNode() == true, "sa-after bound");
+
+        Assert.Equal(1, Decisions(SchedulingResults.Scheduled));
+        Assert.Equal(0, SchedulingResults.All.Where(r => r != SchedulingResults.Scheduled).Sum(Decisions));
     }
 }

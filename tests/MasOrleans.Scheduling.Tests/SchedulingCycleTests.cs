@@ -259,6 +259,28 @@ public sealed class SchedulingCycleTests
         Assert.True(_snapshot.TryGetPodLocation("p", out var assumed, out _) && assumed == 1);
     }
 
+    [Fact]
+    public async Task A_late_cycle_of_a_deleted_pod_leaves_the_room_of_the_pod_created_again_under_its_name()
+    {
+        // "p" was deleted and created again; the new pod is bound on n0 (view and node). A cycle for the deleted pod still
+        // runs (it was in flight, and loops after a refusal): the room held under the name is the newer pod's, so it ends
+        // as a cycle for a deleted pod does (Gone), with nothing taken from the view, placed, or recorded on "p".
+        var createdAt = new DateTimeOffset(2026, 12, 6, 1, 0, 0, TimeSpan.Zero);
+        var deleted = Pod("p", cpuMilli: Cpu, memoryBytes: Gi) with { CreatedAt = createdAt };
+        var recreated = deleted with { CreatedAt = createdAt.AddSeconds(1) };
+        Assert.True(_snapshot.TryBind(0, recreated, GpuAllocation.None));
+        Assert.True(_authority.TryBind(0, recreated, GpuAllocation.None));
+
+        var result = await Cycle().Run(deleted);
+
+        Assert.Equal(CycleVerdict.Gone, result.Verdict);
+        Assert.Empty(_recorder.Bound);
+        Assert.Empty(_recorder.Unschedulable);
+        Assert.Equal(0, _nodes.Reserves);
+        Assert.Same(recreated, Assert.Single(_snapshot.PodsOn(0)).Pod);
+        Assert.Same(recreated, Assert.Single(_authority.PodsOn(0)).Pod);
+    }
+
     private sealed class PostBindCounter : IScorePlugin, IPostBindPlugin
     {
         public List<(string Pod, string Node)> Calls { get; } = [];

@@ -36,14 +36,17 @@ public interface IPodGrain : IGrainWithStringKey
     /// Called by the scheduling cycle when its preemption chose <paramref name="node"/> for the waiting pod, before any
     /// victim is evicted: holds the room there (<see cref="INodeGrain.Nominate"/>), drops a nomination elsewhere, and shows
     /// the node as the pod's nominated node (kube's status.nominatedNodeName) until the pod binds or is deleted.
+    /// <paramref name="podCreatedAt"/> names the pod of the name the cycle ran for (<see cref="PodSpec.CreatedAt"/>): a pod
+    /// created again since ignores it, as it ignores <see cref="MarkUnschedulable"/>.
     /// </summary>
-    Task Nominate(string node);
+    Task Nominate(string node, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// Records the failed placement; <paramref name="clearNomination"/> (the cycle's preemption found no node to free)
-    /// also ends the pod's nomination, its hold included.
+    /// also ends the pod's nomination, its hold included. A pod created again since the cycle's pod
+    /// (<paramref name="podCreatedAt"/>) ignores it: the failure is the deleted pod's.
     /// </summary>
-    Task MarkUnschedulable(string message, bool clearNomination = false);
+    Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still

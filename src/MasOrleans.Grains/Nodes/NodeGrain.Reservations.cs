@@ -56,7 +56,7 @@ public sealed partial class NodeGrain
             }
             // Another pod of the name holds the room. A later one proves the held one deleted: it replaces it below
             // (the late cycle's release names the deleted pod and frees nothing). An earlier one is that late cycle.
-            if (pod.CreatedAt < superseded.Pod.CreatedAt)
+            if (PodSpec.DeletedSince(pod.CreatedAt, superseded.Pod.CreatedAt))
                 return new Reservation(false, GpuAllocation.None, $"pod {pod.Name} was deleted and created again; the node holds the newer one");
         }
         if (!_ready) return new Reservation(false, GpuAllocation.None, "node is not ready");

@@ -167,10 +167,11 @@ public sealed partial class PodGrain(
         return Entry();
     }
 
-    public async Task Nominate(string node)
+    public async Task Nominate(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting()) return;
+        // A late cycle of a pod of this name deleted since nominates nothing for this one.
+        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier);
         await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
@@ -195,9 +196,11 @@ public sealed partial class PodGrain(
         }
     }
 
-    public async Task MarkUnschedulable(string message, bool clearNomination = false)
+    public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
     {
-        if (state.State.Spec is null || !state.State.Phase.IsWaiting()) return;
+        // The failure of a pod of this name deleted since (its late cycle) is not this pod's.
+        var s = state.State;
+        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
         var nominated = clearNomination ? state.State.NominatedNodeName : null;
         if (nominated is not null)
         {

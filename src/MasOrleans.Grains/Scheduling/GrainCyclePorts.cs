@@ -22,7 +22,7 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node);
+    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
 
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
         await grains.Reference<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
@@ -37,5 +37,5 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     }
 
     public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
-        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination);
+        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
 }

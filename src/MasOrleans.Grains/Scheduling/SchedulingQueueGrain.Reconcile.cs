@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Scheduling;
@@ -7,7 +8,7 @@ namespace MasOrleans.Grains.Scheduling;
 public sealed partial class SchedulingQueueGrain
 {
     /// <summary>Reservations of this shard's pods that looked orphaned on the previous pass: only a second sighting is acted on.</summary>
-    private HashSet<(string Node, string Pod)> _suspects = [];
+    private HashSet<(string Node, string Pod, DateTimeOffset? PodCreatedAt)> _suspects = [];
 
     private static readonly TimeSpan PodAnswerTimeout = TimeSpan.FromSeconds(5);
 
@@ -18,7 +19,9 @@ public sealed partial class SchedulingQueueGrain
     /// checks the reservations of its own pods, as its silo's view has them from the nodes, against its own pod table;
     /// one that looks orphaned on two passes in a row (so a delete or a placement in progress is not mistaken for one)
     /// is checked against the pod grain itself, and freed only when the pod is gone, finished, or bound to another
-    /// node. A pod still waiting is left alone: the scheduler completes a reservation it finds.
+    /// node. A pod still waiting is left alone: the scheduler completes a reservation it finds. A reservation for another
+    /// pod of the name (deleted since, and created again) is no pod's: the scheduler leaves it, and it is freed, by the
+    /// creation time it was made for, so a pod of the name reserving meanwhile keeps its own.
     /// </summary>
     /// <remarks>
     /// Both sides are on this silo, so the check reads nothing across silos and copies no node: its cost is a walk
@@ -34,18 +37,20 @@ public sealed partial class SchedulingQueueGrain
 
         var shard = Shard;
         var shards = options.Value.QueueShards;
-        var seen = new HashSet<(string Node, string Pod)>();
-        foreach (var (node, pod) in view.Reservations(pod => QueueShards.Of(pod, shards) == shard))
+        var seen = new HashSet<(string Node, string Pod, DateTimeOffset? PodCreatedAt)>();
+        foreach (var reservation in view.Reservations(pod => QueueShards.Of(pod, shards) == shard))
         {
-            if (_pods.TryGet(pod, out var entry) && (entry.Phase.IsWaiting() || (entry.Phase.HoldsNode() && entry.NodeName == node))) continue;
-            seen.Add((node, pod));
+            // A waiting pod's is checked too (rare: a reservation outlives its bind by a pass at most): the table does not
+            // say which pod of the name waits, the pod does.
+            if (_pods.TryGet(reservation.Pod, out var entry) && entry.Phase.HoldsNode() && entry.NodeName == reservation.Node) continue;
+            seen.Add(reservation);
         }
         var again = seen.Where(_suspects.Contains).ToList();
         _suspects = seen;
-        await Task.WhenAll(again.Select(s => Reconcile(s.Node, s.Pod)));
+        await Task.WhenAll(again.Select(s => Reconcile(s.Node, s.Pod, s.PodCreatedAt)));
     }
 
-    private async Task Reconcile(string node, string podName)
+    private async Task Reconcile(string node, string podName, DateTimeOffset? podCreatedAt)
     {
         PodView? pod;
         try
@@ -56,9 +61,10 @@ public sealed partial class SchedulingQueueGrain
         {
             return; // its silo may be dying: asked again on the next pass
         }
-        if (pod is not null && (pod.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
-        if (await GrainFactory.Reference<INodeGrain>(node).Release(podName))
-            LogReleased(logger, node, podName, pod is null ? "gone" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
+        var same = pod is not null && PodSpec.SameIncarnation(pod.Spec.CreatedAt, podCreatedAt);
+        if (same && (pod!.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
+        if (await GrainFactory.Reference<INodeGrain>(node).Release(podName, podCreatedAt))
+            LogReleased(logger, node, podName, pod is null ? "gone" : !same ? "deleted (created again since)" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
     }
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]

@@ -125,6 +125,14 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Enqueue(PodSpec pod)
     {
+        // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
+        // would only confirm the placement, and count it again. A pod never waits again once it holds a node.
+        if (_pods.TryGet(pod.Name, out var listed) && listed.Phase.HoldsNode()) return Task.CompletedTask;
+        return Queue(pod);
+    }
+
+    private Task Queue(PodSpec pod)
+    {
         _queue.Add(pod.Name, pod.Priority, pod.ExpectedDurationSeconds, pod);
         Pump();
         return Task.CompletedTask;
@@ -170,7 +178,8 @@ public sealed partial class SchedulingQueueGrain(
     public Task Admit(PodEntry entry, PodSpec pod)
     {
         _pods.Apply(entry);
-        return Enqueue(pod);
+        // Queued whatever the table says: a creation is always a waiting pod (the table may still list a deleted one's entry).
+        return Queue(pod);
     }
 
     public Task<Page<PodEntry>> ListPods(int offset, int limit, string? after) => Task.FromResult(_pods.Page(offset, limit, after));
@@ -218,7 +227,7 @@ public sealed partial class SchedulingQueueGrain(
         }
         catch (Exception e) when (LearnedModels.IsLoadFailure(e))
         {
-            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e));
+            await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e), podCreatedAt: pod.CreatedAt);
             throw;
         }
     }

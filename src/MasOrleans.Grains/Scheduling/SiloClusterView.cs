@@ -213,17 +213,17 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// <summary>
     /// The reservations the nodes report (their own word, not the cycles' assumptions) of the pods
     /// <paramref name="include"/> selects: what a queue shard's reconciliation checks its pods against, without
-    /// copying any node.
+    /// copying any node. Each names the pod of its name it is for (<see cref="PodSpec.CreatedAt"/>).
     /// </summary>
-    public List<(string Node, string Pod)> Reservations(Func<string, bool> include)
+    public List<(string Node, string Pod, DateTimeOffset? PodCreatedAt)> Reservations(Func<string, bool> include)
     {
-        var found = new List<(string Node, string Pod)>();
+        var found = new List<(string Node, string Pod, DateTimeOffset? PodCreatedAt)>();
         lock (_lock)
         {
             foreach (var (name, record) in _nodes)
             {
-                foreach (var pod in record.Pods.Keys)
-                    if (include(pod)) found.Add((name, pod));
+                foreach (var (pod, bound) in record.Pods)
+                    if (include(pod)) found.Add((name, pod, bound.Pod.CreatedAt));
             }
         }
         return found;

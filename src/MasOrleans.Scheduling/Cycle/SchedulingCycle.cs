@@ -52,6 +52,8 @@ public sealed class SchedulingCycle(
                     await Forget(pod);
                     lastRefusal = $"{decision.Node}: {held.Reason}";
                     continue;
+                case DecisionKind.Gone:
+                    return new CycleResult(CycleVerdict.Gone, policy);
                 case DecisionKind.Preempt:
                     preempted = true;
                     if (await Preempt(pod, decision) is { } bound) return bound;
@@ -74,8 +76,12 @@ public sealed class SchedulingCycle(
         var policy = pod.Policy ?? snapshot.DefaultPolicy;
         if (cluster.TryGetPodLocation(pod.Name, out var heldNode, out var heldGpus))
         {
-            if (PodSpec.SameIncarnation(cluster.PodsOn(heldNode).First(b => b.Pod.Name == pod.Name).Pod.CreatedAt, pod.CreatedAt))
+            var heldCreatedAt = cluster.PodsOn(heldNode).First(b => b.Pod.Name == pod.Name).Pod.CreatedAt;
+            if (PodSpec.SameIncarnation(heldCreatedAt, pod.CreatedAt))
                 return new Decision(DecisionKind.AlreadyHeld, policy, cluster.NameOf(heldNode), heldGpus);
+            // Held for a pod of this name created since: this pod was deleted, and its late cycle must neither take the
+            // newer pod's room out of the view nor place the deleted pod.
+            if (PodSpec.DeletedSince(pod.CreatedAt, heldCreatedAt)) return new Decision(DecisionKind.Gone, policy);
             // Held for a pod of this name deleted since: not this pod's room. Its node frees it (when this pod reserves
             // there, or when the deleted pod's cycle releases it) and says so; until then the view counts it free.
             cluster.Unbind(pod.Name);
@@ -192,7 +198,7 @@ public sealed class SchedulingCycle(
             : explanation with { NominatedNode = candidate.NodeName, Victims = [.. candidate.Victims.Select(v => v.Pod.Name)] };
     }
 
-    private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt }
+    private enum DecisionKind { Fit, NoFit, UnknownPolicy, AlreadyHeld, Preempt, Gone }
 
     private sealed record Decision(
         DecisionKind Kind,

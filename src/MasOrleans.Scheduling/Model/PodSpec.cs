@@ -40,6 +40,12 @@ public sealed record PodSpec
 
     /// <summary>Whether two creation times name the same pod of a name; an unknown one (null) matches any.</summary>
     public static bool SameIncarnation(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null || a == b;
+
+    /// <summary>
+    /// Whether a pod created at <paramref name="pod"/> was deleted since: a pod of its name created later is held
+    /// (a late cycle's pod). Unknown times (null) prove nothing.
+    /// </summary>
+    public static bool DeletedSince(DateTimeOffset? pod, DateTimeOffset? held) => pod < held;
 }
 
 /// <summary>Kubernetes' core/v1 PreemptionPolicy; the API server defaults it to PreemptLowerPriority.</summary>
