@@ -45,9 +45,9 @@ public sealed class ScaleOutTests(ComposeClusterFixture cluster)
             Assert.Equal(placements.OrderBy(p => p.Key), held.OrderBy(p => p.Key));
         }
         // Every placement was counted by the silo that made it, over all its policies' series (every policy's are there
-        // from the start, at 0). Not exactly once: a pod's retry sweep can re-request a pod whose cycle is just ending, and
-        // that second attempt confirms the held reservation (an attempt, counted; SchedulingAttemptCountTests checks that
-        // one cycle counts once). The count follows the pod's Scheduled phase by a moment: read until all are in.
+        // from the start, at 0). At least once here: that a placement counts exactly once (an abandoned cycle, a late
+        // request for a bound pod) is SchedulingAttemptCountTests', on one shard where the order can be forced; this
+        // compose run cannot force it. The count follows the pod's Scheduled phase by a moment: read until all are in.
         // (Which silo hosts a pod's grain, and so schedules it, is Orleans' placement choice; it is not asserted.)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         double scheduled;
