@@ -1,9 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains.Pods;
 using MasOrleans.Scheduling.Model;
-using Orleans.Runtime;
-using Orleans.Storage;
 using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
@@ -17,7 +14,7 @@ namespace MasOrleans.Grains.Tests;
 public sealed class PodDeactivationTests : IAsyncLifetime
 {
     private readonly SiloLog _log = new();
-    private readonly FailingRunningWrites _storage = new();
+    private readonly FailingPodWrites _storage = new();
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
@@ -36,11 +33,11 @@ public sealed class PodDeactivationTests : IAsyncLifetime
         _log.Expect("the pod's Running write failed");
         var grains = _cluster.Client;
         foreach (var name in new[] { "pd-first", "pd-second" }) Assert.True((await grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name))).IsOk);
-        _storage.FailRunningWrites = true;
+        _storage.Fail(p => p.Phase == PodPhase.Running, "Running");
         var pod = grains.GetGrain<IPodGrain>("pd-pod");
         Assert.True((await pod.Create(PodOf("pd-pod", 1000), null)).Outcome.IsOk);
         var placed = await WaitForPod(grains, "pd-pod", p => p.Phase == PodPhase.Scheduled);
-        await WaitUntil(() => Task.FromResult(_storage.RunningWritesFailed > 0), "a failed Running write");
+        await WaitUntil(() => Task.FromResult(_storage.Failed > 0), "a failed Running write");
 
         await _cluster.DeactivateAsync(pod);
 
@@ -51,36 +48,9 @@ public sealed class PodDeactivationTests : IAsyncLifetime
         var elsewhere = placed.NodeName == "pd-first" ? "pd-second" : "pd-first";
         Assert.Null(await pod.MarkScheduled(new Placement(elsewhere, GpuAllocation.None, new Dictionary<string, long>(), "kube")));
 
-        _storage.FailRunningWrites = false;
+        _storage.Stop();
         var running = await WaitForPod(grains, "pd-pod", p => p.Phase == PodPhase.Running);
         Assert.Equal(placed.NodeName, running.NodeName);
         Assert.Contains("pd-pod", (await grains.GetGrain<INodeGrain>(placed.NodeName!).GetView())!.Pods.Select(p => p.Pod.Name));
-    }
-
-    private sealed class FailingRunningWrites
-    {
-        public volatile bool FailRunningWrites;
-        private int _failed;
-
-        public int RunningWritesFailed => Volatile.Read(ref _failed);
-
-        public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
-
-        private sealed class Storage(FailingRunningWrites owner, IGrainStorage inner) : IGrainStorage
-        {
-            public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
-
-            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-            {
-                if (owner.FailRunningWrites && grainState.State is PodState { Phase: PodPhase.Running })
-                {
-                    Interlocked.Increment(ref owner._failed);
-                    throw new InvalidOperationException("the pod's Running write failed (test)");
-                }
-                return inner.WriteStateAsync(stateName, grainId, grainState);
-            }
-
-            public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
-        }
     }
 }

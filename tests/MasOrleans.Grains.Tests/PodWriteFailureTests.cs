@@ -1,10 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains.Pods;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
-using Orleans.Runtime;
-using Orleans.Storage;
 using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
@@ -17,7 +14,7 @@ namespace MasOrleans.Grains.Tests;
 public sealed class PodWriteFailureTests : IAsyncLifetime
 {
     private readonly SiloLog _log = new();
-    private readonly FailingTerminalWrites _storage = new();
+    private readonly FailingPodWrites _storage = new();
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
@@ -41,7 +38,7 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         Assert.True((await pod.Create(PodOf("pw-evicted", 1000), null)).Outcome.IsOk);
         await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod Running");
 
-        _storage.FailNextTerminalWrite = true;
+        FailNextTerminalWrite();
         await Assert.ThrowsAnyAsync<Exception>(() => pod.Evict("pw-node", PodReasons.TaintEviction, "evicted (test)"));
         Assert.Equal((PodPhase.Running, "pw-node"), ((await pod.Get())!.Phase, (await pod.Get())!.NodeName));
         Assert.Contains("pw-evicted", (await node.GetView())!.Pods.Select(p => p.Pod.Name));
@@ -64,11 +61,11 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         _log.Expect("the pod's terminal write failed");
         var (node, pod) = await RunningOn("pw-taint-node", PodOf("pw-untolerated", 1000));
 
-        _storage.FailNextTerminalWrite = true;
+        FailNextTerminalWrite();
         Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-untolerated"), "the node freed");
-        Assert.False(_storage.FailNextTerminalWrite); // the first eviction's write did fail
+        Assert.False(_storage.Armed); // the first eviction's write did fail
         var evicted = (await pod.Get())!;
         Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
     }
@@ -86,11 +83,11 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         var (node, pod) = await RunningOn("pw-timed-node",
             PodOf("pw-tolerated-a-while", 1000) with { Tolerations = [new Toleration("maint", "Exists", Effect: TaintEffects.NoExecute, TolerationSeconds: 1)] });
 
-        _storage.FailNextTerminalWrite = true;
+        FailNextTerminalWrite();
         Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-tolerated-a-while"), "the node freed");
-        Assert.False(_storage.FailNextTerminalWrite);
+        Assert.False(_storage.Armed);
         var evicted = (await pod.Get())!;
         Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
         Assert.Equal("taint maint:NoExecute on node pw-timed-node was tolerated for 1 s (tolerationSeconds), which ran out", evicted.Events[^1].Message);
@@ -115,36 +112,14 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         var grains = _cluster.Client;
         var node = grains.GetGrain<INodeGrain>("pw-exit-node");
         Assert.True((await node.Register(new NodeSpec { Name = "pw-exit-node", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
-        _storage.FailNextTerminalWrite = true;
+        FailNextTerminalWrite();
         var pod = grains.GetGrain<IPodGrain>("pw-exits");
         Assert.True((await pod.Create(PodOf("pw-exits", 1000) with { ExpectedDurationSeconds = 0.2 }, null)).Outcome.IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-exits"), "the node freed");
-        Assert.False(_storage.FailNextTerminalWrite); // the first exit's write did fail
+        Assert.False(_storage.Armed); // the first exit's write did fail
         Assert.Equal(PodPhase.Succeeded, (await pod.Get())!.Phase);
     }
 
-    private sealed class FailingTerminalWrites
-    {
-        public volatile bool FailNextTerminalWrite;
-
-        public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
-
-        private sealed class Storage(FailingTerminalWrites owner, IGrainStorage inner) : IGrainStorage
-        {
-            public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
-
-            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-            {
-                if (owner.FailNextTerminalWrite && grainState.State is PodState { Phase: PodPhase.Failed or PodPhase.Succeeded })
-                {
-                    owner.FailNextTerminalWrite = false;
-                    throw new InvalidOperationException("the pod's terminal write failed (test)");
-                }
-                return inner.WriteStateAsync(stateName, grainId, grainState);
-            }
-
-            public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
-        }
-    }
+    private void FailNextTerminalWrite() => _storage.FailNext(p => p.Phase is PodPhase.Failed or PodPhase.Succeeded, "terminal");
 }

@@ -1,0 +1,57 @@
+using MasOrleans.Grains.Pods;
+using Orleans.Runtime;
+using Orleans.Storage;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// Grain storage over the default one that fails a pod's writes of the states a test picks, as Redis
+/// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>).
+/// </summary>
+public sealed class FailingPodWrites
+{
+    private volatile Func<PodState, bool>? _failWhen;
+    private volatile bool _once;
+    private string _what = "";
+    private int _failed;
+
+    /// <summary>Fails every write of a pod state <paramref name="when"/> picks (as "the pod's <paramref name="what"/> write failed") until <see cref="Stop"/>.</summary>
+    public void Fail(Func<PodState, bool> when, string what) => Arm(when, what, once: false);
+
+    /// <summary>Fails the next write of a pod state <paramref name="when"/> picks, and no later one.</summary>
+    public void FailNext(Func<PodState, bool> when, string what) => Arm(when, what, once: true);
+
+    public void Stop() => _failWhen = null;
+
+    /// <summary>Whether a failure asked for has not happened yet (<see cref="FailNext"/>) or still goes on (<see cref="Fail"/>).</summary>
+    public bool Armed => _failWhen is not null;
+
+    private void Arm(Func<PodState, bool> when, string what, bool once)
+    {
+        _what = what;
+        _once = once;
+        _failWhen = when;
+    }
+
+    public int Failed => Volatile.Read(ref _failed);
+
+    public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
+
+    private sealed class Storage(FailingPodWrites owner, IGrainStorage inner) : IGrainStorage
+    {
+        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+        public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            if (grainState.State is PodState pod && owner._failWhen is { } failWhen && failWhen(pod))
+            {
+                if (owner._once) owner._failWhen = null;
+                Interlocked.Increment(ref owner._failed);
+                throw new InvalidOperationException($"the pod's {owner._what} write failed (test)");
+            }
+            return inner.WriteStateAsync(stateName, grainId, grainState);
+        }
+
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+    }
+}
