@@ -218,6 +218,7 @@ public sealed partial class ClusterState
         var n = NodeCount++;
         _specs[n] = spec;
         _indexByName[spec.Name] = n;
+        TotalCapacity += spec.Capacity;
         for (var d = 0; d < ResourceNames.Count; d++)
         {
             Capacity[d][n] = spec.Capacity[d];
@@ -305,6 +306,7 @@ public sealed partial class ClusterState
             PodsWithAffinityTotal++;
         }
         _podLocations[pod.Name] = (node, gpus);
+        CountBound(pod);
         RefreshFitRow(node);
         Touch(node);
         return true;
@@ -329,6 +331,7 @@ public sealed partial class ClusterState
             PodsWithAffinity[node]--;
             PodsWithAffinityTotal--;
         }
+        CountUnbound(pod);
         RefreshFitRow(node);
         Touch(node);
         return true;

@@ -11,10 +11,20 @@ public enum QueueOrder
     /// smallest expectedDurationSeconds goes first; pods without a duration come after those with one.
     /// </summary>
     Sjf,
+
+    /// <summary>
+    /// Dominant Resource Fairness (Ghodsi et al., NSDI 2011) among namespaces within a priority: among the highest-priority
+    /// pods, the next is the earliest of the namespace whose bound pods hold the smallest dominant share of the cluster
+    /// (<see cref="Cluster.ClusterState.DominantShare"/>); ties by namespace name.
+    /// </summary>
+    Drf,
 }
 
 public static class QueueOrders
 {
+    /// <summary>The values <c>Scheduler__QueueOrder</c> takes, as a message lists them.</summary>
+    public const string Names = "'priority', 'sjf' or 'drf'";
+
     public static bool TryParse(string? value, out QueueOrder order)
     {
         switch (value?.Trim().ToLowerInvariant())
@@ -24,6 +34,9 @@ public static class QueueOrders
                 return true;
             case "sjf":
                 order = QueueOrder.Sjf;
+                return true;
+            case "drf":
+                order = QueueOrder.Drf;
                 return true;
             default:
                 order = QueueOrder.Priority;

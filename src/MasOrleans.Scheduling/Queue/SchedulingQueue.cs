@@ -9,10 +9,10 @@ namespace MasOrleans.Scheduling.Queue;
 /// A pod handed out by <see cref="TryPop"/> is in flight until the caller reports <see cref="Done"/>,
 /// <see cref="MarkUnschedulable"/> or <see cref="Requeue"/>. Not thread-safe: one owner (a grain) drives it.
 /// </summary>
-public sealed class SchedulingQueue<T>
+public sealed partial class SchedulingQueue<T>
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly SortedSet<Entry> _active;
+    private readonly IActiveQueue _active;
     private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
     private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
     private readonly HashSet<Entry> _inFlight = [];
@@ -22,12 +22,23 @@ public sealed class SchedulingQueue<T>
     /// <summary>kube-scheduler's DefaultPodMaxInUnschedulablePodsDuration (pkg/scheduler/backend/queue/scheduling_queue.go).</summary>
     public static readonly TimeSpan DefaultMaxInUnschedulable = TimeSpan.FromMinutes(5);
 
-    public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null)
+    /// <param name="dominantShare">
+    /// A namespace's dominant share of the cluster now (<see cref="Cluster.ClusterState.DominantShare"/>): the
+    /// <see cref="QueueOrder.Drf"/> order reads it at every pop, and needs it.
+    /// </param>
+    public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null,
+        Func<string, double>? dominantShare = null)
     {
         Order = order;
         Backoff = backoff ?? BackoffPolicy.Default;
         MaxInUnschedulable = maxInUnschedulable ?? DefaultMaxInUnschedulable;
-        _active = new SortedSet<Entry>(Comparer<Entry>.Create(order == QueueOrder.Sjf ? CompareSjf : ComparePriority));
+        _active = order switch
+        {
+            QueueOrder.Sjf => new SortedActive(CompareSjf),
+            QueueOrder.Drf => new FairShareActive(dominantShare
+                ?? throw new ArgumentNullException(nameof(dominantShare), "the drf order reads each namespace's dominant share")),
+            _ => new SortedActive(ComparePriority),
+        };
     }
 
     public QueueOrder Order { get; }
@@ -47,16 +58,17 @@ public sealed class SchedulingQueue<T>
 
     /// <summary>
     /// Adds a pod to the active queue. A pod already known keeps its place (and arrival) but gets the new item;
-    /// adding an in-flight pod again is ignored, since its worker will report back.
+    /// adding an in-flight pod again is ignored, since its worker will report back. <paramref name="namespace"/> is the
+    /// tenant the DRF order shares the cluster among (the other orders ignore it).
     /// </summary>
-    public void Add(string name, int priority, double? expectedDurationSeconds, T item)
+    public void Add(string name, int priority, double? expectedDurationSeconds, T item, string @namespace = "")
     {
         if (_entries.TryGetValue(name, out var known))
         {
             known.Item = item;
             return;
         }
-        var entry = new Entry(name, priority, expectedDurationSeconds, _arrivals++, item);
+        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _arrivals++, item);
         _entries[name] = entry;
         Put(entry, Place.Active);
     }
@@ -69,12 +81,11 @@ public sealed class SchedulingQueue<T>
     {
         FlushUnschedulableLeftover(now);
         FlushBackoff(now);
-        if (_active.Count == 0)
+        if (_active.Next() is not { } entry)
         {
             pod = default;
             return false;
         }
-        var entry = _active.Min!;
         _active.Remove(entry);
         entry.Where = Place.InFlight;
         entry.MoveRequestAtPop = _moveRequests;
@@ -218,9 +229,10 @@ public sealed class SchedulingQueue<T>
 
     private enum Place { Active, Backoff, Unschedulable, InFlight }
 
-    private sealed class Entry(string name, int priority, double? expectedDurationSeconds, long arrival, T item)
+    private sealed class Entry(string name, string @namespace, int priority, double? expectedDurationSeconds, long arrival, T item)
     {
         public string Name { get; } = name;
+        public string Namespace { get; } = @namespace;
         public int Priority { get; } = priority;
         public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
         public long Arrival { get; } = arrival;

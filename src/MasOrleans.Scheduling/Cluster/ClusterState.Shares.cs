@@ -1,0 +1,40 @@
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
+
+namespace MasOrleans.Scheduling.Cluster;
+
+/// <summary>What each namespace's bound pods hold of the cluster: the shares the DRF queue order compares.</summary>
+public sealed partial class ClusterState
+{
+    private readonly Dictionary<string, ResourceVector> _requestedByNamespace = new(StringComparer.Ordinal);
+
+    /// <summary>Every node's capacity added up (nodes are never taken out of a state; it is rebuilt instead).</summary>
+    public ResourceVector TotalCapacity { get; private set; }
+
+    /// <summary>The requests of the namespace's bound pods (assumed ones included), added up.</summary>
+    public ResourceVector RequestedBy(string @namespace) => _requestedByNamespace.GetValueOrDefault(@namespace);
+
+    /// <summary>
+    /// The namespace's dominant share (Ghodsi et al., "Dominant Resource Fairness", NSDI 2011, Section 4): the largest,
+    /// over the resource dimensions the cluster has, of what its bound pods request of it divided by the cluster's
+    /// capacity of it. 0 for a namespace with nothing bound. O(dimensions): kept per namespace as pods bind and leave.
+    /// </summary>
+    public double DominantShare(string @namespace)
+    {
+        if (!_requestedByNamespace.TryGetValue(@namespace, out var requested)) return 0;
+        var share = 0.0;
+        for (var d = 0; d < ResourceNames.Count; d++)
+            if (TotalCapacity[d] > 0) share = Math.Max(share, (double)requested[d] / TotalCapacity[d]);
+        return share;
+    }
+
+    private void CountBound(PodSpec pod) =>
+        _requestedByNamespace[pod.Namespace] = _requestedByNamespace.GetValueOrDefault(pod.Namespace) + pod.Requests;
+
+    private void CountUnbound(PodSpec pod)
+    {
+        var left = _requestedByNamespace.GetValueOrDefault(pod.Namespace) - pod.Requests;
+        if (left == ResourceVector.Zero) _requestedByNamespace.Remove(pod.Namespace);
+        else _requestedByNamespace[pod.Namespace] = left;
+    }
+}
