@@ -58,7 +58,7 @@ public static class GrainServices
     {
         AddChecked<TelemetryOptions>(services, configuration, "Telemetry", o => o.Problems());
         AddChecked<SchedulerOptions>(services, configuration, "Scheduler", o => o.Problems())
-            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), "Scheduler__QueueOrder must be 'priority' or 'sjf'");
+            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), $"Scheduler__QueueOrder must be {Queue.QueueOrders.Names}");
         AddChecked<WorkloadOptions>(services, configuration, "Workloads", o => o.Problems());
         AddChecked<ContainerRuntimeOptions>(services, configuration, "ContainerRuntime", o => o.Problems());
         AddChecked<Learning.OnlineLearningOptions>(services, configuration, "Learning:Online", o => o.Problems());

@@ -55,7 +55,7 @@ public sealed class SchedulerOptions
     /// <summary>Waiting pods are retried this long after capacity appears, so bursts of frees coalesce into one retry.</summary>
     public int RetryCoalesceMilliseconds { get; set; } = 200;
 
-    /// <summary>Order of the active queue: "priority" (priority, then arrival) or "sjf" (seed 003: shortest expected duration within a priority).</summary>
+    /// <summary>Order of the active queue: "priority" (priority, then arrival), "sjf" (seed 003: shortest expected duration within a priority) or "drf" (within a priority, the namespace with the smallest dominant share first).</summary>
     public string QueueOrder { get; set; } = "priority";
 
     /// <summary>First backoff of an unschedulable pod; it doubles per failed attempt up to <see cref="MaxBackoffMilliseconds"/>.</summary>

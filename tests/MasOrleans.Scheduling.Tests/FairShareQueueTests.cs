@@ -18,7 +18,7 @@ public sealed class FairShareQueueTests
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>
-    /// The paper's example (Section 4, Figure 3): 9 CPUs and 18 GB; user A's tasks need &lt;1 CPU, 4 GB&gt; (dominant:
+    /// The paper's worked example (Section 4): 9 CPUs and 18 GB; user A's tasks need &lt;1 CPU, 4 GB&gt; (dominant:
     /// memory, 4/18 = 2/9 a task), user B's &lt;3 CPUs, 1 GB&gt; (dominant: CPU, 3/9 = 1/3 a task); DRF gives A three
     /// tasks and B two, both at a dominant share of 2/3, with all 9 CPUs and 14 GB used. By hand, through the queue: shares
     /// (0, 0) → a (name) → (2/9, 0) → b → (2/9, 1/3) → a → (4/9, 1/3) → b → (4/9, 2/3) → a → (2/3, 2/3), and the CPUs are

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
@@ -11,6 +13,7 @@ public sealed class QueueOrderConfigurationTests
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
             Infrastructure.SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Scheduler:QueueOrder"] = "fifo" }));
         Assert.Contains("Scheduler__QueueOrder", error.Message);
+        foreach (var order in new[] { "'priority'", "'sjf'", "'drf'" }) Assert.Contains(order, error.Message);
     }
 
     /// <summary>
@@ -50,6 +53,64 @@ public sealed class QueueOrderConfigurationTests
         var placed = await http.WaitFor("/api/v1/nodes/qo-a", n => n.GetProperty("pods").GetArrayLength() == 1);
         Assert.Equal([expected], placed.GetProperty("pods").EnumerateArray().Select(p => p.GetString()));
         Assert.Equal("Running", (await http.WaitFor($"/api/v1/pods/{expected}", p => p.Phase() == "Running")).Phase());
+    }
+
+    /// <summary>
+    /// `drf` in the live silo, through the Kubernetes surface (namespaces are Kubernetes'): the DRF paper's example
+    /// (Ghodsi et al., NSDI 2011, Section 4) on one node of 9 CPUs and 18Gi. Namespace drf-a's six pods of
+    /// &lt;1 CPU, 4Gi&gt; are created before drf-b's six of &lt;3 CPUs, 1Gi&gt;, all waiting while a 9-CPU pod holds the
+    /// node. When it is deleted, arrival order would place four of drf-a's and one of drf-b's (16Gi, then 7 CPUs), DRF
+    /// three and two: shares (0, 0) → a → (2/9, 0) → b → (2/9, 1/3) → a → (4/9, 1/3) → b → (4/9, 2/3) → a → (2/3, 2/3),
+    /// all 9 CPUs taken. No sixth pod fits after either, so five on the node is the end.
+    /// </summary>
+    [Fact]
+    public async Task Drf_interleaves_two_namespaces_by_dominant_share_not_by_arrival()
+    {
+        await using var silo = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Scheduler:QueueOrder"] = "drf",
+            ["Scheduler:QueueShards"] = "1",
+            ["Scheduler:RetryCoalesceMilliseconds"] = "50",
+            ["Scheduler:InitialBackoffMilliseconds"] = "1",
+            ["Scheduler:MaxBackoffMilliseconds"] = "1",
+        });
+        var http = silo.Http;
+        using (var node = await http.Post("/api/v1/nodes", Requests.Node("drf-node", cpu: "9", memory: "18Gi")))
+            Assert.Equal(HttpStatusCode.Created, node.StatusCode);
+        await CreateIn(http, "default", "drf-blocker", cpu: "9", memory: "1Gi");
+        await http.WaitFor("/api/v1/pods/drf-blocker", p => p.Phase() == "Running");
+        var waiting = new List<string>();
+        foreach (var (ns, cpu, memory) in new[] { ("drf-a", "1", "4Gi"), ("drf-b", "3", "1Gi") })
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                await CreateIn(http, ns, $"p{i}", cpu, memory);
+                waiting.Add($"{ns}.p{i}");
+            }
+        }
+        foreach (var pod in waiting) await http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Unschedulable");
+
+        using (var deleted = await http.DeleteAsync("/api/v1/pods/drf-blocker"))
+            Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode}");
+        var placed = await http.WaitFor("/api/v1/nodes/drf-node", n => n.GetProperty("pods").GetArrayLength() == 5);
+        var byNamespace = placed.GetProperty("pods").EnumerateArray().GroupBy(p => p.GetString()![..5]).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal((3, 2), (byNamespace.GetValueOrDefault("drf-a"), byNamespace.GetValueOrDefault("drf-b")));
+    }
+
+    private static async Task CreateIn(HttpClient http, string ns, string name, string cpu, string memory)
+    {
+        var pod = JsonSerializer.Serialize(new
+        {
+            apiVersion = "v1",
+            kind = "Pod",
+            metadata = new { name },
+            spec = new
+            {
+                containers = new[] { new { name = "main", image = "busybox:1.36", resources = new { requests = new Dictionary<string, string> { ["cpu"] = cpu, ["memory"] = memory } } } },
+            },
+        });
+        using var response = await http.PostAsync($"/k8s/api/v1/namespaces/{ns}/pods", new StringContent(pod, Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
     private static async Task Create(HttpClient http, string name, double? duration)

@@ -19,7 +19,7 @@ namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>
 /// One shard of the scheduling queue and the scheduling agent for its pods: the core's <see cref="SchedulingQueue{T}"/>
-/// in priority (or SJF) order with backoff, and up to <see cref="SchedulerOptions.MaxInFlight"/> scheduling cycles
+/// in the configured order (priority, SJF or DRF) with backoff, and up to <see cref="SchedulerOptions.MaxInFlight"/> scheduling cycles
 /// (<see cref="SchedulingCycle"/>) at a time over this silo's <see cref="SiloClusterView"/>. Nothing is persisted: the
 /// pods are, and on activation the shard asks its waiting pods to enqueue again. It also keeps its pods' phases
 /// (<see cref="ShardPodTable"/>), which the index merges for listings and counts: a pod's change costs no call.
@@ -50,7 +50,8 @@ public sealed partial class SchedulingQueueGrain(
     private readonly SchedulingQueue<PodSpec> _queue = new(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)),
-        TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds));
+        TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds),
+        view.DominantShare);
     private readonly Dictionary<string, InFlightCycle> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
     private readonly FailureRun _cycleFailures = new();
@@ -133,7 +134,7 @@ public sealed partial class SchedulingQueueGrain(
 
     private Task Queue(PodSpec pod)
     {
-        _queue.Add(pod.Name, pod.Priority, pod.ExpectedDurationSeconds, pod);
+        _queue.Add(pod.Name, pod.Priority, pod.ExpectedDurationSeconds, pod, pod.Namespace);
         Pump();
         return Task.CompletedTask;
     }

@@ -116,6 +116,20 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
     }
 
+    /// <summary>
+    /// The namespace's dominant share of the whole cluster (<see cref="ClusterState.DominantShare"/>), which the DRF queue
+    /// order reads at every pop: every shard on every silo reads the same nodes, so they agree. It counts this silo's
+    /// assumed placements too: a cycle assumes its pod before the shard pops the next one, so a burst of pops is fair.
+    /// </summary>
+    public double DominantShare(string @namespace)
+    {
+        lock (_lock)
+        {
+            if (_rebuild) RebuildAll();
+            return _state.DominantShare(@namespace);
+        }
+    }
+
     /// <summary>Starts the view from the index's membership: every node is read from its grain.</summary>
     public async Task Start(ClusterMembership membership)
     {
