@@ -57,15 +57,16 @@ public sealed partial class SchedulingQueue<T>
         public Entry? Next()
         {
             if (Count == 0) return null;
+            var top = _levels.First().Value;
             string? fairest = null;
             var smallest = 0.0;
-            foreach (var @namespace in _levels.First().Value.Keys)
+            foreach (var @namespace in top.Keys)
             {
                 var share = dominantShare(@namespace);
                 if (fairest is null || share < smallest || (share == smallest && string.CompareOrdinal(@namespace, fairest) < 0))
                     (fairest, smallest) = (@namespace, share);
             }
-            return _levels.First().Value[fairest!].Min;
+            return top[fairest!].Min;
         }
     }
 
