@@ -1,0 +1,65 @@
+using MasOrleans.Abstractions;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The dominant shares the <c>drf</c> queue order reads from a silo's cluster view: cluster-wide, from the nodes'
+/// changes, so two silos' views (each the source of its own shards' order) given the same changes give the same shares.
+/// The views are the test's own, not subscribed to the feed, so they see only the changes the test hands them.
+/// </summary>
+public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>, IDisposable
+{
+    private const long Gi = 1L << 30;
+
+    public void Dispose() => fixture.Log.AssertClean();
+
+    /// <summary>
+    /// Two nodes of 8 CPUs and 16 GiB: 16 CPUs and 32 GiB. t-a binds &lt;2 CPUs, 1 GiB&gt; on one: CPU 2/16 = 0.125,
+    /// memory 1/32 → 0.125. t-b binds &lt;1 CPU, 8 GiB&gt; on the other: CPU 1/16, memory 8/32 = 0.25 → 0.25. When t-b's pod
+    /// is released its share is 0 again, on both views.
+    /// </summary>
+    [Fact]
+    public async Task Two_silos_views_given_the_same_changes_give_the_same_shares()
+    {
+        string[] names = ["g-share-1", "g-share-2"];
+        foreach (var name in names)
+        {
+            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16 * Gi) };
+            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        }
+        var views = new[] { await ViewOf(names), await ViewOf(names) };
+        var (first, second) = (views[0].Node(names[0])!, views[0].Node(names[1])!);
+        var bound = new[]
+        {
+            Bound(first, first.Seq + 1, Pod("a-1", "t-a", cpuMilli: 2000, memoryBytes: 1 * Gi)),
+            Bound(second, second.Seq + 1, Pod("b-1", "t-b", cpuMilli: 1000, memoryBytes: 8 * Gi)),
+        };
+        foreach (var view in views) await view.NodesChanged(bound);
+
+        Assert.All(views, view => Assert.Equal((0.125, 0.25), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+        var released = new NodeChange(second.Name, second.Incarnation, second.Seq + 2, NodeChangeKind.PodReleased, Released: "b-1");
+        foreach (var view in views) await view.NodesChanged([released]);
+        Assert.All(views, view => Assert.Equal((0.125, 0.0), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+    }
+
+    private async Task<SiloClusterView> ViewOf(string[] nodes)
+    {
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, TimeSpan.FromMinutes(10));
+        await view.Start(new ClusterMembership(nodes, "kube"));
+        return view;
+    }
+
+    private static PodSpec Pod(string name, string @namespace, long cpuMilli, long memoryBytes) =>
+        new() { Name = name, Namespace = @namespace, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: memoryBytes) };
+
+    private static NodeChange Bound(NodeView node, long seq, PodSpec pod) =>
+        new(node.Name, node.Incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(pod, GpuAllocation.None));
+}
