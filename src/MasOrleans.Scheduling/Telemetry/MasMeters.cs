@@ -19,9 +19,14 @@ public static class MasMeters
 
     public static readonly Meter Meter = new(MeterName);
 
-    /// <summary>mas_scheduling_latency_seconds{policy}: one placement, from the worker taking the pod to its outcome.</summary>
+    /// <summary>
+    /// mas_scheduling_latency_seconds{policy,result}: one scheduling attempt, from the worker taking the pod to its outcome,
+    /// by the result <see cref="SchedulingDecisions"/> counts it as, as kube's scheduler_scheduling_attempt_duration_seconds
+    /// {result, profile} (pkg/scheduler/metrics/metrics.go): a failed or abandoned attempt is slow because something
+    /// failed, and mixed in, it made placements look slow during an outage.
+    /// </summary>
     public static readonly Histogram<double> SchedulingLatency = Meter.CreateHistogram(
-        "mas_scheduling_latency", "s", "Time a scheduler worker spent placing one pod, by policy",
+        "mas_scheduling_latency", "s", "Time a scheduler worker spent on one scheduling attempt, by policy and result (as mas_scheduling_decisions_total)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
     /// <summary>
@@ -95,9 +100,10 @@ public static class MasMeters
     public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
     {
         var policyTag = PolicyTag(policy);
-        SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag);
-        var result = failureReason is null ? SchedulingResults.Scheduled : SchedulingFailureReasons.ResultOf(failureReason);
-        SchedulingDecisions.Add(1, policyTag, new KeyValuePair<string, object?>("result", result));
+        var resultTag = new KeyValuePair<string, object?>("result",
+            failureReason is null ? SchedulingResults.Scheduled : SchedulingFailureReasons.ResultOf(failureReason));
+        SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag, resultTag);
+        SchedulingDecisions.Add(1, policyTag, resultTag);
         if (failureReason is not null) SchedulingFailures.Add(1, policyTag, new KeyValuePair<string, object?>("reason", failureReason));
     }
 
@@ -108,7 +114,10 @@ public static class MasMeters
         ModelInferenceLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, new KeyValuePair<string, object?>("algo", algorithm));
 }
 
-/// <summary>Values of the result label of mas_scheduling_decisions_total, kube's schedule_attempts_total results.</summary>
+/// <summary>
+/// Values of the result label of mas_scheduling_decisions_total and mas_scheduling_latency_seconds, kube's
+/// schedule_attempts_total and scheduling_attempt_duration_seconds results.
+/// </summary>
 public static class SchedulingResults
 {
     /// <summary>Bound to a node.</summary>
