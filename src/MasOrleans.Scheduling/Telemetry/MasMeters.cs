@@ -13,6 +13,12 @@ public static class MasMeters
 {
     public const string MeterName = "MasOrleans";
 
+    /// <summary>
+    /// The policy label of an attempt whose policy the catalog does not know (a pod stored before its profile left the
+    /// configuration): the label takes the catalog's names alone, so a name a pod carries never becomes a series.
+    /// </summary>
+    public const string UnknownPolicy = "unknown";
+
     /// <summary>Seconds, from 0.5 ms (a warm in-silo decision) to 10 s (a decision stuck behind storage).</summary>
     public static readonly IReadOnlyList<double> LatencyBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
