@@ -168,7 +168,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var exposition = await PrometheusText.Scrape(_silo.Http);
         foreach (var algo in new[] { "ddqn", "ppo" })
         {
-            foreach (var result in new[] { "trained", "rejected", "discarded" })
+            foreach (var result in new[] { "trained", "rejected", "discarded", "error" })
                 Assert.True(PrometheusText.Value(exposition, "mas_learning_rounds_total", $"algo=\"{algo}\"", $"result=\"{result}\"") == 0,
                     $"mas_learning_rounds_total{{algo={algo},result={result}}} is not 0 on a fresh silo");
             foreach (var outcome in new[] { "sent", "dropped", "off" })
@@ -179,6 +179,9 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
         foreach (var outcome in new[] { "sent", "dropped", "off" })
             Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
+        var roundsHelp = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_rounds_total ", StringComparison.Ordinal));
+        foreach (var result in new[] { "trained", "rejected", "discarded", "error" })
+            Assert.True(roundsHelp.Contains($"{result}:", StringComparison.Ordinal), $"{roundsHelp} does not say what result {result} is");
     }
 
     /// <summary>

@@ -62,9 +62,10 @@ public static class MasMeters
         "mas_learning_experience", null,
         "Live learned-policy decisions by outcome (sent: to the trainer; dropped: lost, trainer unreachable or queue full; off: not kept, online learning switched off)");
 
-    /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (trained, rejected, discarded).</summary>
+    /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (<see cref="LearningRoundResults"/>).</summary>
     public static readonly Counter<long> LearningRounds = Meter.CreateCounter<long>(
-        "mas_learning_rounds", null, "Online training rounds by algorithm and result");
+        "mas_learning_rounds", null,
+        "Online training rounds by algorithm and result (trained: a new version; rejected: a non-finite loss; discarded: a rollback during the round; error: the round failed)");
 
     public static KeyValuePair<string, object?> AlgoTag(string algorithm) => new("algo", algorithm);
 
@@ -182,6 +183,8 @@ public static class LearningRoundResults
     public const string Rejected = "rejected";
     /// <summary>A rollback happened during the round.</summary>
     public const string Discarded = "discarded";
+    /// <summary>The round failed (the trainer threw, or the new version could not be stored; the Error log says why).</summary>
+    public const string Error = "error";
 
-    public static readonly IReadOnlyList<string> All = [Trained, Rejected, Discarded];
+    public static readonly IReadOnlyList<string> All = [Trained, Rejected, Discarded, Error];
 }
