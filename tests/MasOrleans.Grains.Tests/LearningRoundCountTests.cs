@@ -92,7 +92,10 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
 
         Assert.Equal(1, _rounds.GetValueOrDefault(LearningRoundResults.Error));
         Assert.Equal(0, _rounds.GetValueOrDefault(LearningRoundResults.Trained));
-        Assert.Equal(1, (await learning.GetStatus()).ActiveVersion);
+        // The status says so too: its last round is this one, no version made from version 1.
+        var status = await learning.GetStatus();
+        Assert.Equal(1, status.ActiveVersion);
+        Assert.Equal((LearningRoundResults.Error, 1, null), (status.LastRound?.Result, status.LastRound?.FromVersion, status.LastRound?.NewVersion));
     }
 
     /// <summary>Grain storage over the default one failing the learning grain's writes while <see cref="Fail"/>, as Redis gone would.</summary>

@@ -207,7 +207,10 @@ public sealed class LearningGrain(
         {
             _trainerVersion = -1;
             logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
-            // Counted as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to train.
+            // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
+            // train, and the status showed the last round that worked as the last round.
+            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
+                Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
             throw;
         }
