@@ -86,13 +86,14 @@ public static class MasMeters
     }
 
     /// <summary>
-    /// Exports every scheduling counter series of the known policies at 0, for the reason the learning counters are
-    /// (<see cref="StartLearningCountersAtZero"/>): a policy's first failure in a while would otherwise be invisible to
-    /// the failure-rate alert. Call once the exporter listens.
+    /// Exports every scheduling counter series of the known policies, and of <see cref="UnknownPolicy"/>, at 0, for the
+    /// reason the learning counters are (<see cref="StartLearningCountersAtZero"/>): a policy's first failure in a while,
+    /// or the first pods whose policy is gone, would otherwise be invisible to the failure-rate alert. Call once the
+    /// exporter listens.
     /// </summary>
     public static void StartSchedulingCountersAtZero(IEnumerable<string> policies)
     {
-        foreach (var policy in policies)
+        foreach (var policy in policies.Append(UnknownPolicy))
         {
             var policyTag = PolicyTag(policy);
             foreach (var result in SchedulingResults.All)
