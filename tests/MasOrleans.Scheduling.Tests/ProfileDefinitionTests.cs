@@ -85,6 +85,19 @@ public class ProfileDefinitionTests
         Assert.Equal(field, error.Field);
     }
 
+    /// <summary>The metrics' policy label of pods whose policy the catalog does not know (MasMeters.UnknownPolicy).</summary>
+    [Theory]
+    [InlineData("unknown")]
+    [InlineData("Unknown")]
+    public void A_profile_may_not_take_the_metrics_name_of_unknown_policies(string name)
+    {
+        var d = Packing();
+        d.Name = name;
+        var error = Assert.Throws<ProfileValidationException>(() => ProfileConfiguration.Register(PolicyCatalog.CreateDefault(), [d]));
+        Assert.Equal("profiles[0].name", error.Field);
+        Assert.Contains("reserved", error.Message);
+    }
+
     [Fact]
     public void Kube_default_profile_uses_kube_scheduler_weights()
     {

@@ -66,9 +66,11 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.Equal(1, PrometheusText.Value(exposition, "mas_pending_pods"));
         Assert.Equal(3, PrometheusText.Value(exposition, "mas_scheduling_decisions_total", "policy=\"kube\"", "result=\"scheduled\""));
         Assert.True(PrometheusText.Value(exposition, "mas_scheduling_failures_total", "policy=\"kube\"", "reason=\"unschedulable\"") >= 1);
-        // One latency observation per decision, whatever its result.
-        var decisions = PrometheusText.Samples(exposition).Where(s => s.Name == "mas_scheduling_decisions_total" && s.Labels.Contains("policy=\"kube\"")).Sum(s => s.Value);
-        Assert.Equal(decisions, PrometheusText.Value(exposition, "mas_scheduling_latency_seconds_count", "policy=\"kube\""));
+        // One latency observation per attempt, under the attempt's result (kube's scheduling_attempt_duration_seconds{result}):
+        // the unschedulable pod's attempts are timed apart from the placements MasSchedulingLatencyHigh watches.
+        foreach (var result in new[] { "scheduled", "unschedulable" })
+            Assert.Equal(PrometheusText.Value(exposition, "mas_scheduling_decisions_total", "policy=\"kube\"", $"result=\"{result}\""),
+                PrometheusText.Value(exposition, "mas_scheduling_latency_seconds_count", "policy=\"kube\"", $"result=\"{result}\""));
         // 3 pods of 1 cpu on the 8-cpu node "busy": 0.375; the telemetry said 0.6.
         Assert.Equal(0.375, PrometheusText.Value(exposition, "mas_node_allocation_ratio", "node=\"busy\"", "resource=\"cpu\""));
         Assert.Equal(0.6, PrometheusText.Value(exposition, "mas_node_utilization_ratio", "node=\"busy\"", "resource=\"cpu\""));
@@ -166,7 +168,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var exposition = await PrometheusText.Scrape(_silo.Http);
         foreach (var algo in new[] { "ddqn", "ppo" })
         {
-            foreach (var result in new[] { "trained", "rejected", "discarded" })
+            foreach (var result in new[] { "trained", "rejected", "discarded", "error" })
                 Assert.True(PrometheusText.Value(exposition, "mas_learning_rounds_total", $"algo=\"{algo}\"", $"result=\"{result}\"") == 0,
                     $"mas_learning_rounds_total{{algo={algo},result={result}}} is not 0 on a fresh silo");
             foreach (var outcome in new[] { "sent", "dropped", "off" })
@@ -177,6 +179,9 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
         foreach (var outcome in new[] { "sent", "dropped", "off" })
             Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
+        var roundsHelp = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_rounds_total ", StringComparison.Ordinal));
+        foreach (var result in new[] { "trained", "rejected", "discarded", "error" })
+            Assert.True(roundsHelp.Contains($"{result}:", StringComparison.Ordinal), $"{roundsHelp} does not say what result {result} is");
     }
 
     /// <summary>
@@ -191,7 +196,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var policies = listing.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).ToList();
         Assert.Contains("kube", policies);
         var exposition = await PrometheusText.Scrape(_silo.Http);
-        foreach (var policy in policies)
+        // And the label of pods whose policy the catalog does not know (one removed from the configuration since).
+        foreach (var policy in policies.Append("unknown"))
         {
             foreach (var result in new[] { "scheduled", "unschedulable", "error" })
                 Assert.True(PrometheusText.Value(exposition, "mas_scheduling_decisions_total", $"policy=\"{policy}\"", $"result=\"{result}\"") == 0,

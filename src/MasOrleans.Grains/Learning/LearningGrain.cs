@@ -207,6 +207,11 @@ public sealed class LearningGrain(
         {
             _trainerVersion = -1;
             logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
+            // train, and the status showed the last round that worked as the last round.
+            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
+                Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
+            CountRound(LearningRoundResults.Error);
             throw;
         }
         finally
@@ -218,10 +223,13 @@ public sealed class LearningGrain(
     private Outcome Finish(int from, int? version, OnlineRound round, double seconds, string result, Outcome outcome)
     {
         _lastRound = new LearningRound(DateTime.UtcNow, from, version, round.Transitions, double.IsFinite(round.Loss) ? round.Loss : null, seconds, result);
-        MasMeters.LearningRounds.Add(1, MasMeters.AlgoTag(Algorithm), new KeyValuePair<string, object?>("result", result));
+        CountRound(result);
         if (!outcome.IsOk) logger.LogWarning("{Algorithm}: {Error}", Algorithm, outcome.Message);
         return outcome;
     }
+
+    private void CountRound(string result) =>
+        MasMeters.LearningRounds.Add(1, MasMeters.AlgoTag(Algorithm), new KeyValuePair<string, object?>("result", result));
 
     /// <summary>Writes the new state; on failure the old one stays in memory, so nothing is half-applied.</summary>
     private Task Commit(LearningState next)

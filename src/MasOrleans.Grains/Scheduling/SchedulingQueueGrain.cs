@@ -254,10 +254,10 @@ public sealed partial class SchedulingQueueGrain(
         _inFlight.Remove(pod.Name);
         switch (result?.Verdict)
         {
-            case null: MasMeters.RecordDecision(cycle.Policy, cycle.StartedTimestamp, SchedulingFailureReasons.Error); break;
-            case CycleVerdict.Bound: SchedulingTelemetry.Scheduled(logger, pod.Name, result.Policy, result.Node!, cycle.StartedTimestamp); break;
+            case null: MasMeters.RecordDecision(PolicyLabel(cycle.Policy), cycle.StartedTimestamp, SchedulingFailureReasons.Error); break;
+            case CycleVerdict.Bound: SchedulingTelemetry.Scheduled(logger, pod.Name, PolicyLabel(result.Policy), result.Node!, cycle.StartedTimestamp); break;
             case CycleVerdict.Gone: break;
-            default: SchedulingTelemetry.Failed(logger, pod.Name, result.Policy, result.Reason!, result.Message!, cycle.StartedTimestamp); break;
+            default: SchedulingTelemetry.Failed(logger, pod.Name, PolicyLabel(result.Policy), result.Reason!, result.Message!, cycle.StartedTimestamp); break;
         }
         var now = clock.GetUtcNow();
         switch (result?.Verdict)
@@ -268,6 +268,13 @@ public sealed partial class SchedulingQueueGrain(
         }
         Pump();
     }
+
+    /// <summary>
+    /// The policy an attempt is counted under: the catalog's spelling, so a default configured as "FGD" is fgd's series, not
+    /// one of its own, and a name the catalog does not know (a pod stored before its profile was removed) is
+    /// <see cref="MasMeters.UnknownPolicy"/>, not a new series per name.
+    /// </summary>
+    private string PolicyLabel(string policy) => view.Schedulers.Canonical(policy) ?? MasMeters.UnknownPolicy;
 
     private void ArmBackoffTimer()
     {
@@ -292,7 +299,7 @@ public sealed partial class SchedulingQueueGrain(
         foreach (var (pod, cycle) in _inFlight.Where(kv => now - kv.Value.Since > timeout).ToList())
         {
             LogAbandoned(logger, pod, timeout);
-            MasMeters.RecordDecision(cycle.Policy, cycle.StartedTimestamp, SchedulingFailureReasons.Timeout);
+            MasMeters.RecordDecision(PolicyLabel(cycle.Policy), cycle.StartedTimestamp, SchedulingFailureReasons.Timeout);
             _inFlight.Remove(pod);
             _queue.Requeue(pod, now);
         }

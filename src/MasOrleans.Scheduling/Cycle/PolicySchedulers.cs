@@ -30,6 +30,9 @@ public sealed class PolicySchedulers(PolicyCatalog catalog, PolicyOptions? optio
 
     public bool Contains(string policy) => catalog.Contains(policy);
 
+    /// <summary>The catalog's spelling of <paramref name="policy"/>, or null when it does not know it (<see cref="PolicyCatalog.Canonical"/>).</summary>
+    public string? Canonical(string policy) => catalog.Canonical(policy);
+
     /// <summary>The scheduler of <paramref name="policy"/>, or null when the catalog does not know it.</summary>
     public ProfileScheduler? Get(string policy, ClusterState cluster, PodSpec pod)
     {

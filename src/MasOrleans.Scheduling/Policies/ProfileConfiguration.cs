@@ -31,6 +31,10 @@ public static class ProfileConfiguration
     public static void Validate(ProfileDefinition definition, string path, ScorePluginRegistry registry)
     {
         if (string.IsNullOrWhiteSpace(definition.Name)) throw new ProfileValidationException($"{path}.name", "a profile needs a name");
+        // Its series would be one with those of pods whose policy is gone.
+        if (string.Equals(definition.Name, Telemetry.MasMeters.UnknownPolicy, StringComparison.OrdinalIgnoreCase))
+            throw new ProfileValidationException($"{path}.name",
+                $"'{definition.Name}' is reserved: the scheduling metrics count pods whose policy is not known under policy=\"{Telemetry.MasMeters.UnknownPolicy}\"");
         if (!FilterSets.IsKnown(definition.Filters))
             throw new ProfileValidationException($"{path}.filters", $"unknown filter set '{definition.Filters}' (known: {FilterSets.Kube}, {FilterSets.Standard})");
         if (definition.PercentageOfNodesToScore is < 0 or > 100)

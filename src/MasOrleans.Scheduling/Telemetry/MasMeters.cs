@@ -13,15 +13,26 @@ public static class MasMeters
 {
     public const string MeterName = "MasOrleans";
 
+    /// <summary>
+    /// The policy label of an attempt whose policy the catalog does not know (a pod stored before its profile left the
+    /// configuration): the label takes the catalog's names alone, so a name a pod carries never becomes a series.
+    /// </summary>
+    public const string UnknownPolicy = "unknown";
+
     /// <summary>Seconds, from 0.5 ms (a warm in-silo decision) to 10 s (a decision stuck behind storage).</summary>
     public static readonly IReadOnlyList<double> LatencyBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     public static readonly Meter Meter = new(MeterName);
 
-    /// <summary>mas_scheduling_latency_seconds{policy}: one placement, from the worker taking the pod to its outcome.</summary>
+    /// <summary>
+    /// mas_scheduling_latency_seconds{policy,result}: one scheduling attempt, from the worker taking the pod to its outcome,
+    /// by the result <see cref="SchedulingDecisions"/> counts it as, as kube's scheduler_scheduling_attempt_duration_seconds
+    /// {result, profile} (pkg/scheduler/metrics/metrics.go): a failed or abandoned attempt is slow because something
+    /// failed, and mixed in, it made placements look slow during an outage.
+    /// </summary>
     public static readonly Histogram<double> SchedulingLatency = Meter.CreateHistogram(
-        "mas_scheduling_latency", "s", "Time a scheduler worker spent placing one pod, by policy",
+        "mas_scheduling_latency", "s", "Time a scheduler worker spent on one scheduling attempt, by policy and result (as mas_scheduling_decisions_total)",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
     /// <summary>
@@ -51,9 +62,10 @@ public static class MasMeters
         "mas_learning_experience", null,
         "Live learned-policy decisions by outcome (sent: to the trainer; dropped: lost, trainer unreachable or queue full; off: not kept, online learning switched off)");
 
-    /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (trained, rejected, discarded).</summary>
+    /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (<see cref="LearningRoundResults"/>).</summary>
     public static readonly Counter<long> LearningRounds = Meter.CreateCounter<long>(
-        "mas_learning_rounds", null, "Online training rounds by algorithm and result");
+        "mas_learning_rounds", null,
+        "Online training rounds by algorithm and result (trained: a new version; rejected: a non-finite loss; discarded: a rollback during the round; error: the round failed)");
 
     public static KeyValuePair<string, object?> AlgoTag(string algorithm) => new("algo", algorithm);
 
@@ -74,13 +86,14 @@ public static class MasMeters
     }
 
     /// <summary>
-    /// Exports every scheduling counter series of the known policies at 0, for the reason the learning counters are
-    /// (<see cref="StartLearningCountersAtZero"/>): a policy's first failure in a while would otherwise be invisible to
-    /// the failure-rate alert. Call once the exporter listens.
+    /// Exports every scheduling counter series of the known policies, and of <see cref="UnknownPolicy"/>, at 0, for the
+    /// reason the learning counters are (<see cref="StartLearningCountersAtZero"/>): a policy's first failure in a while,
+    /// or the first pods whose policy is gone, would otherwise be invisible to the failure-rate alert. Call once the
+    /// exporter listens.
     /// </summary>
     public static void StartSchedulingCountersAtZero(IEnumerable<string> policies)
     {
-        foreach (var policy in policies)
+        foreach (var policy in policies.Append(UnknownPolicy))
         {
             var policyTag = PolicyTag(policy);
             foreach (var result in SchedulingResults.All)
@@ -95,9 +108,10 @@ public static class MasMeters
     public static void RecordDecision(string policy, long startedTimestamp, string? failureReason = null)
     {
         var policyTag = PolicyTag(policy);
-        SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag);
-        var result = failureReason is null ? SchedulingResults.Scheduled : SchedulingFailureReasons.ResultOf(failureReason);
-        SchedulingDecisions.Add(1, policyTag, new KeyValuePair<string, object?>("result", result));
+        var resultTag = new KeyValuePair<string, object?>("result",
+            failureReason is null ? SchedulingResults.Scheduled : SchedulingFailureReasons.ResultOf(failureReason));
+        SchedulingLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, policyTag, resultTag);
+        SchedulingDecisions.Add(1, policyTag, resultTag);
         if (failureReason is not null) SchedulingFailures.Add(1, policyTag, new KeyValuePair<string, object?>("reason", failureReason));
     }
 
@@ -108,7 +122,10 @@ public static class MasMeters
         ModelInferenceLatency.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, new KeyValuePair<string, object?>("algo", algorithm));
 }
 
-/// <summary>Values of the result label of mas_scheduling_decisions_total, kube's schedule_attempts_total results.</summary>
+/// <summary>
+/// Values of the result label of mas_scheduling_decisions_total and mas_scheduling_latency_seconds, kube's
+/// schedule_attempts_total and scheduling_attempt_duration_seconds results.
+/// </summary>
 public static class SchedulingResults
 {
     /// <summary>Bound to a node.</summary>
@@ -167,6 +184,8 @@ public static class LearningRoundResults
     public const string Rejected = "rejected";
     /// <summary>A rollback happened during the round.</summary>
     public const string Discarded = "discarded";
+    /// <summary>The round failed (the trainer threw, or the new version could not be stored; the Error log says why).</summary>
+    public const string Error = "error";
 
-    public static readonly IReadOnlyList<string> All = [Trained, Rejected, Discarded];
+    public static readonly IReadOnlyList<string> All = [Trained, Rejected, Discarded, Error];
 }
