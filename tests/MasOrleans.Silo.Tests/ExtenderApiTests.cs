@@ -107,6 +107,41 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
     }
 
+    /// <summary>
+    /// kubectl taint node / kubectl cordon on nodes MasOrleans already knows: the extender took only labels from later
+    /// requests, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle still placed pods on a node kube
+    /// keeps them off. Reasons as kube-scheduler v1.35 words them: pkg/scheduler/framework/plugins/tainttoleration/
+    /// taint_toleration.go ("node(s) had untolerated taint", to which kube adds the taint as {key: value}) and
+    /// nodeunschedulable/node_unschedulable.go (ErrReasonUnschedulable); both UnschedulableAndUnresolvable.
+    /// </summary>
+    [Fact]
+    public async Task A_known_node_takes_the_taints_and_cordon_kubernetes_sends()
+    {
+        var args = LoadArgs();
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        var tainted = args.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        tainted.Spec.Taints.Add(new k8s.Models.V1Taint { Key = "dedicated", Value = "vision", Effect = "NoSchedule" });
+        var cordoned = args.Nodes.Items.Single(n => n.Metadata.Name == "gpu-v100-2");
+        cordoned.Spec.Unschedulable = true;
+        args.Nodes.Items = [tainted, cordoned];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+
+        var a10 = await Http.GetJson("/api/v1/nodes/gpu-a10-1");
+        Assert.Contains(a10.GetProperty("taints").EnumerateArray(), t => t.GetProperty("key").GetString() == "dedicated");
+        Assert.True((await Http.GetJson("/api/v1/nodes/gpu-v100-2")).GetProperty("unschedulable").GetBoolean());
+        var byName = LoadArgs();
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
+        var named = await Post<ExtenderFilterResult>("filter", byName);
+        Assert.Empty(named.NodeNames!);
+        Assert.StartsWith("node(s) had untolerated taint", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
+        Assert.Equal("node(s) were unschedulable", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
+
+        // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        Assert.Equal(["gpu-a10-1", "gpu-v100-2"], (await Post<ExtenderFilterResult>("filter", byName)).NodeNames!.Order().ToArray());
+    }
+
     [Fact]
     public async Task A_pod_bound_in_the_default_namespace_is_the_pod_of_that_name_everywhere()
     {

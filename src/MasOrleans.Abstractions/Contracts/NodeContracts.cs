@@ -35,7 +35,22 @@ public sealed record NodeView(
 public sealed record NodePatch(
     [property: Id(0)] IReadOnlyDictionary<string, string>? Labels = null,
     [property: Id(1)] IReadOnlyList<Taint>? Taints = null,
-    [property: Id(2)] bool? Unschedulable = null);
+    [property: Id(2)] bool? Unschedulable = null)
+{
+    /// <summary>True when the patch changes nothing.</summary>
+    public bool IsEmpty => Labels is null && Taints is null && Unschedulable is null;
+
+    /// <summary>
+    /// What brings <paramref name="current"/> to these labels, taints and unschedulable flag, and only that: an unchanged
+    /// field is null, so it neither rewrites the node nor adds an event.
+    /// </summary>
+    public static NodePatch Changes(NodeSpec current, IReadOnlyDictionary<string, string> labels, IReadOnlyList<Taint> taints, bool unschedulable)
+    {
+        var sameLabels = labels.Count == current.Labels.Count && labels.All(kv => current.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        return new NodePatch(sameLabels ? null : labels, taints.SequenceEqual(current.Taints) ? null : taints,
+            unschedulable == current.Unschedulable ? null : unschedulable);
+    }
+}
 
 /// <summary>
 /// The outcome of Reserve: the devices actually held, or why the pod no longer fits; and the silo the node grain answered

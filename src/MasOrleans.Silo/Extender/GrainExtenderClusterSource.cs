@@ -37,23 +37,21 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
                     var outcome = await NodeRegistration.Register(grains, clusterView, node);
                     if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
                 }
-                // Kubernetes is the truth for its nodes' labels (kubectl label node): kept as registered, a name-only request
-                // and MasOrleans' own cycle placed pods by labels the node no longer has. A node missing from a request is
-                // not gone (kube-scheduler sends only the nodes its filters passed), so none is ever removed here.
-                else if (!SameLabels(known.Spec.Labels, node.Labels))
+                // Kubernetes is the truth for its nodes' labels, taints and cordon (kubectl label, taint, cordon): kept as
+                // registered, a name-only request and MasOrleans' own cycle placed pods by what the node no longer has. A node
+                // missing from a request is not gone (kube-scheduler sends only the nodes its filters passed), so none is ever
+                // removed here. Capacity stays as registered (NodeGrain keeps it fixed).
+                else if (NodePatch.Changes(known.Spec, node.Labels, node.Taints, node.Unschedulable) is { IsEmpty: false } patch)
                 {
-                    var outcome = await grains.Reference<INodeGrain>(node.Name).Patch(new NodePatch(Labels: node.Labels));
+                    var outcome = await grains.Reference<INodeGrain>(node.Name).Patch(patch);
                     await clusterView.Resync(node.Name);
-                    if (outcome.IsOk) logger.LogInformation("Kubernetes node {Node} seen by the extender has new labels; updated", node.Name);
+                    if (outcome.IsOk) logger.LogInformation("Kubernetes node {Node} seen by the extender has changed labels, taints or cordon; updated", node.Name);
                 }
             }
         }
         await clusterView.Ready;
         _view = new View(0, clusterView.DefaultPolicy, clusterView.Nodes().ToDictionary(n => n.Name, StringComparer.Ordinal));
     }
-
-    private static bool SameLabels(IReadOnlyDictionary<string, string> known, IReadOnlyDictionary<string, string> sent) =>
-        known.Count == sent.Count && sent.All(l => known.TryGetValue(l.Key, out var value) && value == l.Value);
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
 
