@@ -60,6 +60,12 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         // the silo's runtime default policy is kube, and no pod is bound yet.
         Assert.Equal(new Dictionary<string, long> { ["gpu-a10-1"] = 3, ["gpu-t4-1"] = 0, ["gpu-v100-1"] = 0, ["gpu-v100-2"] = 4 },
             priorities.ToDictionary(p => p.Host, p => p.Score));
+        // nodeCacheCapable: kube-scheduler sends names only (pkg/scheduler/extender.go, Prioritize); the nodes registered
+        // above score the same.
+        var byName = LoadArgs();
+        byName.NodeNames = byName.Nodes!.Items.Select(n => n.Metadata.Name).ToList();
+        byName.Nodes = null;
+        Assert.Equal(priorities.ToDictionary(p => p.Host, p => p.Score), (await Post<List<HostPriority>>("prioritize", byName)).ToDictionary(p => p.Host, p => p.Score));
 
         var bound = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs
         {
@@ -140,6 +146,59 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         Assert.Equal(["gpu-a10-1", "gpu-v100-2"], (await Post<ExtenderFilterResult>("filter", byName)).NodeNames!.Order().ToArray());
+    }
+
+    /// <summary>
+    /// The kubelet's allocatable changed (a GPU gone unhealthy, new system reservations): the extender kept the capacity the
+    /// node registered with, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle placed by room the node no
+    /// longer has. Kube's reason: "Insufficient cpu" (v1.35 pkg/scheduler/framework/plugins/noderesources/fit.go, "Insufficient "
+    /// and the resource; UnschedulableAndUnresolvable here, with no pod whose eviction makes room). A node its bound pods no
+    /// longer fit keeps them (Kubernetes evicts nothing for allocatable either) and its size, said once in a warning, until
+    /// they have left.
+    /// </summary>
+    [Fact]
+    public async Task A_known_node_takes_the_allocatable_kubernetes_sends_once_its_pods_fit()
+    {
+        var args = LoadArgs();
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        // The pod's effective cpu request is 6 (its init container); gpu-v100-2 goes from 64 cpu to 5.
+        var shrunk = args.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-v100-2");
+        shrunk.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("5");
+        args.Nodes.Items = [shrunk];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("5", (await Http.GetJson("/api/v1/nodes/gpu-v100-2")).GetProperty("capacity").GetProperty("cpu").GetString());
+        var byName = LoadArgs();
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
+        var named = await Post<ExtenderFilterResult>("filter", byName);
+        Assert.Equal(["gpu-a10-1"], named.NodeNames!);
+        Assert.Equal("Insufficient cpu", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
+
+        // gpu-a10-1 (31.5 cpu) holds 20 cpu of a REST pod, and Kubernetes now says 16: the pod stays, the node keeps its size.
+        using (var filler = await Http.Post("/api/v1/pods", new
+        {
+            name = "a10-filler",
+            requests = new Dictionary<string, string> { ["cpu"] = "20" },
+            nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A10" },
+            tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
+        }))
+            Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
+        await Http.WaitFor("/api/v1/pods/a10-filler", p => p.Phase() == "Running");
+        _host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
+        var overfull = LoadArgs();
+        var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
+        overfull.Nodes.Items = [a10];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
+        Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
+        Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/a10-filler")).Phase());
+
+        // Once the pod has left, the next request's allocatable is taken.
+        using (var deleted = await Http.DeleteAsync("/api/v1/pods/a10-filler"))
+            Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode}");
+        await Http.WaitFor("/api/v1/nodes/gpu-a10-1", n => n.GetProperty("pods").GetArrayLength() == 0);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
+        Assert.Equal("16", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
 
     [Fact]
