@@ -5,6 +5,7 @@ using k8s;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -146,6 +147,33 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         Assert.Equal(["gpu-a10-1", "gpu-v100-2"], (await Post<ExtenderFilterResult>("filter", byName)).NodeNames!.Order().ToArray());
+    }
+
+    /// <summary>
+    /// A node being deleted through MasOrleans (DELETE /api/v1/nodes, kubectl delete node on /k8s) is cordoned while its
+    /// pods leave; Kubernetes still sends it schedulable, and taking that from each request uncordoned it mid-deletion.
+    /// </summary>
+    [Fact]
+    public async Task A_node_being_deleted_stays_cordoned_whatever_kubernetes_sends()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        // A reservation whose pod never records it refuses eviction, so the deletion stays under way (DeletedNodeReservationTests).
+        var node = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("gpu-t4-1");
+        var ghost = new MasOrleans.Scheduling.Model.PodSpec { Name = "t4-ghost", Requests = MasOrleans.Scheduling.Resources.ResourceVector.Of(cpuMilli: 1000) };
+        Assert.True((await node.Reserve(ghost, MasOrleans.Scheduling.Model.GpuAllocation.None)).Reserved);
+        using (var deleting = await Http.DeleteAsync("/api/v1/nodes/gpu-t4-1?force=true"))
+            Assert.Equal(HttpStatusCode.Accepted, deleting.StatusCode);
+
+        // The extender acts on this silo's view as its last request read it: once the view has the deletion, a request reads
+        // it and the next one takes what Kubernetes sends.
+        var siloView = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        await FaultScenarios.WaitUntil(() => siloView.Node("gpu-t4-1")?.Draining == true, 20);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        var view = await node.GetView();
+        Assert.True(view!.Draining);
+        Assert.True(view.Spec.Unschedulable, "the extender uncordoned a node being deleted");
+        await node.Release("t4-ghost");
     }
 
     /// <summary>

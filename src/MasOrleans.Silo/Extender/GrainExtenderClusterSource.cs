@@ -45,8 +45,8 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
                 // Kubernetes is the truth for its nodes (kubectl label, taint, cordon; the kubelet's allocatable): kept as
                 // registered, a name-only request and MasOrleans' own cycle placed pods by what the node no longer has. A node
                 // missing from a request is not gone (kube-scheduler sends only the nodes its filters passed), so none is ever
-                // removed here.
-                else await Update(known.Spec, node);
+                // removed here. One MasOrleans is deleting stays as the deletion left it, cordoned, until it is gone.
+                else if (!known.Draining) await Update(known.Spec, node);
             }
         }
         await clusterView.Ready;
