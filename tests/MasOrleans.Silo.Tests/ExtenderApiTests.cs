@@ -220,6 +220,14 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
         Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
         Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/a10-filler")).Phase());
+        // Filter counts the pod there as bind will place: 11.5 of the 31.5 cpu are free, not the 16 sent (which the 20 cpu
+        // pod, left out as not fitting, made look empty). This pod's effective cpu request is 12.5.
+        var large = LoadArgs();
+        large.Pod!.Spec.Containers[0].Resources.Requests["cpu"] = new k8s.Models.ResourceQuantity("12");
+        large.Nodes = overfull.Nodes;
+        var refusedLarge = await Post<ExtenderFilterResult>("filter", large);
+        Assert.Empty(refusedLarge.Nodes!.Items);
+        Assert.Equal("Insufficient cpu", refusedLarge.FailedNodes.Concat(refusedLarge.FailedAndUnresolvableNodes).Single(f => f.Key == "gpu-a10-1").Value);
 
         // Once the pod has left, the next request's allocatable is taken.
         using (var deleted = await Http.DeleteAsync("/api/v1/pods/a10-filler"))

@@ -99,7 +99,7 @@ public sealed partial class NodeGrain(
         var bound = BoundPods.ToList();
         // Nothing is evicted for a smaller allocatable (nor does Kubernetes evict for one), and the node's accounting holds
         // only pods that fit: a size its pods do not fit in is refused, and the node keeps the one it has.
-        if (resized && bound.Count > 0 && !Holds(updated, bound))
+        if (resized && bound.Count > 0 && !ClusterState.Holds(updated, bound))
             return Outcome.Conflict($"node '{spec.Name}' holds pods that would not fit in {updated.Capacity} (pods {updated.MaxPods}); it keeps {spec.Capacity} (pods {spec.MaxPods})");
         state.State = state.State with { Spec = updated };
         if (resized) AddEvent("Normal", "Resized", $"allocatable now {updated.Capacity}, pods={updated.MaxPods}");
@@ -232,14 +232,6 @@ public sealed partial class NodeGrain(
         if (state.State.Spec is not { } spec) return;
         _local.AddNode(spec, pods, _ready, state.State.Images,
             misfit: bound => throw new InvalidOperationException($"stored pod '{bound.Pod.Name}' does not fit node '{spec.Name}'"));
-    }
-
-    /// <summary>Whether every pod fits the node as <paramref name="spec"/> describes it (GPU devices included).</summary>
-    private static bool Holds(NodeSpec spec, IReadOnlyList<BoundPod> pods)
-    {
-        var fits = true;
-        new ClusterState().AddNode(spec, pods, misfit: _ => fits = false);
-        return fits;
     }
 
     private IReadOnlyList<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.PodsOn(0);
