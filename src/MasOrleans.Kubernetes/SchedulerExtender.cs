@@ -170,9 +170,19 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return result.Success ? result.Gpus : null;
     }
 
-    /// <summary>The node as the source knows it, holding its bound pods except the one being scheduled.</summary>
-    private void AddWithBoundPods(ClusterState cluster, NodeSpec node, PodSpec pod) =>
-        cluster.AddNode(node, source.BoundPods(node.Name).Where(b => b.Pod.Name != pod.Name));
+    /// <summary>
+    /// The node holding its bound pods except the one being scheduled. A request's node its bound pods do not fit at the size
+    /// it is sent with keeps the size they were placed by, as the source knows it (a node grain takes a new size only once its
+    /// pods fit) and bind places by: built at the size sent, the pods that did not fit were left out and the node looked emptier.
+    /// </summary>
+    private void AddWithBoundPods(ClusterState cluster, NodeSpec node, PodSpec pod)
+    {
+        var bound = source.BoundPods(node.Name).Where(b => b.Pod.Name != pod.Name).ToList();
+        if (bound.Count > 0 && source.FindNode(node.Name) is { } known && (known.Capacity != node.Capacity || known.MaxPods != node.MaxPods)
+            && !ClusterState.Holds(node, bound))
+            node = node with { Capacity = known.Capacity, MaxPods = known.MaxPods };
+        cluster.AddNode(node, bound);
+    }
 
     private async Task<string?> RefreshAsync(ExtenderArgs args, CancellationToken cancellationToken)
     {

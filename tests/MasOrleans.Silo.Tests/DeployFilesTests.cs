@@ -148,7 +148,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public void Scheduler_extender_configuration_points_at_the_silo_service()
     {
-        var config = RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0];
+        var config = RepoFiles.Yaml("deploy/kubernetes/scheduler/kube-scheduler-extender.yaml")[0];
         Assert.Equal("KubeSchedulerConfiguration", config["kind"].ToString());
         var extender = (YamlMappingNode)((YamlSequenceNode)config["extenders"])[0];
         var url = new Uri(extender["urlPrefix"].ToString());
@@ -172,7 +172,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public void Scheduler_extender_configuration_sends_exactly_the_masorleans_pods_to_the_silo()
     {
-        var config = RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0];
+        var config = RepoFiles.Yaml("deploy/kubernetes/scheduler/kube-scheduler-extender.yaml")[0];
         Assert.Equal(["masorleans"], ((YamlSequenceNode)config["profiles"]).Select(p => p["schedulerName"].ToString()));
         var election = (YamlMappingNode)config["leaderElection"];
         Assert.Equal("true", election["leaderElect"].ToString());
@@ -190,7 +190,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public void Bind_delegation_has_a_role_that_lets_the_silo_post_bindings_in_every_namespace()
     {
-        Assert.Contains("# bindVerb: bind", RepoFiles.Read("deploy/kubernetes/kube-scheduler-extender.yaml"));
+        Assert.Contains("# bindVerb: bind", RepoFiles.Read("deploy/kubernetes/scheduler/kube-scheduler-extender.yaml"));
         var docs = RepoFiles.Yaml("deploy/kubernetes/extender-bind-rbac.yaml");
         var role = Kind(docs, "ClusterRole");
         Assert.Contains(((YamlSequenceNode)role["rules"]).Cast<YamlMappingNode>(), rule =>
@@ -201,7 +201,7 @@ public sealed partial class DeployFilesTests
         var silo = RepoFiles.Yaml("deploy/kubernetes/silo.yaml");
         Assert.Equal(Kind(silo, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"].ToString(), account["name"].ToString());
         // The namespace the extender's urlPrefix reaches the silo's Service in (masorleans.<namespace>.svc...).
-        var url = new Uri(((YamlSequenceNode)RepoFiles.Yaml("deploy/kubernetes/kube-scheduler-extender.yaml")[0]["extenders"])[0]["urlPrefix"].ToString());
+        var url = new Uri(((YamlSequenceNode)RepoFiles.Yaml("deploy/kubernetes/scheduler/kube-scheduler-extender.yaml")[0]["extenders"])[0]["urlPrefix"].ToString());
         Assert.Equal(url.Host.Split('.')[1], account["namespace"].ToString());
     }
 

@@ -5,6 +5,7 @@ using k8s;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -60,6 +61,12 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         // the silo's runtime default policy is kube, and no pod is bound yet.
         Assert.Equal(new Dictionary<string, long> { ["gpu-a10-1"] = 3, ["gpu-t4-1"] = 0, ["gpu-v100-1"] = 0, ["gpu-v100-2"] = 4 },
             priorities.ToDictionary(p => p.Host, p => p.Score));
+        // nodeCacheCapable: kube-scheduler sends names only (pkg/scheduler/extender.go, Prioritize); the nodes registered
+        // above score the same.
+        var byName = LoadArgs();
+        byName.NodeNames = byName.Nodes!.Items.Select(n => n.Metadata.Name).ToList();
+        byName.Nodes = null;
+        Assert.Equal(priorities.ToDictionary(p => p.Host, p => p.Score), (await Post<List<HostPriority>>("prioritize", byName)).ToDictionary(p => p.Host, p => p.Score));
 
         var bound = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs
         {
@@ -105,6 +112,129 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         // A node left out of a request is not gone (kube-scheduler sends only the nodes its filters passed): still known.
         using var kept = await Http.GetAsync("/api/v1/nodes/gpu-v100-2");
         Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+    }
+
+    /// <summary>
+    /// kubectl taint node / kubectl cordon on nodes MasOrleans already knows: the extender took only labels from later
+    /// requests, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle still placed pods on a node kube
+    /// keeps them off. Reasons as kube-scheduler v1.35 words them: pkg/scheduler/framework/plugins/tainttoleration/
+    /// taint_toleration.go ("node(s) had untolerated taint", to which kube adds the taint as {key: value}) and
+    /// nodeunschedulable/node_unschedulable.go (ErrReasonUnschedulable); both UnschedulableAndUnresolvable.
+    /// </summary>
+    [Fact]
+    public async Task A_known_node_takes_the_taints_and_cordon_kubernetes_sends()
+    {
+        var args = LoadArgs();
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        var tainted = args.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        tainted.Spec.Taints.Add(new k8s.Models.V1Taint { Key = "dedicated", Value = "vision", Effect = "NoSchedule" });
+        var cordoned = args.Nodes.Items.Single(n => n.Metadata.Name == "gpu-v100-2");
+        cordoned.Spec.Unschedulable = true;
+        args.Nodes.Items = [tainted, cordoned];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+
+        var a10 = await Http.GetJson("/api/v1/nodes/gpu-a10-1");
+        Assert.Contains(a10.GetProperty("taints").EnumerateArray(), t => t.GetProperty("key").GetString() == "dedicated");
+        Assert.True((await Http.GetJson("/api/v1/nodes/gpu-v100-2")).GetProperty("unschedulable").GetBoolean());
+        var byName = LoadArgs();
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
+        var named = await Post<ExtenderFilterResult>("filter", byName);
+        Assert.Empty(named.NodeNames!);
+        Assert.StartsWith("node(s) had untolerated taint", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
+        Assert.Equal("node(s) were unschedulable", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
+
+        // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        Assert.Equal(["gpu-a10-1", "gpu-v100-2"], (await Post<ExtenderFilterResult>("filter", byName)).NodeNames!.Order().ToArray());
+    }
+
+    /// <summary>
+    /// A node being deleted through MasOrleans (DELETE /api/v1/nodes, kubectl delete node on /k8s) is cordoned while its
+    /// pods leave; Kubernetes still sends it schedulable, and taking that from each request uncordoned it mid-deletion.
+    /// </summary>
+    [Fact]
+    public async Task A_node_being_deleted_stays_cordoned_whatever_kubernetes_sends()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        // A reservation whose pod never records it refuses eviction, so the deletion stays under way (DeletedNodeReservationTests).
+        var node = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("gpu-t4-1");
+        var ghost = new MasOrleans.Scheduling.Model.PodSpec { Name = "t4-ghost", Requests = MasOrleans.Scheduling.Resources.ResourceVector.Of(cpuMilli: 1000) };
+        Assert.True((await node.Reserve(ghost, MasOrleans.Scheduling.Model.GpuAllocation.None)).Reserved);
+        using (var deleting = await Http.DeleteAsync("/api/v1/nodes/gpu-t4-1?force=true"))
+            Assert.Equal(HttpStatusCode.Accepted, deleting.StatusCode);
+
+        // The extender acts on this silo's view as its last request read it: once the view has the deletion, a request reads
+        // it and the next one takes what Kubernetes sends.
+        var siloView = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        await FaultScenarios.WaitUntil(() => siloView.Node("gpu-t4-1")?.Draining == true, 20);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        var view = await node.GetView();
+        Assert.True(view!.Draining);
+        Assert.True(view.Spec.Unschedulable, "the extender uncordoned a node being deleted");
+        await node.Release("t4-ghost");
+    }
+
+    /// <summary>
+    /// The kubelet's allocatable changed (a GPU gone unhealthy, new system reservations): the extender kept the capacity the
+    /// node registered with, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle placed by room the node no
+    /// longer has. Kube's reason: "Insufficient cpu" (v1.35 pkg/scheduler/framework/plugins/noderesources/fit.go, "Insufficient "
+    /// and the resource; UnschedulableAndUnresolvable here, with no pod whose eviction makes room). A node its bound pods no
+    /// longer fit keeps them (Kubernetes evicts nothing for allocatable either) and its size, said once in a warning, until
+    /// they have left.
+    /// </summary>
+    [Fact]
+    public async Task A_known_node_takes_the_allocatable_kubernetes_sends_once_its_pods_fit()
+    {
+        var args = LoadArgs();
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        // The pod's effective cpu request is 6 (its init container); gpu-v100-2 goes from 64 cpu to 5.
+        var shrunk = args.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-v100-2");
+        shrunk.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("5");
+        args.Nodes.Items = [shrunk];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("5", (await Http.GetJson("/api/v1/nodes/gpu-v100-2")).GetProperty("capacity").GetProperty("cpu").GetString());
+        var byName = LoadArgs();
+        byName.Nodes = null;
+        byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
+        var named = await Post<ExtenderFilterResult>("filter", byName);
+        Assert.Equal(["gpu-a10-1"], named.NodeNames!);
+        Assert.Equal("Insufficient cpu", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
+
+        // gpu-a10-1 (31.5 cpu) holds 20 cpu of a REST pod, and Kubernetes now says 16: the pod stays, the node keeps its size.
+        using (var filler = await Http.Post("/api/v1/pods", new
+        {
+            name = "a10-filler",
+            requests = new Dictionary<string, string> { ["cpu"] = "20" },
+            nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A10" },
+            tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
+        }))
+            Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
+        await Http.WaitFor("/api/v1/pods/a10-filler", p => p.Phase() == "Running");
+        _host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
+        var overfull = LoadArgs();
+        var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
+        overfull.Nodes.Items = [a10];
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
+        Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
+        Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/a10-filler")).Phase());
+        // Filter counts the pod there as bind will place: 11.5 of the 31.5 cpu are free, not the 16 sent (which the 20 cpu
+        // pod, left out as not fitting, made look empty). This pod's effective cpu request is 12.5.
+        var large = LoadArgs();
+        large.Pod!.Spec.Containers[0].Resources.Requests["cpu"] = new k8s.Models.ResourceQuantity("12");
+        large.Nodes = overfull.Nodes;
+        var refusedLarge = await Post<ExtenderFilterResult>("filter", large);
+        Assert.Empty(refusedLarge.Nodes!.Items);
+        Assert.Equal("Insufficient cpu", refusedLarge.FailedNodes.Concat(refusedLarge.FailedAndUnresolvableNodes).Single(f => f.Key == "gpu-a10-1").Value);
+
+        // Once the pod has left, the next request's allocatable is taken.
+        using (var deleted = await Http.DeleteAsync("/api/v1/pods/a10-filler"))
+            Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode}");
+        await Http.WaitFor("/api/v1/nodes/gpu-a10-1", n => n.GetProperty("pods").GetArrayLength() == 0);
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
+        Assert.Equal("16", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
 
     [Fact]

@@ -30,12 +30,32 @@ public sealed record NodeView(
     public ResourceVector Allocated => Pods.Aggregate(ResourceVector.Zero, (sum, p) => sum + p.Pod.Requests);
 }
 
-/// <summary>Changes to a node's scheduling attributes; null leaves a field as it is.</summary>
+/// <summary>
+/// Changes to a node's scheduling attributes; null leaves a field as it is. Capacity and MaxPods (its allocatable, as the
+/// kubelet reports it) are taken only when the pods bound there still fit.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("mas.node-patch")]
 public sealed record NodePatch(
     [property: Id(0)] IReadOnlyDictionary<string, string>? Labels = null,
     [property: Id(1)] IReadOnlyList<Taint>? Taints = null,
-    [property: Id(2)] bool? Unschedulable = null);
+    [property: Id(2)] bool? Unschedulable = null,
+    [property: Id(3)] ResourceVector? Capacity = null,
+    [property: Id(4)] int? MaxPods = null)
+{
+    /// <summary>True when the patch changes nothing.</summary>
+    public bool IsEmpty => Labels is null && Taints is null && Unschedulable is null && Capacity is null && MaxPods is null;
+
+    /// <summary>
+    /// What brings <paramref name="current"/> to these labels, taints and unschedulable flag, and only that: an unchanged
+    /// field is null, so it neither rewrites the node nor adds an event.
+    /// </summary>
+    public static NodePatch Changes(NodeSpec current, IReadOnlyDictionary<string, string> labels, IReadOnlyList<Taint> taints, bool unschedulable)
+    {
+        var sameLabels = labels.Count == current.Labels.Count && labels.All(kv => current.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        return new NodePatch(sameLabels ? null : labels, taints.SequenceEqual(current.Taints) ? null : taints,
+            unschedulable == current.Unschedulable ? null : unschedulable);
+    }
+}
 
 /// <summary>
 /// The outcome of Reserve: the devices actually held, or why the pod no longer fits; and the silo the node grain answered

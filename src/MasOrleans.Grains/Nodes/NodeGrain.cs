@@ -92,14 +92,24 @@ public sealed partial class NodeGrain(
             Labels = patch.Labels ?? spec.Labels,
             Taints = patch.Taints ?? spec.Taints,
             Unschedulable = patch.Unschedulable ?? spec.Unschedulable,
+            Capacity = patch.Capacity ?? spec.Capacity,
+            MaxPods = patch.MaxPods ?? spec.MaxPods,
         };
+        var resized = updated.Capacity != spec.Capacity || updated.MaxPods != spec.MaxPods;
+        var bound = BoundPods.ToList();
+        // Nothing is evicted for a smaller allocatable (nor does Kubernetes evict for one), and the node's accounting holds
+        // only pods that fit: a size its pods do not fit in is refused, and the node keeps the one it has.
+        if (resized && bound.Count > 0 && !ClusterState.Holds(updated, bound))
+            return Outcome.Conflict($"node '{spec.Name}' holds pods that would not fit in {updated.Capacity} (pods {updated.MaxPods}); it keeps {spec.Capacity} (pods {spec.MaxPods})");
         state.State = state.State with { Spec = updated };
+        if (resized) AddEvent("Normal", "Resized", $"allocatable now {updated.Capacity}, pods={updated.MaxPods}");
         if (updated.Unschedulable != spec.Unschedulable)
             AddEvent("Normal", updated.Unschedulable ? "Cordoned" : "Uncordoned", updated.Unschedulable ? "node marked unschedulable" : "node schedulable again");
         if (!ReferenceEquals(updated.Labels, spec.Labels) || !ReferenceEquals(updated.Taints, spec.Taints))
             AddEvent("Normal", "Updated", "labels or taints changed");
         await state.WriteStateAsync();
-        _local.UpdateNode(updated);
+        if (resized) RebuildLocal(bound);
+        else _local.UpdateNode(updated);
         await PublishInfo();
         // Taints apply to the pods already here too: those a NoExecute taint does not let stay leave, now or later.
         if (!ReferenceEquals(updated.Taints, spec.Taints))

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -159,7 +160,7 @@ public sealed partial class SiloClusterView
 
     private void ApplyInfo(int node, NodeInfo before, NodeInfo info)
     {
-        if (before.Spec.Capacity != info.Spec.Capacity)
+        if (before.Spec.Capacity != info.Spec.Capacity || before.Spec.MaxPods != info.Spec.MaxPods)
         {
             _rebuild = true;
             return;
@@ -174,7 +175,9 @@ public sealed partial class SiloClusterView
         (after.Ready && !before.Ready)
         || (before.Spec.Unschedulable && !after.Spec.Unschedulable)
         || !ReferenceEquals(before.Spec.Labels, after.Spec.Labels)
-        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints);
+        || !ReferenceEquals(before.Spec.Taints, after.Spec.Taints)
+        || after.Spec.MaxPods > before.Spec.MaxPods
+        || ResourceNames.All.Any(kind => after.Spec.Capacity[kind] > before.Spec.Capacity[kind]);
 
     /// <summary>First wait before a failed re-read is tried again; it doubles up to <see cref="MaxRetryDelay"/>.</summary>
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);

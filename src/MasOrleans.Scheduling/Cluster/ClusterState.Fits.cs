@@ -9,6 +9,14 @@ namespace MasOrleans.Scheduling.Cluster;
 /// </summary>
 public sealed partial class ClusterState
 {
+    /// <summary>Whether the pods all fit on a node as <paramref name="spec"/> describes it, GPU devices included (a node resized under its pods).</summary>
+    public static bool Holds(NodeSpec spec, IEnumerable<BoundPod> pods)
+    {
+        var fits = true;
+        new ClusterState().AddNode(spec, pods, misfit: _ => fits = false);
+        return fits;
+    }
+
     /// <summary>True when the node's pod count, free resources and devices can take the pod (ignores labels and taints).</summary>
     public bool FitsResources(int node, PodSpec pod) => HasPodRoom(node) && FitsResources(node, pod.Requests, pod.Gpu);
 

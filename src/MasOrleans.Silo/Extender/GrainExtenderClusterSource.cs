@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using Microsoft.Extensions.Options;
@@ -23,6 +25,9 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     private volatile View _view = new(-1, null, new Dictionary<string, NodeView>());
 
+    /// <summary>Per node, the allocatable last refused (its bound pods did not fit), so the warning is not repeated every request.</summary>
+    private readonly ConcurrentDictionary<string, (ResourceVector Capacity, int MaxPods)> _sizesRefused = new(StringComparer.Ordinal);
+
     /// <summary>Extender__DefaultPolicy when set, else the cluster's runtime default as this silo's view last read it.</summary>
     public string? DefaultPolicy => options.Value.DefaultPolicy ?? _view.DefaultPolicy;
 
@@ -37,23 +42,43 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
                     var outcome = await NodeRegistration.Register(grains, clusterView, node);
                     if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
                 }
-                // Kubernetes is the truth for its nodes' labels (kubectl label node): kept as registered, a name-only request
-                // and MasOrleans' own cycle placed pods by labels the node no longer has. A node missing from a request is
-                // not gone (kube-scheduler sends only the nodes its filters passed), so none is ever removed here.
-                else if (!SameLabels(known.Spec.Labels, node.Labels))
-                {
-                    var outcome = await grains.Reference<INodeGrain>(node.Name).Patch(new NodePatch(Labels: node.Labels));
-                    await clusterView.Resync(node.Name);
-                    if (outcome.IsOk) logger.LogInformation("Kubernetes node {Node} seen by the extender has new labels; updated", node.Name);
-                }
+                // Kubernetes is the truth for its nodes (kubectl label, taint, cordon; the kubelet's allocatable): kept as
+                // registered, a name-only request and MasOrleans' own cycle placed pods by what the node no longer has. A node
+                // missing from a request is not gone (kube-scheduler sends only the nodes its filters passed), so none is ever
+                // removed here. One MasOrleans is deleting stays as the deletion left it, cordoned, until it is gone.
+                else if (!known.Draining) await Update(known.Spec, node);
             }
         }
         await clusterView.Ready;
         _view = new View(0, clusterView.DefaultPolicy, clusterView.Nodes().ToDictionary(n => n.Name, StringComparer.Ordinal));
     }
 
-    private static bool SameLabels(IReadOnlyDictionary<string, string> known, IReadOnlyDictionary<string, string> sent) =>
-        known.Count == sent.Count && sent.All(l => known.TryGetValue(l.Key, out var value) && value == l.Value);
+    private async Task Update(NodeSpec known, NodeSpec sent)
+    {
+        var node = grains.Reference<INodeGrain>(sent.Name);
+        var changes = NodePatch.Changes(known, sent.Labels, sent.Taints, sent.Unschedulable);
+        var resize = sent.Capacity != known.Capacity || sent.MaxPods != known.MaxPods;
+        if (changes.IsEmpty && !resize) return;
+        if (!changes.IsEmpty && (await node.Patch(changes)).IsOk)
+            logger.LogInformation("Kubernetes node {Node} seen by the extender has changed labels, taints or cordon; updated", sent.Name);
+        if (resize)
+        {
+            var outcome = await node.Patch(new NodePatch(Capacity: sent.Capacity, MaxPods: sent.MaxPods));
+            var size = (sent.Capacity, sent.MaxPods);
+            if (outcome.IsOk)
+            {
+                _sizesRefused.TryRemove(sent.Name, out _);
+                logger.LogInformation("Kubernetes node {Node} seen by the extender has a new allocatable; updated", sent.Name);
+            }
+            // Refused while its pods do not fit (each request asks again, so it is taken once they have left): said once per size.
+            else if (outcome.Code == OutcomeCode.Conflict && (!_sizesRefused.TryGetValue(sent.Name, out var refused) || refused != size))
+            {
+                _sizesRefused[sent.Name] = size;
+                logger.LogWarning("Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}", sent.Name, outcome.Message);
+            }
+        }
+        await clusterView.Resync(sent.Name);
+    }
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
 

@@ -110,11 +110,7 @@ internal static class KubeNodeObjects
         if (TryKeepable(ToNode(current, ""), patched) is { } unkept) return unkept;
         var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };
         if ((bounds.Check(request) ?? Validation.CheckNodePatch(request)) is { } error) return KubeStatus.Invalid("Node", name, "metadata.labels/spec.taints", error);
-        // Only what changed, so an unchanged field neither rewrites the node nor adds an event.
-        var sameLabels = labels.Count == current.Spec.Labels.Count && labels.All(kv => current.Spec.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
-        var sameTaints = taints.SequenceEqual(current.Spec.Taints);
-        patch = new NodePatch(sameLabels ? null : labels, sameTaints ? null : taints,
-            request.Unschedulable == current.Spec.Unschedulable ? null : request.Unschedulable);
+        patch = NodePatch.Changes(current.Spec, labels, taints, request.Unschedulable ?? false);
         return null;
     }
 

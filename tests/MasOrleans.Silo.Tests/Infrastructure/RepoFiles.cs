@@ -13,10 +13,13 @@ public static partial class RepoFiles
     public static string Read(string relative) => File.ReadAllText(Path(relative));
 
     /// <summary>Every YAML document of a file (Kubernetes manifests hold several).</summary>
-    public static IReadOnlyList<YamlMappingNode> Yaml(string relative)
+    public static IReadOnlyList<YamlMappingNode> Yaml(string relative) => ParseYaml(Read(relative));
+
+    /// <summary>Every YAML document of a text (what kubectl renders, a ConfigMap's file).</summary>
+    public static IReadOnlyList<YamlMappingNode> ParseYaml(string text)
     {
         var stream = new YamlStream();
-        using var reader = new StringReader(Read(relative));
+        using var reader = new StringReader(text);
         stream.Load(reader);
         return stream.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
     }
