@@ -13,9 +13,10 @@ namespace MasOrleans.Grains.Workloads;
 /// The workload controller (seed 000's workload_controller, seed 004's perceive-decide-act loop): on every pod
 /// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
 /// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
-/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
+/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. After its silo dies,
+/// <see cref="WorkloadRevival"/> re-activates it once the silo is declared dead, and its reminder within a minute whatever happens.
 /// </summary>
-[GrainType("mas-workload")]
+[GrainType(GrainTypeName)]
 public sealed class WorkloadGrain(
     [PersistentState("workload")] IPersistentState<WorkloadState> state,
     IOptions<WorkloadOptions> options,
@@ -25,7 +26,10 @@ public sealed class WorkloadGrain(
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain, IRemindable
 {
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-    private const string ResyncReminder = "resync";
+    /// <summary>The grain type, which <see cref="WorkloadRevival"/> finds workloads by in the reminder table.</summary>
+    public const string GrainTypeName = "mas-workload";
+    /// <summary>Every workload has it from its creation until its deletion.</summary>
+    public const string ResyncReminder = "resync";
     private string Name => this.GetPrimaryKeyString();
     private IGrainTimer? _resync;
     private IGrainTimer? _backoffTimer;
@@ -159,6 +163,8 @@ public sealed class WorkloadGrain(
         _backoffTimer?.Dispose();
         DeactivateOnIdle();
     }
+
+    public Task Ping() => Task.CompletedTask;
 
     public Task PodFinished(string pod, PodPhase phase, string? reason) =>
         state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);

@@ -1,0 +1,117 @@
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Workloads;
+
+/// <summary>
+/// Brings the control loops of a dead silo's workloads back as soon as membership declares it dead. A loop is a grain
+/// timer, gone with its silo; the workload's reminder re-activates it, but only at its next tick (reminders tick at
+/// least a minute apart), so a replica lost meanwhile waited up to a minute for its replacement. The oldest active silo
+/// (one, so N survivors do not all call every workload) pings every workload the reminder table lists: a live one is
+/// only called, a dead silo's one is activated and its loop starts. The reminder stays the fallback.
+/// </summary>
+public sealed partial class WorkloadRevival(
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
+    IReminderTable reminders,
+    IGrainFactory grains,
+    ILogger<WorkloadRevival> logger) : ILifecycleParticipant<ISiloLifecycle>
+{
+    private static readonly GrainType WorkloadType = GrainType.Create(WorkloadGrain.GrainTypeName);
+    private const int PingAttempts = 3;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _watch;
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(WorkloadRevival), ServiceLifecycleStage.Active, Start, Stop);
+
+    private Task Start(CancellationToken cancellation)
+    {
+        _watch = Task.Run(Watch);
+        return Task.CompletedTask;
+    }
+
+    private async Task Stop(CancellationToken cancellation)
+    {
+        await _stopping.CancelAsync();
+        if (_watch is not null) await _watch.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task Watch()
+    {
+        // The first snapshot's dead silos (earlier runs' members) are where the watch starts, not deaths to act on.
+        HashSet<SiloAddress>? dead = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(_stopping.Token))
+            {
+                var nowDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+                var died = dead is null ? [] : nowDead.Except(dead).ToList();
+                dead = nowDead;
+                if (died.Count > 0 && Oldest(snapshot) == silo.SiloAddress) await WakeWorkloads(died);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static SiloAddress? Oldest(ClusterMembershipSnapshot snapshot) => snapshot.Members.Values
+        .Where(m => m.Status == SiloStatus.Active)
+        .MinBy(m => (m.SiloAddress.Generation, m.SiloAddress.ToString()))?.SiloAddress;
+
+    private async Task WakeWorkloads(IReadOnlyList<SiloAddress> died)
+    {
+        var silos = string.Join(", ", died);
+        try
+        {
+            // From a point to itself: the whole ring (IReminderTable's ranges are (begin, end] on the ring).
+            var rows = await reminders.ReadRows(0, 0);
+            var workloads = rows.Reminders.Where(r => r.GrainId.Type == WorkloadType && r.ReminderName == WorkloadGrain.ResyncReminder)
+                .Select(r => r.GrainId).Distinct().ToList();
+            var asleep = workloads;
+            // A call can still meet the dead silo's directory entries just after the death (Orleans moves them over): asked again.
+            for (var attempt = 1; asleep.Count > 0; attempt++)
+            {
+                var pinged = await Task.WhenAll(asleep.Select(async id => (Id: id, Error: await Ping(id))));
+                asleep = pinged.Where(p => p.Error is not null).Select(p => p.Id).ToList();
+                if (asleep.Count == 0) break;
+                if (attempt == PingAttempts)
+                {
+                    LogWakeFailed(logger, pinged.First(p => p.Error is not null).Error!, silos, asleep.Count);
+                    return;
+                }
+                await Task.Delay(RetryDelay, _stopping.Token);
+            }
+            LogWoken(logger, workloads.Count, silos);
+        }
+        catch (Exception e) when (!_stopping.IsCancellationRequested)
+        {
+            LogReadFailed(logger, e, silos);
+        }
+    }
+
+    private async Task<Exception?> Ping(GrainId workload)
+    {
+        try
+        {
+            await grains.GetGrain<IWorkloadGrain>(workload).Ping();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
+
+    [LoggerMessage(EventId = 1140, Level = LogLevel.Information, Message = "Woke {Count} workload(s) after silo {Silos} died")]
+    private static partial void LogWoken(ILogger logger, int count, string silos);
+
+    [LoggerMessage(EventId = 1141, Level = LogLevel.Warning, Message = "Could not read the workloads to wake after silo {Silos} died; their reminders bring them back within a minute")]
+    private static partial void LogReadFailed(ILogger logger, Exception error, string silos);
+
+    [LoggerMessage(EventId = 1142, Level = LogLevel.Warning, Message = "Could not wake {Count} workload(s) after silo {Silos} died; their reminders bring them back within a minute")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error, string silos, int count);
+}
