@@ -9,7 +9,8 @@ namespace MasOrleans.Grains.Workloads;
 /// timer, gone with its silo; the workload's reminder re-activates it, but only at its next tick (reminders tick at
 /// least a minute apart), so a replica lost meanwhile waited up to a minute for its replacement. The oldest active silo
 /// (one, so N survivors do not all call every workload) pings every workload the reminder table lists: a live one is
-/// only called, a dead silo's one is activated and its loop starts. The reminder stays the fallback.
+/// only called, a dead silo's one is activated and its loop starts. So does the oldest silo at its start, which is the
+/// cluster's first (after the whole cluster, or its one silo, crashed). The reminder stays the fallback.
 /// </summary>
 public sealed partial class WorkloadRevival(
     IClusterMembershipService membership,
@@ -49,8 +50,12 @@ public sealed partial class WorkloadRevival(
             {
                 var nowDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
                 var died = dead is null ? [] : nowDead.Except(dead).ToList();
+                var started = dead is null;
                 dead = nowDead;
-                if (died.Count > 0 && Oldest(snapshot) == silo.SiloAddress) await WakeWorkloads(died);
+                if (Oldest(snapshot) != silo.SiloAddress) continue;
+                // The oldest silo at its start is the cluster's first (a restart after a crash): nothing runs the loops yet.
+                if (started) await WakeWorkloads("this silo started first");
+                else if (died.Count > 0) await WakeWorkloads($"silo {string.Join(", ", died)} died");
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -62,9 +67,8 @@ public sealed partial class WorkloadRevival(
         .Where(m => m.Status == SiloStatus.Active)
         .MinBy(m => (m.SiloAddress.Generation, m.SiloAddress.ToString()))?.SiloAddress;
 
-    private async Task WakeWorkloads(IReadOnlyList<SiloAddress> died)
+    private async Task WakeWorkloads(string why)
     {
-        var silos = string.Join(", ", died);
         try
         {
             // From a point to itself: the whole ring (IReminderTable's ranges are (begin, end] on the ring).
@@ -80,16 +84,16 @@ public sealed partial class WorkloadRevival(
                 if (asleep.Count == 0) break;
                 if (attempt == PingAttempts)
                 {
-                    LogWakeFailed(logger, pinged.First(p => p.Error is not null).Error!, silos, asleep.Count);
+                    LogWakeFailed(logger, pinged.First(p => p.Error is not null).Error!, asleep.Count, why);
                     return;
                 }
                 await Task.Delay(RetryDelay, _stopping.Token);
             }
-            LogWoken(logger, workloads.Count, silos);
+            LogWoken(logger, workloads.Count, why);
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            LogReadFailed(logger, e, silos);
+            LogReadFailed(logger, e, why);
         }
     }
 
@@ -106,12 +110,12 @@ public sealed partial class WorkloadRevival(
         }
     }
 
-    [LoggerMessage(EventId = 1140, Level = LogLevel.Information, Message = "Woke {Count} workload(s) after silo {Silos} died")]
-    private static partial void LogWoken(ILogger logger, int count, string silos);
+    [LoggerMessage(EventId = 1140, Level = LogLevel.Information, Message = "Woke {Count} workload(s): {Why}")]
+    private static partial void LogWoken(ILogger logger, int count, string why);
 
-    [LoggerMessage(EventId = 1141, Level = LogLevel.Warning, Message = "Could not read the workloads to wake after silo {Silos} died; their reminders bring them back within a minute")]
-    private static partial void LogReadFailed(ILogger logger, Exception error, string silos);
+    [LoggerMessage(EventId = 1141, Level = LogLevel.Warning, Message = "Could not read the workloads to wake ({Why}); their reminders bring them back within a minute")]
+    private static partial void LogReadFailed(ILogger logger, Exception error, string why);
 
-    [LoggerMessage(EventId = 1142, Level = LogLevel.Warning, Message = "Could not wake {Count} workload(s) after silo {Silos} died; their reminders bring them back within a minute")]
-    private static partial void LogWakeFailed(ILogger logger, Exception error, string silos, int count);
+    [LoggerMessage(EventId = 1142, Level = LogLevel.Warning, Message = "Could not wake {Count} workload(s) ({Why}); their reminders bring them back within a minute")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error, int count, string why);
 }
