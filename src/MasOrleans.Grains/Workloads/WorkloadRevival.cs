@@ -61,6 +61,10 @@ public sealed partial class WorkloadRevival(
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
         }
+        catch (Exception e)
+        {
+            LogWatchFailed(logger, e);
+        }
     }
 
     private static SiloAddress? Oldest(ClusterMembershipSnapshot snapshot) => snapshot.Members.Values
@@ -109,6 +113,9 @@ public sealed partial class WorkloadRevival(
             return e;
         }
     }
+
+    [LoggerMessage(EventId = 1143, Level = LogLevel.Error, Message = "Stopped watching membership: workloads of a silo that dies come back only by their reminders")]
+    private static partial void LogWatchFailed(ILogger logger, Exception error);
 
     [LoggerMessage(EventId = 1140, Level = LogLevel.Information, Message = "Woke {Count} workload(s): {Why}")]
     private static partial void LogWoken(ILogger logger, int count, string why);
