@@ -78,6 +78,7 @@ public static class GrainServices
         services.AddSingleton<Nodes.NodeReserver>();
         services.AddSingleton<Scheduling.SchedulingSiloService>();
         services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>>(sp => sp.GetRequiredService<Scheduling.SchedulingSiloService>());
+        services.AddSingleton<Orleans.ILifecycleParticipant<Orleans.Runtime.ISiloLifecycle>, Workloads.WorkloadRevival>();
         services.AddPlacementDirector<Scheduling.ShardPlacementStrategy, Scheduling.ShardPlacementDirector>();
         services.AddGrainDirectory(Scheduling.PodActivationDirectory.Name,
             (sp, _) => new Scheduling.PodActivationDirectory(sp, sp.GetRequiredService<Scheduling.PodActivationTable>(), sp.GetRequiredService<IOptions<SchedulerOptions>>()));

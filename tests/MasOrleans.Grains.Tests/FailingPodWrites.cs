@@ -6,31 +6,45 @@ namespace MasOrleans.Grains.Tests;
 
 /// <summary>
 /// Grain storage over the default one that fails a pod's writes of the states a test picks, as Redis
-/// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>).
+/// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>); or the
+/// removal of the record of a pod it picks, its deletion (<see cref="FailDeletes"/>).
 /// </summary>
 public sealed class FailingPodWrites
 {
     private volatile Func<PodState, bool>? _failWhen;
     private volatile bool _once;
+    private volatile bool _deletes;
     private string _what = "";
     private int _failed;
 
     /// <summary>Fails every write of a pod state <paramref name="when"/> picks (as "the pod's <paramref name="what"/> write failed") until <see cref="Stop"/>.</summary>
-    public void Fail(Func<PodState, bool> when, string what) => Arm(when, what, once: false);
+    public void Fail(Func<PodState, bool> when, string what) => Arm(when, what, once: false, deletes: false);
 
     /// <summary>Fails the next write of a pod state <paramref name="when"/> picks, and no later one.</summary>
-    public void FailNext(Func<PodState, bool> when, string what) => Arm(when, what, once: true);
+    public void FailNext(Func<PodState, bool> when, string what) => Arm(when, what, once: true, deletes: false);
+
+    /// <summary>Fails every deletion of a pod <paramref name="when"/> picks (its record's removal; writes go on) until <see cref="Stop"/>.</summary>
+    public void FailDeletes(Func<PodState, bool> when, string what) => Arm(when, what, once: false, deletes: true);
 
     public void Stop() => _failWhen = null;
 
     /// <summary>Whether a failure asked for has not happened yet (<see cref="FailNext"/>) or still goes on (<see cref="Fail"/>).</summary>
     public bool Armed => _failWhen is not null;
 
-    private void Arm(Func<PodState, bool> when, string what, bool once)
+    private void Arm(Func<PodState, bool> when, string what, bool once, bool deletes)
     {
         _what = what;
         _once = once;
+        _deletes = deletes;
         _failWhen = when;
+    }
+
+    private void FailIfPicked(object? state, bool deleting)
+    {
+        if (state is not PodState pod || deleting != _deletes || _failWhen is not { } failWhen || !failWhen(pod)) return;
+        if (_once) _failWhen = null;
+        Interlocked.Increment(ref _failed);
+        throw new InvalidOperationException($"the pod's {_what} write failed (test)");
     }
 
     public int Failed => Volatile.Read(ref _failed);
@@ -43,15 +57,14 @@ public sealed class FailingPodWrites
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            if (grainState.State is PodState pod && owner._failWhen is { } failWhen && failWhen(pod))
-            {
-                if (owner._once) owner._failWhen = null;
-                Interlocked.Increment(ref owner._failed);
-                throw new InvalidOperationException($"the pod's {owner._what} write failed (test)");
-            }
+            owner.FailIfPicked(grainState.State, deleting: false);
             return inner.WriteStateAsync(stateName, grainId, grainState);
         }
 
-        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+        public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            owner.FailIfPicked(grainState.State, deleting: true);
+            return inner.ClearStateAsync(stateName, grainId, grainState);
+        }
     }
 }

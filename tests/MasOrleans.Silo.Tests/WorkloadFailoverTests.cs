@@ -58,7 +58,7 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
             telemetry.Cpu = 0.9;
 
             // Watched through the pod listing only (the shards' tables): a call to the workload would activate it, and
-            // the test is that nothing but its own reminder has to.
+            // the test is that nothing outside the cluster has to.
             var pods = await WorkloadPods(survivor.Silo.Http, "wf-", p => p.Count(IsRunning) == 4, timeoutSeconds: 150);
             var resumedAfter = sinceKill.Elapsed;
             Assert.Equal(4, pods.Count);
@@ -79,6 +79,128 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
         {
             foreach (var member in members) member.Silo.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A replica lost while its workload's silo is dead (here deleted by a client, which tells no workload; a pod's report
+    /// sent to the dead silo is lost the same way) is replaced once the silo is declared dead: within the membership
+    /// timeout plus 10 s, the bound the pods of a dead silo's shards are held to (ShardedSilosTests). The loop was a timer
+    /// gone with the silo, and only the workload's reminder brought it back, at its next tick: a minute after the
+    /// workload's creation here, well past the bound. Watched through the pod listing only, as above.
+    /// </summary>
+    [Fact]
+    public async Task A_replica_lost_while_its_workload_s_silo_is_dead_is_replaced_once_the_silo_is_declared_dead()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
+        {
+            ["Orleans__ClusterId"] = "workload-revival",
+            ["Workloads__ResyncSeconds"] = "0.5",
+            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
+        };
+        var bound = TimeSpan.Parse(settings["Orleans__Membership__ProbeTimeout"]) * int.Parse(settings["Orleans__Membership__NumMissedProbesLimit"])
+            + TimeSpan.FromSeconds(10);
+        var members = new List<Member>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var siloPort = FreePorts.Next();
+                members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
+            }
+            var http = members[0].Silo.Http;
+            await PodLoad.RegisterNodes(http, "wr-", count: 1, cpu: "8", memory: "32Gi");
+            using (var created = await http.Post("/api/v1/workloads", new
+            {
+                name = "wr", replicas = 1,
+                template = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } },
+            }))
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var ready = await http.WaitFor("/api/v1/workloads/wr", w => w.GetProperty("readyReplicas").GetInt32() == 1, timeoutSeconds: 30);
+            var lost = ready.GetProperty("pods").EnumerateArray().Single().GetProperty("name").GetString()!;
+
+            var victim = await WorkloadHost(http, members);
+            var survivor = members.Single(m => m != victim);
+            victim.Silo.Kill();
+            var replacement = await DeleteAndAwaitReplacement(survivor.Silo.Http, "wr-", lost, DateTime.UtcNow + bound);
+            survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost)]);
+            output.WriteLine($"workload on silo port {victim.SiloPort}, killed; {lost} deleted; replaced by {replacement} within {bound.TotalSeconds} s");
+        }
+        finally
+        {
+            foreach (var member in members) member.Silo.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The same when the cluster's only silo is SIGKILLed and started again on the same Redis: its workloads' loops came
+    /// back only at their reminders' next tick (a minute after the creation here), and a replica deleted after the
+    /// restart waited for it. The restarted silo, the cluster's oldest, wakes every workload as it starts; the
+    /// replacement is awaited for 10 s after the restart.
+    /// </summary>
+    [Fact]
+    public async Task A_replica_lost_after_the_only_silo_restarted_is_replaced()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
+        {
+            ["Orleans__ClusterId"] = "workload-restart",
+            ["Workloads__ResyncSeconds"] = "0.5",
+        };
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        var first = await StartSilo(httpPort, siloPort, gatewayPort, settings);
+        SiloProcess? restarted = null;
+        try
+        {
+            await PodLoad.RegisterNodes(first.Http, "wq-", count: 1, cpu: "8", memory: "32Gi");
+            using (var created = await first.Http.Post("/api/v1/workloads", new
+            {
+                name = "wq", replicas = 1,
+                template = new { requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi" } },
+            }))
+                Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var ready = await first.Http.WaitFor("/api/v1/workloads/wq", w => w.GetProperty("readyReplicas").GetInt32() == 1, timeoutSeconds: 30);
+            var lost = ready.GetProperty("pods").EnumerateArray().Single().GetProperty("name").GetString()!;
+
+            first.Kill();
+            restarted = await StartSilo(httpPort, siloPort, gatewayPort, settings);
+            var replacement = await DeleteAndAwaitReplacement(restarted.Http, "wq-", lost, DateTime.UtcNow.AddSeconds(10));
+            restarted.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost)]);
+            output.WriteLine($"silo killed and restarted; {lost} deleted; replaced by {replacement}");
+        }
+        finally
+        {
+            first.Dispose();
+            restarted?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A deletion of <paramref name="pod"/> that met the dead silo is answered 503; one that removed the pod's record
+    /// first stopped there, its node's reservation left for its shard's reconciliation to release (loudly).
+    /// </summary>
+    private static string[] AfterDeletionMetDeadSilo(string pod) =>
+        [$"(Unhandled exception|Answered 503) for DELETE /api/v1/pods/{pod}", $"held a reservation for pod {pod} which is gone; released"];
+
+    /// <summary>
+    /// Deletes the workload's pod <paramref name="lost"/>, then waits until <paramref name="deadline"/> for the listing to
+    /// show one pod of the workload, another: its replacement, whose name it returns.
+    /// </summary>
+    private static async Task<string> DeleteAndAwaitReplacement(HttpClient http, string prefix, string lost, DateTime deadline)
+    {
+        // Its pod grain or its shard may have lived on the killed silo: 503 until the silo is declared dead, and a
+        // deletion answered 503 may have removed the pod's record before its shard failed to answer (404 when asked again).
+        var unavailable = false;
+        while (true)
+        {
+            using var deleted = await http.DeleteAsync($"/api/v1/pods/{lost}");
+            if (deleted.StatusCode == HttpStatusCode.NoContent || (unavailable && deleted.StatusCode == HttpStatusCode.NotFound)) break;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, deleted.StatusCode);
+            unavailable = true;
+            Assert.True(DateTime.UtcNow < deadline, $"{lost} could not be deleted by {deadline:HH:mm:ss}");
+            await Task.Delay(250);
+        }
+        var pods = await WorkloadPods(http, prefix, p => p.Count == 1 && p[0].GetProperty("name").GetString() != lost,
+            timeoutSeconds: Math.Max(1, (int)(deadline - DateTime.UtcNow).TotalSeconds));
+        return pods[0].GetProperty("name").GetString()!;
     }
 
     private static bool IsRunning(JsonElement pod) => pod.Phase() == "Running";

@@ -30,4 +30,7 @@ public interface IWorkloadGrain : IGrainWithStringKey
     Task PodFinished(string pod, PodPhase phase, string? reason);
 
     Task<Outcome> Delete();
+
+    /// <summary>Nothing but its activation, which starts its control loop: after a silo died, the survivors call it on every workload.</summary>
+    Task Ping();
 }

@@ -13,9 +13,10 @@ namespace MasOrleans.Grains.Workloads;
 /// The workload controller (seed 000's workload_controller, seed 004's perceive-decide-act loop): on every pod
 /// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
 /// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
-/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. A reminder re-activates it after a crash.
+/// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. After its silo dies,
+/// <see cref="WorkloadRevival"/> re-activates it once the silo is declared dead, and its reminder within a minute whatever happens.
 /// </summary>
-[GrainType("mas-workload")]
+[GrainType(GrainTypeName)]
 public sealed class WorkloadGrain(
     [PersistentState("workload")] IPersistentState<WorkloadState> state,
     IOptions<WorkloadOptions> options,
@@ -25,7 +26,10 @@ public sealed class WorkloadGrain(
     ILogger<WorkloadGrain> logger) : Grain, IWorkloadGrain, IRemindable
 {
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-    private const string ResyncReminder = "resync";
+    /// <summary>The grain type, which <see cref="WorkloadRevival"/> finds workloads by in the reminder table.</summary>
+    public const string GrainTypeName = "mas-workload";
+    /// <summary>Every workload has it from its creation until its deletion.</summary>
+    public const string ResyncReminder = "resync";
     private string Name => this.GetPrimaryKeyString();
     private IGrainTimer? _resync;
     private IGrainTimer? _backoffTimer;
@@ -42,7 +46,7 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
         string? containerName = null, int? progressDeadlineSeconds = null)
     {
-        if (state.State.Template is not null) return Outcome.Conflict($"workload '{Name}' already exists");
+        if (state.State.Template is not null) return Outcome.Conflict(state.State.DeletionRequestedAt is null ? $"workload '{Name}' already exists" : BeingDeleted());
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
         // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes.
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -120,6 +124,8 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Scale(int replicas)
     {
         if (state.State.Template is null) return NotFound();
+        // Its deletion deletes every replica whatever the count: a scale answered as done would be dropped.
+        if (state.State.DeletionRequestedAt is not null) return Outcome.Conflict(BeingDeleted());
         if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
         var before = state.State;
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
@@ -133,16 +139,32 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Delete()
     {
         if (state.State.Template is null) return NotFound();
-        state.State = state.State with { Replicas = 0, Autoscale = null, NextCreateAt = null };
-        await Reconcile(autoscale: false);
+        if (state.State.DeletionRequestedAt is null)
+        {
+            // Stored before any pod goes: a pod deletion that fails, or a crash, part way leaves a workload being deleted,
+            // which a retried DELETE or its own loop (timer, reminder) finishes. It was left scaled to zero, its
+            // autoscaling dropped, and lived on as a workload nobody had asked for.
+            var before = state.State;
+            state.State = before with { DeletionRequestedAt = clock.GetUtcNow(), Replicas = 0, Autoscale = null, NextCreateAt = null };
+            await state.WriteOrRestore(before);
+        }
+        await FinishDeletion();
+        return Outcome.Success;
+    }
+
+    /// <summary>Deletes every pod (one already gone answers NotFound), then the workload: asked again, it goes on where it stopped.</summary>
+    private async Task FinishDeletion()
+    {
+        await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Delete()));
         await state.ClearStateAsync();
         state.State = new WorkloadState();
         if (await this.GetReminder(ResyncReminder) is { } reminder) await this.UnregisterReminder(reminder);
         _resync?.Dispose();
         _backoffTimer?.Dispose();
         DeactivateOnIdle();
-        return Outcome.Success;
     }
+
+    public Task Ping() => Task.CompletedTask;
 
     public Task PodFinished(string pod, PodPhase phase, string? reason) =>
         state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
@@ -170,6 +192,11 @@ public sealed class WorkloadGrain(
     private async Task Reconcile(bool autoscale)
     {
         if (state.State.Template is not { } template) return;
+        if (state.State.DeletionRequestedAt is not null)
+        {
+            await FinishDeletion();
+            return;
+        }
         var now = clock.GetUtcNow();
         var views = await Task.WhenAll(state.State.Pods.Select(async p => (Name: p, View: await GrainFactory.Reference<IPodGrain>(p).Get())));
         var changed = await RemoveFinished(views, now);
@@ -330,4 +357,6 @@ public sealed class WorkloadGrain(
     });
 
     private Outcome NotFound() => Outcome.NotFound($"workload '{Name}' not found");
+
+    private string BeingDeleted() => $"workload '{Name}' is being deleted";
 }
