@@ -50,9 +50,11 @@ public interface IPodGrain : IGrainWithStringKey
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still
-    /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it.
+    /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it. <paramref name="podCreatedAt"/>
+    /// names the pod of the name to evict (a preemption's victim, chosen before a pod of its name was deleted and created
+    /// again): another pod of the name refuses, as it refuses <see cref="MarkScheduled"/>. Null evicts whichever holds the node.
     /// </summary>
-    Task<bool> Evict(string node, string reason, string message);
+    Task<bool> Evict(string node, string reason, string message, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// <paramref name="node"/> is being deleted: evicts the pod as <see cref="Evict"/> does (reason Drained, its workload

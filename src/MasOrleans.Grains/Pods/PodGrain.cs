@@ -228,10 +228,10 @@ public sealed partial class PodGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<bool> Evict(string node, string reason, string message)
+    public async Task<bool> Evict(string node, string reason, string message, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.HoldsNode() || s.NodeName != node) return false;
+        if (s.Spec is null || !s.Phase.HoldsNode() || s.NodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return false;
         await Finish(PodPhase.Failed, reason, message);
         return true;
     }
