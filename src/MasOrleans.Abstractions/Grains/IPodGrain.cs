@@ -11,6 +11,8 @@ public interface IPodGrain : IGrainWithStringKey
     /// Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.
     /// <paramref name="annotations"/> are the client's metadata.annotations, kept with the pod (null: none);
     /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod).
+    /// The pod's creation time is the spec's <see cref="PodSpec.CreatedAt"/> when given (a pod Kubernetes created, bound
+    /// through the extender), else the pod grain's clock.
     /// </summary>
     Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
 

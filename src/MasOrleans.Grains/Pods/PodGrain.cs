@@ -76,12 +76,13 @@ public sealed partial class PodGrain(
             Report();
             return new PodCreation(Outcome.Conflict($"pod '{spec.Name}' already exists"));
         }
-        var now = clock.GetUtcNow();
+        // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone. A
+        // pod Kubernetes created (the extender's) keeps Kubernetes' time: its node reserved for it under that time already.
+        var createdAt = spec.CreatedAt ?? clock.GetUtcNow();
         var before = state.State;
         state.State = new PodState() with
         {
-            // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone.
-            Spec = spec with { CreatedAt = now }, Workload = workload, CreatedAt = now, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+            Spec = spec with { CreatedAt = createdAt }, Workload = workload, CreatedAt = createdAt, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
