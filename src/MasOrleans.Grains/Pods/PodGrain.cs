@@ -78,7 +78,7 @@ public sealed partial class PodGrain(
         }
         // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone. A
         // pod Kubernetes created (the extender's) keeps Kubernetes' time: its node reserved for it under that time already.
-        var createdAt = spec.CreatedAt ?? clock.GetUtcNow();
+        var createdAt = spec.CreatedAt ?? AfterDeleted(clock.GetUtcNow());
         var before = state.State;
         state.State = new PodState() with
         {
@@ -90,6 +90,31 @@ public sealed partial class PodGrain(
         await Shard.Admit(Entry(), state.State.Spec);
         return new PodCreation(Outcome.Success, View());
     }
+
+    /// <summary>
+    /// The creation time of the last pod of this name this activation deleted: the one activation of the name stamps the
+    /// next pod later than it (<see cref="AfterDeleted"/>), whatever its clock says.
+    /// </summary>
+    private DateTimeOffset? _deletedCreatedAt;
+
+    /// <summary>Longer than a call's timeout (30 s, a late cycle's) and a nomination's hold (30 s).</summary>
+    private static readonly TimeSpan DeletedGrace = TimeSpan.FromMinutes(1);
+
+    private IGrainTimer? _deletedTimer;
+
+    private Task DeactivateIfStillDeleted(CancellationToken cancellation)
+    {
+        if (state.State.Spec is null) DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <paramref name="now"/>, or a tick after the deleted pod's creation time when the clock is not past it (stepped back,
+    /// or behind the clock of the silo that stamped the deleted pod): a pod created again is later than the deleted one,
+    /// whose reservation its node then frees for it rather than refusing it as the deleted pod's late cycle.
+    /// </summary>
+    private DateTimeOffset AfterDeleted(DateTimeOffset now) =>
+        _deletedCreatedAt is { } deleted && now <= deleted ? deleted.AddTicks(1) : now;
 
     public Task<PodView?> Get() => Task.FromResult(View());
 
@@ -131,6 +156,7 @@ public sealed partial class PodGrain(
         // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
         await state.ClearStateAsync();
         state.State = new PodState();
+        _deletedCreatedAt = s.Spec.CreatedAt;
         _ = Shard.Remove(Name);
         await Shard.Track(new PodEntry(Name, s.Phase, s.NodeName, NextVersion()), removed: true);
         if (releaseNode && s.NodeName is { } node)
@@ -140,7 +166,10 @@ public sealed partial class PodGrain(
         }
         if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
-        DeactivateOnIdle();
+        // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
+        // name while the deleted one's late cycles and nomination may still reach a node.
+        _deletedTimer?.Dispose();
+        _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
         return Outcome.Success;
     }
 
