@@ -118,6 +118,8 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         args.Pod.Metadata.NamespaceProperty = "default";
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
         Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+        // The pod shows its node once its own cycle has confirmed the bind's reservation (it is Pending until then).
+        await Http.WaitFor("/api/v1/pods/kp1", p => p.Phase() == "Running");
 
         using (var got = await Http.GetAsync("/k8s/api/v1/namespaces/default/pods/kp1"))
         {
