@@ -45,18 +45,19 @@ public sealed class GpuAllocationSurrogateConverter : IConverter<GpuAllocation, 
 }
 
 [GenerateSerializer, Immutable, Alias("mas.bound-pod")]
-public readonly struct BoundPodSurrogate(PodSpec pod, GpuAllocation gpus)
+public readonly struct BoundPodSurrogate(PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt)
 {
     [Id(0)] public readonly PodSpec Pod = pod;
     [Id(1)] public readonly GpuAllocation Gpus = gpus;
+    [Id(2)] public readonly DateTimeOffset? BoundAt = boundAt;
 }
 
 [RegisterConverter]
 public sealed class BoundPodSurrogateConverter : IConverter<BoundPod, BoundPodSurrogate>
 {
-    public BoundPod ConvertFromSurrogate(in BoundPodSurrogate surrogate) => new(surrogate.Pod, surrogate.Gpus);
+    public BoundPod ConvertFromSurrogate(in BoundPodSurrogate surrogate) => new(surrogate.Pod, surrogate.Gpus, surrogate.BoundAt);
 
-    public BoundPodSurrogate ConvertToSurrogate(in BoundPod value) => new(value.Pod, value.Gpus);
+    public BoundPodSurrogate ConvertToSurrogate(in BoundPod value) => new(value.Pod, value.Gpus, value.BoundAt);
 }
 
 /// <summary>Every property of <see cref="PodSpec"/>; CoreSurrogateTests fails when one is added to the record and not here.</summary>

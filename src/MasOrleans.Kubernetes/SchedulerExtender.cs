@@ -218,7 +218,10 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         if (args.Nodes?.Items is null && args.NodeNames!.Any(string.IsNullOrEmpty)) { error = "ExtenderArgs.NodeNames must not contain null or empty names"; return false; }
         try
         {
-            pod = KubernetesMapping.ToPodSpec(args.Pod);
+            // Kubernetes' metadata.creationTimestamp names this pod of its name (CreatedAt): one deleted and created again
+            // under the name is later, so its node frees the deleted one's reservation for it instead of taking it for this
+            // (to the second, as the API server stamps it: one created again within the second is taken for the same pod).
+            pod = KubernetesMapping.ToPodSpec(args.Pod) with { CreatedAt = CreationTime(args.Pod) };
             if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true)
                 policy = string.IsNullOrEmpty(p) ? throw new KubernetesMappingException($"annotation {PolicyAnnotation} must name a policy") : p;
             // Named as registered ("FGD" decides and is counted as "fgd"): one policy, one metrics series.
@@ -241,6 +244,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         }
         return true;
     }
+
+    /// <summary>The pod's metadata.creationTimestamp (the API server's, UTC); null when the request carries none.</summary>
+    private static DateTimeOffset? CreationTime(V1Pod pod) => pod.Metadata?.CreationTimestamp is { } created
+        ? new DateTimeOffset(created.Kind == DateTimeKind.Local ? created.ToUniversalTime() : DateTime.SpecifyKind(created, DateTimeKind.Utc))
+        : null;
 
     /// <summary>
     /// From the pods bound on every node the source knows, as the silo's cycle and explain take them from its whole cluster:

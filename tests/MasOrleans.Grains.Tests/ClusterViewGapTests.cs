@@ -85,6 +85,31 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         await WaitUntil(() => Task.FromResult(view.Node(node.Name)!.Seq >= node.Seq + 1), $"a re-read of node {node.Name}");
     }
 
+    /// <summary>
+    /// A node's pods come back from its stored bindings and from a view's re-read by name; preemption reads their order as
+    /// kube's start order (pkg/scheduler/util/utils.go MoreImportantPod: the older pod of equal priority is the more
+    /// important). The node stamps each binding with its bind time, so both keep the order the node took them in.
+    /// </summary>
+    [Fact]
+    public async Task A_re_read_node_keeps_its_pods_in_the_order_it_took_them()
+    {
+        const string name = "g-bind-order";
+        var (view, _) = await ViewOf(name, TimeSpan.FromMinutes(10));
+        var grain = fixture.Client.Reference<INodeGrain>(name);
+        Assert.True((await grain.Reserve(PodOf("b-earlier"), GpuAllocation.None)).Reserved);
+        Assert.True((await grain.Reserve(PodOf("a-later"), GpuAllocation.None)).Reserved);
+        // The node's next activation reads its bindings back; the view re-reads the node from it.
+        await fixture.Cluster.DeactivateAsync(grain);
+        await view.Resync(name);
+
+        var held = view.Node(name)!.Pods;
+        Assert.True(held.Single(p => p.Pod.Name == "b-earlier").BoundAt < held.Single(p => p.Pod.Name == "a-later").BoundAt);
+        var order = await view.WithCluster(s => s.Cluster.PodsOn(s.Cluster.IndexOf(name)).Select(b => b.Pod.Name).ToList());
+        Assert.Equal(["b-earlier", "a-later"], order);
+        Assert.True(await grain.Release("b-earlier"));
+        Assert.True(await grain.Release("a-later"));
+    }
+
     [Fact]
     public async Task A_re_read_that_fails_is_tried_again_though_the_node_changes_no_more()
     {

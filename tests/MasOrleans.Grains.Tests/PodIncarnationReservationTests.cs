@@ -115,6 +115,40 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         Assert.True((await pod.Delete()).IsOk);
     }
 
+    [Fact]
+    public async Task A_preemptions_eviction_of_a_victim_deleted_since_leaves_the_pod_created_again_under_its_name_running()
+    {
+        // The preemptor's cycle chose the victim (its spec, from the view) and evicts it through the cycle's own port
+        // (GrainCyclePorts.Evict, as SchedulingCycle.Preempt does); between the two, the victim was deleted and created
+        // again, and the new pod took the room on the same node. The new pod is another pod (another metadata.uid): it was
+        // never chosen. Kube v1.35 deletes a victim by name (pkg/scheduler/util/utils.go DeletePod, no uid precondition) from
+        // its informer's copy, so its window is the API round trip; here it names the victim's creation time.
+        var pool = new Dictionary<string, string> { ["pool"] = "reborn-victim" };
+        var node = fixture.Client.GetGrain<INodeGrain>("g-reborn-victim");
+        Assert.True((await node.Register(new NodeSpec { Name = "g-reborn-victim", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30), Labels = pool })).IsOk);
+        var pod = fixture.Client.GetGrain<IPodGrain>("reborn-victim");
+        Assert.True((await pod.Create(PodOf("reborn-victim", cpuMilli: 3000) with { NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the victim running");
+        var victim = (await pod.Get())!.Spec;
+
+        Assert.True((await pod.Delete()).IsOk);
+        Assert.True((await pod.Create(PodOf("reborn-victim", cpuMilli: 3000) with { NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod created again running");
+        var current = (await pod.Get())!;
+        Assert.Equal("g-reborn-victim", current.NodeName);
+        Assert.NotEqual(victim.CreatedAt, current.Spec.CreatedAt);
+
+        var ports = new GrainCyclePorts(fixture.Client);
+        await ports.Evict("g-reborn-victim", victim, "preempted on g-reborn-victim by a preemptor (priority 10 > 0)");
+
+        var after = (await pod.Get())!;
+        Assert.Equal(PodPhase.Running, after.Phase);
+        Assert.DoesNotContain(after.Events, e => e.Reason == PodReasons.Preempted);
+        await AssertHoldsOnly(node, current);
+        Assert.True((await pod.Delete()).IsOk);
+        Assert.Empty((await node.GetView())!.Pods);
+    }
+
     private static async Task AssertHoldsOnly(INodeGrain node, PodView pod)
     {
         var view = (await node.GetView())!;

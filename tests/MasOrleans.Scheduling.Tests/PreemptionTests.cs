@@ -76,6 +76,28 @@ public sealed class PreemptionTests
     }
 
     /// <summary>
+    /// Equal priority: kube reprieves the pod that started first (pkg/scheduler/util/utils.go MoreImportantPod, "treating
+    /// the older pod as more important", by GetPodStartTime), so the later goes. A node's pods read back from its stored
+    /// bindings or a view's re-read come by name ("a-later" first); their bind times put "b-earlier" first. With both gone
+    /// the 4000m preemptor fits, and "b-earlier" back (4000 + 4000 of 8000m) still lets it: "a-later" is the victim.
+    /// </summary>
+    [Fact]
+    public void Equal_priority_pods_read_back_by_name_are_offered_the_reprieve_in_bind_order()
+    {
+        var bound = new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero);
+        var cluster = new ClusterState();
+        cluster.AddNode(TestCluster.Node("n1", 8000, 64 * TestCluster.Gi, 0),
+        [
+            new BoundPod(TestCluster.Pod("a-later", cpuMilli: 4000), GpuAllocation.None, bound.AddSeconds(1)),
+            new BoundPod(TestCluster.Pod("b-earlier", cpuMilli: 4000), GpuAllocation.None, bound),
+        ]);
+
+        Assert.Equal(["a-later"], Kube.Preempt(cluster, Preemptor("4000:10"), new Random(1))!.Victims.Select(v => v.Pod.Name));
+        // The what-if restores them in bind order, times kept.
+        Assert.Equal([("b-earlier", bound), ("a-later", bound.AddSeconds(1))], cluster.Pods[0].Select(b => (b.Pod.Name, b.BoundAt!.Value)));
+    }
+
+    /// <summary>
     /// kube's message when preemption finds no node to free: DefaultPreemption.PostFilter prefixes "preemption: " to the
     /// dry run's FitError (pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt), which counts per node:
     /// nodes whose filters' rejection is UnschedulableAndUnresolvable (cordon, taint, selector) are not tried, "Preemption is

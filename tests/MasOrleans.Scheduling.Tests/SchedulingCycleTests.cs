@@ -179,6 +179,43 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// The victim is deleted and created again (same name, later creation time) on its node between the preemptor's choice
+    /// and the eviction: the new pod refuses the eviction (it was never chosen), and the preemptor takes the victim as gone
+    /// without taking the new pod out of its view, so it does not assume room the node does not have.
+    /// </summary>
+    [Fact]
+    public async Task A_victim_created_again_before_its_eviction_stays_in_the_view_and_the_preemptor_does_not_take_its_room()
+    {
+        var created = new DateTimeOffset(2026, 12, 6, 2, 0, 0, TimeSpan.Zero);
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0, CreatedAt = created };
+        var again = low with { CreatedAt = created.AddSeconds(1) };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+        // The view re-read the node meanwhile, as the node grain's change reaches it.
+        _recorder.BeforeEvict = _ =>
+        {
+            foreach (var state in new[] { _snapshot, _authority })
+            {
+                Assert.True(state.Unbind("low"));
+                Assert.True(state.TryBind(1, again, GpuAllocation.None));
+            }
+        };
+
+        var result = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Empty(_recorder.Evicted);
+        // n1 (8 cores) holds the new 8-core pod: no room for 6 more, and the view says so.
+        Assert.True(_snapshot.TryGetPodLocation("low", out var node, out _) && node == 1);
+        Assert.Equal(again.CreatedAt, _snapshot.PodsOn(1).Single(b => b.Pod.Name == "low").Pod.CreatedAt);
+        Assert.False(_snapshot.TryGetPodLocation("high", out _, out _));
+        Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (result.Verdict, result.Reason));
+    }
+
+    /// <summary>
     /// kube's FailedScheduling message for a pod with preemptionPolicy Never ends with its preemption's reason (the
     /// PostFilter's "preemption: " and PodEligibleToPreemptOthers' "not eligible due to preemptionPolicy=Never.",
     /// pkg/scheduler/framework/plugins/defaultpreemption/default_preemption.go); here evicting "low" would have made room.
@@ -354,8 +391,16 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
+        /// <summary>Runs as an eviction is sent, before it lands (the victim deleted and created again meanwhile).</summary>
+        public Action<PodSpec>? BeforeEvict { get; set; }
+
         public ValueTask Evict(string node, PodSpec victim, string message)
         {
+            BeforeEvict?.Invoke(victim);
+            // As the pod grain: another pod of the victim's name refuses.
+            if (authority.TryGetPodLocation(victim.Name, out var held, out _)
+                && !PodSpec.SameIncarnation(authority.PodsOn(held).Single(b => b.Pod.Name == victim.Name).Pod.CreatedAt, victim.CreatedAt))
+                return ValueTask.CompletedTask;
             Evicted.Add(victim.Name);
             authority.Unbind(victim.Name);
             return ValueTask.CompletedTask;

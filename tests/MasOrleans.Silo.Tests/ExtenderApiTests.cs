@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using k8s;
+using MasOrleans.Abstractions.Grains;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
@@ -245,6 +247,8 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         args.Pod.Metadata.NamespaceProperty = "default";
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
         Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp1", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+        // The pod shows its node once its own cycle has confirmed the bind's reservation (it is Pending until then).
+        await Http.WaitFor("/api/v1/pods/kp1", p => p.Phase() == "Running");
 
         using (var got = await Http.GetAsync("/k8s/api/v1/namespaces/default/pods/kp1"))
         {
@@ -271,6 +275,45 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp-upper", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
         var pod = await Http.GetJson("/api/v1/pods/kp-upper");
         Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "pod accepted; waiting for policy 'kube'");
+    }
+
+    /// <summary>
+    /// A Kubernetes pod deleted and created again under its name (a later metadata.creationTimestamp, another uid) while
+    /// its node still held the deleted one's reservation (its release lost with its silo). The extender's pods carried no
+    /// creation time, which matches any pod of the name: the new pod took the deleted one's room, its size and devices.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_created_again_in_kubernetes_binds_on_its_own_room_not_the_deleted_pods_reservation()
+    {
+        _host.Log.Expect(Regex.Escape("held a reservation for pod ml.reborn-0 which is"));
+        var first = new DateTime(2026, 12, 6, 1, 0, 0, DateTimeKind.Utc);
+        var args = LoadArgs();
+        args.Pod!.Metadata.Name = "reborn-0";
+        args.Pod.Metadata.CreationTimestamp = first;
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "reborn-0", PodNamespace = "ml", Node = "gpu-a10-1" })).Error);
+        await Http.WaitFor("/api/v1/pods/ml.reborn-0", p => p.Phase() == "Running");
+        var node = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("gpu-a10-1");
+        var deleted = (await node.GetView())!.Pods.Single(b => b.Pod.Name == "ml.reborn-0");
+        // Deleted, and the release lost: the node holds what it held for the pod.
+        using (var gone = await Http.DeleteAsync("/api/v1/pods/ml.reborn-0")) Assert.True(gone.IsSuccessStatusCode);
+        Assert.True((await node.Reserve(deleted.Pod, deleted.Gpus)).Reserved);
+
+        // Created again a minute later, smaller: no init container asking 6 cpus, so 4 + 0.5 (kube's effective request).
+        var again = LoadArgs();
+        again.Pod!.Metadata.Name = "reborn-0";
+        again.Pod.Metadata.Uid = "9f1c7e4e-2222-4c2b-9a55-0c2f3b5d6e7f";
+        again.Pod.Metadata.CreationTimestamp = first.AddMinutes(1);
+        again.Pod.Spec.InitContainers = null;
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", again)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "reborn-0", PodNamespace = "ml", Node = "gpu-a10-1" })).Error);
+
+        var pod = await Http.WaitFor("/api/v1/pods/ml.reborn-0", p => p.Phase() == "Running");
+        Assert.Equal("gpu-a10-1", pod.GetProperty("nodeName").GetString());
+        var held = (await node.GetView())!.Pods.Single(b => b.Pod.Name == "ml.reborn-0");
+        Assert.Equal("4500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("allocated").GetProperty("cpu").GetString());
+        Assert.Equal(4500, held.Pod.Requests.CpuMilli);
+        Assert.Equal(new DateTimeOffset(first.AddMinutes(1)), held.Pod.CreatedAt);
     }
 
     [Fact]

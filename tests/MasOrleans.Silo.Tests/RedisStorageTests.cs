@@ -76,7 +76,10 @@ public sealed class RedisStorageTests : IDisposable
         Assert.False(await connection.GetDatabase().KeyExistsAsync("bindings-test/node-pods/r-node"));
     }
 
-    /// <summary>A binding names its pod's creation time (which pod of the name it is for); one stored before it was kept reads as any.</summary>
+    /// <summary>
+    /// A binding names its pod's creation time (which pod of the name it is for) and its bind time; one stored before they
+    /// were kept reads as any pod of the name, bound at an unknown time.
+    /// </summary>
     [Fact]
     public async Task A_binding_keeps_its_pods_creation_time_and_one_stored_without_it_still_reads()
     {
@@ -84,16 +87,20 @@ public sealed class RedisStorageTests : IDisposable
         var store = new RedisNodeBindingStore(connection, Options.Create(new ClusterOptions { ServiceId = "incarnation-test" }));
         var created = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567);
         var fresh = Bound("new", cpuMilli: 1000);
-        await store.Add("i-node", fresh with { Pod = fresh.Pod with { CreatedAt = created } });
-        // As the previous version wrote it: the same JSON, with no createdAt in the pod's spec.
+        var boundAt = created.AddSeconds(5);
+        await store.Add("i-node", fresh with { Pod = fresh.Pod with { CreatedAt = created }, BoundAt = boundAt });
+        // As the previous version wrote it: the same JSON, with no createdAt in the pod's spec nor bind time.
         var previous = JsonSerializer.Serialize(Bound("old", cpuMilli: 500), MasJson.Options);
         Assert.DoesNotContain("createdAt", previous, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("boundAt", previous, StringComparison.OrdinalIgnoreCase);
         await connection.GetDatabase().HashSetAsync("incarnation-test/node-pods/i-node", "old", previous);
 
         var read = await store.Read("i-node");
         Assert.Equal(created, read.Single(b => b.Pod.Name == "new").Pod.CreatedAt);
+        Assert.Equal(boundAt, read.Single(b => b.Pod.Name == "new").BoundAt);
         var old = read.Single(b => b.Pod.Name == "old");
         Assert.Null(old.Pod.CreatedAt);
+        Assert.Null(old.BoundAt);
         Assert.Equal(500, old.Pod.Requests.CpuMilli);
         Assert.True(PodSpec.SameIncarnation(old.Pod.CreatedAt, created));
     }

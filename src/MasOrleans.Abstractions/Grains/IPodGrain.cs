@@ -11,6 +11,8 @@ public interface IPodGrain : IGrainWithStringKey
     /// Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.
     /// <paramref name="annotations"/> are the client's metadata.annotations, kept with the pod (null: none);
     /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod).
+    /// The pod's creation time is the spec's <see cref="PodSpec.CreatedAt"/> when given (a pod Kubernetes created, bound
+    /// through the extender), else the pod grain's clock.
     /// </summary>
     Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
 
@@ -50,9 +52,11 @@ public interface IPodGrain : IGrainWithStringKey
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still
-    /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it.
+    /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it. <paramref name="podCreatedAt"/>
+    /// names the pod of the name to evict (a preemption's victim, chosen before a pod of its name was deleted and created
+    /// again): another pod of the name refuses, as it refuses <see cref="MarkScheduled"/>. Null evicts whichever holds the node.
     /// </summary>
-    Task<bool> Evict(string node, string reason, string message);
+    Task<bool> Evict(string node, string reason, string message, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// <paramref name="node"/> is being deleted: evicts the pod as <see cref="Evict"/> does (reason Drained, its workload

@@ -71,9 +71,11 @@ public sealed partial class NodeGrain
         if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
         if (superseded is not null) await Release(pod.Name, superseded.Pod.CreatedAt);
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
-        if (!_local.TryBind(0, pod, gpus)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
+        // Stamped in the binding the node writes anyway: the bind order, kube's start time for preemption, survives a re-read.
+        var boundAt = clock.GetUtcNow();
+        if (!_local.TryBind(0, pod, gpus, boundAt)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
         if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
-        var bound = new BoundPod(pod, gpus);
+        var bound = new BoundPod(pod, gpus, boundAt);
         try
         {
             await bindings.Add(Name, bound);

@@ -76,12 +76,13 @@ public sealed partial class PodGrain(
             Report();
             return new PodCreation(Outcome.Conflict($"pod '{spec.Name}' already exists"));
         }
-        var now = clock.GetUtcNow();
+        // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone. A
+        // pod Kubernetes created (the extender's) keeps Kubernetes' time: its node reserved for it under that time already.
+        var createdAt = spec.CreatedAt ?? AfterDeleted(clock.GetUtcNow());
         var before = state.State;
         state.State = new PodState() with
         {
-            // The spec names its incarnation, so the reservation and bind its cycles make are for this pod of the name alone.
-            Spec = spec with { CreatedAt = now }, Workload = workload, CreatedAt = now, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+            Spec = spec with { CreatedAt = createdAt }, Workload = workload, CreatedAt = createdAt, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
@@ -89,6 +90,31 @@ public sealed partial class PodGrain(
         await Shard.Admit(Entry(), state.State.Spec);
         return new PodCreation(Outcome.Success, View());
     }
+
+    /// <summary>
+    /// The creation time of the last pod of this name this activation deleted: the one activation of the name stamps the
+    /// next pod later than it (<see cref="AfterDeleted"/>), whatever its clock says.
+    /// </summary>
+    private DateTimeOffset? _deletedCreatedAt;
+
+    /// <summary>Longer than a call's timeout (30 s, a late cycle's) and a nomination's hold (30 s).</summary>
+    private static readonly TimeSpan DeletedGrace = TimeSpan.FromMinutes(1);
+
+    private IGrainTimer? _deletedTimer;
+
+    private Task DeactivateIfStillDeleted(CancellationToken cancellation)
+    {
+        if (state.State.Spec is null) DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <paramref name="now"/>, or a tick after the deleted pod's creation time when the clock is not past it (stepped back,
+    /// or behind the clock of the silo that stamped the deleted pod): a pod created again is later than the deleted one,
+    /// whose reservation its node then frees for it rather than refusing it as the deleted pod's late cycle.
+    /// </summary>
+    private DateTimeOffset AfterDeleted(DateTimeOffset now) =>
+        _deletedCreatedAt is { } deleted && now <= deleted ? deleted.AddTicks(1) : now;
 
     public Task<PodView?> Get() => Task.FromResult(View());
 
@@ -130,6 +156,7 @@ public sealed partial class PodGrain(
         // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
         await state.ClearStateAsync();
         state.State = new PodState();
+        _deletedCreatedAt = s.Spec.CreatedAt;
         _ = Shard.Remove(Name);
         await Shard.Track(new PodEntry(Name, s.Phase, s.NodeName, NextVersion()), removed: true);
         if (releaseNode && s.NodeName is { } node)
@@ -139,7 +166,10 @@ public sealed partial class PodGrain(
         }
         if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
         logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
-        DeactivateOnIdle();
+        // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
+        // name while the deleted one's late cycles and nomination may still reach a node.
+        _deletedTimer?.Dispose();
+        _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
         return Outcome.Success;
     }
 
@@ -228,10 +258,10 @@ public sealed partial class PodGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<bool> Evict(string node, string reason, string message)
+    public async Task<bool> Evict(string node, string reason, string message, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.HoldsNode() || s.NodeName != node) return false;
+        if (s.Spec is null || !s.Phase.HoldsNode() || s.NodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return false;
         await Finish(PodPhase.Failed, reason, message);
         return true;
     }

@@ -24,8 +24,9 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
     public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
 
+    /// <summary>The victim the dry run chose, not a pod created again under its name since (which refuses).</summary>
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
-        await grains.Reference<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message);
+        await grains.Reference<IPodGrain>(victim.Name).Evict(node, PodReasons.Preempted, message, victim.CreatedAt);
 
     public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
     {

@@ -139,7 +139,7 @@ public sealed partial class SiloClusterView
                     if (at == node) return Applied.Assigned; // assumed by a cycle on this silo, now confirmed
                     _state.Unbind(bound.Pod.Name);
                 }
-                if (!_state.TryBind(node, bound.Pod, bound.Gpus)) RebuildNode(change.Node, record);
+                if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) RebuildNode(change.Node, record);
                 return Applied.Assigned;
             case NodeChangeKind.PodReleased when change.Released is { } pod:
                 record.Release(pod);

@@ -166,10 +166,10 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         var node = _state.AddNode(record.Info.Spec, record.Info.Ready);
         SetUtilization(node, record.Info);
         foreach (var image in record.Info.Images) _state.AddImage(node, image);
-        foreach (var bound in pods)
+        foreach (var bound in BoundPod.InBindOrder(pods))
         {
             if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
-            if (!_state.TryBind(node, bound.Pod, bound.Gpus)) _rebuild = true;
+            if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) _rebuild = true;
         }
     }
 
@@ -184,16 +184,16 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         var node = _state.IndexOf(name);
         var assumed = _state.PodsOn(node).Where(b => !record.Pods.ContainsKey(b.Pod.Name)).ToList();
         foreach (var bound in _state.PodsOn(node).ToList()) _state.Unbind(bound.Pod.Name);
-        foreach (var bound in record.Pods.Values)
+        foreach (var bound in BoundPod.InBindOrder(record.Pods.Values))
         {
             if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
-            if (!_state.TryBind(node, bound.Pod, bound.Gpus))
+            if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt))
             {
                 _rebuild = true;
                 return;
             }
         }
-        foreach (var bound in assumed) _state.TryBind(node, bound.Pod, bound.Gpus);
+        foreach (var bound in assumed) _state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt);
     }
 
     /// <summary>A fresh ClusterState from the records (after a node left or changed capacity); assumptions are dropped.</summary>

@@ -3,8 +3,16 @@ using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Scheduling.Cluster;
 
-/// <summary>A pod bound to a node, with the GPU devices it holds.</summary>
-public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus);
+/// <summary>
+/// A pod bound to a node, with the GPU devices it holds and when its node took it (null: stored before this was kept, or
+/// assumed by a cycle): a node's pods are kept in bind order, which preemption reads as kube's start time.
+/// </summary>
+public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus, DateTimeOffset? BoundAt = null)
+{
+    /// <summary>Bind order for pods read back unordered (a node's stored bindings, a view's records); unknown times first, then by name.</summary>
+    public static IEnumerable<BoundPod> InBindOrder(IEnumerable<BoundPod> pods) =>
+        pods.OrderBy(b => b.BoundAt ?? DateTimeOffset.MinValue).ThenBy(b => b.Pod.Name, StringComparer.Ordinal);
+}
 
 /// <summary>
 /// The cluster as the policies see it, laid out as structure-of-arrays so score loops run over flat
@@ -203,9 +211,9 @@ public sealed partial class ClusterState
     {
         var node = AddNode(spec, ready);
         foreach (var image in images ?? []) AddImage(node, image);
-        foreach (var bound in pods)
+        foreach (var bound in BoundPod.InBindOrder(pods))
         {
-            if (!TryBind(node, bound.Pod, bound.Gpus)) misfit?.Invoke(bound);
+            if (!TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) misfit?.Invoke(bound);
         }
         return node;
     }
@@ -282,7 +290,7 @@ public sealed partial class ClusterState
     }
 
     /// <summary>Binds the pod, failing (false) without any change if it no longer fits.</summary>
-    public bool TryBind(int node, PodSpec pod, GpuAllocation gpus)
+    public bool TryBind(int node, PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt = null)
     {
         if (_podLocations.ContainsKey(pod.Name)) throw new InvalidOperationException($"pod '{pod.Name}' is already bound");
         if (!FitsResources(node, pod)) return false;
@@ -298,7 +306,7 @@ public sealed partial class ClusterState
         for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] += pod.Requests[d];
         NonZeroCpu[node] += NonZeroCpuOf(pod);
         NonZeroMemory[node] += NonZeroMemoryOf(pod);
-        Pods[node].Add(new BoundPod(pod, gpus));
+        Pods[node].Add(new BoundPod(pod, gpus, boundAt));
         if (pod.Image is { } image) AddImage(node, image);
         if (HasPodAffinity(pod))
         {
@@ -352,7 +360,7 @@ public sealed partial class ClusterState
         {
             foreach (var bound in Pods[n])
             {
-                if (!copy.TryBind(n, bound.Pod, bound.Gpus)) throw new InvalidOperationException("clone diverged");
+                if (!copy.TryBind(n, bound.Pod, bound.Gpus, bound.BoundAt)) throw new InvalidOperationException("clone diverged");
             }
         }
         return copy;

@@ -76,7 +76,7 @@ public sealed class SchedulingCycle(
         var policy = pod.Policy ?? snapshot.DefaultPolicy;
         if (cluster.TryGetPodLocation(pod.Name, out var heldNode, out var heldGpus))
         {
-            var heldCreatedAt = cluster.PodsOn(heldNode).First(b => b.Pod.Name == pod.Name).Pod.CreatedAt;
+            var heldCreatedAt = HeldCreatedAt(cluster, heldNode, pod.Name);
             if (PodSpec.SameIncarnation(heldCreatedAt, pod.CreatedAt))
                 return new Decision(DecisionKind.AlreadyHeld, policy, cluster.NameOf(heldNode), heldGpus);
             // Held for a pod of this name created since: this pod was deleted, and its late cycle must neither take the
@@ -132,7 +132,11 @@ public sealed class SchedulingCycle(
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
         var gpus = await snapshots.WithCluster(s =>
         {
-            foreach (var victim in candidate.Victims) s.Cluster.Unbind(victim.Pod.Name);
+            // A victim deleted and created again meanwhile refused (the pod grain's Evict): gone all the same, and the view
+            // keeps the pod of its name it may hold now.
+            foreach (var victim in candidate.Victims)
+                if (s.Cluster.TryGetPodLocation(victim.Pod.Name, out var held, out _) && PodSpec.SameIncarnation(HeldCreatedAt(s.Cluster, held, victim.Pod.Name), victim.Pod.CreatedAt))
+                    s.Cluster.Unbind(victim.Pod.Name);
             var node = s.Cluster.IndexOf(candidate.NodeName);
             if (node < 0) return (GpuAllocation?)null;
             var selected = decision.Scheduler!.Profile.DeviceSelector.Select(s.Cluster, node, pod, random);
@@ -144,6 +148,10 @@ public sealed class SchedulingCycle(
             ? await Bind(pod, new PodBinding(candidate.NodeName, reservation.Gpus, NoScores, decision.Policy), null)
             : null;
     }
+
+    /// <summary>Which pod of <paramref name="name"/> (its creation time) the view holds on <paramref name="node"/>.</summary>
+    private static DateTimeOffset? HeldCreatedAt(ClusterState cluster, int node, string name) =>
+        cluster.PodsOn(node).First(b => b.Pod.Name == name).Pod.CreatedAt;
 
     /// <summary>Reserves what the snapshot assumed; a refusal (or a failure) forgets the assumption.</summary>
     private async ValueTask<ReserveResult> ReserveAssumed(PodSpec pod, string node, GpuAllocation gpus)

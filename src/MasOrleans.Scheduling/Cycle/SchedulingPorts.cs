@@ -35,7 +35,10 @@ public readonly record struct ReserveResult(bool Reserved, GpuAllocation Gpus, s
     public static ReserveResult Refused(string reason) => new(false, GpuAllocation.None, reason);
 }
 
-/// <summary>Evicts a victim of preemption; returns once the victim no longer holds the node.</summary>
+/// <summary>
+/// Evicts a victim of preemption; returns once the victim no longer holds the node. Only the pod chosen
+/// (<see cref="PodSpec.CreatedAt"/>): a pod created again under its name since is left alone, the victim taken as gone.
+/// </summary>
 public interface IPodEvictions
 {
     ValueTask Evict(string node, PodSpec victim, string message);

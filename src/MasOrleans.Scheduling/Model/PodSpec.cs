@@ -28,8 +28,8 @@ public sealed record PodSpec
     public PodOwner? Owner { get; init; }
     /// <summary>
     /// Which pod of this name it is (its creation time): a pod deleted and created again keeps its name, so a reservation,
-    /// release or bind for it names this too (Kubernetes tells them apart by metadata.uid). Null (a pod from outside, or
-    /// stored before it was kept) is taken for any.
+    /// release or bind for it names this too (Kubernetes tells them apart by metadata.uid). An extender's pod has Kubernetes'
+    /// metadata.creationTimestamp. Null (stored before it was kept, or an extender request without one) is taken for any.
     /// </summary>
     public DateTimeOffset? CreatedAt { get; init; }
 

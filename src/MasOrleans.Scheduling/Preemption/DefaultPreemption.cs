@@ -29,12 +29,12 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// resource in all than the pod requests).</item>
 /// <item>Minimal victims per node (SelectVictimsOnNode): remove every lower-priority pod; if the preemptor then passes all
 /// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
-/// util.MoreImportantPod orders by start time, for which bind order stands), keeping each whose return still lets the
-/// preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
+/// util.MoreImportantPod orders by start time, for which bind order stands: <see cref="BoundPod.BoundAt"/> keeps it across a
+/// re-read), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
 /// <item>Only a node with at least one victim is a candidate (DryRunPreemption).</item>
 /// <item>Choice of node (pickOneNodeForPreemption): fewest PDB violations (no PDBs here), then the lowest
 /// highest-victim priority, the smallest sum of victim priorities, the fewest victims, then the first node in
-/// order (kube's next criterion, latest start time, needs pod start times the core does not keep).</item>
+/// order (kube's next criterion, the latest start time of the highest-priority victims, is not applied).</item>
 /// </list>
 /// The cluster is used as scratch and restored, pods in their bind order, before returning.
 /// </summary>
@@ -123,7 +123,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         foreach (var bound in cluster.Pods[node].ToList()) cluster.Unbind(bound.Pod.Name);
         foreach (var bound in original)
         {
-            if (!cluster.TryBind(node, bound.Pod, bound.Gpus))
+            if (!cluster.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt))
                 throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
         }
     }
@@ -155,7 +155,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
             var victims = new List<BoundPod>();
             foreach (var bound in lower)
             {
-                if (!cluster.TryBind(node, bound.Pod, bound.Gpus) || Rejection(cluster, preemptor, node, random) is not null)
+                if (!cluster.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt) || Rejection(cluster, preemptor, node, random) is not null)
                 {
                     cluster.Unbind(bound.Pod.Name);
                     victims.Add(bound);
