@@ -63,8 +63,43 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
 
         foreach (var gone in new[] { "pod/kr-amd", "deployment/kr-typo" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
 
-        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n")))).Succeeded();
+        // Its limit too: the API server requires one for an extended resource, zero or not (see the next test).
+        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n      limits:\n        example.com/dongle: \"0\"\n")))).Succeeded();
         Assert.Equal("Running kr-cpu", await kube.WaitFor("pod/kr-zero", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// The API server requires a limit of a resource that cannot be overcommitted (an extended one, nvidia.com/gpu or
+    /// mas.io/disk-io: helper.IsOvercommitAllowed, pkg/apis/core/helper/helpers.go) and refuses a request of one without
+    /// it (ValidateResourceRequirements, pkg/apis/core/validation/validation.go, v1.35: field.Required(limPath, "Limit
+    /// must be set for non overcommitable resources")), in a pod as in a deployment's template. Both were created and
+    /// scheduled at the request. A limit alone is the request (SetDefaults_Pod defaults it before validation), and cpu and
+    /// memory need no limit.
+    /// </summary>
+    [Fact]
+    public async Task An_extended_resource_requested_without_a_limit_is_refused_and_a_limit_alone_is_its_request()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-extended-node", KubeManifests.Node("kr-extended", "kr-extended", gpus: "2")))).Succeeded();
+        static string Requesting(string name, string resources) =>
+            KubeManifests.Pod(name, "kr-extended").Replace("        memory: 1Gi\n", "        memory: 1Gi\n" + resources);
+        const string Required = "resources.limits: Required value: Limit must be set for non overcommitable resources";
+
+        foreach (var (name, resource) in new[] { ("kr-gpu-unlimited", "nvidia.com/gpu: \"1\""), ("kr-disk-unlimited", "mas.io/disk-io: \"100\"") })
+        {
+            var refused = await kube.Run("apply", "-f", kube.Manifest(name, Requesting(name, $"        {resource}\n")));
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains($"The Pod \"{name}\" is invalid: spec.containers[0].{Required}", refused.Error);
+        }
+        var deployment = KubeManifests.Deployment("kr-deploy-unlimited", "kr-extended").Replace("memory: 256Mi", "memory: 256Mi\n            nvidia.com/gpu: \"1\"");
+        Assert.Contains("nvidia.com/gpu", deployment);
+        var refusedDeployment = await kube.Run("apply", "-f", kube.Manifest("kr-deploy-unlimited", deployment));
+        Assert.True(refusedDeployment.ExitCode != 0, refusedDeployment.ToString());
+        Assert.Contains($"The Deployment \"kr-deploy-unlimited\" is invalid: spec.template.spec.containers[0].{Required}", refusedDeployment.Error);
+        foreach (var gone in new[] { "pod/kr-gpu-unlimited", "pod/kr-disk-unlimited", "deployment/kr-deploy-unlimited" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded();
+        Assert.Equal("Running kr-extended", await kube.WaitFor("pod/kr-gpu-limited", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.requests}"));
     }
 
     /// <summary>
