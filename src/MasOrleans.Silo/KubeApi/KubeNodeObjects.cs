@@ -13,7 +13,8 @@ internal static class KubeNodeObjects
 {
     public static V1Node ToNode(NodeView view, string resourceVersion)
     {
-        var capacity = Capacity(view.Spec).ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value));
+        var capacity = KubeQuantities.Served(view.Spec.Capacity, view.Spec.CapacityFormats);
+        capacity[NodeSpec.PodsResource] = new ResourceQuantity(view.Spec.MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new V1Node
         {
             ApiVersion = "v1",

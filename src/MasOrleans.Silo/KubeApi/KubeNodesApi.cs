@@ -3,6 +3,7 @@ using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
 
@@ -48,6 +49,7 @@ internal static class KubeNodesApi
         error ??= Validation.CheckNode(request, out spec);
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
+        spec = spec with { CapacityFormats = KubernetesMapping.CapacityFormats(body.Value) };
         if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(new NodeView(spec, true, [], new Dictionary<string, double>(), null), ""), body.Value) is { } unkept) return unkept;
         var grain = grains.Reference<INodeGrain>(spec.Name);
         var outcome = await NodeRegistration.Register(grains, view, spec);

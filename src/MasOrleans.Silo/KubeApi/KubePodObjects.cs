@@ -114,7 +114,11 @@ internal static class KubePodObjects
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return new(FieldOf(template, invalid), invalid);
-        spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
+        spec = spec with
+        {
+            Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName,
+            RequestFormats = KubernetesMapping.RequestFormats(pod.Spec!),
+        };
         return null;
     }
 
@@ -235,7 +239,7 @@ internal static class KubePodObjects
                 {
                     Name = container,
                     Image = spec.Image,
-                    Resources = new V1ResourceRequirements { Requests = spec.Requests.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value)) },
+                    Resources = new V1ResourceRequirements { Requests = KubeQuantities.Served(spec.Requests, spec.RequestFormats) },
                 }],
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,

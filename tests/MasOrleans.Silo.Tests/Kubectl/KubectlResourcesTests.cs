@@ -35,6 +35,40 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
     }
 
     /// <summary>
+    /// The API server serves a quantity in the format it was written in, in canonical form (apimachinery
+    /// pkg/api/resource/quantity.go, v0.35 for kubernetes v1.35: CanonicalizeBytes; int64Amount.AsCanonicalBytes moves the
+    /// mantissa's factors of ten into the exponent and lowers it to a multiple of three, named by suffix in DecimalSI and
+    /// by "e" in DecimalExponent). By those rules: a node's memory 64000M is DecimalSI 64·10^9, "64G", and 100G "100G"; a
+    /// template's 2000M "2G" and cpu 0.5 (5·10^-1, exponent lowered to -3) "500m"; and a pod's requests written in
+    /// canonical form are served as written: 2G; 1073741824 (no factor of ten); 1500e-3 (DecimalExponent 15·10^-1,
+    /// lowered to -3). Ours served whatever is a whole number of KiB in binary ("62500000Ki", "97656250Ki", "1953125Ki",
+    /// "1Gi") and cpu in milli ("1500m"), so `kubectl apply` of the same pod manifest again found those values changed
+    /// ("configured"), where against a cluster it is "unchanged".
+    /// </summary>
+    [Fact]
+    public async Task Quantities_are_served_in_the_format_they_were_written_in_as_the_api_server_serves_them()
+    {
+        var node = KubeManifests.Node("kr-formats", "kr-formats").Replace("memory: 64Gi", "memory: 64000M\n    ephemeral-storage: 100G");
+        Assert.Contains("ephemeral-storage: 100G", node);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats-node", node))).Succeeded();
+        Assert.Equal("64G 64G 100G 16", await Get("node/kr-formats", "{.status.capacity.memory} {.status.allocatable.memory} {.status.capacity.ephemeral-storage} {.status.capacity.cpu}"));
+
+        var pod = KubeManifests.Pod("kr-formats", "kr-formats").Replace("        cpu: \"1\"\n        memory: 1Gi\n",
+            "        cpu: \"1500e-3\"\n        memory: 2G\n        ephemeral-storage: \"1073741824\"\n");
+        Assert.Contains("1500e-3", pod);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded();
+        Assert.Equal("Running kr-formats", await kube.WaitFor("pod/kr-formats", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        const string Requests = "{.spec.containers[0].resources.requests";
+        Assert.Equal("1500e-3 2G 1073741824", await Get("pod/kr-formats", $"{Requests}.cpu}} {Requests}.memory}} {Requests}.ephemeral-storage}}"));
+        Assert.Equal("pod/kr-formats unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded().Output.Trim());
+
+        var deployment = KubeManifests.Deployment("kr-formats-web", "kr-formats", cpu: "\"0.5\"").Replace("memory: 256Mi", "memory: 2000M");
+        Assert.Contains("memory: 2000M", deployment);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats-web", deployment))).Succeeded();
+        Assert.Equal("500m 2G", await Get("deployment/kr-formats-web", "{.spec.template.spec.containers[0].resources.requests.cpu} {.spec.template.spec.containers[0].resources.requests.memory}"));
+    }
+
+    /// <summary>
     /// A pod asking for a resource no node here can have (MasOrleans models cpu, memory, nvidia.com/gpu, disk I/O,
     /// network and ephemeral-storage) was created with that request dropped and ran on a node without it: `amd.com/gpu`,
     /// or `gpu` for `nvidia.com/gpu`, placed a GPU job on a CPU node. kube-scheduler would leave it Pending for ever
