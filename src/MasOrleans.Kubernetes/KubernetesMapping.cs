@@ -121,6 +121,28 @@ public static class KubernetesMapping
         return formats.Count > 0 ? formats : null;
     }
 
+    /// <summary>
+    /// A node's allocatable (else capacity) of the resources MasOrleans does not model, as canonical quantities; null
+    /// when there are none. `pods` is modelled (the node's pod limit). A quantity below zero is refused, as the API server
+    /// refuses it (ValidateResourceQuantityValue: "must be greater than or equal to 0").
+    /// </summary>
+    public static IReadOnlyDictionary<string, string>? UnmodeledCapacity(V1Node node)
+    {
+        var unmodeled = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (resource, quantity) in node.Status?.Allocatable ?? node.Status?.Capacity ?? new Dictionary<string, ResourceQuantity>())
+        {
+            if (resource == NodeSpec.PodsResource || ResourceNames.TryParse(resource, out _)) continue;
+            var what = $"node {node.Metadata?.Name}: capacity {resource}";
+            if (quantity is null) throw new KubernetesMappingException($"{what} must not be null");
+            decimal value;
+            try { value = quantity.ToDecimal(); }
+            catch (OverflowException) { throw new KubernetesMappingException($"{what} is out of range"); }
+            if (value < 0) throw new KubernetesMappingException($"{what} must be greater than or equal to 0 (not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+            unmodeled[resource] = quantity.ToString();
+        }
+        return unmodeled.Count > 0 ? unmodeled : null;
+    }
+
     private static void AddFormats(Dictionary<string, QuantityFormat> formats, IDictionary<string, ResourceQuantity>? quantities)
     {
         foreach (var (resource, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())

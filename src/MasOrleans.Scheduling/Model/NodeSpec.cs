@@ -16,6 +16,11 @@ public sealed record NodeSpec
     /// server would; null (the REST API, a node stored before formats were kept) when unknown. Not read by scheduling.
     /// </summary>
     public IReadOnlyDictionary<string, QuantityFormat>? CapacityFormats { get; init; }
+    /// <summary>
+    /// Capacity of resources MasOrleans does not model (example.com/foo, hugepages-2Mi), as canonical Kubernetes
+    /// quantities: kept and served on the Kubernetes surface as a kubelet reported them, never scheduled on. Null: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? UnmodeledCapacity { get; init; }
 
     /// <summary>
     /// The node's `pods` allocatable: NodeResourcesFit rejects a pod when the node already runs this many

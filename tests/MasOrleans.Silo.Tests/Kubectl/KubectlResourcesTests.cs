@@ -69,6 +69,39 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
     }
 
     /// <summary>
+    /// A kubelet reports every resource of its node (hugepages-2Mi, a device plugin's example.com/foo) and the API server
+    /// keeps each capacity and allocatable entry (ValidateNode, pkg/apis/core/validation/validation.go, checks only that
+    /// each is a resource name and none is below zero: "must be greater than or equal to 0"). A Node created on /k8s lost
+    /// every one MasOrleans does not model. They are kept and served now, canonical as any quantity (hugepages-2Mi
+    /// 2048Mi: BinarySI 2^31, "2Gi"), through a label patch and a re-apply; a changed one is refused as a modelled one is.
+    /// They are not scheduled on, so a pod asking for one stays refused (the test after this one).
+    /// </summary>
+    [Fact]
+    public async Task A_nodes_resources_not_modelled_here_are_kept_and_served()
+    {
+        static string Opaque(string foo) => KubeManifests.Node("kr-opaque", "kr-opaque")
+            .Replace("    nvidia.com/gpu: \"0\"", $"    nvidia.com/gpu: \"0\"\n    example.com/foo: \"{foo}\"\n    hugepages-2Mi: 2048Mi");
+        Assert.Contains("example.com/foo: \"4\"", Opaque("4"));
+        (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
+        const string Served = "{.status.capacity.example\\.com/foo} {.status.allocatable.example\\.com/foo} {.status.capacity.hugepages-2Mi} {.status.allocatable.hugepages-2Mi}";
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+
+        (await kube.Run("label", "node", "kr-opaque", "rack=r1")).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+        var changed = await kube.Run("apply", "-f", kube.Manifest("kr-opaque-changed", Opaque("5")));
+        Assert.True(changed.ExitCode != 0, changed.ToString());
+        Assert.Contains("a node's capacity is fixed when it registers", changed.Error);
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+
+        var negative = KubeManifests.Node("kr-negative", "kr-opaque").Replace("    nvidia.com/gpu: \"0\"", "    nvidia.com/gpu: \"0\"\n    example.com/foo: \"-1\"");
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-negative", negative));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("The Node \"kr-negative\" is invalid: status.capacity: Invalid value: node kr-negative: capacity example.com/foo must be greater than or equal to 0", refused.Error);
+        Assert.NotEqual(0, (await kube.Run("get", "node/kr-negative")).ExitCode);
+    }
+
+    /// <summary>
     /// A pod asking for a resource no node here can have (MasOrleans models cpu, memory, nvidia.com/gpu, disk I/O,
     /// network and ephemeral-storage) was created with that request dropped and ran on a node without it: `amd.com/gpu`,
     /// or `gpu` for `nvidia.com/gpu`, placed a GPU job on a CPU node. kube-scheduler would leave it Pending for ever
