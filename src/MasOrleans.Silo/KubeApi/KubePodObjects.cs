@@ -134,8 +134,8 @@ internal static class KubePodObjects
     /// its limit, or has none, for a resource that cannot be overcommitted (an extended one such as nvidia.com/gpu: "Limit
     /// must be set for non overcommitable resources"; a limit alone is its request, as defaulted before validation).
     /// Scheduled at its request, such a pod would be placed by a number its own limit contradicts. Asked of a created pod or deployment
-    /// only: one served shows its effective requests without limits, which a re-applied manifest's limits (a container
-    /// asking less than an init container) need not match, and a patch changes no requests anyway.
+    /// only: one served shows its effective requests with no cpu or memory limits, which a re-applied manifest's limits (a
+    /// container asking less than an init container) need not match, and a patch changes no requests anyway.
     /// </summary>
     public static FieldError? RequestUnlikeLimit(V1PodSpec? spec)
     {
@@ -213,6 +213,10 @@ internal static class KubePodObjects
         var spec = view.Spec;
         var (ns, name) = KubernetesNames.Split(spec.Name);
         var container = view.ContainerName ?? name;
+        var requests = KubeQuantities.Served(spec.Requests, spec.RequestFormats);
+        // The API server holds the limit of a resource that cannot be overcommitted to its request (RequestUnlikeLimit),
+        // so a pod it serves shows both: a manifest giving the limit applies again unchanged, and one served creates again.
+        var limits = requests.Where(r => !OvercommitAllowed(r.Key)).ToDictionary(r => r.Key, r => r.Value);
         var annotations = view.Annotations is null ? new Dictionary<string, string>() : new Dictionary<string, string>(view.Annotations);
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
@@ -239,7 +243,7 @@ internal static class KubePodObjects
                 {
                     Name = container,
                     Image = spec.Image,
-                    Resources = new V1ResourceRequirements { Requests = KubeQuantities.Served(spec.Requests, spec.RequestFormats) },
+                    Resources = new V1ResourceRequirements { Requests = requests, Limits = limits.Count == 0 ? null : limits },
                 }],
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,

@@ -141,7 +141,8 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
     /// it (ValidateResourceRequirements, pkg/apis/core/validation/validation.go, v1.35: field.Required(limPath, "Limit
     /// must be set for non overcommitable resources")), in a pod as in a deployment's template. Both were created and
     /// scheduled at the request. A limit alone is the request (SetDefaults_Pod defaults it before validation), and cpu and
-    /// memory need no limit.
+    /// memory need no limit. Such a pod is served with both, as the API server serves it, so its manifest applies again
+    /// "unchanged" (it was served without the limit, and kubectl apply found it added each time: "configured").
     /// </summary>
     [Fact]
     public async Task An_extended_resource_requested_without_a_limit_is_refused_and_a_limit_alone_is_its_request()
@@ -167,6 +168,9 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded();
         Assert.Equal("Running kr-extended", await kube.WaitFor("pod/kr-gpu-limited", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
         Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.limits}"));
+        Assert.Equal("pod/kr-gpu-limited unchanged",
+            (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded().Output.Trim());
     }
 
     /// <summary>
