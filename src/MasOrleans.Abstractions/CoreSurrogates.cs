@@ -80,6 +80,7 @@ public struct PodSpecSurrogate
     [Id(13)] public PodOwner? Owner;
     [Id(14)] public PreemptionPolicy PreemptionPolicy;
     [Id(15)] public DateTimeOffset? CreatedAt;
+    [Id(16)] public Dictionary<string, QuantityFormat>? RequestFormats;
 }
 
 [RegisterConverter]
@@ -103,6 +104,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Owner = surrogate.Owner,
         PreemptionPolicy = surrogate.PreemptionPolicy,
         CreatedAt = surrogate.CreatedAt,
+        RequestFormats = surrogate.RequestFormats,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -123,6 +125,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Owner = value.Owner,
         PreemptionPolicy = value.PreemptionPolicy,
         CreatedAt = value.CreatedAt,
+        RequestFormats = value.RequestFormats is null ? null : new(value.RequestFormats),
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

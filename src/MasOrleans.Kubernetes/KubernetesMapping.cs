@@ -100,6 +100,64 @@ public static class KubernetesMapping
     }
 
     /// <summary>
+    /// The format each modelled resource a pod asks for was written in: its pod-level request's, else the first
+    /// container's, init container's or overhead's that asks for it (kube's Quantity.Add keeps the format of the first
+    /// non-zero term). Served in it, a pod's requests read as the API server shows them (<see cref="QuantityFormat"/>).
+    /// </summary>
+    public static IReadOnlyDictionary<string, QuantityFormat>? RequestFormats(V1PodSpec spec)
+    {
+        var formats = new Dictionary<string, QuantityFormat>(StringComparer.Ordinal);
+        AddFormats(formats, PodLevelRequests(spec));
+        foreach (var c in (spec.Containers ?? []).Concat(spec.InitContainers ?? [])) AddFormats(formats, c is null ? null : RequestsOf(c));
+        AddFormats(formats, spec.Overhead);
+        return formats.Count > 0 ? formats : null;
+    }
+
+    /// <summary>The format each modelled resource of a node's allocatable (else capacity) was written in.</summary>
+    public static IReadOnlyDictionary<string, QuantityFormat>? CapacityFormats(V1Node node)
+    {
+        var formats = new Dictionary<string, QuantityFormat>(StringComparer.Ordinal);
+        AddFormats(formats, node.Status?.Allocatable ?? node.Status?.Capacity);
+        return formats.Count > 0 ? formats : null;
+    }
+
+    /// <summary>
+    /// A node's allocatable (else capacity) of the resources MasOrleans does not model, as canonical quantities; null
+    /// when there are none. `pods` is modelled (the node's pod limit). A quantity below zero is refused, as the API server
+    /// refuses it (ValidateResourceQuantityValue: "must be greater than or equal to 0").
+    /// </summary>
+    public static IReadOnlyDictionary<string, string>? UnmodeledCapacity(V1Node node)
+    {
+        var unmodeled = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (resource, quantity) in node.Status?.Allocatable ?? node.Status?.Capacity ?? new Dictionary<string, ResourceQuantity>())
+        {
+            if (resource == NodeSpec.PodsResource || ResourceNames.TryParse(resource, out _)) continue;
+            var what = $"node {node.Metadata?.Name}: capacity {resource}";
+            if (quantity is null) throw new KubernetesMappingException($"{what} must not be null");
+            decimal value;
+            try { value = quantity.ToDecimal(); }
+            catch (OverflowException) { throw new KubernetesMappingException($"{what} is out of range"); }
+            if (value < 0) throw new KubernetesMappingException($"{what} must be greater than or equal to 0 (not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+            unmodeled[resource] = quantity.ToString();
+        }
+        return unmodeled.Count > 0 ? unmodeled : null;
+    }
+
+    private static void AddFormats(Dictionary<string, QuantityFormat> formats, IDictionary<string, ResourceQuantity>? quantities)
+    {
+        foreach (var (resource, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
+        {
+            if (quantity is null || IsZero(quantity) || !ResourceNames.TryParse(resource, out _)) continue;
+            formats.TryAdd(resource, quantity.Format switch
+            {
+                ResourceQuantity.SuffixFormat.BinarySI => QuantityFormat.BinarySI,
+                ResourceQuantity.SuffixFormat.DecimalExponent => QuantityFormat.DecimalExponent,
+                _ => QuantityFormat.DecimalSI,
+            });
+        }
+    }
+
+    /// <summary>
     /// a + b, refusing a dimension beyond what a stored quantity holds: each container's request may be that large, and
     /// a long wraps around a sum of a few of them (to a small request, or a negative one).
     /// </summary>

@@ -42,6 +42,7 @@ public sealed class CoreSurrogateTests : IDisposable
         NodeName = "n3",
         Owner = new PodOwner(PodOwner.ReplicaSet, "web-rs", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" })),
         CreatedAt = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567),
+        RequestFormats = new Dictionary<string, QuantityFormat> { ["memory"] = QuantityFormat.BinarySI, ["cpu"] = QuantityFormat.DecimalExponent },
     };
 
     [Fact]

@@ -11,6 +11,16 @@ public sealed record NodeSpec
     public IReadOnlyDictionary<string, string> Labels { get; init; } = PodSpec.Empty;
     public IReadOnlyList<Taint> Taints { get; init; } = [];
     public bool Unschedulable { get; init; }
+    /// <summary>
+    /// The format each capacity quantity was written in on the Kubernetes surface, which serves the node in it as the API
+    /// server would; null (the REST API, a node stored before formats were kept) when unknown. Not read by scheduling.
+    /// </summary>
+    public IReadOnlyDictionary<string, QuantityFormat>? CapacityFormats { get; init; }
+    /// <summary>
+    /// Capacity of resources MasOrleans does not model (example.com/foo, hugepages-2Mi), as canonical Kubernetes
+    /// quantities: kept and served on the Kubernetes surface as a kubelet reported them, never scheduled on. Null: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? UnmodeledCapacity { get; init; }
 
     /// <summary>
     /// The node's `pods` allocatable: NodeResourcesFit rejects a pod when the node already runs this many

@@ -32,6 +32,11 @@ public sealed record PodSpec
     /// metadata.creationTimestamp. Null (stored before it was kept, or an extender request without one) is taken for any.
     /// </summary>
     public DateTimeOffset? CreatedAt { get; init; }
+    /// <summary>
+    /// The format each request was written in on the Kubernetes surface, which serves the pod in it as the API server
+    /// would; null (the REST API, the extender, a pod stored before formats were kept) when unknown. Not read by scheduling.
+    /// </summary>
+    public IReadOnlyDictionary<string, QuantityFormat>? RequestFormats { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 

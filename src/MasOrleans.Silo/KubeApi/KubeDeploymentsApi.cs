@@ -110,7 +110,9 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
-        if (JsonSerializer.Serialize(template, MasJson.Options) != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName }, MasJson.Options))
+        // Requests by value, not by the formats they were written in (as SameSpec compares a pod's).
+        if (JsonSerializer.Serialize(template with { RequestFormats = null }, MasJson.Options)
+            != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName, RequestFormats = null }, MasJson.Options))
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);

@@ -13,7 +13,9 @@ internal static class KubeNodeObjects
 {
     public static V1Node ToNode(NodeView view, string resourceVersion)
     {
-        var capacity = Capacity(view.Spec).ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value));
+        var capacity = KubeQuantities.Served(view.Spec.Capacity, view.Spec.CapacityFormats);
+        capacity[NodeSpec.PodsResource] = new ResourceQuantity(view.Spec.MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (resource, quantity) in view.Spec.UnmodeledCapacity ?? PodSpec.Empty) capacity[resource] = new ResourceQuantity(quantity);
         return new V1Node
         {
             ApiVersion = "v1",
@@ -58,20 +60,31 @@ internal static class KubeNodeObjects
         };
     }
 
-    /// <summary>A Node manifest as the REST API's request: capacity from status.allocatable (else status.capacity), as a kubelet reports it.</summary>
-    public static IResult? TryRequest(V1Node node, out NodeRequest request)
+    /// <summary>
+    /// A Node manifest as the REST API's request: capacity from status.allocatable (else status.capacity), as a kubelet
+    /// reports it. Resources not modelled here are checked as the API server checks a node's (a qualified name, a
+    /// quantity not below zero: ValidateNode, pkg/apis/core/validation/validation.go) and kept apart (<see cref="Kept"/>).
+    /// </summary>
+    public static IResult? TryRequest(V1Node node, RequestBounds bounds, out NodeRequest request)
     {
         request = null!;
         var name = node.Metadata?.Name ?? "";
         if (MissingTaintField(node) is { } field) return KubeStatus.Required("Node", name, field);
         NodeSpec mapped;
+        IReadOnlyDictionary<string, string>? unmodeled;
         try
         {
             mapped = KubernetesMapping.ToNodeSpec(node);
+            unmodeled = KubernetesMapping.UnmodeledCapacity(node);
         }
         catch (KubernetesMappingException e)
         {
             return KubeStatus.Invalid("Node", name, "status.capacity", e.Message);
+        }
+        if (bounds.Count(unmodeled, "capacity") is { } tooMany) return KubeStatus.Invalid("Node", name, "status.capacity", tooMany);
+        foreach (var resource in unmodeled?.Keys ?? [])
+        {
+            if (KubernetesSyntax.CheckQualifiedName(resource, "resource") is { } badName) return KubeStatus.Invalid("Node", name, $"status.capacity[{resource}]", badName);
         }
         request = new NodeRequest
         {
@@ -85,6 +98,13 @@ internal static class KubeNodeObjects
     }
 
     /// <summary>
+    /// The node to register: <paramref name="spec"/>, as the REST API's validation made it, with what only a Node
+    /// manifest says (the formats of its quantities, its resources not modelled here).
+    /// </summary>
+    public static NodeSpec Kept(NodeSpec spec, V1Node node) =>
+        spec with { CapacityFormats = KubernetesMapping.CapacityFormats(node), UnmodeledCapacity = KubernetesMapping.UnmodeledCapacity(node) };
+
+    /// <summary>
     /// A node's capacity as a kubelet reports it: its resources and its `pods` (the pod limit NodeResourcesFit enforces,
     /// reported even at the kubelet's default of 110), so a Node's `pods` is kept when created and shown when served.
     /// </summary>
@@ -93,6 +113,38 @@ internal static class KubeNodeObjects
         var quantities = spec.Capacity.ToQuantities();
         quantities[NodeSpec.PodsResource] = spec.MaxPods.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return quantities;
+    }
+
+    /// <summary>
+    /// Whether each of status.capacity and status.allocatable a patched node gives holds what the node registered with,
+    /// by value: both are served, so a patch may change either (a node is created from allocatable, else capacity).
+    /// </summary>
+    private static bool CapacityUnchanged(V1Node patched, NodeSpec current)
+    {
+        foreach (var given in new[] { patched.Status?.Capacity, patched.Status?.Allocatable })
+        {
+            if (given is not { Count: > 0 }) continue;
+            var asRegistered = new V1Node { Metadata = patched.Metadata, Status = new V1NodeStatus { Capacity = given } };
+            try
+            {
+                if (!Capacity(KubernetesMapping.ToNodeSpec(asRegistered)).OrderBy(kv => kv.Key).SequenceEqual(Capacity(current).OrderBy(kv => kv.Key))
+                    || !SameValues(KubernetesMapping.UnmodeledCapacity(asRegistered), current.UnmodeledCapacity))
+                    return false;
+            }
+            catch (KubernetesMappingException)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Whether two maps of quantities hold the same resources at the same values (1Gi and 1073741824 alike).</summary>
+    private static bool SameValues(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b)
+    {
+        a ??= PodSpec.Empty;
+        b ??= PodSpec.Empty;
+        return a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var other) && new ResourceQuantity(kv.Value).Equals(new ResourceQuantity(other)));
     }
 
     /// <summary>What a patched Node changes in the node grain: labels, taints and spec.unschedulable; anything else is refused.</summary>
@@ -104,8 +156,7 @@ internal static class KubeNodeObjects
         if (MissingTaintField(patched) is { } field) return KubeStatus.Required("Node", name, field);
         var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect!)).ToList() ?? [];
         if (patched.Metadata?.Name is { } newName && newName != name) return KubeStatus.Invalid("Node", name, "metadata.name", "field is immutable");
-        if (TryRequest(patched, out var asCreated) is null && asCreated.Capacity is { Count: > 0 } capacity
-            && !capacity.OrderBy(kv => kv.Key).SequenceEqual(Capacity(current.Spec).OrderBy(kv => kv.Key)))
+        if (!CapacityUnchanged(patched, current.Spec))
             return KubeStatus.Invalid("Node", name, "status.capacity", "a node's capacity is fixed when it registers");
         if (TryKeepable(ToNode(current, ""), patched) is { } unkept) return unkept;
         var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };

@@ -42,12 +42,13 @@ internal static class KubeNodesApi
         var body = await KubeJson.Read<V1Node>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
-        if (KubeNodeObjects.TryRequest(body.Value, out var request) is { } invalid) return invalid;
+        if (KubeNodeObjects.TryRequest(body.Value, bounds, out var request) is { } invalid) return invalid;
         var error = bounds.Check(request);
         MasOrleans.Scheduling.Model.NodeSpec spec = null!;
         error ??= Validation.CheckNode(request, out spec);
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
+        spec = KubeNodeObjects.Kept(spec, body.Value);
         if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(new NodeView(spec, true, [], new Dictionary<string, double>(), null), ""), body.Value) is { } unkept) return unkept;
         var grain = grains.Reference<INodeGrain>(spec.Name);
         var outcome = await NodeRegistration.Register(grains, view, spec);

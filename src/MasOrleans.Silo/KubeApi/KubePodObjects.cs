@@ -82,12 +82,15 @@ internal static class KubePodObjects
         return null;
     }
 
-    /// <summary>What is wrong with a pod manifest: the field, and its problem (null <paramref name="Message"/>: the field is missing).</summary>
-    public sealed record FieldError(string Field, string? Message)
+    /// <summary>
+    /// What is wrong with a pod manifest: the field, and its problem (null <paramref name="Message"/>: the field is
+    /// missing; with <paramref name="Missing"/>, the message says why it is required).
+    /// </summary>
+    public sealed record FieldError(string Field, string? Message, bool Missing = false)
     {
         /// <summary>The 422 for the object <paramref name="kind"/> <paramref name="name"/> the manifest belongs to.</summary>
         public IResult ToStatus(string kind, string name) =>
-            Message is null ? KubeStatus.Required(kind, name, Field) : KubeStatus.Invalid(kind, name, Field, Message);
+            Message is null || Missing ? KubeStatus.Required(kind, name, Field, Message) : KubeStatus.Invalid(kind, name, Field, Message);
     }
 
     /// <summary>Validates a Pod into the spec the pod grain stores; null error means <paramref name="spec"/> is set.</summary>
@@ -111,7 +114,11 @@ internal static class KubePodObjects
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return new(FieldOf(template, invalid), invalid);
-        spec = spec with { Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName };
+        spec = spec with
+        {
+            Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName,
+            RequestFormats = KubernetesMapping.RequestFormats(pod.Spec!),
+        };
         return null;
     }
 
@@ -124,10 +131,11 @@ internal static class KubePodObjects
     /// <summary>
     /// The API server's rule for a container's requests against its limits (ValidateResourceRequirements in
     /// pkg/apis/core/validation/validation.go): a request above its limit is refused, and so is one that differs from
-    /// its limit for a resource that cannot be overcommitted (an extended one such as nvidia.com/gpu). Scheduled at its
-    /// request, such a pod would be placed by a number its own limit contradicts. Asked of a created pod or deployment
-    /// only: one served shows its effective requests without limits, which a re-applied manifest's limits (a container
-    /// asking less than an init container) need not match, and a patch changes no requests anyway.
+    /// its limit, or has none, for a resource that cannot be overcommitted (an extended one such as nvidia.com/gpu: "Limit
+    /// must be set for non overcommitable resources"; a limit alone is its request, as defaulted before validation).
+    /// Scheduled at its request, such a pod would be placed by a number its own limit contradicts. Asked of a created pod or deployment
+    /// only: one served shows its effective requests with no cpu or memory limits, which a re-applied manifest's limits (a
+    /// container asking less than an init container) need not match, and a patch changes no requests anyway.
     /// </summary>
     public static FieldError? RequestUnlikeLimit(V1PodSpec? spec)
     {
@@ -136,10 +144,14 @@ internal static class KubePodObjects
         {
             for (var i = 0; i < (containers?.Count ?? 0); i++)
             {
-                if (containers![i]?.Resources is not { Requests: { } requests, Limits: { } limits }) continue;
+                if (containers![i]?.Resources is not { Requests: { } requests } resources) continue;
                 foreach (var (name, request) in requests)
                 {
-                    if (request is null || !limits.TryGetValue(name, out var limit) || limit is null) continue;
+                    if (request is null) continue;
+                    ResourceQuantity? limit = null;
+                    if (resources.Limits?.TryGetValue(name, out limit) != true && !OvercommitAllowed(name))
+                        return new($"spec.{field}[{i}].resources.limits", "Limit must be set for non overcommitable resources", Missing: true);
+                    if (limit is null) continue;
                     int order;
                     // Beyond a decimal (QuantityGuard lets up to 10^30 through): the mapping refuses it as out of range.
                     try { order = request.ToDecimal().CompareTo(limit.ToDecimal()); }
@@ -201,6 +213,10 @@ internal static class KubePodObjects
         var spec = view.Spec;
         var (ns, name) = KubernetesNames.Split(spec.Name);
         var container = view.ContainerName ?? name;
+        var requests = KubeQuantities.Served(spec.Requests, spec.RequestFormats);
+        // The API server holds the limit of a resource that cannot be overcommitted to its request (RequestUnlikeLimit),
+        // so a pod it serves shows both: a manifest giving the limit applies again unchanged, and one served creates again.
+        var limits = requests.Where(r => !OvercommitAllowed(r.Key)).ToDictionary(r => r.Key, r => r.Value);
         var annotations = view.Annotations is null ? new Dictionary<string, string>() : new Dictionary<string, string>(view.Annotations);
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
@@ -227,7 +243,7 @@ internal static class KubePodObjects
                 {
                     Name = container,
                     Image = spec.Image,
-                    Resources = new V1ResourceRequirements { Requests = spec.Requests.ToQuantities().ToDictionary(kv => kv.Key, kv => new ResourceQuantity(kv.Value)) },
+                    Resources = new V1ResourceRequirements { Requests = requests, Limits = limits.Count == 0 ? null : limits },
                 }],
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,

@@ -110,9 +110,13 @@ internal static class KubePodsApi
         return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
     }
 
-    /// <summary>What a manifest can say of a pod: not where it was bound, nor which pod of its name it is (its creation).</summary>
+    /// <summary>
+    /// What a manifest can say of a pod: not where it was bound, nor which pod of its name it is (its creation), and its
+    /// requests by value (1Gi and 1073741824 are one request, as the API server compares quantities), not their formats.
+    /// </summary>
     private static bool SameSpec(PodSpec a, PodSpec b) =>
-        JsonSerializer.Serialize(a with { NodeName = null, CreatedAt = null }, MasJson.Options) == JsonSerializer.Serialize(b with { NodeName = null, CreatedAt = null }, MasJson.Options);
+        JsonSerializer.Serialize(a with { NodeName = null, CreatedAt = null, RequestFormats = null }, MasJson.Options)
+        == JsonSerializer.Serialize(b with { NodeName = null, CreatedAt = null, RequestFormats = null }, MasJson.Options);
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
         KubernetesJson.Serialize(a ?? []) == KubernetesJson.Serialize(b ?? []);

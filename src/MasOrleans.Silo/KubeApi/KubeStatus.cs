@@ -18,8 +18,9 @@ internal static class KubeStatus
     public static IResult Invalid(string kind, string name, string field, string message) =>
         Unprocessable(kind, name, field, "FieldValueInvalid", $"Invalid value: {message}");
 
-    /// <summary>422 for a missing field: Kind "name" is invalid: field: Required value.</summary>
-    public static IResult Required(string kind, string name, string field) => Unprocessable(kind, name, field, "FieldValueRequired", "Required value");
+    /// <summary>422 for a missing field: Kind "name" is invalid: field: Required value (: why, when given).</summary>
+    public static IResult Required(string kind, string name, string field, string? why = null) =>
+        Unprocessable(kind, name, field, "FieldValueRequired", why is null ? "Required value" : $"Required value: {why}");
 
     private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {

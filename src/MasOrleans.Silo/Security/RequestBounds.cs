@@ -86,7 +86,7 @@ internal sealed class RequestBounds : IEndpointFilter
         return error;
     }
 
-    private string? Count<T>(IReadOnlyCollection<T>? items, string what) =>
+    internal string? Count<T>(IReadOnlyCollection<T>? items, string what) =>
         items is not null && items.Count > _options.MaxListItems ? $"{what} may have at most {_options.MaxListItems} entries (Limits__MaxListItems), not {items.Count}" : null;
 
     private string? Quantities(IReadOnlyDictionary<string, string>? quantities, string what)

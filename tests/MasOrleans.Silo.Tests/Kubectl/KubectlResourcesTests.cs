@@ -35,6 +35,73 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
     }
 
     /// <summary>
+    /// The API server serves a quantity in the format it was written in, in canonical form (apimachinery
+    /// pkg/api/resource/quantity.go, v0.35 for kubernetes v1.35: CanonicalizeBytes; int64Amount.AsCanonicalBytes moves the
+    /// mantissa's factors of ten into the exponent and lowers it to a multiple of three, named by suffix in DecimalSI and
+    /// by "e" in DecimalExponent). By those rules: a node's memory 64000M is DecimalSI 64·10^9, "64G", and 100G "100G"; a
+    /// template's 2000M "2G" and cpu 0.5 (5·10^-1, exponent lowered to -3) "500m"; and a pod's requests written in
+    /// canonical form are served as written: 2G; 1073741824 (no factor of ten); 1500e-3 (DecimalExponent 15·10^-1,
+    /// lowered to -3). Ours served whatever is a whole number of KiB in binary ("62500000Ki", "97656250Ki", "1953125Ki",
+    /// "1Gi") and cpu in milli ("1500m"), so `kubectl apply` of the same pod manifest again found those values changed
+    /// ("configured"), where against a cluster it is "unchanged".
+    /// </summary>
+    [Fact]
+    public async Task Quantities_are_served_in_the_format_they_were_written_in_as_the_api_server_serves_them()
+    {
+        var node = KubeManifests.Node("kr-formats", "kr-formats").Replace("memory: 64Gi", "memory: 64000M\n    ephemeral-storage: 100G");
+        Assert.Contains("ephemeral-storage: 100G", node);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats-node", node))).Succeeded();
+        Assert.Equal("64G 64G 100G 16", await Get("node/kr-formats", "{.status.capacity.memory} {.status.allocatable.memory} {.status.capacity.ephemeral-storage} {.status.capacity.cpu}"));
+
+        var pod = KubeManifests.Pod("kr-formats", "kr-formats").Replace("        cpu: \"1\"\n        memory: 1Gi\n",
+            "        cpu: \"1500e-3\"\n        memory: 2G\n        ephemeral-storage: \"1073741824\"\n");
+        Assert.Contains("1500e-3", pod);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded();
+        Assert.Equal("Running kr-formats", await kube.WaitFor("pod/kr-formats", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        const string Requests = "{.spec.containers[0].resources.requests";
+        Assert.Equal("1500e-3 2G 1073741824", await Get("pod/kr-formats", $"{Requests}.cpu}} {Requests}.memory}} {Requests}.ephemeral-storage}}"));
+        Assert.Equal("pod/kr-formats unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded().Output.Trim());
+
+        var deployment = KubeManifests.Deployment("kr-formats-web", "kr-formats", cpu: "\"0.5\"").Replace("memory: 256Mi", "memory: 2000M");
+        Assert.Contains("memory: 2000M", deployment);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-formats-web", deployment))).Succeeded();
+        Assert.Equal("500m 2G", await Get("deployment/kr-formats-web", "{.spec.template.spec.containers[0].resources.requests.cpu} {.spec.template.spec.containers[0].resources.requests.memory}"));
+    }
+
+    /// <summary>
+    /// A kubelet reports every resource of its node (hugepages-2Mi, a device plugin's example.com/foo) and the API server
+    /// keeps each capacity and allocatable entry (ValidateNode, pkg/apis/core/validation/validation.go, checks only that
+    /// each is a resource name and none is below zero: "must be greater than or equal to 0"). A Node created on /k8s lost
+    /// every one MasOrleans does not model. They are kept and served now, canonical as any quantity (hugepages-2Mi
+    /// 2048Mi: BinarySI 2^31, "2Gi"), through a label patch and a re-apply; a changed one is refused as a modelled one is.
+    /// They are not scheduled on, so a pod asking for one stays refused (the test after this one).
+    /// </summary>
+    [Fact]
+    public async Task A_nodes_resources_not_modelled_here_are_kept_and_served()
+    {
+        static string Opaque(string foo) => KubeManifests.Node("kr-opaque", "kr-opaque")
+            .Replace("    nvidia.com/gpu: \"0\"", $"    nvidia.com/gpu: \"0\"\n    example.com/foo: \"{foo}\"\n    hugepages-2Mi: 2048Mi");
+        Assert.Contains("example.com/foo: \"4\"", Opaque("4"));
+        (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
+        const string Served = "{.status.capacity.example\\.com/foo} {.status.allocatable.example\\.com/foo} {.status.capacity.hugepages-2Mi} {.status.allocatable.hugepages-2Mi}";
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+
+        (await kube.Run("label", "node", "kr-opaque", "rack=r1")).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+        var changed = await kube.Run("apply", "-f", kube.Manifest("kr-opaque-changed", Opaque("5")));
+        Assert.True(changed.ExitCode != 0, changed.ToString());
+        Assert.Contains("a node's capacity is fixed when it registers", changed.Error);
+        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+
+        var negative = KubeManifests.Node("kr-negative", "kr-opaque").Replace("    nvidia.com/gpu: \"0\"", "    nvidia.com/gpu: \"0\"\n    example.com/foo: \"-1\"");
+        var refused = await kube.Run("apply", "-f", kube.Manifest("kr-negative", negative));
+        Assert.True(refused.ExitCode != 0, refused.ToString());
+        Assert.Contains("The Node \"kr-negative\" is invalid: status.capacity: Invalid value: node kr-negative: capacity example.com/foo must be greater than or equal to 0", refused.Error);
+        Assert.NotEqual(0, (await kube.Run("get", "node/kr-negative")).ExitCode);
+    }
+
+    /// <summary>
     /// A pod asking for a resource no node here can have (MasOrleans models cpu, memory, nvidia.com/gpu, disk I/O,
     /// network and ephemeral-storage) was created with that request dropped and ran on a node without it: `amd.com/gpu`,
     /// or `gpu` for `nvidia.com/gpu`, placed a GPU job on a CPU node. kube-scheduler would leave it Pending for ever
@@ -63,8 +130,47 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
 
         foreach (var gone in new[] { "pod/kr-amd", "deployment/kr-typo" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
 
-        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n")))).Succeeded();
+        // Its limit too: the API server requires one for an extended resource, zero or not (see the next test).
+        (await kube.Run("apply", "-f", kube.Manifest("kr-zero", Asking("kr-zero", "        example.com/dongle: \"0\"\n      limits:\n        example.com/dongle: \"0\"\n")))).Succeeded();
         Assert.Equal("Running kr-cpu", await kube.WaitFor("pod/kr-zero", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// The API server requires a limit of a resource that cannot be overcommitted (an extended one, nvidia.com/gpu or
+    /// mas.io/disk-io: helper.IsOvercommitAllowed, pkg/apis/core/helper/helpers.go) and refuses a request of one without
+    /// it (ValidateResourceRequirements, pkg/apis/core/validation/validation.go, v1.35: field.Required(limPath, "Limit
+    /// must be set for non overcommitable resources")), in a pod as in a deployment's template. Both were created and
+    /// scheduled at the request. A limit alone is the request (SetDefaults_Pod defaults it before validation), and cpu and
+    /// memory need no limit. Such a pod is served with both, as the API server serves it, so its manifest applies again
+    /// "unchanged" (it was served without the limit, and kubectl apply found it added each time: "configured").
+    /// </summary>
+    [Fact]
+    public async Task An_extended_resource_requested_without_a_limit_is_refused_and_a_limit_alone_is_its_request()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-extended-node", KubeManifests.Node("kr-extended", "kr-extended", gpus: "2")))).Succeeded();
+        static string Requesting(string name, string resources) =>
+            KubeManifests.Pod(name, "kr-extended").Replace("        memory: 1Gi\n", "        memory: 1Gi\n" + resources);
+        const string Required = "resources.limits: Required value: Limit must be set for non overcommitable resources";
+
+        foreach (var (name, resource) in new[] { ("kr-gpu-unlimited", "nvidia.com/gpu: \"1\""), ("kr-disk-unlimited", "mas.io/disk-io: \"100\"") })
+        {
+            var refused = await kube.Run("apply", "-f", kube.Manifest(name, Requesting(name, $"        {resource}\n")));
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains($"The Pod \"{name}\" is invalid: spec.containers[0].{Required}", refused.Error);
+        }
+        var deployment = KubeManifests.Deployment("kr-deploy-unlimited", "kr-extended").Replace("memory: 256Mi", "memory: 256Mi\n            nvidia.com/gpu: \"1\"");
+        Assert.Contains("nvidia.com/gpu", deployment);
+        var refusedDeployment = await kube.Run("apply", "-f", kube.Manifest("kr-deploy-unlimited", deployment));
+        Assert.True(refusedDeployment.ExitCode != 0, refusedDeployment.ToString());
+        Assert.Contains($"The Deployment \"kr-deploy-unlimited\" is invalid: spec.template.spec.containers[0].{Required}", refusedDeployment.Error);
+        foreach (var gone in new[] { "pod/kr-gpu-unlimited", "pod/kr-disk-unlimited", "deployment/kr-deploy-unlimited" }) Assert.NotEqual(0, (await kube.Run("get", gone)).ExitCode);
+
+        (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded();
+        Assert.Equal("Running kr-extended", await kube.WaitFor("pod/kr-gpu-limited", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
+        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.limits}"));
+        Assert.Equal("pod/kr-gpu-limited unchanged",
+            (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded().Output.Trim());
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
               requests:
                 cpu: "2"
                 memory: 4Gi
+              limits:
                 nvidia.com/gpu: "{gpus}"
 
         """;
@@ -69,7 +70,9 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
 
         // The same manifest again changes nothing; a changed one is refused, as for a pod's immutable fields.
         (await kube.Run("apply", "-f", kube.Manifest("gpu-pod", Pod("kc-train", "gpu", "1", scheduler: "fgd")))).Succeeded();
-        var changed = await kube.Run("apply", "-f", kube.Manifest("gpu-pod-changed", Pod("kc-train", "gpu", "2", scheduler: "fgd")));
+        var changedManifest = Pod("kc-train", "gpu", "1", scheduler: "fgd").Replace("cpu: \"2\"", "cpu: \"3\"");
+        Assert.Contains("cpu: \"3\"", changedManifest);
+        var changed = await kube.Run("apply", "-f", kube.Manifest("gpu-pod-changed", changedManifest));
         Assert.NotEqual(0, changed.ExitCode);
         Assert.Contains("is invalid", changed.Error);
     }
