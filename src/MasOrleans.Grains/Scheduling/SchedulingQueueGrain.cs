@@ -240,6 +240,11 @@ public sealed partial class SchedulingQueueGrain(
             await LoadModelOffTurn(pod, cycle.Policy);
             result = await _cycle.Run(pod);
         }
+        catch (NodeSiloStoppingException e)
+        {
+            // A graceful stop, not a failure: the node's next activation, on another silo, takes the pod (after its backoff).
+            LogRefusedByStoppingSilo(logger, pod.Name, e.Message);
+        }
         catch (Exception e)
         {
             // Loud: a failing cycle is a defect or an outage. The pod is queued again after its backoff, never stranded.
@@ -347,6 +352,9 @@ public sealed partial class SchedulingQueueGrain(
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff ({Error}; the same run of failures of its kind as the one logged with its exception before)")]
     private static partial void LogCycleFailedAgain(ILogger logger, string pod, string error);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Information, Message = "Scheduling cycle for pod {Pod} refused by a node on a stopping silo ({Reason}); queued again")]
+    private static partial void LogRefusedByStoppingSilo(ILogger logger, string pod, string reason);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
     private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);
