@@ -95,9 +95,19 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         }
     }
 
+    private volatile bool _stopped;
+
+    /// <summary>
+    /// This silo is stopping and its node grains take no more reservations (see SchedulingSiloService.Stop): nothing more
+    /// is sent. Orleans is about to close the messaging these sends need, and each became an Orleans Error. Safe: what
+    /// the other views miss (releases while this silo's pods stop) they re-read once this silo is declared dead.
+    /// </summary>
+    public void Stop() => _stopped = true;
+
     /// <summary>One-way to every known view; a send that throws is logged (loud) and the other views still get theirs.</summary>
     private void ToEveryView(Func<IClusterObserver, Task> send, int count)
     {
+        if (_stopped) return;
         var silos = membership?.CurrentSnapshot;
         foreach (var observer in _observers)
         {

@@ -96,7 +96,9 @@ public sealed partial class SchedulingQueueGrain(
             CloseActivations();
             throw;
         }
-        foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+        // Activated on a silo that is stopping (a call reached the shard there): its next activation, elsewhere, asks them.
+        if (!localShards.Stopping)
+            foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
 
@@ -122,6 +124,14 @@ public sealed partial class SchedulingQueueGrain(
     }
 
     public Task Ping() => Task.CompletedTask;
+
+    public async Task Drain()
+    {
+        // Reentrant: the cycles' continuations run between these waits and empty the window (Pump starts no more).
+        while (_inFlight.Count > 0) await Task.Delay(DrainPoll);
+    }
+
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
 
     public Task Enqueue(PodSpec pod)
     {
@@ -198,6 +208,7 @@ public sealed partial class SchedulingQueueGrain(
     /// </remarks>
     private void Pump()
     {
+        if (localShards.Stopping) return;
         var now = clock.GetUtcNow();
         while (_inFlight.Count < options.Value.MaxInFlight && _queue.TryPop(now, out var next))
         {
