@@ -32,37 +32,14 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
     /// <summary>Nodes whose silo this silo knows (tests read it).</summary>
     public bool KnowsHostOf(string node) => _hostOf.ContainsKey(node);
 
-    /// <summary>
-    /// How long a reservation refused by a stopping silo waits for the cluster to hear of the stop: the silo announces
-    /// it right after its node grains begin to refuse (SchedulingSiloService), and a cycle must finish well within the
-    /// queue shard's in-flight timeout.
-    /// </summary>
-    public static readonly TimeSpan StoppingSiloWait = TimeSpan.FromSeconds(2);
-
     private SiloStatus Status(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host);
 
     public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
         var reservation = await ReserveOnce(node, pod, gpus);
-        if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await Stops(stopping))
+        if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
             return reservation;
         return await ReserveOnce(node, pod, gpus);
-    }
-
-    /// <summary>Whether this silo's membership shows <paramref name="host"/> stopping within <see cref="StoppingSiloWait"/>.</summary>
-    private async Task<bool> Stops(SiloAddress host)
-    {
-        using var wait = new CancellationTokenSource(StoppingSiloWait);
-        try
-        {
-            // The first snapshot is the current one.
-            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
-                if (snapshot.GetSiloStatus(host) != SiloStatus.Active) return true;
-        }
-        catch (OperationCanceledException) when (wait.IsCancellationRequested)
-        {
-        }
-        return false;
     }
 
     private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
