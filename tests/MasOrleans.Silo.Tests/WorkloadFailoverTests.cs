@@ -22,20 +22,11 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     [Fact]
     public async Task A_workload_whose_silo_is_killed_keeps_its_replicas_and_goes_on_reconciling_and_autoscaling_on_the_survivor()
     {
-        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
-        {
-            ["Orleans__ClusterId"] = "workload-takeover",
-            ["Workloads__ResyncSeconds"] = "0.5",
-            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
-        };
+        var settings = TwoSiloSettings("workload-takeover");
         var members = new List<Member>();
         try
         {
-            for (var i = 0; i < 2; i++)
-            {
-                var siloPort = FreePorts.Next();
-                members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
-            }
+            await StartMembers(members, settings, count: 2);
             var http = members[0].Silo.Http;
             string[] nodes = ["wf-node-0", "wf-node-1"];
             await PodLoad.RegisterNodes(http, "wf-", count: nodes.Length, cpu: "8", memory: "32Gi");
@@ -91,22 +82,13 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     [Fact]
     public async Task A_replica_lost_while_its_workload_s_silo_is_dead_is_replaced_once_the_silo_is_declared_dead()
     {
-        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
-        {
-            ["Orleans__ClusterId"] = "workload-revival",
-            ["Workloads__ResyncSeconds"] = "0.5",
-            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
-        };
+        var settings = TwoSiloSettings("workload-revival");
         var bound = TimeSpan.Parse(settings["Orleans__Membership__ProbeTimeout"]) * int.Parse(settings["Orleans__Membership__NumMissedProbesLimit"])
             + TimeSpan.FromSeconds(10);
         var members = new List<Member>();
         try
         {
-            for (var i = 0; i < 2; i++)
-            {
-                var siloPort = FreePorts.Next();
-                members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
-            }
+            await StartMembers(members, settings, count: 2);
             var http = members[0].Silo.Http;
             await PodLoad.RegisterNodes(http, "wr-", count: 1, cpu: "8", memory: "32Gi");
             using (var created = await http.Post("/api/v1/workloads", new
@@ -201,6 +183,24 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
         var pods = await WorkloadPods(http, prefix, p => p.Count == 1 && p[0].GetProperty("name").GetString() != lost,
             timeoutSeconds: Math.Max(1, (int)(deadline - DateTime.UtcNow).TotalSeconds));
         return pods[0].GetProperty("name").GetString()!;
+    }
+
+    /// <summary>Fault settings for a workload test of two silos: a fast resync, and dashboard counters fresh enough to find the workload's silo.</summary>
+    private static Dictionary<string, string> TwoSiloSettings(string clusterId) => new(FaultScenarios.Settings)
+    {
+        ["Orleans__ClusterId"] = clusterId,
+        ["Workloads__ResyncSeconds"] = "0.5",
+        ["Dashboard__CounterUpdateIntervalMs"] = "1000",
+    };
+
+    /// <summary>Starts <paramref name="count"/> silos into <paramref name="members"/> (the caller disposes them, also those started before a failure).</summary>
+    private async Task StartMembers(List<Member> members, Dictionary<string, string> settings, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var siloPort = FreePorts.Next();
+            members.Add(new Member(await StartSilo(FreePorts.Next(), siloPort, FreePorts.Next(), settings), siloPort));
+        }
     }
 
     private static bool IsRunning(JsonElement pod) => pod.Phase() == "Running";
