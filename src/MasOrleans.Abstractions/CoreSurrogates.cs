@@ -125,10 +125,10 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Owner = value.Owner,
         PreemptionPolicy = value.PreemptionPolicy,
         CreatedAt = value.CreatedAt,
-        RequestFormats = value.RequestFormats is null ? null : new(value.RequestFormats),
+        RequestFormats = value.RequestFormats is null ? null : Plain(value.RequestFormats),
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>
-    private static Dictionary<string, string> Plain(IReadOnlyDictionary<string, string> source) =>
-        source is Dictionary<string, string> d && d.Comparer == EqualityComparer<string>.Default ? d : new(source);
+    private static Dictionary<string, TValue> Plain<TValue>(IReadOnlyDictionary<string, TValue> source) =>
+        source is Dictionary<string, TValue> d && d.Comparer == EqualityComparer<string>.Default ? d : new(source);
 }

@@ -106,7 +106,8 @@ public static class KubernetesMapping
     /// </summary>
     public static IReadOnlyDictionary<string, QuantityFormat>? RequestFormats(V1PodSpec spec)
     {
-        var formats = new Dictionary<string, QuantityFormat>(StringComparer.Ordinal);
+        // The default comparer (ordinal for strings), so a pod's grain calls carry this dictionary itself, not a copy of it.
+        var formats = new Dictionary<string, QuantityFormat>();
         AddFormats(formats, PodLevelRequests(spec));
         foreach (var c in (spec.Containers ?? []).Concat(spec.InitContainers ?? [])) AddFormats(formats, c is null ? null : RequestsOf(c));
         AddFormats(formats, spec.Overhead);

@@ -68,6 +68,23 @@ public sealed class CoreSurrogateTests : IDisposable
     }
 
     [Fact]
+    public void A_kubernetes_pods_request_formats_go_into_its_grain_calls_as_they_are_not_copied_per_call()
+    {
+        // Every grain call carrying a /k8s pod's spec (and a local one's deep copy) converts it to the surrogate: a copy
+        // there is an allocation per call, which the labels avoid (Plain) and the formats must too.
+        var manifest = new k8s.Models.V1PodSpec
+        {
+            Containers = [new k8s.Models.V1Container { Name = "c", Resources = new k8s.Models.V1ResourceRequirements
+            {
+                Requests = new Dictionary<string, k8s.Models.ResourceQuantity> { ["cpu"] = new("500m"), ["memory"] = new("1Gi") },
+            } }],
+        };
+        var pod = new PodSpec { Name = "p", RequestFormats = MasOrleans.Kubernetes.KubernetesMapping.RequestFormats(manifest) };
+        Assert.NotNull(pod.RequestFormats);
+        Assert.Same(pod.RequestFormats, new PodSpecSurrogateConverter().ConvertToSurrogate(pod).RequestFormats);
+    }
+
+    [Fact]
     public void Empty_collections_stay_empty_rather_than_null_and_any_list_of_devices_crosses()
     {
         var pod = new PodSpec { Name = "e", NodeSelector = new Dictionary<string, string>(), Tolerations = [], TopologySpreadConstraints = [] };

@@ -239,6 +239,50 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("16", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
 
+    /// <summary>
+    /// A refused allocatable is sent again with every request (kube-scheduler sends the node as the kubelet reports it), and
+    /// nothing changed in MasOrleans: the silo's view must not be re-read for it, since a re-read wakes every shard's waiting
+    /// pods (SiloClusterView.CapacityAppeared), which then retried every unschedulable pod at each filter and prioritize. The
+    /// view's own full re-read (every 30 s, one wake per node) may fall in the window, so the count is held below the
+    /// requests sent rather than at zero.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_allocatable_sent_again_does_not_wake_the_waiting_pods_at_every_request()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        using (var filler = await Http.Post("/api/v1/pods", new
+        {
+            name = "a10-filler",
+            requests = new Dictionary<string, string> { ["cpu"] = "20" },
+            nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A10" },
+            tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
+        }))
+            Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
+        await Http.WaitFor("/api/v1/pods/a10-filler", p => p.Phase() == "Running");
+        _host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
+        var overfull = LoadArgs();
+        var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
+        a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
+        overfull.Nodes.Items = [a10];
+
+        var view = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        var woken = 0;
+        void Woken() => Interlocked.Increment(ref woken);
+        view.CapacityAppeared += Woken;
+        const int requests = 12;
+        try
+        {
+            for (var i = 0; i < requests; i++) Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
+        }
+        finally
+        {
+            view.CapacityAppeared -= Woken;
+        }
+
+        Assert.True(woken < requests, $"{woken} wakes of the waiting pods for {requests} requests sending the same refused allocatable");
+        Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
+    }
+
     [Fact]
     public async Task A_pod_bound_in_the_default_namespace_is_the_pod_of_that_name_everywhere()
     {

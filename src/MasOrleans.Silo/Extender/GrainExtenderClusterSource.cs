@@ -59,14 +59,19 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
         var changes = NodePatch.Changes(known, sent.Labels, sent.Taints, sent.Unschedulable);
         var resize = sent.Capacity != known.Capacity || sent.MaxPods != known.MaxPods;
         if (changes.IsEmpty && !resize) return;
+        var updated = false;
         if (!changes.IsEmpty && (await node.Patch(changes)).IsOk)
+        {
+            updated = true;
             logger.LogInformation("Kubernetes node {Node} seen by the extender has changed labels, taints or cordon; updated", sent.Name);
+        }
         if (resize)
         {
             var outcome = await node.Patch(new NodePatch(Capacity: sent.Capacity, MaxPods: sent.MaxPods));
             var size = (sent.Capacity, sent.MaxPods);
             if (outcome.IsOk)
             {
+                updated = true;
                 _sizesRefused.TryRemove(sent.Name, out _);
                 logger.LogInformation("Kubernetes node {Node} seen by the extender has a new allocatable; updated", sent.Name);
             }
@@ -77,7 +82,9 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
                 logger.LogWarning("Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}", sent.Name, outcome.Message);
             }
         }
-        await clusterView.Resync(sent.Name);
+        // Only after a change: a re-read wakes every shard's waiting pods (CapacityAppeared), and a refused size is sent
+        // again with every request, so re-reading after it retried every unschedulable pod at each filter and prioritize.
+        if (updated) await clusterView.Resync(sent.Name);
     }
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
