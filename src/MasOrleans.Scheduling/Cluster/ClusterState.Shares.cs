@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 
@@ -28,13 +30,18 @@ public sealed partial class ClusterState
         return share;
     }
 
-    private void CountBound(PodSpec pod) =>
-        _requestedByNamespace[pod.Namespace] = _requestedByNamespace.GetValueOrDefault(pod.Namespace) + pod.Requests;
+    // One lookup per bind and unbind: these run for every placement and every preemption dry run, whatever the order.
+    private void CountBound(PodSpec pod)
+    {
+        ref var requested = ref CollectionsMarshal.GetValueRefOrAddDefault(_requestedByNamespace, pod.Namespace, out _);
+        requested += pod.Requests;
+    }
 
     private void CountUnbound(PodSpec pod)
     {
-        var left = _requestedByNamespace.GetValueOrDefault(pod.Namespace) - pod.Requests;
-        if (left == ResourceVector.Zero) _requestedByNamespace.Remove(pod.Namespace);
-        else _requestedByNamespace[pod.Namespace] = left;
+        ref var requested = ref CollectionsMarshal.GetValueRefOrNullRef(_requestedByNamespace, pod.Namespace);
+        if (Unsafe.IsNullRef(ref requested)) return;
+        requested -= pod.Requests;
+        if (requested == ResourceVector.Zero) _requestedByNamespace.Remove(pod.Namespace);
     }
 }
