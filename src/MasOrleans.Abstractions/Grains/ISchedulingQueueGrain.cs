@@ -14,9 +14,6 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// <summary>Activates the shard (on a surviving silo after its silo died); a no-op when it runs.</summary>
     Task Ping();
 
-    /// <summary>Completes once none of the shard's scheduling cycles is in flight (its silo is stopping and starts no more).</summary>
-    Task Drain();
-
     [OneWay]
     Task Enqueue(PodSpec pod);
 

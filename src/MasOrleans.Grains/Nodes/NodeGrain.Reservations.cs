@@ -43,9 +43,8 @@ public sealed partial class NodeGrain
     private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
-        // Not a conflict (the cycle would try other nodes and could record the pod unschedulable): the reserver tries
-        // the node's next activation once the cluster knows this silo stops (NodeReserver).
-        if (stopping.IsStopping) return new Reservation(false, GpuAllocation.None, $"node {Name}: {SiloStoppingMessage}", SiloStopping: true);
+        // Thrown, as for an unsettled store: the cycle is tried again after its backoff, and reaches the next activation.
+        if (stopping.IsStopping) throw new InvalidOperationException($"node {Name}: {SiloStoppingMessage}");
         var superseded = HeldPod(pod.Name);
         if (superseded is not null)
         {
