@@ -124,6 +124,9 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : SiloProcessT
         "Caught and ignored exception thrown from timer callback.*mas-node/",
         "Exception during Grain method call of message OneWay .*mas-node/.*\\[Orleans\\.Runtime\\.GrainTimer",
         "Node .* released pod .* but could not store the release",
+        // A placed pod's activation that Orleans ends while Redis is down cannot store its placement as it stops; its node
+        // holds the reservation and the pod's next cycle completes it (PodDeactivationTests). Seen once in CI's run.
+        "Pod .* stopped before its placement on node .* was stored; its next cycle completes the node's reservation",
         // While the client library waits out its timeouts the thread pool can stall for seconds on this machine (Orleans'
         // health monitor reports it, above).
         .. ShardsMissedTheirBound,
