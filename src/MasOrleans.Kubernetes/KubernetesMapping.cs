@@ -149,14 +149,25 @@ public static class KubernetesMapping
         foreach (var (resource, quantity) in quantities ?? new Dictionary<string, ResourceQuantity>())
         {
             if (quantity is null || IsZero(quantity) || !ResourceNames.TryParse(resource, out _)) continue;
-            formats.TryAdd(resource, quantity.Format switch
-            {
-                ResourceQuantity.SuffixFormat.BinarySI => QuantityFormat.BinarySI,
-                ResourceQuantity.SuffixFormat.DecimalExponent => QuantityFormat.DecimalExponent,
-                _ => QuantityFormat.DecimalSI,
-            });
+            formats.TryAdd(resource, FormatOf(quantity.Format));
         }
     }
+
+    /// <summary>A Kubernetes quantity's format as the core keeps it.</summary>
+    public static QuantityFormat FormatOf(ResourceQuantity.SuffixFormat format) => format switch
+    {
+        ResourceQuantity.SuffixFormat.BinarySI => QuantityFormat.BinarySI,
+        ResourceQuantity.SuffixFormat.DecimalExponent => QuantityFormat.DecimalExponent,
+        _ => QuantityFormat.DecimalSI,
+    };
+
+    /// <summary>The core's kept format as a Kubernetes quantity's (the inverse of <see cref="FormatOf"/>).</summary>
+    public static ResourceQuantity.SuffixFormat SuffixFormatOf(QuantityFormat format) => format switch
+    {
+        QuantityFormat.BinarySI => ResourceQuantity.SuffixFormat.BinarySI,
+        QuantityFormat.DecimalExponent => ResourceQuantity.SuffixFormat.DecimalExponent,
+        _ => ResourceQuantity.SuffixFormat.DecimalSI,
+    };
 
     /// <summary>
     /// a + b, refusing a dimension beyond what a stored quantity holds: each container's request may be that large, and

@@ -1,4 +1,5 @@
 using k8s.Models;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -22,12 +23,7 @@ internal static class KubeQuantities
             if (value == 0) continue;
             var name = ResourceNames.NameOf(kind);
             served[name] = formats is not null && formats.TryGetValue(name, out var format)
-                ? new ResourceQuantity(value, ResourceNames.IsStoredInMilli(kind) ? -3 : 0, format switch
-                {
-                    QuantityFormat.BinarySI => ResourceQuantity.SuffixFormat.BinarySI,
-                    QuantityFormat.DecimalExponent => ResourceQuantity.SuffixFormat.DecimalExponent,
-                    _ => ResourceQuantity.SuffixFormat.DecimalSI,
-                })
+                ? new ResourceQuantity(value, ResourceNames.IsStoredInMilli(kind) ? -3 : 0, KubernetesMapping.SuffixFormatOf(format))
                 : new ResourceQuantity(Quantity.Format(kind, value));
         }
         return served;
