@@ -205,20 +205,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal("Insufficient cpu", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
 
         // gpu-a10-1 (31.5 cpu) holds 20 cpu of a REST pod, and Kubernetes now says 16: the pod stays, the node keeps its size.
-        using (var filler = await Http.Post("/api/v1/pods", new
-        {
-            name = "a10-filler",
-            requests = new Dictionary<string, string> { ["cpu"] = "20" },
-            nodeSelector = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "A10" },
-            tolerations = new[] { new { key = "nvidia.com/gpu", @operator = "Exists" } },
-        }))
-            Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
-        await Http.WaitFor("/api/v1/pods/a10-filler", p => p.Phase() == "Running");
-        _host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
-        var overfull = LoadArgs();
-        var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
-        a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
-        overfull.Nodes.Items = [a10];
+        var overfull = await FillA10AndShrinkIt();
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
         Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
         Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/a10-filler")).Phase());
@@ -240,16 +227,11 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A refused allocatable is sent again with every request (kube-scheduler sends the node as the kubelet reports it), and
-    /// nothing changed in MasOrleans: the silo's view must not be re-read for it, since a re-read wakes every shard's waiting
-    /// pods (SiloClusterView.CapacityAppeared), which then retried every unschedulable pod at each filter and prioritize. The
-    /// view's own full re-read (every 30 s, one wake per node) may fall in the window, so the count is held below the
-    /// requests sent rather than at zero.
+    /// Places a 20-cpu REST pod (a10-filler) on gpu-a10-1 (31.5 cpu) and returns a filter request that sends that node alone
+    /// with 16 cpu allocatable, which its bound pod does not fit in (the warning that says so is declared expected).
     /// </summary>
-    [Fact]
-    public async Task A_refused_allocatable_sent_again_does_not_wake_the_waiting_pods_at_every_request()
+    private async Task<ExtenderArgs> FillA10AndShrinkIt()
     {
-        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         using (var filler = await Http.Post("/api/v1/pods", new
         {
             name = "a10-filler",
@@ -264,6 +246,21 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
         a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
         overfull.Nodes.Items = [a10];
+        return overfull;
+    }
+
+    /// <summary>
+    /// A refused allocatable is sent again with every request (kube-scheduler sends the node as the kubelet reports it), and
+    /// nothing changed in MasOrleans: the silo's view must not be re-read for it, since a re-read wakes every shard's waiting
+    /// pods (SiloClusterView.CapacityAppeared), which then retried every unschedulable pod at each filter and prioritize. The
+    /// view's own full re-read (every 30 s, one wake per node) may fall in the window, so the count is held below the
+    /// requests sent rather than at zero.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_allocatable_sent_again_does_not_wake_the_waiting_pods_at_every_request()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        var overfull = await FillA10AndShrinkIt();
 
         var view = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
         var woken = 0;
