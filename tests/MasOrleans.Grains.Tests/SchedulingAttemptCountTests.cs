@@ -5,6 +5,8 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
@@ -30,6 +32,7 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
     private const string Policy = "first-fit";
 
     private readonly SiloLog _log = new();
+    private readonly LogTrigger _trigger = new();
     private readonly OutageNodeBindingStore _bindings = new();
     private readonly ConcurrentDictionary<(string Instrument, string Label), long> _counts = new();
     private readonly MeterListener _listener = new();
@@ -58,7 +61,7 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
         _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?>
         {
             ["Scheduler:InFlightTimeoutSeconds"] = "3", ["Scheduler:QueueShards"] = "1", ["Scheduler:MaxInFlight"] = "1",
-        });
+        }, configure: silo => silo.Services.AddLogging(logging => logging.AddProvider(_trigger)));
         await _cluster.DeployAsync();
     }
 
@@ -89,6 +92,11 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
     /// A cycle stuck on a slow reservation write is abandoned and its pod queued again; the stuck cycle then binds the
     /// pod after all, and so does the retry (it finds the reservation). One placement was counted as two.
     /// </summary>
+    /// <remarks>
+    /// The write is released as the sweep abandons the cycle (in the sweep's own turn, before the pod is queued again), so
+    /// the retry never waits on the stalled write: released by the test after it saw the log line, the retry could wait
+    /// on it for 3 s too on a loaded machine and be abandoned as well (seen once).
+    /// </remarks>
     [Fact]
     public async Task An_abandoned_attempt_counts_once_as_an_error_and_its_pod_once_as_scheduled()
     {
@@ -96,10 +104,9 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
         _log.Expect($"Pod {name}'s scheduling cycle did not finish in");
         await RegisterNode(node);
         _bindings.Stall(node);
+        var abandoned = _trigger.On($"Pod {name}'s scheduling cycle did not finish", () => _bindings.Resume(node));
         var pod = await CreatePod(node, name);
-        await WaitUntil(() => Task.FromResult(_log.Records.Any(r => r.Message.StartsWith($"Pod {name}'s scheduling cycle did not finish", StringComparison.Ordinal))),
-            "the stuck cycle abandoned");
-        _bindings.Resume(node);
+        await abandoned.WaitAsync(TimeSpan.FromSeconds(30));
         await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running, NodeName: node }, $"{name} running on {node}");
 
         // Two attempts: the abandoned one and the retry. Waiting for both counted, whatever they were counted as.
@@ -165,5 +172,43 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
         Assert.Equal(1, Decisions(SchedulingResults.Scheduled));
         Assert.True(SchedulingResults.All.Where(r => r != SchedulingResults.Scheduled).Sum(Decisions) == 0,
             $"counted {string.Join(", ", _counts.Select(c => $"{c.Key}={c.Value}"))}; log: {string.Join(" | ", _log.Records.Select(r => r.Message))}");
+    }
+}
+
+/// <summary>Runs an action as a silo logs a Warning or Error that starts with a given text: in the logging call itself, so before the code that logged goes on.</summary>
+internal sealed class LogTrigger : ILoggerProvider
+{
+    private sealed record Armed(string Start, Action Action, TaskCompletionSource Done);
+
+    private Armed? _armed;
+
+    /// <summary>Runs <paramref name="action"/> at the first record starting with <paramref name="start"/>; the task completes after it ran.</summary>
+    public Task On(string start, Action action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _armed, new Armed(start, action, done));
+        return done.Task;
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogTrigger owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel) || Volatile.Read(ref owner._armed) is not { } armed || !formatter(state, exception).StartsWith(armed.Start, StringComparison.Ordinal)) return;
+            // Once, whichever logger matched first.
+            if (Interlocked.CompareExchange(ref owner._armed, null, armed) != armed) return;
+            armed.Action();
+            armed.Done.SetResult();
+        }
     }
 }
