@@ -156,8 +156,9 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     }
 
     /// <summary>
-    /// A deletion of <paramref name="pod"/> that met the dead silo is answered 503; one that removed the pod's record
-    /// first stopped there, its node's reservation left for its shard's reconciliation to release (loudly).
+    /// A deletion of <paramref name="pod"/> whose pod grain lived on the dead silo is answered 503 until the silo is declared
+    /// dead. A node grain that lived there takes the deleted pod's release only once it is active again on the survivor:
+    /// the pod asks it again each second, and the pod's shard's reconciliation, which may come first, releases it loudly.
     /// </summary>
     private static string[] AfterDeletionMetDeadSilo(string pod) =>
         [$"(Unhandled exception|Answered 503) for DELETE /api/v1/pods/{pod}", $"held a reservation for pod {pod} which is gone; released"];
@@ -168,8 +169,9 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     /// </summary>
     private static async Task<string> DeleteAndAwaitReplacement(HttpClient http, string prefix, string lost, DateTime deadline)
     {
-        // Its pod grain or its shard may have lived on the killed silo: 503 until the silo is declared dead, and a
-        // deletion answered 503 may have removed the pod's record before its shard failed to answer (404 when asked again).
+        // Its pod grain may have lived on the killed silo: 503 until the silo is declared dead. A deletion that waited on
+        // its shard there (until the silo was declared dead) longer than the request's timeout is answered 503 and done
+        // (404 when asked again).
         var unavailable = false;
         while (true)
         {

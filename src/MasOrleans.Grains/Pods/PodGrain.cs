@@ -54,6 +54,7 @@ public sealed partial class PodGrain(
     /// </summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        GiveUpReleases();
         if (state.State is not { Spec: not null, Phase: PodPhase.Scheduled, NodeName: { } node }) return;
         try
         {
@@ -91,31 +92,6 @@ public sealed partial class PodGrain(
         return new PodCreation(Outcome.Success, View());
     }
 
-    /// <summary>
-    /// The creation time of the last pod of this name this activation deleted: the one activation of the name stamps the
-    /// next pod later than it (<see cref="AfterDeleted"/>), whatever its clock says.
-    /// </summary>
-    private DateTimeOffset? _deletedCreatedAt;
-
-    /// <summary>Longer than a call's timeout (30 s, a late cycle's) and a nomination's hold (30 s).</summary>
-    private static readonly TimeSpan DeletedGrace = TimeSpan.FromMinutes(1);
-
-    private IGrainTimer? _deletedTimer;
-
-    private Task DeactivateIfStillDeleted(CancellationToken cancellation)
-    {
-        if (state.State.Spec is null) DeactivateOnIdle();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// <paramref name="now"/>, or a tick after the deleted pod's creation time when the clock is not past it (stepped back,
-    /// or behind the clock of the silo that stamped the deleted pod): a pod created again is later than the deleted one,
-    /// whose reservation its node then frees for it rather than refusing it as the deleted pod's late cycle.
-    /// </summary>
-    private DateTimeOffset AfterDeleted(DateTimeOffset now) =>
-        _deletedCreatedAt is { } deleted && now <= deleted ? deleted.AddTicks(1) : now;
-
     public Task<PodView?> Get() => Task.FromResult(View());
 
     private PodView? View()
@@ -137,71 +113,6 @@ public sealed partial class PodGrain(
         // Reported, so listings and watches read the pod again and show the change.
         Report();
         return View();
-    }
-
-    public Task<Outcome> Delete() => Remove(releaseNode: true);
-
-    public async Task<bool> EvictForNodeDeletion(string node, string message)
-    {
-        if (!await Evict(node, PodReasons.Drained, message)) return false;
-        // The eviction stopped the container and released the node, which may since have removed itself.
-        await Remove(releaseNode: false);
-        return true;
-    }
-
-    private async Task<Outcome> Remove(bool releaseNode)
-    {
-        var s = state.State;
-        if (s.Spec is null) return Outcome.NotFound($"pod '{Name}' not found");
-        // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
-        await state.ClearStateAsync();
-        state.State = new PodState();
-        _deletedCreatedAt = s.Spec.CreatedAt;
-        // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
-        // name while the deleted one's late cycles and nomination may still reach a node.
-        _deletedTimer?.Dispose();
-        _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
-        _ = Shard.Remove(Name);
-        var removed = new PodEntry(Name, s.Phase, s.NodeName, NextVersion());
-        try
-        {
-            // The deletion's own effects before the shard hears of it: they need the pod's node, never its shard, whose
-            // silo may be dead (the pod lives on where it was activated when its shard moved to a silo that joined since).
-            if (releaseNode && s.NodeName is { } node)
-            {
-                await StopContainer();
-                await GrainFactory.Reference<INodeGrain>(node).Release(Name, s.Spec.CreatedAt);
-            }
-            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
-        }
-        finally
-        {
-            // The record is gone whatever happened to the node: the listing must not show the pod either.
-            await Untrack(removed);
-        }
-        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
-        return Outcome.Success;
-    }
-
-    /// <summary>
-    /// Takes the deleted pod out of its shard's table, so a client told the deletion is done no longer finds it listed.
-    /// A shard whose silo is gone lost its table with it: its next activation reads the pods' records, where this one is
-    /// gone, so the deletion stands as done. A shard that did not answer in time may still list the pod: said loudly.
-    /// </summary>
-    private async Task Untrack(PodEntry removed)
-    {
-        try
-        {
-            await Shard.Track(removed, removed: true);
-        }
-        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
-        {
-            LogShardGone(logger, Name, FailureRun.OneLine(e));
-        }
-        catch (TimeoutException e)
-        {
-            LogShardLate(logger, e, Name);
-        }
     }
 
     public async Task<PodEntry?> MarkScheduled(Placement placement)
@@ -449,12 +360,6 @@ public sealed partial class PodGrain(
     private long NextVersion() => _reportVersion = Math.Max(_reportVersion + 1, clock.GetUtcNow().UtcTicks);
 
     private long _reportVersion;
-
-    [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Pod {Pod} deleted while its queue shard's silo is unavailable ({Error}); the shard's next activation reads the pods' records, where it is gone")]
-    private static partial void LogShardGone(ILogger logger, string pod, string error);
-
-    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Pod {Pod} deleted, but its queue shard did not answer in time; listings may show it until the shard's next activation")]
-    private static partial void LogShardLate(ILogger logger, Exception error, string pod);
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Pod {Pod} stopped before its placement on node {Node} was stored; its next cycle completes the node's reservation")]
     private static partial void LogPlacementNotStored(ILogger logger, Exception error, string pod, string node);

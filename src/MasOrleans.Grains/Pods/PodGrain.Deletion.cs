@@ -1,0 +1,178 @@
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Pods;
+
+/// <summary>A pod's deletion: its record first, then its container and node, then its shard's table; none waits for a dead silo.</summary>
+public sealed partial class PodGrain
+{
+    /// <summary>
+    /// The creation time of the last pod of this name this activation deleted: the one activation of the name stamps the
+    /// next pod later than it (<see cref="AfterDeleted"/>), whatever its clock says.
+    /// </summary>
+    private DateTimeOffset? _deletedCreatedAt;
+
+    /// <summary>Longer than a call's timeout (30 s, a late cycle's) and a nomination's hold (30 s).</summary>
+    private static readonly TimeSpan DeletedGrace = TimeSpan.FromMinutes(1);
+
+    private IGrainTimer? _deletedTimer;
+
+    private Task DeactivateIfStillDeleted(CancellationToken cancellation)
+    {
+        if (state.State.Spec is null) DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <paramref name="now"/>, or a tick after the deleted pod's creation time when the clock is not past it (stepped back,
+    /// or behind the clock of the silo that stamped the deleted pod): a pod created again is later than the deleted one,
+    /// whose reservation its node then frees for it rather than refusing it as the deleted pod's late cycle.
+    /// </summary>
+    private DateTimeOffset AfterDeleted(DateTimeOffset now) =>
+        _deletedCreatedAt is { } deleted && now <= deleted ? deleted.AddTicks(1) : now;
+
+    public Task<Outcome> Delete() => Remove(releaseNode: true);
+
+    public async Task<bool> EvictForNodeDeletion(string node, string message)
+    {
+        if (!await Evict(node, PodReasons.Drained, message)) return false;
+        // The eviction stopped the container and released the node, which may since have removed itself.
+        await Remove(releaseNode: false);
+        return true;
+    }
+
+    private async Task<Outcome> Remove(bool releaseNode)
+    {
+        var s = state.State;
+        if (s.Spec is null) return Outcome.NotFound($"pod '{Name}' not found");
+        // Clear first: a scheduler that placed the pod meanwhile sees MarkScheduled refused and releases the node.
+        await state.ClearStateAsync();
+        state.State = new PodState();
+        _deletedCreatedAt = s.Spec.CreatedAt;
+        // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
+        // name while the deleted one's late cycles and nomination may still reach a node.
+        _deletedTimer?.Dispose();
+        _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
+        _ = Shard.Remove(Name);
+        var removed = new PodEntry(Name, s.Phase, s.NodeName, NextVersion());
+        try
+        {
+            // The deletion's own effects before the shard hears of it: they need neither the shard, whose silo may be dead
+            // (the pod lives on where it was activated when its shard moved to a silo that joined since), nor the node's
+            // silo to be alive (a release it did not take is asked again).
+            if (releaseNode && s.NodeName is { } node)
+            {
+                await StopContainer();
+                await ReleaseDeleted(node, s.Spec.CreatedAt);
+            }
+            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
+        }
+        finally
+        {
+            // The record is gone whatever happened to the node: the listing must not show the pod either.
+            await Untrack(removed);
+        }
+        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
+        return Outcome.Success;
+    }
+
+    /// <summary>
+    /// Takes the deleted pod out of its shard's table, so a client told the deletion is done no longer finds it listed.
+    /// A shard whose silo is gone lost its table with it: its next activation reads the pods' records, where this one is
+    /// gone, so the deletion stands as done. A shard that did not answer in time may still list the pod: said loudly.
+    /// </summary>
+    private async Task Untrack(PodEntry removed)
+    {
+        try
+        {
+            await Shard.Track(removed, removed: true);
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            LogShardGone(logger, Name, FailureRun.OneLine(e));
+        }
+        catch (TimeoutException e)
+        {
+            LogShardLate(logger, e, Name);
+        }
+    }
+
+    /// <summary>Releases of deleted pods' rooms that their nodes did not take yet (their silo was dead), by node and pod creation time.</summary>
+    private readonly List<(string Node, DateTimeOffset? PodCreatedAt)> _unreleased = [];
+
+    private IGrainTimer? _releaseTimer;
+
+    /// <summary>How often a node that did not take a deleted pod's release is asked again (it is back once its dead silo is declared so).</summary>
+    private static readonly TimeSpan ReleaseRetry = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Frees the deleted pod's room on <paramref name="node"/>. A node whose silo is unavailable is asked again every
+    /// <see cref="ReleaseRetry"/> while this activation keeps the deleted pod (<see cref="DeletedGrace"/>), so the deletion
+    /// is done for the client at once: its record is gone, and the room follows as soon as the node is reachable.
+    /// </summary>
+    private async Task ReleaseDeleted(string node, DateTimeOffset? podCreatedAt)
+    {
+        if (await TryRelease(node, podCreatedAt) is not { } unavailable) return;
+        LogReleasePending(logger, Name, node, unavailable);
+        _unreleased.Add((node, podCreatedAt));
+        _releaseTimer ??= this.RegisterGrainTimer(ReleaseAgain, new GrainTimerCreationOptions(ReleaseRetry, ReleaseRetry));
+    }
+
+    /// <summary>Null when the node took the release, else why it could not be asked.</summary>
+    private async Task<string?> TryRelease(string node, DateTimeOffset? podCreatedAt)
+    {
+        try
+        {
+            await GrainFactory.Reference<INodeGrain>(node).Release(Name, podCreatedAt);
+            return null;
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+        {
+            return FailureRun.OneLine(e);
+        }
+    }
+
+    private async Task ReleaseAgain(CancellationToken cancellation)
+    {
+        foreach (var release in _unreleased.ToList())
+        {
+            if (await TryRelease(release.Node, release.PodCreatedAt) is { } unavailable)
+            {
+                LogReleaseStillPending(logger, Name, release.Node, unavailable);
+                continue;
+            }
+            _unreleased.Remove(release);
+            LogReleased(logger, Name, release.Node);
+        }
+        if (_unreleased.Count > 0) return;
+        _releaseTimer?.Dispose();
+        _releaseTimer = null;
+    }
+
+    /// <summary>The activation ends with releases its nodes never took: said loudly, as the rooms stay held until their shards' reconciliation frees them.</summary>
+    private void GiveUpReleases()
+    {
+        foreach (var (node, _) in _unreleased) LogReleaseGivenUp(logger, Name, node);
+        _unreleased.Clear();
+    }
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Pod {Pod} deleted while its queue shard's silo is unavailable ({Error}); the shard's next activation reads the pods' records, where it is gone")]
+    private static partial void LogShardGone(ILogger logger, string pod, string error);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "Pod {Pod} deleted, but its queue shard did not answer in time; listings may show it until the shard's next activation")]
+    private static partial void LogShardLate(ILogger logger, Exception error, string pod);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Information, Message = "Pod {Pod} deleted while node {Node} is unavailable ({Error}); its release is asked again until the node answers")]
+    private static partial void LogReleasePending(ILogger logger, string pod, string node, string error);
+
+    [LoggerMessage(EventId = 1506, Level = LogLevel.Debug, Message = "Deleted pod {Pod}'s node {Node} is still unavailable ({Error})")]
+    private static partial void LogReleaseStillPending(ILogger logger, string pod, string node, string error);
+
+    [LoggerMessage(EventId = 1507, Level = LogLevel.Information, Message = "Deleted pod {Pod}'s room on node {Node} released once the node answered")]
+    private static partial void LogReleased(ILogger logger, string pod, string node);
+
+    [LoggerMessage(EventId = 1508, Level = LogLevel.Warning, Message = "Deleted pod {Pod}'s node {Node} never answered its release while the pod's activation lasted; the node holds the room until its shard's reconciliation frees it")]
+    private static partial void LogReleaseGivenUp(ILogger logger, string pod, string node);
+}
