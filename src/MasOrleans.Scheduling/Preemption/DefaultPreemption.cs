@@ -11,6 +11,23 @@ public sealed record PreemptionCandidate(string NodeName, int Node, IReadOnlyLis
 
     /// <summary>kube offsets each priority by MaxInt32+1 so that negative priorities still add up to more victims = larger.</summary>
     public long PrioritySum => Victims.Sum(v => (long)v.Pod.Priority + int.MaxValue + 1L);
+
+    /// <summary>
+    /// kube's util.GetEarliestPodStartTime: the earliest start among the victims of the highest priority. A pod's start
+    /// time is its bind time here (<see cref="BoundPod.BoundAt"/>); one without (assumed by a cycle, not yet confirmed by
+    /// its node) has not started, which GetPodStartTime counts as now: later than any bind time.
+    /// </summary>
+    public DateTimeOffset EarliestStartOfHighestPriority
+    {
+        get
+        {
+            var highest = HighestVictimPriority;
+            var earliest = DateTimeOffset.MaxValue;
+            foreach (var victim in Victims)
+                if (victim.Pod.Priority == highest && victim.BoundAt is { } start && start < earliest) earliest = start;
+            return earliest;
+        }
+    }
 }
 
 /// <summary>
@@ -33,8 +50,8 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// re-read), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
 /// <item>Only a node with at least one victim is a candidate (DryRunPreemption).</item>
 /// <item>Choice of node (pickOneNodeForPreemption): fewest PDB violations (no PDBs here), then the lowest
-/// highest-victim priority, the smallest sum of victim priorities, the fewest victims, then the first node in
-/// order (kube's next criterion, the latest start time of the highest-priority victims, is not applied).</item>
+/// highest-victim priority, the smallest sum of victim priorities, the fewest victims, the latest start (bind time) of
+/// the highest-priority victims, then the first node in order.</item>
 /// </list>
 /// The cluster is used as scratch and restored, pods in their bind order, before returning.
 /// </summary>
@@ -172,15 +189,26 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     }
 
     /// <summary>kube's pickOneNodeForPreemption, criteria in order; the first candidate wins remaining ties.</summary>
-    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates) =>
-        candidates
-            .Select((c, order) => (c, order))
-            .OrderBy(x => x.c.HighestVictimPriority)
-            .ThenBy(x => x.c.PrioritySum)
-            .ThenBy(x => x.c.Victims.Count)
-            .ThenBy(x => x.order)
-            .Select(x => x.c)
-            .FirstOrDefault();
+    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates)
+    {
+        PreemptionCandidate? best = null;
+        foreach (var candidate in candidates)
+            if (best is null || Preferred(candidate, best)) best = candidate;
+        return best;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> wins over <paramref name="b"/> on the first criterion that tells them apart (kube keeps
+    /// the nodes with the best score of each criterion in turn, which is this order). Criterion 1, fewest PDB violations,
+    /// ties for all: there are no PDBs here.
+    /// </summary>
+    private static bool Preferred(PreemptionCandidate a, PreemptionCandidate b)
+    {
+        if (a.HighestVictimPriority != b.HighestVictimPriority) return a.HighestVictimPriority < b.HighestVictimPriority;
+        if (a.PrioritySum != b.PrioritySum) return a.PrioritySum < b.PrioritySum;
+        if (a.Victims.Count != b.Victims.Count) return a.Victims.Count < b.Victims.Count;
+        return a.EarliestStartOfHighestPriority > b.EarliestStartOfHighestPriority;
+    }
 
     /// <summary>The filters' first rejection of the pod on the node as the cluster now is, or null when it fits.</summary>
     private string? Rejection(ClusterState cluster, PodSpec pod, int node, Random random) =>
