@@ -48,7 +48,9 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
 /// util.MoreImportantPod orders by start time, for which bind order stands: <see cref="BoundPod.BoundAt"/> keeps it across a
 /// re-read), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
-/// <item>Only a node with at least one victim is a candidate (DryRunPreemption).</item>
+/// <item>Only a node with at least one victim is a candidate (DryRunPreemption). Not every potential node is tried:
+/// from a random offset (the caller's seeded source) the dry run walks the potential nodes until it holds
+/// <see cref="NumCandidates"/> candidates, every node when there are up to 100 (GetOffsetAndNumCandidates).</item>
 /// <item>Choice of node (pickOneNodeForPreemption): fewest PDB violations (no PDBs here), then the lowest
 /// highest-victim priority, the smallest sum of victim priorities, the fewest victims, the latest start (bind time) of
 /// the highest-priority victims, then the first node in order.</item>
@@ -77,6 +79,16 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     /// </summary>
     public const string NotEligibleMessage = "preemption: not eligible due to preemptionPolicy=Never.";
 
+    /// <summary>DefaultPreemptionArgs' defaults (pkg/scheduler/apis/config/v1/defaults.go), not configurable here.</summary>
+    public const int MinCandidateNodesPercentage = 10, MinCandidateNodesAbsolute = 100;
+
+    /// <summary>
+    /// kube's calculateNumCandidates: how many candidates the dry run collects before it stops, of
+    /// <paramref name="potentialNodes"/> nodes where removing pods might help.
+    /// </summary>
+    public static int NumCandidates(int potentialNodes) =>
+        Math.Min(potentialNodes, Math.Max(potentialNodes * MinCandidateNodesPercentage / 100, MinCandidateNodesAbsolute));
+
     /// <summary>The best candidate, or null when no node can be freed for the pod.</summary>
     public PreemptionCandidate? Preempt(ClusterState cluster, PodSpec preemptor, Random random) =>
         Evaluate(cluster, preemptor, random).Chosen;
@@ -93,11 +105,21 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
         // One PreFilter pass for the first look at every node: between nodes the cluster is as it was.
         var context = PreFiltered(cluster, preemptor, random);
+        var potential = new List<int>();
         for (var n = 0; n < cluster.NodeCount; n++)
         {
-            string? reason = NotHelpfulReason;
-            var potential = Rejection(context, n, out var unresolvable) is not null && !unresolvable;
-            if (potential && SelectVictimsOnNode(cluster, preemptor, n, random, out reason) is { } victims)
+            if (Rejection(context, n, out var unresolvable) is not null && !unresolvable) potential.Add(n);
+            else reasons[NotHelpfulReason] = reasons.GetValueOrDefault(NotHelpfulReason) + 1;
+        }
+        // findCandidates: GetOffsetAndNumCandidates, then DryRunPreemption from the offset until it holds that many. Up to
+        // MinCandidateNodesAbsolute potential nodes all are tried, so the offset would only reorder the candidates for the
+        // last tie-break (upstream's is map order); none is drawn then, and the result is as it always was.
+        var wanted = NumCandidates(potential.Count);
+        var offset = wanted < potential.Count ? random.Next(potential.Count) : 0;
+        for (var i = 0; i < potential.Count && candidates.Count < wanted; i++)
+        {
+            var n = potential[(offset + i) % potential.Count];
+            if (SelectVictimsOnNode(cluster, preemptor, n, random, out var reason) is { } victims)
                 candidates.Add(new PreemptionCandidate(cluster.NameOf(n), n, victims));
             else
                 reasons[reason!] = reasons.GetValueOrDefault(reason!) + 1;
