@@ -98,6 +98,41 @@ public sealed class PreemptionTests
     }
 
     /// <summary>
+    /// pickOneNodeForPreemption's fifth criterion (pkg/scheduler/framework/preemption/preemption.go,
+    /// latestStartTimeScoreFunc over util.GetEarliestPodStartTime, pkg/scheduler/util/utils.go): among nodes tied on the
+    /// first four, the one whose highest-priority victims' EARLIEST start is the LATEST wins; a victim's start time is its
+    /// bind time (<see cref="BoundPod.BoundAt"/>), and one without (assumed, not yet confirmed) started "now"
+    /// (GetPodStartTime). Every case below ties on criteria 2-4 (highest victim priority, sum, count), so a pick that stops
+    /// there takes the first node, n1, and is wrong for each.
+    /// </summary>
+    /// <param name="n1">n1's two victims: priority@seconds after t0 (or "now"), each 2000m of its 4000m</param>
+    [Theory]
+    // Highest priority 5 on both. n1's earliest priority-5 victim started at 10 s, n2's at 20 s: n2. (The earliest of ALL
+    // victims would be n2's 0 s and pick n1; the latest of all n1's 30 s, n1 again.)
+    [InlineData("5@10,1@30", "5@20,1@0", "n2")]
+    // Two priority-5 victims each: n1's earliest is 12 s, n2's 15 s: n2 (the latest of the highest would be n1's 40 s).
+    [InlineData("5@40,5@12", "5@15,5@25", "n2")]
+    // A victim not yet started counts as started now, after any bind time: n2.
+    [InlineData("5@10,1@0", "5@now,1@0", "n2")]
+    public void Among_ties_the_node_whose_highest_priority_victims_started_latest_wins(string n1, string n2, string expected)
+    {
+        var t0 = new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero);
+        var cluster = new ClusterState();
+        foreach (var (node, victims) in new[] { ("n1", n1), ("n2", n2) })
+            cluster.AddNode(TestCluster.Node(node, 4000, 64 * TestCluster.Gi, 0), victims.Split(',').Select((v, i) =>
+            {
+                var f = v.Split('@');
+                var pod = TestCluster.Pod($"{node}-{i}", cpuMilli: 2000) with { Priority = int.Parse(f[0]) };
+                return new BoundPod(pod, GpuAllocation.None, f[1] == "now" ? null : t0.AddSeconds(int.Parse(f[1])));
+            }));
+
+        var chosen = Kube.Preempt(cluster, Preemptor("4000:10"), new Random(1))!;
+
+        Assert.Equal(expected, chosen.NodeName);
+        Assert.Equal(2, chosen.Victims.Count);
+    }
+
+    /// <summary>
     /// kube's message when preemption finds no node to free: DefaultPreemption.PostFilter prefixes "preemption: " to the
     /// dry run's FitError (pkg/scheduler/framework/preemption/preemption.go Evaluator.Preempt), which counts per node:
     /// nodes whose filters' rejection is UnschedulableAndUnresolvable (cordon, taint, selector) are not tried, "Preemption is

@@ -154,6 +154,34 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : ControlLoopTe
     }
 
     /// <summary>
+    /// Two full nodes, each with one priority-0 pod of 4 cpus: pt-a's bound first, pt-b's after. A priority-100 pod of 4 cpus
+    /// ties on pickOneNodeForPreemption's first four criteria for both; the fifth (pkg/scheduler/framework/preemption/
+    /// preemption.go, the latest start of the highest-priority victims) picks pt-b, whose victim started later; the pod on
+    /// pt-a keeps running. Start times are the bind times the nodes stamped, which the silo's view must hold for pods its own
+    /// cycles placed too.
+    /// </summary>
+    [Fact]
+    public async Task A_preemptor_evicts_the_later_started_of_two_equal_victims()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "pt" };
+        foreach (var (node, pod) in new[] { ("pt-a", "pt-earlier"), ("pt-b", "pt-later") })
+        {
+            await Nodes("pt", node);
+            using (var r = await Http.Post("/api/v1/pods", new { name = pod, requests = Cpu("4"), nodeSelector = pool }))
+                Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+            Assert.Equal(node, (await Http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == "Running")).GetProperty("nodeName").GetString());
+        }
+
+        using (var r = await Http.Post("/api/v1/pods", new { name = "pt-high", requests = Cpu("4"), priority = 100, nodeSelector = pool }))
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+
+        var high = await Http.WaitFor("/api/v1/pods/pt-high", p => p.Phase() == "Running");
+        Assert.Equal("pt-b", high.GetProperty("nodeName").GetString());
+        Assert.Equal("Failed", (await Http.GetJson("/api/v1/pods/pt-later")).Phase());
+        Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/pt-earlier")).Phase());
+    }
+
+    /// <summary>
     /// kube-scheduler's AssignedPodAdded (pkg/scheduler/backend/queue/scheduling_queue.go) moves an unschedulable pod whose
     /// required pod affinity a newly bound pod may satisfy back to the active queue at once. A pod needing an app=pa-db
     /// pod on its node waits while there is none; once one is bound (capacity only shrank, so no other event fires), the

@@ -138,7 +138,7 @@ public sealed partial class NodeGrain
         {
             if (eviction.After == TimeSpan.Zero)
             {
-                Evict(bound.Pod.Name, eviction);
+                Evict(bound.Pod, eviction);
                 _timedEvictions[bound.Pod.Name] = now + TimedEvictionCheck;
             }
             else if (!_timedEvictions.TryGetValue(bound.Pod.Name, out var due) || now + eviction.After < due)
@@ -164,7 +164,7 @@ public sealed partial class NodeGrain
             if (taints.Count > 0 && BoundPods.FirstOrDefault(b => b.Pod.Name == pod) is { } bound
                 && Taints.NoExecuteEviction(bound.Pod.Tolerations, taints) is { } eviction)
             {
-                Evict(pod, eviction);
+                Evict(bound.Pod, eviction);
                 _timedEvictions[pod] = now + TimedEvictionCheck;
             }
         }
@@ -178,9 +178,10 @@ public sealed partial class NodeGrain
 
     /// <summary>
     /// One-way: the pod fails itself, then calls Release here, so no call waits in a cycle. A pod whose tolerationSeconds
-    /// ran out is told so: it did tolerate the taint, for that long.
+    /// ran out is told so: it did tolerate the taint, for that long. The eviction names the pod's creation time: a pod
+    /// deleted and created again under its name before it lands refuses it, being judged by its own tolerations.
     /// </summary>
-    private void Evict(string pod, NoExecuteEviction eviction)
+    private void Evict(PodSpec pod, NoExecuteEviction eviction)
     {
         var taint = eviction.Taint;
         var why = eviction.After > TimeSpan.Zero
@@ -189,7 +190,7 @@ public sealed partial class NodeGrain
         var (reason, message) = taint == NodeTaints.Unreachable
             ? (PodReasons.NodeLost, $"node {Name} stopped reporting telemetry" + (eviction.After > TimeSpan.Zero ? $"; its taint {Describe(taint)} {why}" : ""))
             : (PodReasons.TaintEviction, $"taint {Describe(taint)} on node {Name} {why}");
-        _ = GrainFactory.Reference<IPodGrain>(pod).Evict(Name, reason, message);
+        _ = GrainFactory.Reference<IPodGrain>(pod.Name).Evict(Name, reason, message, pod.CreatedAt);
     }
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Debug, Message = "Node {Node} dropped a telemetry reading stamped {At}, older than the one it holds ({Held})")]

@@ -136,7 +136,12 @@ public sealed partial class SiloClusterView
                 if (_rebuild || node < 0) return Applied.Assigned;
                 if (_state.TryGetPodLocation(bound.Pod.Name, out var at, out _))
                 {
-                    if (at == node) return Applied.Assigned; // assumed by a cycle on this silo, now confirmed
+                    if (at == node)
+                    {
+                        // Assumed by a cycle on this silo, now confirmed, with the bind time preemption reads as its start.
+                        if (bound.BoundAt is { } boundAt) _state.SetBoundAt(bound.Pod.Name, boundAt);
+                        return Applied.Assigned;
+                    }
                     _state.Unbind(bound.Pod.Name);
                 }
                 if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) RebuildNode(change.Node, record);

@@ -335,6 +335,19 @@ public sealed partial class ClusterState
         return true;
     }
 
+    /// <summary>
+    /// Gives a bound pod the bind time its node stamped (a pod assumed before its node confirmed it has none): preemption
+    /// reads it as the pod's start time. Its place in the bind order stays; false when the pod is not bound.
+    /// </summary>
+    public bool SetBoundAt(string podName, DateTimeOffset boundAt)
+    {
+        if (!_podLocations.TryGetValue(podName, out var loc)) return false;
+        var pods = Pods[loc.Node];
+        var i = pods.FindIndex(p => p.Pod.Name == podName);
+        pods[i] = pods[i] with { BoundAt = boundAt };
+        return true;
+    }
+
     /// <summary>Releases a bound pod's resources; false when the pod is not bound here.</summary>
     public bool Unbind(string podName)
     {

@@ -11,6 +11,23 @@ public sealed record PreemptionCandidate(string NodeName, int Node, IReadOnlyLis
 
     /// <summary>kube offsets each priority by MaxInt32+1 so that negative priorities still add up to more victims = larger.</summary>
     public long PrioritySum => Victims.Sum(v => (long)v.Pod.Priority + int.MaxValue + 1L);
+
+    /// <summary>
+    /// kube's util.GetEarliestPodStartTime: the earliest start among the victims of the highest priority. A pod's start
+    /// time is its bind time here (<see cref="BoundPod.BoundAt"/>); one without (assumed by a cycle, not yet confirmed by
+    /// its node) has not started, which GetPodStartTime counts as now: later than any bind time.
+    /// </summary>
+    public DateTimeOffset EarliestStartOfHighestPriority
+    {
+        get
+        {
+            var highest = HighestVictimPriority;
+            var earliest = DateTimeOffset.MaxValue;
+            foreach (var victim in Victims)
+                if (victim.Pod.Priority == highest && victim.BoundAt is { } start && start < earliest) earliest = start;
+            return earliest;
+        }
+    }
 }
 
 /// <summary>
@@ -31,10 +48,12 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
 /// util.MoreImportantPod orders by start time, for which bind order stands: <see cref="BoundPod.BoundAt"/> keeps it across a
 /// re-read), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
-/// <item>Only a node with at least one victim is a candidate (DryRunPreemption).</item>
+/// <item>Only a node with at least one victim is a candidate (DryRunPreemption). Not every potential node is tried:
+/// from a random offset (the caller's seeded source) the dry run walks the potential nodes until it holds
+/// <see cref="NumCandidates"/> candidates, every node when there are up to 100 (GetOffsetAndNumCandidates).</item>
 /// <item>Choice of node (pickOneNodeForPreemption): fewest PDB violations (no PDBs here), then the lowest
-/// highest-victim priority, the smallest sum of victim priorities, the fewest victims, then the first node in
-/// order (kube's next criterion, the latest start time of the highest-priority victims, is not applied).</item>
+/// highest-victim priority, the smallest sum of victim priorities, the fewest victims, the latest start (bind time) of
+/// the highest-priority victims, then the first node in order.</item>
 /// </list>
 /// The cluster is used as scratch and restored, pods in their bind order, before returning.
 /// </summary>
@@ -60,6 +79,16 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     /// </summary>
     public const string NotEligibleMessage = "preemption: not eligible due to preemptionPolicy=Never.";
 
+    /// <summary>DefaultPreemptionArgs' defaults (pkg/scheduler/apis/config/v1/defaults.go), not configurable here.</summary>
+    public const int MinCandidateNodesPercentage = 10, MinCandidateNodesAbsolute = 100;
+
+    /// <summary>
+    /// kube's calculateNumCandidates: how many candidates the dry run collects before it stops, of
+    /// <paramref name="potentialNodes"/> nodes where removing pods might help.
+    /// </summary>
+    public static int NumCandidates(int potentialNodes) =>
+        Math.Min(potentialNodes, Math.Max(potentialNodes * MinCandidateNodesPercentage / 100, MinCandidateNodesAbsolute));
+
     /// <summary>The best candidate, or null when no node can be freed for the pod.</summary>
     public PreemptionCandidate? Preempt(ClusterState cluster, PodSpec preemptor, Random random) =>
         Evaluate(cluster, preemptor, random).Chosen;
@@ -76,11 +105,21 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         var reasons = new Dictionary<string, int>(StringComparer.Ordinal);
         // One PreFilter pass for the first look at every node: between nodes the cluster is as it was.
         var context = PreFiltered(cluster, preemptor, random);
+        var potential = new List<int>();
         for (var n = 0; n < cluster.NodeCount; n++)
         {
-            string? reason = NotHelpfulReason;
-            var potential = Rejection(context, n, out var unresolvable) is not null && !unresolvable;
-            if (potential && SelectVictimsOnNode(cluster, preemptor, n, random, out reason) is { } victims)
+            if (Rejection(context, n, out var unresolvable) is not null && !unresolvable) potential.Add(n);
+            else reasons[NotHelpfulReason] = reasons.GetValueOrDefault(NotHelpfulReason) + 1;
+        }
+        // findCandidates: GetOffsetAndNumCandidates, then DryRunPreemption from the offset until it holds that many. Up to
+        // MinCandidateNodesAbsolute potential nodes all are tried, so the offset would only reorder the candidates for the
+        // last tie-break (upstream's is map order); none is drawn then, and the result is as it always was.
+        var wanted = NumCandidates(potential.Count);
+        var offset = wanted < potential.Count ? random.Next(potential.Count) : 0;
+        for (var i = 0; i < potential.Count && candidates.Count < wanted; i++)
+        {
+            var n = potential[(offset + i) % potential.Count];
+            if (SelectVictimsOnNode(cluster, preemptor, n, random, out var reason) is { } victims)
                 candidates.Add(new PreemptionCandidate(cluster.NameOf(n), n, victims));
             else
                 reasons[reason!] = reasons.GetValueOrDefault(reason!) + 1;
@@ -172,15 +211,26 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     }
 
     /// <summary>kube's pickOneNodeForPreemption, criteria in order; the first candidate wins remaining ties.</summary>
-    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates) =>
-        candidates
-            .Select((c, order) => (c, order))
-            .OrderBy(x => x.c.HighestVictimPriority)
-            .ThenBy(x => x.c.PrioritySum)
-            .ThenBy(x => x.c.Victims.Count)
-            .ThenBy(x => x.order)
-            .Select(x => x.c)
-            .FirstOrDefault();
+    public static PreemptionCandidate? PickOne(IReadOnlyList<PreemptionCandidate> candidates)
+    {
+        PreemptionCandidate? best = null;
+        foreach (var candidate in candidates)
+            if (best is null || Preferred(candidate, best)) best = candidate;
+        return best;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> wins over <paramref name="b"/> on the first criterion that tells them apart (kube keeps
+    /// the nodes with the best score of each criterion in turn, which is this order). Criterion 1, fewest PDB violations,
+    /// ties for all: there are no PDBs here.
+    /// </summary>
+    private static bool Preferred(PreemptionCandidate a, PreemptionCandidate b)
+    {
+        if (a.HighestVictimPriority != b.HighestVictimPriority) return a.HighestVictimPriority < b.HighestVictimPriority;
+        if (a.PrioritySum != b.PrioritySum) return a.PrioritySum < b.PrioritySum;
+        if (a.Victims.Count != b.Victims.Count) return a.Victims.Count < b.Victims.Count;
+        return a.EarliestStartOfHighestPriority > b.EarliestStartOfHighestPriority;
+    }
 
     /// <summary>The filters' first rejection of the pod on the node as the cluster now is, or null when it fits.</summary>
     private string? Rejection(ClusterState cluster, PodSpec pod, int node, Random random) =>
