@@ -120,7 +120,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     /// kubectl taint node / kubectl cordon on nodes MasOrleans already knows: the extender took only labels from later
     /// requests, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle still placed pods on a node kube
     /// keeps them off. Reasons as kube-scheduler v1.35 words them: pkg/scheduler/framework/plugins/tainttoleration/
-    /// taint_toleration.go ("node(s) had untolerated taint", to which kube adds the taint as {key: value}) and
+    /// taint_toleration.go (fmt.Sprintf("node(s) had untolerated taint {%s: %s}", taint.Key, taint.Value)) and
     /// nodeunschedulable/node_unschedulable.go (ErrReasonUnschedulable); both UnschedulableAndUnresolvable.
     /// </summary>
     [Fact]
@@ -143,7 +143,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
         var named = await Post<ExtenderFilterResult>("filter", byName);
         Assert.Empty(named.NodeNames!);
-        Assert.StartsWith("node(s) had untolerated taint", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
+        Assert.Equal("node(s) had untolerated taint {dedicated: vision}", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
         Assert.Equal("node(s) were unschedulable", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
 
         // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
@@ -430,6 +430,40 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         var stranger = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "never-filtered", PodNamespace = "ml", Node = "gpu-a10-1" });
         Assert.Contains("not filtered", stranger.Error);
         Assert.Empty(_kubernetes.Requests);
+    }
+
+    /// <summary>
+    /// preemptVerb over HTTP as kube-scheduler v1.35 sends it (pkg/scheduler/extender.go ProcessPreemption, nodeCacheCapable:
+    /// NodeNameToMetaVictims) and reads the answer (ExtenderPreemptionResult's Go field names; it has no Error field, so a bad
+    /// request is a 400, which HTTPExtender.send takes as the extender's error). gpu-a10-1 holds nothing in MasOrleans: the
+    /// pod (6 cpu, one A10 GPU) fits it with kube-scheduler's victim gone, and the node is kept with that victim. gpu-v100-1
+    /// has 4 cpu in all: no eviction fits a 6-cpu pod, so it is dropped.
+    /// </summary>
+    [Fact]
+    public async Task Preempt_keeps_the_candidates_where_the_pod_fits_and_refuses_a_bad_request_with_400()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        var args = new ExtenderPreemptionArgs
+        {
+            Pod = LoadArgs().Pod,
+            NodeNameToMetaVictims = new Dictionary<string, MetaVictims?>
+            {
+                ["gpu-a10-1"] = new() { Pods = [new MetaPod { Uid = "u-victim" }] },
+                ["gpu-v100-1"] = new() { Pods = [new MetaPod { Uid = "u-other" }] },
+            },
+        };
+        using var response = await Http.PostAsync("/extender/preempt", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var kept = JsonDocument.Parse(text).RootElement.GetProperty("NodeNameToMetaVictims");
+        Assert.Equal(["gpu-a10-1"], kept.EnumerateObject().Select(n => n.Name).ToArray());
+        Assert.Equal("u-victim", kept.GetProperty("gpu-a10-1").GetProperty("Pods")[0].GetProperty("UID").GetString());
+
+        args.Pod = null;
+        using var refused = await Http.PostAsync("/extender/preempt", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Pod is required", await refused.Content.ReadAsStringAsync());
     }
 
     /// <summary>
