@@ -96,8 +96,10 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             var reasons = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
             // kube-scheduler preempts only on FailedNodes (Unschedulable); a node in FailedAndUnresolvableNodes
             // (UnschedulableAndUnresolvable) is passed over, so no pod is evicted where evicting cannot make room.
-            bool mightHelp;
-            lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
+            // A pod with preemptionPolicy Never evicts nobody (PodEligibleToPreemptOthers): no eviction can help it.
+            var mightHelp = false;
+            if (DefaultPreemption.EligibleToPreemptOthers(pod))
+                lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
             (mightHelp ? result.FailedNodes : result.FailedAndUnresolvableNodes)[node.Node] = reasons;
         }
         // No eviction makes a node known.

@@ -106,6 +106,28 @@ public class ExtenderPreemptTests
         Assert.Equal(["u-low-b", "u-keep-b"], result.NodeNameToMetaVictims["b"].Pods!.Select(p => p!.Uid).ToArray());
     }
 
+    /// <summary>
+    /// A pod with preemptionPolicy Never evicts nobody (kube v1.35 plugins/defaultpreemption/default_preemption.go,
+    /// PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."), so no node it does not fit is one eviction
+    /// could help: FailedAndUnresolvableNodes, and the pod keeps the policy in MasOrleans. ml.low (priority 0) holds a's
+    /// device 0 and ml.keep-a device 1; for the priority-100 pod evicting ml.low frees a whole GPU, so a is in FailedNodes
+    /// unless the pod never preempts.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("PreemptLowerPriority", true)]
+    [InlineData("Never", false)]
+    public void A_pod_that_never_preempts_has_no_node_eviction_could_help(string? preemptionPolicy, bool resolvable)
+    {
+        var (extender, _) = Cluster();
+        var args = KubernetesJson.Deserialize<ExtenderArgs>("{\"Pod\": " + Preemptor + ", \"Nodes\": " + Nodes + "}");
+        args.Pod!.Spec.PreemptionPolicy = preemptionPolicy;
+        Assert.Equal(preemptionPolicy == "Never" ? PreemptionPolicy.Never : PreemptionPolicy.PreemptLowerPriority, KubernetesMapping.ToPodSpec(args.Pod).PreemptionPolicy);
+        var result = extender.Filter(args);
+        Assert.Equal(resolvable, result.FailedNodes.ContainsKey("a"));
+        Assert.Equal(!resolvable, result.FailedAndUnresolvableNodes.ContainsKey("a"));
+    }
+
     [Theory]
     [InlineData("""{"NodeNameToVictims": {}}""", "Pod is required")]
     [InlineData("""{"Pod": POD}""", "needs NodeNameToVictims or NodeNameToMetaVictims")]

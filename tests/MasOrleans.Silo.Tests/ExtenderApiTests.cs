@@ -105,6 +105,22 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// preemptionPolicy: Never on a pod kube-scheduler sends was dropped: bound through the extender, MasOrleans kept the pod
+    /// as PreemptLowerPriority, and placing it again (its node tainted, drained) its own preemption would evict for it. It is
+    /// kept now, as the REST API and /k8s keep it (kube's PodEligibleToPreemptOthers: such a pod evicts nobody).
+    /// </summary>
+    [Fact]
+    public async Task A_pod_that_never_preempts_is_bound_and_kept_as_such()
+    {
+        var args = LoadArgs();
+        args.Pod!.Spec.PreemptionPolicy = "Never";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" })).Error);
+        var pod = await Http.WaitFor("/api/v1/pods/ml.trainer-0", p => p.Phase() == "Running");
+        Assert.Equal("Never", pod.GetProperty("preemptionPolicy").GetString());
+    }
+
+    /// <summary>
     /// The extender and /k8s share one key mapping: a pod bound in the default namespace was stored as "default.kp1",
     /// which kubectl get pods -A listed as default/kp1, yet kubectl get pod kp1 was NotFound and kubectl run kp1 made a
     /// second default/kp1. Now it is the one pod kp1 every surface sees.
