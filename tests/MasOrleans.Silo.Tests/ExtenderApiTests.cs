@@ -526,6 +526,23 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A body beyond Extender__MaxRequestBodyBytes on any verb (kube-scheduler sends every candidate node; a large cluster
+    /// without nodeCacheCapable) is a 413 saying so, which kube-scheduler takes as the extender's error, never a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_body_beyond_the_extenders_limit_is_a_413_on_every_verb()
+    {
+        await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Extender:MaxRequestBodyBytes"] = "2048" });
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
+        Assert.True(payload.Length > 2048, $"the payload is {payload.Length} bytes");
+        foreach (var verb in new[] { "filter", "prioritize", "preempt", "bind" })
+        {
+            using var response = await host.Http.PostAsync($"/extender/{verb}", new StringContent(payload, Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{verb}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
     [Fact]
     public async Task Bind_answers_an_error_when_no_kubernetes_api_is_configured()
     {
