@@ -31,6 +31,42 @@ public sealed class HostPriority
     [JsonPropertyName("Score")] public long Score { get; set; }
 }
 
+/// <summary>What preemptVerb is sent: the victims kube-scheduler's dry run chose per candidate node.</summary>
+public sealed class ExtenderPreemptionArgs
+{
+    [JsonPropertyName("Pod")] public V1Pod? Pod { get; set; }
+    /// <summary>Victims as pod objects, sent when the extender is not nodeCacheCapable.</summary>
+    [JsonPropertyName("NodeNameToVictims")] public IDictionary<string, Victims?>? NodeNameToVictims { get; set; }
+    /// <summary>Victims as pod UIDs only, sent when the extender is nodeCacheCapable.</summary>
+    [JsonPropertyName("NodeNameToMetaVictims")] public IDictionary<string, MetaVictims?>? NodeNameToMetaVictims { get; set; }
+}
+
+public sealed class Victims
+{
+    [JsonPropertyName("Pods")] public IList<V1Pod?>? Pods { get; set; }
+    [JsonPropertyName("NumPDBViolations")] public long NumPDBViolations { get; set; }
+}
+
+public sealed class MetaPod
+{
+    [JsonPropertyName("UID")] public string Uid { get; set; } = "";
+}
+
+public sealed class MetaVictims
+{
+    [JsonPropertyName("Pods")] public IList<MetaPod?>? Pods { get; set; }
+    [JsonPropertyName("NumPDBViolations")] public long NumPDBViolations { get; set; }
+}
+
+/// <summary>
+/// preemptVerb's answer: the candidates kept, victims by UID. It has no Error field: kube-scheduler takes an answer
+/// other than 200 as the extender's error (HTTPExtender.send).
+/// </summary>
+public sealed class ExtenderPreemptionResult
+{
+    [JsonPropertyName("NodeNameToMetaVictims")] public IDictionary<string, MetaVictims> NodeNameToMetaVictims { get; set; } = new Dictionary<string, MetaVictims>();
+}
+
 public sealed class ExtenderBindingArgs
 {
     [JsonPropertyName("PodName")] public string PodName { get; set; } = "";

@@ -30,6 +30,9 @@ public static class KubernetesMapping
             Namespace = ns,
             Requests = EffectiveRequests(spec, $"pod {ns}/{name}", !refuseUnmodeled),
             Priority = spec.Priority ?? 0,
+            // Never: the pod waits for room and evicts nobody, in MasOrleans' own preemption as in kube-scheduler's. Another
+            // value cannot come from an API server (it refuses it); the /k8s surface refuses it on its field (Validation).
+            PreemptionPolicy = PreemptionPolicies.TryParse(spec.PreemptionPolicy, out var preemption) is null ? preemption : PreemptionPolicy.PreemptLowerPriority,
             Image = spec.Containers?.FirstOrDefault()?.Image,
             Labels = Copy(pod.Metadata?.Labels),
             NodeSelector = spec.NodeSelector is { Count: > 0 } ? Copy(spec.NodeSelector) : null,

@@ -37,6 +37,15 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     private sealed record RememberedPod(PodSpec Pod, string Policy, IReadOnlyList<TypicalPod> Typical);
 
+    /// <summary>
+    /// The key of each pod filter or prioritize saw, by its UID: a nodeCacheCapable kube-scheduler names preemption victims
+    /// by UID alone (MetaPod).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, string> _keysByUid = new(StringComparer.Ordinal);
+
+    /// <summary>A candidate node of preemptVerb: the victims as kube-scheduler sent them, and the keys of those MasOrleans knows.</summary>
+    private sealed record PreemptionCandidateVictims(MetaVictims Meta, IReadOnlySet<string> Keys);
+
     /// <summary>Refreshes the cluster source with the request's nodes, then filters.</summary>
     public async Task<ExtenderFilterResult> FilterAsync(ExtenderArgs args, CancellationToken cancellationToken) =>
         await RefreshAsync(args, cancellationToken) is { } error ? new ExtenderFilterResult { Error = error } : Filter(args);
@@ -87,8 +96,10 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             var reasons = string.Join("; ", node.Filters.Where(f => !f.Passed).Select(f => f.Reason));
             // kube-scheduler preempts only on FailedNodes (Unschedulable); a node in FailedAndUnresolvableNodes
             // (UnschedulableAndUnresolvable) is passed over, so no pod is evicted where evicting cannot make room.
-            bool mightHelp;
-            lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
+            // A pod with preemptionPolicy Never evicts nobody (PodEligibleToPreemptOthers): no eviction can help it.
+            var mightHelp = false;
+            if (DefaultPreemption.EligibleToPreemptOthers(pod))
+                lock (_random) mightHelp = preemption.MightHelpOn(cluster, pod, cluster.IndexOf(node.Node), _random);
             (mightHelp ? result.FailedNodes : result.FailedAndUnresolvableNodes)[node.Node] = reasons;
         }
         // No eviction makes a node known.
@@ -118,6 +129,78 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             : high == low ? ExtenderLimits.MaxExtenderPriority : (long)Math.Round((double)(total - low) * ExtenderLimits.MaxExtenderPriority / (high - low));
         return explanation.Nodes.Select(n => new HostPriority { Host = n.Node, Score = n.Feasible ? Priority(n.TotalScore) : 0 }).ToList();
     }
+
+    /// <summary>
+    /// preemptVerb: of kube-scheduler's candidate nodes, keeps those where evicting the victims it chose lets the pod pass the
+    /// policy's filters as MasOrleans counts the node (GPU devices, shared fractions, every resource it models, the pods bound
+    /// through it), with those victims unchanged, and drops the others. It only shrinks the candidates: kube-scheduler maps
+    /// each victim back by UID among the pods it knows on the node and fails the whole preemption on one it does not
+    /// (convertToVictims, pkg/scheduler/extender.go), so victims of MasOrleans' own choosing could not be named. A victim
+    /// MasOrleans does not know (bound by kube-scheduler without bindVerb, or a UID no request carried) frees nothing it counts.
+    /// Throws <see cref="KubernetesMappingException"/> on malformed args, <see cref="PolicyCannotDecideException"/> when the
+    /// policy cannot decide.
+    /// </summary>
+    public async Task<ExtenderPreemptionResult> PreemptAsync(ExtenderPreemptionArgs args, CancellationToken cancellationToken)
+    {
+        var candidates = PreemptionCandidates(args);
+        await source.RefreshAsync([], cancellationToken);
+        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = candidates.Keys.ToList() }, out var pod, out var cluster, out var policy, out var typical, out var error))
+            throw new KubernetesMappingException(error!);
+        try
+        {
+            var preemption = new DefaultPreemption(SchedulerFor(policy, cluster, pod, typical).Profile);
+            var result = new ExtenderPreemptionResult();
+            foreach (var (node, victims) in candidates)
+            {
+                // A node unknown here was answered unresolvable by filter; one without victims is no candidate (DryRunPreemption).
+                var index = cluster.IndexOf(node);
+                if (index < 0 || victims.Meta.Pods!.Count == 0) continue;
+                bool fits;
+                lock (_random) fits = preemption.FitsWithout(cluster, pod, index, victims.Keys, _random);
+                if (fits) result.NodeNameToMetaVictims[node] = victims.Meta;
+            }
+            return result;
+        }
+        catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
+        {
+            throw new PolicyCannotDecideException(message, e);
+        }
+    }
+
+    /// <summary>The request's candidates, from NodeNameToVictims (pod objects) or else NodeNameToMetaVictims (UIDs).</summary>
+    private Dictionary<string, PreemptionCandidateVictims> PreemptionCandidates(ExtenderPreemptionArgs args)
+    {
+        if (args.Pod is null) throw new KubernetesMappingException("ExtenderPreemptionArgs.Pod is required");
+        var candidates = new Dictionary<string, PreemptionCandidateVictims>(StringComparer.Ordinal);
+        if (args.NodeNameToVictims is { } byPods)
+        {
+            foreach (var (node, victims) in byPods)
+            {
+                var pods = VictimsOf(node, victims?.Pods, "NodeNameToVictims");
+                var keys = pods.Select(p => KubernetesNames.Key(p.Metadata?.NamespaceProperty,
+                    p.Metadata?.Name is { Length: > 0 } name ? name : throw new KubernetesMappingException($"NodeNameToVictims[{node}]: a victim has no metadata.name")));
+                var meta = pods.Select(p => new MetaPod { Uid = p.Metadata!.Uid ?? "" }).ToList<MetaPod?>();
+                candidates[node] = new(new MetaVictims { Pods = meta, NumPDBViolations = victims!.NumPDBViolations }, keys.ToHashSet(StringComparer.Ordinal));
+            }
+        }
+        else if (args.NodeNameToMetaVictims is { } byUid)
+        {
+            foreach (var (node, victims) in byUid)
+            {
+                var pods = VictimsOf(node, victims?.Pods, "NodeNameToMetaVictims");
+                if (pods.Any(p => string.IsNullOrEmpty(p.Uid))) throw new KubernetesMappingException($"NodeNameToMetaVictims[{node}]: a victim has no UID");
+                var keys = pods.Select(p => _keysByUid.GetValueOrDefault(p.Uid)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                candidates[node] = new(new MetaVictims { Pods = pods.ToList<MetaPod?>(), NumPDBViolations = victims!.NumPDBViolations }, keys);
+            }
+        }
+        else throw new KubernetesMappingException("ExtenderPreemptionArgs needs NodeNameToVictims or NodeNameToMetaVictims");
+        return candidates;
+    }
+
+    private static List<T> VictimsOf<T>(string node, IList<T?>? pods, string what) where T : class =>
+        string.IsNullOrEmpty(node) ? throw new KubernetesMappingException($"{what} must not name an empty node")
+        : pods is null ? throw new KubernetesMappingException($"{what}[{node}] must list its victims' Pods")
+        : KubernetesMapping.Each(pods, $"{what}[{node}].Pods").ToList();
 
     /// <summary>
     /// Reserve in MasOrleans first (the capacity authority refuses if the node filled up since filter),
@@ -235,6 +318,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         {
             error = e.Message;
             return false;
+        }
+        if (args.Pod.Metadata?.Uid is { Length: > 0 } uid)
+        {
+            if (_keysByUid.Count > MaxRememberedPods) _keysByUid.Clear();
+            _keysByUid[uid] = pod.Name;
         }
         // Remember the spec only when we may be asked to bind it, and keep the memory bounded.
         if (binder is not null)

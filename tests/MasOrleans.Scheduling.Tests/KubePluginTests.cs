@@ -46,6 +46,28 @@ public class KubePluginTests
         Assert.Equal(1, plugin.Score(tiny, 0));
     }
 
+    /// <summary>
+    /// kube v1.35 pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go, Filter: the first NoSchedule or
+    /// NoExecute taint the pod does not tolerate (FindMatchingUntoleratedTaint, in the node's order) is named,
+    /// fmt.Sprintf("node(s) had untolerated taint {%s: %s}", taint.Key, taint.Value); a taint without a value prints "".
+    /// FitError.Error counts each distinct reason, in byte order: "{dedicated: vision}" sorts before "{gpu: }".
+    /// </summary>
+    [Fact]
+    public void TaintToleration_names_the_first_untolerated_taint_as_kube_does()
+    {
+        var tolerated = new Taint("team", "ml", TaintEffects.NoSchedule);
+        var dedicated = new Taint("dedicated", "vision", TaintEffects.NoSchedule);
+        var gpu = new Taint("gpu", null, TaintEffects.NoExecute);
+        var preferred = new Taint("spot", "true", TaintEffects.PreferNoSchedule);
+        ClusterState Cluster() => Of(Node("a", 1000, Gi, taints: [preferred, tolerated, dedicated, gpu]), Node("b", 1000, Gi, taints: [gpu]));
+        var pod = Pod("p", 100) with { Tolerations = [new Toleration("team", "Equal", "ml", TaintEffects.NoSchedule)] };
+        Assert.Equal(new string?[] { "node(s) had untolerated taint {dedicated: vision}", "node(s) had untolerated taint {gpu: }" },
+            FilterAll(new TaintTolerationFilter(), Cluster(), pod));
+        var explained = new ProfileScheduler(MasOrleans.Scheduling.Policies.PolicyCatalog.CreateDefault().Create("kube")).Explain(Cluster(), pod, new Random(1));
+        Assert.Equal("0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: vision}, 1 node(s) had untolerated taint {gpu: }.",
+            explained.FailureMessage);
+    }
+
     [Fact]
     public void TaintToleration_counts_intolerable_prefer_no_schedule_and_reverses()
     {

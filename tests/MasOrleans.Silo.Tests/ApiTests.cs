@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
@@ -49,6 +50,33 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
 
         Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/nodes/api-n1")).StatusCode);
         await AssertProblem(await Http.GetAsync("/api/v1/nodes/api-n1"), HttpStatusCode.NotFound, "api-n1");
+    }
+
+    /// <summary>
+    /// PATCH, cordon and uncordon answered every refusal 404, and uncordoning a node being deleted was not refused at all: it
+    /// went back to schedulable mid-deletion, and cycles placed pods its reservations refuse. Now a refused change is a 409
+    /// saying why (the node stays cordoned), a change the deletion does not touch (labels) is taken, and 404 is kept for a
+    /// node that does not exist.
+    /// </summary>
+    [Fact]
+    public async Task A_change_a_node_refuses_is_a_409_and_only_a_missing_node_a_404()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", new { name = "api-deleting", capacity = new Dictionary<string, string> { ["cpu"] = "8", ["memory"] = "16Gi" } })).StatusCode);
+        // A reservation whose pod never records it refuses eviction, so the deletion stays under way (DeletedNodeReservationTests).
+        var node = fixture.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("api-deleting");
+        var ghost = new MasOrleans.Scheduling.Model.PodSpec { Name = "api-deleting-ghost", Requests = MasOrleans.Scheduling.Resources.ResourceVector.Of(cpuMilli: 1000) };
+        Assert.True((await node.Reserve(ghost, MasOrleans.Scheduling.Model.GpuAllocation.None)).Reserved);
+        Assert.Equal(HttpStatusCode.Accepted, (await Http.DeleteAsync("/api/v1/nodes/api-deleting?force=true")).StatusCode);
+
+        await AssertProblem(await Http.PostAsync("/api/v1/nodes/api-deleting/uncordon", null), HttpStatusCode.Conflict, "is being deleted");
+        await AssertProblem(await Http.PatchAsJsonAsync("/api/v1/nodes/api-deleting", new { unschedulable = false }), HttpStatusCode.Conflict, "is being deleted");
+        Assert.True((await node.GetView())!.Spec.Unschedulable);
+        using (var labelled = await Http.PatchAsJsonAsync("/api/v1/nodes/api-deleting", new { labels = new Dictionary<string, string> { ["zone"] = "c" } }))
+            Assert.Equal(HttpStatusCode.OK, labelled.StatusCode);
+
+        await AssertProblem(await Http.PatchAsJsonAsync("/api/v1/nodes/api-no-such-node", new { unschedulable = true }), HttpStatusCode.NotFound, "api-no-such-node");
+        await AssertProblem(await Http.PostAsync("/api/v1/nodes/api-no-such-node/cordon", null), HttpStatusCode.NotFound, "api-no-such-node");
+        await node.Release(ghost.Name);
     }
 
     [Theory]

@@ -158,6 +158,9 @@ public sealed partial class DeployFilesTests
         Assert.Equal(servicePort, $"{url.Port}");
         Assert.Equal("filter", extender["filterVerb"].ToString());
         Assert.Equal("prioritize", extender["prioritizeVerb"].ToString());
+        // kube-scheduler asks the extender about its preemption candidates only with a preemptVerb (SupportsPreemption,
+        // pkg/scheduler/extender.go v1.35): without it, it evicted for pods MasOrleans' GPU devices could not hold.
+        Assert.Equal("preempt", extender["preemptVerb"].ToString());
     }
 
     /// <summary>

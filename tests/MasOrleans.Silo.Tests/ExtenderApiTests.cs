@@ -23,11 +23,28 @@ public sealed class ExtenderApiTests : IAsyncLifetime
 
     private HttpClient Http => _host.Http;
 
+    private readonly NodePatches _nodePatches = new();
+
     public async Task InitializeAsync() => _host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
     {
         ["Extender:Kubernetes:KubeconfigPath"] = _kubernetes.WriteKubeconfig(_dir),
         ["Scheduler:RetryCoalesceMilliseconds"] = "50",
-    });
+    }, configure: builder => builder.Services.AddSingleton<Orleans.IIncomingGrainCallFilter>(_nodePatches));
+
+    /// <summary>Counts calls of INodeGrain.Patch arriving at node grains, per node.</summary>
+    private sealed class NodePatches : Orleans.IIncomingGrainCallFilter
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new(StringComparer.Ordinal);
+
+        public int Of(string node) => _counts.GetValueOrDefault(node);
+
+        public Task Invoke(Orleans.IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType == typeof(INodeGrain) && context.InterfaceMethod.Name == nameof(INodeGrain.Patch))
+                _counts.AddOrUpdate(context.TargetId.Key.ToString()!, 1, (_, n) => n + 1);
+            return context.Invoke();
+        }
+    }
 
     public async Task DisposeAsync()
     {
@@ -88,6 +105,22 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// preemptionPolicy: Never on a pod kube-scheduler sends was dropped: bound through the extender, MasOrleans kept the pod
+    /// as PreemptLowerPriority, and placing it again (its node tainted, drained) its own preemption would evict for it. It is
+    /// kept now, as the REST API and /k8s keep it (kube's PodEligibleToPreemptOthers: such a pod evicts nobody).
+    /// </summary>
+    [Fact]
+    public async Task A_pod_that_never_preempts_is_bound_and_kept_as_such()
+    {
+        var args = LoadArgs();
+        args.Pod!.Spec.PreemptionPolicy = "Never";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "trainer-0", PodNamespace = "ml", Node = "gpu-a10-1" })).Error);
+        var pod = await Http.WaitFor("/api/v1/pods/ml.trainer-0", p => p.Phase() == "Running");
+        Assert.Equal("Never", pod.GetProperty("preemptionPolicy").GetString());
+    }
+
+    /// <summary>
     /// The extender and /k8s share one key mapping: a pod bound in the default namespace was stored as "default.kp1",
     /// which kubectl get pods -A listed as default/kp1, yet kubectl get pod kp1 was NotFound and kubectl run kp1 made a
     /// second default/kp1. Now it is the one pod kp1 every surface sees.
@@ -120,7 +153,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     /// kubectl taint node / kubectl cordon on nodes MasOrleans already knows: the extender took only labels from later
     /// requests, so a name-only request (nodeCacheCapable) and MasOrleans' own cycle still placed pods on a node kube
     /// keeps them off. Reasons as kube-scheduler v1.35 words them: pkg/scheduler/framework/plugins/tainttoleration/
-    /// taint_toleration.go ("node(s) had untolerated taint", to which kube adds the taint as {key: value}) and
+    /// taint_toleration.go (fmt.Sprintf("node(s) had untolerated taint {%s: %s}", taint.Key, taint.Value)) and
     /// nodeunschedulable/node_unschedulable.go (ErrReasonUnschedulable); both UnschedulableAndUnresolvable.
     /// </summary>
     [Fact]
@@ -143,7 +176,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         byName.NodeNames = ["gpu-a10-1", "gpu-v100-2"];
         var named = await Post<ExtenderFilterResult>("filter", byName);
         Assert.Empty(named.NodeNames!);
-        Assert.StartsWith("node(s) had untolerated taint", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
+        Assert.Equal("node(s) had untolerated taint {dedicated: vision}", named.FailedAndUnresolvableNodes["gpu-a10-1"]);
         Assert.Equal("node(s) were unschedulable", named.FailedAndUnresolvableNodes["gpu-v100-2"]);
 
         // Untainted and uncordoned again in Kubernetes: the nodes take the pod again.
@@ -218,10 +251,12 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Empty(refusedLarge.Nodes!.Items);
         Assert.Equal("Insufficient cpu", refusedLarge.FailedNodes.Concat(refusedLarge.FailedAndUnresolvableNodes).Single(f => f.Key == "gpu-a10-1").Value);
 
-        // Once the pod has left, the next request's allocatable is taken.
+        // Once the pod has left (as the silo's view the extender reads has it), the next request's allocatable is taken.
         using (var deleted = await Http.DeleteAsync("/api/v1/pods/a10-filler"))
             Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode}");
         await Http.WaitFor("/api/v1/nodes/gpu-a10-1", n => n.GetProperty("pods").GetArrayLength() == 0);
+        var siloView = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        await FaultScenarios.WaitUntil(() => siloView.Node("gpu-a10-1")?.Pods.Count == 0, 20);
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
         Assert.Equal("16", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
@@ -277,6 +312,8 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         }
 
         Assert.True(woken < requests, $"{woken} wakes of the waiting pods for {requests} requests sending the same refused allocatable");
+        // Nor is the node asked again while its pods still do not fit: one Patch, the first request's refusal (it was one per request).
+        Assert.Equal(1, _nodePatches.Of("gpu-a10-1"));
         Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
 
@@ -433,6 +470,40 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// preemptVerb over HTTP as kube-scheduler v1.35 sends it (pkg/scheduler/extender.go ProcessPreemption, nodeCacheCapable:
+    /// NodeNameToMetaVictims) and reads the answer (ExtenderPreemptionResult's Go field names; it has no Error field, so a bad
+    /// request is a 400, which HTTPExtender.send takes as the extender's error). gpu-a10-1 holds nothing in MasOrleans: the
+    /// pod (6 cpu, one A10 GPU) fits it with kube-scheduler's victim gone, and the node is kept with that victim. gpu-v100-1
+    /// has 4 cpu in all: no eviction fits a 6-cpu pod, so it is dropped.
+    /// </summary>
+    [Fact]
+    public async Task Preempt_keeps_the_candidates_where_the_pod_fits_and_refuses_a_bad_request_with_400()
+    {
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
+        var args = new ExtenderPreemptionArgs
+        {
+            Pod = LoadArgs().Pod,
+            NodeNameToMetaVictims = new Dictionary<string, MetaVictims?>
+            {
+                ["gpu-a10-1"] = new() { Pods = [new MetaPod { Uid = "u-victim" }] },
+                ["gpu-v100-1"] = new() { Pods = [new MetaPod { Uid = "u-other" }] },
+            },
+        };
+        using var response = await Http.PostAsync("/extender/preempt", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var kept = JsonDocument.Parse(text).RootElement.GetProperty("NodeNameToMetaVictims");
+        Assert.Equal(["gpu-a10-1"], kept.EnumerateObject().Select(n => n.Name).ToArray());
+        Assert.Equal("u-victim", kept.GetProperty("gpu-a10-1").GetProperty("Pods")[0].GetProperty("UID").GetString());
+
+        args.Pod = null;
+        using var refused = await Http.PostAsync("/extender/preempt", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Pod is required", await refused.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
     /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was
     /// a 500. They are refused in kube-scheduler's terms, as "5e25" (valid) and "1e300" (guarded) already were.
     /// </summary>
@@ -452,6 +523,23 @@ public sealed class ExtenderApiTests : IAsyncLifetime
             using var prioritized = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, prioritized.StatusCode);
             Assert.Contains("not a valid quantity for cpu", await prioritized.Content.ReadAsStringAsync());
+        }
+    }
+
+    /// <summary>
+    /// A body beyond Extender__MaxRequestBodyBytes on any verb (kube-scheduler sends every candidate node; a large cluster
+    /// without nodeCacheCapable) is a 413 saying so, which kube-scheduler takes as the extender's error, never a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_body_beyond_the_extenders_limit_is_a_413_on_every_verb()
+    {
+        await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["Extender:MaxRequestBodyBytes"] = "2048" });
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
+        Assert.True(payload.Length > 2048, $"the payload is {payload.Length} bytes");
+        foreach (var verb in new[] { "filter", "prioritize", "preempt", "bind" })
+        {
+            using var response = await host.Http.PostAsync($"/extender/{verb}", new StringContent(payload, Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{verb}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
     }
 

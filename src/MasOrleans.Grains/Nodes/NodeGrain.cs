@@ -87,6 +87,9 @@ public sealed partial class NodeGrain(
     public async Task<Outcome> Patch(NodePatch patch)
     {
         if (state.State.Spec is not { } spec) return NotFound();
+        // Delete cordoned it, and it stays so until it is gone: uncordoned, cycles would place pods its reservations refuse.
+        if (state.State.Draining && patch.Unschedulable == false)
+            return Outcome.Conflict($"node '{spec.Name}' is being deleted; it stays unschedulable until it is gone");
         var updated = spec with
         {
             Labels = patch.Labels ?? spec.Labels,

@@ -99,3 +99,24 @@ public readonly record struct GpuRequest(int Count, int MilliPerGpu)
     /// <summary>Whole GPUs must be whole: 1500m is neither a share of one device nor whole devices.</summary>
     public static bool IsValidMilli(long milli) => milli < ClusterState.MilliPerGpu || milli % ClusterState.MilliPerGpu == 0;
 }
+
+public static class PreemptionPolicies
+{
+    /// <summary>
+    /// Kubernetes' two values, spelled as it spells them (the API server refuses "never" as an unsupported value); null is
+    /// its default, PreemptLowerPriority. Null when valid, else why not.
+    /// </summary>
+    public static string? TryParse(string? value, out PreemptionPolicy policy)
+    {
+        policy = PreemptionPolicy.PreemptLowerPriority;
+        switch (value)
+        {
+            case null or nameof(PreemptionPolicy.PreemptLowerPriority): return null;
+            case nameof(PreemptionPolicy.Never):
+                policy = PreemptionPolicy.Never;
+                return null;
+            default:
+                return $"preemptionPolicy must be \"{nameof(PreemptionPolicy.PreemptLowerPriority)}\" or \"{nameof(PreemptionPolicy.Never)}\", not \"{value}\"";
+        }
+    }
+}

@@ -137,9 +137,17 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     public bool MightHelpOn(ClusterState cluster, PodSpec preemptor, int node, Random random)
     {
         var inBindOrder = LowerInBindOrder(cluster, preemptor, node);
-        if (inBindOrder.Count == 0) return false;
+        return inBindOrder.Count > 0 && FitsWithout(cluster, preemptor, node, inBindOrder.Select(b => b.Pod.Name).ToHashSet(StringComparer.Ordinal), random);
+    }
+
+    /// <summary>
+    /// Whether the preemptor passes the profile's filters on the node once the pods named <paramref name="victims"/> are
+    /// gone from it (names not bound there free nothing); the cluster is restored before returning.
+    /// </summary>
+    public bool FitsWithout(ClusterState cluster, PodSpec preemptor, int node, IReadOnlySet<string> victims, Random random)
+    {
         var original = cluster.Pods[node].ToList();
-        foreach (var bound in inBindOrder) cluster.Unbind(bound.Pod.Name);
+        foreach (var bound in original.Where(b => victims.Contains(b.Pod.Name))) cluster.Unbind(bound.Pod.Name);
         try
         {
             return Rejection(cluster, preemptor, node, random) is null;

@@ -43,7 +43,7 @@ internal static class NodesApi
     private static async Task<Results<Ok<NodeResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
         await grains.Reference<INodeGrain>(name).GetView() is { } view ? TypedResults.Ok(NodeResponse.From(view)) : NodeNotFound(name);
 
-    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Patch(
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Patch(
         string name, NodePatchRequest body, IGrainFactory grains)
     {
         if (Validation.CheckNodePatch(body) is { } error) return Problems.BadRequest(error);
@@ -63,16 +63,21 @@ internal static class NodesApi
         };
     }
 
-    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> SetUnschedulable(
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> SetUnschedulable(
         string name, bool unschedulable, IGrainFactory grains) =>
         await Apply(name, new NodePatch(Unschedulable: unschedulable), grains);
 
-    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> Apply(string name, NodePatch patch, IGrainFactory grains)
+    /// <summary>404 only for a missing node; a change the node refuses (uncordoning it mid-deletion) is a 409 saying why.</summary>
+    private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Apply(string name, NodePatch patch, IGrainFactory grains)
     {
         var node = grains.Reference<INodeGrain>(name);
         var outcome = await node.Patch(patch);
-        if (!outcome.IsOk) return Problems.NotFound(outcome.Message!);
-        return TypedResults.Ok(NodeResponse.From((await node.GetView())!));
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.Ok(NodeResponse.From((await node.GetView())!)),
+            OutcomeCode.NotFound => Problems.NotFound(outcome.Message!),
+            _ => Problems.Conflict(outcome.Message!),
+        };
     }
 
     private static async Task<Results<Accepted<TelemetryAccepted>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>>> PostTelemetry(

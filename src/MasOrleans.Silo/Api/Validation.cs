@@ -94,7 +94,7 @@ internal static partial class Validation
         if (body.ExpectedDurationSeconds is { } duration && !(duration > 0 && duration <= MaxDurationSeconds))
             return $"expectedDurationSeconds must be a number above 0 and at most {MaxDurationSeconds} (one year); leave it out for a pod that runs until deleted";
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
-        if (CheckPreemptionPolicy(body.PreemptionPolicy, out var preemptionPolicy) is { } preemptionError) return preemptionError;
+        if (PreemptionPolicies.TryParse(body.PreemptionPolicy, out var preemptionPolicy) is { } preemptionError) return preemptionError;
         if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
         if (MaxInstancesPerNodeFilter.CheckLabels(body.Labels) is { } capError) return capError;
         if (CheckImage(body.Image) is { } imageError) return imageError;
@@ -115,21 +115,6 @@ internal static partial class Validation
             ExpectedDurationSeconds = body.ExpectedDurationSeconds,
         };
         return null;
-    }
-
-    /// <summary>Kubernetes' two values, spelled as it spells them (the API server refuses "never" as an unsupported value).</summary>
-    private static string? CheckPreemptionPolicy(string? value, out PreemptionPolicy policy)
-    {
-        policy = PreemptionPolicy.PreemptLowerPriority;
-        switch (value)
-        {
-            case null or nameof(PreemptionPolicy.PreemptLowerPriority): return null;
-            case nameof(PreemptionPolicy.Never):
-                policy = PreemptionPolicy.Never;
-                return null;
-            default:
-                return $"preemptionPolicy must be \"{nameof(PreemptionPolicy.PreemptLowerPriority)}\" or \"{nameof(PreemptionPolicy.Never)}\", not \"{value}\"";
-        }
     }
 
     /// <summary>

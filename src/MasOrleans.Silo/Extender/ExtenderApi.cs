@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace MasOrleans.Silo.Extender;
 
 /// <summary>
-/// POST /extender/filter, /prioritize and /bind in k8s.io/kube-scheduler/extender/v1's JSON (Go field names
+/// POST /extender/filter, /prioritize, /preempt and /bind in k8s.io/kube-scheduler/extender/v1's JSON (Go field names
 /// outside, core/v1 objects inside), read and written with KubernetesClient's serializer.
 /// </summary>
 internal static class ExtenderApi
@@ -21,27 +21,32 @@ internal static class ExtenderApi
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
         api.MapPost("/filter", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
             await Read<ExtenderArgs>(context) is { } args ? Write(await extender.FilterAsync(args, context.RequestAborted)) : BadBody());
+        // HostPriorityList and ExtenderPreemptionResult have no error field: kube-scheduler takes an answer other than 200
+        // as the extender's error (HTTPExtender.send).
         api.MapPost("/prioritize", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-        {
-            if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
-            try
-            {
-                return Write(await extender.PrioritizeAsync(args, context.RequestAborted));
-            }
-            catch (KubernetesMappingException e)
-            {
-                // HostPriorityList has no error field: kube-scheduler treats a non-200 answer as the extender's error.
-                return Problem(e.Message);
-            }
-            catch (PolicyCannotDecideException e)
-            {
-                // As explain answers it: the request is sound, the service's model is not.
-                return (IResult)Problems.Conflict(e.Message);
-            }
-        });
+            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : BadBody());
+        api.MapPost("/preempt", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
+            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : BadBody());
         api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
             await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());
         return routes;
+    }
+
+    private static async Task<IResult> Answer<T>(Func<Task<T>> verb) where T : class
+    {
+        try
+        {
+            return Write(await verb());
+        }
+        catch (KubernetesMappingException e)
+        {
+            return Problem(e.Message);
+        }
+        catch (PolicyCannotDecideException e)
+        {
+            // As explain answers it: the request is sound, the service's model is not.
+            return Problems.Conflict(e.Message);
+        }
     }
 
     private static IResult BadBody() => Problem("the body must be kube-scheduler extender JSON");

@@ -57,7 +57,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     {
         var node = grains.Reference<INodeGrain>(sent.Name);
         var changes = NodePatch.Changes(known, sent.Labels, sent.Taints, sent.Unschedulable);
-        var resize = sent.Capacity != known.Capacity || sent.MaxPods != known.MaxPods;
+        var resize = (sent.Capacity != known.Capacity || sent.MaxPods != known.MaxPods) && !RefusedAgain(known, sent);
         if (changes.IsEmpty && !resize) return;
         var updated = false;
         if (!changes.IsEmpty && (await node.Patch(changes)).IsOk)
@@ -86,6 +86,15 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
         // again with every request, so re-reading after it retried every unschedulable pod at each filter and prioritize.
         if (updated) await clusterView.Resync(sent.Name);
     }
+
+    /// <summary>
+    /// The size the node refused at the last request, sent again, while the pods this silo's view holds there still do not
+    /// fit it: the node would refuse it again, and asking cost a grain call per such node at every request. Once the view
+    /// has the pods gone (or the size sent changes) the node is asked again.
+    /// </summary>
+    private bool RefusedAgain(NodeSpec known, NodeSpec sent) =>
+        _sizesRefused.TryGetValue(sent.Name, out var refused) && refused == (sent.Capacity, sent.MaxPods)
+        && clusterView.Node(sent.Name) is { } live && !ClusterState.Holds(known with { Capacity = sent.Capacity, MaxPods = sent.MaxPods }, live.Pods);
 
     public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _view.Nodes.TryGetValue(nodeName, out var node) ? node.Pods : [];
 

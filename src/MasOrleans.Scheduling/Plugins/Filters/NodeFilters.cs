@@ -64,8 +64,16 @@ public sealed class NodeNameFilter : IFilterPlugin
 /// <summary>kube-scheduler's TaintToleration filter: NoSchedule and NoExecute taints need a toleration.</summary>
 public sealed class TaintTolerationFilter : IFilterPlugin
 {
-    public const string Reason = "node(s) had untolerated taint";
     public string Name => "TaintToleration";
+
+    /// <summary>
+    /// kube's reason names the node's first untolerated taint: fmt.Sprintf("node(s) had untolerated taint {%s: %s}",
+    /// taint.Key, taint.Value) (v1.35 pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go, Filter). Made
+    /// once per taint: a node's taints are few, and the filter runs for every node of every cycle.
+    /// </summary>
+    public static string ReasonFor(Taint taint) => Reasons.GetOrAdd((taint.Key, taint.Value ?? ""), t => $"node(s) had untolerated taint {{{t.Key}: {t.Value}}}");
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Key, string Value), string> Reasons = new();
 
     public void PreFilter(SchedulingContext context)
     {
@@ -83,7 +91,7 @@ public sealed class TaintTolerationFilter : IFilterPlugin
         {
             var taint = taints[i];
             if (taint.Effect == TaintEffects.PreferNoSchedule) continue;
-            if (!Taints.Tolerated(tolerations, taint)) return Reason;
+            if (!Taints.Tolerated(tolerations, taint)) return ReasonFor(taint);
         }
         return null;
     }
