@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using k8s;
 using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Telemetry;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,29 +21,56 @@ internal static class ExtenderApi
     {
         if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
-        api.MapPost("/filter", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderArgs>(context) is { } args ? Write(await extender.FilterAsync(args, context.RequestAborted)) : BadBody());
-        api.MapPost("/prioritize", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
+        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Filter, async () =>
         {
-            if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
+            if (await Read<ExtenderArgs>(context) is not { } args) return (BadBody(), false);
+            var result = await extender.FilterAsync(args, context.RequestAborted);
+            return (Write(result), string.IsNullOrEmpty(result.Error));
+        }));
+        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Prioritize, async () =>
+        {
+            if (await Read<ExtenderArgs>(context) is not { } args) return (BadBody(), false);
             try
             {
-                return Write(await extender.PrioritizeAsync(args, context.RequestAborted));
+                return (Write(await extender.PrioritizeAsync(args, context.RequestAborted)), true);
             }
             catch (KubernetesMappingException e)
             {
                 // HostPriorityList has no error field: kube-scheduler treats a non-200 answer as the extender's error.
-                return Problem(e.Message);
+                return (Problem(e.Message), false);
             }
             catch (PolicyCannotDecideException e)
             {
                 // As explain answers it: the request is sound, the service's model is not.
-                return (IResult)Problems.Conflict(e.Message);
+                return (Problems.Conflict(e.Message), false);
             }
-        });
-        api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());
+        }));
+        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Bind, async () =>
+        {
+            if (await Read<ExtenderBindingArgs>(context) is not { } args) return (BadBody(), false);
+            var result = await extender.BindAsync(args, context.RequestAborted);
+            return (Write(result), string.IsNullOrEmpty(result.Error));
+        }));
         return routes;
+    }
+
+    /// <summary>
+    /// Answers a request and counts it in mas_extender_requests_total and mas_extender_request_duration_seconds; one that
+    /// throws (a 500 or 503 from the problem handler) counts as an error.
+    /// </summary>
+    private static async Task<IResult> Counted(string verb, Func<Task<(IResult Answer, bool Succeeded)>> answer)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var succeeded = false;
+        try
+        {
+            (var result, succeeded) = await answer();
+            return result;
+        }
+        finally
+        {
+            MasMeters.RecordExtenderRequest(verb, succeeded, started);
+        }
     }
 
     private static IResult BadBody() => Problem("the body must be kube-scheduler extender JSON");

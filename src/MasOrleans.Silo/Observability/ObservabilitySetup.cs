@@ -1,6 +1,7 @@
 using MasOrleans.Grains.Learning;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Telemetry;
+using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -79,6 +80,7 @@ internal static class ObservabilitySetup
         {
             MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms);
             MasMeters.StartSchedulingCountersAtZero(app.Services.GetRequiredService<PolicyCatalog>().Policies.Select(p => p.Name));
+            if (app.Services.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) MasMeters.StartExtenderCountersAtZero();
         });
         return app;
     }
