@@ -8,6 +8,8 @@ using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using MasOrleans.Learning.Online;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -18,7 +20,7 @@ namespace MasOrleans.Grains.Tests;
 /// <summary>
 /// mas_learning_rounds_total counts every online training round by its result, a failed one as "error": a round that
 /// threw was logged and counted as nothing, so a trainer failing every round looked, on the counter, like one with
-/// nothing to train.
+/// nothing to train. mas_learning_experience_total counts a batch the learning grain refuses as rejected, not sent.
 /// </summary>
 public sealed class LearningRoundCountTests : IAsyncLifetime
 {
@@ -27,30 +29,44 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
     private readonly SiloLog _log = new();
     private readonly FailingLearningWrites _writes = new();
     private readonly ConcurrentDictionary<string, long> _rounds = new();
+    // mas_learning_experience_total by "outcome" or "outcome/reason".
+    private readonly ConcurrentDictionary<string, long> _experience = new();
     private readonly MeterListener _listener = new();
     private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == MasMeters.MeterName && instrument.Name == "mas_learning_rounds") listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == MasMeters.MeterName && instrument.Name is "mas_learning_rounds" or "mas_learning_experience")
+                listener.EnableMeasurementEvents(instrument);
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            string? algo = null, result = null;
+            string? algo = null, result = null, outcome = null, reason = null;
             foreach (var tag in tags)
             {
                 if (tag.Key == "algo") algo = tag.Value as string;
                 else if (tag.Key == "result") result = tag.Value as string;
+                else if (tag.Key == "outcome") outcome = tag.Value as string;
+                else if (tag.Key == "reason") reason = tag.Value as string;
             }
-            if (algo == Algorithm && result is not null) _rounds.AddOrUpdate(result, value, (_, n) => n + value);
+            if (algo != Algorithm) return;
+            if (instrument.Name == "mas_learning_rounds" && result is not null) _rounds.AddOrUpdate(result, value, (_, n) => n + value);
+            if (instrument.Name == "mas_learning_experience" && outcome is not null)
+                _experience.AddOrUpdate(reason is null ? outcome : $"{outcome}/{reason}", value, (_, n) => n + value);
         });
         _listener.Start();
-        // Experience reaches the learning grain within 100 ms; rounds run only when the test asks.
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Experience reaches the learning grain within 100 ms; rounds run when the test asks, or every <paramref name="trainIntervalSeconds"/>.</summary>
+    private async Task Start(double trainIntervalSeconds = 3600)
+    {
         _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?>
         {
-            ["Learning:Online:FlushIntervalMilliseconds"] = "100", ["Learning:Online:TrainIntervalSeconds"] = "3600",
+            ["Learning:Online:FlushIntervalMilliseconds"] = "100", ["Learning:Online:TrainIntervalSeconds"] = $"{trainIntervalSeconds}",
+            ["Learning:Online:MinExperiences"] = "1",
         }, silo =>
         {
             GrainClusterFixture.WrapDefaultStorage(silo, _writes.Over);
@@ -67,10 +83,20 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         await _cluster.DeployAsync();
     }
 
+    /// <summary>Two GPU nodes, so the learned policy scores (one feasible node skips it) and its decisions become experience.</summary>
+    private async Task PlaceLearnedPods()
+    {
+        var grains = _cluster.Client;
+        foreach (var node in new[] { "lr-a", "lr-b" })
+            Assert.True((await grains.GetGrain<INodeGrain>(node).Register(NodeSpecOf(node, cpuMilli: 16000, gpus: 4))).IsOk);
+        for (var i = 0; i < 3; i++)
+            Assert.True((await grains.GetGrain<IPodGrain>($"lr-{i}").Create(PodOf($"lr-{i}", gpuMilli: 1000) with { Policy = Algorithm }, null)).Outcome.IsOk);
+    }
+
     public async Task DisposeAsync()
     {
         _listener.Dispose();
-        await GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+        if (_cluster is not null) await GrainClusterFixture.DisposeAndCheck(_cluster, _log);
     }
 
     [Fact]
@@ -78,13 +104,9 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
     {
         _log.Expect($"{Algorithm}: online training round from version 1 failed");
         _log.Expect($"Error from storage provider .* during WriteStateAsync for grain mas-learning/{Algorithm}");
-        var grains = _cluster.Client;
-        // Two GPU nodes, so the learned policy scores (one feasible node skips it) and its decisions become experience.
-        foreach (var node in new[] { "lr-a", "lr-b" })
-            Assert.True((await grains.GetGrain<INodeGrain>(node).Register(NodeSpecOf(node, cpuMilli: 16000, gpus: 4))).IsOk);
-        for (var i = 0; i < 3; i++)
-            Assert.True((await grains.GetGrain<IPodGrain>($"lr-{i}").Create(PodOf($"lr-{i}", gpuMilli: 1000) with { Policy = Algorithm }, null)).Outcome.IsOk);
-        var learning = grains.GetGrain<ILearningGrain>(Algorithm);
+        await Start();
+        await PlaceLearnedPods();
+        var learning = _cluster.Client.GetGrain<ILearningGrain>(Algorithm);
         await WaitUntil(async () => (await learning.GetStatus()).PendingTransitions >= 1, "experience at the learning grain");
 
         _writes.Fail = true;
@@ -96,6 +118,71 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         var status = await learning.GetStatus();
         Assert.Equal(1, status.ActiveVersion);
         Assert.Equal((LearningRoundResults.Error, 1, null), (status.LastRound?.Result, status.LastRound?.FromVersion, status.LastRound?.NewVersion));
+    }
+
+    /// <summary>
+    /// A round the background timer runs that fails is logged once, as the Error with its stack the learning grain writes,
+    /// and counted: the grain rethrew it to the timer, and Orleans' timer logged it a second time with the same stack.
+    /// </summary>
+    [Fact]
+    public async Task A_failing_background_round_is_logged_once_and_counted()
+    {
+        _log.Expect($"{Algorithm}: online training round from version 1 failed");
+        _log.Expect($"Error from storage provider .* during WriteStateAsync for grain mas-learning/{Algorithm}");
+        await Start(trainIntervalSeconds: 1);
+        var learning = _cluster.Client.GetGrain<ILearningGrain>(Algorithm);
+        // Activated (its base model stored) before writes fail; the timer then trains on the first experience.
+        Assert.Equal(1, (await learning.GetStatus()).ActiveVersion);
+        _writes.Fail = true;
+        await PlaceLearnedPods();
+        await WaitUntil(() => Task.FromResult(_rounds.GetValueOrDefault(LearningRoundResults.Error) >= 1), "a failed background round");
+        await WaitUntil(() => Task.FromResult(_log.Records.Any(r => r.Message.Contains("online training round from version 1 failed", StringComparison.Ordinal))),
+            "the round's Error");
+        // Orleans logs a timer callback's exception as the callback's task ends, right after the grain's own record; a
+        // pause lets a second record of the failure land before the log is read.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var failures = _log.Records.Where(r => IsTheWriteFailure(r.Exception) && !r.Message.StartsWith("Error from storage provider", StringComparison.Ordinal)).ToList();
+        var logged = Assert.Single(failures);
+        Assert.Equal(LogLevel.Error, logged.Level);
+        Assert.Contains("online training round from version 1 failed", logged.Message);
+        Assert.Equal(_rounds.GetValueOrDefault(LearningRoundResults.Error), failures.Count);
+    }
+
+    private static bool IsTheWriteFailure(Exception? e) =>
+        e is not null && (e.Message.Contains("the learning state's write failed (test)", StringComparison.Ordinal) || IsTheWriteFailure(e.InnerException));
+
+    /// <summary>
+    /// Live decisions the learning grain refuses (here: observations without features, OnlineTrainer.Validate) are counted as
+    /// rejected with their reason, never as sent, and the grain logs the reason once for many batches (it logged every one).
+    /// </summary>
+    [Fact]
+    public async Task Experience_the_trainer_refuses_is_counted_as_rejected_and_logged_once()
+    {
+        _log.Expect($"{Algorithm}: experience batch rejected \\(invalid\\)");
+        await Start();
+        var learning = _cluster.Client.GetGrain<ILearningGrain>(Algorithm);
+        Assert.Equal(1, (await learning.GetStatus()).ActiveVersion);
+        var queue = _cluster.GetSiloServiceProvider().GetRequiredService<ExperienceQueue>();
+        var invalid = new PlacementDecision(new MasOrleans.Learning.PlacementObservation(1, [], [], [true]), 0, 0f);
+        // Five flushes of two decisions each: each a batch of one transition after the first (the last decision sent starts the next batch).
+        for (var batch = 0; batch < 5; batch++)
+        {
+            queue.Record(Algorithm, 1, invalid);
+            queue.Record(Algorithm, 1, invalid);
+            var before = (await learning.GetStatus()).ExperienceRejected;
+            await WaitUntil(async () => (await learning.GetStatus()).ExperienceRejected > before, $"batch {batch} at the learning grain");
+        }
+        var rejectedBatches = (await learning.GetStatus()).ExperienceRejected;
+        Assert.True(rejectedBatches >= 5, $"{rejectedBatches} batches rejected");
+        // Ten decisions, one transition between each two: nine, in batches of one or two.
+        await WaitUntil(() => Task.FromResult(_experience.Values.Sum() >= 9), "the flushes counted");
+
+        Assert.Equal(0, _experience.GetValueOrDefault(LearningExperienceOutcomes.Sent));
+        Assert.Equal(9, _experience.GetValueOrDefault($"{LearningExperienceOutcomes.Rejected}/{LearningRejectionReasons.Invalid}"));
+        var logged = _log.Records.Where(r => r.Message.Contains("rejected", StringComparison.Ordinal)).ToList();
+        Assert.True(logged.Count == 1, $"{rejectedBatches} rejected batches logged as:\n{string.Join('\n', logged)}");
+        Assert.Equal(LogLevel.Warning, logged[0].Level);
     }
 
     /// <summary>Grain storage over the default one failing the learning grain's writes while <see cref="Fail"/>, as Redis gone would.</summary>

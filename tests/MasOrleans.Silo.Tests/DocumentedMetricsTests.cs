@@ -5,7 +5,7 @@ namespace MasOrleans.Silo.Tests;
 
 /// <summary>
 /// docs/observability.md's table of metrics and a live silo's /metrics say the same: after one placement (by a learned
-/// policy, whose inference latency appears only once one runs, on a node that reported telemetry) every documented mas_*
+/// policy, whose inference latency appears only once one runs, on a node that reported telemetry, and one extender request) every documented mas_*
 /// metric is exported with the labels the table lists, and every exported mas_* metric is in the table.
 /// </summary>
 public sealed partial class DocumentedMetricsTests() : SiloProcessTestBase("mas-documented-metrics-")
@@ -21,6 +21,9 @@ public sealed partial class DocumentedMetricsTests() : SiloProcessTestBase("mas-
         Assert.True((await http.Post("/api/v1/nodes/doc-a/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.2 } })).IsSuccessStatusCode);
         Assert.True((await http.Post("/api/v1/pods", Requests.Pod("doc-pod", cpu: "1", gpu: "1", policy: "ddqn"))).IsSuccessStatusCode);
         await http.WaitFor("/api/v1/pods/doc-pod", p => p.Phase() is "Running" or "Scheduled", 60);
+        // One extender request, whose duration histogram appears with it (a filter without a pod: answered with an error).
+        using (var filtered = await http.PostAsync("/extender/filter", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.True(filtered.IsSuccessStatusCode, await filtered.Content.ReadAsStringAsync());
 
         var documented = DocumentedFamilies();
         Assert.True(documented.Count >= 10, $"expected docs/observability.md to list at least 10 mas_* metrics, found {documented.Count}");

@@ -15,6 +15,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
     private RedisServer _redis = null!;
     private SiloProcess _silo = null!;
     private string _workDir = null!;
+    // The Kubernetes API the extender's binds post to.
+    private readonly RecordingApiServer _kubernetes = new();
 
     public async Task InitializeAsync()
     {
@@ -24,6 +26,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
             new Dictionary<string, string>
             {
                 ["Metrics__SampleSeconds"] = "0.2", ["Telemetry__HeartbeatGraceSeconds"] = "8", ["Metrics__ScrapeCacheMilliseconds"] = "0",
+                ["Extender__Kubernetes__KubeconfigPath"] = _kubernetes.WriteKubeconfig(_workDir),
             });
     }
 
@@ -33,6 +36,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var unexpected = _silo.UnexpectedLogRecords("NodeNotReady");
         _silo.Dispose();
         _redis.Dispose();
+        _kubernetes.Dispose();
         Directory.Delete(_workDir, recursive: true);
         Assert.True(unexpected.Count == 0, $"the silo logged unexpected warnings/errors:\n{string.Join("\n", unexpected.Take(10))}");
         return Task.CompletedTask;
@@ -123,6 +127,38 @@ public sealed partial class MetricsTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A Prometheus counter only goes up; a level (bytes held, messages cached, producers registered) is a gauge
+    /// (prometheus.io/docs/concepts/metric_types). Orleans publishes some of its stream levels as counters: the block pool's
+    /// total, available and claimed memory and the queue cache's size and length as ObservableCounter
+    /// (DefaultBlockPoolMonitor.cs and DefaultCacheMonitor.cs in dotnet/orleans src/Orleans.Streaming/Common/Monitors), and
+    /// the pub-sub producers and consumers as a Counter it adds negative counts to (PubSubRendezvousGrain.cs). Exported,
+    /// they are counters that fall, which rate() reads as resets. None is exported as a counter; Orleans' stream gauges are.
+    /// </summary>
+    [Fact]
+    public async Task Orleans_stream_levels_are_not_exported_as_counters()
+    {
+        var http = _silo.Http;
+        Assert.True((await http.Post("/api/v1/nodes", Requests.Node("streamed", cpu: "8"))).IsSuccessStatusCode);
+        Assert.True((await http.Post("/api/v1/nodes/streamed/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.4 } })).IsSuccessStatusCode);
+        // The reading went through the telemetry stream: its pulling agents, caches and block pool are up.
+        await http.WaitFor("/api/v1/nodes/streamed", n => n.GetProperty("utilization").TryGetProperty("cpu", out var cpu) && cpu.GetDouble() == 0.4);
+
+        var exposition = await PrometheusText.Scrape(http);
+        var counters = PrometheusText.CounterNames(exposition);
+        // The stream's counters that do count are there, so the streams' instruments are exported at all.
+        Assert.Contains("orleans_streams_queue_cache_messages_added_total", counters);
+        Assert.Contains("orleans_streams_persistent_stream_pulling_agents", PrometheusText.Names(exposition));
+        string[] levels =
+        [
+            "orleans_streams_block_pool_total_memory_bytes_total", "orleans_streams_block_pool_available_memory_bytes_total",
+            "orleans_streams_block_pool_claimed_memory_bytes_total", "orleans_streams_queue_cache_size_bytes_total",
+            "orleans_streams_queue_cache_length_messages_total", "orleans_streams_pubsub_producers_total", "orleans_streams_pubsub_consumers_total",
+        ];
+        var exported = levels.Where(counters.Contains).ToList();
+        Assert.True(exported.Count == 0, "levels exported as counters: " + string.Join(", ", exported));
+    }
+
+    /// <summary>
     /// The service's own families as promtool lints them (HELP and TYPE, "_total" on counters, base units in names), and
     /// each histogram's buckets cumulative up to a +Inf bucket equal to its _count (prometheus.io/docs/instrumenting/
     /// exposition_formats, "Histograms and summaries").
@@ -174,10 +210,13 @@ public sealed partial class MetricsTests : IAsyncLifetime
             foreach (var outcome in new[] { "sent", "dropped", "off" })
                 Assert.True(PrometheusText.Value(exposition, "mas_learning_experience_total", $"algo=\"{algo}\"", $"outcome=\"{outcome}\"") == 0,
                     $"mas_learning_experience_total{{algo={algo},outcome={outcome}}} is not 0 on a fresh silo");
+            foreach (var reason in new[] { "invalid", "off" })
+                Assert.True(PrometheusText.Value(exposition, "mas_learning_experience_total", $"algo=\"{algo}\"", "outcome=\"rejected\"", $"reason=\"{reason}\"") == 0,
+                    $"mas_learning_experience_total{{algo={algo},outcome=rejected,reason={reason}}} is not 0 on a fresh silo");
         }
         // The HELP an operator reads beside the series names what each outcome means, every one of them.
         var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_experience_total ", StringComparison.Ordinal));
-        foreach (var outcome in new[] { "sent", "dropped", "off" })
+        foreach (var outcome in new[] { "sent", "dropped", "off", "rejected" })
             Assert.True(help.Contains($"{outcome}:", StringComparison.Ordinal), $"{help} does not say what outcome {outcome} is");
         var roundsHelp = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_learning_rounds_total ", StringComparison.Ordinal));
         foreach (var result in new[] { "trained", "rejected", "discarded", "error" })
@@ -212,6 +251,63 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var help = exposition.Split('\n').Single(l => l.StartsWith("# HELP mas_scheduling_decisions_total ", StringComparison.Ordinal));
         foreach (var result in new[] { "scheduled", "unschedulable", "error" })
             Assert.True(help.Contains($"{result}:", StringComparison.Ordinal), $"{help} does not say what result {result} is");
+    }
+
+    /// <summary>
+    /// What a real kube-scheduler asks of the extender shows on /metrics: every verb and result at 0 before the first request
+    /// (rate() needs two samples), then each request by verb and result, and its duration by verb. A bind is a placement
+    /// kube-scheduler counts in its own attempts (scheduler_schedule_attempts_total), so mas_scheduling_decisions_total,
+    /// the MasOrleans scheduler's attempts, does not count it again.
+    /// </summary>
+    [Fact]
+    public async Task Extender_requests_are_counted_by_verb_and_result()
+    {
+        var http = _silo.Http;
+        var fresh = await PrometheusText.Scrape(http);
+        foreach (var verb in new[] { "filter", "prioritize", "preempt", "bind" })
+            foreach (var result in new[] { "success", "error" })
+                Assert.True(PrometheusText.Value(fresh, "mas_extender_requests_total", $"verb=\"{verb}\"", $"result=\"{result}\"") == 0,
+                    $"mas_extender_requests_total{{verb={verb},result={result}}} is not 0 on a fresh silo");
+
+        await ExtenderRequests(http);
+
+        var exposition = await PrometheusText.Scrape(http);
+        double? Requests(string verb, string result) => PrometheusText.Value(exposition, "mas_extender_requests_total", $"verb=\"{verb}\"", $"result=\"{result}\"");
+        Assert.Equal((1, 1), (Requests("filter", "success"), Requests("filter", "error")));
+        Assert.Equal((1, 0), (Requests("prioritize", "success"), Requests("prioritize", "error")));
+        Assert.Equal((0, 1), (Requests("preempt", "success"), Requests("preempt", "error")));
+        Assert.Equal((1, 1), (Requests("bind", "success"), Requests("bind", "error")));
+        foreach (var (verb, count) in new[] { ("filter", 2), ("prioritize", 1), ("preempt", 1), ("bind", 2) })
+            Assert.Equal(count, PrometheusText.Value(exposition, "mas_extender_request_duration_seconds_count", $"verb=\"{verb}\""));
+        Assert.Single(_kubernetes.Requests);
+        Assert.Equal(0, PrometheusText.Value(exposition, "mas_scheduling_decisions_total", "policy=\"kube\"", "result=\"scheduled\""));
+    }
+
+    /// <summary>
+    /// kube-scheduler's calls for one pod (Payloads/filter-args.json: ml/trainer-0), each once: filter, prioritize, bind to
+    /// gpu-a10-1 (bound); then a filter and a preempt whose bodies are not extender JSON (400) and the same bind again (refused:
+    /// the pod was bound).
+    /// </summary>
+    private static async Task ExtenderRequests(HttpClient http)
+    {
+        var args = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
+        async Task<string> Post(string verb, string body, System.Net.HttpStatusCode expected)
+        {
+            using var response = await http.PostAsync($"/extender/{verb}", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == expected, $"{verb}: {(int)response.StatusCode} {text}");
+            return text;
+        }
+        var filtered = k8s.KubernetesJson.Deserialize<MasOrleans.Kubernetes.ExtenderFilterResult>(await Post("filter", args, System.Net.HttpStatusCode.OK));
+        Assert.True(string.IsNullOrEmpty(filtered.Error), filtered.Error);
+        await Post("prioritize", args, System.Net.HttpStatusCode.OK);
+        const string bind = """{"PodName":"trainer-0","PodNamespace":"ml","PodUID":"9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f","Node":"gpu-a10-1"}""";
+        var bound = k8s.KubernetesJson.Deserialize<MasOrleans.Kubernetes.ExtenderBindingResult>(await Post("bind", bind, System.Net.HttpStatusCode.OK));
+        Assert.True(string.IsNullOrEmpty(bound.Error), bound.Error);
+        await Post("filter", "{\"Pod\":", System.Net.HttpStatusCode.BadRequest);
+        await Post("preempt", "{\"Pod\":", System.Net.HttpStatusCode.BadRequest);
+        var again = k8s.KubernetesJson.Deserialize<MasOrleans.Kubernetes.ExtenderBindingResult>(await Post("bind", bind, System.Net.HttpStatusCode.OK));
+        Assert.False(string.IsNullOrEmpty(again.Error), "the same bind again was not refused");
     }
 
     [Fact]
@@ -290,6 +386,10 @@ public sealed partial class MetricsTests : IAsyncLifetime
             Assert.True((await http.Post("/api/v1/nodes", Requests.Node(node, cpu: "16", memory: "64Gi", gpus: "4"))).IsSuccessStatusCode);
         for (var i = 0; i < 3; i++) Assert.True((await http.Post("/api/v1/pods", Requests.Pod($"learned-{i}", cpu: "1", gpu: "1", policy: "ddqn"))).IsSuccessStatusCode);
         for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/learned-{i}", p => p.Phase() is "Running" or "Scheduled", 60);
+        // One extender request (a filter without a pod, answered with an error), so its duration histogram has a series;
+        // Extender_requests_are_counted_by_verb_and_result sends kube-scheduler's real ones.
+        using (var filtered = await http.PostAsync("/extender/filter", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.True(filtered.IsSuccessStatusCode, await filtered.Content.ReadAsStringAsync());
         await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 1, 30);
         using (var trained = await http.PostAsync("/api/v1/learning/ddqn/train", null))
             Assert.True(trained.IsSuccessStatusCode, await trained.Content.ReadAsStringAsync());

@@ -11,6 +11,7 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
     public const string AdminKey = "admin-key-0123456789abcdef";
     public const string NodesKey = "nodes-key-0123456789abcdef";
     public const string PodsKey = "pods-key-0123456789abcdefgh";
+    public const string MetricsKey = "metrics-key-0123456789abcdef";
 
     public SiloHost Host { get; private set; } = null!;
 
@@ -24,6 +25,9 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
         ["Security:ApiKeys:1:Key"] = PodsKey,
         ["Security:ApiKeys:1:Scopes:0"] = "pods:write",
         ["Security:ApiKeys:1:Scopes:1"] = "dashboard",
+        ["Security:ApiKeys:2:Name"] = "prometheus",
+        ["Security:ApiKeys:2:Key"] = MetricsKey,
+        ["Security:ApiKeys:2:Scopes:0"] = "metrics",
         ["Security:ProtectDashboard"] = "true",
         ["Security:ProtectMetrics"] = "true",
     });
@@ -114,6 +118,22 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         using var admin = await Send(HttpMethod.Get, "/metrics", SecuredSiloFixture.AdminKey);
         Assert.NotEqual(HttpStatusCode.Unauthorized, admin.StatusCode);
         Assert.NotEqual(HttpStatusCode.Forbidden, admin.StatusCode);
+    }
+
+    /// <summary>
+    /// As docs/security.md tells Prometheus to scrape a protected /metrics: a key with the metrics scope as a bearer token
+    /// (the scrape job's authorization credentials) gets the exposition; the same key opens nothing else.
+    /// </summary>
+    [Fact]
+    public async Task Prometheus_scrapes_with_a_metrics_key_as_bearer_token()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecuredSiloFixture.MetricsKey);
+        using var scrape = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Contains("# TYPE mas_scheduling_decisions_total counter", await scrape.Content.ReadAsStringAsync());
+        using var elsewhere = await Send(HttpMethod.Post, "/api/v1/nodes", SecuredSiloFixture.MetricsKey, Requests.Node("metrics-key-node", cpu: "1"));
+        Assert.Equal(HttpStatusCode.Forbidden, elsewhere.StatusCode);
     }
 
     [Fact]

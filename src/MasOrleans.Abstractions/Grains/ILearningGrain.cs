@@ -9,8 +9,11 @@ namespace MasOrleans.Abstractions.Grains;
 /// </summary>
 public interface ILearningGrain : IGrainWithStringKey
 {
-    /// <summary>Experience from a silo; dropped while online learning is off, rejected when malformed.</summary>
-    Task Record(ExperienceBatch batch);
+    /// <summary>
+    /// Experience from a silo. Null when kept; otherwise why it was refused, a reason label of
+    /// mas_learning_experience_total{outcome="rejected"} ("off": online learning is switched off; "invalid": malformed).
+    /// </summary>
+    Task<string?> Record(ExperienceBatch batch);
 
     /// <summary>The active version; its files only when it differs from <paramref name="knownDigest"/>.</summary>
     Task<ModelSync> Sync(int knownVersion, string? knownDigest);

@@ -21,13 +21,13 @@ public sealed class ExperienceQueue(LearnedModels models, int capacity) : IExper
     {
         if (!models.OnlineEnabled(algorithm))
         {
-            MasMeters.LearningExperience.Add(1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", LearningExperienceOutcomes.Off));
+            MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Off);
             return;
         }
         var queue = _queues.GetOrAdd(algorithm, _ => new ConcurrentQueue<Entry>());
         queue.Enqueue(new Entry(modelVersion, decision));
         while (queue.Count > capacity && queue.TryDequeue(out _))
-            MasMeters.LearningExperience.Add(1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", LearningExperienceOutcomes.Dropped));
+            MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Dropped);
     }
 
     public IEnumerable<string> Algorithms => _queues.Keys;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Storage;
@@ -30,6 +31,7 @@ public sealed class LearningGrain(
     private readonly Queue<ExperienceSegment> _pending = new();
     private int _pendingTransitions;
     private long _received, _rejected;
+    private ExperienceRejections? _rejections;
     private bool _training;
     private LearningRound? _lastRound;
     private OnlineTrainer? _trainer;
@@ -86,22 +88,28 @@ public sealed class LearningGrain(
             Algorithm, digest[..12], models.BaseDirectory(Algorithm), version);
     }
 
-    public Task Record(ExperienceBatch batch)
+    public Task<string?> Record(ExperienceBatch batch)
     {
-        if (!Enabled) return Task.CompletedTask;
+        // Information: a silo learns of the switch within a sync interval, and sends what it decided meanwhile.
+        if (!Enabled) return Rejected(LearningRejectionReasons.Off, LogLevel.Information, batch, "online learning is switched off");
         var segment = ToSegment(batch);
         if (OnlineTrainer.Validate(segment) is { } error)
         {
             _rejected++;
-            logger.LogWarning("{Algorithm}: experience batch of {Steps} steps rejected: {Error}", Algorithm, batch.Steps.Count, error);
-            return Task.CompletedTask;
+            return Rejected(LearningRejectionReasons.Invalid, LogLevel.Warning, batch, error);
         }
         _received += segment.Transitions;
         _pending.Enqueue(segment);
         _pendingTransitions += segment.Transitions;
         while (_pendingTransitions > Options.MaxPendingTransitions && _pending.Count > 1)
             _pendingTransitions -= _pending.Dequeue().Transitions;
-        return Task.CompletedTask;
+        return Task.FromResult<string?>(null);
+    }
+
+    private Task<string?> Rejected(string reason, LogLevel level, ExperienceBatch batch, string detail)
+    {
+        (_rejections ??= new ExperienceRejections(logger, Algorithm)).Report(reason, level, batch.Steps.Count, detail);
+        return Task.FromResult<string?>(reason);
     }
 
     public Task<ModelSync> Sync(int knownVersion, string? knownDigest)
@@ -126,7 +134,12 @@ public sealed class LearningGrain(
         return Status();
     }
 
-    public Task<Outcome> Train() => TrainRound();
+    public async Task<Outcome> Train()
+    {
+        var (outcome, failure) = await TrainRound();
+        failure?.Throw();
+        return outcome;
+    }
 
     public async Task<Outcome> Rollback(int? version)
     {
@@ -144,14 +157,16 @@ public sealed class LearningGrain(
 
     private async Task TrainIfDue(CancellationToken cancellationToken)
     {
+        // A failed round is logged and counted by TrainRound and not thrown on: Orleans' timer logged it a second time.
         if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound();
     }
 
-    private async Task<Outcome> TrainRound()
+    /// <summary>One round; a round that failed is logged (with its stack) and counted here, and its exception returned.</summary>
+    private async Task<(Outcome Outcome, ExceptionDispatchInfo? Failure)> TrainRound()
     {
-        if (!Enabled) return Outcome.Conflict("online learning is switched off");
-        if (_training) return Outcome.Conflict("a training round is already running");
-        if (_pendingTransitions == 0) return Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made");
+        if (!Enabled) return (Outcome.Conflict("online learning is switched off"), null);
+        if (_training) return (Outcome.Conflict("a training round is already running"), null);
+        if (_pendingTransitions == 0) return (Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made"), null);
         _training = true;
         var started = Stopwatch.GetTimestamp();
         var from = ActiveRecord();
@@ -182,13 +197,13 @@ public sealed class LearningGrain(
             if (!double.IsFinite(round.Loss))
             {
                 _trainerVersion = -1; // start the next round from the active weights again
-                return Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
+                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active")), null);
             }
             if (state.State.ActiveVersion != from.Version)
             {
                 _trainerVersion = -1;
-                return Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
-                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
+                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
+                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded")), null);
             }
             var version = state.State.LatestVersion + 1;
             var stored = new StoredModelVersion(new ModelVersionInfo(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest), package.Files);
@@ -201,7 +216,7 @@ public sealed class LearningGrain(
             _trainerVersion = version;
             logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
                 Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
-            return Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success);
+            return (Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -212,7 +227,7 @@ public sealed class LearningGrain(
             _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
                 Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
-            throw;
+            return (Outcome.Success, ExceptionDispatchInfo.Capture(e));
         }
         finally
         {

@@ -85,9 +85,12 @@ public sealed class ExperienceFlushService(
                 foreach (var batch in queue.Drain(algorithm))
                 {
                     var outcome = LearningExperienceOutcomes.Sent;
+                    string? rejected = null;
                     try
                     {
-                        await grains.Reference<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
+                        // The grain logs what it refuses, once per reason a minute; counted here, where the experience was sent from.
+                        rejected = await grains.Reference<ILearningGrain>(algorithm).Record(batch).WaitAsync(stoppingToken);
+                        if (rejected is not null) outcome = LearningExperienceOutcomes.Rejected;
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -95,7 +98,7 @@ public sealed class ExperienceFlushService(
                         outcome = LearningExperienceOutcomes.Dropped;
                         logger.LogWarning(e, "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped", algorithm, batch.Steps.Count);
                     }
-                    MasMeters.LearningExperience.Add(batch.Steps.Count - 1, MasMeters.AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", outcome));
+                    MasMeters.CountExperience(algorithm, batch.Steps.Count - 1, outcome, rejected);
                 }
             }
         }

@@ -57,17 +57,48 @@ public static class MasMeters
     public static readonly Gauge<long> LearningModelVersion = Meter.CreateGauge<long>(
         "mas_learning_model_version", null, "Model version a learned policy decides with on this silo, by algorithm");
 
-    /// <summary>mas_learning_experience_total{algo,outcome}: live decisions kept for online learning (sent) or not (dropped, off).</summary>
+    /// <summary>mas_learning_experience_total{algo,outcome[,reason]}: live decisions kept for online learning (sent) or not (dropped, off, rejected with a reason).</summary>
     public static readonly Counter<long> LearningExperience = Meter.CreateCounter<long>(
         "mas_learning_experience", null,
-        "Live learned-policy decisions by outcome (sent: to the trainer; dropped: lost, trainer unreachable or queue full; off: not kept, online learning switched off)");
+        "Live learned-policy decisions by outcome (sent: to the trainer, which kept them; dropped: lost, trainer unreachable or queue full; off: not kept, online learning switched off; rejected: the trainer refused them, by reason: invalid, malformed; off, learning switched off there)");
 
     /// <summary>mas_learning_rounds_total{algo,result}: online training rounds by outcome (<see cref="LearningRoundResults"/>).</summary>
     public static readonly Counter<long> LearningRounds = Meter.CreateCounter<long>(
         "mas_learning_rounds", null,
         "Online training rounds by algorithm and result (trained: a new version; rejected: a non-finite loss; discarded: a rollback during the round; error: the round failed)");
 
+    /// <summary>
+    /// mas_extender_requests_total{verb,result}: requests kube-scheduler made of the extender (<see cref="ExtenderVerbs"/>), by
+    /// whether the answer carried an error (<see cref="ExtenderResults"/>). kube-scheduler's own metrics show an extender only
+    /// as its goroutines (scheduler_goroutines{operation="binding"|"prioritizing_extender"}, pkg/scheduler/metrics/metrics.go)
+    /// and inside its attempts; this is the extender's side, as apiserver_request_total is an API server's.
+    /// </summary>
+    public static readonly Counter<long> ExtenderRequests = Meter.CreateCounter<long>(
+        "mas_extender_requests", null,
+        "kube-scheduler extender requests by verb (filter, prioritize, bind) and result (success: answered without an error, for bind the pod is bound; error: answered with an error or refused, kube-scheduler fails that scheduling attempt)");
+
+    /// <summary>mas_extender_request_duration_seconds{verb}: one extender request, from its body read to its answer written.</summary>
+    public static readonly Histogram<double> ExtenderRequestDuration = Meter.CreateHistogram(
+        "mas_extender_request_duration", "s", "Time the extender took to answer one kube-scheduler request, by verb",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+
     public static KeyValuePair<string, object?> AlgoTag(string algorithm) => new("algo", algorithm);
+
+    /// <summary>Exports every extender request series at 0, for the reason the learning counters are (<see cref="StartLearningCountersAtZero"/>).</summary>
+    public static void StartExtenderCountersAtZero()
+    {
+        foreach (var verb in ExtenderVerbs.All)
+            foreach (var result in ExtenderResults.All)
+                ExtenderRequests.Add(0, new KeyValuePair<string, object?>("verb", verb), new KeyValuePair<string, object?>("result", result));
+    }
+
+    /// <summary>Records one extender request started at <paramref name="startedTimestamp"/> (Stopwatch.GetTimestamp()).</summary>
+    public static void RecordExtenderRequest(string verb, bool succeeded, long startedTimestamp)
+    {
+        var verbTag = new KeyValuePair<string, object?>("verb", verb);
+        ExtenderRequestDuration.Record(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds, verbTag);
+        ExtenderRequests.Add(1, verbTag, new KeyValuePair<string, object?>("result", succeeded ? ExtenderResults.Success : ExtenderResults.Error));
+    }
 
     /// <summary>
     /// Exports every learning counter series at 0. rate() and increase() need two samples of a series, so one that first
@@ -78,8 +109,8 @@ public static class MasMeters
     {
         foreach (var algorithm in algorithms)
         {
-            foreach (var outcome in LearningExperienceOutcomes.All)
-                LearningExperience.Add(0, AlgoTag(algorithm), new KeyValuePair<string, object?>("outcome", outcome));
+            foreach (var outcome in LearningExperienceOutcomes.All) CountExperience(algorithm, 0, outcome);
+            foreach (var reason in LearningRejectionReasons.All) CountExperience(algorithm, 0, LearningExperienceOutcomes.Rejected, reason);
             foreach (var result in LearningRoundResults.All)
                 LearningRounds.Add(0, AlgoTag(algorithm), new KeyValuePair<string, object?>("result", result));
         }
@@ -116,6 +147,14 @@ public static class MasMeters
     }
 
     private static KeyValuePair<string, object?> PolicyTag(string policy) => new("policy", policy);
+
+    /// <summary>Counts live decisions by outcome; a rejected one's reason (one of <see cref="LearningRejectionReasons"/>) is a label of its own.</summary>
+    public static void CountExperience(string algorithm, long decisions, string outcome, string? rejectedReason = null)
+    {
+        var outcomeTag = new KeyValuePair<string, object?>("outcome", outcome);
+        if (rejectedReason is null) LearningExperience.Add(decisions, AlgoTag(algorithm), outcomeTag);
+        else LearningExperience.Add(decisions, AlgoTag(algorithm), outcomeTag, new KeyValuePair<string, object?>("reason", rejectedReason));
+    }
 
     /// <summary>Records one learned-policy inference started at <paramref name="startedTimestamp"/> (Stopwatch.GetTimestamp()).</summary>
     public static void RecordInference(string algorithm, long startedTimestamp) =>
@@ -162,6 +201,28 @@ public static class SchedulingFailureReasons
         reason is Unschedulable or UnknownPolicy ? SchedulingResults.Unschedulable : SchedulingResults.Error;
 }
 
+/// <summary>Values of the verb label of the mas_extender_* metrics: the routes kube-scheduler calls (filterVerb, prioritizeVerb, bindVerb).</summary>
+public static class ExtenderVerbs
+{
+    public const string Filter = "filter";
+    public const string Prioritize = "prioritize";
+    public const string Preempt = "preempt";
+    public const string Bind = "bind";
+
+    public static readonly IReadOnlyList<string> All = [Filter, Prioritize, Preempt, Bind];
+}
+
+/// <summary>Values of the result label of mas_extender_requests_total.</summary>
+public static class ExtenderResults
+{
+    /// <summary>Answered without an error (filter may still have passed no node; bind bound the pod).</summary>
+    public const string Success = "success";
+    /// <summary>An error answer (a malformed request, an unknown policy, a refused bind, a failure): kube-scheduler fails its attempt.</summary>
+    public const string Error = "error";
+
+    public static readonly IReadOnlyList<string> All = [Success, Error];
+}
+
 /// <summary>Values of the outcome label of mas_learning_experience_total.</summary>
 public static class LearningExperienceOutcomes
 {
@@ -171,8 +232,22 @@ public static class LearningExperienceOutcomes
     public const string Dropped = "dropped";
     /// <summary>Not kept: online learning is switched off.</summary>
     public const string Off = "off";
+    /// <summary>Refused by the learning grain, with a reason (<see cref="LearningRejectionReasons"/>).</summary>
+    public const string Rejected = "rejected";
 
+    /// <summary>The outcomes without a reason label; <see cref="Rejected"/> carries one of <see cref="LearningRejectionReasons"/>.</summary>
     public static readonly IReadOnlyList<string> All = [Sent, Dropped, Off];
+}
+
+/// <summary>Values of the reason label of mas_learning_experience_total{outcome="rejected"}: why the learning grain refused a batch.</summary>
+public static class LearningRejectionReasons
+{
+    /// <summary>A step the trainer cannot learn from (features of the wrong size, an infeasible action, a non-finite reward).</summary>
+    public const string Invalid = "invalid";
+    /// <summary>Online learning is switched off at the learning grain (this silo had not yet synced the switch).</summary>
+    public const string Off = "off";
+
+    public static readonly IReadOnlyList<string> All = [Invalid, Off];
 }
 
 /// <summary>Values of the result label of mas_learning_rounds_total.</summary>

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using k8s;
 using MasOrleans.Kubernetes;
+using MasOrleans.Scheduling.Telemetry;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,33 +21,61 @@ internal static class ExtenderApi
     {
         if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
-        api.MapPost("/filter", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderArgs>(context) is { } args ? Write(await extender.FilterAsync(args, context.RequestAborted)) : BadBody());
+        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Filter, async () =>
+        {
+            if (await Read<ExtenderArgs>(context) is not { } args) return (BadBody(), false);
+            var result = await extender.FilterAsync(args, context.RequestAborted);
+            return (Write(result), string.IsNullOrEmpty(result.Error));
+        }));
         // HostPriorityList and ExtenderPreemptionResult have no error field: kube-scheduler takes an answer other than 200
         // as the extender's error (HTTPExtender.send).
-        api.MapPost("/prioritize", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : BadBody());
-        api.MapPost("/preempt", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : BadBody());
-        api.MapPost("/bind", async (HttpContext context, [FromServices] SchedulerExtender extender) =>
-            await Read<ExtenderBindingArgs>(context) is { } args ? Write(await extender.BindAsync(args, context.RequestAborted)) : BadBody());
+        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Prioritize, async () =>
+            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : (BadBody(), false)));
+        api.MapPost("/preempt", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Preempt, async () =>
+            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : (BadBody(), false)));
+        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Bind, async () =>
+        {
+            if (await Read<ExtenderBindingArgs>(context) is not { } args) return (BadBody(), false);
+            var result = await extender.BindAsync(args, context.RequestAborted);
+            return (Write(result), string.IsNullOrEmpty(result.Error));
+        }));
         return routes;
     }
 
-    private static async Task<IResult> Answer<T>(Func<Task<T>> verb) where T : class
+    /// <summary>
+    /// Answers a request and counts it in mas_extender_requests_total and mas_extender_request_duration_seconds; one that
+    /// throws (a 500 or 503 from the problem handler) counts as an error.
+    /// </summary>
+    private static async Task<IResult> Counted(string verb, Func<Task<(IResult Answer, bool Succeeded)>> answer)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var succeeded = false;
+        try
+        {
+            (var result, succeeded) = await answer();
+            return result;
+        }
+        finally
+        {
+            MasMeters.RecordExtenderRequest(verb, succeeded, started);
+        }
+    }
+
+    /// <summary>A verb whose result has no error field: a request it cannot map is a 400, a model that cannot decide a 409.</summary>
+    private static async Task<(IResult Answer, bool Succeeded)> Answer<T>(Func<Task<T>> verb) where T : class
     {
         try
         {
-            return Write(await verb());
+            return (Write(await verb()), true);
         }
         catch (KubernetesMappingException e)
         {
-            return Problem(e.Message);
+            return (Problem(e.Message), false);
         }
         catch (PolicyCannotDecideException e)
         {
             // As explain answers it: the request is sound, the service's model is not.
-            return Problems.Conflict(e.Message);
+            return (Problems.Conflict(e.Message), false);
         }
     }
 

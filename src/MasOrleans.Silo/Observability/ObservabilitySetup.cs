@@ -1,6 +1,7 @@
 using MasOrleans.Grains.Learning;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Telemetry;
+using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,21 @@ internal static class ObservabilitySetup
     /// </summary>
     public const string NegativeOrleansCounter = "orleans-streams-queue-initialization-duration";
 
+    /// <summary>
+    /// Orleans' stream levels it publishes as counters, not exported: the block pool's total, available and claimed memory and
+    /// the queue cache's size and length are ObservableCounters of a current value (DefaultBlockPoolMonitor, DefaultCacheMonitor
+    /// in dotnet/orleans), the pub-sub producers and consumers a Counter it adds negative counts to (PubSubRendezvousGrain).
+    /// Exported they are Prometheus counters that fall, which rate() reads as resets, and no view can make them gauges. No
+    /// dashboard or rule reads them; the streams' real gauges (pulling agents, cache ages) and counters stay.
+    /// </summary>
+    public static readonly IReadOnlySet<string> OrleansLevelsAsCounters = new HashSet<string>(StringComparer.Ordinal)
+    {
+        NegativeOrleansCounter,
+        "orleans-streams-block-pool-total-memory", "orleans-streams-block-pool-available-memory", "orleans-streams-block-pool-claimed-memory",
+        "orleans-streams-queue-cache-size", "orleans-streams-queue-cache-length",
+        "orleans-streams-pubsub-producers", "orleans-streams-pubsub-consumers",
+    };
+
     public static WebApplicationBuilder AddMasObservability(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -39,7 +55,7 @@ internal static class ObservabilitySetup
             .ConfigureResource(r => r.AddService("masorleans"))
             .WithMetrics(metrics => metrics
                 .AddMeter(MasMeters.MeterName, OrleansMeter, RuntimeMeter)
-                .AddView(NegativeOrleansCounter, MetricStreamConfiguration.Drop)
+                .AddView(instrument => instrument.Meter.Name == OrleansMeter && OrleansLevelsAsCounters.Contains(instrument.Name) ? MetricStreamConfiguration.Drop : null)
                 .AddPrometheusExporter());
         services.AddOptions<PrometheusAspNetCoreOptions>().Configure<IOptions<MetricsOptions>>((exporter, metrics) =>
             exporter.ScrapeResponseCacheDurationMilliseconds = metrics.Value.ScrapeCacheMilliseconds);
@@ -79,6 +95,7 @@ internal static class ObservabilitySetup
         {
             MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms);
             MasMeters.StartSchedulingCountersAtZero(app.Services.GetRequiredService<PolicyCatalog>().Policies.Select(p => p.Name));
+            if (app.Services.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) MasMeters.StartExtenderCountersAtZero();
         });
         return app;
     }

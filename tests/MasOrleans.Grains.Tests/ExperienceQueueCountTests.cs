@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using MasOrleans.Grains.Learning;
+using MasOrleans.Learning;
+using MasOrleans.Learning.Online;
+using MasOrleans.Scheduling.Telemetry;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// mas_learning_experience_total's outcomes a silo decides itself (docs/observability.md): "off", a decision not kept because
+/// online learning is off on this silo, and "dropped", one the full queue pushed out. Each test records under an algorithm
+/// name of its own, so measurements of other tests in the process do not count here.
+/// </summary>
+public sealed class ExperienceQueueCountTests : IDisposable
+{
+    private readonly string _algorithm = $"queue-{Guid.NewGuid():N}";
+    private readonly ConcurrentDictionary<string, long> _outcomes = new();
+    private readonly MeterListener _listener = new();
+
+    public ExperienceQueueCountTests()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == MasMeters.MeterName && instrument.Name == "mas_learning_experience") listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? algo = null, outcome = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "algo") algo = tag.Value as string;
+                else if (tag.Key == "outcome") outcome = tag.Value as string;
+            }
+            if (algo == _algorithm && outcome is not null) _outcomes.AddOrUpdate(outcome, value, (_, n) => n + value);
+        });
+        _listener.Start();
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private static PlacementDecision Decision(int action) => new(new PlacementObservation(1, [], [], [true]), action, 0f);
+
+    [Fact]
+    public void Decisions_made_while_learning_is_off_are_counted_as_off_and_not_queued()
+    {
+        var queue = new ExperienceQueue(new LearnedModels(null, onlineEnabledByDefault: false), capacity: 10);
+        for (var i = 0; i < 3; i++) queue.Record(_algorithm, 1, Decision(0));
+        Assert.Equal(3, _outcomes.GetValueOrDefault(LearningExperienceOutcomes.Off));
+        Assert.Empty(queue.Drain(_algorithm));
+    }
+
+    [Fact]
+    public void Decisions_a_full_queue_pushes_out_are_counted_as_dropped()
+    {
+        var queue = new ExperienceQueue(new LearnedModels(null), capacity: 3);
+        for (var i = 0; i < 5; i++) queue.Record(_algorithm, 1, Decision(0));
+        Assert.Equal(2, _outcomes.GetValueOrDefault(LearningExperienceOutcomes.Dropped));
+        Assert.Equal(0, _outcomes.GetValueOrDefault(LearningExperienceOutcomes.Off));
+        // The three kept make one batch of three steps (two transitions).
+        Assert.Equal(3, Assert.Single(queue.Drain(_algorithm)).Steps.Count);
+    }
+}
