@@ -14,7 +14,11 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
-    private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase"];
+    /// <summary>
+    /// The API server's selectable pod fields (PodToSelectableFields, pkg/registry/core/pod/strategy.go) this surface
+    /// serves; spec.restartPolicy, spec.serviceAccountName and status.podIP are not served, so selecting on them is 400.
+    /// </summary>
+    private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase", "status.nominatedNodeName"];
 
     public static void Map(RouteGroupBuilder k8s)
     {
@@ -37,6 +41,7 @@ internal static class KubePodsApi
             "spec.nodeName" => pod.Spec.NodeName,
             "spec.schedulerName" => pod.Spec.SchedulerName,
             "status.phase" => pod.Status?.Phase,
+            "status.nominatedNodeName" => pod.Status?.NominatedNodeName,
             _ => null,
         };
     }
