@@ -81,6 +81,8 @@ public struct PodSpecSurrogate
     [Id(14)] public PreemptionPolicy PreemptionPolicy;
     [Id(15)] public DateTimeOffset? CreatedAt;
     [Id(16)] public Dictionary<string, QuantityFormat>? RequestFormats;
+    [Id(17)] public Dictionary<string, string>? Limits;
+    [Id(18)] public string[]? ZeroRequests;
 }
 
 [RegisterConverter]
@@ -105,6 +107,8 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         PreemptionPolicy = surrogate.PreemptionPolicy,
         CreatedAt = surrogate.CreatedAt,
         RequestFormats = surrogate.RequestFormats,
+        Limits = surrogate.Limits,
+        ZeroRequests = surrogate.ZeroRequests,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -126,6 +130,8 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         PreemptionPolicy = value.PreemptionPolicy,
         CreatedAt = value.CreatedAt,
         RequestFormats = value.RequestFormats is null ? null : Plain(value.RequestFormats),
+        Limits = value.Limits is null ? null : Plain(value.Limits),
+        ZeroRequests = value.ZeroRequests is null ? null : value.ZeroRequests as string[] ?? [.. value.ZeroRequests],
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

@@ -117,6 +117,93 @@ public static class KubernetesMapping
         return formats.Count > 0 ? formats : null;
     }
 
+    /// <summary>
+    /// A pod's limits as its one served container carries them: Kubernetes' effective limits (component-helpers
+    /// resource/helpers.go PodLimits and AggregateContainerLimits, v1.35), per resource the containers' sum plus the
+    /// sidecars', or, when larger, an init container's while it runs (itself and the sidecars started before it);
+    /// pod-level limits (cpu, memory) replace the containers'; the overhead is added where there is a limit. A pod of one
+    /// container has its limits as written. Canonical quantities (a sum in the format of its first non-zero term, as
+    /// Quantity.Add keeps it); empty when no limit is given.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Limits(V1PodSpec spec, string what)
+    {
+        var limits = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        var sidecars = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        var initializing = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var c in Each(spec.Containers, "containers")) AddLimits(limits, c.Resources?.Limits, what);
+        foreach (var c in Each(spec.InitContainers, "initContainers"))
+        {
+            Dictionary<string, ResourceQuantity> use;
+            if (c.RestartPolicy == SidecarRestartPolicy)
+            {
+                AddLimits(limits, c.Resources?.Limits, what);
+                AddLimits(sidecars, c.Resources?.Limits, what);
+                use = sidecars;
+            }
+            else
+            {
+                use = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+                AddLimits(use, c.Resources?.Limits, what);
+                AddLimits(use, sidecars, what);
+            }
+            MaxLimits(initializing, use, what);
+        }
+        MaxLimits(limits, initializing, what);
+        foreach (var resource in PodLevelResources)
+        {
+            if (spec.Resources?.Limits?.TryGetValue(resource, out var podLimit) == true && podLimit is not null) limits[resource] = podLimit;
+        }
+        foreach (var (resource, overhead) in spec.Overhead ?? new Dictionary<string, ResourceQuantity>())
+        {
+            if (overhead is not null && limits.ContainsKey(resource)) AddLimits(limits, new Dictionary<string, ResourceQuantity> { [resource] = overhead }, what);
+        }
+        // The default comparer (ordinal for strings), so a pod's grain calls carry this dictionary itself (CoreSurrogates' Plain).
+        return limits.ToDictionary(l => l.Key, l => l.Value.ToString());
+    }
+
+    /// <summary>Quantity.Add per resource: a zero term takes the other's format.</summary>
+    private static void AddLimits(Dictionary<string, ResourceQuantity> to, IDictionary<string, ResourceQuantity>? limits, string what)
+    {
+        foreach (var (resource, limit) in limits ?? new Dictionary<string, ResourceQuantity>())
+        {
+            if (limit is null) continue;
+            if (!to.TryGetValue(resource, out var sum)) { to[resource] = limit; continue; }
+            var format = IsZero(sum) ? limit.Format : sum.Format;
+            to[resource] = new ResourceQuantity(LimitValue(sum, resource, what) + LimitValue(limit, resource, what), 0, format);
+        }
+    }
+
+    /// <summary>maxResourceList: each resource at the larger of the two.</summary>
+    private static void MaxLimits(Dictionary<string, ResourceQuantity> to, Dictionary<string, ResourceQuantity> other, string what)
+    {
+        foreach (var (resource, limit) in other)
+        {
+            if (!to.TryGetValue(resource, out var current) || LimitValue(limit, resource, what) > LimitValue(current, resource, what)) to[resource] = limit;
+        }
+    }
+
+    private static decimal LimitValue(ResourceQuantity quantity, string resource, string what)
+    {
+        try { return quantity.ToDecimal(); }
+        catch (OverflowException) { throw new KubernetesMappingException($"{what}: {resource} limit '{quantity}' is out of range"); }
+    }
+
+    /// <summary>
+    /// The resources a pod requests at zero, in sorted order: named in a request (or in a limit standing
+    /// for one) and zero in its effective requests. A zero request of a resource MasOrleans does not model is among them.
+    /// </summary>
+    public static IReadOnlyList<string> ZeroRequests(V1PodSpec spec, ResourceVector effective)
+    {
+        var named = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var c in (spec.Containers ?? []).Concat(spec.InitContainers ?? []))
+        {
+            if (c is not null && RequestsOf(c) is { } requests) named.UnionWith(requests.Keys);
+        }
+        if (PodLevelRequests(spec) is { } podLevel) named.UnionWith(podLevel.Keys);
+        named.RemoveWhere(name => ResourceNames.TryParse(name, out var kind) && effective[kind] != 0);
+        return [.. named];
+    }
+
     /// <summary>The format each modelled resource of a node's allocatable (else capacity) was written in.</summary>
     public static IReadOnlyDictionary<string, QuantityFormat>? CapacityFormats(V1Node node)
     {

@@ -71,6 +71,7 @@ public sealed class WorkloadDeletionFailureTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<Exception>(() => workload.Delete());
         var deleting = (await workload.Get())!;
         Assert.Equal(0, deleting.Replicas);
+        Assert.NotNull(deleting.DeletionRequestedAt);
         Assert.Contains(pods[1], deleting.Pods.Select(p => p.Name));
         Assert.Equal(OutcomeCode.Conflict, (await workload.Scale(3)).Code);
         return (workload, pods);

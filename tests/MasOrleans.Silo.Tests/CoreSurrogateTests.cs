@@ -43,6 +43,8 @@ public sealed class CoreSurrogateTests : IDisposable
         Owner = new PodOwner(PodOwner.ReplicaSet, "web-rs", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" })),
         CreatedAt = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567),
         RequestFormats = new Dictionary<string, QuantityFormat> { ["memory"] = QuantityFormat.BinarySI, ["cpu"] = QuantityFormat.DecimalExponent },
+        Limits = new Dictionary<string, string> { ["cpu"] = "2", ["memory"] = "2Gi" },
+        ZeroRequests = ["example.com/dongle"],
     };
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed record WorkloadView(
     [property: Id(8)] string? ContainerName = null,
     [property: Id(9)] int? ProgressDeadlineSeconds = null,
     [property: Id(10)] WorkloadProgress? Progress = null,
-    [property: Id(11)] DateTimeOffset? CreatedAt = null);
+    [property: Id(11)] DateTimeOffset? CreatedAt = null,
+    [property: Id(12)] DateTimeOffset? DeletionRequestedAt = null);
 
 /// <summary>
 /// A workload's Progressing condition as Kubernetes' deployment controller keeps it (pkg/controller/deployment/progress.go,

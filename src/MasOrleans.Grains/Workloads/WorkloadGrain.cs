@@ -71,7 +71,7 @@ public sealed class WorkloadGrain(
         await TrackProgress(live, ready);
         return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
-            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt());
+            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt(), state.State.DeletionRequestedAt);
     }
 
     /// <summary>

@@ -37,6 +37,19 @@ public sealed record PodSpec
     /// would; null (the REST API, the extender, a pod stored before formats were kept) when unknown. Not read by scheduling.
     /// </summary>
     public IReadOnlyDictionary<string, QuantityFormat>? RequestFormats { get; init; }
+    /// <summary>
+    /// Kubernetes' limits the pod was given on the Kubernetes surface (any resource, canonical quantities; empty for none),
+    /// served back and held unchanged on update; null when unknown (the REST API, the extender, a pod stored before limits
+    /// were kept). Not read by scheduling: kube-scheduler fits
+    /// requests only (NodeResourcesFit), and nothing here enforces a limit at run time.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Limits { get; init; }
+    /// <summary>
+    /// The resources the pod requested at zero on the Kubernetes surface, which <see cref="Requests"/> cannot tell from
+    /// none (a zero request of a resource MasOrleans does not model among them): served back as "0", as given. Null when
+    /// unknown, as for <see cref="Limits"/>.
+    /// </summary>
+    public IReadOnlyList<string>? ZeroRequests { get; init; }
 
     public static readonly IReadOnlyDictionary<string, string> Empty = new Dictionary<string, string>();
 

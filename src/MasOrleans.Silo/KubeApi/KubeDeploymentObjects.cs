@@ -38,6 +38,9 @@ internal static class KubeDeploymentObjects
                 Uid = KubeNames.Uid("Deployment", view.Name, null),
                 ResourceVersion = resourceVersion,
                 CreationTimestamp = view.CreatedAt?.UtcDateTime,
+                // A deletion that has not finished (a pod deletion failed part way: the workload finishes it) is shown
+                // as the API server shows an object whose deletion waits (rest.BeforeDelete sets it), so clients see it going.
+                DeletionTimestamp = view.DeletionRequestedAt?.UtcDateTime,
                 Generation = 1,
                 Labels = labels,
                 Annotations = view.Annotations is null ? null : new Dictionary<string, string>(view.Annotations),

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
@@ -110,9 +109,8 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
-        // Requests by value, not by the formats they were written in (as SameSpec compares a pod's).
-        if (JsonSerializer.Serialize(template with { RequestFormats = null }, MasJson.Options)
-            != JsonSerializer.Serialize(view.Template with { NodeName = template.NodeName, RequestFormats = null }, MasJson.Options))
+        // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in).
+        if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);

@@ -114,10 +114,21 @@ internal static class KubePodObjects
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
         if (Validation.CheckPod(name, template, catalog, out spec) is { } invalid)
             return new(FieldOf(template, invalid), invalid);
+        IReadOnlyDictionary<string, string> limits;
+        try
+        {
+            limits = KubernetesMapping.Limits(pod.Spec!, $"pod {ns}/{name}");
+        }
+        catch (KubernetesMappingException e)
+        {
+            return new("spec.containers[].resources.limits", e.Message);
+        }
         spec = spec with
         {
             Name = KubernetesNames.Key(ns, name), Namespace = ns, NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName,
             RequestFormats = KubernetesMapping.RequestFormats(pod.Spec!),
+            Limits = limits,
+            ZeroRequests = KubernetesMapping.ZeroRequests(pod.Spec!, spec.Requests),
         };
         return null;
     }
@@ -134,8 +145,8 @@ internal static class KubePodObjects
     /// its limit, or has none, for a resource that cannot be overcommitted (an extended one such as nvidia.com/gpu: "Limit
     /// must be set for non overcommitable resources"; a limit alone is its request, as defaulted before validation).
     /// Scheduled at its request, such a pod would be placed by a number its own limit contradicts. Asked of a created pod or deployment
-    /// only: one served shows its effective requests with no cpu or memory limits, which a re-applied manifest's limits (a
-    /// container asking less than an init container) need not match, and a patch changes no requests anyway.
+    /// only: one served shows its effective requests and limits, which need not meet this rule (a container asking less
+    /// than an init container), and a patch changes neither (<see cref="RefuseUpdate"/>).
     /// </summary>
     public static FieldError? RequestUnlikeLimit(V1PodSpec? spec)
     {
@@ -214,9 +225,12 @@ internal static class KubePodObjects
         var (ns, name) = KubernetesNames.Split(spec.Name);
         var container = view.ContainerName ?? name;
         var requests = KubeQuantities.Served(spec.Requests, spec.RequestFormats);
-        // The API server holds the limit of a resource that cannot be overcommitted to its request (RequestUnlikeLimit),
-        // so a pod it serves shows both: a manifest giving the limit applies again unchanged, and one served creates again.
-        var limits = requests.Where(r => !OvercommitAllowed(r.Key)).ToDictionary(r => r.Key, r => r.Value);
+        // A pod made without the Kubernetes surface has no limits of its own, but the API server holds the limit of a
+        // resource that cannot be overcommitted to its request (RequestUnlikeLimit), so it is served with that one: a
+        // pod served creates again.
+        var limits = spec.Limits?.ToDictionary(l => l.Key, l => new ResourceQuantity(l.Value), StringComparer.Ordinal)
+            ?? requests.Where(r => !OvercommitAllowed(r.Key)).ToDictionary(r => r.Key, r => r.Value);
+        foreach (var zero in spec.ZeroRequests ?? []) requests.TryAdd(zero, new ResourceQuantity("0"));
         var annotations = view.Annotations is null ? new Dictionary<string, string>() : new Dictionary<string, string>(view.Annotations);
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
@@ -297,6 +311,67 @@ internal static class KubePodObjects
             ContainerStatuses = view.NodeName is null ? null :
                 [new V1ContainerStatus { Name = container, Image = view.Spec.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }],
         };
+    }
+
+    /// <summary>
+    /// What a manifest decides of a pod, as it compares on update: not where it was bound, nor which pod of its name it is
+    /// (its creation), and quantities by value (1Gi and 1073741824 are one limit, as the API server compares quantities,
+    /// apiequality.Semantic), not by the formats they were written in. Maps compare whatever their order.
+    /// </summary>
+    private static JsonObject Decided(PodSpec spec) => (JsonObject)JsonSerializer.SerializeToNode(spec with
+    {
+        NodeName = null, CreatedAt = null, RequestFormats = null,
+        Limits = spec.Limits?.ToDictionary(l => l.Key, l => new ResourceQuantity(l.Value).ToDecimal().ToString(CultureInfo.InvariantCulture)),
+    }, MasJson.Options)!;
+
+    /// <summary>
+    /// The properties of <paramref name="updated"/> that differ from <paramref name="stored"/> (<see cref="Decided"/>).
+    /// Limits or zero requests <paramref name="stored"/> does not know (made before they were kept) are taken as any.
+    /// </summary>
+    public static IReadOnlyList<string> Changed(PodSpec updated, PodSpec stored)
+    {
+        updated = updated with
+        {
+            Limits = stored.Limits is null ? null : updated.Limits,
+            ZeroRequests = stored.ZeroRequests is null ? null : updated.ZeroRequests,
+        };
+        var (a, b) = (Decided(updated), Decided(stored));
+        return a.Select(p => p.Key).Union(b.Select(p => p.Key)).Where(key => !JsonNode.DeepEquals(a[key], b[key])).ToList();
+    }
+
+    /// <summary>
+    /// The API server's fields of a pod that an update may change (updatablePodSpecFields, ValidatePodUpdate in
+    /// pkg/apis/core/validation/validation.go, v1.35).
+    /// </summary>
+    private const string UpdatableFields = "`spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,"
+        + "`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+    /// <summary>The manifest's field each property of a stored pod comes from.</summary>
+    private static string FieldOf(string property) => property switch
+    {
+        "requests" or "zeroRequests" => "spec.containers[*].resources.requests",
+        "limits" => "spec.containers[*].resources.limits",
+        "policy" => "spec.schedulerName",
+        "image" => "spec.containers[*].image",
+        "labels" => "metadata.labels",
+        "expectedDurationSeconds" => $"metadata.annotations[{ExpectedDurationAnnotation}]",
+        _ => $"spec.{property}",
+    };
+
+    /// <summary>
+    /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>). A change the
+    /// API server refuses too is refused in its words (ValidatePodUpdate: "spec: Forbidden: pod updates may not change
+    /// fields other than ..."; its diff here is the list of fields changed). The image and tolerations, which it would take,
+    /// and the labels and expected duration are fixed here (nothing restarts a container, and a placement is not redone):
+    /// refused on their own field, saying so.
+    /// </summary>
+    public static IResult RefuseUpdate(string name, IReadOnlyList<string> changed)
+    {
+        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "labels" or "expectedDurationSeconds") is { } fixedHere)
+            return KubeStatus.Forbidden("Pod", name, FieldOf(fixedHere),
+                "fixed once a pod is created here (MasOrleans restarts no container and redoes no placement; an API server would take this change): delete the pod and create it again");
+        return KubeStatus.Forbidden("Pod", name, "spec",
+            $"pod updates may not change fields other than {UpdatableFields}\nchanged: {string.Join(", ", changed.Select(FieldOf).Distinct())}");
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions;
@@ -15,7 +14,11 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
-    private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase"];
+    /// <summary>
+    /// The API server's selectable pod fields (PodToSelectableFields, pkg/registry/core/pod/strategy.go) this surface
+    /// serves; spec.restartPolicy, spec.serviceAccountName and status.podIP are not served, so selecting on them is 400.
+    /// </summary>
+    private static readonly HashSet<string> Fields = ["metadata.name", "metadata.namespace", "spec.nodeName", "spec.schedulerName", "status.phase", "status.nominatedNodeName"];
 
     public static void Map(RouteGroupBuilder k8s)
     {
@@ -38,6 +41,7 @@ internal static class KubePodsApi
             "spec.nodeName" => pod.Spec.NodeName,
             "spec.schedulerName" => pod.Spec.SchedulerName,
             "status.phase" => pod.Status?.Phase,
+            "status.nominatedNodeName" => pod.Status?.NominatedNodeName,
             _ => null,
         };
     }
@@ -80,7 +84,8 @@ internal static class KubePodsApi
     /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
     /// (kubectl apply of a manifest, kubectl label with the same value, kubectl annotate) succeeds and stores the
     /// client's annotations if they changed (kubectl apply's last-applied-configuration among them); any other is
-    /// refused with 422, as the API server refuses changes to immutable fields.
+    /// refused with 422, as the API server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
+    /// Resizing (the resize subresource) is not served: 404.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -102,21 +107,14 @@ internal static class KubePodsApi
         if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
-        if (!SameSpec(spec with { Owner = view.Spec.Owner }, view.Spec) || !Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
-            return KubeStatus.Invalid("Pod", name, "spec", "pod updates may not change the spec, labels, owner or expected duration (MasOrleans pods are immutable once created)");
+        if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
+            return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
+        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner }, view.Spec) is { Count: > 0 } changed) return KubePodObjects.RefuseUpdate(name, changed);
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
         if (KubePodAnnotations.Same(annotations, view.Annotations)) return KubeLists.One(context, current);
         if (await grains.Reference<IPodGrain>(key).SetAnnotations(annotations) is not { } annotated) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
     }
-
-    /// <summary>
-    /// What a manifest can say of a pod: not where it was bound, nor which pod of its name it is (its creation), and its
-    /// requests by value (1Gi and 1073741824 are one request, as the API server compares quantities), not their formats.
-    /// </summary>
-    private static bool SameSpec(PodSpec a, PodSpec b) =>
-        JsonSerializer.Serialize(a with { NodeName = null, CreatedAt = null, RequestFormats = null }, MasJson.Options)
-        == JsonSerializer.Serialize(b with { NodeName = null, CreatedAt = null, RequestFormats = null }, MasJson.Options);
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
         KubernetesJson.Serialize(a ?? []) == KubernetesJson.Serialize(b ?? []);

@@ -18,6 +18,10 @@ internal static class KubeStatus
     public static IResult Invalid(string kind, string name, string field, string message) =>
         Unprocessable(kind, name, field, "FieldValueInvalid", $"Invalid value: {message}");
 
+    /// <summary>422 for a change the field cannot take: Kind "name" is invalid: field: Forbidden: message.</summary>
+    public static IResult Forbidden(string kind, string name, string field, string message) =>
+        Unprocessable(kind, name, field, "FieldValueForbidden", $"Forbidden: {message}");
+
     /// <summary>422 for a missing field: Kind "name" is invalid: field: Required value (: why, when given).</summary>
     public static IResult Required(string kind, string name, string field, string? why = null) =>
         Unprocessable(kind, name, field, "FieldValueRequired", why is null ? "Required value" : $"Required value: {why}");

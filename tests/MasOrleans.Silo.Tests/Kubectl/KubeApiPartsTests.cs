@@ -239,4 +239,22 @@ public sealed class KubeApiPartsTests
     [InlineData("/apis/apps")]
     [InlineData("/api/v1/namespaces/ml/pods/p1/eviction/more")]
     public void Paths_that_name_no_resource_parse_to_nothing(string path) => Assert.Null(KubePath.Parse(path));
+    /// <summary>
+    /// An object whose deletion has begun but not finished carries metadata.deletionTimestamp (RFC 3339), set when the
+    /// deletion is asked for (apiserver pkg/registry/rest/delete.go, BeforeDelete), so clients see it going. A workload
+    /// whose deletion is unfinished (a pod deletion failed part way: WorkloadDeletionFailureTests) was served as a
+    /// deployment like any other; one not being deleted has none.
+    /// </summary>
+    [Fact]
+    public void A_deployment_whose_deletion_is_unfinished_is_served_with_its_deletion_timestamp()
+    {
+        var template = new MasOrleans.Scheduling.Model.PodSpec { Name = "ml.web", Namespace = "ml" };
+        var requested = new DateTimeOffset(2026, 12, 6, 7, 8, 9, TimeSpan.Zero);
+        var view = new MasOrleans.Abstractions.Contracts.WorkloadView("ml.web", 0, 0, template, [], DeletionRequestedAt: requested);
+
+        var served = KubeJson.ToNode(KubeDeploymentObjects.ToDeployment(view, "7"));
+        Assert.Equal("2026-12-06T07:08:09Z", served["metadata"]?["deletionTimestamp"]?.GetValue<string>());
+        var live = KubeJson.ToNode(KubeDeploymentObjects.ToDeployment(view with { DeletionRequestedAt = null }, "7"));
+        Assert.Null(live["metadata"]?["deletionTimestamp"]);
+    }
 }

@@ -40,7 +40,7 @@ public sealed class KubectlPriorityTests(KubectlFixture kube) : IClassFixture<Ku
     }
 
     /// <summary>
-    /// kubectl get -o wide prints status.nominatedNodeName under NOMINATED NODE, "&lt;none&gt;" when empty (printPod,
+    /// kubectl get -o wide prints status.nominatedNodeName under NOMINATED NODE, and --field-selector selects by it, "&lt;none&gt;" when empty (printPod,
     /// pkg/printers/internalversion/printers.go); kube-scheduler sets it on a preemptor (schedule_one.go
     /// handleSchedulingFailure -> updatePod with the PostFilter's NominatingInfo). A priority-100 pod of 1 cpu waits on a
     /// node of 500m; the cycle's preemption nominates through the pod grain before evicting anyone, called here directly.
@@ -59,6 +59,9 @@ public sealed class KubectlPriorityTests(KubectlFixture kube) : IClassFixture<Ku
         Assert.Contains("NOMINATED NODE", wide.Split('\n')[0]);
         Assert.Equal("kc-nn", WideCells(wide.Split('\n')[1])[7]);
         Assert.Equal("kc-nn", (await kube.Run("get", "pod", "kc-nn-p", "-o", "jsonpath={.status.nominatedNodeName}")).Succeeded().Output);
+        // A selectable field of a pod (PodToSelectableFields, pkg/registry/core/pod/strategy.go): it was refused, 400
+        // "field label not supported".
+        Assert.Equal("pod/kc-nn-p", (await kube.Run("get", "pods", "--field-selector", "status.nominatedNodeName=kc-nn", "-o", "name")).Succeeded().Output.Trim());
     }
 
     /// <summary>A pod's -o wide row: NAME READY STATUS RESTARTS AGE IP NODE NOMINATED-NODE READINESS-GATES.</summary>

@@ -210,4 +210,73 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         Assert.Equal("Running kr-limits", await kube.WaitFor("pod/kr-within", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
         Assert.Equal("""{"cpu":"500m","nvidia.com/gpu":"2"}""", await Get("pod/kr-within", "{.spec.containers[0].resources.requests}"));
     }
+    /// <summary>
+    /// The API server keeps a container's limits and serves every request and limit it was given, a zero one too, each
+    /// canonical (apimachinery pkg/api/resource/quantity.go, v0.35: String of a zero quantity is "0"), so a manifest
+    /// written in canonical form reads back as written; a limit alone is also the request (SetDefaults_Pod). Limits do not place
+    /// a pod: kube-scheduler fits requests only (NodeResourcesFit). Ours served a pod and a template with no cpu or
+    /// memory limits and without a zero request, so the same manifest applied again was "configured" where against a
+    /// cluster it is "unchanged".
+    /// </summary>
+    [Fact]
+    public async Task A_pods_limits_and_zero_requests_are_kept_and_served_as_given()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-kept-node", KubeManifests.Node("kr-kept", "kr-kept", gpus: "2")))).Succeeded();
+        var pod = KubeManifests.Pod("kr-kept", "kr-kept").Replace("        cpu: \"1\"\n        memory: 1Gi\n",
+            "        cpu: \"0\"\n        memory: 1Gi\n      limits:\n        cpu: \"2\"\n        memory: 2Gi\n        nvidia.com/gpu: \"1\"\n");
+        Assert.Contains("memory: 2Gi", pod);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-kept", pod))).Succeeded();
+        Assert.Equal("""{"cpu":"0","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-kept", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"cpu":"2","memory":"2Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-kept", "{.spec.containers[0].resources.limits}"));
+        Assert.Equal("pod/kr-kept unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-kept", pod))).Succeeded().Output.Trim());
+
+        var deployment = KubeManifests.Deployment("kr-kept-web", "kr-kept").Replace("memory: 256Mi", "memory: 256Mi\n          limits:\n            cpu: \"1\"\n            memory: 512Mi");
+        Assert.Contains("memory: 512Mi", deployment);
+        (await kube.Run("apply", "-f", kube.Manifest("kr-kept-web", deployment))).Succeeded();
+        Assert.Equal("""{"cpu":"1","memory":"512Mi"}""", await Get("deployment/kr-kept-web", "{.spec.template.spec.containers[0].resources.limits}"));
+        Assert.Equal("deployment.apps/kr-kept-web unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-kept-web", deployment))).Succeeded().Output.Trim());
+    }
+
+    /// <summary>
+    /// The API server refuses an update of a pod's spec beyond its few mutable fields (ValidatePodUpdate,
+    /// pkg/apis/core/validation/validation.go, v1.35: "spec: Forbidden: pod updates may not change fields other than
+    /// `spec.containers[*].image`,..."); resources change in place only through the resize subresource (ValidatePodResize),
+    /// which is not served here (404). A re-apply changing a pod's GPU or cpu limit was accepted and dropped ("configured",
+    /// the pod as before), and so was one changing a deployment's template limits.
+    /// </summary>
+    [Fact]
+    public async Task A_re_apply_that_changes_a_pods_resources_is_refused_in_the_api_servers_words()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("kr-resize-node", KubeManifests.Node("kr-resize", "kr-resize", gpus: "4")))).Succeeded();
+        static string Limited(string gpus, string cpu) => KubeManifests.Pod("kr-resize", "kr-resize")
+            .Replace("        memory: 1Gi\n", $"        memory: 1Gi\n      limits:\n        cpu: \"{cpu}\"\n        nvidia.com/gpu: \"{gpus}\"\n");
+        (await kube.Run("apply", "-f", kube.Manifest("kr-resize", Limited("1", "2")))).Succeeded();
+        const string Limits = "{.spec.containers[0].resources.limits}";
+        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", Limits));
+
+        foreach (var (gpus, cpu) in new[] { ("2", "2"), ("1", "4") })
+        {
+            var refused = await kube.Run("apply", "-f", kube.Manifest("kr-resize-changed", Limited(gpus, cpu)));
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Contains("The Pod \"kr-resize\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", refused.Error);
+            Assert.Contains("spec.containers[*].resources.limits", refused.Error);
+        }
+        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", Limits));
+        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", "{.spec.containers[0].resources.requests}"));
+        // An image an API server would take is fixed here (nothing restarts a container): refused on its own field, saying so.
+        var image = await kube.Run("apply", "-f", kube.Manifest("kr-resize-image", Limited("1", "2").Replace("busybox:1.36", "busybox:1.37")));
+        Assert.True(image.ExitCode != 0, image.ToString());
+        Assert.Contains("The Pod \"kr-resize\" is invalid: spec.containers[*].image: Forbidden: fixed once a pod is created here", image.Error);
+
+        using (var resize = await kube.Http.PatchAsync("api/v1/namespaces/default/pods/kr-resize/resize",
+            KubeHttp.Json("""{"spec":{"containers":[{"name":"main","resources":{"limits":{"cpu":"4"}}}]}}""", "application/merge-patch+json")))
+            await KubeHttp.Status(resize, System.Net.HttpStatusCode.NotFound, "NotFound");
+
+        static string Template(string cpu) => KubeManifests.Deployment("kr-resize-web", "kr-resize").Replace("memory: 256Mi", $"memory: 256Mi\n          limits:\n            cpu: \"{cpu}\"");
+        (await kube.Run("apply", "-f", kube.Manifest("kr-resize-web", Template("1")))).Succeeded();
+        var refusedTemplate = await kube.Run("apply", "-f", kube.Manifest("kr-resize-web", Template("2")));
+        Assert.True(refusedTemplate.ExitCode != 0, refusedTemplate.ToString());
+        Assert.Contains("The Deployment \"kr-resize-web\" is invalid: spec.template", refusedTemplate.Error);
+        Assert.Equal("""{"cpu":"1"}""", await Get("deployment/kr-resize-web", "{.spec.template.spec.containers[0].resources.limits}"));
+    }
 }
