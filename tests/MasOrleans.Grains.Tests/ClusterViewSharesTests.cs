@@ -44,10 +44,10 @@ public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClass
         };
         foreach (var view in views) await view.NodesChanged(bound);
 
-        Assert.All(views, view => Assert.Equal((0.125, 0.25), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+        Assert.All(views, view => Assert.Equal(((double?)0.125, (double?)0.25), (view.DominantShare("t-a", []), view.DominantShare("t-b", []))));
         var released = new NodeChange(second.Name, second.Incarnation, second.Seq + 2, NodeChangeKind.PodReleased, Released: "b-1");
         foreach (var view in views) await view.NodesChanged([released]);
-        Assert.All(views, view => Assert.Equal((0.125, 0.0), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+        Assert.All(views, view => Assert.Equal(((double?)0.125, (double?)0.0), (view.DominantShare("t-a", []), view.DominantShare("t-b", []))));
     }
 
     private async Task<SiloClusterView> ViewOf(string[] nodes)

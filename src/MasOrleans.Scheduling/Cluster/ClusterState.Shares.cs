@@ -21,9 +21,18 @@ public sealed partial class ClusterState
     /// over the resource dimensions the cluster has, of what its bound pods request of it divided by the cluster's
     /// capacity of it. 0 for a namespace with nothing bound. O(dimensions): kept per namespace as pods bind and leave.
     /// </summary>
-    public double DominantShare(string @namespace)
+    public double DominantShare(string @namespace) => DominantShare(@namespace, []);
+
+    /// <summary>
+    /// <see cref="DominantShare(string)"/> with <paramref name="inFlight"/> (pods of the namespace handed out for an attempt)
+    /// counted too, those this state does not hold yet: a pod counts from its pop, and once assumed or bound only once.
+    /// O(dimensions + in-flight pods).
+    /// </summary>
+    public double DominantShare(string @namespace, IEnumerable<PodSpec> inFlight)
     {
-        if (!_requestedByNamespace.TryGetValue(@namespace, out var requested)) return 0;
+        var requested = RequestedBy(@namespace);
+        foreach (var pod in inFlight)
+            if (!_podLocations.ContainsKey(pod.Name)) requested += pod.Requests;
         var share = 0.0;
         for (var d = 0; d < ResourceNames.Count; d++)
             if (TotalCapacity[d] > 0) share = Math.Max(share, (double)requested[d] / TotalCapacity[d]);

@@ -23,11 +23,12 @@ public sealed partial class SchedulingQueue<T>
     public static readonly TimeSpan DefaultMaxInUnschedulable = TimeSpan.FromMinutes(5);
 
     /// <param name="dominantShare">
-    /// A namespace's dominant share of the cluster now (<see cref="Cluster.ClusterState.DominantShare"/>): the
+    /// A namespace's dominant share of the cluster now, counting its pods in flight
+    /// (<see cref="Cluster.ClusterState.DominantShare(string, IEnumerable{Model.PodSpec})"/>): the
     /// <see cref="QueueOrder.Drf"/> order reads it at every pop, and needs it.
     /// </param>
     public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null,
-        Func<string, double>? dominantShare = null)
+        DominantShareSource<T>? dominantShare = null)
     {
         Order = order;
         Backoff = backoff ?? BackoffPolicy.Default;
@@ -87,6 +88,7 @@ public sealed partial class SchedulingQueue<T>
             return false;
         }
         _active.Remove(entry);
+        _active.Started(entry);
         entry.Where = Place.InFlight;
         entry.MoveRequestAtPop = _moveRequests;
         entry.HintedWhileInFlight = false;
@@ -177,7 +179,7 @@ public sealed partial class SchedulingQueue<T>
 
     private void Put(Entry entry, Place where)
     {
-        if (entry.Where == Place.InFlight) _inFlight.Remove(entry);
+        if (entry.Where == Place.InFlight) EndAttempt(entry);
         entry.Where = where;
         switch (where)
         {
@@ -194,8 +196,14 @@ public sealed partial class SchedulingQueue<T>
             case Place.Active: _active.Remove(entry); break;
             case Place.Backoff: _backoff.Remove(entry); break;
             case Place.Unschedulable: _unschedulable.Remove(entry); break;
-            case Place.InFlight: _inFlight.Remove(entry); break;
+            case Place.InFlight: EndAttempt(entry); break;
         }
+    }
+
+    private void EndAttempt(Entry entry)
+    {
+        _inFlight.Remove(entry);
+        _active.Ended(entry);
     }
 
     private static int ComparePriority(Entry a, Entry b)
@@ -247,6 +255,13 @@ public sealed partial class SchedulingQueue<T>
         public Place Where { get; set; }
     }
 }
+
+/// <summary>
+/// A namespace's dominant share of the cluster now, with <paramref name="inFlight"/> (its pods handed out whose attempts have
+/// not ended) counted where the cluster does not hold them yet; null while the shares are not known, and the
+/// <see cref="QueueOrder.Drf"/> order then hands out nothing.
+/// </summary>
+public delegate double? DominantShareSource<T>(string @namespace, IReadOnlyList<T> inFlight);
 
 /// <summary>A pod handed out for one scheduling attempt; <see cref="Attempts"/> counts earlier failed ones.</summary>
 public readonly record struct QueuedPod<T>(string Name, T Item, int Attempts);
