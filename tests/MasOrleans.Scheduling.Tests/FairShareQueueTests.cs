@@ -79,6 +79,34 @@ public sealed class FairShareQueueTests
         Assert.Equal(0.0, cluster.DominantShare("x"));
     }
 
+    /// <summary>
+    /// The shares divide the capacity the allocator can give: Ready, uncordoned nodes. n0 (Ready) has 4 CPUs and 16 GiB,
+    /// n1 12 CPUs and 16 GiB. x binds &lt;2 CPUs, 2 GiB&gt; and y &lt;1 CPU, 6 GiB&gt; on n0. With n1 NotReady the capacity
+    /// is 4 CPUs, 16 GiB: x max(2/4, 2/16) = 0.5, y max(1/4, 6/16) = 0.375, so y's next pod goes first. n1 Ready: 16 CPUs,
+    /// 32 GiB, x max(2/16, 2/32) = 0.125, y max(1/16, 6/32) = 0.1875, so x's. n1 cordoned: as NotReady.
+    /// </summary>
+    [Fact]
+    public void A_NotReady_or_cordoned_nodes_capacity_is_not_in_the_shares()
+    {
+        var cluster = Of(Node("n0", 4 * Cpu, 16 * Gi), Node("n1", 12 * Cpu, 16 * Gi));
+        cluster.SetReady(1, false);
+        Bind(cluster, 0, Pod("x-bound", 2 * Cpu, 2 * Gi) with { Namespace = "x" });
+        Bind(cluster, 0, Pod("y-bound", 1 * Cpu, 6 * Gi) with { Namespace = "y" });
+        string FirstPopped()
+        {
+            var queue = new SchedulingQueue<int>(QueueOrder.Drf, dominantShare: (ns, _) => cluster.DominantShare(ns));
+            queue.Add("x-next", 0, null, 0, "x");
+            queue.Add("y-next", 0, null, 0, "y");
+            return Pop(queue);
+        }
+
+        Assert.Equal((0.5, 0.375, "y-next"), (cluster.DominantShare("x"), cluster.DominantShare("y"), FirstPopped()));
+        cluster.SetReady(1, true);
+        Assert.Equal((0.125, 0.1875, "x-next"), (cluster.DominantShare("x"), cluster.DominantShare("y"), FirstPopped()));
+        cluster.UpdateNode(Node("n1", 12 * Cpu, 16 * Gi) with { Unschedulable = true });
+        Assert.Equal((0.5, 0.375, "y-next"), (cluster.DominantShare("x"), cluster.DominantShare("y"), FirstPopped()));
+    }
+
     [Fact]
     public void Priority_comes_first_then_the_smallest_share_then_arrival_within_a_namespace()
     {
