@@ -160,6 +160,34 @@ public sealed class SchedulingQueueTests
         Assert.Equal(["p"], Drain(queue, T0.AddSeconds(1)));
     }
 
+    /// <summary>
+    /// kube-scheduler v1.35 counts the two kinds of failure apart (pkg/scheduler/backend/queue/scheduling_queue.go,
+    /// AddUnschedulableIfNotPresent: ConsecutiveErrorsCount++ for an error, else UnschedulableCount++ and the errors reset;
+    /// backoff_queue.go, getBackoffTime: the error count while it is above 0, else the unschedulable count). By hand with
+    /// 1 s doubling to 10 s: four attempts that find no node back off 1, 2, 4, 8 s; an error then backs off 1 s (one error,
+    /// not the fifth failure's 10 s), a second error 2 s; finding no node again counts the fifth such attempt: 10 s.
+    /// </summary>
+    [Fact]
+    public void An_errors_backoff_counts_the_errors_in_a_row_not_the_attempts_that_found_no_node()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("p", 0, null, 0);
+        var now = T0;
+        TimeSpan Fail(Action<string, DateTimeOffset> outcome)
+        {
+            Assert.True(queue.TryPop(now, out _));
+            outcome("p", now);
+            queue.MoveAllToActive(now);
+            var backoff = queue.NextBackoffExpiry!.Value - now;
+            now += backoff;
+            return backoff;
+        }
+
+        var backoffs = new[] { queue.MarkUnschedulable, queue.MarkUnschedulable, queue.MarkUnschedulable, queue.MarkUnschedulable,
+            queue.Requeue, queue.Requeue, queue.MarkUnschedulable }.Select(outcome => Fail(outcome).TotalSeconds).ToList();
+        Assert.Equal([1, 2, 4, 8, 1, 2, 10], backoffs);
+    }
+
     [Fact]
     public void Requeue_backs_off_without_an_event_and_done_forgets()
     {

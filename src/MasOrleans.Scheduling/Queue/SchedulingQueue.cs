@@ -114,17 +114,24 @@ public sealed partial class SchedulingQueue<T>
     {
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
-        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        entry.UnschedulableCount++;
+        entry.ConsecutiveErrors = 0;
+        entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
     }
 
-    /// <summary>A transient failure (conflict, error): retry after the pod's backoff without waiting for an event.</summary>
+    /// <summary>
+    /// A transient failure (conflict, error): retry after the pod's backoff without waiting for an event. The backoff counts
+    /// the errors in a row alone, as kube's does (its ConsecutiveErrorsCount), so a pod that found no node many times is not
+    /// held the longest backoff for one conflict.
+    /// </summary>
     public void Requeue(string name, DateTimeOffset now)
     {
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
-        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        entry.ConsecutiveErrors++;
+        entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         Put(entry, Place.Backoff);
     }
 
@@ -246,6 +253,16 @@ public sealed partial class SchedulingQueue<T>
         public long Arrival { get; } = arrival;
         public T Item { get; set; } = item;
         public int Attempts { get; set; }
+        /// <summary>Attempts that found no node (kube's UnschedulableCount).</summary>
+        public int UnschedulableCount { get; set; }
+        /// <summary>Attempts that failed (conflict, error) since the last that found no node (kube's ConsecutiveErrorsCount).</summary>
+        public int ConsecutiveErrors { get; set; }
+
+        /// <summary>
+        /// The failures the backoff doubles over: the errors in a row after an error, else the attempts that found no node
+        /// (kube-scheduler v1.35 pkg/scheduler/backend/queue/backoff_queue.go, getBackoffTime).
+        /// </summary>
+        public int BackoffFailures => ConsecutiveErrors > 0 ? ConsecutiveErrors : UnschedulableCount;
         public DateTimeOffset BackoffUntil { get; set; }
         /// <summary>When the last attempt found no node: the unschedulable pool's clock.</summary>
         public DateTimeOffset FailedAt { get; set; }
