@@ -157,9 +157,13 @@ public sealed class FairShareQueueTests
         Assert.Equal("y-2", Pop(queue));
     }
 
-    /// <summary>A pod back from backoff keeps its arrival: it goes before its namespace's later pods, as in kube's FIFO.</summary>
+    /// <summary>
+    /// A pod back from backoff is queued as of its failed attempt, as kube's timestamp is refreshed then
+    /// (AddUnschedulableIfNotPresent, pkg/scheduler/backend/queue/scheduling_queue.go): within its namespace it goes behind
+    /// x-2, queued before the failure.
+    /// </summary>
     [Fact]
-    public void A_requeued_pod_keeps_its_place_in_its_namespace()
+    public void A_requeued_pod_goes_behind_its_namespaces_pods_queued_before_its_failure()
     {
         var queue = new SchedulingQueue<int>(QueueOrder.Drf, dominantShare: (_, _) => 0);
         queue.Add("x-1", 0, null, 0, "x");
@@ -167,7 +171,7 @@ public sealed class FairShareQueueTests
         Assert.Equal("x-1", Pop(queue));
         queue.Requeue("x-1", T0);
 
-        Assert.Equal(["x-1", "x-2"], Drain(queue, T0.AddMinutes(1)));
+        Assert.Equal(["x-2", "x-1"], Drain(queue, T0.AddMinutes(1)));
         Assert.Equal(0, queue.ActiveCount);
     }
 

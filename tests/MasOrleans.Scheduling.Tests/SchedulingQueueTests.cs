@@ -188,6 +188,34 @@ public sealed class SchedulingQueueTests
         Assert.Equal([1, 2, 4, 8, 1, 2, 10], backoffs);
     }
 
+    /// <summary>
+    /// kube's activeQ orders equal priorities by QueuedPodInfo.Timestamp (PrioritySort's Less), which a failed attempt
+    /// refreshes ("Refresh the timestamp since the pod is re-added", AddUnschedulableIfNotPresent,
+    /// pkg/scheduler/backend/queue/scheduling_queue.go, v1.35). a and d are queued; a fails (no node) at T0, then e is
+    /// queued. After an event past a's 1 s backoff: d (queued before a's failure), a, e (queued after it). Likewise after
+    /// an error: f is queued, d's attempt fails (1 s backoff), g is queued: f, d, g.
+    /// </summary>
+    [Fact]
+    public void A_pod_that_failed_goes_behind_the_pods_of_its_priority_queued_before_its_failure()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("a", 0, null, 0);
+        queue.Add("d", 0, null, 0);
+        Assert.True(queue.TryPop(T0, out var first));
+        Assert.Equal("a", first.Name);
+        queue.MarkUnschedulable("a", T0);
+        queue.Add("e", 0, null, 0);
+        queue.MoveAllToActive(T0.AddSeconds(1));
+        Assert.Equal(["d", "a", "e"], Drain(queue, T0.AddSeconds(1)));
+
+        queue.Done("a");
+        queue.Done("e");
+        queue.Add("f", 0, null, 0);
+        queue.Requeue("d", T0.AddSeconds(1));
+        queue.Add("g", 0, null, 0);
+        Assert.Equal(["f", "d", "g"], Drain(queue, T0.AddSeconds(2)));
+    }
+
     [Fact]
     public void Requeue_backs_off_without_an_event_and_done_forgets()
     {

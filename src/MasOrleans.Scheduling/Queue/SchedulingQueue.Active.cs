@@ -34,7 +34,7 @@ public sealed partial class SchedulingQueue<T>
 
     /// <summary>
     /// DRF among namespaces within a priority. Shares change as pods bind and leave, so they cannot be frozen into a sort
-    /// key at enqueue: per priority level, each namespace's pods wait in arrival order, and a pop reads the share of every
+    /// key at enqueue: per priority level, each namespace's pods wait in the order they were queued, and a pop reads the share of every
     /// namespace waiting at the highest priority and takes the earliest pod of the smallest (ties by namespace name).
     /// A pop costs O(k + log n) for k namespaces waiting at that priority (each share read is O(1) plus the namespace's
     /// pods in flight), fine for hundreds of namespaces.
@@ -52,7 +52,7 @@ public sealed partial class SchedulingQueue<T>
         public void Add(Entry entry)
         {
             if (!_levels.TryGetValue(entry.Priority, out var level)) _levels[entry.Priority] = level = new(StringComparer.Ordinal);
-            if (!level.TryGetValue(entry.Namespace, out var pods)) level[entry.Namespace] = pods = new(Comparer<Entry>.Create(CompareArrival));
+            if (!level.TryGetValue(entry.Namespace, out var pods)) level[entry.Namespace] = pods = new(Comparer<Entry>.Create(CompareQueued));
             if (pods.Add(entry)) Count++;
         }
 
@@ -95,5 +95,5 @@ public sealed partial class SchedulingQueue<T>
         }
     }
 
-    private static int CompareArrival(Entry a, Entry b) => a.Arrival.CompareTo(b.Arrival);
+    private static int CompareQueued(Entry a, Entry b) => a.Queued.CompareTo(b.Queued);
 }

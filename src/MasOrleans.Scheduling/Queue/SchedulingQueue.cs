@@ -16,7 +16,7 @@ public sealed partial class SchedulingQueue<T>
     private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
     private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
     private readonly HashSet<Entry> _inFlight = [];
-    private long _arrivals;
+    private long _queueings;
     private long _moveRequests;
 
     /// <summary>kube-scheduler's DefaultPodMaxInUnschedulablePodsDuration (pkg/scheduler/backend/queue/scheduling_queue.go).</summary>
@@ -69,7 +69,7 @@ public sealed partial class SchedulingQueue<T>
             known.Item = item;
             return;
         }
-        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _arrivals++, item);
+        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _queueings++, item);
         _entries[name] = entry;
         Put(entry, Place.Active);
     }
@@ -116,6 +116,7 @@ public sealed partial class SchedulingQueue<T>
         entry.Attempts++;
         entry.UnschedulableCount++;
         entry.ConsecutiveErrors = 0;
+        entry.Queued = _queueings++;
         entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
@@ -131,6 +132,7 @@ public sealed partial class SchedulingQueue<T>
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
         entry.ConsecutiveErrors++;
+        entry.Queued = _queueings++;
         entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         Put(entry, Place.Backoff);
     }
@@ -216,7 +218,7 @@ public sealed partial class SchedulingQueue<T>
     private static int ComparePriority(Entry a, Entry b)
     {
         var c = b.Priority.CompareTo(a.Priority);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareSjf(Entry a, Entry b)
@@ -227,30 +229,36 @@ public sealed partial class SchedulingQueue<T>
         var da = a.ExpectedDurationSeconds ?? double.PositiveInfinity;
         var db = b.ExpectedDurationSeconds ?? double.PositiveInfinity;
         c = da.CompareTo(db);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareBackoff(Entry a, Entry b)
     {
         var c = a.BackoffUntil.CompareTo(b.BackoffUntil);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareFailedAt(Entry a, Entry b)
     {
         var c = a.FailedAt.CompareTo(b.FailedAt);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private enum Place { Active, Backoff, Unschedulable, InFlight }
 
-    private sealed class Entry(string name, string @namespace, int priority, double? expectedDurationSeconds, long arrival, T item)
+    private sealed class Entry(string name, string @namespace, int priority, double? expectedDurationSeconds, long queued, T item)
     {
         public string Name { get; } = name;
         public string Namespace { get; } = @namespace;
         public int Priority { get; } = priority;
         public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
-        public long Arrival { get; } = arrival;
+        /// <summary>
+        /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or its last failed attempt (kube's
+        /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes: "Refresh
+        /// the timestamp since the pod is re-added"). So a pod that failed goes behind the pods of its priority queued before
+        /// its failure, not back to the head.
+        /// </summary>
+        public long Queued { get; set; } = queued;
         public T Item { get; set; } = item;
         public int Attempts { get; set; }
         /// <summary>Attempts that found no node (kube's UnschedulableCount).</summary>
