@@ -160,10 +160,10 @@ public sealed class FairShareQueueTests
     /// <summary>
     /// A pod back from backoff is queued as of its failed attempt, as kube's timestamp is refreshed then
     /// (AddUnschedulableIfNotPresent, pkg/scheduler/backend/queue/scheduling_queue.go): within its namespace it goes behind
-    /// x-2, queued before the failure.
+    /// x-2, queued before the attempt.
     /// </summary>
     [Fact]
-    public void A_requeued_pod_goes_behind_its_namespaces_pods_queued_before_its_failure()
+    public void A_requeued_pod_goes_behind_its_namespaces_pods_queued_before_its_attempt()
     {
         var queue = new SchedulingQueue<int>(QueueOrder.Drf, dominantShare: (_, _) => 0);
         queue.Add("x-1", 0, null, 0, "x");

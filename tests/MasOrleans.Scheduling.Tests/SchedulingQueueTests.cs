@@ -191,29 +191,54 @@ public sealed class SchedulingQueueTests
     /// <summary>
     /// kube's activeQ orders equal priorities by QueuedPodInfo.Timestamp (PrioritySort's Less), which a failed attempt
     /// refreshes ("Refresh the timestamp since the pod is re-added", AddUnschedulableIfNotPresent,
-    /// pkg/scheduler/backend/queue/scheduling_queue.go, v1.35). a and d are queued; a fails (no node) at T0, then e is
-    /// queued. After an event past a's 1 s backoff: d (queued before a's failure), a, e (queued after it). Likewise after
-    /// an error: f is queued, d's attempt fails (1 s backoff), g is queued: f, d, g.
+    /// pkg/scheduler/backend/queue/scheduling_queue.go, v1.35). a and d are queued; a's attempt fails (no node), then e is
+    /// queued. After an event past a's 1 s backoff: d (queued before a's attempt), a, e (queued after it). Likewise after
+    /// an error: f is queued, g's attempt fails, h is queued: f, g, h.
     /// </summary>
     [Fact]
-    public void A_pod_that_failed_goes_behind_the_pods_of_its_priority_queued_before_its_failure()
+    public void A_pod_that_failed_goes_behind_the_pods_of_its_priority_queued_before_its_attempt()
     {
         var queue = new SchedulingQueue<int>();
         queue.Add("a", 0, null, 0);
         queue.Add("d", 0, null, 0);
-        Assert.True(queue.TryPop(T0, out var first));
-        Assert.Equal("a", first.Name);
+        Assert.Equal("a", Pop(queue, T0));
         queue.MarkUnschedulable("a", T0);
         queue.Add("e", 0, null, 0);
         queue.MoveAllToActive(T0.AddSeconds(1));
         Assert.Equal(["d", "a", "e"], Drain(queue, T0.AddSeconds(1)));
 
-        queue.Done("a");
-        queue.Done("e");
-        queue.Add("f", 0, null, 0);
-        queue.Requeue("d", T0.AddSeconds(1));
-        queue.Add("g", 0, null, 0);
-        Assert.Equal(["f", "d", "g"], Drain(queue, T0.AddSeconds(2)));
+        var errors = new SchedulingQueue<int>();
+        errors.Add("g", 0, null, 0);
+        errors.Add("f", 0, null, 0);
+        Assert.Equal("g", Pop(errors, T0));
+        errors.Add("h", 0, null, 0);
+        errors.Requeue("g", T0);
+        Assert.Equal(["f", "g", "h"], Drain(errors, T0.AddSeconds(1)));
+    }
+
+    /// <summary>
+    /// kube's cycles run one at a time, so pods that fail in one round are re-queued in the order they were popped. Here
+    /// attempts overlap and their failures land in any order (each waits on its pod's answer): x and y are popped in that
+    /// order, y's failure lands first, and after an event x still goes before y.
+    /// </summary>
+    [Fact]
+    public void Overlapping_attempts_that_fail_keep_the_order_they_were_popped_in()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("x", 0, null, 0);
+        queue.Add("y", 0, null, 0);
+        Assert.Equal(["x", "y"], [Pop(queue, T0), Pop(queue, T0)]);
+        queue.MarkUnschedulable("y", T0);
+        queue.MarkUnschedulable("x", T0.AddMilliseconds(5));
+
+        queue.MoveAllToActive(T0.AddSeconds(2));
+        Assert.Equal(["x", "y"], Drain(queue, T0.AddSeconds(2)));
+    }
+
+    private static string Pop<T>(SchedulingQueue<T> queue, DateTimeOffset now)
+    {
+        Assert.True(queue.TryPop(now, out var pod));
+        return pod.Name;
     }
 
     [Fact]

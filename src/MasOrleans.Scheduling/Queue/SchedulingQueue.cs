@@ -89,6 +89,9 @@ public sealed partial class SchedulingQueue<T>
         }
         _active.Remove(entry);
         _active.Started(entry);
+        // Queued again as of this attempt, should it fail (kube refreshes the timestamp at the failure; its cycles run one at
+        // a time, so that is the order they started in, which overlapping attempts here keep however their failures land).
+        entry.Queued = _queueings++;
         entry.Where = Place.InFlight;
         entry.MoveRequestAtPop = _moveRequests;
         entry.HintedWhileInFlight = false;
@@ -116,7 +119,6 @@ public sealed partial class SchedulingQueue<T>
         entry.Attempts++;
         entry.UnschedulableCount++;
         entry.ConsecutiveErrors = 0;
-        entry.Queued = _queueings++;
         entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
@@ -132,7 +134,6 @@ public sealed partial class SchedulingQueue<T>
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
         entry.ConsecutiveErrors++;
-        entry.Queued = _queueings++;
         entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         Put(entry, Place.Backoff);
     }
@@ -253,10 +254,10 @@ public sealed partial class SchedulingQueue<T>
         public int Priority { get; } = priority;
         public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
         /// <summary>
-        /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or its last failed attempt (kube's
-        /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes: "Refresh
-        /// the timestamp since the pod is re-added"). So a pod that failed goes behind the pods of its priority queued before
-        /// its failure, not back to the head.
+        /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or the start of its last attempt (kube's
+        /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes when the
+        /// attempt fails: "Refresh the timestamp since the pod is re-added"). So a pod that failed goes behind the pods of its
+        /// priority queued before its attempt, not back to the head.
         /// </summary>
         public long Queued { get; set; } = queued;
         public T Item { get; set; } = item;
