@@ -44,10 +44,29 @@ public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClass
         };
         foreach (var view in views) await view.NodesChanged(bound);
 
-        Assert.All(views, view => Assert.Equal((0.125, 0.25), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+        Assert.All(views, view => Assert.Equal(((double?)0.125, (double?)0.25), (view.DominantShare("t-a", []), view.DominantShare("t-b", []))));
         var released = new NodeChange(second.Name, second.Incarnation, second.Seq + 2, NodeChangeKind.PodReleased, Released: "b-1");
         foreach (var view in views) await view.NodesChanged([released]);
-        Assert.All(views, view => Assert.Equal((0.125, 0.0), (view.DominantShare("t-a"), view.DominantShare("t-b"))));
+        Assert.All(views, view => Assert.Equal(((double?)0.125, (double?)0.0), (view.DominantShare("t-a", []), view.DominantShare("t-b", []))));
+    }
+
+    /// <summary>
+    /// Before its first read of the nodes a view knows no capacity, and every share would read 0 (the drf order would go
+    /// by namespace name): it says it does not know (null), and the drf shards hand out nothing until it starts.
+    /// One node of 8 CPUs and 16 GiB: t-c's in-flight pod of 2 CPUs, 4 GiB is max(2/8, 4/16) = 0.25 once started.
+    /// </summary>
+    [Fact]
+    public async Task A_view_that_has_not_started_does_not_know_the_shares()
+    {
+        const string name = "g-share-3";
+        var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16 * Gi) };
+        Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, TimeSpan.FromMinutes(10));
+        PodSpec[] inFlight = [Pod("c-1", "t-c", cpuMilli: 2000, memoryBytes: 4 * Gi)];
+
+        Assert.Null(view.DominantShare("t-c", inFlight));
+        await view.Start(new ClusterMembership([name], "kube"));
+        Assert.Equal(0.25, view.DominantShare("t-c", inFlight));
     }
 
     private async Task<SiloClusterView> ViewOf(string[] nodes)

@@ -160,6 +160,87 @@ public sealed class SchedulingQueueTests
         Assert.Equal(["p"], Drain(queue, T0.AddSeconds(1)));
     }
 
+    /// <summary>
+    /// kube-scheduler v1.35 counts the two kinds of failure apart (pkg/scheduler/backend/queue/scheduling_queue.go,
+    /// AddUnschedulableIfNotPresent: ConsecutiveErrorsCount++ for an error, else UnschedulableCount++ and the errors reset;
+    /// backoff_queue.go, getBackoffTime: the error count while it is above 0, else the unschedulable count). By hand with
+    /// 1 s doubling to 10 s: four attempts that find no node back off 1, 2, 4, 8 s; an error then backs off 1 s (one error,
+    /// not the fifth failure's 10 s), a second error 2 s; finding no node again counts the fifth such attempt: 10 s.
+    /// </summary>
+    [Fact]
+    public void An_errors_backoff_counts_the_errors_in_a_row_not_the_attempts_that_found_no_node()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("p", 0, null, 0);
+        var now = T0;
+        TimeSpan Fail(Action<string, DateTimeOffset> outcome)
+        {
+            Assert.True(queue.TryPop(now, out _));
+            outcome("p", now);
+            queue.MoveAllToActive(now);
+            var backoff = queue.NextBackoffExpiry!.Value - now;
+            now += backoff;
+            return backoff;
+        }
+
+        var backoffs = new[] { queue.MarkUnschedulable, queue.MarkUnschedulable, queue.MarkUnschedulable, queue.MarkUnschedulable,
+            queue.Requeue, queue.Requeue, queue.MarkUnschedulable }.Select(outcome => Fail(outcome).TotalSeconds).ToList();
+        Assert.Equal([1, 2, 4, 8, 1, 2, 10], backoffs);
+    }
+
+    /// <summary>
+    /// kube's activeQ orders equal priorities by QueuedPodInfo.Timestamp (PrioritySort's Less), which a failed attempt
+    /// refreshes ("Refresh the timestamp since the pod is re-added", AddUnschedulableIfNotPresent,
+    /// pkg/scheduler/backend/queue/scheduling_queue.go, v1.35). a and d are queued; a's attempt fails (no node), then e is
+    /// queued. After an event past a's 1 s backoff: d (queued before a's attempt), a, e (queued after it). Likewise after
+    /// an error: f is queued, g's attempt fails, h is queued: f, g, h.
+    /// </summary>
+    [Fact]
+    public void A_pod_that_failed_goes_behind_the_pods_of_its_priority_queued_before_its_attempt()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("a", 0, null, 0);
+        queue.Add("d", 0, null, 0);
+        Assert.Equal("a", Pop(queue, T0));
+        queue.MarkUnschedulable("a", T0);
+        queue.Add("e", 0, null, 0);
+        queue.MoveAllToActive(T0.AddSeconds(1));
+        Assert.Equal(["d", "a", "e"], Drain(queue, T0.AddSeconds(1)));
+
+        var errors = new SchedulingQueue<int>();
+        errors.Add("g", 0, null, 0);
+        errors.Add("f", 0, null, 0);
+        Assert.Equal("g", Pop(errors, T0));
+        errors.Add("h", 0, null, 0);
+        errors.Requeue("g", T0);
+        Assert.Equal(["f", "g", "h"], Drain(errors, T0.AddSeconds(1)));
+    }
+
+    /// <summary>
+    /// kube's cycles run one at a time, so pods that fail in one round are re-queued in the order they were popped. Here
+    /// attempts overlap and their failures land in any order (each waits on its pod's answer): x and y are popped in that
+    /// order, y's failure lands first, and after an event x still goes before y.
+    /// </summary>
+    [Fact]
+    public void Overlapping_attempts_that_fail_keep_the_order_they_were_popped_in()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("x", 0, null, 0);
+        queue.Add("y", 0, null, 0);
+        Assert.Equal(["x", "y"], [Pop(queue, T0), Pop(queue, T0)]);
+        queue.MarkUnschedulable("y", T0);
+        queue.MarkUnschedulable("x", T0.AddMilliseconds(5));
+
+        queue.MoveAllToActive(T0.AddSeconds(2));
+        Assert.Equal(["x", "y"], Drain(queue, T0.AddSeconds(2)));
+    }
+
+    private static string Pop<T>(SchedulingQueue<T> queue, DateTimeOffset now)
+    {
+        Assert.True(queue.TryPop(now, out var pod));
+        return pod.Name;
+    }
+
     [Fact]
     public void Requeue_backs_off_without_an_event_and_done_forgets()
     {

@@ -60,6 +60,7 @@ public sealed partial class SchedulingQueueGrain(
     private SchedulingCycle _cycle = null!;
     private IGrainTimer? _backoffTimer;
     private DateTimeOffset? _backoffTimerDue;
+    private bool _awaitingView;
 
     private int Shard => int.Parse(this.GetPrimaryKeyString(), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -206,7 +207,20 @@ public sealed partial class SchedulingQueueGrain(
             _inFlight[next.Name] = cycle;
             _ = Schedule(next.Item, cycle);
         }
-        if (_inFlight.Count < options.Value.MaxInFlight) ArmBackoffTimer();
+        if (_inFlight.Count >= options.Value.MaxInFlight) return;
+        ArmBackoffTimer();
+        // Room, and pods active, yet none handed out: the order waits for the view (drf's shares are not known before it
+        // starts); the other orders never hold a pod back.
+        if (_queue.ActiveCount > 0 && !view.Ready.IsCompleted) _ = PumpOnceViewStarts();
+    }
+
+    private async Task PumpOnceViewStarts()
+    {
+        if (_awaitingView) return;
+        _awaitingView = true;
+        await view.Ready;
+        _awaitingView = false;
+        Pump();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Cycle;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
@@ -117,16 +118,18 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
-    /// The namespace's dominant share of the whole cluster (<see cref="ClusterState.DominantShare"/>), which the DRF queue
-    /// order reads at every pop: every shard on every silo reads the same nodes, so they agree. It counts this silo's
-    /// assumed placements too: a cycle assumes its pod before the shard pops the next one, so a burst of pops is fair.
+    /// The namespace's dominant share of the whole cluster (<see cref="ClusterState.DominantShare(string, IEnumerable{PodSpec})"/>),
+    /// which the DRF queue order reads at every pop: every shard on every silo reads the same nodes, so they agree. It
+    /// counts this silo's assumed placements, and the shard's <paramref name="inFlight"/> pods not assumed yet. Null until
+    /// the view has started: before its first read of the nodes every share would be 0.
     /// </summary>
-    public double DominantShare(string @namespace)
+    public double? DominantShare(string @namespace, IReadOnlyList<PodSpec> inFlight)
     {
+        if (!_ready.Task.IsCompleted) return null;
         lock (_lock)
         {
             if (_rebuild) RebuildAll();
-            return _state.DominantShare(@namespace);
+            return _state.DominantShare(@namespace, inFlight);
         }
     }
 

@@ -241,7 +241,6 @@ public sealed partial class ClusterState
         var n = NodeCount++;
         _specs[n] = spec;
         _indexByName[spec.Name] = n;
-        TotalCapacity += spec.Capacity;
         for (var d = 0; d < ResourceNames.Count; d++)
         {
             Capacity[d][n] = spec.Capacity[d];
@@ -263,6 +262,7 @@ public sealed partial class ClusterState
         NonZeroMemory[n] = 0;
         Ready[n] = ready;
         Unschedulable[n] = spec.Unschedulable;
+        RecountCapacity(n, wasSchedulable: false);
         _hasHardTaints[n] = _hasPreferNoScheduleTaints[n] = false;
         SetTaintFlags(n, spec.Taints);
         Pods[n] = [];
@@ -279,14 +279,18 @@ public sealed partial class ClusterState
         var n = IndexOf(spec.Name);
         if (n < 0) throw new KeyNotFoundException($"node '{spec.Name}' not found");
         _specs[n] = _specs[n] with { Labels = spec.Labels, Taints = spec.Taints, Unschedulable = spec.Unschedulable };
+        var wasSchedulable = Schedulable(n);
         Unschedulable[n] = spec.Unschedulable;
+        RecountCapacity(n, wasSchedulable);
         SetTaintFlags(n, spec.Taints);
         Touch(n);
     }
 
     public void SetReady(int node, bool ready)
     {
+        var wasSchedulable = Schedulable(node);
         Ready[node] = ready;
+        RecountCapacity(node, wasSchedulable);
         Touch(node);
     }
 

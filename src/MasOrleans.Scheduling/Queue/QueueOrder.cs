@@ -3,7 +3,7 @@ namespace MasOrleans.Scheduling.Queue;
 /// <summary>How the active queue orders pending pods (configuration <c>Scheduler__QueueOrder</c>).</summary>
 public enum QueueOrder
 {
-    /// <summary>kube-scheduler's PrioritySort: higher priority first, then earlier arrival.</summary>
+    /// <summary>kube-scheduler's PrioritySort: higher priority first, then queued earlier (created, or failed its last attempt).</summary>
     Priority,
 
     /// <summary>

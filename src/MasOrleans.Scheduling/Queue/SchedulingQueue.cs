@@ -16,18 +16,19 @@ public sealed partial class SchedulingQueue<T>
     private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
     private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
     private readonly HashSet<Entry> _inFlight = [];
-    private long _arrivals;
+    private long _queueings;
     private long _moveRequests;
 
     /// <summary>kube-scheduler's DefaultPodMaxInUnschedulablePodsDuration (pkg/scheduler/backend/queue/scheduling_queue.go).</summary>
     public static readonly TimeSpan DefaultMaxInUnschedulable = TimeSpan.FromMinutes(5);
 
     /// <param name="dominantShare">
-    /// A namespace's dominant share of the cluster now (<see cref="Cluster.ClusterState.DominantShare"/>): the
+    /// A namespace's dominant share of the cluster now, counting its pods in flight
+    /// (<see cref="Cluster.ClusterState.DominantShare(string, IEnumerable{Model.PodSpec})"/>): the
     /// <see cref="QueueOrder.Drf"/> order reads it at every pop, and needs it.
     /// </param>
     public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null,
-        Func<string, double>? dominantShare = null)
+        DominantShareSource<T>? dominantShare = null)
     {
         Order = order;
         Backoff = backoff ?? BackoffPolicy.Default;
@@ -68,7 +69,7 @@ public sealed partial class SchedulingQueue<T>
             known.Item = item;
             return;
         }
-        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _arrivals++, item);
+        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _queueings++, item);
         _entries[name] = entry;
         Put(entry, Place.Active);
     }
@@ -87,6 +88,10 @@ public sealed partial class SchedulingQueue<T>
             return false;
         }
         _active.Remove(entry);
+        _active.Started(entry);
+        // Queued again as of this attempt, should it fail (kube refreshes the timestamp at the failure; its cycles run one at
+        // a time, so that is the order they started in, which overlapping attempts here keep however their failures land).
+        entry.Queued = _queueings++;
         entry.Where = Place.InFlight;
         entry.MoveRequestAtPop = _moveRequests;
         entry.HintedWhileInFlight = false;
@@ -112,17 +117,24 @@ public sealed partial class SchedulingQueue<T>
     {
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
-        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        entry.UnschedulableCount++;
+        entry.ConsecutiveErrors = 0;
+        entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
     }
 
-    /// <summary>A transient failure (conflict, error): retry after the pod's backoff without waiting for an event.</summary>
+    /// <summary>
+    /// A transient failure (conflict, error): retry after the pod's backoff without waiting for an event. The backoff counts
+    /// the errors in a row alone, as kube's does (its ConsecutiveErrorsCount), so a pod that found no node many times is not
+    /// held the longest backoff for one conflict.
+    /// </summary>
     public void Requeue(string name, DateTimeOffset now)
     {
         if (!_entries.TryGetValue(name, out var entry) || entry.Where != Place.InFlight) return;
         entry.Attempts++;
-        entry.BackoffUntil = now + Backoff.For(entry.Attempts);
+        entry.ConsecutiveErrors++;
+        entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
         Put(entry, Place.Backoff);
     }
 
@@ -177,7 +189,7 @@ public sealed partial class SchedulingQueue<T>
 
     private void Put(Entry entry, Place where)
     {
-        if (entry.Where == Place.InFlight) _inFlight.Remove(entry);
+        if (entry.Where == Place.InFlight) EndAttempt(entry);
         entry.Where = where;
         switch (where)
         {
@@ -194,14 +206,20 @@ public sealed partial class SchedulingQueue<T>
             case Place.Active: _active.Remove(entry); break;
             case Place.Backoff: _backoff.Remove(entry); break;
             case Place.Unschedulable: _unschedulable.Remove(entry); break;
-            case Place.InFlight: _inFlight.Remove(entry); break;
+            case Place.InFlight: EndAttempt(entry); break;
         }
+    }
+
+    private void EndAttempt(Entry entry)
+    {
+        _inFlight.Remove(entry);
+        _active.Ended(entry);
     }
 
     private static int ComparePriority(Entry a, Entry b)
     {
         var c = b.Priority.CompareTo(a.Priority);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareSjf(Entry a, Entry b)
@@ -212,32 +230,48 @@ public sealed partial class SchedulingQueue<T>
         var da = a.ExpectedDurationSeconds ?? double.PositiveInfinity;
         var db = b.ExpectedDurationSeconds ?? double.PositiveInfinity;
         c = da.CompareTo(db);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareBackoff(Entry a, Entry b)
     {
         var c = a.BackoffUntil.CompareTo(b.BackoffUntil);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private static int CompareFailedAt(Entry a, Entry b)
     {
         var c = a.FailedAt.CompareTo(b.FailedAt);
-        return c != 0 ? c : a.Arrival.CompareTo(b.Arrival);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
     private enum Place { Active, Backoff, Unschedulable, InFlight }
 
-    private sealed class Entry(string name, string @namespace, int priority, double? expectedDurationSeconds, long arrival, T item)
+    private sealed class Entry(string name, string @namespace, int priority, double? expectedDurationSeconds, long queued, T item)
     {
         public string Name { get; } = name;
         public string Namespace { get; } = @namespace;
         public int Priority { get; } = priority;
         public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
-        public long Arrival { get; } = arrival;
+        /// <summary>
+        /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or the start of its last attempt (kube's
+        /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes when the
+        /// attempt fails: "Refresh the timestamp since the pod is re-added"). So a pod that failed goes behind the pods of its
+        /// priority queued before its attempt, not back to the head.
+        /// </summary>
+        public long Queued { get; set; } = queued;
         public T Item { get; set; } = item;
         public int Attempts { get; set; }
+        /// <summary>Attempts that found no node (kube's UnschedulableCount).</summary>
+        public int UnschedulableCount { get; set; }
+        /// <summary>Attempts that failed (conflict, error) since the last that found no node (kube's ConsecutiveErrorsCount).</summary>
+        public int ConsecutiveErrors { get; set; }
+
+        /// <summary>
+        /// The failures the backoff doubles over: the errors in a row after an error, else the attempts that found no node
+        /// (kube-scheduler v1.35 pkg/scheduler/backend/queue/backoff_queue.go, getBackoffTime).
+        /// </summary>
+        public int BackoffFailures => ConsecutiveErrors > 0 ? ConsecutiveErrors : UnschedulableCount;
         public DateTimeOffset BackoffUntil { get; set; }
         /// <summary>When the last attempt found no node: the unschedulable pool's clock.</summary>
         public DateTimeOffset FailedAt { get; set; }
@@ -247,6 +281,13 @@ public sealed partial class SchedulingQueue<T>
         public Place Where { get; set; }
     }
 }
+
+/// <summary>
+/// A namespace's dominant share of the cluster now, with <paramref name="inFlight"/> (its pods handed out whose attempts have
+/// not ended) counted where the cluster does not hold them yet; null while the shares are not known, and the
+/// <see cref="QueueOrder.Drf"/> order then hands out nothing.
+/// </summary>
+public delegate double? DominantShareSource<T>(string @namespace, IReadOnlyList<T> inFlight);
 
 /// <summary>A pod handed out for one scheduling attempt; <see cref="Attempts"/> counts earlier failed ones.</summary>
 public readonly record struct QueuedPod<T>(string Name, T Item, int Attempts);
