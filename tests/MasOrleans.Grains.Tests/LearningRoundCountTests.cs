@@ -168,9 +168,10 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         // Five flushes of two decisions each: each a batch of one transition after the first (the last decision sent starts the next batch).
         for (var batch = 0; batch < 5; batch++)
         {
-            queue.Record(Algorithm, 1, invalid);
-            queue.Record(Algorithm, 1, invalid);
+            // Read before recording: the queue may flush and the grain refuse the batch before a read after it.
             var before = (await learning.GetStatus()).ExperienceRejected;
+            queue.Record(Algorithm, 1, invalid);
+            queue.Record(Algorithm, 1, invalid);
             await WaitUntil(async () => (await learning.GetStatus()).ExperienceRejected > before, $"batch {batch} at the learning grain");
         }
         var rejectedBatches = (await learning.GetStatus()).ExperienceRejected;
