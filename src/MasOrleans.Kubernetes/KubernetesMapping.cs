@@ -157,6 +157,8 @@ public static class KubernetesMapping
         {
             if (overhead is not null && limits.ContainsKey(resource)) AddLimits(limits, new Dictionary<string, ResourceQuantity> { [resource] = overhead }, what);
         }
+        // Each in range, a limit taken as written too (one container's, a pod-level one): an update compares limits by value.
+        foreach (var (resource, limit) in limits) LimitValue(limit, resource, what);
         // The default comparer (ordinal for strings), so a pod's grain calls carry this dictionary itself (CoreSurrogates' Plain).
         return limits.ToDictionary(l => l.Key, l => l.Value.ToString());
     }

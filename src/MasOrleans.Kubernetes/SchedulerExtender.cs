@@ -177,10 +177,16 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             foreach (var (node, victims) in byPods)
             {
                 var pods = VictimsOf(node, victims?.Pods, "NodeNameToVictims");
-                var keys = pods.Select(p => KubernetesNames.Key(p.Metadata?.NamespaceProperty,
-                    p.Metadata?.Name is { Length: > 0 } name ? name : throw new KubernetesMappingException($"NodeNameToVictims[{node}]: a victim has no metadata.name")));
-                var meta = pods.Select(p => new MetaPod { Uid = p.Metadata!.Uid ?? "" }).ToList<MetaPod?>();
-                candidates[node] = new(new MetaVictims { Pods = meta, NumPDBViolations = victims!.NumPDBViolations }, keys.ToHashSet(StringComparer.Ordinal));
+                var keys = new HashSet<string>(StringComparer.Ordinal);
+                var meta = new List<MetaPod?>(pods.Count);
+                foreach (var p in pods)
+                {
+                    // Its name checked before its UID is read: a victim without metadata is malformed, not a null dereference.
+                    if (p.Metadata?.Name is not { Length: > 0 } name) throw new KubernetesMappingException($"NodeNameToVictims[{node}]: a victim has no metadata.name");
+                    keys.Add(KubernetesNames.Key(p.Metadata.NamespaceProperty, name));
+                    meta.Add(new MetaPod { Uid = p.Metadata.Uid ?? "" });
+                }
+                candidates[node] = new(new MetaVictims { Pods = meta, NumPDBViolations = victims!.NumPDBViolations }, keys);
             }
         }
         else if (args.NodeNameToMetaVictims is { } byUid)

@@ -134,6 +134,8 @@ public class ExtenderPreemptTests
     [InlineData("""{"Pod": POD, "NodeNameToVictims": {"a": null}}""", "NodeNameToVictims[a] must list its victims' Pods")]
     [InlineData("""{"Pod": POD, "NodeNameToVictims": {"a": {"Pods": [null]}}}""", "must not contain null")]
     [InlineData("""{"Pod": POD, "NodeNameToVictims": {"a": {"Pods": [{"metadata": {"namespace": "ml"}}]}}}""", "a victim has no metadata.name")]
+    // A victim with no metadata at all was a NullReferenceException (a 500), its UID read before its name was checked.
+    [InlineData("""{"Pod": POD, "NodeNameToVictims": {"a": {"Pods": [{}]}}}""", "a victim has no metadata.name")]
     [InlineData("""{"Pod": POD, "NodeNameToMetaVictims": {"a": {"Pods": [{"UID": ""}]}}}""", "a victim has no UID")]
     public async Task Malformed_args_are_a_mapping_error(string json, string error)
     {

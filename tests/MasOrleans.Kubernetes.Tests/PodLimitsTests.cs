@@ -72,6 +72,28 @@ public class PodLimitsTests
     }
 
     /// <summary>
+    /// A limit beyond a decimal (1e29 > 79228162514264337593543950335; QuantityGuard lets up to 1e30 through) is out of range,
+    /// as a request is, whether it was summed or not: a one-container pod's (or a pod-level) limit was kept as written, and
+    /// the next update compared it by value and failed with an OverflowException, a 500 to every re-apply of the manifest.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_limit_beyond_a_decimal_is_out_of_range_summed_or_not(bool podLevel)
+    {
+        var spec = podLevel
+            ? new V1PodSpec
+            {
+                Containers = [Container("a", Of(("cpu", "1")))],
+                Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["memory"] = new("1e29") } },
+            }
+            : new V1PodSpec { Containers = [Container("a", Of(("memory", "1e29")))] };
+        var e = Assert.Throws<KubernetesMappingException>(() => KubernetesMapping.Limits(spec, "pod p"));
+        // Named canonical, as the API server writes 1e29 (CanonicalizeBytes: an exponent that is a multiple of 3).
+        Assert.Equal("pod p: memory limit '100e27' is out of range", e.Message);
+    }
+
+    /// <summary>
     /// A resource named at zero in every request (a zero limit standing for its request) is a zero request; one another
     /// container asks for is not (cpu: 0 beside 500m).
     /// </summary>

@@ -279,4 +279,21 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         Assert.Contains("The Deployment \"kr-resize-web\" is invalid: spec.template", refusedTemplate.Error);
         Assert.Equal("""{"cpu":"1"}""", await Get("deployment/kr-resize-web", "{.spec.template.spec.containers[0].resources.limits}"));
     }
+
+    /// <summary>
+    /// A limit beyond what a quantity comparison holds (1e29, past a decimal's 7.9e28; the body's guard lets up to 1e30
+    /// through) is out of range here, as a request is. One container's limit was kept as written, and then every update of
+    /// the pod (kubectl apply again, kubectl annotate) was a 500: the update compares limits by value, and overflowed.
+    /// </summary>
+    [Fact]
+    public async Task A_limit_out_of_range_is_refused_at_creation_not_a_500_at_the_next_update()
+    {
+        var pod = KubeManifests.Pod("kr-huge-limit", "kr-huge-limit").Replace("        memory: 1Gi\n", "        memory: 1Gi\n      limits:\n        memory: 1e29\n");
+        Assert.Contains("memory: 1e29", pod);
+        var created = await kube.Run("apply", "-f", kube.Manifest("kr-huge-limit", pod));
+        Assert.True(created.ExitCode != 0, created.ToString());
+        Assert.Contains("The Pod \"kr-huge-limit\" is invalid: spec.containers[].resources.limits", created.Error);
+        Assert.Contains("memory limit '100e27' is out of range", created.Error);
+        Assert.Contains("NotFound", (await kube.Run("get", "pod/kr-huge-limit")).Error);
+    }
 }
