@@ -347,9 +347,17 @@ public sealed partial class ClusterState
     {
         if (!_podLocations.TryGetValue(podName, out var loc)) return false;
         var pods = Pods[loc.Node];
-        var i = pods.FindIndex(p => p.Pod.Name == podName);
+        var i = IndexOf(pods, podName);
         pods[i] = pods[i] with { BoundAt = boundAt };
         return true;
+    }
+
+    // A loop, not FindIndex with a lambda: both callers run once per pod on the live path, and the lambda captures the name.
+    private static int IndexOf(List<BoundPod> pods, string podName)
+    {
+        for (var i = 0; i < pods.Count; i++)
+            if (pods[i].Pod.Name == podName) return i;
+        return -1;
     }
 
     /// <summary>Releases a bound pod's resources; false when the pod is not bound here.</summary>
@@ -358,7 +366,7 @@ public sealed partial class ClusterState
         if (!_podLocations.Remove(podName, out var loc)) return false;
         var (node, gpus) = loc;
         var pods = Pods[node];
-        var i = pods.FindIndex(p => p.Pod.Name == podName);
+        var i = IndexOf(pods, podName);
         var pod = pods[i].Pod;
         pods.RemoveAt(i);
         var start = GpuStart[node];

@@ -75,7 +75,7 @@ public static class MasMeters
     /// </summary>
     public static readonly Counter<long> ExtenderRequests = Meter.CreateCounter<long>(
         "mas_extender_requests", null,
-        "kube-scheduler extender requests by verb (filter, prioritize, bind) and result (success: answered without an error, for bind the pod is bound; error: answered with an error or refused, kube-scheduler fails that scheduling attempt)");
+        "kube-scheduler extender requests by verb (filter, prioritize, preempt, bind) and result (success: answered without an error, for bind the pod is bound; error: answered with an error or refused, kube-scheduler fails that scheduling attempt)");
 
     /// <summary>mas_extender_request_duration_seconds{verb}: one extender request, from its body read to its answer written.</summary>
     public static readonly Histogram<double> ExtenderRequestDuration = Meter.CreateHistogram(
