@@ -136,6 +136,32 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// A reservation that landed but whose answer was lost (in SiloStopTests, the node's silo stopped gracefully with the
+    /// reservation's write under way, and the cycle's call failed with "the target silo became unavailable") is asked
+    /// again at its node before the pod goes anywhere else. Failed before: the failure forgot the assumption, so the next
+    /// attempt chose n1 (meanwhile the better fit) while n0 held the pod: held by two nodes in a real cluster, refused as
+    /// "bound elsewhere" by this fake, whose nodes share one authority, until the cycle gave up.
+    /// </summary>
+    [Fact]
+    public async Task A_reservation_whose_answer_was_lost_is_asked_again_at_its_node_before_the_pod_goes_elsewhere()
+    {
+        var pod = Counting("p");
+        _nodes.LoseAnswers = 1;
+        await Assert.ThrowsAsync<TimeoutException>(async () => await Cycle().Run(pod));
+        Assert.True(_authority.TryGetPodLocation("p", out var held, out _) && held == 0);
+        // Meanwhile n1 became the better fit for a 1-core pod: 6 of its 8 cores taken, so best-fit's n1 leaves 1 core free, n0 3.
+        var other = Pod("r", cpuMilli: 6 * Cpu, memoryBytes: Gi);
+        Assert.True(_snapshot.TryBind(1, other, GpuAllocation.None));
+        Assert.True(_authority.TryBind(1, other, GpuAllocation.None));
+
+        var result = await Cycle().Run(pod);
+
+        Assert.Equal(("n0", CycleVerdict.Bound), (result.Node, result.Verdict));
+        Assert.Equal(["n0", "n0"], _nodes.Asked);
+        Assert.True(_authority.TryGetPodLocation("p", out held, out _) && held == 0);
+    }
+
+    /// <summary>
     /// A pod that fits nowhere, on an empty cluster: kube's FailedScheduling message ends with its preemption's verdict
     /// (FitError.Error, pkg/scheduler/framework/types.go, appends the PostFilter's message after a space; DefaultPreemption
     /// prefixes "preemption: " to the dry run's own FitError). 16 cpus is above both nodes' allocatable (4, 8), so
@@ -340,9 +366,24 @@ public sealed class SchedulingCycleTests
         public List<string> Released { get; } = [];
         public List<string> Nominated { get; } = [];
 
+        /// <summary>How many of the next reservations land and then lose their answer (the call throws).</summary>
+        public int LoseAnswers { get; set; }
+
+        /// <summary>The node of each reservation asked for, in order.</summary>
+        public List<string> Asked { get; } = [];
+
         public ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
         {
+            var result = ReserveHere(node, pod, gpus);
+            if (LoseAnswers == 0) return result;
+            LoseAnswers--;
+            throw new TimeoutException($"the answer of {node}'s reservation of {pod.Name} was lost");
+        }
+
+        private ValueTask<ReserveResult> ReserveHere(string node, PodSpec pod, GpuAllocation gpus)
+        {
             Reserves++;
+            Asked.Add(node);
             if (Refusals.TryDequeue(out var reason)) return ValueTask.FromResult(ReserveResult.Refused(reason));
             var index = authority.IndexOf(node);
             // Another pod of the name (deleted since) is no reservation of this one: the node frees it for a newer one.

@@ -144,6 +144,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
+        view.ForgetAssumed(pod);
         Pump();
         return Task.CompletedTask;
     }

@@ -221,6 +221,21 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
     }
 
+    /// <summary>
+    /// The pod left this silo's scheduling (deleted): the assumption a failed cycle kept for it goes (a cycle keeps one
+    /// while its reservation's outcome is unknown, <c>SchedulingCycle</c>), or it would hold the room in this view for
+    /// good. A pod a node reports stays: the view follows that node's release.
+    /// </summary>
+    public void ForgetAssumed(string pod)
+    {
+        lock (_lock)
+        {
+            if (_rebuild || !_state.TryGetPodLocation(pod, out var node, out _)) return;
+            if (_nodes.TryGetValue(_state.NameOf(node), out var record) && record.Pods.ContainsKey(pod)) return;
+            _state.Unbind(pod);
+        }
+    }
+
     /// <summary>The view of one node as the API shows it, or null when the view does not know it.</summary>
     public NodeView? Node(string name)
     {

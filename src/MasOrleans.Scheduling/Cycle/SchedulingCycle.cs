@@ -153,19 +153,15 @@ public sealed class SchedulingCycle(
     private static DateTimeOffset? HeldCreatedAt(ClusterState cluster, int node, string name) =>
         cluster.PodsOn(node).First(b => b.Pod.Name == name).Pod.CreatedAt;
 
-    /// <summary>Reserves what the snapshot assumed; a refusal (or a failure) forgets the assumption.</summary>
+    /// <summary>
+    /// Reserves what the snapshot assumed; a refusal forgets the assumption. A failure keeps it: the reservation may have
+    /// landed with its answer lost (the node's silo stopped or died meanwhile), so the pod's next attempt asks that node
+    /// first (as a pod the snapshot holds), which confirms it or refuses, before the pod may go elsewhere.
+    /// Forgotten, the pod was placed on another node while the first still held it, until the reconciliation freed it.
+    /// </summary>
     private async ValueTask<ReserveResult> ReserveAssumed(PodSpec pod, string node, GpuAllocation gpus)
     {
-        ReserveResult reservation;
-        try
-        {
-            reservation = await nodes.Reserve(node, pod, gpus);
-        }
-        catch
-        {
-            await Forget(pod);
-            throw;
-        }
+        var reservation = await nodes.Reserve(node, pod, gpus);
         if (!reservation.Reserved) await Forget(pod);
         return reservation;
     }
