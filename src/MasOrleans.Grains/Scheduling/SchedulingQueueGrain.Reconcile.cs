@@ -31,8 +31,11 @@ public sealed partial class SchedulingQueueGrain
     {
         if (!view.Ready.IsCompleted) return;
         // Pods in passing phases are asked to re-report (and a Scheduled one whose container start was lost starts it):
-        // a silo that died between a pod's state write and its report left this table stale.
-        foreach (var pod in _pods.Entries.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending))
+        // a silo that died between a pod's state write and its report left this table stale. So is an unschedulable pod
+        // this shard does not queue: the one-way Retry that queues a waiting pod in a shard's new activation can be
+        // dropped (sent to a pod on a silo stopping gracefully), and such a pod waited for good, capacity or not.
+        foreach (var pod in _pods.Entries.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending
+                     || (p.Phase == PodPhase.Unschedulable && !_queue.Contains(p.Name) && !_inFlight.ContainsKey(p.Name))))
             _ = GrainFactory.Reference<IPodGrain>(pod.Name).Retry();
 
         var shard = Shard;
