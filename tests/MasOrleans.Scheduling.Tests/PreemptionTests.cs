@@ -171,13 +171,13 @@ public sealed class PreemptionTests
     private static readonly DefaultPreemption Kube = new(PolicyCatalog.CreateDefault().Create("kube"));
 
     /// <param name="preemptor">cpuMilli:priority[:gpuMilli]</param>
-    private static PodSpec Preemptor(string preemptor)
+    internal static PodSpec Preemptor(string preemptor)
     {
         var p = preemptor.Split(':');
         return TestCluster.Pod("preemptor", cpuMilli: long.Parse(p[0]), gpuMilli: p.Length > 2 ? long.Parse(p[2]) : 0) with { Priority = int.Parse(p[1]) };
     }
 
-    private static ClusterState Cluster(string nodes, string pods)
+    internal static ClusterState Cluster(string nodes, string pods)
     {
         var cluster = new ClusterState();
         foreach (var spec in nodes.Split(','))
@@ -198,7 +198,7 @@ public sealed class PreemptionTests
     }
 
     /// <summary>Each node's allocation, free GPU and pods in bind order (which later what-ifs read as start order).</summary>
-    private static string Snapshot(ClusterState cluster) => string.Join(";", Enumerable.Range(0, cluster.NodeCount).Select(n =>
+    internal static string Snapshot(ClusterState cluster) => string.Join(";", Enumerable.Range(0, cluster.NodeCount).Select(n =>
         $"{cluster.NameOf(n)}={cluster.AllocatedOf(n).CpuMilli}/{string.Join(",", cluster.GpuFreeOf(n).ToArray())}/" +
         string.Join(",", cluster.Pods[n].Select(b => b.Pod.Name))));
 }

@@ -205,6 +205,41 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// Another cycle runs while the victim is being evicted, after the view has heard of its release: "mid" (4 cores,
+    /// priority 5) must not take n1, where "high" (6 cores, priority 10) is nominated and 8 cores hold only one of them
+    /// (kube's findNodesThatPassFilters filters with the nominated pods of equal or higher priority counted,
+    /// RunFilterPluginsWithNominatedPods in pkg/scheduler/framework/runtime/framework.go). n0 is full with "filler"
+    /// (priority 100), so mid fits nowhere and may evict no one: n1 holds nothing below priority 5 and n0 only a higher
+    /// pod ("No preemption victims found", default_preemption.go SelectVictimsOnNode). high then binds on n1.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_priority_pod_does_not_take_the_room_a_preemptor_is_nominated_to()
+    {
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+        CycleResult? mid = null;
+        _recorder.BeforeEvict = _ =>
+        {
+            Assert.True(_snapshot.Unbind("low"));
+            mid = Cycle().Run(Pod("mid", cpuMilli: 4 * Cpu) with { Priority = 5 }).AsTask().GetAwaiter().GetResult();
+        };
+
+        var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal((CycleVerdict.Unschedulable, CycleResult.NoFit), (mid!.Verdict, mid.Reason));
+        Assert.Equal(("mid", "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod."),
+            (_recorder.Unschedulable.Single().Pod.Name, _recorder.Unschedulable.Single().Message));
+        Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
+        // Bound, high is nominated nowhere any more.
+        Assert.Null(_snapshot.NominatedNodeOf("high"));
+    }
+
+    /// <summary>
     /// The victim is deleted and created again (same name, later creation time) on its node between the preemptor's choice
     /// and the eviction: the new pod refuses the eviction (it was never chosen), and the preemptor takes the victim as gone
     /// without taking the new pod out of its view, so it does not assume room the node does not have.

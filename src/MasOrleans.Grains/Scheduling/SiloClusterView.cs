@@ -199,10 +199,14 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         foreach (var bound in assumed) _state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt);
     }
 
-    /// <summary>A fresh ClusterState from the records (after a node left or changed capacity); assumptions are dropped.</summary>
+    /// <summary>
+    /// A fresh ClusterState from the records (after a node left or changed capacity); assumptions are dropped, the
+    /// cycles' nominations kept (those to nodes still here).
+    /// </summary>
     private void RebuildAll()
     {
         _rebuild = false;
+        var nominations = _state.Nominations.ToList();
         _state = new ClusterState();
         foreach (var (name, record) in _nodes)
         {
@@ -210,6 +214,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 misfit: bound => LogInconsistent(logger, name, bound.Pod.Name));
             SetUtilization(node, record.Info);
         }
+        foreach (var (name, pod) in nominations)
+            if (_state.IndexOf(name) is var node and >= 0) _state.Nominate(node, pod);
     }
 
     private void SetUtilization(int node, NodeInfo info)
@@ -222,14 +228,16 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
-    /// The pod left this silo's scheduling (deleted): the assumption a failed cycle kept for it goes (a cycle keeps one
-    /// while its reservation's outcome is unknown, <c>SchedulingCycle</c>), or it would hold the room in this view for
-    /// good. A pod a node reports stays: the view follows that node's release.
+    /// The pod left this silo's scheduling (deleted): its nomination goes (kube's nominator forgets a deleted pod), and
+    /// the assumption a failed cycle kept for it (a cycle keeps one while its reservation's outcome is unknown,
+    /// <c>SchedulingCycle</c>), or either would hold the room in this view for good. A pod a node reports stays: the
+    /// view follows that node's release.
     /// </summary>
     public void ForgetAssumed(string pod)
     {
         lock (_lock)
         {
+            _state.ForgetNomination(pod);
             if (_rebuild || !_state.TryGetPodLocation(pod, out var node, out _)) return;
             if (_nodes.TryGetValue(_state.NameOf(node), out var record) && record.Pods.ContainsKey(pod)) return;
             _state.Unbind(pod);

@@ -321,12 +321,22 @@ public sealed partial class ClusterState
             if (dev < 0 || dev >= GpuCount[node] || GpuFree[start + dev] < gpus.MilliPerDevice) return false;
         }
         if (gpus.Devices.Distinct().Count() != gpus.Devices.Count) return false;
+        Place(node, pod, gpus, boundAt);
+        if (pod.Image is { } image) AddImage(node, image);
+        // A pod bound is nominated nowhere (kube's assume drops it from the nominator: DeleteNominatedPodIfExists).
+        if (_nominations.Count > 0) ForgetNomination(pod.Name);
+        return true;
+    }
+
+    /// <summary>Counts the pod on the node, on the devices given, without asking whether it fits (<see cref="TryBind"/> asks first).</summary>
+    private void Place(int node, PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt)
+    {
+        var start = GpuStart[node];
         foreach (var dev in gpus.Devices) GpuFree[start + dev] -= gpus.MilliPerDevice;
         for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] += pod.Requests[d];
         NonZeroCpu[node] += NonZeroCpuOf(pod);
         NonZeroMemory[node] += NonZeroMemoryOf(pod);
         Pods[node].Add(new BoundPod(pod, gpus, boundAt));
-        if (pod.Image is { } image) AddImage(node, image);
         if (HasPodAffinity(pod))
         {
             PodsWithAffinity[node]++;
@@ -336,7 +346,6 @@ public sealed partial class ClusterState
         CountBound(pod);
         RefreshFitRow(node);
         Touch(node);
-        return true;
     }
 
     /// <summary>
@@ -403,6 +412,7 @@ public sealed partial class ClusterState
                 if (!copy.TryBind(n, bound.Pod, bound.Gpus, bound.BoundAt)) throw new InvalidOperationException("clone diverged");
             }
         }
+        copy._nominations.AddRange(_nominations);
         return copy;
     }
 

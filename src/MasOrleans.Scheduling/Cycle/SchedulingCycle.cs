@@ -100,10 +100,16 @@ public sealed class SchedulingCycle(
         {
             var (candidate, preemptionMessage) = PostFilter(scheduler.Profile, cluster, pod);
             if (candidate is not null)
+            {
+                // Nominated in the view at once, under its lock: from now on the filters of every cycle it serves count
+                // the pod on that node, so no pod of lower priority takes the room it is freeing (kube's nominator).
+                cluster.Nominate(candidate.Node, pod);
                 return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
+            }
             // A preemption that ran and found no node ends the pod's nomination; one the pod may not run leaves it.
-            return new Decision(DecisionKind.NoFit, policy, Message: WithPostFilterMessage(message, preemptionMessage),
-                ClearsNomination: DefaultPreemption.EligibleToPreemptOthers(pod));
+            var clears = DefaultPreemption.EligibleToPreemptOthers(pod);
+            if (clears) cluster.ForgetNomination(pod.Name);
+            return new Decision(DecisionKind.NoFit, policy, Message: WithPostFilterMessage(message, preemptionMessage), ClearsNomination: clears);
         }
         return new Decision(DecisionKind.NoFit, policy, Message: message);
     }

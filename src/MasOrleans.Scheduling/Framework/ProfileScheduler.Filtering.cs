@@ -78,10 +78,12 @@ public sealed partial class ProfileScheduler
             allPass &= _activePassFilters[activeCount] is not null;
             _activeFilters[activeCount++] = f;
         }
-        if (context.CandidateNodes is { } candidates) return FilterCandidates(context, candidates, activeCount, out evaluated);
+        // Nominated pods the pod must count are rare and brief: their nodes are filtered twice, node by node.
+        var nominated = context.Cluster.AnyNominatedAhead(context.Pod);
+        if (context.CandidateNodes is { } candidates) return FilterCandidates(context, candidates, activeCount, nominated, out evaluated);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
-        var found = !FastPaths ? FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, out evaluated)
+        var found = !FastPaths || nominated ? FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, nominated, out evaluated)
             : allPass ? FilterByPass(context, activeCount, start, toFind, out evaluated)
             : FilterInChunks(context, activeCount, start, toFind, out evaluated);
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
@@ -94,7 +96,7 @@ public sealed partial class ProfileScheduler
     /// taken over them), the round-robin index still advances over all nodes, and the nodes left out are counted as
     /// failing the plugins that left them out. kube-scheduler walks the candidates in Go map order (random); ascending here.
     /// </summary>
-    private int FilterCandidates(SchedulingContext context, int[] candidates, int activeCount, out int evaluated)
+    private int FilterCandidates(SchedulingContext context, int[] candidates, int activeCount, bool nominated, out int evaluated)
     {
         var all = context.Cluster.NodeCount;
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, candidates.Length);
@@ -107,6 +109,7 @@ public sealed partial class ProfileScheduler
             evaluated++;
             string? reason = null;
             for (var f = 0; f < activeCount && reason is null; f++) reason = _activeFilters[f].Filter(context, n);
+            if (nominated) reason = WithNominatedPods(context, n, reason);
             if (reason is null) _feasible[found++] = n;
             else CountFailure(reason);
         }
@@ -119,8 +122,11 @@ public sealed partial class ProfileScheduler
         return found;
     }
 
-    /// <summary>The reference: every active filter on one node after another, stopping once enough nodes passed.</summary>
-    private int FilterNodeByNode(SchedulingContext context, ReadOnlySpan<IFilterPlugin> active, int start, int toFind, out int evaluated)
+    /// <summary>
+    /// The reference: every active filter on one node after another, stopping once enough nodes passed; with
+    /// <paramref name="nominated"/>, each node as <see cref="WithNominatedPods"/> says.
+    /// </summary>
+    private int FilterNodeByNode(SchedulingContext context, ReadOnlySpan<IFilterPlugin> active, int start, int toFind, bool nominated, out int evaluated)
     {
         var all = context.Cluster.NodeCount;
         var found = 0;
@@ -136,11 +142,19 @@ public sealed partial class ProfileScheduler
                 reason = filter.Filter(context, n);
                 if (reason is not null) break;
             }
+            if (nominated) reason = WithNominatedPods(context, n, reason);
             if (reason is null) _feasible[found++] = n;
             else CountFailure(reason);
         }
         return found;
     }
+
+    /// <summary>
+    /// RunFilterPluginsWithNominatedPods' verdict for a node the filters alone gave <paramref name="reason"/> (null: passed):
+    /// the first pass's rejection, with the pods nominated there ahead of this one counted, when it rejects.
+    /// </summary>
+    private string? WithNominatedPods(SchedulingContext context, int node, string? reason) =>
+        NominatedPods.Rejection(Profile, context.Cluster, context.Pod, node, context.Random) ?? reason;
 
     /// <summary>
     /// <see cref="FilterInChunks"/> without reasons, when every active filter can say pass or fail alone

@@ -131,15 +131,13 @@ public sealed partial class ProfileScheduler
         var verdicts = new List<FilterVerdict>[cluster.NodeCount];
         for (var n = 0; n < cluster.NodeCount; n++)
         {
-            verdicts[n] = [];
-            var ok = true;
-            foreach (var filter in Profile.Filters)
-            {
-                var reason = filter.Filter(context, n);
-                verdicts[n].Add(new FilterVerdict(filter.Name, reason is null, reason));
-                ok &= reason is null;
-            }
-            if (ok) feasibleList.Add(n);
+            // The cycle's two passes (NominatedPods): a node the pods nominated there reject shows that pass's verdicts.
+            var node = n;
+            if (!NominatedPods.TryFilterWith(Profile, cluster, pod, n, random, with => Verdicts(with, node), out var nodeVerdicts)
+                || nodeVerdicts.TrueForAll(v => v.Passed))
+                nodeVerdicts = Verdicts(context, n);
+            verdicts[n] = nodeVerdicts;
+            if (nodeVerdicts.TrueForAll(v => v.Passed)) feasibleList.Add(n);
         }
         var feasible = feasibleList.ToArray();
         var raw = new long[Profile.Scores.Count][];
@@ -200,6 +198,18 @@ public sealed partial class ProfileScheduler
             ChosenNode = cluster.NameOf(feasible[best]),
             Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod, random),
         };
+    }
+
+    /// <summary>Every filter's verdict on the node, in the profile's order (Explain calls even those that skipped).</summary>
+    private List<FilterVerdict> Verdicts(SchedulingContext context, int node)
+    {
+        var verdicts = new List<FilterVerdict>(Profile.Filters.Count);
+        foreach (var filter in Profile.Filters)
+        {
+            var reason = filter.Filter(context, node);
+            verdicts.Add(new FilterVerdict(filter.Name, reason is null, reason));
+        }
+        return verdicts;
     }
 
     private Span<long> ScoreAll(SchedulingContext context, ReadOnlySpan<int> feasible)

@@ -252,24 +252,33 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
     }
 
     /// <summary>
-    /// Runs the profile's filters for one node, as the scheduling cycle would: null when the pod fits, else the first
-    /// rejection and whether it is unresolvable (a PreFilter's rejection, or a node its PreFilters left out, is).
+    /// Runs the profile's filters for one node, as the scheduling cycle would (the pods nominated there ahead of the
+    /// preemptor counted first, <see cref="NominatedPods"/>): null when the pod fits, else the first rejection and
+    /// whether it is unresolvable (a PreFilter's rejection, or a node its PreFilters left out, is).
     /// </summary>
     private string? Rejection(SchedulingContext context, int node, out bool unresolvable)
     {
         unresolvable = true;
         if (context.PreFilterRejection is { } rejection) return rejection;
         if (context.CandidateNodes is { } nodes && Array.BinarySearch(nodes, node) < 0) return NotHelpfulReason;
+        if (NominatedPods.TryFilterWith(Profile, context.Cluster, context.Pod, node, context.Random, with => FilterVerdict(with, node), out var first)
+            && first.Reason is not null)
+        {
+            unresolvable = first.Unresolvable;
+            return first.Reason;
+        }
+        (var reason, unresolvable) = FilterVerdict(context, node);
+        return reason;
+    }
+
+    /// <summary>The first filter's rejection of the pod on the node and whether it is unresolvable; (null, false) when it fits.</summary>
+    private (string? Reason, bool Unresolvable) FilterVerdict(SchedulingContext context, int node)
+    {
         foreach (var filter in Profile.Filters)
         {
             if (context.IsSkipped(filter, out _)) continue;
-            if (filter.Filter(context, node) is { } reason)
-            {
-                unresolvable = filter.IsUnresolvable(context, node, reason);
-                return reason;
-            }
+            if (filter.Filter(context, node) is { } reason) return (reason, filter.IsUnresolvable(context, node, reason));
         }
-        unresolvable = false;
-        return null;
+        return (null, false);
     }
 }

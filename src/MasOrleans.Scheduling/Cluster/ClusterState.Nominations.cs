@@ -1,0 +1,83 @@
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Scheduling.Cluster;
+
+/// <summary>
+/// The pods nominated to nodes (kube's nominator, pkg/scheduler/backend/queue/nominator.go): a preemptor that freed a
+/// node waits for it, and until it is bound there the filters count it on that node for every pod of lower or equal
+/// priority (<see cref="Framework.NominatedPods"/>), so none of them takes the room first.
+/// </summary>
+public sealed partial class ClusterState
+{
+    /// <summary>In the order nominated, as the nominator's per-node lists; one entry per pod.</summary>
+    private readonly List<(int Node, PodSpec Pod)> _nominations = [];
+
+    /// <summary>Every nomination, by node name (a view rebuilt from its records carries them over).</summary>
+    public IEnumerable<(string Node, PodSpec Pod)> Nominations => _nominations.Select(n => (NameOf(n.Node), n.Pod));
+
+    /// <summary>The node the pod is nominated to, or null.</summary>
+    public string? NominatedNodeOf(string podName)
+    {
+        foreach (var (node, pod) in _nominations)
+            if (pod.Name == podName) return NameOf(node);
+        return null;
+    }
+
+    /// <summary>
+    /// Nominates the pod to the node, replacing its earlier nomination (the nominator's AddNominatedPod); a pod bound
+    /// here already is nominated nowhere (as <see cref="TryBind"/> ends a nomination).
+    /// </summary>
+    public void Nominate(int node, PodSpec pod)
+    {
+        ForgetNomination(pod.Name);
+        if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod));
+    }
+
+    /// <summary>The pod is nominated nowhere any more (DeleteNominatedPodIfExists); false when it was not.</summary>
+    public bool ForgetNomination(string podName) => _nominations.RemoveAll(n => n.Pod.Name == podName) > 0;
+
+    /// <summary>
+    /// addGENominatedPods' selection (pkg/scheduler/framework/runtime/framework.go): the pods nominated to the node whose
+    /// priority is at least <paramref name="pod"/>'s, the pod itself left out, in the order nominated; null when none.
+    /// </summary>
+    public List<PodSpec>? NominatedAhead(int node, PodSpec pod)
+    {
+        // Nearly every cycle: nothing is nominated anywhere, and nothing is allocated.
+        if (_nominations.Count == 0) return null;
+        List<PodSpec>? ahead = null;
+        foreach (var (n, nominated) in _nominations)
+            if (n == node && nominated.Priority >= pod.Priority && nominated.Name != pod.Name) (ahead ??= []).Add(nominated);
+        return ahead;
+    }
+
+    /// <summary>Whether some node holds a nominated pod <paramref name="pod"/> must count (see <see cref="NominatedAhead"/>).</summary>
+    public bool AnyNominatedAhead(PodSpec pod)
+    {
+        foreach (var (_, nominated) in _nominations)
+            if (nominated.Priority >= pod.Priority && nominated.Name != pod.Name) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Counts a nominated pod on the node as if it ran there (kube's nodeInfo.AddPodInfo, which checks nothing): its
+    /// resources are taken even beyond what is free, so a node whose room is still held by the victims being evicted
+    /// stays full to others. Each GPU goes on the device with the least room that takes it, else the one with the most
+    /// (<see cref="FitsAlongside"/>'s rule); its image is not counted as pulled. <see cref="Unbind"/> takes it off.
+    /// </summary>
+    public void AddNominated(int node, PodSpec pod)
+    {
+        var free = GpuFreeOf(node).ToArray();
+        var devices = new List<int>(pod.Gpu.Count);
+        for (var taken = 0; taken < pod.Gpu.Count && taken < free.Length; taken++)
+        {
+            var best = -1;
+            for (var device = 0; device < free.Length; device++)
+                if (!devices.Contains(device) && free[device] >= pod.Gpu.MilliPerGpu && (best < 0 || free[device] < free[best])) best = device;
+            if (best < 0)
+                for (var device = 0; device < free.Length; device++)
+                    if (!devices.Contains(device) && (best < 0 || free[device] > free[best])) best = device;
+            devices.Add(best);
+        }
+        Place(node, pod, pod.Gpu.IsNone ? GpuAllocation.None : new GpuAllocation(devices, pod.Gpu.MilliPerGpu), boundAt: null);
+    }
+}
