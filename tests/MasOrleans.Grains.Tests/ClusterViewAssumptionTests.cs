@@ -36,4 +36,34 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
         Assert.False(await view.WithCluster(s => s.Cluster.TryGetPodLocation("assume-lost", out _, out _)));
         Assert.True(await view.WithCluster(s => s.Cluster.TryGetPodLocation("assume-real", out _, out _)));
     }
+
+    /// <summary>
+    /// The cycles' nominations are the view's own (kube's nominator lives in the scheduler, not in its cache): a rebuild
+    /// from the records (a node left) keeps those to the nodes still there, and the pod's deletion drops its nomination,
+    /// as the nominator's DeleteNominatedPodIfExists does for a deleted pod.
+    /// </summary>
+    [Fact]
+    public async Task A_nomination_survives_a_rebuild_of_the_view_and_goes_with_its_deleted_pod()
+    {
+        const string kept = "g-nominated", left = "g-nominated-left";
+        foreach (var name in new[] { kept, left })
+        {
+            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
+            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        }
+        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
+        await view.Start(new ClusterMembership([kept, left], "kube"));
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf(kept), PodOf("nominated-here"));
+            s.Cluster.Nominate(s.Cluster.IndexOf(left), PodOf("nominated-there"));
+            return true;
+        });
+
+        await view.Reconcile(new ClusterMembership([kept], "kube"));
+
+        Assert.Equal([(kept, "nominated-here")], await view.WithCluster(s => s.Cluster.Nominations.Select(n => (n.Node, n.Pod.Name)).ToList()));
+        view.ForgetAssumed("nominated-here");
+        Assert.Empty(await view.WithCluster(s => s.Cluster.Nominations.ToList()));
+    }
 }
