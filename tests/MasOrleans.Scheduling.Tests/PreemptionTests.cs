@@ -98,6 +98,28 @@ public sealed class PreemptionTests
     }
 
     /// <summary>
+    /// A pod without a bind time (stored before bind times were kept) has no start time, and kube's GetPodStartTime
+    /// (pkg/scheduler/util/utils.go: "Assumed pods and bound pods that haven't started don't have a StartTime yet",
+    /// returns time.Now()) puts it after every pod that started, so MoreImportantPod ranks it below an equal-priority pod
+    /// with a bind time. Read back, the node lists it first (unknown times sort first). With both gone the 2000m preemptor
+    /// fits on the 4000m node; "timed" is offered the reprieve first and stays (4000m), "untimed" back would need 6000m:
+    /// "untimed" is the victim. Reprieving in list order would keep "untimed" and evict "timed".
+    /// </summary>
+    [Fact]
+    public void A_pod_without_a_bind_time_counts_as_started_now_and_is_reprieved_after_one_with()
+    {
+        var cluster = new ClusterState();
+        cluster.AddNode(TestCluster.Node("n1", 4000, 64 * TestCluster.Gi, 0),
+        [
+            new BoundPod(TestCluster.Pod("timed", cpuMilli: 2000) with { Priority = 1 }, GpuAllocation.None, new DateTimeOffset(2026, 12, 6, 3, 0, 0, TimeSpan.Zero)),
+            new BoundPod(TestCluster.Pod("untimed", cpuMilli: 2000) with { Priority = 1 }, GpuAllocation.None),
+        ]);
+        Assert.Equal(["untimed", "timed"], cluster.Pods[0].Select(b => b.Pod.Name));
+
+        Assert.Equal(["untimed"], Kube.Preempt(cluster, Preemptor("2000:10"), new Random(1))!.Victims.Select(v => v.Pod.Name));
+    }
+
+    /// <summary>
     /// pickOneNodeForPreemption's fifth criterion (pkg/scheduler/framework/preemption/preemption.go,
     /// latestStartTimeScoreFunc over util.GetEarliestPodStartTime, pkg/scheduler/util/utils.go): among nodes tied on the
     /// first four, the one whose highest-priority victims' EARLIEST start is the LATEST wins; a victim's start time is its

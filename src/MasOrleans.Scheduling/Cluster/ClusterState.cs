@@ -5,7 +5,8 @@ namespace MasOrleans.Scheduling.Cluster;
 
 /// <summary>
 /// A pod bound to a node, with the GPU devices it holds and when its node took it (null: stored before this was kept, or
-/// assumed by a cycle): a node's pods are kept in bind order, which preemption reads as kube's start time.
+/// assumed by a cycle): a node's pods are kept in bind order. Preemption reads the bind time as kube's start time, and a pod
+/// without one as not started (kube's GetPodStartTime: now, after every start).
 /// </summary>
 public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus, DateTimeOffset? BoundAt = null)
 {

@@ -46,8 +46,8 @@ public sealed record PreemptionOutcome(PreemptionCandidate? Chosen, string? Fail
 /// resource in all than the pod requests).</item>
 /// <item>Minimal victims per node (SelectVictimsOnNode): remove every lower-priority pod; if the preemptor then passes all
 /// of the profile's filters, put them back one by one, most important first (higher priority, then earlier bound:
-/// util.MoreImportantPod orders by start time, for which bind order stands: <see cref="BoundPod.BoundAt"/> keeps it across a
-/// re-read), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
+/// util.MoreImportantPod orders by start time, for which the bind time stands, <see cref="BoundPod.BoundAt"/>; a pod
+/// without one counts as started now, GetPodStartTime), keeping each whose return still lets the preemptor fit. PDB-violating victims are offered the reprieve first upstream; there are no PDBs here.</item>
 /// <item>Only a node with at least one victim is a candidate (DryRunPreemption). Not every potential node is tried:
 /// from a random offset (the caller's seeded source) the dry run walks the potential nodes until it holds
 /// <see cref="NumCandidates"/> candidates, every node when there are up to 100 (GetOffsetAndNumCandidates).</item>
@@ -189,10 +189,12 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
             return null;
         }
         var original = cluster.Pods[node].ToList();
-        // Most important first: they are the first offered a reprieve.
+        // Most important first: they are the first offered a reprieve (util.MoreImportantPod: higher priority, then the
+        // earlier start time). A pod without a bind time (stored before they were kept, or assumed and not yet confirmed)
+        // has not started: GetPodStartTime counts it as now, after every bind time. Bind order settles the rest.
         var lower = inBindOrder
             .Select((bound, order) => (bound, order))
-            .OrderByDescending(x => x.bound.Pod.Priority).ThenBy(x => x.order)
+            .OrderByDescending(x => x.bound.Pod.Priority).ThenBy(x => x.bound.BoundAt ?? DateTimeOffset.MaxValue).ThenBy(x => x.order)
             .Select(x => x.bound)
             .ToList();
         foreach (var bound in lower) cluster.Unbind(bound.Pod.Name);
