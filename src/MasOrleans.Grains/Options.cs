@@ -49,6 +49,12 @@ public sealed class SchedulerOptions
     /// <summary>Seeds each worker's random source (tie-breaks, random policy).</summary>
     public int Seed { get; set; }
 
+    /// <summary>
+    /// The seed of queue shard <paramref name="shard"/>'s random source, which its cycles draw from (score ties,
+    /// preemption's sampling offset); explain starts a source from the pod's shard's seed too.
+    /// </summary>
+    public int ShardSeed(int shard) => unchecked(Seed * 31 + shard);
+
     /// <summary>How many times a placement is retried on a refreshed view after a node refused the reservation.</summary>
     public int MaxAttempts { get; set; } = 16;
 

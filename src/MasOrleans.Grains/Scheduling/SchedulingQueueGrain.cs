@@ -70,7 +70,7 @@ public sealed partial class SchedulingQueueGrain(
         var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry), reserver);
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
-            new Random(unchecked(options.Value.Seed * 31 + Shard)));
+            new Random(options.Value.ShardSeed(Shard)));
         localShards.Add(this.GetPrimaryKeyString(), this.AsReference<ISchedulingQueueGrain>());
         await OpenActivations();
         // Stuck cycles are abandoned and their pods queued again; checked a few times per timeout. The sweep's Pump also

@@ -34,6 +34,12 @@ public sealed record Explanation
     public string? NominatedNode { get; init; }
     /// <summary>The pods that preemption would evict from <see cref="NominatedNode"/>; empty when it would not preempt.</summary>
     public IReadOnlyList<string> Victims { get; init; } = [];
+    /// <summary>
+    /// The seed of the random source the answer drew from (score ties, and preemption's sampling offset when more than
+    /// 100 nodes could be freed): the seed the pod's queue shard started with. That shard's source has drawn for every
+    /// cycle since, so a real cycle's ties and nominee may differ.
+    /// </summary>
+    public int? Seed { get; init; }
     public required IReadOnlyList<NodeExplanation> Nodes { get; init; }
 }
 

@@ -44,16 +44,19 @@ internal static class ExplainApi
         if (body.Policy is { } asked && (policy = catalog.Canonical(asked)) is null)
             return Problems.BadRequest(catalog.UnknownPolicyMessage(asked));
 
-        // The same cycle the queue shards run, over this silo's view, with a fixed seed: explaining the same pod on the
-        // same cluster gives the same answer. Explaining binds nothing, so a learned policy records no experience.
+        // The same cycle the queue shards run, over this silo's view, from a source seeded as the pod's shard's: explaining
+        // the same pod on the same cluster gives the same answer, and it says which seed (the shard's own source has drawn
+        // for its cycles since, so their ties and, beyond 100 potential nodes, preemption's sample can differ).
+        // Explaining binds nothing, so a learned policy records no experience.
         var ports = new GrainCyclePorts(grains);
-        var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports, 
-            new CycleOptions { Preemption = scheduler.Value.Preemption }, new Random(0));
+        var seed = scheduler.Value.ShardSeed(QueueShards.Of(name, scheduler.Value.QueueShards));
+        var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports,
+            new CycleOptions { Preemption = scheduler.Value.Preemption }, new Random(seed));
         var explained = policy ?? pod.Policy ?? view.DefaultPolicy;
         try
         {
             var explanation = await cycle.Explain(policy is null ? pod : pod with { Policy = policy });
-            return TypedResults.Ok(explanation!);
+            return TypedResults.Ok(explanation! with { Seed = seed });
         }
         catch (Exception e) when (LearnedModels.IsKnown(explained) && LearnedModels.IsLoadFailure(e))
         {
