@@ -142,8 +142,9 @@ public sealed partial class NodeGrain
     /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there
     /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
     /// A nominee itself counts only the equal-priority holds nominated before its own: kube's second preemptor would have
-    /// seen the first's nomination in its dry run and gone elsewhere, ours does not, and two equal nominees for room that
-    /// takes one would otherwise refuse each other until their holds lapse.
+    /// seen the first's nomination in its dry run and gone elsewhere, ours does only when its silo's view holds that
+    /// nomination (the cycles of another silo nominate in theirs), and two equal nominees for room that takes one would
+    /// otherwise refuse each other until their holds lapse.
     /// </summary>
     private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
     {
