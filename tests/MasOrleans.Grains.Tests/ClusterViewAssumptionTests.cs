@@ -5,7 +5,9 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -65,5 +67,39 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
         Assert.Equal([(kept, "nominated-here")], await view.WithCluster(s => s.Cluster.Nominations.Select(n => (n.Node, n.Pod.Name)).ToList()));
         view.ForgetAssumed("nominated-here");
         Assert.Empty(await view.WithCluster(s => s.Cluster.Nominations.ToList()));
+    }
+
+    /// <summary>
+    /// A queue shard that leaves its silo (moved home to a silo that joined, or deactivated) takes its pods' nominations out
+    /// of that silo's view: only the shard's own silo hears that one of its pods was deleted (<c>ForgetAssumed</c>), so a
+    /// nomination left behind would keep that room from pods of equal or lower priority there for good. Another shard's
+    /// pod keeps its nomination.
+    /// </summary>
+    [Fact]
+    public async Task A_shard_that_leaves_its_silo_takes_its_pods_nominations_out_of_the_silos_view()
+    {
+        const string name = "g-shard-nominated";
+        var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
+        Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        var services = fixture.Cluster.GetSiloServiceProvider();
+        var view = services.GetRequiredService<SiloClusterView>();
+        var shards = services.GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        await WaitUntil(() => Task.FromResult(view.Node(name) is not null), $"node {name} in the silo's view");
+        var names = Enumerable.Range(0, 64).Select(i => $"shard-nominated-{i}").ToList();
+        var leaving = names.First(n => QueueShards.Of(n, shards) == 1);
+        var staying = names.First(n => QueueShards.Of(n, shards) != 1);
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf(name), PodOf(leaving));
+            s.Cluster.Nominate(s.Cluster.IndexOf(name), PodOf(staying));
+            return true;
+        });
+        var shard = fixture.Client.Reference<ISchedulingQueueGrain>(QueueShards.Key(1));
+        await shard.Ping();
+
+        await fixture.Cluster.DeactivateAsync(shard);
+
+        Assert.Equal([staying], await view.WithCluster(s => s.Cluster.Nominations.Select(n => n.Pod.Name).ToList()));
+        view.ForgetAssumed(staying);
     }
 }

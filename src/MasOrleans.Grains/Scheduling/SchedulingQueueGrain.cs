@@ -105,6 +105,8 @@ public sealed partial class SchedulingQueueGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         localShards.Remove(this.GetPrimaryKeyString());
+        var shards = options.Value.QueueShards;
+        view.ForgetNominations(pod => QueueShards.Of(pod, shards) == Shard);
         CloseActivations();
         return Task.CompletedTask;
     }

@@ -244,6 +244,16 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         }
     }
 
+    /// <summary>
+    /// A queue shard left this silo: the nominations its cycles made in this view go with it (its next activation
+    /// nominates again where its pods' preemption runs again). Kept, a pod deleted after the move would hold its node's
+    /// room in this view for good, as only the shard's own silo hears of the deletion (<see cref="ForgetAssumed"/>).
+    /// </summary>
+    public void ForgetNominations(Func<string, bool> ofPods)
+    {
+        lock (_lock) _state.ForgetNominations(ofPods);
+    }
+
     /// <summary>The view of one node as the API shows it, or null when the view does not know it.</summary>
     public NodeView? Node(string name)
     {

@@ -36,6 +36,9 @@ public sealed partial class ClusterState
     /// <summary>The pod is nominated nowhere any more (DeleteNominatedPodIfExists); false when it was not.</summary>
     public bool ForgetNomination(string podName) => _nominations.RemoveAll(n => n.Pod.Name == podName) > 0;
 
+    /// <summary>The pods whose names <paramref name="of"/> holds for are nominated nowhere any more.</summary>
+    public void ForgetNominations(Func<string, bool> of) => _nominations.RemoveAll(n => of(n.Pod.Name));
+
     /// <summary>
     /// addGENominatedPods' selection (pkg/scheduler/framework/runtime/framework.go): the pods nominated to the node whose
     /// priority is at least <paramref name="pod"/>'s, the pod itself left out, in the order nominated; null when none.
