@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using static MasOrleans.Grains.Tests.GrainTestPods;
+using static MasOrleans.Grains.Tests.OwnClusterViews;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -25,10 +26,9 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
     public async Task A_deleted_pods_assumption_goes_and_a_pod_its_node_reports_stays()
     {
         const string name = "g-assume";
-        var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-        Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        await RegisterNodes(fixture.Client, name);
         Assert.True((await fixture.Client.Reference<INodeGrain>(name).Reserve(PodOf("assume-real"), GpuAllocation.None)).Reserved);
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
+        var view = NewView(fixture.Client);
         await view.Start(new ClusterMembership([name], "kube"));
         Assert.True(await view.WithCluster(s => s.Cluster.TryBind(s.Cluster.IndexOf(name), PodOf("assume-lost"), GpuAllocation.None)));
 

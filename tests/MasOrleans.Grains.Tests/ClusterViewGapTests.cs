@@ -4,10 +4,9 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
-using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.Logging.Abstractions;
 using static MasOrleans.Grains.Tests.GrainTestPods;
+using static MasOrleans.Grains.Tests.OwnClusterViews;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -29,18 +28,11 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     /// <summary>The nodes registered (8 cpu, 16 GiB each), and a view of them of the test's own.</summary>
     private async Task<SiloClusterView> ViewOf(TimeSpan gapGrace, params string[] nodes)
     {
-        foreach (var node in nodes)
-        {
-            var spec = new NodeSpec { Name = node, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-            Assert.True((await fixture.Client.Reference<INodeGrain>(node).Register(spec)).IsOk);
-        }
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, gapGrace);
-        await view.Start(new ClusterMembership(nodes, "kube"));
-        return view;
+        await RegisterNodes(fixture.Client, nodes);
+        return await StartedView(fixture.Client, gapGrace, nodes);
     }
 
-    private static NodeChange Bound(NodeView node, long seq, string pod) =>
-        new(node.Name, node.Incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf(pod), GpuAllocation.None));
+    private static NodeChange Bound(NodeView node, long seq, string pod) => OwnClusterViews.Bound(node, seq, PodOf(pod));
 
     [Fact]
     public async Task A_late_change_fills_the_gap_and_the_node_is_not_read_again()
@@ -159,7 +151,7 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         // releasing u-a leaves 2000m + 500m and 2 GiB. The full view's sum over its pods must agree at every step.
         var (view, node) = await ViewOf("g-usage", TimeSpan.FromMinutes(10));
         var seq = node.Seq;
-        NodeChange Bind(PodSpec pod) => new(node.Name, node.Incarnation, ++seq, NodeChangeKind.PodBound, Bound: new BoundPod(pod, GpuAllocation.None));
+        NodeChange Bind(PodSpec pod) => OwnClusterViews.Bound(node, ++seq, pod);
         await view.NodesChanged([Bind(PodOf("u-a", 1000)), Bind(PodOf("u-b", 250)), Bind(PodOf("u-c", 500))]);
         AssertUsage(view, node.Name, cpuMilli: 1750, gib: 3);
         await view.NodesChanged([Bind(PodOf("u-b", 2000))]);

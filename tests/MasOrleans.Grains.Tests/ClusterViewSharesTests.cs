@@ -1,12 +1,10 @@
-using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
-using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
-using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
-using Microsoft.Extensions.Logging.Abstractions;
+
+using static MasOrleans.Grains.Tests.OwnClusterViews;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -30,11 +28,7 @@ public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClass
     public async Task Two_silos_views_given_the_same_changes_give_the_same_shares()
     {
         string[] names = ["g-share-1", "g-share-2"];
-        foreach (var name in names)
-        {
-            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16 * Gi) };
-            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
-        }
+        await RegisterNodes(fixture.Client, names);
         var views = new[] { await ViewOf(names), await ViewOf(names) };
         var (first, second) = (views[0].Node(names[0])!, views[0].Node(names[1])!);
         var bound = new[]
@@ -59,9 +53,8 @@ public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClass
     public async Task A_view_that_has_not_started_does_not_know_the_shares()
     {
         const string name = "g-share-3";
-        var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16 * Gi) };
-        Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, TimeSpan.FromMinutes(10));
+        await RegisterNodes(fixture.Client, name);
+        var view = NewView(fixture.Client, TimeSpan.FromMinutes(10));
         PodSpec[] inFlight = [Pod("c-1", "t-c", cpuMilli: 2000, memoryBytes: 4 * Gi)];
 
         Assert.Null(view.DominantShare("t-c", inFlight));
@@ -69,16 +62,9 @@ public sealed class ClusterViewSharesTests(GrainClusterFixture fixture) : IClass
         Assert.Equal(0.25, view.DominantShare("t-c", inFlight));
     }
 
-    private async Task<SiloClusterView> ViewOf(string[] nodes)
-    {
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance, TimeSpan.FromMinutes(10));
-        await view.Start(new ClusterMembership(nodes, "kube"));
-        return view;
-    }
+    private Task<SiloClusterView> ViewOf(string[] nodes) => StartedView(fixture.Client, TimeSpan.FromMinutes(10), nodes);
 
     private static PodSpec Pod(string name, string @namespace, long cpuMilli, long memoryBytes) =>
         new() { Name = name, Namespace = @namespace, Requests = ResourceVector.Of(cpuMilli: cpuMilli, memoryBytes: memoryBytes) };
 
-    private static NodeChange Bound(NodeView node, long seq, PodSpec pod) =>
-        new(node.Name, node.Incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(pod, GpuAllocation.None));
 }

@@ -9,7 +9,7 @@ namespace MasOrleans.Grains.Tests;
 /// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>); or the
 /// removal of the record of a pod it picks, its deletion (<see cref="FailDeletes"/>).
 /// </summary>
-public sealed class FailingPodWrites
+public sealed class FailingPodWrites : IFailingWrites
 {
     private volatile Func<PodState, bool>? _failWhen;
     private volatile bool _once;

@@ -2,7 +2,6 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -11,32 +10,14 @@ namespace MasOrleans.Grains.Tests;
 /// A pod's terminal write that fails (Redis gone for a moment): the pod was Failed in memory, Running in storage, kept
 /// its node, and refused the eviction asked again ("not on that node any more"). It stays as stored until a write lands.
 /// </summary>
-public sealed class PodWriteFailureTests : IAsyncLifetime
+public sealed class PodWriteFailureTests : FailingWritesClusterTest<FailingPodWrites>
 {
-    private readonly SiloLog _log = new();
-    private readonly FailingPodWrites _storage = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(),
-            configure: silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     [Fact]
     public async Task An_eviction_whose_write_fails_leaves_the_pod_running_on_its_node_and_can_be_asked_again()
     {
-        _log.Expect("mas-pod/pw-evicted");
-        _log.Expect("the pod's terminal write failed");
-        var grains = _cluster.Client;
-        var node = grains.GetGrain<INodeGrain>("pw-node");
-        Assert.True((await node.Register(new NodeSpec { Name = "pw-node", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
-        var pod = grains.GetGrain<IPodGrain>("pw-evicted");
-        Assert.True((await pod.Create(PodOf("pw-evicted", 1000), null)).Outcome.IsOk);
-        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod Running");
+        Log.Expect("mas-pod/pw-evicted");
+        Log.Expect("the pod's terminal write failed");
+        var (node, pod) = await RunningOn("pw-node", PodOf("pw-evicted", 1000));
 
         FailNextTerminalWrite();
         await Assert.ThrowsAnyAsync<Exception>(() => pod.Evict("pw-node", PodReasons.TaintEviction, "evicted (test)"));
@@ -57,15 +38,15 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_taint_eviction_whose_write_fails_is_asked_again_on_a_ready_node()
     {
-        _log.Expect("mas-pod/pw-untolerated");
-        _log.Expect("the pod's terminal write failed");
+        Log.Expect("mas-pod/pw-untolerated");
+        Log.Expect("the pod's terminal write failed");
         var (node, pod) = await RunningOn("pw-taint-node", PodOf("pw-untolerated", 1000));
 
         FailNextTerminalWrite();
         Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-untolerated"), "the node freed");
-        Assert.False(_storage.Armed); // the first eviction's write did fail
+        Assert.False(Writes.Armed); // the first eviction's write did fail
         var evicted = (await pod.Get())!;
         Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
     }
@@ -78,8 +59,8 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_timed_eviction_whose_write_fails_is_asked_again_soon()
     {
-        _log.Expect("mas-pod/pw-tolerated-a-while");
-        _log.Expect("the pod's terminal write failed");
+        Log.Expect("mas-pod/pw-tolerated-a-while");
+        Log.Expect("the pod's terminal write failed");
         var (node, pod) = await RunningOn("pw-timed-node",
             PodOf("pw-tolerated-a-while", 1000) with { Tolerations = [new Toleration("maint", "Exists", Effect: TaintEffects.NoExecute, TolerationSeconds: 1)] });
 
@@ -87,7 +68,7 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         Assert.True((await node.Patch(new NodePatch(Taints: [new Taint("maint", null, TaintEffects.NoExecute)]))).IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-tolerated-a-while"), "the node freed");
-        Assert.False(_storage.Armed);
+        Assert.False(Writes.Armed);
         var evicted = (await pod.Get())!;
         Assert.Equal((PodPhase.Failed, PodReasons.TaintEviction), (evicted.Phase, evicted.Reason));
         Assert.Equal("taint maint:NoExecute on node pw-timed-node was tolerated for 1 s (tolerationSeconds), which ran out", evicted.Events[^1].Message);
@@ -95,9 +76,9 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
 
     private async Task<(INodeGrain Node, IPodGrain Pod)> RunningOn(string nodeName, PodSpec spec)
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>(nodeName);
+        var node = Cluster.Client.GetGrain<INodeGrain>(nodeName);
         Assert.True((await node.Register(new NodeSpec { Name = nodeName, Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
-        var pod = _cluster.Client.GetGrain<IPodGrain>(spec.Name);
+        var pod = Cluster.Client.GetGrain<IPodGrain>(spec.Name);
         Assert.True((await pod.Create(spec, null)).Outcome.IsOk);
         await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod Running");
         return (node, pod);
@@ -107,9 +88,9 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_container_exit_whose_write_fails_is_recorded_again()
     {
-        _log.Expect("mas-pod/pw-exits");
-        _log.Expect("the pod's terminal write failed");
-        var grains = _cluster.Client;
+        Log.Expect("mas-pod/pw-exits");
+        Log.Expect("the pod's terminal write failed");
+        var grains = Cluster.Client;
         var node = grains.GetGrain<INodeGrain>("pw-exit-node");
         Assert.True((await node.Register(new NodeSpec { Name = "pw-exit-node", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
         FailNextTerminalWrite();
@@ -117,9 +98,9 @@ public sealed class PodWriteFailureTests : IAsyncLifetime
         Assert.True((await pod.Create(PodOf("pw-exits", 1000) with { ExpectedDurationSeconds = 0.2 }, null)).Outcome.IsOk);
 
         await WaitUntil(async () => !(await node.GetView())!.Pods.Any(p => p.Pod.Name == "pw-exits"), "the node freed");
-        Assert.False(_storage.Armed); // the first exit's write did fail
+        Assert.False(Writes.Armed); // the first exit's write did fail
         Assert.Equal(PodPhase.Succeeded, (await pod.Get())!.Phase);
     }
 
-    private void FailNextTerminalWrite() => _storage.FailNext(p => p.Phase is PodPhase.Failed or PodPhase.Succeeded, "terminal");
+    private void FailNextTerminalWrite() => Writes.FailNext(p => p.Phase is PodPhase.Failed or PodPhase.Succeeded, "terminal");
 }

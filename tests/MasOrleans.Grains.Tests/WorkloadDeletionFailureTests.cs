@@ -1,7 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using Orleans.Core.Internal;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -13,43 +12,31 @@ namespace MasOrleans.Grains.Tests;
 /// its autoscaling dropped: its loop then deleted the other pods and kept it as a workload of none that nobody had
 /// asked for, and a new activation (the silo restarted) found it as stored, its replicas all back.
 /// </summary>
-public sealed class WorkloadDeletionFailureTests : IAsyncLifetime
+public sealed class WorkloadDeletionFailureTests() : FailingWritesClusterTest<FailingPodWrites>(
+    new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" })
 {
-    private readonly SiloLog _log = new();
-    private readonly FailingPodWrites _storage = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" },
-            silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     [Fact]
     public async Task A_deletion_whose_pod_deletion_fails_is_finished_by_the_workload_itself_after_a_restart()
     {
         var (workload, pods) = await FailedDeletion("g-deleting");
         // Its memory lost, as when its silo restarts: only what was stored carries the deletion on.
         await workload.Cast<IGrainManagementExtension>().DeactivateOnIdle();
-        _storage.Stop();
+        Writes.Stop();
 
         // Nobody asks again: the workload's own loop, started by its activation, finishes.
         await WaitUntil(async () => await workload.Get() is null, "the workload gone");
-        foreach (var pod in pods) Assert.Null(await _cluster.Client.GetGrain<IPodGrain>(pod).Get());
+        foreach (var pod in pods) Assert.Null(await Cluster.Client.GetGrain<IPodGrain>(pod).Get());
     }
 
     [Fact]
     public async Task A_deletion_whose_pod_deletion_failed_is_finished_when_asked_again()
     {
         var (workload, pods) = await FailedDeletion("g-redeleted");
-        _storage.Stop();
+        Writes.Stop();
 
         Assert.True((await workload.Delete()).IsOk);
         Assert.Null(await workload.Get());
-        foreach (var pod in pods) Assert.Null(await _cluster.Client.GetGrain<IPodGrain>(pod).Get());
+        foreach (var pod in pods) Assert.Null(await Cluster.Client.GetGrain<IPodGrain>(pod).Get());
         Assert.Equal(OutcomeCode.NotFound, (await workload.Delete()).Code);
     }
 
@@ -59,15 +46,15 @@ public sealed class WorkloadDeletionFailureTests : IAsyncLifetime
     /// </summary>
     private async Task<(IWorkloadGrain Workload, List<string> Pods)> FailedDeletion(string name)
     {
-        _log.Expect($"mas-workload/{name}");
-        _log.Expect("the pod's deletion write failed");
-        var workload = _cluster.Client.GetGrain<IWorkloadGrain>(name);
+        Log.Expect($"mas-workload/{name}");
+        Log.Expect("the pod's deletion write failed");
+        var workload = Cluster.Client.GetGrain<IWorkloadGrain>(name);
         var template = PodOf(name, cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
         Assert.True((await workload.Create(template, 3, new AutoscaleSpec(1, 5, 70, 60, 300))).IsOk);
         var pods = (await workload.Get())!.Pods.Select(p => p.Name).ToList();
         Assert.Equal(3, pods.Count);
 
-        _storage.FailDeletes(p => p.Spec?.Name == pods[1], "deletion");
+        Writes.FailDeletes(p => p.Spec?.Name == pods[1], "deletion");
         await Assert.ThrowsAnyAsync<Exception>(() => workload.Delete());
         var deleting = (await workload.Get())!;
         Assert.Equal(0, deleting.Replicas);

@@ -3,7 +3,6 @@ using MasOrleans.Grains.Workloads;
 using Orleans.Core.Internal;
 using Orleans.Runtime;
 using Orleans.Storage;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -13,34 +12,22 @@ namespace MasOrleans.Grains.Tests;
 /// restart): what it recorded is all a new activation knows, so a pod it created but could not record would be owned by
 /// it, known to nobody, and doubled by the replacement the new activation creates.
 /// </summary>
-public sealed class WorkloadWriteFailureTests : IAsyncLifetime
+public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<WorkloadWriteFailureTests.FailingWorkloadWrites>(
+    new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" })
 {
-    private readonly SiloLog _log = new();
-    private readonly FailingWorkloadWrites _storage = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?> { ["Workloads:ResyncSeconds"] = "0.3" },
-            silo => GrainClusterFixture.WrapDefaultStorage(silo, _storage.Over));
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     [Fact]
     public async Task A_pod_is_never_created_without_its_workload_having_recorded_it()
     {
-        _log.Expect("mas-workload/g-orphan");
-        _log.Expect("the workload write recording a pod failed");
-        var grains = _cluster.Client;
+        Log.Expect("mas-workload/g-orphan");
+        Log.Expect("the workload write recording a pod failed");
+        var grains = Cluster.Client;
         var workload = grains.GetGrain<IWorkloadGrain>("g-orphan");
         var template = PodOf("g-orphan", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
         Assert.True((await workload.Create(template, 0)).IsOk);
 
-        _storage.FailNextPodRecord = true;
+        Writes.FailNextPodRecord = true;
         await Assert.ThrowsAnyAsync<Exception>(() => workload.Scale(1));
-        var unrecorded = Assert.Single(_storage.Unrecorded);
+        var unrecorded = Assert.Single(Writes.Unrecorded);
         await workload.Cast<IGrainManagementExtension>().DeactivateOnIdle();
 
         await WaitUntil(async () => (await workload.Get())!.Pods.Count == 1, "the restarted workload's replica");
@@ -58,13 +45,13 @@ public sealed class WorkloadWriteFailureTests : IAsyncLifetime
     [Fact]
     public async Task A_scale_whose_write_fails_changes_nothing()
     {
-        _log.Expect("mas-workload/g-unscaled");
-        _log.Expect("the workload write failed");
-        var workload = _cluster.Client.GetGrain<IWorkloadGrain>("g-unscaled");
+        Log.Expect("mas-workload/g-unscaled");
+        Log.Expect("the workload write failed");
+        var workload = Cluster.Client.GetGrain<IWorkloadGrain>("g-unscaled");
         var template = PodOf("g-unscaled", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
         Assert.True((await workload.Create(template, 0)).IsOk);
 
-        _storage.FailNextWrite = true;
+        Writes.FailNextWrite = true;
         await Assert.ThrowsAnyAsync<Exception>(() => workload.Scale(2));
         var after = (await workload.Get())!;
         Assert.Equal(0, after.Replicas);
@@ -78,7 +65,7 @@ public sealed class WorkloadWriteFailureTests : IAsyncLifetime
     }
 
     /// <summary>The silo's default storage, whose next write of a workload (or of one recording a pod) fails once when armed.</summary>
-    private sealed class FailingWorkloadWrites
+    public sealed class FailingWorkloadWrites : IFailingWrites
     {
         public volatile bool FailNextPodRecord;
         public volatile bool FailNextWrite;

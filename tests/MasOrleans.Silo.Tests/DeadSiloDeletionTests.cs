@@ -39,6 +39,25 @@ public sealed class DeadSiloDeletionTests : IDisposable
         SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "3600" },
             configure: builder => builder.Services.AddSingleton(filter));
 
+    /// <summary>A node of <paramref name="nodeCpu"/> CPUs and a pod asking <paramref name="podCpu"/>, waited for until it is in <paramref name="phase"/>.</summary>
+    private static async Task NodeAndPod(HttpClient http, string node, string nodeCpu, string pod, string podCpu, string phase)
+    {
+        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node(node, cpu: nodeCpu))).StatusCode);
+        using (var created = await http.Post("/api/v1/pods", Requests.Pod(pod, cpu: podCpu)))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        await http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == phase);
+    }
+
+    /// <summary>The pod deleted: answered 204, then 404, and its record gone from Redis.</summary>
+    private async Task DeleteAndCheckGone(HttpClient http, string pod)
+    {
+        using (var deleted = await http.DeleteAsync($"/api/v1/pods/{pod}"))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using (var gone = await http.GetAsync($"/api/v1/pods/{pod}"))
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.DoesNotContain(pod, (await StoredCluster.ReadAsync(_redis.ConnectionString)).Pods.Keys);
+    }
+
     /// <summary>
     /// The pod's record was cleared, then its shard's failure answered the client 503 (404 when asked again) before the
     /// container was stopped and the node released: the node held the pod's room until the shard's reconciliation freed
@@ -50,21 +69,12 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var shard = new DeadSiloFor<ISchedulingQueueGrain>(nameof(ISchedulingQueueGrain.Track), "ds-running");
         await using var silo = await Start(shard);
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("ds-node", cpu: "8"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("ds-running", cpu: "8")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/ds-running", p => p.Phase() == "Running");
+        await NodeAndPod(http, "ds-node", "8", "ds-running", "8", "Running");
         shard.Dead = true;
 
-        using (var deleted = await http.DeleteAsync("/api/v1/pods/ds-running"))
-            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-
-        using (var gone = await http.GetAsync("/api/v1/pods/ds-running"))
-            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        await DeleteAndCheckGone(http, "ds-running");
         Assert.Empty((await http.GetJson("/api/v1/nodes/ds-node")).GetProperty("pods").EnumerateArray());
-        var stored = await StoredCluster.ReadAsync(_redis.ConnectionString);
-        Assert.DoesNotContain("ds-running", stored.Pods.Keys);
-        Assert.Empty(stored.Bindings.GetValueOrDefault("ds-node") ?? []);
+        Assert.Empty((await StoredCluster.ReadAsync(_redis.ConnectionString)).Bindings.GetValueOrDefault("ds-node") ?? []);
         // The room is really free: a pod wanting the whole node runs on it.
         using (var whole = await http.Post("/api/v1/pods", Requests.Pod("ds-whole", cpu: "8")))
             Assert.Equal(HttpStatusCode.Accepted, whole.StatusCode);
@@ -78,18 +88,10 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var shard = new DeadSiloFor<ISchedulingQueueGrain>(nameof(ISchedulingQueueGrain.Track), "ds-waiting");
         await using var silo = await Start(shard);
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("ds-small", cpu: "2"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("ds-waiting", cpu: "4")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/ds-waiting", p => p.Phase() == "Unschedulable");
+        await NodeAndPod(http, "ds-small", "2", "ds-waiting", "4", "Unschedulable");
         shard.Dead = true;
 
-        using (var deleted = await http.DeleteAsync("/api/v1/pods/ds-waiting"))
-            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-
-        using (var gone = await http.GetAsync("/api/v1/pods/ds-waiting"))
-            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        Assert.DoesNotContain("ds-waiting", (await StoredCluster.ReadAsync(_redis.ConnectionString)).Pods.Keys);
+        await DeleteAndCheckGone(http, "ds-waiting");
     }
 
     /// <summary>
@@ -104,17 +106,10 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var node = new DeadSiloFor<INodeGrain>(nameof(INodeGrain.Release), "dn-running");
         await using var silo = await Start(node);
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("dn-node", cpu: "8"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("dn-running", cpu: "8")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/dn-running", p => p.Phase() == "Running");
+        await NodeAndPod(http, "dn-node", "8", "dn-running", "8", "Running");
         node.Dead = true;
 
-        using (var deleted = await http.DeleteAsync("/api/v1/pods/dn-running"))
-            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        using (var gone = await http.GetAsync("/api/v1/pods/dn-running"))
-            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
-        Assert.DoesNotContain("dn-running", (await StoredCluster.ReadAsync(_redis.ConnectionString)).Pods.Keys);
+        await DeleteAndCheckGone(http, "dn-running");
 
         node.Dead = false;
         await http.WaitFor("/api/v1/nodes/dn-node", n => n.GetProperty("pods").GetArrayLength() == 0);

@@ -202,7 +202,7 @@ public sealed class WorkloadGrain(
         var changed = await RemoveFinished(views, now);
         var live = views.Where(v => v.View is { Phase: not (PodPhase.Failed or PodPhase.Succeeded) }).Select(v => v.View!).ToList();
         changed |= TrackHealth(live, now);
-        if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live, now);
+        if (autoscale && state.State.Autoscale is { } spec) changed |= await Autoscale(spec, live);
         if (changed) await state.WriteStateAsync();
         await CreateMissing(template, now);
         await RemoveExtra(live);
@@ -255,7 +255,7 @@ public sealed class WorkloadGrain(
     }
 
     /// <summary>Perceive (utilization of the nodes its running pods use, fed by the telemetry stream), decide (seed 001), act.</summary>
-    private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live, DateTimeOffset now)
+    private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live)
     {
         var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).ToHashSet(StringComparer.Ordinal);
         if (nodes.Count == 0) return false;

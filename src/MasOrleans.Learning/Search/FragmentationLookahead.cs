@@ -50,7 +50,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
         {
             var choice = evaluator.Evaluate(cluster, feasible[i], pod);
             (_score[i], _delta[i]) = (choice.Score, choice.FragmentationDelta);
-            _secondary[i] = Secondary(cluster, feasible[i], pod);
+            _secondary[i] = Secondary(cluster, feasible[i]);
         }
         var nodes = feasible.ToArray();
         var top = TopK(nodes, rank, Math.Min(options.Candidates, feasible.Length));
@@ -76,7 +76,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
     }
 
     /// <summary>The order among FGD's equal scores before the tie-break rank (lower first).</summary>
-    private double Secondary(ClusterState cluster, int node, PodSpec pod) => options.Tie switch
+    private double Secondary(ClusterState cluster, int node) => options.Tie switch
     {
         "rank" => 0,
         // Pack: the node with the least GPU left (then CPU left) first.

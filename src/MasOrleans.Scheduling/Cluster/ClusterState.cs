@@ -4,33 +4,6 @@ using MasOrleans.Scheduling.Resources;
 namespace MasOrleans.Scheduling.Cluster;
 
 /// <summary>
-/// A pod bound to a node, with the GPU devices it holds and when its node took it (null: stored before this was kept, or
-/// assumed by a cycle): a node's pods are kept in bind order. Preemption reads the bind time as kube's start time, and a pod
-/// without one as not started (kube's GetPodStartTime: now, after every start).
-/// </summary>
-public sealed record BoundPod(PodSpec Pod, GpuAllocation Gpus, DateTimeOffset? BoundAt = null)
-{
-    /// <summary>Bind order for pods read back unordered (a node's stored bindings, a view's records); unknown times first, then by name.</summary>
-    public static IEnumerable<BoundPod> InBindOrder(IEnumerable<BoundPod> pods) =>
-        pods is IReadOnlyList<BoundPod> list && IsInBindOrder(list) ? list : pods.OrderBy(b => b, BindOrder);
-
-    // Node views and clones already come in bind order: a check instead of a sort for every node of every view rebuild and
-    // extender request.
-    private static bool IsInBindOrder(IReadOnlyList<BoundPod> pods)
-    {
-        for (var i = 1; i < pods.Count; i++)
-            if (BindOrder.Compare(pods[i - 1], pods[i]) > 0) return false;
-        return true;
-    }
-
-    private static readonly Comparer<BoundPod> BindOrder = Comparer<BoundPod>.Create((a, b) =>
-    {
-        var byTime = (a.BoundAt ?? DateTimeOffset.MinValue).CompareTo(b.BoundAt ?? DateTimeOffset.MinValue);
-        return byTime != 0 ? byTime : string.CompareOrdinal(a.Pod.Name, b.Pod.Name);
-    });
-}
-
-/// <summary>
 /// The cluster as the policies see it, laid out as structure-of-arrays so score loops run over flat
 /// memory: Capacity[dimension][node], Allocated[dimension][node], and one flat array of free milli
 /// per GPU device (a node's devices are GpuFree[GpuStart[n] .. GpuStart[n] + GpuCount[n])).
@@ -132,31 +105,6 @@ public sealed partial class ClusterState
     internal bool[] Unschedulable { get; private set; } = new bool[16];
     internal List<BoundPod>[] Pods { get; private set; } = new List<BoundPod>[16];
     internal HashSet<string>[] Images { get; private set; } = new HashSet<string>[16];
-
-    private readonly Dictionary<string, int> _imageNodeCounts = new(StringComparer.Ordinal);
-
-    /// <summary>Image sizes in bytes for ImageLocality (pods carry only an image name); unknown images use <see cref="DefaultImageSizeBytes"/>.</summary>
-    public Dictionary<string, long> ImageSizes { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>500 MiB: a typical ML serving image, inside ImageLocality's 23Mi..1000Mi scoring range.</summary>
-    public long DefaultImageSizeBytes { get; set; } = 500L * 1024 * 1024;
-
-    public long ImageSizeOf(string image) =>
-        ImageSizes.TryGetValue(image, out var size) || ImageSizes.TryGetValue(NormalizeImage(image), out size) ? size : DefaultImageSizeBytes;
-
-    /// <summary>How many nodes hold the image (kube-scheduler's ImageStateSummary.NumNodes).</summary>
-    public int NodesWithImage(string image) => _imageNodeCounts.GetValueOrDefault(NormalizeImage(image));
-
-    /// <summary>kube-scheduler's normalizedImageName: an image without a tag means ":latest".</summary>
-    public static string NormalizeImage(string image) =>
-        image.LastIndexOf(':') <= image.LastIndexOf('/') ? image + ":latest" : image;
-
-    /// <summary>Records that a node holds an image (pulled by a pod, or pre-loaded); names are stored normalized.</summary>
-    public void AddImage(int node, string image)
-    {
-        image = NormalizeImage(image);
-        if (Images[node].Add(image)) _imageNodeCounts[image] = _imageNodeCounts.GetValueOrDefault(image) + 1;
-    }
 
     /// <summary>
     /// Bound pods per node that carry pod affinity or anti-affinity (kube-scheduler's PodsWithAffinity):

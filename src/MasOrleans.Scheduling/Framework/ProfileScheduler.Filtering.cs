@@ -168,7 +168,7 @@ public sealed partial class ProfileScheduler
         evaluated = 0;
         for (var k = 0; k < all && found < toFind;)
         {
-            var length = Math.Min(all - k, Math.Clamp(toFind - found, MinChunk, MaxChunk));
+            var length = ChunkLength(all - k, toFind - found);
             var nodes = ChunkNodes(start + k, length, all);
             var pass = _chunkPass.AsSpan(0, length);
             pass.Fill(1);
@@ -213,6 +213,12 @@ public sealed partial class ProfileScheduler
         }
     }
 
+    /// <summary>
+    /// How many of the <paramref name="left"/> nodes the next chunk takes: about as many as are still needed, little wasted
+    /// work when most nodes pass.
+    /// </summary>
+    private static int ChunkLength(int left, int needed) => Math.Min(left, Math.Clamp(needed, MinChunk, MaxChunk));
+
     /// <summary>The next <paramref name="length"/> node indices from <paramref name="first"/>, wrapping round the node list.</summary>
     private Span<int> ChunkNodes(int first, int length, int all)
     {
@@ -238,8 +244,7 @@ public sealed partial class ProfileScheduler
         evaluated = 0;
         for (var k = 0; k < all && found < toFind;)
         {
-            // About as many nodes as are still needed: little wasted work when most nodes pass.
-            var length = Math.Min(all - k, Math.Clamp(toFind - found, MinChunk, MaxChunk));
+            var length = ChunkLength(all - k, toFind - found);
             var nodes = ChunkNodes(start + k, length, all);
             var reasons = _chunkReasons.AsSpan(0, length);
             reasons.Clear();

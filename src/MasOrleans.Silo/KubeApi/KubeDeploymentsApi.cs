@@ -152,17 +152,17 @@ internal static class KubeDeploymentsApi
         if (patchError is not null) return patchError;
         if (await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, ""), "Scale", name);
-        return parsed.Error ?? await Scale(context, ns, name, parsed.Value!, grains, cache);
+        return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(context, ns, name, body.Value!, grains, cache);
+        return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
     }
 
-    private static async Task<IResult> Scale(HttpContext context, string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
     {
         var key = KubernetesNames.Key(ns, name);
         var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };

@@ -41,11 +41,12 @@ internal static class KubeManifests
 
         """;
 
-    /// <summary>A Deployment of 500m-cpu replicas selecting nodes labeled test=<paramref name="test"/>.</summary>
+    /// <summary>A Deployment of replicas asking 500m cpu and 256Mi (unless told) selecting nodes labeled test=<paramref name="test"/>.</summary>
     /// <param name="replicas">Null leaves spec.replicas out (the API server defaults it to 1).</param>
     /// <param name="extraSpec">More of the deployment's spec, as YAML lines indented as a spec field (two spaces).</param>
     /// <param name="extraMetadata">More of the deployment's metadata, as YAML lines indented as a metadata field (two spaces).</param>
-    public static string Deployment(string name, string test, int? replicas = 1, string extraSpec = "", string extraMetadata = "", string cpu = "500m") => $"""
+    public static string Deployment(string name, string test, int? replicas = 1, string extraSpec = "", string extraMetadata = "", string cpu = "500m",
+        string memory = "256Mi") => $"""
         apiVersion: apps/v1
         kind: Deployment
         metadata:
@@ -70,7 +71,7 @@ internal static class KubeManifests
                 resources:
                   requests:
                     cpu: {cpu}
-                    memory: 256Mi
+                    memory: {memory}
 
         """;
 }

@@ -108,24 +108,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
     {
         (await kube.Run("apply", "-f", kube.Manifest("all-node", KubeManifests.Node("ke-all", "all")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("all-pod", KubeManifests.Pod("ke-all-pod", "all")))).Succeeded();
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: ke-all-web
-            spec:
-              replicas: 0
-              selector:
-                matchLabels: {app: ke-all-web}
-              template:
-                metadata:
-                  labels: {app: ke-all-web}
-                spec:
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-
-            """;
+        var deployment = KubeManifests.Deployment("ke-all-web", "all", replicas: 0);
         (await kube.Run("apply", "-f", kube.Manifest("all-web", deployment))).Succeeded();
         var all = (await kube.Run("get", "all", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("pod/ke-all-pod", all);
@@ -276,27 +259,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
     [Fact]
     public async Task Rollout_status_follows_a_deployment_until_its_replicas_run()
     {
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: ke-rollout
-            spec:
-              replicas: 2
-              selector:
-                matchLabels: {app: ke-rollout}
-              template:
-                metadata:
-                  labels: {app: ke-rollout}
-                spec:
-                  nodeSelector: {test: rollout}
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-                    resources:
-                      requests: {cpu: 500m, memory: 256Mi}
-
-            """;
+        var deployment = KubeManifests.Deployment("ke-rollout", "rollout", replicas: 2);
         (await kube.Run("apply", "-f", kube.Manifest("rollout", deployment))).Succeeded();
         var rollout = kube.Run("rollout", "status", "deployment/ke-rollout", "--timeout=40s");
         var waited = kube.Run("wait", "--for=condition=Available", "deployment/ke-rollout", "--timeout=40s");
@@ -329,25 +292,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Contains("The Pod \"ke-final\" is invalid: metadata.finalizers: Invalid value:", created.Error);
         Assert.Contains("pods \"ke-final\" not found", (await kube.Run("get", "pod", "ke-final")).Error);
 
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: ke-final-web
-              finalizers: [example.com/cleanup]
-            spec:
-              replicas: 0
-              selector:
-                matchLabels: {app: ke-final-web}
-              template:
-                metadata:
-                  labels: {app: ke-final-web}
-                spec:
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-
-            """;
+        var deployment = KubeManifests.Deployment("ke-final-web", "final", replicas: 0, extraMetadata: "  finalizers: [example.com/cleanup]");
         var refused = await kube.Run("apply", "-f", kube.Manifest("final-web", deployment));
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("The Deployment \"ke-final-web\" is invalid: metadata.finalizers: Invalid value:", refused.Error);

@@ -95,26 +95,7 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
     public async Task A_deleted_deployment_is_forgotten_by_the_cache()
     {
         var cache = kube.Host.Services.GetRequiredService<KubeCache>();
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: kw-gone
-            spec:
-              replicas: 0
-              selector:
-                matchLabels: {app: kw-gone}
-              template:
-                metadata:
-                  labels: {app: kw-gone}
-                spec:
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-                    resources:
-                      requests: {cpu: 100m, memory: 64Mi}
-
-            """;
+        var deployment = KubeManifests.Deployment("kw-gone", "kw-gone", replicas: 0, cpu: "100m", memory: "64Mi");
         (await kube.Run("apply", "-f", kube.Manifest("gone-deployment", deployment))).Succeeded();
         Assert.Contains("kw-gone", cache.Workloads);
 

@@ -59,24 +59,7 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
     [Fact]
     public async Task Replace_and_create_configmap_are_refused_as_unsupported_not_as_missing()
     {
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: kr-replaced
-            spec:
-              replicas: 0
-              selector:
-                matchLabels: {app: kr-replaced}
-              template:
-                metadata:
-                  labels: {app: kr-replaced}
-                spec:
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-
-            """;
+        var deployment = KubeManifests.Deployment("kr-replaced", "kr-replaced", replicas: 0);
         var manifest = kube.Manifest("replaced", deployment);
         (await kube.Run("create", "-f", manifest)).Succeeded();
         var replace = await kube.Run("replace", "-f", manifest);

@@ -62,7 +62,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         Assert.Equal("1500e-3 2G 1073741824", await Get("pod/kr-formats", $"{Requests}.cpu}} {Requests}.memory}} {Requests}.ephemeral-storage}}"));
         Assert.Equal("pod/kr-formats unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded().Output.Trim());
 
-        var deployment = KubeManifests.Deployment("kr-formats-web", "kr-formats", cpu: "\"0.5\"").Replace("memory: 256Mi", "memory: 2000M");
+        var deployment = KubeManifests.Deployment("kr-formats-web", "kr-formats", cpu: "\"0.5\"", memory: "2000M");
         Assert.Contains("memory: 2000M", deployment);
         (await kube.Run("apply", "-f", kube.Manifest("kr-formats-web", deployment))).Succeeded();
         Assert.Equal("500m 2G", await Get("deployment/kr-formats-web", "{.spec.template.spec.containers[0].resources.requests.cpu} {.spec.template.spec.containers[0].resources.requests.memory}"));

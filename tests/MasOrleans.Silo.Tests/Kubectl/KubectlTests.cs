@@ -114,27 +114,7 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
     public async Task Deployment_is_applied_and_scaled()
     {
         (await kube.Run("apply", "-f", kube.Manifest("deploy-node", Node("kc-deploy", "32", "0", "deploy")))).Succeeded();
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: kc-web
-            spec:
-              replicas: 2
-              selector:
-                matchLabels: {app: kc-web}
-              template:
-                metadata:
-                  labels: {app: kc-web}
-                spec:
-                  nodeSelector: {test: deploy}
-                  containers:
-                  - name: nginx
-                    image: nginx:1.27
-                    resources:
-                      requests: {cpu: 500m, memory: 256Mi}
-
-            """;
+        var deployment = KubeManifests.Deployment("kc-web", "deploy", replicas: 2);
         Assert.Equal("deployment.apps/kc-web created", (await kube.Run("apply", "-f", kube.Manifest("deploy", deployment))).Succeeded().Output.Trim());
         await kube.WaitFor("deployment/kc-web", "{.status.readyReplicas}", r => r == "2");
         Assert.Equal("deployment.apps/kc-web scaled", (await kube.Run("scale", "deployment", "kc-web", "--replicas=4")).Succeeded().Output.Trim());
@@ -155,27 +135,7 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
     public async Task Drain_evicts_a_deployments_pods_onto_another_node()
     {
         (await kube.Run("apply", "-f", kube.Manifest("drain-a", Node("kc-drain-a", "8", "0", "drain")))).Succeeded();
-        var deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: kc-drained
-            spec:
-              replicas: 2
-              selector:
-                matchLabels: {app: kc-drained}
-              template:
-                metadata:
-                  labels: {app: kc-drained}
-                spec:
-                  nodeSelector: {test: drain}
-                  containers:
-                  - name: main
-                    image: nginx:1.27
-                    resources:
-                      requests: {cpu: "1", memory: 1Gi}
-
-            """;
+        var deployment = KubeManifests.Deployment("kc-drained", "drain", replicas: 2, cpu: "\"1\"", memory: "1Gi");
         (await kube.Run("apply", "-f", kube.Manifest("drained", deployment))).Succeeded();
         await kube.WaitFor("deployment/kc-drained", "{.status.readyReplicas}", r => r == "2");
         (await kube.Run("apply", "-f", kube.Manifest("drain-b", Node("kc-drain-b", "8", "0", "drain")))).Succeeded();
