@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -152,6 +153,9 @@ public sealed partial class PodGrain
         _unreleased.Add((node, podCreatedAt));
         _releaseTimer ??= this.RegisterGrainTimer(ReleaseAgain, new GrainTimerCreationOptions(ReleaseRetry, ReleaseRetry));
     }
+
+    public Task<bool> ReleasePending(string node, DateTimeOffset? podCreatedAt) =>
+        Task.FromResult(_unreleased.Exists(r => r.Node == node && PodSpec.SameIncarnation(r.PodCreatedAt, podCreatedAt)));
 
     /// <summary>Null when the node took the release, else why it could not be asked.</summary>
     private async Task<string?> TryRelease(string node, DateTimeOffset? podCreatedAt)
