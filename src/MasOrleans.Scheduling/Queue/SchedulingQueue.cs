@@ -2,10 +2,11 @@ namespace MasOrleans.Scheduling.Queue;
 
 /// <summary>
 /// kube-scheduler's three-part scheduling queue, without threads or clocks of its own (the caller passes
-/// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, a <b>backoff</b> queue ordered by
-/// expiry (kube's two: pods that found no node, and pods whose attempt failed with an error), and an <b>unschedulable</b> pool that a cluster event (<see cref="MoveAllToActive"/>) drains, or, for a pod
-/// that waited there longer than <see cref="MaxInUnschedulable"/>, the next <see cref="TryPop"/> (kube's
-/// flushUnschedulablePodsLeftover: an event the queue never heard of cannot strand a pod).
+/// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, <b>backoff</b> queues ordered by expiry (kube's
+/// two: pods that found no node, and pods whose attempt failed with an error), and an <b>unschedulable</b> pool that a
+/// cluster event (<see cref="MoveAllToActive"/>) drains, or, for a pod that waited there longer than
+/// <see cref="MaxInUnschedulable"/>, the next <see cref="TryPop"/> (kube's flushUnschedulablePodsLeftover: an event the
+/// queue never heard of cannot strand a pod).
 /// A pod handed out by <see cref="TryPop"/> is in flight until the caller reports <see cref="Done"/>,
 /// <see cref="MarkUnschedulable"/> or <see cref="Requeue"/>. Not thread-safe: one owner (a grain) drives it.
 /// </summary>
