@@ -53,7 +53,7 @@ public sealed class SchedulingQueueTests
     public void Unschedulable_pods_wait_for_a_cluster_event_then_their_backoff()
     {
         var queue = new SchedulingQueue<int>();
-        queue.Add("p", 0, null, 0);
+        queue.Add("p", 10, null, 0);
         Assert.True(queue.TryPop(T0, out _));
         queue.MarkUnschedulable("p", T0);
         // No event: not handed out again for up to 5 minutes (no busy retry loop).
@@ -61,11 +61,14 @@ public sealed class SchedulingQueueTests
         Assert.Equal(1, queue.UnschedulableCount);
         Assert.Null(queue.NextBackoffExpiry);
 
-        // Event before the 1 s backoff ran out: it waits in backoff until then.
+        // Event before the 1 s backoff ran out: it waits in backoff until then while other pods are active, although it
+        // comes first by priority.
         Assert.Equal(1, queue.MoveAllToActive(T0.AddMilliseconds(300)));
         Assert.Equal(T0.AddSeconds(1), queue.NextBackoffExpiry);
-        Assert.Empty(Drain(queue, T0.AddMilliseconds(999)));
-        Assert.Equal(["p"], Drain(queue, T0.AddSeconds(1)));
+        queue.Add("q", 0, null, 0);
+        queue.Add("r", 0, null, 0);
+        Assert.Equal("q", Pop(queue, T0.AddMilliseconds(999)));
+        Assert.Equal(["p", "r"], Drain(queue, T0.AddSeconds(1)));
 
         // Second failure: backoff 2 s; an event after it expired makes it active at once.
         queue.MarkUnschedulable("p", T0.AddSeconds(1));
@@ -92,10 +95,11 @@ public sealed class SchedulingQueueTests
 
         // Its backoff outlasts the 5 min (a 10 min cap, attempts 2 and on): moved to backoff, handed out when that ends.
         var slow = new SchedulingQueue<int>(backoff: new BackoffPolicy(TimeSpan.FromMinutes(8), TimeSpan.FromMinutes(10)));
-        slow.Add("q", 0, null, 0);
+        slow.Add("q", 10, null, 0);
         Assert.True(slow.TryPop(T0, out _));
         slow.MarkUnschedulable("q", T0); // backoff 8 min
-        Assert.Empty(Drain(slow, T0.AddMinutes(6)));
+        slow.Add("other", 0, null, 0); // active, so the pop at 6 min does not take q from backoff early (SchedulerPopFromBackoffQ)
+        Assert.Equal("other", Pop(slow, T0.AddMinutes(6)));
         Assert.Equal(1, slow.BackoffCount);
         Assert.Equal(T0.AddMinutes(8), slow.NextBackoffExpiry);
         Assert.Equal(["q"], Drain(slow, T0.AddMinutes(8)));
@@ -239,6 +243,39 @@ public sealed class SchedulingQueueTests
     {
         Assert.True(queue.TryPop(now, out var pod));
         return pod.Name;
+    }
+
+    /// <summary>
+    /// kube-scheduler's SchedulerPopFromBackoffQ, beta and on by default since v1.33 and so in v1.35 (pkg/features/kube_features.go):
+    /// when activeQ is empty, Pop takes the head of podBackoffQ before its backoff ends (pkg/scheduler/backend/queue/active_queue.go,
+    /// unlockedPop: "Try to pop from backoffQ when activeQ is empty"; backoff_queue.go, popBackoff, which "doesn't pop the pods
+    /// from the podErrorBackoffQ"). podBackoffQ is ordered by backoff expiry, then as activeQ (lessBackoffCompletedWithPriority).
+    /// By hand, 1 s first backoff: e (priority 9) and a (0) are popped, then b (5). e fails with an error at 0 s (error backoff
+    /// to 1 s); a and b find no node at 0 s, c (1, popped last) at 0.2 s. An event at 0.5 s moves a and b to backoff until 1 s,
+    /// c until 1.2 s; n (0) is queued. Pops at 0.5 s: n (active first); then backoff: b and a (both 1 s; b by priority, though
+    /// a was queued first), c (1.2 s); e, after an error, waits until 1 s.
+    /// </summary>
+    [Fact]
+    public void With_no_pod_active_a_pop_takes_a_pod_backing_off_after_finding_no_node_before_its_backoff_ends()
+    {
+        var queue = new SchedulingQueue<int>();
+        queue.Add("e", 9, null, 0);
+        queue.Add("a", 0, null, 0);
+        Assert.Equal(["e", "a"], Drain(queue, T0));
+        queue.Add("b", 5, null, 0);
+        queue.Add("c", 1, null, 0);
+        Assert.Equal(["b", "c"], Drain(queue, T0));
+        queue.Requeue("e", T0);
+        queue.MarkUnschedulable("a", T0);
+        queue.MarkUnschedulable("b", T0);
+        queue.MarkUnschedulable("c", T0.AddMilliseconds(200));
+        var halfSecond = T0.AddMilliseconds(500);
+        Assert.Equal(3, queue.MoveAllToActive(halfSecond));
+        queue.Add("n", 0, null, 0);
+
+        Assert.Equal(["n", "b", "a", "c"], Drain(queue, halfSecond));
+        Assert.Equal((1, T0.AddSeconds(1)), (queue.BackoffCount, queue.NextBackoffExpiry));
+        Assert.Equal(["e"], Drain(queue, T0.AddSeconds(1)));
     }
 
     [Fact]

@@ -69,6 +69,14 @@ public interface IPodGrain : IGrainWithStringKey
     [OneWay]
     Task Retry();
 
+    /// <summary>
+    /// Whether this activation still asks <paramref name="node"/> to free the room of the pod of this name created at
+    /// <paramref name="podCreatedAt"/>, deleted while the node's silo was unavailable: that room is the deletion's to free,
+    /// not its shard's reconciliation's. Read-only, so interleaved like <see cref="Get"/>.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<bool> ReleasePending(string node, DateTimeOffset? podCreatedAt);
+
     /// <summary>The pod's container (null before its first start and once stopped: deleted or failed); read-only, so interleaved like <see cref="Get"/>.</summary>
     [AlwaysInterleave]
     Task<ContainerView?> GetContainer();

@@ -1,5 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -57,6 +59,28 @@ public sealed partial class PodGrain
         _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
         _ = Shard.Remove(Name);
         var removed = new PodEntry(Name, s.Phase, s.NodeName, NextVersion());
+        var effects = Unbind(s, releaseNode, removed);
+        try
+        {
+            await effects.WaitAsync(AnswerBudget);
+        }
+        catch (TimeoutException) when (!effects.IsCompleted)
+        {
+            // The record is gone, so the deletion is done: the caller hears so before its own call (no longer than those here)
+            // times out, which answered 503 and a retry 404. What is left goes on, and logs its own end.
+            LogAnsweredBeforeEffects(logger, Name, AnswerBudget);
+            _ = Observe(effects);
+        }
+        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
+        return Outcome.Success;
+    }
+
+    /// <summary>Within the callers' call timeout (<see cref="BatchAnswers.Budget"/>): calls made here may each wait as long.</summary>
+    private TimeSpan AnswerBudget => BatchAnswers.Budget(messaging.Value.ResponseTimeout);
+
+    /// <summary>A deleted pod's hold on the cluster, its record already gone: its container, node, nomination and listing.</summary>
+    private async Task Unbind(PodState s, bool releaseNode, PodEntry removed)
+    {
         try
         {
             // The deletion's own effects before the shard hears of it: they need neither the shard, whose silo may be dead
@@ -65,7 +89,7 @@ public sealed partial class PodGrain
             if (releaseNode && s.NodeName is { } node)
             {
                 await StopContainer();
-                await ReleaseDeleted(node, s.Spec.CreatedAt);
+                await ReleaseDeleted(node, s.Spec!.CreatedAt);
             }
             if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
         }
@@ -74,8 +98,18 @@ public sealed partial class PodGrain
             // The record is gone whatever happened to the node: the listing must not show the pod either.
             await Untrack(removed);
         }
-        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
-        return Outcome.Success;
+    }
+
+    private async Task Observe(Task effects)
+    {
+        try
+        {
+            await effects;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogEffectsFailed(logger, e, Name);
+        }
     }
 
     /// <summary>
@@ -120,6 +154,9 @@ public sealed partial class PodGrain
         _releaseTimer ??= this.RegisterGrainTimer(ReleaseAgain, new GrainTimerCreationOptions(ReleaseRetry, ReleaseRetry));
     }
 
+    public Task<bool> ReleasePending(string node, DateTimeOffset? podCreatedAt) =>
+        Task.FromResult(_unreleased.Exists(r => r.Node == node && PodSpec.SameIncarnation(r.PodCreatedAt, podCreatedAt)));
+
     /// <summary>Null when the node took the release, else why it could not be asked.</summary>
     private async Task<string?> TryRelease(string node, DateTimeOffset? podCreatedAt)
     {
@@ -157,6 +194,12 @@ public sealed partial class PodGrain
         foreach (var (node, _) in _unreleased) LogReleaseGivenUp(logger, Name, node);
         _unreleased.Clear();
     }
+
+    [LoggerMessage(EventId = 1509, Level = LogLevel.Information, Message = "Pod {Pod} deleted; answered after {Budget} while its node, nomination or queue shard had not answered yet (each is still asked)")]
+    private static partial void LogAnsweredBeforeEffects(ILogger logger, string pod, TimeSpan budget);
+
+    [LoggerMessage(EventId = 1510, Level = LogLevel.Error, Message = "Pod {Pod} deleted, but freeing what it held failed after its deletion was answered")]
+    private static partial void LogEffectsFailed(ILogger logger, Exception error, string pod);
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Pod {Pod} deleted while its queue shard's silo is unavailable ({Error}); the shard's next activation reads the pods' records, where it is gone")]
     private static partial void LogShardGone(ILogger logger, string pod, string error);

@@ -5,6 +5,7 @@ using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.GrainDirectory;
 using Orleans.Runtime;
 
@@ -25,6 +26,7 @@ public sealed partial class PodGrain(
     IOptions<SchedulerOptions> schedulerOptions,
     IContainerRuntime runtime,
     TimeProvider clock,
+    IOptions<SiloMessagingOptions> messaging,
     ILogger<PodGrain> logger) : Grain, IPodGrain
 {
     public const string MainContainer = "main";

@@ -19,7 +19,7 @@ public sealed partial class SchedulingQueueGrain
     /// checks the reservations of its own pods, as its silo's view has them from the nodes, against its own pod table;
     /// one that looks orphaned on two passes in a row (so a delete or a placement in progress is not mistaken for one)
     /// is checked against the pod grain itself, and freed only when the pod is gone, finished, or bound to another
-    /// node. A pod still waiting is left alone: the scheduler completes a reservation it finds. A reservation for another
+    /// node, and its deletion is not still asking the node itself. A pod still waiting is left alone: the scheduler completes a reservation it finds. A reservation for another
     /// pod of the name (deleted since, and created again) is no pod's: the scheduler leaves it, and it is freed, by the
     /// creation time it was made for, so a pod of the name reserving meanwhile keeps its own.
     /// </summary>
@@ -55,17 +55,22 @@ public sealed partial class SchedulingQueueGrain
 
     private async Task Reconcile(string node, string podName, DateTimeOffset? podCreatedAt)
     {
+        var podGrain = GrainFactory.Reference<IPodGrain>(podName);
         PodView? pod;
+        bool same;
         try
         {
-            pod = await GrainFactory.Reference<IPodGrain>(podName).Get().WaitAsync(PodAnswerTimeout);
+            pod = await podGrain.Get().WaitAsync(PodAnswerTimeout);
+            same = pod is not null && PodSpec.SameIncarnation(pod.Spec.CreatedAt, podCreatedAt);
+            if (same && (pod!.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
+            // Deleted while the node's silo was unavailable (normal after a silo death): the deletion asks the node again
+            // each second, and releasing it here too only raced that retry, with a warning for a repair nobody missed.
+            if (!same && await podGrain.ReleasePending(node, podCreatedAt).WaitAsync(PodAnswerTimeout)) return;
         }
         catch (TimeoutException)
         {
             return; // its silo may be dying: asked again on the next pass
         }
-        var same = pod is not null && PodSpec.SameIncarnation(pod.Spec.CreatedAt, podCreatedAt);
-        if (same && (pod!.Phase.IsWaiting() || (pod.Phase.HoldsNode() && pod.NodeName == node))) return;
         if (await GrainFactory.Reference<INodeGrain>(node).Release(podName, podCreatedAt))
             LogReleased(logger, node, podName, pod is null ? "gone" : !same ? "deleted (created again since)" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
     }

@@ -2,10 +2,11 @@ namespace MasOrleans.Scheduling.Queue;
 
 /// <summary>
 /// kube-scheduler's three-part scheduling queue, without threads or clocks of its own (the caller passes
-/// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, a <b>backoff</b> queue ordered by
-/// expiry, and an <b>unschedulable</b> pool that a cluster event (<see cref="MoveAllToActive"/>) drains, or, for a pod
-/// that waited there longer than <see cref="MaxInUnschedulable"/>, the next <see cref="TryPop"/> (kube's
-/// flushUnschedulablePodsLeftover: an event the queue never heard of cannot strand a pod).
+/// "now"): an <b>active</b> queue ordered by <see cref="QueueOrder"/>, <b>backoff</b> queues ordered by expiry (kube's
+/// two: pods that found no node, and pods whose attempt failed with an error), and an <b>unschedulable</b> pool that a
+/// cluster event (<see cref="MoveAllToActive"/>) drains, or, for a pod that waited there longer than
+/// <see cref="MaxInUnschedulable"/>, the next <see cref="TryPop"/> (kube's flushUnschedulablePodsLeftover: an event the
+/// queue never heard of cannot strand a pod).
 /// A pod handed out by <see cref="TryPop"/> is in flight until the caller reports <see cref="Done"/>,
 /// <see cref="MarkUnschedulable"/> or <see cref="Requeue"/>. Not thread-safe: one owner (a grain) drives it.
 /// </summary>
@@ -13,7 +14,10 @@ public sealed partial class SchedulingQueue<T>
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly IActiveQueue _active;
-    private readonly SortedSet<Entry> _backoff = new(Comparer<Entry>.Create(CompareBackoff));
+    /// <summary>Backing off after finding no node (kube's podBackoffQ): the pods a pop takes early while none is active.</summary>
+    private readonly SortedSet<Entry> _backoff;
+    /// <summary>Backing off after an error (kube's podErrorBackoffQ): waited out in full.</summary>
+    private readonly SortedSet<Entry> _errorBackoff = new(Comparer<Entry>.Create(CompareBackoff));
     private readonly SortedSet<Entry> _unschedulable = new(Comparer<Entry>.Create(CompareFailedAt));
     private readonly HashSet<Entry> _inFlight = [];
     private long _queueings;
@@ -40,6 +44,14 @@ public sealed partial class SchedulingQueue<T>
                 ?? throw new ArgumentNullException(nameof(dominantShare), "the drf order reads each namespace's dominant share")),
             _ => new SortedActive(ComparePriority),
         };
+        // kube orders equal expiries as its activeQ does (lessBackoffCompletedWithPriority); drf's order is not fixed at enqueue,
+        // so its ties go by priority alone, as its active queue's levels do.
+        Comparison<Entry> activeOrder = order == QueueOrder.Sjf ? CompareSjf : ComparePriority;
+        _backoff = new SortedSet<Entry>(Comparer<Entry>.Create((a, b) =>
+        {
+            var c = a.BackoffUntil.CompareTo(b.BackoffUntil);
+            return c != 0 ? c : activeOrder(a, b);
+        }));
     }
 
     public QueueOrder Order { get; }
@@ -48,14 +60,19 @@ public sealed partial class SchedulingQueue<T>
     /// <summary>How long an unschedulable pod waits for a cluster event before it is tried again anyway.</summary>
     public TimeSpan MaxInUnschedulable { get; }
     public int ActiveCount => _active.Count;
-    public int BackoffCount => _backoff.Count;
+    public int BackoffCount => _backoff.Count + _errorBackoff.Count;
     public int UnschedulableCount => _unschedulable.Count;
     public int Count => _entries.Count;
 
     public bool Contains(string name) => _entries.ContainsKey(name);
 
     /// <summary>Earliest time a backing-off pod becomes active again, so the owner can arm one timer (no polling).</summary>
-    public DateTimeOffset? NextBackoffExpiry => _backoff.Count == 0 ? null : _backoff.Min!.BackoffUntil;
+    public DateTimeOffset? NextBackoffExpiry =>
+        (_backoff.Min?.BackoffUntil, _errorBackoff.Min?.BackoffUntil) switch
+        {
+            ({ } a, { } b) => a < b ? a : b,
+            (var a, var b) => a ?? b,
+        };
 
     /// <summary>
     /// Adds a pod to the active queue. A pod already known keeps its place (and arrival) but gets the new item;
@@ -76,18 +93,24 @@ public sealed partial class SchedulingQueue<T>
 
     /// <summary>
     /// Moves unschedulable pods that waited longer than <see cref="MaxInUnschedulable"/> on (to active, or to backoff
-    /// while it runs), then expired backoffs to active, then hands out the best active pod (now in flight).
+    /// while it runs), then expired backoffs to active, then hands out the best active pod (now in flight). With no pod
+    /// active, it hands out the first pod backing off after finding no node, before its backoff ends: kube-scheduler's
+    /// SchedulerPopFromBackoffQ (beta and on by default since v1.33, pkg/features/kube_features.go; active_queue.go,
+    /// unlockedPop, "Try to pop from backoffQ when activeQ is empty"), so an idle scheduler does not sit out a penalty. A pod
+    /// backing off after an error waits its backoff out (kube's popBackoff takes from podBackoffQ alone, backoff_queue.go).
     /// </summary>
     public bool TryPop(DateTimeOffset now, out QueuedPod<T> pod)
     {
         FlushUnschedulableLeftover(now);
         FlushBackoff(now);
-        if (_active.Next() is not { } entry)
+        // Count, not Next: drf's Next is null while its shares are not known, and then nothing is handed out.
+        var entry = _active.Count > 0 ? _active.Next() : _backoff.Min;
+        if (entry is null)
         {
             pod = default;
             return false;
         }
-        _active.Remove(entry);
+        Take(entry);
         _active.Started(entry);
         // Queued again as of this attempt, should it fail (kube refreshes the timestamp at the failure; its cycles run one at
         // a time, so that is the order they started in, which overlapping attempts here keep however their failures land).
@@ -179,13 +202,22 @@ public sealed partial class SchedulingQueue<T>
 
     private void FlushBackoff(DateTimeOffset now)
     {
-        while (_backoff.Count > 0 && _backoff.Min!.BackoffUntil <= now)
+        FlushBackoff(_backoff, now);
+        FlushBackoff(_errorBackoff, now);
+    }
+
+    private void FlushBackoff(SortedSet<Entry> backoff, DateTimeOffset now)
+    {
+        while (backoff.Count > 0 && backoff.Min!.BackoffUntil <= now)
         {
-            var entry = _backoff.Min!;
-            _backoff.Remove(entry);
+            var entry = backoff.Min!;
+            backoff.Remove(entry);
             Put(entry, Place.Active);
         }
     }
+
+    /// <summary>The backoff queue the pod waits in: kube's podErrorBackoffQ after an error (its last failure), else podBackoffQ.</summary>
+    private SortedSet<Entry> BackoffOf(Entry entry) => entry.ConsecutiveErrors > 0 ? _errorBackoff : _backoff;
 
     private void Put(Entry entry, Place where)
     {
@@ -194,7 +226,7 @@ public sealed partial class SchedulingQueue<T>
         switch (where)
         {
             case Place.Active: _active.Add(entry); break;
-            case Place.Backoff: _backoff.Add(entry); break;
+            case Place.Backoff: BackoffOf(entry).Add(entry); break;
             case Place.Unschedulable: _unschedulable.Add(entry); break;
         }
     }
@@ -204,7 +236,7 @@ public sealed partial class SchedulingQueue<T>
         switch (entry.Where)
         {
             case Place.Active: _active.Remove(entry); break;
-            case Place.Backoff: _backoff.Remove(entry); break;
+            case Place.Backoff: BackoffOf(entry).Remove(entry); break;
             case Place.Unschedulable: _unschedulable.Remove(entry); break;
             case Place.InFlight: EndAttempt(entry); break;
         }
