@@ -37,12 +37,13 @@ public class ExtenderPreemptTests
     {
         var source = new InMemoryExtenderClusterSource();
         var extender = new SchedulerExtender(PolicyCatalog.CreateDefault(), source, binder: null, "kube", seed: 1);
-        // The victims were filtered by this extender when they were scheduled (which is how a nodeCacheCapable request's
-        // UIDs are known), then bound.
+        // The victims were filtered by this extender when they were scheduled (which made the nodes known), then bound as
+        // its bind records a pod: with the UID the request carried, by which a nodeCacheCapable request's victims are found
+        // among the node's pods (kube-scheduler's convertPodUIDToPod does the same).
         foreach (var (name, uid, gpu) in new[] { ("low", "u-low", "500m"), ("low-b", "u-low-b", "500m") })
             Assert.Equal("", extender.Filter(KubernetesJson.Deserialize<ExtenderArgs>($"{{\"Pod\": {Pod(name, uid, gpu, 0)}, \"Nodes\": {Nodes}}}")).Error);
         void Bind(string name, int priority, string node, int device, int milli) => source.RecordBinding(
-            new PodSpec { Name = $"ml.{name}", Priority = priority, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: milli) },
+            new PodSpec { Name = $"ml.{name}", Uid = $"u-{name}", Priority = priority, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: milli) },
             node, new GpuAllocation([device], milli));
         Bind("low", 0, "a", 0, 500);
         Bind("keep-a", 500, "a", 1, 1000);
