@@ -141,7 +141,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         // Refreshed first: UIDs are looked up among the pods bound on each candidate.
         await source.RefreshAsync([], cancellationToken);
         var candidates = PreemptionCandidates(args);
-        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = candidates.Keys.ToList() }, out var pod, out var cluster, out var policy, out var typical, out var error))
+        // Every node known, not only the candidates: inter-pod affinity and topology spreading count the pods of all of them,
+        // as kube-scheduler's dry run does (its PreFilter state spans the snapshot's nodes; preemption.go DryRunPreemption).
+        // Only the candidates are answered.
+        var nodes = candidates.Keys.Union(source.KnownNodeNames(), StringComparer.Ordinal).ToList();
+        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = nodes }, out var pod, out var cluster, out var policy, out var typical, out var error))
             throw new KubernetesMappingException(error!);
         try
         {

@@ -108,6 +108,42 @@ public class ExtenderPreemptTests
     }
 
     /// <summary>
+    /// Inter-pod affinity counts the pods of every node, not only the candidates': kube-scheduler's dry run filters each
+    /// candidate with the PreFilter state computed over all the snapshot's nodes (kube v1.35
+    /// pkg/scheduler/framework/preemption/preemption.go DryRunPreemption, plugins/interpodaffinity/filtering.go
+    /// PreFilter over allNodes). a and d share zone z1; ml.db (app=db) runs on d, which is no candidate (it is full); ml.low
+    /// holds a's one GPU. The preemptor needs one GPU and a pod app=db in its zone: without ml.low it fits on a, ml.db being
+    /// in z1. Counted over a alone, no app=db pod exists (and the preemptor is no db, so it is not the first of its kind):
+    /// a was dropped.
+    /// </summary>
+    [Fact]
+    public async Task Affinity_to_a_pod_on_a_node_that_is_no_candidate_is_counted()
+    {
+        const string zoned = """
+            {"items": [
+              {"metadata": {"name": "a", "labels": {"zone": "z1"}}, "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}},
+              {"metadata": {"name": "d", "labels": {"zone": "z1"}}, "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}}]}
+            """;
+        var source = new InMemoryExtenderClusterSource();
+        var extender = new SchedulerExtender(PolicyCatalog.CreateDefault(), source, binder: null, "kube", seed: 1);
+        Assert.Equal("", extender.Filter(KubernetesJson.Deserialize<ExtenderArgs>($"{{\"Pod\": {Pod("low", "u-low", "1", 0)}, \"Nodes\": {zoned}}}")).Error);
+        var gpu = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: 1000);
+        source.RecordBinding(new PodSpec { Name = "ml.low", Namespace = "ml", Uid = "u-low", Requests = gpu }, "a", new GpuAllocation([0], 1000));
+        source.RecordBinding(new PodSpec { Name = "ml.db", Namespace = "ml", Uid = "u-db", Priority = 500, Requests = gpu,
+            Labels = new Dictionary<string, string> { ["app"] = "db" } }, "d", new GpuAllocation([0], 1000));
+        var preemptor = Preemptor.Replace("\"spec\": {", """
+            "spec": {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+              {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}]}},
+            """, StringComparison.Ordinal);
+        Assert.NotEqual(Preemptor, preemptor);
+        var args = KubernetesJson.Deserialize<ExtenderPreemptionArgs>(
+            "{\"Pod\": " + preemptor + """, "NodeNameToMetaVictims": {"a": {"Pods": [{"UID": "u-low"}], "NumPDBViolations": 0}}}""");
+        var result = await extender.PreemptAsync(args, CancellationToken.None);
+        Assert.Equal(["a"], result.NodeNameToMetaVictims.Keys.ToArray());
+        Assert.Equal(["u-low"], result.NodeNameToMetaVictims["a"].Pods!.Select(p => p!.Uid).ToArray());
+    }
+
+    /// <summary>
     /// A pod with preemptionPolicy Never evicts nobody (kube v1.35 plugins/defaultpreemption/default_preemption.go,
     /// PodEligibleToPreemptOthers: "not eligible due to preemptionPolicy=Never."), so no node it does not fit is one eviction
     /// could help: FailedAndUnresolvableNodes, and the pod keeps the policy in MasOrleans. ml.low (priority 0) holds a's
