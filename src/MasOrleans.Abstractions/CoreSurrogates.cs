@@ -83,6 +83,7 @@ public struct PodSpecSurrogate
     [Id(16)] public Dictionary<string, QuantityFormat>? RequestFormats;
     [Id(17)] public Dictionary<string, string>? Limits;
     [Id(18)] public string[]? ZeroRequests;
+    [Id(19)] public string? Uid;
 }
 
 [RegisterConverter]
@@ -109,6 +110,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         RequestFormats = surrogate.RequestFormats,
         Limits = surrogate.Limits,
         ZeroRequests = surrogate.ZeroRequests,
+        Uid = surrogate.Uid,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -132,6 +134,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         RequestFormats = value.RequestFormats is null ? null : Plain(value.RequestFormats),
         Limits = value.Limits is null ? null : Plain(value.Limits),
         ZeroRequests = value.ZeroRequests is null ? null : value.ZeroRequests as string[] ?? [.. value.ZeroRequests],
+        Uid = value.Uid,
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

@@ -37,12 +37,6 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     private sealed record RememberedPod(PodSpec Pod, string Policy, IReadOnlyList<TypicalPod> Typical);
 
-    /// <summary>
-    /// The key of each pod filter or prioritize saw, by its UID: a nodeCacheCapable kube-scheduler names preemption victims
-    /// by UID alone (MetaPod).
-    /// </summary>
-    private readonly ConcurrentDictionary<string, string> _keysByUid = new(StringComparer.Ordinal);
-
     /// <summary>A candidate node of preemptVerb: the victims as kube-scheduler sent them, and the keys of those MasOrleans knows.</summary>
     private sealed record PreemptionCandidateVictims(MetaVictims Meta, IReadOnlySet<string> Keys);
 
@@ -136,15 +130,22 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     /// through it), with those victims unchanged, and drops the others. It only shrinks the candidates: kube-scheduler maps
     /// each victim back by UID among the pods it knows on the node and fails the whole preemption on one it does not
     /// (convertToVictims, pkg/scheduler/extender.go), so victims of MasOrleans' own choosing could not be named. A victim
-    /// MasOrleans does not know (bound by kube-scheduler without bindVerb, or a UID no request carried) frees nothing it counts.
+    /// named by UID alone (nodeCacheCapable) is looked up as kube-scheduler does, among the pods bound on its node
+    /// (convertPodUIDToPod), by the UID each pod bound through the extender keeps: any silo finds it, restarted or not.
+    /// A victim MasOrleans does not know (bound by kube-scheduler without bindVerb) frees nothing it counts.
     /// Throws <see cref="KubernetesMappingException"/> on malformed args, <see cref="PolicyCannotDecideException"/> when the
     /// policy cannot decide.
     /// </summary>
     public async Task<ExtenderPreemptionResult> PreemptAsync(ExtenderPreemptionArgs args, CancellationToken cancellationToken)
     {
-        var candidates = PreemptionCandidates(args);
+        // Refreshed first: UIDs are looked up among the pods bound on each candidate.
         await source.RefreshAsync([], cancellationToken);
-        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = candidates.Keys.ToList() }, out var pod, out var cluster, out var policy, out var typical, out var error))
+        var candidates = PreemptionCandidates(args);
+        // Every node known, not only the candidates: inter-pod affinity and topology spreading count the pods of all of them,
+        // as kube-scheduler's dry run does (its PreFilter state spans the snapshot's nodes; preemption.go DryRunPreemption).
+        // Only the candidates are answered.
+        var nodes = candidates.Keys.Union(source.KnownNodeNames(), StringComparer.Ordinal).ToList();
+        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = nodes }, out var pod, out var cluster, out var policy, out var typical, out var error))
             throw new KubernetesMappingException(error!);
         try
         {
@@ -195,7 +196,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             {
                 var pods = VictimsOf(node, victims?.Pods, "NodeNameToMetaVictims");
                 if (pods.Any(p => string.IsNullOrEmpty(p.Uid))) throw new KubernetesMappingException($"NodeNameToMetaVictims[{node}]: a victim has no UID");
-                var keys = pods.Select(p => _keysByUid.GetValueOrDefault(p.Uid)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+                var uids = pods.Select(p => p.Uid).ToHashSet(StringComparer.Ordinal);
+                var keys = source.BoundPods(node).Where(b => b.Pod.Uid is { } uid && uids.Contains(uid)).Select(b => b.Pod.Name).ToHashSet(StringComparer.Ordinal);
                 candidates[node] = new(new MetaVictims { Pods = pods.ToList<MetaPod?>(), NumPDBViolations = victims!.NumPDBViolations }, keys);
             }
         }
@@ -310,7 +312,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             // Kubernetes' metadata.creationTimestamp names this pod of its name (CreatedAt): one deleted and created again
             // under the name is later, so its node frees the deleted one's reservation for it instead of taking it for this
             // (to the second, as the API server stamps it: one created again within the second is taken for the same pod).
-            pod = KubernetesMapping.ToPodSpec(args.Pod) with { CreatedAt = CreationTime(args.Pod) };
+            pod = KubernetesMapping.ToPodSpec(args.Pod) with { CreatedAt = CreationTime(args.Pod), Uid = args.Pod.Metadata?.Uid is { Length: > 0 } uid ? uid : null };
             if (args.Pod.Metadata?.Annotations?.TryGetValue(PolicyAnnotation, out var p) == true)
                 policy = string.IsNullOrEmpty(p) ? throw new KubernetesMappingException($"annotation {PolicyAnnotation} must name a policy") : p;
             // Named as registered ("FGD" decides and is counted as "fgd"): one policy, one metrics series.
@@ -324,11 +326,6 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         {
             error = e.Message;
             return false;
-        }
-        if (args.Pod.Metadata?.Uid is { Length: > 0 } uid)
-        {
-            if (_keysByUid.Count > MaxRememberedPods) _keysByUid.Clear();
-            _keysByUid[uid] = pod.Name;
         }
         // Remember the spec only when we may be asked to bind it, and keep the memory bounded.
         if (binder is not null)

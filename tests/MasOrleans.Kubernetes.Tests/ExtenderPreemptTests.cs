@@ -37,12 +37,13 @@ public class ExtenderPreemptTests
     {
         var source = new InMemoryExtenderClusterSource();
         var extender = new SchedulerExtender(PolicyCatalog.CreateDefault(), source, binder: null, "kube", seed: 1);
-        // The victims were filtered by this extender when they were scheduled (which is how a nodeCacheCapable request's
-        // UIDs are known), then bound.
+        // The victims were filtered by this extender when they were scheduled (which made the nodes known), then bound as
+        // its bind records a pod: with the UID the request carried, by which a nodeCacheCapable request's victims are found
+        // among the node's pods (kube-scheduler's convertPodUIDToPod does the same).
         foreach (var (name, uid, gpu) in new[] { ("low", "u-low", "500m"), ("low-b", "u-low-b", "500m") })
             Assert.Equal("", extender.Filter(KubernetesJson.Deserialize<ExtenderArgs>($"{{\"Pod\": {Pod(name, uid, gpu, 0)}, \"Nodes\": {Nodes}}}")).Error);
         void Bind(string name, int priority, string node, int device, int milli) => source.RecordBinding(
-            new PodSpec { Name = $"ml.{name}", Priority = priority, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: milli) },
+            new PodSpec { Name = $"ml.{name}", Uid = $"u-{name}", Priority = priority, Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: milli) },
             node, new GpuAllocation([device], milli));
         Bind("low", 0, "a", 0, 500);
         Bind("keep-a", 500, "a", 1, 1000);
@@ -104,6 +105,42 @@ public class ExtenderPreemptTests
         var result = await extender.PreemptAsync(args, CancellationToken.None);
         Assert.Equal(["b"], result.NodeNameToMetaVictims.Keys.ToArray());
         Assert.Equal(["u-low-b", "u-keep-b"], result.NodeNameToMetaVictims["b"].Pods!.Select(p => p!.Uid).ToArray());
+    }
+
+    /// <summary>
+    /// Inter-pod affinity counts the pods of every node, not only the candidates': kube-scheduler's dry run filters each
+    /// candidate with the PreFilter state computed over all the snapshot's nodes (kube v1.35
+    /// pkg/scheduler/framework/preemption/preemption.go DryRunPreemption, plugins/interpodaffinity/filtering.go
+    /// PreFilter over allNodes). a and d share zone z1; ml.db (app=db) runs on d, which is no candidate (it is full); ml.low
+    /// holds a's one GPU. The preemptor needs one GPU and a pod app=db in its zone: without ml.low it fits on a, ml.db being
+    /// in z1. Counted over a alone, no app=db pod exists (and the preemptor is no db, so it is not the first of its kind):
+    /// a was dropped.
+    /// </summary>
+    [Fact]
+    public async Task Affinity_to_a_pod_on_a_node_that_is_no_candidate_is_counted()
+    {
+        const string zoned = """
+            {"items": [
+              {"metadata": {"name": "a", "labels": {"zone": "z1"}}, "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}},
+              {"metadata": {"name": "d", "labels": {"zone": "z1"}}, "status": {"allocatable": {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "1", "pods": "110"}}}]}
+            """;
+        var source = new InMemoryExtenderClusterSource();
+        var extender = new SchedulerExtender(PolicyCatalog.CreateDefault(), source, binder: null, "kube", seed: 1);
+        Assert.Equal("", extender.Filter(KubernetesJson.Deserialize<ExtenderArgs>($"{{\"Pod\": {Pod("low", "u-low", "1", 0)}, \"Nodes\": {zoned}}}")).Error);
+        var gpu = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30, gpuMilli: 1000);
+        source.RecordBinding(new PodSpec { Name = "ml.low", Namespace = "ml", Uid = "u-low", Requests = gpu }, "a", new GpuAllocation([0], 1000));
+        source.RecordBinding(new PodSpec { Name = "ml.db", Namespace = "ml", Uid = "u-db", Priority = 500, Requests = gpu,
+            Labels = new Dictionary<string, string> { ["app"] = "db" } }, "d", new GpuAllocation([0], 1000));
+        var preemptor = Preemptor.Replace("\"spec\": {", """
+            "spec": {"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+              {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "zone"}]}},
+            """, StringComparison.Ordinal);
+        Assert.NotEqual(Preemptor, preemptor);
+        var args = KubernetesJson.Deserialize<ExtenderPreemptionArgs>(
+            "{\"Pod\": " + preemptor + """, "NodeNameToMetaVictims": {"a": {"Pods": [{"UID": "u-low"}], "NumPDBViolations": 0}}}""");
+        var result = await extender.PreemptAsync(args, CancellationToken.None);
+        Assert.Equal(["a"], result.NodeNameToMetaVictims.Keys.ToArray());
+        Assert.Equal(["u-low"], result.NodeNameToMetaVictims["a"].Pods!.Select(p => p!.Uid).ToArray());
     }
 
     /// <summary>

@@ -45,6 +45,7 @@ public sealed class CoreSurrogateTests : IDisposable
         RequestFormats = new Dictionary<string, QuantityFormat> { ["memory"] = QuantityFormat.BinarySI, ["cpu"] = QuantityFormat.DecimalExponent },
         Limits = new Dictionary<string, string> { ["cpu"] = "2", ["memory"] = "2Gi" },
         ZeroRequests = ["example.com/dongle"],
+        Uid = "9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f",
     };
 
     [Fact]

@@ -397,6 +397,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     [Fact]
     public async Task A_bind_for_a_name_a_rest_pod_has_is_refused_and_charges_no_node()
     {
+        _host.Log.Expect("answered kube-scheduler with an error: a pod named default/kp-taken already exists here");
         // A default-namespace pod keys by its bare name, as a REST pod does, and a node's reservation is idempotent per
         // name: the review found this bind "reserved" the REST pod's room (or another node's) for the Kubernetes pod.
         using (var rest = await Http.Post("/api/v1/pods", new { name = "kp-taken", requests = new Dictionary<string, string> { ["cpu"] = "1" } }))
@@ -441,6 +442,8 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     [Fact]
     public async Task Bad_requests_and_unknown_policies_are_reported_in_kube_schedulers_terms()
     {
+        // Each error answered is logged once per verb and cause (ExtenderErrorLog); these are all sent on purpose.
+        _host.Log.Expect("^Extender (filter|prioritize|bind) answered kube-scheduler with an error: ");
         using var garbage = await Http.PostAsync("/extender/filter", new StringContent("{not json", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
         Assert.Equal("application/problem+json", garbage.Content.Headers.ContentType?.MediaType);
@@ -479,6 +482,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     [Fact]
     public async Task Preempt_keeps_the_candidates_where_the_pod_fits_and_refuses_a_bad_request_with_400()
     {
+        _host.Log.Expect("answered kube-scheduler with an error: ExtenderPreemptionArgs.Pod is required");
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         var args = new ExtenderPreemptionArgs
         {
@@ -512,6 +516,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     [InlineData("8e25")]
     public async Task A_cpu_too_large_to_store_is_an_extender_error_not_a_500(string cpu)
     {
+        _host.Log.Expect("answered kube-scheduler with an error: (node gpu-a10-1|pod ml/trainer-0): '[0-9]+' is not a valid quantity for cpu");
         var node = LoadArgs();
         node.Nodes!.Items[0].Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity(cpu);
         var pod = LoadArgs();
@@ -546,7 +551,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
     [Fact]
     public async Task Bind_answers_an_error_when_no_kubernetes_api_is_configured()
     {
-        await using var host = await SiloHost.StartAsync();
+        await using var host = await SiloHost.StartAsync(expectedLog: ["answered kube-scheduler with an error: binding is not enabled"]);
         using var response = await host.Http.PostAsync("/extender/bind", new StringContent(
             KubernetesJson.Serialize(new ExtenderBindingArgs { PodName = "p", PodNamespace = "ml", Node = "n" }), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -12,7 +12,7 @@ public sealed class RedisOutageTests : IDisposable
     public void Dispose() => _redis.Dispose();
 
     /// <summary>What the silo logs while its Redis is down: the failed write answered 503, and Orleans' Redis-backed services.</summary>
-    private static readonly string[] WhileRedisIsDown =
+    internal static readonly string[] WhileRedisIsDown =
     [
         "Unhandled exception for PUT /api/v1/scheduler/policy",
         "^Orleans\\.Persistence\\.RedisGrainStorage$",

@@ -136,7 +136,9 @@ public sealed class LearningGrain(
 
     public async Task<Outcome> Train()
     {
-        var (outcome, failure) = await TrainRound();
+        // A failure is its caller's to report (over HTTP, the problem handler logs it with its stack): logged here as
+        // well, a failed manual round was logged twice.
+        var (outcome, failure) = await TrainRound(logFailure: false);
         failure?.Throw();
         return outcome;
     }
@@ -158,11 +160,14 @@ public sealed class LearningGrain(
     private async Task TrainIfDue(CancellationToken cancellationToken)
     {
         // A failed round is logged and counted by TrainRound and not thrown on: Orleans' timer logged it a second time.
-        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound();
+        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound(logFailure: true);
     }
 
-    /// <summary>One round; a round that failed is logged (with its stack) and counted here, and its exception returned.</summary>
-    private async Task<(Outcome Outcome, ExceptionDispatchInfo? Failure)> TrainRound()
+    /// <summary>
+    /// One round; a round that failed is counted here, logged with its stack when <paramref name="logFailure"/> (no caller
+    /// will), and its exception returned.
+    /// </summary>
+    private async Task<(Outcome Outcome, ExceptionDispatchInfo? Failure)> TrainRound(bool logFailure)
     {
         if (!Enabled) return (Outcome.Conflict("online learning is switched off"), null);
         if (_training) return (Outcome.Conflict("a training round is already running"), null);
@@ -221,7 +226,7 @@ public sealed class LearningGrain(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _trainerVersion = -1;
-            logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            if (logFailure) logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
             // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
             // train, and the status showed the last round that worked as the last round.
             _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,

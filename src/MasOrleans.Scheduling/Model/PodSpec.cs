@@ -33,6 +33,12 @@ public sealed record PodSpec
     /// </summary>
     public DateTimeOffset? CreatedAt { get; init; }
     /// <summary>
+    /// Kubernetes' metadata.uid of a pod bound through the extender, kept with it: a nodeCacheCapable kube-scheduler names
+    /// preemption victims by UID alone, and the silo answering may not be the one (or the process) that filtered the victim.
+    /// Null for any other pod. Not read by scheduling.
+    /// </summary>
+    public string? Uid { get; init; }
+    /// <summary>
     /// The format each request was written in on the Kubernetes surface, which serves the pod in it as the API server
     /// would; null (the REST API, the extender, a pod stored before formats were kept) when unknown. Not read by scheduling.
     /// </summary>

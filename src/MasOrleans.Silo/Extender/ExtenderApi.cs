@@ -21,38 +21,41 @@ internal static class ExtenderApi
     {
         if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
-        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Filter, async () =>
+        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Filter, async () =>
         {
-            if (await Read<ExtenderArgs>(context) is not { } args) return (BadBody(), false);
+            if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
             var result = await extender.FilterAsync(args, context.RequestAborted);
-            return (Write(result), string.IsNullOrEmpty(result.Error));
+            return (Write(result), NullIfEmpty(result.Error));
         }));
         // HostPriorityList and ExtenderPreemptionResult have no error field: kube-scheduler takes an answer other than 200
         // as the extender's error (HTTPExtender.send).
-        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Prioritize, async () =>
-            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : (BadBody(), false)));
-        api.MapPost("/preempt", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Preempt, async () =>
-            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : (BadBody(), false)));
-        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(ExtenderVerbs.Bind, async () =>
+        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Prioritize, async () =>
+            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : BadBody()));
+        api.MapPost("/preempt", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Preempt, async () =>
+            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : BadBody()));
+        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Bind, async () =>
         {
-            if (await Read<ExtenderBindingArgs>(context) is not { } args) return (BadBody(), false);
+            if (await Read<ExtenderBindingArgs>(context) is not { } args) return BadBody();
             var result = await extender.BindAsync(args, context.RequestAborted);
-            return (Write(result), string.IsNullOrEmpty(result.Error));
+            return (Write(result), NullIfEmpty(result.Error));
         }));
         return routes;
     }
 
     /// <summary>
     /// Answers a request and counts it in mas_extender_requests_total and mas_extender_request_duration_seconds; one that
-    /// throws (a 500 or 503 from the problem handler) counts as an error.
+    /// throws (a 500 or 503 from the problem handler, which logs it) counts as an error. An error answered is logged
+    /// (<see cref="ExtenderErrorLog"/>).
     /// </summary>
-    private static async Task<IResult> Counted(string verb, Func<Task<(IResult Answer, bool Succeeded)>> answer)
+    private static async Task<IResult> Counted(HttpContext context, string verb, Func<Task<(IResult Answer, string? Error)>> answer)
     {
         var started = Stopwatch.GetTimestamp();
         var succeeded = false;
         try
         {
-            (var result, succeeded) = await answer();
+            var (result, error) = await answer();
+            succeeded = error is null;
+            if (error is not null) context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb, error);
             return result;
         }
         finally
@@ -62,24 +65,28 @@ internal static class ExtenderApi
     }
 
     /// <summary>A verb whose result has no error field: a request it cannot map is a 400, a model that cannot decide a 409.</summary>
-    private static async Task<(IResult Answer, bool Succeeded)> Answer<T>(Func<Task<T>> verb) where T : class
+    private static async Task<(IResult Answer, string? Error)> Answer<T>(Func<Task<T>> verb) where T : class
     {
         try
         {
-            return (Write(await verb()), true);
+            return (Write(await verb()), null);
         }
         catch (KubernetesMappingException e)
         {
-            return (Problem(e.Message), false);
+            return (Problem(e.Message), e.Message);
         }
         catch (PolicyCannotDecideException e)
         {
             // As explain answers it: the request is sound, the service's model is not.
-            return (Problems.Conflict(e.Message), false);
+            return (Problems.Conflict(e.Message), e.Message);
         }
     }
 
-    private static IResult BadBody() => Problem("the body must be kube-scheduler extender JSON");
+    private const string NotExtenderJson = "the body must be kube-scheduler extender JSON";
+
+    private static (IResult Answer, string? Error) BadBody() => (Problem(NotExtenderJson), NotExtenderJson);
+
+    private static string? NullIfEmpty(string? error) => string.IsNullOrEmpty(error) ? null : error;
 
     private static IResult Problem(string detail) => Problems.BadRequest(detail);
 

@@ -13,30 +13,25 @@ internal static class ExtenderSetup
     public static void AddMasExtender(this IServiceCollection services)
     {
         services.AddSingleton<IExtenderClusterSource, GrainExtenderClusterSource>();
+        services.AddSingleton<ExtenderErrorLog>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ExtenderOptions>>().Value;
             var config = sp.GetRequiredService<IConfiguration>();
             var defaultPolicy = options.DefaultPolicy ?? config["Scheduler:DefaultPolicy"] ?? "kube";
             var models = sp.GetRequiredService<LearnedModels>();
-            var logger = sp.GetRequiredService<ILogger<SchedulerExtender>>();
             return new SchedulerExtender(sp.GetRequiredService<PolicyCatalog>(), sp.GetRequiredService<IExtenderClusterSource>(),
                 CreateBinder(options.Kubernetes), defaultPolicy, config.GetValue("Scheduler:Seed", 0),
-                (policy, error) => CannotDecide(models, logger, policy, error));
+                (policy, error) => CannotDecide(models, policy, error));
         });
     }
 
     /// <summary>
-    /// A learned policy whose model does not load: what explain and the pod's events say, logged as a warning, since
-    /// kube-scheduler's pods wait on it; null for any other exception.
+    /// A learned policy whose model does not load: what explain and the pod's events say (the answer is logged as every
+    /// extender error is, <see cref="ExtenderErrorLog"/>); null for any other exception.
     /// </summary>
-    private static string? CannotDecide(LearnedModels models, ILogger logger, string policy, Exception error)
-    {
-        if (!LearnedModels.IsKnown(policy) || !LearnedModels.IsLoadFailure(error)) return null;
-        var message = models.LoadFailureMessage(policy, error);
-        logger.LogWarning("Extender: {Message}", message);
-        return message;
-    }
+    private static string? CannotDecide(LearnedModels models, string policy, Exception error) =>
+        LearnedModels.IsKnown(policy) && LearnedModels.IsLoadFailure(error) ? models.LoadFailureMessage(policy, error) : null;
 
     /// <summary>The binder, whose client is made at the first bind: filter and prioritize never depend on it.</summary>
     private static IPodBinder? CreateBinder(KubernetesApiOptions options) =>

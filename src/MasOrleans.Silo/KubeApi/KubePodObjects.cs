@@ -315,12 +315,12 @@ internal static class KubePodObjects
 
     /// <summary>
     /// What a manifest decides of a pod, as it compares on update: not where it was bound, nor which pod of its name it is
-    /// (its creation), and quantities by value (1Gi and 1073741824 are one limit, as the API server compares quantities,
+    /// (its creation or Kubernetes' uid), and quantities by value (1Gi and 1073741824 are one limit, as the API server compares quantities,
     /// apiequality.Semantic), not by the formats they were written in. Maps compare whatever their order.
     /// </summary>
     private static JsonObject Decided(PodSpec spec) => (JsonObject)JsonSerializer.SerializeToNode(spec with
     {
-        NodeName = null, CreatedAt = null, RequestFormats = null,
+        NodeName = null, CreatedAt = null, Uid = null, RequestFormats = null,
         Limits = spec.Limits?.ToDictionary(l => l.Key, l => new ResourceQuantity(l.Value).ToDecimal().ToString(CultureInfo.InvariantCulture)),
     }, MasJson.Options)!;
 
