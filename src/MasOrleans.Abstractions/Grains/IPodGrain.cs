@@ -17,10 +17,12 @@ public interface IPodGrain : IGrainWithStringKey
     Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
 
     /// <summary>
-    /// Replaces the client's annotations (null or empty: none), the one thing of a pod that changes after creation;
-    /// answers with the stored pod, or null when there is no pod.
+    /// Replaces the pod's labels and the client's annotations (null or empty: none), what of a pod changes after
+    /// creation, as a Kubernetes pod's metadata does. New labels reach where scheduling reads them: the node holding the
+    /// pod (<see cref="INodeGrain.Relabel"/>: other pods' affinity and spread count it by them) or, for a waiting pod, its
+    /// queue. Answers with the stored pod, or null when there is no pod.
     /// </summary>
-    Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
+    Task<PodView?> SetMetadata(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string>? annotations);
 
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]

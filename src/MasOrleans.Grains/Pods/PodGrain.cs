@@ -102,19 +102,6 @@ public sealed partial class PodGrain(
                 s.NominatedNodeName);
     }
 
-    public async Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
-    {
-        var before = state.State;
-        if (before.Spec is null) return null;
-        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
-        // Stores what the pod is now (a Scheduled pod too, whose next start resumes from it on activation), and keeps
-        // the annotations as they were if the write fails.
-        await state.WriteOrRestore(before);
-        // Reported, so listings and watches read the pod again and show the change.
-        Report();
-        return View();
-    }
-
     public async Task<PodEntry?> MarkScheduled(Placement placement)
     {
         var s = state.State;
@@ -134,6 +121,7 @@ public sealed partial class PodGrain(
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
         StartContainerSoon();
+        if (_relabeledWhileWaiting) _ = RelabelPlacement(placement.Node);
         // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
         if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated);
         return Entry();

@@ -362,12 +362,12 @@ internal static class KubePodObjects
     /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>). A change the
     /// API server refuses too is refused in its words (ValidatePodUpdate: "spec: Forbidden: pod updates may not change
     /// fields other than ..."; its diff here is the list of fields changed). The image and tolerations, which it would take,
-    /// and the labels and expected duration are fixed here (nothing restarts a container, and a placement is not redone):
-    /// refused on their own field, saying so.
+    /// and the expected duration are fixed here (nothing restarts a container, and a placement is not redone): refused on
+    /// their own field, saying so. Labels change (the caller compares without them).
     /// </summary>
     public static IResult RefuseUpdate(string name, IReadOnlyList<string> changed)
     {
-        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "labels" or "expectedDurationSeconds") is { } fixedHere)
+        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "expectedDurationSeconds") is { } fixedHere)
             return KubeStatus.Forbidden("Pod", name, FieldOf(fixedHere),
                 "fixed once a pod is created here (MasOrleans restarts no container and redoes no placement; an API server would take this change): delete the pod and create it again");
         return KubeStatus.Forbidden("Pod", name, "spec",

@@ -11,7 +11,7 @@ using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
-/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (annotations only; anything else refused) and delete.</summary>
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (labels and annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
     /// <summary>
@@ -80,11 +80,11 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// Pods are immutable here but for their annotations, as most of a Kubernetes pod's spec is. The patch is
-    /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
-    /// (kubectl apply of a manifest, kubectl label with the same value, kubectl annotate) succeeds and stores the
-    /// client's annotations if they changed (kubectl apply's last-applied-configuration among them); any other is
-    /// refused with 422, as the API server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
+    /// Pods are immutable here but for their labels and annotations, as most of a Kubernetes pod's spec is. The patch is
+    /// applied to the pod as served and the result judged: one that leaves the spec and owner as they are (kubectl apply
+    /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
+    /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
+    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
     /// Resizing (the resize subresource) is not served: 404.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
@@ -109,11 +109,17 @@ internal static class KubePodsApi
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
             return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
-        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner }, view.Spec) is { Count: > 0 } changed) return KubePodObjects.RefuseUpdate(name, changed);
+        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec) is { Count: > 0 } changed)
+            return KubePodObjects.RefuseUpdate(name, changed);
+        // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
+        // a workload here keeps its pods, so a pod must stay its workload's.
+        if (view.Spec.Owner is { } owner && !owner.Selector.Matches(spec.Labels))
+            return KubeStatus.Invalid("Pod", name, "metadata.labels",
+                $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
-        if (KubePodAnnotations.Same(annotations, view.Annotations)) return KubeLists.One(context, current);
-        if (await grains.Reference<IPodGrain>(key).SetAnnotations(annotations) is not { } annotated) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
+        if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
+        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
