@@ -10,11 +10,12 @@ public interface IPodGrain : IGrainWithStringKey
     /// <summary>
     /// Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.
     /// <paramref name="annotations"/> are the client's metadata.annotations, kept with the pod (null: none);
-    /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod).
+    /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod);
+    /// <paramref name="manifest"/> is the Kubernetes surface's pod spec as given (JSON, bounded), kept to be served back.
     /// The pod's creation time is the spec's <see cref="PodSpec.CreatedAt"/> when given (a pod Kubernetes created, bound
     /// through the extender), else the pod grain's clock.
     /// </summary>
-    Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
+    Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null);
 
     /// <summary>
     /// Replaces the pod's labels and the client's annotations (null or empty: none), what of a pod changes after

@@ -67,7 +67,7 @@ public sealed partial class PodGrain(
         }
     }
 
-    public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
+    public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null)
     {
         if (state.State.Spec is not null)
         {
@@ -84,6 +84,7 @@ public sealed partial class PodGrain(
         state.State = new PodState() with
         {
             Spec = spec with { CreatedAt = createdAt }, Workload = workload, CreatedAt = createdAt, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+            Manifest = manifest,
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
@@ -99,7 +100,7 @@ public sealed partial class PodGrain(
         var s = state.State;
         return s.Spec is null ? null
             : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason, s.Annotations, s.ContainerName,
-                s.NominatedNodeName);
+                s.NominatedNodeName, s.Manifest);
     }
 
     public async Task<PodEntry?> MarkScheduled(Placement placement)

@@ -65,8 +65,10 @@ internal static class KubePodsApi
     {
         var (pod, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
-        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods);
+        var manifest = KubePodManifests.Kept(pod, out var notKept);
+        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods, manifest);
         if (created is null) return invalid!;
+        KubePodManifests.Warn(context, notKept);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
         return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, cache.Version.ToString()), 201);
@@ -98,9 +100,9 @@ internal static class KubePodsApi
         var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
             target =>
             {
-                // A pod served with its manifest's own container (its name kept) takes a patch's diffs onto it, as kubectl
-                // apply computes them against it; only a stand-in gives way to the manifest's containers.
-                if (view.ContainerName is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+                // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto
+                // them, as kubectl apply computes them against them; only a stand-in gives way to the manifest's containers.
+                if (view.ContainerName is null && view.Manifest is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
             });
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
@@ -111,6 +113,10 @@ internal static class KubePodsApi
             return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
         if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec) is { Count: > 0 } changed)
             return KubePodObjects.RefuseUpdate(name, changed);
+        // A pod stored without its manifest (over the bound, made through the REST API, or stored before manifests were
+        // kept) has nothing of it to compare.
+        if (view.Manifest is { } kept && KubePodManifests.Changed(pod.Spec, kept) is { Count: > 0 } changedInManifest)
+            return KubePodObjects.RefuseUpdate(name, changedInManifest);
         // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
         // a workload here keeps its pods, so a pod must stay its workload's.
         if (view.Spec.Owner is { } owner && !owner.Selector.Matches(spec.Labels))
