@@ -25,6 +25,13 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<PodView?> SetMetadata(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string>? annotations);
 
+    /// <summary>
+    /// Gives a pod stored before its limits and zero requests were kept (<see cref="PodSpec.Limits"/>,
+    /// <see cref="PodSpec.ZeroRequests"/> null) those of the manifest applied to it now; what the pod already knows stays.
+    /// Not read by scheduling. Answers with the stored pod, or null when there is no pod.
+    /// </summary>
+    Task<PodView?> KnowLimits(IReadOnlyDictionary<string, string> limits, IReadOnlyList<string> zeroRequests);
+
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]
     Task<PodView?> Get();

@@ -6,7 +6,10 @@ using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Pods;
 
-/// <summary>The pod's metadata after creation: labels and annotations, and the labels' way to the scheduling that counts them.</summary>
+/// <summary>
+/// What of a pod changes after creation: its labels and annotations (the labels' way to the scheduling that counts them),
+/// and the limits a pod stored before they were kept learns from its manifest.
+/// </summary>
 public sealed partial class PodGrain
 {
     public async Task<PodView?> SetMetadata(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string>? annotations)
@@ -24,6 +27,17 @@ public sealed partial class PodGrain
         await state.WriteOrRestore(before);
         if (relabeled) await Relabeled(before);
         // Reported, so listings and watches read the pod again and show the change.
+        Report();
+        return View();
+    }
+
+    public async Task<PodView?> KnowLimits(IReadOnlyDictionary<string, string> limits, IReadOnlyList<string> zeroRequests)
+    {
+        var before = state.State;
+        if (before.Spec is null) return null;
+        if (before.Spec is { Limits: not null, ZeroRequests: not null }) return View();
+        state.State = before with { Spec = before.Spec with { Limits = before.Spec.Limits ?? limits, ZeroRequests = before.Spec.ZeroRequests ?? zeroRequests } };
+        await state.WriteOrRestore(before);
         Report();
         return View();
     }

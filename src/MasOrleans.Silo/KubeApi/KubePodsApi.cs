@@ -123,6 +123,15 @@ internal static class KubePodsApi
             return KubeStatus.Invalid("Pod", name, "metadata.labels",
                 $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
+        // A pod stored before its limits were kept (Changed took them as any) takes its manifest's, judged as on create:
+        // dropped, they were never served, and every re-apply of the manifest was "configured" again.
+        if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
+        {
+            if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
+            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
+                return KubeStatus.NotFound("pods", name);
+            (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
+        }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
         if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
