@@ -1,3 +1,5 @@
+using MasOrleans.Silo.Tests.Infrastructure;
+
 namespace MasOrleans.Silo.Tests.Kubectl;
 
 /// <summary>
@@ -89,6 +91,43 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         Assert.Equal(1, orphaned.ExitCode);
         Assert.Contains("is invalid: metadata.labels: Invalid value: the pod would no longer match the selector of its ReplicaSet", orphaned.Error);
         Assert.Equal("plw-d", await Get(pod, "{.metadata.labels.app}"));
+    }
+
+    /// <summary>
+    /// The new labels are stored with the pod and with its node's binding, which a restarted silo's view reads: after a
+    /// restart on the same Redis the anti-affine pod is still kept off the node by them (a binding stored with the old
+    /// labels would let it in), and removing the label lets it in.
+    /// </summary>
+    [Fact]
+    public async Task A_restarted_silo_counts_a_running_pods_new_labels()
+    {
+        using var redis = RedisServer.Start();
+        var kubectl = new OwnSiloKubectl(Directory.CreateTempSubdirectory("mas-labels-").FullName);
+        try
+        {
+            var clusterId = $"labels-{redis.Port}";
+            await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
+            {
+                kubectl.Use(silo);
+                (await kubectl.Run("apply", "-f", kubectl.Manifest("node", KubeManifests.Node("pls-node", "pls")))).Succeeded();
+                (await kubectl.Run("create", "-f", kubectl.Manifest("a", KubeManifests.Pod("pls-a", "pls")))).Succeeded();
+                await kubectl.Until("pod/pls-a", "{.status.phase}", "Running");
+                (await kubectl.Run("label", "pod", "pls-a", "team=pls-x")).Succeeded();
+            }
+            await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
+            {
+                kubectl.Use(restarted);
+                Assert.Equal("pls-x Running", (await kubectl.Run("get", "pod", "pls-a", "-o", "jsonpath={.metadata.labels.team} {.status.phase}")).Succeeded().Output);
+                (await kubectl.Run("create", "-f", kubectl.Manifest("b", AntiAffine("pls-b", "pls", "pls-x")))).Succeeded();
+                await kubectl.Until("pod/pls-b", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", "Unschedulable");
+                (await kubectl.Run("label", "pod", "pls-a", "team-")).Succeeded();
+                await kubectl.Until("pod/pls-b", "{.spec.nodeName}", "pls-node");
+            }
+        }
+        finally
+        {
+            Directory.Delete(kubectl.Directory, recursive: true);
+        }
     }
 
     private async Task<string> Get(string resource, string jsonPath) =>

@@ -38,4 +38,13 @@ internal sealed class OwnSiloKubectl(string directory)
         await process.WaitForExitAsync(timeout.Token);
         return new KubectlResult(args, process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Polls a jsonpath of an object until it is <paramref name="expected"/>, as <see cref="KubectlFixture.WaitFor"/> does.</summary>
+    public async Task Until(string resource, string jsonPath, string expected, int seconds = 30)
+    {
+        var last = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(200))
+            if ((last = (await Run("get", resource, "-o", $"jsonpath={jsonPath}")).Output) == expected) return;
+        Assert.Fail($"{resource} {jsonPath} is still '{last}', not '{expected}' after {seconds} s");
+    }
 }
