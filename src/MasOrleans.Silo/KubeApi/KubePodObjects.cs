@@ -137,6 +137,7 @@ internal static class KubePodObjects
     private static string FieldOf(PodTemplateRequest template, string invalid) =>
         template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName"
         : invalid.StartsWith("preemptionPolicy", StringComparison.Ordinal) ? "spec.preemptionPolicy"
+        : invalid.StartsWith("label ", StringComparison.Ordinal) ? "metadata.labels"
         : "spec";
 
     /// <summary>

@@ -79,6 +79,14 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         await kube.WaitFor("pod/plw-a", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", r => r == "Unschedulable");
         Assert.Equal("pod/plw-a labeled", (await kube.Run("label", "pod", "plw-a", "team=plw-x")).Succeeded().Output.Trim());
         Assert.Equal("plw-x Pending", await Get("pod/plw-a", "{.metadata.labels.team} {.status.phase}"));
+        // A label value Kubernetes would refuse (63 characters at most, apimachinery's IsValidLabelValue) is 422 on the labels.
+        using var tooLong = await kube.Http.PatchAsync("api/v1/namespaces/default/pods/plw-a",
+            new StringContent(System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = new { team = new string('x', 64) } } }),
+                System.Text.Encoding.UTF8, "application/merge-patch+json"));
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+        var status = System.Text.Json.JsonDocument.Parse(await tooLong.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("metadata.labels", status.GetProperty("details").GetProperty("causes")[0].GetProperty("field").GetString());
+        Assert.Equal("plw-x", await Get("pod/plw-a", "{.metadata.labels.team}"));
 
         // A label that takes a deployment's pod out of its selector would orphan it in Kubernetes; here it is refused (422).
         (await kube.Run("apply", "-f", kube.Manifest("plw-node", KubeManifests.Node("plw-d-node", "plwd")))).Succeeded();
