@@ -55,6 +55,28 @@ public class PodConstraintTests
             Filter(new PodTopologySpreadFilter(), cluster, other));
     }
 
+    /// <summary>
+    /// A bound pod relabelled counts by its new labels (podtopologyspread/filtering.go counts the pods the selector matches
+    /// now): with zone a's two web pods relabelled db, the counts are a 0, b 1, c 0, so a passes (0+1-0 = 1) where it
+    /// failed, and b still fails (1+1-0 = 2 > 1). Relabelling to the labels a pod has changes nothing.
+    /// </summary>
+    [Fact]
+    public void Spread_filter_counts_a_relabelled_pod_by_its_new_labels()
+    {
+        var cluster = ThreeZones();
+        var pod = Web("new") with { TopologySpreadConstraints = [new TopologySpreadConstraint(1, "zone", "DoNotSchedule", AppWeb)] };
+        var version = cluster.Version;
+        Assert.False(cluster.Relabel("w1", new Dictionary<string, string> { ["app"] = "web" }));
+        Assert.Equal(version, cluster.Version);
+        var db = new Dictionary<string, string> { ["app"] = "db" };
+        Assert.True(cluster.Relabel("w1", db));
+        Assert.True(cluster.Relabel("w2", db));
+        Assert.True(cluster.Version > version);
+        Assert.Equal(new string?[] { null, PodTopologySpreadFilter.Reason, null, PodTopologySpreadFilter.MissingLabelReason },
+            Filter(new PodTopologySpreadFilter(), cluster, pod));
+        Assert.Equal(["w1", "w2"], cluster.PodsOn(0).Select(b => b.Pod.Name));
+    }
+
     [Fact]
     public void Spread_score_prefers_emptier_domains()
     {

@@ -7,7 +7,7 @@ public enum NodeChangeKind
 {
     /// <summary>Spec, readiness, utilization, images or draining changed (or the node was registered): <see cref="NodeChange.Info"/>.</summary>
     Info = 0,
-    /// <summary>A pod reserved room on the node: <see cref="NodeChange.Bound"/>.</summary>
+    /// <summary>A pod reserved room on the node, or one holding room there was relabelled: <see cref="NodeChange.Bound"/>.</summary>
     PodBound = 1,
     /// <summary>A pod released its room: <see cref="NodeChange.Released"/>.</summary>
     PodReleased = 2,

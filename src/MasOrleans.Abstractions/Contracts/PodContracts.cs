@@ -44,7 +44,8 @@ public sealed record PodView(
     [property: Id(9)] string? Reason = null,
     [property: Id(10)] IReadOnlyDictionary<string, string>? Annotations = null,
     [property: Id(11)] string? ContainerName = null,
-    [property: Id(12)] string? NominatedNodeName = null);
+    [property: Id(12)] string? NominatedNodeName = null,
+    [property: Id(13)] string? Manifest = null);
 
 /// <summary>
 /// What a create answers: its outcome and, when the pod was created, the pod as stored, so the caller (the REST and
@@ -56,7 +57,8 @@ public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: I
 /// <summary>A pod to create on its shard's silo (<see cref="Grains.IPodHostService.CreatePods"/>).</summary>
 [GenerateSerializer, Immutable, Alias("mas.pod-creation-request")]
 public sealed record PodCreationRequest([property: Id(0)] PodSpec Spec, [property: Id(1)] string? Workload,
-    [property: Id(2)] IReadOnlyDictionary<string, string>? Annotations = null, [property: Id(3)] string? ContainerName = null);
+    [property: Id(2)] IReadOnlyDictionary<string, string>? Annotations = null, [property: Id(3)] string? ContainerName = null,
+    [property: Id(4)] string? Manifest = null);
 
 /// <summary>
 /// How one call of a batch sent to another silo ended (pod creations, node reservations): its result, or the exception

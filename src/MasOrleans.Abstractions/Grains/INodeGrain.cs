@@ -50,4 +50,11 @@ public interface INodeGrain : IGrainWithStringKey
     /// </summary>
     Task<bool> Release(string podName, DateTimeOffset? podCreatedAt = null);
 
+    /// <summary>
+    /// The pod holding room here has new labels: its binding is stored with them and every silo's view told (as a
+    /// <see cref="NodeChangeKind.PodBound"/> of the pod again), so other pods' inter-pod affinity and topology spread count
+    /// it by them. False when the node holds no pod of that name, or another pod of it than <paramref name="podCreatedAt"/> names.
+    /// </summary>
+    Task<bool> Relabel(string podName, DateTimeOffset? podCreatedAt, IReadOnlyDictionary<string, string> labels);
+
 }

@@ -10,17 +10,27 @@ public interface IPodGrain : IGrainWithStringKey
     /// <summary>
     /// Stores the pod as Pending and asks a scheduler for a node without waiting for it; answers with the stored pod.
     /// <paramref name="annotations"/> are the client's metadata.annotations, kept with the pod (null: none);
-    /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod).
+    /// <paramref name="containerName"/> names the pod's one container as its manifest did (null: as the pod);
+    /// <paramref name="manifest"/> is the Kubernetes surface's pod spec as given (JSON, bounded), kept to be served back.
     /// The pod's creation time is the spec's <see cref="PodSpec.CreatedAt"/> when given (a pod Kubernetes created, bound
     /// through the extender), else the pod grain's clock.
     /// </summary>
-    Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null);
+    Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null);
 
     /// <summary>
-    /// Replaces the client's annotations (null or empty: none), the one thing of a pod that changes after creation;
-    /// answers with the stored pod, or null when there is no pod.
+    /// Replaces the pod's labels and the client's annotations (null or empty: none), what of a pod changes after
+    /// creation, as a Kubernetes pod's metadata does. New labels reach where scheduling reads them: the node holding the
+    /// pod (<see cref="INodeGrain.Relabel"/>: other pods' affinity and spread count it by them) or, for a waiting pod, its
+    /// queue. Answers with the stored pod, or null when there is no pod.
     /// </summary>
-    Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
+    Task<PodView?> SetMetadata(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string>? annotations);
+
+    /// <summary>
+    /// Gives a pod stored before its limits and zero requests were kept (<see cref="PodSpec.Limits"/>,
+    /// <see cref="PodSpec.ZeroRequests"/> null) those of the manifest applied to it now; what the pod already knows stays.
+    /// Not read by scheduling. Answers with the stored pod, or null when there is no pod.
+    /// </summary>
+    Task<PodView?> KnowLimits(IReadOnlyDictionary<string, string> limits, IReadOnlyList<string> zeroRequests);
 
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]

@@ -195,6 +195,19 @@ public sealed partial class NodeGrain
         return true;
     }
 
+    public async Task<bool> Relabel(string podName, DateTimeOffset? podCreatedAt, IReadOnlyDictionary<string, string> labels)
+    {
+        if (HeldPod(podName) is not { } held || !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt)) return false;
+        if (PodSpec.SameLabels(held.Pod.Labels, labels)) return true;
+        var relabeled = held with { Pod = held.Pod with { Labels = labels } };
+        // Stored before memory changes, so a failed write changes nothing; with a write-again pending, that write (from
+        // memory) carries it, as it carries a release.
+        if (_resync is null) await bindings.Add(Name, relabeled);
+        _local.Relabel(podName, labels);
+        await Publish(NodeChangeKind.PodBound, bound: relabeled);
+        return true;
+    }
+
     [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Node {Node} released pod {Pod} but could not store the release; the node is written again from memory once Redis answers")]
     private static partial void LogReleaseNotStored(ILogger logger, Exception error, string node, string pod);
 }

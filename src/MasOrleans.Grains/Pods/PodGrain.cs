@@ -69,7 +69,7 @@ public sealed partial class PodGrain(
         }
     }
 
-    public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
+    public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null)
     {
         if (state.State.Spec is not null)
         {
@@ -86,6 +86,7 @@ public sealed partial class PodGrain(
         state.State = new PodState() with
         {
             Spec = spec with { CreatedAt = createdAt }, Workload = workload, CreatedAt = createdAt, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
+            Manifest = manifest,
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
@@ -101,20 +102,7 @@ public sealed partial class PodGrain(
         var s = state.State;
         return s.Spec is null ? null
             : new PodView(s.Spec, s.Phase, s.NodeName, s.Gpus, s.Events, s.Scores, s.ScheduledBy, s.Workload, s.CreatedAt, s.Reason, s.Annotations, s.ContainerName,
-                s.NominatedNodeName);
-    }
-
-    public async Task<PodView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
-    {
-        var before = state.State;
-        if (before.Spec is null) return null;
-        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
-        // Stores what the pod is now (a Scheduled pod too, whose next start resumes from it on activation), and keeps
-        // the annotations as they were if the write fails.
-        await state.WriteOrRestore(before);
-        // Reported, so listings and watches read the pod again and show the change.
-        Report();
-        return View();
+                s.NominatedNodeName, s.Manifest);
     }
 
     public async Task<PodEntry?> MarkScheduled(Placement placement)
@@ -136,6 +124,7 @@ public sealed partial class PodGrain(
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
         StartContainerSoon();
+        if (_relabeledWhileWaiting) _ = RelabelPlacement(placement.Node);
         // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
         if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated);
         return Entry();

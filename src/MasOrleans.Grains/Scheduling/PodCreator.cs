@@ -25,12 +25,12 @@ public sealed class PodCreator(
 
     public long CreationsSent => _remote.Calls;
 
-    public Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null)
+    public Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null)
     {
         var shard = QueueShards.Of(spec.Name, options.Value.QueueShards);
         var home = table.TryGet(shard, out _) ? silo.SiloAddress : ShardPlacementDirector.SiloFor(shard, ActiveSilos());
-        if (home.Equals(silo.SiloAddress)) return grains.Reference<IPodGrain>(spec.Name).Create(spec, workload, annotations, containerName);
-        return _remote.Add(home, new PodCreationRequest(spec, workload, annotations, containerName));
+        if (home.Equals(silo.SiloAddress)) return grains.Reference<IPodGrain>(spec.Name).Create(spec, workload, annotations, containerName, manifest);
+        return _remote.Add(home, new PodCreationRequest(spec, workload, annotations, containerName, manifest));
     }
 
     /// <summary>The silos the placement chooses among (its own view of membership may lag this one: then the creation

@@ -22,7 +22,7 @@ public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers
     public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
 
     public Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests) =>
-        BatchAnswers.Each(requests, r => $"creating pod '{r.Spec.Name}'", r => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload, r.Annotations, r.ContainerName),
+        BatchAnswers.Each(requests, r => $"creating pod '{r.Spec.Name}'", r => grains.Reference<IPodGrain>(r.Spec.Name).Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest),
             messaging.Value.ResponseTimeout, exceptions.IsSupportedType);
 }
 

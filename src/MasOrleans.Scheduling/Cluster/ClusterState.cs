@@ -310,6 +310,22 @@ public sealed partial class ClusterState
         return true;
     }
 
+    /// <summary>
+    /// Gives a bound pod new labels (a Kubernetes pod's labels change after creation) in its place in the bind order: other
+    /// pods' inter-pod affinity, topology spread and per-node caps count it by them from now on. False when it is not
+    /// bound, or already has these labels.
+    /// </summary>
+    public bool Relabel(string podName, IReadOnlyDictionary<string, string> labels)
+    {
+        if (!_podLocations.TryGetValue(podName, out var loc)) return false;
+        var pods = Pods[loc.Node];
+        var i = IndexOf(pods, podName);
+        if (PodSpec.SameLabels(pods[i].Pod.Labels, labels)) return false;
+        pods[i] = pods[i] with { Pod = pods[i].Pod with { Labels = labels } };
+        Touch(loc.Node);
+        return true;
+    }
+
     // A loop, not FindIndex with a lambda: both callers run once per pod on the live path, and the lambda captures the name.
     private static int IndexOf(List<BoundPod> pods, string podName)
     {

@@ -62,6 +62,17 @@ public sealed record PodSpec
     /// <summary>The GPU shape of the request: a share of one device, or whole devices.</summary>
     public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
 
+    /// <summary>Whether two label sets are the same, whatever their order.</summary>
+    /// <remarks>A loop: a view asks this of every bind it confirms (the live path).</remarks>
+    public static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        if (ReferenceEquals(a, b)) return true;
+        if (a.Count != b.Count) return false;
+        foreach (var (key, value) in a)
+            if (!b.TryGetValue(key, out var other) || other != value) return false;
+        return true;
+    }
+
     /// <summary>Whether two creation times name the same pod of a name; an unknown one (null) matches any.</summary>
     public static bool SameIncarnation(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null || a == b;
 

@@ -137,6 +137,7 @@ internal static class KubePodObjects
     private static string FieldOf(PodTemplateRequest template, string invalid) =>
         template.Policy is not null && invalid.StartsWith("unknown policy", StringComparison.Ordinal) ? "spec.schedulerName"
         : invalid.StartsWith("preemptionPolicy", StringComparison.Ordinal) ? "spec.preemptionPolicy"
+        : invalid.StartsWith("label ", StringComparison.Ordinal) ? "metadata.labels"
         : "spec";
 
     /// <summary>
@@ -204,9 +205,10 @@ internal static class KubePodObjects
 
     /// <summary>
     /// Creates a Pod through <paramref name="pods"/>, naming it from metadata.generateName when it has no name
-    /// (<see cref="KubeGeneratedNames"/>); the creation, or the 422 its validation gave.
+    /// (<see cref="KubeGeneratedNames"/>), with its <paramref name="manifest"/> (<see cref="KubePodManifests.Kept"/>);
+    /// the creation, or the 422 its validation gave.
     /// </summary>
-    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, PodCreator pods) =>
+    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, PodCreator pods, string? manifest) =>
         await KubeGeneratedNames.Create(pod.Metadata?.Name, pod.Metadata?.GenerateName, async name =>
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
@@ -216,7 +218,7 @@ internal static class KubePodObjects
             // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing
             // (the served container is then the manifest's, not a stand-in: see ReplaceStandIn).
             var container = pod.Spec!.Containers.Count == 1 ? pod.Spec.Containers[0].Name : null;
-            return (await pods.Create(spec, null, annotations, container), null);
+            return (await pods.Create(spec, null, annotations, container, manifest), null);
         }, result => result.Item1?.Outcome.Code == OutcomeCode.Conflict, Random.Shared);
 
     public static V1Pod ToPod(PodView view, string resourceVersion)
@@ -235,7 +237,7 @@ internal static class KubePodObjects
         if (view.ScheduledBy is { } policy) annotations[ScheduledByAnnotation] = policy;
         if (!view.Gpus.IsNone) annotations[GpuDevicesAnnotation] = $"{string.Join(",", view.Gpus.Devices)} x {view.Gpus.MilliPerDevice}m";
         if (spec.ExpectedDurationSeconds is { } duration) annotations[ExpectedDurationAnnotation] = duration.ToString(CultureInfo.InvariantCulture);
-        return new V1Pod
+        var pod = new V1Pod
         {
             ApiVersion = "v1",
             Kind = "Pod",
@@ -250,7 +252,7 @@ internal static class KubePodObjects
                 Annotations = annotations.Count == 0 ? null : annotations,
                 OwnerReferences = view.Workload is { } workload ? [KubeDeploymentObjects.OwnerOf(workload)] : null,
             },
-            Spec = new V1PodSpec
+            Spec = Served(view.Manifest, new V1PodSpec
             {
                 // Pods are stored with their effective requests, not per container: one container carries them.
                 Containers = [new V1Container
@@ -267,12 +269,17 @@ internal static class KubePodObjects
                 Affinity = Convert<V1Affinity>(spec.Affinity),
                 Tolerations = Convert<List<V1Toleration>>(spec.Tolerations),
                 TopologySpreadConstraints = Convert<List<V1TopologySpreadConstraint>>(spec.TopologySpreadConstraints),
-            },
-            Status = Status(view, container),
+            }),
         };
+        pod.Status = Status(view, pod.Spec.Containers);
+        return pod;
     }
 
-    private static V1PodStatus Status(PodView view, string container)
+    /// <summary>A pod made with a manifest is served as it was given (<see cref="KubePodManifests.Served"/>); others as modeled.</summary>
+    private static V1PodSpec Served(string? manifest, V1PodSpec modeled) => manifest is null ? modeled : KubePodManifests.Served(manifest, modeled);
+
+    /// <param name="containers">The served spec's containers, each with a status.</param>
+    private static V1PodStatus Status(PodView view, IList<V1Container> containers)
     {
         var scheduledAt = LastEvent(view, "Scheduled")?.LastSeen ?? view.CreatedAt;
         var startedAt = LastEvent(view, "Started")?.LastSeen;
@@ -309,7 +316,7 @@ internal static class KubePodObjects
             NominatedNodeName = view.NominatedNodeName,
             StartTime = view.NodeName is null ? null : scheduledAt.UtcDateTime,
             ContainerStatuses = view.NodeName is null ? null :
-                [new V1ContainerStatus { Name = container, Image = view.Spec.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }],
+                containers.Select(c => new V1ContainerStatus { Name = c.Name, Image = c.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }).ToList(),
         };
     }
 
@@ -361,13 +368,13 @@ internal static class KubePodObjects
     /// <summary>
     /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>). A change the
     /// API server refuses too is refused in its words (ValidatePodUpdate: "spec: Forbidden: pod updates may not change
-    /// fields other than ..."; its diff here is the list of fields changed). The image and tolerations, which it would take,
-    /// and the labels and expected duration are fixed here (nothing restarts a container, and a placement is not redone):
-    /// refused on their own field, saying so.
+    /// fields other than ..."; its diff here is the list of fields changed). The image, tolerations and deadlines, which it
+    /// would take, and the expected duration are fixed here (nothing restarts a container, and a placement is not redone):
+    /// refused on their own field, saying so. Labels change (the caller compares without them).
     /// </summary>
     public static IResult RefuseUpdate(string name, IReadOnlyList<string> changed)
     {
-        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "labels" or "expectedDurationSeconds") is { } fixedHere)
+        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or "terminationGracePeriodSeconds") is { } fixedHere)
             return KubeStatus.Forbidden("Pod", name, FieldOf(fixedHere),
                 "fixed once a pod is created here (MasOrleans restarts no container and redoes no placement; an API server would take this change): delete the pod and create it again");
         return KubeStatus.Forbidden("Pod", name, "spec",

@@ -11,7 +11,7 @@ using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
-/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (annotations only; anything else refused) and delete.</summary>
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (labels and annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
     /// <summary>
@@ -65,8 +65,10 @@ internal static class KubePodsApi
     {
         var (pod, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
-        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods);
+        var manifest = KubePodManifests.Kept(pod, out var notKept);
+        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods, manifest);
         if (created is null) return invalid!;
+        KubePodManifests.Warn(context, notKept);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
         return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, cache.Version.ToString()), 201);
@@ -80,11 +82,11 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// Pods are immutable here but for their annotations, as most of a Kubernetes pod's spec is. The patch is
-    /// applied to the pod as served and the result judged: one that leaves the spec, labels and owner as they are
-    /// (kubectl apply of a manifest, kubectl label with the same value, kubectl annotate) succeeds and stores the
-    /// client's annotations if they changed (kubectl apply's last-applied-configuration among them); any other is
-    /// refused with 422, as the API server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
+    /// Pods are immutable here but for their labels and annotations, as most of a Kubernetes pod's spec is. The patch is
+    /// applied to the pod as served and the result judged: one that leaves the spec and owner as they are (kubectl apply
+    /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
+    /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
+    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
     /// Resizing (the resize subresource) is not served: 404.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
@@ -98,9 +100,9 @@ internal static class KubePodsApi
         var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
             target =>
             {
-                // A pod served with its manifest's own container (its name kept) takes a patch's diffs onto it, as kubectl
-                // apply computes them against it; only a stand-in gives way to the manifest's containers.
-                if (view.ContainerName is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+                // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto
+                // them, as kubectl apply computes them against them; only a stand-in gives way to the manifest's containers.
+                if (view.ContainerName is null && view.Manifest is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
             });
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
@@ -109,11 +111,30 @@ internal static class KubePodsApi
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
             return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
-        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner }, view.Spec) is { Count: > 0 } changed) return KubePodObjects.RefuseUpdate(name, changed);
+        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec) is { Count: > 0 } changed)
+            return KubePodObjects.RefuseUpdate(name, changed);
+        // A pod stored without its manifest (over the bound, made through the REST API, or stored before manifests were
+        // kept) has nothing of it to compare.
+        if (view.Manifest is { } kept && KubePodManifests.Changed(pod.Spec, kept) is { Count: > 0 } changedInManifest)
+            return KubePodObjects.RefuseUpdate(name, changedInManifest);
+        // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
+        // a workload here keeps its pods, so a pod must stay its workload's.
+        if (view.Spec.Owner is { } owner && !owner.Selector.Matches(spec.Labels))
+            return KubeStatus.Invalid("Pod", name, "metadata.labels",
+                $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
-        if (KubePodAnnotations.Same(annotations, view.Annotations)) return KubeLists.One(context, current);
-        if (await grains.Reference<IPodGrain>(key).SetAnnotations(annotations) is not { } annotated) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(annotated, cache.VersionOf("pods", key)));
+        // A pod stored before its limits were kept (Changed took them as any) takes its manifest's, judged as on create:
+        // dropped, they were never served, and every re-apply of the manifest was "configured" again.
+        if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
+        {
+            if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
+            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
+                return KubeStatus.NotFound("pods", name);
+            (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
+        }
+        if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
+        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -88,33 +87,30 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
     public async Task A_restarted_silo_on_the_same_redis_still_has_a_pods_annotations()
     {
         using var redis = RedisServer.Start();
-        var directory = Directory.CreateTempSubdirectory("mas-annotations-").FullName;
+        var kubectl = new OwnSiloKubectl(Directory.CreateTempSubdirectory("mas-annotations-").FullName);
         try
         {
             var clusterId = $"annotations-{redis.Port}";
+            var manifest = kubectl.Manifest("pod", AnnotatedPod("ps-pod", "ps", "    team: ml"));
             await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
             {
-                var kubeconfig = Kubeconfig(silo, directory);
-                var manifest = Path.Combine(directory, "pod.yaml");
-                await File.WriteAllTextAsync(manifest, AnnotatedPod("ps-pod", "ps", "    team: ml"));
-                Assert.Equal(0, (await Kubectl(kubeconfig, directory, "apply", "-f", manifest)).ExitCode);
-                Assert.Equal(0, (await Kubectl(kubeconfig, directory, "annotate", "pod", "ps-pod", "note=kept")).ExitCode);
+                kubectl.Use(silo);
+                (await kubectl.Run("apply", "-f", manifest)).Succeeded();
+                (await kubectl.Run("annotate", "pod", "ps-pod", "note=kept")).Succeeded();
             }
             await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
             {
-                var kubeconfig = Kubeconfig(restarted, directory);
-                var (exit, output) = await Kubectl(kubeconfig, directory, "get", "pod", "ps-pod", "-o", "jsonpath={.metadata.annotations.team} {.metadata.annotations.note}");
-                Assert.Equal((0, "ml kept"), (exit, output));
+                kubectl.Use(restarted);
+                Assert.Equal("ml kept", (await kubectl.Run("get", "pod", "ps-pod", "-o", "jsonpath={.metadata.annotations.team} {.metadata.annotations.note}")).Succeeded().Output);
                 // The REST API shows the client's annotations too.
                 var rest = JsonDocument.Parse(await restarted.Http.GetStringAsync("/api/v1/pods/ps-pod")).RootElement.GetProperty("annotations");
                 Assert.Equal("ml kept", $"{rest.GetProperty("team")} {rest.GetProperty("note")}");
-                var reapplied = await Kubectl(kubeconfig, directory, "apply", "-f", Path.Combine(directory, "pod.yaml"));
-                Assert.Equal((0, "pod/ps-pod unchanged"), (reapplied.ExitCode, reapplied.Output.Trim()));
+                Assert.Equal("pod/ps-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
             }
         }
         finally
         {
-            Directory.Delete(directory, recursive: true);
+            Directory.Delete(kubectl.Directory, recursive: true);
         }
     }
 
@@ -129,28 +125,4 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
 
     private static string? Cause(string status) =>
         JsonDocument.Parse(status).RootElement.GetProperty("details").GetProperty("causes")[0].GetProperty("field").GetString();
-
-    private static string Kubeconfig(SiloHost silo, string directory)
-    {
-        var path = Path.Combine(directory, "kubeconfig");
-        File.WriteAllText(path, Cli.Kubeconfig.Kubeconfig.Render(silo.Http.BaseAddress!.ToString().TrimEnd('/'), token: null));
-        return path;
-    }
-
-    /// <summary>The real kubectl against a silo of this test's own (plain http, no API key).</summary>
-    private static async Task<(int ExitCode, string Output)> Kubectl(string kubeconfig, string directory, params string[] args)
-    {
-        var info = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add($"--cache-dir={Path.Combine(directory, "cache")}");
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment["KUBECONFIG"] = kubeconfig;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0 || args[0] == "get", $"kubectl {string.Join(' ', args)} exited {process.ExitCode}: {output} {await stderr}");
-        return (process.ExitCode, output);
-    }
 }

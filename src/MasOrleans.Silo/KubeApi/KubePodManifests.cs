@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// A pod's spec as its manifest gave it, kept with the pod: what MasOrleans does not model (command, env, ports,
+/// volumes, restartPolicy...) and what it models only summed (the containers' own requests, spec.resources,
+/// spec.overhead), so a pod is served as it was given and a re-apply of its manifest is unchanged. The fields the pod
+/// grain stores itself (placement, policy, priority, affinity, tolerations, spread) are left out and served from there.
+/// </summary>
+internal static class KubePodManifests
+{
+    /// <summary>
+    /// The most of a manifest kept, in bytes of JSON: every write of the pod (created, Running, finished) rewrites it. A
+    /// manifest beyond is not kept (the pod is served as MasOrleans models it), and the client is warned.
+    /// </summary>
+    public const int MaxKeptBytes = 64 * 1024;
+
+    /// <summary>The spec fields the pod grain keeps (<see cref="KubePodObjects.ToPod"/> serves them from its spec).</summary>
+    private static readonly string[] Stored =
+        ["nodeName", "schedulerName", "priority", "preemptionPolicy", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"];
+
+    /// <summary>
+    /// The manifest of <paramref name="pod"/> to keep (JSON), or null with <paramref name="warning"/> saying why not (too
+    /// large; a client sees it as kubectl prints the API server's warnings).
+    /// </summary>
+    public static string? Kept(V1Pod pod, out string? warning)
+    {
+        warning = null;
+        var kept = Keepable(pod.Spec).ToJsonString();
+        var size = Encoding.UTF8.GetByteCount(kept);
+        if (size <= MaxKeptBytes) return kept;
+        warning = $"spec: {size} bytes, more than the {MaxKeptBytes} kept of a pod's manifest: the pod is served as MasOrleans models it "
+            + "(one container with its requests); command, env, volumes and the other fields it does not model are not kept";
+        return null;
+    }
+
+    private static JsonObject Keepable(V1PodSpec? spec)
+    {
+        var node = spec is null ? new JsonObject() : (JsonObject)KubeJson.ToNode(spec);
+        foreach (var field in Stored) node.Remove(field);
+        return node;
+    }
+
+    /// <summary>Adds <paramref name="warning"/> to the response as the API server sends its warnings (kubectl prints "Warning: ...").</summary>
+    public static void Warn(HttpContext context, string? warning)
+    {
+        if (warning is not null) context.Response.Headers.Append("Warning", $"299 - \"{warning.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+    }
+
+    /// <summary>
+    /// The pod's spec as served: the kept manifest with <paramref name="modeled"/>'s stored fields over it, and requests
+    /// defaulted from limits as the API server defaults them (a container's limit stands for a request it lacks,
+    /// pkg/apis/core/v1/defaults.go SetDefaults_Pod).
+    /// </summary>
+    public static V1PodSpec Served(string kept, V1PodSpec modeled)
+    {
+        var spec = KubernetesJson.Deserialize<V1PodSpec>(kept);
+        spec.NodeName = modeled.NodeName;
+        spec.SchedulerName = modeled.SchedulerName;
+        spec.Priority = modeled.Priority;
+        spec.PreemptionPolicy = modeled.PreemptionPolicy;
+        spec.NodeSelector = modeled.NodeSelector;
+        spec.Affinity = modeled.Affinity;
+        spec.Tolerations = modeled.Tolerations;
+        spec.TopologySpreadConstraints = modeled.TopologySpreadConstraints;
+        foreach (var container in (spec.Containers ?? []).Concat(spec.InitContainers ?? []))
+        {
+            if (container.Resources?.Limits is not { Count: > 0 } limits) continue;
+            container.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
+            foreach (var (name, limit) in limits) container.Resources.Requests.TryAdd(name, limit);
+        }
+        return spec;
+    }
+
+    /// <summary>
+    /// The fields of <paramref name="updated"/>'s spec that differ from the <paramref name="kept"/> manifest, named as
+    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties (a container's "image" as the image). Resources
+    /// are left to <see cref="KubePodObjects.Changed"/>, which compares quantities by value.
+    /// </summary>
+    public static IReadOnlyList<string> Changed(V1PodSpec? updated, string kept)
+    {
+        var (after, before) = (Keepable(updated), (JsonObject)JsonNode.Parse(kept)!);
+        var changed = new List<string>();
+        foreach (var key in after.Select(p => p.Key).Union(before.Select(p => p.Key)))
+        {
+            if (key is "containers" or "initContainers")
+                changed.AddRange(ContainersChanged(after[key] as JsonArray, before[key] as JsonArray, key));
+            else if (!JsonNode.DeepEquals(after[key], before[key]))
+                changed.Add(key);
+        }
+        return changed.Distinct().ToList();
+    }
+
+    private static IEnumerable<string> ContainersChanged(JsonArray? after, JsonArray? before, string list)
+    {
+        if ((after?.Count ?? 0) != (before?.Count ?? 0)) return [list];
+        var changed = new List<string>();
+        for (var i = 0; i < (after?.Count ?? 0); i++)
+        {
+            var (a, b) = ((JsonObject)after![i]!, (JsonObject)before![i]!);
+            foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)).Where(k => k != "resources"))
+                if (!JsonNode.DeepEquals(a[key], b[key])) changed.Add(key == "image" ? "image" : $"{list}[*].{key}");
+        }
+        return changed;
+    }
+}

@@ -1,0 +1,90 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// A pod is served as its manifest gave it: the fields MasOrleans does not model (command, env, ports, volumes,
+/// restartPolicy), its containers with their own requests, and its pod-level spec.resources and spec.overhead. They
+/// were dropped, so `kubectl get -o yaml` lost them and every re-apply said "configured"; a change to one of them was
+/// answered "configured" and kept nothing, where the API server refuses it (ValidatePodUpdate,
+/// pkg/apis/core/validation/validation.go: "pod updates may not change fields other than ...").
+/// </summary>
+public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    private static string Pod(string name, string test, string command) => $$"""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: {{name}}
+        spec:
+          schedulerName: kube
+          nodeSelector: {test: {{test}}}
+          restartPolicy: Never
+          overhead: {cpu: 250m}
+          resources:
+            requests: {cpu: "2", memory: 2Gi}
+          volumes:
+          - name: scratch
+            emptyDir: {}
+          containers:
+          - name: trainer
+            image: busybox:1.36
+            command: [{{command}}]
+            args: ["--epochs", "3"]
+            env:
+            - {name: SEED, value: "7"}
+            ports:
+            - {containerPort: 8080, name: metrics}
+            volumeMounts:
+            - {name: scratch, mountPath: /scratch}
+            resources:
+              requests: {cpu: "1", memory: 1Gi}
+          - name: sidecar
+            image: busybox:1.36
+            resources:
+              requests: {cpu: 500m, memory: 256Mi}
+
+        """;
+
+    [Fact]
+    public async Task A_pods_unmodeled_fields_containers_and_pod_level_resources_are_served_as_given_and_reapply_is_unchanged()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("pm-node", KubeManifests.Node("pm-node", "pm")))).Succeeded();
+        var manifest = kube.Manifest("pm-pod", Pod("pm-pod", "pm", "train"));
+        Assert.Equal("pod/pm-pod created", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
+        await kube.WaitFor("pod/pm-pod", "{.status.phase}", p => p == "Running");
+
+        Assert.Equal("Never scratch train --epochs SEED=7 8080 /scratch",
+            await Get("pod/pm-pod", "{.spec.restartPolicy} {.spec.volumes[0].name} {.spec.containers[0].command[0]} {.spec.containers[0].args[0]} "
+                + "{.spec.containers[0].env[0].name}={.spec.containers[0].env[0].value} {.spec.containers[0].ports[0].containerPort} {.spec.containers[0].volumeMounts[0].mountPath}"));
+        // Each container with its own requests (not one standing for both with their sum), and the pod's own resources.
+        Assert.Equal("trainer 1 sidecar 500m", await Get("pod/pm-pod",
+            "{.spec.containers[0].name} {.spec.containers[0].resources.requests.cpu} {.spec.containers[1].name} {.spec.containers[1].resources.requests.cpu}"));
+        Assert.Equal("250m 2 2Gi", await Get("pod/pm-pod", "{.spec.overhead.cpu} {.spec.resources.requests.cpu} {.spec.resources.requests.memory}"));
+        // kubectl's READY counts the served containers' statuses against the spec's containers.
+        Assert.Matches(@"^pm-pod\s+2/2\s+Running", (await kube.Run("get", "pod", "pm-pod", "--no-headers")).Succeeded().Output);
+
+        var again = (await kube.Run("apply", "-f", manifest)).Succeeded();
+        Assert.Equal("pod/pm-pod unchanged", again.Output.Trim());
+        Assert.DoesNotContain("Warning", again.Error);
+
+        var changed = await kube.Run("apply", "-f", kube.Manifest("pm-pod-2", Pod("pm-pod", "pm", "evaluate")));
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("The Pod \"pm-pod\" is invalid: spec: Forbidden: pod updates may not change fields other than", changed.Error);
+        Assert.Contains("changed: spec.containers[*].command", changed.Error);
+        Assert.Equal("train", await Get("pod/pm-pod", "{.spec.containers[0].command[0]}"));
+    }
+
+    /// <summary>A manifest beyond the bound kept is served as modeled, and the client told so in the API server's warning form.</summary>
+    [Fact]
+    public async Task A_manifest_beyond_the_bound_kept_is_created_with_a_warning_naming_what_is_not_kept()
+    {
+        var large = KubeManifests.Pod("pm-large", "pm-none", extraSpec: $"  restartPolicy: Never\n  serviceAccountName: {new string('s', 70 * 1024)}");
+        var created = (await kube.Run("create", "-f", kube.Manifest("pm-large", large))).Succeeded();
+        Assert.Equal("pod/pm-large created", created.Output.Trim());
+        Assert.Contains("Warning: spec: ", created.Error);
+        Assert.Contains("more than the 65536 kept of a pod's manifest", created.Error);
+        Assert.Equal(" main", await Get("pod/pm-large", "{.spec.restartPolicy} {.spec.containers[0].name}"));
+    }
+
+    private async Task<string> Get(string resource, string jsonPath) =>
+        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+}
