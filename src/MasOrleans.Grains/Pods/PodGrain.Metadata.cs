@@ -91,6 +91,6 @@ public sealed partial class PodGrain
         }
     }
 
-    [LoggerMessage(EventId = 1509, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]
     private static partial void LogLabelsNotPlaced(ILogger logger, Exception error, string pod, string node);
 }
