@@ -43,13 +43,16 @@ public sealed class KubectlPriorityTests(KubectlFixture kube) : IClassFixture<Ku
     /// kubectl get -o wide prints status.nominatedNodeName under NOMINATED NODE, and --field-selector selects by it, "&lt;none&gt;" when empty (printPod,
     /// pkg/printers/internalversion/printers.go); kube-scheduler sets it on a preemptor (schedule_one.go
     /// handleSchedulingFailure -> updatePod with the PostFilter's NominatingInfo). A priority-100 pod of 1 cpu waits on a
-    /// node of 500m; the cycle's preemption nominates through the pod grain before evicting anyone, called here directly.
+    /// node of 500m; the cycle's preemption nominates through the pod grain before evicting anyone, called here directly (the
+    /// pod may not preempt, so its own retries keep that nomination).
     /// </summary>
     [Fact]
     public async Task A_nominated_pod_shows_its_node_under_nominated_node()
     {
         (await kube.Run("apply", "-f", kube.Manifest("nn-node", KubeManifests.Node("kc-nn", "nn", cpu: "500m")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("nn-pod", Pod("kc-nn-p", "nn", "  priority: 100\n")))).Succeeded();
+        // Never: the pod's own next cycle (an idle shard takes it from backoff at once, SchedulerPopFromBackoffQ) would find
+        // no victim and clear the nomination the test gives it, as kube's handleSchedulingFailure does.
+        (await kube.Run("apply", "-f", kube.Manifest("nn-pod", Pod("kc-nn-p", "nn", "  priority: 100\n  preemptionPolicy: Never\n")))).Succeeded();
         await kube.WaitFor("pod/kc-nn-p", PodScheduledMessage, m => m.Length > 0);
         Assert.Equal("<none>", WideCells((await kube.Run("get", "pod", "kc-nn-p", "-o", "wide", "--no-headers")).Succeeded().Output)[7]);
 
