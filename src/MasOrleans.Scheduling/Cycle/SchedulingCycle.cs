@@ -145,7 +145,7 @@ public sealed class SchedulingCycle(
                     s.Cluster.Unbind(victim.Pod.Name);
             var node = s.Cluster.IndexOf(candidate.NodeName);
             if (node < 0) return (GpuAllocation?)null;
-            var selected = decision.Scheduler!.Profile.DeviceSelector.Select(s.Cluster, node, pod, random);
+            var selected = NominatedPods.SelectDevices(decision.Scheduler!.Profile, s.Cluster, node, pod, random);
             return s.Cluster.TryBind(node, pod, selected) ? selected : null;
         });
         if (gpus is null) return null;
