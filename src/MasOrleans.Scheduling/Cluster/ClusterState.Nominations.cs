@@ -57,6 +57,17 @@ public sealed partial class ClusterState
     }
 
     /// <summary>
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
+    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods) are nominated nowhere any more
+    /// (clearNominatedNodeName), as the preemptor freeing it may leave them no room there: they look for another node.
+    /// </summary>
+    public void ForgetNominationsBelow(int node, int priority)
+    {
+        for (var i = _nominations.Count - 1; i >= 0; i--)
+            if (_nominations[i].Node == node && _nominations[i].Pod.Priority < priority) _nominations.RemoveAt(i);
+    }
+
+    /// <summary>
     /// addGENominatedPods' selection (pkg/scheduler/framework/runtime/framework.go): the pods nominated to the node whose
     /// priority is at least <paramref name="pod"/>'s, the pod itself left out, in the order nominated; null when none.
     /// </summary>
