@@ -3,10 +3,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
-using MasOrleans.Scheduling.Policies;
-using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 using static MasOrleans.Grains.Tests.OwnClusterViews;
@@ -48,12 +45,8 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
     public async Task A_nomination_survives_a_rebuild_of_the_view_and_goes_with_its_deleted_pod()
     {
         const string kept = "g-nominated", left = "g-nominated-left";
-        foreach (var name in new[] { kept, left })
-        {
-            var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-            Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
-        }
-        var view = new SiloClusterView(fixture.Client, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
+        await RegisterNodes(fixture.Client, kept, left);
+        var view = NewView(fixture.Client);
         await view.Start(new ClusterMembership([kept, left], "kube"));
         await view.WithCluster(s =>
         {
@@ -79,8 +72,7 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
     public async Task A_shard_that_leaves_its_silo_takes_its_pods_nominations_out_of_the_silos_view()
     {
         const string name = "g-shard-nominated";
-        var spec = new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30) };
-        Assert.True((await fixture.Client.Reference<INodeGrain>(name).Register(spec)).IsOk);
+        await RegisterNodes(fixture.Client, name);
         var services = fixture.Cluster.GetSiloServiceProvider();
         var view = services.GetRequiredService<SiloClusterView>();
         var shards = services.GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;

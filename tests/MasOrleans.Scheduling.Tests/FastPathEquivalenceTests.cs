@@ -94,7 +94,11 @@ public class FastPathEquivalenceTests
     private static readonly Gen<(NodeCase[] Nodes, PodSpec[] Existing, PodSpec[] Incoming, int Seed)> GenCase =
         Gen.Select(GenNode.Array[1, 260], GenPod.Array[0, 150], GenPod.Array[1, 6], Gen.Int);
 
-    private static ClusterState Build(NodeCase[] nodes, PodSpec[] existing)
+    /// <param name="nominate">
+    /// Every tenth existing pod is nominated to its node instead of bound: the fast path then refilters the nodes they
+    /// are nominated to with them counted (NominatedPods), and must still choose as the reference does.
+    /// </param>
+    private static ClusterState Build(NodeCase[] nodes, PodSpec[] existing, bool nominate)
     {
         var cluster = new ClusterState();
         for (var i = 0; i < nodes.Length; i++)
@@ -106,7 +110,8 @@ public class FastPathEquivalenceTests
         {
             var pod = existing[i] with { Name = $"e{i}", NodeName = null };
             var n = (i * 31) % cluster.NodeCount;
-            if (cluster.FitsResources(n, pod)) cluster.TryBind(n, pod, Plugins.Devices.BestFitDeviceSelector.Instance.Select(cluster, n, pod));
+            if (nominate && i % 10 == 9) cluster.Nominate(n, pod);
+            else if (cluster.FitsResources(n, pod)) cluster.TryBind(n, pod, Plugins.Devices.BestFitDeviceSelector.Instance.Select(cluster, n, pod));
         }
         return cluster;
     }
@@ -124,7 +129,9 @@ public class FastPathEquivalenceTests
                 var fast = new ProfileScheduler(Catalog.Create(policy, options));
                 var reference = new ProfileScheduler(Catalog.Create(policy, options), fastPaths: false);
                 Check(fast.FastPaths && !reference.FastPaths, "modes not set");
-                var (fastCluster, referenceCluster) = (Build(c.Nodes, c.Existing), Build(c.Nodes, c.Existing));
+                // Half the cases with pods nominated, half without (where the fast path filters by pass alone).
+                var nominate = (c.Seed & 1) == 0;
+                var (fastCluster, referenceCluster) = (Build(c.Nodes, c.Existing, nominate), Build(c.Nodes, c.Existing, nominate));
                 var (fastRandom, referenceRandom) = (new Random(c.Seed), new Random(c.Seed));
                 for (var i = 0; i < c.Incoming.Length; i++)
                 {
@@ -132,7 +139,7 @@ public class FastPathEquivalenceTests
                     var pod = c.Incoming[i] with { Name = $"p{i}" };
                     var a = fast.Schedule(fastCluster, pod, fastRandom);
                     var b = reference.Schedule(referenceCluster, pod, referenceRandom);
-                    var where = $"{policy} {setting} pct={percentage} pod {i}";
+                    var where = $"{policy} {setting} pct={percentage} nominated={nominate} pod {i}";
                     Check(a.Node == b.Node && a.Gpus.Devices.SequenceEqual(b.Gpus.Devices), $"{where}: fast chose {a.NodeName}, reference {b.NodeName}");
                     Check(a.TotalScore == b.TotalScore, $"{where}: total {a.TotalScore} vs {b.TotalScore}");
                     Check(a.PluginScores.OrderBy(kv => kv.Key).SequenceEqual(b.PluginScores.OrderBy(kv => kv.Key)),

@@ -240,6 +240,34 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go) clears the nominations of the pods
+    /// nominated to the chosen node below the preemptor's priority (getLowerPriorityNominatedPods: PodPriority(p) &lt;
+    /// PodPriority(preemptor); clearNominatedNodeName): they may not fit beside it, and look for another node. "lower"
+    /// (priority 3) and "peer" (priority 10, 2 cores) wait for n1; "high" (6 cores, priority 10) evicts "low" there, with
+    /// peer counted (6 + 2 = 8 cores, n1's all). lower is nominated nowhere after; peer, of equal priority, still is.
+    /// </summary>
+    [Fact]
+    public async Task Preemption_clears_the_lower_priority_nominations_on_its_node()
+    {
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+        _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 });
+        _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 });
+
+        var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
+        Assert.Equal(["low"], _recorder.Evicted);
+        Assert.Null(_snapshot.NominatedNodeOf("lower"));
+        Assert.Equal("n1", _snapshot.NominatedNodeOf("peer"));
+    }
+
+    /// <summary>
     /// The victim is deleted and created again (same name, later creation time) on its node between the preemptor's choice
     /// and the eviction: the new pod refuses the eviction (it was never chosen), and the preemptor takes the victim as gone
     /// without taking the new pod out of its view, so it does not assume room the node does not have.

@@ -139,10 +139,9 @@ public sealed partial class SiloClusterView
                     if (at == node)
                     {
                         // Assumed by a cycle on this silo, now confirmed, with the bind time preemption reads as its start.
-                        if (bound.BoundAt is { } boundAt) _state.SetBoundAt(bound.Pod.Name, boundAt);
                         // Or relabelled: a label gone may let an anti-affine pod in, one added an affine one (kube's
                         // UpdatePodLabel event), so every waiting pod is tried again.
-                        return _state.Relabel(bound.Pod.Name, bound.Pod.Labels) ? Applied.Gained : Applied.Assigned;
+                        return _state.Confirm(bound.Pod.Name, bound.BoundAt, bound.Pod.Labels) ? Applied.Gained : Applied.Assigned;
                     }
                     _state.Unbind(bound.Pod.Name);
                 }

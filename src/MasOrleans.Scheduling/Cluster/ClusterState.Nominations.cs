@@ -34,10 +34,38 @@ public sealed partial class ClusterState
     }
 
     /// <summary>The pod is nominated nowhere any more (DeleteNominatedPodIfExists); false when it was not.</summary>
-    public bool ForgetNomination(string podName) => _nominations.RemoveAll(n => n.Pod.Name == podName) > 0;
+    /// <remarks>
+    /// Loops, here and below, not RemoveAll with a lambda: called on every failed cycle and every deletion, nearly always
+    /// with nothing nominated, and a lambda capturing a parameter allocates its closure on entry, guard or none.
+    /// </remarks>
+    public bool ForgetNomination(string podName)
+    {
+        for (var i = 0; i < _nominations.Count; i++)
+        {
+            if (_nominations[i].Pod.Name != podName) continue;
+            _nominations.RemoveAt(i);
+            return true;
+        }
+        return false;
+    }
 
     /// <summary>The pods whose names <paramref name="of"/> holds for are nominated nowhere any more.</summary>
-    public void ForgetNominations(Func<string, bool> of) => _nominations.RemoveAll(n => of(n.Pod.Name));
+    public void ForgetNominations(Func<string, bool> of)
+    {
+        for (var i = _nominations.Count - 1; i >= 0; i--)
+            if (of(_nominations[i].Pod.Name)) _nominations.RemoveAt(i);
+    }
+
+    /// <summary>
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
+    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods) are nominated nowhere any more
+    /// (clearNominatedNodeName), as the preemptor freeing it may leave them no room there: they look for another node.
+    /// </summary>
+    public void ForgetNominationsBelow(int node, int priority)
+    {
+        for (var i = _nominations.Count - 1; i >= 0; i--)
+            if (_nominations[i].Node == node && _nominations[i].Pod.Priority < priority) _nominations.RemoveAt(i);
+    }
 
     /// <summary>
     /// addGENominatedPods' selection (pkg/scheduler/framework/runtime/framework.go): the pods nominated to the node whose

@@ -298,16 +298,18 @@ public sealed partial class ClusterState
     }
 
     /// <summary>
-    /// Gives a bound pod the bind time its node stamped (a pod assumed before its node confirmed it has none): preemption
-    /// reads it as the pod's start time. Its place in the bind order stays; false when the pod is not bound.
+    /// A bound pod's binding as its node confirms it, in one look-up (a view confirms every bind): the bind time the node
+    /// stamped, when it did (a pod assumed before its node confirmed it has none; preemption reads it as the pod's start
+    /// time), and the labels it carries now (<see cref="Relabel"/>). Its place in the bind order stays. True when its
+    /// labels changed; false too when it is not bound.
     /// </summary>
-    public bool SetBoundAt(string podName, DateTimeOffset boundAt)
+    public bool Confirm(string podName, DateTimeOffset? boundAt, IReadOnlyDictionary<string, string> labels)
     {
         if (!_podLocations.TryGetValue(podName, out var loc)) return false;
         var pods = Pods[loc.Node];
         var i = IndexOf(pods, podName);
-        pods[i] = pods[i] with { BoundAt = boundAt };
-        return true;
+        if (boundAt is not null && pods[i].BoundAt != boundAt) pods[i] = pods[i] with { BoundAt = boundAt };
+        return Relabel(loc.Node, pods, i, labels);
     }
 
     /// <summary>
@@ -315,14 +317,14 @@ public sealed partial class ClusterState
     /// pods' inter-pod affinity, topology spread and per-node caps count it by them from now on. False when it is not
     /// bound, or already has these labels.
     /// </summary>
-    public bool Relabel(string podName, IReadOnlyDictionary<string, string> labels)
+    public bool Relabel(string podName, IReadOnlyDictionary<string, string> labels) =>
+        _podLocations.TryGetValue(podName, out var loc) && Relabel(loc.Node, Pods[loc.Node], IndexOf(Pods[loc.Node], podName), labels);
+
+    private bool Relabel(int node, List<BoundPod> pods, int i, IReadOnlyDictionary<string, string> labels)
     {
-        if (!_podLocations.TryGetValue(podName, out var loc)) return false;
-        var pods = Pods[loc.Node];
-        var i = IndexOf(pods, podName);
         if (PodSpec.SameLabels(pods[i].Pod.Labels, labels)) return false;
         pods[i] = pods[i] with { Pod = pods[i].Pod with { Labels = labels } };
-        Touch(loc.Node);
+        Touch(node);
         return true;
     }
 

@@ -103,6 +103,8 @@ public sealed class SchedulingCycle(
             {
                 // Nominated in the view at once, under its lock: from now on the filters of every cycle it serves count
                 // the pod on that node, so no pod of lower priority takes the room it is freeing (kube's nominator).
+                // Those nominated there below it are not counted any more (kube's prepareCandidate).
+                cluster.ForgetNominationsBelow(candidate.Node, pod.Priority);
                 cluster.Nominate(candidate.Node, pod);
                 return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
             }
@@ -145,7 +147,7 @@ public sealed class SchedulingCycle(
                     s.Cluster.Unbind(victim.Pod.Name);
             var node = s.Cluster.IndexOf(candidate.NodeName);
             if (node < 0) return (GpuAllocation?)null;
-            var selected = decision.Scheduler!.Profile.DeviceSelector.Select(s.Cluster, node, pod, random);
+            var selected = NominatedPods.SelectDevices(decision.Scheduler!.Profile, s.Cluster, node, pod, random);
             return s.Cluster.TryBind(node, pod, selected) ? selected : null;
         });
         if (gpus is null) return null;

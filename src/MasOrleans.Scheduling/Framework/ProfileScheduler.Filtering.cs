@@ -78,14 +78,15 @@ public sealed partial class ProfileScheduler
             allPass &= _activePassFilters[activeCount] is not null;
             _activeFilters[activeCount++] = f;
         }
-        // Nominated pods the pod must count are rare and brief: their nodes are filtered twice, node by node.
+        // Nominated pods the pod must count are rare and brief: the nodes they are nominated to are filtered again with them.
         var nominated = context.Cluster.AnyNominatedAhead(context.Pod);
         if (context.CandidateNodes is { } candidates) return FilterCandidates(context, candidates, activeCount, nominated, out evaluated);
         var toFind = NumFeasibleNodesToFind(Profile.PercentageOfNodesToScore, all);
         var start = all == 0 ? 0 : _nextStartNodeIndex % all;
-        var found = !FastPaths || nominated ? FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, nominated, out evaluated)
-            : allPass ? FilterByPass(context, activeCount, start, toFind, out evaluated)
-            : FilterInChunks(context, activeCount, start, toFind, out evaluated);
+        // FilterByPass has no reasons to replace with the nominated pass's: the chunks serve while pods are nominated.
+        var found = !FastPaths ? FilterNodeByNode(context, _activeFilters.AsSpan(0, activeCount), start, toFind, nominated, out evaluated)
+            : allPass && !nominated ? FilterByPass(context, activeCount, start, toFind, out evaluated)
+            : FilterInChunks(context, activeCount, start, toFind, nominated, out evaluated);
         // Round robin over the node list, as kube-scheduler's nextStartNodeIndex.
         if (all > 0) _nextStartNodeIndex = (start + evaluated) % all;
         return found;
@@ -235,9 +236,10 @@ public sealed partial class ProfileScheduler
     /// <summary>
     /// Same verdicts as <see cref="FilterNodeByNode"/>: each filter runs over a chunk of nodes (batch filters in one
     /// call), then the chunk is consumed in order up to the node that completes the quota. Verdicts past that node
-    /// are dropped, so evaluated counts, failure counts and the next start index are unchanged.
+    /// are dropped, so evaluated counts, failure counts and the next start index are unchanged. With
+    /// <paramref name="nominated"/>, each node consumed is judged as <see cref="WithNominatedPods"/> says before it counts.
     /// </summary>
-    private int FilterInChunks(SchedulingContext context, int activeCount, int start, int toFind, out int evaluated)
+    private int FilterInChunks(SchedulingContext context, int activeCount, int start, int toFind, bool nominated, out int evaluated)
     {
         var all = context.Cluster.NodeCount;
         var found = 0;
@@ -261,6 +263,7 @@ public sealed partial class ProfileScheduler
             for (var i = 0; i < length && found < toFind; i++)
             {
                 evaluated++;
+                if (nominated) reasons[i] = WithNominatedPods(context, nodes[i], reasons[i]);
                 // Failure counts only make the message of a pod that fits nowhere: once a node passed, they are never read.
                 if (reasons[i] is not { } reason) _feasible[found++] = nodes[i];
                 else if (found == 0) CountFailure(reason);

@@ -104,7 +104,7 @@ public sealed partial class ProfileScheduler
         {
             Node = chosen,
             NodeName = cluster.NameOf(chosen),
-            Gpus = Profile.DeviceSelector.Select(cluster, chosen, pod, random),
+            Gpus = NominatedPods.SelectDevices(Profile, cluster, chosen, pod, random),
             TotalScore = chosenTotal,
             PluginScores = pluginScores,
             FeasibleNodes = feasibleCount,
@@ -132,8 +132,7 @@ public sealed partial class ProfileScheduler
         for (var n = 0; n < cluster.NodeCount; n++)
         {
             // The cycle's two passes (NominatedPods): a node the pods nominated there reject shows that pass's verdicts.
-            var node = n;
-            if (!NominatedPods.TryFilterWith(Profile, cluster, pod, n, random, with => Verdicts(with, node), out var nodeVerdicts)
+            if (!NominatedPods.TryFilterWith(Profile, cluster, pod, n, random, (self: this, node: n), static (with, s) => s.self.Verdicts(with, s.node), out var nodeVerdicts)
                 || nodeVerdicts.TrueForAll(v => v.Passed))
                 nodeVerdicts = Verdicts(context, n);
             verdicts[n] = nodeVerdicts;
@@ -196,7 +195,7 @@ public sealed partial class ProfileScheduler
             Pod = pod.Name,
             Nodes = nodes,
             ChosenNode = cluster.NameOf(feasible[best]),
-            Gpus = Profile.DeviceSelector.Select(cluster, feasible[best], pod, random),
+            Gpus = NominatedPods.SelectDevices(Profile, cluster, feasible[best], pod, random),
         };
     }
 

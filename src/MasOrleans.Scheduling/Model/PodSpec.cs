@@ -63,11 +63,20 @@ public sealed record PodSpec
     public GpuRequest Gpu => GpuRequest.FromMilli(Requests.GpuMilli);
 
     /// <summary>Whether two label sets are the same, whatever their order.</summary>
-    /// <remarks>A loop: a view asks this of every bind it confirms (the live path).</remarks>
+    /// <remarks>
+    /// A view asks this of every bind it confirms (the live path): a Dictionary, as labels nearly always are, is walked
+    /// with its own enumerator, a struct; the interface's would be boxed on every call.
+    /// </remarks>
     public static bool SameLabels(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
     {
         if (ReferenceEquals(a, b)) return true;
         if (a.Count != b.Count) return false;
+        if (a is Dictionary<string, string> concrete)
+        {
+            foreach (var (key, value) in concrete)
+                if (!b.TryGetValue(key, out var other) || other != value) return false;
+            return true;
+        }
         foreach (var (key, value) in a)
             if (!b.TryGetValue(key, out var other) || other != value) return false;
         return true;

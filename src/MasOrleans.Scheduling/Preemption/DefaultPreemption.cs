@@ -263,7 +263,8 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
         unresolvable = true;
         if (context.PreFilterRejection is { } rejection) return rejection;
         if (context.CandidateNodes is { } nodes && Array.BinarySearch(nodes, node) < 0) return NotHelpfulReason;
-        if (NominatedPods.TryFilterWith(Profile, context.Cluster, context.Pod, node, context.Random, with => FilterVerdict(with, node), out var first)
+        if (NominatedPods.TryFilterWith(Profile, context.Cluster, context.Pod, node, context.Random, (self: this, node),
+                static (with, s) => s.self.FilterVerdict(with, s.node), out var first)
             && first.Reason is not null)
         {
             unresolvable = first.Unresolvable;
