@@ -200,9 +200,21 @@ public sealed partial class NodeGrain
         if (HeldPod(podName) is not { } held || !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt)) return false;
         if (PodSpec.SameLabels(held.Pod.Labels, labels)) return true;
         var relabeled = held with { Pod = held.Pod with { Labels = labels } };
-        // Stored before memory changes, so a failed write changes nothing; with a write-again pending, that write (from
-        // memory) carries it, as it carries a release.
-        if (_resync is null) await bindings.Add(Name, relabeled);
+        // Stored before memory changes; with a write-again pending, that write (from memory) carries it, as it carries a
+        // release. A failed write may still have landed: Redis is written again from memory (the old labels), or it
+        // would keep labels the caller was told did not take.
+        if (_resync is null)
+        {
+            try
+            {
+                await bindings.Add(Name, relabeled);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                ResyncSoon();
+                throw;
+            }
+        }
         _local.Relabel(podName, labels);
         await Publish(NodeChangeKind.PodBound, bound: relabeled);
         return true;

@@ -43,9 +43,10 @@ public sealed partial class PodGrain
     }
 
     /// <summary>
-    /// Takes new labels to where scheduling reads them. A node that cannot store them leaves the pod as it was
-    /// (<paramref name="before"/> written back) and the failure goes to the caller: stored with the pod only, they would
-    /// be served while other pods' placements still counted the old ones.
+    /// Takes new labels to where scheduling reads them. A node whose relabel fails may have stored them all the same (it
+    /// stores before it tells the views, and an answer can be lost): it is given the old labels back, and the pod is left
+    /// as it was (<paramref name="before"/> written back), so pod and node agree on the old labels and a retry of the
+    /// change takes both to the new. The node's failure goes to the caller.
     /// </summary>
     private async Task Relabeled(PodState before)
     {
@@ -59,15 +60,38 @@ public sealed partial class PodGrain
             return;
         }
         if (!s.Phase.HoldsNode() || s.NodeName is not { } node) return;
+        var nodeGrain = GrainFactory.Reference<INodeGrain>(node);
         try
         {
-            await GrainFactory.Reference<INodeGrain>(node).Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels);
+            await nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels);
         }
-        catch
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            state.State = before;
-            await state.WriteStateAsync();
+            LogRelabelFailed(logger, e, Name, node);
+            await Unrelabel(nodeGrain, node, before);
             throw;
+        }
+    }
+
+    /// <summary>The pod and its node back at the labels of <paramref name="before"/>; a step that fails is logged, not thrown (the caller throws the relabel's own failure).</summary>
+    private async Task Unrelabel(INodeGrain nodeGrain, string node, PodState before)
+    {
+        try
+        {
+            await nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogOldLabelsNotRestored(logger, e, Name, node);
+        }
+        state.State = before;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogOldLabelsNotStored(logger, e, Name);
         }
     }
 
@@ -93,4 +117,13 @@ public sealed partial class PodGrain
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]
     private static partial void LogLabelsNotPlaced(ILogger logger, Exception error, string pod, string node);
+
+    [LoggerMessage(EventId = 1512, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled but node {Node} failed to take the new labels; the pod and the node are given the old labels back")]
+    private static partial void LogRelabelFailed(ILogger logger, Exception error, string pod, string node);
+
+    [LoggerMessage(EventId = 1513, Level = LogLevel.Error, Message = "Pod {Pod} keeps its old labels but node {Node} could not be given them back; it may count the new ones for other pods' affinity and spread until the pod is relabelled again")]
+    private static partial void LogOldLabelsNotRestored(ILogger logger, Exception error, string pod, string node);
+
+    [LoggerMessage(EventId = 1514, Level = LogLevel.Error, Message = "Pod {Pod} could not store its old labels back after its node failed to take the new ones; its stored record holds the new ones until it is relabelled again")]
+    private static partial void LogOldLabelsNotStored(ILogger logger, Exception error, string pod);
 }

@@ -78,8 +78,7 @@ internal static class KubePodManifests
 
     /// <summary>
     /// The fields of <paramref name="updated"/>'s spec that differ from the <paramref name="kept"/> manifest, named as
-    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties (a container's "image" as the image). Resources
-    /// are left to <see cref="KubePodObjects.Changed"/>, which compares quantities by value.
+    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties.
     /// </summary>
     public static IReadOnlyList<string> Changed(V1PodSpec? updated, string kept)
     {
@@ -90,11 +89,24 @@ internal static class KubePodManifests
             if (key is "containers" or "initContainers")
                 changed.AddRange(ContainersChanged(after[key] as JsonArray, before[key] as JsonArray, key));
             else if (!JsonNode.DeepEquals(after[key], before[key]))
-                changed.Add(key);
+                changed.Add(key == "terminationGracePeriodSeconds" && NegativeGraceToOne(after[key], before[key]) ? GraceToOne : key);
         }
         return changed.Distinct().ToList();
     }
 
+    /// <summary>
+    /// The one change of terminationGracePeriodSeconds the API server takes: from negative to 1 (ValidatePodUpdate,
+    /// pkg/apis/core/validation/validation.go, v1.35, "Allow for negative grace period to be set to 1").
+    /// </summary>
+    public const string GraceToOne = "terminationGracePeriodSeconds (negative to 1)";
+
+    private static bool NegativeGraceToOne(JsonNode? after, JsonNode? before) =>
+        before is JsonValue old && old.TryGetValue<long>(out var was) && was < 0 && after is JsonValue now && now.TryGetValue<long>(out var becomes) && becomes == 1;
+
+    /// <summary>
+    /// What differs between the containers of a list, container by container: an image as ValidateContainerUpdates names it
+    /// (<c>initContainers[0].image</c>), resources by <see cref="ResourcesChanged"/>, any other field on the list.
+    /// </summary>
     private static IEnumerable<string> ContainersChanged(JsonArray? after, JsonArray? before, string list)
     {
         if ((after?.Count ?? 0) != (before?.Count ?? 0)) return [list];
@@ -102,9 +114,41 @@ internal static class KubePodManifests
         for (var i = 0; i < (after?.Count ?? 0); i++)
         {
             var (a, b) = ((JsonObject)after![i]!, (JsonObject)before![i]!);
-            foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)).Where(k => k != "resources"))
-                if (!JsonNode.DeepEquals(a[key], b[key])) changed.Add(key == "image" ? "image" : $"{list}[*].{key}");
+            foreach (var key in a.Select(p => p.Key).Union(b.Select(p => p.Key)))
+            {
+                if (key == "resources")
+                    changed.AddRange(ResourcesChanged(a[key], b[key]).Select(field => $"{list}[*].resources.{field}"));
+                else if (!JsonNode.DeepEquals(a[key], b[key]))
+                    changed.Add(key == "image" ? $"{list}[{i}].image" : $"{list}[*].{key}");
+            }
         }
         return changed;
     }
+
+    /// <summary>
+    /// The fields of one container's resources that differ: quantities by value, and a request its limit stands for taken
+    /// as given (<see cref="Served"/> defaults it, so a patch of the served pod carries it). Compared per container: moving a
+    /// request from one container to another keeps the pod's sum but is a change the API server refuses.
+    /// </summary>
+    private static IEnumerable<string> ResourcesChanged(JsonNode? after, JsonNode? before)
+    {
+        if (!SameQuantities(Requests(after), Requests(before))) yield return "requests";
+        if (!SameQuantities(Quantities(after?["limits"]), Quantities(before?["limits"]))) yield return "limits";
+        var others = (after as JsonObject ?? []).Select(p => p.Key).Union((before as JsonObject ?? []).Select(p => p.Key)).Where(k => k is not ("requests" or "limits"));
+        foreach (var key in others)
+            if (!JsonNode.DeepEquals(after?[key], before?[key])) yield return key;
+    }
+
+    private static Dictionary<string, ResourceQuantity> Requests(JsonNode? resources)
+    {
+        var requests = Quantities(resources?["requests"]);
+        foreach (var (name, limit) in Quantities(resources?["limits"])) requests.TryAdd(name, limit);
+        return requests;
+    }
+
+    private static Dictionary<string, ResourceQuantity> Quantities(JsonNode? quantities) =>
+        quantities is JsonObject o ? o.ToDictionary(p => p.Key, p => new ResourceQuantity(p.Value!.ToString())) : [];
+
+    private static bool SameQuantities(Dictionary<string, ResourceQuantity> a, Dictionary<string, ResourceQuantity> b) =>
+        a.Count == b.Count && a.All(q => b.TryGetValue(q.Key, out var other) && q.Value.Equals(other));
 }

@@ -360,6 +360,7 @@ internal static class KubePodObjects
         "limits" => "spec.containers[*].resources.limits",
         "policy" => "spec.schedulerName",
         "image" => "spec.containers[*].image",
+        KubePodManifests.GraceToOne => "spec.terminationGracePeriodSeconds",
         "labels" => "metadata.labels",
         "expectedDurationSeconds" => $"metadata.annotations[{ExpectedDurationAnnotation}]",
         _ => $"spec.{property}",
@@ -368,13 +369,14 @@ internal static class KubePodObjects
     /// <summary>
     /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>). A change the
     /// API server refuses too is refused in its words (ValidatePodUpdate: "spec: Forbidden: pod updates may not change
-    /// fields other than ..."; its diff here is the list of fields changed). The image, tolerations and deadlines, which it
-    /// would take, and the expected duration are fixed here (nothing restarts a container, and a placement is not redone):
+    /// fields other than ..."; its diff here is the list of fields changed). The images, tolerations, activeDeadlineSeconds and a negative
+    /// terminationGracePeriodSeconds set to 1, which it would take, and the expected duration are fixed here (nothing restarts a container, and a placement is not redone):
     /// refused on their own field, saying so. Labels change (the caller compares without them).
     /// </summary>
     public static IResult RefuseUpdate(string name, IReadOnlyList<string> changed)
     {
-        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or "terminationGracePeriodSeconds") is { } fixedHere)
+        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or KubePodManifests.GraceToOne
+                || p.EndsWith("].image", StringComparison.Ordinal)) is { } fixedHere)
             return KubeStatus.Forbidden("Pod", name, FieldOf(fixedHere),
                 "fixed once a pod is created here (MasOrleans restarts no container and redoes no placement; an API server would take this change): delete the pod and create it again");
         return KubeStatus.Forbidden("Pod", name, "spec",

@@ -73,6 +73,53 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal("train", await Get("pod/pm-pod", "{.spec.containers[0].command[0]}"));
     }
 
+    /// <summary>
+    /// ValidatePodUpdate (pkg/apis/core/validation/validation.go, v1.35) compares the whole spec but for the images, the
+    /// activeDeadlineSeconds, added tolerations and a terminationGracePeriodSeconds going from negative to 1: requests
+    /// moved from one container to another (the pod's sum unchanged) and a grace period from 30 to 60 are refused in its
+    /// words. The first was answered "configured" and kept nothing, the second was called a change an API server takes;
+    /// an init container's image change was named spec.containers[*].image, where ValidateContainerUpdates names
+    /// spec.initContainers[0].image.
+    /// </summary>
+    [Fact]
+    public async Task Requests_moved_between_containers_a_grace_period_change_and_an_init_image_change_are_refused_on_their_own_terms()
+    {
+        static string Fields(string grace, string initImage, string trainerCpu = "\"1\"", string sidecarCpu = "500m") => Pod("pm-fields", "pm-none", "train")
+            .Replace("  restartPolicy: Never\n", $"  restartPolicy: Never\n  terminationGracePeriodSeconds: {grace}\n  initContainers:\n  - name: fetch\n    image: {initImage}\n")
+            .Replace("requests: {cpu: \"1\", memory: 1Gi}", $"requests: {{cpu: {trainerCpu}, memory: 1Gi}}")
+            .Replace("requests: {cpu: 500m, memory: 256Mi}", $"requests: {{cpu: {sidecarCpu}, memory: 256Mi}}");
+        // The replacements took: both containers' cpu moved, the init container and grace period in place.
+        Assert.Equal(2, Fields("30", "busybox:1.35", "750m", "750m").Split("{cpu: 750m,").Length - 1);
+        Assert.Contains("initContainers:", Fields("30", "busybox:1.35"));
+        (await kube.Run("apply", "-f", kube.Manifest("pm-fields", Fields("30", "busybox:1.35")))).Succeeded();
+        const string Forbidden = "The Pod \"pm-fields\" is invalid: spec: Forbidden: pod updates may not change fields other than";
+
+        var moved = await kube.Run("apply", "-f", kube.Manifest("pm-fields-moved", Fields("30", "busybox:1.35", "750m", "750m")));
+        Assert.Equal(1, moved.ExitCode);
+        Assert.Contains(Forbidden, moved.Error);
+        Assert.Contains("changed: spec.containers[*].resources.requests", moved.Error);
+        Assert.Equal("1 500m", await Get("pod/pm-fields", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[1].resources.requests.cpu}"));
+
+        var grace = await kube.Run("apply", "-f", kube.Manifest("pm-fields-grace", Fields("60", "busybox:1.35")));
+        Assert.Equal(1, grace.ExitCode);
+        Assert.Contains(Forbidden, grace.Error);
+        Assert.Contains("changed: spec.terminationGracePeriodSeconds", grace.Error);
+
+        var init = await kube.Run("apply", "-f", kube.Manifest("pm-fields-init", Fields("30", "busybox:1.37")));
+        Assert.Equal(1, init.ExitCode);
+        Assert.Contains("The Pod \"pm-fields\" is invalid: spec.initContainers[0].image: Forbidden: fixed once a pod is created here", init.Error);
+        Assert.Equal("30 busybox:1.35", await Get("pod/pm-fields", "{.spec.terminationGracePeriodSeconds} {.spec.initContainers[0].image}"));
+
+        // The one grace period change the API server takes, negative to 1, is fixed here as the image is.
+        (await kube.Run("apply", "-f", kube.Manifest("pm-negative", Fields("-1", "busybox:1.35").Replace("pm-fields", "pm-negative")))).Succeeded();
+        var toOne = await kube.Run("apply", "-f", kube.Manifest("pm-negative-1", Fields("1", "busybox:1.35").Replace("pm-fields", "pm-negative")));
+        Assert.Equal(1, toOne.ExitCode);
+        Assert.Contains("The Pod \"pm-negative\" is invalid: spec.terminationGracePeriodSeconds: Forbidden: fixed once a pod is created here", toOne.Error);
+        var toFive = await kube.Run("apply", "-f", kube.Manifest("pm-negative-5", Fields("5", "busybox:1.35").Replace("pm-fields", "pm-negative")));
+        Assert.Equal(1, toFive.ExitCode);
+        Assert.Contains("The Pod \"pm-negative\" is invalid: spec: Forbidden: pod updates may not change fields other than", toFive.Error);
+    }
+
     /// <summary>A manifest beyond the bound kept is served as modeled, and the client told so in the API server's warning form.</summary>
     [Fact]
     public async Task A_manifest_beyond_the_bound_kept_is_created_with_a_warning_naming_what_is_not_kept()
