@@ -27,6 +27,11 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
     /// <summary>The node's reservation writes wait until <see cref="Resume"/>.</summary>
     public void Stall(string node) => _stalled[node] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>How many reservation writes for the node have reached its gate while it was stalled.</summary>
+    public int StalledWrites(string node) => _stalledWrites.GetValueOrDefault(node);
+
+    private readonly ConcurrentDictionary<string, int> _stalledWrites = new(StringComparer.Ordinal);
+
     public void Resume(string node)
     {
         if (_stalled.TryRemove(node, out var gate)) gate.SetResult();
@@ -44,7 +49,11 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
 
     public async Task Add(string node, BoundPod bound)
     {
-        if (_stalled.TryGetValue(node, out var gate)) await gate.Task;
+        if (_stalled.TryGetValue(node, out var gate))
+        {
+            _stalledWrites.AddOrUpdate(node, 1, (_, n) => n + 1);
+            await gate.Task;
+        }
         if (!IsDown(node, out var lands))
         {
             await _stored.Add(node, bound);
