@@ -91,7 +91,7 @@ public sealed partial class PodGrain
                 await StopContainer();
                 await ReleaseDeleted(node, s.Spec!.CreatedAt);
             }
-            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
+            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated, s.Spec!.CreatedAt);
         }
         finally
         {
