@@ -138,4 +138,26 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.True(await RoomIsFree(node, "nom-end-probe-2"));
         Assert.True((await pod.Delete()).IsOk);
     }
+
+    /// <summary>
+    /// A deleted pod's nomination is forgotten late (its deletion waited on a node whose silo had died) after a pod of its
+    /// name was created again and nominated to the same node. Kube's nominator keys nominations by pod UID
+    /// (pkg/scheduler/backend/queue/nominator.go, v1.35: nominatedPodToNode[pod.UID], deleteNominatedPodIfExistsUnlocked),
+    /// so the deleted pod's forget leaves the new pod's hold; the new pod's own forget drops it.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_pods_late_nomination_forget_keeps_the_hold_of_the_pod_created_again_under_its_name()
+    {
+        var node = await NodeOf("nom-inc");
+        var deletedAt = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var recreatedAt = deletedAt.AddSeconds(5);
+        await node.Nominate(PodOf("nom-inc-p", 2000) with { Priority = 100, CreatedAt = recreatedAt });
+        Assert.False(await RoomIsFree(node, "nom-inc-probe-1"));
+
+        await node.ForgetNomination("nom-inc-p", deletedAt);
+        Assert.False(await RoomIsFree(node, "nom-inc-probe-2"));
+
+        await node.ForgetNomination("nom-inc-p", recreatedAt);
+        Assert.True(await RoomIsFree(node, "nom-inc-probe-3"));
+    }
 }

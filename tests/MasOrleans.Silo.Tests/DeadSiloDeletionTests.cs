@@ -44,24 +44,38 @@ public sealed class DeadSiloDeletionTests : IDisposable
 
     /// <summary>
     /// The pod's own calls to its node's Release fail, once <see cref="Dead"/>, as if the node's silo were dead (other
-    /// callers, its shard's reconciliation, get through); its shard asking it whether that release is pending is counted.
+    /// callers, its shard's reconciliation, get through), or, while <see cref="Unanswered"/> runs, get no answer yet, as from
+    /// a silo that died and is not declared dead yet (held as they leave the pod). Its shard asking it whether that release
+    /// is pending is counted, and the pod's answers kept.
     /// </summary>
-    private sealed class NodeDeadToItsPod(string pod) : IIncomingGrainCallFilter
+    private sealed class NodeDeadToItsPod(string pod) : IIncomingGrainCallFilter, IOutgoingGrainCallFilter
     {
         public volatile bool Dead;
+        public volatile Task? Unanswered;
         private int _asked;
 
         public int Asked => Volatile.Read(ref _asked);
 
-        public Task Invoke(IIncomingGrainCallContext context)
+        public System.Collections.Concurrent.ConcurrentQueue<bool> Answers { get; } = new();
+
+        private bool IsItsRelease(IGrainCallContext context) =>
+            context.InterfaceMethod is { } method && method.DeclaringType == typeof(INodeGrain) && method.Name == nameof(INodeGrain.Release)
+            && context.SourceId is { } source && source.Type.ToString() == "mas-pod" && source.Key.ToString() == pod;
+
+        public async Task Invoke(IIncomingGrainCallContext context)
         {
+            if (Dead && IsItsRelease(context)) throw new SiloUnavailableException("the node's silo is dead (test)");
             var method = context.InterfaceMethod;
-            if (Dead && method?.DeclaringType == typeof(INodeGrain) && method.Name == nameof(INodeGrain.Release) && context.SourceId is { } source
-                && source.Type.ToString() == "mas-pod" && source.Key.ToString() == pod)
-                throw new SiloUnavailableException("the node's silo is dead (test)");
-            if (method?.DeclaringType == typeof(IPodGrain) && method.Name == nameof(IPodGrain.ReleasePending) && context.TargetId.Key.ToString() == pod)
-                Interlocked.Increment(ref _asked);
-            return context.Invoke();
+            var asked = method?.DeclaringType == typeof(IPodGrain) && method.Name == nameof(IPodGrain.ReleasePending) && context.TargetId.Key.ToString() == pod;
+            if (asked) Interlocked.Increment(ref _asked);
+            await context.Invoke();
+            if (asked && context.Response?.Result is bool pending) Answers.Enqueue(pending);
+        }
+
+        public async Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (Unanswered is { } silence && IsItsRelease(context)) await silence;
+            await context.Invoke();
         }
     }
 
@@ -216,5 +230,43 @@ public sealed class DeadSiloDeletionTests : IDisposable
         node.Dead = false;
         await http.WaitFor("/api/v1/nodes/dq-node", n => n.GetProperty("pods").GetArrayLength() == 0);
         Assert.Empty((await StoredCluster.ReadAsync(_redis.ConnectionString)).Bindings.GetValueOrDefault("dq-node") ?? []);
+    }
+
+    /// <summary>
+    /// The pod's first ask of its node's release gets no answer yet (the node's silo died and is not declared dead), and its
+    /// shard, reactivated from the records where the pod is gone (here: told the pod is gone), sees the reservation on two
+    /// reconciliation passes (every second here, every 10 s by default: well inside a 30 s call timeout) and asks the pod.
+    /// The pod counted a release as pending only once that first ask had failed, so it said none was, and the shard released
+    /// the room itself with its Warning. It says the release is pending: the room is left to the pod's own release.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_pods_first_release_still_in_flight_is_left_to_the_deletion_by_its_shard_s_reconciliation()
+    {
+        var silence = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = new NodeDeadToItsPod("dq-inflight");
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "1" },
+            configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(node).AddSingleton<IOutgoingGrainCallFilter>(node));
+        var http = silo.Http;
+        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("dq-node", cpu: "8"))).StatusCode);
+        using (var created = await http.Post("/api/v1/pods", Requests.Pod("dq-inflight", cpu: "8")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        await http.WaitFor("/api/v1/pods/dq-inflight", p => p.Phase() == "Running");
+        node.Unanswered = silence.Task;
+
+        var deletion = http.DeleteAsync("/api/v1/pods/dq-inflight");
+        var shards = silo.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<MasOrleans.Grains.SchedulerOptions>>().Value.QueueShards;
+        var shard = silo.Services.GetRequiredService<IGrainFactory>().GetGrain<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of("dq-inflight", shards)));
+        await shard.Track(new PodEntry("dq-inflight", PodPhase.Running, "dq-node", DateTimeOffset.UtcNow.UtcTicks + TimeSpan.TicksPerHour), removed: true);
+        for (var waited = 0; node.Answers.IsEmpty; waited++)
+        {
+            Assert.True(waited < 600, "the shard's reconciliation never asked the pod");
+            await Task.Delay(100);
+        }
+        Assert.All(node.Answers, pending => Assert.True(pending));
+        silence.SetResult();
+
+        using (var deleted = await deletion)
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await http.WaitFor("/api/v1/nodes/dq-node", n => n.GetProperty("pods").GetArrayLength() == 0);
     }
 }

@@ -40,9 +40,11 @@ public interface INodeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Drops the pod's nomination here at once (kube's nominator, DeleteNominatedPodIfExists): it bound elsewhere, was
-    /// deleted, or was nominated to another node. Nothing when it holds none.
+    /// deleted, or was nominated to another node. Nothing when it holds none, or holds one for another pod of the name than
+    /// <paramref name="podCreatedAt"/> names (kube's nominator keys by pod UID: a deleted pod's late forget keeps the hold
+    /// of one created again under its name; null drops whichever it holds).
     /// </summary>
-    Task ForgetNomination(string podName);
+    Task ForgetNomination(string podName, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// Frees the pod's room; false when the node holds no pod of that name, or holds another pod of it than

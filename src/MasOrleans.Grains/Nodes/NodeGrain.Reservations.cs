@@ -131,9 +131,9 @@ public sealed partial class NodeGrain
         return Task.CompletedTask;
     }
 
-    public Task ForgetNomination(string podName)
+    public Task ForgetNomination(string podName, DateTimeOffset? podCreatedAt = null)
     {
-        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == podName);
+        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == podName && PodSpec.SameIncarnation(n.Pod.CreatedAt, podCreatedAt));
         return Task.CompletedTask;
     }
 

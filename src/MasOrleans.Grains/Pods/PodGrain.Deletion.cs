@@ -21,9 +21,16 @@ public sealed partial class PodGrain
 
     private IGrainTimer? _deletedTimer;
 
+    /// <summary>The deletion's steps after its record (<see cref="Unbind"/>), which may outlive the DELETE's answer.</summary>
+    private Task _unbinding = Task.CompletedTask;
+
     private Task DeactivateIfStillDeleted(CancellationToken cancellation)
     {
-        if (state.State.Spec is null) DeactivateOnIdle();
+        if (state.State.Spec is not null) return Task.CompletedTask;
+        // Steps still waiting on unanswering silos (a release, then a nomination's forget, up to a call timeout each) would
+        // be cut off, the listing's Untrack with them: the activation waits for them, a grace at a time.
+        if (!_unbinding.IsCompleted) _deletedTimer?.Change(DeletedGrace, Timeout.InfiniteTimeSpan);
+        else DeactivateOnIdle();
         return Task.CompletedTask;
     }
 
@@ -59,7 +66,7 @@ public sealed partial class PodGrain
         _deletedTimer = this.RegisterGrainTimer(DeactivateIfStillDeleted, new GrainTimerCreationOptions(DeletedGrace, Timeout.InfiniteTimeSpan));
         _ = Shard.Remove(Name);
         var removed = new PodEntry(Name, s.Phase, s.NodeName, NextVersion());
-        var effects = Unbind(s, releaseNode, removed);
+        var effects = _unbinding = Unbind(s, releaseNode, removed);
         try
         {
             await effects.WaitAsync(AnswerBudget);
@@ -91,7 +98,7 @@ public sealed partial class PodGrain
                 await StopContainer();
                 await ReleaseDeleted(node, s.Spec!.CreatedAt);
             }
-            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated);
+            if (s.NominatedNodeName is { } nominated) await ForgetNomination(nominated, s.Spec!.CreatedAt);
         }
         finally
         {
@@ -148,9 +155,16 @@ public sealed partial class PodGrain
     /// </summary>
     private async Task ReleaseDeleted(string node, DateTimeOffset? podCreatedAt)
     {
-        if (await TryRelease(node, podCreatedAt) is not { } unavailable) return;
+        // Pending from the first ask: that call may wait a call timeout on a silo that died undeclared, and the shard's
+        // reconciliation asking meanwhile (ReleasePending) must leave the room to it as to a retry.
+        var release = (node, podCreatedAt);
+        _unreleased.Add(release);
+        if (await TryRelease(node, podCreatedAt) is not { } unavailable)
+        {
+            _unreleased.Remove(release);
+            return;
+        }
         LogReleasePending(logger, Name, node, unavailable);
-        _unreleased.Add((node, podCreatedAt));
         _releaseTimer ??= this.RegisterGrainTimer(ReleaseAgain, new GrainTimerCreationOptions(ReleaseRetry, ReleaseRetry));
     }
 

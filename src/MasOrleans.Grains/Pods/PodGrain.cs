@@ -126,7 +126,7 @@ public sealed partial class PodGrain(
         StartContainerSoon();
         if (_relabeledWhileWaiting) _ = RelabelPlacement(placement.Node);
         // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
-        if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated);
+        if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated, s.Spec.CreatedAt);
         return Entry();
     }
 
@@ -136,7 +136,7 @@ public sealed partial class PodGrain(
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
         if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
-        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier);
+        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
         state.State = state.State with { NominatedNodeName = node };
         // Not persisted (the node's hold is memory only too); reported, so listings and watches show it.
@@ -144,14 +144,16 @@ public sealed partial class PodGrain(
     }
 
     /// <summary>
-    /// Drops the pod's hold on <paramref name="node"/> at once, as kube's nominator does on assign and delete. A node that
-    /// does not answer keeps the hold until it lapses by itself (30 s), so the pod's own bind or delete still stands.
+    /// Drops the hold on <paramref name="node"/> of the pod created at <paramref name="podCreatedAt"/> at once, as kube's
+    /// nominator does on assign and delete; by creation time, so a deleted pod's late forget leaves the hold of a pod
+    /// created again under the name. A node that does not answer keeps the hold until it lapses by itself (30 s), so the
+    /// pod's own bind or delete still stands.
     /// </summary>
-    private async Task ForgetNomination(string node)
+    private async Task ForgetNomination(string node, DateTimeOffset? podCreatedAt)
     {
         try
         {
-            await GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name);
+            await GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name, podCreatedAt);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -167,7 +169,7 @@ public sealed partial class PodGrain(
         var nominated = clearNomination ? state.State.NominatedNodeName : null;
         if (nominated is not null)
         {
-            await ForgetNomination(nominated);
+            await ForgetNomination(nominated, s.Spec.CreatedAt);
             state.State = state.State with { NominatedNodeName = null };
         }
         // A nomination ended is stored even when the failure repeats, so the pod shows none after a restart either.

@@ -41,13 +41,18 @@ internal static class LearningApi
         return TypedResults.Ok(Respond(await Grain(grains, algorithm).SetOnline(enabled), models));
     }
 
-    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Train(
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Train(
         string algorithm, IGrainFactory grains, LearnedModels models)
     {
         if (Unknown(algorithm, models) is { } missing) return missing;
         var outcome = await Grain(grains, algorithm).Train();
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models)),
+            // The grain logged the round's failure with its stack: answered here without a second record.
+            OutcomeCode.Failed => TypedResults.Problem(Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error", outcome.Message!)),
+            _ => Problems.Conflict(outcome.Message!),
+        };
     }
 
     private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>>> Rollback(
