@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Storage;
@@ -133,11 +134,14 @@ public sealed class LearningGrain(
         return Status();
     }
 
-    /// <summary>
-    /// A failed round is answered, not thrown: the round logged it with its stack, the one place that always can (a caller
-    /// may have timed out meanwhile, or would log it again, or not at all: an outage's later 503s are one line each).
-    /// </summary>
-    public Task<Outcome> Train() => TrainRound();
+    public async Task<Outcome> Train()
+    {
+        // A failure is its caller's to report (over HTTP, the problem handler logs it with its stack): logged here as
+        // well, a failed manual round was logged twice.
+        var (outcome, failure) = await TrainRound(logFailure: false);
+        failure?.Throw();
+        return outcome;
+    }
 
     public async Task<Outcome> Rollback(int? version)
     {
@@ -156,15 +160,18 @@ public sealed class LearningGrain(
     private async Task TrainIfDue(CancellationToken cancellationToken)
     {
         // A failed round is logged and counted by TrainRound and not thrown on: Orleans' timer logged it a second time.
-        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound();
+        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound(logFailure: true);
     }
 
-    /// <summary>One round; a round that failed is counted and logged with its stack here, and answered <see cref="OutcomeCode.Failed"/>.</summary>
-    private async Task<Outcome> TrainRound()
+    /// <summary>
+    /// One round; a round that failed is counted here, logged with its stack when <paramref name="logFailure"/> (no caller
+    /// will), and its exception returned.
+    /// </summary>
+    private async Task<(Outcome Outcome, ExceptionDispatchInfo? Failure)> TrainRound(bool logFailure)
     {
-        if (!Enabled) return Outcome.Conflict("online learning is switched off");
-        if (_training) return Outcome.Conflict("a training round is already running");
-        if (_pendingTransitions == 0) return Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made");
+        if (!Enabled) return (Outcome.Conflict("online learning is switched off"), null);
+        if (_training) return (Outcome.Conflict("a training round is already running"), null);
+        if (_pendingTransitions == 0) return (Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made"), null);
         _training = true;
         var started = Stopwatch.GetTimestamp();
         var from = ActiveRecord();
@@ -195,13 +202,13 @@ public sealed class LearningGrain(
             if (!double.IsFinite(round.Loss))
             {
                 _trainerVersion = -1; // start the next round from the active weights again
-                return Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
+                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active")), null);
             }
             if (state.State.ActiveVersion != from.Version)
             {
                 _trainerVersion = -1;
-                return Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
-                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
+                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
+                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded")), null);
             }
             var version = state.State.LatestVersion + 1;
             var stored = new StoredModelVersion(new ModelVersionInfo(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest), package.Files);
@@ -214,18 +221,18 @@ public sealed class LearningGrain(
             _trainerVersion = version;
             logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
                 Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
-            return Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success);
+            return (Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _trainerVersion = -1;
-            logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            if (logFailure) logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
             // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
             // train, and the status showed the last round that worked as the last round.
             _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
                 Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
-            return Outcome.Failed($"the training round from version {from.Version} failed; the server log has its error; version {from.Version} stays active");
+            return (Outcome.Success, ExceptionDispatchInfo.Capture(e));
         }
         finally
         {

@@ -41,18 +41,13 @@ internal static class LearningApi
         return TypedResults.Ok(Respond(await Grain(grains, algorithm).SetOnline(enabled), models));
     }
 
-    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Train(
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Train(
         string algorithm, IGrainFactory grains, LearnedModels models)
     {
         if (Unknown(algorithm, models) is { } missing) return missing;
         var outcome = await Grain(grains, algorithm).Train();
-        return outcome.Code switch
-        {
-            OutcomeCode.Ok => TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models)),
-            // The grain logged the round's failure with its stack: answered here without a second record.
-            OutcomeCode.Failed => TypedResults.Problem(Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error", outcome.Message!)),
-            _ => Problems.Conflict(outcome.Message!),
-        };
+        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
+        return TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
     }
 
     private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>>> Rollback(
