@@ -31,6 +31,8 @@ public sealed class ManualTrainingFailureTests : IDisposable
         for (var i = 0; i < 3; i++)
             Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod($"mt-{i}", cpu: "1", gpu: "1", policy: "ddqn"))).StatusCode);
         await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("pendingTransitions").GetInt32() >= 1, 30);
+        // Running first: a pod whose container start is still to be written would log its failed write in the outage.
+        for (var i = 0; i < 3; i++) await http.WaitFor($"/api/v1/pods/mt-{i}", p => p.Phase() == "Running");
 
         _redis.Crash();
         using (var failed = await http.PostAsync("/api/v1/learning/ddqn/train", null))
