@@ -2,7 +2,6 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -13,32 +12,20 @@ namespace MasOrleans.Grains.Tests;
 /// "bound but its node does not hold it" in SiloStopTests). It stores none: the cycle is tried again, and reaches the
 /// next activation.
 /// </summary>
-public sealed class NodeSiloStoppingTests : IAsyncLifetime
+public sealed class NodeSiloStoppingTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
 {
-    private readonly SiloLog _log = new();
-    private readonly OutageNodeBindingStore _bindings = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings);
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     [Fact]
     public async Task A_node_grain_on_a_stopping_silo_stores_no_new_reservation()
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>("ns-node");
+        var node = fixture.Client.GetGrain<INodeGrain>("ns-node");
         Assert.True((await node.Register(NodeSpecOf("ns-node"))).IsOk);
         Assert.True((await node.Reserve(PodOf("ns-before"), GpuAllocation.None)).Reserved);
 
-        _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
+        fixture.Cluster.GetSiloServiceProvider(fixture.Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("ns-after"), GpuAllocation.None));
         Assert.Contains("its silo is stopping", refused.Message);
-        Assert.Equal(["ns-before"], await _bindings.Stored("ns-node"));
+        Assert.Equal(["ns-before"], await fixture.Bindings.Stored("ns-node"));
         Assert.Equal(["ns-before"], (await node.GetView())!.Pods.Select(p => p.Pod.Name));
     }
 }
