@@ -58,57 +58,18 @@ public sealed class KubectlFixture : IAsyncLifetime
     }
 
     /// <summary>A manifest in a file, as users pass them to kubectl -f.</summary>
-    public string Manifest(string name, string yaml)
-    {
-        var path = Path.Combine(_directory, name + ".yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
+    public string Manifest(string name, string yaml) => KubectlProcess.Manifest(_directory, name, yaml);
 
-    public ProcessStartInfo StartInfo(IEnumerable<string> args, string? kubeconfig = null)
-    {
-        var info = new ProcessStartInfo("kubectl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        // Its own discovery cache, so a port reused by another run never answers from stale discovery.
-        info.ArgumentList.Add($"--cache-dir={Path.Combine(_directory, "cache")}");
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        info.Environment["KUBECONFIG"] = kubeconfig ?? Kubeconfig;
-        return info;
-    }
+    public ProcessStartInfo StartInfo(IEnumerable<string> args, string? kubeconfig = null) =>
+        KubectlProcess.StartInfo(_directory, kubeconfig ?? Kubeconfig, args);
 
-    public async Task<KubectlResult> Run(params string[] args) => await RunWith(null, args);
+    public Task<KubectlResult> Run(params string[] args) => RunWith(null, args);
 
-    public async Task<KubectlResult> RunWith(string? kubeconfig, params string[] args)
-    {
-        using var process = Process.Start(StartInfo(args, kubeconfig))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl {string.Join(' ', args)} did not finish in 60 s");
-        }
-        return new KubectlResult(args, process.ExitCode, await stdout, await stderr);
-    }
+    public Task<KubectlResult> RunWith(string? kubeconfig, params string[] args) => KubectlProcess.Run(_directory, kubeconfig ?? Kubeconfig, args);
 
     /// <summary>Polls a jsonpath of an object (or of a selection, "pods -l app=x") until it has the expected value.</summary>
-    public async Task<string> WaitFor(string resource, string jsonPath, Func<string, bool> done, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = await Run(["get", .. resource.Split(' '), "-o", $"jsonpath={jsonPath}"]);
-            last = result.Output;
-            if (result.ExitCode == 0 && done(last)) return last;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException($"{resource} {jsonPath} is still '{last}' after {seconds} s");
-    }
+    public Task<string> WaitFor(string resource, string jsonPath, Func<string, bool> done, int seconds = 30) =>
+        KubectlProcess.WaitFor(Run, resource, jsonPath, done, seconds);
 }
 
 public sealed record KubectlResult(IReadOnlyList<string> Args, int ExitCode, string Output, string Error)

@@ -87,30 +87,23 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
     public async Task A_restarted_silo_on_the_same_redis_still_has_a_pods_annotations()
     {
         using var redis = RedisServer.Start();
-        var kubectl = new OwnSiloKubectl(Directory.CreateTempSubdirectory("mas-annotations-").FullName);
-        try
+        using var kubectl = new OwnSiloKubectl("mas-annotations-");
+        var clusterId = $"annotations-{redis.Port}";
+        var manifest = kubectl.Manifest("pod", AnnotatedPod("ps-pod", "ps", "    team: ml"));
+        await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            var clusterId = $"annotations-{redis.Port}";
-            var manifest = kubectl.Manifest("pod", AnnotatedPod("ps-pod", "ps", "    team: ml"));
-            await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(silo);
-                (await kubectl.Run("apply", "-f", manifest)).Succeeded();
-                (await kubectl.Run("annotate", "pod", "ps-pod", "note=kept")).Succeeded();
-            }
-            await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(restarted);
-                Assert.Equal("ml kept", (await kubectl.Run("get", "pod", "ps-pod", "-o", "jsonpath={.metadata.annotations.team} {.metadata.annotations.note}")).Succeeded().Output);
-                // The REST API shows the client's annotations too.
-                var rest = JsonDocument.Parse(await restarted.Http.GetStringAsync("/api/v1/pods/ps-pod")).RootElement.GetProperty("annotations");
-                Assert.Equal("ml kept", $"{rest.GetProperty("team")} {rest.GetProperty("note")}");
-                Assert.Equal("pod/ps-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
-            }
+            kubectl.Use(silo);
+            (await kubectl.Run("apply", "-f", manifest)).Succeeded();
+            (await kubectl.Run("annotate", "pod", "ps-pod", "note=kept")).Succeeded();
         }
-        finally
+        await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            Directory.Delete(kubectl.Directory, recursive: true);
+            kubectl.Use(restarted);
+            Assert.Equal("ml kept", (await kubectl.Run("get", "pod", "ps-pod", "-o", "jsonpath={.metadata.annotations.team} {.metadata.annotations.note}")).Succeeded().Output);
+            // The REST API shows the client's annotations too.
+            var rest = JsonDocument.Parse(await restarted.Http.GetStringAsync("/api/v1/pods/ps-pod")).RootElement.GetProperty("annotations");
+            Assert.Equal("ml kept", $"{rest.GetProperty("team")} {rest.GetProperty("note")}");
+            Assert.Equal("pod/ps-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
         }
     }
 

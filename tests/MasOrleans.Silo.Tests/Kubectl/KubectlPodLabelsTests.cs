@@ -110,31 +110,24 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
     public async Task A_restarted_silo_counts_a_running_pods_new_labels()
     {
         using var redis = RedisServer.Start();
-        var kubectl = new OwnSiloKubectl(Directory.CreateTempSubdirectory("mas-labels-").FullName);
-        try
+        using var kubectl = new OwnSiloKubectl("mas-labels-");
+        var clusterId = $"labels-{redis.Port}";
+        await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            var clusterId = $"labels-{redis.Port}";
-            await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(silo);
-                (await kubectl.Run("apply", "-f", kubectl.Manifest("node", KubeManifests.Node("pls-node", "pls")))).Succeeded();
-                (await kubectl.Run("create", "-f", kubectl.Manifest("a", KubeManifests.Pod("pls-a", "pls")))).Succeeded();
-                await kubectl.Until("pod/pls-a", "{.status.phase}", "Running");
-                (await kubectl.Run("label", "pod", "pls-a", "team=pls-x")).Succeeded();
-            }
-            await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(restarted);
-                Assert.Equal("pls-x Running", (await kubectl.Run("get", "pod", "pls-a", "-o", "jsonpath={.metadata.labels.team} {.status.phase}")).Succeeded().Output);
-                (await kubectl.Run("create", "-f", kubectl.Manifest("b", AntiAffine("pls-b", "pls", "pls-x")))).Succeeded();
-                await kubectl.Until("pod/pls-b", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", "Unschedulable");
-                (await kubectl.Run("label", "pod", "pls-a", "team-")).Succeeded();
-                await kubectl.Until("pod/pls-b", "{.spec.nodeName}", "pls-node");
-            }
+            kubectl.Use(silo);
+            (await kubectl.Run("apply", "-f", kubectl.Manifest("node", KubeManifests.Node("pls-node", "pls")))).Succeeded();
+            (await kubectl.Run("create", "-f", kubectl.Manifest("a", KubeManifests.Pod("pls-a", "pls")))).Succeeded();
+            await kubectl.Until("pod/pls-a", "{.status.phase}", "Running");
+            (await kubectl.Run("label", "pod", "pls-a", "team=pls-x")).Succeeded();
         }
-        finally
+        await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            Directory.Delete(kubectl.Directory, recursive: true);
+            kubectl.Use(restarted);
+            Assert.Equal("pls-x Running", (await kubectl.Run("get", "pod", "pls-a", "-o", "jsonpath={.metadata.labels.team} {.status.phase}")).Succeeded().Output);
+            (await kubectl.Run("create", "-f", kubectl.Manifest("b", AntiAffine("pls-b", "pls", "pls-x")))).Succeeded();
+            await kubectl.Until("pod/pls-b", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", "Unschedulable");
+            (await kubectl.Run("label", "pod", "pls-a", "team-")).Succeeded();
+            await kubectl.Until("pod/pls-b", "{.spec.nodeName}", "pls-node");
         }
     }
 

@@ -35,35 +35,28 @@ public sealed class KubectlStoredPodsTests
     public async Task A_pod_stored_without_its_limits_takes_its_manifests_limits_on_reapply()
     {
         using var redis = RedisServer.Start();
-        var kubectl = new OwnSiloKubectl(Directory.CreateTempSubdirectory("mas-stored-").FullName);
-        try
+        using var kubectl = new OwnSiloKubectl("mas-stored-");
+        var clusterId = $"stored-{redis.Port}";
+        var manifest = kubectl.Manifest("pod", Pod("so-pod"));
+        await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            var clusterId = $"stored-{redis.Port}";
-            var manifest = kubectl.Manifest("pod", Pod("so-pod"));
-            await using (var silo = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(silo);
-                (await kubectl.Run("apply", "-f", manifest)).Succeeded();
-            }
-            await StripToOldShape(redis.ConnectionString, "so-pod");
-            await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
-            {
-                kubectl.Use(restarted);
-                Assert.Equal("1 ", await Get(kubectl, "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.cpu}"));
-
-                var below = await kubectl.Run("apply", "-f", kubectl.Manifest("below", Pod("so-pod", cpuLimit: "500m")));
-                Assert.Equal(1, below.ExitCode);
-                Assert.Contains("The Pod \"so-pod\" is invalid: spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m", below.Error);
-                Assert.Equal("", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu}"));
-
-                Assert.Equal("pod/so-pod configured", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
-                Assert.Equal("2 2Gi", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory}"));
-                Assert.Equal("pod/so-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
-            }
+            kubectl.Use(silo);
+            (await kubectl.Run("apply", "-f", manifest)).Succeeded();
         }
-        finally
+        await StripToOldShape(redis.ConnectionString, "so-pod");
+        await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
-            Directory.Delete(kubectl.Directory, recursive: true);
+            kubectl.Use(restarted);
+            Assert.Equal("1 ", await Get(kubectl, "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.cpu}"));
+
+            var below = await kubectl.Run("apply", "-f", kubectl.Manifest("below", Pod("so-pod", cpuLimit: "500m")));
+            Assert.Equal(1, below.ExitCode);
+            Assert.Contains("The Pod \"so-pod\" is invalid: spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m", below.Error);
+            Assert.Equal("", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu}"));
+
+            Assert.Equal("pod/so-pod configured", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
+            Assert.Equal("2 2Gi", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory}"));
+            Assert.Equal("pod/so-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
         }
     }
 
