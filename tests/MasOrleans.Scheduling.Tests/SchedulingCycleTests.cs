@@ -42,6 +42,23 @@ public sealed class SchedulingCycleTests
     private SchedulingCycle Cycle(int maxAttempts = 4) => new(new PolicySchedulers(_catalog), new FakeSnapshot(_snapshot, "kube"),
         _nodes, _recorder, _recorder, new CycleOptions { MaxAttempts = maxAttempts }, new Random(1));
 
+    /// <summary>
+    /// n1 full with "low" (8 cores, priority 0, created at <paramref name="lowCreatedAt"/> if given) and n0 with "filler"
+    /// (4 cores, priority 100), in the view and on the nodes: a 6-core pod finds room only by evicting low.
+    /// </summary>
+    private PodSpec FillNodes(DateTimeOffset? lowCreatedAt = null)
+    {
+        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
+        if (lowCreatedAt is { } created) low = low with { CreatedAt = created };
+        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
+        foreach (var state in new[] { _snapshot, _authority })
+        {
+            Assert.True(state.TryBind(1, low, GpuAllocation.None));
+            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
+        }
+        return low;
+    }
+
     private static PodSpec Counting(string name, long cpu = Cpu) => Pod(name, cpuMilli: cpu, memoryBytes: Gi) with { Policy = "counting" };
 
     [Fact]
@@ -187,13 +204,7 @@ public sealed class SchedulingCycleTests
     [Fact]
     public async Task Preemption_nominates_the_node_evicts_the_lower_priority_pod_and_binds_there()
     {
-        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
-        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
-        foreach (var state in new[] { _snapshot, _authority })
-        {
-            Assert.True(state.TryBind(1, low, GpuAllocation.None));
-            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
-        }
+        FillNodes();
 
         var result = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
 
@@ -215,13 +226,7 @@ public sealed class SchedulingCycleTests
     [Fact]
     public async Task A_lower_priority_pod_does_not_take_the_room_a_preemptor_is_nominated_to()
     {
-        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
-        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
-        foreach (var state in new[] { _snapshot, _authority })
-        {
-            Assert.True(state.TryBind(1, low, GpuAllocation.None));
-            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
-        }
+        FillNodes();
         CycleResult? mid = null;
         _recorder.BeforeEvict = _ =>
         {
@@ -249,13 +254,7 @@ public sealed class SchedulingCycleTests
     [Fact]
     public async Task Preemption_clears_the_lower_priority_nominations_on_its_node()
     {
-        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
-        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
-        foreach (var state in new[] { _snapshot, _authority })
-        {
-            Assert.True(state.TryBind(1, low, GpuAllocation.None));
-            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
-        }
+        FillNodes();
         _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 });
         _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 });
 
@@ -276,14 +275,8 @@ public sealed class SchedulingCycleTests
     public async Task A_victim_created_again_before_its_eviction_stays_in_the_view_and_the_preemptor_does_not_take_its_room()
     {
         var created = new DateTimeOffset(2026, 12, 6, 2, 0, 0, TimeSpan.Zero);
-        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0, CreatedAt = created };
+        var low = FillNodes(created);
         var again = low with { CreatedAt = created.AddSeconds(1) };
-        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
-        foreach (var state in new[] { _snapshot, _authority })
-        {
-            Assert.True(state.TryBind(1, low, GpuAllocation.None));
-            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
-        }
         // The view re-read the node meanwhile, as the node grain's change reaches it.
         _recorder.BeforeEvict = _ =>
         {
@@ -312,13 +305,7 @@ public sealed class SchedulingCycleTests
     [Fact]
     public async Task A_pod_with_preemption_policy_never_is_told_it_is_not_eligible_to_preempt()
     {
-        var low = Pod("low", cpuMilli: 8 * Cpu) with { Priority = 0 };
-        var filler = Pod("filler", cpuMilli: 4 * Cpu) with { Priority = 100 };
-        foreach (var state in new[] { _snapshot, _authority })
-        {
-            Assert.True(state.TryBind(1, low, GpuAllocation.None));
-            Assert.True(state.TryBind(0, filler, GpuAllocation.None));
-        }
+        FillNodes();
 
         var result = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10, PreemptionPolicy = PreemptionPolicy.Never });
 
