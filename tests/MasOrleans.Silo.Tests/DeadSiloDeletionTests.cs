@@ -141,10 +141,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         silo.Log.Expect("Pod ds-silent deleted, but its queue shard did not answer in time");
         silo.Log.Expect(@"Response did not arrive on time .*mas-pod/ds-silent\]->.*mas-scheduling-queue/\d+\] .*\.Track\(");
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("ds-node", cpu: "8"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("ds-silent", cpu: "8")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/ds-silent", p => p.Phase() == "Running");
+        await NodeAndPod(http, "ds-node", "8", "ds-silent", "8", "Running");
         shard.Unanswered = silence.Task;
 
         using (var deleted = await http.DeleteAsync("/api/v1/pods/ds-silent"))
@@ -211,10 +208,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "1" },
             configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(node));
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("dq-node", cpu: "8"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("dq-running", cpu: "8")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/dq-running", p => p.Phase() == "Running");
+        await NodeAndPod(http, "dq-node", "8", "dq-running", "8", "Running");
         node.Dead = true;
 
         using (var deleted = await http.DeleteAsync("/api/v1/pods/dq-running"))
@@ -247,10 +241,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "1" },
             configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(node).AddSingleton<IOutgoingGrainCallFilter>(node));
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("dq-node", cpu: "8"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("dq-inflight", cpu: "8")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/dq-inflight", p => p.Phase() == "Running");
+        await NodeAndPod(http, "dq-node", "8", "dq-inflight", "8", "Running");
         node.Unanswered = silence.Task;
 
         var deletion = http.DeleteAsync("/api/v1/pods/dq-inflight");
