@@ -8,6 +8,7 @@ using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
+using static MasOrleans.Silo.Tests.Infrastructure.ExtenderCalls;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -53,16 +54,7 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static ExtenderArgs LoadArgs() =>
-        KubernetesJson.Deserialize<ExtenderArgs>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json")));
-
-    private async Task<T> Post<T>(string verb, object args)
-    {
-        using var response = await Http.PostAsync($"/extender/{verb}", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{verb}: {(int)response.StatusCode} {text}");
-        return KubernetesJson.Deserialize<T>(text);
-    }
+    private Task<T> Post<T>(string verb, object args) => Http.PostExtender<T>(verb, args);
 
     [Fact]
     public async Task Filter_prioritize_and_bind_as_kube_scheduler_calls_them()

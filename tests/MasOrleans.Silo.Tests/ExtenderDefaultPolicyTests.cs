@@ -1,5 +1,3 @@
-using System.Text;
-using k8s;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
@@ -25,13 +23,13 @@ public sealed class ExtenderDefaultPolicyTests
                 ["Extender:Kubernetes:KubeconfigPath"] = kubernetes.WriteKubeconfig(dir),
                 ["Extender:DefaultPolicy"] = "fgd",
             });
-            var args = KubernetesJson.Deserialize<ExtenderArgs>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json")));
+            var args = ExtenderCalls.LoadArgs();
             args.Pod!.Metadata.Annotations.Remove(SchedulerExtender.PolicyAnnotation);
             args.Pod.Metadata.Name = "unannotated";
             args.Pod.Metadata.NamespaceProperty = "default";
-            Assert.Equal("", (await Post<ExtenderFilterResult>(host, "filter", args)).Error);
+            Assert.Equal("", (await host.Http.PostExtender<ExtenderFilterResult>("filter", args)).Error);
             var binding = new ExtenderBindingArgs { PodName = "unannotated", PodNamespace = "default", Node = "gpu-a10-1" };
-            Assert.Equal("", (await Post<ExtenderBindingResult>(host, "bind", binding)).Error);
+            Assert.Equal("", (await host.Http.PostExtender<ExtenderBindingResult>("bind", binding)).Error);
 
             var pod = await host.Http.GetJson("/api/v1/pods/unannotated");
             Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "pod accepted; waiting for policy 'fgd'");
@@ -40,13 +38,5 @@ public sealed class ExtenderDefaultPolicyTests
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static async Task<T> Post<T>(SiloHost host, string verb, object args)
-    {
-        using var response = await host.Http.PostAsync($"/extender/{verb}", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{verb}: {(int)response.StatusCode} {text}");
-        return KubernetesJson.Deserialize<T>(text);
     }
 }

@@ -1,10 +1,8 @@
-using System.Net;
-using System.Text;
-using k8s;
 using k8s.Models;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
+using static MasOrleans.Silo.Tests.Infrastructure.ExtenderCalls;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -27,9 +25,6 @@ public sealed class ExtenderPreemptRestartTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    private static ExtenderArgs LoadArgs() =>
-        KubernetesJson.Deserialize<ExtenderArgs>(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json")));
-
     /// <summary>
     /// ml/hog (priority 0) takes all 4 GPUs of gpu-a10-1. trainer-0 (priority 100, 6 cpu and one GPU, filter-args.json) fits
     /// there only without it (31.5 cpu, 6 taken by hog). After the restart, kube-scheduler offers hog by its UID: the node is
@@ -47,8 +42,8 @@ public sealed class ExtenderPreemptRestartTests : IDisposable
             hog.Pod.Spec.Priority = 0;
             hog.Pod.Spec.Containers[0].Resources.Requests["nvidia.com/gpu"] = new ResourceQuantity("4");
             hog.Pod.Spec.Containers[0].Resources.Limits["nvidia.com/gpu"] = new ResourceQuantity("4");
-            Assert.Equal("", (await Post<ExtenderFilterResult>(silo.Http, "filter", hog)).Error);
-            Assert.Equal("", (await Post<ExtenderBindingResult>(silo.Http, "bind",
+            Assert.Equal("", (await silo.Http.PostExtender<ExtenderFilterResult>("filter", hog)).Error);
+            Assert.Equal("", (await silo.Http.PostExtender<ExtenderBindingResult>("bind",
                 new ExtenderBindingArgs { PodName = "hog", PodNamespace = "ml", PodUID = "u-hog", Node = "gpu-a10-1" })).Error);
             await silo.Http.WaitFor("/api/v1/pods/ml.hog", p => p.Phase() == "Running");
         }
@@ -59,17 +54,9 @@ public sealed class ExtenderPreemptRestartTests : IDisposable
             Pod = LoadArgs().Pod,
             NodeNameToMetaVictims = new Dictionary<string, MetaVictims?> { ["gpu-a10-1"] = new() { Pods = [new MetaPod { Uid = uid }] } },
         };
-        var kept = await Post<ExtenderPreemptionResult>(restarted.Http, "preempt", Offering("u-hog"));
+        var kept = await restarted.Http.PostExtender<ExtenderPreemptionResult>("preempt", Offering("u-hog"));
         Assert.Equal(["gpu-a10-1"], kept.NodeNameToMetaVictims.Keys.ToArray());
         Assert.Equal(["u-hog"], kept.NodeNameToMetaVictims["gpu-a10-1"].Pods!.Select(p => p!.Uid).ToArray());
-        Assert.Empty((await Post<ExtenderPreemptionResult>(restarted.Http, "preempt", Offering("u-stranger"))).NodeNameToMetaVictims);
-    }
-
-    private static async Task<T> Post<T>(HttpClient http, string verb, object args)
-    {
-        using var response = await http.PostAsync($"/extender/{verb}", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{verb}: {(int)response.StatusCode} {text}");
-        return KubernetesJson.Deserialize<T>(text);
+        Assert.Empty((await restarted.Http.PostExtender<ExtenderPreemptionResult>("preempt", Offering("u-stranger"))).NodeNameToMetaVictims);
     }
 }
