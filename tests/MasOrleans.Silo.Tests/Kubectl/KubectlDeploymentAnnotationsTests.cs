@@ -20,7 +20,7 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
         var manifest = kube.Manifest("da-deploy", KubeManifests.Deployment("da-web", "da", extraMetadata: "  annotations:\n    team: ml"));
         Assert.Equal("deployment.apps/da-web created", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
         await kube.WaitFor("deployment/da-web", "{.status.readyReplicas}", r => r == "1");
-        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"da-web\")].metadata.name}");
+        var pods = await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"da-web\")].metadata.name}");
 
         var again = (await kube.Run("apply", "-f", manifest)).Succeeded();
         Assert.Equal("deployment.apps/da-web unchanged", again.Output.Trim());
@@ -30,11 +30,11 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
         var configured = (await kube.Run("apply", "-f", changed)).Succeeded();
         Assert.Equal("deployment.apps/da-web configured", configured.Output.Trim());
         Assert.DoesNotContain("Warning", configured.Error);
-        Assert.Equal("research gold", await Get("deployment/da-web", "{.metadata.annotations.team} {.metadata.annotations.tier}"));
+        Assert.Equal("research gold", await kube.Get("deployment/da-web", "{.metadata.annotations.team} {.metadata.annotations.tier}"));
         Assert.Equal("deployment.apps/da-web unchanged", (await kube.Run("apply", "-f", changed)).Succeeded().Output.Trim());
         // Nothing else of the deployment moved: the same replicas, the same pods.
-        Assert.Equal("1 1", await Get("deployment/da-web", "{.spec.replicas} {.status.readyReplicas}"));
-        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"da-web\")].metadata.name}"));
+        Assert.Equal("1 1", await kube.Get("deployment/da-web", "{.spec.replicas} {.status.readyReplicas}"));
+        Assert.Equal(pods, await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"da-web\")].metadata.name}"));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
         var listed = JsonDocument.Parse(await kube.Http.GetStringAsync(Selected)).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString();
 
         Assert.Equal("deployment.apps/dn-web annotated", (await kube.Run("annotate", "deployment", "dn-web", "team=ml", "example.com/owner=ana")).Succeeded().Output.Trim());
-        Assert.Equal("ml ana", await Get("deployment/dn-web", "{.metadata.annotations.team} {.metadata.annotations.example\\.com/owner}"));
+        Assert.Equal("ml ana", await kube.Get("deployment/dn-web", "{.metadata.annotations.team} {.metadata.annotations.example\\.com/owner}"));
         var list = JsonDocument.Parse(await kube.Http.GetStringAsync(Selected)).RootElement.GetProperty("items")[0];
         Assert.Equal("ml", list.GetProperty("metadata").GetProperty("annotations").GetProperty("team").GetString());
         var watched = await kube.Http.GetStringAsync($"{Selected}&watch=true&resourceVersion={listed}&timeoutSeconds=2");
@@ -53,8 +53,8 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
             e => e.GetProperty("object").GetProperty("metadata").TryGetProperty("annotations", out var a) && a.TryGetProperty("team", out var team) && team.GetString() == "ml");
 
         Assert.Equal("deployment.apps/dn-web annotated", (await kube.Run("annotate", "deployment", "dn-web", "team-")).Succeeded().Output.Trim());
-        Assert.Equal("{\"example.com/owner\":\"ana\"}", await Get("deployment/dn-web", "{.metadata.annotations}"));
-        Assert.Equal("0", await Get("deployment/dn-web", "{.spec.replicas}"));
+        Assert.Equal("{\"example.com/owner\":\"ana\"}", await kube.Get("deployment/dn-web", "{.metadata.annotations}"));
+        Assert.Equal("0", await kube.Get("deployment/dn-web", "{.spec.replicas}"));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
         using var tooLarge = await Patch("di-web", JsonSerializer.Serialize(new { metadata = new { annotations = new Dictionary<string, string> { ["a"] = new string('x', 256 * 1024) } } }));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLarge.StatusCode);
         Assert.Contains("annotations size 262145 is larger than limit 262144", await tooLarge.Content.ReadAsStringAsync());
-        Assert.Equal("", await Get("deployment/di-web", "{.metadata.annotations}"));
+        Assert.Equal("", await kube.Get("deployment/di-web", "{.metadata.annotations}"));
     }
 
     [Fact]
@@ -90,9 +90,6 @@ public sealed class KubectlDeploymentAnnotationsTests(KubectlFixture kube) : ICl
         var deployment = JsonDocument.Parse(await restarted.Http.GetStringAsync("/k8s/apis/apps/v1/namespaces/default/deployments/dr-web")).RootElement;
         Assert.Equal("ml", deployment.GetProperty("metadata").GetProperty("annotations").GetProperty("team").GetString());
     }
-
-    private async Task<string> Get(string resource, string jsonPath) =>
-        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 
     private Task<HttpResponseMessage> Patch(string deployment, string body) =>
         kube.Http.PatchAsync($"apis/apps/v1/namespaces/default/deployments/{deployment}", Json(body, "application/merge-patch+json"));

@@ -6,8 +6,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
-
     /// <summary>
     /// GPUs are usually asked for in limits alone (NVIDIA's device plugin documents nvidia.com/gpu under limits), and
     /// the API server defaults a container's missing requests to its limits (pkg/apis/core/v1/defaults.go,
@@ -41,8 +39,8 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         (await kube.Run("apply", "-f", kube.Manifest("limits-first", Pod("ke-limits-1")))).Succeeded();
         await kube.WaitFor("pod/ke-limits-1", "{.status.phase}", p => p == "Running");
         // cpu keeps its own request; the GPU's comes from its limit.
-        Assert.Equal("1 1", await Get("pod/ke-limits-1", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.nvidia\\.com/gpu}"));
-        Assert.Equal("0 x 1000m", await Get("pod/ke-limits-1", "{.metadata.annotations.mas\\.io/gpu-devices}"));
+        Assert.Equal("1 1", await kube.Get("pod/ke-limits-1", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.requests.nvidia\\.com/gpu}"));
+        Assert.Equal("0 x 1000m", await kube.Get("pod/ke-limits-1", "{.metadata.annotations.mas\\.io/gpu-devices}"));
 
         (await kube.Run("apply", "-f", kube.Manifest("limits-second", Pod("ke-limits-2")))).Succeeded();
         var message = await kube.WaitFor("pod/ke-limits-2", "{.status.conditions[?(@.type==\"PodScheduled\")].message}", m => m.Length > 0);
@@ -136,7 +134,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         var patched = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p",
             """[{"op":"add","path":"/metadata/labels/gpu.vendor~1model","value":"a100"},{"op":"test","path":"/spec/taints/0/key","value":"a"},{"op":"remove","path":"/spec/taints/0"}]""");
         Assert.Equal("node/ke-jsonpatch patched", patched.Succeeded().Output.Trim());
-        Assert.Equal("a100 b", await Get("node/ke-jsonpatch", "{.metadata.labels.gpu\\.vendor/model} {.spec.taints[*].key}"));
+        Assert.Equal("a100 b", await kube.Get("node/ke-jsonpatch", "{.metadata.labels.gpu\\.vendor/model} {.spec.taints[*].key}"));
 
         var missing = await kube.Run("patch", "node", "ke-jsonpatch", "--type=json", "-p", """[{"op":"remove","path":"/metadata/labels/nope"}]""");
         Assert.Equal(1, missing.ExitCode);
@@ -149,7 +147,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Equal(1, malformed.ExitCode);
         Assert.Contains("Error from server (BadRequest)", malformed.Error);
         // Neither refused patch changed anything.
-        Assert.Equal("b", await Get("node/ke-jsonpatch", "{.spec.taints[*].key}"));
+        Assert.Equal("b", await kube.Get("node/ke-jsonpatch", "{.spec.taints[*].key}"));
     }
 
     /// <summary>
@@ -170,10 +168,10 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         var provider = await kube.Run("patch", "node", "ke-keep", "-p", """{"spec":{"providerID":"aws:///i-1"}}""");
         Assert.Equal(1, provider.ExitCode);
         Assert.Contains("spec.providerID", provider.Error);
-        Assert.Equal("", await Get("node/ke-keep", "{.metadata.annotations.team}{.spec.providerID}"));
+        Assert.Equal("", await kube.Get("node/ke-keep", "{.metadata.annotations.team}{.spec.providerID}"));
         // What a node keeps still changes.
         (await kube.Run("label", "node", "ke-keep", "zone=a")).Succeeded();
-        Assert.Equal("a", await Get("node/ke-keep", "{.metadata.labels.zone}"));
+        Assert.Equal("a", await kube.Get("node/ke-keep", "{.metadata.labels.zone}"));
     }
 
     /// <summary>
@@ -202,7 +200,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Matches(@"(?m)^NAME\s+STATUS\s+AGE$", listed);
         Assert.Matches(@"(?m)^default\s+Active\s", listed);
         Assert.Matches(@"(?m)^ke-team\s+Active\s", listed);
-        Assert.Equal("Active", await Get("namespace/ke-team", "{.status.phase}"));
+        Assert.Equal("Active", await kube.Get("namespace/ke-team", "{.status.phase}"));
 
         var created = await kube.Run("create", "-f", kube.Manifest("ns-other", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ke-other\n"));
         Assert.Equal(1, created.ExitCode);
@@ -228,7 +226,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
 
         var manifest = (await kube.Run("create", "deployment", "ke-flags", "--image=nginx:1.27", "--replicas=0", "--dry-run=client", "-o", "yaml")).Succeeded().Output;
         Assert.Equal("deployment.apps/ke-flags created", (await kube.Run("apply", "-f", kube.Manifest("flags", manifest))).Succeeded().Output.Trim());
-        Assert.Equal("nginx:1.27", await Get("deployment/ke-flags", "{.spec.template.spec.containers[0].image}"));
+        Assert.Equal("nginx:1.27", await kube.Get("deployment/ke-flags", "{.spec.template.spec.containers[0].image}"));
     }
 
     /// <summary>

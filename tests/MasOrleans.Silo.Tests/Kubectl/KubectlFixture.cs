@@ -67,6 +67,9 @@ public sealed class KubectlFixture : IAsyncLifetime
 
     public Task<KubectlResult> RunWith(string? kubeconfig, params string[] args) => KubectlProcess.Run(_directory, kubeconfig ?? Kubeconfig, args);
 
+    /// <summary>A jsonpath of an object (or of a selection: "pods"), as kubectl get -o jsonpath prints it; fails if kubectl does.</summary>
+    public async Task<string> Get(string resource, string jsonPath) => (await Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+
     /// <summary>Polls a jsonpath of an object (or of a selection, "pods -l app=x") until it has the expected value.</summary>
     public Task<string> WaitFor(string resource, string jsonPath, Func<string, bool> done, int seconds = 30) =>
         KubectlProcess.WaitFor(Run, resource, jsonPath, done, seconds);

@@ -8,8 +8,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// <summary>A node's life as a platform engineer drives it with kubectl: taints, evictions, drain.</summary>
 public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
-
     /// <summary>
     /// kubectl describe node showed CreationTimestamp and the Ready condition's LastTransitionTime as 0001-01-01 (and get
     /// nodes an AGE of &lt;unknown&gt;): the node's registration time is its creationTimestamp, and a Ready condition
@@ -22,7 +20,7 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         (await kube.Run("apply", "-f", kube.Manifest("nl-age-node", KubeManifests.Node("nl-age", "nl-age")))).Succeeded();
         var after = DateTimeOffset.UtcNow.AddSeconds(1);
 
-        var times = (await Get("node/nl-age", "{.metadata.creationTimestamp} {.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}")).Split(' ');
+        var times = (await kube.Get("node/nl-age", "{.metadata.creationTimestamp} {.status.conditions[?(@.type==\"Ready\")].lastTransitionTime}")).Split(' ');
         var created = DateTimeOffset.Parse(times[0], CultureInfo.InvariantCulture);
         Assert.InRange(created, before, after);
         Assert.Equal(times[0], times[1]);
@@ -56,8 +54,8 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         }
 
         await Task.Delay(500);
-        Assert.Equal("Running nl-evict", await Get("pod/nl-evict-a", "{.status.phase} {.spec.nodeName}"));
-        Assert.Equal("Running nl-evict", await Get("pod/nl-evict-b", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running nl-evict", await kube.Get("pod/nl-evict-a", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running nl-evict", await kube.Get("pod/nl-evict-b", "{.status.phase} {.spec.nodeName}"));
     }
 
     /// <summary>
@@ -95,7 +93,7 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         Assert.True(created.ExitCode != 0, created.ToString());
         Assert.Contains("spec.taints[0].effect: Required value", created.Error);
 
-        Assert.Equal("""[{"effect":"PreferNoSchedule","key":"kept","value":"1"}]""", await Get("node/nl-taint", "{.spec.taints}"));
+        Assert.Equal("""[{"effect":"PreferNoSchedule","key":"kept","value":"1"}]""", await kube.Get("node/nl-taint", "{.spec.taints}"));
         Assert.NotEqual(0, (await kube.Run("get", "node", "nl-taint-new")).ExitCode);
     }
 
@@ -122,12 +120,12 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
                 tolerationSeconds: 2
             """)))).Succeeded();
         foreach (var pod in new[] { "nl-noexec-plain", "nl-noexec-tolerant", "nl-noexec-timed" }) await kube.WaitFor($"pod/{pod}", "{.status.phase}", p => p == "Running");
-        Assert.Equal("2", await Get("pod/nl-noexec-timed", "{.spec.tolerations[0].tolerationSeconds}"));
+        Assert.Equal("2", await kube.Get("pod/nl-noexec-timed", "{.spec.tolerations[0].tolerationSeconds}"));
 
         (await kube.Run("taint", "node", "nl-noexec", "maintenance=now:NoExecute")).Succeeded();
 
         await kube.WaitFor("pod/nl-noexec-plain", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
         await kube.WaitFor("pod/nl-noexec-timed", "{.status.phase} {.status.reason}", s => s == "Failed TaintManagerEviction");
-        Assert.Equal("Running nl-noexec", await Get("pod/nl-noexec-tolerant", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running nl-noexec", await kube.Get("pod/nl-noexec-tolerant", "{.status.phase} {.spec.nodeName}"));
     }
 }

@@ -25,7 +25,7 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
         var listed = JsonDocument.Parse(await kube.Http.GetStringAsync(Selected)).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString();
 
         Assert.Equal("pod/pa-pod annotated", (await kube.Run("annotate", "pod", "pa-pod", "team=ml", "example.com/owner=ana")).Succeeded().Output.Trim());
-        Assert.Equal("ml ana kube", await Get("pod/pa-pod", "{.metadata.annotations.team} {.metadata.annotations.example\\.com/owner} {.metadata.annotations.mas\\.io/scheduled-by}"));
+        Assert.Equal("ml ana kube", await kube.Get("pod/pa-pod", "{.metadata.annotations.team} {.metadata.annotations.example\\.com/owner} {.metadata.annotations.mas\\.io/scheduled-by}"));
         // A watch from before the annotate sees the pod change with its annotations.
         var watched = await kube.Http.GetStringAsync($"{Selected}&watch=true&resourceVersion={listed}&timeoutSeconds=2");
         Assert.Contains(watched.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(e => JsonDocument.Parse(e).RootElement),
@@ -33,10 +33,10 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
                 && e.GetProperty("object").GetProperty("metadata").GetProperty("annotations").TryGetProperty("team", out var team) && team.GetString() == "ml");
 
         Assert.Equal("pod/pa-pod annotated", (await kube.Run("annotate", "pod", "pa-pod", "team-")).Succeeded().Output.Trim());
-        var annotations = JsonDocument.Parse(await Get("pod/pa-pod", "{.metadata.annotations}")).RootElement;
+        var annotations = JsonDocument.Parse(await kube.Get("pod/pa-pod", "{.metadata.annotations}")).RootElement;
         Assert.Equal(["example.com/owner", "mas.io/scheduled-by"], annotations.EnumerateObject().Select(p => p.Name).Order());
         // Nothing else of the pod moved.
-        Assert.Equal("Running pa-node kube", await Get("pod/pa-pod", "{.status.phase} {.spec.nodeName} {.spec.schedulerName}"));
+        Assert.Equal("Running pa-node kube", await kube.Get("pod/pa-pod", "{.status.phase} {.spec.nodeName} {.spec.schedulerName}"));
 
         var serverSet = await kube.Run("annotate", "pod", "pa-pod", "mas.io/scheduled-by=me", "--overwrite");
         Assert.Equal(1, serverSet.ExitCode);
@@ -58,7 +58,7 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
         var configured = (await kube.Run("apply", "-f", changed)).Succeeded();
         Assert.Equal("pod/pr-pod configured", configured.Output.Trim());
         Assert.DoesNotContain("Warning", configured.Error);
-        Assert.Equal("research gold", await Get("pod/pr-pod", "{.metadata.annotations.team} {.metadata.annotations.tier}"));
+        Assert.Equal("research gold", await kube.Get("pod/pr-pod", "{.metadata.annotations.team} {.metadata.annotations.tier}"));
         Assert.Equal("pod/pr-pod unchanged", (await kube.Run("apply", "-f", changed)).Succeeded().Output.Trim());
     }
 
@@ -106,9 +106,6 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
             Assert.Equal("pod/ps-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
         }
     }
-
-    private async Task<string> Get(string resource, string jsonPath) =>
-        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 
     private Task<HttpResponseMessage> Patch(string pod, string body) =>
         kube.Http.PatchAsync($"api/v1/namespaces/default/pods/{pod}", new StringContent(body, Encoding.UTF8, "application/merge-patch+json"));

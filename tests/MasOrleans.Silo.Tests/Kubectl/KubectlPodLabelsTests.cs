@@ -37,19 +37,19 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         await kube.WaitFor("pod/pl-a", "{.status.phase}", p => p == "Running");
 
         Assert.Equal("pod/pl-a labeled", (await kube.Run("label", "pod", "pl-a", "team=pl-x")).Succeeded().Output.Trim());
-        Assert.Equal("pl-x", await Get("pod/pl-a", "{.metadata.labels.team}"));
+        Assert.Equal("pl-x", await kube.Get("pod/pl-a", "{.metadata.labels.team}"));
         Assert.Equal("pod/pl-a", (await kube.Run("get", "pods", "-l", "team=pl-x", "-o", "name")).Succeeded().Output.Trim());
 
         (await kube.Run("create", "-f", kube.Manifest("pl-b", AntiAffine("pl-b", "pl", "pl-x")))).Succeeded();
         var message = await kube.WaitFor("pod/pl-b", "{.status.conditions[?(@.type==\"PodScheduled\")].message}", m => m.Length > 0);
         Assert.Contains("1 node(s) didn't match pod anti-affinity rules", message);
-        Assert.Equal("Pending", await Get("pod/pl-b", "{.status.phase}"));
+        Assert.Equal("Pending", await kube.Get("pod/pl-b", "{.status.phase}"));
 
         Assert.Equal("pod/pl-a unlabeled", (await kube.Run("label", "pod", "pl-a", "team-")).Succeeded().Output.Trim());
         Assert.Equal("pl-node", await kube.WaitFor("pod/pl-b", "{.spec.nodeName}", n => n.Length > 0));
-        Assert.Equal("", await Get("pod/pl-a", "{.metadata.labels.team}"));
+        Assert.Equal("", await kube.Get("pod/pl-a", "{.metadata.labels.team}"));
         // Nothing else of the relabelled pod moved.
-        Assert.Equal("Running pl-node", await Get("pod/pl-a", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running pl-node", await kube.Get("pod/pl-a", "{.status.phase} {.spec.nodeName}"));
     }
 
     /// <summary>kubectl apply of the pod's manifest with other labels patches them (as the API server takes them): configured, then unchanged.</summary>
@@ -66,7 +66,7 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
 
         var relabelled = kube.Manifest("plr-a-2", KubeManifests.Pod("plr-a", "plr", extraMetadata: "  labels: {team: plr-y, tier: gold}"));
         Assert.Equal("pod/plr-a configured", (await kube.Run("apply", "-f", relabelled)).Succeeded().Output.Trim());
-        Assert.Equal("plr-y gold", await Get("pod/plr-a", "{.metadata.labels.team} {.metadata.labels.tier}"));
+        Assert.Equal("plr-y gold", await kube.Get("pod/plr-a", "{.metadata.labels.team} {.metadata.labels.tier}"));
         Assert.Equal("pod/plr-a unchanged", (await kube.Run("apply", "-f", relabelled)).Succeeded().Output.Trim());
         Assert.Equal("plr-node", await kube.WaitFor("pod/plr-b", "{.spec.nodeName}", n => n.Length > 0));
     }
@@ -78,7 +78,7 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("create", "-f", kube.Manifest("plw-a", KubeManifests.Pod("plw-a", "plw")))).Succeeded();
         await kube.WaitFor("pod/plw-a", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", r => r == "Unschedulable");
         Assert.Equal("pod/plw-a labeled", (await kube.Run("label", "pod", "plw-a", "team=plw-x")).Succeeded().Output.Trim());
-        Assert.Equal("plw-x Pending", await Get("pod/plw-a", "{.metadata.labels.team} {.status.phase}"));
+        Assert.Equal("plw-x Pending", await kube.Get("pod/plw-a", "{.metadata.labels.team} {.status.phase}"));
         // A label value Kubernetes would refuse (63 characters at most, apimachinery's IsValidLabelValue) is 422 on the labels.
         using var tooLong = await kube.Http.PatchAsync("api/v1/namespaces/default/pods/plw-a",
             new StringContent(System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = new { team = new string('x', 64) } } }),
@@ -86,7 +86,7 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
         var status = System.Text.Json.JsonDocument.Parse(await tooLong.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("metadata.labels", status.GetProperty("details").GetProperty("causes")[0].GetProperty("field").GetString());
-        Assert.Equal("plw-x", await Get("pod/plw-a", "{.metadata.labels.team}"));
+        Assert.Equal("plw-x", await kube.Get("pod/plw-a", "{.metadata.labels.team}"));
 
         // A label that takes a deployment's pod out of its selector would orphan it in Kubernetes; here it is refused (422).
         (await kube.Run("apply", "-f", kube.Manifest("plw-node", KubeManifests.Node("plw-d-node", "plwd")))).Succeeded();
@@ -94,11 +94,11 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         await kube.WaitFor("deployment/plw-d", "{.status.readyReplicas}", r => r == "1");
         var pod = (await kube.Run("get", "pods", "-l", "app=plw-d", "-o", "name")).Succeeded().Output.Trim();
         Assert.Equal($"{pod} labeled", (await kube.Run("label", pod, "tier=gold")).Succeeded().Output.Trim());
-        Assert.Equal("plw-d gold", await Get(pod, "{.metadata.labels.app} {.metadata.labels.tier}"));
+        Assert.Equal("plw-d gold", await kube.Get(pod, "{.metadata.labels.app} {.metadata.labels.tier}"));
         var orphaned = await kube.Run("label", pod, "app-");
         Assert.Equal(1, orphaned.ExitCode);
         Assert.Contains("is invalid: metadata.labels: Invalid value: the pod would no longer match the selector of its ReplicaSet", orphaned.Error);
-        Assert.Equal("plw-d", await Get(pod, "{.metadata.labels.app}"));
+        Assert.Equal("plw-d", await kube.Get(pod, "{.metadata.labels.app}"));
     }
 
     /// <summary>
@@ -130,7 +130,4 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
             await kubectl.Until("pod/pls-b", "{.spec.nodeName}", "pls-node");
         }
     }
-
-    private async Task<string> Get(string resource, string jsonPath) =>
-        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 }

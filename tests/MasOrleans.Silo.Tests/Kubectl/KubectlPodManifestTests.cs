@@ -53,12 +53,12 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         await kube.WaitFor("pod/pm-pod", "{.status.phase}", p => p == "Running");
 
         Assert.Equal("Never scratch train --epochs SEED=7 8080 /scratch",
-            await Get("pod/pm-pod", "{.spec.restartPolicy} {.spec.volumes[0].name} {.spec.containers[0].command[0]} {.spec.containers[0].args[0]} "
+            await kube.Get("pod/pm-pod", "{.spec.restartPolicy} {.spec.volumes[0].name} {.spec.containers[0].command[0]} {.spec.containers[0].args[0]} "
                 + "{.spec.containers[0].env[0].name}={.spec.containers[0].env[0].value} {.spec.containers[0].ports[0].containerPort} {.spec.containers[0].volumeMounts[0].mountPath}"));
         // Each container with its own requests (not one standing for both with their sum), and the pod's own resources.
-        Assert.Equal("trainer 1 sidecar 500m", await Get("pod/pm-pod",
+        Assert.Equal("trainer 1 sidecar 500m", await kube.Get("pod/pm-pod",
             "{.spec.containers[0].name} {.spec.containers[0].resources.requests.cpu} {.spec.containers[1].name} {.spec.containers[1].resources.requests.cpu}"));
-        Assert.Equal("250m 2 2Gi", await Get("pod/pm-pod", "{.spec.overhead.cpu} {.spec.resources.requests.cpu} {.spec.resources.requests.memory}"));
+        Assert.Equal("250m 2 2Gi", await kube.Get("pod/pm-pod", "{.spec.overhead.cpu} {.spec.resources.requests.cpu} {.spec.resources.requests.memory}"));
         // kubectl's READY counts the served containers' statuses against the spec's containers.
         Assert.Matches(@"^pm-pod\s+2/2\s+Running", (await kube.Run("get", "pod", "pm-pod", "--no-headers")).Succeeded().Output);
 
@@ -70,7 +70,7 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal(1, changed.ExitCode);
         Assert.Contains("The Pod \"pm-pod\" is invalid: spec: Forbidden: pod updates may not change fields other than", changed.Error);
         Assert.Contains("changed: spec.containers[*].command", changed.Error);
-        Assert.Equal("train", await Get("pod/pm-pod", "{.spec.containers[0].command[0]}"));
+        Assert.Equal("train", await kube.Get("pod/pm-pod", "{.spec.containers[0].command[0]}"));
     }
 
     /// <summary>
@@ -98,7 +98,7 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal(1, moved.ExitCode);
         Assert.Contains(Forbidden, moved.Error);
         Assert.Contains("changed: spec.containers[*].resources.requests", moved.Error);
-        Assert.Equal("1 500m", await Get("pod/pm-fields", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[1].resources.requests.cpu}"));
+        Assert.Equal("1 500m", await kube.Get("pod/pm-fields", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[1].resources.requests.cpu}"));
 
         var grace = await kube.Run("apply", "-f", kube.Manifest("pm-fields-grace", Fields("60", "busybox:1.35")));
         Assert.Equal(1, grace.ExitCode);
@@ -108,7 +108,7 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         var init = await kube.Run("apply", "-f", kube.Manifest("pm-fields-init", Fields("30", "busybox:1.37")));
         Assert.Equal(1, init.ExitCode);
         Assert.Contains("The Pod \"pm-fields\" is invalid: spec.initContainers[0].image: Forbidden: fixed once a pod is created here", init.Error);
-        Assert.Equal("30 busybox:1.35", await Get("pod/pm-fields", "{.spec.terminationGracePeriodSeconds} {.spec.initContainers[0].image}"));
+        Assert.Equal("30 busybox:1.35", await kube.Get("pod/pm-fields", "{.spec.terminationGracePeriodSeconds} {.spec.initContainers[0].image}"));
 
         // The one grace period change the API server takes, negative to 1, is fixed here as the image is.
         (await kube.Run("apply", "-f", kube.Manifest("pm-negative", Fields("-1", "busybox:1.35").Replace("pm-fields", "pm-negative")))).Succeeded();
@@ -129,9 +129,6 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal("pod/pm-large created", created.Output.Trim());
         Assert.Contains("Warning: spec: ", created.Error);
         Assert.Contains("more than the 65536 kept of a pod's manifest", created.Error);
-        Assert.Equal(" main", await Get("pod/pm-large", "{.spec.restartPolicy} {.spec.containers[0].name}"));
+        Assert.Equal(" main", await kube.Get("pod/pm-large", "{.spec.restartPolicy} {.spec.containers[0].name}"));
     }
-
-    private async Task<string> Get(string resource, string jsonPath) =>
-        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 }

@@ -3,8 +3,6 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// <summary>Resource quantities from a manifest to the scheduler and back, as kubectl shows them.</summary>
 public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
-
     /// <summary>
     /// A node's `pods` allocatable is its pod limit (NodeResourcesFit's "Too many pods", pkg/scheduler/framework/plugins/
     /// noderesources/fit.go fitsRequest), and a kubelet always reports it (110 by default, pkg/kubelet/apis/config/v1beta1
@@ -18,20 +16,20 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         Assert.Contains("pods: \"1\"", oneSlot);
         (await kube.Run("apply", "-f", kube.Manifest("kr-one-slot", oneSlot))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("kr-default-node", KubeManifests.Node("kr-default", "kr-default")))).Succeeded();
-        Assert.Equal("1 1", await Get("node/kr-one-slot", "{.status.capacity.pods} {.status.allocatable.pods}"));
-        Assert.Equal("110 110", await Get("node/kr-default", "{.status.capacity.pods} {.status.allocatable.pods}"));
+        Assert.Equal("1 1", await kube.Get("node/kr-one-slot", "{.status.capacity.pods} {.status.allocatable.pods}"));
+        Assert.Equal("110 110", await kube.Get("node/kr-default", "{.status.capacity.pods} {.status.allocatable.pods}"));
 
         (await kube.Run("apply", "-f", kube.Manifest("kr-first", KubeManifests.Pod("kr-first", "kr-one-slot")))).Succeeded();
         await kube.WaitFor("pod/kr-first", "{.status.phase}", p => p == "Running");
         (await kube.Run("apply", "-f", kube.Manifest("kr-second", KubeManifests.Pod("kr-second", "kr-one-slot")))).Succeeded();
         var message = await kube.WaitFor("pod/kr-second", "{.status.conditions[?(@.type==\"PodScheduled\")].message}", m => m.Length > 0);
         Assert.Contains("1 Too many pods", message);
-        Assert.Equal("Pending ", await Get("pod/kr-second", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Pending ", await kube.Get("pod/kr-second", "{.status.phase} {.spec.nodeName}"));
 
         // The node as served applies back unchanged: its pods is its capacity, not a change to it.
         var served = (await kube.Run("get", "node", "kr-one-slot", "-o", "yaml")).Succeeded().Output;
         (await kube.Run("apply", "-f", kube.Manifest("kr-one-slot-served", served))).Succeeded();
-        Assert.Equal("1", await Get("node/kr-one-slot", "{.status.allocatable.pods}"));
+        Assert.Equal("1", await kube.Get("node/kr-one-slot", "{.status.allocatable.pods}"));
     }
 
     /// <summary>
@@ -51,7 +49,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         var node = KubeManifests.Node("kr-formats", "kr-formats").Replace("memory: 64Gi", "memory: 64000M\n    ephemeral-storage: 100G");
         Assert.Contains("ephemeral-storage: 100G", node);
         (await kube.Run("apply", "-f", kube.Manifest("kr-formats-node", node))).Succeeded();
-        Assert.Equal("64G 64G 100G 16", await Get("node/kr-formats", "{.status.capacity.memory} {.status.allocatable.memory} {.status.capacity.ephemeral-storage} {.status.capacity.cpu}"));
+        Assert.Equal("64G 64G 100G 16", await kube.Get("node/kr-formats", "{.status.capacity.memory} {.status.allocatable.memory} {.status.capacity.ephemeral-storage} {.status.capacity.cpu}"));
 
         var pod = KubeManifests.Pod("kr-formats", "kr-formats").Replace("        cpu: \"1\"\n        memory: 1Gi\n",
             "        cpu: \"1500e-3\"\n        memory: 2G\n        ephemeral-storage: \"1073741824\"\n");
@@ -59,13 +57,13 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded();
         Assert.Equal("Running kr-formats", await kube.WaitFor("pod/kr-formats", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
         const string Requests = "{.spec.containers[0].resources.requests";
-        Assert.Equal("1500e-3 2G 1073741824", await Get("pod/kr-formats", $"{Requests}.cpu}} {Requests}.memory}} {Requests}.ephemeral-storage}}"));
+        Assert.Equal("1500e-3 2G 1073741824", await kube.Get("pod/kr-formats", $"{Requests}.cpu}} {Requests}.memory}} {Requests}.ephemeral-storage}}"));
         Assert.Equal("pod/kr-formats unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-formats", pod))).Succeeded().Output.Trim());
 
         var deployment = KubeManifests.Deployment("kr-formats-web", "kr-formats", cpu: "\"0.5\"", memory: "2000M");
         Assert.Contains("memory: 2000M", deployment);
         (await kube.Run("apply", "-f", kube.Manifest("kr-formats-web", deployment))).Succeeded();
-        Assert.Equal("500m 2G", await Get("deployment/kr-formats-web", "{.spec.template.spec.containers[0].resources.requests.cpu} {.spec.template.spec.containers[0].resources.requests.memory}"));
+        Assert.Equal("500m 2G", await kube.Get("deployment/kr-formats-web", "{.spec.template.spec.containers[0].resources.requests.cpu} {.spec.template.spec.containers[0].resources.requests.memory}"));
     }
 
     /// <summary>
@@ -84,15 +82,15 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         Assert.Contains("example.com/foo: \"4\"", Opaque("4"));
         (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
         const string Served = "{.status.capacity.example\\.com/foo} {.status.allocatable.example\\.com/foo} {.status.capacity.hugepages-2Mi} {.status.allocatable.hugepages-2Mi}";
-        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+        Assert.Equal("4 4 2Gi 2Gi", await kube.Get("node/kr-opaque", Served));
 
         (await kube.Run("label", "node", "kr-opaque", "rack=r1")).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("kr-opaque", Opaque("4")))).Succeeded();
-        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+        Assert.Equal("4 4 2Gi 2Gi", await kube.Get("node/kr-opaque", Served));
         var changed = await kube.Run("apply", "-f", kube.Manifest("kr-opaque-changed", Opaque("5")));
         Assert.True(changed.ExitCode != 0, changed.ToString());
         Assert.Contains("a node's capacity is fixed when it registers", changed.Error);
-        Assert.Equal("4 4 2Gi 2Gi", await Get("node/kr-opaque", Served));
+        Assert.Equal("4 4 2Gi 2Gi", await kube.Get("node/kr-opaque", Served));
 
         var negative = KubeManifests.Node("kr-negative", "kr-opaque").Replace("    nvidia.com/gpu: \"0\"", "    nvidia.com/gpu: \"0\"\n    example.com/foo: \"-1\"");
         var refused = await kube.Run("apply", "-f", kube.Manifest("kr-negative", negative));
@@ -167,8 +165,8 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
 
         (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded();
         Assert.Equal("Running kr-extended", await kube.WaitFor("pod/kr-gpu-limited", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
-        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.requests}"));
-        Assert.Equal("""{"nvidia.com/gpu":"1"}""", await Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.limits}"));
+        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-gpu-limited", "{.spec.containers[0].resources.limits}"));
         Assert.Equal("pod/kr-gpu-limited unchanged",
             (await kube.Run("apply", "-f", kube.Manifest("kr-gpu-limited", Requesting("kr-gpu-limited", "      limits:\n        nvidia.com/gpu: \"1\"\n")))).Succeeded().Output.Trim());
     }
@@ -208,7 +206,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         (await kube.Run("apply", "-f", kube.Manifest("kr-within", Limited("kr-within",
             "        cpu: 500m\n        nvidia.com/gpu: \"2\"\n", "        cpu: \"1\"\n        nvidia.com/gpu: \"2\"\n")))).Succeeded();
         Assert.Equal("Running kr-limits", await kube.WaitFor("pod/kr-within", "{.status.phase} {.spec.nodeName}", p => p.StartsWith("Running", StringComparison.Ordinal)));
-        Assert.Equal("""{"cpu":"500m","nvidia.com/gpu":"2"}""", await Get("pod/kr-within", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"cpu":"500m","nvidia.com/gpu":"2"}""", await kube.Get("pod/kr-within", "{.spec.containers[0].resources.requests}"));
     }
     /// <summary>
     /// The API server keeps a container's limits and serves every request and limit it was given, a zero one too, each
@@ -226,14 +224,14 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
             "        cpu: \"0\"\n        memory: 1Gi\n      limits:\n        cpu: \"2\"\n        memory: 2Gi\n        nvidia.com/gpu: \"1\"\n");
         Assert.Contains("memory: 2Gi", pod);
         (await kube.Run("apply", "-f", kube.Manifest("kr-kept", pod))).Succeeded();
-        Assert.Equal("""{"cpu":"0","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-kept", "{.spec.containers[0].resources.requests}"));
-        Assert.Equal("""{"cpu":"2","memory":"2Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-kept", "{.spec.containers[0].resources.limits}"));
+        Assert.Equal("""{"cpu":"0","memory":"1Gi","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-kept", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"cpu":"2","memory":"2Gi","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-kept", "{.spec.containers[0].resources.limits}"));
         Assert.Equal("pod/kr-kept unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-kept", pod))).Succeeded().Output.Trim());
 
         var deployment = KubeManifests.Deployment("kr-kept-web", "kr-kept").Replace("memory: 256Mi", "memory: 256Mi\n          limits:\n            cpu: \"1\"\n            memory: 512Mi");
         Assert.Contains("memory: 512Mi", deployment);
         (await kube.Run("apply", "-f", kube.Manifest("kr-kept-web", deployment))).Succeeded();
-        Assert.Equal("""{"cpu":"1","memory":"512Mi"}""", await Get("deployment/kr-kept-web", "{.spec.template.spec.containers[0].resources.limits}"));
+        Assert.Equal("""{"cpu":"1","memory":"512Mi"}""", await kube.Get("deployment/kr-kept-web", "{.spec.template.spec.containers[0].resources.limits}"));
         Assert.Equal("deployment.apps/kr-kept-web unchanged", (await kube.Run("apply", "-f", kube.Manifest("kr-kept-web", deployment))).Succeeded().Output.Trim());
     }
 
@@ -252,7 +250,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
             .Replace("        memory: 1Gi\n", $"        memory: 1Gi\n      limits:\n        cpu: \"{cpu}\"\n        nvidia.com/gpu: \"{gpus}\"\n");
         (await kube.Run("apply", "-f", kube.Manifest("kr-resize", Limited("1", "2")))).Succeeded();
         const string Limits = "{.spec.containers[0].resources.limits}";
-        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", Limits));
+        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-resize", Limits));
 
         foreach (var (gpus, cpu) in new[] { ("2", "2"), ("1", "4") })
         {
@@ -261,8 +259,8 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
             Assert.Contains("The Pod \"kr-resize\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)", refused.Error);
             Assert.Contains("spec.containers[*].resources.limits", refused.Error);
         }
-        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", Limits));
-        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await Get("pod/kr-resize", "{.spec.containers[0].resources.requests}"));
+        Assert.Equal("""{"cpu":"2","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-resize", Limits));
+        Assert.Equal("""{"cpu":"1","memory":"1Gi","nvidia.com/gpu":"1"}""", await kube.Get("pod/kr-resize", "{.spec.containers[0].resources.requests}"));
         // An image an API server would take is fixed here (nothing restarts a container): refused on its own field, saying so.
         var image = await kube.Run("apply", "-f", kube.Manifest("kr-resize-image", Limited("1", "2").Replace("busybox:1.36", "busybox:1.37")));
         Assert.True(image.ExitCode != 0, image.ToString());
@@ -277,7 +275,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         var refusedTemplate = await kube.Run("apply", "-f", kube.Manifest("kr-resize-web", Template("2")));
         Assert.True(refusedTemplate.ExitCode != 0, refusedTemplate.ToString());
         Assert.Contains("The Deployment \"kr-resize-web\" is invalid: spec.template", refusedTemplate.Error);
-        Assert.Equal("""{"cpu":"1"}""", await Get("deployment/kr-resize-web", "{.spec.template.spec.containers[0].resources.limits}"));
+        Assert.Equal("""{"cpu":"1"}""", await kube.Get("deployment/kr-resize-web", "{.spec.template.spec.containers[0].resources.limits}"));
     }
 
     /// <summary>

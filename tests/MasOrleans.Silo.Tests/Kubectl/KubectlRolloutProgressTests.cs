@@ -21,9 +21,9 @@ public sealed class KubectlRolloutProgressTests(KubectlFixture kube) : IClassFix
         var status = await kube.Run("rollout", "status", "deployment/rp-stuck", "--timeout=30s");
         Assert.True(status.ExitCode == 1, status.ToString());
         Assert.Contains("error: deployment \"rp-stuck\" exceeded its progress deadline", status.Error);
-        Assert.Equal("False ProgressDeadlineExceeded", await Get("deployment/rp-stuck", Progressing));
-        Assert.Equal("Deployment \"rp-stuck\" has timed out progressing.", await Get("deployment/rp-stuck", "{.status.conditions[?(@.type==\"Progressing\")].message}"));
-        Assert.Equal("False MinimumReplicasUnavailable", await Get("deployment/rp-stuck",
+        Assert.Equal("False ProgressDeadlineExceeded", await kube.Get("deployment/rp-stuck", Progressing));
+        Assert.Equal("Deployment \"rp-stuck\" has timed out progressing.", await kube.Get("deployment/rp-stuck", "{.status.conditions[?(@.type==\"Progressing\")].message}"));
+        Assert.Equal("False MinimumReplicasUnavailable", await kube.Get("deployment/rp-stuck",
             "{.status.conditions[?(@.type==\"Available\")].status} {.status.conditions[?(@.type==\"Available\")].reason}"));
         // The deadline is kept as given, so the manifest applies again unchanged.
         Assert.Equal("deployment.apps/rp-stuck unchanged", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
@@ -34,7 +34,7 @@ public sealed class KubectlRolloutProgressTests(KubectlFixture kube) : IClassFix
         await kube.WaitFor("deployment/rp-stuck", "{.status.readyReplicas}", r => r == "1");
         var recovered = await kube.Run("rollout", "status", "deployment/rp-stuck", "--timeout=30s");
         Assert.True(recovered.ExitCode == 0, recovered.ToString());
-        Assert.Equal("True NewReplicaSetAvailable", await Get("deployment/rp-stuck", Progressing));
+        Assert.Equal("True NewReplicaSetAvailable", await kube.Get("deployment/rp-stuck", Progressing));
     }
 
     [Fact]
@@ -46,10 +46,10 @@ public sealed class KubectlRolloutProgressTests(KubectlFixture kube) : IClassFix
         var status = await kube.Run("rollout", "status", "deployment/rp-fits", "--timeout=30s");
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("deployment \"rp-fits\" successfully rolled out", status.Output);
-        Assert.Equal("True NewReplicaSetAvailable", await Get("deployment/rp-fits", Progressing));
-        Assert.Equal("Deployment \"rp-fits\" has successfully progressed.", await Get("deployment/rp-fits", "{.status.conditions[?(@.type==\"Progressing\")].message}"));
+        Assert.Equal("True NewReplicaSetAvailable", await kube.Get("deployment/rp-fits", Progressing));
+        Assert.Equal("Deployment \"rp-fits\" has successfully progressed.", await kube.Get("deployment/rp-fits", "{.status.conditions[?(@.type==\"Progressing\")].message}"));
         // Without one in the manifest the deadline is the API server's default.
-        Assert.Equal("600", await Get("deployment/rp-fits", "{.spec.progressDeadlineSeconds}"));
+        Assert.Equal("600", await kube.Get("deployment/rp-fits", "{.spec.progressDeadlineSeconds}"));
     }
 
     [Fact]
@@ -70,12 +70,9 @@ public sealed class KubectlRolloutProgressTests(KubectlFixture kube) : IClassFix
 
         (await kube.Run("apply", "-f", kube.Manifest("rp-patch", KubeManifests.Deployment("rp-patch", "rp-patch", replicas: 0)))).Succeeded();
         (await kube.Run("patch", "deployment", "rp-patch", "-p", """{"spec":{"progressDeadlineSeconds":30}}""")).Succeeded();
-        Assert.Equal("30", await Get("deployment/rp-patch", "{.spec.progressDeadlineSeconds}"));
+        Assert.Equal("30", await kube.Get("deployment/rp-patch", "{.spec.progressDeadlineSeconds}"));
         var zero = await kube.Run("patch", "deployment", "rp-patch", "-p", """{"spec":{"progressDeadlineSeconds":0}}""");
         Assert.Contains("spec.progressDeadlineSeconds: Invalid value: 0: must be greater than minReadySeconds", zero.Error);
-        Assert.Equal("30", await Get("deployment/rp-patch", "{.spec.progressDeadlineSeconds}"));
+        Assert.Equal("30", await kube.Get("deployment/rp-patch", "{.spec.progressDeadlineSeconds}"));
     }
-
-    private async Task<string> Get(string resource, string jsonPath) =>
-        (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 }

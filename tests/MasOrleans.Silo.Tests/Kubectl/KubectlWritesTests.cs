@@ -17,8 +17,6 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         return await kube.Http.SendAsync(request);
     }
 
-    private async Task<string> Get(string resource, string jsonPath) => (await kube.Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
-
     /// <summary>
     /// kubectl puts a server dry run in the DELETE body (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go sets
     /// DeleteOptions.DryRun) and in an Eviction's deleteOptions (staging/src/k8s.io/kubectl/pkg/drain/drain.go), not in
@@ -33,7 +31,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", KubeManifests.Deployment("kw-dry-web", "dry", 1)))).Succeeded();
         await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
-        var before = await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
+        var before = await kube.Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
 
         foreach (var target in new[] { "pod/kw-dry-pod", "deployment/kw-dry-web", "node/kw-dry" })
         {
@@ -44,10 +42,10 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         var drained = await kube.Run("drain", "kw-dry", "--dry-run=server", "--force", "--ignore-daemonsets", "--timeout=20s");
         Assert.True(drained.ExitCode != 0, drained.ToString());
 
-        Assert.Equal(before, await Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}"));
-        Assert.Equal("Running", await Get("pod/kw-dry-pod", "{.status.phase}"));
-        Assert.Equal("1", await Get("deployment/kw-dry-web", "{.spec.replicas}"));
-        Assert.Equal("", await Get("node/kw-dry", "{.spec.unschedulable}"));
+        Assert.Equal(before, await kube.Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}"));
+        Assert.Equal("Running", await kube.Get("pod/kw-dry-pod", "{.status.phase}"));
+        Assert.Equal("1", await kube.Get("deployment/kw-dry-web", "{.spec.replicas}"));
+        Assert.Equal("", await kube.Get("node/kw-dry", "{.spec.unschedulable}"));
     }
 
     [Fact]
@@ -63,7 +61,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         const string plain = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"}}""";
         await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction?dryRun=All", Json(plain)), HttpStatusCode.BadRequest, "BadRequest");
 
-        Assert.Equal("Running kw-evict", await Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("Running kw-evict", await kube.Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
     }
 
     /// <summary>
@@ -103,12 +101,12 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         await kube.WaitFor("deployment/kw-norep", "{.status.readyReplicas}", r => r == "3");
 
         (await kube.Run("apply", "-f", manifest)).Succeeded();
-        Assert.Equal("3", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        Assert.Equal("3", await kube.Get("deployment/kw-norep", "{.spec.replicas}"));
         Assert.Equal(3, (await kube.Run("get", "pods", "-l", "app=kw-norep", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
         // A manifest that names replicas still sets them, and a changed template is still refused.
         (await kube.Run("apply", "-f", kube.Manifest("norep-two", KubeManifests.Deployment("kw-norep", "norep", replicas: 2)))).Succeeded();
-        Assert.Equal("2", await Get("deployment/kw-norep", "{.spec.replicas}"));
+        Assert.Equal("2", await kube.Get("deployment/kw-norep", "{.spec.replicas}"));
         var changed = await kube.Run("apply", "-f", kube.Manifest("norep-image", KubeManifests.Deployment("kw-norep", "norep", replicas: 2).Replace("nginx:1.27", "nginx:1.28")));
         Assert.True(changed.ExitCode != 0, changed.ToString());
         Assert.Contains("The Deployment \"kw-norep\" is invalid: spec.template", changed.Error);
@@ -130,9 +128,9 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.True(refused.ExitCode != 0, refused.ToString());
         Assert.Contains("spec.replicas", refused.Error);
         Assert.Contains("replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3", refused.Error);
-        Assert.Equal("2", await Get("deployment/kw-auto", "{.spec.replicas}"));
+        Assert.Equal("2", await kube.Get("deployment/kw-auto", "{.spec.replicas}"));
         Assert.Equal("deployment.apps/kw-auto scaled", (await kube.Run("scale", "deployment", "kw-auto", "--replicas=3")).Succeeded().Output.Trim());
-        Assert.Equal("3", await Get("deployment/kw-auto", "{.spec.replicas}"));
+        Assert.Equal("3", await kube.Get("deployment/kw-auto", "{.spec.replicas}"));
     }
 
     /// <summary>
@@ -157,7 +155,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         var relabeled = await kube.Run("label", pod, "app=other", "--overwrite");
         Assert.True(relabeled.ExitCode != 0, relabeled.ToString());
         Assert.Contains("is invalid", relabeled.Error);
-        Assert.Equal("kw-owned Deployment", await Get(pod, "{.metadata.labels.app} {.metadata.ownerReferences[0].kind}"));
+        Assert.Equal("kw-owned Deployment", await kube.Get(pod, "{.metadata.labels.app} {.metadata.ownerReferences[0].kind}"));
     }
 
     /// <summary>
@@ -173,7 +171,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         var manifest = kube.Manifest("meta", KubeManifests.Deployment("kw-meta", "meta", replicas: 1));
         (await kube.Run("apply", "-f", manifest)).Succeeded();
         await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
-        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
+        var pods = await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
 
         foreach (var (args, field) in new[]
         {
@@ -187,9 +185,9 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
             Assert.True(refused.ExitCode != 0, refused.ToString());
             Assert.Contains($"Deployment \"kw-meta\" is invalid: {field}", refused.Error);
         }
-        Assert.Equal("{\"app\":\"kw-meta\"}", await Get("deployment/kw-meta", "{.metadata.labels}"));
-        Assert.Equal("", await Get("deployment/kw-meta", "{.spec.paused}"));
-        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}"));
+        Assert.Equal("{\"app\":\"kw-meta\"}", await kube.Get("deployment/kw-meta", "{.metadata.labels}"));
+        Assert.Equal("", await kube.Get("deployment/kw-meta", "{.spec.paused}"));
+        Assert.Equal(pods, await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}"));
         // The manifest itself still applies, unchanged.
         (await kube.Run("apply", "-f", manifest)).Succeeded();
 
@@ -215,17 +213,17 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         var stale = await kube.Run("label", "node", "kw-rv", "foo=bar", "--resource-version=1");
         Assert.True(stale.ExitCode != 0, stale.ToString());
         Assert.Contains(conflict, stale.Error);
-        Assert.Equal("", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+        Assert.Equal("", await kube.Get("node/kw-rv", "{.metadata.labels.foo}"));
 
         // What a GET serves is what the write is held to (a GET, then a conditional write: the review found it a 409).
-        var version = await Get("node/kw-rv", "{.metadata.resourceVersion}");
+        var version = await kube.Get("node/kw-rv", "{.metadata.resourceVersion}");
         (await kube.Run("label", "node", "kw-rv", "foo=bar", $"--resource-version={version}")).Succeeded();
-        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+        Assert.Equal("bar", await kube.Get("node/kw-rv", "{.metadata.labels.foo}"));
         // Once the silo has seen the change (a listing), the version read before it is stale.
         (await kube.Run("get", "nodes")).Succeeded();
         var again = await kube.Run("label", "node", "kw-rv", "foo=baz", "--overwrite", $"--resource-version={version}");
         Assert.Contains(conflict, again.Error);
-        Assert.Equal("bar", await Get("node/kw-rv", "{.metadata.labels.foo}"));
+        Assert.Equal("bar", await kube.Get("node/kw-rv", "{.metadata.labels.foo}"));
     }
 
     /// <summary>
@@ -241,7 +239,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         (await kube.Run("apply", "-f", kube.Manifest("pre-web", KubeManifests.Deployment("kw-pre-web", "pre", replicas: 1)))).Succeeded();
         await kube.WaitFor("pod/kw-pre-pod", "{.status.phase}", p => p == "Running");
         await kube.WaitFor("deployment/kw-pre-web", "{.status.readyReplicas}", r => r == "1");
-        var uid = await Get("pod/kw-pre-pod", "{.metadata.uid}");
+        var uid = await kube.Get("pod/kw-pre-pod", "{.metadata.uid}");
         (await kube.Run("get", "pods")).Succeeded(); // the silo keeps a version for what it has listed
         const string zero = "00000000-0000-0000-0000-000000000000";
         static string Preconditions(string preconditionUid, string? version = null) => JsonSerializer.Serialize(new
@@ -265,9 +263,9 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
             HttpStatusCode.UnprocessableEntity, "Invalid");
         Assert.Equal("metadata.uid", Assert.Single(uidChange.GetProperty("details").GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
 
-        Assert.Equal("Running kw-pre", await Get("pod/kw-pre-pod", "{.status.phase} {.spec.nodeName}"));
-        Assert.Equal("1", await Get("deployment/kw-pre-web", "{.spec.replicas}"));
-        Assert.Equal("kw-pre", await Get("node/kw-pre", "{.metadata.name}"));
+        Assert.Equal("Running kw-pre", await kube.Get("pod/kw-pre-pod", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("1", await kube.Get("deployment/kw-pre-web", "{.spec.replicas}"));
+        Assert.Equal("kw-pre", await kube.Get("node/kw-pre", "{.metadata.name}"));
         // The pod's own uid deletes it.
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Delete, "api/v1/namespaces/default/pods/kw-pre-pod", Preconditions(uid))).StatusCode);
         Assert.Contains("NotFound", (await kube.Run("get", "pod", "kw-pre-pod")).Error);
@@ -285,7 +283,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         (await kube.Run("apply", "-f", kube.Manifest("orphan-node", KubeManifests.Node("kw-orphan", "orphan")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("orphan", KubeManifests.Deployment("kw-orphan", "orphan", replicas: 2)))).Succeeded();
         await kube.WaitFor("deployment/kw-orphan", "{.status.readyReplicas}", r => r == "2");
-        var pods = await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");
+        var pods = await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}");
 
         var orphaned = await kube.Run("delete", "deployment", "kw-orphan", "--cascade=orphan");
         Assert.True(orphaned.ExitCode != 0, orphaned.ToString());
@@ -294,8 +292,8 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Sideways"}"""), HttpStatusCode.UnprocessableEntity, "Invalid");
         await Status(await Send(HttpMethod.Delete, "apis/apps/v1/namespaces/default/deployments/kw-orphan", """{"propagationPolicy":"Background","orphanDependents":false}"""),
             HttpStatusCode.UnprocessableEntity, "Invalid");
-        Assert.Equal("2", await Get("deployment/kw-orphan", "{.spec.replicas}"));
-        Assert.Equal(pods, await Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}"));
+        Assert.Equal("2", await kube.Get("deployment/kw-orphan", "{.spec.replicas}"));
+        Assert.Equal(pods, await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}"));
 
         Assert.Equal("deployment.apps \"kw-orphan\" deleted", (await kube.Run("delete", "deployment", "kw-orphan", "--cascade=foreground")).Succeeded().Output.Trim());
         await kube.WaitFor("pods", "{.items[?(@.metadata.labels.app==\"kw-orphan\")].metadata.name}", names => names == "");
