@@ -68,7 +68,7 @@ public sealed class KubectlFixture : IAsyncLifetime
     public Task<KubectlResult> RunWith(string? kubeconfig, params string[] args) => KubectlProcess.Run(_directory, kubeconfig ?? Kubeconfig, args);
 
     /// <summary>A jsonpath of an object (or of a selection: "pods"), as kubectl get -o jsonpath prints it; fails if kubectl does.</summary>
-    public async Task<string> Get(string resource, string jsonPath) => (await Run("get", resource, "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
+    public Task<string> Get(string resource, string jsonPath) => KubectlProcess.Get(Run, resource, jsonPath);
 
     /// <summary>Polls a jsonpath of an object (or of a selection, "pods -l app=x") until it has the expected value.</summary>
     public Task<string> WaitFor(string resource, string jsonPath, Func<string, bool> done, int seconds = 30) =>

@@ -99,7 +99,7 @@ public sealed class KubectlPodAnnotationsTests(KubectlFixture kube) : IClassFixt
         await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
             kubectl.Use(restarted);
-            Assert.Equal("ml kept", (await kubectl.Run("get", "pod", "ps-pod", "-o", "jsonpath={.metadata.annotations.team} {.metadata.annotations.note}")).Succeeded().Output);
+            Assert.Equal("ml kept", await kubectl.Get("pod/ps-pod", "{.metadata.annotations.team} {.metadata.annotations.note}"));
             // The REST API shows the client's annotations too.
             var rest = JsonDocument.Parse(await restarted.Http.GetStringAsync("/api/v1/pods/ps-pod")).RootElement.GetProperty("annotations");
             Assert.Equal("ml kept", $"{rest.GetProperty("team")} {rest.GetProperty("note")}");

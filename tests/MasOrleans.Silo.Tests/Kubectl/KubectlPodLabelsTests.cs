@@ -123,7 +123,7 @@ public sealed class KubectlPodLabelsTests(KubectlFixture kube) : IClassFixture<K
         await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
             kubectl.Use(restarted);
-            Assert.Equal("pls-x Running", (await kubectl.Run("get", "pod", "pls-a", "-o", "jsonpath={.metadata.labels.team} {.status.phase}")).Succeeded().Output);
+            Assert.Equal("pls-x Running", await kubectl.Get("pod/pls-a", "{.metadata.labels.team} {.status.phase}"));
             (await kubectl.Run("create", "-f", kubectl.Manifest("b", AntiAffine("pls-b", "pls", "pls-x")))).Succeeded();
             await kubectl.Until("pod/pls-b", "{.status.conditions[?(@.type==\"PodScheduled\")].reason}", "Unschedulable");
             (await kubectl.Run("label", "pod", "pls-a", "team-")).Succeeded();

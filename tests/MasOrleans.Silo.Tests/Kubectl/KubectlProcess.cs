@@ -44,6 +44,10 @@ internal static class KubectlProcess
         return path;
     }
 
+    /// <summary>A jsonpath of an object (or of a selection: "pods") as kubectl get -o jsonpath prints it, run by <paramref name="run"/>; fails if kubectl does.</summary>
+    public static async Task<string> Get(Func<string[], Task<KubectlResult>> run, string resource, string jsonPath) =>
+        (await run(["get", resource, "-o", $"jsonpath={jsonPath}"])).Succeeded().Output;
+
     /// <summary>Polls a jsonpath of an object (or of a selection, "pods -l app=x") with <paramref name="run"/> until it has the expected value.</summary>
     public static async Task<string> WaitFor(Func<string[], Task<KubectlResult>> run, string resource, string jsonPath, Func<string, bool> done, int seconds)
     {

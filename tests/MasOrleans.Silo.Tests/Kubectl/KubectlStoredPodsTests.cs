@@ -47,21 +47,18 @@ public sealed class KubectlStoredPodsTests
         await using (var restarted = await SiloHost.StartAsync(redis.ConnectionString, clusterId: clusterId))
         {
             kubectl.Use(restarted);
-            Assert.Equal("1 ", await Get(kubectl, "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.cpu}"));
+            Assert.Equal("1 ", await kubectl.Get("pod/so-pod", "{.spec.containers[0].resources.requests.cpu} {.spec.containers[0].resources.limits.cpu}"));
 
             var below = await kubectl.Run("apply", "-f", kubectl.Manifest("below", Pod("so-pod", cpuLimit: "500m")));
             Assert.Equal(1, below.ExitCode);
             Assert.Contains("The Pod \"so-pod\" is invalid: spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m", below.Error);
-            Assert.Equal("", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu}"));
+            Assert.Equal("", await kubectl.Get("pod/so-pod", "{.spec.containers[0].resources.limits.cpu}"));
 
             Assert.Equal("pod/so-pod configured", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
-            Assert.Equal("2 2Gi", await Get(kubectl, "{.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory}"));
+            Assert.Equal("2 2Gi", await kubectl.Get("pod/so-pod", "{.spec.containers[0].resources.limits.cpu} {.spec.containers[0].resources.limits.memory}"));
             Assert.Equal("pod/so-pod unchanged", (await kubectl.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
         }
     }
-
-    private static async Task<string> Get(OwnSiloKubectl kubectl, string jsonPath) =>
-        (await kubectl.Run("get", "pod", "so-pod", "-o", $"jsonpath={jsonPath}")).Succeeded().Output;
 
     /// <summary>Takes out of the pod's stored record what a version before session 31 did not write.</summary>
     private static async Task StripToOldShape(string connectionString, string pod)

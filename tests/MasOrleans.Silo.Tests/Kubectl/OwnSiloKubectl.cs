@@ -22,6 +22,9 @@ internal sealed class OwnSiloKubectl(string prefix) : IDisposable
 
     public Task<KubectlResult> Run(params string[] args) => KubectlProcess.Run(_directory, KubeconfigPath, args);
 
+    /// <summary>A jsonpath of an object, as <see cref="KubectlFixture.Get"/> reads it.</summary>
+    public Task<string> Get(string resource, string jsonPath) => KubectlProcess.Get(Run, resource, jsonPath);
+
     /// <summary>Polls a jsonpath of an object until it is <paramref name="expected"/>, as <see cref="KubectlFixture.WaitFor"/> does.</summary>
     public Task Until(string resource, string jsonPath, string expected, int seconds = 30) =>
         KubectlProcess.WaitFor(Run, resource, jsonPath, value => value == expected, seconds);
