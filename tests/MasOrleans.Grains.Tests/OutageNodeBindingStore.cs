@@ -25,7 +25,17 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
     public void Fail(string node, bool failedAddsLand) => _down[node] = failedAddsLand;
 
     /// <summary>The node's reservation writes wait until <see cref="Resume"/>.</summary>
-    public void Stall(string node) => _stalled[node] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    public void Stall(string node)
+    {
+        _reached[node] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _stalled[node] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Completed by the first reservation write that waits at a stalled node's gate.</summary>
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _reached = new(StringComparer.Ordinal);
+
+    /// <summary>Completes once a reservation write for the stalled node waits at its gate.</summary>
+    public Task Reached(string node) => _reached[node].Task;
 
     /// <summary>How many reservation writes for the node have reached its gate while it was stalled.</summary>
     public int StalledWrites(string node) => _stalledWrites.GetValueOrDefault(node);
@@ -52,6 +62,7 @@ public sealed class OutageNodeBindingStore : INodeBindingStore
         if (_stalled.TryGetValue(node, out var gate))
         {
             _stalledWrites.AddOrUpdate(node, 1, (_, n) => n + 1);
+            _reached[node].TrySetResult();
             await gate.Task;
         }
         if (!IsDown(node, out var lands))

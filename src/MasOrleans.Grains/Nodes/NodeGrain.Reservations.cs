@@ -44,7 +44,20 @@ public sealed partial class NodeGrain
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
         // Thrown, as for an unsettled store: the cycle is tried again after its backoff, and reaches the next activation.
-        if (stopping.IsStopping) throw new InvalidOperationException($"node {Name}: {SiloStoppingMessage}");
+        // One let in is counted until its write landed: the stop waits for it before the cluster hears of it (SiloStopping).
+        if (!stopping.TryBeginWrite()) throw new InvalidOperationException($"node {Name}: {SiloStoppingMessage}");
+        try
+        {
+            return await ReserveWhileActive(pod, gpus);
+        }
+        finally
+        {
+            stopping.EndWrite();
+        }
+    }
+
+    private async Task<Reservation> ReserveWhileActive(PodSpec pod, GpuAllocation gpus)
+    {
         var superseded = HeldPod(pod.Name);
         if (superseded is not null)
         {
@@ -68,7 +81,7 @@ public sealed partial class NodeGrain
         // The drain has evicted what the node held; a pod let in now would keep the deleted node forever.
         if (state.State.Draining) return new Reservation(false, GpuAllocation.None, "node is being deleted");
         // The cycle chose from its silo's view, which may not have heard of a cordon yet; the node has.
-        if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
+        if (!NodeUnschedulableFilter.Admits(pod, state.State.Spec!.Unschedulable)) return new Reservation(false, GpuAllocation.None, "node is cordoned");
         if (superseded is not null) await Release(pod.Name, superseded.Pod.CreatedAt);
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         // Stamped in the binding the node writes anyway: the bind order, kube's start time for preemption, survives a re-read.
@@ -112,8 +125,15 @@ public sealed partial class NodeGrain
     private async Task Resync(CancellationToken cancellation)
     {
         // Written from this activation's memory, it would erase what the next activation (see SiloStopping) stored since.
-        if (stopping.IsStopping) return;
-        await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
+        if (!stopping.TryBeginWrite()) return;
+        try
+        {
+            await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
+        }
+        finally
+        {
+            stopping.EndWrite();
+        }
         _resync?.Dispose();
         _resync = null;
         foreach (var pod in _inDoubt.ToList())

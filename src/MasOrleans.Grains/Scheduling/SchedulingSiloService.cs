@@ -26,6 +26,9 @@ public sealed partial class SchedulingSiloService(
     /// <summary>Every this many renewals the view re-reads every node, repairing changes lost with a dead silo.</summary>
     private const int FullRereadEvery = 15;
 
+    /// <summary>How long a stop waits for this silo's node grains' reservation writes under way (each takes a Redis round trip when nothing is wrong).</summary>
+    public static readonly TimeSpan WritesLimit = TimeSpan.FromSeconds(5);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private Task? _latestLoop;
@@ -69,6 +72,16 @@ public sealed partial class SchedulingSiloService(
     {
         // First: this stage stops before the cluster is told this silo shuts down (see SiloStopping).
         stopping.Begin();
+        try
+        {
+            // A reservation stored after the cluster heard of the stop could land after the node's next activation, on
+            // another silo, read Redis: it would be missing there.
+            await stopping.WritesSettled().WaitAsync(WritesLimit, cancellation);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            LogWritesCutShort(logger, e, WritesLimit.TotalSeconds);
+        }
         view.CapacityAppeared -= WakeLocalShards;
         view.PodAssigned -= TellLocalShardsOfAssignedPods;
         await _stopping.CancelAsync();
@@ -142,6 +155,9 @@ public sealed partial class SchedulingSiloService(
         reopen();
         foreach (var shard in shards.All) _ = send(shard);
     });
+
+    [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "This silo stops without waiting for its node grains' reservation writes under way (at most {Seconds} s); a node's next activation may miss what lands after it read Redis")]
+    private static partial void LogWritesCutShort(ILogger logger, Exception error, double seconds);
 
     [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "Could not repeat the latest node changes to the silo views; trying again next period")]
     private static partial void LogLatestFailed(ILogger logger, Exception error);
