@@ -50,11 +50,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     public ExtenderFilterResult Filter(ExtenderArgs args)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
+        if (!TryPrepare(args, out var pod, out var cluster, out var candidates, out var policy, out var typical, out var error))
             return new ExtenderFilterResult { Error = error! };
         try
         {
-            return Filter(args, pod, cluster, policy, typical);
+            return Filter(args, pod, cluster, candidates, policy, typical);
         }
         catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
         {
@@ -65,11 +65,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     /// <summary>Scores the request's nodes; throws <see cref="KubernetesMappingException"/> on malformed args, <see cref="PolicyCannotDecideException"/> when the policy cannot decide.</summary>
     public IReadOnlyList<HostPriority> Prioritize(ExtenderArgs args)
     {
-        if (!TryPrepare(args, out var pod, out var cluster, out var policy, out var typical, out var error))
+        if (!TryPrepare(args, out var pod, out var cluster, out var candidates, out var policy, out var typical, out var error))
             throw new KubernetesMappingException(error!);
         try
         {
-            return Prioritize(pod, cluster, policy, typical);
+            return Prioritize(pod, cluster, candidates, policy, typical);
         }
         catch (Exception e) when (cannotDecide?.Invoke(policy, e) is { } message)
         {
@@ -77,10 +77,10 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         }
     }
 
-    private ExtenderFilterResult Filter(ExtenderArgs args, PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
+    private ExtenderFilterResult Filter(ExtenderArgs args, PodSpec pod, ClusterState cluster, IReadOnlySet<int> candidates, string policy, IReadOnlyList<TypicalPod> typical)
     {
         var scheduler = SchedulerFor(policy, cluster, pod, typical);
-        var explanation = Explain(scheduler, cluster, pod);
+        var explanation = Explain(scheduler, cluster, pod, candidates);
         var preemption = new DefaultPreemption(scheduler.Profile);
         var result = new ExtenderFilterResult();
         var passed = new HashSet<string>(StringComparer.Ordinal);
@@ -106,11 +106,11 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return result;
     }
 
-    private IReadOnlyList<HostPriority> Prioritize(PodSpec pod, ClusterState cluster, string policy, IReadOnlyList<TypicalPod> typical)
+    private IReadOnlyList<HostPriority> Prioritize(PodSpec pod, ClusterState cluster, IReadOnlySet<int> candidates, string policy, IReadOnlyList<TypicalPod> typical)
     {
         var scheduler = SchedulerFor(policy, cluster, pod, typical);
         var profile = scheduler.Profile;
-        var explanation = Explain(scheduler, cluster, pod);
+        var explanation = Explain(scheduler, cluster, pod, candidates);
         var weightSum = Math.Max(1, profile.Scores.Sum(s => s.Weight));
         var feasible = explanation.Nodes.Where(n => n.Feasible).Select(n => n.TotalScore).ToList();
         // Our totals are weighted sums of 0..100 scores; dividing by the weights gives 0..100, and by 10 kube's 0..10.
@@ -141,11 +141,9 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         // Refreshed first: UIDs are looked up among the pods bound on each candidate.
         await source.RefreshAsync([], cancellationToken);
         var candidates = PreemptionCandidates(args);
-        // Every node known, not only the candidates: inter-pod affinity and topology spreading count the pods of all of them,
-        // as kube-scheduler's dry run does (its PreFilter state spans the snapshot's nodes; preemption.go DryRunPreemption).
-        // Only the candidates are answered.
-        var nodes = candidates.Keys.Union(source.KnownNodeNames(), StringComparer.Ordinal).ToList();
-        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = nodes }, out var pod, out var cluster, out var policy, out var typical, out var error))
+        // The cluster holds every node known (TryPrepare), as kube-scheduler's dry run counts them (its PreFilter state spans
+        // the snapshot's nodes; preemption.go DryRunPreemption). Only the candidates are answered.
+        if (!TryPrepare(new ExtenderArgs { Pod = args.Pod, NodeNames = candidates.Keys.ToList() }, out var pod, out var cluster, out _, out var policy, out var typical, out var error))
             throw new KubernetesMappingException(error!);
         try
         {
@@ -249,16 +247,18 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
 
     private static ExtenderBindingResult Failed(string error) => new() { Error = error };
 
-    /// <summary>The policy's own placement (GPU devices included) restricted to the chosen node, or null when it does not fit.</summary>
+    /// <summary>
+    /// The policy's own placement (GPU devices included) restricted to the chosen node, or null when it does not fit: judged
+    /// among every node known, as filter judged it (inter-pod affinity and spreading count the pods of all of them).
+    /// </summary>
     private GpuAllocation? PlaceOn(PodSpec pod, RememberedPod seen, string nodeName)
     {
         if (source.FindNode(nodeName) is not { } node) return null;
         var cluster = new ClusterState();
         AddWithBoundPods(cluster, node, pod);
-        var scheduler = SchedulerFor(seen.Policy, cluster, pod, seen.Typical);
-        ScheduleResult result;
-        lock (_random) result = scheduler.Schedule(cluster, pod, _random);
-        return result.Success ? result.Gpus : null;
+        AddOtherKnownNodes(cluster, pod);
+        var explanation = Explain(SchedulerFor(seen.Policy, cluster, pod, seen.Typical), cluster, pod, new HashSet<int> { 0 });
+        return explanation.ChosenNode == nodeName ? explanation.Gpus : null;
     }
 
     /// <summary>
@@ -284,9 +284,22 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         return null;
     }
 
-    private Explanation Explain(ProfileScheduler scheduler, ClusterState cluster, PodSpec pod)
+    /// <summary>The policy's verdicts and scores for the <paramref name="candidates"/> (indices in <paramref name="cluster"/>).</summary>
+    private Explanation Explain(ProfileScheduler scheduler, ClusterState cluster, PodSpec pod, IReadOnlySet<int> candidates)
     {
-        lock (_random) return scheduler.Explain(cluster, pod, _random);
+        lock (_random) return scheduler.Explain(cluster, pod, _random, candidates);
+    }
+
+    /// <summary>
+    /// Adds every node the source knows that <paramref name="cluster"/> does not hold yet, with its bound pods: kube-scheduler
+    /// sends an extender only its candidates (the nodes its filters passed, nodeCacheCapable or not), but inter-pod affinity
+    /// and topology spreading count the pods of every node (kube v1.35 plugins/interpodaffinity/filtering.go and
+    /// podtopologyspread/filtering.go, scoring.go: PreFilter and PreScore over allNodes).
+    /// </summary>
+    private void AddOtherKnownNodes(ClusterState cluster, PodSpec pod)
+    {
+        foreach (var name in source.KnownNodeNames())
+            if (cluster.IndexOf(name) < 0 && source.FindNode(name) is { } known) AddWithBoundPods(cluster, known, pod);
     }
 
     /// <summary>
@@ -297,10 +310,13 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         new PolicySchedulers(catalog, new PolicyOptions { TypicalPods = typical }).Get(policy, cluster, pod)
             ?? throw new UnknownPolicyException(catalog.UnknownPolicyMessage(policy));
 
-    private bool TryPrepare(ExtenderArgs args, out PodSpec pod, out ClusterState cluster, out string policy, out IReadOnlyList<TypicalPod> typical, out string? error)
+    /// <param name="candidates">The request's nodes known here, as indices in <paramref name="cluster"/>, which holds every node known.</param>
+    private bool TryPrepare(ExtenderArgs args, out PodSpec pod, out ClusterState cluster, out IReadOnlySet<int> candidates, out string policy,
+        out IReadOnlyList<TypicalPod> typical, out string? error)
     {
         pod = null!;
         cluster = null!;
+        candidates = null!;
         typical = [];
         policy = source.DefaultPolicy ?? defaultPolicy;
         error = null;
@@ -320,6 +336,8 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
             policy = registered;
             cluster = new ClusterState();
             foreach (var spec in CandidateNodes(args)) AddWithBoundPods(cluster, spec, pod);
+            candidates = Enumerable.Range(0, cluster.NodeCount).ToHashSet();
+            AddOtherKnownNodes(cluster, pod);
             typical = TypicalPodsOf(cluster, pod);
         }
         catch (KubernetesMappingException e)

@@ -122,15 +122,21 @@ public sealed partial class ProfileScheduler
     }
 
     /// <summary>Evaluates every node with every filter and score plugin, reserving nothing.</summary>
-    public Explanation Explain(ClusterState cluster, PodSpec pod, Random random)
+    /// <param name="judged">
+    /// The nodes to evaluate (null: all). The others count only through the pods they hold (inter-pod affinity, topology
+    /// spreading), as the nodes a kube-scheduler extender is not asked about count in kube-scheduler's own plugins; the
+    /// judged nodes are scored against each other.
+    /// </param>
+    public Explanation Explain(ClusterState cluster, PodSpec pod, Random random, IReadOnlySet<int>? judged = null)
     {
         var context = new SchedulingContext(cluster, pod, random);
         foreach (var f in Profile.Filters) f.PreFilter(context);
         var nodes = new List<NodeExplanation>(cluster.NodeCount);
         var feasibleList = new List<int>();
-        var verdicts = new List<FilterVerdict>[cluster.NodeCount];
+        var verdicts = new List<FilterVerdict>?[cluster.NodeCount];
         for (var n = 0; n < cluster.NodeCount; n++)
         {
+            if (judged is not null && !judged.Contains(n)) continue;
             // The cycle's two passes (NominatedPods): a node the pods nominated there reject shows that pass's verdicts.
             if (!NominatedPods.TryFilterWith(Profile, cluster, pod, n, random, (self: this, node: n), static (with, s) => s.self.Verdicts(with, s.node), out var nodeVerdicts)
                 || nodeVerdicts.TrueForAll(v => v.Passed))
@@ -166,9 +172,10 @@ public sealed partial class ProfileScheduler
         }
         for (var n = 0; n < cluster.NodeCount; n++)
         {
+            if (verdicts[n] is not { } nodeFilters) continue;
             if (!position.TryGetValue(n, out var i))
             {
-                nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = false, Filters = verdicts[n] });
+                nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = false, Filters = nodeFilters });
                 continue;
             }
             var scores = new List<PluginScore>();
@@ -177,16 +184,16 @@ public sealed partial class ProfileScheduler
                 var w = Profile.Scores[p].Weight;
                 scores.Add(new PluginScore(Profile.Scores[p].Plugin.Name, w, raw[p][i], normalized[p][i], normalized[p][i] * w));
             }
-            nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = true, Filters = verdicts[n], Scores = scores, TotalScore = totals[i] });
+            nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = true, Filters = nodeFilters, Scores = scores, TotalScore = totals[i] });
         }
         if (feasible.Length == 0)
         {
             _failureCounts.Clear();
             // One reason per node, its first failing filter's, as the cycle counts (kube-scheduler stops a node's filters at
             // the first failure): the counts add up to the nodes, and the message is the one a failed placement records.
-            foreach (var v in verdicts.Select(n => n.First(v => !v.Passed)).GroupBy(v => v.Reason!))
+            foreach (var v in verdicts.OfType<List<FilterVerdict>>().Select(n => n.First(v => !v.Passed)).GroupBy(v => v.Reason!))
                 _failureCounts[v.Key] = v.Count();
-            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, cluster.NodeCount) };
+            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, nodes.Count) };
         }
         var best = SelectHost(cluster, feasible, totals, random);
         return new Explanation
