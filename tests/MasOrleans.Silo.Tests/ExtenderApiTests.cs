@@ -334,6 +334,32 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         Assert.Equal([("default", "kp1")], all.Where(p => p.Item2 == "kp1"));
     }
 
+    /// <summary>
+    /// A pod bound through the extender keeps Kubernetes' metadata.uid (the one filter-args.json carries), yet /k8s served
+    /// one made up from its name and creation time: a client holding the cluster's pod (its events, a delete's uid
+    /// precondition) found another uid here. It is served as Kubernetes gave it.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_bound_through_the_extender_is_served_on_k8s_with_its_kubernetes_uid()
+    {
+        const string KubernetesUid = "9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f";
+        var args = LoadArgs();
+        Assert.Equal(KubernetesUid, args.Pod!.Metadata.Uid);
+        args.Pod.Metadata.Name = "kp-uid";
+        args.Pod.Metadata.NamespaceProperty = "default";
+        Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
+        Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "kp-uid", PodNamespace = "default", Node = "gpu-a10-1" })).Error);
+        await Http.WaitFor("/api/v1/pods/kp-uid", p => p.Phase() == "Running");
+
+        Assert.Equal(KubernetesUid, (await Http.GetJson("/k8s/api/v1/namespaces/default/pods/kp-uid")).GetProperty("metadata").GetProperty("uid").GetString());
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods/kp-uid")
+        {
+            Content = new StringContent($$$"""{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"{{{KubernetesUid}}}"}}""", Encoding.UTF8, "application/json"),
+        };
+        using var deleted = await Http.SendAsync(delete);
+        Assert.True(deleted.StatusCode == HttpStatusCode.OK, $"{(int)deleted.StatusCode} {await deleted.Content.ReadAsStringAsync()}");
+    }
+
     [Fact]
     public async Task A_policy_annotation_is_kept_as_the_policy_is_registered()
     {

@@ -245,7 +245,7 @@ internal static class KubePodObjects
             {
                 Name = name,
                 NamespaceProperty = ns,
-                Uid = KubeNames.Uid("Pod", spec.Name, view.CreatedAt),
+                Uid = Uid(view),
                 ResourceVersion = resourceVersion,
                 CreationTimestamp = view.CreatedAt.UtcDateTime,
                 Labels = spec.Labels.Count == 0 ? null : new Dictionary<string, string>(spec.Labels),
@@ -274,6 +274,12 @@ internal static class KubePodObjects
         pod.Status = Status(view, pod.Spec.Containers);
         return pod;
     }
+
+    /// <summary>
+    /// A pod's metadata.uid: Kubernetes' own for a pod bound through the extender (kept with it), so a client holding the
+    /// cluster's pod finds it here; otherwise (any other pod, or one bound before uids were kept) <see cref="KubeNames.Uid"/>'s.
+    /// </summary>
+    public static string Uid(PodView view) => view.Spec.Uid ?? KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt);
 
     /// <summary>A pod made with a manifest is served as it was given (<see cref="KubePodManifests.Served"/>); others as modeled.</summary>
     private static V1PodSpec Served(string? manifest, V1PodSpec modeled) => manifest is null ? modeled : KubePodManifests.Served(manifest, modeled);

@@ -155,7 +155,7 @@ internal static class KubePodsApi
     }
 
     private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache) =>
-        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubeNames.Uid("Pod", view.Spec.Name, view.CreatedAt),
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubePodObjects.Uid(view),
             cache.SeenVersion("pods", view.Spec.Name));
 
     /// <summary>
