@@ -19,6 +19,12 @@ internal static class KubePodManifests
     /// </summary>
     public const int MaxKeptBytes = 64 * 1024;
 
+    /// <summary>
+    /// The pod grain's properties drawn from what a manifest keeps (its containers, resources, overhead): where one is kept,
+    /// <see cref="Changed"/> names their changes in the manifest's own terms (a container's requests, spec.overhead).
+    /// </summary>
+    public static bool DrawnFromKept(string property) => property is "requests" or "zeroRequests" or "limits" or "image";
+
     /// <summary>The spec fields the pod grain keeps (<see cref="KubePodObjects.ToPod"/> serves them from its spec).</summary>
     private static readonly string[] Stored =
         ["nodeName", "schedulerName", "priority", "preemptionPolicy", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"];

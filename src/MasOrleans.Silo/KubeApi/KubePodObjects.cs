@@ -373,21 +373,28 @@ internal static class KubePodObjects
     };
 
     /// <summary>
-    /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>). A change the
-    /// API server refuses too is refused in its words (ValidatePodUpdate: "spec: Forbidden: pod updates may not change
-    /// fields other than ..."; its diff here is the list of fields changed). The images, tolerations, activeDeadlineSeconds and a negative
-    /// terminationGracePeriodSeconds set to 1, which it would take, and the expected duration are fixed here (nothing restarts a container, and a placement is not redone):
-    /// refused on their own field, saying so. Labels change (the caller compares without them).
+    /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>), refused whole.
+    /// The API server takes new images, tolerations, activeDeadlineSeconds and a negative terminationGracePeriodSeconds set
+    /// to 1, and compares the rest (ValidatePodUpdate, pkg/apis/core/validation/validation.go, v1.35): a change to anything
+    /// else is refused in its words, "spec: Forbidden: pod updates may not change fields other than ...", its diff here the
+    /// fields changed, less those it takes. An update changing only what it takes (and the expected duration) is refused
+    /// here on the first such field, saying it is fixed here (nothing restarts a container, and a placement is not
+    /// redone). Labels change (the caller compares without them).
     /// </summary>
     public static IResult RefuseUpdate(string name, IReadOnlyList<string> changed)
     {
-        if (changed.FirstOrDefault(p => p is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or KubePodManifests.GraceToOne
-                || p.EndsWith("].image", StringComparison.Ordinal)) is { } fixedHere)
-            return KubeStatus.Forbidden("Pod", name, FieldOf(fixedHere),
+        var forbidden = changed.Where(p => !FixedHere(p)).ToList();
+        if (forbidden.Count == 0)
+            return KubeStatus.Forbidden("Pod", name, FieldOf(changed[0]),
                 "fixed once a pod is created here (MasOrleans restarts no container and redoes no placement; an API server would take this change): delete the pod and create it again");
         return KubeStatus.Forbidden("Pod", name, "spec",
-            $"pod updates may not change fields other than {UpdatableFields}\nchanged: {string.Join(", ", changed.Select(FieldOf).Distinct())}");
+            $"pod updates may not change fields other than {UpdatableFields}\nchanged: {string.Join(", ", forbidden.Select(FieldOf).Distinct())}");
     }
+
+    /// <summary>A change an API server takes on update (or, the expected duration, a client's), which this one does not.</summary>
+    private static bool FixedHere(string property) =>
+        property is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or KubePodManifests.GraceToOne
+        || property.EndsWith("].image", StringComparison.Ordinal);
 
     /// <summary>
     /// A pod created with several containers (or through the REST API) is served with one container named after the

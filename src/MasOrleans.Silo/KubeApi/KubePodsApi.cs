@@ -111,12 +111,13 @@ internal static class KubePodsApi
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
             return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
-        if (KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec) is { Count: > 0 } changed)
-            return KubePodObjects.RefuseUpdate(name, changed);
+        var changed = KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec);
         // A pod stored without its manifest (over the bound, made through the REST API, or stored before manifests were
-        // kept) has nothing of it to compare.
-        if (view.Manifest is { } kept && KubePodManifests.Changed(pod.Spec, kept) is { Count: > 0 } changedInManifest)
-            return KubePodObjects.RefuseUpdate(name, changedInManifest);
+        // kept) has nothing of it to compare; one with it names what changed there in its terms. Judged together: one
+        // update, refused whole.
+        if (view.Manifest is { } kept)
+            changed = [.. KubePodManifests.Changed(pod.Spec, kept), .. changed.Where(p => !KubePodManifests.DrawnFromKept(p))];
+        if (changed.Count > 0) return KubePodObjects.RefuseUpdate(name, changed);
         // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
         // a workload here keeps its pods, so a pod must stay its workload's.
         if (view.Spec.Owner is { } owner && !owner.Selector.Matches(spec.Labels))

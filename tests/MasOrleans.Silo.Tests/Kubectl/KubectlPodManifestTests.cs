@@ -120,6 +120,37 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Contains("The Pod \"pm-negative\" is invalid: spec: Forbidden: pod updates may not change fields other than", toFive.Error);
     }
 
+    /// <summary>
+    /// ValidatePodUpdate (pkg/apis/core/validation/validation.go, v1.35) sets the new pod's images, activeDeadlineSeconds,
+    /// added tolerations and grace period on a copy of the old spec and compares the rest: an update that also changes
+    /// anything else is refused whole, "spec: Forbidden: pod updates may not change fields other than ...", its diff
+    /// naming what else changed (an image is not in it). Here such a mixed update (labels, an image, and a command or a
+    /// request) got the answer meant for an image change alone ("fixed once a pod is created here ... an API server would
+    /// take this change"). Its labels, which an API server would not take either, are not applied.
+    /// </summary>
+    [Fact]
+    public async Task An_update_changing_an_image_with_a_field_no_update_may_change_is_refused_whole_in_the_api_servers_words()
+    {
+        var created = Pod("pm-mixed", "pm-none", "train");
+        (await kube.Run("apply", "-f", kube.Manifest("pm-mixed", created))).Succeeded();
+        var relabelled = created.Replace("  name: pm-mixed\n", "  name: pm-mixed\n  labels: {tier: batch}\n").Replace("image: busybox:1.36\n    command", "image: busybox:1.37\n    command");
+        Assert.Contains("tier: batch", relabelled);
+        Assert.Contains("busybox:1.37", relabelled);
+        foreach (var (mixed, changed) in new[]
+        {
+            (relabelled.Replace("command: [train]", "command: [evaluate]"), "spec.containers[*].command"),
+            (relabelled.Replace("requests: {cpu: \"1\", memory: 1Gi}", "requests: {cpu: 1500m, memory: 1Gi}"), "spec.containers[*].resources.requests"),
+        })
+        {
+            Assert.NotEqual(relabelled, mixed);
+            var refused = await kube.Run("apply", "-f", kube.Manifest("pm-mixed-changed", mixed));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("The Pod \"pm-mixed\" is invalid: spec: Forbidden: pod updates may not change fields other than", refused.Error);
+            Assert.Equal($"changed: {changed}", refused.Error.Split('\n').Single(l => l.StartsWith("changed: ", StringComparison.Ordinal)).Trim());
+        }
+        Assert.Equal(" busybox:1.36 train", await kube.Get("pod/pm-mixed", "{.metadata.labels.tier} {.spec.containers[0].image} {.spec.containers[0].command[0]}"));
+    }
+
     /// <summary>A manifest beyond the bound kept is served as modeled, and the client told so in the API server's warning form.</summary>
     [Fact]
     public async Task A_manifest_beyond_the_bound_kept_is_created_with_a_warning_naming_what_is_not_kept()

@@ -264,7 +264,7 @@ public sealed class KubectlResourcesTests(KubectlFixture kube) : IClassFixture<K
         // An image an API server would take is fixed here (nothing restarts a container): refused on its own field, saying so.
         var image = await kube.Run("apply", "-f", kube.Manifest("kr-resize-image", Limited("1", "2").Replace("busybox:1.36", "busybox:1.37")));
         Assert.True(image.ExitCode != 0, image.ToString());
-        Assert.Contains("The Pod \"kr-resize\" is invalid: spec.containers[*].image: Forbidden: fixed once a pod is created here", image.Error);
+        Assert.Contains("The Pod \"kr-resize\" is invalid: spec.containers[0].image: Forbidden: fixed once a pod is created here", image.Error);
 
         using (var resize = await kube.Http.PatchAsync("api/v1/namespaces/default/pods/kr-resize/resize",
             KubeHttp.Json("""{"spec":{"containers":[{"name":"main","resources":{"limits":{"cpu":"4"}}}]}}""", "application/merge-patch+json")))
