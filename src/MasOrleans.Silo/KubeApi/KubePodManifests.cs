@@ -84,7 +84,8 @@ internal static class KubePodManifests
 
     /// <summary>
     /// The fields of <paramref name="updated"/>'s spec that differ from the <paramref name="kept"/> manifest, named as
-    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties.
+    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties; quantities by value, as the API server compares
+    /// them (apiequality.Semantic: 2Gi and 2147483648 are one amount though written in two formats).
     /// </summary>
     public static IReadOnlyList<string> Changed(V1PodSpec? updated, string kept)
     {
@@ -94,6 +95,13 @@ internal static class KubePodManifests
         {
             if (key is "containers" or "initContainers")
                 changed.AddRange(ContainersChanged(after[key] as JsonArray, before[key] as JsonArray, key));
+            // The pod's own resources and overhead are quantities, compared by value as a container's are.
+            else if (key == "resources")
+                changed.AddRange(ResourcesChanged(after[key], before[key]).Select(field => $"resources.{field}"));
+            else if (key == "overhead")
+            {
+                if (!SameQuantities(Quantities(after[key]), Quantities(before[key]))) changed.Add(key);
+            }
             else if (!JsonNode.DeepEquals(after[key], before[key]))
                 changed.Add(key == "terminationGracePeriodSeconds" && NegativeGraceToOne(after[key], before[key]) ? GraceToOne : key);
         }

@@ -151,6 +151,30 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal(" busybox:1.36 train", await kube.Get("pod/pm-mixed", "{.metadata.labels.tier} {.spec.containers[0].image} {.spec.containers[0].command[0]}"));
     }
 
+    /// <summary>
+    /// The API server compares quantities by value on update (apiequality.Semantic, Quantity.Cmp): 2Gi and 2147483648 are
+    /// one memory amount, 250m and 250e-3 one cpu amount, though each keeps its format (binary, decimal, exponent) and so
+    /// its text. A pod's own spec.resources and spec.overhead were compared as text, so a re-apply writing one of them in
+    /// another format was refused as a change; a changed overhead still is.
+    /// </summary>
+    [Fact]
+    public async Task Pod_level_resources_and_overhead_written_another_way_are_no_change()
+    {
+        var created = Pod("pm-quantities", "pm-none", "train");
+        (await kube.Run("apply", "-f", kube.Manifest("pm-quantities", created))).Succeeded();
+        var rewritten = created.Replace("overhead: {cpu: 250m}", "overhead: {cpu: 250e-3}").Replace("requests: {cpu: \"2\", memory: 2Gi}", "requests: {cpu: \"2\", memory: \"2147483648\"}");
+        Assert.Contains("cpu: 250e-3", rewritten);
+        Assert.Contains("memory: \"2147483648\"", rewritten);
+        var again = await kube.Run("apply", "-f", kube.Manifest("pm-quantities-rewritten", rewritten));
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Equal("250m 2 2Gi", await kube.Get("pod/pm-quantities", "{.spec.overhead.cpu} {.spec.resources.requests.cpu} {.spec.resources.requests.memory}"));
+
+        var changed = await kube.Run("apply", "-f", kube.Manifest("pm-quantities-changed", created.Replace("overhead: {cpu: 250m}", "overhead: {cpu: 500m}")));
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("The Pod \"pm-quantities\" is invalid: spec: Forbidden: pod updates may not change fields other than", changed.Error);
+        Assert.Contains("\nchanged: spec.overhead\n", changed.Error + "\n");
+    }
+
     /// <summary>A manifest beyond the bound kept is served as modeled, and the client told so in the API server's warning form.</summary>
     [Fact]
     public async Task A_manifest_beyond_the_bound_kept_is_created_with_a_warning_naming_what_is_not_kept()
