@@ -5,7 +5,7 @@ using MasOrleans.Scheduling.Model;
 
 namespace MasOrleans.Grains.Tests;
 
-/// <summary>A workload's stored state (JSON in Redis) with the optional annotations, container name and progress it gained.</summary>
+/// <summary>A workload's stored state (JSON in Redis) with the optional annotations, container name, progress and manifest it gained.</summary>
 public sealed class WorkloadStateStorageTests
 {
     private static readonly SystemTextJsonGrainStorageSerializer Serializer = new();
@@ -21,6 +21,7 @@ public sealed class WorkloadStateStorageTests
         Assert.DoesNotContain("containerName", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("progress", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("createdAt", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("manifest", json, StringComparison.OrdinalIgnoreCase);
         // A workload stored before annotations existed is this document: it loads, with none.
         var loaded = Serializer.Deserialize<WorkloadState>(BinaryData.FromString(json));
         Assert.Equal((2, "default/web", "default/web-b2c4d"), (loaded.Replicas, loaded.Template!.Name, loaded.Pods.Single()));
@@ -28,6 +29,7 @@ public sealed class WorkloadStateStorageTests
         Assert.Null(loaded.ContainerName);
         Assert.Null(loaded.Progress);
         Assert.Null(loaded.CreatedAt);
+        Assert.Null(loaded.Manifest);
     }
 
     [Fact]
@@ -44,6 +46,14 @@ public sealed class WorkloadStateStorageTests
         var json = Serializer.Serialize(Stored(null) with { ProgressDeadlineSeconds = 2, Progress = progress });
         var loaded = Serializer.Deserialize<WorkloadState>(json);
         Assert.Equal((2, progress), (loaded.ProgressDeadlineSeconds, loaded.Progress));
+    }
+
+    /// <summary>A Deployment's template as /k8s keeps it (KubePodManifests), stored with the workload and loaded as written.</summary>
+    [Fact]
+    public void A_workloads_kept_manifest_round_trips()
+    {
+        const string Manifest = """{"containers":[{"name":"trainer","command":["train"]}],"terminationGracePeriodSeconds":10}""";
+        Assert.Equal(Manifest, Serializer.Deserialize<WorkloadState>(Serializer.Serialize(Stored(null) with { Manifest = Manifest })).Manifest);
     }
 
     [Fact]

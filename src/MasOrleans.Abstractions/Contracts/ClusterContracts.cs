@@ -29,7 +29,8 @@ public sealed record WorkloadView(
     [property: Id(9)] int? ProgressDeadlineSeconds = null,
     [property: Id(10)] WorkloadProgress? Progress = null,
     [property: Id(11)] DateTimeOffset? CreatedAt = null,
-    [property: Id(12)] DateTimeOffset? DeletionRequestedAt = null);
+    [property: Id(12)] DateTimeOffset? DeletionRequestedAt = null,
+    [property: Id(13)] string? Manifest = null);
 
 /// <summary>
 /// A workload's Progressing condition as Kubernetes' deployment controller keeps it (pkg/controller/deployment/progress.go,

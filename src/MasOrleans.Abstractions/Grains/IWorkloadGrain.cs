@@ -10,8 +10,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
     /// <param name="annotations">The client's annotations, kept with the workload.</param>
     /// <param name="containerName">The manifest's one container's name, kept for the template and its pods (null: named after the pod).</param>
     /// <param name="progressDeadlineSeconds">How long without progress before its Progressing condition is False (null: 600 s).</param>
+    /// <param name="manifest">The template's Kubernetes manifest as /k8s keeps it, kept for the template and its pods (null: none).</param>
     Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
-        string? containerName = null, int? progressDeadlineSeconds = null);
+        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null);
 
     Task<WorkloadView?> Get();
 

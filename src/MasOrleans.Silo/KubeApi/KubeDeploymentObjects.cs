@@ -24,7 +24,7 @@ internal static class KubeDeploymentObjects
     {
         var (ns, name) = KubernetesNames.Split(view.Name);
         var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, view.CreatedAt ?? default,
-            ContainerName: view.ContainerName), resourceVersion);
+            ContainerName: view.ContainerName, Manifest: view.Manifest), resourceVersion);
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
         return new V1Deployment

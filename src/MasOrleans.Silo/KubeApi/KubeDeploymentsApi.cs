@@ -68,11 +68,15 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
-        // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it.
+        // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it; the
+        // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
-        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container, progressDeadlineSeconds: deadline);
+        var manifest = KubePodManifests.Kept(deployment.Spec.Template.Spec, "spec.template.spec", out var notKept);
+        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container,
+            progressDeadlineSeconds: deadline, manifest: manifest);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
+        KubePodManifests.Warn(context, notKept);
         cache.RememberWorkload(template.Name);
         return KubeLists.One(context, (await Load(grains, template.Name, cache.Version.ToString()))!, 201);
     }
@@ -99,8 +103,9 @@ internal static class KubeDeploymentsApi
         var parsed = KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
             target =>
             {
-                // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept) takes the patch's diffs.
-                if (view.ContainerName is null)
+                // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
+                // the manifest) take the patch's diffs.
+                if (view.ContainerName is null && view.Manifest is null)
                     KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
             });
         if (parsed.Error is not null) return parsed.Error;
@@ -109,8 +114,10 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
-        // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in).
-        if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 })
+        // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in), and its kept
+        // manifest with it.
+        if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 }
+            || view.Manifest is { } kept && KubePodManifests.Changed(parsed.Value!.Spec?.Template?.Spec, kept) is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);

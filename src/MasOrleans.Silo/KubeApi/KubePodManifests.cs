@@ -30,16 +30,17 @@ internal static class KubePodManifests
         ["nodeName", "schedulerName", "priority", "preemptionPolicy", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"];
 
     /// <summary>
-    /// The manifest of <paramref name="pod"/> to keep (JSON), or null with <paramref name="warning"/> saying why not (too
-    /// large; a client sees it as kubectl prints the API server's warnings).
+    /// The manifest of a pod's <paramref name="spec"/> (a Pod's, or a Deployment's template's at <paramref name="field"/>)
+    /// to keep (JSON), or null with <paramref name="warning"/> saying why not (too large; a client sees it as kubectl prints
+    /// the API server's warnings).
     /// </summary>
-    public static string? Kept(V1Pod pod, out string? warning)
+    public static string? Kept(V1PodSpec? spec, string field, out string? warning)
     {
         warning = null;
-        var kept = Keepable(pod.Spec).ToJsonString();
+        var kept = Keepable(spec).ToJsonString();
         var size = Encoding.UTF8.GetByteCount(kept);
         if (size <= MaxKeptBytes) return kept;
-        warning = $"spec: {size} bytes, more than the {MaxKeptBytes} kept of a pod's manifest: the pod is served as MasOrleans models it "
+        warning = $"{field}: {size} bytes, more than the {MaxKeptBytes} kept of a pod's manifest: it is served as MasOrleans models it "
             + "(one container with its requests); command, env, volumes and the other fields it does not model are not kept";
         return null;
     }

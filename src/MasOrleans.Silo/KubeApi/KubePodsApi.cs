@@ -65,7 +65,7 @@ internal static class KubePodsApi
     {
         var (pod, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
-        var manifest = KubePodManifests.Kept(pod, out var notKept);
+        var manifest = KubePodManifests.Kept(pod.Spec, "spec", out var notKept);
         var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods, manifest);
         if (created is null) return invalid!;
         KubePodManifests.Warn(context, notKept);

@@ -186,4 +186,85 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Contains("more than the 65536 kept of a pod's manifest", created.Error);
         Assert.Equal(" main", await kube.Get("pod/pm-large", "{.spec.restartPolicy} {.spec.containers[0].name}"));
     }
+
+    private static string Deployment(string name, string command) => $$"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {{name}}
+        spec:
+          replicas: 1
+          selector:
+            matchLabels: {app: {{name}}}
+          template:
+            metadata:
+              labels: {app: {{name}}}
+            spec:
+              schedulerName: kube
+              nodeSelector: {test: pm-none}
+              terminationGracePeriodSeconds: 10
+              overhead: {cpu: 250m}
+              volumes:
+              - name: scratch
+                emptyDir: {}
+              containers:
+              - name: trainer
+                image: busybox:1.36
+                command: [{{command}}]
+                env:
+                - {name: SEED, value: "7"}
+                ports:
+                - {containerPort: 8080, name: metrics}
+                volumeMounts:
+                - {name: scratch, mountPath: /scratch}
+                resources:
+                  requests: {cpu: "1", memory: 1Gi}
+              - name: sidecar
+                image: busybox:1.36
+                resources:
+                  requests: {cpu: 500m, memory: 256Mi}
+
+        """;
+
+    /// <summary>
+    /// A Deployment's pod template is kept as its manifest gave it, as a pod's spec is: its fields MasOrleans does not
+    /// model (command, env, ports, volumes, the grace period), its containers with their own requests and spec.overhead
+    /// were dropped, so `kubectl get deploy -o yaml` lost them and every re-apply of the same file said "configured"
+    /// (and a changed command was not seen as a change to the template). The deployment's pods are served with it too.
+    /// </summary>
+    [Fact]
+    public async Task A_deployments_template_is_served_as_given_its_reapply_is_unchanged_and_a_change_is_refused()
+    {
+        var manifest = kube.Manifest("pm-deploy", Deployment("pm-deploy", "train"));
+        Assert.Equal("deployment.apps/pm-deploy created", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
+        const string Template = "{.spec.terminationGracePeriodSeconds} {.spec.volumes[0].name} {.spec.overhead.cpu} {.spec.containers[0].command[0]} "
+            + "{.spec.containers[0].env[0].name}={.spec.containers[0].env[0].value} {.spec.containers[0].ports[0].containerPort} "
+            + "{.spec.containers[0].resources.requests.cpu} {.spec.containers[1].name} {.spec.containers[1].resources.requests.cpu}";
+        const string Given = "10 scratch 250m train SEED=7 8080 1 sidecar 500m";
+        Assert.Equal(Given, await kube.Get("deployment/pm-deploy", Template.Replace("{.spec.", "{.spec.template.spec.", StringComparison.Ordinal)));
+        var pod = await kube.WaitFor("pods -l app=pm-deploy", "{.items[*].metadata.name}", names => names.Length > 0);
+        Assert.Equal(Given, await kube.Get($"pod/{pod}", Template));
+
+        var again = (await kube.Run("apply", "-f", manifest)).Succeeded();
+        Assert.Equal("deployment.apps/pm-deploy unchanged", again.Output.Trim());
+        Assert.DoesNotContain("Warning", again.Error);
+
+        var changed = await kube.Run("apply", "-f", kube.Manifest("pm-deploy-2", Deployment("pm-deploy", "evaluate")));
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Contains("The Deployment \"pm-deploy\" is invalid: spec.template: Invalid value: the pod template cannot change once created", changed.Error);
+        Assert.Equal("train", await kube.Get("deployment/pm-deploy", "{.spec.template.spec.containers[0].command[0]}"));
+    }
+
+    /// <summary>A template beyond the bound kept is served as modeled, the client told so, as for a pod.</summary>
+    [Fact]
+    public async Task A_deployment_template_beyond_the_bound_kept_is_created_with_a_warning()
+    {
+        var large = Deployment("pm-deploy-large", "train").Replace("terminationGracePeriodSeconds: 10", $"serviceAccountName: {new string('s', 70 * 1024)}");
+        Assert.Contains("sssss", large);
+        var created = (await kube.Run("create", "-f", kube.Manifest("pm-deploy-large", large))).Succeeded();
+        Assert.Equal("deployment.apps/pm-deploy-large created", created.Output.Trim());
+        Assert.Contains("Warning: spec.template.spec: ", created.Error);
+        Assert.Contains("more than the 65536 kept of a pod's manifest", created.Error);
+        Assert.Equal(" pm-deploy-large", await kube.Get("deployment/pm-deploy-large", "{.spec.template.spec.serviceAccountName} {.spec.template.spec.containers[0].name}"));
+    }
 }
