@@ -139,8 +139,10 @@ public sealed partial class PodGrain(
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
         state.State = state.State with { NominatedNodeName = node };
-        // Not persisted (the node's hold is memory only too); reported, so listings and watches show it.
-        Report();
+        // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
+        // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
+        // watches show it.
+        await Persist();
     }
 
     /// <summary>
@@ -335,7 +337,7 @@ public sealed partial class PodGrain(
 
     private void RequestScheduling() =>
         // One-way: the API answers 202 without waiting; the shard places pods in priority order.
-        _ = Shard.Enqueue(state.State.Spec!);
+        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName);
 
     private async Task Persist()
     {
