@@ -163,6 +163,15 @@ public sealed partial class PodGrain(
         }
     }
 
+    public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
+    {
+        var s = state.State;
+        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        await ForgetNomination(node, s.Spec.CreatedAt);
+        state.State = state.State with { NominatedNodeName = null };
+        await Persist();
+    }
+
     public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
     {
         // The failure of a pod of this name deleted since (its late cycle) is not this pod's.
