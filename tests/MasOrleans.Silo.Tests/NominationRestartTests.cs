@@ -1,6 +1,8 @@
 using System.Net;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -24,7 +26,8 @@ public sealed class NominationRestartTests : IDisposable
     /// nomination) is nominated to nr-n (3 cpu), as a preemption nominates before its victims leave. After the restart a
     /// priority-1 pod of 2 cpu must not take that room: kube's filters count nr-p there (2 + 2 > 3 cpu), so it is
     /// Unschedulable and nr-n stays empty. Before, the nomination was stored only by chance, and the new silo's view had
-    /// none: nr-p showed no nominated node, and the low pod ran on nr-n.
+    /// none: nr-p showed no nominated node, and the low pod ran on nr-n. The node's hold (memory only) is asked for again
+    /// too, which cycles on other silos meet.
     /// </summary>
     [Fact]
     public async Task A_stored_nomination_keeps_its_room_from_lower_priority_pods_after_a_restart()
@@ -53,6 +56,10 @@ public sealed class NominationRestartTests : IDisposable
             Assert.True(DateTime.UtcNow < deadline, "nr-p's stored nomination never reached the restarted silo's view");
             await Task.Delay(50);
         }
+        // The node's hold too, which a silo whose view lacks the nomination meets (a 2-cpu pod of priority 1, asked directly).
+        var probe = new PodSpec { Name = "nr-probe", Requests = ResourceVector.Of(cpuMilli: 2000, memoryBytes: 1L << 30), Priority = 1 };
+        var refused = await restarted.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("nr-n").Reserve(probe, GpuAllocation.None);
+        Assert.Equal((false, "room is held for nominated pod nr-p of equal or higher priority"), (refused.Reserved, refused.Reason));
 
         var low = await restarted.Http.Post("/api/v1/pods", new { name = "nr-low", requests = new Dictionary<string, string> { ["cpu"] = "2", ["memory"] = "1Gi" }, priority = 1 });
         Assert.Equal(HttpStatusCode.Accepted, low.StatusCode);
