@@ -164,7 +164,7 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
     }
 
     /// <summary>
-    /// kube's prepareCandidate (v1.35 pkg/scheduler/framework/preemption/executor.go) clears the nominatedNodeName of the
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption, Executor.prepareCandidate) clears the nominatedNodeName of the
     /// pods nominated to the chosen node below the preemptor (getLowerPriorityNominatedPods, clearNominatedNodeName, a
     /// status patch), so clients and the nominator see at once that they are nominated nowhere. nom-clr-n (3 cpu) runs
     /// nom-clr-v (priority 0, 1 cpu); nom-clr-a (priority 100, 2 cpu, Never, a selector no node matches) is nominated
