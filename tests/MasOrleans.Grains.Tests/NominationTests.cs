@@ -1,7 +1,9 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -159,5 +161,44 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
 
         await node.ForgetNomination("nom-inc-p", recreatedAt);
         Assert.True(await RoomIsFree(node, "nom-inc-probe-3"));
+    }
+
+    /// <summary>
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption, Executor.prepareCandidate) clears the nominatedNodeName of the
+    /// pods nominated to the chosen node below the preemptor (getLowerPriorityNominatedPods, clearNominatedNodeName, a
+    /// status patch), so clients and the nominator see at once that they are nominated nowhere. nom-clr-n (3 cpu) runs
+    /// nom-clr-v (priority 0, 1 cpu); nom-clr-a (priority 100, 2 cpu, Never, a selector no node matches) is nominated
+    /// there in the status, the node and the silo's view, as its preemption would leave it; nom-clr-h (priority 200, 3 cpu)
+    /// preempts nom-clr-v there. Before, only the view forgot nom-clr-a: it still showed nom-clr-n, and the node kept its
+    /// hold, so once nom-clr-h was gone the room stayed held from other pods for up to 30 s.
+    /// </summary>
+    [Fact]
+    public async Task A_preemption_clears_the_lower_priority_nominations_on_its_node_in_the_pods_status_and_the_nodes_hold()
+    {
+        var pool = new Dictionary<string, string> { ["pool"] = "nom-clr" };
+        var node = Grains.GetGrain<INodeGrain>("nom-clr-n");
+        Assert.True((await node.Register(new NodeSpec { Name = "nom-clr-n", Capacity = ResourceVector.Of(cpuMilli: 3000, memoryBytes: 16L << 30), Labels = pool })).IsOk);
+        var victim = Grains.GetGrain<IPodGrain>("nom-clr-v");
+        Assert.True((await victim.Create(PodOf("nom-clr-v", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitForPod(Grains, "nom-clr-v", p => p.Phase == PodPhase.Running);
+        var lower = await WaitingPreemptor("nom-clr-a");
+        await lower.Nominate("nom-clr-n");
+        var lowerSpec = (await lower.Get())!.Spec;
+        var view = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf("nom-clr-n"), lowerSpec);
+            return true;
+        });
+
+        var preemptor = Grains.GetGrain<IPodGrain>("nom-clr-h");
+        Assert.True((await preemptor.Create(PodOf("nom-clr-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitForPod(Grains, "nom-clr-h", p => p.Phase == PodPhase.Running && p.NodeName == "nom-clr-n");
+
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        Assert.True((await preemptor.Delete()).IsOk);
+        Assert.True(await RoomIsFree(node, "nom-clr-probe"));
+        Assert.True((await lower.Delete()).IsOk);
+        Assert.True((await victim.Delete()).IsOk);
     }
 }

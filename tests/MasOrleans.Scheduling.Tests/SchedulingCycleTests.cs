@@ -264,6 +264,8 @@ public sealed class SchedulingCycleTests
         Assert.Equal(["low"], _recorder.Evicted);
         Assert.Null(_snapshot.NominatedNodeOf("lower"));
         Assert.Equal("n1", _snapshot.NominatedNodeOf("peer"));
+        // And in the pod's status and the node's hold (clearNominatedNodeName), the peer's left alone.
+        Assert.Equal(["n1/lower"], _recorder.NominationsBelowCleared);
     }
 
     /// <summary>
@@ -467,6 +469,8 @@ public sealed class SchedulingCycleTests
         public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
         /// <summary>The pods whose nomination a failed placement ended.</summary>
         public List<string> NominationCleared { get; } = [];
+        /// <summary>"node/pod" of each pod whose nomination a preemptor of higher priority cleared there.</summary>
+        public List<string> NominationsBelowCleared { get; } = [];
         public List<string> Evicted { get; } = [];
 
         ValueTask<bool> IBindingRecorder.Bound(PodSpec pod, PodBinding binding)
@@ -479,6 +483,12 @@ public sealed class SchedulingCycleTests
         {
             Unschedulable.Add((pod, message));
             if (clearNomination) NominationCleared.Add(pod.Name);
+            return ValueTask.CompletedTask;
+        }
+
+        ValueTask IBindingRecorder.NominationCleared(PodSpec pod, string node)
+        {
+            NominationsBelowCleared.Add($"{node}/{pod.Name}");
             return ValueTask.CompletedTask;
         }
 

@@ -61,6 +61,14 @@ public interface IPodGrain : IGrainWithStringKey
     Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
+    /// Called by the scheduling cycle of a preemptor of higher priority that chose <paramref name="node"/>: the pod is
+    /// nominated there no more (kube's prepareCandidate, clearNominatedNodeName), its hold there included, and looks for
+    /// a node afresh in its next cycle. A pod nominated elsewhere since, bound, or created again since
+    /// (<paramref name="podCreatedAt"/>) ignores it.
+    /// </summary>
+    Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null);
+
+    /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still
     /// holds <paramref name="node"/>; false otherwise. Its workload, if any, replaces it. <paramref name="podCreatedAt"/>
     /// names the pod of the name to evict (a preemption's victim, chosen before a pod of its name was deleted and created

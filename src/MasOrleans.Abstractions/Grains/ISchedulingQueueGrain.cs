@@ -14,8 +14,14 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// <summary>Activates the shard (on a surviving silo after its silo died); a no-op when it runs.</summary>
     Task Ping();
 
+    /// <param name="nominatedNode">
+    /// The node the pod's status names (nominatedNodeName, stored with the pod): the silo's view counts the pod there
+    /// again unless it holds a nomination of the pod already, as a kube-scheduler that starts fills its nominator from
+    /// the pods it is told of (v1.35 pkg/scheduler/backend/queue/nominator.go addNominatedPodUnlocked, ModeNoop). So a
+    /// shard activated afresh (a restart, a move) keeps its preemptors' rooms.
+    /// </param>
     [OneWay]
-    Task Enqueue(PodSpec pod);
+    Task Enqueue(PodSpec pod, string? nominatedNode = null);
 
     [OneWay]
     Task Remove(string pod);

@@ -10,8 +10,7 @@ namespace MasOrleans.Grains.Nodes;
 /// <summary>The node's reservations: binding pods here, nominations that hold room, releases, and writing the bindings again after a failed write.</summary>
 public sealed partial class NodeGrain
 {
-    /// <summary>Preemptors nominated here (kube's nominator keeps every one), each held until it reserves or its hold lapses.</summary>
-    private readonly List<(PodSpec Pod, DateTimeOffset Until)> _nominations = [];
+    private readonly NodeNominations _nominations = new();
 
     /// <summary>
     /// Reservations whose binding write got no answer (Redis went down, or the reply was lost): Redis may or may not
@@ -87,7 +86,7 @@ public sealed partial class NodeGrain
         // Stamped in the binding the node writes anyway: the bind order, kube's start time for preemption, survives a re-read.
         var boundAt = clock.GetUtcNow();
         if (!_local.TryBind(0, pod, gpus, boundAt)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
-        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
+        _nominations.Forget(pod.Name);
         var bound = new BoundPod(pod, gpus, boundAt);
         try
         {
@@ -146,42 +145,34 @@ public sealed partial class NodeGrain
 
     public Task Nominate(PodSpec pod)
     {
-        _nominations.RemoveAll(n => n.Pod.Name == pod.Name);
-        _nominations.Add((pod, clock.GetUtcNow() + NominationHold));
+        _nominations.Hold(pod, clock.GetUtcNow() + NominationHold);
         return Task.CompletedTask;
     }
 
     public Task ForgetNomination(string podName, DateTimeOffset? podCreatedAt = null)
     {
-        if (_nominations.Count > 0) _nominations.RemoveAll(n => n.Pod.Name == podName && PodSpec.SameIncarnation(n.Pod.CreatedAt, podCreatedAt));
+        _nominations.Forget(podName, podCreatedAt);
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// The name of a nominated pod <paramref name="pod"/> would take room from, by the core's fit rule (per GPU device
-    /// included), or null. Kube's filters count every nominated pod of equal or higher priority as already there
-    /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
-    /// A nominee itself counts only the equal-priority holds nominated before its own: kube's second preemptor would have
-    /// seen the first's nomination in its dry run and gone elsewhere, ours does only when its silo's view holds that
-    /// nomination (the cycles of another silo nominate in theirs), and two equal nominees for room that takes one would
-    /// otherwise refuse each other until their holds lapse.
+    /// The name of a nominated pod <paramref name="pod"/> would take room from (<see cref="NodeNominations.Ahead"/>), by
+    /// the core's fit rule (per GPU device included), or null.
     /// </summary>
-    private string? NominatedFor(PodSpec pod, GpuAllocation gpus)
-    {
-        // Nearly every reserve: no preemptor waits here, and the bind path allocates nothing for it.
-        if (_nominations.Count == 0) return null;
-        var now = clock.GetUtcNow();
-        _nominations.RemoveAll(n => now > n.Until);
-        var own = _nominations.FindIndex(n => n.Pod.Name == pod.Name);
-        var held = _nominations.Where((n, i) => n.Pod.Name != pod.Name
-                && (n.Pod.Priority > pod.Priority || n.Pod.Priority == pod.Priority && (own < 0 || i < own)))
-            .Select(n => n.Pod).OrderByDescending(p => p.Priority).ToList();
-        return held.Count == 0 || _local.FitsAlongside(0, held, pod, gpus) ? null : held[0].Name;
-    }
+    private string? NominatedFor(PodSpec pod, GpuAllocation gpus) =>
+        // Nearly every reserve: no preemptor waits here, and the clock is not read.
+        _nominations.Count > 0 && _nominations.Ahead(pod, clock.GetUtcNow()) is { } held && !_local.FitsAlongside(0, held, pod, gpus) ? held[0].Name : null;
 
     /// <summary>The reservation held under the name, whichever pod of the name it is for.</summary>
-    private BoundPod? HeldPod(string podName) =>
-        _local.TryGetPodLocation(podName, out _, out _) ? BoundPods.First(b => b.Pod.Name == podName) : null;
+    /// <remarks>A loop, not First with a lambda: asked on every reserve, and a lambda capturing the name allocates on entry.</remarks>
+    private BoundPod? HeldPod(string podName)
+    {
+        if (!_local.TryGetPodLocation(podName, out _, out _)) return null;
+        var pods = BoundPods;
+        for (var i = 0; i < pods.Count; i++)
+            if (pods[i].Pod.Name == podName) return pods[i];
+        return null;
+    }
 
     public async Task<bool> Release(string podName, DateTimeOffset? podCreatedAt = null)
     {

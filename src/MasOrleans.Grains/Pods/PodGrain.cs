@@ -138,9 +138,12 @@ public sealed partial class PodGrain(
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
+        _holdAsked = true;
         state.State = state.State with { NominatedNodeName = node };
-        // Not persisted (the node's hold is memory only too); reported, so listings and watches show it.
-        Report();
+        // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
+        // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
+        // watches show it.
+        await Persist();
     }
 
     /// <summary>
@@ -159,6 +162,37 @@ public sealed partial class PodGrain(
         {
             LogNominationNotDropped(logger, e, Name, node);
         }
+    }
+
+    /// <summary>The node's hold for this pod's nomination was asked for in this activation (<see cref="Nominate"/>, <see cref="HoldAgain"/>).</summary>
+    private bool _holdAsked;
+
+    /// <summary>
+    /// The stored nomination holds its node's room again, once per activation of the pod (its first <see cref="Retry"/>,
+    /// which a queue shard activated afresh sends): the node's hold lives in its memory alone and is gone after a restart,
+    /// and the cycles of other silos, whose views do not count the nomination, are refused there only by it. A node that
+    /// does not answer is logged; the pod's own silo's view still counts the nomination.
+    /// </summary>
+    private async Task HoldAgain(string node)
+    {
+        _holdAsked = true;
+        try
+        {
+            await GrainFactory.Reference<INodeGrain>(node).Nominate(state.State.Spec!);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogNominationNotHeld(logger, e, Name, node);
+        }
+    }
+
+    public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
+    {
+        var s = state.State;
+        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        await ForgetNomination(node, s.Spec.CreatedAt);
+        state.State = state.State with { NominatedNodeName = null };
+        await Persist();
     }
 
     public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
@@ -182,15 +216,18 @@ public sealed partial class PodGrain(
         else await Persist();
     }
 
-    public Task Retry()
+    public async Task Retry()
     {
-        if (state.State.Spec is null) return Task.CompletedTask;
-        if (state.State.Phase.IsWaiting()) RequestScheduling();
+        if (state.State.Spec is null) return;
+        if (state.State.Phase.IsWaiting())
+        {
+            if (!_holdAsked && state.State.NominatedNodeName is { } nominated) await HoldAgain(nominated);
+            RequestScheduling();
+        }
         // Bound but not started, and no start under way: the last start failed.
         else if (state.State.Phase == PodPhase.Scheduled && !_starting) StartContainerSoon();
         // Re-report: a silo that died between this pod's state write and its report left its shard's table stale.
         Report();
-        return Task.CompletedTask;
     }
 
     public async Task<bool> Evict(string node, string reason, string message, DateTimeOffset? podCreatedAt = null)
@@ -335,7 +372,7 @@ public sealed partial class PodGrain(
 
     private void RequestScheduling() =>
         // One-way: the API answers 202 without waiting; the shard places pods in priority order.
-        _ = Shard.Enqueue(state.State.Spec!);
+        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName);
 
     private async Task Persist()
     {
@@ -356,6 +393,9 @@ public sealed partial class PodGrain(
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Pod {Pod} stopped before its placement on node {Node} was stored; its next cycle completes the node's reservation")]
     private static partial void LogPlacementNotStored(ILogger logger, Exception error, string pod, string node);
+
+    [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
+    private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
     private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);

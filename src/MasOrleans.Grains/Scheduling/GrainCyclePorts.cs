@@ -39,4 +39,7 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
 
     public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
         await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
+
+    public async ValueTask NominationCleared(PodSpec pod, string node) =>
+        await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
 }

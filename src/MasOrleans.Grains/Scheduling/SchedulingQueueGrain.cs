@@ -127,12 +127,14 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Ping() => Task.CompletedTask;
 
-    public Task Enqueue(PodSpec pod)
+    public async Task Enqueue(PodSpec pod, string? nominatedNode = null)
     {
         // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
         // would only confirm the placement, and count it again. A pod never waits again once it holds a node.
-        if (_pods.TryGet(pod.Name, out var listed) && listed.Phase.HoldsNode()) return Task.CompletedTask;
-        return Queue(pod);
+        if (_pods.TryGet(pod.Name, out var listed) && listed.Phase.HoldsNode()) return;
+        // Before it is queued, so its own cycle and those after it count it there.
+        if (nominatedNode is not null) await view.KeepStoredNomination(nominatedNode, pod);
+        await Queue(pod);
     }
 
     private Task Queue(PodSpec pod)

@@ -245,8 +245,23 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
-    /// A queue shard left this silo: the nominations its cycles made in this view go with it (its next activation
-    /// nominates again where its pods' preemption runs again). Kept, a pod deleted after the move would hold its node's
+    /// The pod's stored nomination (its status' nominatedNodeName) is counted on that node, unless the view holds a
+    /// nomination of the pod already (a cycle's, newer than what the pod stored) or does not know the node. How a view
+    /// gets the nominations of a shard that activated afresh on its silo (<see cref="ForgetNominations"/>).
+    /// </summary>
+    public async Task KeepStoredNomination(string node, PodSpec pod)
+    {
+        if (!_ready.Task.IsCompleted) await _ready.Task;
+        lock (_lock)
+        {
+            if (_rebuild) RebuildAll();
+            if (_state.NominatedNodeOf(pod.Name) is null && _state.IndexOf(node) is var index and >= 0) _state.Nominate(index, pod);
+        }
+    }
+
+    /// <summary>
+    /// A queue shard left this silo: the nominations its cycles made in this view go with it (its next activation's
+    /// view takes them from the pods, <see cref="KeepStoredNomination"/>). Kept, a pod deleted after the move would hold its node's
     /// room in this view for good, as only the shard's own silo hears of the deletion (<see cref="ForgetAssumed"/>).
     /// </summary>
     public void ForgetNominations(Func<string, bool> ofPods)

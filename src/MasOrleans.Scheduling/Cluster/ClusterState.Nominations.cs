@@ -60,11 +60,23 @@ public sealed partial class ClusterState
     /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
     /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods) are nominated nowhere any more
     /// (clearNominatedNodeName), as the preemptor freeing it may leave them no room there: they look for another node.
+    /// Returns those pods, in the order nominated, for their status and holds to be cleared too; null when none.
     /// </summary>
-    public void ForgetNominationsBelow(int node, int priority)
+    public List<PodSpec>? ForgetNominationsBelow(int node, int priority)
     {
-        for (var i = _nominations.Count - 1; i >= 0; i--)
-            if (_nominations[i].Node == node && _nominations[i].Pod.Priority < priority) _nominations.RemoveAt(i);
+        List<PodSpec>? forgotten = null;
+        for (var i = 0; i < _nominations.Count;)
+        {
+            var (n, pod) = _nominations[i];
+            if (n != node || pod.Priority >= priority)
+            {
+                i++;
+                continue;
+            }
+            (forgotten ??= []).Add(pod);
+            _nominations.RemoveAt(i);
+        }
+        return forgotten;
     }
 
     /// <summary>

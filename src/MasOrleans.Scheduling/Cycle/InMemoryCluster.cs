@@ -50,6 +50,9 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
+    // Its cycles do not preempt, and the cluster itself is the only nominator.
+    public ValueTask NominationCleared(PodSpec pod, string node) => ValueTask.CompletedTask;
+
     /// <summary>A cycle over this cluster: replay's settings (one attempt, no preemption) unless given.</summary>
     public SchedulingCycle CreateCycle(PolicySchedulers schedulers, Random random, CycleOptions? options = null) =>
         new(schedulers, this, this, this, this, options ?? new CycleOptions { MaxAttempts = 1, Preemption = false }, random);

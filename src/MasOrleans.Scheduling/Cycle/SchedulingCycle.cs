@@ -104,9 +104,9 @@ public sealed class SchedulingCycle(
                 // Nominated in the view at once, under its lock: from now on the filters of every cycle it serves count
                 // the pod on that node, so no pod of lower priority takes the room it is freeing (kube's nominator).
                 // Those nominated there below it are not counted any more (kube's prepareCandidate).
-                cluster.ForgetNominationsBelow(candidate.Node, pod.Priority);
+                var below = cluster.ForgetNominationsBelow(candidate.Node, pod.Priority);
                 cluster.Nominate(candidate.Node, pod);
-                return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler);
+                return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler, NominationsBelow: below);
             }
             // A preemption that ran and found no node ends the pod's nomination; one the pod may not run leaves it.
             var clears = DefaultPreemption.EligibleToPreemptOthers(pod);
@@ -137,6 +137,11 @@ public sealed class SchedulingCycle(
         await nodes.Nominate(candidate.NodeName, pod);
         await Task.WhenAll(candidate.Victims.Select(v => evictions.Evict(candidate.NodeName, v.Pod,
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
+        // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor (which the view forgot
+        // in Decide) are nominated nowhere in their status and on the node either, so clients see it and the node's hold
+        // keeps no room for them.
+        if (decision.NominationsBelow is { } below)
+            await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
         var gpus = await snapshots.WithCluster(s =>
         {
@@ -221,5 +226,6 @@ public sealed class SchedulingCycle(
         ProfileScheduler? Scheduler = null,
         PreemptionCandidate? Candidate = null,
         string? Message = null,
-        bool ClearsNomination = false);
+        bool ClearsNomination = false,
+        List<PodSpec>? NominationsBelow = null);
 }

@@ -56,6 +56,13 @@ public interface IBindingRecorder
     /// handleSchedulingFailure clears status.nominatedNodeName and the nominator's entry).
     /// </param>
     ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false);
+
+    /// <summary>
+    /// The pod, nominated to <paramref name="node"/> below a preemptor that chose that node, is nominated nowhere any more
+    /// (kube's prepareCandidate: clearNominatedNodeName, a status patch): its status and the node's hold for it go. A pod
+    /// nominated elsewhere since keeps that nomination.
+    /// </summary>
+    ValueTask NominationCleared(PodSpec pod, string node);
 }
 
 /// <summary>A bound decision: the node, the devices it holds, the chosen node's plugin scores, and the policy.</summary>

@@ -1,0 +1,55 @@
+using MasOrleans.Scheduling.Model;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>
+/// The preemptors nominated to one node (kube's nominator keeps every one), each held until it reserves there or its
+/// hold lapses. Every reservation asks it, nearly always with nothing held: loops, not lambdas, as a lambda capturing
+/// a parameter allocates its closure on entry, held or not.
+/// </summary>
+internal sealed class NodeNominations
+{
+    private readonly List<(PodSpec Pod, DateTimeOffset Until)> _held = [];
+
+    public int Count => _held.Count;
+
+    /// <summary>Holds room for the pod until <paramref name="until"/>, in place of its earlier hold.</summary>
+    public void Hold(PodSpec pod, DateTimeOffset until)
+    {
+        Forget(pod.Name);
+        _held.Add((pod, until));
+    }
+
+    /// <summary>Drops the hold of the pod of the name created at <paramref name="podCreatedAt"/>, of any pod of the name when null.</summary>
+    public void Forget(string podName, DateTimeOffset? podCreatedAt = null)
+    {
+        for (var i = _held.Count - 1; i >= 0; i--)
+            if (_held[i].Pod.Name == podName && PodSpec.SameIncarnation(_held[i].Pod.CreatedAt, podCreatedAt)) _held.RemoveAt(i);
+    }
+
+    /// <summary>
+    /// The held pods <paramref name="pod"/> must leave room for, highest priority first (lapsed holds dropped first), or
+    /// null. Kube's filters count every nominated pod of equal or higher priority as already there
+    /// (addGeneralNominatedPods, pkg/scheduler/framework/runtime/framework.go), so only strictly higher priorities pass.
+    /// A nominee itself counts only the equal-priority holds nominated before its own: kube's second preemptor would have
+    /// seen the first's nomination in its dry run and gone elsewhere, ours does only when its silo's view holds that
+    /// nomination (the cycles of another silo nominate in theirs), and two equal nominees for room that takes one would
+    /// otherwise refuse each other until their holds lapse.
+    /// </summary>
+    public List<PodSpec>? Ahead(PodSpec pod, DateTimeOffset now)
+    {
+        for (var i = _held.Count - 1; i >= 0; i--)
+            if (now > _held[i].Until) _held.RemoveAt(i);
+        var own = -1;
+        for (var i = 0; i < _held.Count && own < 0; i++)
+            if (_held[i].Pod.Name == pod.Name) own = i;
+        List<PodSpec>? ahead = null;
+        for (var i = 0; i < _held.Count; i++)
+        {
+            var held = _held[i].Pod;
+            if (held.Name != pod.Name && (held.Priority > pod.Priority || held.Priority == pod.Priority && (own < 0 || i < own))) (ahead ??= []).Add(held);
+        }
+        // Stable, as the nomination order breaks ties.
+        return ahead is null ? null : [.. ahead.OrderByDescending(static p => p.Priority)];
+    }
+}
