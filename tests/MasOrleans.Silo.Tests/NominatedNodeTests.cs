@@ -23,13 +23,18 @@ public sealed class NominatedNodeTests(MemorySiloFixture fixture) : IClassFixtur
     /// <summary>
     /// A priority-100 pod of 2 cpus waits (the one node has 1 cpu and nothing to evict). The scheduling cycle's preemption
     /// nominates through the pod grain before it evicts anyone (GrainCyclePorts.Nominate): called directly here, as for a
-    /// preemption whose victims are still leaving. Once a 4-cpu node joins, the pod binds there and the nomination is gone.
+    /// preemption whose victims are still leaving (the pod may not preempt, so its own retries keep that nomination). Once a 4-cpu node joins, the pod binds there and the nomination is gone.
     /// </summary>
     [Fact]
     public async Task A_nominated_pod_shows_its_nominated_node_on_rest_and_k8s_until_it_binds()
     {
         Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", Requests.Node("nn-small", cpu: "1"))).StatusCode);
-        var created = await Http.Post("/api/v1/pods", new { name = "nn-p", requests = new Dictionary<string, string> { ["cpu"] = "2", ["memory"] = "1Gi" }, priority = 100 });
+        // Never: the pod's own next cycle (an idle shard takes it from backoff at once, SchedulerPopFromBackoffQ) would find
+        // no victim and clear the nomination the test gives it, as kube's handleSchedulingFailure does (as in KubectlPriorityTests).
+        var created = await Http.Post("/api/v1/pods", new
+        {
+            name = "nn-p", requests = new Dictionary<string, string> { ["cpu"] = "2", ["memory"] = "1Gi" }, priority = 100, preemptionPolicy = "Never",
+        });
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         await Http.WaitFor("/api/v1/pods/nn-p", p => p.Phase() == "Unschedulable");
 
