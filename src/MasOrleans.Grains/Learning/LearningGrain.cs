@@ -28,8 +28,7 @@ public sealed class LearningGrain(
     public const string SourceBase = "base";
     public const string SourceOnline = "online";
 
-    private readonly Queue<ExperienceSegment> _pending = new();
-    private int _pendingTransitions;
+    private readonly PendingExperience _pending = new(options.Value.MaxPendingTransitions);
     private long _received, _rejected;
     private ExperienceRejections? _rejections;
     private bool _training;
@@ -99,10 +98,7 @@ public sealed class LearningGrain(
             return Rejected(LearningRejectionReasons.Invalid, LogLevel.Warning, batch, error);
         }
         _received += segment.Transitions;
-        _pending.Enqueue(segment);
-        _pendingTransitions += segment.Transitions;
-        while (_pendingTransitions > Options.MaxPendingTransitions && _pending.Count > 1)
-            _pendingTransitions -= _pending.Dequeue().Transitions;
+        _pending.Add(segment);
         return Task.FromResult<string?>(null);
     }
 
@@ -124,12 +120,8 @@ public sealed class LearningGrain(
     public async Task<LearningStatus> SetOnline(bool enabled)
     {
         if (state.State.OnlineEnabled != enabled) await Commit(state.State with { OnlineEnabled = enabled });
-        if (!enabled)
-        {
-            // Experience gathered before the switch is not trained on later.
-            _pending.Clear();
-            _pendingTransitions = 0;
-        }
+        // Experience gathered before the switch is not trained on later.
+        if (!enabled) _pending.Clear();
         logger.LogInformation("{Algorithm}: online learning switched {State}", Algorithm, enabled ? "on" : "off");
         return Status();
     }
@@ -160,7 +152,7 @@ public sealed class LearningGrain(
     private async Task TrainIfDue(CancellationToken cancellationToken)
     {
         // A failed round is logged and counted by TrainRound and not thrown on: Orleans' timer logged it a second time.
-        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound(logFailure: true);
+        if (Enabled && !_training && _pending.Transitions >= Options.MinExperiences) await TrainRound(logFailure: true);
     }
 
     /// <summary>
@@ -171,13 +163,12 @@ public sealed class LearningGrain(
     {
         if (!Enabled) return (Outcome.Conflict("online learning is switched off"), null);
         if (_training) return (Outcome.Conflict("a training round is already running"), null);
-        if (_pendingTransitions == 0) return (Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made"), null);
+        if (_pending.Transitions == 0) return (Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made"), null);
         _training = true;
         var started = Stopwatch.GetTimestamp();
         var from = ActiveRecord();
-        var segments = _pending.ToArray();
-        _pending.Clear();
-        _pendingTransitions = 0;
+        var taken = _pending.TakeAll();
+        var segments = taken.Segments;
         try
         {
             OnlineTrainingOptions trainingOptions = Options;
@@ -229,9 +220,11 @@ public sealed class LearningGrain(
             if (logFailure) logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
             // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
             // train, and the status showed the last round that worked as the last round.
-            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
+            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, taken.Transitions, null,
                 Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
+            // Nothing was made of it: the next round trains on it (dropped, a failing round lost each round's decisions).
+            _pending.PutBack(taken);
             return (Outcome.Success, ExceptionDispatchInfo.Capture(e));
         }
         finally
@@ -272,7 +265,7 @@ public sealed class LearningGrain(
     private StoredModelVersion ActiveRecord() =>
         state.State.Find(state.State.ActiveVersion) ?? throw new InvalidOperationException($"{Algorithm}: active version {state.State.ActiveVersion} is not stored");
 
-    private LearningStatus Status() => new(Algorithm, Enabled, state.State.ActiveVersion, _received, _pendingTransitions, _rejected, _training,
+    private LearningStatus Status() => new(Algorithm, Enabled, state.State.ActiveVersion, _received, _pending.Transitions, _rejected, _training,
         _lastRound, state.State.Versions.Select(v => v.Info).ToList());
 
     private static ExperienceSegment ToSegment(ExperienceBatch batch) => new(batch.ModelVersion, batch.Steps
