@@ -36,7 +36,7 @@ public sealed class LearningGrainSeedTests : IAsyncLifetime
     /// Decisions between two candidates with different features, the second rewarded: a segment the trainer learns from
     /// (its replay draws, which the seed fixes, pick among 39 transitions).
     /// </summary>
-    private static ExperienceBatch Experience()
+    internal static ExperienceBatch Experience()
     {
         var f = PlacementFeatures.NodeFeatureCount;
         var nodes = Enumerable.Range(0, 2 * f).Select(i => i < f ? 0.9f : 0.1f).ToArray();

@@ -127,6 +127,30 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A round whose start model cannot be loaded (its weights corrupt in storage) failed in training, not in storing: it is
+    /// answered Failed (the HTTP layer's 500, not an outage's 503 with its "retry shortly"), logged here once with the
+    /// loader's error, and counted.
+    /// </summary>
+    [Fact]
+    public async Task A_round_whose_model_cannot_be_loaded_is_answered_failed_and_logged_once()
+    {
+        _log.Expect($"{Algorithm}: online training round from version 1 failed");
+        _log.Expect("model sync failed"); // every silo's sync of the corrupt version, as a model that does not load is
+        _writes.CorruptWeights = true;
+        await Start();
+        var learning = _cluster.Client.GetGrain<ILearningGrain>(Algorithm);
+        Assert.Null(await learning.Record(LearningGrainSeedTests.Experience()));
+
+        var outcome = await learning.Train();
+
+        Assert.Equal(OutcomeCode.Failed, outcome.Code);
+        var logged = Assert.Single(_log.Records, r => r.Message.Contains("online training round", StringComparison.Ordinal));
+        Assert.Equal((LogLevel.Error, typeof(InvalidDataException)), (logged.Level, logged.Exception?.GetType()));
+        Assert.Equal(1, _rounds.GetValueOrDefault(LearningRoundResults.Error));
+        Assert.Equal(39, (await learning.GetStatus()).PendingTransitions);
+    }
+
+    /// <summary>
     /// A round that failed keeps the experience it took for the next round: it dropped it, so every decision that reached
     /// the trainer while its version could not be stored was lost.
     /// </summary>
@@ -221,10 +245,14 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         Assert.Equal(LogLevel.Warning, logged[0].Level);
     }
 
-    /// <summary>Grain storage over the default one failing the learning grain's writes while <see cref="Fail"/>, as Redis gone would.</summary>
+    /// <summary>
+    /// Grain storage over the default one failing the learning grain's writes while <see cref="Fail"/>, as Redis gone would,
+    /// and while <see cref="CorruptWeights"/> storing (and leaving the grain with) versions whose weights are not weights.
+    /// </summary>
     private sealed class FailingLearningWrites
     {
         public volatile bool Fail;
+        public volatile bool CorruptWeights;
 
         public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
 
@@ -232,10 +260,19 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         {
             public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
 
-            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-                owner.Fail && grainState.State is LearningState
-                    ? throw new InvalidOperationException("the learning state's write failed (test)")
-                    : inner.WriteStateAsync(stateName, grainId, grainState);
+            public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+            {
+                if (grainState.State is not LearningState learning) return inner.WriteStateAsync(stateName, grainId, grainState);
+                if (owner.Fail) throw new InvalidOperationException("the learning state's write failed (test)");
+                // The grain's state object is the one written: the grain holds the corrupt versions as it would after a read.
+                if (owner.CorruptWeights) grainState.State = (T)(object)(learning with { Versions = learning.Versions.Select(Corrupt).ToList() });
+                return inner.WriteStateAsync(stateName, grainId, grainState);
+            }
+
+            private static StoredModelVersion Corrupt(StoredModelVersion version) => version with
+            {
+                Files = version.Files.ToDictionary(f => f.Key, f => f.Key.EndsWith(".weights", StringComparison.Ordinal) ? "not weights"u8.ToArray() : f.Value),
+            };
 
             public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
         }
