@@ -226,7 +226,7 @@ public sealed class LearningGrain(
             // Nothing was made of it: the next round trains on it (dropped, a failing round lost each round's decisions).
             _pending.PutBack(taken);
             return storing
-                ? Outcome.Unavailable($"the version trained from version {from.Version} could not be stored (storage did not answer); version {from.Version} stays active, retry shortly")
+                ? Outcome.Unavailable($"the version trained from version {from.Version} could not be stored; version {from.Version} stays active; retry shortly")
                 : Outcome.Failed($"the training round from version {from.Version} failed; version {from.Version} stays active; the server log has the error");
         }
         finally
