@@ -216,6 +216,26 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// A preemptor is bound on the node preemption chose, not one its policy's scores chose (it fit nowhere, so they never
+    /// ran): no decision of the policy was bound, and a learned policy must not learn one (issue 11: experience only from
+    /// bound decisions). A pod the policy places next runs PostBind as every bound decision does.
+    /// </summary>
+    [Fact]
+    public async Task A_preemptors_binding_teaches_nothing_and_the_next_scored_placement_does()
+    {
+        FillNodes();
+
+        var preemptor = await Cycle().Run(Counting("high", cpu: 6 * Cpu) with { Priority = 10 });
+        Assert.Equal(("n1", CycleVerdict.Bound), (preemptor.Node, preemptor.Verdict));
+        Assert.Equal(["low"], _recorder.Evicted);
+        Assert.Empty(_counter.Calls);
+
+        // n1 has 2 of its 8 cores left, n0 none: n1 is where a 1-core pod goes.
+        Assert.Equal(CycleVerdict.Bound, (await Cycle().Run(Counting("next"))).Verdict);
+        Assert.Equal([("next", "n1")], _counter.Calls);
+    }
+
+    /// <summary>
     /// Another cycle runs while the victim is being evicted, after the view has heard of its release: "mid" (4 cores,
     /// priority 5) must not take n1, where "high" (6 cores, priority 10) is nominated and 8 cores hold only one of them
     /// (kube's findNodesThatPassFilters filters with the nominated pods of equal or higher priority counted,

@@ -8,6 +8,10 @@ public enum OutcomeCode
     Conflict = 2,
     /// <summary>Work started and finishes asynchronously (a node drain).</summary>
     Accepted = 4,
+    /// <summary>The command failed because storage did not take its result (Redis unreachable): retry shortly. The grain logged why.</summary>
+    Unavailable = 5,
+    /// <summary>The command ran and failed on the server's side (a training round's error). The grain logged why.</summary>
+    Failed = 6,
 }
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
@@ -19,6 +23,8 @@ public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1
     public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);
     public static Outcome Conflict(string error) => new(OutcomeCode.Conflict, error);
     public static Outcome Started(string message) => new(OutcomeCode.Accepted, message);
+    public static Outcome Unavailable(string error) => new(OutcomeCode.Unavailable, error);
+    public static Outcome Failed(string error) => new(OutcomeCode.Failed, error);
 }
 
 /// <summary>A page of a listing; <see cref="Continue"/> is the token for the next page (null on the last).</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Storage;
@@ -28,8 +27,7 @@ public sealed class LearningGrain(
     public const string SourceBase = "base";
     public const string SourceOnline = "online";
 
-    private readonly Queue<ExperienceSegment> _pending = new();
-    private int _pendingTransitions;
+    private readonly PendingExperience _pending = new(options.Value.MaxPendingTransitions);
     private long _received, _rejected;
     private ExperienceRejections? _rejections;
     private bool _training;
@@ -99,10 +97,7 @@ public sealed class LearningGrain(
             return Rejected(LearningRejectionReasons.Invalid, LogLevel.Warning, batch, error);
         }
         _received += segment.Transitions;
-        _pending.Enqueue(segment);
-        _pendingTransitions += segment.Transitions;
-        while (_pendingTransitions > Options.MaxPendingTransitions && _pending.Count > 1)
-            _pendingTransitions -= _pending.Dequeue().Transitions;
+        _pending.Add(segment);
         return Task.FromResult<string?>(null);
     }
 
@@ -124,24 +119,18 @@ public sealed class LearningGrain(
     public async Task<LearningStatus> SetOnline(bool enabled)
     {
         if (state.State.OnlineEnabled != enabled) await Commit(state.State with { OnlineEnabled = enabled });
-        if (!enabled)
-        {
-            // Experience gathered before the switch is not trained on later.
-            _pending.Clear();
-            _pendingTransitions = 0;
-        }
+        // Experience gathered before the switch is not trained on later.
+        if (!enabled) _pending.Clear();
         logger.LogInformation("{Algorithm}: online learning switched {State}", Algorithm, enabled ? "on" : "off");
         return Status();
     }
 
-    public async Task<Outcome> Train()
-    {
-        // A failure is its caller's to report (over HTTP, the problem handler logs it with its stack): logged here as
-        // well, a failed manual round was logged twice.
-        var (outcome, failure) = await TrainRound(logFailure: false);
-        failure?.Throw();
-        return outcome;
-    }
+    /// <summary>
+    /// A failed round is answered, not thrown: the round logged it with its stack, the one place that always can. Left to
+    /// the caller, a round outliving the call's timeout was logged by no one, a FormatException became a 400 the problem
+    /// handler does not log, and during an outage its 503 was one line without the stack.
+    /// </summary>
+    public Task<Outcome> Train() => TrainRound();
 
     public async Task<Outcome> Rollback(int? version)
     {
@@ -160,24 +149,25 @@ public sealed class LearningGrain(
     private async Task TrainIfDue(CancellationToken cancellationToken)
     {
         // A failed round is logged and counted by TrainRound and not thrown on: Orleans' timer logged it a second time.
-        if (Enabled && !_training && _pendingTransitions >= Options.MinExperiences) await TrainRound(logFailure: true);
+        if (Enabled && !_training && _pending.Transitions >= Options.MinExperiences) await TrainRound();
     }
 
     /// <summary>
-    /// One round; a round that failed is counted here, logged with its stack when <paramref name="logFailure"/> (no caller
-    /// will), and its exception returned.
+    /// One round. A round that failed is logged with its stack and counted here, and answered: <see cref="OutcomeCode.Unavailable"/>
+    /// when storage did not take the version it trained (Redis unreachable: an outage, retried), <see cref="OutcomeCode.Failed"/>
+    /// when training itself failed (a model or experience it cannot use).
     /// </summary>
-    private async Task<(Outcome Outcome, ExceptionDispatchInfo? Failure)> TrainRound(bool logFailure)
+    private async Task<Outcome> TrainRound()
     {
-        if (!Enabled) return (Outcome.Conflict("online learning is switched off"), null);
-        if (_training) return (Outcome.Conflict("a training round is already running"), null);
-        if (_pendingTransitions == 0) return (Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made"), null);
+        if (!Enabled) return Outcome.Conflict("online learning is switched off");
+        if (_training) return Outcome.Conflict("a training round is already running");
+        if (_pending.Transitions == 0) return Outcome.Conflict("no experience to train on yet: learned-policy decisions arrive within a second of being made");
         _training = true;
+        var storing = false;
         var started = Stopwatch.GetTimestamp();
         var from = ActiveRecord();
-        var segments = _pending.ToArray();
-        _pending.Clear();
-        _pendingTransitions = 0;
+        var taken = _pending.TakeAll();
+        var segments = taken.Segments;
         try
         {
             OnlineTrainingOptions trainingOptions = Options;
@@ -202,16 +192,17 @@ public sealed class LearningGrain(
             if (!double.IsFinite(round.Loss))
             {
                 _trainerVersion = -1; // start the next round from the active weights again
-                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active")), null);
+                return Finish(from.Version, null, round, seconds, LearningRoundResults.Rejected, Outcome.Conflict($"training diverged (loss {round.Loss}); version {from.Version} stays active"));
             }
             if (state.State.ActiveVersion != from.Version)
             {
                 _trainerVersion = -1;
-                return (Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
-                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded")), null);
+                return Finish(from.Version, null, round, seconds, LearningRoundResults.Discarded,
+                    Outcome.Conflict($"the active version changed to {state.State.ActiveVersion} during training; the round from {from.Version} was discarded"));
             }
             var version = state.State.LatestVersion + 1;
             var stored = new StoredModelVersion(new ModelVersionInfo(version, from.Version, DateTime.UtcNow, SourceOnline, round.Transitions, round.Loss, package.Digest), package.Files);
+            storing = true;
             await Commit(state.State with
             {
                 ActiveVersion = version,
@@ -221,18 +212,22 @@ public sealed class LearningGrain(
             _trainerVersion = version;
             logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
                 Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
-            return (Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success), null);
+            return Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _trainerVersion = -1;
-            if (logFailure) logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
             // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
             // train, and the status showed the last round that worked as the last round.
-            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, segments.Sum(s => s.Transitions), null,
+            _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, taken.Transitions, null,
                 Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
-            return (Outcome.Success, ExceptionDispatchInfo.Capture(e));
+            // Nothing was made of it: the next round trains on it (dropped, a failing round lost each round's decisions).
+            _pending.PutBack(taken);
+            return storing
+                ? Outcome.Unavailable($"the version trained from version {from.Version} could not be stored; version {from.Version} stays active; retry shortly")
+                : Outcome.Failed($"the training round from version {from.Version} failed; version {from.Version} stays active; the server log has the error");
         }
         finally
         {
@@ -272,7 +267,7 @@ public sealed class LearningGrain(
     private StoredModelVersion ActiveRecord() =>
         state.State.Find(state.State.ActiveVersion) ?? throw new InvalidOperationException($"{Algorithm}: active version {state.State.ActiveVersion} is not stored");
 
-    private LearningStatus Status() => new(Algorithm, Enabled, state.State.ActiveVersion, _received, _pendingTransitions, _rejected, _training,
+    private LearningStatus Status() => new(Algorithm, Enabled, state.State.ActiveVersion, _received, _pending.Transitions, _rejected, _training,
         _lastRound, state.State.Versions.Select(v => v.Info).ToList());
 
     private static ExperienceSegment ToSegment(ExperienceBatch batch) => new(batch.ModelVersion, batch.Steps

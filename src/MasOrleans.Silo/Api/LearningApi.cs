@@ -41,13 +41,19 @@ internal static class LearningApi
         return TypedResults.Ok(Respond(await Grain(grains, algorithm).SetOnline(enabled), models));
     }
 
-    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Train(
-        string algorithm, IGrainFactory grains, LearnedModels models)
+    private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Train(
+        string algorithm, IGrainFactory grains, LearnedModels models, HttpResponse response)
     {
         if (Unknown(algorithm, models) is { } missing) return missing;
         var outcome = await Grain(grains, algorithm).Train();
-        if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models));
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.Ok(Respond(await Grain(grains, algorithm).GetStatus(), models)),
+            // A failed round: the grain logged it with its stack, so it is answered here without a second record.
+            OutcomeCode.Unavailable => Problems.Unavailable(response, outcome.Message!),
+            OutcomeCode.Failed => Problems.Failed(outcome.Message!),
+            _ => Problems.Conflict(outcome.Message!),
+        };
     }
 
     private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, BadRequest<ProblemDetails>>> Rollback(

@@ -11,6 +11,22 @@ internal static class Problems
     public static NotFound<ProblemDetails> NotFound(string detail) => TypedResults.NotFound(Make(404, "Not Found", detail));
     public static Conflict<ProblemDetails> Conflict(string detail) => TypedResults.Conflict(Make(409, "Conflict", detail));
 
+    /// <summary>How long an outage's 503 tells clients to wait (Retry-After): a silo restarting or Redis failing over is transient.</summary>
+    public const string RetryAfterSeconds = "1";
+
+    /// <summary>
+    /// A 503 with Retry-After for an outage a grain answered rather than threw (storage did not take its result; it logged
+    /// why), the answer the problem handler gives an outage's exceptions.
+    /// </summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, string detail)
+    {
+        response.Headers.RetryAfter = RetryAfterSeconds;
+        return TypedResults.Problem(Make(503, "Service Unavailable", detail));
+    }
+
+    /// <summary>A 500 for a server-side failure a grain logged and answered (a training round's error).</summary>
+    public static ProblemHttpResult Failed(string detail) => TypedResults.Problem(Make(500, "Internal Server Error", detail));
+
     public static ProblemDetails Make(int status, string title, string detail) => new()
     {
         Status = status,

@@ -32,7 +32,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         else if (problem.Status >= 500) LogUnexpected(logger, exception, context.Request.Method, context.Request.Path, traceId);
         context.Response.StatusCode = problem.Status!.Value;
         // An unavailable cluster is transient (a silo restarting or failing over): tell clients when to try again.
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = "1";
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable) context.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 

@@ -110,6 +110,8 @@ public class OnlineTrainerTests
         var first = Weights(3);
         Assert.Equal(first, Weights(3));
         Assert.NotEqual(Weights(3), start.Files.Single(f => f.Key.EndsWith(".weights", StringComparison.Ordinal)).Value);
+        // And the seed is what fixes them (the replay's or the minibatches' draws): a trainer ignoring it passed the above.
+        Assert.NotEqual(first, Weights(4));
     }
 
     [Fact]
