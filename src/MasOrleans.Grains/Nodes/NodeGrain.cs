@@ -190,14 +190,7 @@ public sealed partial class NodeGrain(
         // Release and the (non-interleaving) timer take turns, so one removal runs at a time; a tick already queued when
         // a removal succeeded finds the node gone.
         if (state.State.Spec is null) return;
-        try
-        {
-            await Remove();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogDrainedNotRemoved(logger, e, Name);
-        }
+        await LoggedSteps.Run(Remove, e => LogDrainedNotRemoved(logger, e, Name));
     }
 
     /// <summary>One-way as <see cref="Evict"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
