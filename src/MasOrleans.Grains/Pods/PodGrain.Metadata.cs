@@ -53,8 +53,11 @@ public sealed partial class PodGrain
         var s = state.State;
         if (s.Phase.IsWaiting())
         {
-            // Its queue entry takes the new spec; a cycle already under way placed it by the old labels, so its bind
-            // passes the new ones on (MarkScheduled).
+            // Its queue entry takes the new spec; a cycle already under way places it by the old labels, and its bind
+            // passes the new ones on (MarkScheduled). So does kube-scheduler: an update to a pod its cycle assumed is not
+            // queued, the bind goes on with the pod the cycle read, and the update reaches the cache after
+            // (pkg/scheduler/eventhandlers.go, updatePodInSchedulingQueue, updatePodInCache); nothing re-checks other pods'
+            // anti-affinity against the new labels then, as for a bound pod relabelled (IgnoredDuringExecution).
             _relabeledWhileWaiting = true;
             RequestScheduling();
             return;
