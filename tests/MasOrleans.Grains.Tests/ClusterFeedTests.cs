@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -81,5 +82,51 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
         await WaitUntil(() => Task.FromResult(!recorder.Latest.IsEmpty), "the latest changes at the recording view");
         var latest = recorder.Latest.Single().OrderBy(l => l.Node, StringComparer.Ordinal).ToList();
         Assert.Equal([new NodeLatest("feed-a", a, perNode), new NodeLatest("feed-b", b, perNode)], latest);
+    }
+
+    /// <summary>
+    /// Failed before: a caller that found a refresh under way let go of the feed's lock and then read the refresh
+    /// from the field, which the refresh's end (on another thread: the index's answer) may have cleared meanwhile:
+    /// EnsureFresh threw ArgumentNullException. Its node grain had numbered a change it then never sent, so the views
+    /// missed the change (the last one of a node stays missed: no later number shows the gap). Here every refresh
+    /// fails on the thread pool, as while the index does not answer, so each call finds one under way or starts one.
+    /// </summary>
+    [Fact]
+    public async Task Callers_racing_the_end_of_a_refresh_never_throw()
+    {
+        var feed = new ClusterFeed(UnansweringIndex.Factory(), NullLogger<ClusterFeed>.Instance);
+        const int callers = 8, calls = 3_000_000;
+        var failures = new ConcurrentQueue<Exception>();
+        // Not awaited: a caller comes back at once, so many calls meet each refresh's end.
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(() =>
+        {
+            for (var i = 0; i < calls && failures.IsEmpty; i++)
+            {
+                try
+                {
+                    _ = feed.EnsureFresh().AsTask();
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                }
+            }
+        })));
+        Assert.True(failures.IsEmpty, $"{failures.Count} call(s) threw; first: {failures.FirstOrDefault()}");
+    }
+
+    /// <summary>A grain factory whose every grain is a cluster index that answers Observers with a failure, on the thread pool.</summary>
+    public class UnansweringIndex : DispatchProxy
+    {
+        public static IGrainFactory Factory() => Create<IGrainFactory, UnansweringIndex>();
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => method?.Name switch
+        {
+            nameof(IClusterIndexGrain.Observers) => Task.Run(NoAnswer),
+            _ when method?.Name.StartsWith("GetGrain", StringComparison.Ordinal) == true => Create<IClusterIndexGrain, UnansweringIndex>(),
+            _ => throw new NotSupportedException(method?.Name),
+        };
+
+        private static IReadOnlyList<IClusterObserver> NoAnswer() => throw new TimeoutException("the index does not answer (test)");
     }
 }

@@ -1,5 +1,4 @@
 using Orleans.Storage;
-using Orleans.TestingHost;
 
 namespace MasOrleans.Grains.Tests;
 
@@ -11,22 +10,13 @@ public interface IFailingWrites
 
 /// <summary>
 /// A one-silo grain cluster whose default storage is <typeparamref name="TWrites"/> over memory: the set-up the
-/// write-failure tests share. Disposing fails on any warning or error its silo logged that a test did not expect.
+/// write-failure tests share.
 /// </summary>
 /// <param name="settings">Configuration added to (or overriding) <see cref="GrainClusterFixture.Build"/>'s own.</param>
-public abstract class FailingWritesClusterTest<TWrites>(IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
+public abstract class FailingWritesClusterTest<TWrites>(IReadOnlyDictionary<string, string?>? settings = null) : OwnClusterTest(settings: settings)
     where TWrites : IFailingWrites, new()
 {
-    protected SiloLog Log { get; } = new();
     protected TWrites Writes { get; } = new();
-    protected InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public async Task InitializeAsync()
-    {
-        Cluster = GrainClusterFixture.Build(1, Log, new OutageNodeBindingStore(), settings,
-            silo => GrainClusterFixture.WrapDefaultStorage(silo, Writes.Over));
-        await Cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(Cluster, Log);
+    protected override void Configure(ISiloBuilder silo) => GrainClusterFixture.WrapDefaultStorage(silo, Writes.Over);
 }

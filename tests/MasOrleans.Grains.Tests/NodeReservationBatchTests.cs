@@ -6,7 +6,6 @@ using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
 using Orleans.Services;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -16,40 +15,35 @@ namespace MasOrleans.Grains.Tests;
 /// known from an answer, concurrent ones cross in batches through that silo's <see cref="INodeReservationService"/>,
 /// and each gets the answer its own call would have had.
 /// </summary>
-public sealed class NodeReservationBatchTests : IAsyncLifetime
+public sealed class NodeReservationBatchTests() : OwnClusterTest(silos: 2)
 {
-    private readonly SiloLog _log = new();
-    private readonly OutageNodeBindingStore _bindings = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _cluster = GrainClusterFixture.Build(2, _log, _bindings);
-        await _cluster.DeployAsync();
-        await _cluster.WaitForLivenessToStabilizeAsync();
+        await base.InitializeAsync();
+        await Cluster.WaitForLivenessToStabilizeAsync();
     }
 
-    public Task DisposeAsync()
+    public override Task DisposeAsync()
     {
-        _log.Expect(SiloLog.SiblingStopped);
-        return GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+        Log.Expect(SiloLog.SiblingStopped);
+        return base.DisposeAsync();
     }
 
-    private NodeReserver ReserverOn(SiloAddress silo) => _cluster.GetSiloServiceProvider(silo).GetRequiredService<NodeReserver>();
+    private NodeReserver ReserverOn(SiloAddress silo) => Cluster.GetSiloServiceProvider(silo).GetRequiredService<NodeReserver>();
 
     private NodeReservationService ServiceOn(SiloAddress silo) =>
-        _cluster.GetSiloServiceProvider(silo).GetServices<IGrainService>().OfType<NodeReservationService>().Single();
+        Cluster.GetSiloServiceProvider(silo).GetServices<IGrainService>().OfType<NodeReservationService>().Single();
 
     /// <summary>A registered node of 10 cpus, and the reserver of the silo its grain does not live on.</summary>
     private async Task<(INodeGrain Node, SiloAddress Host, NodeReserver Reserver)> NodeOnTheOtherSilo(string name)
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>(name);
+        var node = Cluster.Client.GetGrain<INodeGrain>(name);
         Assert.True((await node.Register(new NodeSpec { Name = name, Capacity = ResourceVector.Of(cpuMilli: 10_000, memoryBytes: 64L << 30) })).IsOk);
         // Straight to the grain (no silo's reserver learns from it): its answer names its silo.
         var probe = await node.Reserve(PodOf($"{name}-probe"), GpuAllocation.None);
         Assert.True(probe.Reserved);
         var host = probe.Host ?? throw new InvalidOperationException("the node grain did not say where it lives");
-        return (node, host, ReserverOn(_cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))));
+        return (node, host, ReserverOn(Cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))));
     }
 
     [Fact]
@@ -69,7 +63,7 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
         Assert.Equal(requests.Count, reserver.ReservationsSent);
         // To the node grain's silo, where its calls are local; none to the sender's own service.
         Assert.Equal(requests.Count, ServiceOn(host).Received);
-        Assert.Equal(0, ServiceOn(_cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))).Received);
+        Assert.Equal(0, ServiceOn(Cluster.Silos.Select(s => s.SiloAddress).Single(s => !s.Equals(host))).Received);
         Assert.True(reserver.BatchesSent < reserver.ReservationsSent / 2, $"{reserver.BatchesSent} batches for {reserver.ReservationsSent} reservations");
         Assert.All(answers, a => Assert.Equal(host, a.Host));
         var reserved = requests.Zip(answers).Where(x => x.Second.Reserved).Select(x => x.First).ToHashSet();
@@ -86,20 +80,20 @@ public sealed class NodeReservationBatchTests : IAsyncLifetime
     public async Task A_failed_batched_reservation_reaches_its_caller_and_the_next_goes_straight_to_the_node_until_it_answers()
     {
         // While the node's store is down its write-again timer fails each tick (the outage tests expect the same).
-        _log.Expect("exception thrown from timer callback.*mas-node/outage-node");
+        Log.Expect("exception thrown from timer callback.*mas-node/outage-node");
         var (_, host, reserver) = await NodeOnTheOtherSilo("outage-node");
         Assert.True((await reserver.Reserve("outage-node", PodOf("learns"), GpuAllocation.None)).Reserved);
         Assert.True((await reserver.Reserve("outage-node", PodOf("batched"), GpuAllocation.None)).Reserved);
         Assert.Equal(1, reserver.ReservationsSent);
 
-        _bindings.Fail("outage-node", failedAddsLand: false);
+        Bindings.Fail("outage-node", failedAddsLand: false);
         // The node grain's own exception, carried back through the batch to this caller alone.
         var error = await Assert.ThrowsAsync<TimeoutException>(() => reserver.Reserve("outage-node", PodOf("during"), GpuAllocation.None));
         Assert.Contains("simulated outage of the binding store for node outage-node", error.Message);
         Assert.Equal(2, reserver.ReservationsSent);
         Assert.False(reserver.KnowsHostOf("outage-node"));
 
-        _bindings.Recover("outage-node");
+        Bindings.Recover("outage-node");
         // Until the node has written itself again it refuses with a TimeoutException; each try goes straight to it.
         Reservation? after = null;
         await WaitUntil(async () =>

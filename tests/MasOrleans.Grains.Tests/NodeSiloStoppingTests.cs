@@ -2,7 +2,6 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -13,33 +12,22 @@ namespace MasOrleans.Grains.Tests;
 /// "bound but its node does not hold it" in SiloStopTests). It stores none: the cycle is tried again, and reaches the
 /// next activation.
 /// </summary>
-public sealed class NodeSiloStoppingTests : IAsyncLifetime
+public sealed class NodeSiloStoppingTests : OwnClusterTest
 {
     // A cluster per test: each begins its silo's stop, which no other test may see.
-    private readonly SiloLog _log = new();
-    private readonly OutageNodeBindingStore _bindings = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings);
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
 
     [Fact]
     public async Task A_node_grain_on_a_stopping_silo_stores_no_new_reservation()
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>("ns-node");
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-node");
         Assert.True((await node.Register(NodeSpecOf("ns-node"))).IsOk);
         Assert.True((await node.Reserve(PodOf("ns-before"), GpuAllocation.None)).Reserved);
 
-        _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
+        Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
 
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("ns-after"), GpuAllocation.None));
         Assert.Contains("its silo is stopping", refused.Message);
-        Assert.Equal(["ns-before"], await _bindings.Stored("ns-node"));
+        Assert.Equal(["ns-before"], await Bindings.Stored("ns-node"));
         Assert.Equal(["ns-before"], (await node.GetView())!.Pods.Select(p => p.Pod.Name));
     }
 
@@ -53,22 +41,22 @@ public sealed class NodeSiloStoppingTests : IAsyncLifetime
     [Fact]
     public async Task The_stop_waits_for_a_reservation_write_under_way_and_lets_none_start()
     {
-        var node = _cluster.Client.GetGrain<INodeGrain>("ns-writing-node");
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-writing-node");
         Assert.True((await node.Register(NodeSpecOf("ns-writing-node"))).IsOk);
-        var stopping = _cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>();
-        _bindings.Stall("ns-writing-node");
+        var stopping = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>();
+        Bindings.Stall("ns-writing-node");
         var reserving = node.Reserve(PodOf("ns-writing"), GpuAllocation.None);
-        await _bindings.Reached("ns-writing-node").WaitAsync(TimeSpan.FromSeconds(10));
+        await Bindings.Reached("ns-writing-node").WaitAsync(TimeSpan.FromSeconds(10));
 
         stopping.Begin();
         var settled = stopping.WritesSettled();
 
         // Its write cannot land while stalled: the stop is held until it does, whatever the time.
         Assert.False(settled.IsCompleted, "the stop went on with a reservation write under way");
-        _bindings.Resume("ns-writing-node");
+        Bindings.Resume("ns-writing-node");
         Assert.True((await reserving).Reserved);
         await settled.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(["ns-writing"], await _bindings.Stored("ns-writing-node"));
+        Assert.Equal(["ns-writing"], await Bindings.Stored("ns-writing-node"));
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("ns-too-late"), GpuAllocation.None));
         Assert.Contains("its silo is stopping", refused.Message);
         Assert.True(stopping.WritesSettled().IsCompleted);

@@ -58,47 +58,38 @@ public sealed class PodDirectoryTests(GrainClusterFixture fixture) : IClassFixtu
 /// is a fresh one (its silo died, or it was deactivated), it asks every silo which of its pods they host; otherwise
 /// the pod would be activated a second time by the next call.
 /// </summary>
-public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
+public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
 {
-    private readonly SiloLog _log = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
+    public override Task DisposeAsync()
     {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore());
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        _log.Expect(SiloLog.SiblingStopped);
-        return GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+        Log.Expect(SiloLog.SiblingStopped);
+        return base.DisposeAsync();
     }
 
     [Fact]
     public async Task A_fresh_shard_on_a_silo_that_joined_learns_the_pods_an_older_silo_hosts()
     {
-        var grains = _cluster.Client;
-        var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        var grains = Cluster.Client;
+        var shards = Cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
         // One pod per shard, all on the first silo.
         var pods = new Dictionary<int, string>();
         for (var i = 0; pods.Count < shards; i++) pods.TryAdd(QueueShards.Of($"far-{i}", shards), $"far-{i}");
         foreach (var name in pods.Values) Assert.True((await grains.GetGrain<IPodGrain>(name).Create(PodOf(name, cpuMilli: 1), null)).Outcome.IsOk);
-        var first = _cluster.Silos[0].SiloAddress;
+        var first = Cluster.Silos[0].SiloAddress;
 
-        var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
-        await _cluster.WaitForLivenessToStabilizeAsync();
+        var joined = (await Cluster.StartAdditionalSiloAsync()).SiloAddress;
+        await Cluster.WaitForLivenessToStabilizeAsync();
         var moved = Enumerable.Range(0, shards).First(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined));
         var pod = pods[moved];
         var shard = grains.GetGrain<IPodActivations>(QueueShards.Key(moved));
         var podId = grains.GetGrain<IPodGrain>(pod).GetGrainId();
-        var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
+        var joinedTable = Cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
         // The idle shard moves to the silo that joined (its home now), with its entries; the pod stays where it is.
         await WaitUntil(() => Task.FromResult(joinedTable.TryGet(moved, out _)), "the shard moved to the silo that joined");
         var entry = await shard.Lookup(podId);
         Assert.Equal(first, entry?.SiloAddress);
 
-        await _cluster.DeactivateAsync(shard);
+        await Cluster.DeactivateAsync(shard);
         Assert.Equal(entry, await shard.Lookup(podId));
         Assert.True(joinedTable.TryGet(moved, out _), "the shard's fresh activation is on the silo that joined");
         Assert.NotNull(await grains.GetGrain<IPodGrain>(pod).Get());
@@ -106,23 +97,23 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
 
         // A creation through the first silo of a pod whose shard lives on the one that joined is made there.
         var created = QueueShardPod(moved, shards, "near");
-        var creation = await _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
+        var creation = await Cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
         Assert.True(creation.Outcome.IsOk, creation.Outcome.Message);
         var createdId = grains.GetGrain<IPodGrain>(created).GetGrainId();
         Assert.Equal(joined, (await shard.Lookup(createdId))?.SiloAddress);
         Assert.Contains(joinedTable.HostedOf(moved, shards), a => a.GrainId == createdId);
-        var again = await _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
+        var again = await Cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>().Create(PodOf(created, cpuMilli: 1), null);
         Assert.Equal(OutcomeCode.Conflict, again.Outcome.Code);
     }
 
     /// <summary>A second silo joins; returns once the idle shards whose home it now is have moved there.</summary>
     private async Task<(int Shards, SiloAddress First, SiloAddress Joined, PodActivationTable JoinedTable, List<int> Moved)> JoinSecondSilo()
     {
-        var shards = _cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
-        var first = _cluster.Silos[0].SiloAddress;
-        var joined = (await _cluster.StartAdditionalSiloAsync()).SiloAddress;
-        await _cluster.WaitForLivenessToStabilizeAsync();
-        var joinedTable = _cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
+        var shards = Cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        var first = Cluster.Silos[0].SiloAddress;
+        var joined = (await Cluster.StartAdditionalSiloAsync()).SiloAddress;
+        await Cluster.WaitForLivenessToStabilizeAsync();
+        var joinedTable = Cluster.GetSiloServiceProvider(joined).GetRequiredService<PodActivationTable>();
         var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, [first, joined]).Equals(joined)).ToList();
         Assert.NotEmpty(moved);
         await WaitUntil(() => Task.FromResult(moved.All(k => joinedTable.TryGet(k, out _))), "the shards moved to the silo that joined");
@@ -132,10 +123,10 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_creations_through_another_silo_cross_in_batches_and_each_gets_its_own_answer()
     {
-        var grains = _cluster.Client;
+        var grains = Cluster.Client;
         var (shards, first, joined, joinedTable, moved) = await JoinSecondSilo();
         var names = Enumerable.Range(0, 10_000).Select(i => $"batched-{i}").Where(n => moved.Contains(QueueShards.Of(n, shards))).Take(40).ToList();
-        var creator = _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
+        var creator = Cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
 
         // The same pod twice among them: one creation wins, the other hears 409, wherever the batches split.
         var creations = names.Append(names[7]).Select(n => creator.Create(PodOf(n, cpuMilli: 1), null)).ToList();
@@ -155,7 +146,7 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
     [Fact]
     public async Task The_pods_of_a_silo_that_stops_gracefully_are_found_again_on_the_survivor_without_a_warning()
     {
-        var grains = _cluster.Client;
+        var grains = Cluster.Client;
         // Pods created once the shards moved are placed on their shard's silo, those of the moved shards on the silo
         // that will stop.
         var (shards, first, joined, joinedTable, moved) = await JoinSecondSilo();
@@ -166,7 +157,7 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         foreach (var name in onJoined)
             Assert.Contains(joinedTable.HostedOf(QueueShards.Of(name, shards), shards), a => a.GrainId == grains.GetGrain<IPodGrain>(name).GetGrainId());
 
-        await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
+        await Cluster.StopSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
 
         // No shard still points at the stopped silo; a call reaches each pod on the survivor, and its shard (activated
         // again there) then points at that one activation. (The pods' state is not checked: memory storage kept some of
@@ -181,8 +172,8 @@ public sealed class PodDirectoryAcrossSilosTests : IAsyncLifetime
         }
         // Checked here, before DisposeAsync excuses what a sibling's stop may log: a call still routed to the stopped
         // silo would log "The target silo became unavailable".
-        var unexpected = _log.Unexpected();
-        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, _log.Records));
+        var unexpected = Log.Unexpected();
+        Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, Log.Records));
     }
 
     private static string QueueShardPod(int shard, int shards, string prefix) =>

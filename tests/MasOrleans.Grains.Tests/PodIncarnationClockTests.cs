@@ -3,7 +3,6 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -15,24 +14,16 @@ namespace MasOrleans.Grains.Tests;
 /// Kubernetes gives each pod a new metadata.uid whatever the clocks say; here the pod grain, the one activation of the
 /// name, stamps the new pod after the deleted one.
 /// </summary>
-public sealed class PodIncarnationClockTests : IAsyncLifetime
+public sealed class PodIncarnationClockTests : OwnClusterTest
 {
-    private readonly SiloLog _log = new();
     private readonly SteppingClock _clock = new();
-    private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), configure: silo => silo.Services.AddSingleton<TimeProvider>(_clock));
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+    protected override void Configure(ISiloBuilder silo) => silo.Services.AddSingleton<TimeProvider>(_clock);
 
     [Fact]
     public async Task A_pod_created_again_after_the_clock_went_back_is_later_than_the_deleted_one_and_takes_its_lingering_room()
     {
-        var grains = _cluster.Client;
+        var grains = Cluster.Client;
         var pool = new Dictionary<string, string> { ["pool"] = "skew" };
         var node = grains.GetGrain<INodeGrain>("g-skew");
         Assert.True((await node.Register(new NodeSpec { Name = "g-skew", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30), Labels = pool })).IsOk);
@@ -46,7 +37,7 @@ public sealed class PodIncarnationClockTests : IAsyncLifetime
 
         // The silo's clock is Orleans' too: an activation made after the step back (a memory stream queue's) cannot be given
         // a collection time before the collector's earliest bucket, and Orleans logs each such activation and read as an Error.
-        _log.Expect("^The earliest collection that can be scheduled from now is for ");
+        Log.Expect("^The earliest collection that can be scheduled from now is for ");
         _clock.Offset = TimeSpan.FromHours(-1);
         Assert.True((await pod.Create(PodOf("skew", cpuMilli: 3000) with { NodeSelector = pool }, null)).Outcome.IsOk);
 

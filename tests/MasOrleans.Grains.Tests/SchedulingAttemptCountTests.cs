@@ -7,7 +7,6 @@ using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -26,19 +25,23 @@ public sealed class SchedulingMetricsCollection
 /// scheduled once.
 /// </summary>
 [Collection(SchedulingMetricsCollection.Name)]
-public sealed class SchedulingAttemptCountTests : IAsyncLifetime
+public sealed class SchedulingAttemptCountTests() : OwnClusterTest(settings: new Dictionary<string, string?>
+{
+    // Cycles stuck for 3 s are abandoned (the sweep checks each second): soon, yet far beyond a cycle that is not stuck.
+    // One shard running one cycle at a time: a pod's cycle starts only after those queued before it ended.
+    ["Scheduler:InFlightTimeoutSeconds"] = "3", ["Scheduler:QueueShards"] = "1", ["Scheduler:MaxInFlight"] = "1",
+})
 {
     /// <summary>A policy no other grain test uses, so its series are these tests' alone.</summary>
     private const string Policy = "first-fit";
 
-    private readonly SiloLog _log = new();
     private readonly LogTrigger _trigger = new();
-    private readonly OutageNodeBindingStore _bindings = new();
     private readonly ConcurrentDictionary<(string Instrument, string Label), long> _counts = new();
     private readonly MeterListener _listener = new();
-    private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    protected override void Configure(ISiloBuilder silo) => silo.Services.AddLogging(logging => logging.AddProvider(_trigger));
+
+    public override async Task InitializeAsync()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -56,19 +59,13 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
             if (policy == Policy && label is not null) _counts.AddOrUpdate((instrument.Name, label), value, (_, n) => n + value);
         });
         _listener.Start();
-        // Cycles stuck for 3 s are abandoned (the sweep checks each second): soon, yet far beyond a cycle that is not stuck.
-        // One shard running one cycle at a time: a pod's cycle starts only after those queued before it ended.
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?>
-        {
-            ["Scheduler:InFlightTimeoutSeconds"] = "3", ["Scheduler:QueueShards"] = "1", ["Scheduler:MaxInFlight"] = "1",
-        }, configure: silo => silo.Services.AddLogging(logging => logging.AddProvider(_trigger)));
-        await _cluster.DeployAsync();
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         _listener.Dispose();
-        await GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+        await base.DisposeAsync();
     }
 
     private long Decisions(string result) => _counts.GetValueOrDefault(("mas_scheduling_decisions", result));
@@ -76,14 +73,14 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
     private long Failures(string reason) => _counts.GetValueOrDefault(("mas_scheduling_failures", reason));
 
     private async Task RegisterNode(string node) =>
-        Assert.True((await _cluster.Client.GetGrain<INodeGrain>(node).Register(new NodeSpec
+        Assert.True((await Cluster.Client.GetGrain<INodeGrain>(node).Register(new NodeSpec
         {
             Name = node, Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30), Labels = new Dictionary<string, string> { ["pool"] = node },
         })).IsOk);
 
     private async Task<IPodGrain> CreatePod(string node, string name)
     {
-        var pod = _cluster.Client.GetGrain<IPodGrain>(name);
+        var pod = Cluster.Client.GetGrain<IPodGrain>(name);
         Assert.True((await pod.Create(PodOf(name) with { Policy = Policy, NodeSelector = new Dictionary<string, string> { ["pool"] = node } }, null)).Outcome.IsOk);
         return pod;
     }
@@ -101,17 +98,17 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
     public async Task An_abandoned_attempt_counts_once_as_an_error_and_its_pod_once_as_scheduled()
     {
         const string node = "sa-slow", name = "sa-abandoned";
-        _log.Expect($"Pod {name}'s scheduling cycle did not finish in");
+        Log.Expect($"Pod {name}'s scheduling cycle did not finish in");
         await RegisterNode(node);
-        _bindings.Stall(node);
-        var abandoned = _trigger.On($"Pod {name}'s scheduling cycle did not finish", () => _bindings.Resume(node));
+        Bindings.Stall(node);
+        var abandoned = _trigger.On($"Pod {name}'s scheduling cycle did not finish", () => Bindings.Resume(node));
         var pod = await CreatePod(node, name);
         await abandoned.WaitAsync(TimeSpan.FromSeconds(30));
         await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running, NodeName: node }, $"{name} running on {node}");
 
         // Two attempts: the abandoned one and the retry. Waiting for both counted, whatever they were counted as.
         await WaitUntil(() => Task.FromResult(SchedulingResults.All.Sum(Decisions) >= 2), "both attempts counted");
-        Assert.True(Decisions(SchedulingResults.Scheduled) == 1, $"counted {string.Join(", ", _counts.Select(c => $"{c.Key}={c.Value}"))}; log: {string.Join(" | ", _log.Records.Select(r => r.Message))}");
+        Assert.True(Decisions(SchedulingResults.Scheduled) == 1, $"counted {string.Join(", ", _counts.Select(c => $"{c.Key}={c.Value}"))}; log: {string.Join(" | ", Log.Records.Select(r => r.Message))}");
         Assert.Equal(1, Decisions(SchedulingResults.Error));
         Assert.Equal(0, Decisions(SchedulingResults.Unschedulable));
         Assert.Equal(1, Failures(SchedulingFailureReasons.Timeout));
@@ -125,16 +122,16 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
     public async Task Each_failed_attempt_counts_once_as_an_error_and_the_placement_once_as_scheduled()
     {
         const string node = "sa-down", name = "sa-retried";
-        _log.Expect($"Scheduling cycle for pod {name} failed; queued again after backoff");
+        Log.Expect($"Scheduling cycle for pod {name} failed; queued again after backoff");
         // The node's write-again timer fails too while its store is down.
-        _log.Expect($"exception thrown from timer callback.*mas-node/{node}");
-        _log.Expect($"Exception during Grain method call of message OneWay .*mas-node/{node}.*GrainTimer");
+        Log.Expect($"exception thrown from timer callback.*mas-node/{node}");
+        Log.Expect($"Exception during Grain method call of message OneWay .*mas-node/{node}.*GrainTimer");
         await RegisterNode(node);
-        _bindings.Fail(node, failedAddsLand: false);
+        Bindings.Fail(node, failedAddsLand: false);
         var pod = await CreatePod(node, name);
-        int FailedCycles() => _log.Records.Count(r => r.Message.StartsWith($"Scheduling cycle for pod {name} failed", StringComparison.Ordinal));
+        int FailedCycles() => Log.Records.Count(r => r.Message.StartsWith($"Scheduling cycle for pod {name} failed", StringComparison.Ordinal));
         await WaitUntil(() => Task.FromResult(FailedCycles() >= 2), "two failed attempts");
-        _bindings.Recover(node);
+        Bindings.Recover(node);
         await WaitUntil(async () => await pod.Get() is { Phase: PodPhase.Running, NodeName: node }, $"{name} running on {node}");
 
         // A pod's attempts run one after another: once the placement is counted, every failed attempt before it was.
@@ -160,18 +157,18 @@ public sealed class SchedulingAttemptCountTests : IAsyncLifetime
 
         // The request is late when the shard already lists the pod on its node (what the shard's drop rule reads); the pod
         // reports its Running phase one-way, so the table is waited for rather than assumed.
-        var shard = _cluster.Client.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(0));
+        var shard = Cluster.Client.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(0));
         await WaitUntil(async () => (await shard.ListPods(0, 100, null)).Items.Any(e => e.Name == "sa-bound" && e.NodeName == node), "sa-bound listed on its node");
         await shard.Enqueue((await pod.Get())!.Spec);
         // A pod of the default policy (not counted here), queued behind whatever that request started: once it is bound,
         // a cycle the request started has ended and been counted.
-        var after = _cluster.Client.GetGrain<IPodGrain>("sa-after");
+        var after = Cluster.Client.GetGrain<IPodGrain>("sa-after");
         Assert.True((await after.Create(PodOf("sa-after") with { NodeSelector = new Dictionary<string, string> { ["pool"] = node } }, null)).Outcome.IsOk);
         await WaitUntil(async () => (await after.Get())?.Phase.HoldsNode() == true, "sa-after bound");
 
         Assert.Equal(1, Decisions(SchedulingResults.Scheduled));
         Assert.True(SchedulingResults.All.Where(r => r != SchedulingResults.Scheduled).Sum(Decisions) == 0,
-            $"counted {string.Join(", ", _counts.Select(c => $"{c.Key}={c.Value}"))}; log: {string.Join(" | ", _log.Records.Select(r => r.Message))}");
+            $"counted {string.Join(", ", _counts.Select(c => $"{c.Key}={c.Value}"))}; log: {string.Join(" | ", Log.Records.Select(r => r.Message))}");
     }
 }
 

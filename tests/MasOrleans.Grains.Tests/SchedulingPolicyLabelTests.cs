@@ -3,7 +3,6 @@ using System.Diagnostics.Metrics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Telemetry;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -15,17 +14,18 @@ namespace MasOrleans.Grains.Tests;
 /// default configured in another spelling, reaches the scheduler anyway. Here the pod grain is called directly, past the APIs.
 /// </summary>
 [Collection(SchedulingMetricsCollection.Name)]
-public sealed class SchedulingPolicyLabelTests : IAsyncLifetime
+public sealed class SchedulingPolicyLabelTests() : OwnClusterTest(settings: new Dictionary<string, string?>
+{
+    ["Scheduler:DefaultPolicy"] = DefaultSpelledOtherwise,
+})
 {
     /// <summary>The default policy as an operator may spell it: the catalog matches names case-insensitively.</summary>
     private const string DefaultSpelledOtherwise = "Best-Fit";
 
-    private readonly SiloLog _log = new();
     private readonly ConcurrentQueue<(string Instrument, string? Policy, string? Label)> _measurements = new();
     private readonly MeterListener _listener = new();
-    private InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -34,17 +34,13 @@ public sealed class SchedulingPolicyLabelTests : IAsyncLifetime
         _listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Collect(instrument, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Collect(instrument, tags));
         _listener.Start();
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore(), new Dictionary<string, string?>
-        {
-            ["Scheduler:DefaultPolicy"] = DefaultSpelledOtherwise,
-        });
-        await _cluster.DeployAsync();
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         _listener.Dispose();
-        await GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+        await base.DisposeAsync();
     }
 
     private void Collect(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -65,10 +61,10 @@ public sealed class SchedulingPolicyLabelTests : IAsyncLifetime
     public async Task A_pod_naming_a_policy_the_catalog_does_not_know_is_counted_as_unknown_and_makes_no_series_of_its_name()
     {
         const string stale = "retired-profile";
-        Assert.True((await _cluster.Client.GetGrain<INodeGrain>("pl-node").Register(NodeSpecOf("pl-node"))).IsOk);
-        var pod = _cluster.Client.GetGrain<IPodGrain>("pl-stale");
+        Assert.True((await Cluster.Client.GetGrain<INodeGrain>("pl-node").Register(NodeSpecOf("pl-node"))).IsOk);
+        var pod = Cluster.Client.GetGrain<IPodGrain>("pl-stale");
         Assert.True((await pod.Create(PodOf("pl-stale") with { Policy = stale }, null)).Outcome.IsOk);
-        await WaitForPod(_cluster.Client, "pl-stale", p => p.Phase == PodPhase.Unschedulable);
+        await WaitForPod(Cluster.Client, "pl-stale", p => p.Phase == PodPhase.Unschedulable);
         await WaitUntil(() => Task.FromResult(Count("mas_scheduling_failures", MasMeters.UnknownPolicy, SchedulingFailureReasons.UnknownPolicy) >= 1),
             "the attempt counted");
 
@@ -80,9 +76,9 @@ public sealed class SchedulingPolicyLabelTests : IAsyncLifetime
     [Fact]
     public async Task A_default_policy_configured_in_another_spelling_is_counted_under_the_catalogs_name()
     {
-        Assert.True((await _cluster.Client.GetGrain<INodeGrain>("pl-node").Register(NodeSpecOf("pl-node"))).IsOk);
-        Assert.True((await _cluster.Client.GetGrain<IPodGrain>("pl-default").Create(PodOf("pl-default"), null)).Outcome.IsOk);
-        await WaitForPod(_cluster.Client, "pl-default", p => p.Phase.HoldsNode());
+        Assert.True((await Cluster.Client.GetGrain<INodeGrain>("pl-node").Register(NodeSpecOf("pl-node"))).IsOk);
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("pl-default").Create(PodOf("pl-default"), null)).Outcome.IsOk);
+        await WaitForPod(Cluster.Client, "pl-default", p => p.Phase.HoldsNode());
         await WaitUntil(() => Task.FromResult(Count("mas_scheduling_decisions", "best-fit", SchedulingResults.Scheduled) >= 1), "the placement counted");
 
         Assert.Equal(1, Count("mas_scheduling_latency", "best-fit", SchedulingResults.Scheduled));

@@ -2,7 +2,6 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
-using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -13,40 +12,28 @@ namespace MasOrleans.Grains.Tests;
 /// expired pod, and each tick armed the next: the ticks took every turn, the cycles' answers were never processed, and
 /// the window's pods waited for the in-flight timeout, a whole shard at a time, in fresh-clone runs of LoadTests.)
 /// </summary>
-public sealed class ShardWindowTests : IAsyncLifetime
+public sealed class ShardWindowTests() : OwnClusterTest(settings: new Dictionary<string, string?>
+{
+    // One shard with room for one cycle: the window is full while one reservation write is stalled.
+    ["Scheduler:QueueShards"] = "1",
+    ["Scheduler:MaxInFlight"] = "1",
+    ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
+    // The sweep (every third of this) neither rescues the window's cycle nor starts the next one within the test:
+    // only the cycle's own completion can. Abandoning a cycle also logs a warning, which fails the test.
+    ["Scheduler:InFlightTimeoutSeconds"] = "60",
+})
 {
     /// <summary>Far longer than the test's steps before the stall (so the pod is still in backoff when the window fills;
     /// checked) and shorter than the stall (so it expires while the window is full).</summary>
     private const int BackoffMilliseconds = 5000;
 
-    private readonly SiloLog _log = new();
-    private readonly OutageNodeBindingStore _bindings = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, _bindings, new Dictionary<string, string?>
-        {
-            // One shard with room for one cycle: the window is full while one reservation write is stalled.
-            ["Scheduler:QueueShards"] = "1",
-            ["Scheduler:MaxInFlight"] = "1",
-            ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
-            // The sweep (every third of this) neither rescues the window's cycle nor starts the next one within the test:
-            // only the cycle's own completion can. Abandoning a cycle also logs a warning, which fails the test.
-            ["Scheduler:InFlightTimeoutSeconds"] = "60",
-        });
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     private async Task Register(string name, string pool) =>
-        Assert.True((await _cluster.Client.GetGrain<INodeGrain>(name).Register(new NodeSpec
+        Assert.True((await Cluster.Client.GetGrain<INodeGrain>(name).Register(new NodeSpec
         {
             Name = name, Capacity = ResourceVector.Of(cpuMilli: 8000, memoryBytes: 16L << 30), Labels = new Dictionary<string, string> { ["pool"] = pool },
         })).IsOk);
 
-    private async Task<PodView?> Pod(string name) => await _cluster.Client.GetGrain<IPodGrain>(name).Get();
+    private async Task<PodView?> Pod(string name) => await Cluster.Client.GetGrain<IPodGrain>(name).Get();
 
     [Fact]
     public async Task A_cycle_in_a_full_window_finishes_when_its_write_answers_while_another_pod_s_backoff_has_expired()
@@ -54,15 +41,15 @@ public sealed class ShardWindowTests : IAsyncLifetime
         await Register("w-slow", "slow");
         // "waiting" fits no node: unschedulable after its first cycle, with a backoff of BackoffMilliseconds.
         var waiting = PodOf("waiting") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
-        Assert.True((await _cluster.Client.GetGrain<IPodGrain>("waiting").Create(waiting, null)).Outcome.IsOk);
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("waiting").Create(waiting, null)).Outcome.IsOk);
         await WaitUntil(async () => (await Pod("waiting"))?.Phase == PodPhase.Unschedulable, "waiting unschedulable");
         var backoff = System.Diagnostics.Stopwatch.StartNew();
 
         // "held" takes the window, and its reservation write does not answer.
-        _bindings.Stall("w-slow");
+        Bindings.Stall("w-slow");
         var held = PodOf("held") with { NodeSelector = new Dictionary<string, string> { ["pool"] = "slow" } };
-        Assert.True((await _cluster.Client.GetGrain<IPodGrain>("held").Create(held, null)).Outcome.IsOk);
-        await WaitUntil(() => Task.FromResult(_bindings.StalledWrites("w-slow") == 1), "held's reservation write stalled");
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("held").Create(held, null)).Outcome.IsOk);
+        await WaitUntil(() => Task.FromResult(Bindings.StalledWrites("w-slow") == 1), "held's reservation write stalled");
         // "waiting" may have been tried again before the window filled (w-slow's registration reached its shard during its
         // first cycle, and an idle shard takes such a pod from backoff at once: SchedulerPopFromBackoffQ); none while it is full.
         var attemptsWhileFull = FailedAttempts(await Pod("waiting"));
@@ -74,7 +61,7 @@ public sealed class ShardWindowTests : IAsyncLifetime
         await Task.Delay(BackoffMilliseconds + 500);
         Assert.Equal(PodPhase.Pending, (await Pod("held"))!.Phase);
         Assert.Equal(attemptsWhileFull, FailedAttempts(await Pod("waiting")));
-        _bindings.Resume("w-slow");
+        Bindings.Resume("w-slow");
 
         await WaitUntil(async () => (await Pod("held"))?.Phase == PodPhase.Running, "held running");
         Assert.Equal("w-slow", (await Pod("held"))!.NodeName);

@@ -84,15 +84,6 @@ public sealed class DeadSiloDeletionTests : IDisposable
         SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["Scheduler:ReconcileSeconds"] = "3600" },
             configure: builder => builder.Services.AddSingleton(filter));
 
-    /// <summary>A node of <paramref name="nodeCpu"/> CPUs and a pod asking <paramref name="podCpu"/>, waited for until it is in <paramref name="phase"/>.</summary>
-    private static async Task NodeAndPod(HttpClient http, string node, string nodeCpu, string pod, string podCpu, string phase)
-    {
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node(node, cpu: nodeCpu))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod(pod, cpu: podCpu)))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == phase);
-    }
-
     /// <summary>The pod deleted: answered 204, then 404, and its record gone from Redis.</summary>
     private async Task DeleteAndCheckGone(HttpClient http, string pod)
     {
@@ -114,7 +105,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var shard = new DeadSiloFor<ISchedulingQueueGrain>(nameof(ISchedulingQueueGrain.Track), "ds-running");
         await using var silo = await Start(shard);
         var http = silo.Http;
-        await NodeAndPod(http, "ds-node", "8", "ds-running", "8", "Running");
+        await http.NodeAndPod("ds-node", "8", "ds-running", "8", "Running");
         shard.Dead = true;
 
         await DeleteAndCheckGone(http, "ds-running");
@@ -141,7 +132,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         silo.Log.Expect("Pod ds-silent deleted, but its queue shard did not answer in time");
         silo.Log.Expect(@"Response did not arrive on time .*mas-pod/ds-silent\]->.*mas-scheduling-queue/\d+\] .*\.Track\(");
         var http = silo.Http;
-        await NodeAndPod(http, "ds-node", "8", "ds-silent", "8", "Running");
+        await http.NodeAndPod("ds-node", "8", "ds-silent", "8", "Running");
         shard.Unanswered = silence.Task;
 
         using (var deleted = await http.DeleteAsync("/api/v1/pods/ds-silent"))
@@ -167,7 +158,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var shard = new DeadSiloFor<ISchedulingQueueGrain>(nameof(ISchedulingQueueGrain.Track), "ds-waiting");
         await using var silo = await Start(shard);
         var http = silo.Http;
-        await NodeAndPod(http, "ds-small", "2", "ds-waiting", "4", "Unschedulable");
+        await http.NodeAndPod("ds-small", "2", "ds-waiting", "4", "Unschedulable");
         shard.Dead = true;
 
         await DeleteAndCheckGone(http, "ds-waiting");
@@ -185,7 +176,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         var node = new DeadSiloFor<INodeGrain>(nameof(INodeGrain.Release), "dn-running");
         await using var silo = await Start(node);
         var http = silo.Http;
-        await NodeAndPod(http, "dn-node", "8", "dn-running", "8", "Running");
+        await http.NodeAndPod("dn-node", "8", "dn-running", "8", "Running");
         node.Dead = true;
 
         await DeleteAndCheckGone(http, "dn-running");
@@ -208,7 +199,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "1" },
             configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(node));
         var http = silo.Http;
-        await NodeAndPod(http, "dq-node", "8", "dq-running", "8", "Running");
+        await http.NodeAndPod("dq-node", "8", "dq-running", "8", "Running");
         node.Dead = true;
 
         using (var deleted = await http.DeleteAsync("/api/v1/pods/dq-running"))
@@ -241,7 +232,7 @@ public sealed class DeadSiloDeletionTests : IDisposable
         await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, new Dictionary<string, string> { ["Scheduler:ReconcileSeconds"] = "1" },
             configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(node).AddSingleton<IOutgoingGrainCallFilter>(node));
         var http = silo.Http;
-        await NodeAndPod(http, "dq-node", "8", "dq-inflight", "8", "Running");
+        await http.NodeAndPod("dq-node", "8", "dq-inflight", "8", "Running");
         node.Unanswered = silence.Task;
 
         var deletion = http.DeleteAsync("/api/v1/pods/dq-inflight");

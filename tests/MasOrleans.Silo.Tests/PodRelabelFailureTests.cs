@@ -40,10 +40,7 @@ public sealed class PodRelabelFailureTests : IDisposable
             expectedLog: ["Pod rf-a was relabelled but node rf-node failed to take the new labels", @"the node's answer was lost \(test\)"],
             configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(new RelabelFailsOnceAfterStoring()));
         var http = silo.Http;
-        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Requests.Node("rf-node"))).StatusCode);
-        using (var created = await http.Post("/api/v1/pods", Requests.Pod("rf-a")))
-            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
-        await http.WaitFor("/api/v1/pods/rf-a", p => p.Phase() == "Running");
+        await http.NodeAndPod("rf-node", "8", "rf-a", "1", "Running");
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         async Task<(string? Pod, string? Node)> Team()
         {

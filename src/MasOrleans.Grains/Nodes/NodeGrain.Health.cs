@@ -87,7 +87,7 @@ public sealed partial class NodeGrain
         // write above kept from being sent (Redis down) left those pods Running on a lost node for good.
         else if (!ready) Carry(NoExecutePlan());
         // Telemetry-aware policies read utilization too, so every reading reaches the silos' views.
-        await PublishInfo();
+        PublishInfo();
     }
 
     /// <summary>The NoExecute taints the node has now: its own, and the unreachable one while it is NotReady.</summary>

@@ -99,7 +99,7 @@ public sealed partial class NodeGrain
             ResyncSoon();
             throw;
         }
-        await Publish(NodeChangeKind.PodBound, bound: bound);
+        Publish(NodeChangeKind.PodBound, bound: bound);
         // A pod let onto a NoExecute taint it tolerates only for a while starts its time now, as kube's taint manager does.
         if (Taints.NoExecuteEviction(pod.Tolerations, NoExecuteTaints()) is { } eviction) Carry([(bound, eviction)]);
         return new Reservation(true, gpus, null);
@@ -110,7 +110,7 @@ public sealed partial class NodeGrain
     {
         await bindings.Add(Name, bound);
         _inDoubt.Remove(bound.Pod.Name);
-        await Publish(NodeChangeKind.PodBound, bound: bound);
+        Publish(NodeChangeKind.PodBound, bound: bound);
     }
 
     // Kept alive: until Redis has the node's bindings again, memory is the only place that knows them.
@@ -139,7 +139,7 @@ public sealed partial class NodeGrain
         {
             _inDoubt.Remove(pod);
             _local.Unbind(pod);
-            await Publish(NodeChangeKind.PodReleased, released: pod);
+            Publish(NodeChangeKind.PodReleased, released: pod);
         }
     }
 
@@ -202,7 +202,7 @@ public sealed partial class NodeGrain
                 ResyncSoon();
             }
         }
-        await Publish(NodeChangeKind.PodReleased, released: podName);
+        Publish(NodeChangeKind.PodReleased, released: podName);
         return true;
     }
 
@@ -227,7 +227,7 @@ public sealed partial class NodeGrain
             }
         }
         _local.Relabel(podName, labels);
-        await Publish(NodeChangeKind.PodBound, bound: relabeled);
+        Publish(NodeChangeKind.PodBound, bound: relabeled);
         return true;
     }
 

@@ -78,7 +78,7 @@ public sealed partial class NodeGrain(
         await state.WriteOrRestore(before);
         RebuildLocal([]);
         await Index.NodeAdded(Name);
-        await PublishInfo();
+        PublishInfo();
         return Outcome.Success;
     }
 
@@ -113,7 +113,7 @@ public sealed partial class NodeGrain(
         await state.WriteStateAsync();
         if (resized) RebuildLocal(bound);
         else _local.UpdateNode(updated);
-        await PublishInfo();
+        PublishInfo();
         // Taints apply to the pods already here too: those a NoExecute taint does not let stay leave, now or later.
         if (!ReferenceEquals(updated.Taints, spec.Taints))
         {
@@ -147,7 +147,7 @@ public sealed partial class NodeGrain(
             AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {pods.Count} pod(s)");
             await state.WriteStateAsync();
             _local.UpdateNode(state.State.Spec!);
-            await PublishInfo();
+            PublishInfo();
         }
         StartDrain();
         return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
@@ -162,7 +162,7 @@ public sealed partial class NodeGrain(
         AddEvent("Normal", "ImagePulled", $"image {image} pulled and cached");
         await state.WriteStateAsync();
         _local.AddImage(0, image);
-        await PublishInfo();
+        PublishInfo();
     }
 
     /// <summary>
@@ -190,14 +190,7 @@ public sealed partial class NodeGrain(
         // Release and the (non-interleaving) timer take turns, so one removal runs at a time; a tick already queued when
         // a removal succeeded finds the node gone.
         if (state.State.Spec is null) return;
-        try
-        {
-            await Remove();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogDrainedNotRemoved(logger, e, Name);
-        }
+        await LoggedSteps.Run(Remove, e => LogDrainedNotRemoved(logger, e, Name));
     }
 
     /// <summary>One-way as <see cref="Evict"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
@@ -223,7 +216,7 @@ public sealed partial class NodeGrain(
         _resync = null;
         _inDoubt.Clear();
         RebuildLocal([]);
-        await Publish(NodeChangeKind.Removed);
+        Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
         logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
         DeactivateOnIdle();
@@ -239,16 +232,15 @@ public sealed partial class NodeGrain(
 
     private IReadOnlyList<BoundPod> BoundPods => _local.NodeCount == 0 ? [] : _local.PodsOn(0);
 
-    private Task PublishInfo() => Publish(NodeChangeKind.Info,
+    private void PublishInfo() => Publish(NodeChangeKind.Info,
         new NodeInfo(state.State.Spec!, _ready, _utilization, _lastTelemetry, state.State.Images ?? [], state.State.Draining, Created, ReadyChanged));
 
-    /// <summary>Numbers the change and sends it to every silo's view (one-way): no silo waits on another.</summary>
-    private async Task Publish(NodeChangeKind kind, NodeInfo? info = null, BoundPod? bound = null, string? released = null)
-    {
-        var change = new NodeChange(Name, _incarnation, ++_seq, kind, info, bound, released);
-        await feed.EnsureFresh();
-        feed.Publish(change);
-    }
+    /// <summary>
+    /// Numbers the change and hands it to the feed in one step, which sends it to every silo's view (one-way): no silo
+    /// waits on another, and no number is spent on a change that is not sent (the views would wait on the gap).
+    /// </summary>
+    private void Publish(NodeChangeKind kind, NodeInfo? info = null, BoundPod? bound = null, string? released = null) =>
+        feed.Publish(new NodeChange(Name, _incarnation, ++_seq, kind, info, bound, released));
 
     private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry,
         state.State.Images, state.State.Draining, _incarnation, _seq, Created, ReadyChanged);

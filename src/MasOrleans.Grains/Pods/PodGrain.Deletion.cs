@@ -107,17 +107,7 @@ public sealed partial class PodGrain
         }
     }
 
-    private async Task Observe(Task effects)
-    {
-        try
-        {
-            await effects;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogEffectsFailed(logger, e, Name);
-        }
-    }
+    private Task Observe(Task effects) => LoggedSteps.Run(() => effects, e => LogEffectsFailed(logger, e, Name));
 
     /// <summary>
     /// Takes the deleted pod out of its shard's table, so a client told the deletion is done no longer finds it listed.

@@ -53,8 +53,11 @@ public sealed partial class PodGrain
         var s = state.State;
         if (s.Phase.IsWaiting())
         {
-            // Its queue entry takes the new spec; a cycle already under way placed it by the old labels, so its bind
-            // passes the new ones on (MarkScheduled).
+            // Its queue entry takes the new spec; a cycle already under way places it by the old labels, and its bind
+            // passes the new ones on (MarkScheduled). So does kube-scheduler: an update to a pod its cycle assumed is not
+            // queued, the bind goes on with the pod the cycle read, and the update reaches the cache after
+            // (pkg/scheduler/eventhandlers.go, updatePodInSchedulingQueue, updatePodInCache); nothing re-checks other pods'
+            // anti-affinity against the new labels then, as for a bound pod relabelled (IgnoredDuringExecution).
             _relabeledWhileWaiting = true;
             RequestScheduling();
             return;
@@ -76,23 +79,9 @@ public sealed partial class PodGrain
     /// <summary>The pod and its node back at the labels of <paramref name="before"/>; a step that fails is logged, not thrown (the caller throws the relabel's own failure).</summary>
     private async Task Unrelabel(INodeGrain nodeGrain, string node, PodState before)
     {
-        try
-        {
-            await nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogOldLabelsNotRestored(logger, e, Name, node);
-        }
+        await LoggedSteps.Run(() => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels), e => LogOldLabelsNotRestored(logger, e, Name, node));
         state.State = before;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogOldLabelsNotStored(logger, e, Name);
-        }
+        await LoggedSteps.Run(() => state.WriteStateAsync(), e => LogOldLabelsNotStored(logger, e, Name));
     }
 
     /// <summary>Labels changed while the pod waited: a cycle may have placed it by the old ones (memory only, as that cycle is).</summary>
@@ -102,17 +91,11 @@ public sealed partial class PodGrain
     /// The node took the pod as its cycle saw it, which may be before its labels changed: it is given the pod's labels.
     /// Not thrown: the placement stands either way, and a node that did not hear them keeps counting the old ones.
     /// </summary>
-    private async Task RelabelPlacement(string node)
+    private Task RelabelPlacement(string node)
     {
         _relabeledWhileWaiting = false;
-        try
-        {
-            await GrainFactory.Reference<INodeGrain>(node).Relabel(Name, state.State.Spec!.CreatedAt, state.State.Spec.Labels);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogLabelsNotPlaced(logger, e, Name, node);
-        }
+        var spec = state.State.Spec!;
+        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels), e => LogLabelsNotPlaced(logger, e, Name, node));
     }
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]

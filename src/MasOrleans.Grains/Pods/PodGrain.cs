@@ -58,15 +58,8 @@ public sealed partial class PodGrain(
     {
         GiveUpReleases();
         if (state.State is not { Spec: not null, Phase: PodPhase.Scheduled, NodeName: { } node }) return;
-        try
-        {
-            await state.WriteStateAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // As after a crash: the node keeps the reservation, which the pod's next cycle finds and completes.
-            LogPlacementNotStored(logger, e, Name, node);
-        }
+        // A failure leaves it as after a crash: the node keeps the reservation, which the pod's next cycle finds and completes.
+        await LoggedSteps.Run(() => state.WriteStateAsync(cancellationToken), e => LogPlacementNotStored(logger, e, Name, node));
     }
 
     public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null)
@@ -152,17 +145,8 @@ public sealed partial class PodGrain(
     /// created again under the name. A node that does not answer keeps the hold until it lapses by itself (30 s), so the
     /// pod's own bind or delete still stands.
     /// </summary>
-    private async Task ForgetNomination(string node, DateTimeOffset? podCreatedAt)
-    {
-        try
-        {
-            await GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name, podCreatedAt);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogNominationNotDropped(logger, e, Name, node);
-        }
-    }
+    private Task ForgetNomination(string node, DateTimeOffset? podCreatedAt) =>
+        LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name, podCreatedAt), e => LogNominationNotDropped(logger, e, Name, node));
 
     /// <summary>The node's hold for this pod's nomination was asked for in this activation (<see cref="Nominate"/>, <see cref="HoldAgain"/>).</summary>
     private bool _holdAsked;

@@ -30,10 +30,13 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     private bool _sending;
 
     /// <summary>
-    /// Sends the change to every known view; call <see cref="EnsureFresh"/> first. Changes of all node grains on this
-    /// silo go out together: the first change queues one send on the thread pool, and whatever the silo's node grains
-    /// publish before it runs (under load, dozens) travels in the same message to each view, instead of one message per
-    /// change per silo. The order of a node's changes is kept: one sender at a time, batches in publishing order.
+    /// Sends the change to every view, the list of views read first when it is not fresh (<see cref="EnsureFresh"/>).
+    /// Takes the change at once and never throws, so a node grain numbers a change and hands it over in one step: a
+    /// number spent on a change never sent would leave the views waiting on a gap, or, for a node's last change, missing
+    /// it with no later number to show them. Changes of all node grains on this silo go out together: the first change
+    /// queues one send on the thread pool, and whatever the silo's node grains publish before it runs (under load,
+    /// dozens) travels in the same message to each view, instead of one message per change per silo. The order of a
+    /// node's changes is kept: one sender at a time, batches in publishing order.
     /// </summary>
     public void Publish(NodeChange change)
     {
@@ -43,7 +46,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             if (_sending) return;
             _sending = true;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static feed => feed.SendPending(), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static feed => _ = feed.SendPending(), this, preferLocal: false);
     }
 
     /// <summary>How long after its last change a node is still named in <see cref="SendLatest"/>.</summary>
@@ -70,10 +73,12 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         if (latest.Count > 0) ToEveryView(observer => observer.NodesLatest(latest), latest.Count);
     }
 
-    private void SendPending()
+    private async Task SendPending()
     {
         while (true)
         {
+            // Changes published while the list is read wait for it, and go in the batch that follows.
+            await EnsureFresh();
             List<NodeChange> batch;
             lock (_pendingLock)
             {
@@ -118,17 +123,22 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         }
     }
 
-    /// <summary>Completes at once while the list is fresh; otherwise reads it (concurrent callers share one read).</summary>
+    /// <summary>
+    /// Completes at once while the list is fresh; otherwise reads it (concurrent callers share one read). Never throws:
+    /// a read that fails is logged, and the views known before are kept.
+    /// </summary>
     public ValueTask EnsureFresh()
     {
         var at = Interlocked.Read(ref _refreshedAt);
         if (at >= 0 && Environment.TickCount64 - at < RefreshPeriod.TotalMilliseconds) return ValueTask.CompletedTask;
+        Task refreshing;
         lock (_lock)
         {
             if (_refreshing is { IsCompleted: true }) _refreshing = null;
-            _refreshing ??= RefreshOnce();
+            // Taken under the lock: the read's end clears the field (on whichever thread the index's answer arrives).
+            refreshing = _refreshing ??= RefreshOnce();
         }
-        return new ValueTask(_refreshing);
+        return new ValueTask(refreshing);
     }
 
     private async Task RefreshOnce()

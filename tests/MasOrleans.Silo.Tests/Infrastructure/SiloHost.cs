@@ -130,4 +130,13 @@ public static class Requests
     }
 
     public static string Phase(this JsonElement pod) => pod.GetProperty("phase").GetString()!;
+
+    /// <summary>A node of <paramref name="nodeCpu"/> CPUs and a pod asking <paramref name="podCpu"/>, waited for until it is in <paramref name="phase"/>.</summary>
+    public static async Task NodeAndPod(this HttpClient http, string node, string nodeCpu, string pod, string podCpu, string phase)
+    {
+        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/nodes", Node(node, cpu: nodeCpu))).StatusCode);
+        using (var created = await http.Post("/api/v1/pods", Pod(pod, cpu: podCpu)))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        await http.WaitFor($"/api/v1/pods/{pod}", p => p.Phase() == phase);
+    }
 }
