@@ -73,7 +73,22 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         if (latest.Count > 0) ToEveryView(observer => observer.NodesLatest(latest), latest.Count);
     }
 
+    /// <summary>Started without an awaiter: a failure (none is expected: nothing here throws) is an Error, and the next
+    /// change starts a sender again rather than queueing behind one that is gone.</summary>
     private async Task SendPending()
+    {
+        try
+        {
+            await SendPendingBatches();
+        }
+        catch (Exception e)
+        {
+            LogSenderFailed(logger, e);
+            lock (_pendingLock) _sending = false;
+        }
+    }
+
+    private async Task SendPendingBatches()
     {
         while (true)
         {
@@ -159,6 +174,9 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             lock (_lock) _refreshing = null;
         }
     }
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "The node change sender failed; the changes it held reach the views by the nodes' repeated latest changes and the views' re-reads")]
+    private static partial void LogSenderFailed(ILogger logger, Exception error);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Could not send {Count} node change(s) to a silo view")]
     private static partial void LogSendFailed(ILogger logger, Exception error, int count);
