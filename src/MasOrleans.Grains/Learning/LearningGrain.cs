@@ -223,8 +223,10 @@ public sealed class LearningGrain(
             _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, taken.Transitions, null,
                 Stopwatch.GetElapsedTime(started).TotalSeconds, LearningRoundResults.Error);
             CountRound(LearningRoundResults.Error);
-            // Nothing was made of it: the next round trains on it (dropped, a failing round lost each round's decisions).
-            _pending.PutBack(taken);
+            // A version trained but not stored: the next round trains on its experience (dropped, an outage lost each round's
+            // decisions). A round that failed in training does not get the same experience again: it could fail the same way
+            // every round, an Error each time, and hold back the newer experience behind it.
+            if (storing) _pending.PutBack(taken);
             return storing
                 ? Outcome.Unavailable($"the version trained from version {from.Version} could not be stored; version {from.Version} stays active; retry shortly")
                 : Outcome.Failed($"the training round from version {from.Version} failed; version {from.Version} stays active; the server log has the error");
