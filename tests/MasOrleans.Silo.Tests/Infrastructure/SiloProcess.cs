@@ -147,6 +147,8 @@ public sealed class SiloProcess : IDisposable
         return _process.ExitCode;
     }
 
+    private bool _disposed;
+
     /// <summary>SIGKILL: no shutdown hooks, no flushes, exactly like a crash.</summary>
     public void Kill()
     {
@@ -155,8 +157,12 @@ public sealed class SiloProcess : IDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>Idempotent: a test's clean-up may reach a silo twice (a rolling restart's old process, still its member's
+    /// when the restart failed), and a second dispose hid the test's own failure.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         Kill();
         Http.Dispose();
         _process.Dispose();
