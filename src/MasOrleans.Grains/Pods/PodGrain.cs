@@ -123,20 +123,21 @@ public sealed partial class PodGrain(
         return Entry();
     }
 
-    public async Task Nominate(string node, DateTimeOffset? podCreatedAt = null)
+    public async Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
-        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return Nomination.None;
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
-        await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
+        var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
         _holdAsked = true;
         state.State = state.State with { NominatedNodeName = node };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
         // watches show it.
         await Persist();
+        return nomination;
     }
 
     /// <summary>
