@@ -56,6 +56,36 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
     }
 
     /// <summary>
+    /// kube's prepareCandidate (pkg/scheduler/framework/preemption, getLowerPriorityNominatedPods: PodPriority(p) &lt;
+    /// PodPriority(preemptor)) ends the nominations below a preemptor on its node. The node holds every silo's, so it
+    /// drops those holds and answers the pods, for the cycle to clear their status. 4 cpus; top (priority 200, 1 cpu),
+    /// a (100, 2) and b (50, 1) held; p (150, 2) preempts: answered a and b, top kept. A priority-1 pod of 1 cpu then
+    /// fits (top 1 + p 2 + 1 = 4; with a and b still held 7). A pod holding its stored nomination again (not preempting)
+    /// drops nothing: with b held again, that pod of 1 cpu is refused (1 + 2 + 1 + 1 = 5).
+    /// </summary>
+    [Fact]
+    public async Task A_preemptors_nomination_drops_the_holds_below_it_and_answers_those_pods()
+    {
+        var node = Grains.GetGrain<INodeGrain>("g-nominate-below");
+        Assert.True((await node.Register(NodeSpecOf("g-nominate-below", cpuMilli: 4000))).IsOk);
+        var b = PodOf("below-b", 1000) with { Priority = 50 };
+        Assert.Empty((await node.Nominate(PodOf("below-top", 1000) with { Priority = 200 })).Below);
+        Assert.Empty((await node.Nominate(PodOf("below-a", 2000) with { Priority = 100 })).Below);
+        Assert.Empty((await node.Nominate(b)).Below);
+        var preemptor = PodOf("below-p", 2000) with { Priority = 150 };
+
+        var nomination = await node.Nominate(preemptor, preempting: true);
+
+        Assert.Equal(["below-a", "below-b"], nomination.Below.Select(p => p.Name));
+        var probe = PodOf("below-probe", 1000) with { Priority = 1 };
+        Assert.True((await node.Reserve(probe, GpuAllocation.None)).Reserved);
+        Assert.True(await node.Release("below-probe"));
+        await node.Nominate(b);
+        Assert.Empty((await node.Nominate(preemptor)).Below);
+        Assert.False((await node.Reserve(probe, GpuAllocation.None)).Reserved);
+    }
+
+    /// <summary>
     /// Kube's nominator keeps every preemptor nominated to a node, and a pod's filters count all of equal or higher priority
     /// (addGeneralNominatedPods): a second nomination does not undo the first. 3 cpus; a (priority 100) and b (priority 50)
     /// each hold 1. A priority-60 pod of 2.5 cpus must leave a its 1 (b's hold is below it): refused. A priority-10 pod

@@ -289,6 +289,26 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// The node holds every silo's nominations, a silo's view only those of its own shards: "remote" (priority 3), nominated
+    /// to n1 by another silo's cycle, is absent from this view, and the node answers the preemptor's nomination with it
+    /// (and with "lower", which the view held too). Before, only the view's lower pods were cleared, so remote kept its
+    /// nominated node in its status. Each is cleared once.
+    /// </summary>
+    [Fact]
+    public async Task Preemption_clears_the_lower_priority_nominations_the_node_held_for_other_silos_too()
+    {
+        FillNodes();
+        var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
+        _snapshot.Nominate(1, lower);
+        _nodes.HeldBelow.AddRange([lower, Pod("remote", cpuMilli: Cpu) with { Priority = 3 }]);
+
+        var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
+        Assert.Equal(["n1/lower", "n1/remote"], _recorder.NominationsBelowCleared);
+    }
+
+    /// <summary>
     /// The victim is deleted and created again (same name, later creation time) on its node between the preemptor's choice
     /// and the eviction: the new pod refuses the eviction (it was never chosen), and the preemptor takes the victim as gone
     /// without taking the new pod out of its view, so it does not assume room the node does not have.
@@ -475,10 +495,13 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
-        public ValueTask Nominate(string node, PodSpec preemptor)
+        /// <summary>The pods the node answers a preemptor's nomination with: the lower holds it dropped, any silo's.</summary>
+        public List<PodSpec> HeldBelow { get; } = [];
+
+        public ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
         {
             Nominated.Add($"{node}/{preemptor.Name}");
-            return ValueTask.CompletedTask;
+            return ValueTask.FromResult<IReadOnlyList<PodSpec>>([.. HeldBelow]);
         }
     }
 

@@ -65,6 +65,17 @@ public sealed record NodePatch(
 public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason,
     [property: Id(3)] Orleans.Runtime.SiloAddress? Host = null);
 
+/// <summary>
+/// A node's answer to a preemptor's nomination: the pods it held room for below the preemptor, whose holds it dropped
+/// (kube's prepareCandidate, getLowerPriorityNominatedPods). The node sees every silo's nominations, a silo's view only
+/// its own shards', so the preemptor's cycle clears these pods' status from here.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.nomination")]
+public sealed record Nomination([property: Id(0)] IReadOnlyList<PodSpec> Below)
+{
+    public static readonly Nomination None = new([]);
+}
+
 /// <summary>A reservation sent in a batch to the node grain's silo (<see cref="Grains.INodeReservationService"/>).</summary>
 [GenerateSerializer, Immutable, Alias("mas.node-reservation-request")]
 public sealed record NodeReservationRequest([property: Id(0)] string Node, [property: Id(1)] PodSpec Pod, [property: Id(2)] GpuAllocation Gpus);

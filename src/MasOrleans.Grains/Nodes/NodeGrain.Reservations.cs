@@ -143,10 +143,11 @@ public sealed partial class NodeGrain
         }
     }
 
-    public Task Nominate(PodSpec pod)
+    public Task<Nomination> Nominate(PodSpec pod, bool preempting = false)
     {
+        var below = preempting ? _nominations.ForgetBelow(pod.Priority) : null;
         _nominations.Hold(pod, clock.GetUtcNow() + NominationHold);
-        return Task.CompletedTask;
+        return Task.FromResult(below is null ? Nomination.None : new Nomination(below));
     }
 
     public Task ForgetNomination(string podName, DateTimeOffset? podCreatedAt = null)

@@ -27,6 +27,23 @@ internal sealed class NodeNominations
             if (_held[i].Pod.Name == podName && PodSpec.SameIncarnation(_held[i].Pod.CreatedAt, podCreatedAt)) _held.RemoveAt(i);
     }
 
+    /// <summary>Drops the holds of the pods below <paramref name="priority"/>, lapsed or not; returns those pods in the order held, or null.</summary>
+    public List<PodSpec>? ForgetBelow(int priority)
+    {
+        List<PodSpec>? below = null;
+        for (var i = 0; i < _held.Count;)
+        {
+            if (_held[i].Pod.Priority >= priority)
+            {
+                i++;
+                continue;
+            }
+            (below ??= []).Add(_held[i].Pod);
+            _held.RemoveAt(i);
+        }
+        return below;
+    }
+
     /// <summary>
     /// The held pods <paramref name="pod"/> must leave room for, highest priority first (lapsed holds dropped first), or
     /// null. Kube's filters count every nominated pod of equal or higher priority as already there

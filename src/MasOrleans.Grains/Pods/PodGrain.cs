@@ -123,20 +123,21 @@ public sealed partial class PodGrain(
         return Entry();
     }
 
-    public async Task Nominate(string node, DateTimeOffset? podCreatedAt = null)
+    public async Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
-        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return Nomination.None;
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
-        await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec);
+        var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
         _holdAsked = true;
         state.State = state.State with { NominatedNodeName = node };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
         // watches show it.
         await Persist();
+        return nomination;
     }
 
     /// <summary>
@@ -157,26 +158,28 @@ public sealed partial class PodGrain(
     /// and the cycles of other silos, whose views do not count the nomination, are refused there only by it. A node that
     /// does not answer is logged; the pod's own silo's view still counts the nomination.
     /// </summary>
-    private async Task HoldAgain(string node)
+    private Task HoldAgain(string node)
     {
         _holdAsked = true;
-        try
-        {
-            await GrainFactory.Reference<INodeGrain>(node).Nominate(state.State.Spec!);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogNominationNotHeld(logger, e, Name, node);
-        }
+        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Nominate(state.State.Spec!), e => LogNominationNotHeld(logger, e, Name, node));
     }
 
+    /// <summary>
+    /// Not critical to the preemptor whose cycle asks it (kube's prepareCandidate logs a failed clearNominatedNodeName and
+    /// goes on): a failed write is logged, and the pod keeps the nomination as stored, without the node's hold.
+    /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
         await ForgetNomination(node, s.Spec.CreatedAt);
-        state.State = state.State with { NominatedNodeName = null };
-        await Persist();
+        var before = state.State;
+        state.State = before with { NominatedNodeName = null };
+        await LoggedSteps.Run(async () =>
+        {
+            await state.WriteOrRestore(before);
+            Report();
+        }, e => LogNominationClearNotStored(logger, e, Name, node));
     }
 
     public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
@@ -380,6 +383,9 @@ public sealed partial class PodGrain(
 
     [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
     private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
+
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it shows that node, without its hold there, until it is placed or nominated again")]
+    private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
     private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);

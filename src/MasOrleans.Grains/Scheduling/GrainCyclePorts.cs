@@ -22,7 +22,8 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask Nominate(string node, PodSpec preemptor) => await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
+    public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor) =>
+        (await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt)).Below;
 
     /// <summary>The victim the dry run chose, not a pod created again under its name since (which refuses).</summary>
     public async ValueTask Evict(string node, PodSpec victim, string message) =>

@@ -34,7 +34,7 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask Nominate(string node, PodSpec preemptor) => ValueTask.CompletedTask;
+    public ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor) => ValueTask.FromResult<IReadOnlyList<PodSpec>>([]);
 
     public ValueTask Evict(string node, PodSpec victim, string message)
     {

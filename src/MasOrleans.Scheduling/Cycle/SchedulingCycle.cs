@@ -134,14 +134,14 @@ public sealed class SchedulingCycle(
     {
         var candidate = decision.Candidate!;
         // Hold the room first, so the victims' replacements (recreated at once by their workloads) cannot take it.
-        await nodes.Nominate(candidate.NodeName, pod);
+        var heldBelow = await nodes.Nominate(candidate.NodeName, pod);
         await Task.WhenAll(candidate.Victims.Select(v => evictions.Evict(candidate.NodeName, v.Pod,
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
-        // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor (which the view forgot
-        // in Decide) are nominated nowhere in their status and on the node either, so clients see it and the node's hold
-        // keeps no room for them.
-        if (decision.NominationsBelow is { } below)
-            await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
+        // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere
+        // in their status and on the node either, so clients see it and the node's hold keeps no room for them. Those
+        // this view forgot in Decide, and those of other silos' cycles, which only the node held.
+        var below = (decision.NominationsBelow ?? []).Concat(heldBelow).DistinctBy(static p => (p.Name, p.CreatedAt));
+        await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
         var gpus = await snapshots.WithCluster(s =>
         {

@@ -25,8 +25,11 @@ public interface INodeReservations
     /// <summary>Frees the pod's room; frees nothing when the node holds another pod of its name (<see cref="PodSpec.CreatedAt"/>).</summary>
     ValueTask Release(string node, PodSpec pod);
 
-    /// <summary>Holds the room a preemptor is freeing, so lower-priority pods cannot take it first.</summary>
-    ValueTask Nominate(string node, PodSpec preemptor);
+    /// <summary>
+    /// Holds the room a preemptor is freeing, so lower-priority pods cannot take it first. Returns the pods the node held
+    /// room for below the preemptor, of any silo's cycles, whose holds it dropped (their nomination is cleared next).
+    /// </summary>
+    ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor);
 }
 
 public readonly record struct ReserveResult(bool Reserved, GpuAllocation Gpus, string? Reason)
