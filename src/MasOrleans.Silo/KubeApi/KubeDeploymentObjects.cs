@@ -25,6 +25,8 @@ internal static class KubeDeploymentObjects
         var (ns, name) = KubernetesNames.Split(view.Name);
         var template = KubePodObjects.ToPod(new PodView(view.Template, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, view.CreatedAt ?? default,
             ContainerName: view.ContainerName, Manifest: view.Manifest), resourceVersion);
+        // The kept template as given: a pod's requests defaulted from limits are not a template's (KubePodManifests.ServedTemplate).
+        var templateSpec = view.Manifest is { } kept ? KubePodManifests.ServedTemplate(kept, template.Spec) : template.Spec;
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
         return new V1Deployment
@@ -53,7 +55,7 @@ internal static class KubeDeploymentObjects
                 Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
                 // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
                 // applied to this rendering keeps them.
-                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = template.Spec },
+                Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = templateSpec },
             },
             Status = new V1DeploymentStatus
             {

@@ -59,11 +59,26 @@ internal static class KubePodManifests
     }
 
     /// <summary>
-    /// The pod's spec as served: the kept manifest with <paramref name="modeled"/>'s stored fields over it, and requests
-    /// defaulted from limits as the API server defaults them (a container's limit stands for a request it lacks,
-    /// pkg/apis/core/v1/defaults.go SetDefaults_Pod).
+    /// The pod's spec as served: <see cref="ServedTemplate"/>'s, and requests defaulted from limits as the API server defaults
+    /// them (a container's limit stands for a request it lacks, pkg/apis/core/v1/defaults.go SetDefaults_Pod).
     /// </summary>
     public static V1PodSpec Served(string kept, V1PodSpec modeled)
+    {
+        var spec = ServedTemplate(kept, modeled);
+        foreach (var container in (spec.Containers ?? []).Concat(spec.InitContainers ?? []))
+        {
+            if (container.Resources?.Limits is not { Count: > 0 } limits) continue;
+            container.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
+            foreach (var (name, limit) in limits) container.Resources.Requests.TryAdd(name, limit);
+        }
+        return spec;
+    }
+
+    /// <summary>
+    /// A pod template's spec as served: the kept manifest with <paramref name="modeled"/>'s stored fields over it. Requests
+    /// are not defaulted from limits: the API server does that for a Pod only, not a PodTemplate (SetDefaults_Pod).
+    /// </summary>
+    public static V1PodSpec ServedTemplate(string kept, V1PodSpec modeled)
     {
         var spec = KubernetesJson.Deserialize<V1PodSpec>(kept);
         spec.NodeName = modeled.NodeName;
@@ -74,12 +89,6 @@ internal static class KubePodManifests
         spec.Affinity = modeled.Affinity;
         spec.Tolerations = modeled.Tolerations;
         spec.TopologySpreadConstraints = modeled.TopologySpreadConstraints;
-        foreach (var container in (spec.Containers ?? []).Concat(spec.InitContainers ?? []))
-        {
-            if (container.Resources?.Limits is not { Count: > 0 } limits) continue;
-            container.Resources.Requests ??= new Dictionary<string, ResourceQuantity>();
-            foreach (var (name, limit) in limits) container.Resources.Requests.TryAdd(name, limit);
-        }
         return spec;
     }
 

@@ -255,6 +255,25 @@ public sealed class KubectlPodManifestTests(KubectlFixture kube) : IClassFixture
         Assert.Equal("train", await kube.Get("deployment/pm-deploy", "{.spec.template.spec.containers[0].command[0]}"));
     }
 
+    /// <summary>
+    /// A template's container with limits only is served without requests, its pod with them: the API server defaults
+    /// requests from limits for a Pod, not a PodTemplate (kubernetes v1.35 pkg/apis/core/v1/defaults.go SetDefaults_Pod:
+    /// "we only want this defaulting semantic to take place on a v1.Pod and not a v1.PodTemplate").
+    /// </summary>
+    [Fact]
+    public async Task A_deployments_template_with_limits_only_is_served_without_requests_its_pod_with_them()
+    {
+        var limitsOnly = Deployment("pm-deploy-limits", "train").Replace("requests: {cpu: 500m, memory: 256Mi}", "limits: {cpu: 500m, memory: 256Mi}", StringComparison.Ordinal);
+        Assert.Contains("limits: {cpu: 500m", limitsOnly);
+        var manifest = kube.Manifest("pm-deploy-limits", limitsOnly);
+        Assert.Equal("deployment.apps/pm-deploy-limits created", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
+        const string Sidecar = "{.spec.containers[1].resources.limits.cpu}/{.spec.containers[1].resources.requests.cpu}";
+        Assert.Equal("500m/", await kube.Get("deployment/pm-deploy-limits", Sidecar.Replace("{.spec.", "{.spec.template.spec.", StringComparison.Ordinal)));
+        var pod = await kube.WaitFor("pods -l app=pm-deploy-limits", "{.items[*].metadata.name}", names => names.Length > 0);
+        Assert.Equal("500m/500m", await kube.Get($"pod/{pod}", Sidecar));
+        Assert.Equal("deployment.apps/pm-deploy-limits unchanged", (await kube.Run("apply", "-f", manifest)).Succeeded().Output.Trim());
+    }
+
     /// <summary>A template beyond the bound kept is served as modeled, the client told so, as for a pod.</summary>
     [Fact]
     public async Task A_deployment_template_beyond_the_bound_kept_is_created_with_a_warning()
