@@ -11,11 +11,9 @@ namespace MasOrleans.Grains.Nodes;
 public sealed class SiloStopping
 {
     private readonly Lock _lock = new();
-    private volatile bool _stopping;
+    private bool _stopping;
     private int _writes;
     private TaskCompletionSource? _settled;
-
-    public bool IsStopping => _stopping;
 
     public void Begin()
     {
