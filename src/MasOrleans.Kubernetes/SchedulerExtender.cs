@@ -294,25 +294,13 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
     /// Adds every node the source knows that <paramref name="cluster"/> does not hold yet, with its bound pods: kube-scheduler
     /// sends an extender only its candidates (the nodes its filters passed, nodeCacheCapable or not), but inter-pod affinity
     /// and topology spreading count the pods of every node (kube v1.35 plugins/interpodaffinity/filtering.go and
-    /// podtopologyspread/filtering.go, scoring.go: PreFilter and PreScore over allNodes). Only when they can count
-    /// (<see cref="OtherNodesCanCount"/>): otherwise they change no verdict or score, and building them is the request's cost.
+    /// podtopologyspread/filtering.go, scoring.go: PreFilter and PreScore over allNodes).
     /// </summary>
     private void AddOtherKnownNodes(ClusterState cluster, PodSpec pod)
     {
-        if (!OtherNodesCanCount(pod)) return;
         foreach (var name in source.KnownNodeNames())
             if (cluster.IndexOf(name) < 0 && source.FindNode(name) is { } known) AddWithBoundPods(cluster, known, pod);
     }
-
-    /// <summary>
-    /// Whether nodes other than the judged ones can change a verdict or score for <paramref name="pod"/>: it has inter-pod
-    /// (anti-)affinity or spreading constraints, its own or the system defaults, or a bound pod has inter-pod (anti-)affinity
-    /// (required anti-affinity refuses, any term scores: interpodaffinity PreFilter's existingPodAntiAffinityMap, PreScore's
-    /// HavePodsWithAffinityList). Else kube's plugins skip (PreFilter and PreScore return Skip), and so do ours.
-    /// </summary>
-    private bool OtherNodesCanCount(PodSpec pod) =>
-        ClusterState.HasPodAffinity(pod) || ClusterState.HasTopologySpread(pod)
-        || source.KnownNodeNames().Any(name => source.BoundPods(name).Any(bound => ClusterState.HasPodAffinity(bound.Pod)));
 
     /// <summary>
     /// The policy with the typical pods the silo's cycle would give it (<see cref="TypicalPodsOf"/>: the pods bound on the

@@ -1,5 +1,4 @@
 using k8s;
-using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
@@ -128,70 +127,5 @@ public class ExtenderWholeClusterTests
 
         Assert.Equal("", (await extender.BindAsync(new ExtenderBindingArgs { PodName = "web-near-db", PodNamespace = "ml", Node = "a" }, CancellationToken.None)).Error);
         Assert.Equal("ml.web-near-db", Assert.Single(source.BoundPods("a")).Pod.Name);
-    }
-
-    /// <summary>
-    /// A pod with no inter-pod (anti-)affinity and no spreading, among bound pods without either, is judged over the
-    /// request's nodes alone: the other nodes change no verdict or score (kube's InterPodAffinity and PodTopologySpread
-    /// PreFilter and PreScore skip), so d is never looked up; the spread pod, which counts d's pods, looks it up.
-    /// </summary>
-    [Fact]
-    public void A_pod_without_inter_pod_terms_is_judged_over_the_requests_nodes_only()
-    {
-        var known = new InMemoryExtenderClusterSource();
-        var source = new LookupCountingSource(known);
-        var extender = new SchedulerExtender(PolicyCatalog.CreateDefault(), source, null, "kube", seed: 1);
-        Assert.Equal("", extender.Filter(Args(Pod("probe", ""), AllNodes)).Error);
-        known.RecordBinding(new PodSpec
-        {
-            Name = "ml.web-0", Namespace = "ml", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30),
-            Labels = new Dictionary<string, string> { ["app"] = "web" },
-        }, "d", GpuAllocation.None);
-        Assert.Equal(["a", "b"], extender.Filter(Args(Pod("web-plain", ""), Candidates)).Nodes!.Items.Select(n => n.Metadata.Name).ToArray());
-        Assert.Equal(2, extender.Prioritize(Args(Pod("web-plain", ""), Candidates)).Count);
-        Assert.DoesNotContain("d", source.Looked);
-
-        var spread = Pod("web-spread", """
-            "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}],
-            """);
-        Assert.Equal(["b"], extender.Filter(Args(spread, Candidates)).Nodes!.Items.Select(n => n.Metadata.Name).ToArray());
-        Assert.Contains("d", source.Looked);
-    }
-
-    /// <summary>
-    /// A pod on d with required anti-affinity to app=web in the zone keeps a new app=web pod without terms of its own off a,
-    /// d's zone (interpodaffinity/filtering.go satisfyExistingPodsAntiAffinity, ErrReasonExistingAntiAffinityRulesNotMatch).
-    /// </summary>
-    [Fact]
-    public void A_bound_pods_anti_affinity_on_a_node_that_is_no_candidate_counts_for_a_pod_without_terms()
-    {
-        var source = new InMemoryExtenderClusterSource();
-        var extender = Cluster(labelled: 0, source);
-        source.RecordBinding(new PodSpec
-        {
-            Name = "ml.loner", Namespace = "ml", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 1L << 30),
-            Affinity = new Affinity(PodAntiAffinity: new PodAffinity([new PodAffinityTerm(new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }), "zone")])),
-        }, "d", GpuAllocation.None);
-        var result = extender.Filter(Args(Pod("web-plain", ""), Candidates));
-        Assert.Equal("", result.Error);
-        Assert.Equal(["b"], result.Nodes!.Items.Select(n => n.Metadata.Name).ToArray());
-        Assert.Equal("node(s) didn't satisfy existing pods anti-affinity rules", Reason(result, "a"));
-    }
-
-    /// <summary>The in-memory source, remembering which nodes were looked up by name.</summary>
-    private sealed class LookupCountingSource(InMemoryExtenderClusterSource inner) : IExtenderClusterSource
-    {
-        private readonly InMemoryExtenderClusterSource _inner = inner;
-        public System.Collections.Concurrent.ConcurrentBag<string> Looked { get; } = [];
-        public IReadOnlyList<BoundPod> BoundPods(string nodeName) => _inner.BoundPods(nodeName);
-        public IEnumerable<string> KnownNodeNames() => _inner.KnownNodeNames();
-        public NodeSpec? FindNode(string nodeName)
-        {
-            Looked.Add(nodeName);
-            return _inner.FindNode(nodeName);
-        }
-        public void ObserveNode(NodeSpec node) => _inner.ObserveNode(node);
-        public Task<string?> ReserveAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken) => _inner.ReserveAsync(pod, nodeName, gpus, cancellationToken);
-        public Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) => _inner.ReleaseAsync(pod, nodeName, cancellationToken);
     }
 }

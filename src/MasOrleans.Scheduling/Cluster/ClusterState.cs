@@ -115,10 +115,6 @@ public sealed partial class ClusterState
 
     public static bool HasPodAffinity(PodSpec pod) => pod.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);
 
-    /// <summary>Whether the pod is spread over topology domains: by constraints of its own, or by the system defaults its owner gives it.</summary>
-    public static bool HasTopologySpread(PodSpec pod) =>
-        pod.TopologySpreadConstraints is { Count: > 0 } || Plugins.Kube.TopologySpreadCounts.SystemDefaults(pod) is not null;
-
     /// <summary>Total number of GPU devices across all nodes.</summary>
     public int GpuDeviceTotal => _gpuTotal;
 
