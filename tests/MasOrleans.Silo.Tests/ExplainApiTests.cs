@@ -104,7 +104,13 @@ public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<M
     {
         var explanation = await (await Http.Post("/api/v1/scheduler/explain", new { pod = new { requests = new Dictionary<string, string> { ["cpu"] = "1m" } }, policy = "KUBE" })).Json();
         Assert.Equal("kube", explanation.GetProperty("policy").GetString());
-        await Http.Post("/api/v1/pods", new { name = "ex-upper", requests = new Dictionary<string, string> { ["cpu"] = "1m" }, policy = "FGD" });
+        // Fits no node of this shared silo: placed, it would change the allocation Explain_reports_every_node_and_reserves_nothing
+        // reads before and after its explain (it did, in a fresh-clone run where this test ran first).
+        await Http.Post("/api/v1/pods", new
+        {
+            name = "ex-upper", requests = new Dictionary<string, string> { ["cpu"] = "1m" }, policy = "FGD",
+            nodeSelector = new Dictionary<string, string> { ["pool"] = "ex-none" },
+        });
         var pod = await Http.GetJson("/api/v1/pods/ex-upper");
         Assert.Contains(pod.GetProperty("events").EnumerateArray(), e => e.GetProperty("message").GetString() == "pod accepted; waiting for policy 'fgd'");
     }
