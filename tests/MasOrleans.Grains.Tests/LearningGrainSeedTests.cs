@@ -12,6 +12,8 @@ namespace MasOrleans.Grains.Tests;
 /// Learning__Online__Seed, so a round is reproducible: the same seed, start model and experience give the same weights
 /// as the trainer run on its own (OnlineTrainerTests shows another seed gives other weights).
 /// </summary>
+// Its round would count in LearningRoundCountTests' meter listener (the process's), which once saw a round trained.
+[Collection(LearningMetricsCollection.Name)]
 public sealed class LearningGrainSeedTests : IAsyncLifetime
 {
     private const string Algorithm = "ddqn";

@@ -17,11 +17,19 @@ using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
 
+/// <summary>The meter is the process's: no other test may train or send experience while these count rounds.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LearningMetricsCollection
+{
+    public const string Name = "learning metrics";
+}
+
 /// <summary>
 /// mas_learning_rounds_total counts every online training round by its result, a failed one as "error": a round that
 /// threw was logged and counted as nothing, so a trainer failing every round looked, on the counter, like one with
 /// nothing to train. mas_learning_experience_total counts a batch the learning grain refuses as rejected, not sent.
 /// </summary>
+[Collection(LearningMetricsCollection.Name)]
 public sealed class LearningRoundCountTests : IAsyncLifetime
 {
     private const string Algorithm = "ddqn";
