@@ -47,9 +47,10 @@ public sealed class FaultsInFlightTests(ITestOutputHelper output) : SiloProcessT
             await PodLoad.RegisterNodes(first.Http, "i-", count: 3);
             var load = new PodLoad("i-pod-", PodCount, Clients);
             var current = first;
+            // Killed by the client that gets the 400th 202, so the other 31 clients' pods are in flight at the kill.
+            var killed = load.AtAccepted(PodCount / 3, first.Kill);
             var run = load.RunAsync((_, _) => Volatile.Read(ref current).Http);
-            await FaultScenarios.WaitUntil(() => load.AcceptedCount >= PodCount / 3, 120);
-            first.Kill();
+            await killed.WaitAsync(TimeSpan.FromSeconds(120));
             // Every 202 the clients saw came from a process that is now dead: each must be in Redis already.
             var acknowledged = load.Accepted.ToList();
             var atCrash = await StoredCluster.ReadAsync(Redis.ConnectionString);

@@ -27,6 +27,8 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
 
     private int _next = -1;
     private int _retriedAsTold;
+    private int _acceptedCount;
+    private (int Count, Action Act, TaskCompletionSource Done)? _atAccepted;
     private readonly ConcurrentDictionary<string, int> _retriedByStatus = new();
 
     public ConcurrentDictionary<string, Dictionary<string, string>> Requests { get; } = new();
@@ -102,6 +104,18 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="act"/> on the client that gets the <paramref name="count"/>th 202, before it sends again; the
+    /// task ends when it has run. A fault injected there finds the other clients' requests in flight, where a test thread
+    /// polling the count can be starved until the whole load has been placed (CI: a kill that found no pod pending).
+    /// </summary>
+    public Task AtAccepted(int count, Action act)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _atAccepted = (count, act, done);
+        return done.Task;
+    }
+
     /// <summary>Runs all clients to completion; <paramref name="clientFor"/> picks the silo for a client and attempt.</summary>
     public Task RunAsync(Func<int, int, HttpClient> clientFor) =>
         Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => Client(c, clientFor))));
@@ -124,7 +138,7 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
                 try
                 {
                     using var response = await clientFor(client, attempt).Post("/api/v1/pods", new { name, requests });
-                    if (response.StatusCode == HttpStatusCode.Accepted) { Accepted.Add(name); break; }
+                    if (response.StatusCode == HttpStatusCode.Accepted) { Accepted.Add(name); OnAccepted(); break; }
                     if (response.StatusCode == HttpStatusCode.Conflict && attempt > 0) { ExistedAfterRetry.Add(name); break; }
                     // A well-behaved client retries only what the server says is worth retrying, after the time it names.
                     if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || response.Headers.RetryAfter?.Delta is not { } after)
@@ -141,6 +155,21 @@ public sealed class PodLoad(string prefix, int podCount, int clients)
                 }
                 await Task.Delay(wait);
             }
+        }
+    }
+
+    private void OnAccepted()
+    {
+        if (_atAccepted is not { } at || Interlocked.Increment(ref _acceptedCount) != at.Count) return;
+        try
+        {
+            at.Act();
+            at.Done.SetResult();
+        }
+        catch (Exception e)
+        {
+            at.Done.SetException(e);
+            throw;
         }
     }
 
