@@ -4,47 +4,70 @@ using MasOrleans.Grains.Pods;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
 
 /// <summary>
-/// kube's prepareCandidate (pkg/scheduler/framework/preemption) treats clearing the lower pods' nominatedNodeName as
-/// not critical: a failed status patch is logged and the preemption goes on. A lower pod whose cleared nomination could
-/// not be stored threw into the preemptor's cycle after its victims were evicted, which failed the cycle (a backoff,
-/// logged as a failed cycle).
+/// kube's prepareCandidate (v1.35 pkg/scheduler/framework/preemption/preemption.go) treats clearing the lower pods'
+/// nominatedNodeName as not critical: a failed status patch is logged and the preemption goes on ("We do not return as
+/// this error is not critical"). Every test here lays out {p}-n (3 cpu) running {p}-v (priority 0, 1 cpu), and {p}-a
+/// (priority 100, 2 cpu, Never, a selector no node matches) nominated there in its status and the node's hold, as its
+/// own preemption would leave it; then {p}-h (priority 200, 3 cpu) preempts {p}-v there.
 /// </summary>
 public sealed class NominationClearFailureTests : FailingWritesClusterTest<FailingPodWrites>
 {
     private const string NotStored = "could not store that a higher-priority preemptor cleared its nomination";
 
+    private readonly UnreachableClears _unreachable = new();
+
+    protected override void Configure(ISiloBuilder silo)
+    {
+        base.Configure(silo);
+        silo.AddIncomingGrainCallFilter(_unreachable);
+    }
+
+    /// <summary>Lays out {p}-n, {p}-v and the nominated {p}-a (see the class); answers {p}-a.</summary>
+    private async Task<IPodGrain> NominatedBelow(string prefix)
+    {
+        var grains = Cluster.Client;
+        var pool = new Dictionary<string, string> { ["pool"] = prefix };
+        var node = grains.GetGrain<INodeGrain>($"{prefix}-n");
+        Assert.True((await node.Register(new NodeSpec { Name = $"{prefix}-n", Capacity = ResourceVector.Of(cpuMilli: 3000, memoryBytes: 16L << 30), Labels = pool })).IsOk);
+        var victim = grains.GetGrain<IPodGrain>($"{prefix}-v");
+        Assert.True((await victim.Create(PodOf($"{prefix}-v", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
+        await WaitForPod(grains, $"{prefix}-v", p => p.Phase == PodPhase.Running);
+        var lower = grains.GetGrain<IPodGrain>($"{prefix}-a");
+        var nowhere = new Dictionary<string, string> { ["pool"] = "none-such" };
+        Assert.True((await lower.Create(PodOf($"{prefix}-a", 2000) with { Priority = 100, NodeSelector = nowhere, PreemptionPolicy = PreemptionPolicy.Never }, null)).Outcome.IsOk);
+        await WaitForPod(grains, $"{prefix}-a", p => p.Phase == PodPhase.Unschedulable);
+        await lower.Nominate($"{prefix}-n");
+        return lower;
+    }
+
+    /// <summary>Creates the preemptor {p}-h and answers it once it runs.</summary>
+    private async Task<PodView> Preempt(string prefix)
+    {
+        var preemptor = Cluster.Client.GetGrain<IPodGrain>($"{prefix}-h");
+        var pool = new Dictionary<string, string> { ["pool"] = prefix };
+        Assert.True((await preemptor.Create(PodOf($"{prefix}-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
+        return await WaitForPod(Cluster.Client, $"{prefix}-h", p => p.Phase == PodPhase.Running);
+    }
+
     /// <summary>
-    /// ncf-n (3 cpu) runs ncf-v (priority 0, 1 cpu); ncf-a (priority 100, 2 cpu, Never, a selector no node matches) is
-    /// nominated there; every write of ncf-a without its nomination fails. ncf-h (priority 200, 3 cpu) preempts ncf-v:
-    /// it runs, the failure is the Warning, and ncf-a shows the nomination it still has stored (memory not ahead of it).
+    /// Every write of ncf-a without its nomination fails: ncf-h runs, the failure is the Warning, and ncf-a shows the
+    /// nomination it still has stored (memory not ahead of it).
     /// </summary>
     [Fact]
     public async Task A_lower_pod_whose_cleared_nomination_is_not_stored_leaves_the_preemptor_bound_and_logs_a_warning()
     {
         Log.Expect(NotStored);
         Log.Expect("mas-pod/ncf-a"); // the storage provider's own Error for the failed write
-        var grains = Cluster.Client;
-        var pool = new Dictionary<string, string> { ["pool"] = "ncf" };
-        var node = grains.GetGrain<INodeGrain>("ncf-n");
-        Assert.True((await node.Register(new NodeSpec { Name = "ncf-n", Capacity = ResourceVector.Of(cpuMilli: 3000, memoryBytes: 16L << 30), Labels = pool })).IsOk);
-        var victim = grains.GetGrain<IPodGrain>("ncf-v");
-        Assert.True((await victim.Create(PodOf("ncf-v", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
-        await WaitForPod(grains, "ncf-v", p => p.Phase == PodPhase.Running);
-        var lower = grains.GetGrain<IPodGrain>("ncf-a");
-        var nowhere = new Dictionary<string, string> { ["pool"] = "none-such" };
-        Assert.True((await lower.Create(PodOf("ncf-a", 2000) with { Priority = 100, NodeSelector = nowhere, PreemptionPolicy = PreemptionPolicy.Never }, null)).Outcome.IsOk);
-        await WaitForPod(grains, "ncf-a", p => p.Phase == PodPhase.Unschedulable);
-        await lower.Nominate("ncf-n");
+        var lower = await NominatedBelow("ncf");
         Writes.Fail(s => s.Spec?.Name == "ncf-a" && s.NominatedNodeName is null && s.Phase.IsWaiting(), "cleared nomination");
 
-        var preemptor = grains.GetGrain<IPodGrain>("ncf-h");
-        Assert.True((await preemptor.Create(PodOf("ncf-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
-        var bound = await WaitForPod(grains, "ncf-h", p => p.Phase == PodPhase.Running);
+        var bound = await Preempt("ncf");
 
         Assert.Equal("ncf-n", bound.NodeName);
         Assert.True(Writes.Failed > 0);
@@ -53,5 +76,47 @@ public sealed class NominationClearFailureTests : FailingWritesClusterTest<Faili
         Assert.NotNull(warning.Exception);
         Assert.Equal("ncf-n", (await lower.Get())!.NominatedNodeName);
         Writes.Stop();
+    }
+
+    /// <summary>
+    /// The cycle's ClearNomination call to ncc-a fails as when ncc-a's silo is gone: ncc-h is placed in the cycle that
+    /// preempted, the failure is the Warning, and ncc-a still shows its nomination. Before, the failure threw out of
+    /// Task.WhenAll in the preemptor's cycle after its victim was evicted: the cycle failed (an Error) and ncc-h was
+    /// placed only by a later cycle, after its backoff.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_pod_that_does_not_answer_the_clear_leaves_the_preemptor_placed_by_that_cycle_and_logs_a_warning()
+    {
+        const string notCleared = "could not clear the nomination there of lower-priority pod ncc-a";
+        Log.Expect(notCleared);
+        var lower = await NominatedBelow("ncc");
+        _unreachable.Pod = "ncc-a";
+
+        var bound = await Preempt("ncc");
+
+        Assert.Equal("ncc-n", bound.NodeName);
+        Assert.Equal(1, _unreachable.Failed);
+        var warning = Assert.Single(Log.Records, r => r.Message.Contains(notCleared));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.IsType<SiloUnavailableException>(warning.Exception);
+        Assert.Equal("ncc-n", (await lower.Get())!.NominatedNodeName);
+    }
+
+    /// <summary>Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does.</summary>
+    private sealed class UnreachableClears : IIncomingGrainCallFilter
+    {
+        public volatile string? Pod;
+        private int _failed;
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType != typeof(IPodGrain) || context.InterfaceMethod.Name != nameof(IPodGrain.ClearNomination)
+                || context.TargetId.Key.ToString() != Pod)
+                return context.Invoke();
+            Interlocked.Increment(ref _failed);
+            throw new SiloUnavailableException("the pod's silo is gone (test)");
+        }
     }
 }
