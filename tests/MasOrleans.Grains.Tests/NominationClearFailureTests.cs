@@ -102,6 +102,28 @@ public sealed class NominationClearFailureTests : FailingWritesClusterTest<Faili
         Assert.Equal("ncc-n", (await lower.Get())!.NominatedNodeName);
     }
 
+    /// <summary>
+    /// ncp-h's first nomination write fails, which fails its cycle (the Error) before any victim goes; its next cycle
+    /// preempts. Before, the node dropped ncp-a's hold when it held ncp-h's and answered ncp-a to the first cycle alone,
+    /// whose failure lost the answer: once ncp-h ran, ncp-a still showed ncp-n, held nowhere, and no cycle cleared it. The
+    /// node keeps a lower pod's hold until its nomination is cleared (kube's nominator drops a pod when its status no
+    /// longer names the node: v1.35 pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), so it answers ncp-a to
+    /// the next cycle too.
+    /// </summary>
+    [Fact]
+    public async Task A_preemptor_whose_nomination_is_not_stored_clears_the_lower_nominations_in_its_next_cycle()
+    {
+        Log.Expect("Scheduling cycle for pod ncp-h failed");
+        Log.Expect("mas-pod/ncp-h"); // the storage provider's own Error for the failed write
+        var lower = await NominatedBelow("ncp");
+        Writes.FailNext(s => s.Spec?.Name == "ncp-h" && s.NominatedNodeName == "ncp-n", "nomination");
+
+        var bound = await Preempt("ncp");
+
+        Assert.Equal(("ncp-n", 1), (bound.NodeName, Writes.Failed));
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+    }
+
     /// <summary>Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does.</summary>
     private sealed class UnreachableClears : IIncomingGrainCallFilter
     {
