@@ -1,8 +1,10 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Pods;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using static MasOrleans.Grains.Tests.GrainTestPods;
@@ -56,15 +58,26 @@ public sealed class NominationClearFailureTests : FailingWritesClusterTest<Faili
     }
 
     /// <summary>
-    /// Every write of ncf-a without its nomination fails: ncf-h runs, the failure is the Warning, and ncf-a shows the
-    /// nomination it still has stored (memory not ahead of it).
+    /// Every write of ncf-a without its nomination fails: ncf-h runs, the failure is the Warning, and ncf-a stays nominated
+    /// to ncf-n as stored, in its status, in the node's hold and in its silo's view (where its own cycle would have
+    /// nominated it). kube's clear is a status patch, and its nominator follows the status (v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod): a patch that fails leaves the pod nominated in both.
+    /// Before, the node's hold was dropped ahead of the write and the view had forgotten the pod in the preemptor's cycle,
+    /// while the stored status still named ncf-n; the pod asks for its hold again only once per activation.
     /// </summary>
     [Fact]
-    public async Task A_lower_pod_whose_cleared_nomination_is_not_stored_leaves_the_preemptor_bound_and_logs_a_warning()
+    public async Task A_lower_pod_whose_cleared_nomination_is_not_stored_stays_nominated_and_the_preemptor_is_bound()
     {
         Log.Expect(NotStored);
         Log.Expect("mas-pod/ncf-a"); // the storage provider's own Error for the failed write
         var lower = await NominatedBelow("ncf");
+        var lowerSpec = (await lower.Get())!.Spec;
+        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf("ncf-n"), lowerSpec);
+            return true;
+        });
         Writes.Fail(s => s.Spec?.Name == "ncf-a" && s.NominatedNodeName is null && s.Phase.IsWaiting(), "cleared nomination");
 
         var bound = await Preempt("ncf");
@@ -75,6 +88,11 @@ public sealed class NominationClearFailureTests : FailingWritesClusterTest<Faili
         Assert.Equal((LogLevel.Warning, typeof(PodGrain).FullName), (warning.Level, warning.Category));
         Assert.NotNull(warning.Exception);
         Assert.Equal("ncf-n", (await lower.Get())!.NominatedNodeName);
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("ncf-a")) == "ncf-n", "ncf-a nominated to ncf-n in the view again");
+        // With ncf-h gone, 2 cpu of priority 1 do not fit beside ncf-a's hold of 2 on 3 cpu.
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("ncf-h").Delete()).IsOk);
+        var probe = await Cluster.Client.GetGrain<INodeGrain>("ncf-n").Reserve(PodOf("ncf-probe", 2000) with { Priority = 1 }, GpuAllocation.None);
+        Assert.Equal((false, "room is held for nominated pod ncf-a of equal or higher priority"), (probe.Reserved, probe.Reason));
         Writes.Stop();
     }
 
