@@ -169,7 +169,7 @@ public sealed partial class PodGrain(
     /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
     /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
     /// stays nominated as stored, its hold kept, and its silo's view (which forgot it in the preemptor's cycle) counts it
-    /// there again (<see cref="RequestScheduling"/>).
+    /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
     /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {
@@ -187,6 +187,8 @@ public sealed partial class PodGrain(
             return;
         }
         Report();
+        // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
+        _ = Shard.NominationCleared(Name, node);
         await ForgetNomination(node, s.Spec.CreatedAt);
     }
 

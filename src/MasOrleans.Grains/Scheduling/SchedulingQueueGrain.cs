@@ -153,6 +153,12 @@ public sealed partial class SchedulingQueueGrain(
         return Task.CompletedTask;
     }
 
+    public Task NominationCleared(string pod, string node)
+    {
+        view.ForgetNomination(pod, node);
+        return Task.CompletedTask;
+    }
+
     public Task ClusterChanged()
     {
         var moved = _queue.MoveAllToActive(clock.GetUtcNow());
