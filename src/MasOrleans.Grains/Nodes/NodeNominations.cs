@@ -29,8 +29,8 @@ internal sealed class NodeNominations
 
     /// <summary>
     /// The pods held below <paramref name="priority"/>, lapsed or not, in the order held, or null. Their holds stay until
-    /// each pod's nomination is cleared (the pod drops its hold): kube's nominator drops a pod when its status no longer
-    /// names the node, so a clear that is never sent (a cycle that failed before it) leaves both.
+    /// each pod's cleared nomination is stored (the pod drops its hold then): kube's nominator drops a pod when its status
+    /// no longer names the node, so a clear never sent (a cycle that failed before it) or not stored leaves both.
     /// </summary>
     public List<PodSpec>? Below(int priority)
     {
