@@ -57,14 +57,16 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
     /// <summary>
     /// kube's prepareCandidate (pkg/scheduler/framework/preemption, getLowerPriorityNominatedPods: PodPriority(p) &lt;
-    /// PodPriority(preemptor)) ends the nominations below a preemptor on its node. The node holds every silo's, so it
-    /// drops those holds and answers the pods, for the cycle to clear their status. 4 cpus; top (priority 200, 1 cpu),
-    /// a (100, 2) and b (50, 1) held; p (150, 2) preempts: answered a and b, top kept. A priority-1 pod of 1 cpu then
-    /// fits (top 1 + p 2 + 1 = 4; with a and b still held 7). A pod holding its stored nomination again (not preempting)
-    /// drops nothing: with b held again, that pod of 1 cpu is refused (1 + 2 + 1 + 1 = 5).
+    /// PodPriority(preemptor)) ends the nominations below a preemptor on its node by clearing their status, and its
+    /// nominator drops a pod once its status no longer names the node (v1.35 pkg/scheduler/backend/queue/nominator.go
+    /// UpdateNominatedPod). The node holds every silo's, so it answers those pods, for the cycle to clear, and keeps each
+    /// hold until the pod's clear drops it. 4 cpus; top (priority 200, 1 cpu), a (100, 2) and b (50, 1) held; p (150, 2)
+    /// preempts: answered a and b, top not. A priority-1 pod of 1 cpu is refused while a and b are held (top 1 + p 2 + a 2
+    /// + b 1 + 1 = 7), and fits once their clears dropped them (1 + 2 + 1 = 4). A pod holding its stored nomination again
+    /// (not preempting) is answered nothing: with b held again, that pod of 1 cpu is refused (1 + 2 + 1 + 1 = 5).
     /// </summary>
     [Fact]
-    public async Task A_preemptors_nomination_drops_the_holds_below_it_and_answers_those_pods()
+    public async Task A_preemptors_nomination_answers_the_holds_below_it_which_stay_until_their_pods_clear_them()
     {
         var node = Grains.GetGrain<INodeGrain>("g-nominate-below");
         Assert.True((await node.Register(NodeSpecOf("g-nominate-below", cpuMilli: 4000))).IsOk);
@@ -78,6 +80,9 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
         Assert.Equal(["below-a", "below-b"], nomination.Below.Select(p => p.Name));
         var probe = PodOf("below-probe", 1000) with { Priority = 1 };
+        Assert.False((await node.Reserve(probe, GpuAllocation.None)).Reserved);
+        await node.ForgetNomination("below-a");
+        await node.ForgetNomination("below-b");
         Assert.True((await node.Reserve(probe, GpuAllocation.None)).Reserved);
         Assert.True(await node.Release("below-probe"));
         await node.Nominate(b);

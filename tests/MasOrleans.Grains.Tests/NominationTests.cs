@@ -57,6 +57,19 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         return reservation.Reserved;
     }
 
+    /// <summary>The silo's view, once it knows <paramref name="node"/>, with <paramref name="pod"/> nominated there as the pod's own cycle would nominate it.</summary>
+    private async Task<SiloClusterView> NominatedInView(string node, PodSpec pod)
+    {
+        var view = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.IndexOf(node) >= 0), $"{node} in the silo's view");
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf(node), pod);
+            return true;
+        });
+        return view;
+    }
+
     [Fact]
     public async Task A_nominated_pod_shows_its_node_and_deleting_it_frees_the_held_room_at_once()
     {
@@ -200,5 +213,47 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.True(await RoomIsFree(node, "nom-clr-probe"));
         Assert.True((await lower.Delete()).IsOk);
         Assert.True((await victim.Delete()).IsOk);
+    }
+
+    /// <summary>
+    /// kube's one nominator hears every clear (the pod's status update: v1.35 pkg/scheduler/backend/queue/nominator.go
+    /// UpdateNominatedPod drops a pod whose status no longer names a node). Here each silo's view is a nominator, and the
+    /// preemptor's cycle that clears a lower pod (IPodGrain.ClearNomination, as GrainCyclePorts sends it) may run on another
+    /// silo than the pod's own, whose view its cycles nominated it in. nom-view-a is nominated to nom-view-n in its status,
+    /// the node and its silo's view; the clear is sent as another silo's cycle sends it. Before, that view counted the pod
+    /// there until its next cycle, keeping its room from the pods of equal or lower priority that silo placed.
+    /// </summary>
+    [Fact]
+    public async Task A_nomination_cleared_by_another_silos_preemption_is_forgotten_by_the_pods_own_silos_view()
+    {
+        var node = await NodeOf("nom-view-n");
+        var lower = await WaitingPreemptor("nom-view-a");
+        await lower.Nominate("nom-view-n");
+        var spec = (await lower.Get())!.Spec;
+        var view = await NominatedInView("nom-view-n", spec);
+
+        await lower.ClearNomination("nom-view-n", spec.CreatedAt);
+
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nom-view-probe"));
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-view-a")) is null, "nom-view-a forgotten by its silo's view");
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
+    /// <summary>
+    /// A clear names the node it cleared: a view that holds the pod nominated to another node (its own cycle's, newer than
+    /// the clear) keeps that nomination.
+    /// </summary>
+    [Fact]
+    public async Task A_views_nomination_to_another_node_outlives_a_clear_of_the_pods_earlier_node()
+    {
+        await NodeOf("nom-keep-a");
+        await NodeOf("nom-keep-b");
+        var view = await NominatedInView("nom-keep-b", PodOf("nom-keep-p", 2000) with { Priority = 100 });
+
+        view.ForgetNomination("nom-keep-p", "nom-keep-a");
+        Assert.Equal("nom-keep-b", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+        view.ForgetNomination("nom-keep-p", "nom-keep-b");
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
     }
 }

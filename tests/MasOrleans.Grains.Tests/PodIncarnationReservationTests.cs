@@ -4,6 +4,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.Logging.Abstractions;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -60,7 +61,7 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         Assert.True((await pod.Create(PodOf("reborn-e2e", cpuMilli: 3000) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "nowhere" } }, null)).Outcome.IsOk);
         await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, "incarnation 1 unschedulable");
         var old = (await pod.Get())!.Spec;
-        var ports = new GrainCyclePorts(fixture.Client);
+        var ports = new GrainCyclePorts(fixture.Client, NullLogger.Instance);
         Assert.True((await ports.Reserve("g-reborn-e2e", old, GpuAllocation.None)).Reserved);
 
         Assert.True((await pod.Delete()).IsOk);
@@ -100,7 +101,7 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Unschedulable, "incarnation 2 unschedulable");
         Assert.NotEqual(old.CreatedAt, (await pod.Get())!.Spec.CreatedAt);
 
-        var ports = new GrainCyclePorts(fixture.Client);
+        var ports = new GrainCyclePorts(fixture.Client, NullLogger.Instance);
         const string deletedPodsFailure = "the deleted pod's failure";
         await ports.Unschedulable(old, deletedPodsFailure);
         await ports.Nominate("g-reborn-fail", old);
@@ -138,7 +139,7 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         Assert.Equal("g-reborn-victim", current.NodeName);
         Assert.NotEqual(victim.CreatedAt, current.Spec.CreatedAt);
 
-        var ports = new GrainCyclePorts(fixture.Client);
+        var ports = new GrainCyclePorts(fixture.Client, NullLogger.Instance);
         await ports.Evict("g-reborn-victim", victim, "preempted on g-reborn-victim by a preemptor (priority 10 > 0)");
 
         var after = (await pod.Get())!;

@@ -35,8 +35,9 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>
     /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s, pods of equal or
     /// lower priority may only take what is left beside it, so the victims' own replacements cannot take it first.
-    /// A <paramref name="preempting"/> pod (not one holding its stored nomination again) also drops the holds below its
-    /// priority and answers those pods (kube's prepareCandidate); otherwise the answer is <see cref="Nomination.None"/>.
+    /// A <paramref name="preempting"/> pod (not one holding its stored nomination again) is also answered the pods held
+    /// below its priority, whose nomination its cycle clears (kube's prepareCandidate), each dropping its hold then;
+    /// otherwise the answer is <see cref="Nomination.None"/>.
     /// </summary>
     Task<Nomination> Nominate(PodSpec pod, bool preempting = false);
 

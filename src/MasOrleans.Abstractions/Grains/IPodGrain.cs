@@ -49,8 +49,8 @@ public interface IPodGrain : IGrainWithStringKey
     /// victim is evicted: holds the room there (<see cref="INodeGrain.Nominate"/>), drops a nomination elsewhere, and shows
     /// the node as the pod's nominated node (kube's status.nominatedNodeName) until the pod binds or is deleted.
     /// <paramref name="podCreatedAt"/> names the pod of the name the cycle ran for (<see cref="PodSpec.CreatedAt"/>): a pod
-    /// created again since ignores it, as it ignores <see cref="MarkUnschedulable"/>. Answers the pods, of any silo, whose
-    /// lower-priority holds the node dropped for it, for the cycle to clear their nomination (<see cref="ClearNomination"/>).
+    /// created again since ignores it, as it ignores <see cref="MarkUnschedulable"/>. Answers the pods, of any silo, the
+    /// node holds below its priority, for the cycle to clear their nomination (<see cref="ClearNomination"/>).
     /// </summary>
     Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null);
 

@@ -26,6 +26,13 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     [OneWay]
     Task Remove(string pod);
 
+    /// <summary>
+    /// A preemptor's cycle, perhaps another silo's, cleared the pod's nomination to <paramref name="node"/> (stored): this
+    /// shard's silo's view, where the pod's own cycles nominated it, counts it there no more.
+    /// </summary>
+    [OneWay]
+    Task NominationCleared(string pod, string node);
+
     /// <summary>Capacity may have appeared: unschedulable pods become eligible again (after their backoff).</summary>
     [OneWay]
     Task ClusterChanged();

@@ -145,7 +145,7 @@ public sealed partial class NodeGrain
 
     public Task<Nomination> Nominate(PodSpec pod, bool preempting = false)
     {
-        var below = preempting ? _nominations.ForgetBelow(pod.Priority) : null;
+        var below = preempting ? _nominations.Below(pod.Priority) : null;
         _nominations.Hold(pod, clock.GetUtcNow() + NominationHold);
         return Task.FromResult(below is null ? Nomination.None : new Nomination(below));
     }

@@ -27,20 +27,16 @@ internal sealed class NodeNominations
             if (_held[i].Pod.Name == podName && PodSpec.SameIncarnation(_held[i].Pod.CreatedAt, podCreatedAt)) _held.RemoveAt(i);
     }
 
-    /// <summary>Drops the holds of the pods below <paramref name="priority"/>, lapsed or not; returns those pods in the order held, or null.</summary>
-    public List<PodSpec>? ForgetBelow(int priority)
+    /// <summary>
+    /// The pods held below <paramref name="priority"/>, lapsed or not, in the order held, or null. Their holds stay until
+    /// each pod's cleared nomination is stored (the pod drops its hold then): kube's nominator drops a pod when its status
+    /// no longer names the node, so a clear never sent (a cycle that failed before it) or not stored leaves both.
+    /// </summary>
+    public List<PodSpec>? Below(int priority)
     {
         List<PodSpec>? below = null;
-        for (var i = 0; i < _held.Count;)
-        {
-            if (_held[i].Pod.Priority >= priority)
-            {
-                i++;
-                continue;
-            }
-            (below ??= []).Add(_held[i].Pod);
-            _held.RemoveAt(i);
-        }
+        foreach (var (pod, _) in _held)
+            if (pod.Priority < priority) (below ??= []).Add(pod);
         return below;
     }
 

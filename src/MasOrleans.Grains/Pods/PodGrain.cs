@@ -165,21 +165,31 @@ public sealed partial class PodGrain(
     }
 
     /// <summary>
-    /// Not critical to the preemptor whose cycle asks it (kube's prepareCandidate logs a failed clearNominatedNodeName and
-    /// goes on): a failed write is logged, and the pod keeps the nomination as stored, without the node's hold.
+    /// Stored first, then the node's hold goes: kube's clear is a status patch and its nominator follows the status (v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
+    /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
+    /// stays nominated as stored, its hold kept, and its silo's view (which forgot it in the preemptor's cycle) counts it
+    /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
     /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
-        await ForgetNomination(node, s.Spec.CreatedAt);
-        var before = state.State;
-        state.State = before with { NominatedNodeName = null };
-        await LoggedSteps.Run(async () =>
+        state.State = s with { NominatedNodeName = null };
+        try
         {
-            await state.WriteOrRestore(before);
-            Report();
-        }, e => LogNominationClearNotStored(logger, e, Name, node));
+            await state.WriteOrRestore(s);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogNominationClearNotStored(logger, e, Name, node);
+            RequestScheduling();
+            return;
+        }
+        Report();
+        // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
+        _ = Shard.NominationCleared(Name, node);
+        await ForgetNomination(node, s.Spec.CreatedAt);
     }
 
     public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
@@ -384,7 +394,7 @@ public sealed partial class PodGrain(
     [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
     private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it shows that node, without its hold there, until it is placed or nominated again")]
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there, its hold included, until it is placed or nominated again")]
     private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]

@@ -3,14 +3,16 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Scheduling;
 
 /// <summary>The scheduling cycle's ports as grain calls: node grains reserve and release, pod grains record the outcome.</summary>
+/// <param name="logger">Where a step the cycle goes on without (<see cref="NominationCleared"/>) logs its failure.</param>
 /// <param name="scheduled">Receives the listing entry of each pod that took its placement (a queue shard batches it for the index).</param>
 /// <param name="reserver">Sends reservations for node grains on other silos in batches (a queue shard's); without it, each
 /// is its own call.</param>
-public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? scheduled = null, NodeReserver? reserver = null)
+public sealed partial class GrainCyclePorts(IGrainFactory grains, ILogger logger, Action<PodEntry>? scheduled = null, NodeReserver? reserver = null)
     : INodeReservations, IPodEvictions, IBindingRecorder
 {
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
@@ -41,6 +43,14 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
         await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
 
+    /// <summary>
+    /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
+    /// clearNominatedNodeName and goes on (v1.35 pkg/scheduler/framework/preemption/preemption.go). A pod that does not
+    /// answer (its silo gone, the call timed out) is logged; it keeps the nomination, and the node its hold until it lapses.
+    /// </summary>
     public async ValueTask NominationCleared(PodSpec pod, string node) =>
-        await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+        await LoggedSteps.Run(() => grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt), e => LogNominationNotCleared(logger, e, pod.Name, node));
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}; the pod still shows it, and the node holds its room until the hold lapses")]
+    private static partial void LogNominationNotCleared(ILogger logger, Exception error, string pod, string node);
 }

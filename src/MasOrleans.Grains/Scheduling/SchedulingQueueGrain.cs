@@ -67,7 +67,7 @@ public sealed partial class SchedulingQueueGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The cycle continues on this grain's scheduler, so the bound pod's entry is recorded without a call of its own.
-        var ports = new GrainCyclePorts(GrainFactory, entry => PodChanged(entry), reserver);
+        var ports = new GrainCyclePorts(GrainFactory, logger, entry => PodChanged(entry), reserver);
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(options.Value.ShardSeed(Shard)));
@@ -150,6 +150,12 @@ public sealed partial class SchedulingQueueGrain(
         _inFlight.Remove(pod);
         view.ForgetAssumed(pod);
         Pump();
+        return Task.CompletedTask;
+    }
+
+    public Task NominationCleared(string pod, string node)
+    {
+        view.ForgetNomination(pod, node);
         return Task.CompletedTask;
     }
 

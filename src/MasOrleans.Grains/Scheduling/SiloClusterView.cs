@@ -260,6 +260,19 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     }
 
     /// <summary>
+    /// The pod's nomination to <paramref name="node"/> was cleared, by a preemptor's cycle that may have run on another
+    /// silo (kube's nominator drops a pod whose status no longer names the node): this view counts it there no more. A
+    /// nomination to another node, a newer cycle's, stays.
+    /// </summary>
+    public void ForgetNomination(string pod, string node)
+    {
+        lock (_lock)
+        {
+            if (_state.NominatedNodeOf(pod) == node) _state.ForgetNomination(pod);
+        }
+    }
+
+    /// <summary>
     /// A queue shard left this silo: the nominations its cycles made in this view go with it (its next activation's
     /// view takes them from the pods, <see cref="KeepStoredNomination"/>). Kept, a pod deleted after the move would hold its node's
     /// room in this view for good, as only the shard's own silo hears of the deletion (<see cref="ForgetAssumed"/>).

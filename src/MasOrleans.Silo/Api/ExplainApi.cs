@@ -35,7 +35,7 @@ internal static class ExplainApi
 
     private static async Task<Results<Ok<Explanation>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Explain(
         ExplainRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView view, IOptions<SchedulerOptions> scheduler,
-        LearnedModels models)
+        LearnedModels models, ILogger<GrainCyclePorts> logger)
     {
         if (body.Pod is null) return Problems.BadRequest("pod is required");
         var name = string.IsNullOrWhiteSpace(body.Pod.Name) ? "explain" : body.Pod.Name;
@@ -48,7 +48,7 @@ internal static class ExplainApi
         // the same pod on the same cluster gives the same answer, and it says which seed (the shard's own source has drawn
         // for its cycles since, so their ties and, beyond 100 potential nodes, preemption's sample can differ).
         // Explaining binds nothing, so a learned policy records no experience.
-        var ports = new GrainCyclePorts(grains);
+        var ports = new GrainCyclePorts(grains, logger);
         var seed = scheduler.Value.ShardSeed(QueueShards.Of(name, scheduler.Value.QueueShards));
         var cycle = new SchedulingCycle(new PolicySchedulers(catalog), view, ports, ports, ports,
             new CycleOptions { Preemption = scheduler.Value.Preemption }, new Random(seed));
