@@ -5,8 +5,8 @@ namespace MasOrleans.Benchmarks.EndToEnd;
 /// <summary>
 /// Sizes of an end-to-end run, from
 /// <c>e2e [--silos 1,2,3] [--pods N] [--nodes K] [--connections C] [--warmup W] [--half-rate on|off] [--half-pods H] [--runs R] [--out file.md] [--timeout-minutes M] [--baseline silo.dll] [--timings dir] [--log-level Warning] [--per-silo-rate R[,R2...]] [--per-silo-pods P] [--silo-env NAME=value]</c>.
-/// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), so every
-/// figure has a same-run baseline on this shared machine.
+/// With --baseline, each silo count first runs the maximum-rate pass on that build (another commit's silo), and each
+/// half-rate pass follows one of that build at the same rate, so every figure has a same-run baseline on this shared machine.
 /// </summary>
 public sealed record E2eOptions(
     IReadOnlyList<int> Silos,

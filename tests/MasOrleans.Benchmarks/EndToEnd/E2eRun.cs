@@ -58,6 +58,9 @@ public static class E2eRun
                     if (options.HalfRate)
                     {
                         var half = Math.Max(1, Math.Round(max.PodsPerSecond / 2));
+                        // At this build's half rate, so a tail can be compared within the run (session 34).
+                        if (options.Baseline is { } baselineHalf)
+                            results.Add(await RunPassAsync(options, processes, baselineHalf, (redisProcess.Id, redisPort), silos, BaselineHalfPass, options.HalfPods, half, timeout.Token));
                         results.Add(await RunPassAsync(options, processes, siloDll, (redisProcess.Id, redisPort), silos, "half", options.HalfPods, half, timeout.Token));
                     }
                     foreach (var perSilo in options.PerSiloRates ?? [])
@@ -94,6 +97,8 @@ public static class E2eRun
 
     public const string BaselinePass = "baseline-max";
 
+    public const string BaselineHalfPass = "baseline-half";
+
     private static async Task<PassResult> RunPassAsync(E2eOptions options, ChildProcesses processes, string siloDll, (int, int) redis,
         int silos, string pass, int pods, double? rate, CancellationToken cancellation)
     {
@@ -119,7 +124,7 @@ public static class E2eRun
             Simulated image pull and container start delays are ZERO ({delays}). The silos log at {options.LogLevel} and above.{(options.SiloEnv is { Count: > 0 } ? $" Added to every silo's environment: {string.Join("; ", options.Silos.Select(n => $"with {n} silo(s) " + string.Join(" ", options.SiloEnvironment(n).Select(p => $"{p.Key}={p.Value}"))))}." : "")}
             All silos, Redis and the generator share this machine's {Environment.ProcessorCount} cores; load average at the start {LoadAverage()}.
             Silo: {siloDll}; logs and Redis data: {work}
-            {(options.Baseline is { } b ? $"Baseline silo (the pass \"{BaselinePass}\", run just before each maximum-rate pass): {b}" : "")}
+            {(options.Baseline is { } b ? $"Baseline silo (the passes \"{BaselinePass}\" and \"{BaselineHalfPass}\", run just before each maximum-rate and half-rate pass, the latter at this build's half rate): {b}" : "")}
 
             """;
     }
