@@ -132,12 +132,15 @@ public sealed partial class PodGrain(
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
         _holdAsked = true;
-        state.State = state.State with { NominatedNodeName = node };
+        // Versioned, so a clear tells the pod's silo's view which nomination it cleared: the view counts this one from
+        // its cycle's decision on, which a preemptor's clear of the earlier one to the same node may reach first.
+        var version = NextVersion();
+        state.State = state.State with { NominatedNodeName = node, NominationVersion = version };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
         // watches show it.
         await Persist();
-        return nomination;
+        return nomination with { Version = version };
     }
 
     /// <summary>
@@ -188,7 +191,7 @@ public sealed partial class PodGrain(
         }
         Report();
         // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
-        _ = Shard.NominationCleared(Name, node);
+        _ = Shard.NominationCleared(Name, node, s.NominationVersion);
         await ForgetNomination(node, s.Spec.CreatedAt);
     }
 
@@ -369,7 +372,7 @@ public sealed partial class PodGrain(
 
     private void RequestScheduling() =>
         // One-way: the API answers 202 without waiting; the shard places pods in priority order.
-        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName);
+        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName, state.State.NominationVersion);
 
     private async Task Persist()
     {
