@@ -294,6 +294,30 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.True((await lower.Delete()).IsOk);
     }
 
+    /// <summary>
+    /// A hold the pod's status no longer names (an earlier forget of it failed, Warning 1501) is answered to every later
+    /// preemptor on that node: its clear drops it then, as kube's nominator follows the status (v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), rather than keeping the room until the hold lapses.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_of_a_pod_whose_status_names_another_node_drops_its_hold_left_on_the_node()
+    {
+        var node = await NodeOf("nom-stale-n");
+        var lower = await WaitingPreemptor("nom-stale-l");
+        var spec = (await lower.Get())!.Spec;
+        // The hold left behind, as the pod's own HoldAgain or an earlier Nominate made it; its status names no node.
+        await node.Nominate(spec);
+        var answer = await node.Nominate(PodOf("nom-stale-preemptor", 1000) with { Priority = 1000 }, preempting: true);
+        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Name));
+        await node.ForgetNomination("nom-stale-preemptor");
+
+        await lower.ClearNomination("nom-stale-n", spec.CreatedAt);
+
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nom-stale-probe"));
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
     /// <summary>The cycle's ports of a shard on the silo of <paramref name="view"/>: a preemptor's stored nomination reaches that view.</summary>
     private GrainCyclePorts CyclePorts(SiloClusterView view) =>
         new(Grains, NullLogger.Instance, nominationStored: view.NominationStored);

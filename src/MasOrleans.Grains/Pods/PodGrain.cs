@@ -177,7 +177,14 @@ public sealed partial class PodGrain(
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt))
+        {
+            // The status names no nomination there, yet the node answered the pod to the preemptor: a hold an earlier
+            // forget failed to drop (Warning 1501). It goes now, as kube's nominator follows the status; a later
+            // Nominate, which waits for this call, holds again.
+            await ForgetNomination(node, podCreatedAt);
+            return;
+        }
         state.State = s with { NominatedNodeName = null };
         try
         {
@@ -400,7 +407,7 @@ public sealed partial class PodGrain(
     [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there, its hold included, until it is placed or nominated again")]
     private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there goes at the next preemptor's clear there, or lapses by itself")]
     private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);
 
     private void AddEvent(string type, string reason, string message)
