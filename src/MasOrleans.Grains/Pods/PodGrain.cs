@@ -171,7 +171,7 @@ public sealed partial class PodGrain(
     /// Stored first, then the node's hold goes: kube's clear is a status patch and its nominator follows the status (v1.35
     /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
     /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
-    /// stays nominated as stored, its hold kept, and its silo's view (which forgot it in the preemptor's cycle) counts it
+    /// stays nominated as stored, its hold kept until it lapses (it is not renewed), and its silo's view (which forgot it in the preemptor's cycle) counts it
     /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
     /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
@@ -404,7 +404,7 @@ public sealed partial class PodGrain(
     [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
     private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there, its hold included, until it is placed or nominated again")]
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there as stored until it is placed or nominated again, and the node's hold for it until then or until the hold lapses")]
     private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there goes at the next preemptor's clear there, or lapses by itself")]

@@ -53,11 +53,12 @@ public sealed partial class GrainCyclePorts(
     /// <summary>
     /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
     /// clearNominatedNodeName and goes on (v1.35 pkg/scheduler/framework/preemption/preemption.go). A pod that does not
-    /// answer (its silo gone, the call timed out) is logged; it keeps the nomination, and the node its hold until it lapses.
+    /// answer (its silo gone, the call timed out) is logged; whether its clear was stored is not known, so it may keep the
+    /// nomination, and the node its hold until it lapses.
     /// </summary>
     public async ValueTask NominationCleared(PodSpec pod, string node) =>
         await LoggedSteps.Run(() => grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt), e => LogNominationNotCleared(logger, e, pod.Name, node));
 
-    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}; the pod still shows it, and the node holds its room until the hold lapses")]
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}: the pod did not answer, so it may still show that node, and the node may hold its room until the hold lapses")]
     private static partial void LogNominationNotCleared(ILogger logger, Exception error, string pod, string node);
 }
