@@ -244,20 +244,27 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
 
     /// <summary>
     /// A clear names the nomination it cleared, its node and stored version: a view that holds the pod nominated to another
-    /// node, or to that node as a newer version, keeps that nomination.
+    /// node, or to that node as a newer version, keeps that nomination. A pod stored before its nominations had versions
+    /// (version 0) is forgotten by its clear.
     /// </summary>
     [Fact]
     public async Task A_views_nomination_to_another_node_outlives_a_clear_of_the_pods_earlier_node()
     {
         await NodeOf("nom-keep-a");
         await NodeOf("nom-keep-b");
-        var view = await NominatedInView("nom-keep-b", PodOf("nom-keep-p", 2000) with { Priority = 100 });
+        var spec = PodOf("nom-keep-p", 2000) with { Priority = 100 };
+        var view = await NominatedInView("nom-keep-b", spec);
         view.NominationStored("nom-keep-p", "nom-keep-b", 2);
 
         view.ForgetNomination("nom-keep-p", "nom-keep-a", 2);
         view.ForgetNomination("nom-keep-p", "nom-keep-b", 1);
         Assert.Equal("nom-keep-b", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
         view.ForgetNomination("nom-keep-p", "nom-keep-b", 2);
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+
+        await view.KeepStoredNomination("nom-keep-a", spec, 0);
+        Assert.Equal("nom-keep-a", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+        view.ForgetNomination("nom-keep-p", "nom-keep-a", 0);
         Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
     }
 

@@ -11,7 +11,7 @@ public sealed partial class ClusterState
 {
     /// <summary>
     /// In the order nominated, as the nominator's per-node lists; one entry per pod. <c>Stored</c> names the nomination the
-    /// pod stored (its version, <see cref="NominationStored"/>), 0 while a cycle's is not stored yet.
+    /// pod stored (its version, <see cref="NominationStored"/>), <see cref="NotStored"/> while a cycle's is not stored yet.
     /// </summary>
     private readonly List<(int Node, PodSpec Pod, long Stored)> _nominations = [];
 
@@ -29,13 +29,19 @@ public sealed partial class ClusterState
     /// <summary>
     /// Nominates the pod to the node, replacing its earlier nomination (the nominator's AddNominatedPod); a pod bound
     /// here already is nominated nowhere (as <see cref="TryBind"/> ends a nomination). <paramref name="stored"/>: the
-    /// version of the pod's stored nomination this is, or 0 for a cycle's the pod has not stored yet.
+    /// version of the pod's stored nomination this is, or <see cref="NotStored"/> for a cycle's the pod has not stored yet.
     /// </summary>
-    public void Nominate(int node, PodSpec pod, long stored = 0)
+    public void Nominate(int node, PodSpec pod, long stored = NotStored)
     {
         ForgetNomination(pod.Name);
         if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod, stored));
     }
+
+    /// <summary>
+    /// The version of a cycle's nomination the pod has not stored yet, which no clear names (a pod's versions are 0, stored
+    /// before they were kept, or above).
+    /// </summary>
+    public const long NotStored = -1;
 
     /// <summary>The pod stored its nomination to the node as <paramref name="version"/>: a later clear of that version forgets it.</summary>
     public void NominationStored(string podName, int node, long version)
@@ -54,7 +60,7 @@ public sealed partial class ClusterState
         for (var i = 0; i < _nominations.Count; i++)
         {
             if (_nominations[i].Pod.Name != podName) continue;
-            if (_nominations[i].Node == node && _nominations[i].Stored == version && version != 0) _nominations.RemoveAt(i);
+            if (_nominations[i].Node == node && _nominations[i].Stored == version) _nominations.RemoveAt(i);
             return;
         }
     }
