@@ -96,6 +96,12 @@ public sealed class SchedulerOptions
     /// <summary>Whether a pending pod may evict lower-priority pods (kube's DefaultPreemption).</summary>
     public bool Preemption { get; set; } = true;
 
+    /// <summary>
+    /// How long a node holds a preemptor's room (INodeGrain.Nominate) unless the pod reserves there or its nomination ends
+    /// first: kube's nominator keeps a nomination until then, ours lapses so a hold whose drop was lost frees the room.
+    /// </summary>
+    public double NominationHoldSeconds { get; set; } = 30;
+
     /// <summary>Period of the reconciliation that frees reservations no pod holds (a crash between reserve and bind).</summary>
     public double ReconcileSeconds { get; set; } = 10;
 
@@ -117,6 +123,7 @@ public sealed class SchedulerOptions
             TimeSettings.Period("Scheduler__InFlightTimeoutSeconds", InFlightTimeoutSeconds),
             TimeSettings.Period("Scheduler__ReconcileSeconds", ReconcileSeconds),
             TimeSettings.Period("Scheduler__MaxInUnschedulableSeconds", MaxInUnschedulableSeconds),
+            TimeSettings.Period("Scheduler__NominationHoldSeconds", NominationHoldSeconds),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
         if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";

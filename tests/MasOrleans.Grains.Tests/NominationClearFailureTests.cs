@@ -16,10 +16,13 @@ namespace MasOrleans.Grains.Tests;
 /// nominatedNodeName as not critical: a failed status patch is logged and the preemption goes on ("We do not return as
 /// this error is not critical"). Every test here lays out {p}-n (3 cpu) running {p}-v (priority 0, 1 cpu), and {p}-a
 /// (priority 100, 2 cpu, Never, a selector no node matches) nominated there in its status and the node's hold, as its
-/// own preemption would leave it; then {p}-h (priority 200, 3 cpu) preempts {p}-v there.
+/// own preemption would leave it; then {p}-h (priority 200, 3 cpu) preempts {p}-v there. A node holds a nomination for
+/// an hour here, not 30 s: whether {p}-a's hold is still there says what the clear did, however slowly the steps ran.
 /// </summary>
-public sealed class NominationClearFailureTests : FailingWritesClusterTest<FailingPodWrites>
+public sealed class NominationClearFailureTests() : FailingWritesClusterTest<FailingPodWrites>(LongHolds)
 {
+    private static readonly Dictionary<string, string?> LongHolds = new() { ["Scheduler:NominationHoldSeconds"] = "3600" };
+
     private const string NotStored = "could not store that a higher-priority preemptor cleared its nomination";
 
     private readonly UnreachableClears _unreachable = new();

@@ -4,6 +4,8 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -228,9 +230,9 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
     {
         var node = await NodeOf("nom-view-n");
         var lower = await WaitingPreemptor("nom-view-a");
-        await lower.Nominate("nom-view-n");
         var spec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-view-n", spec);
+        await CyclePorts(view).Nominate("nom-view-n", spec);
 
         await lower.ClearNomination("nom-view-n", spec.CreatedAt);
 
@@ -241,19 +243,96 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
     }
 
     /// <summary>
-    /// A clear names the node it cleared: a view that holds the pod nominated to another node (its own cycle's, newer than
-    /// the clear) keeps that nomination.
+    /// A clear names the nomination it cleared, its node and stored version: a view that holds the pod nominated to another
+    /// node, or to that node as a newer version, keeps that nomination. A pod stored before its nominations had versions
+    /// (version 0) is forgotten by its clear.
     /// </summary>
     [Fact]
     public async Task A_views_nomination_to_another_node_outlives_a_clear_of_the_pods_earlier_node()
     {
         await NodeOf("nom-keep-a");
         await NodeOf("nom-keep-b");
-        var view = await NominatedInView("nom-keep-b", PodOf("nom-keep-p", 2000) with { Priority = 100 });
+        var spec = PodOf("nom-keep-p", 2000) with { Priority = 100 };
+        var view = await NominatedInView("nom-keep-b", spec);
+        view.NominationStored("nom-keep-p", "nom-keep-b", 2);
 
-        view.ForgetNomination("nom-keep-p", "nom-keep-a");
+        view.ForgetNomination("nom-keep-p", "nom-keep-a", 2);
+        view.ForgetNomination("nom-keep-p", "nom-keep-b", 1);
         Assert.Equal("nom-keep-b", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
-        view.ForgetNomination("nom-keep-p", "nom-keep-b");
+        view.ForgetNomination("nom-keep-p", "nom-keep-b", 2);
         Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+
+        await view.KeepStoredNomination("nom-keep-a", spec, 0);
+        Assert.Equal("nom-keep-a", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+        view.ForgetNomination("nom-keep-p", "nom-keep-a", 0);
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-keep-p")));
+    }
+
+    /// <summary>
+    /// Two silos: a preemptor's cycle on another silo clears the lower pod's nomination to the node while the lower pod's
+    /// own cycle, whose view never saw that preemptor, nominates it there again; the pod stores the clear first, then the
+    /// new nomination. The clear's message to the pod's silo's view must forget only the nomination it cleared: the view
+    /// counts the pod there as its status shows it (kube's one nominator follows the status, v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). A clear of that new nomination is forgotten in turn.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_that_reaches_the_pods_own_renomination_to_the_same_node_leaves_it_in_the_view()
+    {
+        var node = await NodeOf("nom-again-n");
+        var lower = await WaitingPreemptor("nom-again-l");
+        var spec = (await lower.Get())!.Spec;
+        var view = await NominatedInView("nom-again-n", spec);
+        var ports = CyclePorts(view);
+        await ports.Nominate("nom-again-n", spec);
+
+        // The pod's own cycle decides on the node again (SchedulingCycle.Decide nominates it in the view at once) ...
+        await NominatedInView("nom-again-n", spec);
+        // ... the other silo's preemptor clears the stored nomination, and the pod's cycle nominates it, in that order.
+        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await Shard("nom-again-l").Ping();
+        await ports.Nominate("nom-again-n", spec);
+
+        Assert.Equal("nom-again-n", (await lower.Get())!.NominatedNodeName);
+        Assert.False(await RoomIsFree(node, "nom-again-probe"));
+        Assert.Equal("nom-again-n", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")));
+
+        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")) is null, "nom-again-l's new nomination forgotten once cleared");
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
+    /// <summary>
+    /// A hold the pod's status no longer names (an earlier forget of it failed, Warning 1501) is answered to every later
+    /// preemptor on that node: its clear drops it then, as kube's nominator follows the status (v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), rather than keeping the room until the hold lapses.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_of_a_pod_whose_status_names_another_node_drops_its_hold_left_on_the_node()
+    {
+        var node = await NodeOf("nom-stale-n");
+        var lower = await WaitingPreemptor("nom-stale-l");
+        var spec = (await lower.Get())!.Spec;
+        // The hold left behind, as the pod's own HoldAgain or an earlier Nominate made it; its status names no node.
+        await node.Nominate(spec);
+        var answer = await node.Nominate(PodOf("nom-stale-preemptor", 1000) with { Priority = 1000 }, preempting: true);
+        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Name));
+        await node.ForgetNomination("nom-stale-preemptor");
+
+        await lower.ClearNomination("nom-stale-n", spec.CreatedAt);
+
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nom-stale-probe"));
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
+    /// <summary>The cycle's ports of a shard on the silo of <paramref name="view"/>: a preemptor's stored nomination reaches that view.</summary>
+    private GrainCyclePorts CyclePorts(SiloClusterView view) =>
+        new(Grains, NullLogger.Instance, nominationStored: view.NominationStored);
+
+    /// <summary>The pod's queue shard: a call to it after the pod's one-way messages to it finds them handled.</summary>
+    private ISchedulingQueueGrain Shard(string pod)
+    {
+        var shards = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+        return Grains.GetGrain<ISchedulingQueueGrain>(QueueShards.Key(QueueShards.Of(pod, shards)));
     }
 }

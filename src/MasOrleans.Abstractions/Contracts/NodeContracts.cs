@@ -68,10 +68,12 @@ public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(
 /// <summary>
 /// A node's answer to a preemptor's nomination: the pods it held room for below the preemptor, whose holds it dropped
 /// (kube's prepareCandidate, getLowerPriorityNominatedPods). The node sees every silo's nominations, a silo's view only
-/// its own shards', so the preemptor's cycle clears these pods' status from here.
+/// its own shards', so the preemptor's cycle clears these pods' status from here. From the pod
+/// (<see cref="Grains.IPodGrain.Nominate"/>), <paramref name="Version"/> names the nomination it stored (0: none), which its
+/// clear names to its silo's view.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.nomination")]
-public sealed record Nomination([property: Id(0)] IReadOnlyList<PodSpec> Below)
+public sealed record Nomination([property: Id(0)] IReadOnlyList<PodSpec> Below, [property: Id(1)] long Version = 0)
 {
     public static readonly Nomination None = new([]);
 }

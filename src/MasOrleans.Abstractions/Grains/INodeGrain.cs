@@ -33,7 +33,7 @@ public interface INodeGrain : IGrainWithStringKey
     Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus);
 
     /// <summary>
-    /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s, pods of equal or
+    /// Holds the room a preemptor is freeing (kube's nominated node): until it reserves, or for 30 s (Scheduler__NominationHoldSeconds), pods of equal or
     /// lower priority may only take what is left beside it, so the victims' own replacements cannot take it first.
     /// A <paramref name="preempting"/> pod (not one holding its stored nomination again) is also answered the pods held
     /// below its priority, whose nomination its cycle clears (kube's prepareCandidate), each dropping its hold then;

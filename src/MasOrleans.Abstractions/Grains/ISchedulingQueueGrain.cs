@@ -20,18 +20,20 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// the pods it is told of (v1.35 pkg/scheduler/backend/queue/nominator.go addNominatedPodUnlocked, ModeNoop). So a
     /// shard activated afresh (a restart, a move) keeps its preemptors' rooms.
     /// </param>
+    /// <param name="nominationVersion">Which stored nomination that is (<see cref="Contracts.Nomination.Version"/>).</param>
     [OneWay]
-    Task Enqueue(PodSpec pod, string? nominatedNode = null);
+    Task Enqueue(PodSpec pod, string? nominatedNode = null, long nominationVersion = 0);
 
     [OneWay]
     Task Remove(string pod);
 
     /// <summary>
-    /// A preemptor's cycle, perhaps another silo's, cleared the pod's nomination to <paramref name="node"/> (stored): this
-    /// shard's silo's view, where the pod's own cycles nominated it, counts it there no more.
+    /// A preemptor's cycle, perhaps another silo's, cleared the pod's stored nomination <paramref name="version"/> to
+    /// <paramref name="node"/> (<see cref="Contracts.Nomination.Version"/>): this shard's silo's view, where the pod's own
+    /// cycles nominated it, counts that nomination there no more (a newer one of the pod's stays).
     /// </summary>
     [OneWay]
-    Task NominationCleared(string pod, string node);
+    Task NominationCleared(string pod, string node, long version);
 
     /// <summary>Capacity may have appeared: unschedulable pods become eligible again (after their backoff).</summary>
     [OneWay]

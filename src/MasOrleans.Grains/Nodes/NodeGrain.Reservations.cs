@@ -30,7 +30,7 @@ public sealed partial class NodeGrain
     private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
     private const string SiloStoppingMessage = "its silo is stopping; the node's next activation, on another silo, takes reservations";
     private const string StoreUnsettled = "the node's last binding write failed; it takes new pods once Redis has its bindings again";
-    private static readonly TimeSpan NominationHold = TimeSpan.FromSeconds(30);
+    private TimeSpan NominationHold => TimeSpan.FromSeconds(schedulerOptions.Value.NominationHoldSeconds);
 
     public async Task<Reservation> Reserve(PodSpec pod, GpuAllocation gpus)
     {

@@ -22,6 +22,7 @@ namespace MasOrleans.Grains.Nodes;
 public sealed partial class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     IOptions<TelemetryOptions> telemetryOptions,
+    IOptions<SchedulerOptions> schedulerOptions,
     INodeBindingStore bindings,
     ClusterFeed feed,
     SiloStopping stopping,

@@ -132,12 +132,15 @@ public sealed partial class PodGrain(
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
         _holdAsked = true;
-        state.State = state.State with { NominatedNodeName = node };
+        // Versioned, so a clear tells the pod's silo's view which nomination it cleared: the view counts this one from
+        // its cycle's decision on, which a preemptor's clear of the earlier one to the same node may reach first.
+        var version = NextVersion();
+        state.State = state.State with { NominatedNodeName = node, NominationVersion = version };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
         // watches show it.
         await Persist();
-        return nomination;
+        return nomination with { Version = version };
     }
 
     /// <summary>
@@ -168,13 +171,20 @@ public sealed partial class PodGrain(
     /// Stored first, then the node's hold goes: kube's clear is a status patch and its nominator follows the status (v1.35
     /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
     /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
-    /// stays nominated as stored, its hold kept, and its silo's view (which forgot it in the preemptor's cycle) counts it
+    /// stays nominated as stored, its hold kept until it lapses (it is not renewed), and its silo's view (which forgot it in the preemptor's cycle) counts it
     /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
     /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
+        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt))
+        {
+            // The status names no nomination there, yet the node answered the pod to the preemptor: a hold an earlier
+            // forget failed to drop (Warning 1501). It goes now, as kube's nominator follows the status; a later
+            // Nominate, which waits for this call, holds again.
+            await ForgetNomination(node, podCreatedAt);
+            return;
+        }
         state.State = s with { NominatedNodeName = null };
         try
         {
@@ -188,7 +198,7 @@ public sealed partial class PodGrain(
         }
         Report();
         // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
-        _ = Shard.NominationCleared(Name, node);
+        _ = Shard.NominationCleared(Name, node, s.NominationVersion);
         await ForgetNomination(node, s.Spec.CreatedAt);
     }
 
@@ -369,7 +379,7 @@ public sealed partial class PodGrain(
 
     private void RequestScheduling() =>
         // One-way: the API answers 202 without waiting; the shard places pods in priority order.
-        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName);
+        _ = Shard.Enqueue(state.State.Spec!, state.State.NominatedNodeName, state.State.NominationVersion);
 
     private async Task Persist()
     {
@@ -394,10 +404,10 @@ public sealed partial class PodGrain(
     [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
     private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there, its hold included, until it is placed or nominated again")]
+    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there as stored until it is placed or nominated again, and the node's hold for it until then or until the hold lapses")]
     private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there lapses by itself")]
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there goes at the next preemptor's clear there, or lapses by itself")]
     private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);
 
     private void AddEvent(string type, string reason, string message)

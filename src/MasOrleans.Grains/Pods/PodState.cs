@@ -19,7 +19,8 @@ public sealed record PodState(
     [property: Id(11)] IReadOnlyDictionary<string, string>? Annotations = null,
     [property: Id(12)] string? ContainerName = null,
     [property: Id(13)] string? NominatedNodeName = null,
-    [property: Id(14)] string? Manifest = null)
+    [property: Id(14)] string? Manifest = null,
+    [property: Id(15)] long NominationVersion = 0)
 {
     public PodState() : this(null, PodPhase.Pending, null, GpuAllocation.None, [], new Dictionary<string, long>(), null, null, default) { }
 }

@@ -12,7 +12,10 @@ namespace MasOrleans.Grains.Scheduling;
 /// <param name="scheduled">Receives the listing entry of each pod that took its placement (a queue shard batches it for the index).</param>
 /// <param name="reserver">Sends reservations for node grains on other silos in batches (a queue shard's); without it, each
 /// is its own call.</param>
-public sealed partial class GrainCyclePorts(IGrainFactory grains, ILogger logger, Action<PodEntry>? scheduled = null, NodeReserver? reserver = null)
+/// <param name="nominationStored">Receives the pod, node and version of each nomination a preemptor stored (a queue
+/// shard's silo's view, which nominated it there in the cycle's decision, so that a clear of it is matched).</param>
+public sealed partial class GrainCyclePorts(
+    IGrainFactory grains, ILogger logger, Action<PodEntry>? scheduled = null, NodeReserver? reserver = null, Action<string, string, long>? nominationStored = null)
     : INodeReservations, IPodEvictions, IBindingRecorder
 {
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
@@ -24,8 +27,12 @@ public sealed partial class GrainCyclePorts(IGrainFactory grains, ILogger logger
     public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor) =>
-        (await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt)).Below;
+    public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
+    {
+        var nomination = await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
+        if (nomination.Version != 0) nominationStored?.Invoke(preemptor.Name, node, nomination.Version);
+        return nomination.Below;
+    }
 
     /// <summary>The victim the dry run chose, not a pod created again under its name since (which refuses).</summary>
     public async ValueTask Evict(string node, PodSpec victim, string message) =>
@@ -46,11 +53,12 @@ public sealed partial class GrainCyclePorts(IGrainFactory grains, ILogger logger
     /// <summary>
     /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
     /// clearNominatedNodeName and goes on (v1.35 pkg/scheduler/framework/preemption/preemption.go). A pod that does not
-    /// answer (its silo gone, the call timed out) is logged; it keeps the nomination, and the node its hold until it lapses.
+    /// answer (its silo gone, the call timed out) is logged; whether its clear was stored is not known, so it may keep the
+    /// nomination, and the node its hold until it lapses.
     /// </summary>
     public async ValueTask NominationCleared(PodSpec pod, string node) =>
         await LoggedSteps.Run(() => grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt), e => LogNominationNotCleared(logger, e, pod.Name, node));
 
-    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}; the pod still shows it, and the node holds its room until the hold lapses")]
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}: the pod did not answer, so it may still show that node, and the node may hold its room until the hold lapses")]
     private static partial void LogNominationNotCleared(ILogger logger, Exception error, string pod, string node);
 }

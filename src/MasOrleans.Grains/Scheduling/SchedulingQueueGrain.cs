@@ -67,7 +67,7 @@ public sealed partial class SchedulingQueueGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The cycle continues on this grain's scheduler, so the bound pod's entry is recorded without a call of its own.
-        var ports = new GrainCyclePorts(GrainFactory, logger, entry => PodChanged(entry), reserver);
+        var ports = new GrainCyclePorts(GrainFactory, logger, entry => PodChanged(entry), reserver, view.NominationStored);
         _cycle = new SchedulingCycle(view.Schedulers, view, ports, ports, ports,
             new CycleOptions { MaxAttempts = options.Value.MaxAttempts, Preemption = options.Value.Preemption },
             new Random(options.Value.ShardSeed(Shard)));
@@ -127,13 +127,13 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Ping() => Task.CompletedTask;
 
-    public async Task Enqueue(PodSpec pod, string? nominatedNode = null)
+    public async Task Enqueue(PodSpec pod, string? nominatedNode = null, long nominationVersion = 0)
     {
         // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
         // would only confirm the placement, and count it again. A pod never waits again once it holds a node.
         if (_pods.TryGet(pod.Name, out var listed) && listed.Phase.HoldsNode()) return;
         // Before it is queued, so its own cycle and those after it count it there.
-        if (nominatedNode is not null) await view.KeepStoredNomination(nominatedNode, pod);
+        if (nominatedNode is not null) await view.KeepStoredNomination(nominatedNode, pod, nominationVersion);
         await Queue(pod);
     }
 
@@ -153,9 +153,9 @@ public sealed partial class SchedulingQueueGrain(
         return Task.CompletedTask;
     }
 
-    public Task NominationCleared(string pod, string node)
+    public Task NominationCleared(string pod, string node, long version)
     {
-        view.ForgetNomination(pod, node);
+        view.ForgetNomination(pod, node, version);
         return Task.CompletedTask;
     }
 

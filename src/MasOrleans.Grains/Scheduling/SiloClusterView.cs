@@ -214,8 +214,8 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 misfit: bound => LogInconsistent(logger, name, bound.Pod.Name));
             SetUtilization(node, record.Info);
         }
-        foreach (var (name, pod) in nominations)
-            if (_state.IndexOf(name) is var node and >= 0) _state.Nominate(node, pod);
+        foreach (var (name, pod, stored) in nominations)
+            if (_state.IndexOf(name) is var node and >= 0) _state.Nominate(node, pod, stored);
     }
 
     private void SetUtilization(int node, NodeInfo info)
@@ -249,26 +249,39 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// nomination of the pod already (a cycle's, newer than what the pod stored) or does not know the node. How a view
     /// gets the nominations of a shard that activated afresh on its silo (<see cref="ForgetNominations"/>).
     /// </summary>
-    public async Task KeepStoredNomination(string node, PodSpec pod)
+    public async Task KeepStoredNomination(string node, PodSpec pod, long version)
     {
         if (!_ready.Task.IsCompleted) await _ready.Task;
         lock (_lock)
         {
             if (_rebuild) RebuildAll();
-            if (_state.NominatedNodeOf(pod.Name) is null && _state.IndexOf(node) is var index and >= 0) _state.Nominate(index, pod);
+            if (_state.NominatedNodeOf(pod.Name) is null && _state.IndexOf(node) is var index and >= 0) _state.Nominate(index, pod, version);
         }
     }
 
     /// <summary>
-    /// The pod's nomination to <paramref name="node"/> was cleared, by a preemptor's cycle that may have run on another
-    /// silo (kube's nominator drops a pod whose status no longer names the node): this view counts it there no more. A
-    /// nomination to another node, a newer cycle's, stays.
+    /// The pod stored the nomination to <paramref name="node"/> its cycle made in this view, as <paramref name="version"/>
+    /// (<see cref="Nomination.Version"/>): from now on a clear of that version forgets it (<see cref="ForgetNomination"/>).
     /// </summary>
-    public void ForgetNomination(string pod, string node)
+    public void NominationStored(string pod, string node, long version)
     {
         lock (_lock)
         {
-            if (_state.NominatedNodeOf(pod) == node) _state.ForgetNomination(pod);
+            if (_state.IndexOf(node) is var index and >= 0) _state.NominationStored(pod, index, version);
+        }
+    }
+
+    /// <summary>
+    /// The pod's stored nomination <paramref name="version"/> to <paramref name="node"/> was cleared, by a preemptor's cycle
+    /// that may have run on another silo (kube's nominator drops a pod whose status no longer names the node): this view
+    /// counts it there no more. A newer nomination stays: to another node, or to the same one by the pod's own cycle,
+    /// whose nomination the clear may reach first (the pod stores it after the clear).
+    /// </summary>
+    public void ForgetNomination(string pod, string node, long version)
+    {
+        lock (_lock)
+        {
+            if (_state.IndexOf(node) is var index and >= 0) _state.ForgetNomination(pod, index, version);
         }
     }
 

@@ -9,28 +9,60 @@ namespace MasOrleans.Scheduling.Cluster;
 /// </summary>
 public sealed partial class ClusterState
 {
-    /// <summary>In the order nominated, as the nominator's per-node lists; one entry per pod.</summary>
-    private readonly List<(int Node, PodSpec Pod)> _nominations = [];
+    /// <summary>
+    /// In the order nominated, as the nominator's per-node lists; one entry per pod. <c>Stored</c> names the nomination the
+    /// pod stored (its version, <see cref="NominationStored"/>), <see cref="NotStored"/> while a cycle's is not stored yet.
+    /// </summary>
+    private readonly List<(int Node, PodSpec Pod, long Stored)> _nominations = [];
 
     /// <summary>Every nomination, by node name (a view rebuilt from its records carries them over).</summary>
-    public IEnumerable<(string Node, PodSpec Pod)> Nominations => _nominations.Select(n => (NameOf(n.Node), n.Pod));
+    public IEnumerable<(string Node, PodSpec Pod, long Stored)> Nominations => _nominations.Select(n => (NameOf(n.Node), n.Pod, n.Stored));
 
     /// <summary>The node the pod is nominated to, or null.</summary>
     public string? NominatedNodeOf(string podName)
     {
-        foreach (var (node, pod) in _nominations)
+        foreach (var (node, pod, _) in _nominations)
             if (pod.Name == podName) return NameOf(node);
         return null;
     }
 
     /// <summary>
     /// Nominates the pod to the node, replacing its earlier nomination (the nominator's AddNominatedPod); a pod bound
-    /// here already is nominated nowhere (as <see cref="TryBind"/> ends a nomination).
+    /// here already is nominated nowhere (as <see cref="TryBind"/> ends a nomination). <paramref name="stored"/>: the
+    /// version of the pod's stored nomination this is, or <see cref="NotStored"/> for a cycle's the pod has not stored yet.
     /// </summary>
-    public void Nominate(int node, PodSpec pod)
+    public void Nominate(int node, PodSpec pod, long stored = NotStored)
     {
         ForgetNomination(pod.Name);
-        if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod));
+        if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod, stored));
+    }
+
+    /// <summary>
+    /// The version of a cycle's nomination the pod has not stored yet, which no clear names (a pod's versions are 0, stored
+    /// before they were kept, or above).
+    /// </summary>
+    public const long NotStored = -1;
+
+    /// <summary>The pod stored its nomination to the node as <paramref name="version"/>: a later clear of that version forgets it.</summary>
+    public void NominationStored(string podName, int node, long version)
+    {
+        for (var i = 0; i < _nominations.Count; i++)
+            if (_nominations[i].Pod.Name == podName && _nominations[i].Node == node) _nominations[i] = _nominations[i] with { Stored = version };
+    }
+
+    /// <summary>
+    /// The pod's stored nomination <paramref name="version"/> to the node was cleared (kube's nominator drops a pod whose
+    /// status no longer names the node): forgotten if it is the one counted here. A cycle's nomination the pod has not
+    /// stored yet, or one stored since, is newer than the clear and stays.
+    /// </summary>
+    public void ForgetNomination(string podName, int node, long version)
+    {
+        for (var i = 0; i < _nominations.Count; i++)
+        {
+            if (_nominations[i].Pod.Name != podName) continue;
+            if (_nominations[i].Node == node && _nominations[i].Stored == version) _nominations.RemoveAt(i);
+            return;
+        }
     }
 
     /// <summary>The pod is nominated nowhere any more (DeleteNominatedPodIfExists); false when it was not.</summary>
@@ -67,7 +99,7 @@ public sealed partial class ClusterState
         List<PodSpec>? forgotten = null;
         for (var i = 0; i < _nominations.Count;)
         {
-            var (n, pod) = _nominations[i];
+            var (n, pod, _) = _nominations[i];
             if (n != node || pod.Priority >= priority)
             {
                 i++;
@@ -88,7 +120,7 @@ public sealed partial class ClusterState
         // Nearly every cycle: nothing is nominated anywhere, and nothing is allocated.
         if (_nominations.Count == 0) return null;
         List<PodSpec>? ahead = null;
-        foreach (var (n, nominated) in _nominations)
+        foreach (var (n, nominated, _) in _nominations)
             if (n == node && nominated.Priority >= pod.Priority && nominated.Name != pod.Name) (ahead ??= []).Add(nominated);
         return ahead;
     }
@@ -96,7 +128,7 @@ public sealed partial class ClusterState
     /// <summary>Whether some node holds a nominated pod <paramref name="pod"/> must count (see <see cref="NominatedAhead"/>).</summary>
     public bool AnyNominatedAhead(PodSpec pod)
     {
-        foreach (var (_, nominated) in _nominations)
+        foreach (var (_, nominated, _) in _nominations)
             if (nominated.Priority >= pod.Priority && nominated.Name != pod.Name) return true;
         return false;
     }
