@@ -62,7 +62,9 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        var (deployment, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
+        // A deployment's create is one grain call that makes its pods too, so its dry run is refused (as its other writes').
+        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        var (deployment, _, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
         if (deployment is null) return refused!;
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
@@ -143,6 +145,8 @@ internal static class KubeDeploymentsApi
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served: null) is { } failed)
             return failed;
+        // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
+        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments", name);
         var outcome = await grain.Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
