@@ -38,7 +38,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Node>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
@@ -49,8 +49,15 @@ internal static class KubeNodesApi
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
         spec = KubeNodeObjects.Kept(spec, body.Value);
-        if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(new NodeView(spec, true, [], new Dictionary<string, double>(), null), ""), body.Value) is { } unkept) return unkept;
+        var registered = new NodeView(spec, true, [], new Dictionary<string, double>(), null);
+        if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(registered, ""), body.Value) is { } unkept) return unkept;
         var grain = grains.Reference<INodeGrain>(spec.Name);
+        // The grain's registration refuses only a name taken (NodeGrain.Register); a dry run asks that and answers the node
+        // as registered (Ready, empty, now), storing nothing.
+        if (dryRun)
+            return await grain.GetView() is null
+                ? KubeLists.One(context, KubeNodeObjects.ToNode(registered with { Created = DateTimeOffset.UtcNow }, ""), 201)
+                : KubeStatus.AlreadyExists("nodes", name);
         var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");

@@ -152,6 +152,30 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Equal("Running kd-evict", await kube.Get("pod/kd-evict-pod", "{.status.phase} {.spec.nodeName}"));
     }
 
+    /// <summary>
+    /// A node's dry-run create answers the node as registered (NodeGrain.Register refuses only a name taken) and
+    /// registers nothing; one whose name is taken is 409 as the real create; kubectl diff of a changed label shows it.
+    /// </summary>
+    [Fact]
+    public async Task Node_create_and_patch_dry_runs_register_and_change_nothing()
+    {
+        var created = (await kube.Run("create", "--dry-run=server", "-o", "jsonpath={.metadata.name} {.metadata.labels.test} {.status.capacity.cpu}",
+            "-f", kube.Manifest("node-new", KubeManifests.Node("kd-node-new", "kd-node", cpu: "8")))).Succeeded();
+        Assert.Equal("kd-node-new kd-node 8", created.Output.Trim());
+        Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync("api/v1/nodes/kd-node-new")).StatusCode);
+        Assert.Equal("", (await kube.Run("get", "nodes", "-o", "name", "--field-selector", "metadata.name=kd-node-new")).Succeeded().Output.Trim());
+
+        var manifest = kube.Manifest("node-old", KubeManifests.Node("kd-node-old", "kd-node"));
+        (await kube.Run("apply", "-f", manifest)).Succeeded();
+        var taken = await kube.Run("create", "--dry-run=server", "-f", manifest);
+        Assert.Contains("nodes \"kd-node-old\" already exists", taken.Error);
+        var relabeled = await kube.Run("diff", "-f", kube.Manifest("node-old-b", KubeManifests.Node("kd-node-old", "kd-node-b")));
+        Assert.True(relabeled.ExitCode == 1, relabeled.ToString());
+        Assert.Contains("\n-    test: kd-node\n", relabeled.Output);
+        Assert.Contains("\n+    test: kd-node-b\n", relabeled.Output);
+        Assert.Equal("kd-node", await kube.Get("node/kd-node-old", "{.metadata.labels.test}"));
+    }
+
     /// <summary>A deployment's create makes its pods in one grain call, so its dry run is still refused, and nothing is made.</summary>
     [Fact]
     public async Task A_deployment_create_refuses_a_dry_run_and_creates_nothing()
