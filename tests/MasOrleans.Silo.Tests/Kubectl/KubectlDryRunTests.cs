@@ -176,13 +176,40 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Equal("kd-node", await kube.Get("node/kd-node-old", "{.metadata.labels.test}"));
     }
 
-    /// <summary>A deployment's create makes its pods in one grain call, so its dry run is still refused, and nothing is made.</summary>
+    /// <summary>
+    /// A deployment's dry runs: a create answers it as created and makes no workload nor pod; kubectl diff of changed
+    /// replicas shows them; kubectl scale --dry-run=server answers scaled and scales nothing; a scale an autoscaled
+    /// workload refuses (WorkloadGrain.Scale) is refused by its dry run in the same words.
+    /// </summary>
     [Fact]
-    public async Task A_deployment_create_refuses_a_dry_run_and_creates_nothing()
+    public async Task Deployment_create_patch_and_scale_dry_runs_change_nothing()
     {
-        var refused = await kube.Run("create", "--dry-run=server", "-f", kube.Manifest("dry-refused", KubeManifests.Deployment("kd-refused", "kd-refused", 1)));
-        Assert.True(refused.ExitCode != 0, refused.ToString());
-        Assert.Contains("dryRun is not supported for this request by this server", refused.Error);
-        Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kd-refused")).Error);
+        (await kube.Run("apply", "-f", kube.Manifest("web-node", KubeManifests.Node("kd-web", "kd-web")))).Succeeded();
+        var created = (await kube.Run("create", "--dry-run=server", "-o", "jsonpath={.metadata.name} {.spec.replicas}",
+            "-f", kube.Manifest("web-new", KubeManifests.Deployment("kd-web-new", "kd-web", 2)))).Succeeded();
+        Assert.Equal("kd-web-new 2", created.Output.Trim());
+        Assert.Contains("NotFound", (await kube.Run("get", "deployment", "kd-web-new")).Error);
+        Assert.Equal("", (await kube.Run("get", "pods", "-l", "app=kd-web-new", "-o", "name")).Succeeded().Output.Trim());
+
+        (await kube.Run("apply", "-f", kube.Manifest("web", KubeManifests.Deployment("kd-web", "kd-web", 1)))).Succeeded();
+        await kube.WaitFor("deployment/kd-web", "{.status.readyReplicas}", r => r == "1");
+        var diff = await kube.Run("diff", "-f", kube.Manifest("web-two", KubeManifests.Deployment("kd-web", "kd-web", 2)));
+        Assert.True(diff.ExitCode == 1, diff.ToString());
+        Assert.Contains("\n-  replicas: 1\n", diff.Output);
+        Assert.Contains("\n+  replicas: 2\n", diff.Output);
+        Assert.Equal("deployment.apps/kd-web scaled (server dry run)", (await kube.Run("scale", "deployment", "kd-web", "--replicas=3", "--dry-run=server")).Succeeded().Output.Trim());
+        Assert.Equal("1", await kube.Get("deployment/kd-web", "{.spec.replicas}"));
+        Assert.Single((await kube.Run("get", "pods", "-l", "app=kd-web", "-o", "name")).Succeeded().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        using (var autoscaled = await kube.Http.PostAsync("../api/v1/workloads", Json("""
+            {"name":"kd-auto","replicas":2,"autoscale":{"minReplicas":1,"maxReplicas":3},
+             "template":{"requests":{"cpu":"1m"},"labels":{"app":"kd-auto"},"nodeSelector":{"test":"none"}}}
+            """)))
+            Assert.Equal(HttpStatusCode.Created, autoscaled.StatusCode);
+        var dryRun = await kube.Run("scale", "deployment", "kd-auto", "--replicas=5", "--dry-run=server");
+        var real = await kube.Run("scale", "deployment", "kd-auto", "--replicas=5");
+        Assert.True(dryRun.ExitCode != 0 && real.ExitCode != 0, $"{dryRun}\n{real}");
+        Assert.Contains("replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3", dryRun.Error);
+        Assert.Equal(real.Error, dryRun.Error);
     }
 }
