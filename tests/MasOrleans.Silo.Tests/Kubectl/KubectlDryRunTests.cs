@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
@@ -174,6 +175,29 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Contains("\n-    test: kd-node\n", relabeled.Output);
         Assert.Contains("\n+    test: kd-node-b\n", relabeled.Output);
         Assert.Equal("kd-node", await kube.Get("node/kd-node-old", "{.metadata.labels.test}"));
+    }
+
+    /// <summary>
+    /// A node being deleted refuses to be uncordoned (NodeGrain.Patch, NodePatch.RefusedWhileDraining): the dry run of
+    /// kubectl uncordon gets the real one's error, and the node stays cordoned.
+    /// </summary>
+    [Fact]
+    public async Task Uncordoning_a_node_being_deleted_is_refused_by_its_dry_run_as_by_the_real_one()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("draining-node", KubeManifests.Node("kd-draining", "kd-draining")))).Succeeded();
+        // A reservation whose pod never records it refuses eviction, so the deletion stays under way (as in ApiTests).
+        var node = kube.Host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("kd-draining");
+        var ghost = new MasOrleans.Scheduling.Model.PodSpec { Name = "kd-draining-ghost", Requests = MasOrleans.Scheduling.Resources.ResourceVector.Of(cpuMilli: 1000) };
+        Assert.True((await node.Reserve(ghost, MasOrleans.Scheduling.Model.GpuAllocation.None)).Reserved);
+        using (var deleting = await kube.Http.DeleteAsync("../api/v1/nodes/kd-draining?force=true"))
+            Assert.Equal(HttpStatusCode.Accepted, deleting.StatusCode);
+
+        var dryRun = await kube.Run("uncordon", "kd-draining", "--dry-run=server");
+        var real = await kube.Run("uncordon", "kd-draining");
+        // kubectl v1.32's uncordon prints a refused patch and still exits 0, so its words tell.
+        Assert.Contains("is being deleted; it stays unschedulable until it is gone", real.Error);
+        Assert.Equal(real.Error, dryRun.Error);
+        Assert.Equal("true", await kube.Get("node/kd-draining", "{.spec.unschedulable}"));
     }
 
     /// <summary>
