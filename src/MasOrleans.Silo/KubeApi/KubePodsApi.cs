@@ -101,7 +101,8 @@ internal static class KubePodsApi
     /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
     /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
     /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
-    /// Resizing (the resize subresource) is not served: 404.
+    /// Resizing (the resize subresource) is not served: 404. A dry run is judged the same and answers the pod as it
+    /// would be stored, storing nothing.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -138,20 +139,21 @@ internal static class KubePodsApi
             return KubeStatus.Invalid("Pod", name, "metadata.labels",
                 $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
+        // A dry run's answer: the pod as SetMetadata would store it, at the version it keeps (registry/generic/registry/dryrun.go).
+        IResult WouldStore() => KubeLists.One(context, KubePodObjects.ToPod(view with { Spec = view.Spec with { Labels = spec.Labels }, Annotations = annotations }, current.Metadata.ResourceVersion));
         // A pod stored before its limits were kept (Changed took them as any) takes its manifest's, judged as on create:
         // dropped, they were never served, and every re-apply of the manifest was "configured" again.
         if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
         {
             if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
             // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
-            if (dryRun) return KubeLists.One(context, KubePodObjects.ToPod(view with { Spec = view.Spec with { Labels = spec.Labels }, Annotations = annotations }, current.Metadata.ResourceVersion));
+            if (dryRun) return WouldStore();
             if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
                 return KubeStatus.NotFound("pods", name);
             (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
         }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
-        // The pod as SetMetadata would store it, at the version it keeps: a dry run changes nothing (registry/generic/registry/dryrun.go).
-        if (dryRun) return KubeLists.One(context, KubePodObjects.ToPod(view with { Spec = view.Spec with { Labels = spec.Labels }, Annotations = annotations }, current.Metadata.ResourceVersion));
+        if (dryRun) return WouldStore();
         if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
     }
