@@ -30,7 +30,18 @@ public sealed record WorkloadView(
     [property: Id(10)] WorkloadProgress? Progress = null,
     [property: Id(11)] DateTimeOffset? CreatedAt = null,
     [property: Id(12)] DateTimeOffset? DeletionRequestedAt = null,
-    [property: Id(13)] string? Manifest = null);
+    [property: Id(13)] string? Manifest = null)
+{
+    /// <summary>Why the workload <paramref name="name"/> refuses to be scaled to <paramref name="replicas"/> (null: it takes them).</summary>
+    public static string? ScaleRefusal(string name, DateTimeOffset? deletionRequestedAt, AutoscaleSpec? autoscale, int replicas) =>
+        // Its deletion deletes every replica whatever the count: a scale answered as done would be dropped.
+        deletionRequestedAt is not null ? BeingDeleted(name) : autoscale?.RefuseReplicas(replicas);
+
+    /// <inheritdoc cref="ScaleRefusal"/>
+    public string? RefuseScale(int replicas) => ScaleRefusal(Name, DeletionRequestedAt, Autoscale, replicas);
+
+    public static string BeingDeleted(string name) => $"workload '{name}' is being deleted";
+}
 
 /// <summary>
 /// A workload's Progressing condition as Kubernetes' deployment controller keeps it (pkg/controller/deployment/progress.go,

@@ -45,6 +45,23 @@ public sealed record NodePatch(
     /// <summary>True when the patch changes nothing.</summary>
     public bool IsEmpty => Labels is null && Taints is null && Unschedulable is null && Capacity is null && MaxPods is null;
 
+    /// <summary><paramref name="spec"/> with this patch's fields; null ones leave it as it is.</summary>
+    public NodeSpec ApplyTo(NodeSpec spec) => spec with
+    {
+        Labels = Labels ?? spec.Labels,
+        Taints = Taints ?? spec.Taints,
+        Unschedulable = Unschedulable ?? spec.Unschedulable,
+        Capacity = Capacity ?? spec.Capacity,
+        MaxPods = MaxPods ?? spec.MaxPods,
+    };
+
+    /// <summary>
+    /// Why a node being deleted (<paramref name="draining"/>) refuses this patch, or null: a delete cordoned it, and it
+    /// stays so until it is gone (uncordoned, cycles would place pods its reservations refuse).
+    /// </summary>
+    public string? RefusedWhileDraining(string node, bool draining) =>
+        draining && Unschedulable == false ? $"node '{node}' is being deleted; it stays unschedulable until it is gone" : null;
+
     /// <summary>
     /// What brings <paramref name="current"/> to these labels, taints and unschedulable flag, and only that: an unchanged
     /// field is null, so it neither rewrites the node nor adds an event.

@@ -88,17 +88,8 @@ public sealed partial class NodeGrain(
     public async Task<Outcome> Patch(NodePatch patch)
     {
         if (state.State.Spec is not { } spec) return NotFound();
-        // Delete cordoned it, and it stays so until it is gone: uncordoned, cycles would place pods its reservations refuse.
-        if (state.State.Draining && patch.Unschedulable == false)
-            return Outcome.Conflict($"node '{spec.Name}' is being deleted; it stays unschedulable until it is gone");
-        var updated = spec with
-        {
-            Labels = patch.Labels ?? spec.Labels,
-            Taints = patch.Taints ?? spec.Taints,
-            Unschedulable = patch.Unschedulable ?? spec.Unschedulable,
-            Capacity = patch.Capacity ?? spec.Capacity,
-            MaxPods = patch.MaxPods ?? spec.MaxPods,
-        };
+        if (patch.RefusedWhileDraining(spec.Name, state.State.Draining) is { } draining) return Outcome.Conflict(draining);
+        var updated = patch.ApplyTo(spec);
         var resized = updated.Capacity != spec.Capacity || updated.MaxPods != spec.MaxPods;
         var bound = BoundPods.ToList();
         // Nothing is evicted for a smaller allocatable (nor does Kubernetes evict for one), and the node's accounting holds

@@ -124,9 +124,7 @@ public sealed class WorkloadGrain(
     public async Task<Outcome> Scale(int replicas)
     {
         if (state.State.Template is null) return NotFound();
-        // Its deletion deletes every replica whatever the count: a scale answered as done would be dropped.
-        if (state.State.DeletionRequestedAt is not null) return Outcome.Conflict(BeingDeleted());
-        if (state.State.Autoscale?.RefuseReplicas(replicas) is { } outOfRange) return Outcome.Conflict(outOfRange);
+        if (WorkloadView.ScaleRefusal(Name, state.State.DeletionRequestedAt, state.State.Autoscale, replicas) is { } refused) return Outcome.Conflict(refused);
         var before = state.State;
         if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
         state.State = state.State with { Replicas = replicas };
@@ -358,5 +356,5 @@ public sealed class WorkloadGrain(
 
     private Outcome NotFound() => Outcome.NotFound($"workload '{Name}' not found");
 
-    private string BeingDeleted() => $"workload '{Name}' is being deleted";
+    private string BeingDeleted() => WorkloadView.BeingDeleted(Name);
 }

@@ -62,7 +62,7 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        var (deployment, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
+        var (deployment, dryRun, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
         if (deployment is null) return refused!;
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
@@ -72,7 +72,18 @@ internal static class KubeDeploymentsApi
         // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
         var manifest = KubePodManifests.Kept(deployment.Spec.Template.Spec, "spec.template.spec", out var notKept);
-        var outcome = await grains.Reference<IWorkloadGrain>(template.Name).Create(template, replicas, annotations: annotations, containerName: container,
+        var grain = grains.Reference<IWorkloadGrain>(template.Name);
+        if (dryRun)
+        {
+            // The grain's create refuses only a name it holds (WorkloadGrain.Create, one being deleted too); a dry run asks
+            // that and answers the deployment as created, with no pods yet and no resourceVersion, storing nothing.
+            if (await grain.Get() is not null) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
+            KubePodManifests.Warn(context, notKept);
+            var created = new WorkloadView(template.Name, replicas, 0, template, [], Annotations: annotations is { Count: > 0 } ? annotations : null,
+                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest);
+            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(created, ""), 201);
+        }
+        var outcome = await grain.Create(template, replicas, annotations: annotations, containerName: container,
             progressDeadlineSeconds: deadline, manifest: manifest);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
@@ -93,7 +104,7 @@ internal static class KubeDeploymentsApi
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
@@ -119,12 +130,25 @@ internal static class KubeDeploymentsApi
         if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 }
             || view.Manifest is { } kept && KubePodManifests.Changed(parsed.Value!.Spec?.Template?.Spec, kept) is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
-        if (replicas != view.Replicas && await grain.Scale(replicas) is { IsOk: false } refused)
+        var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
+            (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
+        if (dryRun)
+        {
+            // The grain's refusal of a scale, and the deployment as its writes would leave it; nothing stored.
+            if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid("Deployment", name, "spec.replicas", refusal);
+            var would = view with
+            {
+                Replicas = replicas,
+                Annotations = annotates ? (annotations is { Count: > 0 } ? annotations : null) : view.Annotations,
+                ProgressDeadlineSeconds = setsDeadline ? deadline : view.ProgressDeadlineSeconds,
+            };
+            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, cache.Version.ToString()));
+        }
+        if (scales && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
-        if (!KubePodAnnotations.Same(annotations, view.Annotations) && await grain.SetAnnotations(annotations) is null)
+        if (annotates && await grain.SetAnnotations(annotations) is null)
             return KubeStatus.NotFound("deployments.apps", name);
-        if ((deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds)
-            && await grain.SetProgressDeadline(deadline) is null)
+        if (setsDeadline && await grain.SetProgressDeadline(deadline) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
         return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
@@ -143,6 +167,8 @@ internal static class KubeDeploymentsApi
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served: null) is { } failed)
             return failed;
+        // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
+        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments", name);
         var outcome = await grain.Delete();
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
@@ -154,22 +180,22 @@ internal static class KubeDeploymentsApi
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         if (await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, ""), "Scale", name);
-        return parsed.Error ?? await Scale(ns, name, parsed.Value!, grains, cache);
+        return parsed.Error ?? await Scale(ns, name, parsed.Value!, dryRun, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(ns, name, body.Value!, grains, cache);
+        return body.Error ?? await Scale(ns, name, body.Value!, dryRun, grains, cache);
     }
 
-    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
         var key = KubernetesNames.Key(ns, name);
         var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
@@ -178,6 +204,13 @@ internal static class KubeDeploymentsApi
         var replicas = scale.Spec?.Replicas;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
         var grain = grains.Reference<IWorkloadGrain>(key);
+        if (dryRun)
+        {
+            // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
+            if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+            if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid("Scale", name, "spec.replicas", refusal);
+            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, cache.Version.ToString()));
+        }
         var outcome = await grain.Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Scale", name, "spec.replicas", outcome.Message!);

@@ -51,7 +51,8 @@ internal static class KubeNamespacesApi
 
     private static async Task<IResult> Create(HttpContext context)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        // Namespaces store nothing, so a dry run is answered as the create is.
+        if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out _) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Namespace>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
@@ -62,7 +63,8 @@ internal static class KubeNamespacesApi
 
     private static async Task<IResult> Patch(HttpContext context, string name)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        // Namespaces store nothing, so a dry run is answered as the patch is.
+        if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out _) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         if (KubernetesNames.CheckNamespace(name) is not null) return KubeStatus.NotFound("namespaces", name);

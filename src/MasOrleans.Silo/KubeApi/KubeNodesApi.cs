@@ -38,7 +38,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Node>(context);
         if (body.Error is not null) return body.Error;
         var name = body.Value!.Metadata?.Name ?? "";
@@ -49,8 +49,15 @@ internal static class KubeNodesApi
         if (error is not null)
             return KubeStatus.Invalid("Node", name, error.Contains("capacity") || error.Contains("quantity") ? "status.capacity" : "metadata", error);
         spec = KubeNodeObjects.Kept(spec, body.Value);
-        if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(new NodeView(spec, true, [], new Dictionary<string, double>(), null), ""), body.Value) is { } unkept) return unkept;
+        var registered = new NodeView(spec, true, [], new Dictionary<string, double>(), null);
+        if (KubeNodeObjects.TryKeepable(KubeNodeObjects.ToNode(registered, ""), body.Value) is { } unkept) return unkept;
         var grain = grains.Reference<INodeGrain>(spec.Name);
+        // The grain's registration refuses only a name taken (NodeGrain.Register); a dry run asks that and answers the node
+        // as registered (Ready, empty, now), storing nothing.
+        if (dryRun)
+            return await grain.GetView() is null
+                ? KubeLists.One(context, KubeNodeObjects.ToNode(registered with { Created = DateTimeOffset.UtcNow }, ""), 201)
+                : KubeStatus.AlreadyExists("nodes", name);
         var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
@@ -65,7 +72,7 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
@@ -75,6 +82,12 @@ internal static class KubeNodesApi
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", cache.SeenVersion("nodes", name)) is { } stale) return stale;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
+        // A dry run answers the node as the grain would store it, at the version it keeps: the grain's rules, nothing stored
+        // (the capacity a resize would check cannot change here: TryPatch refuses it).
+        if (dryRun)
+            return change.RefusedWhileDraining(name, view.Draining) is { } draining
+                ? KubeStatus.Invalid("Node", name, "spec", draining)
+                : KubeLists.One(context, KubeNodeObjects.ToNode(view with { Spec = change.ApplyTo(view.Spec) }, cache.VersionOf("nodes", name)));
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
@@ -92,6 +105,8 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), cache.SeenVersion("nodes", name)) is { } failed) return failed;
+        // Whether a node goes at once, drains or is refused is the node grain's to judge as it deletes.
+        if (KubeWrites.RefuseDryRun(options) is { } dryRun) return dryRun;
         var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
         return outcome.Code switch
         {

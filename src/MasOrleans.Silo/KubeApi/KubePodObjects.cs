@@ -208,7 +208,8 @@ internal static class KubePodObjects
     /// (<see cref="KubeGeneratedNames"/>), with its <paramref name="manifest"/> (<see cref="KubePodManifests.Kept"/>);
     /// the creation, or the 422 its validation gave.
     /// </summary>
-    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, PodCreator pods, string? manifest) =>
+    /// <param name="store">Stores the validated pod (<see cref="PodCreator.Create"/>), or, for a dry run, answers as it would.</param>
+    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, Func<PodCreationRequest, Task<PodCreation>> store, string? manifest) =>
         await KubeGeneratedNames.Create(pod.Metadata?.Name, pod.Metadata?.GenerateName, async name =>
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
@@ -218,7 +219,7 @@ internal static class KubePodObjects
             // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing
             // (the served container is then the manifest's, not a stand-in: see ReplaceStandIn).
             var container = pod.Spec!.Containers.Count == 1 ? pod.Spec.Containers[0].Name : null;
-            return (await pods.Create(spec, null, annotations, container, manifest), null);
+            return (await store(new PodCreationRequest(spec, null, annotations, container, manifest)), null);
         }, result => result.Item1?.Outcome.Code == OutcomeCode.Conflict, Random.Shared);
 
     public static V1Pod ToPod(PodView view, string resourceVersion)

@@ -61,17 +61,31 @@ internal static class KubePodsApi
         return KubeLists.List(context, pods, "PodList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        var (pod, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
+        var (pod, dryRun, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
         var manifest = KubePodManifests.Kept(pod.Spec, "spec", out var notKept);
-        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, pods, manifest);
+        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, dryRun ? r => WouldCreate(grains, r) : r => pods.Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest), manifest);
         if (created is null) return invalid!;
         KubePodManifests.Warn(context, notKept);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
-        return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, cache.Version.ToString()), 201);
+        // A dry run's object is stored nowhere, so it has no resourceVersion (apiserver registry/generic/registry/dryrun.go).
+        return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, dryRun ? "" : cache.Version.ToString()), 201);
+    }
+
+    /// <summary>
+    /// A dry run's creation: refused as the pod grain refuses a name taken, else the pod as the grain would store it
+    /// (PodGrain.Create: Pending, created now), stored nowhere and queued nowhere.
+    /// </summary>
+    private static async Task<PodCreation> WouldCreate(IGrainFactory grains, PodCreationRequest request)
+    {
+        if (await grains.Reference<IPodGrain>(request.Spec.Name).Get() is not null) return new PodCreation(Outcome.Conflict($"pod '{request.Spec.Name}' already exists"));
+        var now = DateTimeOffset.UtcNow;
+        return new PodCreation(Outcome.Success, new PodView(request.Spec with { CreatedAt = request.Spec.CreatedAt ?? now }, PodPhase.Pending, null, GpuAllocation.None, [],
+            new Dictionary<string, long>(), null, null, now, Annotations: request.Annotations is { Count: > 0 } ? request.Annotations : null,
+            ContainerName: request.ContainerName, Manifest: request.Manifest));
     }
 
     private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
@@ -87,11 +101,12 @@ internal static class KubePodsApi
     /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
     /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
     /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
-    /// Resizing (the resize subresource) is not served: 404.
+    /// Resizing (the resize subresource) is not served: 404. A dry run is judged the same and answers the pod as it
+    /// would be stored, storing nothing.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.RefuseDryRun(context.Request) is { } dryRun) return dryRun;
+        if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
@@ -124,16 +139,21 @@ internal static class KubePodsApi
             return KubeStatus.Invalid("Pod", name, "metadata.labels",
                 $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
+        // A dry run's answer: the pod as SetMetadata would store it, at the version it keeps (registry/generic/registry/dryrun.go).
+        IResult WouldStore() => KubeLists.One(context, KubePodObjects.ToPod(view with { Spec = view.Spec with { Labels = spec.Labels }, Annotations = annotations }, current.Metadata.ResourceVersion));
         // A pod stored before its limits were kept (Changed took them as any) takes its manifest's, judged as on create:
         // dropped, they were never served, and every re-apply of the manifest was "configured" again.
         if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
         {
             if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
+            // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
+            if (dryRun) return WouldStore();
             if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
                 return KubeStatus.NotFound("pods", name);
             (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
         }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
+        if (dryRun) return WouldStore();
         if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
     }
@@ -149,6 +169,8 @@ internal static class KubePodsApi
         var grain = grains.Reference<IPodGrain>(key);
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(options, view, cache) is { } failed) return failed;
+        // A dry run answers the pod as the delete would, as it is now.
+        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
@@ -170,17 +192,19 @@ internal static class KubePodsApi
         if (body.Error is not null) return body.Error;
         // The API server checks this first (pkg/registry/core/pod/storage/eviction.go): the body names the pod evicted.
         if (body.Value!.Metadata?.Name != name) return KubeStatus.BadRequest("name in URL does not match name in Eviction object");
-        if (KubeWrites.RefuseDryRun(context.Request, body.Value.DeleteOptions) is { } dryRun) return dryRun;
+        if (KubeWrites.TryEvictionDryRun(context.Request, body.Value.DeleteOptions, out var dryRun) is { } badDryRun) return badDryRun;
         var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
         if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;
+        if (dryRun) return Evicted();
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();
-        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
-        return KubeJson.Node(new System.Text.Json.Nodes.JsonObject
-        {
-            ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = "Success", ["code"] = 201,
-        }, 201);
+        return outcome.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("pods", name) : Evicted();
     }
+
+    private static IResult Evicted() => KubeJson.Node(new System.Text.Json.Nodes.JsonObject
+    {
+        ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = "Success", ["code"] = 201,
+    }, 201);
 }

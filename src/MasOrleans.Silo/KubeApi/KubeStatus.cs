@@ -26,6 +26,11 @@ internal static class KubeStatus
     public static IResult Required(string kind, string name, string field, string? why = null) =>
         Unprocessable(kind, name, field, "FieldValueRequired", why is null ? "Required value" : $"Required value: {why}");
 
+    /// <summary>422 for a value not among those supported, in field.NotSupported's words (apimachinery pkg/util/validation/field/errors.go).</summary>
+    /// <param name="value">The value as Go prints it (%#v): a list is []string{"x"}.</param>
+    public static IResult NotSupported(string kind, string name, string field, string value, params string[] supported) =>
+        Unprocessable(kind, name, field, "FieldValueNotSupported", $"Unsupported value: {value}: supported values: {string.Join(", ", supported.Select(s => $"\"{s}\""))}");
+
     private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {
         var details = Details(name, kind);

@@ -6,39 +6,73 @@ using k8s.Models;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// What a write request says beside its object, checked before anything changes. Writes here always take effect, so a
-/// dry run is refused wherever kubectl puts it: the query for create and patch (?dryRun=All), the body for a delete
-/// (DeleteOptions.dryRun) and an eviction (Eviction.deleteOptions.dryRun). Preconditions (a patched object's
-/// resourceVersion, a delete's uid and resourceVersion) are checked against the object as this silo sees it now.
+/// What a write request says beside its object, checked before anything changes. A server dry run comes where kubectl
+/// puts it: the query for create and patch (?dryRun=All), the body for a delete (DeleteOptions.dryRun, or the query when
+/// there is no body) and an eviction (Eviction.deleteOptions.dryRun, or the query). A dry run is judged as the write
+/// is and answered with the object as it would be, storing nothing; a node's delete, which only its grain can judge,
+/// refuses it (<see cref="RefuseDryRun"/>). Preconditions (a patched object's resourceVersion, a delete's uid and
+/// resourceVersion) are checked against the object as this silo sees it now.
 /// </summary>
 internal static class KubeWrites
 {
     /// <summary>The API server's words for a stale resourceVersion (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).</summary>
     public const string OptimisticLock = "the object has been modified; please apply your changes to the latest version and try again";
 
-    public static IResult? RefuseDryRun(HttpRequest request) => request.Query.ContainsKey("dryRun") ? DryRunRefused() : null;
-
-    public static IResult? RefuseDryRun(HttpRequest request, V1DeleteOptions? options) =>
-        RefuseDryRun(request) ?? (options?.DryRun is { Count: > 0 } ? DryRunRefused() : null);
+    /// <summary>A delete that cannot be judged without taking effect (a node's) refuses a dry run (400), changing nothing.</summary>
+    public static IResult? RefuseDryRun(V1DeleteOptions options) =>
+        IsDryRun(options) ? KubeStatus.BadRequest("dryRun is not supported for this request by this server") : null;
 
     /// <summary>
-    /// A create's object, or the Status refusing it before anything is made: a dry run, a body that does not read as
+    /// Whether a create or patch is a dry run (?dryRun=All), or the 422 for any other value, as the API server's handlers
+    /// answer one (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDryRun: only "All").
+    /// </summary>
+    /// <param name="options">The options the query stands for, as the API server names them: "CreateOptions", "PatchOptions".</param>
+    public static IResult? TryDryRun(HttpRequest request, string options, out bool dryRun) =>
+        TryDryRun(request.Query.TryGetValue("dryRun", out var values) ? values.Select(v => v ?? "").ToList() : null, options, out dryRun);
+
+    private static IResult? TryDryRun(IList<string>? values, string options, out bool dryRun)
+    {
+        dryRun = values is { Count: > 0 };
+        if (values is null || values.All(v => v == DryRunAll)) return null;
+        var listed = string.Join(", ", values.Select(v => $"\"{v}\""));
+        return KubeStatus.NotSupported($"{options}.meta.k8s.io", "", "dryRun", $"[]string{{{listed}}}", DryRunAll);
+    }
+
+    private const string DryRunAll = "All";
+
+    /// <summary>Whether a delete's (or an eviction's) options ask for a dry run; their values were checked when read.</summary>
+    public static bool IsDryRun(V1DeleteOptions? options) => options?.DryRun is { Count: > 0 };
+
+    /// <summary>
+    /// An eviction's dry run: its deleteOptions', or the query's, which the API server carries into them
+    /// (pkg/registry/core/pod/storage/eviction.go, propagateDryRun); a value other than "All" in either is 422.
+    /// </summary>
+    public static IResult? TryEvictionDryRun(HttpRequest request, V1DeleteOptions? options, out bool dryRun)
+    {
+        if (TryDryRun(request, "CreateOptions", out var inQuery) is { } badQuery) { dryRun = false; return badQuery; }
+        var error = TryDryRun(options?.DryRun, "DeleteOptions", out var inOptions);
+        dryRun = inQuery || inOptions;
+        return error;
+    }
+
+    /// <summary>
+    /// A create's object and whether it is a dry run, or the Status refusing it before anything is made: a dry run value other than "All", a body that does not read as
     /// <typeparamref name="T"/>, or an object naming a namespace other than its path's (apiserver
     /// pkg/registry/rest/meta.go, EnsureObjectNamespaceMatchesRequestNamespace).
     /// </summary>
-    public static async Task<(T? Value, IResult? Error)> ReadCreate<T>(HttpContext context, string ns) where T : class, IMetadata<V1ObjectMeta>
+    public static async Task<(T? Value, bool DryRun, IResult? Error)> ReadCreate<T>(HttpContext context, string ns) where T : class, IMetadata<V1ObjectMeta>
     {
-        if (RefuseDryRun(context.Request) is { } dryRun) return (null, dryRun);
+        if (TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return (null, false, badDryRun);
         var body = await KubeJson.Read<T>(context);
-        if (body.Error is not null) return (null, body.Error);
+        if (body.Error is not null) return (null, false, body.Error);
         if (body.Value!.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
-            return (null, KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
-        return (body.Value, null);
+            return (null, false, KubeStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+        return (body.Value, dryRun, null);
     }
 
     /// <summary>
     /// A DELETE's options, from its body (kubectl sends {"propagationPolicy":"Background"}) or else the query, as the
-    /// API server's delete handler reads them; a dry run in either is refused, and options the API server would not
+    /// API server's delete handler reads them (a dry run among them: <see cref="IsDryRun"/>); options the API server would not
     /// accept are 422 (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDeleteOptions).
     /// </summary>
     public static async Task<(V1DeleteOptions Options, IResult? Error)> ReadDeleteOptions(HttpContext context)
@@ -50,7 +84,11 @@ internal static class KubeWrites
         {
             var orphan = request.Query["orphanDependents"].FirstOrDefault();
             if (orphan is not (null or "true" or "false")) return (new V1DeleteOptions(), KubeStatus.BadRequest($"orphanDependents: '{orphan}' is not true or false"));
-            options = new V1DeleteOptions { PropagationPolicy = request.Query["propagationPolicy"].FirstOrDefault(), OrphanDependents = orphan is null ? null : orphan == "true" };
+            options = new V1DeleteOptions
+            {
+                PropagationPolicy = request.Query["propagationPolicy"].FirstOrDefault(), OrphanDependents = orphan is null ? null : orphan == "true",
+                DryRun = request.Query.TryGetValue("dryRun", out var dryRun) ? dryRun.Select(v => v ?? "").ToList() : null,
+            };
         }
         else
         {
@@ -64,7 +102,7 @@ internal static class KubeWrites
             }
             if (options is null) return (new V1DeleteOptions(), KubeStatus.BadRequest("the request body must be a JSON object"));
         }
-        return (options, RefuseDryRun(request, options) ?? Validate(options));
+        return (options, TryDryRun(options.DryRun, "DeleteOptions", out _) ?? Validate(options));
     }
 
     /// <summary>Whether a delete asks for the object's dependents to be orphaned (--cascade=orphan, or the older orphanDependents).</summary>
@@ -110,5 +148,4 @@ internal static class KubeWrites
         return null;
     }
 
-    private static IResult DryRunRefused() => KubeStatus.BadRequest("dryRun is not supported by this server");
 }

@@ -18,66 +18,17 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     }
 
     /// <summary>
-    /// kubectl puts a server dry run in the DELETE body (staging/src/k8s.io/kubectl/pkg/cmd/delete/delete.go sets
-    /// DeleteOptions.DryRun) and in an Eviction's deleteOptions (staging/src/k8s.io/kubectl/pkg/drain/drain.go), not in
-    /// the query; the API server honours both (pkg/registry/core/pod/storage/eviction.go, propagateDryRun). Writes here
-    /// always take effect, so each must be refused, and nothing may change.
+    /// A create is refused before anything is made when its object names a namespace other than its path's, in the API
+    /// server's words: apiserver pkg/registry/rest/meta.go, EnsureObjectNamespaceMatchesRequestNamespace (BadRequest).
+    /// (Dry runs: KubectlDryRunTests.)
     /// </summary>
     [Fact]
-    public async Task Server_dry_run_of_delete_and_drain_is_refused_and_changes_nothing()
-    {
-        (await kube.Run("apply", "-f", kube.Manifest("dry-node", KubeManifests.Node("kw-dry", "dry")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("dry-pod", KubeManifests.Pod("kw-dry-pod", "dry")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("dry-deploy", KubeManifests.Deployment("kw-dry-web", "dry", 1)))).Succeeded();
-        await kube.WaitFor("pod/kw-dry-pod", "{.status.phase}", p => p == "Running");
-        await kube.WaitFor("deployment/kw-dry-web", "{.status.readyReplicas}", r => r == "1");
-        var before = await kube.Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}");
-
-        foreach (var target in new[] { "pod/kw-dry-pod", "deployment/kw-dry-web", "node/kw-dry" })
-        {
-            var deleted = await kube.Run("delete", target, "--dry-run=server");
-            Assert.True(deleted.ExitCode != 0, deleted.ToString());
-            Assert.Contains("dryRun is not supported by this server", deleted.Error);
-        }
-        var drained = await kube.Run("drain", "kw-dry", "--dry-run=server", "--force", "--ignore-daemonsets", "--timeout=20s");
-        Assert.True(drained.ExitCode != 0, drained.ToString());
-
-        Assert.Equal(before, await kube.Get("pods", "{.items[?(@.spec.nodeName==\"kw-dry\")].metadata.name}"));
-        Assert.Equal("Running", await kube.Get("pod/kw-dry-pod", "{.status.phase}"));
-        Assert.Equal("1", await kube.Get("deployment/kw-dry-web", "{.spec.replicas}"));
-        Assert.Equal("", await kube.Get("node/kw-dry", "{.spec.unschedulable}"));
-    }
-
-    [Fact]
-    public async Task Eviction_with_a_dry_run_in_its_delete_options_or_query_is_a_400_and_evicts_nothing()
-    {
-        (await kube.Run("apply", "-f", kube.Manifest("evict-node", KubeManifests.Node("kw-evict", "evict")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("evict-pod", KubeManifests.Pod("kw-evict-pod", "evict")))).Succeeded();
-        await kube.WaitFor("pod/kw-evict-pod", "{.status.phase}", p => p == "Running");
-
-        const string eviction = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"},"deleteOptions":{"dryRun":["All"]}}""";
-        var inBody = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction", Json(eviction)), HttpStatusCode.BadRequest, "BadRequest");
-        Assert.Equal("dryRun is not supported by this server", inBody.GetProperty("message").GetString());
-        const string plain = """{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"kw-evict-pod"}}""";
-        await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods/kw-evict-pod/eviction?dryRun=All", Json(plain)), HttpStatusCode.BadRequest, "BadRequest");
-
-        Assert.Equal("Running kw-evict", await kube.Get("pod/kw-evict-pod", "{.status.phase} {.spec.nodeName}"));
-    }
-
-    /// <summary>
-    /// A create is refused before anything is made when it asks for a dry run (?dryRun=All) or its object names a namespace
-    /// other than its path's; the API server's words for the latter: apiserver pkg/registry/rest/meta.go,
-    /// EnsureObjectNamespaceMatchesRequestNamespace (BadRequest).
-    /// </summary>
-    [Fact]
-    public async Task A_create_with_a_dry_run_or_another_namespace_in_its_object_is_a_400_and_creates_nothing()
+    public async Task A_create_with_another_namespace_in_its_object_is_a_400_and_creates_nothing()
     {
         const string pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"kw-elsewhere"NS},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}""";
         const string deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"kw-elsewhere"NS},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"kw-elsewhere"}},"template":{"metadata":{"labels":{"app":"kw-elsewhere"}},"spec":{"containers":[{"name":"main","image":"busybox:1.36"}]}}}}""";
         foreach (var (path, body) in new[] { ("api/v1/namespaces/default/pods", pod), ("apis/apps/v1/namespaces/default/deployments", deployment) })
         {
-            var dryRun = await Status(await kube.Http.PostAsync($"{path}?dryRun=All", Json(body.Replace("NS", ""))), HttpStatusCode.BadRequest, "BadRequest");
-            Assert.Equal("dryRun is not supported by this server", dryRun.GetProperty("message").GetString());
             var elsewhere = await Status(await kube.Http.PostAsync(path, Json(body.Replace("NS", ",\"namespace\":\"other\""))), HttpStatusCode.BadRequest, "BadRequest");
             Assert.Equal("the namespace of the provided object does not match the namespace sent on the request", elsewhere.GetProperty("message").GetString());
             Assert.Equal(HttpStatusCode.NotFound, (await kube.Http.GetAsync($"{path}/kw-elsewhere")).StatusCode);
