@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Reflection;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
@@ -7,7 +8,10 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Runtime;
+using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -128,5 +132,96 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
         };
 
         private static IReadOnlyList<IClusterObserver> NoAnswer() => throw new TimeoutException("the index does not answer (test)");
+    }
+}
+
+/// <summary>
+/// The feed and a view on a silo shown stopping, on a cluster of its own: the index lists a view until its 10 s expiry,
+/// and a view object on a silo collected after its test makes that silo log a Warning for each later send.
+/// </summary>
+public sealed class ClusterFeedStoppingSiloTests : IAsyncLifetime
+{
+    private readonly SiloLog _log = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore());
+        await _cluster.DeployAsync();
+    }
+
+    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
+
+    private sealed class RecordingView : IClusterObserver
+    {
+        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
+
+        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+        {
+            Batches.Enqueue(changes);
+            return Task.CompletedTask;
+        }
+
+        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
+
+        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
+    }
+
+    private static NodeChange Change(string node, Guid incarnation, long seq) =>
+        new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
+
+    /// <summary>The membership as a test sets it: one silo's status.</summary>
+    private sealed class SettableMembership(SiloAddress silo) : IClusterMembershipService
+    {
+        public SiloStatus Status { get; set; } = SiloStatus.Active;
+
+        public ClusterMembershipSnapshot CurrentSnapshot => new(
+            ImmutableDictionary<SiloAddress, ClusterMember>.Empty.Add(silo, new ClusterMember(silo, Status, "view-silo")), new MembershipVersion(1));
+
+        public IAsyncEnumerable<ClusterMembershipSnapshot> MembershipUpdates => throw new NotSupportedException();
+
+        public ValueTask Refresh(MembershipVersion minimumVersion = default, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public Task<bool> TryKill(SiloAddress siloAddress) => Task.FromResult(false);
+    }
+
+    /// <summary>
+    /// Failed before: a view whose silo was stopping or stopped was still sent every change until the index had left it
+    /// out for 10 s, and each send was an Orleans Error on the silo that stayed (no client for the gone silo's view).
+    /// The view made on the silo is sent changes while its silo is active and none once the membership shows it
+    /// shutting down; a view the test's client holds (on no silo) gets them all, so the sends did happen.
+    /// </summary>
+    [Fact]
+    public async Task A_view_on_a_silo_shown_stopping_is_sent_no_more_changes()
+    {
+        var silo = _cluster.Silos[0].SiloAddress;
+        var onSilo = new RecordingView();
+        var siloReference = _cluster.GetSiloServiceProvider(silo).GetRequiredService<IGrainFactory>().CreateObjectReference<IClusterObserver>(onSilo);
+        Assert.Equal(silo, SiloHostedObserver.SiloOf(siloReference));
+        var onClient = new RecordingView();
+        var clientReference = _cluster.Client.CreateObjectReference<IClusterObserver>(onClient);
+        Assert.Null(SiloHostedObserver.SiloOf(clientReference));
+        var index = _cluster.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key);
+        await index.Subscribe(siloReference);
+        await index.Subscribe(clientReference);
+        var membership = new SettableMembership(silo);
+        var feed = new ClusterFeed(_cluster.Client, NullLogger<ClusterFeed>.Instance, membership);
+        await feed.EnsureFresh();
+        var incarnation = Guid.NewGuid();
+        bool Got(RecordingView view, long seq) => view.Batches.SelectMany(b => b).Any(c => c.Node == "feed-stopping" && c.Seq == seq);
+
+        feed.Publish(Change("feed-stopping", incarnation, 1));
+        await WaitUntil(() => Task.FromResult(Got(onSilo, 1) && Got(onClient, 1)), "the first change at both views");
+
+        membership.Status = SiloStatus.ShuttingDown;
+        feed.Publish(Change("feed-stopping", incarnation, 2));
+        await WaitUntil(() => Task.FromResult(Got(onClient, 2)), "the second change at the client's view");
+        // Active again (as a test can say): the third change reaches the silo's view, sent after the second was not.
+        membership.Status = SiloStatus.Active;
+        feed.Publish(Change("feed-stopping", incarnation, 3));
+        await WaitUntil(() => Task.FromResult(Got(onSilo, 3)), "the third change at the silo's view");
+        Assert.False(Got(onSilo, 2), "the view on the silo shown shutting down was sent a change");
+        GC.KeepAlive(onSilo);
+        GC.KeepAlive(onClient);
     }
 }

@@ -9,7 +9,9 @@ namespace MasOrleans.Tests.Shared;
 /// (how every placement once failed on its first attempt unnoticed). A test declares what it expects with
 /// <see cref="Expect"/>; <see cref="AssertClean"/> fails on anything else.
 /// </summary>
-public sealed class SiloLog : ILoggerProvider
+/// <param name="minimum">Records below Warning are kept too from this level (a test that waits for an expected
+/// Information record); only Warnings and Errors are ever unexpected.</param>
+public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvider
 {
     /// <summary>
     /// The short list of records any test may see, all about the machine rather than the product: Orleans' start-up
@@ -47,6 +49,7 @@ public sealed class SiloLog : ILoggerProvider
     private readonly ConcurrentQueue<LogRecord> _records = new();
     private readonly ConcurrentBag<Regex> _expected = [];
     private int _checked;
+    private readonly LogLevel _minimum = minimum < LogLevel.Warning ? minimum : LogLevel.Warning;
 
     public sealed record LogRecord(LogLevel Level, string Category, string Message, Exception? Exception)
     {
@@ -59,7 +62,7 @@ public sealed class SiloLog : ILoggerProvider
     public void Expect(string pattern) => _expected.Add(new Regex(pattern, RegexOptions.Compiled));
 
     public IReadOnlyList<LogRecord> Unexpected() =>
-        _records.Where(r => !AlwaysAllowed.Any(a => a.IsMatch(r.Message)) && !_expected.Any(e => e.IsMatch(r.Category) || e.IsMatch(r.Message)
+        _records.Where(r => r.Level >= LogLevel.Warning && !AlwaysAllowed.Any(a => a.IsMatch(r.Message)) && !_expected.Any(e => e.IsMatch(r.Category) || e.IsMatch(r.Message)
             || (r.Exception is not null && e.IsMatch(r.Exception.Message)))).ToList();
 
     /// <summary>Fails on unexpected records logged since the last check (each test answers for its own).</summary>
@@ -102,7 +105,7 @@ public sealed class SiloLog : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= log._minimum && logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -14,7 +14,9 @@ namespace MasOrleans.Grains.Nodes;
 /// <see cref="SiloCallBatcher.MaxSenders"/> under a backlog), with what arrives meanwhile in the next (under load, many
 /// reservations a message instead of a request and a response each). Where a node grain lives is learnt from its
 /// answers (<see cref="Reservation.Host"/>; none for a deleted node); a node grain that moved is still reached through
-/// its old silo (a hop more) and its next answer tells where it went.
+/// its old silo (a hop more) and its next answer tells where it went. A node grain whose silo is stopping refuses
+/// (<see cref="Reservation.SiloStopping"/>): once this silo's membership shows that silo stopping, Orleans' directory
+/// has dropped its activations, and the reservation is sent once more, to the node's next activation.
 /// </summary>
 public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
 {
@@ -33,6 +35,14 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
     private SiloStatus Status(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host);
 
     public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        var reservation = await ReserveOnce(node, pod, gpus);
+        if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
+            return reservation;
+        return await ReserveOnce(node, pod, gpus);
+    }
+
+    private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {
         Reservation reservation;
         if (_hostOf.TryGetValue(node, out var host) && !host.Equals(silo.SiloAddress) && Status(host) == SiloStatus.Active)
@@ -58,7 +68,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
             }
             reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
         }
-        if (reservation.Host is { } at) _hostOf[node] = at;
+        if (reservation.Host is { } at && !reservation.SiloStopping) _hostOf[node] = at;
         else _hostOf.TryRemove(node, out _);
         return reservation;
     }

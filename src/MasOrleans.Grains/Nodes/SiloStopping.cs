@@ -1,3 +1,5 @@
+using Orleans.Runtime;
+
 namespace MasOrleans.Grains.Nodes;
 
 /// <summary>
@@ -5,8 +7,9 @@ namespace MasOrleans.Grains.Nodes;
 /// silo's grains afresh). Orleans' directory then lets a node grain's next activation start on another silo, from Redis,
 /// while this one still answers: a reservation stored here after that read was missing from the new activation, which
 /// then listed a bound pod as not there and could give its room away. So this silo's node grains store no more
-/// reservations (<see cref="NodeGrain"/>), and the stop waits for the reservation writes already under way
-/// (<see cref="WritesSettled"/>) before the cluster hears of it.
+/// reservations (<see cref="NodeGrain"/>), the stop waits for the reservation writes already under way
+/// (<see cref="WritesSettled"/>) before it announces itself, and this silo makes no more pods other silos send it
+/// (<c>PodHostService</c>).
 /// </summary>
 public sealed class SiloStopping
 {
@@ -18,6 +21,15 @@ public sealed class SiloStopping
     public void Begin()
     {
         lock (_lock) _stopping = true;
+    }
+
+    /// <summary>Whether the stop began: this silo makes no more pods other silos send it (<c>PodHostService</c>).</summary>
+    public bool IsStopping
+    {
+        get
+        {
+            lock (_lock) return _stopping;
+        }
     }
 
     /// <summary>
@@ -54,5 +66,32 @@ public sealed class SiloStopping
             _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _settled.Task;
         }
+    }
+
+    /// <summary>
+    /// How long a call refused by another silo because it stops waits for this silo's membership to show the stop: the
+    /// silo announces it right after it begins to refuse (SchedulingSiloService), and a scheduling cycle must finish
+    /// well within the queue shard's in-flight timeout.
+    /// </summary>
+    public static readonly TimeSpan AnnouncementWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Whether <paramref name="membership"/> shows <paramref name="silo"/> no longer active within
+    /// <see cref="AnnouncementWait"/>: from then on Orleans' directory has dropped its activations, and a new placement
+    /// leaves it out, so the refused call can be sent again, elsewhere.
+    /// </summary>
+    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo)
+    {
+        using var wait = new CancellationTokenSource(AnnouncementWait);
+        try
+        {
+            // The first snapshot is the current one.
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
+                if (snapshot.GetSiloStatus(silo) != SiloStatus.Active) return true;
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+        }
+        return false;
     }
 }

@@ -16,6 +16,8 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
         var reservation = reserver is null ? await grains.Reference<INodeGrain>(node).Reserve(pod, gpus) : await reserver.Reserve(node, pod, gpus);
+        // Thrown, not refused: no conflict with the node, so the cycle must not try other nodes or mark the pod unschedulable.
+        if (reservation.SiloStopping) throw new NodeSiloStoppingException(node, reservation.Host, reservation.Reason);
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 
