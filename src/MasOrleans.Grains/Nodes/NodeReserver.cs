@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -15,8 +16,9 @@ namespace MasOrleans.Grains.Nodes;
 /// reservations a message instead of a request and a response each). Where a node grain lives is learnt from its
 /// answers (<see cref="Reservation.Host"/>; none for a deleted node); a node grain that moved is still reached through
 /// its old silo (a hop more) and its next answer tells where it went. A node grain whose silo is stopping refuses
-/// (<see cref="Reservation.SiloStopping"/>): once this silo's membership shows that silo stopping, Orleans' directory
-/// has dropped its activations, and the reservation is sent once more, to the node's next activation.
+/// (<see cref="Reservation.SiloStopping"/>): once this silo's membership shows that silo stopping, the reservation is
+/// sent again, until the node's next activation takes it (the directory drops the old one a moment later). The
+/// scheduling cycles and the extender's bind both reserve here.
 /// </summary>
 public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
 {
@@ -39,8 +41,26 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
         var reservation = await ReserveOnce(node, pod, gpus);
         if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
             return reservation;
-        return await ReserveOnce(node, pod, gpus);
+        // This silo's directory takes the announcement a moment after its membership shows it: until then a call can
+        // still reach the stopping activation, which refuses again, or its silo, which rejects it as it closes its
+        // messaging. Asked again, briefly, within the same wait (Reserve is idempotent per pod); the last answer stands.
+        var since = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var last = Stopwatch.GetElapsedTime(since) >= SiloStopping.AnnouncementWait;
+            try
+            {
+                reservation = await ReserveOnce(node, pod, gpus);
+                if (!reservation.SiloStopping || last) return reservation;
+            }
+            catch (Exception e) when (!last && e is OrleansMessageRejectionException or SiloUnavailableException)
+            {
+            }
+            await Task.Delay(StoppingRetryPause);
+        }
     }
+
+    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
 
     private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {

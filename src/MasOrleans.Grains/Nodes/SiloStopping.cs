@@ -77,8 +77,9 @@ public sealed class SiloStopping
 
     /// <summary>
     /// Whether <paramref name="membership"/> shows <paramref name="silo"/> no longer active within
-    /// <see cref="AnnouncementWait"/>: from then on Orleans' directory has dropped its activations, and a new placement
-    /// leaves it out, so the refused call can be sent again, elsewhere.
+    /// <see cref="AnnouncementWait"/>: a new placement then leaves it out, and Orleans' directory drops its activations a
+    /// moment later (a call sent meanwhile still reaches them: <see cref="NodeReserver"/> asks again), so the refused call
+    /// can be sent again, elsewhere.
     /// </summary>
     public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo)
     {
