@@ -38,12 +38,33 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
 
     public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
-        var reservation = await ReserveOnce(node, pod, gpus);
+        Reservation reservation;
+        try
+        {
+            reservation = await ReserveOnce(node, pod, gpus);
+        }
+        catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException)
+        {
+            // The node's silo stopped (or died) with the reservation in flight: Orleans broke the call, and the
+            // reservation may have landed all the same. Asked again at the node's next activation, which holds it if
+            // it did (Reserve is idempotent per pod), rather than failing the cycle, whose pod could then be placed
+            // elsewhere while this node held it.
+            return await ReserveAgain(node, pod, gpus);
+        }
         if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
             return reservation;
-        // This silo's directory takes the announcement a moment after its membership shows it: until then a call can
-        // still reach the stopping activation, which refuses again, or its silo, which rejects it as it closes its
-        // messaging. Asked again, briefly, within the same wait (Reserve is idempotent per pod); the last answer stands.
+        return await ReserveAgain(node, pod, gpus);
+    }
+
+    /// <summary>
+    /// After the node's silo announced its stop (or broke the call): this silo's directory takes the announcement a
+    /// moment after its membership shows it, and until then a call can still reach the stopping activation, which
+    /// refuses again, or its silo, which rejects it as it closes its messaging. Asked again, briefly, within
+    /// <see cref="SiloStopping.AnnouncementWait"/> (Reserve is idempotent per pod); the last answer stands.
+    /// </summary>
+    private async Task<Reservation> ReserveAgain(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        Reservation reservation;
         var since = Stopwatch.GetTimestamp();
         while (true)
         {
@@ -55,6 +76,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
             }
             catch (Exception e) when (!last && e is OrleansMessageRejectionException or SiloUnavailableException)
             {
+                // Asked again after the pause; the last attempt's failure reaches the cycle.
             }
             await Task.Delay(StoppingRetryPause);
         }
