@@ -24,8 +24,10 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
     /// </summary>
     private static readonly string[] GracefulStopAllowed =
     [
-        // Orleans' membership probe to the sibling, unanswered while it closes its messaging (retried next period).
+        // Orleans' membership probe to the sibling, unanswered while it closes its messaging, or broken as it announces
+        // its stop (retried next period).
         @"^warn: Orleans\.Runtime\.MembershipService\.SiloHealthMonitor\[100613\] Did not get response for probe #\d+ to silo ",
+        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ sys\.svc\.clustering/\S+\]->\[\S+ sys\.svc\.clustering/\S+\] Orleans\.Runtime\.IMembershipService\.Ping\(",
         // This silo's view renewal or shard ping in flight to the sibling as Orleans broke it (tried again next period).
         @"^warn: MasOrleans\.Grains\.Scheduling\.SchedulingSiloService\[1104\] Could not renew this silo's cluster view with the index; trying again Orleans\.Runtime\.(SiloUnavailableException|OrleansMessageRejectionException): ",
         // Orleans' note of a request it broke as the sibling announced its stop: a reservation (NodeReserver asks the
@@ -34,12 +36,16 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods)\(",
         // Orleans' note that the stopping silo's grain deactivation stage took over its threshold (every pod grain writes
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
-        @"^warn: Orleans\.Runtime\.SiloLifecycleSubject\[100452\] 'Orleans\.Runtime\.Silo' stopped in stage 'GrainDeactivation \(\d+\)' in ",
+        // Its grain locator's stage, waiting on the pod directory calls below, the same.
+        @"^warn: Orleans\.Runtime\.SiloLifecycleSubject\[100452\] '(Orleans\.Runtime\.Silo|CachedGrainLocator)' stopped in stage '(GrainDeactivation|RuntimeGrainServices) \(\d+\)' in ",
         // A one-way Retry (a shard asks every waiting pod each ReconcileSeconds, and all of them as it moves) reaching a
         // pod on the stopping silo as its activation stops or after the silo closed its messaging: Orleans forwards it,
         // finds the silo shutting down, or drops it (its target has no silo when Orleans could not address it). The
         // next pass asks again. Not removed: the shards' sweep still sends to pods on a silo it knows to be stopping.
         @"^(warn|fail): Orleans\.[\w.]+\[\d+\] (Failed to (forward|address)|Dropping) message OneWay \[[^\]]+\]->\[[^\]]*mas-pod/\S+\] MasOrleans\.Abstractions\.Grains\.IPodGrain\.Retry\(\) .*(Unable to create local activation|is shutting down|blocking application messages)",
+        // The pod directory's answer (kept by the pod's shard, on the other silo) to a call the stopping silo made for one
+        // of its pods (a lookup to forward a message such as that Retry), arriving after it blocked application messages.
+        @"^warn: Orleans\.Messaging\[101039\] Dropping message IsAlwaysInterleave Response \[\S+ mas-scheduling-queue/\d+\]->\[\S+ sys\.client/hosted-\S+\] \[GrainAddress GrainId mas-pod/",
     ];
 
     /// <summary>
