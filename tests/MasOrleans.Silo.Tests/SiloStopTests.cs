@@ -38,14 +38,6 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
         // Its grain locator's stage, waiting on the pod directory calls below, the same.
         @"^warn: Orleans\.Runtime\.SiloLifecycleSubject\[100452\] '(Orleans\.Runtime\.Silo|CachedGrainLocator)' stopped in stage '(GrainDeactivation|RuntimeGrainServices) \(\d+\)' in ",
-        // A one-way Retry (a shard asks every waiting pod each ReconcileSeconds, and all of them as it moves) reaching a
-        // pod on the stopping silo as its activation stops or after the silo closed its messaging: Orleans forwards it,
-        // finds the silo shutting down, or drops it (its target has no silo when Orleans could not address it). The
-        // next pass asks again. Not removed: the shards' sweep still sends to pods on a silo it knows to be stopping.
-        @"^(warn|fail): Orleans\.[\w.]+\[\d+\] (Failed to (forward|address)|Dropping) message OneWay \[[^\]]+\]->\[[^\]]*mas-pod/\S+\] MasOrleans\.Abstractions\.Grains\.IPodGrain\.Retry\(\) .*(Unable to create local activation|is shutting down|blocking application messages)",
-        // The pod directory's answer (kept by the pod's shard, on the other silo) to a call the stopping silo made for one
-        // of its pods (a lookup to forward a message such as that Retry), arriving after it blocked application messages.
-        @"^warn: Orleans\.Messaging\[101039\] Dropping message IsAlwaysInterleave Response \[\S+ mas-scheduling-queue/\d+\]->\[\S+ sys\.client/hosted-\S+\] \[GrainAddress GrainId mas-pod/",
     ];
 
     /// <summary>

@@ -14,6 +14,9 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     /// <summary>Entries a migration brought with it (<see cref="OnRehydrate"/>).</summary>
     private List<GrainAddress>? _migratedActivations;
 
+    /// <summary>Pods to ask to enqueue again once their activation on a stopping silo unregisters (<see cref="AskToEnqueue"/>).</summary>
+    private readonly HashSet<string> _askOnDeparture = new(StringComparer.Ordinal);
+
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
 
@@ -76,7 +79,37 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     public Task<GrainAddress?> Lookup(GrainId pod) =>
         _activations.TryLookup(pod, out var address) ? Task.FromResult(address) : throw Closed();
 
-    public Task Unregister(GrainAddress address) => _activations.TryUnregister(address) ? Task.CompletedTask : throw Closed();
+    public Task Unregister(GrainAddress address)
+    {
+        if (!_activations.TryUnregister(address)) throw Closed();
+        // The pod's activation left its stopping silo: asked now, it is activated again here.
+        if (_askOnDeparture.Count > 0 && address.GrainId.Key.ToString() is { } pod && _askOnDeparture.Remove(pod))
+            _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Asks a pod to enqueue again (the one-way Retry), unless its activation is on a silo that stops. Sent there, the
+    /// Retry met the activation as it deactivated, or no activation: the stopping silo then forwarded it, looking the pod
+    /// up in this partition, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
+    /// dropped the Retry itself. Such a pod is asked once that activation unregisters (<see cref="Unregister"/>); should
+    /// the silo die first, the reconciliation's next pass asks it.
+    /// </summary>
+    private void AskToEnqueue(string pod)
+    {
+        if (OnStoppingSilo(pod))
+        {
+            _askOnDeparture.Add(pod);
+            return;
+        }
+        _askOnDeparture.Remove(pod);
+        _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+    }
+
+    /// <summary>Whether the pod's registered activation is on a silo this silo's membership shows stopping.</summary>
+    private bool OnStoppingSilo(string pod) =>
+        _activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId()) is { } host
+        && membership.CurrentSnapshot.GetSiloStatus(host) is SiloStatus.ShuttingDown or SiloStatus.Stopping;
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Queue shard {Shard} could not learn which of its pods silo {Silo} hosts; those pods may be activated again elsewhere")]
     private static partial void LogHostedPodsUnknown(ILogger logger, Exception error, int shard, SiloAddress silo);

@@ -100,7 +100,7 @@ public sealed partial class SchedulingQueueGrain(
         }
         // Activated on a silo that is stopping (a call reached the shard there): its next activation, elsewhere, asks them.
         if (!localShards.Stopping)
-            foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+            foreach (var pod in waiting) AskToEnqueue(pod);
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
 
@@ -158,6 +158,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
+        _askOnDeparture.Remove(pod);
         view.ForgetAssumed(pod);
         Pump();
         return Task.CompletedTask;
