@@ -7,15 +7,24 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>The directory entries of this shard's pod grains (<see cref="PodActivationDirectory"/>): what other silos ask.</summary>
 public sealed partial class SchedulingQueueGrain : IPodActivations
 {
-    private const string MigratedActivations = "activations";
+    private const string MigratedActivations = "activations", MigratedFromStoppingSilo = "left-stopping-silo";
 
     private PodActivationPartition _activations = null!;
 
     /// <summary>Entries a migration brought with it (<see cref="OnRehydrate"/>).</summary>
     private List<GrainAddress>? _migratedActivations;
 
-    /// <summary>Pods to ask to enqueue again once their activation on a stopping silo unregisters (<see cref="AskToEnqueue"/>).</summary>
-    private readonly HashSet<string> _askOnDeparture = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The silo this activation moved from (<see cref="MoveHomeWhenIdle"/>) after that silo began its graceful stop,
+    /// before the cluster heard of it: its pods there are leaving it, though the membership may still show it active.
+    /// </summary>
+    private SiloAddress? _leftStoppingSilo;
+
+    /// <summary>
+    /// Pods not asked to enqueue again yet because their activation was on a stopping silo, each with that silo
+    /// (<see cref="AskToEnqueue"/>); asked by the sweep once the membership shows that silo gone.
+    /// </summary>
+    private readonly Dictionary<string, SiloAddress> _askOnceGone = new(StringComparer.Ordinal);
 
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
@@ -79,37 +88,44 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     public Task<GrainAddress?> Lookup(GrainId pod) =>
         _activations.TryLookup(pod, out var address) ? Task.FromResult(address) : throw Closed();
 
-    public Task Unregister(GrainAddress address)
-    {
-        if (!_activations.TryUnregister(address)) throw Closed();
-        // The pod's activation left its stopping silo: asked now, it is activated again here.
-        if (_askOnDeparture.Count > 0 && address.GrainId.Key.ToString() is { } pod && _askOnDeparture.Remove(pod))
-            _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
-        return Task.CompletedTask;
-    }
+    public Task Unregister(GrainAddress address) => _activations.TryUnregister(address) ? Task.CompletedTask : throw Closed();
 
     /// <summary>
     /// Asks a pod to enqueue again (the one-way Retry), unless its activation is on a silo that stops. Sent there, the
     /// Retry met the activation as it deactivated, or no activation: the stopping silo then forwarded it, looking the pod
-    /// up in this partition, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
-    /// dropped the Retry itself. Such a pod is asked once that activation unregisters (<see cref="Unregister"/>); should
-    /// the silo die first, the reconciliation's next pass asks it.
+    /// up with this shard, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
+    /// could not place it and dropped the Retry (Error 100071), and the pod waited unqueued. Nor may it be sent as soon
+    /// as the pod left: Orleans' cache of where grains live still names the stopping silo until the membership shows it
+    /// dead. Such a pod is asked by the sweep then (<see cref="AskThoseWhoseSiloIsGone"/>).
     /// </summary>
     private void AskToEnqueue(string pod)
     {
-        if (OnStoppingSilo(pod))
+        if (_activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId()) is { } host && IsStopping(host))
         {
-            _askOnDeparture.Add(pod);
+            _askOnceGone[pod] = host;
             return;
         }
-        _askOnDeparture.Remove(pod);
+        _askOnceGone.Remove(pod);
         _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
     }
 
-    /// <summary>Whether the pod's registered activation is on a silo this silo's membership shows stopping.</summary>
-    private bool OnStoppingSilo(string pod) =>
-        _activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId()) is { } host
-        && membership.CurrentSnapshot.GetSiloStatus(host) is SiloStatus.ShuttingDown or SiloStatus.Stopping;
+    private void AskThoseWhoseSiloIsGone()
+    {
+        if (_askOnceGone.Count == 0) return;
+        foreach (var (pod, _) in _askOnceGone.Where(kv => !IsStopping(kv.Value)).ToList())
+        {
+            _askOnceGone.Remove(pod);
+            _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+        }
+    }
+
+    /// <summary>Stopping by this silo's membership, or the stopping silo this shard left while the membership still lists it.</summary>
+    private bool IsStopping(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host) switch
+    {
+        SiloStatus.ShuttingDown or SiloStatus.Stopping => true,
+        SiloStatus.Dead or SiloStatus.None => false,
+        _ => host.Equals(_leftStoppingSilo),
+    };
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Queue shard {Shard} could not learn which of its pods silo {Silo} hosts; those pods may be activated again elsewhere")]
     private static partial void LogHostedPodsUnknown(ILogger logger, Exception error, int shard, SiloAddress silo);

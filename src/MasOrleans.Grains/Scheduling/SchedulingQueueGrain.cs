@@ -158,7 +158,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
-        _askOnDeparture.Remove(pod);
+        _askOnceGone.Remove(pod);
         view.ForgetAssumed(pod);
         Pump();
         return Task.CompletedTask;
@@ -339,6 +339,7 @@ public sealed partial class SchedulingQueueGrain(
             _inFlight.Remove(pod);
             _queue.Requeue(pod, now);
         }
+        AskThoseWhoseSiloIsGone();
         Pump();
         return Task.CompletedTask;
     }
@@ -351,6 +352,8 @@ public sealed partial class SchedulingQueueGrain(
         context.TryAddValue(MigratedPods, pods);
         context.TryAddValue(MigratedDeletions, deletions);
         context.TryAddValue(MigratedActivations, CloseActivations());
+        // A move decided after this silo began to stop (its membership still shows it active until it announces the stop).
+        if (localShards.Stopping) context.TryAddValue(MigratedFromStoppingSilo, silo.SiloAddress);
     }
 
     public void OnRehydrate(IRehydrationContext context)
@@ -359,6 +362,7 @@ public sealed partial class SchedulingQueueGrain(
         context.TryGetValue<Dictionary<string, long>>(MigratedDeletions, out var deletions);
         _pods.Restore(pods, deletions ?? []);
         if (context.TryGetValue<List<GrainAddress>>(MigratedActivations, out var activations)) _migratedActivations = activations;
+        if (context.TryGetValue<SiloAddress>(MigratedFromStoppingSilo, out var left)) _leftStoppingSilo = left;
         _rehydrated = true;
     }
 
