@@ -36,7 +36,7 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods)\(",
         // Orleans' note that the stopping silo's grain deactivation stage took over its threshold (every pod grain writes
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
-        // Its grain locator's stage, waiting on the pod directory calls below, the same.
+        // Its grain locator's stage, waiting on pod directory calls to the sibling, the same.
         @"^warn: Orleans\.Runtime\.SiloLifecycleSubject\[100452\] '(Orleans\.Runtime\.Silo|CachedGrainLocator)' stopped in stage '(GrainDeactivation|RuntimeGrainServices) \(\d+\)' in ",
     ];
 
