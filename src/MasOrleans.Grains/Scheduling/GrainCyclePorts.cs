@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
+using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -33,16 +35,51 @@ public sealed class GrainCyclePorts(IGrainFactory grains, Action<PodEntry>? sche
 
     public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
     {
-        var entry = await grains.Reference<IPodGrain>(pod.Name).MarkScheduled(
-            new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy, pod.CreatedAt));
+        var placement = new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy, pod.CreatedAt);
+        var entry = await AskPodAgainIfBroken(() => grains.Reference<IPodGrain>(pod.Name).MarkScheduled(placement));
         if (entry is null) return false;
         scheduled?.Invoke(entry);
         return true;
     }
 
     public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
-        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
+        await AskPodAgainIfBroken(async () =>
+        {
+            await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
+            return true;
+        });
 
     public async ValueTask NominationCleared(PodSpec pod, string node) =>
-        await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+        await AskPodAgainIfBroken(async () =>
+        {
+            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+            return true;
+        });
+
+    /// <summary>
+    /// A pod whose activation is on a silo stopping gracefully: Orleans rejects the call as that silo closes its
+    /// messaging (or breaks it as the silo announces its stop), and the pod's next activation, elsewhere, is reached a
+    /// moment later, once the pod left. Asked again, briefly, within <see cref="SiloStopping.AnnouncementWait"/>, as
+    /// <see cref="NodeReserver"/> asks a node; the last failure reaches the cycle. Only for calls a pod answers the same
+    /// when asked twice (a placement it already took, a failure or a cleared nomination it already recorded):
+    /// a broken call may have landed.
+    /// </summary>
+    private static async Task<T> AskPodAgainIfBroken<T>(Func<Task<T>> call)
+    {
+        var since = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException
+                && Stopwatch.GetElapsedTime(since) < SiloStopping.AnnouncementWait)
+            {
+                await Task.Delay(StoppingRetryPause);
+            }
+        }
+    }
+
+    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
 }
