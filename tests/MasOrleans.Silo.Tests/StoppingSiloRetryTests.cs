@@ -6,6 +6,7 @@ using MasOrleans.Silo.Tests.Infrastructure;
 using MasOrleans.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Core.Internal;
 using Orleans.Runtime;
 
 namespace MasOrleans.Silo.Tests;
@@ -144,6 +145,60 @@ public sealed class StoppingSiloRetryTests : IDisposable
             var early = retries.Where(r => addresses[0].Equals(r.Host)).Take(5).ToList();
             Assert.True(early.Count == 0, $"Retries sent to pods on the silo that began to stop: {string.Join(", ", early)}");
             await AssertPlacedOnceRoomAppears(staying, pods);
+        }
+        finally
+        {
+            if (stopping is not null) await stopping.DisposeAsync();
+            if (staying is not null) await staying.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Failed before: a shard activated afresh on the silo that stays (its previous activation gone) while the other
+    /// silo had begun to stop, before the cluster heard of it, asked that silo which of its pods it hosts, and then sent
+    /// each waiting pod there a Retry at once, the membership showing that silo active still (SiloStopTests' rolling
+    /// restart: Orleans Error 100071 "Failed to address message ... is shutting down" on the stopping silo). The answer
+    /// now says the silo is stopping, and those pods are asked once they left it.
+    /// </summary>
+    [Fact]
+    public async Task A_fresh_shard_holds_the_Retries_of_pods_on_a_silo_that_said_it_began_to_stop_and_asks_them_once_they_left_it()
+    {
+        var retries = new ConcurrentQueue<Retry>();
+        var stopping = await Start(new ConcurrentQueue<Retry>());
+        SiloHost? staying = null;
+        try
+        {
+            var shards = stopping.Services.GetRequiredService<IOptions<SchedulerOptions>>().Value.QueueShards;
+            // Every shard, and so every pod, on the first silo; the shards whose home is the second move there, the pods stay.
+            var pods = Enumerable.Range(0, 4 * shards).Select(i => $"fresh-{i}").ToList();
+            await CreateWaiting(stopping, pods);
+            staying = await Start(retries);
+            var addresses = new[] { AddressOf(stopping), AddressOf(staying) };
+            var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, addresses).Equals(addresses[1])).ToList();
+            Assert.NotEmpty(moved);
+            var table = staying.Services.GetRequiredService<PodActivationTable>();
+            await FaultScenarios.WaitUntil(() => moved.All(k => table.TryGet(k, out _)), 30);
+            var movedPods = pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList();
+            // The stop's first step (SchedulingSiloService); the cluster hears of it later.
+            stopping.Services.GetRequiredService<LocalShards>().Stop();
+            retries.Clear();
+
+            // Each moved shard activated afresh on the silo that stays: it asks the first silo for its pods there.
+            var grains = staying.Services.GetRequiredService<IGrainFactory>();
+            foreach (var k in moved)
+            {
+                var shard = grains.GetGrain<IPodActivations>(QueueShards.Key(k));
+                await shard.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+                var pod = movedPods.First(p => QueueShards.Of(p, shards) == k);
+                Assert.Equal(addresses[0], (await shard.Lookup(grains.GetGrain<IPodGrain>(pod).GetGrainId()))?.SiloAddress);
+            }
+            // A fresh activation sends its Retries before it answers its first call.
+            var early = retries.Where(r => addresses[0].Equals(r.Host)).Take(5).ToList();
+            Assert.True(early.Count == 0, $"Retries sent to pods on the silo that began to stop: {string.Join(", ", early)}");
+
+            await stopping.DisposeAsync();
+            stopping = null;
+            await AssertPlacedOnceRoomAppears(staying, movedPods);
         }
         finally
         {

@@ -17,10 +17,11 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>This silo's pods: which it hosts (<see cref="PodActivationTable"/>), and creations sent here.</summary>
 [Reentrant]
 public sealed class PodHostService(GrainId id, Silo silo, ILoggerFactory loggers, PodActivationTable table, IGrainFactory grains,
-    IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions, SiloStopping stopping)
+    IOptions<SiloMessagingOptions> messaging, ExceptionCodec exceptions, SiloStopping stopping, LocalShards shards)
     : GrainService(id, silo, loggers), IPodHostService
 {
-    public Task<List<GrainAddress>> HostedPods(int shard, int shardCount) => Task.FromResult(table.HostedOf(shard, shardCount));
+    /// <remarks>Stopping from the stop's first step (<see cref="LocalShards.Stopping"/>), before the cluster hears of it.</remarks>
+    public Task<HostedPods> HostedPods(int shard, int shardCount) => Task.FromResult(new HostedPods(table.HostedOf(shard, shardCount), shards.Stopping));
 
     /// <remarks>
     /// Refused, untouched, once this silo stops (<see cref="SiloStopping"/>): a pod grain made here now would be looked up

@@ -15,16 +15,18 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     private List<GrainAddress>? _migratedActivations;
 
     /// <summary>
-    /// The silo this activation moved from (<see cref="MoveHomeWhenIdle"/>) after that silo began its graceful stop,
-    /// before the cluster heard of it: its pods there are leaving it, though the membership may still show it active.
+    /// Silos that began a graceful stop before the cluster heard of it, as this activation learnt: the one it moved from
+    /// (<see cref="MoveHomeWhenIdle"/>), and those whose <see cref="IPodHostService.HostedPods"/> answer said so. Their
+    /// pods are leaving them, though the membership may still show them active.
     /// </summary>
-    private SiloAddress? _leftStoppingSilo;
+    private readonly HashSet<SiloAddress> _stoppingSilos = [];
 
     /// <summary>
-    /// Pods not asked to enqueue again yet because their activation was on a stopping silo, each with that silo
-    /// (<see cref="AskToEnqueue"/>); asked by the sweep once the membership shows that silo gone.
+    /// Pods not asked to enqueue again yet because their activation was on a stopping silo, each with that silo, or with
+    /// none when no activation was registered while some silo stopped (<see cref="AskToEnqueue"/>); asked by the sweep
+    /// once the membership shows that silo (or every stopping silo) gone.
     /// </summary>
-    private readonly Dictionary<string, SiloAddress> _askOnceGone = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SiloAddress?> _askOnceGone = new(StringComparer.Ordinal);
 
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
@@ -61,7 +63,9 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         {
             try
             {
-                return await hosts.On(other).HostedPods(Shard, shards).WaitAsync(HostedPodsTimeout);
+                var hosted = await hosts.On(other).HostedPods(Shard, shards).WaitAsync(HostedPodsTimeout);
+                if (hosted.SiloStopping) _stoppingSilos.Add(other);
+                return hosted.Pods;
             }
             catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
             {
@@ -95,12 +99,15 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     /// Retry met the activation as it deactivated, or no activation: the stopping silo then forwarded it, looking the pod
     /// up with this shard, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
     /// could not place it and dropped the Retry (Error 100071), and the pod waited unqueued. Nor may it be sent as soon
-    /// as the pod left: Orleans' cache of where grains live still names the stopping silo until the membership shows it
-    /// dead. Such a pod is asked by the sweep then (<see cref="AskThoseWhoseSiloIsGone"/>).
+    /// as the pod left: Orleans' cache of where grains live (CachedGrainLocator) still names the stopping silo until the
+    /// membership shows it dead, and a pod with no registered activation may have just left one (this silo's cache then
+    /// sends the Retry there all the same), so while a silo stops such a pod waits too. Such pods are asked by the sweep
+    /// then (<see cref="AskThoseWhoseSiloIsGone"/>).
     /// </summary>
     private void AskToEnqueue(string pod)
     {
-        if (_activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId()) is { } host && IsStopping(host))
+        var host = _activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId());
+        if (MayHaveLeftAStoppingSilo(host))
         {
             _askOnceGone[pod] = host;
             return;
@@ -112,19 +119,23 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     private void AskThoseWhoseSiloIsGone()
     {
         if (_askOnceGone.Count == 0) return;
-        foreach (var (pod, _) in _askOnceGone.Where(kv => !IsStopping(kv.Value)).ToList())
+        foreach (var (pod, _) in _askOnceGone.Where(kv => !MayHaveLeftAStoppingSilo(kv.Value)).ToList())
         {
             _askOnceGone.Remove(pod);
             _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
         }
     }
 
-    /// <summary>Stopping by this silo's membership, or the stopping silo this shard left while the membership still lists it.</summary>
+    /// <summary>Its activation is on a stopping silo, or none is registered while any silo stops.</summary>
+    private bool MayHaveLeftAStoppingSilo(SiloAddress? host) =>
+        host is not null ? IsStopping(host) : membership.CurrentSnapshot.Members.Keys.Any(IsStopping);
+
+    /// <summary>Stopping by this silo's membership, or by what this activation learnt while the membership still lists it active (<see cref="_stoppingSilos"/>).</summary>
     private bool IsStopping(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host) switch
     {
         SiloStatus.ShuttingDown or SiloStatus.Stopping => true,
         SiloStatus.Dead or SiloStatus.None => false,
-        _ => host.Equals(_leftStoppingSilo),
+        _ => _stoppingSilos.Contains(host),
     };
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Queue shard {Shard} could not learn which of its pods silo {Silo} hosts; those pods may be activated again elsewhere")]

@@ -362,7 +362,7 @@ public sealed partial class SchedulingQueueGrain(
         context.TryGetValue<Dictionary<string, long>>(MigratedDeletions, out var deletions);
         _pods.Restore(pods, deletions ?? []);
         if (context.TryGetValue<List<GrainAddress>>(MigratedActivations, out var activations)) _migratedActivations = activations;
-        if (context.TryGetValue<SiloAddress>(MigratedFromStoppingSilo, out var left)) _leftStoppingSilo = left;
+        if (context.TryGetValue<SiloAddress>(MigratedFromStoppingSilo, out var left) && left is not null) _stoppingSilos.Add(left);
         _rehydrated = true;
     }
 
