@@ -31,9 +31,10 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         // This silo's view renewal or shard ping in flight to the sibling as Orleans broke it (tried again next period).
         @"^warn: MasOrleans\.Grains\.Scheduling\.SchedulingSiloService\[1104\] Could not renew this silo's cluster view with the index; trying again Orleans\.Runtime\.(SiloUnavailableException|OrleansMessageRejectionException): ",
         // Orleans' note of a request it broke as the sibling announced its stop: a reservation (NodeReserver asks the
-        // node's next activation again, so the cycle goes on; a failed cycle, 1203/1207, is not allowed) or a creation
-        // batch (its POSTs answered 503 with Retry-After; the client asks again).
-        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods)\(",
+        // node's next activation again, so the cycle goes on; a failed cycle, 1203/1207, is not allowed), a creation
+        // batch (its POSTs answered 503 with Retry-After; the client asks again), or a fresh shard's question which of
+        // its pods the sibling hosts (answered, none, once the membership shows the sibling dead).
+        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods|IPodHostService\.HostedPods)\(",
         // Orleans' note that the stopping silo's grain deactivation stage took over its threshold (every pod grain writes
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
         // Its grain locator's stage, waiting on pod directory calls to the sibling, the same.

@@ -95,4 +95,23 @@ public sealed class SiloStopping
         }
         return false;
     }
+
+    /// <summary>
+    /// Whether <paramref name="membership"/> shows <paramref name="silo"/> dead (or no longer lists it) within
+    /// <paramref name="wait"/>: a silo stopping gracefully marks itself dead once its grains are gone.
+    /// </summary>
+    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo, TimeSpan wait)
+    {
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            // The first snapshot is the current one.
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(timeout.Token))
+                if (snapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None) return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+        }
+        return false;
+    }
 }

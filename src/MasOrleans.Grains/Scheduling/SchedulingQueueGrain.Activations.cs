@@ -1,4 +1,5 @@
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -30,6 +31,9 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
 
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a fresh shard waits for a silo that did not answer to be shown dead (a graceful stop deactivates its grains first).</summary>
+    private static readonly TimeSpan StoppedSiloWait = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Live unless its silo is declared dead, or is missing from a membership snapshot newer than the entry (pruned
@@ -69,6 +73,10 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
             }
             catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
             {
+                // A silo stopping gracefully (not one that crashed) breaks the call as it announces the stop and closes
+                // its messaging, its pods still deactivating: once the membership shows it dead it hosts none, which is
+                // the answer (none before that would let a pod still there be activated a second time).
+                if (IsStopping(other) && await SiloStopping.Gone(membership, other, StoppedSiloWait)) return [];
                 // Loud: a live silo's pods of this shard may be activated a second time if they are asked for.
                 LogHostedPodsUnknown(logger, e, Shard, other);
                 return [];
