@@ -179,6 +179,8 @@ public sealed class StoppingSiloRetryTests : IDisposable
             var table = staying.Services.GetRequiredService<PodActivationTable>();
             await FaultScenarios.WaitUntil(() => moved.All(k => table.TryGet(k, out _)), 30);
             var movedPods = pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList();
+            // The moved activations ask their waiting pods after their partitions open: not counted below.
+            await FaultScenarios.WaitUntil(() => !movedPods.Except(retries.Select(r => r.Pod)).Any(), 30);
             // The stop's first step (SchedulingSiloService); the cluster hears of it later.
             stopping.Services.GetRequiredService<LocalShards>().Stop();
             retries.Clear();
