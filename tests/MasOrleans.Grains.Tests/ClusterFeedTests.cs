@@ -139,19 +139,8 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
 /// The feed and a view on a silo shown stopping, on a cluster of its own: the index lists a view until its 10 s expiry,
 /// and a view object on a silo collected after its test makes that silo log a Warning for each later send.
 /// </summary>
-public sealed class ClusterFeedStoppingSiloTests : IAsyncLifetime
+public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
 {
-    private readonly SiloLog _log = new();
-    private InProcessTestCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _cluster = GrainClusterFixture.Build(1, _log, new OutageNodeBindingStore());
-        await _cluster.DeployAsync();
-    }
-
-    public Task DisposeAsync() => GrainClusterFixture.DisposeAndCheck(_cluster, _log);
-
     private sealed class RecordingView : IClusterObserver
     {
         public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
@@ -194,18 +183,18 @@ public sealed class ClusterFeedStoppingSiloTests : IAsyncLifetime
     [Fact]
     public async Task A_view_on_a_silo_shown_stopping_is_sent_no_more_changes()
     {
-        var silo = _cluster.Silos[0].SiloAddress;
+        var silo = Cluster.Silos[0].SiloAddress;
         var onSilo = new RecordingView();
-        var siloReference = _cluster.GetSiloServiceProvider(silo).GetRequiredService<IGrainFactory>().CreateObjectReference<IClusterObserver>(onSilo);
+        var siloReference = Cluster.GetSiloServiceProvider(silo).GetRequiredService<IGrainFactory>().CreateObjectReference<IClusterObserver>(onSilo);
         Assert.Equal(silo, SiloHostedObserver.SiloOf(siloReference));
         var onClient = new RecordingView();
-        var clientReference = _cluster.Client.CreateObjectReference<IClusterObserver>(onClient);
+        var clientReference = Cluster.Client.CreateObjectReference<IClusterObserver>(onClient);
         Assert.Null(SiloHostedObserver.SiloOf(clientReference));
-        var index = _cluster.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key);
+        var index = Cluster.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         await index.Subscribe(siloReference);
         await index.Subscribe(clientReference);
         var membership = new SettableMembership(silo);
-        var feed = new ClusterFeed(_cluster.Client, NullLogger<ClusterFeed>.Instance, membership);
+        var feed = new ClusterFeed(Cluster.Client, NullLogger<ClusterFeed>.Instance, membership);
         await feed.EnsureFresh();
         var incarnation = Guid.NewGuid();
         bool Got(RecordingView view, long seq) => view.Batches.SelectMany(b => b).Any(c => c.Node == "feed-stopping" && c.Seq == seq);

@@ -152,10 +152,10 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
     [Fact]
     public async Task A_creation_sent_to_a_silo_that_stops_is_refused_untouched_and_made_on_the_survivor_once_the_stop_is_announced()
     {
-        var grains = _cluster.Client;
+        var grains = Cluster.Client;
         var (shards, first, joined, _, moved) = await JoinSecondSilo();
-        var creator = _cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
-        _cluster.GetSiloServiceProvider(joined).GetRequiredService<Nodes.SiloStopping>().Begin();
+        var creator = Cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
+        Cluster.GetSiloServiceProvider(joined).GetRequiredService<Nodes.SiloStopping>().Begin();
 
         var refused = QueueShardPod(moved[0], shards, "refused");
         await Assert.ThrowsAsync<SiloUnavailableException>(() => creator.Create(PodOf(refused, cpuMilli: 1), null));
@@ -165,7 +165,7 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
         // Refused again, then sent to the survivor once the stop is announced (within the creation's wait).
         var made = QueueShardPod(moved[0], shards, "made");
         var creation = creator.Create(PodOf(made, cpuMilli: 1), null);
-        await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
+        await Cluster.StopSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
         var outcome = (await creation).Outcome;
         Assert.True(outcome.IsOk, outcome.Message);
         Assert.Equal(made, (await grains.GetGrain<IPodGrain>(made).Get())?.Spec.Name);
