@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
 using System.Reflection;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
@@ -159,21 +158,6 @@ public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
     private static NodeChange Change(string node, Guid incarnation, long seq) =>
         new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
 
-    /// <summary>The membership as a test sets it: one silo's status.</summary>
-    private sealed class SettableMembership(SiloAddress silo) : IClusterMembershipService
-    {
-        public SiloStatus Status { get; set; } = SiloStatus.Active;
-
-        public ClusterMembershipSnapshot CurrentSnapshot => new(
-            ImmutableDictionary<SiloAddress, ClusterMember>.Empty.Add(silo, new ClusterMember(silo, Status, "view-silo")), new MembershipVersion(1));
-
-        public IAsyncEnumerable<ClusterMembershipSnapshot> MembershipUpdates => throw new NotSupportedException();
-
-        public ValueTask Refresh(MembershipVersion minimumVersion = default, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-        public Task<bool> TryKill(SiloAddress siloAddress) => Task.FromResult(false);
-    }
-
     /// <summary>
     /// Failed before: a view whose silo was stopping or stopped was still sent every change until the index had left it
     /// out for 10 s, and each send was an Orleans Error on the silo that stayed (no client for the gone silo's view).
@@ -193,7 +177,8 @@ public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
         var index = Cluster.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key);
         await index.Subscribe(siloReference);
         await index.Subscribe(clientReference);
-        var membership = new SettableMembership(silo);
+        var membership = new SettableMembership();
+        membership.Set(silo, SiloStatus.Active);
         var feed = new ClusterFeed(Cluster.Client, NullLogger<ClusterFeed>.Instance, membership);
         await feed.EnsureFresh();
         var incarnation = Guid.NewGuid();
@@ -202,11 +187,11 @@ public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
         feed.Publish(Change("feed-stopping", incarnation, 1));
         await WaitUntil(() => Task.FromResult(Got(onSilo, 1) && Got(onClient, 1)), "the first change at both views");
 
-        membership.Status = SiloStatus.ShuttingDown;
+        membership.Set(silo, SiloStatus.ShuttingDown);
         feed.Publish(Change("feed-stopping", incarnation, 2));
         await WaitUntil(() => Task.FromResult(Got(onClient, 2)), "the second change at the client's view");
         // Active again (as a test can say): the third change reaches the silo's view, sent after the second was not.
-        membership.Status = SiloStatus.Active;
+        membership.Set(silo, SiloStatus.Active);
         feed.Publish(Change("feed-stopping", incarnation, 3));
         await WaitUntil(() => Task.FromResult(Got(onSilo, 3)), "the third change at the silo's view");
         Assert.False(Got(onSilo, 2), "the view on the silo shown shutting down was sent a change");

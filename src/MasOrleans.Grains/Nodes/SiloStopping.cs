@@ -96,13 +96,17 @@ public sealed class SiloStopping
         return false;
     }
 
+    /// <summary>How long a call broken by another silo's graceful stop waits for it to be shown dead (it deactivates its grains first).</summary>
+    public static readonly TimeSpan GoneWait = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Whether <paramref name="membership"/> shows <paramref name="silo"/> dead (or no longer lists it) within
-    /// <paramref name="wait"/>: a silo stopping gracefully marks itself dead once its grains are gone.
+    /// <see cref="GoneWait"/>: a silo stopping gracefully marks itself dead once its grains are gone, and Orleans' cache
+    /// of where grains live (CachedGrainLocator) names it until then.
     /// </summary>
-    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo, TimeSpan wait)
+    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo)
     {
-        using var timeout = new CancellationTokenSource(wait);
+        using var timeout = new CancellationTokenSource(GoneWait);
         try
         {
             // The first snapshot is the current one.

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.GrainDirectory;
@@ -40,9 +41,9 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
         GrainAddress? winner = null;
         try
         {
-            winner = table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
-                ? registered
-                : await Shard(shard).Register(address, previousAddress);
+            winner = await AskedAgainOnceStoppingSilosAreGone(() => table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
+                ? Task.FromResult<GrainAddress?>(registered)
+                : Shard(shard).Register(address, previousAddress));
             return winner;
         }
         finally
@@ -60,7 +61,11 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
         table.NotHosted(address);
         var shard = QueueShards.Of(address.GrainId, options.Value.QueueShards);
         if (table.TryGet(shard, out var local) && local.TryUnregister(address)) return Task.CompletedTask;
-        return LastSiloStopping() ? Task.CompletedTask : Shard(shard).Unregister(address);
+        return LastSiloStopping() ? Task.CompletedTask : AskedAgainOnceStoppingSilosAreGone(async () =>
+        {
+            if (!(table.TryGet(shard, out var here) && here.TryUnregister(address))) await Shard(shard).Unregister(address);
+            return true;
+        });
     }
 
     private bool LastSiloStopping()
@@ -73,9 +78,35 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
     public Task<GrainAddress?> Lookup(GrainId grainId)
     {
         var shard = QueueShards.Of(grainId, options.Value.QueueShards);
-        return table.TryGet(shard, out var local) && local.TryLookup(grainId, out var address)
+        return AskedAgainOnceStoppingSilosAreGone(() => table.TryGet(shard, out var local) && local.TryLookup(grainId, out var address)
             ? Task.FromResult(address)
-            : Shard(shard).Lookup(grainId);
+            : Shard(shard).Lookup(grainId));
+    }
+
+    /// <summary>
+    /// A shard on a silo stopping gracefully is leaving it: a call to it breaks as that silo closes its messaging
+    /// (SiloUnavailableException, or Orleans' rejection), and this silo's cache of where grains live names that silo
+    /// until the membership shows it dead (SiloStopping.Gone). A pod created or asked here meanwhile failed (a creation
+    /// retried on this silo once the stop was announced, its registration sent to the stopping one). So a broken call
+    /// is asked once more, after every other silo the membership shows stopping is gone (at most
+    /// <see cref="SiloStopping.GoneWait"/>): it then reaches the shard's next activation, which knows what each silo
+    /// hosts, this pod too (<see cref="PodActivationTable.Hosted"/>). Each call answers the same when asked twice.
+    /// </summary>
+    private async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(Func<Task<T>> ask)
+    {
+        try
+        {
+            return await ask();
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            var self = Silo.SiloAddress;
+            var stopping = Membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
+                .Select(m => m.SiloAddress);
+            if (!(await Task.WhenAll(stopping.Select(s => SiloStopping.Gone(Membership, s)))).All(gone => gone)) throw;
+        }
+        return await ask();
     }
 
     /// <summary>Every silo is told of a death and clears the partitions it holds: a partition lives only where its shard does.</summary>

@@ -32,9 +32,6 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a fresh shard waits for a silo that did not answer to be shown dead (a graceful stop deactivates its grains first).</summary>
-    private static readonly TimeSpan StoppedSiloWait = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Live unless its silo is declared dead, or is missing from a membership snapshot newer than the entry (pruned
     /// after its death); a silo newer than this silo's snapshot counts as live. Orleans' own rule (CachedGrainLocator).
@@ -76,7 +73,7 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
                 // A silo stopping gracefully (not one that crashed) breaks the call as it announces the stop and closes
                 // its messaging, its pods still deactivating: once the membership shows it dead it hosts none, which is
                 // the answer (none before that would let a pod still there be activated a second time).
-                if (IsStopping(other) && await SiloStopping.Gone(membership, other, StoppedSiloWait)) return [];
+                if (IsStopping(other) && await SiloStopping.Gone(membership, other)) return [];
                 // Loud: a live silo's pods of this shard may be activated a second time if they are asked for.
                 LogHostedPodsUnknown(logger, e, Shard, other);
                 return [];
