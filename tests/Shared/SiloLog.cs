@@ -28,6 +28,8 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         // turn for 30 s logged "took elapsed time 0:00:34"), not the machine's. Orleans writes the "g" format.
         new("took elapsed time 0?0:00:0[0-9][0-9.]* for execution, which is longer than", RegexOptions.Compiled),
         new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
+        // The membership probe's own word that this process stalled, not the probed silo: the probe is not counted.
+        new("Probe #\\d+ to silo \\S+ failed after [0-9:.]+, but local execution stalled for [0-9:.]+ during the probe\\. Treating as inconclusive\\.", RegexOptions.Compiled),
         new("Timer should have fired at .* but fired at .*, which is [0-9:.]+ longer than expected", RegexOptions.Compiled),
         // Kestrel's own note of the same: its heartbeat callback ran late.
         new("the heartbeat has been running for \"[0-9:.]+\" which is longer than", RegexOptions.Compiled),
