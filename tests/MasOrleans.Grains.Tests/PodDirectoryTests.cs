@@ -165,6 +165,9 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
         // Refused again, then sent to the survivor once the stop is announced (within the creation's wait).
         var made = QueueShardPod(moved[0], shards, "made");
         var creation = creator.Create(PodOf(made, cpuMilli: 1), null);
+        // The stop begins once the refusal is back: an answer in flight as the stopping silo closes its connections is
+        // dropped, and a creation whose outcome is unknown is answered unavailable (it may have been made).
+        await WaitUntil(() => Task.FromResult(creator.RefusedByStoppingSilos == 2), "the second refusal heard");
         await Cluster.StopSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
         var outcome = (await creation).Outcome;
         Assert.True(outcome.IsOk, outcome.Message);

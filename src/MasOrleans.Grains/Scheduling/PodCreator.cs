@@ -27,10 +27,16 @@ public sealed class PodCreator(
 
     public long CreationsSent => _remote.Calls;
 
+    /// <summary>Creations a stopping silo refused since start (tests read them).</summary>
+    public long RefusedByStoppingSilos => Interlocked.Read(ref _refusedByStoppingSilos);
+
+    private long _refusedByStoppingSilos;
+
     public async Task<PodCreation> Create(PodSpec spec, string? workload, IReadOnlyDictionary<string, string>? annotations = null, string? containerName = null, string? manifest = null)
     {
         var (creation, home) = await CreateOnce(spec, workload, annotations, containerName, manifest);
         if (!creation.SiloStopping) return creation;
+        Interlocked.Increment(ref _refusedByStoppingSilos);
         if (await SiloStopping.Announced(membership, home))
         {
             (creation, _) = await CreateOnce(spec, workload, annotations, containerName, manifest);
