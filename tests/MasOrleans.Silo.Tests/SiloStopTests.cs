@@ -35,6 +35,10 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         // batch (its POSTs answered 503 with Retry-After; the client asks again), or a fresh shard's question which of
         // its pods the sibling hosts (answered, none, once the membership shows the sibling dead).
         @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods|IPodHostService\.HostedPods)\(",
+        // The same note of a pod's call to its queue shard still on the sibling: its directory registration as it
+        // activates (an always-interleaved request), or its creation's Admit, each asked again at the shard's next
+        // activation once the sibling is gone (SiloStopping.AskedAgainOnceStoppingSilosAreGone).
+        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: '(IsAlwaysInterleave )?Request \[\S+ mas-pod/\S+\]->\[\S+ mas-scheduling-queue/\d+\] MasOrleans\.Abstractions\.Grains\.(IPodActivations\.Register|ISchedulingQueueGrain\.Admit)\(",
         // Orleans' note that the stopping silo's grain deactivation stage took over its threshold (every pod grain writes
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
         // Its grain locator's stage, waiting on pod directory calls to the sibling, the same.

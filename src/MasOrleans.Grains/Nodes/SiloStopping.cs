@@ -118,4 +118,28 @@ public sealed class SiloStopping
         }
         return false;
     }
+
+    /// <summary>
+    /// A call to a grain on a silo stopping gracefully breaks as that silo closes its messaging (SiloUnavailableException,
+    /// or Orleans' rejection) while the grain is leaving it, and this silo's cache of where grains live names that silo
+    /// until the membership shows it dead. So a broken call is asked once more, after every silo but
+    /// <paramref name="self"/> that the membership shows stopping is gone (at most <see cref="GoneWait"/>): it then
+    /// reaches the grain's next activation. Only for calls answered the same when asked twice (a broken call may have
+    /// landed); a second break reaches the caller.
+    /// </summary>
+    public static async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask)
+    {
+        try
+        {
+            return await ask();
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            var stopping = membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
+                .Select(m => m.SiloAddress);
+            if (!(await Task.WhenAll(stopping.Select(s => Gone(membership, s)))).All(gone => gone)) throw;
+        }
+        return await ask();
+    }
 }

@@ -84,30 +84,13 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
     }
 
     /// <summary>
-    /// A shard on a silo stopping gracefully is leaving it: a call to it breaks as that silo closes its messaging
-    /// (SiloUnavailableException, or Orleans' rejection), and this silo's cache of where grains live names that silo
-    /// until the membership shows it dead (SiloStopping.Gone). A pod created or asked here meanwhile failed (a creation
-    /// retried on this silo once the stop was announced, its registration sent to the stopping one). So a broken call
-    /// is asked once more, after every other silo the membership shows stopping is gone (at most
-    /// <see cref="SiloStopping.GoneWait"/>): it then reaches the shard's next activation, which knows what each silo
-    /// hosts, this pod too (<see cref="PodActivationTable.Hosted"/>). Each call answers the same when asked twice.
+    /// A shard on a silo stopping gracefully is leaving it: a pod created or asked here meanwhile failed (a creation
+    /// retried on this silo once the stop was announced, its registration sent to the stopping one). Asked again once
+    /// that silo is gone, the call reaches the shard's next activation, which knows what each silo hosts, this pod too
+    /// (<see cref="PodActivationTable.Hosted"/>). Each of these calls answers the same when asked twice.
     /// </summary>
-    private async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(Func<Task<T>> ask)
-    {
-        try
-        {
-            return await ask();
-        }
-        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
-        {
-            var self = Silo.SiloAddress;
-            var stopping = Membership.CurrentSnapshot.Members.Values
-                .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
-                .Select(m => m.SiloAddress);
-            if (!(await Task.WhenAll(stopping.Select(s => SiloStopping.Gone(Membership, s)))).All(gone => gone)) throw;
-        }
-        return await ask();
-    }
+    private Task<T> AskedAgainOnceStoppingSilosAreGone<T>(Func<Task<T>> ask) =>
+        SiloStopping.AskedAgainOnceStoppingSilosAreGone(Membership, Silo.SiloAddress, ask);
 
     /// <summary>Every silo is told of a death and clears the partitions it holds: a partition lives only where its shard does.</summary>
     public Task UnregisterSilos(List<SiloAddress> siloAddresses)
