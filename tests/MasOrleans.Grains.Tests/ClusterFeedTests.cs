@@ -7,7 +7,10 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Runtime;
+using Orleans.TestingHost;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -128,5 +131,71 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
         };
 
         private static IReadOnlyList<IClusterObserver> NoAnswer() => throw new TimeoutException("the index does not answer (test)");
+    }
+}
+
+/// <summary>
+/// The feed and a view on a silo shown stopping, on a cluster of its own: the index lists a view until its 10 s expiry,
+/// and a view object on a silo collected after its test makes that silo log a Warning for each later send.
+/// </summary>
+public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
+{
+    private sealed class RecordingView : IClusterObserver
+    {
+        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
+
+        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+        {
+            Batches.Enqueue(changes);
+            return Task.CompletedTask;
+        }
+
+        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
+
+        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
+    }
+
+    private static NodeChange Change(string node, Guid incarnation, long seq) =>
+        new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
+
+    /// <summary>
+    /// Failed before: a view whose silo was stopping or stopped was still sent every change until the index had left it
+    /// out for 10 s, and each send was an Orleans Error on the silo that stayed (no client for the gone silo's view).
+    /// The view made on the silo is sent changes while its silo is active and none once the membership shows it
+    /// shutting down; a view the test's client holds (on no silo) gets them all, so the sends did happen.
+    /// </summary>
+    [Fact]
+    public async Task A_view_on_a_silo_shown_stopping_is_sent_no_more_changes()
+    {
+        var silo = Cluster.Silos[0].SiloAddress;
+        var onSilo = new RecordingView();
+        var siloReference = Cluster.GetSiloServiceProvider(silo).GetRequiredService<IGrainFactory>().CreateObjectReference<IClusterObserver>(onSilo);
+        Assert.Equal(silo, SiloHostedObserver.SiloOf(siloReference));
+        var onClient = new RecordingView();
+        var clientReference = Cluster.Client.CreateObjectReference<IClusterObserver>(onClient);
+        Assert.Null(SiloHostedObserver.SiloOf(clientReference));
+        var index = Cluster.Client.Reference<IClusterIndexGrain>(ClusterIndex.Key);
+        await index.Subscribe(siloReference);
+        await index.Subscribe(clientReference);
+        var membership = new SettableMembership();
+        membership.Set(silo, SiloStatus.Active);
+        var feed = new ClusterFeed(Cluster.Client, NullLogger<ClusterFeed>.Instance, membership);
+        await feed.EnsureFresh();
+        var incarnation = Guid.NewGuid();
+        bool Got(RecordingView view, long seq) => view.Batches.SelectMany(b => b).Any(c => c.Node == "feed-stopping" && c.Seq == seq);
+
+        feed.Publish(Change("feed-stopping", incarnation, 1));
+        await WaitUntil(() => Task.FromResult(Got(onSilo, 1) && Got(onClient, 1)), "the first change at both views");
+
+        membership.Set(silo, SiloStatus.ShuttingDown);
+        feed.Publish(Change("feed-stopping", incarnation, 2));
+        await WaitUntil(() => Task.FromResult(Got(onClient, 2)), "the second change at the client's view");
+        // Active again (as a test can say): the third change reaches the silo's view, sent after the second was not.
+        membership.Set(silo, SiloStatus.Active);
+        feed.Publish(Change("feed-stopping", incarnation, 3));
+        await WaitUntil(() => Task.FromResult(Got(onSilo, 3)), "the third change at the silo's view");
+        Assert.False(Got(onSilo, 2), "the view on the silo shown shutting down was sent a change");
+        GC.KeepAlive(onSilo);
+        GC.KeepAlive(onClient);
     }
 }

@@ -1,7 +1,10 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -9,10 +12,10 @@ namespace MasOrleans.Grains.Tests;
 /// <summary>
 /// A node grain on a silo that has begun a graceful stop: Orleans' directory may already have let the node's next
 /// activation start on another silo from Redis, so a reservation this one still stored was missing there (a pod
-/// "bound but its node does not hold it" in SiloStopTests). It stores none: the cycle is tried again, and reaches the
-/// next activation.
+/// "bound but its node does not hold it" in SiloStopTests). It stores none, and says why: the refusal is part of a
+/// graceful stop, so a scheduling cycle it refuses is logged at Information and tried again, never a failed cycle.
 /// </summary>
-public sealed class NodeSiloStoppingTests : OwnClusterTest
+public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.Information)
 {
     // A cluster per test: each begins its silo's stop, which no other test may see.
 
@@ -25,8 +28,9 @@ public sealed class NodeSiloStoppingTests : OwnClusterTest
 
         Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
 
-        var refused = await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("ns-after"), GpuAllocation.None));
-        Assert.Contains("its silo is stopping", refused.Message);
+        var refused = await node.Reserve(PodOf("ns-after"), GpuAllocation.None);
+        Assert.True(refused is { Reserved: false, SiloStopping: true }, $"refused for its silo's stop: {refused}");
+        Assert.Contains("its silo is stopping", refused.Reason);
         Assert.Equal(["ns-before"], await Bindings.Stored("ns-node"));
         Assert.Equal(["ns-before"], (await node.GetView())!.Pods.Select(p => p.Pod.Name));
     }
@@ -57,8 +61,30 @@ public sealed class NodeSiloStoppingTests : OwnClusterTest
         Assert.True((await reserving).Reserved);
         await settled.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["ns-writing"], await Bindings.Stored("ns-writing-node"));
-        var refused = await Assert.ThrowsAnyAsync<Exception>(() => node.Reserve(PodOf("ns-too-late"), GpuAllocation.None));
-        Assert.Contains("its silo is stopping", refused.Message);
+        Assert.True((await node.Reserve(PodOf("ns-too-late"), GpuAllocation.None)).SiloStopping);
         Assert.True(stopping.WritesSettled().IsCompleted);
+    }
+
+    /// <summary>
+    /// Failed before: the refusal was an exception like any other, so the shard logged the cycle as failed (Error
+    /// event 1203), on the stopping silo and on any other whose cycles chose its nodes. A refusal taken for a conflict
+    /// would instead try other nodes and mark the pod Unschedulable; it stays Pending, queued again.
+    /// </summary>
+    [Fact]
+    public async Task A_cycle_refused_by_a_node_on_a_stopping_silo_is_logged_as_information_and_the_pod_waits()
+    {
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-cycle-node");
+        Assert.True((await node.Register(NodeSpecOf("ns-cycle-node"))).IsOk);
+        var services = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress);
+        // The silo's view knows the node (ready), so the cycle chooses it rather than finding no node.
+        await WaitUntil(() => Task.FromResult(services.GetRequiredService<SiloClusterView>().Node("ns-cycle-node") is { Ready: true }), "the view's node");
+        services.GetRequiredService<SiloStopping>().Begin();
+
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("ns-cycle").Create(PodOf("ns-cycle"), null)).Outcome.IsOk);
+
+        await WaitUntil(() => Task.FromResult(Log.Records.Any(r => r.Level == LogLevel.Information
+            && r.Message.StartsWith("Scheduling cycle for pod ns-cycle refused by a node on a stopping silo", StringComparison.Ordinal))), "the refused cycle logged");
+        Assert.Equal(PodPhase.Pending, (await Cluster.Client.GetGrain<IPodGrain>("ns-cycle").Get())!.Phase);
+        Assert.Empty(await Bindings.Stored("ns-cycle-node"));
     }
 }

@@ -116,7 +116,8 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         var bound = await Preempt("ncc");
 
         Assert.Equal("ncc-n", bound.NodeName);
-        Assert.Equal(1, _unreachable.Failed);
+        // Asked again for up to SiloStopping.AnnouncementWait first (a silo stopping gracefully breaks calls the same way).
+        Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
         var warning = Assert.Single(Log.Records, r => r.Message.Contains(notCleared));
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.IsType<SiloUnavailableException>(warning.Exception);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 
 namespace MasOrleans.Grains.Tests;
@@ -9,9 +10,11 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 /// <param name="silos">How many silos the cluster has.</param>
 /// <param name="settings">Configuration added to (or overriding) <see cref="GrainClusterFixture.Build"/>'s own.</param>
-public abstract class OwnClusterTest(int silos = 1, IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
+/// <param name="recorded">The least level <see cref="Log"/> records (Information for a test that reads such a record).</param>
+public abstract class OwnClusterTest(
+    int silos = 1, IReadOnlyDictionary<string, string?>? settings = null, LogLevel recorded = LogLevel.Warning) : IAsyncLifetime
 {
-    protected SiloLog Log { get; } = new();
+    protected SiloLog Log { get; } = new(recorded);
 
     /// <summary>The silos' node binding store, whose outage a test switches on per node.</summary>
     protected OutageNodeBindingStore Bindings { get; } = new();

@@ -143,6 +143,38 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
         }
     }
 
+    /// <summary>
+    /// Failed before: a silo that had begun to stop still made the pods sent to it, over messaging Orleans was about to
+    /// close, and under load the batch was left unanswered (503s on the sender, Orleans Errors on the stopping silo).
+    /// It refuses them untouched: the sender answers unavailable (the APIs' 503) while the stop is not announced, and
+    /// makes the pod where its shard goes next once it is.
+    /// </summary>
+    [Fact]
+    public async Task A_creation_sent_to_a_silo_that_stops_is_refused_untouched_and_made_on_the_survivor_once_the_stop_is_announced()
+    {
+        var grains = Cluster.Client;
+        var (shards, first, joined, _, moved) = await JoinSecondSilo();
+        var creator = Cluster.GetSiloServiceProvider(first).GetRequiredService<PodCreator>();
+        Cluster.GetSiloServiceProvider(joined).GetRequiredService<Nodes.SiloStopping>().Begin();
+
+        var refused = QueueShardPod(moved[0], shards, "refused");
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => creator.Create(PodOf(refused, cpuMilli: 1), null));
+        var shard = grains.GetGrain<IPodActivations>(QueueShards.Key(moved[0]));
+        Assert.Null(await shard.Lookup(grains.GetGrain<IPodGrain>(refused).GetGrainId()));
+
+        // Refused again, then sent to the survivor once the stop is announced (within the creation's wait).
+        var made = QueueShardPod(moved[0], shards, "made");
+        var creation = creator.Create(PodOf(made, cpuMilli: 1), null);
+        // The stop begins once the refusal is back: an answer in flight as the stopping silo closes its connections is
+        // dropped, and a creation whose outcome is unknown is answered unavailable (it may have been made).
+        await WaitUntil(() => Task.FromResult(creator.RefusedByStoppingSilos == 2), "the second refusal heard");
+        await Cluster.StopSiloAsync(Cluster.Silos.Single(s => s.SiloAddress.Equals(joined)));
+        var outcome = (await creation).Outcome;
+        Assert.True(outcome.IsOk, outcome.Message);
+        Assert.Equal(made, (await grains.GetGrain<IPodGrain>(made).Get())?.Spec.Name);
+        Assert.Equal(first, (await grains.GetGrain<IPodActivations>(QueueShards.Key(moved[0])).Lookup(grains.GetGrain<IPodGrain>(made).GetGrainId()))?.SiloAddress);
+    }
+
     [Fact]
     public async Task The_pods_of_a_silo_that_stops_gracefully_are_found_again_on_the_survivor_without_a_warning()
     {

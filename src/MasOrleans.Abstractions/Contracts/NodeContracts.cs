@@ -77,10 +77,12 @@ public sealed record NodePatch(
 /// <summary>
 /// The outcome of Reserve: the devices actually held, or why the pod no longer fits; and the silo the node grain answered
 /// from, so a scheduler on another silo can send its next reservations for this node there in batches.
+/// <see cref="SiloStopping"/>: refused because the node grain's silo is stopping (no conflict: the node's next
+/// activation, on another silo, takes the reservation).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.reservation")]
 public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(1)] GpuAllocation Gpus, [property: Id(2)] string? Reason,
-    [property: Id(3)] Orleans.Runtime.SiloAddress? Host = null);
+    [property: Id(3)] Orleans.Runtime.SiloAddress? Host = null, [property: Id(4)] bool SiloStopping = false);
 
 /// <summary>
 /// A node's answer to a preemptor's nomination: the pods it held room for below the preemptor, whose holds it dropped

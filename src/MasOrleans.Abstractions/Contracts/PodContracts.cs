@@ -51,8 +51,10 @@ public sealed record PodView(
 /// What a create answers: its outcome and, when the pod was created, the pod as stored, so the caller (the REST and
 /// Kubernetes surfaces answer with it) needs no second call, which crosses silos for most pods.
 /// </summary>
+/// <param name="SiloStopping">Not made: the silo asked to make it is stopping (<c>PodHostService</c>); nothing was touched,
+/// so the creation may be sent again elsewhere.</param>
 [GenerateSerializer, Immutable, Alias("mas.pod-creation")]
-public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: Id(1)] PodView? Pod = null);
+public sealed record PodCreation([property: Id(0)] Outcome Outcome, [property: Id(1)] PodView? Pod = null, [property: Id(2)] bool SiloStopping = false);
 
 /// <summary>A pod to create on its shard's silo (<see cref="Grains.IPodHostService.CreatePods"/>).</summary>
 [GenerateSerializer, Immutable, Alias("mas.pod-creation-request")]

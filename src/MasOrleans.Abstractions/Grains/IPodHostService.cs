@@ -20,6 +20,12 @@ public interface IPodHostService : IGrainService
     /// whose pod registers with it.</summary>
     Task<List<BatchAnswer<PodCreation>>> CreatePods(List<PodCreationRequest> requests);
 
-    /// <summary>The activations this silo hosts of the pods that hash to <paramref name="shard"/> of <paramref name="shardCount"/>.</summary>
-    Task<List<GrainAddress>> HostedPods(int shard, int shardCount);
+    /// <summary>The activations this silo hosts of the pods that hash to <paramref name="shard"/> of <paramref name="shardCount"/>,
+    /// and whether this silo has begun a graceful stop (its pods are leaving it, though the asker's membership may still
+    /// show it active).</summary>
+    Task<HostedPods> HostedPods(int shard, int shardCount);
 }
+
+/// <summary>A silo's answer to <see cref="IPodHostService.HostedPods"/>.</summary>
+[GenerateSerializer, Immutable, Alias("mas.hosted-pods")]
+public sealed record HostedPods([property: Id(0)] List<GrainAddress> Pods, [property: Id(1)] bool SiloStopping);

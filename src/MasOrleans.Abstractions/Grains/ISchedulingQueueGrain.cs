@@ -14,6 +14,9 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// <summary>Activates the shard (on a surviving silo after its silo died); a no-op when it runs.</summary>
     Task Ping();
 
+    /// <summary>Completes once none of the shard's scheduling cycles is in flight (its silo is stopping and starts no more).</summary>
+    Task Drain();
+
     /// <param name="nominatedNode">
     /// The node the pod's status names (nominatedNodeName, stored with the pod): the silo's view counts the pod there
     /// again unless it holds a nomination of the pod already, as a kube-scheduler that starts fills its nominator from

@@ -42,9 +42,10 @@ public sealed partial class NodeGrain
     private async Task<Reservation> ReserveHere(PodSpec pod, GpuAllocation gpus)
     {
         if (state.State.Spec is null) return new Reservation(false, GpuAllocation.None, "node no longer exists");
-        // Thrown, as for an unsettled store: the cycle is tried again after its backoff, and reaches the next activation.
-        // One let in is counted until its write landed: the stop waits for it before the cluster hears of it (SiloStopping).
-        if (!stopping.TryBeginWrite()) throw new InvalidOperationException($"node {Name}: {SiloStoppingMessage}");
+        // Not a conflict (the cycle would try other nodes and could record the pod unschedulable): the reserver tries
+        // the node's next activation once the cluster knows this silo stops (NodeReserver). One let in is counted until
+        // its write landed: the stop waits for it before the cluster hears of the stop (SiloStopping).
+        if (!stopping.TryBeginWrite()) return new Reservation(false, GpuAllocation.None, $"node {Name}: {SiloStoppingMessage}", SiloStopping: true);
         try
         {
             return await ReserveWhileActive(pod, gpus);

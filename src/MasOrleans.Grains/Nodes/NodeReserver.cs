@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -14,7 +15,10 @@ namespace MasOrleans.Grains.Nodes;
 /// <see cref="SiloCallBatcher.MaxSenders"/> under a backlog), with what arrives meanwhile in the next (under load, many
 /// reservations a message instead of a request and a response each). Where a node grain lives is learnt from its
 /// answers (<see cref="Reservation.Host"/>; none for a deleted node); a node grain that moved is still reached through
-/// its old silo (a hop more) and its next answer tells where it went.
+/// its old silo (a hop more) and its next answer tells where it went. A node grain whose silo is stopping refuses
+/// (<see cref="Reservation.SiloStopping"/>): once this silo's membership shows that silo stopping, the reservation is
+/// sent again, until the node's next activation takes it (the directory drops the old one a moment later). The
+/// scheduling cycles and the extender's bind both reserve here.
 /// </summary>
 public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient hosts, IClusterMembershipService membership, ILocalSiloDetails silo)
 {
@@ -33,6 +37,54 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
     private SiloStatus Status(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host);
 
     public async Task<Reservation> Reserve(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        Reservation reservation;
+        try
+        {
+            reservation = await ReserveOnce(node, pod, gpus);
+        }
+        catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException)
+        {
+            // The node's silo stopped (or died) with the reservation in flight: Orleans broke the call, and the
+            // reservation may have landed all the same. Asked again at the node's next activation, which holds it if
+            // it did (Reserve is idempotent per pod), rather than failing the cycle, whose pod could then be placed
+            // elsewhere while this node held it.
+            return await ReserveAgain(node, pod, gpus);
+        }
+        if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
+            return reservation;
+        return await ReserveAgain(node, pod, gpus);
+    }
+
+    /// <summary>
+    /// After the node's silo announced its stop (or broke the call): this silo's directory takes the announcement a
+    /// moment after its membership shows it, and until then a call can still reach the stopping activation, which
+    /// refuses again, or its silo, which rejects it as it closes its messaging. Asked again, briefly, within
+    /// <see cref="SiloStopping.AnnouncementWait"/> (Reserve is idempotent per pod); the last answer stands.
+    /// </summary>
+    private async Task<Reservation> ReserveAgain(string node, PodSpec pod, GpuAllocation gpus)
+    {
+        Reservation reservation;
+        var since = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var last = Stopwatch.GetElapsedTime(since) >= SiloStopping.AnnouncementWait;
+            try
+            {
+                reservation = await ReserveOnce(node, pod, gpus);
+                if (!reservation.SiloStopping || last) return reservation;
+            }
+            catch (Exception e) when (!last && e is OrleansMessageRejectionException or SiloUnavailableException)
+            {
+                // Asked again after the pause; the last attempt's failure reaches the cycle.
+            }
+            await Task.Delay(StoppingRetryPause);
+        }
+    }
+
+    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
+
+    private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {
         Reservation reservation;
         if (_hostOf.TryGetValue(node, out var host) && !host.Equals(silo.SiloAddress) && Status(host) == SiloStatus.Active)
@@ -58,7 +110,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
             }
             reservation = await grains.Reference<INodeGrain>(node).Reserve(pod, gpus);
         }
-        if (reservation.Host is { } at) _hostOf[node] = at;
+        if (reservation.Host is { } at && !reservation.SiloStopping) _hostOf[node] = at;
         else _hostOf.TryRemove(node, out _);
         return reservation;
     }

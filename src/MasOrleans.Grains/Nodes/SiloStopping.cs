@@ -1,3 +1,5 @@
+using Orleans.Runtime;
+
 namespace MasOrleans.Grains.Nodes;
 
 /// <summary>
@@ -5,8 +7,9 @@ namespace MasOrleans.Grains.Nodes;
 /// silo's grains afresh). Orleans' directory then lets a node grain's next activation start on another silo, from Redis,
 /// while this one still answers: a reservation stored here after that read was missing from the new activation, which
 /// then listed a bound pod as not there and could give its room away. So this silo's node grains store no more
-/// reservations (<see cref="NodeGrain"/>), and the stop waits for the reservation writes already under way
-/// (<see cref="WritesSettled"/>) before the cluster hears of it.
+/// reservations (<see cref="NodeGrain"/>), the stop waits for the reservation writes already under way
+/// (<see cref="WritesSettled"/>) before it announces itself, and this silo makes no more pods other silos send it
+/// (<c>PodHostService</c>).
 /// </summary>
 public sealed class SiloStopping
 {
@@ -18,6 +21,15 @@ public sealed class SiloStopping
     public void Begin()
     {
         lock (_lock) _stopping = true;
+    }
+
+    /// <summary>Whether the stop began: this silo makes no more pods other silos send it (<c>PodHostService</c>).</summary>
+    public bool IsStopping
+    {
+        get
+        {
+            lock (_lock) return _stopping;
+        }
     }
 
     /// <summary>
@@ -54,5 +66,80 @@ public sealed class SiloStopping
             _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _settled.Task;
         }
+    }
+
+    /// <summary>
+    /// How long a call refused by another silo because it stops waits for this silo's membership to show the stop: the
+    /// silo announces it right after it begins to refuse (SchedulingSiloService), and a scheduling cycle must finish
+    /// well within the queue shard's in-flight timeout.
+    /// </summary>
+    public static readonly TimeSpan AnnouncementWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Whether <paramref name="membership"/> shows <paramref name="silo"/> no longer active within
+    /// <see cref="AnnouncementWait"/>: a new placement then leaves it out, and Orleans' directory drops its activations a
+    /// moment later (a call sent meanwhile still reaches them: <see cref="NodeReserver"/> asks again), so the refused call
+    /// can be sent again, elsewhere.
+    /// </summary>
+    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo)
+    {
+        using var wait = new CancellationTokenSource(AnnouncementWait);
+        try
+        {
+            // The first snapshot is the current one.
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
+                if (snapshot.GetSiloStatus(silo) != SiloStatus.Active) return true;
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+        }
+        return false;
+    }
+
+    /// <summary>How long a call broken by another silo's graceful stop waits for it to be shown dead (it deactivates its grains first).</summary>
+    public static readonly TimeSpan GoneWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Whether <paramref name="membership"/> shows <paramref name="silo"/> dead (or no longer lists it) within
+    /// <see cref="GoneWait"/>: a silo stopping gracefully marks itself dead once its grains are gone, and Orleans' cache
+    /// of where grains live (CachedGrainLocator) names it until then.
+    /// </summary>
+    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo)
+    {
+        using var timeout = new CancellationTokenSource(GoneWait);
+        try
+        {
+            // The first snapshot is the current one.
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(timeout.Token))
+                if (snapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None) return true;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A call to a grain on a silo stopping gracefully breaks as that silo closes its messaging (SiloUnavailableException,
+    /// or Orleans' rejection) while the grain is leaving it, and this silo's cache of where grains live names that silo
+    /// until the membership shows it dead. So a broken call is asked once more, after every silo but
+    /// <paramref name="self"/> that the membership shows stopping is gone (at most <see cref="GoneWait"/>): it then
+    /// reaches the grain's next activation. Only for calls answered the same when asked twice (a broken call may have
+    /// landed); a second break reaches the caller.
+    /// </summary>
+    public static async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask)
+    {
+        try
+        {
+            return await ask();
+        }
+        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            var stopping = membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
+                .Select(m => m.SiloAddress);
+            if (!(await Task.WhenAll(stopping.Select(s => Gone(membership, s)))).All(gone => gone)) throw;
+        }
+        return await ask();
     }
 }

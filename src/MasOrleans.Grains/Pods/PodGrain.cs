@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
@@ -27,6 +28,8 @@ public sealed partial class PodGrain(
     IContainerRuntime runtime,
     TimeProvider clock,
     IOptions<SiloMessagingOptions> messaging,
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
     ILogger<PodGrain> logger) : Grain, IPodGrain
 {
     public const string MainContainer = "main";
@@ -83,8 +86,14 @@ public sealed partial class PodGrain(
         };
         AddEvent("Normal", "Created", $"pod accepted; waiting for policy '{spec.Policy ?? "(cluster default)"}'");
         await state.WriteOrRestore(before);
-        // Listed (in the shard's pod table) before the client hears 202, and queued: one call.
-        await Shard.Admit(Entry(), state.State.Spec);
+        // Listed (in the shard's pod table) before the client hears 202, and queued: one call. A shard leaving a silo
+        // that stops gracefully is asked again at its next activation (Admit answers the same when asked twice).
+        var stored = state.State.Spec;
+        await SiloStopping.AskedAgainOnceStoppingSilosAreGone(membership, silo.SiloAddress, async () =>
+        {
+            await Shard.Admit(Entry(), stored);
+            return true;
+        });
         return new PodCreation(Outcome.Success, View());
     }
 

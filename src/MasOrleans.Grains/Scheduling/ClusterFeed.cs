@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -13,9 +15,10 @@ namespace MasOrleans.Grains.Scheduling;
 /// A view the index stops listing is still sent changes until the index has left it out for
 /// <see cref="ClusterIndexGrain.ObserverExpiry"/>: a new activation of the index (its silo died) knows only the views
 /// that renewed since, and a view left out of the feed for even a moment would miss changes with nothing newer from
-/// the node to show it the gap. A view that really went away costs one dropped one-way message per change meanwhile.
+/// the node to show it the gap. A view whose silo the membership shows stopping or dead is sent nothing, listed or not:
+/// it goes with its silo, and each send to it failed loudly (Orleans finds no client for it).
 /// </remarks>
-public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFeed> logger)
+public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFeed> logger, IClusterMembershipService? membership = null)
 {
     public static readonly TimeSpan RefreshPeriod = TimeSpan.FromSeconds(2);
 
@@ -112,11 +115,23 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         }
     }
 
+    private volatile bool _stopped;
+
+    /// <summary>
+    /// This silo is stopping and its node grains take no more reservations (see SchedulingSiloService.Stop): nothing more
+    /// is sent. Orleans is about to close the messaging these sends need, and each became an Orleans Error. Safe: what
+    /// the other views miss (releases while this silo's pods stop) they re-read once this silo is declared dead.
+    /// </summary>
+    public void Stop() => _stopped = true;
+
     /// <summary>One-way to every known view; a send that throws is logged (loud) and the other views still get theirs.</summary>
     private void ToEveryView(Func<IClusterObserver, Task> send, int count)
     {
+        if (_stopped) return;
+        var silos = membership?.CurrentSnapshot;
         foreach (var observer in _observers)
         {
+            if (silos is not null && HostOf(observer) is { } host && silos.GetSiloStatus(host).IsTerminating()) continue;
             try
             {
                 _ = send(observer);
@@ -128,6 +143,11 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             }
         }
     }
+
+    private readonly ConcurrentDictionary<IClusterObserver, SiloAddress?> _hosts = new();
+
+    /// <summary>The silo a view lives on, or null for a view that is not a silo's (a test's client).</summary>
+    private SiloAddress? HostOf(IClusterObserver observer) => _hosts.GetOrAdd(observer, SiloHostedObserver.SiloOf);
 
     /// <summary>A node grain's activation ends: its latest change is no longer repeated (a new activation has its own).</summary>
     public void Forget(string node, Guid incarnation)
@@ -208,5 +228,32 @@ public sealed class ObserverRoster(TimeSpan expiry)
         }
         _current = next;
         return next;
+    }
+}
+
+/// <summary>Where an observer reference made on a silo lives.</summary>
+public static class SiloHostedObserver
+{
+    /// <summary>
+    /// Orleans hosts an object reference made on a silo on that silo's hosted client, whose id names the silo
+    /// ("hosted-" and the silo's parsable address: Orleans.Runtime HostedClient.CreateHostedClientGrainId), followed by
+    /// the observer's own id after a '+' (ObserverGrainId). Null for any other reference.
+    /// </summary>
+    public static SiloAddress? SiloOf(IAddressable observer)
+    {
+        const string prefix = "hosted-";
+        var id = observer.GetGrainId();
+        if (!id.IsClient()) return null;
+        var key = id.Key.ToString();
+        var end = key.IndexOf('+', StringComparison.Ordinal);
+        if (!key.StartsWith(prefix, StringComparison.Ordinal) || end < 0) return null;
+        try
+        {
+            return SiloAddress.FromParsableString(key[prefix.Length..end]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Cycle;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -21,6 +23,8 @@ public sealed partial class GrainCyclePorts(
     public async ValueTask<ReserveResult> Reserve(string node, PodSpec pod, GpuAllocation gpus)
     {
         var reservation = reserver is null ? await grains.Reference<INodeGrain>(node).Reserve(pod, gpus) : await reserver.Reserve(node, pod, gpus);
+        // Thrown, not refused: no conflict with the node, so the cycle must not try other nodes or mark the pod unschedulable.
+        if (reservation.SiloStopping) throw new NodeSiloStoppingException(node, reservation.Host, reservation.Reason);
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 
@@ -40,15 +44,19 @@ public sealed partial class GrainCyclePorts(
 
     public async ValueTask<bool> Bound(PodSpec pod, PodBinding binding)
     {
-        var entry = await grains.Reference<IPodGrain>(pod.Name).MarkScheduled(
-            new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy, pod.CreatedAt));
+        var placement = new Placement(binding.Node, binding.Gpus, new Dictionary<string, long>(binding.Scores), binding.Policy, pod.CreatedAt);
+        var entry = await AskPodAgainIfBroken(() => grains.Reference<IPodGrain>(pod.Name).MarkScheduled(placement));
         if (entry is null) return false;
         scheduled?.Invoke(entry);
         return true;
     }
 
     public async ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) =>
-        await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
+        await AskPodAgainIfBroken(async () =>
+        {
+            await grains.Reference<IPodGrain>(pod.Name).MarkUnschedulable(message, clearNomination, pod.CreatedAt);
+            return true;
+        });
 
     /// <summary>
     /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
@@ -57,8 +65,39 @@ public sealed partial class GrainCyclePorts(
     /// nomination, and the node its hold until it lapses.
     /// </summary>
     public async ValueTask NominationCleared(PodSpec pod, string node) =>
-        await LoggedSteps.Run(() => grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt), e => LogNominationNotCleared(logger, e, pod.Name, node));
+        await LoggedSteps.Run(() => AskPodAgainIfBroken(async () =>
+        {
+            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+            return true;
+        }), e => LogNominationNotCleared(logger, e, pod.Name, node));
 
     [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}: the pod did not answer, so it may still show that node, and the node may hold its room until the hold lapses")]
     private static partial void LogNominationNotCleared(ILogger logger, Exception error, string pod, string node);
+
+    /// <summary>
+    /// A pod whose activation is on a silo stopping gracefully: Orleans rejects the call as that silo closes its
+    /// messaging (or breaks it as the silo announces its stop), and the pod's next activation, elsewhere, is reached a
+    /// moment later, once the pod left. Asked again, briefly, within <see cref="SiloStopping.AnnouncementWait"/>, as
+    /// <see cref="NodeReserver"/> asks a node; the last failure reaches the cycle. Only for calls a pod answers the same
+    /// when asked twice (a placement it already took, a failure or a cleared nomination it already recorded):
+    /// a broken call may have landed.
+    /// </summary>
+    private static async Task<T> AskPodAgainIfBroken<T>(Func<Task<T>> call)
+    {
+        var since = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException
+                && Stopwatch.GetElapsedTime(since) < SiloStopping.AnnouncementWait)
+            {
+                await Task.Delay(StoppingRetryPause);
+            }
+        }
+    }
+
+    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
 }

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.GrainDirectory;
@@ -40,9 +41,9 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
         GrainAddress? winner = null;
         try
         {
-            winner = table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
-                ? registered
-                : await Shard(shard).Register(address, previousAddress);
+            winner = await AskedAgainOnceStoppingSilosAreGone(() => table.TryGet(shard, out var local) && local.TryRegister(address, previousAddress, out var registered)
+                ? Task.FromResult<GrainAddress?>(registered)
+                : Shard(shard).Register(address, previousAddress));
             return winner;
         }
         finally
@@ -60,7 +61,11 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
         table.NotHosted(address);
         var shard = QueueShards.Of(address.GrainId, options.Value.QueueShards);
         if (table.TryGet(shard, out var local) && local.TryUnregister(address)) return Task.CompletedTask;
-        return LastSiloStopping() ? Task.CompletedTask : Shard(shard).Unregister(address);
+        return LastSiloStopping() ? Task.CompletedTask : AskedAgainOnceStoppingSilosAreGone(async () =>
+        {
+            if (!(table.TryGet(shard, out var here) && here.TryUnregister(address))) await Shard(shard).Unregister(address);
+            return true;
+        });
     }
 
     private bool LastSiloStopping()
@@ -73,10 +78,19 @@ public sealed class PodActivationDirectory(IServiceProvider services, PodActivat
     public Task<GrainAddress?> Lookup(GrainId grainId)
     {
         var shard = QueueShards.Of(grainId, options.Value.QueueShards);
-        return table.TryGet(shard, out var local) && local.TryLookup(grainId, out var address)
+        return AskedAgainOnceStoppingSilosAreGone(() => table.TryGet(shard, out var local) && local.TryLookup(grainId, out var address)
             ? Task.FromResult(address)
-            : Shard(shard).Lookup(grainId);
+            : Shard(shard).Lookup(grainId));
     }
+
+    /// <summary>
+    /// A shard on a silo stopping gracefully is leaving it: a pod created or asked here meanwhile failed (a creation
+    /// retried on this silo once the stop was announced, its registration sent to the stopping one). Asked again once
+    /// that silo is gone, the call reaches the shard's next activation, which knows what each silo hosts, this pod too
+    /// (<see cref="PodActivationTable.Hosted"/>). Each of these calls answers the same when asked twice.
+    /// </summary>
+    private Task<T> AskedAgainOnceStoppingSilosAreGone<T>(Func<Task<T>> ask) =>
+        SiloStopping.AskedAgainOnceStoppingSilosAreGone(Membership, Silo.SiloAddress, ask);
 
     /// <summary>Every silo is told of a death and clears the partitions it holds: a partition lives only where its shard does.</summary>
     public Task UnregisterSilos(List<SiloAddress> siloAddresses)

@@ -50,6 +50,12 @@ public sealed class PodActivationPartition(Func<GrainAddress, bool> isLive, IEnu
         }
     }
 
+    /// <summary>The silo of the pod's registered activation, live or not; null if none is registered or once closed.</summary>
+    public SiloAddress? HostOf(GrainId pod)
+    {
+        lock (_lock) return !_closed && _entries.TryGetValue(pod, out var current) ? current.SiloAddress : null;
+    }
+
     /// <summary>Removes the entry if it is still this activation's; false once closed.</summary>
     public bool TryUnregister(GrainAddress address)
     {

@@ -1,4 +1,5 @@
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -7,12 +8,26 @@ namespace MasOrleans.Grains.Scheduling;
 /// <summary>The directory entries of this shard's pod grains (<see cref="PodActivationDirectory"/>): what other silos ask.</summary>
 public sealed partial class SchedulingQueueGrain : IPodActivations
 {
-    private const string MigratedActivations = "activations";
+    private const string MigratedActivations = "activations", MigratedFromStoppingSilo = "left-stopping-silo";
 
     private PodActivationPartition _activations = null!;
 
     /// <summary>Entries a migration brought with it (<see cref="OnRehydrate"/>).</summary>
     private List<GrainAddress>? _migratedActivations;
+
+    /// <summary>
+    /// Silos that began a graceful stop before the cluster heard of it, as this activation learnt: the one it moved from
+    /// (<see cref="MoveHomeWhenIdle"/>), and those whose <see cref="IPodHostService.HostedPods"/> answer said so. Their
+    /// pods are leaving them, though the membership may still show them active.
+    /// </summary>
+    private readonly HashSet<SiloAddress> _stoppingSilos = [];
+
+    /// <summary>
+    /// Pods not asked to enqueue again yet because their activation was on a stopping silo, each with that silo, or with
+    /// none when no activation was registered while some silo stopped (<see cref="AskToEnqueue"/>); asked by the sweep
+    /// once the membership shows that silo (or every stopping silo) gone.
+    /// </summary>
+    private readonly Dictionary<string, SiloAddress?> _askOnceGone = new(StringComparer.Ordinal);
 
     /// <summary>How long a fresh shard waits for a silo to say which of its pods it hosts.</summary>
     private static readonly TimeSpan HostedPodsTimeout = TimeSpan.FromSeconds(5);
@@ -49,10 +64,16 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         {
             try
             {
-                return await hosts.On(other).HostedPods(Shard, shards).WaitAsync(HostedPodsTimeout);
+                var hosted = await hosts.On(other).HostedPods(Shard, shards).WaitAsync(HostedPodsTimeout);
+                if (hosted.SiloStopping) _stoppingSilos.Add(other);
+                return hosted.Pods;
             }
             catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
             {
+                // A silo stopping gracefully (not one that crashed) breaks the call as it announces the stop and closes
+                // its messaging, its pods still deactivating: once the membership shows it dead it hosts none, which is
+                // the answer (none before that would let a pod still there be activated a second time).
+                if (IsStopping(other) && await SiloStopping.Gone(membership, other)) return [];
                 // Loud: a live silo's pods of this shard may be activated a second time if they are asked for.
                 LogHostedPodsUnknown(logger, e, Shard, other);
                 return [];
@@ -77,6 +98,50 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         _activations.TryLookup(pod, out var address) ? Task.FromResult(address) : throw Closed();
 
     public Task Unregister(GrainAddress address) => _activations.TryUnregister(address) ? Task.CompletedTask : throw Closed();
+
+    /// <summary>
+    /// Asks a pod to enqueue again (the one-way Retry), unless its activation is on a silo that stops. Sent there, the
+    /// Retry met the activation as it deactivated, or no activation: the stopping silo then forwarded it, looking the pod
+    /// up with this shard, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
+    /// could not place it and dropped the Retry (Error 100071), and the pod waited unqueued. Nor may it be sent as soon
+    /// as the pod left: Orleans' cache of where grains live (CachedGrainLocator) still names the stopping silo until the
+    /// membership shows it dead, and a pod with no registered activation may have just left one (this silo's cache then
+    /// sends the Retry there all the same), so while a silo stops such a pod waits too. Such pods are asked by the sweep
+    /// then (<see cref="AskThoseWhoseSiloIsGone"/>).
+    /// </summary>
+    private void AskToEnqueue(string pod)
+    {
+        var host = _activations.HostOf(GrainFactory.Reference<IPodGrain>(pod).GetGrainId());
+        if (MayHaveLeftAStoppingSilo(host))
+        {
+            _askOnceGone[pod] = host;
+            return;
+        }
+        _askOnceGone.Remove(pod);
+        _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+    }
+
+    private void AskThoseWhoseSiloIsGone()
+    {
+        if (_askOnceGone.Count == 0) return;
+        foreach (var (pod, _) in _askOnceGone.Where(kv => !MayHaveLeftAStoppingSilo(kv.Value)).ToList())
+        {
+            _askOnceGone.Remove(pod);
+            _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+        }
+    }
+
+    /// <summary>Its activation is on a stopping silo, or none is registered while any silo stops.</summary>
+    private bool MayHaveLeftAStoppingSilo(SiloAddress? host) =>
+        host is not null ? IsStopping(host) : membership.CurrentSnapshot.Members.Keys.Any(IsStopping);
+
+    /// <summary>Stopping by this silo's membership, or by what this activation learnt while the membership still lists it active (<see cref="_stoppingSilos"/>).</summary>
+    private bool IsStopping(SiloAddress host) => membership.CurrentSnapshot.GetSiloStatus(host) switch
+    {
+        SiloStatus.ShuttingDown or SiloStatus.Stopping => true,
+        SiloStatus.Dead or SiloStatus.None => false,
+        _ => _stoppingSilos.Contains(host),
+    };
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Queue shard {Shard} could not learn which of its pods silo {Silo} hosts; those pods may be activated again elsewhere")]
     private static partial void LogHostedPodsUnknown(ILogger logger, Exception error, int shard, SiloAddress silo);

@@ -36,7 +36,7 @@ public sealed partial class SchedulingQueueGrain
         // dropped (sent to a pod on a silo stopping gracefully), and such a pod waited for good, capacity or not.
         foreach (var pod in _pods.Entries.Where(p => p.Phase is PodPhase.Scheduled or PodPhase.Pending
                      || (p.Phase == PodPhase.Unschedulable && !_queue.Contains(p.Name) && !_inFlight.ContainsKey(p.Name))))
-            _ = GrainFactory.Reference<IPodGrain>(pod.Name).Retry();
+            AskToEnqueue(pod.Name);
 
         var shard = Shard;
         var shards = options.Value.QueueShards;

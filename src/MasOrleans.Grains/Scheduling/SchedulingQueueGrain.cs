@@ -98,7 +98,9 @@ public sealed partial class SchedulingQueueGrain(
             CloseActivations();
             throw;
         }
-        foreach (var pod in waiting) _ = GrainFactory.Reference<IPodGrain>(pod).Retry();
+        // Activated on a silo that is stopping (a call reached the shard there): its next activation, elsewhere, asks them.
+        if (!localShards.Stopping)
+            foreach (var pod in waiting) AskToEnqueue(pod);
         LogActivated(logger, Shard, _queue.Order, waiting.Count);
     }
 
@@ -127,6 +129,14 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Ping() => Task.CompletedTask;
 
+    public async Task Drain()
+    {
+        // Reentrant: the cycles' continuations run between these waits and empty the window (Pump starts no more).
+        while (_inFlight.Count > 0) await Task.Delay(DrainPoll);
+    }
+
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
+
     public async Task Enqueue(PodSpec pod, string? nominatedNode = null, long nominationVersion = 0)
     {
         // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
@@ -148,6 +158,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         _queue.Remove(pod);
         _inFlight.Remove(pod);
+        _askOnceGone.Remove(pod);
         view.ForgetAssumed(pod);
         Pump();
         return Task.CompletedTask;
@@ -211,6 +222,7 @@ public sealed partial class SchedulingQueueGrain(
     /// </remarks>
     private void Pump()
     {
+        if (localShards.Stopping) return;
         var now = clock.GetUtcNow();
         while (_inFlight.Count < options.Value.MaxInFlight && _queue.TryPop(now, out var next))
         {
@@ -265,6 +277,11 @@ public sealed partial class SchedulingQueueGrain(
         {
             await LoadModelOffTurn(pod, cycle.Policy);
             result = await _cycle.Run(pod);
+        }
+        catch (NodeSiloStoppingException e)
+        {
+            // A graceful stop, not a failure: the node's next activation, on another silo, takes the pod (after its backoff).
+            LogRefusedByStoppingSilo(logger, pod.Name, e.Message);
         }
         catch (Exception e)
         {
@@ -328,6 +345,7 @@ public sealed partial class SchedulingQueueGrain(
             _inFlight.Remove(pod);
             _queue.Requeue(pod, now);
         }
+        AskThoseWhoseSiloIsGone();
         Pump();
         return Task.CompletedTask;
     }
@@ -340,6 +358,8 @@ public sealed partial class SchedulingQueueGrain(
         context.TryAddValue(MigratedPods, pods);
         context.TryAddValue(MigratedDeletions, deletions);
         context.TryAddValue(MigratedActivations, CloseActivations());
+        // A move decided after this silo began to stop (its membership still shows it active until it announces the stop).
+        if (localShards.Stopping) context.TryAddValue(MigratedFromStoppingSilo, silo.SiloAddress);
     }
 
     public void OnRehydrate(IRehydrationContext context)
@@ -348,6 +368,7 @@ public sealed partial class SchedulingQueueGrain(
         context.TryGetValue<Dictionary<string, long>>(MigratedDeletions, out var deletions);
         _pods.Restore(pods, deletions ?? []);
         if (context.TryGetValue<List<GrainAddress>>(MigratedActivations, out var activations)) _migratedActivations = activations;
+        if (context.TryGetValue<SiloAddress>(MigratedFromStoppingSilo, out var left) && left is not null) _stoppingSilos.Add(left);
         _rehydrated = true;
     }
 
@@ -380,6 +401,9 @@ public sealed partial class SchedulingQueueGrain(
 
     [LoggerMessage(EventId = 1207, Level = LogLevel.Warning, Message = "Scheduling cycle for pod {Pod} failed; queued again after backoff ({Error}; the same run of failures of its kind as the one logged with its exception before)")]
     private static partial void LogCycleFailedAgain(ILogger logger, string pod, string error);
+
+    [LoggerMessage(EventId = 1208, Level = LogLevel.Information, Message = "Scheduling cycle for pod {Pod} refused by a node on a stopping silo ({Reason}); queued again")]
+    private static partial void LogRefusedByStoppingSilo(ILogger logger, string pod, string reason);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
     private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);

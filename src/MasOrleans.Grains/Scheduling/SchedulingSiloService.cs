@@ -68,9 +68,33 @@ public sealed partial class SchedulingSiloService(
         }
     }
 
+    /// <summary>How long a stop waits for this silo's scheduling cycles in flight (each takes milliseconds when nothing is wrong).</summary>
+    public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
+
+    /// <remarks>
+    /// This stage stops before the cluster is told this silo shuts down, and so before Orleans' directory lets another
+    /// silo activate this silo's grains; each step relies on it. In order: the shards start no more cycles and finish
+    /// those in flight (<see cref="LocalShards.Stopping"/>), whose reservations are still taken here and reach the
+    /// other views (a cycle cut short later would fail over closing messaging, and leave its reservation to the
+    /// reconciliation). Only then this silo's node grains refuse reservations (<see cref="SiloStopping"/>), and the
+    /// stop waits for the reservation writes they have under way, so from here on nothing changes a node but releases. Then the feed sends nothing more and this silo's view reads nothing
+    /// more: both would fail over the messaging Orleans closes next. What the other views miss (releases from now on)
+    /// they re-read when this silo is declared dead (<see cref="Loop"/>), and this silo's view goes with it.
+    /// </remarks>
     private async Task Stop(CancellationToken cancellation)
     {
-        // First: this stage stops before the cluster is told this silo shuts down (see SiloStopping).
+        view.CapacityAppeared -= WakeLocalShards;
+        view.PodAssigned -= TellLocalShardsOfAssignedPods;
+        shards.Stop();
+        try
+        {
+            await Task.WhenAll(shards.All.Select(s => s.Drain())).WaitAsync(DrainLimit, cancellation);
+        }
+        catch (Exception e)
+        {
+            // Timed out, or the stop's own time ran out, or a shard did not answer: the steps below must run regardless.
+            LogDrainCutShort(logger, e, DrainLimit.TotalSeconds);
+        }
         stopping.Begin();
         try
         {
@@ -82,9 +106,10 @@ public sealed partial class SchedulingSiloService(
         {
             LogWritesCutShort(logger, e, WritesLimit.TotalSeconds);
         }
-        view.CapacityAppeared -= WakeLocalShards;
-        view.PodAssigned -= TellLocalShardsOfAssignedPods;
+        // Before the feed and the view stop: a renewal failing over them now is this stop's, not a Warning.
         await _stopping.CancelAsync();
+        feed.Stop();
+        view.Stop();
         if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
         if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
     }
@@ -155,6 +180,9 @@ public sealed partial class SchedulingSiloService(
         reopen();
         foreach (var shard in shards.All) _ = send(shard);
     });
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "This silo stops without waiting for its scheduling cycles in flight (at most {Seconds} s); they are cut short, and their pods queued again by their shards' next activations")]
+    private static partial void LogDrainCutShort(ILogger logger, Exception error, double seconds);
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "This silo stops without waiting for its node grains' reservation writes under way (at most {Seconds} s); a node's next activation may miss what lands after it read Redis")]
     private static partial void LogWritesCutShort(ILogger logger, Exception error, double seconds);

@@ -192,6 +192,15 @@ public sealed partial class SiloClusterView
     /// <summary>Reads the node from its grain and replaces what the view had; changes newer than the read are kept.</summary>
     public Task Resync(string name) => Resync(name, FirstRetryDelay);
 
+    private volatile bool _stopped;
+
+    /// <summary>
+    /// This silo is stopping (before Orleans deactivates its grains): its view, which goes with it and schedules nothing
+    /// more (its shards start no cycles), reads no more nodes. Orleans is closing the messaging such a read needs, and
+    /// each failed loudly, then was tried again.
+    /// </summary>
+    public void Stop() => _stopped = true;
+
     /// <summary>
     /// A failed read is tried again after <paramref name="retryDelay"/>: the read was asked for because the view is
     /// behind (a new activation, a lost change), and the node may change no more (the load ended, its silo died),
@@ -199,6 +208,7 @@ public sealed partial class SiloClusterView
     /// </summary>
     private async Task Resync(string name, TimeSpan retryDelay)
     {
+        if (_stopped) return;
         lock (_lock)
         {
             if (!_resyncing.Add(name))
@@ -254,6 +264,11 @@ public sealed partial class SiloClusterView
             }
             if (gapLeft) _ = ResyncIfGapStays(name);
             if (gained) CapacityAppeared?.Invoke();
+        }
+        catch (Exception e) when (_stopped)
+        {
+            // A read under way when this silo's stop began, cut short by the messaging closing: the view goes with the silo.
+            LogResyncCutShort(logger, name, e.GetType().Name);
         }
         catch (Exception e)
         {

@@ -357,6 +357,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; reading it again in {Delay}")]
     private static partial void LogResyncFailed(ILogger logger, Exception error, string node, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Debug, Message = "Cluster view's re-read of node {Node} cut short by this silo's stop ({Error})")]
+    private static partial void LogResyncCutShort(ILogger logger, string node, string error);
+
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "Node {Node} reports pod {Pod} that does not fit it; the view leaves it out")]
     private static partial void LogInconsistent(ILogger logger, string node, string pod);
 }

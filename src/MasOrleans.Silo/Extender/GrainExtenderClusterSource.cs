@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Cluster;
@@ -19,7 +20,7 @@ namespace MasOrleans.Silo.Extender;
 /// capacity authority) and then records the pod under <see cref="KubernetesNames.Key"/>, so it shows up in
 /// /api/v1/pods and /k8s as the one pod of its namespace and name.
 /// </summary>
-internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
+internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, NodeReserver reserver, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
 {
     private sealed record View(long Version, string? DefaultPolicy, IReadOnlyDictionary<string, NodeView> Nodes);
 
@@ -107,9 +108,11 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     {
     }
 
+    /// <remarks>Through the reserver the scheduling cycles use: a node grain on a silo that stops refuses, and the reserver
+    /// sends the reservation again to the node's next activation once the stop is announced.</remarks>
     public async Task<string?> ReserveAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
-        var reservation = await grains.Reference<INodeGrain>(nodeName).Reserve(pod, gpus);
+        var reservation = await reserver.Reserve(nodeName, pod, gpus);
         return reservation.Reserved ? null : reservation.Reason ?? "reservation refused";
     }
 

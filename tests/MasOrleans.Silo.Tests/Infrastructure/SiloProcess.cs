@@ -23,7 +23,7 @@ public sealed class SiloProcess : IDisposable
 
     /// <summary>
     /// Warnings and errors in the silo's console log ("warn:"/"fail:" records of the simple formatter) that match none
-    /// of <paramref name="expected"/> (regexes over the category and message line).
+    /// of <paramref name="expected"/> (regexes over the category and message line, and the exception's line if one follows).
     /// </summary>
     public IReadOnlyList<string> UnexpectedLogRecords(params string[] expected)
     {
@@ -33,10 +33,14 @@ public sealed class SiloProcess : IDisposable
         {
             if (!lines[i].StartsWith("warn: ", StringComparison.Ordinal) && !lines[i].StartsWith("fail: ", StringComparison.Ordinal)) continue;
             var record = i + 1 < lines.Length ? $"{lines[i].Trim()} {lines[i + 1].Trim()}" : lines[i].Trim();
+            // The exception's first line ("Namespace.SomeException: message"), so a pattern can name what failed.
+            if (i + 2 < lines.Length && ExceptionLine.IsMatch(lines[i + 2])) record += $" {lines[i + 2].Trim()}";
             if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record))) records.Add(record);
         }
         return records;
     }
+
+    private static readonly System.Text.RegularExpressions.Regex ExceptionLine = new(@"^\s+[\w.]+Exception: ", System.Text.RegularExpressions.RegexOptions.Compiled);
 
     /// <summary>Fails the test on any warning or error the silo logged that the test did not expect.</summary>
     public void AssertCleanLog(params string[] expected)
