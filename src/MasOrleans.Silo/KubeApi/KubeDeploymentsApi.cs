@@ -142,7 +142,7 @@ internal static class KubeDeploymentsApi
                 Annotations = annotates ? (annotations is { Count: > 0 } ? annotations : null) : view.Annotations,
                 ProgressDeadlineSeconds = setsDeadline ? deadline : view.ProgressDeadlineSeconds,
             };
-            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, cache.Version.ToString()));
+            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, KubeWrites.AnsweredVersion(parsed.Value!.Metadata, cache.Version.ToString())));
         }
         if (scales && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
@@ -209,7 +209,7 @@ internal static class KubeDeploymentsApi
             // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
             if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
             if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid("Scale", name, "spec.replicas", refusal);
-            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, cache.Version.ToString()));
+            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, KubeWrites.AnsweredVersion(scale.Metadata, cache.Version.ToString())));
         }
         var outcome = await grain.Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);

@@ -236,4 +236,101 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.Contains("replicas 5 is outside autoscale's range: minReplicas 1, maxReplicas 3", dryRun.Error);
         Assert.Equal(real.Error, dryRun.Error);
     }
+
+    /// <summary>
+    /// kubectl diff (diff.go, InfoObject.Merged) GETs a deployment, then dry-runs apply's patch carrying the live
+    /// resourceVersion, and masks no resourceVersion: the API server answers an unchanged patch at the live object's
+    /// version (pkg/registry/generic/registry/store.go, Update: no change, no new version). A deployment here is served at
+    /// the silo-wide version, which moves with any pod's change between the GET and the patch; the dry run's answer was
+    /// stamped with the moved one, and diff showed a resourceVersion hunk (exit 1) for an unchanged deployment.
+    /// </summary>
+    [Fact]
+    public async Task An_unchanged_deployment_diffs_clean_while_other_pods_change()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("still-node", KubeManifests.Node("kd-still", "kd-still")))).Succeeded();
+        var deployment = kube.Manifest("still", KubeManifests.Deployment("kd-still", "kd-still", 1));
+        (await kube.Run("apply", "-f", deployment)).Succeeded();
+        await kube.WaitFor("deployment/kd-still", "{.status.readyReplicas}", r => r == "1");
+        const string path = "apis/apps/v1/namespaces/default/deployments/kd-still";
+        var live = await Version(await kube.Http.GetAsync(path));
+        var liveScale = await Version(await kube.Http.GetAsync($"{path}/scale"));
+
+        // Another pod is created and placed, and listed: the silo-wide version moves on.
+        var other = kube.Manifest("still-other", KubeManifests.Pod("kd-still-other", "kd-still"));
+        (await kube.Run("apply", "-f", other)).Succeeded();
+        await kube.WaitFor("pod/kd-still-other", "{.status.phase}", p => p == "Running");
+        (await kube.Run("get", "pods")).Succeeded();
+        Assert.NotEqual(live, await Version(await kube.Http.GetAsync(path)));
+
+        Assert.Equal(live, await Version(await Patch($"{path}?dryRun=All", $$$"""{"metadata":{"resourceVersion":"{{{live}}}"}}""")));
+        Assert.Equal(liveScale, await Version(await Patch($"{path}/scale?dryRun=All", $$$"""{"metadata":{"resourceVersion":"{{{liveScale}}}"},"spec":{"replicas":1}}""")));
+        var unchanged = await kube.Run("diff", "-f", deployment);
+        Assert.True(unchanged.ExitCode == 0 && unchanged.Output.Trim() == "", unchanged.ToString());
+        var unchangedPod = await kube.Run("diff", "-f", other);
+        Assert.True(unchangedPod.ExitCode == 0 && unchangedPod.Output.Trim() == "", unchangedPod.ToString());
+    }
+
+    /// <summary>
+    /// The API server reads a DELETE's options from its query when it has no body (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go):
+    /// ?dryRun=All alone is a dry run, answered with the pod, and the pod stays.
+    /// </summary>
+    [Fact]
+    public async Task A_delete_dry_run_in_the_query_alone_leaves_the_pod()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("query-node", KubeManifests.Node("kd-query", "kd-query")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("query-pod", KubeManifests.Pod("kd-query-pod", "kd-query")))).Succeeded();
+        await kube.WaitFor("pod/kd-query-pod", "{.status.phase}", p => p == "Running");
+
+        using (var deleted = await kube.Http.DeleteAsync("api/v1/namespaces/default/pods/kd-query-pod?dryRun=All"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+            Assert.Equal("kd-query-pod", JsonDocument.Parse(await deleted.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("name").GetString());
+        }
+        Assert.Equal("Running kd-query", await kube.Get("pod/kd-query-pod", "{.status.phase} {.spec.nodeName}"));
+        Assert.Equal("", await kube.Get("pod/kd-query-pod", "{.metadata.deletionTimestamp}"));
+    }
+
+    /// <summary>
+    /// A pod created through the REST API is stored without limits; a real patch of it takes its manifest's limits once
+    /// (IPodGrain.KnowLimits). A dry run judges them and stores nothing: the pod is served as before, at the same version.
+    /// </summary>
+    [Fact]
+    public async Task A_dry_run_patch_of_a_pod_made_through_rest_stores_no_limits()
+    {
+        using (var created = await kube.Http.PostAsync("../api/v1/pods", Json("""
+            {"name":"kd-rest-pod","requests":{"cpu":"1","memory":"1Gi"},"nodeSelector":{"test":"kd-rest-none"}}
+            """)))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        (await kube.Run("get", "pods")).Succeeded();
+        const string path = "api/v1/namespaces/default/pods/kd-rest-pod";
+        var before = await (await kube.Http.GetAsync(path)).Content.ReadAsStringAsync();
+        var container = JsonDocument.Parse(before).RootElement.GetProperty("spec").GetProperty("containers")[0];
+        Assert.False(container.TryGetProperty("resources", out var resources) && resources.TryGetProperty("limits", out _), before);
+
+        using (var patched = await Patch($"{path}?dryRun=All", """
+            {"metadata":{"labels":{"tier":"b"}},"spec":{"containers":[{"name":"NAME",
+             "resources":{"requests":{"cpu":"1","memory":"1Gi"},"limits":{"cpu":"2","memory":"2Gi"}}}]}}
+            """.Replace("NAME", container.GetProperty("name").GetString())))
+        {
+            var answer = await patched.Content.ReadAsStringAsync();
+            Assert.True(patched.StatusCode == HttpStatusCode.OK, answer);
+            Assert.Equal("b", JsonDocument.Parse(answer).RootElement.GetProperty("metadata").GetProperty("labels").GetProperty("tier").GetString());
+        }
+        // Listed again, so a pod the dry run changed would be served changed and at a new version.
+        (await kube.Run("get", "pods")).Succeeded();
+        Assert.Equal(before, await (await kube.Http.GetAsync(path)).Content.ReadAsStringAsync());
+    }
+
+    private Task<HttpResponseMessage> Patch(string path, string body) =>
+        kube.Http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, path) { Content = Json(body, "application/merge-patch+json") });
+
+    private static async Task<string> Version(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            return JsonDocument.Parse(text).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
+        }
+    }
 }
