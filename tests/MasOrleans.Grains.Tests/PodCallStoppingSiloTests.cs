@@ -3,6 +3,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 using Orleans.TestingHost;
@@ -63,7 +64,7 @@ public sealed class PodCallStoppingSiloTests : IAsyncLifetime
         Assert.True((await pod.Create(PodOf("pc-pod"), null)).Outcome.IsOk);
         var spec = (await pod.Get())!.Spec;
 
-        await new GrainCyclePorts(_cluster.Client).Unschedulable(spec, Rejected);
+        await new GrainCyclePorts(_cluster.Client, NullLogger.Instance).Unschedulable(spec, Rejected);
 
         Assert.Equal(1, _filter.LetThrough(nameof(IPodGrain.MarkUnschedulable)));
         // Its own cycles (no node registered) record theirs too.

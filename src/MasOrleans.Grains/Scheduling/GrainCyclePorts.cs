@@ -71,7 +71,7 @@ public sealed partial class GrainCyclePorts(
             return true;
         }), e => LogNominationNotCleared(logger, e, pod.Name, node));
 
-    [LoggerMessage(EventId = 1208, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}: the pod did not answer, so it may still show that node, and the node may hold its room until the hold lapses")]
+    [LoggerMessage(EventId = 1209, Level = LogLevel.Warning, Message = "A preemption on node {Node} could not clear the nomination there of lower-priority pod {Pod}: the pod did not answer, so it may still show that node, and the node may hold its room until the hold lapses")]
     private static partial void LogNominationNotCleared(ILogger logger, Exception error, string pod, string node);
 
     /// <summary>
