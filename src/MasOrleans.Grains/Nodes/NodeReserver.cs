@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -43,7 +42,7 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
         {
             reservation = await ReserveOnce(node, pod, gpus);
         }
-        catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException)
+        catch (Exception e) when (SiloStopping.BrokenByStop(e))
         {
             // The node's silo stopped (or died) with the reservation in flight: Orleans broke the call, and the
             // reservation may have landed all the same. Asked again at the node's next activation, which holds it if
@@ -62,27 +61,8 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
     /// refuses again, or its silo, which rejects it as it closes its messaging. Asked again, briefly, within
     /// <see cref="SiloStopping.AnnouncementWait"/> (Reserve is idempotent per pod); the last answer stands.
     /// </summary>
-    private async Task<Reservation> ReserveAgain(string node, PodSpec pod, GpuAllocation gpus)
-    {
-        Reservation reservation;
-        var since = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            var last = Stopwatch.GetElapsedTime(since) >= SiloStopping.AnnouncementWait;
-            try
-            {
-                reservation = await ReserveOnce(node, pod, gpus);
-                if (!reservation.SiloStopping || last) return reservation;
-            }
-            catch (Exception e) when (!last && e is OrleansMessageRejectionException or SiloUnavailableException)
-            {
-                // Asked again after the pause; the last attempt's failure reaches the cycle.
-            }
-            await Task.Delay(StoppingRetryPause);
-        }
-    }
-
-    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
+    private Task<Reservation> ReserveAgain(string node, PodSpec pod, GpuAllocation gpus) =>
+        SiloStopping.AskedAgainWhileAnnounced(() => ReserveOnce(node, pod, gpus), static r => r.SiloStopping);
 
     private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {

@@ -133,7 +133,7 @@ public sealed class SiloStopping
         {
             return await ask();
         }
-        catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
+        catch (Exception e) when (BrokenByStop(e))
         {
             var stopping = membership.CurrentSnapshot.Members.Values
                 .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
@@ -141,5 +141,35 @@ public sealed class SiloStopping
             if (!(await Task.WhenAll(stopping.Select(s => Gone(membership, s)))).All(gone => gone)) throw;
         }
         return await ask();
+    }
+
+    /// <summary>A call a silo stopping gracefully broke: Orleans rejected it as that silo closed its messaging, or the silo became unavailable.</summary>
+    public static bool BrokenByStop(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
+
+    private static readonly TimeSpan AskAgainPause = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Asks <paramref name="call"/> again every 50 ms while it breaks (<see cref="BrokenByStop"/>) or its answer says to
+    /// (<paramref name="askAgain"/>), for at most <see cref="AnnouncementWait"/>: until then this silo's directory can
+    /// still send it to the stopping silo, which the grain is leaving. The last attempt's answer or failure stands. Only
+    /// for calls answered the same when asked twice (a broken call may have landed).
+    /// </summary>
+    public static async Task<T> AskedAgainWhileAnnounced<T>(Func<Task<T>> call, Func<T, bool>? askAgain = null)
+    {
+        var since = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var last = System.Diagnostics.Stopwatch.GetElapsedTime(since) >= AnnouncementWait;
+            try
+            {
+                var answer = await call();
+                if (last || askAgain is null || !askAgain(answer)) return answer;
+            }
+            catch (Exception e) when (!last && BrokenByStop(e))
+            {
+                // Asked again after the pause; the last attempt's failure reaches the caller.
+            }
+            await Task.Delay(AskAgainPause);
+        }
     }
 }

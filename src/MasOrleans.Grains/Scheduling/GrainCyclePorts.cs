@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
@@ -82,22 +81,5 @@ public sealed partial class GrainCyclePorts(
     /// when asked twice (a placement it already took, a failure or a cleared nomination it already recorded):
     /// a broken call may have landed.
     /// </summary>
-    private static async Task<T> AskPodAgainIfBroken<T>(Func<Task<T>> call)
-    {
-        var since = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception e) when (e is OrleansMessageRejectionException or SiloUnavailableException
-                && Stopwatch.GetElapsedTime(since) < SiloStopping.AnnouncementWait)
-            {
-                await Task.Delay(StoppingRetryPause);
-            }
-        }
-    }
-
-    private static readonly TimeSpan StoppingRetryPause = TimeSpan.FromMilliseconds(50);
+    private static Task<T> AskPodAgainIfBroken<T>(Func<Task<T>> call) => SiloStopping.AskedAgainWhileAnnounced(call);
 }
