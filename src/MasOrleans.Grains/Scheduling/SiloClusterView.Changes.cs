@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Grains.Scheduling;
@@ -219,7 +220,7 @@ public sealed partial class SiloClusterView
         }
         try
         {
-            var view = await grains.Reference<INodeGrain>(name).GetView();
+            var view = await ReadNode(name);
             var gained = false;
             var gapLeft = false;
             lock (_lock)
@@ -286,6 +287,15 @@ public sealed partial class SiloClusterView
             if (again) _ = Resync(name);
         }
     }
+
+    /// <summary>
+    /// The node's own word. A node grain on a sibling stopping gracefully is leaving it, and the read breaks as that silo
+    /// closes its messaging while this silo's directory still names it: asked once more after the stopping silos are
+    /// gone, the read reaches the node's next activation (a second break is logged and tried again later).
+    /// </summary>
+    private Task<NodeView?> ReadNode(string name) => membership is null || silo is null
+        ? grains.Reference<INodeGrain>(name).GetView()
+        : SiloStopping.AskedAgainOnceStoppingSilosAreGone(membership, silo.SiloAddress, () => grains.Reference<INodeGrain>(name).GetView());
 
     /// <summary>Nodes with a retry scheduled: one per node, however many reads failed meanwhile.</summary>
     private readonly HashSet<string> _retrying = new(StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Scheduling;
 
@@ -21,7 +22,8 @@ namespace MasOrleans.Grains.Scheduling;
 /// holds the cycles' assumed placements: when a real placement no longer fits beside an assumed one, the node is
 /// rebuilt from the record and the assumptions that still fit are put back.
 /// </remarks>
-public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog catalog, ILogger<SiloClusterView> logger, TimeSpan? gapGrace = null)
+public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog catalog, ILogger<SiloClusterView> logger, TimeSpan? gapGrace = null,
+    IClusterMembershipService? membership = null, ILocalSiloDetails? silo = null)
     : IClusterObserver, IClusterSnapshotSource
 {
     /// <summary>

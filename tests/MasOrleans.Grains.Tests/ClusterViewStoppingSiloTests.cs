@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Reflection;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Policies;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using static MasOrleans.Grains.Tests.GrainTestPods;
+
+namespace MasOrleans.Grains.Tests;
+
+/// <summary>
+/// The cluster view of the silo that stays while a sibling holding a node grain stops gracefully: the view's re-read of
+/// that node broke as the sibling closed its messaging (OrleansMessageRejectionException "Silo stopping"), and was
+/// logged as Warning 1101 (ExtenderStoppingSiloTests failed a fresh-clone CI run on it). Here the node grain is a
+/// stand-in that breaks its first read so, and the membership is set by the test.
+/// </summary>
+public sealed class ClusterViewStoppingSiloTests
+{
+    private static readonly SiloAddress Here = SiloAddress.New(IPAddress.Loopback, 11111, 1);
+    private static readonly SiloAddress Leaving = SiloAddress.New(IPAddress.Loopback, 11112, 1);
+
+    private readonly SettableMembership _membership = new();
+    private readonly Records _log = new();
+
+    /// <summary>The leaving silo's status at each read the node grain got.</summary>
+    private readonly ConcurrentQueue<SiloStatus> _reads = new();
+
+    private SiloClusterView ViewWhoseNodeBreaks(int breaks) =>
+        new(Stand.In<IGrainFactory>((method, _) => method.Name.StartsWith("GetGrain", StringComparison.Ordinal)
+                ? Stand.In<INodeGrain>((m, _) => m.Name == nameof(INodeGrain.GetView) ? Read(breaks) : throw new NotSupportedException(m.Name))
+                : throw new NotSupportedException(method.Name)),
+            PolicyCatalog.CreateDefault(), _log, membership: _membership, silo: new LocalSilo(Here));
+
+    /// <summary>The first <paramref name="breaks"/> reads break as Orleans breaks a call to a stopping silo; later ones answer with the node.</summary>
+    private Task<NodeView?> Read(int breaks)
+    {
+        _reads.Enqueue(_membership.CurrentSnapshot.GetSiloStatus(Leaving));
+        return _reads.Count <= breaks
+            ? Task.FromException<NodeView?>(SiloStoppingRejection())
+            : Task.FromResult<NodeView?>(new NodeView(NodeSpecOf("nv-1"), true, [], new Dictionary<string, double>(), null, [], false, Guid.NewGuid(), 1));
+    }
+
+    /// <summary>Orleans' own rejection of a call to a stopping silo, as it broke the read in CI (its constructor is internal).</summary>
+    private static OrleansMessageRejectionException SiloStoppingRejection() =>
+        (OrleansMessageRejectionException)Activator.CreateInstance(typeof(OrleansMessageRejectionException), BindingFlags.Instance | BindingFlags.NonPublic, null, ["Silo stopping (test)"], null)!;
+
+    /// <summary>Failed before: the first break was logged as Warning 1101 and the read was tried again a second later.</summary>
+    [Fact]
+    public async Task A_read_broken_by_a_stopping_sibling_is_asked_again_once_that_silo_is_gone_and_logs_no_warning()
+    {
+        _membership.Set(Here, SiloStatus.Active);
+        _membership.Set(Leaving, SiloStatus.ShuttingDown);
+        var view = ViewWhoseNodeBreaks(1);
+
+        var reading = view.Resync("nv-1");
+        await WaitUntil(() => Task.FromResult(!_reads.IsEmpty), "the first read sent");
+        Assert.False(reading.IsCompleted, $"done while the node's silo still stops: {reading.Status}");
+
+        _membership.Set(Leaving, SiloStatus.Dead);
+        await reading.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([SiloStatus.ShuttingDown, SiloStatus.Dead], _reads);
+        Assert.NotNull(view.Node("nv-1"));
+        Assert.DoesNotContain(_log.Entries, e => e.Level >= LogLevel.Warning);
+    }
+
+    /// <summary>With no silo stopping the read is asked once more at once, and a second break is loud (and tried again later).</summary>
+    [Fact]
+    public async Task With_no_silo_stopping_a_second_break_is_a_warning()
+    {
+        _membership.Set(Here, SiloStatus.Active);
+        _membership.Set(Leaving, SiloStatus.Active);
+        var view = ViewWhoseNodeBreaks(2);
+
+        await view.Resync("nv-1").WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([SiloStatus.Active, SiloStatus.Active], _reads);
+        Assert.Null(view.Node("nv-1"));
+        var warning = Assert.Single(_log.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal(1101, warning.EventId.Id);
+        Assert.IsType<OrleansMessageRejectionException>(warning.Exception);
+        view.Stop();
+    }
+
+    private sealed class LocalSilo(SiloAddress address) : ILocalSiloDetails
+    {
+        public string Name => "here";
+        public string ClusterId => "test";
+        public string DnsHostName => "localhost";
+        public SiloAddress SiloAddress => address;
+        public SiloAddress GatewayAddress => address;
+    }
+
+    private sealed class Records : ILogger<SiloClusterView>
+    {
+        public ConcurrentQueue<(LogLevel Level, EventId EventId, Exception? Exception)> Entries { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((logLevel, eventId, exception));
+    }
+}
