@@ -72,11 +72,19 @@ public sealed class SchedulingAttemptCountTests() : OwnClusterTest(settings: new
 
     private long Failures(string reason) => _counts.GetValueOrDefault(("mas_scheduling_failures", reason));
 
-    private async Task RegisterNode(string node) =>
+    /// <summary>
+    /// The node is registered and the silo's view knows it: a pod created before the node's change reached the view
+    /// found no node, and its attempt counted as unschedulable (a fresh-clone run under load failed so).
+    /// </summary>
+    private async Task RegisterNode(string node)
+    {
         Assert.True((await Cluster.Client.GetGrain<INodeGrain>(node).Register(new NodeSpec
         {
             Name = node, Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30), Labels = new Dictionary<string, string> { ["pool"] = node },
         })).IsOk);
+        var view = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<Scheduling.SiloClusterView>();
+        await WaitUntil(() => Task.FromResult(view.Node(node) is { Ready: true }), $"the silo's view of {node}");
+    }
 
     private async Task<IPodGrain> CreatePod(string node, string name)
     {
