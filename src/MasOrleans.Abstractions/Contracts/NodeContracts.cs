@@ -75,6 +75,14 @@ public sealed record NodePatch(
 }
 
 /// <summary>
+/// What a node's delete would do, judged without doing it (<see cref="Grains.INodeGrain.JudgeDelete"/>): the outcome
+/// <see cref="Grains.INodeGrain.Delete"/> would answer now, and for one that would drain (Accepted) the node as that
+/// delete leaves it (cordoned, draining); null otherwise.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.node-deletion")]
+public sealed record NodeDeletion([property: Id(0)] Outcome Outcome, [property: Id(1)] NodeView? Node);
+
+/// <summary>
 /// The outcome of Reserve: the devices actually held, or why the pod no longer fits; and the silo the node grain answered
 /// from, so a scheduler on another silo can send its next reservations for this node there in batches.
 /// <see cref="SiloStopping"/>: refused because the node grain's silo is stopping (no conflict: the node's next

@@ -22,6 +22,12 @@ public interface INodeGrain : IGrainWithStringKey
     /// </summary>
     Task<Outcome> Delete(bool force = false);
 
+    /// <summary>
+    /// What <see cref="Delete"/> would answer now, by the same rule, changing nothing (a server dry run): nothing is
+    /// removed, cordoned, stored or evicted.
+    /// </summary>
+    Task<NodeDeletion> JudgeDelete(bool force = false);
+
     [AlwaysInterleave]
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

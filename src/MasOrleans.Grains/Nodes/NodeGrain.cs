@@ -118,32 +118,49 @@ public sealed partial class NodeGrain(
 
     public async Task<Outcome> Delete(bool force = false)
     {
-        if (state.State.Spec is not { } spec) return NotFound();
-        if (BoundPods.Count == 0)
-        {
-            await Remove();
-            return Outcome.Success;
-        }
-        var pods = BoundPods.Select(p => p.Pod.Name).ToList();
-        if (!force)
-        {
-            // kubectl drain's rule: a pod no workload recreates would simply be lost.
-            var views = await Task.WhenAll(pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
-            var bare = views.Where(v => v is { Workload: null }).Select(v => v!.Spec.Name).ToList();
-            if (bare.Count > 0)
-                return Outcome.Conflict($"node '{spec.Name}' holds {bare.Count} pod(s) no workload manages ({string.Join(", ", bare.Take(5))}); delete them first or pass force=true to evict them anyway");
-        }
+        var judged = await JudgeDeletion(force);
+        if (judged.Code == OutcomeCode.Ok) await Remove();
+        if (judged.Code != OutcomeCode.Accepted) return judged;
         if (!state.State.Draining)
         {
-            state.State = state.State with { Draining = true, Spec = spec with { Unschedulable = true } };
-            AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {pods.Count} pod(s)");
+            state.State = Deleting(state.State);
+            AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {BoundPods.Count} pod(s)");
             await state.WriteStateAsync();
             _local.UpdateNode(state.State.Spec!);
             PublishInfo();
         }
         StartDrain();
+        return judged;
+    }
+
+    public async Task<NodeDeletion> JudgeDelete(bool force = false)
+    {
+        var judged = await JudgeDeletion(force);
+        return new NodeDeletion(judged, judged.Code == OutcomeCode.Accepted ? View(Deleting(state.State)) : null);
+    }
+
+    /// <summary>
+    /// The one rule for a node's delete, for <see cref="Delete"/> and its dry run alike, judged without acting: an empty
+    /// node is removed at once (Ok); one holding pods no workload recreates would lose them, so it is refused (Conflict)
+    /// unless <paramref name="force"/> (kubectl drain's rule); any other is drained (Accepted).
+    /// </summary>
+    private async Task<Outcome> JudgeDeletion(bool force)
+    {
+        if (state.State.Spec is not { } spec) return NotFound();
+        if (BoundPods.Count == 0) return Outcome.Success;
+        var pods = BoundPods.Select(p => p.Pod.Name).ToList();
+        if (!force)
+        {
+            var views = await Task.WhenAll(pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
+            var bare = views.Where(v => v is { Workload: null }).Select(v => v!.Spec.Name).ToList();
+            if (bare.Count > 0)
+                return Outcome.Conflict($"node '{spec.Name}' holds {bare.Count} pod(s) no workload manages ({string.Join(", ", bare.Take(5))}); delete them first or pass force=true to evict them anyway");
+        }
         return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
     }
+
+    /// <summary>A node being deleted is cordoned, so nothing new lands on it while it drains.</summary>
+    private static NodeState Deleting(NodeState stored) => stored with { Draining = true, Spec = stored.Spec! with { Unschedulable = true } };
 
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
 
@@ -234,8 +251,11 @@ public sealed partial class NodeGrain(
     private void Publish(NodeChangeKind kind, NodeInfo? info = null, BoundPod? bound = null, string? released = null) =>
         feed.Publish(new NodeChange(Name, _incarnation, ++_seq, kind, info, bound, released));
 
-    private NodeView View() => new(state.State.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry,
-        state.State.Images, state.State.Draining, _incarnation, _seq, Created, ReadyChanged);
+    private NodeView View() => View(state.State);
+
+    /// <summary>The view of <paramref name="stored"/>, the node's state now or as a write would leave it (a dry run's).</summary>
+    private NodeView View(NodeState stored) => new(stored.Spec!, _ready, [.. BoundPods.OrderBy(b => b.Pod.Name, StringComparer.Ordinal)], _utilization, _lastTelemetry,
+        stored.Images, stored.Draining, _incarnation, _seq, Created, ReadyChanged);
 
     /// <summary>When the node registered; for a node stored before that was kept, its Registered event's time while it is among the kept events.</summary>
     private DateTimeOffset? Created => state.State.RegisteredAt ?? state.State.Events?.FirstOrDefault(e => e.Reason == RegisteredReason)?.LastSeen;

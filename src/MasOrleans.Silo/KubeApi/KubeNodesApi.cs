@@ -96,7 +96,10 @@ internal static class KubeNodesApi
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
-    /// recreate them elsewhere) and goes when empty; pods no workload manages make it 409 unless ?force=true.
+    /// recreate them elsewhere) and goes when empty; pods no workload manages make it 409 unless ?force=true. A dry run
+    /// is answered as the delete would be by the grain's same rule (INodeGrain.JudgeDelete), at the version a GET serves:
+    /// the API server's dry-run delete judges and answers as the delete does, persisting nothing
+    /// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Delete; dryrun.go, DryRunnableStorage.Delete).
     /// </summary>
     private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
@@ -105,13 +108,25 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), cache.SeenVersion("nodes", name)) is { } failed) return failed;
-        // Whether a node goes at once, drains or is refused is the node grain's to judge as it deletes.
-        if (KubeWrites.RefuseDryRun(options) is { } dryRun) return dryRun;
-        var outcome = await grain.Delete(context.Request.Query["force"].ToString() == "true");
+        var force = context.Request.Query["force"].ToString() == "true";
+        Outcome outcome;
+        NodeView? draining;
+        string version;
+        if (KubeWrites.IsDryRun(options))
+        {
+            (outcome, draining) = await grain.JudgeDelete(force);
+            version = cache.VersionOf("nodes", name);
+        }
+        else
+        {
+            outcome = await grain.Delete(force);
+            draining = outcome.Code == OutcomeCode.Accepted ? await grain.GetView() : null;
+            version = cache.Version.ToString();
+        }
         return outcome.Code switch
         {
             OutcomeCode.Ok => KubeStatus.Success("nodes", name),
-            OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode((await grain.GetView()) ?? view, cache.Version.ToString()), 202),
+            OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(draining ?? view, version), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
             _ => KubeStatus.Conflict("nodes", name, outcome.Message ?? "refused"),
         };

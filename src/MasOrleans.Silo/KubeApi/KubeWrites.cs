@@ -9,18 +9,14 @@ namespace MasOrleans.Silo.KubeApi;
 /// What a write request says beside its object, checked before anything changes. A server dry run comes where kubectl
 /// puts it: the query for create and patch (?dryRun=All), the body for a delete (DeleteOptions.dryRun, or the query when
 /// there is no body) and an eviction (Eviction.deleteOptions.dryRun, or the query). A dry run is judged as the write
-/// is and answered with the object as it would be, storing nothing; a node's delete, which only its grain can judge,
-/// refuses it (<see cref="RefuseDryRun"/>). Preconditions (a patched object's resourceVersion, a delete's uid and
+/// is and answered with the object as it would be, storing nothing (a node's delete by its grain's rule, which the grain
+/// judges without acting). Preconditions (a patched object's resourceVersion, a delete's uid and
 /// resourceVersion) are checked against the object as this silo sees it now.
 /// </summary>
 internal static class KubeWrites
 {
     /// <summary>The API server's words for a stale resourceVersion (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).</summary>
     public const string OptimisticLock = "the object has been modified; please apply your changes to the latest version and try again";
-
-    /// <summary>A delete that cannot be judged without taking effect (a node's) refuses a dry run (400), changing nothing.</summary>
-    public static IResult? RefuseDryRun(V1DeleteOptions options) =>
-        IsDryRun(options) ? KubeStatus.BadRequest("dryRun is not supported for this request by this server") : null;
 
     /// <summary>
     /// Whether a create or patch is a dry run (?dryRun=All), or the 422 for any other value, as the API server's handlers
