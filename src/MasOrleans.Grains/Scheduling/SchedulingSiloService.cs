@@ -68,8 +68,11 @@ public sealed partial class SchedulingSiloService(
         }
     }
 
-    /// <summary>How long a stop waits for this silo's scheduling cycles in flight (each takes milliseconds when nothing is wrong).</summary>
-    public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a stop waits for this silo's shards to drain: each waits at most <see cref="SchedulingQueueGrain.DrainLimit"/>
+    /// and says so; this is for a shard that does not answer.
+    /// </summary>
+    public static readonly TimeSpan DrainLimit = SchedulingQueueGrain.DrainLimit + TimeSpan.FromSeconds(2);
 
     /// <remarks>
     /// This stage stops before the cluster is told this silo shuts down, and so before Orleans' directory lets another
