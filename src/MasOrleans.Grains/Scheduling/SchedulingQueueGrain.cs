@@ -129,34 +129,6 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Ping() => Task.CompletedTask;
 
-    /// <summary>
-    /// Waits for the cycles' tasks themselves, not the in-flight window: a pod's removal and the sweep take a cycle out of
-    /// the window while it still runs, and may still reserve (Pump starts no more once the silo stops).
-    /// </summary>
-    public async Task Drain()
-    {
-        if (_running == 0) return;
-        _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        try
-        {
-            // Reentrant: the cycles' continuations run on this grain's turns while this waits.
-            await _idle.Task.WaitAsync(DrainLimit);
-        }
-        catch (TimeoutException)
-        {
-            LogDrainCutShort(logger, Shard, _running, DrainLimit);
-        }
-    }
-
-    /// <summary>How long a stop waits for a shard's cycles (each takes milliseconds when nothing is wrong).</summary>
-    public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
-
-    /// <summary>Cycles whose task has not ended, in the window or taken out of it (<see cref="Remove"/>, <see cref="Sweep"/>).</summary>
-    private int _running;
-
-    /// <summary>Completed when <see cref="_running"/> comes to zero while a <see cref="Drain"/> waits.</summary>
-    private TaskCompletionSource? _idle;
-
     public async Task Enqueue(PodSpec pod, string? nominatedNode = null, long nominationVersion = 0)
     {
         // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
@@ -287,23 +259,6 @@ public sealed partial class SchedulingQueueGrain(
         {
             await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e), podCreatedAt: pod.CreatedAt);
             throw;
-        }
-    }
-
-    private async Task Run(PodSpec pod, InFlightCycle cycle)
-    {
-        _running++;
-        try
-        {
-            await Schedule(pod, cycle);
-        }
-        finally
-        {
-            if (--_running == 0 && _idle is not null)
-            {
-                _idle.TrySetResult();
-                _idle = null;
-            }
         }
     }
 
@@ -441,9 +396,6 @@ public sealed partial class SchedulingQueueGrain(
 
     [LoggerMessage(EventId = 1208, Level = LogLevel.Information, Message = "Scheduling cycle for pod {Pod} refused by a node on a stopping silo ({Reason}); queued again")]
     private static partial void LogRefusedByStoppingSilo(ILogger logger, string pod, string reason);
-
-    [LoggerMessage(EventId = 1210, Level = LogLevel.Warning, Message = "Queue shard {Shard} stops draining with {Running} scheduling cycle(s) still running after {Limit}; what they reserve from now on may be missed by the nodes' next activations")]
-    private static partial void LogDrainCutShort(ILogger logger, int shard, int running, TimeSpan limit);
 
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Pod {Pod}'s scheduling cycle did not finish in {Timeout}; queued again")]
     private static partial void LogAbandoned(ILogger logger, string pod, TimeSpan timeout);
