@@ -5,6 +5,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -86,5 +87,62 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
             && r.Message.StartsWith("Scheduling cycle for pod ns-cycle refused by a node on a stopping silo", StringComparison.Ordinal))), "the refused cycle logged");
         Assert.Equal(PodPhase.Pending, (await Cluster.Client.GetGrain<IPodGrain>("ns-cycle").Get())!.Phase);
         Assert.Empty(await Bindings.Stored("ns-cycle-node"));
+    }
+
+    private static readonly Dictionary<string, string> NewLabels = new() { ["app"] = "new" };
+
+    /// <summary>
+    /// Failed before: a relabel (a binding written again with the pod's new labels) was not counted as reservations are,
+    /// so the stop went on to tell the cluster with it under way, and the node's next activation could read Redis
+    /// before it landed and keep the old labels for other pods' affinity and spread. Now it holds the stop until it
+    /// landed, and none starts once the stop began.
+    /// </summary>
+    [Fact]
+    public async Task The_stop_waits_for_a_relabel_under_way_and_lets_none_start()
+    {
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-relabel-node");
+        Assert.True((await node.Register(NodeSpecOf("ns-relabel-node"))).IsOk);
+        Assert.True((await node.Reserve(PodOf("ns-relabel"), GpuAllocation.None)).Reserved);
+        var stopping = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>();
+        Bindings.Stall("ns-relabel-node");
+        var relabeling = node.Relabel("ns-relabel", null, NewLabels);
+        await Bindings.Reached("ns-relabel-node").WaitAsync(TimeSpan.FromSeconds(10));
+
+        stopping.Begin();
+        var settled = stopping.WritesSettled();
+
+        Assert.False(settled.IsCompleted, "the stop went on with a relabel under way");
+        Bindings.Resume("ns-relabel-node");
+        Assert.True(await relabeling);
+        await settled.WaitAsync(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Relabel("ns-relabel", null, new Dictionary<string, string> { ["app"] = "late" }));
+        Assert.Equal("new", (await Bindings.Read("ns-relabel-node")).Single().Pod.Labels["app"]);
+    }
+
+    /// <summary>
+    /// Failed before: a release, a cordon and an image the node pulled were stored by a node grain whose silo had begun
+    /// to stop, where the node's next activation may already have read Redis. The calls are refused now, memory
+    /// untouched, as a call to the stopping silo would be (the caller asks the next activation); the one-way image
+    /// report is not recorded.
+    /// </summary>
+    [Fact]
+    public async Task Every_node_write_is_refused_once_the_stop_began()
+    {
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-writes-node");
+        Assert.True((await node.Register(NodeSpecOf("ns-writes-node"))).IsOk);
+        Assert.True((await node.Reserve(PodOf("ns-writes"), GpuAllocation.None)).Reserved);
+        Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
+
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Release("ns-writes"));
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Patch(new NodePatch(Unschedulable: true)));
+        // One-way: not refused, not recorded.
+        await node.ImagePulled("ns-image");
+        await WaitUntil(() => Task.FromResult(Log.Records.Any(r => r.Message.StartsWith("Node ns-writes-node does not record pulled image ns-image", StringComparison.Ordinal))), "the image left unrecorded");
+
+        Assert.Equal(["ns-writes"], await Bindings.Stored("ns-writes-node"));
+        var view = (await node.GetView())!;
+        Assert.Equal(["ns-writes"], view.Pods.Select(p => p.Pod.Name));
+        Assert.False(view.Spec.Unschedulable);
+        Assert.DoesNotContain("ns-image", view.Images ?? []);
     }
 }

@@ -151,6 +151,30 @@ public sealed class SchedulingAttemptCountTests() : OwnClusterTest(settings: new
     }
 
     /// <summary>
+    /// A cycle whose reservation a node on a stopping silo refused (the pod queued again, no conflict) counts as an error,
+    /// as kube counts a binding cycle that failed and is retried: handleBindingCycleError hands a status that is not a
+    /// rejection to handleSchedulingFailure, which counts it with metrics.PodScheduleError, result "error"
+    /// (kubernetes/kubernetes pkg/scheduler/schedule_one.go). Never unschedulable: the pod fits the node.
+    /// </summary>
+    [Fact]
+    public async Task An_attempt_a_stopping_silos_node_refused_counts_as_an_error()
+    {
+        const string node = "sa-stopping", name = "sa-refused";
+        await RegisterNode(node);
+        var services = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress);
+        await WaitUntil(() => Task.FromResult(services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>().Node(node) is { Ready: true }), "the view's node");
+        services.GetRequiredService<MasOrleans.Grains.Nodes.SiloStopping>().Begin();
+
+        var pod = await CreatePod(node, name);
+
+        await WaitUntil(() => Task.FromResult(Decisions(SchedulingResults.Error) >= 1), "the refused attempt counted");
+        Assert.Equal(0, Decisions(SchedulingResults.Unschedulable));
+        Assert.Equal(0, Decisions(SchedulingResults.Scheduled));
+        Assert.True(Failures(SchedulingFailureReasons.Error) >= 1);
+        Assert.Equal(PodPhase.Pending, (await pod.Get())!.Phase);
+    }
+
+    /// <summary>
     /// A request to schedule a pod sent while it waited (a reconciliation's Retry, one-way) that reaches its shard after the
     /// pod's cycle bound it: a second cycle confirmed the held reservation and counted the placement again.
     /// </summary>

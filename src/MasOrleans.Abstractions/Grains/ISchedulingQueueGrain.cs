@@ -14,7 +14,10 @@ public interface ISchedulingQueueGrain : IGrainWithStringKey
     /// <summary>Activates the shard (on a surviving silo after its silo died); a no-op when it runs.</summary>
     Task Ping();
 
-    /// <summary>Completes once none of the shard's scheduling cycles is in flight (its silo is stopping and starts no more).</summary>
+    /// <summary>
+    /// Completes once none of the shard's scheduling cycles still runs (its silo is stopping and starts no more), or at the
+    /// shard's limit, with a Warning saying how many still ran.
+    /// </summary>
     Task Drain();
 
     /// <param name="nominatedNode">

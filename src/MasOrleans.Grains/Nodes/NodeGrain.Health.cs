@@ -40,6 +40,9 @@ public sealed partial class NodeGrain
         _heartbeatClock = now;
         if (!state.State.HasReported)
         {
+            // Left to the node's next activation once this silo stops: the reading reaches it too.
+            using var write = TryBeginWrite();
+            if (!write.Counted) return;
             state.State = state.State with { HasReported = true };
             await state.WriteStateAsync();
         }
@@ -60,6 +63,9 @@ public sealed partial class NodeGrain
     private async Task SetReady(bool ready)
     {
         var changed = ready != _ready;
+        // Not judged by a node grain whose silo stops: its next activation, on another silo, starts the silence clock afresh.
+        using var write = changed ? TryBeginWrite() : default;
+        if (changed && !write.Counted) return;
         _ready = ready;
         if (changed)
         {

@@ -45,15 +45,9 @@ public sealed partial class NodeGrain
         // Not a conflict (the cycle would try other nodes and could record the pod unschedulable): the reserver tries
         // the node's next activation once the cluster knows this silo stops (NodeReserver). One let in is counted until
         // its write landed: the stop waits for it before the cluster hears of the stop (SiloStopping).
-        if (!stopping.TryBeginWrite()) return new Reservation(false, GpuAllocation.None, $"node {Name}: {SiloStoppingMessage}", SiloStopping: true);
-        try
-        {
-            return await ReserveWhileActive(pod, gpus);
-        }
-        finally
-        {
-            stopping.EndWrite();
-        }
+        using var write = TryBeginWrite();
+        if (!write.Counted) return new Reservation(false, GpuAllocation.None, $"node {Name}: {SiloStoppingMessage}", SiloStopping: true);
+        return await ReserveWhileActive(pod, gpus);
     }
 
     private async Task<Reservation> ReserveWhileActive(PodSpec pod, GpuAllocation gpus)
@@ -125,14 +119,10 @@ public sealed partial class NodeGrain
     private async Task Resync(CancellationToken cancellation)
     {
         // Written from this activation's memory, it would erase what the next activation (see SiloStopping) stored since.
-        if (!stopping.TryBeginWrite()) return;
-        try
+        using (var write = TryBeginWrite())
         {
+            if (!write.Counted) return;
             await bindings.Replace(Name, [.. BoundPods.Where(b => !_inDoubt.Contains(b.Pod.Name))]);
-        }
-        finally
-        {
-            stopping.EndWrite();
         }
         _resync?.Dispose();
         _resync = null;
@@ -179,7 +169,8 @@ public sealed partial class NodeGrain
     public async Task<bool> Release(string podName, DateTimeOffset? podCreatedAt = null)
     {
         // A cycle for a pod deleted since (and created again) must not free what the node holds for the new one.
-        if (podCreatedAt is not null && HeldPod(podName) is { } held && !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt)) return false;
+        if (HeldPod(podName) is not { } held || (podCreatedAt is not null && !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt))) return false;
+        using var write = BeginWrite();
         if (!_local.Unbind(podName)) return false;
         _inDoubt.Remove(podName);
         // Its timed eviction goes with it: kept, it would evict a later pod of its name early, and grow with every pod.
@@ -212,6 +203,7 @@ public sealed partial class NodeGrain
     {
         if (HeldPod(podName) is not { } held || !PodSpec.SameIncarnation(held.Pod.CreatedAt, podCreatedAt)) return false;
         if (PodSpec.SameLabels(held.Pod.Labels, labels)) return true;
+        using var write = BeginWrite();
         var relabeled = held with { Pod = held.Pod with { Labels = labels } };
         // Stored before memory changes; with a write-again pending, that write (from memory) carries it, as it carries a
         // release. A failed write may still have landed: Redis is written again from memory (the old labels), or it

@@ -73,6 +73,7 @@ public sealed partial class NodeGrain(
     public async Task<Outcome> Register(NodeSpec spec)
     {
         if (state.State.Spec is not null) return Outcome.Conflict($"node '{spec.Name}' already exists");
+        using var write = BeginWrite();
         var before = state.State;
         state.State = new NodeState(spec, false, RegisteredAt: clock.GetUtcNow());
         AddEvent("Normal", RegisteredReason, $"node registered with capacity {string.Join(", ", spec.Capacity.ToQuantities().Select(kv => $"{kv.Key}={kv.Value}"))}");
@@ -89,6 +90,7 @@ public sealed partial class NodeGrain(
     {
         if (state.State.Spec is not { } spec) return NotFound();
         if (patch.RefusedWhileDraining(spec.Name, state.State.Draining) is { } draining) return Outcome.Conflict(draining);
+        using var write = BeginWrite();
         var updated = patch.ApplyTo(spec);
         var resized = updated.Capacity != spec.Capacity || updated.MaxPods != spec.MaxPods;
         var bound = BoundPods.ToList();
@@ -118,6 +120,8 @@ public sealed partial class NodeGrain(
 
     public async Task<Outcome> Delete(bool force = false)
     {
+        if (state.State.Spec is null) return NotFound();
+        using var write = BeginWrite();
         var judged = await JudgeDeletion(force);
         if (judged.Code == OutcomeCode.Ok) await Remove();
         if (judged.Code != OutcomeCode.Accepted) return judged;
@@ -167,6 +171,14 @@ public sealed partial class NodeGrain(
     public async Task ImagePulled(string image)
     {
         if (state.State.Spec is null || state.State.Images?.Contains(image) == true) return;
+        // One-way, so not refused (that would be a failed call with no one to hear it): the image stays unrecorded, as
+        // for a silo that died, until a pod pulls it on the node again.
+        using var write = TryBeginWrite();
+        if (!write.Counted)
+        {
+            LogImageNotRecorded(logger, Name, image);
+            return;
+        }
         state.State = state.State with { Images = [.. state.State.Images ?? [], image] };
         AddEvent("Normal", "ImagePulled", $"image {image} pulled and cached");
         await state.WriteStateAsync();
@@ -199,6 +211,9 @@ public sealed partial class NodeGrain(
         // Release and the (non-interleaving) timer take turns, so one removal runs at a time; a tick already queued when
         // a removal succeeded finds the node gone.
         if (state.State.Spec is null) return;
+        // Left to the node's next activation once this silo stops: it is stored draining, and drains again.
+        using var write = TryBeginWrite();
+        if (!write.Counted) return;
         await LoggedSteps.Run(Remove, e => LogDrainedNotRemoved(logger, e, Name));
     }
 
@@ -269,6 +284,9 @@ public sealed partial class NodeGrain(
         using (logger.BeginScope(new Dictionary<string, object?> { ["Node"] = this.GetPrimaryKeyString() }))
             logger.LogInformation("Node {Node} {Reason}: {Message}", this.GetPrimaryKeyString(), reason, message);
     }
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Node {Node} does not record pulled image {Image}: its silo is stopping")]
+    private static partial void LogImageNotRecorded(ILogger logger, string node, string image);
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Node {Node} is drained but could not be removed; tried again in a second")]
     private static partial void LogDrainedNotRemoved(ILogger logger, Exception error, string node);

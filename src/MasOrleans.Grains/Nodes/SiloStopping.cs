@@ -33,8 +33,8 @@ public sealed class SiloStopping
     }
 
     /// <summary>
-    /// A node grain's reservation write (a binding stored, or the node's bindings written again) may start: false once
-    /// the stop began. Each true is paired with <see cref="EndWrite"/>. Checked and counted under one lock with
+    /// A node grain's write (a reservation, a release, a relabel, its record: every one, NodeGrain.Writes) may start:
+    /// false once the stop began. Each true is paired with <see cref="EndWrite"/>. Checked and counted under one lock with
     /// <see cref="Begin"/>, so no write starts unseen by <see cref="WritesSettled"/>.
     /// </summary>
     public bool TryBeginWrite()
@@ -57,7 +57,7 @@ public sealed class SiloStopping
         }
     }
 
-    /// <summary>Completes once no reservation write is under way; after <see cref="Begin"/>, none starts again.</summary>
+    /// <summary>Completes once no node-grain write is under way; after <see cref="Begin"/>, none starts again.</summary>
     public Task WritesSettled()
     {
         lock (_lock)

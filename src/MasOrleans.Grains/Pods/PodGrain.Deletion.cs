@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
@@ -111,14 +112,20 @@ public sealed partial class PodGrain
 
     /// <summary>
     /// Takes the deleted pod out of its shard's table, so a client told the deletion is done no longer finds it listed.
-    /// A shard whose silo is gone lost its table with it: its next activation reads the pods' records, where this one is
-    /// gone, so the deletion stands as done. A shard that did not answer in time may still list the pod: said loudly.
+    /// A shard leaving a silo that stops gracefully may carry its table to its next activation (OnRehydrate): the call
+    /// it broke is asked again there (Track answers the same when asked twice). A shard whose silo is gone otherwise lost
+    /// its table with it: its next activation reads the pods' records, where this one is gone, so the deletion stands as
+    /// done. A shard that did not answer in time may still list the pod: said loudly.
     /// </summary>
     private async Task Untrack(PodEntry removed)
     {
         try
         {
-            await Shard.Track(removed, removed: true);
+            await SiloStopping.AskedAgainOnceStoppingSilosAreGone(membership, silo.SiloAddress, async () =>
+            {
+                await Shard.Track(removed, removed: true);
+                return true;
+            });
         }
         catch (Exception e) when (e is SiloUnavailableException or OrleansMessageRejectionException)
         {

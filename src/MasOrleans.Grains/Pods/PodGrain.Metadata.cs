@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
@@ -66,7 +67,8 @@ public sealed partial class PodGrain
         var nodeGrain = GrainFactory.Reference<INodeGrain>(node);
         try
         {
-            await nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels);
+            // A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.
+            await SiloStopping.AskedAgainWhileAnnounced(() => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -79,7 +81,8 @@ public sealed partial class PodGrain
     /// <summary>The pod and its node back at the labels of <paramref name="before"/>; a step that fails is logged, not thrown (the caller throws the relabel's own failure).</summary>
     private async Task Unrelabel(INodeGrain nodeGrain, string node, PodState before)
     {
-        await LoggedSteps.Run(() => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels), e => LogOldLabelsNotRestored(logger, e, Name, node));
+        await LoggedSteps.Run(() => SiloStopping.AskedAgainWhileAnnounced(() => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
+            e => LogOldLabelsNotRestored(logger, e, Name, node));
         state.State = before;
         await LoggedSteps.Run(() => state.WriteStateAsync(), e => LogOldLabelsNotStored(logger, e, Name));
     }
@@ -95,7 +98,8 @@ public sealed partial class PodGrain
     {
         _relabeledWhileWaiting = false;
         var spec = state.State.Spec!;
-        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels), e => LogLabelsNotPlaced(logger, e, Name, node));
+        return LoggedSteps.Run(() => SiloStopping.AskedAgainWhileAnnounced(() => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
+            e => LogLabelsNotPlaced(logger, e, Name, node));
     }
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]

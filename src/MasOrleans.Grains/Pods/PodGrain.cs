@@ -309,7 +309,8 @@ public sealed partial class PodGrain(
             throw;
         }
         if (phase == PodPhase.Failed) await StopContainer();
-        await GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt);
+        // A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.
+        await SiloStopping.AskedAgainWhileAnnounced(() => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
 

@@ -87,7 +87,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         catch (Exception e)
         {
             LogSenderFailed(logger, e);
-            lock (_pendingLock) _sending = false;
+            lock (_pendingLock) SenderEnded();
         }
     }
 
@@ -102,7 +102,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
             {
                 if (_pending.Count == 0)
                 {
-                    _sending = false;
+                    SenderEnded();
                     return;
                 }
                 batch = _pending;
@@ -118,11 +118,47 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     private volatile bool _stopped;
 
     /// <summary>
-    /// This silo is stopping and its node grains take no more reservations (see SchedulingSiloService.Stop): nothing more
-    /// is sent. Orleans is about to close the messaging these sends need, and each became an Orleans Error. Safe: what
-    /// the other views miss (releases while this silo's pods stop) they re-read once this silo is declared dead.
+    /// This silo is stopping and its node grains take no more reservations (see SchedulingSiloService.Stop): the changes
+    /// published before are sent first (a reservation's binding among them: dropped, the other views offered its room
+    /// again until this silo was declared dead), within <paramref name="limit"/>, or said to be lost; then nothing more is
+    /// sent. Orleans is about to close the messaging these sends need, and each became an Orleans Error. Safe: what the
+    /// other views miss from then on (releases while this silo's pods stop) they re-read once this silo is declared dead.
     /// </summary>
-    public void Stop() => _stopped = true;
+    public async Task Stop(TimeSpan limit)
+    {
+        try
+        {
+            await Sent().WaitAsync(limit);
+        }
+        catch (TimeoutException)
+        {
+            int unsent;
+            lock (_pendingLock) unsent = _pending.Count;
+            LogStoppedUnsent(logger, unsent, limit.TotalSeconds);
+        }
+        _stopped = true;
+    }
+
+    /// <summary>Completed when no sender runs: every change published before was handed to the views.</summary>
+    private TaskCompletionSource? _sent;
+
+    private Task Sent()
+    {
+        lock (_pendingLock)
+        {
+            if (!_sending) return Task.CompletedTask;
+            _sent ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _sent.Task;
+        }
+    }
+
+    /// <summary>Under <see cref="_pendingLock"/>: the sender ends.</summary>
+    private void SenderEnded()
+    {
+        _sending = false;
+        _sent?.TrySetResult();
+        _sent = null;
+    }
 
     /// <summary>One-way to every known view; a send that throws is logged (loud) and the other views still get theirs.</summary>
     private void ToEveryView(Func<IClusterObserver, Task> send, int count)
@@ -197,6 +233,9 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "The node change sender failed; the changes it held reach the views by the nodes' repeated latest changes and the views' re-reads")]
     private static partial void LogSenderFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "This silo's feed stops with {Count} node change(s) not sent to the silo views after {Seconds} s; the views have them when they re-read the nodes once this silo is declared dead")]
+    private static partial void LogStoppedUnsent(ILogger logger, int count, double seconds);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Could not send {Count} node change(s) to a silo view")]
     private static partial void LogSendFailed(ILogger logger, Exception error, int count);

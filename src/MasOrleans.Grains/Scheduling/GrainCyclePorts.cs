@@ -27,7 +27,9 @@ public sealed partial class GrainCyclePorts(
         return new ReserveResult(reservation.Reserved, reservation.Gpus, reservation.Reason);
     }
 
-    public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
+    /// <summary>A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.</summary>
+    public async ValueTask Release(string node, PodSpec pod) =>
+        await SiloStopping.AskedAgainWhileAnnounced(() => grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt));
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
     public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)

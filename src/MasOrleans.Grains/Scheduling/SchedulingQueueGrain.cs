@@ -129,14 +129,6 @@ public sealed partial class SchedulingQueueGrain(
 
     public Task Ping() => Task.CompletedTask;
 
-    public async Task Drain()
-    {
-        // Reentrant: the cycles' continuations run between these waits and empty the window (Pump starts no more).
-        while (_inFlight.Count > 0) await Task.Delay(DrainPoll);
-    }
-
-    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(20);
-
     public async Task Enqueue(PodSpec pod, string? nominatedNode = null, long nominationVersion = 0)
     {
         // A request sent while the pod waited (a Retry is one-way) can arrive after its cycle bound it: a second cycle
@@ -228,7 +220,7 @@ public sealed partial class SchedulingQueueGrain(
         {
             var cycle = new InFlightCycle(now, Stopwatch.GetTimestamp(), next.Item.Policy ?? view.DefaultPolicy);
             _inFlight[next.Name] = cycle;
-            _ = Schedule(next.Item, cycle);
+            _ = Run(next.Item, cycle);
         }
         if (_inFlight.Count >= options.Value.MaxInFlight) return;
         ArmBackoffTimer();

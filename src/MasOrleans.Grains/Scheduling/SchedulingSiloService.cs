@@ -29,6 +29,9 @@ public sealed partial class SchedulingSiloService(
     /// <summary>How long a stop waits for this silo's node grains' reservation writes under way (each takes a Redis round trip when nothing is wrong).</summary>
     public static readonly TimeSpan WritesLimit = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a stop waits for the feed to send the node changes it holds (one-way sends, once it knows the views).</summary>
+    public static readonly TimeSpan FeedLimit = TimeSpan.FromSeconds(2);
+
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
     private Task? _latestLoop;
@@ -68,18 +71,22 @@ public sealed partial class SchedulingSiloService(
         }
     }
 
-    /// <summary>How long a stop waits for this silo's scheduling cycles in flight (each takes milliseconds when nothing is wrong).</summary>
-    public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a stop waits for this silo's shards to drain: each waits at most <see cref="SchedulingQueueGrain.DrainLimit"/>
+    /// and says so; this is for a shard that does not answer.
+    /// </summary>
+    public static readonly TimeSpan DrainLimit = SchedulingQueueGrain.DrainLimit + TimeSpan.FromSeconds(2);
 
     /// <remarks>
     /// This stage stops before the cluster is told this silo shuts down, and so before Orleans' directory lets another
     /// silo activate this silo's grains; each step relies on it. In order: the shards start no more cycles and finish
-    /// those in flight (<see cref="LocalShards.Stopping"/>), whose reservations are still taken here and reach the
+    /// those running (<see cref="LocalShards.Stopping"/>), whose reservations are still taken here and reach the
     /// other views (a cycle cut short later would fail over closing messaging, and leave its reservation to the
-    /// reconciliation). Only then this silo's node grains refuse reservations (<see cref="SiloStopping"/>), and the
-    /// stop waits for the reservation writes they have under way, so from here on nothing changes a node but releases. Then the feed sends nothing more and this silo's view reads nothing
-    /// more: both would fail over the messaging Orleans closes next. What the other views miss (releases from now on)
-    /// they re-read when this silo is declared dead (<see cref="Loop"/>), and this silo's view goes with it.
+    /// reconciliation). Only then this silo's node grains refuse every write (<see cref="SiloStopping"/>), and the stop
+    /// waits for those under way, so from here on nothing changes a node here. Then the feed sends the changes it holds
+    /// and nothing more, and this silo's view reads nothing more: both would fail over the messaging Orleans closes next.
+    /// What the other views miss they re-read when this silo is declared dead (<see cref="Loop"/>), and this silo's view
+    /// goes with it.
     /// </remarks>
     private async Task Stop(CancellationToken cancellation)
     {
@@ -108,7 +115,7 @@ public sealed partial class SchedulingSiloService(
         }
         // Before the feed and the view stop: a renewal failing over them now is this stop's, not a Warning.
         await _stopping.CancelAsync();
-        feed.Stop();
+        await feed.Stop(FeedLimit);
         view.Stop();
         if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
         if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -1,0 +1,34 @@
+using Orleans.Runtime;
+
+namespace MasOrleans.Grains.Nodes;
+
+/// <summary>
+/// Every write to the node's storage (its record or its bindings) is counted by <see cref="SiloStopping"/>, so a stop
+/// waits for those under way before the cluster hears of it, and none starts once the stop began: stored after the
+/// node's next activation, on another silo, read Redis, it would be missing there (a relabel, a release, a cordon).
+/// </summary>
+public sealed partial class NodeGrain
+{
+    private const string SiloStoppingWriteMessage = "its silo is stopping; the node's next activation, on another silo, takes the change";
+
+    /// <summary>A write counted by <see cref="SiloStopping"/> until disposed; the default counts nothing.</summary>
+    private readonly struct CountedWrite(SiloStopping? stopping) : IDisposable
+    {
+        public bool Counted => stopping is not null;
+
+        public void Dispose() => stopping?.EndWrite();
+    }
+
+    /// <summary>Counted, or not (<see cref="CountedWrite.Counted"/>) once the stop began: for a write the node may leave to its next activation.</summary>
+    private CountedWrite TryBeginWrite() => stopping.TryBeginWrite() ? new CountedWrite(stopping) : default;
+
+    /// <summary>
+    /// Counted, or refused once the stop began as a call to the stopping silo is (SiloUnavailableException): the caller
+    /// asks again (<see cref="SiloStopping.AskedAgainWhileAnnounced"/>) and reaches the node's next activation.
+    /// </summary>
+    private CountedWrite BeginWrite()
+    {
+        var write = TryBeginWrite();
+        return write.Counted ? write : throw new SiloUnavailableException($"node {Name}: {SiloStoppingWriteMessage}");
+    }
+}
