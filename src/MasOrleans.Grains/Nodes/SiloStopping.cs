@@ -135,13 +135,23 @@ public sealed class SiloStopping
         }
         catch (Exception e) when (BrokenByStop(e))
         {
-            var stopping = membership.CurrentSnapshot.Members.Values
-                .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
-                .Select(m => m.SiloAddress);
-            if (!(await Task.WhenAll(stopping.Select(s => Gone(membership, s)))).All(gone => gone)) throw;
+            if (!await StoppingSiblingsGone(membership, self)) throw;
         }
         return await ask();
     }
+
+    /// <summary>
+    /// Whether every silo but <paramref name="self"/> that the membership shows stopping is gone within
+    /// <see cref="GoneWait"/> (true at once when none stops).
+    /// </summary>
+    public static async Task<bool> StoppingSiblingsGone(IClusterMembershipService membership, SiloAddress self) =>
+        (await Task.WhenAll(StoppingSiblings(membership, self).Select(s => Gone(membership, s)))).All(gone => gone);
+
+    /// <summary>The silos but <paramref name="self"/> that the membership shows stopping.</summary>
+    public static List<SiloAddress> StoppingSiblings(IClusterMembershipService membership, SiloAddress self) =>
+        membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
+            .Select(m => m.SiloAddress).ToList();
 
     /// <summary>A call a silo stopping gracefully broke: Orleans rejected it as that silo closed its messaging, or the silo became unavailable.</summary>
     public static bool BrokenByStop(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;

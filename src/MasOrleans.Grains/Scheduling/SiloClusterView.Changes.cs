@@ -220,7 +220,7 @@ public sealed partial class SiloClusterView
         }
         try
         {
-            var view = await ReadNode(name);
+            var view = await grains.Reference<INodeGrain>(name).GetView();
             var gained = false;
             var gapLeft = false;
             lock (_lock)
@@ -271,6 +271,11 @@ public sealed partial class SiloClusterView
             // A read under way when this silo's stop began, cut short by the messaging closing: the view goes with the silo.
             LogResyncCutShort(logger, name, e.GetType().Name);
         }
+        catch (Exception e) when (membership is not null && silo is not null && SiloStopping.BrokenByStop(e)
+                                  && SiloStopping.StoppingSiblings(membership, silo.SiloAddress).Count > 0)
+        {
+            _ = ResyncOnceStoppingSilosAreGone(name, e, retryDelay);
+        }
         catch (Exception e)
         {
             LogResyncFailed(logger, e, name, retryDelay);
@@ -289,13 +294,22 @@ public sealed partial class SiloClusterView
     }
 
     /// <summary>
-    /// The node's own word. A node grain on a sibling stopping gracefully is leaving it, and the read breaks as that silo
-    /// closes its messaging while this silo's directory still names it: asked once more after the stopping silos are
-    /// gone, the read reaches the node's next activation (a second break is logged and tried again later).
+    /// A node grain on a sibling stopping gracefully is leaving it, and a read breaks as that silo closes its messaging
+    /// while this silo's directory still names it: read again once the stopping silos are gone (at most
+    /// <see cref="SiloStopping.GoneWait"/>), when it reaches the node's next activation. In the background, since node
+    /// registrations and the extender's requests await a re-read; a wait that ends with a silo still stopping is logged.
     /// </summary>
-    private Task<NodeView?> ReadNode(string name) => membership is null || silo is null
-        ? grains.Reference<INodeGrain>(name).GetView()
-        : SiloStopping.AskedAgainOnceStoppingSilosAreGone(membership, silo.SiloAddress, () => grains.Reference<INodeGrain>(name).GetView());
+    private async Task ResyncOnceStoppingSilosAreGone(string name, Exception error, TimeSpan retryDelay)
+    {
+        LogResyncAwaitsStop(logger, name, error.GetType().Name);
+        if (await SiloStopping.StoppingSiblingsGone(membership!, silo!.SiloAddress))
+        {
+            await Resync(name, retryDelay);
+            return;
+        }
+        LogResyncFailed(logger, error, name, retryDelay);
+        await RetryResync(name, retryDelay);
+    }
 
     /// <summary>Nodes with a retry scheduled: one per node, however many reads failed meanwhile.</summary>
     private readonly HashSet<string> _retrying = new(StringComparer.Ordinal);

@@ -359,6 +359,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Cluster view could not re-read node {Node}; reading it again in {Delay}")]
     private static partial void LogResyncFailed(ILogger logger, Exception error, string node, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Information, Message = "Cluster view's re-read of node {Node} broken by a sibling's graceful stop ({Error}); read again once it is gone")]
+    private static partial void LogResyncAwaitsStop(ILogger logger, string node, string error);
+
     [LoggerMessage(EventId = 1109, Level = LogLevel.Debug, Message = "Cluster view's re-read of node {Node} cut short by this silo's stop ({Error})")]
     private static partial void LogResyncCutShort(ILogger logger, string node, string error);
 

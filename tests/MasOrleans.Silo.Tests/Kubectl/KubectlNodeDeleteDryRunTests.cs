@@ -81,6 +81,7 @@ public sealed class KubectlNodeDeleteDryRunTests(KubectlFixture kube) : IClassFi
         await Status(await kube.Http.DeleteAsync("api/v1/nodes/kn-bare?dryRun=All"), HttpStatusCode.Conflict, "Conflict");
         var forced = await Deleted("api/v1/nodes/kn-bare?dryRun=All&force=true", HttpStatusCode.Accepted);
         Assert.Equal("Node", Shape(forced));
+        Assert.True(forced.GetProperty("spec").GetProperty("unschedulable").GetBoolean());
         Assert.Equal(before, await Snapshot("kn-bare"));
         await Reload("kn-bare");
         Assert.Equal(before, await Snapshot("kn-bare"));
