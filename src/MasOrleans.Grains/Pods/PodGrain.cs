@@ -137,18 +137,27 @@ public sealed partial class PodGrain(
         var s = state.State;
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
         if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return Nomination.None;
-        // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
-        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
         _holdAsked = true;
         // Versioned, so a clear tells the pod's silo's view which nomination it cleared: the view counts this one from
         // its cycle's decision on, which a preemptor's clear of the earlier one to the same node may reach first.
         var version = NextVersion();
-        state.State = state.State with { NominatedNodeName = node, NominationVersion = version };
+        state.State = s with { NominatedNodeName = node, NominationVersion = version };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
-        // watches show it.
-        await Persist();
+        // watches show it. A failed write leaves the pod as stored, held where that names (so the new hold goes) and
+        // failing its cycle.
+        try
+        {
+            await PersistOrRestore(s);
+        }
+        catch
+        {
+            if (s.NominatedNodeName != node) await ForgetNomination(node, s.Spec.CreatedAt);
+            throw;
+        }
+        // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one); here once the new one is stored.
+        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         return nomination with { Version = version };
     }
 
@@ -216,20 +225,21 @@ public sealed partial class PodGrain(
         // The failure of a pod of this name deleted since (its late cycle) is not this pod's.
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
-        var nominated = clearNomination ? state.State.NominatedNodeName : null;
-        if (nominated is not null)
-        {
-            await ForgetNomination(nominated, s.Spec.CreatedAt);
-            state.State = state.State with { NominatedNodeName = null };
-        }
+        var nominated = clearNomination ? s.NominatedNodeName : null;
         // A nomination ended is stored even when the failure repeats, so the pod shows none after a restart either.
-        var repeated = nominated is null && state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
-        state.State = state.State with { Phase = PodPhase.Unschedulable };
+        var repeated = nominated is null && s.Phase == PodPhase.Unschedulable && s.Events.LastOrDefault()?.Message == message;
+        state.State = s with { Phase = PodPhase.Unschedulable, NominatedNodeName = nominated is null ? s.NominatedNodeName : null };
         AddEvent("Warning", "FailedScheduling", message);
         // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing (the
         // one-way report keeps the listing right if an earlier one was lost with a silo).
-        if (repeated) Report();
-        else await Persist();
+        if (repeated)
+        {
+            Report();
+            return;
+        }
+        await PersistOrRestore(s);
+        // Stored first, then the node's hold goes, as in ClearNomination: a failed write leaves the pod nominated and held.
+        if (nominated is not null) await ForgetNomination(nominated, s.Spec.CreatedAt);
     }
 
     public async Task Retry()
@@ -393,6 +403,13 @@ public sealed partial class PodGrain(
     private async Task Persist()
     {
         await state.WriteStateAsync();
+        Report();
+    }
+
+    /// <summary>As <see cref="Persist"/>; a failed write leaves memory as <paramref name="before"/> (as stored) and reports nothing.</summary>
+    private async Task PersistOrRestore(PodState before)
+    {
+        await state.WriteOrRestore(before);
         Report();
     }
 
