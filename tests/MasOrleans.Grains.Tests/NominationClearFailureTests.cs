@@ -125,6 +125,35 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     }
 
     /// <summary>
+    /// As above, with ncv-a nominated in its silo's view too, the silo of ncv-h's cycle: the view counts ncv-a on ncv-n
+    /// after the failed clear, as its status still shows it there. kube's prepareCandidate clears the lower pods by a
+    /// status patch (clearNominatedNodeName, v1.35 pkg/scheduler/framework/preemption/preemption.go) and its nominator
+    /// follows the pod's update (pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), so a failed patch leaves
+    /// the pod nominated in both. Before, the preemptor's cycle forgot ncv-a in its view when it chose the node, whatever
+    /// became of the clear, so that view let pods of ncv-a's priority or below take the room its status still claimed.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_pod_that_does_not_answer_the_clear_stays_nominated_in_the_preemptors_view()
+    {
+        Log.Expect("could not clear the nomination there of lower-priority pod ncv-a");
+        var lower = await NominatedBelow("ncv");
+        var lowerSpec = (await lower.Get())!.Spec;
+        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf("ncv-n"), lowerSpec);
+            return true;
+        });
+        _unreachable.Pod = "ncv-a";
+
+        Assert.Equal("ncv-n", (await Preempt("ncv")).NodeName);
+
+        Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
+        Assert.Equal("ncv-n", (await lower.Get())!.NominatedNodeName);
+        Assert.Equal("ncv-n", await view.WithCluster(s => s.Cluster.NominatedNodeOf("ncv-a")));
+    }
+
+    /// <summary>
     /// ncp-h's first nomination write fails, which fails its cycle (the Error) before any victim goes; its next cycle
     /// preempts. Before, the node dropped ncp-a's hold when it held ncp-h's and answered ncp-a to the first cycle alone,
     /// whose failure lost the answer: once ncp-h ran, ncp-a still showed ncp-n, held nowhere, and no cycle cleared it. The

@@ -69,8 +69,9 @@ public sealed partial class PodGrain
     /// Stored first, then the node's hold goes: kube's clear is a status patch and its nominator follows the status (v1.35
     /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
     /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
-    /// stays nominated as stored, its hold kept until it lapses (it is not renewed), and its silo's view (which forgot it in the preemptor's cycle) counts it
-    /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
+    /// stays nominated as stored, its hold kept until it lapses (it is not renewed), and its silo's view counts it there
+    /// still (<see cref="RequestScheduling"/> has a shard activated afresh count it too). A clear stored is forgotten by
+    /// that view (<see cref="ISchedulingQueueGrain.NominationCleared"/>), which no preemptor's cycle forgets it in before.
     /// </summary>
     public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
     {

@@ -90,25 +90,18 @@ public sealed partial class ClusterState
 
     /// <summary>
     /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
-    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods) are nominated nowhere any more
-    /// (clearNominatedNodeName), as the preemptor freeing it may leave them no room there: they look for another node.
-    /// Returns those pods, in the order nominated, for their status and holds to be cleared too; null when none.
+    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods), in the order nominated, for their
+    /// nominations to be cleared (clearNominatedNodeName); null when none. They stay nominated here: kube's clear is a
+    /// status patch and its nominator follows the pod's update (pkg/scheduler/backend/queue/nominator.go
+    /// UpdateNominatedPod), so a pod whose clear fails stays nominated in both. A clear stored is forgotten by version
+    /// (<see cref="ForgetNomination(string, int, long)"/>).
     /// </summary>
-    public List<PodSpec>? ForgetNominationsBelow(int node, int priority)
+    public List<PodSpec>? NominatedBelow(int node, int priority)
     {
-        List<PodSpec>? forgotten = null;
-        for (var i = 0; i < _nominations.Count;)
-        {
-            var (n, pod, _) = _nominations[i];
-            if (n != node || pod.Priority >= priority)
-            {
-                i++;
-                continue;
-            }
-            (forgotten ??= []).Add(pod);
-            _nominations.RemoveAt(i);
-        }
-        return forgotten;
+        List<PodSpec>? below = null;
+        foreach (var (n, pod, _) in _nominations)
+            if (n == node && pod.Priority < priority) (below ??= []).Add(pod);
+        return below;
     }
 
     /// <summary>

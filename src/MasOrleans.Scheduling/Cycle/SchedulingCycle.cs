@@ -103,8 +103,8 @@ public sealed class SchedulingCycle(
             {
                 // Nominated in the view at once, under its lock: from now on the filters of every cycle it serves count
                 // the pod on that node, so no pod of lower priority takes the room it is freeing (kube's nominator).
-                // Those nominated there below it are not counted any more (kube's prepareCandidate).
-                var below = cluster.ForgetNominationsBelow(candidate.Node, pod.Priority);
+                // Those nominated there below it are cleared (kube's prepareCandidate), each counted until its clear is heard.
+                var below = cluster.NominatedBelow(candidate.Node, pod.Priority);
                 cluster.Nominate(candidate.Node, pod);
                 return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler, NominationsBelow: below);
             }
@@ -139,7 +139,7 @@ public sealed class SchedulingCycle(
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
         // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere
         // in their status and on the node either, so clients see it and the node's hold keeps no room for them. Those
-        // this view forgot in Decide, and those of other silos' cycles, which only the node held.
+        // this view holds, and those of other silos' cycles, which only the node held.
         var below = (decision.NominationsBelow ?? []).Concat(heldBelow).DistinctBy(static p => (p.Name, p.CreatedAt));
         await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
