@@ -197,20 +197,17 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.True((await victim.Create(PodOf("nom-clr-v", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
         await WaitForPod(Grains, "nom-clr-v", p => p.Phase == PodPhase.Running);
         var lower = await WaitingPreemptor("nom-clr-a");
-        await lower.Nominate("nom-clr-n");
         var lowerSpec = (await lower.Get())!.Spec;
-        var view = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
-        await view.WithCluster(s =>
-        {
-            s.Cluster.Nominate(s.Cluster.IndexOf("nom-clr-n"), lowerSpec);
-            return true;
-        });
+        var view = await NominatedInView("nom-clr-n", lowerSpec);
+        await CyclePorts(view).Nominate("nom-clr-n", lowerSpec);
 
         var preemptor = Grains.GetGrain<IPodGrain>("nom-clr-h");
         Assert.True((await preemptor.Create(PodOf("nom-clr-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
         await WaitForPod(Grains, "nom-clr-h", p => p.Phase == PodPhase.Running && p.NodeName == "nom-clr-n");
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
+        // Its silo's view forgets it once the clear is stored (NominationCleared), not before.
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-clr-a")) is null, "nom-clr-a forgotten by its silo's view");
         Assert.True((await preemptor.Delete()).IsOk);
         Assert.True(await RoomIsFree(node, "nom-clr-probe"));
         Assert.True((await lower.Delete()).IsOk);
