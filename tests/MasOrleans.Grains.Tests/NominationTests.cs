@@ -299,6 +299,36 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
     }
 
     /// <summary>
+    /// The pod's one-way clear (pod -> queue shard -> its silo's view) and its cycle's handling of the reply of the Nominate
+    /// that clear follows reach that view in either order: nothing orders a one-way request to the shard after a reply
+    /// to one of its cycles. Here the clear comes first, the reply (the view hears the version stored) after it, as
+    /// GrainCyclePorts would hand it on late. The pod is nominated nowhere, so the view must not count it. Before, the
+    /// clear found the cycle's nomination not yet stored, took it for a newer one and kept it, and the reply then marked
+    /// it stored: the view counted the pod on the node until its next cycle.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_heard_before_the_reply_of_the_nomination_it_clears_leaves_the_pod_nominated_nowhere_in_the_view()
+    {
+        await NodeOf("nom-early-n");
+        var lower = await WaitingPreemptor("nom-early-l");
+        var spec = (await lower.Get())!.Spec;
+        // The pod's cycle decided on the node (SchedulingCycle.Decide nominates it in the view at once) ...
+        var view = await NominatedInView("nom-early-n", spec);
+        long stored = 0;
+        var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (_, _, version) => stored = version);
+        await ports.Nominate("nom-early-n", spec);
+        // ... a preemptor clears the stored nomination, and the pod's clear reaches its shard's view ...
+        await lower.ClearNomination("nom-early-n", spec.CreatedAt);
+        await Shard("nom-early-l").Ping();
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        // ... before the cycle hands on the Nominate's reply.
+        view.NominationStored("nom-early-l", "nom-early-n", stored);
+
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-early-l")));
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
+    /// <summary>
     /// A hold the pod's status no longer names (an earlier forget of it failed, Warning 1501) is answered to every later
     /// preemptor on that node: its clear drops it then, as kube's nominator follows the status (v1.35
     /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), rather than keeping the room until the hold lapses.
