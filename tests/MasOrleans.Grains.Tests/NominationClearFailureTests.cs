@@ -154,6 +154,25 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     }
 
     /// <summary>
+    /// ncr-h's clear of ncr-a's nomination lands, and its answer is lost as when ncr-a's silo stops gracefully, so the
+    /// cycle asks it again (SiloStopping.AskedAgainWhileAnnounced); meanwhile ncr-a was nominated to ncr-n anew (its own
+    /// cycle's preemption). The clear names the nomination it clears (its version, as the node held it), so asked again
+    /// it leaves the newer one: ncr-a shows ncr-n, and the node holds it. Before, a clear named the node alone and the
+    /// repeat cleared the newer nomination too.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_asked_again_leaves_the_newer_nomination_the_pod_made_meanwhile()
+    {
+        var lower = await NominatedBelow("ncr");
+        _unreachable.RenominateAfterFirstClear = "ncr-a";
+
+        Assert.Equal("ncr-n", (await Preempt("ncr")).NodeName);
+
+        Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
+        Assert.Equal("ncr-n", (await lower.Get())!.NominatedNodeName);
+    }
+
+    /// <summary>
     /// ncp-h's first nomination write fails, which fails its cycle (the Error) before any victim goes; its next cycle
     /// preempts. Before, the node dropped ncp-a's hold when it held ncp-h's and answered ncp-a to the first cycle alone,
     /// whose failure lost the answer: once ncp-h ran, ncp-a still showed ncp-n, held nowhere, and no cycle cleared it. The
@@ -175,19 +194,35 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         Assert.Null((await lower.Get())!.NominatedNodeName);
     }
 
-    /// <summary>Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does.</summary>
+    /// <summary>
+    /// Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does. For
+    /// <see cref="RenominateAfterFirstClear"/>, lets the first land, then has the pod nominated again to the same node
+    /// (as its own cycle would, before the repeat arrives) and loses the answer, as a silo stopping does.
+    /// </summary>
     private sealed class UnreachableClears : IIncomingGrainCallFilter
     {
         public volatile string? Pod;
+        public volatile string? RenominateAfterFirstClear;
         private int _failed;
 
         public int Failed => Volatile.Read(ref _failed);
 
-        public Task Invoke(IIncomingGrainCallContext context)
+        public async Task Invoke(IIncomingGrainCallContext context)
         {
+            var pod = context.TargetId.Key.ToString();
             if (context.InterfaceMethod?.DeclaringType != typeof(IPodGrain) || context.InterfaceMethod.Name != nameof(IPodGrain.ClearNomination)
-                || context.TargetId.Key.ToString() != Pod)
-                return context.Invoke();
+                || pod != Pod && pod != RenominateAfterFirstClear)
+            {
+                await context.Invoke();
+                return;
+            }
+            if (pod == RenominateAfterFirstClear)
+            {
+                RenominateAfterFirstClear = null;
+                await context.Invoke();
+                // In the pod's own turn, as a call would run right after this one.
+                await ((IPodGrain)context.TargetContext.GrainInstance!).Nominate((string)context.Request.GetArgument(0)!);
+            }
             Interlocked.Increment(ref _failed);
             throw new SiloUnavailableException("the pod's silo is gone (test)");
         }

@@ -199,7 +199,7 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var lower = await WaitingPreemptor("nom-clr-a");
         var lowerSpec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-clr-n", lowerSpec);
-        await CyclePorts(view).Nominate("nom-clr-n", lowerSpec);
+        await NominateAsCycle(view, "nom-clr-n", lowerSpec);
 
         var preemptor = Grains.GetGrain<IPodGrain>("nom-clr-h");
         Assert.True((await preemptor.Create(PodOf("nom-clr-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
@@ -229,9 +229,9 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var lower = await WaitingPreemptor("nom-view-a");
         var spec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-view-n", spec);
-        await CyclePorts(view).Nominate("nom-view-n", spec);
+        var version = await NominateAsCycle(view, "nom-view-n", spec);
 
-        await lower.ClearNomination("nom-view-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-view-n", version, spec.CreatedAt);
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
         Assert.True(await RoomIsFree(node, "nom-view-probe"));
@@ -279,21 +279,20 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var lower = await WaitingPreemptor("nom-again-l");
         var spec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-again-n", spec);
-        var ports = CyclePorts(view);
-        await ports.Nominate("nom-again-n", spec);
+        var first = await NominateAsCycle(view, "nom-again-n", spec);
 
         // The pod's own cycle decides on the node again (SchedulingCycle.Decide nominates it in the view at once) ...
         await NominatedInView("nom-again-n", spec);
         // ... the other silo's preemptor clears the stored nomination, and the pod's cycle nominates it, in that order.
-        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-again-n", first, spec.CreatedAt);
         await Shard("nom-again-l").Ping();
-        await ports.Nominate("nom-again-n", spec);
+        var second = await NominateAsCycle(view, "nom-again-n", spec);
 
         Assert.Equal("nom-again-n", (await lower.Get())!.NominatedNodeName);
         Assert.False(await RoomIsFree(node, "nom-again-probe"));
         Assert.Equal("nom-again-n", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")));
 
-        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-again-n", second, spec.CreatedAt);
         await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")) is null, "nom-again-l's new nomination forgotten once cleared");
         Assert.True((await lower.Delete()).IsOk);
     }
@@ -318,7 +317,7 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (_, _, version) => stored = version);
         await ports.Nominate("nom-early-n", spec);
         // ... a preemptor clears the stored nomination, and the pod's clear reaches its shard's view ...
-        await lower.ClearNomination("nom-early-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-early-n", stored, spec.CreatedAt);
         await Shard("nom-early-l").Ping();
         Assert.Null((await lower.Get())!.NominatedNodeName);
         // ... before the cycle hands on the Nominate's reply.
@@ -342,19 +341,31 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         // The hold left behind, as the pod's own HoldAgain or an earlier Nominate made it; its status names no node.
         await node.Nominate(spec);
         var answer = await node.Nominate(PodOf("nom-stale-preemptor", 1000) with { Priority = 1000 }, preempting: true);
-        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Name));
+        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Pod.Name));
         await node.ForgetNomination("nom-stale-preemptor");
 
-        await lower.ClearNomination("nom-stale-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-stale-n", answer.Below[0].Version, spec.CreatedAt);
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
         Assert.True(await RoomIsFree(node, "nom-stale-probe"));
         Assert.True((await lower.Delete()).IsOk);
     }
 
-    /// <summary>The cycle's ports of a shard on the silo of <paramref name="view"/>: a preemptor's stored nomination reaches that view.</summary>
-    private GrainCyclePorts CyclePorts(SiloClusterView view) =>
-        new(Grains, NullLogger.Instance, nominationStored: view.NominationStored);
+    /// <summary>
+    /// Nominates the pod as the cycle's ports of a shard on the silo of <paramref name="view"/> do (its stored nomination
+    /// reaches that view); answers the version stored.
+    /// </summary>
+    private async Task<long> NominateAsCycle(SiloClusterView view, string node, PodSpec pod)
+    {
+        long stored = 0;
+        var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (name, at, version) =>
+        {
+            view.NominationStored(name, at, version);
+            stored = version;
+        });
+        await ports.Nominate(node, pod);
+        return stored;
+    }
 
     /// <summary>The pod's queue shard: a call to it after the pod's one-way messages to it finds them handled.</summary>
     private ISchedulingQueueGrain Shard(string pod)

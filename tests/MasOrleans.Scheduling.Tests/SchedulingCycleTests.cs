@@ -277,15 +277,15 @@ public sealed class SchedulingCycleTests
     public async Task Preemption_clears_the_lower_priority_nominations_on_its_node()
     {
         FillNodes();
-        _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 });
-        _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 });
+        _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 }, stored: 5);
+        _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 }, stored: 6);
 
         var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
 
         Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
         Assert.Equal(["low"], _recorder.Evicted);
         // In the pod's status and the node's hold (clearNominatedNodeName), the peer's left alone.
-        Assert.Equal(["n1/lower"], _recorder.NominationsBelowCleared);
+        Assert.Equal(["n1/lower@5"], _recorder.NominationsBelowCleared);
         Assert.Equal(("n1", "n1"), (_snapshot.NominatedNodeOf("lower"), _snapshot.NominatedNodeOf("peer")));
     }
 
@@ -300,13 +300,13 @@ public sealed class SchedulingCycleTests
     {
         FillNodes();
         var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
-        _snapshot.Nominate(1, lower);
-        _nodes.HeldBelow.AddRange([lower, Pod("remote", cpuMilli: Cpu) with { Priority = 3 }]);
+        _snapshot.Nominate(1, lower, stored: 5);
+        _nodes.HeldBelow.AddRange([(lower, 5), (Pod("remote", cpuMilli: Cpu) with { Priority = 3 }, 7)]);
 
         var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
 
         Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
-        Assert.Equal(["n1/lower", "n1/remote"], _recorder.NominationsBelowCleared);
+        Assert.Equal(["n1/lower@5", "n1/remote@7"], _recorder.NominationsBelowCleared);
     }
 
     /// <summary>
@@ -496,13 +496,13 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
-        /// <summary>The pods the node answers a preemptor's nomination with: the lower holds it dropped, any silo's.</summary>
-        public List<PodSpec> HeldBelow { get; } = [];
+        /// <summary>The pods the node answers a preemptor's nomination with, each with its nomination's version: the lower holds, any silo's.</summary>
+        public List<(PodSpec Pod, long Version)> HeldBelow { get; } = [];
 
-        public ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
+        public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
         {
             Nominated.Add($"{node}/{preemptor.Name}");
-            return ValueTask.FromResult<IReadOnlyList<PodSpec>>([.. HeldBelow]);
+            return ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([.. HeldBelow]);
         }
     }
 
@@ -513,7 +513,7 @@ public sealed class SchedulingCycleTests
         public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
         /// <summary>The pods whose nomination a failed placement ended.</summary>
         public List<string> NominationCleared { get; } = [];
-        /// <summary>"node/pod" of each pod whose nomination a preemptor of higher priority cleared there.</summary>
+        /// <summary>"node/pod@version" of each pod whose nomination a preemptor of higher priority cleared there.</summary>
         public List<string> NominationsBelowCleared { get; } = [];
         public List<string> Evicted { get; } = [];
 
@@ -530,9 +530,9 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
-        ValueTask IBindingRecorder.NominationCleared(PodSpec pod, string node)
+        ValueTask IBindingRecorder.NominationCleared(PodSpec pod, string node, long version)
         {
-            NominationsBelowCleared.Add($"{node}/{pod.Name}");
+            NominationsBelowCleared.Add($"{node}/{pod.Name}@{version}");
             return ValueTask.CompletedTask;
         }
 

@@ -17,16 +17,17 @@ public sealed partial class PodGrain
         var s = state.State;
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
         if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return Nomination.None;
-        var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
-        _holdAsked = true;
-        // Versioned, so a clear tells the pod's silo's view which nomination it cleared: the view counts this one from
-        // its cycle's decision on, which a preemptor's clear of the earlier one to the same node may reach first.
+        // Versioned, so a clear names the nomination it clears, to the pod (as the node holds it) and to the pod's silo's
+        // view: the view counts this one from its cycle's decision on, which a preemptor's clear of the earlier one to the
+        // same node may reach first, and a clear asked again may reach the pod after this one.
         var version = NextVersion();
+        var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true, version);
+        _holdAsked = true;
         state.State = s with { NominatedNodeName = node, NominationVersion = version };
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
-        // watches show it. A failed write leaves the pod as stored, held where that names (so the new hold goes) and
-        // failing its cycle.
+        // watches show it. A failed write leaves the pod as stored, held where that names as that version (so the new hold
+        // goes) and failing its cycle.
         try
         {
             await PersistOrRestore(s);
@@ -34,6 +35,7 @@ public sealed partial class PodGrain
         catch
         {
             if (s.NominatedNodeName != node) await ForgetNomination(node, s.Spec.CreatedAt);
+            else await HoldAgain(node);
             throw;
         }
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one); here once the new one is stored.
@@ -62,7 +64,8 @@ public sealed partial class PodGrain
     private Task HoldAgain(string node)
     {
         _holdAsked = true;
-        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Nominate(state.State.Spec!), e => LogNominationNotHeld(logger, e, Name, node));
+        var s = state.State;
+        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec!, version: s.NominationVersion), e => LogNominationNotHeld(logger, e, Name, node));
     }
 
     /// <summary>
@@ -73,10 +76,13 @@ public sealed partial class PodGrain
     /// still (<see cref="RequestScheduling"/> has a shard activated afresh count it too). A clear stored is forgotten by
     /// that view (<see cref="ISchedulingQueueGrain.NominationCleared"/>), which no preemptor's cycle forgets it in before.
     /// </summary>
-    public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
+    public async Task ClearNomination(string node, long version, DateTimeOffset? podCreatedAt = null)
     {
         var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt))
+        var waiting = s.Spec is not null && s.Phase.IsWaiting() && PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt);
+        // Nominated there anew since (the clear asked again after its answer was lost, or sent late): that one stays, and its hold.
+        if (waiting && s.NominatedNodeName == node && s.NominationVersion != version) return;
+        if (!waiting || s.NominatedNodeName != node)
         {
             // The status names no nomination there, yet the node answered the pod to the preemptor: a hold an earlier
             // forget failed to drop (Warning 1501). It goes now, as kube's nominator follows the status; a later
@@ -98,7 +104,7 @@ public sealed partial class PodGrain
         Report();
         // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
         _ = Shard.NominationCleared(Name, node, s.NominationVersion);
-        await ForgetNomination(node, s.Spec.CreatedAt);
+        await ForgetNomination(node, s.Spec!.CreatedAt);
     }
 
     [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]

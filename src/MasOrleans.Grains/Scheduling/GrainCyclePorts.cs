@@ -30,11 +30,11 @@ public sealed partial class GrainCyclePorts(
     public async ValueTask Release(string node, PodSpec pod) => await grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt);
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
+    public async ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
     {
         var nomination = await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
         if (nomination.Version != 0) nominationStored?.Invoke(preemptor.Name, node, nomination.Version);
-        return nomination.Below;
+        return [.. nomination.Below.Select(static held => (held.Pod, held.Version))];
     }
 
     /// <summary>The victim the dry run chose, not a pod created again under its name since (which refuses).</summary>
@@ -63,10 +63,10 @@ public sealed partial class GrainCyclePorts(
     /// answer (its silo gone, the call timed out) is logged; whether its clear was stored is not known, so it may keep the
     /// nomination, and the node its hold until it lapses.
     /// </summary>
-    public async ValueTask NominationCleared(PodSpec pod, string node) =>
+    public async ValueTask NominationCleared(PodSpec pod, string node, long version) =>
         await LoggedSteps.Run(() => AskPodAgainIfBroken(async () =>
         {
-            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, version, pod.CreatedAt);
             return true;
         }), e => LogNominationNotCleared(logger, e, pod.Name, node));
 

@@ -140,8 +140,10 @@ public sealed class SchedulingCycle(
         // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere
         // in their status and on the node either, so clients see it and the node's hold keeps no room for them. Those
         // this view holds, and those of other silos' cycles, which only the node held.
-        var below = (decision.NominationsBelow ?? []).Concat(heldBelow).DistinctBy(static p => (p.Name, p.CreatedAt));
-        await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
+        // Each nomination by the version held (one the pod has not stored yet is newer than this preemptor's, and stays).
+        var below = (decision.NominationsBelow ?? []).Concat(heldBelow).Where(static l => l.Version != ClusterState.NotStored)
+            .DistinctBy(static l => (l.Pod.Name, l.Pod.CreatedAt, l.Version));
+        await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower.Pod, candidate.NodeName, lower.Version).AsTask()));
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
         var gpus = await snapshots.WithCluster(s =>
         {
@@ -227,5 +229,5 @@ public sealed class SchedulingCycle(
         PreemptionCandidate? Candidate = null,
         string? Message = null,
         bool ClearsNomination = false,
-        List<PodSpec>? NominationsBelow = null);
+        List<(PodSpec Pod, long Version)>? NominationsBelow = null);
 }
