@@ -60,6 +60,31 @@ public sealed class NominationWriteFailureTests : FailingWritesClusterTest<Faili
         Assert.True(await RoomIsFree(next, "nwf-move-probe-b"));
     }
 
+    /// <summary>
+    /// Nominated to the node it is nominated to already, the node's hold names the new version before the write: when the
+    /// write fails, the node holds the stored nomination again, which a preemptor's clear then names (and the pod takes).
+    /// </summary>
+    [Fact]
+    public async Task A_renomination_to_the_same_node_whose_write_fails_leaves_the_node_holding_the_stored_one()
+    {
+        Log.Expect("mas-pod/nwf-same-p");
+        var node = await NodeOf("nwf-same-n");
+        var pod = await WaitingPod("nwf-same-p");
+        var createdAt = (await pod.Get())!.Spec.CreatedAt;
+        var stored = (await pod.Nominate("nwf-same-n", createdAt)).Version;
+        Writes.FailNext(s => s.Spec?.Name == "nwf-same-p" && s.NominatedNodeName == "nwf-same-n" && s.NominationVersion != stored, "nomination");
+
+        await Assert.ThrowsAnyAsync<Exception>(() => pod.Nominate("nwf-same-n", createdAt));
+
+        Assert.Equal(1, Writes.Failed);
+        var answer = await node.Nominate(PodOf("nwf-same-preemptor", 1000) with { Priority = 1000 }, preempting: true);
+        Assert.Equal([("nwf-same-p", stored)], answer.Below.Select(h => (h.Pod.Name, h.Version)));
+        await node.ForgetNomination("nwf-same-preemptor");
+        await pod.ClearNomination("nwf-same-n", answer.Below[0].Version, createdAt);
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nwf-same-probe"));
+    }
+
     [Fact]
     public async Task A_first_nomination_whose_write_fails_leaves_the_pod_nominated_nowhere()
     {
