@@ -290,6 +290,26 @@ public sealed class SchedulingCycleTests
     }
 
     /// <summary>
+    /// A clear names the nomination it clears by the version its pod stored (IBindingRecorder.NominationCleared), so a
+    /// nomination the view holds that its pod has not stored yet (its own cycle's, whose Nominate has not answered) is
+    /// sent no clear: the pod stores it after the preemptor's nomination, and the node answers it to the preemptor only
+    /// if it held it first, with its version.
+    /// </summary>
+    [Fact]
+    public async Task Preemption_sends_no_clear_for_a_lower_nomination_not_stored_yet()
+    {
+        FillNodes();
+        var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
+        _snapshot.Nominate(1, lower);
+
+        var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
+        Assert.Empty(_recorder.NominationsBelowCleared);
+        Assert.Equal("n1", _snapshot.NominatedNodeOf("lower"));
+    }
+
+    /// <summary>
     /// The node holds every silo's nominations, a silo's view only those of its own shards: "remote" (priority 3), nominated
     /// to n1 by another silo's cycle, is absent from this view, and the node answers the preemptor's nomination with it
     /// (and with "lower", which the view held too). Before, only the view's lower pods were cleared, so remote kept its
