@@ -114,10 +114,10 @@ public sealed partial class ClusterState
     /// <summary>
     /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
     /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods), in the order nominated, each with the
-    /// version stored (<see cref="NotStored"/>: none yet), for their nominations to be cleared (clearNominatedNodeName); null when none. They stay nominated here: kube's clear is a
-    /// status patch and its nominator follows the pod's update (pkg/scheduler/backend/queue/nominator.go
-    /// UpdateNominatedPod), so a pod whose clear fails stays nominated in both. A clear stored is forgotten by version
-    /// (<see cref="ForgetNomination(string, int, long)"/>).
+    /// version stored (<see cref="NotStored"/>: none yet), for their nominations to be cleared (clearNominatedNodeName);
+    /// null when none. They stay nominated here: kube's clear is a status patch and its nominator follows the pod's update
+    /// (pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), so a pod whose clear fails stays nominated in both.
+    /// A clear stored is forgotten by version (<see cref="ForgetNomination(string, int, long)"/>).
     /// </summary>
     public List<(PodSpec Pod, long Version)>? NominatedBelow(int node, int priority)
     {

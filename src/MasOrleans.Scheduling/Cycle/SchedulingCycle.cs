@@ -139,8 +139,8 @@ public sealed class SchedulingCycle(
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
         // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere
         // in their status and on the node either, so clients see it and the node's hold keeps no room for them. Those
-        // this view holds, and those of other silos' cycles, which only the node held.
-        // Each nomination by the version held (one the pod has not stored yet is newer than this preemptor's, and stays).
+        // this view holds, and those of other silos' cycles, which only the node held. Each by the version held, once; one
+        // its pod has not stored yet has none to name (the node answers it, with its version, if it held it first).
         var below = (decision.NominationsBelow ?? []).Concat(heldBelow).Where(static l => l.Version != ClusterState.NotStored)
             .DistinctBy(static l => (l.Pod.Name, l.Pod.CreatedAt, l.Version));
         await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower.Pod, candidate.NodeName, lower.Version).AsTask()));
