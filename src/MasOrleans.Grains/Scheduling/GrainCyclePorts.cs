@@ -61,7 +61,9 @@ public sealed partial class GrainCyclePorts(
     /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
     /// clearNominatedNodeName and goes on (v1.35 pkg/scheduler/framework/preemption/preemption.go). A pod that does not
     /// answer (its silo gone, the call timed out) is logged; whether its clear was stored is not known, so it may keep the
-    /// nomination, and the node its hold until it lapses.
+    /// nomination, and the node its hold until it lapses. Its silo's view forgets it only when the pod says the clear was
+    /// stored (<see cref="ISchedulingQueueGrain.NominationCleared"/>). Asked again, the clear names the same
+    /// <paramref name="version"/>, so it leaves a nomination the pod made meanwhile.
     /// </summary>
     public async ValueTask NominationCleared(PodSpec pod, string node, long version) =>
         await LoggedSteps.Run(() => AskPodAgainIfBroken(async () =>
