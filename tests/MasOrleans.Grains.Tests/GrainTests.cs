@@ -78,7 +78,7 @@ public sealed class GrainTests(GrainClusterFixture fixture) : IClassFixture<Grai
 
         var nomination = await node.Nominate(preemptor, preempting: true);
 
-        Assert.Equal(["below-a", "below-b"], nomination.Below.Select(p => p.Name));
+        Assert.Equal(["below-a", "below-b"], nomination.Below.Select(p => p.Pod.Name));
         var probe = PodOf("below-probe", 1000) with { Priority = 1 };
         Assert.False((await node.Reserve(probe, GpuAllocation.None)).Reserved);
         await node.ForgetNomination("below-a");

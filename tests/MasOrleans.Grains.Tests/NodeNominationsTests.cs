@@ -18,7 +18,7 @@ public sealed class NodeNominationsTests
     {
         var nominations = new NodeNominations();
         var pod = PodOf("nn-pod") with { CreatedAt = Now };
-        nominations.Hold(PodOf("nn-held"), Now);
+        nominations.Hold(PodOf("nn-held"), Now, version: 0);
         // Lapsed: taken off by the first ask, which leaves nothing held.
         Assert.Null(nominations.Ahead(pod, Now.AddSeconds(1)));
         Assert.Equal(0, nominations.Count);
@@ -39,12 +39,12 @@ public sealed class NodeNominationsTests
     public void A_pod_leaves_room_for_the_higher_and_the_earlier_equal_holds_highest_first()
     {
         var nominations = new NodeNominations();
-        nominations.Hold(PodOf("equal-first") with { Priority = 10 }, Now.AddSeconds(30));
-        nominations.Hold(PodOf("lower") with { Priority = 5 }, Now.AddSeconds(30));
-        nominations.Hold(PodOf("self") with { Priority = 10 }, Now.AddSeconds(30));
-        nominations.Hold(PodOf("equal-after") with { Priority = 10 }, Now.AddSeconds(30));
-        nominations.Hold(PodOf("higher") with { Priority = 20 }, Now.AddSeconds(30));
-        nominations.Hold(PodOf("lapsed") with { Priority = 30 }, Now.AddSeconds(-1));
+        nominations.Hold(PodOf("equal-first") with { Priority = 10 }, Now.AddSeconds(30), version: 0);
+        nominations.Hold(PodOf("lower") with { Priority = 5 }, Now.AddSeconds(30), version: 0);
+        nominations.Hold(PodOf("self") with { Priority = 10 }, Now.AddSeconds(30), version: 0);
+        nominations.Hold(PodOf("equal-after") with { Priority = 10 }, Now.AddSeconds(30), version: 0);
+        nominations.Hold(PodOf("higher") with { Priority = 20 }, Now.AddSeconds(30), version: 0);
+        nominations.Hold(PodOf("lapsed") with { Priority = 30 }, Now.AddSeconds(-1), version: 0);
 
         Assert.Equal(["higher", "equal-first"], nominations.Ahead(PodOf("self") with { Priority = 10 }, Now)!.Select(p => p.Name));
         // Not nominated here: every equal hold counts.

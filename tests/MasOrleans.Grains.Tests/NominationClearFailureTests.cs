@@ -125,6 +125,54 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     }
 
     /// <summary>
+    /// As above, with ncv-a nominated in its silo's view too, the silo of ncv-h's cycle: the view counts ncv-a on ncv-n
+    /// after the failed clear, as its status still shows it there. kube's prepareCandidate clears the lower pods by a
+    /// status patch (clearNominatedNodeName, v1.35 pkg/scheduler/framework/preemption/preemption.go) and its nominator
+    /// follows the pod's update (pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), so a failed patch leaves
+    /// the pod nominated in both. Before, the preemptor's cycle forgot ncv-a in its view when it chose the node, whatever
+    /// became of the clear, so that view let pods of ncv-a's priority or below take the room its status still claimed.
+    /// </summary>
+    [Fact]
+    public async Task A_lower_pod_that_does_not_answer_the_clear_stays_nominated_in_the_preemptors_view()
+    {
+        Log.Expect("could not clear the nomination there of lower-priority pod ncv-a");
+        var lower = await NominatedBelow("ncv");
+        var lowerSpec = (await lower.Get())!.Spec;
+        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf("ncv-n"), lowerSpec);
+            return true;
+        });
+        _unreachable.Pod = "ncv-a";
+
+        Assert.Equal("ncv-n", (await Preempt("ncv")).NodeName);
+
+        Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
+        Assert.Equal("ncv-n", (await lower.Get())!.NominatedNodeName);
+        Assert.Equal("ncv-n", await view.WithCluster(s => s.Cluster.NominatedNodeOf("ncv-a")));
+    }
+
+    /// <summary>
+    /// ncr-h's clear of ncr-a's nomination lands, and its answer is lost as when ncr-a's silo stops gracefully, so the
+    /// cycle asks it again (SiloStopping.AskedAgainWhileAnnounced); meanwhile ncr-a was nominated to ncr-n anew (its own
+    /// cycle's preemption). The clear names the nomination it clears (its version, as the node held it), so asked again
+    /// it leaves the newer one: ncr-a shows ncr-n, and the node holds it. Before, a clear named the node alone and the
+    /// repeat cleared the newer nomination too.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_asked_again_leaves_the_newer_nomination_the_pod_made_meanwhile()
+    {
+        var lower = await NominatedBelow("ncr");
+        _unreachable.RenominateAfterFirstClear = "ncr-a";
+
+        Assert.Equal("ncr-n", (await Preempt("ncr")).NodeName);
+
+        Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
+        Assert.Equal("ncr-n", (await lower.Get())!.NominatedNodeName);
+    }
+
+    /// <summary>
     /// ncp-h's first nomination write fails, which fails its cycle (the Error) before any victim goes; its next cycle
     /// preempts. Before, the node dropped ncp-a's hold when it held ncp-h's and answered ncp-a to the first cycle alone,
     /// whose failure lost the answer: once ncp-h ran, ncp-a still showed ncp-n, held nowhere, and no cycle cleared it. The
@@ -146,19 +194,35 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         Assert.Null((await lower.Get())!.NominatedNodeName);
     }
 
-    /// <summary>Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does.</summary>
+    /// <summary>
+    /// Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does. For
+    /// <see cref="RenominateAfterFirstClear"/>, lets the first land, then has the pod nominated again to the same node
+    /// (as its own cycle would, before the repeat arrives) and loses the answer, as a silo stopping does.
+    /// </summary>
     private sealed class UnreachableClears : IIncomingGrainCallFilter
     {
         public volatile string? Pod;
+        public volatile string? RenominateAfterFirstClear;
         private int _failed;
 
         public int Failed => Volatile.Read(ref _failed);
 
-        public Task Invoke(IIncomingGrainCallContext context)
+        public async Task Invoke(IIncomingGrainCallContext context)
         {
+            var pod = context.TargetId.Key.ToString();
             if (context.InterfaceMethod?.DeclaringType != typeof(IPodGrain) || context.InterfaceMethod.Name != nameof(IPodGrain.ClearNomination)
-                || context.TargetId.Key.ToString() != Pod)
-                return context.Invoke();
+                || pod != Pod && pod != RenominateAfterFirstClear)
+            {
+                await context.Invoke();
+                return;
+            }
+            if (pod == RenominateAfterFirstClear)
+            {
+                RenominateAfterFirstClear = null;
+                await context.Invoke();
+                // In the pod's own turn, as a call would run right after this one.
+                await ((IPodGrain)context.TargetContext.GrainInstance!).Nominate((string)context.Request.GetArgument(0)!);
+            }
             Interlocked.Increment(ref _failed);
             throw new SiloUnavailableException("the pod's silo is gone (test)");
         }

@@ -197,20 +197,17 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         Assert.True((await victim.Create(PodOf("nom-clr-v", 1000) with { NodeSelector = pool }, null)).Outcome.IsOk);
         await WaitForPod(Grains, "nom-clr-v", p => p.Phase == PodPhase.Running);
         var lower = await WaitingPreemptor("nom-clr-a");
-        await lower.Nominate("nom-clr-n");
         var lowerSpec = (await lower.Get())!.Spec;
-        var view = fixture.Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
-        await view.WithCluster(s =>
-        {
-            s.Cluster.Nominate(s.Cluster.IndexOf("nom-clr-n"), lowerSpec);
-            return true;
-        });
+        var view = await NominatedInView("nom-clr-n", lowerSpec);
+        await NominateAsCycle(view, "nom-clr-n", lowerSpec);
 
         var preemptor = Grains.GetGrain<IPodGrain>("nom-clr-h");
         Assert.True((await preemptor.Create(PodOf("nom-clr-h", 3000) with { Priority = 200, NodeSelector = pool }, null)).Outcome.IsOk);
         await WaitForPod(Grains, "nom-clr-h", p => p.Phase == PodPhase.Running && p.NodeName == "nom-clr-n");
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
+        // Its silo's view forgets it once the clear is stored (NominationCleared), not before.
+        await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-clr-a")) is null, "nom-clr-a forgotten by its silo's view");
         Assert.True((await preemptor.Delete()).IsOk);
         Assert.True(await RoomIsFree(node, "nom-clr-probe"));
         Assert.True((await lower.Delete()).IsOk);
@@ -232,9 +229,9 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var lower = await WaitingPreemptor("nom-view-a");
         var spec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-view-n", spec);
-        await CyclePorts(view).Nominate("nom-view-n", spec);
+        var version = await NominateAsCycle(view, "nom-view-n", spec);
 
-        await lower.ClearNomination("nom-view-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-view-n", version, spec.CreatedAt);
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
         Assert.True(await RoomIsFree(node, "nom-view-probe"));
@@ -282,22 +279,51 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var lower = await WaitingPreemptor("nom-again-l");
         var spec = (await lower.Get())!.Spec;
         var view = await NominatedInView("nom-again-n", spec);
-        var ports = CyclePorts(view);
-        await ports.Nominate("nom-again-n", spec);
+        var first = await NominateAsCycle(view, "nom-again-n", spec);
 
         // The pod's own cycle decides on the node again (SchedulingCycle.Decide nominates it in the view at once) ...
         await NominatedInView("nom-again-n", spec);
         // ... the other silo's preemptor clears the stored nomination, and the pod's cycle nominates it, in that order.
-        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-again-n", first, spec.CreatedAt);
         await Shard("nom-again-l").Ping();
-        await ports.Nominate("nom-again-n", spec);
+        var second = await NominateAsCycle(view, "nom-again-n", spec);
 
         Assert.Equal("nom-again-n", (await lower.Get())!.NominatedNodeName);
         Assert.False(await RoomIsFree(node, "nom-again-probe"));
         Assert.Equal("nom-again-n", await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")));
 
-        await lower.ClearNomination("nom-again-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-again-n", second, spec.CreatedAt);
         await WaitUntil(async () => await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-again-l")) is null, "nom-again-l's new nomination forgotten once cleared");
+        Assert.True((await lower.Delete()).IsOk);
+    }
+
+    /// <summary>
+    /// The pod's one-way clear (pod -> queue shard -> its silo's view) and its cycle's handling of the reply of the Nominate
+    /// that clear follows reach that view in either order: nothing orders a one-way request to the shard after a reply
+    /// to one of its cycles. Here the clear comes first, the reply (the view hears the version stored) after it, as
+    /// GrainCyclePorts would hand it on late. The pod is nominated nowhere, so the view must not count it. Before, the
+    /// clear found the cycle's nomination not yet stored, took it for a newer one and kept it, and the reply then marked
+    /// it stored: the view counted the pod on the node until its next cycle.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_heard_before_the_reply_of_the_nomination_it_clears_leaves_the_pod_nominated_nowhere_in_the_view()
+    {
+        await NodeOf("nom-early-n");
+        var lower = await WaitingPreemptor("nom-early-l");
+        var spec = (await lower.Get())!.Spec;
+        // The pod's cycle decided on the node (SchedulingCycle.Decide nominates it in the view at once) ...
+        var view = await NominatedInView("nom-early-n", spec);
+        long stored = 0;
+        var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (_, _, version) => stored = version);
+        await ports.Nominate("nom-early-n", spec);
+        // ... a preemptor clears the stored nomination, and the pod's clear reaches its shard's view ...
+        await lower.ClearNomination("nom-early-n", stored, spec.CreatedAt);
+        await Shard("nom-early-l").Ping();
+        Assert.Null((await lower.Get())!.NominatedNodeName);
+        // ... before the cycle hands on the Nominate's reply.
+        view.NominationStored("nom-early-l", "nom-early-n", stored);
+
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("nom-early-l")));
         Assert.True((await lower.Delete()).IsOk);
     }
 
@@ -315,19 +341,31 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         // The hold left behind, as the pod's own HoldAgain or an earlier Nominate made it; its status names no node.
         await node.Nominate(spec);
         var answer = await node.Nominate(PodOf("nom-stale-preemptor", 1000) with { Priority = 1000 }, preempting: true);
-        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Name));
+        Assert.Equal(["nom-stale-l"], answer.Below.Select(p => p.Pod.Name));
         await node.ForgetNomination("nom-stale-preemptor");
 
-        await lower.ClearNomination("nom-stale-n", spec.CreatedAt);
+        await lower.ClearNomination("nom-stale-n", answer.Below[0].Version, spec.CreatedAt);
 
         Assert.Null((await lower.Get())!.NominatedNodeName);
         Assert.True(await RoomIsFree(node, "nom-stale-probe"));
         Assert.True((await lower.Delete()).IsOk);
     }
 
-    /// <summary>The cycle's ports of a shard on the silo of <paramref name="view"/>: a preemptor's stored nomination reaches that view.</summary>
-    private GrainCyclePorts CyclePorts(SiloClusterView view) =>
-        new(Grains, NullLogger.Instance, nominationStored: view.NominationStored);
+    /// <summary>
+    /// Nominates the pod as the cycle's ports of a shard on the silo of <paramref name="view"/> do (its stored nomination
+    /// reaches that view); answers the version stored.
+    /// </summary>
+    private async Task<long> NominateAsCycle(SiloClusterView view, string node, PodSpec pod)
+    {
+        long stored = 0;
+        var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (name, at, version) =>
+        {
+            view.NominationStored(name, at, version);
+            stored = version;
+        });
+        await ports.Nominate(node, pod);
+        return stored;
+    }
 
     /// <summary>The pod's queue shard: a call to it after the pod's one-way messages to it finds them handled.</summary>
     private ISchedulingQueueGrain Shard(string pod)

@@ -269,23 +269,44 @@ public sealed class SchedulingCycleTests
     /// nominated to the chosen node below the preemptor's priority (getLowerPriorityNominatedPods: PodPriority(p) &lt;
     /// PodPriority(preemptor); clearNominatedNodeName): they may not fit beside it, and look for another node. "lower"
     /// (priority 3) and "peer" (priority 10, 2 cores) wait for n1; "high" (6 cores, priority 10) evicts "low" there, with
-    /// peer counted (6 + 2 = 8 cores, n1's all). lower is nominated nowhere after; peer, of equal priority, still is.
+    /// peer counted (6 + 2 = 8 cores, n1's all). lower's clear is asked, peer's, of equal priority, is not. The snapshot
+    /// keeps lower until the pod's clear is heard (kube's nominator follows the pod's status update, v1.35
+    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod): the recorder here hears it and tells no one.
     /// </summary>
     [Fact]
     public async Task Preemption_clears_the_lower_priority_nominations_on_its_node()
     {
         FillNodes();
-        _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 });
-        _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 });
+        _snapshot.Nominate(1, Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 }, stored: 5);
+        _snapshot.Nominate(1, Pod("peer", cpuMilli: 2 * Cpu) with { Priority = 10 }, stored: 6);
 
         var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
 
         Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
         Assert.Equal(["low"], _recorder.Evicted);
-        Assert.Null(_snapshot.NominatedNodeOf("lower"));
-        Assert.Equal("n1", _snapshot.NominatedNodeOf("peer"));
-        // And in the pod's status and the node's hold (clearNominatedNodeName), the peer's left alone.
-        Assert.Equal(["n1/lower"], _recorder.NominationsBelowCleared);
+        // In the pod's status and the node's hold (clearNominatedNodeName), the peer's left alone.
+        Assert.Equal(["n1/lower@5"], _recorder.NominationsBelowCleared);
+        Assert.Equal(("n1", "n1"), (_snapshot.NominatedNodeOf("lower"), _snapshot.NominatedNodeOf("peer")));
+    }
+
+    /// <summary>
+    /// A clear names the nomination it clears by the version its pod stored (IBindingRecorder.NominationCleared), so a
+    /// nomination the view holds that its pod has not stored yet (its own cycle's, whose Nominate has not answered) is
+    /// sent no clear: the pod stores it after the preemptor's nomination, and the node answers it to the preemptor only
+    /// if it held it first, with its version.
+    /// </summary>
+    [Fact]
+    public async Task Preemption_sends_no_clear_for_a_lower_nomination_not_stored_yet()
+    {
+        FillNodes();
+        var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
+        _snapshot.Nominate(1, lower);
+
+        var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
+
+        Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
+        Assert.Empty(_recorder.NominationsBelowCleared);
+        Assert.Equal("n1", _snapshot.NominatedNodeOf("lower"));
     }
 
     /// <summary>
@@ -299,13 +320,13 @@ public sealed class SchedulingCycleTests
     {
         FillNodes();
         var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
-        _snapshot.Nominate(1, lower);
-        _nodes.HeldBelow.AddRange([lower, Pod("remote", cpuMilli: Cpu) with { Priority = 3 }]);
+        _snapshot.Nominate(1, lower, stored: 5);
+        _nodes.HeldBelow.AddRange([(lower, 5), (Pod("remote", cpuMilli: Cpu) with { Priority = 3 }, 7)]);
 
         var high = await Cycle().Run(Pod("high", cpuMilli: 6 * Cpu) with { Priority = 10 });
 
         Assert.Equal(("n1", CycleVerdict.Bound), (high.Node, high.Verdict));
-        Assert.Equal(["n1/lower", "n1/remote"], _recorder.NominationsBelowCleared);
+        Assert.Equal(["n1/lower@5", "n1/remote@7"], _recorder.NominationsBelowCleared);
     }
 
     /// <summary>
@@ -495,13 +516,13 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
-        /// <summary>The pods the node answers a preemptor's nomination with: the lower holds it dropped, any silo's.</summary>
-        public List<PodSpec> HeldBelow { get; } = [];
+        /// <summary>The pods the node answers a preemptor's nomination with, each with its nomination's version: the lower holds, any silo's.</summary>
+        public List<(PodSpec Pod, long Version)> HeldBelow { get; } = [];
 
-        public ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
+        public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
         {
             Nominated.Add($"{node}/{preemptor.Name}");
-            return ValueTask.FromResult<IReadOnlyList<PodSpec>>([.. HeldBelow]);
+            return ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([.. HeldBelow]);
         }
     }
 
@@ -512,7 +533,7 @@ public sealed class SchedulingCycleTests
         public List<(PodSpec Pod, string Message)> Unschedulable { get; } = [];
         /// <summary>The pods whose nomination a failed placement ended.</summary>
         public List<string> NominationCleared { get; } = [];
-        /// <summary>"node/pod" of each pod whose nomination a preemptor of higher priority cleared there.</summary>
+        /// <summary>"node/pod@version" of each pod whose nomination a preemptor of higher priority cleared there.</summary>
         public List<string> NominationsBelowCleared { get; } = [];
         public List<string> Evicted { get; } = [];
 
@@ -529,9 +550,9 @@ public sealed class SchedulingCycleTests
             return ValueTask.CompletedTask;
         }
 
-        ValueTask IBindingRecorder.NominationCleared(PodSpec pod, string node)
+        ValueTask IBindingRecorder.NominationCleared(PodSpec pod, string node, long version)
         {
-            NominationsBelowCleared.Add($"{node}/{pod.Name}");
+            NominationsBelowCleared.Add($"{node}/{pod.Name}@{version}");
             return ValueTask.CompletedTask;
         }
 

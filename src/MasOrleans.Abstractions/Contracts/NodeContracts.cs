@@ -100,10 +100,14 @@ public sealed record Reservation([property: Id(0)] bool Reserved, [property: Id(
 /// clear names to its silo's view.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.nomination")]
-public sealed record Nomination([property: Id(0)] IReadOnlyList<PodSpec> Below, [property: Id(1)] long Version = 0)
+public sealed record Nomination([property: Id(0)] IReadOnlyList<HeldNomination> Below, [property: Id(1)] long Version = 0)
 {
     public static readonly Nomination None = new([]);
 }
+
+/// <summary>A pod a node holds room for, and which of its stored nominations that is (<see cref="Nomination.Version"/>), for its clear to name.</summary>
+[GenerateSerializer, Immutable, Alias("mas.held-nomination")]
+public sealed record HeldNomination([property: Id(0)] PodSpec Pod, [property: Id(1)] long Version);
 
 /// <summary>A reservation sent in a batch to the node grain's silo (<see cref="Grains.INodeReservationService"/>).</summary>
 [GenerateSerializer, Immutable, Alias("mas.node-reservation-request")]

@@ -43,9 +43,10 @@ public interface INodeGrain : IGrainWithStringKey
     /// lower priority may only take what is left beside it, so the victims' own replacements cannot take it first.
     /// A <paramref name="preempting"/> pod (not one holding its stored nomination again) is also answered the pods held
     /// below its priority, whose nomination its cycle clears (kube's prepareCandidate), each dropping its hold then;
-    /// otherwise the answer is <see cref="Nomination.None"/>.
+    /// otherwise the answer is <see cref="Nomination.None"/>. <paramref name="version"/> names the pod's nomination
+    /// this hold is for (<see cref="Nomination.Version"/>), which a clear of it names in turn.
     /// </summary>
-    Task<Nomination> Nominate(PodSpec pod, bool preempting = false);
+    Task<Nomination> Nominate(PodSpec pod, bool preempting = false, long version = 0);
 
     /// <summary>
     /// Drops the pod's nomination here at once (kube's nominator, DeleteNominatedPodIfExists): it bound elsewhere, was

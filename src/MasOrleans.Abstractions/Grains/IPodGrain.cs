@@ -64,10 +64,12 @@ public interface IPodGrain : IGrainWithStringKey
     /// <summary>
     /// Called by the scheduling cycle of a preemptor of higher priority that chose <paramref name="node"/>: the pod is
     /// nominated there no more (kube's prepareCandidate, clearNominatedNodeName), its hold there included, and looks for
-    /// a node afresh in its next cycle. A pod nominated elsewhere since, bound, or created again since
-    /// (<paramref name="podCreatedAt"/>) ignores it.
+    /// a node afresh in its next cycle. <paramref name="version"/> names the nomination cleared
+    /// (<see cref="Nomination.Version"/>, as the cycle's view or the node held it): a pod nominated anew since (elsewhere
+    /// or there), bound, or created again since (<paramref name="podCreatedAt"/>) ignores it, so a clear asked again
+    /// after its answer was lost leaves what the pod did meanwhile.
     /// </summary>
-    Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null);
+    Task ClearNomination(string node, long version, DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// Fails the pod with <paramref name="reason"/> (NodeLost, Preempted, Drained) and frees its node, if it still

@@ -134,10 +134,10 @@ public sealed partial class NodeGrain
         }
     }
 
-    public Task<Nomination> Nominate(PodSpec pod, bool preempting = false)
+    public Task<Nomination> Nominate(PodSpec pod, bool preempting = false, long version = 0)
     {
         var below = preempting ? _nominations.Below(pod.Priority) : null;
-        _nominations.Hold(pod, clock.GetUtcNow() + NominationHold);
+        _nominations.Hold(pod, clock.GetUtcNow() + NominationHold, version);
         return Task.FromResult(below is null ? Nomination.None : new Nomination(below));
     }
 

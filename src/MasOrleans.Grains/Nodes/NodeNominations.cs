@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Scheduling.Model;
 
 namespace MasOrleans.Grains.Nodes;
@@ -9,15 +10,15 @@ namespace MasOrleans.Grains.Nodes;
 /// </summary>
 internal sealed class NodeNominations
 {
-    private readonly List<(PodSpec Pod, DateTimeOffset Until)> _held = [];
+    private readonly List<(PodSpec Pod, DateTimeOffset Until, long Version)> _held = [];
 
     public int Count => _held.Count;
 
-    /// <summary>Holds room for the pod until <paramref name="until"/>, in place of its earlier hold.</summary>
-    public void Hold(PodSpec pod, DateTimeOffset until)
+    /// <summary>Holds room for the pod's nomination <paramref name="version"/> until <paramref name="until"/>, in place of its earlier hold.</summary>
+    public void Hold(PodSpec pod, DateTimeOffset until, long version)
     {
         Forget(pod.Name);
-        _held.Add((pod, until));
+        _held.Add((pod, until, version));
     }
 
     /// <summary>Drops the hold of the pod of the name created at <paramref name="podCreatedAt"/>, of any pod of the name when null.</summary>
@@ -32,11 +33,11 @@ internal sealed class NodeNominations
     /// each pod's cleared nomination is stored (the pod drops its hold then): kube's nominator drops a pod when its status
     /// no longer names the node, so a clear never sent (a cycle that failed before it) or not stored leaves both.
     /// </summary>
-    public List<PodSpec>? Below(int priority)
+    public List<HeldNomination>? Below(int priority)
     {
-        List<PodSpec>? below = null;
-        foreach (var (pod, _) in _held)
-            if (pod.Priority < priority) (below ??= []).Add(pod);
+        List<HeldNomination>? below = null;
+        foreach (var (pod, _, version) in _held)
+            if (pod.Priority < priority) (below ??= []).Add(new HeldNomination(pod, version));
         return below;
     }
 

@@ -132,104 +132,26 @@ public sealed partial class PodGrain(
         return Entry();
     }
 
-    public async Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null)
-    {
-        var s = state.State;
-        // A late cycle of a pod of this name deleted since nominates nothing for this one.
-        if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return Nomination.None;
-        // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one first).
-        if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
-        var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true);
-        _holdAsked = true;
-        // Versioned, so a clear tells the pod's silo's view which nomination it cleared: the view counts this one from
-        // its cycle's decision on, which a preemptor's clear of the earlier one to the same node may reach first.
-        var version = NextVersion();
-        state.State = state.State with { NominatedNodeName = node, NominationVersion = version };
-        // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
-        // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
-        // watches show it.
-        await Persist();
-        return nomination with { Version = version };
-    }
-
-    /// <summary>
-    /// Drops the hold on <paramref name="node"/> of the pod created at <paramref name="podCreatedAt"/> at once, as kube's
-    /// nominator does on assign and delete; by creation time, so a deleted pod's late forget leaves the hold of a pod
-    /// created again under the name. A node that does not answer keeps the hold until it lapses by itself (30 s), so the
-    /// pod's own bind or delete still stands.
-    /// </summary>
-    private Task ForgetNomination(string node, DateTimeOffset? podCreatedAt) =>
-        LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name, podCreatedAt), e => LogNominationNotDropped(logger, e, Name, node));
-
-    /// <summary>The node's hold for this pod's nomination was asked for in this activation (<see cref="Nominate"/>, <see cref="HoldAgain"/>).</summary>
-    private bool _holdAsked;
-
-    /// <summary>
-    /// The stored nomination holds its node's room again, once per activation of the pod (its first <see cref="Retry"/>,
-    /// which a queue shard activated afresh sends): the node's hold lives in its memory alone and is gone after a restart,
-    /// and the cycles of other silos, whose views do not count the nomination, are refused there only by it. A node that
-    /// does not answer is logged; the pod's own silo's view still counts the nomination.
-    /// </summary>
-    private Task HoldAgain(string node)
-    {
-        _holdAsked = true;
-        return LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).Nominate(state.State.Spec!), e => LogNominationNotHeld(logger, e, Name, node));
-    }
-
-    /// <summary>
-    /// Stored first, then the node's hold goes: kube's clear is a status patch and its nominator follows the status (v1.35
-    /// pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod). Not critical to the preemptor whose cycle asks it
-    /// (kube's prepareCandidate logs a failed clearNominatedNodeName and goes on): a failed write is logged, and the pod
-    /// stays nominated as stored, its hold kept until it lapses (it is not renewed), and its silo's view (which forgot it in the preemptor's cycle) counts it
-    /// there again (<see cref="RequestScheduling"/>). A clear stored is forgotten by that view too.
-    /// </summary>
-    public async Task ClearNomination(string node, DateTimeOffset? podCreatedAt = null)
-    {
-        var s = state.State;
-        if (s.Spec is null || !s.Phase.IsWaiting() || s.NominatedNodeName != node || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt))
-        {
-            // The status names no nomination there, yet the node answered the pod to the preemptor: a hold an earlier
-            // forget failed to drop (Warning 1501). It goes now, as kube's nominator follows the status; a later
-            // Nominate, which waits for this call, holds again.
-            await ForgetNomination(node, podCreatedAt);
-            return;
-        }
-        state.State = s with { NominatedNodeName = null };
-        try
-        {
-            await state.WriteOrRestore(s);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogNominationClearNotStored(logger, e, Name, node);
-            RequestScheduling();
-            return;
-        }
-        Report();
-        // The preemptor's cycle may run on another silo: this pod's silo's view hears of the clear from it alone.
-        _ = Shard.NominationCleared(Name, node, s.NominationVersion);
-        await ForgetNomination(node, s.Spec.CreatedAt);
-    }
-
     public async Task MarkUnschedulable(string message, bool clearNomination = false, DateTimeOffset? podCreatedAt = null)
     {
         // The failure of a pod of this name deleted since (its late cycle) is not this pod's.
         var s = state.State;
         if (s.Spec is null || !s.Phase.IsWaiting() || !PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt)) return;
-        var nominated = clearNomination ? state.State.NominatedNodeName : null;
-        if (nominated is not null)
-        {
-            await ForgetNomination(nominated, s.Spec.CreatedAt);
-            state.State = state.State with { NominatedNodeName = null };
-        }
+        var nominated = clearNomination ? s.NominatedNodeName : null;
         // A nomination ended is stored even when the failure repeats, so the pod shows none after a restart either.
-        var repeated = nominated is null && state.State.Phase == PodPhase.Unschedulable && state.State.Events.LastOrDefault()?.Message == message;
-        state.State = state.State with { Phase = PodPhase.Unschedulable };
+        var repeated = nominated is null && s.Phase == PodPhase.Unschedulable && s.Events.LastOrDefault()?.Message == message;
+        state.State = s with { Phase = PodPhase.Unschedulable, NominatedNodeName = nominated is null ? s.NominatedNodeName : null };
         AddEvent("Warning", "FailedScheduling", message);
         // A repeat of the same failure only bumps a counter in memory: retries of a waiting pod write nothing (the
         // one-way report keeps the listing right if an earlier one was lost with a silo).
-        if (repeated) Report();
-        else await Persist();
+        if (repeated)
+        {
+            Report();
+            return;
+        }
+        await PersistOrRestore(s);
+        // Stored first, then the node's hold goes, as in ClearNomination: a failed write leaves the pod nominated and held.
+        if (nominated is not null) await ForgetNomination(nominated, s.Spec.CreatedAt);
     }
 
     public async Task Retry()
@@ -397,6 +319,13 @@ public sealed partial class PodGrain(
         Report();
     }
 
+    /// <summary>As <see cref="Persist"/>; a failed write leaves memory as <paramref name="before"/> (as stored) and reports nothing.</summary>
+    private async Task PersistOrRestore(PodState before)
+    {
+        await state.WriteOrRestore(before);
+        Report();
+    }
+
     /// <summary>One-way to the shard on this silo, whose pod table the listings merge.</summary>
     private void Report() => _ = Shard.PodChanged(Entry());
 
@@ -410,15 +339,6 @@ public sealed partial class PodGrain(
 
     [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Pod {Pod} stopped before its placement on node {Node} was stored; its next cycle completes the node's reservation")]
     private static partial void LogPlacementNotStored(ILogger logger, Exception error, string pod, string node);
-
-    [LoggerMessage(EventId = 1515, Level = LogLevel.Warning, Message = "Pod {Pod} could not hold its stored nomination's room on node {Node} again; until it is nominated again, only its own silo's scheduling counts it there")]
-    private static partial void LogNominationNotHeld(ILogger logger, Exception error, string pod, string node);
-
-    [LoggerMessage(EventId = 1516, Level = LogLevel.Warning, Message = "Pod {Pod} could not store that a higher-priority preemptor cleared its nomination on node {Node}; it stays nominated there as stored until it is placed or nominated again, and the node's hold for it until then or until the hold lapses")]
-    private static partial void LogNominationClearNotStored(ILogger logger, Exception error, string pod, string node);
-
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Pod {Pod} could not drop its nomination on node {Node}; the hold there goes at the next preemptor's clear there, or lapses by itself")]
-    private static partial void LogNominationNotDropped(ILogger logger, Exception error, string pod, string node);
 
     private void AddEvent(string type, string reason, string message)
     {

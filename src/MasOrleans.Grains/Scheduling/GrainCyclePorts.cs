@@ -32,11 +32,11 @@ public sealed partial class GrainCyclePorts(
         await SiloStopping.AskedAgainWhileAnnounced(() => grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt));
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor)
+    public async ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
     {
         var nomination = await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
         if (nomination.Version != 0) nominationStored?.Invoke(preemptor.Name, node, nomination.Version);
-        return nomination.Below;
+        return [.. nomination.Below.Select(static held => (held.Pod, held.Version))];
     }
 
     /// <summary>The victim the dry run chose, not a pod created again under its name since (which refuses).</summary>
@@ -63,12 +63,14 @@ public sealed partial class GrainCyclePorts(
     /// Not critical to the preemptor, whose victims are evicted by now: kube's prepareCandidate logs a failed
     /// clearNominatedNodeName and goes on (v1.35 pkg/scheduler/framework/preemption/preemption.go). A pod that does not
     /// answer (its silo gone, the call timed out) is logged; whether its clear was stored is not known, so it may keep the
-    /// nomination, and the node its hold until it lapses.
+    /// nomination, and the node its hold until it lapses. Its silo's view forgets it only when the pod says the clear was
+    /// stored (<see cref="ISchedulingQueueGrain.NominationCleared"/>). Asked again, the clear names the same
+    /// <paramref name="version"/>, so it leaves a nomination the pod made meanwhile.
     /// </summary>
-    public async ValueTask NominationCleared(PodSpec pod, string node) =>
+    public async ValueTask NominationCleared(PodSpec pod, string node, long version) =>
         await LoggedSteps.Run(() => AskPodAgainIfBroken(async () =>
         {
-            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, pod.CreatedAt);
+            await grains.Reference<IPodGrain>(pod.Name).ClearNomination(node, version, pod.CreatedAt);
             return true;
         }), e => LogNominationNotCleared(logger, e, pod.Name, node));
 

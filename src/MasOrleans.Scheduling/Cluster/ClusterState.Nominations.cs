@@ -43,24 +43,42 @@ public sealed partial class ClusterState
     /// </summary>
     public const long NotStored = -1;
 
-    /// <summary>The pod stored its nomination to the node as <paramref name="version"/>: a later clear of that version forgets it.</summary>
+    /// <summary>
+    /// The pod stored its nomination to the node as <paramref name="version"/>: a later clear of that version forgets it,
+    /// as does one heard already (<see cref="ForgetNomination(string, int, long)"/>).
+    /// </summary>
     public void NominationStored(string podName, int node, long version)
     {
         for (var i = 0; i < _nominations.Count; i++)
-            if (_nominations[i].Pod.Name == podName && _nominations[i].Node == node) _nominations[i] = _nominations[i] with { Stored = version };
+        {
+            if (_nominations[i].Pod.Name != podName || _nominations[i].Node != node) continue;
+            if (_clearedUnstored?.Remove(podName, out var cleared) == true && cleared == (node, version)) _nominations.RemoveAt(i);
+            else _nominations[i] = _nominations[i] with { Stored = version };
+            return;
+        }
     }
 
     /// <summary>
+    /// The clear heard for each pod whose nomination here was not stored yet: its version, which the store the pod's cycle
+    /// hears next may turn out to be. Null while none (nearly always).
+    /// </summary>
+    private Dictionary<string, (int Node, long Version)>? _clearedUnstored;
+
+    /// <summary>
     /// The pod's stored nomination <paramref name="version"/> to the node was cleared (kube's nominator drops a pod whose
-    /// status no longer names the node): forgotten if it is the one counted here. A cycle's nomination the pod has not
-    /// stored yet, or one stored since, is newer than the clear and stays.
+    /// status no longer names the node): forgotten if it is the one counted here. One stored since is newer and stays. A
+    /// cycle's nomination the pod has not stored yet may be newer (the clear is of an earlier one) or the very one
+    /// cleared: the pod's one-way clear may reach this view before its cycle's Nominate reply does. It stays, and the
+    /// clear is kept for <see cref="NominationStored"/> to match.
     /// </summary>
     public void ForgetNomination(string podName, int node, long version)
     {
         for (var i = 0; i < _nominations.Count; i++)
         {
             if (_nominations[i].Pod.Name != podName) continue;
-            if (_nominations[i].Node == node && _nominations[i].Stored == version) _nominations.RemoveAt(i);
+            if (_nominations[i].Node != node) return;
+            if (_nominations[i].Stored == version) _nominations.RemoveAt(i);
+            else if (_nominations[i].Stored == NotStored) (_clearedUnstored ??= [])[podName] = (node, version);
             return;
         }
     }
@@ -76,6 +94,7 @@ public sealed partial class ClusterState
         {
             if (_nominations[i].Pod.Name != podName) continue;
             _nominations.RemoveAt(i);
+            _clearedUnstored?.Remove(podName);
             return true;
         }
         return false;
@@ -85,30 +104,27 @@ public sealed partial class ClusterState
     public void ForgetNominations(Func<string, bool> of)
     {
         for (var i = _nominations.Count - 1; i >= 0; i--)
-            if (of(_nominations[i].Pod.Name)) _nominations.RemoveAt(i);
+        {
+            if (!of(_nominations[i].Pod.Name)) continue;
+            _clearedUnstored?.Remove(_nominations[i].Pod.Name);
+            _nominations.RemoveAt(i);
+        }
     }
 
     /// <summary>
     /// kube's prepareCandidate (pkg/scheduler/framework/preemption/preemption.go): the pods nominated to the node with a
-    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods) are nominated nowhere any more
-    /// (clearNominatedNodeName), as the preemptor freeing it may leave them no room there: they look for another node.
-    /// Returns those pods, in the order nominated, for their status and holds to be cleared too; null when none.
+    /// priority below <paramref name="priority"/> (getLowerPriorityNominatedPods), in the order nominated, each with the
+    /// version stored (<see cref="NotStored"/>: none yet), for their nominations to be cleared (clearNominatedNodeName);
+    /// null when none. They stay nominated here: kube's clear is a status patch and its nominator follows the pod's update
+    /// (pkg/scheduler/backend/queue/nominator.go UpdateNominatedPod), so a pod whose clear fails stays nominated in both.
+    /// A clear stored is forgotten by version (<see cref="ForgetNomination(string, int, long)"/>).
     /// </summary>
-    public List<PodSpec>? ForgetNominationsBelow(int node, int priority)
+    public List<(PodSpec Pod, long Version)>? NominatedBelow(int node, int priority)
     {
-        List<PodSpec>? forgotten = null;
-        for (var i = 0; i < _nominations.Count;)
-        {
-            var (n, pod, _) = _nominations[i];
-            if (n != node || pod.Priority >= priority)
-            {
-                i++;
-                continue;
-            }
-            (forgotten ??= []).Add(pod);
-            _nominations.RemoveAt(i);
-        }
-        return forgotten;
+        List<(PodSpec, long)>? below = null;
+        foreach (var (n, pod, stored) in _nominations)
+            if (n == node && pod.Priority < priority) (below ??= []).Add((pod, stored));
+        return below;
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor) => ValueTask.FromResult<IReadOnlyList<PodSpec>>([]);
+    public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor) => ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([]);
 
     public ValueTask Evict(string node, PodSpec victim, string message)
     {
@@ -50,8 +50,12 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
-    // Its cycles do not preempt, and the cluster itself is the only nominator.
-    public ValueTask NominationCleared(PodSpec pod, string node) => ValueTask.CompletedTask;
+    /// <summary>The pod's status here is the cluster's nomination: cleared at once (its cycles do not preempt unless asked).</summary>
+    public ValueTask NominationCleared(PodSpec pod, string node, long version)
+    {
+        if (Cluster.NominatedNodeOf(pod.Name) == node) Cluster.ForgetNomination(pod.Name);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>A cycle over this cluster: replay's settings (one attempt, no preemption) unless given.</summary>
     public SchedulingCycle CreateCycle(PolicySchedulers schedulers, Random random, CycleOptions? options = null) =>

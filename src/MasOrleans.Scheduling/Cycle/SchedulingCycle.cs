@@ -103,8 +103,8 @@ public sealed class SchedulingCycle(
             {
                 // Nominated in the view at once, under its lock: from now on the filters of every cycle it serves count
                 // the pod on that node, so no pod of lower priority takes the room it is freeing (kube's nominator).
-                // Those nominated there below it are not counted any more (kube's prepareCandidate).
-                var below = cluster.ForgetNominationsBelow(candidate.Node, pod.Priority);
+                // Those nominated there below it are cleared (kube's prepareCandidate), each counted until its clear is heard.
+                var below = cluster.NominatedBelow(candidate.Node, pod.Priority);
                 cluster.Nominate(candidate.Node, pod);
                 return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler, NominationsBelow: below);
             }
@@ -139,9 +139,11 @@ public sealed class SchedulingCycle(
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
         // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere
         // in their status and on the node either, so clients see it and the node's hold keeps no room for them. Those
-        // this view forgot in Decide, and those of other silos' cycles, which only the node held.
-        var below = (decision.NominationsBelow ?? []).Concat(heldBelow).DistinctBy(static p => (p.Name, p.CreatedAt));
-        await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower, candidate.NodeName).AsTask()));
+        // this view holds, and those of other silos' cycles, which only the node held. Each by the version held, once; one
+        // its pod has not stored yet has none to name (the node answers it, with its version, if it held it first).
+        var below = (decision.NominationsBelow ?? []).Concat(heldBelow).Where(static l => l.Version != ClusterState.NotStored)
+            .DistinctBy(static l => (l.Pod.Name, l.Pod.CreatedAt, l.Version));
+        await Task.WhenAll(below.Select(lower => recorder.NominationCleared(lower.Pod, candidate.NodeName, lower.Version).AsTask()));
         // The victims freed the node before Evict returned; mirror that here for the device choice, and assume the pod.
         var gpus = await snapshots.WithCluster(s =>
         {
@@ -227,5 +229,5 @@ public sealed class SchedulingCycle(
         PreemptionCandidate? Candidate = null,
         string? Message = null,
         bool ClearsNomination = false,
-        List<PodSpec>? NominationsBelow = null);
+        List<(PodSpec Pod, long Version)>? NominationsBelow = null);
 }

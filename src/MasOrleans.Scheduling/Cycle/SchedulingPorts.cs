@@ -27,9 +27,10 @@ public interface INodeReservations
 
     /// <summary>
     /// Holds the room a preemptor is freeing, so lower-priority pods cannot take it first. Returns the pods the node held
-    /// room for below the preemptor, of any silo's cycles, whose holds it dropped (their nomination is cleared next).
+    /// room for below the preemptor, of any silo's cycles, each with the version of the nomination held (their
+    /// nomination is cleared next).
     /// </summary>
-    ValueTask<IReadOnlyList<PodSpec>> Nominate(string node, PodSpec preemptor);
+    ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor);
 }
 
 public readonly record struct ReserveResult(bool Reserved, GpuAllocation Gpus, string? Reason)
@@ -62,10 +63,11 @@ public interface IBindingRecorder
 
     /// <summary>
     /// The pod, nominated to <paramref name="node"/> below a preemptor that chose that node, is nominated nowhere any more
-    /// (kube's prepareCandidate: clearNominatedNodeName, a status patch): its status and the node's hold for it go. A pod
-    /// nominated elsewhere since keeps that nomination.
+    /// (kube's prepareCandidate: clearNominatedNodeName, a status patch): its status and the node's hold for it go.
+    /// <paramref name="version"/> names that nomination (as the view or the node held it): a pod nominated anew since keeps
+    /// the new one.
     /// </summary>
-    ValueTask NominationCleared(PodSpec pod, string node);
+    ValueTask NominationCleared(PodSpec pod, string node, long version);
 }
 
 /// <summary>A bound decision: the node, the devices it holds, the chosen node's plugin scores, and the policy.</summary>
