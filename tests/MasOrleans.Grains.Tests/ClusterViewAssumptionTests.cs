@@ -63,6 +63,33 @@ public sealed class ClusterViewAssumptionTests(GrainClusterFixture fixture) : IC
     }
 
     /// <summary>
+    /// A pod's one-way clear may reach its silo's view before its cycle hands on the store of the nomination cleared
+    /// (NominationTests): the view keeps that clear for the store to match. A rebuild from the records (a node left)
+    /// between them keeps it too. Before, the rebuild carried the nominations alone, the store then marked the cleared
+    /// nomination stored, and the view counted the pod on the node, nominated nowhere, until its next cycle.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_heard_before_its_nominations_store_survives_a_rebuild_of_the_view()
+    {
+        const string kept = "g-early-clear", left = "g-early-clear-left";
+        await RegisterNodes(fixture.Client, kept, left);
+        var view = NewView(fixture.Client);
+        await view.Start(new ClusterMembership([kept, left], "kube"));
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf(kept), PodOf("early-cleared"));
+            return true;
+        });
+        view.ForgetNomination("early-cleared", kept, 7);
+        await view.Reconcile(new ClusterMembership([kept], "kube"));
+        Assert.Equal(kept, await view.WithCluster(s => s.Cluster.NominatedNodeOf("early-cleared")));
+
+        view.NominationStored("early-cleared", kept, 7);
+
+        Assert.Null(await view.WithCluster(s => s.Cluster.NominatedNodeOf("early-cleared")));
+    }
+
+    /// <summary>
     /// A queue shard that leaves its silo (moved home to a silo that joined, or deactivated) takes its pods' nominations out
     /// of that silo's view: only the shard's own silo hears that one of its pods was deleted (<c>ForgetAssumed</c>), so a
     /// nomination left behind would keep that room from pods of equal or lower priority there for good. Another shard's

@@ -208,7 +208,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     private void RebuildAll()
     {
         _rebuild = false;
-        var nominations = _state.Nominations.ToList();
+        var earlier = _state;
         _state = new ClusterState();
         foreach (var (name, record) in _nodes)
         {
@@ -216,8 +216,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
                 misfit: bound => LogInconsistent(logger, name, bound.Pod.Name));
             SetUtilization(node, record.Info);
         }
-        foreach (var (name, pod, stored) in nominations)
-            if (_state.IndexOf(name) is var node and >= 0) _state.Nominate(node, pod, stored);
+        _state.KeepNominationsOf(earlier);
     }
 
     private void SetUtilization(int node, NodeInfo info)

@@ -12,16 +12,30 @@ public sealed partial class ClusterState
     /// <summary>
     /// In the order nominated, as the nominator's per-node lists; one entry per pod. <c>Stored</c> names the nomination the
     /// pod stored (its version, <see cref="NominationStored"/>), <see cref="NotStored"/> while a cycle's is not stored yet.
+    /// <c>Cleared</c>: the version of a clear heard while it was not stored, which the store the pod's cycle hears next may
+    /// turn out to be (<see cref="ForgetNomination(string, int, long)"/>); <see cref="NotStored"/> while none. On the entry,
+    /// so a copy or a rebuilt view (<see cref="KeepNominationsOf"/>) keeps it with its nomination.
     /// </summary>
-    private readonly List<(int Node, PodSpec Pod, long Stored)> _nominations = [];
+    private readonly List<(int Node, PodSpec Pod, long Stored, long Cleared)> _nominations = [];
 
-    /// <summary>Every nomination, by node name (a view rebuilt from its records carries them over).</summary>
+    /// <summary>Every nomination, by node name.</summary>
     public IEnumerable<(string Node, PodSpec Pod, long Stored)> Nominations => _nominations.Select(n => (NameOf(n.Node), n.Pod, n.Stored));
+
+    /// <summary>
+    /// The nominations of <paramref name="earlier"/>, of which this is a rebuild from the nodes' records, to the nodes still
+    /// here, each as it was there: stored or not, with a clear heard before its store.
+    /// </summary>
+    public void KeepNominationsOf(ClusterState earlier)
+    {
+        foreach (var nomination in earlier._nominations)
+            if (IndexOf(earlier.NameOf(nomination.Node)) is var node and >= 0 && !_podLocations.ContainsKey(nomination.Pod.Name))
+                _nominations.Add(nomination with { Node = node });
+    }
 
     /// <summary>The node the pod is nominated to, or null.</summary>
     public string? NominatedNodeOf(string podName)
     {
-        foreach (var (node, pod, _) in _nominations)
+        foreach (var (node, pod, _, _) in _nominations)
             if (pod.Name == podName) return NameOf(node);
         return null;
     }
@@ -34,7 +48,7 @@ public sealed partial class ClusterState
     public void Nominate(int node, PodSpec pod, long stored = NotStored)
     {
         ForgetNomination(pod.Name);
-        if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod, stored));
+        if (!_podLocations.ContainsKey(pod.Name)) _nominations.Add((node, pod, stored, NotStored));
     }
 
     /// <summary>
@@ -45,24 +59,19 @@ public sealed partial class ClusterState
 
     /// <summary>
     /// The pod stored its nomination to the node as <paramref name="version"/>: a later clear of that version forgets it,
-    /// as does one heard already (<see cref="ForgetNomination(string, int, long)"/>).
+    /// as does one heard already (<see cref="ForgetNomination(string, int, long)"/>). A version older than the one stored
+    /// here is a late word of an earlier cycle (one the sweep abandoned): the entry keeps the newer.
     /// </summary>
     public void NominationStored(string podName, int node, long version)
     {
         for (var i = 0; i < _nominations.Count; i++)
         {
             if (_nominations[i].Pod.Name != podName || _nominations[i].Node != node) continue;
-            if (_clearedUnstored?.Remove(podName, out var cleared) == true && cleared == (node, version)) _nominations.RemoveAt(i);
-            else _nominations[i] = _nominations[i] with { Stored = version };
+            if (_nominations[i].Cleared == version) _nominations.RemoveAt(i);
+            else if (version > _nominations[i].Stored) _nominations[i] = _nominations[i] with { Stored = version, Cleared = NotStored };
             return;
         }
     }
-
-    /// <summary>
-    /// The clear heard for each pod whose nomination here was not stored yet: its version, which the store the pod's cycle
-    /// hears next may turn out to be. Null while none (nearly always).
-    /// </summary>
-    private Dictionary<string, (int Node, long Version)>? _clearedUnstored;
 
     /// <summary>
     /// The pod's stored nomination <paramref name="version"/> to the node was cleared (kube's nominator drops a pod whose
@@ -78,7 +87,7 @@ public sealed partial class ClusterState
             if (_nominations[i].Pod.Name != podName) continue;
             if (_nominations[i].Node != node) return;
             if (_nominations[i].Stored == version) _nominations.RemoveAt(i);
-            else if (_nominations[i].Stored == NotStored) (_clearedUnstored ??= [])[podName] = (node, version);
+            else if (_nominations[i].Stored == NotStored) _nominations[i] = _nominations[i] with { Cleared = version };
             return;
         }
     }
@@ -94,7 +103,6 @@ public sealed partial class ClusterState
         {
             if (_nominations[i].Pod.Name != podName) continue;
             _nominations.RemoveAt(i);
-            _clearedUnstored?.Remove(podName);
             return true;
         }
         return false;
@@ -104,11 +112,7 @@ public sealed partial class ClusterState
     public void ForgetNominations(Func<string, bool> of)
     {
         for (var i = _nominations.Count - 1; i >= 0; i--)
-        {
-            if (!of(_nominations[i].Pod.Name)) continue;
-            _clearedUnstored?.Remove(_nominations[i].Pod.Name);
-            _nominations.RemoveAt(i);
-        }
+            if (of(_nominations[i].Pod.Name)) _nominations.RemoveAt(i);
     }
 
     /// <summary>
@@ -122,7 +126,7 @@ public sealed partial class ClusterState
     public List<(PodSpec Pod, long Version)>? NominatedBelow(int node, int priority)
     {
         List<(PodSpec, long)>? below = null;
-        foreach (var (n, pod, stored) in _nominations)
+        foreach (var (n, pod, stored, _) in _nominations)
             if (n == node && pod.Priority < priority) (below ??= []).Add((pod, stored));
         return below;
     }
@@ -136,7 +140,7 @@ public sealed partial class ClusterState
         // Nearly every cycle: nothing is nominated anywhere, and nothing is allocated.
         if (_nominations.Count == 0) return null;
         List<PodSpec>? ahead = null;
-        foreach (var (n, nominated, _) in _nominations)
+        foreach (var (n, nominated, _, _) in _nominations)
             if (n == node && nominated.Priority >= pod.Priority && nominated.Name != pod.Name) (ahead ??= []).Add(nominated);
         return ahead;
     }
@@ -144,7 +148,7 @@ public sealed partial class ClusterState
     /// <summary>Whether some node holds a nominated pod <paramref name="pod"/> must count (see <see cref="NominatedAhead"/>).</summary>
     public bool AnyNominatedAhead(PodSpec pod)
     {
-        foreach (var (_, nominated, _) in _nominations)
+        foreach (var (_, nominated, _, _) in _nominations)
             if (nominated.Priority >= pod.Priority && nominated.Name != pod.Name) return true;
         return false;
     }
