@@ -34,7 +34,19 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor) => ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([]);
+    /// <summary>The pods' nominations are stored here, each as a version of their own (as a pod grain stores its own).</summary>
+    private long _nominationVersion;
+
+    /// <summary>
+    /// The preemptor's nomination, which the cycle made in this cluster, is stored here at once, as a pod grain's write: a
+    /// later preemptor's cycle clears it by its version (the cycle sends no clear for one not stored). The cluster holds
+    /// every nomination, so it answers none besides.
+    /// </summary>
+    public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
+    {
+        Cluster.NominationStored(preemptor.Name, Cluster.IndexOf(node), ++_nominationVersion);
+        return ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([]);
+    }
 
     public ValueTask Evict(string node, PodSpec victim, string message)
     {
@@ -50,10 +62,10 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The pod's status here is the cluster's nomination: cleared at once (its cycles do not preempt unless asked).</summary>
+    /// <summary>The pod's status here is the cluster's nomination: that version's is cleared at once, as a pod's stored clear.</summary>
     public ValueTask NominationCleared(PodSpec pod, string node, long version)
     {
-        if (Cluster.NominatedNodeOf(pod.Name) == node) Cluster.ForgetNomination(pod.Name);
+        Cluster.ForgetNomination(pod.Name, Cluster.IndexOf(node), version);
         return ValueTask.CompletedTask;
     }
 
