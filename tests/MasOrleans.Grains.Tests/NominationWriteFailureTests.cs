@@ -17,6 +17,14 @@ public sealed class NominationWriteFailureTests : FailingWritesClusterTest<Faili
 {
     private static readonly Dictionary<string, string> Nowhere = new() { ["pool"] = "none-such" };
 
+    private readonly PreemptorInBetween _inBetween = new();
+
+    protected override void Configure(ISiloBuilder silo)
+    {
+        base.Configure(silo);
+        silo.AddIncomingGrainCallFilter(_inBetween);
+    }
+
     private async Task<INodeGrain> NodeOf(string name)
     {
         var node = Cluster.Client.GetGrain<INodeGrain>(name);
@@ -85,6 +93,34 @@ public sealed class NominationWriteFailureTests : FailingWritesClusterTest<Faili
         Assert.True(await RoomIsFree(node, "nwf-same-probe"));
     }
 
+    /// <summary>
+    /// As above, with a preemptor nominated to the node while it held the renomination (before the write failed and the
+    /// pod held the stored one again): the node answered that version, which the preemptor's clear names; the pod takes
+    /// it as a clear of the stored nomination, the one the node holds now. Before, the clear named a version the pod had
+    /// not stored and was ignored: the pod stayed nominated, and the node held its room until the hold lapsed.
+    /// </summary>
+    [Fact]
+    public async Task A_clear_of_a_renomination_whose_write_failed_clears_the_stored_nomination()
+    {
+        Log.Expect("mas-pod/nwf-mid-p");
+        var node = await NodeOf("nwf-mid-n");
+        var pod = await WaitingPod("nwf-mid-p");
+        var createdAt = (await pod.Get())!.Spec.CreatedAt;
+        var stored = (await pod.Nominate("nwf-mid-n", createdAt)).Version;
+        Writes.FailNext(s => s.Spec?.Name == "nwf-mid-p" && s.NominatedNodeName == "nwf-mid-n" && s.NominationVersion != stored, "nomination");
+        _inBetween.Arm("nwf-mid-p", PodOf("nwf-mid-preemptor", 1000) with { Priority = 1000 });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => pod.Nominate("nwf-mid-n", createdAt));
+
+        Assert.Equal(1, Writes.Failed);
+        var answered = Assert.Single(_inBetween.Answer!.Below);
+        Assert.NotEqual(stored, answered.Version);
+        await node.ForgetNomination("nwf-mid-preemptor");
+        await pod.ClearNomination("nwf-mid-n", answered.Version, createdAt);
+        Assert.Null((await pod.Get())!.NominatedNodeName);
+        Assert.True(await RoomIsFree(node, "nwf-mid-probe"));
+    }
+
     [Fact]
     public async Task A_first_nomination_whose_write_fails_leaves_the_pod_nominated_nowhere()
     {
@@ -121,5 +157,33 @@ public sealed class NominationWriteFailureTests : FailingWritesClusterTest<Faili
         // Its own cycles' repeats of their failure may bump their event's count meanwhile; the failed one is not there.
         Assert.DoesNotContain(after.Events, e => e.Message == failure);
         Assert.False(await RoomIsFree(node, "nwf-end-probe"));
+    }
+
+    /// <summary>
+    /// Right after the node holds the armed pod's next nomination (before the pod's write), nominates a preemptor there in
+    /// the node's own turn, as a preemptor's cycle reaching the node then would, and keeps the node's answer.
+    /// </summary>
+    private sealed class PreemptorInBetween : IIncomingGrainCallFilter
+    {
+        private volatile string? _pod;
+        private PodSpec? _preemptor;
+
+        public Nomination? Answer { get; private set; }
+
+        public void Arm(string pod, PodSpec preemptor)
+        {
+            _preemptor = preemptor;
+            _pod = pod;
+        }
+
+        public async Task Invoke(IIncomingGrainCallContext context)
+        {
+            await context.Invoke();
+            if (_pod is null || context.InterfaceMethod?.DeclaringType != typeof(INodeGrain) || context.InterfaceMethod.Name != nameof(INodeGrain.Nominate)
+                || ((PodSpec)context.Request.GetArgument(0)!).Name != _pod)
+                return;
+            _pod = null;
+            Answer = await ((INodeGrain)context.TargetContext.GrainInstance!).Nominate(_preemptor!, preempting: true);
+        }
     }
 }

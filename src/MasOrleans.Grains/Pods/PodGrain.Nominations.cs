@@ -35,9 +35,14 @@ public sealed partial class PodGrain
         catch
         {
             if (s.NominatedNodeName != node) await ForgetNomination(node, s.Spec.CreatedAt);
-            else await HoldAgain(node);
+            else
+            {
+                _renominationNotStored = version;
+                await HoldAgain(node);
+            }
             throw;
         }
+        _renominationNotStored = null;
         // Kube's nominator keeps one nomination per pod (AddNominatedPod deletes the pod's earlier one); here once the new one is stored.
         if (s.NominatedNodeName is { } earlier && earlier != node) await ForgetNomination(earlier, s.Spec.CreatedAt);
         return nomination with { Version = version };
@@ -51,6 +56,12 @@ public sealed partial class PodGrain
     /// </summary>
     private Task ForgetNomination(string node, DateTimeOffset? podCreatedAt) =>
         LoggedSteps.Run(() => GrainFactory.Reference<INodeGrain>(node).ForgetNomination(Name, podCreatedAt), e => LogNominationNotDropped(logger, e, Name, node));
+
+    /// <summary>
+    /// The version of a renomination to the stored nomination's node whose write failed, until a nomination is stored: the
+    /// node held it until the pod held the stored one again, so a preemptor answered it meanwhile names it in its clear.
+    /// </summary>
+    private long? _renominationNotStored;
 
     /// <summary>The node's hold for this pod's nomination was asked for in this activation (<see cref="Nominate"/>, <see cref="HoldAgain"/>).</summary>
     private bool _holdAsked;
@@ -80,8 +91,9 @@ public sealed partial class PodGrain
     {
         var s = state.State;
         var waiting = s.Spec is not null && s.Phase.IsWaiting() && PodSpec.SameIncarnation(s.Spec.CreatedAt, podCreatedAt);
-        // Nominated there anew since (the clear asked again after its answer was lost, or sent late): that one stays, and its hold.
-        if (waiting && s.NominatedNodeName == node && s.NominationVersion != version) return;
+        // Nominated there anew since (the clear asked again after its answer was lost, or sent late): that one stays, and its
+        // hold. A clear of a renomination there that was not stored clears the stored one, which the node holds in its place.
+        if (waiting && s.NominatedNodeName == node && s.NominationVersion != version && version != _renominationNotStored) return;
         if (!waiting || s.NominatedNodeName != node)
         {
             // The status names no nomination there, yet the node answered the pod to the preemptor: a hold an earlier
