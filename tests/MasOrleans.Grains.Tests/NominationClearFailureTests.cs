@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Pods;
@@ -33,8 +34,8 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         silo.AddIncomingGrainCallFilter(_unreachable);
     }
 
-    /// <summary>Lays out {p}-n, {p}-v and the nominated {p}-a (see the class); answers {p}-a.</summary>
-    private async Task<IPodGrain> NominatedBelow(string prefix)
+    /// <summary>Lays out {p}-n, {p}-v and the nominated {p}-a (see the class); answers {p}-a and its nomination's version.</summary>
+    private async Task<(IPodGrain Pod, long Stored)> NominatedBelow(string prefix)
     {
         var grains = Cluster.Client;
         var pool = new Dictionary<string, string> { ["pool"] = prefix };
@@ -47,8 +48,23 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         var nowhere = new Dictionary<string, string> { ["pool"] = "none-such" };
         Assert.True((await lower.Create(PodOf($"{prefix}-a", 2000) with { Priority = 100, NodeSelector = nowhere, PreemptionPolicy = PreemptionPolicy.Never }, null)).Outcome.IsOk);
         await WaitForPod(grains, $"{prefix}-a", p => p.Phase == PodPhase.Unschedulable);
-        await lower.Nominate($"{prefix}-n");
-        return lower;
+        return (lower, (await lower.Nominate($"{prefix}-n")).Version);
+    }
+
+    /// <summary>
+    /// {p}-a nominated in its silo's view as its own cycle leaves it: stored as <paramref name="stored"/>, so a clear of
+    /// that version heard there forgets it (one not stored yet no clear forgets).
+    /// </summary>
+    private async Task<SiloClusterView> NominatedInView(string prefix, IPodGrain lower, long stored)
+    {
+        var spec = (await lower.Get())!.Spec;
+        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
+        await view.WithCluster(s =>
+        {
+            s.Cluster.Nominate(s.Cluster.IndexOf($"{prefix}-n"), spec, stored);
+            return true;
+        });
+        return view;
     }
 
     /// <summary>Creates the preemptor {p}-h and answers it once it runs.</summary>
@@ -73,14 +89,8 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     {
         Log.Expect(NotStored);
         Log.Expect("mas-pod/ncf-a"); // the storage provider's own Error for the failed write
-        var lower = await NominatedBelow("ncf");
-        var lowerSpec = (await lower.Get())!.Spec;
-        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
-        await view.WithCluster(s =>
-        {
-            s.Cluster.Nominate(s.Cluster.IndexOf("ncf-n"), lowerSpec);
-            return true;
-        });
+        var (lower, stored) = await NominatedBelow("ncf");
+        var view = await NominatedInView("ncf", lower, stored);
         Writes.Fail(s => s.Spec?.Name == "ncf-a" && s.NominatedNodeName is null && s.Phase.IsWaiting(), "cleared nomination");
 
         var bound = await Preempt("ncf");
@@ -110,7 +120,7 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     {
         const string notCleared = "could not clear the nomination there of lower-priority pod ncc-a";
         Log.Expect(notCleared);
-        var lower = await NominatedBelow("ncc");
+        var (lower, _) = await NominatedBelow("ncc");
         _unreachable.Pod = "ncc-a";
 
         var bound = await Preempt("ncc");
@@ -136,14 +146,8 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     public async Task A_lower_pod_that_does_not_answer_the_clear_stays_nominated_in_the_preemptors_view()
     {
         Log.Expect("could not clear the nomination there of lower-priority pod ncv-a");
-        var lower = await NominatedBelow("ncv");
-        var lowerSpec = (await lower.Get())!.Spec;
-        var view = Cluster.GetSiloServiceProvider().GetRequiredService<SiloClusterView>();
-        await view.WithCluster(s =>
-        {
-            s.Cluster.Nominate(s.Cluster.IndexOf("ncv-n"), lowerSpec);
-            return true;
-        });
+        var (lower, stored) = await NominatedBelow("ncv");
+        var view = await NominatedInView("ncv", lower, stored);
         _unreachable.Pod = "ncv-a";
 
         Assert.Equal("ncv-n", (await Preempt("ncv")).NodeName);
@@ -163,12 +167,13 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     [Fact]
     public async Task A_clear_asked_again_leaves_the_newer_nomination_the_pod_made_meanwhile()
     {
-        var lower = await NominatedBelow("ncr");
+        var (lower, _) = await NominatedBelow("ncr");
         _unreachable.RenominateAfterFirstClear = "ncr-a";
 
         Assert.Equal("ncr-n", (await Preempt("ncr")).NodeName);
 
         Assert.True(_unreachable.Failed >= 1, "the clear was never asked");
+        Assert.True(_unreachable.Asked("ncr-a") >= 2, "the clear was not asked again");
         Assert.Equal("ncr-n", (await lower.Get())!.NominatedNodeName);
     }
 
@@ -185,7 +190,7 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     {
         Log.Expect("Scheduling cycle for pod ncp-h failed");
         Log.Expect("mas-pod/ncp-h"); // the storage provider's own Error for the failed write
-        var lower = await NominatedBelow("ncp");
+        var (lower, _) = await NominatedBelow("ncp");
         Writes.FailNext(s => s.Spec?.Name == "ncp-h" && s.NominatedNodeName == "ncp-n", "nomination");
 
         var bound = await Preempt("ncp");
@@ -197,7 +202,8 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
     /// <summary>
     /// Fails IPodGrain.ClearNomination calls to <see cref="Pod"/>, as a call to a pod whose silo is gone does. For
     /// <see cref="RenominateAfterFirstClear"/>, lets the first land, then has the pod nominated again to the same node
-    /// (as its own cycle would, before the repeat arrives) and loses the answer, as a silo stopping does.
+    /// (as its own cycle would, before the repeat arrives) and loses the answer, as a silo stopping does. Counts every
+    /// ClearNomination call (<see cref="Asked"/>).
     /// </summary>
     private sealed class UnreachableClears : IIncomingGrainCallFilter
     {
@@ -205,13 +211,23 @@ public sealed class NominationClearFailureTests() : FailingWritesClusterTest<Fai
         public volatile string? RenominateAfterFirstClear;
         private int _failed;
 
+        private readonly ConcurrentDictionary<string, int> _asked = new(StringComparer.Ordinal);
+
         public int Failed => Volatile.Read(ref _failed);
+
+        /// <summary>The ClearNomination calls that reached <paramref name="pod"/>, failed or not.</summary>
+        public int Asked(string pod) => _asked.GetValueOrDefault(pod);
 
         public async Task Invoke(IIncomingGrainCallContext context)
         {
-            var pod = context.TargetId.Key.ToString();
-            if (context.InterfaceMethod?.DeclaringType != typeof(IPodGrain) || context.InterfaceMethod.Name != nameof(IPodGrain.ClearNomination)
-                || pod != Pod && pod != RenominateAfterFirstClear)
+            var pod = context.TargetId.Key.ToString()!;
+            if (context.InterfaceMethod?.DeclaringType != typeof(IPodGrain) || context.InterfaceMethod.Name != nameof(IPodGrain.ClearNomination))
+            {
+                await context.Invoke();
+                return;
+            }
+            _asked.AddOrUpdate(pod, 1, static (_, asked) => asked + 1);
+            if (pod != Pod && pod != RenominateAfterFirstClear)
             {
                 await context.Invoke();
                 return;
