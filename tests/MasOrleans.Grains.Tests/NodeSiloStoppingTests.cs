@@ -133,7 +133,9 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
         Assert.True((await node.Reserve(PodOf("ns-writes"), GpuAllocation.None)).Reserved);
         Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
 
-        await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Release("ns-writes"));
+        var refusal = await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Release("ns-writes"));
+        // Named, so the caller waits for that silo's announcement before asking again.
+        Assert.Equal(Cluster.Silos[0].SiloAddress, SiloStopping.RefusingSilo(refusal));
         await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Patch(new NodePatch(Unschedulable: true)));
         // One-way: not refused, not recorded.
         await node.ImagePulled("ns-image");
