@@ -7,6 +7,7 @@ using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 using static MasOrleans.Grains.Tests.GrainTestPods;
 
 namespace MasOrleans.Grains.Tests;
@@ -71,6 +72,77 @@ public sealed class ClusterFeedStopTests
 
         var warning = Assert.Single(log.Records, r => r.Level == LogLevel.Warning);
         Assert.Contains("2 node change(s)", warning.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A view that, on each batch, has a node publish again (telemetry keeps coming while the silo stops).</summary>
+    private sealed class BusyView : IClusterObserver
+    {
+        public ClusterFeed? Feed { get; set; }
+        public int Batches;
+
+        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
+        {
+            Interlocked.Increment(ref Batches);
+            Feed?.Publish(Bound($"fs-busy-{Batches}"));
+            return Task.CompletedTask;
+        }
+
+        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
+
+        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Failed before: the stop waited for the sender to go quiet, and node grains publishing all along (each batch sent
+    /// brings another change here) kept it busy until the limit, then a false Warning 1111. The stop now waits for the
+    /// changes published when it began, however many follow.
+    /// </summary>
+    [Fact]
+    public async Task Changes_published_after_the_stop_began_neither_hold_it_nor_make_it_warn()
+    {
+        var log = new SiloLog();
+        var view = new BusyView();
+        var index = HeldIndex.Create();
+        var feed = new ClusterFeed(index.Factory, Logger(log));
+        view.Feed = feed;
+        feed.Publish(Bound("fs-busy-0"));
+        await index.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var stopped = feed.Stop(TimeSpan.FromSeconds(5));
+        index.Answer([view]);
+        await stopped;
+
+        Assert.DoesNotContain(log.Records, r => r.Level >= LogLevel.Warning);
+        Assert.True(view.Batches >= 1, "the change held when the stop began was sent");
+    }
+
+    /// <summary>
+    /// Failed before: a sender that failed had taken its batch and ended, so the stop found no sender running and went on
+    /// as if everything was sent, the batch dropped without the Warning. The stop now counts what was handed to the views.
+    /// </summary>
+    [Fact]
+    public async Task Changes_a_failed_sender_dropped_are_said_to_be_lost_at_the_stop()
+    {
+        var log = new SiloLog();
+        var index = HeldIndex.Create();
+        var feed = new ClusterFeed(index.Factory, Logger(log), BrokenMembership.Create());
+        feed.Publish(Bound("fs-failed"));
+        await index.Asked.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        index.Answer([new RecordingView()]);
+        await WaitUntil(() => Task.FromResult(log.Records.Any(r => r.Level == LogLevel.Error)), "the sender's failure logged");
+
+        await feed.Stop(TimeSpan.Zero);
+
+        var warning = Assert.Single(log.Records, r => r.Level == LogLevel.Warning);
+        Assert.Contains("1 node change(s)", warning.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A membership whose every member throws: the sender fails as it reads it (a failure nothing else makes).</summary>
+    public class BrokenMembership : DispatchProxy
+    {
+        public static IClusterMembershipService Create() => Create<IClusterMembershipService, BrokenMembership>();
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => throw new InvalidOperationException("membership broken by the test");
     }
 
     private static ILogger<ClusterFeed> Logger(SiloLog log) => new LoggerFactory([log]).CreateLogger<ClusterFeed>();

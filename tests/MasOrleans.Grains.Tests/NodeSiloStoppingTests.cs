@@ -133,7 +133,9 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
         Assert.True((await node.Reserve(PodOf("ns-writes"), GpuAllocation.None)).Reserved);
         Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
 
-        await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Release("ns-writes"));
+        var refusal = await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Release("ns-writes"));
+        // Named, so the caller waits for that silo's announcement before asking again.
+        Assert.Equal(Cluster.Silos[0].SiloAddress, SiloStopping.RefusingSilo(refusal));
         await Assert.ThrowsAsync<SiloUnavailableException>(() => node.Patch(new NodePatch(Unschedulable: true)));
         // One-way: not refused, not recorded.
         await node.ImagePulled("ns-image");
@@ -144,5 +146,25 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
         Assert.Equal(["ns-writes"], view.Pods.Select(p => p.Pod.Name));
         Assert.False(view.Spec.Unschedulable);
         Assert.DoesNotContain("ns-image", view.Images ?? []);
+    }
+    /// <summary>
+    /// Failed before: Delete counted its write before judging, so on a stopping silo a delete that would be refused (a
+    /// pod no workload manages: 409) was refused as a write instead (SiloUnavailableException), and a judgement that
+    /// waited on its pods held the stop's write count. The judgement comes first now; only a delete that acts writes.
+    /// </summary>
+    [Fact]
+    public async Task A_delete_refused_by_its_judgement_answers_the_same_on_a_stopping_silo()
+    {
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-delete-node");
+        Assert.True((await node.Register(NodeSpecOf("ns-delete-node"))).IsOk);
+        Assert.True((await Cluster.Client.GetGrain<IPodGrain>("ns-bare").Create(PodOf("ns-bare"), null)).Outcome.IsOk);
+        // Reserve is idempotent per pod: the pod's own cycle, should it run, finds the same reservation.
+        Assert.True((await node.Reserve(PodOf("ns-bare"), GpuAllocation.None)).Reserved);
+        Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
+
+        var refused = await node.Delete();
+
+        Assert.Equal(OutcomeCode.Conflict, refused.Code);
+        Assert.False((await node.GetView())!.Spec.Unschedulable);
     }
 }

@@ -177,7 +177,9 @@ public sealed partial class NodeGrain
         _timedEvictions.Remove(podName);
         if (state.State is { Draining: true } && BoundPods.Count == 0)
         {
-            await RemoveDrained();
+            // Under this write's count: asking for another could find the stop begun since, and skip the removal that
+            // stores this release while Release answered true.
+            await RemoveDrainedCounted();
             return true;
         }
         // With a write-again pending, that write (memory, which no longer holds the pod) carries the release.

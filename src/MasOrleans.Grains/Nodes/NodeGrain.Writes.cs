@@ -9,8 +9,6 @@ namespace MasOrleans.Grains.Nodes;
 /// </summary>
 public sealed partial class NodeGrain
 {
-    private const string SiloStoppingWriteMessage = "its silo is stopping; the node's next activation, on another silo, takes the change";
-
     /// <summary>A write counted by <see cref="SiloStopping"/> until disposed; the default counts nothing.</summary>
     private readonly struct CountedWrite(SiloStopping? stopping) : IDisposable
     {
@@ -24,11 +22,12 @@ public sealed partial class NodeGrain
 
     /// <summary>
     /// Counted, or refused once the stop began as a call to the stopping silo is (SiloUnavailableException): the caller
-    /// asks again (<see cref="SiloStopping.AskedAgainWhileAnnounced"/>) and reaches the node's next activation.
+    /// asks again once this silo announced its stop (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>), which this
+    /// refusal names, and reaches the node's next activation.
     /// </summary>
     private CountedWrite BeginWrite()
     {
         var write = TryBeginWrite();
-        return write.Counted ? write : throw new SiloUnavailableException($"node {Name}: {SiloStoppingWriteMessage}");
+        return write.Counted ? write : throw SiloStopping.Refusal($"node {Name}", silo.SiloAddress);
     }
 }

@@ -121,8 +121,11 @@ public sealed partial class NodeGrain(
     public async Task<Outcome> Delete(bool force = false)
     {
         if (state.State.Spec is null) return NotFound();
-        using var write = BeginWrite();
+        // Judged before the write is counted: judging asks every bound pod (up to the call timeout for a pod whose silo
+        // died unannounced), which would hold a stop past its limit on writes; a refusal (409, 404) writes nothing.
         var judged = await JudgeDeletion(force);
+        if (judged.Code is not (OutcomeCode.Ok or OutcomeCode.Accepted)) return judged;
+        using var write = BeginWrite();
         if (judged.Code == OutcomeCode.Ok) await Remove();
         if (judged.Code != OutcomeCode.Accepted) return judged;
         if (!state.State.Draining)
@@ -214,6 +217,13 @@ public sealed partial class NodeGrain(
         // Left to the node's next activation once this silo stops: it is stored draining, and drains again.
         using var write = TryBeginWrite();
         if (!write.Counted) return;
+        await RemoveDrainedCounted();
+    }
+
+    /// <summary><see cref="RemoveDrained"/> for a caller that already holds a counted write (<see cref="Release"/>).</summary>
+    private async Task RemoveDrainedCounted()
+    {
+        if (state.State.Spec is null) return;
         await LoggedSteps.Run(Remove, e => LogDrainedNotRemoved(logger, e, Name));
     }
 

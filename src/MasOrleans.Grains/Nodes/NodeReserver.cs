@@ -50,7 +50,10 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
             // elsewhere while this node held it.
             return await ReserveAgain(node, pod, gpus);
         }
-        if (!reservation.SiloStopping || reservation.Host is not { } stopping || stopping.Equals(silo.SiloAddress) || !await SiloStopping.Announced(membership, stopping))
+        // A cycle waits for the announcement no longer than AnnouncementWait: it must finish well within its shard's
+        // in-flight timeout, and a refused reservation only queues the pod again.
+        if (!reservation.SiloStopping || reservation.Host is not { } stopping
+            || !await SiloStopping.RefusalAnnounced(membership, silo.SiloAddress, stopping, SiloStopping.AnnouncementWait))
             return reservation;
         return await ReserveAgain(node, pod, gpus);
     }
@@ -63,6 +66,13 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
     /// </summary>
     private Task<Reservation> ReserveAgain(string node, PodSpec pod, GpuAllocation gpus) =>
         SiloStopping.AskedAgainWhileAnnounced(() => ReserveOnce(node, pod, gpus), static r => r.SiloStopping);
+
+    /// <summary>
+    /// A release (answered the same when asked twice) that a node grain on a stopping silo refused is asked again once
+    /// that silo announced its stop (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>), reaching the node's next activation.
+    /// </summary>
+    public Task<bool> Release(string node, string pod, DateTimeOffset? podCreatedAt) =>
+        SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => grains.Reference<INodeGrain>(node).Release(pod, podCreatedAt));
 
     private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {

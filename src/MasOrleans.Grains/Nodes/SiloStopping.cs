@@ -77,13 +77,13 @@ public sealed class SiloStopping
 
     /// <summary>
     /// Whether <paramref name="membership"/> shows <paramref name="silo"/> no longer active within
-    /// <see cref="AnnouncementWait"/>: a new placement then leaves it out, and Orleans' directory drops its activations a
+    /// <paramref name="limit"/> (default <see cref="AnnouncementWait"/>): a new placement then leaves it out, and Orleans' directory drops its activations a
     /// moment later (a call sent meanwhile still reaches them: <see cref="NodeReserver"/> asks again), so the refused call
     /// can be sent again, elsewhere.
     /// </summary>
-    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo)
+    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo, TimeSpan? limit = null)
     {
-        using var wait = new CancellationTokenSource(AnnouncementWait);
+        using var wait = new CancellationTokenSource(limit ?? AnnouncementWait);
         try
         {
             // The first snapshot is the current one.
@@ -155,6 +155,59 @@ public sealed class SiloStopping
 
     /// <summary>A call a silo stopping gracefully broke: Orleans rejected it as that silo closed its messaging, or the silo became unavailable.</summary>
     public static bool BrokenByStop(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
+
+    /// <summary>
+    /// A node grain's write refused because its silo began to stop (NodeGrain.BeginWrite): a SiloUnavailableException,
+    /// as a call to the stopping silo is, that names the refusing silo (<see cref="RefusingSilo"/>) so the caller can
+    /// wait for its announcement.
+    /// </summary>
+    public static SiloUnavailableException Refusal(string what, SiloAddress silo) =>
+        new($"{what} (refused by silo {silo.ToParsableString()}{RefusalMarkEnd}; its silo is stopping; the node's next activation, on another silo, takes the change");
+
+    private const string RefusalMarkStart = "(refused by silo ";
+    private const string RefusalMarkEnd = ")";
+
+    /// <summary>The silo that refused the call (<see cref="Refusal"/>), or null for any other failure.</summary>
+    public static SiloAddress? RefusingSilo(Exception e)
+    {
+        if (e is not SiloUnavailableException) return null;
+        var start = e.Message.IndexOf(RefusalMarkStart, StringComparison.Ordinal);
+        if (start < 0) return null;
+        start += RefusalMarkStart.Length;
+        var end = e.Message.IndexOf(RefusalMarkEnd, start, StringComparison.Ordinal);
+        return end < 0 ? null : SiloAddress.FromParsableString(e.Message[start..end]);
+    }
+
+    /// <summary>
+    /// Whether a call <paramref name="refusing"/> refused because it stops may be sent again: it is another silo, and
+    /// <paramref name="membership"/> shows its stop within <paramref name="limit"/>. The one rule for a refusal, for
+    /// reservations (<see cref="NodeReserver"/>) and the writes asked again by <see cref="AskedAgainOnceAnnounced"/>.
+    /// </summary>
+    public static async Task<bool> RefusalAnnounced(IClusterMembershipService membership, SiloAddress self, SiloAddress refusing, TimeSpan limit) =>
+        !refusing.Equals(self) && await Announced(membership, refusing, limit);
+
+    /// <summary>
+    /// For a node grain's write (a release, a relabel), answered the same when asked twice: refused by a silo that began
+    /// to stop, it waits for that silo to announce the stop, which comes only after its stop waited for the writes
+    /// under way and the feed (at most <see cref="Scheduling.SchedulingSiloService.RefusalToAnnouncement"/>), then is
+    /// asked again as <see cref="AskedAgainWhileAnnounced"/> does; a refusal not announced by then, or by this silo
+    /// itself, reaches the caller. A call the stopping silo broke is asked again at once, as before.
+    /// </summary>
+    public static async Task<T> AskedAgainOnceAnnounced<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (RefusingSilo(e) is { } refusing)
+        {
+            if (!await RefusalAnnounced(membership, self, refusing, Scheduling.SchedulingSiloService.RefusalToAnnouncement)) throw;
+        }
+        catch (Exception e) when (BrokenByStop(e))
+        {
+        }
+        return await AskedAgainWhileAnnounced(call);
+    }
 
     private static readonly TimeSpan AskAgainPause = TimeSpan.FromMilliseconds(50);
 

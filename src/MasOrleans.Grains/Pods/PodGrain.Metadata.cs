@@ -67,8 +67,8 @@ public sealed partial class PodGrain
         var nodeGrain = GrainFactory.Reference<INodeGrain>(node);
         try
         {
-            // A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.
-            await SiloStopping.AskedAgainWhileAnnounced(() => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
+            // A node grain whose silo stops refuses it, naming the silo: asked again once that silo announced its stop, it reaches the node's next activation.
+            await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -81,7 +81,7 @@ public sealed partial class PodGrain
     /// <summary>The pod and its node back at the labels of <paramref name="before"/>; a step that fails is logged, not thrown (the caller throws the relabel's own failure).</summary>
     private async Task Unrelabel(INodeGrain nodeGrain, string node, PodState before)
     {
-        await LoggedSteps.Run(() => SiloStopping.AskedAgainWhileAnnounced(() => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
+        await LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
             e => LogOldLabelsNotRestored(logger, e, Name, node));
         state.State = before;
         await LoggedSteps.Run(() => state.WriteStateAsync(), e => LogOldLabelsNotStored(logger, e, Name));
@@ -98,7 +98,7 @@ public sealed partial class PodGrain
     {
         _relabeledWhileWaiting = false;
         var spec = state.State.Spec!;
-        return LoggedSteps.Run(() => SiloStopping.AskedAgainWhileAnnounced(() => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
+        return LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
             e => LogLabelsNotPlaced(logger, e, Name, node));
     }
 

@@ -231,8 +231,8 @@ public sealed partial class PodGrain(
             throw;
         }
         if (phase == PodPhase.Failed) await StopContainer();
-        // A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.
-        await SiloStopping.AskedAgainWhileAnnounced(() => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
+        // A node grain whose silo stops refuses it, naming the silo: asked again once that silo announced its stop, it reaches the node's next activation.
+        await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
 

@@ -46,6 +46,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         lock (_pendingLock)
         {
             _pending.Add(change);
+            _published++;
             if (_sending) return;
             _sending = true;
         }
@@ -112,6 +113,15 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
                 foreach (var change in batch) _latest[change.Node] = (change.Incarnation, change.Seq, now);
             }
             ToEveryView(observer => observer.NodesChanged(batch), batch.Count);
+            lock (_pendingLock)
+            {
+                _handedOver += batch.Count;
+                if (_stopWaiter is { } waiter && _handedOver >= waiter.Upto)
+                {
+                    waiter.Done.TrySetResult();
+                    _stopWaiter = null;
+                }
+            }
         }
     }
 
@@ -124,41 +134,48 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     /// sent. Orleans is about to close the messaging these sends need, and each became an Orleans Error. Safe: what the
     /// other views miss from then on (releases while this silo's pods stop) they re-read once this silo is declared dead.
     /// </summary>
-    public async Task Stop(TimeSpan limit)
+    /// <remarks>
+    /// It waits for the changes published when it began, by count, not for the sender to go quiet: node grains keep
+    /// publishing (telemetry), so a busy silo's sender may never be quiet, and a sender that failed is quiet with its
+    /// changes unsent.
+    /// </remarks>
+    public async Task Stop(TimeSpan limit, CancellationToken cancellation = default)
     {
+        Task handedOver;
+        long upto;
+        lock (_pendingLock)
+        {
+            upto = _published;
+            if (_handedOver >= upto) handedOver = Task.CompletedTask;
+            else
+            {
+                _stopWaiter = (upto, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                handedOver = _stopWaiter.Value.Done.Task;
+            }
+        }
         try
         {
-            await Sent().WaitAsync(limit);
+            await handedOver.WaitAsync(limit, cancellation);
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            int unsent;
-            lock (_pendingLock) unsent = _pending.Count;
+            long unsent;
+            lock (_pendingLock) unsent = upto - _handedOver;
             LogStoppedUnsent(logger, unsent, limit.TotalSeconds);
         }
         _stopped = true;
     }
 
-    /// <summary>Completed when no sender runs: every change published before was handed to the views.</summary>
-    private TaskCompletionSource? _sent;
+    /// <summary>Changes published, and handed to the views, since start (under <see cref="_pendingLock"/>).</summary>
+    private long _published;
 
-    private Task Sent()
-    {
-        lock (_pendingLock)
-        {
-            if (!_sending) return Task.CompletedTask;
-            _sent ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _sent.Task;
-        }
-    }
+    private long _handedOver;
+
+    /// <summary>The stop's wait: done once the changes up to that count were handed to the views.</summary>
+    private (long Upto, TaskCompletionSource Done)? _stopWaiter;
 
     /// <summary>Under <see cref="_pendingLock"/>: the sender ends.</summary>
-    private void SenderEnded()
-    {
-        _sending = false;
-        _sent?.TrySetResult();
-        _sent = null;
-    }
+    private void SenderEnded() => _sending = false;
 
     /// <summary>One-way to every known view; a send that throws is logged (loud) and the other views still get theirs.</summary>
     private void ToEveryView(Func<IClusterObserver, Task> send, int count)
@@ -235,7 +252,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     private static partial void LogSenderFailed(ILogger logger, Exception error);
 
     [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "This silo's feed stops with {Count} node change(s) not sent to the silo views after {Seconds} s; the views have them when they re-read the nodes once this silo is declared dead")]
-    private static partial void LogStoppedUnsent(ILogger logger, int count, double seconds);
+    private static partial void LogStoppedUnsent(ILogger logger, long count, double seconds);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Could not send {Count} node change(s) to a silo view")]
     private static partial void LogSendFailed(ILogger logger, Exception error, int count);

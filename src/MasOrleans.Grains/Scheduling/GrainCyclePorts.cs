@@ -28,8 +28,11 @@ public sealed partial class GrainCyclePorts(
     }
 
     /// <summary>A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.</summary>
-    public async ValueTask Release(string node, PodSpec pod) =>
-        await SiloStopping.AskedAgainWhileAnnounced(() => grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt));
+    public async ValueTask Release(string node, PodSpec pod)
+    {
+        if (reserver is not null) await reserver.Release(node, pod.Name, pod.CreatedAt);
+        else await SiloStopping.AskedAgainWhileAnnounced(() => grains.Reference<INodeGrain>(node).Release(pod.Name, pod.CreatedAt));
+    }
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
     public async ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)

@@ -25,8 +25,8 @@ public sealed partial class SchedulingQueueGrain
         }
     }
 
-    /// <summary>How long a stop waits for a shard's cycles (each takes milliseconds when nothing is wrong).</summary>
-    public static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
+    /// <summary>How long a stop waits for a shard's cycles (each takes milliseconds when nothing is wrong); the stop's budget is SchedulingSiloService's.</summary>
+    private static TimeSpan DrainLimit => SchedulingSiloService.ShardDrainLimit;
 
     /// <summary>Cycles whose task has not ended, in the window or taken out of it (<see cref="Remove"/>, <see cref="Sweep"/>).</summary>
     private int _running;

@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Scheduling;
@@ -71,9 +72,24 @@ public sealed partial class SchedulingQueueGrain
         {
             return; // its silo may be dying: asked again on the next pass
         }
-        if (await GrainFactory.Reference<INodeGrain>(node).Release(podName, podCreatedAt))
+        bool released;
+        try
+        {
+            released = await GrainFactory.Reference<INodeGrain>(node).Release(podName, podCreatedAt);
+        }
+        catch (Exception e) when (SiloStopping.BrokenByStop(e))
+        {
+            // The node's silo is stopping (it refuses writes) or closed its messaging: the reservation is still seen
+            // next pass, at the node's next activation, and released then. Thrown, it failed the reconciliation timer.
+            LogReleaseLeftToNextPass(logger, node, podName);
+            return;
+        }
+        if (released)
             LogReleased(logger, node, podName, pod is null ? "gone" : !same ? "deleted (created again since)" : $"{pod.Phase} on {pod.NodeName ?? "no node"}");
     }
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Information, Message = "Reconciliation leaves node {Node}'s orphaned reservation for pod {Pod} to its next pass: the node's silo is stopping")]
+    private static partial void LogReleaseLeftToNextPass(ILogger logger, string node, string pod);
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]
     private static partial void LogReleased(ILogger logger, string node, string pod, string state);

@@ -26,11 +26,37 @@ public sealed partial class SchedulingSiloService(
     /// <summary>Every this many renewals the view re-reads every node, repairing changes lost with a dead silo.</summary>
     private const int FullRereadEvery = 15;
 
-    /// <summary>How long a stop waits for this silo's node grains' reservation writes under way (each takes a Redis round trip when nothing is wrong).</summary>
-    public static readonly TimeSpan WritesLimit = TimeSpan.FromSeconds(5);
+    // The stop stage's budget, every wait in one place. The host's graceful stop gets 15 s by default (ShutdownBound:
+    // three quarters of Shutdown__TimeoutSeconds, 20 s), and after this stage Orleans still deactivates this silo's
+    // grains (each storing its state) and records the silo stopping, then dead: this stage takes at most
+    // StageLimit (7 s) of it, so that much is left for those. Each wait is for work that takes milliseconds when nothing
+    // is wrong, and says so when cut short.
+
+    /// <summary>How long a queue shard waits for its cycles' tasks (<see cref="SchedulingQueueGrain.Drain"/>).</summary>
+    public static readonly TimeSpan ShardDrainLimit = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a stop waits for this silo's shards to drain: each waits at most <see cref="ShardDrainLimit"/> and says
+    /// so; this is for a shard that does not answer.
+    /// </summary>
+    public static readonly TimeSpan DrainLimit = ShardDrainLimit + TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a stop waits for this silo's node grains' writes under way (each takes a Redis round trip when nothing is wrong).</summary>
+    public static readonly TimeSpan WritesLimit = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a stop waits for the feed to send the node changes it holds (one-way sends, once it knows the views).</summary>
-    public static readonly TimeSpan FeedLimit = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan FeedLimit = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most this stage waits in all, before Orleans' own stop.</summary>
+    public static readonly TimeSpan StageLimit = DrainLimit + WritesLimit + FeedLimit;
+
+    /// <summary>
+    /// How long after its node grains began to refuse writes this silo announces its stop, at most: the waits after
+    /// <see cref="SiloStopping.Begin"/> (writes, feed), and a margin for Orleans to record the silo stopping and the
+    /// membership to reach the other silos. A caller a stopping silo refused waits this long for the announcement
+    /// (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>).
+    /// </summary>
+    public static readonly TimeSpan RefusalToAnnouncement = WritesLimit + FeedLimit + TimeSpan.FromSeconds(3);
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -71,12 +97,6 @@ public sealed partial class SchedulingSiloService(
         }
     }
 
-    /// <summary>
-    /// How long a stop waits for this silo's shards to drain: each waits at most <see cref="SchedulingQueueGrain.DrainLimit"/>
-    /// and says so; this is for a shard that does not answer.
-    /// </summary>
-    public static readonly TimeSpan DrainLimit = SchedulingQueueGrain.DrainLimit + TimeSpan.FromSeconds(2);
-
     /// <remarks>
     /// This stage stops before the cluster is told this silo shuts down, and so before Orleans' directory lets another
     /// silo activate this silo's grains; each step relies on it. In order: the shards start no more cycles and finish
@@ -115,7 +135,7 @@ public sealed partial class SchedulingSiloService(
         }
         // Before the feed and the view stop: a renewal failing over them now is this stop's, not a Warning.
         await _stopping.CancelAsync();
-        await feed.Stop(FeedLimit);
+        await feed.Stop(FeedLimit, cancellation);
         view.Stop();
         if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
         if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -118,7 +118,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
 
     /// <summary>A node grain whose silo stops refuses it as that silo would: asked again, it reaches the node's next activation.</summary>
     public async Task ReleaseAsync(PodSpec pod, string nodeName, CancellationToken cancellationToken) =>
-        await SiloStopping.AskedAgainWhileAnnounced(() => grains.Reference<INodeGrain>(nodeName).Release(pod.Name, pod.CreatedAt));
+        await reserver.Release(nodeName, pod.Name, pod.CreatedAt);
 
     public async Task<bool> PodExistsAsync(string key, CancellationToken cancellationToken) =>
         await grains.Reference<IPodGrain>(key).Get() is not null;

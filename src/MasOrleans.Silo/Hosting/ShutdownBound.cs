@@ -46,8 +46,11 @@ internal static partial class ShutdownBound
     public static void Configure(WebApplicationBuilder builder)
     {
         var bound = Of(builder.Configuration);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = bound * 0.75);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Graceful(bound));
     }
+
+    /// <summary>The host's graceful stop within <paramref name="bound"/> (<see cref="HostOptions.ShutdownTimeout"/>).</summary>
+    public static TimeSpan Graceful(TimeSpan bound) => bound * 0.75;
 
     /// <summary>
     /// Starts the app and runs it until it is told to stop; then stops and disposes it within the bound. Returns the
