@@ -18,21 +18,6 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 public sealed class ClusterFeedStopTests
 {
-    private sealed class RecordingView : IClusterObserver
-    {
-        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
-
-        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
-        {
-            Batches.Enqueue(changes);
-            return Task.CompletedTask;
-        }
-
-        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
-
-        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
-    }
-
     private static NodeChange Bound(string node) =>
         new(node, Guid.NewGuid(), 1, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod"), GpuAllocation.None));
 

@@ -24,26 +24,6 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
 {
     public void Dispose() => fixture.Log.AssertClean();
 
-    private sealed class RecordingView : IClusterObserver
-    {
-        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
-        public ConcurrentQueue<IReadOnlyList<NodeLatest>> Latest { get; } = new();
-
-        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
-        {
-            Batches.Enqueue(changes);
-            return Task.CompletedTask;
-        }
-
-        public Task NodesLatest(IReadOnlyList<NodeLatest> latest)
-        {
-            Latest.Enqueue(latest);
-            return Task.CompletedTask;
-        }
-
-        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
-    }
-
     private static NodeChange Change(string node, Guid incarnation, long seq) =>
         new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
 
@@ -140,21 +120,6 @@ public sealed class ClusterFeedTests(GrainClusterFixture fixture) : IClassFixtur
 /// </summary>
 public sealed class ClusterFeedStoppingSiloTests : OwnClusterTest
 {
-    private sealed class RecordingView : IClusterObserver
-    {
-        public ConcurrentQueue<IReadOnlyList<NodeChange>> Batches { get; } = new();
-
-        public Task NodesChanged(IReadOnlyList<NodeChange> changes)
-        {
-            Batches.Enqueue(changes);
-            return Task.CompletedTask;
-        }
-
-        public Task NodesLatest(IReadOnlyList<NodeLatest> latest) => Task.CompletedTask;
-
-        public Task DefaultPolicyChanged(string policy) => Task.CompletedTask;
-    }
-
     private static NodeChange Change(string node, Guid incarnation, long seq) =>
         new(node, incarnation, seq, NodeChangeKind.PodBound, Bound: new BoundPod(PodOf($"{node}-pod-{seq}"), GpuAllocation.None));
 
