@@ -20,6 +20,49 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
 {
     // A cluster per test: each begins its silo's stop, which no other test may see.
 
+    private readonly RelabelCount _relabels = new();
+
+    protected override void Configure(ISiloBuilder silo) => silo.Services.AddSingleton<IIncomingGrainCallFilter>(_relabels);
+
+    /// <summary>Counts the relabels node grains were asked, per pod.</summary>
+    private sealed class RelabelCount : IIncomingGrainCallFilter
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _asked = new();
+
+        public int Of(string pod) => _asked.GetValueOrDefault(pod);
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod is { Name: nameof(INodeGrain.Relabel) } method && method.DeclaringType == typeof(INodeGrain)
+                && context.Request.GetArgument(0) is string pod)
+                _asked.AddOrUpdate(pod, 1, static (_, n) => n + 1);
+            return context.Invoke();
+        }
+    }
+
+    /// <summary>
+    /// Failed before: a relabel the node grain refused because its silo stops stored nothing on the node, yet the pod
+    /// asked the node again to take the old labels back, which waited for the same silo's announcement a second time
+    /// (an HTTP relabel held twice as long) to be refused as well. Now the pod only stores its old labels back.
+    /// </summary>
+    [Fact]
+    public async Task A_relabel_refused_by_a_stopping_silo_asks_the_node_no_labels_back()
+    {
+        var node = Cluster.Client.GetGrain<INodeGrain>("ns-refused-node");
+        Assert.True((await node.Register(NodeSpecOf("ns-refused-node"))).IsOk);
+        var pod = Cluster.Client.GetGrain<IPodGrain>("ns-refused");
+        Assert.True((await pod.Create(PodOf("ns-refused") with { Labels = new Dictionary<string, string> { ["app"] = "old" } }, null)).Outcome.IsOk);
+        await WaitUntil(async () => (await pod.Get())?.Phase == PodPhase.Running, "the pod Running");
+        Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<SiloStopping>().Begin();
+        Log.Expect("Pod ns-refused was relabelled but node ns-refused-node failed to take the new labels");
+
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => pod.SetMetadata(new Dictionary<string, string> { ["app"] = "new" }, null));
+
+        Assert.Equal(1, _relabels.Of("ns-refused"));
+        Assert.Equal("old", (await pod.Get())!.Spec.Labels["app"]);
+        Assert.Equal("old", (await Bindings.Read("ns-refused-node")).Single().Pod.Labels["app"]);
+    }
+
     [Fact]
     public async Task A_node_grain_on_a_stopping_silo_stores_no_new_reservation()
     {

@@ -1,5 +1,7 @@
 using System.Net;
+using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
+using MasOrleans.Grains.Scheduling;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Tests;
@@ -36,7 +38,7 @@ public sealed class SiloStoppingRefusalTests
             throw SiloStopping.Refusal("node rf-node", Stopping);
         }
 
-        var releasing = SiloStopping.AskedAgainOnceAnnounced(membership, Self, Release);
+        var releasing = SiloStopping.AskedAgainOnceAnnounced(membership, Self, SchedulingSiloService.RefusalToAnnouncement, Release);
         await refused.Task;
         // The stopping silo still waits for its writes and feed: longer than the 2 s the release used to be asked again.
         await Task.Delay(SiloStopping.AnnouncementWait + TimeSpan.FromMilliseconds(500));
@@ -44,6 +46,39 @@ public sealed class SiloStoppingRefusalTests
         membership.Set(Stopping, SiloStatus.ShuttingDown);
 
         Assert.True(await releasing);
+    }
+
+    /// <summary>
+    /// Failed before: a cycle's or the extender's release (NodeReserver.Release) waited up to
+    /// SchedulingSiloService.RefusalToAnnouncement (6 s) for the announcement, past kube-scheduler's extender httpTimeout
+    /// (5 s), whose retried bind could then have its reservation freed by the late release. It now waits no longer than
+    /// a reservation does (SiloStopping.AnnouncementWait): an announcement coming after that finds the refusal already
+    /// given to the caller, and the release is not asked again.
+    /// </summary>
+    [Fact]
+    public async Task A_cycles_release_refused_past_the_announcement_wait_gives_up_without_asking_again()
+    {
+        var membership = new SettableMembership();
+        membership.Set(Self, SiloStatus.Active);
+        membership.Set(Stopping, SiloStatus.Active);
+        var asks = 0;
+        var node = Stand.In<INodeGrain>((method, _) =>
+        {
+            Assert.Equal(nameof(INodeGrain.Release), method.Name);
+            Interlocked.Increment(ref asks);
+            return Task.FromException<bool>(SiloStopping.Refusal("node rf-node", Stopping));
+        });
+        var reserver = new NodeReserver(Stand.In<IGrainFactory>((_, _) => node), Stand.In<INodeReservationClient>((_, _) => throw new InvalidOperationException("no reservation here")),
+            membership, Stand.In<ILocalSiloDetails>((_, _) => Self));
+
+        var releasing = reserver.Release("rf-node", "rf-pod", null);
+        // The announcement comes after the cycle's limit but within the longer one a pod's own release takes.
+        await Task.WhenAny(releasing, Task.Delay(SchedulingSiloService.RefusalToAnnouncement - TimeSpan.FromSeconds(1)));
+        membership.Set(Stopping, SiloStatus.ShuttingDown);
+
+        var refusal = await Assert.ThrowsAsync<SiloUnavailableException>(() => releasing);
+        Assert.Equal(Stopping, SiloStopping.RefusingSilo(refusal));
+        Assert.Equal(1, Volatile.Read(ref asks));
     }
 
     [Fact]

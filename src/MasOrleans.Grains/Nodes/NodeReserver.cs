@@ -69,10 +69,13 @@ public sealed class NodeReserver(IGrainFactory grains, INodeReservationClient ho
 
     /// <summary>
     /// A release (answered the same when asked twice) that a node grain on a stopping silo refused is asked again once
-    /// that silo announced its stop (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>), reaching the node's next activation.
+    /// that silo announced its stop (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>), reaching the node's next
+    /// activation. Its callers, a scheduling cycle and the extender's bind (whose kube-scheduler gives up after its
+    /// extender httpTimeout, 5 s, and may bind the pod again), wait for the announcement no longer than their
+    /// reservations do (<see cref="SiloStopping.AnnouncementWait"/>): a later release could free what a retried bind reserved.
     /// </summary>
     public Task<bool> Release(string node, string pod, DateTimeOffset? podCreatedAt) =>
-        SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => grains.Reference<INodeGrain>(node).Release(pod, podCreatedAt));
+        SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SiloStopping.AnnouncementWait, () => grains.Reference<INodeGrain>(node).Release(pod, podCreatedAt));
 
     private async Task<Reservation> ReserveOnce(string node, PodSpec pod, GpuAllocation gpus)
     {

@@ -188,12 +188,14 @@ public sealed class SiloStopping
 
     /// <summary>
     /// For a node grain's write (a release, a relabel), answered the same when asked twice: refused by a silo that began
-    /// to stop, it waits for that silo to announce the stop, which comes only after its stop waited for the writes
-    /// under way and the feed (at most <see cref="Scheduling.SchedulingSiloService.RefusalToAnnouncement"/>), then is
-    /// asked again as <see cref="AskedAgainWhileAnnounced"/> does; a refusal not announced by then, or by this silo
-    /// itself, reaches the caller. A call the stopping silo broke is asked again at once, as before.
+    /// to stop, it waits for that silo to announce the stop (<see cref="RefusalAnnounced"/>, at most
+    /// <paramref name="limit"/>), then is asked again as <see cref="AskedAgainWhileAnnounced"/> does; a refusal not
+    /// announced by then, or by this silo itself, reaches the caller. A call the stopping silo broke is asked again at
+    /// once, as before. The announcement comes only after the stopping silo waited for its writes under way and its feed:
+    /// a caller no request waits on takes <see cref="Scheduling.SchedulingSiloService.RefusalToAnnouncement"/>; one a
+    /// request or a cycle waits on takes <see cref="AnnouncementWait"/>, as a reservation does (<see cref="NodeReserver"/>).
     /// </summary>
-    public static async Task<T> AskedAgainOnceAnnounced<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> call)
+    public static async Task<T> AskedAgainOnceAnnounced<T>(IClusterMembershipService membership, SiloAddress self, TimeSpan limit, Func<Task<T>> call)
     {
         try
         {
@@ -201,7 +203,7 @@ public sealed class SiloStopping
         }
         catch (Exception e) when (RefusingSilo(e) is { } refusing)
         {
-            if (!await RefusalAnnounced(membership, self, refusing, Scheduling.SchedulingSiloService.RefusalToAnnouncement)) throw;
+            if (!await RefusalAnnounced(membership, self, refusing, limit)) throw;
         }
         catch (Exception e) when (BrokenByStop(e))
         {

@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
@@ -68,21 +69,27 @@ public sealed partial class PodGrain
         try
         {
             // A node grain whose silo stops refuses it, naming the silo: asked again once that silo announced its stop, it reaches the node's next activation.
-            await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
+            await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogRelabelFailed(logger, e, Name, node);
-            await Unrelabel(nodeGrain, node, before);
+            // A refusal by a stopping silo's node grain stored nothing: giving it the old labels back would only wait
+            // for that silo's announcement a second time.
+            if (SiloStopping.RefusingSilo(e) is null) await Unrelabel(nodeGrain, node, before);
+            await RestorePod(before);
             throw;
         }
     }
 
-    /// <summary>The pod and its node back at the labels of <paramref name="before"/>; a step that fails is logged, not thrown (the caller throws the relabel's own failure).</summary>
-    private async Task Unrelabel(INodeGrain nodeGrain, string node, PodState before)
-    {
-        await LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
+    /// <summary>The node back at the labels of <paramref name="before"/>; a failure is logged, not thrown (the caller throws the relabel's own failure).</summary>
+    private Task Unrelabel(INodeGrain nodeGrain, string node, PodState before) =>
+        LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
             e => LogOldLabelsNotRestored(logger, e, Name, node));
+
+    /// <summary>The pod back at <paramref name="before"/>; a failed write is logged, not thrown.</summary>
+    private async Task RestorePod(PodState before)
+    {
         state.State = before;
         await LoggedSteps.Run(() => state.WriteStateAsync(), e => LogOldLabelsNotStored(logger, e, Name));
     }
@@ -98,7 +105,7 @@ public sealed partial class PodGrain
     {
         _relabeledWhileWaiting = false;
         var spec = state.State.Spec!;
-        return LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
+        return LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
             e => LogLabelsNotPlaced(logger, e, Name, node));
     }
 

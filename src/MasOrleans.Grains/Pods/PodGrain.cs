@@ -232,7 +232,7 @@ public sealed partial class PodGrain(
         }
         if (phase == PodPhase.Failed) await StopContainer();
         // A node grain whose silo stops refuses it, naming the silo: asked again once that silo announced its stop, it reaches the node's next activation.
-        await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, () => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
+        await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
 
