@@ -47,16 +47,25 @@ public sealed partial class SchedulingSiloService(
     /// <summary>How long a stop waits for the feed to send the node changes it holds (one-way sends, once it knows the views).</summary>
     public static readonly TimeSpan FeedLimit = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a stop waits for this silo's renewal loops to end: told to stop, each ends as its grain call under way
+    /// returns, in milliseconds unless a silo died (then Orleans' call timeout).
+    /// </summary>
+    public static readonly TimeSpan LoopsLimit = TimeSpan.FromMilliseconds(500);
+
     /// <summary>The most this stage waits in all, before Orleans' own stop.</summary>
-    public static readonly TimeSpan StageLimit = DrainLimit + WritesLimit + FeedLimit;
+    public static readonly TimeSpan StageLimit = DrainLimit + WritesLimit + FeedLimit + LoopsLimit;
+
+    /// <summary>For Orleans to record this silo stopping and the membership to reach the other silos (<see cref="RefusalToAnnouncement"/>).</summary>
+    public static readonly TimeSpan AnnouncementMargin = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// How long after its node grains began to refuse writes this silo announces its stop, at most: the waits after
-    /// <see cref="SiloStopping.Begin"/> (writes, feed), and a margin for Orleans to record the silo stopping and the
+    /// <see cref="SiloStopping.Begin"/> (writes, feed, loops), and a margin for Orleans to record the silo stopping and the
     /// membership to reach the other silos. A caller a stopping silo refused waits this long for the announcement
     /// (<see cref="SiloStopping.AskedAgainOnceAnnounced"/>).
     /// </summary>
-    public static readonly TimeSpan RefusalToAnnouncement = WritesLimit + FeedLimit + TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan RefusalToAnnouncement = WritesLimit + FeedLimit + LoopsLimit + AnnouncementMargin;
 
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
@@ -137,8 +146,11 @@ public sealed partial class SchedulingSiloService(
         await _stopping.CancelAsync();
         await feed.Stop(FeedLimit, cancellation);
         view.Stop();
-        if (_loop is not null) await _loop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
-        if (_latestLoop is not null) await _latestLoop.WaitAsync(cancellation).ContinueWith(_ => { }, TaskScheduler.Default);
+        // Each loop ends with its call under way, which a dead silo can hold for Orleans' call timeout: not waited for past the limit.
+        var loops = new[] { _loop, _latestLoop }.OfType<Task>().ToArray();
+        var ended = Task.WhenAll(loops);
+        await Task.WhenAny(ended, Task.Delay(LoopsLimit, cancellation)).ConfigureAwait(false);
+        if (!ended.IsCompleted) LogLoopsCutShort(logger, loops.Count(l => !l.IsCompleted), LoopsLimit.TotalMilliseconds);
     }
 
     private async Task Loop()
@@ -210,6 +222,9 @@ public sealed partial class SchedulingSiloService(
 
     [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "This silo stops without waiting for its scheduling cycles in flight (at most {Seconds} s); they are cut short, and their pods queued again by their shards' next activations")]
     private static partial void LogDrainCutShort(ILogger logger, Exception error, double seconds);
+
+    [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "This silo stops with {Loops} of its cluster view's renewal loops still in a grain call (waited {Milliseconds} ms); they end when the call does")]
+    private static partial void LogLoopsCutShort(ILogger logger, int loops, double milliseconds);
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "This silo stops without waiting for its node grains' reservation writes under way (at most {Seconds} s); a node's next activation may miss what lands after it read Redis")]
     private static partial void LogWritesCutShort(ILogger logger, Exception error, double seconds);
