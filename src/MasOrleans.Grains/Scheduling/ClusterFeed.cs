@@ -77,8 +77,9 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         if (latest.Count > 0) ToEveryView(observer => observer.NodesLatest(latest), latest.Count);
     }
 
-    /// <summary>Started without an awaiter: a failure (none is expected: nothing here throws) is an Error, and the next
-    /// change starts a sender again rather than queueing behind one that is gone.</summary>
+    /// <summary>Started without an awaiter: a failure (none is expected: nothing here throws) is an Error, its batch is
+    /// counted as dropped (said by that Error, not again at the stop), and changes published meanwhile get a sender of
+    /// their own at once rather than waiting for the next change.</summary>
     private async Task SendPending()
     {
         try
@@ -88,7 +89,15 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         catch (Exception e)
         {
             LogSenderFailed(logger, e);
-            lock (_pendingLock) SenderEnded();
+            bool again;
+            lock (_pendingLock)
+            {
+                Settled(ref _dropped, _inFlight);
+                SenderEnded();
+                again = _pending.Count > 0 && !_stopped;
+                if (again) _sending = true;
+            }
+            if (again) ThreadPool.UnsafeQueueUserWorkItem(static feed => _ = feed.SendPending(), this, preferLocal: false);
         }
     }
 
@@ -108,20 +117,13 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
                 }
                 batch = _pending;
                 _pending = [];
+                _inFlight = batch.Count;
                 // Recorded as sent, not as published: a repeat must not overtake the batch that carries the change.
                 var now = Environment.TickCount64;
                 foreach (var change in batch) _latest[change.Node] = (change.Incarnation, change.Seq, now);
             }
             ToEveryView(observer => observer.NodesChanged(batch), batch.Count);
-            lock (_pendingLock)
-            {
-                _handedOver += batch.Count;
-                if (_stopWaiter is { } waiter && _handedOver >= waiter.Upto)
-                {
-                    waiter.Done.TrySetResult();
-                    _stopWaiter = null;
-                }
-            }
+            lock (_pendingLock) Settled(ref _handedOver, batch.Count);
         }
     }
 
@@ -137,7 +139,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
     /// <remarks>
     /// It waits for the changes published when it began, by count, not for the sender to go quiet: node grains keep
     /// publishing (telemetry), so a busy silo's sender may never be quiet, and a sender that failed is quiet with its
-    /// changes unsent.
+    /// changes unsent. A failed sender's batch counts as dropped: its Error said so, and the Warning names only what is neither.
     /// </remarks>
     public async Task Stop(TimeSpan limit, CancellationToken cancellation = default)
     {
@@ -146,7 +148,7 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         lock (_pendingLock)
         {
             upto = _published;
-            if (_handedOver >= upto) handedOver = Task.CompletedTask;
+            if (_handedOver + _dropped >= upto) handedOver = Task.CompletedTask;
             else
             {
                 _stopWaiter = (upto, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -160,16 +162,33 @@ public sealed partial class ClusterFeed(IGrainFactory grains, ILogger<ClusterFee
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
             long unsent;
-            lock (_pendingLock) unsent = upto - _handedOver;
+            // A failed sender's batch was said to be lost by its Error.
+            lock (_pendingLock) unsent = upto - _handedOver - _dropped;
             LogStoppedUnsent(logger, unsent, limit.TotalSeconds);
         }
         _stopped = true;
     }
 
-    /// <summary>Changes published, and handed to the views, since start (under <see cref="_pendingLock"/>).</summary>
+    /// <summary>Changes published, handed to the views, and dropped by a failed sender, since start (under <see cref="_pendingLock"/>).</summary>
     private long _published;
 
     private long _handedOver;
+    private long _dropped;
+
+    /// <summary>The batch the sender took and has not handed over yet (under <see cref="_pendingLock"/>).</summary>
+    private int _inFlight;
+
+    /// <summary>Under <see cref="_pendingLock"/>: the sender's batch is done with (handed over or dropped); the stop's wait ends once all it waits for are.</summary>
+    private void Settled(ref long counter, int count)
+    {
+        counter += count;
+        _inFlight = 0;
+        if (_stopWaiter is { } waiter && _handedOver + _dropped >= waiter.Upto)
+        {
+            waiter.Done.TrySetResult();
+            _stopWaiter = null;
+        }
+    }
 
     /// <summary>The stop's wait: done once the changes up to that count were handed to the views.</summary>
     private (long Upto, TaskCompletionSource Done)? _stopWaiter;
