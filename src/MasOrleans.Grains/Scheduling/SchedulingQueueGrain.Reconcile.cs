@@ -79,9 +79,11 @@ public sealed partial class SchedulingQueueGrain
         }
         catch (Exception e) when (SiloStopping.BrokenByStop(e))
         {
-            // The node's silo is stopping (it refuses writes) or closed its messaging: the reservation is still seen
-            // next pass, at the node's next activation, and released then. Thrown, it failed the reconciliation timer.
-            LogReleaseLeftToNextPass(logger, node, podName);
+            // The node's silo is stopping (it refuses writes) or the call broke: the reservation is still seen next
+            // pass, and released then. Thrown, it failed the reconciliation timer. Only a refusal by a stopping silo is
+            // part of a graceful stop; any other break is a failure to say.
+            if (SiloStopping.RefusingSilo(e) is not null) LogReleaseLeftToNextPass(logger, node, podName);
+            else LogReleaseBroken(logger, e, node, podName);
             return;
         }
         if (released)
@@ -90,6 +92,9 @@ public sealed partial class SchedulingQueueGrain
 
     [LoggerMessage(EventId = 1211, Level = LogLevel.Information, Message = "Reconciliation leaves node {Node}'s orphaned reservation for pod {Pod} to its next pass: the node's silo is stopping")]
     private static partial void LogReleaseLeftToNextPass(ILogger logger, string node, string pod);
+
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Warning, Message = "Reconciliation could not release node {Node}'s orphaned reservation for pod {Pod} (the call broke); trying again next pass")]
+    private static partial void LogReleaseBroken(ILogger logger, Exception error, string node, string pod);
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "Reconciled: node {Node} held a reservation for pod {Pod} which is {State}; released")]
     private static partial void LogReleased(ILogger logger, string node, string pod, string state);
