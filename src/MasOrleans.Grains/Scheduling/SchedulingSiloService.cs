@@ -151,6 +151,10 @@ public sealed partial class SchedulingSiloService(
         var ended = Task.WhenAll(loops);
         await Task.WhenAny(ended, Task.Delay(LoopsLimit, cancellation)).ConfigureAwait(false);
         if (!ended.IsCompleted) LogLoopsCutShort(logger, loops.Count(l => !l.IsCompleted), LoopsLimit.TotalMilliseconds);
+        // A loop whose call this stop cut ends failed (its catch logs only failures before the stop): read here, now or
+        // when it ends, so it is no unobserved task exception.
+        _ = ended.ContinueWith(t => LogLoopEndedByStop(logger, t.Exception!.GetBaseException().GetType().Name),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task Loop()
@@ -225,6 +229,9 @@ public sealed partial class SchedulingSiloService(
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "This silo stops with {Loops} of its cluster view's renewal loops still in a grain call (waited {Milliseconds} ms); they end when the call does")]
     private static partial void LogLoopsCutShort(ILogger logger, int loops, double milliseconds);
+
+    [LoggerMessage(EventId = 1114, Level = LogLevel.Debug, Message = "A renewal loop's call was cut by this silo's stop ({Error})")]
+    private static partial void LogLoopEndedByStop(ILogger logger, string error);
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Warning, Message = "This silo stops without waiting for its node grains' reservation writes under way (at most {Seconds} s); a node's next activation may miss what lands after it read Redis")]
     private static partial void LogWritesCutShort(ILogger logger, Exception error, double seconds);
