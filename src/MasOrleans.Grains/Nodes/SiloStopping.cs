@@ -153,6 +153,15 @@ public sealed class SiloStopping
             .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
             .Select(m => m.SiloAddress).ToList();
 
+    /// <summary>
+    /// Whether <paramref name="host"/>, whose call broke, is shown dead in time: one known to stop
+    /// (<paramref name="knownStopping"/>), or shown no longer active within <see cref="AnnouncementWait"/> (a call can
+    /// break before this silo hears of the stop, or after it heard of the death), within <see cref="GoneWait"/>. A silo
+    /// that crashed and is not yet declared dead is not.
+    /// </summary>
+    public static async Task<bool> ShownGoneAfterBreak(IClusterMembershipService membership, SiloAddress host, bool knownStopping) =>
+        (knownStopping || await Announced(membership, host)) && await Gone(membership, host);
+
     /// <summary>A call a silo stopping gracefully broke: Orleans rejected it as that silo closed its messaging, or the silo became unavailable.</summary>
     public static bool BrokenByStop(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;
 

@@ -73,7 +73,7 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
                 // A silo stopping gracefully (not one that crashed) breaks the call as it announces the stop and closes
                 // its messaging, its pods still deactivating: once the membership shows it dead it hosts none, which is
                 // the answer (none before that would let a pod still there be activated a second time).
-                if (IsStopping(other) && await SiloStopping.Gone(membership, other)) return [];
+                if (await SiloStopping.ShownGoneAfterBreak(membership, other, IsStopping(other))) return [];
                 // Loud: a live silo's pods of this shard may be activated a second time if they are asked for.
                 LogHostedPodsUnknown(logger, e, Shard, other);
                 return [];
