@@ -49,6 +49,19 @@ public sealed class StoppingSiloRetryTests : IDisposable
     private static SiloAddress AddressOf(SiloHost silo) => silo.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
 
     /// <summary>Posts the pods through <paramref name="silo"/> and waits until each is unschedulable (the cluster has no node).</summary>
+    /// <summary>
+    /// The shards whose home is the second of <paramref name="addresses"/>, once their partitions opened on
+    /// <paramref name="staying"/>, and those of <paramref name="pods"/> that belong to them.
+    /// </summary>
+    private static async Task<(List<int> Shards, List<string> Pods)> MovedTo(SiloHost staying, SiloAddress[] addresses, int shards, List<string> pods)
+    {
+        var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, addresses).Equals(addresses[1])).ToList();
+        Assert.NotEmpty(moved);
+        var table = staying.Services.GetRequiredService<PodActivationTable>();
+        await FaultScenarios.WaitUntil(() => moved.All(k => table.TryGet(k, out _)), 30);
+        return (moved, pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList());
+    }
+
     private static async Task CreateWaiting(SiloHost silo, IEnumerable<string> pods)
     {
         foreach (var name in pods) Assert.True((await silo.Http.Post("/api/v1/pods", Requests.Pod(name, cpu: "100m"))).IsSuccessStatusCode);
@@ -132,11 +145,7 @@ public sealed class StoppingSiloRetryTests : IDisposable
 
             staying = await Start(retries);
             var addresses = new[] { AddressOf(stopping), AddressOf(staying) };
-            var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, addresses).Equals(addresses[1])).ToList();
-            Assert.NotEmpty(moved);
-            var table = staying.Services.GetRequiredService<PodActivationTable>();
-            await FaultScenarios.WaitUntil(() => moved.All(k => table.TryGet(k, out _)), 30);
-            var movedPods = pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList();
+            var (moved, movedPods) = await MovedTo(staying, addresses, shards, pods);
 
             await stopping.DisposeAsync();
             stopping = null;
@@ -174,11 +183,7 @@ public sealed class StoppingSiloRetryTests : IDisposable
             await CreateWaiting(stopping, pods);
             staying = await Start(retries);
             var addresses = new[] { AddressOf(stopping), AddressOf(staying) };
-            var moved = Enumerable.Range(0, shards).Where(k => ShardPlacementDirector.SiloFor(k, addresses).Equals(addresses[1])).ToList();
-            Assert.NotEmpty(moved);
-            var table = staying.Services.GetRequiredService<PodActivationTable>();
-            await FaultScenarios.WaitUntil(() => moved.All(k => table.TryGet(k, out _)), 30);
-            var movedPods = pods.Where(p => moved.Contains(QueueShards.Of(p, shards))).ToList();
+            var (moved, movedPods) = await MovedTo(staying, addresses, shards, pods);
             // The moved activations ask their waiting pods after their partitions open: not counted below.
             await FaultScenarios.WaitUntil(() => !movedPods.Except(retries.Select(r => r.Pod)).Any(), 30);
             // The stop's first step (SchedulingSiloService); the cluster hears of it later.
