@@ -27,7 +27,8 @@ public sealed partial class PodGrain
         // Stores what the pod is now (a Scheduled pod too, whose next start resumes from it on activation), and keeps
         // the metadata as it was if the write fails.
         await state.WriteOrRestore(before);
-        if (relabeled) await Relabeled(before);
+        // A node that may count other labels for the pod is told them again, changed or not.
+        if (relabeled || LabelRepairDue() is not null) await Relabeled(before);
         // Reported, so listings and watches read the pod again and show the change.
         Report();
         return View();
@@ -48,7 +49,9 @@ public sealed partial class PodGrain
     /// Takes new labels to where scheduling reads them. A node whose relabel fails may have stored them all the same (it
     /// stores before it tells the views, and an answer can be lost): it is given the old labels back, and the pod is left
     /// as it was (<paramref name="before"/> written back), so pod and node agree on the old labels and a retry of the
-    /// change takes both to the new. The node's failure goes to the caller.
+    /// change takes both to the new. The node's failure goes to the caller. A node left with other labels than the pod's
+    /// (not given the old ones back, or refused by a stopping silo after an earlier, broken attempt may have landed on its
+    /// next activation) is asked again until it takes them (<see cref="NodeLabelsMayDiffer"/>).
     /// </summary>
     private async Task Relabeled(PodState before)
     {
@@ -66,26 +69,45 @@ public sealed partial class PodGrain
         }
         if (!s.Phase.HoldsNode() || s.NodeName is not { } node) return;
         var nodeGrain = GrainFactory.Reference<INodeGrain>(node);
+        bool held;
         try
         {
             // A node grain whose silo stops refuses it, naming the silo: asked again once that silo announced its stop, it reaches the node's next activation.
-            await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
+            held = await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, s.Spec!.CreatedAt, s.Spec.Labels));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogRelabelFailed(logger, e, Name, node);
+            // Labels that did not change were asked as a repair, whose first failure was loud already; they are the old
+            // ones, so there is nothing to give back.
+            var unchanged = PodSpec.SameLabels(before.Spec!.Labels, s.Spec!.Labels);
+            if (unchanged) LogLabelRepairFailed(logger, Name, node, FailureRun.OneLine(e));
+            else LogRelabelFailed(logger, e, Name, node);
             // A refusal by a stopping silo's node grain stored nothing: giving it the old labels back would only wait
-            // for that silo's announcement a second time.
-            if (SiloStopping.RefusingSilo(e) is null) await Unrelabel(nodeGrain, node, before);
+            // for that silo's announcement a second time. An earlier attempt the stop broke may have landed, though, so
+            // the node is asked again later, as it is when the old labels did not take.
+            var restored = !unchanged && SiloStopping.RefusingSilo(e) is null && await Unrelabel(nodeGrain, node, before);
             await RestorePod(before);
+            if (!restored) NodeLabelsMayDiffer(node);
             throw;
         }
+        // A node holding no pod of this incarnation has none to count: a pending repair finds so at its next ask.
+        if (held) NodeTookLabels(node);
     }
 
-    /// <summary>The node back at the labels of <paramref name="before"/>; a failure is logged, not thrown (the caller throws the relabel's own failure).</summary>
-    private Task Unrelabel(INodeGrain nodeGrain, string node, PodState before) =>
-        LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels)),
-            e => LogOldLabelsNotRestored(logger, e, Name, node));
+    /// <summary>
+    /// The node back at the labels of <paramref name="before"/>, or false; a failure is logged, not thrown (the caller
+    /// throws the relabel's own failure).
+    /// </summary>
+    private async Task<bool> Unrelabel(INodeGrain nodeGrain, string node, PodState before)
+    {
+        var restored = false;
+        await LoggedSteps.Run(async () =>
+        {
+            await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => nodeGrain.Relabel(Name, before.Spec!.CreatedAt, before.Spec.Labels));
+            restored = true;
+        }, e => LogOldLabelsNotRestored(logger, e, Name, node));
+        return restored;
+    }
 
     /// <summary>The pod back at <paramref name="before"/>; a failed write is logged, not thrown.</summary>
     private async Task RestorePod(PodState before)
@@ -106,7 +128,11 @@ public sealed partial class PodGrain
         _relabeledWhileWaiting = false;
         var spec = state.State.Spec!;
         return LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
-            e => LogLabelsNotPlaced(logger, e, Name, node));
+            e =>
+            {
+                LogLabelsNotPlaced(logger, e, Name, node);
+                NodeLabelsMayDiffer(node);
+            });
     }
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]

@@ -60,6 +60,7 @@ public sealed partial class PodGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         GiveUpReleases();
+        GiveUpLabelRepair();
         if (state.State is not { Spec: not null, Phase: PodPhase.Scheduled, NodeName: { } node }) return;
         // A failure leaves it as after a crash: the node keeps the reservation, which the pod's next cycle finds and completes.
         await LoggedSteps.Run(() => state.WriteStateAsync(cancellationToken), e => LogPlacementNotStored(logger, e, Name, node));
