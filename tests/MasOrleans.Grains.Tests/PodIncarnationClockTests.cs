@@ -50,11 +50,4 @@ public sealed class PodIncarnationClockTests : OwnClusterTest
         Assert.True((await pod.Delete()).IsOk);
         Assert.Empty((await node.GetView())!.Pods);
     }
-
-    /// <summary>The system clock, shifted by <see cref="Offset"/> (a step back, or another silo's clock behind).</summary>
-    private sealed class SteppingClock : TimeProvider
-    {
-        public TimeSpan Offset { get; set; }
-        public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
-    }
 }

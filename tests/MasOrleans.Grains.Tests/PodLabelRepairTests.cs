@@ -21,11 +21,18 @@ namespace MasOrleans.Grains.Tests;
 /// </summary>
 public sealed class PodLabelRepairTests() : OwnClusterTest(recorded: LogLevel.Information)
 {
-    // A cluster per test: the refusal test names the silo as stopping.
+    // A cluster per test: one moves the silo's clock.
 
     private readonly RelabelFaults _faults = new();
 
-    protected override void Configure(ISiloBuilder silo) => silo.Services.AddSingleton<IIncomingGrainCallFilter>(_faults);
+    /// <summary>The silo's clock, which the pod reads for how long its repair has failed.</summary>
+    private readonly SteppingClock _clock = new();
+
+    protected override void Configure(ISiloBuilder silo)
+    {
+        silo.Services.AddSingleton<IIncomingGrainCallFilter>(_faults);
+        silo.Services.AddSingleton<TimeProvider>(_clock);
+    }
 
     private enum Fault
     {
@@ -182,6 +189,26 @@ public sealed class PodLabelRepairTests() : OwnClusterTest(recorded: LogLevel.In
         await pod.SetMetadata(Team("old"), null);
 
         Assert.Equal("old", await NodeTeam(node, "lr-same"));
+    }
+
+    /// <summary>Its repeats are Debug (not recorded here): one Warning says it still fails once it has for five minutes.</summary>
+    [Fact]
+    public async Task A_repair_still_failing_after_five_minutes_is_said_once_at_warning()
+    {
+        var (_, node) = await NodeLeftWithNewLabels("lr-late");
+        Log.Expect("Node lr-late-node has not taken pod lr-late's labels for");
+        var asked = _faults.Asked;
+        // Orleans reads the silo's clock too: its health checks take its periodic timers for late by the step.
+        Log.Expect("is reporting that it is unhealthy with complaint: \\w+ timer should have fired at");
+        _clock.Offset = TimeSpan.FromMinutes(6);
+
+        await WaitUntil(() => Task.FromResult(Logged(LogLevel.Warning, "Node lr-late-node has not taken pod lr-late's labels for")), "the warning");
+        // Two asks failed since the clock moved: the warning's and the next.
+        await WaitUntil(() => Task.FromResult(_faults.Asked >= asked + 2), "a second failed ask");
+        _faults.Otherwise = null;
+        await WaitUntil(async () => await NodeTeam(node, "lr-late") == "old", "the node holding the pod's labels");
+
+        Assert.Single(Log.Records, r => r.Message.StartsWith("Node lr-late-node has not taken pod lr-late's labels for", StringComparison.Ordinal));
     }
 
     [Fact]
