@@ -135,13 +135,13 @@ public sealed partial class PodGrain
             });
     }
 
-    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread")]
+    [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread until it takes them (asked again)")]
     private static partial void LogLabelsNotPlaced(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1512, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled but node {Node} failed to take the new labels; the pod and the node are given the old labels back")]
     private static partial void LogRelabelFailed(ILogger logger, Exception error, string pod, string node);
 
-    [LoggerMessage(EventId = 1513, Level = LogLevel.Error, Message = "Pod {Pod} keeps its old labels but node {Node} could not be given them back; it may count the new ones for other pods' affinity and spread until the pod is relabelled again")]
+    [LoggerMessage(EventId = 1513, Level = LogLevel.Error, Message = "Pod {Pod} keeps its old labels but node {Node} could not be given them back; it may count the new ones for other pods' affinity and spread until it takes them (asked again)")]
     private static partial void LogOldLabelsNotRestored(ILogger logger, Exception error, string pod, string node);
 
     [LoggerMessage(EventId = 1514, Level = LogLevel.Error, Message = "Pod {Pod} could not store its old labels back after its node failed to take the new ones; its stored record holds the new ones until it is relabelled again")]
