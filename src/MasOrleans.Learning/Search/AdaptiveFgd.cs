@@ -95,6 +95,22 @@ public static class AdaptiveFgd
         new("mix-share60-multi5", new TypicalMix(0.5843, 0.0514, 0.1346, 0), Eleven),
     ];
 
+    /// <summary>
+    /// `fgd-adaptive-wide` (session 36): <see cref="Experts"/> as they are, and one expert for each near-family variant
+    /// (near the paper families the experts above served worst, at percentages no judged workload uses), with the weight
+    /// set of <see cref="WeightSets"/> whose mean gain over fgd on it was highest at seeds 1010..1014
+    /// (docs/learning/adaptive-wide/assign-*.json; a test reads them). A workload nearer to none of the added ones keeps
+    /// fgd-adaptive's weights, but the added mixes widen the spans the distance divides by.
+    /// </summary>
+    public static readonly IReadOnlyList<TieExpert> WideExperts =
+    [
+        .. Experts,
+        new("share54", new TypicalMix(0.5224, 0.00675, 0.13945, 0), Eleven),
+        new("spec8", new TypicalMix(0.4371, 0.0054, 0.13948, 0.04738), Eleven),
+        new("cpu3", new TypicalMix(0.4300, 0, 0.02756, 0), DefaultTrace),
+        new("cpu22", new TypicalMix(0.42926, 0, 0.2240, 0), NearDefault),
+    ];
+
     /// <summary>The expert whose mix is nearest to <paramref name="mix"/> (the first of equals).</summary>
     public static TieExpert Nearest(TypicalMix mix, IReadOnlyList<TieExpert>? experts = null)
     {
