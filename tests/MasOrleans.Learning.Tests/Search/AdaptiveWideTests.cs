@@ -33,7 +33,7 @@ public class AdaptiveWideTests
         // 1010..1014` with each set's settings (docs/learning/adaptive-wide/assign.sh and settings-<set>.txt).
         var files = new Dictionary<string, TieWeightSet>
         {
-            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven,
+            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven, ["share54"] = AdaptiveFgd.Share54,
         };
         var gains = new Dictionary<(string Workload, TieWeightSet Set), double>();
         foreach (var (file, set) in files)
@@ -45,7 +45,7 @@ public class AdaptiveWideTests
         foreach (var variant in WorkloadVariants.NearFamilies)
         {
             var expert = AdaptiveFgd.WideExperts.Single(e => e.TrainedOn == variant.Name);
-            var best = AdaptiveFgd.WeightSets.MaxBy(set => gains[(variant.Name, set)])!;
+            var best = AdaptiveFgd.WideWeightSets.MaxBy(set => gains[(variant.Name, set)])!;
             Assert.True(ReferenceEquals(best, expert.Weights), $"{variant.Name}: {expert.Weights.Name}, but {best.Name} gained most");
         }
     }
