@@ -33,7 +33,7 @@ public class AdaptiveWideTests
         // 1010..1014` with each set's settings (docs/learning/adaptive-wide/assign.sh and settings-<set>.txt).
         var files = new Dictionary<string, TieWeightSet>
         {
-            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven, ["share54"] = AdaptiveFgd.Share54,
+            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven, ["share54"] = AdaptiveFgd.Share54, ["cpu22"] = AdaptiveFgd.Cpu22,
         };
         var gains = new Dictionary<(string Workload, TieWeightSet Set), double>();
         foreach (var (file, set) in files)
