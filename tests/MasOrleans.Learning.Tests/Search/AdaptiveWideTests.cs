@@ -51,6 +51,28 @@ public class AdaptiveWideTests
     }
 
     [Fact]
+    public void The_assignment_runs_settings_are_the_shipped_weight_sets()
+    {
+        // docs/learning/adaptive-wide/settings-<set>.txt is what assign.sh passed to fgd-learned; "learned" passes nothing.
+        var files = new Dictionary<string, TieWeightSet>
+        {
+            ["learned"] = AdaptiveFgd.Learned, ["neardefault"] = AdaptiveFgd.NearDefault, ["run5"] = AdaptiveFgd.DefaultTrace, ["run8"] = AdaptiveFgd.Eleven,
+            ["share54"] = AdaptiveFgd.Share54, ["cpu22"] = AdaptiveFgd.Cpu22,
+        };
+        Assert.Equal(AdaptiveFgd.WideWeightSets.Select(s => s.Name).Order(), files.Values.Select(s => s.Name).Order());
+        foreach (var (file, set) in files)
+        {
+            var text = File.ReadAllText(Path.Combine(OpenbDefault.RepoRoot(), "docs", "learning", "adaptive-wide", $"settings-{file}.txt"));
+            var given = text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(t => t != "--set")
+                .Select(t => t.Split('=')).ToDictionary(kv => kv[0], kv => double.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture));
+            var applied = set.Ties.SettingsWith(set.Typical).ToDictionary(kv => kv.Key, kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture));
+            var start = TieWeights.Learned.SettingsWith(TypicalPodWeights.Tuned).ToDictionary(kv => kv.Key, kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var (key, value) in applied)
+                Assert.True(Math.Abs(given.GetValueOrDefault(key, start[key]) - value) < 1e-9, $"{file}: {key} {value} in the set, {given.GetValueOrDefault(key, start[key])} in the run");
+        }
+    }
+
+    [Fact]
     public void An_added_expert_widens_a_span_and_can_move_a_mix_it_is_not_nearest_to()
     {
         static TieExpert Expert(string name, double shared, double cpu) => new(name, new TypicalMix(shared, 0, cpu, 0), AdaptiveFgd.Learned);
