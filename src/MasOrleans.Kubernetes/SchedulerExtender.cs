@@ -114,7 +114,7 @@ public sealed class SchedulerExtender(PolicyCatalog catalog, IExtenderClusterSou
         var weightSum = Math.Max(1, profile.Scores.Sum(s => s.Weight));
         var feasible = explanation.Nodes.Where(n => n.Feasible).Select(n => n.TotalScore).ToList();
         // Our totals are weighted sums of 0..100 scores; dividing by the weights gives 0..100, and by 10 kube's 0..10.
-        // Policies that order equal scores below one point (fgd-ties, fgd-learned, fgd-adaptive: score x 2^20 + a tie value) give totals
+        // Policies that order equal scores below one point (fgd-ties, fgd-learned, fgd-adaptive, fgd-adaptive-wide: score x 2^20 + a tie value) give totals
         // beyond that range, which would all clamp to 10: theirs are spread over 0..10 from the lowest feasible total to the
         // highest, keeping their order.
         var (low, high) = feasible.Count > 0 ? (feasible.Min(), feasible.Max()) : (0, 0);

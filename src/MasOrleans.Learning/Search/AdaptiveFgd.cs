@@ -75,6 +75,27 @@ public static class AdaptiveFgd
     public static readonly IReadOnlyList<TieWeightSet> WeightSets = [Learned, NearDefault, DefaultTrace, Eleven];
 
     /// <summary>
+    /// Session 36: share54 (gpushare40's near-family variant) with the default trace, from run 8's set (`mas tune-ties
+    /// --variants share54 --seed 1000..1002 --generations 6 --typical --worst-weight 0`, docs/learning/adaptive-wide/search.sh).
+    /// </summary>
+    public static readonly TieWeightSet Share54 = new("share54",
+        new TieWeights([-0.147, 3.885, 0.989, -0.761, 0.241, -0.575, 4.486, 1.544, -0.191, -3.793],
+            [4.147, 1.015, 1.437, -1.714, 0.292, 0.937, -1.823, -0.309, 0.362, 2.207]),
+        new TypicalPodWeights { Shared = 1.225, SharePower = -1.714, CpuOnly = 0.661, MultiGpu = 1.028 });
+
+    /// <summary>
+    /// Session 36: cpu22 (cpu20's near-family variant) with the default trace, from near-default's set with CPU-only pods'
+    /// ties crossing 2 FGD points, crossings searched too (docs/learning/adaptive-wide/search-cpu22.sh).
+    /// </summary>
+    public static readonly TieWeightSet Cpu22 = new("cpu22",
+        new TieWeights([0.146, 4.607, 1.567, -0.041, -0.609, -0.35, 2.778, 1.077, -0.099, -1.532],
+            [5.671, 0.015, 0.326, -2.376, 1.32, 0.305, -1.51, 0.298, 0.011, 2.705]) { CpuCross = 1.8, GpuCross = 0.162 },
+        new TypicalPodWeights { Shared = 1.776, SharePower = -2.805, CpuOnly = 0.389, MultiGpu = 1.282 });
+
+    /// <summary>What <see cref="WideExperts"/>' added experts chose from.</summary>
+    public static readonly IReadOnlyList<TieWeightSet> WideWeightSets = [.. WeightSets, Share54, Cpu22];
+
+    /// <summary>
     /// Every training workload (the default trace, the training and the near-default variants) with the weight set of the
     /// four whose mean gain over fgd on it was highest at training seeds 1010..1014, which no search used
     /// (docs/learning/adaptive/assign-*.json; a test reads them). All values rounded to three decimals; a CPU-only pod's
@@ -93,6 +114,22 @@ public static class AdaptiveFgd
         new("cpu30", new TypicalMix(0.4316, 0, 0.3090, 0), Learned),
         new("spec25", new TypicalMix(0.4320, 0.0054, 0.13954, 0.2169), NearDefault),
         new("mix-share60-multi5", new TypicalMix(0.5843, 0.0514, 0.1346, 0), Eleven),
+    ];
+
+    /// <summary>
+    /// `fgd-adaptive-wide` (session 36): <see cref="Experts"/> as they are, and one expert for each near-family variant
+    /// (near the paper families the experts above served worst, at percentages no judged workload uses), with the weight
+    /// set of <see cref="WideWeightSets"/> whose mean gain over fgd on it was highest at seeds 1010..1014
+    /// (docs/learning/adaptive-wide/assign-*.json; a test reads them). A workload nearer to none of the added ones keeps
+    /// fgd-adaptive's weights, but the added mixes widen the spans the distance divides by.
+    /// </summary>
+    public static readonly IReadOnlyList<TieExpert> WideExperts =
+    [
+        .. Experts,
+        new("share54", new TypicalMix(0.5224, 0.00675, 0.13945, 0), Share54),
+        new("spec8", new TypicalMix(0.4371, 0.0054, 0.13948, 0.04738), Eleven),
+        new("cpu3", new TypicalMix(0.4300, 0, 0.02756, 0), DefaultTrace),
+        new("cpu22", new TypicalMix(0.42926, 0, 0.2240, 0), Cpu22),
     ];
 
     /// <summary>The expert whose mix is nearest to <paramref name="mix"/> (the first of equals).</summary>

@@ -28,6 +28,8 @@ public static class SearchPolicies
 
     public const string Adaptive = "fgd-adaptive";
 
+    public const string AdaptiveWide = "fgd-adaptive-wide";
+
     /// <summary>`fgd-device` unless set: the exact device rule, FGD's name order among equal scores.</summary>
     public static readonly FgdChoiceRules DeviceDefaults = new(DeviceRule.Exact, CpuPodTieOrder.Rank, GpuPodTieOrder.Rank);
 
@@ -49,6 +51,12 @@ public static class SearchPolicies
             {
                 var expert = AdaptiveFgd.Nearest(TypicalMix.Of(o.TypicalPods ?? []));
                 return CreateLearned(Adaptive, expert.Ties.With(o.Settings), expert.Typical.With(o.Settings), o, $"{expert.Weights.Name} weights, the best on {expert.TrainedOn}");
+            });
+        catalog.Register(AdaptiveWide, "fgd-adaptive with an expert added near each paper family it served worst (share54, spec8, cpu3, cpu22; settings as fgd-learned, over the chosen weights).",
+            o =>
+            {
+                var expert = AdaptiveFgd.Nearest(TypicalMix.Of(o.TypicalPods ?? []), AdaptiveFgd.WideExperts);
+                return CreateLearned(AdaptiveWide, expert.Ties.With(o.Settings), expert.Typical.With(o.Settings), o, $"{expert.Weights.Name} weights, the best on {expert.TrainedOn}");
             });
         catalog.Register(Lookahead, "FGD's best k nodes, re-ranked by one-step lookahead over the typical pods (settings k, gamma).", o =>
         {

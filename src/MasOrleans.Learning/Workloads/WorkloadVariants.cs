@@ -9,6 +9,12 @@ public enum VariantSet
     /// <summary>Small moves away from the default trace, one kind of pod at a time: what the default trace's own weights are trained on.</summary>
     NearDefault,
 
+    /// <summary>
+    /// Near the paper families the adaptive experts served worst (session 36: gpushare40, gpuspec10, cpu050, cpu20), at
+    /// percentages no judged workload uses: what `fgd-adaptive-wide`'s added experts are chosen on.
+    /// </summary>
+    NearFamilies,
+
     /// <summary>Never used to train or tune a policy: only to report on.</summary>
     HeldOut,
 }
@@ -23,6 +29,7 @@ public sealed record WorkloadVariant(string Name, ResampleTargets Targets, Varia
     {
         VariantSet.Training => "training variant",
         VariantSet.NearDefault => "near-default variant",
+        VariantSet.NearFamilies => "near-family variant",
         _ => "held-out variant",
     };
 }
@@ -50,6 +57,11 @@ public static class WorkloadVariants
         new("cpu16", new() { CpuOnlyOfPods = 0.16 }, VariantSet.NearDefault, "16% of pods CPU-only"),
         new("spec5", new() { ConstrainedOfGpuPods = 0.05 }, VariantSet.NearDefault, "5% of GPU pods constrained to one GPU model"),
 
+        new("share54", new() { SharedOfGpuPods = 0.54 }, VariantSet.NearFamilies, "54% of GPU pods share a GPU (below gpushare40's 56.6%)"),
+        new("spec8", new() { ConstrainedOfGpuPods = 0.08 }, VariantSet.NearFamilies, "8% of GPU pods constrained to one GPU model (below gpuspec10's 10.4%)"),
+        new("cpu3", new() { CpuOnlyOfPods = 0.03 }, VariantSet.NearFamilies, "3% of pods CPU-only (below cpu050's 5%)"),
+        new("cpu22", new() { CpuOnlyOfPods = 0.22 }, VariantSet.NearFamilies, "22% of pods CPU-only (between cpu20 and cpu25)"),
+
         new("share50", new() { SharedOfGpuPods = 0.50 }, VariantSet.HeldOut, "50% of GPU pods share a GPU"),
         new("multi3", new() { MultiGpuOfGpuPods = 0.03 }, VariantSet.HeldOut, "3% of GPU pods multi-GPU"),
         new("cpu20", new() { CpuOnlyOfPods = 0.20 }, VariantSet.HeldOut, "20% of pods CPU-only"),
@@ -65,14 +77,25 @@ public static class WorkloadVariants
         new("spec20", new() { ConstrainedOfGpuPods = 0.20 }, VariantSet.HeldOut, "20% of GPU pods constrained to one GPU model"),
         new("mix-late", new() { SharedOfGpuPods = 0.48, MultiGpuOfGpuPods = 0.025, CpuOnlyOfPods = 0.10, ConstrainedOfGpuPods = 0.15 }, VariantSet.HeldOut,
             "48% sharing, 2.5% multi-GPU, 10% CPU-only, 15% constrained"),
+
+        // Held out in session 36, fixed before any run and resampled with another seed: nothing was chosen on these.
+        new("share61", new() { SharedOfGpuPods = 0.61 }, VariantSet.HeldOut, "61% of GPU pods share a GPU", ResampleSeed: 36),
+        new("multi5", new() { MultiGpuOfGpuPods = 0.05 }, VariantSet.HeldOut, "5% of GPU pods multi-GPU", ResampleSeed: 36),
+        new("cpu35", new() { CpuOnlyOfPods = 0.35 }, VariantSet.HeldOut, "35% of pods CPU-only", ResampleSeed: 36),
+        new("spec12", new() { ConstrainedOfGpuPods = 0.12 }, VariantSet.HeldOut, "12% of GPU pods constrained to one GPU model", ResampleSeed: 36),
+        new("mix-fresh1", new() { SharedOfGpuPods = 0.52, MultiGpuOfGpuPods = 0.015, CpuOnlyOfPods = 0.06, ConstrainedOfGpuPods = 0.07 }, VariantSet.HeldOut,
+            "52% sharing, 1.5% multi-GPU, 6% CPU-only, 7% constrained", ResampleSeed: 36),
+        new("mix-fresh2", new() { SharedOfGpuPods = 0.45, MultiGpuOfGpuPods = 0.035, CpuOnlyOfPods = 0.24, ConstrainedOfGpuPods = 0.12 }, VariantSet.HeldOut,
+            "45% sharing, 3.5% multi-GPU, 24% CPU-only, 12% constrained", ResampleSeed: 36),
     ];
 
     public static IReadOnlyList<WorkloadVariant> Training => All.Where(v => v.Set == VariantSet.Training).ToList();
     public static IReadOnlyList<WorkloadVariant> NearDefault => All.Where(v => v.Set == VariantSet.NearDefault).ToList();
+    public static IReadOnlyList<WorkloadVariant> NearFamilies => All.Where(v => v.Set == VariantSet.NearFamilies).ToList();
     public static IReadOnlyList<WorkloadVariant> HeldOut => All.Where(v => v.HeldOut).ToList();
 
     /// <summary>
-    /// Groups ("all", "train", "near-default", "held-out", "none") and variant names separated by commas, e.g.
+    /// Groups ("all", "train", "near-default", "near-families", "held-out", "none") and variant names separated by commas, e.g.
     /// "train,held-out" (what "all" was before the near-default variants) or "train,share50"; each variant once, in order.
     /// </summary>
     public static IReadOnlyList<WorkloadVariant> Select(string selection)
@@ -85,10 +108,11 @@ public static class WorkloadVariants
                 "all" => All,
                 "train" => Training,
                 "near-default" => NearDefault,
+                "near-families" => NearFamilies,
                 "held-out" => HeldOut,
                 "none" => [],
                 _ => [All.FirstOrDefault(v => v.Name == token)
-                    ?? throw new ArgumentException($"unknown variant '{token}' (known: all, train, near-default, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
+                    ?? throw new ArgumentException($"unknown variant '{token}' (known: all, train, near-default, near-families, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
             };
             selected.AddRange(group.Where(v => !selected.Contains(v)));
         }

@@ -10,7 +10,7 @@ namespace MasOrleans.Silo.Hosting;
 /// <summary>
 /// The silo's policies: every built-in one, the learned `ddqn` and `ppo` whose base model is installed (from
 /// `Models__Directory` when set, else the shipped models/; replaced by the cluster's active version as online learning trains it), the search
-/// policies over FGD (`fgd-learned`, `fgd-adaptive`, `fgd-weighted`, `fgd-device`, `fgd-ties`, `fgd-lookahead`; docs/learning.md), and the profiles
+/// policies over FGD (`fgd-learned`, `fgd-adaptive`, `fgd-adaptive-wide`, `fgd-weighted`, `fgd-device`, `fgd-ties`, `fgd-lookahead`; docs/learning.md), and the profiles
 /// users define under `Scheduler__Profiles`.
 /// Start-up validation and the grains use this same catalog, so a name valid in one is valid in all.
 /// </summary>

@@ -124,12 +124,14 @@ public class TraceResamplerTests
     {
         Assert.Empty(WorkloadVariants.Training.Select(v => v.Name).Intersect(WorkloadVariants.HeldOut.Select(v => v.Name)));
         Assert.Empty(WorkloadVariants.NearDefault.Select(v => v.Name).Intersect(WorkloadVariants.HeldOut.Select(v => v.Name)));
-        // Near-default variants are trained on: none sits at a held-out variant's percentage of the same kind of pod.
+        Assert.Empty(WorkloadVariants.NearFamilies.Select(v => v.Name).Intersect(WorkloadVariants.HeldOut.Select(v => v.Name)));
+        // Near-default and near-family variants are trained on: none sits at a held-out variant's percentage of the same kind of pod.
         static IEnumerable<double?> Shares(WorkloadVariant v) => [v.Targets.SharedOfGpuPods, v.Targets.MultiGpuOfGpuPods, v.Targets.CpuOnlyOfPods, v.Targets.ConstrainedOfGpuPods];
-        foreach (var near in WorkloadVariants.NearDefault)
+        foreach (var near in WorkloadVariants.NearDefault.Concat(WorkloadVariants.NearFamilies))
             foreach (var held in WorkloadVariants.HeldOut)
                 Assert.DoesNotContain(Shares(near).Zip(Shares(held)), p => p.First is not null && p.First == p.Second);
         Assert.Equal(WorkloadVariants.NearDefault, WorkloadVariants.Select("near-default"));
+        Assert.Equal(["share54", "spec8", "cpu3", "cpu22"], WorkloadVariants.Select("near-families").Select(v => v.Name));
         // Groups and names mix; each variant once, in the order asked.
         Assert.Equal(WorkloadVariants.Training.Concat(WorkloadVariants.HeldOut), WorkloadVariants.Select("train,held-out"));
         Assert.Equal(["share50", "share65", "multi6", "cpu30", "spec25", "mix-share60-multi5"], WorkloadVariants.Select("share50, train,share65").Select(v => v.Name));

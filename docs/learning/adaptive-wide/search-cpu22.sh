@@ -1,0 +1,6 @@
+#!/bin/sh
+# Session 36: a CPU-heavy weight set for cpu22 (cpu20's near-family variant), from near-default's set with CPU-only pods'
+# ties crossing 2 FGD points (session 25's probe at training seeds), crossings searched too (run from the repo root).
+nice -n 10 src/MasOrleans.Cli/bin/Release/net10.0/mas tune-ties --nodes data/traces/openb/openb_node_list_gpu_node.csv --pods data/traces/openb/openb_pod_list_default.csv \
+  --variants cpu22 --seed 1000..1002 --generations 5 --population 12 --elite 3 --spread 0.5 --search-seed 37 --worst-weight 0 --typical --cross --parallel 1 \
+  --start tie.cpu.used=0.78 tie.gpu.used=5.216 tie.cpu.no-idle-gpu=3.945 tie.gpu.no-idle-gpu=0.737 tie.cpu.idle-gpu=1.906 tie.gpu.idle-gpu=0.319 tie.cpu.cpu-left=-0.49 tie.gpu.cpu-left=-2.129 tie.cpu.memory-left=-0.677 tie.gpu.memory-left=0.828 tie.cpu.whole-devices=-0.308 tie.gpu.whole-devices=0.395 tie.cpu.partial-devices=2.818 tie.gpu.partial-devices=-1.662 tie.cpu.cpu-surplus=0.481 tie.gpu.cpu-surplus=0.437 tie.cpu.tightest-fit=0 tie.gpu.tightest-fit=0.637 tie.cpu.model-demand=-1.69 tie.gpu.model-demand=2.487 w.shared=1.515 w.power=-2.844 w.cpu=0.517 w.multi=0.899 tie.cpu.cross=2 --output docs/learning/adaptive-wide/search-cpu22.json > docs/learning/adaptive-wide/search-cpu22.txt

@@ -1,0 +1,5 @@
+#!/bin/sh
+# Session 36: a weight set for share54 (gpushare40's near-family variant), from run 8's set (run from the repo root).
+nice -n 10 src/MasOrleans.Cli/bin/Release/net10.0/mas tune-ties --nodes data/traces/openb/openb_node_list_gpu_node.csv --pods data/traces/openb/openb_pod_list_default.csv \
+  --variants share54 --seed 1000..1002 --generations 6 --population 12 --elite 3 --spread 0.5 --search-seed 36 --worst-weight 0 --typical --parallel 1 \
+  --start tie.cpu.used=0.341 tie.gpu.used=4.779 tie.cpu.no-idle-gpu=3.834 tie.gpu.no-idle-gpu=0.605 tie.cpu.idle-gpu=0.649 tie.gpu.idle-gpu=1.06 tie.cpu.cpu-left=-1.039 tie.gpu.cpu-left=-1.593 tie.cpu.memory-left=0.36 tie.gpu.memory-left=0.114 tie.cpu.whole-devices=-0.274 tie.gpu.whole-devices=0.716 tie.cpu.partial-devices=4.234 tie.gpu.partial-devices=-1.859 tie.cpu.cpu-surplus=1.591 tie.gpu.cpu-surplus=0.522 tie.cpu.tightest-fit=0 tie.gpu.tightest-fit=0.934 tie.cpu.model-demand=-3.139 tie.gpu.model-demand=2.275 w.shared=1.648 w.power=-1.745 w.cpu=0.806 w.multi=0.879 --output docs/learning/adaptive-wide/search-share54.json > docs/learning/adaptive-wide/search-share54.txt
