@@ -91,14 +91,14 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         }
     }
 
-    /// <summary>The resourceVersion this silo last gave the object, or the current version when it has not seen it.</summary>
+    /// <summary>The resourceVersion this silo last gave the node, or the current version when it has not seen it.</summary>
     public string VersionOf(string resource, string key) => SeenVersion(resource, key) ?? Version.ToString();
 
     /// <summary>
-    /// The resourceVersion a GET serves for the object while this silo keeps one for it (it has listed the object), for a
+    /// The resourceVersion a GET serves for the node while this silo keeps one for it (it has listed the node), for a
     /// write's precondition; null when it keeps none (a GET then serves the silo's moving version, which no write could
     /// match). Not refreshed first: a precondition compares with what a client could have read here, and a refresh would
-    /// give the object a version no client has seen (a conditional write after a GET was a 409).
+    /// give the node a version no client has seen (a conditional write after a GET was a 409). Pods: <see cref="ReadPod"/>.
     /// </summary>
     public string? SeenVersion(string resource, string key)
     {
@@ -106,6 +106,36 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         {
             var map = resource == "nodes" ? _nodes : _pods;
             return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
+        }
+    }
+
+    /// <summary>
+    /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
+    /// check a precondition against; null when the pod does not exist (a listing then notices it gone). A state this silo
+    /// has not recorded is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher sees
+    /// the change once, sooner, and the next listing finds the pod as recorded and keeps its version, so a manifest saved
+    /// from the GET stays current until the pod changes (it was served the silo's moving version, which the first listing
+    /// after it made a 409).
+    /// </summary>
+    public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
+    {
+        await _gate.WaitAsync(cancellation);
+        try
+        {
+            // Read under the gate, so no listing records a newer look between this read and its recording.
+            if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return null;
+            var pod = KubePodObjects.ToPod(view, "");
+            var fingerprint = KubernetesJson.Serialize(pod);
+            if (view.Workload is { } workload) RememberWorkload(workload);
+            _pods.TryGetValue(key, out var known);
+            if (known?.Fingerprint == fingerprint) return (view, known.Object.Metadata.ResourceVersion);
+            // Its listing entry stays the one last listed (none if never): the next listing reads the pod again and finds it as recorded.
+            Record(_pods, key, new Entry(pod, fingerprint, known?.Listed, view.Workload, view.Events), known, "pods");
+            return (view, pod.Metadata.ResourceVersion);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -218,7 +248,12 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
                 Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload, view.Events), known, "pods");
             }
         }
-        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList()) Remove(_pods, gone, "pods");
+        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList())
+        {
+            // A pod a GET recorded before any listing named it goes only when its grain says it is gone, not for being unlisted yet.
+            if (_pods[gone].Listed is null && await grains.Reference<IPodGrain>(gone).Get() is not null) continue;
+            Remove(_pods, gone, "pods");
+        }
     }
 
     private void Record(Dictionary<string, Entry> map, string key, Entry entry, Entry? known, string resource)

@@ -88,11 +88,10 @@ internal static class KubePodsApi
             ContainerName: request.ContainerName, Manifest: request.Manifest));
     }
 
-    private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Get(HttpContext context, string ns, string name, KubeCache cache)
     {
-        var key = KubernetesNames.Key(ns, name);
-        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
+        if (await cache.ReadPod(KubernetesNames.Key(ns, name), context.RequestAborted) is not { } read) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(read.View, read.Version));
     }
 
     /// <summary>
@@ -110,8 +109,8 @@ internal static class KubePodsApi
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
-        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        var current = KubePodObjects.ToPod(view, served);
         var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
             target =>
             {
@@ -121,7 +120,7 @@ internal static class KubePodsApi
             });
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
-        if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", served) is { } stale) return stale;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
@@ -148,14 +147,18 @@ internal static class KubePodsApi
             if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
             // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
             if (dryRun) return WouldStore();
-            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
+            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is null
+                || await cache.ReadPod(key, context.RequestAborted) is not ({ } known, { } knownVersion))
                 return KubeStatus.NotFound("pods", name);
-            (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
+            (view, current) = (known, KubePodObjects.ToPod(known, knownVersion));
         }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
         if (dryRun) return WouldStore();
-        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
+        // Served as read again through the cache, at a version that names it: the answer is a manifest a later write may carry.
+        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is null
+            || await cache.ReadPod(key, context.RequestAborted) is not ({ } updated, { } updatedVersion))
+            return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(updated, updatedVersion));
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
@@ -167,19 +170,19 @@ internal static class KubePodsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (CheckPreconditions(options, view, cache) is { } failed) return failed;
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (CheckPreconditions(options, view, served) is { } failed) return failed;
         // A dry run answers the pod as the delete would, as it is now.
-        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
+        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, served));
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
-    private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache) =>
-        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubePodObjects.Uid(view),
-            cache.SeenVersion("pods", view.Spec.Name));
+    /// <param name="served">The version <see cref="KubeCache.ReadPod"/> gave the pod as it is now.</param>
+    private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, string served) =>
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubePodObjects.Uid(view), served);
 
     /// <summary>
     /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
@@ -194,8 +197,8 @@ internal static class KubePodsApi
         if (body.Value!.Metadata?.Name != name) return KubeStatus.BadRequest("name in URL does not match name in Eviction object");
         if (KubeWrites.TryEvictionDryRun(context.Request, body.Value.DeleteOptions, out var dryRun) is { } badDryRun) return badDryRun;
         var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;
+        if (await cache.ReadPod(KubernetesNames.Key(ns, name), context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
