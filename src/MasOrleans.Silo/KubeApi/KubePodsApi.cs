@@ -11,7 +11,7 @@ using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
-/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (labels and annotations only; anything else refused) and delete.</summary>
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch and replace (labels and annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
     /// <summary>
@@ -27,6 +27,7 @@ internal static class KubePodsApi
         k8s.MapPost("/api/v1/namespaces/{ns}/pods", Create);
         k8s.MapGet("/api/v1/namespaces/{ns}/pods/{name}", Get);
         k8s.MapPatch("/api/v1/namespaces/{ns}/pods/{name}", Patch);
+        k8s.MapPut("/api/v1/namespaces/{ns}/pods/{name}", Replace);
         k8s.MapDelete("/api/v1/namespaces/{ns}/pods/{name}", Delete);
         k8s.MapPost("/api/v1/namespaces/{ns}/pods/{name}/eviction", Evict);
     }
@@ -96,28 +97,57 @@ internal static class KubePodsApi
 
     /// <summary>
     /// Pods are immutable here but for their labels and annotations, as most of a Kubernetes pod's spec is. The patch is
-    /// applied to the pod as served and the result judged: one that leaves the spec and owner as they are (kubectl apply
-    /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
-    /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
-    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
-    /// Resizing (the resize subresource) is not served: 404. A dry run is judged the same and answers the pod as it
-    /// would be stored, storing nothing.
+    /// applied to the pod as served and the result judged (<see cref="Update"/>). Resizing (the resize subresource) is not
+    /// served: 404.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        var key = KubernetesNames.Key(ns, name);
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
-        var current = KubePodObjects.ToPod(view, served);
-        var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
             target =>
             {
                 // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto
                 // them, as kubectl apply computes them against them; only a stand-in gives way to the manifest's containers.
                 if (view.ContainerName is null && view.Manifest is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
-            });
+            }));
+    }
+
+    /// <summary>
+    /// kubectl replace: the whole pod, judged as a patch's result is (<see cref="Update"/>), so one saved with kubectl get
+    /// -o yaml and changed in its labels or annotations is stored. As the API server's update handler checks first
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go, checkName): an object naming another pod or namespace
+    /// than the URL's is 400. Without a resourceVersion the update is unconditional, as pods allow
+    /// (pkg/registry/core/pod/strategy.go, AllowUnconditionalUpdate).
+    /// </summary>
+    private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
+        var body = await KubeJson.Read<V1Pod>(context);
+        if (body.Error is not null) return body.Error;
+        if (body.Value!.Metadata?.Name is var bodyName && bodyName != name)
+            return KubeStatus.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        if (body.Value.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
+            return KubeStatus.BadRequest($"the namespace of the object ({bodyNs}) does not match the namespace on the URL ({ns})");
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => body);
+    }
+
+    /// <summary>
+    /// A pod as a patch or replace would leave it (<paramref name="updated"/>, given the pod's view and the pod as served),
+    /// judged: one that leaves the spec and owner as they are (kubectl apply of a manifest, kubectl label, kubectl
+    /// annotate, kubectl replace of what kubectl get served) succeeds and stores the labels and the client's annotations
+    /// if they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
+    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>). A dry run is judged the
+    /// same and answers the pod as it would be stored, storing nothing.
+    /// </summary>
+    private static async Task<IResult> Update(HttpContext context, string ns, string name, bool dryRun, IGrainFactory grains, PolicyCatalog catalog,
+        RequestBounds bounds, KubeCache cache, Func<PodView, V1Pod, BodyResult<V1Pod>> updated)
+    {
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        var current = KubePodObjects.ToPod(view, served);
+        var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
         if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", served) is { } stale) return stale;
@@ -156,9 +186,9 @@ internal static class KubePodsApi
         if (dryRun) return WouldStore();
         // Served as read again through the cache, at a version that names it: the answer is a manifest a later write may carry.
         if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is null
-            || await cache.ReadPod(key, context.RequestAborted) is not ({ } updated, { } updatedVersion))
+            || await cache.ReadPod(key, context.RequestAborted) is not ({ } stored, { } storedVersion))
             return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(updated, updatedVersion));
+        return KubeLists.One(context, KubePodObjects.ToPod(stored, storedVersion));
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>

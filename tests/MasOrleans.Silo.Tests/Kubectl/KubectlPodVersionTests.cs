@@ -42,6 +42,44 @@ public sealed class KubectlPodVersionTests
     }
 
     /// <summary>
+    /// kubectl replace of what kubectl get -o yaml served, on a silo that had not listed the pod: the PUT was a 405 (no
+    /// update of a pod was served) and its resourceVersion the silo's moving one. A label added in the saved manifest is
+    /// stored; the manifest saved before that replace is stale (409); a changed image is refused as a patch's is (422);
+    /// a body naming another pod than the URL is 400 in the API server's words (handlers/rest.go, checkName).
+    /// </summary>
+    [Fact]
+    public async Task A_pod_saved_before_any_listing_is_replaced_with_a_label_added()
+    {
+        await using var silo = await SiloHost.StartAsync();
+        using var kubectl = new OwnSiloKubectl("mas-podversion-replace-");
+        kubectl.Use(silo);
+        (await kubectl.Run("create", "-f", kubectl.Manifest("pod", KubeManifests.Pod("pv-replaced", "pv-none")))).Succeeded();
+        await Unschedulable(kubectl, "pv-replaced");
+
+        var saved = (await kubectl.Run("get", "pod", "pv-replaced", "-o", "yaml")).Succeeded().Output;
+        (await kubectl.Run("get", "pods")).Succeeded();
+        var labelled = saved.Replace("\n  name: pv-replaced\n", "\n  labels:\n    tier: web\n  name: pv-replaced\n");
+        Assert.NotEqual(saved, labelled);
+        Assert.Equal("pod/pv-replaced replaced", (await kubectl.Run("replace", "-f", kubectl.Manifest("labelled", labelled))).Succeeded().Output.Trim());
+        Assert.Equal("web", await kubectl.Get("pod/pv-replaced", "{.metadata.labels.tier}"));
+
+        var stale = await kubectl.Run("replace", "-f", kubectl.Manifest("saved", saved));
+        Assert.True(stale.ExitCode == 1, stale.ToString());
+        Assert.Contains(Conflict, stale.Error);
+        Assert.Equal("web", await kubectl.Get("pod/pv-replaced", "{.metadata.labels.tier}"));
+
+        var current = (await kubectl.Run("get", "pod", "pv-replaced", "-o", "yaml")).Succeeded().Output;
+        var image = await kubectl.Run("replace", "-f", kubectl.Manifest("image", current.Replace("image: busybox:1.36", "image: busybox:1.37")));
+        Assert.True(image.ExitCode == 1, image.ToString());
+        Assert.Contains("The Pod \"pv-replaced\" is invalid: spec.containers[0].image: Forbidden", image.Error);
+        Assert.Equal("busybox:1.36", await kubectl.Get("pod/pv-replaced", "{.spec.containers[0].image}"));
+
+        using var elsewhere = await silo.Http.PutAsync("k8s/api/v1/namespaces/default/pods/pv-other", Json(PodJson("pv-replaced", "pv")));
+        var status = await Status(elsewhere, HttpStatusCode.BadRequest, "BadRequest");
+        Assert.Equal("the name of the object (pv-replaced) does not match the name on the URL (pv-other)", status.GetProperty("message").GetString());
+    }
+
+    /// <summary>
     /// What a GET records, a watch sees as a listing's change would be seen: a watch from a version before the pod's
     /// creation gets one ADDED, at the version the GET served, and the listing after it (finding the pod as recorded)
     /// adds nothing and lists the pod at that version.
