@@ -115,22 +115,16 @@ internal static class KubePodsApi
     }
 
     /// <summary>
-    /// kubectl replace: the whole pod, judged as a patch's result is (<see cref="Update"/>), so one saved with kubectl get
-    /// -o yaml and changed in its labels or annotations is stored. As the API server's update handler checks first
-    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go, checkName): an object naming another pod or namespace
-    /// than the URL's is 400. Without a resourceVersion the update is unconditional, as pods allow
-    /// (pkg/registry/core/pod/strategy.go, AllowUnconditionalUpdate).
+    /// kubectl replace: the whole pod (<see cref="KubeWrites.ReadUpdate{T}"/>), judged as a patch's result is
+    /// (<see cref="Update"/>), so one saved with kubectl get -o yaml and changed in its labels or annotations is stored.
+    /// Without a resourceVersion the update is unconditional, as pods allow (pkg/registry/core/pod/strategy.go,
+    /// AllowUnconditionalUpdate).
     /// </summary>
     private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
-        if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
-        var body = await KubeJson.Read<V1Pod>(context);
-        if (body.Error is not null) return body.Error;
-        if (body.Value!.Metadata?.Name is var bodyName && bodyName != name)
-            return KubeStatus.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
-        if (body.Value.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
-            return KubeStatus.BadRequest($"the namespace of the object ({bodyNs}) does not match the namespace on the URL ({ns})");
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => body);
+        var (pod, dryRun, refused) = await KubeWrites.ReadUpdate<V1Pod>(context, ns, name);
+        if (pod is null) return refused!;
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(pod, null, null));
     }
 
     /// <summary>
