@@ -34,6 +34,17 @@ public sealed class KubectlDeploymentReplaceTests(KubectlFixture kube) : IClassF
         Assert.Contains("The Deployment \"dr-web\" is invalid: spec.template", image.Error);
         Assert.Equal("1 nginx:1.27", await kube.Get("deployment/dr-web", "{.spec.replicas} {.spec.template.spec.containers[0].image}"));
 
+        // kubectl asks for strict field validation, as on a create; the server refuses a typo.
+        var typo = await kube.Run("replace", "-f", kube.Manifest("dr-typo", KubeManifests.Deployment("dr-web", "dr-none", replicas: 3).Replace("nodeSelector:", "nodeSelecter:")));
+        Assert.True(typo.ExitCode == 1, typo.ToString());
+        Assert.Contains("unknown field \"spec.template.spec.nodeSelecter\"", typo.Error);
+        Assert.Equal("1", await kube.Get("deployment/dr-web", "{.spec.replicas}"));
+
+        // Discovery says so: pods and deployments take update (kubectl api-resources -o wide's VERBS).
+        var verbs = (await kube.Run("api-resources", "-o", "wide")).Succeeded().Output.Split('\n');
+        foreach (var resource in new[] { "pods ", "deployments " })
+            Assert.Contains("create,delete,get,list,patch,update,watch", Assert.Single(verbs, l => l.StartsWith(resource, StringComparison.Ordinal)));
+
         using var elsewhere = await kube.Http.PutAsync("apis/apps/v1/namespaces/default/deployments/dr-other",
             Json("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"dr-web"}}"""));
         var status = await Status(elsewhere, HttpStatusCode.BadRequest, "BadRequest");
