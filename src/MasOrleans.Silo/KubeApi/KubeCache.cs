@@ -91,21 +91,29 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         }
     }
 
-    /// <summary>The resourceVersion this silo last gave the node, or the current version when it has not seen it.</summary>
-    public string VersionOf(string resource, string key) => SeenVersion(resource, key) ?? Version.ToString();
-
     /// <summary>
-    /// The resourceVersion a GET serves for the node while this silo keeps one for it (it has listed the node), for a
-    /// write's precondition; null when it keeps none (a GET then serves the silo's moving version, which no write could
-    /// match). Not refreshed first: a precondition compares with what a client could have read here, and a refresh would
-    /// give the node a version no client has seen (a conditional write after a GET was a 409). Pods: <see cref="ReadPod"/>.
+    /// The resourceVersion a node's GET serves and a write's precondition is held to: that of the node as this silo's
+    /// cluster view has it now (the listing's source), recorded first as a listing would when it has not been (the next
+    /// version; a watch sees that change once, and the next listing, finding the node as recorded, keeps it). A manifest
+    /// saved from the GET then stays current until the node changes (it was served the silo's moving version, which the
+    /// first listing after it made a 409). Null when the view does not know the node yet.
     /// </summary>
-    public string? SeenVersion(string resource, string key)
+    public async Task<string?> NodeVersion(string name, CancellationToken cancellation)
     {
-        lock (_lock)
+        await clusterView.WhenReady();
+        await _gate.WaitAsync(cancellation);
+        try
         {
-            var map = resource == "nodes" ? _nodes : _pods;
-            return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
+            if (clusterView.Node(name) is not { } listed) return null;
+            var node = KubeNodeObjects.ToNode(listed, "");
+            var fingerprint = KubernetesJson.Serialize(node);
+            if (_nodes.TryGetValue(name, out var known) && known.Fingerprint == fingerprint) return known.Object.Metadata.ResourceVersion;
+            Record(_nodes, name, new Entry(node, fingerprint, null, null, []), known, "nodes");
+            return node.Metadata.ResourceVersion;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
