@@ -220,8 +220,9 @@ internal static class KubePodsApi
         // The API server checks this first (pkg/registry/core/pod/storage/eviction.go): the body names the pod evicted.
         if (body.Value!.Metadata?.Name != name) return KubeStatus.BadRequest("name in URL does not match name in Eviction object");
         if (KubeWrites.TryEvictionDryRun(context.Request, body.Value.DeleteOptions, out var dryRun) is { } badDryRun) return badDryRun;
-        var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
-        if (await cache.ReadPod(KubernetesNames.Key(ns, name), context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        var key = KubernetesNames.Key(ns, name);
+        var grain = grains.Reference<IPodGrain>(key);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
         if (view.NodeName is { } node && view.Phase.HoldsNode())
