@@ -91,21 +91,59 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         }
     }
 
-    /// <summary>The resourceVersion this silo last gave the object, or the current version when it has not seen it.</summary>
-    public string VersionOf(string resource, string key) => SeenVersion(resource, key) ?? Version.ToString();
+    /// <summary>
+    /// The resourceVersion a node's GET serves and a write's precondition is held to: that of the node as this silo's
+    /// cluster view has it now (the listing's source), recorded first as a listing would when it has not been (the next
+    /// version; a watch sees that change once, and the next listing, finding the node as recorded, keeps it). A manifest
+    /// saved from the GET then stays current until the node changes (it was served the silo's moving version, which the
+    /// first listing after it made a 409). Null when the view does not know the node yet.
+    /// </summary>
+    public async Task<string?> NodeVersion(string name, CancellationToken cancellation)
+    {
+        await clusterView.WhenReady();
+        await _gate.WaitAsync(cancellation);
+        try
+        {
+            if (clusterView.Node(name) is not { } listed) return null;
+            var node = KubeNodeObjects.ToNode(listed, "");
+            var fingerprint = KubernetesJson.Serialize(node);
+            if (_nodes.TryGetValue(name, out var known) && known.Fingerprint == fingerprint) return known.Object.Metadata.ResourceVersion;
+            Record(_nodes, name, new Entry(node, fingerprint, null, null, []), known, "nodes");
+            return node.Metadata.ResourceVersion;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     /// <summary>
-    /// The resourceVersion a GET serves for the object while this silo keeps one for it (it has listed the object), for a
-    /// write's precondition; null when it keeps none (a GET then serves the silo's moving version, which no write could
-    /// match). Not refreshed first: a precondition compares with what a client could have read here, and a refresh would
-    /// give the object a version no client has seen (a conditional write after a GET was a 409).
+    /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
+    /// check a precondition against; null when the pod does not exist (a listing then notices it gone). A state this silo
+    /// has not recorded is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher sees
+    /// the change once, sooner, and the next listing finds the pod as recorded and keeps its version, so a manifest saved
+    /// from the GET stays current until the pod changes (it was served the silo's moving version, which the first listing
+    /// after it made a 409).
     /// </summary>
-    public string? SeenVersion(string resource, string key)
+    public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
     {
-        lock (_lock)
+        await _gate.WaitAsync(cancellation);
+        try
         {
-            var map = resource == "nodes" ? _nodes : _pods;
-            return map.TryGetValue(key, out var entry) ? entry.Object.Metadata.ResourceVersion : null;
+            // Read under the gate, so no listing records a newer look between this read and its recording.
+            if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return null;
+            var pod = KubePodObjects.ToPod(view, "");
+            var fingerprint = KubernetesJson.Serialize(pod);
+            if (view.Workload is { } workload) RememberWorkload(workload);
+            _pods.TryGetValue(key, out var known);
+            if (known?.Fingerprint == fingerprint) return (view, known.Object.Metadata.ResourceVersion);
+            // Its listing entry stays the one last listed (none if never): the next listing reads the pod again and finds it as recorded.
+            Record(_pods, key, new Entry(pod, fingerprint, known?.Listed, view.Workload, view.Events), known, "pods");
+            return (view, pod.Metadata.ResourceVersion);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -218,7 +256,12 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
                 Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload, view.Events), known, "pods");
             }
         }
-        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList()) Remove(_pods, gone, "pods");
+        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList())
+        {
+            // A pod a GET recorded before any listing named it goes only when its grain says it is gone, not for being unlisted yet.
+            if (_pods[gone].Listed is null && await grains.Reference<IPodGrain>(gone).Get() is not null) continue;
+            Remove(_pods, gone, "pods");
+        }
     }
 
     private void Record(Dictionary<string, Entry> map, string key, Entry entry, Entry? known, string resource)

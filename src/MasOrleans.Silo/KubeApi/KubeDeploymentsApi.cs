@@ -21,6 +21,7 @@ internal static class KubeDeploymentsApi
         k8s.MapPost(Base, Create);
         k8s.MapGet(Base + "/{name}", Get);
         k8s.MapPatch(Base + "/{name}", Patch);
+        k8s.MapPut(Base + "/{name}", Replace);
         k8s.MapDelete(Base + "/{name}", Delete);
         k8s.MapGet(Base + "/{name}/scale", GetScale);
         k8s.MapPatch(Base + "/{name}/scale", PatchScale);
@@ -96,33 +97,57 @@ internal static class KubeDeploymentsApi
         await Load(grains, KubernetesNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
 
     /// <summary>
-    /// The patch applied to the deployment as served, and the result acted on, as the API server does: replicas the
-    /// patch leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns
-    /// them), changed ones scale the workload, and changed annotations (kubectl annotate, apply) are stored with it.
-    /// Nothing else can change (workloads have no rollout or labels of their own), and a patch that tries is refused
-    /// with 422, never answered as done and dropped.
+    /// The patch applied to the deployment as served, and the result acted on (<see cref="Update"/>): replicas the patch
+    /// leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns them).
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        var key = KubernetesNames.Key(ns, name);
-        var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var current = KubeDeploymentObjects.ToDeployment(view, "");
-        var parsed = KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
             target =>
             {
                 // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
                 // the manifest) take the patch's diffs.
                 if (view.ContainerName is null && view.Manifest is null)
                     KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
-            });
+            }));
+    }
+
+    /// <summary>
+    /// kubectl replace: the whole deployment (<see cref="KubeWrites.ReadUpdate{T}"/>), acted on as a patch's result is
+    /// (<see cref="Update"/>): its replicas (1 when it names none, as the API server defaults them) and annotations are
+    /// the ones stored; its template must be the deployment's, and its labels and selector are judged as on create.
+    /// </summary>
+    private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        var (deployment, dryRun, refused) = await KubeWrites.ReadUpdate<V1Deployment>(context, ns, name);
+        if (deployment is null) return refused!;
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(deployment, null, null), whole: true);
+    }
+
+    /// <summary>
+    /// The deployment as a patch or replace would leave it (<paramref name="updated"/>, given the workload and the
+    /// deployment as served), acted on as the API server does: changed replicas scale the workload, and changed
+    /// annotations (kubectl annotate, apply) are stored with it. Nothing else can change (workloads have no rollout or
+    /// labels of their own), and an update that tries is refused with 422, never answered as done and dropped.
+    /// </summary>
+    /// <param name="whole">The update is a replace's whole manifest, not a patch's result.</param>
+    private static async Task<IResult> Update(HttpContext context, string ns, string name, bool dryRun, IGrainFactory grains, PolicyCatalog catalog,
+        RequestBounds bounds, KubeCache cache, Func<WorkloadView, V1Deployment, BodyResult<V1Deployment>> updated, bool whole = false)
+    {
+        var key = KubernetesNames.Key(ns, name);
+        var grain = grains.Reference<IWorkloadGrain>(key);
+        if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
+        var current = KubeDeploymentObjects.ToDeployment(view, "");
+        var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served: null) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
-        if (KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
+        // A deployment's labels and selector are its template's here: a whole manifest is held to the create's rule for them
+        // (TrySpec), so the manifest that created the deployment replaces it; a patch may not change them.
+        if (!whole && KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
         // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in), and its kept

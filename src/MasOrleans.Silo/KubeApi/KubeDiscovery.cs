@@ -22,7 +22,7 @@ internal static class KubeDiscovery
 
     private static readonly Resource[] CoreResources =
     [
-        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "watch"], ["po"], Categories: ["all"]),
+        new("pods", "Pod", true, ["create", "delete", "get", "list", "patch", "update", "watch"], ["po"], Categories: ["all"]),
         new("pods/eviction", "Eviction", true, ["create"], [], "policy", "v1"),
         new("nodes", "Node", false, ["create", "delete", "get", "list", "patch", "watch"], ["no"]),
         new("events", "Event", true, ["get", "list", "watch"], ["ev"]),
@@ -31,7 +31,7 @@ internal static class KubeDiscovery
 
     private static readonly Resource[] AppsResources =
     [
-        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch", "watch"], ["deploy"], Categories: ["all"]),
+        new("deployments", "Deployment", true, ["create", "delete", "get", "list", "patch", "update", "watch"], ["deploy"], Categories: ["all"]),
         new("deployments/scale", "Scale", true, ["get", "patch", "update"], [], "autoscaling", "v1"),
     ];
 

@@ -67,7 +67,7 @@ internal static class KubeNodesApi
     private static async Task<IResult> Get(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
     {
         if (await grains.Reference<INodeGrain>(name).GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        return KubeLists.One(context, KubeNodeObjects.ToNode(view, cache.VersionOf("nodes", name)));
+        return KubeLists.One(context, KubeNodeObjects.ToNode(view, await cache.NodeVersion(name, context.RequestAborted) ?? cache.Version.ToString()));
     }
 
     private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
@@ -78,16 +78,17 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
+        var served = await cache.NodeVersion(name, context.RequestAborted);
         var parsed = KubePatch.ApplyTo<V1Node>(context, patch!, current, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
-        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", cache.SeenVersion("nodes", name)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", served) is { } stale) return stale;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;
         // A dry run answers the node as the grain would store it, at the version it keeps: the grain's rules, nothing stored
         // (the capacity a resize would check cannot change here: TryPatch refuses it).
         if (dryRun)
             return change.RefusedWhileDraining(name, view.Draining) is { } draining
                 ? KubeStatus.Invalid("Node", name, "spec", draining)
-                : KubeLists.One(context, KubeNodeObjects.ToNode(view with { Spec = change.ApplyTo(view.Spec) }, cache.VersionOf("nodes", name)));
+                : KubeLists.One(context, KubeNodeObjects.ToNode(view with { Spec = change.ApplyTo(view.Spec) }, served ?? cache.Version.ToString()));
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
@@ -107,7 +108,8 @@ internal static class KubeNodesApi
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), cache.SeenVersion("nodes", name)) is { } failed) return failed;
+        var served = await cache.NodeVersion(name, context.RequestAborted);
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), served) is { } failed) return failed;
         var force = context.Request.Query["force"].ToString() == "true";
         Outcome outcome;
         NodeView? draining;
@@ -115,7 +117,7 @@ internal static class KubeNodesApi
         if (KubeWrites.IsDryRun(options))
         {
             (outcome, draining) = await grain.JudgeDelete(force);
-            version = cache.VersionOf("nodes", name);
+            version = served ?? cache.Version.ToString();
         }
         else
         {

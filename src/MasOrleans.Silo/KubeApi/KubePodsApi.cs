@@ -11,7 +11,7 @@ using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
-/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch (labels and annotations only; anything else refused) and delete.</summary>
+/// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch and replace (labels and annotations only; anything else refused) and delete.</summary>
 internal static class KubePodsApi
 {
     /// <summary>
@@ -27,6 +27,7 @@ internal static class KubePodsApi
         k8s.MapPost("/api/v1/namespaces/{ns}/pods", Create);
         k8s.MapGet("/api/v1/namespaces/{ns}/pods/{name}", Get);
         k8s.MapPatch("/api/v1/namespaces/{ns}/pods/{name}", Patch);
+        k8s.MapPut("/api/v1/namespaces/{ns}/pods/{name}", Replace);
         k8s.MapDelete("/api/v1/namespaces/{ns}/pods/{name}", Delete);
         k8s.MapPost("/api/v1/namespaces/{ns}/pods/{name}/eviction", Evict);
     }
@@ -88,40 +89,62 @@ internal static class KubePodsApi
             ContainerName: request.ContainerName, Manifest: request.Manifest));
     }
 
-    private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Get(HttpContext context, string ns, string name, KubeCache cache)
     {
-        var key = KubernetesNames.Key(ns, name);
-        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
+        if (await cache.ReadPod(KubernetesNames.Key(ns, name), context.RequestAborted) is not { } read) return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(read.View, read.Version));
     }
 
     /// <summary>
     /// Pods are immutable here but for their labels and annotations, as most of a Kubernetes pod's spec is. The patch is
-    /// applied to the pod as served and the result judged: one that leaves the spec and owner as they are (kubectl apply
-    /// of a manifest, kubectl label, kubectl annotate) succeeds and stores the labels and the client's annotations if
-    /// they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
-    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>).
-    /// Resizing (the resize subresource) is not served: 404. A dry run is judged the same and answers the pod as it
-    /// would be stored, storing nothing.
+    /// applied to the pod as served and the result judged (<see cref="Update"/>). Resizing (the resize subresource) is not
+    /// served: 404.
     /// </summary>
     private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        var key = KubernetesNames.Key(ns, name);
-        if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        var current = KubePodObjects.ToPod(view, cache.VersionOf("pods", key));
-        var parsed = KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
             target =>
             {
                 // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto
                 // them, as kubectl apply computes them against them; only a stand-in gives way to the manifest's containers.
                 if (view.ContainerName is null && view.Manifest is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
-            });
+            }));
+    }
+
+    /// <summary>
+    /// kubectl replace: the whole pod (<see cref="KubeWrites.ReadUpdate{T}"/>), judged as a patch's result is
+    /// (<see cref="Update"/>), so one saved with kubectl get -o yaml and changed in its labels or annotations is stored.
+    /// Without a resourceVersion the update is unconditional, as pods allow (pkg/registry/core/pod/strategy.go,
+    /// AllowUnconditionalUpdate).
+    /// </summary>
+    private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    {
+        var (pod, dryRun, refused) = await KubeWrites.ReadUpdate<V1Pod>(context, ns, name);
+        if (pod is null) return refused!;
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(pod, null, null));
+    }
+
+    /// <summary>
+    /// A pod as a patch or replace would leave it (<paramref name="updated"/>, given the pod's view and the pod as served),
+    /// judged: one that leaves the spec and owner as they are (kubectl apply of a manifest, kubectl label, kubectl
+    /// annotate, kubectl replace of what kubectl get served) succeeds and stores the labels and the client's annotations
+    /// if they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
+    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>). A dry run is judged the
+    /// same and answers the pod as it would be stored, storing nothing.
+    /// </summary>
+    private static async Task<IResult> Update(HttpContext context, string ns, string name, bool dryRun, IGrainFactory grains, PolicyCatalog catalog,
+        RequestBounds bounds, KubeCache cache, Func<PodView, V1Pod, BodyResult<V1Pod>> updated)
+    {
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        var current = KubePodObjects.ToPod(view, served);
+        var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
-        if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", cache.SeenVersion("pods", key)) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", served) is { } stale) return stale;
         if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
@@ -148,14 +171,18 @@ internal static class KubePodsApi
             if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
             // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
             if (dryRun) return WouldStore();
-            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is not { } known)
+            if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is null
+                || await cache.ReadPod(key, context.RequestAborted) is not ({ } known, { } knownVersion))
                 return KubeStatus.NotFound("pods", name);
-            (view, current) = (known, KubePodObjects.ToPod(known, cache.VersionOf("pods", key)));
+            (view, current) = (known, KubePodObjects.ToPod(known, knownVersion));
         }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
         if (dryRun) return WouldStore();
-        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is not { } updated) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(updated, cache.VersionOf("pods", key)));
+        // Served as read again through the cache, at a version that names it: the answer is a manifest a later write may carry.
+        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is null
+            || await cache.ReadPod(key, context.RequestAborted) is not ({ } stored, { } storedVersion))
+            return KubeStatus.NotFound("pods", name);
+        return KubeLists.One(context, KubePodObjects.ToPod(stored, storedVersion));
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
@@ -167,19 +194,19 @@ internal static class KubePodsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (CheckPreconditions(options, view, cache) is { } failed) return failed;
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (CheckPreconditions(options, view, served) is { } failed) return failed;
         // A dry run answers the pod as the delete would, as it is now.
-        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, cache.VersionOf("pods", key)));
+        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, served));
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
-    private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, KubeCache cache) =>
-        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubePodObjects.Uid(view),
-            cache.SeenVersion("pods", view.Spec.Name));
+    /// <param name="served">The version <see cref="KubeCache.ReadPod"/> gave the pod as it is now.</param>
+    private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, string served) =>
+        KubeWrites.CheckPreconditions(options?.Preconditions, "Pod", KubernetesNames.Split(view.Spec.Name).Name, KubePodObjects.Uid(view), served);
 
     /// <summary>
     /// policy/v1 Eviction, as kubectl drain sends it: the pod grain's eviction (Failed, reason Drained, its node
@@ -193,9 +220,10 @@ internal static class KubePodsApi
         // The API server checks this first (pkg/registry/core/pod/storage/eviction.go): the body names the pod evicted.
         if (body.Value!.Metadata?.Name != name) return KubeStatus.BadRequest("name in URL does not match name in Eviction object");
         if (KubeWrites.TryEvictionDryRun(context.Request, body.Value.DeleteOptions, out var dryRun) is { } badDryRun) return badDryRun;
-        var grain = grains.Reference<IPodGrain>(KubernetesNames.Key(ns, name));
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("pods", name);
-        if (CheckPreconditions(body.Value.DeleteOptions, view, cache) is { } failed) return failed;
+        var key = KubernetesNames.Key(ns, name);
+        var grain = grains.Reference<IPodGrain>(key);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");

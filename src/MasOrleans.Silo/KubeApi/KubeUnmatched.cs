@@ -5,7 +5,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>
 /// The answer to a request under /k8s that no route takes, in the API server's words (apimachinery
 /// pkg/api/errors/errors.go NewGenericServerResponse): 405 MethodNotAllowed when the path is one this surface serves
-/// with other verbs (kubectl replace's PUT of a deployment), else 404 "the server could not find the requested
+/// with other verbs (kubectl replace's PUT of a node), else 404 "the server could not find the requested
 /// resource" (kubectl create namespace, services, logs). Served paths are read from the routes themselves.
 /// </summary>
 internal sealed class KubeUnmatched(EndpointDataSource endpoints)

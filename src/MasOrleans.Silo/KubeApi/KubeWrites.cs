@@ -67,6 +67,24 @@ internal static class KubeWrites
     }
 
     /// <summary>
+    /// An update's (PUT's, kubectl replace's) object and whether it is a dry run, or the Status refusing it before anything
+    /// changes: a dry run value other than "All", a body that does not read as <typeparamref name="T"/>, or an object
+    /// naming another object or namespace than the URL, in the API server's words
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go, checkName: 400 BadRequest).
+    /// </summary>
+    public static async Task<(T? Value, bool DryRun, IResult? Error)> ReadUpdate<T>(HttpContext context, string ns, string name) where T : class, IMetadata<V1ObjectMeta>
+    {
+        if (TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return (null, false, badDryRun);
+        var body = await KubeJson.Read<T>(context);
+        if (body.Error is not null) return (null, false, body.Error);
+        if (body.Value!.Metadata?.Name is var bodyName && bodyName != name)
+            return (null, false, KubeStatus.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})"));
+        if (body.Value.Metadata?.NamespaceProperty is { Length: > 0 } bodyNs && bodyNs != ns)
+            return (null, false, KubeStatus.BadRequest($"the namespace of the object ({bodyNs}) does not match the namespace on the URL ({ns})"));
+        return (body.Value, dryRun, null);
+    }
+
+    /// <summary>
     /// A DELETE's options, from its body (kubectl sends {"propagationPolicy":"Background"}) or else the query, as the
     /// API server's delete handler reads them (a dry run among them: <see cref="IsDryRun"/>); options the API server would not
     /// accept are 422 (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go, ValidateDeleteOptions).
@@ -118,8 +136,8 @@ internal static class KubeWrites
     /// 409 Conflict otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
     /// </summary>
     /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    /// <param name="served">What a GET serves now (<see cref="KubeCache.SeenVersion"/>); null when the silo keeps no
-    /// version of its own for the object, and then no resourceVersion can be checked.</param>
+    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.NodeVersion"/>); null
+    /// when the silo keeps no version of its own for the object, and then no resourceVersion can be checked.</param>
     public static IResult? CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, string? served)
     {
         var name = current.Name;

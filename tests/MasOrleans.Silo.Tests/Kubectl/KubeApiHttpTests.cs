@@ -245,7 +245,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     [Theory]
     [InlineData("PUT", "api/v1/nodes/http-put-node", 405)]
     [InlineData("POST", "api/v1/nodes/http-put-node", 405)]
-    [InlineData("PUT", "apis/apps/v1/namespaces/default/deployments/web", 405)]
+    [InlineData("PUT", "apis/apps/v1/namespaces/default/deployments", 405)]
     [InlineData("DELETE", "api/v1/namespaces/default/pods", 405)]
     [InlineData("DELETE", "api/v1/namespaces/team1", 405)]
     [InlineData("POST", "api/v1/namespaces/default/configmaps", 404)]

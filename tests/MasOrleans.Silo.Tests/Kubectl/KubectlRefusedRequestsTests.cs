@@ -54,13 +54,13 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
     /// <summary>
     /// A verb not served on a served resource is MethodNotAllowed, an unserved resource NotFound, in the API server's
     /// words (apimachinery pkg/api/errors/errors.go NewGenericServerResponse): kubectl replace printed a NotFound
-    /// with a double space for a deployment that exists, and kubectl create namespace (now configmap) NotFound "api/v1/namespaces".
+    /// with a double space for a deployment that exists (deployments and pods are replaced now; nodes are not), and
+    /// kubectl create namespace (now configmap) NotFound "api/v1/namespaces".
     /// </summary>
     [Fact]
     public async Task Replace_and_create_configmap_are_refused_as_unsupported_not_as_missing()
     {
-        var deployment = KubeManifests.Deployment("kr-replaced", "kr-replaced", replicas: 0);
-        var manifest = kube.Manifest("replaced", deployment);
+        var manifest = kube.Manifest("replaced", KubeManifests.Node("kr-replaced", "kr-replaced"));
         (await kube.Run("create", "-f", manifest)).Succeeded();
         var replace = await kube.Run("replace", "-f", manifest);
         Assert.NotEqual(0, replace.ExitCode);
