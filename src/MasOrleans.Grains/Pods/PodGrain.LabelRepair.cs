@@ -93,7 +93,8 @@ public sealed partial class PodGrain
     /// <summary>The node took the pod's labels (a relabel, or a repair): any repair pending for it is done.</summary>
     private void NodeTookLabels(string node)
     {
-        if (_labelRepair is not { } repair || repair.Node != node) return;
+        // A repair for another incarnation of the pod ends (1520) rather than counting as done.
+        if (LabelRepairDue() != node || _labelRepair is not { } repair) return;
         if (repair.FailureSaid) LogLabelsRepaired(logger, Name, node, clock.GetUtcNow() - _labelRepairSince);
         EndLabelRepair();
     }
