@@ -26,6 +26,9 @@ public sealed partial class PodGrain
     private sealed record LabelRepair(string Node, DateTimeOffset? PodCreatedAt, bool FailureSaid);
 
     private IGrainTimer? _labelRepairTimer;
+
+    /// <summary>The last ask of the node, which may outlive its tick (<see cref="LabelRepairCallLimit"/>).</summary>
+    private Task<bool>? _labelRepairAsk;
     private TimeSpan _labelRepairDelay;
     private DateTimeOffset _labelRepairSince;
     private bool _labelRepairWarned;
@@ -95,6 +98,12 @@ public sealed partial class PodGrain
     {
         // A repair for another incarnation of the pod ends (1520) rather than counting as done.
         if (LabelRepairDue() != node || _labelRepair is not { } repair) return;
+        // A repair's ask still on its way may land after these labels with the ones it read: the next tick, after it, asks again.
+        if (_labelRepairAsk is { IsCompleted: false })
+        {
+            AskAgainAfter(_labelRepairDelay);
+            return;
+        }
         if (repair.FailureSaid) LogLabelsRepaired(logger, Name, node, clock.GetUtcNow() - _labelRepairSince);
         EndLabelRepair();
     }
@@ -117,17 +126,24 @@ public sealed partial class PodGrain
     private async Task RepairNodeLabels(CancellationToken cancellation)
     {
         if (LabelRepairDue() is not { } node) return;
+        if (_labelRepairAsk is { IsCompleted: false })
+        {
+            // An ask not answered in time still carries the labels it read: a second one could land before it.
+            AskAgainAfter(_labelRepairDelay);
+            return;
+        }
         var spec = state.State.Spec!;
         bool held;
         try
         {
             // The pod's incarnation, as every call to its node: a node holding another pod of the name answers false. A
             // refusal by a stopping silo is asked again at the next tick, as any failure.
-            held = await GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels).WaitAsync(LabelRepairCallLimit, cancellation);
+            var ask = _labelRepairAsk = GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels);
+            held = await ask.WaitAsync(LabelRepairCallLimit, cancellation);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The labels or the placement may have changed while it was asked: the next tick judges again.
+            // Ended meanwhile: the activation stops (its timer's cancellation).
             if (_labelRepair is not { } repair || repair.Node != node) return;
             var failingFor = clock.GetUtcNow() - _labelRepairSince;
             if (!repair.FailureSaid)
