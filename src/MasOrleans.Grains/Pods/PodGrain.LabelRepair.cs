@@ -1,7 +1,5 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains.Nodes;
-using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 
