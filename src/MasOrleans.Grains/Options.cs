@@ -106,6 +106,12 @@ public sealed class SchedulerOptions
     public double ReconcileSeconds { get; set; } = 10;
 
     /// <summary>
+    /// How soon a pod first asks its node again for its labels after the node may have been left with others (a lost
+    /// answer is the likely cause, so soon); the wait then doubles up to 30 s.
+    /// </summary>
+    public double LabelRepairFirstDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>
     /// Problems with these values, for start-up validation. Each is a count or a period the queue shards divide or wait
     /// by: none at all stops scheduling (no shard, no room in the window), and a zero backoff retries a failing pod at
     /// once, in the same turn, without end.
@@ -124,6 +130,7 @@ public sealed class SchedulerOptions
             TimeSettings.Period("Scheduler__ReconcileSeconds", ReconcileSeconds),
             TimeSettings.Period("Scheduler__MaxInUnschedulableSeconds", MaxInUnschedulableSeconds),
             TimeSettings.Period("Scheduler__NominationHoldSeconds", NominationHoldSeconds),
+            TimeSettings.Period("Scheduler__LabelRepairFirstDelayMilliseconds", LabelRepairFirstDelayMilliseconds, milliseconds: true),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
         if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";

@@ -1,71 +1,122 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains.Nodes;
-using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Grains.Pods;
 
 /// <summary>
-/// A node that may count other labels for this pod than the pod stores (its relabel failed, 1511/1512/1513, or was refused
-/// by a stopping silo after an earlier broken attempt may have landed): the node keeps counting them for other pods'
-/// affinity and spread, so it is asked again for the pod's labels until it takes them, and at the pod's next relabel even
-/// when the labels did not change. Memory only: see <see cref="GiveUpLabelRepair"/>.
+/// A node that may count other labels for this pod than the pod stores (its relabel failed and it was not given the old
+/// labels back, 1513; a relabel was refused by a stopping silo after an earlier broken attempt may have landed; or the pod
+/// was relabelled while its cycle placed it, 1511 once that fails): the node keeps counting them for other pods' affinity
+/// and spread, so it is asked again for the pod's labels until it takes them, each ask a turn of its own that reads the
+/// pod's labels then; a SetMetadata that leaves the labels as they are asks at once. Memory only: see
+/// <see cref="GiveUpLabelRepair"/>.
 /// </summary>
 public sealed partial class PodGrain
 {
-    /// <summary>The node whose labels for this pod may differ from the pod's, while this activation holds it; null when none may.</summary>
-    private string? _labelsMayDifferOn;
+    /// <summary>The node whose labels for this pod's incarnation may differ from the pod's, while this activation holds it; null when none may.</summary>
+    private LabelRepair? _labelRepair;
+
+    /// <param name="Node">The node asked again.</param>
+    /// <param name="PodCreatedAt">The pod's incarnation it is for: a pod of the name created again is not repaired by it.</param>
+    /// <param name="FailureSaid">Whether a failure was said (1511-1513): a placement's relabel (<see cref="RelabelPlacement"/>) says its first at its first ask.</param>
+    private sealed record LabelRepair(string Node, DateTimeOffset? PodCreatedAt, bool FailureSaid);
 
     private IGrainTimer? _labelRepairTimer;
+
+    /// <summary>The last ask of the node, which may outlive its tick (<see cref="LabelRepairCallLimit"/>).</summary>
+    private Task<bool>? _labelRepairAsk;
     private TimeSpan _labelRepairDelay;
     private DateTimeOffset _labelRepairSince;
     private bool _labelRepairWarned;
 
-    /// <summary>The first ask again comes soon (a lost answer); then the wait doubles up to this, for an outage.</summary>
-    private static readonly TimeSpan FirstLabelRepair = TimeSpan.FromSeconds(1), LongestLabelRepair = TimeSpan.FromSeconds(30);
+    /// <summary>The first ask again comes soon (a lost answer, <see cref="SchedulerOptions.LabelRepairFirstDelayMilliseconds"/>); then the wait doubles up to this, for an outage.</summary>
+    private static readonly TimeSpan LongestLabelRepair = TimeSpan.FromSeconds(30);
+
+    private TimeSpan FirstLabelRepair => TimeSpan.FromMilliseconds(schedulerOptions.Value.LabelRepairFirstDelayMilliseconds);
+
+    /// <summary>
+    /// An ask is a turn of the pod: its other calls (an eviction preemption awaits, a deletion, a relabel) wait on it, so it
+    /// is bounded as the shard's calls to a pod are, and is not asked again within the turn (the next tick comes anyway).
+    /// </summary>
+    private static readonly TimeSpan LabelRepairCallLimit = TimeSpan.FromSeconds(5);
 
     /// <summary>A repair still failing this long is said once at Warning; the failures before are already loud (1511-1513), their repeats Debug.</summary>
     private static readonly TimeSpan LabelRepairWarnAfter = TimeSpan.FromMinutes(5);
 
-    /// <summary>Once the failure was logged: <paramref name="node"/> may count other labels for the pod; it is asked again, with backoff.</summary>
-    private void NodeLabelsMayDiffer(string node)
+    /// <summary>
+    /// <paramref name="node"/> may count other labels for the pod's current incarnation; it is asked again, with backoff,
+    /// first after <paramref name="firstAsk"/> (the first delay when null). <paramref name="failureSaid"/>: as
+    /// <see cref="LabelRepair.FailureSaid"/>.
+    /// </summary>
+    private void NodeLabelsMayDiffer(string node, bool failureSaid = true, TimeSpan? firstAsk = null)
     {
-        if (_labelsMayDifferOn != node)
+        var createdAt = state.State.Spec?.CreatedAt;
+        if (_labelRepair is not { } pending || pending.Node != node || !PodSpec.SameIncarnation(pending.PodCreatedAt, createdAt))
         {
-            _labelsMayDifferOn = node;
+            _labelRepair = new LabelRepair(node, createdAt, failureSaid);
             _labelRepairSince = clock.GetUtcNow();
             _labelRepairWarned = false;
         }
+        else if (failureSaid) _labelRepair = pending with { FailureSaid = true };
         _labelRepairDelay = FirstLabelRepair;
-        // Kept alive while it repairs: an idle activation's collection would take the repair with it.
-        if (_labelRepairTimer is null)
-            _labelRepairTimer = this.RegisterGrainTimer(RepairNodeLabels, new GrainTimerCreationOptions(_labelRepairDelay, Timeout.InfiniteTimeSpan) { KeepAlive = true });
-        else _labelRepairTimer.Change(_labelRepairDelay, Timeout.InfiniteTimeSpan);
+        AskAgainAfter(firstAsk ?? _labelRepairDelay);
     }
 
-    /// <summary>The node the pending repair is for, while the pod still holds it; a pod deleted, finished or placed elsewhere ends the repair.</summary>
+    private void AskAgainAfter(TimeSpan due)
+    {
+        // Kept alive while it repairs: an idle activation's collection would take the repair with it.
+        if (_labelRepairTimer is null)
+            _labelRepairTimer = this.RegisterGrainTimer(RepairNodeLabels, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        else _labelRepairTimer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>A pending repair asked now, as its own turn (best effort: its failure is the repair's, not the caller's); the backoff stays.</summary>
+    private void AskAgainNow()
+    {
+        if (LabelRepairDue() is not null) AskAgainAfter(TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// The node the pending repair is for, while the pod's incarnation it is for still holds it; a pod deleted, finished,
+    /// placed elsewhere or created again ends the repair.
+    /// </summary>
     private string? LabelRepairDue()
     {
-        if (_labelsMayDifferOn is not { } node) return null;
-        if (state.State is { Spec: not null, NodeName: { } held } s && s.Phase.HoldsNode() && held == node) return node;
-        LogLabelRepairEnded(logger, Name, node);
-        EndLabelRepair();
+        if (_labelRepair is not { Node: var node } repair) return null;
+        if (state.State is { Spec: { } spec, NodeName: { } held } s && s.Phase.HoldsNode() && held == node && PodSpec.SameIncarnation(spec.CreatedAt, repair.PodCreatedAt))
+            return node;
+        EndedLabelRepair(node);
         return null;
     }
 
     /// <summary>The node took the pod's labels (a relabel, or a repair): any repair pending for it is done.</summary>
     private void NodeTookLabels(string node)
     {
-        if (_labelsMayDifferOn != node) return;
-        LogLabelsRepaired(logger, Name, node, clock.GetUtcNow() - _labelRepairSince);
+        // A repair for another incarnation of the pod ends (1520) rather than counting as done.
+        if (LabelRepairDue() != node || _labelRepair is not { } repair) return;
+        // A repair's ask still on its way may land after these labels with the ones it read: the next tick, after it, asks again.
+        if (_labelRepairAsk is { IsCompleted: false })
+        {
+            AskAgainAfter(_labelRepairDelay);
+            return;
+        }
+        if (repair.FailureSaid) LogLabelsRepaired(logger, Name, node, clock.GetUtcNow() - _labelRepairSince);
+        EndLabelRepair();
+    }
+
+    /// <summary>The node holds no pod of this incarnation, or the pod is gone from it: nothing there to repair (1520).</summary>
+    private void EndedLabelRepair(string node)
+    {
+        if (_labelRepair?.Node != node) return;
+        LogLabelRepairEnded(logger, Name, node);
         EndLabelRepair();
     }
 
     private void EndLabelRepair()
     {
-        _labelsMayDifferOn = null;
+        _labelRepair = null;
         _labelRepairTimer?.Dispose();
         _labelRepairTimer = null;
     }
@@ -73,46 +124,56 @@ public sealed partial class PodGrain
     private async Task RepairNodeLabels(CancellationToken cancellation)
     {
         if (LabelRepairDue() is not { } node) return;
+        if (_labelRepairAsk is { IsCompleted: false })
+        {
+            // An ask not answered in time still carries the labels it read: a second one could land before it.
+            AskAgainAfter(_labelRepairDelay);
+            return;
+        }
         var spec = state.State.Spec!;
         bool held;
         try
         {
-            // The pod's incarnation, as every call to its node: a node holding another pod of the name answers false.
-            held = await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement,
-                () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels));
+            // The pod's incarnation, as every call to its node: a node holding another pod of the name answers false. A
+            // refusal by a stopping silo is asked again at the next tick, as any failure.
+            var ask = _labelRepairAsk = GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels);
+            held = await ask.WaitAsync(LabelRepairCallLimit, cancellation);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The labels or the placement may have changed while it was asked: the next tick judges again.
-            if (_labelsMayDifferOn != node) return;
+            // Ended meanwhile: the activation stops (its timer's cancellation).
+            if (_labelRepair is not { } repair || repair.Node != node) return;
             var failingFor = clock.GetUtcNow() - _labelRepairSince;
-            if (failingFor >= LabelRepairWarnAfter && !_labelRepairWarned)
+            if (!repair.FailureSaid)
+            {
+                _labelRepair = repair with { FailureSaid = true };
+                LogLabelsNotPlaced(logger, e, Name, node);
+            }
+            else if (failingFor >= LabelRepairWarnAfter && !_labelRepairWarned)
             {
                 _labelRepairWarned = true;
                 LogLabelRepairStillFailing(logger, e, Name, node, failingFor);
             }
             else LogLabelRepairFailed(logger, Name, node, FailureRun.OneLine(e));
+            if (cancellation.IsCancellationRequested) return;
             _labelRepairDelay = TimeSpan.FromTicks(Math.Min(_labelRepairDelay.Ticks * 2, LongestLabelRepair.Ticks));
-            _labelRepairTimer?.Change(_labelRepairDelay, Timeout.InfiniteTimeSpan);
+            AskAgainAfter(_labelRepairDelay);
             return;
         }
+        // False: the node holds no pod of this incarnation (released, or taken by a pod of the name created again).
         if (held) NodeTookLabels(node);
-        else
-        {
-            // The node holds no pod of this incarnation (released, or taken by a pod of the name created again): nothing there to repair.
-            LogLabelRepairEnded(logger, Name, node);
-            EndLabelRepair();
-        }
+        else EndedLabelRepair(node);
     }
 
     /// <summary>
     /// The activation ends with a repair pending: said loudly, as the node keeps counting other labels. Not stored for the
     /// next activation to resume: nothing wakes a bound pod after its silo stops (queue shards ask only waiting pods again),
-    /// so a stored mark would wait unread until a client next calls the pod, whose relabel then repairs it anyway.
+    /// so a stored mark would wait unread until a client next calls the pod, and only a relabel that changes its labels
+    /// reaches the node from an activation that knows of no repair.
     /// </summary>
     private void GiveUpLabelRepair()
     {
-        if (_labelsMayDifferOn is { } node) LogLabelRepairGivenUp(logger, Name, node);
+        if (_labelRepair is { Node: var node }) LogLabelRepairGivenUp(logger, Name, node);
         EndLabelRepair();
     }
 

@@ -27,8 +27,10 @@ public sealed partial class PodGrain
         // Stores what the pod is now (a Scheduled pod too, whose next start resumes from it on activation), and keeps
         // the metadata as it was if the write fails.
         await state.WriteOrRestore(before);
-        // A node that may count other labels for the pod is told them again, changed or not.
-        if (relabeled || LabelRepairDue() is not null) await Relabeled(before);
+        // Labels that did not change are the node's to take at a repair's next ask, made now as its own turn: the
+        // annotations stand whatever the node answers.
+        if (relabeled) await Relabeled(before);
+        else AskAgainNow();
         // Reported, so listings and watches read the pod again and show the change.
         Report();
         return View();
@@ -77,21 +79,18 @@ public sealed partial class PodGrain
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Labels that did not change were asked as a repair, whose first failure was loud already; they are the old
-            // ones, so there is nothing to give back.
-            var unchanged = PodSpec.SameLabels(before.Spec!.Labels, s.Spec!.Labels);
-            if (unchanged) LogLabelRepairFailed(logger, Name, node, FailureRun.OneLine(e));
-            else LogRelabelFailed(logger, e, Name, node);
+            LogRelabelFailed(logger, e, Name, node);
             // A refusal by a stopping silo's node grain stored nothing: giving it the old labels back would only wait
             // for that silo's announcement a second time. An earlier attempt the stop broke may have landed, though, so
             // the node is asked again later, as it is when the old labels did not take.
-            var restored = !unchanged && SiloStopping.RefusingSilo(e) is null && await Unrelabel(nodeGrain, node, before);
+            var restored = SiloStopping.RefusingSilo(e) is null && await Unrelabel(nodeGrain, node, before);
             await RestorePod(before);
             if (!restored) NodeLabelsMayDiffer(node);
             throw;
         }
-        // A node holding no pod of this incarnation has none to count: a pending repair finds so at its next ask.
+        // A node holding no pod of this incarnation has none to count: a pending repair for it ends.
         if (held) NodeTookLabels(node);
+        else EndedLabelRepair(node);
     }
 
     /// <summary>
@@ -120,19 +119,15 @@ public sealed partial class PodGrain
     private bool _relabeledWhileWaiting;
 
     /// <summary>
-    /// The node took the pod as its cycle saw it, which may be before its labels changed: it is given the pod's labels.
-    /// Not thrown: the placement stands either way, and a node that did not hear them keeps counting the old ones.
+    /// The node took the pod as its cycle saw it, which may be before its labels changed: it is asked for the pod's labels
+    /// by a repair's first ask, at once and as a turn of its own, so the labels it sends are the pod's then (a relabel
+    /// since is not overtaken by older ones), and a failure is said at that ask (1511) and asked again. Not thrown: the
+    /// placement stands either way.
     /// </summary>
-    private Task RelabelPlacement(string node)
+    private void RelabelPlacement(string node)
     {
         _relabeledWhileWaiting = false;
-        var spec = state.State.Spec!;
-        return LoggedSteps.Run(() => SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels)),
-            e =>
-            {
-                LogLabelsNotPlaced(logger, e, Name, node);
-                NodeLabelsMayDiffer(node);
-            });
+        NodeLabelsMayDiffer(node, failureSaid: false, firstAsk: TimeSpan.Zero);
     }
 
     [LoggerMessage(EventId = 1511, Level = LogLevel.Warning, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node} did not take the new labels and counts the old ones for other pods' affinity and spread until it takes them (asked again)")]

@@ -127,7 +127,7 @@ public sealed partial class PodGrain(
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
         StartContainerSoon();
-        if (_relabeledWhileWaiting) _ = RelabelPlacement(placement.Node);
+        if (_relabeledWhileWaiting) RelabelPlacement(placement.Node);
         // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
         if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated, s.Spec.CreatedAt);
         return Entry();
