@@ -137,6 +137,9 @@ public sealed partial class PodGrain
             // The pod's incarnation, as every call to its node: a node holding another pod of the name answers false. A
             // refusal by a stopping silo is asked again at the next tick, as any failure.
             var ask = _labelRepairAsk = GrainFactory.Reference<INodeGrain>(node).Relabel(Name, spec.CreatedAt, spec.Labels);
+            // An ask outliving its limit was logged as timed out, and the next tick asks again; its own late failure is
+            // read here, so it is not left unobserved.
+            _ = ask.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             held = await ask.WaitAsync(LabelRepairCallLimit, cancellation);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
