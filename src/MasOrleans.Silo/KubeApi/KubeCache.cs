@@ -15,9 +15,11 @@ namespace MasOrleans.Silo.KubeApi;
 /// so versions from before a restart are older than every new one (a watch from one gets 410 Gone and kubectl lists
 /// again).
 /// </summary>
-internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterView, ILogger<KubeCache> logger)
+internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>The longest a grain call made under the gate may take (a listing asks each index shard for up to 5 s).</summary>
+    public static readonly TimeSpan GateCallLimit = TimeSpan.FromSeconds(10);
     private const int HistoryLimit = 10_000;
 
     /// <summary>
@@ -92,24 +94,34 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
     }
 
     /// <summary>
-    /// The resourceVersion a node's GET serves and a write's precondition is held to: that of the node as this silo's
-    /// cluster view has it now (the listing's source), recorded first as a listing would when it has not been (the next
-    /// version; a watch sees that change once, and the next listing, finding the node as recorded, keeps it). A manifest
-    /// saved from the GET then stays current until the node changes (it was served the silo's moving version, which the
-    /// first listing after it made a 409). Null when the view does not know the node yet.
+    /// A node as this silo's cluster view has it now (the listing's source), with the resourceVersion a node's GET serves
+    /// and a write's precondition is held to, recorded first as a listing would when it has not been (the next version;
+    /// a watch sees that change once, and the next listing, finding the node as recorded, keeps it). A manifest saved from
+    /// the GET then stays current until the node changes. Null when the view does not know the node, or is not ready
+    /// (logged: the caller serves the grain's node at the moving version rather than wait or fail).
     /// </summary>
-    public async Task<string?> NodeVersion(string name, CancellationToken cancellation)
+    public async Task<(NodeView View, string Version)?> ReadNode(string name, CancellationToken cancellation)
     {
-        await clusterView.WhenReady();
+        try
+        {
+            await clusterView.WhenReady();
+        }
+        catch (TimeoutException)
+        {
+            LogViewNotReady(logger, name);
+            return null;
+        }
+        if (Known(_nodes, name, clusterView.Node(name)) is not { } look) return null;
+        if (look.Version is { } version) return (look.View, version);
         await _gate.WaitAsync(cancellation);
         try
         {
-            if (clusterView.Node(name) is not { } listed) return null;
-            var node = KubeNodeObjects.ToNode(listed, "");
-            var fingerprint = KubernetesJson.Serialize(node);
-            if (_nodes.TryGetValue(name, out var known) && known.Fingerprint == fingerprint) return known.Object.Metadata.ResourceVersion;
-            Record(_nodes, name, new Entry(node, fingerprint, null, null, []), known, "nodes");
-            return node.Metadata.ResourceVersion;
+            // Looked at again under the gate (no grain call: the view is this silo's memory), so nothing records between.
+            if (Known(_nodes, name, clusterView.Node(name)) is not { } again) return null;
+            if (again.Version is { } known) return (again.View, known);
+            _nodes.TryGetValue(name, out var previous);
+            Record(_nodes, name, new Entry(again.Served, again.Fingerprint, null, null, []), previous, "nodes");
+            return (again.View, again.Served.Metadata.ResourceVersion);
         }
         finally
         {
@@ -119,31 +131,82 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
 
     /// <summary>
     /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
-    /// check a precondition against; null when the pod does not exist (a listing then notices it gone). A state this silo
-    /// has not recorded is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher sees
-    /// the change once, sooner, and the next listing finds the pod as recorded and keeps its version, so a manifest saved
-    /// from the GET stays current until the pod changes (it was served the silo's moving version, which the first listing
-    /// after it made a 409).
+    /// check a precondition against; null when the pod does not exist (a stored entry of it is removed: DELETED for
+    /// watchers). The grain is read outside the gate, so one slow pod stalls no other read, listing or watch: a state
+    /// this silo has recorded is answered at its version under the lock alone (nothing recorded, so nothing reordered).
+    /// A new state takes the gate and is read again there, so no listing records a newer look between that read and its
+    /// recording; it is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher sees
+    /// the change once, sooner, and the next listing finds the pod as recorded and keeps its version.
     /// </summary>
     public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
     {
+        var pod = grains.Reference<IPodGrain>(key);
+        var first = await pod.Get();
+        if (first?.Workload is { } firstWorkload) RememberWorkload(firstWorkload);
+        if (first is null) { lock (_lock) if (!_pods.ContainsKey(key)) return null; }
+        else if (Known(_pods, key, first) is { Version: { } version }) return (first, version);
         await _gate.WaitAsync(cancellation);
         try
         {
-            // Read under the gate, so no listing records a newer look between this read and its recording.
-            if (await grains.Reference<IPodGrain>(key).Get() is not { } view) return null;
-            var pod = KubePodObjects.ToPod(view, "");
-            var fingerprint = KubernetesJson.Serialize(pod);
-            if (view.Workload is { } workload) RememberWorkload(workload);
+            var view = await Limited(pod.Get(), key);
             _pods.TryGetValue(key, out var known);
-            if (known?.Fingerprint == fingerprint) return (view, known.Object.Metadata.ResourceVersion);
+            if (view is null)
+            {
+                if (known is not null) Remove(_pods, key, "pods");
+                return null;
+            }
+            if (view.Workload is { } workload) RememberWorkload(workload);
+            var look = Known(_pods, key, view)!;
+            if (look.Version is { } stored) return (view, stored);
             // Its listing entry stays the one last listed (none if never): the next listing reads the pod again and finds it as recorded.
-            Record(_pods, key, new Entry(pod, fingerprint, known?.Listed, view.Workload, view.Events), known, "pods");
-            return (view, pod.Metadata.ResourceVersion);
+            Record(_pods, key, new Entry(look.Served, look.Fingerprint, known?.Listed, view.Workload, view.Events), known, "pods");
+            return (view, look.Served.Metadata.ResourceVersion);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>An object as served (no version yet), its fingerprint, and the version stored for it when that is the state stored.</summary>
+    private sealed record Look<TView, TObject>(TView View, TObject Served, string Fingerprint, string? Version);
+
+    private Look<NodeView, V1Node>? Known(Dictionary<string, Entry> map, string name, NodeView? view)
+    {
+        if (view is null) return null;
+        var node = KubeNodeObjects.ToNode(view, "");
+        return Compared(map, name, view, node);
+    }
+
+    private Look<PodView, V1Pod>? Known(Dictionary<string, Entry> map, string key, PodView? view)
+    {
+        if (view is null) return null;
+        var pod = KubePodObjects.ToPod(view, "");
+        return Compared(map, key, view, pod);
+    }
+
+    private Look<TView, TObject> Compared<TView, TObject>(Dictionary<string, Entry> map, string key, TView view, TObject value) where TObject : IKubernetesObject<V1ObjectMeta>
+    {
+        var fingerprint = KubernetesJson.Serialize(value);
+        lock (_lock)
+            return new(view, value, fingerprint, map.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Object.Metadata.ResourceVersion : null);
+    }
+
+    /// <summary>
+    /// A grain call made under the gate, bounded: every read, listing and watch poll waits for the gate, so a call that
+    /// hangs would stall them all. Outliving the limit is a <see cref="TimeoutException"/> (a 503, or a poll's logged retry).
+    /// </summary>
+    private static async Task<T> Limited<T>(Task<T> call, string what)
+    {
+        try
+        {
+            return await call.WaitAsync(GateCallLimit);
+        }
+        catch (TimeoutException e)
+        {
+            // A late failure of the call is observed here; the timeout is what is reported.
+            _ = call.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            throw new TimeoutException($"{what} did not answer within {GateCallLimit.TotalSeconds:0} s, under the Kubernetes cache's gate", e);
         }
     }
 
@@ -208,7 +271,7 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
             catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
             {
                 // The next look tries again; watchers stay open as they would across an API server hiccup.
-                logger.LogWarning(e, "Kubernetes watch could not list the cluster; retrying");
+                LogPollFailed(logger, e);
             }
             await Task.Delay(PollInterval);
         }
@@ -235,12 +298,12 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         // One listing in full: the index asks each queue shard once for all its pods, where pages would ask every shard
         // for a page's worth each time.
         var listed = new Dictionary<string, PodEntry>();
-        foreach (var entry in (await index.ListPods(0, int.MaxValue, null)).Items) listed[entry.Name] = entry;
+        foreach (var entry in (await Limited(index.ListPods(0, int.MaxValue, null), "the cluster index's pod listing")).Items) listed[entry.Name] = entry;
         // Only pods whose listing changed are read in full: their phase or node moved, or they are new.
         var changed = listed.Values.Where(e => !_pods.TryGetValue(e.Name, out var known) || known.Listed != e).ToList();
         foreach (var batch in changed.Chunk(64))
         {
-            var views = await Task.WhenAll(batch.Select(e => grains.Reference<IPodGrain>(e.Name).Get()));
+            var views = await Limited(Task.WhenAll(batch.Select(e => grains.Reference<IPodGrain>(e.Name).Get())), $"{batch.Length} pods' reads");
             for (var i = 0; i < batch.Length; i++)
             {
                 if (views[i] is not { } view) { listed.Remove(batch[i].Name); continue; }
@@ -256,12 +319,24 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
                 Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload, view.Events), known, "pods");
             }
         }
-        foreach (var gone in _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList())
+        var unlisted = _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList();
+        // A pod a GET recorded before any listing named it goes only when its grain says it is gone, not for being
+        // unlisted yet; those are asked together, and one whose grain did not answer is kept (logged) for the next look.
+        var recordedOnly = unlisted.Where(k => _pods[k].Listed is null).ToList();
+        var exists = await Task.WhenAll(recordedOnly.Select(async key =>
         {
-            // A pod a GET recorded before any listing named it goes only when its grain says it is gone, not for being unlisted yet.
-            if (_pods[gone].Listed is null && await grains.Reference<IPodGrain>(gone).Get() is not null) continue;
-            Remove(_pods, gone, "pods");
-        }
+            try
+            {
+                return await Limited(grains.Reference<IPodGrain>(key).Get(), key) is not null;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
+            {
+                LogUnlistedPodUnread(logger, e, key);
+                return true;
+            }
+        }));
+        var kept = recordedOnly.Where((_, i) => exists[i]).ToHashSet();
+        foreach (var gone in unlisted.Where(k => !kept.Contains(k))) Remove(_pods, gone, "pods");
     }
 
     private void Record(Dictionary<string, Entry> map, string key, Entry entry, Entry? known, string resource)
@@ -303,6 +378,16 @@ internal sealed class KubeCache(IGrainFactory grains, SiloClusterView clusterVie
         while (_history.Count > HistoryLimit) _floor = _history.Dequeue().Version;
         foreach (var watcher in _watchers) watcher.Writer.TryWrite(change);
     }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Kubernetes watch could not list the cluster; retrying")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "The cluster view was not ready for node {Node}'s Kubernetes read; " +
+        "served from its grain at the silo's current resourceVersion")]
+    private static partial void LogViewNotReady(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Pod {Pod} (recorded by a read, not listed by the index) could not be read; kept until the next look")]
+    private static partial void LogUnlistedPodUnread(ILogger logger, Exception exception, string pod);
 
     private sealed class Registration(Action dispose) : IDisposable
     {

@@ -61,16 +61,27 @@ internal static class KubeNodesApi
         var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
-        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()), 201);
+        // Register read the node into the view: served from there at the version that names it, a manifest a later write may carry.
+        return await Served(name, grain, cache, context.RequestAborted) is { } created ? KubeLists.One(context, created, 201) : KubeStatus.NotFound("nodes", name);
     }
 
-    private static async Task<IResult> Get(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Get(HttpContext context, string name, IGrainFactory grains, KubeCache cache) =>
+        await Served(name, grains.Reference<INodeGrain>(name), cache, context.RequestAborted) is { } node
+            ? KubeLists.One(context, node)
+            : KubeStatus.NotFound("nodes", name);
+
+    /// <summary>
+    /// A node as served: the cluster view's, at the version that names it (<see cref="KubeCache.ReadNode"/>: the listing's
+    /// source, so one version stands for one state); the grain's at the silo's current version only when the view does
+    /// not know the node (yet) or is not ready. Null when neither has it.
+    /// </summary>
+    private static async Task<V1Node?> Served(string name, INodeGrain grain, KubeCache cache, CancellationToken cancellation)
     {
-        if (await grains.Reference<INodeGrain>(name).GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        return KubeLists.One(context, KubeNodeObjects.ToNode(view, await cache.NodeVersion(name, context.RequestAborted) ?? cache.Version.ToString()));
+        if (await cache.ReadNode(name, cancellation) is var (listed, version)) return KubeNodeObjects.ToNode(listed, version);
+        return await grain.GetView() is { } view ? KubeNodeObjects.ToNode(view, cache.Version.ToString()) : null;
     }
 
-    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, SiloClusterView clusterView, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
@@ -78,7 +89,7 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
-        var served = await cache.NodeVersion(name, context.RequestAborted);
+        var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         var parsed = KubePatch.ApplyTo<V1Node>(context, patch!, current, "Node", name);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", served) is { } stale) return stale;
@@ -92,7 +103,9 @@ internal static class KubeNodesApi
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
-        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
+        // The change reaches the view a moment later: read into it now, so the answer is the node at a version naming it.
+        await clusterView.Resync(name);
+        return await Served(name, grain, cache, context.RequestAborted) is { } patched ? KubeLists.One(context, patched) : KubeStatus.NotFound("nodes", name);
     }
 
     /// <summary>
@@ -108,7 +121,7 @@ internal static class KubeNodesApi
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
-        var served = await cache.NodeVersion(name, context.RequestAborted);
+        var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), served) is { } failed) return failed;
         var force = context.Request.Query["force"].ToString() == "true";
         Outcome outcome;

@@ -73,7 +73,11 @@ internal static class KubePodsApi
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
         if (!created.Outcome.IsOk) return KubeStatus.Invalid("Pod", pod.Metadata!.Name, "spec", created.Outcome.Message ?? "refused");
         // A dry run's object is stored nowhere, so it has no resourceVersion (apiserver registry/generic/registry/dryrun.go).
-        return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, dryRun ? "" : cache.Version.ToString()), 201);
+        if (dryRun) return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, ""), 201);
+        // Served as read through the cache, at a version that names it: the answer is a manifest a later write may carry.
+        var key = created.Pod!.Spec.Name;
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } stored, { } version)) return KubeStatus.NotFound("pods", KubernetesNames.Split(key).Name);
+        return KubeLists.One(context, KubePodObjects.ToPod(stored, version), 201);
     }
 
     /// <summary>

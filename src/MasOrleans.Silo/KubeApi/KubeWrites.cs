@@ -136,7 +136,7 @@ internal static class KubeWrites
     /// 409 Conflict otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
     /// </summary>
     /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.NodeVersion"/>); null
+    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.ReadNode"/>); null
     /// when the silo keeps no version of its own for the object, and then no resourceVersion can be checked.</param>
     public static IResult? CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, string? served)
     {
