@@ -205,6 +205,8 @@ internal static class KubePodsApi
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
+        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
+        await cache.ReadPod(key, context.RequestAborted);
         return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
     }
 
@@ -232,7 +234,10 @@ internal static class KubePodsApi
         if (view.NodeName is { } node && view.Phase.HoldsNode())
             await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();
-        return outcome.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("pods", name) : Evicted();
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
+        await cache.ReadPod(key, context.RequestAborted);
+        return Evicted();
     }
 
     private static IResult Evicted() => KubeJson.Node(new System.Text.Json.Nodes.JsonObject
