@@ -98,16 +98,54 @@ public sealed class PodLabelRepairTests() : LabelRepairTest()
         Assert.Single(Log.Records, r => r.Message.StartsWith("Node lr-late-node has not taken pod lr-late's labels for", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Past the deleted pod's first two ticks (1 s and 3 s after its failure): a second pod's repair, begun after the
+    /// deletion with the same delays, fails twice more first.
+    /// </summary>
     [Fact]
     public async Task A_deleted_pod_stops_repairing_its_node()
     {
         var (pod, _) = await NodeLeftWithNewLabels("lr-deleted");
 
         Assert.True((await pod.Delete()).IsOk);
-        var asked = Faults.Asked;
+        var asked = Faults.AskedOf("lr-deleted-node");
+        await NodeLeftWithNewLabels("lr-witness");
+        var witnessAsked = Faults.AskedOf("lr-witness-node");
 
-        await WaitUntil(() => Task.FromResult(Logged(LogLevel.Information, "Pod lr-deleted no longer holds node lr-deleted-node")), "the repair ended");
-        Assert.Equal(asked, Faults.Asked);
+        await WaitUntil(() => Task.FromResult(Faults.AskedOf("lr-witness-node") >= witnessAsked + 2), "the second pod's two ticks");
+        Assert.True(Logged(LogLevel.Information, "Pod lr-deleted no longer holds node lr-deleted-node"));
+        Assert.Equal(asked, Faults.AskedOf("lr-deleted-node"));
         Assert.Empty(await Bindings.Stored("lr-deleted-node"));
+    }
+
+    /// <summary>The default path: a pod not relabelled while it waited asks its node for no labels.</summary>
+    [Fact]
+    public async Task A_plain_placement_asks_its_node_for_no_labels()
+    {
+        await RunningPod("lr-plain");
+
+        Assert.Equal(0, Faults.Asked);
+    }
+
+    /// <summary>
+    /// A repair's ask held on its way past its 5 s limit carries the labels it read; a relabel that lands meanwhile is
+    /// overtaken by it, so the repair asks again after it lands, and the node ends at the pod's labels.
+    /// </summary>
+    [Fact]
+    public async Task A_repair_ask_that_outlives_its_limit_is_followed_by_another_after_it_lands()
+    {
+        var (pod, node) = await NodeLeftWithNewLabels("lr-held");
+        Hold.Arm();
+        Faults.Otherwise = null;
+        await Hold.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Waits on the tick's turn, which ends at the ask's limit.
+        Assert.Equal("newer", (await pod.SetMetadata(Team("newer"), null))!.Spec.Labels["team"]);
+        Assert.Equal("newer", await NodeTeam(node, "lr-held"));
+        Hold.Release();
+        await Hold.Landed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await WaitUntil(async () => await NodeTeam(node, "lr-held") == "newer", "the node holding the pod's labels");
+        Assert.Equal("newer", (await Bindings.Read("lr-held-node")).Single().Pod.Labels["team"]);
     }
 }
