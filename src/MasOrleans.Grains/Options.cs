@@ -107,15 +107,16 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// How soon a pod first asks its node again for its labels after the node may have been left with others (a lost
-    /// answer is the likely cause, so soon); the wait then doubles up to 30 s (or stays at this when longer). At most an hour.
+    /// answer is the likely cause, so soon); the wait then doubles up to 30 s (or stays at this when longer). At most 10 minutes.
     /// </summary>
     public double LabelRepairFirstDelayMilliseconds { get; set; } = 1000;
 
     /// <summary>
-    /// An hour: a node left with other labels is asked again within it. Above the 30 s the wait grows to, so a test can hold
+    /// Ten minutes: below Orleans' default 15 min collection age, which a wait between ticks must stay under (KeepAlive counts
+    /// a tick as a call, not the wait). Above the 30 s the wait grows to, so a test can hold
     /// the repair off (the wait then stays at the first delay).
     /// </summary>
-    public const double LongestLabelRepairFirstDelayMilliseconds = 3_600_000;
+    public const double LongestLabelRepairFirstDelayMilliseconds = 600_000;
 
     /// <summary>
     /// Problems with these values, for start-up validation. Each is a count or a period the queue shards divide or wait
