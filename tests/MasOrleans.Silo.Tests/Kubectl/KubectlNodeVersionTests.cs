@@ -1,4 +1,6 @@
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -24,6 +26,9 @@ public sealed class KubectlNodeVersionTests
         using var kubectl = new OwnSiloKubectl("mas-nodeversion-");
         kubectl.Use(silo);
         (await kubectl.Run("create", "-f", kubectl.Manifest("node", KubeManifests.Node("nv-node", "nv")))).Succeeded();
+        // Versions name the node as the silo's cluster view has it; wait for the view to have it (no listing: that would record it).
+        var view = silo.Services.GetRequiredService<SiloClusterView>();
+        await FaultScenarios.WaitUntil(() => view.Node("nv-node") is not null, 30);
 
         var saved = (await kubectl.Run("get", "node", "nv-node", "-o", "yaml")).Succeeded().Output;
         (await kubectl.Run("get", "nodes")).Succeeded();
