@@ -107,9 +107,16 @@ public sealed class SchedulerOptions
 
     /// <summary>
     /// How soon a pod first asks its node again for its labels after the node may have been left with others (a lost
-    /// answer is the likely cause, so soon); the wait then doubles up to 30 s.
+    /// answer is the likely cause, so soon); the wait then doubles up to 30 s (or stays at this when longer). At most 10 minutes.
     /// </summary>
     public double LabelRepairFirstDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// Ten minutes: below Orleans' default 15 min collection age, which a wait between ticks must stay under (KeepAlive counts
+    /// a tick as a call, not the wait). Above the 30 s the wait grows to, so a test can hold
+    /// the repair off (the wait then stays at the first delay).
+    /// </summary>
+    public const double LongestLabelRepairFirstDelayMilliseconds = 600_000;
 
     /// <summary>
     /// Problems with these values, for start-up validation. Each is a count or a period the queue shards divide or wait
@@ -133,6 +140,8 @@ public sealed class SchedulerOptions
             TimeSettings.Period("Scheduler__LabelRepairFirstDelayMilliseconds", LabelRepairFirstDelayMilliseconds, milliseconds: true),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
+        if (LabelRepairFirstDelayMilliseconds > LongestLabelRepairFirstDelayMilliseconds)
+            yield return $"Scheduler__LabelRepairFirstDelayMilliseconds must be at most {LongestLabelRepairFirstDelayMilliseconds}, not {LabelRepairFirstDelayMilliseconds}";
         if (MaxBackoffMilliseconds < InitialBackoffMilliseconds) yield return "Scheduler__MaxBackoffMilliseconds must be at least Scheduler__InitialBackoffMilliseconds";
     }
 }

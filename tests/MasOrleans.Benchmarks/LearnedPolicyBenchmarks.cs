@@ -24,15 +24,16 @@ namespace MasOrleans.Benchmarks;
 /// for the next of 512 later arrivals, nothing bound, so iterations are single decisions and P99 is per decision.
 /// "ddqn/torch" and "ppo/torch" score the candidates with TorchSharp's forward (setting inference=torch) instead of
 /// the plain C# path the policies use: the same-run baseline for that change; "ddqn/uncached" and "ppo/uncached" run
-/// the forward over every candidate (setting scoreCache=off), the baseline for <see cref="CandidateScoreCache"/>. "fgd-weighted", "fgd-ties", "fgd-learned" and "fgd-lookahead" are
-/// the search policies (src/MasOrleans.Learning/Search) with their default settings.
+/// the forward over every candidate (setting scoreCache=off), the baseline for <see cref="CandidateScoreCache"/>. "fgd-weighted", "fgd-ties", "fgd-learned", "fgd-adaptive-wide" and
+/// "fgd-lookahead" are the search policies (src/MasOrleans.Learning/Search) with their default settings; fgd-adaptive-wide
+/// picks its expert once, when created, so its per-decision cost is fgd-learned's with that expert's weights and crossings.
 /// dotnet run -c Release --project tests/MasOrleans.Benchmarks -- --filter '*LearnedPolicy*'
 /// (two jobs, see <see cref="PerDecisionConfig"/>: "cold" per decision after a collection, "loop" back to back).
 /// </summary>
 [Config(typeof(PerDecisionConfig))]
 public class LearnedPolicyBenchmarks
 {
-    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/uncached", "ppo/uncached", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-ties", "fgd-learned", "fgd-lookahead")]
+    [Params("best-fit", "fgd", "ddqn", "ppo", "ddqn/uncached", "ppo/uncached", "ddqn/torch", "ppo/torch", "fgd-weighted", "fgd-ties", "fgd-learned", "fgd-adaptive-wide", "fgd-lookahead")]
     public string Policy { get; set; } = "";
 
     private ClusterState _cluster = new();

@@ -25,10 +25,14 @@ internal sealed class NodeRelabelFaults : IIncomingGrainCallFilter
 {
     private readonly ConcurrentQueue<RelabelFault> _planned = new();
     private int _asked;
+    private readonly ConcurrentDictionary<string, int> _askedOf = new();
 
     public RelabelFault? Otherwise { get; set; }
     public SiloAddress? Refusing { get; set; }
     public int Asked => Volatile.Read(ref _asked);
+
+    /// <summary>Relabels that reached the node grain <paramref name="node"/>.</summary>
+    public int AskedOf(string node) => _askedOf.GetValueOrDefault(node);
 
     public void Plan(RelabelFault fault) => _planned.Enqueue(fault);
 
@@ -40,6 +44,7 @@ internal sealed class NodeRelabelFaults : IIncomingGrainCallFilter
             return;
         }
         Interlocked.Increment(ref _asked);
+        _askedOf.AddOrUpdate(context.TargetId.Key.ToString()!, 1, static (_, n) => n + 1);
         switch (_planned.TryDequeue(out var planned) ? planned : Otherwise)
         {
             case null:

@@ -63,6 +63,8 @@ public sealed partial class PodGrain
         _deletedCreatedAt = s.Spec.CreatedAt;
         // Its node no longer holds it once released; a pod created again under the name is not this one (1520).
         if (_labelRepair is { Node: var repaired }) EndedLabelRepair(repaired);
+        // A relabel of the deleted pod while it waited is not one of a pod created again under the name.
+        _relabeledWhileWaiting = false;
         // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
         // name while the deleted one's late cycles and nomination may still reach a node.
         _deletedTimer?.Dispose();

@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Model;
 using Microsoft.Extensions.Logging;
 
@@ -27,6 +28,8 @@ public sealed partial class PodGrain
 
     /// <summary>The last ask of the node, which may outlive its tick (<see cref="LabelRepairCallLimit"/>).</summary>
     private Task<bool>? _labelRepairAsk;
+
+    /// <summary>The wait before the ask after the next failure: the first delay, doubling up to <see cref="LongestLabelRepairWait"/>.</summary>
     private TimeSpan _labelRepairDelay;
     private DateTimeOffset _labelRepairSince;
     private bool _labelRepairWarned;
@@ -35,6 +38,11 @@ public sealed partial class PodGrain
     private static readonly TimeSpan LongestLabelRepair = TimeSpan.FromSeconds(30);
 
     private TimeSpan FirstLabelRepair => TimeSpan.FromMilliseconds(schedulerOptions.Value.LabelRepairFirstDelayMilliseconds);
+
+    /// <summary>A first delay set longer than <see cref="LongestLabelRepair"/> (tests holding the repair off) is not shortened by the cap.</summary>
+    private TimeSpan LongestLabelRepairWait => FirstLabelRepair > LongestLabelRepair ? FirstLabelRepair : LongestLabelRepair;
+
+    private TimeSpan Doubled(TimeSpan wait) => TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, LongestLabelRepairWait.Ticks));
 
     /// <summary>
     /// An ask is a turn of the pod: its other calls (an eviction preemption awaits, a deletion, a relabel) wait on it, so it
@@ -60,8 +68,11 @@ public sealed partial class PodGrain
             _labelRepairWarned = false;
         }
         else if (failureSaid) _labelRepair = pending with { FailureSaid = true };
-        _labelRepairDelay = FirstLabelRepair;
-        AskAgainAfter(firstAsk ?? _labelRepairDelay);
+        // The first ask again at the first delay (or firstAsk), the one after its failure at the first delay too when
+        // firstAsk came sooner, then doubling.
+        var due = firstAsk ?? FirstLabelRepair;
+        _labelRepairDelay = due < FirstLabelRepair ? FirstLabelRepair : Doubled(due);
+        AskAgainAfter(due);
     }
 
     private void AskAgainAfter(TimeSpan due)
@@ -96,10 +107,11 @@ public sealed partial class PodGrain
     {
         // A repair for another incarnation of the pod ends (1520) rather than counting as done.
         if (LabelRepairDue() != node || _labelRepair is not { } repair) return;
-        // A repair's ask still on its way may land after these labels with the ones it read: the next tick, after it, asks again.
+        // A repair's ask still on its way may land after these labels with the ones it read: the next tick, after it, asks
+        // again (checked again soon, not at the backoff: the ask has not failed).
         if (_labelRepairAsk is { IsCompleted: false })
         {
-            AskAgainAfter(_labelRepairDelay);
+            AskAgainAfter(FirstLabelRepair);
             return;
         }
         if (repair.FailureSaid) LogLabelsRepaired(logger, Name, node, clock.GetUtcNow() - _labelRepairSince);
@@ -123,11 +135,14 @@ public sealed partial class PodGrain
 
     private async Task RepairNodeLabels(CancellationToken cancellation)
     {
+        // A tick queued before the repair ended (its timer disposed) still runs, with its token cancelled.
+        if (cancellation.IsCancellationRequested) return;
         if (LabelRepairDue() is not { } node) return;
         if (_labelRepairAsk is { IsCompleted: false })
         {
-            // An ask not answered in time still carries the labels it read: a second one could land before it.
-            AskAgainAfter(_labelRepairDelay);
+            // An ask not answered in time still carries the labels it read: a second one could land before it. Checked
+            // again soon, not at the backoff: it has not failed.
+            AskAgainAfter(FirstLabelRepair);
             return;
         }
         var spec = state.State.Spec!;
@@ -142,15 +157,23 @@ public sealed partial class PodGrain
             _ = ask.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             held = await ask.WaitAsync(LabelRepairCallLimit, cancellation);
         }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // The timer was disposed (the repair ended, or the activation stops): nothing failed, and nothing is asked again.
+            return;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Ended meanwhile: the activation stops (its timer's cancellation).
+            // Ended meanwhile (the pod deleted, finished or placed elsewhere, or its node took the labels by a relabel).
             if (_labelRepair is not { } repair || repair.Node != node) return;
             var failingFor = clock.GetUtcNow() - _labelRepairSince;
             if (!repair.FailureSaid)
             {
                 _labelRepair = repair with { FailureSaid = true };
-                LogLabelsNotPlaced(logger, e, Name, node);
+                // A stopping silo's refusal, or a call its stop broke, is healed by the next tick at the node's next
+                // activation, normally: said at Information, and 1518 stays the Warning if it is not.
+                if (SiloStopping.RefusingSilo(e) is not null || SiloStopping.BrokenByStop(e)) LogLabelsNotPlacedAsSiloStops(logger, Name, node, FailureRun.OneLine(e));
+                else LogLabelsNotPlaced(logger, e, Name, node);
             }
             else if (failingFor >= LabelRepairWarnAfter && !_labelRepairWarned)
             {
@@ -158,9 +181,8 @@ public sealed partial class PodGrain
                 LogLabelRepairStillFailing(logger, e, Name, node, failingFor);
             }
             else LogLabelRepairFailed(logger, Name, node, FailureRun.OneLine(e));
-            if (cancellation.IsCancellationRequested) return;
-            _labelRepairDelay = TimeSpan.FromTicks(Math.Min(_labelRepairDelay.Ticks * 2, LongestLabelRepair.Ticks));
             AskAgainAfter(_labelRepairDelay);
+            _labelRepairDelay = Doubled(_labelRepairDelay);
             return;
         }
         // False: the node holds no pod of this incarnation (released, or taken by a pod of the name created again).
@@ -179,6 +201,9 @@ public sealed partial class PodGrain
         if (_labelRepair is { Node: var node }) LogLabelRepairGivenUp(logger, Name, node);
         EndLabelRepair();
     }
+
+    [LoggerMessage(EventId = 1522, Level = LogLevel.Information, Message = "Pod {Pod} was relabelled while its cycle placed it; node {Node}'s silo is stopping and did not take the new labels ({Error}); the node counts the old ones for other pods' affinity and spread until it takes them at its next activation (asked again)")]
+    private static partial void LogLabelsNotPlacedAsSiloStops(ILogger logger, string pod, string node, string error);
 
     [LoggerMessage(EventId = 1517, Level = LogLevel.Information, Message = "Node {Node} took pod {Pod}'s labels after {Elapsed}; it counted other ones for other pods' affinity and spread until then")]
     private static partial void LogLabelsRepaired(ILogger logger, string pod, string node, TimeSpan elapsed);

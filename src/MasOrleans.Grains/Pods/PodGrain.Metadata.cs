@@ -121,7 +121,8 @@ public sealed partial class PodGrain
     /// <summary>
     /// The node took the pod as its cycle saw it, which may be before its labels changed: it is asked for the pod's labels
     /// by a repair's first ask, at once and as a turn of its own, so the labels it sends are the pod's then (a relabel
-    /// since is not overtaken by older ones), and a failure is said at that ask (1511) and asked again. Not thrown: the
+    /// since is not overtaken by older ones), and a failure is said at that ask (1511; 1522 at Information for a stopping
+    /// silo's refusal or break, which the next tick normally heals) and asked again. Not thrown: the
     /// placement stands either way.
     /// </summary>
     private void RelabelPlacement(string node)

@@ -126,8 +126,10 @@ public sealed partial class PodGrain(
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
         AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
-        StartContainerSoon();
+        // The relabel's timer first: its turn is then normally queued ahead of the start's, rather than behind the image
+        // pull and the Running write.
         if (_relabeledWhileWaiting) RelabelPlacement(placement.Node);
+        StartContainerSoon();
         // The nominated node's reserve dropped the hold itself; another node's hold would keep room from others for nothing.
         if (s.NominatedNodeName is { } nominated && nominated != placement.Node) await ForgetNomination(nominated, s.Spec.CreatedAt);
         return Entry();

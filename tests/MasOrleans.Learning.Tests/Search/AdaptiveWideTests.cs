@@ -4,7 +4,9 @@ using MasOrleans.Learning.Tests.Support;
 using MasOrleans.Learning.Tests.Workloads;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Scheduling.Fragmentation;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Scheduling.Traces;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -96,7 +98,9 @@ public class AdaptiveWideTests
             var options = new PolicyOptions { TypicalPods = TypicalPods.From(TraceResampler.Resample(trace, variant.Targets, nodes, variant.ResampleSeed).Select(p => p.Pod)) };
             var expert = AdaptiveFgd.WideExperts.Single(e => e.TrainedOn == variant.Name);
             Assert.Contains($"({expert.Weights.Name} weights, the best on {variant.Name})", catalog.Create(SearchPolicies.AdaptiveWide, options).Description);
-            Assert.DoesNotContain($"the best on {variant.Name})", catalog.Create(SearchPolicies.Adaptive, options).Description);
+            // fgd-adaptive still chooses among its own eleven: registered with the wide experts, it would name the variant.
+            var old = AdaptiveFgd.Nearest(TypicalMix.Of(options.TypicalPods));
+            Assert.Contains($"({old.Weights.Name} weights, the best on {old.TrainedOn})", catalog.Create(SearchPolicies.Adaptive, options).Description);
         }
     }
 
@@ -109,5 +113,66 @@ public class AdaptiveWideTests
         Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, expert.Ties.SettingsWith(expert.Typical), 5, openb: true), wide);
         Assert.Equal(wide, SearchDecisions.Of(SearchPolicies.AdaptiveWide, new Dictionary<string, string>(), 5, openb: true));
         Assert.NotEqual(wide, SearchDecisions.Of(SearchPolicies.AdaptiveWide, new Dictionary<string, string>(), 6, openb: true));
+    }
+
+    [Fact]
+    public void On_cpu22s_typical_pods_the_policy_decides_as_fgd_learned_with_the_cpu22_set_crossings_included()
+    {
+        var (nodes, trace) = OpenbDefault.Load();
+        var cpu22 = WorkloadVariants.All.Single(v => v.Name == "cpu22");
+        var typical = TypicalPods.From(TraceResampler.Resample(trace, cpu22.Targets, nodes, cpu22.ResampleSeed).Select(p => p.Pod));
+        var none = new Dictionary<string, string>();
+        // Of the seeds 1..30 on these 48 nodes, 18 is the first where the crossings change a decision (20 and 21 the others).
+        const int Seed = 18;
+        var wide = SearchDecisions.Of(SearchPolicies.AdaptiveWide, none, Seed, openb: true, typical: typical);
+        var set = AdaptiveFgd.Cpu22;
+        Assert.Equal(SearchDecisions.Of(SearchPolicies.Learned, set.Ties.SettingsWith(set.Typical), Seed, openb: true, typical: typical), wide);
+        // What fgd-adaptive's experts would give there (registered with them, the test above fails), and the cpu22 set without
+        // its crossings: both decide otherwise on this run, so the comparison above can tell them apart.
+        var old = AdaptiveFgd.Nearest(TypicalMix.Of(typical));
+        Assert.False(ReferenceEquals(old.Weights, set));
+        Assert.NotEqual(SearchDecisions.Of(SearchPolicies.Learned, old.Ties.SettingsWith(old.Typical), Seed, openb: true, typical: typical), wide);
+        Assert.NotEqual(SearchDecisions.Of(SearchPolicies.Learned, (set.Ties with { CpuCross = 0, GpuCross = 0 }).SettingsWith(set.Typical), Seed, openb: true, typical: typical), wide);
+    }
+
+    // Each of the 27 workloads of docs/learning.md's session 36 table, with its nearest wide expert and that expert's weight
+    // set as the table gives them (computed there from its typical pods).
+    private static readonly (string Workload, string Expert, string Set)[] Nearest27 =
+    [
+        ("default", "default", "default-trace"), ("gpushare40", "share54", "share54"), ("multigpu20", "multi2", "default-trace"),
+        ("gpuspec10", "spec8", "eleven-workloads"), ("cpu050", "cpu3", "default-trace"),
+        ("share65", "share65", "eleven-workloads"), ("multi6", "multi6", "near-default"), ("cpu30", "cpu30", "fgd-learned"),
+        ("spec25", "spec25", "near-default"), ("mix-share60-multi5", "mix-share60-multi5", "eleven-workloads"),
+        ("share50", "share47", "eleven-workloads"), ("multi3", "multi2", "default-trace"), ("cpu20", "cpu22", "cpu22"),
+        ("cpu8", "cpu11", "default-trace"), ("spec15", "spec8", "eleven-workloads"), ("mix-all", "mix-share60-multi5", "eleven-workloads"),
+        ("share58", "share54", "share54"), ("multi4", "multi2", "default-trace"), ("cpu25", "cpu22", "cpu22"),
+        ("spec20", "spec25", "near-default"), ("mix-late", "spec8", "eleven-workloads"),
+        ("share61", "share65", "eleven-workloads"), ("multi5", "multi6", "near-default"), ("cpu35", "cpu30", "fgd-learned"),
+        ("spec12", "spec8", "eleven-workloads"), ("mix-fresh1", "share54", "share54"), ("mix-fresh2", "spec8", "eleven-workloads"),
+    ];
+
+    [Fact]
+    public void Each_of_the_27_workloads_has_the_nearest_expert_its_table_row_names_and_as_fgd_adaptive_rows_share_its_weights()
+    {
+        var (nodes, trace) = OpenbDefault.Load();
+        var dir = Path.Combine(OpenbDefault.RepoRoot(), "data", "traces", "openb");
+        IEnumerable<PodSpec> Pods(string workload) => workload switch
+        {
+            "default" => trace.Select(p => p.Pod),
+            "gpushare40" or "multigpu20" or "gpuspec10" or "cpu050" => TraceLoader.LoadPods(Path.Combine(dir, $"openb_pod_list_{workload}.csv")).Pods.Select(p => p.Pod),
+            _ => WorkloadVariants.All.Single(v => v.Name == workload) is var v
+                ? TraceResampler.Resample(trace, v.Targets, nodes, v.ResampleSeed).Select(p => p.Pod) : [],
+        };
+        Assert.Equal(WorkloadVariants.Training.Concat(WorkloadVariants.HeldOut).Select(v => v.Name).Order(),
+            Nearest27.Select(r => r.Workload).Except(["default", "gpushare40", "multigpu20", "gpuspec10", "cpu050"]).Order());
+        foreach (var (workload, expertName, setName) in Nearest27)
+        {
+            var mix = TypicalMix.Of(TypicalPods.From(Pods(workload)));
+            var wide = AdaptiveFgd.Nearest(mix, AdaptiveFgd.WideExperts);
+            Assert.True(wide.TrainedOn == expertName && wide.Weights.Name == setName, $"{workload}: {wide.TrainedOn} ({wide.Weights.Name}), the table says {expertName} ({setName})");
+            // A row whose wide expert is one of fgd-adaptive's decides as fgd-adaptive only if fgd-adaptive takes the same set there.
+            if (AdaptiveFgd.Experts.Contains(wide))
+                Assert.True(ReferenceEquals(wide.Weights, AdaptiveFgd.Nearest(mix).Weights), $"{workload}: fgd-adaptive takes {AdaptiveFgd.Nearest(mix).Weights.Name}");
+        }
     }
 }

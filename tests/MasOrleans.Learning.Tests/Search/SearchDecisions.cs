@@ -22,12 +22,14 @@ internal static class SearchDecisions
     /// "node:devices" for the paper arrivals, in order ("-" = failed), on a seeded tie-break order: on the synthetic cluster
     /// and trace, or on 48 sampled openb nodes with the real trace's share sizes (the synthetic trace's 250, 500 and 750 milli
     /// shares leave every rule the same device). <paramref name="freshPerDecision"/>: a new policy for every decision, so
-    /// nothing a policy keeps between decisions (its caches) is used.
+    /// nothing a policy keeps between decisions (its caches) is used. <paramref name="typical"/>: the typical pods the policy is
+    /// given in place of the trace's own (what an adaptive policy chooses its weights by).
     /// </summary>
-    public static List<string> Of(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false, bool freshPerDecision = false)
+    public static List<string> Of(string policy, IReadOnlyDictionary<string, string> settings, int seed, bool openb = false, bool freshPerDecision = false,
+        IReadOnlyList<TypicalPod>? typical = null)
     {
         var (nodes, trace) = openb ? SampledOpenb.Load(48) : (SyntheticPaperCluster.Nodes(), SyntheticPaperCluster.Pods(160));
-        var options = new PolicyOptions { TypicalPods = TypicalPods.From(trace), Settings = settings };
+        var options = new PolicyOptions { TypicalPods = typical ?? TypicalPods.From(trace), Settings = settings };
         var catalog = Catalog();
         var kept = new ProfileScheduler(catalog.Create(policy, options));
         var cluster = ClusterState.Of(nodes);
