@@ -1,5 +1,6 @@
 using System.Net;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Kubernetes;
 using MasOrleans.Silo.KubeApi;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public sealed class KubeCacheReadTests
         public async Task Invoke(IIncomingGrainCallContext context)
         {
             if (_armed && context.InterfaceMethod?.DeclaringType == typeof(IPodGrain) && context.InterfaceMethod.Name == nameof(IPodGrain.Get)
-                && context.TargetId.Key.ToString()!.EndsWith("/" + pod) && context.SourceId is { } source && source.IsClient())
+                && context.TargetId.Key.ToString() == KubernetesNames.Key("default", pod) && context.SourceId is { } source && source.IsClient())
             {
                 _entered.TrySetResult();
                 await _released.Task;
@@ -55,7 +56,8 @@ public sealed class KubeCacheReadTests
 
         stall.Arm();
         var readOfB = http.GetAsync("k8s/api/v1/namespaces/default/pods/gate-b");
-        await stall.Entered;
+        // A filter that never held B (say, a key it did not match) fails here rather than waiting for ever.
+        Assert.Same(stall.Entered, await Task.WhenAny(stall.Entered, readOfB));
         using (var readOfA = await http.GetAsync("k8s/api/v1/namespaces/default/pods/gate-a"))
             Assert.Equal(HttpStatusCode.OK, readOfA.StatusCode);
         Assert.False(readOfB.IsCompleted);
