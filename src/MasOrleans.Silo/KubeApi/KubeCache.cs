@@ -382,7 +382,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Kubernetes watch could not list the cluster; retrying")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "The cluster view was not ready for node {Node}'s Kubernetes read; " +
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "The cluster view was not ready for node {Node}'s Kubernetes read; " +
         "served from its grain at the silo's current resourceVersion")]
     private static partial void LogViewNotReady(ILogger logger, string node);
 

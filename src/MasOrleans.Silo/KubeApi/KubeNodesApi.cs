@@ -81,7 +81,7 @@ internal static class KubeNodesApi
         return await grain.GetView() is { } view ? KubeNodeObjects.ToNode(view, cache.Version.ToString()) : null;
     }
 
-    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, SiloClusterView clusterView, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
@@ -103,9 +103,9 @@ internal static class KubeNodesApi
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
-        // The change reaches the view a moment later: read into it now, so the answer is the node at a version naming it.
-        await clusterView.Resync(name);
-        return await Served(name, grain, cache, context.RequestAborted) is { } patched ? KubeLists.One(context, patched) : KubeStatus.NotFound("nodes", name);
+        // Answered at the silo's current version, not one naming the node: read back through the view, a label's answer
+        // still carried a version the next listing replaced (not understood in session 36; see docs/kubernetes-api.md).
+        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
     }
 
     /// <summary>
