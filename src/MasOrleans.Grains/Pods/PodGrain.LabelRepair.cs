@@ -77,7 +77,8 @@ public sealed partial class PodGrain
 
     private void AskAgainAfter(TimeSpan due)
     {
-        // Kept alive while it repairs: an idle activation's collection would take the repair with it.
+        // Each tick counts as activity (KeepAlive), so the pod stays active while its waits, 30 s at most by default, are
+        // shorter than the collection age; a collection would take the repair with it (Warning 1521).
         if (_labelRepairTimer is null)
             _labelRepairTimer = this.RegisterGrainTimer(RepairNodeLabels, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { KeepAlive = true });
         else _labelRepairTimer.Change(due, Timeout.InfiniteTimeSpan);
