@@ -40,9 +40,13 @@ public sealed class ModelSyncService(
                     if (sync.Files is null) models.Apply(algorithm, sync);
                     else await DedicatedThread.Run(() => models.Apply(algorithm, sync));
                 }
+                catch (Exception e) when (MasOrleans.Grains.Nodes.SiloStopping.BrokenByStop(e))
+                {
+                    // The learning grain's silo is stopping or gone (Orleans says so itself): its grain moves, and the next tick syncs with it there.
+                    logger.LogInformation("{Algorithm}: model sync broken by the learning grain's silo leaving ({Error}); asked again at the next tick", algorithm, e.Message);
+                }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The learning grain's silo may be moving; the next tick tries again.
                     logger.LogWarning(e, "{Algorithm}: model sync failed", algorithm);
                 }
             }
