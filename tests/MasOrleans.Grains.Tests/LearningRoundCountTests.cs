@@ -255,7 +255,7 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Grain storage over the default one failing the learning grain's writes while <see cref="Fail"/>, as Redis gone would,
+    /// Grain storage over the default one failing the <see cref="Algorithm"/> learning grain's writes while <see cref="Fail"/>, as Redis gone would,
     /// and while <see cref="CorruptWeights"/> storing (and leaving the grain with) versions whose weights are not weights.
     /// </summary>
     private sealed class FailingLearningWrites
@@ -271,7 +271,9 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
 
             public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
             {
-                if (grainState.State is not LearningState learning) return inner.WriteStateAsync(stateName, grainId, grainState);
+                // Only the algorithm under test: the silo's model sync may activate another algorithm's learning grain
+                // meanwhile (a fresh-clone run saw ppo's activation fail on this storage).
+                if (grainState.State is not LearningState learning || grainId.Key.ToString() != Algorithm) return inner.WriteStateAsync(stateName, grainId, grainState);
                 if (owner.Fail) throw new InvalidOperationException("the learning state's write failed (test)");
                 // The grain's state object is the one written: the grain holds the corrupt versions as it would after a read.
                 if (owner.CorruptWeights) grainState.State = (T)(object)(learning with { Versions = learning.Versions.Select(Corrupt).ToList() });
