@@ -128,7 +128,8 @@ internal static class KubePodsApi
     {
         var (pod, dryRun, refused) = await KubeWrites.ReadUpdate<V1Pod>(context, ns, name);
         if (pod is null) return refused!;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(pod, null, null));
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache,
+            (_, current) => KubeWrites.CheckUpdatedUid(current.Metadata, pod.Metadata, "pods") is { } moved ? new(null, null, moved) : new(pod, null, null));
     }
 
     /// <summary>

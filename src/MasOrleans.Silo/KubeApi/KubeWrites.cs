@@ -147,6 +147,24 @@ internal static class KubeWrites
     }
 
     /// <summary>
+    /// An update's (PUT's) uid, when its body names one, is a precondition: the API server's update takes it as one
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/update.go, defaultUpdatedObjectInfo.Preconditions), storage
+    /// checks it before anything else (staging/src/k8s.io/apiserver/pkg/storage/interfaces.go, Preconditions.Check:
+    /// an invalid-object StorageError under the object's etcd key, as storage/errors.go prints it), and the store's
+    /// update answers that 409 Conflict (staging/src/k8s.io/apiserver/pkg/storage/errors/storage.go,
+    /// InterpretUpdateError). A patch carries no such precondition: its changed uid is 422 (<see cref="CheckPatched"/>).
+    /// </summary>
+    /// <param name="resource">As the API server names it in a conflict: "pods", "deployments.apps"; its etcd key is
+    /// /registry/{resource without its group}/{namespace}/{name}.</param>
+    public static IResult? CheckUpdatedUid(V1ObjectMeta current, V1ObjectMeta? body, string resource)
+    {
+        if (body?.Uid is not { Length: > 0 } uid || uid == current.Uid) return null;
+        var key = $"/registry/{resource.Split('.')[0]}/{current.NamespaceProperty}/{current.Name}";
+        return KubeStatus.Conflict(resource, current.Name,
+            $"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+    }
+
+    /// <summary>
     /// A delete's preconditions, as the API server checks them before deleting
     /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict naming the object by kind.
     /// </summary>
