@@ -149,7 +149,7 @@ internal static class KubeDeploymentObjects
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
-        if (KubePodObjects.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
+        if (KubePodRequests.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
             return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
         template = spec with { Name = KubernetesNames.Key(ns, name) };
         return null;
@@ -169,7 +169,7 @@ internal static class KubeDeploymentObjects
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
-        if (KubePodObjects.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
+        if (KubePodRequests.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
         if (deployment.Spec?.Paused == true)
             return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
         return null;
@@ -189,9 +189,9 @@ internal static class KubeDeploymentObjects
         return null;
     }
 
-    /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodObjects.RequestUnlikeLimit"/>).</summary>
+    /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodRequests.RequestUnlikeLimit"/>).</summary>
     public static IResult? TryLimits(V1Deployment deployment) =>
-        KubePodObjects.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
+        KubePodRequests.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
             ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus("Deployment", deployment.Metadata?.Name ?? "")
             : null;
 

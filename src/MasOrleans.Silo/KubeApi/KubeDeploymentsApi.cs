@@ -113,7 +113,7 @@ internal static class KubeDeploymentsApi
                 // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
                 // the manifest) take the patch's diffs.
                 if (view.ContainerName is null && view.Manifest is null)
-                    KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
+                    KubePodRequests.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
             }));
     }
 
@@ -159,7 +159,7 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
         // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in), and its kept
         // manifest with it.
-        if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 }
+        if (KubePodRequests.Changed(template, view.Template) is { Count: > 0 }
             || view.Manifest is { } kept && KubePodManifests.Changed(parsed.Value!.Spec?.Template?.Spec, kept) is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
