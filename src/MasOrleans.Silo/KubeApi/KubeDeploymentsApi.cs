@@ -206,9 +206,10 @@ internal static class KubeDeploymentsApi
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
-    private static async Task<IResult> GetScale(string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is { } view
-            ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, cache.Version.ToString()))
+    /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>
+    private static async Task<IResult> GetScale(HttpContext context, string ns, string name, KubeCache cache) =>
+        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, { } version)
+            ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, version))
             : KubeStatus.NotFound("deployments.apps", name);
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
@@ -216,37 +217,41 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        if (await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, ""), "Scale", name);
-        return parsed.Error ?? await Scale(ns, name, parsed.Value!, dryRun, grains, cache);
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(ns, name, body.Value!, dryRun, grains, cache);
+        return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
     }
 
-    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
-        var key = KubernetesNames.Key(ns, name);
-        var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
-        // A Scale's uid is its deployment's and cannot change (workloads keep no version, so none is checked).
-        if (KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", served: null) is { } stale) return stale;
-        var replicas = scale.Spec?.Replicas;
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
+        // deployment's as the deployment's own writes are (the API server updates the deployment with it).
+        var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
+        if (KubeWrites.CheckPatched(current, scale.Metadata, "Scale", "deployments.apps", served) is { } stale) return stale;
+        // Zero is left out of a Scale as Go writes it (k8s.io/api/autoscaling/v1/types.go, ScaleSpec.Replicas: int32,
+        // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
+        int? replicas = scale.Spec?.Replicas ?? 0;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
-        var grain = grains.Reference<IWorkloadGrain>(key);
         if (dryRun)
         {
             // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
-            if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
             if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid("Scale", name, "spec.replicas", refusal);
-            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, KubeWrites.AnsweredVersion(scale.Metadata, cache.Version.ToString())));
+            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, served));
         }
-        var outcome = await grain.Scale(replicas!.Value);
+        var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Scale", name, "spec.replicas", outcome.Message!);
-        return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
+        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, { } version)
+            ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
+            : KubeStatus.NotFound("deployments.apps", name);
     }
 }

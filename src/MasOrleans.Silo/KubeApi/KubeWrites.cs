@@ -123,20 +123,12 @@ internal static class KubeWrites
     public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
 
     /// <summary>
-    /// The resourceVersion a deployment's patch dry run is answered at: the one the patch carried, when it carried one
-    /// (kubectl diff and apply send the live object's, which the checks let through), else <paramref name="served"/>. The
-    /// API server answers it at the live object's version; the silo-wide version read again here would have moved with any
-    /// pod's change since kubectl's GET, and kubectl diff (which masks no resourceVersion) would show a hunk.
-    /// </summary>
-    public static string AnsweredVersion(V1ObjectMeta? patched, string served) =>
-        patched?.ResourceVersion is { Length: > 0 } carried ? carried : served;
-
-    /// <summary>
     /// A patched object's resourceVersion, when the patch set one, must be the one this silo serves for the object:
     /// 409 Conflict otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
     /// </summary>
     /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.ReadNode"/>); null
+    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.ReadNode"/>,
+    /// <see cref="KubeCache.ReadDeployment"/>); null
     /// when the silo keeps no version of its own for the object, and then no resourceVersion can be checked.</param>
     public static IResult? CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, string? served)
     {

@@ -145,4 +145,33 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
         var replacedVersion = (await kube.Run("replace", "-f", current, "-o", "jsonpath={.metadata.resourceVersion}")).Succeeded().Output.Trim();
         Assert.Equal($"{replacedVersion} b", await kube.Get("deployment/rv-web", "{.metadata.resourceVersion} {.metadata.annotations.team}"));
     }
+
+    /// <summary>
+    /// A Scale (kubectl scale) was served the silo's moving version and its resourceVersion never checked: kubectl scale
+    /// --resource-version with a version saved before the deployment changed scaled it anyway. A Scale is its deployment's
+    /// (the API server's scale subresource updates the deployment, pkg/registry/apps/deployment/storage/storage.go,
+    /// ScaleREST.Update), so it is served at the deployment's version and a stale one is the deployment's 409. (kubectl
+    /// checks --resource-version against the Scale it GETs first: pkg/scale's ScalePrecondition.validate.)
+    /// </summary>
+    [Fact]
+    public async Task A_scale_is_served_and_checked_at_its_deployments_version()
+    {
+        (await kube.Run("create", "-f", kube.Manifest("sc-deploy", KubeManifests.Deployment("sc-web", "sc-none", replicas: 0)))).Succeeded();
+        var first = await kube.Get("deployment/sc-web", "{.metadata.resourceVersion}");
+        (await kube.Run("annotate", "deployment", "sc-web", "team=a")).Succeeded();
+        var annotated = await kube.Get("deployment/sc-web", "{.metadata.resourceVersion}");
+        const string path = "apis/apps/v1/namespaces/default/deployments/sc-web/scale";
+        using (var scale = await kube.Http.GetAsync(path))
+            Assert.Equal(annotated, System.Text.Json.JsonDocument.Parse(await scale.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString());
+
+        var stale = await kube.Run("scale", "deployment", "sc-web", "--replicas=1", $"--resource-version={first}");
+        Assert.True(stale.ExitCode == 1, stale.ToString());
+        using var put = await kube.Http.PutAsync(path, Json($$$"""{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"sc-web","resourceVersion":"{{{first}}}"},"spec":{"replicas":1}}"""));
+        var conflict = await Status(put, HttpStatusCode.Conflict, "Conflict");
+        Assert.Equal("Operation cannot be fulfilled on deployments.apps \"sc-web\": the object has been modified; please apply your changes to the latest version and try again",
+            conflict.GetProperty("message").GetString());
+        Assert.Equal("0", await kube.Get("deployment/sc-web", "{.spec.replicas}"));
+
+        (await kube.Run("scale", "deployment", "sc-web", "--replicas=0", $"--resource-version={annotated}")).Succeeded();
+    }
 }
