@@ -120,6 +120,7 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
     public async Task A_deployment_write_with_a_stale_resource_version_is_a_conflict()
     {
         (await kube.Run("create", "-f", kube.Manifest("rv-deploy", KubeManifests.Deployment("rv-web", "rv-none", replicas: 0)))).Succeeded();
+        await Settled("rv-web");
         var saved = (await kube.Run("get", "deployment", "rv-web", "-o", "yaml")).Succeeded().Output;
         var first = await kube.Get("deployment/rv-web", "{.metadata.resourceVersion}");
         Assert.Equal(first, await kube.Get("deployments", "{.items[?(@.metadata.name==\"rv-web\")].metadata.resourceVersion}"));
@@ -157,6 +158,7 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
     public async Task A_scale_is_served_and_checked_at_its_deployments_version()
     {
         (await kube.Run("create", "-f", kube.Manifest("sc-deploy", KubeManifests.Deployment("sc-web", "sc-none", replicas: 0)))).Succeeded();
+        await Settled("sc-web");
         var first = await kube.Get("deployment/sc-web", "{.metadata.resourceVersion}");
         (await kube.Run("annotate", "deployment", "sc-web", "team=a")).Succeeded();
         var annotated = await kube.Get("deployment/sc-web", "{.metadata.resourceVersion}");
@@ -174,4 +176,12 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
 
         (await kube.Run("scale", "deployment", "sc-web", "--replicas=0", $"--resource-version={annotated}")).Succeeded();
     }
+
+    /// <summary>
+    /// Waits until the deployment's rollout is complete, after which nothing of it changes by itself: the tests compare
+    /// versions across moments when nothing changes (the workload's first look after its creation moves its Progressing
+    /// condition, and with it its version).
+    /// </summary>
+    private Task Settled(string deployment) =>
+        kube.WaitFor($"deployment/{deployment}", "{.status.conditions[?(@.type==\"Progressing\")].reason}", r => r == "NewReplicaSetAvailable");
 }
