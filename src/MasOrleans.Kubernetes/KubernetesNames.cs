@@ -47,6 +47,13 @@ public static partial class KubernetesNames
         return ns == DefaultNamespace && !name.Contains('.') ? name : $"{ns}.{name}";
     }
 
+    /// <summary>An object's key as kubectl users name it: namespace/name (kubectl drain's naming of pods).</summary>
+    public static string Qualified(string key)
+    {
+        var (ns, name) = Split(key);
+        return $"{ns}/{name}";
+    }
+
     /// <summary>The (namespace, name) a key was made from (<see cref="Key"/>).</summary>
     public static (string Namespace, string Name) Split(string key)
     {

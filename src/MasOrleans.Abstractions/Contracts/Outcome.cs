@@ -16,7 +16,9 @@ public enum OutcomeCode
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
 /// <param name="Message">Why a command was refused, or what a started one is doing (a drain); null on plain success.</param>
-public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null)
+/// <param name="Subjects">The objects the message names, by key, for a surface that names them otherwise (the Kubernetes
+/// surface's namespace/name: <see cref="UnmanagedPodsRefusal"/>); null when it names none.</param>
+public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null, [property: Id(2)] IReadOnlyList<string>? Subjects = null)
 {
     public static readonly Outcome Success = new(OutcomeCode.Ok);
     public bool IsOk => Code == OutcomeCode.Ok;

@@ -161,7 +161,7 @@ public sealed partial class NodeGrain(
             var views = await Task.WhenAll(pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Get()));
             var bare = views.Where(v => v is { Workload: null }).Select(v => v!.Spec.Name).ToList();
             if (bare.Count > 0)
-                return Outcome.Conflict($"node '{spec.Name}' holds {bare.Count} pod(s) no workload manages ({string.Join(", ", bare.Take(5))}); delete them first or pass force=true to evict them anyway");
+                return UnmanagedPodsRefusal.Outcome(spec.Name, bare);
         }
         return Outcome.Started($"node '{spec.Name}' is draining {pods.Count} pod(s); it is removed when they are gone");
     }

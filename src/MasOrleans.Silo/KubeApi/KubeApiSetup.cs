@@ -22,6 +22,7 @@ internal static class KubeApiSetup
     {
         var k8s = routes.MapGroup(Prefix).ExcludeFromDescription();
         k8s.AddEndpointFilter(NoObjectInAnInvalidNamespace);
+        k8s.AddEndpointFilter(KubeUnavailable.Filter);
         KubeDiscovery.Map(k8s);
         KubeNamespacesApi.Map(k8s);
         KubeNodesApi.Map(k8s);

@@ -194,7 +194,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
 
     /// <summary>
     /// A grain call made under the gate, bounded: every read, listing and watch poll waits for the gate, so a call that
-    /// hangs would stall them all. Outliving the limit is a <see cref="TimeoutException"/> (a 503, or a poll's logged retry).
+    /// hangs would stall them all. Outliving the limit is a <see cref="KubeGateTimeoutException"/> (a 503 Status, or a poll's logged retry).
     /// </summary>
     private static async Task<T> Limited<T>(Task<T> call, string what)
     {
@@ -206,7 +206,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
         {
             // A late failure of the call is observed here; the timeout is what is reported.
             _ = call.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-            throw new TimeoutException($"{what} did not answer within {GateCallLimit.TotalSeconds:0} s, under the Kubernetes cache's gate", e);
+            throw new KubeGateTimeoutException($"{what} did not answer within {GateCallLimit.TotalSeconds:0} s, under the Kubernetes cache's gate", e);
         }
     }
 

@@ -142,12 +142,14 @@ internal static class KubeDeploymentObjects
         var selector = deployment.Spec!.Selector?.MatchLabels;
         if (selector is null || selector.Count == 0 || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
+        // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
+        // prints them (field.Invalid's value, %#v).
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
-            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", "`selector` does not match template `labels`");
+            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoMap(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
-        if (KubePodObjects.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
+        if (KubePodRequests.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
             return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
         template = spec with { Name = KubernetesNames.Key(ns, name) };
         return null;
@@ -167,7 +169,7 @@ internal static class KubeDeploymentObjects
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
             return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
-        if (KubePodObjects.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
+        if (KubePodRequests.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
         if (deployment.Spec?.Paused == true)
             return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
         return null;
@@ -187,25 +189,42 @@ internal static class KubeDeploymentObjects
         return null;
     }
 
-    /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodObjects.RequestUnlikeLimit"/>).</summary>
+    /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodRequests.RequestUnlikeLimit"/>).</summary>
     public static IResult? TryLimits(V1Deployment deployment) =>
-        KubePodObjects.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
+        KubePodRequests.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
             ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus("Deployment", deployment.Metadata?.Name ?? "")
             : null;
 
     /// <summary>
-    /// What a patch may not change beyond what <see cref="TrySpec"/> refuses: the labels, which are the template's
-    /// here (a label removed from the deployment alone would be dropped), and the selector, immutable in apps/v1.
+    /// What a patch may not change beyond what <see cref="TrySpec"/> and <see cref="TrySelectorUnchanged"/> refuse: the
+    /// labels, which are the template's here (a label removed from the deployment alone would be dropped).
     /// </summary>
-    public static IResult? TryUnchanged(V1Deployment current, V1Deployment patched)
+    public static IResult? TryUnchanged(V1Deployment current, V1Deployment patched) =>
+        SameMap(current.Metadata.Labels, patched.Metadata?.Labels)
+            ? null
+            : KubeStatus.Invalid("Deployment", current.Metadata.Name, "metadata.labels", "a deployment's labels are its pod template's here and cannot change on their own");
+
+    /// <summary>
+    /// The selector is immutable in apps/v1, for a patch as for a replace (pkg/registry/apps/deployment/strategy.go,
+    /// ValidateUpdate: ValidateImmutableField on spec.selector), refused in its words with the new selector as Go prints
+    /// it (field.Invalid's value, %#v). The served selector is the template's labels (workloads keep no other).
+    /// </summary>
+    public static IResult? TrySelectorUnchanged(V1Deployment current, V1Deployment updated)
     {
-        var name = current.Metadata.Name;
-        if (!SameMap(current.Metadata.Labels, patched.Metadata?.Labels))
-            return KubeStatus.Invalid("Deployment", name, "metadata.labels", "a deployment's labels are its pod template's here and cannot change on their own");
-        if (!SameMap(current.Spec.Selector.MatchLabels, patched.Spec?.Selector?.MatchLabels) || patched.Spec?.Selector?.MatchExpressions is { Count: > 0 })
-            return KubeStatus.Invalid("Deployment", name, "spec.selector", "field is immutable");
-        return null;
+        // TrySpec has refused matchExpressions (and a selector without matchLabels) already.
+        var selector = updated.Spec!.Selector!.MatchLabels;
+        if (SameMap(current.Spec.Selector.MatchLabels, selector)) return null;
+        return KubeStatus.Invalid("Deployment", current.Metadata.Name, "spec.selector",
+            $"v1.LabelSelector{{MatchLabels:{GoMap(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
     }
+
+    /// <summary>A map[string]string as Go's %#v prints it: keys sorted, each quoted.</summary>
+    private static string GoMap(IDictionary<string, string>? map) => map is null
+        ? "map[string]string(nil)"
+        : $"map[string]string{{{string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{GoString(kv.Key)}:{GoString(kv.Value)}"))}}}";
+
+    /// <summary>A label key or value as Go's %q prints it (their characters need no escaping but these).</summary>
+    private static string GoString(string? text) => $"\"{(text ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"")}\"";
 
     private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);

@@ -35,12 +35,12 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
-        async Task<IReadOnlyList<V1Deployment>> Select(string version)
+        async Task<IReadOnlyList<V1Deployment>> Select()
         {
             var (remembered, stamp) = cache.WorkloadsAsOf();
             var keys = remembered.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
                 && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)).ToList();
-            var loaded = await Task.WhenAll(keys.Select(k => Load(grains, k, version)));
+            var loaded = await Task.WhenAll(keys.Select(k => Read(cache, k, context.RequestAborted)));
             cache.ForgetWorkloads(keys.Where((_, i) => loaded[i] is null), stamp);
             return loaded.OfType<V1Deployment>()
                 .Where(d => labels.Matches(d.Metadata.Labels))
@@ -48,18 +48,18 @@ internal static class KubeDeploymentsApi
         }
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, () => Select(""));
+            await KubePolledWatch.Serve(context, cache, Select);
             return Results.Empty;
         }
-        var snapshot = await cache.Refresh(context.RequestAborted);
-        return KubeLists.List(context, await Select(snapshot.Version.ToString()), "DeploymentList", "apps/v1", snapshot.Version);
+        // The refresh remembers the workloads that own pods; the list's version is read after its items recorded theirs.
+        await cache.Refresh(context.RequestAborted);
+        var items = await Select();
+        return KubeLists.List(context, items, "DeploymentList", "apps/v1", cache.Version);
     }
 
-    private static async Task<V1Deployment?> Load(IGrainFactory grains, string key, string resourceVersion)
-    {
-        var grain = grains.Reference<IWorkloadGrain>(key);
-        return await grain.Get() is { } view ? KubeDeploymentObjects.ToDeployment(view, resourceVersion) : null;
-    }
+    /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
+    private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>
+        await cache.ReadDeployment(key, cancellation) is ({ } view, { } version) ? KubeDeploymentObjects.ToDeployment(view, version) : null;
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -90,11 +90,13 @@ internal static class KubeDeploymentsApi
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
         cache.RememberWorkload(template.Name);
-        return KubeLists.One(context, (await Load(grains, template.Name, cache.Version.ToString()))!, 201);
+        return await Read(cache, template.Name, context.RequestAborted) is { } stored
+            ? KubeLists.One(context, stored, 201)
+            : KubeStatus.NotFound("deployments.apps", deployment.Metadata!.Name);
     }
 
-    private static async Task<IResult> Get(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await Load(grains, KubernetesNames.Key(ns, name), cache.Version.ToString()) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
+    private static async Task<IResult> Get(HttpContext context, string ns, string name, KubeCache cache) =>
+        await Read(cache, KubernetesNames.Key(ns, name), context.RequestAborted) is { } d ? KubeLists.One(context, d) : KubeStatus.NotFound("deployments.apps", name);
 
     /// <summary>
     /// The patch applied to the deployment as served, and the result acted on (<see cref="Update"/>): replicas the patch
@@ -111,7 +113,7 @@ internal static class KubeDeploymentsApi
                 // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
                 // the manifest) take the patch's diffs.
                 if (view.ContainerName is null && view.Manifest is null)
-                    KubePodObjects.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
+                    KubePodRequests.ReplaceStandIn(KubePatch.At(target, "spec", "template", "spec"), KubePatch.At(patch!.Document, "spec", "template", "spec"));
             }));
     }
 
@@ -124,7 +126,9 @@ internal static class KubeDeploymentsApi
     {
         var (deployment, dryRun, refused) = await KubeWrites.ReadUpdate<V1Deployment>(context, ns, name);
         if (deployment is null) return refused!;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(deployment, null, null), whole: true);
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache,
+            (_, current) => KubeWrites.CheckUpdatedUid(current.Metadata, deployment.Metadata, "deployments.apps") is { } moved ? new(null, null, moved) : new(deployment, null, null),
+            whole: true);
     }
 
     /// <summary>
@@ -139,20 +143,23 @@ internal static class KubeDeploymentsApi
     {
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var current = KubeDeploymentObjects.ToDeployment(view, "");
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        var current = KubeDeploymentObjects.ToDeployment(view, served);
         var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
-        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served: null) is { } stale) return stale;
+        // The pods' rule: a resourceVersion given must be the one served now (none given: unconditional, as deployments
+        // allow, pkg/registry/apps/deployment/strategy.go AllowUnconditionalUpdate).
+        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
-        // A deployment's labels and selector are its template's here: a whole manifest is held to the create's rule for them
-        // (TrySpec), so the manifest that created the deployment replaces it; a patch may not change them.
+        if (KubeDeploymentObjects.TrySelectorUnchanged(current, parsed.Value!) is { } selectorChanged) return selectorChanged;
+        // A deployment's labels are its template's here: a whole manifest is held to the create's rule for them (TrySpec),
+        // so the manifest that created the deployment replaces it; a patch may not change them.
         if (!whole && KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
         // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in), and its kept
         // manifest with it.
-        if (KubePodObjects.Changed(template, view.Template) is { Count: > 0 }
+        if (KubePodRequests.Changed(template, view.Template) is { Count: > 0 }
             || view.Manifest is { } kept && KubePodManifests.Changed(parsed.Value!.Spec?.Template?.Spec, kept) is { Count: > 0 })
             return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
@@ -167,7 +174,7 @@ internal static class KubeDeploymentsApi
                 Annotations = annotates ? (annotations is { Count: > 0 } ? annotations : null) : view.Annotations,
                 ProgressDeadlineSeconds = setsDeadline ? deadline : view.ProgressDeadlineSeconds,
             };
-            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, KubeWrites.AnsweredVersion(parsed.Value!.Metadata, cache.Version.ToString())));
+            return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, served));
         }
         if (scales && await grain.Scale(replicas) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
@@ -176,7 +183,8 @@ internal static class KubeDeploymentsApi
         if (setsDeadline && await grain.SetProgressDeadline(deadline) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
-        return KubeLists.One(context, (await Load(grains, key, cache.Version.ToString()))!);
+        // Read back through the cache: the answer carries the version a following GET or listing serves.
+        return await Read(cache, key, context.RequestAborted) is { } stored ? KubeLists.One(context, stored) : KubeStatus.NotFound("deployments.apps", name);
     }
 
     private static async Task<IResult> Delete(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
@@ -185,12 +193,12 @@ internal static class KubeDeploymentsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is null) return KubeStatus.NotFound("deployments.apps", name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
         if (KubeWrites.Orphans(options))
             return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
-        if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served: null) is { } failed)
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served) is { } failed)
             return failed;
         // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
         if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments", name);
@@ -198,9 +206,10 @@ internal static class KubeDeploymentsApi
         return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
-    private static async Task<IResult> GetScale(string ns, string name, IGrainFactory grains, KubeCache cache) =>
-        await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is { } view
-            ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, cache.Version.ToString()))
+    /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>
+    private static async Task<IResult> GetScale(HttpContext context, string ns, string name, KubeCache cache) =>
+        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, { } version)
+            ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, version))
             : KubeStatus.NotFound("deployments.apps", name);
 
     private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
@@ -208,37 +217,41 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        if (await grains.Reference<IWorkloadGrain>(KubernetesNames.Key(ns, name)).Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
-        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, ""), "Scale", name);
-        return parsed.Error ?? await Scale(ns, name, parsed.Value!, dryRun, grains, cache);
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(ns, name, body.Value!, dryRun, grains, cache);
+        return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
     }
 
-    private static async Task<IResult> Scale(string ns, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
-        var key = KubernetesNames.Key(ns, name);
-        var served = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
-        // A Scale's uid is its deployment's and cannot change (workloads keep no version, so none is checked).
-        if (KubeWrites.CheckPatched(served, scale.Metadata, "Scale", "deployments.apps", served: null) is { } stale) return stale;
-        var replicas = scale.Spec?.Replicas;
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
+        // deployment's as the deployment's own writes are (the API server updates the deployment with it).
+        var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
+        if (KubeWrites.CheckPatched(current, scale.Metadata, "Scale", "deployments.apps", served) is { } stale) return stale;
+        // Zero is left out of a Scale as Go writes it (k8s.io/api/autoscaling/v1/types.go, ScaleSpec.Replicas: int32,
+        // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
+        int? replicas = scale.Spec?.Replicas ?? 0;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
-        var grain = grains.Reference<IWorkloadGrain>(key);
         if (dryRun)
         {
             // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
-            if (await grain.Get() is not { } view) return KubeStatus.NotFound("deployments.apps", name);
             if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid("Scale", name, "spec.replicas", refusal);
-            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, KubeWrites.AnsweredVersion(scale.Metadata, cache.Version.ToString())));
+            return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, served));
         }
-        var outcome = await grain.Scale(replicas!.Value);
+        var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Scale", name, "spec.replicas", outcome.Message!);
-        return KubeJson.Object(KubeDeploymentObjects.ToScale((await grain.Get())!, cache.Version.ToString()));
+        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, { } version)
+            ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
+            : KubeStatus.NotFound("deployments.apps", name);
     }
 }

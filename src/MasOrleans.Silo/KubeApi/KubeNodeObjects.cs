@@ -47,7 +47,11 @@ internal static class KubeNodeObjects
                         Status = view.Ready ? "True" : "Unknown",
                         Reason = view.Ready ? "NodeReady" : "NodeStatusUnknown",
                         Message = view.Ready ? "node is ready" : "Kubelet stopped posting node status.",
-                        LastHeartbeatTime = view.LastTelemetry?.UtcDateTime,
+                        // The last heartbeat known: the last telemetry reading, else the moment readiness last changed
+                        // (on a reading, or at registration: a kubelet's registration is its first status post). A node
+                        // whose grain has no reading in memory (never reported, or reactivated while Ready) was served
+                        // none, and kubectl describe prints a missing time as 0001-01-01.
+                        LastHeartbeatTime = (view.LastTelemetry ?? view.ReadyChanged)?.UtcDateTime,
                         LastTransitionTime = view.ReadyChanged?.UtcDateTime,
                     },
                 ],

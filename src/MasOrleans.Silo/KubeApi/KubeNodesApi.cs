@@ -3,6 +3,7 @@ using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
 
@@ -143,6 +144,8 @@ internal static class KubeNodesApi
             OutcomeCode.Ok => KubeStatus.Success("nodes", name),
             OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(draining ?? view, version), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
+            // Pods named as kubectl users see them, not by their keys.
+            _ when outcome.Subjects is { } pods => KubeStatus.Conflict("nodes", name, UnmanagedPodsRefusal.Message(name, pods, KubernetesNames.Qualified)),
             _ => KubeStatus.Conflict("nodes", name, outcome.Message ?? "refused"),
         };
     }

@@ -17,7 +17,7 @@ internal static class KubePodAnnotations
     /// (<see cref="KubernetesSyntax.CheckAnnotations"/>); <paramref name="served"/> is the pod as served before a patch
     /// (null for a create), whose server-set annotations the result must leave as they are.
     /// </summary>
-    public static KubePodObjects.FieldError? TryKept(V1Pod pod, V1Pod? served, out Dictionary<string, string>? kept)
+    public static KubePodRequests.FieldError? TryKept(V1Pod pod, V1Pod? served, out Dictionary<string, string>? kept)
     {
         kept = null;
         var given = pod.Metadata?.Annotations ?? new Dictionary<string, string>();

@@ -94,7 +94,7 @@ internal static class KubePodManifests
 
     /// <summary>
     /// The fields of <paramref name="updated"/>'s spec that differ from the <paramref name="kept"/> manifest, named as
-    /// <see cref="KubePodObjects.RefuseUpdate"/> names a pod's properties; quantities by value, as the API server compares
+    /// <see cref="KubePodRequests.RefuseUpdate"/> names a pod's properties; quantities by value, as the API server compares
     /// them (apiequality.Semantic: 2Gi and 2147483648 are one amount though written in two formats).
     /// </summary>
     public static IReadOnlyList<string> Changed(V1PodSpec? updated, string kept)

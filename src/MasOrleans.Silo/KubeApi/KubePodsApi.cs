@@ -67,7 +67,7 @@ internal static class KubePodsApi
         var (pod, dryRun, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
         var manifest = KubePodManifests.Kept(pod.Spec, "spec", out var notKept);
-        var (created, invalid) = await KubePodObjects.Create(pod, ns, catalog, bounds, dryRun ? r => WouldCreate(grains, r) : r => pods.Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest), manifest);
+        var (created, invalid) = await KubePodRequests.Create(pod, ns, catalog, bounds, dryRun ? r => WouldCreate(grains, r) : r => pods.Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest), manifest);
         if (created is null) return invalid!;
         KubePodManifests.Warn(context, notKept);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);
@@ -114,7 +114,7 @@ internal static class KubePodsApi
             {
                 // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto
                 // them, as kubectl apply computes them against them; only a stand-in gives way to the manifest's containers.
-                if (view.ContainerName is null && view.Manifest is null) KubePodObjects.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
+                if (view.ContainerName is null && view.Manifest is null) KubePodRequests.ReplaceStandIn(target["spec"], KubePatch.At(patch!.Document, "spec"));
             }));
     }
 
@@ -128,7 +128,8 @@ internal static class KubePodsApi
     {
         var (pod, dryRun, refused) = await KubeWrites.ReadUpdate<V1Pod>(context, ns, name);
         if (pod is null) return refused!;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (_, _) => new(pod, null, null));
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache,
+            (_, current) => KubeWrites.CheckUpdatedUid(current.Metadata, pod.Metadata, "pods") is { } moved ? new(null, null, moved) : new(pod, null, null));
     }
 
     /// <summary>
@@ -136,7 +137,7 @@ internal static class KubePodsApi
     /// judged: one that leaves the spec and owner as they are (kubectl apply of a manifest, kubectl label, kubectl
     /// annotate, kubectl replace of what kubectl get served) succeeds and stores the labels and the client's annotations
     /// if they changed (kubectl apply's last-applied-configuration among them); any other is refused with 422, as the API
-    /// server refuses changes to immutable fields (<see cref="KubePodObjects.RefuseUpdate"/>). A dry run is judged the
+    /// server refuses changes to immutable fields (<see cref="KubePodRequests.RefuseUpdate"/>). A dry run is judged the
     /// same and answers the pod as it would be stored, storing nothing.
     /// </summary>
     private static async Task<IResult> Update(HttpContext context, string ns, string name, bool dryRun, IGrainFactory grains, PolicyCatalog catalog,
@@ -149,17 +150,17 @@ internal static class KubePodsApi
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
         if (KubeWrites.CheckPatched(current.Metadata, pod.Metadata, "Pod", "pods", served) is { } stale) return stale;
-        if (KubePodObjects.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
+        if (KubePodRequests.TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return invalid;
         // A manifest says nothing of the workload that owns a pod; its ownerReferences do, and they cannot change.
         if (!Same(pod.Metadata?.OwnerReferences, current.Metadata.OwnerReferences))
             return KubeStatus.Forbidden("Pod", name, "metadata.ownerReferences", "a pod's owner is fixed once it is created here (its workload made it)");
-        var changed = KubePodObjects.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec);
+        var changed = KubePodRequests.Changed(spec with { Owner = view.Spec.Owner, Labels = view.Spec.Labels }, view.Spec);
         // A pod stored without its manifest (over the bound, made through the REST API, or stored before manifests were
         // kept) has nothing of it to compare; one with it names what changed there in its terms. Judged together: one
         // update, refused whole.
         if (view.Manifest is { } kept)
             changed = [.. KubePodManifests.Changed(pod.Spec, kept), .. changed.Where(p => !KubePodManifests.DrawnFromKept(p))];
-        if (changed.Count > 0) return KubePodObjects.RefuseUpdate(name, changed);
+        if (changed.Count > 0) return KubePodRequests.RefuseUpdate(name, changed);
         // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
         // a workload here keeps its pods, so a pod must stay its workload's.
         if (view.Spec.Owner is { } owner && !owner.Selector.Matches(spec.Labels))
@@ -172,7 +173,7 @@ internal static class KubePodsApi
         // dropped, they were never served, and every re-apply of the manifest was "configured" again.
         if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
         {
-            if (KubePodObjects.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
+            if (KubePodRequests.RequestUnlikeLimit(pod.Spec) is { } unlike) return unlike.ToStatus("Pod", name);
             // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
             if (dryRun) return WouldStore();
             if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is null

@@ -123,20 +123,12 @@ internal static class KubeWrites
     public static bool Orphans(V1DeleteOptions options) => options.PropagationPolicy == "Orphan" || options.OrphanDependents == true;
 
     /// <summary>
-    /// The resourceVersion a deployment's patch dry run is answered at: the one the patch carried, when it carried one
-    /// (kubectl diff and apply send the live object's, which the checks let through), else <paramref name="served"/>. The
-    /// API server answers it at the live object's version; the silo-wide version read again here would have moved with any
-    /// pod's change since kubectl's GET, and kubectl diff (which masks no resourceVersion) would show a hunk.
-    /// </summary>
-    public static string AnsweredVersion(V1ObjectMeta? patched, string served) =>
-        patched?.ResourceVersion is { Length: > 0 } carried ? carried : served;
-
-    /// <summary>
     /// A patched object's resourceVersion, when the patch set one, must be the one this silo serves for the object:
     /// 409 Conflict otherwise, as the API server's update answers. A uid is immutable: a patch that changes it is 422.
     /// </summary>
     /// <param name="resource">As the API server names it in a conflict: "pods", "nodes", "deployments.apps".</param>
-    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.ReadNode"/>); null
+    /// <param name="served">What a GET serves now (<see cref="KubeCache.ReadPod"/>, <see cref="KubeCache.ReadNode"/>,
+    /// <see cref="KubeCache.ReadDeployment"/>); null
     /// when the silo keeps no version of its own for the object, and then no resourceVersion can be checked.</param>
     public static IResult? CheckPatched(V1ObjectMeta current, V1ObjectMeta? patched, string kind, string resource, string? served)
     {
@@ -144,6 +136,24 @@ internal static class KubeWrites
         if (patched?.Uid is { Length: > 0 } uid && uid != current.Uid) return KubeStatus.Invalid(kind, name, "metadata.uid", $"\"{uid}\": field is immutable");
         if (patched?.ResourceVersion is { Length: > 0 } wanted && served is not null && served != wanted) return KubeStatus.Conflict(resource, name, OptimisticLock);
         return null;
+    }
+
+    /// <summary>
+    /// An update's (PUT's) uid, when its body names one, is a precondition: the API server's update takes it as one
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/update.go, defaultUpdatedObjectInfo.Preconditions), storage
+    /// checks it before anything else (staging/src/k8s.io/apiserver/pkg/storage/interfaces.go, Preconditions.Check:
+    /// an invalid-object StorageError under the object's etcd key, as storage/errors.go prints it), and the store's
+    /// update answers that 409 Conflict (staging/src/k8s.io/apiserver/pkg/storage/errors/storage.go,
+    /// InterpretUpdateError). A patch carries no such precondition: its changed uid is 422 (<see cref="CheckPatched"/>).
+    /// </summary>
+    /// <param name="resource">As the API server names it in a conflict: "pods", "deployments.apps"; its etcd key is
+    /// /registry/{resource without its group}/{namespace}/{name}.</param>
+    public static IResult? CheckUpdatedUid(V1ObjectMeta current, V1ObjectMeta? body, string resource)
+    {
+        if (body?.Uid is not { Length: > 0 } uid || uid == current.Uid) return null;
+        var key = $"/registry/{resource.Split('.')[0]}/{current.NamespaceProperty}/{current.Name}";
+        return KubeStatus.Conflict(resource, current.Name,
+            $"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using MasOrleans.Kubernetes;
 using MasOrleans.Silo.KubeApi;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
@@ -91,5 +92,53 @@ public sealed class KubeCacheReadTests
         var change = cache.Since(before)!.Last(c => c.Resource == "pods");
         Assert.Equal("DELETED", change.Type);
         Assert.Equal("gone-pod", change.Object.Metadata.Name);
+    }
+
+    /// <summary>Holds the cluster index's pod listing asked from outside the grains (a /k8s listing), once armed, until released.</summary>
+    private sealed class StalledIndexListing : IIncomingGrainCallFilter
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _armed;
+
+        public void Arm() => _armed = true;
+
+        public void Release() => _released.TrySetResult();
+
+        public async Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (_armed && context.InterfaceMethod?.DeclaringType == typeof(IClusterIndexGrain) && context.InterfaceMethod.Name == nameof(IClusterIndexGrain.ListPods)
+                && context.SourceId is { } source && source.IsClient())
+                await _released.Task;
+            await context.Invoke();
+        }
+    }
+
+    /// <summary>
+    /// A listing whose index call outlives the gate's limit (KubeCache.GateCallLimit) was answered with the REST API's
+    /// 503 problem details and logged as an Error by the exception handler. On /k8s it is a Kubernetes Status, 503
+    /// ServiceUnavailable as apimachinery's NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go),
+    /// with Retry-After, and a Warning (an expected fault of a slow grain), no Error.
+    /// </summary>
+    [Fact]
+    public async Task A_listing_timed_out_under_the_gate_is_a_503_status_and_a_warning()
+    {
+        var stall = new StalledIndexListing();
+        await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(stall));
+        silo.Log.Expect("Kubernetes request GET /k8s/api/v1/pods answered 503");
+        stall.Arm();
+        try
+        {
+            using var listed = await silo.Http.GetAsync("k8s/api/v1/pods");
+            var status = await Status(listed, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
+            Assert.Equal("the cluster index's pod listing did not answer within 10 s, under the Kubernetes cache's gate; retry shortly", status.GetProperty("message").GetString());
+            Assert.Equal("1", listed.Headers.RetryAfter?.ToString());
+        }
+        finally
+        {
+            stall.Release();
+        }
+        var logged = Assert.Single(silo.Log.Records, r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message)));
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.EndsWith("KubeUnavailable", logged.Category);
     }
 }

@@ -241,9 +241,10 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
     /// <summary>
     /// kubectl diff (diff.go, InfoObject.Merged) GETs a deployment, then dry-runs apply's patch carrying the live
     /// resourceVersion, and masks no resourceVersion: the API server answers an unchanged patch at the live object's
-    /// version (pkg/registry/generic/registry/store.go, Update: no change, no new version). A deployment here is served at
-    /// the silo-wide version, which moves with any pod's change between the GET and the patch; the dry run's answer was
-    /// stamped with the moved one, and diff showed a resourceVersion hunk (exit 1) for an unchanged deployment.
+    /// version (pkg/registry/generic/registry/store.go, Update: no change, no new version). A deployment here was served at
+    /// the silo-wide version, which moved with any pod's change between the GET and the patch; the dry run's answer was
+    /// stamped with the moved one, and diff showed a resourceVersion hunk (exit 1) for an unchanged deployment. Its
+    /// version now names its state (KubeCache.ReadDeployment), so another pod's change leaves it.
     /// </summary>
     [Fact]
     public async Task An_unchanged_deployment_diffs_clean_while_other_pods_change()
@@ -256,12 +257,12 @@ public sealed class KubectlDryRunTests(KubectlFixture kube) : IClassFixture<Kube
         var live = await Version(await kube.Http.GetAsync(path));
         var liveScale = await Version(await kube.Http.GetAsync($"{path}/scale"));
 
-        // Another pod is created and placed, and listed: the silo-wide version moves on.
+        // Another pod is created and placed, and listed: the silo-wide version moves on, the deployment's does not.
         var other = kube.Manifest("still-other", KubeManifests.Pod("kd-still-other", "kd-still"));
         (await kube.Run("apply", "-f", other)).Succeeded();
         await kube.WaitFor("pod/kd-still-other", "{.status.phase}", p => p == "Running");
         (await kube.Run("get", "pods")).Succeeded();
-        Assert.NotEqual(live, await Version(await kube.Http.GetAsync(path)));
+        Assert.Equal(live, await Version(await kube.Http.GetAsync(path)));
 
         Assert.Equal(live, await Version(await Patch($"{path}?dryRun=All", $$$"""{"metadata":{"resourceVersion":"{{{live}}}"}}""")));
         Assert.Equal(liveScale, await Version(await Patch($"{path}/scale?dryRun=All", $$$"""{"metadata":{"resourceVersion":"{{{liveScale}}}"},"spec":{"replicas":1}}""")));

@@ -65,19 +65,20 @@ public sealed class KubectlNodeDeleteDryRunTests(KubectlFixture kube) : IClassFi
 
     /// <summary>
     /// A pod no workload manages makes the grain refuse the delete (409, kubectl drain's rule) unless ?force=true: the dry
-    /// run gets the real refusal's words, and with force the drain's 202; either way nothing changes.
+    /// run gets the real refusal's words, and with force the drain's 202; either way nothing changes. The pod is named as
+    /// kubectl users see it, namespace/name (as kubectl drain names pods), not by its key (kn-team.kn-bare-pod).
     /// </summary>
     [Fact]
     public async Task A_dry_run_delete_the_grain_refuses_gets_the_real_refusal_and_changes_nothing()
     {
         (await kube.Run("apply", "-f", kube.Manifest("bare-node", KubeManifests.Node("kn-bare", "kn-bare")))).Succeeded();
-        (await kube.Run("apply", "-f", kube.Manifest("bare-pod", KubeManifests.Pod("kn-bare-pod", "kn-bare")))).Succeeded();
-        await kube.WaitFor("pod/kn-bare-pod", "{.status.phase}", p => p == "Running");
+        (await kube.Run("apply", "-f", kube.Manifest("bare-pod", KubeManifests.Pod("kn-bare-pod", "kn-bare", extraMetadata: "  namespace: kn-team")))).Succeeded();
+        await kube.WaitFor("pod/kn-bare-pod -n kn-team", "{.status.phase}", p => p == "Running");
         var before = await Snapshot("kn-bare");
 
         var dryRun = await kube.Run("delete", "node/kn-bare", "--dry-run=server");
         Assert.True(dryRun.ExitCode != 0, dryRun.ToString());
-        Assert.Contains("Error from server (Conflict): Operation cannot be fulfilled on nodes \"kn-bare\": node 'kn-bare' holds 1 pod(s) no workload manages (kn-bare-pod)", dryRun.Error);
+        Assert.Contains("Error from server (Conflict): Operation cannot be fulfilled on nodes \"kn-bare\": node 'kn-bare' holds 1 pod(s) no workload manages (kn-team/kn-bare-pod)", dryRun.Error);
         await Status(await kube.Http.DeleteAsync("api/v1/nodes/kn-bare?dryRun=All"), HttpStatusCode.Conflict, "Conflict");
         var forced = await Deleted("api/v1/nodes/kn-bare?dryRun=All&force=true", HttpStatusCode.Accepted);
         Assert.Equal("Node", Shape(forced));
@@ -113,7 +114,7 @@ public sealed class KubectlNodeDeleteDryRunTests(KubectlFixture kube) : IClassFi
     /// <summary>The node as the API serves it (its spec: cordon, taints) and its pods (uid, node, phase, whether deleting).</summary>
     private async Task<string> Snapshot(string node) =>
         await kube.Get($"node/{node}", "{.metadata.name} {.metadata.labels} {.spec} {.status.capacity}") + "\n" +
-        (await kube.Run("get", "pods", "--field-selector", $"spec.nodeName={node}", "-o",
+        (await kube.Run("get", "pods", "-A", "--field-selector", $"spec.nodeName={node}", "-o",
             "jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} {.spec.nodeName} {.status.phase} {.metadata.deletionTimestamp}{\"\\n\"}{end}")).Succeeded().Output;
 
     /// <summary>Deactivates the node grain: the next read of it through the API is of what it stored.</summary>

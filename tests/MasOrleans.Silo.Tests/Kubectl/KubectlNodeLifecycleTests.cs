@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
@@ -24,12 +25,44 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         var created = DateTimeOffset.Parse(times[0], CultureInfo.InvariantCulture);
         Assert.InRange(created, before, after);
         Assert.Equal(times[0], times[1]);
-        // kubectl describe prints times in RFC 1123 with a numeric zone, in the local zone (this process's too).
-        var local = created.ToLocalTime();
-        var shown = local.ToString("ddd, dd MMM yyyy HH:mm:ss ", CultureInfo.InvariantCulture) + local.ToString("zzz", CultureInfo.InvariantCulture).Replace(":", "");
+        var shown = Described(times[0]);
         var described = (await kube.Run("describe", "node", "nl-age")).Succeeded().Output;
         Assert.Contains($"CreationTimestamp:  {shown}", described);
-        Assert.Matches($@"\n\s*Ready\s+True\s+.*{System.Text.RegularExpressions.Regex.Escape(shown)}\s+NodeReady", described);
+        Assert.Matches($@"\n\s*Ready\s+True\s+.*{Regex.Escape(shown)}\s+NodeReady", described);
+    }
+
+    /// <summary>
+    /// kubectl describe node showed the Ready condition's LastHeartbeatTime as 0001-01-01 for a node with no telemetry
+    /// reading (the field was left out, and describe prints a missing time as Go's zero time). A node that never reported
+    /// has had one heartbeat, its registration (its creationTimestamp); one that reported shows the reading's time, which
+    /// the receiving silo stamps between the report's sending and its answer.
+    /// </summary>
+    [Fact]
+    public async Task A_nodes_last_heartbeat_is_its_registration_then_its_last_reading_never_the_zero_time()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("nl-beat-node", KubeManifests.Node("nl-beat", "nl-beat")))).Succeeded();
+        const string heartbeat = "{.status.conditions[?(@.type==\"Ready\")].lastHeartbeatTime}";
+        var created = await kube.Get("node/nl-beat", "{.metadata.creationTimestamp}");
+        Assert.Equal(created, await kube.Get("node/nl-beat", heartbeat));
+        var described = (await kube.Run("describe", "node", "nl-beat")).Succeeded().Output;
+        Assert.DoesNotContain("01 Jan 0001", described);
+        Assert.Matches($@"\n\s*Ready\s+True\s+{Regex.Escape(Described(created))}\s+{Regex.Escape(Described(created))}\s+NodeReady", described);
+
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1); // RFC 3339 as served has whole seconds
+        using (var reported = await kube.Http.PostAsync("../api/v1/nodes/nl-beat/telemetry", Json("""{"utilization":{"cpu":0.5}}""")))
+            Assert.True(reported.IsSuccessStatusCode, $"{(int)reported.StatusCode}");
+        var after = DateTimeOffset.UtcNow.AddSeconds(1);
+        // The reading reaches the silo's view a moment after it is answered.
+        var beat = await kube.WaitFor("node/nl-beat", heartbeat, t => t != created);
+        Assert.InRange(DateTimeOffset.Parse(beat, CultureInfo.InvariantCulture), before, after);
+        Assert.Contains(Described(beat), (await kube.Run("describe", "node", "nl-beat")).Succeeded().Output);
+    }
+
+    /// <summary>An RFC 3339 time as kubectl describe prints it: RFC 1123 with a numeric zone, in the local zone (this process's too).</summary>
+    private static string Described(string rfc3339)
+    {
+        var local = DateTimeOffset.Parse(rfc3339, CultureInfo.InvariantCulture).ToLocalTime();
+        return local.ToString("ddd, dd MMM yyyy HH:mm:ss ", CultureInfo.InvariantCulture) + local.ToString("zzz", CultureInfo.InvariantCulture).Replace(":", "");
     }
 
     /// <summary>

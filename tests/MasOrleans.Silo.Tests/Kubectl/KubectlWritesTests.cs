@@ -180,7 +180,7 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     /// <summary>
     /// DeleteOptions.preconditions, in an eviction's deleteOptions too, as the API server checks them before deleting
     /// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go, BeforeDelete): 409 Conflict, nothing deleted. A patch
-    /// may not change a uid (422). A deployment keeps no version of its own, so its resourceVersion is not checked.
+    /// may not change a uid (422).
     /// </summary>
     [Fact]
     public async Task Writes_whose_preconditions_fail_are_409_and_change_nothing()
