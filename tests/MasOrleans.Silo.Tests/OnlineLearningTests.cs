@@ -5,9 +5,21 @@ using MasOrleans.Silo.Tests.Infrastructure;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>
+/// The learning metrics are the process's (static meters, every in-process silo's exporter sees every silo's records):
+/// a silo of another test starting meanwhile recorded its own ddqn model version 1 over these silos' 2 (a fresh-clone
+/// run's failure). These tests run alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessMetersCollection
+{
+    public const string Name = "process meters";
+}
+
+/// <summary>
 /// Online learning end to end on a real redis-server: live ddqn/ppo decisions reach the trainer, a round makes a new
 /// version that every silo switches to, an operator rolls back or switches learning off, and all of it survives a restart.
 /// </summary>
+[Collection(ProcessMetersCollection.Name)]
 public sealed class OnlineLearningTests : IDisposable
 {
     private readonly RedisServer _redis = RedisServer.Start();
