@@ -257,7 +257,7 @@ public sealed partial class PodGrain(
     private async Task StartContainer(CancellationToken cancellation)
     {
         // Disposed once this tick ends: an Orleans timer stays registered after its one tick, and with it its callback,
-        // runtime timer and cancellation source, about 400 bytes every Running pod kept (docs/benchmarks.md, session 37).
+        // runtime timer and cancellation source, about 350 bytes every Running pod kept (docs/benchmarks.md, session 37).
         using var fired = _startTimer;
         _startTimer = null;
         var s = state.State;
