@@ -91,4 +91,23 @@ public sealed class ObjectEventsTests
         Assert.Equal(new PodEvent(combined.LastSeen.AddSeconds(601), "Normal", "ScaleCooldown", "later"), after[^1]);
         Assert.Equal(combined, after[^2]);
     }
+
+    /// <summary>
+    /// Every pod keeps its events while it lives: an append answers an array of exactly the events kept (a list grown by
+    /// appending kept its wrapper and spare slots too), the newest up to the bound, a repeat counted on its event and
+    /// moved to the end.
+    /// </summary>
+    [Fact]
+    public void Append_keeps_the_newest_events_up_to_the_bound_in_an_array_of_exactly_them()
+    {
+        IReadOnlyList<PodEvent> events = [];
+        for (var i = 0; i <= ObjectEvents.MaxEvents; i++) events = ObjectEvents.Append(events, Start.AddSeconds(i), "Normal", "Step", $"step {i}");
+        var kept = Assert.IsType<PodEvent[]>(events);
+        Assert.Equal(Enumerable.Range(1, 32).Select(i => $"step {i}"), kept.Select(e => e.Message));
+
+        events = ObjectEvents.Append(events, Start.AddSeconds(100), "Normal", "Step", "step 5");
+        Assert.Equal(32, Assert.IsType<PodEvent[]>(events).Length);
+        Assert.Equal(("step 5", 2, Start.AddSeconds(100)), (events[^1].Message, events[^1].Count, events[^1].LastSeen));
+        Assert.Equal(["step 1", "step 2", "step 3", "step 4", "step 6"], events.Take(5).Select(e => e.Message));
+    }
 }

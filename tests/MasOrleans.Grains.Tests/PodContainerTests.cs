@@ -20,6 +20,8 @@ public sealed class PodContainerTests
 
         var (view, pulled) = await container.StartAsync("n1", "nginx:1.27", runSeconds: 90);
         Assert.True(pulled);
+        // The view the pod records is the container's own state, not a second copy it keeps alive (PodState.Container).
+        Assert.Same(view, container.Get());
         Assert.Equal((ContainerPhase.Running, "n1", false), (view.Phase, view.Node, view.ImageWasCached));
         Assert.Equal(T0.AddSeconds(90), container.RunUntil);
 
@@ -44,6 +46,7 @@ public sealed class PodContainerTests
         clock.Now = T0.AddSeconds(2);
         var exited = await container.ExitAsync(CancellationToken.None);
         Assert.Equal((ContainerPhase.Exited, 3, T0.AddSeconds(2)), (exited!.Phase, exited.ExitCode, exited.FinishedAt));
+        Assert.Same(exited, container.Get());
         Assert.Null(container.RunUntil);
         Assert.Null(await container.ExitAsync(CancellationToken.None));
         Assert.Equal(["start n1 p/main busybox:exit-3", "stop n1 p/main"], runtime.Calls);

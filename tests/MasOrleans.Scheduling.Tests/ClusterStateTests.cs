@@ -85,6 +85,22 @@ public class ClusterStateTests
         Assert.True(cluster.TryBind(0, Pod("b", 600), GpuAllocation.None));
     }
 
+    /// <summary>
+    /// A binding record given to the cluster is the one it keeps, as its nodes' pods and in its copies: a node grain and a
+    /// silo's view, which keep the record as well, then hold one per pod, not one each (scripts/pod-heap.sh).
+    /// </summary>
+    [Fact]
+    public void A_bound_pod_record_is_kept_as_given_and_shared_by_a_copy()
+    {
+        var cluster = Of(Node("n1", 1000, 1 * Gi));
+        var bound = new BoundPod(Pod("a", 600), GpuAllocation.None, DateTimeOffset.UnixEpoch);
+        Assert.False(cluster.TryBind(0, new BoundPod(Pod("b", 1600), GpuAllocation.None)));
+        Assert.True(cluster.TryBind(0, bound));
+        Assert.Same(bound, Assert.Single(cluster.PodsOn(0)));
+        Assert.Same(bound, Assert.Single(cluster.Clone().PodsOn(0)));
+        Assert.Equal(600, cluster.Allocated[0][0]);
+    }
+
     [Fact]
     public void Bind_refuses_a_device_without_enough_free_milli()
     {

@@ -21,19 +21,22 @@ public static class ObjectEvents
     /// that one however many came between, as kube's eventLogger counts a repeat on the event it already made; the repeat
     /// moves to the end, so the list stays ordered by when each was last seen.
     /// </summary>
+    /// <remarks>
+    /// Answers an array of exactly the events kept, built in one step: every pod keeps its list while it lives, and a
+    /// list grown by appending kept its wrapper and spare slots too.
+    /// </remarks>
     public static IReadOnlyList<PodEvent> Append(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
     {
-        var list = events.ToList();
-        var same = list.FindLastIndex(e => e.Type == type && e.Reason == reason && e.Message == message);
-        if (same < 0)
-            list.Add(new PodEvent(now, type, reason, message));
-        else
-        {
-            var earlier = list[same];
-            list.RemoveAt(same);
-            list.Add(earlier with { LastSeen = now, Count = earlier.Count + 1 });
-        }
-        return Bounded(list);
+        var same = -1;
+        for (var i = events.Count - 1; i >= 0 && same < 0; i--)
+            if (events[i].Type == type && events[i].Reason == reason && events[i].Message == message) same = i;
+        var earlier = same >= 0 ? events[same] : null;
+        // The newest events but the one repeated, as many as the bound leaves beside the appended one, in their order.
+        var kept = new PodEvent[Math.Min(MaxEvents, events.Count - (same >= 0 ? 1 : 0) + 1)];
+        kept[^1] = earlier is null ? new PodEvent(now, type, reason, message) : earlier with { LastSeen = now, Count = earlier.Count + 1 };
+        for (int i = events.Count - 1, at = kept.Length - 1; at > 0; i--)
+            if (i != same) kept[--at] = events[i];
+        return kept;
     }
 
     /// <summary>

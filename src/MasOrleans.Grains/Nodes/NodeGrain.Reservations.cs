@@ -80,9 +80,10 @@ public sealed partial class NodeGrain
         if (NominatedFor(pod, gpus) is { } holder) return new Reservation(false, GpuAllocation.None, $"room is held for nominated pod {holder} of equal or higher priority");
         // Stamped in the binding the node writes anyway: the bind order, kube's start time for preemption, survives a re-read.
         var boundAt = clock.GetUtcNow();
-        if (!_local.TryBind(0, pod, gpus, boundAt)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
-        _nominations.Forget(pod.Name);
+        // One record of the binding: the node's own state, its store write and its views' change all hold this one.
         var bound = new BoundPod(pod, gpus, boundAt);
+        if (!_local.TryBind(0, bound)) return new Reservation(false, GpuAllocation.None, "resources or devices no longer free");
+        _nominations.Forget(pod.Name);
         try
         {
             await bindings.Add(Name, bound);

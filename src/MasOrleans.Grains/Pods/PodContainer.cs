@@ -11,53 +11,53 @@ namespace MasOrleans.Grains.Pods;
 /// </summary>
 public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, string id)
 {
-    private ContainerState _state = new();
+    /// <summary>
+    /// The container as it is, null while it has no node (Created, never started or stopped). Kept as the view the pod
+    /// records (<see cref="PodState.Container"/>), so a Running pod holds one copy of it, not a second in another shape.
+    /// </summary>
+    private ContainerView? _state;
 
     /// <summary>When a running container is planned to exit (the pod's exit timer is due then), else null.</summary>
-    public DateTimeOffset? RunUntil => _state.Phase == ContainerPhase.Running ? _state.RunUntil : null;
+    public DateTimeOffset? RunUntil => _state is { Phase: ContainerPhase.Running } running ? running.RunUntil : null;
 
     /// <summary>Starts on <paramref name="node"/> unless it already runs there; says whether the image had to be pulled.</summary>
     public async Task<(ContainerView View, bool Pulled)> StartAsync(string node, string? image, double? runSeconds)
     {
-        if (_state.Phase == ContainerPhase.Running && _state.Node == node) return (View(), false);
-        _state = new ContainerState() with { Node = node, Image = image };
+        if (_state is { Phase: ContainerPhase.Running } running && running.Node == node) return (running, false);
+        var created = new ContainerView(id, ContainerPhase.Created, node, image, false, null, null, null);
+        _state = created;
         var started = await runtime.StartAsync(node, id, image);
         var now = clock.GetUtcNow();
         DateTimeOffset? until = started.ExitAfter is { } exitAfter ? now + exitAfter : runSeconds is > 0 ? now.AddSeconds(runSeconds.Value) : null;
-        _state = _state with
+        _state = created with
         {
             Phase = ContainerPhase.Running, ImageWasCached = started.ImageWasCached, StartedAt = now, RunUntil = until, PlannedExitCode = started.ExitCode ?? 0,
         };
-        return (View(), !started.ImageWasCached && image is not null);
+        return (_state, !started.ImageWasCached && image is not null);
     }
 
     /// <summary>After a restart: the container the pod recorded as Running runs on (and exits when planned).</summary>
     public bool Restore(ContainerView running)
     {
-        if (_state.Phase != ContainerPhase.Created || running.Phase != ContainerPhase.Running) return false;
-        _state = new ContainerState(ContainerPhase.Running, running.Node, running.Image, running.ImageWasCached, running.StartedAt, null, null,
-            running.RunUntil, running.PlannedExitCode);
+        if (_state is { Phase: not ContainerPhase.Created } || running.Phase != ContainerPhase.Running) return false;
+        _state = running with { Id = id, FinishedAt = null, ExitCode = null };
         return true;
     }
 
     public async Task StopAsync()
     {
-        if (_state.Node is { } node && _state.Phase == ContainerPhase.Running) await runtime.StopAsync(node, id);
-        _state = new ContainerState();
+        if (_state is { Phase: ContainerPhase.Running, Node: var node }) await runtime.StopAsync(node, id);
+        _state = null;
     }
 
     /// <summary>Stops the container as planned and returns its Exited view, or null if it is not running.</summary>
     public async Task<ContainerView?> ExitAsync(CancellationToken cancellation)
     {
-        if (_state.Phase != ContainerPhase.Running) return null;
-        await runtime.StopAsync(_state.Node!, id, cancellation);
-        _state = _state with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = _state.PlannedExitCode };
-        return View();
+        if (_state is not { Phase: ContainerPhase.Running } running) return null;
+        await runtime.StopAsync(running.Node, id, cancellation);
+        _state = running with { Phase = ContainerPhase.Exited, FinishedAt = clock.GetUtcNow(), ExitCode = running.PlannedExitCode };
+        return _state;
     }
 
-    public ContainerView? Get() => _state.Node is null ? null : View();
-
-    private ContainerView View() =>
-        new(id, _state.Phase, _state.Node ?? "", _state.Image, _state.ImageWasCached, _state.StartedAt, _state.FinishedAt, _state.ExitCode,
-            _state.RunUntil, _state.PlannedExitCode);
+    public ContainerView? Get() => _state;
 }

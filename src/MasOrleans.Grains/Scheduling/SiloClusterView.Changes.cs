@@ -146,7 +146,7 @@ public sealed partial class SiloClusterView
                     }
                     _state.Unbind(bound.Pod.Name);
                 }
-                if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) RebuildNode(change.Node, record);
+                if (!_state.TryBind(node, bound)) RebuildNode(change.Node, record);
                 return Applied.Assigned;
             case NodeChangeKind.PodReleased when change.Released is { } pod:
                 record.Release(pod);

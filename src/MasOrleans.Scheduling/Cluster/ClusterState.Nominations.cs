@@ -173,6 +173,6 @@ public sealed partial class ClusterState
                     if (!devices.Contains(device) && (best < 0 || free[device] > free[best])) best = device;
             devices.Add(best);
         }
-        Place(node, pod, pod.Gpu.IsNone ? GpuAllocation.None : new GpuAllocation(devices, pod.Gpu.MilliPerGpu), boundAt: null);
+        Place(node, new BoundPod(pod, pod.Gpu.IsNone ? GpuAllocation.None : new GpuAllocation(devices, pod.Gpu.MilliPerGpu)));
     }
 }

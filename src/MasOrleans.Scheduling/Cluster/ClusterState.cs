@@ -177,7 +177,7 @@ public sealed partial class ClusterState
         foreach (var image in images ?? []) AddImage(node, image);
         foreach (var bound in BoundPod.InBindOrder(pods))
         {
-            if (!TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) misfit?.Invoke(bound);
+            if (!TryBind(node, bound)) misfit?.Invoke(bound);
         }
         return node;
     }
@@ -258,8 +258,12 @@ public sealed partial class ClusterState
     }
 
     /// <summary>Binds the pod, failing (false) without any change if it no longer fits.</summary>
-    public bool TryBind(int node, PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt = null)
+    public bool TryBind(int node, PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt = null) => TryBind(node, new BoundPod(pod, gpus, boundAt));
+
+    /// <summary>As above, keeping <paramref name="bound"/> itself among the node's pods: a caller that keeps it too (a node grain, a view's records) holds one copy.</summary>
+    public bool TryBind(int node, BoundPod bound)
     {
+        var (pod, gpus) = (bound.Pod, bound.Gpus);
         if (_podLocations.ContainsKey(pod.Name)) throw new InvalidOperationException($"pod '{pod.Name}' is already bound");
         if (!FitsResources(node, pod)) return false;
         var gpu = pod.Gpu;
@@ -270,22 +274,23 @@ public sealed partial class ClusterState
             if (dev < 0 || dev >= GpuCount[node] || GpuFree[start + dev] < gpus.MilliPerDevice) return false;
         }
         if (gpus.Devices.Distinct().Count() != gpus.Devices.Count) return false;
-        Place(node, pod, gpus, boundAt);
+        Place(node, bound);
         if (pod.Image is { } image) AddImage(node, image);
         // A pod bound is nominated nowhere (kube's assume drops it from the nominator: DeleteNominatedPodIfExists).
         if (_nominations.Count > 0) ForgetNomination(pod.Name);
         return true;
     }
 
-    /// <summary>Counts the pod on the node, on the devices given, without asking whether it fits (<see cref="TryBind"/> asks first).</summary>
-    private void Place(int node, PodSpec pod, GpuAllocation gpus, DateTimeOffset? boundAt)
+    /// <summary>Counts the pod on the node, on the devices given, without asking whether it fits (<see cref="TryBind(int, BoundPod)"/> asks first).</summary>
+    private void Place(int node, BoundPod bound)
     {
+        var (pod, gpus) = (bound.Pod, bound.Gpus);
         var start = GpuStart[node];
         foreach (var dev in gpus.Devices) GpuFree[start + dev] -= gpus.MilliPerDevice;
         for (var d = 0; d < ResourceNames.Count; d++) Allocated[d][node] += pod.Requests[d];
         NonZeroCpu[node] += NonZeroCpuOf(pod);
         NonZeroMemory[node] += NonZeroMemoryOf(pod);
-        Pods[node].Add(new BoundPod(pod, gpus, boundAt));
+        Pods[node].Add(bound);
         if (HasPodAffinity(pod))
         {
             PodsWithAffinity[node]++;
@@ -376,7 +381,7 @@ public sealed partial class ClusterState
         {
             foreach (var bound in Pods[n])
             {
-                if (!copy.TryBind(n, bound.Pod, bound.Gpus, bound.BoundAt)) throw new InvalidOperationException("clone diverged");
+                if (!copy.TryBind(n, bound)) throw new InvalidOperationException("clone diverged");
             }
         }
         copy._nominations.AddRange(_nominations);

@@ -107,7 +107,8 @@ internal static partial class Validation
             PreemptionPolicy = preemptionPolicy,
             Policy = policy,
             Image = string.IsNullOrWhiteSpace(body.Image) ? null : body.Image,
-            Labels = body.Labels ?? new Dictionary<string, string>(),
+            // The shared empty set, as a pod read back from storage or a grain call has (CoreSurrogates), not one per pod.
+            Labels = body.Labels ?? PodSpec.Empty,
             NodeSelector = body.NodeSelector,
             Affinity = body.Affinity,
             Tolerations = body.Tolerations,
