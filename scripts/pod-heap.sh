@@ -15,8 +15,18 @@ work=$(mktemp -d /tmp/pod-heap.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis_port=$(free_port); http_port=$(free_port); silo_port=$(free_port); gateway_port=$(free_port)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; [ -n "${KEEP_DUMPS:-}" ] || rm -f "$work"/*.gcdump; }
+# Where the logs are, on success or failure: the silo's, redis-server's and wrk's, and the reports.
+cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  [ -n "${KEEP_DUMPS:-}" ] || rm -f "$work"/*.gcdump
+  echo "work folder (logs, reports): $work" >&2
+  return "$rc"
+}
 trap cleanup EXIT
+# Which build this measures: the silo dll and when it was built, and the checkout's commit when run from a repository.
+echo "silo build: $dll ($(date -u -r "$dll" '+%Y-%m-%d %H:%M:%S UTC'))"
+echo "checkout: $(git rev-parse HEAD 2>/dev/null || echo 'not a git repository')"
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 pids+=($!)
@@ -47,14 +57,24 @@ create() {
   : >"$work/wrk-$prefix.out"
   wrk -t1 -c16 -d600s --timeout 30s -s "$lua" "$base" -- "$prefix" "$count" 100m 128Mi >"$work/wrk-$prefix.out" 2>&1 &
   local wrk_pid=$!
-  until grep -q quota-done "$work/wrk-$prefix.out"; do sleep 0.2; done
+  pids+=("$wrk_pid")
+  # wrk stops only at -d: wait for the script's own end of its quota, at most as long as -d.
+  local waited=0
+  until grep -q quota-done "$work/wrk-$prefix.out"; do
+    kill -0 "$wrk_pid" 2>/dev/null || { echo "wrk ended before its quota of $count pods: $(tail -3 "$work/wrk-$prefix.out")" >&2; exit 1; }
+    [ "$waited" -lt 3000 ] || { echo "wrk did not finish its $count POSTs in 600 s" >&2; exit 1; }
+    sleep 0.2; waited=$((waited + 1))
+  done
   kill -INT "$wrk_pid"; wait "$wrk_pid" || true
   grep -q "\"failed\":0," "$work/wrk-$prefix.out" || { echo "POSTs refused: $(tail -1 "$work/wrk-$prefix.out")" >&2; exit 1; }
   for _ in $(seq 1200); do [ "$(running)" -ge "$expected" ] && break; sleep 0.5; done
   [ "$(running)" -ge "$expected" ] || { echo "only $(running) of $expected pods Running" >&2; exit 1; }
   sleep 10
 }
-tool_dll=$(ls "$(dirname "$gcdump")"/.store/dotnet-gcdump/*/dotnet-gcdump/*/tools/*/any/dotnet-gcdump.dll | tail -1)
+# The newest installed version's reader (a version sort: 10.0.0 after 9.0.1).
+tool_dll=$(ls "$(dirname "$gcdump")"/.store/dotnet-gcdump/*/dotnet-gcdump/*/tools/*/any/dotnet-gcdump.dll | sort -V | tail -1)
+[ -n "$tool_dll" ] || { echo "no dotnet-gcdump.dll under $(dirname "$gcdump")/.store" >&2; exit 1; }
+echo "gcdump reader: $tool_dll"
 dotnet build scripts/gcdump-types.cs -v q >/dev/null
 # A gcdump (it collects first) and its bytes and objects per type (gcdump-types.cs: the report's own sizes are one object's).
 report() {
@@ -86,4 +106,4 @@ print(f"| Bytes per pod | Objects per pod | Type |\n|---:|---:|---|")
 for t, (b, c) in sorted(diff.items(), key=lambda d: -d[1][0])[:25]:
     print(f"| {b / pods:,.0f} | {c / pods:.2f} | `{t}` |")
 PY
-echo "reports kept in $work (before.txt, after.txt, silo.log)"
+echo "reports kept in $work (before.txt, after.txt, silo.log, wrk-*.out)"

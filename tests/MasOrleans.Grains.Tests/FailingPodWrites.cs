@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MasOrleans.Grains.Pods;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -7,7 +8,8 @@ namespace MasOrleans.Grains.Tests;
 /// <summary>
 /// Grain storage over the default one that fails a pod's writes of the states a test picks, as Redis
 /// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>); or the
-/// removal of the record of a pod it picks, its deletion (<see cref="FailDeletes"/>).
+/// removal of the record of a pod it picks, its deletion (<see cref="FailDeletes"/>). Keeps the state each pod last wrote,
+/// the pod grain's own object (<see cref="LastWritten"/>).
 /// </summary>
 public sealed class FailingPodWrites : IFailingWrites
 {
@@ -49,6 +51,11 @@ public sealed class FailingPodWrites : IFailingWrites
 
     public int Failed => Volatile.Read(ref _failed);
 
+    private readonly ConcurrentDictionary<string, PodState> _written = new();
+
+    /// <summary>The state the pod last wrote (a write that failed too): the grain's own object, not a copy.</summary>
+    public PodState? LastWritten(string pod) => _written.GetValueOrDefault(pod);
+
     public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
 
     private sealed class Storage(FailingPodWrites owner, IGrainStorage inner) : IGrainStorage
@@ -57,6 +64,7 @@ public sealed class FailingPodWrites : IFailingWrites
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
+            if (grainState.State is PodState pod) owner._written[grainId.Key.ToString()!] = pod;
             owner.FailIfPicked(grainState.State, deleting: false);
             return inner.WriteStateAsync(stateName, grainId, grainState);
         }

@@ -60,6 +60,8 @@ public sealed class PodContainerTests
         var recorded = new ContainerView("p/main", ContainerPhase.Running, "n2", "img", true, T0, null, null, T0.AddMinutes(1), 0);
         Assert.False(container.Restore(recorded with { Phase = ContainerPhase.Exited }));
         Assert.True(container.Restore(recorded));
+        // The pod's state holds the record already: kept as it is, not copied.
+        Assert.Same(recorded, container.Get());
         Assert.Equal(T0.AddMinutes(1), container.RunUntil);
         Assert.False(container.Restore(recorded with { Node = "other" }));
         Assert.Equal("n2", container.Get()!.Node);

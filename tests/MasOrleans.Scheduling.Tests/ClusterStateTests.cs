@@ -101,6 +101,26 @@ public class ClusterStateTests
         Assert.Equal(600, cluster.Allocated[0][0]);
     }
 
+    /// <summary>
+    /// A node's confirmation of a pod a cycle assumed: the view keeps the node's record itself (its record of the node holds
+    /// it too), with its bind time; a confirmation without a bind time keeps the one already known, on a copy.
+    /// </summary>
+    [Fact]
+    public void A_confirmed_binding_keeps_the_nodes_record_unless_it_would_lose_the_bind_time()
+    {
+        var cluster = Of(Node("n1", 1000, 1 * Gi));
+        Assert.True(cluster.TryBind(0, Pod("a", 600), GpuAllocation.None));
+        var stamped = new BoundPod(Pod("a", 600), GpuAllocation.None, DateTimeOffset.UnixEpoch);
+        Assert.False(cluster.Confirm(stamped));
+        Assert.Same(stamped, Assert.Single(cluster.PodsOn(0)));
+
+        var unstamped = stamped with { BoundAt = null };
+        Assert.False(cluster.Confirm(unstamped));
+        Assert.Equal(DateTimeOffset.UnixEpoch, Assert.Single(cluster.PodsOn(0)).BoundAt);
+        Assert.True(cluster.Unbind("a"));
+        Assert.Equal(0, cluster.Allocated[0][0]);
+    }
+
     [Fact]
     public void Bind_refuses_a_device_without_enough_free_milli()
     {

@@ -202,12 +202,13 @@ public sealed class NominatedPodsTests
         var bound = TestCluster.Pod("web", cpuMilli: 1000) with { Labels = labels };
         var boundAt = DateTimeOffset.UnixEpoch;
         Assert.True(cluster.TryBind(0, bound, GpuAllocation.None, boundAt));
-        var sameLabels = new Dictionary<string, string> { ["app"] = "web" };
+        // As a node's record reaches a view: the same pod, labels in a dictionary of their own.
+        var confirmed = new BoundPod(bound with { Labels = new Dictionary<string, string> { ["app"] = "web" } }, GpuAllocation.None, boundAt);
         void Calls()
         {
             cluster.ForgetNomination("web");
             cluster.ForgetNominations(static _ => true);
-            cluster.Confirm("web", boundAt, sameLabels);
+            cluster.Confirm(confirmed);
         }
         Calls();
 
@@ -215,8 +216,8 @@ public sealed class NominatedPodsTests
         for (var i = 0; i < 100; i++) Calls();
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.False(cluster.Confirm("web", boundAt, sameLabels));
-        Assert.True(cluster.Confirm("web", boundAt, new Dictionary<string, string> { ["app"] = "db" }));
+        Assert.False(cluster.Confirm(confirmed));
+        Assert.True(cluster.Confirm(confirmed with { Pod = bound with { Labels = new Dictionary<string, string> { ["app"] = "db" } } }));
     }
 
     /// <summary>A pod bound is nominated nowhere (kube's assume calls DeleteNominatedPodIfExists); a bound pod is not nominated.</summary>

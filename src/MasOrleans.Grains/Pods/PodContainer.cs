@@ -40,13 +40,14 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
     public bool Restore(ContainerView running)
     {
         if (_state is { Phase: not ContainerPhase.Created } || running.Phase != ContainerPhase.Running) return false;
-        _state = running with { Id = id, FinishedAt = null, ExitCode = null };
+        // The record the pod restored, itself when it is already as kept (the usual case): the pod's state holds it anyway.
+        _state = running.Id == id && running is { FinishedAt: null, ExitCode: null } ? running : running with { Id = id, FinishedAt = null, ExitCode = null };
         return true;
     }
 
     public async Task StopAsync()
     {
-        if (_state is { Phase: ContainerPhase.Running, Node: var node }) await runtime.StopAsync(node, id);
+        if (_state is { Phase: ContainerPhase.Running, Node: { } node }) await runtime.StopAsync(node, id);
         _state = null;
     }
 

@@ -65,6 +65,8 @@ public sealed partial class PodGrain
         if (_labelRepair is { Node: var repaired }) EndedLabelRepair(repaired);
         // A relabel of the deleted pod while it waited is not one of a pod created again under the name.
         _relabeledWhileWaiting = false;
+        // A start waiting to retry is the deleted pod's (a pod created again and placed asks for its own).
+        CancelPendingStart();
         // Not deactivated at once: the activation keeps the deleted pod's creation time for a pod created again under the
         // name while the deleted one's late cycles and nomination may still reach a node.
         _deletedTimer?.Dispose();

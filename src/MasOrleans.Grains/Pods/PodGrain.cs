@@ -247,19 +247,33 @@ public sealed partial class PodGrain(
     /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>
     private void StartContainerSoon(TimeSpan delay = default)
     {
+        // One start pending at most: a pod deleted, created again and placed while its last start's retry waited had two,
+        // and the first kept its timer registered for good.
+        CancelPendingStart();
         _starting = true;
-        _startTimer = this.RegisterGrainTimer(StartContainer, new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
+        IGrainTimer? timer = null;
+        // Assigned before it can tick: its tick is a turn of this activation, which runs only after this one.
+        timer = _startTimer = this.RegisterGrainTimer(cancellation => StartContainer(timer!, cancellation), new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan));
     }
 
-    /// <summary>The start's one-shot timer, until it fires (no start is asked for while one is pending: see <see cref="_starting"/>).</summary>
+    /// <summary>The start's one-shot timer, until it fires.</summary>
     private IGrainTimer? _startTimer;
 
-    private async Task StartContainer(CancellationToken cancellation)
+    /// <summary>Disposes the start's timer if it has not fired yet (a start under way has already taken it).</summary>
+    private void CancelPendingStart()
+    {
+        if (_startTimer is null) return;
+        _startTimer.Dispose();
+        _startTimer = null;
+        _starting = false;
+    }
+
+    private async Task StartContainer(IGrainTimer fired, CancellationToken cancellation)
     {
         // Disposed once this tick ends: an Orleans timer stays registered after its one tick, and with it its callback,
         // runtime timer and cancellation source, about 350 bytes every Running pod kept (docs/benchmarks.md, session 37).
-        using var fired = _startTimer;
-        _startTimer = null;
+        using var disposedAtTheEnd = fired;
+        if (_startTimer == fired) _startTimer = null;
         var s = state.State;
         ContainerView view;
         try

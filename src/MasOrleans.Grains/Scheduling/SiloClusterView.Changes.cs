@@ -142,7 +142,7 @@ public sealed partial class SiloClusterView
                         // Assumed by a cycle on this silo, now confirmed, with the bind time preemption reads as its start.
                         // Or relabelled: a label gone may let an anti-affine pod in, one added an affine one (kube's
                         // UpdatePodLabel event), so every waiting pod is tried again.
-                        return _state.Confirm(bound.Pod.Name, bound.BoundAt, bound.Pod.Labels) ? Applied.Gained : Applied.Assigned;
+                        return _state.Confirm(bound) ? Applied.Gained : Applied.Assigned;
                     }
                     _state.Unbind(bound.Pod.Name);
                 }

@@ -174,7 +174,7 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         foreach (var bound in BoundPod.InBindOrder(pods))
         {
             if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
-            if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt)) _rebuild = true;
+            if (!_state.TryBind(node, bound)) _rebuild = true;
         }
     }
 
@@ -192,13 +192,13 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
         foreach (var bound in BoundPod.InBindOrder(record.Pods.Values))
         {
             if (_state.TryGetPodLocation(bound.Pod.Name, out _, out _)) _state.Unbind(bound.Pod.Name);
-            if (!_state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt))
+            if (!_state.TryBind(node, bound))
             {
                 _rebuild = true;
                 return;
             }
         }
-        foreach (var bound in assumed) _state.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt);
+        foreach (var bound in assumed) _state.TryBind(node, bound);
     }
 
     /// <summary>
