@@ -52,7 +52,7 @@ internal static class KubeDeploymentObjects
                 Replicas = view.Replicas,
                 // Served as the API server defaults it, so a manifest without it applies unchanged.
                 ProgressDeadlineSeconds = view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds,
-                Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
+                Selector = new V1LabelSelector { MatchLabels = Selector(view) },
                 // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
                 // applied to this rendering keeps them.
                 Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = templateSpec },
@@ -207,7 +207,7 @@ internal static class KubeDeploymentObjects
     /// <summary>
     /// The selector is immutable in apps/v1, for a patch as for a replace (pkg/registry/apps/deployment/strategy.go,
     /// ValidateUpdate: ValidateImmutableField on spec.selector), refused in its words with the new selector as Go prints
-    /// it (field.Invalid's value, %#v). The served selector is the template's labels (workloads keep no other).
+    /// it (field.Invalid's value, %#v). The served selector is the one the deployment was created with (<see cref="Selector"/>).
     /// </summary>
     public static IResult? TrySelectorUnchanged(V1Deployment current, V1Deployment updated)
     {
@@ -236,6 +236,9 @@ internal static class KubeDeploymentObjects
         _ => podField,
     };
 
+    /// <summary>The selector the deployment was created with; its template's labels for a workload stored before it was kept.</summary>
+    private static Dictionary<string, string> Selector(WorkloadView view) => new(view.Selector ?? view.Template.Labels);
+
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {
         var (ns, name) = KubernetesNames.Split(view.Name);
@@ -248,7 +251,7 @@ internal static class KubeDeploymentObjects
             Status = new V1ScaleStatus
             {
                 Replicas = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed)),
-                Selector = string.Join(",", view.Template.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
+                Selector = string.Join(",", Selector(view).Select(kv => $"{kv.Key}={kv.Value}")),
             },
         };
     }

@@ -73,6 +73,9 @@ internal static class KubeDeploymentsApi
         // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
         var manifest = KubePodManifests.Kept(deployment.Spec.Template.Spec, "spec.template.spec", out var notKept);
+        // The selector as given (TrySpec checked it selects the template), which may name fewer labels than the template:
+        // served back and held immutable as it was given.
+        var selector = new Dictionary<string, string>(deployment.Spec.Selector.MatchLabels);
         var grain = grains.Reference<IWorkloadGrain>(template.Name);
         if (dryRun)
         {
@@ -81,11 +84,11 @@ internal static class KubeDeploymentsApi
             if (await grain.Get() is not null) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
             KubePodManifests.Warn(context, notKept);
             var created = new WorkloadView(template.Name, replicas, 0, template, [], Annotations: annotations is { Count: > 0 } ? annotations : null,
-                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest);
+                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest, Selector: selector);
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(created, ""), 201);
         }
         var outcome = await grain.Create(template, replicas, annotations: annotations, containerName: container,
-            progressDeadlineSeconds: deadline, manifest: manifest);
+            progressDeadlineSeconds: deadline, manifest: manifest, selector: selector);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
@@ -220,19 +223,26 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
-        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache);
+        // Judged against the read the patch was applied to: a second read could find the deployment moved on (a replica
+        // Ready) and refuse a patch that named no resourceVersion, which the API server never does.
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache, (view, served));
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
+        if (body.Error is not null) return body.Error;
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
+        return await Scale(context, key, name, body.Value!, dryRun, grains, cache, read);
     }
 
-    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
+    /// <param name="read">The deployment as read for this request, with its version: what the Scale's resourceVersion is held to.</param>
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache,
+        (WorkloadView View, string Version) read)
     {
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        var (view, served) = read;
         // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
         // deployment's as the deployment's own writes are (the API server updates the deployment with it).
         var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
