@@ -223,26 +223,24 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
-        // Judged against the read the patch was applied to: a second read could find the deployment moved on (a replica
-        // Ready) and refuse a patch that named no resourceVersion, which the API server never does.
-        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache, (view, served));
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        if (body.Error is not null) return body.Error;
-        var key = KubernetesNames.Key(ns, name);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
-        return await Scale(context, key, name, body.Value!, dryRun, grains, cache, read);
+        return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
     }
 
-    /// <param name="read">The deployment as read for this request, with its version: what the Scale's resourceVersion is held to.</param>
-    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache,
-        (WorkloadView View, string Version) read)
+    /// <summary>
+    /// A Scale's write, judged against the deployment as read here: a patch's Scale carries only a resourceVersion the
+    /// patch document set (<see cref="KubePatch"/> applies it to the Scale without its own), so the deployment moving
+    /// on since the patch's read never refuses a patch that named none.
+    /// </summary>
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
-        var (view, served) = read;
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
         // deployment's as the deployment's own writes are (the API server updates the deployment with it).
         var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };

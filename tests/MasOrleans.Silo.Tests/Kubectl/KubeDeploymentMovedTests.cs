@@ -11,10 +11,12 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 
 /// <summary>
 /// A patch naming no resourceVersion is unconditional: the API server never refuses it for the object moving on
-/// meanwhile. A scale's patch read the deployment, applied the patch at that version, then read it again and held the
-/// patched Scale to the second read's version: anything changing between the two reads (a replica Ready) made a plain
-/// kubectl scale a 409. Here the deployment moves deterministically right after the first read of its workload (a grain
-/// call filter annotates it), and the patches (as kubectl scale and kubectl patch send them, over real HTTP) still apply.
+/// meanwhile. A scale's patch reads the deployment, applies the patch to its Scale, then reads it again to judge the
+/// result: a resourceVersion left in the patched Scale from the first read would be a 409 whenever the deployment
+/// changed between the two (a replica Ready). The patch applies to the Scale without its version (KubePatch.Target),
+/// so only one the patch sets is checked. Here the deployment moves deterministically right after the first read of
+/// its workload (a grain call filter annotates it), and the patches (as kubectl scale and kubectl patch send them,
+/// over real HTTP) still apply.
 /// </summary>
 public sealed class KubeDeploymentMovedTests
 {
