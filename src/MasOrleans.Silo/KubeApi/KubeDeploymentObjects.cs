@@ -145,7 +145,7 @@ internal static class KubeDeploymentObjects
         // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
         // prints them (field.Invalid's value, %#v).
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
-            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoMap(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
+            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoValues.Map(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
@@ -215,16 +215,8 @@ internal static class KubeDeploymentObjects
         var selector = updated.Spec!.Selector!.MatchLabels;
         if (SameMap(current.Spec.Selector.MatchLabels, selector)) return null;
         return KubeStatus.Invalid("Deployment", current.Metadata.Name, "spec.selector",
-            $"v1.LabelSelector{{MatchLabels:{GoMap(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
+            $"v1.LabelSelector{{MatchLabels:{GoValues.Map(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
     }
-
-    /// <summary>A map[string]string as Go's %#v prints it: keys sorted, each quoted.</summary>
-    private static string GoMap(IDictionary<string, string>? map) => map is null
-        ? "map[string]string(nil)"
-        : $"map[string]string{{{string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{GoString(kv.Key)}:{GoString(kv.Value)}"))}}}";
-
-    /// <summary>A label key or value as Go's %q prints it (their characters need no escaping but these).</summary>
-    private static string GoString(string? text) => $"\"{(text ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"")}\"";
 
     private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);
