@@ -22,6 +22,7 @@ public sealed class WorkloadStateStorageTests
         Assert.DoesNotContain("progress", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("createdAt", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("manifest", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("selector", json, StringComparison.OrdinalIgnoreCase);
         // A workload stored before annotations existed is this document: it loads, with none.
         var loaded = Serializer.Deserialize<WorkloadState>(BinaryData.FromString(json));
         Assert.Equal((2, "default/web", "default/web-b2c4d"), (loaded.Replicas, loaded.Template!.Name, loaded.Pods.Single()));
@@ -30,6 +31,15 @@ public sealed class WorkloadStateStorageTests
         Assert.Null(loaded.Progress);
         Assert.Null(loaded.CreatedAt);
         Assert.Null(loaded.Manifest);
+        Assert.Null(loaded.Selector);
+    }
+
+    /// <summary>A Deployment's selector as given at creation (it may name fewer labels than the template), stored with the workload.</summary>
+    [Fact]
+    public void A_workloads_selector_round_trips()
+    {
+        var selector = new Dictionary<string, string> { ["app"] = "web" };
+        Assert.Equal(selector, Serializer.Deserialize<WorkloadState>(Serializer.Serialize(Stored(null) with { Selector = selector })).Selector!);
     }
 
     [Fact]

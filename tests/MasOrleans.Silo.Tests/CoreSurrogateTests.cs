@@ -144,5 +144,30 @@ public sealed class CoreSurrogateTests : IDisposable
         Assert.Equal(Json(change.Bound), Json(arrived.Bound));
     }
 
+    /// <summary>
+    /// An Outcome crosses with its subjects (the unmanaged pods a node delete names), and without them as none. It is
+    /// [Immutable], passed between grains uncopied: it kept the caller's list, so a change to that list after the refusal
+    /// was made changed the refusal too; it now keeps a copy. The Kubernetes surface recognises the refusal by its code
+    /// and words, not by any outcome naming subjects.
+    /// </summary>
+    [Fact]
+    public void An_outcome_arrives_with_and_without_subjects_and_keeps_its_own_copy_of_them()
+    {
+        var pods = new List<string> { "team-a/web-1", "b-2" };
+        var refusal = UnmanagedPodsRefusal.Outcome("n1", pods);
+        pods.Add("later");
+        Assert.Equal(["team-a/web-1", "b-2"], refusal.Subjects!);
+
+        var arrived = Assert.IsType<Outcome>(Wire.Deserialize<Outcome>(Wire.SerializeToArray(refusal)));
+        Assert.Equal((refusal.Code, refusal.Message), (arrived.Code, arrived.Message));
+        Assert.Equal(["team-a/web-1", "b-2"], arrived.Subjects!);
+        Assert.Equal(["team-a/web-1", "b-2"], UnmanagedPodsRefusal.Pods(arrived, "n1")!);
+
+        var plain = Assert.IsType<Outcome>(Wire.Deserialize<Outcome>(Wire.SerializeToArray(Outcome.Conflict("node 'n1' already exists"))));
+        Assert.Equal((OutcomeCode.Conflict, "node 'n1' already exists", (IReadOnlyList<string>?)null), (plain.Code, plain.Message, plain.Subjects));
+        Assert.Null(UnmanagedPodsRefusal.Pods(plain, "n1"));
+        Assert.Null(UnmanagedPodsRefusal.Pods(new Outcome(OutcomeCode.Conflict, "another refusal", ["team-a/web-1"]), "n1"));
+    }
+
     private static string Json(object? value) => JsonSerializer.Serialize(value, MasJson.Options);
 }

@@ -18,8 +18,12 @@ public enum OutcomeCode
 /// <param name="Message">Why a command was refused, or what a started one is doing (a drain); null on plain success.</param>
 /// <param name="Subjects">The objects the message names, by key, for a surface that names them otherwise (the Kubernetes
 /// surface's namespace/name: <see cref="UnmanagedPodsRefusal"/>); null when it names none.</param>
-public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null, [property: Id(2)] IReadOnlyList<string>? Subjects = null)
+public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null, IReadOnlyList<string>? Subjects = null)
 {
+    /// <summary>A copy of the list given: the record is [Immutable] (passed between grains uncopied), so the caller's list cannot change it.</summary>
+    [Id(2)]
+    public IReadOnlyList<string>? Subjects { get; init; } = Subjects?.ToArray();
+
     public static readonly Outcome Success = new(OutcomeCode.Ok);
     public bool IsOk => Code == OutcomeCode.Ok;
     public static Outcome NotFound(string error) => new(OutcomeCode.NotFound, error);

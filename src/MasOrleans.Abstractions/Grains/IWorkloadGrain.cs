@@ -11,8 +11,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
     /// <param name="containerName">The manifest's one container's name, kept for the template and its pods (null: named after the pod).</param>
     /// <param name="progressDeadlineSeconds">How long without progress before its Progressing condition is False (null: 600 s).</param>
     /// <param name="manifest">The template's Kubernetes manifest as /k8s keeps it, kept for the template and its pods (null: none).</param>
+    /// <param name="selector">The label selector it was created with, which may select fewer labels than the template has (null: the template's labels).</param>
     Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
-        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null);
+        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null);
 
     Task<WorkloadView?> Get();
 

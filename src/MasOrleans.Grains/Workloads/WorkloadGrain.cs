@@ -44,7 +44,7 @@ public sealed class WorkloadGrain(
     }
 
     public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
-        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null)
+        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict(state.State.DeletionRequestedAt is null ? $"workload '{Name}' already exists" : BeingDeleted());
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
@@ -53,7 +53,8 @@ public sealed class WorkloadGrain(
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
-            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now, Manifest: manifest);
+            ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now, Manifest: manifest,
+            Selector: selector);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}", now);
         await state.WriteOrRestore(before);
         StartLoop();
@@ -71,7 +72,8 @@ public sealed class WorkloadGrain(
         await TrackProgress(live, ready);
         return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
-            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt(), state.State.DeletionRequestedAt, state.State.Manifest);
+            state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt(), state.State.DeletionRequestedAt, state.State.Manifest,
+            state.State.Selector);
     }
 
     /// <summary>

@@ -20,17 +20,29 @@ internal sealed partial class KubeCache
 
     /// <summary>
     /// A deployment's workload as its grain has it now, with the resourceVersion that names that state; null when the
-    /// workload does not exist. A state already recorded is answered under the lock alone; a new one takes the gate and
-    /// is read again there, so two reads never record an older state after a newer one.
+    /// workload does not exist. A state already recorded is answered under the lock alone; a new one, or none, takes the
+    /// gate and is read again there, so two reads never record an older state after a newer one, and a deployment found
+    /// gone is forgotten only as of a read under the gate (outside it, a delete and re-create meanwhile could have its
+    /// new version recorded, and erased).
     /// </summary>
     public async Task<(WorkloadView View, string Version)?> ReadDeployment(string key, CancellationToken cancellation)
     {
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await grain.Get() is not { } first) return Forgotten(key);
-        var fingerprint = Fingerprint(first);
-        lock (_lock)
+        if (await grain.Get() is { } first)
         {
-            if (_deployments.TryGetValue(key, out var known) && known.Fingerprint == fingerprint) return (first, known.Version);
+            var fingerprint = Fingerprint(first);
+            lock (_lock)
+            {
+                if (_deployments.TryGetValue(key, out var known) && known.Fingerprint == fingerprint) return (first, known.Version);
+            }
+        }
+        else
+        {
+            // Nothing recorded, nothing to forget: no gate for a name that never was a deployment here.
+            lock (_lock)
+            {
+                if (!_deployments.ContainsKey(key)) return null;
+            }
         }
         await _deploymentGate.WaitAsync(cancellation);
         try

@@ -52,7 +52,7 @@ internal static class KubeDeploymentObjects
                 Replicas = view.Replicas,
                 // Served as the API server defaults it, so a manifest without it applies unchanged.
                 ProgressDeadlineSeconds = view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds,
-                Selector = new V1LabelSelector { MatchLabels = labels ?? [] },
+                Selector = new V1LabelSelector { MatchLabels = Selector(view) },
                 // The template's annotations are what its pods keep of theirs (the expected duration), so a patch
                 // applied to this rendering keeps them.
                 Template = new V1PodTemplateSpec { Metadata = new V1ObjectMeta { Labels = labels, Annotations = template.Metadata.Annotations }, Spec = templateSpec },
@@ -145,7 +145,7 @@ internal static class KubeDeploymentObjects
         // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
         // prints them (field.Invalid's value, %#v).
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
-            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoMap(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
+            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoValues.Map(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
@@ -207,7 +207,7 @@ internal static class KubeDeploymentObjects
     /// <summary>
     /// The selector is immutable in apps/v1, for a patch as for a replace (pkg/registry/apps/deployment/strategy.go,
     /// ValidateUpdate: ValidateImmutableField on spec.selector), refused in its words with the new selector as Go prints
-    /// it (field.Invalid's value, %#v). The served selector is the template's labels (workloads keep no other).
+    /// it (field.Invalid's value, %#v). The served selector is the one the deployment was created with (<see cref="Selector"/>).
     /// </summary>
     public static IResult? TrySelectorUnchanged(V1Deployment current, V1Deployment updated)
     {
@@ -215,16 +215,8 @@ internal static class KubeDeploymentObjects
         var selector = updated.Spec!.Selector!.MatchLabels;
         if (SameMap(current.Spec.Selector.MatchLabels, selector)) return null;
         return KubeStatus.Invalid("Deployment", current.Metadata.Name, "spec.selector",
-            $"v1.LabelSelector{{MatchLabels:{GoMap(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
+            $"v1.LabelSelector{{MatchLabels:{GoValues.Map(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
     }
-
-    /// <summary>A map[string]string as Go's %#v prints it: keys sorted, each quoted.</summary>
-    private static string GoMap(IDictionary<string, string>? map) => map is null
-        ? "map[string]string(nil)"
-        : $"map[string]string{{{string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{GoString(kv.Key)}:{GoString(kv.Value)}"))}}}";
-
-    /// <summary>A label key or value as Go's %q prints it (their characters need no escaping but these).</summary>
-    private static string GoString(string? text) => $"\"{(text ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"")}\"";
 
     private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value);
@@ -235,6 +227,9 @@ internal static class KubeDeploymentObjects
         _ when podField.StartsWith("metadata.", StringComparison.Ordinal) || podField.StartsWith("spec", StringComparison.Ordinal) => $"spec.template.{podField}",
         _ => podField,
     };
+
+    /// <summary>The selector the deployment was created with; its template's labels for a workload stored before it was kept.</summary>
+    private static Dictionary<string, string> Selector(WorkloadView view) => new(view.Selector ?? view.Template.Labels);
 
     public static V1Scale ToScale(WorkloadView view, string resourceVersion)
     {
@@ -248,7 +243,7 @@ internal static class KubeDeploymentObjects
             Status = new V1ScaleStatus
             {
                 Replicas = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed)),
-                Selector = string.Join(",", view.Template.Labels.Select(kv => $"{kv.Key}={kv.Value}")),
+                Selector = string.Join(",", Selector(view).Select(kv => $"{kv.Key}={kv.Value}")),
             },
         };
     }

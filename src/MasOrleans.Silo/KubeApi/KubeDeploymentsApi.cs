@@ -73,6 +73,9 @@ internal static class KubeDeploymentsApi
         // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
         var manifest = KubePodManifests.Kept(deployment.Spec.Template.Spec, "spec.template.spec", out var notKept);
+        // The selector as given (TrySpec checked it selects the template), which may name fewer labels than the template:
+        // served back and held immutable as it was given.
+        var selector = new Dictionary<string, string>(deployment.Spec.Selector.MatchLabels);
         var grain = grains.Reference<IWorkloadGrain>(template.Name);
         if (dryRun)
         {
@@ -81,11 +84,11 @@ internal static class KubeDeploymentsApi
             if (await grain.Get() is not null) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
             KubePodManifests.Warn(context, notKept);
             var created = new WorkloadView(template.Name, replicas, 0, template, [], Annotations: annotations is { Count: > 0 } ? annotations : null,
-                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest);
+                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest, Selector: selector);
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(created, ""), 201);
         }
         var outcome = await grain.Create(template, replicas, annotations: annotations, containerName: container,
-            progressDeadlineSeconds: deadline, manifest: manifest);
+            progressDeadlineSeconds: deadline, manifest: manifest, selector: selector);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
@@ -230,6 +233,11 @@ internal static class KubeDeploymentsApi
         return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
     }
 
+    /// <summary>
+    /// A Scale's write, judged against the deployment as read here: a patch's Scale carries only a resourceVersion the
+    /// patch document set (<see cref="KubePatch"/> applies it to the Scale without its own), so the deployment moving
+    /// on since the patch's read never refuses a patch that named none.
+    /// </summary>
     private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);

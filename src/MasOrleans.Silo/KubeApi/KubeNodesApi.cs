@@ -145,7 +145,7 @@ internal static class KubeNodesApi
             OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(draining ?? view, version), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
             // Pods named as kubectl users see them, not by their keys.
-            _ when outcome.Subjects is { } pods => KubeStatus.Conflict("nodes", name, UnmanagedPodsRefusal.Message(name, pods, KubernetesNames.Qualified)),
+            _ when UnmanagedPodsRefusal.Pods(outcome, name) is { } pods => KubeStatus.Conflict("nodes", name, UnmanagedPodsRefusal.Message(name, pods, KubernetesNames.Qualified)),
             _ => KubeStatus.Conflict("nodes", name, outcome.Message ?? "refused"),
         };
     }

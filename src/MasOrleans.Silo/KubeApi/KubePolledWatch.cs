@@ -8,8 +8,8 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>
 /// ?watch=true on what <see cref="KubeCache"/> does not list: deployments (kubectl rollout status, kubectl wait, kubectl
 /// get deploy -w), events (kubectl get events -w) and namespaces. The watch looks at the selected objects itself each
-/// second and sends what changed, stamped with the cache's version (which the cache's own polling moves while any watch
-/// is open, as pods change): everything as ADDED when the client names no resourceVersion, else each object once as
+/// second and sends what changed, at the object's own version (deployments') or else stamped with the cache's (which the
+/// cache's own polling moves while any watch is open, as pods change; a deletion always takes the cache's): everything as ADDED when the client names no resourceVersion, else each object once as
 /// MODIFIED (so nothing changed between the client's list and this watch is missed), then ADDED, MODIFIED and DELETED
 /// as they come. It keeps no history, so a watch resumed from an older version may miss a deletion.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class KubePolledWatch
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    /// <param name="select">The objects the request selects now (each is stamped with the cache's version after the look).</param>
+    /// <param name="select">The objects the request selects now (each without a version of its own is stamped with the cache's version after the look).</param>
     public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
     {
         var request = context.Request;
@@ -55,9 +55,12 @@ internal static class KubePolledWatch
                 {
                     var key = $"{item.Metadata.NamespaceProperty}/{item.Metadata.Name}";
                     seen.Add(key);
+                    // An object with a version of its own (a deployment, KubeCache.ReadDeployment) keeps it, so what a watch
+                    // sends is what a GET serves and an update of it applies; the others take the cache's.
+                    var own = item.Metadata.ResourceVersion;
                     item.Metadata.ResourceVersion = null;
                     var fingerprint = KubernetesJson.Serialize(item);
-                    item.Metadata.ResourceVersion = version;
+                    item.Metadata.ResourceVersion = string.IsNullOrEmpty(own) ? version : own;
                     var known = sent.TryGetValue(key, out var before);
                     if (known && before.Fingerprint == fingerprint) continue;
                     sent[key] = (fingerprint, item);

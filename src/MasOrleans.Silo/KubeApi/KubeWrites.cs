@@ -30,8 +30,7 @@ internal static class KubeWrites
     {
         dryRun = values is { Count: > 0 };
         if (values is null || values.All(v => v == DryRunAll)) return null;
-        var listed = string.Join(", ", values.Select(v => $"\"{v}\""));
-        return KubeStatus.NotSupported($"{options}.meta.k8s.io", "", "dryRun", $"[]string{{{listed}}}", DryRunAll);
+        return KubeStatus.NotSupported($"{options}.meta.k8s.io", "", "dryRun", GoValues.Strings(values), DryRunAll);
     }
 
     private const string DryRunAll = "All";

@@ -48,6 +48,10 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
         Assert.DoesNotContain("01 Jan 0001", described);
         Assert.Matches($@"\n\s*Ready\s+True\s+{Regex.Escape(Described(created))}\s+{Regex.Escape(Described(created))}\s+NodeReady", described);
 
+        // Times are served in whole seconds: a reading in the registration's second would be served as the registration's
+        // time, so the report waits into the next second (the silo stamps the reading after it is sent).
+        var nextSecond = DateTimeOffset.Parse(created, CultureInfo.InvariantCulture).AddSeconds(1) - DateTimeOffset.UtcNow;
+        if (nextSecond > TimeSpan.Zero) await Task.Delay(nextSecond);
         var before = DateTimeOffset.UtcNow.AddSeconds(-1); // RFC 3339 as served has whole seconds
         using (var reported = await kube.Http.PostAsync("../api/v1/nodes/nl-beat/telemetry", Json("""{"utilization":{"cpu":0.5}}""")))
             Assert.True(reported.IsSuccessStatusCode, $"{(int)reported.StatusCode}");

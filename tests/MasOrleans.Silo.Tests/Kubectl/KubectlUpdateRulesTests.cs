@@ -111,6 +111,54 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
     }
 
     /// <summary>
+    /// A deployment whose selector names fewer labels than its template (selector app, template app and tier) was served
+    /// the template's labels as its selector, so its own manifest's unchanged replace was a 422 "field is immutable" (the
+    /// API server accepts it). The selector given at creation is kept and served, and a change of it is still refused.
+    /// </summary>
+    [Fact]
+    public async Task A_deployment_selecting_fewer_labels_than_its_template_replaces_unchanged()
+    {
+        static string Manifest(string selector) => $"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: few-web
+            spec:
+              replicas: 0
+              selector:
+                matchLabels:
+            {selector}
+              template:
+                metadata:
+                  labels:
+                    app: few-web
+                    tier: web
+                spec:
+                  nodeSelector:
+                    test: few-none
+                  containers:
+                  - name: main
+                    image: nginx:1.27
+                    resources:
+                      requests:
+                        cpu: 500m
+                        memory: 256Mi
+
+            """;
+        const string created = "      app: few-web";
+        (await kube.Run("create", "-f", kube.Manifest("few-created", Manifest(created)))).Succeeded();
+        Assert.Equal("{\"app\":\"few-web\"}", await kube.Get("deployment/few-web", "{.spec.selector.matchLabels}"));
+
+        (await kube.Run("replace", "-f", kube.Manifest("few-again", Manifest(created)))).Succeeded();
+
+        var widened = await kube.Run("replace", "-f", kube.Manifest("few-widened", Manifest(created + "\n      tier: web")));
+        Assert.True(widened.ExitCode == 1, widened.ToString());
+        Assert.Contains("The Deployment \"few-web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"few-web\", \"tier\":\"web\"}, " +
+            "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable", widened.Error);
+        Assert.Equal("{\"app\":\"few-web\"}", await kube.Get("deployment/few-web", "{.spec.selector.matchLabels}"));
+    }
+
+    /// <summary>
     /// A deployment had no resourceVersion precondition (a stale replace or patch was stored) and was served the silo's
     /// moving version. It now has the pods' rule: its version names its state (a GET, a listing and a write's answer
     /// serve the same one until it changes), and a write carrying another is 409 in the API server's words
@@ -151,8 +199,9 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
     /// A Scale (kubectl scale) was served the silo's moving version and its resourceVersion never checked: kubectl scale
     /// --resource-version with a version saved before the deployment changed scaled it anyway. A Scale is its deployment's
     /// (the API server's scale subresource updates the deployment, pkg/registry/apps/deployment/storage/storage.go,
-    /// ScaleREST.Update), so it is served at the deployment's version and a stale one is the deployment's 409. (kubectl
-    /// checks --resource-version against the Scale it GETs first: pkg/scale's ScalePrecondition.validate.)
+    /// ScaleREST.Update), so it is served at the deployment's version and a stale one is the deployment's 409. The stale
+    /// write is a raw PUT: kubectl scale --resource-version checks the version against the Scale it GETs itself
+    /// (pkg/scale's ScalePrecondition.validate) and never sends a stale one.
     /// </summary>
     [Fact]
     public async Task A_scale_is_served_and_checked_at_its_deployments_version()
@@ -166,8 +215,6 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
         using (var scale = await kube.Http.GetAsync(path))
             Assert.Equal(annotated, System.Text.Json.JsonDocument.Parse(await scale.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString());
 
-        var stale = await kube.Run("scale", "deployment", "sc-web", "--replicas=1", $"--resource-version={first}");
-        Assert.True(stale.ExitCode == 1, stale.ToString());
         using var put = await kube.Http.PutAsync(path, Json($$$"""{"kind":"Scale","apiVersion":"autoscaling/v1","metadata":{"name":"sc-web","resourceVersion":"{{{first}}}"},"spec":{"replicas":1}}"""));
         var conflict = await Status(put, HttpStatusCode.Conflict, "Conflict");
         Assert.Equal("Operation cannot be fulfilled on deployments.apps \"sc-web\": the object has been modified; please apply your changes to the latest version and try again",
@@ -175,6 +222,36 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
         Assert.Equal("0", await kube.Get("deployment/sc-web", "{.spec.replicas}"));
 
         (await kube.Run("scale", "deployment", "sc-web", "--replicas=0", $"--resource-version={annotated}")).Succeeded();
+    }
+
+    /// <summary>
+    /// A polled watch stamped every deployment it sent with the cache's version, so a watch (an informer, kubectl get -w
+    /// -o yaml) served a deployment at another version than a GET did, and an update of the object taken from the watch
+    /// was always a 409. A deployment keeps its own version on a watch; here the cache's moved past it (another
+    /// deployment recorded) before the watch opened.
+    /// </summary>
+    [Fact]
+    public async Task A_deployment_taken_from_a_watch_carries_its_own_version_and_updates()
+    {
+        (await kube.Run("create", "-f", kube.Manifest("wv-deploy", KubeManifests.Deployment("wv-web", "wv-none", replicas: 0)))).Succeeded();
+        await Settled("wv-web");
+        var served = await kube.Get("deployment/wv-web", "{.metadata.resourceVersion}");
+        (await kube.Run("create", "-f", kube.Manifest("wv-other", KubeManifests.Deployment("wv-other", "wv-none", replicas: 0)))).Succeeded();
+        Assert.NotEqual(served, await kube.Get("deployment/wv-other", "{.metadata.resourceVersion}"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "apis/apps/v1/namespaces/default/deployments?watch=true&fieldSelector=metadata.name%3Dwv-web&timeoutSeconds=10");
+        using var watch = await kube.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync());
+        var line = await reader.ReadLineAsync();
+        Assert.NotNull(line);
+        var watched = System.Text.Json.Nodes.JsonNode.Parse(line)!["object"]!;
+        Assert.Equal(served, watched["metadata"]!["resourceVersion"]!.GetValue<string>());
+
+        watched["metadata"]!["annotations"] = new System.Text.Json.Nodes.JsonObject { ["team"] = "watched" };
+        using var put = await kube.Http.PutAsync("apis/apps/v1/namespaces/default/deployments/wv-web", Json(watched.ToJsonString()));
+        Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        Assert.Equal("watched", await kube.Get("deployment/wv-web", "{.metadata.annotations.team}"));
     }
 
     /// <summary>
