@@ -270,6 +270,9 @@ public sealed partial class PodGrain(
 
     private async Task StartContainer(IGrainTimer fired, CancellationToken cancellation)
     {
+        // A tick Orleans had already queued when CancelPendingStart disposed its timer still runs (Orleans checks the
+        // cancellation only after the callback): it starts nothing, and leaves _starting to the start that replaced it.
+        if (cancellation.IsCancellationRequested) return;
         // Disposed once this tick ends: an Orleans timer stays registered after its one tick, and with it its callback,
         // runtime timer and cancellation source, about 350 bytes every Running pod kept (docs/benchmarks.md, session 37).
         using var disposedAtTheEnd = fired;

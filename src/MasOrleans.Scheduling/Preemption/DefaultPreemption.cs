@@ -163,14 +163,15 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
 
     /// <summary>
     /// Puts the node's pods back as they were, in their bind order (which later what-ifs read as start order): the pods
-    /// kept on the node are bound again too, or the removed ones would follow them.
+    /// kept on the node are bound again too, or the removed ones would follow them. Each record itself, so the view's pods
+    /// keep sharing the node grain's records after a what-if.
     /// </summary>
     private static void Restore(ClusterState cluster, int node, List<BoundPod> original)
     {
         foreach (var bound in cluster.Pods[node].ToList()) cluster.Unbind(bound.Pod.Name);
         foreach (var bound in original)
         {
-            if (!cluster.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt))
+            if (!cluster.TryBind(node, bound))
                 throw new InvalidOperationException($"could not restore pod '{bound.Pod.Name}' on {cluster.NameOf(node)}");
         }
     }
@@ -204,7 +205,7 @@ public sealed class DefaultPreemption(SchedulingProfile profile)
             var victims = new List<BoundPod>();
             foreach (var bound in lower)
             {
-                if (!cluster.TryBind(node, bound.Pod, bound.Gpus, bound.BoundAt) || Rejection(cluster, preemptor, node, random) is not null)
+                if (!cluster.TryBind(node, bound) || Rejection(cluster, preemptor, node, random) is not null)
                 {
                     cluster.Unbind(bound.Pod.Name);
                     victims.Add(bound);
