@@ -157,6 +157,10 @@ public sealed class CoreSurrogateTests : IDisposable
         var refusal = UnmanagedPodsRefusal.Outcome("n1", pods);
         pods.Add("later");
         Assert.Equal(["team-a/web-1", "b-2"], refusal.Subjects!);
+        // `with` sets the list through init, not the constructor: it copies there too.
+        var renamed = Outcome.Conflict("renamed") with { Subjects = pods };
+        pods.Add("later still");
+        Assert.Equal(["team-a/web-1", "b-2", "later"], renamed.Subjects!);
 
         var arrived = Assert.IsType<Outcome>(Wire.Deserialize<Outcome>(Wire.SerializeToArray(refusal)));
         Assert.Equal((refusal.Code, refusal.Message), (arrived.Code, arrived.Message));

@@ -20,9 +20,10 @@ public enum OutcomeCode
 /// surface's namespace/name: <see cref="UnmanagedPodsRefusal"/>); null when it names none.</param>
 public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1)] string? Message = null, IReadOnlyList<string>? Subjects = null)
 {
-    /// <summary>A copy of the list given: the record is [Immutable] (passed between grains uncopied), so the caller's list cannot change it.</summary>
+    /// <summary>A copy of the list given: the record is [Immutable] (passed between grains uncopied), so the caller's list cannot change it
+    /// (given to the constructor or by <c>with</c>, which sets it through init).</summary>
     [Id(2)]
-    public IReadOnlyList<string>? Subjects { get; init; } = Subjects?.ToArray();
+    public IReadOnlyList<string>? Subjects { get; init => field = value?.ToArray(); } = Subjects?.ToArray();
 
     public static readonly Outcome Success = new(OutcomeCode.Ok);
     public bool IsOk => Code == OutcomeCode.Ok;

@@ -300,8 +300,9 @@ public sealed class WorkloadGrain(
             // whose pod never came is found missing on the next pass and replaced.
             state.State = state.State with { Pods = [.. state.State.Pods, name] };
             await state.WriteStateAsync();
-            // The workload owns its pods like a ReplicaSet, selecting them by the template's labels (kube spreads them by default).
-            var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(template.Labels));
+            // The workload owns its pods like a ReplicaSet, selecting them by its deployment's selector (a ReplicaSet's is
+            // that plus pod-template-hash), else by the template's labels (kube spreads them by default).
+            var owner = new PodOwner(PodOwner.ReplicaSet, Name, new LabelSelector(state.State.Selector ?? template.Labels));
             var creation = await pods.Create(template with { Name = name, Owner = owner }, Name, containerName: state.State.ContainerName, manifest: state.State.Manifest);
             if (!creation.Outcome.IsOk)
             {

@@ -50,8 +50,10 @@ public sealed class KubectlNodeLifecycleTests(KubectlFixture kube) : IClassFixtu
 
         // Times are served in whole seconds: a reading in the registration's second would be served as the registration's
         // time, so the report waits into the next second (the silo stamps the reading after it is sent).
-        var nextSecond = DateTimeOffset.Parse(created, CultureInfo.InvariantCulture).AddSeconds(1) - DateTimeOffset.UtcNow;
-        if (nextSecond > TimeSpan.Zero) await Task.Delay(nextSecond);
+        // Task.Delay may wake a millisecond or two early, so the clock itself is waited for (with a margin).
+        var nextSecond = DateTimeOffset.Parse(created, CultureInfo.InvariantCulture).AddSeconds(1).AddMilliseconds(20);
+        for (var wait = nextSecond - DateTimeOffset.UtcNow; wait > TimeSpan.Zero; wait = nextSecond - DateTimeOffset.UtcNow)
+            await Task.Delay(wait);
         var before = DateTimeOffset.UtcNow.AddSeconds(-1); // RFC 3339 as served has whole seconds
         using (var reported = await kube.Http.PostAsync("../api/v1/nodes/nl-beat/telemetry", Json("""{"utilization":{"cpu":0.5}}""")))
             Assert.True(reported.IsSuccessStatusCode, $"{(int)reported.StatusCode}");

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
 using MasOrleans.Silo.KubeApi;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -165,5 +168,36 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
         (await kube.Run("label", "node", "kw-again-other", "kw-again-extra=1")).Succeeded();
 
         await kube.WaitFor("events --field-selector involvedObject.name=kw-again", failures, c => Total(c) > first);
+    }
+
+    /// <summary>
+    /// A polled watch compared what it had sent without the object's own version, so a change undone before its next look
+    /// (an annotation added, then removed) sent nothing: the watcher kept a version the deployment no longer had, and an
+    /// update of the watched object was a 409. The object's own version is now part of what the watch compares.
+    /// </summary>
+    [Fact]
+    public async Task A_deployment_changed_and_changed_back_between_looks_is_sent_at_its_new_version()
+    {
+        (await kube.Run("create", "-f", kube.Manifest("pwv-deploy", KubeManifests.Deployment("pwv-web", "pwv-none", replicas: 0)))).Succeeded();
+        // Settled: its first look moves its Progressing condition (and version) by itself.
+        await kube.WaitFor("deployment/pwv-web", "{.status.conditions[?(@.type==\"Progressing\")].reason}", r => r == "NewReplicaSetAvailable");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "apis/apps/v1/namespaces/default/deployments?watch=true&fieldSelector=metadata.name%3Dpwv-web&timeoutSeconds=10");
+        using var watch = await kube.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        using var reader = new StreamReader(await watch.Content.ReadAsStreamAsync());
+        Assert.NotNull(await reader.ReadLineAsync());
+
+        // Sent right after a look, both land before the next (a look between them would send each change, as it should).
+        foreach (var patch in new[] { """{"metadata":{"annotations":{"team":"a"}}}""", """{"metadata":{"annotations":{"team":null}}}""" })
+        {
+            using var patched = await kube.Http.PatchAsync("apis/apps/v1/namespaces/default/deployments/pwv-web", new StringContent(patch, Encoding.UTF8, "application/merge-patch+json"));
+            Assert.True(patched.IsSuccessStatusCode, await patched.Content.ReadAsStringAsync());
+        }
+        var served = await kube.Get("deployment/pwv-web", "{.metadata.resourceVersion}");
+        // The stream ends at its timeoutSeconds, so a version never sent ends the loop too.
+        string? watched = null;
+        while (watched != served && await reader.ReadLineAsync() is { } line)
+            watched = JsonNode.Parse(line)!["object"]!["metadata"]!["resourceVersion"]!.GetValue<string>();
+        Assert.Equal(served, watched);
     }
 }

@@ -114,6 +114,7 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
     /// A deployment whose selector names fewer labels than its template (selector app, template app and tier) was served
     /// the template's labels as its selector, so its own manifest's unchanged replace was a 422 "field is immutable" (the
     /// API server accepts it). The selector given at creation is kept and served, and a change of it is still refused.
+    /// Its pods were owned by the template's labels, so removing a label the selector does not name was a 422 too.
     /// </summary>
     [Fact]
     public async Task A_deployment_selecting_fewer_labels_than_its_template_replaces_unchanged()
@@ -156,6 +157,19 @@ public sealed class KubectlUpdateRulesTests(KubectlFixture kube) : IClassFixture
         Assert.Contains("The Deployment \"few-web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"few-web\", \"tier\":\"web\"}, " +
             "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable", widened.Error);
         Assert.Equal("{\"app\":\"few-web\"}", await kube.Get("deployment/few-web", "{.spec.selector.matchLabels}"));
+
+        // Its Scale and its pods go by the same selector: a pod's tier is not the deployment's, so removing it is
+        // accepted, as the API server accepts it (the ReplicaSet's selector is the deployment's plus pod-template-hash).
+        using (var scale = await kube.Http.GetAsync("apis/apps/v1/namespaces/default/deployments/few-web/scale"))
+            Assert.Equal("app=few-web", System.Text.Json.JsonDocument.Parse(await scale.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetProperty("selector").GetString());
+        (await kube.Run("scale", "deployment", "few-web", "--replicas=1")).Succeeded();
+        var pod = await kube.WaitFor("pods", "{.items[?(@.metadata.labels.app==\"few-web\")].metadata.name}", names => names.Length > 0);
+        Assert.Equal($"pod/{pod} unlabeled", (await kube.Run("label", "pod", pod, "tier-")).Succeeded().Output.Trim());
+        Assert.Equal("{\"app\":\"few-web\"}", await kube.Get($"pod/{pod}", "{.metadata.labels}"));
+        // Taking it out of the deployment's selector is still refused.
+        var unselected = await kube.Run("label", "pod", pod, "app-");
+        Assert.True(unselected.ExitCode == 1, unselected.ToString());
+        Assert.Contains("metadata.labels", unselected.Error);
     }
 
     /// <summary>
