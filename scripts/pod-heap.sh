@@ -18,7 +18,7 @@ pids=()
 # Where the logs are, on success or failure: the silo's, redis-server's and wrk's, and the reports.
 cleanup() {
   local rc=$?
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
   [ -n "${KEEP_DUMPS:-}" ] || rm -f "$work"/*.gcdump
   echo "work folder (logs, reports): $work" >&2
   return "$rc"
@@ -26,7 +26,8 @@ cleanup() {
 trap cleanup EXIT
 # Which build this measures: the silo dll and when it was built, and the checkout's commit when run from a repository.
 echo "silo build: $dll ($(date -u -r "$dll" '+%Y-%m-%d %H:%M:%S UTC'))"
-echo "checkout: $(git rev-parse HEAD 2>/dev/null || echo 'not a git repository')"
+if [ -n "${SILO_DLL:-}" ]; then echo "checkout: not this one (SILO_DLL names the build)"
+else echo "checkout: $(git rev-parse HEAD 2>/dev/null || echo 'not a git repository')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"; fi
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 pids+=($!)
@@ -66,13 +67,15 @@ create() {
     sleep 0.2; waited=$((waited + 1))
   done
   kill -INT "$wrk_pid"; wait "$wrk_pid" || true
+  # Reaped: its pid may be another process's by the time cleanup runs.
+  pids=("${pids[@]/$wrk_pid}")
   grep -q "\"failed\":0," "$work/wrk-$prefix.out" || { echo "POSTs refused: $(tail -1 "$work/wrk-$prefix.out")" >&2; exit 1; }
   for _ in $(seq 1200); do [ "$(running)" -ge "$expected" ] && break; sleep 0.5; done
   [ "$(running)" -ge "$expected" ] || { echo "only $(running) of $expected pods Running" >&2; exit 1; }
   sleep 10
 }
 # The newest installed version's reader (a version sort: 10.0.0 after 9.0.1).
-tool_dll=$(ls "$(dirname "$gcdump")"/.store/dotnet-gcdump/*/dotnet-gcdump/*/tools/*/any/dotnet-gcdump.dll | sort -V | tail -1)
+tool_dll=$( (ls "$(dirname "$gcdump")"/.store/dotnet-gcdump/*/dotnet-gcdump/*/tools/*/any/dotnet-gcdump.dll 2>/dev/null || true) | sort -V | tail -1)
 [ -n "$tool_dll" ] || { echo "no dotnet-gcdump.dll under $(dirname "$gcdump")/.store" >&2; exit 1; }
 echo "gcdump reader: $tool_dll"
 dotnet build scripts/gcdump-types.cs -v q >/dev/null
