@@ -245,9 +245,11 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : ControlLoopTe
         }
         Assert.Equal("Running", (await Http.GetJson("/api/v1/pods/rc-real")).Phase());
         // Each ghost released once, by a queue shard (the first ghost's line was written before the passes that freed the
-        // second one).
+        // second one). The shard logs after the node's release answers, so the node can show the room free a moment before
+        // the line is written (a fresh-clone run checked in between).
         foreach (var ghost in ghosts)
         {
+            await FaultScenarios.WaitUntil(() => Fixture.Host.Log.Records.Any(r => r.Message.Contains($"pod {ghost} ", StringComparison.Ordinal)), 10);
             var released = Assert.Single(Fixture.Host.Log.Records, r => r.Message.Contains($"pod {ghost} ", StringComparison.Ordinal));
             Assert.Contains("SchedulingQueueGrain", released.Category, StringComparison.Ordinal);
             Assert.Contains("which is gone; released", released.Message, StringComparison.Ordinal);
