@@ -223,24 +223,27 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
-        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, dryRun, grains, cache);
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
     }
 
     private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
-        return body.Error ?? await Scale(context, KubernetesNames.Key(ns, name), name, body.Value!, dryRun, grains, cache);
+        if (body.Error is not null) return body.Error;
+        var key = KubernetesNames.Key(ns, name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
+        return await Scale(context, key, name, body.Value!, read, dryRun, grains, cache);
     }
 
     /// <summary>
-    /// A Scale's write, judged against the deployment as read here: a patch's Scale carries only a resourceVersion the
-    /// patch document set (<see cref="KubePatch"/> applies it to the Scale without its own), so the deployment moving
-    /// on since the patch's read never refuses a patch that named none.
+    /// A Scale's write, judged against the deployment as its caller read it (<paramref name="read"/>, once per request): a
+    /// patch's Scale carries only a resourceVersion the patch document set (<see cref="KubePatch"/> applies it to the
+    /// Scale without its own), so a patch that named none is never refused.
     /// </summary>
-    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, bool dryRun, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, (WorkloadView View, string Served) read, bool dryRun, IGrainFactory grains, KubeCache cache)
     {
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        var (view, served) = read;
         // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
         // deployment's as the deployment's own writes are (the API server updates the deployment with it).
         var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };

@@ -59,9 +59,10 @@ internal static class KubePolledWatch
                     // sends is what a GET serves and an update of it applies; the others take the cache's.
                     var own = item.Metadata.ResourceVersion;
                     item.Metadata.ResourceVersion = null;
-                    // Its own version is part of what changed: an A->B->A between looks, or a delete and re-create rendered
-                    // alike, must still be sent, or a client updating the watched object sends a version gone (409).
-                    var fingerprint = $"{KubernetesJson.Serialize(item)}@{own}";
+                    // An object's own version names its state (a new one for each rendering, and for an A->B->A between
+                    // looks or a delete and re-create rendered alike, which must still be sent, or a client updating the
+                    // watched object sends a version gone: 409), so it is what changed; the others are compared whole.
+                    var fingerprint = string.IsNullOrEmpty(own) ? KubernetesJson.Serialize(item) : $"@{own}";
                     item.Metadata.ResourceVersion = string.IsNullOrEmpty(own) ? version : own;
                     var known = sent.TryGetValue(key, out var before);
                     if (known && before.Fingerprint == fingerprint) continue;
