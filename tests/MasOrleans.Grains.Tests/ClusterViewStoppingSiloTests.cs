@@ -106,6 +106,26 @@ public sealed class ClusterViewStoppingSiloTests
     }
 
     /// <summary>
+    /// As above, but the membership's next snapshot shows the sibling dead, its stop skipped (a snapshot shows the
+    /// membership as it is when read). Without the "or gone" rule it was Warning 1101 once the wait ended.
+    /// </summary>
+    [Fact]
+    public async Task A_read_broken_before_the_membership_shows_the_sibling_dead_is_read_again_and_logs_no_warning()
+    {
+        _membership.Set(Here, SiloStatus.Active);
+        _membership.Set(Leaving, SiloStatus.Active);
+        var view = ViewWhoseNodeBreaks(1, ShuttingDown);
+
+        await view.Resync("nv-1").WaitAsync(TimeSpan.FromSeconds(10));
+        _membership.Set(Leaving, SiloStatus.Dead);
+        await WaitUntil(() => Task.FromResult(view.Node("nv-1") is not null), "the node read again");
+
+        Assert.Equal([SiloStatus.Active, SiloStatus.Dead], _reads);
+        Assert.DoesNotContain(_log.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Information && e.EventId.Id == 1112);
+    }
+
+    /// <summary>
     /// A break while the membership shows no silo stopping, and none within <see cref="SiloStopping.AnnouncementWait"/>:
     /// Warning 1101 (and the read is tried again later).
     /// </summary>
