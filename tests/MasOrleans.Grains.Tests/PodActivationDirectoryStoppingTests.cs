@@ -43,11 +43,14 @@ public sealed class PodActivationDirectoryStoppingTests
         _directory = new PodActivationDirectory(services, _table, Options.Create(new SchedulerOptions()));
     }
 
-    /// <summary>The shard on the leaving silo: its first call breaks as Orleans breaks it there; later ones answer as a shard that knows no other activation.</summary>
+    /// <summary>How many of the shard's first calls break.</summary>
+    private int _breaks = 1;
+
+    /// <summary>The shard on the leaving silo: its first calls break as Orleans breaks them there; later ones answer as a shard that knows no other activation.</summary>
     private object? Shard(MethodInfo method, object?[]? args)
     {
         _calls.Enqueue(_membership.CurrentSnapshot.GetSiloStatus(Leaving));
-        if (_calls.Count == 1) return Task.FromException<GrainAddress?>(new SiloUnavailableException($"The target silo became unavailable for message: {method.Name} (test)"));
+        if (_calls.Count <= _breaks) return Task.FromException<GrainAddress?>(new SiloUnavailableException($"The target silo became unavailable for message: {method.Name} (test)"));
         return method.Name switch
         {
             nameof(IPodActivations.Register) => Task.FromResult((GrainAddress?)args![0]),
@@ -91,7 +94,34 @@ public sealed class PodActivationDirectoryStoppingTests
         Assert.Equal([SiloStatus.ShuttingDown, SiloStatus.Dead], _calls);
     }
 
-    /// <summary>With no silo stopping, a broken call is asked once more at once, and a second break stands.</summary>
+    /// <summary>
+    /// The shard's silo broke the registration before this silo's membership showed its stop, and broke it again when
+    /// asked again at once; the membership shows the stop a moment later. Failed before: with no silo shown stopping,
+    /// the second break reached the caller (the pod's activation failed).
+    /// </summary>
+    [Fact]
+    public async Task A_registration_broken_twice_before_the_stop_is_shown_is_asked_again_once_that_silo_is_gone()
+    {
+        _membership.Set(Leaving, SiloStatus.Active);
+        _breaks = 2;
+        var address = ActivationHere("pad-early");
+
+        var registering = _directory.Register(address, null);
+        await WaitUntil(() => Task.FromResult(_calls.Count == 2), "the registration sent twice");
+        _membership.Set(Leaving, SiloStatus.ShuttingDown);
+        Assert.False(registering.IsCompleted, $"answered while the shard's silo still stops: {registering.Status}");
+
+        _membership.Set(Leaving, SiloStatus.Dead);
+
+        Assert.Equal(address, await registering.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal([SiloStatus.Active, SiloStatus.Active, SiloStatus.Dead], _calls);
+        Assert.Contains(address, _table.HostedOf(QueueShards.Of(address.GrainId, _shards), _shards));
+    }
+
+    /// <summary>
+    /// With no silo stopping, a broken call is asked once more at once, and a second break stands once no stop is shown
+    /// within <see cref="MasOrleans.Grains.Nodes.SiloStopping.AnnouncementWait"/>.
+    /// </summary>
     [Fact]
     public async Task With_no_silo_stopping_a_second_break_reaches_the_caller_and_the_pod_is_not_hosted()
     {

@@ -124,8 +124,10 @@ public sealed class SiloStopping
     /// or Orleans' rejection) while the grain is leaving it, and this silo's cache of where grains live names that silo
     /// until the membership shows it dead. So a broken call is asked once more, after every silo but
     /// <paramref name="self"/> that the membership shows stopping is gone (at most <see cref="GoneWait"/>): it then
-    /// reaches the grain's next activation. Only for calls answered the same when asked twice (a broken call may have
-    /// landed); a second break reaches the caller.
+    /// reaches the grain's next activation. With none shown stopping it is asked again at once; broken again, it waits
+    /// for a sibling's stop to be shown (<see cref="SiblingStopShown"/>: the break can come before this silo hears of
+    /// the stop), then for that silo to be gone, and is asked a last time. Only for calls answered the same when asked
+    /// again (a broken call may have landed); any other second break reaches the caller.
     /// </summary>
     public static async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask)
     {
@@ -133,11 +135,52 @@ public sealed class SiloStopping
         {
             return await ask();
         }
+        catch (Exception e) when (BrokenByStop(e) && StoppingSiblings(membership, self).Count == 0)
+        {
+            // Asked again at once, below: a break with no stop shown may be gone on a second ask.
+        }
         catch (Exception e) when (BrokenByStop(e))
         {
             if (!await StoppingSiblingsGone(membership, self)) throw;
+            return await ask();
+        }
+        try
+        {
+            return await ask();
+        }
+        catch (Exception e) when (BrokenByStop(e))
+        {
+            if (!await SiblingStopShown(membership, self) || !await StoppingSiblingsGone(membership, self)) throw;
         }
         return await ask();
+    }
+
+    /// <summary>
+    /// Whether <paramref name="membership"/> shows a silo but <paramref name="self"/> stopping now, or stopping or gone
+    /// within <see cref="AnnouncementWait"/>: a call broken by a sibling's graceful stop (<see cref="BrokenByStop"/>) can
+    /// break before this silo hears of it, as Orleans refuses calls in the stopping silo's name ("is shutting down") from
+    /// the moment its stop begins, and the membership shows it once the stop is written and gossiped (a snapshot may skip
+    /// the stop and show the silo dead at once). None shown by then, the break is not a stop's.
+    /// </summary>
+    public static async Task<bool> SiblingStopShown(IClusterMembershipService membership, SiloAddress self)
+    {
+        using var wait = new CancellationTokenSource(AnnouncementWait);
+        HashSet<SiloAddress>? present = null;
+        try
+        {
+            // The first snapshot is the current one.
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
+            {
+                if (StoppingSiblings(snapshot, self).Count > 0) return true;
+                if (present is null)
+                    present = snapshot.Members.Values.Where(m => m.Status is not (SiloStatus.Dead or SiloStatus.None)).Select(m => m.SiloAddress).ToHashSet();
+                else if (present.Any(s => snapshot.GetSiloStatus(s) is SiloStatus.Dead or SiloStatus.None)) return true;
+            }
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+        }
+        return false;
     }
 
     /// <summary>
@@ -149,7 +192,10 @@ public sealed class SiloStopping
 
     /// <summary>The silos but <paramref name="self"/> that the membership shows stopping.</summary>
     public static List<SiloAddress> StoppingSiblings(IClusterMembershipService membership, SiloAddress self) =>
-        membership.CurrentSnapshot.Members.Values
+        StoppingSiblings(membership.CurrentSnapshot, self);
+
+    private static List<SiloAddress> StoppingSiblings(ClusterMembershipSnapshot snapshot, SiloAddress self) =>
+        snapshot.Members.Values
             .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
             .Select(m => m.SiloAddress).ToList();
 
