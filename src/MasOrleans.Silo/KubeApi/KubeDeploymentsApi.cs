@@ -146,6 +146,7 @@ internal static class KubeDeploymentsApi
     {
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var current = KubeDeploymentObjects.ToDeployment(view, served);
         var parsed = updated(view, current);
@@ -196,6 +197,7 @@ internal static class KubeDeploymentsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
         if (KubeWrites.Orphans(options))
@@ -221,6 +223,7 @@ internal static class KubeDeploymentsApi
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
         return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
@@ -232,6 +235,7 @@ internal static class KubeDeploymentsApi
         var body = await KubeJson.Read<V1Scale>(context);
         if (body.Error is not null) return body.Error;
         var key = KubernetesNames.Key(ns, name);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
         return await Scale(context, key, name, body.Value!, read, dryRun, grains, cache);
     }
