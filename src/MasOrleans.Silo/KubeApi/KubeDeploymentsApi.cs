@@ -59,7 +59,7 @@ internal static class KubeDeploymentsApi
 
     /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>
-        await cache.ReadDeployment(key, cancellation) is ({ } view, { } version) ? KubeDeploymentObjects.ToDeployment(view, version) : null;
+        (await cache.ReadDeployment(key, cancellation))?.Deployment;
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -147,8 +147,7 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
-        var current = KubeDeploymentObjects.ToDeployment(view, served);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } current, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         // The pods' rule: a resourceVersion given must be the one served now (none given: unconditional, as deployments
@@ -198,7 +197,7 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
         if (KubeWrites.Orphans(options))
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "propagationPolicy",
@@ -213,7 +212,7 @@ internal static class KubeDeploymentsApi
 
     /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>
     private static async Task<IResult> GetScale(HttpContext context, string ns, string name, KubeCache cache) =>
-        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, { } version)
+        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, _, { } version)
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, version))
             : KubeStatus.NotFound("deployments.apps", name);
 
@@ -224,7 +223,7 @@ internal static class KubeDeploymentsApi
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
         return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
     }
@@ -236,8 +235,8 @@ internal static class KubeDeploymentsApi
         if (body.Error is not null) return body.Error;
         var key = KubernetesNames.Key(ns, name);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
-        return await Scale(context, key, name, body.Value!, read, dryRun, grains, cache);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        return await Scale(context, key, name, body.Value!, (view, served), dryRun, grains, cache);
     }
 
     /// <summary>
@@ -265,7 +264,7 @@ internal static class KubeDeploymentsApi
         var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
         if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", outcome.Message!);
-        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, { } version)
+        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, _, { } version)
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
             : KubeStatus.NotFound("deployments.apps", name);
     }
