@@ -130,69 +130,6 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     }
 
     /// <summary>
-    /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
-    /// check a precondition against; null when the pod does not exist (a stored entry of it is removed: DELETED for
-    /// watchers). The grain is read outside the gate, so one slow pod stalls no other read, listing or watch: a state
-    /// this silo has recorded is answered at its version under the lock alone (nothing recorded, so nothing reordered).
-    /// A new state takes the gate and is read again there, so no listing records a newer look between that read and its
-    /// recording; it is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher sees
-    /// the change once, sooner, and the next listing finds the pod as recorded and keeps its version.
-    /// </summary>
-    public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
-    {
-        var pod = grains.Reference<IPodGrain>(key);
-        var first = await pod.Get();
-        if (first?.Workload is { } firstWorkload) RememberWorkload(firstWorkload);
-        if (first is null) { lock (_lock) if (!_pods.ContainsKey(key)) return null; }
-        else if (Known(_pods, key, first) is { Version: { } version }) return (first, version);
-        await _gate.WaitAsync(cancellation);
-        try
-        {
-            var view = await Limited(pod.Get(), key);
-            _pods.TryGetValue(key, out var known);
-            if (view is null)
-            {
-                if (known is not null) Remove(_pods, key, "pods");
-                return null;
-            }
-            if (view.Workload is { } workload) RememberWorkload(workload);
-            var look = Known(_pods, key, view)!;
-            if (look.Version is { } stored) return (view, stored);
-            // Its listing entry stays the one last listed (none if never): the next listing reads the pod again and finds it as recorded.
-            Record(_pods, key, new Entry(look.Served, look.Fingerprint, known?.Listed, view.Workload, view.Events), known, "pods");
-            return (view, look.Served.Metadata.ResourceVersion);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>An object as served (no version yet), its fingerprint, and the version stored for it when that is the state stored.</summary>
-    private sealed record Look<TView, TObject>(TView View, TObject Served, string Fingerprint, string? Version);
-
-    private Look<NodeView, V1Node>? Known(Dictionary<string, Entry> map, string name, NodeView? view)
-    {
-        if (view is null) return null;
-        var node = KubeNodeObjects.ToNode(view, "");
-        return Compared(map, name, view, node);
-    }
-
-    private Look<PodView, V1Pod>? Known(Dictionary<string, Entry> map, string key, PodView? view)
-    {
-        if (view is null) return null;
-        var pod = KubePodObjects.ToPod(view, "");
-        return Compared(map, key, view, pod);
-    }
-
-    private Look<TView, TObject> Compared<TView, TObject>(Dictionary<string, Entry> map, string key, TView view, TObject value) where TObject : IKubernetesObject<V1ObjectMeta>
-    {
-        var fingerprint = KubernetesJson.Serialize(value);
-        lock (_lock)
-            return new(view, value, fingerprint, map.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Object.Metadata.ResourceVersion : null);
-    }
-
-    /// <summary>
     /// A grain call made under the gate, bounded: every read, listing and watch poll waits for the gate, so a call that
     /// hangs would stall them all. Outliving the limit is a <see cref="KubeGateTimeoutException"/> (a 503 Status, or a poll's logged retry).
     /// </summary>
@@ -284,10 +221,9 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
         foreach (var listed in (await clusterView.ListNodes(0, int.MaxValue, null)).Items)
         {
             seen.Add(listed.Name);
-            var node = KubeNodeObjects.ToNode(listed, "");
-            var fingerprint = KubernetesJson.Serialize(node);
-            if (_nodes.TryGetValue(listed.Name, out var known) && known.Fingerprint == fingerprint) continue;
-            Record(_nodes, listed.Name, new Entry(node, fingerprint, null, null, []), known, "nodes");
+            if (Known(_nodes, listed.Name, listed) is not { Version: null } look) continue;
+            _nodes.TryGetValue(listed.Name, out var known);
+            Record(_nodes, listed.Name, new Entry(look.Served, look.Fingerprint, null, null, []), known, "nodes");
         }
         foreach (var gone in _nodes.Keys.Where(k => !seen.Contains(k)).ToList()) Remove(_nodes, gone, "nodes");
     }
@@ -307,16 +243,15 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
             for (var i = 0; i < batch.Length; i++)
             {
                 if (views[i] is not { } view) { listed.Remove(batch[i].Name); continue; }
-                var pod = KubePodObjects.ToPod(view, "");
-                var fingerprint = KubernetesJson.Serialize(pod);
+                var look = Known(_pods, view.Spec.Name, view)!;
                 _pods.TryGetValue(view.Spec.Name, out var known);
                 if (view.Workload is { } workload) RememberWorkload(workload);
-                if (known?.Fingerprint == fingerprint)
+                if (look.Version is not null)
                 {
-                    lock (_lock) _pods[view.Spec.Name] = known with { Listed = batch[i], Events = view.Events };
+                    lock (_lock) _pods[view.Spec.Name] = known! with { Listed = batch[i], Events = view.Events };
                     continue;
                 }
-                Record(_pods, view.Spec.Name, new Entry(pod, fingerprint, batch[i], view.Workload, view.Events), known, "pods");
+                Record(_pods, view.Spec.Name, new Entry(look.Served, look.Fingerprint, batch[i], view.Workload, view.Events), known, "pods");
             }
         }
         var unlisted = _pods.Keys.Where(k => !listed.ContainsKey(k)).ToList();

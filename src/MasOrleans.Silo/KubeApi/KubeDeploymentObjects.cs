@@ -11,6 +11,16 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>apps/v1 Deployments onto workloads: replicas of one pod template, scaled through the workload grain.</summary>
 internal static class KubeDeploymentObjects
 {
+    /// <summary>
+    /// A deployment's kind as the API server's invalid-object errors name it: the registry passes the object's GroupKind
+    /// (staging/src/k8s.io/apiserver/pkg/registry/rest/create.go and update.go, BeforeCreate and BeforeUpdate:
+    /// errors.NewInvalid(kind.GroupKind(), ...)), printed Kind.group (apimachinery pkg/runtime/schema/group_version.go, GroupKind.String).
+    /// </summary>
+    public const string QualifiedKind = "Deployment.apps";
+
+    /// <summary>A Scale's, as the deployment's scale subresource names it (pkg/registry/apps/deployment/storage/storage.go: autoscaling.Kind("Scale")).</summary>
+    public const string ScaleQualifiedKind = "Scale.autoscaling";
+
     public static V1OwnerReference OwnerOf(string workloadKey) => new()
     {
         ApiVersion = "apps/v1",
@@ -117,10 +127,10 @@ internal static class KubeDeploymentObjects
         var name = deployment.Metadata?.Name ?? "";
         seconds = deployment.Spec?.ProgressDeadlineSeconds;
         var minReady = deployment.Spec?.MinReadySeconds ?? 0;
-        if (minReady < 0) return KubeStatus.Invalid("Deployment", name, "spec.minReadySeconds", $"{minReady}: must be greater than or equal to 0");
+        if (minReady < 0) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.minReadySeconds", $"{minReady}: must be greater than or equal to 0");
         if (seconds is not { } deadline) return null;
-        if (deadline < 0) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than or equal to 0");
-        if (deadline <= minReady) return KubeStatus.Invalid("Deployment", name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than minReadySeconds");
+        if (deadline < 0) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than or equal to 0");
+        if (deadline <= minReady) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than minReadySeconds");
         return null;
     }
 
@@ -133,24 +143,24 @@ internal static class KubeDeploymentObjects
         template = null!;
         var name = deployment.Metadata?.Name ?? "";
         replicas = deployment.Spec?.Replicas ?? 1;
-        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return KubeStatus.Invalid("Deployment", name, "metadata.namespace", nsError);
-        if (Validation.CheckName(name, "deployment") is { } nameError) return KubeStatus.Invalid("Deployment", name, "metadata.name", nameError);
-        if (Validation.CheckReplicas(replicas) is { } replicaError) return KubeStatus.Invalid("Deployment", name, "spec.replicas", replicaError);
+        if (KubernetesNames.CheckNamespace(ns) is { } nsError) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "metadata.namespace", nsError);
+        if (Validation.CheckName(name, "deployment") is { } nameError) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "metadata.name", nameError);
+        if (Validation.CheckReplicas(replicas) is { } replicaError) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", replicaError);
         var podTemplate = deployment.Spec?.Template;
-        if (podTemplate?.Spec is null) return KubeStatus.Invalid("Deployment", name, "spec.template", "a pod template is required");
+        if (podTemplate?.Spec is null) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "a pod template is required");
         var labels = podTemplate.Metadata?.Labels ?? new Dictionary<string, string>();
         var selector = deployment.Spec!.Selector?.MatchLabels;
         if (selector is null || selector.Count == 0 || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
-            return KubeStatus.Invalid("Deployment", name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
         // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
         // prints them (field.Invalid's value, %#v).
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
-            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.labels", $"{GoValues.Map(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template.metadata.labels", $"{GoValues.Map(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
         if (KubePodRequests.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)
-            return (podError with { Field = TemplateField(podError.Field) }).ToStatus("Deployment", name);
+            return (podError with { Field = TemplateField(podError.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, name);
         template = spec with { Name = KubernetesNames.Key(ns, name) };
         return null;
     }
@@ -164,14 +174,14 @@ internal static class KubeDeploymentObjects
     private static IResult? TryKeepable(V1Deployment deployment, string name, IDictionary<string, string> templateLabels)
     {
         if (deployment.Metadata?.Labels?.FirstOrDefault(kv => !templateLabels.TryGetValue(kv.Key, out var v) || v != kv.Value) is { Key: not null } label)
-            return KubeStatus.Invalid("Deployment", name, "metadata.labels",
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "metadata.labels",
                 $"\"{label.Key}\": a deployment's labels are its pod template's here (workloads keep no labels of their own)");
         if (deployment.Spec?.Template?.Metadata?.Annotations?.Keys.FirstOrDefault(k => k != KubePodObjects.ExpectedDurationAnnotation) is { } templateAnnotation)
-            return KubeStatus.Invalid("Deployment", name, "spec.template.metadata.annotations",
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template.metadata.annotations",
                 $"\"{templateAnnotation}\": a workload's pods keep no annotations but {KubePodObjects.ExpectedDurationAnnotation}, and its template cannot change (workloads have no rollout, so kubectl rollout restart has nothing to restart)");
-        if (KubePodRequests.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus("Deployment", name);
+        if (KubePodRequests.Unfinalizable(deployment.Metadata) is { } finalizers) return finalizers.ToStatus(KubeDeploymentObjects.QualifiedKind, name);
         if (deployment.Spec?.Paused == true)
-            return KubeStatus.Invalid("Deployment", name, "spec.paused", "true: workloads have no rollout to pause");
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.paused", "true: workloads have no rollout to pause");
         return null;
     }
 
@@ -184,7 +194,7 @@ internal static class KubeDeploymentObjects
         annotations = null;
         var given = deployment.Metadata?.Annotations ?? new Dictionary<string, string>();
         if (KubernetesSyntax.CheckAnnotations(given) is { } invalid)
-            return KubeStatus.Invalid("Deployment", deployment.Metadata?.Name ?? "", "metadata.annotations", invalid);
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "", "metadata.annotations", invalid);
         if (given.Count > 0) annotations = given.ToDictionary(a => a.Key, a => a.Value ?? "");
         return null;
     }
@@ -192,7 +202,7 @@ internal static class KubeDeploymentObjects
     /// <summary>A created Deployment's template, held to the API server's rule for requests against limits (<see cref="KubePodRequests.RequestUnlikeLimit"/>).</summary>
     public static IResult? TryLimits(V1Deployment deployment) =>
         KubePodRequests.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
-            ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus("Deployment", deployment.Metadata?.Name ?? "")
+            ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "")
             : null;
 
     /// <summary>
@@ -202,7 +212,7 @@ internal static class KubeDeploymentObjects
     public static IResult? TryUnchanged(V1Deployment current, V1Deployment patched) =>
         SameMap(current.Metadata.Labels, patched.Metadata?.Labels)
             ? null
-            : KubeStatus.Invalid("Deployment", current.Metadata.Name, "metadata.labels", "a deployment's labels are its pod template's here and cannot change on their own");
+            : KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, current.Metadata.Name, "metadata.labels", "a deployment's labels are its pod template's here and cannot change on their own");
 
     /// <summary>
     /// The selector is immutable in apps/v1, for a patch as for a replace (pkg/registry/apps/deployment/strategy.go,
@@ -214,7 +224,7 @@ internal static class KubeDeploymentObjects
         // TrySpec has refused matchExpressions (and a selector without matchLabels) already.
         var selector = updated.Spec!.Selector!.MatchLabels;
         if (SameMap(current.Spec.Selector.MatchLabels, selector)) return null;
-        return KubeStatus.Invalid("Deployment", current.Metadata.Name, "spec.selector",
+        return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, current.Metadata.Name, "spec.selector",
             $"v1.LabelSelector{{MatchLabels:{GoValues.Map(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");
     }
 

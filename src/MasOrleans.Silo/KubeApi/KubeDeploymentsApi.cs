@@ -59,7 +59,7 @@ internal static class KubeDeploymentsApi
 
     /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>
-        await cache.ReadDeployment(key, cancellation) is ({ } view, { } version) ? KubeDeploymentObjects.ToDeployment(view, version) : null;
+        (await cache.ReadDeployment(key, cancellation))?.Deployment;
 
     private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
     {
@@ -90,7 +90,7 @@ internal static class KubeDeploymentsApi
         var outcome = await grain.Create(template, replicas, annotations: annotations, containerName: container,
             progressDeadlineSeconds: deadline, manifest: manifest, selector: selector);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Deployment", deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
+        if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
         cache.RememberWorkload(template.Name);
         return await Read(cache, template.Name, context.RequestAborted) is { } stored
@@ -146,13 +146,13 @@ internal static class KubeDeploymentsApi
     {
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
-        var current = KubeDeploymentObjects.ToDeployment(view, served);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } current, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         // The pods' rule: a resourceVersion given must be the one served now (none given: unconditional, as deployments
         // allow, pkg/registry/apps/deployment/strategy.go AllowUnconditionalUpdate).
-        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Deployment", "deployments.apps", served) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, KubeDeploymentObjects.QualifiedKind, "deployments.apps", served) is { } stale) return stale;
         if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TrySelectorUnchanged(current, parsed.Value!) is { } selectorChanged) return selectorChanged;
         // A deployment's labels are its template's here: a whole manifest is held to the create's rule for them (TrySpec),
@@ -164,13 +164,13 @@ internal static class KubeDeploymentsApi
         // manifest with it.
         if (KubePodRequests.Changed(template, view.Template) is { Count: > 0 }
             || view.Manifest is { } kept && KubePodManifests.Changed(parsed.Value!.Spec?.Template?.Spec, kept) is { Count: > 0 })
-            return KubeStatus.Invalid("Deployment", name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
         if (dryRun)
         {
             // The grain's refusal of a scale, and the deployment as its writes would leave it; nothing stored.
-            if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid("Deployment", name, "spec.replicas", refusal);
+            if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
             var would = view with
             {
                 Replicas = replicas,
@@ -180,7 +180,7 @@ internal static class KubeDeploymentsApi
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, served));
         }
         if (scales && await grain.Scale(replicas) is { IsOk: false } refused)
-            return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid("Deployment", name, "spec.replicas", refused.Message!);
+            return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refused.Message!);
         if (annotates && await grain.SetAnnotations(annotations) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         if (setsDeadline && await grain.SetProgressDeadline(deadline) is null)
@@ -196,10 +196,11 @@ internal static class KubeDeploymentsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not (_, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         // A workload's pods are its replicas: it cannot let them go and stop being their owner, so nothing is deleted.
         if (KubeWrites.Orphans(options))
-            return KubeStatus.Invalid("Deployment", name, "propagationPolicy",
+            return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "propagationPolicy",
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served) is { } failed)
             return failed;
@@ -211,7 +212,7 @@ internal static class KubeDeploymentsApi
 
     /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>
     private static async Task<IResult> GetScale(HttpContext context, string ns, string name, KubeCache cache) =>
-        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, { } version)
+        await cache.ReadDeployment(KubernetesNames.Key(ns, name), context.RequestAborted) is ({ } view, _, { } version)
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, version))
             : KubeStatus.NotFound("deployments.apps", name);
 
@@ -221,7 +222,8 @@ internal static class KubeDeploymentsApi
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var key = KubernetesNames.Key(ns, name);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
         return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
     }
@@ -232,8 +234,9 @@ internal static class KubeDeploymentsApi
         var body = await KubeJson.Read<V1Scale>(context);
         if (body.Error is not null) return body.Error;
         var key = KubernetesNames.Key(ns, name);
-        if (await cache.ReadDeployment(key, context.RequestAborted) is not { } read) return KubeStatus.NotFound("deployments.apps", name);
-        return await Scale(context, key, name, body.Value!, read, dryRun, grains, cache);
+        using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
+        if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
+        return await Scale(context, key, name, body.Value!, (view, served), dryRun, grains, cache);
     }
 
     /// <summary>
@@ -247,21 +250,21 @@ internal static class KubeDeploymentsApi
         // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
         // deployment's as the deployment's own writes are (the API server updates the deployment with it).
         var current = new V1ObjectMeta { Name = name, Uid = KubeNames.Uid("Deployment", key, null) };
-        if (KubeWrites.CheckPatched(current, scale.Metadata, "Scale", "deployments.apps", served) is { } stale) return stale;
+        if (KubeWrites.CheckPatched(current, scale.Metadata, KubeDeploymentObjects.ScaleQualifiedKind, "deployments.apps", served) is { } stale) return stale;
         // Zero is left out of a Scale as Go writes it (k8s.io/api/autoscaling/v1/types.go, ScaleSpec.Replicas: int32,
         // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
         int? replicas = scale.Spec?.Replicas ?? 0;
-        if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid("Scale", name, "spec.replicas", error);
+        if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", error);
         if (dryRun)
         {
             // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
-            if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid("Scale", name, "spec.replicas", refusal);
+            if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", refusal);
             return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, served));
         }
         var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
-        if (!outcome.IsOk) return KubeStatus.Invalid("Scale", name, "spec.replicas", outcome.Message!);
-        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, { } version)
+        if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", outcome.Message!);
+        return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, _, { } version)
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
             : KubeStatus.NotFound("deployments.apps", name);
     }

@@ -144,6 +144,7 @@ internal static class KubePodsApi
         RequestBounds bounds, KubeCache cache, Func<PodView, V1Pod, BodyResult<V1Pod>> updated)
     {
         var key = KubernetesNames.Key(ns, name);
+        using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
         if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
         var current = KubePodObjects.ToPod(view, served);
         var parsed = updated(view, current);
@@ -199,6 +200,7 @@ internal static class KubePodsApi
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
+        using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
         if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(options, view, served) is { } failed) return failed;
         // A dry run answers the pod as the delete would, as it is now.
@@ -229,6 +231,7 @@ internal static class KubePodsApi
         if (KubeWrites.TryEvictionDryRun(context.Request, body.Value.DeleteOptions, out var dryRun) is { } badDryRun) return badDryRun;
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
+        using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
         if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();

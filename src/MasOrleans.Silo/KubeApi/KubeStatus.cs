@@ -31,9 +31,13 @@ internal static class KubeStatus
     public static IResult NotSupported(string kind, string name, string field, string value, params string[] supported) =>
         Unprocessable(kind, name, field, "FieldValueNotSupported", $"Unsupported value: {value}: supported values: {string.Join(", ", supported.Select(s => $"\"{s}\""))}");
 
+    /// <param name="kind">Qualified by its group unless core, as NewInvalid prints a GroupKind ("Pod", "Deployment.apps"): the
+    /// message names it so, and details carry the kind and the group apart (apimachinery pkg/api/errors/errors.go, NewInvalid).</param>
     private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {
-        var details = Details(name, kind);
+        var dot = kind.IndexOf('.');
+        var details = Details(name, dot < 0 ? kind : kind[..dot]);
+        if (dot >= 0) details["group"] = kind[(dot + 1)..];
         details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field });
         return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: {causeMessage}", details);
     }

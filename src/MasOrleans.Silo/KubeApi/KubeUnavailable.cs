@@ -1,30 +1,39 @@
+using MasOrleans.Grains;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Observability;
 
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// A /k8s request whose cache read timed out under the gate (<see cref="KubeGateTimeoutException"/>) is answered with a
-/// Kubernetes Status, not the REST API's problem details: 503 ServiceUnavailable, as apimachinery's NewServiceUnavailable
-/// makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), with Retry-After; client-go retries on it. Logged
-/// as a Warning: an expected fault of a slow grain, not a defect (the exception handler would log an Error).
+/// A /k8s request met by an outage (<see cref="ProblemExceptionHandler.IsUnavailable"/>: a cache read timed out under the
+/// gate, <see cref="KubeGateTimeoutException"/>, or any grain call that timed out, a silo unavailable, Redis unreachable)
+/// is answered with a Kubernetes Status, not the REST API's problem details: 503 ServiceUnavailable, as apimachinery's
+/// NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), with Retry-After; client-go
+/// retries on it. Logged as a Warning: an expected fault, not a defect (the exception handler would log an Error); the
+/// first of an outage's run with its exception, the rest one line each, as the exception handler's 503s are.
 /// </summary>
 internal static partial class KubeUnavailable
 {
+    private static readonly FailureRun Outage = new();
+
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
         {
             return await next(context);
         }
-        catch (KubeGateTimeoutException e) when (!context.HttpContext.Response.HasStarted)
+        catch (Exception e) when (ProblemExceptionHandler.IsUnavailable(e) && !context.HttpContext.Response.HasStarted)
         {
             var http = context.HttpContext;
-            LogGateTimeout(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)), http.Request.Method, http.Request.Path, e.Message);
+            LogUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)), Outage.Starts() ? e : null,
+                http.Request.Method, http.Request.Path, FailureRun.OneLine(e));
             http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
-            return KubeStatus.Failure(StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", $"{e.Message}; retry shortly");
+            // The gate's own message names what did not answer; any other exception's message stays in the log.
+            var message = e is KubeGateTimeoutException ? $"{e.Message}; retry shortly" : ProblemExceptionHandler.UnavailableDetail;
+            return KubeStatus.Failure(StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", message);
         }
     }
 
     [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Kubernetes request {Method} {Path} answered 503: {Error}")]
-    private static partial void LogGateTimeout(ILogger logger, string method, string path, string error);
+    private static partial void LogUnavailable(ILogger logger, Exception? exception, string method, string path, string error);
 }

@@ -42,12 +42,19 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         BadHttpRequestException bad => Problems.Make(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), Problems.DetailOf(bad)),
         // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
         FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
-        // Redis unreachable (restarting, failing over) is as transient as a silo that did not answer.
-        TimeoutException or OrleansException or StackExchange.Redis.RedisException => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
-            "The cluster did not answer in time; retry shortly."),
+        _ when IsUnavailable(exception) => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", UnavailableDetail),
         _ => Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error",
             "An unexpected error occurred; the server log has the details under this trace id."),
     };
+
+    /// <summary>What a 503 for an unavailable cluster tells the client (never the exception's own message).</summary>
+    internal const string UnavailableDetail = "The cluster did not answer in time; retry shortly.";
+
+    /// <summary>
+    /// An outage rather than a defect: a silo or grain that did not answer, or Redis unreachable (restarting, failing
+    /// over), which is as transient. Answered 503 with Retry-After, here and on /k8s (<see cref="KubeApi.KubeUnavailable"/>).
+    /// </summary>
+    internal static bool IsUnavailable(Exception exception) => exception is TimeoutException or OrleansException or StackExchange.Redis.RedisException;
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (trace {TraceId})")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string traceId);

@@ -212,7 +212,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             Assert.StartsWith($"Pod \"ns-pod\" is invalid: metadata.namespace: Invalid value: \"{ns}\": a lowercase RFC 1123 label", pod.GetProperty("message").GetString());
             var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"ns-web"},"spec":{"selector":{"matchLabels":{"app":"w"}},"template":{"metadata":{"labels":{"app":"w"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}""";
             var refused = await Status(await kube.Http.PostAsync($"apis/apps/v1/namespaces/{ns}/deployments", Json(deployment)), HttpStatusCode.UnprocessableEntity, "Invalid");
-            Assert.StartsWith($"Deployment \"ns-web\" is invalid: metadata.namespace", refused.GetProperty("message").GetString());
+            Assert.StartsWith($"Deployment.apps \"ns-web\" is invalid: metadata.namespace", refused.GetProperty("message").GetString());
         }
         var all = JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/pods")).RootElement.GetProperty("items").EnumerateArray();
         Assert.DoesNotContain(all, p => p.GetProperty("metadata").GetProperty("name").GetString() == "ns-pod");
@@ -307,19 +307,25 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.NotEqual(names[0], names[1]);
     }
 
-    /// <summary>A Deployment's bad pod template is the Deployment's error, at the template's field (it named a pod "c28-xxxxx").</summary>
+    /// <summary>
+    /// A Deployment's bad pod template is the Deployment's error, at the template's field (it named a pod "c28-xxxxx"). The
+    /// message names the kind qualified by its group and the details carry them apart, as apimachinery's NewInvalid makes
+    /// them from the GroupKind the registry passes (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go, NewInvalid:
+    /// "%s %q is invalid" of qualifiedKind.String(), Details.Group and Details.Kind; staging/src/k8s.io/apiserver/pkg/registry/rest/create.go,
+    /// BeforeCreate: NewInvalid(kind.GroupKind(), ...)); kubectl prints details.kind alone ("The Deployment "c28" is invalid").
+    /// </summary>
     [Fact]
     public async Task A_deployment_with_a_bad_template_is_named_in_its_422()
     {
         var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"c28"},"spec":{"selector":{"matchLabels":{"app":"c28"}},"template":{"metadata":{"labels":{"app":"c28"}},"spec":{"schedulerName":"no-such-policy","containers":[{"name":"c","image":"nginx"}]}}}}""";
         var refused = await Status(await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment)), HttpStatusCode.UnprocessableEntity, "Invalid");
-        Assert.StartsWith("Deployment \"c28\" is invalid: spec.template.spec.schedulerName: Invalid value: unknown policy 'no-such-policy'", refused.GetProperty("message").GetString());
+        Assert.StartsWith("Deployment.apps \"c28\" is invalid: spec.template.spec.schedulerName: Invalid value: unknown policy 'no-such-policy'", refused.GetProperty("message").GetString());
         var details = refused.GetProperty("details");
-        Assert.Equal(("Deployment", "c28"), (details.GetProperty("kind").GetString(), details.GetProperty("name").GetString()));
+        Assert.Equal(("Deployment", "apps", "c28"), (details.GetProperty("kind").GetString(), details.GetProperty("group").GetString(), details.GetProperty("name").GetString()));
         Assert.Equal("spec.template.spec.schedulerName", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
 
         var empty = await Status(await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments",
             Json(deployment.Replace("\"schedulerName\":\"no-such-policy\",\"containers\":[{\"name\":\"c\",\"image\":\"nginx\"}]", "\"containers\":[]"))), HttpStatusCode.UnprocessableEntity, "Invalid");
-        Assert.Equal("Deployment \"c28\" is invalid: spec.template.spec.containers: Required value", empty.GetProperty("message").GetString());
+        Assert.Equal("Deployment.apps \"c28\" is invalid: spec.template.spec.containers: Required value", empty.GetProperty("message").GetString());
     }
 }

@@ -48,6 +48,28 @@ public sealed class KubeApiPartsTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
     }
 
+    /// <summary>
+    /// Go's strconv.Quote, which %q and %#v print strings with: src/strconv/quote_test.go's quotetests (all but the invalid
+    /// UTF-8 byte, which a .NET string cannot hold) and quoterunetests' ÿ and U+FFFD; DEL as \x7f (src/strconv/quote.go,
+    /// appendEscapedRune: r &lt; ' ' || r == 0x7f); a lone surrogate as Go's JSON decoding leaves it, U+FFFD.
+    /// </summary>
+    [Theory]
+    [InlineData("\a\b\f\r\n\t\v", "\"\\a\\b\\f\\r\\n\\t\\v\"")]
+    [InlineData("\\", "\"\\\\\"")]
+    [InlineData("a\"b", "\"a\\\"b\"")]
+    [InlineData("\u263a", "\"\u263a\"")]
+    [InlineData("\U0010ffff", "\"\\U0010ffff\"")]
+    [InlineData("\u0004", "\"\\x04\"")]
+    [InlineData("!\u00a0!\u2000!\u3000!", "\"!\\u00a0!\\u2000!\\u3000!\"")]
+    [InlineData("\u007f", "\"\\x7f\"")]
+    [InlineData("\u00ff", "\"\u00ff\"")]
+    [InlineData("\ufffd", "\"\ufffd\"")]
+    public void Strings_are_quoted_as_gos_strconv_quote_quotes_them(string text, string expected) => Assert.Equal(expected, GoValues.Quoted(text));
+
+    /// <summary>Apart from the theory: an attribute's string is stored as UTF-8, which cannot carry a lone surrogate.</summary>
+    [Fact]
+    public void A_lone_surrogate_is_quoted_as_the_replacement_character() => Assert.Equal("\"a\ufffdb\"", GoValues.Quoted("a\ud800b"));
+
     /// <summary>RFC 6902 A.9 (a failed test), A.12 (adding to a nonexistent target), an index past the end, a leading zero.</summary>
     [Theory]
     [InlineData("""{"baz":"qux"}""", """[{"op":"test","path":"/baz","value":"bar"}]""")]

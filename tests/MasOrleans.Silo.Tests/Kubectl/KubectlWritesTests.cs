@@ -124,17 +124,19 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         await kube.WaitFor("deployment/kw-meta", "{.status.readyReplicas}", r => r == "1");
         var pods = await kube.Get("pods", "{.items[?(@.metadata.labels.app==\"kw-meta\")].metadata.name}");
 
-        foreach (var (args, field) in new[]
+        // kubectl label prints the Status' details ("The Deployment ..."); rollout prints its message, which names the kind
+        // with its group as the API server's NewInvalid does ("failed to patch: Deployment.apps ...").
+        foreach (var (args, refusal) in new[]
         {
-            (new[] { "label", "deployment", "kw-meta", "tier=frontend" }, "metadata.labels"),
-            (["label", "deployment", "kw-meta", "app-"], "metadata.labels"),
-            (["rollout", "restart", "deployment/kw-meta"], "spec.template.metadata.annotations"),
-            (["rollout", "pause", "deployment/kw-meta"], "spec.paused"),
+            (new[] { "label", "deployment", "kw-meta", "tier=frontend" }, "The Deployment \"kw-meta\" is invalid: metadata.labels"),
+            (["label", "deployment", "kw-meta", "app-"], "The Deployment \"kw-meta\" is invalid: metadata.labels"),
+            (["rollout", "restart", "deployment/kw-meta"], "failed to patch: Deployment.apps \"kw-meta\" is invalid: spec.template.metadata.annotations"),
+            (["rollout", "pause", "deployment/kw-meta"], "failed to patch: Deployment.apps \"kw-meta\" is invalid: spec.paused"),
         })
         {
             var refused = await kube.Run(args);
             Assert.True(refused.ExitCode != 0, refused.ToString());
-            Assert.Contains($"Deployment \"kw-meta\" is invalid: {field}", refused.Error);
+            Assert.Contains(refusal, refused.Error);
         }
         Assert.Equal("{\"app\":\"kw-meta\"}", await kube.Get("deployment/kw-meta", "{.metadata.labels}"));
         Assert.Equal("", await kube.Get("deployment/kw-meta", "{.spec.paused}"));

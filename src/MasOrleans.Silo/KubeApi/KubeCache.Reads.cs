@@ -1,0 +1,114 @@
+using k8s;
+using k8s.Models;
+using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Abstractions.Grains;
+
+namespace MasOrleans.Silo.KubeApi;
+
+/// <summary>
+/// Reads of one object through the cache, each answered at the resourceVersion that names the state read: pods (here)
+/// and deployments (KubeCache.Deployments.cs) by one rule, <see cref="ReadRecorded"/>; nodes from this silo's cluster view.
+/// </summary>
+internal sealed partial class KubeCache
+{
+    /// <summary>
+    /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
+    /// check a precondition against; null when the pod does not exist (a stored entry of it is removed: DELETED for
+    /// watchers). A new state is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher
+    /// sees the change once, sooner, and the next listing finds the pod as recorded and keeps its version.
+    /// </summary>
+    public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
+    {
+        var pod = grains.Reference<IPodGrain>(key);
+        var read = await ReadRecorded(key, _gate, cancellation,
+            read: async () =>
+            {
+                var view = await pod.Get();
+                if (view?.Workload is { } workload) RememberWorkload(workload);
+                return view;
+            },
+            look: view => Known(_pods, key, view)!,
+            recorded: () => _pods.ContainsKey(key),
+            record: look =>
+            {
+                _pods.TryGetValue(key, out var known);
+                // Its listing entry stays the one last listed (none if never): the next listing reads the pod again and finds it as recorded.
+                Record(_pods, key, new Entry(look.Served, look.Fingerprint, known?.Listed, look.View.Workload, look.View.Events), known, "pods");
+                return look.Served.Metadata.ResourceVersion;
+            },
+            forget: () =>
+            {
+                if (_pods.ContainsKey(key)) Remove(_pods, key, "pods");
+            });
+        return read is { } found ? (found.View, found.Version!) : null;
+    }
+
+    /// <summary>
+    /// An object read from its grain and answered at the version that names the state read. The grain is read outside
+    /// <paramref name="gate"/>, so one slow object stalls no other read, listing or watch: a state recorded already is
+    /// answered at its version under the lock alone (nothing recorded, so nothing reordered). A new state, or none where
+    /// one was recorded, takes the gate and is read again there, so nothing records a newer look between that read and
+    /// its recording, and an object found gone is forgotten only as of a read under the gate (outside it, a delete and
+    /// re-create meanwhile could have its new version recorded, and erased).
+    /// </summary>
+    /// <param name="look">The view rendered and compared with what is recorded (<see cref="Look{TView, TObject}.Version"/> when the same).</param>
+    /// <param name="recorded">Whether anything is recorded for the object (asked under the lock).</param>
+    /// <param name="record">Records a new state under the gate; returns its version.</param>
+    /// <param name="forget">Drops what is recorded, the object found gone under the gate.</param>
+    private async Task<Look<TView, TObject>?> ReadRecorded<TView, TObject>(string key, SemaphoreSlim gate, CancellationToken cancellation,
+        Func<Task<TView?>> read, Func<TView, Look<TView, TObject>> look, Func<bool> recorded, Func<Look<TView, TObject>, string> record, Action forget)
+        where TView : class
+    {
+        if (await read() is { } first)
+        {
+            if (look(first) is { Version: not null } known) return known;
+        }
+        else
+        {
+            // Nothing recorded, nothing to forget: no gate for an object that never was here.
+            lock (_lock)
+            {
+                if (!recorded()) return null;
+            }
+        }
+        await gate.WaitAsync(cancellation);
+        try
+        {
+            if (await Limited(read(), key) is not { } view)
+            {
+                forget();
+                return null;
+            }
+            var now = look(view);
+            return now.Version is null ? now with { Version = record(now) } : now;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>An object as served (no version yet), its fingerprint, and the version stored for it when that is the state stored.</summary>
+    private sealed record Look<TView, TObject>(TView View, TObject Served, string Fingerprint, string? Version);
+
+    private Look<NodeView, V1Node>? Known(Dictionary<string, Entry> map, string name, NodeView? view)
+    {
+        if (view is null) return null;
+        var node = KubeNodeObjects.ToNode(view, "");
+        return Compared(map, name, view, node);
+    }
+
+    private Look<PodView, V1Pod>? Known(Dictionary<string, Entry> map, string key, PodView? view)
+    {
+        if (view is null) return null;
+        var pod = KubePodObjects.ToPod(view, "");
+        return Compared(map, key, view, pod);
+    }
+
+    private Look<TView, TObject> Compared<TView, TObject>(Dictionary<string, Entry> map, string key, TView view, TObject value) where TObject : IKubernetesObject<V1ObjectMeta>
+    {
+        var fingerprint = KubernetesJson.Serialize(value);
+        lock (_lock)
+            return new(view, value, fingerprint, map.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Object.Metadata.ResourceVersion : null);
+    }
+}

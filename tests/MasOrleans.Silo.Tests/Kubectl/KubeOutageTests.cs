@@ -1,0 +1,58 @@
+using System.Net;
+using MasOrleans.Abstractions.Grains;
+using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// An outage met by a /k8s request outside the cache's gate (a pod's or deployment's grain read that timed out, a silo
+/// unavailable) was answered with the REST API's 503 problem details and logged as an Error by the exception handler;
+/// client-go reads a Status. It is the gate timeout's answer (KubeCacheReadTests): 503 ServiceUnavailable as
+/// apimachinery's NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go: Status
+/// Failure, Reason ServiceUnavailable, Code 503, the reason as Message), with Retry-After, and a Warning.
+/// </summary>
+public sealed class KubeOutageTests
+{
+    /// <summary>Fails every pod and workload read asked from outside the grains (an API request), once armed.</summary>
+    private sealed class FailingReads(string kind) : IIncomingGrainCallFilter
+    {
+        private volatile bool _armed;
+
+        public void Arm() => _armed = true;
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            var method = context.InterfaceMethod;
+            if (_armed && (method?.DeclaringType == typeof(IPodGrain) && method.Name == nameof(IPodGrain.Get)
+                    || method?.DeclaringType == typeof(IWorkloadGrain) && method.Name == nameof(IWorkloadGrain.Get))
+                && context.SourceId is { } source && source.IsClient())
+                throw kind == "timeout" ? new TimeoutException("the read did not answer") : new SiloUnavailableException("the read's silo is unavailable");
+            return context.Invoke();
+        }
+    }
+
+    [Theory]
+    [InlineData("timeout", "api/v1/namespaces/default/pods/outage-pod")]
+    [InlineData("silo", "api/v1/namespaces/default/pods/outage-pod")]
+    [InlineData("timeout", "apis/apps/v1/namespaces/default/deployments/outage-web")]
+    public async Task A_grain_read_met_by_an_outage_is_a_503_status_and_a_warning(string kind, string path)
+    {
+        var failing = new FailingReads(kind);
+        await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(failing));
+        silo.Log.Expect($"Kubernetes request GET /k8s/{path} answered 503");
+        failing.Arm();
+
+        using var read = await silo.Http.GetAsync($"k8s/{path}");
+        var status = await Status(read, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
+        Assert.Equal("The cluster did not answer in time; retry shortly.", status.GetProperty("message").GetString());
+        Assert.Equal("1", read.Headers.RetryAfter?.ToString());
+
+        var logged = Assert.Single(silo.Log.Records, r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message)));
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.EndsWith("KubeUnavailable", logged.Category);
+    }
+}
