@@ -79,6 +79,13 @@ public class QuantityTests
     [InlineData(ResourceKind.Cpu, 2000, "2")]
     [InlineData(ResourceKind.Memory, 512L * 1024 * 1024, "512Mi")]
     [InlineData(ResourceKind.Memory, 1000, "1000")]
+    [InlineData(ResourceKind.Cpu, 0, "0")]
+    [InlineData(ResourceKind.Memory, 0, "0")]
+    [InlineData(ResourceKind.Memory, 3L * 1024 * 1024 * 1024 * 1024 * 1024, "3Pi")]
+    // Pi is the largest suffix: 1024 Pi stays 1024Pi (not 1Ei).
+    [InlineData(ResourceKind.Memory, 1024L * 1024 * 1024 * 1024 * 1024 * 1024, "1024Pi")]
+    // The longest a stored value formats to: long.MaxValue / 4 milli-cores, 19 digits and "m".
+    [InlineData(ResourceKind.Cpu, long.MaxValue / 4, "2305843009213693951m")]
     public void Formats_round_trip(ResourceKind kind, long stored, string expected)
     {
         Assert.Equal(expected, Quantity.Format(kind, stored));

@@ -80,7 +80,7 @@ public sealed partial class PodGrain(
         // pod Kubernetes created (the extender's) keeps Kubernetes' time: its node reserved for it under that time already.
         var createdAt = spec.CreatedAt ?? AfterDeleted(clock.GetUtcNow());
         var before = state.State;
-        state.State = new PodState() with
+        state.State = new PodState
         {
             Spec = spec with { CreatedAt = createdAt }, Workload = workload, CreatedAt = createdAt, Annotations = annotations is { Count: > 0 } ? annotations : null, ContainerName = containerName,
             Manifest = manifest,
@@ -375,6 +375,9 @@ public sealed partial class PodGrain(
     private void AddEvent(string type, string reason, string message)
     {
         state.State = state.State with { Events = ObjectEvents.Append(state.State.Events, clock.GetUtcNow(), type, reason, message) };
+        // The scope's dictionary and the scope are made only when the line is written: three events a pod, at the
+        // usual Warning level none is.
+        if (!logger.IsEnabled(LogLevel.Information)) return;
         using (logger.BeginScope(new Dictionary<string, object?> { ["Pod"] = Name, ["Node"] = state.State.NodeName }))
             logger.LogInformation("Pod {Pod} {Reason}: {Message}", Name, reason, message);
     }

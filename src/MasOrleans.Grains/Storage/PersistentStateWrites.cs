@@ -12,10 +12,20 @@ internal static class PersistentStateWrites
     /// In a reentrant grain another call may replace the state during the write; then memory stays as that call left it
     /// (its own write stores it), rather than going back past its change.
     /// </remarks>
-    public static Task WriteOrRestore<T>(this IPersistentState<T> state, T before) where T : class
+    public static async Task WriteOrRestore<T>(this IPersistentState<T> state, T before) where T : class
     {
+        // As WriteOrUndo(current => ReferenceEquals(current, written) ? before : current), without a closure and its
+        // delegate for each write (two a pod).
         var written = state.State;
-        return state.WriteOrUndo(current => ReferenceEquals(current, written) ? before : current);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            if (ReferenceEquals(state.State, written)) state.State = before;
+            throw;
+        }
     }
 
     /// <summary>

@@ -74,21 +74,47 @@ public static class Quantity
     /// <summary>Formats a stored value back to the shortest exact Kubernetes quantity.</summary>
     public static string Format(ResourceKind kind, long stored)
     {
+        Span<char> text = stackalloc char[MaxFormattedLength];
+        return new string(text[..Format(kind, stored, text)]);
+    }
+
+    /// <summary>The most characters <see cref="Format(ResourceKind, long, Span{char})"/> writes: a long's 20 and a suffix.</summary>
+    public const int MaxFormattedLength = 24;
+
+    private static readonly string[] BinarySuffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
+
+    /// <summary>
+    /// <see cref="Format(ResourceKind, long)"/> into <paramref name="destination"/> (at least <see cref="MaxFormattedLength"/>
+    /// long), answering the length: the JSON writer of every stored vector writes it with no string of its own.
+    /// </summary>
+    public static int Format(ResourceKind kind, long stored, Span<char> destination)
+    {
+        int written;
         if (ResourceNames.IsStoredInMilli(kind))
         {
-            return stored % 1000 == 0
-                ? (stored / 1000).ToString(CultureInfo.InvariantCulture)
-                : stored.ToString(CultureInfo.InvariantCulture) + "m";
+            if (stored % 1000 == 0)
+            {
+                (stored / 1000).TryFormat(destination, out written, provider: CultureInfo.InvariantCulture);
+                return written;
+            }
+            stored.TryFormat(destination, out written, provider: CultureInfo.InvariantCulture);
+            destination[written] = 'm';
+            return written + 1;
         }
-        if (stored == 0) return "0";
-        string[] binary = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
+        if (stored == 0)
+        {
+            destination[0] = '0';
+            return 1;
+        }
         var unit = 0;
         var v = stored;
-        while (unit < binary.Length - 1 && v % 1024 == 0)
+        while (unit < BinarySuffixes.Length - 1 && v % 1024 == 0)
         {
             v /= 1024;
             unit++;
         }
-        return v.ToString(CultureInfo.InvariantCulture) + binary[unit];
+        v.TryFormat(destination, out written, provider: CultureInfo.InvariantCulture);
+        BinarySuffixes[unit].CopyTo(destination[written..]);
+        return written + BinarySuffixes[unit].Length;
     }
 }

@@ -67,7 +67,18 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
     public static bool operator !=(ResourceVector a, ResourceVector b) => !a.Equals(b);
 
     /// <summary>Kubernetes-style map of the non-zero dimensions, e.g. {"cpu": "500m"}.</summary>
-    public Dictionary<string, string> ToQuantities(bool includeZero = false) => new(Quantities(includeZero));
+    public Dictionary<string, string> ToQuantities(bool includeZero = false)
+    {
+        // Filled here rather than from Quantities(): no iterator for each pod a response shows.
+        var quantities = new Dictionary<string, string>();
+        for (var i = 0; i < ResourceNames.All.Count; i++)
+        {
+            var kind = ResourceNames.All[i];
+            var v = this[kind];
+            if (v != 0 || includeZero) quantities.Add(ResourceNames.NameOf(kind), Quantity.Format(kind, v));
+        }
+        return quantities;
+    }
 
     /// <summary>Resource name → Kubernetes quantity, in <see cref="ResourceNames.All"/> order, zeros left out unless asked for.</summary>
     public IEnumerable<KeyValuePair<string, string>> Quantities(bool includeZero = false)

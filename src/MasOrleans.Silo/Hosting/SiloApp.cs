@@ -97,8 +97,8 @@ internal static class SiloApp
         app.UseStatusCodePages();
         app.Use(MarkProblemResponses);
         app.UseMasSecurity();
-        app.UseSwagger();
-        app.UseSwaggerUI();
+        // Only requests for /swagger go through Swagger's two middlewares (each an async step on every request otherwise).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwagger().UseSwaggerUI());
         // One group so every REST route gets the configured request bounds and refuses query parameters it does not take,
         // and a body when it reads none.
         var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check)

@@ -28,11 +28,16 @@ internal sealed class GrainLogScopeFilter(ILogger<GrainLogScopeFilter> logger) :
         return type is null ? context.Invoke() : InvokeInScope(context, type);
     }
 
-    private async Task InvokeInScope(IIncomingGrainCallContext context, string type)
+    /// <summary>
+    /// Not async, so a call costs no state machine, continuation and task of its own (about 0.5 KB a call that waits).
+    /// The scope is an AsyncLocal: everything the call runs, before and after its awaits, captured the context that holds
+    /// it, so closing it when the call returns its task only restores this thread's context for the caller.
+    /// </summary>
+    private Task InvokeInScope(IIncomingGrainCallContext context, string type)
     {
         using (logger.BeginScope(ScopeFor(context.TargetId, type, context.Request)))
         {
-            await context.Invoke();
+            return context.Invoke();
         }
     }
 
