@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Orleans.Runtime;
@@ -33,11 +34,26 @@ public sealed class SettableMembership : IClusterMembershipService
         }
     }
 
+    private int _watches;
+
+    /// <summary>How many times <see cref="MembershipUpdates"/> was watched: each is a wait on the membership.</summary>
+    public int Watches => Volatile.Read(ref _watches);
+
+    private readonly ConcurrentQueue<(SiloAddress Silo, SiloStatus Status)> _heard = new();
+
+    /// <summary>
+    /// A change the next watcher of <see cref="MembershipUpdates"/> hears once it has seen the current snapshot and waits
+    /// for the next (one change per watcher, in order): it comes while the code waits, however late the test's thread runs.
+    /// </summary>
+    public void HeardWhileWaiting(SiloAddress silo, SiloStatus status) => _heard.Enqueue((silo, status));
+
     /// <summary>The current snapshot first, then one per change, as Orleans' own.</summary>
     public IAsyncEnumerable<ClusterMembershipSnapshot> MembershipUpdates => Updates();
 
     private async IAsyncEnumerable<ClusterMembershipSnapshot> Updates([EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        Interlocked.Increment(ref _watches);
+        var first = true;
         while (true)
         {
             Task changed;
@@ -48,6 +64,8 @@ public sealed class SettableMembership : IClusterMembershipService
                 snapshot = new ClusterMembershipSnapshot(_members, new MembershipVersion(_version));
             }
             yield return snapshot;
+            if (first && _heard.TryDequeue(out var change)) Set(change.Silo, change.Status);
+            first = false;
             await changed.WaitAsync(cancellation);
         }
     }

@@ -122,12 +122,11 @@ public sealed class SiloStopping
     /// <summary>
     /// A call to a grain on a silo stopping gracefully breaks as that silo closes its messaging (SiloUnavailableException,
     /// or Orleans' rejection) while the grain is leaving it, and this silo's cache of where grains live names that silo
-    /// until the membership shows it dead. So a broken call is asked once more, after every silo but
-    /// <paramref name="self"/> that the membership shows stopping is gone (at most <see cref="GoneWait"/>): it then
-    /// reaches the grain's next activation. With none shown stopping it is asked again at once; broken again, it waits
-    /// for a sibling's stop to be shown (<see cref="SiblingStopShown"/>: the break can come before this silo hears of
-    /// the stop), then for that silo to be gone, and is asked a last time. Only for calls answered the same when asked
-    /// again (a broken call may have landed); any other second break reaches the caller.
+    /// until the membership shows it dead. So a broken call is asked once more once the stop that broke it is gone
+    /// (<see cref="StopGoneAfterBreak"/>): it then reaches the grain's next activation; with no stop named or shown it is
+    /// asked again at once. Broken again in a sibling's name (<see cref="ShuttingDownSibling"/>: the first break may not
+    /// have named it), it is asked a last time once that silo is gone. Only for calls answered the same when asked again
+    /// (a broken call may have landed); any other second break reaches the caller at once.
     /// </summary>
     public static async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask)
     {
@@ -135,52 +134,66 @@ public sealed class SiloStopping
         {
             return await ask();
         }
-        catch (Exception e) when (BrokenByStop(e) && StoppingSiblings(membership, self).Count == 0)
-        {
-            // Asked again at once, below: a break with no stop shown may be gone on a second ask.
-        }
         catch (Exception e) when (BrokenByStop(e))
         {
-            if (!await StoppingSiblingsGone(membership, self)) throw;
-            return await ask();
+            if (!await StopGoneAfterBreak(membership, self, e)) throw;
         }
         try
         {
             return await ask();
         }
-        catch (Exception e) when (BrokenByStop(e))
+        catch (Exception e) when (ShuttingDownSibling(e, self) is { } stopping)
         {
-            if (!await SiblingStopShown(membership, self) || !await StoppingSiblingsGone(membership, self)) throw;
+            if (!await ShownGoneAfterBreak(membership, stopping, knownStopping: false)) throw;
         }
         return await ask();
     }
 
     /// <summary>
-    /// Whether <paramref name="membership"/> shows a silo but <paramref name="self"/> stopping now, or stopping or gone
-    /// within <see cref="AnnouncementWait"/>: a call broken by a sibling's graceful stop (<see cref="BrokenByStop"/>) can
-    /// break before this silo hears of it, as Orleans refuses calls in the stopping silo's name ("is shutting down") from
-    /// the moment its stop begins, and the membership shows it once the stop is written and gossiped (a snapshot may skip
-    /// the stop and show the silo dead at once). None shown by then, the break is not a stop's.
+    /// Whether a call broken by <paramref name="e"/> may be sent again once the stop that broke it is gone: Orleans
+    /// refused it in a sibling's name (<see cref="ShuttingDownSibling"/>), or the membership shows a silo but
+    /// <paramref name="self"/> stopping. Any other break (a crashed silo not yet declared dead, an overload) is not a
+    /// stop's, and waits for none.
     /// </summary>
-    public static async Task<bool> SiblingStopShown(IClusterMembershipService membership, SiloAddress self)
+    public static bool BrokenBySiblingsStop(IClusterMembershipService membership, SiloAddress self, Exception e) =>
+        BrokenByStop(e) && (ShuttingDownSibling(e, self) is not null || StoppingSiblings(membership, self).Count > 0);
+
+    /// <summary>
+    /// Whether the stop that broke a call is shown gone in time, the one rule after a break: refused in a sibling's name
+    /// (<see cref="ShuttingDownSibling"/>), that silo (<see cref="ShownGoneAfterBreak"/>: the refusal can come before this
+    /// silo hears of the stop); otherwise every silo but <paramref name="self"/> that the membership shows stopping
+    /// (<see cref="StoppingSiblingsGone"/>, true at once when none does).
+    /// </summary>
+    public static Task<bool> StopGoneAfterBreak(IClusterMembershipService membership, SiloAddress self, Exception e) =>
+        ShuttingDownSibling(e, self) is { } stopping
+            ? ShownGoneAfterBreak(membership, stopping, knownStopping: false)
+            : StoppingSiblingsGone(membership, self);
+
+    private const string ShuttingDownStart = "Silo 'S";
+    private const string ShuttingDownEnd = "' is shutting down.";
+
+    /// <summary>
+    /// The silo but <paramref name="self"/> in whose name Orleans refused the call as it stops, or null for any other
+    /// failure. From the moment a silo's stop begins its placement fails every message it must address with
+    /// <c>new SiloUnavailableException($"Silo '{LocalSilo}' is shutting down.")</c> (Orleans 10.4.2,
+    /// src/Orleans.Runtime/Placement/PlacementService.cs, CreateStoppingException), sent back as the rejection's exception
+    /// and thrown as is to the caller (src/Orleans.Core/Runtime/CallbackData.cs, HandleRejectionResponse). The address is
+    /// written as SiloAddress.ToString writes it: "S", the endpoint, ":", the generation
+    /// (src/Orleans.Core.Abstractions/IDs/SiloAddress.cs).
+    /// </summary>
+    public static SiloAddress? ShuttingDownSibling(Exception e, SiloAddress self)
     {
-        using var wait = new CancellationTokenSource(AnnouncementWait);
-        HashSet<SiloAddress>? present = null;
-        try
-        {
-            // The first snapshot is the current one.
-            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
-            {
-                if (StoppingSiblings(snapshot, self).Count > 0) return true;
-                if (present is null)
-                    present = snapshot.Members.Values.Where(m => m.Status is not (SiloStatus.Dead or SiloStatus.None)).Select(m => m.SiloAddress).ToHashSet();
-                else if (present.Any(s => snapshot.GetSiloStatus(s) is SiloStatus.Dead or SiloStatus.None)) return true;
-            }
-        }
-        catch (OperationCanceledException) when (wait.IsCancellationRequested)
-        {
-        }
-        return false;
+        if (e is not SiloUnavailableException) return null;
+        var message = e.Message;
+        if (!message.StartsWith(ShuttingDownStart, StringComparison.Ordinal) || !message.EndsWith(ShuttingDownEnd, StringComparison.Ordinal)) return null;
+        var address = message.AsSpan(ShuttingDownStart.Length, message.Length - ShuttingDownStart.Length - ShuttingDownEnd.Length);
+        var colon = address.LastIndexOf(':');
+        if (colon < 0
+            || !System.Net.IPEndPoint.TryParse(address[..colon], out var endpoint)
+            || !int.TryParse(address[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var generation))
+            return null;
+        var silo = SiloAddress.New(endpoint, generation);
+        return silo.Equals(self) ? null : silo;
     }
 
     /// <summary>
@@ -192,10 +205,7 @@ public sealed class SiloStopping
 
     /// <summary>The silos but <paramref name="self"/> that the membership shows stopping.</summary>
     public static List<SiloAddress> StoppingSiblings(IClusterMembershipService membership, SiloAddress self) =>
-        StoppingSiblings(membership.CurrentSnapshot, self);
-
-    private static List<SiloAddress> StoppingSiblings(ClusterMembershipSnapshot snapshot, SiloAddress self) =>
-        snapshot.Members.Values
+        membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping && !m.SiloAddress.Equals(self))
             .Select(m => m.SiloAddress).ToList();
 

@@ -271,7 +271,7 @@ public sealed partial class SiloClusterView
             // A read under way when this silo's stop began, cut short by the messaging closing: the view goes with the silo.
             LogResyncCutShort(logger, name, e.GetType().Name);
         }
-        catch (Exception e) when (membership is not null && silo is not null && SiloStopping.BrokenByStop(e))
+        catch (Exception e) when (membership is not null && silo is not null && SiloStopping.BrokenBySiblingsStop(membership, silo.SiloAddress, e))
         {
             _ = ResyncOnceStoppingSilosAreGone(name, e, retryDelay);
         }
@@ -294,22 +294,19 @@ public sealed partial class SiloClusterView
 
     /// <summary>
     /// A node grain on a sibling stopping gracefully is leaving it, and a read breaks as that silo closes its messaging
-    /// while this silo's directory still names it: read again once the stopping silos are gone (at most
-    /// <see cref="SiloStopping.GoneWait"/>), when it reaches the node's next activation. The read can break before this
-    /// silo's membership shows the stop, so it waits for that first (<see cref="SiloStopping.SiblingStopShown"/>); a break
-    /// with no stop shown by then, or a wait that ends with a silo still stopping, is logged and read again later. In the
-    /// background, since node registrations and the extender's requests await a re-read.
+    /// while this silo's directory still names it: read again once the stop that broke it is gone
+    /// (<see cref="SiloStopping.StopGoneAfterBreak"/>: a refusal in the sibling's name can come before this silo's
+    /// membership shows the stop), when it reaches the node's next activation; a wait that ends with that stop not shown
+    /// gone is logged and read again later. In the background, since node registrations and the extender's requests
+    /// await a re-read.
     /// </summary>
     private async Task ResyncOnceStoppingSilosAreGone(string name, Exception error, TimeSpan retryDelay)
     {
-        if (await SiloStopping.SiblingStopShown(membership!, silo!.SiloAddress))
+        LogResyncAwaitsStop(logger, name, error.GetType().Name);
+        if (await SiloStopping.StopGoneAfterBreak(membership!, silo!.SiloAddress, error))
         {
-            LogResyncAwaitsStop(logger, name, error.GetType().Name);
-            if (await SiloStopping.StoppingSiblingsGone(membership!, silo.SiloAddress))
-            {
-                await Resync(name, retryDelay);
-                return;
-            }
+            await Resync(name, retryDelay);
+            return;
         }
         if (_stopped)
         {
