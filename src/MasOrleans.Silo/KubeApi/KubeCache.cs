@@ -324,7 +324,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Pod {Pod} (recorded by a read, not listed by the index) could not be read; kept until the next look")]
     private static partial void LogUnlistedPodUnread(ILogger logger, Exception exception, string pod);
 
-    private sealed class Registration(Action dispose) : IDisposable
+    internal sealed class Registration(Action dispose) : IDisposable
     {
         private int _disposed;
         public void Dispose() { if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose(); }
