@@ -1,4 +1,3 @@
-using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -29,14 +28,8 @@ internal sealed partial class KubeCache
         var grain = grains.Reference<IWorkloadGrain>(key);
         var read = await ReadRecorded(key, _deploymentGate, cancellation,
             read: () => grain.Get(),
-            look: view =>
-            {
-                var deployment = KubeDeploymentObjects.ToDeployment(view, "");
-                var fingerprint = KubernetesJson.Serialize(deployment);
-                lock (_lock)
-                    return new Look<WorkloadView, V1Deployment>(view, deployment, fingerprint,
-                        _deployments.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Version : null);
-            },
+            look: view => Compared(view, KubeDeploymentObjects.ToDeployment(view, ""),
+                fingerprint => _deployments.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Version : null),
             recorded: () => _deployments.ContainsKey(key),
             record: look =>
             {

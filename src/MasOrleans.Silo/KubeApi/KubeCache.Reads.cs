@@ -105,10 +105,14 @@ internal sealed partial class KubeCache
         return Compared(map, key, view, pod);
     }
 
-    private Look<TView, TObject> Compared<TView, TObject>(Dictionary<string, Entry> map, string key, TView view, TObject value) where TObject : IKubernetesObject<V1ObjectMeta>
+    private Look<TView, TObject> Compared<TView, TObject>(Dictionary<string, Entry> map, string key, TView view, TObject value) where TObject : IKubernetesObject<V1ObjectMeta> =>
+        Compared(view, value, fingerprint => map.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Object.Metadata.ResourceVersion : null);
+
+    /// <summary>The object as rendered, fingerprinted and compared with what is recorded for it (pods and nodes in their maps, deployments apart).</summary>
+    /// <param name="recordedVersion">The version recorded when the recorded state has this fingerprint, else null (asked under the lock).</param>
+    private Look<TView, TObject> Compared<TView, TObject>(TView view, TObject value, Func<string, string?> recordedVersion) where TObject : IKubernetesObject<V1ObjectMeta>
     {
         var fingerprint = KubernetesJson.Serialize(value);
-        lock (_lock)
-            return new(view, value, fingerprint, map.TryGetValue(key, out var known) && known.Fingerprint == fingerprint ? known.Object.Metadata.ResourceVersion : null);
+        lock (_lock) return new(view, value, fingerprint, recordedVersion(fingerprint));
     }
 }

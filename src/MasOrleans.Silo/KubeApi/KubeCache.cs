@@ -3,6 +3,7 @@ using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -75,6 +76,12 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
 
     /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
     public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }
+
+    /// <summary>
+    /// This silo's run of /k8s 503s (<see cref="KubeUnavailable"/>): its first logged with the exception. Kept by the
+    /// silo's one cache, so each silo (several share a test process) starts its own run.
+    /// </summary>
+    public FailureRun Outages { get; } = new();
 
     /// <summary>Looks at the cluster now, records what changed, and returns everything as of the new version.</summary>
     public async Task<Snapshot> Refresh(CancellationToken cancellation)
@@ -324,7 +331,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Pod {Pod} (recorded by a read, not listed by the index) could not be read; kept until the next look")]
     private static partial void LogUnlistedPodUnread(ILogger logger, Exception exception, string pod);
 
-    private sealed class Registration(Action dispose) : IDisposable
+    internal sealed class Registration(Action dispose) : IDisposable
     {
         private int _disposed;
         public void Dispose() { if (Interlocked.Exchange(ref _disposed, 1) == 0) dispose(); }

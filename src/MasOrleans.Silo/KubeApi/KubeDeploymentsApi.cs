@@ -110,7 +110,7 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Deployment>(context, patch!, current, "Deployment", name,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Deployment>(context, patch!, current,
             target =>
             {
                 // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
@@ -224,7 +224,7 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
-        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served), "Scale", name);
+        var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served));
         return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
     }
 

@@ -69,7 +69,7 @@ internal static class KubeNamespacesApi
         if (patchError is not null) return patchError;
         if (KubernetesNames.CheckNamespace(name) is not null) return KubeStatus.NotFound("namespaces", name);
         var current = Namespace(name);
-        var parsed = KubePatch.ApplyTo<V1Namespace>(context, patch!, current, "Namespace", name);
+        var parsed = KubePatch.ApplyTo<V1Namespace>(context, patch!, current);
         if (parsed.Error is not null) return parsed.Error;
         var patched = (JsonObject)KubeJson.ToNode(parsed.Value!);
         var served = (JsonObject)KubeJson.ToNode(current);

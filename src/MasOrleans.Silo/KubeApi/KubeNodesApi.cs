@@ -91,7 +91,7 @@ internal static class KubeNodesApi
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
-        var parsed = KubePatch.ApplyTo<V1Node>(context, patch!, current, "Node", name);
+        var parsed = KubePatch.ApplyTo<V1Node>(context, patch!, current);
         if (parsed.Error is not null) return parsed.Error;
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, "Node", "nodes", served) is { } stale) return stale;
         if (KubeNodeObjects.TryPatch(view, parsed.Value!, bounds, out var change) is { } invalid) return invalid;

@@ -85,22 +85,24 @@ internal static class KubePatch
 
     /// <summary>
     /// The patched document as <typeparamref name="T"/>. One that does not decode (a name that is a number, an
-    /// annotation that is not a string) is 422 Invalid on the field "patch", as the API server's patch handler answers.
+    /// annotation that is not a string) is 422 Invalid on the field "patch", as the API server's patch handler answers,
+    /// naming neither kind nor object: NewInvalid(schema.GroupKind{}, "", ...) for whatever was patched
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, applyPatchToCurrentObject and applyPatchToObject).
     /// </summary>
-    private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, string kind, string name) where T : class =>
-        KubeJson.Parse<T>(context, patched.ToJsonString(), message => KubeStatus.Invalid(kind, name, "patch", message));
+    private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched) where T : class =>
+        KubeJson.Parse<T>(context, patched.ToJsonString(), message => KubeStatus.Invalid("", "", "patch", message));
 
     /// <summary>
     /// The patch applied to <paramref name="current"/> as served (<see cref="Target"/>, <see cref="Apply"/>,
     /// <see cref="Decode{T}"/>): the patched object, or the Status of the first step that failed.
     /// </summary>
     /// <param name="prepare">Adjusts the target before the merge (the stand-in container a manifest's containers replace).</param>
-    public static BodyResult<T> ApplyTo<T>(HttpContext context, Body patch, object current, string kind, string name, Action<JsonObject>? prepare = null) where T : class
+    public static BodyResult<T> ApplyTo<T>(HttpContext context, Body patch, object current, Action<JsonObject>? prepare = null) where T : class
     {
         var target = Target(current);
         prepare?.Invoke(target);
         var (patched, error) = Apply(target, patch);
-        return error is not null ? new(null, null, error) : Decode<T>(context, patched!, kind, name);
+        return error is not null ? new(null, null, error) : Decode<T>(context, patched!);
     }
 
     /// <summary>The node at <paramref name="path"/> through objects only (a patch may hold anything anywhere), or null.</summary>

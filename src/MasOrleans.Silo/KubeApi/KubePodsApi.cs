@@ -109,7 +109,7 @@ internal static class KubePodsApi
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Pod>(context, patch!, current, "Pod", name,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Pod>(context, patch!, current,
             target =>
             {
                 // A pod served with its manifest's own containers (or container: its name kept) takes a patch's diffs onto

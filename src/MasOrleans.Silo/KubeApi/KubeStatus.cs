@@ -91,5 +91,12 @@ internal static class KubeStatus
 
     private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);
 
-    private static JsonObject Details(string name, string kind) => new() { ["name"] = name, ["kind"] = kind };
+    /// <summary>An empty name or kind is left out, as metav1.StatusDetails' omitempty leaves it (a patch that does not decode names neither).</summary>
+    private static JsonObject Details(string name, string kind)
+    {
+        var details = new JsonObject();
+        if (name.Length > 0) details["name"] = name;
+        if (kind.Length > 0) details["kind"] = kind;
+        return details;
+    }
 }

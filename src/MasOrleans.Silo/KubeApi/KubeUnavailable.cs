@@ -10,12 +10,11 @@ namespace MasOrleans.Silo.KubeApi;
 /// is answered with a Kubernetes Status, not the REST API's problem details: 503 ServiceUnavailable, as apimachinery's
 /// NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), with Retry-After; client-go
 /// retries on it. Logged as a Warning: an expected fault, not a defect (the exception handler would log an Error); the
-/// first of an outage's run with its exception, the rest one line each, as the exception handler's 503s are.
+/// first of an outage's run with its exception, the rest one line each, as the exception handler's 503s are (the run is the
+/// silo's, <see cref="KubeCache.Outages"/>).
 /// </summary>
 internal static partial class KubeUnavailable
 {
-    private static readonly FailureRun Outage = new();
-
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         try
@@ -25,7 +24,8 @@ internal static partial class KubeUnavailable
         catch (Exception e) when (ProblemExceptionHandler.IsUnavailable(e) && !context.HttpContext.Response.HasStarted)
         {
             var http = context.HttpContext;
-            LogUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)), Outage.Starts() ? e : null,
+            LogUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)),
+                http.RequestServices.GetRequiredService<KubeCache>().Outages.Starts() ? e : null,
                 http.Request.Method, http.Request.Path, FailureRun.OneLine(e));
             http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
             // The gate's own message names what did not answer; any other exception's message stays in the log.

@@ -64,12 +64,33 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         else Assert.StartsWith("unknown patch type: ", status.GetProperty("message").GetString());
     }
 
+    /// <summary>
+    /// A patched object that does not decode names neither its kind nor itself: the patch handler answers
+    /// errors.NewInvalid(schema.GroupKind{}, "", field.ErrorList{field.Invalid(field.NewPath("patch"), ...)}) whatever was
+    /// patched (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, jsonPatcher.applyPatchToCurrentObject and
+    /// applyPatchToObject), so NewInvalid's "%s %q is invalid: %v" prints an empty kind and "" for the name, and
+    /// StatusDetails' group, kind and name, all omitempty, are absent
+    /// (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go, NewInvalid). It named "Deployment", "Scale", "Pod" here.
+    /// </summary>
     [Fact]
     public async Task Patches_of_nodes_and_deployments_that_do_not_decode_are_422()
     {
+        async Task Undecodable(string path, string patch)
+        {
+            var status = await Status(await Patch(path, patch), HttpStatusCode.UnprocessableEntity, "Invalid");
+            Assert.StartsWith(" \"\" is invalid: patch: Invalid value: ", status.GetProperty("message").GetString());
+            var details = status.GetProperty("details");
+            Assert.Equal(["causes"], details.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("patch", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
+        }
+
+        var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-patched", "patched")));
+        Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{(int)created.StatusCode}");
+        await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""");
+
         var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-patched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
-        await Status(await Patch("api/v1/nodes/http-patched-node", """{"spec":{"taints":[{"key":5,"effect":"NoSchedule"}]}}"""), HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Undecodable("api/v1/nodes/http-patched-node", """{"spec":{"taints":[{"key":5,"effect":"NoSchedule"}]}}""");
 
         var deployment = """
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"http-patched-web"},"spec":{"replicas":0,
@@ -77,8 +98,8 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
              "spec":{"containers":[{"name":"main","image":"nginx:1.27","resources":{"requests":{"cpu":"1","memory":"1Gi"}}}]}}}}
             """;
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
-        await Status(await Patch("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}"""),
-            HttpStatusCode.UnprocessableEntity, "Invalid");
+        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}""");
+        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web/scale", """{"spec":{"replicas":"many"}}""");
     }
 
     /// <summary>

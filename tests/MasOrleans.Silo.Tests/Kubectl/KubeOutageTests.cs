@@ -30,7 +30,12 @@ public sealed class KubeOutageTests
             if (_armed && (method?.DeclaringType == typeof(IPodGrain) && method.Name == nameof(IPodGrain.Get)
                     || method?.DeclaringType == typeof(IWorkloadGrain) && method.Name == nameof(IWorkloadGrain.Get))
                 && context.SourceId is { } source && source.IsClient())
-                throw kind == "timeout" ? new TimeoutException("the read did not answer") : new SiloUnavailableException("the read's silo is unavailable");
+                throw kind switch
+                {
+                    "timeout" => new TimeoutException("the read did not answer"),
+                    "silo" => new SiloUnavailableException("the read's silo is unavailable"),
+                    _ => new InvalidOperationException("a defect in the read"),
+                };
             return context.Invoke();
         }
     }
@@ -46,13 +51,45 @@ public sealed class KubeOutageTests
         silo.Log.Expect($"Kubernetes request GET /k8s/{path} answered 503");
         failing.Arm();
 
-        using var read = await silo.Http.GetAsync($"k8s/{path}");
-        var status = await Status(read, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
-        Assert.Equal("The cluster did not answer in time; retry shortly.", status.GetProperty("message").GetString());
-        Assert.Equal("1", read.Headers.RetryAfter?.ToString());
+        // Two reads of one outage: the first 503 is logged with its exception, the second on one line (KubeCache.Outages,
+        // each silo's own: with one run per process, a case run after another within its quiet period logged none).
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var read = await silo.Http.GetAsync($"k8s/{path}");
+            var status = await Status(read, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
+            Assert.Equal("The cluster did not answer in time; retry shortly.", status.GetProperty("message").GetString());
+            Assert.Equal("1", read.Headers.RetryAfter?.ToString());
+        }
+
+        var logged = silo.Log.Records.Where(r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message))).ToList();
+        Assert.Equal(2, logged.Count);
+        Assert.All(logged, r => Assert.Equal((LogLevel.Warning, true), (r.Level, r.Category.EndsWith("KubeUnavailable"))));
+        Assert.NotNull(logged[0].Exception);
+        Assert.Null(logged[1].Exception);
+    }
+
+    /// <summary>
+    /// A defect is not an outage: an exception that is neither a timeout, an Orleans failure nor Redis's
+    /// (ProblemExceptionHandler.IsUnavailable) still reaches the exception handler, a 500 whose body says only that
+    /// something failed, and an Error with the exception, never a 503 that invites a retry.
+    /// </summary>
+    [Fact]
+    public async Task A_grain_read_met_by_a_defect_is_a_500_and_an_error()
+    {
+        var failing = new FailingReads("defect");
+        await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IIncomingGrainCallFilter>(failing));
+        silo.Log.Expect("Unhandled exception for GET /k8s/api/v1/namespaces/default/pods/defect-pod");
+        failing.Arm();
+
+        using var read = await silo.Http.GetAsync("k8s/api/v1/namespaces/default/pods/defect-pod");
+        var body = await read.Content.ReadAsStringAsync();
+        Assert.True(read.StatusCode == HttpStatusCode.InternalServerError, $"{(int)read.StatusCode}: {body}");
+        Assert.DoesNotContain("a defect in the read", body);
+        Assert.Null(read.Headers.RetryAfter);
 
         var logged = Assert.Single(silo.Log.Records, r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message)));
-        Assert.Equal(LogLevel.Warning, logged.Level);
-        Assert.EndsWith("KubeUnavailable", logged.Category);
+        Assert.Equal(LogLevel.Error, logged.Level);
+        Assert.EndsWith("ProblemExceptionHandler", logged.Category);
+        Assert.IsType<InvalidOperationException>(logged.Exception);
     }
 }
