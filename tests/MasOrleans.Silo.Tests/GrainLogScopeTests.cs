@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Pods;
@@ -76,6 +77,29 @@ public sealed class GrainLogScopeTests
         // Orleans' own grains and a thread no activation runs on (the accessor's hosted client, or none) carry no grain.
         Assert.Equal("Request=r1", Fields(GrainId.Create("sys.svc.user", "x")));
         Assert.Equal("Request=r1", Fields(null));
+    }
+
+    /// <summary>
+    /// The scopes under the grain's fields are the logger factory's own kind: those add the current Activity's ids as
+    /// LoggerFactoryOptions.ActivityTrackingOptions say (LoggerFactoryScopeProvider in dotnet/runtime), which a plain
+    /// LoggerExternalScopeProvider would lose.
+    /// </summary>
+    [Fact]
+    public void The_scopes_under_the_grains_fields_keep_the_activitys_ids()
+    {
+        using var services = new ServiceCollection()
+            .AddLogging(b => b.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId))
+            .BuildServiceProvider();
+        var provider = GrainLogScopeProvider.Create(services);
+        using var activity = new Activity("request").Start();
+
+        var fields = new List<string>();
+        provider.ForEachScope((scope, list) =>
+        {
+            if (scope is IEnumerable<KeyValuePair<string, object?>> pairs) list.AddRange(pairs.Select(p => $"{p.Key}={p.Value}"));
+        }, fields);
+
+        Assert.Equal([$"SpanId={activity.SpanId.ToHexString()}", $"TraceId={activity.TraceId.ToHexString()}"], fields.Order());
     }
 
     private sealed class ProbedBindingStore(ILogger logger) : INodeBindingStore
