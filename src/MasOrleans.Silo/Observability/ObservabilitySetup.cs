@@ -59,7 +59,10 @@ internal static class ObservabilitySetup
                 .AddPrometheusExporter());
         services.AddOptions<PrometheusAspNetCoreOptions>().Configure<IOptions<MetricsOptions>>((exporter, metrics) =>
             exporter.ScrapeResponseCacheDurationMilliseconds = metrics.Value.ScrapeCacheMilliseconds);
-        services.AddSingleton<IIncomingGrainCallFilter, GrainLogScopeFilter>();
+        // Every line a MasOrleans grain writes carries the grain's fields (GrainLogScopeProvider); the logger factory takes it from DI.
+        services.AddSingleton(GrainLogScopeProvider.Create);
+        services.AddSingleton<IExternalScopeProvider>(sp => sp.GetRequiredService<GrainLogScopeProvider>());
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GrainLogScopeProvider>());
         // Scopes carry the pod and node; show them unless the configuration says otherwise.
         if (builder.Configuration["Logging:Console:FormatterOptions:IncludeScopes"] is null)
         {
