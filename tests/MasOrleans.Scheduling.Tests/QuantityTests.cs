@@ -124,6 +124,20 @@ public class QuantityTests
     }
 
     [Fact]
+    public void A_vectors_quantities_are_its_non_zero_kinds_in_order_or_all_six_when_asked()
+    {
+        // cpu 2000 milli = "2", memory 1 Mi, the rest zero; with zeros, all six names in ResourceNames.All order.
+        var vector = ResourceVector.Of(cpuMilli: 2000, memoryBytes: 1024 * 1024);
+        KeyValuePair<string, string>[] nonZero = [new("cpu", "2"), new("memory", "1Mi")];
+        KeyValuePair<string, string>[] all = [new("cpu", "2"), new("memory", "1Mi"), new("nvidia.com/gpu", "0"), new("mas.io/disk-io", "0"),
+            new("mas.io/network", "0"), new("ephemeral-storage", "0")];
+        Assert.Equal(nonZero, vector.Quantities());
+        Assert.Equal(nonZero, vector.ToQuantities());
+        Assert.Equal(all, vector.Quantities(includeZero: true));
+        Assert.Equal(all, vector.ToQuantities(includeZero: true));
+    }
+
+    [Fact]
     public void Unknown_resource_names_are_an_error()
     {
         var ok = ResourceVector.TryParse(new Dictionary<string, string> { ["cpu"] = "1", ["nvidia.com/tpu"] = "1" }, out _, out var error);
