@@ -25,7 +25,12 @@ cleanup() {
   return "$rc"
 }
 trap cleanup EXIT
+# Forgets a pid that has ended, that exact entry only (a ${pids[@]/$pid} substitution cuts it out of other pids too).
+forget() { local kept=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done; pids=("${kept[@]}"); }
 echo "silo build: $dll ($(date -u -r "$dll" '+%Y-%m-%d %H:%M:%S UTC'))"
+
+# The report's reader is built before anything starts, so a build failure costs no run and `--no-build` below is this build.
+dotnet build scripts/alloc-sites.cs -v q >"$work/alloc-sites.cs.build.log" || { cat "$work/alloc-sites.cs.build.log" >&2; echo "scripts/alloc-sites.cs does not build" >&2; exit 1; }
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 pids+=($!)
@@ -63,7 +68,7 @@ create() {
     sleep 0.2; waited=$((waited + 1))
   done
   kill -INT "$wrk_pid"; wait "$wrk_pid" || true
-  pids=("${pids[@]/$wrk_pid}")
+  forget "$wrk_pid"
   grep -q "\"failed\":0," "$work/wrk-$prefix.out" || { echo "POSTs refused: $(tail -1 "$work/wrk-$prefix.out")" >&2; exit 1; }
   for _ in $(seq 1200); do [ "$(running)" -ge "$expected" ] && break; sleep 0.5; done
   [ "$(running)" -ge "$expected" ] || { echo "only $(running) of $expected pods Running" >&2; exit 1; }
@@ -83,7 +88,7 @@ create pod- "$pods" "$total"
 took=$(( $(date +%s) - start ))
 [ "$took" -lt "$((seconds - 2))" ] || { echo "the pods took $took s, longer than the trace's $seconds s: raise SECONDS" >&2; exit 1; }
 wait "$trace_pid"
-pids=("${pids[@]/$trace_pid}")
+forget "$trace_pid"
 warnings=$(grep -c -E '^(warn|fail|crit):' "$work/silo.log" || true)
 echo "pods $pods in $took s; silo warnings/errors $warnings"
 dotnet run --no-build scripts/alloc-sites.cs -- "$work/pods.nettrace" "$pods" "${TOP:-15}" | tee "$work/report.md"

@@ -24,10 +24,15 @@ cleanup() {
   return "$rc"
 }
 trap cleanup EXIT
+# Forgets a pid that has ended, that exact entry only (a ${pids[@]/$pid} substitution cuts it out of other pids too).
+forget() { local kept=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done; pids=("${kept[@]}"); }
 # Which build this measures: the silo dll and when it was built, and the checkout's commit when run from a repository.
 echo "silo build: $dll ($(date -u -r "$dll" '+%Y-%m-%d %H:%M:%S UTC'))"
 if [ -n "${SILO_DLL:-}" ]; then echo "checkout: not this one (SILO_DLL names the build)"
 else echo "checkout: $(git rev-parse HEAD 2>/dev/null || echo 'not a git repository')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"; fi
+
+# The report's reader is built before anything starts, so a build failure costs no run and `--no-build` below is this build.
+dotnet build scripts/gcdump-types.cs -v q >"$work/gcdump-types.cs.build.log" || { cat "$work/gcdump-types.cs.build.log" >&2; echo "scripts/gcdump-types.cs does not build" >&2; exit 1; }
 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" &
 pids+=($!)
@@ -68,7 +73,7 @@ create() {
   done
   kill -INT "$wrk_pid"; wait "$wrk_pid" || true
   # Reaped: its pid may be another process's by the time cleanup runs.
-  pids=("${pids[@]/$wrk_pid}")
+  forget "$wrk_pid"
   grep -q "\"failed\":0," "$work/wrk-$prefix.out" || { echo "POSTs refused: $(tail -1 "$work/wrk-$prefix.out")" >&2; exit 1; }
   for _ in $(seq 1200); do [ "$(running)" -ge "$expected" ] && break; sleep 0.5; done
   [ "$(running)" -ge "$expected" ] || { echo "only $(running) of $expected pods Running" >&2; exit 1; }
@@ -78,7 +83,6 @@ create() {
 tool_dll=$( (ls "$(dirname "$gcdump")"/.store/dotnet-gcdump/*/dotnet-gcdump/*/tools/*/any/dotnet-gcdump.dll 2>/dev/null || true) | sort -V | tail -1)
 [ -n "$tool_dll" ] || { echo "no dotnet-gcdump.dll under $(dirname "$gcdump")/.store" >&2; exit 1; }
 echo "gcdump reader: $tool_dll"
-dotnet build scripts/gcdump-types.cs -v q >/dev/null
 # A gcdump (it collects first) and its bytes and objects per type (gcdump-types.cs: the report's own sizes are one object's).
 report() {
   "$gcdump" collect -p "$silo_pid" -o "$work/$1.gcdump" >/dev/null

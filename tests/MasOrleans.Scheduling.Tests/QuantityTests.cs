@@ -84,12 +84,57 @@ public class QuantityTests
     [InlineData(ResourceKind.Memory, 3L * 1024 * 1024 * 1024 * 1024 * 1024, "3Pi")]
     // Pi is the largest suffix: 1024 Pi stays 1024Pi (not 1Ei).
     [InlineData(ResourceKind.Memory, 1024L * 1024 * 1024 * 1024 * 1024 * 1024, "1024Pi")]
-    // The longest a stored value formats to: long.MaxValue / 4 milli-cores, 19 digits and "m".
+    // The longest a storable (positive) value formats to: long.MaxValue / 4 milli-cores, 19 digits and "m".
     [InlineData(ResourceKind.Cpu, long.MaxValue / 4, "2305843009213693951m")]
     public void Formats_round_trip(ResourceKind kind, long stored, string expected)
     {
         Assert.Equal(expected, Quantity.Format(kind, stored));
         Assert.Equal(stored, Quantity.Parse(kind, expected));
+    }
+
+    /// <summary>
+    /// Negative values (a difference of vectors) format but do not parse back. By hand: -1500 % 1000 is not 0, so milli;
+    /// -1024 is -1 * 1024; long.MinValue is -9223372036854775808, not a multiple of 1000 (it ends in 808); and -2^63 is
+    /// -8192 * 1024^5, Pi being the largest suffix. long.MinValue's 21 characters are the longest any long formats to.
+    /// Guards: the string formatting before Quantity.Format wrote into a span answered these too.
+    /// </summary>
+    [Theory]
+    [InlineData(ResourceKind.Cpu, -1500, "-1500m")]
+    [InlineData(ResourceKind.Memory, -1024, "-1Ki")]
+    [InlineData(ResourceKind.Cpu, long.MinValue, "-9223372036854775808m")]
+    [InlineData(ResourceKind.Memory, long.MinValue, "-8192Pi")]
+    public void Formats_negative_values(ResourceKind kind, long stored, string expected)
+    {
+        Assert.Equal(expected, Quantity.Format(kind, stored));
+        Span<char> destination = stackalloc char[Quantity.MaxFormattedLength];
+        Assert.Equal(expected, new string(destination[..Quantity.Format(kind, stored, destination)]));
+    }
+
+    /// <summary>
+    /// A destination shorter than MaxFormattedLength is refused, whatever the value: 1500 milli-cores in 2 characters
+    /// wrote only "m" and answered 1, and long.MinValue milli-cores fit in one character short of the maximum.
+    /// </summary>
+    [Theory]
+    [InlineData(ResourceKind.Cpu, 1500, 2)]
+    [InlineData(ResourceKind.Cpu, long.MinValue, Quantity.MaxFormattedLength - 1)]
+    public void A_destination_shorter_than_the_longest_quantity_is_refused(ResourceKind kind, long stored, int length)
+    {
+        var destination = new char[length];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Quantity.Format(kind, stored, destination));
+    }
+
+    [Fact]
+    public void A_vectors_quantities_are_its_non_zero_kinds_in_order_or_all_six_when_asked()
+    {
+        // cpu 2000 milli = "2", memory 1 Mi, the rest zero; with zeros, all six names in ResourceNames.All order.
+        var vector = ResourceVector.Of(cpuMilli: 2000, memoryBytes: 1024 * 1024);
+        KeyValuePair<string, string>[] nonZero = [new("cpu", "2"), new("memory", "1Mi")];
+        KeyValuePair<string, string>[] all = [new("cpu", "2"), new("memory", "1Mi"), new("nvidia.com/gpu", "0"), new("mas.io/disk-io", "0"),
+            new("mas.io/network", "0"), new("ephemeral-storage", "0")];
+        Assert.Equal(nonZero, vector.Quantities());
+        Assert.Equal(nonZero, vector.ToQuantities());
+        Assert.Equal(all, vector.Quantities(includeZero: true));
+        Assert.Equal(all, vector.ToQuantities(includeZero: true));
     }
 
     [Fact]

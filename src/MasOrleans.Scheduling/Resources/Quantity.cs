@@ -78,7 +78,10 @@ public static class Quantity
         return new string(text[..Format(kind, stored, text)]);
     }
 
-    /// <summary>The most characters <see cref="Format(ResourceKind, long, Span{char})"/> writes: a long's 20 and a suffix.</summary>
+    /// <summary>
+    /// The most characters <see cref="Format(ResourceKind, long, Span{char})"/> writes, with room to spare: long.MinValue's
+    /// 20 (its sign and 19 digits) and a suffix of at most 2.
+    /// </summary>
     public const int MaxFormattedLength = 24;
 
     private static readonly string[] BinarySuffixes = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
@@ -89,6 +92,8 @@ public static class Quantity
     /// </summary>
     public static int Format(ResourceKind kind, long stored, Span<char> destination)
     {
+        // Checked once here, so no TryFormat below can run out of room and leave its digits unwritten.
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, MaxFormattedLength, nameof(destination));
         int written;
         if (ResourceNames.IsStoredInMilli(kind))
         {

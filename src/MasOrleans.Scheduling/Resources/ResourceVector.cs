@@ -71,24 +71,18 @@ public readonly struct ResourceVector : IEquatable<ResourceVector>
     {
         // Filled here rather than from Quantities(): no iterator for each pod a response shows.
         var quantities = new Dictionary<string, string>();
-        for (var i = 0; i < ResourceNames.All.Count; i++)
-        {
-            var kind = ResourceNames.All[i];
-            var v = this[kind];
-            if (v != 0 || includeZero) quantities.Add(ResourceNames.NameOf(kind), Quantity.Format(kind, v));
-        }
+        foreach (var (kind, stored) in Amounts(includeZero)) quantities.Add(ResourceNames.NameOf(kind), Quantity.Format(kind, stored));
         return quantities;
     }
 
     /// <summary>Resource name → Kubernetes quantity, in <see cref="ResourceNames.All"/> order, zeros left out unless asked for.</summary>
     public IEnumerable<KeyValuePair<string, string>> Quantities(bool includeZero = false)
     {
-        foreach (var kind in ResourceNames.All)
-        {
-            var v = this[kind];
-            if (v != 0 || includeZero) yield return new(ResourceNames.NameOf(kind), Quantity.Format(kind, v));
-        }
+        foreach (var (kind, stored) in Amounts(includeZero)) yield return new(ResourceNames.NameOf(kind), Quantity.Format(kind, stored));
     }
+
+    /// <summary>The (kind, stored amount) pairs in <see cref="ResourceNames.All"/> order, zeros left out unless asked for.</summary>
+    public ResourceAmounts Amounts(bool includeZero = false) => new(this, includeZero);
 
     /// <summary>Parses a Kubernetes-style map; returns the first problem as an error message.</summary>
     public static bool TryParse(IReadOnlyDictionary<string, string>? quantities, out ResourceVector vector, out string? error)

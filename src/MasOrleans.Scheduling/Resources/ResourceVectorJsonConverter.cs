@@ -15,16 +15,10 @@ public sealed class ResourceVectorJsonConverter : JsonConverter<ResourceVector>
     public override void Write(Utf8JsonWriter writer, ResourceVector value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        // Straight from the vector, as ResourceVector.Quantities() lists it (in ResourceNames.All order, zeros left out),
-        // but with no iterator, enumerator or string: every stored pod writes its vectors, and those showed in the live
-        // path's allocation profile.
+        // As ResourceVector.Quantities() lists them, but with no iterator or string: every stored pod writes its vectors,
+        // and those showed in the live path's allocation profile.
         Span<char> quantity = stackalloc char[Quantity.MaxFormattedLength];
-        for (var i = 0; i < ResourceNames.All.Count; i++)
-        {
-            var kind = ResourceNames.All[i];
-            var stored = value[kind];
-            if (stored != 0) writer.WriteString(ResourceNames.NameOf(kind), quantity[..Quantity.Format(kind, stored, quantity)]);
-        }
+        foreach (var (kind, stored) in value.Amounts()) writer.WriteString(ResourceNames.NameOf(kind), quantity[..Quantity.Format(kind, stored, quantity)]);
         writer.WriteEndObject();
     }
 }

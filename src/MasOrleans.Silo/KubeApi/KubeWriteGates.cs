@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
@@ -55,7 +57,7 @@ internal sealed class KubeWriteGates(TimeSpan limit)
         if (!entered)
         {
             Leave(name);
-            throw new KubeGateTimeoutException($"an earlier write of {resource} \"{key}\" did not finish within {limit.TotalSeconds:0.###} s");
+            throw new KubeGateTimeoutException($"an earlier write of {resource} \"{key}\" did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
         }
         return new KubeCache.Registration(() =>
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MasOrleans.Silo.KubeApi;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
@@ -50,19 +51,34 @@ public sealed class KubeWriteGatesTests
         Assert.Equal(0, gates.Count);
     }
 
+    /// <summary>
+    /// Under a culture whose decimal separator is a comma (de, fr and others; the build is InvariantGlobalization, so one is
+    /// made), the limit is still written "0.1 s": the message is the API's, not the reader's.
+    /// </summary>
     [Fact]
     public async Task A_wait_beyond_the_limit_is_a_gate_timeout()
     {
-        var gates = new KubeWriteGates(Short);
-        var holder = await gates.Hold("deployments.apps", "default/web", CancellationToken.None);
-        // A safety net, not the assertion: without the limit the wait is cancelled here (the wrong exception) rather than hanging.
-        using var safety = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var timedOut = await Assert.ThrowsAsync<KubeGateTimeoutException>(() => gates.Hold("deployments.apps", "default/web", safety.Token));
-        Assert.Equal("an earlier write of deployments.apps \"default/web\" did not finish within 0.1 s", timedOut.Message);
-        Assert.Equal(1, gates.Count);
-        holder.Dispose();
-        Assert.Equal(0, gates.Count);
-        // The object is free again.
-        using var again = await gates.Hold("deployments.apps", "default/web", CancellationToken.None);
+        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        comma.NumberFormat.NumberDecimalSeparator = ",";
+        var before = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = comma;
+        try
+        {
+            var gates = new KubeWriteGates(Short);
+            var holder = await gates.Hold("deployments.apps", "default/web", CancellationToken.None);
+            // A safety net, not the assertion: without the limit the wait is cancelled here (the wrong exception) rather than hanging.
+            using var safety = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            var timedOut = await Assert.ThrowsAsync<KubeGateTimeoutException>(() => gates.Hold("deployments.apps", "default/web", safety.Token));
+            Assert.Equal("an earlier write of deployments.apps \"default/web\" did not finish within 0.1 s", timedOut.Message);
+            Assert.Equal(1, gates.Count);
+            holder.Dispose();
+            Assert.Equal(0, gates.Count);
+            // The object is free again.
+            using var again = await gates.Hold("deployments.apps", "default/web", CancellationToken.None);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = before;
+        }
     }
 }
