@@ -1,6 +1,6 @@
 # One silo as the e2e benchmark starts it, on its own redis-server, loaded with wrk: what scripts/pod-heap.sh and
 # scripts/pod-alloc.sh share. Sourced after the caller sets `work` (its folder), `dll` (the silo build), `name` (the
-# cluster id's prefix) and `cleanup_files` (globs under $work its trap removes unless KEEP_FILES is set).
+# cluster id's prefix), `cleanup_files` (globs under $work its trap removes) and KEEP_FILES (non-empty: keep them).
 lua=$PWD/tests/MasOrleans.Benchmarks/EndToEnd/wrk-pods.lua
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 redis_port=$(free_port); http_port=$(free_port); silo_port=$(free_port); gateway_port=$(free_port)
@@ -11,7 +11,7 @@ cleanup() {
   local rc=$? p
   for p in "${pids[@]}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
   # shellcheck disable=SC2086 # the globs are meant to expand
-  [ -n "${KEEP_FILES:-}" ] || (cd "$work" && rm -f $cleanup_files)
+  [ -n "${KEEP_FILES:-}" ] || (cd "$work" && rm -f $cleanup_files) || true
   echo "work folder (logs, reports): $work" >&2
   return "$rc"
 }
@@ -22,7 +22,7 @@ forget() { local kept=() p; for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=(
 # Builds a report's reader (a file-based program under scripts/) before anything starts, so a build failure costs no run
 # and the `dotnet run --no-build` that reads the results is this build.
 build_reader() {
-  dotnet build "scripts/$1" -v q >"$work/$1.build.log" || { cat "$work/$1.build.log" >&2; echo "scripts/$1 does not build" >&2; exit 1; }
+  dotnet build "scripts/$1" -v q --disable-build-servers >"$work/$1.build.log" || { cat "$work/$1.build.log" >&2; echo "scripts/$1 does not build" >&2; exit 1; }
 }
 
 # redis-server and the silo; `silo_pid` is the silo's. As the e2e benchmark's silos (SiloCluster.StartAsync): zero

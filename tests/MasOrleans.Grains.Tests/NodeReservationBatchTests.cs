@@ -25,7 +25,7 @@ public sealed class NodeReservationBatchTests() : OwnClusterTest(silos: 2)
 
     public override Task DisposeAsync()
     {
-        Log.Expect(SiloLog.SiblingStopped);
+        Log.ExpectSiblingStopped();
         return base.DisposeAsync();
     }
 

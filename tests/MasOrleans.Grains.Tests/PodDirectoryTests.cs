@@ -62,7 +62,7 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
 {
     public override Task DisposeAsync()
     {
-        Log.Expect(SiloLog.SiblingStopped);
+        Log.ExpectSiblingStopped();
         return base.DisposeAsync();
     }
 

@@ -84,7 +84,7 @@ public sealed class ExtenderStoppingSiloTests : IDisposable
             args.Pod!.Metadata.Name = name;
             Assert.Equal("", (await Post<ExtenderFilterResult>(staying.Http, "filter", args)).Error);
             // The sibling leaves during the test: what a silo logs when its sibling goes.
-            staying.Log.Expect(SiloLog.SiblingStopped);
+            staying.Log.ExpectSiblingStopped();
             // The silo has begun its graceful stop: its node grains refuse reservations from now on.
             silos[stopping].Services.GetRequiredService<SiloStopping>().Begin();
 

@@ -100,7 +100,7 @@ public sealed class OnlineLearningTests : IDisposable
         var settings = Settings(("Learning:Online:KeepVersions", "2"));
         await using var first = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
         await using var second = await SiloHost.StartAsync(_redis.ConnectionString, settings, clusterId);
-        first.Log.Expect(SiloLog.SiblingStopped);
+        first.Log.ExpectSiblingStopped();
         await WaitForLoaded(first.Http, "ddqn", 1);
         await WaitForLoaded(second.Http, "ddqn", 1);
 
@@ -238,9 +238,11 @@ public sealed class OnlineLearningTests : IDisposable
 
             var older = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
             older.Log.Expect(trainerStopping);
+            older.Log.ExpectRecord(SiloLog.SiblingStoppedRecord);
             var shipped = (await WaitForLoaded(older.Http, "ddqn", 1)).GetProperty("versions")[0].GetProperty("digest").GetString();
             var upgraded = await SiloHost.StartAsync(_redis.ConnectionString, Settings(("Models:Directory", newer)), clusterId);
             upgraded.Log.Expect(trainerStopping);
+            upgraded.Log.ExpectRecord(SiloLog.SiblingStoppedRecord);
             // The trainer moves to the upgraded silo, which adopts its base as version 2.
             await older.DisposeAsync();
             var adopted = await WaitForLoaded(upgraded.Http, "ddqn", 2);
@@ -252,6 +254,7 @@ public sealed class OnlineLearningTests : IDisposable
             // A silo of the older image comes back and hosts the trainer once the upgraded one stops: version 2 stays.
             await using var back = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
             back.Log.Expect(trainerStopping);
+            back.Log.ExpectRecord(SiloLog.SiblingStoppedRecord);
             await WaitForLoaded(back.Http, "ddqn", 2);
             await upgraded.DisposeAsync();
             await back.Http.WaitFor("/api/v1/learning/ddqn", _ => true, 30, retryUnavailable: true);

@@ -114,7 +114,7 @@ public sealed class RedisStorageTests : IDisposable
         var clusterId = $"pair-{_redis.Port}";
         await using var first = await SiloHost.StartAsync(_redis.ConnectionString, clusterId: clusterId);
         await using var second = await SiloHost.StartAsync(_redis.ConnectionString, clusterId: clusterId);
-        first.Log.Expect(SiloLog.SiblingStopped);
+        first.Log.ExpectSiblingStopped();
         Assert.Equal(HttpStatusCode.Created, (await first.Http.Post("/api/v1/nodes", Requests.Node("pair-node", cpu: "4"))).StatusCode);
         // Submitted through the other silo: the same grains answer wherever they are activated.
         for (var i = 0; i < 6; i++) await second.Http.Post("/api/v1/pods", Requests.Pod($"pair-pod-{i}", cpu: "1"));

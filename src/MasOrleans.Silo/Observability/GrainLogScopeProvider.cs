@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Observability;
@@ -35,9 +34,6 @@ internal sealed class GrainLogScopeProvider(IExternalScopeProvider scopes, IServ
     /// <summary>Grain type → its name when it is one of ours (null otherwise): decoded once per type, not per line.</summary>
     private static readonly ConcurrentDictionary<GrainType, string?> Names = new();
 
-    /// <summary>Each activation's fields, made at its first line and gone with the activation.</summary>
-    private readonly ConditionalWeakTable<IGrainContext, GrainLogScope> _activations = new();
-
     /// <summary>
     /// Set once the silo starts, before any grain runs: resolved any earlier it would be a cycle (Orleans' accessor needs
     /// its hosted client, which needs a logger, which needs this).
@@ -61,11 +57,11 @@ internal sealed class GrainLogScopeProvider(IExternalScopeProvider scopes, IServ
             return Task.CompletedTask;
         });
 
-    /// <summary>The fields of the MasOrleans grain whose activation runs on this thread, if any.</summary>
-    internal GrainLogScope? Running() =>
-        _grains?.GrainContext is { } context && NameOf(context.GrainId.Type) is not null
-            ? _activations.GetValue(context, static c => For(c.GrainId)!)
-            : null;
+    /// <summary>
+    /// The fields of the MasOrleans grain whose activation runs on this thread, if any: made for each line written (a small
+    /// object, next to formatting the line), not kept per activation, which would cost a GC handle for every pod that logs.
+    /// </summary>
+    internal GrainLogScope? Running() => _grains?.GrainContext is { } context ? For(context.GrainId) : null;
 
     internal static GrainLogScope? For(GrainId grain) =>
         NameOf(grain.Type) is { } type ? new GrainLogScope(type, KeyFields.GetValueOrDefault(type), grain.Key.ToString()) : null;
@@ -95,17 +91,13 @@ internal sealed class GrainLogScopeProvider(IExternalScopeProvider scopes, IServ
 internal sealed class GrainLogScope : IReadOnlyList<KeyValuePair<string, object>>
 {
     private readonly KeyValuePair<string, object>[] _fields;
-    private readonly string _text;
 
-    public GrainLogScope(string type, string? keyField, string key)
-    {
+    public GrainLogScope(string type, string? keyField, string key) =>
         _fields = keyField is null ? [new("GrainType", type)] : [new("GrainType", type), new(keyField, key)];
-        _text = string.Join(' ', _fields.Select(f => $"{f.Key}:{f.Value}"));
-    }
 
     public KeyValuePair<string, object> this[int index] => _fields[index];
     public int Count => _fields.Length;
     public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object>>)_fields).GetEnumerator();
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    public override string ToString() => _text;
+    public override string ToString() => string.Join(' ', _fields.Select(f => $"{f.Key}:{f.Value}"));
 }
