@@ -203,7 +203,9 @@ public sealed class PodDirectoryAcrossSilosTests : OwnClusterTest
             Assert.Equal(first, (await shard.Lookup(id))?.SiloAddress);
         }
         // Checked here, before DisposeAsync excuses what a sibling's stop may log: a call still routed to the stopped
-        // silo would log "The target silo became unavailable".
+        // silo would log "The target silo became unavailable". The membership's probe of the stopping silo may go
+        // unanswered as it closes (a fresh-clone run, session 38): that silo's only.
+        Log.Expect($"^Did not get response for probe #\\d+ to silo {System.Text.RegularExpressions.Regex.Escape(joined.ToString())} ");
         var unexpected = Log.Unexpected();
         Assert.True(unexpected.Count == 0, SiloLog.Describe(unexpected, Log.Records));
     }

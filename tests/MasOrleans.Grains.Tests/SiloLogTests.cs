@@ -121,4 +121,17 @@ public sealed class SiloLogTests
         Assert.Single(LoggedOfStoppedSibling(dropped.Replace("mas-scheduling-queue/0] HostedPods", "pod/a] Get")));
         Assert.Single(LoggedOfStoppedSibling(dropped.Replace("dropping message Response", "dropping message Request")));
     }
+
+    /// <summary>
+    /// Failed before (a fresh-clone run's PodDirectoryAcrossSilosTests, session 38): the stopping sibling dropped its own
+    /// rejection of a request it refused as it stopped, as Orleans 10.4.2 wrote it in that run. Another rejection it drops
+    /// stays the test's to judge.
+    /// </summary>
+    [Fact]
+    public void A_stop_rejection_the_stopping_sibling_drops_is_expected_of_it()
+    {
+        const string dropped = "Silo S127.0.0.1:28058:155625708 is dropping message IsAlwaysInterleave Transient Rejection (info: Silo stopping ) Response [S127.0.0.1:22668:155625706 mas-scheduling-queue/1]->[S127.0.0.1:22668:155625706 sys.client/hosted-127.0.0.1:22668@155625706] Orleans.Runtime.RejectionResponse #2D7CB4751EB2A8E0. Reason: Connection terminated";
+        Assert.Empty(LoggedOfStoppedSibling(dropped));
+        Assert.Single(LoggedOfStoppedSibling(dropped.Replace("Transient Rejection (info: Silo stopping )", "Unrecoverable Rejection (info: Forwarding failed)")));
+    }
 }

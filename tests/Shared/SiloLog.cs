@@ -50,13 +50,15 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     /// Tests with two silos expect it of the one disposed last. A fresh queue shard's question to the sibling which of its
     /// pods it hosts (IPodHostService.HostedPods) may be answered as the sibling closes its connections, and Orleans drops
     /// that answer with a Warning (SiloConnection.FailMessage); the shard waits out the question and, the sibling shown
-    /// gone, takes its answer as none (SchedulingQueueGrain.HostedBySilos). A request forwarded to the sibling as it stops
+    /// gone, takes its answer as none (SchedulingQueueGrain.HostedBySilos). Its own rejections of requests it refuses as it
+    /// stops ("Transient Rejection (info: Silo stopping )") may be dropped the same way as its connections close; the caller
+    /// learns of the stop from the membership, as for any call the stop breaks. A request forwarded to the sibling as it stops
     /// (its grain gone from it) cannot be addressed there: the sibling's placement refuses it in its own name ("is shutting
     /// down", Orleans' PlacementService.ThrowIfStopping) and its messaging logs that Error as it rejects the request to the
     /// caller, which asks again once that silo is gone (SiloStopping.ShuttingDownSibling): <see cref="SiblingStoppedRecord"/>,
     /// which <see cref="ExpectSiblingStopped"/> expects with this.
     /// </summary>
-    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-|Discarding rejection of message OneWay .*IClusterObserver\\.Nodes(Changed|Latest)|Failed to migrate activation '\\[Activation: [^ /]+/mas-scheduling-queue/\\d+@|is dropping message Response \\[[^\\]]+\\]->\\[[^\\]]+ mas-scheduling-queue/\\d+\\] HostedPods ";
+    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-|Discarding rejection of message OneWay .*IClusterObserver\\.Nodes(Changed|Latest)|Failed to migrate activation '\\[Activation: [^ /]+/mas-scheduling-queue/\\d+@|is dropping message Response \\[[^\\]]+\\]->\\[[^\\]]+ mas-scheduling-queue/\\d+\\] HostedPods |is dropping message (IsAlwaysInterleave )?Transient Rejection \\(info: Silo stopping \\) Response .*Reason: Connection terminated$";
 
     /// <summary>
     /// The stopping sibling's Error for a request it cannot address as it stops (see <see cref="SiblingStopped"/>), matched
