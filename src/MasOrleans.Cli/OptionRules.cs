@@ -66,6 +66,43 @@ internal static class OptionRules
     }
 
     /// <summary>
+    /// For every option of <paramref name="command"/> that takes a number: a value that is not one (`--tune abc`) is named
+    /// with what the option takes, and the option's own rules are not asked. They read the value before System.CommandLine
+    /// converts it (validators run first), and reading a value that does not convert throws: `replay --tune abc` and
+    /// `serve --grpc-port abc` exited 134 with a stack trace. Options without rules said "as expected type 'System.Int32'".
+    /// </summary>
+    public static Command NamesValuesThatAreNoNumbers(this Command command)
+    {
+        foreach (var option in command.Options)
+        {
+            if (NumberKind(option.ValueType) is not var (kind, parses)) continue;
+            var rules = option.Validators.ToList();
+            option.Validators.Clear();
+            option.Validators.Add(result =>
+            {
+                if (result.Tokens.FirstOrDefault(t => !parses(t.Value)) is { } token)
+                    result.AddError($"{option.Name} must be {kind}, was '{token.Value}'.");
+                else
+                    foreach (var rule in rules) rule(result);
+            });
+        }
+        return command;
+    }
+
+    /// <summary>
+    /// What a numeric option takes, and the test System.CommandLine's own converter applies (int/long/double.TryParse
+    /// with the current culture; dotnet/command-line-api src/System.CommandLine/Binding/ArgumentConverter.StringConverters.cs),
+    /// asked first: its conversion cannot be tried without recording its error, which names the .NET type.
+    /// </summary>
+    private static (string Kind, Func<string, bool> Parses)? NumberKind(Type type) => (Nullable.GetUnderlyingType(type) ?? type) switch
+    {
+        var t when t == typeof(int) => ("a whole number", text => int.TryParse(text, out _)),
+        var t when t == typeof(long) => ("a whole number", text => long.TryParse(text, out _)),
+        var t when t == typeof(double) => ("a number", text => double.TryParse(text, out _)),
+        _ => null,
+    };
+
+    /// <summary>
     /// Refuses <paramref name="option"/> given together with any of <paramref name="others"/>, saying <paramref name="why"/>:
     /// one of them would be ignored without a word (`evaluate --idle --output f` printed the breakdown and wrote no f).
     /// </summary>

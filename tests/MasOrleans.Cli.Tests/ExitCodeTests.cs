@@ -20,6 +20,16 @@ public class ExitCodeTests
         Assert.False(Directory.Exists(Path.Combine(temp, "out")), "a refused replay wrote its output");
     }
 
+    /// <summary>A value that is no number: the option's rule read it before it was converted, and `mas` aborted (134) with a stack trace.</summary>
+    [Fact]
+    public async Task A_value_that_is_no_number_is_a_usage_error()
+    {
+        using var temp = new TempDirectory();
+        var (exit, error) = await RunMas("replay", "--nodes", Nodes, "--pods", SmallTrace.Pods(temp), "--policy", "fgd", "--output", Path.Combine(temp, "out"), "--tune", "abc");
+        Assert.Equal(64, exit);
+        Assert.Equal("--tune must be a number, was 'abc'.", OneLine(error));
+    }
+
     /// <summary>
     /// An unknown option after --policy was taken as a policy name: "error: unknown policy '--bogus'". It is a parse
     /// error naming the option (System.CommandLine prints the usage with it), before any output is written.

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Replay;
+using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Train;
 
 namespace MasOrleans.Cli.Tests;
@@ -16,6 +17,7 @@ public class OptionRulesTests
     {
         "replay" => ReplayCommand.Create(),
         "evaluate" => EvaluateCommand.Create(),
+        "serve" => ServeCommand.Create(),
         _ => TrainCommand.Create(),
     };
 
@@ -25,6 +27,7 @@ public class OptionRulesTests
         "replay" => Replay,
         "evaluate" => Evaluate,
         "train-bc" => [.. Train, "--pretrain", "fgd"],
+        "serve" => [],
         _ => Train,
     };
 
@@ -64,6 +67,23 @@ public class OptionRulesTests
     [InlineData("train-bc", "--pretrain-episodes", "0", "--pretrain-episodes must be at least 1, was 0.")]
     [InlineData("train", "--shortlist", "-1", "--shortlist must be 0 or more, was -1.")]
     public void A_value_the_run_cannot_use_is_named(string verb, string option, string value, string error) =>
+        Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
+
+    /// <summary>
+    /// A value that is no number: the options' rules read it before System.CommandLine converts it, and reading it threw
+    /// (`replay --tune abc` exited 134 with a stack trace); an option without rules said "as expected type 'System.Int32'".
+    /// </summary>
+    [Theory]
+    [InlineData("replay", "--tune", "abc", "--tune must be a number, was 'abc'.")]
+    [InlineData("replay", "--nic-mbps", "1.5", "--nic-mbps must be a whole number, was '1.5'.")]
+    [InlineData("evaluate", "--parallel", "two", "--parallel must be a whole number, was 'two'.")]
+    [InlineData("train", "--gamma", "high", "--gamma must be a number, was 'high'.")]
+    [InlineData("train", "--seed", "x", "--seed must be a whole number, was 'x'.")]
+    // Two rules (at least 0; 0 only with --pretrain): both read the value.
+    [InlineData("train", "--episodes", "many", "--episodes must be a whole number, was 'many'.")]
+    [InlineData("serve", "--grpc-port", "abc", "--grpc-port must be a whole number, was 'abc'.")]
+    [InlineData("serve", "--state_dim", "1e3", "--state_dim must be a whole number, was '1e3'.")]
+    public void A_value_that_is_no_number_is_named(string verb, string option, string value, string error) =>
         Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
 
     /// <summary>The range is the rule's own: the largest tune is accepted, and --help says the range.</summary>

@@ -56,14 +56,21 @@ public sealed class ExplainApiTests(MemorySiloFixture fixture) : IClassFixture<M
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync("/api/v1/pods/why")).StatusCode);
     }
 
-    [Fact]
-    public async Task Explain_says_why_nothing_fits()
+    /// <summary>The learned policies answered 500 here: Explain ran their scorer's PreScore on no feasible node.</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData("ddqn")]
+    [InlineData("ppo")]
+    public async Task Explain_says_why_nothing_fits(string? policy)
     {
         await Http.Post("/api/v1/nodes", Requests.Node("ex-tiny", cpu: "1", memory: "1Gi"));
-        var explanation = await (await Http.Post("/api/v1/scheduler/explain", new
+        var response = await Http.Post("/api/v1/scheduler/explain", new
         {
             pod = new { requests = new Dictionary<string, string> { ["cpu"] = "1000" } },
-        })).Json();
+            policy,
+        });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var explanation = await response.Json();
         // Nulls are left out of responses: no chosen node at all.
         Assert.True(!explanation.TryGetProperty("chosenNode", out var chosen) || chosen.ValueKind == JsonValueKind.Null);
         Assert.Contains("Insufficient cpu", explanation.GetProperty("failureMessage").GetString());

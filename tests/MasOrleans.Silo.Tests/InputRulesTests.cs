@@ -89,6 +89,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ""","priority":2000000000"""), "priority must be between" },
         { "/api/v1/pods", Pod(extra: ""","preemptionPolicy":"never" """), "preemptionPolicy must be \"PreemptLowerPriority\" or \"Never\", not \"never\"" },
         { "/api/v1/pods", Pod(cpu: "1e15"), "exceeds the maximum 16384" },
+        // Well-formed but beyond what a stored long holds: called "not a valid quantity" while 1e15 above was over the maximum.
+        { "/api/v1/pods", Pod(cpu: "1e16"), "requests of 'cpu' (1e16) exceeds the maximum 16384" },
+        { "/api/v1/nodes", Node(cpu: "9223372036854775807"), "capacity of 'cpu' (9223372036854775807) exceeds the maximum" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },
         { "/api/v1/nodes", Node(cpu: "100000"), "exceeds the maximum" },
         { "/api/v1/nodes", Node(labels: "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"k{i}\":\"v\"")) + "}"), "at most 64 entries" },

@@ -24,6 +24,21 @@ public sealed class QueryParameterTests(MemorySiloFixture fixture) : IClassFixtu
         Assert.StartsWith(detail, (await Problem(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
     }
 
+    /// <summary>
+    /// A value a query parameter cannot take was answered with ASP.NET Core's words and C# type: `Failed to bind parameter
+    /// "Nullable&lt;int&gt; limit" from "abc".` It is named as the body's values are (ValueKinds).
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/api/v1/pods?limit=abc", "query parameter 'limit' must be a whole number from -2147483648 to 2147483647, not 'abc'")]
+    [InlineData("GET", "/api/v1/nodes?offset=1.5", "query parameter 'offset' must be a whole number from -2147483648 to 2147483647, not '1.5'")]
+    [InlineData("GET", "/api/v1/pods?limit=99999999999", "query parameter 'limit' must be a whole number from -2147483648 to 2147483647, not '99999999999'")]
+    [InlineData("DELETE", "/api/v1/nodes/query-none?force=maybe", "query parameter 'force' must be true or false, not 'maybe'")]
+    public async Task A_query_value_of_the_wrong_kind_is_a_400_in_the_api_words(string method, string url, string detail)
+    {
+        using var response = await fixture.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+        Assert.Equal(detail, (await Problem(response, HttpStatusCode.BadRequest)).GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task A_misspelt_force_is_refused_and_changes_nothing()
     {

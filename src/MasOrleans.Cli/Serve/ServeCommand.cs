@@ -43,7 +43,7 @@ internal static class ServeCommand
             };
             return await RunAsync(options, cancellationToken);
         });
-        return command.TakesNoOptionsAsValues();
+        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
     }
 
     private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ internal static class TrainCommand
             return 0;
         });
         command.Needs(pretrain, pretrainEpisodes, pretrainEpochs, pretrainRate);
-        return command.TakesNoOptionsAsValues();
+        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
     }
 
     private static IEnumerable<long> Range(long from, long to)

@@ -147,7 +147,8 @@ public sealed partial class ProfileScheduler
         var feasible = feasibleList.ToArray();
         var raw = new long[Profile.Scores.Count][];
         var normalized = new long[Profile.Scores.Count][];
-        for (var p = 0; p < Profile.Scores.Count; p++)
+        // As Schedule and kube-scheduler (no PreScore without a feasible node): a learned scorer's PreScore throws on none.
+        for (var p = 0; feasible.Length > 0 && p < Profile.Scores.Count; p++)
         {
             var plugin = Profile.Scores[p].Plugin;
             plugin.PreScore(context, feasible);

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
 
 /// <summary>RFC 7807 problem details for every error the API returns.</summary>
-internal static class Problems
+internal static partial class Problems
 {
     public static BadRequest<ProblemDetails> BadRequest(string detail) => TypedResults.BadRequest(Make(400, "Bad Request", detail));
     public static NotFound<ProblemDetails> NotFound(string detail) => TypedResults.NotFound(Make(404, "Not Found", detail));
@@ -58,8 +59,31 @@ internal static class Problems
         JsonException { Path: { } path } json when json.Message.Contains("could not be converted to ", StringComparison.Ordinal) =>
             $"the value at {path} must be {Expected(json.Message)}",
         null when bad.Message.Contains("no body was provided", StringComparison.Ordinal) => "a JSON body is required",
+        // A query value of the wrong kind (`?limit=abc`): ASP.NET Core's message names the C# type ("Nullable<int> limit").
+        null when QueryBindFailure().Match(bad.Message) is { Success: true } query =>
+            $"query parameter '{query.Groups["name"].Value}' must be {QueryKind(query.Groups["type"].Value)}, not '{query.Groups["value"].Value}'",
         _ => bad.InnerException?.Message ?? bad.Message,
     };
+
+    /// <summary>RequestDelegateFactory's `Failed to bind parameter "{type} {name}" from "{value}".` (Microsoft.AspNetCore.Http.Extensions).</summary>
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>.+) (?<name>[^ ]+)" from "(?<value>.*)"\.$""", RegexOptions.Singleline)]
+    private static partial Regex QueryBindFailure();
+
+    /// <summary>The kind of a C# type as that message prints it (`Nullable<int>`, `bool`), in <see cref="ValueKinds"/>' words.</summary>
+    private static string QueryKind(string type)
+    {
+        var plain = type.StartsWith("Nullable<", StringComparison.Ordinal) ? type["Nullable<".Length..^1] : type;
+        var clr = plain switch
+        {
+            "int" => "System.Int32",
+            "long" => "System.Int64",
+            "short" => "System.Int16",
+            "bool" => "System.Boolean",
+            "double" => "System.Double",
+            _ => plain,
+        };
+        return ValueKinds.Of(clr) ?? $"a {plain}";
+    }
 
     /// <summary>What the .NET type a conversion message names is, in JSON terms.</summary>
     private static string Expected(string message)

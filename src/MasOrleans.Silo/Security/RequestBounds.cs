@@ -94,9 +94,13 @@ internal sealed class RequestBounds : IEndpointFilter
         if (Count(quantities, what) is { } countError) return countError;
         foreach (var (name, text) in quantities ?? new Dictionary<string, string>())
         {
-            if (!ResourceNames.TryParse(name, out var kind) || !Quantity.TryParse(kind, text, out var stored)) continue;
+            if (!ResourceNames.TryParse(name, out var kind)) continue;
+            // A well-formed quantity too large to store ("1e16" cores) is over the maximum too: it was called "not a valid
+            // quantity" while 1e15 was "exceeds the maximum".
+            var storable = Quantity.TryParse(kind, text, out var stored);
+            if (!storable && !Quantity.TryParse(text, out _)) continue;
             if (stored < 0) return $"{what} of '{name}' must not be negative";
-            if (stored > _maxima[(int)kind])
+            if (!storable || stored > _maxima[(int)kind])
                 return $"{what} of '{name}' ({text}) exceeds the maximum {Quantity.Format(kind, _maxima[(int)kind])} (Limits__MaxQuantity__{name})";
         }
         return null;

@@ -4,7 +4,9 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Cluster;
+using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Replay;
+using MasOrleans.Scheduling.Resources;
 
 namespace MasOrleans.Learning.Tests.Placement;
 
@@ -64,6 +66,29 @@ public class LearnedPolicyTests
             placed++;
         }
         Assert.True(placed > 50 && failed > 0, $"placed {placed}, failed {failed}");
+    }
+
+    /// <summary>
+    /// POST /api/v1/scheduler/explain with "policy":"ddqn" for a pod no node fits answered 500: Explain ran the learned
+    /// scorer's PreScore on no feasible nodes, and its candidate builder throws on none (kube-scheduler scores nothing then).
+    /// </summary>
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Explain_of_a_pod_no_node_fits_gives_the_reasons_not_an_exception(string algorithm)
+    {
+        using var dir = new TempDirectory();
+        var catalog = TestAgents.CatalogWithUntrained(algorithm, seed: 3, dir);
+        var scheduler = new ProfileScheduler(catalog.Create(algorithm, new PolicyOptions { TypicalPods = TypicalPods.From(SyntheticPaperCluster.Pods()) }));
+        var pod = new PodSpec { Name = "sixteen-gpus", Requests = ResourceVector.Of(cpuMilli: 1000, memoryBytes: 0, gpuMilli: 16_000) };
+        var explained = scheduler.Explain(ClusterState.Of(SyntheticPaperCluster.Nodes()), pod, new Random(1));
+        Assert.Null(explained.ChosenNode);
+        Assert.Equal(22, explained.Nodes.Count);
+        Assert.All(explained.Nodes, n => Assert.False(n.Feasible));
+        // By hand from SyntheticPaperCluster (12 + 8 GPU nodes, 2 CPU nodes): the cordoned and the tainted CPU node fail before the resource fit; the 20 GPU
+        // nodes (8 and 2 devices) lack 16 GPUs; FitError sorts the "count reason" strings bytewise.
+        Assert.Equal("0/22 nodes are available: 1 node(s) had untolerated taint {dedicated: infra}, 1 node(s) were unschedulable, 20 Insufficient nvidia.com/gpu.",
+            explained.FailureMessage);
     }
 
     [Fact]
