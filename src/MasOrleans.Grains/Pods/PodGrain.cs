@@ -375,10 +375,13 @@ public sealed partial class PodGrain(
     private void AddEvent(string type, string reason, string message)
     {
         state.State = state.State with { Events = ObjectEvents.Append(state.State.Events, clock.GetUtcNow(), type, reason, message) };
-        // The scope's dictionary and the scope are made only when the line is written: three events a pod, at the
-        // usual Warning level none is.
+        // The scope is made only when the line is written: three events a pod, at the usual Warning level none is. The
+        // pod itself is among the grain's fields; its node is not.
         if (!logger.IsEnabled(LogLevel.Information)) return;
-        using (logger.BeginScope(new Dictionary<string, object?> { ["Pod"] = Name, ["Node"] = state.State.NodeName }))
+        using (state.State.NodeName is { } node ? NodeScope(logger, node) : null)
             logger.LogInformation("Pod {Pod} {Reason}: {Message}", Name, reason, message);
     }
+
+    /// <summary>A message template, not a dictionary: the simple console formatter prints a scope by its ToString.</summary>
+    private static readonly Func<ILogger, string, IDisposable?> NodeScope = LoggerMessage.DefineScope<string>("Node:{Node}");
 }

@@ -63,7 +63,12 @@ internal static class ObservabilitySetup
         services.AddSingleton(GrainLogScopeProvider.Create);
         services.AddSingleton<IExternalScopeProvider>(sp => sp.GetRequiredService<GrainLogScopeProvider>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<GrainLogScopeProvider>());
-        // Scopes carry the pod and node; show them unless the configuration says otherwise.
+        // With no formatter named, the console provider builds the simple formatter's options from ConsoleLoggerOptions'
+        // obsolete properties (IncludeScopes false) and ignores the formatter's own (ConsoleLoggerProvider.ReloadLoggerOptions,
+        // UpdateFormatterOptions in dotnet/runtime), so neither the setting below nor Logging:Console:FormatterOptions reached
+        // it and no grain field was printed. Naming the default formatter makes them apply; a configured name stays.
+        services.Configure<ConsoleLoggerOptions>(o => o.FormatterName ??= ConsoleFormatterNames.Simple);
+        // Scopes carry the grain's fields and the pod's node; show them unless the configuration says otherwise.
         if (builder.Configuration["Logging:Console:FormatterOptions:IncludeScopes"] is null)
         {
             services.ConfigureAll<SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using MasOrleans.Tests.Shared;
 
 namespace MasOrleans.Benchmarks.EndToEnd;
 
@@ -77,9 +78,9 @@ public sealed record SiloLogCount(int Silo, int Warnings, int Errors, IReadOnlyL
         file.ReadExactly(text);
         foreach (var line in System.Text.Encoding.UTF8.GetString(text).Split('\n'))
         {
-            if (pending is not null)
+            if (pending is not null && !ConsoleLogLines.IsScopes(line))
             {
-                // The line after a header is the message; pod names make each one unique, so words with digits are masked.
+                // The line after a header and its scopes is the message; pod names make each one unique, so words with digits are masked.
                 var message = WatchdogStartRace(line, silo.Started) ? WatchdogStartRaceLabel
                     : string.Join(' ', line.Trim().Split(' ').Select(word => word.Any(char.IsAsciiDigit) ? "#" : word));
                 message = $"{pending} {message[..Math.Min(message.Length, 140)]}";

@@ -23,7 +23,8 @@ public sealed class SiloProcess : IDisposable
 
     /// <summary>
     /// Warnings and errors in the silo's console log ("warn:"/"fail:" records of the simple formatter) that match none
-    /// of <paramref name="expected"/> (regexes over the category and message line, and the exception's line if one follows).
+    /// of <paramref name="expected"/> (regexes over the category and message line, and the exception's line if one follows;
+    /// the scopes' line between header and message is left out).
     /// </summary>
     public IReadOnlyList<string> UnexpectedLogRecords(params string[] expected)
     {
@@ -32,9 +33,10 @@ public sealed class SiloProcess : IDisposable
         for (var i = 0; i < lines.Length; i++)
         {
             if (!lines[i].StartsWith("warn: ", StringComparison.Ordinal) && !lines[i].StartsWith("fail: ", StringComparison.Ordinal)) continue;
-            var record = i + 1 < lines.Length ? $"{lines[i].Trim()} {lines[i + 1].Trim()}" : lines[i].Trim();
+            var message = ConsoleLogLines.MessageOf(lines, i);
+            var record = message < lines.Length ? $"{lines[i].Trim()} {lines[message].Trim()}" : lines[i].Trim();
             // The exception's first line ("Namespace.SomeException: message"), so a pattern can name what failed.
-            if (i + 2 < lines.Length && ExceptionLine.IsMatch(lines[i + 2])) record += $" {lines[i + 2].Trim()}";
+            if (message + 1 < lines.Length && ExceptionLine.IsMatch(lines[message + 1])) record += $" {lines[message + 1].Trim()}";
             if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record))) records.Add(record);
         }
         return records;
