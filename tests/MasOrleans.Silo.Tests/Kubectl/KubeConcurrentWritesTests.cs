@@ -23,8 +23,8 @@ public sealed class KubeConcurrentWritesTests(KubectlFixture kube) : IClassFixtu
     {
         (await kube.Run("create", "-f", kube.Manifest("cw-node", KubeManifests.Node("cw-node", "cw-pod")))).Succeeded();
         (await kube.Run("create", "-f", kube.Manifest("cw-pod", KubeManifests.Pod("cw-pod", "cw-pod")))).Succeeded();
-        // Settled once placed and Running (an unschedulable pod is not: the scheduler's retries restamp its PodScheduled
-        // condition), and once listed: a GET before the pod's first listing serves a moving version (as KubectlDryRunTests).
+        // Settled once placed and Running (an unschedulable pod's message may still change as nodes come and go), and once
+        // listed: a GET before the pod's first listing serves a moving version (as KubectlDryRunTests).
         await kube.WaitFor("pod/cw-pod", "{.status.phase}", p => p == "Running");
         (await kube.Run("get", "pods")).Succeeded();
         await OneWinsEachRound("api/v1/namespaces/default/pods/cw-pod", "pods", "labels");
