@@ -108,14 +108,17 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     /// applyPatchToObject), so NewInvalid's "%s %q is invalid: %v" prints an empty kind and "" for the name, and
     /// StatusDetails' group, kind and name, all omitempty, are absent
     /// (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go, NewInvalid). It named "Deployment", "Scale", "Pod" here.
+    /// The value is quoted (field/errors.go, ErrorBody: a string as %q) and is what did not decode: a strategic merge
+    /// patch's patch as %+v prints its map (patch.go, applyPatchToObject: fmt.Sprintf("%+v", patchMap)), a merge patch's
+    /// patched object as JSON (jsonPatcher.applyPatchToCurrentObject: string(patchedObjJS)); it named neither.
     /// </summary>
     [Fact]
     public async Task Patches_of_nodes_and_deployments_that_do_not_decode_are_422()
     {
-        async Task Undecodable(string path, string patch)
+        async Task Undecodable(string path, string patch, string? printed = null)
         {
             var status = await Status(await Patch(path, patch), HttpStatusCode.UnprocessableEntity, "Invalid");
-            Assert.StartsWith(" \"\" is invalid: patch: Invalid value: ", status.GetProperty("message").GetString());
+            Assert.StartsWith($" \"\" is invalid: patch: Invalid value: {printed ?? ""}", status.GetProperty("message").GetString());
             var details = status.GetProperty("details");
             Assert.Equal(["causes"], details.EnumerateObject().Select(p => p.Name));
             Assert.Equal("patch", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
@@ -123,7 +126,18 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
 
         var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-patched", "patched")));
         Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{(int)created.StatusCode}");
-        await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""");
+        await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""", "\"map[spec:map[containers:[map[name:5]]]]\": ");
+        using (var request = new HttpRequestMessage(HttpMethod.Patch, "api/v1/namespaces/default/pods/http-patched")
+        {
+            Content = new StringContent("""{"metadata":{"annotations":{"n":5}}}""", Encoding.UTF8, "application/merge-patch+json"),
+        })
+        {
+            var merged = await Status(await kube.Http.SendAsync(request), HttpStatusCode.UnprocessableEntity, "Invalid");
+            var message = merged.GetProperty("message").GetString()!;
+            Assert.StartsWith(" \"\" is invalid: patch: Invalid value: \"{\\\"", message);
+            Assert.Contains("\\\"annotations\\\":{\\\"n\\\":5}", message);
+            Assert.Contains("\\\"name\\\":\\\"http-patched\\\"", message);
+        }
 
         var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-patched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
@@ -136,7 +150,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             """;
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
         await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}""");
-        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web/scale", """{"spec":{"replicas":"many"}}""");
+        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web/scale", """{"spec":{"replicas":"many"}}""", "\"map[spec:map[replicas:many]]\": ");
     }
 
     /// <summary>
