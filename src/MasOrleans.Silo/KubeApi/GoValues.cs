@@ -6,8 +6,8 @@ using System.Text.Json.Nodes;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// Values as the API server's messages print them with Go's %#v (field.Invalid and field.NotSupported values,
-/// apimachinery pkg/util/validation/field/errors.go), in one place for every message that quotes one.
+/// Values as the API server's messages print them with Go's %q, %#v and %+v (field.Invalid and field.NotSupported
+/// values, apimachinery pkg/util/validation/field/errors.go), in one place for every message that quotes one.
 /// </summary>
 internal static class GoValues
 {
