@@ -31,10 +31,11 @@ public sealed class ObjectEventsTests
         Assert.Equal(11, events.Count);
         Assert.Equal(new PodEvent(Start.AddSeconds(9), "Normal", "ScaleCooldown", "(combined from similar events): cooldown has 291 s left", 1), events[^1]);
 
-        // 100 more: one event, counted, carrying the latest message; the scaling that began the cooldown is still listed.
+        // 100 more: one event, counted, carrying the latest message and first seen when it was made (eventObserve keeps a
+        // repeat's firstTimestamp from its last observation); the scaling that began the cooldown is still listed.
         events = Cooldowns(events, 10, 100, Start);
         Assert.Equal(11, events.Count);
-        Assert.Equal(new PodEvent(Start.AddSeconds(109), "Normal", "ScaleCooldown", "(combined from similar events): cooldown has 191 s left", 101), events[^1]);
+        Assert.Equal(new PodEvent(Start.AddSeconds(109), "Normal", "ScaleCooldown", "(combined from similar events): cooldown has 191 s left", 101, Start.AddSeconds(9)), events[^1]);
         Assert.Equal("ScaledUp", events[0].Reason);
     }
 
@@ -43,7 +44,7 @@ public sealed class ObjectEventsTests
     {
         IReadOnlyList<PodEvent> events = [];
         for (var i = 0; i < 20; i++) events = ObjectEvents.Correlate(events, Start.AddSeconds(i), "Normal", "ScaleCooldown", "same");
-        Assert.Equal([new PodEvent(Start.AddSeconds(19), "Normal", "ScaleCooldown", "same", 20)], events);
+        Assert.Equal([new PodEvent(Start.AddSeconds(19), "Normal", "ScaleCooldown", "same", 20, Start)], events);
 
         // Eight distinct ScaleCooldown messages (with "same", nine), then a Warning and another reason: neither joins them.
         events = Cooldowns(events, 0, 8, Start.AddSeconds(20));
@@ -57,8 +58,9 @@ public sealed class ObjectEventsTests
     public void An_identical_event_is_counted_on_the_one_listed_however_many_came_between()
     {
         // kube's eventLogger (events_cache.go eventObserve) keys an event on its type, reason and message (getEventKey) and
-        // counts a repeat on the event it made before: a node flapping Ready, NotReady, Ready is two events, Ready counted
-        // twice (kubectl get events' COUNT 2), where only a repeat of the last entry was folded and the rest listed anew.
+        // counts a repeat on the event it made before, keeping that one's firstTimestamp: a node flapping Ready, NotReady,
+        // Ready is two events, Ready counted twice (kubectl get events' COUNT 2) and first seen at the first, where only a
+        // repeat of the last entry was folded and the rest listed anew.
         const string ready = "telemetry resumed; node is Ready";
         IReadOnlyList<PodEvent> events = [new PodEvent(Start, "Normal", "Registered", "node registered")];
         events = ObjectEvents.Append(events, Start.AddSeconds(10), "Normal", "NodeReady", ready);
@@ -67,7 +69,7 @@ public sealed class ObjectEventsTests
         Assert.Equal([
             new PodEvent(Start, "Normal", "Registered", "node registered"),
             new PodEvent(Start.AddSeconds(20), "Warning", "NodeNotReady", "no telemetry for 2 s"),
-            new PodEvent(Start.AddSeconds(30), "Normal", "NodeReady", ready, 2),
+            new PodEvent(Start.AddSeconds(30), "Normal", "NodeReady", ready, 2, Start.AddSeconds(10)),
         ], events);
 
         // The type is part of the key: the same reason and message as a Warning is another event.
@@ -107,7 +109,7 @@ public sealed class ObjectEventsTests
 
         events = ObjectEvents.Append(events, Start.AddSeconds(100), "Normal", "Step", "step 5");
         Assert.Equal(32, Assert.IsType<PodEvent[]>(events).Length);
-        Assert.Equal(("step 5", 2, Start.AddSeconds(100)), (events[^1].Message, events[^1].Count, events[^1].LastSeen));
+        Assert.Equal(("step 5", 2, Start.AddSeconds(5), Start.AddSeconds(100)), (events[^1].Message, events[^1].Count, events[^1].FirstSeen, events[^1].LastSeen));
         Assert.Equal(["step 1", "step 2", "step 3", "step 4", "step 6"], events.Take(5).Select(e => e.Message));
     }
 }

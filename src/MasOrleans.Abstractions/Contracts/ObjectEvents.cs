@@ -33,7 +33,7 @@ public static class ObjectEvents
         var earlier = same >= 0 ? events[same] : null;
         // The newest events but the one repeated, as many as the bound leaves beside the appended one, in their order.
         var kept = new PodEvent[Math.Min(MaxEvents, events.Count - (same >= 0 ? 1 : 0) + 1)];
-        kept[^1] = earlier is null ? new PodEvent(now, type, reason, message) : earlier with { LastSeen = now, Count = earlier.Count + 1 };
+        kept[^1] = earlier is null ? new PodEvent(now, type, reason, message) : earlier with { LastSeen = now, Count = earlier.Count + 1, FirstSeen = earlier.FirstSeen ?? earlier.LastSeen };
         for (int i = events.Count - 1, at = kept.Length - 1; at > 0; i--)
             if (i != same) kept[--at] = events[i];
         return kept;
@@ -52,7 +52,7 @@ public static class ObjectEvents
         var distinct = similar.Where(e => !ReferenceEquals(e, combined)).Select(e => e.Message).Append(message).Distinct(StringComparer.Ordinal).Count();
         if (combined is null && distinct < AggregateMaxEvents) return Append(events, now, type, reason, message);
         var list = events.Where(e => !ReferenceEquals(e, combined)).ToList();
-        list.Add(new PodEvent(now, type, reason, CombinedPrefix + message, (combined?.Count ?? 0) + 1));
+        list.Add(new PodEvent(now, type, reason, CombinedPrefix + message, (combined?.Count ?? 0) + 1, combined is null ? null : combined.FirstSeen ?? combined.LastSeen));
         return Bounded(list);
     }
 

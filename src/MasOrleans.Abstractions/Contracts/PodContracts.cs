@@ -22,13 +22,16 @@ public static class PodPhases
 }
 
 /// <summary>A Kubernetes-style event: repeated identical events are folded into one with a count.</summary>
+/// <param name="FirstSeen">When the first of the events counted here was seen (kube's Event.firstTimestamp); null when that
+/// is <paramref name="LastSeen"/>: a single event, or one stored before first sightings were kept.</param>
 [GenerateSerializer, Immutable, Alias("mas.pod-event")]
 public sealed record PodEvent(
     [property: Id(0)] DateTimeOffset LastSeen,
     [property: Id(1)] string Type,
     [property: Id(2)] string Reason,
     [property: Id(3)] string Message,
-    [property: Id(4)] int Count = 1);
+    [property: Id(4)] int Count = 1,
+    [property: Id(5)] DateTimeOffset? FirstSeen = null);
 
 [GenerateSerializer, Immutable, Alias("mas.pod-view")]
 public sealed record PodView(

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// Values as the API server's messages print them with Go's %#v (field.Invalid and field.NotSupported values,
-/// apimachinery pkg/util/validation/field/errors.go), in one place for every message that quotes one.
+/// Values as the API server's messages print them with Go's %q, %#v and %+v (field.Invalid and field.NotSupported
+/// values, apimachinery pkg/util/validation/field/errors.go), in one place for every message that quotes one.
 /// </summary>
 internal static class GoValues
 {
@@ -41,6 +43,114 @@ internal static class GoValues
             or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse or UnicodeCategory.OtherNotAssigned => false,
         _ => true,
     };
+
+    /// <summary>
+    /// A JSON value as %+v prints what apimachinery decodes it into (sigs.k8s.io/json, preserving ints): an object a
+    /// map[string]interface{}, its keys sorted (fmt's internal/fmtsort, byte order), map[a:1 b:[x y]]; a list []interface{},
+    /// [x y]; a string as it is; null &lt;nil&gt;; a number an int64 when it is one (an integer in range), else a float64.
+    /// </summary>
+    public static string PlusV(JsonNode? value)
+    {
+        var printed = new StringBuilder();
+        PlusV(value, printed);
+        return printed.ToString();
+    }
+
+    private static void PlusV(JsonNode? value, StringBuilder printed)
+    {
+        switch (value)
+        {
+            case null:
+                printed.Append("<nil>");
+                break;
+            case JsonObject map:
+                printed.Append("map[");
+                var first = true;
+                foreach (var (key, item) in map.OrderBy(kv => kv.Key, ByteOrder.Instance))
+                {
+                    if (!first) printed.Append(' ');
+                    first = false;
+                    printed.Append(key).Append(':');
+                    PlusV(item, printed);
+                }
+                printed.Append(']');
+                break;
+            case JsonArray list:
+                printed.Append('[');
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (i > 0) printed.Append(' ');
+                    PlusV(list[i], printed);
+                }
+                printed.Append(']');
+                break;
+            default:
+                printed.Append(value.GetValueKind() switch
+                {
+                    JsonValueKind.String => value.GetValue<string>(),
+                    JsonValueKind.True => "true",
+                    JsonValueKind.False => "false",
+                    JsonValueKind.Number => Number(value.ToJsonString()),
+                    _ => "<nil>",
+                });
+                break;
+        }
+    }
+
+    /// <summary>A JSON number as apimachinery decodes it: an int64 when its text is an integer in range, else a float64.</summary>
+    private static string Number(string text) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
+            ? integer.ToString(CultureInfo.InvariantCulture)
+            : Float(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// A float64 as %v prints it, strconv's shortest 'g' (src/strconv/ftoa.go, formatDigits): the fewest digits that read
+    /// back as the number, in %e form (1.5e+07, 1e-05: two exponent digits at least) when the exponent is below -4 or at
+    /// least 6, else as a decimal.
+    /// </summary>
+    private static string Float(double value)
+    {
+        if (double.IsNaN(value)) return "NaN";
+        if (double.IsInfinity(value)) return value > 0 ? "+Inf" : "-Inf";
+        var sign = double.IsNegative(value) ? "-" : "";
+        // .NET's round-trip form has the same shortest digits: "123.45", "0.0001", "1.5E-05", "1E+16".
+        var shortest = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
+        var e = shortest.IndexOfAny(['E', 'e']);
+        var mantissa = e < 0 ? shortest : shortest[..e];
+        var point = mantissa.IndexOf('.');
+        var all = mantissa.Replace(".", "");
+        var digits = all.TrimStart('0');
+        if (digits.Length == 0) return sign + "0";
+        // The decimal exponent of the first significant digit.
+        var exponent = (e < 0 ? 0 : int.Parse(shortest[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture))
+            + (point < 0 ? mantissa.Length : point) - 1 - (all.Length - digits.Length);
+        digits = digits.TrimEnd('0');
+        if (exponent < -4 || exponent >= 6)
+            return $"{sign}{(digits.Length == 1 ? digits : $"{digits[0]}.{digits[1..]}")}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
+        if (exponent < 0) return $"{sign}0.{new string('0', -exponent - 1)}{digits}";
+        return digits.Length <= exponent + 1
+            ? sign + digits + new string('0', exponent + 1 - digits.Length)
+            : $"{sign}{digits[..(exponent + 1)]}.{digits[(exponent + 1)..]}";
+    }
+
+    /// <summary>Strings in UTF-8 byte order, as Go compares them: by code point, where UTF-16 order puts U+E000..U+FFFF after a surrogate pair.</summary>
+    private sealed class ByteOrder : IComparer<string>
+    {
+        public static readonly ByteOrder Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var left = (x ?? "").EnumerateRunes();
+            var right = (y ?? "").EnumerateRunes();
+            while (true)
+            {
+                var more = left.MoveNext();
+                if (more != right.MoveNext()) return more ? 1 : -1;
+                if (!more) return 0;
+                if (left.Current.Value != right.Current.Value) return left.Current.Value.CompareTo(right.Current.Value);
+            }
+        }
+    }
 
     /// <summary>A []string as %#v prints it: []string{"a", "b"}.</summary>
     public static string Strings(IEnumerable<string> values) => $"[]string{{{string.Join(", ", values.Select(Quoted))}}}";

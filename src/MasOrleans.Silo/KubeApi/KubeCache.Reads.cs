@@ -12,12 +12,14 @@ namespace MasOrleans.Silo.KubeApi;
 internal sealed partial class KubeCache
 {
     /// <summary>
-    /// A pod as its grain has it now, with the resourceVersion that names that state, for a GET to serve and a write to
-    /// check a precondition against; null when the pod does not exist (a stored entry of it is removed: DELETED for
-    /// watchers). A new state is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a watcher
-    /// sees the change once, sooner, and the next listing finds the pod as recorded and keeps its version.
+    /// A pod as its grain has it now, the pod as served from it (rendered once, as <see cref="ReadDeployment"/>'s: the
+    /// rendering compared is the one answered) and the resourceVersion that names that state, for a GET to serve and a
+    /// write to check a precondition against; null when the pod does not exist (a stored entry of it is removed: DELETED
+    /// for watchers). A new state is recorded as a listing would (the next version, ADDED or MODIFIED for watchers): a
+    /// watcher sees the change once, sooner, and the next listing finds the pod as recorded and keeps its version. The
+    /// pod served is then the one recorded, shared with listings and watches: read it, never change it.
     /// </summary>
-    public async Task<(PodView View, string Version)?> ReadPod(string key, CancellationToken cancellation)
+    public async Task<(PodView View, V1Pod Pod, string Version)?> ReadPod(string key, CancellationToken cancellation)
     {
         var pod = grains.Reference<IPodGrain>(key);
         var read = await ReadRecorded(key, _gate, cancellation,
@@ -40,7 +42,10 @@ internal sealed partial class KubeCache
             {
                 if (_pods.ContainsKey(key)) Remove(_pods, key, "pods");
             });
-        return read is { } found ? (found.View, found.Version!) : null;
+        if (read is not { } found) return null;
+        // A state recorded before was rendered for this read alone, without a version; one recorded now has it already.
+        if (found.Served.Metadata.ResourceVersion != found.Version) found.Served.Metadata.ResourceVersion = found.Version;
+        return (found.View, found.Served, found.Version!);
     }
 
     /// <summary>

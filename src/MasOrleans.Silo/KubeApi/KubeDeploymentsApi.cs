@@ -205,9 +205,9 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served) is { } failed)
             return failed;
         // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
-        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments", name);
+        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name);
         var outcome = await grain.Delete();
-        return outcome.IsOk ? KubeStatus.Success("deployments", name) : KubeStatus.NotFound("deployments.apps", name);
+        return outcome.IsOk ? KubeStatus.Success("deployments.apps", name) : KubeStatus.NotFound("deployments.apps", name);
     }
 
     /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>

@@ -88,7 +88,7 @@ internal static class KubeEventsApi
                 Message = e.Message,
                 Type = e.Type,
                 Count = e.Count,
-                FirstTimestamp = e.LastSeen.UtcDateTime,
+                FirstTimestamp = (e.FirstSeen ?? e.LastSeen).UtcDateTime,
                 LastTimestamp = e.LastSeen.UtcDateTime,
                 Source = new V1EventSource { Component = "masorleans" },
                 ReportingComponent = "masorleans",

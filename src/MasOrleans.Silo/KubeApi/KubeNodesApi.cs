@@ -82,12 +82,13 @@ internal static class KubeNodesApi
         return await grain.GetView() is { } view ? KubeNodeObjects.ToNode(view, cache.Version.ToString()) : null;
     }
 
-    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache, SiloClusterView clusterView)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
+        using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
@@ -104,10 +105,20 @@ internal static class KubeNodesApi
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
-        // Answered at the silo's current version, not one naming the node: read back through the view, a label's answer
-        // still carried a version the next listing replaced (not understood in session 36; see docs/kubernetes-api.md).
-        return KubeLists.One(context, KubeNodeObjects.ToNode((await grain.GetView())!, cache.Version.ToString()));
+        await Written(clusterView, name);
+        // Read back through the view, which has the write now: the answer carries the version a following GET and listing
+        // serve. Without the read into the view it carried the state before the write, at its version, which the next
+        // listing replaced.
+        return await Served(name, grain, cache, context.RequestAborted) is { } patched ? KubeLists.One(context, patched) : KubeStatus.NotFound("nodes", name);
     }
+
+    /// <summary>
+    /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), is read
+    /// into this silo's view before the gate opens, as a registration is (<see cref="NodeRegistration.Register"/>): the
+    /// view versions nodes and takes a write one-way a moment after it is answered, so the next write's precondition read
+    /// the state before this one at its version, and of two writes at one version both were made.
+    /// </summary>
+    private static Task Written(SiloClusterView clusterView, string name) => clusterView.Resync(name);
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
@@ -116,11 +127,12 @@ internal static class KubeNodesApi
     /// the API server's dry-run delete judges and answers as the delete does, persisting nothing
     /// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Delete; dryrun.go, DryRunnableStorage.Delete).
     /// </summary>
-    private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache, SiloClusterView clusterView)
     {
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
+        using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), served) is { } failed) return failed;
@@ -136,6 +148,7 @@ internal static class KubeNodesApi
         else
         {
             outcome = await grain.Delete(force);
+            if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await Written(clusterView, name);
             draining = outcome.Code == OutcomeCode.Accepted ? await grain.GetView() : null;
             version = cache.Version.ToString();
         }

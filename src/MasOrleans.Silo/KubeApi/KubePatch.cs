@@ -88,9 +88,16 @@ internal static class KubePatch
     /// annotation that is not a string) is 422 Invalid on the field "patch", as the API server's patch handler answers,
     /// naming neither kind nor object: NewInvalid(schema.GroupKind{}, "", ...) for whatever was patched
     /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/patch.go, applyPatchToCurrentObject and applyPatchToObject).
+    /// Its value, quoted as field.Invalid quotes a string, is what the handler failed to decode: a JSON Patch's or merge
+    /// patch's patched object as JSON (jsonPatcher: string(patchedObjJS)), a strategic merge patch's patch as Go prints
+    /// the map it decoded it into (applyPatchToObject: fmt.Sprintf("%+v", patchMap)).
     /// </summary>
-    private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched) where T : class =>
-        KubeJson.Parse<T>(context, patched.ToJsonString(), message => KubeStatus.Invalid("", "", "patch", message));
+    private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, Body patch) where T : class
+    {
+        var text = patched.ToJsonString();
+        return KubeJson.Parse<T>(context, text, message =>
+            KubeStatus.Invalid("", "", "patch", $"{GoValues.Quoted(patch.Strategic ? GoValues.PlusV(patch.Document) : text)}: {message}"));
+    }
 
     /// <summary>
     /// The patch applied to <paramref name="current"/> as served (<see cref="Target"/>, <see cref="Apply"/>,
@@ -102,7 +109,7 @@ internal static class KubePatch
         var target = Target(current);
         prepare?.Invoke(target);
         var (patched, error) = Apply(target, patch);
-        return error is not null ? new(null, null, error) : Decode<T>(context, patched!);
+        return error is not null ? new(null, null, error) : Decode<T>(context, patched!, patch);
     }
 
     /// <summary>The node at <paramref name="path"/> through objects only (a patch may hold anything anywhere), or null.</summary>

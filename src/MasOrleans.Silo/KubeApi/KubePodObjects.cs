@@ -113,7 +113,7 @@ internal static class KubePodObjects
             conditions.Add(new V1PodCondition
             {
                 Type = "PodScheduled", Status = "False", Reason = "Unschedulable",
-                Message = failed?.Message ?? "no node fits the pod", LastTransitionTime = (failed?.LastSeen ?? view.CreatedAt).UtcDateTime,
+                Message = failed?.Message ?? "no node fits the pod", LastTransitionTime = UnschedulableSince(view).UtcDateTime,
             });
         }
         var running = view.Phase == PodPhase.Running;
@@ -142,6 +142,15 @@ internal static class KubePodObjects
     }
 
     private static PodEvent? LastEvent(PodView view, string reason) => view.Events.LastOrDefault(e => e.Reason == reason);
+
+    /// <summary>
+    /// When PodScheduled became False: the pod's first scheduling failure (the first sighting of its earliest FailedScheduling
+    /// event kept), since a waiting pod's condition stays False until it is bound. kube moves lastTransitionTime only when
+    /// the status changes (pkg/api/v1/pod/util.go, UpdatePodCondition), so a retry, or a new message, leaves it; the latest
+    /// retry's time here moved it, and the pod's resourceVersion with it, on every retry.
+    /// </summary>
+    private static DateTimeOffset UnschedulableSince(PodView view) =>
+        view.Events.Where(e => e.Reason == "FailedScheduling").Select(e => e.FirstSeen ?? e.LastSeen).DefaultIfEmpty(view.CreatedAt).Min();
 
     /// <summary>The core's scheduling records have Kubernetes' JSON shape, so one serializer pair converts them.</summary>
     private static T? Convert<T>(object? value) where T : class =>

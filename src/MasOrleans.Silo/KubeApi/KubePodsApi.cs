@@ -76,8 +76,8 @@ internal static class KubePodsApi
         if (dryRun) return KubeLists.One(context, KubePodObjects.ToPod(created.Pod!, ""), 201);
         // Served as read through the cache, at a version that names it: the answer is a manifest a later write may carry.
         var key = created.Pod!.Spec.Name;
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } stored, { } version)) return KubeStatus.NotFound("pods", KubernetesNames.Split(key).Name);
-        return KubeLists.One(context, KubePodObjects.ToPod(stored, version), 201);
+        if (await cache.ReadPod(key, context.RequestAborted) is not (_, { } stored, _)) return KubeStatus.NotFound("pods", KubernetesNames.Split(key).Name);
+        return KubeLists.One(context, stored, 201);
     }
 
     /// <summary>
@@ -96,7 +96,7 @@ internal static class KubePodsApi
     private static async Task<IResult> Get(HttpContext context, string ns, string name, KubeCache cache)
     {
         if (await cache.ReadPod(KubernetesNames.Key(ns, name), context.RequestAborted) is not { } read) return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(read.View, read.Version));
+        return KubeLists.One(context, read.Pod);
     }
 
     /// <summary>
@@ -145,8 +145,7 @@ internal static class KubePodsApi
     {
         var key = KubernetesNames.Key(ns, name);
         using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
-        var current = KubePodObjects.ToPod(view, served);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } current, { } served)) return KubeStatus.NotFound("pods", name);
         var parsed = updated(view, current);
         if (parsed.Error is not null) return parsed.Error;
         var pod = parsed.Value!;
@@ -178,17 +177,17 @@ internal static class KubePodsApi
             // A dry run judges the limits and stores nothing: its answer shows the pod as served, without them.
             if (dryRun) return WouldStore();
             if (await grains.Reference<IPodGrain>(key).KnowLimits(spec.Limits ?? PodSpec.Empty, spec.ZeroRequests ?? []) is null
-                || await cache.ReadPod(key, context.RequestAborted) is not ({ } known, { } knownVersion))
+                || await cache.ReadPod(key, context.RequestAborted) is not ({ } known, { } knownPod, _))
                 return KubeStatus.NotFound("pods", name);
-            (view, current) = (known, KubePodObjects.ToPod(known, knownVersion));
+            (view, current) = (known, knownPod);
         }
         if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
         if (dryRun) return WouldStore();
         // Served as read again through the cache, at a version that names it: the answer is a manifest a later write may carry.
         if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is null
-            || await cache.ReadPod(key, context.RequestAborted) is not ({ } stored, { } storedVersion))
+            || await cache.ReadPod(key, context.RequestAborted) is not (_, { } stored, _))
             return KubeStatus.NotFound("pods", name);
-        return KubeLists.One(context, KubePodObjects.ToPod(stored, storedVersion));
+        return KubeLists.One(context, stored);
     }
 
     private static bool Same(IList<V1OwnerReference>? a, IList<V1OwnerReference>? b) =>
@@ -201,10 +200,10 @@ internal static class KubePodsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } pod, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(options, view, served) is { } failed) return failed;
         // A dry run answers the pod as the delete would, as it is now.
-        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(KubePodObjects.ToPod(view, served));
+        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(pod);
         var outcome = await grain.Delete();
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
@@ -232,7 +231,7 @@ internal static class KubePodsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } served)) return KubeStatus.NotFound("pods", name);
+        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
         if (view.NodeName is { } node && view.Phase.HoldsNode())

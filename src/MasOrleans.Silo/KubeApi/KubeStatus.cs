@@ -35,9 +35,7 @@ internal static class KubeStatus
     /// message names it so, and details carry the kind and the group apart (apimachinery pkg/api/errors/errors.go, NewInvalid).</param>
     private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
     {
-        var dot = kind.IndexOf('.');
-        var details = Details(name, dot < 0 ? kind : kind[..dot]);
-        if (dot >= 0) details["group"] = kind[(dot + 1)..];
+        var details = Details(name, kind);
         details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field });
         return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: {causeMessage}", details);
     }
@@ -91,12 +89,20 @@ internal static class KubeStatus
 
     private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);
 
-    /// <summary>An empty name or kind is left out, as metav1.StatusDetails' omitempty leaves it (a patch that does not decode names neither).</summary>
-    private static JsonObject Details(string name, string kind)
+    /// <summary>
+    /// The object a Status names. <paramref name="qualified"/> is a resource or kind qualified by its group unless core, as
+    /// the message prints a GroupResource or GroupKind ("pods", "deployments.apps", "Deployment.apps"); details carry the
+    /// two apart, the group as group and the resource (or kind) as kind (apimachinery pkg/api/errors/errors.go: NewNotFound,
+    /// NewAlreadyExists, NewConflict, NewInvalid). An empty name, group or kind is left out, as metav1.StatusDetails'
+    /// omitempty leaves it (a patch that does not decode names neither).
+    /// </summary>
+    private static JsonObject Details(string name, string qualified)
     {
+        var dot = qualified.IndexOf('.');
         var details = new JsonObject();
         if (name.Length > 0) details["name"] = name;
-        if (kind.Length > 0) details["kind"] = kind;
+        if (dot >= 0) details["group"] = qualified[(dot + 1)..];
+        if (qualified.Length > 0) details["kind"] = dot < 0 ? qualified : qualified[..dot];
         return details;
     }
 }

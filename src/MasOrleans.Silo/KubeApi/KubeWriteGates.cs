@@ -4,7 +4,7 @@ namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
 /// One write at a time per object on this surface. A write reads the version it is held to (<see cref="KubeCache.ReadPod"/>,
-/// <see cref="KubeCache.ReadDeployment"/>), checks the request's resourceVersion against it and then calls the grain: two writes
+/// <see cref="KubeCache.ReadNode"/>, <see cref="KubeCache.ReadDeployment"/>), checks the request's resourceVersion against it and then calls the grain: two writes
 /// carrying the same, current version could both pass the check before either wrote. The API server checks it where
 /// the write is serialized, inside the update GuaranteedUpdate retries until its compare-and-swap holds
 /// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Store.Update: NewConflict with
@@ -32,7 +32,7 @@ internal sealed class KubeWriteGates(TimeSpan limit)
     /// Waits until no other write of this object is under way on this silo; the write runs (from its precondition read to
     /// its answer's read) until the returned hold is disposed.
     /// </summary>
-    /// <param name="resource">As the API server names it: "pods", "deployments.apps" (a Scale is its deployment's).</param>
+    /// <param name="resource">As the API server names it: "pods", "nodes", "deployments.apps" (a Scale is its deployment's).</param>
     /// <exception cref="KubeGateTimeoutException">The write before it held the object longer than the limit.</exception>
     public async Task<IDisposable> Hold(string resource, string key, CancellationToken cancellation)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Silo.Tests.Infrastructure;
 using static MasOrleans.Silo.Tests.Kubectl.KubeHttp;
@@ -33,6 +34,42 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Assert.Equal("spec.schedulerName", cause.GetProperty("field").GetString());
         Assert.Equal("FieldValueInvalid", cause.GetProperty("reason").GetString());
         Assert.StartsWith("Invalid value: unknown policy 'no-such-policy'", cause.GetProperty("message").GetString());
+    }
+
+    /// <summary>
+    /// A Status naming an object of a group carries the group and the resource apart: apimachinery's NewNotFound,
+    /// NewAlreadyExists and NewConflict put qualifiedResource.Group in details.group and qualifiedResource.Resource in
+    /// details.kind (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), and the store's delete answers Success
+    /// with the same two (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, finalizeDelete: "Yes we set
+    /// Kind field to resource"). details.kind was "deployments.apps" with no group. A core resource has no group.
+    /// </summary>
+    [Fact]
+    public async Task A_status_names_a_resource_of_a_group_by_its_group_and_resource_apart()
+    {
+        static async Task<string> Details(HttpResponseMessage response, HttpStatusCode code, string reason)
+        {
+            using (response) return (await Status(response, code, reason)).GetProperty("details").GetRawText();
+        }
+        static void Same(string expected, string actual) => Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(actual)), actual);
+
+        const string deployments = "apis/apps/v1/namespaces/default/deployments";
+        Same("""{"name":"sd-none","group":"apps","kind":"deployments"}""", await Details(await kube.Http.GetAsync($"{deployments}/sd-none"), HttpStatusCode.NotFound, "NotFound"));
+        Same("""{"name":"sd-none","kind":"pods"}""", await Details(await kube.Http.GetAsync("api/v1/namespaces/default/pods/sd-none"), HttpStatusCode.NotFound, "NotFound"));
+        Same("""{"name":"sd-none","group":"metrics.k8s.io","kind":"nodemetrics"}""",
+            await Details(await kube.Http.GetAsync("apis/metrics.k8s.io/v1beta1/nodes/sd-none"), HttpStatusCode.NotFound, "NotFound"));
+
+        var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"sd-web"},"spec":{"replicas":0,"selector":{"matchLabels":{"app":"sd-web"}},"template":{"metadata":{"labels":{"app":"sd-web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}""";
+        using (var created = await kube.Http.PostAsync(deployments, Json(deployment))) Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Same("""{"name":"sd-web","group":"apps","kind":"deployments"}""", await Details(await kube.Http.PostAsync(deployments, Json(deployment)), HttpStatusCode.Conflict, "AlreadyExists"));
+        Same("""{"name":"sd-web","group":"apps","kind":"deployments"}""",
+            await Details(await Patch($"{deployments}/sd-web", """{"metadata":{"resourceVersion":"1","annotations":{"a":"b"}}}"""), HttpStatusCode.Conflict, "Conflict"));
+
+        using var deleted = await kube.Http.DeleteAsync($"{deployments}/sd-web");
+        var body = await deleted.Content.ReadAsStringAsync();
+        Assert.True(deleted.StatusCode == HttpStatusCode.OK, body);
+        using var success = JsonDocument.Parse(body);
+        Assert.Equal("Success", success.RootElement.GetProperty("status").GetString());
+        Same("""{"name":"sd-web","group":"apps","kind":"deployments"}""", success.RootElement.GetProperty("details").GetRawText());
     }
 
     private async Task<HttpResponseMessage> Patch(string path, string body)
@@ -71,14 +108,17 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     /// applyPatchToObject), so NewInvalid's "%s %q is invalid: %v" prints an empty kind and "" for the name, and
     /// StatusDetails' group, kind and name, all omitempty, are absent
     /// (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go, NewInvalid). It named "Deployment", "Scale", "Pod" here.
+    /// The value is quoted (field/errors.go, ErrorBody: a string as %q) and is what did not decode: a strategic merge
+    /// patch's patch as %+v prints its map (patch.go, applyPatchToObject: fmt.Sprintf("%+v", patchMap)), a merge patch's
+    /// patched object as JSON (jsonPatcher.applyPatchToCurrentObject: string(patchedObjJS)); it named neither.
     /// </summary>
     [Fact]
     public async Task Patches_of_nodes_and_deployments_that_do_not_decode_are_422()
     {
-        async Task Undecodable(string path, string patch)
+        async Task Undecodable(string path, string patch, string? printed = null)
         {
             var status = await Status(await Patch(path, patch), HttpStatusCode.UnprocessableEntity, "Invalid");
-            Assert.StartsWith(" \"\" is invalid: patch: Invalid value: ", status.GetProperty("message").GetString());
+            Assert.StartsWith($" \"\" is invalid: patch: Invalid value: {printed ?? ""}", status.GetProperty("message").GetString());
             var details = status.GetProperty("details");
             Assert.Equal(["causes"], details.EnumerateObject().Select(p => p.Name));
             Assert.Equal("patch", Assert.Single(details.GetProperty("causes").EnumerateArray()).GetProperty("field").GetString());
@@ -86,7 +126,20 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
 
         var created = await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(PodJson("http-patched", "patched")));
         Assert.True(created.StatusCode is HttpStatusCode.Created or HttpStatusCode.Conflict, $"{(int)created.StatusCode}");
-        await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""");
+        await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""", "\"map[spec:map[containers:[map[name:5]]]]\": ");
+        using (var request = new HttpRequestMessage(HttpMethod.Patch, "api/v1/namespaces/default/pods/http-patched")
+        {
+            Content = new StringContent("""{"metadata":{"annotations":{"n":5}}}""", Encoding.UTF8, "application/merge-patch+json"),
+        })
+        {
+            var merged = await Status(await kube.Http.SendAsync(request), HttpStatusCode.UnprocessableEntity, "Invalid");
+            var message = merged.GetProperty("message").GetString()!;
+            Assert.StartsWith(" \"\" is invalid: patch: Invalid value: \"{\\\"", message);
+            // The pod's other annotations (another test's) may come first.
+            Assert.Contains("\\\"annotations\\\":{", message);
+            Assert.Contains("\\\"n\\\":5", message);
+            Assert.Contains("\\\"name\\\":\\\"http-patched\\\"", message);
+        }
 
         var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"http-patched-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
@@ -99,7 +152,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             """;
         Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("apis/apps/v1/namespaces/default/deployments", Json(deployment))).StatusCode);
         await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web", """{"spec":{"template":{"spec":{"containers":[{"name":5}]}}}}""");
-        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web/scale", """{"spec":{"replicas":"many"}}""");
+        await Undecodable("apis/apps/v1/namespaces/default/deployments/http-patched-web/scale", """{"spec":{"replicas":"many"}}""", "\"map[spec:map[replicas:many]]\": ");
     }
 
     /// <summary>

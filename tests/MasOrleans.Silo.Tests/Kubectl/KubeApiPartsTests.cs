@@ -66,6 +66,25 @@ public sealed class KubeApiPartsTests
     [InlineData("\ufffd", "\"\ufffd\"")]
     public void Strings_are_quoted_as_gos_strconv_quote_quotes_them(string text, string expected) => Assert.Equal(expected, GoValues.Quoted(text));
 
+    /// <summary>
+    /// What %+v prints for a strategic merge patch the API server could not decode (patch.go, applyPatchToObject:
+    /// fmt.Sprintf("%+v", patchMap) of the map sigs.k8s.io/json decoded it into, ints kept as int64). Expected values by
+    /// hand from Go's rules: a map printed map[k:v ...] with its keys sorted by byte (src/fmt/print.go printValue,
+    /// internal/fmtsort), a slice [a b], nil &lt;nil&gt;; a float64 by strconv's shortest 'g' (src/strconv/ftoa.go:
+    /// %e form when the exponent is below -4 or at least 6, two exponent digits at least), as ftoa_test.go's
+    /// {1e6, 'g', -1, "1e+06"} and {100000, 'g', -1, "100000"}; a number of integer text beyond int64 is a float64.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"b":1,"a":"x"}""", "map[a:x b:1]")]
+    [InlineData("""{"spec":{"containers":[{"name":5}]}}""", "map[spec:map[containers:[map[name:5]]]]")]
+    [InlineData("""{"a":null,"b":true,"c":[],"d":{},"e":false}""", "map[a:<nil> b:true c:[] d:map[] e:false]")]
+    [InlineData("""{"f":0.5,"g":1e6,"h":1234567.0,"i":123456.0,"j":0.0001,"k":0.00001,"l":-0.0,"m":1.5e300}""",
+        "map[f:0.5 g:1e+06 h:1.234567e+06 i:123456 j:0.0001 k:1e-05 l:-0 m:1.5e+300]")]
+    [InlineData("""{"min":-9223372036854775808,"over":9223372036854775808,"zero":-0}""", "map[min:-9223372036854775808 over:9.223372036854776e+18 zero:0]")]
+    [InlineData("{\"\u00e9\":1,\"z\":2,\"\uff01\":3,\"\ud83d\ude00\":4}", "map[z:2 \u00e9:1 \uff01:3 \U0001F600:4]")]
+    public void Patch_maps_are_printed_as_gos_plus_v_prints_them(string patch, string expected) =>
+        Assert.Equal(expected, GoValues.PlusV(JsonNode.Parse(patch)));
+
     /// <summary>Apart from the theory: an attribute's string is stored as UTF-8, which cannot carry a lone surrogate.</summary>
     [Fact]
     public void A_lone_surrogate_is_quoted_as_the_replacement_character() => Assert.Equal("\"a\ufffdb\"", GoValues.Quoted("a\ud800b"));
