@@ -205,6 +205,12 @@ internal static class KubeDeploymentObjects
             ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "")
             : null;
 
+    /// <summary>A created Deployment's template, held to the API server's rules for its containers' names and images (<see cref="KubePodRequests.InvalidContainer"/>).</summary>
+    public static IResult? TryContainers(V1Deployment deployment) =>
+        KubePodRequests.InvalidContainer(deployment.Spec?.Template?.Spec) is { } invalid
+            ? (invalid with { Field = TemplateField(invalid.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "")
+            : null;
+
     /// <summary>
     /// What a patch may not change beyond what <see cref="TrySpec"/> and <see cref="TrySelectorUnchanged"/> refuse: the
     /// labels, which are the template's here (a label removed from the deployment alone would be dropped).

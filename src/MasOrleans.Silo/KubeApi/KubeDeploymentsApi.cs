@@ -66,6 +66,7 @@ internal static class KubeDeploymentsApi
         var (deployment, dryRun, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
         if (deployment is null) return refused!;
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TryContainers(deployment) is { } badContainer) return badContainer;
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
