@@ -39,7 +39,7 @@ internal static class KubeDeploymentObjects
         var templateSpec = view.Manifest is { } kept ? KubePodManifests.ServedTemplate(kept, template.Spec) : template.Spec;
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
-        return new V1Deployment
+        var deployment = new V1Deployment
         {
             ApiVersion = "apps/v1",
             Kind = "Deployment",
@@ -78,6 +78,8 @@ internal static class KubeDeploymentObjects
                 Conditions = Conditions(view, name),
             },
         };
+        KubeDeploymentRollout.Serve(view.Rollout, deployment.Spec);
+        return deployment;
     }
 
     /// <summary>
