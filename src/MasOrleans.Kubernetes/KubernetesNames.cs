@@ -22,13 +22,19 @@ public static partial class KubernetesNames
 
     /// <summary>
     /// Null for a valid namespace, else the problem in the API server's words (a namespace is a DNS-1123 label:
-    /// apimachinery's ValidateNamespaceName). The text is shortened: it is echoed back to the client.
+    /// apimachinery's ValidateNamespaceName).
     /// </summary>
-    public static string? CheckNamespace(string? ns)
+    public static string? CheckNamespace(string? ns) => CheckDns1123Label(ns);
+
+    /// <summary>
+    /// Null for a DNS-1123 label (a namespace, a container's name), else the problem in the API server's words
+    /// (apimachinery's IsDNS1123Label). The text is shortened: it is echoed back to the client.
+    /// </summary>
+    public static string? CheckDns1123Label(string? text)
     {
-        if (IsDns1123Label(ns)) return null;
-        var shown = Shorten(ns ?? "");
-        return ns?.Length > LabelMaxLength
+        if (IsDns1123Label(text)) return null;
+        var shown = Shorten(text ?? "");
+        return text?.Length > LabelMaxLength
             ? $"\"{shown}\": must be no more than {LabelMaxLength} characters"
             : $"\"{shown}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')";
     }

@@ -12,8 +12,10 @@ public interface IWorkloadGrain : IGrainWithStringKey
     /// <param name="progressDeadlineSeconds">How long without progress before its Progressing condition is False (null: 600 s).</param>
     /// <param name="manifest">The template's Kubernetes manifest as /k8s keeps it, kept for the template and its pods (null: none).</param>
     /// <param name="selector">The label selector it was created with, which may select fewer labels than the template has (null: the template's labels).</param>
+    /// <param name="rollout">Its Kubernetes rollout settings as /k8s keeps them, kept and not acted on (null: the defaults).</param>
     Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
-        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null);
+        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null,
+        string? rollout = null);
 
     Task<WorkloadView?> Get();
 
@@ -24,6 +26,9 @@ public interface IWorkloadGrain : IGrainWithStringKey
 
     /// <summary>Replaces the workload's progress deadline (null: the default); null if it does not exist.</summary>
     Task<WorkloadView?> SetProgressDeadline(int? seconds);
+
+    /// <summary>Replaces the workload's Kubernetes rollout settings (null: the defaults); null if it does not exist.</summary>
+    Task<WorkloadView?> SetRollout(string? rollout);
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

@@ -44,7 +44,8 @@ public sealed class WorkloadGrain(
     }
 
     public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
-        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null)
+        string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null,
+        string? rollout = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict(state.State.DeletionRequestedAt is null ? $"workload '{Name}' already exists" : BeingDeleted());
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
@@ -54,7 +55,7 @@ public sealed class WorkloadGrain(
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
             ProgressDeadlineSeconds: progressDeadlineSeconds, Progress: Started(now), CreatedAt: now, Manifest: manifest,
-            Selector: selector);
+            Selector: selector, Rollout: rollout);
         AddEvent("Normal", "Created", $"workload created with {replicas} replica(s){(autoscale is null ? "" : $", autoscaling {autoscale.MinReplicas}..{autoscale.MaxReplicas} at {autoscale.TargetCpuUtilization}% cpu")}", now);
         await state.WriteOrRestore(before);
         StartLoop();
@@ -73,7 +74,7 @@ public sealed class WorkloadGrain(
         return new WorkloadView(Name, state.State.Replicas, ready, template, pods,
             pods.Count(p => p.Phase == PodPhase.Unschedulable), state.State.Autoscale, state.State.Annotations, state.State.ContainerName,
             state.State.ProgressDeadlineSeconds, state.State.Progress, CreatedAt(), state.State.DeletionRequestedAt, state.State.Manifest,
-            state.State.Selector);
+            state.State.Selector, state.State.Rollout);
     }
 
     /// <summary>
@@ -107,6 +108,15 @@ public sealed class WorkloadGrain(
         var before = state.State;
         if (before.Template is null) return null;
         state.State = before with { ProgressDeadlineSeconds = seconds };
+        await state.WriteOrRestore(before);
+        return await Get();
+    }
+
+    public async Task<WorkloadView?> SetRollout(string? rollout)
+    {
+        var before = state.State;
+        if (before.Template is null) return null;
+        state.State = before with { Rollout = rollout };
         await state.WriteOrRestore(before);
         return await Get();
     }

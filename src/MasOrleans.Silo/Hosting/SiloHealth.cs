@@ -40,6 +40,34 @@ internal static class SiloHealth
         app.MapHealthChecks(Path, ready).ExcludeFromDescription();
     }
 
+    /// <summary>
+    /// The same checks as kube-apiserver's /livez, /readyz and /healthz, under the Kubernetes surface's prefix
+    /// (<paramref name="k8s"/>), answered in its words (handleRootHealth in apiserver pkg/server/healthz/healthz.go):
+    /// "ok", or with ?verbose a line per check ("[+]redis ok") and "readyz check passed"; a failed check is always listed
+    /// ("[-]redis failed: ...", then "readyz check failed"), with its reason, which /health/ready gives as well, and the
+    /// 503 /health/ready answers rather than kube-apiserver's 500. Without them kubectl get --raw /k8s/readyz was a 404.
+    /// </summary>
+    public static void MapKubernetes(IEndpointRouteBuilder k8s)
+    {
+        static HealthCheckOptions Options(string name, Func<HealthCheckRegistration, bool> predicate) =>
+            new() { Predicate = predicate, ResponseWriter = (context, report) => WriteKubernetesReport(context, report, name) };
+        k8s.MapHealthChecks("/livez", Options("livez", _ => false));
+        k8s.MapHealthChecks("/readyz", Options("readyz", r => r.Tags.Contains(ReadyTag)));
+        k8s.MapHealthChecks("/healthz", Options("healthz", r => r.Tags.Contains(ReadyTag)));
+    }
+
+    private static Task WriteKubernetesReport(HttpContext context, HealthReport report, string name)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        var lines = string.Concat(report.Entries.Select(e => e.Value.Status == HealthStatus.Healthy
+            ? $"[+]{e.Key} ok\n"
+            : $"[-]{e.Key} failed: {e.Value.Description ?? e.Value.Exception?.Message}\n"));
+        var text = report.Status != HealthStatus.Healthy ? $"{lines}{name} check failed\n"
+            : context.Request.Query.ContainsKey("verbose") ? $"{lines}{name} check passed\n"
+            : "ok";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
     /// <summary>{"status":"Unhealthy","checks":{"redis":{"status":"Unhealthy","description":"..."},...}}: the reason, not only the verdict.</summary>
     private static Task WriteReport(HttpContext context, HealthReport report)
     {

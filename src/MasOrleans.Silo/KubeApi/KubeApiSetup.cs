@@ -1,4 +1,5 @@
 using MasOrleans.Kubernetes;
+using MasOrleans.Silo.Hosting;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -30,6 +31,7 @@ internal static class KubeApiSetup
         KubeEventsApi.Map(k8s);
         KubeDeploymentsApi.Map(k8s);
         KubeMetricsApi.Map(k8s);
+        SiloHealth.MapKubernetes(k8s);
         // Anything else under the prefix is a Kubernetes 405 or 404, not the REST API's problem details.
         k8s.Map("/{**rest}", (HttpContext context, KubeUnmatched unmatched) => unmatched.Answer(context));
         return routes;

@@ -39,7 +39,7 @@ internal static class KubeDeploymentObjects
         var templateSpec = view.Manifest is { } kept ? KubePodManifests.ServedTemplate(kept, template.Spec) : template.Spec;
         var labels = view.Template.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Template.Labels);
         var live = view.Pods.Count(p => p.Phase is not (PodPhase.Succeeded or PodPhase.Failed));
-        return new V1Deployment
+        var deployment = new V1Deployment
         {
             ApiVersion = "apps/v1",
             Kind = "Deployment",
@@ -78,6 +78,8 @@ internal static class KubeDeploymentObjects
                 Conditions = Conditions(view, name),
             },
         };
+        KubeDeploymentRollout.Serve(view.Rollout, deployment.Spec);
+        return deployment;
     }
 
     /// <summary>
@@ -203,6 +205,12 @@ internal static class KubeDeploymentObjects
     public static IResult? TryLimits(V1Deployment deployment) =>
         KubePodRequests.RequestUnlikeLimit(deployment.Spec?.Template?.Spec) is { } unlike
             ? (unlike with { Field = TemplateField(unlike.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "")
+            : null;
+
+    /// <summary>A created Deployment's template, held to the API server's rules for its containers' names and images (<see cref="KubePodRequests.InvalidContainer"/>).</summary>
+    public static IResult? TryContainers(V1Deployment deployment) =>
+        KubePodRequests.InvalidContainer(deployment.Spec?.Template?.Spec) is { } invalid
+            ? (invalid with { Field = TemplateField(invalid.Field) }).ToStatus(KubeDeploymentObjects.QualifiedKind, deployment.Metadata?.Name ?? "")
             : null;
 
     /// <summary>

@@ -66,9 +66,11 @@ internal static class KubeDeploymentsApi
         var (deployment, dryRun, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
         if (deployment is null) return refused!;
         if (KubeDeploymentObjects.TrySpec(deployment, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TryContainers(deployment) is { } badContainer) return badContainer;
         if (KubeDeploymentObjects.TryLimits(deployment) is { } unlike) return unlike;
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
+        if (KubeDeploymentRollout.TryKept(deployment, out var rollout) is { } badRollout) return badRollout;
         // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it; the
         // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
@@ -84,11 +86,11 @@ internal static class KubeDeploymentsApi
             if (await grain.Get() is not null) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
             KubePodManifests.Warn(context, notKept);
             var created = new WorkloadView(template.Name, replicas, 0, template, [], Annotations: annotations is { Count: > 0 } ? annotations : null,
-                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest, Selector: selector);
+                ContainerName: container, ProgressDeadlineSeconds: deadline, CreatedAt: DateTimeOffset.UtcNow, Manifest: manifest, Selector: selector, Rollout: rollout);
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(created, ""), 201);
         }
         var outcome = await grain.Create(template, replicas, annotations: annotations, containerName: container,
-            progressDeadlineSeconds: deadline, manifest: manifest, selector: selector);
+            progressDeadlineSeconds: deadline, manifest: manifest, selector: selector, rollout: rollout);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
@@ -160,6 +162,7 @@ internal static class KubeDeploymentsApi
         if (!whole && KubeDeploymentObjects.TryUnchanged(current, parsed.Value!) is { } unchanged) return unchanged;
         if (KubeDeploymentObjects.TryAnnotations(parsed.Value!, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(parsed.Value!, out var deadline) is { } badDeadline) return badDeadline;
+        if (KubeDeploymentRollout.TryKept(parsed.Value!, out var rollout) is { } badRollout) return badRollout;
         // Compared as a pod's spec is on update (quantities by value, not by the formats they were written in), and its kept
         // manifest with it.
         if (KubePodRequests.Changed(template, view.Template) is { Count: > 0 }
@@ -167,6 +170,7 @@ internal static class KubeDeploymentsApi
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
+        var setsRollout = rollout != view.Rollout;
         if (dryRun)
         {
             // The grain's refusal of a scale, and the deployment as its writes would leave it; nothing stored.
@@ -176,6 +180,7 @@ internal static class KubeDeploymentsApi
                 Replicas = replicas,
                 Annotations = annotates ? (annotations is { Count: > 0 } ? annotations : null) : view.Annotations,
                 ProgressDeadlineSeconds = setsDeadline ? deadline : view.ProgressDeadlineSeconds,
+                Rollout = rollout,
             };
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, served));
         }
@@ -184,6 +189,8 @@ internal static class KubeDeploymentsApi
         if (annotates && await grain.SetAnnotations(annotations) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         if (setsDeadline && await grain.SetProgressDeadline(deadline) is null)
+            return KubeStatus.NotFound("deployments.apps", name);
+        if (setsRollout && await grain.SetRollout(rollout) is null)
             return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
         // Read back through the cache: the answer carries the version a following GET or listing serves.

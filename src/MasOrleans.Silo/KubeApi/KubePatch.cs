@@ -4,9 +4,9 @@ namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
 /// PATCH bodies as kubectl sends them: JSON merge patch (RFC 7386), strategic merge patch, whose lists of named
-/// objects (containers) merge by name and whose "$patch" directive replaces or deletes an object or list element
-/// (apimachinery's strategicpatch; its other "$" directives only order or retain what is already there), and JSON
-/// Patch (RFC 6902, <see cref="KubeJsonPatch"/>).
+/// objects (containers) merge by name, whose "$patch" directive replaces or deletes an object or list element and whose
+/// "$retainKeys" drops the keys it does not list (apimachinery's strategicpatch; its other "$" directives only order what
+/// is already there), and JSON Patch (RFC 6902, <see cref="KubeJsonPatch"/>).
 /// </summary>
 internal static class KubePatch
 {
@@ -133,6 +133,12 @@ internal static class KubePatch
             return Merge(null, replacement, strategic);
         }
         var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
+        // A field whose patch strategy is retainKeys (a Deployment's spec.strategy): the keys the patch does not list go
+        // (applyRetainKeysDirective in apimachinery's strategicpatch/patch.go), so kubectl apply can turn a RollingUpdate
+        // strategy into Recreate, which may not keep rollingUpdate.
+        if (strategic && patchObject[RetainKeysKey] is JsonArray retained)
+            foreach (var key in result.Select(p => p.Key).Where(k => !retained.Any(r => r is JsonValue v && v.TryGetValue<string>(out var kept) && kept == k)).ToList())
+                result.Remove(key);
         foreach (var (key, value) in patchObject)
         {
             if (strategic && key.StartsWith('$')) continue;
@@ -143,6 +149,7 @@ internal static class KubePatch
     }
 
     private const string DirectiveKey = "$patch";
+    private const string RetainKeysKey = "$retainKeys";
     private const string Replace = "replace";
     private const string Delete = "delete";
 

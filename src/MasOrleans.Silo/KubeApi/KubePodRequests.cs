@@ -68,13 +68,16 @@ internal static class KubePodRequests
 
     /// <summary>
     /// What is wrong with a pod manifest: the field, and its problem (null <paramref name="Message"/>: the field is
-    /// missing; with <paramref name="Missing"/>, the message says why it is required).
+    /// missing; with <paramref name="Missing"/>, the message says why it is required; with <paramref name="Duplicate"/>,
+    /// the message is the value another entry has, as Go prints it).
     /// </summary>
-    public sealed record FieldError(string Field, string? Message, bool Missing = false)
+    public sealed record FieldError(string Field, string? Message, bool Missing = false, bool Duplicate = false)
     {
         /// <summary>The 422 for the object <paramref name="kind"/> <paramref name="name"/> the manifest belongs to.</summary>
         public IResult ToStatus(string kind, string name) =>
-            Message is null || Missing ? KubeStatus.Required(kind, name, Field, Message) : KubeStatus.Invalid(kind, name, Field, Message);
+            Message is null || Missing ? KubeStatus.Required(kind, name, Field, Message)
+            : Duplicate ? KubeStatus.Duplicate(kind, name, Field, Message)
+            : KubeStatus.Invalid(kind, name, Field, Message);
     }
 
     /// <summary>Validates a Pod into the spec the pod grain stores; null error means <paramref name="spec"/> is set.</summary>
@@ -161,6 +164,32 @@ internal static class KubePodRequests
     }
 
     /// <summary>
+    /// The API server's rules for each container's name and image, for a pod and a pod template alike
+    /// (validateContainerCommon, validateContainers and validateInitContainers in pkg/apis/core/validation/validation.go):
+    /// a name is required and a DNS-1123 label, an image is required, and no two containers or init containers share a
+    /// name. The first problem in the API server's order is the answer. Both were taken here, and the pod served with a
+    /// nameless or doubled container (kubectl describe showed "  :"), which no cluster has. Asked of a created pod or
+    /// deployment only, as <see cref="RequestUnlikeLimit"/> is: one served may have a stand-in container without an image.
+    /// </summary>
+    public static FieldError? InvalidContainer(V1PodSpec? spec)
+    {
+        if (spec is null) return null;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (containers, field) in new[] { (spec.Containers, "containers"), (spec.InitContainers, "initContainers") })
+        {
+            for (var i = 0; i < (containers?.Count ?? 0); i++)
+            {
+                var (name, image, path) = (containers![i]?.Name, containers[i]?.Image, $"spec.{field}[{i}]");
+                if (string.IsNullOrEmpty(name)) return new($"{path}.name", null);
+                if (KubernetesNames.CheckDns1123Label(name) is { } badName) return new($"{path}.name", badName);
+                if (string.IsNullOrEmpty(image)) return new($"{path}.image", null);
+                if (!names.Add(name)) return new($"{path}.name", GoValues.Quoted(name), Duplicate: true);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
     /// helper.IsOvercommitAllowed (pkg/apis/core/helper/helpers.go): native resources (no domain, or kubernetes.io's)
     /// other than hugepages.
     /// </summary>
@@ -198,6 +227,7 @@ internal static class KubePodRequests
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
             if (TrySpec(pod, ns, catalog, bounds, out var spec) is { } invalid) return ((PodCreation?)null, (IResult?)invalid);
+            if (InvalidContainer(pod.Spec) is { } badContainer) return (null, badContainer.ToStatus("Pod", name));
             if (RequestUnlikeLimit(pod.Spec) is { } unlike) return (null, unlike.ToStatus("Pod", name));
             if (KubePodAnnotations.TryKept(pod, served: null, out var annotations) is { } badAnnotations) return (null, badAnnotations.ToStatus("Pod", name));
             // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing

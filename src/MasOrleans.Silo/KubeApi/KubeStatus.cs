@@ -26,6 +26,11 @@ internal static class KubeStatus
     public static IResult Required(string kind, string name, string field, string? why = null) =>
         Unprocessable(kind, name, field, "FieldValueRequired", why is null ? "Required value" : $"Required value: {why}");
 
+    /// <summary>422 for a value another entry of the list has: Kind "name" is invalid: field: Duplicate value: "x".</summary>
+    /// <param name="value">The value as Go prints it (%q for a string: <see cref="GoValues.Quoted"/>).</param>
+    public static IResult Duplicate(string kind, string name, string field, string value) =>
+        Unprocessable(kind, name, field, "FieldValueDuplicate", $"Duplicate value: {value}");
+
     /// <summary>422 for a value not among those supported, in field.NotSupported's words (apimachinery pkg/util/validation/field/errors.go).</summary>
     /// <param name="value">The value as Go prints it (%#v): a list is []string{"x"}.</param>
     public static IResult NotSupported(string kind, string name, string field, string value, params string[] supported) =>

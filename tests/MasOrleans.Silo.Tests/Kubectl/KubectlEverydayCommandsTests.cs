@@ -295,4 +295,19 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("The Deployment \"ke-final-web\" is invalid: metadata.finalizers: Invalid value:", refused.Error);
     }
+
+    /// <summary>
+    /// kube-apiserver's health endpoints (handleRootHealth in apiserver pkg/server/healthz/healthz.go): "ok", and with
+    /// ?verbose a line per check and "readyz check passed". kubectl get --raw sends its path as given (kubectl
+    /// pkg/rawhttp/raw.go), so it names the prefix; the three were 404 here.
+    /// </summary>
+    [Fact]
+    public async Task Get_raw_of_the_health_endpoints_answers_as_kube_apiserver()
+    {
+        foreach (var endpoint in new[] { "livez", "readyz", "healthz" })
+            Assert.Equal("ok", (await kube.Run("get", "--raw", $"/k8s/{endpoint}")).Succeeded().Output);
+        var verbose = (await kube.Run("get", "--raw", "/k8s/readyz?verbose")).Succeeded().Output;
+        Assert.Equal("[+]cluster-membership ok\n[+]cluster-index ok\n[+]redis ok\nreadyz check passed\n", verbose);
+        Assert.Equal("livez check passed\n", (await kube.Run("get", "--raw", "/k8s/livez?verbose")).Succeeded().Output);
+    }
 }

@@ -120,4 +120,58 @@ public sealed class KubectlRefusedRequestsTests(KubectlFixture kube) : IClassFix
         Assert.Contains($"is invalid: spec.template.metadata.labels: Invalid value: label mas.io/max-per-node", applied.Error);
         Assert.Contains(problem, applied.Error);
     }
+
+    /// <summary>
+    /// The API server's rules for containers (pkg/apis/core/validation/validation.go, validateContainerCommon,
+    /// validateContainers and validateInitContainers; a Deployment's template is validated by the same ValidatePodSpec):
+    /// a name is required and a DNS-1123 label, an image is required, and no two containers or init containers share a
+    /// name (field.Duplicate prints the value as %q). Each was created here, the pod served with a nameless or doubled
+    /// container; now each is the API server's 422 and nothing is made, while distinct names stay accepted.
+    /// </summary>
+    [Theory]
+    [InlineData("dup", "[{name: main, image: busybox}, {name: main, image: busybox}]", null, "spec.containers[1].name: Duplicate value: \"main\"")]
+    [InlineData("init-dup", "[{name: main, image: busybox}]", "[{name: main, image: busybox}]", "spec.initContainers[0].name: Duplicate value: \"main\"")]
+    [InlineData("no-image", "[{name: main}]", null, "spec.containers[0].image: Required value")]
+    [InlineData("no-name", "[{image: busybox}]", null, "spec.containers[0].name: Required value")]
+    [InlineData("bad-name", "[{name: Main_1, image: busybox}]", null, "spec.containers[0].name: Invalid value: \"Main_1\": a lowercase RFC 1123 label must consist of")]
+    public async Task A_container_needs_an_image_and_a_name_of_its_own(string name, string containers, string? initContainers, string problem)
+    {
+        var init = initContainers is null ? "" : $"\n  initContainers: {initContainers}";
+        var pod = $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: kr-ctr-{name}\nspec:{init}\n  containers: {containers}\n";
+        var created = await kube.Run("create", "-f", kube.Manifest($"kr-ctr-{name}", pod));
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains($"The Pod \"kr-ctr-{name}\" is invalid: {problem}", created.Error);
+        Assert.Equal("", (await kube.Run("get", "pods", "--field-selector", $"metadata.name=kr-ctr-{name}", "-o", "name")).Succeeded().Output.Trim());
+
+        var deployment = $$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: kr-ctr-{{name}}-d
+            spec:
+              replicas: 1
+              selector:
+                matchLabels: {app: kr-ctr-{{name}}}
+              template:
+                metadata:
+                  labels: {app: kr-ctr-{{name}}}
+                spec:{{init.Replace("\n", "\n    ")}}
+                  containers: {{containers}}
+
+            """;
+        var applied = await kube.Run("apply", "-f", kube.Manifest($"kr-ctr-{name}-d", deployment));
+        Assert.NotEqual(0, applied.ExitCode);
+        Assert.Contains($"is invalid: spec.template.{problem}", applied.Error);
+        Assert.Equal("", (await kube.Run("get", "deployments", "--field-selector", $"metadata.name=kr-ctr-{name}-d", "-o", "name")).Succeeded().Output.Trim());
+    }
+
+    /// <summary>Distinct names across containers and init containers, each with an image, are a pod as the API server takes it.</summary>
+    [Fact]
+    public async Task Containers_with_names_of_their_own_are_accepted()
+    {
+        const string pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kr-ctr-ok\nspec:\n  initContainers: [{name: init, image: busybox}]\n"
+            + "  containers: [{name: main, image: busybox}, {name: side, image: busybox}]\n";
+        (await kube.Run("create", "-f", kube.Manifest("kr-ctr-ok", pod))).Succeeded();
+        Assert.Equal("init main side", await kube.Get("pod/kr-ctr-ok", "{.spec.initContainers[*].name} {.spec.containers[*].name}"));
+    }
 }

@@ -1,0 +1,75 @@
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// A Deployment's rollout settings (spec.strategy, minReadySeconds, revisionHistoryLimit) were accepted and dropped, so
+/// kubectl apply of a manifest that sets them, as most charts do, was "configured" every time and kubectl describe showed
+/// no StrategyType. They are kept and served as given, with the API server's defaults for what is left out.
+/// </summary>
+public sealed class KubectlDeploymentRolloutSettingsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+{
+    [Fact]
+    public async Task Rollout_settings_are_kept_so_a_manifest_applied_again_is_unchanged()
+    {
+        const string rolling = """
+              minReadySeconds: 5
+              revisionHistoryLimit: 3
+              strategy:
+                type: RollingUpdate
+                rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+            """;
+        var file = kube.Manifest("rs-rolling", KubeManifests.Deployment("rs-web", "rs-none", replicas: 0, extraSpec: rolling));
+        Assert.Equal("deployment.apps/rs-web created", (await kube.Run("apply", "-f", file)).Succeeded().Output.Trim());
+        Assert.Equal("deployment.apps/rs-web unchanged", (await kube.Run("apply", "-f", file)).Succeeded().Output.Trim());
+        Assert.Equal("RollingUpdate 1 0 5 3", await kube.Get("deployment/rs-web",
+            "{.spec.strategy.type} {.spec.strategy.rollingUpdate.maxSurge} {.spec.strategy.rollingUpdate.maxUnavailable} {.spec.minReadySeconds} {.spec.revisionHistoryLimit}"));
+        // kubectl describe's own lines for them (kubectl pkg/describe/describe.go, describeDeployment).
+        var described = (await kube.Run("describe", "deployment", "rs-web")).Succeeded().Output;
+        Assert.Matches(@"StrategyType:\s+RollingUpdate\n", described);
+        Assert.Matches(@"RollingUpdateStrategy:\s+0 max unavailable, 1 max surge\n", described);
+
+        // Recreate may not keep a rollingUpdate (ValidateDeploymentStrategy): this manifest's last apply named one, so
+        // kubectl's patch removes it.
+        var recreate = kube.Manifest("rs-recreate", KubeManifests.Deployment("rs-web", "rs-none", replicas: 0, extraSpec: """
+              strategy:
+                type: Recreate
+            """));
+        Assert.Equal("deployment.apps/rs-web configured", (await kube.Run("apply", "-f", recreate)).Succeeded().Output.Trim());
+        Assert.Equal("deployment.apps/rs-web unchanged", (await kube.Run("apply", "-f", recreate)).Succeeded().Output.Trim());
+        Assert.Equal("""{"type":"Recreate"} 10""", await kube.Get("deployment/rs-web", "{.spec.strategy} {.spec.revisionHistoryLimit}"));
+    }
+
+    /// <summary>
+    /// SetDefaults_Deployment (pkg/apis/apps/v1/defaults.go): RollingUpdate, maxUnavailable and maxSurge 25%, 10 revisions
+    /// kept. Switched to Recreate by a manifest that never named the defaulted rollingUpdate, kubectl's patch carries only
+    /// the new type with "$retainKeys" (DeploymentSpec.Strategy's patch strategy is retainKeys), which drops what it does
+    /// not list (apimachinery strategicpatch/patch.go, applyRetainKeysDirective); merged beside it, the defaulted
+    /// rollingUpdate made Recreate a 422.
+    /// </summary>
+    [Fact]
+    public async Task A_deployment_that_sets_none_is_served_the_api_servers_defaults_and_can_switch_to_recreate()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("rs-plain", KubeManifests.Deployment("rs-plain", "rs-none", replicas: 0)))).Succeeded();
+        Assert.Equal("RollingUpdate 25% 25% 10", await kube.Get("deployment/rs-plain",
+            "{.spec.strategy.type} {.spec.strategy.rollingUpdate.maxSurge} {.spec.strategy.rollingUpdate.maxUnavailable} {.spec.revisionHistoryLimit}"));
+
+        var recreate = kube.Manifest("rs-plain-recreate", KubeManifests.Deployment("rs-plain", "rs-none", replicas: 0, extraSpec: "  strategy: {type: Recreate}"));
+        Assert.Equal("deployment.apps/rs-plain configured", (await kube.Run("apply", "-f", recreate)).Succeeded().Output.Trim());
+        Assert.Equal("""{"type":"Recreate"}""", await kube.Get("deployment/rs-plain", "{.spec.strategy}"));
+    }
+
+    /// <summary>
+    /// ValidateDeploymentStrategy (pkg/apis/apps/validation/validation.go): a type other than Recreate and RollingUpdate is
+    /// field.NotSupported on spec.strategy, printing the strategy with %#v
+    /// (apimachinery pkg/util/validation/field/errors.go, ErrorBody, which dereferences the pointer it is given).
+    /// </summary>
+    [Fact]
+    public async Task An_unknown_strategy_type_is_refused()
+    {
+        var file = kube.Manifest("rs-unknown", KubeManifests.Deployment("rs-unknown", "rs-none", replicas: 0, extraSpec: "  strategy: {type: Rolling}"));
+        var applied = await kube.Run("apply", "-f", file);
+        Assert.NotEqual(0, applied.ExitCode);
+        Assert.Contains("spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:\"Rolling\", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: "
+            + "supported values: \"Recreate\", \"RollingUpdate\"", applied.Error);
+        Assert.Equal("", (await kube.Run("get", "deployments", "--field-selector", "metadata.name=rs-unknown", "-o", "name")).Succeeded().Output.Trim());
+    }
+}
