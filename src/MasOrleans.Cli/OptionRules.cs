@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using MasOrleans.Scheduling.Replay;
 
@@ -43,25 +44,23 @@ internal static class OptionRules
         option.Must(v => v is >= 1 and <= 65535, "a port from 1 to 65535");
 
     /// <summary>
+    /// What every verb asks of its options' values before their own rules run: no option taken as a value, and a number
+    /// where one is taken. One entry point, so no verb can have one check without the other.
+    /// </summary>
+    public static Command ChecksOptionValues(this Command command) => command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+
+    /// <summary>
     /// For every option of <paramref name="command"/> that takes text: System.CommandLine takes an unknown option after it
     /// as its value (`--policy fgd --bogus` ran policy '--bogus' and said "unknown policy"; `--output --bogus` wrote into a
     /// directory named --bogus). Such a value is named for what it is, an unknown option. "-5" (a negative seed) is a value.
     /// </summary>
-    public static Command TakesNoOptionsAsValues(this Command command)
+    private static Command TakesNoOptionsAsValues(this Command command)
     {
+        // First, and alone: the option's own rules would judge '--bogus' as a value ("unknown policy '--bogus'").
         foreach (var option in command.Options.Where(o => o.ValueType == typeof(string) || o.ValueType == typeof(string[])))
-        {
-            // First, and alone: the option's own rules would judge '--bogus' as a value ("unknown policy '--bogus'").
-            var rules = option.Validators.ToList();
-            option.Validators.Clear();
-            option.Validators.Add(result =>
-            {
-                if (result.Tokens.Select(t => t.Value).FirstOrDefault(LooksLikeOption) is { } unknown)
-                    result.AddError($"unknown option '{unknown}' (after {option.Name}, which takes values, not options)");
-                else
-                    foreach (var rule in rules) rule(result);
-            });
-        }
+            option.RefusesBeforeItsRules(result => result.Tokens.Select(t => t.Value).FirstOrDefault(LooksLikeOption) is { } unknown
+                ? $"unknown option '{unknown}' (after {option.Name}, which takes values, not options)"
+                : null);
         return command;
     }
 
@@ -71,22 +70,33 @@ internal static class OptionRules
     /// converts it (validators run first), and reading a value that does not convert throws: `replay --tune abc` and
     /// `serve --grpc-port abc` exited 134 with a stack trace. Options without rules said "as expected type 'System.Int32'".
     /// </summary>
-    public static Command NamesValuesThatAreNoNumbers(this Command command)
+    private static Command NamesValuesThatAreNoNumbers(this Command command)
     {
         foreach (var option in command.Options)
         {
             if (NumberKind(option.ValueType) is not var (kind, parses)) continue;
-            var rules = option.Validators.ToList();
-            option.Validators.Clear();
-            option.Validators.Add(result =>
-            {
-                if (result.Tokens.FirstOrDefault(t => !parses(t.Value)) is { } token)
-                    result.AddError($"{option.Name} must be {kind}, was '{token.Value}'.");
-                else
-                    foreach (var rule in rules) rule(result);
-            });
+            option.RefusesBeforeItsRules(result => result.Tokens.FirstOrDefault(t => !parses(t.Value)) is { } token
+                ? $"{option.Name} must be {kind}, was '{token.Value}'."
+                : null);
         }
         return command;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="refusal"/> the option's only validator, running the rules it had only when it refuses nothing
+    /// (non-null: the error): those rules would judge, or fail to read, the very value refused.
+    /// </summary>
+    private static void RefusesBeforeItsRules(this Option option, Func<OptionResult, string?> refusal)
+    {
+        var rules = option.Validators.ToList();
+        option.Validators.Clear();
+        option.Validators.Add(result =>
+        {
+            if (refusal(result) is { } error)
+                result.AddError(error);
+            else
+                foreach (var rule in rules) rule(result);
+        });
     }
 
     /// <summary>

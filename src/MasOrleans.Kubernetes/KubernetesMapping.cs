@@ -344,13 +344,23 @@ public static class KubernetesMapping
             // ToDecimal is exact for every quantity Kubernetes accepts and far cheaper than ToString's canonical form.
             string? text;
             try { text = quantity?.ToDecimal().ToString(System.Globalization.CultureInfo.InvariantCulture); }
-            catch (OverflowException) { throw new KubernetesMappingException($"{what}: {resource} quantity '{quantity}' is out of range"); }
-            if (!Quantity.TryParse(kind, text, out var stored))
-                throw new KubernetesMappingException($"{what}: '{text}' is not a valid quantity for {resource}");
-            v[(int)kind] = stored;
+            catch (OverflowException) { throw TooLarge(what, resource, kind, quantity); }
+            v[(int)kind] = Quantity.Read(kind, text, out var stored) switch
+            {
+                QuantityReading.Valid => stored,
+                QuantityReading.TooLarge => throw TooLarge(what, resource, kind, quantity),
+                _ => throw new KubernetesMappingException($"{what}: '{text}' is not a valid quantity for {resource}"),
+            };
         }
         return new ResourceVector(v);
     }
+
+    /// <summary>
+    /// A well-formed quantity no stored value holds ("1e16" cores): over the maximum, in the words the REST API's bounds use,
+    /// not "not a valid quantity" (kubectl and the extender were told that while REST said "exceeds the maximum").
+    /// </summary>
+    private static KubernetesMappingException TooLarge(string what, string resource, ResourceKind kind, ResourceQuantity? quantity) =>
+        new($"{what}: {resource} quantity '{quantity}' exceeds the maximum {Quantity.Format(kind, Quantity.MaxStored)}");
 
     private static bool IsZero(ResourceQuantity? quantity)
     {

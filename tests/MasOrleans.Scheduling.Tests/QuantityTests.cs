@@ -33,7 +33,10 @@ public class QuantityTests
     [InlineData("5Xi")]
     [InlineData("m")]
     [InlineData("0x10")]
-    public void Rejects_malformed_quantities(string text) => Assert.False(Quantity.TryParse(ResourceKind.Cpu, text, out _));
+    [InlineData("e5")]
+    [InlineData("1e")]
+    [InlineData(".")]
+    public void Rejects_malformed_quantities(string text) => Assert.Equal(QuantityReading.Malformed, Quantity.Read(ResourceKind.Cpu, text, out _));
 
     /// <summary>
     /// A quantity's suffix is one SI or binary suffix or one exponent, never both, and it has no spaces: apimachinery
@@ -43,6 +46,7 @@ public class QuantityTests
     /// </summary>
     [Theory]
     [InlineData("1e3m")]
+    [InlineData("1e28k")]
     [InlineData("2e1Gi")]
     [InlineData("5E-1k")]
     [InlineData(" 1")]
@@ -52,17 +56,27 @@ public class QuantityTests
 
     /// <summary>
     /// Values a decimal holds (up to 7.9e28) but no stored long can: cores are stored in milli, so a cpu of 1e28 overflowed
-    /// the decimal while being scaled and threw instead of answering false (a 500 on /k8s and /extender).
+    /// the decimal while being scaled and threw instead of answering false (a 500 on /k8s and /extender). Beyond a decimal
+    /// too ("1e29", 29 digits, 1e100000): well-formed, so too large, not malformed (they read as "not a valid quantity"
+    /// while "1e28" was over the maximum).
     /// </summary>
     [Theory]
     [InlineData(ResourceKind.Cpu, "1e28")]
     [InlineData(ResourceKind.Cpu, "8e25")]
     [InlineData(ResourceKind.Cpu, "79228162514264337593543950335")]
     [InlineData(ResourceKind.Gpu, "5e27")]
-    [InlineData(ResourceKind.Cpu, "1e28k")]
+    [InlineData(ResourceKind.Cpu, "10000000000000000000000000k")]
     [InlineData(ResourceKind.Memory, "1e28")]
     [InlineData(ResourceKind.Memory, "1e300")]
-    public void Rejects_quantities_too_large_to_store(ResourceKind kind, string text) => Assert.False(Quantity.TryParse(kind, text, out _));
+    [InlineData(ResourceKind.Cpu, "1e29")]
+    [InlineData(ResourceKind.Memory, "99999999999999999999999999999")]
+    [InlineData(ResourceKind.Memory, "1e100000")]
+    [InlineData(ResourceKind.Memory, "79228162514264337593543950335Ei")]
+    public void Rejects_quantities_too_large_to_store(ResourceKind kind, string text)
+    {
+        Assert.Equal(QuantityReading.TooLarge, Quantity.Read(kind, text, out _));
+        Assert.False(Quantity.TryParse(kind, text, out _));
+    }
 
     [Fact]
     public void The_largest_storable_quantity_still_parses()

@@ -527,14 +527,15 @@ public sealed class ExtenderApiTests : IAsyncLifetime
 
     /// <summary>
     /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was
-    /// a 500. They are refused in kube-scheduler's terms, as "5e25" (valid) and "1e300" (guarded) already were.
+    /// a 500. They are refused in kube-scheduler's terms, as "5e25" (valid) and "1e300" (guarded) already were, and as over
+    /// the maximum, REST's words for a well-formed quantity too large (they were "not a valid quantity for cpu").
     /// </summary>
     [Theory]
     [InlineData("1e28")]
     [InlineData("8e25")]
     public async Task A_cpu_too_large_to_store_is_an_extender_error_not_a_500(string cpu)
     {
-        _host.Log.Expect("answered kube-scheduler with an error: (node gpu-a10-1|pod ml/trainer-0): '[0-9]+' is not a valid quantity for cpu");
+        _host.Log.Expect("answered kube-scheduler with an error: (node gpu-a10-1|pod ml/trainer-0): cpu quantity '[^']+' exceeds the maximum");
         var node = LoadArgs();
         node.Nodes!.Items[0].Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity(cpu);
         var pod = LoadArgs();
@@ -542,10 +543,10 @@ public sealed class ExtenderApiTests : IAsyncLifetime
         foreach (var args in new[] { node, pod })
         {
             var filtered = await Post<ExtenderFilterResult>("filter", args);
-            Assert.Contains("not a valid quantity for cpu", filtered.Error);
+            Assert.Matches("cpu quantity '[^']+' exceeds the maximum", filtered.Error);
             using var prioritized = await Http.PostAsync("/extender/prioritize", new StringContent(KubernetesJson.Serialize(args), Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, prioritized.StatusCode);
-            Assert.Contains("not a valid quantity for cpu", await prioritized.Content.ReadAsStringAsync());
+            Assert.Matches("cpu quantity '[^']+' exceeds the maximum", await prioritized.Content.ReadAsStringAsync());
         }
     }
 

@@ -92,6 +92,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         // Well-formed but beyond what a stored long holds: called "not a valid quantity" while 1e15 above was over the maximum.
         { "/api/v1/pods", Pod(cpu: "1e16"), "requests of 'cpu' (1e16) exceeds the maximum 16384" },
         { "/api/v1/nodes", Node(cpu: "9223372036854775807"), "capacity of 'cpu' (9223372036854775807) exceeds the maximum" },
+        // Beyond a decimal too (7.9e28): still well-formed, so over the maximum, not "not a valid quantity".
+        { "/api/v1/pods", Pod(cpu: "1e29"), "requests of 'cpu' (1e29) exceeds the maximum 16384" },
+        { "/api/v1/nodes", Node(cpu: "99999999999999999999999999999"), "capacity of 'cpu' (99999999999999999999999999999) exceeds the maximum" },
         { "/api/v1/pods", Pod(extra: $$""","image":"{{new string('i', 1100)}}" """), "image must be at most" },
         { "/api/v1/nodes", Node(cpu: "100000"), "exceeds the maximum" },
         { "/api/v1/nodes", Node(labels: "{" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"k{i}\":\"v\"")) + "}"), "at most 64 entries" },

@@ -85,7 +85,7 @@ internal static class EvaluateCommand
         });
         command.Excludes(writeVariants, "--write-variants writes the variants' CSVs and exits, running no comparison", policies, output, idle)
             .Excludes(idle, "--idle prints where the unallocated GPUs sit and exits, writing no comparison", output);
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 
     /// <summary>A markdown table: per workload and candidate, both policies' mean ± spread and the paired gain.</summary>

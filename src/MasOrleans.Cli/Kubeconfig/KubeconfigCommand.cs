@@ -35,6 +35,6 @@ internal static class KubeconfigCommand
             Console.Out.Write(Kubeconfig.Render(url, key, parse.GetValue(name)!, parse.GetValue(ns)!, pem, parse.GetValue(insecure)));
             return 0;
         });
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 }

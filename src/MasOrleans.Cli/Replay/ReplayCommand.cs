@@ -80,7 +80,7 @@ internal static class ReplayCommand
             ReplayJob.Run(request, catalog);
             return 0;
         });
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 
     /// <summary>The largest --nic-mbps: a whole NIC's bandwidth must be a storable mas.io/network quantity.</summary>

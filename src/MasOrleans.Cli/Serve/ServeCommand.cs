@@ -43,7 +43,7 @@ internal static class ServeCommand
             };
             return await RunAsync(options, cancellationToken);
         });
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 
     private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)

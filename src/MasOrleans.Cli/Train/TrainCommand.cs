@@ -86,7 +86,7 @@ internal static class TrainCommand
             return 0;
         });
         command.Needs(pretrain, pretrainEpisodes, pretrainEpochs, pretrainRate);
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 
     private static IEnumerable<long> Range(long from, long to)

@@ -78,7 +78,7 @@ internal static class TuneTiesCommand
             if (outputFile is not null) File.WriteAllText(outputFile, ToJson(result));
             return 0;
         });
-        return command.TakesNoOptionsAsValues().NamesValuesThatAreNoNumbers();
+        return command.ChecksOptionValues();
     }
 
     private static (TieWeights, TypicalPodWeights) StartFrom(string[] pairs)

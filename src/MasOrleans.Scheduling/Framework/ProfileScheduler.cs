@@ -145,10 +145,21 @@ public sealed partial class ProfileScheduler
             if (nodeVerdicts.TrueForAll(v => v.Passed)) feasibleList.Add(n);
         }
         var feasible = feasibleList.ToArray();
+        if (feasible.Length == 0)
+        {
+            // As Schedule and kube-scheduler: no PreScore without a feasible node (a learned scorer's PreScore throws on none).
+            for (var n = 0; n < cluster.NodeCount; n++)
+                if (verdicts[n] is { } nodeFilters) nodes.Add(Rejected(cluster, n, nodeFilters));
+            _failureCounts.Clear();
+            // One reason per node, its first failing filter's, as the cycle counts (kube-scheduler stops a node's filters at
+            // the first failure): the counts add up to the nodes, and the message is the one a failed placement records.
+            foreach (var v in verdicts.OfType<List<FilterVerdict>>().Select(n => n.First(v => !v.Passed)).GroupBy(v => v.Reason!))
+                _failureCounts[v.Key] = v.Count();
+            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, nodes.Count) };
+        }
         var raw = new long[Profile.Scores.Count][];
         var normalized = new long[Profile.Scores.Count][];
-        // As Schedule and kube-scheduler (no PreScore without a feasible node): a learned scorer's PreScore throws on none.
-        for (var p = 0; feasible.Length > 0 && p < Profile.Scores.Count; p++)
+        for (var p = 0; p < Profile.Scores.Count; p++)
         {
             var plugin = Profile.Scores[p].Plugin;
             plugin.PreScore(context, feasible);
@@ -176,7 +187,7 @@ public sealed partial class ProfileScheduler
             if (verdicts[n] is not { } nodeFilters) continue;
             if (!position.TryGetValue(n, out var i))
             {
-                nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = false, Filters = nodeFilters });
+                nodes.Add(Rejected(cluster, n, nodeFilters));
                 continue;
             }
             var scores = new List<PluginScore>();
@@ -186,15 +197,6 @@ public sealed partial class ProfileScheduler
                 scores.Add(new PluginScore(Profile.Scores[p].Plugin.Name, w, raw[p][i], normalized[p][i], normalized[p][i] * w));
             }
             nodes.Add(new NodeExplanation { Node = cluster.NameOf(n), Feasible = true, Filters = nodeFilters, Scores = scores, TotalScore = totals[i] });
-        }
-        if (feasible.Length == 0)
-        {
-            _failureCounts.Clear();
-            // One reason per node, its first failing filter's, as the cycle counts (kube-scheduler stops a node's filters at
-            // the first failure): the counts add up to the nodes, and the message is the one a failed placement records.
-            foreach (var v in verdicts.OfType<List<FilterVerdict>>().Select(n => n.First(v => !v.Passed)).GroupBy(v => v.Reason!))
-                _failureCounts[v.Key] = v.Count();
-            return new Explanation { Policy = Profile.Name, Pod = pod.Name, Nodes = nodes, FailureMessage = FailureMessage(context, nodes.Count) };
         }
         var best = SelectHost(cluster, feasible, totals, random);
         return new Explanation
@@ -206,6 +208,9 @@ public sealed partial class ProfileScheduler
             Gpus = NominatedPods.SelectDevices(Profile, cluster, feasible[best], pod, random),
         };
     }
+
+    private static NodeExplanation Rejected(ClusterState cluster, int node, List<FilterVerdict> filters) =>
+        new() { Node = cluster.NameOf(node), Feasible = false, Filters = filters };
 
     /// <summary>Every filter's verdict on the node, in the profile's order (Explain calls even those that skipped).</summary>
     private List<FilterVerdict> Verdicts(SchedulingContext context, int node)

@@ -14,10 +14,16 @@ public static class Quantity
     ];
 
     /// <summary>Parses a quantity into its value in base units (cores, bytes, GPUs...).</summary>
-    public static bool TryParse(string? text, out decimal value)
+    public static bool TryParse(string? text, out decimal value) => Read(text, out value) == QuantityReading.Valid;
+
+    /// <summary>
+    /// Reads a quantity into its value in base units (cores, bytes, GPUs...): <see cref="QuantityReading.TooLarge"/> for a
+    /// well-formed one beyond a decimal (about 7.9e28).
+    /// </summary>
+    public static QuantityReading Read(string? text, out decimal value)
     {
         value = 0;
-        if (string.IsNullOrEmpty(text) || text.Length > 64) return false;
+        if (string.IsNullOrEmpty(text) || text.Length > 64) return QuantityReading.Malformed;
         var s = text;
         decimal factor = 1;
         foreach (var (suffix, f) in Suffixes)
@@ -34,20 +40,25 @@ public static class Quantity
         var suffixed = s.Length != text.Length;
         foreach (var c in s)
         {
-            if (!(char.IsAsciiDigit(c) || c is '.' || (!suffixed && c is 'e' or 'E' or '+' or '-'))) return false;
+            if (!(char.IsAsciiDigit(c) || c is '.' || (!suffixed && c is 'e' or 'E' or '+' or '-'))) return QuantityReading.Malformed;
         }
-        if (s.StartsWith('-') || s.StartsWith('+')) return false;
-        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number))
-            return false;
+        if (s.StartsWith('-') || s.StartsWith('+')) return QuantityReading.Malformed;
+        const NumberStyles Styles = NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+        if (!decimal.TryParse(s, Styles, CultureInfo.InvariantCulture, out var number))
+        {
+            // The same grammar with a double's range (beyond it, infinity): what parses there but not as a decimal is a
+            // well-formed number too large for one ("1e29", 29 digits), not a malformed one.
+            return double.TryParse(s, Styles, CultureInfo.InvariantCulture, out _) ? QuantityReading.TooLarge : QuantityReading.Malformed;
+        }
         try
         {
             value = number * factor;
         }
         catch (OverflowException)
         {
-            return false;
+            return QuantityReading.TooLarge;
         }
-        return value >= 0;
+        return value >= 0 ? QuantityReading.Valid : QuantityReading.Malformed;
     }
 
     /// <summary>The largest stored value (milli or bytes): a quarter of a long leaves room for sums over a node's pods.</summary>
@@ -57,15 +68,22 @@ public static class Quantity
     /// Parses a quantity for a dimension into the dimension's stored unit (milli or bytes), rounding up like Kubernetes;
     /// false for a value no stored long can hold.
     /// </summary>
-    public static bool TryParse(ResourceKind kind, string? text, out long stored)
+    public static bool TryParse(ResourceKind kind, string? text, out long stored) => Read(kind, text, out stored) == QuantityReading.Valid;
+
+    /// <summary>
+    /// Reads a quantity for a dimension into the dimension's stored unit (milli or bytes), rounding up like Kubernetes:
+    /// <see cref="QuantityReading.TooLarge"/> for a well-formed one above <see cref="MaxStored"/>. The one rule every
+    /// surface that says "exceeds the maximum" or "not a valid quantity" goes by.
+    /// </summary>
+    public static QuantityReading Read(ResourceKind kind, string? text, out long stored)
     {
         stored = 0;
-        if (!TryParse(text, out var value)) return false;
+        if (Read(text, out var value) is not QuantityReading.Valid and var reading) return reading;
         var unit = ResourceNames.IsStoredInMilli(kind) ? 1000m : 1m;
         // Compared before scaling: a decimal holds up to 7.9e28, so 1e28 cores would overflow while turned into milli.
-        if (value > MaxStored / unit) return false;
+        if (value > MaxStored / unit) return QuantityReading.TooLarge;
         stored = (long)decimal.Ceiling(value * unit);
-        return true;
+        return QuantityReading.Valid;
     }
 
     public static long Parse(ResourceKind kind, string text) =>

@@ -60,6 +60,8 @@ internal static partial class Problems
             $"the value at {path} must be {Expected(json.Message)}",
         null when bad.Message.Contains("no body was provided", StringComparison.Ordinal) => "a JSON body is required",
         // A query value of the wrong kind (`?limit=abc`): ASP.NET Core's message names the C# type ("Nullable<int> limit").
+        // Assumes, as today, that only query values fail to bind this way (route values are strings) and that a typed
+        // one's C# name is its query name (the one renamed, "continue", is a string and cannot fail).
         null when QueryBindFailure().Match(bad.Message) is { Success: true } query =>
             $"query parameter '{query.Groups["name"].Value}' must be {QueryKind(query.Groups["type"].Value)}, not '{query.Groups["value"].Value}'",
         _ => bad.InnerException?.Message ?? bad.Message,

@@ -95,12 +95,11 @@ internal sealed class RequestBounds : IEndpointFilter
         foreach (var (name, text) in quantities ?? new Dictionary<string, string>())
         {
             if (!ResourceNames.TryParse(name, out var kind)) continue;
-            // A well-formed quantity too large to store ("1e16" cores) is over the maximum too: it was called "not a valid
-            // quantity" while 1e15 was "exceeds the maximum".
-            var storable = Quantity.TryParse(kind, text, out var stored);
-            if (!storable && !Quantity.TryParse(text, out _)) continue;
-            if (stored < 0) return $"{what} of '{name}' must not be negative";
-            if (!storable || stored > _maxima[(int)kind])
+            // Malformed is Validation's to say; a well-formed quantity too large to store ("1e16" cores, "1e29") is over the
+            // maximum as 1e15 is.
+            var reading = Quantity.Read(kind, text, out var stored);
+            if (reading == QuantityReading.Malformed) continue;
+            if (reading == QuantityReading.TooLarge || stored > _maxima[(int)kind])
                 return $"{what} of '{name}' ({text}) exceeds the maximum {Quantity.Format(kind, _maxima[(int)kind])} (Limits__MaxQuantity__{name})";
         }
         return null;
