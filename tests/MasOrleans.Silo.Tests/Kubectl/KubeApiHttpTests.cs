@@ -136,7 +136,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""", "\"map[spec:map[containers:[map[name:5]]]]\": ");
         using (var request = new HttpRequestMessage(HttpMethod.Patch, "api/v1/namespaces/default/pods/http-patched")
         {
-            Content = new StringContent("""{"metadata":{"annotations":{"n":5}}}""", Encoding.UTF8, "application/merge-patch+json"),
+            Content = new StringContent("""{"metadata":{"annotations":{"n":5,"e":"café"}}}""", Encoding.UTF8, "application/merge-patch+json"),
         })
         {
             var merged = await Status(await kube.Http.SendAsync(request), HttpStatusCode.UnprocessableEntity, "Invalid");
@@ -145,6 +145,8 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             // The pod's other annotations (another test's) may come first.
             Assert.Contains("\\\"annotations\\\":{", message);
             Assert.Contains("\\\"n\\\":5", message);
+            // json.Marshal writes UTF-8 as it is, and %q keeps a printable rune: é, not \\u00E9.
+            Assert.Contains("\\\"e\\\":\\\"café\\\"", message);
             Assert.Contains("\\\"name\\\":\\\"http-patched\\\"", message);
         }
 
