@@ -209,7 +209,13 @@ public sealed partial class SiloClusterView
     /// </summary>
     private async Task Resync(string name, TimeSpan retryDelay)
     {
-        if (_stopped) return;
+        List<TaskCompletionSource>? waiters;
+        if (_stopped)
+        {
+            lock (_lock) waiters = TakeReadWaiters(name);
+            Answer(waiters, new OrleansException($"This silo is stopping: node {name} was not read"));
+            return;
+        }
         lock (_lock)
         {
             if (!_resyncing.Add(name))
@@ -217,7 +223,9 @@ public sealed partial class SiloClusterView
                 _resyncAgain.Add(name);
                 return;
             }
+            waiters = TakeReadWaiters(name);
         }
+        Exception? failure = null;
         try
         {
             var view = await grains.Reference<INodeGrain>(name).GetView();
@@ -269,14 +277,17 @@ public sealed partial class SiloClusterView
         catch (Exception e) when (_stopped)
         {
             // A read under way when this silo's stop began, cut short by the messaging closing: the view goes with the silo.
+            failure = e;
             LogResyncCutShort(logger, name, e.GetType().Name);
         }
         catch (Exception e) when (membership is not null && silo is not null && SiloStopping.BrokenBySiblingsStop(membership, silo.SiloAddress, e))
         {
+            failure = e;
             _ = ResyncOnceStoppingSilosAreGone(name, e, retryDelay);
         }
         catch (Exception e)
         {
+            failure = e;
             LogResyncFailed(logger, e, name, retryDelay);
             _ = RetryResync(name, retryDelay);
         }
@@ -288,7 +299,44 @@ public sealed partial class SiloClusterView
                 _resyncing.Remove(name);
                 again = _resyncAgain.Remove(name);
             }
+            Answer(waiters, failure);
             if (again) _ = Resync(name);
+        }
+    }
+
+    /// <summary>
+    /// Callers waiting for a read of a node that starts after they asked (<see cref="ReadAfterWrite"/>): the next read of
+    /// that node to start takes them, and answers them when its view is applied.
+    /// </summary>
+    private readonly Dictionary<string, List<TaskCompletionSource>> _readWaiters = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Reads the node into the view after a write to it, and completes once a read that STARTED after this call is
+    /// applied: <see cref="Resync(string)"/> returns at once when a read is under way, and that read may predate the
+    /// write, so a write's precondition check after it (the next /k8s write under the node's gate) could read the state
+    /// before the write at its version and both writes be made. A failed read fails the task with its exception (an
+    /// outage, answered 503 by /k8s); it is still retried in the background for the view.
+    /// </summary>
+    public Task ReadAfterWrite(string name)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            if (!_readWaiters.TryGetValue(name, out var waiters)) _readWaiters[name] = waiters = [];
+            waiters.Add(waiter);
+        }
+        _ = Resync(name);
+        return waiter.Task;
+    }
+
+    private List<TaskCompletionSource>? TakeReadWaiters(string name) => _readWaiters.Remove(name, out var waiters) ? waiters : null;
+
+    private static void Answer(List<TaskCompletionSource>? waiters, Exception? failure)
+    {
+        foreach (var waiter in waiters ?? [])
+        {
+            if (failure is null) waiter.SetResult();
+            else waiter.SetException(failure);
         }
     }
 

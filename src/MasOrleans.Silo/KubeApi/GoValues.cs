@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -155,8 +156,44 @@ internal static class GoValues
     /// <summary>A []string as %#v prints it: []string{"a", "b"}.</summary>
     public static string Strings(IEnumerable<string> values) => $"[]string{{{string.Join(", ", values.Select(Quoted))}}}";
 
-    /// <summary>A map[string]string as %#v prints it: keys sorted, each key and value quoted.</summary>
+    /// <summary>A map[string]string as %#v prints it: keys sorted (byte order, as %+v's), each key and value quoted.</summary>
     public static string Map(IDictionary<string, string>? map) => map is null
         ? "map[string]string(nil)"
-        : $"map[string]string{{{string.Join(", ", map.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{Quoted(kv.Key)}:{Quoted(kv.Value)}"))}}}";
+        : $"map[string]string{{{string.Join(", ", map.OrderBy(kv => kv.Key, ByteOrder.Instance).Select(kv => $"{Quoted(kv.Key)}:{Quoted(kv.Value)}"))}}}";
+
+    /// <summary>
+    /// A JSON value as Go's json.Marshal writes it (src/encoding/json/encode.go, appendString): UTF-8 as it is, with only a
+    /// quote, a backslash, a control character (\b \f \n \r \t by name, others \u00hh), &lt;, &gt;, &amp;, U+2028 and
+    /// U+2029 escaped; System.Text.Json's default encoder also escapes every non-ASCII character, + and '.
+    /// </summary>
+    public static string Json(JsonNode? value)
+    {
+        // The relaxed encoder leaves HTML characters as they are and escapes by \uHHHH what it will not write (controls,
+        // characters outside its ranges): each escape is read back and written as Go would.
+        var relaxed = value?.ToJsonString(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? "null";
+        var go = new StringBuilder(relaxed.Length);
+        for (var i = 0; i < relaxed.Length; i++)
+        {
+            var c = relaxed[i];
+            if (c == '\\' && relaxed[i + 1] == 'u')
+            {
+                var escaped = (char)int.Parse(relaxed.AsSpan(i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                if (escaped is '"' or '\\') go.Append('\\').Append(escaped);
+                else AppendAsGo(go, escaped);
+                i += 5;
+            }
+            else if (c == '\\')
+            {
+                go.Append(c).Append(relaxed[++i]);
+            }
+            else AppendAsGo(go, c);
+        }
+        return go.ToString();
+    }
+
+    private static void AppendAsGo(StringBuilder go, char c)
+    {
+        if (c is '<' or '>' or '&' or '\u2028' or '\u2029' || c < ' ') go.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+        else go.Append(c);
+    }
 }

@@ -209,12 +209,13 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.Orphans(options))
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "propagationPolicy",
                 "\"Orphan\": a workload deletes its pods with it (orphaning is not supported here); delete with --cascade=background or --cascade=foreground");
-        if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, KubeNames.Uid("Deployment", key, null), served) is { } failed)
+        var uid = KubeNames.Uid("Deployment", key, null);
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Deployment.apps", name, uid, served) is { } failed)
             return failed;
         // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
-        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name);
+        if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name, uid);
         var outcome = await grain.Delete();
-        return outcome.IsOk ? KubeStatus.Success("deployments.apps", name) : KubeStatus.NotFound("deployments.apps", name);
+        return outcome.IsOk ? KubeStatus.Success("deployments.apps", name, uid) : KubeStatus.NotFound("deployments.apps", name);
     }
 
     /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>

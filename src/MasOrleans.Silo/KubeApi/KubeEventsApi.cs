@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
@@ -66,22 +68,24 @@ internal static class KubeEventsApi
         return KubeLists.List(context, await Select(snapshot), "EventList", "v1", snapshot.Version);
     }
 
-    private static IEnumerable<Corev1Event> Events(string kind, string apiVersion, string key, string uid, IReadOnlyList<PodEvent> events, bool namespaced)
+    internal static IEnumerable<Corev1Event> Events(string kind, string apiVersion, string key, string uid, IReadOnlyList<PodEvent> events, bool namespaced)
     {
         var (ns, name) = namespaced ? KubernetesNames.Split(key) : (KubernetesNames.DefaultNamespace, key);
-        for (var i = 0; i < events.Count; i++)
+        foreach (var e in events)
         {
-            var e = events[i];
+            var first = e.FirstSeen ?? e.LastSeen;
             yield return new Corev1Event
             {
                 ApiVersion = "v1",
                 Kind = "Event",
                 Metadata = new V1ObjectMeta
                 {
-                    // Unique per object and event: the event's time, as the API server's generated names are.
-                    Name = $"{name}.{e.LastSeen.UtcTicks:x}{i:x2}",
+                    // Named once, when first seen, and kept on a repeat, as client-go's recorder names an event
+                    // (tools/record/event.go, makeEvent: ref.Name + "." + %x of the first time); its identity beside that
+                    // time, since two events of one object can share it.
+                    Name = $"{name}.{first.UtcTicks:x}{Identity(e)}",
                     NamespaceProperty = ns,
-                    CreationTimestamp = e.LastSeen.UtcDateTime,
+                    CreationTimestamp = first.UtcDateTime,
                 },
                 InvolvedObject = new V1ObjectReference { Kind = kind, ApiVersion = apiVersion, Name = name, NamespaceProperty = namespaced ? ns : null, Uid = uid },
                 Reason = e.Reason,
@@ -94,6 +98,16 @@ internal static class KubeEventsApi
                 ReportingComponent = "masorleans",
             };
         }
+    }
+
+    /// <summary>
+    /// What makes an event one event as its count grows (<see cref="ObjectEvents.Append"/>: type, reason and message; a
+    /// combined event's message changes on each repeat, so its prefix stands for it), hashed so the name stays short.
+    /// </summary>
+    private static string Identity(PodEvent e)
+    {
+        var message = e.Message.StartsWith(ObjectEvents.CombinedPrefix, StringComparison.Ordinal) ? ObjectEvents.CombinedPrefix : e.Message;
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{e.Type}\n{e.Reason}\n{message}")).AsSpan(0, 4));
     }
 
     private static string? FieldOf(Corev1Event e, string field) => field switch

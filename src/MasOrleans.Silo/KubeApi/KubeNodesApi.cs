@@ -116,9 +116,11 @@ internal static class KubeNodesApi
     /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), is read
     /// into this silo's view before the gate opens, as a registration is (<see cref="NodeRegistration.Register"/>): the
     /// view versions nodes and takes a write one-way a moment after it is answered, so the next write's precondition read
-    /// the state before this one at its version, and of two writes at one version both were made.
+    /// the state before this one at its version, and of two writes at one version both were made. The read must start
+    /// after the write (<see cref="SiloClusterView.ReadAfterWrite"/>; one under way may predate it), and a failed one
+    /// fails the request (an outage: 503, <see cref="KubeUnavailable"/>) rather than open the gate on a stale view.
     /// </summary>
-    private static Task Written(SiloClusterView clusterView, string name) => clusterView.Resync(name);
+    private static Task Written(SiloClusterView clusterView, string name) => clusterView.ReadAfterWrite(name);
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
@@ -135,7 +137,8 @@ internal static class KubeNodesApi
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
-        if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, KubeNames.Uid("Node", name, null), served) is { } failed) return failed;
+        var uid = KubeNames.Uid("Node", name, null);
+        if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, uid, served) is { } failed) return failed;
         var force = context.Request.Query["force"].ToString() == "true";
         Outcome outcome;
         NodeView? draining;
@@ -154,7 +157,7 @@ internal static class KubeNodesApi
         }
         return outcome.Code switch
         {
-            OutcomeCode.Ok => KubeStatus.Success("nodes", name),
+            OutcomeCode.Ok => KubeStatus.Success("nodes", name, uid),
             OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(draining ?? view, version), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
             // Pods named as kubectl users see them, not by their keys.

@@ -94,7 +94,8 @@ internal static class KubePatch
     /// </summary>
     private static BodyResult<T> Decode<T>(HttpContext context, JsonNode patched, Body patch) where T : class
     {
-        var text = patched.ToJsonString();
+        // Quoted as the handler quotes Go's json.Marshal output: non-ASCII as it is (the default encoder escapes it).
+        var text = GoValues.Json(patched);
         return KubeJson.Parse<T>(context, text, message =>
             KubeStatus.Invalid("", "", "patch", $"{GoValues.Quoted(patch.Strategic ? GoValues.PlusV(patch.Document) : text)}: {message}"));
     }

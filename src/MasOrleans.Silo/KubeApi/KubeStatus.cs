@@ -80,14 +80,23 @@ internal static class KubeStatus
         ["code"] = code,
     };
 
-    public static IResult Success(string resource, string name) => KubeJson.Node(new JsonObject
+    /// <summary>
+    /// A delete's answer: the store's finalizeDelete names the object deleted by name, group, resource and uid, so a client
+    /// can tell it was this object (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go).
+    /// </summary>
+    public static IResult Success(string resource, string name, string uid)
     {
-        ["kind"] = "Status",
-        ["apiVersion"] = "v1",
-        ["metadata"] = new JsonObject(),
-        ["status"] = "Success",
-        ["details"] = Details(name, resource),
-    });
+        var details = Details(name, resource);
+        details["uid"] = uid;
+        return KubeJson.Node(new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = details,
+        });
+    }
 
     /// <summary>A Status naming no object: its details are empty, as the API server's generic answers' are.</summary>
     public static IResult Failure(int code, string reason, string message) => Failure(code, reason, message, new JsonObject());

@@ -41,7 +41,8 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
     /// NewAlreadyExists and NewConflict put qualifiedResource.Group in details.group and qualifiedResource.Resource in
     /// details.kind (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), and the store's delete answers Success
     /// with the same two (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, finalizeDelete: "Yes we set
-    /// Kind field to resource"). details.kind was "deployments.apps" with no group. A core resource has no group.
+    /// Kind field to resource"), and the deleted object's uid. details.kind was "deployments.apps" with no group; a delete's
+    /// details had no uid. A core resource has no group.
     /// </summary>
     [Fact]
     public async Task A_status_names_a_resource_of_a_group_by_its_group_and_resource_apart()
@@ -64,12 +65,18 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         Same("""{"name":"sd-web","group":"apps","kind":"deployments"}""",
             await Details(await Patch($"{deployments}/sd-web", """{"metadata":{"resourceVersion":"1","annotations":{"a":"b"}}}"""), HttpStatusCode.Conflict, "Conflict"));
 
+        string uid;
+        using (var served = await kube.Http.GetAsync($"{deployments}/sd-web"))
+        using (var got = JsonDocument.Parse(await served.Content.ReadAsStringAsync()))
+            uid = got.RootElement.GetProperty("metadata").GetProperty("uid").GetString()!;
+        Assert.NotEmpty(uid);
         using var deleted = await kube.Http.DeleteAsync($"{deployments}/sd-web");
         var body = await deleted.Content.ReadAsStringAsync();
         Assert.True(deleted.StatusCode == HttpStatusCode.OK, body);
         using var success = JsonDocument.Parse(body);
         Assert.Equal("Success", success.RootElement.GetProperty("status").GetString());
-        Same("""{"name":"sd-web","group":"apps","kind":"deployments"}""", success.RootElement.GetProperty("details").GetRawText());
+        // finalizeDelete names the deleted object's uid too: the one a GET served.
+        Same($$"""{"name":"sd-web","group":"apps","kind":"deployments","uid":"{{uid}}"}""", success.RootElement.GetProperty("details").GetRawText());
     }
 
     private async Task<HttpResponseMessage> Patch(string path, string body)
@@ -129,7 +136,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
         await Undecodable("api/v1/namespaces/default/pods/http-patched", """{"spec":{"containers":[{"name":5}]}}""", "\"map[spec:map[containers:[map[name:5]]]]\": ");
         using (var request = new HttpRequestMessage(HttpMethod.Patch, "api/v1/namespaces/default/pods/http-patched")
         {
-            Content = new StringContent("""{"metadata":{"annotations":{"n":5}}}""", Encoding.UTF8, "application/merge-patch+json"),
+            Content = new StringContent("""{"metadata":{"annotations":{"n":5,"e":"café"}}}""", Encoding.UTF8, "application/merge-patch+json"),
         })
         {
             var merged = await Status(await kube.Http.SendAsync(request), HttpStatusCode.UnprocessableEntity, "Invalid");
@@ -138,6 +145,8 @@ public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<Kubect
             // The pod's other annotations (another test's) may come first.
             Assert.Contains("\\\"annotations\\\":{", message);
             Assert.Contains("\\\"n\\\":5", message);
+            // json.Marshal writes UTF-8 as it is, and %q keeps a printable rune: é, not \\u00E9.
+            Assert.Contains("\\\"e\\\":\\\"café\\\"", message);
             Assert.Contains("\\\"name\\\":\\\"http-patched\\\"", message);
         }
 

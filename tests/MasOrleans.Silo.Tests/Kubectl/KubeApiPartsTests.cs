@@ -85,6 +85,26 @@ public sealed class KubeApiPartsTests
     public void Patch_maps_are_printed_as_gos_plus_v_prints_them(string patch, string expected) =>
         Assert.Equal(expected, GoValues.PlusV(JsonNode.Parse(patch)));
 
+    /// <summary>
+    /// %#v sorts a map's keys as %+v does, by bytes (fmt's internal/fmtsort compares strings with cmp.Compare): U+FF01 is
+    /// EF BC 81 in UTF-8, U+1F600 F0 9F 98 80, so U+FF01 first, though UTF-16's ordinal order puts the surrogate pair first.
+    /// </summary>
+    [Fact]
+    public void Map_keys_are_sorted_by_bytes_as_go_sorts_them() =>
+        Assert.Equal("map[string]string{\"z\":\"1\", \"\uff01\":\"2\", \"\U0001F600\":\"3\"}",
+            GoValues.Map(new Dictionary<string, string> { ["\ud83d\ude00"] = "3", ["\uff01"] = "2", ["z"] = "1" }));
+
+    /// <summary>
+    /// Go's json.Marshal (src/encoding/json/encode.go, appendString): UTF-8 written as it is (é, U+1F600), + and ' as they
+    /// are, &lt; &gt; &amp; U+2028 U+2029 and a control as \u00hh/\uhhhh in lower case, \n by name, quote and backslash backslashed.
+    /// </summary>
+    [Theory]
+    [InlineData("{\"a\":\"caf\u00e9 \ud83d\ude00 +'\"}", "{\"a\":\"caf\u00e9 \ud83d\ude00 +'\"}")]
+    [InlineData("{\"a\":\"<b>&\u2028\u2029\"}", "{\"a\":\"\\u003cb\\u003e\\u0026\\u2028\\u2029\"}")]
+    [InlineData("{\"a\":\"\\n\\u001f\\\"\\\\\"}", "{\"a\":\"\\n\\u001f\\\"\\\\\"}")]
+    [InlineData("{\"\u00e9\":[1,null,true]}", "{\"\u00e9\":[1,null,true]}")]
+    public void Json_is_written_as_gos_json_marshal_writes_it(string json, string expected) => Assert.Equal(expected, GoValues.Json(JsonNode.Parse(json)));
+
     /// <summary>Apart from the theory: an attribute's string is stored as UTF-8, which cannot carry a lone surrogate.</summary>
     [Fact]
     public void A_lone_surrogate_is_quoted_as_the_replacement_character() => Assert.Equal("\"a\ufffdb\"", GoValues.Quoted("a\ud800b"));
