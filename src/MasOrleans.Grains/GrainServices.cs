@@ -28,6 +28,8 @@ public static class GrainServices
         // wraps the process's logger factory, the web host's included: Orleans logs through the host's.
         StoppedStreamReadLoggerFactory.Register(silo.Services);
         silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
+        // The serializer the PubSubStore grain storage is configured with, whichever storage provider holds it.
+        silo.Services.TryAddSingleton<Storage.PubSubStateSerializer>();
         silo.Services.AddMasOrleansGrainServices(config);
         return silo;
     }

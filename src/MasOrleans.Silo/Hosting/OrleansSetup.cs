@@ -45,12 +45,14 @@ internal static class OrleansSetup
         // a pod is rarely called from another silo after its creation, so the cache is kept to the recently used.
         var directoryCacheSize = config.GetValue("Orleans:DirectoryCacheSize", DefaultDirectoryCacheSize);
         silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = directoryCacheSize);
+        // Our grains' state is stored as plain JSON; the stream pub-sub's is Orleans' own type, stored with Orleans'
+        // serializer (see PubSubStateSerializer).
         var storageSerializer = new SystemTextJsonGrainStorageSerializer();
         if (provider == StorageProvider.Memory)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
-            silo.AddMemoryGrainStorage(PubSubStore, o => o.GrainStorageSerializer = storageSerializer);
+            silo.AddMemoryGrainStorage(PubSubStore, options => options.Configure<PubSubStateSerializer>((o, pubSub) => o.GrainStorageSerializer = pubSub));
             silo.UseInMemoryReminderService();
         }
         else
@@ -74,12 +76,12 @@ internal static class OrleansSetup
             });
             // Reminders re-activate the scheduling queue and every workload's control loop after a silo dies.
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
-            silo.AddRedisGrainStorage(PubSubStore, o =>
+            silo.AddRedisGrainStorage(PubSubStore, options => options.Configure<PubSubStateSerializer>((o, pubSub) =>
             {
                 o.ConfigurationOptions = redis.Clone();
-                o.GrainStorageSerializer = storageSerializer;
+                o.GrainStorageSerializer = pubSub;
                 o.DeleteStateOnClear = true;
-            });
+            }));
             KubernetesHosting.ConfigureIfEnabled(silo, config);
             // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
             // records listed when a queue shard rebuilds its memory (waiting pods, its pod table).
