@@ -1,5 +1,4 @@
-using System.Text.Json.Nodes;
-using k8s;
+using MasOrleans.Abstractions.Contracts;
 using k8s.Models;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -13,11 +12,8 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal static class KubeDeploymentRollout
 {
-    private const string RollingUpdate = "RollingUpdate";
-    private const string Recreate = "Recreate";
-
-    /// <summary>What a deployment that sets none of them is served, as kept (canonical JSON).</summary>
-    private static readonly string Defaults = Canonical(null).ToJsonString();
+    private const string RollingUpdate = DeploymentRollout.RollingUpdate;
+    private const string Recreate = DeploymentRollout.Recreate;
 
     /// <summary>
     /// The settings of <paramref name="deployment"/> as the workload keeps them (<paramref name="kept"/>: null for the
@@ -25,12 +21,13 @@ internal static class KubeDeploymentRollout
     /// ValidateDeploymentSpec in pkg/apis/apps/validation/validation.go); minReadySeconds is checked with the progress
     /// deadline (<see cref="KubeDeploymentObjects.TryProgressDeadline"/>). A rolling update's amounts are kept as given.
     /// </summary>
-    public static IResult? TryKept(V1Deployment deployment, out string? kept)
+    public static IResult? TryKept(V1Deployment deployment, out DeploymentRollout? kept)
     {
         kept = null;
         var name = deployment.Metadata?.Name ?? "";
         var strategy = deployment.Spec?.Strategy;
-        switch (string.IsNullOrEmpty(strategy?.Type) ? RollingUpdate : strategy.Type)
+        var type = string.IsNullOrEmpty(strategy?.Type) ? RollingUpdate : strategy.Type;
+        switch (type)
         {
             case Recreate when strategy!.RollingUpdate is not null:
                 return KubeStatus.Forbidden(KubeDeploymentObjects.QualifiedKind, name, "spec.strategy.rollingUpdate", $"may not be specified when strategy `type` is '{Recreate}'");
@@ -45,40 +42,31 @@ internal static class KubeDeploymentRollout
         }
         if (deployment.Spec?.RevisionHistoryLimit is < 0 and var limit)
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.revisionHistoryLimit", $"{limit}: must be greater than or equal to 0");
-        var settings = Canonical(deployment.Spec).ToJsonString();
-        kept = settings == Defaults ? null : settings;
+        var given = type == RollingUpdate ? strategy?.RollingUpdate : null;
+        var settings = new DeploymentRollout(type,
+            type == RollingUpdate ? given?.MaxSurge?.Value ?? DeploymentRollout.Defaults.MaxSurge : null,
+            type == RollingUpdate ? given?.MaxUnavailable?.Value ?? DeploymentRollout.Defaults.MaxUnavailable : null,
+            deployment.Spec?.MinReadySeconds ?? 0, deployment.Spec?.RevisionHistoryLimit ?? DeploymentRollout.Defaults.RevisionHistoryLimit);
+        kept = settings == DeploymentRollout.Defaults ? null : settings;
         return null;
     }
 
     /// <summary>The kept settings (<paramref name="kept"/>, null: the defaults) onto a served deployment's spec.</summary>
-    public static void Serve(string? kept, V1DeploymentSpec spec)
+    public static void Serve(DeploymentRollout? kept, V1DeploymentSpec spec)
     {
-        var settings = JsonNode.Parse(kept ?? Defaults)!;
-        spec.Strategy = KubernetesJson.Deserialize<V1DeploymentStrategy>(settings["strategy"]!.ToJsonString());
+        var settings = kept ?? DeploymentRollout.Defaults;
+        spec.Strategy = new V1DeploymentStrategy
+        {
+            Type = settings.Type,
+            RollingUpdate = settings.Type == RollingUpdate
+                ? new V1RollingUpdateDeployment { MaxSurge = Amount(settings.MaxSurge), MaxUnavailable = Amount(settings.MaxUnavailable) }
+                : null,
+        };
         // Go leaves a zero minReadySeconds out (omitempty).
-        spec.MinReadySeconds = settings["minReadySeconds"]?.GetValue<int>() is > 0 and var minReady ? minReady : null;
-        spec.RevisionHistoryLimit = settings["revisionHistoryLimit"]!.GetValue<int>();
+        spec.MinReadySeconds = settings.MinReadySeconds > 0 ? settings.MinReadySeconds : null;
+        spec.RevisionHistoryLimit = settings.RevisionHistoryLimit;
     }
 
-    /// <summary>The settings with the API server's defaults filled in, always in one order, so equal settings are equal text.</summary>
-    private static JsonObject Canonical(V1DeploymentSpec? spec)
-    {
-        var type = string.IsNullOrEmpty(spec?.Strategy?.Type) ? RollingUpdate : spec.Strategy.Type;
-        var strategy = new JsonObject { ["type"] = type };
-        if (type == RollingUpdate)
-        {
-            var given = spec?.Strategy?.RollingUpdate is { } rolling ? JsonNode.Parse(KubernetesJson.Serialize(rolling)) as JsonObject : null;
-            strategy["rollingUpdate"] = new JsonObject
-            {
-                ["maxSurge"] = given?["maxSurge"]?.DeepClone() ?? "25%",
-                ["maxUnavailable"] = given?["maxUnavailable"]?.DeepClone() ?? "25%",
-            };
-        }
-        return new JsonObject
-        {
-            ["strategy"] = strategy,
-            ["minReadySeconds"] = spec?.MinReadySeconds ?? 0,
-            ["revisionHistoryLimit"] = spec?.RevisionHistoryLimit ?? 10,
-        };
-    }
+    // The client writes an IntOrString whose text is a number as a JSON number, so "1" is served as given: 1.
+    private static IntOrString? Amount(string? value) => value is null ? null : (IntOrString)value;
 }
