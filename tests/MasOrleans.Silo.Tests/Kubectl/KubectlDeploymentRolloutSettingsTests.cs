@@ -125,4 +125,20 @@ public sealed class KubectlDeploymentRolloutSettingsTests(KubectlFixture kube) :
         Assert.NotEqual(0, created.ExitCode);
         Assert.Contains("The Deployment \"rs-history\" is invalid: spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0", created.Error);
     }
+
+    /// <summary>
+    /// ValidateDeploymentSpec compares progressDeadlineSeconds with minReadySeconds after apps/v1's defaulting
+    /// (SetDefaults_Deployment, pkg/apis/apps/v1/defaults.go, sets 600 when none is given): minReadySeconds 600 alone is
+    /// refused, the default deadline printed. It was compared only with a deadline the manifest gave.
+    /// </summary>
+    [Fact]
+    public async Task Min_ready_seconds_are_held_below_the_default_progress_deadline()
+    {
+        var file = kube.Manifest("rs-min-ready", KubeManifests.Deployment("rs-min-ready", "rs-none", replicas: 0, extraSpec: "  minReadySeconds: 600"));
+        var created = await kube.Run("create", "--dry-run=server", "-f", file);
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains("The Deployment \"rs-min-ready\" is invalid: spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds", created.Error);
+        var below = kube.Manifest("rs-min-ready-below", KubeManifests.Deployment("rs-min-ready", "rs-none", replicas: 0, extraSpec: "  minReadySeconds: 599"));
+        (await kube.Run("create", "--dry-run=server", "-f", below)).Succeeded();
+    }
 }
