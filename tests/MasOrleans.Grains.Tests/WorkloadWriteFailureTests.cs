@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Workloads;
 using Orleans.Core.Internal;
@@ -64,11 +65,45 @@ public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<Workl
         Assert.True((await workload.Delete()).IsOk);
     }
 
+    /// <summary>
+    /// A /k8s patch that changed replicas, annotations and rollout settings was four grain calls and four writes: the
+    /// last failing (Redis gone for a moment) left the scale and annotations stored and answered the client an error.
+    /// One update is one write now, here failed as the rollout is written: nothing of it is kept.
+    /// </summary>
+    [Fact]
+    public async Task An_update_whose_write_fails_changes_nothing_of_it()
+    {
+        Log.Expect("mas-workload/g-unpatched");
+        Log.Expect("the workload write keeping a rollout failed");
+        var workload = Cluster.Client.GetGrain<IWorkloadGrain>("g-unpatched");
+        var template = PodOf("g-unpatched", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Assert.True((await workload.Create(template, 0)).IsOk);
+
+        var change = new WorkloadChange(Replicas: 2, SetsAnnotations: true, Annotations: new Dictionary<string, string> { ["team"] = "a" },
+            SetsProgressDeadline: true, ProgressDeadlineSeconds: 30, SetsRollout: true, Rollout: new DeploymentRollout(DeploymentRollout.Recreate, null, null, 0, 10));
+        Writes.FailNextRolloutWrite = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => workload.Update(change));
+        var after = (await workload.Get())!;
+        Assert.Equal(0, after.Replicas);
+        Assert.Null(after.Annotations);
+        Assert.Null(after.ProgressDeadlineSeconds);
+        Assert.Null(after.Rollout);
+        Assert.Empty(after.Pods);
+        Assert.DoesNotContain(await workload.GetEvents(), e => e.Reason == "Scaled");
+
+        // Retried once Redis answers, all of it is done.
+        Assert.True((await workload.Update(change)).IsOk);
+        after = (await workload.Get())!;
+        Assert.Equal((2, "a", 30, DeploymentRollout.Recreate), (after.Replicas, after.Annotations?["team"], after.ProgressDeadlineSeconds, after.Rollout?.Type));
+        Assert.True((await workload.Delete()).IsOk);
+    }
+
     /// <summary>The silo's default storage, whose next write of a workload (or of one recording a pod) fails once when armed.</summary>
     public sealed class FailingWorkloadWrites : IFailingWrites
     {
         public volatile bool FailNextPodRecord;
         public volatile bool FailNextWrite;
+        public volatile bool FailNextRolloutWrite;
         public List<string> Unrecorded { get; } = [];
 
         public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
@@ -84,6 +119,11 @@ public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<Workl
                     owner.FailNextPodRecord = false;
                     lock (owner.Unrecorded) owner.Unrecorded.AddRange(recording.Pods);
                     throw new InvalidOperationException("the workload write recording a pod failed (test)");
+                }
+                if (owner.FailNextRolloutWrite && grainState.State is WorkloadState { Rollout: not null })
+                {
+                    owner.FailNextRolloutWrite = false;
+                    throw new InvalidOperationException("the workload write keeping a rollout failed (test)");
                 }
                 if (owner.FailNextWrite && grainState.State is WorkloadState)
                 {

@@ -32,7 +32,7 @@ public sealed record WorkloadView(
     [property: Id(12)] DateTimeOffset? DeletionRequestedAt = null,
     [property: Id(13)] string? Manifest = null,
     [property: Id(14)] IReadOnlyDictionary<string, string>? Selector = null,
-    [property: Id(15)] string? Rollout = null)
+    [property: Id(15)] DeploymentRollout? Rollout = null)
 {
     /// <summary>Why the workload <paramref name="name"/> refuses to be scaled to <paramref name="replicas"/> (null: it takes them).</summary>
     public static string? ScaleRefusal(string name, DateTimeOffset? deletionRequestedAt, AutoscaleSpec? autoscale, int replicas) =>

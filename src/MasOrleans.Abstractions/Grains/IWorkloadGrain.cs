@@ -15,20 +15,18 @@ public interface IWorkloadGrain : IGrainWithStringKey
     /// <param name="rollout">Its Kubernetes rollout settings as /k8s keeps them, kept and not acted on (null: the defaults).</param>
     Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
         string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null,
-        string? rollout = null);
+        DeploymentRollout? rollout = null);
 
     Task<WorkloadView?> Get();
 
     Task<Outcome> Scale(int replicas);
 
-    /// <summary>Replaces the workload's annotations (a client's metadata; null or empty: none); null if it does not exist.</summary>
-    Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations);
-
-    /// <summary>Replaces the workload's progress deadline (null: the default); null if it does not exist.</summary>
-    Task<WorkloadView?> SetProgressDeadline(int? seconds);
-
-    /// <summary>Replaces the workload's Kubernetes rollout settings (null: the defaults); null if it does not exist.</summary>
-    Task<WorkloadView?> SetRollout(string? rollout);
+    /// <summary>
+    /// Applies <paramref name="change"/> (replicas, annotations, progress deadline, rollout settings) in one write: a /k8s
+    /// patch that changes several is done whole or not at all. NotFound if it does not exist; Conflict if a change of
+    /// replicas is refused (nothing is changed then).
+    /// </summary>
+    Task<Outcome> Update(WorkloadChange change);
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 

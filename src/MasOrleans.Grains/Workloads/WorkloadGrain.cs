@@ -45,7 +45,7 @@ public sealed class WorkloadGrain(
 
     public async Task<Outcome> Create(PodSpec template, int replicas, AutoscaleSpec? autoscale = null, IReadOnlyDictionary<string, string>? annotations = null,
         string? containerName = null, int? progressDeadlineSeconds = null, string? manifest = null, IReadOnlyDictionary<string, string>? selector = null,
-        string? rollout = null)
+        DeploymentRollout? rollout = null)
     {
         if (state.State.Template is not null) return Outcome.Conflict(state.State.DeletionRequestedAt is null ? $"workload '{Name}' already exists" : BeingDeleted());
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
@@ -103,32 +103,25 @@ public sealed class WorkloadGrain(
     // has one set, begun with it, so its first condition is progress with none of its replicas counted yet.
     private static WorkloadProgress Started(DateTimeOffset now) => new(WorkloadProgress.Updated, now, now, 0, 0);
 
-    public async Task<WorkloadView?> SetProgressDeadline(int? seconds)
+    public async Task<Outcome> Update(WorkloadChange change)
     {
         var before = state.State;
-        if (before.Template is null) return null;
-        state.State = before with { ProgressDeadlineSeconds = seconds };
+        if (before.Template is null) return NotFound();
+        var replicas = change.Replicas ?? before.Replicas;
+        var scales = replicas != before.Replicas;
+        if (scales && WorkloadView.ScaleRefusal(Name, before.DeletionRequestedAt, before.Autoscale, replicas) is { } refused) return Outcome.Conflict(refused);
+        if (scales) AddEvent("Normal", "Scaled", $"replicas {before.Replicas} -> {replicas} (requested)");
+        state.State = state.State with
+        {
+            Replicas = replicas,
+            Annotations = change.SetsAnnotations ? (change.Annotations is { Count: > 0 } ? change.Annotations : null) : before.Annotations,
+            ProgressDeadlineSeconds = change.SetsProgressDeadline ? change.ProgressDeadlineSeconds : before.ProgressDeadlineSeconds,
+            Rollout = change.SetsRollout ? change.Rollout : before.Rollout,
+        };
+        // One write, and all of it kept as it was if that fails (the event included): a patch is never half applied.
         await state.WriteOrRestore(before);
-        return await Get();
-    }
-
-    public async Task<WorkloadView?> SetRollout(string? rollout)
-    {
-        var before = state.State;
-        if (before.Template is null) return null;
-        state.State = before with { Rollout = rollout };
-        await state.WriteOrRestore(before);
-        return await Get();
-    }
-
-    public async Task<WorkloadView?> SetAnnotations(IReadOnlyDictionary<string, string>? annotations)
-    {
-        var before = state.State;
-        if (before.Template is null) return null;
-        state.State = before with { Annotations = annotations is { Count: > 0 } ? annotations : null };
-        // Kept as they were if the write fails: nothing half-written.
-        await state.WriteOrRestore(before);
-        return await Get();
+        if (scales) await Reconcile(autoscale: false);
+        return Outcome.Success;
     }
 
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);

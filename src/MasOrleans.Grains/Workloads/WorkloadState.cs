@@ -26,7 +26,7 @@ public sealed record WorkloadState(
     [property: Id(14)] DateTimeOffset? DeletionRequestedAt = null,
     [property: Id(15)] string? Manifest = null,
     [property: Id(16)] IReadOnlyDictionary<string, string>? Selector = null,
-    [property: Id(17)] string? Rollout = null)
+    [property: Id(17)] DeploymentRollout? Rollout = null)
 {
     public WorkloadState() : this(null, 0, []) { }
 }

@@ -44,8 +44,9 @@ internal static class SiloHealth
     /// The same checks as kube-apiserver's /livez, /readyz and /healthz, under the Kubernetes surface's prefix
     /// (<paramref name="k8s"/>), answered in its words (handleRootHealth in apiserver pkg/server/healthz/healthz.go):
     /// "ok", or with ?verbose a line per check ("[+]redis ok") and "readyz check passed"; a failed check is always listed
-    /// ("[-]redis failed: ...", then "readyz check failed"), with its reason, which /health/ready gives as well, and the
-    /// 503 /health/ready answers rather than kube-apiserver's 500. Without them kubectl get --raw /k8s/readyz was a 404.
+    /// ("[-]redis failed: reason withheld", then "readyz check failed"): these endpoints are public there, so the reason
+    /// is withheld, as /health/ready (this silo's own probe) does not. Answered 503 as /health/ready is, rather than
+    /// kube-apiserver's 500. Without them kubectl get --raw /k8s/readyz was a 404.
     /// </summary>
     public static void MapKubernetes(IEndpointRouteBuilder k8s)
     {
@@ -61,7 +62,7 @@ internal static class SiloHealth
         context.Response.ContentType = "text/plain; charset=utf-8";
         var lines = string.Concat(report.Entries.Select(e => e.Value.Status == HealthStatus.Healthy
             ? $"[+]{e.Key} ok\n"
-            : $"[-]{e.Key} failed: {e.Value.Description ?? e.Value.Exception?.Message}\n"));
+            : $"[-]{e.Key} failed: reason withheld\n"));
         var text = report.Status != HealthStatus.Healthy ? $"{lines}{name} check failed\n"
             : context.Request.Query.ContainsKey("verbose") ? $"{lines}{name} check passed\n"
             : "ok";

@@ -121,8 +121,8 @@ internal static class KubeDeploymentObjects
 
     /// <summary>
     /// spec.progressDeadlineSeconds as the API server validates it (ValidateDeploymentSpec in
-    /// pkg/apis/apps/validation/validation.go): not negative and greater than minReadySeconds (itself not negative).
-    /// Null when the manifest gives none (the default, 600 s).
+    /// pkg/apis/apps/validation/validation.go): not negative and greater than minReadySeconds (itself not negative),
+    /// the default (600 s) included. Null when the manifest gives none.
     /// </summary>
     public static IResult? TryProgressDeadline(V1Deployment deployment, out int? seconds)
     {
@@ -130,7 +130,9 @@ internal static class KubeDeploymentObjects
         seconds = deployment.Spec?.ProgressDeadlineSeconds;
         var minReady = deployment.Spec?.MinReadySeconds ?? 0;
         if (minReady < 0) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.minReadySeconds", $"{minReady}: must be greater than or equal to 0");
-        if (seconds is not { } deadline) return null;
+        // Compared after apps/v1's defaulting (SetDefaults_Deployment, pkg/apis/apps/v1/defaults.go: 600 s when none
+        // is given), so minReadySeconds 600 alone is refused as there.
+        var deadline = seconds ?? WorkloadProgress.DefaultDeadlineSeconds;
         if (deadline < 0) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than or equal to 0");
         if (deadline <= minReady) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.progressDeadlineSeconds", $"{deadline}: must be greater than minReadySeconds");
         return null;

@@ -170,10 +170,10 @@ internal static class KubeDeploymentsApi
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
-        var setsRollout = rollout != view.Rollout;
+        var change = new WorkloadChange(scales ? replicas : null, annotates, annotations, setsDeadline, deadline, rollout != view.Rollout, rollout);
         if (dryRun)
         {
-            // The grain's refusal of a scale, and the deployment as its writes would leave it; nothing stored.
+            // The grain's refusal of a scale, and the deployment as its write would leave it; nothing stored.
             if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
             var would = view with
             {
@@ -184,14 +184,9 @@ internal static class KubeDeploymentsApi
             };
             return KubeLists.One(context, KubeDeploymentObjects.ToDeployment(would, served));
         }
-        if (scales && await grain.Scale(replicas) is { IsOk: false } refused)
+        // One grain call, one write: what the update changes is stored whole or not at all.
+        if (change.Any && await grain.Update(change) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refused.Message!);
-        if (annotates && await grain.SetAnnotations(annotations) is null)
-            return KubeStatus.NotFound("deployments.apps", name);
-        if (setsDeadline && await grain.SetProgressDeadline(deadline) is null)
-            return KubeStatus.NotFound("deployments.apps", name);
-        if (setsRollout && await grain.SetRollout(rollout) is null)
-            return KubeStatus.NotFound("deployments.apps", name);
         cache.RememberWorkload(key);
         // Read back through the cache: the answer carries the version a following GET or listing serves.
         return await Read(cache, key, context.RequestAborted) is { } stored ? KubeLists.One(context, stored) : KubeStatus.NotFound("deployments.apps", name);

@@ -121,7 +121,7 @@ internal static class KubePatch
     }
 
     /// <summary>The patch merged onto a copy of the target.</summary>
-    /// <exception cref="InvalidPatchException">A "$patch" directive that is not "replace" or "delete" (or not a string).</exception>
+    /// <exception cref="InvalidPatchException">A "$patch" directive that is not "replace" or "delete" (or not a string), or a malformed "$retainKeys".</exception>
     public static JsonNode? Merge(JsonNode? target, JsonNode? patch, bool strategic)
     {
         if (strategic && patch is JsonArray patchList && target is JsonArray targetList) return MergeList(targetList, patchList);
@@ -134,12 +134,20 @@ internal static class KubePatch
             return Merge(null, replacement, strategic);
         }
         var result = target is JsonObject t ? (JsonObject)t.DeepClone() : new JsonObject();
-        // A field whose patch strategy is retainKeys (a Deployment's spec.strategy): the keys the patch does not list go
-        // (applyRetainKeysDirective in apimachinery's strategicpatch/patch.go), so kubectl apply can turn a RollingUpdate
-        // strategy into Recreate, which may not keep rollingUpdate.
-        if (strategic && patchObject[RetainKeysKey] is JsonArray retained)
-            foreach (var key in result.Select(p => p.Key).Where(k => !retained.Any(r => r is JsonValue v && v.TryGetValue<string>(out var kept) && kept == k)).ToList())
+        // "$retainKeys" drops the target's keys it does not list (applyRetainKeysDirective in apimachinery's
+        // strategicpatch/patch.go), so kubectl apply can turn a RollingUpdate strategy into Recreate, which may not keep
+        // rollingUpdate. As there, it must be a list naming every key the patch sets (a null, which removes, and the
+        // list directives excepted); anything else is ErrBadPatchFormatForRetainKeys, a 400.
+        if (strategic && patchObject.TryGetPropertyValue(RetainKeysKey, out var retainKeys))
+        {
+            if (retainKeys is not JsonArray retained) throw new InvalidPatchException(BadRetainKeys);
+            var listed = retained.OfType<JsonValue>().Select(v => v.TryGetValue<string>(out var kept) ? kept : null).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            if (patchObject.Any(p => p.Key != RetainKeysKey && p.Value is not null && !p.Key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal)
+                    && !p.Key.StartsWith("$setElementOrder/", StringComparison.Ordinal) && !listed.Contains(p.Key)))
+                throw new InvalidPatchException(BadRetainKeys);
+            foreach (var key in result.Select(p => p.Key).Where(k => !listed.Contains(k)).ToList())
                 result.Remove(key);
+        }
         foreach (var (key, value) in patchObject)
         {
             if (strategic && key.StartsWith('$')) continue;
@@ -151,6 +159,7 @@ internal static class KubePatch
 
     private const string DirectiveKey = "$patch";
     private const string RetainKeysKey = "$retainKeys";
+    private const string BadRetainKeys = "invalid patch format of retainKeys"; // mergepatch.ErrBadPatchFormatForRetainKeys
     private const string Replace = "replace";
     private const string Delete = "delete";
 

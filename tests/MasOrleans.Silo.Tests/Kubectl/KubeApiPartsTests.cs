@@ -142,6 +142,29 @@ public sealed class KubeApiPartsTests
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
     }
 
+    /// <summary>
+    /// "$retainKeys" as applyRetainKeysDirective (apimachinery strategicpatch/patch.go) applies it: the target's keys it
+    /// does not list go; one that is not a list, or that does not name a key the patch sets to a value (a null is exempt),
+    /// is mergepatch.ErrBadPatchFormatForRetainKeys, "invalid patch format of retainKeys", which the API server answers 400
+    /// (interpretStrategicMergePatchError). Both were taken: the first dropped nothing, the second merged the key anyway.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"s":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}""", """{"s":{"$retainKeys":["type"],"type":"Recreate"}}""", """{"s":{"type":"Recreate"}}""")]
+    [InlineData("""{"s":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}""", """{"s":{"$retainKeys":["type"],"type":"Recreate","rollingUpdate":null}}""", """{"s":{"type":"Recreate"}}""")]
+    [InlineData("""{"s":{"type":"RollingUpdate"}}""", """{"s":{"$retainKeys":"type","type":"Recreate"}}""", null)]
+    [InlineData("""{"s":{"type":"RollingUpdate"}}""", """{"s":{"$retainKeys":["type"],"type":"Recreate","rollingUpdate":{"maxSurge":1}}}""", null)]
+    public void Strategic_merge_patch_retain_keys(string original, string patch, string? expected)
+    {
+        if (expected is null)
+        {
+            var bad = Assert.Throws<KubePatch.InvalidPatchException>(() => KubePatch.Merge(JsonNode.Parse(original), JsonNode.Parse(patch), strategic: true));
+            Assert.Equal("invalid patch format of retainKeys", bad.Message);
+            return;
+        }
+        var result = KubePatch.Merge(JsonNode.Parse(original), JsonNode.Parse(patch), strategic: true);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), result), result?.ToJsonString());
+    }
+
     /// <summary>k8s.io/apimachinery/pkg/labels selector syntax (pkg/labels/selector.go: Parse and Requirement.Matches).</summary>
     [Theory]
     [InlineData("app=web", true)]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.KubeApi;
@@ -54,7 +55,7 @@ public sealed class KubeDeploymentMovedTests
 
         // kubectl scale --replicas=1 (no --resource-version) sends this merge patch to the scale subresource.
         await kubectl.Get("deployment/mv-web", "{.metadata.resourceVersion}");
-        mover.Arm(grains, key, () => grains.GetGrain<IWorkloadGrain>(key).SetAnnotations(new Dictionary<string, string> { ["moved"] = $"{mover.Acted}" }));
+        mover.Arm(grains, key, () => grains.GetGrain<IWorkloadGrain>(key).Update(new WorkloadChange(SetsAnnotations: true, Annotations: new Dictionary<string, string> { ["moved"] = $"{mover.Acted}" })));
         using (var scaled = await Patch(silo.Http, path + "/scale", """{"spec":{"replicas":1}}"""))
             Assert.True(scaled.StatusCode == HttpStatusCode.OK, await scaled.Content.ReadAsStringAsync());
         Assert.Equal(1, mover.Acted);
@@ -62,7 +63,7 @@ public sealed class KubeDeploymentMovedTests
 
         // kubectl patch deployment, the same shape on the deployment itself.
         await kubectl.Get("deployment/mv-web", "{.metadata.resourceVersion}");
-        mover.Arm(grains, key, () => grains.GetGrain<IWorkloadGrain>(key).SetAnnotations(new Dictionary<string, string> { ["moved"] = $"{mover.Acted}" }));
+        mover.Arm(grains, key, () => grains.GetGrain<IWorkloadGrain>(key).Update(new WorkloadChange(SetsAnnotations: true, Annotations: new Dictionary<string, string> { ["moved"] = $"{mover.Acted}" })));
         using (var patched = await Patch(silo.Http, path, """{"spec":{"replicas":0}}"""))
             Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
         Assert.Equal(2, mover.Acted);

@@ -72,4 +72,73 @@ public sealed class KubectlDeploymentRolloutSettingsTests(KubectlFixture kube) :
             + "supported values: \"Recreate\", \"RollingUpdate\"", applied.Error);
         Assert.Equal("", (await kube.Run("get", "deployments", "--field-selector", "metadata.name=rs-unknown", "-o", "name")).Succeeded().Output.Trim());
     }
+
+    /// <summary>
+    /// ValidateRollingUpdateDeployment (pkg/apis/apps/validation/validation.go): maxUnavailable, then maxSurge, an int at
+    /// least 0 (ValidateNonnegativeField: "must be greater than or equal to 0") or a percent (apimachinery
+    /// pkg/util/validation/validation.go, IsValidPercent: percentErrMsg through RegexError with "1%" and "93%"); not both 0;
+    /// maxUnavailable not over 100% (IsNotMoreThan100Percent). They were kept unchecked.
+    /// </summary>
+    [Theory]
+    [InlineData("rs-percent", "{maxSurge: 20Percent}", "spec.strategy.rollingUpdate.maxSurge: Invalid value: 20Percent: a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")]
+    [InlineData("rs-negative", "{maxUnavailable: -1}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0")]
+    [InlineData("rs-zeros", "{maxSurge: 0, maxUnavailable: 0%}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0%: may not be 0 when `maxSurge` is 0")]
+    [InlineData("rs-over", "{maxUnavailable: 110%}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 110%: must not be greater than 100%")]
+    [InlineData("rs-surge", "{maxSurge: 200%, maxUnavailable: 0}", null)]
+    public async Task A_rolling_updates_amounts_are_checked_as_the_api_server_checks_them(string name, string rollingUpdate, string? refusal)
+    {
+        var file = kube.Manifest(name, KubeManifests.Deployment(name, "rs-none", replicas: 0, extraSpec: $"""
+              strategy:
+                type: RollingUpdate
+                rollingUpdate: {rollingUpdate}
+            """));
+        var created = await kube.Run("create", "--dry-run=server", "-f", file);
+        if (refusal is null)
+        {
+            created.Succeeded();
+            return;
+        }
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains($"The Deployment \"{name}\" is invalid: {refusal}", created.Error);
+    }
+
+    /// <summary>ValidateDeploymentStrategy: a Recreate strategy may not carry a rollingUpdate (field.Forbidden).</summary>
+    [Fact]
+    public async Task Recreate_with_a_rolling_update_is_forbidden()
+    {
+        var file = kube.Manifest("rs-recreate-rolling", KubeManifests.Deployment("rs-recreate-rolling", "rs-none", replicas: 0, extraSpec: """
+              strategy:
+                type: Recreate
+                rollingUpdate: {maxSurge: 1}
+            """));
+        var created = await kube.Run("create", "--dry-run=server", "-f", file);
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains("The Deployment \"rs-recreate-rolling\" is invalid: spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'", created.Error);
+    }
+
+    /// <summary>ValidateDeploymentSpec: revisionHistoryLimit through ValidateNonnegativeField.</summary>
+    [Fact]
+    public async Task A_negative_revision_history_limit_is_refused()
+    {
+        var file = kube.Manifest("rs-history", KubeManifests.Deployment("rs-history", "rs-none", replicas: 0, extraSpec: "  revisionHistoryLimit: -1"));
+        var created = await kube.Run("create", "--dry-run=server", "-f", file);
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains("The Deployment \"rs-history\" is invalid: spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0", created.Error);
+    }
+
+    /// <summary>
+    /// ValidateDeploymentSpec compares progressDeadlineSeconds with minReadySeconds after apps/v1's defaulting
+    /// (SetDefaults_Deployment, pkg/apis/apps/v1/defaults.go, sets 600 when none is given): minReadySeconds 600 alone is
+    /// refused, the default deadline printed. It was compared only with a deadline the manifest gave.
+    /// </summary>
+    [Fact]
+    public async Task Min_ready_seconds_are_held_below_the_default_progress_deadline()
+    {
+        var file = kube.Manifest("rs-min-ready", KubeManifests.Deployment("rs-min-ready", "rs-none", replicas: 0, extraSpec: "  minReadySeconds: 600"));
+        var created = await kube.Run("create", "--dry-run=server", "-f", file);
+        Assert.NotEqual(0, created.ExitCode);
+        Assert.Contains("The Deployment \"rs-min-ready\" is invalid: spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds", created.Error);
+        var below = kube.Manifest("rs-min-ready-below", KubeManifests.Deployment("rs-min-ready", "rs-none", replicas: 0, extraSpec: "  minReadySeconds: 599"));
+        (await kube.Run("create", "--dry-run=server", "-f", below)).Succeeded();
+    }
 }

@@ -1,0 +1,21 @@
+namespace MasOrleans.Abstractions.Contracts;
+
+/// <summary>
+/// What one update of a workload changes, stored in one write (<see cref="Grains.IWorkloadGrain.Update"/>): its replicas
+/// (null: unchanged) and, where the matching Sets flag is true, its annotations (null or empty: none), progress deadline
+/// (null: the default) and Kubernetes rollout settings (null: the defaults). What it does not name is left as stored,
+/// so a change made meanwhile by another caller is kept.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("mas.workload-change")]
+public sealed record WorkloadChange(
+    [property: Id(0)] int? Replicas = null,
+    [property: Id(1)] bool SetsAnnotations = false,
+    [property: Id(2)] IReadOnlyDictionary<string, string>? Annotations = null,
+    [property: Id(3)] bool SetsProgressDeadline = false,
+    [property: Id(4)] int? ProgressDeadlineSeconds = null,
+    [property: Id(5)] bool SetsRollout = false,
+    [property: Id(6)] DeploymentRollout? Rollout = null)
+{
+    /// <summary>Whether it changes anything at all.</summary>
+    public bool Any => Replicas is not null || SetsAnnotations || SetsProgressDeadline || SetsRollout;
+}
