@@ -77,8 +77,12 @@ internal static partial class KubeDeploymentRollout
         return null;
     }
 
-    // getIntOrPercentValue: a percent's number, or the int (Go's Atoi answers 0 for what it cannot read).
-    private static int Value(string amount) => int.TryParse(amount.TrimEnd('%'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    // getIntOrPercentValue: a valid percent's number, which Go's Atoi answers as the largest int64 when it overflows
+    // (strconv.ParseInt's ErrRange value), so "99999999999%" is over 100%, not 0; otherwise the int, 0 for what Atoi cannot read.
+    private static long Value(string amount) =>
+        PercentPattern().IsMatch(amount)
+            ? long.TryParse(amount.AsSpan(0, amount.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var percent) ? percent : long.MaxValue
+            : int.TryParse(amount, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     // apimachinery's percentFmt, "[0-9]+%", anchored as percentRegexp is.
     [GeneratedRegex("^[0-9]+%$")]

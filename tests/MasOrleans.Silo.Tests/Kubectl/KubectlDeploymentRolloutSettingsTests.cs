@@ -84,6 +84,8 @@ public sealed class KubectlDeploymentRolloutSettingsTests(KubectlFixture kube) :
     [InlineData("rs-negative", "{maxUnavailable: -1}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0")]
     [InlineData("rs-zeros", "{maxSurge: 0, maxUnavailable: 0%}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0%: may not be 0 when `maxSurge` is 0")]
     [InlineData("rs-over", "{maxUnavailable: 110%}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 110%: must not be greater than 100%")]
+    // Past int64: Go's Atoi answers the largest int64 (ErrRange), over 100% (it was read as 0 and stored).
+    [InlineData("rs-overflow", "{maxSurge: 1, maxUnavailable: 99999999999999999999%}", "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 99999999999999999999%: must not be greater than 100%")]
     [InlineData("rs-surge", "{maxSurge: 200%, maxUnavailable: 0}", null)]
     public async Task A_rolling_updates_amounts_are_checked_as_the_api_server_checks_them(string name, string rollingUpdate, string? refusal)
     {
