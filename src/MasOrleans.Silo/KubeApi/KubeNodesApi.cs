@@ -2,17 +2,15 @@ using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
-using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Api;
-using MasOrleans.Silo.Observability;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 nodes over the node grains: register, get, list, watch, patch (labels, taints, cordon) and delete (drain).</summary>
-internal static partial class KubeNodesApi
+internal static class KubeNodesApi
 {
     private static readonly HashSet<string> Fields = ["metadata.name", "spec.unschedulable"];
 
@@ -39,7 +37,7 @@ internal static partial class KubeNodesApi
         return KubeLists.List(context, snapshot.Nodes.Where(Selects).OrderBy(n => n.Metadata.Name).ToList(), "NodeList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache, ILoggerFactory logs)
     {
         if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Node>(context);
@@ -61,7 +59,7 @@ internal static partial class KubeNodesApi
             return await grain.GetView() is null
                 ? KubeLists.One(context, KubeNodeObjects.ToNode(registered with { Created = DateTimeOffset.UtcNow }, ""), 201)
                 : KubeStatus.AlreadyExists("nodes", name);
-        var outcome = await NodeRegistration.Register(grains, view, spec);
+        var outcome = await NodeRegistration.Register(grains, view, spec, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
         // Register read the node into the view: served from there at the version that names it, a manifest a later write may carry.
@@ -120,47 +118,16 @@ internal static partial class KubeNodesApi
 
     /// <summary>
     /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), first
-    /// reads the node into this silo's view: the view versions nodes and takes a write one-way a moment after it is
-    /// answered, so a precondition checked without the read saw the state before the last write at its version, and of two
-    /// writes at one version both were made. The read must start after the call (<see cref="SiloClusterView.ReadAfterWrite"/>;
-    /// one under way may predate the last write). Made before anything is written, its failure or a wait past the gate's
-    /// limit is an honest 503 (<see cref="KubeUnavailable"/>): client-go's resend of it writes once.
+    /// reads the node into this silo's view (<see cref="NodeRegistration.ReadIntoView"/>): the view versions nodes and takes
+    /// a write one-way a moment after it is answered, so a precondition checked without the read saw the state before the
+    /// last write at its version, and of two writes at one version both were made. Made before anything is written, its
+    /// failure is an honest 503 (<see cref="KubeUnavailable"/>): client-go's resend of it writes once.
     /// </summary>
-    private static async Task InView(SiloClusterView clusterView, string name, CancellationToken aborted)
-    {
-        var read = clusterView.ReadAfterWrite(name);
-        try
-        {
-            await read.WaitAsync(KubeCache.GateCallLimit, aborted);
-        }
-        catch (TimeoutException e) when (!read.IsCompleted)
-        {
-            // A late failure of the read is observed here (the view logs it); the wait's limit is what is reported.
-            _ = read.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-            throw new KubeGateTimeoutException($"node \"{name}\" was not read into this silo's view within {KubeCache.GateCallLimit.TotalSeconds:0} s", e);
-        }
-    }
+    private static Task InView(SiloClusterView clusterView, string name, CancellationToken aborted) =>
+        NodeRegistration.ReadIntoView(clusterView, name, aborted);
 
-    /// <summary>
-    /// After a made write, the read into the view its answer is served from. False, logged, when it failed: the write is
-    /// answered from what was written (the next write's <see cref="InView"/> reads it before its precondition).
-    /// </summary>
-    private static async Task<bool> ReadBack(SiloClusterView clusterView, string name, ILoggerFactory logs, CancellationToken aborted)
-    {
-        try
-        {
-            await InView(clusterView, name, aborted);
-            return true;
-        }
-        catch (Exception e) when (ProblemExceptionHandler.IsUnavailable(e))
-        {
-            LogReadBackFailed(logs.CreateLogger(typeof(KubeNodesApi)), name, FailureRun.OneLine(e));
-            return false;
-        }
-    }
-
-    [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Node {Node} was written, but not read back into this silo's view ({Error}): answered as written")]
-    private static partial void LogReadBackFailed(ILogger logger, string node, string error);
+    private static Task<bool> ReadBack(SiloClusterView clusterView, string name, ILoggerFactory logs, CancellationToken aborted) =>
+        NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), aborted);
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
