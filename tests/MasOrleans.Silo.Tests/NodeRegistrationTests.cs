@@ -7,6 +7,7 @@ using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MasOrleans.Silo.Tests;
@@ -72,5 +73,29 @@ public sealed class NodeRegistrationTests(MemorySiloFixture fixture) : IClassFix
         Assert.True((await registering.WaitAsync(TimeSpan.FromSeconds(10))).IsOk);
         Assert.Equal(4000, view.Node("reg-race")?.Spec.Capacity.CpuMilli);
         Assert.Equal(2, reads);
+    }
+
+    /// <summary>
+    /// A write was made and its read into the view failed: answered as made (a 503 would have client-go resend a write
+    /// that was made), the failure logged as a Warning. Before (a review of session 39), the read-back's failure failed
+    /// the /k8s node write with a 503.
+    /// </summary>
+    [Fact]
+    public async Task A_failed_read_back_after_a_made_write_is_logged_not_thrown()
+    {
+        var node = Stand.In<INodeGrain>((method, _) => method.Name == nameof(INodeGrain.GetView)
+            ? Task.FromException<NodeView?>(new TimeoutException("node grain did not answer (test)"))
+            : throw new NotSupportedException(method.Name));
+        var grains = Stand.In<IGrainFactory>((method, _) => method.Name.StartsWith("GetGrain", StringComparison.Ordinal) ? node : throw new NotSupportedException(method.Name));
+        var view = new SiloClusterView(grains, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
+        var log = new SiloLog();
+
+        Assert.False(await NodeRegistration.ReadBack(view, "rb-failed", log.CreateLogger("test"), CancellationToken.None));
+
+        var logged = Assert.Single(log.Records);
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.Equal("Node rb-failed was written, but not read back into this silo's view (TimeoutException: node grain did not answer (test)): answered as written", logged.Message);
+        // The view's own retries of the read, in the background, end here.
+        view.Stop();
     }
 }
