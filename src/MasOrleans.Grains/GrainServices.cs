@@ -35,6 +35,19 @@ public static class GrainServices
     }
 
     /// <summary>
+    /// The <see cref="PubSubStore"/>'s options, whichever storage provider holds it, take the pub-sub state's serializer
+    /// (<see cref="Storage.PubSubStateSerializer"/>, registered by <see cref="AddMasOrleansApplication"/>); the
+    /// provider's own settings in <paramref name="provider"/>.
+    /// </summary>
+    public static OptionsBuilder<TOptions> UsePubSubStateSerializer<TOptions>(this OptionsBuilder<TOptions> options, Action<TOptions>? provider = null)
+        where TOptions : class, Orleans.Storage.IStorageProviderSerializerOptions =>
+        options.Configure<Storage.PubSubStateSerializer>((o, pubSub) =>
+        {
+            provider?.Invoke(o);
+            o.GrainStorageSerializer = pubSub;
+        });
+
+    /// <summary>
     /// Online learning's silo side: the decision queue (the silo catalog's experience sink, holding at most
     /// Learning:Online:MaxQueuedDecisions) and the two services that send decisions to the trainer and keep this silo
     /// on the active model version.

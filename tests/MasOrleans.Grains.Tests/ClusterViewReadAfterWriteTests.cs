@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
+using Orleans.Runtime;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Logging.Abstractions;
 using static MasOrleans.Grains.Tests.GrainTestPods;
@@ -68,5 +69,26 @@ public sealed class ClusterViewReadAfterWriteTests
 
         var failed = await Assert.ThrowsAsync<TimeoutException>(() => view.ReadAfterWrite("rw-1").WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal("node grain did not answer (test)", failed.Message);
+    }
+
+    /// <summary>
+    /// The silo's stop: a read-back queued behind a read under way (which may never answer: Orleans is closing its
+    /// messaging) fails when the stop comes, and one asked after the stop fails at once; neither waits on a read.
+    /// </summary>
+    [Fact]
+    public async Task Read_backs_fail_when_the_silo_stops_and_none_waits_on_a_read_that_does_not_answer()
+    {
+        var neverAnswered = new TaskCompletionSource<NodeView?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _answers.Enqueue(() => neverAnswered.Task);
+        var view = View();
+        _ = view.Resync("rw-1");
+        var queued = view.ReadAfterWrite("rw-1");
+        Assert.False(queued.IsCompleted);
+
+        view.Stop();
+
+        await Assert.ThrowsAsync<OrleansException>(() => queued.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAsync<OrleansException>(() => view.ReadAfterWrite("rw-1").WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, _reads);
     }
 }

@@ -52,7 +52,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
             var serializer = new SystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
-            silo.AddMemoryGrainStorage(GrainServices.PubSubStore, options => options.Configure<PubSubStateSerializer>((o, pubSub) => o.GrainStorageSerializer = pubSub));
+            silo.AddMemoryGrainStorage(GrainServices.PubSubStore, options => options.UsePubSubStateSerializer());
             silo.UseInMemoryReminderService();
             silo.Services.AddLogging(logging => logging.AddProvider(log));
             silo.Services.AddSingleton(bindings);

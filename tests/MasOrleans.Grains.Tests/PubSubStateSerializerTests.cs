@@ -31,6 +31,10 @@ public sealed class PubSubStateSerializerTests
     [InlineData("""{"producers":7}""")]
     [InlineData("""{"producers":[{}""")]
     [InlineData("not stored by Orleans")]
+    // The empty shape followed by more bytes: the whole entry is not that JSON.
+    [InlineData("""{"producers":[{}],"consumers":[]}trailing""")]
+    // Empty arrays under names the pub-sub state never had.
+    [InlineData("""{"subscribers":[{}]}""")]
     public void Anything_else_unreadable_still_throws(string data) =>
         Assert.ThrowsAny<Exception>(() => Serializer.Deserialize<List<string>>(BinaryData.FromString(data)));
 }

@@ -17,6 +17,16 @@ public static class ObjectEvents
     public const string CombinedPrefix = "(combined from similar events): ";
 
     /// <summary>
+    /// What makes an event one event as its count grows: type, reason and message (kube's getEventKey in events_cache.go);
+    /// a combined event's message changes on each repeat, so its prefix stands for it. The one rule <see cref="Append"/>,
+    /// <see cref="Correlate"/> and the /k8s event's name follow.
+    /// </summary>
+    public static (string Type, string Reason, string Message) IdentityOf(PodEvent e) => IdentityOf(e.Type, e.Reason, e.Message);
+
+    public static (string Type, string Reason, string Message) IdentityOf(string type, string reason, string message) =>
+        (type, reason, message.StartsWith(CombinedPrefix, StringComparison.Ordinal) ? CombinedPrefix : message);
+
+    /// <summary>
     /// An event identical to one listed (type, reason and message, kube's getEventKey in events_cache.go) is counted on
     /// that one however many came between, as kube's eventLogger counts a repeat on the event it already made; the repeat
     /// moves to the end, so the list stays ordered by when each was last seen.
@@ -28,8 +38,9 @@ public static class ObjectEvents
     public static IReadOnlyList<PodEvent> Append(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
     {
         var same = -1;
+        var identity = IdentityOf(type, reason, message);
         for (var i = events.Count - 1; i >= 0 && same < 0; i--)
-            if (events[i].Type == type && events[i].Reason == reason && events[i].Message == message) same = i;
+            if (IdentityOf(events[i]) == identity) same = i;
         var earlier = same >= 0 ? events[same] : null;
         // The newest events but the one repeated, as many as the bound leaves beside the appended one, in their order.
         var kept = new PodEvent[Math.Min(MaxEvents, events.Count - (same >= 0 ? 1 : 0) + 1)];
@@ -48,7 +59,8 @@ public static class ObjectEvents
     public static IReadOnlyList<PodEvent> Correlate(IReadOnlyList<PodEvent> events, DateTimeOffset now, string type, string reason, string message)
     {
         var similar = events.Where(e => e.Type == type && e.Reason == reason && now - e.LastSeen <= AggregateInterval).ToList();
-        var combined = similar.LastOrDefault(e => e.Message.StartsWith(CombinedPrefix, StringComparison.Ordinal));
+        var combinedIdentity = IdentityOf(type, reason, CombinedPrefix);
+        var combined = similar.LastOrDefault(e => IdentityOf(e) == combinedIdentity);
         var distinct = similar.Where(e => !ReferenceEquals(e, combined)).Select(e => e.Message).Append(message).Distinct(StringComparer.Ordinal).Count();
         if (combined is null && distinct < AggregateMaxEvents) return Append(events, now, type, reason, message);
         var list = events.Where(e => !ReferenceEquals(e, combined)).ToList();

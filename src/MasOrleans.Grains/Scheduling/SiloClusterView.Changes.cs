@@ -198,9 +198,20 @@ public sealed partial class SiloClusterView
     /// <summary>
     /// This silo is stopping (before Orleans deactivates its grains): its view, which goes with it and schedules nothing
     /// more (its shards start no cycles), reads no more nodes. Orleans is closing the messaging such a read needs, and
-    /// each failed loudly, then was tried again.
+    /// each failed loudly, then was tried again. A read-back queued behind a read under way fails now: that read may not
+    /// answer before the messaging closes, and the write waiting on it would hang with it.
     /// </summary>
-    public void Stop() => _stopped = true;
+    public void Stop()
+    {
+        _stopped = true;
+        List<TaskCompletionSource> waiters;
+        lock (_lock)
+        {
+            waiters = _readWaiters.Values.SelectMany(w => w).ToList();
+            _readWaiters.Clear();
+        }
+        Answer(waiters, new OrleansException("This silo is stopping: no node is read into its view"));
+    }
 
     /// <summary>
     /// A failed read is tried again after <paramref name="retryDelay"/>: the read was asked for because the view is

@@ -20,7 +20,7 @@ public sealed partial class PubSubStateSerializer(Serializer serializer, ILogger
 
     public T Deserialize<T>(BinaryData input)
     {
-        if (IsEmptyJsonFromOlderBuild(input.ToMemory().Span))
+        if (IsEmptyJsonFromOlderBuild(input.ToMemory()))
         {
             LogOlderJsonState(typeof(T).Name);
             return Activator.CreateInstance<T>();
@@ -28,20 +28,25 @@ public sealed partial class PubSubStateSerializer(Serializer serializer, ILogger
         return _orleans.Deserialize<T>(input) ?? throw new InvalidDataException($"stored {typeof(T).Name} was null");
     }
 
+    /// <summary>The pub-sub state's properties as the JSON serializer named them.</summary>
+    private static readonly HashSet<string> OlderJsonProperties = new(["producers", "consumers"], StringComparer.Ordinal);
+
     /// <summary>
-    /// A JSON object whose every property is an array of empty objects: all the JSON serializer could write of the
-    /// pub-sub state. Orleans' binary format never parses as JSON, so nothing it wrote is taken for this.
+    /// The whole entry one JSON object whose every property is producers or consumers, an array of empty objects: all
+    /// the JSON serializer could write of the pub-sub state. Orleans' binary format never parses as JSON, so nothing it
+    /// wrote is taken for this.
     /// </summary>
-    internal static bool IsEmptyJsonFromOlderBuild(ReadOnlySpan<byte> data)
+    internal static bool IsEmptyJsonFromOlderBuild(ReadOnlyMemory<byte> data)
     {
-        if (data.IsEmpty || data[0] != (byte)'{')
+        if (data.IsEmpty || data.Span[0] != (byte)'{')
             return false;
         try
         {
-            var reader = new Utf8JsonReader(data);
-            using var document = JsonDocument.ParseValue(ref reader);
+            // Parse, not ParseValue: bytes after the object are an error, not ignored.
+            using var document = JsonDocument.Parse(data);
             return document.RootElement.EnumerateObject().All(p =>
-                p.Value.ValueKind == JsonValueKind.Array
+                OlderJsonProperties.Contains(p.Name)
+                && p.Value.ValueKind == JsonValueKind.Array
                 && p.Value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object && !e.EnumerateObject().Any()));
         }
         catch (JsonException)

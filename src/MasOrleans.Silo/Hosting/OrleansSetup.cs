@@ -52,7 +52,7 @@ internal static class OrleansSetup
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
-            silo.AddMemoryGrainStorage(PubSubStore, options => options.Configure<PubSubStateSerializer>((o, pubSub) => o.GrainStorageSerializer = pubSub));
+            silo.AddMemoryGrainStorage(PubSubStore, options => options.UsePubSubStateSerializer());
             silo.UseInMemoryReminderService();
         }
         else
@@ -76,10 +76,9 @@ internal static class OrleansSetup
             });
             // Reminders re-activate the scheduling queue and every workload's control loop after a silo dies.
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
-            silo.AddRedisGrainStorage(PubSubStore, options => options.Configure<PubSubStateSerializer>((o, pubSub) =>
+            silo.AddRedisGrainStorage(PubSubStore, options => options.UsePubSubStateSerializer(o =>
             {
                 o.ConfigurationOptions = redis.Clone();
-                o.GrainStorageSerializer = pubSub;
                 o.DeleteStateOnClear = true;
             }));
             KubernetesHosting.ConfigureIfEnabled(silo, config);

@@ -100,14 +100,11 @@ internal static class KubeEventsApi
         }
     }
 
-    /// <summary>
-    /// What makes an event one event as its count grows (<see cref="ObjectEvents.Append"/>: type, reason and message; a
-    /// combined event's message changes on each repeat, so its prefix stands for it), hashed so the name stays short.
-    /// </summary>
+    /// <summary>The event's identity (<see cref="ObjectEvents.IdentityOf(PodEvent)"/>), hashed so the name stays short.</summary>
     private static string Identity(PodEvent e)
     {
-        var message = e.Message.StartsWith(ObjectEvents.CombinedPrefix, StringComparison.Ordinal) ? ObjectEvents.CombinedPrefix : e.Message;
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{e.Type}\n{e.Reason}\n{message}")).AsSpan(0, 4));
+        var (type, reason, message) = ObjectEvents.IdentityOf(e);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{type}\n{reason}\n{message}")).AsSpan(0, 4));
     }
 
     private static string? FieldOf(Corev1Event e, string field) => field switch

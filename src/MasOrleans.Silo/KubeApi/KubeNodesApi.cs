@@ -37,7 +37,7 @@ internal static class KubeNodesApi
         return KubeLists.List(context, snapshot.Nodes.Where(Selects).OrderBy(n => n.Metadata.Name).ToList(), "NodeList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache, ILoggerFactory logs)
     {
         if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Node>(context);
@@ -59,7 +59,7 @@ internal static class KubeNodesApi
             return await grain.GetView() is null
                 ? KubeLists.One(context, KubeNodeObjects.ToNode(registered with { Created = DateTimeOffset.UtcNow }, ""), 201)
                 : KubeStatus.AlreadyExists("nodes", name);
-        var outcome = await NodeRegistration.Register(grains, view, spec);
+        var outcome = await NodeRegistration.Register(grains, view, spec, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
         // Register read the node into the view: served from there at the version that names it, a manifest a later write may carry.
@@ -82,13 +82,14 @@ internal static class KubeNodesApi
         return await grain.GetView() is { } view ? KubeNodeObjects.ToNode(view, cache.Version.ToString()) : null;
     }
 
-    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache, SiloClusterView clusterView)
+    private static async Task<IResult> Patch(HttpContext context, string name, IGrainFactory grains, RequestBounds bounds, KubeCache cache, SiloClusterView clusterView, ILoggerFactory logs)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
+        await InView(clusterView, name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
@@ -105,22 +106,28 @@ internal static class KubeNodesApi
         var outcome = await grain.Patch(change);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "spec", outcome.Message ?? "refused");
-        await Written(clusterView, name);
-        // Read back through the view, which has the write now: the answer carries the version a following GET and listing
+        // Read back through the view, which has the write then: the answer carries the version a following GET and listing
         // serve. Without the read into the view it carried the state before the write, at its version, which the next
-        // listing replaced.
-        return await Served(name, grain, cache, context.RequestAborted) is { } patched ? KubeLists.One(context, patched) : KubeStatus.NotFound("nodes", name);
+        // listing replaced. The write was made: a read-back that fails answers it as written, never a 503.
+        var written = view with { Spec = change.ApplyTo(view.Spec) };
+        return await ReadBack(clusterView, name, logs, context.RequestAborted)
+               && await Served(name, grain, cache, context.RequestAborted) is { } patched
+            ? KubeLists.One(context, patched)
+            : KubeLists.One(context, KubeNodeObjects.ToNode(written, cache.Version.ToString()));
     }
 
     /// <summary>
-    /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), is read
-    /// into this silo's view before the gate opens, as a registration is (<see cref="NodeRegistration.Register"/>): the
-    /// view versions nodes and takes a write one-way a moment after it is answered, so the next write's precondition read
-    /// the state before this one at its version, and of two writes at one version both were made. The read must start
-    /// after the write (<see cref="SiloClusterView.ReadAfterWrite"/>; one under way may predate it), and a failed one
-    /// fails the request (an outage: 503, <see cref="KubeUnavailable"/>) rather than open the gate on a stale view.
+    /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), first
+    /// reads the node into this silo's view (<see cref="NodeRegistration.ReadIntoView"/>): the view versions nodes and takes
+    /// a write one-way a moment after it is answered, so a precondition checked without the read saw the state before the
+    /// last write at its version, and of two writes at one version both were made. Made before anything is written, its
+    /// failure is an honest 503 (<see cref="KubeUnavailable"/>): client-go's resend of it writes once.
     /// </summary>
-    private static Task Written(SiloClusterView clusterView, string name) => clusterView.ReadAfterWrite(name);
+    private static Task InView(SiloClusterView clusterView, string name, CancellationToken aborted) =>
+        NodeRegistration.ReadIntoView(clusterView, name, aborted);
+
+    private static Task<bool> ReadBack(SiloClusterView clusterView, string name, ILoggerFactory logs, CancellationToken aborted) =>
+        NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), aborted);
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
@@ -129,12 +136,13 @@ internal static class KubeNodesApi
     /// the API server's dry-run delete judges and answers as the delete does, persisting nothing
     /// (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, Delete; dryrun.go, DryRunnableStorage.Delete).
     /// </summary>
-    private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache, SiloClusterView clusterView)
+    private static async Task<IResult> Delete(HttpContext context, string name, IGrainFactory grains, KubeCache cache, SiloClusterView clusterView, ILoggerFactory logs)
     {
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
+        await InView(clusterView, name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         var uid = KubeNames.Uid("Node", name, null);
@@ -151,7 +159,7 @@ internal static class KubeNodesApi
         else
         {
             outcome = await grain.Delete(force);
-            if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await Written(clusterView, name);
+            if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await ReadBack(clusterView, name, logs, context.RequestAborted);
             draining = outcome.Code == OutcomeCode.Accepted ? await grain.GetView() : null;
             version = cache.Version.ToString();
         }

@@ -40,6 +40,34 @@ public sealed class KubeEventNamesTests
         Assert.Equal(2, names.Distinct(StringComparer.Ordinal).Count());
     }
 
+    /// <summary>
+    /// Similar events with changing messages combine after <see cref="ObjectEvents.AggregateMaxEvents"/> distinct ones
+    /// (client-go's EventAggregator); the combined event, repeated with a new message, is one event: its name and
+    /// creationTimestamp (its first time combined) stay as its message and count move.
+    /// </summary>
+    [Fact]
+    public void A_combined_event_keeps_its_name_and_creation_time_when_a_new_message_joins_it()
+    {
+        IReadOnlyList<PodEvent> events = [];
+        for (var i = 0; i < ObjectEvents.AggregateMaxEvents; i++)
+            events = ObjectEvents.Correlate(events, First.AddSeconds(i), "Normal", "ScaleCooldown", $"cooldown {i}");
+        var combinedAt = First.AddSeconds(ObjectEvents.AggregateMaxEvents - 1);
+        var combined = Combined(events);
+        Assert.Equal(1, combined.Count);
+
+        var again = Combined(ObjectEvents.Correlate(events, First.AddSeconds(60), "Normal", "ScaleCooldown", "cooldown new"));
+
+        Assert.Equal(ObjectEvents.CombinedPrefix + "cooldown new", again.Message);
+        Assert.Equal(2, again.Count);
+        Assert.Equal(combined.Metadata.Name, again.Metadata.Name);
+        Assert.Equal(combinedAt.UtcDateTime, combined.Metadata.CreationTimestamp);
+        Assert.Equal(combinedAt.UtcDateTime, again.Metadata.CreationTimestamp);
+    }
+
+    private static k8s.Models.Corev1Event Combined(IReadOnlyList<PodEvent> events) =>
+        Assert.Single(KubeEventsApi.Events("Pod", "v1", "default/ev-1", "u", events, namespaced: true),
+            e => e.Message.StartsWith(ObjectEvents.CombinedPrefix, StringComparison.Ordinal));
+
     private static k8s.Models.Corev1Event Single(IReadOnlyList<PodEvent> events) =>
         Assert.Single(KubeEventsApi.Events("Pod", "v1", "default/ev-1", "u", events, namespaced: true), e => e.Reason == "FailedScheduling");
 }
