@@ -31,48 +31,13 @@ public sealed class NodeRegistrationTests(MemorySiloFixture fixture) : IClassFix
         var spec = new NodeSpec { Name = "reg-fresh", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) };
 
         var view = UnfedView();
-        Assert.True((await NodeRegistration.Register(grains, view, spec, NullLogger.Instance, CancellationToken.None)).IsOk);
+        Assert.True((await NodeRegistration.Register(grains, view, spec)).IsOk);
         Assert.Equal(4000, view.Node("reg-fresh")?.Spec.Capacity.CpuMilli);
 
         // Registered already (a conflict): a view that missed it still reads it.
         var other = UnfedView();
-        Assert.Equal(OutcomeCode.Conflict, (await NodeRegistration.Register(grains, other, spec, NullLogger.Instance, CancellationToken.None)).Code);
+        Assert.Equal(OutcomeCode.Conflict, (await NodeRegistration.Register(grains, other, spec)).Code);
         Assert.NotNull(other.Node("reg-fresh"));
-    }
-
-    /// <summary>
-    /// The registration's read starts after it: a read under way (started before the node existed) does not stand for it.
-    /// Before, <see cref="SiloClusterView.Resync(string)"/> returned at once while that read was under way, and the
-    /// registration answered with the node missing from the view.
-    /// </summary>
-    [Fact]
-    public async Task A_registration_waits_for_a_read_that_starts_after_it_not_one_under_way()
-    {
-        var spec = new NodeSpec { Name = "reg-race", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) };
-        var incarnation = Guid.NewGuid();
-        var underWay = new TaskCompletionSource<NodeView?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reads = 0;
-        var registered = false;
-        var node = Stand.In<INodeGrain>((method, _) => method.Name switch
-        {
-            nameof(INodeGrain.Register) => Task.FromResult(new Outcome(OutcomeCode.Ok)).ContinueWith(t => { registered = true; return t.Result; }),
-            nameof(INodeGrain.GetView) => Interlocked.Increment(ref reads) == 1
-                ? underWay.Task
-                : Task.FromResult<NodeView?>(registered ? new NodeView(spec, true, [], new Dictionary<string, double>(), null, [], false, incarnation, 1) : null),
-            _ => throw new NotSupportedException(method.Name),
-        });
-        var grains = Stand.In<IGrainFactory>((method, _) => method.Name.StartsWith("GetGrain", StringComparison.Ordinal) ? node : throw new NotSupportedException(method.Name));
-        var view = new SiloClusterView(grains, PolicyCatalog.CreateDefault(), NullLogger<SiloClusterView>.Instance);
-        _ = view.Resync("reg-race");
-
-        var registering = NodeRegistration.Register(grains, view, spec, NullLogger.Instance, CancellationToken.None);
-        Assert.False(registering.IsCompleted);
-
-        // The read under way predates the registration: it finds no node.
-        underWay.SetResult(null);
-        Assert.True((await registering.WaitAsync(TimeSpan.FromSeconds(10))).IsOk);
-        Assert.Equal(4000, view.Node("reg-race")?.Spec.Capacity.CpuMilli);
-        Assert.Equal(2, reads);
     }
 
     /// <summary>

@@ -24,10 +24,10 @@ internal static class NodesApi
         return routes;
     }
 
-    private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains, SiloClusterView view, ILoggerFactory logs, HttpContext context)
+    private static async Task<Results<Created<NodeResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(NodeRequest body, IGrainFactory grains, SiloClusterView view)
     {
         if (Validation.CheckNode(body, out var spec) is { } error) return Problems.BadRequest(error);
-        var outcome = await NodeRegistration.Register(grains, view, spec, logs.CreateLogger(typeof(NodesApi)), context.RequestAborted);
+        var outcome = await NodeRegistration.Register(grains, view, spec);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         return TypedResults.Created($"/api/v1/nodes/{spec.Name}", NodeResponse.From((await grains.Reference<INodeGrain>(spec.Name).GetView())!));
     }

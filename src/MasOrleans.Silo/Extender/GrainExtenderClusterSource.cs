@@ -40,7 +40,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
             {
                 if (!_view.Nodes.TryGetValue(node.Name, out var known))
                 {
-                    var outcome = await NodeRegistration.Register(grains, clusterView, node, logger, cancellationToken);
+                    var outcome = await NodeRegistration.Register(grains, clusterView, node);
                     if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
                 }
                 // Kubernetes is the truth for its nodes (kubectl label, taint, cordon; the kubelet's allocatable): kept as

@@ -37,7 +37,7 @@ internal static class KubeNodesApi
         return KubeLists.List(context, snapshot.Nodes.Where(Selects).OrderBy(n => n.Metadata.Name).ToList(), "NodeList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache, ILoggerFactory logs)
+    private static async Task<IResult> Create(HttpContext context, IGrainFactory grains, SiloClusterView view, RequestBounds bounds, KubeCache cache)
     {
         if (KubeWrites.TryDryRun(context.Request, "CreateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Node>(context);
@@ -59,7 +59,7 @@ internal static class KubeNodesApi
             return await grain.GetView() is null
                 ? KubeLists.One(context, KubeNodeObjects.ToNode(registered with { Created = DateTimeOffset.UtcNow }, ""), 201)
                 : KubeStatus.AlreadyExists("nodes", name);
-        var outcome = await NodeRegistration.Register(grains, view, spec, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
+        var outcome = await NodeRegistration.Register(grains, view, spec);
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("nodes", name);
         if (!outcome.IsOk) return KubeStatus.Invalid("Node", name, "metadata", outcome.Message ?? "refused");
         // Register read the node into the view: served from there at the version that names it, a manifest a later write may carry.
