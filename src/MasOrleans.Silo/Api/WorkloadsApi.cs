@@ -71,7 +71,8 @@ internal static class WorkloadsApi
         if (outcome.Code == OutcomeCode.NotFound) return NotFound(name);
         // Replicas outside the autoscale range: the workload's own settings forbid them.
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
+        // A workload being deleted takes the count it has (none) and may be gone by the read.
+        return await workload.Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);
     }
 
     private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)

@@ -172,7 +172,7 @@ internal static class KubeDeploymentsApi
         if (dryRun)
         {
             // The grain's refusal of a scale, and the deployment as its write would leave it; nothing stored.
-            if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
+            if (view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
             var would = view with
             {
                 Replicas = replicas,
