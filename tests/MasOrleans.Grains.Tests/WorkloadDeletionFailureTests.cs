@@ -41,6 +41,28 @@ public sealed class WorkloadDeletionFailureTests() : FailingWritesClusterTest<Fa
     }
 
     /// <summary>
+    /// A workload being deleted wants no replicas. A scale to that count changes nothing, and the API server takes an
+    /// update that changes nothing, even of an object being deleted: Update (a /k8s patch) took it, while Scale (REST's
+    /// PUT /scale, /k8s's Scale subresource) refused it 409. Scale is now Update's rule; any other count is still refused.
+    /// </summary>
+    [Fact]
+    public async Task A_workload_being_deleted_takes_a_scale_to_the_count_it_has_and_refuses_any_other()
+    {
+        var (workload, _) = await FailedDeletion("g-scaled-deleting");
+        Assert.True((await workload.Scale(0)).IsOk);
+        Assert.True((await workload.Update(new WorkloadChange(Replicas: 0))).IsOk);
+        Assert.Equal(OutcomeCode.Conflict, (await workload.Update(new WorkloadChange(Replicas: 1))).Code);
+        var deleting = (await workload.Get())!;
+        Assert.Equal(0, deleting.Replicas);
+        Assert.NotNull(deleting.DeletionRequestedAt);
+        Assert.DoesNotContain(await workload.GetEvents(), e => e.Reason == "Scaled");
+
+        Writes.Stop();
+        Assert.True((await workload.Delete()).IsOk);
+        Assert.Null(await workload.Get());
+    }
+
+    /// <summary>
     /// An autoscaled workload of three replicas whose deletion fails at its second pod: what a client sees then is a
     /// workload wanting none, with that pod left, which refuses a scale (its deletion would drop it).
     /// </summary>

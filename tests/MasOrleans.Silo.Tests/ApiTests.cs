@@ -244,6 +244,56 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         await AssertProblem(await Http.DeleteAsync("/api/v1/workloads/api-web"), HttpStatusCode.NotFound, "api-web");
     }
 
+    /// <summary>
+    /// There was no list of workloads (GET answered 405). It lists what /k8s lists as deployments: workloads created
+    /// here (these own no pod) and workloads owning a pod (one created through its grain, not this API), each as its
+    /// GET shows it, in name order, paged and refused as pods and nodes are; a deleted one is no longer listed.
+    /// </summary>
+    [Fact]
+    public async Task Workloads_are_listed_in_name_order_and_paged_as_pods_and_nodes_are()
+    {
+        foreach (var name in new[] { "list-c", "list-a", "list-b" })
+            Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/workloads", new { name, replicas = 0, template = new { requests = new Dictionary<string, string> { ["cpu"] = "1m" } } })).StatusCode);
+        var grains = fixture.Host.Services.GetRequiredService<IGrainFactory>();
+        var owner = new MasOrleans.Scheduling.Model.PodSpec { Name = "list-owner", NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Assert.True((await grains.GetGrain<MasOrleans.Abstractions.Grains.IWorkloadGrain>("list-owner").Create(owner, 1)).IsOk);
+
+        static List<string> Names(System.Text.Json.JsonElement page) => page.GetProperty("items").EnumerateArray().Select(w => w.GetProperty("name").GetString()!).ToList();
+        var all = await Http.GetJson("/api/v1/workloads?limit=1000");
+        var names = Names(all);
+        Assert.Equal(["list-a", "list-b", "list-c", "list-owner"], names.Where(n => n.StartsWith("list-")));
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.Equal(names.Count, all.GetProperty("total").GetInt32());
+        Assert.False(all.TryGetProperty("continue", out _));
+        var listed = all.GetProperty("items").EnumerateArray().Single(w => w.GetProperty("name").GetString() == "list-b");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(listed.GetRawText()),
+            System.Text.Json.Nodes.JsonNode.Parse((await Http.GetJson("/api/v1/workloads/list-b")).GetRawText())), listed.GetRawText());
+
+        var first = await Http.GetJson("/api/v1/workloads?limit=2");
+        Assert.Equal(names[..2], Names(first));
+        Assert.Equal(names.Count, first.GetProperty("total").GetInt32());
+        var token = first.GetProperty("continue").GetString()!;
+        Assert.Equal(names[1], token);
+        var second = await Http.GetJson($"/api/v1/workloads?limit=2&continue={token}");
+        Assert.Equal(names.Skip(2).Take(2), Names(second));
+        Assert.Equal(Names(second), Names(await Http.GetJson("/api/v1/workloads?offset=2&limit=2")));
+
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads?limit=0"), HttpStatusCode.BadRequest, "limit must be between 1 and 1000");
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads?limit=1001"), HttpStatusCode.BadRequest, "limit must be between 1 and 1000");
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads?offset=-1"), HttpStatusCode.BadRequest, "offset must be zero or more");
+        await AssertProblem(await Http.GetAsync($"/api/v1/workloads?offset=1&continue={token}"), HttpStatusCode.BadRequest, "use either offset or continue, not both");
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads?limit=abc"), HttpStatusCode.BadRequest,
+            "query parameter 'limit' must be a whole number from -2147483648 to 2147483647, not 'abc'");
+        await AssertProblem(await Http.GetAsync("/api/v1/workloads?labelSelector=app%3Dweb"), HttpStatusCode.BadRequest,
+            "unknown query parameter 'labelSelector': GET /api/v1/workloads takes offset, limit, continue");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync("/api/v1/workloads/list-b")).StatusCode);
+        var after = await Http.GetJson("/api/v1/workloads?limit=1000");
+        Assert.DoesNotContain("list-b", Names(after));
+        Assert.Equal(names.Count - 1, after.GetProperty("total").GetInt32());
+        foreach (var name in new[] { "list-a", "list-c", "list-owner" }) Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync($"/api/v1/workloads/{name}")).StatusCode);
+    }
+
     /// <summary>A manual scale outside the workload's autoscale range was answered 200 with the count cut to the bound.</summary>
     [Fact]
     public async Task Scaling_an_autoscaled_workload_outside_its_range_is_a_conflict_that_changes_nothing()

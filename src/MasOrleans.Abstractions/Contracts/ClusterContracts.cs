@@ -34,13 +34,18 @@ public sealed record WorkloadView(
     [property: Id(14)] IReadOnlyDictionary<string, string>? Selector = null,
     [property: Id(15)] DeploymentRollout? Rollout = null)
 {
-    /// <summary>Why the workload <paramref name="name"/> refuses to be scaled to <paramref name="replicas"/> (null: it takes them).</summary>
-    public static string? ScaleRefusal(string name, DateTimeOffset? deletionRequestedAt, AutoscaleSpec? autoscale, int replicas) =>
+    /// <summary>
+    /// Why the workload <paramref name="name"/>, of <paramref name="current"/> replicas, refuses to be scaled to
+    /// <paramref name="replicas"/> (null: it takes them). The count it has is no change, so never refused: the API
+    /// server takes an update that changes nothing, even of an object being deleted.
+    /// </summary>
+    public static string? ScaleRefusal(string name, DateTimeOffset? deletionRequestedAt, AutoscaleSpec? autoscale, int current, int replicas) =>
+        replicas == current ? null
         // Its deletion deletes every replica whatever the count: a scale answered as done would be dropped.
-        deletionRequestedAt is not null ? BeingDeleted(name) : autoscale?.RefuseReplicas(replicas);
+        : deletionRequestedAt is not null ? BeingDeleted(name) : autoscale?.RefuseReplicas(replicas);
 
     /// <inheritdoc cref="ScaleRefusal"/>
-    public string? RefuseScale(int replicas) => ScaleRefusal(Name, DeletionRequestedAt, Autoscale, replicas);
+    public string? RefuseScale(int replicas) => ScaleRefusal(Name, DeletionRequestedAt, Autoscale, Replicas, replicas);
 
     public static string BeingDeleted(string name) => $"workload '{name}' is being deleted";
 }

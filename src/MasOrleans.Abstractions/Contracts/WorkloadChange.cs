@@ -6,7 +6,12 @@ namespace MasOrleans.Abstractions.Contracts;
 /// (null: the default) and Kubernetes rollout settings (null: the defaults). What it does not name is left as stored,
 /// so a change made meanwhile by another caller is kept.
 /// </summary>
-[GenerateSerializer, Immutable, Alias("mas.workload-change")]
+/// <remarks>
+/// Not [Immutable]: it carries its caller's annotations dictionary, and Orleans hands an [Immutable] argument to a grain
+/// on the same silo uncopied, so the workload stored the caller's own dictionary and a later change to it changed the
+/// workload. Orleans copies it at the call instead (one small copy a /k8s deployment update). The wire form is unchanged.
+/// </remarks>
+[GenerateSerializer, Alias("mas.workload-change")]
 public sealed record WorkloadChange(
     [property: Id(0)] int? Replicas = null,
     [property: Id(1)] bool SetsAnnotations = false,

@@ -19,6 +19,10 @@ public interface IWorkloadGrain : IGrainWithStringKey
 
     Task<WorkloadView?> Get();
 
+    /// <summary>
+    /// <see cref="Update"/> of the replicas alone. Conflict for a count outside an autoscaled workload's range, or any
+    /// other than its own (none) while it is being deleted (<see cref="WorkloadView.ScaleRefusal"/>).
+    /// </summary>
     Task<Outcome> Scale(int replicas);
 
     /// <summary>

@@ -124,9 +124,12 @@ public sealed class ClusterIndexGrain(
     }
 }
 
-internal static class Paging
+public static class Paging
 {
-    /// <summary>Pages over names in order: either from an offset, or after the last name of the previous page.</summary>
+    /// <summary>
+    /// Pages over names in order: either from an offset, or after the last name of the previous page. Every REST listing
+    /// pages this way (nodes, workloads; a pod shard's table too), so their offset, limit and continue mean one thing.
+    /// </summary>
     public static Page<T> Take<T>(SortedDictionary<string, T> items, int offset, int limit, string? after)
     {
         IEnumerable<KeyValuePair<string, T>> source = items;

@@ -108,8 +108,8 @@ public sealed class WorkloadGrain(
         var before = state.State;
         if (before.Template is null) return NotFound();
         var replicas = change.Replicas ?? before.Replicas;
+        if (WorkloadView.ScaleRefusal(Name, before.DeletionRequestedAt, before.Autoscale, before.Replicas, replicas) is { } refused) return Outcome.Conflict(refused);
         var scales = replicas != before.Replicas;
-        if (scales && WorkloadView.ScaleRefusal(Name, before.DeletionRequestedAt, before.Autoscale, replicas) is { } refused) return Outcome.Conflict(refused);
         if (scales) AddEvent("Normal", "Scaled", $"replicas {before.Replicas} -> {replicas} (requested)");
         state.State = state.State with
         {
@@ -120,24 +120,15 @@ public sealed class WorkloadGrain(
         };
         // One write, and all of it kept as it was if that fails (the event included): a patch is never half applied.
         await state.WriteOrRestore(before);
+        // Only a new count has anything to act on at once; the loop keeps the one held.
         if (scales) await Reconcile(autoscale: false);
         return Outcome.Success;
     }
 
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
 
-    public async Task<Outcome> Scale(int replicas)
-    {
-        if (state.State.Template is null) return NotFound();
-        if (WorkloadView.ScaleRefusal(Name, state.State.DeletionRequestedAt, state.State.Autoscale, replicas) is { } refused) return Outcome.Conflict(refused);
-        var before = state.State;
-        if (replicas != state.State.Replicas) AddEvent("Normal", "Scaled", $"replicas {state.State.Replicas} -> {replicas} (requested)");
-        state.State = state.State with { Replicas = replicas };
-        // A failed write is answered as not done: kept in memory, the next resync would have scaled anyway.
-        await state.WriteOrRestore(before);
-        await Reconcile(autoscale: false);
-        return Outcome.Success;
-    }
+    /// <summary>A scale is an update of the replicas alone: one rule for both (refusal, event, write).</summary>
+    public Task<Outcome> Scale(int replicas) => Update(new WorkloadChange(Replicas: replicas));
 
     public async Task<Outcome> Delete()
     {

@@ -150,6 +150,7 @@ internal static class ApiExamples
             template = new { requests = new Dictionary<string, string> { ["cpu"] = "500m", ["memory"] = "256Mi" }, image = "nginx:1.27" },
             autoscale = new { minReplicas = 2, maxReplicas = 10, targetCpuUtilization = 70, scaleUpCooldownSeconds = 60, scaleDownCooldownSeconds = 300 },
         }, "201", WorkloadView),
+        ["GET api/v1/workloads"] = new(null, "200", new { items = new[] { WorkloadView }, total = 1, @continue = (string?)null }),
         ["GET api/v1/workloads/{name}"] = new(null, "200", WorkloadView),
         ["DELETE api/v1/workloads/{name}"] = new(null, "204", null),
         ["PUT api/v1/workloads/{name}/scale"] = new(new { replicas = 3 }, "200", WorkloadView),

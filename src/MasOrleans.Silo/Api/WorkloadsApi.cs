@@ -1,6 +1,8 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.KubeApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -12,6 +14,7 @@ internal static class WorkloadsApi
     {
         var api = routes.MapGroup("/api/v1/workloads").WithTags("Workloads");
         api.MapPost("", Create).WithSummary("Create a workload: replicas of a pod template, named {workload}-{suffix}");
+        api.MapGet("", List).WithSummary("List workloads (paged): those this silo saw created or owning a pod, as /k8s lists deployments");
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
         api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
@@ -20,7 +23,7 @@ internal static class WorkloadsApi
     }
 
     private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
-        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog)
+        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog, KubeCache directory)
     {
         if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
         if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
@@ -33,7 +36,24 @@ internal static class WorkloadsApi
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
+        // Listed from now on, as a deployment created through /k8s is, even while it owns no pod.
+        directory.RememberWorkload(body.Name!);
         return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
+    }
+
+    /// <summary>
+    /// The workloads the /k8s deployment listing finds (<see cref="KubeCache.ReadWorkloads"/>: the index lists none), in
+    /// name order and paged as pods and nodes are. A workload created through another silo and owning no pod is found by name only.
+    /// </summary>
+    private static async Task<Results<Ok<ListResponse<WorkloadResponse>>, BadRequest<ProblemDetails>>> List(
+        IGrainFactory grains, KubeCache directory, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken, CancellationToken cancellation)
+    {
+        if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
+        // The refresh remembers the workloads that own pods, those created through other silos among them.
+        await directory.Refresh(cancellation);
+        var views = await directory.ReadWorkloads(_ => true, key => grains.Reference<IWorkloadGrain>(key).Get());
+        var page = Paging.Take(new SortedDictionary<string, WorkloadView>(views.ToDictionary(v => v.Name), StringComparer.Ordinal), offset ?? 0, limit ?? 100, continueToken);
+        return TypedResults.Ok(new ListResponse<WorkloadResponse>(page.Items.Select(WorkloadResponse.From).ToList(), page.Total, page.Continue));
     }
 
     private static async Task<Results<Ok<WorkloadResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>
@@ -51,7 +71,8 @@ internal static class WorkloadsApi
         if (outcome.Code == OutcomeCode.NotFound) return NotFound(name);
         // Replicas outside the autoscale range: the workload's own settings forbid them.
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Ok(WorkloadResponse.From((await workload.Get())!));
+        // A workload being deleted takes the count it has (none) and may be gone by the read.
+        return await workload.Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);
     }
 
     private static async Task<Results<Ok<EventsResponse>, NotFound<ProblemDetails>>> Events(string name, IGrainFactory grains)

@@ -19,6 +19,20 @@ internal sealed partial class KubeCache
     private readonly SemaphoreSlim _deploymentGate = new(1, 1);
 
     /// <summary>
+    /// The workloads remembered (<see cref="WorkloadsAsOf"/>) that <paramref name="wanted"/> names and that still exist,
+    /// each read by <paramref name="read"/>; one it reads as null is gone, and forgotten. The one directory of workloads:
+    /// the deployment listing and REST's workload listing both read it (the index lists no workloads).
+    /// </summary>
+    public async Task<IReadOnlyList<T>> ReadWorkloads<T>(Func<string, bool> wanted, Func<string, Task<T?>> read) where T : class
+    {
+        var (remembered, stamp) = WorkloadsAsOf();
+        var keys = remembered.Where(wanted).ToList();
+        var loaded = await Task.WhenAll(keys.Select(read));
+        ForgetWorkloads(keys.Where((_, i) => loaded[i] is null), stamp);
+        return loaded.OfType<T>().ToList();
+    }
+
+    /// <summary>
     /// A deployment's workload as its grain has it now, the deployment as served from it (rendered once: the rendering
     /// compared is the one answered, stamped with its version) and the resourceVersion that names that state; null when
     /// the workload does not exist.

@@ -37,12 +37,10 @@ internal static class KubeDeploymentsApi
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
-            var (remembered, stamp) = cache.WorkloadsAsOf();
-            var keys = remembered.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
-                && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)).ToList();
-            var loaded = await Task.WhenAll(keys.Select(k => Read(cache, k, context.RequestAborted)));
-            cache.ForgetWorkloads(keys.Where((_, i) => loaded[i] is null), stamp);
-            return loaded.OfType<V1Deployment>()
+            var loaded = await cache.ReadWorkloads(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
+                && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace),
+                k => Read(cache, k, context.RequestAborted));
+            return loaded
                 .Where(d => labels.Matches(d.Metadata.Labels))
                 .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
         }
@@ -174,7 +172,7 @@ internal static class KubeDeploymentsApi
         if (dryRun)
         {
             // The grain's refusal of a scale, and the deployment as its write would leave it; nothing stored.
-            if (scales && view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
+            if (view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
             var would = view with
             {
                 Replicas = replicas,

@@ -10,6 +10,14 @@ using MasOrleans.Silo.Security;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 nodes over the node grains: register, get, list, watch, patch (labels, taints, cordon) and delete (drain).</summary>
+/// <remarks>
+/// A node's write (patch, delete), made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's
+/// are), first reads the node into this silo's view (<see cref="NodeRegistration.ReadIntoView"/>): the view versions nodes
+/// and takes a write one-way a moment after it is answered, so a precondition checked without the read saw the state
+/// before the last write at its version, and of two writes at one version both were made. Made before anything is
+/// written, its failure is an honest 503 (<see cref="KubeUnavailable"/>): client-go's resend of it writes once. A made
+/// write is read back the same way (<see cref="NodeRegistration.ReadBack"/>), its failure logged and answered as written.
+/// </remarks>
 internal static class KubeNodesApi
 {
     private static readonly HashSet<string> Fields = ["metadata.name", "spec.unschedulable"];
@@ -89,7 +97,7 @@ internal static class KubeNodesApi
         if (patchError is not null) return patchError;
         var grain = grains.Reference<INodeGrain>(name);
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
-        await InView(clusterView, name, context.RequestAborted);
+        await NodeRegistration.ReadIntoView(clusterView, name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var current = KubeNodeObjects.ToNode(view, "");
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
@@ -110,24 +118,11 @@ internal static class KubeNodesApi
         // serve. Without the read into the view it carried the state before the write, at its version, which the next
         // listing replaced. The write was made: a read-back that fails answers it as written, never a 503.
         var written = view with { Spec = change.ApplyTo(view.Spec) };
-        return await ReadBack(clusterView, name, logs, context.RequestAborted)
+        return await NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted)
                && await Served(name, grain, cache, context.RequestAborted) is { } patched
             ? KubeLists.One(context, patched)
             : KubeLists.One(context, KubeNodeObjects.ToNode(written, cache.Version.ToString()));
     }
-
-    /// <summary>
-    /// A node's write, made under its gate (<see cref="KubeCache.HoldWrites"/>, as a pod's and a deployment's are), first
-    /// reads the node into this silo's view (<see cref="NodeRegistration.ReadIntoView"/>): the view versions nodes and takes
-    /// a write one-way a moment after it is answered, so a precondition checked without the read saw the state before the
-    /// last write at its version, and of two writes at one version both were made. Made before anything is written, its
-    /// failure is an honest 503 (<see cref="KubeUnavailable"/>): client-go's resend of it writes once.
-    /// </summary>
-    private static Task InView(SiloClusterView clusterView, string name, CancellationToken aborted) =>
-        NodeRegistration.ReadIntoView(clusterView, name, aborted);
-
-    private static Task<bool> ReadBack(SiloClusterView clusterView, string name, ILoggerFactory logs, CancellationToken aborted) =>
-        NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), aborted);
 
     /// <summary>
     /// The node grain's delete: an empty node goes at once; one with pods is drained (202, pods evicted, workloads
@@ -142,7 +137,7 @@ internal static class KubeNodesApi
         if (invalid is not null) return invalid;
         var grain = grains.Reference<INodeGrain>(name);
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
-        await InView(clusterView, name, context.RequestAborted);
+        await NodeRegistration.ReadIntoView(clusterView, name, context.RequestAborted);
         if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         var uid = KubeNames.Uid("Node", name, null);
@@ -159,7 +154,7 @@ internal static class KubeNodesApi
         else
         {
             outcome = await grain.Delete(force);
-            if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await ReadBack(clusterView, name, logs, context.RequestAborted);
+            if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
             draining = outcome.Code == OutcomeCode.Accepted ? await grain.GetView() : null;
             version = cache.Version.ToString();
         }

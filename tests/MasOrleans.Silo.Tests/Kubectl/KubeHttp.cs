@@ -9,6 +9,13 @@ internal static class KubeHttp
 {
     public static StringContent Json(string body, string type = "application/json") => new(body, Encoding.UTF8, type);
 
+    /// <summary>A strategic merge patch, as kubectl patch sends one by default.</summary>
+    public static async Task<HttpResponseMessage> StrategicMergePatch(HttpClient http, string path, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Patch, path) { Content = new StringContent(body, Encoding.UTF8, "application/strategic-merge-patch+json") };
+        return await http.SendAsync(request);
+    }
+
     /// <summary>A pod of 1 cpu and 1Gi labelled app=<paramref name="app"/>, as JSON.</summary>
     public static string PodJson(string name, string app, string scheduler = "default-scheduler") => JsonSerializer.Serialize(new
     {
