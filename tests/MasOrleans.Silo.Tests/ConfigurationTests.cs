@@ -106,6 +106,9 @@ public sealed class ConfigurationTests : IDisposable
         { "Scheduler__MaxInFlight", "0", "Scheduler__MaxInFlight must be at least 1" },
         { "Scheduler__QueueShards", "0", "Scheduler__QueueShards must be at least 1" },
         { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
+        // Checked only as the host started (ValidateOnStart): a stack trace from Microsoft.Extensions.Hosting before the
+        // message, and not listed with the other problems of the same start.
+        { "Scheduler__QueueOrder", "fifo", "Scheduler__QueueOrder must be 'priority', 'sjf' or 'drf', not 'fifo'" },
         // The key is named (it was "Scheduler: some is not a valid value for Int32.").
         { "Scheduler__MaxInFlight", "some", "Scheduler__MaxInFlight 'some' is not a whole number" },
         // A whole number beyond the setting's type: told the range, not that it is no whole number.
@@ -341,6 +344,23 @@ public sealed class ConfigurationTests : IDisposable
         Assert.DoesNotContain("   at ", output);
     }
 
+    /// <summary>
+    /// A connection string StackExchange.Redis parses but that names no server (only options) stopped the start as a
+    /// defect, exit 70 and a stack trace ("No endpoints specified"), where the Redis client first connected.
+    /// </summary>
+    [Theory]
+    [InlineData("password=secret")]
+    [InlineData("abortConnect=false,connectTimeout=1000")]
+    public async Task A_redis_connection_string_without_a_server_is_a_configuration_error(string connectionString)
+    {
+        var env = Environment("Storage__Provider", "redis");
+        env["Redis__ConnectionString"] = connectionString;
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Redis__ConnectionString names no Redis server (host:port)", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [Fact]
     public async Task Redis_mode_settings_and_what_the_machine_must_give_are_checked_before_anything_starts()
     {
@@ -389,11 +409,13 @@ public sealed class ConfigurationTests : IDisposable
 
         var env = Environment("Storage__Provider", "floppy");
         env["Orleans__GatewayPort"] = "0";
+        env["Scheduler__QueueOrder"] = "fifo";
         (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", "ftp://127.0.0.1:21"], env);
         Assert.Equal(ExConfig, exitCode);
         Assert.Contains("Storage__Provider", output);
         Assert.Contains("Orleans__GatewayPort", output);
         Assert.Contains("must be http:// or https://", output);
+        Assert.Contains("Scheduler__QueueOrder must be", output);
     }
 
     private static Dictionary<string, string> Environment(string variable, string value)
