@@ -361,6 +361,26 @@ public sealed class ConfigurationTests : IDisposable
         Assert.DoesNotContain("   at ", output);
     }
 
+    /// <summary>
+    /// A silo port another silo listens on is taken, though Orleans listens as .NET binds with ReuseAddress: on Linux that
+    /// is SO_REUSEPORT too, which lets any later socket with it share the port, and the kernel then splits connections
+    /// between the two. The check bound with ReuseAddress as well, so a second silo started with the first one's
+    /// Orleans__SiloPort and Orleans__GatewayPort started without a word (session 40, on one redis-server).
+    /// </summary>
+    [Fact]
+    public async Task A_silo_port_another_silo_listens_on_is_in_use()
+    {
+        var port = FreePorts.Next();
+        using var orleans = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        orleans.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        orleans.Bind(new IPEndPoint(IPAddress.Any, port));
+        orleans.Listen();
+        var env = Environment("Orleans__SiloPort", $"{port}");
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env, timeoutSeconds: 40);
+        Assert.True(exitCode == 69, $"exit code {exitCode}:\n{output}");
+        Assert.Contains($"Orleans__SiloPort: port {port} on 127.0.0.1 is in use by another process", output);
+    }
+
     [Fact]
     public async Task Redis_mode_settings_and_what_the_machine_must_give_are_checked_before_anything_starts()
     {
