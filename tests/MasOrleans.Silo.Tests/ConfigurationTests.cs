@@ -102,7 +102,7 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__InCluster", "true", "Extender__Kubernetes__InCluster: the in-cluster Kubernetes configuration cannot be used" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         // A zero backoff retried a pod whose cycle failed before its first await in the same turn, without end.
-        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be above 0" },
+        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be at least 1 and at most 4294967294 milliseconds" },
         { "Scheduler__MaxInFlight", "0", "Scheduler__MaxInFlight must be at least 1" },
         { "Scheduler__QueueShards", "0", "Scheduler__QueueShards must be at least 1" },
         { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
@@ -123,15 +123,15 @@ public sealed class ConfigurationTests : IDisposable
         // (every pod POST a 500, or the learning grain never active), 1e300 overflowed TimeSpan, a zero period spun its
         // grain and held shutdown 30 s, a negative delay threw where it was awaited (-1: every pod Scheduled for ever),
         // and a sync period of 1e300 stopped the silo after its start with exit code 0; NaN aborted it (exit 134).
-        { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 0" },
+        { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0" },
         { "Workloads__FailureBackoffSeconds", "-1", "Workloads__FailureBackoffSeconds must be 0 or more" },
         { "ContainerRuntime__StartMilliseconds", "-1", "ContainerRuntime__StartMilliseconds must be 0 or more and at most 4294967294 milliseconds (about 49 days), not -1" },
         { "ContainerRuntime__PullMilliseconds", "-5", "ContainerRuntime__PullMilliseconds must be 0 or more" },
-        { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 1E+300" },
-        { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be above 0 and at most 4294967 seconds" },
-        { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be above 0 and at most 4294967 seconds" },
-        { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be above 0 and at most 4294967 seconds" },
-        { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be above 0 and at most 4294967 seconds" },
+        { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 1E+300" },
+        { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
         { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be a finite number, not 'NaN'" },
         // Passed their `>= 0` checks and started the silo: every number setting is finite (one rule, FiniteNumbers).
         { "Learning__Online__ExpertMargin", "Infinity", "Learning__Online__ExpertMargin must be a finite number, not 'Infinity'" },
@@ -140,7 +140,10 @@ public sealed class ConfigurationTests : IDisposable
         // Started: every shard is activated at start and asked by every pod listing.
         { "Scheduler__QueueShards", "100000", "Scheduler__QueueShards must be at most 256, not 100000" },
         // Silently sampled every 0.1 s.
-        { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be above 0" },
+        { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be at least 0.001 and at most 4294967 seconds" },
+        // Above 0 but under the 1 ms a PeriodicTimer takes: the silo started, its timer threw, and it stopped with exit code 0.
+        { "Metrics__SampleSeconds", "0.0001", "Metrics__SampleSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0.0001" },
+        { "Learning__Online__SyncIntervalSeconds", "0.0009", "Learning__Online__SyncIntervalSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0.0009" },
         // These aborted the start half-way (exit 134, a stack trace) where Orleans or the logging filter read them.
         { "Orleans__Kubernetes", "maybe", "Orleans__Kubernetes must be true or false, not 'maybe'" },
         { "Orleans__Membership__ProbeTimeout", "abc", "Orleans__Membership__ProbeTimeout 'abc' is not a time span" },
