@@ -1,5 +1,4 @@
 using MasOrleans.Grains.Pods;
-using Queue = MasOrleans.Scheduling.Queue;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -72,8 +71,7 @@ public static class GrainServices
     public static IServiceCollection AddMasOrleansGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         AddChecked<TelemetryOptions>(services, configuration, "Telemetry", o => o.Problems());
-        AddChecked<SchedulerOptions>(services, configuration, "Scheduler", o => o.Problems())
-            .Validate(o => Queue.QueueOrders.TryParse(o.QueueOrder, out _), $"Scheduler__QueueOrder must be {Queue.QueueOrders.Names}");
+        AddChecked<SchedulerOptions>(services, configuration, "Scheduler", o => o.Problems());
         AddChecked<WorkloadOptions>(services, configuration, "Workloads", o => o.Problems());
         AddChecked<ContainerRuntimeOptions>(services, configuration, "ContainerRuntime", o => o.Problems());
         AddChecked<Learning.OnlineLearningOptions>(services, configuration, "Learning:Online", o => o.Problems());

@@ -2,17 +2,18 @@ namespace MasOrleans.Grains;
 
 /// <summary>
 /// The one rule every time setting is checked by at start-up (each options type's Problems()): a period, timeout or
-/// delay is at most what a timer takes, and a period is above 0. Beyond a timer's limit the timer threw where it was
-/// made, at a grain's activation, so the silo started and then failed every request that needed the grain (1e300
-/// overflowed TimeSpan itself); a zero period spun its grain; a negative delay threw where it was awaited or, at -1,
-/// waited forever.
+/// delay is at most what a timer takes, and a period at least 1 ms, the least a timer takes. Beyond a timer's limit the
+/// timer threw where it was made, at a grain's activation, so the silo started and then failed every request that needed
+/// the grain (1e300 overflowed TimeSpan itself); a zero period spun its grain; a period under 1 ms (0.0001 s) threw from
+/// PeriodicTimer once the silo ran, which stopped it with exit code 0; a negative delay threw where it was awaited or, at
+/// -1, waited forever.
 /// </summary>
 public static class TimeSettings
 {
     /// <summary>The longest wait .NET's and Orleans' timers accept (uint.MaxValue - 1 ms, about 49.7 days).</summary>
     public const double MaxMilliseconds = uint.MaxValue - 1.0;
 
-    /// <summary>A period or timeout: above 0.</summary>
+    /// <summary>A period or timeout: at least 1 ms (PeriodicTimer refuses less, and a grain timer would spin).</summary>
     public static string? Period(string key, double value, bool milliseconds = false) => Check(key, value, milliseconds, zeroAllowed: false);
 
     /// <summary>A delay or a span compared with the clock: 0 (none) or more.</summary>
@@ -21,9 +22,11 @@ public static class TimeSettings
     private static string? Check(string key, double value, bool milliseconds, bool zeroAllowed)
     {
         var max = milliseconds ? MaxMilliseconds : Math.Floor(MaxMilliseconds / 1000);
-        if ((zeroAllowed ? value >= 0 : value > 0) && value <= max) return null;
+        var min = zeroAllowed ? 0 : milliseconds ? 1 : 0.001;
+        if (value >= min && value <= max) return null;
         var unit = milliseconds ? "milliseconds" : "seconds";
-        return $"{key} must be {(zeroAllowed ? "0 or more" : "above 0")} and at most {max:0} {unit} (about 49 days), not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var least = zeroAllowed ? "0 or more" : $"at least {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        return $"{key} must be {least} and at most {max:0} {unit} (about 49 days), not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 }
 
@@ -129,6 +132,8 @@ public sealed class SchedulerOptions
         if (MaxInFlight < 1) yield return "Scheduler__MaxInFlight must be at least 1";
         if (QueueShards < 1) yield return "Scheduler__QueueShards must be at least 1";
         if (QueueShards > MaxQueueShards) yield return $"Scheduler__QueueShards must be at most {MaxQueueShards}, not {QueueShards}";
+        if (!global::MasOrleans.Scheduling.Queue.QueueOrders.TryParse(QueueOrder, out _))
+            yield return $"Scheduler__QueueOrder must be {(global::MasOrleans.Scheduling.Queue.QueueOrders.Names)}, not '{QueueOrder}'";
         string?[] times =
         [
             TimeSettings.Delay("Scheduler__RetryCoalesceMilliseconds", RetryCoalesceMilliseconds, milliseconds: true),

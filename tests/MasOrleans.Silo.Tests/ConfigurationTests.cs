@@ -102,10 +102,13 @@ public sealed class ConfigurationTests : IDisposable
         { "Extender__Kubernetes__InCluster", "true", "Extender__Kubernetes__InCluster: the in-cluster Kubernetes configuration cannot be used" },
         { "Learning__Online__KeepVersions", "1", "Learning__Online__KeepVersions must be at least 2" },
         // A zero backoff retried a pod whose cycle failed before its first await in the same turn, without end.
-        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be above 0" },
+        { "Scheduler__InitialBackoffMilliseconds", "0", "Scheduler__InitialBackoffMilliseconds must be at least 1 and at most 4294967294 milliseconds" },
         { "Scheduler__MaxInFlight", "0", "Scheduler__MaxInFlight must be at least 1" },
         { "Scheduler__QueueShards", "0", "Scheduler__QueueShards must be at least 1" },
         { "Scheduler__MaxAttempts", "0", "Scheduler__MaxAttempts must be at least 1" },
+        // Checked only as the host started (ValidateOnStart): a stack trace from Microsoft.Extensions.Hosting before the
+        // message, and not listed with the other problems of the same start.
+        { "Scheduler__QueueOrder", "fifo", "Scheduler__QueueOrder must be 'priority', 'sjf' or 'drf', not 'fifo'" },
         // The key is named (it was "Scheduler: some is not a valid value for Int32.").
         { "Scheduler__MaxInFlight", "some", "Scheduler__MaxInFlight 'some' is not a whole number" },
         // A whole number beyond the setting's type: told the range, not that it is no whole number.
@@ -120,15 +123,15 @@ public sealed class ConfigurationTests : IDisposable
         // (every pod POST a 500, or the learning grain never active), 1e300 overflowed TimeSpan, a zero period spun its
         // grain and held shutdown 30 s, a negative delay threw where it was awaited (-1: every pod Scheduled for ever),
         // and a sync period of 1e300 stopped the silo after its start with exit code 0; NaN aborted it (exit 134).
-        { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 0" },
+        { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0" },
         { "Workloads__FailureBackoffSeconds", "-1", "Workloads__FailureBackoffSeconds must be 0 or more" },
         { "ContainerRuntime__StartMilliseconds", "-1", "ContainerRuntime__StartMilliseconds must be 0 or more and at most 4294967294 milliseconds (about 49 days), not -1" },
         { "ContainerRuntime__PullMilliseconds", "-5", "ContainerRuntime__PullMilliseconds must be 0 or more" },
-        { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be above 0 and at most 4294967 seconds (about 49 days), not 1E+300" },
-        { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be above 0 and at most 4294967 seconds" },
-        { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be above 0 and at most 4294967 seconds" },
-        { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be above 0 and at most 4294967 seconds" },
-        { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be above 0 and at most 4294967 seconds" },
+        { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 1E+300" },
+        { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
+        { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
         { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be a finite number, not 'NaN'" },
         // Passed their `>= 0` checks and started the silo: every number setting is finite (one rule, FiniteNumbers).
         { "Learning__Online__ExpertMargin", "Infinity", "Learning__Online__ExpertMargin must be a finite number, not 'Infinity'" },
@@ -137,7 +140,10 @@ public sealed class ConfigurationTests : IDisposable
         // Started: every shard is activated at start and asked by every pod listing.
         { "Scheduler__QueueShards", "100000", "Scheduler__QueueShards must be at most 256, not 100000" },
         // Silently sampled every 0.1 s.
-        { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be above 0" },
+        { "Metrics__SampleSeconds", "0", "Metrics__SampleSeconds must be at least 0.001 and at most 4294967 seconds" },
+        // Above 0 but under the 1 ms a PeriodicTimer takes: the silo started, its timer threw, and it stopped with exit code 0.
+        { "Metrics__SampleSeconds", "0.0001", "Metrics__SampleSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0.0001" },
+        { "Learning__Online__SyncIntervalSeconds", "0.0009", "Learning__Online__SyncIntervalSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0.0009" },
         // These aborted the start half-way (exit 134, a stack trace) where Orleans or the logging filter read them.
         { "Orleans__Kubernetes", "maybe", "Orleans__Kubernetes must be true or false, not 'maybe'" },
         { "Orleans__Membership__ProbeTimeout", "abc", "Orleans__Membership__ProbeTimeout 'abc' is not a time span" },
@@ -341,6 +347,43 @@ public sealed class ConfigurationTests : IDisposable
         Assert.DoesNotContain("   at ", output);
     }
 
+    /// <summary>
+    /// A connection string StackExchange.Redis parses but that names no server (only options) stopped the start as a
+    /// defect, exit 70 and a stack trace ("No endpoints specified"), where the Redis client first connected.
+    /// </summary>
+    [Theory]
+    [InlineData("password=secret")]
+    [InlineData("abortConnect=false,connectTimeout=1000")]
+    public async Task A_redis_connection_string_without_a_server_is_a_configuration_error(string connectionString)
+    {
+        var env = Environment("Storage__Provider", "redis");
+        env["Redis__ConnectionString"] = connectionString;
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env);
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Redis__ConnectionString names no Redis server (host:port)", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>
+    /// A silo port another silo listens on is taken, though Orleans listens as .NET binds with ReuseAddress: on Linux that
+    /// is SO_REUSEPORT too, which lets any later socket with it share the port, and the kernel then splits connections
+    /// between the two. The check bound with ReuseAddress as well, so a second silo started with the first one's
+    /// Orleans__SiloPort and Orleans__GatewayPort started without a word (session 40, on one redis-server).
+    /// </summary>
+    [Fact]
+    public async Task A_silo_port_another_silo_listens_on_is_in_use()
+    {
+        var port = FreePorts.Next();
+        using var orleans = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        orleans.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        orleans.Bind(new IPEndPoint(IPAddress.Any, port));
+        orleans.Listen();
+        var env = Environment("Orleans__SiloPort", $"{port}");
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"], env, timeoutSeconds: 40);
+        Assert.True(exitCode == 69, $"exit code {exitCode}:\n{output}");
+        Assert.Contains($"Orleans__SiloPort: port {port} on 127.0.0.1 is in use by another process", output);
+    }
+
     [Fact]
     public async Task Redis_mode_settings_and_what_the_machine_must_give_are_checked_before_anything_starts()
     {
@@ -389,11 +432,13 @@ public sealed class ConfigurationTests : IDisposable
 
         var env = Environment("Storage__Provider", "floppy");
         env["Orleans__GatewayPort"] = "0";
+        env["Scheduler__QueueOrder"] = "fifo";
         (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", "ftp://127.0.0.1:21"], env);
         Assert.Equal(ExConfig, exitCode);
         Assert.Contains("Storage__Provider", output);
         Assert.Contains("Orleans__GatewayPort", output);
         Assert.Contains("must be http:// or https://", output);
+        Assert.Contains("Scheduler__QueueOrder must be", output);
     }
 
     private static Dictionary<string, string> Environment(string variable, string value)

@@ -104,6 +104,34 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
     }
 
     /// <summary>
+    /// A body kube-scheduler could not have sent is a 400 that says what in it is wrong, in /k8s's words (KubeJson), on
+    /// every verb and in the Warning: it said only "the body must be kube-scheduler extender JSON", whatever the fault,
+    /// so an operator reading kube-scheduler's log or ours could not tell a bad quantity from a field of the wrong shape.
+    /// Payloads/filter-args.json's first quantity is the pod's first container's cpu request ("4"); its NodeNames is null.
+    /// </summary>
+    [Theory]
+    [InlineData("\"cpu\": \"4\"", "\"cpu\": \"2x\"",
+        "Pod.spec.containers[0].resources.requests.cpu: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (not '2x')",
+        "filter prioritize preempt")]
+    // Preemption's arguments have no NodeNames: only the verbs that read it.
+    [InlineData("\"NodeNames\": null", "\"NodeNames\": \"gpu-a10-1\"", "NodeNames: cannot be read as a list (it is a string)", "filter prioritize")]
+    public async Task A_body_that_is_not_extender_json_is_answered_with_what_is_wrong(string part, string wrong, string why, string verbs)
+    {
+        var detail = $"the body must be kube-scheduler extender JSON: {why}";
+        _host.Log.Expect($"^Extender (filter|prioritize|preempt) answered kube-scheduler with an error: {Regex.Escape(detail)} \\(");
+        var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
+        var at = payload.IndexOf(part, StringComparison.Ordinal);
+        Assert.True(at >= 0, part);
+        var body = string.Concat(payload.AsSpan(0, at), wrong, payload.AsSpan(at + part.Length));
+        foreach (var verb in verbs.Split(' '))
+        {
+            using var response = await Http.PostAsync($"/extender/{verb}", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal(detail, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString());
+        }
+    }
+
+    /// <summary>
     /// preemptVerb over HTTP as kube-scheduler v1.35 sends it (pkg/scheduler/extender.go ProcessPreemption, nodeCacheCapable:
     /// NodeNameToMetaVictims) and reads the answer (ExtenderPreemptionResult's Go field names; it has no Error field, so a bad
     /// request is a 400, which HTTPExtender.send takes as the extender's error). gpu-a10-1 holds nothing in MasOrleans: the

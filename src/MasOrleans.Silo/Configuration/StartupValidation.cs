@@ -184,7 +184,12 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         if (config["Storage:Provider"] is { Length: > 0 } provider && !provider.Equals("redis", StringComparison.OrdinalIgnoreCase)) return;
         if (config["Redis:ConnectionString"] is { Length: > 0 } redis)
         {
-            try { StackExchange.Redis.ConfigurationOptions.Parse(redis); }
+            try
+            {
+                // Options alone parse, but the client's connect then throws "No endpoints specified" (a stack trace, exit 70).
+                if (StackExchange.Redis.ConfigurationOptions.Parse(redis).EndPoints.Count == 0)
+                    problems.Add("Redis__ConnectionString names no Redis server (host:port), only options");
+            }
             catch (ArgumentException e) { problems.Add($"Redis__ConnectionString is not a StackExchange.Redis connection string: {e.Message}"); }
         }
         try { AdvertisedAddress.Resolve(KubernetesHosting.AdvertisedIP(config, Environment.GetEnvironmentVariable)); }

@@ -21,24 +21,24 @@ internal static class ExtenderApi
     {
         if (!routes.ServiceProvider.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return routes;
         var api = routes.MapGroup("/extender").ExcludeFromDescription();
-        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Filter, async () =>
-        {
-            if (await Read<ExtenderArgs>(context) is not { } args) return BadBody();
-            var result = await extender.FilterAsync(args, context.RequestAborted);
-            return (Write(result), NullIfEmpty(result.Error));
-        }));
+        api.MapPost("/filter", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Filter, () =>
+            WithBody<ExtenderArgs>(context, async args =>
+            {
+                var result = await extender.FilterAsync(args, context.RequestAborted);
+                return (Write(result), NullIfEmpty(result.Error));
+            })));
         // HostPriorityList and ExtenderPreemptionResult have no error field: kube-scheduler takes an answer other than 200
         // as the extender's error (HTTPExtender.send).
-        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Prioritize, async () =>
-            await Read<ExtenderArgs>(context) is { } args ? await Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)) : BadBody()));
-        api.MapPost("/preempt", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Preempt, async () =>
-            await Read<ExtenderPreemptionArgs>(context) is { } args ? await Answer(() => extender.PreemptAsync(args, context.RequestAborted)) : BadBody()));
-        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Bind, async () =>
-        {
-            if (await Read<ExtenderBindingArgs>(context) is not { } args) return BadBody();
-            var result = await extender.BindAsync(args, context.RequestAborted);
-            return (Write(result), NullIfEmpty(result.Error));
-        }));
+        api.MapPost("/prioritize", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Prioritize, () =>
+            WithBody<ExtenderArgs>(context, args => Answer(() => extender.PrioritizeAsync(args, context.RequestAborted)))));
+        api.MapPost("/preempt", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Preempt, () =>
+            WithBody<ExtenderPreemptionArgs>(context, args => Answer(() => extender.PreemptAsync(args, context.RequestAborted)))));
+        api.MapPost("/bind", (HttpContext context, [FromServices] SchedulerExtender extender) => Counted(context, ExtenderVerbs.Bind, () =>
+            WithBody<ExtenderBindingArgs>(context, async args =>
+            {
+                var result = await extender.BindAsync(args, context.RequestAborted);
+                return (Write(result), NullIfEmpty(result.Error));
+            })));
         return routes;
     }
 
@@ -82,15 +82,22 @@ internal static class ExtenderApi
         }
     }
 
-    private const string NotExtenderJson = "the body must be kube-scheduler extender JSON";
-
-    private static (IResult Answer, string? Error) BadBody() => (Problem(NotExtenderJson), NotExtenderJson);
+    /// <summary>The verb's answer to its body, or a 400 saying what in the body is wrong (the Warning says it too).</summary>
+    private static async Task<(IResult Answer, string? Error)> WithBody<T>(HttpContext context, Func<T, Task<(IResult Answer, string? Error)>> verb)
+        where T : class
+    {
+        var (args, why) = await Read<T>(context);
+        if (args is not null) return await verb(args);
+        var error = $"the body must be kube-scheduler extender JSON: {why}";
+        return (Problem(error), error);
+    }
 
     private static string? NullIfEmpty(string? error) => string.IsNullOrEmpty(error) ? null : error;
 
     private static IResult Problem(string detail) => Problems.BadRequest(detail);
 
-    private static async Task<T?> Read<T>(HttpContext context) where T : class
+    /// <summary>The body as <typeparamref name="T"/>, or why it is not one, in /k8s's words (<see cref="KubeApi.KubeJson.Describe"/>).</summary>
+    private static async Task<(T? Args, string? Why)> Read<T>(HttpContext context) where T : class
     {
         var limit = context.RequestServices.GetRequiredService<IOptions<ExtenderOptions>>().Value.MaxRequestBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit;
@@ -99,12 +106,14 @@ internal static class ExtenderApi
         try
         {
             // The Kubernetes client parses quantities as exact fractions: "1e300" or -1E+300 takes minutes. Refuse them first.
-            return QuantityGuard.HasOversized(System.Text.Json.Nodes.JsonNode.Parse(text)) ? null : KubernetesJson.Deserialize<T>(text);
+            if (QuantityGuard.FindOversized(System.Text.Json.Nodes.JsonNode.Parse(text)) is var (path, quantity))
+                return (null, $"{path}: quantity '{quantity}' is out of range");
+            return KubernetesJson.Deserialize<T>(text) is { } args ? (args, null) : (null, "not a JSON object");
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or OverflowException)
         {
-            // Malformed JSON, or a quantity the Kubernetes client cannot parse ("", "1e400"): the body is not extender JSON.
-            return null;
+            // Malformed JSON, or a quantity the Kubernetes client cannot parse ("", "2x", "1e400"): the body is not extender JSON.
+            return (null, KubeApi.KubeJson.Describe(e, text));
         }
     }
 

@@ -39,13 +39,20 @@ internal static class StartupEnvironment
         : IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip) ? ip
         : IPAddress.Any;
 
+    // <sys/socket.h> on Linux.
+    private const int LinuxSolSocket = 1;
+    private const int LinuxSoReuseAddr = 2;
+
     private static void CheckPort(string setting, IPAddress address, int port, List<string> problems)
     {
         try
         {
             using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             // As a server socket binds: a port whose last connections linger in TIME_WAIT is free, one another process listens on is not.
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // On Linux .NET's ReuseAddress also sets SO_REUSEPORT, as Orleans' listener has it: the bind then shared the port
+            // of a silo already listening there (the kernel splits connections between the two), so only SO_REUSEADDR.
+            if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(LinuxSolSocket, LinuxSoReuseAddr, BitConverter.GetBytes(1));
+            else socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen();
         }

@@ -74,7 +74,7 @@ internal static class KubeJson
     /// A field of the wrong shape in the manifest's terms, "spec.containers: cannot be read as a list (it is a string)",
     /// where System.Text.Json names .NET types ("could not be converted to System.Collections.Generic.IList`1[...]").
     /// </summary>
-    private static string Describe(Exception e, string text)
+    internal static string Describe(Exception e, string text)
     {
         // KubernetesClient's quantity parser names neither the field nor the syntax ("The string '2x' cannot be converted to fraction").
         if (e is FormatException && TryParse(text) is var (field, quantity))
