@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using k8s;
 using MasOrleans.Kubernetes;
 using MasOrleans.Silo.Tests.Infrastructure;
