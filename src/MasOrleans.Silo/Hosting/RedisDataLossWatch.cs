@@ -46,7 +46,10 @@ internal sealed partial class RedisDataLossWatch(
             {
                 exists = await redis.GetDatabase().KeyExistsAsync(key);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            // An outage, not a loss: the write paths and readiness report it. The client also cancels what waits on a
+            // connection it gave up on (a TaskCanceledException about 20 s into a frozen Redis with a write pending);
+            // thrown on, the host took it for a failed service and stopped the silo.
+            catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 continue;
             }
