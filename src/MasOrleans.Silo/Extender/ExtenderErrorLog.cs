@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.Extender;
 /// flag: without this, a misspelt policy annotation bypassed MasOrleans with no word in the pod's events or here.
 /// Once per verb and error per <see cref="Window"/>, with how many more since: kube-scheduler asks again at every attempt.
 /// </summary>
-internal sealed class ExtenderErrorLog(ILogger<ExtenderErrorLog> logger, TimeProvider clock)
+internal sealed partial class ExtenderErrorLog(ILogger<ExtenderErrorLog> logger, TimeProvider clock)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
@@ -32,7 +32,9 @@ internal sealed class ExtenderErrorLog(ILogger<ExtenderErrorLog> logger, TimePro
             _byCause[(verb, error)] = (now, 0);
             since = last.Since;
         }
-        logger.LogWarning("Extender {Verb} answered kube-scheduler with an error: {Error} ({Since} more such answers since the last such line, one a minute at most; with ignorable: true kube-scheduler places the pod without MasOrleans)",
-            verb, error, since);
+        LogErrorAnswer(logger, verb, error, since);
     }
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Extender {Verb} answered kube-scheduler with an error: {Error} ({Since} more such answers since the last such line, one a minute at most; with ignorable: true kube-scheduler places the pod without MasOrleans)")]
+    private static partial void LogErrorAnswer(ILogger logger, string verb, string error, long since);
 }

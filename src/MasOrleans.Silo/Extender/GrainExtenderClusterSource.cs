@@ -20,7 +20,7 @@ namespace MasOrleans.Silo.Extender;
 /// capacity authority) and then records the pod under <see cref="KubernetesNames.Key"/>, so it shows up in
 /// /api/v1/pods and /k8s as the one pod of its namespace and name.
 /// </summary>
-internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, NodeReserver reserver, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
+internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, SiloClusterView clusterView, PodCreator pods, NodeReserver reserver, IOptions<ExtenderOptions> options, ILogger<GrainExtenderClusterSource> logger) : IExtenderClusterSource
 {
     private sealed record View(long Version, string? DefaultPolicy, IReadOnlyDictionary<string, NodeView> Nodes);
 
@@ -80,7 +80,7 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
             else if (outcome.Code == OutcomeCode.Conflict && (!_sizesRefused.TryGetValue(sent.Name, out var refused) || refused != size))
             {
                 _sizesRefused[sent.Name] = size;
-                logger.LogWarning("Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}", sent.Name, outcome.Message);
+                LogAllocatableRefused(logger, sent.Name, outcome.Message);
             }
         }
         // Only after a change: a re-read wakes every shard's waiting pods (CapacityAppeared), and a refused size is sent
@@ -130,6 +130,12 @@ internal sealed class GrainExtenderClusterSource(IGrainFactory grains, SiloClust
     public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
         var outcome = (await pods.Create(pod, workload: null)).Outcome;
-        if (!outcome.IsOk) logger.LogWarning("Pod {Pod} bound to {Node} through the extender was already known: {Error}", pod.Name, nodeName, outcome.Message);
+        if (!outcome.IsOk) LogBoundPodKnown(logger, pod.Name, nodeName, outcome.Message);
     }
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}")]
+    private static partial void LogAllocatableRefused(ILogger logger, string node, string? error);
+
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "Pod {Pod} bound to {Node} through the extender was already known: {Error}")]
+    private static partial void LogBoundPodKnown(ILogger logger, string pod, string node, string? error);
 }

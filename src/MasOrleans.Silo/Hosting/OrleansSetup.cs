@@ -105,7 +105,7 @@ internal static class OrleansSetup
 /// Activates the cluster index once the silo runs: it re-reads every node (starting their heartbeat clocks
 /// afresh) and re-queues pods that were still waiting when the previous silo stopped.
 /// </summary>
-internal sealed class IndexWarmup(IGrainFactory grains, IHostApplicationLifetime lifetime, ILogger<IndexWarmup> logger) : IHostedService
+internal sealed partial class IndexWarmup(IGrainFactory grains, IHostApplicationLifetime lifetime, ILogger<IndexWarmup> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -121,9 +121,12 @@ internal sealed class IndexWarmup(IGrainFactory grains, IHostApplicationLifetime
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Cluster index warm-up failed; it will activate on first use");
+            LogWarmupFailed(logger, e);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Cluster index warm-up failed; it will activate on first use")]
+    private static partial void LogWarmupFailed(ILogger logger, Exception error);
 }

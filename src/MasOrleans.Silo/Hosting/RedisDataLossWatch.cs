@@ -66,7 +66,7 @@ internal sealed partial class RedisDataLossWatch(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
         "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +
         "stored. The silo stops (exit code {ExitCode}) so that it starts again from what Redis holds")]
     private static partial void LogLost(ILogger logger, string key, int exitCode);

@@ -51,7 +51,7 @@ internal sealed record ClusterSample(
 /// values (aggregate across silos with max, not sum). Before its first sample a silo knows nothing of the cluster and
 /// reports no cluster gauge: zeros would be scraped as an empty cluster.
 /// </summary>
-internal sealed class ClusterGauges : BackgroundService
+internal sealed partial class ClusterGauges : BackgroundService
 {
     private readonly IGrainFactory _grains;
     private readonly SiloClusterView _view;
@@ -117,7 +117,7 @@ internal sealed class ClusterGauges : BackgroundService
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Metrics must never stop the silo (a BackgroundService that throws does): keep the last sample, retry next period.
-            _logger.LogWarning(e, "Cluster gauge sample failed; /metrics keeps the previous values");
+            LogSampleFailed(_logger, e);
         }
     }
 
@@ -158,4 +158,7 @@ internal sealed class ClusterGauges : BackgroundService
 
     private static Measurement<double> NodeMeasurement(double value, string node, string resource) =>
         new(value, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("resource", resource));
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cluster gauge sample failed; /metrics keeps the previous values")]
+    private static partial void LogSampleFailed(ILogger logger, Exception error);
 }

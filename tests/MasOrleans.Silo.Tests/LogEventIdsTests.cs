@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// Every Warning, Error and Critical record the product writes has an event id of its own, so an operator can find,
+/// count and alert on it: each goes through a [LoggerMessage] that declares its EventId. Eleven did not (the extender's
+/// error answers, a failed training round, the Redis data-loss stop, a shutdown cut short, a failed gauge sample, ...):
+/// event id 0, one with every other such record.
+/// </summary>
+public sealed partial class LogEventIdsTests
+{
+    [Fact]
+    public void Every_warning_and_error_the_product_logs_has_an_event_id_of_its_own()
+    {
+        var problems = new List<string>();
+        var ids = new List<(int Id, string Where)>();
+        foreach (var path in SourceFiles())
+        {
+            var text = File.ReadAllText(path);
+            var where = Path.GetRelativePath(RepoFiles.Root, path);
+            foreach (Match call in LevelExtensionCall().Matches(text))
+                problems.Add($"{where}:{LineOf(text, call.Index)}: {call.Value.Trim()} writes event id 0; declare a [LoggerMessage] with an EventId");
+            foreach (Match attribute in LoggerMessageAttribute().Matches(text))
+            {
+                if (EventIdArgument().Match(attribute.Value) is { Success: true } id) ids.Add((int.Parse(id.Groups[1].Value), $"{where}:{LineOf(text, attribute.Index)}"));
+                else problems.Add($"{where}:{LineOf(text, attribute.Index)}: [LoggerMessage] without an EventId");
+            }
+        }
+        Assert.True(ids.Count >= 60, $"expected the product's [LoggerMessage] declarations, found {ids.Count}: is the source tree where the test looks?");
+        problems.AddRange(ids.GroupBy(i => i.Id).Where(g => g.Count() > 1).Select(g => $"event id {g.Key} is declared {g.Count()} times: {string.Join(", ", g.Select(i => i.Where))}"));
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    private static IEnumerable<string> SourceFiles() =>
+        Directory.EnumerateFiles(RepoFiles.Path("src"), "*.cs", SearchOption.AllDirectories)
+            .Where(p => !p.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"));
+
+    private static int LineOf(string text, int index) => text.AsSpan(0, index).Count('\n') + 1;
+
+    /// <summary>ILogger's extension methods at Warning and above, and Log with such a level: they take no event id here.</summary>
+    [GeneratedRegex(@"\.(LogWarning|LogError|LogCritical)\(|\.Log\(\s*LogLevel\.(Warning|Error|Critical)")]
+    private static partial Regex LevelExtensionCall();
+
+    /// <summary>A [LoggerMessage( and the rest of its line, where this code names the EventId (first).</summary>
+    [GeneratedRegex(@"\[LoggerMessage\([^\n]*")]
+    private static partial Regex LoggerMessageAttribute();
+
+    [GeneratedRegex(@"EventId\s*=\s*(\d+)")]
+    private static partial Regex EventIdArgument();
+}
