@@ -7,7 +7,7 @@ namespace MasOrleans.Silo.Tests;
 /// Every Warning, Error and Critical record the product writes has an event id of its own, so an operator can find,
 /// count and alert on it: each goes through a [LoggerMessage] that declares its EventId. Eleven did not (the extender's
 /// error answers, a failed training round, the Redis data-loss stop, a shutdown cut short, a failed gauge sample, ...):
-/// event id 0, one with every other such record.
+/// event id 0, one with every other such record. docs/observability.md lists them for the operator.
 /// </summary>
 public sealed partial class LogEventIdsTests
 {
@@ -33,6 +33,27 @@ public sealed partial class LogEventIdsTests
         Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
+    /// <summary>docs/observability.md's table of event ids lists every Warning, Error and Critical one src declares, at its level, and no other.</summary>
+    [Fact]
+    public void The_documented_event_ids_are_the_warnings_and_errors_src_declares()
+    {
+        var declared = new Dictionary<int, string>();
+        foreach (var path in SourceFiles())
+            foreach (Match attribute in DeclaredLevel().Matches(File.ReadAllText(path)))
+                if (attribute.Groups["level"].Value is "Warning" or "Error" or "Critical")
+                    declared[int.Parse(attribute.Groups["id"].Value)] = attribute.Groups["level"].Value;
+        var documented = new Dictionary<int, string>();
+        foreach (var line in RepoFiles.Read("docs/observability.md").Split('\n'))
+            if (DocumentedRow().Match(line) is { Success: true } row) documented[int.Parse(row.Groups["id"].Value)] = row.Groups["level"].Value;
+
+        Assert.True(declared.Count >= 40, $"expected the product's Warning and Error event ids, found {declared.Count}");
+        var problems = declared.Where(d => !documented.ContainsKey(d.Key)).Select(d => $"{d.Key} ({d.Value}): declared, not in docs/observability.md's table")
+            .Concat(documented.Where(d => !declared.ContainsKey(d.Key)).Select(d => $"{d.Key} ({d.Value}): in the table, not a Warning or Error src declares"))
+            .Concat(declared.Where(d => documented.TryGetValue(d.Key, out var level) && level != d.Value).Select(d => $"{d.Key}: {d.Value} in src, {documented[d.Key]} in the table"))
+            .ToList();
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
     private static IEnumerable<string> SourceFiles() =>
         Directory.EnumerateFiles(RepoFiles.Path("src"), "*.cs", SearchOption.AllDirectories)
             .Where(p => !p.Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj"));
@@ -49,4 +70,11 @@ public sealed partial class LogEventIdsTests
 
     [GeneratedRegex(@"EventId\s*=\s*(\d+)")]
     private static partial Regex EventIdArgument();
+
+    [GeneratedRegex(@"\[LoggerMessage\(EventId = (?<id>\d+), Level = LogLevel\.(?<level>\w+)")]
+    private static partial Regex DeclaredLevel();
+
+    /// <summary>A row of the table: | 1203 | Error | `Class` | message |.</summary>
+    [GeneratedRegex(@"^\| (?<id>\d{4,}) \| (?<level>Warning|Error|Critical) \|")]
+    private static partial Regex DocumentedRow();
 }
