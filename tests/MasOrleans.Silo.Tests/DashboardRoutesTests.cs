@@ -4,7 +4,10 @@ using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
 
-/// <summary>The Orleans dashboard's per-silo routes with an address that is none: a 404, not a 500 and an Error with its stack.</summary>
+/// <summary>
+/// The Orleans dashboard's per-silo routes with an address that is none, or of no silo in the cluster: a 404, not a 500 and
+/// an Error with its stack, nor a 503.
+/// </summary>
 public sealed class DashboardRoutesTests(MemorySiloFixture fixture) : IClassFixture<MemorySiloFixture>, IDisposable
 {
     public void Dispose() => fixture.Host.Log.AssertClean();
@@ -18,6 +21,21 @@ public sealed class DashboardRoutesTests(MemorySiloFixture fixture) : IClassFixt
     {
         using var response = await fixture.Http.GetAsync(path);
         Assert.Equal($"'{address}' is not a silo address (host:port@generation, as /dashboard lists them)",
+            (await Problem(response, HttpStatusCode.NotFound)).GetProperty("detail").GetString());
+    }
+
+    /// <summary>
+    /// A silo address of no silo in the cluster (one that left: a bookmark, a page left open): the dashboard answered 503,
+    /// "lost connectivity with the Orleans cluster", as if the cluster were gone.
+    /// </summary>
+    [Theory]
+    [InlineData("SiloProperties")]
+    [InlineData("SiloCounters")]
+    [InlineData("HistoricalStats")]
+    public async Task A_silo_address_of_no_silo_in_the_cluster_is_not_found(string route)
+    {
+        using var response = await fixture.Http.GetAsync($"/dashboard/{route}/127.0.0.1:1@1");
+        Assert.Equal("'127.0.0.1:1@1' is no silo of this cluster: it left, or never joined (/dashboard lists the silos)",
             (await Problem(response, HttpStatusCode.NotFound)).GetProperty("detail").GetString());
     }
 

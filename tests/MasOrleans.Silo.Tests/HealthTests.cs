@@ -85,6 +85,44 @@ public sealed class HealthTests : IDisposable
         await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 30);
     }
 
+    /// <summary>
+    /// A Redis frozen while a request writes: the Redis client later cancelled the data-loss watch's existence check (a
+    /// TaskCanceledException, neither a RedisException nor a TimeoutException; by hand, about 20 s into the freeze), the
+    /// watch threw it, and the host stopped the silo as for a failed BackgroundService (Host event 9, then the critical
+    /// event 10). An outage the silo should ride out (docs/control-loops.md) stopped it instead.
+    /// </summary>
+    [Fact]
+    public async Task A_silo_rides_out_a_frozen_redis_after_a_write_failed()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog:
+        [
+            .. WhileRedisIsDown,
+            "Unhandled exception for POST /api/v1/pods",
+            // Orleans' own records of the pod activation that could not read its state, and of its streams' storage.
+            "^Orleans\\.(Grain|Streams\\.)",
+        ]);
+        await AssertReady(silo.Http, SiloHealth.ReadyPath);
+
+        Assert.True(Signals.Send(_redis.Pid, SigStop), "SIGSTOP to redis-server was not sent");
+        try
+        {
+            using (var refused = await silo.Http.Post("/api/v1/pods", Requests.Pod("frozen-write")))
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            // Past the moment the client gave up on the connection and cancelled what waited on it (about 20 s by hand).
+            await Task.Delay(TimeSpan.FromSeconds(30));
+            var stopped = silo.Log.Unexpected();
+            Assert.True(stopped.Count == 0, SiloLog.Describe(stopped, silo.Log.Records));
+        }
+        finally
+        {
+            Signals.Send(_redis.Pid, SigCont);
+        }
+        await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 30);
+        // It still writes: the silo came through, not just its readiness answer.
+        using (var made = await silo.Http.Post("/api/v1/pods", Requests.Pod("after-the-freeze")))
+            Assert.Equal(HttpStatusCode.Accepted, made.StatusCode);
+    }
+
     [Fact]
     public async Task A_memory_silo_is_ready_without_redis()
     {

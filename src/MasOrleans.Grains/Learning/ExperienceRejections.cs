@@ -28,7 +28,7 @@ internal sealed partial class ExperienceRejections(ILogger logger, string algori
     }
 
     // The level is the reason's: Information for batches sent before a silo learned learning was switched off.
-    [LoggerMessage(EventId = 1601, Message = "{Algorithm}: experience batch rejected ({Reason}): {Detail} ({Steps} steps); " +
+    [LoggerMessage(EventId = 1605, Message = "{Algorithm}: experience batch rejected ({Reason}): {Detail} ({Steps} steps); " +
         "{Since} more rejected for this reason since the last such line (one a minute at most)")]
     private static partial void LogRejected(ILogger logger, LogLevel level, string algorithm, string reason, string detail, int steps, long since);
 }

@@ -241,7 +241,7 @@ public sealed partial class LearningGrain(
     {
         _lastRound = new LearningRound(DateTime.UtcNow, from, version, round.Transitions, double.IsFinite(round.Loss) ? round.Loss : null, seconds, result);
         CountRound(result);
-        if (!outcome.IsOk) LogRoundOutcome(logger, Algorithm, outcome.Message);
+        if (!outcome.IsOk) LogRoundNotTrained(logger, Algorithm, outcome.Message);
         return outcome;
     }
 
@@ -276,9 +276,9 @@ public sealed partial class LearningGrain(
         .Select(s => new PlacementDecision(new MasOrleans.Learning.PlacementObservation(s.NodeCount, s.NodeFeatures, s.PodFeatures, s.Feasible), s.Action, s.Reward))
         .ToList());
 
-    [LoggerMessage(EventId = 1602, Level = LogLevel.Error, Message = "{Algorithm}: online training round from version {From} failed")]
+    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "{Algorithm}: online training round from version {From} failed")]
     private static partial void LogRoundFailed(ILogger logger, Exception error, string algorithm, int from);
 
-    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "{Algorithm}: {Error}")]
-    private static partial void LogRoundOutcome(ILogger logger, string algorithm, string? error);
+    [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "{Algorithm}: {Error}")]
+    private static partial void LogRoundNotTrained(ILogger logger, string algorithm, string? error);
 }

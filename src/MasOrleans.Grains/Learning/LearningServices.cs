@@ -69,7 +69,7 @@ public sealed partial class ModelSyncService(
         }
     }
 
-    [LoggerMessage(EventId = 1604, Level = LogLevel.Warning, Message = "{Algorithm}: model sync failed")]
+    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "{Algorithm}: model sync failed")]
     private static partial void LogSyncFailed(ILogger logger, Exception error, string algorithm);
 }
 
@@ -103,7 +103,7 @@ public sealed partial class ExperienceFlushService(
                     {
                         // Experience is best effort: a lost batch costs one round some data, never a decision.
                         outcome = LearningExperienceOutcomes.Dropped;
-                        LogDropped(logger, e, algorithm, batch.Steps.Count);
+                        LogExperienceDropped(logger, e, algorithm, batch.Steps.Count);
                     }
                     MasMeters.CountExperience(algorithm, batch.Steps.Count - 1, outcome, rejected);
                 }
@@ -111,6 +111,6 @@ public sealed partial class ExperienceFlushService(
         }
     }
 
-    [LoggerMessage(EventId = 1605, Level = LogLevel.Warning, Message = "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped")]
-    private static partial void LogDropped(ILogger logger, Exception error, string algorithm, int steps);
+    [LoggerMessage(EventId = 1604, Level = LogLevel.Warning, Message = "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped")]
+    private static partial void LogExperienceDropped(ILogger logger, Exception error, string algorithm, int steps);
 }

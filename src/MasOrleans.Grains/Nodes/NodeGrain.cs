@@ -291,7 +291,7 @@ public sealed partial class NodeGrain(
     private void AddEvent(string type, string reason, string message)
     {
         state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], clock.GetUtcNow(), type, reason, message) };
-        logger.LogInformation("Node {Node} {Reason}: {Message}", this.GetPrimaryKeyString(), reason, message);
+        ObjectEventLog.NodeEvent(logger, this.GetPrimaryKeyString(), reason, type, message);
     }
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Node {Node} does not record pulled image {Image}: its silo is stopping")]

@@ -379,7 +379,7 @@ public sealed partial class PodGrain(
         // pod itself is among the grain's fields; its node is not.
         if (!logger.IsEnabled(LogLevel.Information)) return;
         using (state.State.NodeName is { } node ? NodeScope(logger, node) : null)
-            logger.LogInformation("Pod {Pod} {Reason}: {Message}", Name, reason, message);
+            ObjectEventLog.PodEvent(logger, Name, reason, type, message);
     }
 
     /// <summary>A message template, not a dictionary: the simple console formatter prints a scope by its ToString.</summary>

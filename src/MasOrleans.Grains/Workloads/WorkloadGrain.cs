@@ -342,7 +342,7 @@ public sealed class WorkloadGrain(
         // Correlated as kube's controllers' recorder does: the autoscaler repeats a cooldown each resync with a new message,
         // and those once filled the 32 kept events, pushing out the scaling that started the cooldown.
         state.State = state.State with { Events = ObjectEvents.Correlate(state.State.Events ?? [], at ?? clock.GetUtcNow(), type, reason, message) };
-        logger.LogInformation("Workload {Workload} {Reason}: {Message}", Name, reason, message);
+        ObjectEventLog.WorkloadEvent(logger, Name, reason, type, message);
     }
 
     private static string Suffix() => string.Create(5, 0, (span, _) =>

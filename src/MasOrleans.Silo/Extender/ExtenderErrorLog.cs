@@ -32,10 +32,9 @@ internal sealed partial class ExtenderErrorLog(ILogger<ExtenderErrorLog> logger,
             _byCause[(verb, error)] = (now, 0);
             since = last.Since;
         }
-        LogAnswered(logger, verb, error, since);
+        LogErrorAnswer(logger, verb, error, since);
     }
 
-    [LoggerMessage(EventId = 2109, Level = LogLevel.Warning, Message = "Extender {Verb} answered kube-scheduler with an error: {Error} ({Since} more " +
-        "such answers since the last such line, one a minute at most; with ignorable: true kube-scheduler places the pod without MasOrleans)")]
-    private static partial void LogAnswered(ILogger logger, string verb, string error, long since);
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Extender {Verb} answered kube-scheduler with an error: {Error} ({Since} more such answers since the last such line, one a minute at most; with ignorable: true kube-scheduler places the pod without MasOrleans)")]
+    private static partial void LogErrorAnswer(ILogger logger, string verb, string error, long since);
 }

@@ -130,12 +130,12 @@ internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, S
     public async Task CommitAsync(PodSpec pod, string nodeName, GpuAllocation gpus, CancellationToken cancellationToken)
     {
         var outcome = (await pods.Create(pod, workload: null)).Outcome;
-        if (!outcome.IsOk) LogAlreadyKnown(logger, pod.Name, nodeName, outcome.Message);
+        if (!outcome.IsOk) LogBoundPodKnown(logger, pod.Name, nodeName, outcome.Message);
     }
 
-    [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}")]
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}")]
     private static partial void LogAllocatableRefused(ILogger logger, string node, string? error);
 
-    [LoggerMessage(EventId = 2108, Level = LogLevel.Warning, Message = "Pod {Pod} bound to {Node} through the extender was already known: {Error}")]
-    private static partial void LogAlreadyKnown(ILogger logger, string pod, string node, string? error);
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "Pod {Pod} bound to {Node} through the extender was already known: {Error}")]
+    private static partial void LogBoundPodKnown(ILogger logger, string pod, string node, string? error);
 }

@@ -127,6 +127,6 @@ internal sealed partial class IndexWarmup(IGrainFactory grains, IHostApplication
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 2106, Level = LogLevel.Warning, Message = "Cluster index warm-up failed; it will activate on first use")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Cluster index warm-up failed; it will activate on first use")]
     private static partial void LogWarmupFailed(ILogger logger, Exception error);
 }

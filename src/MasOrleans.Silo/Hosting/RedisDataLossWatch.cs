@@ -46,7 +46,10 @@ internal sealed partial class RedisDataLossWatch(
             {
                 exists = await redis.GetDatabase().KeyExistsAsync(key);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            // An outage, not a loss: the write paths and readiness report it. The client also cancels what waits on a
+            // connection it gave up on (a TaskCanceledException about 20 s into a frozen Redis with a write pending);
+            // thrown on, the host took it for a failed service and stopped the silo.
+            catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 continue;
             }
@@ -63,7 +66,7 @@ internal sealed partial class RedisDataLossWatch(
         }
     }
 
-    [LoggerMessage(EventId = 2111, Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
         "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +
         "stored. The silo stops (exit code {ExitCode}) so that it starts again from what Redis holds")]
     private static partial void LogLost(ILogger logger, string key, int exitCode);

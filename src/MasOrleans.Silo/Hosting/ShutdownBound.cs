@@ -97,7 +97,7 @@ internal static partial class ShutdownBound
         await app.DisposeAsync();
     }
 
-    [LoggerMessage(EventId = 2112, Level = LogLevel.Error, Message = CutShortMessage + ": the silo did not stop within {Seconds} s (" +
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = CutShortMessage + ": the silo did not stop within {Seconds} s (" +
         "Shutdown__TimeoutSeconds) and exits now; Orleans was still stopping, most likely waiting on Redis (membership, " +
         "reminders, grain state). What it had not written by now is not written")]
     private static partial void LogCutShort(ILogger logger, double seconds);

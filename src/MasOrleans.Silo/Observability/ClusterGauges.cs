@@ -159,6 +159,6 @@ internal sealed partial class ClusterGauges : BackgroundService
     private static Measurement<double> NodeMeasurement(double value, string node, string resource) =>
         new(value, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("resource", resource));
 
-    [LoggerMessage(EventId = 2110, Level = LogLevel.Warning, Message = "Cluster gauge sample failed; /metrics keeps the previous values")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cluster gauge sample failed; /metrics keeps the previous values")]
     private static partial void LogSampleFailed(ILogger logger, Exception error);
 }
