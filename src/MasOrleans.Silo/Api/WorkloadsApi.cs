@@ -52,7 +52,7 @@ internal static class WorkloadsApi
         // The refresh remembers the workloads that own pods, those created through other silos among them.
         await directory.Refresh(cancellation);
         var views = await directory.ReadWorkloads(_ => true, key => grains.Reference<IWorkloadGrain>(key).Get());
-        var page = Paging.Take(new SortedDictionary<string, WorkloadView>(views.ToDictionary(v => v.Name), StringComparer.Ordinal), offset ?? 0, limit ?? 100, continueToken);
+        var page = Paging.Take(new SortedDictionary<string, WorkloadView>(views.ToDictionary(v => v.Name), StringComparer.Ordinal), offset ?? 0, limit ?? Validation.DefaultPageLimit, continueToken);
         return TypedResults.Ok(new ListResponse<WorkloadResponse>(page.Items.Select(WorkloadResponse.From).ToList(), page.Total, page.Continue));
     }
 
