@@ -22,7 +22,7 @@ internal static class WorkloadsApi
         return routes;
     }
 
-    private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
+    private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Create(
         WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog)
     {
         if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
@@ -36,7 +36,8 @@ internal static class WorkloadsApi
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
+        // Deleted by a concurrent DELETE before the read: gone, as Scale answers it.
+        return await workload.Get() is { } view ? TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From(view)) : NotFound(body.Name!);
     }
 
     /// <summary>
