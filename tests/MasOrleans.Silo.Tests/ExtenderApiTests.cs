@@ -13,6 +13,7 @@ namespace MasOrleans.Silo.Tests;
 /// The extender routes over real HTTP with kube-scheduler's own JSON, backed by the grains; bind posts the
 /// Binding to a recording stand-in for the Kubernetes API (configured through a kubeconfig file).
 /// </summary>
+[Collection(ExtenderSiloTests.Name)]
 public sealed class ExtenderApiTests : ExtenderSiloTest
 {
     [Fact]
@@ -43,7 +44,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
             PodName = "trainer-0", PodNamespace = "ml", PodUID = "9f1c7e4e-1111-4c2b-9a55-0c2f3b5d6e7f", Node = "gpu-a10-1",
         });
         Assert.Equal("", bound.Error);
-        var (method, path, body) = Assert.Single(_kubernetes.Requests);
+        var (method, path, body) = Assert.Single(Kubernetes.Requests);
         Assert.Equal(("POST", "/api/v1/namespaces/ml/pods/trainer-0/binding"), (method, path));
         Assert.Equal("gpu-a10-1", JsonDocument.Parse(body).RootElement.GetProperty("target").GetProperty("name").GetString());
 
@@ -75,7 +76,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
     public async Task Bad_requests_and_unknown_policies_are_reported_in_kube_schedulers_terms()
     {
         // Each error answered is logged once per verb and cause (ExtenderErrorLog); these are all sent on purpose.
-        _host.Log.Expect("^Extender (filter|prioritize|bind) answered kube-scheduler with an error: ");
+        Host.Log.Expect("^Extender (filter|prioritize|bind) answered kube-scheduler with an error: ");
         using var garbage = await Http.PostAsync("/extender/filter", new StringContent("{not json", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
         Assert.Equal("application/problem+json", garbage.Content.Headers.ContentType?.MediaType);
@@ -101,7 +102,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
 
         var stranger = await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "never-filtered", PodNamespace = "ml", Node = "gpu-a10-1" });
         Assert.Contains("not filtered", stranger.Error);
-        Assert.Empty(_kubernetes.Requests);
+        Assert.Empty(Kubernetes.Requests);
     }
 
     /// <summary>
@@ -142,7 +143,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
     [Fact]
     public async Task Preempt_keeps_the_candidates_where_the_pod_fits_and_refuses_a_bad_request_with_400()
     {
-        _host.Log.Expect("answered kube-scheduler with an error: ExtenderPreemptionArgs.Pod is required");
+        Host.Log.Expect("answered kube-scheduler with an error: ExtenderPreemptionArgs.Pod is required");
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         var args = new ExtenderPreemptionArgs
         {
@@ -177,7 +178,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
     [InlineData("8e25")]
     public async Task A_cpu_too_large_to_store_is_an_extender_error_not_a_500(string cpu)
     {
-        _host.Log.Expect("answered kube-scheduler with an error: (node gpu-a10-1|pod ml/trainer-0): cpu quantity '[^']+' exceeds the maximum");
+        Host.Log.Expect("answered kube-scheduler with an error: (node gpu-a10-1|pod ml/trainer-0): cpu quantity '[^']+' exceeds the maximum");
         var node = LoadArgs();
         node.Nodes!.Items[0].Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity(cpu);
         var pod = LoadArgs();

@@ -12,6 +12,7 @@ namespace MasOrleans.Silo.Tests;
 /// A node MasOrleans knows takes what kube-scheduler's requests say Kubernetes has for it (labels, taints and cordon,
 /// allocatable), except a cordon lifted while it is being deleted, and is not asked again for an allocatable it refused.
 /// </summary>
+[Collection(ExtenderSiloTests.Name)]
 public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
 {
     [Fact]
@@ -82,7 +83,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
     {
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         // A reservation whose pod never records it refuses eviction, so the deletion stays under way (DeletedNodeReservationTests).
-        var node = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("gpu-t4-1");
+        var node = Host.Services.GetRequiredService<IGrainFactory>().GetGrain<MasOrleans.Abstractions.Grains.INodeGrain>("gpu-t4-1");
         var ghost = new MasOrleans.Scheduling.Model.PodSpec { Name = "t4-ghost", Requests = MasOrleans.Scheduling.Resources.ResourceVector.Of(cpuMilli: 1000) };
         Assert.True((await node.Reserve(ghost, MasOrleans.Scheduling.Model.GpuAllocation.None)).Reserved);
         using (var deleting = await Http.DeleteAsync("/api/v1/nodes/gpu-t4-1?force=true"))
@@ -90,7 +91,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
 
         // The extender acts on this silo's view as its last request read it: once the view has the deletion, a request reads
         // it and the next one takes what Kubernetes sends.
-        var siloView = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        var siloView = Host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
         await FaultScenarios.WaitUntil(() => siloView.Node("gpu-t4-1")?.Draining == true, 20);
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
@@ -144,7 +145,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
         using (var deleted = await Http.DeleteAsync("/api/v1/pods/a10-filler"))
             Assert.True(deleted.IsSuccessStatusCode, $"{(int)deleted.StatusCode}");
         await Http.WaitFor("/api/v1/nodes/gpu-a10-1", n => n.GetProperty("pods").GetArrayLength() == 0);
-        var siloView = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        var siloView = Host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
         await FaultScenarios.WaitUntil(() => siloView.Node("gpu-a10-1")?.Pods.Count == 0, 20);
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", overfull)).Error);
         Assert.Equal("16", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
@@ -165,7 +166,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
         }))
             Assert.Equal(HttpStatusCode.Accepted, filler.StatusCode);
         await Http.WaitFor("/api/v1/pods/a10-filler", p => p.Phase() == "Running");
-        _host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
+        Host.Log.Expect("Kubernetes node gpu-a10-1 seen by the extender reports an allocatable its bound pods do not fit in");
         var overfull = LoadArgs();
         var a10 = overfull.Nodes!.Items.Single(n => n.Metadata.Name == "gpu-a10-1");
         a10.Status.Allocatable["cpu"] = new k8s.Models.ResourceQuantity("16");
@@ -186,7 +187,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", LoadArgs())).Error);
         var overfull = await FillA10AndShrinkIt();
 
-        var view = _host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
+        var view = Host.Services.GetRequiredService<MasOrleans.Grains.Scheduling.SiloClusterView>();
         var woken = 0;
         void Woken() => Interlocked.Increment(ref woken);
         view.CapacityAppeared += Woken;
@@ -202,7 +203,7 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
 
         Assert.True(woken < requests, $"{woken} wakes of the waiting pods for {requests} requests sending the same refused allocatable");
         // Nor is the node asked again while its pods still do not fit: one Patch, the first request's refusal (it was one per request).
-        Assert.Equal(1, _nodePatches.Of("gpu-a10-1"));
+        Assert.Equal(1, Patches.Of("gpu-a10-1"));
         Assert.Equal("31500m", (await Http.GetJson("/api/v1/nodes/gpu-a10-1")).GetProperty("capacity").GetProperty("cpu").GetString());
     }
 }

@@ -14,6 +14,7 @@ namespace MasOrleans.Silo.Tests;
 /// namespace, served on /k8s with its Kubernetes uid and policy, a pod created again binding on its own room, a REST
 /// pod's name refused, and REST pods counted on the Kubernetes nodes they run on.
 /// </summary>
+[Collection(ExtenderSiloTests.Name)]
 public sealed class ExtenderPodIdentityTests : ExtenderSiloTest
 {
     /// <summary>
@@ -93,7 +94,7 @@ public sealed class ExtenderPodIdentityTests : ExtenderSiloTest
     [Fact]
     public async Task A_pod_created_again_in_kubernetes_binds_on_its_own_room_not_the_deleted_pods_reservation()
     {
-        _host.Log.Expect(Regex.Escape("held a reservation for pod ml.reborn-0 which is"));
+        Host.Log.Expect(Regex.Escape("held a reservation for pod ml.reborn-0 which is"));
         var first = new DateTime(2026, 12, 6, 1, 0, 0, DateTimeKind.Utc);
         var args = LoadArgs();
         args.Pod!.Metadata.Name = "reborn-0";
@@ -101,7 +102,7 @@ public sealed class ExtenderPodIdentityTests : ExtenderSiloTest
         Assert.Equal("", (await Post<ExtenderFilterResult>("filter", args)).Error);
         Assert.Equal("", (await Post<ExtenderBindingResult>("bind", new ExtenderBindingArgs { PodName = "reborn-0", PodNamespace = "ml", Node = "gpu-a10-1" })).Error);
         await Http.WaitFor("/api/v1/pods/ml.reborn-0", p => p.Phase() == "Running");
-        var node = _host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("gpu-a10-1");
+        var node = Host.Services.GetRequiredService<IGrainFactory>().GetGrain<INodeGrain>("gpu-a10-1");
         var deleted = (await node.GetView())!.Pods.Single(b => b.Pod.Name == "ml.reborn-0");
         // Deleted, and the release lost: the node holds what it held for the pod.
         using (var gone = await Http.DeleteAsync("/api/v1/pods/ml.reborn-0")) Assert.True(gone.IsSuccessStatusCode);
@@ -127,7 +128,7 @@ public sealed class ExtenderPodIdentityTests : ExtenderSiloTest
     [Fact]
     public async Task A_bind_for_a_name_a_rest_pod_has_is_refused_and_charges_no_node()
     {
-        _host.Log.Expect("answered kube-scheduler with an error: a pod named default/kp-taken already exists here");
+        Host.Log.Expect("answered kube-scheduler with an error: a pod named default/kp-taken already exists here");
         // A default-namespace pod keys by its bare name, as a REST pod does, and a node's reservation is idempotent per
         // name: the review found this bind "reserved" the REST pod's room (or another node's) for the Kubernetes pod.
         using (var rest = await Http.Post("/api/v1/pods", new { name = "kp-taken", requests = new Dictionary<string, string> { ["cpu"] = "1" } }))

@@ -123,21 +123,3 @@ public sealed class ClusterIndexGrain(
         foreach (var observer in _observers.Keys) _ = observer.DefaultPolicyChanged(policy);
     }
 }
-
-public static class Paging
-{
-    /// <summary>
-    /// Pages over names in order: either from an offset, or after the last name of the previous page. Every REST listing
-    /// pages this way (nodes, workloads; a pod shard's table too), so their offset, limit and continue mean one thing.
-    /// </summary>
-    public static Page<T> Take<T>(SortedDictionary<string, T> items, int offset, int limit, string? after)
-    {
-        IEnumerable<KeyValuePair<string, T>> source = items;
-        if (after is not null) source = source.SkipWhile(kv => string.CompareOrdinal(kv.Key, after) <= 0);
-        else source = source.Skip(offset);
-        var page = source.Take(limit == int.MaxValue ? limit : limit + 1).ToList();
-        var more = limit != int.MaxValue && page.Count > limit;
-        if (more) page.RemoveAt(limit);
-        return new Page<T>(page.Select(kv => kv.Value).ToList(), items.Count, more ? page[^1].Key : null);
-    }
-}

@@ -28,7 +28,7 @@ public sealed class WorkloadGrain(
     private const string SuffixAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     /// <summary>The grain type, which <see cref="WorkloadRevival"/> finds workloads by in the reminder table.</summary>
     public const string GrainTypeName = "mas-workload";
-    /// <summary>Every workload has it from its creation until its deletion.</summary>
+    /// <summary>Every workload has it from its creation until its deletion: the workloads are listed from it (<see cref="WorkloadReminders"/>).</summary>
     public const string ResyncReminder = "resync";
     private string Name => this.GetPrimaryKeyString();
     private IGrainTimer? _resync;
@@ -49,7 +49,8 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is not null) return Outcome.Conflict(state.State.DeletionRequestedAt is null ? $"workload '{Name}' already exists" : BeingDeleted());
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
-        // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes.
+        // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes. First
+        // also means a listing, read from the reminders, finds every workload a GET does.
         await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         var before = state.State;
         var now = clock.GetUtcNow();

@@ -19,7 +19,6 @@ public sealed partial class WorkloadRevival(
     IGrainFactory grains,
     ILogger<WorkloadRevival> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
-    private static readonly GrainType WorkloadType = GrainType.Create(WorkloadGrain.GrainTypeName);
     private const int PingAttempts = 3;
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
@@ -75,10 +74,7 @@ public sealed partial class WorkloadRevival(
     {
         try
         {
-            // From a point to itself: the whole ring (IReminderTable's ranges are (begin, end] on the ring).
-            var rows = await reminders.ReadRows(0, 0);
-            var workloads = rows.Reminders.Where(r => r.GrainId.Type == WorkloadType && r.ReminderName == WorkloadGrain.ResyncReminder)
-                .Select(r => r.GrainId).Distinct().ToList();
+            var workloads = await WorkloadReminders.Read(reminders);
             var asleep = workloads;
             // A call can still meet the dead silo's directory entries just after the death (Orleans moves them over): asked again.
             for (var attempt = 1; asleep.Count > 0; attempt++)

@@ -36,7 +36,7 @@ internal static class NodesApi
         SiloClusterView view, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        var page = await view.ListNodes(offset ?? 0, limit ?? 100, continueToken);
+        var page = await view.ListNodes(offset ?? 0, limit ?? Validation.DefaultPageLimit, continueToken);
         return TypedResults.Ok(new ListResponse<NodeResponse>(page.Items.Select(NodeResponse.From).ToList(), page.Total, page.Continue));
     }
 

@@ -32,7 +32,7 @@ internal static class PodsApi
         IGrainFactory grains, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        var page = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).ListPods(offset ?? 0, limit ?? 100, continueToken);
+        var page = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).ListPods(offset ?? 0, limit ?? Validation.DefaultPageLimit, continueToken);
         return TypedResults.Ok(new ListResponse<MasOrleans.Abstractions.Contracts.PodEntry>(page.Items, page.Total, page.Continue));
     }
 

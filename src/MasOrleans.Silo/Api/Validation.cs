@@ -272,6 +272,9 @@ internal static partial class Validation
     public static string? CheckReplicas(int? replicas) =>
         replicas is null ? "replicas is required" : replicas is < 0 or > MaxReplicas ? $"replicas must be between 0 and {MaxReplicas}" : null;
 
+    /// <summary>The page size of a REST listing asked for without a limit.</summary>
+    public const int DefaultPageLimit = 100;
+
     public static string? CheckPaging(int? offset, int? limit, string? continueToken)
     {
         if (offset is < 0) return "offset must be zero or more";

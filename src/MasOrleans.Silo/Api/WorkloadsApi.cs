@@ -14,7 +14,7 @@ internal static class WorkloadsApi
     {
         var api = routes.MapGroup("/api/v1/workloads").WithTags("Workloads");
         api.MapPost("", Create).WithSummary("Create a workload: replicas of a pod template, named {workload}-{suffix}");
-        api.MapGet("", List).WithSummary("List workloads (paged): those this silo saw created or owning a pod, as /k8s lists deployments");
+        api.MapGet("", List).WithSummary("List workloads (paged), as /k8s lists deployments");
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
         api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
@@ -22,8 +22,8 @@ internal static class WorkloadsApi
         return routes;
     }
 
-    private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
-        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog, KubeCache directory)
+    private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Create(
+        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog)
     {
         if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
         if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
@@ -36,24 +36,28 @@ internal static class WorkloadsApi
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
-        // Listed from now on, as a deployment created through /k8s is, even while it owns no pod.
-        directory.RememberWorkload(body.Name!);
-        return TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From((await workload.Get())!));
+        // Deleted by a concurrent DELETE before the read: gone, as Scale answers it.
+        return await workload.Get() is { } view ? TypedResults.Created($"/api/v1/workloads/{body.Name}", WorkloadResponse.From(view)) : NotFound(body.Name!);
     }
 
     /// <summary>
-    /// The workloads the /k8s deployment listing finds (<see cref="KubeCache.ReadWorkloads"/>: the index lists none), in
-    /// name order and paged as pods and nodes are. A workload created through another silo and owning no pod is found by name only.
+    /// The workloads the /k8s deployment listing finds (<see cref="KubeCache.ReadWorkloads"/>, the cluster's one record of
+    /// them), in name order and paged as pods and nodes are: the names are paged first, and only the page's workloads are
+    /// read. A name whose workload is being created or deleted is not listed, nor counted in the total.
     /// </summary>
     private static async Task<Results<Ok<ListResponse<WorkloadResponse>>, BadRequest<ProblemDetails>>> List(
-        IGrainFactory grains, KubeCache directory, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken, CancellationToken cancellation)
+        IGrainFactory grains, KubeCache directory, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
-        // The refresh remembers the workloads that own pods, those created through other silos among them.
-        await directory.Refresh(cancellation);
-        var views = await directory.ReadWorkloads(_ => true, key => grains.Reference<IWorkloadGrain>(key).Get());
-        var page = Paging.Take(new SortedDictionary<string, WorkloadView>(views.ToDictionary(v => v.Name), StringComparer.Ordinal), offset ?? 0, limit ?? 100, continueToken);
-        return TypedResults.Ok(new ListResponse<WorkloadResponse>(page.Items.Select(WorkloadResponse.From).ToList(), page.Total, page.Continue));
+        Page<string>? names = null;
+        var views = await directory.ReadWorkloads(
+            keys => (names = Paging.Take(new SortedDictionary<string, string>(keys.ToDictionary(k => k), StringComparer.Ordinal),
+                offset ?? 0, limit ?? Validation.DefaultPageLimit, continueToken)).Items,
+            key => grains.Reference<IWorkloadGrain>(key).Get());
+        // The total is the names' count: exact but for a name read that its grain answers null (created or deleted
+        // meanwhile), known only on the page, where it is taken off.
+        var total = names!.Total - (names.Items.Count - views.Count);
+        return TypedResults.Ok(new ListResponse<WorkloadResponse>(views.Select(WorkloadResponse.From).ToList(), total, names.Continue));
     }
 
     private static async Task<Results<Ok<WorkloadResponse>, NotFound<ProblemDetails>>> Get(string name, IGrainFactory grains) =>

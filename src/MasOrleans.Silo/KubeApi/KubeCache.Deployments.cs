@@ -19,16 +19,13 @@ internal sealed partial class KubeCache
     private readonly SemaphoreSlim _deploymentGate = new(1, 1);
 
     /// <summary>
-    /// The workloads remembered (<see cref="WorkloadsAsOf"/>) that <paramref name="wanted"/> names and that still exist,
-    /// each read by <paramref name="read"/>; one it reads as null is gone, and forgotten. The one directory of workloads:
-    /// the deployment listing and REST's workload listing both read it (the index lists no workloads).
+    /// The workloads (<see cref="WorkloadKeys"/>) that <paramref name="wanted"/> names and that exist, each read by
+    /// <paramref name="read"/> (null: being created or gone, and not listed), in key order. The one directory of workloads:
+    /// the deployment listing reads it whole, REST's workload listing a page of its keys.
     /// </summary>
-    public async Task<IReadOnlyList<T>> ReadWorkloads<T>(Func<string, bool> wanted, Func<string, Task<T?>> read) where T : class
+    public async Task<IReadOnlyList<T>> ReadWorkloads<T>(Func<IReadOnlyList<string>, IEnumerable<string>> wanted, Func<string, Task<T?>> read) where T : class
     {
-        var (remembered, stamp) = WorkloadsAsOf();
-        var keys = remembered.Where(wanted).ToList();
-        var loaded = await Task.WhenAll(keys.Select(read));
-        ForgetWorkloads(keys.Where((_, i) => loaded[i] is null), stamp);
+        var loaded = await Task.WhenAll(wanted(await WorkloadKeys()).Select(read));
         return loaded.OfType<T>().ToList();
     }
 

@@ -23,12 +23,7 @@ internal sealed partial class KubeCache
     {
         var pod = grains.Reference<IPodGrain>(key);
         var read = await ReadRecorded(key, _gate, cancellation,
-            read: async () =>
-            {
-                var view = await pod.Get();
-                if (view?.Workload is { } workload) RememberWorkload(workload);
-                return view;
-            },
+            read: () => pod.Get(),
             look: view => Known(_pods, key, view)!,
             recorded: () => _pods.ContainsKey(key),
             record: look =>

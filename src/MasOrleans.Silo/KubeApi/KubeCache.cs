@@ -5,6 +5,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Grains.Workloads;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -16,7 +17,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// so versions from before a restart are older than every new one (a watch from one gets 410 Gone and kubectl lists
 /// again).
 /// </summary>
-internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, ILogger<KubeCache> logger)
+internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, IReminderTable reminders, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     /// <summary>The longest a grain call made under the gate may take (a listing asks each index shard for up to 5 s).</summary>
@@ -41,9 +42,6 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     private readonly Dictionary<string, Entry> _pods = [];
     private readonly Dictionary<string, Entry> _nodes = [];
     private readonly Queue<Change> _history = new();
-    // Workload key → the stamp of its latest remembering (see ForgetWorkloads).
-    private readonly Dictionary<string, long> _workloads = [];
-    private long _workloadStamp;
     private readonly List<Channel<Change>> _watchers = [];
     private readonly object _lock = new();
     private long _version = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
@@ -53,26 +51,11 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
 
     public long Version => Interlocked.Read(ref _version);
 
-    /// <summary>Workloads seen as pods' owners or created through this surface (the index lists no workloads).</summary>
-    public IReadOnlyList<string> Workloads => WorkloadsAsOf().Keys;
-
-    /// <summary>The workloads remembered, with a stamp to hand to <see cref="ForgetWorkloads"/> after looking them up.</summary>
-    public (IReadOnlyList<string> Keys, long Stamp) WorkloadsAsOf() { lock (_lock) return ([.. _workloads.Keys], _workloadStamp); }
-
-    public void RememberWorkload(string key) { lock (_lock) _workloads[key] = ++_workloadStamp; }
-
     /// <summary>
-    /// Forgets workloads their grains said do not exist, so deleted deployments are neither kept nor looked up again.
-    /// One remembered after <paramref name="stamp"/> stays: it was re-created while the lookup was under way.
+    /// The workloads' keys in ordinal order, from the cluster's one durable record of them (<see cref="WorkloadReminders"/>),
+    /// so every silo, and a silo after a restart, finds the same ones. A key whose grain answers null is being created or is gone.
     /// </summary>
-    public void ForgetWorkloads(IEnumerable<string> deleted, long stamp)
-    {
-        lock (_lock)
-        {
-            foreach (var key in deleted)
-                if (_workloads.TryGetValue(key, out var remembered) && remembered <= stamp) _workloads.Remove(key);
-        }
-    }
+    public Task<IReadOnlyList<string>> WorkloadKeys() => WorkloadReminders.ReadNames(reminders);
 
     /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
     public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }
@@ -252,7 +235,6 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
                 if (views[i] is not { } view) { listed.Remove(batch[i].Name); continue; }
                 var look = Known(_pods, view.Spec.Name, view)!;
                 _pods.TryGetValue(view.Spec.Name, out var known);
-                if (view.Workload is { } workload) RememberWorkload(workload);
                 if (look.Version is not null)
                 {
                     lock (_lock) _pods[view.Spec.Name] = known! with { Listed = batch[i], Events = view.Events };

@@ -29,16 +29,16 @@ internal static class KubeDeploymentsApi
     }
 
     /// <summary>
-    /// The index lists no workloads: deployments are those this silo saw created or owning a pod. A deployment
-    /// scaled to zero and created through another silo is therefore only found by name. One found deleted is forgotten.
+    /// The deployments are the workloads of the cluster's one record of them (<see cref="KubeCache.ReadWorkloads"/>), the
+    /// same from every silo: one scaled to zero and created through another silo is listed too.
     /// </summary>
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
-            var loaded = await cache.ReadWorkloads(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
-                && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace),
+            var loaded = await cache.ReadWorkloads(keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
+                && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)),
                 k => Read(cache, k, context.RequestAborted));
             return loaded
                 .Where(d => labels.Matches(d.Metadata.Labels))
@@ -49,8 +49,7 @@ internal static class KubeDeploymentsApi
             await KubePolledWatch.Serve(context, cache, Select);
             return Results.Empty;
         }
-        // The refresh remembers the workloads that own pods; the list's version is read after its items recorded theirs.
-        await cache.Refresh(context.RequestAborted);
+        // The list's version is read after its items recorded theirs.
         var items = await Select();
         return KubeLists.List(context, items, "DeploymentList", "apps/v1", cache.Version);
     }
@@ -92,7 +91,6 @@ internal static class KubeDeploymentsApi
         if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("deployments.apps", deployment.Metadata!.Name);
         if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, deployment.Metadata!.Name, "spec", outcome.Message ?? "refused");
         KubePodManifests.Warn(context, notKept);
-        cache.RememberWorkload(template.Name);
         return await Read(cache, template.Name, context.RequestAborted) is { } stored
             ? KubeLists.One(context, stored, 201)
             : KubeStatus.NotFound("deployments.apps", deployment.Metadata!.Name);
@@ -185,7 +183,6 @@ internal static class KubeDeploymentsApi
         // One grain call, one write: what the update changes is stored whole or not at all.
         if (change.Any && await grain.Update(change) is { IsOk: false } refused)
             return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refused.Message!);
-        cache.RememberWorkload(key);
         // Read back through the cache: the answer carries the version a following GET or listing serves.
         return await Read(cache, key, context.RequestAborted) is { } stored ? KubeLists.One(context, stored) : KubeStatus.NotFound("deployments.apps", name);
     }

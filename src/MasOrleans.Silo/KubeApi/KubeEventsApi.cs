@@ -53,7 +53,7 @@ internal static class KubeEventsApi
             }
             if (wantedKind is null or "Deployment")
             {
-                foreach (var key in cache.Workloads.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
+                foreach (var key in (await cache.WorkloadKeys()).Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
                     events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
             }
             return events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f))).OrderBy(e => e.LastTimestamp).ToList();

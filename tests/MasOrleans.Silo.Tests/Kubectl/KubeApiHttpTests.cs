@@ -10,7 +10,8 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// What kubectl reads but does not print in full: Status bodies (kind, reason, code, details.causes), over the same HTTPS
 /// and bearer token kubectl uses.
 /// </summary>
-public sealed class KubeApiHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+[Collection(KubeHttpTests.Name)]
+public sealed class KubeApiHttpTests(KubectlFixture kube)
 {
     [Fact]
     public async Task Errors_are_status_objects_with_the_reason_and_the_invalid_field_as_a_cause()

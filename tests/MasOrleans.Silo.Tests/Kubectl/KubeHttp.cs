@@ -45,3 +45,13 @@ internal static class KubeHttp
         return status;
     }
 }
+
+/// <summary>
+/// The Kubernetes surface's HTTP tests (Status bodies, patches, request rules): one class before it was split by idea,
+/// so one silo (<see cref="KubectlFixture"/>) and one test at a time, as then, not three silos at once on a loaded machine.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class KubeHttpTests : ICollectionFixture<KubectlFixture>
+{
+    public const string Name = "kube http";
+}

@@ -11,7 +11,8 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// Patches over the same HTTPS and bearer token kubectl uses: one whose result does not decode is a Status, never a
 /// 500, and many in a row keep what they do not name (a deployment's creation time).
 /// </summary>
-public sealed class KubePatchHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+[Collection(KubeHttpTests.Name)]
+public sealed class KubePatchHttpTests(KubectlFixture kube)
 {
     /// <summary>
     /// A patch whose result does not decode is 422 Invalid on the field "patch", as the API server's patch handler

@@ -9,7 +9,8 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// What a request must hold, over the same HTTPS and bearer token kubectl uses: quantities the server can store, a
 /// well-formed label selector, a pod's containers and name, a deployment's valid template.
 /// </summary>
-public sealed class KubeRequestRulesHttpTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
+[Collection(KubeHttpTests.Name)]
+public sealed class KubeRequestRulesHttpTests(KubectlFixture kube)
 {
     /// <summary>
     /// KubernetesClient's serializer turns a quantity into an exact fraction: "1e100000" or -1E+300 kept a core busy for

@@ -90,9 +90,9 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
 
     /// <summary>
     /// The cache remembered every deployment it had seen for good, so a deleted one was kept in memory and looked up
-    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). A lookup
-    /// that finds the workload gone now forgets it: here one deleted through the REST API, which this surface does not
-    /// see, is gone from the cache after the next list.
+    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). The
+    /// directory of workloads is now the reminder table, which a deletion leaves: here one deleted through the REST API,
+    /// which this surface does not see, is gone from it and from the next list.
     /// </summary>
     [Fact]
     public async Task A_deleted_deployment_is_forgotten_by_the_cache()
@@ -100,14 +100,14 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
         var cache = kube.Host.Services.GetRequiredService<KubeCache>();
         var deployment = KubeManifests.Deployment("kw-gone", "kw-gone", replicas: 0, cpu: "100m", memory: "64Mi");
         (await kube.Run("apply", "-f", kube.Manifest("gone-deployment", deployment))).Succeeded();
-        Assert.Contains("kw-gone", cache.Workloads);
+        Assert.Contains("kw-gone", await cache.WorkloadKeys());
 
         using var deleted = await kube.Http.DeleteAsync(new Uri(kube.Http.BaseAddress!, "/api/v1/workloads/kw-gone"));
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
         var listed = (await kube.Run("get", "deployments", "-A", "--no-headers")).Succeeded();
 
         Assert.DoesNotContain("kw-gone", listed.Output);
-        Assert.DoesNotContain("kw-gone", cache.Workloads);
+        Assert.DoesNotContain("kw-gone", await cache.WorkloadKeys());
     }
 
     /// <summary>
