@@ -120,7 +120,7 @@ public sealed class ExtenderApiTests : ExtenderSiloTest
     public async Task A_body_that_is_not_extender_json_is_answered_with_what_is_wrong(string part, string wrong, string why, string verbs)
     {
         var detail = $"the body must be kube-scheduler extender JSON: {why}";
-        _host.Log.Expect($"^Extender (filter|prioritize|preempt) answered kube-scheduler with an error: {Regex.Escape(detail)} \\(");
+        Host.Log.Expect($"^Extender (filter|prioritize|preempt) answered kube-scheduler with an error: {Regex.Escape(detail)} \\(");
         var payload = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Payloads", "filter-args.json"));
         var at = payload.IndexOf(part, StringComparison.Ordinal);
         Assert.True(at >= 0, part);
