@@ -165,6 +165,27 @@ public class ReplayCommandTests
         Assert.StartsWith($"error: '{target}' is not ", line);
     }
 
+    /// <summary>
+    /// A --model is used by the policy of its algorithm only: `--policy ddqn --model <a ppo model>` ran the shipped ddqn and
+    /// exited 0, while summary.json's command named the model as if it had decided.
+    /// </summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    public async Task A_model_no_policy_of_the_run_uses_is_refused_in_one_line(string verb)
+    {
+        var (nodes, pods) = Slice();
+        var ppo = Path.Combine(TestFiles.RepoRoot, "models", "ppo");
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "unused-model");
+        var (exit, _, error) = verb == "replay"
+            ? await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "ddqn", "--model", ppo, "--output", output])
+            : await VerbRun.InvokeAsync(Evaluate.EvaluateCommand.Create(), ["--nodes", nodes, "--pods", pods, "--variants", "none", "--policy", "ddqn", "--seed", "1", "--model", ppo]);
+        Assert.Equal(64, exit); // EX_USAGE
+        var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"error: --model {ppo} holds a ppo model, but no ppo policy runs; add --policy ppo or leave the model out", line);
+        Assert.False(Directory.Exists(output));
+    }
+
     [Fact]
     public void Seed_ranges_expand()
     {
