@@ -8,7 +8,7 @@ namespace MasOrleans.Grains.Learning;
 /// it refused for that reason since its last line. A silo whose decisions the trainer cannot use sends them every flush
 /// (500 ms by default), and a line per batch buried everything else in the log. Used on the grain's thread only.
 /// </summary>
-internal sealed class ExperienceRejections(ILogger logger, string algorithm)
+internal sealed partial class ExperienceRejections(ILogger logger, string algorithm)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
@@ -23,8 +23,10 @@ internal sealed class ExperienceRejections(ILogger logger, string algorithm)
             _byReason[reason] = last with { Since = last.Since + 1 };
             return;
         }
-        logger.Log(level, "{Algorithm}: experience batch rejected ({Reason}): {Detail} ({Steps} steps); {Since} more rejected for this reason since the last such line (one a minute at most)",
-            algorithm, reason, detail, steps, last.Since);
+        LogRejected(logger, level, algorithm, reason, detail, steps, last.Since);
         _byReason[reason] = (now, 0);
     }
+
+    [LoggerMessage(EventId = 1605, Message = "{Algorithm}: experience batch rejected ({Reason}): {Detail} ({Steps} steps); {Since} more rejected for this reason since the last such line (one a minute at most)")]
+    private static partial void LogRejected(ILogger logger, LogLevel level, string algorithm, string reason, string detail, int steps, long since);
 }

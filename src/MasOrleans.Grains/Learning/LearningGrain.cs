@@ -18,7 +18,7 @@ namespace MasOrleans.Grains.Learning;
 /// <remarks>Reentrant so experience keeps arriving while a round trains; state changes only between awaits.</remarks>
 [GrainType("mas-learning")]
 [Reentrant]
-public sealed class LearningGrain(
+public sealed partial class LearningGrain(
     [PersistentState("learning")] IPersistentState<LearningState> state,
     LearnedModels models,
     IOptions<OnlineLearningOptions> options,
@@ -217,7 +217,7 @@ public sealed class LearningGrain(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _trainerVersion = -1;
-            logger.LogError(e, "{Algorithm}: online training round from version {From} failed", Algorithm, from.Version);
+            LogRoundFailed(logger, e, Algorithm, from.Version);
             // Recorded as the other outcomes are: uncounted, a trainer failing every round looked like one with nothing to
             // train, and the status showed the last round that worked as the last round.
             _lastRound = new LearningRound(DateTime.UtcNow, from.Version, null, taken.Transitions, null,
@@ -241,7 +241,7 @@ public sealed class LearningGrain(
     {
         _lastRound = new LearningRound(DateTime.UtcNow, from, version, round.Transitions, double.IsFinite(round.Loss) ? round.Loss : null, seconds, result);
         CountRound(result);
-        if (!outcome.IsOk) logger.LogWarning("{Algorithm}: {Error}", Algorithm, outcome.Message);
+        if (!outcome.IsOk) LogRoundNotCommitted(logger, Algorithm, outcome.Message);
         return outcome;
     }
 
@@ -275,4 +275,10 @@ public sealed class LearningGrain(
     private static ExperienceSegment ToSegment(ExperienceBatch batch) => new(batch.ModelVersion, batch.Steps
         .Select(s => new PlacementDecision(new MasOrleans.Learning.PlacementObservation(s.NodeCount, s.NodeFeatures, s.PodFeatures, s.Feasible), s.Action, s.Reward))
         .ToList());
+
+    [LoggerMessage(EventId = 1601, Level = LogLevel.Error, Message = "{Algorithm}: online training round from version {From} failed")]
+    private static partial void LogRoundFailed(ILogger logger, Exception error, string algorithm, int from);
+
+    [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "{Algorithm}: {Error}")]
+    private static partial void LogRoundNotCommitted(ILogger logger, string algorithm, string? error);
 }

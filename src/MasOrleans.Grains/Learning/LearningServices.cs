@@ -12,7 +12,7 @@ namespace MasOrleans.Grains.Learning;
 /// SyncIntervalSeconds and swaps the new files into the live slot. Every silo runs this, so all decide with the
 /// same version within one interval of a change (training or rollback).
 /// </summary>
-public sealed class ModelSyncService(
+public sealed partial class ModelSyncService(
     IGrainFactory grains,
     LearnedModels models,
     IOptions<OnlineLearningOptions> options,
@@ -47,7 +47,7 @@ public sealed class ModelSyncService(
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning(e, "{Algorithm}: model sync failed", algorithm);
+                    LogSyncFailed(logger, e, algorithm);
                 }
             }
         }
@@ -68,10 +68,13 @@ public sealed class ModelSyncService(
             return false;
         }
     }
+
+    [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "{Algorithm}: model sync failed")]
+    private static partial void LogSyncFailed(ILogger logger, Exception error, string algorithm);
 }
 
 /// <summary>Sends this silo's queued decisions to the learning grains every FlushIntervalMilliseconds.</summary>
-public sealed class ExperienceFlushService(
+public sealed partial class ExperienceFlushService(
     IGrainFactory grains,
     ExperienceQueue queue,
     IOptions<OnlineLearningOptions> options,
@@ -100,11 +103,14 @@ public sealed class ExperienceFlushService(
                     {
                         // Experience is best effort: a lost batch costs one round some data, never a decision.
                         outcome = LearningExperienceOutcomes.Dropped;
-                        logger.LogWarning(e, "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped", algorithm, batch.Steps.Count);
+                        LogExperienceDropped(logger, e, algorithm, batch.Steps.Count);
                     }
                     MasMeters.CountExperience(algorithm, batch.Steps.Count - 1, outcome, rejected);
                 }
             }
         }
     }
+
+    [LoggerMessage(EventId = 1604, Level = LogLevel.Warning, Message = "{Algorithm}: {Steps} decisions could not reach the trainer and were dropped")]
+    private static partial void LogExperienceDropped(ILogger logger, Exception error, string algorithm, int steps);
 }
