@@ -67,6 +67,26 @@ public class ReplayCommandTests
     }
 
     /// <summary>
+    /// summary.json's means hold the mean over the seeds of each timed reading the runs have (docs/replay-outputs.md):
+    /// meanCpuAllocPercent and maxQueueLength were in each run and missing from the means.
+    /// </summary>
+    [Fact]
+    public async Task Timed_means_hold_every_timed_reading_of_the_runs()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "timed-means");
+        Assert.Equal(0, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--seed", "1..2", "--output", output]));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var runs = summary.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        var means = Assert.Single(summary.RootElement.GetProperty("means").EnumerateArray());
+        foreach (var field in new[] { "meanWaitSeconds", "p95WaitSeconds", "makespanSeconds", "meanGpuAllocPercent", "meanCpuAllocPercent", "maxQueueLength" })
+        {
+            Assert.True(means.TryGetProperty(field, out var mean) && mean.ValueKind == JsonValueKind.Number, $"means lack {field}");
+            Assert.Equal(runs.Average(r => r.GetProperty(field).GetDouble()), mean.GetDouble(), 9);
+        }
+    }
+
+    /// <summary>
     /// A replay into an --output that held the other mode's replay left that run's plots beside its own report: a paper
     /// run's directory showed utilization.png and queue-length.png of an earlier timed run. Each run's plots are its own.
     /// </summary>
