@@ -67,6 +67,22 @@ public class ReplayCommandTests
     }
 
     /// <summary>
+    /// Redirected output (a log, CI, this test) gets one line per finished run: Spectre's fallback progress printed a
+    /// snapshot now and then ("fgd seed 43: 14%", "ddqn seed 42: 0%" and nothing more for a run that had finished).
+    /// </summary>
+    [Fact]
+    public async Task A_redirected_replay_says_once_that_each_run_is_done()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "redirected");
+        var (exit, printed, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "fgd", "--policy", "best-fit", "--seed", "1..2", "--output", output]);
+        Assert.True(exit == 0, error);
+        var lines = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains(" seed ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["fgd seed 1", "fgd seed 2", "best-fit seed 1", "best-fit seed 2"], lines.Select(l => l[..l.IndexOf(':')]));
+        Assert.All(lines, l => Assert.Matches(@": done \([0-9]+\.[0-9] s\)\r?$", l));
+    }
+
+    /// <summary>
     /// summary.json's means hold the mean over the seeds of each timed reading the runs have (docs/replay-outputs.md):
     /// meanCpuAllocPercent and maxQueueLength were in each run and missing from the means.
     /// </summary>
