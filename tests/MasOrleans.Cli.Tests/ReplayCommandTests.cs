@@ -67,6 +67,42 @@ public class ReplayCommandTests
     }
 
     /// <summary>
+    /// Redirected output (a log, CI, this test) gets one line per finished run: Spectre's fallback progress printed a
+    /// snapshot now and then ("fgd seed 43: 14%", "ddqn seed 42: 0%" and nothing more for a run that had finished).
+    /// </summary>
+    [Fact]
+    public async Task A_redirected_replay_says_once_that_each_run_is_done()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "redirected");
+        var (exit, printed, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "fgd", "--policy", "best-fit", "--seed", "1..2", "--output", output]);
+        Assert.True(exit == 0, error);
+        var lines = printed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains(" seed ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["fgd seed 1", "fgd seed 2", "best-fit seed 1", "best-fit seed 2"], lines.Select(l => l[..l.IndexOf(':')]));
+        Assert.All(lines, l => Assert.Matches(@": done \([0-9]+\.[0-9] s\)\r?$", l));
+    }
+
+    /// <summary>
+    /// summary.json's means hold the mean over the seeds of each timed reading the runs have (docs/replay-outputs.md):
+    /// meanCpuAllocPercent and maxQueueLength were in each run and missing from the means.
+    /// </summary>
+    [Fact]
+    public async Task Timed_means_hold_every_timed_reading_of_the_runs()
+    {
+        var (nodes, pods) = Slice();
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "timed-means");
+        Assert.Equal(0, await UserErrors.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "best-fit", "--mode", "timed", "--seed", "1..2", "--output", output]));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var runs = summary.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        var means = Assert.Single(summary.RootElement.GetProperty("means").EnumerateArray());
+        foreach (var field in new[] { "meanWaitSeconds", "p95WaitSeconds", "makespanSeconds", "meanGpuAllocPercent", "meanCpuAllocPercent", "maxQueueLength" })
+        {
+            Assert.True(means.TryGetProperty(field, out var mean) && mean.ValueKind == JsonValueKind.Number, $"means lack {field}");
+            Assert.Equal(runs.Average(r => r.GetProperty(field).GetDouble()), mean.GetDouble(), 9);
+        }
+    }
+
+    /// <summary>
     /// A replay into an --output that held the other mode's replay left that run's plots beside its own report: a paper
     /// run's directory showed utilization.png and queue-length.png of an earlier timed run. Each run's plots are its own.
     /// </summary>
@@ -163,6 +199,27 @@ public class ReplayCommandTests
         Assert.Equal(65, exit); // EX_DATAERR
         var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"error: '{target}' is not ", line);
+    }
+
+    /// <summary>
+    /// A --model is used by the policy of its algorithm only: `--policy ddqn --model <a ppo model>` ran the shipped ddqn and
+    /// exited 0, while summary.json's command named the model as if it had decided.
+    /// </summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    public async Task A_model_no_policy_of_the_run_uses_is_refused_in_one_line(string verb)
+    {
+        var (nodes, pods) = Slice();
+        var ppo = Path.Combine(TestFiles.RepoRoot, "models", "ppo");
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "unused-model");
+        var (exit, _, error) = verb == "replay"
+            ? await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", nodes, "--pods", pods, "--policy", "ddqn", "--model", ppo, "--output", output])
+            : await VerbRun.InvokeAsync(Evaluate.EvaluateCommand.Create(), ["--nodes", nodes, "--pods", pods, "--variants", "none", "--policy", "ddqn", "--seed", "1", "--model", ppo]);
+        Assert.Equal(64, exit); // EX_USAGE
+        var line = Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"error: --model {ppo} holds a ppo model, but no ppo policy runs; add --policy ppo or leave the model out", line);
+        Assert.False(Directory.Exists(output));
     }
 
     [Fact]

@@ -60,4 +60,26 @@ public sealed class ExperienceQueueCountTests : IDisposable
         // The three kept make one batch of three steps (two transitions).
         Assert.Equal(3, Assert.Single(queue.Drain(_algorithm)).Steps.Count);
     }
+
+    /// <summary>
+    /// Decisions left out while learning was off break the chain of next states: the last decision kept before the switch
+    /// (which starts the next batch) took the first one kept after it as its next state, a transition across the gap.
+    /// </summary>
+    [Fact]
+    public void The_first_decision_kept_after_learning_was_off_follows_on_from_none_before_it()
+    {
+        var models = new LearnedModels(null);
+        var queue = new ExperienceQueue(models, capacity: 10);
+        queue.Record(_algorithm, 1, Decision(0));
+        queue.Record(_algorithm, 1, Decision(1));
+        Assert.Equal([0, 1], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
+
+        models.SwitchOnline(_algorithm, false);
+        queue.Record(_algorithm, 1, Decision(2));
+        models.SwitchOnline(_algorithm, true);
+        queue.Record(_algorithm, 1, Decision(3));
+        queue.Record(_algorithm, 1, Decision(4));
+
+        Assert.Equal([3, 4], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
+    }
 }

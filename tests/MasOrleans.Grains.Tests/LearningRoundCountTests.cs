@@ -124,7 +124,7 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         Assert.Equal(OutcomeCode.Unavailable, outcome.Code);
         Assert.Contains("version 1 stays active", outcome.Message);
         var logged = Assert.Single(_log.Records, r => r.Message.Contains("online training round", StringComparison.Ordinal));
-        Assert.Equal((LogLevel.Error, true), (logged.Level, IsTheWriteFailure(logged.Exception)));
+        Assert.Equal((LogLevel.Error, true, 1601), (logged.Level, IsTheWriteFailure(logged.Exception), logged.EventId));
 
         Assert.Equal(1, _rounds.GetValueOrDefault(LearningRoundResults.Error));
         Assert.Equal(0, _rounds.GetValueOrDefault(LearningRoundResults.Trained));
@@ -153,7 +153,9 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
 
         Assert.Equal(OutcomeCode.Failed, outcome.Code);
         var logged = Assert.Single(_log.Records, r => r.Message.Contains("online training round", StringComparison.Ordinal));
-        Assert.Equal((LogLevel.Error, typeof(InvalidDataException)), (logged.Level, logged.Exception?.GetType()));
+        Assert.Equal((LogLevel.Error, typeof(InvalidDataException), 1601), (logged.Level, logged.Exception?.GetType(), logged.EventId));
+        // Every silo's sync of the version that does not load says so as a Warning with its own event id.
+        Assert.All(_log.Records.Where(r => r.Message.Contains("model sync failed", StringComparison.Ordinal)), r => Assert.Equal((LogLevel.Warning, 1603), (r.Level, r.EventId)));
         Assert.Equal(1, _rounds.GetValueOrDefault(LearningRoundResults.Error));
         // Not kept for the next round (as a round that could not store its version keeps it): it could fail the same way.
         Assert.Equal(0, (await learning.GetStatus()).PendingTransitions);
@@ -251,7 +253,7 @@ public sealed class LearningRoundCountTests : IAsyncLifetime
         Assert.Equal(9, _experience.GetValueOrDefault($"{LearningExperienceOutcomes.Rejected}/{LearningRejectionReasons.Invalid}"));
         var logged = _log.Records.Where(r => r.Message.Contains("rejected", StringComparison.Ordinal)).ToList();
         Assert.True(logged.Count == 1, $"{rejectedBatches} rejected batches logged as:\n{string.Join('\n', logged)}");
-        Assert.Equal(LogLevel.Warning, logged[0].Level);
+        Assert.Equal((LogLevel.Warning, 1605), (logged[0].Level, logged[0].EventId));
     }
 
     /// <summary>

@@ -177,8 +177,8 @@ public sealed class ExtenderNodeSyncTests : ExtenderSiloTest
     /// <summary>
     /// A refused allocatable is sent again with every request (kube-scheduler sends the node as the kubelet reports it), and
     /// nothing changed in MasOrleans: the silo's view must not be re-read for it, since a re-read wakes every shard's waiting
-    /// pods (SiloClusterView.CapacityAppeared), which then retried every unschedulable pod at each filter and prioritize. The
-    /// view's own full re-read (every 30 s, one wake per node) may fall in the window, so the count is held below the
+    /// pods (SiloClusterView.CapacityAppeared), which then retried every unschedulable pod at each filter and prioritize. A
+    /// node the view's own full re-read (every 30 s) finds changed may fall in the window, so the count is held below the
     /// requests sent rather than at zero.
     /// </summary>
     [Fact]

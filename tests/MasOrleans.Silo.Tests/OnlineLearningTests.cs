@@ -215,6 +215,28 @@ public sealed class OnlineLearningTests : IDisposable
     }
 
     /// <summary>
+    /// The silo that answers `PUT .../online` keeps or drops its decisions as the answer says from then on: it followed the
+    /// switch only at its next sync (SyncIntervalSeconds), so decisions placed right after switching learning on were dropped
+    /// as off. The sync here is hourly, so only the switch itself can have changed what this silo keeps.
+    /// </summary>
+    [Fact]
+    public async Task Learning_switched_on_keeps_the_answering_silo_s_next_decisions()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString,
+            Settings(("Learning:Online:Enabled", "false"), ("Learning:Online:SyncIntervalSeconds", "3600")));
+        var http = silo.Http;
+        await WaitForLoaded(http, "ddqn", 1); // the start's sync, the last one within the test
+        var (onStatus, on) = await Send(http, HttpMethod.Put, "/api/v1/learning/ddqn/online", new { enabled = true });
+        Assert.Equal(HttpStatusCode.OK, onStatus);
+        Assert.True(on.GetProperty("onlineEnabled").GetBoolean());
+
+        // Three decisions, two transitions (the last waits for its successor).
+        await PlacePods(http, "switched", "ddqn", 3);
+        await WaitForSettledTransitions(http, "ddqn", 2);
+        Assert.Equal(2, (await http.GetJson("/api/v1/learning/ddqn")).GetProperty("pendingTransitions").GetInt32());
+    }
+
+    /// <summary>
     /// Silos of two images (an upgrade under way) share one trainer, which adopts each base model once: the newer base
     /// when a silo shipping it first hosts the trainer, and nothing when a silo of the older image hosts it again. The
     /// older silo used to make its base the active version again, dropping the newer base and what was trained from it.

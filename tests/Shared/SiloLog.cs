@@ -76,7 +76,8 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     private int _checked;
     private readonly LogLevel _minimum = minimum < LogLevel.Warning ? minimum : LogLevel.Warning;
 
-    public sealed record LogRecord(LogLevel Level, string Category, string Message, Exception? Exception)
+    /// <param name="EventId">The record's event id (0: none), which a failure on the main path must have.</param>
+    public sealed record LogRecord(LogLevel Level, string Category, string Message, Exception? Exception, int EventId = 0)
     {
         public override string ToString() => $"{Level} {Category}: {Message}{(Exception is null ? "" : $" ({Exception.GetType().Name}: {Exception.Message})")}";
     }
@@ -147,7 +148,7 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) log._records.Enqueue(new LogRecord(logLevel, category, formatter(state, exception), exception));
+            if (IsEnabled(logLevel)) log._records.Enqueue(new LogRecord(logLevel, category, formatter(state, exception), exception, eventId.Id));
         }
     }
 }

@@ -42,7 +42,7 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             var catalog = PolicyCatalog.CreateDefault();
-            LearnedModelOption.Register(catalog, parse.GetValue(models) ?? []);
+            var modelsByAlgorithm = LearnedModelOption.Register(catalog, parse.GetValue(models) ?? []);
             var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
             var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
             if (parse.GetValue(writeVariants) is { } dir)
@@ -52,6 +52,7 @@ internal static class EvaluateCommand
             }
             var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new ArgumentException("give at least one --policy");
             var baselinePolicy = ReplayCommand.PoliciesOnce(catalog, [parse.GetValue(baseline)!])[0];
+            LearnedModelOption.RefuseUnused(modelsByAlgorithm, [.. candidates, baselinePolicy]);
             // Compared with itself a policy ties on every seed: a row of zeros that reads as "no better than fgd". --idle
             // compares nothing (it prints each policy's idle GPUs once), so there the baseline may be the policy named.
             if (!parse.GetValue(idle) && candidates.Contains(baselinePolicy))

@@ -55,7 +55,7 @@ internal static class ReplayCommand
         {
             var catalog = PolicyCatalog.CreateDefault();
             var modelDirectories = parse.GetValue(models) ?? [];
-            LearnedModelOption.Register(catalog, modelDirectories);
+            var modelsByAlgorithm = LearnedModelOption.Register(catalog, modelDirectories);
             if (parse.GetValue(list))
             {
                 foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
@@ -77,6 +77,7 @@ internal static class ReplayCommand
                 NotesFile = parse.GetValue(notes),
                 Models = modelDirectories,
             };
+            LearnedModelOption.RefuseUnused(modelsByAlgorithm, request.Policies);
             ReplayJob.Run(request, catalog);
             return 0;
         });

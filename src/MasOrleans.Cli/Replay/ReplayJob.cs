@@ -68,19 +68,36 @@ internal static class ReplayJob
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
         var results = new List<ReplayResult>();
 
-        AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(progress =>
-            {
-                foreach (var policy in request.Policies)
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(progress =>
                 {
-                    foreach (var seed in request.Seeds)
+                    foreach (var policy in request.Policies)
                     {
-                        var task = progress.AddTask($"{policy} seed {seed}", maxValue: 1.0);
-                        results.Add(runner.Run(nodes, trace.Pods, policy, seed, settings, f => task.Value = f));
-                        task.Value = 1.0;
+                        foreach (var seed in request.Seeds)
+                        {
+                            var task = progress.AddTask($"{policy} seed {seed}", maxValue: 1.0);
+                            results.Add(runner.Run(nodes, trace.Pods, policy, seed, settings, f => task.Value = f));
+                            task.Value = 1.0;
+                        }
                     }
+                });
+        }
+        else
+        {
+            // Redirected (a log, CI): Spectre's fallback printed a snapshot now and then ("ddqn seed 42: 0%" as the last
+            // word on a run that had finished), so each run says once that it is done, as mas evaluate's runs do.
+            foreach (var policy in request.Policies)
+            {
+                foreach (var seed in request.Seeds)
+                {
+                    var result = runner.Run(nodes, trace.Pods, policy, seed, settings, _ => { });
+                    results.Add(result);
+                    Console.WriteLine($"{policy} seed {seed}: done ({result.WallSeconds:F1} s)");
                 }
-            });
+            }
+        }
 
         var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings);
         var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);

@@ -22,6 +22,8 @@ internal sealed record PolicyMean
     public double? P95WaitSeconds { get; init; }
     public double? MakespanSeconds { get; init; }
     public double? MeanGpuAllocPercent { get; init; }
+    public double? MeanCpuAllocPercent { get; init; }
+    public double? MaxQueueLength { get; init; }
     public double? PublishedAllocAt130 { get; init; }
     public double? PublishedAllocAt100 { get; init; }
     public double? PublishedFragmentationAt80 { get; init; }
@@ -74,6 +76,8 @@ internal sealed record ReplaySummary
                 P95WaitSeconds = Mean(mine, r => r.P95WaitSeconds),
                 MakespanSeconds = Mean(mine, r => r.MakespanSeconds),
                 MeanGpuAllocPercent = Mean(mine, r => r.MeanGpuAllocPercent),
+                MeanCpuAllocPercent = Mean(mine, r => r.MeanCpuAllocPercent),
+                MaxQueueLength = Mean(mine, r => r.MaxQueueLength),
                 PublishedAllocAt130 = PublishedResults.AllocAt130(publishedTrace, policy),
                 PublishedAllocAt100 = PublishedResults.AllocAt100(publishedTrace, policy),
                 PublishedFragmentationAt80 = PublishedResults.FragmentationAt80(publishedTrace, policy),

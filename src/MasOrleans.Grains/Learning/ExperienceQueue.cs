@@ -11,21 +11,26 @@ namespace MasOrleans.Grains.Learning;
 /// </summary>
 public sealed class ExperienceQueue(LearnedModels models, int capacity) : IExperienceSink
 {
-    private sealed record Entry(int Version, PlacementDecision Decision);
+    /// <param name="AfterGap">Decisions were left out just before this one (learning was off), so it follows on from none.</param>
+    private sealed record Entry(int Version, PlacementDecision Decision, bool AfterGap = false);
 
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Entry>> _queues = new(StringComparer.Ordinal);
     // The last decision sent per algorithm starts the next batch, so the transition it begins is not lost at the cut.
     private readonly ConcurrentDictionary<string, Entry> _carry = new(StringComparer.Ordinal);
+    // Algorithms whose decisions were left out as off since the last one kept: the next one kept starts a new chain, or the
+    // last decision before learning was switched off took it as its next state, a transition that never happened.
+    private readonly ConcurrentDictionary<string, bool> _gap = new(StringComparer.Ordinal);
 
     public void Record(string algorithm, int modelVersion, PlacementDecision decision)
     {
         if (!models.OnlineEnabled(algorithm))
         {
             MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Off);
+            _gap[algorithm] = true;
             return;
         }
         var queue = _queues.GetOrAdd(algorithm, _ => new ConcurrentQueue<Entry>());
-        queue.Enqueue(new Entry(modelVersion, decision));
+        queue.Enqueue(new Entry(modelVersion, decision, _gap.TryRemove(algorithm, out _)));
         while (queue.Count > capacity && queue.TryDequeue(out _))
             MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Dropped);
     }
@@ -47,7 +52,7 @@ public sealed class ExperienceQueue(LearnedModels models, int capacity) : IExper
         Entry? last = carried;
         while (queue.TryDequeue(out var entry))
         {
-            if (entry.Version != version)
+            if (entry.Version != version || entry.AfterGap)
             {
                 if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
                 steps = [];

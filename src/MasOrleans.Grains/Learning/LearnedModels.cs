@@ -85,6 +85,13 @@ public sealed class LearnedModels(string? modelsDirectory, bool onlineEnabledByD
 
     public bool OnlineEnabled(string algorithm) => _online.GetValueOrDefault(algorithm, onlineEnabledByDefault);
 
+    /// <summary>
+    /// The switch as the registry just stored it, on the silo that asked: it followed only at its next sync, so decisions
+    /// made right after `PUT .../online {"enabled": true}` on that very silo were dropped as off. A sync already under way
+    /// may bring the old value once more; the next one (SyncIntervalSeconds) corrects it.
+    /// </summary>
+    public void SwitchOnline(string algorithm, bool enabled) => _online[algorithm] = enabled;
+
     /// <summary>Applies the registry's answer: the switch, and the active model when its files came along.</summary>
     public void Apply(string algorithm, ModelSync sync)
     {

@@ -270,13 +270,16 @@ public sealed partial class SiloClusterView
                         RebuildNode(name, record);
                     }
                 }
-                gained = true;
                 while (record.Pending.Count > 0 && record.Pending.First().Key == record.Seq + 1)
                 {
                     var next = record.Pending.First();
                     record.Pending.Remove(next.Key);
                     Apply(record, next.Value);
                 }
+                // Waiting pods are woken only by a read that brought something the view did not have (a node, an
+                // activation or changes it had missed): the periodic full re-read of unchanged nodes woke every
+                // unschedulable pod every 30 s, a retry no cluster event asked for.
+                gained = old is null || old.Incarnation != record.Incarnation || old.Seq != record.Seq;
                 // Changes newer than the read that still do not follow on (one arrived during the read, its predecessor
                 // is late): kept, and waited for like any gap, or this node would stay behind until its next change.
                 gapLeft = record.Pending.Count > 0;

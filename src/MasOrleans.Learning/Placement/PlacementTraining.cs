@@ -96,10 +96,12 @@ public static class PlacementTraining
         double bcLoss = double.NaN;
         ModelPackage? checkpoint = null;
 
-        void Validate(string phase, int episode, double reward, double trainAlloc)
+        // Without behaviour cloning the warm start is the untrained network: on the curve, but never the model saved
+        // (--episodes 0 is refused for that; a first RL episode validating lower saved it all the same).
+        void Validate(string phase, int episode, double reward, double trainAlloc, bool candidate = true)
         {
             var alloc = Evaluate(validationEnv, agent, options.ValidationSeed);
-            if (alloc > best)
+            if (candidate && alloc > best)
             {
                 best = alloc;
                 bestEpisode = episode;
@@ -120,7 +122,7 @@ public static class PlacementTraining
             var demos = CollectDemonstrations(env, expertName, options);
             bcLoss = agent.Pretrain(demos, options.PretrainEpochs, options.PretrainLearningRate).Loss;
         }
-        Validate("warm start", 0, double.NaN, double.NaN);
+        Validate("warm start", 0, double.NaN, double.NaN, candidate: options.PretrainExpert is not null);
 
         new Trainer(env, agent).Run(new TrainingRunOptions { Episodes = options.Episodes, Seed = options.Seed }, report =>
         {

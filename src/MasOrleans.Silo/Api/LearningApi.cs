@@ -38,7 +38,9 @@ internal static class LearningApi
     {
         if (Unknown(algorithm, models) is { } missing) return missing;
         if (body.Enabled is not { } enabled) return Problems.BadRequest("enabled (true or false) is required");
-        return TypedResults.Ok(Respond(await Grain(grains, algorithm).SetOnline(enabled), models));
+        var status = await Grain(grains, algorithm).SetOnline(enabled);
+        models.SwitchOnline(algorithm, status.OnlineEnabled);
+        return TypedResults.Ok(Respond(status, models));
     }
 
     private static async Task<Results<Ok<LearningResponse>, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Train(

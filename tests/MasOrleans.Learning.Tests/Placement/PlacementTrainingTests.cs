@@ -49,6 +49,26 @@ public class PlacementTrainingTests
         Assert.Equal(applied, result.Model.Metadata.TrainingMetrics["sample_nodes"]);
     }
 
+    /// <summary>
+    /// Without --pretrain the warm start is the untrained network: validated for the curve, but no checkpoint to save.
+    /// It was one, and won whenever the first RL episodes validated lower, so a run exited 0 having saved the untrained
+    /// network as its model (`mas train --algo ppo --sample-nodes 100 --episodes 1 --validate-every 1`: "best validation
+    /// ... at episode 0"), which `--episodes 0` without --pretrain is refused for.
+    /// </summary>
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("ddqn")]
+    public void Without_pretraining_the_untrained_network_is_never_the_saved_model(string algorithm)
+    {
+        var (nodes, pods) = SampledOpenb.Load(100);
+        var options = new PlacementTrainingOptions { Algorithm = algorithm, Episodes = 1, Seed = 1000, ValidateEvery = 1 };
+        var result = PlacementTraining.Run(nodes, pods, options, new ModelProvenance(Command: "test"));
+        Assert.Equal(["warm start", "rl"], result.Curve.Select(p => p.Phase));
+        Assert.Equal(1, result.BestEpisode);
+        Assert.Equal(result.Curve[1].ValidationAllocPercent, result.BestValidationAlloc);
+        Assert.Equal(1, result.Metrics["best_episode"]);
+    }
+
     /// <summary>The trainer stops at cancellation; the run used to carry on and hand out its checkpoint as the finished model.</summary>
     [Fact]
     public void A_cancelled_run_hands_out_no_model()
