@@ -12,6 +12,7 @@ namespace MasOrleans.Silo.Tests;
 /// redis-server: it was each silo's memory of the workloads it had seen created or owning a pod, so a workload held at
 /// zero replicas and created through another silo, or before a restart, was listed nowhere though its GET found it.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class WorkloadListTests : IDisposable
 {
     private readonly RedisServer _redis = RedisServer.Start();
