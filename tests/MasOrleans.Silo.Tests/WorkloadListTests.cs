@@ -122,7 +122,7 @@ public sealed class WorkloadListTests : IDisposable
         await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog:
         [
             .. RedisOutageTests.WhileRedisIsDown,
-            "Unhandled exception for (GET|POST) /api/v1/workloads$",
+            "Unhandled exception for (GET|POST) /api/v1/workloads ",
             "Answered 503 for (GET|POST) /api/v1/workloads",
             "Kubernetes request GET /k8s/apis/apps/v1/deployments answered 503",
             "Kubernetes watch could not list the cluster",
