@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Workloads;
@@ -98,12 +99,40 @@ public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<Workl
         Assert.True((await workload.Delete()).IsOk);
     }
 
+    /// <summary>
+    /// A create whose write failed as the grain saw it (a Redis timeout) though Redis applied it: memory went back to no
+    /// workload, and within a minute the reminder's tick, finding none in memory, unregistered it. The workload was stored
+    /// and its GET found it once reactivated, but lists (read from the reminder table) and WorkloadRevival skipped it for
+    /// good. The tick now reads the state again first.
+    /// </summary>
+    [Fact]
+    public async Task A_create_stored_though_its_write_failed_here_keeps_its_reminder_at_the_next_tick()
+    {
+        Log.Expect("mas-workload/g-applied");
+        Log.Expect("the workload write was applied but not answered");
+        var workload = Cluster.Client.GetGrain<IWorkloadGrain>("g-applied");
+        var template = PodOf("g-applied", cpuMilli: 1) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "none" } };
+        Writes.ApplyNextWriteThenFail = true;
+        await Assert.ThrowsAnyAsync<Exception>(() => workload.Create(template, 0));
+        Assert.Null(await workload.Get());
+
+        // The tick Orleans delivers a minute later, delivered now.
+        var now = DateTime.UtcNow;
+        await workload.Cast<IRemindable>().ReceiveReminder(WorkloadGrain.ResyncReminder, new TickStatus(now, TimeSpan.FromMinutes(1), now));
+
+        var table = Cluster.GetSiloServiceProvider(Cluster.Silos[0].SiloAddress).GetRequiredService<IReminderTable>();
+        Assert.Contains("g-applied", await WorkloadReminders.ReadNames(table));
+        Assert.NotNull(await workload.Get());
+        Assert.True((await workload.Delete()).IsOk);
+    }
+
     /// <summary>The silo's default storage, whose next write of a workload (or of one recording a pod) fails once when armed.</summary>
     public sealed class FailingWorkloadWrites : IFailingWrites
     {
         public volatile bool FailNextPodRecord;
         public volatile bool FailNextWrite;
         public volatile bool FailNextRolloutWrite;
+        public volatile bool ApplyNextWriteThenFail;
         public List<string> Unrecorded { get; } = [];
 
         public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
@@ -125,6 +154,11 @@ public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<Workl
                     owner.FailNextRolloutWrite = false;
                     throw new InvalidOperationException("the workload write keeping a rollout failed (test)");
                 }
+                if (owner.ApplyNextWriteThenFail && grainState.State is WorkloadState)
+                {
+                    owner.ApplyNextWriteThenFail = false;
+                    return Applied(inner, stateName, grainId, grainState);
+                }
                 if (owner.FailNextWrite && grainState.State is WorkloadState)
                 {
                     owner.FailNextWrite = false;
@@ -134,6 +168,13 @@ public sealed class WorkloadWriteFailureTests() : FailingWritesClusterTest<Workl
             }
 
             public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+
+            /// <summary>Stored, then answered as a timeout.</summary>
+            private static async Task Applied<T>(IGrainStorage inner, string stateName, GrainId grainId, IGrainState<T> grainState)
+            {
+                await inner.WriteStateAsync(stateName, grainId, grainState);
+                throw new TimeoutException("the workload write was applied but not answered (test)");
+            }
         }
     }
 }

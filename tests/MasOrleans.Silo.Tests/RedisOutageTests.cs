@@ -130,7 +130,8 @@ public sealed class RedisOutageTests : IDisposable
         node.GetProperty("utilization").TryGetProperty("cpu", out var cpu) ? cpu.GetDouble() : null;
 
     /// <summary>Sends again while the silo answers 503 (its Redis client reconnects within a second or so), as Retry-After tells clients.</summary>
-    private static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
+    /// <summary>The request sent again each second while it is answered 503 (Redis back, the silo reconnecting).</summary>
+    internal static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
     {
         for (var attempt = 1; ; attempt++)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Silo.Tests.Infrastructure;
+using MasOrleans.Silo.Tests.Kubectl;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
@@ -12,6 +13,7 @@ namespace MasOrleans.Silo.Tests;
 /// redis-server: it was each silo's memory of the workloads it had seen created or owning a pod, so a workload held at
 /// zero replicas and created through another silo, or before a restart, was listed nowhere though its GET found it.
 /// </summary>
+[Collection(HeavyTests.Name)]
 public sealed class WorkloadListTests : IDisposable
 {
     private readonly RedisServer _redis = RedisServer.Start();
@@ -106,5 +108,53 @@ public sealed class WorkloadListTests : IDisposable
         Assert.Equal(["pg-b"], Names(page));
         Assert.Equal(3, page.GetProperty("total").GetInt32());
         Assert.Equal(new Dictionary<string, int> { ["pg-b"] = 1 }, reads.Counts.ToDictionary());
+    }
+
+    /// <summary>
+    /// Lists read the workloads from the reminder table, and Orleans' Redis table throws every failure as a plain
+    /// exception (RedisRemindersException): during a Redis outage GET /api/v1/workloads was a 500, the /k8s deployment list
+    /// a 500 problem rather than a 503 Status, a create whose reminder could not be written a 500, and a deployments watch
+    /// was cut. They are the outage's 503s now, and the watch rides it out as the cache's pod watches do.
+    /// </summary>
+    [Fact]
+    public async Task A_Redis_outage_is_a_503_for_lists_and_creates_and_a_watch_rides_it_out()
+    {
+        await using var silo = await SiloHost.StartAsync(_redis.ConnectionString, expectedLog:
+        [
+            .. RedisOutageTests.WhileRedisIsDown,
+            "Unhandled exception for (GET|POST) /api/v1/workloads ",
+            "Answered 503 for (GET|POST) /api/v1/workloads",
+            "Kubernetes request GET /k8s/apis/apps/v1/deployments answered 503",
+            "Kubernetes watch could not list the cluster",
+            "^Orleans\\.Grain$",
+        ]);
+        var http = silo.Http;
+        Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/workloads", ZeroReplicas("wl-up"))).StatusCode);
+        // Active before the outage, so its create reaches the reminder's registration (a state read needs Redis too).
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/workloads/wl-later")).StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/k8s/apis/apps/v1/deployments?watch=true");
+        using var watch = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var stream = new StreamReader(await watch.Content.ReadAsStreamAsync());
+        Assert.Contains("\"ADDED\"", await stream.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+
+        _redis.Crash();
+        using (var list = await http.GetAsync("/api/v1/workloads"))
+            Assert.True(list.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)list.StatusCode}: {await list.Content.ReadAsStringAsync()}");
+        using (var deployments = await http.GetAsync("/k8s/apis/apps/v1/deployments"))
+            await KubeHttp.Status(deployments, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
+        using (var create = await http.Post("/api/v1/workloads", ZeroReplicas("wl-later")))
+            Assert.True(create.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)create.StatusCode}: {await create.Content.ReadAsStringAsync()}");
+        _redis.Restart();
+
+        // Once Redis answers, the watch that stayed open sends the deletion.
+        using (var deleted = await RedisOutageTests.Answered(() => http.DeleteAsync("/api/v1/workloads/wl-up")))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? line;
+        while ((line = await stream.ReadLineAsync(timeout.Token)) is not null && !line.Contains("\"DELETED\""))
+        {
+        }
+        Assert.NotNull(line);
+        Assert.Contains("wl-up", line);
     }
 }

@@ -51,7 +51,7 @@ public sealed class WorkloadGrain(
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
         // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes. First
         // also means a listing, read from the reminders, finds every workload a GET does.
-        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await WorkloadReminders.Answered(this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)));
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
@@ -153,7 +153,7 @@ public sealed class WorkloadGrain(
         await Task.WhenAll(state.State.Pods.Select(p => GrainFactory.Reference<IPodGrain>(p).Delete()));
         await state.ClearStateAsync();
         state.State = new WorkloadState();
-        if (await this.GetReminder(ResyncReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        await Unregister(ResyncReminder);
         _resync?.Dispose();
         _backoffTimer?.Dispose();
         DeactivateOnIdle();
@@ -171,9 +171,23 @@ public sealed class WorkloadGrain(
             await Reconcile(autoscale: false);
             return;
         }
+        // Memory may be behind storage: a create whose write failed as seen here (a timeout) though Redis applied it put
+        // memory back to no workload. Unregistered on memory's word, the stored workload was unlisted and never revived.
+        await state.ReadStateAsync();
+        if (state.State.Template is not null)
+        {
+            StartLoop();
+            await Reconcile(autoscale: false);
+            return;
+        }
         // Registered by a creation whose write then failed: there is no workload to restart.
-        if (await this.GetReminder(reminderName) is { } reminder) await this.UnregisterReminder(reminder);
+        await Unregister(reminderName);
         DeactivateOnIdle();
+    }
+
+    private async Task Unregister(string reminderName)
+    {
+        if (await WorkloadReminders.Answered(this.GetReminder(reminderName)) is { } reminder) await WorkloadReminders.Answered(this.UnregisterReminder(reminder));
     }
 
     private void StartLoop()

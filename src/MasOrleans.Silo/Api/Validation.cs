@@ -274,11 +274,13 @@ internal static partial class Validation
 
     /// <summary>The page size of a REST listing asked for without a limit.</summary>
     public const int DefaultPageLimit = 100;
+    /// <summary>The largest page a REST listing serves.</summary>
+    public const int MaxPageLimit = 1000;
 
     public static string? CheckPaging(int? offset, int? limit, string? continueToken)
     {
         if (offset is < 0) return "offset must be zero or more";
-        if (limit is < 1 or > 1000) return "limit must be between 1 and 1000";
+        if (limit is < 1 or > MaxPageLimit) return $"limit must be between 1 and {MaxPageLimit}";
         if (offset is > 0 && continueToken is not null) return "use either offset or continue, not both";
         return null;
     }

@@ -43,17 +43,18 @@ internal static class WorkloadsApi
     /// <summary>
     /// The workloads the /k8s deployment listing finds (<see cref="KubeCache.ReadWorkloads"/>, the cluster's one record of
     /// them), in name order and paged as pods and nodes are: the names are paged first, and only the page's workloads are
-    /// read. A name whose workload is being created or deleted is not listed, nor counted in the total.
+    /// read. A name whose workload is being created or deleted (in the reminder table, its grain answering none) is not
+    /// listed; the total counts it unless it falls on the page, the only names whose workloads are read.
     /// </summary>
     private static async Task<Results<Ok<ListResponse<WorkloadResponse>>, BadRequest<ProblemDetails>>> List(
-        IGrainFactory grains, KubeCache directory, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken)
+        IGrainFactory grains, KubeCache directory, int? offset, int? limit, [FromQuery(Name = "continue")] string? continueToken, CancellationToken cancellation)
     {
         if (Validation.CheckPaging(offset, limit, continueToken) is { } error) return Problems.BadRequest(error);
         Page<string>? names = null;
         var views = await directory.ReadWorkloads(
             keys => (names = Paging.Take(new SortedDictionary<string, string>(keys.ToDictionary(k => k), StringComparer.Ordinal),
                 offset ?? 0, limit ?? Validation.DefaultPageLimit, continueToken)).Items,
-            key => grains.Reference<IWorkloadGrain>(key).Get());
+            key => grains.Reference<IWorkloadGrain>(key).Get(), cancellation: cancellation);
         // The total is the names' count: exact but for a name read that its grain answers null (created or deleted
         // meanwhile), known only on the page, where it is taken off.
         var total = names!.Total - (names.Items.Count - views.Count);

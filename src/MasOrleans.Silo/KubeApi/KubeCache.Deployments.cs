@@ -21,12 +21,40 @@ internal sealed partial class KubeCache
     /// <summary>
     /// The workloads (<see cref="WorkloadKeys"/>) that <paramref name="wanted"/> names and that exist, each read by
     /// <paramref name="read"/> (null: being created or gone, and not listed), in key order. The one directory of workloads:
-    /// the deployment listing reads it whole, REST's workload listing a page of its keys.
+    /// the deployment listing reads it whole, REST's workload listing a page of its keys. A request that names
+    /// <paramref name="one"/> workload (kubectl rollout status, each second) reads its grain alone, as a GET does, not the
+    /// whole table: <paramref name="wanted"/> is given that key. A client gone by the time the keys are read has no
+    /// workload read (<paramref name="cancellation"/>).
     /// </summary>
-    public async Task<IReadOnlyList<T>> ReadWorkloads<T>(Func<IReadOnlyList<string>, IEnumerable<string>> wanted, Func<string, Task<T?>> read) where T : class
+    public async Task<IReadOnlyList<T>> ReadWorkloads<T>(Func<IReadOnlyList<string>, IEnumerable<string>> wanted, Func<string, Task<T?>> read, string? one = null,
+        CancellationToken cancellation = default) where T : class
     {
-        var loaded = await Task.WhenAll(wanted(await WorkloadKeys()).Select(read));
+        IReadOnlyList<string> keys = one is null ? await WorkloadKeys() : [one];
+        cancellation.ThrowIfCancellationRequested();
+        var loaded = await Task.WhenAll(wanted(keys).Select(read));
         return loaded.OfType<T>().ToList();
+    }
+
+    /// <summary>The workloads whose deployment has a version recorded here (what a deleted one must not stay in).</summary>
+    internal IReadOnlyList<string> RecordedDeployments()
+    {
+        lock (_lock) return _deployments.Keys.ToList();
+    }
+
+    /// <summary>
+    /// Drops the deployments recorded at or before version <paramref name="asOf"/> that a whole read of the workloads
+    /// taken after it (<paramref name="keys"/>) no longer has: a deleted deployment is never read again (lists and watches
+    /// read only the listed ones), so its entry was kept for good. One recorded after <paramref name="asOf"/> may be newer
+    /// than the read, and is kept.
+    /// </summary>
+    private void ForgetUnlisted(IReadOnlyList<string> keys, long asOf)
+    {
+        var listed = keys.ToHashSet(StringComparer.Ordinal);
+        lock (_lock)
+        {
+            foreach (var key in _deployments.Where(d => !listed.Contains(d.Key) && long.Parse(d.Value.Version) <= asOf).Select(d => d.Key).ToList())
+                _deployments.Remove(key);
+        }
     }
 
     /// <summary>

@@ -54,8 +54,15 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     /// <summary>
     /// The workloads' keys in ordinal order, from the cluster's one durable record of them (<see cref="WorkloadReminders"/>),
     /// so every silo, and a silo after a restart, finds the same ones. A key whose grain answers null is being created or is gone.
+    /// A deployment recorded before this read and not in it is forgotten (<see cref="ForgetUnlisted"/>).
     /// </summary>
-    public Task<IReadOnlyList<string>> WorkloadKeys() => WorkloadReminders.ReadNames(reminders);
+    public async Task<IReadOnlyList<string>> WorkloadKeys()
+    {
+        var asOf = Version;
+        var keys = await WorkloadReminders.ReadNames(reminders);
+        ForgetUnlisted(keys, asOf);
+        return keys;
+    }
 
     /// <summary>Changes written to subscribers and not yet read by them (a subscriber that never reads holds every change).</summary>
     public int UnreadChanges { get { lock (_lock) return _watchers.Sum(w => w.Reader.Count); } }

@@ -35,11 +35,13 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
+        var one = fields.Required("metadata.name") is { } name && (ns ?? fields.Required("metadata.namespace")) is { } inNamespace
+            && KubernetesNames.CheckNamespace(inNamespace) is null ? KubernetesNames.Key(inNamespace, name) : null;
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
             var loaded = await cache.ReadWorkloads(keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
                 && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)),
-                k => Read(cache, k, context.RequestAborted));
+                k => Read(cache, k, context.RequestAborted), one, context.RequestAborted);
             return loaded
                 .Where(d => labels.Matches(d.Metadata.Labels))
                 .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
@@ -205,7 +207,11 @@ internal static class KubeDeploymentsApi
         // The workload grain's delete refuses nothing these checks let through: a dry run is answered as it would be.
         if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name, uid);
         var outcome = await grain.Delete();
-        return outcome.IsOk ? KubeStatus.Success("deployments.apps", name, uid) : KubeStatus.NotFound("deployments.apps", name);
+        if (!outcome.IsOk) return KubeStatus.NotFound("deployments.apps", name);
+        // Read again so the cache forgets it (a read finding it gone does, under the cache's gate: a re-create meanwhile is
+        // recorded instead); no list or watch reads a deleted deployment again.
+        await cache.ReadDeployment(key, context.RequestAborted);
+        return KubeStatus.Success("deployments.apps", name, uid);
     }
 
     /// <summary>A Scale is its deployment's: served at the deployment's version, which its writes are held to.</summary>

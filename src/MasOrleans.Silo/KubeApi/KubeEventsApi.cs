@@ -53,7 +53,10 @@ internal static class KubeEventsApi
             }
             if (wantedKind is null or "Deployment")
             {
-                foreach (var key in (await cache.WorkloadKeys()).Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
+                // One deployment named (kubectl describe): its grain alone, not the whole table.
+                IReadOnlyList<string> keys = wantedName is not null && ns is not null && KubernetesNames.CheckNamespace(ns) is null
+                    ? [KubernetesNames.Key(ns, wantedName)] : await cache.WorkloadKeys();
+                foreach (var key in keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
                     events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
             }
             return events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f))).OrderBy(e => e.LastTimestamp).ToList();

@@ -7,12 +7,18 @@ namespace MasOrleans.Silo.KubeApi;
 internal sealed class KubeSelector
 {
     private readonly List<Func<Func<string, string?>, bool>> _requirements = [];
+    // Field selectors' equalities (key=v, key==v), by key: the first one given.
+    private readonly Dictionary<string, string> _equal = [];
 
     public static KubeSelector All { get; } = new();
 
     public bool Matches(Func<string, string?> valueOf) => _requirements.All(r => r(valueOf));
 
     public bool Matches(IDictionary<string, string>? labels) => Matches(key => labels is not null && labels.TryGetValue(key, out var v) ? v : null);
+
+    /// <summary>The value a field selector requires of <paramref name="field"/> (field=v), when it names one: what a request
+    /// for one object (kubectl rollout status's metadata.name=) can be answered from without listing the others.</summary>
+    public string? Required(string field) => _equal.GetValueOrDefault(field);
 
     /// <summary>
     /// key=v, key==v, key!=v, key in (a,b), key notin (a), key, !key, key&gt;1, key&lt;1: the grammar of apimachinery's
@@ -34,6 +40,7 @@ internal sealed class KubeSelector
             if (!TryParseEquality(part, out var key, out var value, out var negate)) return $"invalid selector: '{part}'; can't understand '{part}'";
             if (!supported.Contains(key)) return $"field label not supported: {key}";
             selector._requirements.Add(v => ((v(key) ?? "") == value) != negate);
+            if (!negate) selector._equal.TryAdd(key, value);
         }
         return null;
     }

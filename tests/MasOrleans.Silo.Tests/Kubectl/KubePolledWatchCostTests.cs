@@ -2,6 +2,7 @@ using System.Net;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -54,5 +55,67 @@ public sealed class KubePolledWatchCostTests
 
         var during = reads.Count - before;
         Assert.True(during < Pods, $"{during} pod reads in three polls of {Pods} unchanged pods");
+    }
+
+    /// <summary>Counts whole-ring reads of the silo's reminder table (ReadRows over a range: a listing of the workloads).</summary>
+    private sealed class TableReads
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Wrap(IServiceCollection services)
+        {
+            var memory = services.Last(d => d.ServiceType == typeof(IReminderTable));
+            services.Remove(memory);
+            services.AddSingleton<IReminderTable>(sp => new Table(this, (IReminderTable)(memory.ImplementationInstance
+                ?? memory.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, memory.ImplementationType!))));
+        }
+
+        private sealed class Table(TableReads owner, IReminderTable inner) : IReminderTable
+        {
+            public Task<ReminderTableData> ReadRows(GrainId grainId) => inner.ReadRows(grainId);
+
+            public Task<ReminderTableData> ReadRows(uint begin, uint end)
+            {
+                Interlocked.Increment(ref owner._count);
+                return inner.ReadRows(begin, end);
+            }
+
+            public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) => inner.ReadRow(grainId, reminderName);
+
+            public Task<string?> UpsertRow(ReminderEntry entry) => inner.UpsertRow(entry);
+
+            public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => inner.RemoveRow(grainId, reminderName, eTag);
+
+            public Task TestOnlyClearTable() => inner.TestOnlyClearTable();
+        }
+    }
+
+    /// <summary>
+    /// kubectl rollout status watches one deployment (fieldSelector metadata.name=) and each poll, every second for each
+    /// watcher, read and parsed the whole reminder table to find it among all the workloads. A request that names one
+    /// deployment reads its grain alone now: no table read over three polls (before, one a poll).
+    /// </summary>
+    [Fact]
+    public async Task A_watch_of_one_deployment_reads_no_reminder_table()
+    {
+        var reads = new TableReads();
+        await using var silo = await SiloHost.StartAsync(configure: builder => reads.Wrap(builder.Services));
+        var http = silo.Http;
+        foreach (var name in new[] { "cost-web", "cost-other" })
+            Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/workloads", new { name, replicas = 0, template = new { requests = new Dictionary<string, string> { ["cpu"] = "1m" } } })).StatusCode);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/k8s/apis/apps/v1/namespaces/default/deployments?watch=true&fieldSelector=metadata.name%3Dcost-web");
+        using var watch = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        using var stream = new StreamReader(await watch.Content.ReadAsStreamAsync());
+        var first = await stream.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Contains("\"name\":\"cost-web\"", first);
+        Assert.DoesNotContain("cost-other", first);
+        var before = reads.Count;
+        await Task.Delay(KubeApi.KubePolledWatch.PollInterval * 3.5);
+
+        Assert.Equal(0, reads.Count - before);
     }
 }

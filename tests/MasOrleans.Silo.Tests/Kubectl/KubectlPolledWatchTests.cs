@@ -90,24 +90,29 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
 
     /// <summary>
     /// The cache remembered every deployment it had seen for good, so a deleted one was kept in memory and looked up
-    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). The
-    /// directory of workloads is now the reminder table, which a deletion leaves: here one deleted through the REST API,
-    /// which this surface does not see, is gone from it and from the next list.
+    /// again by every deployments list and, each second, by every deployments watch (kubectl rollout status). Lists read
+    /// the workloads from the reminder table now, so a deleted one was never read again and its recorded version stayed
+    /// for good. A whole list forgets those it no longer finds (here one deleted through the REST API, which this surface
+    /// does not see), and kubectl delete forgets its own.
     /// </summary>
     [Fact]
     public async Task A_deleted_deployment_is_forgotten_by_the_cache()
     {
         var cache = kube.Host.Services.GetRequiredService<KubeCache>();
-        var deployment = KubeManifests.Deployment("kw-gone", "kw-gone", replicas: 0, cpu: "100m", memory: "64Mi");
-        (await kube.Run("apply", "-f", kube.Manifest("gone-deployment", deployment))).Succeeded();
-        Assert.Contains("kw-gone", await cache.WorkloadKeys());
+        foreach (var name in new[] { "kw-gone", "kw-gone-k8s" })
+            (await kube.Run("apply", "-f", kube.Manifest(name, KubeManifests.Deployment(name, name, replicas: 0, cpu: "100m", memory: "64Mi")))).Succeeded();
+        Assert.Contains("kw-gone", cache.RecordedDeployments());
+        Assert.Contains("kw-gone-k8s", cache.RecordedDeployments());
+
+        (await kube.Run("delete", "deployment", "kw-gone-k8s")).Succeeded();
+        Assert.DoesNotContain("kw-gone-k8s", cache.RecordedDeployments());
 
         using var deleted = await kube.Http.DeleteAsync(new Uri(kube.Http.BaseAddress!, "/api/v1/workloads/kw-gone"));
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Contains("kw-gone", cache.RecordedDeployments());
         var listed = (await kube.Run("get", "deployments", "-A", "--no-headers")).Succeeded();
-
         Assert.DoesNotContain("kw-gone", listed.Output);
-        Assert.DoesNotContain("kw-gone", await cache.WorkloadKeys());
+        Assert.DoesNotContain("kw-gone", cache.RecordedDeployments());
     }
 
     /// <summary>
