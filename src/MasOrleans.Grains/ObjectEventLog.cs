@@ -10,14 +10,14 @@ namespace MasOrleans.Grains;
 /// </summary>
 /// <remarks>At Information whatever their type, as kube logs them: FailedScheduling is the ordinary life of a pod that
 /// waits, not a fault of the silo.</remarks>
-public static partial class ObjectEventLog
+internal static partial class ObjectEventLog
 {
     [LoggerMessage(EventId = 1523, Level = LogLevel.Information, Message = "Pod {Pod} {Reason} ({Type}): {Message}")]
-    public static partial void PodEvent(ILogger logger, string pod, string reason, string type, string message);
+    internal static partial void PodEvent(ILogger logger, string pod, string reason, string type, string message);
 
     [LoggerMessage(EventId = 1405, Level = LogLevel.Information, Message = "Node {Node} {Reason} ({Type}): {Message}")]
-    public static partial void NodeEvent(ILogger logger, string node, string reason, string type, string message);
+    internal static partial void NodeEvent(ILogger logger, string node, string reason, string type, string message);
 
     [LoggerMessage(EventId = 1144, Level = LogLevel.Information, Message = "Workload {Workload} {Reason} ({Type}): {Message}")]
-    public static partial void WorkloadEvent(ILogger logger, string workload, string reason, string type, string message);
+    internal static partial void WorkloadEvent(ILogger logger, string workload, string reason, string type, string message);
 }

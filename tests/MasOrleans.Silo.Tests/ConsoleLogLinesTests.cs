@@ -11,8 +11,8 @@ public sealed class ConsoleLogLinesTests
             "warn: MasOrleans.Grains.Pods.PodGrain[1502]",
             "      => GrainType:mas-pod Pod:p1 => Node:n1",
             "      Pod p1 stopped before its placement on node n1 was stored",
-            "info: MasOrleans.Grains.Nodes.NodeGrain[0]",
-            "      Node n1 Registered: node registered",
+            "info: MasOrleans.Grains.Nodes.NodeGrain[1405]",
+            "      Node n1 Registered (Normal): node registered",
         ];
         Assert.Equal(2, ConsoleLogLines.MessageOf(lines, 0));
         Assert.Equal(4, ConsoleLogLines.MessageOf(lines, 3));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
@@ -7,7 +8,7 @@ namespace MasOrleans.Silo.Tests;
 /// and its own scopes on the line between header and message. Before, the console provider took the obsolete
 /// ConsoleLoggerOptions.IncludeScopes (false) when no formatter was named, so no scope was printed; and a pod event's
 /// scope was a dictionary, which the simple formatter prints as its type name. An object's event is its kind's event id
-/// (pod 1523, node 1405) with its type: every event was event id 0, a Warning one read like a Normal one.
+/// (pod 1523, node 1405, workload 1144) with its type: every event was event id 0, a Warning one read like a Normal one.
 /// </summary>
 [Collection(HeavyTests.Name)]
 public sealed class ConsoleLogTests() : SiloProcessTestBase("mas-console-")
@@ -20,7 +21,7 @@ public sealed class ConsoleLogTests() : SiloProcessTestBase("mas-console-")
         // A Warning event: a pod no node fits.
         Assert.Equal(System.Net.HttpStatusCode.Accepted, (await silo.Http.Post("/api/v1/pods", Requests.Pod("cl-big", cpu: "64"))).StatusCode);
         await silo.Http.WaitFor("/api/v1/pods/cl-big", p => p.Phase() == "Unschedulable");
-        await FaultScenarios.WaitUntil(() => silo.Output.Contains("Pod cl-big FailedScheduling", StringComparison.Ordinal), 10);
+        await FaultScenarios.WaitUntil(() => silo.Output.Contains("Pod cl-big FailedScheduling", StringComparison.Ordinal), 30);
 
         var lines = silo.Output.Split('\n');
         Assert.Equal("GrainType:mas-pod Pod:cl-pod => Node:cl-node", ScopesOf(lines, "info: MasOrleans.Grains.Pods.PodGrain[1523]", "Pod cl-pod Started (Normal): "));
@@ -29,6 +30,39 @@ public sealed class ConsoleLogTests() : SiloProcessTestBase("mas-console-")
         Assert.DoesNotContain(lines, l => l.Contains("System.Collections.Generic.Dictionary", StringComparison.Ordinal));
         silo.AssertCleanLog();
     }
+
+    /// <summary>
+    /// A workload's event with the JSON formatter (Logging__Console__FormatterName=json, docs/observability.md): its kind's
+    /// event id, and its type as a field of its own (State.Type) that a log pipeline filters on without parsing the message.
+    /// </summary>
+    [Fact]
+    public async Task A_workloads_event_has_its_id_and_its_type_as_a_field_in_json()
+    {
+        using var silo = await StartSilo(new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "json" });
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("cl-wl-node"))).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await silo.Http.Post("/api/v1/workloads", new
+        {
+            name = "cl-web",
+            replicas = 1,
+            template = new { requests = new Dictionary<string, string> { ["cpu"] = "100m", ["memory"] = "64Mi" }, image = "nginx" },
+        })).StatusCode);
+        JsonElement? created = null;
+        await FaultScenarios.WaitUntil(() => (created = Records(silo.Output).FirstOrDefault(r => r.GetProperty("EventId").GetInt32() == 1144
+            && r.GetProperty("State").GetProperty("Workload").GetString() == "cl-web" && r.GetProperty("State").GetProperty("Reason").GetString() == "Created")) is not null, 30);
+
+        var record = created!.Value;
+        Assert.Equal("Information", record.GetProperty("LogLevel").GetString());
+        Assert.Equal("MasOrleans.Grains.Workloads.WorkloadGrain", record.GetProperty("Category").GetString());
+        Assert.Equal("Normal", record.GetProperty("State").GetProperty("Type").GetString());
+        Assert.StartsWith("Workload cl-web Created (Normal): workload created with 1 replica(s)", record.GetProperty("Message").GetString());
+        var faults = Records(silo.Output).Where(r => r.GetProperty("LogLevel").GetString() is "Warning" or "Error" or "Critical")
+            .Select(r => r.GetRawText()).Where(r => !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r))).ToList();
+        Assert.True(faults.Count == 0, string.Join('\n', faults));
+    }
+
+    /// <summary>The JSON formatter's records, one a line; anything else on the console (none expected) is skipped.</summary>
+    private static List<JsonElement> Records(string output) =>
+        [.. output.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 
     /// <summary>
     /// The scopes' line of the one record whose header and message start as given, without its "=> "; with

@@ -37,6 +37,9 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         _app.MapPost("/json", (Dictionary<string, int> body) => body.Count);
         _app.MapGet("/orleans", () => { throw new Orleans.Runtime.OrleansException("Error from storage provider RedisGrainStorage.pod\n\nExc level 0: RedisTimeoutException\n   at Orleans.Storage.Read()"); });
         _app.MapGet("/redis", () => { throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketClosed, Secret); });
+        // What the Redis client throws for a command it cancelled on a connection it gave up on (a frozen Redis), met
+        // by a request that did not ask for any cancellation.
+        _app.MapGet("/redis-cancelled", () => { throw new TaskCanceledException(Secret); });
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
@@ -52,6 +55,7 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
     [InlineData("/quantity", HttpStatusCode.BadRequest, "'12x' is not a valid quantity for cpu")]
     [InlineData("/cluster", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
     [InlineData("/redis", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
+    [InlineData("/redis-cancelled", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
     public async Task Exceptions_become_problem_details_without_internals(string path, HttpStatusCode status, string detail)
     {
         using var response = await _http.GetAsync(path);
@@ -127,5 +131,19 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
         Assert.Equal("application/problem+json", json.Content.Headers.ContentType?.MediaType);
         Assert.Empty(_log.Records);
+    }
+
+    /// <summary>A cancellation is an outage only when the caller's own token did not ask for it (a request aborted, a host stopping).</summary>
+    [Fact]
+    public void A_cancellation_is_an_outage_only_when_the_caller_did_not_ask_for_it()
+    {
+        using var asked = new CancellationTokenSource();
+        using var unasked = new CancellationTokenSource();
+        asked.Cancel();
+        Assert.True(Outage.Is(new TaskCanceledException(), CancellationToken.None));
+        Assert.True(Outage.Is(new OperationCanceledException(), unasked.Token));
+        Assert.False(Outage.Is(new TaskCanceledException(), asked.Token));
+        Assert.False(Outage.Is(new OperationCanceledException(asked.Token), asked.Token));
+        Assert.False(Outage.Is(new InvalidOperationException(), CancellationToken.None));
     }
 }

@@ -11,13 +11,11 @@ public sealed class RedisOutageTests : IDisposable
 
     public void Dispose() => _redis.Dispose();
 
-    /// <summary>What the silo logs while its Redis is down: the failed write answered 503, and Orleans' Redis-backed services.</summary>
+    /// <summary>What the silo logs while its Redis is down (<see cref="RedisDownLog"/>) and the failed write answered 503.</summary>
     internal static readonly string[] WhileRedisIsDown =
     [
+        .. RedisDownLog.Patterns,
         "Unhandled exception for PUT /api/v1/scheduler/policy",
-        "^Orleans\\.Persistence\\.RedisGrainStorage$",
-        "^Orleans\\.(Runtime\\.MembershipService|Runtime\\.ReminderService|Clustering\\.Redis|Reminders\\.Redis)",
-        "components reported issues\\. Complaints:.*MembershipService",
     ];
 
     /// <summary>

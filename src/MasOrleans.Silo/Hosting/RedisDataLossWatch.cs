@@ -1,4 +1,5 @@
 using MasOrleans.Scheduling;
+using MasOrleans.Silo.Observability;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using StackExchange.Redis;
@@ -49,8 +50,9 @@ internal sealed partial class RedisDataLossWatch(
             // An outage, not a loss: the write paths and readiness report it. The client also cancels what waits on a
             // connection it gave up on (a TaskCanceledException about 20 s into a frozen Redis with a write pending);
             // thrown on, the host took it for a failed service and stopped the silo.
-            catch (Exception e) when (e is RedisException or TimeoutException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            catch (Exception e) when (Outage.Is(e, stoppingToken))
             {
+                if (e is OperationCanceledException) LogCheckCancelled(logger, e.GetType().Name);
                 continue;
             }
             if (exists)
@@ -65,6 +67,11 @@ internal sealed partial class RedisDataLossWatch(
             return;
         }
     }
+
+    /// <summary>Information, not a Warning: readiness and the write paths report the outage; this says the watch rode it out.</summary>
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "The Redis client cancelled the data-loss check ({Exception}): " +
+        "an outage, not a loss; checked again in the next period")]
+    private static partial void LogCheckCancelled(ILogger logger, string exception);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
         "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Silo.Observability;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
@@ -86,9 +87,8 @@ internal static class SiloHealth
         return context.Response.WriteAsync(JsonSerializer.Serialize(body), context.RequestAborted);
     }
 
-    /// <summary>Runs <paramref name="probe"/> within <see cref="CheckBound"/>; a timeout or a listed failure is Unhealthy with its message.</summary>
-    internal static async Task<HealthCheckResult> Bounded(string what, Func<CancellationToken, Task<string>> probe, CancellationToken cancellation,
-        Func<Exception, bool> isFailure)
+    /// <summary>Runs <paramref name="probe"/> within <see cref="CheckBound"/>; a timeout or an outage (<see cref="Outage.Is"/>) is Unhealthy with its message.</summary>
+    internal static async Task<HealthCheckResult> Bounded(string what, Func<CancellationToken, Task<string>> probe, CancellationToken cancellation)
     {
         try
         {
@@ -98,7 +98,7 @@ internal static class SiloHealth
         {
             return HealthCheckResult.Unhealthy($"{what} did not answer within {CheckBound.TotalSeconds:0.#} s");
         }
-        catch (Exception e) when (isFailure(e))
+        catch (Exception e) when (Outage.Is(e, cancellation))
         {
             return HealthCheckResult.Unhealthy($"{what} failed: {e.Message}");
         }
@@ -123,7 +123,7 @@ internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthChe
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         SiloHealth.Bounded("the cluster index",
             async _ => $"default policy {await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy()}",
-            cancellationToken, e => e is OrleansException);
+            cancellationToken);
 }
 
 /// <summary>
@@ -141,6 +141,6 @@ internal sealed class RedisPingHealthCheck(IServiceProvider services) : IHealthC
             return Task.FromResult(HealthCheckResult.Unhealthy("the silo has not connected to Redis yet"));
         return SiloHealth.Bounded("Redis PING",
             async _ => $"Redis answered PING in {(await redis.GetDatabase().PingAsync()).TotalMilliseconds:0.#} ms",
-            cancellationToken, e => e is RedisException);
+            cancellationToken);
     }
 }

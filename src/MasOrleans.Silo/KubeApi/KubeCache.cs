@@ -6,6 +6,7 @@ using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Grains.Workloads;
+using MasOrleans.Silo.Observability;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -202,7 +203,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
             {
                 await Refresh(CancellationToken.None);
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
+            catch (Exception e) when (Outage.Is(e, CancellationToken.None))
             {
                 // The next look tries again; watchers stay open as they would across an API server hiccup.
                 LogPollFailed(logger, e);
@@ -260,7 +261,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
             {
                 return await Limited(grains.Reference<IPodGrain>(key).Get(), key) is not null;
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
+            catch (Exception e) when (Outage.Is(e, CancellationToken.None))
             {
                 LogUnlistedPodUnread(logger, e, key);
                 return true;

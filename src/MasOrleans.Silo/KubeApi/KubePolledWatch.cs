@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using MasOrleans.Silo.Observability;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -42,7 +43,7 @@ internal static class KubePolledWatch
                 {
                     current = await select();
                 }
-                catch (Exception e) when (e is OrleansException or TimeoutException or StackExchange.Redis.RedisException)
+                catch (Exception e) when (Outage.Is(e, timeout.Token))
                 {
                     // The next look tries again; the watch stays open as it would across an API server hiccup.
                     await Task.Delay(PollInterval, timeout.Token);

@@ -5,7 +5,7 @@ using MasOrleans.Silo.Observability;
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>
-/// A /k8s request met by an outage (<see cref="ProblemExceptionHandler.IsUnavailable"/>: a cache read timed out under the
+/// A /k8s request met by an outage (<see cref="Outage.Is"/>: a cache read timed out under the
 /// gate, <see cref="KubeGateTimeoutException"/>, or any grain call that timed out, a silo unavailable, Redis unreachable)
 /// is answered with a Kubernetes Status, not the REST API's problem details: 503 ServiceUnavailable, as apimachinery's
 /// NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), with Retry-After; client-go
@@ -21,7 +21,7 @@ internal static partial class KubeUnavailable
         {
             return await next(context);
         }
-        catch (Exception e) when (ProblemExceptionHandler.IsUnavailable(e) && !context.HttpContext.Response.HasStarted)
+        catch (Exception e) when (Outage.Is(e, context.HttpContext.RequestAborted) && !context.HttpContext.Response.HasStarted)
         {
             var http = context.HttpContext;
             LogUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)),

@@ -24,7 +24,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        var problem = Classify(exception);
+        var problem = Classify(exception, context.RequestAborted);
         var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
         problem.Extensions["traceId"] = traceId;
         if (problem.Status == StatusCodes.Status503ServiceUnavailable && !_unavailable.Starts())
@@ -36,25 +36,22 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    internal static ProblemDetails Classify(Exception exception) => exception switch
+    internal static ProblemDetails Classify(Exception exception, CancellationToken requestAborted) => exception switch
     {
         // Malformed JSON or a missing body: the framework's message says what is wrong with the request.
         BadHttpRequestException bad => Problems.Make(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), Problems.DetailOf(bad)),
         // The core's quantity parser explains in user terms ("'12x' is not a valid quantity for cpu").
         FormatException format => Problems.Make(StatusCodes.Status400BadRequest, "Bad Request", format.Message),
-        _ when IsUnavailable(exception) => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", UnavailableDetail),
+        _ when Outage.Is(exception, requestAborted) => Problems.Make(StatusCodes.Status503ServiceUnavailable, "Service Unavailable", UnavailableDetail),
         _ => Problems.Make(StatusCodes.Status500InternalServerError, "Internal Server Error",
             "An unexpected error occurred; the server log has the details under this trace id."),
     };
 
-    /// <summary>What a 503 for an unavailable cluster tells the client (never the exception's own message).</summary>
-    internal const string UnavailableDetail = "The cluster did not answer in time; retry shortly.";
-
     /// <summary>
-    /// An outage rather than a defect: a silo or grain that did not answer, or Redis unreachable (restarting, failing
-    /// over), which is as transient. Answered 503 with Retry-After, here and on /k8s (<see cref="KubeApi.KubeUnavailable"/>).
+    /// What a 503 for an unavailable cluster (<see cref="Outage.Is"/>) tells the client (never the exception's own
+    /// message); answered with Retry-After, here and on /k8s (<see cref="KubeApi.KubeUnavailable"/>).
     /// </summary>
-    internal static bool IsUnavailable(Exception exception) => exception is TimeoutException or OrleansException or StackExchange.Redis.RedisException;
+    internal const string UnavailableDetail = "The cluster did not answer in time; retry shortly.";
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path} (trace {TraceId})")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path, string traceId);

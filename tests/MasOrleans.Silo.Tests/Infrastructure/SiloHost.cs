@@ -27,8 +27,12 @@ public sealed class SiloHost : IAsyncDisposable
     /// <summary>Memory storage unless a Redis connection is given; extra settings as "Section:Key" => value.</summary>
     /// <param name="expectedLog">Patterns of warnings the test expects, including those logged while the silo starts.</param>
     /// <param name="configure">Anything more the test adds to the application (a grain call filter that counts calls).</param>
+    /// <param name="logMinimum">
+    /// The lowest level <see cref="Log"/> records: Information for a test that waits for a record of that level (with the
+    /// category's level raised in <paramref name="settings"/>); only Warnings and above are judged either way.
+    /// </param>
     public static async Task<SiloHost> StartAsync(string? redis = null, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null,
-        IReadOnlyList<string>? expectedLog = null, Action<WebApplicationBuilder>? configure = null)
+        IReadOnlyList<string>? expectedLog = null, Action<WebApplicationBuilder>? configure = null, LogLevel logMinimum = LogLevel.Warning)
     {
         var port = FreePorts.Next();
         var args = new List<string>
@@ -42,7 +46,7 @@ public sealed class SiloHost : IAsyncDisposable
         };
         if (redis is not null) args.AddRange(["--Redis:ConnectionString", redis]);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) args.AddRange([$"--{key}", value]);
-        var log = new SiloLog();
+        var log = new SiloLog(logMinimum);
         foreach (var pattern in expectedLog ?? []) log.Expect(pattern);
         var app = SiloApp.Build([.. args], builder =>
         {

@@ -69,8 +69,8 @@ public sealed class KubeOutageTests
     }
 
     /// <summary>
-    /// A defect is not an outage: an exception that is neither a timeout, an Orleans failure nor Redis's
-    /// (ProblemExceptionHandler.IsUnavailable) still reaches the exception handler, a 500 whose body says only that
+    /// A defect is not an outage: an exception that is neither a timeout, an Orleans failure, Redis's nor a cancellation
+    /// the request did not ask for (Outage.Is) still reaches the exception handler, a 500 whose body says only that
     /// something failed, and an Error with the exception, never a 503 that invites a retry.
     /// </summary>
     [Fact]

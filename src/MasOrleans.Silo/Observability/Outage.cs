@@ -1,0 +1,25 @@
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Observability;
+
+/// <summary>
+/// The one rule for "this exception is an outage, not a defect": a silo or grain that did not answer (a timeout, an
+/// <see cref="OrleansException"/>, which is also how Orleans hands on any grain storage failure: StateStorageBridge.OnError,
+/// src/Orleans.Runtime/Storage/StateStorageBridge.cs, wraps every exception that is not one), Redis unreachable, or the
+/// Redis client cancelling what waited on a connection it gave up on. The last is a TaskCanceledException, neither a
+/// RedisException nor a TimeoutException (about 20 s into a frozen Redis), and reaches callers of the stores that use
+/// the client directly (node bindings, the pod directory, the data-loss watch); a 500 and a stopped silo before.
+/// </summary>
+internal static class Outage
+{
+    /// <summary>
+    /// Whether <paramref name="exception"/> is an outage. A cancellation is one only when <paramref name="own"/> (the
+    /// request's, or the host's stopping token) did not ask for it: a client that went away, or a silo stopping, is no outage.
+    /// </summary>
+    public static bool Is(Exception exception, CancellationToken own) => exception switch
+    {
+        OperationCanceledException => !own.IsCancellationRequested,
+        TimeoutException or OrleansException or RedisException => true,
+        _ => false,
+    };
+}
