@@ -1,3 +1,6 @@
+// Within MasOrleans.Grains, MasOrleans.Scheduling would resolve to MasOrleans.Grains.Scheduling.
+using QueueOrders = MasOrleans.Scheduling.Queue.QueueOrders;
+
 namespace MasOrleans.Grains;
 
 /// <summary>
@@ -132,8 +135,8 @@ public sealed class SchedulerOptions
         if (MaxInFlight < 1) yield return "Scheduler__MaxInFlight must be at least 1";
         if (QueueShards < 1) yield return "Scheduler__QueueShards must be at least 1";
         if (QueueShards > MaxQueueShards) yield return $"Scheduler__QueueShards must be at most {MaxQueueShards}, not {QueueShards}";
-        if (!global::MasOrleans.Scheduling.Queue.QueueOrders.TryParse(QueueOrder, out _))
-            yield return $"Scheduler__QueueOrder must be {(global::MasOrleans.Scheduling.Queue.QueueOrders.Names)}, not '{QueueOrder}'";
+        if (!QueueOrders.TryParse(QueueOrder, out _))
+            yield return $"Scheduler__QueueOrder must be {(QueueOrders.Names)}, not '{QueueOrder}'";
         string?[] times =
         [
             TimeSettings.Delay("Scheduler__RetryCoalesceMilliseconds", RetryCoalesceMilliseconds, milliseconds: true),

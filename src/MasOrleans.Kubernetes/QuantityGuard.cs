@@ -27,17 +27,21 @@ public static partial class QuantityGuard
         "sizeLimit", "divisor", "quantity", "perPod", "perContainer",
     };
 
-    public static bool HasOversized(JsonNode? node) => FindOversized(node) is not null;
-
-    /// <summary>The first oversized quantity as its path ("spec.containers[0].resources.requests.memory") and text; null when there is none.</summary>
-    public static (string Path, string Quantity)? FindOversized(JsonNode? node) => Find(node, "", Oversized);
+    /// <summary>
+    /// The first oversized quantity as its path ("spec.containers[0].resources.requests.memory") and text, each as it may
+    /// be quoted (<see cref="EchoedText"/>); null when there is none.
+    /// </summary>
+    public static (string Path, string Quantity)? FindOversized(JsonNode? node) => Quoted(Find(node, "", Oversized));
 
     /// <summary>Kubernetes' quantity syntax (apimachinery pkg/api/resource/quantity.go, splitREString), as its ErrFormatWrong quotes it.</summary>
     public const string QuantitySyntax = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
 
-    /// <summary>The first quantity that is not in Kubernetes' syntax ("2x"), as its path and text; null when there is none.</summary>
+    /// <summary>The first quantity that is not in Kubernetes' syntax ("2x"), as its path and text as they may be quoted; null when there is none.</summary>
     public static (string Path, string Quantity)? FindMalformed(JsonNode? node) =>
-        Find(node, "", q => q is JsonValue v && v.ToJsonString().Trim('"') is var text && !Syntax().IsMatch(text) ? text : null);
+        Quoted(Find(node, "", q => q is JsonValue v && v.ToJsonString().Trim('"') is var text && !Syntax().IsMatch(text) ? text : null));
+
+    private static (string Path, string Quantity)? Quoted((string Path, string Quantity)? found) =>
+        found is var (path, quantity) ? (EchoedText.Bounded(path), EchoedText.Bounded(quantity)) : null;
 
     private static (string Path, string Quantity)? Find(JsonNode? node, string path, Func<JsonNode?, string?> wrong)
     {
@@ -74,7 +78,7 @@ public static partial class QuantityGuard
     {
         if (quantity is not JsonValue value) return null;
         var text = value.ToJsonString().Trim('"');
-        if (text.Length > MaxLength) return text[..MaxLength] + "...";
+        if (text.Length > MaxLength) return text;
         var match = Exponent().Match(text);
         return match.Success && (!int.TryParse(match.Groups[1].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var e) || Math.Abs(e) > MaxExponent)
             ? text

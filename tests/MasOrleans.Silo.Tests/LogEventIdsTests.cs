@@ -17,23 +17,72 @@ public sealed partial class LogEventIdsTests
         var problems = new List<string>();
         var ids = new List<(int Id, string Where)>();
         foreach (var path in SourceFiles())
-        {
-            var text = File.ReadAllText(path);
-            var where = Path.GetRelativePath(RepoFiles.Root, path);
-            foreach (Match call in LevelExtensionCall().Matches(text))
-                problems.Add($"{where}:{LineOf(text, call.Index)}: {call.Value.Trim()} writes event id 0; declare a [LoggerMessage] with an EventId");
-            foreach (Match attribute in LoggerMessageAttribute().Matches(text))
-            {
-                var id = EventIdArgument().Match(attribute.Value);
-                if (id.Success && int.Parse(id.Groups[1].Value) == 0)
-                    problems.Add($"{where}:{LineOf(text, attribute.Index)}: [LoggerMessage] with EventId 0, the id of every undeclared record");
-                else if (id.Success) ids.Add((int.Parse(id.Groups[1].Value), $"{where}:{LineOf(text, attribute.Index)}"));
-                else problems.Add($"{where}:{LineOf(text, attribute.Index)}: [LoggerMessage] without an EventId");
-            }
-        }
+            problems.AddRange(Scan(Path.GetRelativePath(RepoFiles.Root, path), File.ReadAllText(path), ids));
         Assert.True(ids.Count >= 60, $"expected the product's [LoggerMessage] declarations, found {ids.Count}: is the source tree where the test looks?");
         problems.AddRange(ids.GroupBy(i => i.Id).Where(g => g.Count() > 1).Select(g => $"event id {g.Key} is declared {g.Count()} times: {string.Join(", ", g.Select(i => i.Where))}"));
         Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>
+    /// Each rule refuses a planted source line, and the project's own form is read: the scanner is a function of text, so
+    /// a form it cannot read is refused with what to write, never passed over (a positional or multi-line [LoggerMessage]
+    /// was "without an EventId", and LoggerMessage.Define or new EventId(N) not seen at all).
+    /// </summary>
+    [Theory]
+    [InlineData("logger.LogWarning(\"x\");", "writes event id 0")]
+    [InlineData("logger.Log(LogLevel.Error, \"x\");", "writes event id 0")]
+    [InlineData("[LoggerMessage(EventId = 0, Level = LogLevel.Warning, Message = \"x\")]", "EventId 0")]
+    [InlineData("[LoggerMessage(2113, LogLevel.Warning, \"x\")]", "positional [LoggerMessage(2113, ...)]")]
+    [InlineData("[LoggerMessage(\n    EventId = 2113,\n    Level = LogLevel.Warning,\n    Message = \"x\")]", "no EventId on its first line")]
+    [InlineData("[LoggerMessage(Level = LogLevel.Warning, EventId = 2113, Message = \"x\")]", "EventId first")]
+    [InlineData("[LoggerMessage(EventId = 2113, Message = \"x\", Level = LogLevel.Warning)]", "Level right after the EventId")]
+    [InlineData("static readonly Action<ILogger, Exception?> Lost = LoggerMessage.Define(LogLevel.Warning, default, \"x\");", "LoggerMessage.Define")]
+    [InlineData("static readonly Action<ILogger, string, Exception?> Lost = LoggerMessage.Define<string>(LogLevel.Warning, new EventId(7), \"{X}\");", "LoggerMessage.Define")]
+    [InlineData("logger.Log(level, new EventId(2113), \"x\");", "new EventId(2113)")]
+    public void A_form_the_scan_cannot_read_is_refused_with_what_to_write(string source, string problem)
+    {
+        var problems = Scan("planted.cs", source, []);
+        Assert.True(problems.Any(p => p.Contains(problem, StringComparison.Ordinal)), $"expected '{problem}' among: {string.Join(" | ", problems)}");
+    }
+
+    [Theory]
+    [InlineData("[LoggerMessage(EventId = 2113, Level = LogLevel.Warning, Message = \"x\")]", 2113)]
+    // A level given at each call (ExperienceRejections): the id is still declared.
+    [InlineData("[LoggerMessage(EventId = 1605, Message = \"x\")]", 1605)]
+    public void The_projects_form_is_read(string source, int id)
+    {
+        var ids = new List<(int Id, string Where)>();
+        Assert.Empty(Scan("planted.cs", source, ids));
+        Assert.Equal([(id, "planted.cs:1")], ids);
+    }
+
+    /// <summary>What in <paramref name="text"/> breaks the rules; the ids it declares are added to <paramref name="ids"/>.</summary>
+    private static List<string> Scan(string where, string text, List<(int Id, string Where)> ids)
+    {
+        var problems = new List<string>();
+        foreach (Match call in LevelExtensionCall().Matches(text))
+            problems.Add($"{where}:{LineOf(text, call.Index)}: {call.Value.Trim()} writes event id 0; declare a [LoggerMessage] with an EventId");
+        foreach (Match other in OtherEventIdForm().Matches(text))
+            problems.Add($"{where}:{LineOf(text, other.Index)}: {other.Value} is not read here (src has none); declare a [LoggerMessage(EventId = N, Level = LogLevel.X, Message = ...)] instead");
+        foreach (Match attribute in LoggerMessageAttribute().Matches(text))
+        {
+            var at = $"{where}:{LineOf(text, attribute.Index)}";
+            if (ProjectForm().Match(attribute.Value) is not { Success: true } form)
+            {
+                problems.Add(Positional().Match(attribute.Value) is { Success: true } positional
+                    ? $"{at}: positional [LoggerMessage({positional.Groups[1].Value}, ...)]; write EventId = {positional.Groups[1].Value}, Level = LogLevel.X by name on one line, the form this test and docs/observability.md's table read"
+                    : attribute.Value.Contains("EventId", StringComparison.Ordinal)
+                        ? $"{at}: [LoggerMessage] names its EventId after another argument; write EventId first: [LoggerMessage(EventId = N, Level = LogLevel.X, ...)]"
+                        : $"{at}: [LoggerMessage] with no EventId on its first line (none, or an attribute over several lines); write [LoggerMessage(EventId = N, Level = LogLevel.X, ...)] with both on its first line");
+                continue;
+            }
+            if (form.Groups["level"].Success is false && attribute.Value.Contains("Level =", StringComparison.Ordinal))
+                problems.Add($"{at}: [LoggerMessage] with its Level apart from its EventId; write the Level right after the EventId: EventId = N, Level = LogLevel.X");
+            else if (int.Parse(form.Groups["id"].Value) == 0)
+                problems.Add($"{at}: [LoggerMessage] with EventId 0, the id of every undeclared record");
+            else ids.Add((int.Parse(form.Groups["id"].Value), at));
+        }
+        return problems;
     }
 
     /// <summary>docs/observability.md's table of event ids lists every Warning, Error and Critical one src declares, at its level, and no other.</summary>
@@ -68,12 +117,20 @@ public sealed partial class LogEventIdsTests
     [GeneratedRegex(@"\.(LogWarning|LogError|LogCritical)\(|\.Log\(\s*LogLevel\.(Warning|Error|Critical)|\.Log\(\s*(level|logLevel)\b")]
     private static partial Regex LevelExtensionCall();
 
-    /// <summary>A [LoggerMessage( and the rest of its line, where this code names the EventId (first).</summary>
+    /// <summary>A [LoggerMessage( and the rest of its line.</summary>
     [GeneratedRegex(@"\[LoggerMessage\([^\n]*")]
     private static partial Regex LoggerMessageAttribute();
 
-    [GeneratedRegex(@"EventId\s*=\s*(\d+)")]
-    private static partial Regex EventIdArgument();
+    /// <summary>The project's form: EventId first, by name, and the Level (when the attribute fixes one) right after it.</summary>
+    [GeneratedRegex(@"^\[LoggerMessage\(EventId = (?<id>\d+)(, Level = LogLevel\.(?<level>\w+))?")]
+    private static partial Regex ProjectForm();
+
+    [GeneratedRegex(@"^\[LoggerMessage\(\s*(\d+)\s*,")]
+    private static partial Regex Positional();
+
+    /// <summary>Event ids given other than by [LoggerMessage] (LoggerMessage.DefineScope makes a scope, not a record).</summary>
+    [GeneratedRegex(@"LoggerMessage\.Define(<[^>\n]*>)?(?=\()|new EventId\([^)\n]*\)")]
+    private static partial Regex OtherEventIdForm();
 
     [GeneratedRegex(@"\[LoggerMessage\(EventId = (?<id>\d+), Level = LogLevel\.(?<level>\w+)")]
     private static partial Regex DeclaredLevel();

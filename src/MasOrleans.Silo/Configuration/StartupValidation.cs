@@ -182,7 +182,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
                 problems.Add($"{key.Replace(":", "__")} must be a log level (Trace, Debug, Information, Warning, Error, Critical, None), not '{level}'");
         }
         if (config["Storage:Provider"] is { Length: > 0 } provider && !provider.Equals("redis", StringComparison.OrdinalIgnoreCase)) return;
-        if (config["Redis:ConnectionString"] is { Length: > 0 } redis)
+        if (ManagedRedis.ConfiguredConnection(config) is { } redis)
         {
             try
             {

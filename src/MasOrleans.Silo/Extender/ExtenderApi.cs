@@ -96,25 +96,14 @@ internal static class ExtenderApi
 
     private static IResult Problem(string detail) => Problems.BadRequest(detail);
 
-    /// <summary>The body as <typeparamref name="T"/>, or why it is not one, in /k8s's words (<see cref="KubeApi.KubeJson.Describe"/>).</summary>
+    /// <summary>The body as <typeparamref name="T"/>, or why it is not one, read as /k8s reads its bodies (<see cref="KubeApi.KubeJson.Decode{T}"/>).</summary>
     private static async Task<(T? Args, string? Why)> Read<T>(HttpContext context) where T : class
     {
         var limit = context.RequestServices.GetRequiredService<IOptions<ExtenderOptions>>().Value.MaxRequestBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = limit;
         using var reader = new StreamReader(context.Request.Body);
-        var text = await reader.ReadToEndAsync(context.RequestAborted);
-        try
-        {
-            // The Kubernetes client parses quantities as exact fractions: "1e300" or -1E+300 takes minutes. Refuse them first.
-            if (QuantityGuard.FindOversized(System.Text.Json.Nodes.JsonNode.Parse(text)) is var (path, quantity))
-                return (null, $"{path}: quantity '{quantity}' is out of range");
-            return KubernetesJson.Deserialize<T>(text) is { } args ? (args, null) : (null, "not a JSON object");
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or OverflowException)
-        {
-            // Malformed JSON, or a quantity the Kubernetes client cannot parse ("", "2x", "1e400"): the body is not extender JSON.
-            return (null, KubeApi.KubeJson.Describe(e, text));
-        }
+        var (args, _, why, _) = KubeApi.KubeJson.Decode<T>(await reader.ReadToEndAsync(context.RequestAborted));
+        return (args, why);
     }
 
     private static IResult Write(object value) => Results.Text(KubernetesJson.Serialize(value), "application/json");

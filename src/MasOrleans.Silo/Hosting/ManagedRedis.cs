@@ -35,6 +35,14 @@ internal sealed class ManagedRedis : IDisposable
     public string DataDirectory { get; }
     public int ProcessId => _process.Id;
 
+    /// <summary>
+    /// Redis__ConnectionString, or null when none is set: unset, empty or only whitespace, and then (in Redis mode) the silo
+    /// runs this server. Start-up validation and the start read it here alike, so a string the start takes for none is not
+    /// refused as naming no server.
+    /// </summary>
+    public static string? ConfiguredConnection(IConfiguration config) =>
+        config["Redis:ConnectionString"] is { } connection && !string.IsNullOrWhiteSpace(connection) ? connection : null;
+
     /// <summary>The port the managed server uses (and the silo connects to when no connection string is set).</summary>
     public static int PortOf(IConfiguration config) => int.TryParse(config[PortKey], out var port) ? port : DefaultPort;
 

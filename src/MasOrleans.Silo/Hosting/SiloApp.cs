@@ -32,8 +32,8 @@ internal static class SiloApp
 
         // Start-up validation (AddMasConfiguration) has already checked the provider, the profiles and the default policy.
         var provider = ParseProvider(config["Storage:Provider"]);
-        var redisConnection = config["Redis:ConnectionString"];
-        var manageRedis = string.IsNullOrWhiteSpace(redisConnection);
+        var redisConnection = ManagedRedis.ConfiguredConnection(config);
+        var manageRedis = redisConnection is null;
         ManagedRedis? managedRedis = null;
         if (provider == StorageProvider.Redis && manageRedis)
         {

@@ -39,20 +39,16 @@ internal static class StartupEnvironment
         : IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip) ? ip
         : IPAddress.Any;
 
-    // <sys/socket.h> on Linux.
-    private const int LinuxSolSocket = 1;
-    private const int LinuxSoReuseAddr = 2;
-
     private static void CheckPort(string setting, IPAddress address, int port, List<string> problems)
     {
         try
         {
             using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            // As a server socket binds: a port whose last connections linger in TIME_WAIT is free, one another process listens on is not.
-            // On Linux .NET's ReuseAddress also sets SO_REUSEPORT, as Orleans' listener has it: the bind then shared the port
-            // of a silo already listening there (the kernel splits connections between the two), so only SO_REUSEADDR.
-            if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(LinuxSolSocket, LinuxSoReuseAddr, BitConverter.GetBytes(1));
-            else socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Bound as it comes, to be refused a port another process listens on and given one whose last connections linger
+            // in TIME_WAIT: on Unix .NET's Bind sets SO_REUSEADDR on every TCP socket (dotnet/runtime pal_networking.c,
+            // SystemNative_Bind) and Windows binds over TIME_WAIT by itself. ReuseAddress would widen it: SO_REUSEPORT too on
+            // Linux and macOS (SystemNative_SetSockOpt), sharing the port of a silo listening with it; on Windows, SO_REUSEADDR,
+            // which binds over any listener not exclusive.
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen();
         }

@@ -45,22 +45,14 @@ internal static class KubeJson
     /// <param name="undecodable">The Status for text that does not decode as <typeparamref name="T"/>, given why; 400 unless said.</param>
     public static BodyResult<T> Parse<T>(HttpContext context, string text, Func<string, IResult>? undecodable = null) where T : class
     {
-        JsonNode? raw;
-        T? value;
-        try
+        var (value, raw, why, oversized) = Decode<T>(text);
+        if (value is null)
         {
-            raw = JsonNode.Parse(text);
-            // Before the serializer, which spends minutes on a quantity like "1e100000" (every POST and PATCH comes here).
-            if (QuantityGuard.FindOversized(raw) is var (path, quantity))
-                return new(null, null, KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {path}: quantity '{quantity}' is out of range"));
-            value = raw is JsonObject ? KubernetesJson.Deserialize<T>(text) : null;
+            // An oversized quantity is refused before decoding, a 400 whatever the caller (a patch's too).
+            return new(null, null, (oversized ? null : undecodable?.Invoke(why!)) ?? KubeStatus.BadRequest(why == NotAnObject
+                ? "the request body must be a JSON object"
+                : $"the request body is not a valid {typeof(T).Name[2..]}: {why}"));
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
-        {
-            var why = Describe(e, text);
-            return new(null, null, undecodable?.Invoke(why) ?? KubeStatus.BadRequest($"the request body is not a valid {typeof(T).Name[2..]}: {why}"));
-        }
-        if (value is null) return new(null, null, undecodable?.Invoke("not a JSON object") ?? KubeStatus.BadRequest("the request body must be a JSON object"));
         if (UnknownField(raw!, ToNode(value), "") is { } unknown)
         {
             var validation = context.Request.Query["fieldValidation"].ToString();
@@ -68,6 +60,34 @@ internal static class KubeJson
             if (validation != "Ignore") context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{unknown}\\\"\"");
         }
         return new(value, raw, null);
+    }
+
+    /// <summary>Why <see cref="Decode{T}"/> refused a body that is JSON but no object (<c>[]</c>, <c>"x"</c>, <c>1</c>, <c>null</c>).</summary>
+    public const string NotAnObject = "not a JSON object";
+
+    /// <summary>
+    /// A request body as <typeparamref name="T"/> with the JSON it was read from, or why it is not one in the sender's terms
+    /// (<see cref="Describe"/>), every quote from the body bounded (<see cref="EchoedText"/>). The one reader of bodies from
+    /// outside, /k8s's and the extender's: the same body is refused the same way on both, never a 500. Oversized: refused
+    /// for a quantity no object can have (<see cref="QuantityGuard"/>), before it was decoded.
+    /// </summary>
+    public static (T? Value, JsonNode? Raw, string? Why, bool Oversized) Decode<T>(string text) where T : class
+    {
+        try
+        {
+            var raw = JsonNode.Parse(text);
+            // Before the serializer, which spends minutes on a quantity like "1e100000" or -1E+300 (it parses quantities as
+            // exact fractions).
+            if (QuantityGuard.FindOversized(raw) is var (path, quantity)) return (null, raw, $"{path}: quantity '{quantity}' is out of range", true);
+            // The serializer's word for another root names the .NET type ("could not be converted to ...ExtenderArgs").
+            return raw is JsonObject && KubernetesJson.Deserialize<T>(text) is { } value ? (value, raw, null, false) : (null, raw, NotAnObject, false);
+        }
+        // ArgumentException: a key twice in one object; OverflowException: a number beyond its field's type;
+        // NotSupportedException: an IntOrString that is an object or true/false (KubernetesClient's converter throws it).
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            return (null, null, Describe(e, text), false);
+        }
     }
 
     /// <summary>
@@ -79,7 +99,9 @@ internal static class KubeJson
         // KubernetesClient's quantity parser names neither the field nor the syntax ("The string '2x' cannot be converted to fraction").
         if (e is FormatException && TryParse(text) is var (field, quantity))
             return $"{field}: quantities must match the regular expression '{QuantityGuard.QuantitySyntax}' (not '{quantity}')";
-        if (e is not JsonException { Path: { Length: > 1 } path } || Regex.Match(e.Message, @"converted to (\S+?)\. Path") is not { Success: true } target) return e.Message;
+        // NotSupportedException names the type it was reading and the path in its message only.
+        var path = e is JsonException json ? json.Path : e is NotSupportedException ? Regex.Match(e.Message, @"Path: (.*) \| LineNumber: \d+ \| BytePositionInLine: \d+\.$").Groups[1].Value : null;
+        if (path is not { Length: > 1 } || Regex.Match(e.Message, @"(?:converted to |located on type ')(\S+?)'?\. Path") is not { Success: true } target) return EchoedText.Bounded(e.Message);
         var wanted = target.Groups[1].Value switch
         {
             var t when t.Contains("List`1") || t.EndsWith("[]", StringComparison.Ordinal) => "a list",
@@ -114,7 +136,7 @@ internal static class KubeJson
             JsonValueKind.Array => "a list",
             _ => "null",
         };
-        return $"{path[2..]}: cannot be read as {wanted} (it is {actual})";
+        return $"{EchoedText.Bounded(path[2..])}: cannot be read as {wanted} (it is {actual})";
     }
 
     /// <summary>The first malformed quantity in the body, if it is JSON.</summary>

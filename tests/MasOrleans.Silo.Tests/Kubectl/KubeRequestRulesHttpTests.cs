@@ -41,6 +41,19 @@ public sealed class KubeRequestRulesHttpTests(KubectlFixture kube)
     }
 
     /// <summary>
+    /// A port (an IntOrString) that is true or an object made KubernetesClient's converter throw NotSupportedException,
+    /// which the body reader let through: a 500. It is a field of the wrong shape, said as any other (KubeJson.Describe).
+    /// </summary>
+    [Fact]
+    public async Task A_port_that_is_neither_string_nor_number_is_a_400_naming_it()
+    {
+        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"true-port"},"spec":{"containers":[{"name":"main","image":"busybox","readinessProbe":{"httpGet":{"port":true}}}]}}""";
+        var refused = await Status(await kube.Http.PostAsync("api/v1/namespaces/default/pods", Json(pod)), HttpStatusCode.BadRequest, "BadRequest");
+        Assert.Equal("the request body is not a valid Pod: spec.containers[0].readinessProbe.httpGet.port: cannot be read as a string or a number (it is true)",
+            refused.GetProperty("message").GetString());
+    }
+
+    /// <summary>
     /// A decimal holds these (up to 7.9e28) but cores are stored in milli: scaling them overflowed and the request was a
     /// 500. A quantity the server cannot hold is the object's mistake: 422 naming the field, and over the maximum as REST
     /// says (a well-formed "1e16" was "not a valid quantity for cpu" here while REST said "exceeds the maximum").
