@@ -106,6 +106,7 @@ public class OptionRulesTests
     [InlineData("evaluate", new[] { "--idle", "--output", "f.json" }, "--idle and --output cannot be given together: --idle prints where the unallocated GPUs sit and exits, writing no comparison.")]
     [InlineData("evaluate", new[] { "--write-variants", "d", "--policy", "fgd-ties" }, "--write-variants and --policy cannot be given together: --write-variants writes the variants' CSVs and exits, running no comparison.")]
     [InlineData("evaluate", new[] { "--write-variants", "d", "--output", "f.json" }, "--write-variants and --output cannot be given together: --write-variants writes the variants' CSVs and exits, running no comparison.")]
+    [InlineData("evaluate", new[] { "--write-variants", "d", "--model", "models/ddqn" }, "--write-variants and --model cannot be given together: --write-variants writes the variants' CSVs and exits, running no comparison.")]
     [InlineData("replay", new[] { "--mode", "timed", "--tune", "1.5" }, "--tune applies to --mode paper only: a timed replay follows the trace's creation and deletion times.")]
     [InlineData("train", new[] { "--pretrain-epochs", "8" }, "--pretrain-epochs needs --pretrain: without it, nothing reads --pretrain-epochs.")]
     [InlineData("train", new[] { "--episodes", "3", "--pretrain-lr", "0.01" }, "--pretrain-lr needs --pretrain: without it, nothing reads --pretrain-lr.")]

@@ -82,4 +82,28 @@ public sealed class ExperienceQueueCountTests : IDisposable
 
         Assert.Equal([3, 4], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
     }
+
+    /// <summary>
+    /// Dropping the oldest decision to overflow breaks the chain too, and must not lose a gap the dropped one began: the
+    /// carried last decision sent must not take the oldest one kept as its next state. With capacity 2 the first decision
+    /// kept after the switch (3, which began the gap) is pushed out by 4 and 5; then the overflow alone (6, 7, 8).
+    /// </summary>
+    [Fact]
+    public void A_decision_dropped_to_overflow_breaks_the_chain_and_keeps_the_gap_it_began()
+    {
+        var models = new LearnedModels(null);
+        var queue = new ExperienceQueue(models, capacity: 2);
+        queue.Record(_algorithm, 1, Decision(0));
+        queue.Record(_algorithm, 1, Decision(1));
+        Assert.Equal([0, 1], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
+
+        models.SwitchOnline(_algorithm, false);
+        queue.Record(_algorithm, 1, Decision(2));
+        models.SwitchOnline(_algorithm, true);
+        foreach (var action in new[] { 3, 4, 5 }) queue.Record(_algorithm, 1, Decision(action));
+        Assert.Equal([4, 5], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
+
+        foreach (var action in new[] { 6, 7, 8 }) queue.Record(_algorithm, 1, Decision(action));
+        Assert.Equal([7, 8], Assert.Single(queue.Drain(_algorithm)).Steps.Select(s => s.Action));
+    }
 }

@@ -84,7 +84,7 @@ internal static class EvaluateCommand
                 File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));
             return 0;
         });
-        command.Excludes(writeVariants, "--write-variants writes the variants' CSVs and exits, running no comparison", policies, output, idle)
+        command.Excludes(writeVariants, "--write-variants writes the variants' CSVs and exits, running no comparison", policies, output, idle, models)
             .Excludes(idle, "--idle prints where the unallocated GPUs sit and exits, writing no comparison", output);
         return command.ChecksOptionValues();
     }

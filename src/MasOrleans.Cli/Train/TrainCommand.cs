@@ -28,11 +28,12 @@ internal static class TrainCommand
             var catalog = PolicyCatalog.CreateDefault();
             if (result.GetValueOrDefault<string?>() is { } expert && !catalog.Contains(expert)) result.AddError($"--pretrain: {catalog.UnknownPolicyMessage(expert)}");
         });
-        // 0 episodes is behaviour cloning alone with --pretrain; without it nothing trains and the random network was saved as the model.
+        // 0 episodes is behaviour cloning alone with --pretrain; the rule is PlacementTraining's, checked here before anything loads.
         episodes.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() == 0 && result.GetResult(pretrain) is null)
-                result.AddError("--episodes must be at least 1 without --pretrain (0 would save the untrained network as the model), was 0.");
+            // A negative count is refused as such (MustBeAtLeast) and is not this rule's.
+            if (result.GetValueOrDefault<int>() is var n and >= 0 && PlacementTraining.EpisodesRefused(n, result.GetResult(pretrain) is not null) is { } refused)
+                result.AddError(refused);
         });
         var pretrainEpisodes = new Option<int>("--pretrain-episodes") { Description = "Expert episodes recorded for behaviour cloning", DefaultValueFactory = _ => 2 }.MustBeAtLeast(1);
         var pretrainEpochs = new Option<int>("--pretrain-epochs") { Description = "Behaviour-cloning epochs over the recorded decisions", DefaultValueFactory = _ => 4 }.MustBeAtLeast(1);

@@ -11,58 +11,92 @@ namespace MasOrleans.Grains.Learning;
 /// </summary>
 public sealed class ExperienceQueue(LearnedModels models, int capacity) : IExperienceSink
 {
-    /// <param name="AfterGap">Decisions were left out just before this one (learning was off), so it follows on from none.</param>
-    private sealed record Entry(int Version, PlacementDecision Decision, bool AfterGap = false);
+    /// <param name="AfterGap">Decisions were left out just before this one, so it follows on from none.</param>
+    private sealed record Entry(int Version, PlacementDecision Decision, bool AfterGap);
 
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<Entry>> _queues = new(StringComparer.Ordinal);
-    // The last decision sent per algorithm starts the next batch, so the transition it begins is not lost at the cut.
-    private readonly ConcurrentDictionary<string, Entry> _carry = new(StringComparer.Ordinal);
-    // Algorithms whose decisions were left out as off since the last one kept: the next one kept starts a new chain, or the
-    // last decision before learning was switched off took it as its next state, a transition that never happened.
-    private readonly ConcurrentDictionary<string, bool> _gap = new(StringComparer.Ordinal);
+    /// <summary>
+    /// One algorithm's decisions. Its lock orders the on/off check with the enqueue, so a decision left out as off and one
+    /// kept after the switch come in one order (checked apart, a thread could mark the gap after another had queued the
+    /// first decision kept, linking it across the gap), and makes a broken chain a state no drain can lose.
+    /// </summary>
+    private sealed class Lane
+    {
+        public readonly Lock Lock = new();
+        public readonly Queue<Entry> Entries = new();
+        // Decisions were left out as off since the last one queued: the next one queued starts a new chain.
+        public bool Gap;
+        // The oldest queued entry's predecessor was dropped by overflow (or, with none queued, the last one was): it
+        // starts a new chain, whatever its own AfterGap says. Kept here, not on the entry, so the drop cannot lose it.
+        public bool HeadAfterGap;
+        // The last decision sent starts the next batch, so the transition it begins is not lost at the cut.
+        public Entry? Carry;
+    }
+
+    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
     public void Record(string algorithm, int modelVersion, PlacementDecision decision)
     {
-        if (!models.OnlineEnabled(algorithm))
+        var lane = _lanes.GetOrAdd(algorithm, _ => new Lane());
+        var dropped = 0;
+        var off = false;
+        lock (lane.Lock)
         {
-            MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Off);
-            _gap[algorithm] = true;
-            return;
+            if (!models.OnlineEnabled(algorithm))
+            {
+                off = true;
+                lane.Gap = true;
+            }
+            else
+            {
+                lane.Entries.Enqueue(new Entry(modelVersion, decision, lane.Gap));
+                lane.Gap = false;
+                while (lane.Entries.Count > capacity && lane.Entries.TryDequeue(out _))
+                {
+                    dropped++;
+                    lane.HeadAfterGap = true;
+                }
+            }
         }
-        var queue = _queues.GetOrAdd(algorithm, _ => new ConcurrentQueue<Entry>());
-        queue.Enqueue(new Entry(modelVersion, decision, _gap.TryRemove(algorithm, out _)));
-        while (queue.Count > capacity && queue.TryDequeue(out _))
-            MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Dropped);
+        if (off) MasMeters.CountExperience(algorithm, 1, LearningExperienceOutcomes.Off);
+        if (dropped > 0) MasMeters.CountExperience(algorithm, dropped, LearningExperienceOutcomes.Dropped);
     }
 
-    public IEnumerable<string> Algorithms => _queues.Keys;
+    public IEnumerable<string> Algorithms => _lanes.Keys;
 
-    /// <summary>Takes what is queued for an algorithm as batches, one per model version, each in decision order.</summary>
+    /// <summary>
+    /// Takes what is queued for an algorithm as batches, one per model version and unbroken chain (no decision left out
+    /// between two steps, as off or dropped), each in decision order.
+    /// </summary>
     public List<ExperienceBatch> Drain(string algorithm)
     {
         var batches = new List<ExperienceBatch>();
-        if (!_queues.TryGetValue(algorithm, out var queue)) return batches;
-        var steps = new List<ExperienceStep>();
-        var version = -1;
-        if (_carry.TryRemove(algorithm, out var carried))
+        if (!_lanes.TryGetValue(algorithm, out var lane)) return batches;
+        lock (lane.Lock)
         {
-            version = carried.Version;
-            steps.Add(ToStep(carried.Decision));
-        }
-        Entry? last = carried;
-        while (queue.TryDequeue(out var entry))
-        {
-            if (entry.Version != version || entry.AfterGap)
+            if (lane.Entries.Count == 0) return batches;
+            var steps = new List<ExperienceStep>();
+            var version = -1;
+            if (lane.Carry is { } carried)
             {
-                if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
-                steps = [];
-                version = entry.Version;
+                version = carried.Version;
+                steps.Add(ToStep(carried.Decision));
             }
-            steps.Add(ToStep(entry.Decision));
-            last = entry;
+            var afterGap = lane.HeadAfterGap;
+            lane.HeadAfterGap = false;
+            while (lane.Entries.TryDequeue(out var entry))
+            {
+                if (entry.Version != version || entry.AfterGap || afterGap)
+                {
+                    if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
+                    steps = [];
+                    version = entry.Version;
+                }
+                afterGap = false;
+                steps.Add(ToStep(entry.Decision));
+                lane.Carry = entry;
+            }
+            if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
         }
-        if (steps.Count > 1) batches.Add(new ExperienceBatch(version, steps));
-        if (last is not null) _carry[algorithm] = last;
         return batches;
     }
 

@@ -144,7 +144,10 @@ public sealed partial class SiloClusterView
                         // UpdatePodLabel event), so every waiting pod is tried again.
                         return _state.Confirm(bound) ? Applied.Gained : Applied.Assigned;
                     }
+                    // Assumed on another node: that node's room, held in this view alone, is freed (RoomFreedInView).
                     _state.Unbind(bound.Pod.Name);
+                    if (!_state.TryBind(node, bound)) RebuildNode(change.Node, record);
+                    return Applied.Gained;
                 }
                 if (!_state.TryBind(node, bound)) RebuildNode(change.Node, record);
                 return Applied.Assigned;

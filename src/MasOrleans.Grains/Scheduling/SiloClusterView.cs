@@ -148,12 +148,17 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     {
         var listed = membership.Nodes.ToHashSet(StringComparer.Ordinal);
         List<string> unknown;
+        bool policyChanged;
         lock (_lock)
         {
+            // A PUT /scheduler/policy reaches a view here alone when the index's one-way DefaultPolicyChanged missed it
+            // (an index failover forgets its observers): it must wake the waiting pods as that call does.
+            policyChanged = !string.Equals(_defaultPolicy, membership.DefaultPolicy, StringComparison.Ordinal);
             _defaultPolicy = membership.DefaultPolicy;
             foreach (var gone in _nodes.Keys.Where(n => !listed.Contains(n)).ToList()) RemoveNode(gone);
             unknown = rereadAll ? [.. listed] : listed.Where(n => !_nodes.ContainsKey(n)).ToList();
         }
+        if (policyChanged) CapacityAppeared?.Invoke();
         await Task.WhenAll(unknown.Select(Resync));
     }
 
@@ -236,14 +241,31 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// </summary>
     public void ForgetAssumed(string pod)
     {
+        bool freed;
         lock (_lock)
         {
-            _state.ForgetNomination(pod);
-            if (_rebuild || !_state.TryGetPodLocation(pod, out var node, out _)) return;
-            if (_nodes.TryGetValue(_state.NameOf(node), out var record) && record.Pods.ContainsKey(pod)) return;
-            _state.Unbind(pod);
+            freed = _state.ForgetNomination(pod);
+            if (!_rebuild && _state.TryGetPodLocation(pod, out var node, out _)
+                && !(_nodes.TryGetValue(_state.NameOf(node), out var record) && record.Pods.ContainsKey(pod)))
+                freed |= _state.Unbind(pod);
         }
+        if (freed) RoomFreedInView();
     }
+
+    async ValueTask<bool> IClusterSnapshotSource.ForgetAssumption(string pod)
+    {
+        var freed = await WithCluster(s => s.Cluster.Unbind(pod));
+        if (freed) RoomFreedInView();
+        return freed;
+    }
+
+    /// <summary>
+    /// Room only this view held (an assumption or a nomination) was freed: the waiting pods are tried again, as for room a
+    /// node freed. No node change tells of it, so without this they waited out MaxInUnschedulableSeconds. kube does
+    /// the same: handleBindingCycleError (pkg/scheduler/schedule_one.go) treats forgetting an assumed pod as
+    /// AssignedPodDelete and calls MoveAllToActiveOrBackoffQueue. Call outside the lock.
+    /// </summary>
+    private void RoomFreedInView() => CapacityAppeared?.Invoke();
 
     /// <summary>
     /// The pod's stored nomination (its status' nominatedNodeName) is counted on that node, unless the view holds a
@@ -280,10 +302,9 @@ public sealed partial class SiloClusterView(IGrainFactory grains, PolicyCatalog 
     /// </summary>
     public void ForgetNomination(string pod, string node, long version)
     {
-        lock (_lock)
-        {
-            if (_state.IndexOf(node) is var index and >= 0) _state.ForgetNomination(pod, index, version);
-        }
+        bool freed;
+        lock (_lock) freed = _state.IndexOf(node) is var index and >= 0 && _state.ForgetNomination(pod, index, version);
+        if (freed) RoomFreedInView();
     }
 
     /// <summary>

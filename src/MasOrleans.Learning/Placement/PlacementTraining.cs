@@ -80,9 +80,18 @@ public sealed record PlacementTrainingResult(
 /// </remarks>
 public static class PlacementTraining
 {
+    /// <summary>
+    /// Why so many episodes cannot train, or null: no RL episode and no behaviour cloning leaves no checkpoint, and the
+    /// untrained network is never the model. Run refuses it; mas train checks it before it loads traces or makes --output.
+    /// </summary>
+    public static string? EpisodesRefused(int episodes, bool pretrain) => episodes < 1 && !pretrain
+        ? $"--episodes must be at least 1 without --pretrain (0 would save the untrained network as the model), was {episodes}."
+        : null;
+
     public static PlacementTrainingResult Run(
         IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
     {
+        if (EpisodesRefused(options.Episodes, options.PretrainExpert is not null) is { } refused) throw new ArgumentException(refused);
         var clock = Stopwatch.StartNew();
         // What was applied, for the model's metadata: a sample as large as the cluster (or larger) is the whole cluster, 0.
         var sampledNodes = options.SampleNodes > 0 && options.SampleNodes < nodes.Count ? options.SampleNodes : 0;

@@ -80,16 +80,22 @@ public sealed partial class ClusterState
     /// cleared: the pod's one-way clear may reach this view before its cycle's Nominate reply does. It stays, and the
     /// clear is kept for <see cref="NominationStored"/> to match.
     /// </summary>
-    public void ForgetNomination(string podName, int node, long version)
+    /// <returns>Whether the nomination was forgotten (its room freed).</returns>
+    public bool ForgetNomination(string podName, int node, long version)
     {
         for (var i = 0; i < _nominations.Count; i++)
         {
             if (_nominations[i].Pod.Name != podName) continue;
-            if (_nominations[i].Node != node) return;
-            if (_nominations[i].Stored == version) _nominations.RemoveAt(i);
-            else if (_nominations[i].Stored == NotStored) _nominations[i] = _nominations[i] with { Cleared = version };
-            return;
+            if (_nominations[i].Node != node) return false;
+            if (_nominations[i].Stored == version)
+            {
+                _nominations.RemoveAt(i);
+                return true;
+            }
+            if (_nominations[i].Stored == NotStored) _nominations[i] = _nominations[i] with { Cleared = version };
+            return false;
         }
+        return false;
     }
 
     /// <summary>The pod is nominated nowhere any more (DeleteNominatedPodIfExists); false when it was not.</summary>

@@ -193,7 +193,7 @@ public sealed class SchedulingCycle(
         return new CycleResult(CycleVerdict.Bound, binding.Policy, binding.Node);
     }
 
-    private ValueTask<bool> Forget(PodSpec pod) => snapshots.WithCluster(s => s.Cluster.Unbind(pod.Name));
+    private ValueTask<bool> Forget(PodSpec pod) => snapshots.ForgetAssumption(pod.Name);
 
     /// <summary>
     /// Runs the profile's filters and scores for every node without assuming anything ("why did my pod land there?"); when

@@ -14,6 +14,13 @@ public readonly record struct CycleSnapshot(ClusterState Cluster, string Default
 public interface IClusterSnapshotSource
 {
     ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step);
+
+    /// <summary>
+    /// The cycle's assumption of the pod is forgotten (its reservation refused, or its pod gone before the bind); false
+    /// when there was none. A source that wakes waiting pods wakes them here: the room was freed (kube's
+    /// handleBindingCycleError, pkg/scheduler/schedule_one.go, moves every unschedulable pod on forgetting an assumed one).
+    /// </summary>
+    ValueTask<bool> ForgetAssumption(string pod) => WithCluster(s => s.Cluster.Unbind(pod));
 }
 
 /// <summary>The node's own word on capacity: the authority that settles races between schedulers.</summary>

@@ -56,17 +56,32 @@ public class PlacementTrainingTests
     /// ... at episode 0"), which `--episodes 0` without --pretrain is refused for.
     /// </summary>
     [Theory]
-    [InlineData("ppo")]
-    [InlineData("ddqn")]
+    [InlineData("ddqn")] // ppo's episode 1 here validates above the untrained network: no case for this test
     public void Without_pretraining_the_untrained_network_is_never_the_saved_model(string algorithm)
     {
         var (nodes, pods) = SampledOpenb.Load(100);
         var options = new PlacementTrainingOptions { Algorithm = algorithm, Episodes = 1, Seed = 1000, ValidateEvery = 1 };
         var result = PlacementTraining.Run(nodes, pods, options, new ModelProvenance(Command: "test"));
         Assert.Equal(["warm start", "rl"], result.Curve.Select(p => p.Phase));
+        // The case this pins: the RL episode validated no higher than the untrained network (here the same), so a warm
+        // start still a candidate was kept (a checkpoint is replaced only by a strictly higher validation).
+        Assert.True(result.Curve[1].ValidationAllocPercent <= result.Curve[0].ValidationAllocPercent,
+            $"episode 1 validated {result.Curve[1].ValidationAllocPercent}, the untrained network {result.Curve[0].ValidationAllocPercent}: not the case this test is for");
         Assert.Equal(1, result.BestEpisode);
         Assert.Equal(result.Curve[1].ValidationAllocPercent, result.BestValidationAlloc);
         Assert.Equal(1, result.Metrics["best_episode"]);
+    }
+
+    /// <summary>
+    /// No RL episode and no behaviour cloning leaves nothing to save: refused by Run itself (the CLI's --episodes rule,
+    /// in one place), where a NullReferenceException came out of the missing checkpoint.
+    /// </summary>
+    [Fact]
+    public void Zero_episodes_without_pretraining_is_refused()
+    {
+        var options = Tiny("ppo") with { Episodes = 0, PretrainExpert = null };
+        var error = Assert.Throws<ArgumentException>(() => Train(options));
+        Assert.StartsWith("--episodes must be at least 1 without --pretrain", error.Message);
     }
 
     /// <summary>The trainer stops at cancellation; the run used to carry on and hand out its checkpoint as the finished model.</summary>
