@@ -68,7 +68,8 @@ internal static class ReplayJob
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
         var results = new List<ReplayResult>();
 
-        if (AnsiConsole.Profile.Capabilities.Interactive)
+        // Spectre draws live progress only on an interactive ANSI terminal; anywhere else it falls back to snapshots.
+        if (AnsiConsole.Profile.Capabilities is { Interactive: true, Ansi: true })
         {
             AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(progress =>
@@ -87,7 +88,7 @@ internal static class ReplayJob
         else
         {
             // Redirected (a log, CI): Spectre's fallback printed a snapshot now and then ("ddqn seed 42: 0%" as the last
-            // word on a run that had finished), so each run says once that it is done, as mas evaluate's runs do.
+            // word on a run that had finished), so each run says once that it is done.
             foreach (var policy in request.Policies)
             {
                 foreach (var seed in request.Seeds)
