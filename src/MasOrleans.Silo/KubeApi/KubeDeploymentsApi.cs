@@ -208,9 +208,8 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name, uid);
         var outcome = await grain.Delete();
         if (!outcome.IsOk) return KubeStatus.NotFound("deployments.apps", name);
-        // Read again so the cache forgets it (a read finding it gone does, under the cache's gate: a re-create meanwhile is
-        // recorded instead); no list or watch reads a deleted deployment again.
-        await cache.ReadDeployment(key, context.RequestAborted);
+        // Forgotten here, as no list or watch reads a deleted deployment again; without a read, which could fail a made delete.
+        cache.ForgetDeleted(key, cache.Version);
         return KubeStatus.Success("deployments.apps", name, uid);
     }
 
