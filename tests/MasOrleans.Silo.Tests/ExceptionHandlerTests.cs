@@ -146,4 +146,20 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         Assert.False(Outage.Is(new OperationCanceledException(asked.Token), asked.Token));
         Assert.False(Outage.Is(new InvalidOperationException(), CancellationToken.None));
     }
+
+    /// <summary>
+    /// The Redis reminder table wraps every failure as a RedisRemindersException whose message is "{Type}: {Message}" and
+    /// has no inner exception (Orleans.Reminders.Redis, Storage/RedisReminderTable.cs): a bad row's parse error was an
+    /// outage too, a 503 "retry shortly" forever. Only a message naming a Redis, timeout or cancellation type is one.
+    /// </summary>
+    [Fact]
+    public void A_reminder_table_failure_is_an_outage_only_when_it_names_redis_a_timeout_or_a_cancellation()
+    {
+        Assert.False(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("System.FormatException: The input string 'x' was not in a correct format."), CancellationToken.None));
+        Assert.False(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("System.NullReferenceException: Object reference not set to an instance of an object."), CancellationToken.None));
+        Assert.True(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("StackExchange.Redis.RedisConnectionException: No connection is active/available to service this operation"), CancellationToken.None));
+        Assert.True(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("StackExchange.Redis.RedisTimeoutException: Timeout awaiting response"), CancellationToken.None));
+        Assert.True(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("System.TimeoutException: The operation has timed out."), CancellationToken.None));
+        Assert.True(Outage.Is(new Orleans.Reminders.Redis.RedisRemindersException("System.Threading.Tasks.TaskCanceledException: A task was canceled."), CancellationToken.None));
+    }
 }

@@ -127,8 +127,7 @@ public sealed class RedisOutageTests : IDisposable
     private static double? Cpu(System.Text.Json.JsonElement node) =>
         node.GetProperty("utilization").TryGetProperty("cpu", out var cpu) ? cpu.GetDouble() : null;
 
-    /// <summary>Sends again while the silo answers 503 (its Redis client reconnects within a second or so), as Retry-After tells clients.</summary>
-    /// <summary>The request sent again each second while it is answered 503 (Redis back, the silo reconnecting).</summary>
+    /// <summary>The request sent again each second while it is answered 503 (Redis back, the silo reconnecting, within a second or so), as Retry-After tells clients.</summary>
     internal static async Task<HttpResponseMessage> Answered(Func<Task<HttpResponseMessage>> send)
     {
         for (var attempt = 1; ; attempt++)

@@ -51,7 +51,7 @@ public sealed class WorkloadGrain(
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
         // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes. First
         // also means a listing, read from the reminders, finds every workload a GET does.
-        await WorkloadReminders.Answered(this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)));
+        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
@@ -187,7 +187,7 @@ public sealed class WorkloadGrain(
 
     private async Task Unregister(string reminderName)
     {
-        if (await WorkloadReminders.Answered(this.GetReminder(reminderName)) is { } reminder) await WorkloadReminders.Answered(this.UnregisterReminder(reminder));
+        if (await this.GetReminder(reminderName) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
     private void StartLoop()

@@ -1,4 +1,3 @@
-using Orleans.Reminders.Redis;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Workloads;
@@ -17,7 +16,7 @@ public static class WorkloadReminders
     public static async Task<IReadOnlyList<GrainId>> Read(IReminderTable reminders)
     {
         // From a point to itself: the whole ring (IReminderTable's ranges are (begin, end] on the ring).
-        var rows = await Answered(reminders.ReadRows(0, 0));
+        var rows = await reminders.ReadRows(0, 0);
         return rows.Reminders.Where(r => r.GrainId.Type == WorkloadType && r.ReminderName == WorkloadGrain.ResyncReminder)
             .Select(r => r.GrainId).Distinct().ToList();
     }
@@ -25,33 +24,4 @@ public static class WorkloadReminders
     /// <summary>The workloads' names (their grains' keys), in ordinal order.</summary>
     public static async Task<IReadOnlyList<string>> ReadNames(IReminderTable reminders) =>
         (await Read(reminders)).Select(id => id.Key.ToString()!).Order(StringComparer.Ordinal).ToList();
-
-    /// <summary>
-    /// A reminder table call (a read here, a workload's register or unregister), its Redis failure rethrown as the outage
-    /// it is (<see cref="ReminderTableUnavailableException"/>, the original inside).
-    /// </summary>
-    public static async Task<T> Answered<T>(Task<T> call)
-    {
-        try
-        {
-            return await call;
-        }
-        catch (RedisRemindersException e)
-        {
-            throw new ReminderTableUnavailableException($"the reminder table did not answer: {e.Message}", e);
-        }
-    }
-
-    /// <inheritdoc cref="Answered{T}(Task{T})"/>
-    public static async Task Answered(Task call)
-    {
-        try
-        {
-            await call;
-        }
-        catch (RedisRemindersException e)
-        {
-            throw new ReminderTableUnavailableException($"the reminder table did not answer: {e.Message}", e);
-        }
-    }
 }

@@ -42,6 +42,19 @@ internal sealed partial class KubeCache
     }
 
     /// <summary>
+    /// Drops deployment <paramref name="key"/>'s entry once its workload is deleted, unless it was recorded after
+    /// <paramref name="asOf"/> (taken when the delete had completed), which may be a re-create's. No read: one after a made
+    /// delete needs Redis to reactivate the grain, and failing, answered a made deletion 503 and its retry 404.
+    /// </summary>
+    internal void ForgetDeleted(string key, long asOf)
+    {
+        lock (_lock)
+        {
+            if (_deployments.TryGetValue(key, out var recorded) && long.Parse(recorded.Version) <= asOf) _deployments.Remove(key);
+        }
+    }
+
+    /// <summary>
     /// Drops the deployments recorded at or before version <paramref name="asOf"/> that a whole read of the workloads
     /// taken after it (<paramref name="keys"/>) no longer has: a deleted deployment is never read again (lists and watches
     /// read only the listed ones), so its entry was kept for good. One recorded after <paramref name="asOf"/> may be newer

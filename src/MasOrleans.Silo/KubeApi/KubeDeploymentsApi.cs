@@ -35,10 +35,13 @@ internal static class KubeDeploymentsApi
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
-        var one = fields.Required("metadata.name") is { } name && (ns ?? fields.Required("metadata.namespace")) is { } inNamespace
-            && KubernetesNames.CheckNamespace(inNamespace) is null ? KubernetesNames.Key(inNamespace, name) : null;
+        var named = fields.Required("metadata.name");
+        var one = named is not null && (ns ?? fields.Required("metadata.namespace")) is { } inNamespace
+            && KubernetesNames.CheckNamespace(inNamespace) is null ? KubernetesNames.Key(inNamespace, named) : null;
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
+            // A name no deployment can have (metadata.name= empty, say) finds none: no grain is activated under it.
+            if (named is not null && !CanBeNamed(named)) return [];
             var loaded = await cache.ReadWorkloads(keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
                 && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)),
                 k => Read(cache, k, context.RequestAborted), one, context.RequestAborted);
@@ -55,6 +58,9 @@ internal static class KubeDeploymentsApi
         var items = await Select();
         return KubeLists.List(context, items, "DeploymentList", "apps/v1", cache.Version);
     }
+
+    /// <summary>Whether a deployment can be named <paramref name="name"/>: the name its create is held to.</summary>
+    internal static bool CanBeNamed(string name) => Validation.CheckName(name, "deployment") is null;
 
     /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>
@@ -208,9 +214,8 @@ internal static class KubeDeploymentsApi
         if (KubeWrites.IsDryRun(options)) return KubeStatus.Success("deployments.apps", name, uid);
         var outcome = await grain.Delete();
         if (!outcome.IsOk) return KubeStatus.NotFound("deployments.apps", name);
-        // Read again so the cache forgets it (a read finding it gone does, under the cache's gate: a re-create meanwhile is
-        // recorded instead); no list or watch reads a deleted deployment again.
-        await cache.ReadDeployment(key, context.RequestAborted);
+        // Forgotten here, as no list or watch reads a deleted deployment again; without a read, which could fail a made delete.
+        cache.ForgetDeleted(key, cache.Version);
         return KubeStatus.Success("deployments.apps", name, uid);
     }
 

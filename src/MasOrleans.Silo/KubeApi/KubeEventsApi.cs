@@ -29,9 +29,8 @@ internal static class KubeEventsApi
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
         if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
-        var query = context.Request.Query["fieldSelector"].ToString();
-        var wantedName = Equality(query, "involvedObject.name");
-        var wantedKind = Equality(query, "involvedObject.kind");
+        var wantedName = fields.Required("involvedObject.name");
+        var wantedKind = fields.Required("involvedObject.kind");
 
         async Task<IReadOnlyList<Corev1Event>> Select(KubeCache.Snapshot snapshot)
         {
@@ -53,8 +52,10 @@ internal static class KubeEventsApi
             }
             if (wantedKind is null or "Deployment")
             {
-                // One deployment named (kubectl describe): its grain alone, not the whole table.
-                IReadOnlyList<string> keys = wantedName is not null && ns is not null && KubernetesNames.CheckNamespace(ns) is null
+                // One deployment named (kubectl describe): its grain alone, not the whole table; none, for a name no
+                // deployment can have (no grain is activated under it).
+                IReadOnlyList<string> keys = wantedName is not null && !KubeDeploymentsApi.CanBeNamed(wantedName) ? []
+                    : wantedName is not null && ns is not null && KubernetesNames.CheckNamespace(ns) is null
                     ? [KubernetesNames.Key(ns, wantedName)] : await cache.WorkloadKeys();
                 foreach (var key in keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
                     events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
@@ -125,8 +126,4 @@ internal static class KubeEventsApi
         "metadata.namespace" => e.Metadata.NamespaceProperty,
         _ => "",
     };
-
-    private static string? Equality(string selector, string field) => selector.Split(',')
-        .Select(p => p.Trim()).Where(p => p.StartsWith(field + "=", StringComparison.Ordinal) && !p.Contains("!="))
-        .Select(p => p[(p.IndexOf('=') + 1)..].TrimStart('=')).FirstOrDefault();
 }

@@ -1,3 +1,4 @@
+using Orleans.Reminders.Redis;
 using StackExchange.Redis;
 
 namespace MasOrleans.Silo.Observability;
@@ -20,6 +21,15 @@ internal static class Outage
     {
         OperationCanceledException => !own.IsCancellationRequested,
         TimeoutException or OrleansException or RedisException => true,
+        RedisRemindersException reminders => NamesOutage(reminders.Message),
         _ => false,
     };
+
+    // The reminder table wraps every failure, a bad row's parse error or a null database after a failed Init too, as
+    // "{Type}: {Message}" with no inner exception (Orleans.Reminders.Redis, Storage/RedisReminderTable.cs): only the type
+    // named tells an unreachable Redis from a defect, which must stay loud (a 500, not a "retry shortly" forever).
+    private static readonly string[] OutageTypes =
+        ["StackExchange.Redis.Redis", "System.TimeoutException:", "System.Threading.Tasks.TaskCanceledException:", "System.OperationCanceledException:"];
+
+    private static bool NamesOutage(string message) => OutageTypes.Any(t => message.StartsWith(t, StringComparison.Ordinal));
 }
