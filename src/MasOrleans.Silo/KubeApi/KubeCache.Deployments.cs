@@ -50,7 +50,7 @@ internal sealed partial class KubeCache
     {
         lock (_lock)
         {
-            if (_deployments.TryGetValue(key, out var recorded) && long.Parse(recorded.Version) <= asOf) _deployments.Remove(key);
+            if (_deployments.TryGetValue(key, out var recorded) && RecordedBy(recorded, asOf)) _deployments.Remove(key);
         }
     }
 
@@ -65,10 +65,13 @@ internal sealed partial class KubeCache
         var listed = keys.ToHashSet(StringComparer.Ordinal);
         lock (_lock)
         {
-            foreach (var key in _deployments.Where(d => !listed.Contains(d.Key) && long.Parse(d.Value.Version) <= asOf).Select(d => d.Key).ToList())
+            foreach (var key in _deployments.Where(d => !listed.Contains(d.Key) && RecordedBy(d.Value, asOf)).Select(d => d.Key).ToList())
                 _deployments.Remove(key);
         }
     }
+
+    /// <summary>Whether a recorded deployment was recorded at or before version <paramref name="asOf"/>.</summary>
+    private static bool RecordedBy((string Fingerprint, string Version) recorded, long asOf) => long.Parse(recorded.Version) <= asOf;
 
     /// <summary>
     /// A deployment's workload as its grain has it now, the deployment as served from it (rendered once: the rendering

@@ -36,8 +36,7 @@ internal static class KubeDeploymentsApi
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         var named = fields.Required("metadata.name");
-        var one = named is not null && (ns ?? fields.Required("metadata.namespace")) is { } inNamespace
-            && KubernetesNames.CheckNamespace(inNamespace) is null ? KubernetesNames.Key(inNamespace, named) : null;
+        var one = NamedKey(named, ns ?? fields.Required("metadata.namespace"));
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
             // A name no deployment can have (metadata.name= empty, say) finds none: no grain is activated under it.
@@ -61,6 +60,13 @@ internal static class KubeDeploymentsApi
 
     /// <summary>Whether a deployment can be named <paramref name="name"/>: the name its create is held to.</summary>
     internal static bool CanBeNamed(string name) => Validation.CheckName(name, "deployment") is null;
+
+    /// <summary>
+    /// The key of the one deployment a request names by name and namespace, read alone rather than through the whole
+    /// table; null when it names no name, no namespace, or one no deployment can have.
+    /// </summary>
+    internal static string? NamedKey(string? name, string? ns) =>
+        name is not null && CanBeNamed(name) && ns is not null && KubernetesNames.CheckNamespace(ns) is null ? KubernetesNames.Key(ns, name) : null;
 
     /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>

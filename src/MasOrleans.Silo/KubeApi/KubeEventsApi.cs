@@ -55,8 +55,7 @@ internal static class KubeEventsApi
                 // One deployment named (kubectl describe): its grain alone, not the whole table; none, for a name no
                 // deployment can have (no grain is activated under it).
                 IReadOnlyList<string> keys = wantedName is not null && !KubeDeploymentsApi.CanBeNamed(wantedName) ? []
-                    : wantedName is not null && ns is not null && KubernetesNames.CheckNamespace(ns) is null
-                    ? [KubernetesNames.Key(ns, wantedName)] : await cache.WorkloadKeys();
+                    : KubeDeploymentsApi.NamedKey(wantedName, ns) is { } named ? [named] : await cache.WorkloadKeys();
                 foreach (var key in keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
                     events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
             }
@@ -96,7 +95,7 @@ internal static class KubeEventsApi
                 Message = e.Message,
                 Type = e.Type,
                 Count = e.Count,
-                FirstTimestamp = (e.FirstSeen ?? e.LastSeen).UtcDateTime,
+                FirstTimestamp = first.UtcDateTime,
                 LastTimestamp = e.LastSeen.UtcDateTime,
                 Source = new V1EventSource { Component = "masorleans" },
                 ReportingComponent = "masorleans",
