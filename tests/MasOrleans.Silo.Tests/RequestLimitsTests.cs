@@ -42,8 +42,9 @@ public sealed class RequestLimitsTests
     /// needed). /k8s answers the Status apimachinery's NewTooManyRequests makes: reason TooManyRequests, code 429 and
     /// details holding only retryAfterSeconds (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), in the words
     /// of the API server's own limits (staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go,
-    /// tooManyRequests). The bound holds however slow the machine: the window starts after the clock below does, so
-    /// what is left of it when a request is refused is at most the window less the time the clock has run.
+    /// tooManyRequests). The bound holds however slow the machine: the window started before the first answer came and
+    /// the clock below starts after it, so what is left of the window when a later request is refused is at most the
+    /// window less the time the clock has run.
     /// </summary>
     [Fact]
     public async Task A_refused_caller_waits_the_rest_of_its_window_on_rest_and_k8s()
@@ -54,8 +55,8 @@ public sealed class RequestLimitsTests
             ["RateLimiting:PermitLimit"] = "1",
             ["RateLimiting:WindowSeconds"] = $"{window}",
         });
-        var clock = Stopwatch.StartNew();
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
+        var clock = Stopwatch.StartNew();
         // A part of the window passes (more than the second Retry-After rounds up to), so the whole window is too long.
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
