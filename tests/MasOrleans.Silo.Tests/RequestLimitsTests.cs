@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using MasOrleans.Silo.Tests.Infrastructure;
@@ -21,7 +22,11 @@ public sealed class RequestLimitsTests
         });
         for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
         using var limited = await host.Http.GetAsync("/api/v1/nodes");
-        await AssertProblem(limited, HttpStatusCode.TooManyRequests, "more than 3 requests");
+        var problem = await Problem(limited, HttpStatusCode.TooManyRequests);
+        Assert.Contains("more than 3 requests", problem.GetProperty("detail").GetString());
+        // A type as every other problem has one (Problems.Make): ASP.NET Core's defaults have none for 429, so RFC 9457's
+        // "about:blank", the problem being what its status says. It had none.
+        Assert.Equal(("about:blank", "Too Many Requests"), (problem.GetProperty("type").GetString(), problem.GetProperty("title").GetString()));
         var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
         Assert.InRange(retryAfter, 1, 60);
         // Probes are not limited; a caller with its own API key has its own window.
@@ -29,6 +34,45 @@ public sealed class RequestLimitsTests
         var keyed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nodes");
         keyed.Headers.Add("X-Api-Key", SecuredSiloFixture.NodesKey);
         Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(keyed)).StatusCode);
+    }
+
+    /// <summary>
+    /// Retry-After is the time until the caller's next permit, the rest of its window, on the REST API and /k8s alike; it
+    /// was the whole window however much of it had passed (.NET's FixedWindowRateLimiter says Window × the windows
+    /// needed). /k8s answers the Status apimachinery's NewTooManyRequests makes: reason TooManyRequests, code 429 and
+    /// details holding only retryAfterSeconds (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), in the words
+    /// of the API server's own limits (staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go,
+    /// tooManyRequests). The bound holds however slow the machine: the window started before the first answer came and
+    /// the clock below starts after it, so what is left of the window when a later request is refused is at most the
+    /// window less the time the clock has run.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_caller_waits_the_rest_of_its_window_on_rest_and_k8s()
+    {
+        const int window = 3600;
+        await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["RateLimiting:PermitLimit"] = "1",
+            ["RateLimiting:WindowSeconds"] = $"{window}",
+        });
+        Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
+        var clock = Stopwatch.StartNew();
+        // A part of the window passes (more than the second Retry-After rounds up to), so the whole window is too long.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var passed = clock.Elapsed;
+        using var rest = await host.Http.GetAsync("/api/v1/nodes");
+        await AssertProblem(rest, HttpStatusCode.TooManyRequests, "more than 1 requests");
+        var restWait = int.Parse(rest.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+        Assert.InRange(restWait, 1, (int)Math.Ceiling(window - passed.TotalSeconds));
+
+        passed = clock.Elapsed;
+        using var kube = await host.Http.GetAsync("/k8s/api/v1/nodes");
+        var status = await Kubectl.KubeHttp.Status(kube, HttpStatusCode.TooManyRequests, "TooManyRequests");
+        var kubeWait = int.Parse(kube.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+        Assert.InRange(kubeWait, 1, (int)Math.Ceiling(window - passed.TotalSeconds));
+        Assert.Equal("Too many requests, please try again later.", status.GetProperty("message").GetString());
+        Assert.Equal($$"""{"retryAfterSeconds":{{kubeWait}}}""", status.GetProperty("details").GetRawText());
     }
 
     [Fact]

@@ -144,6 +144,36 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         Assert.Contains("extender", await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// A key refused before the routes: problem details with ASP.NET Core's type for 401 and 403 (Problems.Make, as every
+    /// problem), and on /k8s the Status the API server's constructors make (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go):
+    /// NewUnauthorized has no details, so the field is left out (details,omitempty); NewForbidden always has details, here
+    /// naming no resource, so empty. Both were "details": null.
+    /// </summary>
+    [Fact]
+    public async Task Refused_keys_are_typed_problems_and_on_k8s_statuses_as_the_api_server_makes_them()
+    {
+        async Task<System.Text.Json.JsonElement> Status(string? key, HttpStatusCode code, string reason)
+        {
+            using var response = await Send(HttpMethod.Delete, "/k8s/api/v1/nodes/sec-refused", key);
+            var status = await Kubectl.KubeHttp.Status(response, code, reason);
+            Assert.Equal("v1", status.GetProperty("apiVersion").GetString());
+            return status;
+        }
+        Assert.False((await Status(null, HttpStatusCode.Unauthorized, "Unauthorized")).TryGetProperty("details", out _));
+        Assert.Equal("{}", (await Status(SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "Forbidden")).GetProperty("details").GetRawText());
+
+        foreach (var (key, code, type) in new[]
+        {
+            ((string?)null, HttpStatusCode.Unauthorized, "https://tools.ietf.org/html/rfc9110#section-15.5.2"),
+            (SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "https://tools.ietf.org/html/rfc9110#section-15.5.4"),
+        })
+        {
+            using var response = await Send(HttpMethod.Delete, "/api/v1/nodes/sec-refused", key);
+            Assert.Equal(type, (await Problems.Problem(response, code)).GetProperty("type").GetString());
+        }
+    }
+
     [Fact]
     public async Task Reads_need_a_key_when_switched_on()
     {

@@ -33,9 +33,13 @@ internal static partial class Problems
         Status = status,
         Title = title,
         Detail = detail,
+        // ASP.NET Core's own for the statuses made here (ProblemDetailsDefaults); RFC 9457's "about:blank" for the rest
+        // (a problem that means what its status means): its defaults have none for 429, say.
         Type = status switch
         {
             400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+            403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
             404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
             409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
             _ => "about:blank",

@@ -3,6 +3,7 @@ using MasOrleans.Grains.Learning;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Configuration;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 
@@ -47,11 +48,14 @@ internal static class ExtenderSetup
 
     /// <summary>
     /// With Extender__Urls, Kestrel listens on the public URLs and on the extender's own (HTTPS with client
-    /// certificates when configured); explicit listeners replace --urls, so the public ones are re-declared here.
+    /// certificates when configured); explicit listeners replace --urls, so the public ones are re-declared here, and
+    /// the web host's addresses (--urls, ASPNETCORE_URLS or HTTP_PORTS, or the default) are kept from Kestrel
+    /// (<see cref="ListenersOnly"/>).
     /// </summary>
     public static void ConfigureListeners(WebApplicationBuilder builder, ExtenderOptions extender)
     {
         if (extender.UrlList.Count == 0) return;
+        builder.Services.AddSingleton<IStartupFilter, ListenersOnly>();
         var publicUrls = StartupValidation.PublicUrls(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -72,6 +76,22 @@ internal static class ExtenderSetup
                 });
             }
         });
+    }
+
+    /// <summary>
+    /// Kestrel's one source of addresses is the listeners declared above. The web host hands Kestrel its URLs as well
+    /// (GenericWebHostService fills the server's addresses from them as it starts, before the pipeline is built); Kestrel
+    /// then bound the listeners and logged a Warning on every start: "Overriding address(es) ... Binding to endpoints
+    /// defined via IConfiguration and/or UseKestrel() instead". The addresses are dropped here, after they are filled
+    /// and before the server binds; the settings themselves stay for start-up's checks, which read the public URLs.
+    /// </summary>
+    private sealed class ListenersOnly : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.ServerFeatures.Get<IServerAddressesFeature>()?.Addresses.Clear();
+            next(app);
+        };
     }
 
     private static HttpsConnectionAdapterOptions HttpsOptions(ExtenderTlsOptions tls)

@@ -23,8 +23,7 @@ internal static class KubeJson
     /// kubectl create deployment and create namespace send protobuf (client-go's typed clients default to it), which
     /// this server does not read; the way that works is the same object as a manifest.
     /// </summary>
-    private const string ProtobufRefused = "the body of the request was in an unknown format - accepted media types include: application/json (not "
-        + Protobuf + "): this server reads JSON only, and kubectl create <kind> with flags sends protobuf; send the object as JSON instead: "
+    private const string ProtobufAdvice = "this server reads JSON only, and kubectl create <kind> with flags sends protobuf; send the object as JSON instead: "
         + "kubectl create <kind> ... --dry-run=client -o yaml | kubectl apply -f -";
 
     /// <summary>
@@ -36,7 +35,7 @@ internal static class KubeJson
     {
         var request = context.Request;
         var mediaType = (request.ContentType ?? "application/json").Split(';')[0].Trim();
-        if (mediaType == Protobuf) return new(null, null, KubeStatus.Failure(415, "UnsupportedMediaType", ProtobufRefused));
+        if (mediaType == Protobuf) return new(null, null, KubeStatus.UnsupportedMediaType(Protobuf, ["application/json"], ProtobufAdvice));
         if (mediaType != "application/json") return new(null, null, KubeStatus.UnsupportedMediaType(mediaType, "application/json"));
         var text = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted);
         return Parse<T>(context, text);

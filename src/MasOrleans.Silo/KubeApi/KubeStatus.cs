@@ -65,20 +65,52 @@ internal static class KubeStatus
     }
 
     /// <param name="accepted">The media types the request could have used: a create's, or a patch's.</param>
-    public static IResult UnsupportedMediaType(string contentType, params string[] accepted) =>
-        Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {string.Join(", ", accepted)} (not {contentType})", null);
+    public static IResult UnsupportedMediaType(string contentType, params string[] accepted) => UnsupportedMediaType(contentType, accepted, null);
 
-    public static JsonObject Body(int code, string reason, string message, JsonObject? details) => new()
+    /// <summary>
+    /// 415 in the words of the API server's errUnsupportedMediaType, and as its Status() makes it: no details
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/errors.go).
+    /// </summary>
+    /// <param name="advice">What to send instead, after the API server's words.</param>
+    public static IResult UnsupportedMediaType(string contentType, string[] accepted, string? advice) =>
+        Failure(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {string.Join(", ", accepted)} (not {contentType})"
+            + (advice is null ? "" : $": {advice}"), null);
+
+    /// <summary>
+    /// 429 as apimachinery's NewTooManyRequests makes it: reason TooManyRequests and details that carry only
+    /// retryAfterSeconds (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go). The answer also sends it as Retry-After.
+    /// </summary>
+    public static IResult TooManyRequests(string message, int retryAfterSeconds) =>
+        Failure(429, "TooManyRequests", message, new JsonObject { ["retryAfterSeconds"] = retryAfterSeconds });
+
+    /// <summary>401 as apimachinery's NewUnauthorized makes it: no details.</summary>
+    public static IResult Unauthorized(string message) => Failure(401, "Unauthorized", message, null);
+
+    /// <summary>
+    /// 503 as apimachinery's NewServiceUnavailable makes it: no details (the answer sends Retry-After, which the
+    /// constructor leaves to the caller).
+    /// </summary>
+    public static IResult ServiceUnavailable(string message) => Failure(503, "ServiceUnavailable", message, null);
+
+    /// <summary>
+    /// A failed metav1.Status. Without <paramref name="details"/> the field is left out, as Status's
+    /// `Details *StatusDetails json:"details,omitempty"` leaves a nil one (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go).
+    /// </summary>
+    private static JsonObject Body(int code, string reason, string message, JsonObject? details)
     {
-        ["kind"] = "Status",
-        ["apiVersion"] = "v1",
-        ["metadata"] = new JsonObject(),
-        ["status"] = "Failure",
-        ["message"] = message,
-        ["reason"] = reason,
-        ["details"] = details,
-        ["code"] = code,
-    };
+        var body = new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Failure",
+            ["message"] = message,
+            ["reason"] = reason,
+        };
+        if (details is not null) body["details"] = details;
+        body["code"] = code;
+        return body;
+    }
 
     /// <summary>
     /// A delete's answer: the store's finalizeDelete names the object deleted by name, group, resource and uid, so a client
@@ -98,7 +130,10 @@ internal static class KubeStatus
         });
     }
 
-    /// <summary>A Status naming no object: its details are empty, as the API server's generic answers' are.</summary>
+    /// <summary>
+    /// A Status naming no object whose constructor still makes details, left empty: NewGenericServerResponse's (a 404, 405,
+    /// or a JSON Patch's 422), NewNotFound's and NewForbidden's given no resource (apimachinery pkg/api/errors/errors.go).
+    /// </summary>
     public static IResult Failure(int code, string reason, string message) => Failure(code, reason, message, new JsonObject());
 
     private static IResult Failure(int code, string reason, string message, JsonObject? details) => KubeJson.Node(Body(code, reason, message, details), code);

@@ -30,7 +30,7 @@ internal static partial class KubeUnavailable
             http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
             // The gate's own message names what did not answer; any other exception's message stays in the log.
             var message = e is KubeGateTimeoutException ? $"{e.Message}; retry shortly" : ProblemExceptionHandler.UnavailableDetail;
-            return KubeStatus.Failure(StatusCodes.Status503ServiceUnavailable, "ServiceUnavailable", message);
+            return KubeStatus.ServiceUnavailable(message);
         }
     }
 

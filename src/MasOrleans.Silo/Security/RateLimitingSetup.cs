@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.RateLimiting;
@@ -7,7 +6,8 @@ namespace MasOrleans.Silo.Security;
 
 /// <summary>
 /// A fixed window per caller on the public routes (/api, /k8s, /dashboard): per API key when a valid one is sent,
-/// otherwise per client IP. Probes, /metrics scrapes and kube-scheduler's /extender calls are not limited.
+/// otherwise per client IP; a refused caller is told when its next permit comes (<see cref="NextPermitWindowLimiter"/>).
+/// Probes, /metrics scrapes and kube-scheduler's /extender calls are not limited.
 /// </summary>
 internal static class RateLimitingSetup
 {
@@ -20,22 +20,17 @@ internal static class RateLimitingSetup
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 if (!IsPublic(context.Request.Path)) return RateLimitPartition.GetNoLimiter("unlimited");
-                return RateLimitPartition.GetFixedWindowLimiter(PartitionKey(context), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.PermitLimit,
-                    Window = window,
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+                return RateLimitPartition.Get(PartitionKey(context), _ => new NextPermitWindowLimiter(options.PermitLimit, window, clock));
             });
-            o.OnRejected = async (rejected, cancellationToken) =>
+            // The wait is the rest of the caller's window (the lease's RetryAfter), in whole seconds up, as Retry-After
+            // counts them: at least 1, since 0 would mean now.
+            o.OnRejected = (rejected, _) =>
             {
-                var context = rejected.HttpContext;
                 var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : window;
                 var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await SecurityMiddleware.Problem(context, StatusCodes.Status429TooManyRequests, "Too Many Requests",
-                    $"more than {options.PermitLimit} requests in {options.WindowSeconds} s; retry after {seconds} s");
+                return new ValueTask(SecurityMiddleware.TooManyRequests(rejected.HttpContext, seconds,
+                    $"more than {options.PermitLimit} requests in {options.WindowSeconds} s; retry after {seconds} s"));
             };
         });
     }

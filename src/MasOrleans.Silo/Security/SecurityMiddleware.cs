@@ -1,3 +1,5 @@
+using System.Globalization;
+using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.KubeApi;
 using Microsoft.Extensions.Options;
@@ -52,10 +54,31 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
         await next(context);
     }
 
+    /// <summary>
+    /// A 401, 403 or 404 made before the endpoints: problem details, or on /k8s a Status as apimachinery's NewUnauthorized
+    /// (no details), NewForbidden and NewNotFound naming no resource (empty details) make it.
+    /// </summary>
     public static Task Problem(HttpContext context, int status, string title, string detail) =>
-        context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix)
-            ? KubeJson.Node(KubeStatus.Body(status, title.Replace(" ", ""), detail, null), status).ExecuteAsync(context)
-            : TypedResults.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
+        Answer(context, status, title, detail, status == StatusCodes.Status401Unauthorized
+            ? KubeStatus.Unauthorized(detail)
+            : KubeStatus.Failure(status, title.Replace(" ", ""), detail));
+
+    /// <summary>
+    /// A 429 with Retry-After: problem details, or on /k8s the Status NewTooManyRequests makes, in the words the API
+    /// server's own limits answer with (staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go,
+    /// tooManyRequests), its details carrying the same wait.
+    /// </summary>
+    public static Task TooManyRequests(HttpContext context, int retryAfterSeconds, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return Answer(context, StatusCodes.Status429TooManyRequests, "Too Many Requests", detail,
+            KubeStatus.TooManyRequests("Too many requests, please try again later.", retryAfterSeconds));
+    }
+
+    /// <summary>The REST answer is problem details built as every other problem the API returns is (<see cref="Problems.Make"/>).</summary>
+    private static Task Answer(HttpContext context, int status, string title, string detail, IResult kubeStatus) =>
+        (context.Request.Path.StartsWithSegments(KubeApiSetup.Prefix) ? kubeStatus : TypedResults.Problem(Problems.Make(status, title, detail)))
+            .ExecuteAsync(context);
 }
 
 /// <summary>The ports of the extender's own listener (none: /extender is served on the public port).</summary>

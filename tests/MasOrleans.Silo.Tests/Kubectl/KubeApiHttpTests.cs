@@ -36,6 +36,37 @@ public sealed class KubeApiHttpTests(KubectlFixture kube)
     }
 
     /// <summary>
+    /// metav1.Status's details is `Details *StatusDetails json:"details,omitempty"` (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go):
+    /// a Status whose constructor makes no details leaves the field out. NewBadRequest and NewUnauthorized make none
+    /// (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), nor does the 415 of errUnsupportedMediaType.Status()
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/errors.go). Each was "details": null here, and the
+    /// refused protobuf body had empty details.
+    /// </summary>
+    [Fact]
+    public async Task A_status_whose_constructor_makes_no_details_leaves_the_field_out()
+    {
+        async Task NoDetails(HttpRequestMessage request, HttpStatusCode code, string reason)
+        {
+            using (request)
+            using (var response = await kube.Http.SendAsync(request))
+            {
+                var status = await Status(response, code, reason);
+                Assert.False(status.TryGetProperty("details", out var details), $"{request.RequestUri}: details {details}");
+            }
+        }
+        static HttpRequestMessage Create(string mediaType) =>
+            new(HttpMethod.Post, "api/v1/namespaces/default/pods") { Content = Json(PodJson("http-no-details", "http"), mediaType) };
+
+        await NoDetails(new HttpRequestMessage(HttpMethod.Get, "api/v1/pods?labelSelector=a%3Db%3Dc"), HttpStatusCode.BadRequest, "BadRequest");
+        await NoDetails(Create("text/plain"), HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
+        await NoDetails(Create("application/vnd.kubernetes.protobuf"), HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
+        // A write needs a valid key (reads do not).
+        var outsider = new HttpRequestMessage(HttpMethod.Delete, "api/v1/nodes/http-no-details");
+        outsider.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-api-key-0000");
+        await NoDetails(outsider, HttpStatusCode.Unauthorized, "Unauthorized");
+    }
+
+    /// <summary>
     /// A Status naming an object of a group carries the group and the resource apart: apimachinery's NewNotFound,
     /// NewAlreadyExists and NewConflict put qualifiedResource.Group in details.group and qualifiedResource.Resource in
     /// details.kind (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), and the store's delete answers Success

@@ -13,7 +13,7 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// unavailable) was answered with the REST API's 503 problem details and logged as an Error by the exception handler;
 /// client-go reads a Status. It is the gate timeout's answer (KubeCacheReadTests): 503 ServiceUnavailable as
 /// apimachinery's NewServiceUnavailable makes it (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go: Status
-/// Failure, Reason ServiceUnavailable, Code 503, the reason as Message), with Retry-After, and a Warning.
+/// Failure, Reason ServiceUnavailable, Code 503, the reason as Message, no details), with Retry-After, and a Warning.
 /// </summary>
 public sealed class KubeOutageTests
 {
@@ -58,6 +58,8 @@ public sealed class KubeOutageTests
             using var read = await silo.Http.GetAsync($"k8s/{path}");
             var status = await Status(read, HttpStatusCode.ServiceUnavailable, "ServiceUnavailable");
             Assert.Equal("The cluster did not answer in time; retry shortly.", status.GetProperty("message").GetString());
+            // NewServiceUnavailable makes no details: Status leaves the field out (details,omitempty); it was null here.
+            Assert.False(status.TryGetProperty("details", out var details), $"details {details}");
             Assert.Equal("1", read.Headers.RetryAfter?.ToString());
         }
 
