@@ -315,7 +315,7 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
         var view = await NominatedInView("nom-early-n", spec);
         long stored = 0;
         var ports = new GrainCyclePorts(Grains, NullLogger.Instance, nominationStored: (_, _, version) => stored = version);
-        await ports.Nominate("nom-early-n", spec);
+        await ports.Nominate("nom-early-n", spec, "0/1 nodes are available: 1 Insufficient cpu.");
         // ... a preemptor clears the stored nomination, and the pod's clear reaches its shard's view ...
         await lower.ClearNomination("nom-early-n", stored, spec.CreatedAt);
         await Shard("nom-early-l").Ping();
@@ -363,7 +363,7 @@ public sealed class NominationTests(GrainClusterFixture fixture) : IClassFixture
             view.NominationStored(name, at, version);
             stored = version;
         });
-        await ports.Nominate(node, pod);
+        await ports.Nominate(node, pod, "0/1 nodes are available: 1 Insufficient cpu.");
         return stored;
     }
 

@@ -104,7 +104,7 @@ public sealed class PodIncarnationReservationTests(GrainClusterFixture fixture) 
         var ports = new GrainCyclePorts(fixture.Client, NullLogger.Instance);
         const string deletedPodsFailure = "the deleted pod's failure";
         await ports.Unschedulable(old, deletedPodsFailure);
-        await ports.Nominate("g-reborn-fail", old);
+        await ports.Nominate("g-reborn-fail", old, "0/1 nodes are available: 1 Insufficient cpu.");
 
         var current = (await pod.Get())!;
         Assert.DoesNotContain(current.Events, e => e.Message == deletedPodsFailure);

@@ -122,6 +122,36 @@ public class KubePluginTests
     }
 
     /// <summary>
+    /// The kubelet labels every node kubernetes.io/hostname (its hostname, by default the node's name), so pinning a pod
+    /// to a node with nodeSelector or node affinity on it is ordinary Kubernetes. A node registered here without the label
+    /// has it as its name, as topology keys already read it; a label given explicitly wins.
+    /// </summary>
+    [Fact]
+    public void NodeAffinity_reads_a_missing_hostname_label_as_the_node_name()
+    {
+        var cluster = Of(Node("small", 1000, Gi), Node("big", 1000, Gi), Node("named", 1000, Gi, labels: Labels(("kubernetes.io/hostname", "host-7"))));
+        var filter = new NodeAffinityFilter();
+        PodSpec Pinned(string host) => Pod("p", 100) with { NodeSelector = Labels(("kubernetes.io/hostname", host)) };
+        PodSpec Required(string op, params string[] hosts) => Pod("p", 100) with
+        {
+            Affinity = new Affinity(new NodeAffinity(new NodeSelector([new NodeSelectorTerm([new NodeSelectorRequirement("kubernetes.io/hostname", op, hosts)])]))),
+        };
+        Assert.Equal(new string?[] { NodeAffinityFilter.Reason, null, NodeAffinityFilter.Reason }, FilterAll(filter, cluster, Pinned("big")));
+        Assert.Equal(new string?[] { NodeAffinityFilter.Reason, NodeAffinityFilter.Reason, null }, FilterAll(filter, cluster, Pinned("host-7")));
+        Assert.Equal(new string?[] { NodeAffinityFilter.Reason, NodeAffinityFilter.Reason, NodeAffinityFilter.Reason }, FilterAll(filter, cluster, Pinned("named")));
+        Assert.Equal(new string?[] { null, NodeAffinityFilter.Reason, NodeAffinityFilter.Reason }, FilterAll(filter, cluster, Required(SelectorOperators.In, "small")));
+        Assert.Equal(new string?[] { null, NodeAffinityFilter.Reason, null }, FilterAll(filter, cluster, Required(SelectorOperators.NotIn, "big")));
+        Assert.Equal(new string?[] { null, null, null }, FilterAll(filter, cluster, Required(SelectorOperators.Exists)));
+        // Preferred node affinity reads it the same way: weight 10 on big alone, normalized to 100.
+        var preferred = Pod("p", 100) with
+        {
+            Affinity = new Affinity(new NodeAffinity(PreferredDuringSchedulingIgnoredDuringExecution:
+                [new PreferredSchedulingTerm(10, new NodeSelectorTerm([new NodeSelectorRequirement("kubernetes.io/hostname", SelectorOperators.In, ["big"])]))])),
+        };
+        Assert.Equal([0, 100, 0], ScoreAll(new NodeAffinityScore(), cluster, preferred));
+    }
+
+    /// <summary>
     /// Gt and Lt as the scheduler reads them (k8s.io/component-helpers/scheduling/corev1/nodeaffinity turns each
     /// requirement into apimachinery's labels.NewRequirement; pkg/labels/selector.go): the value must be one that
     /// strconv.ParseInt(v, 10, 64) reads and a valid label value (NewRequirement checks both), so digits only, no sign, no

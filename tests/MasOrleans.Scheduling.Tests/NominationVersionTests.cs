@@ -50,7 +50,7 @@ public sealed class NominationVersionTests
         var ports = new InMemoryCluster(cluster, "kube");
         var lower = Pod("lower", cpuMilli: 2 * Cpu) with { Priority = 3 };
         cluster.Nominate(0, lower);
-        await ports.Nominate("n0", lower);
+        await ports.Nominate("n0", lower, "0/1 nodes are available: 1 Insufficient cpu.");
         var cycle = ports.CreateCycle(new PolicySchedulers(PolicyCatalog.CreateDefault()), new Random(1), new CycleOptions { MaxAttempts = 1 });
 
         var high = await cycle.Run(Pod("high", cpuMilli: 3 * Cpu) with { Priority = 10 });

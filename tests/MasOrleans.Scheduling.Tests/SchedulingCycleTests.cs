@@ -519,7 +519,7 @@ public sealed class SchedulingCycleTests
         /// <summary>The pods the node answers a preemptor's nomination with, each with its nomination's version: the lower holds, any silo's.</summary>
         public List<(PodSpec Pod, long Version)> HeldBelow { get; } = [];
 
-        public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
+        public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor, string failure)
         {
             Nominated.Add($"{node}/{preemptor.Name}");
             return ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([.. HeldBelow]);

@@ -153,6 +153,14 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : ControlLoopTe
         var low = await WaitForWorkload("pr-low", w => Ready(w) == 2 && w.GetProperty("unschedulable").GetInt32() == 2);
         Assert.Equal(4, PodsOf(low).Count);
         Assert.Equal(2, (await Events("workloads", "pr-low")).Where(e => e.Reason == "PodEvicted" && e.Message.Contains("Preempted")).Sum(e => e.Count));
+        // As kube-scheduler records it (handleSchedulingFailure after a PostFilter that nominated): the preemptor's
+        // FailedScheduling with the filters' reasons and no preemption verdict (DefaultPreemption says nothing on
+        // success), before it was scheduled. Its history said Created, Scheduled, as if nothing had been in its way.
+        var reasons = (await Events("pods", "pr-high")).Select(e => e.Reason).ToList();
+        Assert.Equal(["Created", "FailedScheduling", "Scheduled"], reasons.Take(3));
+        var failed = Assert.Single(await Events("pods", "pr-high"), e => e.Reason == "FailedScheduling");
+        Assert.Contains("1 Insufficient cpu", failed.Message);
+        Assert.DoesNotContain("preemption:", failed.Message);
     }
 
     /// <summary>

@@ -51,8 +51,10 @@ public interface IPodGrain : IGrainWithStringKey
     /// <paramref name="podCreatedAt"/> names the pod of the name the cycle ran for (<see cref="PodSpec.CreatedAt"/>): a pod
     /// created again since ignores it, as it ignores <see cref="MarkUnschedulable"/>. Answers the pods, of any silo, the
     /// node holds below its priority, for the cycle to clear their nomination (<see cref="ClearNomination"/>).
+    /// <paramref name="failure"/>, when given, is why the pod fit nowhere, recorded with the nomination as a
+    /// FailedScheduling event, as kube-scheduler records one for a preemptor (handleSchedulingFailure).
     /// </summary>
-    Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null);
+    Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null, string? failure = null);
 
     /// <summary>
     /// Records the failed placement; <paramref name="clearNomination"/> (the cycle's preemption found no node to free)

@@ -34,7 +34,7 @@ public interface IWorkloadGrain : IGrainWithStringKey
 
     Task<IReadOnlyList<PodEvent>> GetEvents();
 
-    /// <summary>One of this workload's pods reached Failed or Succeeded (one-way: a pod never waits on its workload).</summary>
+    /// <summary>One of this workload's pods reached Failed or Succeeded, or was deleted (one-way: a pod never waits on its workload).</summary>
     [OneWay]
     Task PodFinished(string pod, PodPhase phase, string? reason);
 

@@ -12,7 +12,7 @@ namespace MasOrleans.Grains.Pods;
 /// </summary>
 public sealed partial class PodGrain
 {
-    public async Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null)
+    public async Task<Nomination> Nominate(string node, DateTimeOffset? podCreatedAt = null, string? failure = null)
     {
         var s = state.State;
         // A late cycle of a pod of this name deleted since nominates nothing for this one.
@@ -24,6 +24,8 @@ public sealed partial class PodGrain
         var nomination = await GrainFactory.Reference<INodeGrain>(node).Nominate(s.Spec, preempting: true, version);
         _holdAsked = true;
         state.State = s with { NominatedNodeName = node, NominationVersion = version };
+        // In the same write: the preemptor's history says why it waited and where, before its victims leave.
+        if (failure is not null) AddEvent("Warning", "FailedScheduling", failure);
         // Stored, as kube's status.nominatedNodeName is: a shard activated afresh (a restart, a move) has the pod
         // enqueue again with it, and its silo's view nominates the pod there again (Enqueue). Reported, so listings and
         // watches show it. A failed write leaves the pod as stored, held where that names as that version (so the new hold

@@ -35,9 +35,9 @@ public sealed partial class GrainCyclePorts(
     }
 
     /// <summary>Through the pod, which holds the room on the node and keeps the nomination for its status (see <see cref="IPodGrain.Nominate"/>).</summary>
-    public async ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
+    public async ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor, string failure)
     {
-        var nomination = await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt);
+        var nomination = await grains.Reference<IPodGrain>(preemptor.Name).Nominate(node, preemptor.CreatedAt, failure);
         if (nomination.Version != 0) nominationStored?.Invoke(preemptor.Name, node, nomination.Version);
         return [.. nomination.Below.Select(static held => (held.Pod, held.Version))];
     }

@@ -42,7 +42,7 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
     /// later preemptor's cycle clears it by its version (the cycle sends no clear for one not stored). The cluster holds
     /// every nomination, so it answers none besides.
     /// </summary>
-    public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor)
+    public ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor, string failure)
     {
         Cluster.NominationStored(preemptor.Name, Cluster.IndexOf(node), ++_nominationVersion);
         return ValueTask.FromResult<IReadOnlyList<(PodSpec, long)>>([]);

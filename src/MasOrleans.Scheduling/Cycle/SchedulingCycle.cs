@@ -106,7 +106,9 @@ public sealed class SchedulingCycle(
                 // Those nominated there below it are cleared (kube's prepareCandidate), each counted until its clear is heard.
                 var below = cluster.NominatedBelow(candidate.Node, pod.Priority);
                 cluster.Nominate(candidate.Node, pod);
-                return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Candidate: candidate, Scheduler: scheduler, NominationsBelow: below);
+                // kube's FitError after a PostFilter that nominated: the filters' message alone (DefaultPreemption says
+                // nothing on success), recorded as the preemptor's FailedScheduling as kube's handleSchedulingFailure does.
+                return new Decision(DecisionKind.Preempt, policy, candidate.NodeName, Message: message, Candidate: candidate, Scheduler: scheduler, NominationsBelow: below);
             }
             // A preemption that ran and found no node ends the pod's nomination; one the pod may not run leaves it.
             var clears = DefaultPreemption.EligibleToPreemptOthers(pod);
@@ -134,7 +136,7 @@ public sealed class SchedulingCycle(
     {
         var candidate = decision.Candidate!;
         // Hold the room first, so the victims' replacements (recreated at once by their workloads) cannot take it.
-        var heldBelow = await nodes.Nominate(candidate.NodeName, pod);
+        var heldBelow = await nodes.Nominate(candidate.NodeName, pod, decision.Message!);
         await Task.WhenAll(candidate.Victims.Select(v => evictions.Evict(candidate.NodeName, v.Pod,
             $"preempted on {candidate.NodeName} by {pod.Name} (priority {pod.Priority} > {v.Pod.Priority})").AsTask()));
         // kube's prepareCandidate, after the victims: the pods nominated there below the preemptor are nominated nowhere

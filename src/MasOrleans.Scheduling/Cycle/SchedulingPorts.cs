@@ -35,9 +35,10 @@ public interface INodeReservations
     /// <summary>
     /// Holds the room a preemptor is freeing, so lower-priority pods cannot take it first. Returns the pods the node held
     /// room for below the preemptor, of any silo's cycles, each with the version of the nomination held (their
-    /// nomination is cleared next).
+    /// nomination is cleared next). <paramref name="failure"/> is why the preemptor fit nowhere (the filters' message),
+    /// which kube records as its FailedScheduling event although its preemption went ahead.
     /// </summary>
-    ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor);
+    ValueTask<IReadOnlyList<(PodSpec Pod, long Version)>> Nominate(string node, PodSpec preemptor, string failure);
 }
 
 public readonly record struct ReserveResult(bool Reserved, GpuAllocation Gpus, string? Reason)

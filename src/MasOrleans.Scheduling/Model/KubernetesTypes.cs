@@ -81,9 +81,11 @@ public static class SelectorOperators
 
 public sealed record NodeSelectorRequirement(string Key, string Operator, IReadOnlyList<string>? Values = null)
 {
-    public bool Matches(IReadOnlyDictionary<string, string> labels)
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => Matches(labels.TryGetValue(Key, out var value), value);
+
+    /// <summary>The requirement against the node's value for <see cref="Key"/> (<paramref name="has"/>: whether it has one).</summary>
+    public bool Matches(bool has, string? value)
     {
-        var has = labels.TryGetValue(Key, out var value);
         switch (Operator)
         {
             case SelectorOperators.In: return has && Values is not null && Values.Contains(value!);

@@ -142,7 +142,13 @@ internal static class KubeDeploymentObjects
     /// The workload a Deployment asks for: its template is validated as a pod under the longest name a replica gets
     /// (as the REST API does), and its selector must select the template's labels, as apps/v1 requires.
     /// </summary>
-    public static IResult? TrySpec(V1Deployment deployment, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec template, out int replicas)
+    /// <param name="current">
+    /// An update's deployment as served now. A workload made through the REST API without template labels is served
+    /// an empty selector (its pods carry no labels to select); an update that keeps it is judged by the rest, or no
+    /// patch, replace or annotate of such a deployment could succeed (kubectl scale alone could, through Scale).
+    /// </param>
+    public static IResult? TrySpec(V1Deployment deployment, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec template, out int replicas,
+        V1Deployment? current = null)
     {
         template = null!;
         var name = deployment.Metadata?.Name ?? "";
@@ -154,7 +160,8 @@ internal static class KubeDeploymentObjects
         if (podTemplate?.Spec is null) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "a pod template is required");
         var labels = podTemplate.Metadata?.Labels ?? new Dictionary<string, string>();
         var selector = deployment.Spec!.Selector?.MatchLabels;
-        if (selector is null || selector.Count == 0 || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
+        var keepsEmpty = selector is { Count: 0 } && current?.Spec?.Selector?.MatchLabels is { Count: 0 };
+        if (selector is null || (selector.Count == 0 && !keepsEmpty) || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
         // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
         // prints them (field.Invalid's value, %#v).

@@ -165,7 +165,7 @@ internal static class KubeDeploymentsApi
         // The pods' rule: a resourceVersion given must be the one served now (none given: unconditional, as deployments
         // allow, pkg/registry/apps/deployment/strategy.go AllowUnconditionalUpdate).
         if (KubeWrites.CheckPatched(current.Metadata, parsed.Value!.Metadata, KubeDeploymentObjects.QualifiedKind, "deployments.apps", served) is { } stale) return stale;
-        if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas) is { } invalid) return invalid;
+        if (KubeDeploymentObjects.TrySpec(parsed.Value!, ns, catalog, bounds, out var template, out var replicas, current) is { } invalid) return invalid;
         if (KubeDeploymentObjects.TrySelectorUnchanged(current, parsed.Value!) is { } selectorChanged) return selectorChanged;
         // A deployment's labels are its template's here: a whole manifest is held to the create's rule for them (TrySpec),
         // so the manifest that created the deployment replaces it; a patch may not change them.

@@ -85,6 +85,42 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     }
 
     /// <summary>
+    /// A workload made through the REST API without template labels is served an empty selector (its pods carry no
+    /// labels to select). Every patch or replace of it was refused at spec.selector ("matchLabels are required"), so
+    /// kubectl patch of its replicas, kubectl annotate and kubectl replace of its own get -o yaml all failed, and a
+    /// changed template was refused for its selector rather than its template. Kept as served, the selector is no
+    /// reason to refuse: the update is judged by what it changes.
+    /// </summary>
+    [Fact]
+    public async Task A_rest_workload_without_labels_is_patched_annotated_and_replaced_through_kubectl()
+    {
+        using (var created = await kube.Http.PostAsync("../api/v1/workloads", Json("""
+            {"name":"kw-bare","replicas":1,"template":{"requests":{"cpu":"1m"},"nodeSelector":{"test":"none"}}}
+            """)))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal("{}", await kube.Get("deployment/kw-bare", "{.spec.selector.matchLabels}"));
+
+        Assert.Equal("deployment.apps/kw-bare patched", (await kube.Run("patch", "deployment", "kw-bare", "-p", """{"spec":{"replicas":2}}""")).Succeeded().Output.Trim());
+        Assert.Equal("2", await kube.Get("deployment/kw-bare", "{.spec.replicas}"));
+        Assert.Equal("deployment.apps/kw-bare annotated", (await kube.Run("annotate", "deployment", "kw-bare", "note=x")).Succeeded().Output.Trim());
+        Assert.Equal("x", await kube.Get("deployment/kw-bare", "{.metadata.annotations.note}"));
+        var yaml = (await kube.Run("get", "deployment", "kw-bare", "-o", "yaml")).Succeeded().Output;
+        Assert.Equal("deployment.apps/kw-bare replaced", (await kube.Run("replace", "-f", kube.Manifest("bare", yaml.Replace("replicas: 2", "replicas: 3")))).Succeeded().Output.Trim());
+        Assert.Equal("3", await kube.Get("deployment/kw-bare", "{.spec.replicas}"));
+
+        // A changed template is still refused, for its template.
+        var changed = await kube.Run("patch", "deployment", "kw-bare", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"kw-bare","image":"nginx:2"}]}}}}""");
+        Assert.True(changed.ExitCode != 0, changed.ToString());
+        Assert.Contains("spec.template", changed.Error);
+        Assert.DoesNotContain("spec.selector", changed.Error);
+        // A selector given where there was none is still a change of an immutable field.
+        var selected = await kube.Run("patch", "deployment", "kw-bare", "-p", """{"spec":{"selector":{"matchLabels":{"app":"x"}}}}""");
+        Assert.True(selected.ExitCode != 0, selected.ToString());
+        Assert.Contains("spec.", selected.Error);
+        Assert.Equal("{}", await kube.Get("deployment/kw-bare", "{.spec.selector.matchLabels}"));
+    }
+
+    /// <summary>
     /// A pod's labels and spec are what the API server compares on update (pkg/apis/core/validation ValidatePodUpdate);
     /// a patch that changes neither, such as an annotation or a label set to the value it has, succeeds, whether or
     /// not a workload owns the pod (its ownerReferences come with the pod as served, never from a manifest).

@@ -9,7 +9,11 @@ namespace MasOrleans.Scheduling.Plugins.Kube;
 /// </summary>
 public static class Matching
 {
-    /// <summary>Every node carries this label in Kubernetes; our nodes may omit it, so it defaults to the node name.</summary>
+    /// <summary>
+    /// Every node carries this label in Kubernetes (the kubelet sets it); our nodes may omit it, so it defaults to the
+    /// node name wherever a node's labels are read: selectors and node affinity (the usual way to pin a pod to a node)
+    /// as well as topology keys (<see cref="TryNodeLabel"/>).
+    /// </summary>
     public const string HostnameLabel = "kubernetes.io/hostname";
 
     public static bool Selects(LabelSelector? selector, IReadOnlyDictionary<string, string> labels)
@@ -61,7 +65,7 @@ public static class Matching
         if (expressions is not null)
         {
             for (var i = 0; i < expressions.Count; i++)
-                if (!expressions[i].Matches(node.Labels)) return false;
+                if (!expressions[i].Matches(TryNodeLabel(node, expressions[i].Key, out var value), value)) return false;
         }
         return true;
     }
@@ -72,7 +76,7 @@ public static class Matching
         if (pod.NodeSelector is { } nodeSelector)
         {
             foreach (var (k, v) in nodeSelector)
-                if (!node.Labels.TryGetValue(k, out var actual) || actual != v) return false;
+                if (!TryNodeLabel(node, k, out var actual) || actual != v) return false;
         }
         var required = pod.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution;
         return required is null || Selects(required, node);
@@ -95,13 +99,17 @@ public static class Matching
         return Selects(term.LabelSelector, target.Labels);
     }
 
-    /// <summary>The node's value for a topology key; the hostname key falls back to the node's name.</summary>
-    public static bool TryTopologyValue(ClusterState cluster, int node, string key, out string value)
+    /// <summary>The node's value for a topology key (<see cref="TryNodeLabel"/>).</summary>
+    public static bool TryTopologyValue(ClusterState cluster, int node, string key, out string value) =>
+        TryNodeLabel(cluster.Spec(node), key, out value);
+
+    /// <summary>The node's value for a label; <see cref="HostnameLabel"/> falls back to the node's name.</summary>
+    public static bool TryNodeLabel(NodeSpec node, string key, out string value)
     {
-        if (cluster.Spec(node).Labels.TryGetValue(key, out value!)) return true;
+        if (node.Labels.TryGetValue(key, out value!)) return true;
         if (key == HostnameLabel)
         {
-            value = cluster.NameOf(node);
+            value = node.Name;
             return true;
         }
         return false;
