@@ -58,7 +58,8 @@ internal static class EvaluateCommand
             if (!parse.GetValue(idle) && candidates.Contains(baselinePolicy))
                 throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
             var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
-                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
+                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t)))
+                .Concat(LearnedModelOption.Inputs(parse.GetValue(models) ?? [], [.. candidates, baselinePolicy])).ToArray();
             var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", inputs) : null;
             var replay = new ReplaySettings
             {

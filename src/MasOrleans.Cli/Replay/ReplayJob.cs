@@ -100,7 +100,9 @@ internal static class ReplayJob
             }
         }
 
-        var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings);
+        var provenance = RunProvenance.Of(
+            [("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile), .. LearnedModelOption.Inputs(request.Models, request.Policies)],
+            request.Settings);
         var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
         {

@@ -17,8 +17,10 @@ internal static class ReportWriter
         md.AppendLine($"- Pods: `{summary.Pods}` ({summary.TraceFormat})");
         md.AppendLine($"- Mode: {summary.Mode.ToString().ToLowerInvariant()}{(summary.Mode == ReplayMode.Paper ? $", tune {F(summary.Tune)}" : "")}; seeds {string.Join(", ", summary.Seeds)}");
         foreach (var note in summary.TraceNotes) md.AppendLine($"- {note}");
+        // A model is several files under one option: each is named by its path.
+        var repeated = summary.Provenance.Inputs.GroupBy(i => i.Option).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         md.AppendLine($"- Tool: `{summary.Provenance.Tool}`; inputs by SHA-256: "
-            + string.Join(", ", summary.Provenance.Inputs.Select(i => $"{i.Option} `{i.Sha256 ?? "(generator spec)"}`")));
+            + string.Join(", ", summary.Provenance.Inputs.Select(i => $"{i.Option}{(repeated.Contains(i.Option) ? $" `{i.Path}`" : "")} `{i.Sha256 ?? "(generator spec)"}`")));
         md.AppendLine();
         BestTable(md, summary);
         if (summary.Mode == ReplayMode.Paper) PaperTable(md, summary, publishedTrace);

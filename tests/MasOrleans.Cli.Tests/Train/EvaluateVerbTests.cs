@@ -85,6 +85,32 @@ public class EvaluateVerbTests
     }
 
     /// <summary>
+    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Inputs): the JSON named
+    /// neither the shipped model a baseline ddqn found nor a --model's files, so a model trained again in place gave other
+    /// numbers under the same provenance.
+    /// </summary>
+    [Fact]
+    public async Task The_json_names_the_files_of_the_models_that_decided()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var ppo = Path.Combine(temp, "my-ppo");
+        Directory.CreateDirectory(ppo);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(ppo, Path.GetFileName(file)));
+        var output = Path.Combine(temp, "out.json");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--variants", "none", "--baseline", "ddqn", "--policy", "ppo", "--model", ppo, "--seed", "1", "--output", output]);
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(output));
+        var inputs = json.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
+            .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString())).ToList();
+        var ddqn = Path.Combine(TestFiles.RepoRoot, "models", "ddqn");
+        Assert.Equal([("--nodes", Nodes), ("--pods", pods),
+            ("models/ddqn", Path.Combine(ddqn, "metadata.json")), ("models/ddqn", Path.Combine(ddqn, "online.weights")),
+            ("--model", Path.Combine(ppo, "actor-critic.weights")), ("--model", Path.Combine(ppo, "metadata.json"))], inputs);
+    }
+
+    /// <summary>
     /// The baseline given again as a candidate (fgd is the default baseline; the catalog reads names in any case) ran and
     /// printed a row of zero gains and ties, which reads as a result. It is refused, before any run.
     /// </summary>
