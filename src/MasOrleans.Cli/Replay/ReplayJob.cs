@@ -62,6 +62,8 @@ internal static class ReplayJob
         // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
+        var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods);
+        if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
@@ -111,7 +113,7 @@ internal static class ReplayJob
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,
-            TraceNotes = trace.Notes,
+            TraceNotes = unplaceable is null ? trace.Notes : [.. trace.Notes, unplaceable],
             Mode = request.Mode,
             Tune = request.Tune,
             Seeds = request.Seeds,
