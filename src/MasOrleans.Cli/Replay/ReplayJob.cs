@@ -63,7 +63,6 @@ internal static class ReplayJob
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
         var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods);
-        if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
@@ -102,6 +101,8 @@ internal static class ReplayJob
             }
         }
 
+        // Once the runs are done: a run that fails (a cluster without GPUs in paper mode) is its error line alone.
+        if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
         var provenance = RunProvenance.Of(
             [("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile), .. LearnedModelOption.Inputs(request.Models, request.Policies)],
             request.Settings);
