@@ -82,6 +82,20 @@ public class ReplayOutputsTests
         return line.Split(' ')[0];
     }
 
+    /// <summary>Into a log Spectre wrapped "wrote ..." at 80 columns: a long --output was cut in two.</summary>
+    [Fact]
+    public async Task Into_a_log_each_run_and_the_report_are_one_line_each()
+    {
+        var dir = Path.GetDirectoryName(TestFiles.Temp("x", ""))!;
+        var output = Path.Combine(dir, "an output directory with a name long enough to pass eighty columns");
+        using var process = MasProcess.Start("replay", "--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(dir), "--policy", "fgd", "--seed", "1..2", "--output", output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Equal(["fgd seed 1: done", "fgd seed 2: done", $"wrote {Path.Combine(output, "report.md")}"], lines.Select(l => l.Split(" (")[0]));
+    }
+
     [Fact]
     public async Task The_reproducing_command_gives_a_shell_the_same_arguments_when_paths_have_spaces_and_quotes()
     {

@@ -69,8 +69,7 @@ internal static class ReplayJob
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
         var results = new List<ReplayResult>();
 
-        // Spectre draws live progress only on an interactive ANSI terminal; anywhere else it falls back to snapshots.
-        if (AnsiConsole.Profile.Capabilities is { Interactive: true, Ansi: true })
+        if (LiveProgress.IsDrawn)
         {
             AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(progress =>
@@ -126,7 +125,10 @@ internal static class ReplayJob
             results.Select(r => new { r.Policy, r.Seed, r.Curve, r.Timeline }), ReplaySummary.Json));
         var plots = PlotWriter.Write(request.Output, results, request.Policies, request.Mode);
         File.WriteAllText(Path.Combine(request.Output, "report.md"), ReportWriter.Render(summary, plots, published, notes));
-        AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(request.Output, "report.md"))}");
+        var report = Path.Combine(request.Output, "report.md");
+        // Spectre wraps at its width (80 columns in a log): a long --output was cut in two there.
+        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(report)}");
+        else Console.WriteLine($"wrote {report}");
         return summary;
     }
 }

@@ -18,17 +18,25 @@ internal static class TrainJob
         var provenance = new ModelProvenance(Trace: $"{nodesSource} + {podsSource} (paper protocol, tune {options.Environment.Tune})", Command: command);
         PlacementTrainingResult? result = null;
 
-        AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(progress =>
-            {
-                var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
-                result = PlacementTraining.Run(nodes, pods, options, provenance, point =>
+        if (LiveProgress.IsDrawn)
+        {
+            AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(progress =>
                 {
-                    task.Value = point.Episode + 1;
-                    task.Description = Markup.Escape(Describe(options, point));
+                    var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
+                    result = PlacementTraining.Run(nodes, pods, options, provenance, point =>
+                    {
+                        task.Value = point.Episode + 1;
+                        task.Description = Markup.Escape(Describe(options, point));
+                    });
                 });
-            });
+        }
+        else
+        {
+            // A log gets every episode, once: Spectre's snapshots skipped some and ended on one before the last.
+            result = PlacementTraining.Run(nodes, pods, options, provenance, point => Console.WriteLine(Describe(options, point)));
+        }
 
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
@@ -36,8 +44,11 @@ internal static class TrainJob
             [TrainingPlot.FileName] = TrainingPlot.Render(result.Curve, options.Algorithm),
             [CurveFileName] = JsonSerializer.SerializeToUtf8Bytes(result.Curve, CurveJson),
         });
-        AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
-                               $"{result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
+        var saved = FormattableString.Invariant(
+            $"{output} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; {result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
+        // Spectre wraps at its width (80 columns in a log), which cut this line in two there.
+        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(saved)}");
+        else Console.WriteLine($"saved {saved}");
         return result;
     }
 

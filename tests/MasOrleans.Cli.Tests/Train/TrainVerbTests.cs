@@ -57,6 +57,26 @@ public class TrainVerbTests
     }
 
     /// <summary>
+    /// Into a log (stdout not a terminal) Spectre's progress fell back to a snapshot now and then: episodes went missing, the
+    /// last word before "saved" was an episode before the last, and the "saved" line was wrapped at 80 columns. Each
+    /// episode is one line there, then "saved" whole.
+    /// </summary>
+    [Fact]
+    public async Task Into_a_log_every_episode_is_one_line_and_saved_is_one_line()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "a model directory with a name long enough to pass eighty columns");
+        using var process = MasProcess.Start("train", "--algo", "ppo", "--nodes", Nodes, "--pods", WritePods(temp),
+            "--episodes", "3", "--validate-every", "1", "--seed", "1000", "--output", output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Equal(["ppo ep 0/3 ", "ppo ep 1/3 ", "ppo ep 2/3 ", "ppo ep 3/3 "], lines[..^1].Select(l => l[..11]));
+        Assert.Matches($"^saved {System.Text.RegularExpressions.Regex.Escape(output)} \\(best validation GPU allocation [0-9]+\\.[0-9]{{2}}% at episode [0-3]; [0-9]+ s; curve training-curve.png\\)$", lines[^1]);
+    }
+
+    /// <summary>
     /// Ctrl+C in the middle of a run. Checkpoints used to be saved into --output as training went, so an interrupted run
     /// left its warm start there, with metadata.json naming the whole run's command and episodes, beside the previous
     /// model's training curve: a model that `mas replay --model` and the silo load as if it were finished.
