@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MasOrleans.Cli.Replay;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Scheduling.Traces;
@@ -15,7 +16,11 @@ internal static class TrainJob
         var nodes = TraceLoader.LoadNodes(nodesSource);
         var pods = TraceLoader.LoadPods(podsSource).Pods.Select(p => p.Pod).ToList();
         OutputPaths.PrepareDirectory(output, "--output");
-        var provenance = new ModelProvenance(Trace: $"{nodesSource} + {podsSource} (paper protocol, tune {options.Environment.Tune})", Command: command);
+        // The trace by content as replay's provenance has it (a trace edited in place keeps its name): the command alone
+        // did not say which pods the model learned from.
+        var trace = string.Join(" + ", RunProvenance.Of([("--nodes", nodesSource), ("--pods", podsSource)], new Dictionary<string, string>()).Inputs
+            .Select(i => i.Sha256 is null ? i.Path : $"{i.Path} (sha256 {i.Sha256})"));
+        var provenance = new ModelProvenance(Trace: FormattableString.Invariant($"{trace} (paper protocol, tune {options.Environment.Tune})"), Command: command);
         PlacementTrainingResult? result = null;
 
         if (LiveProgress.IsDrawn)

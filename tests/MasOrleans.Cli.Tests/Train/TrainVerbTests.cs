@@ -45,6 +45,9 @@ public class TrainVerbTests
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metadata.json")));
         Assert.StartsWith("mas train --algo ppo", metadata.RootElement.GetProperty("command").GetString());
         Assert.Equal(1000, metadata.RootElement.GetProperty("seed").GetInt32());
+        // The pods by content (sha256sum's of the file); a generator spec is its own content.
+        Assert.Equal($"{Nodes} + {pods} (sha256 {Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(pods)))}) (paper protocol, tune 1.3)",
+            metadata.RootElement.GetProperty("trace").GetString());
 
         var catalog = PolicyCatalog.CreateDefault();
         LearnedModelOption.Register(catalog, [model]);
