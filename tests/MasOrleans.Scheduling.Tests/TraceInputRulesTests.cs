@@ -81,6 +81,14 @@ public class TraceInputRulesTests
     public void A_time_past_the_latest_a_trace_may_give_is_refused(string content, string column, string value) =>
         AssertAt(Refused(content), 2, column, $"{value} is out of range [0, 1000000000000000]");
 
+    /// <summary>A pod list with gpu_spec but no times (6 columns) was noted as a "5-column openb pod list".</summary>
+    [Fact]
+    public void A_pod_list_without_times_is_noted_as_such_whatever_its_columns()
+    {
+        var trace = TraceLoader.LoadPods(Fixtures.TempFile("pods.csv", Pod5Header + ",gpu_spec\na,1000,1024,1,1000,A10\n"));
+        Assert.Equal(["openb pod list without creation_time and deletion_time: no times (paper mode only)."], trace.Notes);
+    }
+
     /// <summary>With one of the two time columns the reader took the trace for an untimed one and dropped the times it had.</summary>
     [Theory]
     [InlineData(Pod5Header + ",creation_time\na,1000,1024,1,1000,5\n", "deletion_time")]
