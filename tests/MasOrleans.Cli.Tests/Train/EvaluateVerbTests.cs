@@ -111,6 +111,25 @@ public class EvaluateVerbTests
     }
 
     /// <summary>
+    /// A --trace pod that no node fits (8 GPUs on 4-GPU nodes) failed on every seed under every policy with nothing said:
+    /// replay's warning, once per trace file, after the runs.
+    /// </summary>
+    [Fact]
+    public async Task A_trace_pod_that_fits_no_node_is_a_warning()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var other = Path.Combine(temp, "other.csv");
+        File.WriteAllLines(other, [.. File.ReadLines(pods).Take(11), "big,4000,8192,8,1000,"]);
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--trace", other, "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
+        Assert.True(exit == 0, error);
+        var warnings = error.Split(Environment.NewLine).Where(l => l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.Equal([$"warning: 1 pod(s) of {other} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
+            + "'big' requests cpu 4, memory 8Gi, nvidia.com/gpu 8, more than any node has"], warnings);
+    }
+
+    /// <summary>
     /// The baseline given again as a candidate (fgd is the default baseline; the catalog reads names in any case) ran and
     /// printed a row of zero gains and ties, which reads as a result. It is refused, before any run.
     /// </summary>
