@@ -255,6 +255,20 @@ public class ReplayCommandTests
         Assert.Equal("error: paper mode needs GPUs: the cluster has none", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
     }
 
+    /// <summary>A mistyped --model, or a file given for it, said "No metadata.json in model directory 'x'", as if x were a directory.</summary>
+    [Theory]
+    [InlineData("missing", "does not exist")]
+    [InlineData("pods.csv", "is a file, not a directory")]
+    public async Task A_model_directory_that_is_not_one_is_named_as_such(string name, string problem)
+    {
+        var (nodes, pods) = Slice();
+        var model = Path.Combine(Path.GetDirectoryName(pods)!, name);
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(Path.GetDirectoryName(pods)!, "out")]);
+        Assert.Equal(66, exit); // EX_NOINPUT
+        Assert.Equal($"error: model directory '{model}' {problem}.", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public void Seed_ranges_expand()
     {
