@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 using Spectre.Console;
 
@@ -43,6 +44,8 @@ internal static class TrainJob
             result = PlacementTraining.Run(nodes, pods, options, provenance, point => Console.WriteLine(Describe(options, point)));
         }
 
+        // As replay warns of them, once training is done (a run that fails is its error alone).
+        if (UnplaceablePods.Note(nodes, pods, podsSource) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
         {

@@ -79,6 +79,20 @@ public class TrainVerbTests
         Assert.Matches($"^saved {System.Text.RegularExpressions.Regex.Escape(output)} \\(best validation GPU allocation [0-9]+\\.[0-9]{{2}}% at episode [0-3]; [0-9]+ s; curve training-curve.png\\)$", lines[^1]);
     }
 
+    /// <summary>A pod no node fits (8 GPUs on 4-GPU nodes) was in every episode with nothing said: replay's warning, after training.</summary>
+    [Fact]
+    public async Task A_pod_that_fits_no_node_is_a_warning()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        File.AppendAllLines(pods, ["big,4000,8192,8,1000"]);
+        var (exit, _, error) = await VerbRun.InvokeAsync(TrainCommand.Create(), [
+            "--algo", "ppo", "--nodes", Nodes, "--pods", pods, "--episodes", "1", "--seed", "1000", "--output", Path.Combine(temp, "m")]);
+        Assert.True(exit == 0, error);
+        Assert.Equal($"warning: 1 pod(s) of {pods} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
+            + "'big' requests cpu 4, memory 8Gi, nvidia.com/gpu 8, more than any node has", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     /// <summary>
     /// Ctrl+C in the middle of a run. Checkpoints used to be saved into --output as training went, so an interrupted run
     /// left its warm start there, with metadata.json naming the whole run's command and episodes, beside the previous
