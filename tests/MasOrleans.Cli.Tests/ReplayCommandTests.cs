@@ -244,17 +244,6 @@ public class ReplayCommandTests
         Assert.Contains(note, summary.RootElement.GetProperty("traceNotes").EnumerateArray().Select(n => n.GetString()));
     }
 
-    /// <summary>A run that fails is its error line alone, without the warning about pods that fit no node before it.</summary>
-    [Fact]
-    public async Task A_cluster_without_gpus_in_paper_mode_is_one_error_line()
-    {
-        var pods = TestFiles.Temp("pods.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\np0,1000,1024,1,500\n");
-        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
-            ["--nodes", "gen:count=2,cpu=8,memory=16Gi", "--pods", pods, "--policy", "fgd", "--output", Path.Combine(Path.GetDirectoryName(pods)!, "out")]);
-        Assert.Equal(65, exit); // EX_DATAERR
-        Assert.Equal("error: paper mode needs GPUs: the cluster has none", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
-    }
-
     /// <summary>A mistyped --model, or a file given for it, said "No metadata.json in model directory 'x'", as if x were a directory.</summary>
     [Theory]
     [InlineData("missing", "does not exist")]
