@@ -222,6 +222,42 @@ public class ReplayCommandTests
         Assert.False(Directory.Exists(output));
     }
 
+    /// <summary>
+    /// A pod no node could hold even empty (more GPUs than any node has, a GPU model no node has) was among the failures
+    /// with nothing to tell a trace's mistake from a policy's: on four 4-GPU A10 nodes (SmallTrace.Nodes) a 16-GPU pod, a
+    /// pod for H100s and a 3-GPU pod for A10s. The two that fit nowhere are named once on stderr and in summary.json's
+    /// traceNotes; the run still goes on, exit 0.
+    /// </summary>
+    [Fact]
+    public async Task Pods_that_fit_no_node_are_named_in_a_warning_and_the_trace_notes()
+    {
+        var pods = TestFiles.Temp("pods.csv", string.Join('\n',
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec", "ok,4000,8192,3,1000,A10", "huge,4000,8192,16,1000,", "h100,4000,8192,1,500,H100", "cpu,1000,1024,0,0,") + "\n");
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "out");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "fgd", "--seed", "1", "--output", output]);
+        Assert.True(exit == 0, error);
+        var note = $"2 pod(s) of {pods} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
+            + "'huge' requests cpu 4, memory 8Gi, nvidia.com/gpu 16, more than any node has; 'h100' asks for GPU model H100, which no node has";
+        Assert.Equal($"warning: {note}", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Contains(note, summary.RootElement.GetProperty("traceNotes").EnumerateArray().Select(n => n.GetString()));
+    }
+
+    /// <summary>A mistyped --model, or a file given for it, said "No metadata.json in model directory 'x'", as if x were a directory.</summary>
+    [Theory]
+    [InlineData("missing", "does not exist")]
+    [InlineData("pods.csv", "is a file, not a directory")]
+    public async Task A_model_directory_that_is_not_one_is_named_as_such(string name, string problem)
+    {
+        var (nodes, pods) = Slice();
+        var model = Path.Combine(Path.GetDirectoryName(pods)!, name);
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(Path.GetDirectoryName(pods)!, "out")]);
+        Assert.Equal(66, exit); // EX_NOINPUT
+        Assert.Equal($"error: model directory '{model}' {problem}.", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Fact]
     public void Seed_ranges_expand()
     {

@@ -33,6 +33,69 @@ public class ReplayOutputsTests
         Assert.Contains($"- Tool: `{provenance.GetProperty("tool").GetString()}`", File.ReadAllText(Path.Combine(output, "report.md")));
     }
 
+    /// <summary>
+    /// A learned policy decides with a model that the command line may not name: the shipped one is searched for from the
+    /// working directory upwards, so a researcher's own models/ppo there decided while summary.json named only the tool's
+    /// commit, and a --model directory trained again in place gave other results under the same command. The model's files
+    /// are inputs, each with sha256sum's hash.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Summary_names_the_files_of_each_learned_model_by_sha256(bool givenByModelOption)
+    {
+        var dir = Path.GetDirectoryName(TestFiles.Temp("x", ""))!;
+        var pods = SmallTrace.Pods(dir);
+        var model = Path.Combine(TestFiles.RepoRoot, "models", "ppo");
+        if (givenByModelOption)
+        {
+            model = Path.Combine(dir, "my-ppo");
+            Directory.CreateDirectory(model);
+            foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        }
+        var output = Path.Combine(dir, "out");
+        string[] modelOption = givenByModelOption ? ["--model", model] : [];
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "fgd", "--policy", "ppo", .. modelOption, "--output", output]);
+        Assert.True(exit == 0, error);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        var inputs = summary.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
+            .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString(), i.TryGetProperty("sha256", out var h) ? h.GetString() : null)).ToList();
+        var option = givenByModelOption ? "--model" : "models/ppo";
+        var (weights, metadata) = (Path.Combine(model, "actor-critic.weights"), Path.Combine(model, "metadata.json"));
+        Assert.Equal([
+            ("--nodes", SmallTrace.Nodes, null),
+            ("--pods", pods, "4f4604127bbe4e9a81de921322a73a4380630fea7014eaecbf80bdee3327d7f0"),
+            (option, weights, await Sha256SumAsync(weights)),
+            (option, metadata, await Sha256SumAsync(metadata)),
+        ], inputs);
+        Assert.Contains($"{option} `{weights}` `{await Sha256SumAsync(weights)}`", File.ReadAllText(Path.Combine(output, "report.md")));
+    }
+
+    private static async Task<string> Sha256SumAsync(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("sha256sum", [path]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var line = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return line.Split(' ')[0];
+    }
+
+    /// <summary>Into a log Spectre wrapped "wrote ..." at 80 columns: a long --output was cut in two.</summary>
+    [Fact]
+    public async Task Into_a_log_each_run_and_the_report_are_one_line_each()
+    {
+        var dir = Path.GetDirectoryName(TestFiles.Temp("x", ""))!;
+        var output = Path.Combine(dir, "an output directory with a name long enough to pass eighty columns");
+        using var process = MasProcess.Start("replay", "--nodes", SmallTrace.Nodes, "--pods", SmallTrace.Pods(dir), "--policy", "fgd", "--seed", "1..2", "--output", output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Equal(["fgd seed 1: done", "fgd seed 2: done", $"wrote {Path.Combine(output, "report.md")}"], lines.Select(l => l.Split(" (")[0]));
+    }
+
     [Fact]
     public async Task The_reproducing_command_gives_a_shell_the_same_arguments_when_paths_have_spaces_and_quotes()
     {

@@ -129,6 +129,27 @@ public class ReportVisualsTests
         Assert.Contains("| GPU allocation @130% demand (%) | higher | **fgd** | 95.20 | best-fit | 93.10 |", lines);
     }
 
+    /// <summary>
+    /// Failed pods are a mean over seeds like every other number of the report (two decimals, docs/replay-outputs.md):
+    /// printed as whole pods, fgd's 1 and 2 failures read "2" (1.5 rounded), and means of 1.4 and 0.6 were both best at "1".
+    /// </summary>
+    [Fact]
+    public void Failed_pods_are_means_with_two_decimals_and_the_best_is_not_a_rounding_tie()
+    {
+        var runs = new[] { Run("fgd", 1, 95.2) with { FailedPods = 1 }, Run("fgd", 2, 95.2) with { FailedPods = 2 } };
+        var summary = new ReplaySummary
+        {
+            Command = "mas replay ...", Provenance = new() { Tool = "mas 0", Inputs = [], PolicySettings = new Dictionary<string, string>() }, Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
+            Seeds = [1, 2], Runs = runs, Means = ReplaySummary.MeansOf(runs, ["fgd"], null),
+        };
+        Assert.Contains("| fgd | 94.20 | 95.20 | 5.00 | 60.00 | 50.00 | 1.50 |", ReportWriter.Render(summary, [], null).Split('\n'));
+
+        var best = BestPolicies.Of([new() { Policy = "a", Seeds = 5, FailedPods = 1.4 }, new() { Policy = "b", Seeds = 5, FailedPods = 0.6 }], BestPolicies.Paper)
+            .Single(b => b.Metric.Name == "failed pods");
+        Assert.Equal(["b"], best.Policies);
+        Assert.Equal((0.6, "a", 1.4), (best.Value, best.RunnerUp, best.RunnerUpValue));
+    }
+
     /// <summary>A paper-mode run whose allocation rises with demand and levels off at <paramref name="at130"/>.</summary>
     private static ReplayResult Run(string policy, int seed, double at130) => new()
     {

@@ -70,6 +70,25 @@ public class TraceInputRulesTests
     public void A_deletion_before_the_creation_is_refused(string content) =>
         AssertAt(Refused(content), 2, "deletion_time", "before creation_time 100");
 
+    /// <summary>
+    /// A time near double's maximum (a deletion at 1e308 s) was read, and the timed replay's time-weighted mean allocation
+    /// overflowed to infinity: the run ended in the JSON writer's error about .NET's infinity, exit 64, naming no file.
+    /// Times past CsvTable.Row.MaxSeconds (1e15 s) are refused with their column, in both readers.
+    /// </summary>
+    [Theory]
+    [InlineData(PodHeader + "\na,1000,1024,1,1000,,LS,Running,0,1e308,0\n", "deletion_time", "1E+308")]
+    [InlineData(DlrmHeader + "\ni0,HN,app_0,12,12,1,1,25,25,120.0,120.0,640.0,800.0,8,2e15,2e15,2e15\n", "creation_time", "2000000000000000")]
+    public void A_time_past_the_latest_a_trace_may_give_is_refused(string content, string column, string value) =>
+        AssertAt(Refused(content), 2, column, $"{value} is out of range [0, 1000000000000000]");
+
+    /// <summary>A pod list with gpu_spec but no times (6 columns) was noted as a "5-column openb pod list".</summary>
+    [Fact]
+    public void A_pod_list_without_times_is_noted_as_such_whatever_its_columns()
+    {
+        var trace = TraceLoader.LoadPods(Fixtures.TempFile("pods.csv", Pod5Header + ",gpu_spec\na,1000,1024,1,1000,A10\n"));
+        Assert.Equal(["openb pod list without creation_time and deletion_time: no times (paper mode only)."], trace.Notes);
+    }
+
     /// <summary>With one of the two time columns the reader took the trace for an untimed one and dropped the times it had.</summary>
     [Theory]
     [InlineData(Pod5Header + ",creation_time\na,1000,1024,1,1000,5\n", "deletion_time")]

@@ -58,7 +58,8 @@ internal static class EvaluateCommand
             if (!parse.GetValue(idle) && candidates.Contains(baselinePolicy))
                 throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
             var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
-                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
+                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t)))
+                .Concat(LearnedModelOption.Inputs(parse.GetValue(models) ?? [], [.. candidates, baselinePolicy])).ToArray();
             var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", inputs) : null;
             var replay = new ReplaySettings
             {
@@ -79,6 +80,10 @@ internal static class EvaluateCommand
             }
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                 .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
+            // The traces' pods that fit no node, as replay warns of them (after the runs: a failed run is its error alone).
+            var traceFiles = (parse.GetValue(traces) ?? []).Prepend(parse.GetValue(pods)!).Distinct();
+            foreach (var (workload, file) in workloads.Where(w => w.Kind == "trace").Zip(traceFiles))
+                if (UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file) is { } note) Console.Error.WriteLine($"warning: {note}");
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null)
                 File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));

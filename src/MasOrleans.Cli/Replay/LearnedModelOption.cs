@@ -1,3 +1,4 @@
+using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Policies;
@@ -20,6 +21,24 @@ internal static class LearnedModelOption
         LearnedPolicies.Register(catalog, byAlgorithm);
         SearchPolicies.Register(catalog);
         return byAlgorithm;
+    }
+
+    /// <summary>
+    /// The files of each model the run's learned policies decide with, for its provenance: a --model's as given, the
+    /// shipped one's where the search found it (models/ddqn above the working directory comes first, so a user's own
+    /// directory of that name decides, and the tool's commit alone did not say which model that was).
+    /// </summary>
+    public static IEnumerable<(string Option, string? Path)> Inputs(IReadOnlyList<string> modelDirectories, IEnumerable<string> policies)
+    {
+        var models = modelDirectories.ToDictionary(LearnedDecisions.AlgorithmOf, StringComparer.Ordinal);
+        var run = policies.ToHashSet(StringComparer.Ordinal);
+        foreach (var algorithm in LearnedPolicies.Algorithms.Where(run.Contains))
+        {
+            var (option, directory) = models.TryGetValue(algorithm, out var given)
+                ? ("--model", given)
+                : ($"models/{algorithm}", LearnedPolicies.LocateShipped(algorithm));
+            foreach (var file in ModelPackage.FilesOf(directory)) yield return (option, file);
+        }
     }
 
     /// <summary>

@@ -62,14 +62,14 @@ internal static class ReplayJob
         // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
+        var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods);
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
         var results = new List<ReplayResult>();
 
-        // Spectre draws live progress only on an interactive ANSI terminal; anywhere else it falls back to snapshots.
-        if (AnsiConsole.Profile.Capabilities is { Interactive: true, Ansi: true })
+        if (LiveProgress.IsDrawn)
         {
             AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                 .Start(progress =>
@@ -100,7 +100,11 @@ internal static class ReplayJob
             }
         }
 
-        var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings);
+        // Once the runs are done: a run that fails (a cluster without GPUs in paper mode) is its error line alone.
+        if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
+        var provenance = RunProvenance.Of(
+            [("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile), .. LearnedModelOption.Inputs(request.Models, request.Policies)],
+            request.Settings);
         var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
         {
@@ -109,7 +113,7 @@ internal static class ReplayJob
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,
-            TraceNotes = trace.Notes,
+            TraceNotes = unplaceable is null ? trace.Notes : [.. trace.Notes, unplaceable],
             Mode = request.Mode,
             Tune = request.Tune,
             Seeds = request.Seeds,
@@ -121,7 +125,10 @@ internal static class ReplayJob
             results.Select(r => new { r.Policy, r.Seed, r.Curve, r.Timeline }), ReplaySummary.Json));
         var plots = PlotWriter.Write(request.Output, results, request.Policies, request.Mode);
         File.WriteAllText(Path.Combine(request.Output, "report.md"), ReportWriter.Render(summary, plots, published, notes));
-        AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(Path.Combine(request.Output, "report.md"))}");
+        var report = Path.Combine(request.Output, "report.md");
+        // Spectre wraps at its width (80 columns in a log): a long --output was cut in two there.
+        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(report)}");
+        else Console.WriteLine($"wrote {report}");
         return summary;
     }
 }

@@ -17,8 +17,10 @@ internal static class ReportWriter
         md.AppendLine($"- Pods: `{summary.Pods}` ({summary.TraceFormat})");
         md.AppendLine($"- Mode: {summary.Mode.ToString().ToLowerInvariant()}{(summary.Mode == ReplayMode.Paper ? $", tune {F(summary.Tune)}" : "")}; seeds {string.Join(", ", summary.Seeds)}");
         foreach (var note in summary.TraceNotes) md.AppendLine($"- {note}");
+        // A model is several files under one option: each is named by its path.
+        var repeated = summary.Provenance.Inputs.GroupBy(i => i.Option).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
         md.AppendLine($"- Tool: `{summary.Provenance.Tool}`; inputs by SHA-256: "
-            + string.Join(", ", summary.Provenance.Inputs.Select(i => $"{i.Option} `{i.Sha256 ?? "(generator spec)"}`")));
+            + string.Join(", ", summary.Provenance.Inputs.Select(i => $"{i.Option}{(repeated.Contains(i.Option) ? $" `{i.Path}`" : "")} `{i.Sha256 ?? "(generator spec)"}`")));
         md.AppendLine();
         BestTable(md, summary);
         if (summary.Mode == ReplayMode.Paper) PaperTable(md, summary, publishedTrace);
@@ -54,14 +56,14 @@ internal static class ReportWriter
             md.AppendLine("| policy | alloc @100% | paper | diff | alloc @130% | paper | diff | frag @80% | paper | cpu @130% | mem @130% | failed pods |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var m in summary.Means)
-                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.PublishedAllocAt100)} | {Diff(m.AllocAt100, m.PublishedAllocAt100)} | {F(m.AllocAt130)} | {F(m.PublishedAllocAt130)} | {Diff(m.AllocAt130, m.PublishedAllocAt130)} | {F(m.FragmentationAt80)} | {F(m.PublishedFragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods, 0)} |");
+                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.PublishedAllocAt100)} | {Diff(m.AllocAt100, m.PublishedAllocAt100)} | {F(m.AllocAt130)} | {F(m.PublishedAllocAt130)} | {Diff(m.AllocAt130, m.PublishedAllocAt130)} | {F(m.FragmentationAt80)} | {F(m.PublishedFragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods)} |");
         }
         else
         {
             md.AppendLine("| policy | alloc @100% | alloc @130% | frag @80% | cpu @130% | mem @130% | failed pods |");
             md.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var m in summary.Means)
-                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.AllocAt130)} | {F(m.FragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods, 0)} |");
+                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.AllocAt130)} | {F(m.FragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods)} |");
         }
         md.AppendLine();
     }
@@ -72,7 +74,7 @@ internal static class ReportWriter
         md.AppendLine("| policy | placed | never placed | mean wait (s) | p95 wait (s) | makespan (h) | mean GPU alloc % |");
         md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var m in summary.Means)
-            md.AppendLine($"| {m.Policy} | {F(m.PlacedPods, 0)} | {F(m.FailedPods, 0)} | {F(m.MeanWaitSeconds, 1)} | {F(m.P95WaitSeconds, 1)} | {F(m.MakespanSeconds / 3600, 1)} | {F(m.MeanGpuAllocPercent)} |");
+            md.AppendLine($"| {m.Policy} | {F(m.PlacedPods)} | {F(m.FailedPods)} | {F(m.MeanWaitSeconds, 1)} | {F(m.P95WaitSeconds, 1)} | {F(m.MakespanSeconds / 3600, 1)} | {F(m.MeanGpuAllocPercent)} |");
         md.AppendLine();
     }
 

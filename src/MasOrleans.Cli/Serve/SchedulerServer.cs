@@ -73,6 +73,8 @@ internal sealed class SchedulerServer : IAsyncDisposable
         builder.Services.AddSingleton<IServiceMethodProvider<SchedulerGrpcService>, SchedulerGrpcMethods>();
 
         var app = builder.Build();
+        // A path or method the service does not have (GET /predict, a typo) was an empty 404/405: problem details, as every 400.
+        app.UseStatusCodePages();
         app.MapGrpcService<SchedulerGrpcService>();
         RestEndpoints.Map(app);
         return app;

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MasOrleans.Cli.Replay;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Placement;
+using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 using Spectre.Console;
 
@@ -15,29 +17,46 @@ internal static class TrainJob
         var nodes = TraceLoader.LoadNodes(nodesSource);
         var pods = TraceLoader.LoadPods(podsSource).Pods.Select(p => p.Pod).ToList();
         OutputPaths.PrepareDirectory(output, "--output");
-        var provenance = new ModelProvenance(Trace: $"{nodesSource} + {podsSource} (paper protocol, tune {options.Environment.Tune})", Command: command);
+        // The trace by content as replay's provenance has it (a trace edited in place keeps its name): the command alone
+        // did not say which pods the model learned from.
+        var trace = string.Join(" + ", RunProvenance.Of([("--nodes", nodesSource), ("--pods", podsSource)], new Dictionary<string, string>()).Inputs
+            .Select(i => i.Sha256 is null ? i.Path : $"{i.Path} (sha256 {i.Sha256})"));
+        var provenance = new ModelProvenance(Trace: FormattableString.Invariant($"{trace} (paper protocol, tune {options.Environment.Tune})"), Command: command);
         PlacementTrainingResult? result = null;
 
-        AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(progress =>
-            {
-                var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
-                result = PlacementTraining.Run(nodes, pods, options, provenance, point =>
+        if (LiveProgress.IsDrawn)
+        {
+            AnsiConsole.Progress().AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(progress =>
                 {
-                    task.Value = point.Episode + 1;
-                    task.Description = Markup.Escape(Describe(options, point));
+                    var task = progress.AddTask($"{options.Algorithm}: {(options.PretrainExpert is { } e ? $"behaviour cloning from {e}" : "starting")}", maxValue: options.Episodes + 1);
+                    result = PlacementTraining.Run(nodes, pods, options, provenance, point =>
+                    {
+                        task.Value = point.Episode + 1;
+                        task.Description = Markup.Escape(Describe(options, point));
+                    });
                 });
-            });
+        }
+        else
+        {
+            // A log gets every episode, once: Spectre's snapshots skipped some and ended on one before the last.
+            result = PlacementTraining.Run(nodes, pods, options, provenance, point => Console.WriteLine(Describe(options, point)));
+        }
 
+        // As replay warns of them, once training is done (a run that fails is its error alone).
+        if (UnplaceablePods.Note(nodes, pods, podsSource) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
         {
             [TrainingPlot.FileName] = TrainingPlot.Render(result.Curve, options.Algorithm),
             [CurveFileName] = JsonSerializer.SerializeToUtf8Bytes(result.Curve, CurveJson),
         });
-        AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(output)} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; " +
-                               $"{result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
+        var saved = FormattableString.Invariant(
+            $"{output} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; {result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
+        // Spectre wraps at its width (80 columns in a log), which cut this line in two there.
+        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(saved)}");
+        else Console.WriteLine($"saved {saved}");
         return result;
     }
 

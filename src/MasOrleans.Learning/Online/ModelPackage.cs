@@ -31,17 +31,17 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
     public static ModelPackage FromDirectory(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
-        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var path in Directory.EnumerateFiles(directory))
-        {
-            var name = Path.GetFileName(path);
-            if (name == ModelMetadata.FileName || name.EndsWith(ModelDirectory.WeightsExtension, StringComparison.Ordinal))
-                files[name] = File.ReadAllBytes(path);
-        }
+        var files = FilesOf(directory).ToDictionary(path => Path.GetFileName(path), File.ReadAllBytes, StringComparer.Ordinal);
         if (!files.ContainsKey(ModelMetadata.FileName))
             throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.");
         return new ModelPackage(files);
     }
+
+    /// <summary>The files a model directory's model is made of (metadata.json and the weights, not the plots), in name order, as paths under <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<string> FilesOf(string directory) =>
+        [.. Directory.EnumerateFiles(directory)
+            .Where(path => Path.GetFileName(path) is var name && (name == ModelMetadata.FileName || name.EndsWith(ModelDirectory.WeightsExtension, StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal)];
 
     public static ModelPackage FromAgent(IPlacementAgent agent, ModelProvenance? provenance = null)
     {

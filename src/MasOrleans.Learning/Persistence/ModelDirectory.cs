@@ -26,6 +26,9 @@ internal static class ModelDirectory
 
     public static ModelMetadata ReadMetadata(string directory)
     {
+        // A mistyped --model said "No metadata.json in model directory 'x'", as if x were there.
+        if (File.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' is a file, not a directory.");
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist.");
         var path = Path.Combine(directory, ModelMetadata.FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.", path);

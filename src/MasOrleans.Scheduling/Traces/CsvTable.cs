@@ -110,10 +110,17 @@ public sealed class CsvTable
         public long Stored(string column, double unit) => (long)Math.Round(Double(column, 0, Quantity.MaxStored / unit) * unit);
 
         /// <summary>Empty means unknown (e.g. a time outside the trace window).</summary>
-        public double? OptionalDouble(string column, double min = double.MinValue) =>
-            OptionalText(column) is null ? null : Double(column, min);
+        public double? OptionalDouble(string column, double min = double.MinValue, double max = double.MaxValue) =>
+            OptionalText(column) is null ? null : Double(column, min, max);
 
         public const string CreationColumn = "creation_time", DeletionColumn = "deletion_time";
+
+        /// <summary>
+        /// The latest time a trace may give, in seconds (about 31.7 million years): later is a unit mistake (nanoseconds
+        /// read as seconds), and near double's maximum the timed replay's time-weighted means overflowed to infinity, a
+        /// run that ended in a JSON writer's error about .NET's infinity instead of naming the file.
+        /// </summary>
+        public const double MaxSeconds = 1e15;
 
         /// <summary>
         /// A pod's creation and deletion in trace seconds (empty: outside the trace window). A deletion before the
@@ -121,8 +128,8 @@ public sealed class CsvTable
         /// </summary>
         public (double? Creation, double? Deletion) Lifetime()
         {
-            var creation = OptionalDouble(CreationColumn, 0);
-            var deletion = OptionalDouble(DeletionColumn, 0);
+            var creation = OptionalDouble(CreationColumn, 0, MaxSeconds);
+            var deletion = OptionalDouble(DeletionColumn, 0, MaxSeconds);
             if (deletion < (creation ?? 0))
                 throw Error(DeletionColumn, $"{deletion.Value.ToString(CultureInfo.InvariantCulture)} is before creation_time {(creation ?? 0).ToString(CultureInfo.InvariantCulture)}");
             return (creation, deletion);

@@ -69,7 +69,7 @@ public static class OpenbTraceReader
             var (creation, deletion) = timed ? row.Lifetime() : (null, null);
             pods.Add(new TracePod(pod, creation, deletion));
         }
-        var notes = timed ? new List<string>() : ["5-column openb pod list: no creation/deletion times (paper mode only)."];
+        var notes = timed ? new List<string>() : ["openb pod list without creation_time and deletion_time: no times (paper mode only)."];
         return new PodTrace(table.File, timed ? "openb-pods" : "openb-pods-5col", pods, notes);
     }
 

@@ -129,6 +129,20 @@ public class SchedulerServiceTests
         Assert.Contains(detailFragment, problem.RootElement.GetProperty("title").GetString() + " " + problem.RootElement.GetProperty("detail").GetString());
     }
 
+    /// <summary>GET /predict and a mistyped path were answered 405 and 404 with empty bodies; as problem details they say so.</summary>
+    [Theory]
+    [InlineData("GET", "/predict", 405)]
+    [InlineData("POST", "/predcit", 404)]
+    public async Task A_method_or_path_the_service_lacks_is_problem_details(string method, string path, int status)
+    {
+        await using var host = await ServeTestHost.StartAsync("ppo");
+        var response = await host.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : new StringContent("{}") });
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+    }
+
     [Theory, MemberData(nameof(Algorithms))]
     public async Task Grpc_non_finite_state_is_invalid_argument(string algorithm)
     {

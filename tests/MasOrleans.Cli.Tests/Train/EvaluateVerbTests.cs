@@ -85,6 +85,51 @@ public class EvaluateVerbTests
     }
 
     /// <summary>
+    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Inputs): the JSON named
+    /// neither the shipped model a baseline ddqn found nor a --model's files, so a model trained again in place gave other
+    /// numbers under the same provenance.
+    /// </summary>
+    [Fact]
+    public async Task The_json_names_the_files_of_the_models_that_decided()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var ppo = Path.Combine(temp, "my-ppo");
+        Directory.CreateDirectory(ppo);
+        foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(ppo, Path.GetFileName(file)));
+        var output = Path.Combine(temp, "out.json");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--variants", "none", "--baseline", "ddqn", "--policy", "ppo", "--model", ppo, "--seed", "1", "--output", output]);
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(File.ReadAllText(output));
+        var inputs = json.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
+            .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString())).ToList();
+        var ddqn = Path.Combine(TestFiles.RepoRoot, "models", "ddqn");
+        Assert.Equal([("--nodes", Nodes), ("--pods", pods),
+            ("models/ddqn", Path.Combine(ddqn, "metadata.json")), ("models/ddqn", Path.Combine(ddqn, "online.weights")),
+            ("--model", Path.Combine(ppo, "actor-critic.weights")), ("--model", Path.Combine(ppo, "metadata.json"))], inputs);
+    }
+
+    /// <summary>
+    /// A --trace pod that no node fits (8 GPUs on 4-GPU nodes) failed on every seed under every policy with nothing said:
+    /// replay's warning, once per trace file, after the runs.
+    /// </summary>
+    [Fact]
+    public async Task A_trace_pod_that_fits_no_node_is_a_warning()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var other = Path.Combine(temp, "other.csv");
+        File.WriteAllLines(other, [.. File.ReadLines(pods).Take(11), "big,4000,8192,8,1000,"]);
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--trace", other, "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
+        Assert.True(exit == 0, error);
+        var warnings = error.Split(Environment.NewLine).Where(l => l.StartsWith("warning:", StringComparison.Ordinal));
+        Assert.Equal([$"warning: 1 pod(s) of {other} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
+            + "'big' requests cpu 4, memory 8Gi, nvidia.com/gpu 8, more than any node has"], warnings);
+    }
+
+    /// <summary>
     /// The baseline given again as a candidate (fgd is the default baseline; the catalog reads names in any case) ran and
     /// printed a row of zero gains and ties, which reads as a result. It is refused, before any run.
     /// </summary>

@@ -45,6 +45,9 @@ public class TrainVerbTests
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metadata.json")));
         Assert.StartsWith("mas train --algo ppo", metadata.RootElement.GetProperty("command").GetString());
         Assert.Equal(1000, metadata.RootElement.GetProperty("seed").GetInt32());
+        // The pods by content (sha256sum's of the file); a generator spec is its own content.
+        Assert.Equal($"{Nodes} + {pods} (sha256 {Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(pods)))}) (paper protocol, tune 1.3)",
+            metadata.RootElement.GetProperty("trace").GetString());
 
         var catalog = PolicyCatalog.CreateDefault();
         LearnedModelOption.Register(catalog, [model]);
@@ -54,6 +57,40 @@ public class TrainVerbTests
         }, catalog);
         Assert.Contains("--model " + model, replay.Command);
         Assert.True(replay.Runs.Single().PlacedPods > 0);
+    }
+
+    /// <summary>
+    /// Into a log (stdout not a terminal) Spectre's progress fell back to a snapshot now and then: episodes went missing, the
+    /// last word before "saved" was an episode before the last, and the "saved" line was wrapped at 80 columns. Each
+    /// episode is one line there, then "saved" whole.
+    /// </summary>
+    [Fact]
+    public async Task Into_a_log_every_episode_is_one_line_and_saved_is_one_line()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp, "a model directory with a name long enough to pass eighty columns");
+        using var process = MasProcess.Start("train", "--algo", "ppo", "--nodes", Nodes, "--pods", WritePods(temp),
+            "--episodes", "3", "--validate-every", "1", "--seed", "1000", "--output", output);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var lines = (await process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await stderr);
+        Assert.Equal(["ppo ep 0/3 ", "ppo ep 1/3 ", "ppo ep 2/3 ", "ppo ep 3/3 "], lines[..^1].Select(l => l[..11]));
+        Assert.Matches($"^saved {System.Text.RegularExpressions.Regex.Escape(output)} \\(best validation GPU allocation [0-9]+\\.[0-9]{{2}}% at episode [0-3]; [0-9]+ s; curve training-curve.png\\)$", lines[^1]);
+    }
+
+    /// <summary>A pod no node fits (8 GPUs on 4-GPU nodes) was in every episode with nothing said: replay's warning, after training.</summary>
+    [Fact]
+    public async Task A_pod_that_fits_no_node_is_a_warning()
+    {
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        File.AppendAllLines(pods, ["big,4000,8192,8,1000"]);
+        var (exit, _, error) = await VerbRun.InvokeAsync(TrainCommand.Create(), [
+            "--algo", "ppo", "--nodes", Nodes, "--pods", pods, "--episodes", "1", "--seed", "1000", "--output", Path.Combine(temp, "m")]);
+        Assert.True(exit == 0, error);
+        Assert.Equal($"warning: 1 pod(s) of {pods} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
+            + "'big' requests cpu 4, memory 8Gi, nvidia.com/gpu 8, more than any node has", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
     }
 
     /// <summary>
