@@ -50,13 +50,18 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         await _app.DisposeAsync();
     }
 
+    /// <summary>
+    /// Each problem typed as ASP.NET Core types its own (ProblemDetailsDefaults, dotnet/aspnetcore
+    /// src/Shared/ProblemDetails/ProblemDetailsDefaults.cs): RFC 9110's section of the status, 15.5.1 for 400, 15.6.1 for
+    /// 500 and 15.6.4 for 503. The 500s and 503s were "about:blank".
+    /// </summary>
     [Theory]
-    [InlineData("/bug", HttpStatusCode.InternalServerError, "unexpected error")]
-    [InlineData("/quantity", HttpStatusCode.BadRequest, "'12x' is not a valid quantity for cpu")]
-    [InlineData("/cluster", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
-    [InlineData("/redis", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
-    [InlineData("/redis-cancelled", HttpStatusCode.ServiceUnavailable, "did not answer in time")]
-    public async Task Exceptions_become_problem_details_without_internals(string path, HttpStatusCode status, string detail)
+    [InlineData("/bug", HttpStatusCode.InternalServerError, "unexpected error", "15.6.1")]
+    [InlineData("/quantity", HttpStatusCode.BadRequest, "'12x' is not a valid quantity for cpu", "15.5.1")]
+    [InlineData("/cluster", HttpStatusCode.ServiceUnavailable, "did not answer in time", "15.6.4")]
+    [InlineData("/redis", HttpStatusCode.ServiceUnavailable, "did not answer in time", "15.6.4")]
+    [InlineData("/redis-cancelled", HttpStatusCode.ServiceUnavailable, "did not answer in time", "15.6.4")]
+    public async Task Exceptions_become_problem_details_without_internals(string path, HttpStatusCode status, string detail, string section)
     {
         using var response = await _http.GetAsync(path);
         var body = await response.Content.ReadAsStringAsync();
@@ -65,6 +70,7 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
         var problem = await response.Json();
         Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
         Assert.Contains(detail, problem.GetProperty("detail").GetString());
+        Assert.Equal($"https://tools.ietf.org/html/rfc9110#section-{section}", problem.GetProperty("type").GetString());
         Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
         Assert.DoesNotContain("hunter2", body);
         Assert.DoesNotContain("Internal.Type", body);

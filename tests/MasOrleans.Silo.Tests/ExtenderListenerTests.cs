@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using MasOrleans.Silo.Configuration;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -88,5 +90,32 @@ public sealed class ExtenderListenerTests : IDisposable
         request.Headers.Add("X-Api-Key", SecuredSiloFixture.AdminKey);
         Assert.Equal(HttpStatusCode.NotFound, (await host.Http.SendAsync(request)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
+    }
+
+    /// <summary>
+    /// With Kestrel:Endpoints the public listeners are theirs, and --urls (or, without it, the default
+    /// http://localhost:8080) is not listened on. The extender's listeners re-declared the public URLs, which ignored
+    /// Kestrel:Endpoints: a listener nobody asked for, whose port start-up never checked.
+    /// </summary>
+    [Fact]
+    public async Task With_kestrel_endpoints_the_extender_adds_only_its_own_listener()
+    {
+        var endpoint = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        var extender = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        var settings = new Dictionary<string, string>
+        {
+            ["Kestrel:Endpoints:Public:Url"] = endpoint.ToString(),
+            ["Extender:Urls"] = extender.ToString(),
+        };
+        var config = new ConfigurationBuilder().AddInMemoryCollection(settings!).Build();
+        Assert.Empty(StartupValidation.PublicUrls(config));
+
+        await using var host = await SiloHost.StartAsync(settings: settings);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(endpoint, "/api/v1/nodes"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(extender, "/health"))).StatusCode);
+        // SiloHost's --urls port: no listener.
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => host.Http.GetAsync("/health"));
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, Assert.IsType<System.Net.Sockets.SocketException>(refused.InnerException).SocketErrorCode);
     }
 }

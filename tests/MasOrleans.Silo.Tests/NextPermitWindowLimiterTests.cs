@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using MasOrleans.Silo.Security;
+using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -10,17 +11,6 @@ namespace MasOrleans.Silo.Tests;
 /// </summary>
 public sealed class NextPermitWindowLimiterTests
 {
-    private sealed class TurnedClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Turn(TimeSpan by) => _ticks += by.Ticks;
-    }
-
     private static TimeSpan? RetryAfter(RateLimitLease lease) => lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : null;
 
     [Fact]
@@ -49,5 +39,38 @@ public sealed class NextPermitWindowLimiterTests
         Assert.Equal((false, TimeSpan.FromSeconds(30)), (next.IsAcquired, RetryAfter(next)));
         var statistics = limiter.GetStatistics()!;
         Assert.Equal((0L, 3L, 5L), (statistics.CurrentAvailablePermits, statistics.TotalFailedLeases, statistics.TotalSuccessfulLeases));
+    }
+
+    /// <summary>
+    /// No permit, or no window, could never grant: a refusal reached the rest of a window that never started and threw
+    /// (InvalidOperationException from _windowStart!.Value) instead of the constructor refusing the limit.
+    /// </summary>
+    [Fact]
+    public void A_limit_without_permits_or_without_a_window_is_refused_when_made()
+    {
+        var clock = new TurnedClock();
+        Assert.Equal("permitLimit", Assert.Throws<ArgumentOutOfRangeException>(() => { using var _ = new NextPermitWindowLimiter(0, TimeSpan.FromMinutes(1), clock); }).ParamName);
+        Assert.Equal("window", Assert.Throws<ArgumentOutOfRangeException>(() => { using var _ = new NextPermitWindowLimiter(1, TimeSpan.Zero, clock); }).ParamName);
+    }
+
+    /// <summary>
+    /// Asking for no permit asks whether one is left, starts no window, and counts as a lease granted or refused, as
+    /// FixedWindowRateLimiter.AttemptAcquireCore counts it (dotnet/runtime src/libraries/System.Threading.RateLimiting/src/
+    /// System/Threading/RateLimiting/FixedWindowRateLimiter.cs: _successfulLeasesCount or _failedLeasesCount for permitCount 0).
+    /// </summary>
+    [Fact]
+    public void Asking_for_no_permit_is_counted_and_starts_no_window()
+    {
+        var clock = new TurnedClock();
+        using var limiter = new NextPermitWindowLimiter(1, TimeSpan.FromMinutes(1), clock);
+        Assert.True(limiter.AttemptAcquire(0).IsAcquired);
+        clock.Turn(TimeSpan.FromSeconds(20));
+        Assert.True(limiter.AttemptAcquire().IsAcquired);
+        clock.Turn(TimeSpan.FromSeconds(20));
+        // The window started with the permit, not with the question 20 s before it: 40 s are left.
+        var refused = limiter.AttemptAcquire(0);
+        Assert.Equal((false, TimeSpan.FromSeconds(40)), (refused.IsAcquired, RetryAfter(refused)));
+        var statistics = limiter.GetStatistics()!;
+        Assert.Equal((0L, 1L, 2L), (statistics.CurrentAvailablePermits, statistics.TotalFailedLeases, statistics.TotalSuccessfulLeases));
     }
 }

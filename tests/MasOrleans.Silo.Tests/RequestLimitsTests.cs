@@ -1,7 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using MasOrleans.Silo.Security;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static MasOrleans.Silo.Tests.Infrastructure.Problems;
 
 namespace MasOrleans.Silo.Tests;
@@ -40,39 +41,34 @@ public sealed class RequestLimitsTests
     /// Retry-After is the time until the caller's next permit, the rest of its window, on the REST API and /k8s alike; it
     /// was the whole window however much of it had passed (.NET's FixedWindowRateLimiter says Window × the windows
     /// needed). /k8s answers the Status apimachinery's NewTooManyRequests makes: reason TooManyRequests, code 429 and
-    /// details holding only retryAfterSeconds (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), in the words
-    /// of the API server's own limits (staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go,
-    /// tooManyRequests). The bound holds however slow the machine: the window started before the first answer came and
-    /// the clock below starts after it, so what is left of the window when a later request is refused is at most the
-    /// window less the time the clock has run.
+    /// details holding only retryAfterSeconds (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go), with the
+    /// message of the API server's own plain-text 429 (staging/src/k8s.io/apiserver/pkg/server/filters/maxinflight.go,
+    /// tooManyRequests). The limiter's clock (<see cref="RateLimitingSetup.ClockKey"/>) is turned by the test, so the
+    /// waits are exact. By hand: the window of 3600 s starts with the first request at 0; at 1000.4 s the rest is
+    /// 2599.6 s, 2600 in whole seconds up; at 1001 s it is 2599 s exactly.
     /// </summary>
     [Fact]
     public async Task A_refused_caller_waits_the_rest_of_its_window_on_rest_and_k8s()
     {
-        const int window = 3600;
+        var clock = new TurnedClock();
         await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
         {
             ["RateLimiting:PermitLimit"] = "1",
-            ["RateLimiting:WindowSeconds"] = $"{window}",
-        });
+            ["RateLimiting:WindowSeconds"] = "3600",
+        }, configure: builder => builder.Services.AddKeyedSingleton<TimeProvider>(RateLimitingSetup.ClockKey, clock));
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
-        var clock = Stopwatch.StartNew();
-        // A part of the window passes (more than the second Retry-After rounds up to), so the whole window is too long.
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
 
-        var passed = clock.Elapsed;
+        clock.Turn(TimeSpan.FromSeconds(1000) + TimeSpan.FromMilliseconds(400));
         using var rest = await host.Http.GetAsync("/api/v1/nodes");
-        await AssertProblem(rest, HttpStatusCode.TooManyRequests, "more than 1 requests");
-        var restWait = int.Parse(rest.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
-        Assert.InRange(restWait, 1, (int)Math.Ceiling(window - passed.TotalSeconds));
+        await AssertProblem(rest, HttpStatusCode.TooManyRequests, "more than 1 requests in 3600 s; retry after 2600 s");
+        Assert.Equal("2600", rest.Headers.GetValues("Retry-After").Single());
 
-        passed = clock.Elapsed;
+        clock.Turn(TimeSpan.FromMilliseconds(600));
         using var kube = await host.Http.GetAsync("/k8s/api/v1/nodes");
         var status = await Kubectl.KubeHttp.Status(kube, HttpStatusCode.TooManyRequests, "TooManyRequests");
-        var kubeWait = int.Parse(kube.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
-        Assert.InRange(kubeWait, 1, (int)Math.Ceiling(window - passed.TotalSeconds));
+        Assert.Equal("2599", kube.Headers.GetValues("Retry-After").Single());
         Assert.Equal("Too many requests, please try again later.", status.GetProperty("message").GetString());
-        Assert.Equal($$"""{"retryAfterSeconds":{{kubeWait}}}""", status.GetProperty("details").GetRawText());
+        Assert.Equal("""{"retryAfterSeconds":2599}""", status.GetProperty("details").GetRawText());
     }
 
     [Fact]

@@ -33,18 +33,15 @@ internal static partial class Problems
         Status = status,
         Title = title,
         Detail = detail,
-        // ASP.NET Core's own for the statuses made here (ProblemDetailsDefaults); RFC 9457's "about:blank" for the rest
-        // (a problem that means what its status means): its defaults have none for 429, say.
-        Type = status switch
-        {
-            400 => "https://tools.ietf.org/html/rfc9110#section-15.5.1",
-            401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
-            403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
-            404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
-            409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
-            _ => "about:blank",
-        },
+        Type = TypeOf(status),
     };
+
+    /// <summary>
+    /// ASP.NET Core's type for the status where it has one, as its own problems get it: its ProblemDetailsDefaults (the
+    /// RFC 9110 section of 400 to 417, 421, 422, 426 and 500 to 505), which a ProblemHttpResult fills in when a problem has
+    /// no type. RFC 9457's "about:blank" for the rest (a problem that means what its status means), 429 among them.
+    /// </summary>
+    private static string TypeOf(int status) => TypedResults.Problem(new ProblemDetails { Status = status }).ProblemDetails.Type ?? "about:blank";
 
     /// <summary>
     /// What a request body the framework could not read got wrong, in the API's terms and with its JSON path: a field the

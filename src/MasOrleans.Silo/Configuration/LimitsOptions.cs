@@ -62,8 +62,10 @@ internal sealed class RateLimitingOptions
     public double WindowSeconds { get; set; } = 1;
 
     /// <summary>
-    /// A window must be at least a millisecond: below a tick (0.0000001 s) it is zero, which the limiter refuses as each
-    /// request comes (a 500 for every one), and a shorter one only spins its replenishment timer.
+    /// A window must be longer than zero: below a tick (0.0000001 s) TimeSpan.FromSeconds makes it zero, which
+    /// NextPermitWindowLimiter refuses as it is made, for every request (each a 500). A millisecond is a round floor above
+    /// that. A short window costs nothing (the limiter runs no timer); it only limits little, each window ending before
+    /// most callers come back, and a refusal is still told at least 1 s (Retry-After counts whole seconds).
     /// </summary>
     public const double MinWindowSeconds = 0.001;
     public const double MaxWindowSeconds = 3600;

@@ -55,10 +55,14 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         return FiniteNumbers.OneLineEach(problems.Distinct().ToList());
     }
 
-    /// <summary>The public listener's URLs: --urls / ASPNETCORE_URLS, or the default.</summary>
+    /// <summary>
+    /// The public listener's URLs: --urls / ASPNETCORE_URLS, or the default. None with Kestrel:Endpoints: Kestrel then
+    /// listens where they say and ignores the urls, so nothing binds, checks or re-declares them.
+    /// </summary>
     public static IReadOnlyList<string> PublicUrls(IConfiguration config) =>
-        (config[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : Hosting.SiloApp.DefaultUrl)
-        .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        config.GetSection("Kestrel:Endpoints").Exists() ? []
+        : (config[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls : Hosting.SiloApp.DefaultUrl)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static T? Bind<T>(IConfiguration config, string section, List<string> problems) where T : class, new()
     {

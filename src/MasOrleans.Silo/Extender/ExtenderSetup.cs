@@ -48,9 +48,10 @@ internal static class ExtenderSetup
 
     /// <summary>
     /// With Extender__Urls, Kestrel listens on the public URLs and on the extender's own (HTTPS with client
-    /// certificates when configured); explicit listeners replace --urls, so the public ones are re-declared here, and
-    /// the web host's addresses (--urls, ASPNETCORE_URLS or HTTP_PORTS, or the default) are kept from Kestrel
-    /// (<see cref="ListenersOnly"/>).
+    /// certificates when configured); explicit listeners replace --urls, so the public ones are re-declared here (none
+    /// with Kestrel:Endpoints, which Kestrel binds itself), and the web host's addresses are kept from Kestrel
+    /// (<see cref="ListenersOnly"/>): --urls or ASPNETCORE_URLS, else the silo's default URL (ASPNETCORE_HTTP_PORTS only
+    /// with Kestrel:Endpoints, where the silo sets no default).
     /// </summary>
     public static void ConfigureListeners(WebApplicationBuilder builder, ExtenderOptions extender)
     {

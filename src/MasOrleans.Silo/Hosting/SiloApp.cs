@@ -27,8 +27,9 @@ internal static class SiloApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddMasConfiguration();
         var config = builder.Configuration;
-        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && !config.GetSection("Kestrel:Endpoints").Exists())
-            builder.WebHost.UseUrls(DefaultUrl);
+        // No urls given: the default, unless Kestrel:Endpoints say where to listen (there are no public URLs then).
+        if (string.IsNullOrEmpty(config[WebHostDefaults.ServerUrlsKey]) && StartupValidation.PublicUrls(config) is { Count: > 0 } defaults)
+            builder.WebHost.UseUrls([.. defaults]);
 
         // Start-up validation (AddMasConfiguration) has already checked the provider, the profiles and the default policy.
         var provider = ParseProvider(config["Storage:Provider"]);

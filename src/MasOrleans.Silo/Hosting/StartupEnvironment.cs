@@ -23,8 +23,8 @@ internal static class StartupEnvironment
         CheckPort("Orleans__SiloPort", orleansAddress, config.GetValue("Orleans:SiloPort", OrleansSetup.DefaultSiloPort), problems);
         CheckPort("Orleans__GatewayPort", orleansAddress, config.GetValue("Orleans:GatewayPort", OrleansSetup.DefaultGatewayPort), problems);
         var extender = config.GetSection(ExtenderOptions.Section).Get<ExtenderOptions>() ?? new ExtenderOptions();
-        // With Kestrel__Endpoints configured, Kestrel listens where they say and ignores the urls: it reports its own ports.
-        var publicUrls = config.GetSection("Kestrel:Endpoints").Exists() ? [] : StartupValidation.PublicUrls(config);
+        // None with Kestrel__Endpoints: Kestrel reports a taken port of theirs itself.
+        var publicUrls = StartupValidation.PublicUrls(config);
         foreach (var (setting, url) in publicUrls.Select(u => ("urls", u)).Concat(extender.UrlList.Select(u => ("Extender__Urls", u))))
         {
             if (ListenAddresses.TryParse(url, out var address, out _)) CheckPort($"{setting} '{url}'", ListenIp(address!), address!.Port, problems);

@@ -11,18 +11,19 @@ namespace MasOrleans.Silo.Security;
 /// </summary>
 internal static class RateLimitingSetup
 {
+    /// <summary>
+    /// The key of the limiter's own clock (the system's): a test turns it to see exact waits, while the grains keep the
+    /// global TimeProvider.
+    /// </summary>
+    public const string ClockKey = "rate-limiting";
+
     public static void AddMasRateLimiting(this IServiceCollection services, RateLimitingOptions options)
     {
         if (!options.Enabled) return;
         var window = TimeSpan.FromSeconds(options.WindowSeconds);
+        services.AddKeyedSingleton(ClockKey, TimeProvider.System);
         services.AddRateLimiter(o =>
         {
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            {
-                if (!IsPublic(context.Request.Path)) return RateLimitPartition.GetNoLimiter("unlimited");
-                var clock = context.RequestServices.GetRequiredService<TimeProvider>();
-                return RateLimitPartition.Get(PartitionKey(context), _ => new NextPermitWindowLimiter(options.PermitLimit, window, clock));
-            });
             // The wait is the rest of the caller's window (the lease's RetryAfter), in whole seconds up, as Retry-After
             // counts them: at least 1, since 0 would mean now.
             o.OnRejected = (rejected, _) =>
@@ -33,14 +34,24 @@ internal static class RateLimitingSetup
                     $"more than {options.PermitLimit} requests in {options.WindowSeconds} s; retry after {seconds} s"));
             };
         });
+        // The clock and the keys are resolved once, as the rate limiter's options are made, not on every request.
+        services.AddOptions<RateLimiterOptions>().Configure<IServiceProvider>((o, provider) =>
+        {
+            var clock = provider.GetRequiredKeyedService<TimeProvider>(ClockKey);
+            var keys = provider.GetRequiredService<ApiKeyStore>();
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (!IsPublic(context.Request.Path)) return RateLimitPartition.GetNoLimiter("unlimited");
+                return RateLimitPartition.Get(PartitionKey(context, keys), _ => new NextPermitWindowLimiter(options.PermitLimit, window, clock));
+            });
+        });
     }
 
     private static bool IsPublic(PathString path) =>
         path.StartsWithSegments("/api") || path.StartsWithSegments(KubeApi.KubeApiSetup.Prefix) || path.StartsWithSegments("/dashboard");
 
-    private static string PartitionKey(HttpContext context)
+    private static string PartitionKey(HttpContext context, ApiKeyStore keys)
     {
-        var keys = context.RequestServices.GetRequiredService<ApiKeyStore>();
         if (keys.Enabled && keys.Identify(context) is { } caller) return $"key:{caller.Name}";
         return $"ip:{context.Connection.RemoteIpAddress}";
     }

@@ -64,9 +64,10 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
             : KubeStatus.Failure(status, title.Replace(" ", ""), detail));
 
     /// <summary>
-    /// A 429 with Retry-After: problem details, or on /k8s the Status NewTooManyRequests makes, in the words the API
-    /// server's own limits answer with (staging/src/k8s.io/apiserver/pkg/server/filters/priority-and-fairness.go,
-    /// tooManyRequests), its details carrying the same wait.
+    /// A 429 with Retry-After: problem details, or on /k8s a Status shaped as apimachinery's NewTooManyRequests makes it,
+    /// its details carrying the same wait. Its message is the wording of the API server's own 429, which is not a Status:
+    /// max-in-flight and priority-and-fairness answer plain text through http.Error
+    /// (staging/src/k8s.io/apiserver/pkg/server/filters/maxinflight.go, tooManyRequests).
     /// </summary>
     public static Task TooManyRequests(HttpContext context, int retryAfterSeconds, string detail)
     {
