@@ -22,7 +22,7 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
     /// it shuts down). Each entry is one record, by its category, event id and message (and the call it names), so none
     /// matches this service's own failures (a failed cycle, 1203/1207; a reconciled reservation, 1205):
     /// </summary>
-    private static readonly string[] GracefulStopAllowed =
+    internal static readonly string[] GracefulStopAllowed =
     [
         // Orleans' membership probe to the sibling, unanswered while it closes its messaging, or broken as it announces
         // its stop (retried next period).

@@ -178,7 +178,8 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         }
         if (config["Orleans:Kubernetes"] is { Length: > 0 } kubernetes && !bool.TryParse(kubernetes, out _))
             problems.Add($"Orleans__Kubernetes must be true or false, not '{kubernetes}'");
-        Bind<Orleans.Configuration.ClusterMembershipOptions>(config, "Orleans:Membership", problems);
+        if (Bind<Orleans.Configuration.ClusterMembershipOptions>(config, "Orleans:Membership", problems) is { } membership)
+            problems.AddRange(MembershipSettings.Problems(membership));
         foreach (var (key, level) in config.GetSection("Logging").AsEnumerable(makePathsRelative: false))
         {
             // The logging filter's own reading (LoggerFilterConfigureOptions): a level name or number, any case.

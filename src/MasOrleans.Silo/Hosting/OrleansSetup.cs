@@ -27,12 +27,15 @@ internal static class OrleansSetup
     /// <summary>Of both the cluster id and the service id (the prefix of every Redis key).</summary>
     public const string DefaultClusterId = "mas-orleans";
 
+    /// <summary>Orleans__ServiceId: the prefix of every Redis key of the service.</summary>
+    public static string ServiceId(IConfiguration config) => config["Orleans:ServiceId"] ?? DefaultClusterId;
+
     public static void Configure(ISiloBuilder silo, IConfiguration config, StorageProvider provider, string? redisConnection)
     {
         var siloPort = config.GetValue("Orleans:SiloPort", DefaultSiloPort);
         var gatewayPort = config.GetValue("Orleans:GatewayPort", DefaultGatewayPort);
         var clusterId = config["Orleans:ClusterId"] ?? DefaultClusterId;
-        var serviceId = config["Orleans:ServiceId"] ?? DefaultClusterId;
+        var serviceId = ServiceId(config);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = clusterId;

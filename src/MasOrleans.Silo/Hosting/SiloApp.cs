@@ -47,8 +47,15 @@ internal static class SiloApp
             managedRedis?.Dispose();
             throw new StartupUnavailableException(unavailable);
         }
+        if (provider == StorageProvider.Redis && QueueShardRecord.Claim(config, redisConnection!) is { } otherCount)
+        {
+            managedRedis?.Dispose();
+            throw new InvalidConfigurationException([otherCount]);
+        }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
+        // After Orleans, so it stops before Orleans leaves the cluster (hosted services stop in reverse order).
+        if (provider == StorageProvider.Redis) builder.Services.AddHostedService<QueueShardRecord>();
         ShutdownBound.Configure(builder);
         builder.Services.AddSingleton<SiloExitCode>();
         // Stopped with the host below; a shutdown cut short (ShutdownBound) stops it itself.

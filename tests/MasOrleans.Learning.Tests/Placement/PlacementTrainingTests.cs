@@ -55,15 +55,18 @@ public class PlacementTrainingTests
     /// network as its model (`mas train --algo ppo --sample-nodes 100 --episodes 1 --validate-every 1`: "best validation
     /// ... at episode 0"), which `--episodes 0` without --pretrain is refused for.
     /// </summary>
+    /// The seed is one whose first RL episode validates no higher than the untrained network: ddqn's at 1000 (the same),
+    /// ppo's at 1001 (93.5 % against 94.0 %; at 1000 its episode 1 validates above, and no case arises).
     [Theory]
-    [InlineData("ddqn")] // ppo's episode 1 here validates above the untrained network: no case for this test
-    public void Without_pretraining_the_untrained_network_is_never_the_saved_model(string algorithm)
+    [InlineData("ddqn", 1000)]
+    [InlineData("ppo", 1001)]
+    public void Without_pretraining_the_untrained_network_is_never_the_saved_model(string algorithm, int seed)
     {
         var (nodes, pods) = SampledOpenb.Load(100);
-        var options = new PlacementTrainingOptions { Algorithm = algorithm, Episodes = 1, Seed = 1000, ValidateEvery = 1 };
+        var options = new PlacementTrainingOptions { Algorithm = algorithm, Episodes = 1, Seed = seed, ValidateEvery = 1 };
         var result = PlacementTraining.Run(nodes, pods, options, new ModelProvenance(Command: "test"));
         Assert.Equal(["warm start", "rl"], result.Curve.Select(p => p.Phase));
-        // The case this pins: the RL episode validated no higher than the untrained network (here the same), so a warm
+        // The case this pins: the RL episode validated no higher than the untrained network, so a warm
         // start still a candidate was kept (a checkpoint is replaced only by a strictly higher validation).
         Assert.True(result.Curve[1].ValidationAllocPercent <= result.Curve[0].ValidationAllocPercent,
             $"episode 1 validated {result.Curve[1].ValidationAllocPercent}, the untrained network {result.Curve[0].ValidationAllocPercent}: not the case this test is for");
