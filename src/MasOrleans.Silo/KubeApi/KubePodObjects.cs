@@ -109,7 +109,7 @@ internal static class KubePodObjects
             conditions.Add(new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = scheduledAt.UtcDateTime });
         // A preemptor nominated and still waiting for its victims to leave (Pending, not Unschedulable here) failed its
         // cycle all the same: kube's handleSchedulingFailure writes the condition with the nomination (updatePod).
-        else if (view.Phase == PodPhase.Unschedulable || view.NominatedNodeName is not null)
+        else if (view.Phase == PodPhase.Unschedulable || (view.Phase == PodPhase.Pending && view.NominatedNodeName is not null))
         {
             var failed = LastEvent(view, "FailedScheduling");
             conditions.Add(new V1PodCondition
