@@ -160,6 +160,15 @@ public sealed class WorkloadOptions
     /// <summary>Period of each workload's control loop (level-triggered resync: replace, create, remove, autoscale).</summary>
     public double ResyncSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Period of each workload's reminder, which keeps its loop going after its silo died (and lists it). Orleans refuses
+    /// a reminder period under a minute (ReminderOptions.MinimumReminderPeriod), so that is the least.
+    /// </summary>
+    public double ReminderSeconds { get; set; } = 60;
+
+    /// <summary>The least <see cref="ReminderSeconds"/>: Orleans' default minimum reminder period.</summary>
+    public const double LeastReminderSeconds = 60;
+
     /// <summary>First delay before replacing a pod whose container failed; doubles per consecutive failure.</summary>
     public double FailureBackoffSeconds { get; set; } = 1;
 
@@ -174,12 +183,15 @@ public sealed class WorkloadOptions
         string?[] times =
         [
             TimeSettings.Period("Workloads__ResyncSeconds", ResyncSeconds),
+            TimeSettings.Period("Workloads__ReminderSeconds", ReminderSeconds),
             TimeSettings.Delay("Workloads__FailureBackoffSeconds", FailureBackoffSeconds),
             TimeSettings.Delay("Workloads__MaxFailureBackoffSeconds", MaxFailureBackoffSeconds),
             TimeSettings.Delay("Workloads__BackoffResetSeconds", BackoffResetSeconds),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
         if (MaxFailureBackoffSeconds < FailureBackoffSeconds) yield return "Workloads__MaxFailureBackoffSeconds must be at least Workloads__FailureBackoffSeconds";
+        if (ReminderSeconds < LeastReminderSeconds)
+            yield return $"Workloads__ReminderSeconds must be at least {LeastReminderSeconds} (Orleans' least reminder period), not {ReminderSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 }
 

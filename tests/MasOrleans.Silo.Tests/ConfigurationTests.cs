@@ -124,6 +124,8 @@ public sealed class ConfigurationTests : IDisposable
         // grain and held shutdown 30 s, a negative delay threw where it was awaited (-1: every pod Scheduled for ever),
         // and a sync period of 1e300 stopped the silo after its start with exit code 0; NaN aborted it (exit 134).
         { "Workloads__ResyncSeconds", "0", "Workloads__ResyncSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 0" },
+        // Orleans refuses a shorter reminder at the workload's creation: every workload POST would fail.
+        { "Workloads__ReminderSeconds", "30", "Workloads__ReminderSeconds must be at least 60 (Orleans' least reminder period), not 30" },
         { "Workloads__FailureBackoffSeconds", "-1", "Workloads__FailureBackoffSeconds must be 0 or more" },
         { "ContainerRuntime__StartMilliseconds", "-1", "ContainerRuntime__StartMilliseconds must be 0 or more and at most 4294967294 milliseconds (about 49 days), not -1" },
         { "ContainerRuntime__PullMilliseconds", "-5", "ContainerRuntime__PullMilliseconds must be 0 or more" },

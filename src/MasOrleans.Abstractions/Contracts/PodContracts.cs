@@ -81,6 +81,8 @@ public static class PodReasons
     /// <summary>A NoExecute taint the pod does not tolerate was put on its node (kube's taint eviction controller's event reason).</summary>
     public const string TaintEviction = "TaintManagerEviction";
     public const string Error = "Error";
+    /// <summary>The pod was deleted: what it tells its workload (<c>IWorkloadGrain.PodFinished</c>), which replaces it if it still counts it.</summary>
+    public const string Deleted = "Deleted";
 
     public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained or TaintEviction;
 }

@@ -74,7 +74,7 @@ public sealed partial class PodGrain
         _ = Shard.Remove(Name);
         // Its workload hears at once, as a ReplicaSet hears a pod's deletion, and replaces it (a deletion the workload
         // made itself only runs its pass again); it waited for the workload's next resync, Workloads__ResyncSeconds.
-        if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, s.Phase, "Deleted");
+        if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, s.Phase, PodReasons.Deleted);
         var removed = new PodEntry(Name, s.Phase, s.NodeName, NextVersion());
         var effects = _unbinding = Unbind(s, releaseNode, removed);
         try

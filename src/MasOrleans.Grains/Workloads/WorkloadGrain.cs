@@ -14,7 +14,7 @@ namespace MasOrleans.Grains.Workloads;
 /// report and every <see cref="WorkloadOptions.ResyncSeconds"/> it reads its pods, replaces finished ones
 /// (container failures after an exponential backoff, evictions at once), creates missing replicas, removes extra
 /// ones in kube's ReplicaSet order, and lets the autoscaler adjust the replica count. After its silo dies,
-/// <see cref="WorkloadRevival"/> re-activates it once the silo is declared dead, and its reminder within a minute whatever happens.
+/// <see cref="WorkloadRevival"/> re-activates it once the silo is declared dead, and its reminder (<see cref="WorkloadOptions.ReminderSeconds"/>) whatever happens.
 /// </summary>
 [GrainType(GrainTypeName)]
 public sealed class WorkloadGrain(
@@ -51,7 +51,8 @@ public sealed class WorkloadGrain(
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
         // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes. First
         // also means a listing, read from the reminders, finds every workload a GET does.
-        await this.RegisterOrUpdateReminder(ResyncReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        var reminder = TimeSpan.FromSeconds(options.Value.ReminderSeconds);
+        await this.RegisterOrUpdateReminder(ResyncReminder, reminder, reminder);
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
@@ -161,8 +162,17 @@ public sealed class WorkloadGrain(
 
     public Task Ping() => Task.CompletedTask;
 
-    public Task PodFinished(string pod, PodPhase phase, string? reason) =>
-        state.State.Template is null ? Task.CompletedTask : Reconcile(autoscale: false);
+    /// <summary>
+    /// A pod it no longer counts changes nothing: every deletion the workload makes itself (a scale-down, a finished pod
+    /// replaced, its own deletion) forgets the pod before this arrives (a non-reentrant grain), and each ran a whole pass
+    /// of Gets on every pod (a scale-down of 500 ran 500 of them). Pods deleted by others at once are all seen by the first
+    /// pass, which forgets them, so the rest of their notices are dropped here too.
+    /// </summary>
+    public Task PodFinished(string pod, PodPhase phase, string? reason)
+    {
+        if (state.State.Template is null || !state.State.Pods.Contains(pod)) return Task.CompletedTask;
+        return Reconcile(autoscale: false);
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -143,9 +143,10 @@ internal static class KubeDeploymentObjects
     /// (as the REST API does), and its selector must select the template's labels, as apps/v1 requires.
     /// </summary>
     /// <param name="current">
-    /// An update's deployment as served now. A workload made through the REST API without template labels is served
-    /// an empty selector (its pods carry no labels to select); an update that keeps it is judged by the rest, or no
-    /// patch, replace or annotate of such a deployment could succeed (kubectl scale alone could, through Scale).
+    /// An update's deployment as served now: its selector is then left to <see cref="TrySelectorUnchanged"/>. A workload
+    /// made through the REST API without template labels is served an empty selector (its pods carry no labels to
+    /// select); an update that keeps it is judged by the rest, or no patch, replace or annotate of such a deployment
+    /// could succeed (kubectl scale alone could, through Scale).
     /// </param>
     public static IResult? TrySpec(V1Deployment deployment, string ns, PolicyCatalog catalog, RequestBounds bounds, out PodSpec template, out int replicas,
         V1Deployment? current = null)
@@ -159,10 +160,11 @@ internal static class KubeDeploymentObjects
         var podTemplate = deployment.Spec?.Template;
         if (podTemplate?.Spec is null) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "a pod template is required");
         var labels = podTemplate.Metadata?.Labels ?? new Dictionary<string, string>();
-        var selector = deployment.Spec!.Selector?.MatchLabels;
-        var keepsEmpty = selector is { Count: 0 } && current?.Spec?.Selector?.MatchLabels is { Count: 0 };
-        if (selector is null || (selector.Count == 0 && !keepsEmpty) || deployment.Spec.Selector!.MatchExpressions is { Count: > 0 })
+        if (deployment.Spec!.Selector?.MatchExpressions is { Count: > 0 } || (current is null && deployment.Spec.Selector?.MatchLabels is not { Count: > 0 }))
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.selector", "matchLabels are required (matchExpressions are not supported)");
+        // On an update the selector is the one served or it is refused as changed (TrySelectorUnchanged, one rule): an
+        // empty one served (no matchLabels, or client-go's typed Update sending "selector":{}) is kept however it is written.
+        var selector = deployment.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>();
         // In ValidatePodTemplateSpecForReplicaSet's words (pkg/apis/apps/validation/validation.go), the labels shown as Go
         // prints them (field.Invalid's value, %#v).
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
@@ -238,8 +240,8 @@ internal static class KubeDeploymentObjects
     /// </summary>
     public static IResult? TrySelectorUnchanged(V1Deployment current, V1Deployment updated)
     {
-        // TrySpec has refused matchExpressions (and a selector without matchLabels) already.
-        var selector = updated.Spec!.Selector!.MatchLabels;
+        // TrySpec has refused matchExpressions already; no matchLabels (or no selector) is an empty selector.
+        var selector = updated.Spec?.Selector?.MatchLabels;
         if (SameMap(current.Spec.Selector.MatchLabels, selector)) return null;
         return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, current.Metadata.Name, "spec.selector",
             $"v1.LabelSelector{{MatchLabels:{GoValues.Map(selector)}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable");

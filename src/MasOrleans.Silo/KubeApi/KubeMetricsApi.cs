@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Scheduling.Plugins.Kube;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -32,7 +33,7 @@ internal static class KubeMetricsApi
         if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
         await view.WhenReady();
         var items = view.Usage()
-            .Where(n => labels.Matches(key => n.Info.Spec.Labels.GetValueOrDefault(key)) && fields.Matches(_ => n.Name))
+            .Where(n => labels.Matches(key => Matching.TryNodeLabel(n.Info.Spec, key, out var value) ? value : null) && fields.Matches(_ => n.Name))
             .Select(Metrics).OfType<JsonObject>().ToArray<JsonNode?>();
         return KubeJson.Node(new JsonObject
         {
@@ -67,7 +68,7 @@ internal static class KubeMetricsApi
             {
                 ["name"] = node.Name,
                 ["creationTimestamp"] = time,
-                ["labels"] = new JsonObject(info.Spec.Labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+                ["labels"] = new JsonObject(Matching.NodeLabels(info.Spec).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
             },
             ["timestamp"] = time,
             // One reading at one instant, not a rate over a scrape window as metrics-server's.

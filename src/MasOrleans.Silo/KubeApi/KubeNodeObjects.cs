@@ -3,6 +3,7 @@ using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Scheduling.Plugins.Kube;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
 
@@ -26,7 +27,8 @@ internal static class KubeNodeObjects
                 Uid = KubeNames.Uid("Node", view.Name, null),
                 ResourceVersion = resourceVersion,
                 CreationTimestamp = view.Created?.UtcDateTime,
-                Labels = view.Spec.Labels.Count == 0 ? null : new Dictionary<string, string>(view.Spec.Labels),
+                // As a kubelet registers it: kubectl get nodes -l kubernetes.io/hostname=n finds the node a nodeSelector on it matches.
+                Labels = new Dictionary<string, string>(Matching.NodeLabels(view.Spec)),
             },
             Spec = new V1NodeSpec
             {
@@ -157,6 +159,9 @@ internal static class KubeNodeObjects
         patch = null!;
         var name = current.Name;
         var labels = patched.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : [];
+        // The hostname label served by default (ToNode) comes back in every patch: left a default, not stored as a change.
+        if (!current.Spec.Labels.ContainsKey(Matching.HostnameLabel) && labels.TryGetValue(Matching.HostnameLabel, out var hostname) && hostname == current.Name)
+            labels.Remove(Matching.HostnameLabel);
         if (MissingTaintField(patched) is { } field) return KubeStatus.Required("Node", name, field);
         var taints = patched.Spec?.Taints?.Select(t => new Taint(t.Key, t.Value, t.Effect!)).ToList() ?? [];
         if (patched.Metadata?.Name is { } newName && newName != name) return KubeStatus.Invalid("Node", name, "metadata.name", "field is immutable");

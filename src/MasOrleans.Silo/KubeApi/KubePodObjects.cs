@@ -107,7 +107,9 @@ internal static class KubePodObjects
         var conditions = new List<V1PodCondition>();
         if (view.NodeName is not null)
             conditions.Add(new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = scheduledAt.UtcDateTime });
-        else if (view.Phase == PodPhase.Unschedulable)
+        // A preemptor nominated and still waiting for its victims to leave (Pending, not Unschedulable here) failed its
+        // cycle all the same: kube's handleSchedulingFailure writes the condition with the nomination (updatePod).
+        else if (view.Phase == PodPhase.Unschedulable || (view.Phase == PodPhase.Pending && view.NominatedNodeName is not null))
         {
             var failed = LastEvent(view, "FailedScheduling");
             conditions.Add(new V1PodCondition

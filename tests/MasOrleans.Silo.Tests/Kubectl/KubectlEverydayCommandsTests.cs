@@ -1,3 +1,5 @@
+using MasOrleans.Silo.Tests.Infrastructure;
+
 namespace MasOrleans.Silo.Tests.Kubectl;
 
 /// <summary>
@@ -6,6 +8,29 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
+    /// <summary>
+    /// The kubelet labels its node kubernetes.io/hostname, and scheduling reads a node registered without the label as
+    /// having its name there (Matching.TryNodeLabel): a nodeSelector on it matched, while the node was served its raw
+    /// labels and `kubectl get nodes -l kubernetes.io/hostname=...` found nothing. Served as a kubelet would have set it,
+    /// the default is not stored by a patch that sends it back (kubectl label), and a label given explicitly wins.
+    /// </summary>
+    [Fact]
+    public async Task A_node_registered_without_a_hostname_label_is_selected_by_its_name()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("host-node", KubeManifests.Node("ke-host", "host")))).Succeeded();
+        Assert.Equal("node/ke-host", (await kube.Run("get", "nodes", "-l", "kubernetes.io/hostname=ke-host", "-o", "name")).Succeeded().Output.Trim());
+        Assert.Equal("ke-host", await kube.Get("node/ke-host", "{.metadata.labels.kubernetes\\.io/hostname}"));
+
+        (await kube.Run("label", "node", "ke-host", "zone=a")).Succeeded();
+        var stored = (await kube.Http.GetJson("../api/v1/nodes/ke-host")).GetProperty("labels");
+        Assert.Equal(["test", "zone"], stored.EnumerateObject().Select(l => l.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("node/ke-host", (await kube.Run("get", "nodes", "-l", "kubernetes.io/hostname=ke-host", "-o", "name")).Succeeded().Output.Trim());
+
+        (await kube.Run("label", "node", "ke-host", "kubernetes.io/hostname=ke-host-7", "--overwrite")).Succeeded();
+        Assert.Equal("", (await kube.Run("get", "nodes", "-l", "kubernetes.io/hostname=ke-host", "-o", "name")).Succeeded().Output.Trim());
+        Assert.Equal("node/ke-host", (await kube.Run("get", "nodes", "-l", "kubernetes.io/hostname=ke-host-7", "-o", "name")).Succeeded().Output.Trim());
+    }
+
     /// <summary>
     /// GPUs are usually asked for in limits alone (NVIDIA's device plugin documents nvidia.com/gpu under limits), and
     /// the API server defaults a container's missing requests to its limits (pkg/apis/core/v1/defaults.go,

@@ -88,8 +88,8 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
     /// A workload made through the REST API without template labels is served an empty selector (its pods carry no
     /// labels to select). Every patch or replace of it was refused at spec.selector ("matchLabels are required"), so
     /// kubectl patch of its replicas, kubectl annotate and kubectl replace of its own get -o yaml all failed, and a
-    /// changed template was refused for its selector rather than its template. Kept as served, the selector is no
-    /// reason to refuse: the update is judged by what it changes.
+    /// changed template was refused for its selector rather than its template. Kept as served (with or without an empty
+    /// matchLabels), the selector is no reason to refuse: the update is judged by what it changes.
     /// </summary>
     [Fact]
     public async Task A_rest_workload_without_labels_is_patched_annotated_and_replaced_through_kubectl()
@@ -113,10 +113,22 @@ public sealed class KubectlWritesTests(KubectlFixture kube) : IClassFixture<Kube
         Assert.True(changed.ExitCode != 0, changed.ToString());
         Assert.Contains("spec.template", changed.Error);
         Assert.DoesNotContain("spec.selector", changed.Error);
-        // A selector given where there was none is still a change of an immutable field.
+        // A selector given where there was none, its template unlabeled, selects nothing the template has: refused for
+        // the template's labels, as apps/v1 validation would (ValidatePodTemplateSpecForReplicaSet).
         var selected = await kube.Run("patch", "deployment", "kw-bare", "-p", """{"spec":{"selector":{"matchLabels":{"app":"x"}}}}""");
         Assert.True(selected.ExitCode != 0, selected.ToString());
-        Assert.Contains("spec.", selected.Error);
+        Assert.Contains("spec.template.metadata.labels: Invalid value:", selected.Error);
+        Assert.Contains("`selector` does not match template `labels`", selected.Error);
+        // With template labels it selects, it reaches the selector's own rule: immutable.
+        var relabeled = await kube.Run("patch", "deployment", "kw-bare", "-p",
+            """{"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}}}}}""");
+        Assert.True(relabeled.ExitCode != 0, relabeled.ToString());
+        Assert.Contains("spec.selector: Invalid value:", relabeled.Error);
+        Assert.Contains("field is immutable", relabeled.Error);
+        // The empty selector however it is written, "selector":{} as client-go's typed Update sends it: the one served.
+        Assert.Equal("deployment.apps/kw-bare patched", (await kube.Run("patch", "deployment", "kw-bare", "-p",
+            """{"spec":{"replicas":4,"selector":{"matchLabels":null}}}""")).Succeeded().Output.Trim());
+        Assert.Equal("4", await kube.Get("deployment/kw-bare", "{.spec.replicas}"));
         Assert.Equal("{}", await kube.Get("deployment/kw-bare", "{.spec.selector.matchLabels}"));
     }
 

@@ -11,8 +11,9 @@ public static class Matching
 {
     /// <summary>
     /// Every node carries this label in Kubernetes (the kubelet sets it); our nodes may omit it, so it defaults to the
-    /// node name wherever a node's labels are read: selectors and node affinity (the usual way to pin a pod to a node)
-    /// as well as topology keys (<see cref="TryNodeLabel"/>).
+    /// node name in scheduling (selectors, node affinity: the usual way to pin a pod to a node; topology keys) and on
+    /// the /k8s node objects and their label selectors (<see cref="TryNodeLabel"/>, <see cref="NodeLabels"/>). The REST
+    /// API shows a node's labels as registered.
     /// </summary>
     public const string HostnameLabel = "kubernetes.io/hostname";
 
@@ -102,6 +103,16 @@ public static class Matching
     /// <summary>The node's value for a topology key (<see cref="TryNodeLabel"/>).</summary>
     public static bool TryTopologyValue(ClusterState cluster, int node, string key, out string value) =>
         TryNodeLabel(cluster.Spec(node), key, out value);
+
+    /// <summary>
+    /// The node's labels as a kubelet would have set them: with <see cref="HostnameLabel"/> as <see cref="TryNodeLabel"/>
+    /// reads it, so a label selector on a served node finds what a nodeSelector on it matches.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> NodeLabels(NodeSpec node)
+    {
+        if (node.Labels.ContainsKey(HostnameLabel) || !TryNodeLabel(node, HostnameLabel, out var hostname)) return node.Labels;
+        return new Dictionary<string, string>(node.Labels) { [HostnameLabel] = hostname };
+    }
 
     /// <summary>The node's value for a label; <see cref="HostnameLabel"/> falls back to the node's name.</summary>
     public static bool TryNodeLabel(NodeSpec node, string key, out string value)
