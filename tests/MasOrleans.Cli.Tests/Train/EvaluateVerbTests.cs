@@ -85,7 +85,7 @@ public class EvaluateVerbTests
     }
 
     /// <summary>
-    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Inputs): the JSON named
+    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Load): the JSON named
     /// neither the shipped model a baseline ddqn found nor a --model's files, so a model trained again in place gave other
     /// numbers under the same provenance.
     /// </summary>
