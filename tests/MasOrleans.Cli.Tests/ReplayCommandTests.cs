@@ -244,6 +244,25 @@ public class ReplayCommandTests
         Assert.Contains(note, summary.RootElement.GetProperty("traceNotes").EnumerateArray().Select(n => n.GetString()));
     }
 
+    /// <summary>
+    /// Timed mode never counts arrived demand: the warning said "paper mode counts their GPUs in arrived demand" there too.
+    /// A timed run counts such a pod as never placed, and the warning says so.
+    /// </summary>
+    [Fact]
+    public async Task A_timed_replay_warns_of_pods_that_fit_no_node_in_timed_words()
+    {
+        var pods = TestFiles.Temp("pods.csv", string.Join('\n',
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time",
+            "ok,4000,8192,1,1000,,LS,Running,0,100,0", "huge,4000,8192,16,1000,,LS,Running,10,200,") + "\n");
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "out");
+        var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
+            ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "fgd", "--mode", "timed", "--seed", "1", "--output", output]);
+        Assert.True(exit == 0, error);
+        Assert.Equal($"warning: 1 pod(s) of {pods} fit no node even on the empty cluster, so every policy fails them (timed mode counts them as never placed): "
+            + "'huge' requests cpu 4, memory 8Gi, nvidia.com/gpu 16, more than any node has",
+            Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     /// <summary>A mistyped --model, or a file given for it, said "No metadata.json in model directory 'x'", as if x were a directory.</summary>
     [Theory]
     [InlineData("missing", "does not exist")]

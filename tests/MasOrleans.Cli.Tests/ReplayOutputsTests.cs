@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Scheduling.Policies;
@@ -37,7 +38,8 @@ public class ReplayOutputsTests
     /// A learned policy decides with a model that the command line may not name: the shipped one is searched for from the
     /// working directory upwards, so a researcher's own models/ppo there decided while summary.json named only the tool's
     /// commit, and a --model directory trained again in place gave other results under the same command. The model's files
-    /// are inputs, each with sha256sum's hash.
+    /// are inputs, each with its SHA-256 (what sha256sum prints). A path under the working directory (the shipped model above
+    /// the test's binaries is not) is relative to it; another --model is as given.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -63,23 +65,61 @@ public class ReplayOutputsTests
         var inputs = summary.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
             .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString(), i.TryGetProperty("sha256", out var h) ? h.GetString() : null)).ToList();
         var option = givenByModelOption ? "--model" : "models/ppo";
-        var (weights, metadata) = (Path.Combine(model, "actor-critic.weights"), Path.Combine(model, "metadata.json"));
+        var shown = givenByModelOption ? model : Path.GetRelativePath(Directory.GetCurrentDirectory(), model);
+        var (weights, metadata) = (Path.Combine(shown, "actor-critic.weights"), Path.Combine(shown, "metadata.json"));
         Assert.Equal([
             ("--nodes", SmallTrace.Nodes, null),
             ("--pods", pods, "4f4604127bbe4e9a81de921322a73a4380630fea7014eaecbf80bdee3327d7f0"),
-            (option, weights, await Sha256SumAsync(weights)),
-            (option, metadata, await Sha256SumAsync(metadata)),
+            (option, weights, Sha256Of(Path.Combine(model, "actor-critic.weights"))),
+            (option, metadata, Sha256Of(Path.Combine(model, "metadata.json"))),
         ], inputs);
-        Assert.Contains($"{option} `{weights}` `{await Sha256SumAsync(weights)}`", File.ReadAllText(Path.Combine(output, "report.md")));
+        Assert.Contains($"{option} `{weights}` `{Sha256Of(Path.Combine(model, "actor-critic.weights"))}`", File.ReadAllText(Path.Combine(output, "report.md")));
     }
 
-    private static async Task<string> Sha256SumAsync(string path)
+    private static string Sha256Of(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    /// <summary>
+    /// docs/replay-outputs.md: the same command writes the same files. The shipped model was recorded by the absolute path
+    /// the search found it at, and a --model under the working directory as given (here absolute), so two copies of one
+    /// directory wrote provenance that differed by the machine's paths. Both are relative to the working directory now.
+    /// </summary>
+    [Fact]
+    public async Task Two_copies_of_a_directory_record_the_same_model_paths()
     {
-        var start = new System.Diagnostics.ProcessStartInfo("sha256sum", [path]) { RedirectStandardOutput = true };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var line = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return line.Split(' ')[0];
+        var root = Path.GetDirectoryName(TestFiles.Temp("x", ""))!;
+        var shipped = Path.Combine(TestFiles.RepoRoot, "models");
+        var summaries = new List<string>();
+        foreach (var copy in new[] { "a", "b" })
+        {
+            var dir = Path.Combine(root, copy);
+            foreach (var (from, to) in new[] { ("ddqn", Path.Combine("models", "ddqn")), ("ppo", "my-ppo") })
+            {
+                Directory.CreateDirectory(Path.Combine(dir, to));
+                foreach (var file in Directory.GetFiles(Path.Combine(shipped, from))) File.Copy(file, Path.Combine(dir, to, Path.GetFileName(file)));
+            }
+            SmallTrace.Pods(dir);
+            using var process = MasProcess.StartIn(dir, "replay", "--nodes", SmallTrace.Nodes, "--pods", "pods.csv", "--policy", "ddqn", "--policy", "ppo",
+                "--model", Path.Combine(dir, "my-ppo"), "--output", "out");
+            var error = process.StandardError.ReadToEndAsync();
+            await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, await error);
+            summaries.Add(File.ReadAllText(Path.Combine(dir, "out", "summary.json")));
+        }
+
+        var models = summaries.Select(json =>
+        {
+            using var summary = JsonDocument.Parse(json);
+            return summary.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
+                .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString())).Where(i => i.Item1 != "--nodes" && i.Item1 != "--pods").ToList();
+        }).ToList();
+        Assert.Equal([
+            ("models/ddqn", Path.Combine("models", "ddqn", "metadata.json")),
+            ("models/ddqn", Path.Combine("models", "ddqn", "online.weights")),
+            ("--model", Path.Combine("my-ppo", "actor-critic.weights")),
+            ("--model", Path.Combine("my-ppo", "metadata.json")),
+        ], models[0]);
+        Assert.Equal(models[0], models[1]);
     }
 
     /// <summary>Into a log Spectre wrapped "wrote ..." at 80 columns: a long --output was cut in two.</summary>

@@ -58,9 +58,12 @@ internal static class EvaluateCommand
             if (!parse.GetValue(idle) && candidates.Contains(baselinePolicy))
                 throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
             var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
-                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t)))
-                .Concat(LearnedModelOption.Inputs(parse.GetValue(models) ?? [], [.. candidates, baselinePolicy])).ToArray();
-            var outputFile = parse.GetValue(output) is { } path ? OutputPaths.CheckFile(path, "--output", inputs) : null;
+                .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
+            // Loaded before the runs decide with them: the provenance hashes the bytes loaded.
+            var modelFiles = LearnedModelOption.Load(modelsByAlgorithm, [.. candidates, baselinePolicy]);
+            var outputFile = parse.GetValue(output) is { } path
+                ? OutputPaths.CheckFile(path, "--output", [.. inputs, .. modelFiles.Select(f => (f.Option, (string?)f.Path))])
+                : null;
             var replay = new ReplaySettings
             {
                 Tune = parse.GetValue(tune),
@@ -69,7 +72,7 @@ internal static class EvaluateCommand
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
             var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
             // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
-            var provenance = RunProvenance.Of(inputs, replay.PolicySettings);
+            var provenance = RunProvenance.Of(inputs, replay.PolicySettings, modelFiles);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);
             if (parse.GetValue(idle))
             {
@@ -81,9 +84,9 @@ internal static class EvaluateCommand
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                 .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
             // The traces' pods that fit no node, as replay warns of them (after the runs: a failed run is its error alone).
-            var traceFiles = (parse.GetValue(traces) ?? []).Prepend(parse.GetValue(pods)!).Distinct();
-            foreach (var (workload, file) in workloads.Where(w => w.Kind == "trace").Zip(traceFiles))
-                if (UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file) is { } note) Console.Error.WriteLine($"warning: {note}");
+            foreach (var workload in workloads)
+                if (workload.Source is { } file && UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } note)
+                    Console.Error.WriteLine($"warning: {note}");
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null)
                 File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));

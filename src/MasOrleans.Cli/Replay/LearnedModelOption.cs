@@ -1,4 +1,3 @@
-using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Policies;
@@ -24,21 +23,36 @@ internal static class LearnedModelOption
     }
 
     /// <summary>
-    /// The files of each model the run's learned policies decide with, for its provenance: a --model's as given, the
-    /// shipped one's where the search found it (models/ddqn above the working directory comes first, so a user's own
-    /// directory of that name decides, and the tool's commit alone did not say which model that was).
+    /// Loads the model of each learned policy the run has (<see cref="LearnedPolicies.DirectoryOf"/>, the directory its
+    /// policy decides with) and returns its files for the provenance, hashed from the bytes loaded. A --model's under
+    /// option --model, the shipped one's under models/&lt;algorithm&gt; (the search finds a user's own directory of that name
+    /// first, so the tool's commit alone does not say which model that was).
     /// </summary>
-    public static IEnumerable<(string Option, string? Path)> Inputs(IReadOnlyList<string> modelDirectories, IEnumerable<string> policies)
+    /// <param name="workingDirectory">Paths under it are recorded relative to it (the process's working directory).</param>
+    public static IReadOnlyList<InputFile> Load(IReadOnlyDictionary<string, string> models, IEnumerable<string> policies, string? workingDirectory = null)
     {
-        var models = modelDirectories.ToDictionary(LearnedDecisions.AlgorithmOf, StringComparer.Ordinal);
         var run = policies.ToHashSet(StringComparer.Ordinal);
+        var files = new List<InputFile>();
         foreach (var algorithm in LearnedPolicies.Algorithms.Where(run.Contains))
         {
-            var (option, directory) = models.TryGetValue(algorithm, out var given)
-                ? ("--model", given)
-                : ($"models/{algorithm}", LearnedPolicies.LocateShipped(algorithm));
-            foreach (var file in ModelPackage.FilesOf(directory)) yield return (option, file);
+            var given = models.GetValueOrDefault(algorithm);
+            var model = LearnedPolicies.Load(algorithm, LearnedPolicies.DirectoryOf(algorithm, models));
+            var shown = Shown(model.Directory, given, workingDirectory ?? Directory.GetCurrentDirectory());
+            files.AddRange(model.Files.Select(f => new InputFile(given is null ? $"models/{algorithm}" : "--model", Path.Combine(shown, f.Name), f.Sha256)));
         }
+        return files;
+    }
+
+    /// <summary>
+    /// A model directory as provenance names it: relative to the working directory when under it, so the same command in
+    /// two checkouts writes the same files (docs/replay-outputs.md) without the machine's paths; else a --model as given,
+    /// and a shipped model found above the working directory or beside the binaries relative all the same.
+    /// </summary>
+    private static string Shown(string fullDirectory, string? given, string workingDirectory)
+    {
+        var relative = Path.GetRelativePath(workingDirectory, fullDirectory);
+        var under = !Path.IsPathRooted(relative) && relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return under || given is null ? relative : given;
     }
 
     /// <summary>

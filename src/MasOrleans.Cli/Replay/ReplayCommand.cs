@@ -78,7 +78,7 @@ internal static class ReplayCommand
                 Models = modelDirectories,
             };
             LearnedModelOption.RefuseUnused(modelsByAlgorithm, request.Policies);
-            ReplayJob.Run(request, catalog);
+            ReplayJob.Run(request, catalog, modelsByAlgorithm);
             return 0;
         });
         return command.ChecksOptionValues();

@@ -49,7 +49,8 @@ internal sealed record ReplayRequest
 /// <summary>Loads the inputs, runs every (policy, seed) with a progress bar, and writes the outputs.</summary>
 internal static class ReplayJob
 {
-    public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog)
+    /// <param name="models">The --model directory of each algorithm given one (<see cref="LearnedModelOption.Register"/>).</param>
+    public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog, IReadOnlyDictionary<string, string> models)
     {
         foreach (var p in request.Policies)
         {
@@ -62,8 +63,10 @@ internal static class ReplayJob
         // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
-        var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods);
+        var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods, request.Mode);
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
+        // Loaded here, before the runs decide with them: the provenance hashes the bytes loaded.
+        var modelFiles = LearnedModelOption.Load(models, request.Policies);
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };
@@ -95,16 +98,14 @@ internal static class ReplayJob
                 {
                     var result = runner.Run(nodes, trace.Pods, policy, seed, settings, _ => { });
                     results.Add(result);
-                    Console.WriteLine($"{policy} seed {seed}: done ({result.WallSeconds:F1} s)");
+                    LiveProgress.Step($"{policy} seed {seed}: done ({result.WallSeconds:F1} s)");
                 }
             }
         }
 
         // Once the runs are done: a run that fails (a cluster without GPUs in paper mode) is its error line alone.
         if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
-        var provenance = RunProvenance.Of(
-            [("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile), .. LearnedModelOption.Inputs(request.Models, request.Policies)],
-            request.Settings);
+        var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings, modelFiles);
         var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
         {
@@ -125,10 +126,7 @@ internal static class ReplayJob
             results.Select(r => new { r.Policy, r.Seed, r.Curve, r.Timeline }), ReplaySummary.Json));
         var plots = PlotWriter.Write(request.Output, results, request.Policies, request.Mode);
         File.WriteAllText(Path.Combine(request.Output, "report.md"), ReportWriter.Render(summary, plots, published, notes));
-        var report = Path.Combine(request.Output, "report.md");
-        // Spectre wraps at its width (80 columns in a log): a long --output was cut in two there.
-        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]wrote[/] {Markup.Escape(report)}");
-        else Console.WriteLine($"wrote {report}");
+        LiveProgress.Done("wrote", $"{Path.Combine(request.Output, "report.md")}");
         return summary;
     }
 }

@@ -21,10 +21,11 @@ internal sealed record RunProvenance
     public static string ToolVersion { get; } =
         "mas " + (typeof(RunProvenance).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown");
 
-    public static RunProvenance Of(IEnumerable<(string Option, string? Path)> inputs, IReadOnlyDictionary<string, string> settings) => new()
+    /// <param name="models">The learned models' files as loaded (<see cref="LearnedModelOption.Load"/>), hashed then.</param>
+    public static RunProvenance Of(IEnumerable<(string Option, string? Path)> inputs, IReadOnlyDictionary<string, string> settings, IEnumerable<InputFile>? models = null) => new()
     {
         Tool = ToolVersion,
-        Inputs = [.. inputs.Where(i => i.Path is not null).Select(i => Describe(i.Option, i.Path!))],
+        Inputs = [.. inputs.Where(i => i.Path is not null).Select(i => Describe(i.Option, i.Path!)), .. models ?? []],
         PolicySettings = new SortedDictionary<string, string>(settings.ToDictionary(), StringComparer.Ordinal),
     };
 

@@ -41,22 +41,18 @@ internal static class TrainJob
         else
         {
             // A log gets every episode, once: Spectre's snapshots skipped some and ended on one before the last.
-            result = PlacementTraining.Run(nodes, pods, options, provenance, point => Console.WriteLine(Describe(options, point)));
+            result = PlacementTraining.Run(nodes, pods, options, provenance, point => LiveProgress.Step($"{Describe(options, point)}"));
         }
 
         // As replay warns of them, once training is done (a run that fails is its error alone).
-        if (UnplaceablePods.Note(nodes, pods, podsSource) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
+        if (UnplaceablePods.Note(nodes, pods, podsSource, ReplayMode.Paper) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
         {
             [TrainingPlot.FileName] = TrainingPlot.Render(result.Curve, options.Algorithm),
             [CurveFileName] = JsonSerializer.SerializeToUtf8Bytes(result.Curve, CurveJson),
         });
-        var saved = FormattableString.Invariant(
-            $"{output} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; {result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
-        // Spectre wraps at its width (80 columns in a log), which cut this line in two there.
-        if (LiveProgress.IsDrawn) AnsiConsole.MarkupLine($"[green]saved[/] {Markup.Escape(saved)}");
-        else Console.WriteLine($"saved {saved}");
+        LiveProgress.Done("saved", $"{output} (best validation GPU allocation {result.BestValidationAlloc:F2}% at episode {result.BestEpisode}; {result.Elapsed.TotalSeconds:F0} s; curve {TrainingPlot.FileName})");
         return result;
     }
 

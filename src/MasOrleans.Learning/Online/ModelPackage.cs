@@ -38,7 +38,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
     }
 
     /// <summary>The files a model directory's model is made of (metadata.json and the weights, not the plots), in name order, as paths under <paramref name="directory"/>.</summary>
-    public static IReadOnlyList<string> FilesOf(string directory) =>
+    private static IReadOnlyList<string> FilesOf(string directory) =>
         [.. Directory.EnumerateFiles(directory)
             .Where(path => Path.GetFileName(path) is var name && (name == ModelMetadata.FileName || name.EndsWith(ModelDirectory.WeightsExtension, StringComparison.Ordinal)))
             .Order(StringComparer.Ordinal)];

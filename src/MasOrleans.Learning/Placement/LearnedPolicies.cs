@@ -24,7 +24,7 @@ public static class LearnedPolicies
     public const string FragmentationWeightMetric = "fragmentation_weight";
 
     // Models read from directories, by full path: read once per process and shared by every profile.
-    private static readonly ConcurrentDictionary<string, Lazy<LiveModelSlot>> Loaded = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<LoadedModel>> Loaded = new(StringComparer.Ordinal);
 
     /// <param name="modelDirectories">Per algorithm ("ddqn", "ppo"), a model directory overriding the shipped one.</param>
     public static void Register(PolicyCatalog catalog, IReadOnlyDictionary<string, string>? modelDirectories = null)
@@ -34,7 +34,7 @@ public static class LearnedPolicies
             string? explicitDirectory = modelDirectories?.GetValueOrDefault(algorithm);
             catalog.Register(algorithm,
                 $"Learned {algorithm.ToUpperInvariant()} node scorer over FGD/BestFit shortlists (mas train); model: {explicitDirectory ?? $"models/{algorithm}"}.",
-                o => CreateProfile(algorithm, explicitDirectory ?? LocateShipped(algorithm), o));
+                o => CreateProfile(algorithm, DirectoryOf(algorithm, modelDirectories), o));
         }
     }
 
@@ -50,17 +50,32 @@ public static class LearnedPolicies
                 o => CreateProfile(slots(algorithm), o, sink));
     }
 
-    public static SchedulingProfile CreateProfile(string algorithm, string modelDirectory, PolicyOptions options)
+    /// <summary>
+    /// The model directory an algorithm's policy decides with: the one given for it, else the shipped one. The one rule
+    /// for the policies and for what a run's provenance names.
+    /// </summary>
+    public static string DirectoryOf(string algorithm, IReadOnlyDictionary<string, string>? modelDirectories) =>
+        modelDirectories?.GetValueOrDefault(algorithm) ?? LocateShipped(algorithm);
+
+    /// <summary>The model in a directory, read once per process (by full path) and shared by every profile; its files' hashes are of the bytes read.</summary>
+    public static LoadedModel Load(string algorithm, string modelDirectory)
     {
         var path = Path.GetFullPath(modelDirectory);
-        var slot = Loaded.GetOrAdd(path, p => new Lazy<LiveModelSlot>(() =>
+        var model = Loaded.GetOrAdd(path, p => new Lazy<LoadedModel>(() =>
         {
             var agent = LearnedDecisions.Load(p); // reads from the directory itself, so errors name it
-            return new LiveModelSlot(agent.Algorithm, 0, ModelPackage.FromDirectory(p), agent);
+            var package = ModelPackage.FromDirectory(p);
+            return LoadedModel.Of(p, new LiveModelSlot(agent.Algorithm, 0, package, agent), package);
         })).Value;
-        if (slot.Algorithm != algorithm)
-            throw new InvalidDataException($"model at '{path}' is a {slot.Algorithm} model; policy '{algorithm}' needs a {algorithm} model");
-        return CreateProfile(slot, options, sink: null, source: path);
+        if (model.Slot.Algorithm != algorithm)
+            throw new InvalidDataException($"model at '{path}' is a {model.Slot.Algorithm} model; policy '{algorithm}' needs a {algorithm} model");
+        return model;
+    }
+
+    public static SchedulingProfile CreateProfile(string algorithm, string modelDirectory, PolicyOptions options)
+    {
+        var model = Load(algorithm, modelDirectory);
+        return CreateProfile(model.Slot, options, sink: null, source: model.Directory);
     }
 
     public static SchedulingProfile CreateProfile(LiveModelSlot slot, PolicyOptions options, IExperienceSink? sink, string? source = null)

@@ -7,7 +7,8 @@ using MasOrleans.Scheduling.Traces;
 namespace MasOrleans.Learning.Workloads;
 
 /// <summary>One workload to judge on: a trace file of a paper family, or a resampled variant of the default trace.</summary>
-public sealed record Workload(string Name, string Kind, IReadOnlyList<TracePod> Pods)
+/// <param name="Source">The trace file the pods were read from, as given; null for a variant.</param>
+public sealed record Workload(string Name, string Kind, IReadOnlyList<TracePod> Pods, string? Source = null)
 {
     public WorkloadMix Mix => WorkloadMix.Of(Pods.Select(p => p.Pod));
 }
@@ -88,7 +89,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         foreach (var path in traces.Prepend(defaultTrace).Distinct())
         {
             var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
-            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods));
+            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods, path));
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)

@@ -85,7 +85,7 @@ public class EvaluateVerbTests
     }
 
     /// <summary>
-    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Inputs): the JSON named
+    /// A learned policy's model is an input as the traces are (replay's rule, LearnedModelOption.Load): the JSON named
     /// neither the shipped model a baseline ddqn found nor a --model's files, so a model trained again in place gave other
     /// numbers under the same provenance.
     /// </summary>
@@ -104,7 +104,8 @@ public class EvaluateVerbTests
         using var json = JsonDocument.Parse(File.ReadAllText(output));
         var inputs = json.RootElement.GetProperty("provenance").GetProperty("inputs").EnumerateArray()
             .Select(i => (i.GetProperty("option").GetString(), i.GetProperty("path").GetString())).ToList();
-        var ddqn = Path.Combine(TestFiles.RepoRoot, "models", "ddqn");
+        // The shipped model, found above the tests' working directory, relative to it (docs/replay-outputs.md).
+        var ddqn = Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(TestFiles.RepoRoot, "models", "ddqn"));
         Assert.Equal([("--nodes", Nodes), ("--pods", pods),
             ("models/ddqn", Path.Combine(ddqn, "metadata.json")), ("models/ddqn", Path.Combine(ddqn, "online.weights")),
             ("--model", Path.Combine(ppo, "actor-critic.weights")), ("--model", Path.Combine(ppo, "metadata.json"))], inputs);

@@ -50,11 +50,11 @@ public class TrainVerbTests
             metadata.RootElement.GetProperty("trace").GetString());
 
         var catalog = PolicyCatalog.CreateDefault();
-        LearnedModelOption.Register(catalog, [model]);
+        var models = LearnedModelOption.Register(catalog, [model]);
         var replay = ReplayJob.Run(new ReplayRequest
         {
             Nodes = Nodes, Pods = pods, Policies = ["ppo"], Seeds = [42], Output = Path.Combine(temp, "replay"), Models = [model],
-        }, catalog);
+        }, catalog, models);
         Assert.Contains("--model " + model, replay.Command);
         Assert.True(replay.Runs.Single().PlacedPods > 0);
     }
