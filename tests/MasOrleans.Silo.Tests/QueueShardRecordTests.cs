@@ -1,5 +1,6 @@
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -138,5 +139,22 @@ public sealed class QueueShardRecordTests : IDisposable
         for (var i = 0; i < 3; i++) await record.RenewOnceAsync();
         Assert.Equal([2008, 2011, 2009], log.Records.Select(r => r.EventId));
         Assert.Equal(LogLevel.Error, log.Records[^1].Level);
+    }
+
+    /// <summary>
+    /// A Redis that fails the claim (nothing on the port; abortConnect=false let the connection "succeed" and the script time
+    /// out, a RedisTimeoutException the start printed with its stack trace, exit 70) is the machine's: exit 69, one line.
+    /// </summary>
+    [Fact]
+    public void A_redis_failure_while_claiming_is_unavailable_on_one_line()
+    {
+        var closed = FreePorts.Next();
+        var config = new ConfigurationBuilder().Build();
+        var e = Assert.Throws<StartupUnavailableException>(() =>
+            QueueShardRecord.Claim(config, $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500"));
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith($"Redis at 127.0.0.1:{closed} failed as the silo recorded its queue shard count (", problem);
+        Assert.DoesNotContain('\n', problem);
+        Assert.NotNull(StartupEnvironment.Of(new AggregateException(new RedisTimeoutException("Timeout awaiting response", CommandStatus.Sent))));
     }
 }
