@@ -1,4 +1,6 @@
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using StackExchange.Redis;
 using static MasOrleans.Silo.Tests.ConfigurationTests;
 
 namespace MasOrleans.Silo.Tests;
@@ -7,12 +9,13 @@ namespace MasOrleans.Silo.Tests;
 /// Scheduler__QueueShards across the silos of one cluster (two child-process silos on one real redis-server): a pod's
 /// shard is its name's hash modulo the count, so a silo with another count looked pods up, listed and queued them in other
 /// shards than its siblings. It started without a word (session 40); now it is refused, while a change made with every
-/// silo stopped still starts, and the pods that were waiting are placed by their new shards.
+/// silo stopped still starts (the record goes with the last silo stopping, as Redis judges it), and the pods that were waiting are placed by their new shards.
 /// </summary>
 [Collection(HeavyTests.Name)]
 public sealed class QueueShardCountTests() : SiloProcessTestBase("mas-shard-count-")
 {
     private const string Cluster = "shard-count";
+    private const string Service = "mas-orleans";
 
     private static Dictionary<string, string> Settings(int shards) => new()
     {
@@ -41,14 +44,22 @@ public sealed class QueueShardCountTests() : SiloProcessTestBase("mas-shard-coun
             Assert.Contains("Scheduler__QueueShards is 8, but the running silos of service 'mas-orleans' use 4 (Redis key 'mas-orleans/queue-shards')", output);
             Assert.DoesNotContain("   at ", output);
 
-            // The same count joins.
+            // The same count joins; each silo holds its own lease on the record.
             using var second = await StartSilo(Settings(4));
+            using var redis = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
+            var db = redis.GetDatabase();
+            Assert.Equal(2, await db.SortedSetLengthAsync(QueueShardRecord.MembersKey(Service)));
+            // The first silo stopping while the second runs leaves the record (the second holds it); Terminate waits for the exit.
+            Assert.Equal(0, first.Terminate());
+            first.AssertCleanLog(SiloStopTests.GracefulStopAllowed);
+            Assert.Equal("4", (string?)await db.StringGetAsync(QueueShardRecord.Key(Service)));
+            Assert.Equal(1, await db.SortedSetLengthAsync(QueueShardRecord.MembersKey(Service)));
+            // The last silo stopping forgets the count.
             Assert.Equal(0, second.Terminate());
             // A sibling's graceful stop, and Orleans' note of a slow stop stage: SiloStopTests' allow-list.
             second.AssertCleanLog(SiloStopTests.GracefulStopAllowed);
-            // The last silo stopping forgets the count.
-            Assert.Equal(0, first.Terminate());
-            first.AssertCleanLog(SiloStopTests.GracefulStopAllowed);
+            Assert.False(await db.KeyExistsAsync(QueueShardRecord.Key(Service)));
+            Assert.False(await db.KeyExistsAsync(QueueShardRecord.MembersKey(Service)));
         }
 
         // A deliberate change, every silo stopped: the pods waiting in the old shards are read from their records by the new ones.

@@ -5,9 +5,12 @@ namespace MasOrleans.Silo.Configuration;
 
 /// <summary>
 /// Orleans__Membership__* (Orleans' <see cref="ClusterMembershipOptions"/>), checked with the other settings. Orleans checks
-/// some of these itself as its host starts (SiloClusteringValidator, Orleans.Runtime 10.4.2: its rules are repeated here),
-/// after a Hosting Error with a stack trace; others it took: a probe limit of -1, a zero I-am-alive period (the silo
-/// started, then aborted with exit 134), a zero join time (exit 70, a TimeoutException).
+/// some of these itself as its host starts, after a Hosting Error with a stack trace; they are repeated here as Orleans
+/// 10.4.2 has them (SiloClusteringValidator: with liveness on, NumVotesForDeathDeclaration above 0 and at most
+/// NumProbedSilos; and the adaptive probe timeout's bounds). The project's own rules are for values Orleans took: a probe limit below 1 with liveness on (Orleans took -1: a limit that no count of missed
+/// probes stays below), periods it waits on of 0 (a zero I-am-alive period started the silo, then aborted it, exit 134;
+/// a zero join time failed the start with a TimeoutException, exit 70), negative ages and a death vote that expires at
+/// once. NumMissedTableIAmAliveLimit (a warning threshold) and NumProbedSilos with liveness off have no rule.
 /// </summary>
 internal static class MembershipSettings
 {
@@ -15,14 +18,15 @@ internal static class MembershipSettings
 
     public static IEnumerable<string> Problems(ClusterMembershipOptions o)
     {
-        // Counts: a probe limit of 0 or less suspects every silo at once; votes and probes are counted from 1.
-        if (o.NumMissedProbesLimit < 1) yield return $"{Prefix}NumMissedProbesLimit must be at least 1, not {o.NumMissedProbesLimit}";
-        if (o.NumMissedTableIAmAliveLimit < 1) yield return $"{Prefix}NumMissedTableIAmAliveLimit must be at least 1, not {o.NumMissedTableIAmAliveLimit}";
-        if (o.NumProbedSilos < 1) yield return $"{Prefix}NumProbedSilos must be at least 1, not {o.NumProbedSilos}";
-        if (o.LivenessEnabled && o.NumVotesForDeathDeclaration < 1)
-            yield return $"{Prefix}NumVotesForDeathDeclaration must be at least 1, not {o.NumVotesForDeathDeclaration}";
-        else if (o.LivenessEnabled && o.NumVotesForDeathDeclaration > o.NumProbedSilos && o.NumProbedSilos >= 1)
-            yield return $"{Prefix}NumVotesForDeathDeclaration ({o.NumVotesForDeathDeclaration}) must be at most {Prefix}NumProbedSilos ({o.NumProbedSilos})";
+        // Counts of the liveness protocol: of no use, and not checked by Orleans, with liveness off.
+        if (o.LivenessEnabled)
+        {
+            if (o.NumMissedProbesLimit < 1) yield return $"{Prefix}NumMissedProbesLimit must be at least 1, not {o.NumMissedProbesLimit}";
+            if (o.NumVotesForDeathDeclaration < 1)
+                yield return $"{Prefix}NumVotesForDeathDeclaration must be at least 1, not {o.NumVotesForDeathDeclaration}";
+            else if (o.NumVotesForDeathDeclaration > o.NumProbedSilos)
+                yield return $"{Prefix}NumVotesForDeathDeclaration ({o.NumVotesForDeathDeclaration}) must be at most {Prefix}NumProbedSilos ({o.NumProbedSilos})";
+        }
         if (o.MaxDefunctSiloEntries < 0) yield return $"{Prefix}MaxDefunctSiloEntries must be 0 or more (or unset), not {o.MaxDefunctSiloEntries}";
 
         // Periods and timeouts Orleans waits on: the one rule of every period (TimeSettings).
@@ -30,7 +34,6 @@ internal static class MembershipSettings
         [
             ("ProbeTimeout", o.ProbeTimeout),
             ("TableRefreshTimeout", o.TableRefreshTimeout),
-            ("DeathVoteExpirationTimeout", o.DeathVoteExpirationTimeout),
             ("IAmAliveTablePublishTimeout", o.IAmAliveTablePublishTimeout),
             ("MaxJoinAttemptTime", o.MaxJoinAttemptTime),
             ("LocalHealthDegradationMonitoringPeriod", o.LocalHealthDegradationMonitoringPeriod),
@@ -49,6 +52,9 @@ internal static class MembershipSettings
         ];
         foreach (var (key, value) in ages)
             if (value < TimeSpan.Zero) yield return $"{Prefix}{key} must be 0 or more, not {value}";
+        // A vote's age past which it no longer counts: at 0 no two votes ever count together.
+        if (o.DeathVoteExpirationTimeout <= TimeSpan.Zero)
+            yield return $"{Prefix}DeathVoteExpirationTimeout must be above 0, not {o.DeathVoteExpirationTimeout}";
 
         // The adaptive probe timeout's bounds (by default half and four times ProbeTimeout), as Orleans checks them.
         if (o.MinProbeTimeout <= TimeSpan.Zero) yield return $"{Prefix}MinProbeTimeout must be above 0, not {o.MinProbeTimeout}";

@@ -1,129 +1,204 @@
 using MasOrleans.Grains;
 using MasOrleans.Silo.Configuration;
-using MasOrleans.Silo.Observability;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
-/// The queue shard count of a cluster's running silos, recorded in Redis (<c>{ServiceId}/queue-shards</c>) for
-/// <see cref="Lease"/> and renewed by each silo while it runs. A pod's shard is its name's hash modulo the count, and that
-/// shard holds the pod's queue entry and grain directory entry: a silo with another count looked a pod up in another shard
-/// than the one its creator registered it in (a second activation of one pod, each writing its state), listed and
-/// re-queued only the shards it counted, and queued pods where the other silos' shards never looked. So a silo whose
-/// count differs from the record does not start.
+/// The queue shard count of a cluster's running silos, recorded in Redis (<c>{ServiceId}/queue-shards</c>) with the silos
+/// holding it (<c>{ServiceId}/queue-shards/silos</c>, a sorted set of one id per silo process scored by its lease's expiry).
+/// A pod's shard is its name's hash modulo the count, and that shard holds the pod's queue entry and grain directory entry:
+/// a silo with another count looked a pod up in another shard than the one its creator registered it in (a second
+/// activation of one pod, each writing its state), listed and re-queued only the shards it counted, and queued pods where
+/// the other silos' shards never looked. So a silo whose count differs from the record does not start.
 /// </summary>
 /// <remarks>
-/// A lease, not a permanent record, so the count can be changed by stopping every silo and starting them with the new
-/// one: the last silo stopping gracefully forgets the record, and one that was killed leaves it for at most the lease.
-/// Waiting pods are not lost by the change: each shard reads its pods from their stored records when it activates.
+/// A lease per silo, renewed from the claim on (before Orleans joins, which can take minutes), so the count can be changed by
+/// stopping every silo: the record goes with its last live holder, as Redis judges it in one script (a silo's own membership
+/// view missed siblings still joining, and membership is per ClusterId while the key is per ServiceId). A killed silo's
+/// lease lapses after <see cref="Lease"/>. The expiry is the caller's clock (one <see cref="TimeProvider"/> per record), so
+/// the silos of a service need clocks within seconds of each other, as Orleans' membership does.
 /// </remarks>
-internal sealed partial class QueueShardRecord(
-    RedisStoreConnection connection,
-    IOptions<ClusterOptions> cluster,
-    IOptions<SchedulerOptions> scheduler,
-    IServiceProvider services,
-    ILogger<QueueShardRecord> logger) : BackgroundService
+internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
 
-    /// <summary>A sixth of the lease: five renewals may fail (a Redis outage) before the record lapses.</summary>
+    /// <summary>A sixth of the lease: five renewals may fail (a Redis outage) before this silo's lease lapses.</summary>
     public static readonly TimeSpan RenewPeriod = Lease / 6;
 
     public static string Key(string serviceId) => $"{serviceId}/queue-shards";
+    public static string MembersKey(string serviceId) => $"{serviceId}/queue-shards/silos";
 
-    /// <summary>Records the count (for the lease) when none is recorded or the same is; otherwise answers the recorded one.</summary>
-    private const string ClaimScript = """
-        local recorded = redis.call('GET', KEYS[1])
-        if recorded and recorded ~= ARGV[1] then return recorded end
-        redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    /// <summary>
+    /// claim/renew: records the count and this silo's lease when the recorded count is the same or no lease is live, else
+    /// answers the recorded count. release: drops this silo's lease, and the count with the last live one. Expired leases
+    /// are pruned first. The keys' own expiry only tidies up after a cluster that was killed.
+    /// </summary>
+    private const string Script = """
+        local count, members = KEYS[1], KEYS[2]
+        local op, shards, member, now, lease = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+        redis.call('ZREMRANGEBYSCORE', members, '-inf', now)
+        if op == 'release' then
+          redis.call('ZREM', members, member)
+          if redis.call('ZCARD', members) == 0 then redis.call('DEL', count, members) end
+          return false
+        end
+        local recorded = redis.call('GET', count)
+        if recorded and recorded ~= shards and redis.call('ZCARD', members) > 0 then return recorded end
+        redis.call('SET', count, shards, 'PX', lease)
+        redis.call('ZADD', members, now + lease, member)
+        redis.call('PEXPIRE', members, lease)
         return false
         """;
 
-    private const string ReleaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-        return 0
-        """;
+    private readonly ConnectionMultiplexer _redis;
+    private readonly string _serviceId;
+    private readonly int _count;
+    private readonly string _member = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly TimeProvider _clock;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _renewing = Task.CompletedTask;
+    private bool _missed;
+    private bool _mismatched;
+
+    private QueueShardRecord(ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock)
+    {
+        _redis = redis;
+        _serviceId = serviceId;
+        _count = count;
+        _clock = clock;
+    }
+
+    /// <summary>Until the host's logging exists (set as the host starts, before Orleans joins): nothing to log before.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
 
     /// <summary>
-    /// At start, before Orleans joins the cluster: the problem to report (exit 78) when the running silos record another
-    /// count, else null, with this silo's count recorded.
+    /// At start, before Orleans joins the cluster: records this silo's count and lease, and renews the lease from now on until
+    /// <see cref="StopAsync"/>. Throws <see cref="InvalidConfigurationException"/> (exit 78) when the running silos record
+    /// another count, <see cref="StartupUnavailableException"/> (exit 69) when Redis fails.
     /// </summary>
-    public static string? Claim(IConfiguration config, string redisConnection)
+    public static QueueShardRecord Claim(IConfiguration config, string redisConnection)
     {
         var serviceId = OrleansSetup.ServiceId(config);
         var count = config.GetSection("Scheduler").Get<SchedulerOptions>()?.QueueShards ?? new SchedulerOptions().QueueShards;
-        using var redis = ConnectionMultiplexer.Connect(redisConnection, TextWriter.Null);
-        var recorded = Claim(redis.GetDatabase(), serviceId, count);
-        return recorded is null ? null
-            : $"Scheduler__QueueShards is {count}, but the running silos of service '{serviceId}' use {recorded} (Redis key " +
-              $"'{Key(serviceId)}'): every silo of a cluster must use the same count. To change it, stop every silo, then start " +
-              $"them with the new count (after {Lease.TotalSeconds:0} s if a silo was killed; docs/configuration.md)";
-    }
-
-    /// <returns>The count recorded by others when it differs from <paramref name="count"/>; null once this one is recorded.</returns>
-    private static string? Claim(IDatabase db, string serviceId, int count)
-    {
-        var answer = db.ScriptEvaluate(ClaimScript, [Key(serviceId)], [count, (long)Lease.TotalSeconds]);
-        return answer.IsNull ? null : (string?)answer;
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var key = Key(cluster.Value.ServiceId);
-        var count = scheduler.Value.QueueShards;
-        using var timer = new PeriodicTimer(RenewPeriod);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        ConnectionMultiplexer? redis = null;
+        (QueueShardRecord? Record, string? Recorded) claim;
+        try
         {
-            if (connection.Opened is not { } redis) continue;
-            RedisResult answer;
-            try
-            {
-                answer = await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript, [key], [count, (long)Lease.TotalSeconds]);
-            }
-            // An outage: the write paths and readiness report it; the record holds for the lease meanwhile.
-            catch (Exception e) when (Outage.Is(e, stoppingToken))
-            {
-                LogRenewalMissed(logger, key, e.GetType().Name);
-                continue;
-            }
-            if (!answer.IsNull) LogAnotherCount(logger, key, (string?)answer, count);
+            redis = StartupEnvironment.ConnectAtStart(redisConnection);
+            claim = ClaimAsync(redis, serviceId, count, TimeProvider.System).GetAwaiter().GetResult();
         }
+        catch (Exception e) when (StartupEnvironment.RedisFailure(e) is { } reason)
+        {
+            redis?.Dispose();
+            throw new StartupUnavailableException([$"Redis at {StartupEnvironment.Endpoints(redisConnection)} failed as the silo recorded its queue shard count ({reason})"]);
+        }
+        if (claim.Record is { } record) return record;
+        redis.Dispose();
+        throw new InvalidConfigurationException([
+            $"Scheduler__QueueShards is {count}, but the running silos of service '{serviceId}' use {claim.Recorded} (Redis key " +
+            $"'{Key(serviceId)}'): every silo of a cluster must use the same count. To change it, stop every silo, then start " +
+            $"them with the new count (after {Lease.TotalSeconds:0} s if a silo was killed; docs/configuration.md)"]);
     }
 
     /// <summary>
-    /// The last active silo stopping forgets the record, so the whole cluster can start again with another count at once.
-    /// Runs before Orleans stops (hosted services stop in reverse order): the membership still shows the other silos.
+    /// Claims <paramref name="count"/> for a new silo on <paramref name="redis"/> (which the record then owns), and renews it
+    /// every <see cref="RenewPeriod"/> from now on unless <paramref name="renew"/> is false (a test's silo that was killed).
     /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <returns>The record, or the count the running silos recorded when it differs.</returns>
+    internal static async Task<(QueueShardRecord? Record, string? Recorded)> ClaimAsync(
+        ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock, bool renew = true)
     {
-        await base.StopAsync(cancellationToken);
-        if (connection.Opened is not { } redis) return;
-        var membership = services.GetRequiredService<IClusterMembershipService>();
-        var self = services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        if (membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && !m.SiloAddress.Equals(self))) return;
+        var record = new QueueShardRecord(redis, serviceId, count, clock);
+        if (await record.Evaluate("claim").ConfigureAwait(false) is { } recorded) return (null, recorded);
+        if (renew) record._renewing = record.RenewAsync(record._stop.Token);
+        return (record, null);
+    }
+
+    /// <returns>The count recorded by others when it differs from this silo's; null once this silo's lease is recorded (or released).</returns>
+    private async Task<string?> Evaluate(string op)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var answer = await _redis.GetDatabase().ScriptEvaluateAsync(Script, [Key(_serviceId), MembersKey(_serviceId)],
+            [op, _count, _member, now, (long)Lease.TotalMilliseconds]).ConfigureAwait(false);
+        return answer.IsNull ? null : (string?)answer;
+    }
+
+    private async Task RenewAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(RenewPeriod, _clock);
         try
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [Key(cluster.Value.ServiceId)], [scheduler.Value.QueueShards]);
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false)) await RenewOnceAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (Outage.Is(e, cancellationToken))
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            LogReleaseFailed(logger, Key(cluster.Value.ServiceId), e.GetType().Name, Lease.TotalSeconds);
+            // Released.
         }
     }
 
-    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "The queue shard count's record {Key} was not renewed ({Exception}): " +
-        "an outage; renewed in the next period")]
-    private static partial void LogRenewalMissed(ILogger logger, string key, string exception);
+    /// <summary>One renewal; logs only changes (the first miss, the recovery, the first mismatch), not every period.</summary>
+    internal async Task RenewOnceAsync()
+    {
+        string? recorded;
+        try
+        {
+            recorded = await Evaluate("renew").ConfigureAwait(false);
+        }
+        // An outage: the write paths and readiness report it; the lease holds for its rest meanwhile.
+        catch (Exception e) when (StartupEnvironment.RedisFailure(e) is not null)
+        {
+            if (!_missed) LogRenewalMissed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
+            _missed = true;
+            return;
+        }
+        if (_missed) LogRenewed(Logger, Key(_serviceId));
+        _missed = false;
+        if (recorded is not null && !_mismatched) LogAnotherCount(Logger, Key(_serviceId), recorded, _count);
+        _mismatched = recorded is not null;
+    }
 
-    /// <summary>Only after the record lapsed while this silo ran (a Redis outage longer than the lease) and another silo started.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// A graceful stop drops this silo's lease, and the record with the last live one, so the whole cluster can start again
+    /// with another count at once. Registered after Orleans, so it runs before Orleans leaves the cluster.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stop.CancelAsync();
+        await _renewing;
+        try
+        {
+            await Evaluate("release").WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (StartupEnvironment.RedisFailure(e) is not null || e is OperationCanceledException)
+        {
+            LogReleaseFailed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
+        }
+    }
+
+    /// <summary>Stops renewing without releasing (as a killed silo would), and closes the connection.</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _redis.Dispose();
+    }
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "This silo's lease on the queue shard count's record {Key} " +
+        "could not be renewed ({Exception}): an outage; retried every period, and it lapses {Seconds} s after the last renewal")]
+    private static partial void LogRenewalMissed(ILogger logger, string key, string exception, double seconds);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "This silo's lease on the queue shard count's record {Key} is renewed again")]
+    private static partial void LogRenewed(ILogger logger, string key);
+
+    /// <summary>Only after this silo's lease lapsed (a Redis outage longer than the lease) and a silo with another count started.</summary>
     [LoggerMessage(EventId = 2009, Level = LogLevel.Error, Message = "The cluster's queue shard count ({Key}) is {Recorded}, not this silo's " +
-        "{Count}: a silo started with another Scheduler__QueueShards while the record had lapsed. Stop the silos whose count is wrong")]
+        "{Count}: a silo started with another Scheduler__QueueShards while this silo's lease had lapsed. Stop the silos whose count is wrong")]
     private static partial void LogAnotherCount(ILogger logger, string key, string? recorded, int count);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "The last silo stopping could not forget the queue shard count's record " +
-        "{Key} ({Exception}): a silo with another Scheduler__QueueShards can start once it lapses, after {Seconds} s")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "The silo stopping could not drop its lease on the queue shard count's record " +
+        "{Key} ({Exception}): if it was the last, a silo with another Scheduler__QueueShards can start once it lapses, after {Seconds} s")]
     private static partial void LogReleaseFailed(ILogger logger, string key, string exception, double seconds);
 }

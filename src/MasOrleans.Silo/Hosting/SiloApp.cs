@@ -47,15 +47,28 @@ internal static class SiloApp
             managedRedis?.Dispose();
             throw new StartupUnavailableException(unavailable);
         }
-        if (provider == StorageProvider.Redis && QueueShardRecord.Claim(config, redisConnection!) is { } otherCount)
+        QueueShardRecord? shardRecord = null;
+        try
+        {
+            // Renewed from here on: Orleans' join below can take minutes.
+            if (provider == StorageProvider.Redis) shardRecord = QueueShardRecord.Claim(config, redisConnection!);
+        }
+        catch
         {
             managedRedis?.Dispose();
-            throw new InvalidConfigurationException([otherCount]);
+            throw;
         }
 
         builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         // After Orleans, so it stops before Orleans leaves the cluster (hosted services stop in reverse order).
-        if (provider == StorageProvider.Redis) builder.Services.AddHostedService<QueueShardRecord>();
+        if (shardRecord is not null)
+        {
+            builder.Services.AddHostedService(services =>
+            {
+                shardRecord.Logger = services.GetRequiredService<ILogger<QueueShardRecord>>();
+                return shardRecord;
+            });
+        }
         ShutdownBound.Configure(builder);
         builder.Services.AddSingleton<SiloExitCode>();
         // Stopped with the host below; a shutdown cut short (ShutdownBound) stops it itself.
@@ -71,6 +84,7 @@ internal static class SiloApp
         MapRestApi(app);
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));
         if (managedRedis is not null) app.Lifetime.ApplicationStopped.Register(managedRedis.Dispose);
+        if (shardRecord is not null) app.Lifetime.ApplicationStopped.Register(shardRecord.Dispose);
         return app;
     }
 

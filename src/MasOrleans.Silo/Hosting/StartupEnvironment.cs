@@ -64,20 +64,36 @@ internal static class StartupEnvironment
     private static void CheckRedis(string connection, IConfiguration? config, List<string> problems)
     {
         var setting = config is null ? $"Redis__Managed__Port (nothing configured, so localhost:{connection.Split(':')[^1]})" : "Redis__ConnectionString";
+        try
+        {
+            using var redis = ConnectAtStart(connection);
+            redis.GetDatabase().Ping();
+        }
+        catch (Exception e) when (RedisFailure(e) is { } reason)
+        {
+            problems.Add($"{setting}: Redis at {Endpoints(connection)} cannot be used ({reason}); start Redis, correct the setting (address, password), or use Storage__Provider=memory");
+        }
+    }
+
+    /// <summary>A connection made before the silo starts: it fails at once, with the reason, when Redis does not answer.</summary>
+    public static ConnectionMultiplexer ConnectAtStart(string connection)
+    {
         var options = ConfigurationOptions.Parse(connection);
         // The first connection of the silo's own stores fails the same way; this one fails alone and says so.
         options.AbortOnConnectFail = true;
-        try
-        {
-            using var redis = ConnectionMultiplexer.Connect(options, TextWriter.Null);
-            redis.GetDatabase().Ping();
-        }
-        catch (RedisException e)
-        {
-            var reason = e is RedisConnectionException connect ? $"{connect.FailureType}" : e.Message;
-            problems.Add($"{setting}: Redis at {string.Join(", ", options.EndPoints.Select(EndPointCollection.ToString))} cannot be used ({reason}); start Redis, correct the setting (address, password), or use Storage__Provider=memory");
-        }
+        return ConnectionMultiplexer.Connect(options, TextWriter.Null);
     }
+
+    /// <summary>Why Redis could not be used (a connection failure, an error, a timeout); null when the failure is not Redis'.</summary>
+    public static string? RedisFailure(Exception e) => e switch
+    {
+        RedisConnectionException connect => $"{connect.FailureType}",
+        RedisException or RedisTimeoutException => e.Message,
+        _ => null,
+    };
+
+    public static string Endpoints(string connection) =>
+        string.Join(", ", ConfigurationOptions.Parse(connection).EndPoints.Select(EndPointCollection.ToString));
 
     /// <summary>
     /// What the silo prints when something outside its configuration stopped its start: a port taken or Redis gone
@@ -88,7 +104,7 @@ internal static class StartupEnvironment
     {
         StartupUnavailableException unavailable => unavailable.Problems,
         AddressInUseException => [$"a port is in use by another process: {e.Message}"],
-        RedisConnectionException redis => [$"Redis stopped answering while the silo started ({redis.FailureType})"],
+        RedisConnectionException or RedisTimeoutException => [$"Redis stopped answering while the silo started ({RedisFailure(e)})"],
         AggregateException all => all.InnerExceptions.Select(Of).FirstOrDefault(p => p is not null),
         { InnerException: { } inner } => Of(inner),
         _ => null,

@@ -55,8 +55,10 @@ public class PlacementTrainingTests
     /// network as its model (`mas train --algo ppo --sample-nodes 100 --episodes 1 --validate-every 1`: "best validation
     /// ... at episode 0"), which `--episodes 0` without --pretrain is refused for.
     /// </summary>
+    /// <remarks>
     /// The seed is one whose first RL episode validates no higher than the untrained network: ddqn's at 1000 (the same),
     /// ppo's at 1001 (93.5 % against 94.0 %; at 1000 its episode 1 validates above, and no case arises).
+    /// </remarks>
     [Theory]
     [InlineData("ddqn", 1000)]
     [InlineData("ppo", 1001)]

@@ -1,0 +1,160 @@
+using MasOrleans.Silo.Hosting;
+using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// The queue shard count's record on a real redis-server, one record per silo process as <see cref="QueueShardRecord"/>
+/// claims it at start: Redis judges who is last (a silo's own membership view missed siblings still joining, so a silo
+/// that was not the last deleted the record), a killed silo's lease lapses, a renewal runs from the claim on (not from the
+/// join, minutes later), and an outage or a mismatch is logged once, not every period. The clock of the leases is the
+/// test's.
+/// </summary>
+public sealed class QueueShardRecordTests : IDisposable
+{
+    private const string Service = "record-test";
+    private readonly RedisServer _redis = RedisServer.Start();
+    private readonly SetClock _clock = new();
+
+    public void Dispose()
+    {
+        _db?.Dispose();
+        _redis.Dispose();
+    }
+
+    private sealed class SetClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = DateTimeOffset.UnixEpoch.AddDays(20000);
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    // A short timeout, so a renewal during the outage fails in a second rather than the client's default 5 s.
+    private ConnectionMultiplexer Connect() => ConnectionMultiplexer.Connect($"{_redis.ConnectionString},asyncTimeout=1000,syncTimeout=1000");
+
+    private async Task<QueueShardRecord> Claim(int count, bool renew = false, TimeProvider? clock = null)
+    {
+        var (record, recorded) = await QueueShardRecord.ClaimAsync(Connect(), Service, count, clock ?? _clock, renew);
+        Assert.True(record is not null, $"the claim of {count} was refused: {recorded} is recorded");
+        return record;
+    }
+
+    private async Task<string?> Refused(int count)
+    {
+        var redis = Connect();
+        var (record, recorded) = await QueueShardRecord.ClaimAsync(redis, Service, count, _clock, renew: false);
+        Assert.Null(record);
+        redis.Dispose();
+        return recorded;
+    }
+
+    private IDatabase Db => (_db ??= ConnectionMultiplexer.Connect(_redis.ConnectionString)).GetDatabase();
+    private ConnectionMultiplexer? _db;
+
+    [Fact]
+    public async Task The_record_goes_with_the_last_silo_stopping_not_with_the_first()
+    {
+        using var first = await Claim(4);
+        using var second = await Claim(4);
+        var db = Db;
+
+        await first.StopAsync(CancellationToken.None);
+        Assert.True(await db.KeyExistsAsync(QueueShardRecord.Key(Service)));
+        Assert.Equal(1, await db.SortedSetLengthAsync(QueueShardRecord.MembersKey(Service)));
+        Assert.Equal("4", await Refused(8));
+
+        await second.StopAsync(CancellationToken.None);
+        Assert.False(await db.KeyExistsAsync(QueueShardRecord.Key(Service)));
+        Assert.False(await db.KeyExistsAsync(QueueShardRecord.MembersKey(Service)));
+        using var changed = await Claim(8);
+    }
+
+    [Fact]
+    public async Task A_killed_silos_lease_lapses_and_a_sibling_stopping_then_forgets_the_record()
+    {
+        var killed = await Claim(4);
+        killed.Dispose();
+        using var running = await Claim(4);
+
+        // Within the lease of the killed one the count holds; after it, the running silo's lease alone holds it.
+        _clock.Now += QueueShardRecord.Lease - TimeSpan.FromSeconds(1);
+        Assert.Equal("4", await Refused(8));
+        await running.RenewOnceAsync();
+        _clock.Now += TimeSpan.FromSeconds(2);
+        Assert.Equal("4", await Refused(8));
+        await running.StopAsync(CancellationToken.None);
+        Assert.False(await Db.KeyExistsAsync(QueueShardRecord.Key(Service)));
+
+        // Killed alone: the next claim of another count waits for the lease, not longer.
+        var alone = await Claim(4);
+        alone.Dispose();
+        _clock.Now += QueueShardRecord.Lease - TimeSpan.FromMilliseconds(1);
+        Assert.Equal("4", await Refused(8));
+        _clock.Now += TimeSpan.FromMilliseconds(1);
+        using var changed = await Claim(8);
+    }
+
+    /// <summary>Renewed from the claim on, by the record's own loop, on the real clock: before any host starts.</summary>
+    [Fact]
+    public async Task The_lease_is_renewed_from_the_claim_on()
+    {
+        using var record = await Claim(4, renew: true, clock: TimeProvider.System);
+        var db = Db;
+        var claimed = (await db.SortedSetRangeByRankWithScoresAsync(QueueShardRecord.MembersKey(Service)))[0].Score;
+        // Waits on Redis' state: the first renewal is one period after the claim.
+        var deadline = DateTime.UtcNow + QueueShardRecord.RenewPeriod * 6;
+        while ((await db.SortedSetRangeByRankWithScoresAsync(QueueShardRecord.MembersKey(Service)))[0].Score == claimed)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lease was not renewed after the claim");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task An_outage_and_a_mismatch_are_logged_once_each_not_every_period()
+    {
+        using var log = new SiloLog(LogLevel.Information);
+        using var record = await Claim(4);
+        record.Logger = log.CreateLogger(typeof(QueueShardRecord).FullName!);
+
+        _redis.Crash();
+        for (var i = 0; i < 3; i++) await record.RenewOnceAsync();
+        Assert.Equal([2008], log.Records.Select(r => r.EventId));
+        _redis.Restart();
+        // Waits on the client's reconnection, renewing each period as the loop would: misses meanwhile are not logged again.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (log.Records.Count == 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the client did not reconnect to the restarted redis-server");
+            await record.RenewOnceAsync();
+        }
+        await record.RenewOnceAsync();
+        Assert.Equal([2008, 2011], log.Records.Select(r => r.EventId));
+
+        // This silo's lease lapsed (an outage longer than it) and a silo with another count started meanwhile.
+        _clock.Now += QueueShardRecord.Lease;
+        using var other = await Claim(8);
+        for (var i = 0; i < 3; i++) await record.RenewOnceAsync();
+        Assert.Equal([2008, 2011, 2009], log.Records.Select(r => r.EventId));
+        Assert.Equal(LogLevel.Error, log.Records[^1].Level);
+    }
+
+    /// <summary>
+    /// A Redis that fails the claim (nothing on the port; abortConnect=false let the connection "succeed" and the script time
+    /// out, a RedisTimeoutException the start printed with its stack trace, exit 70) is the machine's: exit 69, one line.
+    /// </summary>
+    [Fact]
+    public void A_redis_failure_while_claiming_is_unavailable_on_one_line()
+    {
+        var closed = FreePorts.Next();
+        var config = new ConfigurationBuilder().Build();
+        var e = Assert.Throws<StartupUnavailableException>(() =>
+            QueueShardRecord.Claim(config, $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500"));
+        var problem = Assert.Single(e.Problems);
+        Assert.StartsWith($"Redis at 127.0.0.1:{closed} failed as the silo recorded its queue shard count (", problem);
+        Assert.DoesNotContain('\n', problem);
+        Assert.NotNull(StartupEnvironment.Of(new AggregateException(new RedisTimeoutException("Timeout awaiting response", CommandStatus.Sent))));
+    }
+}
