@@ -183,15 +183,16 @@ public sealed class WorkloadOptions
         string?[] times =
         [
             TimeSettings.Period("Workloads__ResyncSeconds", ResyncSeconds),
-            TimeSettings.Period("Workloads__ReminderSeconds", ReminderSeconds),
+            // Below Orleans' least period the one message is that bound, not also the general period's (0: "at least 0.001").
+            ReminderSeconds < LeastReminderSeconds
+                ? $"Workloads__ReminderSeconds must be at least {LeastReminderSeconds} (Orleans' least reminder period), not {ReminderSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+                : TimeSettings.Period("Workloads__ReminderSeconds", ReminderSeconds),
             TimeSettings.Delay("Workloads__FailureBackoffSeconds", FailureBackoffSeconds),
             TimeSettings.Delay("Workloads__MaxFailureBackoffSeconds", MaxFailureBackoffSeconds),
             TimeSettings.Delay("Workloads__BackoffResetSeconds", BackoffResetSeconds),
         ];
         foreach (var problem in times.OfType<string>()) yield return problem;
         if (MaxFailureBackoffSeconds < FailureBackoffSeconds) yield return "Workloads__MaxFailureBackoffSeconds must be at least Workloads__FailureBackoffSeconds";
-        if (ReminderSeconds < LeastReminderSeconds)
-            yield return $"Workloads__ReminderSeconds must be at least {LeastReminderSeconds} (Orleans' least reminder period), not {ReminderSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 }
 

@@ -237,6 +237,17 @@ public sealed class ConfigurationTests : IDisposable
             output.Split('\n').Where(l => l.Contains("Telemetry__HeartbeatGraceSeconds", StringComparison.Ordinal)).Select(l => l.Trim().TrimStart('-', ' ')));
     }
 
+    /// <summary>A zero reminder period is one line, Orleans' least period: it was also told "at least 0.001", which 0.5 would not pass either.</summary>
+    [Fact]
+    public async Task A_zero_reminder_period_is_named_on_one_line()
+    {
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(_dir, ["--urls", $"http://127.0.0.1:{FreePorts.Next()}"],
+            Environment("Workloads__ReminderSeconds", "0"));
+        Assert.True(exitCode == ExConfig, $"exit code {exitCode}:\n{output}");
+        Assert.Equal(["Workloads__ReminderSeconds must be at least 60 (Orleans' least reminder period), not 0"],
+            output.Split('\n').Where(l => l.Contains("Workloads__ReminderSeconds", StringComparison.Ordinal)).Select(l => l.Trim().TrimStart('-', ' ')));
+    }
+
     /// <summary>
     /// A profile error is the one problem named: the default policy, valid in the silo's catalog (a search policy), is not
     /// also called unknown by a check against a catalog built without the search and learned policies.

@@ -75,10 +75,10 @@ internal static class ReplayCommand
                 NicMbps = parse.GetValue(nic),
                 Settings = ParseSettings(parse.GetValue(settings) ?? []),
                 NotesFile = parse.GetValue(notes),
-                Models = modelDirectories,
+                Models = modelsByAlgorithm,
             };
             LearnedModelOption.RefuseUnused(modelsByAlgorithm, request.Policies);
-            ReplayJob.Run(request, catalog, modelsByAlgorithm);
+            ReplayJob.Run(request, catalog);
             return 0;
         });
         return command.ChecksOptionValues();

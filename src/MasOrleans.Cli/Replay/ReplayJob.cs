@@ -20,8 +20,11 @@ internal sealed record ReplayRequest
     public long NicMbps { get; init; } = 100_000;
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
     public string? NotesFile { get; init; }
-    /// <summary>--model directories for learned policies (empty: the shipped models).</summary>
-    public IReadOnlyList<string> Models { get; init; } = [];
+    /// <summary>
+    /// The --model directory of each learned algorithm given one (<see cref="LearnedModelOption.Register"/>; empty: the
+    /// shipped models): the one map the policies, the provenance and the command line read.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Models { get; init; } = new Dictionary<string, string>();
 
     /// <summary>The canonical command line that reproduces this run, quoted so that a POSIX shell reads back the same arguments.</summary>
     public string CommandLine()
@@ -34,7 +37,7 @@ internal sealed record ReplayRequest
         if (NicMbps != 100_000) parts.Add($"--nic-mbps {NicMbps}");
         parts.AddRange(Settings.Select(kv => $"--set {CommandLines.Quote($"{kv.Key}={kv.Value}")}"));
         if (NotesFile is not null) parts.Add($"--notes {CommandLines.Quote(NotesFile)}");
-        parts.AddRange(Models.Select(m => $"--model {CommandLines.Quote(m)}"));
+        parts.AddRange(Models.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"--model {CommandLines.Quote(m.Value)}"));
         parts.Add($"--output {CommandLines.Quote(Output)}");
         return string.Join(' ', parts);
     }
@@ -49,8 +52,8 @@ internal sealed record ReplayRequest
 /// <summary>Loads the inputs, runs every (policy, seed) with a progress bar, and writes the outputs.</summary>
 internal static class ReplayJob
 {
-    /// <param name="models">The --model directory of each algorithm given one (<see cref="LearnedModelOption.Register"/>).</param>
-    public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog, IReadOnlyDictionary<string, string> models)
+    /// <param name="catalog">Holds the learned policies registered with <see cref="ReplayRequest.Models"/>.</param>
+    public static ReplaySummary Run(ReplayRequest request, PolicyCatalog catalog)
     {
         foreach (var p in request.Policies)
         {
@@ -66,7 +69,7 @@ internal static class ReplayJob
         var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods, request.Mode);
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         // Loaded here, before the runs decide with them: the provenance hashes the bytes loaded.
-        var modelFiles = LearnedModelOption.Load(models, request.Policies);
+        var modelFiles = LearnedModelOption.Load(request.Models, request.Policies);
         OutputPaths.PrepareDirectory(request.Output, "--output");
         var runner = new ReplayRunner(catalog);
         var settings = new ReplaySettings { Mode = request.Mode, Tune = request.Tune, PolicySettings = request.Settings };

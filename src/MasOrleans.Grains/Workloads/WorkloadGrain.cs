@@ -51,8 +51,7 @@ public sealed class WorkloadGrain(
         // The reminder first: registered after the write, a failed registration left a stored workload with no loop that a
         // retry was told already existed. A write failing after it leaves a reminder that finds no workload and goes. First
         // also means a listing, read from the reminders, finds every workload a GET does.
-        var reminder = TimeSpan.FromSeconds(options.Value.ReminderSeconds);
-        await this.RegisterOrUpdateReminder(ResyncReminder, reminder, reminder);
+        await RegisterReminder();
         var before = state.State;
         var now = clock.GetUtcNow();
         state.State = new WorkloadState(template, replicas, [], Autoscale: autoscale, Annotations: annotations is { Count: > 0 } ? annotations : null, ContainerName: containerName,
@@ -178,6 +177,7 @@ public sealed class WorkloadGrain(
     {
         if (state.State.Template is not null)
         {
+            await KeepReminderPeriod(status);
             await Reconcile(autoscale: false);
             return;
         }
@@ -187,12 +187,26 @@ public sealed class WorkloadGrain(
         if (state.State.Template is not null)
         {
             StartLoop();
+            await KeepReminderPeriod(status);
             await Reconcile(autoscale: false);
             return;
         }
         // Registered by a creation whose write then failed: there is no workload to restart.
         await Unregister(reminderName);
         DeactivateOnIdle();
+    }
+
+    private TimeSpan ReminderPeriod => TimeSpan.FromSeconds(options.Value.ReminderSeconds);
+
+    private Task RegisterReminder() => this.RegisterOrUpdateReminder(ResyncReminder, ReminderPeriod, ReminderPeriod);
+
+    /// <summary>
+    /// A workload registered its reminder at creation: one created under another Workloads__ReminderSeconds takes the
+    /// setting at its next tick (one write, then its ticks have the period).
+    /// </summary>
+    private async Task KeepReminderPeriod(TickStatus status)
+    {
+        if (status.Period != ReminderPeriod) await RegisterReminder();
     }
 
     private async Task Unregister(string reminderName)

@@ -1,13 +1,14 @@
 using MasOrleans.Abstractions.Grains;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace MasOrleans.Grains.Workloads;
 
 /// <summary>
 /// Brings the control loops of a dead silo's workloads back as soon as membership declares it dead. A loop is a grain
-/// timer, gone with its silo; the workload's reminder re-activates it, but only at its next tick (reminders tick at
-/// least a minute apart), so a replica lost meanwhile waited up to a minute for its replacement. The oldest active silo
+/// timer, gone with its silo; the workload's reminder re-activates it, but only at its next tick (every
+/// Workloads__ReminderSeconds, at least a minute), so a replica lost meanwhile waited that long for its replacement. The oldest active silo
 /// (one, so N survivors do not all call every workload) pings every workload the reminder table lists: a live one is
 /// only called, a dead silo's one is activated and its loop starts. So does the oldest silo at its start, which is the
 /// cluster's first (after the whole cluster, or its one silo, crashed). The reminder stays the fallback.
@@ -17,6 +18,7 @@ public sealed partial class WorkloadRevival(
     ILocalSiloDetails silo,
     IReminderTable reminders,
     IGrainFactory grains,
+    IOptions<WorkloadOptions> options,
     ILogger<WorkloadRevival> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
     private const int PingAttempts = 3;
@@ -84,7 +86,7 @@ public sealed partial class WorkloadRevival(
                 if (asleep.Count == 0) break;
                 if (attempt == PingAttempts)
                 {
-                    LogWakeFailed(logger, pinged.First(p => p.Error is not null).Error!, asleep.Count, why);
+                    LogWakeFailed(logger, pinged.First(p => p.Error is not null).Error!, asleep.Count, why, options.Value.ReminderSeconds);
                     return;
                 }
                 await Task.Delay(RetryDelay, _stopping.Token);
@@ -93,7 +95,7 @@ public sealed partial class WorkloadRevival(
         }
         catch (Exception e) when (!_stopping.IsCancellationRequested)
         {
-            LogReadFailed(logger, e, why);
+            LogReadFailed(logger, e, why, options.Value.ReminderSeconds);
         }
     }
 
@@ -116,9 +118,9 @@ public sealed partial class WorkloadRevival(
     [LoggerMessage(EventId = 1140, Level = LogLevel.Information, Message = "Woke {Count} workload(s): {Why}")]
     private static partial void LogWoken(ILogger logger, int count, string why);
 
-    [LoggerMessage(EventId = 1141, Level = LogLevel.Warning, Message = "Could not read the workloads to wake ({Why}); their reminders bring them back within a minute")]
-    private static partial void LogReadFailed(ILogger logger, Exception error, string why);
+    [LoggerMessage(EventId = 1141, Level = LogLevel.Warning, Message = "Could not read the workloads to wake ({Why}); their reminders bring them back within {ReminderSeconds} s")]
+    private static partial void LogReadFailed(ILogger logger, Exception error, string why, double reminderSeconds);
 
-    [LoggerMessage(EventId = 1142, Level = LogLevel.Warning, Message = "Could not wake {Count} workload(s) ({Why}); their reminders bring them back within a minute")]
-    private static partial void LogWakeFailed(ILogger logger, Exception error, int count, string why);
+    [LoggerMessage(EventId = 1142, Level = LogLevel.Warning, Message = "Could not wake {Count} workload(s) ({Why}); their reminders bring them back within {ReminderSeconds} s")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error, int count, string why, double reminderSeconds);
 }

@@ -30,7 +30,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
 
     public static ModelPackage FromDirectory(string directory)
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        ModelDirectory.CheckIsDirectory(directory);
         var files = FilesOf(directory).ToDictionary(path => Path.GetFileName(path), File.ReadAllBytes, StringComparer.Ordinal);
         if (!files.ContainsKey(ModelMetadata.FileName))
             throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.");
@@ -80,8 +80,26 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
     }
 
     /// <summary>Loads the node-scorer agent this package holds (checks algorithm and feature layout like a directory load).</summary>
-    public IPlacementAgent LoadAgent(string? expectedAlgorithm = null) =>
-        WithScratchDirectory(dir => Placement.LearnedDecisions.Load(dir, expectedAlgorithm));
+    /// <param name="source">The directory the package was read from: errors name it, not the scratch copy the agent reads.</param>
+    public IPlacementAgent LoadAgent(string? expectedAlgorithm = null, string? source = null) =>
+        WithScratchDirectory(dir =>
+        {
+            try
+            {
+                return Placement.LearnedDecisions.Load(dir, expectedAlgorithm);
+            }
+            catch (Exception e) when (source is not null && e is IOException or InvalidDataException or ModelLayoutMismatchException)
+            {
+                var message = e.Message.Replace(dir, source, StringComparison.Ordinal);
+                throw e switch
+                {
+                    FileNotFoundException missing => new FileNotFoundException(message, missing.FileName?.Replace(dir, source, StringComparison.Ordinal), e),
+                    DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
+                    ModelLayoutMismatchException layout => new ModelLayoutMismatchException(source, layout.SavedLayout, layout.ExpectedLayout),
+                    _ => new InvalidDataException(message, e),
+                };
+            }
+        });
 
     internal T WithScratchDirectory<T>(Func<string, T> read)
     {

@@ -26,13 +26,19 @@ internal static class ModelDirectory
 
     public static ModelMetadata ReadMetadata(string directory)
     {
-        // A mistyped --model said "No metadata.json in model directory 'x'", as if x were there.
-        if (File.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' is a file, not a directory.");
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist.");
+        CheckIsDirectory(directory);
         var path = Path.Combine(directory, ModelMetadata.FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No {ModelMetadata.FileName} in model directory '{directory}'.", path);
         return ParseMetadata(File.ReadAllText(path), path);
+    }
+
+    /// <summary>A model directory that is a file or missing is named as such.</summary>
+    public static void CheckIsDirectory(string directory)
+    {
+        // A mistyped --model said "No metadata.json in model directory 'x'", as if x were there.
+        if (File.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' is a file, not a directory.");
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist.");
     }
 
     /// <param name="source">Where the JSON came from, for error messages.</param>

@@ -105,13 +105,14 @@ internal static class KubePodObjects
         var scheduledAt = LastEvent(view, "Scheduled")?.LastSeen ?? view.CreatedAt;
         var startedAt = LastEvent(view, "Started")?.LastSeen;
         var conditions = new List<V1PodCondition>();
+        var failed = LastEvent(view, "FailedScheduling");
         if (view.NodeName is not null)
             conditions.Add(new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = scheduledAt.UtcDateTime });
-        // A preemptor nominated and still waiting for its victims to leave (Pending, not Unschedulable here) failed its
-        // cycle all the same: kube's handleSchedulingFailure writes the condition with the nomination (updatePod).
-        else if (view.Phase == PodPhase.Unschedulable || (view.Phase == PodPhase.Pending && view.NominatedNodeName is not null))
+        // One rule: a pod with no node that failed a scheduling cycle (Unschedulable, nominated, or a FailedScheduling
+        // event) has PodScheduled=False. kube's handleSchedulingFailure writes it, and nothing clears it before binding:
+        // a preemptor still waiting for its victims, or one whose nomination a higher-priority pod cleared, keeps it.
+        else if (view.Phase == PodPhase.Unschedulable || (view.Phase == PodPhase.Pending && (view.NominatedNodeName is not null || failed is not null)))
         {
-            var failed = LastEvent(view, "FailedScheduling");
             conditions.Add(new V1PodCondition
             {
                 Type = "PodScheduled", Status = "False", Reason = "Unschedulable",

@@ -53,8 +53,8 @@ public class TrainVerbTests
         var models = LearnedModelOption.Register(catalog, [model]);
         var replay = ReplayJob.Run(new ReplayRequest
         {
-            Nodes = Nodes, Pods = pods, Policies = ["ppo"], Seeds = [42], Output = Path.Combine(temp, "replay"), Models = [model],
-        }, catalog, models);
+            Nodes = Nodes, Pods = pods, Policies = ["ppo"], Seeds = [42], Output = Path.Combine(temp, "replay"), Models = models,
+        }, catalog);
         Assert.Contains("--model " + model, replay.Command);
         Assert.True(replay.Runs.Single().PlacedPods > 0);
     }

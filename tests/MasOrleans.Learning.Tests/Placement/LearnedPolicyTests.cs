@@ -104,6 +104,26 @@ public class LearnedPolicyTests
         Assert.Throws<ModelLayoutMismatchException>(() => catalog.Create("ppo"));
     }
 
+    /// <summary>
+    /// A policy's agent is built from the package read once and hashed, through a scratch copy: its load errors name
+    /// the model directory, not the copy.
+    /// </summary>
+    [Fact]
+    public void A_learned_policys_load_errors_name_the_model_directory()
+    {
+        using var otherLayout = new TempDirectory();
+        using (var agent = TestAgents.Create("ppo", FeatureLayout.Anonymous(PlacementFeatures.NodeFeatureCount, PlacementFeatures.PodFeatureCount))) agent.Save(otherLayout);
+        var layout = Assert.Throws<ModelLayoutMismatchException>(() => LearnedPolicies.Load("ppo", otherLayout));
+        Assert.Equal(Path.GetFullPath(otherLayout), layout.ModelDirectory);
+
+        using var noWeights = new TempDirectory();
+        using (var agent = TestAgents.Create("ddqn", PlacementFeatures.Layout)) agent.Save(noWeights);
+        foreach (var weights in Directory.EnumerateFiles(noWeights, "*.weights")) File.Delete(weights);
+        var missing = Assert.Throws<FileNotFoundException>(() => LearnedPolicies.Load("ddqn", noWeights));
+        Assert.Contains($"'{Path.GetFullPath(noWeights)}'", missing.Message);
+        Assert.StartsWith(Path.GetFullPath(noWeights), missing.FileName);
+    }
+
     [Fact]
     public void A_model_of_the_other_algorithm_or_a_missing_model_is_a_clear_error()
     {

@@ -35,6 +35,20 @@ public sealed class KubePodNominatedConditionTests
         Assert.Equal(Created.AddSeconds(1).UtcDateTime, condition.LastTransitionTime);
     }
 
+    /// <summary>
+    /// Failed before: a preemptor whose nomination a higher-priority pod cleared stays Pending with its FailedScheduling
+    /// event, and kube keeps PodScheduled=False (nothing but binding clears it); the condition vanished with the nomination.
+    /// </summary>
+    [Fact]
+    public void A_pending_pod_that_failed_scheduling_without_a_nomination_keeps_podscheduled_false()
+    {
+        var status = KubePodObjects.ToPod(Nominated(PodPhase.Pending, node: null, nominated: null), "1").Status;
+        Assert.Null(status.NominatedNodeName);
+        var condition = Assert.Single(status.Conditions);
+        Assert.Equal(("PodScheduled", "False", "Unschedulable", Failure), (condition.Type, condition.Status, condition.Reason, condition.Message));
+        Assert.Equal(Created.AddSeconds(1).UtcDateTime, condition.LastTransitionTime);
+    }
+
     /// <summary>Not nominated and not yet tried, a Pending pod has no condition (kube writes none before its first cycle).</summary>
     [Fact]
     public void A_pending_pod_not_nominated_has_no_podscheduled_condition()
