@@ -182,7 +182,8 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 
     /// <summary>
     /// A graceful stop drops this silo's lease, and the record with the last live one, so the whole cluster can start again
-    /// with another count at once. Registered after Orleans, so it runs before Orleans leaves the cluster.
+    /// with another count at once. Registered before Orleans, so it runs after Orleans has stopped (its grains deactivated):
+    /// a silo of another count claims no sooner. The release runs even if the renewal loop failed.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
