@@ -1,6 +1,8 @@
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -10,8 +12,8 @@ namespace MasOrleans.Silo.Tests;
 /// The queue shard count's record on a real redis-server, one record per silo process as <see cref="QueueShardRecord"/>
 /// claims it at start: Redis judges who is last (a silo's own membership view missed siblings still joining, so a silo
 /// that was not the last deleted the record), a killed silo's lease lapses, a renewal runs from the claim on (not from the
-/// join, minutes later), and an outage or a mismatch is logged once, not every period. The clock of the leases is the
-/// test's.
+/// join, minutes later), and an outage or a mismatch is logged once, not every period. The clock of the leases is Redis';
+/// tests that turn it pass their own.
 /// </summary>
 public sealed class QueueShardRecordTests : IDisposable
 {
@@ -36,7 +38,7 @@ public sealed class QueueShardRecordTests : IDisposable
 
     private async Task<QueueShardRecord> Claim(int count, bool renew = false, TimeProvider? clock = null)
     {
-        var (record, recorded) = await QueueShardRecord.ClaimAsync(Connect(), Service, count, clock ?? _clock, renew);
+        var (record, recorded) = await QueueShardRecord.ClaimAsync(Connect(), Service, count, clock ?? _clock, renew, leaseClock: clock is null ? _clock : null);
         Assert.True(record is not null, $"the claim of {count} was refused: {recorded} is recorded");
         return record;
     }
@@ -44,7 +46,7 @@ public sealed class QueueShardRecordTests : IDisposable
     private async Task<string?> Refused(int count)
     {
         var redis = Connect();
-        var (record, recorded) = await QueueShardRecord.ClaimAsync(redis, Service, count, _clock, renew: false);
+        var (record, recorded) = await QueueShardRecord.ClaimAsync(redis, Service, count, _clock, renew: false, leaseClock: _clock);
         Assert.Null(record);
         redis.Dispose();
         return recorded;
@@ -139,6 +141,109 @@ public sealed class QueueShardRecordTests : IDisposable
         for (var i = 0; i < 3; i++) await record.RenewOnceAsync();
         Assert.Equal([2008, 2011, 2009], log.Records.Select(r => r.EventId));
         Assert.Equal(LogLevel.Error, log.Records[^1].Level);
+    }
+
+    /// <summary>
+    /// The lease's time is Redis', not the silo's: a silo whose clock ran 2 min ahead pruned a sibling's live lease with its
+    /// own clock and recorded its other count.
+    /// </summary>
+    [Fact]
+    public async Task A_silo_whose_clock_runs_ahead_does_not_prune_a_live_lease()
+    {
+        using var running = await Claim(4, clock: TimeProvider.System);
+        var redis = Connect();
+        var ahead = new SetClock { Now = DateTimeOffset.UtcNow + QueueShardRecord.Lease * 2 };
+        var (record, recorded) = await QueueShardRecord.ClaimAsync(redis, Service, 8, ahead, renew: false);
+        record?.Dispose();
+        if (record is null) redis.Dispose();
+        Assert.Equal("4", recorded);
+        Assert.Equal(1, await Db.SortedSetLengthAsync(QueueShardRecord.MembersKey(Service)));
+    }
+
+    /// <summary>
+    /// A renewal that fails with something else than Redis (here the log sink, once) is an Error and the loop renews on: it
+    /// ended without a word (the lease lapsed), and the stop rethrew it before the release.
+    /// </summary>
+    [Fact]
+    public async Task A_renewal_that_fails_otherwise_is_an_error_and_the_loop_renews_on()
+    {
+        using var log = new SiloLog(LogLevel.Information);
+        var (record, _) = await QueueShardRecord.ClaimAsync(Connect(), Service, 4, new HundredfoldTimers(), renew: true);
+        using var claimed = record;
+        record!.Logger = new FailsOnce(log.CreateLogger(typeof(QueueShardRecord).FullName!));
+
+        // An outage: the renewal's first log (2008) throws, then the next renewal logs it.
+        _redis.Crash();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!log.Records.Any(r => r.EventId == 2008))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the loop did not renew after the failure");
+            await Task.Delay(50);
+        }
+        Assert.Equal([2012, 2008], log.Records.Select(r => r.EventId).Take(2));
+        Assert.Equal(LogLevel.Error, log.Records[0].Level);
+        // The release runs (and fails on the crashed Redis, 2010) rather than the stop rethrowing the renewal's failure.
+        await record.StopAsync(CancellationToken.None);
+        Assert.Equal(2010, log.Records[^1].EventId);
+    }
+
+    /// <summary>Timers a hundred times faster than asked: the renewal loop's 10 s period in 100 ms.</summary>
+    private sealed class HundredfoldTimers : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, dueTime / 100, period / 100);
+    }
+
+    private sealed class FailsOnce(ILogger inner) : ILogger
+    {
+        private int _failed;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (Interlocked.Exchange(ref _failed, 1) == 0) throw new InvalidOperationException("the log sink failed");
+            inner.Log(logLevel, eventId, state, exception, formatter);
+        }
+    }
+
+    /// <summary>
+    /// The silo's record stops after Orleans (hosted services stop in reverse order of registration): it released first, so a
+    /// silo of another count could claim and join while the last silo still deactivated its grains (up to ~15 s).
+    /// </summary>
+    [Fact]
+    public async Task The_silos_record_is_released_after_orleans_has_stopped()
+    {
+        string[] args = ["--Storage:Provider", "redis", "--Redis:ConnectionString", _redis.ConnectionString, "--Orleans:ServiceId", Service,
+            "--Orleans:SiloPort", $"{FreePorts.Next()}", "--Orleans:GatewayPort", $"{FreePorts.Next()}", "--urls", $"http://127.0.0.1:{FreePorts.Next()}"];
+        await using var app = SiloApp.Build(args);
+        var started = app.Services.GetServices<IHostedService>().Select(s => s.GetType().FullName).ToList();
+        var record = started.IndexOf(typeof(QueueShardRecord).FullName);
+        var orleans = started.IndexOf("Orleans.Hosting.SiloHostedService");
+        Assert.True(record >= 0 && orleans >= 0, string.Join(", ", started));
+        Assert.True(record < orleans, $"the record starts at {record}, Orleans at {orleans}: the record stops first");
+        Assert.True(await Db.KeyExistsAsync(QueueShardRecord.Key(Service)));
+    }
+
+    /// <summary>
+    /// A start that fails after the claim (here the last changes to the builder) disposes the record: its connection stayed
+    /// open, renewing the lease of a silo that never started until the process ended.
+    /// </summary>
+    [Fact]
+    public async Task A_start_that_fails_after_the_claim_closes_the_records_connection()
+    {
+        var clients = (await Db.ExecuteAsync("CLIENT", "LIST")).ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        string[] args = ["--Storage:Provider", "redis", "--Redis:ConnectionString", _redis.ConnectionString, "--Orleans:ServiceId", Service,
+            "--Orleans:SiloPort", $"{FreePorts.Next()}", "--Orleans:GatewayPort", $"{FreePorts.Next()}", "--urls", $"http://127.0.0.1:{FreePorts.Next()}"];
+        Assert.Throws<InvalidOperationException>(() => SiloApp.Build(args, _ => throw new InvalidOperationException("a failed configure")));
+        Assert.True(await Db.KeyExistsAsync(QueueShardRecord.Key(Service)), "the record was not claimed");
+        // Waits on redis-server noticing the closed connections (the same number of clients as before the start).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        int now;
+        while ((now = (await Db.ExecuteAsync("CLIENT", "LIST")).ToString()!.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length) != clients)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{now} clients, {clients} before the start: the record's connection is open");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>

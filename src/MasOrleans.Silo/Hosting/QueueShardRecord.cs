@@ -17,8 +17,8 @@ namespace MasOrleans.Silo.Hosting;
 /// A lease per silo, renewed from the claim on (before Orleans joins, which can take minutes), so the count can be changed by
 /// stopping every silo: the record goes with its last live holder, as Redis judges it in one script (a silo's own membership
 /// view missed siblings still joining, and membership is per ClusterId while the key is per ServiceId). A killed silo's
-/// lease lapses after <see cref="Lease"/>. The expiry is the caller's clock (one <see cref="TimeProvider"/> per record), so
-/// the silos of a service need clocks within seconds of each other, as Orleans' membership does.
+/// lease lapses after <see cref="Lease"/>. The expiry is Redis' clock, read in the script: a silo whose clock ran ahead pruned
+/// its siblings' live leases with its own (then a silo of another count got in, or its release deleted the record).
 /// </remarks>
 internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 {
@@ -33,11 +33,16 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     /// <summary>
     /// claim/renew: records the count and this silo's lease when the recorded count is the same or no lease is live, else
     /// answers the recorded count. release: drops this silo's lease, and the count with the last live one. Expired leases
-    /// are pruned first. The keys' own expiry only tidies up after a cluster that was killed.
+    /// are pruned first. The keys' own expiry only tidies up after a cluster that was killed. The time is Redis' (ms) unless
+    /// ARGV[4] turns it (a test's clock).
     /// </summary>
     private const string Script = """
         local count, members = KEYS[1], KEYS[2]
         local op, shards, member, now, lease = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+        if not now then
+          local time = redis.call('TIME')
+          now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
         redis.call('ZREMRANGEBYSCORE', members, '-inf', now)
         if op == 'release' then
           redis.call('ZREM', members, member)
@@ -57,13 +62,15 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     private readonly int _count;
     private readonly string _member = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly TimeProvider _clock;
+    private readonly TimeProvider? _leaseClock;
     private readonly CancellationTokenSource _stop = new();
     private Task _renewing = Task.CompletedTask;
     private bool _missed;
     private bool _mismatched;
 
-    private QueueShardRecord(ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock)
+    private QueueShardRecord(ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock, TimeProvider? leaseClock)
     {
+        _leaseClock = leaseClock;
         _redis = redis;
         _serviceId = serviceId;
         _count = count;
@@ -104,13 +111,14 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 
     /// <summary>
     /// Claims <paramref name="count"/> for a new silo on <paramref name="redis"/> (which the record then owns), and renews it
-    /// every <see cref="RenewPeriod"/> from now on unless <paramref name="renew"/> is false (a test's silo that was killed).
+    /// every <see cref="RenewPeriod"/> of <paramref name="clock"/> from now on unless <paramref name="renew"/> is false (a test's
+    /// silo that was killed). The leases' time is Redis' unless <paramref name="leaseClock"/> turns it (a test's).
     /// </summary>
     /// <returns>The record, or the count the running silos recorded when it differs.</returns>
     internal static async Task<(QueueShardRecord? Record, string? Recorded)> ClaimAsync(
-        ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock, bool renew = true)
+        ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock, bool renew = true, TimeProvider? leaseClock = null)
     {
-        var record = new QueueShardRecord(redis, serviceId, count, clock);
+        var record = new QueueShardRecord(redis, serviceId, count, clock, leaseClock);
         if (await record.Evaluate("claim").ConfigureAwait(false) is { } recorded) return (null, recorded);
         if (renew) record._renewing = record.RenewAsync(record._stop.Token);
         return (record, null);
@@ -119,7 +127,7 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     /// <returns>The count recorded by others when it differs from this silo's; null once this silo's lease is recorded (or released).</returns>
     private async Task<string?> Evaluate(string op)
     {
-        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        RedisValue now = _leaseClock is null ? RedisValue.EmptyString : _leaseClock.GetUtcNow().ToUnixTimeMilliseconds();
         var answer = await _redis.GetDatabase().ScriptEvaluateAsync(Script, [Key(_serviceId), MembersKey(_serviceId)],
             [op, _count, _member, now, (long)Lease.TotalMilliseconds]).ConfigureAwait(false);
         return answer.IsNull ? null : (string?)answer;
@@ -130,7 +138,18 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         using var timer = new PeriodicTimer(RenewPeriod, _clock);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false)) await RenewOnceAsync().ConfigureAwait(false);
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    await RenewOnceAsync().ConfigureAwait(false);
+                }
+                // A defect, not an outage: ending the loop let the lease lapse without a word; loud, and renewed next period.
+                catch (Exception e)
+                {
+                    LogRenewalFailed(Logger, e, Key(_serviceId));
+                }
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -163,12 +182,24 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 
     /// <summary>
     /// A graceful stop drops this silo's lease, and the record with the last live one, so the whole cluster can start again
-    /// with another count at once. Registered after Orleans, so it runs before Orleans leaves the cluster.
+    /// with another count at once. Registered before Orleans, so it runs after Orleans has stopped (its grains deactivated):
+    /// a silo of another count claims no sooner. The release runs even if the renewal loop failed.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        await _renewing;
+        try
+        {
+            await _renewing;
+        }
+        finally
+        {
+            await ReleaseAsync(cancellationToken);
+        }
+    }
+
+    private async Task ReleaseAsync(CancellationToken cancellationToken)
+    {
         try
         {
             await Evaluate("release").WaitAsync(cancellationToken);
@@ -197,6 +228,10 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     [LoggerMessage(EventId = 2009, Level = LogLevel.Error, Message = "The cluster's queue shard count ({Key}) is {Recorded}, not this silo's " +
         "{Count}: a silo started with another Scheduler__QueueShards while this silo's lease had lapsed. Stop the silos whose count is wrong")]
     private static partial void LogAnotherCount(ILogger logger, string key, string? recorded, int count);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Renewing this silo's lease on the queue shard count's record {Key} " +
+        "failed (not a Redis failure); renewed again next period")]
+    private static partial void LogRenewalFailed(ILogger logger, Exception exception, string key);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "The silo stopping could not drop its lease on the queue shard count's record " +
         "{Key} ({Exception}): if it was the last, a silo with another Scheduler__QueueShards can start once it lapses, after {Seconds} s")]

@@ -59,8 +59,24 @@ internal static class SiloApp
             throw;
         }
 
-        builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
-        // After Orleans, so it stops before Orleans leaves the cluster (hosted services stop in reverse order).
+        try
+        {
+            return BuildApp(builder, config, provider, redisConnection, managedRedis, shardRecord, configure);
+        }
+        catch
+        {
+            // Nothing disposes them otherwise: the record would renew its lease until the process ends.
+            shardRecord?.Dispose();
+            managedRedis?.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication BuildApp(WebApplicationBuilder builder, IConfiguration config, StorageProvider provider,
+        string? redisConnection, ManagedRedis? managedRedis, QueueShardRecord? shardRecord, Action<WebApplicationBuilder>? configure)
+    {
+        // Before Orleans, so it stops after Orleans' graceful stop (hosted services stop in reverse order): a silo of another
+        // count must not claim the record while the last silo still deactivates its grains.
         if (shardRecord is not null)
         {
             builder.Services.AddHostedService(services =>
@@ -69,6 +85,7 @@ internal static class SiloApp
                 return shardRecord;
             });
         }
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, config, provider, redisConnection));
         ShutdownBound.Configure(builder);
         builder.Services.AddSingleton<SiloExitCode>();
         // Stopped with the host below; a shutdown cut short (ShutdownBound) stops it itself.
