@@ -183,7 +183,8 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     /// <summary>
     /// A graceful stop drops this silo's lease, and the record with the last live one, so the whole cluster can start again
     /// with another count at once. Registered before Orleans, so it runs after Orleans has stopped (its grains deactivated):
-    /// a silo of another count claims no sooner. The release runs even if the renewal loop failed.
+    /// a silo of another count claims no sooner. The release runs even if the renewal loop failed, and with its own
+    /// <see cref="ReleaseBudget"/> when the host's time is up.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -194,17 +195,24 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         }
         finally
         {
-            await ReleaseAsync(cancellationToken);
+            await ReleaseAsync();
         }
     }
 
-    private async Task ReleaseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The release's own time, whatever is left of the host's graceful stop: it runs after Orleans has stopped, which can
+    /// use all of that (a dead sibling, a slow deactivation), and one script call is cheap next to a lease left to lapse
+    /// (a minute in which no silo may change the count). The shutdown bound's last quarter covers it.
+    /// </summary>
+    internal static readonly TimeSpan ReleaseBudget = TimeSpan.FromSeconds(2);
+
+    private async Task ReleaseAsync()
     {
         try
         {
-            await Evaluate("release").WaitAsync(cancellationToken);
+            await Evaluate("release").WaitAsync(ReleaseBudget);
         }
-        catch (Exception e) when (StartupEnvironment.RedisFailure(e) is not null || e is OperationCanceledException)
+        catch (Exception e) when (StartupEnvironment.RedisFailure(e) is not null || e is TimeoutException)
         {
             LogReleaseFailed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
         }
