@@ -155,7 +155,11 @@ internal static class KubeNodesApi
         {
             outcome = await grain.Delete(force);
             if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
-            draining = outcome.Code == OutcomeCode.Accepted ? await grain.GetView() : null;
+            // A drain can finish (the node gone) before this read: the answer is then the node as the delete left it,
+            // cordoned and draining (NodeGrain's Deleting), not the node before the delete.
+            draining = outcome.Code == OutcomeCode.Accepted
+                ? await grain.GetView() ?? view with { Draining = true, Spec = view.Spec with { Unschedulable = true } }
+                : null;
             version = cache.Version.ToString();
         }
         return outcome.Code switch
