@@ -317,8 +317,8 @@ public sealed class QueueShardRecordTests : IDisposable
     {
         var closed = FreePorts.Next();
         var config = new ConfigurationBuilder().Build();
-        var e = Assert.Throws<StartupUnavailableException>(() =>
-            QueueShardRecord.Claim(config, $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500"));
+        var connection = $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500";
+        var e = Assert.Throws<StartupUnavailableException>(() => QueueShardRecord.Claim(config, ConnectionMultiplexer.Connect(connection), connection));
         var problem = Assert.Single(e.Problems);
         Assert.StartsWith($"Redis at 127.0.0.1:{closed} failed as the silo recorded its queue shard count (", problem);
         Assert.DoesNotContain('\n', problem);

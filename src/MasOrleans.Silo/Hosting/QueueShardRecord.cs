@@ -87,22 +87,21 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     /// <summary>
     /// At start, before Orleans joins the cluster: records this silo's count and lease, and renews the lease from now on until
     /// <see cref="StopAsync"/>. Throws <see cref="InvalidConfigurationException"/> (exit 78) when the running silos record
-    /// another count, <see cref="StartupUnavailableException"/> (exit 69) when Redis fails.
+    /// another count, <see cref="StartupUnavailableException"/> (exit 69) when Redis fails. The record owns
+    /// <paramref name="redis"/> (start-up's check of <paramref name="redisConnection"/>), and closes it when it fails.
     /// </summary>
-    public static QueueShardRecord Claim(IConfiguration config, string redisConnection)
+    public static QueueShardRecord Claim(IConfiguration config, ConnectionMultiplexer redis, string redisConnection)
     {
         var serviceId = OrleansSetup.ServiceId(config);
         var count = config.GetSection("Scheduler").Get<SchedulerOptions>()?.QueueShards ?? new SchedulerOptions().QueueShards;
-        ConnectionMultiplexer? redis = null;
         (QueueShardRecord? Record, string? Recorded) claim;
         try
         {
-            redis = StartupEnvironment.ConnectAtStart(redisConnection);
             claim = ClaimAsync(redis, serviceId, count, TimeProvider.System).GetAwaiter().GetResult();
         }
         catch (Exception e) when (StartupEnvironment.RedisFailure(e) is { } reason)
         {
-            redis?.Dispose();
+            redis.Dispose();
             throw new StartupUnavailableException([$"Redis at {StartupEnvironment.Endpoints(redisConnection)} failed as the silo recorded its queue shard count ({reason})"]);
         }
         if (claim.Record is { } record) return record;
