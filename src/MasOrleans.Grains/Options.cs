@@ -16,8 +16,15 @@ public static class TimeSettings
     /// <summary>The longest wait .NET's and Orleans' timers accept (uint.MaxValue - 1 ms, about 49.7 days).</summary>
     public const double MaxMilliseconds = uint.MaxValue - 1.0;
 
-    /// <summary>A period or timeout: at least 1 ms (PeriodicTimer refuses less, and a grain timer would spin).</summary>
-    public static string? Period(string key, double value, bool milliseconds = false) => Check(key, value, milliseconds, zeroAllowed: false);
+    /// <summary>
+    /// A period or timeout: at least 1 ms (PeriodicTimer refuses less, and a grain timer would spin), or at least
+    /// <paramref name="least"/> where something else bounds it (in the setting's unit, its reason named). Below that bound
+    /// the one message is the bound, not also the general period's ("at least 0.001" for 0).
+    /// </summary>
+    public static string? Period(string key, double value, bool milliseconds = false, (double Value, string Reason)? least = null) =>
+        least is { } bound && value < bound.Value
+            ? $"{key} must be at least {Invariant(bound.Value)} ({bound.Reason}), not {Invariant(value)}"
+            : Check(key, value, milliseconds, zeroAllowed: false);
 
     /// <summary>A delay or a span compared with the clock: 0 (none) or more.</summary>
     public static string? Delay(string key, double value, bool milliseconds = false) => Check(key, value, milliseconds, zeroAllowed: true);
@@ -28,9 +35,11 @@ public static class TimeSettings
         var min = zeroAllowed ? 0 : milliseconds ? 1 : 0.001;
         if (value >= min && value <= max) return null;
         var unit = milliseconds ? "milliseconds" : "seconds";
-        var least = zeroAllowed ? "0 or more" : $"at least {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        return $"{key} must be {least} and at most {max:0} {unit} (about 49 days), not {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        var least = zeroAllowed ? "0 or more" : $"at least {Invariant(min)}";
+        return $"{key} must be {least} and at most {max:0} {unit} (about 49 days), not {Invariant(value)}";
     }
+
+    private static string Invariant(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>Bound from the "Telemetry" configuration section.</summary>
@@ -183,10 +192,7 @@ public sealed class WorkloadOptions
         string?[] times =
         [
             TimeSettings.Period("Workloads__ResyncSeconds", ResyncSeconds),
-            // Below Orleans' least period the one message is that bound, not also the general period's (0: "at least 0.001").
-            ReminderSeconds < LeastReminderSeconds
-                ? $"Workloads__ReminderSeconds must be at least {LeastReminderSeconds} (Orleans' least reminder period), not {ReminderSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
-                : TimeSettings.Period("Workloads__ReminderSeconds", ReminderSeconds),
+            TimeSettings.Period("Workloads__ReminderSeconds", ReminderSeconds, least: (LeastReminderSeconds, "Orleans' least reminder period")),
             TimeSettings.Delay("Workloads__FailureBackoffSeconds", FailureBackoffSeconds),
             TimeSettings.Delay("Workloads__MaxFailureBackoffSeconds", MaxFailureBackoffSeconds),
             TimeSettings.Delay("Workloads__BackoffResetSeconds", BackoffResetSeconds),

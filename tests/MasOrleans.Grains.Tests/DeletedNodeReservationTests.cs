@@ -22,7 +22,7 @@ public sealed class DeletedNodeReservationTests(GrainClusterFixture fixture) : I
         Assert.True((await node.Register(new NodeSpec { Name = "g-drain-race", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 8L << 30) })).IsOk);
         Assert.True((await node.Reserve(PodOf("ghost"), GpuAllocation.None)).Reserved);
 
-        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Code);
+        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Outcome.Code);
         var late = await node.Reserve(PodOf("drain-late"), GpuAllocation.None);
         Assert.False(late.Reserved, "a node being deleted took a new pod");
         Assert.True((await node.GetView())!.Draining);

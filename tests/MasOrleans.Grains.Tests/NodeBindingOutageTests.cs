@@ -65,7 +65,7 @@ public sealed class NodeBindingOutageTests : IClassFixture<GrainClusterFixture>,
         var node = await Registered(name);
         Assert.True((await node.Reserve(PodOf("last"), GpuAllocation.None)).Reserved);
         // Draining: cordoned, its one pod asked to leave (no pod grain here, so the test releases it itself).
-        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Code);
+        Assert.Equal(OutcomeCode.Accepted, (await node.Delete(force: true)).Outcome.Code);
 
         _fixture.Bindings.Fail(name, failedAddsLand: false);
         // The release stands (the pod is gone) though the node could not be removed: nothing for the caller to retry.

@@ -124,7 +124,7 @@ public sealed class NodeReservationBatchTests() : OwnClusterTest(silos: 2)
         Assert.True(await node.Release("learns"));
         Assert.True(reserver.KnowsHostOf("deleted-node"));
 
-        Assert.True((await node.Delete(force: true)).Code is OutcomeCode.Ok or OutcomeCode.Accepted);
+        Assert.True((await node.Delete(force: true)).Outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted);
         await WaitUntil(async () => await node.GetView() is null, "the node is removed");
         var refused = await reserver.Reserve("deleted-node", PodOf("late"), GpuAllocation.None);
         Assert.False(refused.Reserved);

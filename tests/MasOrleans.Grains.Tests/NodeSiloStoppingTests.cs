@@ -207,7 +207,7 @@ public sealed class NodeSiloStoppingTests() : OwnClusterTest(recorded: LogLevel.
 
         var refused = await node.Delete();
 
-        Assert.Equal(OutcomeCode.Conflict, refused.Code);
+        Assert.Equal(OutcomeCode.Conflict, refused.Outcome.Code);
         Assert.False((await node.GetView())!.Spec.Unschedulable);
     }
 }

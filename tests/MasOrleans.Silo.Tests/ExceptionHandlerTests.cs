@@ -154,6 +154,20 @@ public sealed class ExceptionHandlerTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// The Redis client, tearing down a connection under a call in a frozen Redis, failed it with its pipe's own
+    /// InvalidOperationException (HealthTests' frozen Redis, session 41): an outage. Another InvalidOperationException is not.
+    /// </summary>
+    [Fact]
+    public void A_pipe_completed_under_its_reader_is_an_outage()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        pipe.Reader.Complete();
+        var completed = Assert.Throws<InvalidOperationException>(() => pipe.Reader.TryRead(out _));
+        Assert.True(Outage.Is(completed, CancellationToken.None));
+        Assert.False(Outage.Is(new InvalidOperationException(completed.Message), CancellationToken.None));
+    }
+
+    /// <summary>
     /// The Redis reminder table wraps every failure as a RedisRemindersException whose message is "{Type}: {Message}" and
     /// has no inner exception (Orleans.Reminders.Redis, Storage/RedisReminderTable.cs): a bad row's parse error was an
     /// outage too, a 503 "retry shortly" forever. Only a message naming a Redis, timeout or cancellation type is one.

@@ -201,6 +201,54 @@ public sealed class QueueShardRecordTests : IDisposable
         Assert.Equal(2010, log.Records[^1].EventId);
     }
 
+    /// <summary>
+    /// A renewal whose call fails with what is no outage (here the lease clock a test passes, inside the call) is Error 2012,
+    /// once until a renewal succeeds (2011): any exception of the call was Information 2008, which no log check sees, and a
+    /// defect every period was an Error every 10 s.
+    /// </summary>
+    [Fact]
+    public async Task A_renewal_failing_other_than_by_an_outage_is_one_error_until_it_renews()
+    {
+        using var log = new SiloLog(LogLevel.Information);
+        var clock = new FailingClock { Now = _clock.Now };
+        var (record, _) = await QueueShardRecord.ClaimAsync(Connect(), Service, 4, new HundredfoldTimers(), renew: true, leaseClock: clock);
+        using var claimed = record;
+        record!.Logger = log.CreateLogger(typeof(QueueShardRecord).FullName!);
+
+        clock.Failing = true;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (clock.Failures < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the loop did not renew three times");
+            await Task.Delay(50);
+        }
+        Assert.Equal([(2012, LogLevel.Error)], log.Records.Select(r => (r.EventId, r.Level)));
+        Assert.Equal("the lease clock failed", log.Records[0].Exception?.Message);
+
+        clock.Failing = false;
+        while (!log.Records.Any(r => r.EventId == 2011))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the loop did not renew after the failure");
+            await Task.Delay(50);
+        }
+        Assert.Equal([2012, 2011], log.Records.Select(r => r.EventId));
+    }
+
+    private sealed class FailingClock : TimeProvider
+    {
+        private int _failures;
+        public DateTimeOffset Now { get; init; }
+        public volatile bool Failing;
+        public int Failures => Volatile.Read(ref _failures);
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            if (!Failing) return Now;
+            Interlocked.Increment(ref _failures);
+            throw new InvalidOperationException("the lease clock failed");
+        }
+    }
+
     /// <summary>Timers a hundred times faster than asked: the renewal loop's 10 s period in 100 ms.</summary>
     private sealed class HundredfoldTimers : TimeProvider
     {
@@ -269,8 +317,8 @@ public sealed class QueueShardRecordTests : IDisposable
     {
         var closed = FreePorts.Next();
         var config = new ConfigurationBuilder().Build();
-        var e = Assert.Throws<StartupUnavailableException>(() =>
-            QueueShardRecord.Claim(config, $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500"));
+        var connection = $"127.0.0.1:{closed},abortConnect=false,connectTimeout=500,syncTimeout=500,asyncTimeout=500";
+        var e = Assert.Throws<StartupUnavailableException>(() => QueueShardRecord.Claim(config, ConnectionMultiplexer.Connect(connection), connection));
         var problem = Assert.Single(e.Problems);
         Assert.StartsWith($"Redis at 127.0.0.1:{closed} failed as the silo recorded its queue shard count (", problem);
         Assert.DoesNotContain('\n', problem);

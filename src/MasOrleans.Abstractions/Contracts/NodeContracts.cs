@@ -75,8 +75,8 @@ public sealed record NodePatch(
 }
 
 /// <summary>
-/// What a node's delete would do, judged without doing it (<see cref="Grains.INodeGrain.JudgeDelete"/>): the outcome
-/// <see cref="Grains.INodeGrain.Delete"/> would answer now, and for one that would drain (Accepted) the node as that
+/// What a node's delete did (<see cref="Grains.INodeGrain.Delete"/>) or would do, judged without doing it
+/// (<see cref="Grains.INodeGrain.JudgeDelete"/>): its outcome, and for one that drains (Accepted) the node as that
 /// delete leaves it (cordoned, draining); null otherwise.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("mas.node-deletion")]

@@ -18,9 +18,10 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>
     /// Removes an empty node at once; otherwise cordons it, evicts its pods (their workloads recreate them
     /// elsewhere) and removes it when the last one is gone (Accepted). Pods that belong to no workload would be
-    /// lost, so they make it a Conflict unless <paramref name="force"/> (kubectl drain's rule).
+    /// lost, so they make it a Conflict unless <paramref name="force"/> (kubectl drain's rule). With Accepted, the node
+    /// as the delete left it (cordoned, draining): a read after it may find the node already gone.
     /// </summary>
-    Task<Outcome> Delete(bool force = false);
+    Task<NodeDeletion> Delete(bool force = false);
 
     /// <summary>
     /// What <see cref="Delete"/> would answer now, by the same rule, changing nothing (a server dry run): nothing is

@@ -118,16 +118,16 @@ public sealed partial class NodeGrain(
         return Outcome.Success;
     }
 
-    public async Task<Outcome> Delete(bool force = false)
+    public async Task<NodeDeletion> Delete(bool force = false)
     {
-        if (state.State.Spec is null) return NotFound();
+        if (state.State.Spec is null) return new NodeDeletion(NotFound(), null);
         // Judged before the write is counted: judging asks every bound pod (up to the call timeout for a pod whose silo
         // died unannounced), which would hold a stop past its limit on writes; a refusal (409, 404) writes nothing.
         var judged = await JudgeDeletion(force);
-        if (judged.Code is not (OutcomeCode.Ok or OutcomeCode.Accepted)) return judged;
+        if (judged.Code is not (OutcomeCode.Ok or OutcomeCode.Accepted)) return new NodeDeletion(judged, null);
         using var write = BeginWrite();
         if (judged.Code == OutcomeCode.Ok) await Remove();
-        if (judged.Code != OutcomeCode.Accepted) return judged;
+        if (judged.Code != OutcomeCode.Accepted) return new NodeDeletion(judged, null);
         if (!state.State.Draining)
         {
             state.State = Deleting(state.State);
@@ -136,8 +136,9 @@ public sealed partial class NodeGrain(
             _local.UpdateNode(state.State.Spec!);
             PublishInfo();
         }
+        var left = View(state.State);
         StartDrain();
-        return judged;
+        return new NodeDeletion(judged, left);
     }
 
     public async Task<NodeDeletion> JudgeDelete(bool force = false)

@@ -15,7 +15,7 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
         get
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            foreach (var (name, bytes) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var (name, bytes) in InNameOrder)
             {
                 hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
                 hash.AppendData(bytes);
@@ -23,6 +23,12 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
             return Convert.ToHexStringLower(hash.GetHashAndReset());
         }
     }
+
+    /// <summary>Each file's hex SHA-256, in name order as <see cref="Digest"/> reads them: what a run's provenance names.</summary>
+    public IReadOnlyList<(string Name, string Sha256)> FileDigests =>
+        [.. InNameOrder.Select(f => (f.Key, Convert.ToHexStringLower(SHA256.HashData(f.Value))))];
+
+    private IEnumerable<KeyValuePair<string, byte[]>> InNameOrder => Files.OrderBy(f => f.Key, StringComparer.Ordinal);
 
     public ModelMetadata Metadata => Files.TryGetValue(ModelMetadata.FileName, out var json)
         ? ModelDirectory.ParseMetadata(System.Text.Encoding.UTF8.GetString(json), $"model package {ModelMetadata.FileName}")

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MasOrleans.Learning.Online;
 
 namespace MasOrleans.Learning.Placement;
@@ -14,5 +13,5 @@ public sealed record LoadedModelFile(string Name, string Sha256);
 public sealed record LoadedModel(string Directory, LiveModelSlot Slot, IReadOnlyList<LoadedModelFile> Files)
 {
     public static LoadedModel Of(string directory, LiveModelSlot slot, ModelPackage package) => new(directory, slot,
-        [.. package.Files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => new LoadedModelFile(f.Key, Convert.ToHexStringLower(SHA256.HashData(f.Value))))]);
+        [.. package.FileDigests.Select(f => new LoadedModelFile(f.Name, f.Sha256))]);
 }

@@ -31,7 +31,7 @@ public static class UnplaceablePods
     }
 
     private static bool Fits(NodeSpec node, PodSpec pod, PodShape shape) =>
-        shape.AcceptsModel(ModelOf(node)) && ResourcesAbove(node, pod).Count == 0;
+        shape.AcceptsModel(node.GpuModel) && ResourcesAbove(node, pod).Count == 0;
 
     /// <summary>The resources the pod requests more of than the node has.</summary>
     private static List<string> ResourcesAbove(NodeSpec node, PodSpec pod)
@@ -42,12 +42,10 @@ public static class UnplaceablePods
         return above;
     }
 
-    private static string? ModelOf(NodeSpec node) => node.Labels.GetValueOrDefault(ResourceNames.GpuProductLabel);
-
     private static string Why(IReadOnlyList<NodeSpec> nodes, PodSpec pod)
     {
         var shape = PodShape.Of(pod);
-        var candidates = nodes.Where(n => shape.AcceptsModel(ModelOf(n))).ToList();
+        var candidates = nodes.Where(n => shape.AcceptsModel(n.GpuModel)).ToList();
         if (candidates.Count == 0) return $"'{pod.Name}' asks for GPU model {shape.GpuModels}, which no node has";
         var requests = string.Join(", ", pod.Requests.Quantities().Select(q => $"{q.Key} {q.Value}"));
         var (onModel, anyNode) = shape.GpuModels.Length == 0 ? ("", "any node") : ($" on GPU model {shape.GpuModels}", "any node of that model");

@@ -53,7 +53,7 @@ internal static class NodesApi
     private static async Task<Results<NoContent, Accepted<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Delete(
         string name, IGrainFactory grains, bool? force)
     {
-        var outcome = await grains.Reference<INodeGrain>(name).Delete(force ?? false);
+        var (outcome, _) = await grains.Reference<INodeGrain>(name).Delete(force ?? false);
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.NoContent(),

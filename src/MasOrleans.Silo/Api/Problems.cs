@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -40,8 +41,12 @@ internal static partial class Problems
     /// ASP.NET Core's type for the status where it has one, as its own problems get it: its ProblemDetailsDefaults (the
     /// RFC 9110 section of 400 to 417, 421, 422, 426 and 500 to 505), which a ProblemHttpResult fills in when a problem has
     /// no type. RFC 9457's "about:blank" for the rest (a problem that means what its status means), 429 among them.
+    /// ASP.NET Core keeps that table internal: it is read once, from a ProblemHttpResult per error status, not one per problem.
     /// </summary>
-    private static string TypeOf(int status) => TypedResults.Problem(new ProblemDetails { Status = status }).ProblemDetails.Type ?? "about:blank";
+    private static string TypeOf(int status) => ErrorTypes.GetValueOrDefault(status, "about:blank");
+
+    private static readonly FrozenDictionary<int, string> ErrorTypes = Enumerable.Range(400, 200).ToFrozenDictionary(
+        status => status, status => TypedResults.Problem(new ProblemDetails { Status = status }).ProblemDetails.Type ?? "about:blank");
 
     /// <summary>
     /// What a request body the framework could not read got wrong, in the API's terms and with its JSON path: a field the

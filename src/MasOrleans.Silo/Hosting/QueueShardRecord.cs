@@ -1,5 +1,6 @@
 using MasOrleans.Grains;
 using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
@@ -65,8 +66,11 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     private readonly TimeProvider? _leaseClock;
     private readonly CancellationTokenSource _stop = new();
     private Task _renewing = Task.CompletedTask;
-    private bool _missed;
+    private Lapse _lapse;
     private bool _mismatched;
+
+    /// <summary>Why the last renewal did not renew: each is logged when it starts, and the renewal after it (2011).</summary>
+    private enum Lapse { None, Outage, Defect }
 
     private QueueShardRecord(ConnectionMultiplexer redis, string serviceId, int count, TimeProvider clock, TimeProvider? leaseClock)
     {
@@ -83,22 +87,21 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     /// <summary>
     /// At start, before Orleans joins the cluster: records this silo's count and lease, and renews the lease from now on until
     /// <see cref="StopAsync"/>. Throws <see cref="InvalidConfigurationException"/> (exit 78) when the running silos record
-    /// another count, <see cref="StartupUnavailableException"/> (exit 69) when Redis fails.
+    /// another count, <see cref="StartupUnavailableException"/> (exit 69) when Redis fails. The record owns
+    /// <paramref name="redis"/> (start-up's check of <paramref name="redisConnection"/>), and closes it when it fails.
     /// </summary>
-    public static QueueShardRecord Claim(IConfiguration config, string redisConnection)
+    public static QueueShardRecord Claim(IConfiguration config, ConnectionMultiplexer redis, string redisConnection)
     {
         var serviceId = OrleansSetup.ServiceId(config);
         var count = config.GetSection("Scheduler").Get<SchedulerOptions>()?.QueueShards ?? new SchedulerOptions().QueueShards;
-        ConnectionMultiplexer? redis = null;
         (QueueShardRecord? Record, string? Recorded) claim;
         try
         {
-            redis = StartupEnvironment.ConnectAtStart(redisConnection);
             claim = ClaimAsync(redis, serviceId, count, TimeProvider.System).GetAwaiter().GetResult();
         }
         catch (Exception e) when (StartupEnvironment.RedisFailure(e) is { } reason)
         {
-            redis?.Dispose();
+            redis.Dispose();
             throw new StartupUnavailableException([$"Redis at {StartupEnvironment.Endpoints(redisConnection)} failed as the silo recorded its queue shard count ({reason})"]);
         }
         if (claim.Record is { } record) return record;
@@ -144,10 +147,12 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
                 {
                     await RenewOnceAsync().ConfigureAwait(false);
                 }
-                // A defect, not an outage: ending the loop let the lease lapse without a word; loud, and renewed next period.
+                // A defect, not an outage: ending the loop let the lease lapse without a word; loud (once while it lasts),
+                // and renewed next period.
                 catch (Exception e)
                 {
-                    LogRenewalFailed(Logger, e, Key(_serviceId));
+                    if (_lapse != Lapse.Defect) LogRenewalFailed(Logger, e, Key(_serviceId));
+                    _lapse = Lapse.Defect;
                 }
             }
         }
@@ -157,7 +162,10 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         }
     }
 
-    /// <summary>One renewal; logs only changes (the first miss, the recovery, the first mismatch), not every period.</summary>
+    /// <summary>
+    /// One renewal; logs only changes (the first miss, the recovery, the first mismatch), not every period. Throws what is
+    /// not an outage (<see cref="Outage.Is"/>), for the loop's Error 2012.
+    /// </summary>
     internal async Task RenewOnceAsync()
     {
         string? recorded;
@@ -165,18 +173,16 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         {
             recorded = await Evaluate("renew").ConfigureAwait(false);
         }
-        // A miss, whatever the client threw: it cancels what waited on a frozen server (TaskCanceledException) and can fail
-        // a command on a connection it tears down with its pipe's InvalidOperationException ("Reading is not allowed after
-        // reader was completed"), both seen in HealthTests' frozen Redis. A defect of the script or its arguments fails
-        // the claim at start-up, loudly; the write paths and readiness report an outage; the lease holds for its rest.
-        catch (Exception e)
+        // A miss: the write paths and readiness report the outage; the lease holds for its rest. In a frozen Redis the
+        // client cancels the waiting call or fails it with its pipe's exception as it drops the connection (HealthTests).
+        catch (Exception e) when (Outage.Is(e, CancellationToken.None))
         {
-            if (!_missed) LogRenewalMissed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
-            _missed = true;
+            if (_lapse != Lapse.Outage) LogRenewalMissed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
+            _lapse = Lapse.Outage;
             return;
         }
-        if (_missed) LogRenewed(Logger, Key(_serviceId));
-        _missed = false;
+        if (_lapse != Lapse.None) LogRenewed(Logger, Key(_serviceId));
+        _lapse = Lapse.None;
         if (recorded is not null && !_mismatched) LogAnotherCount(Logger, Key(_serviceId), recorded, _count);
         _mismatched = recorded is not null;
     }
@@ -230,7 +236,7 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     }
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Information, Message = "This silo's lease on the queue shard count's record {Key} " +
-        "could not be renewed ({Exception}): Redis or its client failed the call; retried every period, and it lapses {Seconds} s after the last renewal")]
+        "could not be renewed ({Exception}): a Redis outage; retried every period, and it lapses {Seconds} s after the last renewal")]
     private static partial void LogRenewalMissed(ILogger logger, string key, string exception, double seconds);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "This silo's lease on the queue shard count's record {Key} is renewed again")]
@@ -242,7 +248,7 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     private static partial void LogAnotherCount(ILogger logger, string key, string? recorded, int count);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "Renewing this silo's lease on the queue shard count's record {Key} " +
-        "failed outside its Redis call (a defect); renewed again next period")]
+        "failed other than by a Redis outage (a defect); retried every period, and logged once until it renews (2011)")]
     private static partial void LogRenewalFailed(ILogger logger, Exception exception, string key);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "The silo stopping could not drop its lease on the queue shard count's record " +

@@ -41,9 +41,10 @@ internal static class SiloApp
             managedRedis = ManagedRedis.StartIfAbsent(Directory.GetCurrentDirectory(), config);
             redisConnection = $"localhost:{ManagedRedis.PortOf(config)}";
         }
-        var unavailable = StartupEnvironment.Problems(config, provider, redisConnection, managedRedis: manageRedis);
+        var unavailable = StartupEnvironment.Problems(config, provider, redisConnection, managedRedis: manageRedis, out var checkedRedis);
         if (unavailable.Count > 0)
         {
+            checkedRedis?.Dispose();
             managedRedis?.Dispose();
             throw new StartupUnavailableException(unavailable);
         }
@@ -51,7 +52,7 @@ internal static class SiloApp
         try
         {
             // Renewed from here on: Orleans' join below can take minutes.
-            if (provider == StorageProvider.Redis) shardRecord = QueueShardRecord.Claim(config, redisConnection!);
+            if (checkedRedis is not null) shardRecord = QueueShardRecord.Claim(config, checkedRedis, redisConnection!);
         }
         catch
         {
@@ -76,7 +77,8 @@ internal static class SiloApp
         string? redisConnection, ManagedRedis? managedRedis, QueueShardRecord? shardRecord, Action<WebApplicationBuilder>? configure)
     {
         // Before Orleans, so it stops after Orleans' graceful stop (hosted services stop in reverse order): a silo of another
-        // count must not claim the record while the last silo still deactivates its grains.
+        // count must not claim the record while the last silo still deactivates its grains. The container made it, and
+        // disposes it (its connection) with the host.
         if (shardRecord is not null)
         {
             builder.Services.AddHostedService(services =>
@@ -101,7 +103,6 @@ internal static class SiloApp
         MapRestApi(app);
         app.Lifetime.ApplicationStarted.Register(() => PrintBanner(app, provider, managedRedis));
         if (managedRedis is not null) app.Lifetime.ApplicationStopped.Register(managedRedis.Dispose);
-        if (shardRecord is not null) app.Lifetime.ApplicationStopped.Register(shardRecord.Dispose);
         return app;
     }
 

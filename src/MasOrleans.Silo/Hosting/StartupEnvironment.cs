@@ -15,7 +15,10 @@ namespace MasOrleans.Silo.Hosting;
 internal static class StartupEnvironment
 {
     /// <summary>Problems the operator must fix outside the silo's configuration; empty when it can start.</summary>
-    public static List<string> Problems(IConfiguration config, StorageProvider provider, string? redisConnection, bool managedRedis)
+    /// <param name="redis">With Redis storage and Redis answering, the connection that found it so, which the caller owns:
+    /// the queue shard count's claim uses it, rather than opening another right after this one closed.</param>
+    public static List<string> Problems(IConfiguration config, StorageProvider provider, string? redisConnection, bool managedRedis,
+        out ConnectionMultiplexer? redis)
     {
         var problems = new List<string>();
         // Orleans listens on every interface with Redis clustering and on loopback with localhost clustering.
@@ -29,7 +32,7 @@ internal static class StartupEnvironment
         {
             if (ListenAddresses.TryParse(url, out var address, out _)) CheckPort($"{setting} '{url}'", ListenIp(address!), address!.Port, problems);
         }
-        if (provider == StorageProvider.Redis) CheckRedis(redisConnection ?? ManagedRedis.DefaultConnectionString, managedRedis ? null : config, problems);
+        redis = provider == StorageProvider.Redis ? CheckRedis(redisConnection ?? ManagedRedis.DefaultConnectionString, managedRedis ? null : config, problems) : null;
         return problems;
     }
 
@@ -61,17 +64,22 @@ internal static class StartupEnvironment
     }
 
     /// <param name="config">Null for the silo's own redis-server (started, or found answering on its port).</param>
-    private static void CheckRedis(string connection, IConfiguration? config, List<string> problems)
+    /// <returns>The connection, answering; null when it failed (a problem added).</returns>
+    private static ConnectionMultiplexer? CheckRedis(string connection, IConfiguration? config, List<string> problems)
     {
         var setting = config is null ? $"Redis__Managed__Port (nothing configured, so localhost:{connection.Split(':')[^1]})" : "Redis__ConnectionString";
+        ConnectionMultiplexer? redis = null;
         try
         {
-            using var redis = ConnectAtStart(connection);
+            redis = ConnectAtStart(connection);
             redis.GetDatabase().Ping();
+            return redis;
         }
         catch (Exception e) when (RedisFailure(e) is { } reason)
         {
+            redis?.Dispose();
             problems.Add($"{setting}: Redis at {Endpoints(connection)} cannot be used ({reason}); start Redis, correct the setting (address, password), or use Storage__Provider=memory");
+            return null;
         }
     }
 

@@ -36,14 +36,12 @@ internal static class KubeDeploymentsApi
     {
         if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
         var named = fields.Required("metadata.name");
-        var one = NamedKey(named, ns ?? fields.Required("metadata.namespace"));
+        var namedNamespace = ns ?? fields.Required("metadata.namespace");
         async Task<IReadOnlyList<V1Deployment>> Select()
         {
-            // A name no deployment can have (metadata.name= empty, say) finds none: no grain is activated under it.
-            if (named is not null && !CanBeNamed(named)) return [];
-            var loaded = await cache.ReadWorkloads(keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
+            var loaded = await ReadNamed(cache, named, namedNamespace, keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns)
                 && fields.Matches(f => f == "metadata.name" ? KubernetesNames.Split(k).Name : KubernetesNames.Split(k).Namespace)),
-                k => Read(cache, k, context.RequestAborted), one, context.RequestAborted);
+                k => Read(cache, k, context.RequestAborted), context.RequestAborted);
             return loaded
                 .Where(d => labels.Matches(d.Metadata.Labels))
                 .OrderBy(d => d.Metadata.NamespaceProperty).ThenBy(d => d.Metadata.Name).ToList();
@@ -58,15 +56,23 @@ internal static class KubeDeploymentsApi
         return KubeLists.List(context, items, "DeploymentList", "apps/v1", cache.Version);
     }
 
-    /// <summary>Whether a deployment can be named <paramref name="name"/>: the name its create is held to.</summary>
-    internal static bool CanBeNamed(string name) => Validation.CheckName(name, "deployment") is null;
-
     /// <summary>
-    /// The key of the one deployment a request names by name and namespace, read alone rather than through the whole
-    /// table; null when it names no name, no namespace, or one no deployment can have.
+    /// The workloads a request that names deployment <paramref name="name"/> in <paramref name="ns"/> (either may be
+    /// null: not named) can mean, each read by <paramref name="read"/> as <see cref="KubeCache.ReadWorkloads"/> does: none
+    /// for a name no deployment can have (metadata.name= empty, say; no grain is activated under it), the one named by
+    /// name and namespace read alone rather than through the whole table, else those of the table that
+    /// <paramref name="wanted"/> keeps. The deployment listing and the events of deployments (kubectl describe) alike.
     /// </summary>
-    internal static string? NamedKey(string? name, string? ns) =>
-        name is not null && CanBeNamed(name) && ns is not null && KubernetesNames.CheckNamespace(ns) is null ? KubernetesNames.Key(ns, name) : null;
+    internal static async Task<IReadOnlyList<T>> ReadNamed<T>(KubeCache cache, string? name, string? ns,
+        Func<IReadOnlyList<string>, IEnumerable<string>> wanted, Func<string, Task<T?>> read, CancellationToken cancellation) where T : class
+    {
+        if (name is not null && !CanBeNamed(name)) return [];
+        var one = name is not null && ns is not null && KubernetesNames.CheckNamespace(ns) is null ? KubernetesNames.Key(ns, name) : null;
+        return await cache.ReadWorkloads(wanted, read, one, cancellation);
+    }
+
+    /// <summary>Whether a deployment can be named <paramref name="name"/>: the name its create is held to.</summary>
+    private static bool CanBeNamed(string name) => Validation.CheckName(name, "deployment") is null;
 
     /// <summary>A deployment as its workload is now, at the version that names that state (<see cref="KubeCache.ReadDeployment"/>).</summary>
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>

@@ -52,12 +52,12 @@ internal static class KubeEventsApi
             }
             if (wantedKind is null or "Deployment")
             {
-                // One deployment named (kubectl describe): its grain alone, not the whole table; none, for a name no
-                // deployment can have (no grain is activated under it).
-                IReadOnlyList<string> keys = wantedName is not null && !KubeDeploymentsApi.CanBeNamed(wantedName) ? []
-                    : KubeDeploymentsApi.NamedKey(wantedName, ns) is { } named ? [named] : await cache.WorkloadKeys();
-                foreach (var key in keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)))
-                    events.AddRange(Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true));
+                // One deployment named (kubectl describe): its grain alone, not the whole table.
+                var deployments = await KubeDeploymentsApi.ReadNamed(cache, wantedName, ns,
+                    keys => keys.Where(k => (ns is null || KubernetesNames.Split(k).Namespace == ns) && (wantedName is null || KubernetesNames.Split(k).Name == wantedName)),
+                    async key => Events("Deployment", "apps/v1", key, KubeNames.Uid("Deployment", key, null), await grains.Reference<IWorkloadGrain>(key).GetEvents(), namespaced: true).ToList(),
+                    context.RequestAborted);
+                events.AddRange(deployments.SelectMany(d => d));
             }
             return events.Where(e => labels.Matches(e.Metadata.Labels) && fields.Matches(f => FieldOf(e, f))).OrderBy(e => e.LastTimestamp).ToList();
         }

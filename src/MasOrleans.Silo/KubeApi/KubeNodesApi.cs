@@ -153,13 +153,9 @@ internal static class KubeNodesApi
         }
         else
         {
-            outcome = await grain.Delete(force);
+            // The node as the delete left it: a read after it found none when the drain had finished (the node gone).
+            (outcome, draining) = await grain.Delete(force);
             if (outcome.Code is OutcomeCode.Ok or OutcomeCode.Accepted) await NodeRegistration.ReadBack(clusterView, name, logs.CreateLogger(typeof(KubeNodesApi)), context.RequestAborted);
-            // A drain can finish (the node gone) before this read: the answer is then the node as the delete left it,
-            // cordoned and draining (NodeGrain's Deleting), not the node before the delete.
-            draining = outcome.Code == OutcomeCode.Accepted
-                ? await grain.GetView() ?? view with { Draining = true, Spec = view.Spec with { Unschedulable = true } }
-                : null;
             version = cache.Version.ToString();
         }
         return outcome.Code switch

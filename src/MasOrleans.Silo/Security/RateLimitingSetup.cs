@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.RateLimiting;
 using MasOrleans.Silo.Configuration;
 using Microsoft.AspNetCore.RateLimiting;
@@ -24,11 +25,12 @@ internal static class RateLimitingSetup
         services.AddKeyedSingleton(ClockKey, TimeProvider.System);
         services.AddRateLimiter(o =>
         {
-            // The wait is the rest of the caller's window (the lease's RetryAfter), in whole seconds up, as Retry-After
-            // counts them: at least 1, since 0 would mean now.
+            // The wait is the rest of the caller's window (the lease's RetryAfter, which every refusal of the one limiter
+            // names), in whole seconds up, as Retry-After counts them: at least 1, since 0 would mean now.
             o.OnRejected = (rejected, _) =>
             {
-                var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : window;
+                var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter
+                    : throw new UnreachableException($"a refusal of {nameof(NextPermitWindowLimiter)} without its RetryAfter");
                 var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
                 return new ValueTask(SecurityMiddleware.TooManyRequests(rejected.HttpContext, seconds,
                     $"more than {options.PermitLimit} requests in {options.WindowSeconds} s; retry after {seconds} s"));
