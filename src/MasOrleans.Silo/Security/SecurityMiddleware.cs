@@ -31,7 +31,10 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                 return;
             }
         }
-        if (keys.Enabled && AccessRules.For(request, security.Value, extenderOnPublicPort: !listeners.Separate) is { NeedsKey: true } need)
+        // A key that is sent is checked even where none is needed, as the API server refuses a bearer token it does not know
+        // rather than serve the request as anonymous: a revoked key fails at once, not at its first write.
+        if (keys.Enabled && AccessRules.For(request, security.Value, extenderOnPublicPort: !listeners.Separate) is var need
+            && (need.NeedsKey || AccessRules.ChecksKeys(request.Path) && ApiKeyStore.AttemptsKey(request)))
         {
             var caller = keys.Identify(context);
             if (caller is null)
