@@ -197,5 +197,11 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(request)).StatusCode);
         // Probes stay open.
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/health")).StatusCode);
+        // So do the Kubernetes API's health and version, as the API server serves them to anyone (system:public-info-viewer,
+        // bound to system:unauthenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go); its objects do not.
+        foreach (var open in new[] { "/k8s/healthz", "/k8s/livez", "/k8s/readyz", "/k8s/version" })
+            Assert.True(HttpStatusCode.OK == (await host.Http.GetAsync(open)).StatusCode, open);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api/v1/nodes")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api")).StatusCode);
     }
 }

@@ -18,6 +18,12 @@ internal readonly record struct Requirement(bool NeedsKey, string? Scope)
 /// </summary>
 internal static class AccessRules
 {
+    /// <summary>
+    /// The Kubernetes API's health and version, which the API server lets anyone read, without credentials too (the
+    /// system:public-info-viewer role, bound to system:unauthenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
+    /// </summary>
+    private static readonly HashSet<string> PublicInfo = new(["/healthz", "/livez", "/readyz", "/version", "/version/"], StringComparer.Ordinal);
+
     public static Requirement For(HttpRequest request, SecurityOptions options, bool extenderOnPublicPort)
     {
         var path = request.Path;
@@ -30,7 +36,7 @@ internal static class AccessRules
         if (path.StartsWithSegments(KubeApiSetup.Prefix, out var kubeRest))
         {
             if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
-                return options.RequireKeyForReads ? Requirement.AnyKey : Requirement.Open;
+                return options.RequireKeyForReads && !PublicInfo.Contains(kubeRest.Value ?? "") ? Requirement.AnyKey : Requirement.Open;
             return Requirement.ScopeOf(KubeApiSetup.AreaOf(kubeRest) is { } kubeArea ? Scopes.WriteOf(kubeArea) : Scopes.Admin);
         }
         if (path.StartsWithSegments("/dashboard")) return options.ProtectDashboard ? Requirement.ScopeOf(Scopes.Dashboard) : Requirement.Open;
