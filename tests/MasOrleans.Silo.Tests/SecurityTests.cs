@@ -155,8 +155,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
     /// <summary>
     /// A key refused before the routes: problem details with ASP.NET Core's type for 401 and 403 (Problems.Make, as every
     /// problem), and on /k8s the Status the API server's constructors make (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go):
-    /// NewUnauthorized has no details, so the field is left out (details,omitempty); NewForbidden always has details, here
-    /// naming no resource, so empty. Both were "details": null.
+    /// NewUnauthorized has no details, so the field is left out (details,omitempty); NewForbidden always has details. Both
+    /// were "details": null.
     /// </summary>
     [Fact]
     public async Task Refused_keys_are_typed_problems_and_on_k8s_statuses_as_the_api_server_makes_them()
@@ -169,7 +169,7 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
             return status;
         }
         Assert.False((await Status(null, HttpStatusCode.Unauthorized, "Unauthorized")).TryGetProperty("details", out _));
-        Assert.Equal("{}", (await Status(SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "Forbidden")).GetProperty("details").GetRawText());
+        Assert.Equal("nodes", (await Status(SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "Forbidden")).GetProperty("details").GetProperty("kind").GetString());
 
         foreach (var (key, code, type) in new[]
         {
@@ -180,6 +180,44 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
             using var response = await Send(HttpMethod.Delete, "/api/v1/nodes/sec-refused", key);
             Assert.Equal(type, (await Problems.Problem(response, code)).GetProperty("type").GetString());
         }
+    }
+
+    /// <summary>
+    /// A key without the scope is refused on /k8s as the API server's authorization filter refuses a user
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go, Forbidden and forbiddenMessage):
+    /// NewForbidden on the resource and name (details name, group, kind: the resource), "User %q cannot %s resource %q in
+    /// API group %q in the namespace %q" (or "at the cluster scope"), the subresource joined to the resource, then the
+    /// reason. The message was the reason alone and the details empty, so kubectl named neither the verb nor the resource.
+    /// </summary>
+    [Fact]
+    public async Task A_key_without_the_scope_is_forbidden_on_k8s_in_the_api_servers_words()
+    {
+        async Task Forbidden(HttpMethod method, string path, string key, string message, string details)
+        {
+            using var response = await Send(method, path, key, method == HttpMethod.Post ? new { } : null);
+            var status = await Kubectl.KubeHttp.Status(response, HttpStatusCode.Forbidden, "Forbidden");
+            Assert.Equal(message, status.GetProperty("message").GetString());
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(details),
+                System.Text.Json.Nodes.JsonNode.Parse(status.GetProperty("details").GetRawText())), status.GetProperty("details").GetRawText());
+        }
+        await Forbidden(HttpMethod.Delete, "/k8s/api/v1/nodes/sec-refused", SecuredSiloFixture.PodsKey,
+            "nodes \"sec-refused\" is forbidden: User \"pods-writer\" cannot delete resource \"nodes\" in API group \"\" at the cluster scope: API key 'pods-writer' lacks the scope 'nodes:write'",
+            """{"name":"sec-refused","kind":"nodes"}""");
+        await Forbidden(HttpMethod.Post, "/k8s/api/v1/namespaces/default/pods", SecuredSiloFixture.NodesKey,
+            "pods is forbidden: User \"nodes-writer\" cannot create resource \"pods\" in API group \"\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"kind":"pods"}""");
+        await Forbidden(HttpMethod.Post, "/k8s/api/v1/namespaces/team-a/pods/p1/eviction", SecuredSiloFixture.NodesKey,
+            "pods \"p1\" is forbidden: User \"nodes-writer\" cannot create resource \"pods/eviction\" in API group \"\" in the namespace \"team-a\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"name":"p1","kind":"pods"}""");
+        await Forbidden(HttpMethod.Delete, "/k8s/apis/apps/v1/namespaces/default/deployments/web", SecuredSiloFixture.NodesKey,
+            "deployments.apps \"web\" is forbidden: User \"nodes-writer\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'workloads:write'",
+            """{"name":"web","group":"apps","kind":"deployments"}""");
+        await Forbidden(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods", SecuredSiloFixture.NodesKey,
+            "pods is forbidden: User \"nodes-writer\" cannot deletecollection resource \"pods\" in API group \"\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"kind":"pods"}""");
+        // A path that names no resource: NewForbidden on no resource, so "forbidden: " and empty details.
+        await Forbidden(HttpMethod.Post, "/k8s/api", SecuredSiloFixture.NodesKey,
+            "forbidden: User \"nodes-writer\" cannot post path \"/api\": API key 'nodes-writer' lacks the scope 'admin'", "{}");
     }
 
     [Fact]

@@ -50,7 +50,9 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
             if (need.Scope is { } scope && !caller.Has(scope))
             {
                 logger.LogInformation("API key {Key} refused {Method} {Path}: lacks scope {Scope}", caller.Name, request.Method, request.Path, scope);
-                await Problem(context, StatusCodes.Status403Forbidden, "Forbidden", $"API key '{caller.Name}' lacks the scope '{scope}'");
+                var detail = $"API key '{caller.Name}' lacks the scope '{scope}'";
+                await Answer(context, StatusCodes.Status403Forbidden, "Forbidden", detail, KubeStatus.AccessDenied(request.Method,
+                    request.Path.StartsWithSegments(KubeApiSetup.Prefix, out var kubePath) ? kubePath.Value ?? "" : "", caller.Name, detail));
                 return;
             }
         }
