@@ -109,6 +109,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         using var anonymous = await Send(HttpMethod.Get, "/dashboard", null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Basic", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+        // The problem says what a browser can send (it said only "in the X-Api-Key header", which a browser cannot add).
+        Assert.Contains("as the password of HTTP Basic", (await Problems.Problem(anonymous, HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
         using var wrongScope = await Send(HttpMethod.Get, "/dashboard", SecuredSiloFixture.NodesKey, basic: true);
         Assert.Equal(HttpStatusCode.Forbidden, wrongScope.StatusCode);
         // The dashboard redirects /dashboard to /dashboard/; browsers resend the credentials there, HttpClient does not.

@@ -43,7 +43,10 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                 // Browsers prompt for Basic credentials; API clients learn which header to send.
                 context.Response.Headers.WWWAuthenticate = dashboard ? "Basic realm=\"MasOrleans\", charset=\"UTF-8\"" : $"ApiKey header=\"{ApiKeyStore.Header}\"";
                 var detail = request.Headers[ApiKeyStore.Header].Count > 1 ? $"send the API key in one {ApiKeyStore.Header} header, not {request.Headers[ApiKeyStore.Header].Count}"
-                    : ApiKeyStore.PresentsKey(request) ? "the API key is not valid" : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                    : ApiKeyStore.PresentsKey(request) ? "the API key is not valid"
+                    // The challenge is Basic there: the header is no advice to a browser.
+                    : dashboard ? $"this route needs an API key, as the password of HTTP Basic (any user name) or in the {ApiKeyStore.Header} header"
+                    : $"this route needs an API key in the {ApiKeyStore.Header} header";
                 await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
                 return;
             }
