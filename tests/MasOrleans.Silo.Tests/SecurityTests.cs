@@ -149,9 +149,19 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Extender_on_the_public_port_needs_the_extender_scope()
     {
+        fixture.Host.Log.Expect("^Extender (filter|prioritize) answered kube-scheduler with an error: ");
         using var response = await Send(HttpMethod.Post, "/extender/filter", SecuredSiloFixture.NodesKey, new { });
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("extender", await response.Content.ReadAsStringAsync());
+        // kube-scheduler itself sends no key: refused, and said in the silo's log, or an ignorable extender would be passed
+        // over for every pod with no word here (kube-scheduler says it at Info in its own log).
+        using var scheduler = await Send(HttpMethod.Post, "/extender/prioritize", null, new { });
+        Assert.Equal(HttpStatusCode.Unauthorized, scheduler.StatusCode);
+        var warnings = fixture.Host.Log.Records.Where(r => r.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => r.Message).ToList();
+        Assert.Contains("Extender filter answered kube-scheduler with an error: API key 'nodes-writer' lacks the scope 'extender' (kube-scheduler sends no API key: "
+            + "give the extender a listener of its own, Extender__Urls, or a proxy that adds one) (0 more such answers since the last such line, one a minute at most; "
+            + "with ignorable: true kube-scheduler places the pod without MasOrleans)", warnings);
+        Assert.Contains(warnings, w => w.StartsWith("Extender prioritize answered kube-scheduler with an error: this route needs an API key in the X-Api-Key header (kube-scheduler sends no API key", StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using MasOrleans.Silo.Api;
+using MasOrleans.Scheduling.Telemetry;
 using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.Extender;
 using MasOrleans.Silo.KubeApi;
 using Microsoft.Extensions.Options;
 
@@ -47,6 +49,7 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                     // The challenge is Basic there: the header is no advice to a browser.
                     : dashboard ? $"this route needs an API key, as the password of HTTP Basic (any user name) or in the {ApiKeyStore.Header} header"
                     : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                ReportRefusedExtenderCall(context, detail);
                 await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
                 return;
             }
@@ -54,12 +57,27 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
             {
                 logger.LogInformation("API key {Key} refused {Method} {Path}: lacks scope {Scope}", caller.Name, request.Method, request.Path, scope);
                 var detail = $"API key '{caller.Name}' lacks the scope '{scope}'";
+                ReportRefusedExtenderCall(context, detail);
                 await Answer(context, StatusCodes.Status403Forbidden, "Forbidden", detail, KubeStatus.AccessDenied(request.Method,
                     request.Path.StartsWithSegments(KubeApiSetup.Prefix, out var kubePath) ? kubePath.Value ?? "" : "", caller.Name, detail));
                 return;
             }
         }
         await next(context);
+    }
+
+    /// <summary>
+    /// kube-scheduler sends no key, so an extender call refused here is most likely the scheduler's own, which then places the
+    /// pod without MasOrleans (ignorable: true) or fails it, saying so only in its own log: the silo says it too, as it says
+    /// the extender's other error answers (<see cref="ExtenderErrorLog"/>, once per verb and cause a minute).
+    /// </summary>
+    private static void ReportRefusedExtenderCall(HttpContext context, string detail)
+    {
+        if (!context.Request.Path.StartsWithSegments("/extender", out var rest)) return;
+        // Only the verbs' routes: any other path is no scheduler's call, and would make a line per path.
+        if (ExtenderVerbs.All.FirstOrDefault(v => string.Equals(v, rest.Value?.Trim('/'), StringComparison.OrdinalIgnoreCase)) is not { } verb) return;
+        context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb,
+            $"{detail} (kube-scheduler sends no API key: give the extender a listener of its own, Extender__Urls, or a proxy that adds one)");
     }
 
     /// <summary>
