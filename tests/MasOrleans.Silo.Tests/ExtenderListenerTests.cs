@@ -83,7 +83,8 @@ public sealed class ExtenderListenerTests : IDisposable
         await using var _ = host;
         using var scheduler = TestCertificates.Client(extender, _server, client);
 
-        Assert.Equal(HttpStatusCode.NotFound, (await scheduler.GetAsync("/api/v1/nodes")).StatusCode);
+        foreach (var elsewhere in new[] { "/api/v1/nodes", "/k8s/api/v1/nodes", "/metrics", "/dashboard/", "/swagger/index.html" })
+            Assert.True(HttpStatusCode.NotFound == (await scheduler.GetAsync(elsewhere)).StatusCode, elsewhere);
         Assert.Equal(HttpStatusCode.OK, (await scheduler.GetAsync("/health")).StatusCode);
         // The public port no longer serves /extender, even to an admin key.
         var request = new HttpRequestMessage(HttpMethod.Post, "/extender/filter") { Content = new StringContent(FilterArgs) };

@@ -67,6 +67,12 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         { "DELETE", "/api/v1/workloads/none", SecuredSiloFixture.NodesKey, HttpStatusCode.Forbidden },
         { "DELETE", "/api/v1/workloads/none", SecuredSiloFixture.AdminKey, HttpStatusCode.NotFound },
         { "GET", "/api/v1/nodes", null, HttpStatusCode.OK },
+        // A key that is sent is checked where reads are open too (an unknown bearer token is a 401 at the API server before
+        // anonymous access is considered: apiserver pkg/authentication/request/bearertoken/bearertoken.go); probes stay open.
+        { "GET", "/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
+        { "GET", "/k8s/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
+        { "GET", "/k8s/api/v1/nodes", null, HttpStatusCode.OK },
+        { "GET", "/health", "wrong-key-0123456789abcdef", HttpStatusCode.OK },
         { "GET", "/health", null, HttpStatusCode.OK },
         { "GET", "/health/live", null, HttpStatusCode.OK },
         { "GET", "/health/ready", null, HttpStatusCode.OK },
@@ -86,11 +92,13 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         using var response = await Send(new HttpMethod(method), path, key, body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(expected == response.StatusCode, $"{method} {path}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
-        if (expected is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        if (expected is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden && !path.StartsWith("/k8s/", StringComparison.Ordinal))
         {
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains(expected == HttpStatusCode.Forbidden ? "lacks the scope" : "key", text);
         }
+        if (expected == HttpStatusCode.Unauthorized && path.StartsWith("/k8s/", StringComparison.Ordinal))
+            Assert.Contains("\"kind\":\"Status\"", text);
         if (expected == HttpStatusCode.Unauthorized)
             Assert.Contains("X-Api-Key", response.Headers.WwwAuthenticate.ToString());
     }
@@ -101,6 +109,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         using var anonymous = await Send(HttpMethod.Get, "/dashboard", null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Basic", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+        // The problem says what a browser can send (it said only "in the X-Api-Key header", which a browser cannot add).
+        Assert.Contains("as the password of HTTP Basic", (await Problems.Problem(anonymous, HttpStatusCode.Unauthorized)).GetProperty("detail").GetString());
         using var wrongScope = await Send(HttpMethod.Get, "/dashboard", SecuredSiloFixture.NodesKey, basic: true);
         Assert.Equal(HttpStatusCode.Forbidden, wrongScope.StatusCode);
         // The dashboard redirects /dashboard to /dashboard/; browsers resend the credentials there, HttpClient does not.
@@ -139,16 +149,26 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Extender_on_the_public_port_needs_the_extender_scope()
     {
+        fixture.Host.Log.Expect("^Extender (filter|prioritize) answered kube-scheduler with an error: ");
         using var response = await Send(HttpMethod.Post, "/extender/filter", SecuredSiloFixture.NodesKey, new { });
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("extender", await response.Content.ReadAsStringAsync());
+        // kube-scheduler itself sends no key: refused, and said in the silo's log, or an ignorable extender would be passed
+        // over for every pod with no word here (kube-scheduler says it at Info in its own log).
+        using var scheduler = await Send(HttpMethod.Post, "/extender/prioritize", null, new { });
+        Assert.Equal(HttpStatusCode.Unauthorized, scheduler.StatusCode);
+        var warnings = fixture.Host.Log.Records.Where(r => r.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => r.Message).ToList();
+        Assert.Contains("Extender filter answered kube-scheduler with an error: API key 'nodes-writer' lacks the scope 'extender' (kube-scheduler sends no API key: "
+            + "give the extender a listener of its own, Extender__Urls, or a proxy that adds one) (0 more such answers since the last such line, one a minute at most; "
+            + "with ignorable: true kube-scheduler places the pod without MasOrleans)", warnings);
+        Assert.Contains(warnings, w => w.StartsWith("Extender prioritize answered kube-scheduler with an error: this route needs an API key in the X-Api-Key header (kube-scheduler sends no API key", StringComparison.Ordinal));
     }
 
     /// <summary>
     /// A key refused before the routes: problem details with ASP.NET Core's type for 401 and 403 (Problems.Make, as every
     /// problem), and on /k8s the Status the API server's constructors make (staging/src/k8s.io/apimachinery/pkg/api/errors/errors.go):
-    /// NewUnauthorized has no details, so the field is left out (details,omitempty); NewForbidden always has details, here
-    /// naming no resource, so empty. Both were "details": null.
+    /// NewUnauthorized has no details, so the field is left out (details,omitempty); NewForbidden always has details. Both
+    /// were "details": null.
     /// </summary>
     [Fact]
     public async Task Refused_keys_are_typed_problems_and_on_k8s_statuses_as_the_api_server_makes_them()
@@ -161,7 +181,7 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
             return status;
         }
         Assert.False((await Status(null, HttpStatusCode.Unauthorized, "Unauthorized")).TryGetProperty("details", out _));
-        Assert.Equal("{}", (await Status(SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "Forbidden")).GetProperty("details").GetRawText());
+        Assert.Equal("nodes", (await Status(SecuredSiloFixture.PodsKey, HttpStatusCode.Forbidden, "Forbidden")).GetProperty("details").GetProperty("kind").GetString());
 
         foreach (var (key, code, type) in new[]
         {
@@ -172,6 +192,44 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
             using var response = await Send(HttpMethod.Delete, "/api/v1/nodes/sec-refused", key);
             Assert.Equal(type, (await Problems.Problem(response, code)).GetProperty("type").GetString());
         }
+    }
+
+    /// <summary>
+    /// A key without the scope is refused on /k8s as the API server's authorization filter refuses a user
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go, Forbidden and forbiddenMessage):
+    /// NewForbidden on the resource and name (details name, group, kind: the resource), "User %q cannot %s resource %q in
+    /// API group %q in the namespace %q" (or "at the cluster scope"), the subresource joined to the resource, then the
+    /// reason. The message was the reason alone and the details empty, so kubectl named neither the verb nor the resource.
+    /// </summary>
+    [Fact]
+    public async Task A_key_without_the_scope_is_forbidden_on_k8s_in_the_api_servers_words()
+    {
+        async Task Forbidden(HttpMethod method, string path, string key, string message, string details)
+        {
+            using var response = await Send(method, path, key, method == HttpMethod.Post ? new { } : null);
+            var status = await Kubectl.KubeHttp.Status(response, HttpStatusCode.Forbidden, "Forbidden");
+            Assert.Equal(message, status.GetProperty("message").GetString());
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(details),
+                System.Text.Json.Nodes.JsonNode.Parse(status.GetProperty("details").GetRawText())), status.GetProperty("details").GetRawText());
+        }
+        await Forbidden(HttpMethod.Delete, "/k8s/api/v1/nodes/sec-refused", SecuredSiloFixture.PodsKey,
+            "nodes \"sec-refused\" is forbidden: User \"pods-writer\" cannot delete resource \"nodes\" in API group \"\" at the cluster scope: API key 'pods-writer' lacks the scope 'nodes:write'",
+            """{"name":"sec-refused","kind":"nodes"}""");
+        await Forbidden(HttpMethod.Post, "/k8s/api/v1/namespaces/default/pods", SecuredSiloFixture.NodesKey,
+            "pods is forbidden: User \"nodes-writer\" cannot create resource \"pods\" in API group \"\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"kind":"pods"}""");
+        await Forbidden(HttpMethod.Post, "/k8s/api/v1/namespaces/team-a/pods/p1/eviction", SecuredSiloFixture.NodesKey,
+            "pods \"p1\" is forbidden: User \"nodes-writer\" cannot create resource \"pods/eviction\" in API group \"\" in the namespace \"team-a\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"name":"p1","kind":"pods"}""");
+        await Forbidden(HttpMethod.Delete, "/k8s/apis/apps/v1/namespaces/default/deployments/web", SecuredSiloFixture.NodesKey,
+            "deployments.apps \"web\" is forbidden: User \"nodes-writer\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'workloads:write'",
+            """{"name":"web","group":"apps","kind":"deployments"}""");
+        await Forbidden(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods", SecuredSiloFixture.NodesKey,
+            "pods is forbidden: User \"nodes-writer\" cannot deletecollection resource \"pods\" in API group \"\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"kind":"pods"}""");
+        // A path that names no resource: NewForbidden on no resource, so "forbidden: " and empty details.
+        await Forbidden(HttpMethod.Post, "/k8s/api", SecuredSiloFixture.NodesKey,
+            "forbidden: User \"nodes-writer\" cannot post path \"/api\": API key 'nodes-writer' lacks the scope 'admin'", "{}");
     }
 
     [Fact]
@@ -189,5 +247,11 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(request)).StatusCode);
         // Probes stay open.
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/health")).StatusCode);
+        // So do the Kubernetes API's health and version, as the API server serves them to anyone (system:public-info-viewer,
+        // bound to system:unauthenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go); its objects do not.
+        foreach (var open in new[] { "/k8s/healthz", "/k8s/livez", "/k8s/readyz", "/k8s/version" })
+            Assert.True(HttpStatusCode.OK == (await host.Http.GetAsync(open)).StatusCode, open);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api/v1/nodes")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api")).StatusCode);
     }
 }

@@ -6,6 +6,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal sealed record KubePath(string Group, string? Namespace, string Resource, string? Name)
 {
+    /// <summary>The part after the name ("eviction" of pods/x/eviction), as the API server's RequestInfo reads it.</summary>
+    public string? Subresource { get; init; }
+
     /// <summary>How Status messages name the resource: "pods", "deployments.apps".</summary>
     public string QualifiedResource => Group.Length == 0 ? Resource : $"{Resource}.{Group}";
 
@@ -22,8 +25,8 @@ internal sealed record KubePath(string Group, string? Namespace, string Resource
         return rest switch
         {
             // "namespaces/x" alone is the namespace x itself, a cluster-scoped object.
-            ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 => new(group, ns, resource, tail.FirstOrDefault()),
-            [var resource, .. var tail] when tail.Length <= 2 => new(group, null, resource, tail.FirstOrDefault()),
+            ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 => new(group, ns, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
+            [var resource, .. var tail] when tail.Length <= 2 => new(group, null, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
             _ => null,
         };
     }

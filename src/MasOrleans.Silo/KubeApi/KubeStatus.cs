@@ -83,6 +83,34 @@ internal static class KubeStatus
     public static IResult TooManyRequests(string message, int retryAfterSeconds) =>
         Failure(429, "TooManyRequests", message, new JsonObject { ["retryAfterSeconds"] = retryAfterSeconds });
 
+    /// <summary>
+    /// 403 as the API server's authorization filter answers a request its user may not make (staging/src/k8s.io/apiserver/pkg/
+    /// endpoints/handlers/responsewriters/errors.go, Forbidden and forbiddenMessage): apimachinery's NewForbidden on the
+    /// request's resource and name, its message naming the user, the verb, the resource (with its subresource), the group and
+    /// the namespace or the cluster scope, then the reason; a path that names no resource is "forbidden: User ... cannot post
+    /// path ...". The verb is the API server's for the method (RequestInfoFactory, apiserver pkg/endpoints/request/requestinfo.go).
+    /// </summary>
+    /// <param name="path">The request's path below the /k8s prefix.</param>
+    public static IResult AccessDenied(string method, string path, string user, string reason)
+    {
+        var target = KubePath.Parse(path);
+        var verb = method.ToUpperInvariant() switch
+        {
+            "POST" => "create",
+            "PUT" => "update",
+            "PATCH" => "patch",
+            "DELETE" => target?.Name is null ? "deletecollection" : "delete",
+            _ => method.ToLowerInvariant(),
+        };
+        if (target is null)
+            return Failure(403, "Forbidden", $"forbidden: User {GoValues.Quoted(user)} cannot {method.ToLowerInvariant()} path {GoValues.Quoted(path)}: {reason}", new JsonObject());
+        var resource = target.Subresource is { } sub ? $"{target.Resource}/{sub}" : target.Resource;
+        var scope = target.Namespace is { } ns ? $"in the namespace {GoValues.Quoted(ns)}" : "at the cluster scope";
+        var why = $"User {GoValues.Quoted(user)} cannot {verb} resource {GoValues.Quoted(resource)} in API group {GoValues.Quoted(target.Group)} {scope}: {reason}";
+        var named = target.Name is { } name ? $"{target.QualifiedResource} {GoValues.Quoted(name)}" : target.QualifiedResource;
+        return Failure(403, "Forbidden", $"{named} is forbidden: {why}", Details(target.Name ?? "", target.QualifiedResource));
+    }
+
     /// <summary>401 as apimachinery's NewUnauthorized makes it: no details.</summary>
     public static IResult Unauthorized(string message) => Failure(401, "Unauthorized", message, null);
 

@@ -18,6 +18,12 @@ internal readonly record struct Requirement(bool NeedsKey, string? Scope)
 /// </summary>
 internal static class AccessRules
 {
+    /// <summary>
+    /// The Kubernetes API's health and version, which the API server lets anyone read, without credentials too (the
+    /// system:public-info-viewer role, bound to system:unauthenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
+    /// </summary>
+    private static readonly HashSet<string> PublicInfo = new(["/healthz", "/livez", "/readyz", "/version", "/version/"], StringComparer.Ordinal);
+
     public static Requirement For(HttpRequest request, SecurityOptions options, bool extenderOnPublicPort)
     {
         var path = request.Path;
@@ -30,7 +36,7 @@ internal static class AccessRules
         if (path.StartsWithSegments(KubeApiSetup.Prefix, out var kubeRest))
         {
             if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method))
-                return options.RequireKeyForReads ? Requirement.AnyKey : Requirement.Open;
+                return options.RequireKeyForReads && !PublicInfo.Contains(kubeRest.Value ?? "") ? Requirement.AnyKey : Requirement.Open;
             return Requirement.ScopeOf(KubeApiSetup.AreaOf(kubeRest) is { } kubeArea ? Scopes.WriteOf(kubeArea) : Scopes.Admin);
         }
         if (path.StartsWithSegments("/dashboard")) return options.ProtectDashboard ? Requirement.ScopeOf(Scopes.Dashboard) : Requirement.Open;
@@ -39,6 +45,16 @@ internal static class AccessRules
         if (path.StartsWithSegments("/extender") && extenderOnPublicPort) return Requirement.ScopeOf(Scopes.Extender);
         return Requirement.Open;
     }
+
+    /// <summary>
+    /// The routes that check a key sent to them whether or not they need one (an unknown key is a 401 there, as the API
+    /// server answers an unknown bearer token, kubernetes staging/src/k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go
+    /// and union.NewFailOnError before the anonymous authenticator in pkg/kubeapiserver/authenticator/config.go). Not /health,
+    /// which probes reach without a key, nor /swagger.
+    /// </summary>
+    public static bool ChecksKeys(PathString path) =>
+        path.StartsWithSegments("/api") || path.StartsWithSegments(KubeApiSetup.Prefix) || path.StartsWithSegments("/dashboard")
+        || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/extender");
 
     /// <summary>"/v1/nodes/n1/cordon" → "nodes".</summary>
     private static string? AreaOf(PathString rest)

@@ -47,6 +47,9 @@ internal sealed class ApiKeyStore
 
     public static bool PresentsKey(HttpRequest request) => PresentedKey(request) is not null;
 
+    /// <summary>Whether the request sends a key, readable or not (X-Api-Key given twice is one that cannot be read).</summary>
+    public static bool AttemptsKey(HttpRequest request) => request.Headers[Header].Count > 1 || PresentsKey(request);
+
     private ApiCaller? Find(string key)
     {
         var digest = Digest(key);

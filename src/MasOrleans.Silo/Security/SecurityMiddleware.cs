@@ -1,6 +1,8 @@
 using System.Globalization;
 using MasOrleans.Silo.Api;
+using MasOrleans.Scheduling.Telemetry;
 using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.Extender;
 using MasOrleans.Silo.KubeApi;
 using Microsoft.Extensions.Options;
 
@@ -31,7 +33,10 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                 return;
             }
         }
-        if (keys.Enabled && AccessRules.For(request, security.Value, extenderOnPublicPort: !listeners.Separate) is { NeedsKey: true } need)
+        // A key that is sent is checked even where none is needed, as the API server refuses a bearer token it does not know
+        // rather than serve the request as anonymous: a revoked key fails at once, not at its first write.
+        if (keys.Enabled && AccessRules.For(request, security.Value, extenderOnPublicPort: !listeners.Separate) is var need
+            && (need.NeedsKey || AccessRules.ChecksKeys(request.Path) && ApiKeyStore.AttemptsKey(request)))
         {
             var caller = keys.Identify(context);
             if (caller is null)
@@ -40,18 +45,39 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                 // Browsers prompt for Basic credentials; API clients learn which header to send.
                 context.Response.Headers.WWWAuthenticate = dashboard ? "Basic realm=\"MasOrleans\", charset=\"UTF-8\"" : $"ApiKey header=\"{ApiKeyStore.Header}\"";
                 var detail = request.Headers[ApiKeyStore.Header].Count > 1 ? $"send the API key in one {ApiKeyStore.Header} header, not {request.Headers[ApiKeyStore.Header].Count}"
-                    : ApiKeyStore.PresentsKey(request) ? "the API key is not valid" : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                    : ApiKeyStore.PresentsKey(request) ? "the API key is not valid"
+                    // The challenge is Basic there: the header is no advice to a browser.
+                    : dashboard ? $"this route needs an API key, as the password of HTTP Basic (any user name) or in the {ApiKeyStore.Header} header"
+                    : $"this route needs an API key in the {ApiKeyStore.Header} header";
+                ReportRefusedExtenderCall(context, detail);
                 await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
                 return;
             }
             if (need.Scope is { } scope && !caller.Has(scope))
             {
                 logger.LogInformation("API key {Key} refused {Method} {Path}: lacks scope {Scope}", caller.Name, request.Method, request.Path, scope);
-                await Problem(context, StatusCodes.Status403Forbidden, "Forbidden", $"API key '{caller.Name}' lacks the scope '{scope}'");
+                var detail = $"API key '{caller.Name}' lacks the scope '{scope}'";
+                ReportRefusedExtenderCall(context, detail);
+                await Answer(context, StatusCodes.Status403Forbidden, "Forbidden", detail, KubeStatus.AccessDenied(request.Method,
+                    request.Path.StartsWithSegments(KubeApiSetup.Prefix, out var kubePath) ? kubePath.Value ?? "" : "", caller.Name, detail));
                 return;
             }
         }
         await next(context);
+    }
+
+    /// <summary>
+    /// kube-scheduler sends no key, so an extender call refused here is most likely the scheduler's own, which then places the
+    /// pod without MasOrleans (ignorable: true) or fails it, saying so only in its own log: the silo says it too, as it says
+    /// the extender's other error answers (<see cref="ExtenderErrorLog"/>, once per verb and cause a minute).
+    /// </summary>
+    private static void ReportRefusedExtenderCall(HttpContext context, string detail)
+    {
+        if (!context.Request.Path.StartsWithSegments("/extender", out var rest)) return;
+        // Only the verbs' routes: any other path is no scheduler's call, and would make a line per path.
+        if (ExtenderVerbs.All.FirstOrDefault(v => string.Equals(v, rest.Value?.Trim('/'), StringComparison.OrdinalIgnoreCase)) is not { } verb) return;
+        context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb,
+            $"{detail} (kube-scheduler sends no API key: give the extender a listener of its own, Extender__Urls, or a proxy that adds one)");
     }
 
     /// <summary>

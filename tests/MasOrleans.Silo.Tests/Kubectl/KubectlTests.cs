@@ -215,15 +215,23 @@ public sealed class KubectlTests(KubectlFixture kube) : IClassFixture<KubectlFix
         Assert.Contains("unknown field \"spec.nodeSelecter\"", typo.Error);
     }
 
+    /// <summary>
+    /// A token the silo does not know is refused for reads too, as the API server refuses an unknown bearer token before the
+    /// anonymous user is considered (staging/src/k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go:
+    /// "invalid bearer token"; union.NewFailOnError in pkg/kubeapiserver/authenticator/config.go): kubectl with a revoked key
+    /// is told so at once. It was served as a caller without a key, so the read passed and only writes failed.
+    /// Reads without any key stay open (SecurityTests).
+    /// </summary>
     [Fact]
-    public async Task Writes_need_the_api_key_as_bearer_token_reads_do_not()
+    public async Task A_wrong_bearer_token_is_refused_for_reads_and_writes()
     {
         (await kube.Run("apply", "-f", kube.Manifest("auth-node", Node("kc-auth", "4", "0", "auth")))).Succeeded();
         var read = await kube.RunWith(kube.WrongKeyKubeconfig, "get", "node", "kc-auth", "-o", "name");
-        Assert.Equal("node/kc-auth", read.Succeeded().Output.Trim());
-        // kubectl cordon reports a refused patch but exits 0 (kubectl 1.32), so the message and the node tell.
+        Assert.NotEqual(0, read.ExitCode);
+        Assert.Contains("You must be logged in to the server (the API key is not valid)", read.Error);
+        // kubectl cordon reads the node first, and is refused there; the node tells that nothing was written.
         var write = await kube.RunWith(kube.WrongKeyKubeconfig, "cordon", "kc-auth");
-        Assert.Contains("unable to cordon node \"kc-auth\": the API key is not valid", write.Error);
+        Assert.Contains("You must be logged in to the server (the API key is not valid)", write.Error);
         var label = await kube.RunWith(kube.WrongKeyKubeconfig, "label", "node", "kc-auth", "zone=b");
         Assert.NotEqual(0, label.ExitCode);
         Assert.Contains("You must be logged in to the server", label.Error);
