@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using MasOrleans.Silo.Tests.Infrastructure;
 
@@ -33,6 +35,72 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
             Assert.Equal(nodesBefore, await NodeAllocations(restarted.Http));
             // Same ports as the killed silo: Orleans notes the dead older incarnation of itself in the membership table.
             restarted.AssertCleanLog("Detected older version of myself");
+        }
+    }
+
+    /// <summary>
+    /// A pod's planned exit (expectedDurationSeconds) is its activation's timer. After a restart nothing activated a
+    /// Running pod until someone asked for it, so a batch pod nobody looked at ran on past its time, holding its node's
+    /// resources, for ever. The test reads only the cluster summary and the node, which never activate the pod.
+    /// </summary>
+    [Fact]
+    public async Task After_a_restart_a_running_pod_exits_when_planned_without_being_asked_for()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            var http = silo.Http;
+            await http.Post("/api/v1/nodes", Requests.Node("r-job-node", cpu: "4"));
+            var posted = await http.Post("/api/v1/pods", new { name = "r-job", requests = new Dictionary<string, string> { ["cpu"] = "1" }, expectedDurationSeconds = 20 });
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Running") == 1);
+            silo.AssertCleanLog();
+            Assert.Equal(0, silo.Terminate());
+        }
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            await restarted.Http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Succeeded") == 1, timeoutSeconds: 120);
+            var node = await restarted.Http.GetJson("/api/v1/nodes/r-job-node");
+            Assert.Equal("{}", node.GetProperty("allocated").ToString());
+            restarted.AssertCleanLog();
+        }
+    }
+
+    /// <summary>
+    /// A pod tolerating a node's NoExecute taint for tolerationSeconds is evicted when they run out, also across a restart:
+    /// kube's taint eviction controller, started afresh, plans every pod on a tainted node from its start (processPodOnNode
+    /// with no scheduled eviction: startTime now, pkg/controller/tainteviction/taint_eviction.go). The plan lived in the
+    /// node grain's memory only, so after a restart the pod ran on the tainted node for ever.
+    /// </summary>
+    [Fact]
+    public async Task After_a_restart_a_pod_tolerating_a_NoExecute_taint_for_a_while_is_still_evicted()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            var http = silo.Http;
+            await http.Post("/api/v1/nodes", Requests.Node("r-taint-node", cpu: "4"));
+            var posted = await http.Post("/api/v1/pods", new
+            {
+                name = "r-tolerant",
+                requests = new Dictionary<string, string> { ["cpu"] = "1" },
+                tolerations = new[] { new { key = "maint", @operator = "Exists", effect = "NoExecute", tolerationSeconds = 30 } },
+            });
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Running") == 1);
+            using var tainted = await http.PatchAsJsonAsync("/api/v1/nodes/r-taint-node", new { taints = new[] { new { key = "maint", effect = "NoExecute" } } });
+            Assert.Equal(HttpStatusCode.OK, tainted.StatusCode);
+            Assert.Equal("Running", (await http.GetJson("/api/v1/pods/r-tolerant")).Phase());
+            silo.AssertCleanLog();
+            Assert.Equal(0, silo.Terminate());
+        }
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            await restarted.Http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Failed") == 1, timeoutSeconds: 120);
+            var pod = await restarted.Http.GetJson("/api/v1/pods/r-tolerant");
+            Assert.Equal("TaintManagerEviction", pod.GetProperty("reason").GetString());
+            Assert.Equal("{}", (await restarted.Http.GetJson("/api/v1/nodes/r-taint-node")).GetProperty("allocated").ToString());
+            restarted.AssertCleanLog();
         }
     }
 

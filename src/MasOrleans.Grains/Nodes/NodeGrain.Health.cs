@@ -134,8 +134,7 @@ public sealed partial class NodeGrain
     /// <summary>
     /// Evicts now the pods due now, and arms the check for the rest (an earlier due time stands, as in kube's queue).
     /// Every eviction sent is asked again at the next check until its pod leaves (see <see cref="_timedEvictions"/>).
-    /// Timed evictions live in memory, like the heartbeat clock: a restarted node grain plans them afresh only when its
-    /// taints next change or it goes NotReady again.
+    /// Timed evictions live in memory, like the heartbeat clock: a node grain's activation plans them afresh from its start.
     /// </summary>
     private void Carry(List<(BoundPod Bound, NoExecuteEviction Eviction)> plan)
     {

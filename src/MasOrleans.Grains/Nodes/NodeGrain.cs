@@ -57,6 +57,10 @@ public sealed partial class NodeGrain(
         // A restart starts every reporting node's silence clock afresh instead of expiring it, as kube's controller takes
         // now as the probe time of a node it has not seen since it started (tryUpdateNodeHealth, "Missing timestamp").
         if (state.State.HasReported) StartHeartbeat();
+        // The NoExecute evictions planned in the last activation's memory are planned again from now, as kube's taint
+        // eviction controller plans every pod afresh when it starts (processPodOnNode: no scheduled eviction, startTime
+        // now); a pod tolerating a taint for tolerationSeconds otherwise ran on after a restart for ever.
+        if (state.State.Spec is not null) Carry(NoExecutePlan());
         if (state.State is { Draining: true, Spec: not null }) StartDrain();
         var stream = this.GetStreamProvider(TelemetryStreams.Provider)
             .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, this.GetPrimaryKeyString()));

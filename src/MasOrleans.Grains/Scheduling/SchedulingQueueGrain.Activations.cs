@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
@@ -84,6 +85,23 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
         return [.. entries.Values];
     }
 
+    /// <summary>
+    /// This shard's waiting pods, and its Running pods whose container has a planned exit (woken by the same Retry: their
+    /// activation restores the container and arms the exit), from the pods' own storage, which also refills the shard's
+    /// pod table (as the oldest versions, so the pods' own reports win). A shard that moved here finds its pods'
+    /// activations where they were, exits armed. Memory storage cannot be listed, and its pods live and die with the
+    /// one silo's process, as the shard does.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Waiting, IReadOnlyList<string> Exiting)> PodsToAsk()
+    {
+        if (_rehydrated) return (_pods.Entries.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList(), []);
+        var shards = options.Value.QueueShards;
+        var mine = (await directory.ReadAll() ?? []).Where(p => QueueShards.Of(p.Entry.Name, shards) == Shard).ToList();
+        foreach (var stored in mine) _pods.Apply(stored.Entry);
+        return (mine.Where(p => p.Entry.Phase.IsWaiting()).Select(p => p.Entry.Name).ToList(),
+            mine.Where(p => p.ExitPlanned).Select(p => p.Entry.Name).ToList());
+    }
+
     /// <summary>Idempotent. Without a migration the entries are dropped: the shard's next activation asks the silos again.</summary>
     private List<GrainAddress> CloseActivations()
     {
@@ -100,14 +118,14 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     public Task Unregister(GrainAddress address) => _activations.TryUnregister(address) ? Task.CompletedTask : throw Closed();
 
     /// <summary>
-    /// Asks a pod to enqueue again (the one-way Retry), unless its activation is on a silo that stops. Sent there, the
-    /// Retry met the activation as it deactivated, or no activation: the stopping silo then forwarded it, looking the pod
-    /// up with this shard, and dropped the answer once it blocked application messages (Orleans Warning 101039), or
-    /// could not place it and dropped the Retry (Error 100071), and the pod waited unqueued. Nor may it be sent as soon
-    /// as the pod left: Orleans' cache of where grains live (CachedGrainLocator) still names the stopping silo until the
-    /// membership shows it dead, and a pod with no registered activation may have just left one (this silo's cache then
-    /// sends the Retry there all the same), so while a silo stops such a pod waits too. Such pods are asked by the sweep
-    /// then (<see cref="AskThoseWhoseSiloIsGone"/>).
+    /// Asks a pod to enqueue again (the one-way Retry; a Running pod it only activates, which arms a planned exit), unless
+    /// its activation is on a silo that stops. Sent there, the Retry met the activation as it deactivated, or no
+    /// activation: the stopping silo then forwarded it, looking the pod up with this shard, and dropped the answer once it
+    /// blocked application messages (Orleans Warning 101039), or could not place it and dropped the Retry (Error 100071),
+    /// and the pod waited unqueued. Nor may it be sent as soon as the pod left: Orleans' cache of where grains live
+    /// (CachedGrainLocator) still names the stopping silo until the membership shows it dead, and a pod with no registered
+    /// activation may have just left one (this silo's cache then sends the Retry there all the same), so while a silo stops
+    /// such a pod waits too. Such pods are asked by the sweep then (<see cref="AskThoseWhoseSiloIsGone"/>).
     /// </summary>
     private void AskToEnqueue(string pod)
     {

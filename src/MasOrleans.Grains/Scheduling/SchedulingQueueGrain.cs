@@ -86,10 +86,10 @@ public sealed partial class SchedulingQueueGrain(
             MoveHomeWhenIdle();
             return Task.CompletedTask;
         }, new GrainTimerCreationOptions(home, home) { KeepAlive = true });
-        IReadOnlyList<string> waiting;
+        IReadOnlyList<string> waiting, exiting;
         try
         {
-            waiting = await WaitingPods();
+            (waiting, exiting) = await PodsToAsk();
         }
         catch
         {
@@ -100,8 +100,8 @@ public sealed partial class SchedulingQueueGrain(
         }
         // Activated on a silo that is stopping (a call reached the shard there): its next activation, elsewhere, asks them.
         if (!localShards.Stopping)
-            foreach (var pod in waiting) AskToEnqueue(pod);
-        LogActivated(logger, Shard, _queue.Order, waiting.Count);
+            foreach (var pod in waiting.Concat(exiting)) AskToEnqueue(pod);
+        LogActivated(logger, Shard, _queue.Order, waiting.Count, exiting.Count);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -111,20 +111,6 @@ public sealed partial class SchedulingQueueGrain(
         view.ForgetNominations(pod => QueueShards.Of(pod, shards) == Shard);
         CloseActivations();
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// This shard's waiting pods, from the pods' own storage, which also refills the shard's pod table (as the oldest
-    /// versions, so the pods' own reports win). Memory storage cannot be listed, and its pods live and die with the
-    /// one silo's process, as the shard does.
-    /// </summary>
-    private async Task<IReadOnlyList<string>> WaitingPods()
-    {
-        if (_rehydrated) return _pods.Entries.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
-        var shards = options.Value.QueueShards;
-        var mine = (await directory.ReadAll() ?? []).Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
-        foreach (var entry in mine) _pods.Apply(entry);
-        return mine.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
     }
 
     public Task Ping() => Task.CompletedTask;
@@ -382,8 +368,8 @@ public sealed partial class SchedulingQueueGrain(
     /// <summary>A cycle under way: since when (the sweep's clock), its start for the latency histogram, and its policy.</summary>
     private sealed record InFlightCycle(DateTimeOffset Since, long StartedTimestamp, string Policy);
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Queue shard {Shard} activated ({Order} order); {Count} waiting pod(s) asked to enqueue again")]
-    private static partial void LogActivated(ILogger logger, int shard, QueueOrder order, int count);
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Queue shard {Shard} activated ({Order} order); {Count} waiting pod(s) asked to enqueue again, {Exiting} running pod(s) with a planned exit woken")]
+    private static partial void LogActivated(ILogger logger, int shard, QueueOrder order, int count, int exiting);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Debug, Message = "Shard {Shard}: cluster changed, {Moved} unschedulable pod(s) eligible again")]
     private static partial void LogEligible(ILogger logger, int shard, int moved);

@@ -8,12 +8,19 @@ namespace MasOrleans.Grains.Storage;
 /// </summary>
 public interface IPodDirectory
 {
-    /// <summary>Every stored pod's phase and node; null when the storage cannot be listed (memory storage).</summary>
-    Task<IReadOnlyList<PodEntry>?> ReadAll();
+    /// <summary>Every stored pod; null when the storage cannot be listed (memory storage).</summary>
+    Task<IReadOnlyList<StoredPod>?> ReadAll();
 }
+
+/// <summary>
+/// A stored pod's phase and node, and whether it runs a container planned to exit at a set time (expectedDurationSeconds,
+/// an <c>exit-N</c> image). Only the pod's activation carries such an exit out (its timer), so after a restart the pod
+/// must be woken, or it runs on, holding its node, until someone asks for it.
+/// </summary>
+public sealed record StoredPod(PodEntry Entry, bool ExitPlanned);
 
 /// <summary>Memory storage cannot be listed; its pods live and die with the process anyway.</summary>
 public sealed class UnlistedPodDirectory : IPodDirectory
 {
-    public Task<IReadOnlyList<PodEntry>?> ReadAll() => Task.FromResult<IReadOnlyList<PodEntry>?>(null);
+    public Task<IReadOnlyList<StoredPod>?> ReadAll() => Task.FromResult<IReadOnlyList<StoredPod>?>(null);
 }

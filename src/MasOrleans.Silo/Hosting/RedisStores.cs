@@ -47,10 +47,10 @@ internal sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptio
 /// <summary>Scans the pod grains' Redis keys ("{ServiceId}/state/mas-pod/{name}/pod") and reads each one's JSON.</summary>
 internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : IPodDirectory
 {
-    public async Task<IReadOnlyList<PodEntry>?> ReadAll()
+    public async Task<IReadOnlyList<StoredPod>?> ReadAll()
     {
         var db = redis.GetDatabase();
-        var entries = new List<PodEntry>();
+        var entries = new List<StoredPod>();
         foreach (var endpoint in redis.GetEndPoints())
         {
             var server = redis.GetServer(endpoint);
@@ -70,8 +70,12 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
         return entries;
     }
 
-    /// <summary>The name, phase and node of a stored pod state; null for a cleared (deleted) pod.</summary>
-    public static PodEntry? Parse(byte[] json)
+    /// <summary>
+    /// The name, phase and node of a stored pod state, and whether its Running container has a planned exit (the
+    /// container's <c>runUntil</c>, as <see cref="MasOrleans.Grains.Pods.PodContainer"/> records it); null for a cleared
+    /// (deleted) pod.
+    /// </summary>
+    public static StoredPod? Parse(byte[] json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
@@ -79,7 +83,9 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
         var name = spec.GetProperty("name").GetString()!;
         var phase = root.TryGetProperty("phase", out var p) ? JsonSerializer.Deserialize<PodPhase>(p.GetRawText(), MasJson.Options) : PodPhase.Pending;
         var node = root.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        return new PodEntry(name, phase, node);
+        var exitPlanned = phase == PodPhase.Running && root.TryGetProperty("container", out var container) &&
+            container.ValueKind == JsonValueKind.Object && container.TryGetProperty("runUntil", out var until) && until.ValueKind == JsonValueKind.String;
+        return new StoredPod(new PodEntry(name, phase, node), exitPlanned);
     }
 }
 

@@ -22,7 +22,7 @@ public sealed record StoredCluster(IReadOnlyDictionary<string, PodEntry> Pods, I
         await foreach (var key in server.KeysAsync(pattern: $"{ServiceId}/state/mas-pod/*", pageSize: 1000))
         {
             var value = await db.HashGetAsync(key, "data");
-            if (!value.IsNullOrEmpty && RedisPodDirectory.Parse((byte[])value!) is { } entry) pods[entry.Name] = entry;
+            if (!value.IsNullOrEmpty && RedisPodDirectory.Parse((byte[])value!) is { Entry: var entry }) pods[entry.Name] = entry;
         }
         var bindings = new Dictionary<string, HashSet<string>>();
         var prefix = $"{ServiceId}/node-pods/";
