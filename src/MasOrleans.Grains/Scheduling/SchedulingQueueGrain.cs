@@ -122,7 +122,7 @@ public sealed partial class SchedulingQueueGrain(
     {
         if (_rehydrated) return _pods.Entries.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
         var shards = options.Value.QueueShards;
-        var mine = (await directory.ReadAll() ?? []).Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
+        var mine = (await directory.ReadAll(name => QueueShards.Of(name, shards) == Shard) ?? []).Where(p => QueueShards.Of(p.Name, shards) == Shard).ToList();
         foreach (var entry in mine) _pods.Apply(entry);
         return mine.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList();
     }
