@@ -114,6 +114,52 @@ public sealed class KubeApiWatchTests(KubectlFixture kube) : IClassFixture<Kubec
     }
 
     /// <summary>
+    /// A node's telemetry reading is its heartbeat (the Ready condition's lastHeartbeatTime), not a change a node watch
+    /// sees each time: a kubelet with node leases posts an unchanged status only every nodeStatusReportFrequency (5 min).
+    /// Each reading was a MODIFIED event: at 2,000 nodes reporting every 10 s, 200 a second, and the silo's 10,000 kept
+    /// changes lasted 50 s, after which a resumed pod watch was Expired (session 42). A label change is still one event.
+    /// </summary>
+    [Fact]
+    public async Task A_node_heartbeat_alone_is_no_watch_event_and_a_real_change_is()
+    {
+        var node = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"heartbeat-node"},"status":{"capacity":{"cpu":"4","memory":"8Gi"}}}""";
+        Assert.Equal(HttpStatusCode.Created, (await kube.Http.PostAsync("api/v1/nodes", Json(node))).StatusCode);
+        const string mine = "api/v1/nodes?fieldSelector=metadata.name%3Dheartbeat-node";
+        var from = long.Parse(Version(JsonDocument.Parse(await kube.Http.GetStringAsync(mine)).RootElement));
+        List<string> beats = [await Heartbeat()];
+        for (var reading = 0; reading < 3; reading++)
+        {
+            await Task.Delay(20);
+            using var posted = await kube.Http.PostAsync("../api/v1/nodes/heartbeat-node/telemetry", Json("""{"utilization":{"cpu":0.5}}"""));
+            Assert.True(posted.IsSuccessStatusCode, $"telemetry: {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync()}");
+            // The reading reaches the silo's view on the telemetry stream: the GET serves its heartbeat, then a list looks.
+            var beat = await Heartbeat();
+            for (var look = 0; look < 100 && beats.Contains(beat); look++)
+            {
+                await Task.Delay(20);
+                beat = await Heartbeat();
+            }
+            Assert.DoesNotContain(beat, beats);
+            beats.Add(beat);
+            await kube.Http.GetStringAsync(mine);
+        }
+        Assert.Empty(await Watch(mine, from));
+
+        using (var patch = new HttpRequestMessage(HttpMethod.Patch, "api/v1/nodes/heartbeat-node")
+        {
+            Content = new StringContent("""{"metadata":{"labels":{"beat":"changed"}}}""", Encoding.UTF8, "application/merge-patch+json"),
+        })
+            Assert.Equal(HttpStatusCode.OK, (await kube.Http.SendAsync(patch)).StatusCode);
+        await kube.Http.GetStringAsync(mine);
+        Assert.Equal("MODIFIED", Assert.Single(await Watch(mine, from)).Type);
+        Assert.Equal(HttpStatusCode.OK, (await kube.Http.DeleteAsync("api/v1/nodes/heartbeat-node")).StatusCode);
+    }
+
+    private async Task<string> Heartbeat() =>
+        JsonDocument.Parse(await kube.Http.GetStringAsync("api/v1/nodes/heartbeat-node")).RootElement
+            .GetProperty("status").GetProperty("conditions")[0].GetProperty("lastHeartbeatTime").GetString()!;
+
+    /// <summary>
     /// A watch from a resourceVersion this silo has not reached (another silo's: each counts from its own start) is
     /// answered as the API server's watch cache answers it (apiserver pkg/storage/errors.go
     /// NewTooLargeResourceVersionError): 504 Timeout with cause ResourceVersionTooLarge, which makes client-go list
