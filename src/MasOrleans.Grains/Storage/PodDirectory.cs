@@ -8,8 +8,12 @@ namespace MasOrleans.Grains.Storage;
 /// </summary>
 public interface IPodDirectory
 {
-    /// <summary>Every stored pod; null when the storage cannot be listed (memory storage).</summary>
-    Task<IReadOnlyList<StoredPod>?> ReadAll();
+    /// <summary>
+    /// Every stored pod whose name <paramref name="named"/> takes, the others not read at all (a queue shard asks for its
+    /// own: each of 8 shards read all 20,000 pods' states at a restart, 160,000 reads that held the shards' activation
+    /// 7-12 s past the silo's readiness); null when the storage cannot be listed (memory storage).
+    /// </summary>
+    Task<IReadOnlyList<StoredPod>?> ReadAll(Func<string, bool> named);
 }
 
 /// <summary>
@@ -22,5 +26,5 @@ public sealed record StoredPod(PodEntry Entry, bool ExitPlanned);
 /// <summary>Memory storage cannot be listed; its pods live and die with the process anyway.</summary>
 public sealed class UnlistedPodDirectory : IPodDirectory
 {
-    public Task<IReadOnlyList<StoredPod>?> ReadAll() => Task.FromResult<IReadOnlyList<StoredPod>?>(null);
+    public Task<IReadOnlyList<StoredPod>?> ReadAll(Func<string, bool> named) => Task.FromResult<IReadOnlyList<StoredPod>?>(null);
 }

@@ -44,19 +44,24 @@ internal sealed class RedisNodeBindingStore(IConnectionMultiplexer redis, IOptio
     public Task Clear(string node) => Db.KeyDeleteAsync(Key(node));
 }
 
-/// <summary>Scans the pod grains' Redis keys ("{ServiceId}/state/mas-pod/{name}/pod") and reads each one's JSON.</summary>
+/// <summary>
+/// Scans the pod grains' Redis keys ("{ServiceId}/state/mas-pod/{name}/pod") and reads the JSON of each one whose name
+/// is asked for: the name is in the key, so a shard's scan reads its own pods' states only.
+/// </summary>
 internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster) : IPodDirectory
 {
-    public async Task<IReadOnlyList<StoredPod>?> ReadAll()
+    public async Task<IReadOnlyList<StoredPod>?> ReadAll(Func<string, bool> named)
     {
         var db = redis.GetDatabase();
         var entries = new List<StoredPod>();
+        var prefix = $"{cluster.Value.ServiceId}/state/mas-pod/";
         foreach (var endpoint in redis.GetEndPoints())
         {
             var server = redis.GetServer(endpoint);
             if (server.IsReplica) continue;
             var keys = new List<RedisKey>();
-            await foreach (var key in server.KeysAsync(db.Database, $"{cluster.Value.ServiceId}/state/mas-pod/*", pageSize: 1000)) keys.Add(key);
+            await foreach (var key in server.KeysAsync(db.Database, prefix + "*", pageSize: 1000))
+                if (named(NameIn(key.ToString(), prefix))) keys.Add(key);
             foreach (var chunk in keys.Chunk(500))
             {
                 var values = await Task.WhenAll(chunk.Select(k => db.HashGetAsync(k, "data")));
@@ -68,6 +73,13 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
             }
         }
         return entries;
+    }
+
+    /// <summary>The grain key between the prefix and the state's name: a pod name holds no '/' (a DNS subdomain).</summary>
+    private static string NameIn(string key, string prefix)
+    {
+        var end = key.IndexOf('/', prefix.Length);
+        return end < 0 ? key[prefix.Length..] : key[prefix.Length..end];
     }
 
     /// <summary>

@@ -91,11 +91,32 @@ internal sealed partial class KubeCache
     /// <summary>An object as served (no version yet), its fingerprint, and the version stored for it when that is the state stored.</summary>
     private sealed record Look<TView, TObject>(TView View, TObject Served, string Fingerprint, string? Version);
 
+    /// <summary>
+    /// How long a heartbeat alone leaves a node's recorded state standing: a kubelet with node leases posts an unchanged
+    /// status every nodeStatusReportFrequency, 5 min by default (its heartbeats go to its Lease), so a node watch sees a
+    /// node move when it changes or once in 5 min. Each telemetry reading was a change: 2,000 nodes reporting every 10 s
+    /// were 200 MODIFIED events a second for every node watch, and filled the 10,000 changes kept for resuming watches in
+    /// 50 s, so a pod watch resumed a minute later was Expired (session 42).
+    /// </summary>
+    public static readonly TimeSpan HeartbeatReportPeriod = TimeSpan.FromMinutes(5);
+
     private Look<NodeView, V1Node>? Known(Dictionary<string, Entry> map, string name, NodeView? view)
     {
         if (view is null) return null;
         var node = KubeNodeObjects.ToNode(view, "");
-        return Compared(map, name, view, node);
+        // Fingerprinted without the heartbeat; a heartbeat the period past the recorded one is a change of its own.
+        var ready = node.Status.Conditions.Single(c => c.Type == "Ready");
+        var heartbeat = ready.LastHeartbeatTime;
+        ready.LastHeartbeatTime = null;
+        var fingerprint = KubernetesJson.Serialize(node);
+        ready.LastHeartbeatTime = heartbeat;
+        lock (_lock)
+        {
+            if (!map.TryGetValue(name, out var known) || known.Fingerprint != fingerprint) return new(view, node, fingerprint, null);
+            var recorded = (known.Object as V1Node)?.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.LastHeartbeatTime;
+            var beatsOn = heartbeat is { } now && (recorded is not { } then || now < then || now - then >= HeartbeatReportPeriod);
+            return new(view, node, fingerprint, beatsOn ? null : known.Object.Metadata.ResourceVersion);
+        }
     }
 
     private Look<PodView, V1Pod>? Known(Dictionary<string, Entry> map, string key, PodView? view)

@@ -146,6 +146,15 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
     }
 
     /// <summary>Changes after <paramref name="version"/>, or null when the history no longer reaches back that far.</summary>
+    /// <summary>The oldest resourceVersion a watch can resume from: every change after it is still kept.</summary>
+    public long OldestResumable
+    {
+        get
+        {
+            lock (_lock) return _floor;
+        }
+    }
+
     public IReadOnlyList<Change>? Since(long version)
     {
         lock (_lock)

@@ -47,7 +47,8 @@ internal static class KubeStatus
 
     public static IResult BadRequest(string message) => Failure(400, "BadRequest", message, null);
 
-    public static IResult Gone(string message) => Failure(410, "Expired", message, null);
+    /// <summary>The 410 Expired Status a watch from a forgotten resourceVersion carries in its ERROR event (see KubeWatch).</summary>
+    public static JsonObject Expired(string message) => Body(410, "Expired", message, null);
 
     /// <summary>
     /// A resourceVersion this server has not reached, as the API server's watch cache answers it (apiserver

@@ -43,7 +43,7 @@ internal static class KubeWatch
         }
         else if (cache.Since(version) is not { } since)
         {
-            await KubeStatus.Gone($"too old resource version: {version}").ExecuteAsync(context);
+            await WriteExpired(context, $"too old resource version: {version} ({cache.OldestResumable})");
             return;
         }
         else
@@ -75,6 +75,22 @@ internal static class KubeWatch
         {
             // The client left or its timeoutSeconds passed: the stream simply ends, as the API server's does.
         }
+    }
+
+    /// <summary>
+    /// A version older than the kept changes, answered as the API server's watch cache answers it: once a watch's
+    /// resourceVersion parses, its errors "must fail with a watch event of type ERROR, rather than a directly returned
+    /// error" (apiserver pkg/storage/cacher/cacher.go, Cacher.Watch), so a 200 stream of one ERROR event carrying the
+    /// 410 Expired Status, worded as watch_cache.go's getAllEventsSinceLocked words it ("too old resource version: %d
+    /// (%d)", the second the oldest version it resumes from). client-go's reflector lists again on it; it was a 410 answer.
+    /// </summary>
+    private static async Task WriteExpired(HttpContext context, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        var line = new JsonObject { ["type"] = "ERROR", ["object"] = KubeStatus.Expired(message) }.ToJsonString() + "\n";
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), context.RequestAborted);
     }
 
     private static async Task Write(HttpContext context, KubeCache.Change change, bool table, Func<IKubernetesObject<V1ObjectMeta>, bool> selects, CancellationToken cancellation)

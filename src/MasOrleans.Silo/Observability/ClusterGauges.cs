@@ -24,6 +24,16 @@ internal sealed class MetricsOptions
     /// </summary>
     public int ScrapeCacheMilliseconds { get; set; } = 300;
 
+    /// <summary>
+    /// How many series each per-node gauge may hold (one per node and resource): OpenTelemetry's default, 2,000 a metric,
+    /// is 1,000 nodes reporting cpu and memory, and the series past it were folded into one otel_metric_overflow series
+    /// without a node. 30,000 is 5,000 nodes with all six resources; the exporter sets the room aside at start.
+    /// </summary>
+    public int NodeSeriesLimit { get; set; } = 30_000;
+
+    /// <summary>The most <see cref="NodeSeriesLimit"/> may be: the exporter allocates every series' room up front.</summary>
+    public const int MaxNodeSeriesLimit = 1_000_000;
+
     /// <summary>Problems with these values, for start-up validation.</summary>
     public IEnumerable<string> Problems()
     {
@@ -33,7 +43,10 @@ internal sealed class MetricsOptions
             // The exporter throws from its options' setter on a negative cache: a stack trace at start.
             TimeSettings.Delay("Metrics__ScrapeCacheMilliseconds", ScrapeCacheMilliseconds, milliseconds: true),
         ];
-        return times.OfType<string>();
+        var series = NodeSeriesLimit is < 1 or > MaxNodeSeriesLimit
+            ? $"Metrics__NodeSeriesLimit must be between 1 and {MaxNodeSeriesLimit}, not {NodeSeriesLimit}"
+            : null;
+        return times.Append(series).OfType<string>();
     }
 }
 
@@ -58,7 +71,14 @@ internal sealed partial class ClusterGauges : BackgroundService
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ClusterGauges> _logger;
     private readonly TimeSpan _period;
+    private readonly int _seriesLimit;
     private volatile ClusterSample? _sample;
+    // Whether the last sample held more series than a per-node gauge may export, so the Warning is written once per crossing.
+    private bool _overSeriesLimit;
+
+    /// <summary>The per-node gauges, whose series (node x resource) <see cref="MetricsOptions.NodeSeriesLimit"/> bounds.</summary>
+    public const string NodeAllocationRatio = "mas_node_allocation_ratio";
+    public const string NodeUtilizationRatio = "mas_node_utilization_ratio";
 
     public ClusterGauges(IGrainFactory grains, SiloClusterView view, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
     {
@@ -67,12 +87,13 @@ internal sealed partial class ClusterGauges : BackgroundService
         _lifetime = lifetime;
         _logger = logger;
         _period = TimeSpan.FromSeconds(options.Value.SampleSeconds);
+        _seriesLimit = options.Value.NodeSeriesLimit;
         // A meter per host (same name as the shared one) so gauges go away with the host that registered them.
         var meter = meters.Create(MasMeters.MeterName);
         meter.CreateObservableGauge("mas_pending_pods", ObservePending, null, "Pods waiting for a node (Pending or Unschedulable)");
         meter.CreateObservableGauge("mas_nodes", ObserveNodes, null, "Nodes by state (ready, not_ready)");
-        meter.CreateObservableGauge("mas_node_allocation_ratio", () => _sample?.Allocation ?? [], null, "Requested / capacity per node and resource");
-        meter.CreateObservableGauge("mas_node_utilization_ratio", () => _sample?.Utilization ?? [], null, "Measured utilization (telemetry) per node and resource");
+        meter.CreateObservableGauge(NodeAllocationRatio, () => _sample?.Allocation ?? [], null, "Requested / capacity per node and resource");
+        meter.CreateObservableGauge(NodeUtilizationRatio, () => _sample?.Utilization ?? [], null, "Measured utilization (telemetry) per node and resource");
     }
 
     private IEnumerable<Measurement<int>> ObservePending()
@@ -112,13 +133,24 @@ internal sealed partial class ClusterGauges : BackgroundService
     {
         try
         {
-            _sample = await SampleAsync();
+            var sample = await SampleAsync();
+            _sample = sample;
+            WarnOverSeriesLimit(sample);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Metrics must never stop the silo (a BackgroundService that throws does): keep the last sample, retry next period.
             LogSampleFailed(_logger, e);
         }
+    }
+
+    private void WarnOverSeriesLimit(ClusterSample sample)
+    {
+        var series = Math.Max(sample.Allocation.Count, sample.Utilization.Count);
+        var over = series > _seriesLimit;
+        if (over && !_overSeriesLimit)
+            LogOverSeriesLimit(_logger, series, _seriesLimit, sample.ReadyNodes + sample.NotReadyNodes);
+        _overSeriesLimit = over;
     }
 
     private Task WhenStarted(CancellationToken stoppingToken)
@@ -158,6 +190,9 @@ internal sealed partial class ClusterGauges : BackgroundService
 
     private static Measurement<double> NodeMeasurement(double value, string node, string resource) =>
         new(value, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("resource", resource));
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "The per-node gauges need {Series} series for {Nodes} nodes, more than Metrics__NodeSeriesLimit ({Limit}): the nodes past it are exported as one otel_metric_overflow series without a node label")]
+    private static partial void LogOverSeriesLimit(ILogger logger, int series, int limit, int nodes);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cluster gauge sample failed; /metrics keeps the previous values")]
     private static partial void LogSampleFailed(ILogger logger, Exception error);

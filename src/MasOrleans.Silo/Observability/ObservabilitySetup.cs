@@ -51,11 +51,16 @@ internal static class ObservabilitySetup
         var services = builder.Services;
         services.Configure<MetricsOptions>(builder.Configuration.GetSection("Metrics"));
         services.AddHostedService<ClusterGauges>();
+        // A series per node and resource: OpenTelemetry's default limit (2,000 a metric) folded the nodes past 1,000 into
+        // one overflow series. Read here, not from IOptions: the views are fixed as the provider is built.
+        var nodeSeriesLimit = (builder.Configuration.GetSection("Metrics").Get<MetricsOptions>() ?? new MetricsOptions()).NodeSeriesLimit;
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("masorleans"))
             .WithMetrics(metrics => metrics
                 .AddMeter(MasMeters.MeterName, OrleansMeter, RuntimeMeter)
                 .AddView(instrument => instrument.Meter.Name == OrleansMeter && OrleansLevelsAsCounters.Contains(instrument.Name) ? MetricStreamConfiguration.Drop : null)
+                .AddView(ClusterGauges.NodeAllocationRatio, new MetricStreamConfiguration { CardinalityLimit = nodeSeriesLimit })
+                .AddView(ClusterGauges.NodeUtilizationRatio, new MetricStreamConfiguration { CardinalityLimit = nodeSeriesLimit })
                 .AddPrometheusExporter());
         services.AddOptions<PrometheusAspNetCoreOptions>().Configure<IOptions<MetricsOptions>>((exporter, metrics) =>
             exporter.ScrapeResponseCacheDurationMilliseconds = metrics.Value.ScrapeCacheMilliseconds);
