@@ -245,6 +245,32 @@ public class ReplayCommandTests
     }
 
     /// <summary>
+    /// Paper mode measures allocation against arrived GPU demand and tunes arrivals by it (PaperArrivals): a trace with no
+    /// GPU pod reads allocAt130 0 whatever the policy, and --tune adds nothing, which the run did not say. One warning on
+    /// stderr, kept in summary.json's traceNotes for replay; evaluate and train warn alike.
+    /// </summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    public async Task A_paper_run_of_a_trace_with_no_gpu_pod_warns_that_gpu_allocation_is_undefined(string verb)
+    {
+        var pods = TestFiles.Temp("pods.csv", string.Join('\n',
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec", "a,1000,1024,0,0,", "b,2000,2048,0,0,") + "\n");
+        var output = Path.Combine(Path.GetDirectoryName(pods)!, "out");
+        var (exit, _, error) = verb == "replay"
+            ? await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--nodes", SmallTrace.Nodes, "--pods", pods, "--policy", "fgd", "--seed", "1", "--tune", "2", "--output", output])
+            : await VerbRun.InvokeAsync(Evaluate.EvaluateCommand.Create(), ["--nodes", SmallTrace.Nodes, "--pods", pods, "--variants", "none", "--policy", "best-fit", "--seed", "1"]);
+        Assert.True(exit == 0, error);
+        var note = $"no pod of {pods} asks for a GPU, so GPU allocation is undefined for it in paper mode, which measures and tunes "
+            + "arrivals by GPU demand: allocAt130 reads 0 and --tune adds no pods";
+        Assert.Equal($"warning: {note}", Assert.Single(error.Split(Environment.NewLine), l => l.StartsWith("warning:", StringComparison.Ordinal)));
+        if (verb != "replay") return;
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Contains(note, summary.RootElement.GetProperty("traceNotes").EnumerateArray().Select(n => n.GetString()));
+        Assert.Equal(0, summary.RootElement.GetProperty("runs")[0].GetProperty("allocAt130").GetDouble());
+    }
+
+    /// <summary>
     /// Timed mode never counts arrived demand: the warning said "paper mode counts their GPUs in arrived demand" there too.
     /// A timed run counts such a pod as never placed, and the warning says so.
     /// </summary>

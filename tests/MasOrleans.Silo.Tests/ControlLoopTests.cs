@@ -82,6 +82,30 @@ public sealed class ControlLoopTests(ControlLoopFixture fixture) : ControlLoopTe
     }
 
     /// <summary>
+    /// A pod no workload owns that failed on a node no longer holds it, so the node's delete is an empty node's (204) and
+    /// its drain never sees the pod; Kubernetes' pod GC deletes it all the same, as bound to a node that no longer exists
+    /// (pkg/controller/podgc/gc_controller.go, gcOrphaned). It stayed listed Failed with the deleted node's name.
+    /// </summary>
+    [Fact]
+    public async Task Deleting_a_node_deletes_a_pod_no_workload_owns_that_failed_there()
+    {
+        await Nodes("og", "og-a");
+        using (var created = await Http.Post("/api/v1/pods", new { name = "og-failed", requests = Cpu("1"), image = "busybox:exit-1", nodeSelector = new Dictionary<string, string> { ["pool"] = "og" } }))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var failed = await Http.WaitFor("/api/v1/pods/og-failed", p => p.Phase() == "Failed");
+        Assert.Equal("og-a", failed.GetProperty("nodeName").GetString());
+
+        using (var deleted = await Http.DeleteAsync("/api/v1/nodes/og-a"))
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await Http.GetAsync("/api/v1/pods/og-failed")).StatusCode != HttpStatusCode.NotFound)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the failed pod of a deleted node was never deleted");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
     /// Kube's ReplicaSet on scale-down (pkg/controller/controller_utils.go ActivePodsWithRanks.Less, ranks from
     /// replica_set.go getPodsRankedByRelatedPodsOnSameNode): among assigned, Running, ready pods the one whose node holds
     /// more of the workload's pods goes first, then the newest. sd-a holds 3 and sd-b 1 (created last), so the newest of

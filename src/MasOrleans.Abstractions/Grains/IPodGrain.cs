@@ -84,7 +84,8 @@ public interface IPodGrain : IGrainWithStringKey
     /// <summary>
     /// <paramref name="node"/> is being deleted: evicts the pod as <see cref="Evict"/> does (reason Drained, its workload
     /// replaces it), then deletes it, as Kubernetes' pod GC deletes pods bound to a node that no longer exists
-    /// (pkg/controller/podgc/gc_controller.go, gcOrphaned) and as kubectl drain's evictions do. False if it no longer holds the node.
+    /// (pkg/controller/podgc/gc_controller.go, gcOrphaned) and as kubectl drain's evictions do. A pod that finished
+    /// (Failed, Succeeded) on <paramref name="node"/> is deleted as it is. False if it neither holds nor finished on the node.
     /// </summary>
     Task<bool> EvictForNodeDeletion(string node, string message);
 

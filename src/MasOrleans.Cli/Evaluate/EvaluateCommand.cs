@@ -83,10 +83,14 @@ internal static class EvaluateCommand
             }
             var comparison = new PolicyComparison(catalog, replay, parse.GetValue(parallel))
                 .Compare(nodeList, workloads, baselinePolicy, candidates, seedList, Console.Error.WriteLine);
-            // The traces' pods that fit no node, as replay warns of them (after the runs: a failed run is its error alone).
+            // The traces' pods that fit no node and traces with no GPU pod, as replay warns of them (after the runs: a failed
+            // run is its error alone).
             foreach (var workload in workloads)
-                if (workload.Source is { } file && UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } note)
-                    Console.Error.WriteLine($"warning: {note}");
+            {
+                if (workload.Source is not { } file) continue;
+                if (UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } note) Console.Error.WriteLine($"warning: {note}");
+                if (GpuFreeTrace.Note(workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } gpuFree) Console.Error.WriteLine($"warning: {gpuFree}");
+            }
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null)
                 File.WriteAllText(outputFile, ToJson(CommandLines.AsGiven(parse, "evaluate"), provenance, replay.Tune, seedList, comparison));

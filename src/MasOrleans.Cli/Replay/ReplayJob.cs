@@ -66,7 +66,12 @@ internal static class ReplayJob
         // Without times every pod would arrive at 0 s and never leave: a packing reported as a timeline.
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
-        var unplaceable = UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods, request.Mode);
+        // The trace's own faults, warned of after the runs and kept in summary.json's traceNotes.
+        string[] warnings = [.. new[]
+        {
+            UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods, request.Mode),
+            GpuFreeTrace.Note(trace.Pods.Select(p => p.Pod), request.Pods, request.Mode),
+        }.OfType<string>()];
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         // Loaded here, before the runs decide with them: the provenance hashes the bytes loaded.
         var modelFiles = LearnedModelOption.Load(request.Models, request.Policies);
@@ -107,7 +112,7 @@ internal static class ReplayJob
         }
 
         // Once the runs are done: a run that fails (a cluster without GPUs in paper mode) is its error line alone.
-        if (unplaceable is not null) Console.Error.WriteLine($"warning: {unplaceable}");
+        foreach (var warning in warnings) Console.Error.WriteLine($"warning: {warning}");
         var provenance = RunProvenance.Of([("--nodes", request.Nodes), ("--pods", request.Pods), ("--notes", request.NotesFile)], request.Settings, modelFiles);
         var published = PublishedResults.TraceKey(provenance, request.Mode, request.Tune);
         var summary = new ReplaySummary
@@ -117,7 +122,7 @@ internal static class ReplayJob
             Nodes = request.Nodes,
             Pods = request.Pods,
             TraceFormat = trace.Format,
-            TraceNotes = unplaceable is null ? trace.Notes : [.. trace.Notes, unplaceable],
+            TraceNotes = [.. trace.Notes, .. warnings],
             Mode = request.Mode,
             Tune = request.Tune,
             Seeds = request.Seeds,

@@ -46,6 +46,7 @@ internal static class TrainJob
 
         // As replay warns of them, once training is done (a run that fails is its error alone).
         if (UnplaceablePods.Note(nodes, pods, podsSource, ReplayMode.Paper) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
+        if (GpuFreeTrace.Note(pods, podsSource, ReplayMode.Paper) is { } gpuFree) Console.Error.WriteLine($"warning: {gpuFree}");
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
         {
@@ -62,7 +63,9 @@ internal static class TrainJob
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals, // the warm start has no training reward (NaN)
+        // The warm start has no training reward, allocation or exploration (NaN): null, which every JSON reader takes,
+        // where a "NaN" string put text in a number's place (a strict reader, or a plot's, refused or misread it).
+        Converters = { new NaNAsNullConverter() },
     };
 
     private static string Describe(PlacementTrainingOptions o, TrainingPoint p) =>

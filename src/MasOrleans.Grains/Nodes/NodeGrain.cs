@@ -258,8 +258,29 @@ public sealed partial class NodeGrain(
         Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
         logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
+        await LoggedSteps.Run(DeleteFinishedPods, e => LogFinishedPodsNotDeleted(logger, e, Name));
         DeactivateOnIdle();
     }
+
+    /// <summary>
+    /// The pods that finished here (Failed, Succeeded) no longer hold the node, so the drain never saw them: each is
+    /// deleted (one-way, as <see cref="EvictForDeletion"/>), as pod GC deletes every pod bound to a node that no longer
+    /// exists (pkg/controller/podgc/gc_controller.go, gcOrphaned). They stayed listed with this node's name.
+    /// </summary>
+    private async Task DeleteFinishedPods()
+    {
+        string? after = null;
+        do
+        {
+            var page = await Index.ListPods(0, FinishedPodsPage, after);
+            foreach (var pod in page.Items.Where(p => p.NodeName == Name && p.Phase is PodPhase.Failed or PodPhase.Succeeded))
+                _ = GrainFactory.Reference<IPodGrain>(pod.Name).EvictForNodeDeletion(Name, $"node {Name} no longer exists");
+            after = page.Continue;
+        }
+        while (after is not null);
+    }
+
+    private const int FinishedPodsPage = 1000;
 
     private void RebuildLocal(IReadOnlyList<BoundPod> pods)
     {
@@ -304,6 +325,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Warning, Message = "Node {Node} is drained but could not be removed; tried again in a second")]
     private static partial void LogDrainedNotRemoved(ILogger logger, Exception error, string node);
+
+    [LoggerMessage(EventId = 1406, Level = LogLevel.Warning, Message = "Node {Node} was removed but the pods that finished on it could not be listed to delete them; they stay listed with its name (delete them yourself)")]
+    private static partial void LogFinishedPodsNotDeleted(ILogger logger, Exception error, string node);
 
     private Outcome NotFound() => Outcome.NotFound($"node '{this.GetPrimaryKeyString()}' not found");
 }

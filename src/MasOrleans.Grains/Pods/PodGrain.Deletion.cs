@@ -47,6 +47,14 @@ public sealed partial class PodGrain
 
     public async Task<bool> EvictForNodeDeletion(string node, string message)
     {
+        // A pod that finished there is deleted as it is: gcOrphaned deletes every pod bound to a node that no longer exists,
+        // and markFailedAndDeletePodWithCondition sets Failed and the DisruptionTarget condition only on a pod not yet
+        // finished (pkg/controller/podgc/gc_controller.go), recording no event. It stayed listed with the gone node's name.
+        if (state.State is { Spec: not null, Phase: PodPhase.Failed or PodPhase.Succeeded } finished && finished.NodeName == node)
+        {
+            await Remove(releaseNode: false);
+            return true;
+        }
         if (!await Evict(node, PodReasons.Drained, message)) return false;
         // The eviction stopped the container and released the node, which may since have removed itself.
         await Remove(releaseNode: false);

@@ -24,7 +24,7 @@ public static class PaperArrivals
         }
         var target = tune * clusterGpuMilli;
         long demand = arrivals.Sum(p => p.Requests.GpuMilli);
-        if (!byName.Any(p => p.Requests.GpuMilli > 0)) return arrivals;
+        if (!GpuFreeTrace.HasGpuDemand(byName)) return arrivals;
         for (var copy = 0; ; copy++)
         {
             var source = byName[random.Next(byName.Length)];

@@ -41,7 +41,7 @@ public class TrainVerbTests
             "--pretrain", "fgd", "--pretrain-episodes", "1", "--validate-every", "1", "--output", model]);
         Assert.Equal(0, code);
         Assert.True(File.Exists(Path.Combine(model, "training-curve.png")));
-        Assert.True(File.Exists(Path.Combine(model, "training-curve.json")));
+        AssertCurveHasNumbersOnly(Path.Combine(model, "training-curve.json"));
         using var metadata = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "metadata.json")));
         Assert.StartsWith("mas train --algo ppo", metadata.RootElement.GetProperty("command").GetString());
         Assert.Equal(1000, metadata.RootElement.GetProperty("seed").GetInt32());
@@ -91,6 +91,25 @@ public class TrainVerbTests
         Assert.True(exit == 0, error);
         Assert.Equal($"warning: 1 pod(s) of {pods} fit no node even on the empty cluster, so every policy fails them (paper mode counts their GPUs in arrived demand): "
             + "'big' requests cpu 4, memory 8Gi, nvidia.com/gpu 8, more than any node has", Assert.Single(error.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries)));
+    }
+
+    /// <summary>
+    /// The curve read as plain JSON (no named floating-point literals): each point's numeric fields are numbers, or null
+    /// where the warm start has no value (its training reward); they were the string "NaN" there.
+    /// </summary>
+    private static void AssertCurveHasNumbersOnly(string path)
+    {
+        using var curve = JsonDocument.Parse(File.ReadAllText(path));
+        var points = curve.RootElement.EnumerateArray().ToList();
+        Assert.NotEmpty(points);
+        string[] numeric = ["episode", "reward", "gpuAllocPercent", "validationAllocPercent", "explorationValue"];
+        foreach (var point in points)
+        {
+            foreach (var name in numeric)
+                Assert.True(point.GetProperty(name).ValueKind is JsonValueKind.Number or JsonValueKind.Null, $"{name}: {point}");
+        }
+        Assert.Equal("warm start", points[0].GetProperty("phase").GetString());
+        Assert.Equal(JsonValueKind.Null, points[0].GetProperty("reward").ValueKind);
     }
 
     /// <summary>
