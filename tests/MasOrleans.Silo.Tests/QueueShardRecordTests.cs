@@ -158,6 +158,41 @@ public sealed class QueueShardRecordTests : IDisposable
     }
 
     /// <summary>
+    /// The record renews from the claim on, and gets the host's logging only as the host starts: an outage a renewal found
+    /// before was logged to nothing, and being logged once, it was not logged again until a renewal succeeded.
+    /// </summary>
+    [Fact]
+    public async Task An_outage_found_before_the_hosts_logging_is_logged_by_the_next_renewal()
+    {
+        using var log = new SiloLog(LogLevel.Information);
+        using var record = await Claim(4);
+
+        _redis.Crash();
+        await record.RenewOnceAsync();
+        record.Logger = log.CreateLogger(typeof(QueueShardRecord).FullName!);
+        Assert.Empty(log.Records);
+        for (var i = 0; i < 2; i++) await record.RenewOnceAsync();
+        Assert.Equal([2008], log.Records.Select(r => r.EventId));
+    }
+
+    /// <summary>As the outage above: a mismatch found before the host's logging is logged (Error 2009) by the next renewal.</summary>
+    [Fact]
+    public async Task A_mismatch_found_before_the_hosts_logging_is_logged_by_the_next_renewal()
+    {
+        using var log = new SiloLog(LogLevel.Information);
+        using var record = await Claim(4);
+
+        // This silo's lease lapsed and a silo with another count started meanwhile.
+        _clock.Now += QueueShardRecord.Lease;
+        using var other = await Claim(8);
+        await record.RenewOnceAsync();
+        record.Logger = log.CreateLogger(typeof(QueueShardRecord).FullName!);
+        Assert.Empty(log.Records);
+        for (var i = 0; i < 2; i++) await record.RenewOnceAsync();
+        Assert.Equal([(2009, LogLevel.Error)], log.Records.Select(r => (r.EventId, r.Level)));
+    }
+
+    /// <summary>
     /// The lease's time is Redis', not the silo's: a silo whose clock ran 2 min ahead pruned a sibling's live lease with its
     /// own clock and recorded its other count.
     /// </summary>

@@ -66,6 +66,8 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
     private readonly TimeProvider? _leaseClock;
     private readonly CancellationTokenSource _stop = new();
     private Task _renewing = Task.CompletedTask;
+    private readonly Lock _logging = new();
+    private ILogger _logger = NullLogger.Instance;
     private Lapse _lapse;
     private bool _mismatched;
 
@@ -81,8 +83,23 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         _clock = clock;
     }
 
-    /// <summary>Until the host's logging exists (set as the host starts, before Orleans joins): nothing to log before.</summary>
-    public ILogger Logger { get; set; } = NullLogger.Instance;
+    /// <summary>
+    /// Until the host's logging exists (set as the host starts, before Orleans joins) renewals log nowhere, so what they
+    /// found then is forgotten: a lapse or a mismatch that lasts is logged by the next renewal, to the host's logging.
+    /// </summary>
+    public ILogger Logger
+    {
+        get => _logger;
+        set
+        {
+            lock (_logging)
+            {
+                _logger = value;
+                _lapse = Lapse.None;
+                _mismatched = false;
+            }
+        }
+    }
 
     /// <summary>
     /// At start, before Orleans joins the cluster: records this silo's count and lease, and renews the lease from now on until
@@ -151,8 +168,7 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
                 // and renewed next period.
                 catch (Exception e)
                 {
-                    if (_lapse != Lapse.Defect) LogRenewalFailed(Logger, e, Key(_serviceId));
-                    _lapse = Lapse.Defect;
+                    Lapsed(Lapse.Defect, logger => LogRenewalFailed(logger, e, Key(_serviceId)));
                 }
             }
         }
@@ -177,14 +193,29 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         // client cancels the waiting call or fails it with its pipe's exception as it drops the connection (HealthTests).
         catch (Exception e) when (Outage.Is(e, CancellationToken.None))
         {
-            if (_lapse != Lapse.Outage) LogRenewalMissed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
-            _lapse = Lapse.Outage;
+            Lapsed(Lapse.Outage, logger => LogRenewalMissed(logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds));
             return;
         }
-        if (_lapse != Lapse.None) LogRenewed(Logger, Key(_serviceId));
-        _lapse = Lapse.None;
-        if (recorded is not null && !_mismatched) LogAnotherCount(Logger, Key(_serviceId), recorded, _count);
-        _mismatched = recorded is not null;
+        lock (_logging)
+        {
+            if (_lapse != Lapse.None) LogRenewed(_logger, Key(_serviceId));
+            _lapse = Lapse.None;
+            if (recorded is not null && !_mismatched) LogAnotherCount(_logger, Key(_serviceId), recorded, _count);
+            _mismatched = recorded is not null;
+        }
+    }
+
+    /// <summary>
+    /// A renewal that did not renew: logs <paramref name="lapse"/> when it is a change. Under the lock the logger is set with,
+    /// as the success path, so a change a renewal makes as the host's logging arrives is not logged to nothing and then kept.
+    /// </summary>
+    private void Lapsed(Lapse lapse, Action<ILogger> log)
+    {
+        lock (_logging)
+        {
+            if (_lapse != lapse) log(_logger);
+            _lapse = lapse;
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

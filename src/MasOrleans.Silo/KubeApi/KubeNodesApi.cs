@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using k8s;
 using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
@@ -138,7 +139,7 @@ internal static class KubeNodesApi
         var grain = grains.Reference<INodeGrain>(name);
         using var hold = await cache.HoldWrites("nodes", name, context.RequestAborted);
         await NodeRegistration.ReadIntoView(clusterView, name, context.RequestAborted);
-        if (await grain.GetView() is not { } view) return KubeStatus.NotFound("nodes", name);
+        if (await grain.GetView() is null) return KubeStatus.NotFound("nodes", name);
         var served = (await cache.ReadNode(name, context.RequestAborted))?.Version;
         var uid = KubeNames.Uid("Node", name, null);
         if (KubeWrites.CheckPreconditions(options.Preconditions, "Node", name, uid, served) is { } failed) return failed;
@@ -161,7 +162,10 @@ internal static class KubeNodesApi
         return outcome.Code switch
         {
             OutcomeCode.Ok => KubeStatus.Success("nodes", name, uid),
-            OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(draining ?? view, version), 202),
+            // The grain answers every Accepted with the node as the delete left it (INodeGrain.Delete, JudgeDelete); the node
+            // before the delete would drop the cordon the drain set (76bd5c1).
+            OutcomeCode.Accepted => KubeJson.Object(KubeNodeObjects.ToNode(
+                draining ?? throw new UnreachableException($"node '{name}': an accepted delete without the node as it left it"), version), 202),
             OutcomeCode.NotFound => KubeStatus.NotFound("nodes", name),
             // Pods named as kubectl users see them, not by their keys.
             _ when UnmanagedPodsRefusal.Pods(outcome, name) is { } pods => KubeStatus.Conflict("nodes", name, UnmanagedPodsRefusal.Message(name, pods, KubernetesNames.Qualified)),

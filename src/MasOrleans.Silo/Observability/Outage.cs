@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using Orleans.Reminders.Redis;
 using StackExchange.Redis;
 
@@ -21,14 +23,22 @@ internal static class Outage
     {
         OperationCanceledException => !own.IsCancellationRequested,
         TimeoutException or OrleansException or RedisException => true,
-        InvalidOperationException { Source: PipelinesAssembly } => true,
+        InvalidOperationException { Source: PipelinesAssembly } pipe => PassedThroughRedisClient(pipe),
         RedisRemindersException reminders => NamesOutage(reminders.Message),
         _ => false,
     };
 
-    // Thrown by a pipe completed under its user (the source is the assembly whose method threw): the project uses no pipe
-    // of its own, so it is a connection's, seen from the Redis client in HealthTests' frozen Redis (session 41).
+    // Thrown by a pipe completed under its user (the source is the assembly whose method threw), seen from the Redis client
+    // in HealthTests' frozen Redis (session 41): its read loop fails the calls waiting on a connection with what its pipe
+    // threw (PhysicalConnection.RecordConnectionFailed, StackExchange.Redis 2.13). Kestrel's transport and body readers
+    // and System.Text.Json use pipes in this process too, where the same exception is a defect (a 500, loud).
     private const string PipelinesAssembly = "System.IO.Pipelines";
+
+    private static readonly Assembly RedisClient = typeof(IConnectionMultiplexer).Assembly;
+
+    /// <summary>Whether a frame of the Redis client's own code is in the exception's trace (awaits included), so its pipe's.</summary>
+    private static bool PassedThroughRedisClient(Exception exception) =>
+        new StackTrace(exception, fNeedFileInfo: false).GetFrames().Any(f => f.GetMethod()?.DeclaringType?.Assembly == RedisClient);
 
     // The reminder table wraps every failure, a bad row's parse error or a null database after a failed Init too, as
     // "{Type}: {Message}" with no inner exception (Orleans.Reminders.Redis, Storage/RedisReminderTable.cs): only the type
