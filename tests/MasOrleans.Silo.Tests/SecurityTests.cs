@@ -30,6 +30,8 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
         ["Security:ApiKeys:2:Scopes:0"] = "metrics",
         ["Security:ProtectDashboard"] = "true",
         ["Security:ProtectMetrics"] = "true",
+        // Every scrape rendered afresh, so a count read after a request includes it.
+        ["Metrics:ScrapeCacheMilliseconds"] = "0",
     });
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
