@@ -92,6 +92,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         { "GET", "/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/k8s/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/k8s/api/v1/nodes", null, HttpStatusCode.OK },
+        // Every route but /health and /swagger checks a sent key, one that is not on any list (it was a 404).
+        { "GET", "/a-route-added-later", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/health", "wrong-key-0123456789abcdef", HttpStatusCode.OK },
         { "GET", "/health", null, HttpStatusCode.OK },
         { "GET", "/health/live", null, HttpStatusCode.OK },
