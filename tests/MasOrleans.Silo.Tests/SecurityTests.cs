@@ -30,6 +30,8 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
         ["Security:ApiKeys:2:Scopes:0"] = "metrics",
         ["Security:ProtectDashboard"] = "true",
         ["Security:ProtectMetrics"] = "true",
+        // Every scrape rendered afresh, so a count read after a request includes it.
+        ["Metrics:ScrapeCacheMilliseconds"] = "0",
     });
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
@@ -49,6 +51,24 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         if (key is not null && basic) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"browser:{key}")));
         else if (key is not null) request.Headers.Add("X-Api-Key", key);
         return await Http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// A request with one X-Api-Key header line per key, as HttpClient cannot send (it joins a header's values into one
+    /// line): the status and the whole answer's text.
+    /// </summary>
+    private static async Task<(int Status, string Text)> SendRaw(Uri baseAddress, string method, string path, string[] keys)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(baseAddress.Host, baseAddress.Port);
+        await using var stream = tcp.GetStream();
+        var head = new StringBuilder($"{method} {path} HTTP/1.1\r\nHost: {baseAddress.Authority}\r\nConnection: close\r\n");
+        foreach (var key in keys) head.Append($"X-Api-Key: {key}\r\n");
+        head.Append(method == "GET" ? "\r\n" : "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var text = await reader.ReadToEndAsync();
+        return (int.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), text);
     }
 
     public static TheoryData<string, string, string?, HttpStatusCode> WriteMatrix => new()
@@ -72,6 +92,8 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         { "GET", "/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/k8s/api/v1/nodes", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/k8s/api/v1/nodes", null, HttpStatusCode.OK },
+        // Every route but /health and /swagger checks a sent key, one that is not on any list (it was a 404).
+        { "GET", "/a-route-added-later", "wrong-key-0123456789abcdef", HttpStatusCode.Unauthorized },
         { "GET", "/health", "wrong-key-0123456789abcdef", HttpStatusCode.OK },
         { "GET", "/health", null, HttpStatusCode.OK },
         { "GET", "/health/live", null, HttpStatusCode.OK },
@@ -161,7 +183,51 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         Assert.Contains("Extender filter answered kube-scheduler with an error: API key 'nodes-writer' lacks the scope 'extender' (kube-scheduler sends no API key: "
             + "give the extender a listener of its own, Extender__Urls, or a proxy that adds one) (0 more such answers since the last such line, one a minute at most; "
             + "with ignorable: true kube-scheduler places the pod without MasOrleans)", warnings);
-        Assert.Contains(warnings, w => w.StartsWith("Extender prioritize answered kube-scheduler with an error: this route needs an API key in the X-Api-Key header (kube-scheduler sends no API key", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.StartsWith("Extender prioritize answered kube-scheduler with an error: no valid API key (kube-scheduler sends no API key", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The Warning's cause is fixed, whatever the 401 says: the log keeps a line per verb and cause a minute, and the answer's
+    /// "not {N}" (the X-Api-Key headers sent) let a caller without a key write a new Warning per N.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_extender_call_is_one_warning_whatever_the_caller_sends()
+    {
+        fixture.Host.Log.Expect("^Extender preempt answered kube-scheduler with an error: ");
+        foreach (var headers in new[] { 2, 3, 4 })
+        {
+            var (status, response) = await SendRaw(Http.BaseAddress!, "POST", "/extender/preempt",
+                Enumerable.Range(0, headers).Select(i => $"wrong-key-{i}-0123456789abcdef").ToArray());
+            Assert.Equal(401, status);
+            Assert.Contains($"send the API key in one X-Api-Key header, not {headers}", response);
+        }
+        var preempt = fixture.Host.Log.Records.Where(r => r.Level == Microsoft.Extensions.Logging.LogLevel.Warning)
+            .Select(r => r.Message).Where(m => m.StartsWith("Extender preempt answered", StringComparison.Ordinal)).ToList();
+        Assert.True(preempt.Count == 1, string.Join("\n", preempt));
+        Assert.StartsWith("Extender preempt answered kube-scheduler with an error: no valid API key (", preempt[0]);
+    }
+
+    /// <summary>
+    /// A refused call is an error answer to kube-scheduler, which fails its attempt: counted as the routes count theirs
+    /// (mas_extender_requests_total{result="error"}, whose description says "or refused"), or MasExtenderErrorRateHigh stays
+    /// silent while every call is refused. The counter is the process's (other tests' silos add to it): at least one more.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_extender_call_is_counted_as_an_error()
+    {
+        fixture.Host.Log.Expect("^Extender bind answered kube-scheduler with an error: ");
+        async Task<double> BindErrors()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SecuredSiloFixture.MetricsKey);
+            using var scrape = await Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+            return PrometheusText.Value(await scrape.Content.ReadAsStringAsync(), "mas_extender_requests_total", "verb=\"bind\"", "result=\"error\"") ?? 0;
+        }
+        var before = await BindErrors();
+        using var refused = await Send(HttpMethod.Post, "/extender/bind", null, new { });
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.True(await BindErrors() >= before + 1, "a refused bind was not counted as an error");
     }
 
     /// <summary>
@@ -227,6 +293,15 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         await Forbidden(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods", SecuredSiloFixture.NodesKey,
             "pods is forbidden: User \"nodes-writer\" cannot deletecollection resource \"pods\" in API group \"\" in the namespace \"default\": API key 'nodes-writer' lacks the scope 'pods:write'",
             """{"kind":"pods"}""");
+        // Parts after the subresource leave it the subresource: RequestInfoFactory reads Parts[2] (apiserver
+        // pkg/endpoints/request/requestinfo.go). The path named no resource and needed the admin scope.
+        await Forbidden(HttpMethod.Post, "/k8s/api/v1/namespaces/team-a/pods/p1/eviction/more", SecuredSiloFixture.NodesKey,
+            "pods \"p1\" is forbidden: User \"nodes-writer\" cannot create resource \"pods/eviction\" in API group \"\" in the namespace \"team-a\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"name":"p1","kind":"pods"}""");
+        // Forbidden escapes & < > in forbiddenMessage's part (responsewriters/errors.go, sanitizer), not in the name before it.
+        await Forbidden(HttpMethod.Delete, "/k8s/api/v1/namespaces/a%3Cb%26c%3E/pods/x%3Cy", SecuredSiloFixture.NodesKey,
+            "pods \"x<y\" is forbidden: User \"nodes-writer\" cannot delete resource \"pods\" in API group \"\" in the namespace \"a&lt;b&amp;c&gt;\": API key 'nodes-writer' lacks the scope 'pods:write'",
+            """{"name":"x<y","kind":"pods"}""");
         // A path that names no resource: NewForbidden on no resource, so "forbidden: " and empty details.
         await Forbidden(HttpMethod.Post, "/k8s/api", SecuredSiloFixture.NodesKey,
             "forbidden: User \"nodes-writer\" cannot post path \"/api\": API key 'nodes-writer' lacks the scope 'admin'", "{}");
@@ -235,13 +310,39 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task Reads_need_a_key_when_switched_on()
     {
+        // The dashboard and /metrics are open here, and the extender off (its routes do not exist).
         await using var host = await SiloHost.StartAsync(settings: new Dictionary<string, string>
         {
             ["Security:ApiKeys:0:Key"] = SecuredSiloFixture.NodesKey,
             ["Security:ApiKeys:0:Scopes:0"] = "nodes:write",
             ["Security:RequireKeyForReads"] = "true",
+            ["Extender:Enabled"] = "false",
         });
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/api/v1/nodes")).StatusCode);
+        // A key that is sent is checked on open routes too (bearertoken.go, as above): /metrics and an open dashboard.
+        async Task<HttpStatusCode> Get(string path, params string[] keys)
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, path);
+            foreach (var key in keys) get.Headers.Add("X-Api-Key", key);
+            using var response = await host.Http.SendAsync(get);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.OK, await Get("/metrics"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/metrics", "wrong-key-0123456789abcdef"));
+        Assert.Equal(HttpStatusCode.OK, await Get("/dashboard/"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Get("/dashboard/", "wrong-key-0123456789abcdef"));
+        // Two X-Api-Key headers are no key, the same valid key twice too (HttpClient would join them into one line).
+        var (twice, twiceText) = await SendRaw(host.Http.BaseAddress!, "GET", "/api/v1/nodes", [SecuredSiloFixture.NodesKey, SecuredSiloFixture.NodesKey]);
+        Assert.True(twice == 401, twiceText);
+        Assert.Contains("send the API key in one X-Api-Key header, not 2", twiceText);
+        // The extender's path is checked though the extender is off; no Warning 2201 for it: no scheduler called a route that does not exist.
+        using (var extender = new HttpRequestMessage(HttpMethod.Post, "/extender/filter") { Content = System.Net.Http.Json.JsonContent.Create(new { }) })
+        {
+            extender.Headers.Add("X-Api-Key", "wrong-key-0123456789abcdef");
+            using var response = await host.Http.SendAsync(extender);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+        host.Log.AssertClean();
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nodes");
         request.Headers.Add("X-Api-Key", SecuredSiloFixture.NodesKey);
         Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(request)).StatusCode);
@@ -251,7 +352,10 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         // bound to system:unauthenticated: plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go); its objects do not.
         foreach (var open in new[] { "/k8s/healthz", "/k8s/livez", "/k8s/readyz", "/k8s/version" })
             Assert.True(HttpStatusCode.OK == (await host.Http.GetAsync(open)).StatusCode, open);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api/v1/nodes")).StatusCode);
+        // kubectl sends the kubeconfig's token as a bearer token: the 401 says so (it named only the X-Api-Key header).
+        using (var kube = await host.Http.GetAsync("/k8s/api/v1/nodes"))
+            Assert.Contains("as a bearer token (token in the kubeconfig's user)",
+                (await Kubectl.KubeHttp.Status(kube, HttpStatusCode.Unauthorized, "Unauthorized")).GetProperty("message").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.Http.GetAsync("/k8s/api")).StatusCode);
     }
 }

@@ -50,18 +50,28 @@ internal static class ExtenderApi
     private static async Task<IResult> Counted(HttpContext context, string verb, Func<Task<(IResult Answer, string? Error)>> answer)
     {
         var started = Stopwatch.GetTimestamp();
-        var succeeded = false;
+        string? error = null;
+        var answered = false;
         try
         {
-            var (result, error) = await answer();
-            succeeded = error is null;
-            if (error is not null) context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb, error);
+            (var result, error) = await answer();
+            answered = true;
             return result;
         }
         finally
         {
-            MasMeters.RecordExtenderRequest(verb, succeeded, started);
+            Record(context, verb, started, answered && error is null, error);
         }
+    }
+
+    /// <summary>
+    /// One request in mas_extender_requests_total and mas_extender_request_duration_seconds and, with an error, in the log
+    /// (<see cref="ExtenderErrorLog"/>): every answer, those refused before the routes too (SecurityMiddleware).
+    /// </summary>
+    public static void Record(HttpContext context, string verb, long started, bool succeeded, string? error)
+    {
+        if (error is not null) context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb, error);
+        MasMeters.RecordExtenderRequest(verb, succeeded, started);
     }
 
     /// <summary>A verb whose result has no error field: a request it cannot map is a 400, a model that cannot decide a 409.</summary>

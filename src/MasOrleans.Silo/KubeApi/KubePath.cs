@@ -25,8 +25,10 @@ internal sealed record KubePath(string Group, string? Namespace, string Resource
         return rest switch
         {
             // "namespaces/x" alone is the namespace x itself, a cluster-scoped object.
-            ["namespaces", var ns, var resource, .. var tail] when tail.Length <= 2 => new(group, ns, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
-            [var resource, .. var tail] when tail.Length <= 2 => new(group, null, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
+            // Parts after the subresource do not change it: RequestInfoFactory reads Parts[2] whatever follows (apiserver
+            // pkg/endpoints/request/requestinfo.go), as pods/x/proxy/a/b is the pods/proxy subresource.
+            ["namespaces", var ns, var resource, .. var tail] => new(group, ns, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
+            [var resource, .. var tail] => new(group, null, resource, tail.FirstOrDefault()) { Subresource = tail.ElementAtOrDefault(1) },
             _ => null,
         };
     }

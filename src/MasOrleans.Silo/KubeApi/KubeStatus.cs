@@ -104,13 +104,19 @@ internal static class KubeStatus
             _ => method.ToLowerInvariant(),
         };
         if (target is null)
-            return Failure(403, "Forbidden", $"forbidden: User {GoValues.Quoted(user)} cannot {method.ToLowerInvariant()} path {GoValues.Quoted(path)}: {reason}", new JsonObject());
+            return Failure(403, "Forbidden", $"forbidden: {Sanitized($"User {GoValues.Quoted(user)} cannot {method.ToLowerInvariant()} path {GoValues.Quoted(path)}")}: {reason}", new JsonObject());
         var resource = target.Subresource is { } sub ? $"{target.Resource}/{sub}" : target.Resource;
         var scope = target.Namespace is { } ns ? $"in the namespace {GoValues.Quoted(ns)}" : "at the cluster scope";
-        var why = $"User {GoValues.Quoted(user)} cannot {verb} resource {GoValues.Quoted(resource)} in API group {GoValues.Quoted(target.Group)} {scope}: {reason}";
+        var why = $"{Sanitized($"User {GoValues.Quoted(user)} cannot {verb} resource {GoValues.Quoted(resource)} in API group {GoValues.Quoted(target.Group)} {scope}")}: {reason}";
         var named = target.Name is { } name ? $"{target.QualifiedResource} {GoValues.Quoted(name)}" : target.QualifiedResource;
         return Failure(403, "Forbidden", $"{named} is forbidden: {why}", Details(target.Name ?? "", target.QualifiedResource));
     }
+
+    /// <summary>
+    /// forbiddenMessage's text as Forbidden escapes it, so no part the caller wrote (a path, a namespace) reads as HTML:
+    /// responsewriters/errors.go's sanitizer turns ampersand, less-than and greater-than into HTML entities. The reason is not escaped there.
+    /// </summary>
+    private static string Sanitized(string message) => message.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
     /// <summary>401 as apimachinery's NewUnauthorized makes it: no details.</summary>
     public static IResult Unauthorized(string message) => Failure(401, "Unauthorized", message, null);

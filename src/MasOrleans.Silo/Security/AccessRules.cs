@@ -49,12 +49,10 @@ internal static class AccessRules
     /// <summary>
     /// The routes that check a key sent to them whether or not they need one (an unknown key is a 401 there, as the API
     /// server answers an unknown bearer token, kubernetes staging/src/k8s.io/apiserver/pkg/authentication/request/bearertoken/bearertoken.go
-    /// and union.NewFailOnError before the anonymous authenticator in pkg/kubeapiserver/authenticator/config.go). Not /health,
-    /// which probes reach without a key, nor /swagger.
+    /// and union.NewFailOnError before the anonymous authenticator in pkg/kubeapiserver/authenticator/config.go): every route
+    /// but /health, which probes reach without a key, and /swagger, so a route added later is checked too.
     /// </summary>
-    public static bool ChecksKeys(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments(KubeApiSetup.Prefix) || path.StartsWithSegments("/dashboard")
-        || path.StartsWithSegments("/metrics") || path.StartsWithSegments("/extender");
+    public static bool ChecksKeys(PathString path) => !path.StartsWithSegments("/health") && !path.StartsWithSegments("/swagger");
 
     /// <summary>"/v1/nodes/n1/cordon" → "nodes".</summary>
     private static string? AreaOf(PathString rest)

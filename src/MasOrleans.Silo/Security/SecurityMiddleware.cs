@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using MasOrleans.Silo.Api;
 using MasOrleans.Scheduling.Telemetry;
@@ -10,7 +11,7 @@ namespace MasOrleans.Silo.Security;
 
 /// <summary>
 /// Runs before the endpoints: keeps /extender and the public routes on their own listeners (when the
-/// extender has one) and enforces API keys. Failures are RFC 7807 problem details.
+/// extender has one) and enforces API keys. Failures are RFC 7807 problem details (a Kubernetes Status on /k8s).
 /// </summary>
 internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
 {
@@ -48,8 +49,11 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
                     : ApiKeyStore.PresentsKey(request) ? "the API key is not valid"
                     // The challenge is Basic there: the header is no advice to a browser.
                     : dashboard ? $"this route needs an API key, as the password of HTTP Basic (any user name) or in the {ApiKeyStore.Header} header"
+                    // kubectl sends the kubeconfig's token as a bearer token; it has no setting for another header.
+                    : request.Path.StartsWithSegments(KubeApiSetup.Prefix) ? $"this route needs an API key, as a bearer token (token in the kubeconfig's user) or in the {ApiKeyStore.Header} header"
                     : $"this route needs an API key in the {ApiKeyStore.Header} header";
-                ReportRefusedExtenderCall(context, detail);
+                // A fixed cause: the detail carries what the caller sent (a header count), and the log keeps a line per cause.
+                ReportRefusedExtenderCall(context, "no valid API key");
                 await Problem(context, StatusCodes.Status401Unauthorized, "Unauthorized", detail);
                 return;
             }
@@ -71,18 +75,21 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
     /// pod without MasOrleans (ignorable: true) or fails it, saying so only in its own log: the silo says it too, as it says
     /// the extender's other error answers (<see cref="ExtenderErrorLog"/>, once per verb and cause a minute).
     /// </summary>
-    private static void ReportRefusedExtenderCall(HttpContext context, string detail)
+    private static void ReportRefusedExtenderCall(HttpContext context, string cause)
     {
         if (!context.Request.Path.StartsWithSegments("/extender", out var rest)) return;
+        // A disabled extender has no routes: the call is no scheduler's, and would have been a 404.
+        if (!context.RequestServices.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) return;
         // Only the verbs' routes: any other path is no scheduler's call, and would make a line per path.
         if (ExtenderVerbs.All.FirstOrDefault(v => string.Equals(v, rest.Value?.Trim('/'), StringComparison.OrdinalIgnoreCase)) is not { } verb) return;
-        context.RequestServices.GetRequiredService<ExtenderErrorLog>().Report(verb,
-            $"{detail} (kube-scheduler sends no API key: give the extender a listener of its own, Extender__Urls, or a proxy that adds one)");
+        // Counted and logged as the routes count and log an error answer: kube-scheduler fails the attempt either way.
+        ExtenderApi.Record(context, verb, Stopwatch.GetTimestamp(), succeeded: false,
+            $"{cause} (kube-scheduler sends no API key: give the extender a listener of its own, Extender__Urls, or a proxy that adds one)");
     }
 
     /// <summary>
-    /// A 401, 403 or 404 made before the endpoints: problem details, or on /k8s a Status as apimachinery's NewUnauthorized
-    /// (no details), NewForbidden and NewNotFound naming no resource (empty details) make it.
+    /// A 401 or 404 made before the endpoints: problem details, or on /k8s a Status as apimachinery's NewUnauthorized
+    /// (no details) and NewNotFound naming no resource (empty details) make it.
     /// </summary>
     public static Task Problem(HttpContext context, int status, string title, string detail) =>
         Answer(context, status, title, detail, status == StatusCodes.Status401Unauthorized

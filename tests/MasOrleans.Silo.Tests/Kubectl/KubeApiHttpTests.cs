@@ -60,7 +60,7 @@ public sealed class KubeApiHttpTests(KubectlFixture kube)
         await NoDetails(new HttpRequestMessage(HttpMethod.Get, "api/v1/pods?labelSelector=a%3Db%3Dc"), HttpStatusCode.BadRequest, "BadRequest");
         await NoDetails(Create("text/plain"), HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
         await NoDetails(Create("application/vnd.kubernetes.protobuf"), HttpStatusCode.UnsupportedMediaType, "UnsupportedMediaType");
-        // A write needs a valid key (reads do not).
+        // An unknown key is refused, on a read as on a write.
         var outsider = new HttpRequestMessage(HttpMethod.Delete, "api/v1/nodes/http-no-details");
         outsider.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-api-key-0000");
         await NoDetails(outsider, HttpStatusCode.Unauthorized, "Unauthorized");
