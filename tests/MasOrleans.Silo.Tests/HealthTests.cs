@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using MasOrleans.Grains.Storage;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Silo.Tests;
@@ -134,6 +136,66 @@ public sealed class HealthTests : IDisposable
             Assert.Equal(HttpStatusCode.Accepted, made.StatusCode);
     }
 
+    /// <summary>
+    /// A queue shard reads its pods' stored states as it activates, and until it answers, a pod list or /api/v1/cluster
+    /// is a 503 and an Error 2001. At a restart with 20,000 pods /health/ready said Ready about 3 s before the shards
+    /// could answer (session 42). Here their read is held until the test lets it go: readiness waits for it.
+    /// </summary>
+    [Fact]
+    public async Task Readiness_waits_until_the_queue_shards_have_read_their_pods()
+    {
+        var directory = new HeldPodDirectory();
+        await using var silo = await SiloHost.StartAsync(expectedLog: ["^Microsoft\\.Extensions\\.Diagnostics\\.HealthChecks\\.DefaultHealthCheckService$"],
+            configure: builder => builder.Services.AddSingleton<IPodDirectory>(directory));
+        await directory.Asked.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            // Everything else is ready (memory storage: no Redis to ask); only the shards' read holds readiness back.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            HttpStatusCode status;
+            JsonElement report;
+            do
+            {
+                using var response = await silo.Http.GetAsync(SiloHealth.ReadyPath);
+                (status, report) = (response.StatusCode, await Report(response));
+                if (Healthy(report, "cluster-membership") && Healthy(report, "cluster-index")) break;
+                await Task.Delay(200);
+            }
+            while (DateTime.UtcNow < deadline);
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, $"ready while the queue shards had not read their pods: {(int)status} {report}");
+            var shards = report.GetProperty("checks").GetProperty("queue-shards");
+            Assert.Equal("Unhealthy", shards.GetProperty("status").GetString());
+            Assert.Equal("the queue shards did not answer within 2 s", shards.GetProperty("description").GetString());
+        }
+        finally
+        {
+            directory.Release();
+        }
+        var ready = await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 60);
+        Assert.Equal("the 8 queue shards have answered", ready.GetProperty("checks").GetProperty("queue-shards").GetProperty("description").GetString());
+    }
+
+    private static bool Healthy(JsonElement report, string check) =>
+        report.GetProperty("checks").TryGetProperty(check, out var c) && c.GetProperty("status").GetString() == "Healthy";
+
+    /// <summary>Memory storage's unlisted directory (no pods), whose reads wait until <see cref="Release"/>.</summary>
+    private sealed class HeldPodDirectory : IPodDirectory
+    {
+        private readonly TaskCompletionSource _asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Asked => _asked.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public async Task<IReadOnlyList<StoredPod>?> ReadAll(Func<string, bool> named)
+        {
+            _asked.TrySetResult();
+            await _released.Task;
+            return null;
+        }
+    }
+
     [Fact]
     public async Task A_memory_silo_is_ready_without_redis()
     {
@@ -150,7 +212,7 @@ public sealed class HealthTests : IDisposable
         var report = await Report(response);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {report}");
         Assert.Equal("Healthy", report.GetProperty("status").GetString());
-        Assert.Equal(["cluster-index", "cluster-membership", "redis"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal(["cluster-index", "cluster-membership", "queue-shards", "redis"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
         return report;
     }
 

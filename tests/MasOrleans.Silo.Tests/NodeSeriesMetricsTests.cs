@@ -43,8 +43,37 @@ public sealed class NodeSeriesMetricsTests() : SiloProcessTestBase("mas-node-ser
         Assert.Contains(Overflow, exposition, StringComparison.Ordinal);
         await WaitFor(() => silo.Output.Contains("ClusterGauges[2013]", StringComparison.Ordinal));
         var warnings = silo.UnexpectedLogRecords();
-        Assert.True(warnings.Count == 1 && warnings[0].Contains("2012 series for 1006 nodes, more than Metrics__NodeSeriesLimit (2010)", StringComparison.Ordinal),
+        Assert.True(warnings.Count == 1 && warnings[0].Contains("2012 series since the silo started (a deleted node keeps its series), now for 1006 nodes, more than Metrics__NodeSeriesLimit (2010)", StringComparison.Ordinal),
             "expected one Warning 2013 naming the series, the nodes and the limit:\n" + string.Join('\n', warnings));
+    }
+
+    [Fact]
+    public async Task Deleted_nodes_keep_their_series_room_so_new_names_overflow_and_the_silo_says_so_once()
+    {
+        // OpenTelemetry keeps every node/resource pair it has seen (cumulative temporality frees none): 4 nodes x (cpu,
+        // memory) = 8 pairs, 2 deleted and 2 new ones registered = 12 pairs ever seen, past 10, while a sample holds 8.
+        using var silo = await StartSilo(new Dictionary<string, string>
+        {
+            ["Metrics__SampleSeconds"] = "0.2", ["Metrics__ScrapeCacheMilliseconds"] = "0", ["Metrics__NodeSeriesLimit"] = "10",
+        });
+        await Register(silo, ["old-0", "old-1", "keep-0", "keep-1"]);
+        var exposition = await ScrapeWhen(silo, e => AllocationSeries(e).Count >= 8);
+        Assert.Equal(8, AllocationSeries(exposition).Count);
+        foreach (var name in new[] { "old-0", "old-1" })
+        {
+            using var deleted = await silo.Http.DeleteAsync($"/api/v1/nodes/{name}");
+            Assert.True(deleted.IsSuccessStatusCode, $"DELETE {name}: {(int)deleted.StatusCode}");
+        }
+        // The deletions are sampled before the new names, so no sample ever holds more than 8 pairs.
+        await ScrapeWhen(silo, e => !e.Contains("node=\"old-0\"", StringComparison.Ordinal) && !e.Contains("node=\"old-1\"", StringComparison.Ordinal));
+        await Register(silo, ["new-0", "new-1"]);
+
+        exposition = await ScrapeWhen(silo, e => e.Contains(Overflow, StringComparison.Ordinal));
+        Assert.Contains(Overflow, exposition, StringComparison.Ordinal);
+        await WaitFor(() => silo.Output.Contains("ClusterGauges[2013]", StringComparison.Ordinal));
+        var warnings = silo.UnexpectedLogRecords();
+        Assert.True(warnings.Count == 1 && warnings[0].Contains("12 series since the silo started (a deleted node keeps its series), now for 4 nodes, more than Metrics__NodeSeriesLimit (10)", StringComparison.Ordinal),
+            "expected one Warning 2013 naming the series ever reported, the nodes and the limit:\n" + string.Join('\n', warnings));
     }
 
     private static string Name(int i) => $"n-{i:D4}";

@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -56,6 +57,8 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
             await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Running") == 1);
             silo.AssertCleanLog();
             Assert.Equal(0, silo.Terminate());
+            // Stopped while the pod still runs (a slow machine could have let it end first, and the restart prove nothing).
+            Assert.Equal(PodPhase.Running, (await StoredCluster.ReadAsync(Redis.ConnectionString)).Pods["r-job"].Phase);
         }
         using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
         {
@@ -93,6 +96,8 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
             Assert.Equal("Running", (await http.GetJson("/api/v1/pods/r-tolerant")).Phase());
             silo.AssertCleanLog();
             Assert.Equal(0, silo.Terminate());
+            // Stopped while the pod still runs (a slow machine could have let it end first, and the restart prove nothing).
+            Assert.Equal(PodPhase.Running, (await StoredCluster.ReadAsync(Redis.ConnectionString)).Pods["r-tolerant"].Phase);
         }
         using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
         {

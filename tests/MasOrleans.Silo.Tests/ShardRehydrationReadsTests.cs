@@ -34,10 +34,10 @@ public sealed class ShardRehydrationReadsTests() : SiloProcessTestBase("mas-shar
             // Listing every pod needs every shard's table refilled.
             await restarted.Http.WaitFor("/api/v1/pods?limit=1000", page => page.GetProperty("items").GetArrayLength() == pods);
             var hgets = HashGetCalls(await server.InfoAsync("commandstats"));
-            // Each pod's state is read once, by its own shard (80). Every other grain the restart activates (the index, the
-            // node, the learners' registry) reads its state with one HGET too: a handful, far fewer than the 8 x 80 = 640
-            // reads of every shard reading every pod.
-            Assert.True(hgets is >= pods and <= pods + 20, $"HGET calls during the restart: {hgets}, expected {pods} pod states and a few grains");
+            // Each pod's state is read once, by its own shard (80). The count is the server's: every grain the restart
+            // activates (the index, the node, the learners' registry) and the Lua scripts' own HGETs add to it, so the bound
+            // is below twice the pods, still far from the 8 x 80 = 640 reads of every shard reading every pod.
+            Assert.True(hgets is >= pods and < 2 * pods, $"HGET calls during the restart: {hgets}, expected {pods} pod states and fewer than {pods} others");
             restarted.AssertCleanLog("Detected older version of myself");
         }
     }

@@ -18,7 +18,10 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
     private ContainerView? _state;
 
     /// <summary>When a running container is planned to exit (the pod's exit timer is due then), else null.</summary>
-    public DateTimeOffset? RunUntil => _state is { Phase: ContainerPhase.Running } running ? running.RunUntil : null;
+    public DateTimeOffset? RunUntil => PlannedExit(_state);
+
+    /// <summary>When a recorded container is planned to exit: only a Running one has an exit still to come.</summary>
+    public static DateTimeOffset? PlannedExit(ContainerView? view) => view is { Phase: ContainerPhase.Running } running ? running.RunUntil : null;
 
     /// <summary>Starts on <paramref name="node"/> unless it already runs there; says whether the image had to be pulled.</summary>
     public async Task<(ContainerView View, bool Pulled)> StartAsync(string node, string? image, double? runSeconds)

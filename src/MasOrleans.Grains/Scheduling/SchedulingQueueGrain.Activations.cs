@@ -96,7 +96,7 @@ public sealed partial class SchedulingQueueGrain : IPodActivations
     {
         if (_rehydrated) return (_pods.Entries.Where(p => p.Phase.IsWaiting()).Select(p => p.Name).ToList(), []);
         var shards = options.Value.QueueShards;
-        var mine = (await directory.ReadAll(name => QueueShards.Of(name, shards) == Shard) ?? []).Where(p => QueueShards.Of(p.Entry.Name, shards) == Shard).ToList();
+        var mine = await directory.ReadAll(name => QueueShards.Of(name, shards) == Shard) ?? [];
         foreach (var stored in mine) _pods.Apply(stored.Entry);
         return (mine.Where(p => p.Entry.Phase.IsWaiting()).Select(p => p.Entry.Name).ToList(),
             mine.Where(p => p.ExitPlanned).Select(p => p.Entry.Name).ToList());

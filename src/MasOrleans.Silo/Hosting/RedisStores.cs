@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
+using MasOrleans.Grains.Pods;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Scheduling.Cluster;
 using Microsoft.Extensions.Options;
@@ -83,10 +84,13 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
     }
 
     /// <summary>
-    /// The name, phase and node of a stored pod state, and whether its Running container has a planned exit (the
-    /// container's <c>runUntil</c>, as <see cref="MasOrleans.Grains.Pods.PodContainer"/> records it); null for a cleared
-    /// (deleted) pod.
+    /// The name, phase and node of a stored pod state, and whether its Running container has a planned exit
+    /// (<see cref="PodContainer.PlannedExit"/>); null for a cleared (deleted) pod. Only a Running pod's container is read,
+    /// under the name the storage serializer gives <see cref="PodState.Container"/>.
     /// </summary>
+    private static readonly string ContainerMember =
+        MasJson.Options.PropertyNamingPolicy?.ConvertName(nameof(PodState.Container)) ?? nameof(PodState.Container);
+
     public static StoredPod? Parse(byte[] json)
     {
         using var document = JsonDocument.Parse(json);
@@ -95,8 +99,8 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
         var name = spec.GetProperty("name").GetString()!;
         var phase = root.TryGetProperty("phase", out var p) ? JsonSerializer.Deserialize<PodPhase>(p.GetRawText(), MasJson.Options) : PodPhase.Pending;
         var node = root.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-        var exitPlanned = phase == PodPhase.Running && root.TryGetProperty("container", out var container) &&
-            container.ValueKind == JsonValueKind.Object && container.TryGetProperty("runUntil", out var until) && until.ValueKind == JsonValueKind.String;
+        var exitPlanned = phase == PodPhase.Running && root.TryGetProperty(ContainerMember, out var container) &&
+            container.ValueKind == JsonValueKind.Object && PodContainer.PlannedExit(container.Deserialize<ContainerView>(MasJson.Options)) is not null;
         return new StoredPod(new PodEntry(name, phase, node), exitPlanned);
     }
 }

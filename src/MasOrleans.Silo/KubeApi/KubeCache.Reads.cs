@@ -114,10 +114,16 @@ internal sealed partial class KubeCache
         {
             if (!map.TryGetValue(name, out var known) || known.Fingerprint != fingerprint) return new(view, node, fingerprint, null);
             var recorded = (known.Object as V1Node)?.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.LastHeartbeatTime;
-            var beatsOn = heartbeat is { } now && (recorded is not { } then || now < then || now - then >= HeartbeatReportPeriod);
-            return new(view, node, fingerprint, beatsOn ? null : known.Object.Metadata.ResourceVersion);
+            return new(view, node, fingerprint, HeartbeatIsNews(heartbeat, recorded) ? null : known.Object.Metadata.ResourceVersion);
         }
     }
+
+    /// <summary>
+    /// Whether a node otherwise unchanged is recorded anew for its heartbeat: none was recorded, the heartbeat went back
+    /// (a reading from another clock: recorded as it is, not held behind), or a report period has passed since the recorded one.
+    /// </summary>
+    internal static bool HeartbeatIsNews(DateTime? heartbeat, DateTime? recorded) =>
+        heartbeat is { } now && (recorded is not { } then || now < then || now - then >= HeartbeatReportPeriod);
 
     private Look<PodView, V1Pod>? Known(Dictionary<string, Entry> map, string key, PodView? view)
     {

@@ -15,8 +15,8 @@ namespace MasOrleans.Silo.KubeApi;
 /// watches. Grains keep no resourceVersion and publish no changes, so this compares listings (nodes from this silo's
 /// cluster view, pods from the index): on every list request, and every 250 ms while a watch is open. A change is
 /// whatever differs between two looks; each gets the next version of this silo's counter, which starts from the clock
-/// so versions from before a restart are older than every new one (a watch from one gets 410 Gone and kubectl lists
-/// again).
+/// so versions from before a restart are older than every new one (a watch from one gets, as from the API server, a 200
+/// stream with one ERROR event, 410 Expired, and kubectl lists again).
 /// </summary>
 internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, IReminderTable reminders, ILogger<KubeCache> logger)
 {
@@ -145,7 +145,6 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
         }
     }
 
-    /// <summary>Changes after <paramref name="version"/>, or null when the history no longer reaches back that far.</summary>
     /// <summary>The oldest resourceVersion a watch can resume from: every change after it is still kept.</summary>
     public long OldestResumable
     {
@@ -155,6 +154,7 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
         }
     }
 
+    /// <summary>Changes after <paramref name="version"/>, or null when the history no longer reaches back that far.</summary>
     public IReadOnlyList<Change>? Since(long version)
     {
         lock (_lock)

@@ -73,8 +73,10 @@ internal sealed partial class ClusterGauges : BackgroundService
     private readonly TimeSpan _period;
     private readonly int _seriesLimit;
     private volatile ClusterSample? _sample;
-    // Whether the last sample held more series than a per-node gauge may export, so the Warning is written once per crossing.
-    private bool _overSeriesLimit;
+    // Every node/resource pair each per-node gauge has reported since start: OpenTelemetry keeps a series for each pair it
+    // has seen (cumulative temporality frees none), so nodes renamed or replaced fill the limit while the current count is
+    // below it. Once past it the overflow lasts until restart: the Warning is written once and the pairs are let go.
+    private HashSet<(string Node, string Resource)>? _allocationSeries = [], _utilizationSeries = [];
 
     /// <summary>The per-node gauges, whose series (node x resource) <see cref="MetricsOptions.NodeSeriesLimit"/> bounds.</summary>
     public const string NodeAllocationRatio = "mas_node_allocation_ratio";
@@ -146,11 +148,19 @@ internal sealed partial class ClusterGauges : BackgroundService
 
     private void WarnOverSeriesLimit(ClusterSample sample)
     {
-        var series = Math.Max(sample.Allocation.Count, sample.Utilization.Count);
-        var over = series > _seriesLimit;
-        if (over && !_overSeriesLimit)
-            LogOverSeriesLimit(_logger, series, _seriesLimit, sample.ReadyNodes + sample.NotReadyNodes);
-        _overSeriesLimit = over;
+        if (_allocationSeries is null || _utilizationSeries is null) return;
+        var series = Math.Max(Remember(_allocationSeries, sample.Allocation), Remember(_utilizationSeries, sample.Utilization));
+        if (series <= _seriesLimit) return;
+        LogOverSeriesLimit(_logger, series, _seriesLimit, sample.ReadyNodes + sample.NotReadyNodes);
+        _allocationSeries = _utilizationSeries = null;
+    }
+
+    /// <summary>Adds the sample's node/resource pairs to those seen; returns how many have been seen.</summary>
+    private static int Remember(HashSet<(string Node, string Resource)> seen, IReadOnlyList<Measurement<double>> measurements)
+    {
+        foreach (var measurement in measurements)
+            seen.Add(((string)measurement.Tags[0].Value!, (string)measurement.Tags[1].Value!));
+        return seen.Count;
     }
 
     private Task WhenStarted(CancellationToken stoppingToken)
@@ -191,7 +201,7 @@ internal sealed partial class ClusterGauges : BackgroundService
     private static Measurement<double> NodeMeasurement(double value, string node, string resource) =>
         new(value, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("resource", resource));
 
-    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "The per-node gauges need {Series} series for {Nodes} nodes, more than Metrics__NodeSeriesLimit ({Limit}): the nodes past it are exported as one otel_metric_overflow series without a node label")]
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "The per-node gauges have reported {Series} series since the silo started (a deleted node keeps its series), now for {Nodes} nodes, more than Metrics__NodeSeriesLimit ({Limit}): the series past it are exported as one otel_metric_overflow series without a node label until the silo restarts")]
     private static partial void LogOverSeriesLimit(ILogger logger, int series, int limit, int nodes);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Cluster gauge sample failed; /metrics keeps the previous values")]
