@@ -87,8 +87,10 @@ public sealed class HealthTests : IDisposable
     /// A Redis frozen while requests write: the Redis client later cancels what waited on the connection it gave up on
     /// (a TaskCanceledException, neither a RedisException nor a TimeoutException; by hand about 20 s into the freeze).
     /// The data-loss watch threw it and the host stopped the silo as for a failed BackgroundService (Host event 9, then
-    /// the critical event 10), and a request that met it was a 500. Writes go on until the watch says it rode that
-    /// cancellation out (its Information record, event 2007), and a few after: each one is a 503, and the silo is fine.
+    /// the critical event 10), and a request that met it was a 500. The client may instead fail the waiting call with its
+    /// pipe's InvalidOperationException as it drops the connection, which the watch also rides out. Writes go on for
+    /// <see cref="PastGivingUp"/> and until the watch has said it rode a failed check out (its Information record, event
+    /// 2007, once for each kind of failure), and a few after: each one is a 503, and the silo is fine.
     /// </summary>
     [Fact]
     public async Task A_silo_rides_out_a_frozen_redis_while_requests_write()
@@ -103,6 +105,10 @@ public sealed class HealthTests : IDisposable
                 // Orleans' records of the pods and nodes written that could not activate: their state was not read.
                 "^Lifecycle start canceled due to errors at stage 'SetupState",
                 "^(Error starting lifecycle for activation '|Error activating grain )\\[Activation: [^ ]+/mas-(pod/frozen-write|node/frozen-node)-\\d+@",
+                // The model sync (ModelSyncService, each Learning__SyncIntervalSeconds) asks the learning grains, which
+                // cannot read their state either: the writes span the client's giving up, long enough for a sync to come.
+                "^(Error starting lifecycle for activation '|Error activating grain )\\[Activation: [^ ]+/mas-learning/",
+                "^(ddqn|ppo): model sync failed$",
             ],
             logMinimum: LogLevel.Information);
         await AssertReady(silo.Http, SiloHealth.ReadyPath);
@@ -111,12 +117,13 @@ public sealed class HealthTests : IDisposable
         try
         {
             var answers = new List<string>();
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            var afterCancellation = 0;
-            for (var i = 0; afterCancellation < 3; i++)
+            var stopped = DateTime.UtcNow;
+            var deadline = stopped.AddSeconds(90);
+            var afterRiddenOut = 0;
+            for (var i = 0; afterRiddenOut < 3 || DateTime.UtcNow < stopped + PastGivingUp; i++)
             {
-                if (silo.Log.Records.Any(r => r.Category == watch && r.Level == LogLevel.Information)) afterCancellation++;
-                else Assert.True(DateTime.UtcNow < deadline, $"the Redis client did not cancel the watch's check within 90 s of writes: {string.Join(", ", answers)}");
+                if (silo.Log.Records.Any(r => r.Category == watch && r.Level == LogLevel.Information)) afterRiddenOut++;
+                else Assert.True(DateTime.UtcNow < deadline, $"the watch's check did not fail within 90 s of writes: {string.Join(", ", answers)}");
                 using var refused = i % 2 == 0
                     ? await silo.Http.Post("/api/v1/pods", Requests.Pod($"frozen-write-{i}"))
                     : await silo.Http.Post("/api/v1/nodes", Requests.Node($"frozen-node-{i}"));
@@ -267,4 +274,11 @@ public sealed class HealthTests : IDisposable
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
+
+    /// <summary>
+    /// Past the moment the Redis client gives up a connection that has read nothing for four of its 5 s timeouts while a
+    /// call timed out (StackExchange.Redis' PhysicalBridge heartbeat), with room for a loaded machine: whether and when it
+    /// does is the client's, so the writes span it rather than wait for it.
+    /// </summary>
+    private static readonly TimeSpan PastGivingUp = TimeSpan.FromSeconds(35);
 }

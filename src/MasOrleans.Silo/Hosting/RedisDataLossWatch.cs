@@ -38,6 +38,7 @@ internal sealed partial class RedisDataLossWatch(
     {
         var key = MembershipKey(cluster.Value);
         var seen = false;
+        var ridden = new HashSet<string>(StringComparer.Ordinal);
         using var timer = new PeriodicTimer(Period);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -47,14 +48,16 @@ internal sealed partial class RedisDataLossWatch(
             {
                 exists = await redis.GetDatabase().KeyExistsAsync(key);
             }
-            // An outage, not a loss: the write paths and readiness report it. The client also cancels what waits on a
-            // connection it gave up on (a TaskCanceledException about 20 s into a frozen Redis with a write pending);
-            // thrown on, the host took it for a failed service and stopped the silo.
+            // An outage, not a loss: the write paths and readiness report it. Besides timeouts, the client cancels what
+            // waits on a connection it gave up on, or fails it with its pipe's InvalidOperationException (about 20 s into
+            // a frozen Redis with a write pending); thrown on, the host took it for a failed service and stopped the silo.
+            // Each kind is said once an outage, so that riding out the client's giving up is seen whichever way it came.
             catch (Exception e) when (Outage.Is(e, stoppingToken))
             {
-                if (e is OperationCanceledException) LogCheckCancelled(logger, e.GetType().Name);
+                if (ridden.Add(e.GetType().Name)) LogCheckFailed(logger, e.GetType().Name);
                 continue;
             }
+            ridden.Clear();
             if (exists)
             {
                 seen = true;
@@ -69,9 +72,9 @@ internal sealed partial class RedisDataLossWatch(
     }
 
     /// <summary>Information, not a Warning: readiness and the write paths report the outage; this says the watch rode it out.</summary>
-    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "The Redis client cancelled the data-loss check ({Exception}): " +
-        "an outage, not a loss; checked again in the next period")]
-    private static partial void LogCheckCancelled(ILogger logger, string exception);
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "The Redis data-loss check failed in an outage ({Exception}): " +
+        "not a loss; checked again every period, and this kind of failure not said again until Redis answers")]
+    private static partial void LogCheckFailed(ILogger logger, string exception);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Critical, Message = LostMessage + ": its membership table ({Key}) is gone (flushed, or " +
         "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +
