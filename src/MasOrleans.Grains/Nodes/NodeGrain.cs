@@ -258,7 +258,10 @@ public sealed partial class NodeGrain(
         Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
         logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
-        await LoggedSteps.Run(DeleteFinishedPods, e => LogFinishedPodsNotDeleted(logger, e, Name));
+        // Off this turn: the removal may run inside the last drained pod's Release, while that pod waits for it, and
+        // the pod's own deletion would then wait for the pod (both stuck until the response timeout).
+        var (name, sweep) = (Name, DeleteFinishedPods(Name, Index, GrainFactory));
+        _ = Task.Run(() => LoggedSteps.Run(sweep, e => LogFinishedPodsNotDeleted(logger, e, name)));
         DeactivateOnIdle();
     }
 
@@ -267,20 +270,20 @@ public sealed partial class NodeGrain(
     /// deleted (one-way, as <see cref="EvictForDeletion"/>), as pod GC deletes every pod bound to a node that no longer
     /// exists (pkg/controller/podgc/gc_controller.go, gcOrphaned). They stayed listed with this node's name.
     /// </summary>
-    private async Task DeleteFinishedPods()
+    private static Func<Task> DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains) => async () =>
     {
         string? after = null;
         do
         {
-            var page = await Index.ListPods(0, FinishedPodsPage, after);
-            // Awaited: the node is gone and no drain comes back to them, so a deletion that fails (Redis gone for a moment)
-            // is Warning 1406 here or nowhere. A finished pod only removes itself and does not call back here.
-            await Task.WhenAll(page.Items.Where(p => p.NodeName == Name && p.Phase is PodPhase.Failed or PodPhase.Succeeded)
-                .Select(pod => GrainFactory.Reference<IPodGrain>(pod.Name).EvictForNodeDeletion(Name, $"node {Name} no longer exists")));
+            var page = await index.ListPods(0, FinishedPodsPage, after);
+            // Awaited (off the grain's turn): the node is gone and no drain comes back to them, so a deletion that fails
+            // (Redis gone for a moment) is Warning 1406 here or nowhere.
+            await Task.WhenAll(page.Items.Where(p => p.NodeName == node && p.Phase is PodPhase.Failed or PodPhase.Succeeded)
+                .Select(pod => grains.Reference<IPodGrain>(pod.Name).EvictForNodeDeletion(node, $"node {node} no longer exists")));
             after = page.Continue;
         }
         while (after is not null);
-    }
+    };
 
     private const int FinishedPodsPage = 1000;
 
