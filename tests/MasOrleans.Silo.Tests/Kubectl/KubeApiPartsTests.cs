@@ -302,9 +302,13 @@ public sealed class KubeApiPartsTests
         Assert.Equal(["named"], tried);
     }
 
-    /// <summary>Request paths as the API server reads them (apiserver pkg/endpoints/request/requestinfo.go).</summary>
+    /// <summary>
+    /// Request paths as the API server reads them (apiserver pkg/endpoints/request/requestinfo.go): parts past the
+    /// subresource are ignored (its third part is the subresource however many follow).
+    /// </summary>
     [Theory]
     [InlineData("/api/v1/namespaces/ml/pods/p1/eviction", "pods", "ml", "p1")]
+    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction/more", "pods", "ml", "p1")]
     [InlineData("/api/v1/namespaces/ml/pods", "pods", "ml", null)]
     [InlineData("/apis/apps/v1/namespaces/default/deployments/web/scale", "deployments.apps", "default", "web")]
     [InlineData("/api/v1/nodes/n1", "nodes", null, "n1")]
@@ -321,7 +325,6 @@ public sealed class KubeApiPartsTests
     [InlineData("/version")]
     [InlineData("/api")]
     [InlineData("/apis/apps")]
-    [InlineData("/api/v1/namespaces/ml/pods/p1/eviction/more")]
     public void Paths_that_name_no_resource_parse_to_nothing(string path) => Assert.Null(KubePath.Parse(path));
     /// <summary>
     /// An object whose deletion has begun but not finished carries metadata.deletionTimestamp (RFC 3339), set when the
