@@ -88,8 +88,7 @@ internal static class EvaluateCommand
             foreach (var workload in workloads)
             {
                 if (workload.Source is not { } file) continue;
-                if (UnplaceablePods.Note(nodeList, workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } note) Console.Error.WriteLine($"warning: {note}");
-                if (GpuFreeTrace.Note(workload.Pods.Select(p => p.Pod), file, ReplayMode.Paper) is { } gpuFree) Console.Error.WriteLine($"warning: {gpuFree}");
+                foreach (var note in TraceNotes.Of(nodeList, [.. workload.Pods.Select(p => p.Pod)], file, ReplayMode.Paper)) Console.Error.WriteLine($"warning: {note}");
             }
             Console.Write(Render(comparison, seedList));
             if (outputFile is not null)

@@ -67,11 +67,7 @@ internal static class ReplayJob
         if (request.Mode == ReplayMode.Timed && trace.Pods.All(p => p.CreationSeconds is null && p.DeletionSeconds is null))
             throw new UserInputException($"--mode timed needs pod creation and deletion times, and {request.Pods} has none (use --mode paper)");
         // The trace's own faults, warned of after the runs and kept in summary.json's traceNotes.
-        string[] warnings = [.. new[]
-        {
-            UnplaceablePods.Note(nodes, trace.Pods.Select(p => p.Pod), request.Pods, request.Mode),
-            GpuFreeTrace.Note(trace.Pods.Select(p => p.Pod), request.Pods, request.Mode),
-        }.OfType<string>()];
+        var warnings = TraceNotes.Of(nodes, [.. trace.Pods.Select(p => p.Pod)], request.Pods, request.Mode);
         var notes = request.NotesFile is null ? null : InputFiles.ReadText(request.NotesFile, "--notes");
         // Loaded here, before the runs decide with them: the provenance hashes the bytes loaded.
         var modelFiles = LearnedModelOption.Load(request.Models, request.Policies);

@@ -45,8 +45,7 @@ internal static class TrainJob
         }
 
         // As replay warns of them, once training is done (a run that fails is its error alone).
-        if (UnplaceablePods.Note(nodes, pods, podsSource, ReplayMode.Paper) is { } unplaceable) Console.Error.WriteLine($"warning: {unplaceable}");
-        if (GpuFreeTrace.Note(pods, podsSource, ReplayMode.Paper) is { } gpuFree) Console.Error.WriteLine($"warning: {gpuFree}");
+        foreach (var note in TraceNotes.Of(nodes, pods, podsSource, ReplayMode.Paper)) Console.Error.WriteLine($"warning: {note}");
         // The model and the curve that describes it replace what --output held in one save, only now the run has ended.
         result!.Model.WriteTo(output, new Dictionary<string, byte[]>
         {

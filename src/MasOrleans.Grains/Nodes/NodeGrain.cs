@@ -260,17 +260,17 @@ public sealed partial class NodeGrain(
         logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
         // Off this turn: the removal may run inside the last drained pod's Release, while that pod waits for it, and
         // the pod's own deletion would then wait for the pod (both stuck until the response timeout).
-        var (name, sweep) = (Name, DeleteFinishedPods(Name, Index, GrainFactory));
-        _ = Task.Run(() => LoggedSteps.Run(sweep, e => LogFinishedPodsNotDeleted(logger, e, name)));
+        var (name, index, grains) = (Name, Index, GrainFactory);
+        _ = Task.Run(() => LoggedSteps.Run(() => DeleteFinishedPods(name, index, grains), e => LogFinishedPodsNotDeleted(logger, e, name)));
         DeactivateOnIdle();
     }
 
     /// <summary>
     /// The pods that finished here (Failed, Succeeded) no longer hold the node, so the drain never saw them: each is
-    /// deleted (one-way, as <see cref="EvictForDeletion"/>), as pod GC deletes every pod bound to a node that no longer
+    /// deleted (awaited, off the node's turn), as pod GC deletes every pod bound to a node that no longer
     /// exists (pkg/controller/podgc/gc_controller.go, gcOrphaned). They stayed listed with this node's name.
     /// </summary>
-    private static Func<Task> DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains) => async () =>
+    private static async Task DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains)
     {
         string? after = null;
         do
@@ -283,7 +283,7 @@ public sealed partial class NodeGrain(
             after = page.Continue;
         }
         while (after is not null);
-    };
+    }
 
     private const int FinishedPodsPage = 1000;
 

@@ -100,7 +100,6 @@ public sealed record ModelPackage(IReadOnlyDictionary<string, byte[]> Files)
                 throw e switch
                 {
                     FileNotFoundException missing => new FileNotFoundException(message, missing.FileName?.Replace(dir, source, StringComparison.Ordinal), e),
-                    DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
                     ModelLayoutMismatchException layout => new ModelLayoutMismatchException(source, layout.SavedLayout, layout.ExpectedLayout),
                     _ => new InvalidDataException(message, e),
                 };

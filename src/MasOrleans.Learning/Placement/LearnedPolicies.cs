@@ -57,13 +57,13 @@ public static class LearnedPolicies
     public static string DirectoryOf(string algorithm, IReadOnlyDictionary<string, string>? modelDirectories) =>
         modelDirectories?.GetValueOrDefault(algorithm) ?? LocateShipped(algorithm);
 
-    /// <summary>The model in a directory, read once per process (by full path) and shared by every profile; its files are read once, and the agent is built from the bytes hashed.</summary>
+    /// <summary>The model in a directory, read once per process (by full path) and shared by every profile; the agent is built from the bytes hashed.</summary>
     public static LoadedModel Load(string algorithm, string modelDirectory)
     {
         var path = Path.GetFullPath(modelDirectory);
         var model = Loaded.GetOrAdd(path, p => new Lazy<LoadedModel>(() =>
         {
-            // One read of the files: the agent is built from the package bytes that are hashed (errors name the directory).
+            // The agent is built from the package bytes that are hashed (errors name the directory).
             var package = ModelPackage.FromDirectory(p);
             var agent = package.LoadAgent(source: p);
             return LoadedModel.Of(p, new LiveModelSlot(agent.Algorithm, 0, package, agent), package);

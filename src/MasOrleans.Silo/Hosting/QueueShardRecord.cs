@@ -252,10 +252,10 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
         {
             await Evaluate("release").WaitAsync(ReleaseBudget);
         }
-        // Whatever the client threw (as for a renewal): Warning 2010 names it, and the lease lapses.
+        // Whatever the client threw (as for a renewal): Warning 2010 names it, with its stack for a defect, and the lease lapses.
         catch (Exception e)
         {
-            LogReleaseFailed(Logger, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
+            LogReleaseFailed(Logger, e, Key(_serviceId), e.GetType().Name, Lease.TotalSeconds);
         }
     }
 
@@ -284,5 +284,5 @@ internal sealed partial class QueueShardRecord : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "The silo stopping could not drop its lease on the queue shard count's record " +
         "{Key} ({Exception}): if it was the last, a silo with another Scheduler__QueueShards can start once it lapses, after {Seconds} s")]
-    private static partial void LogReleaseFailed(ILogger logger, string key, string exception, double seconds);
+    private static partial void LogReleaseFailed(ILogger logger, Exception error, string key, string exception, double seconds);
 }

@@ -83,14 +83,14 @@ internal sealed class RedisPodDirectory(IConnectionMultiplexer redis, IOptions<C
         return end < 0 ? key[prefix.Length..] : key[prefix.Length..end];
     }
 
+    private static readonly string ContainerMember =
+        MasJson.Options.PropertyNamingPolicy?.ConvertName(nameof(PodState.Container)) ?? nameof(PodState.Container);
+
     /// <summary>
     /// The name, phase and node of a stored pod state, and whether its Running container has a planned exit
     /// (<see cref="PodContainer.PlannedExit"/>); null for a cleared (deleted) pod. Only a Running pod's container is read,
     /// under the name the storage serializer gives <see cref="PodState.Container"/>.
     /// </summary>
-    private static readonly string ContainerMember =
-        MasJson.Options.PropertyNamingPolicy?.ConvertName(nameof(PodState.Container)) ?? nameof(PodState.Container);
-
     public static StoredPod? Parse(byte[] json)
     {
         using var document = JsonDocument.Parse(json);

@@ -53,15 +53,6 @@ internal static class SiloApp
         {
             // Renewed from here on: Orleans' join below can take minutes.
             if (checkedRedis is not null) shardRecord = QueueShardRecord.Claim(config, checkedRedis, redisConnection!);
-        }
-        catch
-        {
-            managedRedis?.Dispose();
-            throw;
-        }
-
-        try
-        {
             return BuildApp(builder, config, provider, redisConnection, managedRedis, shardRecord, configure);
         }
         catch

@@ -105,7 +105,7 @@ internal static class KubePodObjects
         var scheduledAt = LastEvent(view, "Scheduled")?.LastSeen ?? view.CreatedAt;
         var startedAt = LastEvent(view, "Started")?.LastSeen;
         var conditions = new List<V1PodCondition>();
-        var failed = LastEvent(view, "FailedScheduling");
+        var failed = view.NodeName is null ? LastEvent(view, "FailedScheduling") : null;
         if (view.NodeName is not null)
             conditions.Add(new V1PodCondition { Type = "PodScheduled", Status = "True", LastTransitionTime = scheduledAt.UtcDateTime });
         // One rule: a pod with no node that failed a scheduling cycle (Unschedulable, nominated, or a FailedScheduling

@@ -93,7 +93,6 @@ internal static class KubePolledWatch
         JsonNode body = table
             ? KubeTables.Table<T>([item], item.Metadata.ResourceVersion ?? "", context.Request, DateTimeOffset.UtcNow)
             : KubeJson.ToNode(item);
-        var line = new JsonObject { ["type"] = type, ["object"] = body }.ToJsonString() + "\n";
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
+        await KubeWatch.WriteEvent(context, type, body, cancellation);
     }
 }

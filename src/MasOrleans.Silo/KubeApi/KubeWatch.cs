@@ -89,8 +89,14 @@ internal static class KubeWatch
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
-        var line = new JsonObject { ["type"] = "ERROR", ["object"] = KubeStatus.Expired(message) }.ToJsonString() + "\n";
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), context.RequestAborted);
+        await WriteEvent(context, "ERROR", KubeStatus.Expired(message), context.RequestAborted);
+    }
+
+    /// <summary>One watch event, a JSON line as the API server streams it.</summary>
+    internal static async Task WriteEvent(HttpContext context, string type, JsonNode body, CancellationToken cancellation)
+    {
+        var line = new JsonObject { ["type"] = type, ["object"] = body }.ToJsonString() + "\n";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
     }
 
     private static async Task Write(HttpContext context, KubeCache.Change change, bool table, Func<IKubernetesObject<V1ObjectMeta>, bool> selects, CancellationToken cancellation)
@@ -99,8 +105,7 @@ internal static class KubeWatch
         JsonNode body = table
             ? KubeTables.Table<IKubernetesObject<V1ObjectMeta>>([obj], change.Version.ToString(), context.Request, DateTimeOffset.UtcNow)
             : KubeJson.ToNode(obj);
-        var line = new JsonObject { ["type"] = type, ["object"] = body }.ToJsonString() + "\n";
-        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(line), cancellation);
+        await WriteEvent(context, type, body, cancellation);
     }
 
     /// <summary>
