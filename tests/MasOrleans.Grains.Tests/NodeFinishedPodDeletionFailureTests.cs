@@ -1,5 +1,6 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ public sealed class NodeFinishedPodDeletionFailureTests : FailingWritesClusterTe
     {
         Log.Expect("mas-pod/fd-finished");
         Log.Expect("the pod's deletion write failed");
+        Log.Expect("pod 'fd-finished' could not be deleted");
         var node = Cluster.Client.GetGrain<INodeGrain>("fd-node");
         Assert.True((await node.Register(new NodeSpec { Name = "fd-node", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
         var pod = Cluster.Client.GetGrain<IPodGrain>("fd-finished");
@@ -36,9 +38,40 @@ public sealed class NodeFinishedPodDeletionFailureTests : FailingWritesClusterTe
         var warning = Assert.Single(Log.Records, r => r.EventId == 1406);
         Assert.Equal((LogLevel.Warning, "Node fd-node was removed but the pods that finished on it could not be listed or deleted; they stay listed with its name (delete them yourself)"),
             (warning.Level, warning.Message));
+        Assert.Contains("pod 'fd-finished' could not be deleted", Assert.IsType<AggregateException>(warning.Exception).InnerExceptions.Single().Message);
         Assert.Equal(1, Writes.Failed);
         var left = (await pod.Get())!;
         Assert.Equal((PodPhase.Succeeded, "fd-node"), (left.Phase, left.NodeName));
+    }
+
+    /// <summary>
+    /// A failed deletion does not end the sweep: it ended with the first failure, so the pods after it (on a later page,
+    /// here a page a pod) were never tried and only the first failure was said.
+    /// </summary>
+    [Fact]
+    public async Task The_sweep_tries_every_finished_pod_on_every_page_and_throws_the_failures_together()
+    {
+        Log.Expect("mas-pod/fd-page-");
+        Log.Expect("the pod's deletion write failed");
+        var node = Cluster.Client.GetGrain<INodeGrain>("fd-page-node");
+        Assert.True((await node.Register(new NodeSpec { Name = "fd-page-node", Capacity = ResourceVector.Of(cpuMilli: 4000, memoryBytes: 16L << 30) })).IsOk);
+        string[] names = ["fd-page-a", "fd-page-b", "fd-page-c"];
+        foreach (var name in names)
+            Assert.True((await Cluster.Client.GetGrain<IPodGrain>(name).Create(PodOf(name, 1000) with { ExpectedDurationSeconds = 0.2 }, null)).Outcome.IsOk);
+        var index = Cluster.Client.GetGrain<IClusterIndexGrain>(ClusterIndex.Key);
+        await WaitUntil(async () => (await index.ListPods(0, 100, null)).Items.Count(p => names.Contains(p.Name) && p.Phase == PodPhase.Succeeded && p.NodeName == "fd-page-node") == 3,
+            "the listing shows the three pods Succeeded on the node");
+
+        Writes.FailDeletes(p => p.Spec?.Name is "fd-page-a" or "fd-page-b", "deletion");
+        var thrown = await Record.ExceptionAsync(() => NodeGrain.DeleteFinishedPods("fd-page-node", index, Cluster.Client, pageSize: 1));
+
+        // The pod after the failures, on the third page, was tried and deleted; then the failures are one exception.
+        Assert.Null(await Cluster.Client.GetGrain<IPodGrain>("fd-page-c").Get());
+        var failed = Assert.IsType<AggregateException>(thrown);
+        Assert.StartsWith("2 pod(s) not deleted (fd-page-a, fd-page-b) (", failed.Message);
+        Assert.Equal(["pod 'fd-page-a' could not be deleted", "pod 'fd-page-b' could not be deleted"], failed.InnerExceptions.Select(e => e.Message));
+        foreach (var name in new[] { "fd-page-a", "fd-page-b" })
+            Assert.Equal(PodPhase.Succeeded, (await Cluster.Client.GetGrain<IPodGrain>(name).Get())?.Phase);
     }
 
     /// <summary>

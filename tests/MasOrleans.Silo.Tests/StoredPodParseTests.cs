@@ -30,6 +30,19 @@ public sealed class StoredPodParseTests
         Assert.False(Parse(Pod(PodPhase.Running, null)).ExitPlanned);
     }
 
+    /// <summary>
+    /// Not a state the pod writes (it records its container only as it starts, Running), but one an older record or a
+    /// future write could hold: the exit is past, and the activation would arm nothing (PodContainer.Restore takes only
+    /// a Running container), so waking it would be an activation for nothing, as a parse that read RunUntil alone would.
+    /// </summary>
+    [Fact]
+    public void A_running_pod_whose_container_has_exited_is_not_woken_though_it_kept_the_planned_time()
+    {
+        var stored = Parse(Pod(PodPhase.Running, Container(ContainerPhase.Exited, Until)));
+        Assert.Equal(new PodEntry("p1", PodPhase.Running, "n1"), stored.Entry);
+        Assert.False(stored.ExitPlanned);
+    }
+
     [Fact]
     public void A_finished_pod_is_not_woken_though_its_container_kept_the_planned_time()
     {

@@ -17,4 +17,11 @@ public static class QueueShards
     public static int Of(Orleans.Runtime.GrainId pod, int shardCount) => Of(pod.Key.ToString()!, shardCount);
 
     public static string Key(int shard) => shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Every shard of a queue of <paramref name="shardCount"/> shards.</summary>
+    public static IEnumerable<ISchedulingQueueGrain> All(IGrainFactory grains, int shardCount) =>
+        Enumerable.Range(0, shardCount).Select(i => grains.Reference<ISchedulingQueueGrain>(Key(i)));
+
+    /// <summary>Pings every shard: each answers once it runs, activated (on a surviving silo, after its silo died) if it did not.</summary>
+    public static Task PingAll(IGrainFactory grains, int shardCount) => Task.WhenAll(All(grains, shardCount).Select(shard => shard.Ping()));
 }

@@ -67,8 +67,7 @@ public sealed partial class LearningGrain(
         if (state.State.Versions.Count > 0 && state.State.Adopted(digest))
         {
             if (state.State.BaseDigest != digest)
-                logger.LogInformation("{Algorithm}: this silo's base model {Digest} was adopted before; version {Version} stays active",
-                    Algorithm, digest[..12], state.State.ActiveVersion);
+                LogBaseAdoptedBefore(logger, Algorithm, digest[..12], state.State.ActiveVersion);
             return;
         }
         var version = state.State.LatestVersion + 1;
@@ -82,8 +81,7 @@ public sealed partial class LearningGrain(
             AdoptedBaseDigests = [.. adopted, digest],
             Versions = Prune([.. state.State.Versions, stored], version),
         });
-        logger.LogInformation("{Algorithm}: base model {Digest} from {Directory} is version {Version}",
-            Algorithm, digest[..12], models.BaseDirectory(Algorithm), version);
+        LogBaseAdopted(logger, Algorithm, digest[..12], models.BaseDirectory(Algorithm), version);
     }
 
     public Task<string?> Record(ExperienceBatch batch)
@@ -121,7 +119,7 @@ public sealed partial class LearningGrain(
         if (state.State.OnlineEnabled != enabled) await Commit(state.State with { OnlineEnabled = enabled });
         // Experience gathered before the switch is not trained on later.
         if (!enabled) _pending.Clear();
-        logger.LogInformation("{Algorithm}: online learning switched {State}", Algorithm, enabled ? "on" : "off");
+        LogOnlineSwitched(logger, Algorithm, enabled ? "on" : "off");
         return Status();
     }
 
@@ -142,7 +140,7 @@ public sealed partial class LearningGrain(
             return Outcome.NotFound($"version {target} is not kept (kept: {string.Join(", ", state.State.Versions.Select(v => v.Version))})");
         if (target == active.Version) return Outcome.Conflict($"version {target} is already active");
         await Commit(state.State with { ActiveVersion = target.Value });
-        logger.LogInformation("{Algorithm}: rolled back from version {From} to {To}", Algorithm, active.Version, target);
+        LogRolledBack(logger, Algorithm, active.Version, target.Value);
         return Outcome.Success;
     }
 
@@ -210,8 +208,7 @@ public sealed partial class LearningGrain(
                 Versions = Prune([.. state.State.Versions, stored], version),
             });
             _trainerVersion = version;
-            logger.LogInformation("{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s",
-                Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
+            LogTrained(logger, Algorithm, version, from.Version, round.Transitions, round.Loss, seconds);
             return Finish(from.Version, version, round, seconds, LearningRoundResults.Trained, Outcome.Success);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -281,4 +278,19 @@ public sealed partial class LearningGrain(
 
     [LoggerMessage(EventId = 1602, Level = LogLevel.Warning, Message = "{Algorithm}: {Error}")]
     private static partial void LogRoundNotTrained(ILogger logger, string algorithm, string? error);
+
+    [LoggerMessage(EventId = 1665, Level = LogLevel.Information, Message = "{Algorithm}: this silo's base model {Digest} was adopted before; version {Version} stays active")]
+    private static partial void LogBaseAdoptedBefore(ILogger logger, string algorithm, string digest, int version);
+
+    [LoggerMessage(EventId = 1666, Level = LogLevel.Information, Message = "{Algorithm}: base model {Digest} from {Directory} is version {Version}")]
+    private static partial void LogBaseAdopted(ILogger logger, string algorithm, string digest, string directory, int version);
+
+    [LoggerMessage(EventId = 1667, Level = LogLevel.Information, Message = "{Algorithm}: online learning switched {State}")]
+    private static partial void LogOnlineSwitched(ILogger logger, string algorithm, string state);
+
+    [LoggerMessage(EventId = 1668, Level = LogLevel.Information, Message = "{Algorithm}: rolled back from version {From} to {To}")]
+    private static partial void LogRolledBack(ILogger logger, string algorithm, int from, int to);
+
+    [LoggerMessage(EventId = 1669, Level = LogLevel.Information, Message = "{Algorithm}: version {Version} trained from {From} on {Transitions} transitions (loss {Loss:F4}) in {Seconds:F2}s")]
+    private static partial void LogTrained(ILogger logger, string algorithm, int version, int from, int transitions, double loss, double seconds);
 }

@@ -232,7 +232,13 @@ public sealed partial class NodeGrain(
         await LoggedSteps.Run(Remove, e => LogDrainedNotRemoved(logger, e, Name));
     }
 
-    /// <summary>One-way as <see cref="Evict"/>; each pod is then deleted, as Kubernetes deletes the pods of a deleted node.</summary>
+    /// <summary>
+    /// Each bound pod is evicted, then deleted, as Kubernetes deletes the pods of a deleted node. Not awaited, as
+    /// <see cref="Evict"/> is one-way: the pod's eviction calls <see cref="Release"/> here, which waits for this turn, so
+    /// awaited in it each eviction would wait out the response timeout (the deadlock f41a280 took the finished-pod sweep
+    /// out of). Nor awaited off the turn: the drain timer asks every pod still bound again each second, so an eviction
+    /// that failed is retried, and the node stays Draining with the pod listed on it until one succeeds.
+    /// </summary>
     private void EvictForDeletion()
     {
         foreach (var bound in BoundPods.ToList())
@@ -270,19 +276,47 @@ public sealed partial class NodeGrain(
     /// deleted (awaited, off the node's turn), as pod GC deletes every pod bound to a node that no longer
     /// exists (pkg/controller/podgc/gc_controller.go, gcOrphaned). They stayed listed with this node's name.
     /// </summary>
-    private static async Task DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains)
+    /// <remarks>
+    /// Awaited: the node is gone and no drain comes back to them, so a deletion that fails (Redis gone for a moment) is
+    /// Warning 1406 here or nowhere. Every pod of every page is tried, as gcOrphaned goes on past a failed deletion, and
+    /// the failures are thrown together (one Warning naming each); a listing that fails ends the sweep, with no page to go on from.
+    /// </remarks>
+    internal static async Task DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains, int pageSize = FinishedPodsPage)
     {
+        var failures = new List<Exception>();
+        var notDeleted = new List<string>();
         string? after = null;
         do
         {
-            var page = await index.ListPods(0, FinishedPodsPage, after);
-            // Awaited (off the grain's turn): the node is gone and no drain comes back to them, so a deletion that fails
-            // (Redis gone for a moment) is Warning 1406 here or nowhere.
-            await Task.WhenAll(page.Items.Where(p => p.NodeName == node && p.Phase is PodPhase.Failed or PodPhase.Succeeded)
-                .Select(pod => grains.Reference<IPodGrain>(pod.Name).EvictForNodeDeletion(node, $"node {node} no longer exists")));
+            Page<PodEntry> page;
+            try
+            {
+                page = await index.ListPods(0, pageSize, after);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                failures.Add(new InvalidOperationException($"the pods could not be listed{(after is null ? "" : $" after '{after}'")}", e));
+                break;
+            }
+            var finished = page.Items.Where(p => p.NodeName == node && p.Phase is PodPhase.Failed or PodPhase.Succeeded).ToList();
+            var deletions = finished.Select(pod => grains.Reference<IPodGrain>(pod.Name).EvictForNodeDeletion(node, $"node {node} no longer exists")).ToList();
+            for (var i = 0; i < deletions.Count; i++)
+            {
+                try
+                {
+                    await deletions[i];
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    failures.Add(new InvalidOperationException($"pod '{finished[i].Name}' could not be deleted", e));
+                    notDeleted.Add(finished[i].Name);
+                }
+            }
             after = page.Continue;
         }
         while (after is not null);
+        if (failures.Count > 0)
+            throw new AggregateException($"{notDeleted.Count} pod(s) not deleted ({string.Join(", ", notDeleted)}){(failures.Count > notDeleted.Count ? ", and the listing failed" : "")}", failures);
     }
 
     private const int FinishedPodsPage = 1000;

@@ -83,8 +83,7 @@ public sealed class ClusterIndexGrain(
         return PodPages.Merge(pages, offset, limit, after);
     }
 
-    private IEnumerable<ISchedulingQueueGrain> Shards() =>
-        Enumerable.Range(0, schedulerOptions.Value.QueueShards).Select(i => GrainFactory.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)));
+    private IEnumerable<ISchedulingQueueGrain> Shards() => QueueShards.All(GrainFactory, schedulerOptions.Value.QueueShards);
 
     public async Task<ClusterSummary> GetSummary()
     {

@@ -181,7 +181,7 @@ public sealed partial class SchedulingSiloService(
                 else await view.Reconcile(membership, rereadAll: renewals == 1 || renewals % FullRereadEvery == 0 || membership.NewSubscriber || rereadNext || siloDied);
                 rereadNext = (membership.NewSubscriber && renewals > 0) || siloDied;
                 renewals++;
-                await PingShards();
+                await QueueShards.PingAll(grains, options.Value.QueueShards);
             }
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
@@ -199,9 +199,6 @@ public sealed partial class SchedulingSiloService(
     }
 
     private int DeadSilos() => silos.CurrentSnapshot.Members.Values.Count(m => m.Status == SiloStatus.Dead);
-
-    private Task PingShards() => Task.WhenAll(Enumerable.Range(0, options.Value.QueueShards)
-        .Select(i => grains.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
 
     /// <summary>One wake-up per coalescing window, however many nodes freed room in it.</summary>
     private void WakeLocalShards()

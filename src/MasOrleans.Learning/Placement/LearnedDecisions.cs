@@ -84,7 +84,7 @@ public static class LearnedDecisions
     /// <summary>Loads a node-scorer model of either algorithm (from metadata.json) with the placement feature layout.</summary>
     public static IPlacementAgent Load(string directory, string? expectedAlgorithm = null)
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        // ReadMetadata names a directory that is missing or a file.
         var metadata = ModelDirectory.ReadMetadata(directory);
         if (expectedAlgorithm is not null && !string.Equals(metadata.Algorithm, expectedAlgorithm, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"model at '{directory}' is a {metadata.Algorithm} model; policy '{expectedAlgorithm}' needs a {expectedAlgorithm} model");

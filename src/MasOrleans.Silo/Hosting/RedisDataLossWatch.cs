@@ -38,7 +38,7 @@ internal sealed partial class RedisDataLossWatch(
     {
         var key = MembershipKey(cluster.Value);
         var seen = false;
-        var ridden = new HashSet<string>(StringComparer.Ordinal);
+        var said = new OutageKinds();
         using var timer = new PeriodicTimer(Period);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -54,10 +54,10 @@ internal sealed partial class RedisDataLossWatch(
             // Each kind is said once an outage, so that riding out the client's giving up is seen whichever way it came.
             catch (Exception e) when (Outage.Is(e, stoppingToken))
             {
-                if (ridden.Add(e.GetType().Name)) LogCheckFailed(logger, e.GetType().Name);
+                if (said.IsNew(e)) LogCheckFailed(logger, e.GetType().Name);
                 continue;
             }
-            ridden.Clear();
+            said.Answered();
             if (exists)
             {
                 seen = true;
@@ -80,6 +80,21 @@ internal sealed partial class RedisDataLossWatch(
         "redis-server restarted without its append-only file or snapshot), so what this silo holds in memory is no longer " +
         "stored. The silo stops (exit code {ExitCode}) so that it starts again from what Redis holds")]
     private static partial void LogLost(ILogger logger, string key, int exitCode);
+}
+
+/// <summary>
+/// The kinds of failure (exception types) said so far in one outage: each kind once, however many periods it lasts, and
+/// every kind again in the next outage, which starts once Redis has answered.
+/// </summary>
+internal sealed class OutageKinds
+{
+    private readonly HashSet<string> _said = new(StringComparer.Ordinal);
+
+    /// <summary>True the first time this outage fails with <paramref name="failure"/>'s type.</summary>
+    public bool IsNew(Exception failure) => _said.Add(failure.GetType().FullName!);
+
+    /// <summary>Redis answered: the outage is over.</summary>
+    public void Answered() => _said.Clear();
 }
 
 /// <summary>The process's exit code when the silo stopped itself (<see cref="RedisDataLossWatch"/>); 0 when it was told to stop.</summary>

@@ -151,7 +151,7 @@ internal sealed class QueueShardsHealthCheck(IGrainFactory grains, IOptions<Sche
         if (_answered) return HealthCheckResult.Healthy(answered);
         var result = await SiloHealth.Bounded("the queue shards", async _ =>
         {
-            await Task.WhenAll(Enumerable.Range(0, shards).Select(i => grains.Reference<ISchedulingQueueGrain>(QueueShards.Key(i)).Ping()));
+            await QueueShards.PingAll(grains, shards);
             return answered;
         }, cancellationToken);
         _answered = result.Status == HealthStatus.Healthy;

@@ -133,4 +133,19 @@ public class LearnedPolicyTests
         var missing = Assert.Throws<FileNotFoundException>(() => LearnedPolicies.LocateShipped("no-such-algorithm"));
         Assert.Contains("--model", missing.Message);
     }
+
+    /// <summary>
+    /// A model path that is a file is named as one, as ModelDirectory.CheckIsDirectory names it for every other reader:
+    /// Load checked the directory a second time first, and said of the file that it did not exist.
+    /// </summary>
+    [Fact]
+    public void Loading_from_a_file_says_it_is_a_file_and_from_nothing_that_it_does_not_exist()
+    {
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir, "model.bin");
+        File.WriteAllText(file, "not a model directory");
+        Assert.Equal($"model directory '{file}' is a file, not a directory.", Assert.Throws<DirectoryNotFoundException>(() => LearnedDecisions.Load(file)).Message);
+        var missing = Path.Combine(dir, "missing");
+        Assert.Equal($"model directory '{missing}' does not exist.", Assert.Throws<DirectoryNotFoundException>(() => LearnedDecisions.Load(missing)).Message);
+    }
 }

@@ -21,15 +21,20 @@ public sealed class SiloProcess : IDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The start's readiness probes, whose health check Errors are not the test's.</summary>
+    private readonly StartupProbes _startupProbes = new();
+
     /// <summary>
     /// Warnings and errors in the silo's console log ("warn:"/"fail:" records of the simple formatter) that match none
     /// of <paramref name="expected"/> (regexes over the category and message line, and the exception's line if one follows;
-    /// the scopes' line between header and message is left out).
+    /// the scopes' line between header and message is left out), less the Errors of the start's own probes (<see cref="StartupProbes"/>).
     /// </summary>
-    public IReadOnlyList<string> UnexpectedLogRecords(params string[] expected)
+    public IReadOnlyList<string> UnexpectedLogRecords(params string[] expected) => UnexpectedLogRecords(Output.Split('\n'), expected, _startupProbes);
+
+    internal static IReadOnlyList<string> UnexpectedLogRecords(string[] lines, string[] expected, StartupProbes startupProbes)
     {
-        var lines = Output.Split('\n');
         var records = new List<string>();
+        var probes = startupProbes.OwnRecords();
         for (var i = 0; i < lines.Length; i++)
         {
             if (!lines[i].StartsWith("warn: ", StringComparison.Ordinal) && !lines[i].StartsWith("fail: ", StringComparison.Ordinal)) continue;
@@ -37,7 +42,7 @@ public sealed class SiloProcess : IDisposable
             var record = message < lines.Length ? $"{lines[i].Trim()} {lines[message].Trim()}" : lines[i].Trim();
             // The exception's first line ("Namespace.SomeException: message"), so a pattern can name what failed.
             if (message + 1 < lines.Length && ExceptionLine.IsMatch(lines[message + 1])) record += $" {lines[message + 1].Trim()}";
-            if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record))) records.Add(record);
+            if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record)) && !probes(record)) records.Add(record);
         }
         return records;
     }
@@ -61,7 +66,8 @@ public sealed class SiloProcess : IDisposable
     }
 
     /// <summary>
-    /// Starts the silo on Redis and waits for /health; ports are the caller's so a restart can reuse them.
+    /// Starts the silo on Redis and waits for /health (the health check Errors its 503s cause are the fixture's, not the
+    /// test's: <see cref="StartupProbes"/>); ports are the caller's so a restart can reuse them.
     /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
     /// </summary>
     /// A null <paramref name="redis"/> leaves Redis__ConnectionString unset: the silo manages its own redis-server.
@@ -86,7 +92,9 @@ public sealed class SiloProcess : IDisposable
             if (silo._process.HasExited) throw new InvalidOperationException($"silo exited early:\n{silo.Output}");
             try
             {
-                if ((await silo.Http.GetAsync("/health")).IsSuccessStatusCode) return silo;
+                using var probe = await silo.Http.GetAsync("/health");
+                if (probe.IsSuccessStatusCode) return silo;
+                if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) silo._startupProbes.Refused(await probe.Content.ReadAsStringAsync());
             }
             catch (HttpRequestException)
             {
