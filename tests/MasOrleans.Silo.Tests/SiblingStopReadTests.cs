@@ -34,17 +34,19 @@ public sealed class SiblingStopReadTests
         SiloHost.StartAsync(expectedLog: expectedLog, configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(breaks));
 
     /// <summary>
-    /// Failed before (503, Error 2001 "Unhandled exception for GET /api/v1/cluster"): in a rolling restart of three silos under
-    /// load, a client of a silo that stayed up was refused when the cluster index grain left the stopping sibling as it read it.
+    /// Failed before (503, Error 2001 "Unhandled exception for GET /api/v1/pods"): in a rolling restart of three silos under
+    /// load, a client of a silo that stayed up was refused when the cluster index grain left the stopping sibling as it read
+    /// it (GET /api/v1/cluster, GET /api/v1/pods). ListPods is broken here: only the listing calls it (the cluster gauges'
+    /// sampler calls GetSummary on its own, and would take a break meant for the request).
     /// </summary>
     [Fact]
     public async Task A_read_broken_by_a_siblings_stop_is_asked_again_and_answered()
     {
-        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.GetSummary));
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods));
         await using var silo = await Start(breaks);
         var asked = breaks.Asked;
         breaks.Remaining = 1;
-        using var response = await silo.Http.GetAsync("/api/v1/cluster");
+        using var response = await silo.Http.GetAsync("/api/v1/pods");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, breaks.Asked - asked);
     }
@@ -53,11 +55,11 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_read_broken_twice_is_a_503()
     {
-        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.GetSummary));
-        await using var silo = await Start(breaks, "Unhandled exception for GET /api/v1/cluster");
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods));
+        await using var silo = await Start(breaks, "Unhandled exception for GET /api/v1/pods");
         var asked = breaks.Asked;
         breaks.Remaining = 2;
-        using var response = await silo.Http.GetAsync("/api/v1/cluster");
+        using var response = await silo.Http.GetAsync("/api/v1/pods");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
         Assert.Equal(2, breaks.Asked - asked);
