@@ -131,9 +131,9 @@ internal static class SiloApp
         // Only requests for /swagger go through Swagger's two middlewares (each an async step on every request otherwise).
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwagger().UseSwaggerUI());
         // One group so every REST route gets the configured request bounds and refuses query parameters it does not take,
-        // and a body when it reads none.
+        // and a body when it reads none; a read a sibling's graceful stop broke is asked again.
         var api = app.MapGroup("").AddEndpointFilter<RequestBounds>().AddEndpointFilterFactory(KnownQueryParameters.Check)
-            .AddEndpointFilter(UnexpectedBody.Check);
+            .AddEndpointFilter(UnexpectedBody.Check).AddEndpointFilter(ReadsAskedAgain.Filter);
         api.MapNodesApi();
         api.MapPodsApi();
         api.MapWorkloadsApi();

@@ -4,6 +4,7 @@ using k8s.Models;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Grains.Workloads;
 using MasOrleans.Silo.Observability;
@@ -18,7 +19,8 @@ namespace MasOrleans.Silo.KubeApi;
 /// so versions from before a restart are older than every new one (a watch from one gets, as from the API server, a 200
 /// stream with one ERROR event, 410 Expired, and kubectl lists again).
 /// </summary>
-internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, IReminderTable reminders, ILogger<KubeCache> logger)
+internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, IReminderTable reminders, IClusterMembershipService membership,
+    ILocalSiloDetails silo, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     /// <summary>The longest a grain call made under the gate may take (a listing asks each index shard for up to 5 s).</summary>
@@ -212,6 +214,12 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
             {
                 await Refresh(CancellationToken.None);
             }
+            catch (Exception e) when (SiloStopping.BrokenBySiblingsStop(membership, silo.SiloAddress, e))
+            {
+                // A sibling's graceful stop broke the look (a grain leaving it): the next look, 250 ms on, reaches the
+                // grain's next activation. Not a fault: a rolling restart logged a Warning with its stack for each.
+                LogPollBrokenBySiblingsStop(logger, FailureRun.OneLine(e));
+            }
             catch (Exception e) when (Outage.Is(e, CancellationToken.None))
             {
                 // The next look tries again; watchers stay open as they would across an API server hiccup.
@@ -322,6 +330,9 @@ internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView cl
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Kubernetes watch could not list the cluster; retrying")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2160, Level = LogLevel.Information, Message = "Kubernetes watch's look at the cluster was broken by a sibling silo's stop ({Error}); looking again")]
+    private static partial void LogPollBrokenBySiblingsStop(ILogger logger, string error);
 
     [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "The cluster view was not ready for node {Node}'s Kubernetes read; " +
         "served from its grain at the silo's current resourceVersion")]

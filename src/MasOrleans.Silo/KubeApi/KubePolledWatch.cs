@@ -26,8 +26,7 @@ internal static class KubePolledWatch
         var fresh = request.Query["resourceVersion"].ToString() is "" or "0";
         // Keeps the cache polling, so versions move as pods change.
         using var polling = cache.KeepPolling();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+        using var timeout = KubeWatch.Lifetime(context);
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
@@ -84,7 +83,7 @@ internal static class KubePolledWatch
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // The client left or its timeoutSeconds passed: the stream simply ends, as the API server's does.
+            // The client left, its timeoutSeconds passed or the silo stops (KubeWatch.Lifetime): the stream simply ends.
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
+using MasOrleans.Silo.Hosting;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -52,8 +53,7 @@ internal static class KubeWatch
             sent = initial.LastOrDefault()?.Version ?? version;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0) timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+        using var timeout = Lifetime(context);
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
@@ -73,8 +73,19 @@ internal static class KubeWatch
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            // The client left or its timeoutSeconds passed: the stream simply ends, as the API server's does.
+            // The client left, its timeoutSeconds passed or the silo stops: the stream simply ends, as the API server's does.
         }
+    }
+
+    /// <summary>
+    /// How long a watch stream lasts: <see cref="StreamLifetime"/> (until the client leaves or the silo begins to stop, so
+    /// its client's reflector watches again elsewhere), or until its timeoutSeconds pass.
+    /// </summary>
+    internal static CancellationTokenSource Lifetime(HttpContext context)
+    {
+        var lifetime = StreamLifetime.Of(context);
+        if (int.TryParse(context.Request.Query["timeoutSeconds"], out var seconds) && seconds > 0) lifetime.CancelAfter(TimeSpan.FromSeconds(seconds));
+        return lifetime;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using MasOrleans.Silo.Hosting;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Net.Http.Headers;
 
@@ -25,6 +26,10 @@ internal static class DashboardLogStream
             // The dashboard's StreamWriter writes UTF-8 without a byte order mark.
             response.ContentType = ContentType;
             response.Headers[HeaderNames.XContentTypeOptions] = "nosniff";
+            // The stream writes until the request is aborted: so it is when the silo begins to stop (StreamLifetime).
+            var lifetime = StreamLifetime.Of(context.HttpContext);
+            response.RegisterForDispose(lifetime);
+            context.HttpContext.RequestAborted = lifetime.Token;
         }
         return next(context);
     }

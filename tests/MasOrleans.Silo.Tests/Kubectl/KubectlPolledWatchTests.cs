@@ -129,7 +129,8 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
         // The client leaves at the second look: a timeoutSeconds could pass during the first, slow look (kubectl), and a
         // watch whose time is up writes nothing.
         using var leave = new CancellationTokenSource();
-        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestAborted = leave.Token };
+        // The host's services, as a request has them (a watch also ends when the host stops).
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestAborted = leave.Token, RequestServices = kube.Host.Services };
         context.Request.QueryString = new Microsoft.AspNetCore.Http.QueryString("?watch=true");
         using var body = new MemoryStream();
         context.Response.Body = body;
