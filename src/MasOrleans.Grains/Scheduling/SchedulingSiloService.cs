@@ -128,7 +128,7 @@ public sealed partial class SchedulingSiloService(
         // node grains refuse writes: the last telemetry times no write has stored yet.
         var drainStarted = Stopwatch.GetTimestamp();
         var readings = unstoredReadings.Nodes;
-        var readingsStored = Task.WhenAll(readings.Select(n => grains.GetGrain<INodeGrain>(n).StoreLastTelemetry()));
+        var readingsStored = Task.WhenAll(readings.Select(n => grains.Reference<INodeGrain>(n).StoreLastTelemetry()));
         try
         {
             await Task.WhenAll(shards.All.Select(s => s.Drain())).WaitAsync(DrainLimit, cancellation);
