@@ -82,6 +82,7 @@ public static class GrainServices
         services.AddSingleton<Scheduling.ClusterFeed>();
         services.AddSingleton<Scheduling.LocalShards>();
         services.AddSingleton<Nodes.SiloStopping>();
+        services.AddSingleton<Nodes.UnstoredReadings>();
         services.AddSingleton<Scheduling.PodActivationTable>();
         services.AddSingleton<Scheduling.PodCreator>();
         services.AddGrainService<Scheduling.PodHostService>();

@@ -109,6 +109,76 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
         }
     }
 
+    /// <summary>
+    /// A node's last telemetry time survives a graceful restart, as Kubernetes keeps a node's heartbeat time in its stored
+    /// status (NodeStatus.Conditions' lastHeartbeatTime): no reading writes it, so the stop stores it. Before, a node that
+    /// went NotReady after a restart showed no lastTelemetry, and /k8s its transition time as its heartbeat.
+    /// </summary>
+    [Fact]
+    public async Task After_a_restart_a_node_still_shows_its_last_telemetry_time_also_once_NotReady()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        DateTimeOffset reported;
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort, LongGrace))
+        {
+            reported = await Report(silo.Http, "r-beat");
+            silo.AssertCleanLog();
+            Assert.Equal(0, silo.Terminate());
+        }
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort, new Dictionary<string, string> { ["Telemetry__HeartbeatGraceSeconds"] = "2" }))
+        {
+            Assert.Equal(reported, LastTelemetry(await restarted.Http.GetJson("/api/v1/nodes/r-beat")));
+            var notReady = await restarted.Http.WaitFor("/api/v1/nodes/r-beat", n => !n.GetProperty("ready").GetBoolean(), timeoutSeconds: 60);
+            Assert.Equal(reported, LastTelemetry(notReady));
+            var condition = (await restarted.Http.GetJson("/k8s/api/v1/nodes/r-beat")).GetProperty("status").GetProperty("conditions")
+                .EnumerateArray().Single(c => c.GetProperty("type").GetString() == "Ready");
+            Assert.Equal("Unknown", condition.GetProperty("status").GetString());
+            // /k8s renders microseconds, as Kubernetes' MicroTime.
+            var heartbeat = DateTimeOffset.Parse(condition.GetProperty("lastHeartbeatTime").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True((heartbeat - reported).Duration() < TimeSpan.FromMilliseconds(1), $"lastHeartbeatTime {heartbeat:O}, reported {reported:O}");
+            restarted.AssertCleanLog();
+        }
+    }
+
+    /// <summary>A write of the node's record that happens anyway (a cordon) stores its last telemetry time, so even a SIGKILL keeps it.</summary>
+    [Fact]
+    public async Task After_SIGKILL_a_node_shows_the_telemetry_time_its_last_write_stored()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        DateTimeOffset reported;
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort, LongGrace))
+        {
+            reported = await Report(silo.Http, "r-cordoned");
+            using var cordoned = await silo.Http.PatchAsJsonAsync("/api/v1/nodes/r-cordoned", new { unschedulable = true });
+            Assert.Equal(HttpStatusCode.OK, cordoned.StatusCode);
+            silo.AssertCleanLog();
+            silo.Kill();
+        }
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort, LongGrace))
+        {
+            var node = await restarted.Http.GetJson("/api/v1/nodes/r-cordoned");
+            Assert.True(node.GetProperty("unschedulable").GetBoolean());
+            Assert.Equal(reported, LastTelemetry(node));
+            restarted.AssertCleanLog("Detected older version of myself");
+        }
+    }
+
+    /// <summary>Long enough that the node stays Ready until the silo stops.</summary>
+    private static readonly Dictionary<string, string> LongGrace = new() { ["Telemetry__HeartbeatGraceSeconds"] = "3600" };
+
+    /// <summary>Registers the node, reports one reading, and waits until the node holds it; the reading's stamp.</summary>
+    private static async Task<DateTimeOffset> Report(HttpClient http, string node)
+    {
+        await http.Post("/api/v1/nodes", Requests.Node(node, cpu: "4"));
+        using var posted = await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.25 } });
+        var at = (await posted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("at").GetDateTimeOffset();
+        await http.WaitFor($"/api/v1/nodes/{node}", n => LastTelemetry(n) == at);
+        return at;
+    }
+
+    private static DateTimeOffset? LastTelemetry(JsonElement node) =>
+        node.TryGetProperty("lastTelemetry", out var at) && at.ValueKind == JsonValueKind.String ? at.GetDateTimeOffset() : null;
+
     private static Dictionary<string, int> Phases(JsonElement cluster) =>
         cluster.GetProperty("podsByPhase").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
 

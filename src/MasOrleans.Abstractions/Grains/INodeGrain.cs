@@ -32,6 +32,12 @@ public interface INodeGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<IReadOnlyList<PodEvent>> GetEvents();
 
+    /// <summary>
+    /// Stores the time of the node's last telemetry reading, which readings alone do not write (a Redis write per report):
+    /// a silo's graceful stop asks each of its node grains holding a newer one than stored, before they refuse writes.
+    /// </summary>
+    Task StoreLastTelemetry();
+
     /// <summary>The container runtime pulled an image onto this node: it feeds the image-locality score.</summary>
     [OneWay]
     Task ImagePulled(string image);

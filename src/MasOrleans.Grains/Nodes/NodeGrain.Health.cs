@@ -44,10 +44,18 @@ public sealed partial class NodeGrain
             using var write = TryBeginWrite();
             if (!write.Counted) return;
             state.State = state.State with { HasReported = true };
-            await state.WriteStateAsync();
+            await WriteRecord();
         }
+        else if (at != state.State.LastTelemetryAt) unstoredReadings.Add(Name);
         if (_heartbeat is null) StartHeartbeat();
         await SetReady(true);
+    }
+
+    public async Task StoreLastTelemetry()
+    {
+        if (state.State.Spec is null) return;
+        using var write = TryBeginWrite();
+        if (write.Counted) await WriteRecord();
     }
 
     private void StartHeartbeat()
@@ -80,12 +88,12 @@ public sealed partial class NodeGrain
             // autoscaler's mean where they were when the node went silent. As metrics-server has no metrics for a
             // node it cannot reach, it has none until it reports again; lastTelemetry still says when that was.
             if (!ready) _utilization = [];
-            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow(), Ready = ready, LastTelemetryAt = _lastTelemetry };
+            state.State = state.State with { ReadyChangedAt = clock.GetUtcNow(), Ready = ready };
             if (ready) AddEvent("Normal", "NodeReady", "telemetry resumed; node is Ready");
             else AddEvent("Warning", "NodeNotReady", $"no telemetry for {Grace.TotalSeconds:0.#} s; node is NotReady, evicting "
                 + $"{plan.Count - later} pod(s) that do not tolerate {Describe(NodeTaints.Unreachable)}"
                 + (later > 0 ? $", {later} more when their tolerationSeconds run out" : ""));
-            await state.WriteStateAsync();
+            await WriteRecord();
             Carry(plan);
         }
         // Level-triggered, as kube's taint eviction controller retries a pod it could not delete: every heartbeat check

@@ -17,6 +17,14 @@ public sealed partial class NodeGrain
         public void Dispose() => stopping?.EndWrite();
     }
 
+    /// <summary>Writes the node's record, and with it its last reading's time, which no reading writes (<see cref="UnstoredReadings"/>).</summary>
+    private async Task WriteRecord()
+    {
+        state.State = state.State with { LastTelemetryAt = _lastTelemetry };
+        await state.WriteStateAsync();
+        unstoredReadings.Remove(Name);
+    }
+
     /// <summary>Counted, or not (<see cref="CountedWrite.Counted"/>) once the stop began: for a write the node may leave to its next activation.</summary>
     private CountedWrite TryBeginWrite() => stopping.TryBeginWrite() ? new CountedWrite(stopping) : default;
 

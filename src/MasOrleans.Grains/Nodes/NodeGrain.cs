@@ -26,6 +26,7 @@ public sealed partial class NodeGrain(
     INodeBindingStore bindings,
     ClusterFeed feed,
     SiloStopping stopping,
+    UnstoredReadings unstoredReadings,
     TimeProvider clock,
     ILocalSiloDetails silo,
     ILogger<NodeGrain> logger) : Grain, INodeGrain
@@ -47,12 +48,13 @@ public sealed partial class NodeGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A node that had gone NotReady stays so, with the time of the reading it went silent after, as kube's node
-        // lifecycle controller keeps the Ready condition stored; it was Ready for a grace period after every restart, taking
-        // new pods though it never reported again. A Ready node's last reading is not stored (a write per report): it has
-        // none until the next. (A node stored before readiness was kept: its last readiness event says.)
+        // A node that had gone NotReady stays so, as kube's node lifecycle controller keeps the Ready condition stored; it
+        // was Ready for a grace period after every restart, taking new pods though it never reported again. Its last
+        // reading's time is stored as a node's heartbeat time is in its status (UnstoredReadings says when), its
+        // utilization is not: it has none until the next reading. (A node stored before readiness was kept: its last
+        // readiness event says.)
         _ready = state.State.Ready ?? state.State.Events?.LastOrDefault(e => e.Reason is "NodeReady" or "NodeNotReady") is not { Reason: "NodeNotReady" };
-        if (!_ready) _lastTelemetry = state.State.LastTelemetryAt;
+        _lastTelemetry = state.State.LastTelemetryAt;
         RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
         // A restart starts every reporting node's silence clock afresh instead of expiring it, as kube's controller takes
         // now as the probe time of a node it has not seen since it started (tryUpdateNodeHealth, "Missing timestamp").
@@ -71,6 +73,7 @@ public sealed partial class NodeGrain(
     {
         // The next activation has another incarnation: views holding it must not be told of this one's last change.
         feed.Forget(Name, _incarnation);
+        unstoredReadings.Remove(Name);
         return Task.CompletedTask;
     }
 
@@ -108,7 +111,7 @@ public sealed partial class NodeGrain(
             AddEvent("Normal", updated.Unschedulable ? "Cordoned" : "Uncordoned", updated.Unschedulable ? "node marked unschedulable" : "node schedulable again");
         if (!ReferenceEquals(updated.Labels, spec.Labels) || !ReferenceEquals(updated.Taints, spec.Taints))
             AddEvent("Normal", "Updated", "labels or taints changed");
-        await state.WriteStateAsync();
+        await WriteRecord();
         if (resized) RebuildLocal(bound);
         else _local.UpdateNode(updated);
         PublishInfo();
@@ -136,7 +139,7 @@ public sealed partial class NodeGrain(
         {
             state.State = Deleting(state.State);
             AddEvent("Normal", "Draining", $"deleting: cordoned, evicting {BoundPods.Count} pod(s)");
-            await state.WriteStateAsync();
+            await WriteRecord();
             _local.UpdateNode(state.State.Spec!);
             PublishInfo();
         }
@@ -189,7 +192,7 @@ public sealed partial class NodeGrain(
         }
         state.State = state.State with { Images = [.. state.State.Images ?? [], image] };
         AddEvent("Normal", "ImagePulled", $"image {image} pulled and cached");
-        await state.WriteStateAsync();
+        await WriteRecord();
         _local.AddImage(0, image);
         PublishInfo();
     }
@@ -250,6 +253,8 @@ public sealed partial class NodeGrain(
         await bindings.Clear(Name);
         await state.ClearStateAsync();
         state.State = new NodeState();
+        _lastTelemetry = null;
+        unstoredReadings.Remove(Name);
         _heartbeat?.Dispose();
         _heartbeat = null;
         _drain?.Dispose();

@@ -8,9 +8,9 @@ namespace MasOrleans.Grains.Nodes;
 /// runtime has pulled, and whether a delete is draining it. The pods holding room on it are stored one entry per
 /// pod (<see cref="Storage.INodeBindingStore"/>), so a reservation never rewrites this record. When it registered and when
 /// its readiness last changed are served as Kubernetes' creationTimestamp and the Ready condition's lastTransitionTime;
-/// a node stored before they were kept reads them as null. Whether it was Ready and when it last reported are written
-/// with each readiness change (not with every reading, which would be a write per report), so a node that had gone
-/// NotReady is NotReady again after a restart, showing its last reading's time.
+/// a node stored before they were kept reads them as null. Whether it was Ready is written with each readiness change,
+/// so a node that had gone NotReady is NotReady again after a restart; when it last reported with every write of this
+/// record and at a graceful stop (<see cref="UnstoredReadings"/>), not with every reading (a write per report).
 /// </summary>
 [GenerateSerializer, Alias("mas.node-state")]
 public sealed record NodeState(

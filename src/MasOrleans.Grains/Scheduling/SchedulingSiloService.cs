@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Nodes;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,7 @@ public sealed partial class SchedulingSiloService(
     ClusterFeed feed,
     LocalShards shards,
     SiloStopping stopping,
+    UnstoredReadings unstoredReadings,
     IClusterMembershipService silos,
     IOptions<SchedulerOptions> options,
     ILogger<SchedulingSiloService> logger) : ILifecycleParticipant<ISiloLifecycle>
@@ -122,6 +124,11 @@ public sealed partial class SchedulingSiloService(
         view.CapacityAppeared -= WakeLocalShards;
         view.PodAssigned -= TellLocalShardsOfAssignedPods;
         shards.Stop();
+        // Alongside the drain and within its limit (both are a Redis round trip or so when nothing is wrong), before the
+        // node grains refuse writes: the last telemetry times no write has stored yet.
+        var drainStarted = Stopwatch.GetTimestamp();
+        var readings = unstoredReadings.Nodes;
+        var readingsStored = Task.WhenAll(readings.Select(n => grains.Reference<INodeGrain>(n).StoreLastTelemetry()));
         try
         {
             await Task.WhenAll(shards.All.Select(s => s.Drain())).WaitAsync(DrainLimit, cancellation);
@@ -130,6 +137,16 @@ public sealed partial class SchedulingSiloService(
         {
             // Timed out, or the stop's own time ran out, or a shard did not answer: the steps below must run regardless.
             LogDrainCutShort(logger, e, DrainLimit.TotalSeconds);
+        }
+        try
+        {
+            var left = DrainLimit - Stopwatch.GetElapsedTime(drainStarted);
+            await readingsStored.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellation);
+        }
+        catch (Exception e)
+        {
+            // The stop goes on: those nodes' next activations show the time their last write stored.
+            LogReadingsNotStored(logger, e, readings.Count);
         }
         stopping.Begin();
         try
@@ -223,6 +240,9 @@ public sealed partial class SchedulingSiloService(
 
     [LoggerMessage(EventId = 1108, Level = LogLevel.Warning, Message = "This silo stops without waiting for its scheduling cycles in flight (at most {Seconds} s); they are cut short, and their pods queued again by their shards' next activations")]
     private static partial void LogDrainCutShort(ILogger logger, Exception error, double seconds);
+
+    [LoggerMessage(EventId = 1170, Level = LogLevel.Warning, Message = "This silo stops without having stored the last telemetry time of all its {Nodes} node(s) that had a newer one; after the restart they show the time stored before")]
+    private static partial void LogReadingsNotStored(ILogger logger, Exception error, int nodes);
 
     [LoggerMessage(EventId = 1113, Level = LogLevel.Warning, Message = "This silo stops with {Loops} of its cluster view's renewal loops still in a grain call (waited {Milliseconds} ms); they end when the call does")]
     private static partial void LogLoopsCutShort(ILogger logger, int loops, double milliseconds);

@@ -68,8 +68,10 @@ internal static partial class Problems
         // A query value of the wrong kind (`?limit=abc`): ASP.NET Core's message names the C# type ("Nullable<int> limit").
         // Assumes, as today, that only query values fail to bind this way (route values are strings) and that a typed
         // one's C# name is its query name (the one renamed, "continue", is a string and cannot fail).
+        // A paging parameter's rule is its range, not its C# type's (the int range for `?limit=abc` said -2147483648 was one).
         null when QueryBindFailure().Match(bad.Message) is { Success: true } query =>
-            $"query parameter '{query.Groups["name"].Value}' must be {QueryKind(query.Groups["type"].Value)}, not '{query.Groups["value"].Value}'",
+            (Validation.PagingRule(query.Groups["name"].Value) ?? $"query parameter '{query.Groups["name"].Value}' must be {QueryKind(query.Groups["type"].Value)}")
+            + $", not '{query.Groups["value"].Value}'",
         _ => bad.InnerException?.Message ?? bad.Message,
     };
 

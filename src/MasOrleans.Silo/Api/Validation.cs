@@ -279,9 +279,20 @@ internal static partial class Validation
 
     public static string? CheckPaging(int? offset, int? limit, string? continueToken)
     {
-        if (offset is < 0) return "offset must be zero or more";
-        if (limit is < 1 or > MaxPageLimit) return $"limit must be between 1 and {MaxPageLimit}";
+        if (offset is < 0) return PagingRule("offset");
+        if (limit is < 1 or > MaxPageLimit) return PagingRule("limit");
         if (offset is > 0 && continueToken is not null) return "use either offset or continue, not both";
         return null;
     }
+
+    /// <summary>
+    /// What a paging query parameter must be, said alike for a number out of range and for a value that is no whole
+    /// number at all (`?limit=abc`, Problems.DetailOf); null for any other parameter.
+    /// </summary>
+    public static string? PagingRule(string parameter) => parameter switch
+    {
+        "offset" => $"offset must be a whole number from 0 to {int.MaxValue}",
+        "limit" => $"limit must be between 1 and {MaxPageLimit}",
+        _ => null,
+    };
 }

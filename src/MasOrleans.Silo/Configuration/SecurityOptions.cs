@@ -59,9 +59,16 @@ internal static class Scopes
     /// <summary>Write scopes follow the first path segment under /api/v1 ("nodes:write" for /api/v1/nodes/...).</summary>
     public static string WriteOf(string area) => $"{area}:write";
 
-    /// <summary>Scopes a key may carry: fixed ones plus "{area}:write" and "{area}:read" for any lowercase area.</summary>
+    /// <summary>Scopes a key may carry: fixed ones plus "{area}:write" for any lowercase area.</summary>
     public static bool IsWellFormed(string scope) =>
-        scope is Admin or Dashboard or Metrics or Extender
-        || (scope.EndsWith(":write", StringComparison.Ordinal) || scope.EndsWith(":read", StringComparison.Ordinal))
-           && scope.Split(':')[0] is { Length: > 0 } area && area.All(c => c is (>= 'a' and <= 'z') or '-');
+        scope is Admin or Dashboard or Metrics or Extender || IsAreaScope(scope, ":write");
+
+    /// <summary>
+    /// "{area}:read": reads are not divided by area (any valid key reads every route), so such a scope would grant
+    /// nothing while its key's owner took it for a limit; start-up refuses it, saying so.
+    /// </summary>
+    public static bool IsReadScope(string scope) => IsAreaScope(scope, ":read");
+
+    private static bool IsAreaScope(string scope, string suffix) =>
+        scope.EndsWith(suffix, StringComparison.Ordinal) && scope[..^suffix.Length] is { Length: > 0 } area && area.All(c => c is (>= 'a' and <= 'z') or '-');
 }

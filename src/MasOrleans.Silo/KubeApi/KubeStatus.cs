@@ -51,18 +51,19 @@ internal static class KubeStatus
     public static JsonObject Expired(string message) => Body(410, "Expired", message, null);
 
     /// <summary>
-    /// A resourceVersion this server has not reached, as the API server's watch cache answers it (apiserver
-    /// pkg/storage/errors.go NewTooLargeResourceVersionError): a 504 Timeout whose cause tells client-go's reflector to
-    /// list again rather than wait for a version that may never come here (each silo counts its own versions).
+    /// The Status a watch from a resourceVersion this server has not reached carries in its ERROR event (see KubeWatch),
+    /// as the API server's watch cache makes it (apiserver pkg/storage/errors.go NewTooLargeResourceVersionError): a 504
+    /// Timeout whose cause tells client-go's reflector to list again rather than wait for a version that may never come
+    /// here (each silo counts its own versions).
     /// </summary>
-    public static IResult TooLargeResourceVersion(long requested, long current)
+    public static JsonObject TooLargeResourceVersion(long requested, long current)
     {
         var details = new JsonObject
         {
             ["causes"] = new JsonArray(new JsonObject { ["reason"] = "ResourceVersionTooLarge", ["message"] = "Too large resource version" }),
             ["retryAfterSeconds"] = 1,
         };
-        return Failure(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}", details);
+        return Body(504, "Timeout", $"Timeout: Too large resource version: {requested}, current: {current}", details);
     }
 
     /// <param name="accepted">The media types the request could have used: a create's, or a patch's.</param>

@@ -38,13 +38,15 @@ internal static class KubeWatch
         }
         else if (version > cache.Version && (await cache.Refresh(context.RequestAborted)).Version < version)
         {
-            // Ahead of this silo even after a fresh look: from another silo (or invented). Waiting would only lose events.
-            await KubeStatus.TooLargeResourceVersion(version, cache.Version).ExecuteAsync(context);
+            // Ahead of this silo even after a fresh look: from another silo (or invented). Waiting, as the API server's
+            // watch cache waits for a plain watch (its versions are etcd's, one for every server), would only lose the
+            // events between this silo's version and that one; the error is the one a watch-list gets after its wait.
+            await WriteErrorEvent(context, KubeStatus.TooLargeResourceVersion(version, cache.Version));
             return;
         }
         else if (cache.Since(version) is not { } since)
         {
-            await WriteExpired(context, $"too old resource version: {version} ({cache.OldestResumable})");
+            await WriteErrorEvent(context, KubeStatus.Expired($"too old resource version: {version} ({cache.OldestResumable})"));
             return;
         }
         else
@@ -89,18 +91,20 @@ internal static class KubeWatch
     }
 
     /// <summary>
-    /// A version older than the kept changes, answered as the API server's watch cache answers it: once a watch's
+    /// A version this watch cannot start from, answered as the API server's watch cache answers it: once a watch's
     /// resourceVersion parses, its errors "must fail with a watch event of type ERROR, rather than a directly returned
-    /// error" (apiserver pkg/storage/cacher/cacher.go, Cacher.Watch), so a 200 stream of one ERROR event carrying the
-    /// 410 Expired Status, worded as watch_cache.go's getAllEventsSinceLocked words it ("too old resource version: %d
-    /// (%d)", the second the oldest version it resumes from). client-go's reflector lists again on it; it was a 410 answer.
+    /// error" (apiserver pkg/storage/cacher/cacher.go, Cacher.Watch: newErrWatcher), so a 200 stream of one ERROR event
+    /// carrying the <paramref name="status"/>. One older than the kept changes is the 410 Expired Status worded as
+    /// watch_cache.go's getAllEventsSinceLocked words it ("too old resource version: %d (%d)", the second the oldest
+    /// version it resumes from); one ahead is the 504 Timeout a watch-list (sendInitialEvents) gets when
+    /// waitUntilFreshAndBlock gives up. client-go's reflector lists again on either; both were direct 410/504 answers.
     /// </summary>
-    private static async Task WriteExpired(HttpContext context, string message)
+    private static async Task WriteErrorEvent(HttpContext context, JsonObject status)
     {
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
-        await WriteEvent(context, "ERROR", KubeStatus.Expired(message), context.RequestAborted);
+        await WriteEvent(context, "ERROR", status, context.RequestAborted);
     }
 
     /// <summary>One watch event, a JSON line as the API server streams it.</summary>
