@@ -21,20 +21,25 @@ internal static class Kubeconfig
     public static bool IsServerUrl(string? silo) =>
         Uri.TryCreate(silo, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
 
-    /// <summary>Why kubectl could not trust the file as a certificate authority (null if it holds a PEM certificate).</summary>
-    public static string? CertificateProblem(FileInfo file)
+    /// <summary>
+    /// The PEM certificate(s) kubectl is to trust, read from <paramref name="path"/> as `mas` reads its other input files
+    /// (<see cref="InputFiles"/>: missing, a directory or unreadable is EX_NOINPUT); a file holding no certificate is
+    /// malformed input, EX_DATAERR, as README's exit codes say.
+    /// </summary>
+    public static string ReadCertificateAuthority(string path)
     {
-        if (!file.Exists) return Directory.Exists(file.FullName) ? "is a directory, not a PEM file" : "does not exist";
+        const string option = "--certificate-authority";
+        var pem = InputFiles.ReadText(path, option);
         var certificates = new X509Certificate2Collection();
         try
         {
-            certificates.ImportFromPem(File.ReadAllText(file.FullName));
+            certificates.ImportFromPem(pem);
         }
         catch (CryptographicException e)
         {
-            return $"is not a readable PEM certificate ({e.Message})";
+            throw new InvalidDataException($"{option} {path}: is not a readable PEM certificate ({e.Message})", e);
         }
-        return certificates.Count == 0 ? "holds no PEM certificate (-----BEGIN CERTIFICATE-----)" : null;
+        return certificates.Count > 0 ? pem : throw new InvalidDataException($"{option} {path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     }
 
     /// <summary>The cluster URL kubectl talks to: the silo's URL with the Kubernetes prefix (added once).</summary>
