@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -20,27 +18,6 @@ internal static class Kubeconfig
     /// </summary>
     public static bool IsServerUrl(string? silo) =>
         Uri.TryCreate(silo, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
-
-    /// <summary>
-    /// The PEM certificate(s) kubectl is to trust, read from <paramref name="path"/> as `mas` reads its other input files
-    /// (<see cref="InputFiles"/>: missing, a directory or unreadable is EX_NOINPUT); a file holding no certificate is
-    /// malformed input, EX_DATAERR, as README's exit codes say.
-    /// </summary>
-    public static string ReadCertificateAuthority(string path)
-    {
-        const string option = "--certificate-authority";
-        var pem = InputFiles.ReadText(path, option);
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPem(pem);
-        }
-        catch (CryptographicException e)
-        {
-            throw new InvalidDataException($"{option} {path}: is not a readable PEM certificate ({e.Message})", e);
-        }
-        return certificates.Count > 0 ? pem : throw new InvalidDataException($"{option} {path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-    }
 
     /// <summary>The cluster URL kubectl talks to: the silo's URL with the Kubernetes prefix (added once).</summary>
     public static string ServerUrl(string silo)

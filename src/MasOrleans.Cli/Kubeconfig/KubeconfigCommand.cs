@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace MasOrleans.Cli.Kubeconfig;
 
@@ -28,10 +30,31 @@ internal static class KubeconfigCommand
                 Console.Error.WriteLine("mas kubeconfig: kubectl sends a token only over https; with http:// it will not reach the silo (serve the silo over https).");
             // Read here, not in a validator: a file that is missing or holds no certificate is an input file's problem (66, 65),
             // not a usage error.
-            var pem = parse.GetValue(ca) is { } file ? Kubeconfig.ReadCertificateAuthority(file) : null;
+            var pem = parse.GetValue(ca) is { } file ? ReadCertificateAuthority(file) : null;
             Console.Out.Write(Kubeconfig.Render(url, key, parse.GetValue(name)!, parse.GetValue(ns)!, pem, parse.GetValue(insecure)));
             return 0;
         });
         return command.ChecksOptionValues();
+    }
+
+    /// <summary>
+    /// The PEM certificate(s) kubectl is to trust, read from <paramref name="path"/> as `mas` reads its other input files
+    /// (<see cref="InputFiles"/>: missing, a directory or unreadable is EX_NOINPUT); a file holding no certificate is
+    /// malformed input, EX_DATAERR, as README's exit codes say.
+    /// </summary>
+    public static string ReadCertificateAuthority(string path)
+    {
+        const string option = "--certificate-authority";
+        var pem = InputFiles.ReadText(path, option);
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPem(pem);
+        }
+        catch (CryptographicException e)
+        {
+            throw new InvalidDataException($"{option} {path}: is not a readable PEM certificate ({e.Message})", e);
+        }
+        return certificates.Count > 0 ? pem : throw new InvalidDataException($"{option} {path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
     }
 }
