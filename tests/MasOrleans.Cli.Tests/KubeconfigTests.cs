@@ -83,23 +83,32 @@ public class KubeconfigTests
     public void Server_with_a_query_fragment_or_other_scheme_is_refused(string server, string error) =>
         Assert.Equal(error, Assert.Single(KubeconfigCommand.Create().Parse(["--server", server]).Errors).Message);
 
+    /// <summary>
+    /// The certificate authority is an input file: missing, a directory or unreadable is EX_NOINPUT, one holding no
+    /// certificate EX_DATAERR (README's exit codes, as for `--notes` or a model directory), each one `error:` line naming
+    /// the option, and nothing on stdout; it was a usage error (64) with the help printed.
+    /// </summary>
     [Fact]
-    public void Certificate_authority_must_be_a_pem_certificate_file()
+    public async Task Certificate_authority_must_be_a_pem_certificate_file()
     {
         var notPem = TestFiles.Temp("ca.pem", "name,cpu_milli\na,1\n");
         var directory = Path.GetDirectoryName(notPem)!;
-        var command = KubeconfigCommand.Create();
         using var key = ECDsa.Create();
         var certificate = new CertificateRequest("CN=silo", key, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
         var pem = Path.Combine(directory, "silo.pem");
         File.WriteAllText(pem, certificate.ExportCertificatePem());
-        Assert.Empty(command.Parse(["--server", "https://silo", "--certificate-authority", pem]).Errors);
+        var embedded = await VerbRun.InvokeAsync(KubeconfigCommand.Create(), ["--server", "https://silo", "--certificate-authority", pem]);
+        Assert.Equal(0, embedded.Exit);
+        Assert.Contains($"    certificate-authority-data: \"{Convert.ToBase64String(Encoding.ASCII.GetBytes(certificate.ExportCertificatePem()))}\"", embedded.Output.Split('\n'));
 
-        Assert.Equal($"--certificate-authority {notPem}: holds no PEM certificate (-----BEGIN CERTIFICATE-----).",
-            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", notPem]).Errors).Message);
-        Assert.Equal($"--certificate-authority {directory}: is a directory, not a PEM file.",
-            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", directory]).Errors).Message);
-        Assert.Equal($"--certificate-authority {Path.Combine(directory, "none.pem")}: does not exist.",
-            Assert.Single(command.Parse(["--server", "https://silo", "--certificate-authority", Path.Combine(directory, "none.pem")]).Errors).Message);
+        async Task Refused(string file, int exit, string message)
+        {
+            var run = await VerbRun.InvokeAsync(KubeconfigCommand.Create(), ["--server", "https://silo", "--certificate-authority", file]);
+            Assert.Equal((exit, $"error: {message}\n", ""), (run.Exit, run.Error.ReplaceLineEndings("\n"), run.Output));
+        }
+        await Refused(notPem, 65, $"--certificate-authority {notPem}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+        await Refused(directory, 66, $"--certificate-authority {directory}: is a directory, not a file");
+        var missing = Path.Combine(directory, "none.pem");
+        await Refused(missing, 66, $"--certificate-authority {missing}: the file does not exist");
     }
 }

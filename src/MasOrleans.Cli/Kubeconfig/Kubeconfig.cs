@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
@@ -20,22 +18,6 @@ internal static class Kubeconfig
     /// </summary>
     public static bool IsServerUrl(string? silo) =>
         Uri.TryCreate(silo, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Query.Length == 0 && uri.Fragment.Length == 0;
-
-    /// <summary>Why kubectl could not trust the file as a certificate authority (null if it holds a PEM certificate).</summary>
-    public static string? CertificateProblem(FileInfo file)
-    {
-        if (!file.Exists) return Directory.Exists(file.FullName) ? "is a directory, not a PEM file" : "does not exist";
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPem(File.ReadAllText(file.FullName));
-        }
-        catch (CryptographicException e)
-        {
-            return $"is not a readable PEM certificate ({e.Message})";
-        }
-        return certificates.Count == 0 ? "holds no PEM certificate (-----BEGIN CERTIFICATE-----)" : null;
-    }
 
     /// <summary>The cluster URL kubectl talks to: the silo's URL with the Kubernetes prefix (added once).</summary>
     public static string ServerUrl(string silo)

@@ -132,7 +132,8 @@ internal static class ApiExamples
         ["GET api/v1/nodes"] = new(null, "200", new { items = new[] { NodeView }, total = 1, @continue = (string?)null }),
         ["GET api/v1/nodes/{name}"] = new(null, "200", NodeView),
         ["PATCH api/v1/nodes/{name}"] = new(new { labels = new Dictionary<string, string> { ["nvidia.com/gpu.product"] = "H100" }, unschedulable = false }, "200", NodeView),
-        ["DELETE api/v1/nodes/{name}"] = new(null, "204", null),
+        // 204 when it held no pods (no body); 202 while its pods are drained, the body shown here.
+        ["DELETE api/v1/nodes/{name}"] = new(null, "202", new { title = "Draining", status = 202, detail = "node 'gpu-node-1' is draining 2 pod(s); it is removed when they are gone" }),
         ["GET api/v1/nodes/{name}/events"] = new(null, "200", Events("Node", "gpu-node-1", "NodeNotReady", "no telemetry for 30 s; node is NotReady, evicting 2 pod(s) that do not tolerate node.kubernetes.io/unreachable:NoExecute")),
         ["GET api/v1/pods/{name}/events"] = new(null, "200", Events("Pod", "train-1", "Scheduled", "Successfully assigned train-1 to gpu-node-1 by policy 'kube'")),
         ["GET api/v1/workloads/{name}/events"] = new(null, "200", Events("Workload", "web", "ScaledUp", "cpu 91% vs target 70%: 2 -> 3 replica(s)")),

@@ -234,10 +234,12 @@ internal static class KubePodsApi
         if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
-        if (view.NodeName is { } node && view.Phase.HoldsNode())
-            await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
+        var evicted = view.NodeName is { } node && view.Phase.HoldsNode()
+            && await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
         var outcome = await grain.Delete();
-        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        // A workload deletes its evicted pod as it replaces it, and may get there before this delete: the eviction was
+        // still this request's (a 404 made kubectl drain take the pod as already gone and print no "evicted" line).
+        if (outcome.Code == OutcomeCode.NotFound && !evicted) return KubeStatus.NotFound("pods", name);
         // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
         await cache.ReadPod(key, context.RequestAborted);
         return Evicted();
