@@ -79,6 +79,12 @@ public sealed class SchedulerOptions
     /// <summary>Order of the active queue: "priority" (priority, then arrival), "sjf" (seed 003: shortest expected duration within a priority) or "drf" (within a priority, the namespace with the smallest dominant share first).</summary>
     public string QueueOrder { get; set; } = "priority";
 
+    /// <summary>
+    /// Under "sjf", a pod that has waited longer than this since its creation goes ahead of the shorter jobs of its
+    /// priority, so a stream of short ones cannot starve a long one (seed 003's warning about SJF). 0: off, strict SJF.
+    /// </summary>
+    public double SjfMaxWaitSeconds { get; set; }
+
     /// <summary>First backoff of an unschedulable pod; it doubles per failed attempt up to <see cref="MaxBackoffMilliseconds"/>.</summary>
     public int InitialBackoffMilliseconds { get; set; } = 1000;
 
@@ -149,6 +155,7 @@ public sealed class SchedulerOptions
         string?[] times =
         [
             TimeSettings.Delay("Scheduler__RetryCoalesceMilliseconds", RetryCoalesceMilliseconds, milliseconds: true),
+            TimeSettings.Delay("Scheduler__SjfMaxWaitSeconds", SjfMaxWaitSeconds),
             TimeSettings.Period("Scheduler__InitialBackoffMilliseconds", InitialBackoffMilliseconds, milliseconds: true),
             TimeSettings.Period("Scheduler__InFlightTimeoutSeconds", InFlightTimeoutSeconds),
             TimeSettings.Period("Scheduler__ReconcileSeconds", ReconcileSeconds),

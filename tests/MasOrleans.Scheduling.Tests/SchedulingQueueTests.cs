@@ -33,6 +33,118 @@ public sealed class SchedulingQueueTests
         Assert.Equal(expected.Split(','), Drain(queue, T0));
     }
 
+    /// <summary>
+    /// Seed 003's starvation of SJF, and its bound. By hand: "long" (600 s) arrives at 0 s, then a short job (30 s) at each
+    /// of 10, 20, ... s, each arrival once the one before it was placed. Strict SJF (no bound) pops the short one every time, so
+    /// at 70 s "long" still waits behind "s70". With a 60 s bound, "long" has waited 60 s at 60 s, not longer, so "s60" still
+    /// goes first; at 70 s it has waited 70 s and goes ahead of "s70" although its expected duration is 20 times longer.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 60, "s60")]
+    [InlineData(0, 70, "s70")]
+    [InlineData(60, 60, "s60")]
+    [InlineData(60, 70, "long")]
+    public void Sjf_bounds_how_long_shorter_jobs_can_go_ahead(int maxWaitSeconds, int seconds, string expected)
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(maxWaitSeconds));
+        queue.Add("long", 0, 600, 0, arrivedAt: T0);
+        for (var t = 10; t < seconds; t += 10)
+        {
+            queue.Add($"s{t}", 0, 30, 0, arrivedAt: T0.AddSeconds(t));
+            Assert.Equal($"s{t}", Pop(queue, T0.AddSeconds(t)));
+            queue.Done($"s{t}");
+        }
+        queue.Add($"s{seconds}", 0, 30, 0, arrivedAt: T0.AddSeconds(seconds));
+        Assert.Equal(expected, Pop(queue, T0.AddSeconds(seconds)));
+    }
+
+    /// <summary>
+    /// Past the bound (10 s here), pods go ahead of those that are not, the longest waiting first, a pod stating no duration
+    /// too; priority still comes first. At 15 s: "old-none" (no duration, arrived at 1 s) and "old-long" (900 s, 2 s) have
+    /// waited past 10 s, "new-short" (5 s, 14 s) has not, "high" (priority 1, 300 s, 14 s) outranks them all: high,
+    /// old-none, old-long, new-short. A starved pod that found no node keeps its place when an event brings it back.
+    /// </summary>
+    [Fact]
+    public void Sjf_puts_the_pods_waiting_past_the_bound_first_by_arrival_within_their_priority()
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(10));
+        queue.Add("old-long", 0, 900, 0, arrivedAt: T0.AddSeconds(2));
+        queue.Add("new-short", 0, 5, 0, arrivedAt: T0.AddSeconds(14));
+        queue.Add("old-none", 0, null, 0, arrivedAt: T0.AddSeconds(1));
+        queue.Add("high", 1, 300, 0, arrivedAt: T0.AddSeconds(14));
+        var at15 = T0.AddSeconds(15);
+        Assert.Equal(["high", "old-none", "old-long", "new-short"], Drain(queue, at15));
+
+        queue.MarkUnschedulable("old-none", at15);
+        queue.MarkUnschedulable("new-short", at15);
+        queue.MoveAllToActive(T0.AddSeconds(20));
+        Assert.Equal(["old-none", "new-short"], Drain(queue, T0.AddSeconds(20)));
+    }
+
+    /// <summary>
+    /// A pod past the SJF bound that found no node waits out no backoff, so the event that frees room brings it straight
+    /// back ahead, rather than sitting out in its backoff (the longest, as it failed the most) the events that free room. By hand, backoff 1 s doubling, 10 s bound: "long" (600 s, arrived 0 s) fails at
+    /// 0 s (backoff to 1 s), at 2 s (to 4 s) and at 5 s (to 9 s), each after an event; at 11 s, past the bound, it is tried
+    /// again with "short" (3 s, arrived 11 s), and both fail. Its fourth failure would back it off 8 s, to 19 s; "short"'s
+    /// first 1 s, to 12 s. At the event at 12.5 s "long" is active and pops first, then "short"; with the backoff, "short"
+    /// would pop first, and "long" only after it (an idle queue takes a pod backing off early).
+    /// </summary>
+    [Fact]
+    public void Sjf_a_pod_past_the_bound_that_found_no_node_comes_back_ahead_with_the_next_event()
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(10));
+        queue.Add("long", 0, 600, 0, arrivedAt: T0);
+        foreach (var (tried, evented) in new[] { (0, 2), (2, 5), (5, 11) })
+        {
+            Assert.Equal(["long"], Drain(queue, T0.AddSeconds(tried)));
+            queue.MarkUnschedulable("long", T0.AddSeconds(tried));
+            queue.MoveAllToActive(T0.AddSeconds(evented));
+        }
+        var at11 = T0.AddSeconds(11);
+        queue.Add("short", 0, 3, 0, arrivedAt: at11);
+        Assert.Equal(["long", "short"], Drain(queue, at11));
+        queue.MarkUnschedulable("long", at11);
+        queue.MarkUnschedulable("short", at11);
+
+        var at12half = T0.AddMilliseconds(12_500);
+        Assert.Equal(2, queue.MoveAllToActive(at12half));
+        Assert.Equal(["long", "short"], Drain(queue, at12half));
+    }
+
+    /// <summary>
+    /// A pod past the SJF bound while it backs off goes to the active queue, ahead, rather than wait in the backoff queue,
+    /// whose pods a pop takes early only when no pod is active (found live: with an event during each attempt, every pod
+    /// failed into backoff, and a 600 s job past a 10 s bound was popped after every 3 s job each round, placed last). By
+    /// hand, backoff 1 s doubling, 10 s bound, an event during each attempt: "long" (600 s, arrived 0 s) fails at 0 s (to
+    /// 1 s), 1 s (to 3 s), 3 s (to 7 s) and 7 s (to 15 s), where "short" (3 s, arrived 7 s), ahead of it then, fails too (to
+    /// 8 s). At 12 s "short"'s
+    /// backoff is over and "long" has waited 12 s: "long", then "short". Without the bound "short" is active and goes first,
+    /// then "long", early from backoff.
+    /// </summary>
+    [Theory]
+    [InlineData(10, "long,short")]
+    [InlineData(0, "short,long")]
+    public void Sjf_a_pod_past_the_bound_while_backing_off_goes_ahead(int maxWaitSeconds, string expected)
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(maxWaitSeconds));
+        queue.Add("long", 0, 600, 0, arrivedAt: T0);
+        foreach (var second in new[] { 0, 1, 3 })
+        {
+            Assert.Equal("long", Pop(queue, T0.AddSeconds(second)));
+            queue.MoveAllToActive(T0.AddSeconds(second));
+            queue.MarkUnschedulable("long", T0.AddSeconds(second));
+        }
+        var at7 = T0.AddSeconds(7);
+        queue.Add("short", 0, 3, 0, arrivedAt: at7);
+        Assert.Equal(["short", "long"], Drain(queue, at7));
+        queue.MoveAllToActive(at7);
+        queue.MarkUnschedulable("long", at7);
+        queue.MarkUnschedulable("short", at7);
+        Assert.Equal((0, 2, T0.AddSeconds(8)), (queue.ActiveCount, queue.BackoffCount, queue.NextBackoffExpiry));
+
+        Assert.Equal(expected.Split(','), Drain(queue, T0.AddSeconds(12)));
+    }
+
     [Fact]
     public void Unknown_order_is_rejected()
     {

@@ -129,6 +129,7 @@ public sealed class ConfigurationTests : IDisposable
         { "Workloads__FailureBackoffSeconds", "-1", "Workloads__FailureBackoffSeconds must be 0 or more" },
         { "ContainerRuntime__StartMilliseconds", "-1", "ContainerRuntime__StartMilliseconds must be 0 or more and at most 4294967294 milliseconds (about 49 days), not -1" },
         { "ContainerRuntime__PullMilliseconds", "-5", "ContainerRuntime__PullMilliseconds must be 0 or more" },
+        { "Scheduler__SjfMaxWaitSeconds", "1e300", "Scheduler__SjfMaxWaitSeconds must be 0 or more and at most 4294967 seconds (about 49 days), not 1E+300" },
         { "Scheduler__ReconcileSeconds", "1e300", "Scheduler__ReconcileSeconds must be at least 0.001 and at most 4294967 seconds (about 49 days), not 1E+300" },
         { "Scheduler__InFlightTimeoutSeconds", "2147483647", "Scheduler__InFlightTimeoutSeconds must be at least 0.001 and at most 4294967 seconds" },
         { "Telemetry__HeartbeatGraceSeconds", "1e300", "Telemetry__HeartbeatGraceSeconds must be at least 0.001 and at most 4294967 seconds" },

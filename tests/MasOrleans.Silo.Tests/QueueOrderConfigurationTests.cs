@@ -20,14 +20,18 @@ public sealed class QueueOrderConfigurationTests
     /// The order docs/configuration.md gives Scheduler__QueueOrder, in the live silo (one queue shard, as the order holds
     /// within a shard): three pods of one priority wait for a one-CPU node, created with expected durations 600 s, none,
     /// 30 s. When the pod holding the node is deleted, `priority` (then arrival) places the first created, and `sjf`
-    /// (seed 003's shortest job first: shortest expected duration, pods without one last) the 30 s one.
+    /// (seed 003's shortest job first: shortest expected duration, pods without one last) the 30 s one. With
+    /// `Scheduler__SjfMaxWaitSeconds` at 2 and more than 2 s between the first pod's creation and the last's, the 600 s pod
+    /// has waited past the bound when the room frees, and goes ahead of the shorter one (so does the one without a
+    /// duration, created after it: the longest waiting goes first).
     /// </summary>
     [Theory]
-    [InlineData("priority", "qo-600s")]
-    [InlineData("sjf", "qo-30s")]
-    public async Task When_room_frees_the_waiting_pod_first_in_the_configured_order_takes_it(string order, string expected)
+    [InlineData("priority", null, "qo-600s")]
+    [InlineData("sjf", null, "qo-30s")]
+    [InlineData("sjf", "2", "qo-600s")]
+    public async Task When_room_frees_the_waiting_pod_first_in_the_configured_order_takes_it(string order, string? sjfMaxWaitSeconds, string expected)
     {
-        await using var silo = await SiloHost.StartAsync(settings: new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Scheduler:QueueOrder"] = order,
             ["Scheduler:QueueShards"] = "1",
@@ -35,7 +39,9 @@ public sealed class QueueOrderConfigurationTests
             // Backoffs over before the room frees: a pod still backing off waits in the backoff queue, out of the order (kube's rule).
             ["Scheduler:InitialBackoffMilliseconds"] = "1",
             ["Scheduler:MaxBackoffMilliseconds"] = "1",
-        });
+        };
+        if (sjfMaxWaitSeconds is not null) settings["Scheduler:SjfMaxWaitSeconds"] = sjfMaxWaitSeconds;
+        await using var silo = await SiloHost.StartAsync(settings: settings);
         var http = silo.Http;
         using (var node = await http.Post("/api/v1/nodes", Requests.Node("qo-a", cpu: "1", labels: new Dictionary<string, string> { ["pool"] = "qo" })))
             Assert.Equal(HttpStatusCode.Created, node.StatusCode);
@@ -46,6 +52,8 @@ public sealed class QueueOrderConfigurationTests
         {
             await Create(http, name, duration);
             await http.WaitFor($"/api/v1/pods/{name}", p => p.Phase() == "Unschedulable");
+            // The first pod's wait passes the bound (a lower bound on the time, however loaded the machine).
+            if (sjfMaxWaitSeconds is not null && name == "qo-600s") await Task.Delay(TimeSpan.FromSeconds(3));
         }
 
         using (var deleted = await http.DeleteAsync("/api/v1/pods/qo-blocker"))

@@ -51,7 +51,8 @@ public sealed partial class SchedulingQueueGrain(
         QueueOrders.TryParse(options.Value.QueueOrder, out var order) ? order : QueueOrder.Priority,
         new BackoffPolicy(TimeSpan.FromMilliseconds(options.Value.InitialBackoffMilliseconds), TimeSpan.FromMilliseconds(options.Value.MaxBackoffMilliseconds)),
         TimeSpan.FromSeconds(options.Value.MaxInUnschedulableSeconds),
-        view.DominantShare);
+        view.DominantShare,
+        TimeSpan.FromSeconds(options.Value.SjfMaxWaitSeconds));
     private readonly Dictionary<string, InFlightCycle> _inFlight = new(StringComparer.Ordinal);
     private readonly ShardPodTable _pods = new();
     private readonly FailureRun _cycleFailures = new();
@@ -127,7 +128,8 @@ public sealed partial class SchedulingQueueGrain(
 
     private Task Queue(PodSpec pod)
     {
-        _queue.Add(pod.Name, pod.Priority, pod.ExpectedDurationSeconds, pod, pod.Namespace);
+        // Waiting since its creation (stored with the pod), so a shard that activates afresh keeps the pod's wait.
+        _queue.Add(pod.Name, pod.Priority, pod.ExpectedDurationSeconds, pod, pod.Namespace, pod.CreatedAt ?? clock.GetUtcNow());
         Pump();
         return Task.CompletedTask;
     }

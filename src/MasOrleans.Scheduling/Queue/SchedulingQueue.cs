@@ -22,6 +22,10 @@ public sealed partial class SchedulingQueue<T>
     private readonly HashSet<Entry> _inFlight = [];
     private long _queueings;
     private long _moveRequests;
+    /// <summary>The SJF order's starvation bound (<see cref="StarveLongWaiting"/>); null: none.</summary>
+    private readonly TimeSpan? _sjfMaxWait;
+    /// <summary>The waiting pods (not in flight) that may still pass the SJF bound, earliest arrival first.</summary>
+    private readonly SortedSet<Entry> _notStarved = new(Comparer<Entry>.Create(CompareArrival));
 
     /// <summary>kube-scheduler's DefaultPodMaxInUnschedulablePodsDuration (pkg/scheduler/backend/queue/scheduling_queue.go).</summary>
     public static readonly TimeSpan DefaultMaxInUnschedulable = TimeSpan.FromMinutes(5);
@@ -31,12 +35,17 @@ public sealed partial class SchedulingQueue<T>
     /// (<see cref="Cluster.ClusterState.DominantShare(string, IEnumerable{Model.PodSpec})"/>): the
     /// <see cref="QueueOrder.Drf"/> order reads it at every pop, and needs it.
     /// </param>
+    /// <param name="sjfMaxWait">
+    /// The <see cref="QueueOrder.Sjf"/> order's bound on starvation: a pod waiting longer than this since it arrived goes
+    /// ahead of the shorter jobs of its priority (<see cref="StarveLongWaiting"/>). Null or zero: none, strict SJF.
+    /// </param>
     public SchedulingQueue(QueueOrder order = QueueOrder.Priority, BackoffPolicy? backoff = null, TimeSpan? maxInUnschedulable = null,
-        DominantShareSource<T>? dominantShare = null)
+        DominantShareSource<T>? dominantShare = null, TimeSpan? sjfMaxWait = null)
     {
         Order = order;
         Backoff = backoff ?? BackoffPolicy.Default;
         MaxInUnschedulable = maxInUnschedulable ?? DefaultMaxInUnschedulable;
+        _sjfMaxWait = order == QueueOrder.Sjf && sjfMaxWait > TimeSpan.Zero ? sjfMaxWait : null;
         _active = order switch
         {
             QueueOrder.Sjf => new SortedActive(CompareSjf),
@@ -77,16 +86,17 @@ public sealed partial class SchedulingQueue<T>
     /// <summary>
     /// Adds a pod to the active queue. A pod already known keeps its place (and arrival) but gets the new item;
     /// adding an in-flight pod again is ignored, since its worker will report back. <paramref name="namespace"/> is the
-    /// tenant the DRF order shares the cluster among (the other orders ignore it).
+    /// tenant the DRF order shares the cluster among (the other orders ignore it). <paramref name="arrivedAt"/> is when the
+    /// pod began to wait (its creation), from which the SJF order's starvation bound counts; a pod without one never passes it.
     /// </summary>
-    public void Add(string name, int priority, double? expectedDurationSeconds, T item, string @namespace = "")
+    public void Add(string name, int priority, double? expectedDurationSeconds, T item, string @namespace = "", DateTimeOffset? arrivedAt = null)
     {
         if (_entries.TryGetValue(name, out var known))
         {
             known.Item = item;
             return;
         }
-        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _queueings++, item);
+        var entry = new Entry(name, @namespace, priority, expectedDurationSeconds, _queueings++, item) { ArrivedAt = arrivedAt };
         _entries[name] = entry;
         Put(entry, Place.Active);
     }
@@ -102,6 +112,7 @@ public sealed partial class SchedulingQueue<T>
     public bool TryPop(DateTimeOffset now, out QueuedPod<T> pod)
     {
         FlushUnschedulableLeftover(now);
+        StarveLongWaiting(now);
         FlushBackoff(now);
         // Count, not Next: drf's Next is null while its shares are not known, and then nothing is handed out.
         var entry = _active.Count > 0 ? _active.Next() : _backoff.Min;
@@ -134,7 +145,8 @@ public sealed partial class SchedulingQueue<T>
 
     /// <summary>
     /// No node fits. The pod waits in the unschedulable pool for a cluster event; if an event arrived while it
-    /// was in flight it goes to backoff instead, so the event is not lost (kube's moveRequestCycle).
+    /// was in flight it goes to backoff instead, so the event is not lost (kube's moveRequestCycle). A pod past the SJF
+    /// order's starvation bound waits out no backoff (<see cref="StarveLongWaiting"/>).
     /// </summary>
     public void MarkUnschedulable(string name, DateTimeOffset now)
     {
@@ -142,7 +154,9 @@ public sealed partial class SchedulingQueue<T>
         entry.Attempts++;
         entry.UnschedulableCount++;
         entry.ConsecutiveErrors = 0;
-        entry.BackoffUntil = now + Backoff.For(entry.BackoffFailures);
+        // A pod past the SJF bound backs off no more: the next event brings it straight back, ahead. With its backoff, the
+        // longest as it failed the most, it sat out in the backoff queue the events at which room freed.
+        entry.BackoffUntil = entry.Starved ? now : now + Backoff.For(entry.BackoffFailures);
         entry.FailedAt = now;
         Put(entry, _moveRequests > entry.MoveRequestAtPop || entry.HintedWhileInFlight ? Place.Backoff : Place.Unschedulable);
     }
@@ -193,6 +207,30 @@ public sealed partial class SchedulingQueue<T>
         return entries.Count;
     }
 
+    /// <summary>
+    /// Seed 003's shortest job first, with its starvation bounded: SJF alone leaves a long job (or one stating no duration)
+    /// waiting for as long as shorter ones keep coming, the starvation seed 003 names. A pod waiting longer than the bound
+    /// since it arrived (strictly, as <see cref="FlushUnschedulableLeftover"/>) is starved: ahead of the pods of its priority
+    /// that are not, the longest waiting first (<see cref="CompareSjf"/>), and it backs off no more after finding no node. So
+    /// one backing off goes to the active queue now (the pods a pop takes early from backoff, kube's SchedulerPopFromBackoffQ,
+    /// never pass through it, and would keep their order), one in the unschedulable pool goes straight to active at the
+    /// next event, and one backing off after an error waits that out. It is tried first, not given room: a freed node it does
+    /// not fit still goes to the next pod, and a pod already in its attempt when room frees may take it. O(log n) a pod.
+    /// </summary>
+    private void StarveLongWaiting(DateTimeOffset now)
+    {
+        if (_sjfMaxWait is not { } bound) return;
+        while (_notStarved.Min is { } entry && now - entry.ArrivedAt!.Value > bound)
+        {
+            var where = entry.Where;
+            Take(entry);
+            entry.Starved = true;
+            if (where == Place.Backoff && entry.ConsecutiveErrors == 0) (where, entry.BackoffUntil) = (Place.Active, now);
+            if (where == Place.Unschedulable) entry.BackoffUntil = entry.FailedAt;
+            Put(entry, where);
+        }
+    }
+
     /// <summary>kube's rule: strictly longer than the limit since the failed attempt (currentTime.Sub(Timestamp) &gt; max).</summary>
     private void FlushUnschedulableLeftover(DateTimeOffset now)
     {
@@ -223,6 +261,7 @@ public sealed partial class SchedulingQueue<T>
     {
         if (entry.Where == Place.InFlight) EndAttempt(entry);
         entry.Where = where;
+        if (_sjfMaxWait is not null && !entry.Starved && entry.ArrivedAt is not null) _notStarved.Add(entry);
         switch (where)
         {
             case Place.Active: _active.Add(entry); break;
@@ -233,6 +272,7 @@ public sealed partial class SchedulingQueue<T>
 
     private void Take(Entry entry)
     {
+        _notStarved.Remove(entry);
         switch (entry.Where)
         {
             case Place.Active: _active.Remove(entry); break;
@@ -258,10 +298,20 @@ public sealed partial class SchedulingQueue<T>
     {
         var c = b.Priority.CompareTo(a.Priority);
         if (c != 0) return c;
+        // Pods that waited past the starvation bound go first, longest waiting first (StarveLongWaiting).
+        c = b.Starved.CompareTo(a.Starved);
+        if (c != 0) return c;
+        if (a.Starved) return CompareArrival(a, b);
         // Pods that state a duration come first, shortest first; the rest keep arrival order.
         var da = a.ExpectedDurationSeconds ?? double.PositiveInfinity;
         var db = b.ExpectedDurationSeconds ?? double.PositiveInfinity;
         c = da.CompareTo(db);
+        return c != 0 ? c : a.Queued.CompareTo(b.Queued);
+    }
+
+    private static int CompareArrival(Entry a, Entry b)
+    {
+        var c = Nullable.Compare(a.ArrivedAt, b.ArrivedAt);
         return c != 0 ? c : a.Queued.CompareTo(b.Queued);
     }
 
@@ -285,6 +335,13 @@ public sealed partial class SchedulingQueue<T>
         public string Namespace { get; } = @namespace;
         public int Priority { get; } = priority;
         public double? ExpectedDurationSeconds { get; } = expectedDurationSeconds;
+        /// <summary>When the pod began to wait (its creation): the SJF starvation bound counts from it, across failed attempts.</summary>
+        public DateTimeOffset? ArrivedAt { get; init; }
+        /// <summary>
+        /// Waited past the SJF order's bound: ahead of the shorter jobs of its priority from then on. Changed only while the
+        /// entry is out of every sorted set (<see cref="StarveLongWaiting"/>), as the active and backoff orders read it.
+        /// </summary>
+        public bool Starved { get; set; }
         /// <summary>
         /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or the start of its last attempt (kube's
         /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes when the
