@@ -29,6 +29,9 @@ internal static class SiloHealth
     /// </summary>
     public static readonly TimeSpan CheckBound = TimeSpan.FromSeconds(2);
 
+    /// <summary>How the description of a check that missed <see cref="CheckBound"/> ends, after what it asked.</summary>
+    public static readonly string MissedBound = $" did not answer within {CheckBound.TotalSeconds:0.#} s";
+
     /// <summary>Each check bounds itself (<see cref="Bounded"/>): a registration's timeout would win the race and say only "A timeout occurred".</summary>
     public static void AddChecks(IServiceCollection services)
     {
@@ -104,7 +107,7 @@ internal static class SiloHealth
         }
         catch (TimeoutException)
         {
-            return HealthCheckResult.Unhealthy($"{what} did not answer within {CheckBound.TotalSeconds:0.#} s");
+            return HealthCheckResult.Unhealthy(what + MissedBound);
         }
         catch (Exception e) when (Outage.Is(e, cancellation))
         {
