@@ -284,12 +284,13 @@ public sealed partial class NodeGrain(
     /// <remarks>
     /// Awaited: the node is gone and no drain comes back to them, so a deletion that fails (Redis gone for a moment) is
     /// Warning 1406 here or nowhere. Every pod of every page is tried, as gcOrphaned goes on past a failed deletion, and
-    /// the failures are thrown together (one Warning naming each); a listing that fails ends the sweep, with no page to go on from.
+    /// the failures are thrown together (one Warning, bounded: <see cref="FinishedPodsNotDeleted"/>); a listing that fails
+    /// ends the sweep, with no page to go on from.
     /// </remarks>
     internal static async Task DeleteFinishedPods(string node, IClusterIndexGrain index, IGrainFactory grains, int pageSize = FinishedPodsPage)
     {
-        var failures = new List<Exception>();
-        var notDeleted = new List<string>();
+        var notDeleted = new List<(string Pod, Exception Cause)>();
+        (string? After, Exception Cause)? listing = null;
         string? after = null;
         do
         {
@@ -300,7 +301,7 @@ public sealed partial class NodeGrain(
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                failures.Add(new InvalidOperationException($"the pods could not be listed{(after is null ? "" : $" after '{after}'")}", e));
+                listing = (after, e);
                 break;
             }
             var finished = page.Items.Where(p => p.NodeName == node && p.Phase is PodPhase.Failed or PodPhase.Succeeded).ToList();
@@ -313,15 +314,13 @@ public sealed partial class NodeGrain(
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    failures.Add(new InvalidOperationException($"pod '{finished[i].Name}' could not be deleted", e));
-                    notDeleted.Add(finished[i].Name);
+                    notDeleted.Add((finished[i].Name, e));
                 }
             }
             after = page.Continue;
         }
         while (after is not null);
-        if (failures.Count > 0)
-            throw new AggregateException($"{notDeleted.Count} pod(s) not deleted ({string.Join(", ", notDeleted)}){(failures.Count > notDeleted.Count ? ", and the listing failed" : "")}", failures);
+        if (notDeleted.Count > 0 || listing is not null) throw FinishedPodsNotDeleted.Of(notDeleted, listing);
     }
 
     private const int FinishedPodsPage = 1000;

@@ -74,7 +74,7 @@ public sealed class ClusterIndexGrain(
     /// How long a listing waits for a shard: one on a silo that hangs (not yet declared dead) would otherwise hold every
     /// listing for the 30 s response timeout; a TimeoutException is a 503 at the API.
     /// </summary>
-    internal static readonly TimeSpan ShardAnswerTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ShardAnswerTimeout = TimeSpan.FromSeconds(5);
 
     public async Task<Page<PodEntry>> ListPods(int offset, int limit, string? after)
     {

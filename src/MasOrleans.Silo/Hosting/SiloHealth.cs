@@ -29,11 +29,14 @@ internal static class SiloHealth
     /// </summary>
     public static readonly TimeSpan CheckBound = TimeSpan.FromSeconds(2);
 
+    /// <summary>How the description of a check that missed <see cref="CheckBound"/> ends, after what it asked.</summary>
+    public static readonly string MissedBound = $" did not answer within {CheckBound.TotalSeconds:0.#} s";
+
     /// <summary>Each check bounds itself (<see cref="Bounded"/>): a registration's timeout would win the race and say only "A timeout occurred".</summary>
     public static void AddChecks(IServiceCollection services)
     {
-        // One instance, so that once the shards have answered it asks them no more.
-        services.AddSingleton<QueueShardsHealthCheck>();
+        // One instance, shared with the cluster gauges: once the shards have answered nobody asks them again.
+        services.AddSingleton<QueueShardsAnswered>();
         services.AddHealthChecks()
             .AddCheck<SiloMembershipHealthCheck>("cluster-membership", tags: [ReadyTag])
             .AddCheck<ClusterIndexHealthCheck>("cluster-index", tags: [ReadyTag])
@@ -104,7 +107,7 @@ internal static class SiloHealth
         }
         catch (TimeoutException)
         {
-            return HealthCheckResult.Unhealthy($"{what} did not answer within {CheckBound.TotalSeconds:0.#} s");
+            return HealthCheckResult.Unhealthy(what + MissedBound);
         }
         catch (Exception e) when (Outage.Is(e, cancellation))
         {
@@ -135,27 +138,21 @@ internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthChe
 }
 
 /// <summary>
-/// Healthy once every queue shard has answered since this silo started. A shard reads its pods' stored states as it
-/// activates (at a restart with 20,000 pods, about 3 s after the other checks passed), and until it answers, a pod list
-/// or /api/v1/cluster is a 503. Once they have answered it asks no more: a shard that fails over later comes back on
-/// its own (SchedulingSiloService pings them), and another silo's failure should not take this one out of service.
+/// Healthy once every queue shard has answered since this silo started (<see cref="QueueShardsAnswered"/>): until then a
+/// pod list or /api/v1/cluster is a 503. Once they have answered it asks no more: another silo's failure should not take
+/// this one out of service.
 /// </summary>
-internal sealed class QueueShardsHealthCheck(IGrainFactory grains, IOptions<SchedulerOptions> options) : IHealthCheck
+internal sealed class QueueShardsHealthCheck(QueueShardsAnswered shards) : IHealthCheck
 {
-    private volatile bool _answered;
-
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var shards = options.Value.QueueShards;
-        var answered = $"the {shards} queue shards have answered";
-        if (_answered) return HealthCheckResult.Healthy(answered);
-        var result = await SiloHealth.Bounded("the queue shards", async _ =>
+        var answered = $"the {shards.Shards} queue shards have answered";
+        if (shards.Answered) return Task.FromResult(HealthCheckResult.Healthy(answered));
+        return SiloHealth.Bounded("the queue shards", async _ =>
         {
-            await QueueShards.PingAll(grains, shards);
+            await shards.Ask();
             return answered;
         }, cancellationToken);
-        _answered = result.Status == HealthStatus.Healthy;
-        return result;
     }
 }
 

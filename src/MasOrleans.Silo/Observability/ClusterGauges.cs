@@ -5,6 +5,7 @@ using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Telemetry;
+using MasOrleans.Silo.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace MasOrleans.Silo.Observability;
@@ -62,12 +63,14 @@ internal sealed record ClusterSample(
 /// The cluster gauges. Gauge callbacks run synchronously on scrape and may not call grains, so a loop samples
 /// every Metrics__SampleSeconds and the gauges report the latest sample. Every silo reports the same cluster-wide
 /// values (aggregate across silos with max, not sum). Before its first sample a silo knows nothing of the cluster and
-/// reports no cluster gauge: zeros would be scraped as an empty cluster.
+/// reports no cluster gauge: zeros would be scraped as an empty cluster. The first sample waits for the queue shards to
+/// have answered (<see cref="QueueShardsAnswered"/>, as readiness does).
 /// </summary>
 internal sealed partial class ClusterGauges : BackgroundService
 {
     private readonly IGrainFactory _grains;
     private readonly SiloClusterView _view;
+    private readonly QueueShardsAnswered _shards;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<ClusterGauges> _logger;
     private readonly TimeSpan _period;
@@ -82,10 +85,11 @@ internal sealed partial class ClusterGauges : BackgroundService
     public const string NodeAllocationRatio = "mas_node_allocation_ratio";
     public const string NodeUtilizationRatio = "mas_node_utilization_ratio";
 
-    public ClusterGauges(IGrainFactory grains, SiloClusterView view, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
+    public ClusterGauges(IGrainFactory grains, SiloClusterView view, QueueShardsAnswered shards, IHostApplicationLifetime lifetime, IMeterFactory meters, IOptions<MetricsOptions> options, ILogger<ClusterGauges> logger)
     {
         _grains = grains;
         _view = view;
+        _shards = shards;
         _lifetime = lifetime;
         _logger = logger;
         _period = TimeSpan.FromSeconds(options.Value.SampleSeconds);
@@ -119,6 +123,9 @@ internal sealed partial class ClusterGauges : BackgroundService
             await WhenStarted(stoppingToken);
             // The first sample needs this silo's view: it starts with the silo, and until then there is nothing to report.
             await _view.Ready.WaitAsync(stoppingToken);
+            // And the shards' counts: a shard counts once it has read its pods (seconds at a restart with many), and the
+            // index's wait for the counts (5 s) would time out meanwhile, a Warning (2003) that means a fault at any other time.
+            await WhenShardsAnswered(stoppingToken);
             do
             {
                 await SampleOnce();
@@ -128,6 +135,23 @@ internal sealed partial class ClusterGauges : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Host stopping.
+        }
+    }
+
+    private async Task WhenShardsAnswered(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await _shards.Ask().WaitAsync(stoppingToken);
+                return;
+            }
+            catch (Exception e) when (Outage.Is(e, stoppingToken))
+            {
+                // A shard not answering yet is readiness' to report (queue-shards); asked again next period.
+            }
+            await Task.Delay(_period, stoppingToken);
         }
     }
 

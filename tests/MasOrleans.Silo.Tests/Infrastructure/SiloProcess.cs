@@ -86,25 +86,37 @@ public sealed class SiloProcess : IDisposable
         else info.Environment["Redis__ConnectionString"] = redis;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
+        try
+        {
+            await silo.WaitUntilHealthy();
+            return silo;
+        }
+        catch
+        {
+            // Whatever ended the wait (the deadline, the client's timeout, a 503 body that is not a health report), the
+            // caller gets no silo to dispose: the process would outlive the test.
+            silo.Dispose();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilHealthy()
+    {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            if (silo._process.HasExited) throw new InvalidOperationException($"silo exited early:\n{silo.Output}");
+            if (_process.HasExited) throw new InvalidOperationException($"silo exited early:\n{Output}");
             try
             {
-                using var probe = await silo.Http.GetAsync("/health");
-                if (probe.IsSuccessStatusCode) return silo;
-                if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) silo._startupProbes.Refused(await probe.Content.ReadAsStringAsync());
+                using var probe = await Http.GetAsync("/health");
+                if (probe.IsSuccessStatusCode) return;
+                if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) _startupProbes.Refused(await probe.Content.ReadAsStringAsync());
             }
             catch (HttpRequestException)
             {
                 // Not listening yet.
             }
-            if (DateTime.UtcNow > deadline)
-            {
-                silo.Dispose();
-                throw new TimeoutException("silo did not become healthy");
-            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("silo did not become healthy");
             await Task.Delay(200);
         }
     }
