@@ -13,38 +13,15 @@ namespace MasOrleans.Grains;
 
 public static class GrainServices
 {
-    /// <summary>The grain storage Orleans' stream pub-sub keeps its rendezvous state in (its default name).</summary>
-    public const string PubSubStore = "PubSubStore";
-
     /// <summary>
-    /// What every silo hosting these grains needs, whatever its clustering and storage: the telemetry streams, the
-    /// contracts' serializers and <see cref="AddMasOrleansGrainServices"/> (the silo and the grain tests' cluster use it).
+    /// What every silo hosting these grains needs, whatever its clustering and storage: the contracts' serializers and <see cref="AddMasOrleansGrainServices"/> (the silo and the grain tests' cluster use it).
     /// </summary>
     public static ISiloBuilder AddMasOrleansApplication(this ISiloBuilder silo, IConfiguration config)
     {
-        silo.AddMemoryStreams(Abstractions.Contracts.TelemetryStreams.Provider);
-        // A telemetry queue's read canceled because its pulling agent stopped is logged as what it is (see the factory). This
-        // wraps the process's logger factory, the web host's included: Orleans logs through the host's.
-        StoppedStreamReadLoggerFactory.Register(silo.Services);
         silo.Services.AddSerializer(s => s.AddMasOrleansSerializers());
-        // The serializer the PubSubStore grain storage is configured with, whichever storage provider holds it.
-        silo.Services.TryAddSingleton<Storage.PubSubStateSerializer>();
         silo.Services.AddMasOrleansGrainServices(config);
         return silo;
     }
-
-    /// <summary>
-    /// The <see cref="PubSubStore"/>'s options, whichever storage provider holds it, take the pub-sub state's serializer
-    /// (<see cref="Storage.PubSubStateSerializer"/>, registered by <see cref="AddMasOrleansApplication"/>); the
-    /// provider's own settings in <paramref name="provider"/>.
-    /// </summary>
-    public static OptionsBuilder<TOptions> UsePubSubStateSerializer<TOptions>(this OptionsBuilder<TOptions> options, Action<TOptions>? provider = null)
-        where TOptions : class, Orleans.Storage.IStorageProviderSerializerOptions =>
-        options.Configure<Storage.PubSubStateSerializer>((o, pubSub) =>
-        {
-            provider?.Invoke(o);
-            o.GrainStorageSerializer = pubSub;
-        });
 
     /// <summary>
     /// Online learning's silo side: the decision queue (the silo catalog's experience sink, holding at most

@@ -52,18 +52,13 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
             var serializer = new SystemTextJsonGrainStorageSerializer();
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = serializer);
-            silo.AddMemoryGrainStorage(GrainServices.PubSubStore, options => options.UsePubSubStateSerializer());
             silo.UseInMemoryReminderService();
             silo.Services.AddLogging(logging => logging.AddProvider(log));
             silo.Services.AddSingleton(bindings);
             silo.AddMasOrleansApplication(config);
             configure?.Invoke(silo);
         });
-        builder.ConfigureClient(client =>
-        {
-            client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
-            client.AddMemoryStreams(MasOrleans.Abstractions.Contracts.TelemetryStreams.Provider);
-        });
+        builder.ConfigureClient(client => client.Services.AddSerializer(s => s.AddMasOrleansSerializers()));
         return builder.Build();
     }
 

@@ -18,15 +18,14 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         const string name = "g-tele";
         var node = Grains.GetGrain<INodeGrain>(name);
         await node.Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, DateTimeOffset.UtcNow));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, DateTimeOffset.UtcNow));
         // Not "and Ready": one reading keeps the node ready for only the grace (1 s), which a starved machine can spend
         // before this read. Registered nodes start ready; what the reading must do is arrive.
         await WaitForNode(Grains, name, v => v.Utilization.GetValueOrDefault("cpu") == 0.5);
         // Silent for longer than the grace period.
         await WaitForNode(Grains, name, v => !v.Ready);
         // Reporting again, regularly as a live node does, so the node stays ready until it is read.
-        await using (ReportRegularly(stream, name, cpu: 0.2))
+        await using (ReportRegularly(name, cpu: 0.2))
             await WaitForNode(Grains, name, v => v.Ready && v.Utilization["cpu"] == 0.2);
     }
 
@@ -35,8 +34,7 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
     {
         const string name = "g-silent";
         await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name) with { Labels = new Dictionary<string, string> { ["pool"] = "silent" } });
-        var stream = TelemetryOf(name);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.1 }, DateTimeOffset.UtcNow));
         await WaitForNode(Grains, name, v => !v.Ready);
         var pinned = PodOf("to-silent", cpuMilli: 100) with { NodeSelector = new Dictionary<string, string> { ["pool"] = "silent" } };
         await Grains.GetGrain<IPodGrain>("to-silent").Create(pinned, null);
@@ -45,7 +43,7 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         // Reporting again means reporting regularly, as a live node does: one reading alone makes the node ready for only
         // the grace period (1 s here), which a loaded machine can spend before the pod's retry reads the node.
         PodView placed;
-        await using (ReportRegularly(stream, name, cpu: 0.1))
+        await using (ReportRegularly(name, cpu: 0.1))
             placed = await WaitForPod(Grains, "to-silent", p => p.Phase == PodPhase.Running);
         Assert.Equal(name, placed.NodeName);
     }
@@ -57,15 +55,14 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         // as its load (/metrics, the autoscaler's mean) for as long as the node stayed silent.
         const string name = "g-stale";
         await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
         var at = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
         await WaitForNode(Grains, name, v => v.LastTelemetry == at);
         await WaitForNode(Grains, name, v => !v.Ready);
         var silent = (await Grains.GetGrain<INodeGrain>(name).GetView())!;
         Assert.Empty(silent.Utilization);
         Assert.Equal(at, silent.LastTelemetry);
-        await using (ReportRegularly(stream, name, cpu: 0.2))
+        await using (ReportRegularly(name, cpu: 0.2))
             await WaitForNode(Grains, name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
     }
 
@@ -79,7 +76,7 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         var node = Grains.GetGrain<INodeGrain>(name);
         await node.Register(NodeSpecOf(name));
         var at = DateTimeOffset.UtcNow;
-        await TelemetryOf(name).OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, at));
         await WaitForNode(Grains, name, v => v.LastTelemetry == at);
         await WaitForNode(Grains, name, v => !v.Ready);
         var silent = (await node.GetView())!;
@@ -90,21 +87,20 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         Assert.Empty(restarted.Utilization);
         Assert.NotEqual(silent.Incarnation, restarted.Incarnation); // it did restart
         // A report brings it back, as before the restart.
-        await using (ReportRegularly(TelemetryOf(name), name, cpu: 0.2))
+        await using (ReportRegularly(name, cpu: 0.2))
             await WaitForNode(Grains, name, v => v.Ready && v.Utilization.GetValueOrDefault("cpu") == 0.2);
     }
 
     [Fact]
     public async Task A_reading_older_than_the_one_held_is_dropped_and_is_no_heartbeat()
     {
-        // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the stream last.
+        // Two reports raced through two silos: the one the other silo stamped 30 s earlier reaches the node last.
         const string name = "g-reorder";
         await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
         var newest = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, newest));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, newest));
         await WaitForNode(Grains, name, v => v.LastTelemetry == newest);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.9 }, newest.AddSeconds(-30)));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.9 }, newest.AddSeconds(-30)));
         // The silence after the newest reading ends it (the grace is 1 s); taken, the older one would be the last heartbeat.
         await WaitForNode(Grains, name, v => !v.Ready);
         Assert.Equal(newest, (await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry);
@@ -117,13 +113,12 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         // by newest-wins every reading through the other silos would have been dropped until then.
         const string name = "g-ahead";
         await Grains.GetGrain<INodeGrain>(name).Register(NodeSpecOf(name));
-        var stream = TelemetryOf(name);
         var ahead = DateTimeOffset.UtcNow.AddDays(1);
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, ahead));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, ahead));
         await WaitForNode(Grains, name, v => v.LastTelemetry is not null);
         Assert.True((await Grains.GetGrain<INodeGrain>(name).GetView())!.LastTelemetry <= DateTimeOffset.UtcNow);
         var next = DateTimeOffset.UtcNow;
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next));
+        await Report(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next));
         await WaitForNode(Grains, name, v => v.LastTelemetry == next);
     }
 
@@ -136,22 +131,22 @@ public sealed class NodeTelemetryTests(GrainClusterFixture fixture) : IClassFixt
         Assert.True((await node.GetView())!.Ready);
     }
 
-    private Orleans.Streams.IAsyncStream<TelemetryReading> TelemetryOf(string node) => fixture.Client.GetStreamProvider(TelemetryStreams.Provider)
-        .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, node));
+    /// <summary>A reading the node must take: false is a node that does not exist.</summary>
+    private async Task Report(TelemetryReading reading) => Assert.True(await Grains.GetGrain<INodeGrain>(reading.Node).ReportTelemetry(reading));
 
     /// <summary>A reading every 200 ms, as a live node's agent sends them, until disposed.</summary>
-    private static Reporter ReportRegularly(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => new(stream, node, cpu);
+    private Reporter ReportRegularly(string node, double cpu) => new(Grains.GetGrain<INodeGrain>(node), node, cpu);
 
     private sealed class Reporter : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
 
-        public Reporter(Orleans.Streams.IAsyncStream<TelemetryReading> stream, string node, double cpu) => _loop = Task.Run(async () =>
+        public Reporter(INodeGrain grain, string node, double cpu) => _loop = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested)
             {
-                await stream.OnNextAsync(new TelemetryReading(node, new Dictionary<string, double> { ["cpu"] = cpu }, DateTimeOffset.UtcNow));
+                Assert.True(await grain.ReportTelemetry(new TelemetryReading(node, new Dictionary<string, double> { ["cpu"] = cpu }, DateTimeOffset.UtcNow)));
                 await Task.Delay(200);
             }
         });

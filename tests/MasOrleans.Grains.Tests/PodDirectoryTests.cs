@@ -221,8 +221,6 @@ public sealed class PodDirectoryShutdownTests
     [Fact]
     public async Task A_stopping_silo_unregisters_its_pods_without_an_error()
     {
-        // No allowance for a telemetry queue's read canceled by the stop (seen once in a fresh-clone run): the silo logs it
-        // at Information (StoppedStreamReadLoggerFactory).
         var log = new SiloLog();
         var cluster = GrainClusterFixture.Build(1, log, new OutageNodeBindingStore());
         await cluster.DeployAsync();

@@ -35,7 +35,7 @@ public sealed class PodIncarnationClockTests : OwnClusterTest
         // Its release lost (its node's silo died): the node holds what it held for the deleted pod.
         Assert.True((await node.Reserve(deleted.Pod, deleted.Gpus)).Reserved);
 
-        // The silo's clock is Orleans' too: an activation made after the step back (a memory stream queue's) cannot be given
+        // The silo's clock is Orleans' too: an activation made after the step back cannot be given
         // a collection time before the collector's earliest bucket, and Orleans logs each such activation and read as an Error.
         Log.Expect("^The earliest collection that can be scheduled from now is for ");
         _clock.Offset = TimeSpan.FromHours(-1);

@@ -72,13 +72,6 @@ public sealed class ConfigurationTests : IDisposable
         Assert.NotEqual(OrleansSetup.DefaultDirectoryCacheSize, new GrainDirectoryOptions().CacheSize);
     }
 
-    [Fact]
-    public async Task The_silo_logs_through_the_factory_that_logs_stopped_telemetry_reads_at_information()
-    {
-        await using var host = await SiloHost.StartAsync();
-        StoppedStreamReads.AssertReceiverRecords(host.Services.GetRequiredService<ILoggerFactory>(), host.Log);
-    }
-
     public static TheoryData<string, string, string> BadSettings => new()
     {
         // environment variable, value, part of the message
@@ -208,7 +201,6 @@ public sealed class ConfigurationTests : IDisposable
             ["Orleans:Endpoints:SiloPort"] = "11111",
             ["Orleans:GrainStorage:Archive:ProviderType"] = "Redis",
             ["Orleans:GrainStorage:Archive:ConnectionString"] = "localhost:6379",
-            ["Orleans:Streaming:Events:ProviderType"] = "Memory",
             ["Orleans:Reminders:ProviderType"] = "Memory",
             ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
             ["Orleans:DirectoryCacheSize"] = "100",

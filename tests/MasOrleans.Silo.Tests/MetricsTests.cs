@@ -100,10 +100,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
     /// <summary>
     /// A Prometheus counter is cumulative: it starts at 0 and only goes up (prometheus.io/docs/concepts/metric_types,
-    /// "Counter"), so no counter sample may be negative, nor any "_total" series. Orleans' memory stream receiver, which
-    /// carries the telemetry stream, reports its initialization as taking TimeSpan.MinValue (MemoryAdapterReceiver.Initialize
-    /// in dotnet/orleans), and DefaultQueueAdapterReceiverMonitor adds those ticks to the counter
-    /// orleans-streams-queue-initialization-duration: long.MinValue per queue.
+    /// "Counter"), so no counter sample may be negative, nor any "_total" series. (Orleans' memory streams, which carried
+    /// telemetry until session 43, filled one with long.MinValue per queue.)
     /// </summary>
     [Fact]
     public async Task No_counter_sample_is_negative()
@@ -113,7 +111,6 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.True((await http.Post("/api/v1/nodes/counted/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.3 } })).IsSuccessStatusCode);
         Assert.True((await http.Post("/api/v1/pods", Requests.Pod("counted-pod", cpu: "1", memory: "1Gi"))).IsSuccessStatusCode);
         await http.WaitFor("/api/v1/pods/counted-pod", p => p.Phase() is "Running");
-        // The telemetry reading went through the stream, so its pulling agents and queues are up.
         await http.WaitFor("/api/v1/nodes/counted", n => n.GetProperty("utilization").TryGetProperty("cpu", out var cpu) && cpu.GetDouble() == 0.3);
 
         var exposition = await PrometheusText.Scrape(http);
@@ -125,39 +122,6 @@ public sealed partial class MetricsTests : IAsyncLifetime
             .Where(s => (counters.Contains(s.Name) || s.Name.EndsWith("_total", StringComparison.Ordinal)) && s.Value < 0)
             .Select(s => $"{s.Name}{{{s.Labels}}} {s.Value}").ToList();
         Assert.True(negative.Count == 0, "negative counter samples:\n" + string.Join('\n', negative.Take(20)));
-        Assert.DoesNotContain("orleans_streams_queue_initialization_duration_total", PrometheusText.Names(exposition));
-    }
-
-    /// <summary>
-    /// A Prometheus counter only goes up; a level (bytes held, messages cached, producers registered) is a gauge
-    /// (prometheus.io/docs/concepts/metric_types). Orleans publishes some of its stream levels as counters: the block pool's
-    /// total, available and claimed memory and the queue cache's size and length as ObservableCounter
-    /// (DefaultBlockPoolMonitor.cs and DefaultCacheMonitor.cs in dotnet/orleans src/Orleans.Streaming/Common/Monitors), and
-    /// the pub-sub producers and consumers as a Counter it adds negative counts to (PubSubRendezvousGrain.cs). Exported,
-    /// they are counters that fall, which rate() reads as resets. None is exported as a counter; Orleans' stream gauges are.
-    /// </summary>
-    [Fact]
-    public async Task Orleans_stream_levels_are_not_exported_as_counters()
-    {
-        var http = _silo.Http;
-        Assert.True((await http.Post("/api/v1/nodes", Requests.Node("streamed", cpu: "8"))).IsSuccessStatusCode);
-        Assert.True((await http.Post("/api/v1/nodes/streamed/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.4 } })).IsSuccessStatusCode);
-        // The reading went through the telemetry stream: its pulling agents, caches and block pool are up.
-        await http.WaitFor("/api/v1/nodes/streamed", n => n.GetProperty("utilization").TryGetProperty("cpu", out var cpu) && cpu.GetDouble() == 0.4);
-
-        var exposition = await PrometheusText.Scrape(http);
-        var counters = PrometheusText.CounterNames(exposition);
-        // The stream's counters that do count are there, so the streams' instruments are exported at all.
-        Assert.Contains("orleans_streams_queue_cache_messages_added_total", counters);
-        Assert.Contains("orleans_streams_persistent_stream_pulling_agents", PrometheusText.Names(exposition));
-        string[] levels =
-        [
-            "orleans_streams_block_pool_total_memory_bytes_total", "orleans_streams_block_pool_available_memory_bytes_total",
-            "orleans_streams_block_pool_claimed_memory_bytes_total", "orleans_streams_queue_cache_size_bytes_total",
-            "orleans_streams_queue_cache_length_messages_total", "orleans_streams_pubsub_producers_total", "orleans_streams_pubsub_consumers_total",
-        ];
-        var exported = levels.Where(counters.Contains).ToList();
-        Assert.True(exported.Count == 0, "levels exported as counters: " + string.Join(", ", exported));
     }
 
     /// <summary>

@@ -39,8 +39,7 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     ];
 
     /// <summary>
-    /// What a silo logs when a sibling silo in the same cluster stops first: its stream pulling agents lose the queues
-    /// the sibling hosted, a shard ping or view renewal in flight to it breaks its promise (retried next period), a
+    /// What a silo logs when a sibling silo in the same cluster stops first: a shard ping or view renewal in flight to it breaks its promise (retried next period), a
     /// membership probe to it goes unanswered, and the node changes its feed still sends to the sibling's view (an
     /// observer on the sibling's hosted client, sent to until the index's 10 s expiry) meet Orleans' placement retry,
     /// which Polly logs, for a client that is gone, or Orleans' messaging discards the rejection of (the exception
@@ -58,7 +57,7 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     /// caller, which asks again once that silo is gone (SiloStopping.ShuttingDownSibling): <see cref="SiblingStoppedRecord"/>,
     /// which <see cref="ExpectSiblingStopped"/> expects with this.
     /// </summary>
-    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|MemoryAdapterFactory.GetQueueMessagesAsync|reading from queue telemetry|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-|Discarding rejection of message OneWay .*IClusterObserver\\.Nodes(Changed|Latest)|Failed to migrate activation '\\[Activation: [^ /]+/mas-scheduling-queue/\\d+@|is dropping message Response \\[[^\\]]+\\]->\\[[^\\]]+ mas-scheduling-queue/\\d+\\] HostedPods |is dropping message (IsAlwaysInterleave )?Transient Rejection \\(info: Silo stopping \\) Response .*Reason: Connection terminated$";
+    public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-|Discarding rejection of message OneWay .*IClusterObserver\\.Nodes(Changed|Latest)|Failed to migrate activation '\\[Activation: [^ /]+/mas-scheduling-queue/\\d+@|is dropping message Response \\[[^\\]]+\\]->\\[[^\\]]+ mas-scheduling-queue/\\d+\\] HostedPods |is dropping message (IsAlwaysInterleave )?Transient Rejection \\(info: Silo stopping \\) Response .*Reason: Connection terminated$";
 
     /// <summary>
     /// The stopping sibling's Error for a request it cannot address as it stops (see <see cref="SiblingStopped"/>), matched

@@ -132,9 +132,3 @@ public sealed record TelemetryReading(
     [property: Id(0)] string Node,
     [property: Id(1)] IReadOnlyDictionary<string, double> Utilization,
     [property: Id(2)] DateTimeOffset At);
-
-public static class TelemetryStreams
-{
-    public const string Provider = "telemetry";
-    public const string Namespace = "node-telemetry";
-}

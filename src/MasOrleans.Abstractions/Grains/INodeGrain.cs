@@ -16,6 +16,12 @@ public interface INodeGrain : IGrainWithStringKey
     Task<Outcome> Patch(NodePatch patch);
 
     /// <summary>
+    /// A telemetry reading, delivered by a direct call so the caller learns it arrived: false when no node has this name
+    /// (nothing is stored then). Not one-way and through no stream: a 202 for telemetry means the node holds it.
+    /// </summary>
+    Task<bool> ReportTelemetry(TelemetryReading reading);
+
+    /// <summary>
     /// Removes an empty node at once; otherwise cordons it, evicts its pods (their workloads recreate them
     /// elsewhere) and removes it when the last one is gone (Accepted). Pods that belong to no workload would be
     /// lost, so they make it a Conflict unless <paramref name="force"/> (kubectl drain's rule). With Accepted, the node

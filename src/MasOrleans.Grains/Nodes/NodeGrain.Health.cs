@@ -21,34 +21,35 @@ public sealed partial class NodeGrain
 
     /// <summary>
     /// The newest reading wins, by the time the receiving silo stamped on it, not the last delivered: two reports raced
-    /// through two silos (or a client's retry beside its original) reach the stream in either order, and an older one
+    /// through two silos (or a client's retry beside its original) reach the node in either order, and an older one
     /// arriving later is dropped, neither its utilization nor a heartbeat, since it tells nothing newer. A stamp beyond this
     /// grain's clock (a silo's clock ahead) counts as now, so it cannot hold back the readings after it.
     /// </summary>
-    private async Task OnTelemetry(TelemetryReading reading)
+    public async Task<bool> ReportTelemetry(TelemetryReading reading)
     {
-        if (state.State.Spec is null) return;
+        if (state.State.Spec is null) return false;
         var now = clock.GetUtcNow();
         var at = reading.At < now ? reading.At : now;
         if (at < _lastTelemetry)
         {
             LogOlderReadingDropped(logger, Name, reading.At, _lastTelemetry.Value);
-            return;
+            return true;
         }
         _utilization = new Dictionary<string, double>(reading.Utilization);
         _lastTelemetry = at;
         _heartbeatClock = now;
         if (!state.State.HasReported)
         {
-            // Left to the node's next activation once this silo stops: the reading reaches it too.
+            // Left to the node's next activation once this silo stops: the node's next reading reaches it there.
             using var write = TryBeginWrite();
-            if (!write.Counted) return;
+            if (!write.Counted) return true;
             state.State = state.State with { HasReported = true };
             await WriteRecord();
         }
         else if (at != state.State.LastTelemetryAt) unstoredReadings.Add(Name);
         if (_heartbeat is null) StartHeartbeat();
         await SetReady(true);
+        return true;
     }
 
     public async Task StoreLastTelemetry()

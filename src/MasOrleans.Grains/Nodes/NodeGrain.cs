@@ -8,7 +8,6 @@ using MasOrleans.Scheduling.Resources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
-using Orleans.Streams;
 
 namespace MasOrleans.Grains.Nodes;
 
@@ -18,7 +17,6 @@ namespace MasOrleans.Grains.Nodes;
 /// <see cref="NodeChange"/>, to every silo's cluster view.
 /// </summary>
 [GrainType("mas-node")]
-[ImplicitStreamSubscription(TelemetryStreams.Namespace)]
 public sealed partial class NodeGrain(
     [PersistentState("node")] IPersistentState<NodeState> state,
     IOptions<TelemetryOptions> telemetryOptions,
@@ -64,9 +62,6 @@ public sealed partial class NodeGrain(
         // now); a pod tolerating a taint for tolerationSeconds otherwise ran on after a restart for ever.
         if (state.State.Spec is not null) Carry(NoExecutePlan());
         if (state.State is { Draining: true, Spec: not null }) StartDrain();
-        var stream = this.GetStreamProvider(TelemetryStreams.Provider)
-            .GetStream<TelemetryReading>(StreamId.Create(TelemetryStreams.Namespace, this.GetPrimaryKeyString()));
-        await stream.SubscribeAsync((reading, _) => OnTelemetry(reading));
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

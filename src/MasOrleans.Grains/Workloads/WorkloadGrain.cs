@@ -287,7 +287,7 @@ public sealed class WorkloadGrain(
         return true;
     }
 
-    /// <summary>Perceive (utilization of the nodes its running pods use, fed by the telemetry stream), decide (seed 001), act.</summary>
+    /// <summary>Perceive (utilization of the nodes its running pods use, as their telemetry reports it), decide (seed 001), act.</summary>
     private async Task<bool> Autoscale(AutoscaleSpec spec, List<PodView> live)
     {
         var nodes = live.Where(v => v.Phase == PodPhase.Running && v.NodeName is not null).Select(v => v.NodeName!).ToHashSet(StringComparer.Ordinal);

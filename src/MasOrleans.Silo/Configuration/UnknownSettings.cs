@@ -58,7 +58,6 @@ internal static class UnknownSettings
         ["Orleans:Clustering"] = typeof(ProviderSection),
         ["Orleans:Reminders"] = typeof(ProviderSection),
         ["Orleans:BroadcastChannel"] = typeof(ProviderSection),
-        ["Orleans:Streaming"] = typeof(ProviderSection),
         ["Orleans:GrainStorage"] = typeof(ProviderSection),
         ["Orleans:GrainDirectory"] = typeof(ProviderSection),
     };

@@ -10,7 +10,7 @@ using StackExchange.Redis;
 
 namespace MasOrleans.Silo.Hosting;
 
-/// <summary>Storage__Provider: redis (default; clustering, grain state and stream pub-sub in Redis) or memory.</summary>
+/// <summary>Storage__Provider: redis (default; clustering, grain state and reminders in Redis) or memory.</summary>
 internal enum StorageProvider
 {
     Redis,
@@ -19,7 +19,6 @@ internal enum StorageProvider
 
 internal static class OrleansSetup
 {
-    public const string PubSubStore = GrainServices.PubSubStore;
     public const int DefaultDashboardIntervalMs = 10000;
     public const int DefaultSiloPort = 11111;
     public const int DefaultGatewayPort = 30000;
@@ -48,14 +47,12 @@ internal static class OrleansSetup
         // a pod is rarely called from another silo after its creation, so the cache is kept to the recently used.
         var directoryCacheSize = config.GetValue("Orleans:DirectoryCacheSize", DefaultDirectoryCacheSize);
         silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = directoryCacheSize);
-        // Our grains' state is stored as plain JSON; the stream pub-sub's is Orleans' own type, stored with Orleans'
-        // serializer (see PubSubStateSerializer).
+        // Our grains' state is stored as plain JSON.
         var storageSerializer = new SystemTextJsonGrainStorageSerializer();
         if (provider == StorageProvider.Memory)
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: serviceId, clusterId: clusterId);
             silo.AddMemoryGrainStorageAsDefault(o => o.GrainStorageSerializer = storageSerializer);
-            silo.AddMemoryGrainStorage(PubSubStore, options => options.UsePubSubStateSerializer());
             silo.UseInMemoryReminderService();
         }
         else
@@ -64,7 +61,7 @@ internal static class OrleansSetup
             // The stores on a pod's path (grain state, node bindings) complete Redis replies on the .NET thread pool,
             // where the grain turns waiting for them run anyway, instead of on StackExchange.Redis' own socket threads
             // that hand each completion over: a thread switch per round trip (docs/benchmarks.md, session 8). Both
-            // connect asynchronously while the silo starts and are only awaited. Membership, reminders and stream pub-sub
+            // connect asynchronously while the silo starts and are only awaited. Membership and reminders
             // keep the dedicated threads, so a busy pool cannot delay the silo's heartbeat.
             var hotPath = redis.Clone();
             hotPath.SocketManager = SocketManager.ThreadPool;
@@ -79,11 +76,6 @@ internal static class OrleansSetup
             });
             // Reminders re-activate the scheduling queue and every workload's control loop after a silo dies.
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
-            silo.AddRedisGrainStorage(PubSubStore, options => options.UsePubSubStateSerializer(o =>
-            {
-                o.ConfigurationOptions = redis.Clone();
-                o.DeleteStateOnClear = true;
-            }));
             KubernetesHosting.ConfigureIfEnabled(silo, config);
             // Per-entry stores beside the grain storage: node bindings one hash field per pod, and the pods' own
             // records listed when a queue shard rebuilds its memory (waiting pods, its pod table).

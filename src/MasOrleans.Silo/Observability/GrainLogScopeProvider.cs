@@ -13,7 +13,7 @@ namespace MasOrleans.Silo.Observability;
 /// </summary>
 /// <remarks>
 /// LoggerFactory takes the <see cref="IExternalScopeProvider"/> DI holds (its constructor's last argument, which
-/// <see cref="MasOrleans.Grains.StoppedStreamReadLoggerFactory"/> passes) and hands it to every provider that takes
+/// DI fills when it builds the factory) and hands it to every provider that takes
 /// external scopes (the console logger with either formatter, <c>ISupportExternalScope</c>) instead of making its own
 /// (dotnet/runtime, src/libraries/Microsoft.Extensions.Logging/src/LoggerFactory.cs: <c>_scopeProvider = scopeProvider</c>,
 /// then <c>AddProviderRegistration</c>'s <c>_scopeProvider ??= new LoggerFactoryScopeProvider(...)</c>). The scopes

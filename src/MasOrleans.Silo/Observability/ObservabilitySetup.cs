@@ -23,29 +23,6 @@ internal static class ObservabilitySetup
     /// </summary>
     public const string RuntimeMeter = "System.Runtime";
 
-    /// <summary>
-    /// Orleans' counter of stream queue initialization time, not exported: its memory stream receiver (which carries the
-    /// telemetry stream) reports each initialization as taking TimeSpan.MinValue (MemoryAdapterReceiver.Initialize in
-    /// dotnet/orleans), and DefaultQueueAdapterReceiverMonitor adds those ticks to the counter, so every queue showed
-    /// long.MinValue. A Prometheus counter never goes below zero; no dashboard or rule reads this one.
-    /// </summary>
-    public const string NegativeOrleansCounter = "orleans-streams-queue-initialization-duration";
-
-    /// <summary>
-    /// Orleans' stream levels it publishes as counters, not exported: the block pool's total, available and claimed memory and
-    /// the queue cache's size and length are ObservableCounters of a current value (DefaultBlockPoolMonitor, DefaultCacheMonitor
-    /// in dotnet/orleans), the pub-sub producers and consumers a Counter it adds negative counts to (PubSubRendezvousGrain).
-    /// Exported they are Prometheus counters that fall, which rate() reads as resets, and no view can make them gauges. No
-    /// dashboard or rule reads them; the streams' real gauges (pulling agents, cache ages) and counters stay.
-    /// </summary>
-    public static readonly IReadOnlySet<string> OrleansLevelsAsCounters = new HashSet<string>(StringComparer.Ordinal)
-    {
-        NegativeOrleansCounter,
-        "orleans-streams-block-pool-total-memory", "orleans-streams-block-pool-available-memory", "orleans-streams-block-pool-claimed-memory",
-        "orleans-streams-queue-cache-size", "orleans-streams-queue-cache-length",
-        "orleans-streams-pubsub-producers", "orleans-streams-pubsub-consumers",
-    };
-
     public static WebApplicationBuilder AddMasObservability(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -58,7 +35,6 @@ internal static class ObservabilitySetup
             .ConfigureResource(r => r.AddService("masorleans"))
             .WithMetrics(metrics => metrics
                 .AddMeter(MasMeters.MeterName, OrleansMeter, RuntimeMeter)
-                .AddView(instrument => instrument.Meter.Name == OrleansMeter && OrleansLevelsAsCounters.Contains(instrument.Name) ? MetricStreamConfiguration.Drop : null)
                 .AddView(ClusterGauges.NodeAllocationRatio, new MetricStreamConfiguration { CardinalityLimit = nodeSeriesLimit })
                 .AddView(ClusterGauges.NodeUtilizationRatio, new MetricStreamConfiguration { CardinalityLimit = nodeSeriesLimit })
                 .AddPrometheusExporter());

@@ -132,8 +132,8 @@ public sealed class KubeApiWatchTests(KubectlFixture kube) : IClassFixture<Kubec
             await Task.Delay(20);
             using var posted = await kube.Http.PostAsync("../api/v1/nodes/heartbeat-node/telemetry", Json("""{"utilization":{"cpu":0.5}}"""));
             Assert.True(posted.IsSuccessStatusCode, $"telemetry: {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync()}");
-            // The reading reaches the silo's view on the telemetry stream: the GET serves its heartbeat, then a list looks.
-            // Until a 60 s deadline (each look is a GET, as slow as the machine): a loaded machine's stream may take seconds,
+            // The node holds the reading once posted; its view reaches the silo through the node's feed: the GET serves its heartbeat, then a list looks.
+            // Until a 60 s deadline (each look is a GET, as slow as the machine): a loaded machine's feed may take seconds,
             // and the loop ends once it is there.
             var deadline = DateTime.UtcNow.AddSeconds(60);
             var beat = await Heartbeat();
