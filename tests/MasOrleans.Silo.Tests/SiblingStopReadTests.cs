@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Silo.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace MasOrleans.Silo.Tests;
@@ -11,7 +12,9 @@ namespace MasOrleans.Silo.Tests;
 /// A REST call whose grain call a sibling's graceful stop broke, through real HTTP to a silo in this process. The break is
 /// an outgoing grain call filter that fails calls to the cluster index grain as Orleans fails a call in flight to a silo
 /// that stops (CallbackData: SiloUnavailableException "The target silo became unavailable for message"), the first
-/// <see cref="IndexBreaks.Remaining"/> times; no sibling stops here, so the rule asks again at once.
+/// <see cref="IndexBreaks.Remaining"/> times, or as Orleans refuses a call in a stopping sibling's name
+/// (<see cref="SiblingShuttingDown"/>). That sibling is in no membership here, so it is shown gone at once and the rule asks
+/// again without waiting; a break of the first kind, with no sibling stopping, is an outage and not asked again.
 /// </summary>
 public sealed class SiblingStopReadTests
 {
@@ -32,39 +35,74 @@ public sealed class SiblingStopReadTests
         }
     }
 
+    /// <summary>PlacementService's refusal in a stopping sibling's name (SiloStopping.ShuttingDownSibling).</summary>
+    private const string SiblingShuttingDown = "Silo 'S127.0.0.2:11111:1' is shutting down.";
+
+    // The categories whose Information records the tests read (event 2055, event 2160).
+    private static readonly Dictionary<string, string> InformationOf = new()
+    {
+        ["Logging:LogLevel:MasOrleans.Silo.Api.ReadsAskedAgain"] = "Information",
+        ["Logging:LogLevel:MasOrleans.Silo.KubeApi.KubeCache"] = "Information",
+    };
+
     private static Task<SiloHost> Start(IndexBreaks breaks, params string[] expectedLog) =>
-        SiloHost.StartAsync(expectedLog: expectedLog, configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(breaks));
+        SiloHost.StartAsync(expectedLog: expectedLog, configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(breaks),
+            settings: InformationOf,
+            logMinimum: LogLevel.Information);
 
     /// <summary>
     /// Failed before (503, Error 2001 "Unhandled exception for GET /api/v1/pods"): in a rolling restart of three silos under
     /// load, a client of a silo that stayed up was refused when the cluster index grain left the stopping sibling as it read
     /// it (GET /api/v1/cluster, GET /api/v1/pods). ListPods is broken here: only the listing calls it (the cluster gauges'
-    /// sampler calls GetSummary on its own, and would take a break meant for the request).
+    /// sampler calls GetSummary on its own, and would take a break meant for the request). The ask again is said at
+    /// Information (event 2055), so a first call that keeps breaking shows in the log.
     /// </summary>
     [Fact]
     public async Task A_read_broken_by_a_siblings_stop_is_asked_again_and_answered()
     {
-        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods));
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
         await using var silo = await Start(breaks);
         var asked = breaks.Asked;
         breaks.Remaining = 1;
         using var response = await silo.Http.GetAsync("/api/v1/pods");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, breaks.Asked - asked);
+        var record = Assert.Single(silo.Log.Records, r => r.EventId == 2055);
+        Assert.Equal(LogLevel.Information, record.Level);
+        Assert.Contains("GET /api/v1/pods", record.Message);
     }
 
-    /// <summary>Asked again once only (then the outage's 503 with Retry-After), not until it answers.</summary>
+    /// <summary>Asked again at most twice (then the outage's 503 with Retry-After), not until it answers.</summary>
     [Fact]
-    public async Task A_read_broken_twice_is_a_503()
+    public async Task A_read_broken_at_every_ask_is_a_503_after_three()
+    {
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        await using var silo = await Start(breaks, "Unhandled exception for GET /api/v1/pods");
+        var asked = breaks.Asked;
+        breaks.Remaining = 100;
+        using var response = await silo.Http.GetAsync("/api/v1/pods");
+        breaks.Remaining = 0;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Equal(3, breaks.Asked - asked);
+    }
+
+    /// <summary>
+    /// Failed before (200 after a second ask, silently): any unavailable silo or rejection was asked again as a sibling's
+    /// stop, with none stopping (a crashed silo not yet declared dead, an overload). Such a break is the outage's 503 at
+    /// once, by the rule a watch's look follows (SiloStopping.BrokenBySiblingsStop).
+    /// </summary>
+    [Fact]
+    public async Task A_read_broken_with_no_sibling_stopping_is_not_asked_again()
     {
         var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods));
         await using var silo = await Start(breaks, "Unhandled exception for GET /api/v1/pods");
         var asked = breaks.Asked;
-        breaks.Remaining = 2;
+        breaks.Remaining = 1;
         using var response = await silo.Http.GetAsync("/api/v1/pods");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.NotNull(response.Headers.RetryAfter);
-        Assert.Equal(2, breaks.Asked - asked);
+        Assert.Equal(1, breaks.Asked - asked);
+        Assert.DoesNotContain(silo.Log.Records, r => r.EventId == 2055);
     }
 
     /// <summary>
@@ -77,7 +115,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_watch_look_broken_by_a_siblings_stop_is_looked_at_again_without_a_warning()
     {
-        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods)) { Message = "Silo 'S127.0.0.2:11111:1' is shutting down." };
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
         await using var silo = await Start(breaks);
         using var watch = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/k8s/api/v1/namespaces/default/pods?watch=true"),
             HttpCompletionOption.ResponseHeadersRead);
@@ -92,6 +130,29 @@ public sealed class SiblingStopReadTests
         var seen = false;
         while (!seen && await reader.ReadLineAsync(timeout.Token) is { } line) seen = line.Contains("\"name\":\"after-the-break\"", StringComparison.Ordinal);
         Assert.True(seen, "the watch ended without the pod created after the break");
+        Assert.Equal(LogLevel.Information, Assert.Single(silo.Log.Records, r => r.EventId == 2160).Level);
+    }
+
+    /// <summary>
+    /// The other side of the rule above: a look broken with no sibling stopping (a crashed silo not yet declared dead, an
+    /// overload) is an outage, still Warning 2101 with its stack, and looked at again all the same.
+    /// </summary>
+    [Fact]
+    public async Task A_watch_look_broken_with_no_sibling_stopping_is_still_a_warning()
+    {
+        const string pollFailed = "^Kubernetes watch could not list the cluster; retrying$";
+        var breaks = new IndexBreaks(nameof(IClusterIndexGrain.ListPods));
+        await using var silo = await Start(breaks, pollFailed);
+        using var watch = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/k8s/api/v1/namespaces/default/pods?watch=true"),
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, watch.StatusCode);
+        var asked = breaks.Asked;
+        breaks.Remaining = 1;
+        await FaultScenarios.WaitUntil(() => breaks.Asked > asked + 1, 30);
+        var record = Assert.Single(silo.Log.Records, r => r.EventId == 2101);
+        Assert.Equal(LogLevel.Warning, record.Level);
+        Assert.IsType<SiloUnavailableException>(record.Exception);
+        Assert.DoesNotContain(silo.Log.Records, r => r.EventId == 2160);
     }
 
     /// <summary>A write is not sent again: a broken call may have landed.</summary>

@@ -81,16 +81,18 @@ public sealed class SiloStopping
     /// moment later (a call sent meanwhile still reaches them: <see cref="NodeReserver"/> asks again), so the refused call
     /// can be sent again, elsewhere.
     /// </summary>
-    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo, TimeSpan? limit = null)
+    /// <param name="cancellation">Ends the wait with an <see cref="OperationCanceledException"/> (the caller's own end).</param>
+    public static async Task<bool> Announced(IClusterMembershipService membership, SiloAddress silo, TimeSpan? limit = null, CancellationToken cancellation = default)
     {
-        using var wait = new CancellationTokenSource(limit ?? AnnouncementWait);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        wait.CancelAfter(limit ?? AnnouncementWait);
         try
         {
             // The first snapshot is the current one.
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(wait.Token))
                 if (snapshot.GetSiloStatus(silo) != SiloStatus.Active) return true;
         }
-        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        catch (OperationCanceledException) when (wait.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
         }
         return false;
@@ -104,16 +106,18 @@ public sealed class SiloStopping
     /// <see cref="GoneWait"/>: a silo stopping gracefully marks itself dead once its grains are gone, and Orleans' cache
     /// of where grains live (CachedGrainLocator) names it until then.
     /// </summary>
-    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo)
+    /// <param name="cancellation">Ends the wait with an <see cref="OperationCanceledException"/> (the caller's own end).</param>
+    public static async Task<bool> Gone(IClusterMembershipService membership, SiloAddress silo, CancellationToken cancellation = default)
     {
-        using var timeout = new CancellationTokenSource(GoneWait);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(GoneWait);
         try
         {
             // The first snapshot is the current one.
             await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(timeout.Token))
                 if (snapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None) return true;
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
         }
         return false;
@@ -128,15 +132,31 @@ public sealed class SiloStopping
     /// have named it), it is asked a last time once that silo is gone. Only for calls answered the same when asked again
     /// (a broken call may have landed); any other second break reaches the caller at once.
     /// </summary>
-    public static async Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask)
+    public static Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask) =>
+        AskedAgainOnceStopIsGone(membership, self, ask, BrokenByStop, askingAgain: null, CancellationToken.None);
+
+    /// <summary>
+    /// <see cref="AskedAgainOnceStoppingSilosAreGone{T}"/> for a caller that is not a grain (a REST read): only a call that
+    /// a sibling's stop broke (<see cref="BrokenBySiblingsStop"/>, the rule a watch's look follows) is asked again; any
+    /// other break reaches the caller at once, as an outage. <paramref name="askingAgain"/> hears each break asked again
+    /// (so a first call that keeps breaking is seen); <paramref name="cancellation"/> (the caller's end: its client gone,
+    /// its silo stopping) ends a wait for the stop with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static Task<T> AskedAgainAfterSiblingsStop<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask,
+        Action<Exception> askingAgain, CancellationToken cancellation) =>
+        AskedAgainOnceStopIsGone(membership, self, ask, e => BrokenBySiblingsStop(membership, self, e), askingAgain, cancellation);
+
+    private static async Task<T> AskedAgainOnceStopIsGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask,
+        Func<Exception, bool> broken, Action<Exception>? askingAgain, CancellationToken cancellation)
     {
         try
         {
             return await ask();
         }
-        catch (Exception e) when (BrokenByStop(e))
+        catch (Exception e) when (broken(e))
         {
-            if (!await StopGoneAfterBreak(membership, self, e)) throw;
+            if (!await StopGoneAfterBreak(membership, self, e, cancellation)) throw;
+            askingAgain?.Invoke(e);
         }
         try
         {
@@ -144,7 +164,8 @@ public sealed class SiloStopping
         }
         catch (Exception e) when (ShuttingDownSibling(e, self) is { } stopping)
         {
-            if (!await ShownGoneAfterBreak(membership, stopping, knownStopping: false)) throw;
+            if (!await ShownGoneAfterBreak(membership, stopping, knownStopping: false, cancellation)) throw;
+            askingAgain?.Invoke(e);
         }
         return await ask();
     }
@@ -164,10 +185,10 @@ public sealed class SiloStopping
     /// silo hears of the stop); otherwise every silo but <paramref name="self"/> that the membership shows stopping
     /// (<see cref="StoppingSiblingsGone"/>, true at once when none does).
     /// </summary>
-    public static Task<bool> StopGoneAfterBreak(IClusterMembershipService membership, SiloAddress self, Exception e) =>
+    public static Task<bool> StopGoneAfterBreak(IClusterMembershipService membership, SiloAddress self, Exception e, CancellationToken cancellation = default) =>
         ShuttingDownSibling(e, self) is { } stopping
-            ? ShownGoneAfterBreak(membership, stopping, knownStopping: false)
-            : StoppingSiblingsGone(membership, self);
+            ? ShownGoneAfterBreak(membership, stopping, knownStopping: false, cancellation)
+            : StoppingSiblingsGone(membership, self, cancellation);
 
     private const string ShuttingDownStart = "Silo 'S";
     private const string ShuttingDownEnd = "' is shutting down.";
@@ -200,8 +221,8 @@ public sealed class SiloStopping
     /// Whether every silo but <paramref name="self"/> that the membership shows stopping is gone within
     /// <see cref="GoneWait"/> (true at once when none stops).
     /// </summary>
-    public static async Task<bool> StoppingSiblingsGone(IClusterMembershipService membership, SiloAddress self) =>
-        (await Task.WhenAll(StoppingSiblings(membership, self).Select(s => Gone(membership, s)))).All(gone => gone);
+    public static async Task<bool> StoppingSiblingsGone(IClusterMembershipService membership, SiloAddress self, CancellationToken cancellation = default) =>
+        (await Task.WhenAll(StoppingSiblings(membership, self).Select(s => Gone(membership, s, cancellation)))).All(gone => gone);
 
     /// <summary>The silos but <paramref name="self"/> that the membership shows stopping.</summary>
     public static List<SiloAddress> StoppingSiblings(IClusterMembershipService membership, SiloAddress self) =>
@@ -215,8 +236,8 @@ public sealed class SiloStopping
     /// break before this silo hears of the stop, or after it heard of the death), within <see cref="GoneWait"/>. A silo
     /// that crashed and is not yet declared dead is not.
     /// </summary>
-    public static async Task<bool> ShownGoneAfterBreak(IClusterMembershipService membership, SiloAddress host, bool knownStopping) =>
-        (knownStopping || await Announced(membership, host)) && await Gone(membership, host);
+    public static async Task<bool> ShownGoneAfterBreak(IClusterMembershipService membership, SiloAddress host, bool knownStopping, CancellationToken cancellation = default) =>
+        (knownStopping || await Announced(membership, host, cancellation: cancellation)) && await Gone(membership, host, cancellation);
 
     /// <summary>A call a silo stopping gracefully broke: Orleans rejected it as that silo closed its messaging, or the silo became unavailable.</summary>
     public static bool BrokenByStop(Exception e) => e is SiloUnavailableException or OrleansMessageRejectionException;

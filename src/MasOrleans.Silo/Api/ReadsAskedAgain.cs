@@ -1,23 +1,36 @@
+using MasOrleans.Grains;
 using MasOrleans.Grains.Nodes;
+using MasOrleans.Silo.Hosting;
 
 namespace MasOrleans.Silo.Api;
 
 /// <summary>
 /// A REST read (GET, HEAD) whose grain call a sibling's graceful stop broke is answered, not refused: it is asked again
 /// by the rule every read of a grain that may move off a stopping silo follows
-/// (<see cref="SiloStopping.AskedAgainOnceStoppingSilosAreGone{T}"/>: again once the stop that broke it is gone, at most
-/// twice). A rolling restart of three silos under load answered a client of a silo that stayed up 503, with Error 2001:
-/// `GET /api/v1/cluster` met the cluster index grain leaving the stopping sibling ("The target silo became unavailable
-/// for message ... GetSummary"). Writes are not asked again here: a broken write may have landed.
+/// (<see cref="SiloStopping.AskedAgainAfterSiblingsStop{T}"/>: again once the stop that broke it is gone, at most twice),
+/// and only then: a break with no sibling stopping (<see cref="SiloStopping.BrokenBySiblingsStop"/>, the rule a watch's
+/// look follows) is the outage's 503 at once. A rolling restart of three silos under load answered a client of a silo that
+/// stayed up 503, with Error 2001: `GET /api/v1/cluster` met the cluster index grain leaving the stopping sibling ("The
+/// target silo became unavailable for message ... GetSummary"). Each ask again is Information 2055, so a first call that
+/// keeps breaking shows. The wait for the stop ends with the request (its client gone) or this silo's own stop, which
+/// would otherwise wait on it to the host's bound. Writes are not asked again here: a broken write may have landed.
 /// </summary>
-internal static class ReadsAskedAgain
+internal static partial class ReadsAskedAgain
 {
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
-        var request = invocation.HttpContext.Request;
+        var http = invocation.HttpContext;
+        var request = http.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return await next(invocation);
-        var services = invocation.HttpContext.RequestServices;
-        return await SiloStopping.AskedAgainOnceStoppingSilosAreGone(services.GetRequiredService<IClusterMembershipService>(),
-            services.GetRequiredService<ILocalSiloDetails>().SiloAddress, () => next(invocation).AsTask());
+        var services = http.RequestServices;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReadsAskedAgain));
+        // A stream's lifetime: the web server's graceful stop waits for this request too.
+        using var lifetime = StreamLifetime.Of(http);
+        return await SiloStopping.AskedAgainAfterSiblingsStop(services.GetRequiredService<IClusterMembershipService>(),
+            services.GetRequiredService<ILocalSiloDetails>().SiloAddress, () => next(invocation).AsTask(),
+            e => LogAskedAgain(logger, request.Method, request.Path, FailureRun.OneLine(e)), lifetime.Token);
     }
+
+    [LoggerMessage(EventId = 2055, Level = LogLevel.Information, Message = "{Method} {Path} was broken by a sibling silo's stop ({Error}); asked again once it is gone")]
+    private static partial void LogAskedAgain(ILogger logger, string method, string path, string error);
 }

@@ -59,9 +59,11 @@ internal static class KubeWatch
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
-        await response.StartAsync(timeout.Token);
         try
         {
+            // Inside the try: a silo that began to stop during the first look has already ended the lifetime, and the
+            // stream then ends at once (a 503 with Warning 2104 before, on a graceful stop).
+            await response.StartAsync(timeout.Token);
             foreach (var change in initial.Where(c => c.Resource == resource)) await Write(context, change, table, selects, timeout.Token);
             await response.Body.FlushAsync(timeout.Token);
             await foreach (var change in reader.ReadAllAsync(timeout.Token))
