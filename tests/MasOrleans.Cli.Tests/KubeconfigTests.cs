@@ -111,4 +111,20 @@ public class KubeconfigTests
         var missing = Path.Combine(directory, "none.pem");
         await Refused(missing, 66, $"--certificate-authority {missing}: the file does not exist");
     }
+
+    /// <summary>
+    /// A well-delimited CERTIFICATE block whose base64 is valid but decodes to no certificate (the 3 bytes of "AAAA") is
+    /// malformed input too: EX_DATAERR with one `error:` line naming the option and the reader's reason, nothing on stdout.
+    /// </summary>
+    [Fact]
+    public async Task Certificate_authority_whose_block_is_not_a_certificate_is_refused()
+    {
+        var file = TestFiles.Temp("not-a-certificate.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        var run = await VerbRun.InvokeAsync(KubeconfigCommand.Create(), ["--server", "https://silo", "--certificate-authority", file]);
+        var error = run.Error.ReplaceLineEndings("\n");
+        Assert.Equal((65, ""), (run.Exit, run.Output));
+        Assert.StartsWith($"error: --certificate-authority {file}: is not a readable PEM certificate (", error);
+        Assert.EndsWith(")\n", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }

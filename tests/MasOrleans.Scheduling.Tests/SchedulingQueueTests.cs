@@ -145,6 +145,146 @@ public sealed class SchedulingQueueTests
         Assert.Equal(expected.Split(','), Drain(queue, T0.AddSeconds(12)));
     }
 
+    /// <summary>
+    /// A pod that passes the SJF bound while it waits in the unschedulable pool loses its backoff there, so the next event
+    /// brings it straight to the active queue, ahead. By hand, backoff 1 s doubling to 10 s (Backoff_doubles_and_is_capped),
+    /// 10 s bound: "long" (600 s, arrived 0 s) fails at 0 s (backoff to 1 s), at 2 s (to 4 s) and at 5 s (to 9 s), each
+    /// after an event (at 2, 5 and 9 s), and at 9 s, not past the bound (9 s is not over 10 s), a fourth time: 8 s, to 17 s,
+    /// into the pool (no event during the attempt). "short" (3 s) is added at 9 s. The pop at 12 s marks "long" starved (12 s
+    /// waited) where it waits, in the pool, and hands out "short", which finds no node (backoff 1 s, to 13 s). At the event
+    /// at 13 s both are active, "long" ahead: long, short. Kept at 17 s, "long" would go to backoff at that event and come
+    /// out early only after "short": short, long.
+    /// </summary>
+    [Fact]
+    public void Sjf_a_pod_that_passes_the_bound_in_the_unschedulable_pool_comes_back_ahead_with_the_next_event()
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(10));
+        queue.Add("long", 0, 600, 0, arrivedAt: T0);
+        foreach (var (tried, evented) in new[] { (0, 2), (2, 5), (5, 9) })
+        {
+            Assert.Equal(["long"], Drain(queue, T0.AddSeconds(tried)));
+            queue.MarkUnschedulable("long", T0.AddSeconds(tried));
+            Assert.Equal(1, queue.UnschedulableCount);
+            queue.MoveAllToActive(T0.AddSeconds(evented));
+        }
+        var at9 = T0.AddSeconds(9);
+        Assert.Equal(["long"], Drain(queue, at9));
+        queue.MarkUnschedulable("long", at9);
+        Assert.Equal((0, 0, 1), (queue.ActiveCount, queue.BackoffCount, queue.UnschedulableCount));
+        queue.Add("short", 0, 3, 0, arrivedAt: at9);
+
+        var at12 = T0.AddSeconds(12);
+        Assert.Equal("short", Pop(queue, at12));
+        queue.MarkUnschedulable("short", at12);
+
+        var at13 = T0.AddSeconds(13);
+        Assert.Equal(2, queue.MoveAllToActive(at13));
+        Assert.Equal(["long", "short"], Drain(queue, at13));
+    }
+
+    /// <summary>
+    /// Starved pods that keep finding no node take turns: one tried since it was starved goes behind the starved pods not
+    /// tried since, then by its last attempt, as a failed pod goes behind those queued before its attempt in the other
+    /// orders. By hand, 10 s bound, one pop per event: "a" (600 s, arrived 0 s) and "b" (600 s, arrived 1 s) are starved at
+    /// 12 s. Pop at 12 s: a (both untried, a arrived first); it fails. Event and pop at 13 s: b (untried); it fails. At 14 s
+    /// both were tried, a's attempt (12 s) first: a; at 15 s, b. Ordered by arrival alone, "a" came first every time.
+    /// </summary>
+    [Fact]
+    public void Sjf_starved_pods_that_find_no_node_take_turns()
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(10));
+        queue.Add("a", 0, 600, 0, arrivedAt: T0);
+        queue.Add("b", 0, 600, 0, arrivedAt: T0.AddSeconds(1));
+        var popped = new List<string>();
+        foreach (var second in new[] { 12, 13, 14, 15 })
+        {
+            var now = T0.AddSeconds(second);
+            queue.MoveAllToActive(now);
+            var name = Pop(queue, now);
+            popped.Add(name);
+            queue.MarkUnschedulable(name, now);
+        }
+        Assert.Equal(["a", "b", "a", "b"], popped);
+    }
+
+    /// <summary>
+    /// A starved pod whose attempt failed with an error still waits out its error backoff (kube's podErrorBackoffQ): the
+    /// bound orders the pods, it does not retry a failing call sooner. By hand, backoff 1 s doubling, 10 s bound: "long"
+    /// (600 s, arrived 0 s) fails with an error at 0 s (to 1 s), 1 s (to 3 s), 3 s (to 7 s) and 7 s (to 15 s); "short" (3 s)
+    /// is added at 7 s. At 12 s "long" has waited past the bound but backs off until 15 s: only "short" pops; at 15 s, "long".
+    /// </summary>
+    [Fact]
+    public void Sjf_a_pod_past_the_bound_backing_off_after_an_error_waits_it_out()
+    {
+        var queue = new SchedulingQueue<int>(QueueOrder.Sjf, sjfMaxWait: TimeSpan.FromSeconds(10));
+        queue.Add("long", 0, 600, 0, arrivedAt: T0);
+        foreach (var second in new[] { 0, 1, 3, 7 })
+        {
+            Assert.Equal(["long"], Drain(queue, T0.AddSeconds(second)));
+            queue.Requeue("long", T0.AddSeconds(second));
+        }
+        queue.Add("short", 0, 3, 0, arrivedAt: T0.AddSeconds(7));
+        Assert.Equal(T0.AddSeconds(15), queue.NextBackoffExpiry);
+
+        Assert.Equal(["short"], Drain(queue, T0.AddSeconds(12)));
+        queue.Done("short");
+        Assert.Empty(Drain(queue, T0.AddMilliseconds(14_999)));
+        Assert.Equal(["long"], Drain(queue, T0.AddSeconds(15)));
+    }
+
+    /// <summary>
+    /// The SJF bound is the sjf order's alone: the priority and drf orders given one keep their pops and backoffs. By hand,
+    /// backoff 1 s doubling, pods created a minute before (far past a 1 s bound): "a" (priority 1) and "b" (0) pop at 0 s,
+    /// a then b, and both find no node (backoff to 1 s, pool). The event at 0.5 s moves both to backoff (not over), none
+    /// active; the pop at 0.5 s takes them early, a then b (same expiry, by priority). "a" fails with an error at 0.5 s
+    /// (error backoff 1 s, to 1.5 s), "b" finds no node again (2 s, to 2.5 s, pool). The event at 0.6 s moves "b" to
+    /// backoff; a pop at 0.6 s takes "b" early, "a" waits its error backoff out: pops at 1.5 s. Were the bound read, "a" and
+    /// "b" would be starved at the first pop and back off no more: active, not backing off, after the event at 0.5 s.
+    /// </summary>
+    [Theory]
+    [InlineData("priority", 0)]
+    [InlineData("priority", 1)]
+    [InlineData("drf", 0)]
+    [InlineData("drf", 1)]
+    public void Other_orders_ignore_the_sjf_bound(string order, int sjfMaxWaitSeconds)
+    {
+        Assert.True(QueueOrders.TryParse(order, out var queueOrder));
+        var queue = new SchedulingQueue<int>(queueOrder, dominantShare: (_, _) => 0.0, sjfMaxWait: TimeSpan.FromSeconds(sjfMaxWaitSeconds));
+        var created = T0.AddMinutes(-1);
+        queue.Add("a", 1, 60, 0, arrivedAt: created);
+        queue.Add("b", 0, 600, 0, arrivedAt: created);
+        var trace = new List<string>();
+        void Look(string at) => trace.Add($"{at}: active {queue.ActiveCount}, backoff {queue.BackoffCount} to {queue.NextBackoffExpiry - T0}, unschedulable {queue.UnschedulableCount}");
+
+        trace.Add(string.Join(",", Drain(queue, T0)));
+        queue.MarkUnschedulable("a", T0);
+        queue.MarkUnschedulable("b", T0);
+        Look("0");
+        var at05 = T0.AddMilliseconds(500);
+        queue.MoveAllToActive(at05);
+        Look("0.5");
+        trace.Add(string.Join(",", Drain(queue, at05)));
+        queue.Requeue("a", at05);
+        queue.MarkUnschedulable("b", at05);
+        Look("0.5 after");
+        var at06 = T0.AddMilliseconds(600);
+        queue.MoveAllToActive(at06);
+        trace.Add(string.Join(",", Drain(queue, at06)));
+        trace.Add(string.Join(",", Drain(queue, T0.AddMilliseconds(1_499))));
+        trace.Add(string.Join(",", Drain(queue, T0.AddMilliseconds(1_500))));
+
+        Assert.Equal([
+            "a,b",
+            "0: active 0, backoff 0 to , unschedulable 2",
+            "0.5: active 0, backoff 2 to 00:00:01, unschedulable 0",
+            "a,b",
+            "0.5 after: active 0, backoff 1 to 00:00:01.5000000, unschedulable 1",
+            "b",
+            "",
+            "a",
+        ], trace);
+    }
+
     [Fact]
     public void Unknown_order_is_rejected()
     {

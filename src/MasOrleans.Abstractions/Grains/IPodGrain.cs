@@ -36,7 +36,12 @@ public interface IPodGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<PodView?> Get();
 
-    Task<Outcome> Delete();
+    /// <summary>
+    /// Deletes the pod, freeing its node. <paramref name="podCreatedAt"/> names the pod of the name to delete (as for
+    /// <see cref="Evict"/>): another pod of the name, created since the caller read the pod, refuses with Conflict. Null
+    /// deletes whichever pod has the name.
+    /// </summary>
+    Task<Outcome> Delete(DateTimeOffset? podCreatedAt = null);
 
     /// <summary>
     /// Called by the scheduling cycle after the node reserved. Returns the pod's listing entry when it holds the placement

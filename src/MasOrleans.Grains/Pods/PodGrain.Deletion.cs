@@ -43,7 +43,10 @@ public sealed partial class PodGrain
     private DateTimeOffset AfterDeleted(DateTimeOffset now) =>
         _deletedCreatedAt is { } deleted && now <= deleted ? deleted.AddTicks(1) : now;
 
-    public Task<Outcome> Delete() => Remove(releaseNode: true);
+    public Task<Outcome> Delete(DateTimeOffset? podCreatedAt = null) =>
+        state.State.Spec is { } spec && !PodSpec.SameIncarnation(spec.CreatedAt, podCreatedAt)
+            ? Task.FromResult(Outcome.Conflict($"pod '{Name}' was deleted and created again since it was read"))
+            : Remove(releaseNode: true);
 
     public async Task<bool> EvictForNodeDeletion(string node, string message)
     {

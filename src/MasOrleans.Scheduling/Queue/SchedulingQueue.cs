@@ -122,6 +122,7 @@ public sealed partial class SchedulingQueue<T>
             return false;
         }
         Take(entry);
+        if (entry.Starved) entry.TriedStarved = true;
         _active.Started(entry);
         // Queued again as of this attempt, should it fail (kube refreshes the timestamp at the failure; its cycles run one at
         // a time, so that is the order they started in, which overlapping attempts here keep however their failures land).
@@ -298,10 +299,17 @@ public sealed partial class SchedulingQueue<T>
     {
         var c = b.Priority.CompareTo(a.Priority);
         if (c != 0) return c;
-        // Pods that waited past the starvation bound go first, longest waiting first (StarveLongWaiting).
+        // Pods that waited past the starvation bound go first (StarveLongWaiting): those not yet tried since, longest waiting
+        // first; then those tried since, by their last attempt's start, so a starved pod that keeps failing goes behind the
+        // other starved pods rather than first again at every event.
         c = b.Starved.CompareTo(a.Starved);
         if (c != 0) return c;
-        if (a.Starved) return CompareArrival(a, b);
+        if (a.Starved)
+        {
+            c = a.TriedStarved.CompareTo(b.TriedStarved);
+            if (c != 0) return c;
+            return a.TriedStarved ? a.Queued.CompareTo(b.Queued) : CompareArrival(a, b);
+        }
         // Pods that state a duration come first, shortest first; the rest keep arrival order.
         var da = a.ExpectedDurationSeconds ?? double.PositiveInfinity;
         var db = b.ExpectedDurationSeconds ?? double.PositiveInfinity;
@@ -342,6 +350,8 @@ public sealed partial class SchedulingQueue<T>
         /// entry is out of every sorted set (<see cref="StarveLongWaiting"/>), as the active and backoff orders read it.
         /// </summary>
         public bool Starved { get; set; }
+        /// <summary>Popped for an attempt since it was starved: ordered among the starved by <see cref="Queued"/>, not arrival.</summary>
+        public bool TriedStarved { get; set; }
         /// <summary>
         /// When the pod was last queued, as a sequence: its <see cref="Add"/>, or the start of its last attempt (kube's
         /// QueuedPodInfo.Timestamp, which PrioritySort's Less compares and AddUnschedulableIfNotPresent refreshes when the

@@ -234,12 +234,18 @@ internal static class KubePodsApi
         if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("pods", name);
         if (CheckPreconditions(body.Value.DeleteOptions, view, served) is { } failed) return failed;
         if (dryRun) return Evicted();
+        // The pod read and checked against the preconditions, not another of its name created since: that one is neither
+        // failed nor deleted, and the answer is 409. The API server's eviction ends in one delete checked against the
+        // preconditions (pkg/registry/core/pod/storage/eviction.go: the request's DeleteOptions, with the resourceVersion it
+        // read where it enforces one), a failed precondition a Conflict; here it is two grain calls, so both name the pod.
+        var incarnation = view.Spec.CreatedAt;
         var evicted = view.NodeName is { } node && view.Phase.HoldsNode()
-            && await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API");
-        var outcome = await grain.Delete();
+            && await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API", incarnation);
+        var outcome = await grain.Delete(incarnation);
         // A workload deletes its evicted pod as it replaces it, and may get there before this delete: the eviction was
         // still this request's (a 404 made kubectl drain take the pod as already gone and print no "evicted" line).
         if (outcome.Code == OutcomeCode.NotFound && !evicted) return KubeStatus.NotFound("pods", name);
+        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.Conflict("pods", name, outcome.Message!);
         // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
         await cache.ReadPod(key, context.RequestAborted);
         return Evicted();
