@@ -179,8 +179,8 @@ public sealed class ConfigurationTests : IDisposable
         { "Security__ApiKeys__0__Key", "caf\u00e9-key-0123456789abcdef", "Security__ApiKeys__0: an API key must be printable ASCII" },
         // Started, and the key read every area: reads are not divided by area, so a key given only pods:read to keep it to
         // pods read nodes too (and, with no write scope, could write nothing, as any key).
-        { "Security__ApiKeys__0__Scopes__0", "pods:read", "Security__ApiKeys__0: scope 'pods:read' grants nothing: reads are not divided by area, every valid key reads every route" },
-        { "Security__ApiKeys__0__Scopes__0", "pods:admin", "Security__ApiKeys__0: scope 'pods:admin' is not admin, dashboard, metrics, extender or '<area>:write'" },
+        { "Security__ApiKeys__0__Scopes__0", "pods:read", "Security__ApiKeys__0: scope 'pods:read' grants nothing: reads are not divided by area, every valid key reads every route (Security__RequireKeyForReads=true makes reads need a key); use 'read' for a key that may only read" },
+        { "Security__ApiKeys__0__Scopes__0", "pods:admin", "Security__ApiKeys__0: scope 'pods:admin' is not admin, dashboard, metrics, extender, read or '<area>:write'" },
     };
 
     /// <summary>

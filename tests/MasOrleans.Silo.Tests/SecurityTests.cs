@@ -16,6 +16,7 @@ public sealed class SecuredSiloFixture : IAsyncLifetime
     public const string NodesKey = "nodes-key-0123456789abcdef";
     public const string PodsKey = "pods-key-0123456789abcdefgh";
     public const string MetricsKey = "metrics-key-0123456789abcdef";
+    public const string ReaderKey = "reader-key-0123456789abcdef";
 
     public SiloHost Host { get; private set; } = null!;
 
@@ -342,6 +343,10 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         {
             ["Security:ApiKeys:0:Key"] = SecuredSiloFixture.NodesKey,
             ["Security:ApiKeys:0:Scopes:0"] = "nodes:write",
+            // A key that may only read: a key needs a scope, and '<area>:read' is refused (reads are not divided by area).
+            ["Security:ApiKeys:1:Name"] = "reader",
+            ["Security:ApiKeys:1:Key"] = SecuredSiloFixture.ReaderKey,
+            ["Security:ApiKeys:1:Scopes:0"] = "read",
             ["Security:RequireKeyForReads"] = "true",
             ["Extender:Enabled"] = "false",
         });
@@ -373,6 +378,17 @@ public sealed class SecurityTests(SecuredSiloFixture fixture) : IClassFixture<Se
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nodes");
         request.Headers.Add("X-Api-Key", SecuredSiloFixture.NodesKey);
         Assert.Equal(HttpStatusCode.OK, (await host.Http.SendAsync(request)).StatusCode);
+        // The read-only key reads every route, /api's and /k8s', and writes nothing.
+        Assert.Equal(HttpStatusCode.OK, await Get("/api/v1/nodes", SecuredSiloFixture.ReaderKey));
+        Assert.Equal(HttpStatusCode.OK, await Get("/api/v1/pods", SecuredSiloFixture.ReaderKey));
+        Assert.Equal(HttpStatusCode.OK, await Get("/k8s/api/v1/nodes", SecuredSiloFixture.ReaderKey));
+        using (var write = new HttpRequestMessage(HttpMethod.Post, "/api/v1/nodes") { Content = System.Net.Http.Json.JsonContent.Create(Requests.Node("sec-reader")) })
+        {
+            write.Headers.Add("X-Api-Key", SecuredSiloFixture.ReaderKey);
+            using var refused = await host.Http.SendAsync(write);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("API key 'reader' lacks the scope 'nodes:write'", await refused.Content.ReadAsStringAsync());
+        }
         // Probes stay open.
         Assert.Equal(HttpStatusCode.OK, (await host.Http.GetAsync("/health")).StatusCode);
         // So do the Kubernetes API's health and version, as the API server serves them to anyone (system:public-info-viewer,

@@ -20,9 +20,11 @@ public sealed partial class NodeGrain
     /// <summary>Writes the node's record, and with it its last reading's time, which no reading writes (<see cref="UnstoredReadings"/>).</summary>
     private async Task WriteRecord()
     {
-        state.State = state.State with { LastTelemetryAt = _lastTelemetry };
+        var stored = _lastTelemetry;
+        state.State = state.State with { LastTelemetryAt = stored };
         await state.WriteStateAsync();
-        unstoredReadings.Remove(Name);
+        // A reading taken while the write was under way stays unstored.
+        if (_lastTelemetry == stored) unstoredReadings.Remove(Name);
     }
 
     /// <summary>Counted, or not (<see cref="CountedWrite.Counted"/>) once the stop began: for a write the node may leave to its next activation.</summary>

@@ -52,7 +52,10 @@ public sealed partial class NodeGrain(
         // utilization is not: it has none until the next reading. (A node stored before readiness was kept: its last
         // readiness event says.)
         _ready = state.State.Ready ?? state.State.Events?.LastOrDefault(e => e.Reason is "NodeReady" or "NodeNotReady") is not { Reason: "NodeNotReady" };
-        _lastTelemetry = state.State.LastTelemetryAt;
+        // No later than this silo's clock: stored by a silo whose clock is ahead, it would have every reading here dropped
+        // as older (no heartbeat either) until this clock caught up, and the node gone NotReady, as a stamp ahead is now.
+        var now = clock.GetUtcNow();
+        _lastTelemetry = state.State.LastTelemetryAt > now ? now : state.State.LastTelemetryAt;
         RebuildLocal(state.State.Spec is null ? [] : await bindings.Read(Name));
         // A restart starts every reporting node's silence clock afresh instead of expiring it, as kube's controller takes
         // now as the probe time of a node it has not seen since it started (tryUpdateNodeHealth, "Missing timestamp").

@@ -108,6 +108,9 @@ public sealed partial class SchedulingSiloService(
         }
     }
 
+    private Task StoreLastTelemetry(IReadOnlyList<string> nodes) =>
+        Task.WhenAll(nodes.Select(n => grains.Reference<INodeGrain>(n).StoreLastTelemetry()));
+
     /// <remarks>
     /// This stage stops before the cluster is told this silo shuts down, and so before Orleans' directory lets another
     /// silo activate this silo's grains; each step relies on it. In order: the shards start no more cycles and finish
@@ -125,10 +128,10 @@ public sealed partial class SchedulingSiloService(
         view.PodAssigned -= TellLocalShardsOfAssignedPods;
         shards.Stop();
         // Alongside the drain and within its limit (both are a Redis round trip or so when nothing is wrong), before the
-        // node grains refuse writes: the last telemetry times no write has stored yet.
+        // node grains refuse writes: the last telemetry times no write has stored yet. A second pass after the drain
+        // stores the readings that came during it; those after stopping.Begin are not stored.
         var drainStarted = Stopwatch.GetTimestamp();
-        var readings = unstoredReadings.Nodes;
-        var readingsStored = Task.WhenAll(readings.Select(n => grains.Reference<INodeGrain>(n).StoreLastTelemetry()));
+        var firstPass = StoreLastTelemetry(unstoredReadings.Nodes);
         try
         {
             await Task.WhenAll(shards.All.Select(s => s.Drain())).WaitAsync(DrainLimit, cancellation);
@@ -140,13 +143,14 @@ public sealed partial class SchedulingSiloService(
         }
         try
         {
-            var left = DrainLimit - Stopwatch.GetElapsedTime(drainStarted);
-            await readingsStored.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellation);
+            TimeSpan Left() => DrainLimit - Stopwatch.GetElapsedTime(drainStarted) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            await firstPass.WaitAsync(Left(), cancellation);
+            await StoreLastTelemetry(unstoredReadings.Nodes).WaitAsync(Left(), cancellation);
         }
         catch (Exception e)
         {
             // The stop goes on: those nodes' next activations show the time their last write stored.
-            LogReadingsNotStored(logger, e, readings.Count);
+            LogReadingsNotStored(logger, e, unstoredReadings.Nodes.Count);
         }
         stopping.Begin();
         try

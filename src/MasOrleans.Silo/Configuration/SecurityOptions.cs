@@ -55,17 +55,22 @@ internal static class Scopes
     public const string Dashboard = "dashboard";
     public const string Metrics = "metrics";
     public const string Extender = "extender";
+    /// <summary>
+    /// Grants nothing beyond being a valid key: for a key that may only read where reads need one
+    /// (<see cref="SecurityOptions.RequireKeyForReads"/>), since a key needs at least one scope.
+    /// </summary>
+    public const string Read = "read";
 
     /// <summary>Write scopes follow the first path segment under /api/v1 ("nodes:write" for /api/v1/nodes/...).</summary>
     public static string WriteOf(string area) => $"{area}:write";
 
     /// <summary>Scopes a key may carry: fixed ones plus "{area}:write" for any lowercase area.</summary>
     public static bool IsWellFormed(string scope) =>
-        scope is Admin or Dashboard or Metrics or Extender || IsAreaScope(scope, ":write");
+        scope is Admin or Dashboard or Metrics or Extender or Read || IsAreaScope(scope, ":write");
 
     /// <summary>
     /// "{area}:read": reads are not divided by area (any valid key reads every route), so such a scope would grant
-    /// nothing while its key's owner took it for a limit; start-up refuses it, saying so.
+    /// nothing while its key's owner took it for a limit; start-up refuses it, naming <see cref="Read"/> instead.
     /// </summary>
     public static bool IsReadScope(string scope) => IsAreaScope(scope, ":read");
 

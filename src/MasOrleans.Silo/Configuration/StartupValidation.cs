@@ -223,8 +223,8 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
             if (scopes.Count == 0) problems.Add($"{label}: an API key needs at least one scope");
             foreach (var scope in scopes.Where(s => !Scopes.IsWellFormed(s)))
                 problems.Add(Scopes.IsReadScope(scope)
-                    ? $"{label}: scope '{scope}' grants nothing: reads are not divided by area, every valid key reads every route (Security__RequireKeyForReads=true makes reads need a key); remove it"
-                    : $"{label}: scope '{scope}' is not admin, dashboard, metrics, extender or '<area>:write'");
+                    ? $"{label}: scope '{scope}' grants nothing: reads are not divided by area, every valid key reads every route (Security__RequireKeyForReads=true makes reads need a key); use 'read' for a key that may only read"
+                    : $"{label}: scope '{scope}' is not admin, dashboard, metrics, extender, read or '<area>:write'");
         }
         if (keys.Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key).Any(g => g.Count() > 1)) problems.Add("Security: two API keys are identical");
         // Logs, 403 messages and the rate limiter's partitions tell keys apart by name: two callers of one name would share a window.
