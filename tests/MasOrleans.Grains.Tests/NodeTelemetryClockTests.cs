@@ -23,10 +23,8 @@ public sealed class NodeTelemetryClockTests() : OwnClusterTest(settings: new Dic
         var grains = Cluster.Client;
         var node = grains.GetGrain<INodeGrain>(name);
         await node.Register(NodeSpecOf(name));
-        var stream = grains.GetStreamProvider(TelemetryStreams.Provider)
-            .GetStream<TelemetryReading>(Orleans.Runtime.StreamId.Create(TelemetryStreams.Namespace, name));
         var stored = _clock.GetUtcNow();
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, stored));
+        Assert.True(await node.ReportTelemetry(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.5 }, stored)));
         await WaitForNode(grains, name, v => v.LastTelemetry == stored);
         await node.StoreLastTelemetry();
 
@@ -38,7 +36,7 @@ public sealed class NodeTelemetryClockTests() : OwnClusterTest(settings: new Dic
         Assert.True(restored.LastTelemetry <= _clock.GetUtcNow(), $"restored {restored.LastTelemetry:O}, this silo's clock {_clock.GetUtcNow():O}");
 
         var next = _clock.GetUtcNow();
-        await stream.OnNextAsync(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next));
+        Assert.True(await node.ReportTelemetry(new TelemetryReading(name, new Dictionary<string, double> { ["cpu"] = 0.3 }, next)));
         await WaitForNode(grains, name, v => v.LastTelemetry == next && v.Utilization.GetValueOrDefault("cpu") == 0.3);
     }
 }
