@@ -12,7 +12,7 @@ using StackExchange.Redis;
 
 namespace MasOrleans.Silo.Tests;
 
-/// <summary>Grain state, clustering and stream pub-sub on a real redis-server started by the test.</summary>
+/// <summary>Grain state and clustering on a real redis-server started by the test.</summary>
 public sealed class RedisStorageTests : IDisposable
 {
     private readonly RedisServer _redis = RedisServer.Start();

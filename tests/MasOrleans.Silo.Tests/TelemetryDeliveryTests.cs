@@ -17,11 +17,14 @@ public sealed class TelemetryDeliveryTests
     {
         public volatile bool Broken;
         public int Asked;
+        /// <summary>Breaks these many asks in a stopping sibling's name (PlacementService's refusal) before any Broken.</summary>
+        public int SiblingStops;
 
         public Task Invoke(IOutgoingGrainCallContext context)
         {
             if (context.InterfaceMethod?.DeclaringType != typeof(INodeGrain) || context.InterfaceMethod.Name != nameof(INodeGrain.ReportTelemetry)) return context.Invoke();
             Interlocked.Increment(ref Asked);
+            if (Interlocked.Decrement(ref SiblingStops) >= 0) throw new SiloUnavailableException("Silo 'S127.0.0.2:11111:1' is shutting down.");
             if (Broken) throw new SiloUnavailableException("The target silo became unavailable for message: 'Request ... ReportTelemetry()'. About to break its promise.");
             return context.Invoke();
         }
@@ -54,5 +57,23 @@ public sealed class TelemetryDeliveryTests
         using var accepted = await silo.Http.Post("/api/v1/nodes/tele-broken/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.5 } });
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.Equal(0.5, (await silo.Http.GetJson("/api/v1/nodes/tele-broken")).GetProperty("utilization").GetProperty("cpu").GetDouble());
+    }
+
+    /// <summary>
+    /// Failed before (a 503, Error 2001): a reading whose call a sibling's graceful stop broke (the node grain leaving the
+    /// stopping silo, refused in its name) is sent again once that stop is gone, as a read is (ReadsAskedAgain): sent twice
+    /// it changes nothing, the newest reading winning by its stamp, so a rolling restart does not refuse the nodes' reports.
+    /// </summary>
+    [Fact]
+    public async Task A_reading_a_siblings_stop_broke_is_sent_again_and_accepted()
+    {
+        var breaks = new TelemetryBreaks();
+        await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(breaks));
+        Assert.Equal(HttpStatusCode.Created, (await silo.Http.Post("/api/v1/nodes", Requests.Node("tele-moved"))).StatusCode);
+        breaks.SiblingStops = 1;
+        using var accepted = await silo.Http.Post("/api/v1/nodes/tele-moved/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = 0.4 } });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(2, breaks.Asked);
+        Assert.Equal(0.4, (await silo.Http.GetJson("/api/v1/nodes/tele-moved")).GetProperty("utilization").GetProperty("cpu").GetDouble());
     }
 }

@@ -20,7 +20,8 @@ internal static class NodesApi
         api.MapGet("/{name}/events", Events).WithSummary("A node's events (registered, cordoned, not ready, draining, images pulled...)");
         api.MapPost("/{name}/cordon", (string name, IGrainFactory grains) => SetUnschedulable(name, true, grains)).WithSummary("Mark a node unschedulable");
         api.MapPost("/{name}/uncordon", (string name, IGrainFactory grains) => SetUnschedulable(name, false, grains)).WithSummary("Mark a node schedulable again");
-        api.MapPost("/{name}/telemetry", PostTelemetry).WithSummary("Report a node's utilization reading: 202 once the node holds it");
+        api.MapPost("/{name}/telemetry", PostTelemetry).WithSummary("Report a node's utilization reading: 202 once the node holds it")
+            .WithMetadata(new ReadsAskedAgain.Repeatable());
         return routes;
     }
 
@@ -86,7 +87,7 @@ internal static class NodesApi
         if (Validation.CheckUtilization(body.Utilization) is { } error) return Problems.BadRequest(error);
         var reading = new TelemetryReading(name, body.Utilization!, clock.GetUtcNow());
         // One awaited call checks the node exists and hands it the reading: the 202 means it arrived, and a call that
-        // fails (the node's silo stopping, Redis down) is the outage's 503, not a reading lost behind a 202. It went
+        // fails (Redis down; a sibling's stop that outlasts ReadsAskedAgain's asks) is the outage's 503, not a reading lost behind a 202. It went
         // through an Orleans memory stream, whose queue activations a silo could keep duplicates of after rolling
         // restarts, enqueueing readings no agent pulled while answering 202 (docs/deploy.md).
         if (!await grains.Reference<INodeGrain>(name).ReportTelemetry(reading)) return NodeNotFound(name);

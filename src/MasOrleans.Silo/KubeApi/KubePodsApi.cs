@@ -242,10 +242,11 @@ internal static class KubePodsApi
         var evicted = view.NodeName is { } node && view.Phase.HoldsNode()
             && await grain.Evict(node, PodReasons.Drained, "evicted through the Kubernetes eviction API", incarnation);
         var outcome = await grain.Delete(incarnation);
-        // A workload deletes its evicted pod as it replaces it, and may get there before this delete: the eviction was
-        // still this request's (a 404 made kubectl drain take the pod as already gone and print no "evicted" line).
+        // A workload deletes its evicted pod as it replaces it, and may get there before this delete (even creating one of
+        // the same name): the eviction was still this request's, a 201 (a 404 made kubectl drain take the pod as already
+        // gone and print no "evicted" line; a 409 would stop the drain though the pod it asked for was evicted).
         if (outcome.Code == OutcomeCode.NotFound && !evicted) return KubeStatus.NotFound("pods", name);
-        if (outcome.Code == OutcomeCode.Conflict) return KubeStatus.Conflict("pods", name, outcome.Message!);
+        if (outcome.Code == OutcomeCode.Conflict && !evicted) return KubeStatus.Conflict("pods", name, outcome.Message!);
         // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
         await cache.ReadPod(key, context.RequestAborted);
         return Evicted();

@@ -151,6 +151,12 @@ internal sealed partial class ClusterGauges : BackgroundService
             {
                 // A shard not answering yet is readiness' to report (queue-shards); asked again next period.
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Any other failure is a fault to see (Warning 2003, as a failed sample), but metrics must never stop the
+                // silo (a BackgroundService that throws does): asked again next period.
+                LogSampleFailed(_logger, e);
+            }
             await Task.Delay(_period, stoppingToken);
         }
     }
