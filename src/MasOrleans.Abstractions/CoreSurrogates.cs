@@ -84,6 +84,7 @@ public struct PodSpecSurrogate
     [Id(17)] public Dictionary<string, string>? Limits;
     [Id(18)] public string[]? ZeroRequests;
     [Id(19)] public string? Uid;
+    [Id(20)] public long? ActiveDeadlineSeconds;
 }
 
 [RegisterConverter]
@@ -111,6 +112,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Limits = surrogate.Limits,
         ZeroRequests = surrogate.ZeroRequests,
         Uid = surrogate.Uid,
+        ActiveDeadlineSeconds = surrogate.ActiveDeadlineSeconds,
     };
 
     public PodSpecSurrogate ConvertToSurrogate(in PodSpec value) => new()
@@ -135,6 +137,7 @@ public sealed class PodSpecSurrogateConverter : IConverter<PodSpec, PodSpecSurro
         Limits = value.Limits is null ? null : Plain(value.Limits),
         ZeroRequests = value.ZeroRequests is null ? null : value.ZeroRequests as string[] ?? [.. value.ZeroRequests],
         Uid = value.Uid,
+        ActiveDeadlineSeconds = value.ActiveDeadlineSeconds,
     };
 
     /// <summary>The dictionary itself when it is a plain one with the default comparer (nearly always), else a copy.</summary>

@@ -193,6 +193,44 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
         await AssertProblem(await Http.DeleteAsync("/api/v1/pods/api-p1"), HttpStatusCode.NotFound, "api-p1");
     }
 
+    /// <summary>
+    /// spec.activeDeadlineSeconds as the kubelet enforces it (pkg/kubelet/active_deadline.go): a pod running longer than
+    /// it, counted from its start, is Failed with reason DeadlineExceeded and the kubelet's message, though its container
+    /// planned to run an hour, and its node room is released. Waited on with a generous bound: no timing is asserted.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_running_past_its_active_deadline_is_failed_and_its_node_room_released()
+    {
+        await Http.Post("/api/v1/nodes", new
+        {
+            name = "api-deadline-node",
+            capacity = new Dictionary<string, string> { ["cpu"] = "4", ["memory"] = "8Gi", ["nvidia.com/gpu"] = "1" },
+            labels = new Dictionary<string, string> { ["pool"] = "api-deadline" },
+        });
+        var accepted = await Http.Post("/api/v1/pods", new
+        {
+            name = "api-deadline",
+            requests = new Dictionary<string, string> { ["cpu"] = "1", ["memory"] = "1Gi", ["nvidia.com/gpu"] = "1" },
+            nodeSelector = new Dictionary<string, string> { ["pool"] = "api-deadline" },
+            expectedDurationSeconds = 3600,
+            activeDeadlineSeconds = 2,
+        });
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(2, (await accepted.Json()).GetProperty("activeDeadlineSeconds").GetInt64());
+
+        var pod = await Http.WaitFor("/api/v1/pods/api-deadline", p => p.Phase() is "Failed" or "Succeeded", timeoutSeconds: 60);
+        Assert.Equal("Failed", pod.Phase());
+        Assert.Equal("DeadlineExceeded", pod.GetProperty("reason").GetString());
+        Assert.Equal(2, pod.GetProperty("activeDeadlineSeconds").GetInt64());
+        var events = pod.GetProperty("events").EnumerateArray().ToList();
+        Assert.Contains(events, e => e.GetProperty("reason").GetString() == "Started");
+        var last = events[^1];
+        Assert.Equal("DeadlineExceeded", last.GetProperty("reason").GetString());
+        Assert.Equal("Pod was active on the node longer than the specified deadline", last.GetProperty("message").GetString());
+        // Released after the Failed write (PodGrain.Finish): waited on, not read once.
+        await Http.WaitFor("/api/v1/nodes/api-deadline-node", n => !n.GetProperty("allocated").TryGetProperty("nvidia.com/gpu", out _));
+    }
+
     [Theory]
     [InlineData("cpu", "1x", "not a valid quantity")]
     [InlineData("memory", "", "not a valid quantity")]

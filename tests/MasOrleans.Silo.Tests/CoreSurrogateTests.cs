@@ -39,6 +39,7 @@ public sealed class CoreSurrogateTests : IDisposable
         Tolerations = [new Toleration("gpu", "Exists", Effect: "NoSchedule"), new Toleration("node.kubernetes.io/unreachable", "Exists", Effect: "NoExecute", TolerationSeconds: 45)],
         TopologySpreadConstraints = [new TopologySpreadConstraint(2, "zone", "ScheduleAnyway", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" }))],
         ExpectedDurationSeconds = 12.5,
+        ActiveDeadlineSeconds = 600,
         NodeName = "n3",
         Owner = new PodOwner(PodOwner.ReplicaSet, "web-rs", new LabelSelector(new Dictionary<string, string> { ["app"] = "web" })),
         CreatedAt = new DateTimeOffset(2026, 12, 6, 1, 2, 3, TimeSpan.Zero).AddTicks(4567),

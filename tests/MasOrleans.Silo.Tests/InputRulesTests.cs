@@ -160,6 +160,13 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(extra: ",\"image\":\"pytorch\\u202e:latest\""), "control or format characters" },
         { "/api/v1/pods", Pod(extra: ",\"image\":\" nginx\""), "leading or trailing whitespace" },
         { "/api/v1/pods", Pod(extra: ""","expectedDurationSeconds":0"""), "above 0" },
+        // Kubernetes' activeDeadlineSeconds: 1 to 2147483647 (ValidatePodSpec, pkg/apis/core/validation/validation.go), a whole number.
+        { "/api/v1/pods", Pod(name: "rules-deadline-0", extra: ""","activeDeadlineSeconds":0"""), "activeDeadlineSeconds 0: must be between 1 and 2147483647, inclusive" },
+        { "/api/v1/pods", Pod(name: "rules-deadline-neg", extra: ""","activeDeadlineSeconds":-5"""), "activeDeadlineSeconds -5: must be between 1 and 2147483647, inclusive" },
+        { "/api/v1/pods", Pod(name: "rules-deadline-big", extra: ""","activeDeadlineSeconds":2147483648"""), "activeDeadlineSeconds 2147483648: must be between 1 and 2147483647, inclusive" },
+        { "/api/v1/pods", Pod(name: "rules-deadline-frac", extra: ""","activeDeadlineSeconds":1.5"""), "the value at $.activeDeadlineSeconds must be a whole number" },
+        { "/api/v1/pods", Pod(name: "rules-deadline-str", extra: ""","activeDeadlineSeconds":"60" """), "the value at $.activeDeadlineSeconds must be a whole number" },
+        { "/api/v1/workloads", """{"name":"rules-deadline-w","replicas":1,"template":{"requests":{"cpu":"1m"},"activeDeadlineSeconds":0}}""", "activeDeadlineSeconds 0: must be between 1 and 2147483647, inclusive" },
         // A per-node cap the MaxInstancesPerNode filter could not apply was accepted and then silently ignored by it;
         // refused by the rule the DLRM reader applies to max_instance_per_node.
         { "/api/v1/pods", Pod(name: "cap-abc", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"abc"}"""), "label mas.io/max-per-node 'abc' must be a whole number of instances per node, 1 or more" },

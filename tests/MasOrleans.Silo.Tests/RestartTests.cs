@@ -70,6 +70,39 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
     }
 
     /// <summary>
+    /// A pod's spec.activeDeadlineSeconds holds across a restart: a pod that would run until deleted, stopped with its
+    /// silo before its deadline, is failed at the deadline (DeadlineExceeded) by the restarted silo without anyone asking
+    /// for it, and its node's room released. The queue shards wake the Running pods whose container has a planned exit;
+    /// one whose only exit was its deadline was not woken and ran on for ever.
+    /// </summary>
+    [Fact]
+    public async Task After_a_restart_a_running_pod_fails_at_its_active_deadline_without_being_asked_for()
+    {
+        int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
+        using (var silo = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            var http = silo.Http;
+            await http.Post("/api/v1/nodes", Requests.Node("r-deadline-node", cpu: "4"));
+            var posted = await http.Post("/api/v1/pods", new { name = "r-deadline", requests = new Dictionary<string, string> { ["cpu"] = "1" }, activeDeadlineSeconds = 20 });
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+            await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Running") == 1);
+            silo.AssertCleanLog();
+            Assert.Equal(0, silo.Terminate());
+            // Stopped while the pod still runs (a slow machine could have let the deadline pass first, and the restart prove nothing).
+            Assert.Equal(PodPhase.Running, (await StoredCluster.ReadAsync(Redis.ConnectionString)).Pods["r-deadline"].Phase);
+        }
+        using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
+        {
+            await restarted.Http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Failed") == 1, timeoutSeconds: 120);
+            var node = await restarted.Http.GetJson("/api/v1/nodes/r-deadline-node");
+            Assert.Equal("{}", node.GetProperty("allocated").ToString());
+            var pod = await restarted.Http.GetJson("/api/v1/pods/r-deadline");
+            Assert.Equal("DeadlineExceeded", pod.GetProperty("reason").GetString());
+            restarted.AssertCleanLog();
+        }
+    }
+
+    /// <summary>
     /// A pod tolerating a node's NoExecute taint for tolerationSeconds is evicted when they run out, also across a restart:
     /// kube's taint eviction controller, started afresh, plans every pod on a tainted node from its start (processPodOnNode
     /// with no scheduled eviction: startTime now, pkg/controller/tainteviction/taint_eviction.go). The plan lived in the

@@ -23,6 +23,29 @@ public sealed class StoredPodParseTests
         Assert.True(stored.ExitPlanned);
     }
 
+    /// <summary>
+    /// A container that runs until deleted but whose pod has spec.activeDeadlineSeconds has an exit to come at the
+    /// deadline: its pod must be woken after a restart to fail it then (a parse reading RunUntil alone left it running).
+    /// </summary>
+    [Fact]
+    public void A_running_pod_whose_container_has_only_an_active_deadline_is_woken()
+    {
+        var stored = Parse(Pod(PodPhase.Running, Container(ContainerPhase.Running, null) with { Deadline = Until }));
+        Assert.True(stored.ExitPlanned);
+    }
+
+    /// <summary>The planned exit is the earlier of the run's end and the deadline, whichever the container has.</summary>
+    [Fact]
+    public void A_planned_exit_is_the_earlier_of_the_runs_end_and_the_deadline()
+    {
+        var running = Container(ContainerPhase.Running, Until);
+        Assert.Equal(Until.AddSeconds(-30), PodContainer.PlannedExit(running with { Deadline = Until.AddSeconds(-30) }));
+        Assert.Equal(Until, PodContainer.PlannedExit(running with { Deadline = Until.AddSeconds(30) }));
+        Assert.Equal(Until.AddSeconds(-30), PodContainer.PlannedExit(running with { RunUntil = null, Deadline = Until.AddSeconds(-30) }));
+        Assert.Equal(Until, PodContainer.PlannedExit(running));
+        Assert.Null(PodContainer.PlannedExit(running with { Phase = ContainerPhase.Exited, Deadline = Until }));
+    }
+
     [Fact]
     public void A_running_pod_without_a_planned_exit_is_not_woken()
     {

@@ -83,6 +83,12 @@ public static class PodReasons
     public const string Error = "Error";
     /// <summary>The pod was deleted: what it tells its workload (<c>IWorkloadGrain.PodFinished</c>), which replaces it if it still counts it.</summary>
     public const string Deleted = "Deleted";
+    /// <summary>
+    /// The pod ran past its spec.activeDeadlineSeconds: the kubelet's reason and message (activeDeadlineHandler,
+    /// pkg/kubelet/active_deadline.go). The pod's fault: its workload replaces it as any failed pod.
+    /// </summary>
+    public const string DeadlineExceeded = "DeadlineExceeded";
+    public const string DeadlineExceededMessage = "Pod was active on the node longer than the specified deadline";
 
     public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained or TaintEviction;
 }
@@ -117,4 +123,5 @@ public sealed record ContainerView(
     [property: Id(6)] DateTimeOffset? FinishedAt,
     [property: Id(7)] int? ExitCode,
     [property: Id(8)] DateTimeOffset? RunUntil = null,
-    [property: Id(9)] int PlannedExitCode = 0);
+    [property: Id(9)] int PlannedExitCode = 0,
+    [property: Id(10)] DateTimeOffset? Deadline = null);

@@ -32,6 +32,13 @@ public interface IPodGrain : IGrainWithStringKey
     /// </summary>
     Task<PodView?> KnowLimits(IReadOnlyDictionary<string, string> limits, IReadOnlyList<string> zeroRequests);
 
+    /// <summary>
+    /// Sets the pod's spec.activeDeadlineSeconds (the caller has checked that it sets one or lowers it, as the API server
+    /// allows). A running container takes it at once, counted from its start: a deadline already passed fails the pod now
+    /// (reason DeadlineExceeded). Answers with the stored pod, or null when there is no pod.
+    /// </summary>
+    Task<PodView?> SetActiveDeadline(long seconds);
+
     /// <summary>Read-only and interleaved: node grains and the reconciler ask while the pod may be waiting on a node.</summary>
     [AlwaysInterleave]
     Task<PodView?> Get();

@@ -20,8 +20,29 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
     /// <summary>When a running container is planned to exit (the pod's exit timer is due then), else null.</summary>
     public DateTimeOffset? RunUntil => PlannedExit(_state);
 
-    /// <summary>When a recorded container is planned to exit: only a Running one has an exit still to come.</summary>
-    public static DateTimeOffset? PlannedExit(ContainerView? view) => view is { Phase: ContainerPhase.Running } running ? running.RunUntil : null;
+    /// <summary>
+    /// When a recorded container is planned to exit: only a Running one has an exit still to come, at the end of its run
+    /// or at its pod's active deadline (<see cref="ContainerView.Deadline"/>), whichever comes first.
+    /// </summary>
+    public static DateTimeOffset? PlannedExit(ContainerView? view) =>
+        view is not { Phase: ContainerPhase.Running } running ? null
+        : running is { RunUntil: { } until, Deadline: { } deadline } ? (deadline < until ? deadline : until)
+        : running.RunUntil ?? running.Deadline;
+
+    /// <summary>Whether the running container's planned exit at <paramref name="now"/> is its pod's deadline, not the end of its run.</summary>
+    public bool DeadlineReached(DateTimeOffset now) =>
+        _state is { Phase: ContainerPhase.Running, Deadline: { } deadline } running && deadline <= now && !(running.RunUntil < deadline);
+
+    /// <summary>
+    /// Gives the running container its pod's active deadline, <paramref name="seconds"/> from its start (kube counts from
+    /// the pod's StartTime, pkg/kubelet/active_deadline.go); null seconds leave it without. Returns the container as it is.
+    /// </summary>
+    public ContainerView? LimitTo(long? seconds)
+    {
+        if (_state is { Phase: ContainerPhase.Running, StartedAt: { } started } running)
+            _state = running with { Deadline = seconds is { } s ? started.AddSeconds(s) : null };
+        return _state;
+    }
 
     /// <summary>Starts on <paramref name="node"/> unless it already runs there; says whether the image had to be pulled.</summary>
     public async Task<(ContainerView View, bool Pulled)> StartAsync(string node, string? image, double? runSeconds)

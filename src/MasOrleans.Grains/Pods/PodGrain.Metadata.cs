@@ -36,6 +36,29 @@ public sealed partial class PodGrain
         return View();
     }
 
+    public async Task<PodView?> SetActiveDeadline(long seconds)
+    {
+        var before = state.State;
+        if (before.Spec is null) return null;
+        if (before.Spec.ActiveDeadlineSeconds == seconds) return View();
+        state.State = before with { Spec = before.Spec with { ActiveDeadlineSeconds = seconds } };
+        // A running container takes it now; one not started yet takes it from the spec at its start.
+        var running = before.Phase == PodPhase.Running && Container.LimitTo(seconds) is { Phase: ContainerPhase.Running } limited;
+        if (running) state.State = state.State with { Container = Container.Get() };
+        try
+        {
+            await state.WriteOrRestore(before);
+        }
+        catch
+        {
+            if (running) Container.LimitTo(before.Spec.ActiveDeadlineSeconds);
+            throw;
+        }
+        if (running) ArmExit();
+        Report();
+        return View();
+    }
+
     public async Task<PodView?> KnowLimits(IReadOnlyDictionary<string, string> limits, IReadOnlyList<string> zeroRequests)
     {
         var before = state.State;

@@ -236,6 +236,9 @@ public sealed partial class PodGrain(
             state.State = s;
             if (Container.Get() is { Phase: ContainerPhase.Exited } exited)
                 this.RegisterGrainTimer(_ => ContainerChanged(exited), new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+            // A deadline passed is judged again shortly, as a planned exit is.
+            else if (reason == PodReasons.DeadlineExceeded)
+                this.RegisterGrainTimer(ExitContainer, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
             throw;
         }
         if (phase == PodPhase.Failed) await StopContainer();
@@ -283,6 +286,8 @@ public sealed partial class PodGrain(
         {
             if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
             (view, var pulled) = await Container.StartAsync(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
+            // The deadline as the spec has it now: an update may have lowered it during the start.
+            view = Container.LimitTo(state.State.Spec?.ActiveDeadlineSeconds) ?? view;
             if (pulled) _ = GrainFactory.Reference<INodeGrain>(s.NodeName).ImagePulled(s.Spec.Image!);
         }
         finally
@@ -319,9 +324,16 @@ public sealed partial class PodGrain(
 
     private async Task ExitContainer(CancellationToken cancellation)
     {
-        if (Container.RunUntil is { } until && clock.GetUtcNow() < until)
+        var now = clock.GetUtcNow();
+        if (Container.RunUntil is { } until && now < until)
         {
             ArmExit();
+            return;
+        }
+        // Past its active deadline: failed as the kubelet fails it (its container stopped, its node room released).
+        if (Container.DeadlineReached(now) && state.State.Phase == PodPhase.Running)
+        {
+            await Finish(PodPhase.Failed, PodReasons.DeadlineExceeded, PodReasons.DeadlineExceededMessage);
             return;
         }
         if (await Container.ExitAsync(cancellation) is { } exited) await ContainerChanged(exited);

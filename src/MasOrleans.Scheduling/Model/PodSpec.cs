@@ -22,6 +22,11 @@ public sealed record PodSpec
     public IReadOnlyList<TopologySpreadConstraint>? TopologySpreadConstraints { get; init; }
     /// <summary>Seed 003's shortest-job-first hint.</summary>
     public double? ExpectedDurationSeconds { get; init; }
+    /// <summary>
+    /// Kubernetes' spec.activeDeadlineSeconds: how long the pod may run, counted from its container's start, before it is
+    /// failed (reason DeadlineExceeded) and its node room released. Null: no deadline. Not read by scheduling.
+    /// </summary>
+    public long? ActiveDeadlineSeconds { get; init; }
     /// <summary>Kubernetes' spec.nodeName: when set, only that node passes the NodeName filter.</summary>
     public string? NodeName { get; init; }
     /// <summary>The controller that owns the pod (metadata.ownerReferences with controller=true); null = none.</summary>

@@ -49,6 +49,11 @@ internal class PodTemplateRequest
     public List<TopologySpreadConstraint>? TopologySpreadConstraints { get; init; }
     /// <summary>How long the simulated container runs before the pod succeeds; absent means until deleted.</summary>
     public double? ExpectedDurationSeconds { get; init; }
+    /// <summary>
+    /// Kubernetes' activeDeadlineSeconds: once the container has run this long the pod is Failed (DeadlineExceeded) and its
+    /// node room released; absent means no deadline. Read as a long so a whole number beyond the range is told the range.
+    /// </summary>
+    public long? ActiveDeadlineSeconds { get; init; }
 }
 
 internal sealed class PodRequest : PodTemplateRequest

@@ -78,14 +78,16 @@ internal sealed record PodResponse(
     // Shown only when it is Never, so the answers of pods that may preempt (nearly all) read as before.
     string? PreemptionPolicy = null,
     // The node a preemption is freeing for the waiting pod (kube's status.nominatedNodeName); absent otherwise.
-    string? NominatedNodeName = null)
+    string? NominatedNodeName = null,
+    // Kubernetes' activeDeadlineSeconds; absent when the pod has none.
+    long? ActiveDeadlineSeconds = null)
 {
     public static PodResponse From(PodView v) => new(
         v.Spec.Name, v.Phase, v.NodeName, v.Gpus.Devices, v.Gpus.MilliPerDevice, v.Spec.Requests.ToQuantities(), v.Spec.Priority,
         v.Spec.Policy, v.ScheduledBy, v.Spec.Image, v.Spec.Labels, v.Spec.NodeSelector, v.Spec.Tolerations, v.Spec.Affinity,
         v.Spec.TopologySpreadConstraints, v.Spec.ExpectedDurationSeconds, v.Scores, v.Events, v.Workload, v.CreatedAt, v.Reason, v.Annotations,
         v.Spec.PreemptionPolicy == global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never ? nameof(global::MasOrleans.Scheduling.Model.PreemptionPolicy.Never) : null,
-        v.NominatedNodeName);
+        v.NominatedNodeName, v.Spec.ActiveDeadlineSeconds);
 }
 
 /// <summary>A page of items; pass <see cref="Continue"/> as ?continue= for the next page.</summary>

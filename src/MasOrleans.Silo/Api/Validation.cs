@@ -93,6 +93,7 @@ internal static partial class Validation
         // Above zero: a container given no run time runs until deleted, so 0 would mean "forever" and still sort first in SJF.
         if (body.ExpectedDurationSeconds is { } duration && !(duration > 0 && duration <= MaxDurationSeconds))
             return $"expectedDurationSeconds must be a number above 0 and at most {MaxDurationSeconds} (one year); leave it out for a pod that runs until deleted";
+        if (CheckActiveDeadline(body.ActiveDeadlineSeconds) is { } deadlineError) return deadlineError;
         if (body.Priority is < -MaxPriority or > MaxPriority) return $"priority must be between {-MaxPriority} and {MaxPriority}";
         if (PreemptionPolicies.TryParse(body.PreemptionPolicy, out var preemptionPolicy) is { } preemptionError) return preemptionError;
         if ((KubernetesSyntax.CheckLabels(body.Labels, "label") ?? KubernetesSyntax.CheckLabels(body.NodeSelector, "nodeSelector")) is { } labelError) return labelError;
@@ -114,9 +115,20 @@ internal static partial class Validation
             Tolerations = body.Tolerations,
             TopologySpreadConstraints = body.TopologySpreadConstraints,
             ExpectedDurationSeconds = body.ExpectedDurationSeconds,
+            ActiveDeadlineSeconds = body.ActiveDeadlineSeconds,
         };
         return null;
     }
+
+    /// <summary>
+    /// The API server's rule for a pod's spec.activeDeadlineSeconds (ValidatePodSpec in pkg/apis/core/validation/validation.go:
+    /// 1 to math.MaxInt32, validation.InclusiveRangeError). REST and /k8s creates both ask this; an update's own rule (set or
+    /// lowered only) is KubePodRequests'.
+    /// </summary>
+    public static string? CheckActiveDeadline(long? seconds) =>
+        seconds is < 1 or > int.MaxValue ? $"activeDeadlineSeconds {seconds}: {ActiveDeadlineRange}" : null;
+
+    public static readonly string ActiveDeadlineRange = $"must be between 1 and {int.MaxValue}, inclusive";
 
     /// <summary>
     /// Kubernetes refuses an image with leading or trailing whitespace (validateContainerCommon); control and format

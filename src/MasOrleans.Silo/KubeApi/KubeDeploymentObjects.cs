@@ -170,6 +170,9 @@ internal static class KubeDeploymentObjects
         if (selector.Any(kv => !labels.TryGetValue(kv.Key, out var v) || v != kv.Value))
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template.metadata.labels", $"{GoValues.Map(podTemplate.Metadata?.Labels)}: `selector` does not match template `labels`");
         if (TryKeepable(deployment, name, labels) is { } unkept) return unkept;
+        // A ReplicaSet's pods have no deadline (ValidatePodTemplateSpecForReplicaSet, pkg/apis/apps/validation/validation.go).
+        if (podTemplate.Spec.ActiveDeadlineSeconds is not null)
+            return KubeStatus.Forbidden(KubeDeploymentObjects.QualifiedKind, name, "spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicaSet is not Supported");
         var pod = new V1Pod { Metadata = new V1ObjectMeta { Name = $"{name}-xxxxx", Labels = labels, Annotations = podTemplate.Metadata?.Annotations }, Spec = podTemplate.Spec };
         // The template's problem is the Deployment's, at the template's field (its replicas' names come from the Deployment's).
         if (KubePodRequests.TryPodSpec(pod, ns, catalog, bounds, out var spec) is { } podError)

@@ -27,7 +27,7 @@ internal static class KubePodManifests
 
     /// <summary>The spec fields the pod grain keeps (<see cref="KubePodObjects.ToPod"/> serves them from its spec).</summary>
     private static readonly string[] Stored =
-        ["nodeName", "schedulerName", "priority", "preemptionPolicy", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints"];
+        ["nodeName", "schedulerName", "priority", "preemptionPolicy", "nodeSelector", "affinity", "tolerations", "topologySpreadConstraints", "activeDeadlineSeconds"];
 
     /// <summary>
     /// The manifest of a pod's <paramref name="spec"/> (a Pod's, or a Deployment's template's at <paramref name="field"/>)
@@ -89,6 +89,7 @@ internal static class KubePodManifests
         spec.Affinity = modeled.Affinity;
         spec.Tolerations = modeled.Tolerations;
         spec.TopologySpreadConstraints = modeled.TopologySpreadConstraints;
+        spec.ActiveDeadlineSeconds = modeled.ActiveDeadlineSeconds;
         return spec;
     }
 
@@ -100,6 +101,8 @@ internal static class KubePodManifests
     public static IReadOnlyList<string> Changed(V1PodSpec? updated, string kept)
     {
         var (after, before) = (Keepable(updated), (JsonObject)JsonNode.Parse(kept)!);
+        // A manifest kept before a field was stored by the pod grain (activeDeadlineSeconds) still has it: compared there.
+        foreach (var field in Stored) before.Remove(field);
         var changed = new List<string>();
         foreach (var key in after.Select(p => p.Key).Union(before.Select(p => p.Key)))
         {

@@ -79,6 +79,7 @@ internal static class KubePodObjects
                 NodeName = view.NodeName,
                 SchedulerName = spec.Policy ?? DefaultScheduler,
                 Priority = spec.Priority,
+                ActiveDeadlineSeconds = spec.ActiveDeadlineSeconds,
                 PreemptionPolicy = spec.PreemptionPolicy.ToString(),
                 NodeSelector = spec.NodeSelector is null ? null : new Dictionary<string, string>(spec.NodeSelector),
                 Affinity = Convert<V1Affinity>(spec.Affinity),

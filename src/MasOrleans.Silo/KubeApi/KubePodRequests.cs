@@ -62,6 +62,7 @@ internal static class KubePodRequests
             Tolerations = mapped.Tolerations?.ToList(),
             TopologySpreadConstraints = mapped.TopologySpreadConstraints?.ToList(),
             ExpectedDurationSeconds = duration,
+            ActiveDeadlineSeconds = pod.Spec?.ActiveDeadlineSeconds,
         };
         return null;
     }
@@ -96,6 +97,9 @@ internal static class KubePodRequests
         // Every pod runs at least one container (the API server's ValidatePodSpec: "spec.containers: Required value").
         if (pod.Spec?.Containers is not { Count: > 0 }) return new("spec.containers", null);
         if (TryTemplate(pod, out var template, out var field) is { } error) return new(field, error);
+        // Asked first here so the Status names the field and value as the API server does.
+        if (Validation.CheckActiveDeadline(template.ActiveDeadlineSeconds) is not null)
+            return new("spec.activeDeadlineSeconds", $"{template.ActiveDeadlineSeconds}: {Validation.ActiveDeadlineRange}");
         if (bounds.Check(template) is { } boundsError) return new("spec", boundsError);
         // CheckPod applies this rule too; asked first here so the Status names the labels as the field at fault.
         if (MaxInstancesPerNodeFilter.CheckLabels(template.Labels) is { } capError) return new("metadata.labels", capError);
@@ -284,8 +288,8 @@ internal static class KubePodRequests
 
     /// <summary>
     /// The 422 refusing an update of a pod that changes <paramref name="changed"/> (<see cref="Changed"/>), refused whole.
-    /// The API server takes new images, tolerations, activeDeadlineSeconds and a negative terminationGracePeriodSeconds set
-    /// to 1, and compares the rest (ValidatePodUpdate, pkg/apis/core/validation/validation.go, v1.35): a change to anything
+    /// The API server takes new images, tolerations, activeDeadlineSeconds (taken here too: <see cref="RefuseDeadlineUpdate"/>)
+    /// and a negative terminationGracePeriodSeconds set to 1, and compares the rest (ValidatePodUpdate, pkg/apis/core/validation/validation.go, v1.35): a change to anything
     /// else is refused in its words, "spec: Forbidden: pod updates may not change fields other than ...", its diff here the
     /// fields changed, less those it takes. An update changing only what it takes (and the expected duration) is refused
     /// here on the first such field, saying it is fixed here (nothing restarts a container, and a placement is not
@@ -301,9 +305,21 @@ internal static class KubePodRequests
             $"pod updates may not change fields other than {UpdatableFields}\nchanged: {string.Join(", ", forbidden.Select(FieldOf).Distinct())}");
     }
 
+    /// <summary>The pod's property an update may set or lower (<see cref="RefuseDeadlineUpdate"/>), taken here.</summary>
+    public const string ActiveDeadline = "activeDeadlineSeconds";
+
+    /// <summary>
+    /// The API server's rule for an update of spec.activeDeadlineSeconds (ValidatePodUpdate, pkg/apis/core/validation/validation.go):
+    /// it may be set where there was none, or lowered, never raised nor removed. Null when <paramref name="updated"/> is allowed.
+    /// </summary>
+    public static IResult? RefuseDeadlineUpdate(string name, long? updated, long? stored) =>
+        updated is null ? KubeStatus.Invalid("Pod", name, "spec.activeDeadlineSeconds", "null: must not update from a positive integer to nil value")
+        : stored < updated ? KubeStatus.Invalid("Pod", name, "spec.activeDeadlineSeconds", $"{updated}: must be less than or equal to previous value")
+        : null;
+
     /// <summary>A change an API server takes on update (or, the expected duration, a client's), which this one does not.</summary>
     private static bool FixedHere(string property) =>
-        property is "image" or "tolerations" or "expectedDurationSeconds" or "activeDeadlineSeconds" or KubePodManifests.GraceToOne
+        property is "image" or "tolerations" or "expectedDurationSeconds" or KubePodManifests.GraceToOne
         || property.EndsWith("].image", StringComparison.Ordinal);
 
     /// <summary>

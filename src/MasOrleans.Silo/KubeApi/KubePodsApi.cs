@@ -160,6 +160,13 @@ internal static class KubePodsApi
         // update, refused whole.
         if (view.Manifest is { } kept)
             changed = [.. KubePodManifests.Changed(pod.Spec, kept), .. changed.Where(p => !KubePodManifests.DrawnFromKept(p))];
+        // spec.activeDeadlineSeconds may be set or lowered, as the API server allows; the rest is judged without it.
+        var setsDeadline = changed.Contains(KubePodRequests.ActiveDeadline);
+        if (setsDeadline)
+        {
+            if (KubePodRequests.RefuseDeadlineUpdate(name, spec.ActiveDeadlineSeconds, view.Spec.ActiveDeadlineSeconds) is { } badDeadline) return badDeadline;
+            changed = [.. changed.Where(p => p != KubePodRequests.ActiveDeadline)];
+        }
         if (changed.Count > 0) return KubePodRequests.RefuseUpdate(name, changed);
         // A ReplicaSet releases a pod its selector no longer matches and makes another (kube's controller_ref_manager);
         // a workload here keeps its pods, so a pod must stay its workload's.
@@ -168,7 +175,8 @@ internal static class KubePodsApi
                 $"the pod would no longer match the selector of its {owner.Kind} {owner.Name}; pods here are not orphaned (delete the pod, or scale its deployment, instead)");
         if (KubePodAnnotations.TryKept(pod, current, out var annotations) is { } badAnnotations) return badAnnotations.ToStatus("Pod", name);
         // A dry run's answer: the pod as SetMetadata would store it, at the version it keeps (registry/generic/registry/dryrun.go).
-        IResult WouldStore() => KubeLists.One(context, KubePodObjects.ToPod(view with { Spec = view.Spec with { Labels = spec.Labels }, Annotations = annotations }, current.Metadata.ResourceVersion));
+        IResult WouldStore() => KubeLists.One(context, KubePodObjects.ToPod(
+            view with { Spec = view.Spec with { Labels = spec.Labels, ActiveDeadlineSeconds = spec.ActiveDeadlineSeconds }, Annotations = annotations }, current.Metadata.ResourceVersion));
         // A pod stored before its limits were kept (Changed took them as any) takes its manifest's, judged as on create:
         // dropped, they were never served, and every re-apply of the manifest was "configured" again.
         if (view.Spec.Limits is null || view.Spec.ZeroRequests is null)
@@ -181,10 +189,13 @@ internal static class KubePodsApi
                 return KubeStatus.NotFound("pods", name);
             (view, current) = (known, knownPod);
         }
-        if (KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels)) return KubeLists.One(context, current);
+        var sameMetadata = KubePodAnnotations.Same(annotations, view.Annotations) && PodSpec.SameLabels(spec.Labels, view.Spec.Labels);
+        if (sameMetadata && !setsDeadline) return KubeLists.One(context, current);
         if (dryRun) return WouldStore();
         // Served as read again through the cache, at a version that names it: the answer is a manifest a later write may carry.
-        if (await grains.Reference<IPodGrain>(key).SetMetadata(spec.Labels, annotations) is null
+        var grain = grains.Reference<IPodGrain>(key);
+        if (setsDeadline && await grain.SetActiveDeadline(spec.ActiveDeadlineSeconds!.Value) is null
+            || !sameMetadata && await grain.SetMetadata(spec.Labels, annotations) is null
             || await cache.ReadPod(key, context.RequestAborted) is not (_, { } stored, _))
             return KubeStatus.NotFound("pods", name);
         return KubeLists.One(context, stored);
