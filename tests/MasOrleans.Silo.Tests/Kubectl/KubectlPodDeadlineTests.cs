@@ -9,26 +9,12 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubectlPodDeadlineTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private static string Node(string name, string test) => $"""
-        apiVersion: v1
-        kind: Node
-        metadata:
-          name: {name}
-          labels:
-            test: {test}
-        status:
-          capacity:
-            cpu: "8"
-            memory: 64Gi
-
-        """;
-
     private static string Pod(string name, string test, long deadline) => KubeManifests.Pod(name, test, $"  activeDeadlineSeconds: {deadline}");
 
     [Fact]
     public async Task A_deadline_lowered_on_a_running_pod_takes_effect_and_one_raised_or_removed_is_refused()
     {
-        (await kube.Run("apply", "-f", kube.Manifest("kd-node", Node("kd-node", "kd")))).Succeeded();
+        (await kube.Run("apply", "-f", kube.Manifest("kd-node", KubeManifests.Node("kd-node", "kd", cpu: "8")))).Succeeded();
         (await kube.Run("apply", "-f", kube.Manifest("kd-pod", Pod("kd-pod", "kd", 3600)))).Succeeded();
         Assert.Equal("Running", await kube.WaitFor("pod/kd-pod", "{.status.phase}", p => p == "Running"));
         Assert.Equal("3600", await kube.Get("pod/kd-pod", "{.spec.activeDeadlineSeconds}"));
