@@ -167,6 +167,8 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/pods", Pod(name: "rules-deadline-frac", extra: ""","activeDeadlineSeconds":1.5"""), "the value at $.activeDeadlineSeconds must be a whole number" },
         { "/api/v1/pods", Pod(name: "rules-deadline-str", extra: ""","activeDeadlineSeconds":"60" """), "the value at $.activeDeadlineSeconds must be a whole number" },
         { "/api/v1/workloads", """{"name":"rules-deadline-w","replicas":1,"template":{"requests":{"cpu":"1m"},"activeDeadlineSeconds":0}}""", "activeDeadlineSeconds 0: must be between 1 and 2147483647, inclusive" },
+        // A workload replaces failed pods: a deadline in its template would fail them for ever (upstream refuses it in a ReplicaSet's).
+        { "/api/v1/workloads", """{"name":"rules-deadline-w2","replicas":1,"template":{"requests":{"cpu":"1m"},"activeDeadlineSeconds":60}}""", "template.activeDeadlineSeconds is not supported in a workload" },
         // A per-node cap the MaxInstancesPerNode filter could not apply was accepted and then silently ignored by it;
         // refused by the rule the DLRM reader applies to max_instance_per_node.
         { "/api/v1/pods", Pod(name: "cap-abc", extra: ""","labels":{"mas.io/app":"a","mas.io/max-per-node":"abc"}"""), "label mas.io/max-per-node 'abc' must be a whole number of instances per node, 1 or more" },

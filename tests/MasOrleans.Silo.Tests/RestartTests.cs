@@ -83,7 +83,7 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
         {
             var http = silo.Http;
             await http.Post("/api/v1/nodes", Requests.Node("r-deadline-node", cpu: "4"));
-            var posted = await http.Post("/api/v1/pods", new { name = "r-deadline", requests = new Dictionary<string, string> { ["cpu"] = "1" }, activeDeadlineSeconds = 20 });
+            var posted = await http.Post("/api/v1/pods", new { name = "r-deadline", requests = new Dictionary<string, string> { ["cpu"] = "1" }, activeDeadlineSeconds = 60 });
             Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
             await http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Running") == 1);
             silo.AssertCleanLog();

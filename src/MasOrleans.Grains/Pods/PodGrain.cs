@@ -330,8 +330,9 @@ public sealed partial class PodGrain(
             ArmExit();
             return;
         }
-        // Past its active deadline: failed as the kubelet fails it (its container stopped, its node room released).
-        if (Container.DeadlineReached(now) && state.State.Phase == PodPhase.Running)
+        // Past its active deadline: failed as the kubelet fails it (its container stopped, its node room released); also a
+        // pod whose Running write has not landed yet (a Redis blip), which would otherwise exit as planned, Succeeded.
+        if (Container.DeadlineReached(now) && state.State.Phase.HoldsNode())
         {
             await Finish(PodPhase.Failed, PodReasons.DeadlineExceeded, PodReasons.DeadlineExceededMessage);
             return;

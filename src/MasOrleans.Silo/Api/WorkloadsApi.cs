@@ -33,6 +33,9 @@ internal static class WorkloadsApi
         if (autoscale?.RefuseReplicas(body.Replicas!.Value) is { } rangeError) return Problems.BadRequest(rangeError);
         // The template is validated under the longest name a replica can get.
         if (Validation.CheckPod($"{body.Name}-xxxxx", body.Template, catalog, out var template) is { } error) return Problems.BadRequest(error);
+        // A workload replaces its failed pods, so a deadline would fail and replace them for ever: refused as the API
+        // server refuses it in a ReplicaSet's template (pkg/apis/apps/validation, ValidatePodTemplateSpecForReplicaSet).
+        if (template.ActiveDeadlineSeconds is not null) return Problems.BadRequest("template.activeDeadlineSeconds is not supported in a workload: its pods are replaced when they fail, so each would fail again at its deadline");
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
