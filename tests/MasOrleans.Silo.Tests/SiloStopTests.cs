@@ -18,8 +18,8 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
     /// <summary>
     /// What a silo may log when its sibling stops gracefully (besides <see cref="SiloLog.AlwaysAllowed"/>, the
     /// machine's own notes). Narrower than <see cref="SiloLog.SiblingStopped"/>, which is for a sibling disposed without
-    /// notice: after a graceful stop nothing is sent to the stopped silo's view (<c>ClusterFeed</c> drops it as soon as
-    /// it shuts down). Each entry is one record, by its category, event id and message (and the call it names), so none
+    /// notice: after a graceful stop the feeds drop the stopped silo's view (<c>ClusterFeed</c>, as soon as their
+    /// membership shows it shutting down; a change sent in the moment before is the one allowance below). Each entry is one record, by its category, event id and message (and the call it names), so none
     /// matches this service's own failures (a failed cycle, 1203/1207; a reconciled reservation, 1205):
     /// </summary>
     internal static readonly string[] GracefulStopAllowed =
@@ -47,6 +47,13 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         // its state as it stops, hundreds on one Redis, on a shared machine): timing, not a failure.
         // Its grain locator's stage, waiting on pod directory calls to the sibling, the same.
         @"^warn: Orleans\.Runtime\.SiloLifecycleSubject\[100452\] '(Orleans\.Runtime\.Silo|CachedGrainLocator)' stopped in stage '(GrainDeactivation|RuntimeGrainServices) \(\d+\)' in ",
+        // A node change this silo's feed sent one-way to the sibling's view in the moment before this silo's membership
+        // showed the sibling stopping (ClusterFeed skips a terminating silo's view by the snapshot it has, which can lag the
+        // sibling's own teardown of its hosted client): Orleans' placement retry for the gone client, which Polly logs, and
+        // the discarded rejection. The view is gone with its silo; nothing waits on the notice (the fresh-clone run at
+        // 6feb443 saw one such change).
+        @"^(warn|fail): Polly\[\d+\] (Execution attempt|Resilience event occurred)\..*No activation for client sys\.client/hosted-",
+        @"^warn: Orleans\.Messaging\[101002\] Discarding rejection of message OneWay .*IClusterObserver\.Nodes(Changed|Latest)",
     ];
 
     /// <summary>
