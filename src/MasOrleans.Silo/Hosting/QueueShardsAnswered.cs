@@ -14,18 +14,28 @@ namespace MasOrleans.Silo.Hosting;
 internal sealed class QueueShardsAnswered(IGrainFactory grains, IOptions<SchedulerOptions> options)
 {
     private volatile bool _answered;
+    private volatile Task? _asking;
 
     public int Shards => options.Value.QueueShards;
 
     public bool Answered => _answered;
 
     /// <summary>
-    /// Pings every shard unless they have answered. An asker that stops waiting (readiness' 2 s bound) leaves the pings
-    /// running, and their answer still counts.
+    /// Pings every shard unless they have answered. Askers share the pings under way (readiness every probe, the gauges
+    /// every period: at a slow restart each would otherwise send its own to every shard while the first still waits); a
+    /// failed ask is asked afresh. An asker that stops waiting (readiness' 2 s bound) leaves the pings running, and their
+    /// answer still counts.
     /// </summary>
-    public async Task Ask()
+    public Task Ask()
     {
-        if (_answered) return;
+        if (_answered) return Task.CompletedTask;
+        // Two askers racing past a failed ask may each start one: harmless, and no lock on a probe's path.
+        if (_asking is not { IsFaulted: false, IsCanceled: false } asking) _asking = asking = PingAll();
+        return asking;
+    }
+
+    private async Task PingAll()
+    {
         await QueueShards.PingAll(grains, Shards);
         _answered = true;
     }
