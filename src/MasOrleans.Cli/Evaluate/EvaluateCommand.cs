@@ -20,8 +20,8 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
-        var pods = new Option<string>("--pods") { Description = "The default trace the variants resample (openb pod list)", Required = true };
+        var nodes = new Option<string>("--nodes") { Description = TraceFormats.OpenbNodes, Required = true };
+        var pods = new Option<string>("--pods") { Description = $"The default trace the variants resample: {TraceFormats.OpenbPods}", Required = true };
         var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true };
         var variants = new Option<string>("--variants") { Description = "all, train, near-default, near-families, held-out, none, or names separated by commas", DefaultValueFactory = _ => "all" };
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
