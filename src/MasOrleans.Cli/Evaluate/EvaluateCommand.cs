@@ -70,7 +70,7 @@ internal static class EvaluateCommand
                 PolicySettings = ReplayCommand.ParseSettings(parse.GetValue(settings) ?? []),
             };
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
-            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
+            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected, note => Console.Error.WriteLine($"warning: {note}"));
             // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
             var provenance = RunProvenance.Of(inputs, replay.PolicySettings, modelFiles);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);

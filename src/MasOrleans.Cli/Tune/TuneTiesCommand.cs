@@ -60,7 +60,7 @@ internal static class TuneTiesCommand
             };
             options.Check();
             var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
-            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected);
+            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected, note => Console.Error.WriteLine($"warning: {note}"));
             var catalog = PolicyCatalog.CreateDefault();
             LearnedModelOption.Register(catalog, []);
             var search = new TieOrderSearch(catalog, new ReplaySettings(), options);
