@@ -3,6 +3,8 @@ using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Train;
+using MasOrleans.Cli.Tune;
+using MasOrleans.Scheduling.Traces;
 
 namespace MasOrleans.Cli.Tests;
 
@@ -85,6 +87,24 @@ public class OptionRulesTests
     [InlineData("serve", "--state_dim", "1e3", "--state_dim must be a whole number, was '1e3'.")]
     public void A_value_that_is_no_number_is_named(string verb, string option, string value, string error) =>
         Assert.Equal(error, Assert.Single(Verb(verb).Parse([.. Required(verb), option, value]).Errors).Message);
+
+    /// <summary>
+    /// A researcher writes a trace from --help: each trace option names the reader's columns, the optional ones
+    /// included (replay's --pods said "openb (11 or 5 columns)" and named none; train's and evaluate's "openb").
+    /// </summary>
+    [Theory]
+    [InlineData("replay")]
+    [InlineData("evaluate")]
+    [InlineData("train")]
+    [InlineData("tune-ties")]
+    public void Help_names_the_trace_columns_the_readers_take(string verb)
+    {
+        var command = verb == "tune-ties" ? TuneTiesCommand.Create() : Verb(verb);
+        string Help(string option) => command.Options.Single(o => o.Name == option).Description!;
+        Assert.All(OpenbTraceReader.NodeColumns, column => Assert.Contains(column, Help("--nodes")));
+        string[] podColumns = [.. OpenbTraceReader.PodColumns, "gpu_spec", CsvTable.Row.CreationColumn, CsvTable.Row.DeletionColumn];
+        Assert.All(podColumns, column => Assert.Contains(column, Help("--pods")));
+    }
 
     /// <summary>The range is the rule's own: the largest tune is accepted, and --help says the range.</summary>
     [Theory]

@@ -111,6 +111,35 @@ public class ReplayEngineTests
         Assert.Equal(0, result.Timeline[^1].GpuAllocPercent);
     }
 
+    [Fact]
+    public void Timed_mode_splits_by_kind_the_pods_still_waiting_not_the_attempts_that_failed()
+    {
+        // One node, two GPUs. F holds one for good; A holds the other from 0 to 50. B (one GPU, 40 s) arrives at 10,
+        // waits and is placed at 50 when A leaves, then leaves at 90. G (two GPUs) arrives at 20 and never fits: it is
+        // tried at 20, 50 and 90. So failedPods = 1 (G), and failuresByKind, which splits the failures, is {2-gpu: 1}:
+        // counting attempts it read {1-gpu: 1, 2-gpu: 3} beside failedPods 1.
+        var nodes = NodeGenerator.Generate("gen:count=1,cpu=8,memory=64Gi,gpu=2");
+        TracePod[] trace =
+        [
+            new(Fixtures.Pod("f", 1000, 1000), 0, null),
+            new(Fixtures.Pod("a", 1000, 1000), 0, 50),
+            new(Fixtures.Pod("b", 1000, 1000), 10, 50),
+            new(Fixtures.Pod("g", 1000, 2000), 20, null),
+        ];
+        var result = new ReplayRunner(PolicyCatalog.CreateDefault()).Run(nodes, trace, "best-fit", 1, new ReplaySettings { Mode = ReplayMode.Timed });
+        Assert.Equal(3, result.PlacedPods);
+        Assert.Equal(1, result.FailedPods);
+        Assert.Equal(new Dictionary<string, int> { ["2-gpu"] = 1 }, result.FailuresByKind);
+    }
+
+    [Fact]
+    public void Paper_mode_splits_its_failed_pods_by_kind()
+    {
+        var result = new ReplayRunner(PolicyCatalog.CreateDefault()).Run(SmallCluster, SmallTrace(), "random", 3, new ReplaySettings { Tune = 1.3 });
+        Assert.True(result.FailedPods > 0, "the trace no longer fails any pod");
+        Assert.Equal(result.FailedPods, result.FailuresByKind.Values.Sum());
+    }
+
     /// <summary>The result as JSON without wall-clock fields, which legitimately vary between runs.</summary>
     internal static string Deterministic(ReplayResult r) =>
         JsonSerializer.Serialize(r with { WallSeconds = 0, DecisionsPerSecond = 0 });

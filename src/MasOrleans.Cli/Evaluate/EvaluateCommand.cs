@@ -20,8 +20,8 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
-        var pods = new Option<string>("--pods") { Description = "The default trace the variants resample (openb pod list)", Required = true };
+        var nodes = new Option<string>("--nodes") { Description = TraceFormats.OpenbNodes, Required = true };
+        var pods = new Option<string>("--pods") { Description = $"The default trace the variants resample: {TraceFormats.OpenbPods}", Required = true };
         var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true };
         var variants = new Option<string>("--variants") { Description = "all, train, near-default, near-families, held-out, none, or names separated by commas", DefaultValueFactory = _ => "all" };
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
@@ -70,7 +70,7 @@ internal static class EvaluateCommand
                 PolicySettings = ReplayCommand.ParseSettings(parse.GetValue(settings) ?? []),
             };
             catalog.CheckSettings(candidates.Prepend(baselinePolicy), new PolicyOptions { Settings = replay.PolicySettings });
-            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected);
+            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, parse.GetValue(traces) ?? [], selected, note => Console.Error.WriteLine($"warning: {note}"));
             // Hashed as read, before the runs: the inputs by content, as replay's summary.json has them.
             var provenance = RunProvenance.Of(inputs, replay.PolicySettings, modelFiles);
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["42..51"]);

@@ -18,8 +18,8 @@ internal static class ReplayCommand
 
     public static Command Create()
     {
-        var nodes = new Option<string>("--nodes") { Description = $"Node list CSV (openb: sn,cpu_milli,memory_mib,gpu,model) or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10 (required unless --list-policies)" };
-        var pods = new Option<string>("--pods") { Description = "Pod trace CSV: openb (11 or 5 columns) or Alibaba DLRM (cluster-trace-gpu-v2025) (required unless --list-policies)" };
+        var nodes = new Option<string>("--nodes") { Description = $"{TraceFormats.OpenbNodes}, or a generator spec, e.g. gen:count=64,cpu=96,memory=512Gi,gpu=8,network=100000,disk=2000Gi,model=A10 (required unless --list-policies)" };
+        var pods = new Option<string>("--pods") { Description = $"Pod trace: {TraceFormats.OpenbPods}; or Alibaba DLRM (cluster-trace-gpu-v2025) (required unless --list-policies)" };
         var policies = new Option<string[]>("--policy") { Description = "Policy name; repeat for several (see --list-policies)", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = $"Seed, repeatable; a range like 42..51 is expanded (at most {MaxSeeds} seeds)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42"] };
         var tune = new Option<double>("--tune") { Description = "Paper mode: arrivals stop at this multiple of cluster GPU capacity", DefaultValueFactory = _ => 1.3 }.MustBeTune();

@@ -16,8 +16,8 @@ internal static class TrainCommand
     {
         var algo = new Option<string>("--algo") { Description = "ddqn or ppo", Required = true };
         algo.AcceptOnlyFromAmong("ddqn", "ppo");
-        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb) or a generator spec", Required = true };
-        var pods = new Option<string>("--pods") { Description = "Pod trace CSV (openb)", Required = true };
+        var nodes = new Option<string>("--nodes") { Description = $"{TraceFormats.OpenbNodes}, or a generator spec", Required = true };
+        var pods = new Option<string>("--pods") { Description = $"Pod trace: {TraceFormats.OpenbPods}", Required = true };
         var episodes = new Option<int>("--episodes") { Description = "RL fine-tuning episodes (episode e uses arrival seed seed+e)", DefaultValueFactory = _ => 20 }.MustBeAtLeast(0);
         var seed = new Option<int>("--seed") { Description = "Base seed (network init, exploration, arrivals); must keep every used seed outside 42..51", DefaultValueFactory = _ => 1000 };
         var output = new Option<string>("--output") { Description = "Model directory to write (metadata.json, weights, training-curve.png)", Required = true };

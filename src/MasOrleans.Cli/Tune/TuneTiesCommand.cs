@@ -20,8 +20,8 @@ internal static class TuneTiesCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<string>("--nodes") { Description = "Node list CSV (openb)", Required = true };
-        var pods = new Option<string>("--pods") { Description = "The default trace (openb pod list); the training variants resample it", Required = true };
+        var nodes = new Option<string>("--nodes") { Description = TraceFormats.OpenbNodes, Required = true };
+        var pods = new Option<string>("--pods") { Description = $"The default trace, the training variants resample it: {TraceFormats.OpenbPods}", Required = true };
         var variants = new Option<string>("--variants") { Description = "train, near-default, near-families, none, or names separated by commas (held-out variants are refused)", DefaultValueFactory = _ => "train" };
         var seeds = new Option<string[]>("--seed") { Description = "Training seeds, e.g. 1000..1001 (42..51 are refused)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["1000..1001"] };
         var generations = new Option<int>("--generations") { DefaultValueFactory = _ => 10 }.MustBeAtLeast(1);
@@ -60,7 +60,7 @@ internal static class TuneTiesCommand
             };
             options.Check();
             var nodeList = TraceLoader.LoadNodes(parse.GetValue(nodes)!);
-            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected);
+            var workloads = PolicyComparison.Build(nodeList, parse.GetValue(pods)!, [], selected, note => Console.Error.WriteLine($"warning: {note}"));
             var catalog = PolicyCatalog.CreateDefault();
             LearnedModelOption.Register(catalog, []);
             var search = new TieOrderSearch(catalog, new ReplaySettings(), options);

@@ -13,6 +13,12 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
     private PlacementObservation? pendingObservation;
     private PlacementObservation? lastNext;
 
+    // The exploring policy's entropy summed over the current (or last finished) episode's decisions. Reported alone, the
+    // last decision's said mostly how many nodes were still feasible when the cluster filled: 0.000 with one left.
+    private double episodeEntropy;
+    private int episodeDecisions;
+    private bool episodeEnded = true;
+
     public PpoPlacementAgent(FeatureLayout layout, PpoOptions? options = null) : base(Name, layout)
     {
         var o = options ?? new PpoOptions();
@@ -26,7 +32,8 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
     internal PpoLearner<PlacementObservation> Learner { get; }
     internal override IPolicyLearner<PlacementObservation> PolicyLearner => Learner;
     public PpoOptions Options => Learner.Options;
-    public (string Name, double Value) Exploration => ("entropy", Learner.LastEntropy);
+    /// <summary>The mean entropy of the exploring policy over the current or last finished episode's decisions (NaN before any).</summary>
+    public (string Name, double Value) Exploration => ("entropy", episodeDecisions == 0 ? double.NaN : episodeEntropy / episodeDecisions);
 
     public int Act(PlacementObservation observation, bool deterministic = true) =>
         Learner.Decide(observation, deterministic, withValue: false).Action;
@@ -34,6 +41,9 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
     public int ActForTraining(PlacementObservation observation)
     {
         var decision = Learner.Decide(observation, deterministic: false, withValue: true);
+        if (episodeEnded) (episodeEntropy, episodeDecisions, episodeEnded) = (0, 0, false);
+        episodeEntropy += Learner.LastEntropy;
+        episodeDecisions++;
         pending = decision;
         pendingObservation = observation;
         return decision.Action;
@@ -46,6 +56,7 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
         pending = null;
         rollout.Add(new(observation, action, d.LogProb, d.Value, result.Reward, result.Done));
         lastNext = result.Next;
+        if (result.Done || result.Next is null) episodeEnded = true;
         return rollout.Count >= Learner.Options.RolloutSteps ? Flush() : null;
     }
 

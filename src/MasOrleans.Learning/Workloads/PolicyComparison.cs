@@ -74,9 +74,13 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     /// <summary>
     /// The trace files given (named by file, kind "trace") followed by the selected variants of the default trace. Runs are
     /// paired by workload name, so two workloads of one name (traces of one file name in two directories, or a trace that
-    /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs.
+    /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs. A variant that
+    /// comes out as the same pods as a workload before it (the resampler only adds, converts and constrains pods, so a trace
+    /// of 70% sharing pods is its own share50, and a mixture whose other targets it meets is its cpu20) is left out and named
+    /// to <paramref name="leftOut"/>: it would repeat those runs under another name, and count as one more workload won or lost.
     /// </summary>
-    public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants)
+    public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants,
+        Action<string>? leftOut = null)
     {
         var list = new List<Workload>();
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -93,7 +97,16 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
-            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed)));
+        {
+            var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
+            if (list.FirstOrDefault(w => w.Pods.Select(t => t.Pod).SequenceEqual(pods.Select(t => t.Pod))) is { } same)
+            {
+                leftOut?.Invoke($"variant {v.Name} ({v.Description}) is the same pods as {(same.Source is null ? $"variant {same.Name}" : same.Source)}, " +
+                    "whose mix already meets its targets: it is not judged, as it would repeat those runs under another name");
+                continue;
+            }
+            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, pods));
+        }
         return list;
     }
 }

@@ -13,9 +13,6 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
 {
     public ClusterState Cluster { get; } = cluster;
 
-    /// <summary>Called for every pod the cycle could not place, with the reason.</summary>
-    public Action<PodSpec, string>? OnUnschedulable { get; init; }
-
     public ValueTask<T> WithCluster<T>(Func<CycleSnapshot, T> step) => ValueTask.FromResult(step(new CycleSnapshot(Cluster, defaultPolicy)));
 
     /// <summary>The snapshot is the authority here, so the cycle's assumption already holds the room.</summary>
@@ -56,11 +53,7 @@ public sealed class InMemoryCluster(ClusterState cluster, string defaultPolicy)
 
     public ValueTask<bool> Bound(PodSpec pod, PodBinding binding) => ValueTask.FromResult(true);
 
-    public ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false)
-    {
-        OnUnschedulable?.Invoke(pod, message);
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask Unschedulable(PodSpec pod, string message, bool clearNomination = false) => ValueTask.CompletedTask;
 
     /// <summary>The pod's status here is the cluster's nomination: that version's is cleared at once, as a pod's stored clear.</summary>
     public ValueTask NominationCleared(PodSpec pod, string node, long version)

@@ -47,7 +47,11 @@ internal static class PaperReplay
                 at130 = Sample(100.0 * arrived / capacity, meter, fragmentation);
             arrived += pod.Requests.GpuMilli;
             if (context.TryPlace(pod)) placed++;
-            else failed++;
+            else
+            {
+                failed++;
+                context.CountFailure(pod);
+            }
             var arrivedPercent = 100.0 * arrived / capacity;
             if (arrivedPercent >= nextSample - 1e-9 || i == arrivals.Count - 1)
             {

@@ -64,7 +64,7 @@ internal sealed class ReplayContext
     {
         (Cluster, Fragmentation, Policy, Seed, Progress) = (cluster, fragmentation, policy, seed, progress);
         // Scheduling randomness (tie-breaks, Random policy) is its own stream so arrivals do not shift it.
-        var ports = new InMemoryCluster(cluster, policy) { OnUnschedulable = (pod, _) => CountFailure(pod) };
+        var ports = new InMemoryCluster(cluster, policy);
         _cycle = ports.CreateCycle(schedulers, new Random(unchecked(seed * 7919 + 17)));
     }
 
@@ -74,7 +74,11 @@ internal sealed class ReplayContext
     public int Seed { get; }
     public Action<double>? Progress { get; }
 
-    /// <summary>Failed placements per pod kind (cpu-only, shared-gpu, N-gpu), to show what the cluster ran out of.</summary>
+    /// <summary>
+    /// Failed pods per kind (cpu-only, shared-gpu, N-gpu), to show what the cluster ran out of: each mode counts the pods
+    /// its failedPods counts (<see cref="CountFailure"/>), not the attempts, since a timed replay tries a waiting pod
+    /// again after every departure.
+    /// </summary>
     public Dictionary<string, int> FailuresByKind { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Schedules and binds through the shared cycle; false when no node fits (nothing is reserved then).</summary>
@@ -86,7 +90,7 @@ internal sealed class ReplayContext
         return run.Result.Verdict == CycleVerdict.Bound;
     }
 
-    private void CountFailure(PodSpec pod)
+    public void CountFailure(PodSpec pod)
     {
         var gpu = pod.Gpu;
         var kind = gpu.IsNone ? "cpu-only" : gpu.IsShared ? "shared-gpu" : $"{gpu.Count}-gpu";

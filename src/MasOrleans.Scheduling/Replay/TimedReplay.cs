@@ -77,6 +77,7 @@ internal static class TimedReplay
             context.Progress?.Invoke(arrivals.Count == 0 ? 1 : (double)next / arrivals.Count);
         }
         var wall = clock.Elapsed.TotalSeconds;
+        foreach (var (waiting, _) in queue) context.CountFailure(waiting.Pod);
         var makespan = lastEvent - start;
         waits.Sort();
         return new ReplayResult

@@ -20,6 +20,31 @@ public class TrainingTests(ITestOutputHelper output)
         Assert.Equal([0, 1, 2], summary.Episodes.Select(e => e.Episode));
     }
 
+    /// <summary>
+    /// PPO's reported entropy is the mean over the episode's decisions. It was the last decision's alone, which at a filled
+    /// cluster mostly counts the nodes left: `mas train` printed "entropy 0.000" for an episode whose last pod had one
+    /// feasible node. An untrained actor (output gain 0.01) is near uniform, so a decision among 4 feasible nodes has an
+    /// entropy of about ln 4 and one with a single feasible node exactly 0.
+    /// </summary>
+    [Fact]
+    public void Ppo_reports_the_mean_entropy_of_the_episodes_decisions()
+    {
+        using var agent = new PpoPlacementAgent(PackingEnvironment.Layout, new PpoOptions { Seed = 1, HiddenSizes = [8] });
+        var features = new float[4 * PackingEnvironment.Layout.NodeFeatureCount];
+        var open = new PlacementObservation(4, features, [0.2f, 0.2f], [true, true, true, true]);
+        var lastNodeLeft = new PlacementObservation(4, features, [0.2f, 0.2f], [false, false, true, false]);
+        Assert.True(double.IsNaN(agent.Exploration.Value), "no decision yet, no entropy");
+
+        agent.Record(open, agent.ActForTraining(open), new StepResult(lastNodeLeft, 1f, false));
+        agent.Record(lastNodeLeft, agent.ActForTraining(lastNodeLeft), new StepResult(null, 1f, true));
+        Assert.Equal("entropy", agent.Exploration.Name);
+        Assert.InRange(agent.Exploration.Value, Math.Log(4) / 2 - 0.01, Math.Log(4) / 2 + 1e-9);
+
+        // The next episode starts its own mean.
+        agent.Record(open, agent.ActForTraining(open), new StepResult(null, 1f, true));
+        Assert.InRange(agent.Exploration.Value, Math.Log(4) - 0.02, Math.Log(4) + 1e-9);
+    }
+
     [Fact]
     public void Ddqn_learns_to_pack()
     {
