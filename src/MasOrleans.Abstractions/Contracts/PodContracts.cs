@@ -94,6 +94,23 @@ public static class PodReasons
 }
 
 /// <summary>
+/// A pod's status.startTime: its bind (the pod's Scheduled event), which stands for the kubelet's first sight of the pod.
+/// The kubelet's status manager sets startTime then, before the image pull (updateStatusInternal,
+/// pkg/kubelet/status/status_manager.go), and its activeDeadlineHandler counts spec.activeDeadlineSeconds from it
+/// (pkg/kubelet/active_deadline.go). The one rule the served status and the pod's deadline follow. Null while the pod
+/// has no node; a bound pod whose Scheduled event has left its bounded list counts from its creation.
+/// </summary>
+public static class PodStartTime
+{
+    public const string ScheduledReason = "Scheduled";
+
+    public static DateTimeOffset? Of(string? nodeName, IReadOnlyList<PodEvent> events, DateTimeOffset createdAt) =>
+        nodeName is null ? null : events.LastOrDefault(e => e.Reason == ScheduledReason)?.LastSeen ?? createdAt;
+
+    public static DateTimeOffset? Of(PodView view) => Of(view.NodeName, view.Events, view.CreatedAt);
+}
+
+/// <summary>
 /// A pod as the cluster index lists it. <see cref="Version"/> orders a pod's reports (they travel one-way and may
 /// arrive out of order): a report older than the one held is ignored. It is bookkeeping, not part of the listing.
 /// </summary>
