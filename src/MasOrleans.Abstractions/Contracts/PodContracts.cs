@@ -91,6 +91,13 @@ public static class PodReasons
     public const string DeadlineExceededMessage = "Pod was active on the node longer than the specified deadline";
 
     public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained or TaintEviction;
+
+    /// <summary>
+    /// The type of the event a pod's end records: Normal for a success, and for a pod past its active deadline, which the
+    /// kubelet's activeDeadlineHandler records as Normal (ShouldEvict, pkg/kubelet/active_deadline.go); Warning otherwise.
+    /// </summary>
+    public static string EventType(PodPhase phase, string reason) =>
+        phase == PodPhase.Succeeded || reason == DeadlineExceeded ? "Normal" : "Warning";
 }
 
 /// <summary>

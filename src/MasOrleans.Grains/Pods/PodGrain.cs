@@ -226,7 +226,7 @@ public sealed partial class PodGrain(
     {
         var s = state.State;
         state.State = s with { Phase = phase, Reason = reason };
-        AddEvent(EventType(phase, reason), reason, message);
+        AddEvent(PodReasons.EventType(phase, reason), reason, message);
         try
         {
             await Persist();
@@ -249,13 +249,6 @@ public sealed partial class PodGrain(
         await SiloStopping.AskedAgainOnceAnnounced(membership, silo.SiloAddress, SchedulingSiloService.RefusalToAnnouncement, () => GrainFactory.Reference<INodeGrain>(s.NodeName!).Release(Name, s.Spec!.CreatedAt));
         if (s.Workload is { } workload) _ = GrainFactory.Reference<IWorkloadGrain>(workload).PodFinished(Name, phase, reason);
     }
-
-    /// <summary>
-    /// The type of the event a pod's end records: Normal for a success, and for a pod past its active deadline, which the
-    /// kubelet's activeDeadlineHandler records as Normal (ShouldEvict, pkg/kubelet/active_deadline.go); Warning otherwise.
-    /// </summary>
-    internal static string EventType(PodPhase phase, string reason) =>
-        phase == PodPhase.Succeeded || reason == PodReasons.DeadlineExceeded ? "Normal" : "Warning";
 
     /// <summary>Starts the container off the current call so the scheduler worker is not held by image pulls.</summary>
     private void StartContainerSoon(TimeSpan delay = default)
