@@ -195,7 +195,7 @@ public sealed class ApiTests(MemorySiloFixture fixture) : IClassFixture<MemorySi
 
     /// <summary>
     /// spec.activeDeadlineSeconds as the kubelet enforces it (pkg/kubelet/active_deadline.go): a pod running longer than
-    /// it, counted from its start, is Failed with reason DeadlineExceeded and the kubelet's message, though its container
+    /// it, counted from its start time (its bind), is Failed with reason DeadlineExceeded and the kubelet's message, though its container
     /// planned to run an hour, and its node room is released. Waited on with a generous bound: no timing is asserted.
     /// </summary>
     [Fact]

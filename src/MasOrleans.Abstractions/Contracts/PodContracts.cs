@@ -91,6 +91,30 @@ public static class PodReasons
     public const string DeadlineExceededMessage = "Pod was active on the node longer than the specified deadline";
 
     public static bool IsEviction(string? reason) => reason is NodeLost or Preempted or Drained or TaintEviction;
+
+    /// <summary>
+    /// The type of the event a pod's end records: Normal for a success, and for a pod past its active deadline, which the
+    /// kubelet's activeDeadlineHandler records as Normal (ShouldEvict, pkg/kubelet/active_deadline.go); Warning otherwise.
+    /// </summary>
+    public static string EventType(PodPhase phase, string reason) =>
+        phase == PodPhase.Succeeded || reason == DeadlineExceeded ? "Normal" : "Warning";
+}
+
+/// <summary>
+/// A pod's status.startTime: its bind (the pod's Scheduled event), which stands for the kubelet's first sight of the pod.
+/// The kubelet's status manager sets startTime then, before the image pull (updateStatusInternal,
+/// pkg/kubelet/status/status_manager.go), and its activeDeadlineHandler counts spec.activeDeadlineSeconds from it
+/// (pkg/kubelet/active_deadline.go). The one rule the served status and the pod's deadline follow. Null while the pod
+/// has no node; a bound pod whose Scheduled event has left its bounded list counts from its creation.
+/// </summary>
+public static class PodStartTime
+{
+    public const string ScheduledReason = "Scheduled";
+
+    public static DateTimeOffset? Of(string? nodeName, IReadOnlyList<PodEvent> events, DateTimeOffset createdAt) =>
+        nodeName is null ? null : events.LastOrDefault(e => e.Reason == ScheduledReason)?.LastSeen ?? createdAt;
+
+    public static DateTimeOffset? Of(PodView view) => Of(view.NodeName, view.Events, view.CreatedAt);
 }
 
 /// <summary>

@@ -34,13 +34,14 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
         _state is { Phase: ContainerPhase.Running, Deadline: { } deadline } running && deadline <= now && !(running.RunUntil < deadline);
 
     /// <summary>
-    /// Gives the running container its pod's active deadline, <paramref name="seconds"/> from its start (kube counts from
-    /// the pod's StartTime, pkg/kubelet/active_deadline.go); null seconds leave it without. Returns the container as it is.
+    /// Gives the running container its pod's active deadline, <paramref name="seconds"/> after the pod's
+    /// <paramref name="startTime"/> (<see cref="PodStartTime"/>: the kubelet counts from status.startTime, before the
+    /// image pull, not from the container's start); null seconds leave it without. Returns the container as it is.
     /// </summary>
-    public ContainerView? LimitTo(long? seconds)
+    public ContainerView? LimitTo(long? seconds, DateTimeOffset? startTime)
     {
-        if (_state is { Phase: ContainerPhase.Running, StartedAt: { } started } running)
-            _state = running with { Deadline = seconds is { } s ? started.AddSeconds(s) : null };
+        if (_state is { Phase: ContainerPhase.Running } running)
+            _state = running with { Deadline = seconds is { } s && startTime is { } start ? start.AddSeconds(s) : null };
         return _state;
     }
 

@@ -43,7 +43,7 @@ public sealed partial class PodGrain
         if (before.Spec.ActiveDeadlineSeconds == seconds) return View();
         state.State = before with { Spec = before.Spec with { ActiveDeadlineSeconds = seconds } };
         // A running container takes it now; one not started yet takes it from the spec at its start.
-        var running = before.Phase == PodPhase.Running && Container.LimitTo(seconds) is { Phase: ContainerPhase.Running } limited;
+        var running = before.Phase == PodPhase.Running && Container.LimitTo(seconds, StartTime) is { Phase: ContainerPhase.Running } limited;
         if (running) state.State = state.State with { Container = Container.Get() };
         try
         {
@@ -51,7 +51,7 @@ public sealed partial class PodGrain
         }
         catch
         {
-            if (running) Container.LimitTo(before.Spec.ActiveDeadlineSeconds);
+            if (running) Container.LimitTo(before.Spec.ActiveDeadlineSeconds, StartTime);
             throw;
         }
         if (running) ArmExit();

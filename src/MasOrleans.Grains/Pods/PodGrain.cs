@@ -43,6 +43,9 @@ public sealed partial class PodGrain(
     private PodContainer? _container;
     private IGrainTimer? _exitTimer;
 
+    /// <summary>The pod's status.startTime, from which its active deadline counts: <see cref="PodStartTime"/>.</summary>
+    private DateTimeOffset? StartTime => PodStartTime.Of(state.State.NodeName, state.State.Events, state.State.CreatedAt);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Bound but never started (stored by an older version): start the container now.
@@ -129,7 +132,7 @@ public sealed partial class PodGrain(
         };
         var gpus = placement.Gpus;
         var devices = gpus.IsNone ? "" : $" (GPU devices {string.Join(",", gpus.Devices)} x {gpus.MilliPerDevice}m)";
-        AddEvent("Normal", "Scheduled", $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
+        AddEvent("Normal", PodStartTime.ScheduledReason, $"Successfully assigned {Name} to {placement.Node}{devices} by policy '{placement.Policy}'");
         // Not persisted: the node holds the reservation, and the Running write follows as soon as the container starts.
         // The relabel's timer first: its turn is then normally queued ahead of the start's, rather than behind the image
         // pull and the Running write.
@@ -223,7 +226,7 @@ public sealed partial class PodGrain(
     {
         var s = state.State;
         state.State = s with { Phase = phase, Reason = reason };
-        AddEvent(phase == PodPhase.Succeeded ? "Normal" : "Warning", reason, message);
+        AddEvent(PodReasons.EventType(phase, reason), reason, message);
         try
         {
             await Persist();
@@ -287,7 +290,7 @@ public sealed partial class PodGrain(
             if (s.Spec is null || s.Phase != PodPhase.Scheduled || s.NodeName is null) return;
             (view, var pulled) = await Container.StartAsync(s.NodeName, s.Spec.Image, s.Spec.ExpectedDurationSeconds);
             // The deadline as the spec has it now: an update may have lowered it during the start.
-            view = Container.LimitTo(state.State.Spec?.ActiveDeadlineSeconds) ?? view;
+            view = Container.LimitTo(state.State.Spec?.ActiveDeadlineSeconds, StartTime) ?? view;
             if (pulled) _ = GrainFactory.Reference<INodeGrain>(s.NodeName).ImagePulled(s.Spec.Image!);
         }
         finally

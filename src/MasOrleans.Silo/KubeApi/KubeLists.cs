@@ -27,12 +27,16 @@ internal static class KubeLists
         return KubeJson.Object(item, status);
     }
 
-    /// <summary>?labelSelector and ?fieldSelector together, or the Status saying which one is malformed.</summary>
+    /// <summary>
+    /// ?labelSelector and ?fieldSelector together, or the Status saying which one is malformed; also the request's list
+    /// options as the API server judges them (<see cref="KubeListOptions"/>), which a watch reads again.
+    /// </summary>
     public static IResult? TrySelectors(HttpRequest request, IReadOnlySet<string> fields, out KubeSelector labels, out KubeSelector fieldSelector)
     {
         fieldSelector = KubeSelector.All;
         if (KubeSelector.TryParseLabels(request.Query["labelSelector"], out labels) is { } labelError) return KubeStatus.BadRequest(labelError);
         if (KubeSelector.TryParseFields(request.Query["fieldSelector"], fields, out fieldSelector) is { } fieldError) return KubeStatus.BadRequest(fieldError);
-        return null;
+        // After the selectors, as the API server decodes the parameters (selectors included) before it validates them.
+        return KubeListOptions.TryRead(request, out _);
     }
 }

@@ -103,7 +103,8 @@ internal static class KubePodObjects
     /// <param name="containers">The served spec's containers, each with a status.</param>
     private static V1PodStatus Status(PodView view, IList<V1Container> containers)
     {
-        var scheduledAt = LastEvent(view, "Scheduled")?.LastSeen ?? view.CreatedAt;
+        var startTime = PodStartTime.Of(view);
+        var scheduledAt = startTime ?? view.CreatedAt;
         var startedAt = LastEvent(view, "Started")?.LastSeen;
         var conditions = new List<V1PodCondition>();
         var failed = view.NodeName is null ? LastEvent(view, "FailedScheduling") : null;
@@ -139,7 +140,7 @@ internal static class KubePodObjects
             Message = view.Phase == PodPhase.Failed ? view.Events.LastOrDefault()?.Message : null,
             Conditions = conditions,
             NominatedNodeName = view.NominatedNodeName,
-            StartTime = view.NodeName is null ? null : scheduledAt.UtcDateTime,
+            StartTime = startTime?.UtcDateTime,
             ContainerStatuses = view.NodeName is null ? null :
                 containers.Select(c => new V1ContainerStatus { Name = c.Name, Image = c.Image ?? "", ImageID = "", Ready = running, RestartCount = 0, Started = running, State = state }).ToList(),
         };

@@ -211,17 +211,29 @@ internal static class KubePodsApi
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IPodGrain>(key);
         using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
-        if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } pod, { } served)) return KubeStatus.NotFound("pods", name);
-        if (CheckPreconditions(options, view, served) is { } failed) return failed;
-        // A dry run answers the pod as the delete would, as it is now.
-        if (KubeWrites.IsDryRun(options)) return KubeJson.Object(pod);
-        var outcome = await grain.Delete();
-        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
-        if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
-        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
-        await cache.ReadPod(key, context.RequestAborted);
-        return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } pod, { } served)) return KubeStatus.NotFound("pods", name);
+            if (CheckPreconditions(options, view, served) is { } failed) return failed;
+            // A dry run answers the pod as the delete would, as it is now.
+            if (KubeWrites.IsDryRun(options)) return KubeJson.Object(pod);
+            // The pod read and checked, not another of its name created since (by the REST API, a workload or another
+            // silo): the hold above serializes only this silo's /k8s writes. Deleted by name alone, a pod created again
+            // meanwhile was deleted though it failed the preconditions, and the answer showed the pod read.
+            var outcome = await grain.Delete(view.Spec.CreatedAt);
+            // As etcd's conditional delete when the object changed since its read (staging/src/k8s.io/apiserver/pkg/storage/
+            // etcd3/store.go, conditionalDelete): the pod as it is now is read and judged again, preconditions included.
+            if (outcome.Code == OutcomeCode.Conflict && attempt < DeleteAttempts) continue;
+            if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+            if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
+            // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
+            await cache.ReadPod(key, context.RequestAborted);
+            return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
+        }
     }
+
+    /// <summary>How often a pod DELETE reads the pod again when it was created again since each read, before it answers 409.</summary>
+    private const int DeleteAttempts = 3;
 
     /// <param name="served">The version <see cref="KubeCache.ReadPod"/> gave the pod as it is now.</param>
     private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, string served) =>

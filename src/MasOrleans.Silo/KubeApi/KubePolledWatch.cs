@@ -12,7 +12,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// second and sends what changed, at the object's own version (deployments') or else stamped with the cache's (which the
 /// cache's own polling moves while any watch is open, as pods change; a deletion always takes the cache's): everything as ADDED when the client names no resourceVersion, else each object once as
 /// MODIFIED (so nothing changed between the client's list and this watch is missed), then ADDED, MODIFIED and DELETED
-/// as they come. It keeps no history, so a watch resumed from an older version may miss a deletion.
+/// as they come. It keeps no history, so a watch resumed from an older version may miss a deletion. A watch-list
+/// (sendInitialEvents=true, <see cref="KubeListOptions"/>) gets every object as ADDED, then, with allowWatchBookmarks, the
+/// BOOKMARK ending the initial events at the first look's version; sendInitialEvents=false from no version sends only changes.
 /// </summary>
 internal static class KubePolledWatch
 {
@@ -23,7 +25,13 @@ internal static class KubePolledWatch
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
-        var fresh = request.Query["resourceVersion"].ToString() is "" or "0";
+        // Judged already with the request's selectors (KubeLists.TrySelectors).
+        KubeListOptions.TryRead(request, out var options);
+        var named = request.Query["resourceVersion"].ToString() is not ("" or "0");
+        // A watch-list (sendInitialEvents) gets every object as ADDED from any version; sendInitialEvents=false from no
+        // version starts from now, its first look only remembered.
+        var fresh = !named || options.SendsInitialEvents;
+        var quietFirst = !named && options.SkipsInitialEvents;
         // Keeps the cache polling, so versions move as pods change.
         using var polling = cache.KeepPolling();
         using var timeout = KubeWatch.Lifetime(context);
@@ -67,6 +75,7 @@ internal static class KubePolledWatch
                     var known = sent.TryGetValue(key, out var before);
                     if (known && before.Fingerprint == fingerprint) continue;
                     sent[key] = (fingerprint, item);
+                    if (first && quietFirst) continue;
                     await Write(context, !known && (fresh || !first) ? "ADDED" : "MODIFIED", item, table, timeout.Token);
                 }
                 foreach (var gone in sent.Keys.Where(k => !seen.Contains(k)).ToList())
@@ -76,6 +85,8 @@ internal static class KubePolledWatch
                     sent.Remove(gone);
                     await Write(context, "DELETED", last, table, timeout.Token);
                 }
+                if (first && options.EndsInitialEventsWithBookmark)
+                    await KubeWatch.WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(typeof(T), version), timeout.Token);
                 await response.Body.FlushAsync(timeout.Token);
                 first = false;
                 await Task.Delay(PollInterval, timeout.Token);

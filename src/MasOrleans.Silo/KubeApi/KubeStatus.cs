@@ -38,11 +38,23 @@ internal static class KubeStatus
 
     /// <param name="kind">Qualified by its group unless core, as NewInvalid prints a GroupKind ("Pod", "Deployment.apps"): the
     /// message names it so, and details carry the kind and the group apart (apimachinery pkg/api/errors/errors.go, NewInvalid).</param>
-    private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage)
+    private static IResult Unprocessable(string kind, string name, string field, string causeReason, string causeMessage) =>
+        Unprocessable(kind, name, [new(field, causeReason, causeMessage)]);
+
+    /// <summary>One field error: its field, its cause reason (FieldValueForbidden) and its message after the field (Forbidden: why).</summary>
+    public sealed record Cause(string Field, string Reason, string Message);
+
+    /// <summary>
+    /// 422 with every cause, as NewInvalid words them: one as is, several as their aggregate, in brackets and comma-separated
+    /// (apimachinery pkg/util/errors/errors.go, aggregate.Error).
+    /// </summary>
+    public static IResult Unprocessable(string kind, string name, IReadOnlyList<Cause> causes)
     {
         var details = Details(name, kind);
-        details["causes"] = new JsonArray(new JsonObject { ["reason"] = causeReason, ["message"] = causeMessage, ["field"] = field });
-        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {field}: {causeMessage}", details);
+        details["causes"] = new JsonArray(causes.Select(c => (JsonNode)new JsonObject { ["reason"] = c.Reason, ["message"] = c.Message, ["field"] = c.Field }).ToArray());
+        var each = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
+        var all = each.Count == 1 ? each[0] : $"[{string.Join(", ", each)}]";
+        return Failure(422, "Invalid", $"{kind} \"{name}\" is invalid: {all}", details);
     }
 
     public static IResult BadRequest(string message) => Failure(400, "BadRequest", message, null);

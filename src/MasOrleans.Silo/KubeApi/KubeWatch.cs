@@ -9,7 +9,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// <summary>
 /// ?watch=true: a stream of {"type": ADDED|MODIFIED|DELETED, "object": ...}, one JSON object per line, from the
 /// resourceVersion the client names (everything current when it names none or "0"), until the client leaves or
-/// timeoutSeconds pass. Changes come from <see cref="KubeCache"/>, which polls while a watch is open.
+/// timeoutSeconds pass. Changes come from <see cref="KubeCache"/>, which polls while a watch is open. A watch-list
+/// (sendInitialEvents=true, <see cref="KubeListOptions"/>) gets everything current from any version, then, with
+/// allowWatchBookmarks, the BOOKMARK ending the initial events; sendInitialEvents=false from no version starts from now.
 /// </summary>
 internal static class KubeWatch
 {
@@ -20,29 +22,36 @@ internal static class KubeWatch
         var request = context.Request;
         var table = KubeTables.Wanted(request);
         var from = request.Query["resourceVersion"].ToString();
+        // Judged already with the request's selectors (KubeLists.TrySelectors).
+        KubeListOptions.TryRead(request, out var options);
         var (reader, registration) = cache.Subscribe();
         using var _ = registration;
-        List<KubeCache.Change> initial;
-        long sent;
-        if (from is "" or "0")
-        {
-            var snapshot = await cache.Refresh(context.RequestAborted);
-            IEnumerable<IKubernetesObject<V1ObjectMeta>> current = resource == "nodes" ? snapshot.Nodes : snapshot.Pods;
-            initial = current.Select(o => new KubeCache.Change(snapshot.Version, "ADDED", resource, o, null)).ToList();
-            sent = snapshot.Version;
-        }
-        else if (!long.TryParse(from, out var version))
+        var named = from is not ("" or "0");
+        long version = 0;
+        if (named && !long.TryParse(from, out version))
         {
             await KubeStatus.BadRequest($"resourceVersion '{from}' is not one this server gave out").ExecuteAsync(context);
             return;
         }
-        else if (version > cache.Version && (await cache.Refresh(context.RequestAborted)).Version < version)
+        if (named && version > cache.Version && (await cache.Refresh(context.RequestAborted)).Version < version)
         {
             // Ahead of this silo even after a fresh look: from another silo (or invented). Waiting, as the API server's
             // watch cache waits for a plain watch (its versions are etcd's, one for every server), would only lose the
             // events between this silo's version and that one; the error is the one a watch-list gets after its wait.
             await WriteErrorEvent(context, KubeStatus.TooLargeResourceVersion(version, cache.Version));
             return;
+        }
+        // The objects as they are now: asked for (sendInitialEvents, from any version not older than the one named), or a
+        // legacy watch from no version or "0". sendInitialEvents=false from no version or "0" starts from now without them.
+        var initialState = options.SendsInitialEvents || (!named && !options.SkipsInitialEvents);
+        List<KubeCache.Change> initial;
+        long sent;
+        if (initialState || !named)
+        {
+            var snapshot = await cache.Refresh(context.RequestAborted);
+            IEnumerable<IKubernetesObject<V1ObjectMeta>> current = resource == "nodes" ? snapshot.Nodes : snapshot.Pods;
+            initial = initialState ? current.Select(o => new KubeCache.Change(snapshot.Version, "ADDED", resource, o, null)).ToList() : [];
+            sent = snapshot.Version;
         }
         else if (cache.Since(version) is not { } since)
         {
@@ -65,6 +74,8 @@ internal static class KubeWatch
             // stream then ends at once (a 503 with Warning 2104 before, on a graceful stop).
             await response.StartAsync(timeout.Token);
             foreach (var change in initial.Where(c => c.Resource == resource)) await Write(context, change, table, selects, timeout.Token);
+            if (initialState && options.EndsInitialEventsWithBookmark)
+                await WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(resource == "nodes" ? typeof(V1Node) : typeof(V1Pod), sent.ToString()), timeout.Token);
             await response.Body.FlushAsync(timeout.Token);
             await foreach (var change in reader.ReadAllAsync(timeout.Token))
             {
