@@ -31,6 +31,8 @@ public sealed class SiblingStopReadTests
         public bool Lands;
         /// <summary>Done after a call that landed, before it breaks.</summary>
         public Func<Task>? AfterLanding;
+        /// <summary>Done once, before the first matching call is made (calls it makes itself are not held).</summary>
+        public Func<Task>? BeforeFirst;
 
         public async Task Invoke(IOutgoingGrainCallContext context)
         {
@@ -41,6 +43,7 @@ public sealed class SiblingStopReadTests
                 return;
             }
             Interlocked.Increment(ref Asked);
+            if (Interlocked.Exchange(ref BeforeFirst, null) is { } before) await before();
             if (Interlocked.Decrement(ref Remaining) >= 0)
             {
                 if (Lands)
@@ -304,5 +307,28 @@ public sealed class SiblingStopReadTests
         Assert.Equal(HttpStatusCode.Accepted, createdAgain);
         Assert.Equal(2, breaks.Asked);
         Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/api/v1/pods/again")).StatusCode);
+    }
+
+    /// <summary>
+    /// A pod deleted and created again between the deletion's read and its delete is a 404 (the moment the pod read was
+    /// gone), and the newer pod is left alone: the delete names the pod read, not whichever has the name.
+    /// </summary>
+    [Fact]
+    public async Task A_pod_deleted_and_created_again_after_the_deletions_read_is_a_404_and_the_newer_pod_stays()
+    {
+        var breaks = DeleteBreaks("raced", lands: false);
+        await using var silo = await Start(breaks);
+        Assert.Equal(HttpStatusCode.Accepted, await Create(silo, "raced"));
+        HttpStatusCode? deletedMeanwhile = null, createdAgain = null;
+        breaks.BeforeFirst = async () =>
+        {
+            using (var deleted = await silo.Http.DeleteAsync("/api/v1/pods/raced")) deletedMeanwhile = deleted.StatusCode;
+            createdAgain = await Create(silo, "raced");
+        };
+        using var response = await silo.Http.DeleteAsync("/api/v1/pods/raced");
+        Assert.Equal(HttpStatusCode.NoContent, deletedMeanwhile);
+        Assert.Equal(HttpStatusCode.Accepted, createdAgain);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/api/v1/pods/raced")).StatusCode);
     }
 }

@@ -48,7 +48,8 @@ internal static partial class ReadsAskedAgain
     /// <summary>
     /// <paramref name="ask"/>, asked again by <see cref="SiloStopping.AskedAgainAfterSiblingsStop{T}"/> when a sibling's
     /// stop broke it (each time Information 2055); <paramref name="stopping"/>'s answer when this silo began to stop while
-    /// it waited on that stop (Information 2056). Only for an ask answered the same when asked again.
+    /// it waited on that stop (Information 2056). Only for an ask that may be sent again: one answered the same, or one
+    /// that tells a broken ask that landed from one that did not (<see cref="PodDeletion"/>).
     /// </summary>
     public static async Task<T> Answer<T>(HttpContext http, Func<Task<T>> ask, Func<T> stopping)
     {
