@@ -6,7 +6,7 @@ namespace MasOrleans.Grains.Tests;
 
 /// <summary>
 /// The rule a REST read follows when a call breaks (SiloStopping.AskedAgainAfterSiblingsStop, the silo's ReadsAskedAgain),
-/// with the membership set by the test.
+/// and the grain side's (SiloStopping.AskedAgainOnceStoppingSilosAreGone), with the membership set by the test.
 /// </summary>
 public sealed class SiblingStopAskAgainTests
 {
@@ -68,5 +68,41 @@ public sealed class SiblingStopAskAgainTests
         await Assert.ThrowsAsync<SiloUnavailableException>(() =>
             SiloStopping.AskedAgainAfterSiblingsStop(_membership, Self, () => { asked++; return Breaks(); }, _ => Assert.Fail("asked again"), CancellationToken.None));
         Assert.Equal(1, asked);
+    }
+
+    /// <summary>
+    /// The grain side is not gated by a sibling stopping: a break seen once the sibling that broke it is already shown
+    /// dead (its stop finished between the break and the look) is asked again at once and answered. With the REST gate
+    /// (BrokenBySiblingsStop) it reached the grain, a step after its stored write left undone.
+    /// </summary>
+    [Fact]
+    public async Task A_grain_sides_break_seen_once_the_sibling_is_shown_dead_is_asked_again_at_once()
+    {
+        _membership.Set(Self, SiloStatus.Active);
+        _membership.Set(Other, SiloStatus.Dead);
+        var asked = 0;
+
+        var step = SiloStopping.AskedAgainOnceStoppingSilosAreGone(_membership, Self, () => ++asked == 1 ? Breaks() : Task.FromResult(asked));
+
+        Assert.True(step.IsCompleted, $"waited with no sibling stopping: {step.Status}");
+        Assert.Equal(2, await step);
+    }
+
+    /// <summary>
+    /// A crashed silo not yet declared dead (shown Active, no sibling stopping): the grain side asks once more at once,
+    /// waiting for nothing, and a second break reaches the caller: no slow success, no loop.
+    /// </summary>
+    [Fact]
+    public async Task A_grain_sides_break_by_a_crashed_silo_is_asked_once_more_and_then_reaches_the_caller()
+    {
+        _membership.Set(Self, SiloStatus.Active);
+        _membership.Set(Other, SiloStatus.Active);
+        var asked = 0;
+
+        var step = SiloStopping.AskedAgainOnceStoppingSilosAreGone(_membership, Self, () => { asked++; return Breaks(); });
+
+        Assert.True(step.IsCompleted, $"waited with no sibling stopping: {step.Status}");
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => step);
+        Assert.Equal(2, asked);
     }
 }

@@ -131,6 +131,12 @@ public sealed class SiloStopping
     /// asked again at once. Broken again in a sibling's name (<see cref="ShuttingDownSibling"/>: the first break may not
     /// have named it), it is asked a last time once that silo is gone. Only for calls answered the same when asked again
     /// (a broken call may have landed); any other second break reaches the caller at once.
+    /// Without <see cref="AskedAgainAfterSiblingsStop{T}"/>'s gate, on purpose: these calls are a grain's steps after a
+    /// write it stored (a created pod's admission, a deleted pod's untracking, a pod's directory entry), which a break left
+    /// half done. A break seen once the membership shows the stopping sibling dead (it broke the call, then finished its
+    /// stop) shows no sibling stopping, as a crash does, and its ask again reaches the grain's next activation; a break by a
+    /// crashed silo not yet declared dead waits for nothing (no sibling stops) and is asked once more at once, which breaks
+    /// again as fast and reaches the caller, or reaches the next activation if the silo was declared dead meanwhile.
     /// </summary>
     public static Task<T> AskedAgainOnceStoppingSilosAreGone<T>(IClusterMembershipService membership, SiloAddress self, Func<Task<T>> ask) =>
         AskedAgainOnceStopIsGone(membership, self, ask, BrokenByStop, askingAgain: null, CancellationToken.None);

@@ -1,4 +1,5 @@
 using MasOrleans.Grains.Scheduling;
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,9 +45,14 @@ internal static class PodsApi
             ? TypedResults.Ok(new EventsResponse("Pod", name, view.Events))
             : Problems.NotFound($"pod '{name}' not found");
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>>> Delete(string name, IGrainFactory grains)
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>, ProblemHttpResult>> Delete(string name, IGrainFactory grains, HttpContext http)
     {
-        var outcome = await grains.Reference<IPodGrain>(name).Delete();
-        return outcome.IsOk ? TypedResults.NoContent() : Problems.NotFound(outcome.Message!);
+        var outcome = await PodDeletion.Delete(http, grains.Reference<IPodGrain>(name), name);
+        return outcome.Code switch
+        {
+            OutcomeCode.Ok => TypedResults.NoContent(),
+            OutcomeCode.Unavailable => Problems.Unavailable(http.Response, outcome.Message!),
+            _ => Problems.NotFound(outcome.Message!),
+        };
     }
 }

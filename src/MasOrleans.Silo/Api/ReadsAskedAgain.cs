@@ -13,21 +13,47 @@ namespace MasOrleans.Silo.Api;
 /// stayed up 503, with Error 2001: `GET /api/v1/cluster` met the cluster index grain leaving the stopping sibling ("The
 /// target silo became unavailable for message ... GetSummary"). Each ask again is Information 2055, so a first call that
 /// keeps breaking shows. The wait for the stop ends with the request (its client gone) or this silo's own stop, which
-/// would otherwise wait on it to the host's bound. Writes are not asked again here: a broken write may have landed;
+/// would otherwise wait on it to the host's bound. /k8s reads follow the same rule (<c>KubeApiSetup</c>), answering a
+/// Kubernetes Status where this answers problem details. Writes are not asked again here: a broken write may have landed;
 /// except a write marked <see cref="Repeatable"/>, which landing twice changes nothing (a telemetry reading: the newest
-/// reading wins by its stamp), so a rolling restart does not refuse a node's reports while its grain moves.
+/// reading wins by its stamp), so a rolling restart does not refuse a node's reports while its grain moves, and a write
+/// whose handler tells a broken ask that landed from one that did not (<see cref="PodDeletion"/>), through <see cref="Answer{T}"/>.
 /// </summary>
 internal static partial class ReadsAskedAgain
 {
     /// <summary>Endpoint metadata: a write that may be sent again, whether or not a broken call landed.</summary>
     public sealed class Repeatable;
 
-    public static async ValueTask<object?> Filter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    /// <summary>The answer's detail when this silo began to stop while a call waited on a sibling's stop.</summary>
+    public const string StoppingDetail = "This silo is stopping; retry shortly.";
+
+    /// <summary>The REST API's filter: problem details when this silo stops meanwhile.</summary>
+    public static ValueTask<object?> Filter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
+        Filter(invocation, next, response => Problems.Unavailable(response, StoppingDetail));
+
+    /// <summary>
+    /// A read (or a <see cref="Repeatable"/> write) asked again by the rule; any other request passes.
+    /// <paramref name="stopping"/> answers a request whose wait this silo's own stop ended (a 503 with Retry-After in the
+    /// surface's own form).
+    /// </summary>
+    public static async ValueTask<object?> Filter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next, Func<HttpResponse, object?> stopping)
     {
         var http = invocation.HttpContext;
         var request = http.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<Repeatable>() is null)
             return await next(invocation);
+        return await Answer(http, () => next(invocation).AsTask(), () => stopping(http.Response));
+    }
+
+    /// <summary>
+    /// <paramref name="ask"/>, asked again by <see cref="SiloStopping.AskedAgainAfterSiblingsStop{T}"/> when a sibling's
+    /// stop broke it (each time Information 2055); <paramref name="stopping"/>'s answer when this silo began to stop while
+    /// it waited on that stop (Information 2056). Only for an ask that may be sent again: one answered the same, or one
+    /// that tells a broken ask that landed from one that did not (<see cref="PodDeletion"/>).
+    /// </summary>
+    public static async Task<T> Answer<T>(HttpContext http, Func<Task<T>> ask, Func<T> stopping)
+    {
+        var request = http.Request;
         var services = http.RequestServices;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ReadsAskedAgain));
         // A stream's lifetime: the web server's graceful stop waits for this request too.
@@ -35,15 +61,15 @@ internal static partial class ReadsAskedAgain
         try
         {
             return await SiloStopping.AskedAgainAfterSiblingsStop(services.GetRequiredService<IClusterMembershipService>(),
-                services.GetRequiredService<ILocalSiloDetails>().SiloAddress, () => next(invocation).AsTask(),
+                services.GetRequiredService<ILocalSiloDetails>().SiloAddress, ask,
                 e => LogAskedAgain(logger, request.Method, request.Path, FailureRun.OneLine(e)), lifetime.Token);
         }
         catch (OperationCanceledException) when (lifetime.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
         {
-            // This silo began to stop while the read waited on a sibling's: the client is told to ask again (elsewhere),
-            // as any read refused by a stopping silo is; no fault of this silo's, so not the outage handler's Error 2001.
+            // This silo began to stop while the call waited on a sibling's: the client is told to ask again (elsewhere),
+            // as any request refused by a stopping silo is; no fault of this silo's, so not the outage handler's Error 2001.
             LogStoppedWaiting(logger, request.Method, request.Path);
-            return Problems.Unavailable(http.Response, "This silo is stopping; retry shortly.");
+            return stopping();
         }
     }
 

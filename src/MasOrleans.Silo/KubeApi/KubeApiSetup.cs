@@ -1,4 +1,5 @@
 using MasOrleans.Kubernetes;
+using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Hosting;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -24,6 +25,7 @@ internal static class KubeApiSetup
         var k8s = routes.MapGroup(Prefix).ExcludeFromDescription();
         k8s.AddEndpointFilter(NoObjectInAnInvalidNamespace);
         k8s.AddEndpointFilter(KubeUnavailable.Filter);
+        k8s.AddEndpointFilter(ReadsAskedAgainButWatches);
         KubeDiscovery.Map(k8s);
         KubeNamespacesApi.Map(k8s);
         KubeNodesApi.Map(k8s);
@@ -45,6 +47,18 @@ internal static class KubeApiSetup
         "nodes" => "nodes",
         _ => null,
     };
+
+    /// <summary>
+    /// A read a sibling's graceful stop broke is asked again by the REST API's rule (<see cref="ReadsAskedAgain"/>): a
+    /// `kubectl get` was a 503 with Warning 2104 in a rolling restart. Inside <see cref="KubeUnavailable"/>, so a read
+    /// broken at every ask is its 503 Status; one whose wait this silo's own stop ended is a 503 Status too. A watch is
+    /// not: its looks follow their own rule (<see cref="KubeCache"/>'s poller, <see cref="KubePolledWatch"/>), and its
+    /// stream, once started, cannot be answered again.
+    /// </summary>
+    private static ValueTask<object?> ReadsAskedAgainButWatches(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        KubeWatch.Requested(context.HttpContext.Request)
+            ? next(context)
+            : ReadsAskedAgain.Filter(context, next, response => KubeUnavailable.Answer(response, ReadsAskedAgain.StoppingDetail));
 
     /// <summary>
     /// A namespace must be a DNS-1123 label (<see cref="KubernetesNames.CheckNamespace"/>), so no object can exist in

@@ -27,11 +27,16 @@ internal static partial class KubeUnavailable
             LogUnavailable(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubeUnavailable)),
                 http.RequestServices.GetRequiredService<KubeCache>().Outages.Starts() ? e : null,
                 http.Request.Method, http.Request.Path, FailureRun.OneLine(e));
-            http.Response.Headers.RetryAfter = Problems.RetryAfterSeconds;
             // The gate's own message names what did not answer; any other exception's message stays in the log.
-            var message = e is KubeGateTimeoutException ? $"{e.Message}; retry shortly" : ProblemExceptionHandler.UnavailableDetail;
-            return KubeStatus.ServiceUnavailable(message);
+            return Answer(http.Response, e is KubeGateTimeoutException ? $"{e.Message}; retry shortly" : ProblemExceptionHandler.UnavailableDetail);
         }
+    }
+
+    /// <summary>The 503 a client is told to retry: a Kubernetes Status with Retry-After.</summary>
+    public static IResult Answer(HttpResponse response, string message)
+    {
+        response.Headers.RetryAfter = Problems.RetryAfterSeconds;
+        return KubeStatus.ServiceUnavailable(message);
     }
 
     [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Kubernetes request {Method} {Path} answered 503: {Error}")]
