@@ -18,14 +18,17 @@ public sealed class ShardWindowTests() : OwnClusterTest(settings: new Dictionary
     ["Scheduler:QueueShards"] = "1",
     ["Scheduler:MaxInFlight"] = "1",
     ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
-    // The sweep (every third of this) neither rescues the window's cycle nor starts the next one within the test:
-    // only the cycle's own completion can. Abandoning a cycle also logs a warning, which fails the test.
-    ["Scheduler:InFlightTimeoutSeconds"] = "60",
+    ["Scheduler:MaxBackoffMilliseconds"] = $"{BackoffMilliseconds}",
+    // The sweep (every third of this: 100 s) neither rescues the window's cycle nor starts the next one within the test
+    // (at most the backoff, 15 s, and three waits of 15 s): only the cycle's own completion can. Abandoning a cycle also
+    // logs a warning, which fails the test.
+    ["Scheduler:InFlightTimeoutSeconds"] = "300",
 })
 {
     /// <summary>Far longer than the test's steps before the stall (so the pod is still in backoff when the window fills;
-    /// checked) and shorter than the stall (so it expires while the window is full).</summary>
-    private const int BackoffMilliseconds = 5000;
+    /// checked, with a second to spare: 5 s was too little for the steps on a machine at load 77) and shorter than the
+    /// stall (so it expires while the window is full).</summary>
+    private const int BackoffMilliseconds = 15000;
 
     private async Task Register(string name, string pool) =>
         Assert.True((await Cluster.Client.GetGrain<INodeGrain>(name).Register(new NodeSpec
@@ -66,7 +69,7 @@ public sealed class ShardWindowTests() : OwnClusterTest(settings: new Dictionary
         await WaitUntil(async () => (await Pod("held"))?.Phase == PodPhase.Running, "held running");
         Assert.Equal("w-slow", (await Pod("held"))!.NodeName);
         // The finished cycle made room, and the pod that waited for it had its cycle (it stays unschedulable: no node
-        // matches it). Started by the finished cycle: the sweep, the only other way, comes every 20 s.
+        // matches it). Started by the finished cycle: the sweep, the only other way, comes every 100 s.
         await WaitUntil(async () => FailedAttempts(await Pod("waiting")) > attemptsWhileFull, "waiting tried again");
     }
 

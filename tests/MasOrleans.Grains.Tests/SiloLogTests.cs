@@ -61,6 +61,24 @@ public sealed class SiloLogTests
     public void An_i_am_alive_timer_late_under_ten_seconds_is_the_machine_s_note(string overshoot, bool allowed) =>
         Assert.Equal(allowed ? 0 : 1, Logged(LateIAmAlive(overshoot), "Orleans.Runtime.MembershipService.LocalSiloHealthMonitor").Count);
 
+    /// <summary>
+    /// The same late timer as Orleans 10.4.2's Watchdog reports it (LogWarningHealthCheckFailure over its participants,
+    /// the membership agent one of them): allowed when it is the only complaint and under ten seconds late; another
+    /// component's complaint beside it stays the test's to judge.
+    /// </summary>
+    [Theory]
+    [InlineData("1 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago\".", true)]
+    [InlineData("1 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:12.0000000 ago\".", false)]
+    [InlineData("2 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipTableManager failed health check with complaint \"PeriodicallyRefreshMembershipTable timer should have fired at 12/07/2026 04:17:56, which is 00:00:03 ago\". Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago\".", false)]
+    [InlineData("1 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago\". Orleans.Runtime.MembershipService.ClusterHealthMonitor failed health check with complaint \"Monitor for S127.0.0.1:1:1 is degraded\".", false)]
+    public void The_watchdog_s_note_of_a_late_i_am_alive_timer_alone_under_ten_seconds_is_the_machine_s_note(string message, bool allowed) =>
+        Assert.Equal(allowed ? 0 : 1, Logged(message, "Orleans.Runtime.Watchdog").Count);
+
+    /// <summary>The same as the silo's console log writes it (<c>SiloProcess</c> matches "warn: category[id] message").</summary>
+    [Fact]
+    public void The_watchdog_s_note_in_a_console_record_is_the_machine_s_note() =>
+        Assert.Contains(SiloLog.AlwaysAllowed, a => a.IsMatch("warn: Orleans.Runtime.Watchdog[100000] 1 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago\"."));
+
     private static IReadOnlyList<SiloLog.LogRecord> LoggedOfStoppedSibling(string message)
     {
         var log = new SiloLog();

@@ -55,9 +55,37 @@ public sealed class ConsoleLogTests() : SiloProcessTestBase("mas-console-")
         Assert.Equal("MasOrleans.Grains.Workloads.WorkloadGrain", record.GetProperty("Category").GetString());
         Assert.Equal("Normal", record.GetProperty("State").GetProperty("Type").GetString());
         Assert.StartsWith("Workload cl-web Created (Normal): workload created with 1 replica(s)", record.GetProperty("Message").GetString());
-        var faults = Records(silo.Output).Where(r => r.GetProperty("LogLevel").GetString() is "Warning" or "Error" or "Critical")
-            .Select(r => r.GetRawText()).Where(r => !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r))).ToList();
+        var faults = Faults(Records(silo.Output));
         Assert.True(faults.Count == 0, string.Join('\n', faults));
+    }
+
+    /// <summary>
+    /// Warnings and worse that the machine's notes (<see cref="SiloLog.AlwaysAllowed"/>) do not explain, as raw JSON. The
+    /// notes are matched against the record's message, as every other log check matches them: against the raw JSON line
+    /// a pattern ending the message ("...ago$") never matched, and a quote in it is escaped there.
+    /// </summary>
+    private static List<string> Faults(IEnumerable<JsonElement> records) =>
+        [.. records.Where(r => r.GetProperty("LogLevel").GetString() is "Warning" or "Error" or "Critical")
+            .Where(r => !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.GetProperty("Message").GetString() ?? ""))).Select(r => r.GetRawText())];
+
+    /// <summary>
+    /// Failed before (a JSON line matched whole): Orleans' note of its late I-am-alive timer, as the JSON console formatter
+    /// writes the health monitor's record, is the machine's; a Warning of the product's beside it is not.
+    /// </summary>
+    [Fact]
+    public void A_starved_silo_s_membership_note_in_a_json_line_is_the_machine_s()
+    {
+        static string Line(string category, string message) => JsonSerializer.Serialize(new
+        {
+            Timestamp = "2026-12-07T23:00:00.000Z", EventId = 0, LogLevel = "Warning", Category = category, Message = message,
+            State = new Dictionary<string, string> { ["Message"] = message },
+        });
+        var lines = string.Join('\n',
+            Line("Orleans.Runtime.MembershipService.LocalSiloHealthMonitor", "HealthCheckParticipant health check for Orleans.Runtime.MembershipService.MembershipAgent[2] reported: Health check participant Orleans.Runtime.MembershipService.MembershipAgent is reporting that it is unhealthy with complaint: UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago"),
+            Line("Orleans.Runtime.Watchdog", "1 of 3 components reported issues. Complaints: Orleans.Runtime.MembershipService.MembershipAgent failed health check with complaint \"UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:03.8571173 ago\"."),
+            Line("MasOrleans.Grains.Pods.PodGrain", "Pod cl-big FailedScheduling (Warning): 0/1 nodes are available"));
+        var fault = Assert.Single(Faults(Records(lines)));
+        Assert.Contains("FailedScheduling", fault, StringComparison.Ordinal);
     }
 
     /// <summary>The JSON formatter's records, one a line; anything else on the console (none expected) is skipped.</summary>

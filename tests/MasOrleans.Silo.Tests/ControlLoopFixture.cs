@@ -101,7 +101,15 @@ internal sealed class TelemetryPump : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public TelemetryPump(HttpClient http, params string[] nodes) => _loop = Task.Run(async () =>
+    private readonly string[] _nodes;
+
+    public TelemetryPump(HttpClient http, params string[] nodes)
+    {
+        _nodes = nodes;
+        _loop = Task.Run(() => Pump(http, nodes));
+    }
+
+    private async Task Pump(HttpClient http, string[] nodes)
     {
         while (!_stop.IsCancellationRequested)
         {
@@ -109,13 +117,39 @@ internal sealed class TelemetryPump : IDisposable
             {
                 bool silent;
                 lock (_silenced) silent = _silenced.Contains(node);
-                if (!silent) using (await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = Cpu } })) { }
+                if (silent) continue;
+                var cpu = Cpu;
+                using (await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = cpu } })) { }
+                lock (_delivered) _delivered[cpu] = _delivered.GetValueOrDefault(cpu) + 1;
             }
             await Task.Delay(200);
         }
-    });
+    }
 
     public double Cpu { get; set; } = 0.3;
+
+    // Readings the silo answered, by value: a starved pump posts less often than the test changes Cpu, and a test that
+    // alternates readings on a clock can see every post land on the same value.
+    private readonly Dictionary<double, int> _delivered = [];
+
+    /// <summary>
+    /// Sets <see cref="Cpu"/> and waits, for at most <paramref name="timeoutSeconds"/>, until the silo has answered a post
+    /// of it for every node not silenced: the posts go round the nodes in turn, so any that many in a row cover each once.
+    /// </summary>
+    public async Task Deliver(double cpu, int timeoutSeconds = 20)
+    {
+        int Count() { lock (_delivered) return _delivered.GetValueOrDefault(cpu); }
+        var before = Count();
+        Cpu = cpu;
+        int nodes;
+        lock (_silenced) nodes = _nodes.Length - _silenced.Count;
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        while (Count() < before + nodes)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no reading of cpu {cpu} reached the silo within {timeoutSeconds} s");
+            await Task.Delay(50);
+        }
+    }
 
     public void Silence(string node) { lock (_silenced) _silenced.Add(node); }
 

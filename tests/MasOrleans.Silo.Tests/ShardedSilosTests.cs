@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MasOrleans.Silo.Tests.Infrastructure;
 
 namespace MasOrleans.Silo.Tests;
@@ -48,9 +47,10 @@ public sealed class ShardedSilosTests() : SiloProcessTestBase("mas-shards-")
             var shares = await PlacementsSince(silos, placedBefore, stopReading: () => load.AcceptedCount >= 120);
             silos[2].Kill();
             Volatile.Write(ref killed, 1);
-            var sinceKill = Stopwatch.StartNew();
             await run;
 
+            // No bound on the time since the kill (the load's 240 posts finish first, as fast as a starved machine runs them):
+            // shards that never came back leave their pods Pending past this wait, and their clients without an answer.
             await PodLoad.Settled(silos[0].Http, timeoutSeconds: 60, afterSiloDeath: true);
             var result = await ClusterInvariants.CheckAsync(silos[0].Http, "s-pod-", load.Requests, ClusterInvariants.AfterSiloDeath);
             var names = result.Pods.Select(p => p.GetProperty("name").GetString()!).ToHashSet();
@@ -60,8 +60,6 @@ public sealed class ShardedSilosTests() : SiloProcessTestBase("mas-shards-")
             Assert.True(result.Bound > 0 && result.Count("Unschedulable") > 0, "the cluster should fill up");
             // Before the kill every silo made placements (each hosts two of the six shards).
             Assert.All(shares, s => Assert.True(s > 0, $"placements per silo before the kill: {string.Join(", ", shares)}"));
-            // The membership timeout (fast settings: about 6 s) plus 10 s, and the load had to finish too.
-            Assert.True(sinceKill.Elapsed < TimeSpan.FromSeconds(60), $"settled {sinceKill.Elapsed} after the kill");
             foreach (var survivor in silos.Take(2))
                 survivor.AssertCleanLog(AfterSiblingKilled);
         }

@@ -104,7 +104,11 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
     /// <summary>
     /// Node CPU dipping to 10% between readings at the 50% target: each dip asked for 4 - 2 = 2 replicas and, the
     /// cooldown being over, got them (then the load at target kept 2). A scale-down now needs every recommendation of
-    /// its window (the 3 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
+    /// its window (the 10 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
+    /// Each reading reaches the silo before the next (<see cref="TelemetryPump.Deliver"/>) and each dip lasts until a pass
+    /// decided on it (ScaleStabilized): readings alternated every 400 ms by the clock were all posted in dips by a pump
+    /// starved at load 77, a lasting dip that scaled down as it should. The window is 10 s so that a stall of the process
+    /// shorter than that between a reading at target and the next dip is not a lasting dip either.
     /// </summary>
     [Fact]
     public async Task Autoscaler_does_not_scale_down_on_dips_between_readings_at_target()
@@ -113,19 +117,34 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
         using var telemetry = new TelemetryPump(Http, "fl-a") { Cpu = 0.5 };
         await CreateWorkload("fl", replicas: 4, pool: "fl", autoscale: new
         {
-            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 3,
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 10,
         });
         await WaitForWorkload("fl", w => Ready(w) == 4);
-        for (var i = 0; i < 8; i++)
+        for (var dip = 0; dip < 4; dip++)
         {
-            telemetry.Cpu = i % 2 == 0 ? 0.1 : 0.5;
-            await Task.Delay(400);
+            await telemetry.Deliver(0.5);
+            // A pass or two at the target (resync 0.3 s) before the next dip; the window holds the earlier ones too.
+            await Task.Delay(600);
+            var stabilized = await Stabilized("fl");
+            await telemetry.Deliver(0.1);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (await Stabilized("fl") == stabilized)
+            {
+                var events = await Events("workloads", "fl");
+                Assert.True(DateTime.UtcNow < deadline, $"no pass decided on dip {dip + 1} within 20 s; events: {string.Join(" | ", events.Select(e => $"{e.Reason}: {e.Message}"))}");
+                Assert.DoesNotContain(events, e => e.Reason == "ScaledDown");
+                await Task.Delay(100);
+            }
         }
         Assert.Equal(4, (await Http.GetJson("/api/v1/workloads/fl")).GetProperty("replicas").GetInt32());
         Assert.DoesNotContain(await Events("workloads", "fl"), e => e.Reason == "ScaledDown");
-        Assert.Contains(await Events("workloads", "fl"), e => e.Reason == "ScaleStabilized");
 
-        telemetry.Cpu = 0.1;
-        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 20);
+        await telemetry.Deliver(0.1);
+        // The window (10 s) of recommendations at 10% follows, then the step down by 2.
+        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 40);
     }
+
+    /// <summary>How many passes held the count within the scale-down window (ScaleStabilized, repeats counted).</summary>
+    private async Task<int> Stabilized(string workload) =>
+        (await Events("workloads", workload)).Where(e => e.Reason == "ScaleStabilized").Sum(e => e.Count);
 }

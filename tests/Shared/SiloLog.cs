@@ -31,12 +31,21 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         // The membership probe's own word that this process stalled, not the probed silo: the probe is not counted.
         new("Probe #\\d+ to silo \\S+ failed after [0-9:.]+, but local execution stalled for [0-9:.]+ during the probe\\. Treating as inconclusive\\.", RegexOptions.Compiled),
         new("Timer should have fired at .* but fired at .*, which is [0-9:.]+ longer than expected", RegexOptions.Compiled),
-        // The membership agent's own late timer, as the health monitor reports it (a fresh-clone run at load 19): under
-        // ten seconds only, as for a long turn; a silo that stops writing I-am-alive for longer is declared dead.
-        new("is reporting that it is unhealthy with complaint: UpdateIAmAlive timer should have fired at .*, which is 0?0:00:0[0-9][0-9.]* ago$", RegexOptions.Compiled),
+        // The membership agent's own late I-am-alive timer (a fresh-clone run at load 19), as the health monitor reports it
+        // and as the watchdog does when it is the only complaint. Orleans 10.4.2 (MembershipAgent.CheckHealth, AsyncTimer):
+        // the timer that writes this silo's I-am-alive every IAmAliveTablePublishTimeout (30 s) is past its due time by
+        // more than 3 s, because nothing ran it: a starved thread pool. It is this silo's own health note; the membership
+        // acts on a missed I-am-alive only after three periods (AllowedIAmAliveMissPeriod, 90 s: the others probe the
+        // silo and stop gossiping to it), and only failed probes declare a silo dead. Under ten seconds only, as for a
+        // long turn: a thread pool stalled longer is as likely the product's (turns blocking its threads) as the machine's.
+        new("is reporting that it is unhealthy with complaint: " + LateIAmAlive + "$", RegexOptions.Compiled),
+        new("(^|\\s)1 of \\d+ components reported issues\\. Complaints: Orleans\\.Runtime\\.MembershipService\\.MembershipAgent failed health check with complaint \"" + LateIAmAlive + "\"\\.$", RegexOptions.Compiled),
         // Kestrel's own note of the same: its heartbeat callback ran late.
         new("the heartbeat has been running for \"[0-9:.]+\" which is longer than", RegexOptions.Compiled),
     ];
+
+    /// <summary>Orleans' complaint of its I-am-alive timer (AsyncTimer.CheckHealth) late by under ten seconds ("g" or "c" format).</summary>
+    private const string LateIAmAlive = "UpdateIAmAlive timer should have fired at [^\"]*, which is 0?0:00:0[0-9][0-9.]* ago";
 
     /// <summary>
     /// What a silo logs when a sibling silo in the same cluster stops first: a shard ping or view renewal in flight to it breaks its promise (retried next period), a
