@@ -58,7 +58,9 @@ internal static class ReplayCommand
             var modelsByAlgorithm = LearnedModelOption.Register(catalog, modelDirectories);
             if (parse.GetValue(list))
             {
-                foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
+                // The name column is as wide as the longest name, so every description starts in one column.
+                var width = catalog.Policies.Max(p => p.Name.Length);
+                foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name.PadRight(width)} {p.Description}");
                 return 0;
             }
             var request = new ReplayRequest
