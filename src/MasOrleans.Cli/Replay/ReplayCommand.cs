@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
@@ -69,7 +70,7 @@ internal static class ReplayCommand
                 Pods = parse.GetValue(pods)!,
                 Policies = parse.GetValue(policies) is { Length: > 0 } given
                     ? PoliciesOnce(catalog, given)
-                    : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                    : throw new UserArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
                 Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,7 +89,7 @@ internal sealed class SchedulerServer : IAsyncDisposable
             return;
         }
         if (!IPAddress.TryParse(host.Trim('[', ']'), out var address))
-            throw new ArgumentException($"--host must be an IP address or 'localhost', was '{host}'.");
+            throw new UserArgumentException($"--host must be an IP address or 'localhost', was '{host}'.");
         kestrel.Listen(address, port, l => l.Protocols = protocols);
     }
 
