@@ -36,6 +36,12 @@ internal sealed class SchedulerServer : IAsyncDisposable
         var policy = options.ModelDirectory is { } dir
             ? VectorPolicy.Load(dir, options.Algorithm, options.StateDim, options.ActionDim, options.Seed)
             : VectorPolicy.Create(options.Algorithm, options.StateDim, options.ActionDim, options.Seed ?? ServeOptions.DefaultSeed);
+        return await StartAsync(options, policy, cancellationToken);
+    }
+
+    /// <summary>Starts listening with <paramref name="policy"/>, which the server then owns (tests give their own).</summary>
+    internal static async Task<SchedulerServer> StartAsync(ServeOptions options, IVectorPolicy policy, CancellationToken cancellationToken = default)
+    {
         try
         {
             var app = Build(options, policy);

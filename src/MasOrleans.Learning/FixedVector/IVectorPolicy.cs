@@ -16,11 +16,11 @@ public interface IVectorPolicy : IDisposable
     /// <summary>Updates performed since creation/load.</summary>
     int Updates { get; }
 
-    /// <exception cref="ArgumentException">The state does not have StateDim finite values.</exception>
+    /// <exception cref="UserArgumentException">The state does not have StateDim finite values.</exception>
     int Predict(float[] state, bool deterministic);
 
     /// <summary>Learns from a trajectory: transition t is (states[t], actions[t], rewards[t], dones[t]) and its next state is states[t+1].</summary>
-    /// <exception cref="ArgumentException">Lengths differ, a state has the wrong size, a state or reward is not finite, or an action is out of range.</exception>
+    /// <exception cref="UserArgumentException">Lengths differ, a state has the wrong size, a state or reward is not finite, or an action is out of range.</exception>
     UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones);
 
     void Save(string directory, ModelProvenance? provenance = null);
