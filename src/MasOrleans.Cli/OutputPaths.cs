@@ -1,3 +1,5 @@
+using MasOrleans.Scheduling;
+
 namespace MasOrleans.Cli;
 
 /// <summary>
@@ -10,15 +12,15 @@ internal static class OutputPaths
     /// <summary>Creates the directory (and its parents) and checks a file can be written in it.</summary>
     public static string PrepareDirectory(string path, string option)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} needs a directory");
-        if (File.Exists(path)) throw new ArgumentException($"{option} {path}: is a file, not a directory");
+        if (string.IsNullOrWhiteSpace(path)) throw new UserArgumentException($"{option} needs a directory");
+        if (File.Exists(path)) throw new UserArgumentException($"{option} {path}: is a file, not a directory");
         try
         {
             Directory.CreateDirectory(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{option} {path}: cannot create the directory ({e.Message})", e);
+            throw new UserArgumentException($"{option} {path}: cannot create the directory ({e.Message})", e);
         }
         return CheckWritable(path, option);
     }
@@ -29,12 +31,12 @@ internal static class OutputPaths
     /// </summary>
     public static string CheckFile(string path, string option, params (string Option, string? Path)[] inputs)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} needs a file name");
-        if (Directory.Exists(path)) throw new ArgumentException($"{option} {path}: is a directory, not a file");
+        if (string.IsNullOrWhiteSpace(path)) throw new UserArgumentException($"{option} needs a file name");
+        if (Directory.Exists(path)) throw new UserArgumentException($"{option} {path}: is a directory, not a file");
         if (inputs.FirstOrDefault(i => i.Path is not null && Path.GetFullPath(i.Path) == Path.GetFullPath(path)) is { Path: not null } input)
-            throw new ArgumentException($"{option} {path}: is the {input.Option} file, which writing it would replace");
+            throw new UserArgumentException($"{option} {path}: is the {input.Option} file, which writing it would replace");
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(directory)) throw new ArgumentException($"{option} {path}: the directory {directory} does not exist");
+        if (!Directory.Exists(directory)) throw new UserArgumentException($"{option} {path}: the directory {directory} does not exist");
         CheckWritable(directory, option);
         return path;
     }
@@ -48,7 +50,7 @@ internal static class OutputPaths
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"{option} {directory}: cannot write there ({e.Message})", e);
+            throw new UserArgumentException($"{option} {directory}: cannot write there ({e.Message})", e);
         }
         return directory;
     }

@@ -13,8 +13,8 @@ namespace MasOrleans.Cli;
 /// prints. A parse error (an unknown option, a value an option's rule refuses) is System.CommandLine's lines on stderr and
 /// <see cref="ExitCodes.Usage"/>. What the verbs' input checks throw (options, files, traces, models, policy names and
 /// settings) is one line, "error: message", with the code <see cref="CodeOf"/> gives. Anything else, an
-/// <see cref="InvalidOperationException"/> from a broken invariant or an index out of range included, is a defect: printed
-/// with its stack trace, <see cref="ExitCodes.Software"/>.
+/// <see cref="InvalidOperationException"/> from a broken invariant, an index out of range or an ArgumentException that is
+/// not a <see cref="UserArgumentException"/> included, is a defect: printed with its stack trace, <see cref="ExitCodes.Software"/>.
 /// </summary>
 internal static class UserErrors
 {
@@ -27,10 +27,9 @@ internal static class UserErrors
         AggregateException all => all.Flatten().InnerExceptions is { Count: > 0 } inner && inner.All(Are) ? CodeOf(inner[0]) : null,
         FileNotFoundException or DirectoryNotFoundException => ExitCodes.NoInput,
         TraceFormatException or InvalidDataException or ModelLayoutMismatchException or UserInputException => ExitCodes.DataError,
-        UnknownPolicyException or FormatException => ExitCodes.Usage,
-        // Input checks throw ArgumentException itself; its subclasses (ArgumentNullException, ArgumentOutOfRangeException
-        // from an index or a guard) are defects.
-        ArgumentException when e.GetType() == typeof(ArgumentException) => ExitCodes.Usage,
+        // Input checks throw UserArgumentException. Any other ArgumentException is a defect: .NET's own (a key added twice
+        // to a dictionary is an ArgumentException itself), a guard on an internal call, an index out of range.
+        UnknownPolicyException or FormatException or UserArgumentException => ExitCodes.Usage,
         // `mas serve` listening on a port another process holds (Kestrel wraps it: "Failed to bind to address ..."), or
         // on an address this machine does not have (SchedulerServer wraps the socket error).
         AddressInUseException or IOException { InnerException: AddressInUseException or SocketException } => ExitCodes.Unavailable,

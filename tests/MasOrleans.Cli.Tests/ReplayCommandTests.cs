@@ -183,6 +183,26 @@ public class ReplayCommandTests
         foreach (var option in new[] { "--nodes", "--pods", "--output" }) Assert.Contains($"Option '{option}' is required.", runError);
     }
 
+    /// <summary>
+    /// `--list-policies` is a two-column table: every description starts in one column, one space after the longest name.
+    /// The name column was 16 wide, so `fgd-adaptive-wide` (17) pushed its description one column right of the others.
+    /// </summary>
+    [Fact]
+    public async Task List_policies_starts_every_description_in_one_column()
+    {
+        var (exit, output, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(), ["--list-policies"]);
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.TrimEnd('\r')).ToList();
+        var longest = lines.Max(line => line.IndexOf(' '));
+        Assert.Contains(lines, line => line.StartsWith("fgd-adaptive-wide "));
+        foreach (var line in lines)
+        {
+            // The description's first character, after the name and its padding.
+            var column = line.IndexOf(' ') + line[line.IndexOf(' ')..].TakeWhile(c => c == ' ').Count();
+            Assert.True(column == longest + 1, $"description at column {column}, not {longest + 1}: '{line}'");
+        }
+    }
+
     [Theory]
     [InlineData("metadata.json")]
     [InlineData("actor-critic.weights")]

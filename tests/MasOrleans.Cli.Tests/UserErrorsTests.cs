@@ -2,6 +2,7 @@ using MasOrleans.Cli.Evaluate;
 using MasOrleans.Cli.Replay;
 using MasOrleans.Cli.Train;
 using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Cli.Tests;
 
@@ -21,6 +22,10 @@ public class UserErrorsTests
         new ArgumentNullException("pod"),
         new KeyNotFoundException("The given key 'x' was not present in the dictionary."),
         new NullReferenceException(),
+        // ArgumentException itself: .NET's for a key added twice, and a guard on an internal call (CandidateBuilder's).
+        // Both were exit 64 "error: ..." as if the user had given a bad option, while their type was ArgumentException.
+        new ArgumentException("An item with the same key has already been added. Key: n1"),
+        new ArgumentException("no feasible node", "feasible"),
         new AggregateException(new InvalidOperationException("a replay's defect")));
 
     [Theory, MemberData(nameof(Defects))]
@@ -38,6 +43,35 @@ public class UserErrorsTests
         Assert.DoesNotContain("error: an invariant broke", error);
         Assert.Contains("System.InvalidOperationException: an invariant broke", error);
         Assert.Contains($"at {typeof(UserErrorsTests).FullName}.{nameof(Failing)}", error);
+    }
+
+    /// <summary>
+    /// A key added twice to a dictionary (.NET throws ArgumentException itself) in a verb is a defect with its stack trace and
+    /// exit 70; it was "error: An item with the same key has already been added. Key: n1" and exit 64, a usage error.
+    /// What the input checks throw (UserArgumentException) stays one line and exit 64.
+    /// </summary>
+    [Fact]
+    public async Task An_argument_exception_from_a_defect_is_loud_and_an_input_check_is_one_line()
+    {
+        var defect = new System.CommandLine.Command("defect");
+        defect.SetAction(_ => AddTwice());
+        var (exit, _, error) = await VerbRun.InvokeAsync(defect, []);
+        Assert.Equal(70, exit); // EX_SOFTWARE
+        Assert.StartsWith("error: unexpected failure, a defect: System.ArgumentException: An item with the same key has already been added. Key: n1", error);
+        Assert.Contains($"at {typeof(UserErrorsTests).FullName}.{nameof(AddTwice)}", error);
+
+        var usage = new System.CommandLine.Command("usage");
+        usage.SetAction(_ => Failing(new UserArgumentException("give at least one --seed")));
+        (exit, _, error) = await VerbRun.InvokeAsync(usage, []);
+        Assert.Equal(64, exit); // EX_USAGE
+        Assert.Equal($"error: give at least one --seed{Environment.NewLine}", error);
+    }
+
+    private static int AddTwice()
+    {
+        var nodes = new Dictionary<string, int> { ["n1"] = 1 };
+        nodes.Add("n1", 2);
+        return 0;
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public class PaperSelectionTests
         var scheduler = new ProfileScheduler(Catalog.Create("gpu-packing", options));
         var chosen = Enumerable.Range(0, 60).Select(seed => scheduler.Schedule(cluster, Fixtures.Pod("cpu", 1000), new Random(seed)).NodeName).ToHashSet();
         Assert.Equal(3, chosen.Count);
-        Assert.Throws<ArgumentException>(() => Catalog.Create("gpu-packing", new PolicyOptions { Settings = new Dictionary<string, string> { ["tiebreak"] = "last" } }));
+        Assert.Throws<UserArgumentException>(() => Catalog.Create("gpu-packing", new PolicyOptions { Settings = new Dictionary<string, string> { ["tiebreak"] = "last" } }));
     }
 
     [Fact]
@@ -84,6 +84,6 @@ public class PaperSelectionTests
         Assert.IsType<Scheduling.Plugins.Seed.WeightedFreeCapacityScore>(Catalog.Create("best-fit", seed001).Scores.Single().Plugin);
         Assert.Equal("a-big", new ProfileScheduler(Catalog.Create("best-fit")).Schedule(cluster, pod, new Random(1)).NodeName);
         Assert.Equal("b-small", new ProfileScheduler(Catalog.Create("best-fit", seed001)).Schedule(cluster, pod, new Random(1)).NodeName);
-        Assert.Throws<ArgumentException>(() => Catalog.Create("best-fit", new PolicyOptions { Settings = new Dictionary<string, string> { ["bestFitWeighting"] = "other" } }));
+        Assert.Throws<UserArgumentException>(() => Catalog.Create("best-fit", new PolicyOptions { Settings = new Dictionary<string, string> { ["bestFitWeighting"] = "other" } }));
     }
 }

@@ -22,10 +22,10 @@ public class PolicySettingsTests
     [Fact]
     public void A_setting_no_chosen_policy_reads_is_named_in_the_error()
     {
-        var typo = Assert.Throws<ArgumentException>(() => Catalog.CheckSettings(["best-fit", "kube"], With(("gpusell", "worst"), ("gpusel", "best"))));
+        var typo = Assert.Throws<UserArgumentException>(() => Catalog.CheckSettings(["best-fit", "kube"], With(("gpusell", "worst"), ("gpusel", "best"))));
         Assert.Equal("no policy among best-fit, kube reads the setting 'gpusell': misspelt, or meant for another policy", typo.Message);
         // Read by a policy that is not in this run: refused too.
-        var elsewhere = Assert.Throws<ArgumentException>(() => Catalog.CheckSettings(["kube"], With(("gpusel", "worst"), ("zz", "1"))));
+        var elsewhere = Assert.Throws<UserArgumentException>(() => Catalog.CheckSettings(["kube"], With(("gpusel", "worst"), ("zz", "1"))));
         Assert.Contains("the settings 'gpusel', 'zz'", elsewhere.Message);
     }
 

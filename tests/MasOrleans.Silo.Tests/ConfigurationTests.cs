@@ -211,6 +211,38 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Equal(["Orleans__Messaging__ResponseTimout is not a setting; did you mean Orleans__Messaging__ResponseTimeout?"], UnknownSettings.Problems(misspelt));
     }
 
+    /// <summary>
+    /// A misspelt key is named as the user wrote it and where: a key of a YAML or JSON file was named as an environment
+    /// variable (Scheduler__DefualtPolicy), which a search of the file does not find. The last source holding the key is
+    /// the one named, as its value is the one read; a source that is not a file or the command line keeps the variable's form.
+    /// </summary>
+    [Fact]
+    public void A_misspelt_key_is_named_as_its_source_spells_it()
+    {
+        var yaml = Write("misspelt.yaml", "scheduler:\n  defualt_policy: fgd\nSecurity:\n  RequireKeysForReads: true\n");
+        var json = Write("misspelt.json", """{ "Redis": { "Managed": { "Prot": 6400 } }, "Scheduler": { "DefualtPolicy": "kube" } }""");
+        var config = new ConfigurationBuilder()
+            .AddJsonFile(json)
+            .Add(new YamlConfigurationSource(yaml))
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Scheduler:Seeed"] = "1" })
+            .Build();
+        Assert.Equal(
+        [
+            $"Redis:Managed:Prot (in {json}) is not a setting; did you mean Redis:Managed:Port?",
+            "Scheduler__Seeed is not a setting; did you mean Scheduler__Seed?",
+            $"Security:RequireKeysForReads (in {yaml}) is not a setting; did you mean Security:RequireKeyForReads?",
+            $"scheduler:defualt_policy (in {yaml}) is not a setting; did you mean scheduler:default_policy?",
+        ], UnknownSettings.Problems(config).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The silo names a misspelt key of its YAML file as the file spells it, not as an environment variable.</summary>
+    [Fact]
+    public Task A_misspelt_key_in_the_yaml_file_stops_the_silo_named_as_written()
+    {
+        var yaml = Write("config.yaml", "scheduler:\n  defualt_policy: fgd\n");
+        return AssertRefused(_dir, "MAS_CONFIG", yaml, $"scheduler:defualt_policy (in {yaml}) is not a setting; did you mean scheduler:default_policy?");
+    }
+
     [Theory]
     [MemberData(nameof(BadSettings))]
     public Task Bad_configuration_stops_the_built_silo_with_a_clear_message(string variable, string value, string message) =>

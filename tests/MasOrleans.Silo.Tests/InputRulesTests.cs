@@ -34,6 +34,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/workloads", $"{{\"name\":\"{new string('w', 60)}\",\"replicas\":1,\"template\":{{\"requests\":{{\"cpu\":\"1\"}}}}}}", "DNS-1123 label" },
         { "/api/v1/nodes", Node(name: "node..a"), "DNS-1123 subdomain" },
         { "/api/v1/nodes", Node(name: "-node"), "DNS-1123 subdomain" },
+        // A name over 63 characters without a hostname label of its own: it was served as the kubernetes.io/hostname label's
+        // value, which a label value cannot be (apimachinery validation.IsValidLabelValue: at most 63).
+        { "/api/v1/nodes", Node(name: Long64), $"node name '{Long64}' is 64 characters: a node without a kubernetes.io/hostname label of its own has its name as that label's value" },
         { "/api/v1/nodes", Node(labels: """{"bad key":"x"}"""), "qualified name" },
         { "/api/v1/nodes", Node(labels: """{"Example.com/zone":"x"}"""), "prefix" },
         { "/api/v1/nodes", Node(labels: $$"""{"zone":"{{Long64}}"}"""), "at most 63" },
@@ -223,6 +226,9 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         { "/api/v1/nodes", Node(name: "rack-1.node-a", labels: """{"example.com/zone":"eu_west-1.a","kubernetes.io/hostname":"node-a","empty":""}""",
             taints: """[{"key":"example.com/dedicated","value":"ml","effect":"PreferNoSchedule"}]""") },
         { "/api/v1/nodes", """{"name":"rules-node-pods","capacity":{"cpu":"8","memory":"8Gi","pods":"250"}}""" },
+        // A long name (a DNS subdomain up to 253) with a hostname label of its own, as a kubelet given --hostname-override registers.
+        { "/api/v1/nodes", Node(name: $"rules-{new string('h', 60)}.example.com", labels: """{"kubernetes.io/hostname":"rules-h"}""") },
+        { "/api/v1/nodes", Node(name: new string('r', 63)) },
         { "/api/v1/pods", Pod(name: "good-pod-2", extra: NameFields("metadata.name", "In", """["rules-node-pods"]""")) },
         // Gt and Lt take digits within int64, leading zeros too ("0016" is 16 to strconv.ParseInt and a label value).
         { "/api/v1/pods", Pod(name: "good-pod-3", extra: Affinity("Gt", """["0016"]""")) },
@@ -269,6 +275,14 @@ public sealed class InputRulesTests(MemorySiloFixture fixture) : IClassFixture<M
         await fixture.Http.PostAsync("/api/v1/nodes", new StringContent(Node(name: "rules-patch"), Encoding.UTF8, "application/json"));
         using var response = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"bad key":"x"}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        // A long-named node keeps a hostname label of its own: a patch of its labels without one is refused, one without labels is not.
+        var longName = $"rules-patch-{new string('l', 60)}";
+        Assert.Equal(HttpStatusCode.Created, (await fixture.Http.PostAsync("/api/v1/nodes", new StringContent(Node(name: longName, labels: """{"kubernetes.io/hostname":"rules-l"}"""), Encoding.UTF8, "application/json"))).StatusCode);
+        using var hostnameDropped = await fixture.Http.PatchAsync($"/api/v1/nodes/{longName}", new StringContent("""{"labels":{"zone":"a"}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, hostnameDropped.StatusCode);
+        Assert.Contains("is 72 characters: a node without a kubernetes.io/hostname label of its own", await hostnameDropped.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.PatchAsync($"/api/v1/nodes/{longName}", new StringContent("""{"unschedulable":true}""", Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal("rules-l", JsonDocument.Parse(await fixture.Http.GetStringAsync($"/api/v1/nodes/{longName}")).RootElement.GetProperty("labels").GetProperty("kubernetes.io/hostname").GetString());
         using var nullValue = await fixture.Http.PatchAsync("/api/v1/nodes/rules-patch", new StringContent("""{"labels":{"zone":null}}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, nullValue.StatusCode);
         Assert.Contains("needs a string value", await nullValue.Content.ReadAsStringAsync());

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -50,13 +51,13 @@ internal static class EvaluateCommand
                 WriteVariants(dir, nodeList, parse.GetValue(pods)!, selected);
                 return 0;
             }
-            var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new ArgumentException("give at least one --policy");
+            var candidates = parse.GetValue(policies) is { Length: > 0 } given ? ReplayCommand.PoliciesOnce(catalog, given) : throw new UserArgumentException("give at least one --policy");
             var baselinePolicy = ReplayCommand.PoliciesOnce(catalog, [parse.GetValue(baseline)!])[0];
             LearnedModelOption.RefuseUnused(modelsByAlgorithm, [.. candidates, baselinePolicy]);
             // Compared with itself a policy ties on every seed: a row of zeros that reads as "no better than fgd". --idle
             // compares nothing (it prints each policy's idle GPUs once), so there the baseline may be the policy named.
             if (!parse.GetValue(idle) && candidates.Contains(baselinePolicy))
-                throw new ArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
+                throw new UserArgumentException($"--policy {baselinePolicy} is the --baseline: compared with itself it ties on every seed; give other candidates, or another --baseline");
             var inputs = new (string Option, string? Path)[] { ("--nodes", parse.GetValue(nodes)), ("--pods", parse.GetValue(pods)) }
                 .Concat((parse.GetValue(traces) ?? []).Select(t => ("--trace", (string?)t))).ToArray();
             // Loaded before the runs decide with them: the provenance hashes the bytes loaded.

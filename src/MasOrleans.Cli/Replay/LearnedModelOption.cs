@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Search;
 using MasOrleans.Scheduling.Policies;
@@ -15,7 +16,7 @@ internal static class LearnedModelOption
         {
             var algorithm = LearnedDecisions.AlgorithmOf(dir);
             if (!byAlgorithm.TryAdd(algorithm, dir))
-                throw new ArgumentException($"two --model directories hold a {algorithm} model ({byAlgorithm[algorithm]}, {dir}); give one per algorithm");
+                throw new UserArgumentException($"two --model directories hold a {algorithm} model ({byAlgorithm[algorithm]}, {dir}); give one per algorithm");
         }
         LearnedPolicies.Register(catalog, byAlgorithm);
         SearchPolicies.Register(catalog);
@@ -64,6 +65,6 @@ internal static class LearnedModelOption
         var run = policies.ToHashSet(StringComparer.Ordinal);
         foreach (var (algorithm, dir) in models.OrderBy(m => m.Key, StringComparer.Ordinal))
             if (!run.Contains(algorithm))
-                throw new ArgumentException($"--model {dir} holds a {algorithm} model, but no {algorithm} policy runs; add --policy {algorithm} or leave the model out");
+                throw new UserArgumentException($"--model {dir} holds a {algorithm} model, but no {algorithm} policy runs; add --policy {algorithm} or leave the model out");
     }
 }

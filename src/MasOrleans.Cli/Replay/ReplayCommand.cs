@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Scheduling.Policies;
@@ -58,7 +59,9 @@ internal static class ReplayCommand
             var modelsByAlgorithm = LearnedModelOption.Register(catalog, modelDirectories);
             if (parse.GetValue(list))
             {
-                foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name,-16} {p.Description}");
+                // The name column is as wide as the longest name, so every description starts in one column.
+                var width = catalog.Policies.Max(p => p.Name.Length);
+                foreach (var p in catalog.Policies) Console.WriteLine($"{p.Name.PadRight(width)} {p.Description}");
                 return 0;
             }
             var request = new ReplayRequest
@@ -67,7 +70,7 @@ internal static class ReplayCommand
                 Pods = parse.GetValue(pods)!,
                 Policies = parse.GetValue(policies) is { Length: > 0 } given
                     ? PoliciesOnce(catalog, given)
-                    : throw new ArgumentException("give at least one --policy (see --list-policies)"),
+                    : throw new UserArgumentException("give at least one --policy (see --list-policies)"),
                 Seeds = ParseSeeds(parse.GetValue(seeds) ?? ["42"]),
                 Tune = parse.GetValue(tune),
                 Mode = parse.GetValue(mode) == "timed" ? ReplayMode.Timed : ReplayMode.Paper,

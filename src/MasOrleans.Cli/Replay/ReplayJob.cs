@@ -59,7 +59,7 @@ internal static class ReplayJob
         {
             if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
         }
-        if (request.Seeds.Count == 0) throw new ArgumentException("give at least one --seed");
+        if (request.Seeds.Count == 0) throw new UserArgumentException("give at least one --seed");
         catalog.CheckSettings(request.Policies, new PolicyOptions { Settings = request.Settings });
         var nodes = TraceLoader.LoadNodes(request.Nodes);
         var trace = TraceLoader.LoadPods(request.Pods, new DlrmOptions { NicMbps = request.NicMbps });

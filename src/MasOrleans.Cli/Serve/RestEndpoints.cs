@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using System.Text.Json;
 using MasOrleans.Learning;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Cli.Serve;
 
@@ -33,7 +34,7 @@ internal static class RestEndpoints
                 // The policy checks the state (state_dim finite values): one rule for REST and gRPC.
                 return Results.Ok(new PredictResponse(policy.Predict(request!.State!, request.Deterministic)));
             }
-            catch (ArgumentException e)
+            catch (UserArgumentException e)
             {
                 return BadRequest("Invalid state", e.Message);
             }
@@ -50,7 +51,7 @@ internal static class RestEndpoints
                 var stats = policy.Update(request.States, request.Actions, request.Rewards, request.Dones);
                 return Results.Ok(new UpdateResponse(stats.Samples > 0, stats.Samples, double.IsFinite(stats.Loss) ? stats.Loss : null));
             }
-            catch (ArgumentException e)
+            catch (UserArgumentException e)
             {
                 return BadRequest("Invalid transitions", e.Message);
             }

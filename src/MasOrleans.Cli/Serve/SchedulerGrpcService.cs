@@ -3,6 +3,7 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Cli.Serve;
 
@@ -17,7 +18,7 @@ internal sealed class SchedulerGrpcService(IVectorPolicy policy, ServeOptions op
             int action = policy.Predict([.. request.State], options.GrpcDeterministic);
             return Task.FromResult(new ActionResponse { Action = action });
         }
-        catch (ArgumentException e)
+        catch (UserArgumentException e)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
         }

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,12 @@ internal sealed class SchedulerServer : IAsyncDisposable
         var policy = options.ModelDirectory is { } dir
             ? VectorPolicy.Load(dir, options.Algorithm, options.StateDim, options.ActionDim, options.Seed)
             : VectorPolicy.Create(options.Algorithm, options.StateDim, options.ActionDim, options.Seed ?? ServeOptions.DefaultSeed);
+        return await StartAsync(options, policy, cancellationToken);
+    }
+
+    /// <summary>Starts listening with <paramref name="policy"/>, which the server then owns (tests give their own).</summary>
+    internal static async Task<SchedulerServer> StartAsync(ServeOptions options, IVectorPolicy policy, CancellationToken cancellationToken = default)
+    {
         try
         {
             var app = Build(options, policy);
@@ -88,7 +95,7 @@ internal sealed class SchedulerServer : IAsyncDisposable
             return;
         }
         if (!IPAddress.TryParse(host.Trim('[', ']'), out var address))
-            throw new ArgumentException($"--host must be an IP address or 'localhost', was '{host}'.");
+            throw new UserArgumentException($"--host must be an IP address or 'localhost', was '{host}'.");
         kestrel.Listen(address, port, l => l.Protocols = protocols);
     }
 

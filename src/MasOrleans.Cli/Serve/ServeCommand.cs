@@ -49,7 +49,7 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(ServeOptions options, CancellationToken cancellationToken)
     {
         // gRPC needs an HTTP/2-only endpoint and REST an HTTP/1.1 one: they cannot share a cleartext port.
-        if (options.GrpcPort == options.HttpPort) throw new ArgumentException("--grpc-port and --http-port must differ.");
+        if (options.GrpcPort == options.HttpPort) throw new UserArgumentException("--grpc-port and --http-port must differ.");
         // Found unusable only at shutdown, the session's /update training would be lost.
         if (options.SaveDirectory is { } saveDirectory) OutputPaths.PrepareDirectory(saveDirectory, "--save-on-exit");
         // A bad model, a bad --host or a port in use ends the verb here, reported by UserErrors.

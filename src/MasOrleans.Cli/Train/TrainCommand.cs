@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.CommandLine;
 using System.Globalization;
 using MasOrleans.Learning;
@@ -76,13 +77,13 @@ internal static class TrainCommand
             };
             var seeds = options.SeedRanges().ToList();
             if (seeds.FirstOrDefault(r => r.To > int.MaxValue) is { Use: not null } beyond)
-                throw new ArgumentException($"--seed {options.Seed} would use {beyond.Use}{(beyond.From == beyond.To ? "" : " up to")} {beyond.To}, " +
+                throw new UserArgumentException($"--seed {options.Seed} would use {beyond.Use}{(beyond.From == beyond.To ? "" : " up to")} {beyond.To}, " +
                                             $"past the largest seed {int.MaxValue}; pick a smaller --seed or fewer episodes");
             var overlap = seeds
                 .SelectMany(r => Range(Math.Max(r.From, EvaluationSeeds.From), Math.Min(r.To, EvaluationSeeds.To)))
                 .Distinct().Order().ToList();
             if (overlap.Count > 0)
-                throw new ArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
+                throw new UserArgumentException($"training would use evaluation seed(s) {string.Join(", ", overlap)} (42..51 are for evaluation); pick another --seed, e.g. 1000");
             TrainJob.Run(options, parse.GetValue(nodes)!, parse.GetValue(pods)!, parse.GetValue(output)!, CommandLines.AsGiven(parse, "train"));
             return 0;
         });

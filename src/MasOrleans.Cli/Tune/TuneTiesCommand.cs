@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -46,10 +47,10 @@ internal static class TuneTiesCommand
             var seedList = ReplayCommand.ParseSeeds(parse.GetValue(seeds) ?? ["1000..1001"]);
             var (from, to) = TrainCommand.EvaluationSeeds;
             if (seedList.Where(s => s >= from && s <= to).Select(s => (int?)s).FirstOrDefault() is { } reported)
-                throw new ArgumentException($"seed {reported} is one of {from}..{to}, which results are reported on: train on others");
+                throw new UserArgumentException($"seed {reported} is one of {from}..{to}, which results are reported on: train on others");
             var selected = WorkloadVariants.Select(parse.GetValue(variants)!);
             if (selected.FirstOrDefault(v => v.HeldOut) is { } held)
-                throw new ArgumentException($"variant {held.Name} is held out: it is never trained on");
+                throw new UserArgumentException($"variant {held.Name} is held out: it is never trained on");
             var (startTies, startTypical) = StartFrom(parse.GetValue(start) ?? []);
             var options = new TieSearchOptions
             {
@@ -87,7 +88,7 @@ internal static class TuneTiesCommand
         foreach (var key in settings.Keys)
         {
             if (!TieWeights.Keys.Contains(key) && !TypicalPodWeights.Keys.Contains(key))
-                throw new ArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalPodWeights.Keys)}; got '{key}'");
+                throw new UserArgumentException($"--start takes tie.cpu.<feature>=w and tie.gpu.<feature>=w with a feature among {string.Join(", ", TieFeatures.Names)}, tie.cpu.cross, tie.gpu.cross, {string.Join(", ", TypicalPodWeights.Keys)}; got '{key}'");
         }
         return (TieWeights.HandRules.With(settings), TypicalPodWeights.Tuned.With(settings));
     }

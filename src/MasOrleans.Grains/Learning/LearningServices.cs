@@ -24,7 +24,7 @@ public sealed partial class ModelSyncService(
         if (!await SiloStarted(lifetime, stoppingToken)) return;
         var algorithms = LearnedPolicies.Algorithms.Where(models.HasBase).ToList();
         foreach (var missing in LearnedPolicies.Algorithms.Except(algorithms))
-            logger.LogInformation("No base model for {Algorithm}; its policy and online learning are unavailable on this silo", missing);
+            LogNoBaseModel(logger, missing);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.SyncIntervalSeconds));
         do
         {
@@ -35,7 +35,7 @@ public sealed partial class ModelSyncService(
                     var (version, digest) = models.Current(algorithm);
                     var sync = await grains.Reference<ILearningGrain>(algorithm).Sync(version, digest).WaitAsync(stoppingToken);
                     if (sync.Files is not null && sync.Version != version)
-                        logger.LogInformation("{Algorithm}: deciding with model version {Version} (was {Previous})", algorithm, sync.Version, version);
+                        LogModelVersionChanged(logger, algorithm, sync.Version, version);
                     // A new model's load takes a second or more: off the pool, as every TorchSharp load.
                     if (sync.Files is null) models.Apply(algorithm, sync);
                     else await DedicatedThread.Run(() => models.Apply(algorithm, sync));
@@ -43,7 +43,7 @@ public sealed partial class ModelSyncService(
                 catch (Exception e) when (MasOrleans.Grains.Nodes.SiloStopping.BrokenByStop(e))
                 {
                     // The learning grain's silo is stopping or gone (Orleans says so itself): its grain moves, and the next tick syncs with it there.
-                    logger.LogInformation("{Algorithm}: model sync broken by the learning grain's silo leaving ({Error}); asked again at the next tick", algorithm, e.Message);
+                    LogSyncBrokenByStop(logger, algorithm, e.Message);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -68,6 +68,15 @@ public sealed partial class ModelSyncService(
             return false;
         }
     }
+
+    [LoggerMessage(EventId = 1690, Level = LogLevel.Information, Message = "No base model for {Algorithm}; its policy and online learning are unavailable on this silo")]
+    private static partial void LogNoBaseModel(ILogger logger, string algorithm);
+
+    [LoggerMessage(EventId = 1691, Level = LogLevel.Information, Message = "{Algorithm}: deciding with model version {Version} (was {Previous})")]
+    private static partial void LogModelVersionChanged(ILogger logger, string algorithm, int version, int previous);
+
+    [LoggerMessage(EventId = 1692, Level = LogLevel.Information, Message = "{Algorithm}: model sync broken by the learning grain's silo leaving ({Error}); asked again at the next tick")]
+    private static partial void LogSyncBrokenByStop(ILogger logger, string algorithm, string error);
 
     [LoggerMessage(EventId = 1603, Level = LogLevel.Warning, Message = "{Algorithm}: model sync failed")]
     private static partial void LogSyncFailed(ILogger logger, Exception error, string algorithm);

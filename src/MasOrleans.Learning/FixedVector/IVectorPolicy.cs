@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.Globalization;
 
 namespace MasOrleans.Learning;
@@ -15,11 +16,11 @@ public interface IVectorPolicy : IDisposable
     /// <summary>Updates performed since creation/load.</summary>
     int Updates { get; }
 
-    /// <exception cref="ArgumentException">The state does not have StateDim finite values.</exception>
+    /// <exception cref="UserArgumentException">The state does not have StateDim finite values.</exception>
     int Predict(float[] state, bool deterministic);
 
     /// <summary>Learns from a trajectory: transition t is (states[t], actions[t], rewards[t], dones[t]) and its next state is states[t+1].</summary>
-    /// <exception cref="ArgumentException">Lengths differ, a state has the wrong size, a state or reward is not finite, or an action is out of range.</exception>
+    /// <exception cref="UserArgumentException">Lengths differ, a state has the wrong size, a state or reward is not finite, or an action is out of range.</exception>
     UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones);
 
     void Save(string directory, ModelProvenance? provenance = null);
@@ -34,7 +35,7 @@ public static class VectorPolicy
         {
             "ppo" => new VectorPpoPolicy(stateDim, actionDim, new PpoOptions { Seed = seed, HiddenSizes = hiddenSizes ?? [64, 64] }),
             "ddqn" => new VectorDdqnPolicy(stateDim, actionDim, VectorDdqnPolicy.ServiceDefaults with { Seed = seed, HiddenSizes = hiddenSizes ?? [64, 64] }),
-            _ => throw new ArgumentException($"Unknown algorithm '{algorithm}'; expected one of: {string.Join(", ", Algorithms)}.", nameof(algorithm)),
+            _ => throw new UserArgumentException($"Unknown algorithm '{algorithm}'; expected one of: {string.Join(", ", Algorithms)}."),
         };
 
     /// <summary>Loads a saved fixed-vector model, checking algorithm and dimensions against what the caller serves.</summary>
@@ -56,17 +57,17 @@ public static class VectorPolicy
         IReadOnlyList<float> rewards, IReadOnlyList<bool> dones)
     {
         int n = states.Count;
-        if (n == 0) throw new ArgumentException("No transitions: states is empty.");
+        if (n == 0) throw new UserArgumentException("No transitions: states is empty.");
         if (actions.Count != n || rewards.Count != n || dones.Count != n)
-            throw new ArgumentException(
+            throw new UserArgumentException(
                 $"states, actions, rewards and dones must have equal lengths; got {n}, {actions.Count}, {rewards.Count}, {dones.Count}.");
         for (int i = 0; i < n; i++)
         {
             ValidateState(stateDim, states[i], $"states[{i}]");
             if ((uint)actions[i] >= (uint)actionDim)
-                throw new ArgumentException($"actions[{i}] = {actions[i]} is outside 0..{actionDim - 1}.");
+                throw new UserArgumentException($"actions[{i}] = {actions[i]} is outside 0..{actionDim - 1}.");
             if (!float.IsFinite(rewards[i]))
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"rewards[{i}] = {rewards[i]} is not a finite number."));
+                throw new UserArgumentException(string.Create(CultureInfo.InvariantCulture, $"rewards[{i}] = {rewards[i]} is not a finite number."));
         }
     }
 
@@ -77,9 +78,9 @@ public static class VectorPolicy
     internal static void ValidateState(int stateDim, float[]? state, string name = "state")
     {
         if (state is null || state.Length != stateDim)
-            throw new ArgumentException($"{name} has {state?.Length ?? 0} values; expected state_dim = {stateDim}.");
+            throw new UserArgumentException($"{name} has {state?.Length ?? 0} values; expected state_dim = {stateDim}.");
         var bad = Array.FindIndex(state, v => !float.IsFinite(v));
-        if (bad >= 0) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name}[{bad}] = {state[bad]} is not a finite number."));
+        if (bad >= 0) throw new UserArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name}[{bad}] = {state[bad]} is not a finite number."));
     }
 }
 

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Learning.Algorithms;
 using static TorchSharp.torch;
 
@@ -38,7 +39,7 @@ internal abstract class VectorLearnerPolicy : IVectorModelFiles
         for (int i = 0; i < outputs.Length; i++)
         {
             if (float.IsFinite(outputs[i])) continue;
-            throw new ArgumentException($"{(batch ? $"{name}[{i / perState}]" : name)}: the model's output is not finite for these values (too large for it).");
+            throw new UserArgumentException($"{(batch ? $"{name}[{i / perState}]" : name)}: the model's output is not finite for these values (too large for it).");
         }
     }
 

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Learning.Algorithms;
 using MasOrleans.Learning.Networks;
 
@@ -54,7 +55,7 @@ internal sealed class VectorPpoPolicy : VectorLearnerPolicy, IVectorPolicy
             if (!double.IsFinite(stats.Loss))
             {
                 checkpoint.Restore();
-                throw new ArgumentException("The update's loss is not finite (rewards too large for the model); the weights are as they were.");
+                throw new UserArgumentException("The update's loss is not finite (rewards too large for the model); the weights are as they were.");
             }
             Updates++;
             return stats;

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using MasOrleans.Learning.Online;
@@ -97,7 +98,7 @@ public static class LearnedPolicies
         {
             null or "plain" => false,
             "torch" => true,
-            var other => throw new ArgumentException($"unknown inference '{other}' (known: plain, torch)"),
+            var other => throw new UserArgumentException($"unknown inference '{other}' (known: plain, torch)"),
         };
 
     /// <summary>
@@ -109,7 +110,7 @@ public static class LearnedPolicies
         {
             null or "on" => true,
             "off" => false,
-            var other => throw new ArgumentException($"unknown scoreCache '{other}' (known: on, off)"),
+            var other => throw new UserArgumentException($"unknown scoreCache '{other}' (known: on, off)"),
         };
 
     /// <summary>models/&lt;algorithm&gt; with a metadata.json, searched upwards from the working directory, then from the binaries.</summary>

@@ -45,8 +45,8 @@ public sealed class PaperPlacementEnvironment : IPlacementEnvironment
 
     public PaperPlacementEnvironment(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> tracePods, PaperEnvironmentOptions? options = null)
     {
-        if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
-        if (tracePods.Count == 0) throw new ArgumentException("the trace has no pods", nameof(tracePods));
+        if (nodes.Count == 0) throw new UserArgumentException("the cluster has no nodes");
+        if (tracePods.Count == 0) throw new UserArgumentException("the trace has no pods");
         Options = options ?? new PaperEnvironmentOptions();
         _nodes = nodes;
         _tracePods = tracePods;

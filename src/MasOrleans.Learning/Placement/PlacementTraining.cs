@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.Diagnostics;
 using MasOrleans.Learning.Online;
 using MasOrleans.Scheduling.Framework;
@@ -91,7 +92,7 @@ public static class PlacementTraining
     public static PlacementTrainingResult Run(
         IReadOnlyList<NodeSpec> nodes, IReadOnlyList<PodSpec> pods, PlacementTrainingOptions options, ModelProvenance provenance, Action<TrainingPoint>? onPoint = null, CancellationToken cancellationToken = default)
     {
-        if (EpisodesRefused(options.Episodes, options.PretrainExpert is not null) is { } refused) throw new ArgumentException(refused);
+        if (EpisodesRefused(options.Episodes, options.PretrainExpert is not null) is { } refused) throw new UserArgumentException(refused);
         var clock = Stopwatch.StartNew();
         // What was applied, for the model's metadata: a sample as large as the cluster (or larger) is the whole cluster, 0.
         var sampledNodes = options.SampleNodes > 0 && options.SampleNodes < nodes.Count ? options.SampleNodes : 0;
@@ -181,7 +182,7 @@ public static class PlacementTraining
             Epochs = 4,
             EntropyCoefficient = 0.001,
         }),
-        var other => throw new ArgumentException($"unknown algorithm '{other}' (known: ddqn, ppo)"),
+        var other => throw new UserArgumentException($"unknown algorithm '{other}' (known: ddqn, ppo)"),
     };
 
     /// <summary>Greedy replay of one seed's arrivals; returns the final GPU allocation %.</summary>

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -87,6 +88,6 @@ public sealed class FragmentationDeviceSelector(FragmentationModel model, Device
         "exact-tightest" => DeviceRule.ExactTightest,
         "rounded-tightest" => DeviceRule.RoundedTightest,
         "best-fit" => DeviceRule.BestFit,
-        _ => throw new ArgumentException($"unknown device '{text}' (known: paper, exact, exact-tightest, rounded-tightest, best-fit)"),
+        _ => throw new UserArgumentException($"unknown device '{text}' (known: paper, exact, exact-tightest, rounded-tightest, best-fit)"),
     };
 }

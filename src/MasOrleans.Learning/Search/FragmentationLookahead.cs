@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -84,7 +85,7 @@ public sealed class FragmentationLookahead(FgdEvaluator evaluator, LookaheadOpti
         "used" => cluster.PodsOn(node).Count > 0 ? 0 : 1,
         "emptiest" => -(cluster.Free(ResourceKind.Gpu, node) * 1e6 + cluster.Free(ResourceKind.Cpu, node) / 1000.0),
         "cpu-fullest" => cluster.Free(ResourceKind.Cpu, node),
-        var other => throw new ArgumentException($"unknown tie '{other}' (known: rank, fullest, used, emptiest, cpu-fullest)"),
+        var other => throw new UserArgumentException($"unknown tie '{other}' (known: rank, fullest, used, emptiest, cpu-fullest)"),
     };
 
     /// <summary>A shape that fits nowhere fails and leaves F as it is.</summary>

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
 using MasOrleans.Scheduling.Plugins.Devices;
@@ -87,7 +88,7 @@ public static class SearchPolicies
             {
                 null or "rounded" => false,
                 "exact" => true,
-                var other => throw new ArgumentException($"unknown score '{other}' (known: rounded, exact)"),
+                var other => throw new UserArgumentException($"unknown score '{other}' (known: rounded, exact)"),
             },
         };
     }

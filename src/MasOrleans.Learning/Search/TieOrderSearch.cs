@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Learning.Workloads;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -34,15 +35,15 @@ public sealed record TieSearchOptions
 
     public void Check()
     {
-        if (Generations < 1) throw new ArgumentException($"generations must be at least 1, got {Generations}");
-        if (Population < 2) throw new ArgumentException($"population must be at least 2, got {Population}");
-        if (Elite < 1 || Elite > Population) throw new ArgumentException($"elite must be from 1 to the population ({Population}), got {Elite}");
-        if (!(InitialSpread > 0) || !double.IsFinite(InitialSpread)) throw new ArgumentException($"initial spread must be positive, got {InitialSpread}");
-        if (!(MinSpread >= 0) || !double.IsFinite(MinSpread)) throw new ArgumentException($"minimum spread must be non-negative, got {MinSpread}");
-        if (!(WorstWeight >= 0) || !double.IsFinite(WorstWeight)) throw new ArgumentException($"worst weight must be non-negative, got {WorstWeight}");
-        if (Parallelism < 1) throw new ArgumentException($"parallelism must be at least 1, got {Parallelism}");
+        if (Generations < 1) throw new UserArgumentException($"generations must be at least 1, got {Generations}");
+        if (Population < 2) throw new UserArgumentException($"population must be at least 2, got {Population}");
+        if (Elite < 1 || Elite > Population) throw new UserArgumentException($"elite must be from 1 to the population ({Population}), got {Elite}");
+        if (!(InitialSpread > 0) || !double.IsFinite(InitialSpread)) throw new UserArgumentException($"initial spread must be positive, got {InitialSpread}");
+        if (!(MinSpread >= 0) || !double.IsFinite(MinSpread)) throw new UserArgumentException($"minimum spread must be non-negative, got {MinSpread}");
+        if (!(WorstWeight >= 0) || !double.IsFinite(WorstWeight)) throw new UserArgumentException($"worst weight must be non-negative, got {WorstWeight}");
+        if (Parallelism < 1) throw new UserArgumentException($"parallelism must be at least 1, got {Parallelism}");
         if (SearchTypical && !(StartTypical.Shared > 0 && StartTypical.CpuOnly > 0 && StartTypical.MultiGpu > 0))
-            throw new ArgumentException($"the typical-pod factors are searched in log2, so they must start above 0, got {StartTypical}");
+            throw new UserArgumentException($"the typical-pod factors are searched in log2, so they must start above 0, got {StartTypical}");
     }
 }
 
@@ -72,12 +73,12 @@ public sealed class TieOrderSearch(PolicyCatalog catalog, ReplaySettings replay,
         string baseline, Action<TieGeneration>? onGeneration = null, Action<string>? log = null)
     {
         options.Check();
-        if (workloads.Count == 0 || seeds.Count == 0) throw new ArgumentException("give at least one workload and one seed");
+        if (workloads.Count == 0 || seeds.Count == 0) throw new UserArgumentException("give at least one workload and one seed");
         foreach (var p in new[] { baseline, SearchPolicies.Learned })
             if (!catalog.Contains(p)) throw new UnknownPolicyException(catalog.UnknownPolicyMessage(p));
         // The search sets every tie and typical-pod weight itself: such a setting among the replay's would be overridden.
         if (replay.PolicySettings.Keys.FirstOrDefault(k => k.StartsWith("tie.", StringComparison.Ordinal) || TypicalPodWeights.Keys.Contains(k)) is { } key)
-            throw new ArgumentException($"setting {key} is the search's to set: give it as a start weight instead");
+            throw new UserArgumentException($"setting {key} is the search's to set: give it as a start weight instead");
         var base_ = PolicyComparison.Replay(catalog, nodes, from w in workloads from s in seeds select new ReplayJob<(string, int)>((w.Name, s), w, baseline, s, replay),
             options.Parallelism);
         log?.Invoke($"baseline {baseline}: {base_.Count} runs");

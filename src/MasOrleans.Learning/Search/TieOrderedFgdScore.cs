@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Framework;
@@ -108,7 +109,7 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
         "fullest" => GpuPodTieOrder.Fullest,
         "used" => GpuPodTieOrder.Used,
         "exact" => GpuPodTieOrder.Exact,
-        _ => throw new ArgumentException($"unknown gpu.tie '{text}' (known: rank, fullest, used, exact)"),
+        _ => throw new UserArgumentException($"unknown gpu.tie '{text}' (known: rank, fullest, used, exact)"),
     };
 
     private static bool NoDeviceAbove(ReadOnlySpan<int> free, int milli)
@@ -124,6 +125,6 @@ public sealed class TieOrderedFgdScore(FgdEvaluator evaluator, CpuPodTieOrder cp
         "no-idle-gpu-then-used" => CpuPodTieOrder.NoIdleGpuThenUsed,
         "least-idle-gpu" => CpuPodTieOrder.LeastIdleGpu,
         "cpu-surplus" => CpuPodTieOrder.CpuSurplus,
-        _ => throw new ArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, no-idle-gpu-then-used, least-idle-gpu, cpu-surplus)"),
+        _ => throw new UserArgumentException($"unknown cpu.tie '{text}' (known: rank, no-idle-gpu, no-idle-gpu-then-used, least-idle-gpu, cpu-surplus)"),
     };
 }

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.Diagnostics;
 
 namespace MasOrleans.Learning;
@@ -90,7 +91,7 @@ public sealed class Trainer(IPlacementEnvironment environment, IPlacementAgent a
     private void CheckShape()
     {
         if (environment.NodeFeatureCount != agent.Layout.NodeFeatureCount || environment.PodFeatureCount != agent.Layout.PodFeatureCount)
-            throw new ArgumentException(
+            throw new UserArgumentException(
                 $"Environment has {environment.NodeFeatureCount} node / {environment.PodFeatureCount} pod features; agent layout is {agent.Layout}.");
     }
 }

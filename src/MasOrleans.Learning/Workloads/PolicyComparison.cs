@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using System.Collections.Concurrent;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
@@ -87,7 +88,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
         void Add(string name, string source, Func<Workload> load)
         {
             if (!sources.TryAdd(name, source))
-                throw new ArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
+                throw new UserArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
             list.Add(load());
         }
         foreach (var path in traces.Prepend(defaultTrace).Distinct())

@@ -1,3 +1,4 @@
+using MasOrleans.Scheduling;
 using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
@@ -85,9 +86,9 @@ public static class TraceResampler
         var sharedMilli = pods.Where(p => p.Gpu.IsShared).Select(p => p.Requests.GpuMilli).ToArray();
         var missing = CountFor(share, gpuPods) - pods.Count(p => p.Gpu.IsShared);
         if (missing <= 0) return;
-        if (sharedMilli.Length == 0) throw new ArgumentException("the trace has no sharing pods to draw GPU shares from");
+        if (sharedMilli.Length == 0) throw new UserArgumentException("the trace has no sharing pods to draw GPU shares from");
         var whole = Indices(pods, p => p.Gpu is { Count: 1, IsShared: false });
-        if (whole.Count < missing) throw new ArgumentException($"only {whole.Count} whole one-GPU pods to convert; {missing} needed");
+        if (whole.Count < missing) throw new UserArgumentException($"only {whole.Count} whole one-GPU pods to convert; {missing} needed");
         foreach (var i in Draw(whole, missing, random))
         {
             var milli = sharedMilli[random.Next(sharedMilli.Length)];
@@ -103,7 +104,7 @@ public static class TraceResampler
         // (have + k) / (whole + k) >= share  <=>  k >= (share * whole - have) / (1 - share)
         var missing = (int)Math.Ceiling((share * whole - have) / (1 - share) - 1e-9);
         if (missing <= 0) return;
-        if (have == 0) throw new ArgumentException($"the trace has no {what} pods to copy");
+        if (have == 0) throw new UserArgumentException($"the trace has no {what} pods to copy");
         for (var k = 0; k < missing; k++)
         {
             var source = sources[random.Next(sources.Length)];
@@ -136,7 +137,7 @@ public static class TraceResampler
         foreach (var i in Draw(free, missing, random))
         {
             var model = DrawModel(nodes, pods[i].Gpu.Count, random)
-                ?? throw new ArgumentException($"no node model has {pods[i].Gpu.Count} GPUs for pod {pods[i].Name}");
+                ?? throw new UserArgumentException($"no node model has {pods[i].Gpu.Count} GPUs for pod {pods[i].Name}");
             pods[i] = pods[i] with { Affinity = OpenbTraceReader.GpuModelAffinity(model) };
         }
     }

@@ -1,3 +1,5 @@
+using MasOrleans.Scheduling;
+
 namespace MasOrleans.Learning.Workloads;
 
 /// <summary>Which use a variant is for.</summary>
@@ -114,7 +116,7 @@ public static class WorkloadVariants
                 "held-out" => HeldOut,
                 "none" => [],
                 _ => [All.FirstOrDefault(v => v.Name == token)
-                    ?? throw new ArgumentException($"unknown variant '{token}' (known: all, train, near-default, near-families, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
+                    ?? throw new UserArgumentException($"unknown variant '{token}' (known: all, train, near-default, near-families, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
             };
             selected.AddRange(group.Where(v => !selected.Contains(v)));
         }

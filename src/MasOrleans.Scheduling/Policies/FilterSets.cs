@@ -20,7 +20,7 @@ public static class FilterSets
     /// <summary>Fresh filter instances of the named set, in kube-scheduler's order.</summary>
     public static IReadOnlyList<IFilterPlugin> Create(string set)
     {
-        if (!IsKnown(set)) throw new ArgumentException($"unknown filter set '{set}' (known: {Kube}, {Standard})", nameof(set));
+        if (!IsKnown(set)) throw new UserArgumentException($"unknown filter set '{set}' (known: {Kube}, {Standard})");
         List<IFilterPlugin> filters =
         [
             new NodeUnschedulableFilter(),

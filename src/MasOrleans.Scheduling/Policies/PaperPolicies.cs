@@ -61,7 +61,7 @@ public static class PaperPolicies
         {
             null or "paper" => new BestFitScore(),
             "seed001" => new WeightedFreeCapacityScore(Preference.Lowest),
-            var other => throw new ArgumentException($"unknown bestFitWeighting '{other}' (known: paper, seed001)"),
+            var other => throw new UserArgumentException($"unknown bestFitWeighting '{other}' (known: paper, seed001)"),
         };
 
     /// <summary>Setting "fgdCache": "on" (default) keeps per-node results per pod shape across decisions; "off" recomputes every node (the reference).</summary>
@@ -70,7 +70,7 @@ public static class PaperPolicies
         {
             null or "on" => true,
             "off" => false,
-            var other => throw new ArgumentException($"unknown fgdCache '{other}' (known: on, off)"),
+            var other => throw new UserArgumentException($"unknown fgdCache '{other}' (known: on, off)"),
         };
 
     public static HostTieBreak TieBreakFor(PolicyOptions o) =>
@@ -78,7 +78,7 @@ public static class PaperPolicies
         {
             null or "lowest-name" => HostTieBreak.LowestName,
             "random" => HostTieBreak.Random,
-            var other => throw new ArgumentException($"unknown tiebreak '{other}' (known: lowest-name, random)"),
+            var other => throw new UserArgumentException($"unknown tiebreak '{other}' (known: lowest-name, random)"),
         };
 
     /// <summary>The simulator's -gpusel; its experiment scripts pass `random` for Random and leave the rest at `best`.</summary>
@@ -88,6 +88,6 @@ public static class PaperPolicies
             "best" => BestFitDeviceSelector.Instance,
             "worst" => WorstFitDeviceSelector.Instance,
             "random" => RandomDeviceSelector.Instance,
-            var other => throw new ArgumentException($"unknown gpusel '{other}' (known: best, worst, random)"),
+            var other => throw new UserArgumentException($"unknown gpusel '{other}' (known: best, worst, random)"),
         };
 }

@@ -74,7 +74,7 @@ public sealed class PolicyCatalog
         foreach (var name in names) Create(name, options with { Settings = recording });
         var unread = options.Settings.Keys.Where(k => !recording.Asked.Contains(k)).Order(StringComparer.Ordinal).ToList();
         if (unread.Count > 0)
-            throw new ArgumentException($"no policy among {string.Join(", ", names)} reads the setting{(unread.Count > 1 ? "s" : "")} "
+            throw new UserArgumentException($"no policy among {string.Join(", ", names)} reads the setting{(unread.Count > 1 ? "s" : "")} "
                 + $"{string.Join(", ", unread.Select(k => $"'{k}'"))}: misspelt, or meant for another policy");
     }
 

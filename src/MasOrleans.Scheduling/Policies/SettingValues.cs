@@ -21,7 +21,7 @@ public static class SettingValues
             (_, int.MaxValue) => $" of at least {minimum}",
             _ => $" from {minimum} to {maximum}",
         };
-        throw new ArgumentException($"setting {key} must be a whole number{range}, got '{text}'");
+        throw new UserArgumentException($"setting {key} must be a whole number{range}, got '{text}'");
     }
 
     /// <summary>A finite number of at least <paramref name="minimum"/>; <paramref name="fallback"/> when unset.</summary>
@@ -30,13 +30,13 @@ public static class SettingValues
         if (!settings.TryGetValue(key, out var text)) return fallback;
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) && value >= minimum) return value;
         var range = double.IsNegativeInfinity(minimum) ? "" : string.Create(CultureInfo.InvariantCulture, $" of at least {minimum}");
-        throw new ArgumentException($"setting {key} must be a finite number{range}, got '{text}'");
+        throw new UserArgumentException($"setting {key} must be a finite number{range}, got '{text}'");
     }
 
     /// <summary>true or false (any case); <paramref name="fallback"/> when unset.</summary>
     public static bool Flag(IReadOnlyDictionary<string, string> settings, string key, bool fallback = false)
     {
         if (!settings.TryGetValue(key, out var text)) return fallback;
-        return bool.TryParse(text, out var value) ? value : throw new ArgumentException($"setting {key} must be true or false, got '{text}'");
+        return bool.TryParse(text, out var value) ? value : throw new UserArgumentException($"setting {key} must be true or false, got '{text}'");
     }
 }

@@ -14,7 +14,7 @@ public static class PaperArrivals
 {
     public static IReadOnlyList<PodSpec> Build(IReadOnlyList<PodSpec> tracePods, long clusterGpuMilli, double tune, Random random)
     {
-        if (tracePods.Count == 0) throw new ArgumentException("the trace has no pods", nameof(tracePods));
+        if (tracePods.Count == 0) throw new UserArgumentException("the trace has no pods");
         var byName = tracePods.OrderBy(p => p.Name, StringComparer.Ordinal).ToArray();
         var arrivals = new List<PodSpec>(byName);
         for (var i = arrivals.Count - 1; i > 0; i--)

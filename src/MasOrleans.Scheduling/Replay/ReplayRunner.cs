@@ -40,7 +40,7 @@ public sealed class ReplayRunner(PolicyCatalog catalog)
 {
     public ReplayResult Run(IReadOnlyList<NodeSpec> nodes, IReadOnlyList<TracePod> trace, string policy, int seed, ReplaySettings settings, Action<double>? progress = null)
     {
-        if (nodes.Count == 0) throw new ArgumentException("the cluster has no nodes", nameof(nodes));
+        if (nodes.Count == 0) throw new UserArgumentException("the cluster has no nodes");
         // NaN passes "<= 0" and infinity never stops arrivals: either would replay until memory runs out.
         if (!ReplaySettings.IsRunnableTune(settings.Tune))
             throw new ArgumentOutOfRangeException(nameof(settings), settings.Tune, $"tune must be above 0 and at most {ReplaySettings.MaxTune}");

@@ -1,4 +1,5 @@
 using System.Reflection;
+using MasOrleans.Silo.Security;
 using Microsoft.AspNetCore.Mvc;
 
 namespace MasOrleans.Silo.Api;
@@ -20,6 +21,9 @@ internal static class KnownQueryParameters
             {
                 // A parameter bound from the route takes nothing from the query, though its name is a handler parameter.
                 if (known.Contains(key, StringComparer.OrdinalIgnoreCase) && !request.RouteValues.ContainsKey(key)) continue;
+                if (IsApiKey(key))
+                    return ValueTask.FromResult<object?>(Problems.BadRequest(
+                        $"query parameter '{key}' is not read: send the API key in the {ApiKeyStore.Header} header (or as Authorization: Bearer), not in the URL, which request logs record"));
                 var takes = known.Where(k => !request.RouteValues.ContainsKey(k)).ToList();
                 return ValueTask.FromResult<object?>(Problems.BadRequest(
                     $"unknown query parameter '{key}': {request.Method} {request.Path} takes {(takes.Count == 0 ? "none" : string.Join(", ", takes))}"));
@@ -27,6 +31,13 @@ internal static class KnownQueryParameters
             return next(invocation);
         };
     }
+
+    /// <summary>
+    /// A name a client may send an API key under (api_key, apiKey, x-api-key, access_token, token). Keys are read from
+    /// headers only (docs/security.md): the answer says where the key goes rather than that the route takes no such name.
+    /// </summary>
+    private static bool IsApiKey(string name) =>
+        name.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant() is "apikey" or "xapikey" or "accesstoken" or "token";
 
     /// <summary>What minimal APIs bind from the query (or the route): [FromQuery], or a plain value with no other source.</summary>
     private static bool FromQuery(ParameterInfo parameter)

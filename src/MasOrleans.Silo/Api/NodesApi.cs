@@ -47,7 +47,7 @@ internal static class NodesApi
     private static async Task<Results<Ok<NodeResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Patch(
         string name, NodePatchRequest body, IGrainFactory grains)
     {
-        if (Validation.CheckNodePatch(body) is { } error) return Problems.BadRequest(error);
+        if (Validation.CheckNodePatch(name, body) is { } error) return Problems.BadRequest(error);
         return await Apply(name, new NodePatch(body.Labels, body.Taints, body.Unschedulable), grains);
     }
 

@@ -1,6 +1,8 @@
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Model;
+using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Plugins.Filters;
+using MasOrleans.Scheduling.Plugins.Kube;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Silo.Security;
@@ -26,13 +28,26 @@ internal static partial class Validation
     /// <summary>Node names: DNS-1123 subdomains, as Kubernetes' node names.</summary>
     public static string? CheckNodeName(string? name) => KubernetesSyntax.CheckSubdomainName(name, "node");
 
-    public static string? CheckNodePatch(NodePatchRequest body) => KubernetesSyntax.CheckLabels(body.Labels, "label") ?? CheckTaints(body.Taints);
+    /// <summary>A patch of node <paramref name="name"/>: labels it replaces (none: kept as they are) and taints.</summary>
+    public static string? CheckNodePatch(string name, NodePatchRequest body) =>
+        KubernetesSyntax.CheckLabels(body.Labels, "label") ?? (body.Labels is null ? null : CheckHostnameLabel(name, body.Labels)) ?? CheckTaints(body.Taints);
+
+    /// <summary>
+    /// A node without a kubernetes.io/hostname label of its own is served and matched with its name as that label's value,
+    /// as a kubelet labels its node with its hostname (Matching.NodeLabels). A label value is at most 63 characters
+    /// (k8s.io/apimachinery validation.IsValidLabelValue), so a longer name needs the label given: upstream's API server
+    /// refuses a node whose kubelet's hostname is longer, for its label.
+    /// </summary>
+    public static string? CheckHostnameLabel(string name, IReadOnlyDictionary<string, string>? labels) =>
+        name.Length <= KubernetesSyntax.LabelMaxLength || labels?.ContainsKey(Matching.HostnameLabel) == true ? null
+        : $"node name '{KubernetesNames.Shorten(name)}' is {name.Length} characters: a node without a {Matching.HostnameLabel} label of its own has its name as that label's value, " +
+          $"as a kubelet labels its node with its hostname, and a label value is at most {KubernetesSyntax.LabelMaxLength} characters; give the node a shorter name or a {Matching.HostnameLabel} label";
 
     /// <summary>The request's first problem, or null with <paramref name="spec"/> set to the core's node.</summary>
     public static string? CheckNode(NodeRequest body, out NodeSpec spec)
     {
         spec = null!;
-        if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label")) is { } nameError) return nameError;
+        if ((CheckNodeName(body.Name) ?? KubernetesSyntax.CheckLabels(body.Labels, "label") ?? CheckHostnameLabel(body.Name!, body.Labels)) is { } nameError) return nameError;
         if (body.Capacity is null || body.Capacity.Count == 0) return "capacity is required (e.g. {\"cpu\": \"8\", \"memory\": \"32Gi\"})";
         if (!NodeSpec.TryParseCapacity(body.Capacity, out var capacity, out var maxPods, out var error)) return error;
         if (capacity.GpuMilli % ClusterState.MilliPerGpu != 0) return $"{ResourceNames.Gpu} capacity must be a whole number of devices";

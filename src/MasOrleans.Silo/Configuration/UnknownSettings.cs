@@ -68,10 +68,14 @@ internal static class UnknownSettings
     /// <summary>The owned top-level sections: the first segment of every key above.</summary>
     private static readonly string[] Owned = Bound.Keys.Select(k => k.Split(':')[0]).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
 
-    public static IEnumerable<string> Problems(IConfiguration config) =>
-        Owned.SelectMany(section => Check(config.GetSection(section), Bound.GetValueOrDefault(section)));
+    /// <summary>Each unknown key, named as the user wrote it (<see cref="ConfigurationKeyNames"/>).</summary>
+    public static IEnumerable<string> Problems(IConfiguration config)
+    {
+        var names = new ConfigurationKeyNames(config);
+        return Owned.SelectMany(section => Check(config.GetSection(section), Bound.GetValueOrDefault(section), names));
+    }
 
-    private static IEnumerable<string> Check(IConfigurationSection section, Type? shape)
+    private static IEnumerable<string> Check(IConfigurationSection section, Type? shape, ConfigurationKeyNames names)
     {
         if (shape == typeof(ProviderSection)) yield break;
         var known = Known(section.Path, shape);
@@ -81,22 +85,22 @@ internal static class UnknownSettings
             {
                 // A list: its children are indices.
                 var element = Element(shape!);
-                if (!int.TryParse(child.Key, out _)) yield return $"{Env(child.Path)} is not a setting ({Env(section.Path)} is a list: {Env(section.Path)}__0, __1, ...)";
-                else foreach (var problem in Check(child, element)) yield return problem;
+                if (!int.TryParse(child.Key, out _)) yield return $"{names.Of(child.Path)} is not a setting ({names.Parent(child.Path)} is a list: {names.Sibling(child.Path, "0")}, {names.Sibling(child.Path, "1")}, ...)";
+                else foreach (var problem in Check(child, element, names)) yield return problem;
                 continue;
             }
             if (known.Count == 0 && shape is not null && Map(shape) is { } value)
             {
                 // A map: any key, each holding a value of its kind.
-                foreach (var problem in Check(child, value)) yield return problem;
+                foreach (var problem in Check(child, value, names)) yield return problem;
                 continue;
             }
             if (known.TryGetValue(child.Key, out var childShape))
             {
-                foreach (var problem in Check(child, childShape)) yield return problem;
+                foreach (var problem in Check(child, childShape, names)) yield return problem;
                 continue;
             }
-            yield return Unknown(child, section, known.Keys);
+            yield return Unknown(child, known.Keys, names);
         }
     }
 
@@ -125,14 +129,14 @@ internal static class UnknownSettings
         return known;
     }
 
-    private static string Unknown(IConfigurationSection child, IConfigurationSection section, IEnumerable<string> known)
+    private static string Unknown(IConfigurationSection child, IEnumerable<string> known, ConfigurationKeyNames names)
     {
-        var names = known.Order(StringComparer.Ordinal).ToList();
-        if (Spelling.Nearest(child.Key, names) is { } nearest)
-            return $"{Env(child.Path)} is not a setting; did you mean {Env(section.Path)}__{nearest}?";
-        return names.Count == 0
-            ? $"{Env(child.Path)} is not a setting ({Env(section.Path)} is a single value)"
-            : $"{Env(child.Path)} is not a setting ({Env(section.Path)} takes {string.Join(", ", names)})";
+        var settings = known.Order(StringComparer.Ordinal).ToList();
+        if (Spelling.Nearest(child.Key, settings) is { } nearest)
+            return $"{names.Of(child.Path)} is not a setting; did you mean {names.Sibling(child.Path, nearest)}?";
+        return settings.Count == 0
+            ? $"{names.Of(child.Path)} is not a setting ({names.Parent(child.Path)} is a single value)"
+            : $"{names.Of(child.Path)} is not a setting ({names.Parent(child.Path)} takes {string.Join(", ", settings)})";
     }
 
     private static bool IsValue(Type type) => type == typeof(string) || type.IsValueType;
@@ -144,6 +148,4 @@ internal static class UnknownSettings
     private static Type? Element(Type type) =>
         type.IsArray ? type.GetElementType()
         : type.IsGenericType && typeof(IEnumerable).IsAssignableFrom(type) && Map(type) is null ? type.GetGenericArguments()[0] : null;
-
-    private static string Env(string path) => path.Replace(":", "__");
 }

@@ -19,34 +19,53 @@ internal sealed class YamlConfigurationSource(string path) : IConfigurationSourc
 
 internal sealed class YamlConfigurationProvider(string path) : ConfigurationProvider
 {
+    /// <summary>Each key (and section) as the file spells it, by the PascalCase path it is read as.</summary>
+    private readonly Dictionary<string, string> _written = new(StringComparer.OrdinalIgnoreCase);
+
+    public string Path { get; } = path;
+
+    /// <summary>The key at <paramref name="key"/> as the file spells it (default_policy, not DefaultPolicy), for messages about it.</summary>
+    public string AsWritten(string key) => _written.GetValueOrDefault(key, key);
+
     public override void Load()
     {
-        if (!File.Exists(path)) throw new InvalidConfigurationException([$"configuration file '{path}' does not exist"]);
+        if (!File.Exists(Path)) throw new InvalidConfigurationException([$"configuration file '{Path}' does not exist"]);
         var stream = new YamlStream();
         try
         {
-            using var reader = new StreamReader(path, Encoding.UTF8);
+            using var reader = new StreamReader(Path, Encoding.UTF8);
             stream.Load(reader);
         }
         catch (YamlException e)
         {
-            throw new InvalidConfigurationException([$"configuration file '{path}' is not valid YAML: {e.Message}"]);
+            throw new InvalidConfigurationException([$"configuration file '{Path}' is not valid YAML: {e.Message}"]);
         }
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        if (stream.Documents.Count > 0) Flatten(stream.Documents[0].RootNode, null, data);
+        _written.Clear();
+        if (stream.Documents.Count > 0) Flatten(stream.Documents[0].RootNode, null, null, data);
         Data = data;
     }
 
-    private static void Flatten(YamlNode node, string? prefix, Dictionary<string, string?> data)
+    private void Flatten(YamlNode node, string? prefix, string? writtenPrefix, Dictionary<string, string?> data)
     {
         switch (node)
         {
             case YamlMappingNode map:
                 foreach (var (key, value) in map.Children)
-                    Flatten(value, Join(prefix, ToPascal(((YamlScalarNode)key).Value ?? "")), data);
+                {
+                    var text = ((YamlScalarNode)key).Value ?? "";
+                    var (at, written) = (Join(prefix, ToPascal(text)), Join(writtenPrefix, text));
+                    _written[at] = written;
+                    Flatten(value, at, written, data);
+                }
                 break;
             case YamlSequenceNode list:
-                for (var i = 0; i < list.Children.Count; i++) Flatten(list.Children[i], Join(prefix, $"{i}"), data);
+                for (var i = 0; i < list.Children.Count; i++)
+                {
+                    var (at, written) = (Join(prefix, $"{i}"), Join(writtenPrefix, $"{i}"));
+                    _written[at] = written;
+                    Flatten(list.Children[i], at, written, data);
+                }
                 break;
             case YamlScalarNode scalar when prefix is not null:
                 // "~" and an empty plain scalar are YAML nulls.
@@ -60,6 +79,10 @@ internal sealed class YamlConfigurationProvider(string path) : ConfigurationProv
     /// <summary>default_policy → DefaultPolicy; keys without '_' are left alone (resource names like nvidia.com/gpu).</summary>
     internal static string ToPascal(string key) =>
         !key.Contains('_') ? key : string.Concat(key.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(p => char.ToUpperInvariant(p[0]) + p[1..]));
+
+    /// <summary>DefaultPolicy → default_policy: <see cref="ToPascal"/> reversed, for naming a setting to a file written in snake_case.</summary>
+    internal static string ToSnake(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
 
 /// <summary>Bad configuration: the silo prints every problem and exits with <see cref="ExitCode"/>.</summary>

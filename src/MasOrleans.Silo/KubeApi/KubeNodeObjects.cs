@@ -169,7 +169,7 @@ internal static class KubeNodeObjects
             return KubeStatus.Invalid("Node", name, "status.capacity", "a node's capacity is fixed when it registers");
         if (TryKeepable(ToNode(current, ""), patched) is { } unkept) return unkept;
         var request = new NodePatchRequest { Labels = labels, Taints = taints, Unschedulable = patched.Spec?.Unschedulable ?? false };
-        if ((bounds.Check(request) ?? Validation.CheckNodePatch(request)) is { } error) return KubeStatus.Invalid("Node", name, "metadata.labels/spec.taints", error);
+        if ((bounds.Check(request) ?? Validation.CheckNodePatch(name, request)) is { } error) return KubeStatus.Invalid("Node", name, "metadata.labels/spec.taints", error);
         patch = NodePatch.Changes(current.Spec, labels, taints, request.Unschedulable ?? false);
         return null;
     }

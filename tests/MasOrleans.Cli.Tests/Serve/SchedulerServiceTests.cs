@@ -46,6 +46,37 @@ public class SchedulerServiceTests
         Assert.Contains("14", e.Status.Detail);
     }
 
+    /// <summary>
+    /// A defect inside the policy (an index out of range, an ArgumentException) is a server failure: REST 500, gRPC Unknown.
+    /// Every ArgumentException was answered as the caller's bad state (400 "Invalid state", InvalidArgument), hiding it.
+    /// </summary>
+    [Fact]
+    public async Task A_defects_argument_exception_is_a_server_failure_not_the_callers_bad_state()
+    {
+        await using var host = await ServeTestHost.StartAsync(new DefectivePolicy());
+        using var rest = await host.Http.PostAsJsonAsync("/predict", new { state = State(1), deterministic = true });
+        Assert.Equal(HttpStatusCode.InternalServerError, rest.StatusCode);
+        var grpc = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { State(1) } }));
+        Assert.Equal(StatusCode.Unknown, grpc.StatusCode);
+        using var update = await host.Http.PostAsJsonAsync("/update", new { states = new[] { State(1) }, actions = new[] { 0 }, rewards = new[] { 1f }, dones = new[] { true } });
+        Assert.Equal(HttpStatusCode.InternalServerError, update.StatusCode);
+    }
+
+    /// <summary>A policy failing as a defect in its own code would: the argument checks pass, an index does not.</summary>
+    private sealed class DefectivePolicy : IVectorPolicy
+    {
+        public string Algorithm => "ppo";
+        public int StateDim => 14;
+        public int ActionDim => 16;
+        public int Seed => 1;
+        public int Updates => 0;
+        public int Predict(float[] state, bool deterministic) => throw new ArgumentOutOfRangeException("index", "Index was out of range.");
+        public UpdateStats Update(IReadOnlyList<float[]> states, IReadOnlyList<int> actions, IReadOnlyList<float> rewards, IReadOnlyList<bool> dones) =>
+            throw new ArgumentException("An item with the same key has already been added. Key: 0");
+        public void Save(string directory, ModelProvenance? provenance = null) => throw new NotSupportedException();
+        public void Dispose() { }
+    }
+
     [Theory, MemberData(nameof(Algorithms))]
     public async Task Rest_predict_in_range_and_stochastic_stays_in_range(string algorithm)
     {

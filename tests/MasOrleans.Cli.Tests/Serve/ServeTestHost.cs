@@ -1,6 +1,7 @@
 using Grpc.Net.Client;
 using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
+using MasOrleans.Learning;
 using MasOrleans.Learning.Tests.Support;
 
 namespace MasOrleans.Cli.Tests.Serve;
@@ -21,10 +22,16 @@ internal sealed class ServeTestHost : IAsyncDisposable
     public Scheduler.SchedulerClient Grpc { get; }
     public HttpClient Http { get; }
 
-    public static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim = 14, int actionDim = 16, string? model = null, int? seed = 42)
+    public static Task<ServeTestHost> StartAsync(string algorithm, int stateDim = 14, int actionDim = 16, string? model = null, int? seed = 42) =>
+        StartAsync(algorithm, stateDim, actionDim, model, seed, policy: null);
+
+    /// <summary>A server deciding with <paramref name="policy"/> (a stand-in that fails as a defect would).</summary>
+    public static Task<ServeTestHost> StartAsync(IVectorPolicy policy) => StartAsync(policy.Algorithm, policy.StateDim, policy.ActionDim, null, policy.Seed, policy);
+
+    private static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim, int actionDim, string? model, int? seed, IVectorPolicy? policy)
     {
         var ports = FreePorts.Take(2);
-        var server = await SchedulerServer.StartAsync(new ServeOptions
+        var options = new ServeOptions
         {
             Algorithm = algorithm,
             GrpcPort = ports[0],
@@ -33,7 +40,8 @@ internal sealed class ServeTestHost : IAsyncDisposable
             ActionDim = actionDim,
             ModelDirectory = model,
             Seed = seed,
-        });
+        };
+        var server = policy is null ? await SchedulerServer.StartAsync(options) : await SchedulerServer.StartAsync(options, policy);
         // http:// address → cleartext HTTP/2 (h2c), exactly what the simulator's plugin speaks.
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}");
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}") };

@@ -7,6 +7,7 @@ using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Resources;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Placement;
 
@@ -188,7 +189,7 @@ public class CandidateScoreCacheTests
             placed++;
         }
         Assert.True(placed > 50, $"placed {placed}");
-        var error = Assert.Throws<ArgumentException>(() => catalog.Create(algorithm, Options("sometimes")));
+        var error = Assert.Throws<UserArgumentException>(() => catalog.Create(algorithm, Options("sometimes")));
         Assert.Contains("scoreCache", error.Message);
     }
 }

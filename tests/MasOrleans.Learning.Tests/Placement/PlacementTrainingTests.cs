@@ -1,6 +1,7 @@
 using MasOrleans.Learning.Online;
 using MasOrleans.Learning.Placement;
 using MasOrleans.Learning.Tests.Support;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Placement;
 
@@ -85,7 +86,7 @@ public class PlacementTrainingTests
     public void Zero_episodes_without_pretraining_is_refused()
     {
         var options = Tiny("ppo") with { Episodes = 0, PretrainExpert = null };
-        var error = Assert.Throws<ArgumentException>(() => Train(options));
+        var error = Assert.Throws<UserArgumentException>(() => Train(options));
         Assert.StartsWith("--episodes must be at least 1 without --pretrain", error.Message);
     }
 

@@ -12,6 +12,7 @@ using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
 
 using static MasOrleans.Learning.Tests.Search.SearchTestPods;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -112,8 +113,8 @@ public class DeviceChoiceTests
     public void Bad_device_and_tie_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = TypicalPods.From(SyntheticPaperCluster.Pods()), Settings = Set(("device", "widest")) };
-        Assert.Contains("unknown device 'widest'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Device, options)).Message);
-        Assert.Contains("unknown gpu.tie 'widest'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("gpu.tie", "widest")) })).Message);
-        Assert.Contains("cpu.remnant", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("cpu.remnant", "1000")) })).Message);
+        Assert.Contains("unknown device 'widest'", Assert.Throws<UserArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Device, options)).Message);
+        Assert.Contains("unknown gpu.tie 'widest'", Assert.Throws<UserArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("gpu.tie", "widest")) })).Message);
+        Assert.Contains("cpu.remnant", Assert.Throws<UserArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Ties, options with { Settings = Set(("cpu.remnant", "1000")) })).Message);
     }
 }

@@ -9,6 +9,7 @@ using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
 
 using static MasOrleans.Learning.Tests.Search.SearchTestPods;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -149,7 +150,7 @@ public class LearnedTieTests
         Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1.9"), ("tie.cpu.cross", "24")));
         // The GPU pods' crossing does not apply to a CPU-only pod; a negative crossing is refused by name.
         Assert.Equal(0, Chosen(cluster, pod, ("tie.cpu.used", "1"), ("tie.gpu.cross", "100")));
-        Assert.Contains("tie.cpu.cross", Assert.Throws<ArgumentException>(() => Chosen(cluster, pod, ("tie.cpu.cross", "-1"))).Message);
+        Assert.Contains("tie.cpu.cross", Assert.Throws<UserArgumentException>(() => Chosen(cluster, pod, ("tie.cpu.cross", "-1"))).Message);
     }
 
     [Theory]
@@ -185,9 +186,9 @@ public class LearnedTieTests
     {
         var options = new PolicyOptions { TypicalPods = Typical, Settings = new Dictionary<string, string> { ["tie.cpu.used"] = "NaN" } };
         Assert.Contains("setting tie.cpu.used must be a finite number, got 'NaN'",
-            Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Learned, options)).Message);
+            Assert.Throws<UserArgumentException>(() => SearchDecisions.Catalog().Create(SearchPolicies.Learned, options)).Message);
         var misspelt = options with { Settings = new Dictionary<string, string> { ["tie.cpu.usd"] = "1" } };
-        Assert.Contains("'tie.cpu.usd'", Assert.Throws<ArgumentException>(() => SearchDecisions.Catalog().CheckSettings([SearchPolicies.Learned], misspelt)).Message);
+        Assert.Contains("'tie.cpu.usd'", Assert.Throws<UserArgumentException>(() => SearchDecisions.Catalog().CheckSettings([SearchPolicies.Learned], misspelt)).Message);
         var round = TieWeights.FromVector([.. Enumerable.Range(0, 2 * TieFeatures.Count).Select(i => i * 0.37 - 2)]);
         Assert.Equal(round.ToVector(), TieWeights.HandRules.With(round.ToSettings()).ToVector());
     }

@@ -9,6 +9,7 @@ using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -83,8 +84,8 @@ public class SearchPolicyTests
     public void Bad_settings_are_named()
     {
         var options = new PolicyOptions { TypicalPods = TypicalPods.From(SyntheticPaperCluster.Pods()), Settings = Set(("k", "0")) };
-        Assert.Contains("k must be", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Lookahead, options)).Message);
-        Assert.Contains("w.cpu", Assert.Throws<ArgumentException>(() => Catalog().Create(SearchPolicies.Weighted, options with { Settings = Set(("w.cpu", "-1")) })).Message);
+        Assert.Contains("k must be", Assert.Throws<UserArgumentException>(() => Catalog().Create(SearchPolicies.Lookahead, options)).Message);
+        Assert.Contains("w.cpu", Assert.Throws<UserArgumentException>(() => Catalog().Create(SearchPolicies.Weighted, options with { Settings = Set(("w.cpu", "-1")) })).Message);
     }
 
     [Fact]

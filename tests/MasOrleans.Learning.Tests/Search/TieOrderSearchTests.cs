@@ -4,6 +4,7 @@ using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Scheduling.Replay;
 using MasOrleans.Scheduling.Traces;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -70,7 +71,7 @@ public class TieOrderSearchTests
                 .Compare(nodes, [workload], "fgd", [SearchPolicies.Learned], [1000]).Single();
             Assert.Equal(tool.MeanGain, candidate.Gains["sampled"], 9);
         }
-        Assert.Contains("must start above 0", Assert.Throws<ArgumentException>(() => new TieOrderSearch(Catalog(), new ReplaySettings(),
+        Assert.Contains("must start above 0", Assert.Throws<UserArgumentException>(() => new TieOrderSearch(Catalog(), new ReplaySettings(),
             options with { StartTypical = new TypicalPodWeights { CpuOnly = 0 } }).Run(nodes, [workload], [1000], "fgd")).Message);
     }
 
@@ -78,13 +79,13 @@ public class TieOrderSearchTests
     public void Bad_search_settings_are_named()
     {
         var (nodes, workload) = Small();
-        Assert.Contains("elite must be from 1 to the population (4), got 5", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("elite must be from 1 to the population (4), got 5", Assert.Throws<UserArgumentException>(() =>
             new TieOrderSearch(Catalog(), new ReplaySettings(), new TieSearchOptions { Population = 4, Elite = 5 }).Run(nodes, [workload], [1000], "fgd")).Message);
         Assert.Contains("unknown policy 'fdg'", Assert.Throws<UnknownPolicyException>(() =>
             new TieOrderSearch(Catalog(), new ReplaySettings(), new TieSearchOptions()).Run(nodes, [workload], [1000], "fdg")).Message);
         // A weight among the replay's settings would be overridden by every candidate's: refused, by name.
         foreach (var key in new[] { "w.power", "tie.gpu.used", "tie.cpu.cross" })
-            Assert.Contains($"setting {key} is the search's to set", Assert.Throws<ArgumentException>(() =>
+            Assert.Contains($"setting {key} is the search's to set", Assert.Throws<UserArgumentException>(() =>
                 new TieOrderSearch(Catalog(), new ReplaySettings { PolicySettings = new Dictionary<string, string> { [key] = "1" } }, new TieSearchOptions())
                     .Run(nodes, [workload], [1000], "fgd")).Message);
     }

@@ -8,6 +8,7 @@ using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
 
 using static MasOrleans.Learning.Tests.Search.SearchTestPods;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Search;
 
@@ -111,7 +112,7 @@ public class TieOrderTests
     [Fact]
     public void Unknown_orders_are_named()
     {
-        Assert.Contains("unknown cpu.tie 'fullest'", Assert.Throws<ArgumentException>(() => TieOrderedFgdScore.OrderFrom("fullest")).Message);
-        Assert.Contains("unknown gpu.tie 'no-idle-gpu'", Assert.Throws<ArgumentException>(() => TieOrderedFgdScore.GpuOrderFrom("no-idle-gpu")).Message);
+        Assert.Contains("unknown cpu.tie 'fullest'", Assert.Throws<UserArgumentException>(() => TieOrderedFgdScore.OrderFrom("fullest")).Message);
+        Assert.Contains("unknown gpu.tie 'no-idle-gpu'", Assert.Throws<UserArgumentException>(() => TieOrderedFgdScore.GpuOrderFrom("no-idle-gpu")).Message);
     }
 }

@@ -3,6 +3,7 @@ using MasOrleans.Scheduling.Fragmentation;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Resources;
 using MasOrleans.Scheduling.Traces;
+using MasOrleans.Scheduling;
 
 namespace MasOrleans.Learning.Tests.Workloads;
 
@@ -114,9 +115,9 @@ public class TraceResamplerTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => TraceResampler.Resample(HandTrace(), new() { SharedOfGpuPods = 1.0 }, Nodes(), 1));
         // 80 GPU pods, 34 not whole one-GPU: 0.99 needs 80 sharing pods but only 46 can be converted.
-        var e = Assert.Throws<ArgumentException>(() => TraceResampler.Resample(HandTrace(), new() { SharedOfGpuPods = 0.99 }, Nodes(), 1));
+        var e = Assert.Throws<UserArgumentException>(() => TraceResampler.Resample(HandTrace(), new() { SharedOfGpuPods = 0.99 }, Nodes(), 1));
         Assert.Contains("whole one-GPU pods", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => WorkloadVariants.Select("nope"));
+        Assert.Throws<UserArgumentException>(() => WorkloadVariants.Select("nope"));
     }
 
     [Fact]
@@ -147,7 +148,7 @@ public class TraceResamplerTests
         Assert.Equal(WorkloadVariants.All, WorkloadVariants.Select("all,near-default"));
         Assert.Empty(WorkloadVariants.Select("none"));
         Assert.Equal(WorkloadVariants.Training, WorkloadVariants.Select("none,train"));
-        Assert.Contains("unknown variant 'trian'", Assert.Throws<ArgumentException>(() => WorkloadVariants.Select("trian,held-out")).Message);
+        Assert.Contains("unknown variant 'trian'", Assert.Throws<UserArgumentException>(() => WorkloadVariants.Select("trian,held-out")).Message);
         Assert.All(WorkloadVariants.NearDefault, v => Assert.Equal("near-default variant", v.Kind));
         Assert.NotEmpty(WorkloadVariants.HeldOut);
         var (nodes, trace) = OpenbDefault.Load();
