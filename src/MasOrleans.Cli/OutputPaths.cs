@@ -5,7 +5,7 @@ namespace MasOrleans.Cli;
 /// <summary>
 /// Where a verb will write, checked before it does any work: a replay, a training run or a served session that cannot
 /// write its results fails at once with the option's name, not at the end with a stack trace and the work lost.
-/// Problems are <see cref="ArgumentException"/>s, which every verb reports as a one-line error.
+/// Problems are <see cref="UserArgumentException"/>s, which every verb reports as a one-line error (exit 64).
 /// </summary>
 internal static class OutputPaths
 {
@@ -33,7 +33,9 @@ internal static class OutputPaths
     {
         if (string.IsNullOrWhiteSpace(path)) throw new UserArgumentException($"{option} needs a file name");
         if (Directory.Exists(path)) throw new UserArgumentException($"{option} {path}: is a directory, not a file");
-        if (inputs.FirstOrDefault(i => i.Path is not null && Path.GetFullPath(i.Path) == Path.GetFullPath(path)) is { Path: not null } input)
+        // An empty input is no file this could replace; its loader reports it (exit 66). Path.GetFullPath("") throws a plain
+        // ArgumentException, which reads as a defect.
+        if (inputs.FirstOrDefault(i => !string.IsNullOrEmpty(i.Path) && Path.GetFullPath(i.Path) == Path.GetFullPath(path)) is { Path: not null } input)
             throw new UserArgumentException($"{option} {path}: is the {input.Option} file, which writing it would replace");
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(directory)) throw new UserArgumentException($"{option} {path}: the directory {directory} does not exist");

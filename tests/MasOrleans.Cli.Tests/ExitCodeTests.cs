@@ -54,6 +54,23 @@ public class ExitCodeTests
         Assert.Equal($"error: trace file not found: {missing}", OneLine(error));
     }
 
+    /// <summary>
+    /// An empty --pods beside --output: the check that the output is none of the inputs took Path.GetFullPath(""), whose
+    /// ArgumentException ended the verb as a defect (exit 70 and a stack trace); without --output it was already 66.
+    /// </summary>
+    [Theory]
+    [InlineData("tune-ties")]
+    [InlineData("evaluate")]
+    public async Task An_empty_input_path_beside_an_output_is_no_input(string verb)
+    {
+        using var temp = new TempDirectory();
+        string[] policy = verb == "evaluate" ? ["--policy", "best-fit"] : [];
+        var (exit, error) = await RunMas([verb, "--nodes", Nodes, "--pods", "", .. policy, "--output", Path.Combine(temp, "out.json")]);
+        Assert.Equal(66, exit);
+        Assert.Equal("error: trace file not found:", OneLine(error));
+        Assert.False(File.Exists(Path.Combine(temp, "out.json")), "a refused run wrote its output");
+    }
+
     [Fact]
     public async Task A_malformed_input_file_is_a_data_error()
     {

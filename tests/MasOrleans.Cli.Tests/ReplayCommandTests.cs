@@ -206,6 +206,8 @@ public class ReplayCommandTests
     [Theory]
     [InlineData("metadata.json")]
     [InlineData("actor-critic.weights")]
+    // No hidden layer: the encoder's constructor threw a plain ArgumentException before any weights were read, exit 70.
+    [InlineData("hiddenSizes")]
     public async Task A_damaged_model_is_named_in_one_line(string damaged)
     {
         var (nodes, pods) = Slice();
@@ -213,9 +215,13 @@ public class ReplayCommandTests
         Directory.CreateDirectory(model);
         foreach (var file in Directory.GetFiles(Path.Combine(TestFiles.RepoRoot, "models", "ppo"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
         // Cut short: metadata.json used to crash with a JsonException stack trace, the weights with an EndOfStreamException one.
-        var target = Path.Combine(model, damaged);
-        var bytes = File.ReadAllBytes(target);
-        File.WriteAllBytes(target, bytes[..(bytes.Length / 2)]);
+        var target = Path.Combine(model, damaged == "hiddenSizes" ? "metadata.json" : damaged);
+        if (damaged == "hiddenSizes") Serve.ServeVerbTests.WithoutHiddenLayers(target);
+        else
+        {
+            var bytes = File.ReadAllBytes(target);
+            File.WriteAllBytes(target, bytes[..(bytes.Length / 2)]);
+        }
 
         var (exit, _, error) = await VerbRun.InvokeAsync(ReplayCommand.Create(),
             ["--nodes", nodes, "--pods", pods, "--policy", "ppo", "--model", model, "--output", Path.Combine(model, "out")]);

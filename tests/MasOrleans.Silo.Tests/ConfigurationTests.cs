@@ -296,14 +296,16 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     /// <summary>
-    /// A base model the policy cannot decide with: trained on other features, of another metadata format version, or
-    /// the other algorithm's. Each started the silo, which offered the policy, failed every cycle of a pod naming it
+    /// A base model the policy cannot decide with: trained on other features, of another metadata format version, the
+    /// other algorithm's, or without a hidden layer. Each started the silo, which offered the policy, failed every cycle of a pod naming it
     /// (Pending, no reason given) and answered its explain with a 500.
     /// </summary>
     [Theory]
     [InlineData("layout", "was trained with feature layout node[19]=(cpu_free_fraction, mem_free_frac")]
     [InlineData("format", "has format version 2; this build reads version 1")]
     [InlineData("algorithm", "is a node-scorer ppo model; expected a node-scorer ddqn model")]
+    // Without a hidden layer: passed this check, then its first decision threw a plain ArgumentException (a defect's type).
+    [InlineData("hidden", "hiddenSizes is []; a model has at least one hidden layer")]
     public async Task A_base_model_the_policy_cannot_decide_with_stops_the_silo(string defect, string message)
     {
         var models = Path.Combine(_dir, "models");
@@ -312,6 +314,7 @@ public sealed class ConfigurationTests : IDisposable
         var metadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metadataPath))!;
         if (defect == "layout") metadata["featureLayout"]!["nodeFeatures"]![0] = "cpu_free_fraction";
         if (defect == "format") metadata["version"] = 2;
+        if (defect == "hidden") metadata["hiddenSizes"] = new System.Text.Json.Nodes.JsonArray();
         File.WriteAllText(metadataPath, metadata.ToJsonString());
         RepoFiles.CopyModel("ppo", Path.Combine(models, "ppo"));
 

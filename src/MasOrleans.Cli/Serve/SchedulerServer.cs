@@ -40,11 +40,12 @@ internal sealed class SchedulerServer : IAsyncDisposable
     }
 
     /// <summary>Starts listening with <paramref name="policy"/>, which the server then owns (tests give their own).</summary>
-    internal static async Task<SchedulerServer> StartAsync(ServeOptions options, IVectorPolicy policy, CancellationToken cancellationToken = default)
+    /// <param name="logs">Also receives the host's log records (tests read what a request logged).</param>
+    internal static async Task<SchedulerServer> StartAsync(ServeOptions options, IVectorPolicy policy, CancellationToken cancellationToken = default, ILoggerProvider? logs = null)
     {
         try
         {
-            var app = Build(options, policy);
+            var app = Build(options, policy, logs);
             await app.StartAsync(cancellationToken);
             return new SchedulerServer(app, policy, options);
         }
@@ -62,10 +63,11 @@ internal sealed class SchedulerServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(ServeOptions options, IVectorPolicy policy)
+    private static WebApplication Build(ServeOptions options, IVectorPolicy policy, ILoggerProvider? logs)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (logs is not null) builder.Logging.AddProvider(logs);
         // A start that fails (a port in use) is the verb's one-line error, not also the host's stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -1,4 +1,3 @@
-using MasOrleans.Scheduling;
 using static TorchSharp.torch;
 
 namespace MasOrleans.Learning.Networks;
@@ -55,7 +54,7 @@ internal sealed class VectorStateEncoder(int stateDim, int actionDim) : IStateEn
         for (int i = 0; i < b; i++)
         {
             if (states[i].Length != StateDim)
-                throw new UserArgumentException($"State {i} has {states[i].Length} values; expected state_dim = {StateDim}.");
+                throw new ArgumentException($"State {i} has {states[i].Length} values; expected state_dim = {StateDim}.");
             Array.Copy(states[i], 0, flat, i * StateDim, StateDim);
         }
         return new VectorStateBatch(tensor(flat, [b, StateDim]), ones([b, ActionDim], ScalarType.Bool));

@@ -56,6 +56,10 @@ internal static class ModelDirectory
         if (metadata is null) throw new InvalidDataException($"'{source}' is empty.");
         if (metadata.Version != ModelMetadata.CurrentVersion)
             throw new InvalidDataException($"'{source}' has format version {metadata.Version}; this build reads version {ModelMetadata.CurrentVersion}.");
+        // Every network has at least one hidden layer (an encoder has no other output): "hiddenSizes": [] failed in the
+        // network's constructor, an ArgumentException read as a defect rather than a damaged model.
+        if (metadata.HiddenSizes is not { Count: > 0 } hidden || hidden.Any(size => size < 1))
+            throw new InvalidDataException($"'{source}' is not valid model metadata: hiddenSizes is {JsonSerializer.Serialize(metadata.HiddenSizes)}; a model has at least one hidden layer, each of at least 1 unit.");
         return metadata;
     }
 

@@ -130,6 +130,9 @@ public static class PlacementTraining
         if (options.PretrainExpert is { } expertName)
         {
             var demos = CollectDemonstrations(env, expertName, options);
+            // An expert's choice outside the shortlist is no label (CollectDemonstrations); none at all is the options' doing.
+            if (demos.Count == 0)
+                throw new UserArgumentException($"--pretrain {expertName} gave no demonstration: in {options.PretrainEpisodes} episode(s) it never chose one of the --shortlist {options.Environment.Shortlist} candidates; give a larger --shortlist (0 = every node) or another --pretrain expert");
             bcLoss = agent.Pretrain(demos, options.PretrainEpochs, options.PretrainLearningRate).Loss;
         }
         Validate("warm start", 0, double.NaN, double.NaN, candidate: options.PretrainExpert is not null);

@@ -1,4 +1,3 @@
-using MasOrleans.Scheduling;
 using System.Globalization;
 using MasOrleans.Scheduling.Fragmentation;
 
@@ -137,7 +136,7 @@ public static class AdaptiveFgd
     public static TieExpert Nearest(TypicalMix mix, IReadOnlyList<TieExpert>? experts = null)
     {
         experts ??= Experts;
-        if (experts.Count == 0) throw new UserArgumentException("no experts to choose from");
+        if (experts.Count == 0) throw new ArgumentException("no experts to choose from");
         var x = mix.ToArray();
         var mixes = experts.Select(e => e.Mix.ToArray()).ToList();
         var spans = new double[x.Length];

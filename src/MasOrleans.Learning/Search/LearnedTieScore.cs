@@ -1,4 +1,3 @@
-using MasOrleans.Scheduling;
 using System.Globalization;
 using MasOrleans.Scheduling.Cluster;
 using MasOrleans.Scheduling.Fragmentation;
@@ -44,7 +43,7 @@ public sealed record TieWeights(IReadOnlyList<double> Cpu, IReadOnlyList<double>
 
     public static TieWeights FromVector(IReadOnlyList<double> v)
     {
-        if (v.Count != 2 * TieFeatures.Count) throw new UserArgumentException($"expected {2 * TieFeatures.Count} weights, got {v.Count}");
+        if (v.Count != 2 * TieFeatures.Count) throw new ArgumentException($"expected {2 * TieFeatures.Count} weights, got {v.Count}");
         return new TieWeights(v.Take(TieFeatures.Count).ToArray(), v.Skip(TieFeatures.Count).ToArray());
     }
 

@@ -1,4 +1,3 @@
-using MasOrleans.Scheduling;
 using System.Diagnostics;
 
 namespace MasOrleans.Learning;
@@ -91,7 +90,7 @@ public sealed class Trainer(IPlacementEnvironment environment, IPlacementAgent a
     private void CheckShape()
     {
         if (environment.NodeFeatureCount != agent.Layout.NodeFeatureCount || environment.PodFeatureCount != agent.Layout.PodFeatureCount)
-            throw new UserArgumentException(
+            throw new ArgumentException(
                 $"Environment has {environment.NodeFeatureCount} node / {environment.PodFeatureCount} pod features; agent layout is {agent.Layout}.");
     }
 }

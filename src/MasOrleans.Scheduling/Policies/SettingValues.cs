@@ -4,7 +4,7 @@ namespace MasOrleans.Scheduling.Policies;
 
 /// <summary>
 /// Reads a policy setting's value (`--set key=value`, or a silo's policy settings). A value the setting cannot take is
-/// an <see cref="ArgumentException"/> naming the setting and the value, never a bare FormatException ("The input
+/// a <see cref="UserArgumentException"/> naming the setting and the value, never a bare FormatException ("The input
 /// string 'abc' was not in a correct format."), an OverflowException, an infinity read from "1e400", or the default
 /// quietly used for "telemetry=yes".
 /// </summary>

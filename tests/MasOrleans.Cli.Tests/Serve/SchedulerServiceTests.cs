@@ -6,6 +6,7 @@ using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Cli.Tests.Serve;
 
@@ -47,20 +48,37 @@ public class SchedulerServiceTests
     }
 
     /// <summary>
-    /// A defect inside the policy (an index out of range, an ArgumentException) is a server failure: REST 500, gRPC Unknown.
-    /// Every ArgumentException was answered as the caller's bad state (400 "Invalid state", InvalidArgument), hiding it.
+    /// A defect inside the policy (an index out of range, an ArgumentException) is a server failure: REST 500, gRPC Unknown,
+    /// each with the host's one Error record carrying the exception (Kestrel's for REST, gRPC's call handler's). Every
+    /// ArgumentException was answered as the caller's bad state (400 "Invalid state", InvalidArgument), hiding it.
     /// </summary>
     [Fact]
     public async Task A_defects_argument_exception_is_a_server_failure_not_the_callers_bad_state()
     {
-        await using var host = await ServeTestHost.StartAsync(new DefectivePolicy());
+        var log = new SiloLog();
+        await using var host = await ServeTestHost.StartAsync(new DefectivePolicy(), log);
+        const string kestrel = "Microsoft.AspNetCore.Server.Kestrel", grpcHandler = "Grpc.AspNetCore.Server.ServerCallHandler";
         using var rest = await host.Http.PostAsJsonAsync("/predict", new { state = State(1), deterministic = true });
         Assert.Equal(HttpStatusCode.InternalServerError, rest.StatusCode);
+        AssertErrors(log, (kestrel, typeof(ArgumentOutOfRangeException)));
+
         var grpc = await Assert.ThrowsAsync<RpcException>(async () => await host.Grpc.PredictAsync(new StateRequest { State = { State(1) } }));
         Assert.Equal(StatusCode.Unknown, grpc.StatusCode);
+        AssertErrors(log, (kestrel, typeof(ArgumentOutOfRangeException)), (grpcHandler, typeof(ArgumentOutOfRangeException)));
+
         using var update = await host.Http.PostAsJsonAsync("/update", new { states = new[] { State(1) }, actions = new[] { 0 }, rewards = new[] { 1f }, dones = new[] { true } });
         Assert.Equal(HttpStatusCode.InternalServerError, update.StatusCode);
+        AssertErrors(log, (kestrel, typeof(ArgumentOutOfRangeException)), (grpcHandler, typeof(ArgumentOutOfRangeException)), (kestrel, typeof(ArgumentException)));
     }
+
+    /// <summary>
+    /// The host's Warnings and Errors so far are exactly these Errors, in order, each carrying its request's defect
+    /// (Kestrel and gRPC write theirs before the response goes out).
+    /// </summary>
+    private static void AssertErrors(SiloLog log, params (string Category, Type Exception)[] expected) =>
+        Assert.Equal(
+            expected.Select(e => (LogLevel.Error, e.Category, e.Exception.FullName)),
+            log.Records.Where(r => r.Level >= LogLevel.Warning).Select(r => (r.Level, r.Category, r.Exception?.GetType().FullName)));
 
     /// <summary>A policy failing as a defect in its own code would: the argument checks pass, an index does not.</summary>
     private sealed class DefectivePolicy : IVectorPolicy

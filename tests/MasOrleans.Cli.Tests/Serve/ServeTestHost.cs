@@ -3,6 +3,7 @@ using MasOrleans.Cli.Serve;
 using MasOrleans.Cli.Serve.Grpc;
 using MasOrleans.Learning;
 using MasOrleans.Learning.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace MasOrleans.Cli.Tests.Serve;
 
@@ -25,10 +26,11 @@ internal sealed class ServeTestHost : IAsyncDisposable
     public static Task<ServeTestHost> StartAsync(string algorithm, int stateDim = 14, int actionDim = 16, string? model = null, int? seed = 42) =>
         StartAsync(algorithm, stateDim, actionDim, model, seed, policy: null);
 
-    /// <summary>A server deciding with <paramref name="policy"/> (a stand-in that fails as a defect would).</summary>
-    public static Task<ServeTestHost> StartAsync(IVectorPolicy policy) => StartAsync(policy.Algorithm, policy.StateDim, policy.ActionDim, null, policy.Seed, policy);
+    /// <summary>A server deciding with <paramref name="policy"/> (a stand-in that fails as a defect would), its log records also in <paramref name="logs"/>.</summary>
+    public static Task<ServeTestHost> StartAsync(IVectorPolicy policy, ILoggerProvider? logs = null) =>
+        StartAsync(policy.Algorithm, policy.StateDim, policy.ActionDim, null, policy.Seed, policy, logs);
 
-    private static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim, int actionDim, string? model, int? seed, IVectorPolicy? policy)
+    private static async Task<ServeTestHost> StartAsync(string algorithm, int stateDim, int actionDim, string? model, int? seed, IVectorPolicy? policy, ILoggerProvider? logs = null)
     {
         var ports = FreePorts.Take(2);
         var options = new ServeOptions
@@ -41,7 +43,7 @@ internal sealed class ServeTestHost : IAsyncDisposable
             ModelDirectory = model,
             Seed = seed,
         };
-        var server = policy is null ? await SchedulerServer.StartAsync(options) : await SchedulerServer.StartAsync(options, policy);
+        var server = policy is null ? await SchedulerServer.StartAsync(options) : await SchedulerServer.StartAsync(options, policy, logs: logs);
         // http:// address → cleartext HTTP/2 (h2c), exactly what the simulator's plugin speaks.
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}");
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}") };

@@ -69,7 +69,7 @@ public class ServeVerbTests
         Assert.Equal("not a directory", File.ReadAllText(taken));
     }
 
-    public static TheoryData<string> Damages => new() { "metadata.json", "weights" };
+    public static TheoryData<string> Damages => new() { "metadata.json", "weights", "hiddenSizes" };
 
     [Theory, MemberData(nameof(Damages))]
     public async Task Serve_verb_names_the_damaged_file_of_a_model(string damaged)
@@ -78,9 +78,14 @@ public class ServeVerbTests
         using (var policy = Learning.VectorPolicy.Create("ppo", 4, 6, seed: 1)) policy.Save(dir);
         // A metadata.json cut short (it used to crash with a JsonException stack trace), or weights cut short (TorchSharp's
         // "Attempted to read past the end of the stream." named no file).
-        var file = damaged == "metadata.json" ? Path.Combine(dir, "metadata.json") : Directory.GetFiles(dir, "*.weights").Single();
-        var bytes = File.ReadAllBytes(file);
-        File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        // Or no hidden layer ("hiddenSizes": []): the network's constructor threw a plain ArgumentException, exit 70 "a defect".
+        var file = damaged == "weights" ? Directory.GetFiles(dir, "*.weights").Single() : Path.Combine(dir, "metadata.json");
+        if (damaged == "hiddenSizes") WithoutHiddenLayers(file);
+        else
+        {
+            var bytes = File.ReadAllBytes(file);
+            File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        }
         var ports = FreePorts.Take(2);
         var error = new StringWriter();
         var original = Console.Error;
@@ -99,6 +104,14 @@ public class ServeVerbTests
         Assert.Equal(65, exit); // EX_DATAERR
         var line = Assert.Single(error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"error: '{file}' is not ", line);
+    }
+
+    /// <summary>Rewrites a model's metadata.json with "hiddenSizes": [].</summary>
+    internal static void WithoutHiddenLayers(string metadataPath)
+    {
+        var metadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(metadataPath))!;
+        metadata["hiddenSizes"] = new System.Text.Json.Nodes.JsonArray();
+        File.WriteAllText(metadataPath, metadata.ToJsonString());
     }
 
     [Fact]
