@@ -85,20 +85,23 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     {
         var list = new List<Workload>();
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Add(string name, string source, Func<Workload> load)
+        void Claim(string name, string source)
         {
             if (!sources.TryAdd(name, source))
                 throw new UserArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
-            list.Add(load());
         }
         foreach (var path in traces.Prepend(defaultTrace).Distinct())
         {
             var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
-            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods, path));
+            Claim(name, path);
+            list.Add(new Workload(name, "trace", TraceLoader.LoadPods(path).Pods, path));
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
         {
+            // The name first: a variant --write-variants wrote, given back as a trace, is the same pods as this variant,
+            // and is refused as a name clash (as documented) rather than leaving the variant out.
+            Claim(v.Name, $"the variant {v.Name}");
             var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
             if (list.FirstOrDefault(w => w.Pods.Select(t => t.Pod).SequenceEqual(pods.Select(t => t.Pod))) is { } same)
             {
@@ -106,7 +109,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
                     "whose mix already meets its targets: it is not judged, as it would repeat those runs under another name");
                 continue;
             }
-            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, pods));
+            list.Add(new Workload(v.Name, v.Kind, pods));
         }
         return list;
     }

@@ -185,6 +185,22 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public async Task A_variant_written_by_write_variants_and_given_back_as_a_trace_is_a_name_clash()
+    {
+        // The written cpu20 is the same pods as the cpu20 variant: refused by name (exit 64, as learning.md and
+        // PolicyComparison.Build say), not left out as a repeat of the trace with a warning and a zero exit.
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var dir = Path.Combine(temp, "variants");
+        Assert.Equal(0, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "cpu20", "--write-variants", dir]));
+        var written = Path.Combine(dir, "openb_pod_list_cpu20.csv");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--trace", written, "--variants", "cpu20", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'cpu20' ({written} and the variant cpu20)", error);
+    }
+
+    [Fact]
     public void The_table_counts_ties_apart_from_wins_and_losses_and_its_statistics_are_the_hand_computed_ones()
     {
         // Baseline 90, 92, 94: mean 92, sample sd sqrt((4 + 0 + 4) / 2) = 2. Candidate 91, 92, 93: mean 92, sd 1.
