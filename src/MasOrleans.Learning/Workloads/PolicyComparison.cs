@@ -76,8 +76,8 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     /// The trace files given (named by file, kind "trace") followed by the selected variants of the default trace. Runs are
     /// paired by workload name, so two workloads of one name (traces of one file name in two directories, or a trace that
     /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs. A variant that
-    /// comes out as the same pods as a workload before it (the resampler only adds, converts and constrains pods, so a trace
-    /// of 70% sharing pods is its own share50, and a mixture whose other targets it meets is its cpu20) is left out and named
+    /// comes out as the same pods as a workload before it (the resampler adds, converts and constrains pods, and removes
+    /// only CPU-only pods, never sharing, multi-GPU or constrained ones, so a trace of 70% sharing pods is its own share50, and a mixture whose other targets it meets is its cpu20) is left out and named
     /// to <paramref name="leftOut"/>: it would repeat those runs under another name, and count as one more workload won or lost.
     /// </summary>
     public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants,
@@ -106,7 +106,7 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
             if (list.FirstOrDefault(w => w.Pods.Select(t => t.Pod).SequenceEqual(pods.Select(t => t.Pod))) is { } same)
             {
                 leftOut?.Invoke($"variant {v.Name} ({v.Description}) is the same pods as {(same.Source is null ? $"variant {same.Name}" : same.Source)}, " +
-                    "whose mix already meets its targets: it is not judged, as it would repeat those runs under another name");
+                    "whose mix already meets its targets: it is left out, as it would repeat that workload under another name");
                 continue;
             }
             list.Add(new Workload(v.Name, v.Kind, pods));

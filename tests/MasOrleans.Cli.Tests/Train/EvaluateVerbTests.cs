@@ -236,6 +236,20 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public async Task A_variant_that_leaves_the_trace_as_it_is_is_not_written_and_is_named()
+    {
+        // A fifth of this trace's pods, a quarter of its GPU pods, take two GPUs: multi3 (3% of GPU pods multi-GPU) adds
+        // none and would be the trace again under another name, as evaluate leaves it out; share65 converts pods.
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var dir = Path.Combine(temp, "variants");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "multi3,share65", "--write-variants", dir]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"warning: variant multi3 (3% of GPU pods multi-GPU) is the same pods as {pods}", error);
+        Assert.Equal(["openb_pod_list_share65.csv"], Directory.GetFiles(dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Unknown_variants_or_policies_fail_with_a_message()
     {
         using var temp = new TempDirectory();
