@@ -201,7 +201,7 @@ public sealed class HealthTests : IDisposable
         var report = await Report(response);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {report}");
         Assert.Equal("Healthy", report.GetProperty("status").GetString());
-        Assert.Equal(["cluster-index", "cluster-membership", "queue-shards", "redis"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal(["cluster-index", "cluster-membership", "default-policy", "queue-shards", "redis"], report.GetProperty("checks").EnumerateObject().Select(c => c.Name).Order());
         return report;
     }
 

@@ -140,20 +140,20 @@ internal static class EvaluateCommand
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {
-        var basePods = TraceLoader.LoadPods(defaultTrace).Pods;
+        // Build's rule: a variant that comes out as the trace or an earlier variant is left out with its warning, as a run would.
+        var workloads = PolicyComparison.Build(nodes, defaultTrace, [], variants, note => Console.Error.WriteLine($"warning: {note}"));
         OutputPaths.PrepareDirectory(dir, "--write-variants");
-        foreach (var v in variants)
+        foreach (var variant in workloads.Skip(1))
         {
-            var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
             var csv = new StringBuilder("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\n");
-            foreach (var p in pods.Select(t => t.Pod))
+            foreach (var p in variant.Pods.Select(t => t.Pod))
             {
                 var g = p.Gpu;
                 csv.Append(CultureInfo.InvariantCulture, $"{p.Name},{p.Requests.CpuMilli},{p.Requests.MemoryBytes / (1024 * 1024)},{g.Count},{g.MilliPerGpu},{PodShape.GpuModelsOf(p)}\n");
             }
-            var path = Path.Combine(dir, $"openb_pod_list_{v.Name}.csv");
+            var path = Path.Combine(dir, $"openb_pod_list_{variant.Name}.csv");
             File.WriteAllText(path, csv.ToString());
-            Console.WriteLine($"{path}: {WorkloadMix.Of(pods.Select(t => t.Pod))}");
+            Console.WriteLine($"{path}: {variant.Mix}");
         }
     }
 }

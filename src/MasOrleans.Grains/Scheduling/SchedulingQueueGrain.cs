@@ -231,22 +231,28 @@ public sealed partial class SchedulingQueueGrain(
     /// shard's turn, and every other pod of the shard, does not wait for it.
     /// </summary>
     /// <remarks>
-    /// A model that does not load (unreadable weights, or a version of another layout in the registry) fails the cycle
-    /// loudly, and the pod says why: it waited Pending with no event, its cycles failing in the log alone.
+    /// A model that does not load (unreadable weights, a version of another layout in the registry, or none at all: a
+    /// learned cluster default on a silo restarted without its model) fails the cycle, and the pod says why: it waited
+    /// Pending with no event, its cycles failing in the log alone. The log has its stack once per run of such failures
+    /// (<see cref="FailureRun"/>), not a Warning per retry of every waiting pod: the pods' events say why, and a missing
+    /// default's model is what readiness reports.
     /// </remarks>
-    private async ValueTask LoadModelOffTurn(PodSpec pod, string policy)
+    /// <returns>False when the policy's model does not load (the cycle is not run; the pod is queued again after backoff).</returns>
+    private async ValueTask<bool> LoadModelOffTurn(PodSpec pod, string policy)
     {
         // No file check here (it would run on every cycle of a policy whose model is missing): a missing model throws from
-        // Slot as it would from the catalog, and the cycle fails loudly either way.
-        if (learnedModels is null || !LearnedModels.IsKnown(policy)) return;
+        // Slot as it would from the catalog.
+        if (learnedModels is null || !LearnedModels.IsKnown(policy)) return true;
         try
         {
             await learnedModels.LoadOffTurn(policy);
+            return true;
         }
         catch (Exception e) when (LearnedModels.IsLoadFailure(e))
         {
+            if (_cycleFailures.Starts(e)) LogCycleFailed(logger, e, pod.Name);
             await GrainFactory.Reference<IPodGrain>(pod.Name).MarkUnschedulable(learnedModels.LoadFailureMessage(policy, e), podCreatedAt: pod.CreatedAt);
-            throw;
+            return false;
         }
     }
 
@@ -255,8 +261,7 @@ public sealed partial class SchedulingQueueGrain(
         CycleResult? result = null;
         try
         {
-            await LoadModelOffTurn(pod, cycle.Policy);
-            result = await _cycle.Run(pod);
+            if (await LoadModelOffTurn(pod, cycle.Policy)) result = await _cycle.Run(pod);
         }
         catch (NodeSiloStoppingException e)
         {

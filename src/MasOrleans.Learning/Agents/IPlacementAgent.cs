@@ -14,6 +14,12 @@ public interface IPlacementAgent : IDisposable
     /// <summary>Greedy decisions for many observations in one batched forward (the inference fast path).</summary>
     int[] ActBatch(IReadOnlyList<PlacementObservation> observations);
 
+    /// <summary>
+    /// Called by the <see cref="Trainer"/> before each episode's first decision: per-episode figures (PPO's mean entropy)
+    /// start again here, as an episode the trainer cuts at MaxStepsPerEpisode ends with no Done step to tell the agent.
+    /// </summary>
+    void BeginEpisode() { }
+
     /// <summary>Exploring decision during training (ε-greedy / policy sampling). Follow with <see cref="Record"/>.</summary>
     int ActForTraining(PlacementObservation observation);
 

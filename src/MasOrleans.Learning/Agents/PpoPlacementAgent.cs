@@ -17,7 +17,6 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
     // last decision's said mostly how many nodes were still feasible when the cluster filled: 0.000 with one left.
     private double episodeEntropy;
     private int episodeDecisions;
-    private bool episodeEnded = true;
 
     public PpoPlacementAgent(FeatureLayout layout, PpoOptions? options = null) : base(Name, layout)
     {
@@ -38,10 +37,11 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
     public int Act(PlacementObservation observation, bool deterministic = true) =>
         Learner.Decide(observation, deterministic, withValue: false).Action;
 
+    public void BeginEpisode() => (episodeEntropy, episodeDecisions) = (0, 0);
+
     public int ActForTraining(PlacementObservation observation)
     {
         var decision = Learner.Decide(observation, deterministic: false, withValue: true);
-        if (episodeEnded) (episodeEntropy, episodeDecisions, episodeEnded) = (0, 0, false);
         episodeEntropy += Learner.LastEntropy;
         episodeDecisions++;
         pending = decision;
@@ -56,7 +56,6 @@ public sealed class PpoPlacementAgent : NodeScorerAgent, IPlacementAgent
         pending = null;
         rollout.Add(new(observation, action, d.LogProb, d.Value, result.Reward, result.Done));
         lastNext = result.Next;
-        if (result.Done || result.Next is null) episodeEnded = true;
         return rollout.Count >= Learner.Options.RolloutSteps ? Flush() : null;
     }
 

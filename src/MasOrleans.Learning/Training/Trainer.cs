@@ -42,6 +42,7 @@ public sealed class Trainer(IPlacementEnvironment environment, IPlacementAgent a
         {
             var watch = Stopwatch.StartNew();
             var observation = environment.Reset(options.Seed + episode);
+            agent.BeginEpisode();
             double reward = 0;
             int steps = 0, updates = 0;
             UpdateStats? lastUpdate = null;

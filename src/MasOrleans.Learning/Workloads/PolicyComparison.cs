@@ -76,8 +76,8 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     /// The trace files given (named by file, kind "trace") followed by the selected variants of the default trace. Runs are
     /// paired by workload name, so two workloads of one name (traces of one file name in two directories, or a trace that
     /// --write-variants wrote beside its variant) are refused: each would have been given the other's runs. A variant that
-    /// comes out as the same pods as a workload before it (the resampler only adds, converts and constrains pods, so a trace
-    /// of 70% sharing pods is its own share50, and a mixture whose other targets it meets is its cpu20) is left out and named
+    /// comes out as the same pods as a workload before it (the resampler adds, converts and constrains pods, and removes
+    /// only CPU-only pods, never sharing, multi-GPU or constrained ones, so a trace of 70% sharing pods is its own share50, and a mixture whose other targets it meets is its cpu20) is left out and named
     /// to <paramref name="leftOut"/>: it would repeat those runs under another name, and count as one more workload won or lost.
     /// </summary>
     public static IReadOnlyList<Workload> Build(IReadOnlyList<NodeSpec> nodes, string defaultTrace, IReadOnlyList<string> traces, IReadOnlyList<WorkloadVariant> variants,
@@ -85,28 +85,31 @@ public sealed class PolicyComparison(PolicyCatalog catalog, ReplaySettings setti
     {
         var list = new List<Workload>();
         var sources = new Dictionary<string, string>(StringComparer.Ordinal);
-        void Add(string name, string source, Func<Workload> load)
+        void Claim(string name, string source)
         {
             if (!sources.TryAdd(name, source))
                 throw new UserArgumentException($"two workloads are named '{name}' ({sources[name]} and {source}); runs are paired by name, so give the traces distinct file names");
-            list.Add(load());
         }
         foreach (var path in traces.Prepend(defaultTrace).Distinct())
         {
             var name = Path.GetFileNameWithoutExtension(path).Replace("openb_pod_list_", "", StringComparison.Ordinal);
-            Add(name, path, () => new Workload(name, "trace", TraceLoader.LoadPods(path).Pods, path));
+            Claim(name, path);
+            list.Add(new Workload(name, "trace", TraceLoader.LoadPods(path).Pods, path));
         }
         var basePods = list[0].Pods;
         foreach (var v in variants)
         {
+            // The name first: a variant --write-variants wrote, given back as a trace, is the same pods as this variant,
+            // and is refused as a name clash (as documented) rather than leaving the variant out.
+            Claim(v.Name, $"the variant {v.Name}");
             var pods = TraceResampler.Resample(basePods, v.Targets, nodes, v.ResampleSeed);
             if (list.FirstOrDefault(w => w.Pods.Select(t => t.Pod).SequenceEqual(pods.Select(t => t.Pod))) is { } same)
             {
                 leftOut?.Invoke($"variant {v.Name} ({v.Description}) is the same pods as {(same.Source is null ? $"variant {same.Name}" : same.Source)}, " +
-                    "whose mix already meets its targets: it is not judged, as it would repeat those runs under another name");
+                    "whose mix already meets its targets: it is left out, as it would repeat that workload under another name");
                 continue;
             }
-            Add(v.Name, $"the variant {v.Name}", () => new Workload(v.Name, v.Kind, pods));
+            list.Add(new Workload(v.Name, v.Kind, pods));
         }
         return list;
     }

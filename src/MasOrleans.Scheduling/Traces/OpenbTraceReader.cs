@@ -6,7 +6,8 @@ namespace MasOrleans.Scheduling.Traces;
 
 /// <summary>
 /// The FGD paper's openb CSVs (Alibaba GPU cluster 2023). Nodes: sn,cpu_milli,memory_mib,gpu,model; the model
-/// becomes the nvidia.com/gpu.product label. Pods: 11 columns, or 5 (name,cpu_milli,memory_mib,num_gpu,gpu_milli).
+/// becomes the nvidia.com/gpu.product label. Pods: any header holding name,cpu_milli,memory_mib,num_gpu,gpu_milli
+/// (found by name, in any order; other columns ignored), optionally gpu_spec and creation_time,deletion_time.
 /// num_gpu x gpu_milli is the GPU request (1 x 300 = a 300m share of one device; 2 x 1000 = two whole devices);
 /// gpu_spec "A|B" becomes a required node affinity nvidia.com/gpu.product In [A, B].
 /// </summary>

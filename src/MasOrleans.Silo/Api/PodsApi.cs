@@ -2,6 +2,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -21,9 +22,16 @@ internal static class PodsApi
     }
 
     private static async Task<Results<Accepted<PodResponse>, BadRequest<ProblemDetails>, Conflict<ProblemDetails>>> Create(
-        PodRequest body, PodCreator pods, PolicyCatalog catalog)
+        PodRequest body, PodCreator pods, PolicyCatalog catalog, SiloClusterView view, IGrainFactory grains)
     {
         if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
+        // A pod naming no policy takes the cluster's default: one this silo cannot run would wait for ever (a 409, as
+        // for a policy whose model does not load: the request is valid, the service's state is what conflicts with it).
+        if (spec.Policy is null)
+        {
+            var defaultPolicy = view.Ready.IsCompleted ? view.DefaultPolicy : await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
+            if (DefaultPolicyOnThisSilo.Problem(defaultPolicy, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
+        }
         var created = await pods.Create(spec, workload: null);
         if (!created.Outcome.IsOk) return Problems.Conflict(created.Outcome.Message!);
         return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From(created.Pod!));

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
+using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Observability;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -41,6 +42,7 @@ internal static class SiloHealth
             .AddCheck<SiloMembershipHealthCheck>("cluster-membership", tags: [ReadyTag])
             .AddCheck<ClusterIndexHealthCheck>("cluster-index", tags: [ReadyTag])
             .AddCheck<QueueShardsHealthCheck>("queue-shards", tags: [ReadyTag])
+            .AddCheck<DefaultPolicyHealthCheck>("default-policy", tags: [ReadyTag])
             .AddCheck<RedisPingHealthCheck>("redis", tags: [ReadyTag]);
     }
 
@@ -135,6 +137,26 @@ internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthChe
         SiloHealth.Bounded("the cluster index",
             async _ => $"default policy {await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy()}",
             cancellationToken);
+}
+
+/// <summary>
+/// Healthy when this silo offers the cluster's default policy (<see cref="DefaultPolicyOnThisSilo"/>): a silo restarted
+/// without the model of a learned default would take pods naming no policy that it can never place, so a load balancer
+/// should send it none.
+/// </summary>
+internal sealed class DefaultPolicyHealthCheck(IGrainFactory grains, PolicyCatalog catalog) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        string? problem = null;
+        var result = await SiloHealth.Bounded("the cluster's default policy", async _ =>
+        {
+            var policy = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
+            problem = DefaultPolicyOnThisSilo.Problem(policy, catalog);
+            return $"default policy {policy} decides on this silo";
+        }, cancellationToken);
+        return problem is null ? result : HealthCheckResult.Unhealthy(problem);
+    }
 }
 
 /// <summary>

@@ -185,6 +185,22 @@ public class EvaluateVerbTests
     }
 
     [Fact]
+    public async Task A_variant_written_by_write_variants_and_given_back_as_a_trace_is_a_name_clash()
+    {
+        // The written cpu20 is the same pods as the cpu20 variant: refused by name (exit 64, as learning.md and
+        // PolicyComparison.Build say), not left out as a repeat of the trace with a warning and a zero exit.
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var dir = Path.Combine(temp, "variants");
+        Assert.Equal(0, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "cpu20", "--write-variants", dir]));
+        var written = Path.Combine(dir, "openb_pod_list_cpu20.csv");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), [
+            "--nodes", Nodes, "--pods", pods, "--trace", written, "--variants", "cpu20", "--policy", "best-fit", "--seed", "1"]);
+        Assert.Equal(64, exit);
+        Assert.Contains($"error: two workloads are named 'cpu20' ({written} and the variant cpu20)", error);
+    }
+
+    [Fact]
     public void The_table_counts_ties_apart_from_wins_and_losses_and_its_statistics_are_the_hand_computed_ones()
     {
         // Baseline 90, 92, 94: mean 92, sample sd sqrt((4 + 0 + 4) / 2) = 2. Candidate 91, 92, 93: mean 92, sd 1.
@@ -217,6 +233,20 @@ public class EvaluateVerbTests
         var expected = TraceResampler.Resample(TraceLoader.LoadPods(pods).Pods, WorkloadVariants.Select("mix-all")[0].Targets, TraceLoader.LoadNodes(Nodes), 1);
         Assert.Equal(WorkloadMix.Of(expected.Select(t => t.Pod)), WorkloadMix.Of(written.Select(t => t.Pod)));
         Assert.Equal(expected.Select(t => t.Pod.Requests), written.Select(t => t.Pod.Requests));
+    }
+
+    [Fact]
+    public async Task A_variant_that_leaves_the_trace_as_it_is_is_not_written_and_is_named()
+    {
+        // A fifth of this trace's pods, a quarter of its GPU pods, take two GPUs: multi3 (3% of GPU pods multi-GPU) adds
+        // none and would be the trace again under another name, as evaluate leaves it out; share65 converts pods.
+        using var temp = new TempDirectory();
+        var pods = WritePods(temp);
+        var dir = Path.Combine(temp, "variants");
+        var (exit, _, error) = await VerbRun.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "multi3,share65", "--write-variants", dir]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"warning: variant multi3 (3% of GPU pods multi-GPU) is the same pods as {pods}", error);
+        Assert.Equal(["openb_pod_list_share65.csv"], Directory.GetFiles(dir).Select(Path.GetFileName));
     }
 
     [Fact]

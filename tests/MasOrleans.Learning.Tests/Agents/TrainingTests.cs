@@ -35,14 +35,43 @@ public class TrainingTests(ITestOutputHelper output)
         var lastNodeLeft = new PlacementObservation(4, features, [0.2f, 0.2f], [false, false, true, false]);
         Assert.True(double.IsNaN(agent.Exploration.Value), "no decision yet, no entropy");
 
+        agent.BeginEpisode();
         agent.Record(open, agent.ActForTraining(open), new StepResult(lastNodeLeft, 1f, false));
         agent.Record(lastNodeLeft, agent.ActForTraining(lastNodeLeft), new StepResult(null, 1f, true));
         Assert.Equal("entropy", agent.Exploration.Name);
         Assert.InRange(agent.Exploration.Value, Math.Log(4) / 2 - 0.01, Math.Log(4) / 2 + 1e-9);
 
         // The next episode starts its own mean.
+        agent.BeginEpisode();
         agent.Record(open, agent.ActForTraining(open), new StepResult(null, 1f, true));
         Assert.InRange(agent.Exploration.Value, Math.Log(4) - 0.02, Math.Log(4) + 1e-9);
+    }
+
+    /// <summary>
+    /// An episode the trainer cuts at MaxStepsPerEpisode ends with no Done step: the next episode's mean entropy took the cut
+    /// one's decisions in. Episode 0's one decision has four feasible nodes (entropy about ln 4 for the untrained, nearly
+    /// uniform policy), episode 1's has one (entropy 0): episode 1 reports 0, not their mean of about ln 4 / 2.
+    /// </summary>
+    [Fact]
+    public void Ppo_starts_each_episodes_entropy_mean_afresh_when_the_trainer_cuts_the_episode_before_it()
+    {
+        using var agent = new PpoPlacementAgent(PackingEnvironment.Layout, new PpoOptions { Seed = 1, HiddenSizes = [8] });
+        var reports = new Trainer(new NeverDoneEnvironment(), agent).Run(new TrainingRunOptions { Episodes = 2, MaxStepsPerEpisode = 1 });
+        Assert.InRange(reports.Episodes[0].ExplorationValue, Math.Log(4) - 0.02, Math.Log(4) + 1e-9);
+        Assert.Equal(0, reports.Episodes[1].ExplorationValue, 1e-9);
+    }
+
+    /// <summary>Four nodes, all feasible at episode 0's reset and only one at later ones; no step is ever Done.</summary>
+    private sealed class NeverDoneEnvironment : IPlacementEnvironment
+    {
+        private PlacementObservation current = null!;
+        public int NodeFeatureCount => PackingEnvironment.Layout.NodeFeatureCount;
+        public int PodFeatureCount => PackingEnvironment.Layout.PodFeatureCount;
+
+        public PlacementObservation Reset(int seed) =>
+            current = new(4, new float[4 * NodeFeatureCount], [0.2f, 0.2f], seed == 0 ? [true, true, true, true] : [false, false, true, false]);
+
+        public StepResult Step(int action) => new(current, 0f, false);
     }
 
     [Fact]

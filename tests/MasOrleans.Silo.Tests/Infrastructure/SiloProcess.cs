@@ -71,8 +71,9 @@ public sealed class SiloProcess : IDisposable
     /// <paramref name="environment"/> adds or overrides variables (e.g. a shared Orleans__ClusterId for several silos).
     /// </summary>
     /// A null <paramref name="redis"/> leaves Redis__ConnectionString unset: the silo manages its own redis-server.
+    /// <paramref name="notReadyBy"/> names the one readiness check the silo is meant to fail (it is started when every other passes).
     public static async Task<SiloProcess> StartAsync(string? redis, int httpPort, int siloPort, int gatewayPort, string workingDirectory,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? notReadyBy = null)
     {
         var info = StartInfo(workingDirectory, ["--urls", $"http://127.0.0.1:{httpPort}"], new Dictionary<string, string>
         {
@@ -88,7 +89,7 @@ public sealed class SiloProcess : IDisposable
         var silo = new SiloProcess(Process.Start(info)!, new Uri($"http://127.0.0.1:{httpPort}"));
         try
         {
-            await silo.WaitUntilHealthy();
+            await silo.WaitUntilHealthy(notReadyBy);
             return silo;
         }
         catch
@@ -100,7 +101,7 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
-    private async Task WaitUntilHealthy()
+    private async Task WaitUntilHealthy(string? notReadyBy)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
@@ -110,7 +111,12 @@ public sealed class SiloProcess : IDisposable
             {
                 using var probe = await Http.GetAsync("/health");
                 if (probe.IsSuccessStatusCode) return;
-                if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) _startupProbes.Refused(await probe.Content.ReadAsStringAsync());
+                if (probe.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+                {
+                    var body = await probe.Content.ReadAsStringAsync();
+                    if (notReadyBy is not null && OnlyUnhealthy(body) == notReadyBy) return;
+                    _startupProbes.Refused(body);
+                }
             }
             catch (HttpRequestException)
             {
@@ -118,6 +124,21 @@ public sealed class SiloProcess : IDisposable
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException("silo did not become healthy");
             await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The one check a health report says is Unhealthy, or null when none or several are.</summary>
+    private static string? OnlyUnhealthy(string report)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(report);
+            var failing = json.RootElement.GetProperty("checks").EnumerateObject().Where(c => c.Value.GetProperty("status").GetString() != "Healthy").Select(c => c.Name).ToList();
+            return failing.Count == 1 ? failing[0] : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

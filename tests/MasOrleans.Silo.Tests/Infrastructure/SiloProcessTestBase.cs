@@ -10,8 +10,9 @@ public abstract class SiloProcessTestBase(string workDirPrefix, string appendFsy
     protected string WorkDir { get; } = Directory.CreateTempSubdirectory(workDirPrefix).FullName;
 
     /// <summary>A silo on this class's Redis and working directory, on the given ports (a restart reuses them).</summary>
-    protected Task<SiloProcess> StartSilo(int httpPort, int siloPort, int gatewayPort, IReadOnlyDictionary<string, string>? environment = null) =>
-        SiloProcess.StartAsync(Redis.ConnectionString, httpPort, siloPort, gatewayPort, WorkDir, environment);
+    protected Task<SiloProcess> StartSilo(int httpPort, int siloPort, int gatewayPort, IReadOnlyDictionary<string, string>? environment = null,
+        string? notReadyBy = null) =>
+        SiloProcess.StartAsync(Redis.ConnectionString, httpPort, siloPort, gatewayPort, WorkDir, environment, notReadyBy);
 
     /// <summary>A silo on this class's Redis and working directory, on free ports.</summary>
     protected Task<SiloProcess> StartSilo(IReadOnlyDictionary<string, string>? environment = null) =>
