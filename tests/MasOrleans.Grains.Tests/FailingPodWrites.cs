@@ -30,6 +30,9 @@ public sealed class FailingPodWrites : IFailingWrites
 
     public void Stop() => _failWhen = null;
 
+    /// <summary>A pod's state as the next activation reads it, changed as an older version would have stored it; none when null.</summary>
+    public volatile Func<PodState, PodState>? ReadAs;
+
     /// <summary>Whether a failure asked for has not happened yet (<see cref="FailNext"/>) or still goes on (<see cref="Fail"/>).</summary>
     public bool Armed => _failWhen is not null;
 
@@ -60,7 +63,11 @@ public sealed class FailingPodWrites : IFailingWrites
 
     private sealed class Storage(FailingPodWrites owner, IGrainStorage inner) : IGrainStorage
     {
-        public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+        public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+        {
+            await inner.ReadStateAsync(stateName, grainId, grainState);
+            if (grainState.State is PodState pod && owner.ReadAs is { } readAs) grainState.State = (T)(object)readAs(pod);
+        }
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {

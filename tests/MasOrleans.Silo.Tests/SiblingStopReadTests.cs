@@ -10,12 +10,14 @@ using Orleans.Runtime;
 namespace MasOrleans.Silo.Tests;
 
 /// <summary>
-/// A REST call whose grain call a sibling's graceful stop broke, through real HTTP to a silo in this process. The break is
-/// an outgoing grain call filter that fails calls to the cluster index grain as Orleans fails a call in flight to a silo
-/// that stops (CallbackData: SiloUnavailableException "The target silo became unavailable for message"), the first
-/// <see cref="CallBreaks.Remaining"/> times, or as Orleans refuses a call in a stopping sibling's name
-/// (<see cref="SiblingShuttingDown"/>). That sibling is in no membership here, so it is shown gone at once and the rule asks
-/// again without waiting; a break of the first kind, with no sibling stopping, is an outage and not asked again.
+/// A REST or /k8s call whose grain call a sibling's graceful stop broke, through real HTTP to a silo in this process: reads
+/// (REST GET, /k8s lists and GETs, watch looks) and pod DELETEs (REST and /k8s, PodDeletion). The break is an outgoing
+/// grain call filter that fails the calls of one grain method (of one grain key, when it names one) as Orleans fails a
+/// call in flight to a silo that stops (CallbackData: SiloUnavailableException "The target silo became unavailable for
+/// message"), the first <see cref="CallBreaks.Remaining"/> times, before or after the call landed, or as Orleans refuses a
+/// call in a stopping sibling's name (<see cref="SiblingShuttingDown"/>). That sibling is in no membership here, so it is
+/// shown gone at once and the rule asks again without waiting; a break of the first kind, with no sibling stopping, is an
+/// outage and not asked again.
 /// </summary>
 public sealed class SiblingStopReadTests
 {
@@ -310,11 +312,15 @@ public sealed class SiblingStopReadTests
     }
 
     /// <summary>
-    /// A pod deleted and created again between the deletion's read and its delete is a 404 (the moment the pod read was
-    /// gone), and the newer pod is left alone: the delete names the pod read, not whichever has the name.
+    /// A pod deleted and created again between the deletion's read and its delete is read again and deleted: the delete
+    /// names the pod by name, as etcd's conditional delete judges the object as stored after a stale read
+    /// (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go, conditionalDelete). REST answered 404 and kept the newer
+    /// pod before, while /k8s deleted it: one rule now (PodDeletion).
     /// </summary>
-    [Fact]
-    public async Task A_pod_deleted_and_created_again_after_the_deletions_read_is_a_404_and_the_newer_pod_stays()
+    [Theory]
+    [InlineData("/api/v1/pods/raced", HttpStatusCode.NoContent)]
+    [InlineData("/k8s/api/v1/namespaces/default/pods/raced", HttpStatusCode.OK)]
+    public async Task A_pod_deleted_and_created_again_after_the_deletions_read_is_read_again_and_deleted(string path, HttpStatusCode deleted)
     {
         var breaks = DeleteBreaks("raced", lands: false);
         await using var silo = await Start(breaks);
@@ -322,13 +328,40 @@ public sealed class SiblingStopReadTests
         HttpStatusCode? deletedMeanwhile = null, createdAgain = null;
         breaks.BeforeFirst = async () =>
         {
-            using (var deleted = await silo.Http.DeleteAsync("/api/v1/pods/raced")) deletedMeanwhile = deleted.StatusCode;
+            using (var first = await silo.Http.DeleteAsync("/api/v1/pods/raced")) deletedMeanwhile = first.StatusCode;
             createdAgain = await Create(silo, "raced");
         };
-        using var response = await silo.Http.DeleteAsync("/api/v1/pods/raced");
+        using var response = await silo.Http.DeleteAsync(path);
         Assert.Equal(HttpStatusCode.NoContent, deletedMeanwhile);
         Assert.Equal(HttpStatusCode.Accepted, createdAgain);
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/api/v1/pods/raced")).StatusCode);
+        Assert.Equal(deleted, response.StatusCode);
+        // The request's delete, the one made meanwhile, and the request's delete of the pod read again.
+        Assert.Equal(3, breaks.Asked);
+        Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync("/api/v1/pods/raced")).StatusCode);
+    }
+
+    /// <summary>
+    /// Failed before (503 Status, Warning 2104 "Kubernetes request DELETE ... answered 503"): /k8s's pod DELETE was not
+    /// asked again when a sibling's stop broke it, REST's was. It follows REST's rule now: a broken delete that landed is
+    /// done (the pod read is gone), one that did not land is sent again; the answer is the pod deleted, as kubectl reads it.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_kubernetes_pod_delete_broken_by_a_siblings_stop_is_answered_as_rests(bool lands)
+    {
+        var pod = lands ? "k8s-landed" : "k8s-not-landed";
+        var breaks = DeleteBreaks(pod, lands);
+        await using var silo = await Start(breaks);
+        Assert.Equal(HttpStatusCode.Accepted, await Create(silo, pod));
+        breaks.Remaining = 1;
+        using var response = await silo.Http.DeleteAsync($"/k8s/api/v1/namespaces/default/pods/{pod}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var deleted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Pod", deleted.GetProperty("kind").GetString());
+        Assert.Equal(pod, deleted.GetProperty("metadata").GetProperty("name").GetString());
+        Assert.Equal(2, breaks.Asked);
+        Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync($"/api/v1/pods/{pod}")).StatusCode);
+        Assert.Contains($"DELETE /k8s/api/v1/namespaces/default/pods/{pod}", Assert.Single(silo.Log.Records, r => r.EventId == 2055).Message);
     }
 }

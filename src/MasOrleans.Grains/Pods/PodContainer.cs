@@ -45,6 +45,12 @@ public sealed class PodContainer(IContainerRuntime runtime, TimeProvider clock, 
         return _state;
     }
 
+    /// <summary>The running container back as <paramref name="kept"/>, its view before a change whose write failed.</summary>
+    public void PutBack(ContainerView kept)
+    {
+        if (_state is { Phase: ContainerPhase.Running } && kept is { Phase: ContainerPhase.Running }) _state = kept;
+    }
+
     /// <summary>Starts on <paramref name="node"/> unless it already runs there; says whether the image had to be pulled.</summary>
     public async Task<(ContainerView View, bool Pulled)> StartAsync(string node, string? image, double? runSeconds)
     {

@@ -43,6 +43,7 @@ public sealed partial class PodGrain
         if (before.Spec.ActiveDeadlineSeconds == seconds) return View();
         state.State = before with { Spec = before.Spec with { ActiveDeadlineSeconds = seconds } };
         // A running container takes it now; one not started yet takes it from the spec at its start.
+        var container = Container.Get();
         var running = before.Phase == PodPhase.Running && Container.LimitTo(seconds, StartTime) is { Phase: ContainerPhase.Running } limited;
         if (running) state.State = state.State with { Container = Container.Get() };
         try
@@ -51,7 +52,9 @@ public sealed partial class PodGrain
         }
         catch
         {
-            if (running) Container.LimitTo(before.Spec.ActiveDeadlineSeconds, StartTime);
+            // The container as it was, not its deadline counted again: a pod Running across an upgrade keeps the deadline
+            // it stored, counted from its container's start by older versions.
+            if (running) Container.PutBack(container!);
             throw;
         }
         if (running) ArmExit();

@@ -4,51 +4,85 @@ using MasOrleans.Abstractions.Grains;
 namespace MasOrleans.Silo.Api;
 
 /// <summary>
-/// A pod's deletion asked again when a sibling's graceful stop broke it (<see cref="ReadsAskedAgain.Answer{T}"/>): a
-/// `DELETE /api/v1/pods/{name}` whose pod grain was leaving the stopping silo was a 503, about once in 700 deletions over a
-/// rolling restart. A write is asked again only when its second ask can tell whether the broken one landed: this one
-/// names the pod it deletes by its creation time (the pod grain's delete contract, <see cref="IPodGrain.Delete"/>), read
-/// before the first ask, so a second ask finding the pod gone (NotFound) or a pod of the name created since (Conflict) means
-/// a broken ask deleted it, and the deletion is done; one finding it there deletes it. A pod of the name created after the
-/// read is never deleted by an ask again.
+/// The one rule for deleting "the pod named X", for REST's `DELETE /api/v1/pods/{name}` and /k8s's pod DELETE: the pod is
+/// read, judged (/k8s: DeleteOptions.preconditions, a dry run; REST: nothing) and deleted by its creation time (the pod
+/// grain's delete contract, <see cref="IPodGrain.Delete"/>), so the pod deleted is the pod judged.
+/// <para>A pod deleted and created again between the read and the delete refuses (Conflict): the pod as it is now is read
+/// and judged again, and deleted if it passes, at most <see cref="Attempts"/> reads, then Conflict. This is etcd's
+/// conditional delete (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go, conditionalDelete: a stale read is read
+/// again and the object as stored judged), and what a request reaching the pod a moment later would do: a delete names
+/// the pod by name, the creation time only keeps the judgement and the deletion on one pod.</para>
+/// <para>A sibling's graceful stop that broke the deletion asks it again (<see cref="ReadsAskedAgain.Answer{T}"/>): a
+/// pod's deletion whose grain was leaving the stopping silo was a 503, about once in 700 over a rolling restart. A write is
+/// asked again only when its second ask can tell whether the broken one landed: a second ask finding the pod read gone
+/// (NotFound) or a pod of the name created since (Conflict) means a broken ask deleted it, and the deletion is done; one
+/// finding it there deletes it. A pod of the name created after a broken ask is never deleted by the ask again: the
+/// broken ask may have reached the pod read, and this request's deletion is then over.</para>
 /// </summary>
-internal sealed class PodDeletion
+internal sealed class PodDeletion<TRead> where TRead : class
 {
     private readonly IPodGrain _pod;
     private readonly string _name;
-    private PodView? _read;
+    private readonly Func<Task<TRead?>> _read;
+    private readonly Func<TRead, PodView> _viewOf;
+    private readonly Func<TRead, bool, IResult?> _judge;
+    private TRead? _last;
     private bool _sent;
 
-    private PodDeletion(IPodGrain pod, string name, PodView? read)
+    private PodDeletion(IPodGrain pod, string name, Func<Task<TRead?>> read, Func<TRead, PodView> viewOf, Func<TRead, bool, IResult?> judge)
     {
-        _pod = pod;
-        _name = name;
-        _read = read;
+        (_pod, _name, _read, _viewOf, _judge) = (pod, name, read, viewOf, judge);
     }
 
     /// <summary>
-    /// Deletes the pod <paramref name="read"/> (read here when null) as <see cref="IPodGrain.Delete"/> does: Success,
-    /// NotFound when there is none (or the pod read was deleted and created again before this deletion reached it: a
-    /// moment it was not there), or Unavailable when this silo began to stop while the deletion waited on a sibling's stop.
+    /// Deletes the pod <paramref name="read"/> finds (null: none), once <paramref name="judge"/> passed it (null: go on;
+    /// else its answer instead of the deletion; told whether the pod is read again because the one read before was
+    /// created again, where the API server's storage judges it, in its own words). Success with the pod deleted; NotFound when there is none; Conflict when
+    /// the pod was created again at each of <see cref="PodDeletion.Attempts"/> reads; Unavailable when this silo began
+    /// to stop while the deletion waited on a sibling's stop, or a broken ask cannot be told landed (a pod with no creation time).
     /// </summary>
-    public static Task<Outcome> Delete(HttpContext http, IPodGrain pod, string name, PodView? read = null) =>
-        ReadsAskedAgain.Answer(http, new PodDeletion(pod, name, read).Ask, () => Outcome.Unavailable(ReadsAskedAgain.StoppingDetail));
+    public static Task<PodDeletion.Result<TRead>> Delete(HttpContext http, IPodGrain pod, string name,
+        Func<Task<TRead?>> read, Func<TRead, PodView> viewOf, Func<TRead, bool, IResult?> judge) =>
+        ReadsAskedAgain.Answer(http, new PodDeletion<TRead>(pod, name, read, viewOf, judge).Ask,
+            () => new PodDeletion.Result<TRead>(Outcome.Unavailable(ReadsAskedAgain.StoppingDetail), null, null));
 
-    private async Task<Outcome> Ask()
+    private async Task<PodDeletion.Result<TRead>> Ask()
     {
-        if (_read is null)
+        for (var attempt = 1; ; attempt++)
         {
-            if (await _pod.Get() is not { } view) return Outcome.NotFound($"pod '{_name}' not found");
-            _read = view;
+            // Asked again after a broken delete, the pod is the one read before it (a read now could find a newer one).
+            if (!_sent || _last is null)
+            {
+                if (await _read() is not { } found) return Done(Outcome.NotFound($"pod '{_name}' not found"));
+                if (_judge(found, attempt > 1) is { } answer) return new(Outcome.Success, null, answer);
+                _last = found;
+            }
+            var incarnation = _viewOf(_last).Spec.CreatedAt;
+            var again = _sent;
+            // A pod stored with no creation time (by an old version) names no incarnation: a second ask could delete a pod
+            // created since, and its first ask deletes whichever pod has the name.
+            if (again && incarnation is null)
+                return Done(Outcome.Unavailable($"the deletion of pod '{_name}' broke and its pod has no creation time to name it by; retry"));
+            _sent = true;
+            var outcome = await _pod.Delete(incarnation);
+            if (again && outcome.Code is OutcomeCode.NotFound or OutcomeCode.Conflict) return Done(Outcome.Success);
+            _sent = false;
+            if (outcome.Code == OutcomeCode.Conflict && attempt < PodDeletion.Attempts) continue;
+            return Done(outcome);
         }
-        var incarnation = _read.Spec.CreatedAt;
-        var again = _sent;
-        // A pod stored with no creation time names no incarnation: a second ask could delete a pod created since.
-        if (again && incarnation is null) return Outcome.Unavailable($"the deletion of pod '{_name}' broke and its pod has no creation time to name it by; retry");
-        _sent = true;
-        var outcome = await _pod.Delete(incarnation);
-        if (outcome.Code is OutcomeCode.NotFound or OutcomeCode.Conflict)
-            return again ? Outcome.Success : Outcome.NotFound($"pod '{_name}' not found");
-        return outcome;
     }
+
+    private PodDeletion.Result<TRead> Done(Outcome outcome) => new(outcome, outcome.IsOk ? _last : null, null);
+}
+
+/// <summary>What <see cref="PodDeletion{TRead}"/> shares across the pod types read.</summary>
+internal static class PodDeletion
+{
+    /// <summary>How often a deletion reads the pod when it was created again since each read, before it answers Conflict.</summary>
+    public const int Attempts = 3;
+
+    /// <param name="Outcome">The deletion's outcome (Success also when <paramref name="Answered"/> stopped it).</param>
+    /// <param name="Deleted">The pod read and deleted, on Success.</param>
+    /// <param name="Answered">The judge's answer instead of the deletion.</param>
+    public sealed record Result<TRead>(Outcome Outcome, TRead? Deleted, IResult? Answered);
 }

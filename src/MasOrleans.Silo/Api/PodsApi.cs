@@ -53,13 +53,16 @@ internal static class PodsApi
             ? TypedResults.Ok(new EventsResponse("Pod", name, view.Events))
             : Problems.NotFound($"pod '{name}' not found");
 
-    private static async Task<Results<NoContent, NotFound<ProblemDetails>, ProblemHttpResult>> Delete(string name, IGrainFactory grains, HttpContext http)
+    private static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>, ProblemHttpResult>> Delete(string name, IGrainFactory grains, HttpContext http)
     {
-        var outcome = await PodDeletion.Delete(http, grains.Reference<IPodGrain>(name), name);
+        var pod = grains.Reference<IPodGrain>(name);
+        var deletion = await PodDeletion<PodView>.Delete(http, pod, name, pod.Get, view => view, (_, _) => null);
+        var outcome = deletion.Outcome;
         return outcome.Code switch
         {
             OutcomeCode.Ok => TypedResults.NoContent(),
             OutcomeCode.Unavailable => Problems.Unavailable(http.Response, outcome.Message!),
+            OutcomeCode.Conflict => Problems.Conflict(outcome.Message!),
             _ => Problems.NotFound(outcome.Message!),
         };
     }

@@ -17,7 +17,7 @@ namespace MasOrleans.Silo.Api;
 /// Kubernetes Status where this answers problem details. Writes are not asked again here: a broken write may have landed;
 /// except a write marked <see cref="Repeatable"/>, which landing twice changes nothing (a telemetry reading: the newest
 /// reading wins by its stamp), so a rolling restart does not refuse a node's reports while its grain moves, and a write
-/// whose handler tells a broken ask that landed from one that did not (<see cref="PodDeletion"/>), through <see cref="Answer{T}"/>.
+/// whose handler tells a broken ask that landed from one that did not (<see cref="PodDeletion{TRead}"/>), through <see cref="Answer{T}"/>.
 /// </summary>
 internal static partial class ReadsAskedAgain
 {
@@ -49,7 +49,7 @@ internal static partial class ReadsAskedAgain
     /// <paramref name="ask"/>, asked again by <see cref="SiloStopping.AskedAgainAfterSiblingsStop{T}"/> when a sibling's
     /// stop broke it (each time Information 2055); <paramref name="stopping"/>'s answer when this silo began to stop while
     /// it waited on that stop (Information 2056). Only for an ask that may be sent again: one answered the same, or one
-    /// that tells a broken ask that landed from one that did not (<see cref="PodDeletion"/>).
+    /// that tells a broken ask that landed from one that did not (<see cref="PodDeletion{TRead}"/>).
     /// </summary>
     public static async Task<T> Answer<T>(HttpContext http, Func<Task<T>> ask, Func<T> stopping)
     {

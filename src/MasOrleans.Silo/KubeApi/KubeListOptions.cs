@@ -49,7 +49,11 @@ internal sealed record KubeListOptions(bool? SendInitialEvents, bool AllowWatchB
         return causes.Count == 0 ? null : KubeStatus.Unprocessable("ListOptions.meta.k8s.io", "", causes);
     }
 
-    private static bool? Bool(IQueryCollection query, string name)
+    /// <summary>
+    /// A ListOptions bool in the query (watch, sendInitialEvents, allowWatchBookmarks) as the API server reads it: absent
+    /// null; "0" or "false" in any case false; anything else, empty too, true.
+    /// </summary>
+    public static bool? Bool(IQueryCollection query, string name)
     {
         if (!query.TryGetValue(name, out var values)) return null;
         var value = values.FirstOrDefault() ?? "";

@@ -7,6 +7,7 @@ using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -209,31 +210,34 @@ internal static class KubePodsApi
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
-        var grain = grains.Reference<IPodGrain>(key);
         using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
-        for (var attempt = 1; ; attempt++)
-        {
-            if (await cache.ReadPod(key, context.RequestAborted) is not ({ } view, { } pod, { } served)) return KubeStatus.NotFound("pods", name);
-            if (CheckPreconditions(options, view, served) is { } failed) return failed;
+        // The shared rule (PodDeletion): the pod as read is judged and deleted, read and judged again when created again
+        // since (by the REST API, a workload or another silo: the hold serializes only this silo's /k8s writes).
+        var deletion = await PodDeletion<PodRead>.Delete(context, grains.Reference<IPodGrain>(key), name,
+            read: async () => await cache.ReadPod(key, context.RequestAborted) is ({ } view, { } pod, { } served) ? new PodRead(view, pod, served) : null,
+            viewOf: read => read.View,
             // A dry run answers the pod as the delete would, as it is now.
-            if (KubeWrites.IsDryRun(options)) return KubeJson.Object(pod);
-            // The pod read and checked, not another of its name created since (by the REST API, a workload or another
-            // silo): the hold above serializes only this silo's /k8s writes. Deleted by name alone, a pod created again
-            // meanwhile was deleted though it failed the preconditions, and the answer showed the pod read.
-            var outcome = await grain.Delete(view.Spec.CreatedAt);
-            // As etcd's conditional delete when the object changed since its read (staging/src/k8s.io/apiserver/pkg/storage/
-            // etcd3/store.go, conditionalDelete): the pod as it is now is read and judged again, preconditions included.
-            if (outcome.Code == OutcomeCode.Conflict && attempt < DeleteAttempts) continue;
-            if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
-            if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
-            // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
-            await cache.ReadPod(key, context.RequestAborted);
-            return KubeJson.Object(KubePodObjects.ToPod(view, cache.Version.ToString()));
-        }
+            judge: (read, again) => (again ? CheckPreconditionsAgain(options, ns, read) : CheckPreconditions(options, read.View, read.Served))
+                ?? (KubeWrites.IsDryRun(options) ? KubeJson.Object(read.Pod) : null));
+        if (deletion.Answered is { } answered) return answered;
+        var outcome = deletion.Outcome;
+        if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
+        if (outcome.Code == OutcomeCode.Unavailable) return KubeUnavailable.Answer(context.Response, outcome.Message!);
+        if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
+        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
+        await cache.ReadPod(key, context.RequestAborted);
+        return KubeJson.Object(KubePodObjects.ToPod(deletion.Deleted!.View, cache.Version.ToString()));
     }
 
-    /// <summary>How often a pod DELETE reads the pod again when it was created again since each read, before it answers 409.</summary>
-    private const int DeleteAttempts = 3;
+    /// <summary>
+    /// The preconditions judged on the pod read again because the one read was created again: by the API server's storage
+    /// there (etcd3/store.go, conditionalDelete, after BeforeDelete passed the first read), in its words.
+    /// </summary>
+    private static IResult? CheckPreconditionsAgain(V1DeleteOptions? options, string ns, PodRead read) =>
+        KubeWrites.CheckPreconditionsInStorage(options?.Preconditions, "pods", ns, KubernetesNames.Split(read.View.Spec.Name).Name, KubePodObjects.Uid(read.View), read.Served);
+
+    /// <summary>A pod as the cache read it: its view, served object and the version that names it.</summary>
+    private sealed record PodRead(PodView View, V1Pod Pod, string Served);
 
     /// <param name="served">The version <see cref="KubeCache.ReadPod"/> gave the pod as it is now.</param>
     private static IResult? CheckPreconditions(V1DeleteOptions? options, PodView view, string served) =>

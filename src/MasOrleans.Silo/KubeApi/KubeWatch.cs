@@ -15,7 +15,8 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal static class KubeWatch
 {
-    public static bool Requested(HttpRequest request) => request.Query["watch"].ToString() is "true" or "1";
+    /// <summary>?watch read as the API server reads a query bool (<see cref="KubeListOptions.Bool"/>): `watch=True` is a watch.</summary>
+    public static bool Requested(HttpRequest request) => KubeListOptions.Bool(request.Query, "watch") == true;
 
     public static async Task Serve(HttpContext context, KubeCache cache, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
     {

@@ -150,10 +150,28 @@ internal static class KubeWrites
     public static IResult? CheckUpdatedUid(V1ObjectMeta current, V1ObjectMeta? body, string resource)
     {
         if (body?.Uid is not { Length: > 0 } uid || uid == current.Uid) return null;
-        var key = $"/registry/{resource.Split('.')[0]}/{current.NamespaceProperty}/{current.Name}";
-        return KubeStatus.Conflict(resource, current.Name,
-            $"StorageError: invalid object, Code: 4, Key: {key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+        return StoragePreconditionFailed(resource, current.NamespaceProperty, current.Name, $"UID in precondition: {uid}, UID in object meta: {current.Uid}");
     }
+
+    /// <summary>
+    /// A delete's preconditions as storage checks them on an object read again after the one the delete read changed
+    /// (staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go, conditionalDelete; interfaces.go, Preconditions.Check),
+    /// answered 409 Conflict as the store's delete does (storage/errors/storage.go, InterpretDeleteError).
+    /// </summary>
+    /// <param name="resource">As for <see cref="CheckUpdatedUid"/>.</param>
+    public static IResult? CheckPreconditionsInStorage(V1Preconditions? preconditions, string resource, string ns, string name, string uid, string? served)
+    {
+        if (preconditions?.Uid is { } wantedUid && wantedUid != uid)
+            return StoragePreconditionFailed(resource, ns, name, $"UID in precondition: {wantedUid}, UID in object meta: {uid}");
+        if (preconditions?.ResourceVersion is { } wantedVersion && served is { } version && version != wantedVersion)
+            return StoragePreconditionFailed(resource, ns, name, $"ResourceVersion in precondition: {wantedVersion}, ResourceVersion in object meta: {version}");
+        return null;
+    }
+
+    /// <summary>Storage's invalid-object error under the object's etcd key, as storage/errors.go prints it, a 409 Conflict.</summary>
+    private static IResult StoragePreconditionFailed(string resource, string? ns, string name, string failed) =>
+        KubeStatus.Conflict(resource, name,
+            $"StorageError: invalid object, Code: 4, Key: /registry/{resource.Split('.')[0]}/{ns}/{name}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: {failed}");
 
     /// <summary>
     /// A delete's preconditions, as the API server checks them before deleting

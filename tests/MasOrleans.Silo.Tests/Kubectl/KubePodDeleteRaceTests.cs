@@ -80,8 +80,32 @@ public sealed class KubePodDeleteRaceTests : IDisposable
         var againUid = await Uid(http, "dr-uid");
         Assert.NotEqual(readUid, againUid);
         Assert.Equal(("Status", "Conflict", 409), (body.GetProperty("kind").GetString(), body.GetProperty("reason").GetString(), body.GetProperty("code").GetInt32()));
-        Assert.Equal($"Operation cannot be fulfilled on Pod \"dr-uid\": the UID in the precondition ({readUid}) does not match the UID in record ({againUid}). The object might have been deleted and then recreated",
+        // Judged on the re-read, so in storage's words (etcd3/store.go conditionalDelete after BeforeDelete passed the first
+        // read; interfaces.go Preconditions.Check; storage/errors/storage.go InterpretDeleteError: a Conflict on "pods"),
+        // not rest/delete.go BeforeDelete's "the UID in the precondition (...) does not match the UID in record" on "Pod".
+        Assert.Equal($"Operation cannot be fulfilled on pods \"dr-uid\": StorageError: invalid object, Code: 4, Key: /registry/pods/default/dr-uid, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {readUid}, UID in object meta: {againUid}",
             body.GetProperty("message").GetString());
+        Assert.Equal("pods", body.GetProperty("details").GetProperty("kind").GetString());
+    }
+
+    [Fact]
+    public async Task A_delete_whose_resource_version_precondition_names_the_pod_read_leaves_one_created_again_since_and_is_409()
+    {
+        await using var silo = await SiloWhoseFirstDeleteIsRaced("dr-rv");
+        var http = silo.Http;
+        // Running, so the version read is the one the DELETE's own read finds (a pod still being bound moves on meanwhile,
+        // and its first read's check fails instead, in BeforeDelete's words).
+        await http.WaitFor("/api/v1/pods/dr-rv", p => p.Phase() == "Running");
+        var readVersion = (await http.GetFromJsonAsync<JsonElement>("/k8s/api/v1/namespaces/default/pods/dr-rv")).GetProperty("metadata").GetProperty("resourceVersion").GetString();
+
+        var (status, body) = await Delete(http, "dr-rv", $$$"""{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"{{{readVersion}}}"}}""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/pods/dr-rv")).StatusCode);
+        // The pod created again, at the version its re-read served (it may move on since: bound, started).
+        var failed = System.Text.RegularExpressions.Regex.Match(body.GetProperty("message").GetString()!,
+            $"^Operation cannot be fulfilled on pods \"dr-rv\": StorageError: invalid object, Code: 4, Key: /registry/pods/default/dr-rv, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: {readVersion}, ResourceVersion in object meta: (\\d+)$");
+        Assert.True(failed.Success, body.GetProperty("message").GetString());
+        Assert.NotEqual(readVersion, failed.Groups[1].Value);
     }
 
     [Fact]

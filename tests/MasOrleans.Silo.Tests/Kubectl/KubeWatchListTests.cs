@@ -17,13 +17,42 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubeWatchListTests(KubectlFixture kube) : IClassFixture<KubectlFixture>
 {
-    private const string WatchList = "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2";
+    /// <summary>
+    /// A watch-list read until its BOOKMARK (<see cref="Until"/>). Its timeout only bounds a test that fails: a watch's
+    /// lifetime starts before its first look, which took over 2 s on a loaded machine, and a 2 s watch then ended before
+    /// its initial events ("no BOOKMARK among").
+    /// </summary>
+    private const string WatchList = "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=300";
 
+    /// <summary>A watch read to its end: only where a test asserts something is absent, so its timeout is short.</summary>
     private async Task<List<(string Type, JsonElement Object)>> Events(string path)
     {
         var stream = await kube.Http.GetStringAsync(path);
-        return stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
-            .Select(e => (e.GetProperty("type").GetString()!, e.GetProperty("object").Clone())).ToList();
+        return stream.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Event).ToList();
+    }
+
+    /// <summary>A watch read line by line until an event <paramref name="last"/> picks (or the stream's end), then closed.</summary>
+    private async Task<List<(string Type, JsonElement Object)>> Until(string path, Func<(string Type, JsonElement Object), bool> last)
+    {
+        using var response = await kube.Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<(string Type, JsonElement Object)>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.Length == 0) continue;
+            events.Add(Event(line));
+            if (last(events[^1])) break;
+        }
+        return events;
+    }
+
+    private Task<List<(string Type, JsonElement Object)>> UntilBookmark(string path) => Until(path, e => e.Type == "BOOKMARK");
+
+    private static (string Type, JsonElement Object) Event(string line)
+    {
+        var e = JsonDocument.Parse(line).RootElement;
+        return (e.GetProperty("type").GetString()!, e.GetProperty("object").Clone());
     }
 
     private static string Name(JsonElement o) => o.GetProperty("metadata").GetProperty("name").GetString()!;
@@ -54,13 +83,13 @@ public sealed class KubeWatchListTests(KubectlFixture kube) : IClassFixture<Kube
         var listed = Version(list);
 
         // From the list's version: a plain watch sends only what changed since; a watch-list the pod as it is, as ADDED.
-        var (added, read) = Initial(await Events($"api/v1/namespaces/default/pods?labelSelector=app%3Dwl&resourceVersion={listed}&{WatchList}"), "Pod", "v1");
+        var (added, read) = Initial(await UntilBookmark($"api/v1/namespaces/default/pods?labelSelector=app%3Dwl&resourceVersion={listed}&{WatchList}"), "Pod", "v1");
         Assert.Equal(["wl-pod"], added.Select(Name));
         Assert.True(read >= listed, $"the bookmark's version {read} is older than the list's {listed}");
         Assert.All(added, p => Assert.True(Version(p) <= read, $"{Name(p)} at {Version(p)} is after the bookmark's {read}"));
 
         // From no version too; without allowWatchBookmarks no bookmark comes (none was asked for).
-        Assert.Equal(["wl-pod"], Initial(await Events($"api/v1/namespaces/default/pods?labelSelector=app%3Dwl&{WatchList}"), "Pod", "v1").Added.Select(Name));
+        Assert.Equal(["wl-pod"], Initial(await UntilBookmark($"api/v1/namespaces/default/pods?labelSelector=app%3Dwl&{WatchList}"), "Pod", "v1").Added.Select(Name));
         var unmarked = await Events("api/v1/namespaces/default/pods?labelSelector=app%3Dwl&watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&timeoutSeconds=2");
         Assert.Contains(unmarked, e => e.Type == "ADDED" && Name(e.Object) == "wl-pod");
         Assert.DoesNotContain(unmarked, e => e.Type == "BOOKMARK");
@@ -70,12 +99,26 @@ public sealed class KubeWatchListTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task A_node_watch_list_ends_with_a_node_bookmark_and_one_without_initial_events_sends_none()
     {
         (await kube.Run("apply", "-f", kube.Manifest("wl-node", KubeManifests.Node("wl-node", "wl")))).Succeeded();
-        Assert.Equal(["wl-node"], Initial(await Events($"api/v1/nodes?fieldSelector=metadata.name%3Dwl-node&{WatchList}"), "Node", "v1").Added.Select(Name));
+        Assert.Equal(["wl-node"], Initial(await UntilBookmark($"api/v1/nodes?fieldSelector=metadata.name%3Dwl-node&{WatchList}"), "Node", "v1").Added.Select(Name));
 
         // sendInitialEvents=false from no version: from now, so the node already there is not sent (a plain watch sends it ADDED).
         var fromNow = await Events("api/v1/nodes?fieldSelector=metadata.name%3Dwl-node&watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&timeoutSeconds=2");
         Assert.DoesNotContain(fromNow, e => e.Type is "ADDED" or "BOOKMARK");
-        Assert.Contains(await Events("api/v1/nodes?fieldSelector=metadata.name%3Dwl-node&watch=true&timeoutSeconds=2"), e => e.Type == "ADDED");
+        Assert.Contains(await Until("api/v1/nodes?fieldSelector=metadata.name%3Dwl-node&watch=true&timeoutSeconds=300", e => e.Type == "ADDED"), e => e.Type == "ADDED");
+    }
+
+    /// <summary>
+    /// Failed before (422 "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list"): ?watch was read as
+    /// "true" or "1" only, the other ListOptions bools as the API server reads a query bool (any case of "false", or "0",
+    /// is false; anything else true: Convert_Slice_string_To_bool, staging/src/k8s.io/apimachinery/pkg/runtime/conversion.go),
+    /// so watch=True was judged as a list.
+    /// </summary>
+    [Fact]
+    public async Task A_watch_asked_for_as_True_is_a_watch()
+    {
+        (await kube.Run("apply", "-f", kube.Manifest("wl-cased", KubeManifests.Node("wl-cased", "wl")))).Succeeded();
+        var cased = WatchList.Replace("watch=true", "watch=True", StringComparison.Ordinal);
+        Assert.Equal(["wl-cased"], Initial(await UntilBookmark($"api/v1/nodes?fieldSelector=metadata.name%3Dwl-cased&{cased}"), "Node", "v1").Added.Select(Name));
     }
 
     /// <summary>Deployments and events are watched by looking (KubePolledWatch): the first look's objects, then the bookmark.</summary>
@@ -83,10 +126,10 @@ public sealed class KubeWatchListTests(KubectlFixture kube) : IClassFixture<Kube
     public async Task Deployment_and_event_watch_lists_end_their_first_look_with_the_bookmark()
     {
         (await kube.Run("apply", "-f", kube.Manifest("wl-deploy", KubeManifests.Deployment("wl-deploy", "wl-none")))).Succeeded();
-        var deployments = Initial(await Events($"apis/apps/v1/namespaces/default/deployments?fieldSelector=metadata.name%3Dwl-deploy&{WatchList}"), "Deployment", "apps/v1");
+        var deployments = Initial(await UntilBookmark($"apis/apps/v1/namespaces/default/deployments?fieldSelector=metadata.name%3Dwl-deploy&{WatchList}"), "Deployment", "apps/v1");
         Assert.Equal(["wl-deploy"], deployments.Added.Select(Name));
 
-        var events = Initial(await Events($"api/v1/namespaces/default/events?{WatchList}"), "Event", "v1");
+        var events = Initial(await UntilBookmark($"api/v1/namespaces/default/events?{WatchList}"), "Event", "v1");
         // The deployment's pod (no node has its label) has its events in the namespace by now, at least its Created.
         Assert.NotEmpty(events.Added);
     }
