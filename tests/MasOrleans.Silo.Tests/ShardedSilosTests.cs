@@ -59,7 +59,8 @@ public sealed class ShardedSilosTests(ITestOutputHelper output) : SiloProcessTes
             // The promise (docs/architecture.md, Placement across silos): once membership declares the silo dead, the
             // survivors' shard pings bring its shards back within one period (2 s). Measured while the load goes on: the
             // membership timeout (ProbeTimeout x NumMissedProbesLimit) and 30 s for a starved machine's membership and
-            // the shards' activation; the load's own end, as slow as the machine, is not part of it.
+            // the shards' activation; the load's own end, as slow as the machine, is not part of it. The load's posts
+            // to those shards' pods activate them too, so this bounds their return, not the ping as its cause.
             var membershipTimeout = TimeSpan.Parse(settings["Orleans__Membership__ProbeTimeout"]) * int.Parse(settings["Orleans__Membership__NumMissedProbesLimit"]);
             var bound = membershipTimeout + TimeSpan.FromSeconds(30);
             Assert.True(onVictim > 0, "the silo killed hosted no queue shard");
