@@ -19,10 +19,10 @@ public sealed class ShardWindowTests() : OwnClusterTest(settings: new Dictionary
     ["Scheduler:MaxInFlight"] = "1",
     ["Scheduler:InitialBackoffMilliseconds"] = $"{BackoffMilliseconds}",
     ["Scheduler:MaxBackoffMilliseconds"] = $"{BackoffMilliseconds}",
-    // The sweep (every third of this: 100 s) neither rescues the window's cycle nor starts the next one within the test
-    // (at most the backoff, 15 s, and three waits of 15 s): only the cycle's own completion can. Abandoning a cycle also
-    // logs a warning, which fails the test.
-    ["Scheduler:InFlightTimeoutSeconds"] = "300",
+    // The sweep (every third of this: 20 minutes) neither rescues the window's cycle nor starts the next one within the
+    // test, however slow the machine: only the cycle's own completion can. Abandoning a cycle also logs a warning, which
+    // fails the test.
+    ["Scheduler:InFlightTimeoutSeconds"] = "3600",
 })
 {
     /// <summary>Far longer than the test's steps before the stall (so the pod is still in backoff when the window fills;
@@ -69,7 +69,7 @@ public sealed class ShardWindowTests() : OwnClusterTest(settings: new Dictionary
         await WaitUntil(async () => (await Pod("held"))?.Phase == PodPhase.Running, "held running");
         Assert.Equal("w-slow", (await Pod("held"))!.NodeName);
         // The finished cycle made room, and the pod that waited for it had its cycle (it stays unschedulable: no node
-        // matches it). Started by the finished cycle: the sweep, the only other way, comes every 100 s.
+        // matches it). Started by the finished cycle: the sweep, the only other way, comes every 20 minutes.
         await WaitUntil(async () => FailedAttempts(await Pod("waiting")) > attemptsWhileFull, "waiting tried again");
     }
 

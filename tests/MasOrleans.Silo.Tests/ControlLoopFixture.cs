@@ -119,8 +119,14 @@ internal sealed class TelemetryPump : IDisposable
                 lock (_silenced) silent = _silenced.Contains(node);
                 if (silent) continue;
                 var cpu = Cpu;
-                using (await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = cpu } })) { }
-                lock (_delivered) _delivered[cpu] = _delivered.GetValueOrDefault(cpu) + 1;
+                using var answer = await http.Post($"/api/v1/nodes/{node}/telemetry", new { utilization = new Dictionary<string, double> { ["cpu"] = cpu } });
+                if (answer.IsSuccessStatusCode)
+                    lock (_delivered) _delivered[cpu] = _delivered.GetValueOrDefault(cpu) + 1;
+                else
+                {
+                    var refused = $"{(int)answer.StatusCode} for cpu {cpu} on {node}: {await answer.Content.ReadAsStringAsync()}";
+                    lock (_delivered) { _refusals++; _lastRefusal = refused; }
+                }
             }
             await Task.Delay(200);
         }
@@ -132,13 +138,20 @@ internal sealed class TelemetryPump : IDisposable
     // alternates readings on a clock can see every post land on the same value.
     private readonly Dictionary<double, int> _delivered = [];
 
+    // Posts the silo refused (a 404 for an unknown node, a 503 from a dead silo's node grain): not readings it took.
+    private int _refusals;
+    private string? _lastRefusal;
+
     /// <summary>
     /// Sets <see cref="Cpu"/> and waits, for at most <paramref name="timeoutSeconds"/>, until the silo has answered a post
     /// of it for every node not silenced: the posts go round the nodes in turn, so any that many in a row cover each once.
+    /// Only a success counts; a post the silo refuses meanwhile, or the pump's failure, fails at once with its answer.
     /// </summary>
     public async Task Deliver(double cpu, int timeoutSeconds = 20)
     {
         int Count() { lock (_delivered) return _delivered.GetValueOrDefault(cpu); }
+        int refusalsBefore;
+        lock (_delivered) refusalsBefore = _refusals;
         var before = Count();
         Cpu = cpu;
         int nodes;
@@ -146,6 +159,8 @@ internal sealed class TelemetryPump : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (Count() < before + nodes)
         {
+            lock (_delivered) Assert.True(_refusals == refusalsBefore, $"the silo refused a reading: {_lastRefusal}");
+            if (_loop.IsFaulted) await _loop;
             Assert.True(DateTime.UtcNow < deadline, $"no reading of cpu {cpu} reached the silo within {timeoutSeconds} s");
             await Task.Delay(50);
         }

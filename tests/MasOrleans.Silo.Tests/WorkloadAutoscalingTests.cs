@@ -104,11 +104,13 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
     /// <summary>
     /// Node CPU dipping to 10% between readings at the 50% target: each dip asked for 4 - 2 = 2 replicas and, the
     /// cooldown being over, got them (then the load at target kept 2). A scale-down now needs every recommendation of
-    /// its window (the 10 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
+    /// its window (the 30 s scale-down cooldown, HPA's stabilization) to be lower; a lasting dip still scales down.
     /// Each reading reaches the silo before the next (<see cref="TelemetryPump.Deliver"/>) and each dip lasts until a pass
     /// decided on it (ScaleStabilized): readings alternated every 400 ms by the clock were all posted in dips by a pump
-    /// starved at load 77, a lasting dip that scaled down as it should. The window is 10 s so that a stall of the process
-    /// shorter than that between a reading at target and the next dip is not a lasting dip either.
+    /// starved at load 77, a lasting dip that scaled down as it should. The window is 30 s so that a pass at the target
+    /// missed between dips (the 600 ms wait for one is a clock's, which a stalled process can miss) is harmless: the
+    /// window still holds the earlier ones, the first of them the workload's own count. The scale-down cooldown counts
+    /// from the last change only (none here), so the first dip would scale down without the window.
     /// </summary>
     [Fact]
     public async Task Autoscaler_does_not_scale_down_on_dips_between_readings_at_target()
@@ -117,7 +119,7 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
         using var telemetry = new TelemetryPump(Http, "fl-a") { Cpu = 0.5 };
         await CreateWorkload("fl", replicas: 4, pool: "fl", autoscale: new
         {
-            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 10,
+            minReplicas = 1, maxReplicas = 6, targetCpuUtilization = 50, scaleUpCooldownSeconds = 0, scaleDownCooldownSeconds = 30,
         });
         await WaitForWorkload("fl", w => Ready(w) == 4);
         for (var dip = 0; dip < 4; dip++)
@@ -140,8 +142,8 @@ public sealed class WorkloadAutoscalingTests(ControlLoopFixture fixture) : Contr
         Assert.DoesNotContain(await Events("workloads", "fl"), e => e.Reason == "ScaledDown");
 
         await telemetry.Deliver(0.1);
-        // The window (10 s) of recommendations at 10% follows, then the step down by 2.
-        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 40);
+        // Once the window (30 s) holds only recommendations at 10%, the step down by 2; 30 s more for a starved machine.
+        await WaitForWorkload("fl", w => w.GetProperty("replicas").GetInt32() == 2, timeoutSeconds: 30 + 30);
     }
 
     /// <summary>How many passes held the count within the scale-down window (ScaleStabilized, repeats counted).</summary>

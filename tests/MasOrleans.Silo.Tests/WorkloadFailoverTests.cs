@@ -76,11 +76,11 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     /// <summary>
     /// A replica lost while its workload's silo is dead (here deleted by a client) is replaced once the silo is declared
     /// dead. The loop was a timer gone with the silo, and only the workload's reminder brought it back, at its next tick.
-    /// The reminder's period here is an hour, so the replacement is awaited for a minute after the kill (a starved
-    /// machine's membership and start-up may take tens of seconds; the membership timeout plus 10 s, 16 s, was missed
-    /// under load). Watched through the pod listing only, as above. The deleted pod reports its end to its workload
-    /// (PodGrain.Deletion, PodFinished), which activates the workload on the survivor as well: this test passed with the
-    /// revival switched off (session 44); the first test is the one that needs it.
+    /// The reminder's period here is an hour. The deleted pod reports its end to its workload (PodGrain.Deletion,
+    /// PodFinished), which activates the workload as well, so the test first waits (a minute: a starved machine's
+    /// membership may take tens of seconds) until the workload is active on the survivor with nothing but the revival to
+    /// wake it (the dashboard's counters, which activate no grain; the pod listing goes to the shards), and only then
+    /// deletes the replica and awaits its replacement (a minute). Without the revival it fails at the first wait.
     /// </summary>
     [Fact]
     public async Task A_replica_lost_while_its_workload_s_silo_is_dead_is_replaced_once_the_silo_is_declared_dead()
@@ -105,8 +105,9 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
             var victim = await WorkloadHost(http, members);
             var survivor = members.Single(m => m != victim);
             victim.Silo.Kill();
+            await AwaitRevived(survivor.Silo.Http, survivor.SiloPort);
             var replacement = await DeleteAndAwaitReplacement(survivor.Silo.Http, "wr-", lost, DateTime.UtcNow + bound);
-            survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost)]);
+            survivor.Silo.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost), SiloActivations.RefusedAfterSiloDeath]);
             output.WriteLine($"workload on silo port {victim.SiloPort}, killed; {lost} deleted; replaced by {replacement} within {bound.TotalSeconds} s");
         }
         finally
@@ -118,10 +119,9 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
     /// <summary>
     /// The same when the cluster's only silo is SIGKILLed and started again on the same Redis: its workloads' loops came
     /// back only at their reminders' next tick (a minute after the creation here), and a replica deleted after the
-    /// restart waited for it. The restarted silo, the cluster's oldest, wakes every workload as it starts; the
-    /// replacement is awaited for a minute after the restart, with the reminder's period an hour (10 s was missed under
-    /// load, and a minute with the least period of 60 s would let the reminder do it). As above, the deleted pod's report
-    /// to its workload activates it too.
+    /// restart waited for it. The restarted silo, the cluster's oldest, wakes every workload as it starts. As above, with
+    /// the reminder's period an hour: the workload is awaited active on the restarted silo (a minute) before the replica
+    /// is deleted, since the deleted pod's report to its workload would activate it too; then the replacement (a minute).
     /// </summary>
     [Fact]
     public async Task A_replica_lost_after_the_only_silo_restarted_is_replaced()
@@ -131,6 +131,7 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
             ["Orleans__ClusterId"] = "workload-restart",
             ["Workloads__ResyncSeconds"] = "0.5",
             ["Workloads__ReminderSeconds"] = $"{HourReminder}",
+            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
         };
         int httpPort = FreePorts.Next(), siloPort = FreePorts.Next(), gatewayPort = FreePorts.Next();
         var first = await StartSilo(httpPort, siloPort, gatewayPort, settings);
@@ -149,8 +150,9 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
 
             first.Kill();
             restarted = await StartSilo(httpPort, siloPort, gatewayPort, settings);
+            await AwaitRevived(restarted.Http, siloPort);
             var replacement = await DeleteAndAwaitReplacement(restarted.Http, "wq-", lost, DateTime.UtcNow.AddSeconds(60));
-            restarted.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost)]);
+            restarted.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost), SiloActivations.RefusedAfterSiloDeath]);
             output.WriteLine($"silo killed and restarted; {lost} deleted; replaced by {replacement}");
         }
         finally
@@ -230,6 +232,20 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
                 if (await SiloActivations.Count(http, "WorkloadGrain", member.SiloPort) > 0) hosts.Add(member);
             if (hosts.Count == 1) return hosts[0];
             Assert.True(DateTime.UtcNow < deadline, $"the workload is active on {hosts.Count} silos");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>
+    /// Waits (a minute) until the workload grain is active on the silo at <paramref name="siloPort"/>, as the dashboard
+    /// counts it: asked before anything else could call the workload, only <c>WorkloadRevival</c> can have woken it.
+    /// </summary>
+    private static async Task AwaitRevived(HttpClient http, int siloPort)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await SiloActivations.CountAfterSiloDeath(http, "WorkloadGrain", siloPort) is not ({ } count, _) || count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no workload active on silo port {siloPort} within 60 s: nothing woke it");
             await Task.Delay(250);
         }
     }

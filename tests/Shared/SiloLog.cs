@@ -26,11 +26,17 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         new("Participant check thread has not completed for|\\.NET Runtime Platform stalled for", RegexOptions.Compiled),
         // Under ten seconds only: a turn that runs longer is the product's (a queue shard whose timer ticks took every
         // turn for 30 s logged "took elapsed time 0:00:34"), not the machine's. Orleans writes the "g" format.
-        new("took elapsed time 0?0:00:0[0-9][0-9.]* for execution, which is longer than", RegexOptions.Compiled),
-        new("Thread Pool execution stalled for|Self-monitoring determined that local health is degraded", RegexOptions.Compiled),
+        new("took elapsed time " + UnderTenSeconds + " for execution, which is longer than", RegexOptions.Compiled),
+        // Orleans 10.4.2's LocalSiloHealthMonitor: a work item queued to the thread pool started late by
+        // {stallDuration.TotalSeconds}s (from one second on). Under ten seconds only, as for a long turn: a pool stalled
+        // longer is as likely the product's (turns blocking its threads) as the machine's. Its self-monitoring record
+        // repeats the complaints (the stall, the late I-am-alive timer): allowed unless one of them is that long.
+        new("Thread Pool execution stalled for [0-9](\\.[0-9]+)?s\\.", RegexOptions.Compiled),
+        new("Self-monitoring determined that local health is degraded(?!.*Thread Pool execution stalled for [0-9]{2,})(?!.*timer should have fired at .*, which is (?!" + UnderTenSeconds + ")[0-9])", RegexOptions.Compiled),
         // The membership probe's own word that this process stalled, not the probed silo: the probe is not counted.
         new("Probe #\\d+ to silo \\S+ failed after [0-9:.]+, but local execution stalled for [0-9:.]+ during the probe\\. Treating as inconclusive\\.", RegexOptions.Compiled),
-        new("Timer should have fired at .* but fired at .*, which is [0-9:.]+ longer than expected", RegexOptions.Compiled),
+        // Orleans' AsyncTimer firing late ({Overshoot}, a TimeSpan's "c" format), as for a long turn: under ten seconds only.
+        new("Timer should have fired at .* but fired at .*, which is " + UnderTenSeconds + " longer than expected", RegexOptions.Compiled),
         // The membership agent's own late I-am-alive timer (a fresh-clone run at load 19), as the health monitor reports it
         // and as the watchdog does when it is the only complaint. Orleans 10.4.2 (MembershipAgent.CheckHealth, AsyncTimer):
         // the timer that writes this silo's I-am-alive every IAmAliveTablePublishTimeout (30 s) is past its due time by
@@ -44,8 +50,17 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         new("the heartbeat has been running for \"[0-9:.]+\" which is longer than", RegexOptions.Compiled),
     ];
 
+    /// <summary>A record's message (or a console line) is one of the machine's notes (<see cref="AlwaysAllowed"/>), not the product's.</summary>
+    public static bool IsMachineNote(string message) => AlwaysAllowed.Any(a => a.IsMatch(message));
+
+    /// <summary>A Warning or worse that is not one of the machine's notes: the product's to answer for.</summary>
+    public static bool IsFault(LogRecord record) => record.Level >= LogLevel.Warning && !IsMachineNote(record.Message);
+
     /// <summary>Orleans' complaint of its I-am-alive timer (AsyncTimer.CheckHealth) late by under ten seconds ("g" or "c" format).</summary>
-    private const string LateIAmAlive = "UpdateIAmAlive timer should have fired at [^\"]*, which is 0?0:00:0[0-9][0-9.]* ago";
+    private const string LateIAmAlive = "UpdateIAmAlive timer should have fired at [^\"]*, which is " + UnderTenSeconds + " ago";
+
+    /// <summary>A span under ten seconds as Orleans writes it, in a TimeSpan's "c" or "g" format.</summary>
+    private const string UnderTenSeconds = "0?0:00:0[0-9][0-9.]*";
 
     /// <summary>
     /// What a silo logs when a sibling silo in the same cluster stops first: a shard ping or view renewal in flight to it breaks its promise (retried next period), a
@@ -109,7 +124,7 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     }
 
     public IReadOnlyList<LogRecord> Unexpected() =>
-        _records.Where(r => r.Level >= LogLevel.Warning && !AlwaysAllowed.Any(a => a.IsMatch(r.Message)) && !_expected.Any(e => e.IsMatch(r.Category) || e.IsMatch(r.Message)
+        _records.Where(r => IsFault(r) && !_expected.Any(e => e.IsMatch(r.Category) || e.IsMatch(r.Message)
             || (r.Exception is not null && e.IsMatch(r.Exception.Message))) && !_expectedRecords.Any(e => e.IsMatch(r.ToString()))).ToList();
 
     /// <summary>Fails on unexpected records logged since the last check (each test answers for its own).</summary>
@@ -128,7 +143,7 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     /// </summary>
     public static string Describe(IReadOnlyList<LogRecord> unexpected, IReadOnlyList<LogRecord>? all = null)
     {
-        var machine = (all ?? []).Where(r => AlwaysAllowed.Any(a => a.IsMatch(r.Message))).ToList();
+        var machine = (all ?? []).Where(r => IsMachineNote(r.Message)).ToList();
         return $"the silo logged {unexpected.Count} unexpected warning(s)/error(s):\n{string.Join("\n", unexpected.Take(5).Select(Shorten))}\nby kind:\n"
             + string.Join("\n", unexpected.GroupBy(r => $"{r.Level} {r.Category}: {r.Message[..Math.Min(70, r.Message.Length)]}")
                 .OrderByDescending(g => g.Count()).Take(15).Select(g => $"{g.Count(),6} x {g.Key}"))

@@ -15,6 +15,9 @@ public static class ClusterInvariants
         /// <summary>How long after the first check the listings agreed (zero when they did at once).</summary>
         public TimeSpan ListingsAgreedAfter { get; init; }
 
+        /// <summary>When the check these listings come from began reading them (the cluster as it stood then, at the earliest).</summary>
+        public DateTime ReadStarted { get; init; }
+
         public int Count(string phase) => Pods.Count(p => p.Phase() == phase);
         public int Bound => Pods.Count(IsBound);
     }
@@ -51,9 +54,10 @@ public static class ClusterInvariants
         // At least three checks: one check reads every pod and can itself outlast the window on a starved machine.
         for (var attempt = 1; ; attempt++)
         {
+            var readStarted = DateTime.UtcNow;
             try
             {
-                return await Check(http, podPrefix, requests) with { ListingsAgreedAfter = DateTime.UtcNow - started };
+                return await Check(http, podPrefix, requests) with { ListingsAgreedAfter = DateTime.UtcNow - started, ReadStarted = readStarted };
             }
             catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow - started < limit || attempt < 3)
             {

@@ -1,12 +1,33 @@
+using System.Text.Json;
+
 namespace MasOrleans.Silo.Tests.Infrastructure;
 
 /// <summary>Where grains are active, as the Orleans dashboard reports it (its per-silo activation counts).</summary>
 public static class SiloActivations
 {
     /// <summary>Activations of a grain class on the silo listening on <paramref name="siloPort"/> (the dashboard's counters, refreshed every second).</summary>
-    public static async Task<int> Count(HttpClient http, string grainClass, int siloPort)
+    public static async Task<int> Count(HttpClient http, string grainClass, int siloPort) =>
+        CountIn(await http.GetJson("/dashboard/DashboardCounters"), grainClass, siloPort);
+
+    /// <summary>
+    /// What a survivor logs for <see cref="CountAfterSiloDeath"/> while the dashboard's grain is on the killed silo: the
+    /// calls to it fail (the first with its exception, then 503s) until the silo is declared dead.
+    /// </summary>
+    public const string RefusedAfterSiloDeath = "(Unhandled exception|Answered 503) for GET /dashboard/DashboardCounters";
+
+    /// <summary>
+    /// The same after a silo was killed, when the dashboard's grain may have lived there: its answer until the silo is
+    /// declared dead is no count (null, the answer in <paramref name="refused"/>), for a caller that asks again.
+    /// </summary>
+    public static async Task<(int? Count, string? Refused)> CountAfterSiloDeath(HttpClient http, string grainClass, int siloPort)
     {
-        var counters = await http.GetJson("/dashboard/DashboardCounters");
+        using var response = await http.GetAsync("/dashboard/DashboardCounters");
+        if (!response.IsSuccessStatusCode) return (null, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (CountIn(await response.Json(), grainClass, siloPort), null);
+    }
+
+    private static int CountIn(JsonElement counters, string grainClass, int siloPort)
+    {
         var live = counters.GetProperty("hosts").EnumerateArray()
             .Where(h => h.GetProperty("status").GetString() == "Active").Select(h => h.GetProperty("siloAddress").GetString()!).ToHashSet();
         return counters.GetProperty("simpleGrainStats").EnumerateArray()

@@ -42,7 +42,7 @@ public sealed class SiloProcess : IDisposable
             var record = message < lines.Length ? $"{lines[i].Trim()} {lines[message].Trim()}" : lines[i].Trim();
             // The exception's first line ("Namespace.SomeException: message"), so a pattern can name what failed.
             if (message + 1 < lines.Length && ExceptionLine.IsMatch(lines[message + 1])) record += $" {lines[message + 1].Trim()}";
-            if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(record)) && !probes(record)) records.Add(record);
+            if (!expected.Any(e => System.Text.RegularExpressions.Regex.IsMatch(record, e)) && !SiloLog.IsMachineNote(record) && !probes(record)) records.Add(record);
         }
         return records;
     }

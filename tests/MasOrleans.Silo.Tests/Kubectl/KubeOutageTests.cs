@@ -63,7 +63,7 @@ public sealed class KubeOutageTests
             Assert.Equal("1", read.Headers.RetryAfter?.ToString());
         }
 
-        var logged = silo.Log.Records.Where(r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message))).ToList();
+        var logged = silo.Log.Records.Where(SiloLog.IsFault).ToList();
         Assert.Equal(2, logged.Count);
         Assert.All(logged, r => Assert.Equal((LogLevel.Warning, true), (r.Level, r.Category.EndsWith("KubeUnavailable"))));
         Assert.NotNull(logged[0].Exception);
@@ -89,7 +89,7 @@ public sealed class KubeOutageTests
         Assert.DoesNotContain("a defect in the read", body);
         Assert.Null(read.Headers.RetryAfter);
 
-        var logged = Assert.Single(silo.Log.Records, r => r.Level >= LogLevel.Warning && !SiloLog.AlwaysAllowed.Any(a => a.IsMatch(r.Message)));
+        var logged = Assert.Single(silo.Log.Records, SiloLog.IsFault);
         Assert.Equal(LogLevel.Error, logged.Level);
         Assert.EndsWith("ProblemExceptionHandler", logged.Category);
         Assert.IsType<InvalidOperationException>(logged.Exception);
