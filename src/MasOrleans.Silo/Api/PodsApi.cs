@@ -17,7 +17,7 @@ internal static class PodsApi
         api.MapGet("", List).WithSummary("List pods with their phase and node (paged)");
         api.MapGet("/{name}", Get).WithSummary("Get a pod: phase, node, GPU devices, scores and events");
         api.MapGet("/{name}/events", Events).WithSummary("A pod's events (created, scheduled, started, failed, evicted, preempted...)");
-        api.MapDelete("/{name}", Delete).WithSummary("Delete a pod and free its resources");
+        api.MapDelete("/{name}", Delete).WithSummary("Delete a pod and free its resources (409 when it was created again under its name at each of three reads)");
         return routes;
     }
 

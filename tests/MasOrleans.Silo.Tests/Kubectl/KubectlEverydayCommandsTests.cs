@@ -332,7 +332,7 @@ public sealed class KubectlEverydayCommandsTests(KubectlFixture kube) : IClassFi
         foreach (var endpoint in new[] { "livez", "readyz", "healthz" })
             Assert.Equal("ok", (await kube.Run("get", "--raw", $"/k8s/{endpoint}")).Succeeded().Output);
         var verbose = (await kube.Run("get", "--raw", "/k8s/readyz?verbose")).Succeeded().Output;
-        Assert.Equal("[+]cluster-membership ok\n[+]cluster-index ok\n[+]queue-shards ok\n[+]redis ok\nreadyz check passed\n", verbose);
+        Assert.Equal("[+]cluster-membership ok\n[+]cluster-index ok\n[+]queue-shards ok\n[+]default-policy ok\n[+]redis ok\nreadyz check passed\n", verbose);
         Assert.Equal("livez check passed\n", (await kube.Run("get", "--raw", "/k8s/livez?verbose")).Succeeded().Output);
     }
 }
