@@ -116,6 +116,18 @@ public sealed class SiloLogTests
         Assert.Equal(allowed ? 0 : 1, Logged("Self-monitoring determined that local health is degraded. Degradation score is 1/8 (lower is better). Complaints: "
             + $"Health check participant Orleans.Runtime.MembershipService.MembershipAgent is reporting that it is unhealthy with complaint: UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is {overshoot} ago", HealthMonitor).Count);
 
+    /// <summary>
+    /// LocalSiloHealthMonitor joins its complaints with a new line (string.Join("\n", ...)): a long stall or a late timer
+    /// on a later line is judged too, not only the first line's.
+    /// </summary>
+    [Theory]
+    [InlineData(".NET Thread Pool execution stalled for 2.5s.", true)]
+    [InlineData(".NET Thread Pool execution stalled for 24.7s.", false)]
+    [InlineData("UpdateIAmAlive timer should have fired at 12/07/2026 04:17:56, which is 00:00:12.0000000 ago", false)]
+    public void Self_monitoring_judges_every_complaint_line(string second, bool allowed) =>
+        Assert.Equal(allowed ? 0 : 1, Logged("Self-monitoring determined that local health is degraded. Degradation score is 2/8 (lower is better). Complaints: "
+            + ".NET Thread Pool execution stalled for 1.2s.\n" + second, HealthMonitor).Count);
+
     private const string HealthMonitor = "Orleans.Runtime.MembershipService.LocalSiloHealthMonitor";
 
     private static IReadOnlyList<SiloLog.LogRecord> LoggedOfStoppedSibling(string message)

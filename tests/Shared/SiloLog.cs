@@ -20,6 +20,9 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     /// watchdog's start-up race ("Participant check thread has not completed" for as long as the machine has run:
     /// Orleans 10.4.2's Watchdog.Start starts its platform thread before it sets the timestamp that thread reads).
     /// </summary>
+    /// <summary>LocalSiloHealthMonitor's record repeating its complaints, one a line (Singleline: every line is judged).</summary>
+    private static readonly Regex SelfMonitoring = new("Self-monitoring determined that local health is degraded(?!.*Thread Pool execution stalled for [0-9]{2,})(?!.*timer should have fired at .*, which is (?!" + UnderTenSeconds + ")[0-9])", RegexOptions.Compiled | RegexOptions.Singleline);
+
     public static readonly Regex[] AlwaysAllowed =
     [
         new("Note: (Silo not running with ServerGC|ServerGC only kicks in)", RegexOptions.Compiled),
@@ -30,9 +33,10 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         // Orleans 10.4.2's LocalSiloHealthMonitor: a work item queued to the thread pool started late by
         // {stallDuration.TotalSeconds}s (from one second on). Under ten seconds only, as for a long turn: a pool stalled
         // longer is as likely the product's (turns blocking its threads) as the machine's. Its self-monitoring record
-        // repeats the complaints (the stall, the late I-am-alive timer): allowed unless one of them is that long.
+        // repeats the complaints (the stall, the late I-am-alive timer), one a line: allowed unless one of them is that long
+        // (Singleline, so the look-aheads see every line, not the first).
         new("Thread Pool execution stalled for [0-9](\\.[0-9]+)?s\\.", RegexOptions.Compiled),
-        new("Self-monitoring determined that local health is degraded(?!.*Thread Pool execution stalled for [0-9]{2,})(?!.*timer should have fired at .*, which is (?!" + UnderTenSeconds + ")[0-9])", RegexOptions.Compiled),
+        SelfMonitoring,
         // The membership probe's own word that this process stalled, not the probed silo: the probe is not counted.
         new("Probe #\\d+ to silo \\S+ failed after [0-9:.]+, but local execution stalled for [0-9:.]+ during the probe\\. Treating as inconclusive\\.", RegexOptions.Compiled),
         // Orleans' AsyncTimer firing late ({Overshoot}, a TimeSpan's "c" format), as for a long turn: under ten seconds only.
@@ -50,8 +54,15 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
         new("the heartbeat has been running for \"[0-9:.]+\" which is longer than", RegexOptions.Compiled),
     ];
 
-    /// <summary>A record's message (or a console line) is one of the machine's notes (<see cref="AlwaysAllowed"/>), not the product's.</summary>
-    public static bool IsMachineNote(string message) => AlwaysAllowed.Any(a => a.IsMatch(message));
+    /// <summary>
+    /// A record's message (or a console line) is one of the machine's notes (<see cref="AlwaysAllowed"/>), not the
+    /// product's. The health monitor's self-monitoring record is judged by its own pattern only: it holds the other
+    /// notes' texts as its complaints, one a line, and a short one among them must not let a long one pass.
+    /// </summary>
+    public static bool IsMachineNote(string message) =>
+        message.Contains(SelfMonitoringText, StringComparison.Ordinal) ? SelfMonitoring.IsMatch(message) : AlwaysAllowed.Any(a => a.IsMatch(message));
+
+    private const string SelfMonitoringText = "Self-monitoring determined that local health is degraded";
 
     /// <summary>A Warning or worse that is not one of the machine's notes: the product's to answer for.</summary>
     public static bool IsFault(LogRecord record) => record.Level >= LogLevel.Warning && !IsMachineNote(record.Message);

@@ -19,11 +19,19 @@ public static class SiloActivations
     /// The same after a silo was killed, when the dashboard's grain may have lived there: its answer until the silo is
     /// declared dead is no count (null, the answer in <paramref name="refused"/>), for a caller that asks again.
     /// </summary>
+    /// Only a 503 (the outage's answer) or a request that timed out waiting for the dead silo is a refusal: any other
+    /// answer (a 500 is a defect, which <see cref="RefusedAfterSiloDeath"/> would otherwise let pass) fails the caller.
     public static async Task<(int? Count, string? Refused)> CountAfterSiloDeath(HttpClient http, string grainClass, int siloPort)
     {
-        using var response = await http.GetAsync("/dashboard/DashboardCounters");
-        if (!response.IsSuccessStatusCode) return (null, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return (CountIn(await response.Json(), grainClass, siloPort), null);
+        HttpResponseMessage response;
+        try { response = await http.GetAsync("/dashboard/DashboardCounters"); }
+        catch (TaskCanceledException e) { return (null, $"no answer within the client's timeout: {e.Message}"); }
+        using (response)
+        {
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) return (null, $"503 {await response.Content.ReadAsStringAsync()}");
+            Assert.True(response.IsSuccessStatusCode, $"the dashboard's counters answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            return (CountIn(await response.Json(), grainClass, siloPort), null);
+        }
     }
 
     private static int CountIn(JsonElement counters, string grainClass, int siloPort)
