@@ -45,7 +45,7 @@ public sealed partial class DefaultPolicyWithoutModelTests() : SiloProcessTestBa
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
             var check = (await ready.Json()).GetProperty("checks").GetProperty("default-policy");
             Assert.Equal("Unhealthy", check.GetProperty("status").GetString());
-            Assert.StartsWith("the cluster's default policy 'ddqn' cannot decide on this silo: its model is not installed here (Models__Directory has no ddqn/)",
+            Assert.StartsWith("the cluster's default policy 'ddqn' cannot decide on this silo: no ddqn model is installed on this silo (Models__Directory or the shipped models/)",
                 check.GetProperty("description").GetString());
         }
 
@@ -56,11 +56,22 @@ public sealed partial class DefaultPolicyWithoutModelTests() : SiloProcessTestBa
             Assert.StartsWith("the cluster's default policy 'ddqn' cannot decide on this silo", (await refused.Json()).GetProperty("detail").GetString());
         }
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/pods/dp-new")).StatusCode);
+        // A workload whose template names no policy: its replicas would wait the same way; refused, nothing written.
+        using (var refused = await http.Post("/api/v1/workloads", new
+               {
+                   name = "dp-web", replicas = 1, template = new { requests = new Dictionary<string, string> { ["cpu"] = "1" } },
+               }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.StartsWith("the cluster's default policy 'ddqn' cannot decide on this silo", (await refused.Json()).GetProperty("detail").GetString());
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/v1/workloads/dp-web")).StatusCode);
         // Naming a policy this silo runs: accepted and placed.
         Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("dp-kube", cpu: "1", policy: "kube"))).StatusCode);
         await http.WaitFor("/api/v1/pods/dp-kube", p => p.TryGetProperty("nodeName", out _), 60);
 
-        // The pod already waiting now fits, and its cycles fail on the missing model: its event says why, retry after retry.
+        // The pod already waiting: its cycles have failed on the missing model since the restart (loading the model fails
+        // before any fit check), so a node it fits changes nothing; its event says why, retry after retry.
         await http.Post("/api/v1/nodes", Requests.Node("dp-b", cpu: "16"));
         await http.WaitFor("/api/v1/pods/dp-wait", p => p.GetProperty("events").EnumerateArray()
             .Any(e => e.GetProperty("message").GetString()!.StartsWith("policy 'ddqn' cannot decide: its model (version 0) does not load", StringComparison.Ordinal)), 60);
@@ -79,6 +90,8 @@ public sealed partial class DefaultPolicyWithoutModelTests() : SiloProcessTestBa
         Assert.Equal(HttpStatusCode.OK, (await http.PutAsJsonAsync("/api/v1/scheduler/policy", new { policy = "kube" })).StatusCode);
         await http.WaitFor("/api/v1/pods/dp-wait", p => p.TryGetProperty("nodeName", out _), 60);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        // The rule reads the default as it is now, not as it was at start-up: a pod naming no policy is accepted again.
+        Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod("dp-after", cpu: "1"))).StatusCode);
         restarted.AssertCleanLog(@"SchedulingQueueGrain\[1203\] .*Scheduling cycle for pod dp-wait failed", "Health check default-policy with status Unhealthy");
     }
 }

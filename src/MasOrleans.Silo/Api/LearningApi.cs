@@ -1,6 +1,7 @@
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Learning;
+using MasOrleans.Silo.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -78,7 +79,7 @@ internal static class LearningApi
     {
         if (!LearnedModels.IsKnown(algorithm))
             return Problems.NotFound($"'{algorithm}' is not a learned policy (learned policies: {string.Join(", ", LearnedModels.KnownAlgorithms)})");
-        return models.HasBase(algorithm) ? null : Problems.NotFound($"no {algorithm} model is installed on this silo (Models__Directory or the shipped models/)");
+        return models.HasBase(algorithm) ? null : Problems.NotFound(DefaultPolicyOnThisSilo.NotInstalled(algorithm));
     }
 
     private static ILearningGrain Grain(IGrainFactory grains, string algorithm) => grains.Reference<ILearningGrain>(algorithm);

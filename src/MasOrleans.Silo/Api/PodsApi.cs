@@ -27,11 +27,7 @@ internal static class PodsApi
         if (Validation.CheckPod(body.Name, body, catalog, out var spec) is { } error) return Problems.BadRequest(error);
         // A pod naming no policy takes the cluster's default: one this silo cannot run would wait for ever (a 409, as
         // for a policy whose model does not load: the request is valid, the service's state is what conflicts with it).
-        if (spec.Policy is null)
-        {
-            var defaultPolicy = view.Ready.IsCompleted ? view.DefaultPolicy : await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
-            if (DefaultPolicyOnThisSilo.Problem(defaultPolicy, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
-        }
+        if (await DefaultPolicyOnThisSilo.ProblemForPolicy(spec.Policy, view, grains, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
         var created = await pods.Create(spec, workload: null);
         if (!created.Outcome.IsOk) return Problems.Conflict(created.Outcome.Message!);
         return TypedResults.Accepted($"/api/v1/pods/{spec.Name}", PodResponse.From(created.Pod!));

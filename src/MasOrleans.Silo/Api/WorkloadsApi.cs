@@ -2,6 +2,7 @@ using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Policies;
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.KubeApi;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -23,7 +24,7 @@ internal static class WorkloadsApi
     }
 
     private static async Task<Results<Created<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Create(
-        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog)
+        WorkloadRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView clusterView)
     {
         if (Validation.CheckName(body.Name, "workload") is { } nameError) return Problems.BadRequest(nameError);
         if (Validation.CheckReplicas(body.Replicas) is { } replicaError) return Problems.BadRequest(replicaError);
@@ -36,6 +37,8 @@ internal static class WorkloadsApi
         // A workload replaces its failed pods, so a deadline would fail and replace them for ever: refused as the API
         // server refuses it in a ReplicaSet's template (pkg/apis/apps/validation, ValidatePodTemplateSpecForReplicaSet).
         if (template.ActiveDeadlineSeconds is not null) return Problems.BadRequest("template.activeDeadlineSeconds is not supported in a workload: its pods are replaced when they fail, so each would fail again at its deadline");
+        // Its replicas would wait for ever on a default this silo cannot run: refused as POST /api/v1/pods refuses a pod.
+        if (await DefaultPolicyOnThisSilo.ProblemForPolicy(template.Policy, clusterView, grains, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
         var workload = grains.Reference<IWorkloadGrain>(body.Name!);
         var outcome = await workload.Create(template with { Name = body.Name! }, body.Replicas!.Value, autoscale);
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);

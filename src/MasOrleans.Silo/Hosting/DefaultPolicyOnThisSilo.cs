@@ -1,14 +1,18 @@
+using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Learning;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Policies;
 
 namespace MasOrleans.Silo.Hosting;
 
 /// <summary>
 /// Whether this silo can decide for a pod naming no policy. The cluster's runtime default (PUT /api/v1/scheduler/policy)
-/// is stored in Redis, so a silo restarted without the model of a learned default (no Models__Directory) meets a default
-/// it cannot run. kube-scheduler does not start with a profile it cannot build; a silo cannot refuse the cluster's stored
-/// default at start (another silo may have the model), so it says so instead: not ready (<see cref="DefaultPolicyHealthCheck"/>)
-/// and a 409 for a pod that would wait on it for ever.
+/// is stored in Redis, so a silo restarted without the model of a learned default (no Models__Directory with it) meets a
+/// default it cannot run. kube-scheduler does not start with a profile it cannot build; a silo cannot refuse the cluster's
+/// stored default at start (another silo may have the model), so it says so instead: not ready
+/// (<see cref="DefaultPolicyHealthCheck"/>) and a 409 for a pod or workload template naming no policy. Judged on the silo
+/// that receives the request, not the one whose queue shard schedules the pod (docs/configuration.md says what that means
+/// in a cluster whose silos hold different models).
 /// </summary>
 internal static class DefaultPolicyOnThisSilo
 {
@@ -16,6 +20,17 @@ internal static class DefaultPolicyOnThisSilo
     public static string? Problem(string defaultPolicy, PolicyCatalog catalog) =>
         catalog.Contains(defaultPolicy) ? null
         : $"the cluster's default policy '{defaultPolicy}' cannot decide on this silo: " +
-          (LearnedModels.IsKnown(defaultPolicy) ? $"its model is not installed here (Models__Directory has no {defaultPolicy}/)" : "it is not a policy this silo offers") +
-          "; install it and restart, PUT /api/v1/scheduler/policy another default, or name a policy on the pod";
+          (LearnedModels.IsKnown(defaultPolicy) ? NotInstalled(defaultPolicy) : "it is not a policy this silo offers") +
+          "; install it and restart, PUT /api/v1/scheduler/policy another default, or name a policy";
+
+    /// <summary>The one wording of a learned policy whose model this silo lacks (also LearningApi's 404).</summary>
+    public static string NotInstalled(string algorithm) => $"no {algorithm} model is installed on this silo (Models__Directory or the shipped models/)";
+
+    /// <summary>The same, for a pod (or template) naming <paramref name="policy"/>: null when it names one.</summary>
+    public static async Task<string?> ProblemForPolicy(string? policy, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog)
+    {
+        if (policy is not null) return null;
+        var defaultPolicy = view.Ready.IsCompleted ? view.DefaultPolicy : await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
+        return Problem(defaultPolicy, catalog);
+    }
 }

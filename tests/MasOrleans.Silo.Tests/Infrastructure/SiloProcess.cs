@@ -127,13 +127,24 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
-    /// <summary>The one check a health report says is Unhealthy, or null when none or several are.</summary>
+    /// <summary>The one check a health report says is Unhealthy, or null when none or several are, or the body is not a report.</summary>
     private static string? OnlyUnhealthy(string report)
     {
         try
         {
             using var json = System.Text.Json.JsonDocument.Parse(report);
-            var failing = json.RootElement.GetProperty("checks").EnumerateObject().Where(c => c.Value.GetProperty("status").GetString() != "Healthy").Select(c => c.Name).ToList();
+            // Any other body (a proxy's page, a report without checks) is probed again, as an unparseable one is.
+            if (json.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !json.RootElement.TryGetProperty("checks", out var checks) || checks.ValueKind != System.Text.Json.JsonValueKind.Object)
+                return null;
+            var failing = new List<string>();
+            foreach (var check in checks.EnumerateObject())
+            {
+                if (check.Value.ValueKind != System.Text.Json.JsonValueKind.Object || !check.Value.TryGetProperty("status", out var status)
+                    || status.ValueKind != System.Text.Json.JsonValueKind.String)
+                    return null;
+                if (status.GetString() != "Healthy") failing.Add(check.Name);
+            }
             return failing.Count == 1 ? failing[0] : null;
         }
         catch (System.Text.Json.JsonException)
