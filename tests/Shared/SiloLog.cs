@@ -95,6 +95,13 @@ public sealed class SiloLog(LogLevel minimum = LogLevel.Warning) : ILoggerProvid
     public const string SiblingStopped = "Did not get response for probe #\\d+ to silo|The target silo became unavailable for message|Could not renew this silo.s cluster view|No activation for client sys\\.client/hosted-|Discarding rejection of message OneWay .*IClusterObserver\\.Nodes(Changed|Latest)|Failed to migrate activation '\\[Activation: [^ /]+/mas-scheduling-queue/\\d+@|is dropping message Response \\[[^\\]]+\\]->\\[[^\\]]+ mas-scheduling-queue/\\d+\\] HostedPods |is dropping message (IsAlwaysInterleave )?Transient Rejection \\(info: Silo stopping \\) Response .*Reason: Connection terminated$";
 
     /// <summary>
+    /// Orleans' note of this silo's model sync broken as the sibling hosting the learning grain stops (ModelSyncService
+    /// logs Information 1692 and asks again at its next tick): for a test that stops a sibling and expects nothing else
+    /// of <see cref="SiblingStopped"/>'s list.
+    /// </summary>
+    public const string ModelSyncBrokenByStop = "^The target silo became unavailable for message: 'Request \\[\\S+ \\S+\\]->\\[\\S+ mas-learning/\\w+\\] MasOrleans\\.Abstractions\\.Grains\\.ILearningGrain\\.Sync\\(";
+
+    /// <summary>
     /// The stopping sibling's Error for a request it cannot address as it stops (see <see cref="SiblingStopped"/>), matched
     /// on the whole record (<see cref="LogRecord.ToString"/>: its exception included), so the same words on another record,
     /// ours included, stay the test's to judge.
