@@ -33,8 +33,9 @@ public sealed class SiloStopTests(ITestOutputHelper output) : SiloProcessTestBas
         // Orleans' note of a request it broke as the sibling announced its stop: a reservation (NodeReserver asks the
         // node's next activation again, so the cycle goes on; a failed cycle, 1203/1207, is not allowed), a creation
         // batch (its POSTs answered 503 with Retry-After; the client asks again), or a fresh shard's question which of
-        // its pods the sibling hosts (answered, none, once the membership shows the sibling dead).
-        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods|IPodHostService\.HostedPods)\(",
+        // its pods the sibling hosts (answered, none, once the membership shows the sibling dead), or the model sync's
+        // call to the learning grain there (ModelSyncService asks again at its next tick, Information 1692).
+        @"^warn: Orleans\.Runtime\.CallbackData\[100157\] The target silo became unavailable for message: 'Request \[\S+ \S+\]->\[\S+ \S+\] MasOrleans\.Abstractions\.Grains\.(INodeGrain\.Reserve|INodeReservationService\.Reserve|IPodHostService\.CreatePods|IPodHostService\.HostedPods|ILearningGrain\.Sync)\(",
         // The same note of a pod's call to its queue shard still on the sibling: its directory registration as it
         // activates (an always-interleaved request), or its creation's Admit, each asked again at the shard's next
         // activation once the sibling is gone (SiloStopping.AskedAgainOnceStoppingSilosAreGone).

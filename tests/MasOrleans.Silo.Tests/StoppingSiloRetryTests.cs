@@ -43,12 +43,8 @@ public sealed class StoppingSiloRetryTests : IDisposable
 
     private static readonly Dictionary<string, string> Settings = new() { ["Scheduler:RetryCoalesceMilliseconds"] = "50", ["Scheduler:ReconcileSeconds"] = "3600" };
 
-    /// <summary>
-    /// Each test stops a sibling: the silo that stays may have had a model sync in flight to the learning grain there
-    /// (the fresh-clone run at 88670396), which it asks again; nothing else of a sibling's stop is allowed.
-    /// </summary>
     private Task<SiloHost> Start(ConcurrentQueue<Retry> retries) => SiloHost.StartAsync(_redis.ConnectionString, Settings, $"stopping-retry-{_redis.Port}",
-        expectedLog: [SiloLog.ModelSyncBrokenByStop], configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(services => new RetriesSent(retries, services)));
+        configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(services => new RetriesSent(retries, services)));
 
     private static SiloAddress AddressOf(SiloHost silo) => silo.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
 
