@@ -258,6 +258,26 @@ public class EvaluateVerbTests
         Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]));
     }
 
+    /// <summary>
+    /// `--variants ""` ran as `--variants none` (the traces alone, exit 0) while every other empty value is refused
+    /// (`--seed ""`: "give at least one --seed", exit 64). tune-ties reads the same selection.
+    /// </summary>
+    [Theory]
+    [InlineData("evaluate", "")]
+    [InlineData("evaluate", " , ")]
+    [InlineData("tune-ties", "")]
+    public async Task A_variant_selection_naming_nothing_is_refused_before_any_run(string verb, string selection)
+    {
+        using var temp = new TempDirectory();
+        var (command, rest) = verb == "evaluate"
+            ? (EvaluateCommand.Create(), new[] { "--policy", "best-fit", "--seed", "1" })
+            : (MasOrleans.Cli.Tune.TuneTiesCommand.Create(), ["--seed", "1000", "--generations", "1", "--population", "2", "--elite", "1"]);
+        var (exit, output, error) = await VerbRun.InvokeAsync(command, ["--nodes", Nodes, "--pods", WritePods(temp), "--variants", selection, .. rest]);
+        Assert.Equal((64, ""), (exit, output)); // EX_USAGE, nothing run
+        Assert.Equal($"error: --variants '{selection}' names no variant: give all, train, near-default, near-families, held-out, none, or variant names separated by commas (none: the traces alone)",
+            error.TrimEnd('\n', '\r'));
+    }
+
     [Fact]
     public async Task A_setting_neither_the_baseline_nor_a_candidate_reads_fails_with_its_name()
     {
