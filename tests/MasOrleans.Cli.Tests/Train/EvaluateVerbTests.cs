@@ -40,10 +40,17 @@ public class EvaluateVerbTests
         var rows = json.RootElement.GetProperty("comparisons").EnumerateArray().ToList();
         Assert.Equal(["pods", "share50", "cpu20"], rows.Select(r => r.GetProperty("workload").GetString()));
         Assert.Equal(["trace", "held-out variant", "held-out variant"], rows.Select(r => r.GetProperty("kind").GetString()));
+        // One casing, camelCase as summary.json: the policies' runs and the gain's counts were "Policy", ..., "Wins", "Ties",
+        // "Losses" beside "mean" and "min" (the anonymous objects' property names, with no naming policy).
+        Assert.Equal(["command", "provenance", "tune", "seeds", "comparisons"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["workload", "kind", "mix", "baseline", "candidate", "gain"], rows[0].EnumerateObject().Select(p => p.Name));
+        foreach (var side in new[] { "baseline", "candidate" })
+            Assert.Equal(["policy", "seeds", "alloc", "mean", "spread"], rows[0].GetProperty(side).EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["mean", "min", "wins", "ties", "losses"], rows[0].GetProperty("gain").EnumerateObject().Select(p => p.Name));
         foreach (var row in rows)
         {
-            var baseline = row.GetProperty("baseline").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
-            var candidate = row.GetProperty("candidate").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            var baseline = row.GetProperty("baseline").GetProperty("alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            var candidate = row.GetProperty("candidate").GetProperty("alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
             Assert.Equal(2, baseline.Count);
             Assert.Equal(candidate.Zip(baseline, (c, b) => c - b).Average(), row.GetProperty("gain").GetProperty("mean").GetDouble(), 9);
         }
