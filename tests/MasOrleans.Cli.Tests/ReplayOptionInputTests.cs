@@ -57,8 +57,8 @@ public class ReplayOptionInputTests
         Assert.DoesNotContain("error", error);
         using var rows = JsonDocument.Parse(File.ReadAllText(output));
         var row = Assert.Single(rows.RootElement.GetProperty("comparisons").EnumerateArray());
-        Assert.Equal("best-fit", row.GetProperty("baseline").GetProperty("Policy").GetString());
-        Assert.Equal("fgd", row.GetProperty("candidate").GetProperty("Policy").GetString());
+        Assert.Equal("best-fit", row.GetProperty("baseline").GetProperty("policy").GetString());
+        Assert.Equal("fgd", row.GetProperty("candidate").GetProperty("policy").GetString());
     }
 
     /// <summary>A setting given twice was refused with the dictionary's message, naming neither --set nor the setting's place.</summary>

@@ -130,7 +130,7 @@ public class ReportVisualsTests
     }
 
     /// <summary>
-    /// Failed pods are a mean over seeds like every other number of the report (two decimals, docs/replay-outputs.md):
+    /// Failed pods are a mean over seeds like every other number of the report (two decimals unless whole, docs/replay-outputs.md):
     /// printed as whole pods, fgd's 1 and 2 failures read "2" (1.5 rounded), and means of 1.4 and 0.6 were both best at "1".
     /// </summary>
     [Fact]
@@ -149,6 +149,40 @@ public class ReportVisualsTests
         Assert.Equal(["b"], best.Policies);
         Assert.Equal((0.6, "a", 1.4), (best.Value, best.RunnerUp, best.RunnerUpValue));
     }
+
+    /// <summary>
+    /// A count of pods prints as a whole number where it is one (always with one seed): the timed DLRM report read
+    /// "| random | 22736.00 | 1135.00 |" and "| placed pods | higher | **kube-plus** | 22939.00 |". A mean over seeds that
+    /// is not whole keeps its decimals (above); percentages and seconds keep theirs.
+    /// </summary>
+    [Fact]
+    public void Whole_counts_of_pods_print_without_decimals()
+    {
+        var timed = new[]
+        {
+            Run("random", 1, 95.2) with { Mode = ReplayMode.Timed, PlacedPods = 22736, FailedPods = 1135, MeanWaitSeconds = 26988.94, P95WaitSeconds = 217062, MakespanSeconds = 3294000, MeanGpuAllocPercent = 73.16 },
+            Run("kube-plus", 1, 95.2) with { Mode = ReplayMode.Timed, PlacedPods = 22939, FailedPods = 932, MeanWaitSeconds = 38249.8, P95WaitSeconds = 140463, MakespanSeconds = 12332160, MeanGpuAllocPercent = 74.87 },
+        };
+        var lines = ReportWriter.Render(Summary(ReplayMode.Timed, [1], timed, ["random", "kube-plus"]), [], null).Split('\n');
+        // 3294000 s = 915.0 h; 12332160 s = 3425.6 h.
+        Assert.Contains("| random | 22736 | 1135 | 26988.9 | 217062.0 | 915.0 | 73.16 |", lines);
+        Assert.Contains("| kube-plus | 22939 | 932 | 38249.8 | 140463.0 | 3425.6 | 74.87 |", lines);
+        Assert.Contains("| placed pods | higher | **kube-plus** | 22939 | random | 22736 |", lines);
+        Assert.Contains("| never placed | lower | **kube-plus** | 932 | random | 1135 |", lines);
+
+        // Paper mode: 10 failed pods at one seed; 2 and 4 at two seeds are a whole mean of 3.
+        var one = ReportWriter.Render(Summary(ReplayMode.Paper, [1], [Run("fgd", 1, 95.2)], ["fgd"]), [], null).Split('\n');
+        Assert.Contains("| fgd | 94.20 | 95.20 | 5.00 | 60.00 | 50.00 | 10 |", one);
+        Assert.Contains("| failed pods | lower | **fgd** | 10 | - | - |", one);
+        var two = ReportWriter.Render(Summary(ReplayMode.Paper, [1, 2], [Run("fgd", 1, 95.2) with { FailedPods = 2 }, Run("fgd", 2, 95.2) with { FailedPods = 4 }], ["fgd"]), [], null);
+        Assert.Contains("| fgd | 94.20 | 95.20 | 5.00 | 60.00 | 50.00 | 3 |", two.Split('\n'));
+    }
+
+    private static ReplaySummary Summary(ReplayMode mode, IReadOnlyList<int> seeds, IReadOnlyList<ReplayResult> runs, IReadOnlyList<string> policies) => new()
+    {
+        Command = "mas replay ...", Provenance = new() { Tool = "mas 0", Inputs = [], PolicySettings = new Dictionary<string, string>() }, Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = mode, Tune = 1.3,
+        Seeds = seeds, Runs = runs, Means = ReplaySummary.MeansOf(runs, policies, null),
+    };
 
     /// <summary>A paper-mode run whose allocation rises with demand and levels off at <paramref name="at130"/>.</summary>
     private static ReplayResult Run(string policy, int seed, double at130) => new()

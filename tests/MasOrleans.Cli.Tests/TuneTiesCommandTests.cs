@@ -29,6 +29,10 @@ public class TuneTiesCommandTests
         var generations = doc.RootElement.EnumerateArray().ToList();
         Assert.Equal(2, generations.Count);
         Assert.All(generations, g => Assert.Equal(3, g.GetProperty("candidates").GetArrayLength()));
+        // camelCase as every JSON file mas writes: the objective was "Objective" beside "meanGain".
+        Assert.Equal(["generation", "spread", "candidates"], generations[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["objective", "meanGain", "worstGain", "gains", "cpu", "gpu", "cpuCross", "gpuCross", "typical"],
+            generations[0].GetProperty("candidates")[0].EnumerateObject().Select(p => p.Name));
         // The first generation holds its mean, fgd-ties' hand rules.
         var handRules = TieWeights.HandRules.ToVector();
         Assert.Contains(generations[0].GetProperty("candidates").EnumerateArray(), c =>

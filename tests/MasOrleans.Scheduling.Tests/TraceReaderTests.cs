@@ -51,10 +51,24 @@ public class TraceReaderTests
     {
         var path = Fixtures.TempFile("pods5.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli\na,12000,16384,1,1000\nb,6000,12288,1,460\n");
         var trace = TraceLoader.LoadPods(path);
-        Assert.Equal("openb-pods-5col", trace.Format);
+        Assert.Equal("openb-pods-untimed", trace.Format);
         Assert.Equal([1000L, 460L], trace.Pods.Select(p => p.Pod.Requests.GpuMilli));
         Assert.All(trace.Pods, p => Assert.Null(p.CreationSeconds));
     }
+
+    /// <summary>
+    /// The format label says whether the file had times, whatever else it had: a 6-column file (with gpu_spec) was
+    /// labelled "openb-pods-5col" in summary.json and report.md, as any file without times was.
+    /// </summary>
+    [Theory]
+    [InlineData("name,cpu_milli,memory_mib,num_gpu,gpu_milli", "a,12000,16384,1,1000", "openb-pods-untimed")]
+    [InlineData("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec", "a,12000,16384,1,1000,V100M32", "openb-pods-untimed")]
+    [InlineData("name,cpu_milli,memory_mib,num_gpu,gpu_milli,qos", "a,12000,16384,1,1000,LS", "openb-pods-untimed")]
+    [InlineData("name,cpu_milli,memory_mib,num_gpu,gpu_milli,creation_time,deletion_time", "a,12000,16384,1,1000,0,10", "openb-pods")]
+    // The paper's 11 columns (data/traces/openb/openb_pod_list_default.csv's header).
+    [InlineData("name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time", "a,12000,16384,1,1000,,LS,Running,0,10,0", "openb-pods")]
+    public void The_format_label_says_whether_the_pod_list_has_times(string header, string row, string format) =>
+        Assert.Equal(format, TraceLoader.LoadPods(Fixtures.TempFile("pods.csv", $"{header}\n{row}\n")).Format);
 
     [Theory]
     [InlineData("a,12x00,16384,1,1000", 2, "cpu_milli", "'12x00' is not an integer")]

@@ -136,7 +136,7 @@ internal static class EvaluateCommand
             candidate = new { r.Candidate.Policy, r.Candidate.Seeds, r.Candidate.Alloc, r.Candidate.Mean, r.Candidate.Spread },
             gain = new { mean = r.MeanGain, min = r.MinGain, r.Wins, r.Ties, r.Losses },
         }),
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, OutputJson.Options);
 
     private static void WriteVariants(string dir, IReadOnlyList<MasOrleans.Scheduling.Model.NodeSpec> nodes, string defaultTrace, IReadOnlyList<WorkloadVariant> variants)
     {

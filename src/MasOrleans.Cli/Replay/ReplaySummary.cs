@@ -44,10 +44,8 @@ internal sealed record ReplaySummary
     public required IReadOnlyList<ReplayResult> Runs { get; init; }
     public required IReadOnlyList<PolicyMean> Means { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new()
+    public static readonly JsonSerializerOptions Json = new(OutputJson.Options)
     {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };

@@ -41,8 +41,8 @@ internal static class ReportWriter
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var b in best)
         {
-            md.AppendLine($"| {b.Metric.Name} | {(b.Metric.HigherIsBetter ? "higher" : "lower")} | **{string.Join(", ", b.Policies)}** | {F(b.Value, b.Metric.Digits)} | "
-                + $"{b.RunnerUp ?? "-"} | {F(b.RunnerUpValue, b.Metric.Digits)} |");
+            md.AppendLine($"| {b.Metric.Name} | {(b.Metric.HigherIsBetter ? "higher" : "lower")} | **{string.Join(", ", b.Policies)}** | {Value(b.Metric, b.Value)} | "
+                + $"{b.RunnerUp ?? "-"} | {Value(b.Metric, b.RunnerUpValue)} |");
         }
         md.AppendLine();
     }
@@ -56,14 +56,14 @@ internal static class ReportWriter
             md.AppendLine("| policy | alloc @100% | paper | diff | alloc @130% | paper | diff | frag @80% | paper | cpu @130% | mem @130% | failed pods |");
             md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var m in summary.Means)
-                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.PublishedAllocAt100)} | {Diff(m.AllocAt100, m.PublishedAllocAt100)} | {F(m.AllocAt130)} | {F(m.PublishedAllocAt130)} | {Diff(m.AllocAt130, m.PublishedAllocAt130)} | {F(m.FragmentationAt80)} | {F(m.PublishedFragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods)} |");
+                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.PublishedAllocAt100)} | {Diff(m.AllocAt100, m.PublishedAllocAt100)} | {F(m.AllocAt130)} | {F(m.PublishedAllocAt130)} | {Diff(m.AllocAt130, m.PublishedAllocAt130)} | {F(m.FragmentationAt80)} | {F(m.PublishedFragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {BestPolicies.FormatCount(m.FailedPods)} |");
         }
         else
         {
             md.AppendLine("| policy | alloc @100% | alloc @130% | frag @80% | cpu @130% | mem @130% | failed pods |");
             md.AppendLine("|---|---|---|---|---|---|---|");
             foreach (var m in summary.Means)
-                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.AllocAt130)} | {F(m.FragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {F(m.FailedPods)} |");
+                md.AppendLine($"| {m.Policy} | {F(m.AllocAt100)} | {F(m.AllocAt130)} | {F(m.FragmentationAt80)} | {F(m.CpuAllocAt130)} | {F(m.MemAllocAt130)} | {BestPolicies.FormatCount(m.FailedPods)} |");
         }
         md.AppendLine();
     }
@@ -74,7 +74,7 @@ internal static class ReportWriter
         md.AppendLine("| policy | placed | never placed | mean wait (s) | p95 wait (s) | makespan (h) | mean GPU alloc % |");
         md.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var m in summary.Means)
-            md.AppendLine($"| {m.Policy} | {F(m.PlacedPods)} | {F(m.FailedPods)} | {F(m.MeanWaitSeconds, 1)} | {F(m.P95WaitSeconds, 1)} | {F(m.MakespanSeconds / 3600, 1)} | {F(m.MeanGpuAllocPercent)} |");
+            md.AppendLine($"| {m.Policy} | {BestPolicies.FormatCount(m.PlacedPods)} | {BestPolicies.FormatCount(m.FailedPods)} | {F(m.MeanWaitSeconds, 1)} | {F(m.P95WaitSeconds, 1)} | {F(m.MakespanSeconds / 3600, 1)} | {F(m.MeanGpuAllocPercent)} |");
         md.AppendLine();
     }
 
@@ -89,6 +89,8 @@ internal static class ReportWriter
             md.AppendLine($"| {m.Policy} | {F(m.WallSeconds, 3)} | {F(m.DecisionsPerSecond, 0)} | {F(m.WallSeconds / Math.Max(baseline.WallSeconds, 1e-9))}x |");
         md.AppendLine();
     }
+
+    private static string Value(BestPolicies.Metric metric, double? v) => metric.Count ? BestPolicies.FormatCount(v) : F(v, metric.Digits);
 
     private static string F(double? v, int digits = 2) => v is { } x ? x.ToString($"F{digits}", CultureInfo.InvariantCulture) : "-";
     private static string Diff(double? ours, double? paper) => ours is { } a && paper is { } b ? (a - b).ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture) : "-";

@@ -58,10 +58,8 @@ internal static class TrainJob
 
     public const string CurveFileName = "training-curve.json";
 
-    private static readonly JsonSerializerOptions CurveJson = new()
+    private static readonly JsonSerializerOptions CurveJson = new(OutputJson.Options)
     {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // The warm start has no training reward, allocation or exploration (NaN): null, which every JSON reader takes,
         // where a "NaN" string put text in a number's place (a strict reader, or a plot's, refused or misread it).
         Converters = { new NaNAsNullConverter() },

@@ -102,5 +102,5 @@ internal static class TuneTiesCommand
             c.Objective, meanGain = c.MeanGain, worstGain = c.WorstGain, gains = c.Gains, cpu = c.Weights.Cpu, gpu = c.Weights.Gpu,
             cpuCross = c.Weights.CpuCross, gpuCross = c.Weights.GpuCross, typical = c.Typical.ToSettings(),
         }),
-    }), new JsonSerializerOptions { WriteIndented = true });
+    }), OutputJson.Options);
 }

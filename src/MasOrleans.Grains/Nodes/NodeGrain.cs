@@ -266,7 +266,7 @@ public sealed partial class NodeGrain(
         RebuildLocal([]);
         Publish(NodeChangeKind.Removed);
         await Index.NodeRemoved(Name);
-        logger.LogInformation("Node {Node} removed", this.GetPrimaryKeyString());
+        LogRemoved(logger, this.GetPrimaryKeyString());
         // Off this turn: the removal may run inside the last drained pod's Release, while that pod waits for it, and
         // the pod's own deletion would then wait for the pod (both stuck until the response timeout).
         var (name, index, grains) = (Name, Index, GrainFactory);
@@ -360,6 +360,9 @@ public sealed partial class NodeGrain(
         state.State = state.State with { Events = ObjectEvents.Append(state.State.Events ?? [], clock.GetUtcNow(), type, reason, message) };
         ObjectEventLog.NodeEvent(logger, this.GetPrimaryKeyString(), reason, type, message);
     }
+
+    [LoggerMessage(EventId = 2305, Level = LogLevel.Information, Message = "Node {Node} removed")]
+    private static partial void LogRemoved(ILogger logger, string node);
 
     [LoggerMessage(EventId = 1404, Level = LogLevel.Information, Message = "Node {Node} does not record pulled image {Image}: its silo is stopping")]
     private static partial void LogImageNotRecorded(ILogger logger, string node, string image);

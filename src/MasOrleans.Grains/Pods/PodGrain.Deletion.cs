@@ -99,7 +99,7 @@ public sealed partial class PodGrain
             LogAnsweredBeforeEffects(logger, Name, AnswerBudget);
             _ = Observe(effects);
         }
-        logger.LogInformation("Pod {Pod} deleted (was {Phase} on {Node})", Name, s.Phase, s.NodeName ?? "-");
+        LogDeleted(logger, Name, s.Phase, s.NodeName ?? "-");
         return Outcome.Success;
     }
 
@@ -225,6 +225,9 @@ public sealed partial class PodGrain
         foreach (var (node, _) in _unreleased) LogReleaseGivenUp(logger, Name, node);
         _unreleased.Clear();
     }
+
+    [LoggerMessage(EventId = 2304, Level = LogLevel.Information, Message = "Pod {Pod} deleted (was {Phase} on {Node})")]
+    private static partial void LogDeleted(ILogger logger, string pod, PodPhase phase, string node);
 
     [LoggerMessage(EventId = 1509, Level = LogLevel.Information, Message = "Pod {Pod} deleted; answered after {Budget} while its node, nomination or queue shard had not answered yet (each is still asked)")]
     private static partial void LogAnsweredBeforeEffects(ILogger logger, string pod, TimeSpan budget);

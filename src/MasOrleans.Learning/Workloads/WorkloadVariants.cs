@@ -101,11 +101,16 @@ public static class WorkloadVariants
     /// <summary>
     /// Groups ("all", "train", "near-default", "near-families", "held-out", "none") and variant names separated by commas, e.g.
     /// "train,held-out" (what "all" was before the near-default variants) or "train,share50"; each variant once, in order.
+    /// A selection naming nothing ("", " , ") is refused as `--seed ""` is: it ran as "none", a run on the traces alone
+    /// that no one asked for by name.
     /// </summary>
     public static IReadOnlyList<WorkloadVariant> Select(string selection)
     {
+        var tokens = selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (tokens.Length == 0)
+            throw new UserArgumentException($"--variants '{selection}' names no variant: give {Groups}, or variant names separated by commas (none: the traces alone)");
         var selected = new List<WorkloadVariant>();
-        foreach (var token in selection.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var token in tokens)
         {
             IReadOnlyList<WorkloadVariant> group = token switch
             {
@@ -116,10 +121,12 @@ public static class WorkloadVariants
                 "held-out" => HeldOut,
                 "none" => [],
                 _ => [All.FirstOrDefault(v => v.Name == token)
-                    ?? throw new UserArgumentException($"unknown variant '{token}' (known: all, train, near-default, near-families, held-out, none, {string.Join(", ", All.Select(v => v.Name))})")],
+                    ?? throw new UserArgumentException($"unknown variant '{token}' (known: {Groups}, {string.Join(", ", All.Select(v => v.Name))})")],
             };
             selected.AddRange(group.Where(v => !selected.Contains(v)));
         }
         return selected;
     }
+
+    private const string Groups = "all, train, near-default, near-families, held-out, none";
 }

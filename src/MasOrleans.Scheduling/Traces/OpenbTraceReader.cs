@@ -18,6 +18,13 @@ public static class OpenbTraceReader
     private const long MiB = 1024L * 1024;
     public const int SimulatorMaxPods = 1001;
 
+    /// <summary>
+    /// The format a pod list is reported as (summary.json's traceFormat, report.md): with its times, or without them (paper
+    /// mode only). Times are what change how a file replays; a gpu_spec column or ignored ones do not (an absent gpu_spec
+    /// reads as an empty one). The untimed label was "openb-pods-5col", also for a file with gpu_spec or other columns.
+    /// </summary>
+    public const string TimedFormat = "openb-pods", UntimedFormat = "openb-pods-untimed";
+
     // A file is meant as a node or pod list when its name column is there; a column it lacks is then named by the reader.
     public static bool IsNodeTable(CsvTable table) => table.HasColumn(NodeColumns[0]);
     public static bool IsPodTable(CsvTable table) => table.HasColumn(PodColumns[0]);
@@ -71,7 +78,7 @@ public static class OpenbTraceReader
             pods.Add(new TracePod(pod, creation, deletion));
         }
         var notes = timed ? new List<string>() : ["openb pod list without creation_time and deletion_time: no times (paper mode only)."];
-        return new PodTrace(table.File, timed ? "openb-pods" : "openb-pods-5col", pods, notes);
+        return new PodTrace(table.File, timed ? TimedFormat : UntimedFormat, pods, notes);
     }
 
     private static long GpuMilli(CsvTable.Row row)

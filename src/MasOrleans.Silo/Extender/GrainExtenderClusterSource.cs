@@ -41,7 +41,7 @@ internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, S
                 if (!_view.Nodes.TryGetValue(node.Name, out var known))
                 {
                     var outcome = await NodeRegistration.Register(grains, clusterView, node);
-                    if (outcome.IsOk) logger.LogInformation("Registered Kubernetes node {Node} seen by the extender", node.Name);
+                    if (outcome.IsOk) LogNodeRegistered(logger, node.Name);
                 }
                 // Kubernetes is the truth for its nodes (kubectl label, taint, cordon; the kubelet's allocatable): kept as
                 // registered, a name-only request and MasOrleans' own cycle placed pods by what the node no longer has. A node
@@ -64,7 +64,7 @@ internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, S
         if (!changes.IsEmpty && (await node.Patch(changes)).IsOk)
         {
             updated = true;
-            logger.LogInformation("Kubernetes node {Node} seen by the extender has changed labels, taints or cordon; updated", sent.Name);
+            LogNodeRelabelled(logger, sent.Name);
         }
         if (resize)
         {
@@ -74,7 +74,7 @@ internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, S
             {
                 updated = true;
                 _sizesRefused.TryRemove(sent.Name, out _);
-                logger.LogInformation("Kubernetes node {Node} seen by the extender has a new allocatable; updated", sent.Name);
+                LogNodeResized(logger, sent.Name);
             }
             // Refused while its pods do not fit (each request asks again, so it is taken once they have left): said once per size.
             else if (outcome.Code == OutcomeCode.Conflict && (!_sizesRefused.TryGetValue(sent.Name, out var refused) || refused != size))
@@ -132,6 +132,15 @@ internal sealed partial class GrainExtenderClusterSource(IGrainFactory grains, S
         var outcome = (await pods.Create(pod, workload: null)).Outcome;
         if (!outcome.IsOk) LogBoundPodKnown(logger, pod.Name, nodeName, outcome.Message);
     }
+
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Registered Kubernetes node {Node} seen by the extender")]
+    private static partial void LogNodeRegistered(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 2302, Level = LogLevel.Information, Message = "Kubernetes node {Node} seen by the extender has changed labels, taints or cordon; updated")]
+    private static partial void LogNodeRelabelled(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 2303, Level = LogLevel.Information, Message = "Kubernetes node {Node} seen by the extender has a new allocatable; updated")]
+    private static partial void LogNodeResized(ILogger logger, string node);
 
     [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Kubernetes node {Node} seen by the extender reports an allocatable its bound pods do not fit in: {Error}")]
     private static partial void LogAllocatableRefused(ILogger logger, string node, string? error);

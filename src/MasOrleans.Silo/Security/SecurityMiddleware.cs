@@ -13,7 +13,7 @@ namespace MasOrleans.Silo.Security;
 /// Runs before the endpoints: keeps /extender and the public routes on their own listeners (when the
 /// extender has one) and enforces API keys. Failures are RFC 7807 problem details (a Kubernetes Status on /k8s).
 /// </summary>
-internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
+internal sealed partial class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys, IOptions<SecurityOptions> security, ExtenderListeners listeners, ILogger<SecurityMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -59,7 +59,7 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
             }
             if (need.Scope is { } scope && !caller.Has(scope))
             {
-                logger.LogInformation("API key {Key} refused {Method} {Path}: lacks scope {Scope}", caller.Name, request.Method, request.Path, scope);
+                LogScopeRefused(logger, caller.Name, request.Method, request.Path, scope);
                 var detail = $"API key '{caller.Name}' lacks the scope '{scope}'";
                 ReportRefusedExtenderCall(context, detail);
                 await Answer(context, StatusCodes.Status403Forbidden, "Forbidden", detail, KubeStatus.AccessDenied(request.Method,
@@ -108,6 +108,9 @@ internal sealed class SecurityMiddleware(RequestDelegate next, ApiKeyStore keys,
         return Answer(context, StatusCodes.Status429TooManyRequests, "Too Many Requests", detail,
             KubeStatus.TooManyRequests("Too many requests, please try again later.", retryAfterSeconds));
     }
+
+    [LoggerMessage(EventId = 2300, Level = LogLevel.Information, Message = "API key {Key} refused {Method} {Path}: lacks scope {Scope}")]
+    private static partial void LogScopeRefused(ILogger logger, string key, string method, PathString path, string scope);
 
     /// <summary>The REST answer is problem details built as every other problem the API returns is (<see cref="Problems.Make"/>).</summary>
     private static Task Answer(HttpContext context, int status, string title, string detail, IResult kubeStatus) =>

@@ -40,10 +40,17 @@ public class EvaluateVerbTests
         var rows = json.RootElement.GetProperty("comparisons").EnumerateArray().ToList();
         Assert.Equal(["pods", "share50", "cpu20"], rows.Select(r => r.GetProperty("workload").GetString()));
         Assert.Equal(["trace", "held-out variant", "held-out variant"], rows.Select(r => r.GetProperty("kind").GetString()));
+        // One casing, camelCase as summary.json: the policies' runs and the gain's counts were "Policy", ..., "Wins", "Ties",
+        // "Losses" beside "mean" and "min" (the anonymous objects' property names, with no naming policy).
+        Assert.Equal(["command", "provenance", "tune", "seeds", "comparisons"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["workload", "kind", "mix", "baseline", "candidate", "gain"], rows[0].EnumerateObject().Select(p => p.Name));
+        foreach (var side in new[] { "baseline", "candidate" })
+            Assert.Equal(["policy", "seeds", "alloc", "mean", "spread"], rows[0].GetProperty(side).EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["mean", "min", "wins", "ties", "losses"], rows[0].GetProperty("gain").EnumerateObject().Select(p => p.Name));
         foreach (var row in rows)
         {
-            var baseline = row.GetProperty("baseline").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
-            var candidate = row.GetProperty("candidate").GetProperty("Alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            var baseline = row.GetProperty("baseline").GetProperty("alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
+            var candidate = row.GetProperty("candidate").GetProperty("alloc").EnumerateArray().Select(a => a.GetDouble()).ToList();
             Assert.Equal(2, baseline.Count);
             Assert.Equal(candidate.Zip(baseline, (c, b) => c - b).Average(), row.GetProperty("gain").GetProperty("mean").GetDouble(), 9);
         }
@@ -256,6 +263,26 @@ public class EvaluateVerbTests
         var pods = WritePods(temp);
         Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "nope", "--policy", "fgd"]));
         Assert.Equal(64, await UserErrors.InvokeAsync(EvaluateCommand.Create(), ["--nodes", Nodes, "--pods", pods, "--variants", "none", "--policy", "no-such-policy"]));
+    }
+
+    /// <summary>
+    /// `--variants ""` ran as `--variants none` (the traces alone, exit 0) while every other empty value is refused
+    /// (`--seed ""`: "give at least one --seed", exit 64). tune-ties reads the same selection.
+    /// </summary>
+    [Theory]
+    [InlineData("evaluate", "")]
+    [InlineData("evaluate", " , ")]
+    [InlineData("tune-ties", "")]
+    public async Task A_variant_selection_naming_nothing_is_refused_before_any_run(string verb, string selection)
+    {
+        using var temp = new TempDirectory();
+        var (command, rest) = verb == "evaluate"
+            ? (EvaluateCommand.Create(), new[] { "--policy", "best-fit", "--seed", "1" })
+            : (MasOrleans.Cli.Tune.TuneTiesCommand.Create(), ["--seed", "1000", "--generations", "1", "--population", "2", "--elite", "1"]);
+        var (exit, output, error) = await VerbRun.InvokeAsync(command, ["--nodes", Nodes, "--pods", WritePods(temp), "--variants", selection, .. rest]);
+        Assert.Equal((64, ""), (exit, output)); // EX_USAGE, nothing run
+        Assert.Equal($"error: --variants '{selection}' names no variant: give all, train, near-default, near-families, held-out, none, or variant names separated by commas (none: the traces alone)",
+            error.TrimEnd('\n', '\r'));
     }
 
     [Fact]
