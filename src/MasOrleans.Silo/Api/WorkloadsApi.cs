@@ -19,7 +19,7 @@ internal static class WorkloadsApi
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
         api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
-        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas (409 outside an autoscaled workload's minReplicas..maxReplicas)");
+        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas (409 outside an autoscaled workload's minReplicas..maxReplicas, or a scale up of a template naming no policy on a silo that cannot run the cluster's default)");
         return routes;
     }
 
