@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Storage;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Tests.Infrastructure;
@@ -183,6 +184,49 @@ public sealed class HealthTests : IDisposable
         }
         var ready = await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 60);
         Assert.Equal("the 8 queue shards have answered", ready.GetProperty("checks").GetProperty("queue-shards").GetProperty("description").GetString());
+    }
+
+    /// <summary>
+    /// The default-policy check asked the cluster index for the default on every probe: a second source beside the
+    /// silo's view, by which POST /api/v1/pods judges a pod naming no policy, and a second call beside the cluster-index
+    /// check's. With the index not answering (its calls time out, as Orleans' response timeout does when the index's
+    /// silo hangs), the check said "the cluster's default policy did not answer" while POST accepted a pod naming no
+    /// policy by the view's default. Now it judges by the view too: the index's silence is the cluster-index check's alone.
+    /// </summary>
+    [Fact]
+    public async Task The_default_policy_check_judges_by_the_silos_view_as_pod_creation_does()
+    {
+        var index = new SilentDefaultPolicyAnswer();
+        await using var silo = await SiloHost.StartAsync(expectedLog: ["^Health check cluster-index with status Unhealthy"],
+            configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(index));
+        await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 60);
+        index.Silent = true;
+        using (var response = await silo.Http.GetAsync(SiloHealth.ReadyPath))
+        {
+            var report = await Report(response);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            var cluster = report.GetProperty("checks").GetProperty("cluster-index");
+            Assert.Equal("the cluster index did not answer within 2 s", cluster.GetProperty("description").GetString());
+            var policy = report.GetProperty("checks").GetProperty("default-policy");
+            Assert.True(policy.GetProperty("status").GetString() == "Healthy", $"default-policy: {policy}");
+            Assert.Equal("default policy kube decides on this silo", policy.GetProperty("description").GetString());
+        }
+        // The same source: a pod naming no policy is accepted by the default the check named.
+        using (var created = await silo.Http.Post("/api/v1/pods", Requests.Pod("health-view-default")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+    }
+
+    /// <summary>Once <see cref="Silent"/>, every call to the cluster index's GetDefaultPolicy times out.</summary>
+    private sealed class SilentDefaultPolicyAnswer : IOutgoingGrainCallFilter
+    {
+        public volatile bool Silent;
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (Silent && context.InterfaceMethod is { } method && method.DeclaringType == typeof(IClusterIndexGrain) && method.Name == nameof(IClusterIndexGrain.GetDefaultPolicy))
+                throw new TimeoutException("the cluster index did not answer (test)");
+            return context.Invoke();
+        }
     }
 
     private static bool Healthy(JsonElement report, string check) =>

@@ -299,9 +299,12 @@ public sealed partial class SchedulingQueueGrain(
     /// <summary>
     /// The policy an attempt is counted under: the catalog's spelling, so a default configured as "FGD" is fgd's series, not
     /// one of its own, and a name the catalog does not know (a pod stored before its profile was removed) is
-    /// <see cref="MasMeters.UnknownPolicy"/>, not a new series per name.
+    /// <see cref="MasMeters.UnknownPolicy"/>, not a new series per name. A learned policy whose model this silo lacks (a
+    /// learned cluster default on a silo restarted without it) is not in this silo's catalog, yet is no unknown name: its
+    /// failed attempts are counted under its own, one of the few learned algorithms.
     /// </summary>
-    private string PolicyLabel(string policy) => view.Schedulers.Canonical(policy) ?? MasMeters.UnknownPolicy;
+    private string PolicyLabel(string policy) =>
+        view.Schedulers.Canonical(policy) ?? (LearnedModels.IsKnown(policy) ? policy : MasMeters.UnknownPolicy);
 
     private void ArmBackoffTimer()
     {

@@ -19,7 +19,7 @@ internal static class WorkloadsApi
         api.MapGet("/{name}", Get).WithSummary("Get a workload with its replicas, ready replicas and pods");
         api.MapGet("/{name}/events", Events).WithSummary("A workload's events (pods created/replaced/removed, backoff, scaling decisions)");
         api.MapDelete("/{name}", Delete).WithSummary("Delete a workload and its pods");
-        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas (409 outside an autoscaled workload's minReplicas..maxReplicas)");
+        api.MapPut("/{name}/scale", Scale).WithSummary("Change the number of replicas (409 outside an autoscaled workload's minReplicas..maxReplicas, or a scale up of a template naming no policy on a silo that cannot run the cluster's default)");
         return routes;
     }
 
@@ -74,10 +74,14 @@ internal static class WorkloadsApi
         (await grains.Reference<IWorkloadGrain>(name).Delete()).IsOk ? TypedResults.NoContent() : NotFound(name);
 
     private static async Task<Results<Ok<WorkloadResponse>, BadRequest<ProblemDetails>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Scale(
-        string name, ScaleRequest body, IGrainFactory grains)
+        string name, ScaleRequest body, IGrainFactory grains, PolicyCatalog catalog, SiloClusterView clusterView)
     {
         if (Validation.CheckReplicas(body.Replicas) is { } error) return Problems.BadRequest(error);
         var workload = grains.Reference<IWorkloadGrain>(name);
+        // New replicas of a template naming no policy would wait for ever on a default this silo cannot run (a workload
+        // created before that rule, or through a silo with the default's model): refused as its creation would be now.
+        if (await workload.Get() is not { } current) return NotFound(name);
+        if (await DefaultPolicyOnThisSilo.ProblemForScale(current, body.Replicas!.Value, clusterView, grains, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
         var outcome = await workload.Scale(body.Replicas!.Value);
         if (outcome.Code == OutcomeCode.NotFound) return NotFound(name);
         // Replicas outside the autoscale range: the workload's own settings forbid them.

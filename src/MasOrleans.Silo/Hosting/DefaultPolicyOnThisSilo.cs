@@ -1,3 +1,4 @@
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains.Learning;
 using MasOrleans.Grains.Scheduling;
@@ -10,9 +11,11 @@ namespace MasOrleans.Silo.Hosting;
 /// is stored in Redis, so a silo restarted without the model of a learned default (no Models__Directory with it) meets a
 /// default it cannot run. kube-scheduler does not start with a profile it cannot build; a silo cannot refuse the cluster's
 /// stored default at start (another silo may have the model), so it says so instead: not ready
-/// (<see cref="DefaultPolicyHealthCheck"/>) and a 409 for a pod or workload template naming no policy. Judged on the silo
-/// that receives the request, not the one whose queue shard schedules the pod (docs/configuration.md says what that means
-/// in a cluster whose silos hold different models).
+/// (<see cref="DefaultPolicyHealthCheck"/>) and a refusal of whatever would create a pod naming no policy (a pod, a
+/// workload template, a scale up of a workload whose template names none: 409 on /api/v1, 403 on /k8s). Judged on the
+/// silo that receives the request, not the one whose queue shard schedules the pod (docs/configuration.md says what that
+/// means in a cluster whose silos hold different models), by the default as this silo's cluster view reads it, the one
+/// its queue shards schedule with.
 /// </summary>
 internal static class DefaultPolicyOnThisSilo
 {
@@ -26,11 +29,22 @@ internal static class DefaultPolicyOnThisSilo
     /// <summary>The one wording of a learned policy whose model this silo lacks (also LearningApi's 404).</summary>
     public static string NotInstalled(string algorithm) => $"no {algorithm} model is installed on this silo (Models__Directory or the shipped models/)";
 
+    /// <summary>
+    /// The cluster's default as this silo's view holds it (kept up to date from the cluster index's changes and renewals);
+    /// the index itself only before the view has started.
+    /// </summary>
+    public static async Task<string> Current(SiloClusterView view, IGrainFactory grains) =>
+        view.Ready.IsCompleted ? view.DefaultPolicy : await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
+
     /// <summary>The same, for a pod (or template) naming <paramref name="policy"/>: null when it names one.</summary>
-    public static async Task<string?> ProblemForPolicy(string? policy, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog)
-    {
-        if (policy is not null) return null;
-        var defaultPolicy = view.Ready.IsCompleted ? view.DefaultPolicy : await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
-        return Problem(defaultPolicy, catalog);
-    }
+    public static async Task<string?> ProblemForPolicy(string? policy, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) =>
+        policy is not null ? null : Problem(await Current(view, grains), catalog);
+
+    /// <summary>
+    /// The same, for scaling <paramref name="workload"/> to <paramref name="replicas"/>: a workload created before the rule
+    /// (or through a silo with the model) whose template names no policy gets replicas that would wait for ever. Null when
+    /// the scale creates no replica (scaling down or to the same count is allowed: it adds no waiting pod).
+    /// </summary>
+    public static Task<string?> ProblemForScale(WorkloadView workload, int replicas, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) =>
+        replicas <= workload.Replicas ? Task.FromResult<string?>(null) : ProblemForPolicy(workload.Template.Policy, view, grains, catalog);
 }

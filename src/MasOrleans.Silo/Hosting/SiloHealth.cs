@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Observability;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -142,16 +143,18 @@ internal sealed class ClusterIndexHealthCheck(IGrainFactory grains) : IHealthChe
 /// <summary>
 /// Healthy when this silo offers the cluster's default policy (<see cref="DefaultPolicyOnThisSilo"/>): a silo restarted
 /// without the model of a learned default would take pods naming no policy that it can never place, so a load balancer
-/// should send it none.
+/// should send it none. Judged by the default as this silo's cluster view holds it, as POST /api/v1/pods judges a pod
+/// (<see cref="DefaultPolicyOnThisSilo.Current"/>): asking the cluster index here was a second source beside the view, and
+/// a second call to the index per probe beside the cluster-index check's, which reports an index that does not answer.
 /// </summary>
-internal sealed class DefaultPolicyHealthCheck(IGrainFactory grains, PolicyCatalog catalog) : IHealthCheck
+internal sealed class DefaultPolicyHealthCheck(SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         string? problem = null;
         var result = await SiloHealth.Bounded("the cluster's default policy", async _ =>
         {
-            var policy = await grains.Reference<IClusterIndexGrain>(ClusterIndex.Key).GetDefaultPolicy();
+            var policy = await DefaultPolicyOnThisSilo.Current(view, grains);
             problem = DefaultPolicyOnThisSilo.Problem(policy, catalog);
             return $"default policy {policy} decides on this silo";
         }, cancellationToken);

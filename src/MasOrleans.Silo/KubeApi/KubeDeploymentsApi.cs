@@ -2,9 +2,11 @@ using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -78,7 +80,8 @@ internal static class KubeDeploymentsApi
     private static async Task<V1Deployment?> Read(KubeCache cache, string key, CancellationToken cancellation) =>
         (await cache.ReadDeployment(key, cancellation))?.Deployment;
 
-    private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, string ns, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache,
+        SiloClusterView clusterView)
     {
         var (deployment, dryRun, refused) = await KubeWrites.ReadCreate<V1Deployment>(context, ns);
         if (deployment is null) return refused!;
@@ -88,6 +91,9 @@ internal static class KubeDeploymentsApi
         if (KubeDeploymentObjects.TryAnnotations(deployment, out var annotations) is { } badAnnotations) return badAnnotations;
         if (KubeDeploymentObjects.TryProgressDeadline(deployment, out var deadline) is { } badDeadline) return badDeadline;
         if (KubeDeploymentRollout.TryKept(deployment, out var rollout) is { } badRollout) return badRollout;
+        // Its replicas would wait for ever on a default this silo cannot run: refused as a pod naming no scheduler is.
+        if (await DefaultPolicyOnThisSilo.ProblemForPolicy(template.Policy, clusterView, grains, catalog) is { } unrunnable)
+            return KubeStatus.AdmissionForbidden("deployments.apps", deployment.Metadata!.Name, unrunnable);
         // A manifest's one container keeps its name (as a pod's does), so a re-apply finds the template as it sent it; the
         // template's spec is kept as a pod's is (KubePodManifests), served back to the deployment and its pods.
         var container = deployment.Spec!.Template.Spec.Containers is { Count: 1 } containers ? containers[0].Name : null;
@@ -123,12 +129,13 @@ internal static class KubeDeploymentsApi
     /// The patch applied to the deployment as served, and the result acted on (<see cref="Update"/>): replicas the patch
     /// leaves alone stay as they are (kubectl apply of a manifest without replicas, so that kubectl scale owns them).
     /// </summary>
-    private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Patch(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache,
+        SiloClusterView clusterView)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
         if (patchError is not null) return patchError;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, (view, current) => KubePatch.ApplyTo<V1Deployment>(context, patch!, current,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, clusterView, (view, current) => KubePatch.ApplyTo<V1Deployment>(context, patch!, current,
             target =>
             {
                 // Only a stand-in container gives way to the manifest's; the manifest's own (its name kept, or all of them with
@@ -143,11 +150,12 @@ internal static class KubeDeploymentsApi
     /// (<see cref="Update"/>): its replicas (1 when it names none, as the API server defaults them) and annotations are
     /// the ones stored; its template must be the deployment's, and its labels and selector are judged as on create.
     /// </summary>
-    private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Replace(HttpContext context, string ns, string name, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache,
+        SiloClusterView clusterView)
     {
         var (deployment, dryRun, refused) = await KubeWrites.ReadUpdate<V1Deployment>(context, ns, name);
         if (deployment is null) return refused!;
-        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache,
+        return await Update(context, ns, name, dryRun, grains, catalog, bounds, cache, clusterView,
             (_, current) => KubeWrites.CheckUpdatedUid(current.Metadata, deployment.Metadata, "deployments.apps") is { } moved ? new(null, null, moved) : new(deployment, null, null),
             whole: true);
     }
@@ -160,7 +168,7 @@ internal static class KubeDeploymentsApi
     /// </summary>
     /// <param name="whole">The update is a replace's whole manifest, not a patch's result.</param>
     private static async Task<IResult> Update(HttpContext context, string ns, string name, bool dryRun, IGrainFactory grains, PolicyCatalog catalog,
-        RequestBounds bounds, KubeCache cache, Func<WorkloadView, V1Deployment, BodyResult<V1Deployment>> updated, bool whole = false)
+        RequestBounds bounds, KubeCache cache, SiloClusterView clusterView, Func<WorkloadView, V1Deployment, BodyResult<V1Deployment>> updated, bool whole = false)
     {
         var key = KubernetesNames.Key(ns, name);
         var grain = grains.Reference<IWorkloadGrain>(key);
@@ -186,6 +194,7 @@ internal static class KubeDeploymentsApi
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
+        if (await RefuseScaleUp(view, replicas, name, clusterView, grains, catalog) is { } unrunnable) return unrunnable;
         var change = new WorkloadChange(scales ? replicas : null, annotates, annotations, setsDeadline, deadline, rollout != view.Rollout, rollout);
         if (dryRun)
         {
@@ -237,7 +246,7 @@ internal static class KubeDeploymentsApi
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(view, version))
             : KubeStatus.NotFound("deployments.apps", name);
 
-    private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> PatchScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache, SiloClusterView clusterView, PolicyCatalog catalog)
     {
         if (KubeWrites.TryDryRun(context.Request, "PatchOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var (patch, patchError) = await KubePatch.Read(context);
@@ -246,10 +255,10 @@ internal static class KubeDeploymentsApi
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
         var parsed = KubePatch.ApplyTo<V1Scale>(context, patch!, KubeDeploymentObjects.ToScale(view, served));
-        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache);
+        return parsed.Error ?? await Scale(context, key, name, parsed.Value!, (view, served), dryRun, grains, cache, clusterView, catalog);
     }
 
-    private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> PutScale(HttpContext context, string ns, string name, IGrainFactory grains, KubeCache cache, SiloClusterView clusterView, PolicyCatalog catalog)
     {
         if (KubeWrites.TryDryRun(context.Request, "UpdateOptions", out var dryRun) is { } badDryRun) return badDryRun;
         var body = await KubeJson.Read<V1Scale>(context);
@@ -257,7 +266,7 @@ internal static class KubeDeploymentsApi
         var key = KubernetesNames.Key(ns, name);
         using var hold = await cache.HoldWrites("deployments.apps", key, context.RequestAborted);
         if (await cache.ReadDeployment(key, context.RequestAborted) is not ({ } view, _, { } served)) return KubeStatus.NotFound("deployments.apps", name);
-        return await Scale(context, key, name, body.Value!, (view, served), dryRun, grains, cache);
+        return await Scale(context, key, name, body.Value!, (view, served), dryRun, grains, cache, clusterView, catalog);
     }
 
     /// <summary>
@@ -265,7 +274,8 @@ internal static class KubeDeploymentsApi
     /// patch's Scale carries only a resourceVersion the patch document set (<see cref="KubePatch"/> applies it to the
     /// Scale without its own), so a patch that named none is never refused.
     /// </summary>
-    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, (WorkloadView View, string Served) read, bool dryRun, IGrainFactory grains, KubeCache cache)
+    private static async Task<IResult> Scale(HttpContext context, string key, string name, V1Scale scale, (WorkloadView View, string Served) read, bool dryRun, IGrainFactory grains, KubeCache cache,
+        SiloClusterView clusterView, PolicyCatalog catalog)
     {
         var (view, served) = read;
         // A Scale's uid is its deployment's and cannot change; its resourceVersion, when given, is held to the
@@ -276,6 +286,7 @@ internal static class KubeDeploymentsApi
         // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
         int? replicas = scale.Spec?.Replicas ?? 0;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", error);
+        if (await RefuseScaleUp(view, replicas!.Value, name, clusterView, grains, catalog) is { } unrunnable) return unrunnable;
         if (dryRun)
         {
             // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
@@ -289,4 +300,13 @@ internal static class KubeDeploymentsApi
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
             : KubeStatus.NotFound("deployments.apps", name);
     }
+
+    /// <summary>
+    /// A scale up of a deployment whose template names no scheduler, on a silo that cannot run the cluster's default
+    /// (<see cref="DefaultPolicyOnThisSilo.ProblemForScale"/>): its new replicas would wait for ever. Scaling down is allowed.
+    /// </summary>
+    private static async Task<IResult?> RefuseScaleUp(WorkloadView view, int replicas, string name, SiloClusterView clusterView, IGrainFactory grains, PolicyCatalog catalog) =>
+        await DefaultPolicyOnThisSilo.ProblemForScale(view, replicas, clusterView, grains, catalog) is { } unrunnable
+            ? KubeStatus.AdmissionForbidden("deployments.apps", name, unrunnable)
+            : null;
 }

@@ -225,8 +225,10 @@ internal static class KubePodRequests
     /// (<see cref="KubeGeneratedNames"/>), with its <paramref name="manifest"/> (<see cref="KubePodManifests.Kept"/>);
     /// the creation, or the 422 its validation gave.
     /// </summary>
+    /// <param name="admit">Given the validated pod and its name, the refusal of a pod the cluster's state does not admit, or null.</param>
     /// <param name="store">Stores the validated pod (<see cref="PodCreator.Create"/>), or, for a dry run, answers as it would.</param>
-    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds, Func<PodCreationRequest, Task<PodCreation>> store, string? manifest) =>
+    public static async Task<(PodCreation? Created, IResult? Invalid)> Create(V1Pod pod, string ns, PolicyCatalog catalog, RequestBounds bounds,
+        Func<PodSpec, string, Task<IResult?>> admit, Func<PodCreationRequest, Task<PodCreation>> store, string? manifest) =>
         await KubeGeneratedNames.Create(pod.Metadata?.Name, pod.Metadata?.GenerateName, async name =>
         {
             (pod.Metadata ??= new V1ObjectMeta()).Name = name;
@@ -234,6 +236,7 @@ internal static class KubePodRequests
             if (InvalidContainer(pod.Spec) is { } badContainer) return (null, badContainer.ToStatus("Pod", name));
             if (RequestUnlikeLimit(pod.Spec) is { } unlike) return (null, unlike.ToStatus("Pod", name));
             if (KubePodAnnotations.TryKept(pod, served: null, out var annotations) is { } badAnnotations) return (null, badAnnotations.ToStatus("Pod", name));
+            if (await admit(spec, name) is { } refused) return (null, refused);
             // A manifest's one container keeps its name, so the pod is served as applied and a re-apply changes nothing
             // (the served container is then the manifest's, not a stand-in: see ReplaceStandIn).
             var container = pod.Spec!.Containers.Count == 1 ? pod.Spec.Containers[0].Name : null;

@@ -8,6 +8,7 @@ using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
@@ -63,12 +64,18 @@ internal static class KubePodsApi
         return KubeLists.List(context, pods, "PodList", "v1", snapshot.Version);
     }
 
-    private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache)
+    private static async Task<IResult> Create(HttpContext context, string ns, PodCreator pods, IGrainFactory grains, PolicyCatalog catalog, RequestBounds bounds, KubeCache cache,
+        SiloClusterView view)
     {
         var (pod, dryRun, refused) = await KubeWrites.ReadCreate<V1Pod>(context, ns);
         if (pod is null) return refused!;
         var manifest = KubePodManifests.Kept(pod.Spec, "spec", out var notKept);
-        var (created, invalid) = await KubePodRequests.Create(pod, ns, catalog, bounds, dryRun ? r => WouldCreate(grains, r) : r => pods.Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest), manifest);
+        // A pod naming no scheduler takes the cluster's default: one this silo cannot run would wait for ever, so it is
+        // refused as POST /api/v1/pods refuses it (a dry run too: it answers as the create would).
+        async Task<IResult?> Admit(PodSpec spec, string name) =>
+            await DefaultPolicyOnThisSilo.ProblemForPolicy(spec.Policy, view, grains, catalog) is { } unrunnable ? KubeStatus.AdmissionForbidden("pods", name, unrunnable) : null;
+        var (created, invalid) = await KubePodRequests.Create(pod, ns, catalog, bounds, Admit,
+            dryRun ? r => WouldCreate(grains, r) : r => pods.Create(r.Spec, r.Workload, r.Annotations, r.ContainerName, r.Manifest), manifest);
         if (created is null) return invalid!;
         KubePodManifests.Warn(context, notKept);
         if (created.Outcome.Code == OutcomeCode.Conflict) return KubeStatus.AlreadyExists("pods", pod.Metadata!.Name);

@@ -14,6 +14,16 @@ internal static class KubeStatus
     public static IResult Conflict(string resource, string name, string message) =>
         Failure(409, "Conflict", $"Operation cannot be fulfilled on {resource} \"{name}\": {message}", Details(name, resource));
 
+    /// <summary>
+    /// 403 for a valid request the cluster's state refuses, as an admission plugin refuses one (admission.NewForbidden,
+    /// apimachinery's NewForbidden: resource "name" is forbidden: why; NamespaceLifecycle refuses content in a terminating
+    /// namespace so, plugin/pkg/admission/namespace/lifecycle/admission.go). Not a 409 Conflict: kubectl retries a patch
+    /// that met one (maxPatchRetry, kubectl pkg/cmd/apply/patcher.go) and client-go's RetryOnConflict a write, and this
+    /// refusal does not go away by asking again.
+    /// </summary>
+    public static IResult AdmissionForbidden(string resource, string name, string message) =>
+        Failure(403, "Forbidden", $"{resource} \"{name}\" is forbidden: {message}", Details(name, resource));
+
     /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: Invalid value: message.</summary>
     public static IResult Invalid(string kind, string name, string field, string message) =>
         Unprocessable(kind, name, field, "FieldValueInvalid", $"Invalid value: {message}");

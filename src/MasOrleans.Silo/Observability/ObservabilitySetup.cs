@@ -83,7 +83,9 @@ internal static class ObservabilitySetup
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             MasMeters.StartLearningCountersAtZero(LearnedModels.KnownAlgorithms);
-            MasMeters.StartSchedulingCountersAtZero(app.Services.GetRequiredService<PolicyCatalog>().Policies.Select(p => p.Name));
+            // The learned algorithms too, whether their models are here or not: a learned cluster default on a silo without
+            // its model fails its attempts under its own name (SchedulingQueueGrain.PolicyLabel), from a series at 0.
+            MasMeters.StartSchedulingCountersAtZero(app.Services.GetRequiredService<PolicyCatalog>().Policies.Select(p => p.Name).Union(LearnedModels.KnownAlgorithms));
             if (app.Services.GetRequiredService<IOptions<ExtenderOptions>>().Value.Enabled) MasMeters.StartExtenderCountersAtZero();
         });
         return app;
