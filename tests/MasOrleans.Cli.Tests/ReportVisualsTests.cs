@@ -117,12 +117,7 @@ public class ReportVisualsTests
     public void Report_opens_with_the_best_policy_table()
     {
         var runs = new[] { Run("fgd", 1, 95.2), Run("best-fit", 1, 93.1) };
-        var summary = new ReplaySummary
-        {
-            Command = "mas replay ...", Provenance = new() { Tool = "mas 0", Inputs = [], PolicySettings = new Dictionary<string, string>() }, Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
-            Seeds = [1], Runs = runs, Means = ReplaySummary.MeansOf(runs, ["best-fit", "fgd"], null),
-        };
-        var lines = ReportWriter.Render(summary, [], null).Split('\n');
+        var lines = ReportWriter.Render(Summary(ReplayMode.Paper, [1], runs, ["best-fit", "fgd"]), [], null).Split('\n');
         var firstTable = Array.FindIndex(lines, l => l.StartsWith('|'));
         Assert.Equal("| metric | better | best | value | runner-up | value |", lines[firstTable]);
         Assert.StartsWith("## Best policy per metric", lines[firstTable - 2]);
@@ -137,12 +132,7 @@ public class ReportVisualsTests
     public void Failed_pods_are_means_with_two_decimals_and_the_best_is_not_a_rounding_tie()
     {
         var runs = new[] { Run("fgd", 1, 95.2) with { FailedPods = 1 }, Run("fgd", 2, 95.2) with { FailedPods = 2 } };
-        var summary = new ReplaySummary
-        {
-            Command = "mas replay ...", Provenance = new() { Tool = "mas 0", Inputs = [], PolicySettings = new Dictionary<string, string>() }, Nodes = "n.csv", Pods = "p.csv", TraceFormat = "openb", TraceNotes = [], Mode = ReplayMode.Paper, Tune = 1.3,
-            Seeds = [1, 2], Runs = runs, Means = ReplaySummary.MeansOf(runs, ["fgd"], null),
-        };
-        Assert.Contains("| fgd | 94.20 | 95.20 | 5.00 | 60.00 | 50.00 | 1.50 |", ReportWriter.Render(summary, [], null).Split('\n'));
+        Assert.Contains("| fgd | 94.20 | 95.20 | 5.00 | 60.00 | 50.00 | 1.50 |", ReportWriter.Render(Summary(ReplayMode.Paper, [1, 2], runs, ["fgd"]), [], null).Split('\n'));
 
         var best = BestPolicies.Of([new() { Policy = "a", Seeds = 5, FailedPods = 1.4 }, new() { Policy = "b", Seeds = 5, FailedPods = 0.6 }], BestPolicies.Paper)
             .Single(b => b.Metric.Name == "failed pods");

@@ -24,7 +24,7 @@ internal static class EvaluateCommand
         var nodes = new Option<string>("--nodes") { Description = TraceFormats.OpenbNodes, Required = true };
         var pods = new Option<string>("--pods") { Description = $"The default trace the variants resample: {TraceFormats.OpenbPods}", Required = true };
         var traces = new Option<string[]>("--trace") { Description = "Another trace to judge on (a paper family file); repeatable", AllowMultipleArgumentsPerToken = true };
-        var variants = new Option<string>("--variants") { Description = "all, train, near-default, near-families, held-out, none, or names separated by commas", DefaultValueFactory = _ => "all" };
+        var variants = new Option<string>("--variants") { Description = $"{WorkloadVariants.Groups}, or names separated by commas", DefaultValueFactory = _ => "all" };
         var baseline = new Option<string>("--baseline") { Description = "The policy to beat", DefaultValueFactory = _ => "fgd" };
         var policies = new Option<string[]>("--policy") { Description = "Candidate policy; repeatable", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<string[]>("--seed") { Description = "Seeds, e.g. 42..51", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["42..51"] };

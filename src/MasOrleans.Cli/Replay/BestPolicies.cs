@@ -7,7 +7,7 @@ internal static class BestPolicies
 {
     /// <summary>
     /// A metric, compared at <paramref name="Digits"/> decimals. A <paramref name="Count"/> (pods) is a mean over seeds
-    /// compared at two decimals too (rounded to whole pods, means of 1.4 and 0.6 tied), printed as <see cref="FormatCount"/> says.
+    /// compared at two decimals too, not at whole pods (rounded, means of 1.4 and 0.6 would tie), printed as <see cref="FormatCount"/> says.
     /// </summary>
     public sealed record Metric(string Name, bool HigherIsBetter, Func<PolicyMean, double?> Value, int Digits = 2, bool Count = false);
 

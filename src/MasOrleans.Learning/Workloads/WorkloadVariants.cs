@@ -128,5 +128,6 @@ public static class WorkloadVariants
         return selected;
     }
 
-    private const string Groups = "all, train, near-default, near-families, held-out, none";
+    /// <summary>The selection's group names, for help texts and errors.</summary>
+    public const string Groups = "all, train, near-default, near-families, held-out, none";
 }
