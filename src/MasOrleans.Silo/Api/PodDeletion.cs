@@ -28,6 +28,9 @@ internal sealed class PodDeletion<TRead> where TRead : class
     private readonly Func<TRead, bool, IResult?> _judge;
     private TRead? _last;
     private bool _sent;
+    // The pods read, across the asks a sibling's stop broke: the bound of Attempts is the request's, not each ask's (a
+    // count restarting at each ask let a pod created again at every read be read three times per ask).
+    private int _reads;
 
     private PodDeletion(IPodGrain pod, string name, Func<Task<TRead?>> read, Func<TRead, PodView> viewOf, Func<TRead, bool, IResult?> judge)
     {
@@ -48,13 +51,14 @@ internal sealed class PodDeletion<TRead> where TRead : class
 
     private async Task<PodDeletion.Result<TRead>> Ask()
     {
-        for (var attempt = 1; ; attempt++)
+        while (true)
         {
             // Asked again after a broken delete, the pod is the one read before it (a read now could find a newer one).
             if (!_sent || _last is null)
             {
                 if (await _read() is not { } found) return Done(Outcome.NotFound($"pod '{_name}' not found"));
-                if (_judge(found, attempt > 1) is { } answer) return new(Outcome.Success, null, answer);
+                _reads++;
+                if (_judge(found, _reads > 1) is { } answer) return new(Outcome.Success, null, answer);
                 _last = found;
             }
             var incarnation = _viewOf(_last).Spec.CreatedAt;
@@ -67,7 +71,7 @@ internal sealed class PodDeletion<TRead> where TRead : class
             var outcome = await _pod.Delete(incarnation);
             if (again && outcome.Code is OutcomeCode.NotFound or OutcomeCode.Conflict) return Done(Outcome.Success);
             _sent = false;
-            if (outcome.Code == OutcomeCode.Conflict && attempt < PodDeletion.Attempts) continue;
+            if (outcome.Code == OutcomeCode.Conflict && _reads < PodDeletion.Attempts) continue;
             return Done(outcome);
         }
     }
@@ -78,7 +82,10 @@ internal sealed class PodDeletion<TRead> where TRead : class
 /// <summary>What <see cref="PodDeletion{TRead}"/> shares across the pod types read.</summary>
 internal static class PodDeletion
 {
-    /// <summary>How often a deletion reads the pod when it was created again since each read, before it answers Conflict.</summary>
+    /// <summary>
+    /// How often a deletion reads the pod when it was created again since each read, before it answers Conflict: once per
+    /// request, however often a sibling's stop broke it and it was asked again.
+    /// </summary>
     public const int Attempts = 3;
 
     /// <param name="Outcome">The deletion's outcome (Success also when <paramref name="Answered"/> stopped it).</param>

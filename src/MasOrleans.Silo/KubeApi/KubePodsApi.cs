@@ -224,8 +224,12 @@ internal static class KubePodsApi
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (outcome.Code == OutcomeCode.Unavailable) return KubeUnavailable.Answer(context.Response, outcome.Message!);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
-        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
-        await cache.ReadPod(key, context.RequestAborted);
+        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks. A read, so
+        // asked again as every read is when a sibling's stop broke it (it was outside the deletion's rule: a 503 for a
+        // deletion that was done); this silo's own stop during that wait leaves the drop to the next listing's look, the
+        // deletion being done. The answer is the pod the deletion read and deleted, as the API server answers the object
+        // its storage deleted (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go, DeleteResource).
+        await ReadsAskedAgain.Answer(context, () => cache.ReadPod(key, context.RequestAborted), stopping: () => null);
         return KubeJson.Object(KubePodObjects.ToPod(deletion.Deleted!.View, cache.Version.ToString()));
     }
 
