@@ -74,4 +74,46 @@ public sealed class KubePodDeleteHoldTests
         Assert.Equal("held", deleted.GetProperty("metadata").GetProperty("labels").GetProperty("team").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync("/api/v1/pods/held-a")).StatusCode);
     }
+
+    /// <summary>
+    /// Why letting the hold go is safe: the ask again judges the pod as it is now. A DELETE whose resourceVersion
+    /// precondition named the pod as read, with a label written while it waited to be asked again, is a 409 in storage's
+    /// words (as etcd's conditional delete judges the object stored: staging/src/k8s.io/apiserver/pkg/storage/etcd3/store.go),
+    /// and the pod stays, labelled; an ask again that sent the delete without judging again deleted a pod that failed the
+    /// precondition. Before, the PATCH waited for the deletion and found the pod gone (404).
+    /// </summary>
+    [Fact]
+    public async Task A_write_made_while_a_deletion_waits_is_judged_by_its_preconditions()
+    {
+        var filter = new BreakWhileAWriteWaits("held-rv");
+        await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(filter));
+        var cache = silo.Services.GetRequiredService<KubeCache>();
+        using (var node = await silo.Http.Post("/api/v1/nodes", new { name = "held-node", capacity = new { cpu = "4", memory = "8Gi" } }))
+            Assert.Equal(HttpStatusCode.Created, node.StatusCode);
+        using (var created = await silo.Http.Post("/api/v1/pods", Requests.Pod("held-rv", cpu: "1")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        // Running, so the version read is the one the DELETE's own read finds (a pod being bound moves on meanwhile).
+        await silo.Http.WaitFor("/api/v1/pods/held-rv", p => p.Phase() == "Running");
+        var readVersion = (await silo.Http.GetFromJsonAsync<JsonElement>("/k8s/api/v1/namespaces/default/pods/held-rv")).GetProperty("metadata").GetProperty("resourceVersion").GetString();
+        Task<HttpResponseMessage>? patch = null;
+        filter.WhileHeld = async () =>
+        {
+            patch = Label(silo.Http, "held-rv");
+            await FaultScenarios.WaitUntil(() => cache.WritesOf("pods", "held-rv") == 2 || patch.IsCompleted, 30);
+            Assert.False(patch.IsCompleted, "the PATCH did not wait for the DELETE's hold");
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods/held-rv")
+        {
+            Content = new StringContent($$$"""{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"resourceVersion":"{{{readVersion}}}"}}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await silo.Http.SendAsync(request);
+        using var patched = await patch!;
+        Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var message = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString()!;
+        Assert.StartsWith($"Operation cannot be fulfilled on pods \"held-rv\": StorageError: invalid object, Code: 4, Key: /registry/pods/default/held-rv, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: {readVersion}, ResourceVersion in object meta: ", message);
+        Assert.Equal(1, filter.Deletes);
+        var kept = await silo.Http.GetFromJsonAsync<JsonElement>("/k8s/api/v1/namespaces/default/pods/held-rv");
+        Assert.Equal("held", kept.GetProperty("metadata").GetProperty("labels").GetProperty("team").GetString());
+    }
 }
