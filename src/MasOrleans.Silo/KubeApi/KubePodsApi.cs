@@ -217,22 +217,27 @@ internal static class KubePodsApi
         var (options, invalid) = await KubeWrites.ReadDeleteOptions(context);
         if (invalid is not null) return invalid;
         var key = KubernetesNames.Key(ns, name);
-        using var hold = await cache.HoldWrites("pods", key, context.RequestAborted);
         // The shared rule (PodDeletion): the pod as read is judged and deleted, read and judged again when created again
-        // since (by the REST API, a workload or another silo: the hold serializes only this silo's /k8s writes).
+        // since (by the REST API, a workload or another silo: the hold serializes only this silo's /k8s writes). The hold
+        // is each ask's, not kept while the rule waits for a sibling's stop that broke one.
         var deletion = await PodDeletion<PodRead>.Delete(context, grains.Reference<IPodGrain>(key), name,
             read: async () => await cache.ReadPod(key, context.RequestAborted) is ({ } view, { } pod, { } served) ? new PodRead(view, pod, served) : null,
             viewOf: read => read.View,
             // A dry run answers the pod as the delete would, as it is now.
             judge: (read, again) => (again ? CheckPreconditionsAgain(options, ns, read) : CheckPreconditions(options, read.View, read.Served))
-                ?? (KubeWrites.IsDryRun(options) ? KubeJson.Object(read.Pod) : null));
+                ?? (KubeWrites.IsDryRun(options) ? KubeJson.Object(read.Pod) : null),
+            hold: () => cache.HoldWrites("pods", key, context.RequestAborted));
         if (deletion.Answered is { } answered) return answered;
         var outcome = deletion.Outcome;
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("pods", name);
         if (outcome.Code == OutcomeCode.Unavailable) return KubeUnavailable.Answer(context.Response, outcome.Message!);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
-        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks.
-        await cache.ReadPod(key, context.RequestAborted);
+        // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks. A read, so
+        // asked again as every read is when a sibling's stop broke it (it was outside the deletion's rule: a 503 for a
+        // deletion that was done); this silo's own stop during that wait leaves the drop to the next listing's look, the
+        // deletion being done. The answer is the pod the deletion read and deleted, as the API server answers the object
+        // its storage deleted (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go, DeleteResource).
+        await ReadsAskedAgain.Answer(context, () => cache.ReadPod(key, context.RequestAborted), stopping: () => null);
         return KubeJson.Object(KubePodObjects.ToPod(deletion.Deleted!.View, cache.Version.ToString()));
     }
 

@@ -28,6 +28,12 @@ internal sealed class KubeWriteGates(TimeSpan limit)
     /// <summary>Objects with a write holding or waiting for their gate.</summary>
     public int Count { get { lock (_lock) return _gates.Count; } }
 
+    /// <summary>The writes holding or waiting for one object's gate (<see cref="Hold"/>'s names).</summary>
+    public int Writers(string resource, string key)
+    {
+        lock (_lock) return _gates.TryGetValue($"{resource}/{key}", out var entry) ? entry.Writers : 0;
+    }
+
     /// <summary>
     /// Waits until no other write of this object is under way on this silo; the write runs (from its precondition read to
     /// its answer's read) until the returned hold is disposed.
