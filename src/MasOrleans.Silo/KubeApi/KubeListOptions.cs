@@ -14,6 +14,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal sealed record KubeListOptions(bool? SendInitialEvents, bool AllowWatchBookmarks)
 {
+    /// <summary>Neither asked for: what a request refused before its options were read carries.</summary>
+    public static readonly KubeListOptions None = new(null, false);
+
     /// <summary>The annotation on the bookmark that ends a watch's initial events (metav1.InitialEventsAnnotationKey).</summary>
     public const string InitialEventsEnd = "k8s.io/initial-events-end";
 

@@ -21,12 +21,11 @@ internal static class KubePolledWatch
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     /// <param name="select">The objects the request selects now (each without a version of its own is stamped with the cache's version after the look).</param>
-    public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
+    /// <param name="options">The request's list options, judged and read with its selectors (<see cref="KubeLists.TrySelectors"/>).</param>
+    public static async Task Serve<T>(HttpContext context, KubeCache cache, KubeListOptions options, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
-        // Judged already with the request's selectors (KubeLists.TrySelectors).
-        KubeListOptions.TryRead(request, out var options);
         var named = request.Query["resourceVersion"].ToString() is not ("" or "0");
         // A watch-list (sendInitialEvents) gets every object as ADDED from any version; sendInitialEvents=false from no
         // version starts from now, its first look only remembered.

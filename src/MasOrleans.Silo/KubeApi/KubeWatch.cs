@@ -18,13 +18,12 @@ internal static class KubeWatch
     /// <summary>?watch read as the API server reads a query bool (<see cref="KubeListOptions.Bool"/>): `watch=True` is a watch.</summary>
     public static bool Requested(HttpRequest request) => KubeListOptions.Bool(request.Query, "watch") == true;
 
-    public static async Task Serve(HttpContext context, KubeCache cache, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
+    /// <param name="options">The request's list options, judged and read with its selectors (<see cref="KubeLists.TrySelectors"/>).</param>
+    public static async Task Serve(HttpContext context, KubeCache cache, KubeListOptions options, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
         var from = request.Query["resourceVersion"].ToString();
-        // Judged already with the request's selectors (KubeLists.TrySelectors).
-        KubeListOptions.TryRead(request, out var options);
         var (reader, registration) = cache.Subscribe();
         using var _ = registration;
         var named = from is not ("" or "0");
