@@ -11,8 +11,6 @@ internal sealed class KubeApiOptions
     /// </summary>
     public double WatchBookmarkSeconds { get; set; } = 60;
 
-    public IEnumerable<string> Problems()
-    {
-        if (!(WatchBookmarkSeconds is >= 0.1 and <= 86400)) yield return $"KubeApi__WatchBookmarkSeconds {WatchBookmarkSeconds} must be from 0.1 to 86400 seconds";
-    }
+    public IEnumerable<string> Problems() =>
+        Grains.TimeSettings.Period("KubeApi__WatchBookmarkSeconds", WatchBookmarkSeconds) is { } problem ? [problem] : [];
 }
