@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Grains.Pods;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -9,7 +10,7 @@ namespace MasOrleans.Grains.Tests;
 /// Grain storage over the default one that fails a pod's writes of the states a test picks, as Redis
 /// gone for a moment would: every such write (<see cref="Fail"/>), or only the next one (<see cref="FailNext"/>); or the
 /// removal of the record of a pod it picks, its deletion (<see cref="FailDeletes"/>). Keeps the state each pod last wrote,
-/// the pod grain's own object (<see cref="LastWritten"/>).
+/// the pod grain's own object (<see cref="LastWritten"/>), and the phase of each state it wrote (<see cref="PhasesWritten"/>).
 /// </summary>
 public sealed class FailingPodWrites : IFailingWrites
 {
@@ -59,6 +60,11 @@ public sealed class FailingPodWrites : IFailingWrites
     /// <summary>The state the pod last wrote (a write that failed too): the grain's own object, not a copy.</summary>
     public PodState? LastWritten(string pod) => _written.GetValueOrDefault(pod);
 
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<PodPhase>> _phases = new();
+
+    /// <summary>The phase of every state the pod wrote, in order (failed writes too): what its listings and reads could show.</summary>
+    public IReadOnlyList<PodPhase> PhasesWritten(string pod) => _phases.TryGetValue(pod, out var phases) ? phases.ToList() : [];
+
     public IGrainStorage Over(IGrainStorage inner) => new Storage(this, inner);
 
     private sealed class Storage(FailingPodWrites owner, IGrainStorage inner) : IGrainStorage
@@ -71,7 +77,11 @@ public sealed class FailingPodWrites : IFailingWrites
 
         public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {
-            if (grainState.State is PodState pod) owner._written[grainId.Key.ToString()!] = pod;
+            if (grainState.State is PodState pod)
+            {
+                owner._written[grainId.Key.ToString()!] = pod;
+                owner._phases.GetOrAdd(grainId.Key.ToString()!, _ => new ConcurrentQueue<PodPhase>()).Enqueue(pod.Phase);
+            }
             owner.FailIfPicked(grainState.State, deleting: false);
             return inner.WriteStateAsync(stateName, grainId, grainState);
         }

@@ -129,6 +129,7 @@ public sealed class ConfigurationTests : IDisposable
         { "Learning__Online__TrainIntervalSeconds", "1e9", "Learning__Online__TrainIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
         { "Learning__Online__SyncIntervalSeconds", "1e300", "Learning__Online__SyncIntervalSeconds must be at least 0.001 and at most 4294967 seconds" },
         { "Metrics__SampleSeconds", "NaN", "Metrics__SampleSeconds must be a finite number, not 'NaN'" },
+        { "KubeApi__WatchBookmarkSeconds", "0", "KubeApi__WatchBookmarkSeconds must be at least 0.001 and at most 4294967 seconds" },
         // The exporter sets every series' room aside at start: no gauge at 0, no million-series allocation.
         { "Metrics__NodeSeriesLimit", "0", "Metrics__NodeSeriesLimit must be between 1 and 1000000, not 0" },
         { "Metrics__NodeSeriesLimit", "1000001", "Metrics__NodeSeriesLimit must be between 1 and 1000000, not 1000001" },

@@ -66,7 +66,7 @@ public partial class DocumentedSettingsTests
         ["Security"] = typeof(SecurityOptions), ["RateLimiting"] = typeof(RateLimitingOptions), ["Limits"] = typeof(LimitsOptions),
         ["Extender"] = typeof(ExtenderOptions), ["Scheduler"] = typeof(Grains.SchedulerOptions), ["Learning__Online"] = typeof(Grains.Learning.OnlineLearningOptions),
         ["Telemetry"] = typeof(Grains.TelemetryOptions), ["Workloads"] = typeof(Grains.WorkloadOptions),
-        ["ContainerRuntime"] = typeof(Grains.ContainerRuntimeOptions), ["Metrics"] = typeof(Observability.MetricsOptions),
+        ["ContainerRuntime"] = typeof(Grains.ContainerRuntimeOptions), ["Metrics"] = typeof(Observability.MetricsOptions), ["KubeApi"] = typeof(KubeApiOptions),
     };
 
     /// <summary>Settings read one by one, with the fallback the code gives when neither appsettings.json nor anything else sets them.</summary>

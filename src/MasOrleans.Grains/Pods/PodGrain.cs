@@ -298,6 +298,14 @@ public sealed partial class PodGrain(
             // Cleared before the Running write: when that write fails it schedules the start again (and sets the flag).
             _starting = false;
         }
+        // Past its deadline already (an image pull that outlasted it): failed while still Pending, never Running, as the
+        // kubelet fails it: its every status past the deadline is Failed whatever the containers do (generateAPIPodStatus,
+        // pkg/kubelet/kubelet_pods.go, asks activeDeadlineHandler.ShouldEvict, pkg/kubelet/active_deadline.go).
+        if (Container.DeadlineReached(clock.GetUtcNow()))
+        {
+            await Finish(PodPhase.Failed, PodReasons.DeadlineExceeded, PodReasons.DeadlineExceededMessage);
+            return;
+        }
         ArmExit();
         await ContainerChanged(view);
     }

@@ -29,6 +29,7 @@ internal static class MasConfiguration
         services.Configure<SecurityOptions>(config.GetSection(SecurityOptions.Section));
         services.Configure<LimitsOptions>(config.GetSection(LimitsOptions.Section));
         services.Configure<ExtenderOptions>(config.GetSection(ExtenderOptions.Section));
+        services.Configure<KubeApiOptions>(config.GetSection(KubeApiOptions.Section));
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ExtenderListeners>();
         services.AddSingleton<RequestBounds>();

@@ -40,6 +40,7 @@ internal sealed partial class StartupValidation(IConfiguration config) : IValida
         if (Bind<Grains.WorkloadOptions>(config, "Workloads", problems) is { } workloads) problems.AddRange(workloads.Problems());
         if (Bind<Grains.ContainerRuntimeOptions>(config, "ContainerRuntime", problems) is { } runtime) problems.AddRange(runtime.Problems());
         if (Bind<Observability.MetricsOptions>(config, "Metrics", problems) is { } metrics) problems.AddRange(metrics.Problems());
+        if (Bind<KubeApiOptions>(config, KubeApiOptions.Section, problems) is { } kubeApi) problems.AddRange(kubeApi.Problems());
         if (Bind<RateLimitingOptions>(config, RateLimitingOptions.Section, problems) is { Enabled: true } rate) problems.AddRange(rate.Problems());
         var limits = Bind<LimitsOptions>(config, LimitsOptions.Section, problems);
         if (limits is not null)

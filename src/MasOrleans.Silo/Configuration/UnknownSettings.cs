@@ -25,6 +25,7 @@ internal static class UnknownSettings
         [RateLimitingOptions.Section] = typeof(RateLimitingOptions),
         [LimitsOptions.Section] = typeof(LimitsOptions),
         [ExtenderOptions.Section] = typeof(ExtenderOptions),
+        [KubeApiOptions.Section] = typeof(KubeApiOptions),
         ["Scheduler"] = typeof(SchedulerOptions),
         ["Scheduler:Profiles"] = typeof(List<ProfileDefinition>),
         ["Learning:Online"] = typeof(OnlineLearningOptions),

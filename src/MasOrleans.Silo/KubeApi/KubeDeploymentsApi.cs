@@ -36,7 +36,7 @@ internal static class KubeDeploymentsApi
     /// </summary>
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "metadata.namespace" }, out var labels, out var fields, out var options) is { } error) return error;
         var named = fields.Required("metadata.name");
         var namedNamespace = ns ?? fields.Required("metadata.namespace");
         async Task<IReadOnlyList<V1Deployment>> Select()
@@ -50,7 +50,7 @@ internal static class KubeDeploymentsApi
         }
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, Select);
+            await KubePolledWatch.Serve(context, cache, options, Select);
             return Results.Empty;
         }
         // The list's version is read after its items recorded theirs.

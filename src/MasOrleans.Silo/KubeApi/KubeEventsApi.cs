@@ -28,7 +28,7 @@ internal static class KubeEventsApi
 
     private static async Task<IResult> List(HttpContext context, string? ns, IGrainFactory grains, KubeCache cache)
     {
-        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields, out var options) is { } error) return error;
         var wantedName = fields.Required("involvedObject.name");
         var wantedKind = fields.Required("involvedObject.kind");
 
@@ -64,7 +64,7 @@ internal static class KubeEventsApi
 
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, async () => await Select(await cache.Refresh(context.RequestAborted)));
+            await KubePolledWatch.Serve(context, cache, options, async () => await Select(await cache.Refresh(context.RequestAborted)));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -1,6 +1,4 @@
-using System.Reflection;
 using System.Text.Json.Nodes;
-using k8s.Models;
 
 namespace MasOrleans.Silo.KubeApi;
 
@@ -14,6 +12,9 @@ namespace MasOrleans.Silo.KubeApi;
 /// </summary>
 internal sealed record KubeListOptions(bool? SendInitialEvents, bool AllowWatchBookmarks)
 {
+    /// <summary>Neither asked for: what a request refused before its options were read carries.</summary>
+    public static readonly KubeListOptions None = new(null, false);
+
     /// <summary>The annotation on the bookmark that ends a watch's initial events (metav1.InitialEventsAnnotationKey).</summary>
     public const string InitialEventsEnd = "k8s.io/initial-events-end";
 
@@ -98,15 +99,6 @@ internal sealed record KubeListOptions(bool? SendInitialEvents, bool AllowWatchB
     /// initial events were read at and the <see cref="InitialEventsEnd"/> annotation, as the watch cache makes it (its
     /// newFunc's object with the version set; the annotation is added in cacheWatcher.convertToWatchEvent).
     /// </summary>
-    public static JsonObject InitialEventsEndBookmark(Type kind, string resourceVersion)
-    {
-        var entity = kind.GetCustomAttribute<KubernetesEntityAttribute>()
-            ?? throw new ArgumentException($"{kind.Name} is not a Kubernetes entity", nameof(kind));
-        return new JsonObject
-        {
-            ["kind"] = entity.Kind,
-            ["apiVersion"] = string.IsNullOrEmpty(entity.Group) ? entity.ApiVersion : $"{entity.Group}/{entity.ApiVersion}",
-            ["metadata"] = new JsonObject { ["resourceVersion"] = resourceVersion, ["annotations"] = new JsonObject { [InitialEventsEnd] = "true" } },
-        };
-    }
+    public static JsonObject InitialEventsEndBookmark(Type kind, string resourceVersion) =>
+        KubeWatchBookmarks.Bookmark(kind, resourceVersion, new JsonObject { [InitialEventsEnd] = "true" });
 }

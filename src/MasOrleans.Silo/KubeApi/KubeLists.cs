@@ -29,14 +29,15 @@ internal static class KubeLists
 
     /// <summary>
     /// ?labelSelector and ?fieldSelector together, or the Status saying which one is malformed; also the request's list
-    /// options as the API server judges them (<see cref="KubeListOptions"/>), which a watch reads again.
+    /// options as the API server judges them (<see cref="KubeListOptions"/>), read once here for the watch that follows.
     /// </summary>
-    public static IResult? TrySelectors(HttpRequest request, IReadOnlySet<string> fields, out KubeSelector labels, out KubeSelector fieldSelector)
+    public static IResult? TrySelectors(HttpRequest request, IReadOnlySet<string> fields, out KubeSelector labels, out KubeSelector fieldSelector, out KubeListOptions options)
     {
         fieldSelector = KubeSelector.All;
+        options = KubeListOptions.None;
         if (KubeSelector.TryParseLabels(request.Query["labelSelector"], out labels) is { } labelError) return KubeStatus.BadRequest(labelError);
         if (KubeSelector.TryParseFields(request.Query["fieldSelector"], fields, out fieldSelector) is { } fieldError) return KubeStatus.BadRequest(fieldError);
         // After the selectors, as the API server decodes the parameters (selectors included) before it validates them.
-        return KubeListOptions.TryRead(request, out _);
+        return KubeListOptions.TryRead(request, out options);
     }
 }

@@ -30,7 +30,7 @@ internal static class KubeMetricsApi
 
     private static async Task<IResult> List(HttpContext context, SiloClusterView view)
     {
-        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields, out _) is { } error) return error;
         await view.WhenReady();
         var items = view.Usage()
             .Where(n => labels.Matches(key => Matching.TryNodeLabel(n.Info.Spec, key, out var value) ? value : null) && fields.Matches(_ => n.Name))

@@ -34,7 +34,7 @@ internal static class KubeNamespacesApi
 
     private static async Task<IResult> List(HttpContext context, KubeCache cache)
     {
-        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "status.phase" }, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, new HashSet<string> { "metadata.name", "status.phase" }, out var labels, out var fields, out var options) is { } error) return error;
         async Task<IReadOnlyList<V1Namespace>> Select(KubeCache.Snapshot snapshot) => snapshot.Pods.Select(p => p.Metadata.NamespaceProperty)
             .Concat((await cache.WorkloadKeys()).Select(k => KubernetesNames.Split(k).Namespace))
             .Append(KubernetesNames.DefaultNamespace)
@@ -42,7 +42,7 @@ internal static class KubeNamespacesApi
             .Where(n => labels.Matches(n.Metadata.Labels) && fields.Matches(f => f == "metadata.name" ? n.Metadata.Name : n.Status.Phase)).ToList();
         if (KubeWatch.Requested(context.Request))
         {
-            await KubePolledWatch.Serve(context, cache, async () => await Select(await cache.Refresh(context.RequestAborted)));
+            await KubePolledWatch.Serve(context, cache, options, async () => await Select(await cache.Refresh(context.RequestAborted)));
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

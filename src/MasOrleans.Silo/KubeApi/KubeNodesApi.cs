@@ -34,12 +34,12 @@ internal static class KubeNodesApi
 
     private static async Task<IResult> List(HttpContext context, KubeCache cache)
     {
-        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields, out var options) is { } error) return error;
         bool Selects(IKubernetesObject<V1ObjectMeta> o) => o is V1Node node && labels.Matches(o.Metadata.Labels)
             && fields.Matches(f => f == "metadata.name" ? node.Metadata.Name : (node.Spec?.Unschedulable == true).ToString().ToLowerInvariant());
         if (KubeWatch.Requested(context.Request))
         {
-            await KubeWatch.Serve(context, cache, "nodes", Selects);
+            await KubeWatch.Serve(context, cache, options, "nodes", Selects);
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -51,12 +51,12 @@ internal static class KubePodsApi
 
     private static async Task<IResult> List(HttpContext context, string? ns, KubeCache cache)
     {
-        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields) is { } error) return error;
+        if (KubeLists.TrySelectors(context.Request, Fields, out var labels, out var fields, out var options) is { } error) return error;
         bool Selects(IKubernetesObject<V1ObjectMeta> o) =>
             o is V1Pod && (ns is null || o.Metadata.NamespaceProperty == ns) && labels.Matches(o.Metadata.Labels) && fields.Matches(f => FieldOf(o, f));
         if (KubeWatch.Requested(context.Request))
         {
-            await KubeWatch.Serve(context, cache, "pods", Selects);
+            await KubeWatch.Serve(context, cache, options, "pods", Selects);
             return Results.Empty;
         }
         var snapshot = await cache.Refresh(context.RequestAborted);

@@ -15,18 +15,18 @@ namespace MasOrleans.Silo.KubeApi;
 /// as they come. It keeps no history, so a watch resumed from an older version may miss a deletion. A watch-list
 /// (sendInitialEvents=true, <see cref="KubeListOptions"/>) gets every object as ADDED, then, with allowWatchBookmarks, the
 /// BOOKMARK ending the initial events at the first look's version; sendInitialEvents=false from no version sends only changes.
+/// With allowWatchBookmarks it also sends the periodic BOOKMARKs (<see cref="KubeWatchBookmarks"/>) at the look's version.
 /// </summary>
 internal static class KubePolledWatch
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     /// <param name="select">The objects the request selects now (each without a version of its own is stamped with the cache's version after the look).</param>
-    public static async Task Serve<T>(HttpContext context, KubeCache cache, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
+    /// <param name="options">The request's list options, judged and read with its selectors (<see cref="KubeLists.TrySelectors"/>).</param>
+    public static async Task Serve<T>(HttpContext context, KubeCache cache, KubeListOptions options, Func<Task<IReadOnlyList<T>>> select) where T : IKubernetesObject<V1ObjectMeta>
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
-        // Judged already with the request's selectors (KubeLists.TrySelectors).
-        KubeListOptions.TryRead(request, out var options);
         var named = request.Query["resourceVersion"].ToString() is not ("" or "0");
         // A watch-list (sendInitialEvents) gets every object as ADDED from any version; sendInitialEvents=false from no
         // version starts from now, its first look only remembered.
@@ -43,6 +43,7 @@ internal static class KubePolledWatch
         {
             await response.StartAsync(timeout.Token);
             var first = true;
+            KubeWatchBookmarks? bookmarks = null;
             while (!timeout.IsCancellationRequested)
             {
                 IReadOnlyList<T> current;
@@ -57,7 +58,8 @@ internal static class KubePolledWatch
                     continue;
                 }
                 // Read after the look, which may refresh the cache: what it saw is then no newer than its stamp.
-                var version = cache.Version.ToString();
+                var looked = cache.Version;
+                var version = looked.ToString();
                 var seen = new HashSet<string>();
                 foreach (var item in current)
                 {
@@ -87,6 +89,11 @@ internal static class KubePolledWatch
                 }
                 if (first && options.EndsInitialEventsWithBookmark)
                     await KubeWatch.WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(typeof(T), version), timeout.Token);
+                // Each look is the tick at which a periodic bookmark due is sent, carrying the look's version: everything
+                // it saw has been sent.
+                if (first) bookmarks = KubeWatchBookmarks.For(context, options, looked);
+                else if (bookmarks?.Take(typeof(T), looked, DateTimeOffset.UtcNow) is { } bookmark)
+                    await KubeWatch.WriteEvent(context, "BOOKMARK", bookmark, timeout.Token);
                 await response.Body.FlushAsync(timeout.Token);
                 first = false;
                 await Task.Delay(PollInterval, timeout.Token);

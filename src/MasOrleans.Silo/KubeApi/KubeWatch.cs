@@ -12,19 +12,20 @@ namespace MasOrleans.Silo.KubeApi;
 /// timeoutSeconds pass. Changes come from <see cref="KubeCache"/>, which polls while a watch is open. A watch-list
 /// (sendInitialEvents=true, <see cref="KubeListOptions"/>) gets everything current from any version, then, with
 /// allowWatchBookmarks, the BOOKMARK ending the initial events; sendInitialEvents=false from no version starts from now.
+/// With allowWatchBookmarks it also sends the periodic BOOKMARKs (<see cref="KubeWatchBookmarks"/>), carrying the version
+/// of the last change read from the cache, of any resource.
 /// </summary>
 internal static class KubeWatch
 {
     /// <summary>?watch read as the API server reads a query bool (<see cref="KubeListOptions.Bool"/>): `watch=True` is a watch.</summary>
     public static bool Requested(HttpRequest request) => KubeListOptions.Bool(request.Query, "watch") == true;
 
-    public static async Task Serve(HttpContext context, KubeCache cache, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
+    /// <param name="options">The request's list options, judged and read with its selectors (<see cref="KubeLists.TrySelectors"/>).</param>
+    public static async Task Serve(HttpContext context, KubeCache cache, KubeListOptions options, string resource, Func<IKubernetesObject<V1ObjectMeta>, bool> selects)
     {
         var request = context.Request;
         var table = KubeTables.Wanted(request);
         var from = request.Query["resourceVersion"].ToString();
-        // Judged already with the request's selectors (KubeLists.TrySelectors).
-        KubeListOptions.TryRead(request, out var options);
         var (reader, registration) = cache.Subscribe();
         using var _ = registration;
         var named = from is not ("" or "0");
@@ -78,12 +79,40 @@ internal static class KubeWatch
             if (initialState && options.EndsInitialEventsWithBookmark)
                 await WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(resource == "nodes" ? typeof(V1Node) : typeof(V1Pod), sent.ToString()), timeout.Token);
             await response.Body.FlushAsync(timeout.Token);
-            await foreach (var change in reader.ReadAllAsync(timeout.Token))
+            var kind = resource == "nodes" ? typeof(V1Node) : typeof(V1Pod);
+            var bookmarks = KubeWatchBookmarks.For(context, options, sent);
+            // Every change up to it read from the channel, of any resource: the version a bookmark may carry.
+            var current = sent;
+            Task<bool>? waiting = null;
+            while (true)
             {
-                // A change already sent from the history may also arrive here: versions tell.
-                if (change.Version <= sent || change.Resource != resource) continue;
-                sent = change.Version;
-                await Write(context, change, table, selects, timeout.Token);
+                waiting ??= reader.WaitToReadAsync(timeout.Token).AsTask();
+                if (bookmarks?.DueIn(DateTimeOffset.UtcNow) is { } due && !waiting.IsCompleted)
+                {
+                    using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+                    var delay = Task.Delay(due, stopDelay.Token);
+                    if (await Task.WhenAny(waiting, delay) == delay)
+                    {
+                        await delay;
+                        if (bookmarks.Take(kind, current, DateTimeOffset.UtcNow) is { } bookmark)
+                        {
+                            await WriteEvent(context, "BOOKMARK", bookmark, timeout.Token);
+                            await response.Body.FlushAsync(timeout.Token);
+                        }
+                        continue;
+                    }
+                    await stopDelay.CancelAsync();
+                }
+                if (!await waiting) break;
+                waiting = null;
+                while (reader.TryRead(out var change))
+                {
+                    current = Math.Max(current, change.Version);
+                    // A change already sent from the history may also arrive here: versions tell.
+                    if (change.Version <= sent || change.Resource != resource) continue;
+                    sent = change.Version;
+                    await Write(context, change, table, selects, timeout.Token);
+                }
                 await response.Body.FlushAsync(timeout.Token);
             }
         }
@@ -100,9 +129,13 @@ internal static class KubeWatch
     internal static CancellationTokenSource Lifetime(HttpContext context)
     {
         var lifetime = StreamLifetime.Of(context);
-        if (int.TryParse(context.Request.Query["timeoutSeconds"], out var seconds) && seconds > 0) lifetime.CancelAfter(TimeSpan.FromSeconds(seconds));
+        if (TimeoutSeconds(context.Request) is { } seconds) lifetime.CancelAfter(TimeSpan.FromSeconds(seconds));
         return lifetime;
     }
+
+    /// <summary>The watch's timeoutSeconds, when it names a positive one.</summary>
+    internal static int? TimeoutSeconds(HttpRequest request) =>
+        int.TryParse(request.Query["timeoutSeconds"], out var seconds) && seconds > 0 ? seconds : null;
 
     /// <summary>
     /// A version this watch cannot start from, answered as the API server's watch cache answers it: once a watch's

@@ -150,7 +150,7 @@ public sealed class KubectlPolledWatchTests(KubectlFixture kube) : IClassFixture
             return [new k8s.Models.V1Namespace { Metadata = new k8s.Models.V1ObjectMeta { Name = "kw-stamp" } }];
         }
 
-        await KubePolledWatch.Serve(context, cache, Look);
+        await KubePolledWatch.Serve(context, cache, KubeListOptions.None, Look);
 
         var first = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(body.ToArray()).Split('\n')[0]).RootElement;
         var stamped = long.Parse(first.GetProperty("object").GetProperty("metadata").GetProperty("resourceVersion").GetString()!);

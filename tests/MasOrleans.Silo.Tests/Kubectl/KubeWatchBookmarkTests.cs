@@ -1,0 +1,153 @@
+using System.Net;
+using System.Text.Json;
+using MasOrleans.Silo.Configuration;
+using MasOrleans.Silo.KubeApi;
+using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MasOrleans.Silo.Tests.Kubectl;
+
+/// <summary>
+/// Periodic watch bookmarks. The API server's watch cache sends a watch that asked for allowWatchBookmarks a BOOKMARK
+/// about every minute (defaultBookmarkFrequency = time.Minute, staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go),
+/// or 2 s before the watch's timeout when that comes first (cacheWatcher.nextBookmarkTime, cache_watcher.go), an empty
+/// object of the kind carrying the cache's resourceVersion, and only once that version is newer than the one the watch
+/// started from (cacheWatcher.process). /k8s sent a bookmark only to end a watch-list's initial events, so a client's
+/// resourceVersion went stale across a quiet spell. The silo here sends them each second (KubeApi:WatchBookmarkSeconds).
+/// </summary>
+public sealed class KubeWatchBookmarkTests : IAsyncLifetime
+{
+    private SiloHost _silo = null!;
+
+    public async Task InitializeAsync() =>
+        _silo = await SiloHost.StartAsync(settings: new Dictionary<string, string> { ["KubeApi:WatchBookmarkSeconds"] = "1" });
+
+    public async Task DisposeAsync() => await _silo.DisposeAsync();
+
+    private HttpClient Http => _silo.Http;
+
+    /// <summary>A watch read line by line until an event <paramref name="last"/> picks (or the stream's end), then closed.</summary>
+    private async Task<List<(string Type, JsonElement Object)>> Until(string path, Func<List<(string Type, JsonElement Object)>, bool> last)
+    {
+        using var response = await Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var events = new List<(string Type, JsonElement Object)>();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.Length == 0) continue;
+            var e = JsonDocument.Parse(line).RootElement;
+            events.Add((e.GetProperty("type").GetString()!, e.GetProperty("object").Clone()));
+            if (last(events)) break;
+        }
+        return events;
+    }
+
+    private static long Version(JsonElement o) => long.Parse(o.GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
+
+    private static string Describe(List<(string Type, JsonElement Object)> events) => string.Join(", ", events.Select(e => $"{e.Type} {Version(e.Object)}"));
+
+    /// <summary>The periodic bookmark's object: the kind's empty object with the version alone (no initial-events-end annotation).</summary>
+    private static void AssertPlainBookmark(JsonElement bookmark, string kind, string apiVersion)
+    {
+        Assert.Equal((kind, apiVersion), (bookmark.GetProperty("kind").GetString(), bookmark.GetProperty("apiVersion").GetString()));
+        var metadata = bookmark.GetProperty("metadata");
+        Assert.Equal(["resourceVersion"], metadata.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["kind", "apiVersion", "metadata"], bookmark.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task A_pod_watch_with_bookmarks_gets_one_each_interval_at_the_version_of_the_last_change_and_one_without_gets_none()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", Requests.Node("bm-node"))).StatusCode);
+        var start = Version(await Http.GetJson("/k8s/api/v1/pods"));
+        // From the list's version: only changes, then bookmarks once a change moved the version past it.
+        var watching = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion={start}&timeoutSeconds=60",
+            events => events.FindIndex(e => e.Type == "ADDED") is >= 0 and var added && events.Skip(added).Count(e => e.Type == "BOOKMARK") >= 2);
+        var plain = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&resourceVersion={start}&timeoutSeconds=10", _ => false);
+        using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod", cpu: "1")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+
+        var events = await watching;
+        var bookmarks = events.Select((e, i) => (e, i)).Where(x => x.e.Type == "BOOKMARK").ToList();
+        Assert.True(bookmarks.Count >= 2, $"fewer than two bookmarks after the pod was added: {Describe(events)}");
+        foreach (var (bookmark, at) in bookmarks)
+        {
+            AssertPlainBookmark(bookmark.Object, "Pod", "v1");
+            // Newer than the watch's start, and no older than anything sent before it: a client resuming from it misses nothing.
+            Assert.True(Version(bookmark.Object) > start, Describe(events));
+            Assert.All(events.Take(at), e => Assert.True(Version(e.Object) <= Version(bookmark.Object), Describe(events)));
+        }
+
+        var without = await plain;
+        Assert.Contains(without, e => e.Type == "ADDED");
+        Assert.DoesNotContain(without, e => e.Type == "BOOKMARK");
+    }
+
+    /// <summary>
+    /// A polled watch (namespaces here; deployments and events alike) sends them at its look's version too, and a node
+    /// watch at the version of the last change the cache recorded, a pod's too: the silo's versions are one counter.
+    /// </summary>
+    [Fact]
+    public async Task The_polled_and_node_watches_get_them_too()
+    {
+        var start = Version(await Http.GetJson("/k8s/api/v1/pods"));
+        var namespaces = Until($"/k8s/api/v1/namespaces?watch=true&allowWatchBookmarks=true&resourceVersion={start}&timeoutSeconds=120",
+            events => events.Any(e => e.Type == "BOOKMARK"));
+        var nodes = Until($"/k8s/api/v1/nodes?watch=true&allowWatchBookmarks=true&resourceVersion={start}&timeoutSeconds=120",
+            events => events.Any(e => e.Type == "BOOKMARK"));
+        Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", Requests.Node("bm-node2"))).StatusCode);
+        using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod2", cpu: "1")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+
+        var polled = await namespaces;
+        AssertPlainBookmark(polled[^1].Object, "Namespace", "v1");
+        Assert.True(Version(polled[^1].Object) > start, Describe(polled));
+        var watched = await nodes;
+        AssertPlainBookmark(watched[^1].Object, "Node", "v1");
+        Assert.True(Version(watched[^1].Object) > start, Describe(watched));
+        Assert.All(watched.SkipLast(1), e => Assert.True(Version(e.Object) <= Version(watched[^1].Object), Describe(watched)));
+    }
+
+    /// <summary>
+    /// When they are due: every interval, or 2 s before the watch's timeoutSeconds end when that comes first, and none
+    /// after that (cacheWatcher.nextBookmarkTime: "right before the watcher timeout - for now we simply set it 2s before
+    /// the deadline"; a time already past schedules none); none for a watch that did not ask.
+    /// </summary>
+    [Fact]
+    public void Bookmarks_are_due_each_interval_or_two_seconds_before_the_watch_times_out()
+    {
+        static HttpContext Watch(string query, double seconds)
+        {
+            var services = new ServiceCollection().AddOptions().Configure<KubeApiOptions>(o => o.WatchBookmarkSeconds = seconds).BuildServiceProvider();
+            return new DefaultHttpContext { RequestServices = services, Request = { QueryString = new QueryString(query) } };
+        }
+        var asked = new KubeListOptions(null, AllowWatchBookmarks: true);
+
+        Assert.Null(KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=30", 60), new KubeListOptions(null, false), 5));
+
+        // No timeout: a minute, then a minute after each.
+        var now = DateTimeOffset.UtcNow;
+        var minute = KubeWatchBookmarks.For(Watch("?watch=true", 60), asked, 5)!;
+        Assert.InRange(minute.DueIn(now)!.Value, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(61));
+        Assert.Null(minute.Take(typeof(k8s.Models.V1Pod), 9, now));
+        var at = now.AddSeconds(61);
+        Assert.Equal(TimeSpan.Zero, minute.DueIn(at));
+        Assert.Equal("9", minute.Take(typeof(k8s.Models.V1Pod), 9, at)!["metadata"]!["resourceVersion"]!.GetValue<string>());
+        Assert.Equal(TimeSpan.FromSeconds(60), minute.DueIn(at));
+        // Due, but the version never moved past the watch's start: none sent, the next scheduled all the same.
+        var quiet = KubeWatchBookmarks.For(Watch("?watch=true", 60), asked, 5)!;
+        Assert.Null(quiet.Take(typeof(k8s.Models.V1Pod), 5, at));
+        Assert.Equal(TimeSpan.FromSeconds(60), quiet.DueIn(at));
+
+        // timeoutSeconds=30: 28 s in, before the minute; then none.
+        var timed = KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=30", 60), asked, 5)!;
+        Assert.InRange(timed.DueIn(now)!.Value, TimeSpan.FromSeconds(27), TimeSpan.FromSeconds(29));
+        var beforeEnd = now.AddSeconds(29);
+        Assert.NotNull(timed.Take(typeof(k8s.Models.V1Node), 7, beforeEnd));
+        Assert.Null(timed.DueIn(beforeEnd));
+        // timeoutSeconds=600 with the default minute: the minute comes first.
+        Assert.InRange(KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=600", 60), asked, 5)!.DueIn(now)!.Value, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(61));
+    }
+}
