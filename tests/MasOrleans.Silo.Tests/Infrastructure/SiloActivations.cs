@@ -10,10 +10,10 @@ public static class SiloActivations
         CountIn(await http.GetJson("/dashboard/DashboardCounters"), grainClass, siloPort);
 
     /// <summary>
-    /// What a survivor logs for <see cref="CountAfterSiloDeath"/> while the dashboard's grain is on the killed silo: the
-    /// calls to it fail (the first with its exception, then 503s) until the silo is declared dead.
+    /// What a survivor logs for <see cref="CountAfterSiloDeath"/> while the dashboard's grain is on the killed silo: its
+    /// 503s until the silo is declared dead, the first of a run one Warning line (DashboardUnavailable, the rest Information).
     /// </summary>
-    public const string RefusedAfterSiloDeath = "(Unhandled exception|Answered 503) for GET /dashboard/DashboardCounters";
+    public const string RefusedAfterSiloDeath = @"^warn: MasOrleans\.Silo\.Observability\.DashboardUnavailable\[2310\] Dashboard answered 503 for GET /dashboard/DashboardCounters: ";
 
     /// <summary>
     /// The same after a silo was killed, when the dashboard's grain may have lived there: its answer until the silo is
