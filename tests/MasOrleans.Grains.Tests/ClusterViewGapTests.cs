@@ -37,12 +37,13 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     [Fact]
     public async Task A_late_change_fills_the_gap_and_the_node_is_not_read_again()
     {
-        var (view, node) = await ViewOf("g-gap-late", TimeSpan.FromMinutes(10));
+        var view = await ViewOf(TimeSpan.FromMinutes(10), "g-gap-late", "g-gap-read");
+        var node = view.Node("g-gap-late")!;
         await view.NodesChanged([Bound(node, node.Seq + 2, "late-2")]);
         Assert.DoesNotContain(view.Node(node.Name)!.Pods, p => p.Pod.Name == "late-2"); // waits for its predecessor
-        // Time for a re-read to land, had one been started: it would replace the view's node with the grain's, which
-        // holds neither pod, and drop the waiting change.
-        await Task.Delay(500);
+        // A re-read, had one been started, would replace the view's node with the grain's, which holds neither pod, and
+        // drop the waiting change: one of another node, started after it and done, shows when it would have landed.
+        await view.Resync("g-gap-read");
         await view.NodesChanged([Bound(node, node.Seq + 1, "late-1")]);
         var after = view.Node(node.Name)!;
         Assert.Equal(node.Seq + 2, after.Seq);
