@@ -37,12 +37,13 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     [Fact]
     public async Task A_late_change_fills_the_gap_and_the_node_is_not_read_again()
     {
-        var (view, node) = await ViewOf("g-gap-late", TimeSpan.FromMinutes(10));
+        var view = await ViewOf(TimeSpan.FromMinutes(10), "g-gap-late", "g-gap-read");
+        var node = view.Node("g-gap-late")!;
         await view.NodesChanged([Bound(node, node.Seq + 2, "late-2")]);
         Assert.DoesNotContain(view.Node(node.Name)!.Pods, p => p.Pod.Name == "late-2"); // waits for its predecessor
-        // Time for a re-read to land, had one been started: it would replace the view's node with the grain's, which
-        // holds neither pod, and drop the waiting change.
-        await Task.Delay(500);
+        // A re-read, had one been started, would replace the view's node with the grain's, which holds neither pod, and
+        // drop the waiting change: one of another node, started after it and done, shows when it would have landed.
+        await view.Resync("g-gap-read");
         await view.NodesChanged([Bound(node, node.Seq + 1, "late-1")]);
         var after = view.Node(node.Name)!;
         Assert.Equal(node.Seq + 2, after.Seq);
@@ -136,11 +137,15 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     [Fact]
     public async Task A_latest_change_the_view_has_applied_reads_nothing()
     {
-        var (view, node) = await ViewOf("g-latest-known", TimeSpan.FromMilliseconds(100));
+        var view = await ViewOf(TimeSpan.FromMilliseconds(100), "g-latest-known", "g-latest-behind");
+        var (node, behind) = (view.Node("g-latest-known")!, view.Node("g-latest-behind")!);
         // A change only this view has (the grain never made it): a re-read would replace the node and drop it.
         await view.NodesChanged([Bound(node, node.Seq + 1, "view-only")]);
-        await view.NodesLatest([new NodeLatest(node.Name, node.Incarnation, node.Seq + 1)]);
-        await Task.Delay(600);
+        // Beside it, a node the view is behind on (its grain holds a pod the view never heard of): its re-read, after the
+        // same grace from the same latest, shows when a re-read of the first would have landed.
+        Assert.True((await fixture.Client.Reference<INodeGrain>(behind.Name).Reserve(PodOf("behind-unseen"), GpuAllocation.None)).Reserved);
+        await view.NodesLatest([new NodeLatest(node.Name, node.Incarnation, node.Seq + 1), new NodeLatest(behind.Name, behind.Incarnation, behind.Seq + 1)]);
+        await WaitUntil(() => Task.FromResult(view.Node(behind.Name)!.Pods.Any(p => p.Pod.Name == "behind-unseen")), $"a re-read of node {behind.Name}");
         Assert.Contains(view.Node(node.Name)!.Pods, p => p.Pod.Name == "view-only");
     }
 

@@ -74,19 +74,21 @@ public sealed class LivePathTests : IAsyncLifetime
             Assert.True(explained.IsSuccessStatusCode);
         }
 
-        // Each bound decision starts one transition; the last waits for its successor: placements - 1 transitions.
-        var status = await Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() - before >= placements - 1);
-        await Task.Delay(300); // several flush periods: anything counted twice would have arrived by now
-        status = await Http.GetJson("/api/v1/learning/ddqn");
-        Assert.Equal(placements - 1, status.GetProperty("experienceReceived").GetInt64() - before);
+        // Each bound decision starts one transition; the last waits for its successor: placements - 1 transitions. One more
+        // placement sends the last one's: anything recorded before it (a decision counted twice, an explanation) is sent
+        // with it or earlier, so once its transition has arrived the count is final.
+        await Http.Post("/api/v1/pods", Requests.Pod($"learned-{placements}", cpu: "2", memory: "4Gi", gpu: "500m", policy: "ddqn"));
+        await Http.WaitFor($"/api/v1/pods/learned-{placements}", p => p.Phase() == "Running");
+        var status = await Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() - before >= placements);
+        Assert.Equal(placements, status.GetProperty("experienceReceived").GetInt64() - before);
         Assert.Equal(0, status.GetProperty("experienceRejected").GetInt64());
     }
 
     /// <summary>
     /// A ddqn pod kube-scheduler places through the extender (filter and prioritize score it with the learned policy, bind
     /// places it on the node kube chose, and its own cycle then confirms that reservation) teaches nothing: the node was
-    /// kube's choice, not a bound decision of the policy (issue 11). Between two ddqn pods placed through the REST API, which
-    /// make one transition, it would have made it two.
+    /// kube's choice, not a bound decision of the policy (issue 11). Between ddqn pods placed through the REST API, which
+    /// make one transition less than their number, it would have made one more.
     /// </summary>
     [Fact]
     public async Task A_ddqn_pod_bound_through_the_extender_teaches_nothing()
@@ -107,9 +109,12 @@ public sealed class LivePathTests : IAsyncLifetime
         await Http.Post("/api/v1/pods", Requests.Pod("rest-1", cpu: "2", memory: "4Gi", gpu: "1", policy: "ddqn"));
         await Http.WaitFor("/api/v1/pods/rest-1", p => p.Phase() == "Running");
 
-        await Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() - before >= 1);
-        await Task.Delay(300); // several flush periods: a transition through the extender's pod would have arrived by now
-        Assert.Equal(1, await Received() - before);
+        // A third REST pod sends rest-1's transition: one through the extender's pod, recorded before it, would be sent with
+        // it or earlier, so once it has arrived the count is final.
+        await Http.Post("/api/v1/pods", Requests.Pod("rest-2", cpu: "2", memory: "4Gi", gpu: "1", policy: "ddqn"));
+        await Http.WaitFor("/api/v1/pods/rest-2", p => p.Phase() == "Running");
+        var status = await Http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() - before >= 2);
+        Assert.Equal(2, status.GetProperty("experienceReceived").GetInt64() - before);
     }
 
     private async Task<long> Received() => (await Http.GetJson("/api/v1/learning/ddqn")).GetProperty("experienceReceived").GetInt64();

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using MasOrleans.Abstractions.Grains;
 using MasOrleans.Silo.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests;
 
@@ -93,6 +95,29 @@ public sealed class OnlineLearningTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Returns once the silo's experience flush has sent everything decided before this call: ddqn decisions made now
+    /// (learning on) reach the ddqn trainer in a flush, and the one after the flush that brought the first transition drains
+    /// every algorithm's queue after whatever was decided before (one flush at a time, each sending every queue).
+    /// </summary>
+    private static async Task WaitForAFlushAfter(HttpClient http, string prefix)
+    {
+        async Task Decide(string name)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await http.Post("/api/v1/pods", Requests.Pod(name, cpu: "1", policy: "ddqn"))).StatusCode);
+            await http.WaitFor($"/api/v1/pods/{name}", p => p.TryGetProperty("nodeName", out _), 60);
+        }
+        var before = (await http.GetJson("/api/v1/learning/ddqn")).GetProperty("experienceReceived").GetInt64();
+        // Two decisions make a transition (a decision is sent with its successor); the third makes another, which a later
+        // flush than the one seen first sends.
+        await Decide($"{prefix}-probe-0");
+        await Decide($"{prefix}-probe-1");
+        var first = await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() > before, 30);
+        await Decide($"{prefix}-probe-2");
+        var seen = first.GetProperty("experienceReceived").GetInt64();
+        await http.WaitFor("/api/v1/learning/ddqn", s => s.GetProperty("experienceReceived").GetInt64() > seen, 30);
+    }
+
     [Fact]
     public async Task Live_decisions_train_a_version_every_silo_decides_with_and_rollback_brings_the_previous_one_back()
     {
@@ -183,14 +208,20 @@ public sealed class OnlineLearningTests : IDisposable
             var (offStatus, off) = await Send(http, HttpMethod.Put, "/api/v1/learning/ppo/online", new { enabled = false });
             Assert.Equal(HttpStatusCode.OK, offStatus);
             Assert.False(off.GetProperty("onlineEnabled").GetBoolean());
-            active = off.GetProperty("activeVersion").GetInt32();
-            await http.WaitFor("/api/v1/learning/ppo", s => !s.GetProperty("onlineEnabled").GetBoolean() && s.GetProperty("pendingTransitions").GetInt32() == 0);
+            // A round the trainer began before the switch may still finish: the state compared below is the one after it.
+            var switchedOff = await http.WaitFor("/api/v1/learning/ppo", s => !s.GetProperty("onlineEnabled").GetBoolean()
+                && s.GetProperty("pendingTransitions").GetInt32() == 0 && !s.GetProperty("training").GetBoolean());
+            active = switchedOff.GetProperty("activeVersion").GetInt32();
 
-            // Switched off: decisions go on, nothing is kept, nothing is trained.
+            // Switched off: decisions go on, nothing is kept, nothing is trained. Kept, the 8 decisions would be counted as
+            // received once a flush sent them (training them would not undo that), so the check waits for a flush after them.
             await PlacePods(http, "quiet", "ppo", 8);
-            await Task.Delay(1500); // several flush and trainer periods
+            await WaitForAFlushAfter(http, "quiet");
             var quiet = await http.GetJson("/api/v1/learning/ppo");
+            Assert.Equal(switchedOff.GetProperty("experienceReceived").GetInt64(), quiet.GetProperty("experienceReceived").GetInt64());
             Assert.Equal(0, quiet.GetProperty("pendingTransitions").GetInt32());
+            Assert.False(quiet.GetProperty("training").GetBoolean());
+            Assert.Equal(switchedOff.GetProperty("lastRound").ToString(), quiet.GetProperty("lastRound").ToString());
             Assert.Equal(active, quiet.GetProperty("activeVersion").GetInt32());
             var (trainStatus, refused) = await Send(http, HttpMethod.Post, "/api/v1/learning/ppo/train");
             Assert.Equal(HttpStatusCode.Conflict, trainStatus);
@@ -274,13 +305,20 @@ public sealed class OnlineLearningTests : IDisposable
             Assert.NotEqual(shipped, upgrade.GetProperty("digest").GetString());
 
             // A silo of the older image comes back and hosts the trainer once the upgraded one stops: version 2 stays.
-            await using var back = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId);
+            var syncs = new DdqnSyncsAsked();
+            await using var back = await SiloHost.StartAsync(_redis.ConnectionString, Settings(), clusterId,
+                configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(syncs));
             back.Log.Expect(trainerStopping);
             back.Log.ExpectRecord(SiloLog.SiblingStoppedRecord);
             await WaitForLoaded(back.Http, "ddqn", 2);
             await upgraded.DisposeAsync();
+            // Answered by the trainer's activation on this silo, the only one left: its status is what it made of its base.
             await back.Http.WaitFor("/api/v1/learning/ddqn", _ => true, 30, retryUnavailable: true);
-            await Task.Delay(1000); // several sync periods: the trainer's activation on this silo has answered
+            // What this silo decides with is its model sync's: one asked after that answer has been applied once the one
+            // after it is asked (the sync asks and applies in turn).
+            var asked = syncs.Count;
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); syncs.Count < asked + 2; await Task.Delay(50))
+                Assert.True(DateTime.UtcNow < deadline, $"the model sync asked the ddqn trainer {syncs.Count - asked} times in 30 s");
             var after = await back.Http.GetJson("/api/v1/learning/ddqn");
             Assert.Equal(2, after.GetProperty("activeVersion").GetInt32());
             Assert.Equal([1, 2], after.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
@@ -289,6 +327,22 @@ public sealed class OnlineLearningTests : IDisposable
         finally
         {
             Directory.Delete(newer, recursive: true);
+        }
+    }
+
+    /// <summary>Counts the ddqn model syncs this silo asks of the trainer.</summary>
+    private sealed class DdqnSyncsAsked : IOutgoingGrainCallFilter
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType == typeof(ILearningGrain) && context.InterfaceMethod.Name == nameof(ILearningGrain.Sync)
+                && context.TargetId.Key.ToString() == "ddqn")
+                Interlocked.Increment(ref _count);
+            return context.Invoke();
         }
     }
 }

@@ -152,7 +152,7 @@ public sealed class WorkloadFailoverTests(ITestOutputHelper output) : SiloProces
             restarted = await StartSilo(httpPort, siloPort, gatewayPort, settings);
             await AwaitRevived(restarted.Http, siloPort);
             var replacement = await DeleteAndAwaitReplacement(restarted.Http, "wq-", lost, DateTime.UtcNow.AddSeconds(60));
-            restarted.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost), SiloActivations.RefusedAfterSiloDeath]);
+            restarted.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, .. AfterDeletionMetDeadSilo(lost)]);
             output.WriteLine($"silo killed and restarted; {lost} deleted; replaced by {replacement}");
         }
         finally

@@ -145,8 +145,9 @@ internal static class SiloApp
         app.MapKubeApi();
         SiloHealth.Map(app);
         app.MapMasObservability();
+        var dashboardUnavailable = new DashboardUnavailable(app.Services.GetRequiredService<ILogger<DashboardUnavailable>>());
         app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).AddEndpointFilter(DashboardLogStream.Declare)
-            .ExcludeFromDescription();
+            .AddEndpointFilter(dashboardUnavailable.Filter).ExcludeFromDescription();
     }
 
     public static void ConfigureJson(JsonSerializerOptions options)

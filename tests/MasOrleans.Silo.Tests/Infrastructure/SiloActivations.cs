@@ -10,18 +10,19 @@ public static class SiloActivations
         CountIn(await http.GetJson("/dashboard/DashboardCounters"), grainClass, siloPort);
 
     /// <summary>
-    /// What a survivor logs for <see cref="CountAfterSiloDeath"/> while the dashboard's grain is on the killed silo: the
-    /// calls to it fail (the first with its exception, then 503s) until the silo is declared dead.
+    /// What a survivor logs for <see cref="CountAfterSiloDeath"/> while the dashboard's grain is on the killed silo: its
+    /// 503s until the silo is declared dead, the first of a run one Warning line (DashboardUnavailable, the rest Information).
     /// </summary>
-    public const string RefusedAfterSiloDeath = "(Unhandled exception|Answered 503) for GET /dashboard/DashboardCounters";
+    public const string RefusedAfterSiloDeath = @"^warn: MasOrleans\.Silo\.Observability\.DashboardUnavailable\[2310\] Dashboard answered 503 for GET /dashboard/DashboardCounters: ";
 
     /// <summary>
     /// The same after a silo was killed, when the dashboard's grain may have lived there: its answer until the silo is
-    /// declared dead is no count (null, the answer in <paramref name="refused"/>), for a caller that asks again.
+    /// declared dead is no count (null, the answer in <paramref name="refused"/>), for a caller that asks again. With
+    /// several silos, their sum from one answer: counted from two, a grain moving between them in between was counted twice.
     /// </summary>
     /// Only a 503 (the outage's answer) or a request that timed out waiting for the dead silo is a refusal: any other
     /// answer (a 500 is a defect, which <see cref="RefusedAfterSiloDeath"/> would otherwise let pass) fails the caller.
-    public static async Task<(int? Count, string? Refused)> CountAfterSiloDeath(HttpClient http, string grainClass, int siloPort)
+    public static async Task<(int? Count, string? Refused)> CountAfterSiloDeath(HttpClient http, string grainClass, params int[] siloPorts)
     {
         HttpResponseMessage response;
         try { response = await http.GetAsync("/dashboard/DashboardCounters"); }
@@ -30,17 +31,18 @@ public static class SiloActivations
         {
             if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable) return (null, $"503 {await response.Content.ReadAsStringAsync()}");
             Assert.True(response.IsSuccessStatusCode, $"the dashboard's counters answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            return (CountIn(await response.Json(), grainClass, siloPort), null);
+            return (CountIn(await response.Json(), grainClass, siloPorts), null);
         }
     }
 
-    private static int CountIn(JsonElement counters, string grainClass, int siloPort)
+    private static int CountIn(JsonElement counters, string grainClass, params int[] siloPorts)
     {
+        var prefixes = siloPorts.Select(port => $"127.0.0.1:{port}@").ToArray();
         var live = counters.GetProperty("hosts").EnumerateArray()
             .Where(h => h.GetProperty("status").GetString() == "Active").Select(h => h.GetProperty("siloAddress").GetString()!).ToHashSet();
         return counters.GetProperty("simpleGrainStats").EnumerateArray()
             .Where(s => s.GetProperty("grainType").GetString()!.EndsWith("." + grainClass, StringComparison.Ordinal))
-            .Where(s => s.GetProperty("siloAddress").GetString() is { } address && live.Contains(address) && address.StartsWith($"127.0.0.1:{siloPort}@", StringComparison.Ordinal))
+            .Where(s => s.GetProperty("siloAddress").GetString() is { } address && live.Contains(address) && prefixes.Any(p => address.StartsWith(p, StringComparison.Ordinal)))
             .Sum(s => s.GetProperty("activationCount").GetInt32());
     }
 }

@@ -1,0 +1,67 @@
+using System.Net;
+using MasOrleans.Silo.Observability;
+using MasOrleans.Silo.Tests.Infrastructure;
+
+namespace MasOrleans.Silo.Tests;
+
+/// <summary>
+/// The Orleans dashboard on the survivor of two silos (child processes on one real redis-server) after the silo hosting
+/// the dashboard's grain is SIGKILLed: until membership declares it dead the grain cannot be reached. The dashboard
+/// answered that with its own 503, plain text without Retry-After, or let the failed call through to the problem
+/// handler's Error with its stack; it is the outage's 503 problem with Retry-After and one Warning line.
+/// </summary>
+[Collection(HeavyTests.Name)]
+public sealed class DashboardFailoverTests() : SiloProcessTestBase("mas-dashboard-failover-")
+{
+    [Fact]
+    public async Task The_dashboard_answers_503_problems_with_Retry_After_while_its_grain_s_silo_is_dead()
+    {
+        var settings = new Dictionary<string, string>(FaultScenarios.Settings)
+        {
+            ["Orleans__ClusterId"] = "dashboard-failover",
+            ["Dashboard__CounterUpdateIntervalMs"] = "1000",
+        };
+        var host = await StartSilo(settings);
+        SiloProcess? survivor = null;
+        try
+        {
+            // Alone in the cluster, the first silo hosts the dashboard's grain (asked here, so it is active before the
+            // second joins); the second's dashboard asks it there.
+            using (var alone = await host.Http.GetAsync("/dashboard/DashboardCounters"))
+                Assert.Equal(HttpStatusCode.OK, alone.StatusCode);
+            survivor = await StartSilo(settings);
+            using (var joined = await survivor.Http.GetAsync("/dashboard/DashboardCounters"))
+                Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+
+            host.Kill();
+            // The first answer after the kill cannot come from the grain (it died with its silo, which is not declared dead
+            // within a request's time): a refusal. Asked until the grain answers on the survivor.
+            var refusals = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (true)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the dashboard did not answer within 90 s of the kill ({refusals} refusals)");
+                HttpResponseMessage response;
+                try { response = await survivor.Http.GetAsync("/dashboard/DashboardCounters"); }
+                catch (TaskCanceledException) { continue; } // no answer within the client's 30 s: a starved machine, asked again
+                using (response)
+                {
+                    if (response.StatusCode == HttpStatusCode.OK && refusals > 0) break;
+                    var body = await response.Content.ReadAsStringAsync();
+                    Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answer {refusals + 1} after the kill: {(int)response.StatusCode} {body}");
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+                    Assert.Equal(DashboardUnavailable.Detail, (await response.Json()).GetProperty("detail").GetString());
+                    refusals++;
+                }
+                await Task.Delay(100);
+            }
+            survivor.AssertCleanLog([.. ShardedSilosTests.AfterSiblingKilled, SiloActivations.RefusedAfterSiloDeath]);
+        }
+        finally
+        {
+            host.Dispose();
+            survivor?.Dispose();
+        }
+    }
+}
