@@ -200,6 +200,11 @@ public sealed class HealthTests : IDisposable
         await using var silo = await SiloHost.StartAsync(expectedLog: ["^Health check cluster-index with status Unhealthy"],
             configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(index));
         await WaitForStatus(silo.Http, SiloHealth.ReadyPath, HttpStatusCode.OK, timeoutSeconds: 60);
+        // Ready does not wait for the view, and before it has started the check asks the index: a listing of nodes awaits
+        // the view (SiloClusterView.ListNodes), so the check below reads the view's default. GET /api/v1/cluster would not:
+        // it asks the index.
+        using (var nodes = await silo.Http.GetAsync("/api/v1/nodes"))
+            Assert.Equal(HttpStatusCode.OK, nodes.StatusCode);
         index.Silent = true;
         using (var response = await silo.Http.GetAsync(SiloHealth.ReadyPath))
         {

@@ -47,6 +47,17 @@ public sealed record WorkloadView(
     /// <inheritdoc cref="ScaleRefusal"/>
     public string? RefuseScale(int replicas) => ScaleRefusal(Name, DeletionRequestedAt, Autoscale, Replicas, replicas);
 
+    /// <summary>
+    /// Why scaling from <paramref name="current"/> to <paramref name="replicas"/> replicas of <paramref name="template"/>
+    /// is refused on a silo that cannot run the cluster's default (<paramref name="defaultUnrunnable"/>, null: it can): new
+    /// replicas naming no policy would wait for ever. Scaling down or to the same count adds no waiting pod.
+    /// </summary>
+    public static string? UnrunnableRefusal(PodSpec template, int current, int replicas, string? defaultUnrunnable) =>
+        defaultUnrunnable is not null && template.Policy is null && replicas > current ? defaultUnrunnable : null;
+
+    /// <inheritdoc cref="UnrunnableRefusal"/>
+    public string? RefuseUnrunnable(int replicas, string? defaultUnrunnable) => UnrunnableRefusal(Template, Replicas, replicas, defaultUnrunnable);
+
     public static string BeingDeleted(string name) => $"workload '{name}' is being deleted";
 }
 

@@ -12,6 +12,11 @@ public enum OutcomeCode
     Unavailable = 5,
     /// <summary>The command ran and failed on the server's side (a training round's error). The grain logged why.</summary>
     Failed = 6,
+    /// <summary>
+    /// Refused for pods it would create that the asking silo's cluster default cannot place (a scale up of a template
+    /// naming no policy, <see cref="WorkloadChange.DefaultUnrunnable"/>): 409 on /api/v1, 403 Forbidden on /k8s.
+    /// </summary>
+    Unrunnable = 7,
 }
 
 [GenerateSerializer, Immutable, Alias("mas.outcome")]
@@ -32,6 +37,7 @@ public sealed record Outcome([property: Id(0)] OutcomeCode Code, [property: Id(1
     public static Outcome Started(string message) => new(OutcomeCode.Accepted, message);
     public static Outcome Unavailable(string error) => new(OutcomeCode.Unavailable, error);
     public static Outcome Failed(string error) => new(OutcomeCode.Failed, error);
+    public static Outcome Unrunnable(string error) => new(OutcomeCode.Unrunnable, error);
 }
 
 /// <summary>A page of a listing; <see cref="Continue"/> is the token for the next page (null on the last).</summary>

@@ -4,7 +4,10 @@ namespace MasOrleans.Abstractions.Contracts;
 /// What one update of a workload changes, stored in one write (<see cref="Grains.IWorkloadGrain.Update"/>): its replicas
 /// (null: unchanged) and, where the matching Sets flag is true, its annotations (null or empty: none), progress deadline
 /// (null: the default) and Kubernetes rollout settings (null: the defaults). What it does not name is left as stored,
-/// so a change made meanwhile by another caller is kept.
+/// so a change made meanwhile by another caller is kept. <see cref="DefaultUnrunnable"/> is why the asking silo cannot run
+/// the cluster's default (null: it can): the workload then refuses, in its own turn against the count it holds, a scale
+/// up of a template naming no policy (<see cref="WorkloadView.UnrunnableRefusal"/>), so a scale down landing between a
+/// caller's read and its write cannot turn an allowed change into one.
 /// </summary>
 /// <remarks>
 /// Not [Immutable]: it carries its caller's annotations dictionary, and Orleans hands an [Immutable] argument to a grain
@@ -19,7 +22,8 @@ public sealed record WorkloadChange(
     [property: Id(3)] bool SetsProgressDeadline = false,
     [property: Id(4)] int? ProgressDeadlineSeconds = null,
     [property: Id(5)] bool SetsRollout = false,
-    [property: Id(6)] DeploymentRollout? Rollout = null)
+    [property: Id(6)] DeploymentRollout? Rollout = null,
+    [property: Id(7)] string? DefaultUnrunnable = null)
 {
     /// <summary>Whether it changes anything at all.</summary>
     public bool Any => Replicas is not null || SetsAnnotations || SetsProgressDeadline || SetsRollout;

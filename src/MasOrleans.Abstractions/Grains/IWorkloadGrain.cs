@@ -21,14 +21,16 @@ public interface IWorkloadGrain : IGrainWithStringKey
 
     /// <summary>
     /// <see cref="Update"/> of the replicas alone. Conflict for a count outside an autoscaled workload's range, or any
-    /// other than its own (none) while it is being deleted (<see cref="WorkloadView.ScaleRefusal"/>).
+    /// other than its own (none) while it is being deleted (<see cref="WorkloadView.ScaleRefusal"/>); Unrunnable for a scale
+    /// up of a template naming no policy when <paramref name="defaultUnrunnable"/> says why the asking silo cannot run the
+    /// cluster's default (<see cref="WorkloadChange.DefaultUnrunnable"/>).
     /// </summary>
-    Task<Outcome> Scale(int replicas);
+    Task<Outcome> Scale(int replicas, string? defaultUnrunnable = null);
 
     /// <summary>
     /// Applies <paramref name="change"/> (replicas, annotations, progress deadline, rollout settings) in one write: a /k8s
     /// patch that changes several is done whole or not at all. NotFound if it does not exist; Conflict if a change of
-    /// replicas is refused (nothing is changed then).
+    /// replicas is refused, Unrunnable if a scale up is (<see cref="WorkloadChange.DefaultUnrunnable"/>; nothing is changed then).
     /// </summary>
     Task<Outcome> Update(WorkloadChange change);
 

@@ -110,6 +110,7 @@ public sealed class WorkloadGrain(
         if (before.Template is null) return NotFound();
         var replicas = change.Replicas ?? before.Replicas;
         if (WorkloadView.ScaleRefusal(Name, before.DeletionRequestedAt, before.Autoscale, before.Replicas, replicas) is { } refused) return Outcome.Conflict(refused);
+        if (WorkloadView.UnrunnableRefusal(before.Template, before.Replicas, replicas, change.DefaultUnrunnable) is { } unrunnable) return Outcome.Unrunnable(unrunnable);
         var scales = replicas != before.Replicas;
         if (scales) AddEvent("Normal", "Scaled", $"replicas {before.Replicas} -> {replicas} (requested)");
         state.State = state.State with
@@ -129,7 +130,7 @@ public sealed class WorkloadGrain(
     public Task<IReadOnlyList<PodEvent>> GetEvents() => Task.FromResult(state.State.Events ?? []);
 
     /// <summary>A scale is an update of the replicas alone: one rule for both (refusal, event, write).</summary>
-    public Task<Outcome> Scale(int replicas) => Update(new WorkloadChange(Replicas: replicas));
+    public Task<Outcome> Scale(int replicas, string? defaultUnrunnable = null) => Update(new WorkloadChange(Replicas: replicas, DefaultUnrunnable: defaultUnrunnable));
 
     public async Task<Outcome> Delete()
     {

@@ -79,12 +79,11 @@ internal static class WorkloadsApi
         if (Validation.CheckReplicas(body.Replicas) is { } error) return Problems.BadRequest(error);
         var workload = grains.Reference<IWorkloadGrain>(name);
         // New replicas of a template naming no policy would wait for ever on a default this silo cannot run (a workload
-        // created before that rule, or through a silo with the default's model): refused as its creation would be now.
-        if (await workload.Get() is not { } current) return NotFound(name);
-        if (await DefaultPolicyOnThisSilo.ProblemForScale(current, body.Replicas!.Value, clusterView, grains, catalog) is { } unrunnable) return Problems.Conflict(unrunnable);
-        var outcome = await workload.Scale(body.Replicas!.Value);
+        // created before that rule, or through a silo with the default's model): the workload refuses a scale up of them
+        // in its own turn, as its creation would be refused now.
+        var outcome = await workload.Scale(body.Replicas!.Value, await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog));
         if (outcome.Code == OutcomeCode.NotFound) return NotFound(name);
-        // Replicas outside the autoscale range: the workload's own settings forbid them.
+        // Replicas outside the autoscale range (the workload's own settings forbid them), or unrunnable ones.
         if (!outcome.IsOk) return Problems.Conflict(outcome.Message!);
         // A workload being deleted takes the count it has (none) and may be gone by the read.
         return await workload.Get() is { } view ? TypedResults.Ok(WorkloadResponse.From(view)) : NotFound(name);

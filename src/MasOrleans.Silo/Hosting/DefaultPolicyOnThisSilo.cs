@@ -38,13 +38,14 @@ internal static class DefaultPolicyOnThisSilo
 
     /// <summary>The same, for a pod (or template) naming <paramref name="policy"/>: null when it names one.</summary>
     public static async Task<string?> ProblemForPolicy(string? policy, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) =>
-        policy is not null ? null : Problem(await Current(view, grains), catalog);
+        policy is not null ? null : await ProblemForDefault(view, grains, catalog);
 
     /// <summary>
-    /// The same, for scaling <paramref name="workload"/> to <paramref name="replicas"/>: a workload created before the rule
-    /// (or through a silo with the model) whose template names no policy gets replicas that would wait for ever. Null when
-    /// the scale creates no replica (scaling down or to the same count is allowed: it adds no waiting pod).
+    /// Why the cluster's default cannot decide here, or null: given to a workload's scale (<see cref="WorkloadChange.DefaultUnrunnable"/>),
+    /// which judges in its own turn whether it would create replicas of a template naming no policy (a workload created
+    /// before the rule, or through a silo with the model), against the count it holds: judged here against a count read
+    /// earlier, a scale down landing in between turned an allowed request into a scale up.
     /// </summary>
-    public static Task<string?> ProblemForScale(WorkloadView workload, int replicas, SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) =>
-        replicas <= workload.Replicas ? Task.FromResult<string?>(null) : ProblemForPolicy(workload.Template.Policy, view, grains, catalog);
+    public static async Task<string?> ProblemForDefault(SiloClusterView view, IGrainFactory grains, PolicyCatalog catalog) =>
+        Problem(await Current(view, grains), catalog);
 }

@@ -194,11 +194,12 @@ internal static class KubeDeploymentsApi
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
-        if (await RefuseScaleUp(view, replicas, name, clusterView, grains, catalog) is { } unrunnable) return unrunnable;
-        var change = new WorkloadChange(scales ? replicas : null, annotates, annotations, setsDeadline, deadline, rollout != view.Rollout, rollout);
+        var defaultUnrunnable = await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog);
+        var change = new WorkloadChange(scales ? replicas : null, annotates, annotations, setsDeadline, deadline, rollout != view.Rollout, rollout, defaultUnrunnable);
         if (dryRun)
         {
-            // The grain's refusal of a scale, and the deployment as its write would leave it; nothing stored.
+            // The grain's refusals of a scale, and the deployment as its write would leave it; nothing stored.
+            if (view.RefuseUnrunnable(replicas, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
             if (view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
             var would = view with
             {
@@ -211,7 +212,12 @@ internal static class KubeDeploymentsApi
         }
         // One grain call, one write: what the update changes is stored whole or not at all.
         if (change.Any && await grain.Update(change) is { IsOk: false } refused)
-            return refused.Code == OutcomeCode.NotFound ? KubeStatus.NotFound("deployments.apps", name) : KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refused.Message!);
+            return refused.Code switch
+            {
+                OutcomeCode.NotFound => KubeStatus.NotFound("deployments.apps", name),
+                OutcomeCode.Unrunnable => UnrunnableForbidden(name, refused.Message!),
+                _ => KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refused.Message!),
+            };
         // Read back through the cache: the answer carries the version a following GET or listing serves.
         return await Read(cache, key, context.RequestAborted) is { } stored ? KubeLists.One(context, stored) : KubeStatus.NotFound("deployments.apps", name);
     }
@@ -286,15 +292,19 @@ internal static class KubeDeploymentsApi
         // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
         int? replicas = scale.Spec?.Replicas ?? 0;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", error);
-        if (await RefuseScaleUp(view, replicas!.Value, name, clusterView, grains, catalog) is { } unrunnable) return unrunnable;
+        var defaultUnrunnable = await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog);
         if (dryRun)
         {
-            // The grain's refusal of a scale, and the Scale it would answer; nothing stored.
+            // The grain's refusals of a scale, and the Scale it would answer; nothing stored.
+            if (view.RefuseUnrunnable(replicas!.Value, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
             if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", refusal);
             return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, served));
         }
-        var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value);
+        // The workload judges a scale up of replicas this silo cannot place in its own turn, against the count it holds
+        // (HoldWrites orders this silo's writes only: another silo's or the autoscaler's scale down may have landed since the read).
+        var outcome = await grains.Reference<IWorkloadGrain>(key).Scale(replicas!.Value, defaultUnrunnable);
         if (outcome.Code == OutcomeCode.NotFound) return KubeStatus.NotFound("deployments.apps", name);
+        if (outcome.Code == OutcomeCode.Unrunnable) return UnrunnableForbidden(name, outcome.Message!);
         if (!outcome.IsOk) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", outcome.Message!);
         return await cache.ReadDeployment(key, context.RequestAborted) is ({ } scaled, _, { } version)
             ? KubeJson.Object(KubeDeploymentObjects.ToScale(scaled, version))
@@ -303,10 +313,7 @@ internal static class KubeDeploymentsApi
 
     /// <summary>
     /// A scale up of a deployment whose template names no scheduler, on a silo that cannot run the cluster's default
-    /// (<see cref="DefaultPolicyOnThisSilo.ProblemForScale"/>): its new replicas would wait for ever. Scaling down is allowed.
+    /// (<see cref="WorkloadView.UnrunnableRefusal"/>): its new replicas would wait for ever; refused as a create of it is.
     /// </summary>
-    private static async Task<IResult?> RefuseScaleUp(WorkloadView view, int replicas, string name, SiloClusterView clusterView, IGrainFactory grains, PolicyCatalog catalog) =>
-        await DefaultPolicyOnThisSilo.ProblemForScale(view, replicas, clusterView, grains, catalog) is { } unrunnable
-            ? KubeStatus.AdmissionForbidden("deployments.apps", name, unrunnable)
-            : null;
+    private static IResult UnrunnableForbidden(string name, string why) => KubeStatus.AdmissionForbidden("deployments.apps", name, why);
 }

@@ -21,8 +21,15 @@ internal static class KubeStatus
     /// that met one (maxPatchRetry, kubectl pkg/cmd/apply/patcher.go) and client-go's RetryOnConflict a write, and this
     /// refusal does not go away by asking again.
     /// </summary>
-    public static IResult AdmissionForbidden(string resource, string name, string message) =>
-        Failure(403, "Forbidden", $"{resource} \"{name}\" is forbidden: {message}", Details(name, resource));
+    public static IResult AdmissionForbidden(string resource, string name, string message) => NewForbidden(resource, name, message);
+
+    /// <summary>
+    /// apimachinery's NewForbidden (pkg/api/errors/errors.go), the one 403 of a named or unnamed resource: resource "name"
+    /// is forbidden: why (resource is forbidden: why without a name). An admission plugin's refusal and RBAC's both are one.
+    /// </summary>
+    private static IResult NewForbidden(string qualifiedResource, string? name, string why) =>
+        Failure(403, "Forbidden", $"{(name is null ? qualifiedResource : $"{qualifiedResource} {GoValues.Quoted(name)}")} is forbidden: {why}",
+            Details(name ?? "", qualifiedResource));
 
     /// <summary>422 with one cause, as the API server words it: Kind "name" is invalid: field: Invalid value: message.</summary>
     public static IResult Invalid(string kind, string name, string field, string message) =>
@@ -131,8 +138,7 @@ internal static class KubeStatus
         var resource = target.Subresource is { } sub ? $"{target.Resource}/{sub}" : target.Resource;
         var scope = target.Namespace is { } ns ? $"in the namespace {GoValues.Quoted(ns)}" : "at the cluster scope";
         var why = $"{Sanitized($"User {GoValues.Quoted(user)} cannot {verb} resource {GoValues.Quoted(resource)} in API group {GoValues.Quoted(target.Group)} {scope}")}: {reason}";
-        var named = target.Name is { } name ? $"{target.QualifiedResource} {GoValues.Quoted(name)}" : target.QualifiedResource;
-        return Failure(403, "Forbidden", $"{named} is forbidden: {why}", Details(target.Name ?? "", target.QualifiedResource));
+        return NewForbidden(target.QualifiedResource, target.Name, why);
     }
 
     /// <summary>
