@@ -63,8 +63,9 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
         using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
         {
             await restarted.Http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Succeeded") == 1, timeoutSeconds: 120);
-            var node = await restarted.Http.GetJson("/api/v1/nodes/r-job-node");
-            Assert.Equal("{}", node.GetProperty("allocated").ToString());
+            // The pod's phase is written before its node is released (PodGrain.Finish), so the index can count it
+            // first: the node's room is waited for, and a release that never comes fails the wait.
+            await restarted.Http.WaitFor("/api/v1/nodes/r-job-node", n => n.GetProperty("allocated").ToString() == "{}");
             restarted.AssertCleanLog();
         }
     }
@@ -94,8 +95,9 @@ public sealed class RestartTests() : SiloProcessTestBase("mas-restart-")
         using (var restarted = await StartSilo(httpPort, siloPort, gatewayPort))
         {
             await restarted.Http.WaitFor("/api/v1/cluster", c => Phases(c).GetValueOrDefault("Failed") == 1, timeoutSeconds: 120);
-            var node = await restarted.Http.GetJson("/api/v1/nodes/r-deadline-node");
-            Assert.Equal("{}", node.GetProperty("allocated").ToString());
+            // The pod's phase is written before its node is released (PodGrain.Finish), so the index can count it
+            // first: the node's room is waited for, and a release that never comes fails the wait.
+            await restarted.Http.WaitFor("/api/v1/nodes/r-deadline-node", n => n.GetProperty("allocated").ToString() == "{}");
             var pod = await restarted.Http.GetJson("/api/v1/pods/r-deadline");
             Assert.Equal("DeadlineExceeded", pod.GetProperty("reason").GetString());
             restarted.AssertCleanLog();
