@@ -91,17 +91,27 @@ public sealed class KubeWatchBookmarkTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", Requests.Node("bm-node"))).StatusCode);
         var start = Version(await Http.GetJson("/k8s/api/v1/pods"));
         // From the list's version: only changes, then bookmarks once a change moved the version past it.
+        // A second pod once the first bookmark came, so a change follows a bookmark (one carrying a version ahead of it fails).
+        var bookmarked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var watching = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion={start}&timeoutSeconds=60",
-            events => events.FindIndex(e => e.Type == "ADDED") is >= 0 and var added && events.Skip(added).Count(e => e.Type == "BOOKMARK") >= 2);
+            events =>
+            {
+                if (events[^1].Type == "BOOKMARK") bookmarked.TrySetResult();
+                return events.FindLastIndex(e => e.Type == "ADDED") is var added && added > events.FindIndex(e => e.Type == "BOOKMARK")
+                    && events.Skip(added).Any(e => e.Type == "BOOKMARK");
+            });
         // Read until its ADDED and an interval more, in which a bookmark would have come to it.
         var plain = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&resourceVersion={start}&timeoutSeconds=60",
             events => events.Any(e => e.Type == "ADDED"), linger: Interval);
         using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod", cpu: "1")))
             Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
 
+        await bookmarked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod-late", cpu: "1")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var events = await watching;
         var bookmarks = events.Select((e, i) => (e, i)).Where(x => x.e.Type == "BOOKMARK").ToList();
-        Assert.True(bookmarks.Count >= 2, $"fewer than two bookmarks after the pod was added: {Describe(events)}");
+        Assert.True(bookmarks.Count >= 2, $"fewer than two bookmarks: {Describe(events)}");
         foreach (var (bookmark, _) in bookmarks)
         {
             AssertPlainBookmark(bookmark.Object, "Pod", "v1");
