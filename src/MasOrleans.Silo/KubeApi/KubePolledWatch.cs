@@ -34,7 +34,7 @@ internal static class KubePolledWatch
         var quietFirst = !named && options.SkipsInitialEvents;
         // Keeps the cache polling, so versions move as pods change.
         using var polling = cache.KeepPolling();
-        using var timeout = KubeWatch.Lifetime(context);
+        using var timeout = KubeWatch.Lifetime(context, out var end);
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
@@ -91,7 +91,7 @@ internal static class KubePolledWatch
                     await KubeWatch.WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(typeof(T), version), timeout.Token);
                 // Each look is the tick at which a periodic bookmark due is sent, carrying the look's version: everything
                 // it saw has been sent.
-                if (first) bookmarks = KubeWatchBookmarks.For(context, options, looked);
+                if (first) bookmarks = KubeWatchBookmarks.For(context, options, looked, DateTimeOffset.UtcNow, end);
                 else if (bookmarks?.Take(typeof(T), looked, DateTimeOffset.UtcNow) is { } bookmark)
                     await KubeWatch.WriteEvent(context, "BOOKMARK", bookmark, timeout.Token);
                 await response.Body.FlushAsync(timeout.Token);

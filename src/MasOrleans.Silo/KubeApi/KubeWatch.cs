@@ -66,7 +66,8 @@ internal static class KubeWatch
             sent = initial.LastOrDefault()?.Version ?? version;
         }
 
-        using var timeout = Lifetime(context);
+        using var timeout = Lifetime(context, out var end);
+        var kind = resource == "nodes" ? typeof(V1Node) : typeof(V1Pod);
         var response = context.Response;
         response.StatusCode = 200;
         response.ContentType = "application/json";
@@ -77,10 +78,9 @@ internal static class KubeWatch
             await response.StartAsync(timeout.Token);
             foreach (var change in initial.Where(c => c.Resource == resource)) await Write(context, change, table, selects, timeout.Token);
             if (initialState && options.EndsInitialEventsWithBookmark)
-                await WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(resource == "nodes" ? typeof(V1Node) : typeof(V1Pod), sent.ToString()), timeout.Token);
+                await WriteEvent(context, "BOOKMARK", KubeListOptions.InitialEventsEndBookmark(kind, sent.ToString()), timeout.Token);
             await response.Body.FlushAsync(timeout.Token);
-            var kind = resource == "nodes" ? typeof(V1Node) : typeof(V1Pod);
-            var bookmarks = KubeWatchBookmarks.For(context, options, sent);
+            var bookmarks = KubeWatchBookmarks.For(context, options, sent, DateTimeOffset.UtcNow, end);
             // Every change up to it read from the channel, of any resource: the version a bookmark may carry.
             var current = sent;
             Task<bool>? waiting = null;
@@ -124,12 +124,19 @@ internal static class KubeWatch
 
     /// <summary>
     /// How long a watch stream lasts: <see cref="StreamLifetime"/> (until the client leaves or the silo begins to stop, so
-    /// its client's reflector watches again elsewhere), or until its timeoutSeconds pass.
+    /// its client's reflector watches again elsewhere), or until its timeoutSeconds pass, counted from now:
+    /// <paramref name="end"/> is that instant (null without timeoutSeconds), the one deadline its bookmarks are due before.
     /// </summary>
-    internal static CancellationTokenSource Lifetime(HttpContext context)
+    internal static CancellationTokenSource Lifetime(HttpContext context, out DateTimeOffset? end)
     {
         var lifetime = StreamLifetime.Of(context);
-        if (TimeoutSeconds(context.Request) is { } seconds) lifetime.CancelAfter(TimeSpan.FromSeconds(seconds));
+        end = null;
+        if (TimeoutSeconds(context.Request) is { } seconds)
+        {
+            var timeout = TimeSpan.FromSeconds(seconds);
+            end = DateTimeOffset.UtcNow + timeout;
+            lifetime.CancelAfter(timeout);
+        }
         return lifetime;
     }
 

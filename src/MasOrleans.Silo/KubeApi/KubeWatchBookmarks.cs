@@ -37,12 +37,14 @@ internal sealed class KubeWatchBookmarks
     }
 
     /// <summary>The watch's bookmarks, or null when it did not ask for them (allowWatchBookmarks).</summary>
-    public static KubeWatchBookmarks? For(HttpContext context, KubeListOptions options, long from)
+    /// <param name="now">When the first interval starts: the watch's initial events are sent.</param>
+    /// <param name="end">When the watch's timeoutSeconds end, the instant its lifetime was armed with
+    /// (<see cref="KubeWatch.Lifetime"/>), so the bookmark 2 s before it comes before the stream ends however long the
+    /// initial events took; null when it has none.</param>
+    public static KubeWatchBookmarks? For(HttpContext context, KubeListOptions options, long from, DateTimeOffset now, DateTimeOffset? end)
     {
         if (!options.AllowWatchBookmarks) return null;
         var seconds = context.RequestServices.GetRequiredService<IOptions<KubeApiOptions>>().Value.WatchBookmarkSeconds;
-        var now = DateTimeOffset.UtcNow;
-        DateTimeOffset? end = KubeWatch.TimeoutSeconds(context.Request) is { } timeout ? now.AddSeconds(timeout) : null;
         return new KubeWatchBookmarks(TimeSpan.FromSeconds(seconds), now, end, from);
     }
 

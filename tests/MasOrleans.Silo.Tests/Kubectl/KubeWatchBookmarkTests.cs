@@ -1,10 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using MasOrleans.Silo.Configuration;
-using MasOrleans.Silo.KubeApi;
 using MasOrleans.Silo.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MasOrleans.Silo.Tests.Kubectl;
 
@@ -15,6 +11,7 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// object of the kind carrying the cache's resourceVersion, and only once that version is newer than the one the watch
 /// started from (cacheWatcher.process). /k8s sent a bookmark only to end a watch-list's initial events, so a client's
 /// resourceVersion went stale across a quiet spell. The silo here sends them each second (KubeApi:WatchBookmarkSeconds).
+/// When they are due is <see cref="KubeWatchBookmarkScheduleTests"/>.
 /// </summary>
 public sealed class KubeWatchBookmarkTests : IAsyncLifetime
 {
@@ -27,19 +24,36 @@ public sealed class KubeWatchBookmarkTests : IAsyncLifetime
 
     private HttpClient Http => _silo.Http;
 
-    /// <summary>A watch read line by line until an event <paramref name="last"/> picks (or the stream's end), then closed.</summary>
-    private async Task<List<(string Type, JsonElement Object)>> Until(string path, Func<List<(string Type, JsonElement Object)>, bool> last)
+    /// <summary>The bookmark interval the silo here is given.</summary>
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A watch read line by line until an event <paramref name="last"/> picks (or the stream's end), then closed; with
+    /// <paramref name="linger"/>, read that much longer after it first, to see what else comes.
+    /// </summary>
+    private async Task<List<(string Type, JsonElement Object)>> Until(string path, Func<List<(string Type, JsonElement Object)>, bool> last, TimeSpan? linger = null)
     {
         using var response = await Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
         var events = new List<(string Type, JsonElement Object)>();
-        while (await reader.ReadLineAsync() is { } line)
+        using var lingering = new CancellationTokenSource();
+        try
         {
-            if (line.Length == 0) continue;
-            var e = JsonDocument.Parse(line).RootElement;
-            events.Add((e.GetProperty("type").GetString()!, e.GetProperty("object").Clone()));
-            if (last(events)) break;
+            while (await reader.ReadLineAsync(lingering.Token) is { } line)
+            {
+                if (line.Length == 0) continue;
+                var e = JsonDocument.Parse(line).RootElement;
+                events.Add((e.GetProperty("type").GetString()!, e.GetProperty("object").Clone()));
+                if (!last(events)) continue;
+                if (linger is not { } more) break;
+                lingering.CancelAfter(more);
+                linger = null;
+            }
+        }
+        catch (OperationCanceledException) when (lingering.IsCancellationRequested)
+        {
+            // Lingered as long as asked after the last event wanted: what came by then is the answer.
         }
         return events;
     }
@@ -47,6 +61,20 @@ public sealed class KubeWatchBookmarkTests : IAsyncLifetime
     private static long Version(JsonElement o) => long.Parse(o.GetProperty("metadata").GetProperty("resourceVersion").GetString()!);
 
     private static string Describe(List<(string Type, JsonElement Object)> events) => string.Join(", ", events.Select(e => $"{e.Type} {Version(e.Object)}"));
+
+    /// <summary>
+    /// Each bookmark no older than anything sent before it and older than every change sent after it (later bookmarks
+    /// may repeat its version): a client resuming from it misses nothing and gets nothing twice.
+    /// </summary>
+    private static void AssertBookmarksInOrder(List<(string Type, JsonElement Object)> events)
+    {
+        foreach (var (bookmark, at) in events.Select((e, i) => (e, i)).Where(x => x.e.Type == "BOOKMARK"))
+        {
+            var version = Version(bookmark.Object);
+            Assert.All(events.Take(at), e => Assert.True(Version(e.Object) <= version, Describe(events)));
+            Assert.All(events.Skip(at + 1).Where(e => e.Type != "BOOKMARK"), e => Assert.True(Version(e.Object) > version, Describe(events)));
+        }
+    }
 
     /// <summary>The periodic bookmark's object: the kind's empty object with the version alone (no initial-events-end annotation).</summary>
     private static void AssertPlainBookmark(JsonElement bookmark, string kind, string apiVersion)
@@ -63,22 +91,33 @@ public sealed class KubeWatchBookmarkTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await Http.Post("/api/v1/nodes", Requests.Node("bm-node"))).StatusCode);
         var start = Version(await Http.GetJson("/k8s/api/v1/pods"));
         // From the list's version: only changes, then bookmarks once a change moved the version past it.
+        // A second pod once the first bookmark came, so a change follows a bookmark (one carrying a version ahead of it fails).
+        var bookmarked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var watching = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion={start}&timeoutSeconds=60",
-            events => events.FindIndex(e => e.Type == "ADDED") is >= 0 and var added && events.Skip(added).Count(e => e.Type == "BOOKMARK") >= 2);
-        var plain = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&resourceVersion={start}&timeoutSeconds=10", _ => false);
+            events =>
+            {
+                if (events[^1].Type == "BOOKMARK") bookmarked.TrySetResult();
+                return events.FindLastIndex(e => e.Type == "ADDED") is var added && added > events.FindIndex(e => e.Type == "BOOKMARK")
+                    && events.Skip(added).Any(e => e.Type == "BOOKMARK");
+            });
+        // Read until its ADDED and an interval more, in which a bookmark would have come to it.
+        var plain = Until($"/k8s/api/v1/namespaces/default/pods?watch=true&resourceVersion={start}&timeoutSeconds=60",
+            events => events.Any(e => e.Type == "ADDED"), linger: Interval);
         using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod", cpu: "1")))
             Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
 
+        await bookmarked.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        using (var created = await Http.Post("/api/v1/pods", Requests.Pod("bm-pod-late", cpu: "1")))
+            Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var events = await watching;
         var bookmarks = events.Select((e, i) => (e, i)).Where(x => x.e.Type == "BOOKMARK").ToList();
-        Assert.True(bookmarks.Count >= 2, $"fewer than two bookmarks after the pod was added: {Describe(events)}");
-        foreach (var (bookmark, at) in bookmarks)
+        Assert.True(bookmarks.Count >= 2, $"fewer than two bookmarks: {Describe(events)}");
+        foreach (var (bookmark, _) in bookmarks)
         {
             AssertPlainBookmark(bookmark.Object, "Pod", "v1");
-            // Newer than the watch's start, and no older than anything sent before it: a client resuming from it misses nothing.
             Assert.True(Version(bookmark.Object) > start, Describe(events));
-            Assert.All(events.Take(at), e => Assert.True(Version(e.Object) <= Version(bookmark.Object), Describe(events)));
         }
+        AssertBookmarksInOrder(events);
 
         var without = await plain;
         Assert.Contains(without, e => e.Type == "ADDED");
@@ -107,47 +146,6 @@ public sealed class KubeWatchBookmarkTests : IAsyncLifetime
         var watched = await nodes;
         AssertPlainBookmark(watched[^1].Object, "Node", "v1");
         Assert.True(Version(watched[^1].Object) > start, Describe(watched));
-        Assert.All(watched.SkipLast(1), e => Assert.True(Version(e.Object) <= Version(watched[^1].Object), Describe(watched)));
-    }
-
-    /// <summary>
-    /// When they are due: every interval, or 2 s before the watch's timeoutSeconds end when that comes first, and none
-    /// after that (cacheWatcher.nextBookmarkTime: "right before the watcher timeout - for now we simply set it 2s before
-    /// the deadline"; a time already past schedules none); none for a watch that did not ask.
-    /// </summary>
-    [Fact]
-    public void Bookmarks_are_due_each_interval_or_two_seconds_before_the_watch_times_out()
-    {
-        static HttpContext Watch(string query, double seconds)
-        {
-            var services = new ServiceCollection().AddOptions().Configure<KubeApiOptions>(o => o.WatchBookmarkSeconds = seconds).BuildServiceProvider();
-            return new DefaultHttpContext { RequestServices = services, Request = { QueryString = new QueryString(query) } };
-        }
-        var asked = new KubeListOptions(null, AllowWatchBookmarks: true);
-
-        Assert.Null(KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=30", 60), new KubeListOptions(null, false), 5));
-
-        // No timeout: a minute, then a minute after each.
-        var now = DateTimeOffset.UtcNow;
-        var minute = KubeWatchBookmarks.For(Watch("?watch=true", 60), asked, 5)!;
-        Assert.InRange(minute.DueIn(now)!.Value, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(61));
-        Assert.Null(minute.Take(typeof(k8s.Models.V1Pod), 9, now));
-        var at = now.AddSeconds(61);
-        Assert.Equal(TimeSpan.Zero, minute.DueIn(at));
-        Assert.Equal("9", minute.Take(typeof(k8s.Models.V1Pod), 9, at)!["metadata"]!["resourceVersion"]!.GetValue<string>());
-        Assert.Equal(TimeSpan.FromSeconds(60), minute.DueIn(at));
-        // Due, but the version never moved past the watch's start: none sent, the next scheduled all the same.
-        var quiet = KubeWatchBookmarks.For(Watch("?watch=true", 60), asked, 5)!;
-        Assert.Null(quiet.Take(typeof(k8s.Models.V1Pod), 5, at));
-        Assert.Equal(TimeSpan.FromSeconds(60), quiet.DueIn(at));
-
-        // timeoutSeconds=30: 28 s in, before the minute; then none.
-        var timed = KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=30", 60), asked, 5)!;
-        Assert.InRange(timed.DueIn(now)!.Value, TimeSpan.FromSeconds(27), TimeSpan.FromSeconds(29));
-        var beforeEnd = now.AddSeconds(29);
-        Assert.NotNull(timed.Take(typeof(k8s.Models.V1Node), 7, beforeEnd));
-        Assert.Null(timed.DueIn(beforeEnd));
-        // timeoutSeconds=600 with the default minute: the minute comes first.
-        Assert.InRange(KubeWatchBookmarks.For(Watch("?watch=true&timeoutSeconds=600", 60), asked, 5)!.DueIn(now)!.Value, TimeSpan.FromSeconds(59), TimeSpan.FromSeconds(61));
+        AssertBookmarksInOrder(watched);
     }
 }
