@@ -75,7 +75,12 @@ public sealed class PodDeletionRecreatedTests
     private static async Task<SiloHost> Start(Recreations filter, params string[] expectedLog)
     {
         var silo = await SiloHost.StartAsync(expectedLog: expectedLog, configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(filter),
-            settings: new Dictionary<string, string> { ["Logging:LogLevel:MasOrleans.Silo.Api.ReadsAskedAgain"] = "Information" },
+            settings: new Dictionary<string, string>
+            {
+                // The categories whose Information records the tests read (event 2055, event 1530).
+                ["Logging:LogLevel:MasOrleans.Silo.Api.ReadsAskedAgain"] = "Information",
+                ["Logging:LogLevel:MasOrleans.Silo.KubeApi.KubePodsApi"] = "Information",
+            },
             logMinimum: LogLevel.Information);
         filter.Http = silo.Http;
         return silo;
