@@ -19,8 +19,6 @@ namespace MasOrleans.Silo.Tests;
 /// </summary>
 public sealed class PodDeletionRecreatedTests
 {
-    private const string SiblingShuttingDown = "Silo 'S127.0.0.2:11111:1' is shutting down.";
-
     private sealed class Recreations(string key) : IOutgoingGrainCallFilter
     {
         public HttpClient? Http;
@@ -28,11 +26,13 @@ public sealed class PodDeletionRecreatedTests
         public int Recreate;
         /// <summary>The request's reads of the pod (IPodGrain.Get) that break, by their number (1 the first).</summary>
         public HashSet<int> BrokenReads = [];
-        /// <summary>Whether the request's first read after a delete that answered Ok breaks.</summary>
-        public bool BreakReadAfterDeleted;
+        /// <summary>How many of the request's reads after a delete that answered Ok break.</summary>
+        public int BrokenReadsAfterDeleted;
+        /// <summary>The request's deletes (IPodGrain.Delete) that break before they land, by their number (1 the first).</summary>
+        public HashSet<int> BrokenDeletes = [];
         public int Reads;
         public int Deletes;
-        private bool _deleted;
+        private int _brokenAfterDeleted;
         // The filter's own REST calls reach the same grain; they pass untouched.
         private bool _busy;
 
@@ -45,13 +45,12 @@ public sealed class PodDeletionRecreatedTests
             }
             if (context.InterfaceMethod.Name == nameof(IPodGrain.Get))
             {
-                var afterDeleted = BreakReadAfterDeleted && _deleted;
-                _deleted = false;
-                if (BrokenReads.Contains(++Reads) || afterDeleted) throw new SiloUnavailableException(SiblingShuttingDown);
+                var afterDeleted = _brokenAfterDeleted-- > 0;
+                if (BrokenReads.Contains(++Reads) || afterDeleted) throw new SiloUnavailableException(CallBreaks.SiblingShuttingDown);
             }
             else if (context.InterfaceMethod.Name == nameof(IPodGrain.Delete))
             {
-                Deletes++;
+                if (BrokenDeletes.Contains(++Deletes)) throw new SiloUnavailableException(CallBreaks.SiblingShuttingDown);
                 if (Recreate-- > 0)
                 {
                     _busy = true;
@@ -66,7 +65,7 @@ public sealed class PodDeletionRecreatedTests
                     }
                 }
                 await context.Invoke();
-                _deleted = context.Result is Outcome { IsOk: true };
+                _brokenAfterDeleted = context.Result is Outcome { IsOk: true } ? BrokenReadsAfterDeleted : 0;
                 return;
             }
             await context.Invoke();
@@ -76,7 +75,12 @@ public sealed class PodDeletionRecreatedTests
     private static async Task<SiloHost> Start(Recreations filter, params string[] expectedLog)
     {
         var silo = await SiloHost.StartAsync(expectedLog: expectedLog, configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(filter),
-            settings: new Dictionary<string, string> { ["Logging:LogLevel:MasOrleans.Silo.Api.ReadsAskedAgain"] = "Information" },
+            settings: new Dictionary<string, string>
+            {
+                // The categories whose Information records the tests read (event 2055, event 1530).
+                ["Logging:LogLevel:MasOrleans.Silo.Api.ReadsAskedAgain"] = "Information",
+                ["Logging:LogLevel:MasOrleans.Silo.KubeApi.KubePodsApi"] = "Information",
+            },
             logMinimum: LogLevel.Information);
         filter.Http = silo.Http;
         return silo;
@@ -143,7 +147,7 @@ public sealed class PodDeletionRecreatedTests
     [Fact]
     public async Task A_kubernetes_delete_done_whose_read_after_a_siblings_stop_broke_answers_the_pod_deleted()
     {
-        var filter = new Recreations("read-after") { BreakReadAfterDeleted = true };
+        var filter = new Recreations("read-after") { BrokenReadsAfterDeleted = 1 };
         await using var silo = await Start(filter);
         await Create(silo, "read-after");
         using var response = await silo.Http.DeleteAsync("/k8s/api/v1/namespaces/default/pods/read-after");
@@ -155,5 +159,48 @@ public sealed class PodDeletionRecreatedTests
         Assert.Contains("DELETE /k8s/api/v1/namespaces/default/pods/read-after", Assert.Single(silo.Log.Records, r => r.EventId == 2055).Message);
         // Dropped from the cache by the read asked again: a GET through /k8s is a 404 Status.
         Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync("/k8s/api/v1/namespaces/default/pods/read-after")).StatusCode);
+    }
+
+    /// <summary>
+    /// Failed before (503 Status, Warning 2104 "Kubernetes request DELETE ... answered 503"): a /k8s DELETE whose deletion was
+    /// done, and whose read after it (the cache's drop of the pod) broke at each of its three asks, answered 503 though the
+    /// pod was gone. The answer does not need that read: it is the pod deleted, the break an Information 1530, and the
+    /// cache drops the pod at its next look (here the GET after it, a 404 Status).
+    /// </summary>
+    [Fact]
+    public async Task A_kubernetes_delete_done_whose_read_after_it_breaks_at_every_ask_answers_the_pod_deleted()
+    {
+        var filter = new Recreations("read-broken") { BrokenReadsAfterDeleted = 3 };
+        await using var silo = await Start(filter);
+        await Create(silo, "read-broken");
+        using var response = await silo.Http.DeleteAsync("/k8s/api/v1/namespaces/default/pods/read-broken");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var deleted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Pod", deleted.GetProperty("kind").GetString());
+        Assert.Equal("read-broken", deleted.GetProperty("metadata").GetProperty("name").GetString());
+        Assert.Equal(1, filter.Deletes);
+        Assert.Contains("Pod read-broken was deleted, and the read after it broke", Assert.Single(silo.Log.Records, r => r.EventId == 1530).Message);
+        Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync("/k8s/api/v1/namespaces/default/pods/read-broken")).StatusCode);
+    }
+
+    /// <summary>
+    /// A read of the pod a broken delete left (the same pod, still there) is not one more pod created again, so it does not
+    /// count toward PodDeletion.Attempts: the first delete breaks before it lands, and the pod is created again before each
+    /// later delete; the ask again reads the pod left (not counted), then three pods created again, so four deletes and
+    /// then 409. Counting the read of the pod left gave the 409 after three deletes, one pod created again fewer.
+    /// </summary>
+    [Fact]
+    public async Task A_read_of_the_pod_a_broken_delete_left_is_not_counted_as_created_again()
+    {
+        var filter = new Recreations("left") { BrokenDeletes = [1] };
+        await using var silo = await Start(filter);
+        await Create(silo, "left");
+        // The broken first delete does not use one (it throws before); the filter stops creating it again after five.
+        filter.Recreate = 5;
+        using var response = await silo.Http.DeleteAsync("/api/v1/pods/left");
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(4, filter.Deletes);
+        Assert.Contains("DELETE /api/v1/pods/left", Assert.Single(silo.Log.Records, r => r.EventId == 2055).Message);
+        Assert.Equal(HttpStatusCode.OK, (await silo.Http.GetAsync("/api/v1/pods/left")).StatusCode);
     }
 }

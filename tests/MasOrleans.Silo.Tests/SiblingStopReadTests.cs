@@ -11,57 +11,13 @@ namespace MasOrleans.Silo.Tests;
 
 /// <summary>
 /// A REST or /k8s call whose grain call a sibling's graceful stop broke, through real HTTP to a silo in this process: reads
-/// (REST GET, /k8s lists and GETs, watch looks) and pod DELETEs (REST and /k8s, PodDeletion). The break is an outgoing
-/// grain call filter that fails the calls of one grain method (of one grain key, when it names one) as Orleans fails a
-/// call in flight to a silo that stops (CallbackData: SiloUnavailableException "The target silo became unavailable for
-/// message"), the first <see cref="CallBreaks.Remaining"/> times, before or after the call landed, or as Orleans refuses a
-/// call in a stopping sibling's name (<see cref="SiblingShuttingDown"/>). That sibling is in no membership here, so it is
-/// shown gone at once and the rule asks again without waiting; a break of the first kind, with no sibling stopping, is an
-/// outage and not asked again.
+/// (REST GET, /k8s lists and GETs, watch looks) and pod DELETEs (REST and /k8s, PodDeletion), broken by
+/// <see cref="CallBreaks"/>: in a stopping sibling's name (<see cref="CallBreaks.SiblingShuttingDown"/>), which the rule asks
+/// again without waiting, or as a call in flight to a stopping silo breaks, which with no sibling stopping is an outage and
+/// not asked again.
 /// </summary>
 public sealed class SiblingStopReadTests
 {
-    private sealed class CallBreaks(Type grain, string method) : IOutgoingGrainCallFilter
-    {
-        public int Remaining;
-        public int Asked;
-        /// <summary>The break's message: by default as a call in flight to a stopping silo breaks.</summary>
-        public string? Message;
-        /// <summary>The key of the grain whose calls break; any grain's when null.</summary>
-        public string? Key;
-        /// <summary>Whether a broken call is made before it breaks (it landed, its answer lost).</summary>
-        public bool Lands;
-        /// <summary>Done after a call that landed, before it breaks.</summary>
-        public Func<Task>? AfterLanding;
-        /// <summary>Done once, before the first matching call is made (calls it makes itself are not held).</summary>
-        public Func<Task>? BeforeFirst;
-
-        public async Task Invoke(IOutgoingGrainCallContext context)
-        {
-            if (context.InterfaceMethod?.DeclaringType != grain || context.InterfaceMethod.Name != method
-                || Key is not null && context.TargetId.Key.ToString() != Key)
-            {
-                await context.Invoke();
-                return;
-            }
-            Interlocked.Increment(ref Asked);
-            if (Interlocked.Exchange(ref BeforeFirst, null) is { } before) await before();
-            if (Interlocked.Decrement(ref Remaining) >= 0)
-            {
-                if (Lands)
-                {
-                    await context.Invoke();
-                    if (AfterLanding is { } after) await after();
-                }
-                throw new SiloUnavailableException(Message ?? $"The target silo became unavailable for message: 'Request ... {method}()'. About to break its promise.");
-            }
-            await context.Invoke();
-        }
-    }
-
-    /// <summary>PlacementService's refusal in a stopping sibling's name (SiloStopping.ShuttingDownSibling).</summary>
-    private const string SiblingShuttingDown = "Silo 'S127.0.0.2:11111:1' is shutting down.";
-
     // The categories whose Information records the tests read (event 2055, event 2160).
     private static readonly Dictionary<string, string> InformationOf = new()
     {
@@ -84,7 +40,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_read_broken_by_a_siblings_stop_is_asked_again_and_answered()
     {
-        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = CallBreaks.SiblingShuttingDown };
         await using var silo = await Start(breaks);
         var asked = breaks.Asked;
         breaks.Remaining = 1;
@@ -100,7 +56,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_read_broken_at_every_ask_is_a_503_after_three()
     {
-        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = CallBreaks.SiblingShuttingDown };
         await using var silo = await Start(breaks, "Unhandled exception for GET /api/v1/pods");
         var asked = breaks.Asked;
         breaks.Remaining = 100;
@@ -139,7 +95,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_watch_look_broken_by_a_siblings_stop_is_looked_at_again_without_a_warning()
     {
-        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = CallBreaks.SiblingShuttingDown };
         await using var silo = await Start(breaks);
         using var watch = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/k8s/api/v1/namespaces/default/pods?watch=true"),
             HttpCompletionOption.ResponseHeadersRead);
@@ -199,7 +155,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_kubernetes_list_broken_by_a_siblings_stop_is_asked_again_and_answered()
     {
-        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = CallBreaks.SiblingShuttingDown };
         await using var silo = await Start(breaks);
         var asked = breaks.Asked;
         breaks.Remaining = 1;
@@ -218,7 +174,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_kubernetes_get_of_one_object_broken_by_a_siblings_stop_is_asked_again_and_answered()
     {
-        var breaks = new CallBreaks(typeof(IPodGrain), nameof(IPodGrain.Get)) { Message = SiblingShuttingDown, Key = "nobody-made-it" };
+        var breaks = new CallBreaks(typeof(IPodGrain), nameof(IPodGrain.Get)) { Message = CallBreaks.SiblingShuttingDown, Key = "nobody-made-it" };
         await using var silo = await Start(breaks);
         breaks.Remaining = 1;
         using var response = await silo.Http.GetAsync("/k8s/api/v1/namespaces/default/pods/nobody-made-it");
@@ -234,7 +190,7 @@ public sealed class SiblingStopReadTests
     [Fact]
     public async Task A_kubernetes_read_broken_at_every_ask_is_a_503_status_after_three()
     {
-        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = SiblingShuttingDown };
+        var breaks = new CallBreaks(typeof(IClusterIndexGrain), nameof(IClusterIndexGrain.ListPods)) { Message = CallBreaks.SiblingShuttingDown };
         await using var silo = await Start(breaks, "^Kubernetes request GET /k8s/api/v1/namespaces/default/pods answered 503");
         var asked = breaks.Asked;
         breaks.Remaining = 100;
@@ -250,7 +206,7 @@ public sealed class SiblingStopReadTests
     }
 
     private static CallBreaks DeleteBreaks(string pod, bool lands) =>
-        new(typeof(IPodGrain), nameof(IPodGrain.Delete)) { Message = SiblingShuttingDown, Key = pod, Lands = lands };
+        new(typeof(IPodGrain), nameof(IPodGrain.Delete)) { Message = CallBreaks.SiblingShuttingDown, Key = pod, Lands = lands };
 
     private static async Task<HttpStatusCode> Create(SiloHost silo, string pod)
     {

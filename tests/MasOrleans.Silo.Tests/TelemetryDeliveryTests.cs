@@ -24,7 +24,7 @@ public sealed class TelemetryDeliveryTests
         {
             if (context.InterfaceMethod?.DeclaringType != typeof(INodeGrain) || context.InterfaceMethod.Name != nameof(INodeGrain.ReportTelemetry)) return context.Invoke();
             Interlocked.Increment(ref Asked);
-            if (Interlocked.Decrement(ref SiblingStops) >= 0) throw new SiloUnavailableException("Silo 'S127.0.0.2:11111:1' is shutting down.");
+            if (Interlocked.Decrement(ref SiblingStops) >= 0) throw new SiloUnavailableException(CallBreaks.SiblingShuttingDown);
             if (Broken) throw new SiloUnavailableException("The target silo became unavailable for message: 'Request ... ReportTelemetry()'. About to break its promise.");
             return context.Invoke();
         }

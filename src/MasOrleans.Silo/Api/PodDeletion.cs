@@ -14,8 +14,10 @@ namespace MasOrleans.Silo.Api;
 /// the pod by name, the creation time only keeps the judgement and the deletion on one pod.</para>
 /// <para>A sibling's graceful stop that broke the deletion asks it again (<see cref="ReadsAskedAgain.Answer{T}"/>): a
 /// pod's deletion whose grain was leaving the stopping silo was a 503, about once in 700 over a rolling restart. A write is
-/// asked again only when its second ask can tell whether the broken one landed: a second ask reading the pod gone or a pod
-/// of the name created since (another creation time) means a broken ask deleted it, and the deletion is done; one finding
+/// asked again only when its second ask can tell whether the pod it read is gone: a second ask reading the pod gone or a pod
+/// of the name created since (another creation time) means it is gone, by the broken ask or by another deletion (another
+/// client's, or this silo's /k8s DELETE or Eviction made while the hold was let go: both are answered as deleted), and the
+/// deletion is done; one finding
 /// the pod read still there judges it again, as it is now, and deletes it. A pod of the name created after a broken ask is
 /// never deleted by the ask again: the broken ask may have reached the pod read, and this request's deletion is then over.
 /// The caller's hold (/k8s: this silo's writes of the pod, KubeWriteGates) is taken by each ask and let go while the rule
@@ -73,8 +75,8 @@ internal sealed class PodDeletion<TRead> where TRead : class
             var stillThere = false;
             if (_sent)
             {
-                // Asked again after a broken delete: the pod read before it gone, or a newer pod of the name, means the broken
-                // ask deleted it (the newer pod is left alone); the same pod still there means it did not land, and it is
+                // Asked again after a broken delete: the pod read before it gone, or a newer pod of the name, means it is gone,
+                // by the broken ask or another deletion, which cannot be told apart (the newer pod is left alone); the same pod still there means it did not land, and it is
                 // judged again as it is now: a write of this silo's may have changed it while the hold was let go (a
                 // resourceVersion precondition then fails, as in the API server's storage).
                 _sent = false;

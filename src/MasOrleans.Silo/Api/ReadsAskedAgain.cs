@@ -48,10 +48,10 @@ internal static partial class ReadsAskedAgain
     /// <summary>
     /// <paramref name="ask"/>, asked again by <see cref="SiloStopping.AskedAgainAfterSiblingsStop{T}"/> when a sibling's
     /// stop broke it (each time Information 2055); <paramref name="stopping"/>'s answer when this silo began to stop while
-    /// it waited on that stop (Information 2056). Only for an ask that may be sent again: one answered the same, or one
+    /// it waited on that stop (Information 2056, saying <paramref name="answered"/>: a 503 unless the caller answers otherwise). Only for an ask that may be sent again: one answered the same, or one
     /// that tells a broken ask that landed from one that did not (<see cref="PodDeletion{TRead}"/>).
     /// </summary>
-    public static async Task<T> Answer<T>(HttpContext http, Func<Task<T>> ask, Func<T> stopping)
+    public static async Task<T> Answer<T>(HttpContext http, Func<Task<T>> ask, Func<T> stopping, string answered = "503")
     {
         var request = http.Request;
         var services = http.RequestServices;
@@ -68,13 +68,13 @@ internal static partial class ReadsAskedAgain
         {
             // This silo began to stop while the call waited on a sibling's: the client is told to ask again (elsewhere),
             // as any request refused by a stopping silo is; no fault of this silo's, so not the outage handler's Error 2001.
-            LogStoppedWaiting(logger, request.Method, request.Path);
+            LogStoppedWaiting(logger, request.Method, request.Path, answered);
             return stopping();
         }
     }
 
-    [LoggerMessage(EventId = 2056, Level = LogLevel.Information, Message = "{Method} {Path} waited on a sibling silo's stop when this silo began to stop; answered 503")]
-    private static partial void LogStoppedWaiting(ILogger logger, string method, string path);
+    [LoggerMessage(EventId = 2056, Level = LogLevel.Information, Message = "{Method} {Path} waited on a sibling silo's stop when this silo began to stop; answered {Answered}")]
+    private static partial void LogStoppedWaiting(ILogger logger, string method, string path, string answered);
 
     [LoggerMessage(EventId = 2055, Level = LogLevel.Information, Message = "{Method} {Path} was broken by a sibling silo's stop ({Error}); asked again once it is gone")]
     private static partial void LogAskedAgain(ILogger logger, string method, string path, string error);

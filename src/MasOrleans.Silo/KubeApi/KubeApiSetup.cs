@@ -16,6 +16,8 @@ internal static class KubeApiSetup
 
     public static void AddMasKubeApi(this IServiceCollection services)
     {
+        // Its own service, so a test can see who waits for a gate.
+        services.AddSingleton(new KubeWriteGates(KubeCache.GateCallLimit));
         services.AddSingleton<KubeCache>();
         services.AddSingleton<KubeUnmatched>();
     }

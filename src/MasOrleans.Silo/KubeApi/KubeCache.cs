@@ -20,7 +20,7 @@ namespace MasOrleans.Silo.KubeApi;
 /// stream with one ERROR event, 410 Expired, and kubectl lists again).
 /// </summary>
 internal sealed partial class KubeCache(IGrainFactory grains, SiloClusterView clusterView, IReminderTable reminders, IClusterMembershipService membership,
-    ILocalSiloDetails silo, ILogger<KubeCache> logger)
+    ILocalSiloDetails silo, KubeWriteGates writeGates, ILogger<KubeCache> logger)
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     /// <summary>The longest a grain call made under the gate may take (a listing asks each index shard for up to 5 s).</summary>

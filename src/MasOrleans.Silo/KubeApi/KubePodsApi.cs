@@ -3,18 +3,20 @@ using k8s.Models;
 using MasOrleans.Abstractions;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
+using MasOrleans.Grains;
 using MasOrleans.Grains.Scheduling;
 using MasOrleans.Kubernetes;
 using MasOrleans.Scheduling.Model;
 using MasOrleans.Scheduling.Policies;
 using MasOrleans.Silo.Api;
+using MasOrleans.Silo.Observability;
 using MasOrleans.Silo.Hosting;
 using MasOrleans.Silo.Security;
 
 namespace MasOrleans.Silo.KubeApi;
 
 /// <summary>core/v1 pods over the pod grains: create, get, list, watch, patch and replace (labels and annotations only; anything else refused) and delete.</summary>
-internal static class KubePodsApi
+internal static partial class KubePodsApi
 {
     /// <summary>
     /// The API server's selectable pod fields (PodToSelectableFields, pkg/registry/core/pod/strategy.go) this surface
@@ -233,11 +235,18 @@ internal static class KubePodsApi
         if (outcome.Code == OutcomeCode.Unavailable) return KubeUnavailable.Answer(context.Response, outcome.Message!);
         if (!outcome.IsOk) return KubeStatus.Conflict("pods", name, outcome.Message ?? "refused");
         // Read again, so the cache drops the pod now (DELETED for watchers) rather than when a listing next looks. A read, so
-        // asked again as every read is when a sibling's stop broke it (it was outside the deletion's rule: a 503 for a
-        // deletion that was done); this silo's own stop during that wait leaves the drop to the next listing's look, the
-        // deletion being done. The answer is the pod the deletion read and deleted, as the API server answers the object
-        // its storage deleted (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go, DeleteResource).
-        await ReadsAskedAgain.Answer(context, () => cache.ReadPod(key, context.RequestAborted), stopping: () => null);
+        // asked again as every read is when a sibling's stop broke it. The answer is the pod the deletion read and deleted, as
+        // the API server answers the object its storage deleted (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go,
+        // DeleteResource), not this read: a read that breaks at every ask, or meets an outage, or this silo's own stop, leaves
+        // the drop to the next listing's look, and the deletion that was done is still answered (it was a 503 before).
+        try
+        {
+            await ReadsAskedAgain.Answer(context, () => cache.ReadPod(key, context.RequestAborted), stopping: () => null, answered: "the pod deleted");
+        }
+        catch (Exception e) when (Outage.Is(e, context.RequestAborted))
+        {
+            LogDropLeftToListing(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(KubePodsApi)), name, FailureRun.OneLine(e));
+        }
         return KubeJson.Object(KubePodObjects.ToPod(deletion.Deleted!.View, cache.Version.ToString()));
     }
 
@@ -295,4 +304,7 @@ internal static class KubePodsApi
     {
         ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new System.Text.Json.Nodes.JsonObject(), ["status"] = "Success", ["code"] = 201,
     }, 201);
+
+    [LoggerMessage(EventId = 1530, Level = LogLevel.Information, Message = "Pod {Name} was deleted, and the read after it broke ({Error}): the cache drops it at the next listing; answered the pod deleted")]
+    private static partial void LogDropLeftToListing(ILogger logger, string name, string error);
 }

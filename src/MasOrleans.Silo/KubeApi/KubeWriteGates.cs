@@ -22,63 +22,78 @@ namespace MasOrleans.Silo.KubeApi;
 internal sealed class KubeWriteGates(TimeSpan limit)
 {
     private readonly object _lock = new();
-    // "{resource}/{key}" → the object's gate and how many writes hold or wait for it (the entry goes with the last).
-    private readonly Dictionary<string, (SemaphoreSlim Gate, int Writers)> _gates = [];
+    // "{resource}/{key}" → the object's gate (the entry goes with the last write that named it).
+    private readonly Dictionary<string, Entry> _gates = [];
+
+    /// <param name="Named">The writes that named the object, from before they wait: the entry's lifetime.</param>
+    /// <param name="Queued">Those holding the gate or queued on it (their WaitAsync made).</param>
+    private sealed class Entry
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public int Named;
+        public int Queued;
+    }
 
     /// <summary>Objects with a write holding or waiting for their gate.</summary>
     public int Count { get { lock (_lock) return _gates.Count; } }
 
-    /// <summary>The writes holding or waiting for one object's gate (<see cref="Hold"/>'s names).</summary>
+    /// <summary>
+    /// For tests: the writes holding one object's gate or queued on it (<see cref="Hold"/>'s names). A write is counted
+    /// once its wait is queued, not when it names the object: a write counted before it queued could be overtaken by
+    /// one that came after it (the gate is first come, first served among those queued).
+    /// </summary>
     public int Writers(string resource, string key)
     {
-        lock (_lock) return _gates.TryGetValue($"{resource}/{key}", out var entry) ? entry.Writers : 0;
+        lock (_lock) return _gates.TryGetValue($"{resource}/{key}", out var entry) ? entry.Queued : 0;
     }
 
     /// <summary>
-    /// Waits until no other write of this object is under way on this silo; the write runs (from its precondition read to
-    /// its answer's read) until the returned hold is disposed.
+    /// Waits until no other write of this object is under way on this silo; the write (its precondition read, its grain
+    /// calls and, for most, the read its answer is made from) runs until the returned hold is disposed. A /k8s pod DELETE
+    /// holds it for each of PodDeletion's asks, from its read to its delete's answer: its read after the deletion (the
+    /// cache's drop of the pod) is outside it.
     /// </summary>
     /// <param name="resource">As the API server names it: "pods", "nodes", "deployments.apps" (a Scale is its deployment's).</param>
     /// <exception cref="KubeGateTimeoutException">The write before it held the object longer than the limit.</exception>
     public async Task<IDisposable> Hold(string resource, string key, CancellationToken cancellation)
     {
         var name = $"{resource}/{key}";
-        SemaphoreSlim gate;
+        Entry entry;
         lock (_lock)
         {
-            var (known, writers) = _gates.TryGetValue(name, out var entry) ? entry : (new SemaphoreSlim(1, 1), 0);
-            _gates[name] = (known, writers + 1);
-            gate = known;
+            if (!_gates.TryGetValue(name, out entry!)) _gates[name] = entry = new Entry();
+            entry.Named++;
         }
+        var waiting = entry.Gate.WaitAsync(limit, cancellation);
+        lock (_lock) entry.Queued++;
         bool entered;
         try
         {
-            entered = await gate.WaitAsync(limit, cancellation);
+            entered = await waiting;
         }
         catch (OperationCanceledException)
         {
-            Leave(name);
+            Leave(name, entry);
             throw;
         }
         if (!entered)
         {
-            Leave(name);
+            Leave(name, entry);
             throw new KubeGateTimeoutException($"an earlier write of {resource} \"{key}\" did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
         }
         return new KubeCache.Registration(() =>
         {
-            gate.Release();
-            Leave(name);
+            entry.Gate.Release();
+            Leave(name, entry);
         });
     }
 
-    private void Leave(string name)
+    private void Leave(string name, Entry entry)
     {
         lock (_lock)
         {
-            var (gate, writers) = _gates[name];
-            if (writers == 1) _gates.Remove(name);
-            else _gates[name] = (gate, writers - 1);
+            entry.Queued--;
+            if (--entry.Named == 0) _gates.Remove(name);
         }
     }
 }

@@ -18,24 +18,9 @@ namespace MasOrleans.Silo.Tests.Kubectl;
 /// </summary>
 public sealed class KubePodDeleteHoldTests
 {
-    private const string SiblingShuttingDown = "Silo 'S127.0.0.2:11111:1' is shutting down.";
-
-    private sealed class BreakWhileAWriteWaits(string pod) : IOutgoingGrainCallFilter
-    {
-        public Func<Task>? WhileHeld;
-        public int Deletes;
-
-        public async Task Invoke(IOutgoingGrainCallContext context)
-        {
-            if (context.InterfaceMethod is { } method && method.DeclaringType == typeof(IPodGrain) && method.Name == nameof(IPodGrain.Delete)
-                && context.TargetId.Key.ToString() == pod && Interlocked.Increment(ref Deletes) == 1)
-            {
-                await WhileHeld!();
-                throw new SiloUnavailableException(SiblingShuttingDown);
-            }
-            await context.Invoke();
-        }
-    }
+    // The DELETE's first grain delete breaks before it lands, once the PATCH waits for the gate (WhileHeld, set per test).
+    private static CallBreaks BreakWhileAWriteWaits(string pod) =>
+        new(typeof(IPodGrain), nameof(IPodGrain.Delete)) { Message = CallBreaks.SiblingShuttingDown, Key = pod, Remaining = 1 };
 
     private static async Task<HttpResponseMessage> Label(HttpClient http, string pod) =>
         await http.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/k8s/api/v1/namespaces/default/pods/{pod}")
@@ -52,24 +37,24 @@ public sealed class KubePodDeleteHoldTests
     [Fact]
     public async Task A_write_waiting_for_the_pod_goes_while_its_deletion_waits_to_be_asked_again()
     {
-        var filter = new BreakWhileAWriteWaits("held-a");
+        var filter = BreakWhileAWriteWaits("held-a");
         await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(filter));
-        var cache = silo.Services.GetRequiredService<KubeCache>();
+        var gates = silo.Services.GetRequiredService<KubeWriteGates>();
         using (var created = await silo.Http.Post("/api/v1/pods", Requests.Pod("held-a", cpu: "100m")))
             Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         Task<HttpResponseMessage>? patch = null;
-        filter.WhileHeld = async () =>
+        filter.BeforeFirst = async () =>
         {
             patch = Label(silo.Http, "held-a");
             // The DELETE holds the gate; the PATCH is the second write of the pod, waiting for it.
-            await FaultScenarios.WaitUntil(() => cache.WritesOf("pods", "held-a") == 2 || patch.IsCompleted, 30);
+            await FaultScenarios.WaitUntil(() => gates.Writers("pods", "held-a") == 2 || patch.IsCompleted, 30);
             Assert.False(patch.IsCompleted, "the PATCH did not wait for the DELETE's hold");
         };
         using var response = await silo.Http.DeleteAsync("/k8s/api/v1/namespaces/default/pods/held-a");
         using var patched = await patch!;
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(2, filter.Deletes);
+        Assert.Equal(2, filter.Asked);
         var deleted = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("held", deleted.GetProperty("metadata").GetProperty("labels").GetProperty("team").GetString());
         Assert.Equal(HttpStatusCode.NotFound, (await silo.Http.GetAsync("/api/v1/pods/held-a")).StatusCode);
@@ -85,9 +70,9 @@ public sealed class KubePodDeleteHoldTests
     [Fact]
     public async Task A_write_made_while_a_deletion_waits_is_judged_by_its_preconditions()
     {
-        var filter = new BreakWhileAWriteWaits("held-rv");
+        var filter = BreakWhileAWriteWaits("held-rv");
         await using var silo = await SiloHost.StartAsync(configure: builder => builder.Services.AddSingleton<IOutgoingGrainCallFilter>(filter));
-        var cache = silo.Services.GetRequiredService<KubeCache>();
+        var gates = silo.Services.GetRequiredService<KubeWriteGates>();
         using (var node = await silo.Http.Post("/api/v1/nodes", new { name = "held-node", capacity = new { cpu = "4", memory = "8Gi" } }))
             Assert.Equal(HttpStatusCode.Created, node.StatusCode);
         using (var created = await silo.Http.Post("/api/v1/pods", Requests.Pod("held-rv", cpu: "1")))
@@ -96,10 +81,10 @@ public sealed class KubePodDeleteHoldTests
         await silo.Http.WaitFor("/api/v1/pods/held-rv", p => p.Phase() == "Running");
         var readVersion = (await silo.Http.GetFromJsonAsync<JsonElement>("/k8s/api/v1/namespaces/default/pods/held-rv")).GetProperty("metadata").GetProperty("resourceVersion").GetString();
         Task<HttpResponseMessage>? patch = null;
-        filter.WhileHeld = async () =>
+        filter.BeforeFirst = async () =>
         {
             patch = Label(silo.Http, "held-rv");
-            await FaultScenarios.WaitUntil(() => cache.WritesOf("pods", "held-rv") == 2 || patch.IsCompleted, 30);
+            await FaultScenarios.WaitUntil(() => gates.Writers("pods", "held-rv") == 2 || patch.IsCompleted, 30);
             Assert.False(patch.IsCompleted, "the PATCH did not wait for the DELETE's hold");
         };
         using var request = new HttpRequestMessage(HttpMethod.Delete, "/k8s/api/v1/namespaces/default/pods/held-rv")
@@ -112,7 +97,7 @@ public sealed class KubePodDeleteHoldTests
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var message = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString()!;
         Assert.StartsWith($"Operation cannot be fulfilled on pods \"held-rv\": StorageError: invalid object, Code: 4, Key: /registry/pods/default/held-rv, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: {readVersion}, ResourceVersion in object meta: ", message);
-        Assert.Equal(1, filter.Deletes);
+        Assert.Equal(1, filter.Asked);
         var kept = await silo.Http.GetFromJsonAsync<JsonElement>("/k8s/api/v1/namespaces/default/pods/held-rv");
         Assert.Equal("held", kept.GetProperty("metadata").GetProperty("labels").GetProperty("team").GetString());
     }
