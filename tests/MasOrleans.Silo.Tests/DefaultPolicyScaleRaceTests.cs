@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using MasOrleans.Abstractions.Contracts;
 using MasOrleans.Abstractions.Grains;
 using MasOrleans.Kubernetes;
@@ -66,9 +67,18 @@ public sealed class DefaultPolicyScaleRaceTests
             {
                 name = "race-rest", replicas = 2, template = new { requests = new Dictionary<string, string> { ["cpu"] = "1" } },
             })).StatusCode);
+            // One naming its policy, whose replicas this silo places whatever the default.
+            Assert.Equal(HttpStatusCode.Created, (await http.Post("/api/v1/workloads", new
+            {
+                name = "race-kube", replicas = 1, template = new { policy = "kube", requests = new Dictionary<string, string> { ["cpu"] = "1" } },
+            })).StatusCode);
             foreach (var (name, replicas) in new[] { ("race-scale", 2), ("race-patch", 3) })
                 using (var created = await http.PostAsync(Deployments, Json(Deployment(name, replicas))))
                     Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            // Placed before the default changes: a replica still queued then would fail its cycle on ddqn (Error 1203).
+            foreach (var (name, replicas) in new[] { ("race-rest", 2), ("race-kube", 1), ("race-scale", 2), ("race-patch", 3) })
+                await http.WaitFor($"/api/v1/workloads/{name}", w => w.GetProperty("pods").EnumerateArray()
+                    .Count(p => p.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String) == replicas, 60);
 
             // The stored default becomes one this silo lacks the model of (as a silo with it would set it); once this
             // silo's view holds it, the readiness check says so.
@@ -110,6 +120,16 @@ public sealed class DefaultPolicyScaleRaceTests
             Assert.Equal(0, patched.GetProperty("spec").GetProperty("replicas").GetInt32());
             // Refused whole: the annotation the patch carried is not stored either.
             Assert.False(patched.GetProperty("metadata").TryGetProperty("annotations", out var annotations) && annotations.TryGetProperty("race", out _), $"{patched}");
+
+            // A dry run is judged as the write would be (403), and leaves the count as it was.
+            await AssertForbidden(await http.PutAsync(Deployments + "/race-scale/scale?dryRun=All",
+                Json("""{"apiVersion":"autoscaling/v1","kind":"Scale","metadata":{"name":"race-scale","namespace":"default"},"spec":{"replicas":2}}""")));
+            Assert.Equal(0, (await http.GetJson(Deployments + "/race-scale")).GetProperty("spec").GetProperty("replicas").GetInt32());
+            // A template naming its policy scales up: only replicas that would wait on the default are refused.
+            using (var scaled = await http.PutAsJsonAsync("/api/v1/workloads/race-kube/scale", new { replicas = 2 }))
+                Assert.True(scaled.StatusCode == HttpStatusCode.OK, $"{(int)scaled.StatusCode} {await scaled.Content.ReadAsStringAsync()}");
+            await http.WaitFor("/api/v1/workloads/race-kube", w => w.GetProperty("pods").EnumerateArray()
+                .Count(p => p.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String) == 2, 60);
         }
         finally
         {

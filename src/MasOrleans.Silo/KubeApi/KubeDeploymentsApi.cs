@@ -194,13 +194,16 @@ internal static class KubeDeploymentsApi
             return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.template", "the pod template cannot change once created (MasOrleans workloads have no rollout); delete and create the deployment");
         var (scales, annotates, setsDeadline) = (replicas != view.Replicas, !KubePodAnnotations.Same(annotations, view.Annotations),
             (deadline ?? WorkloadProgress.DefaultDeadlineSeconds) != (view.ProgressDeadlineSeconds ?? WorkloadProgress.DefaultDeadlineSeconds));
-        var defaultUnrunnable = await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog);
+        // Asked only of a scale of a template naming no policy (the template cannot change): an annotation's patch does not
+        // wait on the index before the view has started.
+        var defaultUnrunnable = scales && view.Template.Policy is null ? await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog) : null;
         var change = new WorkloadChange(scales ? replicas : null, annotates, annotations, setsDeadline, deadline, rollout != view.Rollout, rollout, defaultUnrunnable);
         if (dryRun)
         {
             // The grain's refusals of a scale, and the deployment as its write would leave it; nothing stored.
-            if (view.RefuseUnrunnable(replicas, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
+            // In the grain's order (WorkloadGrain.Update): its own settings' refusal first.
             if (view.RefuseScale(replicas) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.QualifiedKind, name, "spec.replicas", refusal);
+            if (view.RefuseUnrunnable(replicas, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
             var would = view with
             {
                 Replicas = replicas,
@@ -292,12 +295,13 @@ internal static class KubeDeploymentsApi
         // omitempty, default 0): kubectl scale --replicas=0 --resource-version=... PUTs a Scale without replicas.
         int? replicas = scale.Spec?.Replicas ?? 0;
         if (Validation.CheckReplicas(replicas) is { } error) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", error);
-        var defaultUnrunnable = await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog);
+        var defaultUnrunnable = view.Template.Policy is null ? await DefaultPolicyOnThisSilo.ProblemForDefault(clusterView, grains, catalog) : null;
         if (dryRun)
         {
             // The grain's refusals of a scale, and the Scale it would answer; nothing stored.
-            if (view.RefuseUnrunnable(replicas!.Value, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
+            // In the grain's order (WorkloadGrain.Update): its own settings' refusal first.
             if (view.RefuseScale(replicas!.Value) is { } refusal) return KubeStatus.Invalid(KubeDeploymentObjects.ScaleQualifiedKind, name, "spec.replicas", refusal);
+            if (view.RefuseUnrunnable(replicas!.Value, defaultUnrunnable) is { } unrunnable) return UnrunnableForbidden(name, unrunnable);
             return KubeJson.Object(KubeDeploymentObjects.ToScale(view with { Replicas = replicas.Value }, served));
         }
         // The workload judges a scale up of replicas this silo cannot place in its own turn, against the count it holds
