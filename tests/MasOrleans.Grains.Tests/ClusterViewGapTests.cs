@@ -39,12 +39,15 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
     {
         var view = await ViewOf(TimeSpan.FromMinutes(10), "g-gap-late", "g-gap-read");
         var node = view.Node("g-gap-late")!;
+        var reads = fixture.NodeReads.Of(node.Name);
         await view.NodesChanged([Bound(node, node.Seq + 2, "late-2")]);
         Assert.DoesNotContain(view.Node(node.Name)!.Pods, p => p.Pod.Name == "late-2"); // waits for its predecessor
         // A re-read, had one been started, would replace the view's node with the grain's, which holds neither pod, and
         // drop the waiting change: one of another node, started after it and done, shows when it would have landed.
         await view.Resync("g-gap-read");
         await view.NodesChanged([Bound(node, node.Seq + 1, "late-1")]);
+        await view.Resync("g-gap-read");
+        Assert.Equal(reads, fixture.NodeReads.Of(node.Name)); // the node was not read again, before or after the gap filled
         var after = view.Node(node.Name)!;
         Assert.Equal(node.Seq + 2, after.Seq);
         Assert.Equal(["late-1", "late-2"], after.Pods.Select(p => p.Pod.Name).Order());
@@ -142,10 +145,12 @@ public sealed class ClusterViewGapTests(GrainClusterFixture fixture) : IClassFix
         // A change only this view has (the grain never made it): a re-read would replace the node and drop it.
         await view.NodesChanged([Bound(node, node.Seq + 1, "view-only")]);
         // Beside it, a node the view is behind on (its grain holds a pod the view never heard of): its re-read, after the
-        // same grace from the same latest, shows when a re-read of the first would have landed.
+        // same grace from the same latest, shows when a re-read of the first would have been sent (counted when sent).
         Assert.True((await fixture.Client.Reference<INodeGrain>(behind.Name).Reserve(PodOf("behind-unseen"), GpuAllocation.None)).Reserved);
+        var reads = fixture.NodeReads.Of(node.Name);
         await view.NodesLatest([new NodeLatest(node.Name, node.Incarnation, node.Seq + 1), new NodeLatest(behind.Name, behind.Incarnation, behind.Seq + 1)]);
         await WaitUntil(() => Task.FromResult(view.Node(behind.Name)!.Pods.Any(p => p.Pod.Name == "behind-unseen")), $"a re-read of node {behind.Name}");
+        Assert.Equal(reads, fixture.NodeReads.Of(node.Name));
         Assert.Contains(view.Node(node.Name)!.Pods, p => p.Pod.Name == "view-only");
     }
 

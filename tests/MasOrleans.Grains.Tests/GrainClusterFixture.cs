@@ -25,13 +25,16 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     /// <summary>The silos' warnings and errors; disposing fails on any a test did not <see cref="SiloLog.Expect"/>.</summary>
     public SiloLog Log { get; } = new();
 
+    /// <summary>The client's reads of node grains' views, per node.</summary>
+    public NodeViewReads NodeReads { get; } = new();
+
     public async Task InitializeAsync()
     {
         // Node tests reserve room for pods that never exist; the queue shards' reconciliation rightly frees such reservations
         // (with a warning) once it has seen them twice. Hourly here, so it never frees one under a running test (which
         // then waits for, or reads back, a reservation that is gone); should it run, its warning is expected.
         Log.Expect("Reconciled: node g-[a-z0-9-]+ held a reservation for pod .* which is gone; released");
-        Cluster = Build(1, Log, Bindings);
+        Cluster = Build(1, Log, Bindings, nodeReads: NodeReads);
         await Cluster.DeployAsync();
     }
 
@@ -39,7 +42,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     /// <param name="settings">Configuration added to (or overriding) the fixture's own.</param>
     /// <param name="configure">Run on each silo after the fixture's own setup (a test replacing a service).</param>
     public static InProcessTestCluster Build(int silos, SiloLog log, INodeBindingStore bindings, IReadOnlyDictionary<string, string?>? settings = null,
-        Action<ISiloBuilder>? configure = null)
+        Action<ISiloBuilder>? configure = null, NodeViewReads? nodeReads = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.ConfigureSilo((_, silo) =>
@@ -58,7 +61,11 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             silo.AddMasOrleansApplication(config);
             configure?.Invoke(silo);
         });
-        builder.ConfigureClient(client => client.Services.AddSerializer(s => s.AddMasOrleansSerializers()));
+        builder.ConfigureClient(client =>
+        {
+            client.Services.AddSerializer(s => s.AddMasOrleansSerializers());
+            if (nodeReads is not null) client.AddOutgoingGrainCallFilter(nodeReads.Count);
+        });
         return builder.Build();
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MasOrleans.Abstractions;
 using MasOrleans.Grains;
+using MasOrleans.Grains.Nodes;
 using MasOrleans.Silo.Api;
 using MasOrleans.Silo.Observability;
 using MasOrleans.Silo.Configuration;
@@ -145,7 +146,10 @@ internal static class SiloApp
         app.MapKubeApi();
         SiloHealth.Map(app);
         app.MapMasObservability();
-        var dashboardUnavailable = new DashboardUnavailable(app.Services.GetRequiredService<ILogger<DashboardUnavailable>>());
+        var membership = app.Services.GetRequiredService<IClusterMembershipService>();
+        var self = app.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        var dashboardUnavailable = new DashboardUnavailable(app.Services.GetRequiredService<ILogger<DashboardUnavailable>>(),
+            e => SiloStopping.BrokenBySiblingsStop(membership, self, e));
         app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).AddEndpointFilter(DashboardLogStream.Declare)
             .AddEndpointFilter(dashboardUnavailable.Filter).ExcludeFromDescription();
     }

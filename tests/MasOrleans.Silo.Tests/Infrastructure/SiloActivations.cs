@@ -18,7 +18,8 @@ public static class SiloActivations
     /// <summary>
     /// The same after a silo was killed, when the dashboard's grain may have lived there: its answer until the silo is
     /// declared dead is no count (null, the answer in <paramref name="refused"/>), for a caller that asks again. With
-    /// several silos, their sum from one answer: counted from two, a grain moving between them in between was counted twice.
+    /// several silos, their sum from one answer: counted from two answers, a grain moving between them in between was
+    /// counted twice. One answer is not atomic either (the dashboard asks the silos concurrently), only narrower.
     /// </summary>
     /// Only a 503 (the outage's answer) or a request that timed out waiting for the dead silo is a refusal: any other
     /// answer (a 500 is a defect, which <see cref="RefusedAfterSiloDeath"/> would otherwise let pass) fails the caller.
