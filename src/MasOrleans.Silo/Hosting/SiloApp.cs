@@ -146,10 +146,11 @@ internal static class SiloApp
         app.MapKubeApi();
         SiloHealth.Map(app);
         app.MapMasObservability();
-        var membership = app.Services.GetRequiredService<IClusterMembershipService>();
-        var self = app.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        // Resolved at the first broken call, not here: the silo's details need options (Kubernetes hosting's) that are
+        // validated only when the silo starts.
+        var self = new Lazy<SiloAddress>(() => app.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
         var dashboardUnavailable = new DashboardUnavailable(app.Services.GetRequiredService<ILogger<DashboardUnavailable>>(),
-            e => SiloStopping.BrokenBySiblingsStop(membership, self, e));
+            e => SiloStopping.BrokenBySiblingsStop(app.Services.GetRequiredService<IClusterMembershipService>(), self.Value, e));
         app.MapOrleansDashboard(routePrefix: "/dashboard").AddEndpointFilter(DashboardSiloAddresses.Check).AddEndpointFilter(DashboardLogStream.Declare)
             .AddEndpointFilter(dashboardUnavailable.Filter).ExcludeFromDescription();
     }
